@@ -1,0 +1,47 @@
+# vaultlock.azure developer entry points. Only Python 3.11+ and make are needed: every target that
+# needs packages creates .venv and installs the pinned dependencies first.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+COLLECTIONS := .cache/collections
+LINK := $(COLLECTIONS)/ansible_collections/vaultlock/azure
+PYTEST := $(PY) -m pytest -p no:cacheprovider
+
+.PHONY: venv link test sanity units integration demo bench build clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -r requirements-dev.txt
+	touch $(STAMP)
+
+# The collection must be importable as ansible_collections.vaultlock.azure: link the checkout there.
+link:
+	@mkdir -p $(dir $(LINK))
+	@ln -sfn "$(CURDIR)" $(LINK)
+
+test: sanity units integration
+
+sanity: venv
+	$(PY) tests/sanity/run_sanity.py
+
+units: venv link
+	$(PYTEST) tests/unit
+
+integration: venv link
+	$(PYTEST) tests/integration
+
+demo: venv link
+	$(PY) tests/demo.py
+
+bench: venv link
+	$(PY) bench/run.py
+
+build: venv
+	@mkdir -p build
+	$(VENV)/bin/ansible-galaxy collection build --force --output-path build .
+
+clean:
+	rm -rf $(VENV) .cache build tests/output

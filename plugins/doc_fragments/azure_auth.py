@@ -1,0 +1,85 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    """Authentication and connection options shared by every vaultlock.azure module."""
+
+    DOCUMENTATION = r'''
+options:
+  auth_source:
+    description:
+      - Where the credentials come from.
+      - V(auto) uses a service principal given in the task options or the environment, then workload identity
+        (E(AZURE_FEDERATED_TOKEN_FILE)), then a C(~/.azure/credentials) profile if that file exists, then managed
+        identity followed by the Azure CLI login.
+      - V(env) uses E(AZURE_CLIENT_ID), E(AZURE_TENANT) or E(AZURE_TENANT_ID), and E(AZURE_SECRET) or
+        E(AZURE_CLIENT_SECRET) (or E(AZURE_CLIENT_CERTIFICATE_PATH)); task options take precedence.
+      - V(workload_identity) exchanges a federated token (GitHub Actions, Azure DevOps, AKS) read from
+        E(AZURE_FEDERATED_TOKEN_FILE).
+      - V(credential_file) reads the O(profile) section of C(~/.azure/credentials), the format azure.azcollection uses.
+      - V(msi) uses the managed identity of the machine; V(cli) the Azure CLI login.
+    type: str
+    choices: [auto, env, cli, msi, workload_identity, credential_file]
+    default: auto
+  subscription_id:
+    description:
+      - The subscription to work in when no ARM id names one. Falls back to E(AZURE_SUBSCRIPTION_ID), the
+        credential file, and the Azure CLI default subscription.
+    type: str
+  client_id:
+    description: Application (client) id of the service principal or user-assigned identity. Falls back to E(AZURE_CLIENT_ID).
+    type: str
+  secret:
+    description: Client secret of the service principal. Falls back to E(AZURE_SECRET) or E(AZURE_CLIENT_SECRET). Never logged.
+    type: str
+  tenant:
+    description: Tenant (directory) id. Falls back to E(AZURE_TENANT) or E(AZURE_TENANT_ID).
+    type: str
+  certificate_path:
+    description: PEM or PKCS12 client certificate of the service principal. Falls back to E(AZURE_CLIENT_CERTIFICATE_PATH).
+    type: path
+  certificate_password:
+    description: Password of O(certificate_path), if any.
+    type: str
+  cloud_environment:
+    description:
+      - V(AzureCloud), V(AzureUSGovernment), V(AzureChinaCloud), or the https URL of an Azure Resource Manager endpoint
+        (Azure Stack Hub, an emulator) whose C(/metadata/endpoints) document names the login endpoint and token audience.
+      - Falls back to E(AZURE_CLOUD_ENVIRONMENT); default V(AzureCloud).
+    type: str
+  cert_validation_mode:
+    description:
+      - V(ignore) turns off TLS certificate validation (never do this against real Azure). Falls back to
+        E(AZURE_CERT_VALIDATION_MODE). To trust a private CA, set E(REQUESTS_CA_BUNDLE) instead.
+    type: str
+    choices: [validate, ignore]
+  profile:
+    description: Profile (section) of C(~/.azure/credentials) to use. Falls back to E(AZURE_PROFILE); default C(default).
+    type: str
+  api_retries:
+    description:
+      - How often a request that was throttled (HTTP 429) or failed transiently is retried. C(Retry-After) is honoured. Default 4.
+    type: int
+  api_timeout:
+    description: Seconds to wait for an answer to one request. Default 60.
+    type: int
+  polling_interval:
+    description:
+      - Seconds between polls of a long-running operation when Azure sends no C(Retry-After). Default 5.
+    type: float
+  wait_timeout:
+    description:
+      - Seconds to wait for a long-running operation (a vault update) to finish before failing with the state reported as unknown.
+        Default 900.
+    type: int
+notes:
+  - All options above can be set once for every module of the collection with
+    C(module_defaults) and the action group C(group/vaultlock.azure.all).
+requirements:
+  - python >= 3.9
+  - azure-identity >= 1.19.0
+'''

@@ -1,0 +1,453 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module is for internal use by the vaultlock.azure collection only.
+# Its API may change without notice.
+"""Authentication, cloud endpoints and the SDK client factory.
+
+Nothing heavy is imported at load time: azure-identity is imported when a credential is first
+built, and each management SDK when a client of it is first asked for. A task that only reads
+Recovery Services vaults never imports the Data Protection SDK.
+"""
+
+from __future__ import annotations
+
+import configparser
+import importlib
+import json
+import os
+import threading
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
+    AzureOperationError,
+    InputError,
+    MissingLibraryError,
+    from_exception,
+)
+
+COLLECTION_VERSION = '0.1.0'
+USER_AGENT = 'vaultlock.azure/%s' % COLLECTION_VERSION
+
+AUTH_SOURCES = ('auto', 'env', 'cli', 'msi', 'workload_identity', 'credential_file')
+
+# Public Azure clouds: resource manager, login endpoint, token audience.
+CLOUDS = {
+    'azurecloud': ('AzureCloud', 'https://management.azure.com/', 'https://login.microsoftonline.com/',
+                   'https://management.core.windows.net/'),
+    'azureusgovernment': ('AzureUSGovernment', 'https://management.usgovcloudapi.net/', 'https://login.microsoftonline.us/',
+                          'https://management.core.usgovcloudapi.net/'),
+    'azurechinacloud': ('AzureChinaCloud', 'https://management.chinacloudapi.cn/', 'https://login.chinacloudapi.cn/',
+                        'https://management.core.chinacloudapi.cn/'),
+}
+# Names other tools use for the same clouds.
+CLOUD_ALIASES = {
+    'azurepubliccloud': 'azurecloud',
+    'public': 'azurecloud',
+    'azureusgovernmentcloud': 'azureusgovernment',
+    'usgovernment': 'azureusgovernment',
+    'azurechina': 'azurechinacloud',
+    'china': 'azurechinacloud',
+}
+
+METADATA_API_VERSION = '2022-09-01'
+
+# SDK packages: (import path, client class, pip package).
+SDKS = {
+    'recoveryservices': ('azure.mgmt.recoveryservices', 'RecoveryServicesClient', 'azure-mgmt-recoveryservices'),
+    'recoveryservicesbackup': ('azure.mgmt.recoveryservicesbackup', 'RecoveryServicesBackupClient', 'azure-mgmt-recoveryservicesbackup'),
+    'dataprotection': ('azure.mgmt.dataprotection', 'DataProtectionMgmtClient', 'azure-mgmt-dataprotection'),
+}
+
+# Defaults that suit Ansible runs: a few quick retries (Retry-After is always honoured by azure-core),
+# LRO polling every 5 s unless Azure says otherwise, and a bounded wait.
+DEFAULT_SETTINGS = {
+    'api_retries': 4,
+    'api_retry_backoff': 0.8,
+    'api_retry_backoff_max': 60,
+    'api_timeout': 60,
+    'polling_interval': 5,
+    'wait_timeout': 900,
+}
+
+
+def _first(*values):
+    for value in values:
+        if value not in (None, ''):
+            return value
+    return None
+
+
+class CloudEndpoints:
+    """Where a cloud's resource manager and login endpoint are, and the token audience."""
+
+    def __init__(self, name, resource_manager, authority_host, audience, custom=False):
+        self.name = name
+        self.resource_manager = resource_manager.rstrip('/') + '/'
+        self.authority_host = authority_host.rstrip('/') + '/'
+        self.audience = audience
+        # Azure Stack Hub and other private clouds are not known to AAD's instance discovery.
+        self.disable_instance_discovery = custom
+
+    @property
+    def scope(self):
+        return self.audience.rstrip('/') + '/.default'
+
+    def as_dict(self):
+        return {
+            'name': self.name,
+            'resource_manager': self.resource_manager,
+            'authority_host': self.authority_host,
+            'audience': self.audience,
+        }
+
+
+def parse_metadata(document, url):
+    """Read a /metadata/endpoints answer (2022-09-01 list form, or the older single-object form)."""
+    if isinstance(document, list):
+        if not document:
+            raise InputError("cloud_environment %s: its /metadata/endpoints document lists no cloud" % url)
+        chosen = document[0]
+        for cloud in document:
+            if isinstance(cloud, dict) and str(cloud.get('resourceManager', '')).rstrip('/').lower() == url.rstrip('/').lower():
+                chosen = cloud
+                break
+        document = chosen
+    if not isinstance(document, dict):
+        raise InputError("cloud_environment %s: its /metadata/endpoints document is not a JSON object or list" % url)
+    auth = document.get('authentication')
+    if not isinstance(auth, dict) or not auth.get('loginEndpoint') or not auth.get('audiences'):
+        raise InputError("cloud_environment %s: its /metadata/endpoints document has no authentication.loginEndpoint "
+                         "and authentication.audiences" % url)
+    audiences = auth['audiences']
+    audience = audiences[0] if isinstance(audiences, list) else audiences
+    resource_manager = document.get('resourceManager') or url
+    for value in (auth['loginEndpoint'], resource_manager):
+        if not str(value).lower().startswith('https://'):
+            raise InputError("cloud_environment %s: its metadata names a non-https endpoint (%s)" % (url, value))
+    return CloudEndpoints(document.get('name') or url, resource_manager, auth['loginEndpoint'], audience, custom=True)
+
+
+def fetch_metadata(url, verify=True, timeout=30):
+    """GET {url}/metadata/endpoints. Uses requests (a dependency of azure-core)."""
+    try:
+        import requests  # pylint: disable=import-outside-toplevel
+    except ImportError as exc:
+        raise MissingLibraryError('requests', exc)
+    endpoint = url.rstrip('/') + '/metadata/endpoints'
+    try:
+        response = requests.get(endpoint, params={'api-version': METADATA_API_VERSION}, timeout=timeout, verify=verify)
+    except requests.exceptions.SSLError as exc:
+        raise AzureOperationError('read cloud metadata', url, None, 'TLSError', str(exc).split('\n')[0],
+                                  hint='The certificate could not be verified: set REQUESTS_CA_BUNDLE or cert_validation_mode.')
+    except requests.exceptions.RequestException as exc:
+        raise AzureOperationError('read cloud metadata', url, None, 'ConnectionError', str(exc).split('\n')[0],
+                                  hint='cloud_environment must be reachable over https.')
+    if response.status_code != 200:
+        raise AzureOperationError('read cloud metadata', url, response.status_code, 'MetadataUnavailable',
+                                  '%s answered HTTP %s' % (endpoint, response.status_code))
+    try:
+        return response.json()
+    except ValueError:
+        raise InputError("cloud_environment %s: %s did not answer with JSON" % (url, endpoint))
+
+
+def resolve_cloud(value, verify=True, fetch=fetch_metadata):
+    """A cloud name or an https ARM URL -> CloudEndpoints."""
+    if value in (None, ''):
+        value = 'AzureCloud'
+    text = str(value).strip()
+    key = CLOUD_ALIASES.get(text.lower(), text.lower())
+    if key in CLOUDS:
+        return CloudEndpoints(*CLOUDS[key])
+    if text.lower().startswith('http://'):
+        raise InputError("cloud_environment '%s' must use https: Azure SDKs refuse to send bearer tokens over plain http" % text)
+    if not text.lower().startswith('https://'):
+        raise InputError("cloud_environment '%s' is neither a known cloud (AzureCloud, AzureUSGovernment, AzureChinaCloud) "
+                         "nor an https URL of an Azure Resource Manager endpoint" % text)
+    return parse_metadata(fetch(text, verify=verify), text)
+
+
+class AuthPlan:
+    """Which credential to build, and from what. Decided without importing azure-identity."""
+
+    def __init__(self, kind, source, **kwargs):
+        self.kind = kind          # secret, certificate, workload_identity, msi, cli, chained_msi_cli
+        self.source = source      # where the settings came from: options, env, credential_file, ...
+        self.kwargs = kwargs
+
+    def __repr__(self):
+        safe = {k: ('<redacted>' if k in ('client_secret', 'certificate_password') else v) for k, v in self.kwargs.items()}
+        return 'AuthPlan(%s from %s, %s)' % (self.kind, self.source, safe)
+
+
+def read_credential_file(profile=None, path=None):
+    """Read the ~/.azure/credentials INI file that azure.azcollection users already have."""
+    path = path or os.path.join(os.path.expanduser('~'), '.azure', 'credentials')
+    if not os.path.isfile(path):
+        return None
+    parser = configparser.ConfigParser()
+    try:
+        parser.read(path)
+    except configparser.Error as exc:
+        raise InputError('the credential file %s cannot be parsed: %s' % (path, exc))
+    profile = profile or 'default'
+    if not parser.has_section(profile):
+        raise InputError("the credential file %s has no profile '%s'" % (path, profile))
+    return dict(parser.items(profile))
+
+
+def _env(env, *names):
+    return _first(*[env.get(n) for n in names])
+
+
+def _service_principal(values, source):
+    client_id = values.get('client_id')
+    tenant = values.get('tenant')
+    secret = values.get('secret')
+    cert = values.get('certificate_path')
+    if client_id and tenant and secret:
+        return AuthPlan('secret', source, tenant_id=tenant, client_id=client_id, client_secret=secret)
+    if client_id and tenant and cert:
+        return AuthPlan('certificate', source, tenant_id=tenant, client_id=client_id, certificate_path=cert,
+                        certificate_password=values.get('certificate_password'))
+    return None
+
+
+def env_settings(env):
+    return {
+        'client_id': _env(env, 'AZURE_CLIENT_ID'),
+        'secret': _env(env, 'AZURE_SECRET', 'AZURE_CLIENT_SECRET'),
+        'tenant': _env(env, 'AZURE_TENANT', 'AZURE_TENANT_ID'),
+        'certificate_path': _env(env, 'AZURE_CLIENT_CERTIFICATE_PATH', 'AZURE_CERT_PATH'),
+        'certificate_password': _env(env, 'AZURE_CLIENT_CERTIFICATE_PASSWORD'),
+        'subscription_id': _env(env, 'AZURE_SUBSCRIPTION_ID'),
+        'federated_token_file': _env(env, 'AZURE_FEDERATED_TOKEN_FILE'),
+    }
+
+
+def select_auth(params, env=None, credential_file_reader=read_credential_file):
+    """Decide which credential to use. Pure apart from reading the credential file.
+
+    auto: service principal from the task options, then from the environment, then workload identity
+    (a federated token file, as GitHub Actions, Azure DevOps and AKS provide), then a credential file
+    profile if one exists, then managed identity followed by the Azure CLI login.
+    """
+    env = os.environ if env is None else env
+    source = params.get('auth_source') or 'auto'
+    if source not in AUTH_SOURCES:
+        raise InputError('auth_source must be one of %s; got %s' % (', '.join(AUTH_SOURCES), source))
+    options = {k: params.get(k) for k in ('client_id', 'secret', 'tenant', 'certificate_path', 'certificate_password')}
+    fromenv = env_settings(env)
+    if source in ('auto', 'env'):
+        merged = {k: _first(options.get(k), fromenv.get(k)) for k in options}
+        plan = _service_principal(merged, 'options' if _service_principal(options, 'options') else 'env')
+        if plan:
+            return plan
+        if source == 'env':
+            raise InputError('auth_source=env needs AZURE_CLIENT_ID, AZURE_TENANT (or AZURE_TENANT_ID) and AZURE_SECRET '
+                             '(or AZURE_CLIENT_SECRET) or AZURE_CLIENT_CERTIFICATE_PATH, in the environment or the task options')
+    if source in ('auto', 'workload_identity'):
+        token_file = fromenv.get('federated_token_file')
+        client_id = _first(options.get('client_id'), fromenv.get('client_id'))
+        tenant = _first(options.get('tenant'), fromenv.get('tenant'))
+        if token_file and client_id and tenant:
+            return AuthPlan('workload_identity', 'workload_identity', tenant_id=tenant, client_id=client_id, token_file_path=token_file)
+        if source == 'workload_identity':
+            raise InputError('auth_source=workload_identity needs AZURE_FEDERATED_TOKEN_FILE, a client id (client_id or '
+                             'AZURE_CLIENT_ID) and a tenant (tenant or AZURE_TENANT_ID)')
+    if source in ('auto', 'credential_file'):
+        values = credential_file_reader(params.get('profile') or env.get('AZURE_PROFILE'))
+        if values:
+            plan = _service_principal(values, 'credential_file')
+            if plan:
+                plan.kwargs['subscription_id'] = values.get('subscription_id')
+                return plan
+            raise InputError('the credential file profile needs client_id, tenant and secret (or certificate_path)')
+        if source == 'credential_file':
+            raise InputError('auth_source=credential_file but ~/.azure/credentials does not exist')
+    if source == 'msi':
+        return AuthPlan('msi', 'msi', client_id=options.get('client_id') or fromenv.get('client_id'))
+    if source == 'cli':
+        return AuthPlan('cli', 'cli')
+    return AuthPlan('chained_msi_cli', 'auto', client_id=options.get('client_id'))
+
+
+def azure_errors():
+    """The exception classes azure-core raises (imported on first use), for `except azure_errors():`."""
+    exceptions = _import('azure.core.exceptions', 'azure-core')
+    return (exceptions.AzureError,)
+
+
+def _import(module_name, package):
+    try:
+        return importlib.import_module(module_name)
+    except ImportError as exc:
+        raise MissingLibraryError(package, exc)
+
+
+def build_credential(plan, cloud, verify=True):
+    """Build the azure-identity credential an AuthPlan describes."""
+    identity = _import('azure.identity', 'azure-identity')
+    common = {'authority': cloud.authority_host}
+    if cloud.disable_instance_discovery:
+        common['disable_instance_discovery'] = True
+    if not verify:
+        common['connection_verify'] = False
+    kw = plan.kwargs
+    if plan.kind == 'secret':
+        return identity.ClientSecretCredential(kw['tenant_id'], kw['client_id'], kw['client_secret'], **common)
+    if plan.kind == 'certificate':
+        return identity.CertificateCredential(kw['tenant_id'], kw['client_id'], certificate_path=kw['certificate_path'],
+                                              password=kw.get('certificate_password'), **common)
+    if plan.kind == 'workload_identity':
+        return identity.WorkloadIdentityCredential(tenant_id=kw['tenant_id'], client_id=kw['client_id'],
+                                                   token_file_path=kw['token_file_path'], **common)
+    if plan.kind == 'msi':
+        return identity.ManagedIdentityCredential(client_id=kw.get('client_id')) if kw.get('client_id') \
+            else identity.ManagedIdentityCredential()
+    if plan.kind == 'cli':
+        return identity.AzureCliCredential()
+    return identity.ChainedTokenCredential(identity.ManagedIdentityCredential(), identity.AzureCliCredential())
+
+
+def cli_default_subscription(path=None):
+    """The Azure CLI's default subscription (~/.azure/azureProfile.json), if any."""
+    path = path or os.path.join(os.path.expanduser('~'), '.azure', 'azureProfile.json')
+    try:
+        with open(path, encoding='utf-8-sig') as handle:
+            profile = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    for sub in profile.get('subscriptions', []):
+        if sub.get('isDefault'):
+            return sub.get('id')
+    return None
+
+
+class AzureSession:
+    """Everything a task needs to talk to Azure: cloud, credential, subscription, clients.
+
+    The credential and every client are built on first use and cached.
+    """
+
+    def __init__(self, params, env=None):
+        self.params = params
+        self.env = os.environ if env is None else env
+        self.verify = (params.get('cert_validation_mode') or self.env.get('AZURE_CERT_VALIDATION_MODE') or 'validate') != 'ignore'
+        self.settings = {k: (params.get(k) if params.get(k) is not None else v) for k, v in DEFAULT_SETTINGS.items()}
+        self._plan = None
+        self._cloud = None
+        self._credential = None
+        self._clients = {}
+        self._lock = threading.RLock()
+
+    @property
+    def plan(self):
+        if self._plan is None:
+            self._plan = select_auth(self.params, self.env)
+        return self._plan
+
+    @property
+    def cloud(self):
+        if self._cloud is None:
+            value = _first(self.params.get('cloud_environment'), self.env.get('AZURE_CLOUD_ENVIRONMENT'))
+            self._cloud = resolve_cloud(value, verify=self.verify)
+        return self._cloud
+
+    @property
+    def credential(self):
+        with self._lock:
+            if self._credential is None:
+                self._credential = build_credential(self.plan, self.cloud, verify=self.verify)
+            return self._credential
+
+    def default_subscription(self, required=True):
+        sub = _first(self.params.get('subscription_id'), self.env.get('AZURE_SUBSCRIPTION_ID'),
+                     self.plan.kwargs.get('subscription_id'))
+        if not sub and self.plan.kind in ('cli', 'chained_msi_cli'):
+            sub = cli_default_subscription()
+        if not sub and required:
+            raise InputError('no subscription: set subscription_id (or AZURE_SUBSCRIPTION_ID), or give an ARM id')
+        return sub
+
+    def client_kwargs(self):
+        settings = self.settings
+        kwargs = {
+            'base_url': self.cloud.resource_manager,
+            'credential_scopes': [self.cloud.scope],
+            'polling_interval': settings['polling_interval'],
+            'retry_total': settings['api_retries'],
+            'retry_backoff_factor': settings['api_retry_backoff'],
+            'retry_backoff_max': settings['api_retry_backoff_max'],
+            'read_timeout': settings['api_timeout'],
+            'connection_timeout': min(30, settings['api_timeout']),
+            'user_agent': USER_AGENT,
+        }
+        if not self.verify:
+            kwargs['connection_verify'] = False
+        return kwargs
+
+    def client(self, sdk, subscription_id):
+        """A management client of one SDK for one subscription; the SDK is imported now, not before."""
+        key = (sdk, (subscription_id or '').lower())
+        with self._lock:
+            return self._client(key, sdk, subscription_id)
+
+    def _client(self, key, sdk, subscription_id):
+        if key not in self._clients:
+            module_name, class_name, package = SDKS[sdk]
+            module = _import(module_name, package)
+            cls = getattr(module, class_name)
+            self._clients[key] = cls(self.credential, subscription_id, **self.client_kwargs())
+        return self._clients[key]
+
+    def arm(self):
+        """A bare ARM pipeline client (azure-mgmt-core) for calls no SDK here covers (subscriptions list)."""
+        with self._lock:
+            return self._arm()
+
+    def _arm(self):
+        if 'arm' not in self._clients:
+            core = _import('azure.mgmt.core', 'azure-mgmt-core')
+            arm_policies = _import('azure.mgmt.core.policies', 'azure-mgmt-core')
+            pipeline = _import('azure.core.pipeline.policies', 'azure-core')
+            policies = [
+                pipeline.HeadersPolicy(),
+                pipeline.UserAgentPolicy(sdk_moniker=USER_AGENT),
+                pipeline.RetryPolicy(retry_total=self.settings['api_retries'],
+                                     retry_backoff_factor=self.settings['api_retry_backoff'],
+                                     retry_backoff_max=self.settings['api_retry_backoff_max']),
+                arm_policies.ARMChallengeAuthenticationPolicy(self.credential, self.cloud.scope),
+                pipeline.NetworkTraceLoggingPolicy(),
+            ]
+            self._clients['arm'] = core.ARMPipelineClient(base_url=self.cloud.resource_manager, policies=policies)
+        return self._clients['arm']
+
+    def _transport_kwargs(self):
+        kwargs = {'connection_timeout': min(30, self.settings['api_timeout']), 'read_timeout': self.settings['api_timeout']}
+        if not self.verify:
+            kwargs['connection_verify'] = False
+        return kwargs
+
+    def arm_get(self, path, api_version, operation, resource=None):
+        """GET an ARM path (no SDK) and return the JSON body; follows nextLink when the body is a page."""
+        rest = _import('azure.core.rest', 'azure-core')
+        client = self.arm()
+        url = path if path.startswith('https://') else self.cloud.resource_manager.rstrip('/') + path
+        items = []
+        params = {'api-version': api_version}
+        while url:
+            request = rest.HttpRequest('GET', url, params=params)
+            try:
+                response = client.send_request(request, **self._transport_kwargs())
+                response.raise_for_status()
+            except azure_errors() as exc:
+                raise from_exception(exc, operation, resource)
+            body = response.json()
+            if not isinstance(body, dict) or 'value' not in body:
+                return body
+            items.extend(body.get('value') or [])
+            url = body.get('nextLink')
+            params = {}
+        return {'value': items}

@@ -1,0 +1,181 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module is for internal use by the vaultlock.azure collection only.
+# Its API may change without notice.
+"""One error type for everything that goes wrong talking to Azure, and the mapping to clear messages.
+
+Nothing here imports an Azure SDK at load time: exceptions are recognised by their class names,
+so this module can be used (and unit tested) without the SDKs installed.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Strings that must never reach a result, a log or a report.
+_BEARER = re.compile(r'(?i)(bearer\s+)[A-Za-z0-9\-_.=]+')
+_SECRETISH = re.compile(r'(?i)((?:client_secret|client_assertion|access_token|refresh_token|secret)["\']?\s*[=:]\s*["\']?)[^"\'&\s,}]+')
+
+
+def scrub(text):
+    """Remove bearer tokens and secret-looking values from a message."""
+    if not text:
+        return text
+    text = _BEARER.sub(r'\1<redacted>', str(text))
+    return _SECRETISH.sub(r'\1<redacted>', text)
+
+
+class VaultlockError(Exception):
+    """Base class of the collection's own errors (bad input, impossible requests)."""
+
+
+class InputError(VaultlockError):
+    """The task's arguments cannot be used. Raised before any request is sent."""
+
+
+class MissingLibraryError(VaultlockError):
+    """A Python package the task needs is not installed."""
+
+    def __init__(self, package, exception=None):
+        self.package = package
+        self.exception = exception
+        super().__init__("the Python package '%s' is required but could not be imported" % package)
+
+
+class AzureOperationError(VaultlockError):
+    """An Azure request failed.
+
+    Carries the resource, the operation, the HTTP status, Azure's error code and message,
+    and the request id Microsoft support asks for.
+    """
+
+    def __init__(self, operation, resource=None, status=None, code=None, message=None, request_id=None, hint=None):
+        self.operation = operation
+        self.resource = resource
+        self.status = status
+        self.code = code
+        self.azure_message = scrub(message)
+        self.request_id = request_id
+        self.hint = hint
+        super().__init__(self.describe())
+
+    @property
+    def not_found(self):
+        return self.status == 404
+
+    @property
+    def throttled(self):
+        return self.status == 429
+
+    def describe(self):
+        parts = ['%s failed' % self.operation]
+        if self.resource:
+            parts[0] += ' for %s' % self.resource
+        detail = []
+        if self.status:
+            detail.append('HTTP %s' % self.status)
+        if self.code:
+            detail.append(str(self.code))
+        text = parts[0]
+        if detail:
+            text += ' (%s)' % ', '.join(detail)
+        if self.azure_message:
+            text += ': %s' % self.azure_message
+        if self.hint:
+            text += ' %s' % self.hint
+        return text
+
+    def as_dict(self):
+        return {
+            'operation': self.operation,
+            'resource': self.resource,
+            'status': self.status,
+            'code': self.code,
+            'message': self.azure_message,
+            'request_id': self.request_id,
+        }
+
+
+def _class_names(exc):
+    return {cls.__name__ for cls in type(exc).__mro__}
+
+
+def _error_from_response(exc):
+    """Pull (code, message) from an azure-core HttpResponseError, trying the ARM body first."""
+    code = None
+    message = None
+    error = getattr(exc, 'error', None)
+    if error is not None:
+        code = getattr(error, 'code', None)
+        message = getattr(error, 'message', None)
+    if not code:
+        response = getattr(exc, 'response', None)
+        body = None
+        if response is not None:
+            try:
+                body = response.json()
+            except Exception:  # pylint: disable=broad-except
+                # A body that is not JSON (a proxy's HTML page, say): keep the exception's own text.
+                body = None
+        if isinstance(body, dict) and isinstance(body.get('error'), dict):
+            code = body['error'].get('code')
+            message = body['error'].get('message')
+        elif isinstance(body, dict) and 'error' in body:
+            # OAuth2 token endpoint errors: {"error": "invalid_client", "error_description": ...}
+            code = body.get('error')
+            message = body.get('error_description')
+    if not message:
+        message = getattr(exc, 'message', None) or str(exc)
+        message = message.split('\n')[0]
+    return code, message
+
+
+def _hint(status, code):
+    if status == 403 or code == 'AuthorizationFailed':
+        return ('The identity in use lacks permission for this action: grant it a role such as '
+                '"Backup Contributor" on the vault (reads need "Backup Reader" or "Reader").')
+    if status == 401:
+        return 'Check the credentials (client id, secret or certificate, tenant) and cloud_environment.'
+    if status == 429:
+        return 'Azure throttled the request and it still failed after the configured retries (api_retries).'
+    return None
+
+
+def from_exception(exc, operation, resource=None):
+    """Turn any exception raised by azure-core / azure-identity / an SDK into an AzureOperationError."""
+    if isinstance(exc, AzureOperationError):
+        return exc
+    names = _class_names(exc)
+    request_id = None
+    response = getattr(exc, 'response', None)
+    status = getattr(exc, 'status_code', None)
+    if status is None and response is not None:
+        status = getattr(response, 'status_code', None)
+    if response is not None:
+        headers = getattr(response, 'headers', None) or {}
+        try:
+            request_id = headers.get('x-ms-request-id')
+        except Exception:  # pylint: disable=broad-except
+            # Headers of an unexpected type: the request id is optional.
+            request_id = None
+    if 'ClientAuthenticationError' in names or 'CredentialUnavailableError' in names:
+        code, message = _error_from_response(exc)
+        if 'CredentialUnavailableError' in names:
+            code = code or 'CredentialUnavailable'
+        return AzureOperationError(operation, resource, status or 401, code or 'AuthenticationFailed', message,
+                                   request_id, _hint(401, None))
+    if 'ServiceRequestError' in names or 'ServiceRequestTimeoutError' in names:
+        return AzureOperationError(operation, resource, None, 'ConnectionError', str(exc).split('\n')[0], None,
+                                   'Azure could not be reached: check cloud_environment, the network and cert_validation_mode.')
+    if 'ServiceResponseError' in names or 'ServiceResponseTimeoutError' in names:
+        return AzureOperationError(operation, resource, None, 'ConnectionError', str(exc).split('\n')[0], None,
+                                   'The connection broke before Azure answered; the outcome of a write is unknown.')
+    if 'HttpResponseError' in names:
+        code, message = _error_from_response(exc)
+        return AzureOperationError(operation, resource, status, code, message, request_id, _hint(status, code))
+    if 'SSLError' in names:
+        return AzureOperationError(operation, resource, None, 'TLSError', str(exc).split('\n')[0], None,
+                                   'The server certificate could not be verified: set REQUESTS_CA_BUNDLE or cert_validation_mode.')
+    return AzureOperationError(operation, resource, status, type(exc).__name__, str(exc).split('\n')[0], request_id)

@@ -1,0 +1,74 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module is for internal use by the vaultlock.azure collection only.
+# Its API may change without notice.
+"""The module base: the shared auth argument spec, the Azure session, and one place that turns
+errors into fail_json. Modules build a VaultlockModule and hand it a function that does the work."""
+
+from __future__ import annotations
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._client import AUTH_SOURCES, AzureSession
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
+    AzureOperationError,
+    MissingLibraryError,
+    VaultlockError,
+)
+from ansible_collections.vaultlock.azure.plugins.module_utils._immutability import ImmutabilityError
+
+# Keep in sync with plugins/doc_fragments/azure_auth.py (ansible-test validate-modules checks it).
+AUTH_ARGSPEC = {
+    'auth_source': {'type': 'str', 'choices': list(AUTH_SOURCES), 'default': 'auto'},
+    'subscription_id': {'type': 'str'},
+    'client_id': {'type': 'str'},
+    'secret': {'type': 'str', 'no_log': True},
+    'tenant': {'type': 'str'},
+    'certificate_path': {'type': 'path'},
+    'certificate_password': {'type': 'str', 'no_log': True},
+    'cloud_environment': {'type': 'str'},
+    'cert_validation_mode': {'type': 'str', 'choices': ['validate', 'ignore']},
+    'profile': {'type': 'str'},
+    'api_retries': {'type': 'int'},
+    'api_timeout': {'type': 'int'},
+    'polling_interval': {'type': 'float'},
+    'wait_timeout': {'type': 'int'},
+}
+
+
+class VaultlockModule:
+    """AnsibleModule plus an AzureSession built on first use."""
+
+    def __init__(self, argument_spec, **kwargs):
+        spec = dict(AUTH_ARGSPEC)
+        spec.update(argument_spec)
+        kwargs.setdefault('supports_check_mode', True)
+        self.module = AnsibleModule(argument_spec=spec, **kwargs)
+        self.params = self.module.params
+        self.check_mode = self.module.check_mode
+        self.diff_mode = self.module._diff
+        self._session = None
+
+    @property
+    def session(self):
+        if self._session is None:
+            self._session = AzureSession(self.params)
+        return self._session
+
+    def warn(self, message):
+        self.module.warn(message)
+
+    def run(self, work):
+        """Call work(self) -> result dict, exit with it; every known failure becomes fail_json."""
+        try:
+            result = work(self)
+        except MissingLibraryError as exc:
+            self.module.fail_json(msg=missing_required_lib(exc.package) + ' (pip install -r requirements.txt from the collection)',
+                                  exception=str(exc.exception))
+        except AzureOperationError as exc:
+            self.module.fail_json(msg=exc.describe(), error=exc.as_dict())
+        except (VaultlockError, ImmutabilityError) as exc:
+            self.module.fail_json(msg=str(exc))
+        self.module.exit_json(**result)

@@ -1,0 +1,303 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module is for internal use by the vaultlock.azure collection only.
+# Its API may change without notice.
+"""Vault references and the two vault kinds behind one interface.
+
+`VaultRef` parses and validates what a user wrote (name/resource group/type or an ARM id).
+`vault_record()` turns a vault's ARM JSON into the record every module returns.
+`backend(session, vault_type)` reads and writes vaults of one kind through its SDK.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
+    AzureOperationError,
+    InputError,
+    from_exception,
+)
+from ansible_collections.vaultlock.azure.plugins.module_utils._immutability import (
+    VAULT_TYPES,
+    from_api,
+    to_api,
+)
+
+PROVIDERS = {
+    'recovery_services': ('Microsoft.RecoveryServices', 'vaults'),
+    'backup': ('Microsoft.DataProtection', 'backupVaults'),
+}
+
+_GUID = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
+# Vault names: 2 to 50 characters, letters, digits and hyphens, starting with a letter (Azure's naming rules).
+_VAULT_NAME = re.compile(r'^[A-Za-z][A-Za-z0-9-]{0,48}[A-Za-z0-9]$')
+# Resource group names: 1 to 90 characters, word characters, hyphens, periods, parentheses; not ending in a period.
+_RG_NAME = re.compile(r'^[-\w.()]{0,89}[-\w()]$', re.UNICODE)
+_ID = re.compile(r'^/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/providers/(?P<ns>[^/]+)/(?P<type>[^/]+)/(?P<name>[^/]+)/?$',
+                 re.IGNORECASE)
+
+_GUARD = re.compile(r'^(/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.DataProtection/resourceGuards/[^/]+)', re.IGNORECASE)
+
+SOFT_DELETE_FROM_API = {
+    'enabled': 'on', 'on': 'on',
+    'disabled': 'off', 'off': 'off',
+    'alwayson': 'always_on',
+}
+
+
+def vault_type_from_provider(namespace, resource_type):
+    for vault_type, (ns, rtype) in PROVIDERS.items():
+        if namespace.lower() == ns.lower() and resource_type.lower() == rtype.lower():
+            return vault_type
+    return None
+
+
+def validate_subscription(sub):
+    if not sub or not _GUID.match(str(sub)):
+        raise InputError("subscription id '%s' is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)" % sub)
+    return str(sub)
+
+
+class VaultRef:
+    """One vault: subscription, resource group, name and kind."""
+
+    def __init__(self, subscription_id, resource_group, name, vault_type):
+        self.subscription_id = subscription_id
+        self.resource_group = resource_group
+        self.name = name
+        self.vault_type = vault_type
+
+    @property
+    def id(self):
+        ns, rtype = PROVIDERS[self.vault_type]
+        return '/subscriptions/%s/resourceGroups/%s/providers/%s/%s/%s' % (
+            self.subscription_id, self.resource_group, ns, rtype, self.name)
+
+    @property
+    def label(self):
+        kind = 'Recovery Services vault' if self.vault_type == 'recovery_services' else 'Backup vault'
+        return "%s '%s' (resource group '%s', subscription %s)" % (kind, self.name, self.resource_group, self.subscription_id)
+
+    @classmethod
+    def parse_id(cls, arm_id, vault_type=None):
+        text = (arm_id or '').strip()
+        match = _ID.match(text)
+        if not match:
+            raise InputError("id '%s' is not an ARM id of a vault: expected /subscriptions/<guid>/resourceGroups/<group>/providers/"
+                             "Microsoft.RecoveryServices/vaults/<name> or .../Microsoft.DataProtection/backupVaults/<name>" % arm_id)
+        kind = vault_type_from_provider(match.group('ns'), match.group('type'))
+        if kind is None:
+            raise InputError("id '%s' names a %s/%s resource, not a Recovery Services vault or a Backup vault"
+                             % (arm_id, match.group('ns'), match.group('type')))
+        if vault_type and vault_type != kind:
+            raise InputError("id '%s' is a %s vault but vault_type is %s" % (arm_id, kind, vault_type))
+        return cls.build(match.group('sub'), match.group('rg'), match.group('name'), kind)
+
+    @classmethod
+    def build(cls, subscription_id, resource_group, name, vault_type):
+        if vault_type not in VAULT_TYPES:
+            raise InputError("vault_type must be one of %s; got '%s'" % (', '.join(VAULT_TYPES), vault_type))
+        validate_subscription(subscription_id)
+        if not resource_group or not _RG_NAME.match(resource_group):
+            raise InputError("resource group name '%s' is not valid: 1 to 90 letters, digits, '_', '-', '.', '(' or ')', "
+                             "not ending with '.'" % resource_group)
+        if not name or not _VAULT_NAME.match(name):
+            raise InputError("vault name '%s' is not valid: 2 to 50 letters, digits or hyphens, starting with a letter "
+                             "and ending with a letter or digit" % name)
+        return cls(subscription_id, resource_group, name, vault_type)
+
+    @classmethod
+    def from_params(cls, params, default_subscription):
+        """From module params: id, or name + resource_group + vault_type (+ subscription)."""
+        if params.get('id'):
+            if params.get('name') or params.get('resource_group'):
+                raise InputError('give either id, or name and resource_group, not both')
+            return cls.parse_id(params['id'], params.get('vault_type'))
+        missing = [k for k in ('name', 'resource_group', 'vault_type') if not params.get(k)]
+        if missing:
+            raise InputError('identify the vault by id, or by name, resource_group and vault_type (missing: %s)' % ', '.join(missing))
+        return cls.build(default_subscription(), params['resource_group'], params['name'], params['vault_type'])
+
+
+def parse_resource_id(arm_id):
+    match = _ID.match(arm_id or '')
+    if not match:
+        return {}
+    return {'subscription_id': match.group('sub'), 'resource_group': match.group('rg'), 'name': match.group('name')}
+
+
+def _soft_delete(vault_type, security):
+    settings = (security or {}).get('softDeleteSettings') or {}
+    if vault_type == 'recovery_services':
+        state = settings.get('softDeleteState')
+        days = settings.get('softDeleteRetentionPeriodInDays')
+    else:
+        state = settings.get('state')
+        days = settings.get('retentionDurationInDays')
+    state = SOFT_DELETE_FROM_API.get(str(state).lower()) if state else None
+    return {'state': state, 'retention_days': int(days) if days is not None else None}
+
+
+def _mua(vault_type, props):
+    security = props.get('securitySettings') or {}
+    guard = None
+    for request in props.get('resourceGuardOperationRequests') or []:
+        match = _GUARD.match(str(request))
+        if match:
+            guard = match.group(1)
+            break
+    if vault_type == 'recovery_services':
+        protected = str(security.get('multiUserAuthorization') or '').lower() == 'enabled'
+    else:
+        protected = bool(props.get('isVaultProtectedByResourceGuard')) or bool(guard)
+    return {'protected': protected, 'resource_guard_id': guard}
+
+
+def vault_record(raw, vault_type):
+    """ARM JSON of a vault -> the collection's vault record (same shape in every module)."""
+    props = raw.get('properties') or {}
+    security = props.get('securitySettings') or {}
+    immutability = security.get('immutabilitySettings') or {}
+    config = immutability.get('configuration') or {}
+    days = None
+    if vault_type == 'recovery_services' and str(config.get('type', '')).lower() == 'timebased':
+        days = config.get('durationInDays')
+    ids = parse_resource_id(raw.get('id'))
+    return {
+        'id': raw.get('id'),
+        'name': raw.get('name') or ids.get('name'),
+        'resource_group': ids.get('resource_group'),
+        'subscription_id': ids.get('subscription_id'),
+        'location': raw.get('location'),
+        'vault_type': vault_type,
+        'immutability': from_api(immutability.get('state')),
+        'immutability_retention_days': days,
+        'soft_delete': _soft_delete(vault_type, security),
+        'mua': _mua(vault_type, props),
+        'tags': raw.get('tags') or {},
+        'provisioning_state': props.get('provisioningState'),
+    }
+
+
+def immutability_patch(vault_type, state, retention_days=None):
+    """The PATCH body that changes only the immutability settings (never a full PUT)."""
+    settings = {'state': to_api(state)}
+    if vault_type == 'recovery_services' and retention_days is not None:
+        settings['configuration'] = {'type': 'TimeBased', 'durationInDays': int(retention_days)}
+    return {'properties': {'securitySettings': {'immutabilitySettings': settings}}}
+
+
+def _as_dict(model):
+    if model is None:
+        return None
+    if isinstance(model, dict) and not hasattr(model, 'as_dict'):
+        return model
+    return model.as_dict()
+
+
+class _Backend:
+    vault_type = None
+    sdk = None
+
+    def __init__(self, session):
+        self.session = session
+
+    def client(self, subscription_id):
+        return self.session.client(self.sdk, subscription_id)
+
+    def _call(self, operation, resource, func, *args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except self.session_errors() as exc:
+            raise from_exception(exc, operation, resource)
+
+    def session_errors(self):
+        from ansible_collections.vaultlock.azure.plugins.module_utils._client import azure_errors  # pylint: disable=import-outside-toplevel
+        return azure_errors()
+
+    def _wait(self, poller, operation, ref):
+        timeout = self.session.settings['wait_timeout']
+        try:
+            poller.wait(timeout=timeout)
+            if not poller.done():
+                raise AzureOperationError(operation, ref.label, None, 'OperationTimedOut',
+                                          'the long-running operation did not finish within wait_timeout=%ss; '
+                                          'the vault state is unknown, read it again before retrying' % timeout)
+            return _as_dict(poller.result())
+        except self.session_errors() as exc:
+            raise from_exception(exc, operation, ref.label)
+
+    def get(self, ref):
+        """ARM JSON of the vault; AzureOperationError with status 404 when it does not exist."""
+        raw = self._call('read vault', ref.label, self._get, ref)
+        return _as_dict(raw)
+
+    def list(self, subscription_id, resource_group=None):
+        label = 'subscription %s' % subscription_id if not resource_group else "resource group '%s' (subscription %s)" % (
+            resource_group, subscription_id)
+
+        def consume():
+            return [_as_dict(v) for v in self._list(subscription_id, resource_group)]
+        return self._call('list %s' % self.plural, label, consume)
+
+    def patch(self, ref, body, operation):
+        poller = self._call(operation, ref.label, self._begin_update, ref, body)
+        return self._wait(poller, operation, ref)
+
+    def list_policies(self, ref):
+        def consume():
+            return [_as_dict(p) for p in self._list_policies(ref)]
+        return self._call('list backup policies', ref.label, consume)
+
+
+class RecoveryServicesBackend(_Backend):
+    vault_type = 'recovery_services'
+    sdk = 'recoveryservices'
+    plural = 'Recovery Services vaults'
+
+    def _get(self, ref):
+        return self.client(ref.subscription_id).vaults.get(ref.resource_group, ref.name)
+
+    def _list(self, subscription_id, resource_group):
+        vaults = self.client(subscription_id).vaults
+        if resource_group:
+            return vaults.list_by_resource_group(resource_group)
+        return vaults.list_by_subscription_id()
+
+    def _begin_update(self, ref, body):
+        return self.client(ref.subscription_id).vaults.begin_update(ref.resource_group, ref.name, body)
+
+    def _list_policies(self, ref):
+        client = self.session.client('recoveryservicesbackup', ref.subscription_id)
+        return client.backup_policies.list(ref.name, ref.resource_group)
+
+
+class BackupVaultBackend(_Backend):
+    vault_type = 'backup'
+    sdk = 'dataprotection'
+    plural = 'Backup vaults'
+
+    def _get(self, ref):
+        return self.client(ref.subscription_id).backup_vaults.get(ref.resource_group, ref.name)
+
+    def _list(self, subscription_id, resource_group):
+        vaults = self.client(subscription_id).backup_vaults
+        if resource_group:
+            return vaults.get_in_resource_group(resource_group)
+        return vaults.get_in_subscription()
+
+    def _begin_update(self, ref, body):
+        return self.client(ref.subscription_id).backup_vaults.begin_update(ref.resource_group, ref.name, body)
+
+    def _list_policies(self, ref):
+        return self.client(ref.subscription_id).backup_policies.list(ref.resource_group, ref.name)
+
+
+BACKENDS = {'recovery_services': RecoveryServicesBackend, 'backup': BackupVaultBackend}
+
+
+def backend(session, vault_type):
+    return BACKENDS[vault_type](session)

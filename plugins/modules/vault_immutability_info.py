@@ -1,0 +1,287 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: vault_immutability_info
+short_description: Immutability, soft delete and policy retention of many Azure Backup vaults at once
+version_added: 0.1.0
+description:
+  - Reads Recovery Services vaults and Backup vaults of one vault, a resource group, a subscription, several
+    subscriptions, or every subscription the identity can see.
+  - Uses one list call per subscription and vault kind (following C(nextLink) pages), never one GET per vault,
+    and reads subscriptions in parallel.
+  - Each vault record has the same shape as RV(vaultlock.azure.vault_immutability#module:vault), so drift is plain comparison.
+  - A scope that fails (a subscription the identity may not read, say) is reported in RV(errors) and does not hide
+    the others. The task fails only when every scope failed, or when a single vault was asked for and could not be read.
+author:
+  - vaultlock.azure contributors
+extends_documentation_fragment:
+  - vaultlock.azure.azure_auth
+attributes:
+  check_mode:
+    support: full
+    description: Reads only; runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Reads only.
+  idempotent:
+    support: full
+    description: Reads only.
+  action_group:
+    support: full
+    membership: [vaultlock.azure.all]
+    description: Use C(group/vaultlock.azure.all) in C(module_defaults) to set the authentication options once.
+options:
+  id:
+    description: ARM id of one vault to read.
+    type: str
+  name:
+    description:
+      - With O(resource_group) and O(vault_type), one vault.
+      - Otherwise a filter on vault names; shell-style wildcards (C(*), C(?), C([...])) are allowed; case-insensitive.
+    type: str
+  resource_group:
+    description: Only vaults of this resource group (in O(subscription_id), or each of O(subscription_ids)).
+    type: str
+  vault_type:
+    description: With O(name) and O(resource_group), the kind of the one vault to read.
+    type: str
+    choices: [recovery_services, backup]
+  subscription_ids:
+    description:
+      - Subscriptions to read. V(all) reads every subscription the identity can see.
+      - Default is the subscription of the authentication options (O(subscription_id) or E(AZURE_SUBSCRIPTION_ID)).
+    type: list
+    elements: str
+  vault_types:
+    description: Which vault kinds to read.
+    type: list
+    elements: str
+    choices: [recovery_services, backup]
+    default: [recovery_services, backup]
+  tags:
+    description:
+      - Only vaults that carry all these tags. A tag whose value is null only needs to exist.
+    type: dict
+  include_policies:
+    description:
+      - Add each vault's backup policies with their retention normalised to tiers (see
+        M(vaultlock.azure.backup_policy_retention_info)). One list call per vault.
+    type: bool
+    default: false
+  max_concurrency:
+    description: How many list calls run at once.
+    type: int
+    default: 8
+'''
+
+EXAMPLES = r'''
+- name: Every vault of the subscription in use
+  vaultlock.azure.vault_immutability_info:
+  register: fleet
+
+- name: Vaults of two subscriptions, tagged env=prod, with their policies
+  vaultlock.azure.vault_immutability_info:
+    subscription_ids:
+      - 11111111-1111-1111-1111-111111111111
+      - 22222222-2222-2222-2222-222222222222
+    tags:
+      env: prod
+    include_policies: true
+  register: fleet
+
+- name: Every subscription the identity can see, Recovery Services vaults only
+  vaultlock.azure.vault_immutability_info:
+    subscription_ids: all
+    vault_types: [recovery_services]
+  register: fleet
+
+- name: Vaults that are not immutable
+  ansible.builtin.debug:
+    msg: "{{ fleet.vaults | selectattr('immutability', 'equalto', 'disabled') | map(attribute='id') | list }}"
+'''
+
+RETURN = r'''
+vaults:
+  description: One record per vault, sorted by id. Same shape as the C(vault) result of M(vaultlock.azure.vault_immutability).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - id: /subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-backup-prod/providers/Microsoft.RecoveryServices/vaults/rsv-prod-01
+      name: rsv-prod-01
+      resource_group: rg-backup-prod
+      subscription_id: 11111111-1111-1111-1111-111111111111
+      location: westeurope
+      vault_type: recovery_services
+      immutability: enabled
+      immutability_retention_days: null
+      soft_delete: {state: "on", retention_days: 14}
+      mua: {protected: false, resource_guard_id: null}
+      tags: {env: prod}
+      provisioning_state: Succeeded
+      policies:
+        - name: DefaultPolicy
+          workload: AzureIaasVM
+          tiers: [{tier: daily, sub_policy: null, datastore: null, duration: P30D, count: 30, unit: days, days: 30}]
+errors:
+  description: Scopes that could not be read, each with the operation and Azure's error.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - scope: subscription 22222222-2222-2222-2222-222222222222
+      operation: list Recovery Services vaults
+      status: 403
+      code: AuthorizationFailed
+      message: The client ... does not have authorization to perform action 'Microsoft.RecoveryServices/vaults/read' ...
+subscriptions:
+  description: The subscriptions that were read.
+  returned: always
+  type: list
+  elements: str
+  sample: [11111111-1111-1111-1111-111111111111]
+'''
+
+import fnmatch
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError
+from ansible_collections.vaultlock.azure.plugins.module_utils._module import VaultlockModule
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import (
+    VaultRef,
+    backend,
+    validate_subscription,
+    vault_record,
+)
+
+SUBSCRIPTIONS_API_VERSION = '2022-12-01'
+_GLOB = set('*?[')
+
+
+def _error(scope, exc):
+    return {'scope': scope, 'operation': exc.operation, 'status': exc.status, 'code': exc.code, 'message': exc.azure_message}
+
+
+def _tags_match(record, wanted):
+    tags = {str(k).lower(): v for k, v in (record.get('tags') or {}).items()}
+    for key, value in (wanted or {}).items():
+        key = str(key).lower()
+        if key not in tags:
+            return False
+        if value is not None and str(tags[key]) != str(value):
+            return False
+    return True
+
+
+def _name_match(record, pattern):
+    if not pattern:
+        return True
+    return fnmatch.fnmatchcase(str(record.get('name', '')).lower(), pattern.lower())
+
+
+def subscriptions(mod):
+    params = mod.params
+    session = mod.session
+    wanted = params['subscription_ids']
+    if not wanted:
+        return [validate_subscription(session.default_subscription())]
+    if [s.lower() for s in wanted] == ['all']:
+        body = session.arm_get('/subscriptions', SUBSCRIPTIONS_API_VERSION, 'list subscriptions')
+        return sorted(s['subscriptionId'] for s in body.get('value', []) if str(s.get('state', 'Enabled')).lower() != 'disabled')
+    seen = []
+    for sub in wanted:
+        sub = validate_subscription(sub.strip())
+        if sub.lower() not in [s.lower() for s in seen]:
+            seen.append(sub)
+    return seen
+
+
+def attach_policies(mod, records, errors):
+    from ansible_collections.vaultlock.azure.plugins.module_utils._retention import normalise_policy  # pylint: disable=import-outside-toplevel
+
+    def load(record):
+        ref = VaultRef(record['subscription_id'], record['resource_group'], record['name'], record['vault_type'])
+        try:
+            raw = backend(mod.session, record['vault_type']).list_policies(ref)
+        except AzureOperationError as exc:
+            errors.append(_error(ref.label, exc))
+            return None
+        return [normalise_policy(p, record['vault_type']) for p in raw]
+
+    with ThreadPoolExecutor(max_workers=max(1, mod.params['max_concurrency'])) as pool:
+        for record, policies in zip(records, pool.map(load, records)):
+            record['policies'] = policies if policies is not None else []
+            if policies is None:
+                record['policies_error'] = True
+
+
+def run(mod):
+    params = mod.params
+    session = mod.session
+    errors = []
+    single = params['id'] or (params['name'] and params['resource_group'] and params['vault_type']
+                              and not _GLOB.intersection(params['name']))
+    if single:
+        ref = VaultRef.from_params(params, session.default_subscription)
+        record = vault_record(backend(session, ref.vault_type).get(ref), ref.vault_type)
+        records = [record]
+        subs = [ref.subscription_id]
+    else:
+        if params['vault_type'] and not params['name']:
+            raise InputError('vault_type selects one vault together with name and resource_group; use vault_types to filter')
+        subs = subscriptions(mod)
+        scopes = [(sub, kind) for sub in subs for kind in params['vault_types']]
+
+        def read(scope):
+            sub, kind = scope
+            try:
+                return [vault_record(raw, kind) for raw in backend(session, kind).list(sub, params['resource_group'])], None
+            except AzureOperationError as exc:
+                label = 'subscription %s' % sub if not params['resource_group'] else "resource group '%s' in subscription %s" % (
+                    params['resource_group'], sub)
+                return [], _error(label, exc)
+
+        records = []
+        with ThreadPoolExecutor(max_workers=max(1, min(params['max_concurrency'], len(scopes) or 1))) as pool:
+            for found, error in pool.map(read, scopes):
+                records.extend(found)
+                if error:
+                    errors.append(error)
+        if scopes and len(errors) == len(scopes):
+            first = errors[0]
+            raise AzureOperationError(first['operation'], first['scope'], first['status'], first['code'], first['message'])
+        records = [r for r in records if _name_match(r, params['name']) and _tags_match(r, params['tags'])]
+    records.sort(key=lambda r: str(r['id']).lower())
+    if params['include_policies']:
+        attach_policies(mod, records, errors)
+    for error in errors:
+        mod.warn('could not read %s: %s (%s)' % (error['scope'], error['message'], error['code']))
+    return {'changed': False, 'vaults': records, 'errors': errors, 'subscriptions': subs}
+
+
+def main():
+    mod = VaultlockModule(
+        argument_spec={
+            'id': {'type': 'str'},
+            'name': {'type': 'str'},
+            'resource_group': {'type': 'str'},
+            'vault_type': {'type': 'str', 'choices': ['recovery_services', 'backup']},
+            'subscription_ids': {'type': 'list', 'elements': 'str'},
+            'vault_types': {'type': 'list', 'elements': 'str', 'choices': ['recovery_services', 'backup'],
+                            'default': ['recovery_services', 'backup']},
+            'tags': {'type': 'dict'},
+            'include_policies': {'type': 'bool', 'default': False},
+            'max_concurrency': {'type': 'int', 'default': 8},
+        },
+        mutually_exclusive=[('id', 'name'), ('id', 'resource_group'), ('id', 'subscription_ids')],
+    )
+    mod.run(run)
+
+
+if __name__ == '__main__':
+    main()

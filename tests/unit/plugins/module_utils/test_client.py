@@ -1,0 +1,170 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Credential selection (precedence), cloud endpoint resolution, lazy imports."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._client import (
+    AzureSession,
+    build_credential,
+    parse_metadata,
+    read_credential_file,
+    resolve_cloud,
+    select_auth,
+)
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError
+
+SP_ENV = {'AZURE_CLIENT_ID': 'env-id', 'AZURE_SECRET': 'env-secret', 'AZURE_TENANT': 'env-tenant'}
+
+
+def no_file(_profile=None):
+    return None
+
+
+def params(**kw):
+    base = {'auth_source': 'auto', 'client_id': None, 'secret': None, 'tenant': None, 'certificate_path': None,
+            'certificate_password': None, 'profile': None, 'subscription_id': None}
+    base.update(kw)
+    return base
+
+
+def test_options_beat_environment():
+    plan = select_auth(params(client_id='opt-id', secret='opt-secret', tenant='opt-tenant'), SP_ENV, no_file)
+    assert (plan.kind, plan.source) == ('secret', 'options')
+    assert plan.kwargs['client_id'] == 'opt-id' and plan.kwargs['client_secret'] == 'opt-secret'
+
+
+def test_environment_service_principal_and_aliases():
+    plan = select_auth(params(), {'AZURE_CLIENT_ID': 'i', 'AZURE_CLIENT_SECRET': 's', 'AZURE_TENANT_ID': 't'}, no_file)
+    assert (plan.kind, plan.source) == ('secret', 'env')
+    assert plan.kwargs == {'tenant_id': 't', 'client_id': 'i', 'client_secret': 's'}
+
+
+def test_certificate():
+    plan = select_auth(params(), {'AZURE_CLIENT_ID': 'i', 'AZURE_CLIENT_CERTIFICATE_PATH': '/c.pem', 'AZURE_TENANT_ID': 't'}, no_file)
+    assert plan.kind == 'certificate' and plan.kwargs['certificate_path'] == '/c.pem'
+
+
+def test_workload_identity_after_service_principal():
+    env = {'AZURE_CLIENT_ID': 'i', 'AZURE_TENANT_ID': 't', 'AZURE_FEDERATED_TOKEN_FILE': '/var/run/token'}
+    plan = select_auth(params(), env, no_file)
+    assert plan.kind == 'workload_identity' and plan.kwargs['token_file_path'] == '/var/run/token'
+    both = dict(env, AZURE_SECRET='s')
+    assert select_auth(params(), both, no_file).kind == 'secret'
+
+
+def test_credential_file_then_msi_cli():
+    def reader(profile):
+        assert profile == 'ops'
+        return {'client_id': 'f-id', 'secret': 'f-s', 'tenant': 'f-t', 'subscription_id': 'sub'}
+    plan = select_auth(params(profile='ops'), {}, reader)
+    assert (plan.kind, plan.source) == ('secret', 'credential_file')
+    assert plan.kwargs['subscription_id'] == 'sub'
+    assert select_auth(params(), {}, no_file).kind == 'chained_msi_cli'
+
+
+def test_explicit_sources():
+    assert select_auth(params(auth_source='cli'), SP_ENV, no_file).kind == 'cli'
+    assert select_auth(params(auth_source='msi', client_id='uami'), {}, no_file).kwargs['client_id'] == 'uami'
+    with pytest.raises(InputError, match='auth_source=env needs'):
+        select_auth(params(auth_source='env'), {}, no_file)
+    with pytest.raises(InputError, match='AZURE_FEDERATED_TOKEN_FILE'):
+        select_auth(params(auth_source='workload_identity'), SP_ENV, no_file)
+    with pytest.raises(InputError, match='does not exist'):
+        select_auth(params(auth_source='credential_file'), {}, no_file)
+    with pytest.raises(InputError, match='auth_source must be'):
+        select_auth(params(auth_source='magic'), {}, no_file)
+
+
+def test_secret_not_in_repr():
+    plan = select_auth(params(), SP_ENV, no_file)
+    assert 'env-secret' not in repr(plan)
+
+
+def test_credential_file_format(tmp_path):
+    path = tmp_path / 'credentials'
+    path.write_text('[default]\nsubscription_id=s\nclient_id=c\nsecret=x\ntenant=t\n[ops]\nclient_id=o\n')
+    assert read_credential_file(None, str(path))['client_id'] == 'c'
+    assert read_credential_file('ops', str(path)) == {'client_id': 'o'}
+    with pytest.raises(InputError, match="no profile 'nope'"):
+        read_credential_file('nope', str(path))
+    assert read_credential_file(None, str(tmp_path / 'missing')) is None
+
+
+@pytest.mark.parametrize('name,rm,login', [
+    (None, 'https://management.azure.com/', 'https://login.microsoftonline.com/'),
+    ('AzureCloud', 'https://management.azure.com/', 'https://login.microsoftonline.com/'),
+    ('azureusgovernment', 'https://management.usgovcloudapi.net/', 'https://login.microsoftonline.us/'),
+    ('AzureChinaCloud', 'https://management.chinacloudapi.cn/', 'https://login.chinacloudapi.cn/'),
+])
+def test_named_clouds(name, rm, login):
+    cloud = resolve_cloud(name, fetch=None)
+    assert (cloud.resource_manager, cloud.authority_host) == (rm, login)
+    assert not cloud.disable_instance_discovery
+    assert cloud.scope.endswith('/.default')
+
+
+def test_metadata_2022_list_form():
+    doc = [{'name': 'Other', 'resourceManager': 'https://other/', 'authentication': {'loginEndpoint': 'https://x/', 'audiences': ['a']}},
+           {'name': 'Stack', 'resourceManager': 'https://arm.local/',
+            'authentication': {'loginEndpoint': 'https://login.local/adfs/', 'audiences': ['https://management.adfs.local/']}}]
+    cloud = resolve_cloud('https://arm.local', fetch=lambda url, verify: doc)
+    assert cloud.name == 'Stack'
+    assert cloud.authority_host == 'https://login.local/adfs/'
+    assert cloud.scope == 'https://management.adfs.local/.default'
+    assert cloud.disable_instance_discovery
+
+
+def test_metadata_old_single_object_form():
+    doc = {'galleryEndpoint': 'https://g/', 'authentication': {'loginEndpoint': 'https://login.local/', 'audiences': ['https://aud/']}}
+    cloud = parse_metadata(doc, 'https://arm.local/')
+    assert cloud.resource_manager == 'https://arm.local/' and cloud.audience == 'https://aud/'
+
+
+@pytest.mark.parametrize('value,doc,message', [
+    ('http://arm.local', None, 'must use https'),
+    ('MoonCloud', None, 'neither a known cloud'),
+    ('https://arm.local', {'name': 'x'}, 'no authentication.loginEndpoint'),
+    ('https://arm.local', [], 'lists no cloud'),
+    ('https://arm.local', 'text', 'not a JSON object'),
+    ('https://arm.local', {'authentication': {'loginEndpoint': 'http://login/', 'audiences': ['a']}}, 'non-https'),
+])
+def test_bad_clouds(value, doc, message):
+    with pytest.raises(InputError, match=message):
+        resolve_cloud(value, fetch=lambda url, verify: doc)
+
+
+def test_build_credential_kinds():
+    from azure.identity import ClientSecretCredential, WorkloadIdentityCredential
+    cloud = parse_metadata({'authentication': {'loginEndpoint': 'https://login.local/', 'audiences': ['https://aud/']}},
+                           'https://arm.local/')
+    cred = build_credential(select_auth(params(), SP_ENV, no_file), cloud)
+    assert isinstance(cred, ClientSecretCredential)
+    env = {'AZURE_CLIENT_ID': 'i', 'AZURE_TENANT_ID': 't', 'AZURE_FEDERATED_TOKEN_FILE': '/tmp/token'}
+    assert isinstance(build_credential(select_auth(params(), env, no_file), cloud), WorkloadIdentityCredential)
+
+
+def test_session_settings_and_subscription():
+    session = AzureSession(params(subscription_id=None, api_retries=2), env=dict(SP_ENV, AZURE_SUBSCRIPTION_ID='sub-env'))
+    assert session.settings['api_retries'] == 2 and session.settings['polling_interval'] == 5
+    assert session.default_subscription() == 'sub-env'
+    with pytest.raises(InputError, match='no subscription'):
+        AzureSession(params(), env=SP_ENV).default_subscription()
+
+
+def test_module_utils_import_no_sdk():
+    """Importing the module base and vault layer must not import any Azure SDK (task overhead)."""
+    code = ('import sys\n'
+            'import ansible_collections.vaultlock.azure.plugins.module_utils._module\n'
+            'import ansible_collections.vaultlock.azure.plugins.module_utils._vaults\n'
+            'bad = sorted(m for m in sys.modules if m.startswith("azure"))\n'
+            'print(",".join(bad))\n')
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True, env=env)
+    assert out.stdout.strip() == ''

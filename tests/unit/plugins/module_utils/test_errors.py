@@ -1,0 +1,72 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Azure exceptions -> the collection's error type, with real azure-core exception classes."""
+
+from __future__ import annotations
+
+import json
+
+from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError, ServiceRequestError
+from azure.core.rest import HttpRequest
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, from_exception, scrub
+
+
+class FakeResponse:
+    """The small part of azure.core's HttpResponse that HttpResponseError reads."""
+
+    def __init__(self, status, body, headers=None):
+        self.status_code = status
+        self.reason = 'reason'
+        self.headers = headers or {}
+        self.request = HttpRequest('GET', 'https://example.invalid/')
+        self._body = json.dumps(body).encode()
+        self.content_type = 'application/json'
+
+    def body(self):
+        return self._body
+
+    def text(self, encoding=None):
+        return self._body.decode()
+
+    def json(self):
+        return json.loads(self._body)
+
+
+def test_arm_error_body_is_read():
+    body = {'error': {'code': 'AuthorizationFailed', 'message': "The client 'x' does not have authorization to perform action "
+                                                                "'Microsoft.RecoveryServices/vaults/write'"}}
+    exc = HttpResponseError(response=FakeResponse(403, body, {'x-ms-request-id': 'req-1'}))
+    err = from_exception(exc, 'update immutability', "vault 'v1'")
+    assert isinstance(err, AzureOperationError)
+    assert err.status == 403
+    assert err.code == 'AuthorizationFailed'
+    assert 'Microsoft.RecoveryServices/vaults/write' in err.azure_message
+    assert err.request_id == 'req-1'
+    text = err.describe()
+    assert text.startswith("update immutability failed for vault 'v1' (HTTP 403, AuthorizationFailed)")
+    assert 'Backup Contributor' in text
+
+
+def test_not_found():
+    body = {'error': {'code': 'ResourceNotFound', 'message': "The Resource 'Microsoft.RecoveryServices/vaults/x' ... was not found."}}
+    err = from_exception(ResourceNotFoundError(response=FakeResponse(404, body)), 'read vault')
+    assert err.not_found and err.code == 'ResourceNotFound'
+
+
+def test_token_errors_become_authentication_failures():
+    err = from_exception(ClientAuthenticationError(message='AADSTS7000215: Invalid client secret provided.'), 'read vault')
+    assert err.status == 401 and err.code == 'AuthenticationFailed'
+    assert 'AADSTS7000215' in err.describe()
+
+
+def test_connection_errors():
+    err = from_exception(ServiceRequestError('Connection refused'), 'read vault')
+    assert err.code == 'ConnectionError' and err.status is None
+
+
+def test_secrets_are_scrubbed():
+    assert 'abc.def' not in scrub('Authorization: Bearer abc.def')
+    assert 's3cr3t' not in scrub('client_secret=s3cr3t&grant_type=client_credentials')
+    err = AzureOperationError('x', message='token: Bearer eyJhbGciOi.xyz')
+    assert 'eyJhbGciOi' not in err.describe()

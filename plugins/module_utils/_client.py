@@ -23,6 +23,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     AzureOperationError,
     InputError,
     MissingLibraryError,
+    first_line,
     from_exception,
 )
 
@@ -138,10 +139,10 @@ def fetch_metadata(url, verify=True, timeout=30):
     try:
         response = requests.get(endpoint, params={'api-version': METADATA_API_VERSION}, timeout=timeout, verify=verify)
     except requests.exceptions.SSLError as exc:
-        raise AzureOperationError('read cloud metadata', url, None, 'TLSError', str(exc).split('\n')[0],
+        raise AzureOperationError('read cloud metadata', url, None, 'TLSError', first_line(exc),
                                   hint='The certificate could not be verified: set REQUESTS_CA_BUNDLE or cert_validation_mode.')
     except requests.exceptions.RequestException as exc:
-        raise AzureOperationError('read cloud metadata', url, None, 'ConnectionError', str(exc).split('\n')[0],
+        raise AzureOperationError('read cloud metadata', url, None, 'ConnectionError', first_line(exc),
                                   hint='cloud_environment must be reachable over https.')
     if response.status_code != 200:
         raise AzureOperationError('read cloud metadata', url, response.status_code, 'MetadataUnavailable',

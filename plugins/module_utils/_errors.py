@@ -19,6 +19,11 @@ _BEARER = re.compile(r'(?i)(bearer\s+)[A-Za-z0-9\-_.=]+')
 _SECRETISH = re.compile(r'(?i)((?:client_secret|client_assertion|access_token|refresh_token|secret)["\']?\s*[=:]\s*["\']?)[^"\'&\s,}]+')
 
 
+def first_line(value):
+    """The first line of an exception's or a message's text."""
+    return str(value).split('\n', maxsplit=1)[0]
+
+
 def scrub(text):
     """Remove bearer tokens and secret-looking values from a message."""
     if not text:
@@ -128,7 +133,7 @@ def _error_from_response(exc):
             message = body.get('error_description')
     if not message:
         message = getattr(exc, 'message', None) or str(exc)
-        message = message.split('\n')[0]
+        message = first_line(message)
     return code, message
 
 
@@ -167,15 +172,15 @@ def from_exception(exc, operation, resource=None):
         return AzureOperationError(operation, resource, status or 401, code or 'AuthenticationFailed', message,
                                    request_id, _hint(401, None))
     if 'ServiceRequestError' in names or 'ServiceRequestTimeoutError' in names:
-        return AzureOperationError(operation, resource, None, 'ConnectionError', str(exc).split('\n')[0], None,
+        return AzureOperationError(operation, resource, None, 'ConnectionError', first_line(exc), None,
                                    'Azure could not be reached: check cloud_environment, the network and cert_validation_mode.')
     if 'ServiceResponseError' in names or 'ServiceResponseTimeoutError' in names:
-        return AzureOperationError(operation, resource, None, 'ConnectionError', str(exc).split('\n')[0], None,
+        return AzureOperationError(operation, resource, None, 'ConnectionError', first_line(exc), None,
                                    'The connection broke before Azure answered; the outcome of a write is unknown.')
     if 'HttpResponseError' in names:
         code, message = _error_from_response(exc)
         return AzureOperationError(operation, resource, status, code, message, request_id, _hint(status, code))
     if 'SSLError' in names:
-        return AzureOperationError(operation, resource, None, 'TLSError', str(exc).split('\n')[0], None,
+        return AzureOperationError(operation, resource, None, 'TLSError', first_line(exc), None,
                                    'The server certificate could not be verified: set REQUESTS_CA_BUNDLE or cert_validation_mode.')
-    return AzureOperationError(operation, resource, status, type(exc).__name__, str(exc).split('\n')[0], request_id)
+    return AzureOperationError(operation, resource, status, type(exc).__name__, first_line(exc), request_id)

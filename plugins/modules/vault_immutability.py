@@ -17,7 +17,7 @@ description:
   - A vault goes V(disabled) to V(enabled) to V(locked) in two requests, as Azure requires; both steps are reported in RV(changes).
   - Only the immutability settings are written, with a PATCH; other vault settings are never sent.
 author:
-  - vaultlock.azure contributors
+  - vaultlock.azure maintainers (@vaultlock)
 extends_documentation_fragment:
   - vaultlock.azure.azure_auth
 attributes:

@@ -18,7 +18,7 @@ description:
   - A scope that fails (a subscription the identity may not read, say) is reported in RV(errors) and does not hide
     the others. The task fails only when every scope failed, or when a single vault was asked for and could not be read.
 author:
-  - vaultlock.azure contributors
+  - vaultlock.azure maintainers (@vaultlock)
 extends_documentation_fragment:
   - vaultlock.azure.azure_auth
 attributes:

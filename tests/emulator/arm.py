@@ -1,0 +1,521 @@
+"""The resource-manager side of the emulator: routing ARM paths to subscriptions, resource groups,
+Recovery Services vaults, Backup (DataProtection) vaults and their backup policies.
+
+`Arm.handle()` is transport-free: it takes a parsed request and returns (status, headers, body) or raises ArmError.
+"""
+from __future__ import annotations
+
+import base64
+import copy
+import re
+import uuid
+from urllib.parse import quote
+
+from . import rules
+from .errors import ArmError, bad_request, not_found, rg_not_found, sub_not_found
+from .store import (DP_TYPE, RS_TYPE, new_etag, now_iso, policy_body, rg_body, score, stable_uuid,
+                    vault_id)
+
+# api-versions accepted per resource type. The SDK defaults come from api-notes.md; the older ones
+# are the releases that carry immutabilitySettings (assumed list, see README).
+RS_VAULT_VERSIONS = ("2026-11-01", "2026-05-01", "2026-01-01", "2025-08-01", "2025-02-01", "2025-01-01",
+                     "2024-10-01", "2024-09-30-preview", "2024-04-01", "2024-04-30-preview", "2024-02-01",
+                     "2024-01-01", "2023-08-01", "2023-06-01", "2023-04-01", "2023-02-01", "2023-01-01",
+                     "2022-10-01", "2022-09-30-preview")
+RS_BACKUP_VERSIONS = ("2026-10-01", "2026-05-01", "2026-01-01", "2025-08-01", "2025-02-01", "2025-01-01",
+                      "2024-10-01", "2024-04-01", "2024-02-01", "2024-01-01", "2023-08-01", "2023-06-01",
+                      "2023-04-01", "2023-02-01", "2023-01-01", "2022-10-01", "2022-09-01-preview",
+                      "2021-01-01")
+DP_VERSIONS = ("2026-06-01", "2025-09-01", "2025-07-01", "2025-02-01", "2025-01-01", "2024-04-01",
+               "2024-03-01", "2023-12-01", "2023-11-01", "2023-08-01", "2023-05-01", "2023-01-01",
+               "2022-12-01", "2022-10-01-preview")
+_WELL_FORMED = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview|-beta|-alpha|-privatepreview)?$", re.IGNORECASE)
+
+RS_READONLY_PROPS = ("provisioningState", "secureScore", "bcdrSecurityLevel", "privateEndpointConnections",
+                     "privateEndpointStateForBackup", "privateEndpointStateForSiteRecovery", "backupStorageVersion",
+                     "moveDetails", "moveState")
+DP_READONLY_PROPS = ("provisioningState", "secureScore", "bcdrSecurityLevel", "isVaultProtectedByResourceGuard",
+                     "resourceMoveState", "resourceMoveDetails")
+_FILTER = re.compile(r"backupManagementType\s+eq\s+'([^']*)'", re.IGNORECASE)
+
+
+def merge_patch(target, patch):
+    """RFC 7386 JSON merge patch: only the keys sent change; null removes a key."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    if not isinstance(target, dict):
+        target = {}
+    for key, value in patch.items():
+        if value is None:
+            target.pop(key, None)
+        else:
+            target[key] = merge_patch(target.get(key), value)
+    return target
+
+
+def new_op_id() -> str:
+    # Shape of the live operation ids: base64 of "<guid>;<guid>".
+    return base64.b64encode(("%s;%s" % (uuid.uuid4(), uuid.uuid4())).encode()).decode()
+
+
+def _norm_rs_location(loc) -> str:
+    return str(loc or "").lower().replace(" ", "")
+
+
+class Request:  # pylint: disable=too-few-public-methods
+    """A parsed ARM request."""
+
+    def __init__(self, method, path, query, body, headers):
+        self.method = method
+        self.path = path
+        self.query = query
+        self.body = body
+        self.headers = headers
+
+
+class Arm:
+    """Routes and executes ARM requests against a Store."""
+
+    def __init__(self, store, base_url: str, settings: dict):
+        self.store = store
+        self.base_url = base_url.rstrip("/")
+        self.settings = settings
+
+    # ------------------------------------------------------------------ helpers
+    def url(self, path: str, api_version: str, extra: str = "") -> str:
+        return "%s%s?api-version=%s%s" % (self.base_url, path, api_version, extra)
+
+    @staticmethod
+    def check_version(req, versions):
+        ver = req.query.get("api-version")
+        if not ver:
+            raise ArmError(400, "MissingApiVersionParameter",
+                           "The api-version query parameter (?api-version=) is required for all requests.")
+        if versions is None:
+            if not _WELL_FORMED.match(ver):
+                raise ArmError(400, "InvalidApiVersionParameter",
+                               "The api-version '%s' is invalid. The supported versions are '2022-12-01,2021-04-01,2020-01-01'." % ver)
+            return ver
+        if ver.lower() not in versions:
+            raise ArmError(400, "InvalidApiVersionParameter",
+                           "The api-version '%s' is invalid. The supported versions are '%s'." % (ver, ",".join(versions)))
+        return ver
+
+    def page(self, req, items, path, ver):
+        size = max(1, int(self.settings.get("page_size") or 200))
+        try:
+            start = int(req.query.get("$skiptoken") or 0)
+        except ValueError as exc:
+            raise bad_request("InvalidSkipToken", "The skip token '%s' is invalid." % req.query.get("$skiptoken")) from exc
+        chunk = items[start:start + size]
+        body = {"value": chunk}
+        if start + size < len(items):
+            extra = "&$skiptoken=%d" % (start + size)
+            if req.query.get("$filter"):
+                extra = "&$filter=" + quote(req.query["$filter"], safe="") + extra
+            body["nextLink"] = self.url(path, ver, extra)
+        return 200, {}, body
+
+    def _op(self, op_id, **info):
+        info.setdefault("status", "Succeeded")
+        info.setdefault("startTime", now_iso())
+        info.setdefault("endTime", now_iso())
+        with self.store.lock:
+            self.store.ops[op_id] = info
+
+    # ------------------------------------------------------------------ dispatch
+    def handle(self, req):
+        parts = [p for p in req.path.split("/") if p]
+        low = [p.lower() for p in parts]
+        if not low or low[0] != "subscriptions":
+            raise ArmError(404, "InvalidResourceType", "The resource type could not be found for path '%s'." % req.path)
+        if len(parts) == 1:
+            self.check_version(req, None)
+            return self.list_subscriptions(req)
+        sid = parts[1]
+        with self.store.lock:
+            sub = self.store.sub(sid)
+        if sub is None:
+            raise sub_not_found(sid)
+        if len(parts) == 2:
+            self.check_version(req, None)
+            return 200, {}, self.store.find("/subscriptions/" + sid)
+        if low[2] == "resourcegroups":
+            if len(parts) == 3:
+                self.check_version(req, None)
+                with self.store.lock:
+                    items = [rg_body(sub["id"], r) for r in sub["rgs"].values()]
+                return self.page(req, items, req.path, req.query["api-version"])
+            rg = parts[3]
+            if len(parts) == 4:
+                return self.resource_group(req, sub, rg)
+            with self.store.lock:
+                rg_entry = self.store.rg(sid, rg)
+            if rg_entry is None:
+                raise rg_not_found(rg)
+            if len(parts) >= 6 and low[4] == "providers":
+                return self.provider(req, sub, rg_entry, parts[5:], low[5:])
+        elif low[2] == "providers" and len(parts) == 5:
+            ns = low[3] + "/" + low[4]
+            if ns == "microsoft.recoveryservices/vaults":
+                ver = self.check_version(req, RS_VAULT_VERSIONS)
+                self._only(req, "GET")
+                with self.store.lock:
+                    items = copy.deepcopy(self.store.vaults_in_sub(sid, "rs"))
+                return self.page(req, items, req.path, ver)
+            if ns == "microsoft.dataprotection/backupvaults":
+                ver = self.check_version(req, DP_VERSIONS)
+                self._only(req, "GET")
+                with self.store.lock:
+                    items = copy.deepcopy(self.store.vaults_in_sub(sid, "dp"))
+                return self.page(req, items, req.path, ver)
+        raise ArmError(404, "InvalidResourceType", "The resource type could not be found for path '%s'." % req.path)
+
+    @staticmethod
+    def _only(req, *methods):
+        if req.method not in methods:
+            raise ArmError(405, "MethodNotAllowed", "The requested resource does not support http method '%s'." % req.method)
+
+    def list_subscriptions(self, req):
+        self._only(req, "GET")
+        with self.store.lock:
+            items = [self.store.find("/subscriptions/" + s["id"]) for s in self.store.subs.values()]
+        for item in items:
+            item["subscriptionPolicies"] = {"locationPlacementId": "Public_2014-09-01", "quotaId": "PayAsYouGo_2014-09-01",
+                                            "spendingLimit": "Off"}
+            item["authorizationSource"] = "RoleBased"
+        return self.page(req, items, "/subscriptions", req.query["api-version"])
+
+    def resource_group(self, req, sub, rg):
+        self.check_version(req, None)
+        with self.store.lock:
+            entry = sub["rgs"].get(rg.lower())
+            if req.method in ("GET", "HEAD"):
+                if entry is None:
+                    raise rg_not_found(rg)
+                return (200 if req.method == "GET" else 204), {}, (rg_body(sub["id"], entry) if req.method == "GET" else None)
+            if req.method in ("PUT", "PATCH"):
+                body = req.body if isinstance(req.body, dict) else {}
+                if entry is None:
+                    if req.method == "PATCH":
+                        raise rg_not_found(rg)
+                    if not body.get("location"):
+                        raise bad_request("LocationRequired", "The location property is required for this definition.")
+                    entry = {"name": rg, "location": body["location"], "tags": dict(body.get("tags") or {}), "rs": {}, "dp": {}}
+                    sub["rgs"][rg.lower()] = entry
+                    return 201, {}, rg_body(sub["id"], entry)
+                if "tags" in body:
+                    entry["tags"] = dict(body.get("tags") or {})
+                return 200, {}, rg_body(sub["id"], entry)
+        self._only(req, "GET", "HEAD", "PUT", "PATCH")
+        return None
+
+    def provider(self, req, sub, rg_entry, parts, low):
+        ns = "/".join(low[:2])
+        if ns == "microsoft.recoveryservices/vaults":
+            kind = "rs"
+        elif ns == "microsoft.dataprotection/backupvaults":
+            kind = "dp"
+        else:
+            raise ArmError(404, "InvalidResourceType", "The resource type could not be found for path '%s'." % req.path)
+        rest, rest_low = parts[2:], low[2:]
+        is_policy = len(rest_low) >= 2 and rest_low[1] == "backuppolicies"
+        if kind == "rs" and is_policy:
+            ver = self.check_version(req, RS_BACKUP_VERSIONS)
+        else:
+            ver = self.check_version(req, RS_VAULT_VERSIONS if kind == "rs" else DP_VERSIONS)
+        if not rest:
+            self._only(req, "GET")
+            with self.store.lock:
+                items = [copy.deepcopy(v["body"]) for v in rg_entry[kind].values()]
+            return self.page(req, items, req.path, ver)
+        name = rest[0]
+        if len(rest) == 1:
+            return self.vault(req, sub, rg_entry, kind, name, ver)
+        if len(rest) == 3 and rest_low[1] in ("operationstatus", "operationresults"):
+            return self.vault_operation(req, sub, rg_entry, kind, name, rest_low[1], rest[2])
+        with self.store.lock:
+            vault = rg_entry[kind].get(name.lower())
+        if vault is None:
+            raise not_found(RS_TYPE if kind == "rs" else DP_TYPE, name, rg_entry["name"])
+        if is_policy:
+            if len(rest) == 2:
+                self._only(req, "GET")
+                return self.list_policies(req, vault, kind, ver)
+            if len(rest) == 3:
+                return self.policy(req, sub, rg_entry, vault, kind, rest[2], ver)
+            if len(rest) == 5 and kind == "rs" and rest_low[3] in ("operations", "operationresults"):
+                return self.policy_operation(req, rg_entry, vault, rest[2], rest_low[3], rest[4])
+        raise ArmError(404, "InvalidResourceType", "The resource type could not be found for path '%s'." % req.path)
+
+    # ------------------------------------------------------------------ vaults
+    def vault(self, req, sub, rg_entry, kind, name, ver):
+        rtype = RS_TYPE if kind == "rs" else DP_TYPE
+        with self.store.lock:
+            record = rg_entry[kind].get(name.lower())
+            if req.method == "GET":
+                if record is None:
+                    raise not_found(rtype, name, rg_entry["name"])
+                return 200, {}, copy.deepcopy(record["body"])
+            if req.method == "DELETE":
+                if record is None:
+                    return 204, {}, None
+                del rg_entry[kind][name.lower()]
+                op_id = new_op_id()
+                self._op(op_id, kind=kind, target=record["body"]["id"], method="DELETE", result=None)
+                return 202, self._lro_headers(record["body"]["id"], op_id, ver, location=True), None
+            if req.method not in ("PUT", "PATCH"):
+                self._only(req, "GET", "PUT", "PATCH", "DELETE")
+            if not isinstance(req.body, dict):
+                raise bad_request("InvalidRequestContent", "The request content was invalid and could not be deserialized.")
+            if req.method == "PATCH":
+                if record is None:
+                    raise not_found(rtype, name, rg_entry["name"])
+                desired = merge_patch(copy.deepcopy(record["body"]), req.body)
+            else:
+                desired = copy.deepcopy(req.body)
+            creating = record is None
+            old = record["body"] if record else None
+            vname = old["name"] if old else name
+            vid = vault_id(sub["id"], rg_entry["name"], kind, vname)
+            if kind == "rs":
+                new = self._build_rs(desired, old, vid, vname)
+            else:
+                new = self._build_dp(desired, old, vid, vname)
+            if creating:
+                rg_entry[kind][name.lower()] = {"body": new, "policies": {}}
+            else:
+                record["body"] = new
+            op_id = new_op_id()
+            self._op(op_id, kind=kind, target=vid, method=req.method, result=new)
+            if req.method == "PATCH":
+                return 202, self._lro_headers(vid, op_id, ver, location=True), None
+            shown = copy.deepcopy(new)
+            if kind == "dp":
+                # Recorded live behaviour: 201 on every accepted PUT, Provisioning (create) / Updating (update).
+                shown["properties"]["provisioningState"] = "Provisioning" if creating else "Updating"
+                return 201, self._lro_headers(vid, op_id, ver, location=False), shown
+            if creating:
+                shown["properties"]["provisioningState"] = "Provisioning"
+                return 201, self._lro_headers(vid, op_id, ver, location=False), shown
+            return 200, self._lro_headers(vid, op_id, ver, location=False), shown
+
+    def _lro_headers(self, vid, op_id, ver, location: bool) -> dict:
+        headers = {"Azure-AsyncOperation": self.url(vid + "/operationStatus/" + op_id, ver), "Retry-After": "0"}
+        if location:
+            headers["Location"] = self.url(vid + "/operationResults/" + op_id, ver)
+        return headers
+
+    def _identity(self, desired, old, vid):
+        ident = desired.get("identity")
+        if not isinstance(ident, dict):
+            return None
+        ident = copy.deepcopy(ident)
+        if "systemassigned" in str(ident.get("type", "")).lower():
+            old_ident = (old or {}).get("identity") or {}
+            ident.setdefault("principalId", old_ident.get("principalId") or stable_uuid(vid.lower(), "principal"))
+            ident.setdefault("tenantId", self.store.tenant_id)
+        return ident
+
+    def _build_rs(self, desired, old, vid, vname):
+        if not desired.get("location"):
+            raise bad_request("LocationRequired", "The location property is required for this definition.")
+        location = _norm_rs_location(desired["location"])
+        if old and location != old["location"]:
+            raise ArmError(400, "InvalidResourceLocation",
+                           "The resource '%s' already exists in location '%s' in resource group '%s'. A resource with the same "
+                           "name cannot be created in location '%s'. Please select a new resource name."
+                           % (vname, old["location"], vid.split("/")[4], location))
+        props = copy.deepcopy(desired.get("properties") or {})
+        for key in RS_READONLY_PROPS:
+            props.pop(key, None)
+        old_props = (old or {}).get("properties") or {}
+        old_sec = old_props.get("securitySettings") or {}
+        sec = props.get("securitySettings")
+        sec = copy.deepcopy(sec) if isinstance(sec, dict) else {}
+        sec.pop("multiUserAuthorization", None)
+        # Immutability / soft delete left out of a PUT keep their current values (assumed; see README).
+        if "immutabilitySettings" not in sec and old_sec.get("immutabilitySettings") is not None:
+            sec["immutabilitySettings"] = copy.deepcopy(old_sec["immutabilitySettings"])
+        imm = sec.get("immutabilitySettings")
+        if isinstance(imm, dict) and imm.get("state") is not None:
+            imm["state"] = rules.norm_state(imm["state"])
+        rules.check_rs_immutability(old_sec.get("immutabilitySettings"), imm, creating=old is None)
+        if imm is not None and not imm:
+            sec.pop("immutabilitySettings")
+        old_sd = old_sec.get("softDeleteSettings") or {}
+        new_sd = sec.get("softDeleteSettings")
+        new_sd = dict(new_sd) if isinstance(new_sd, dict) else {}
+        merged_sd = {"softDeleteRetentionPeriodInDays": old_sd.get("softDeleteRetentionPeriodInDays", 14),
+                     "softDeleteState": old_sd.get("softDeleteState", "Enabled"),
+                     "enhancedSecurityState": old_sd.get("enhancedSecurityState", "Enabled")}
+        merged_sd.update({k: v for k, v in new_sd.items() if v is not None})
+        for key in ("softDeleteState", "enhancedSecurityState"):
+            if str(merged_sd.get(key)).lower() == "alwayson":
+                merged_sd[key] = "AlwaysON"  # the live service answers capital ON (recording)
+        rules.check_rs_soft_delete(old_sd, merged_sd)
+        sec["softDeleteSettings"] = merged_sd
+        guarded = bool(props.get("resourceGuardOperationRequests") or old_props.get("resourceGuardOperationRequests"))
+        sec["multiUserAuthorization"] = "Enabled" if guarded else old_sec.get("multiUserAuthorization", "Disabled")
+        sec.setdefault("sourceScanConfiguration", old_sec.get("sourceScanConfiguration") or {"state": "Disabled"})
+        props["securitySettings"] = sec
+        if "resourceGuardOperationRequests" not in props and old_props.get("resourceGuardOperationRequests"):
+            props["resourceGuardOperationRequests"] = old_props["resourceGuardOperationRequests"]
+        props["provisioningState"] = "Succeeded"
+        props["privateEndpointStateForBackup"] = old_props.get("privateEndpointStateForBackup", "None")
+        props["privateEndpointStateForSiteRecovery"] = old_props.get("privateEndpointStateForSiteRecovery", "None")
+        props.setdefault("redundancySettings", old_props.get("redundancySettings") or {
+            "standardTierStorageRedundancy": "GeoRedundant", "crossRegionRestore": "Disabled"})
+        props.setdefault("publicNetworkAccess", old_props.get("publicNetworkAccess", "Enabled"))
+        body = {"location": location, "name": vname, "etag": new_etag(), "tags": dict(desired.get("tags") or {}),
+                "properties": props, "id": vid, "type": RS_TYPE, "sku": copy.deepcopy(desired.get("sku") or {"name": "Standard"})}
+        ident = self._identity(desired, old, vid)
+        if ident is not None:
+            body["identity"] = ident
+        props["secureScore"], props["bcdrSecurityLevel"] = score("rs", body)
+        return body
+
+    def _build_dp(self, desired, old, vid, vname):
+        if not desired.get("location"):
+            raise bad_request("LocationRequired", "The location property is required for this definition.")
+        location = desired["location"]
+        if old and _norm_rs_location(location) != _norm_rs_location(old["location"]):
+            raise ArmError(400, "InvalidResourceLocation",
+                           "The resource '%s' already exists in location '%s' in resource group '%s'. A resource with the same "
+                           "name cannot be created in location '%s'. Please select a new resource name."
+                           % (vname, old["location"], vid.split("/")[4], location))
+        props = copy.deepcopy(desired.get("properties") or {})
+        for key in DP_READONLY_PROPS:
+            props.pop(key, None)
+        old_props = (old or {}).get("properties") or {}
+        old_sec = old_props.get("securitySettings") or {}
+        sec = props.get("securitySettings")
+        sec = copy.deepcopy(sec) if isinstance(sec, dict) else {}
+        if "immutabilitySettings" not in sec and old_sec.get("immutabilitySettings") is not None:
+            sec["immutabilitySettings"] = copy.deepcopy(old_sec["immutabilitySettings"])
+        imm = sec.get("immutabilitySettings")
+        if isinstance(imm, dict) and imm.get("state") is not None:
+            imm["state"] = rules.norm_state(imm["state"])
+        rules.check_dp_immutability(old_sec.get("immutabilitySettings"), imm, creating=old is None)
+        old_sd = old_sec.get("softDeleteSettings") or {}
+        new_sd = sec.get("softDeleteSettings")
+        new_sd = dict(new_sd) if isinstance(new_sd, dict) else {}
+        merged_sd = {"state": old_sd.get("state", "On"), "retentionDurationInDays": old_sd.get("retentionDurationInDays", 14.0)}
+        merged_sd.update({k: v for k, v in new_sd.items() if v is not None})
+        if isinstance(merged_sd.get("retentionDurationInDays"), (int, float)):
+            merged_sd["retentionDurationInDays"] = float(merged_sd["retentionDurationInDays"])  # live: 14.0
+        state = str(merged_sd.get("state"))
+        merged_sd["state"] = {"on": "On", "off": "Off", "alwayson": "AlwaysOn"}.get(state.lower(), state)
+        rules.check_dp_soft_delete(old_sd, merged_sd)
+        sec["softDeleteSettings"] = merged_sd
+        props["securitySettings"] = sec
+        if not props.get("storageSettings"):
+            props["storageSettings"] = old_props.get("storageSettings") or [{"datastoreType": "VaultStore", "type": "LocallyRedundant"}]
+        if "resourceGuardOperationRequests" not in props and old_props.get("resourceGuardOperationRequests"):
+            props["resourceGuardOperationRequests"] = old_props["resourceGuardOperationRequests"]
+        props["provisioningState"] = "Succeeded"
+        props["isVaultProtectedByResourceGuard"] = bool(props.get("resourceGuardOperationRequests"))
+        body = {"location": location, "tags": dict(desired.get("tags") or {}), "eTag": str(uuid.uuid4()),
+                "properties": props, "id": vid, "name": vname, "type": DP_TYPE}
+        ident = self._identity(desired, old, vid)
+        if ident is not None:
+            body["identity"] = ident
+        return body
+
+    def vault_operation(self, req, sub, rg_entry, kind, name, which, op_id):
+        self._only(req, "GET")
+        del sub  # the operation id is global; the vault may already be gone (DELETE)
+        with self.store.lock:
+            op = self.store.ops.get(op_id)
+        vid_prefix = "/providers/%s/%s" % (RS_TYPE if kind == "rs" else DP_TYPE, name)
+        if op is None or not op["target"].lower().endswith(vid_prefix.lower()):
+            raise ArmError(404, "OperationNotFound" if kind == "rs" else "ResourceNotFound",
+                           "The operation '%s' was not found for vault '%s' in resource group '%s'." % (op_id, name, rg_entry["name"]))
+        if which == "operationstatus":
+            return 200, {}, {"id": op["target"] + "/operationStatus/" + op_id, "name": op_id, "status": op["status"],
+                             "startTime": op["startTime"], "endTime": op["endTime"]}
+        if op["result"] is None:
+            return 204, {}, None
+        with self.store.lock:
+            record = rg_entry[kind].get(name.lower())
+            current = copy.deepcopy(record["body"]) if record else copy.deepcopy(op["result"])
+        return 200, {}, current
+
+    # ------------------------------------------------------------------ policies
+    def list_policies(self, req, vault, kind, ver):
+        with self.store.lock:
+            items = [copy.deepcopy(p) for p in vault["policies"].values()]
+        filt = req.query.get("$filter")
+        if kind == "rs" and filt:
+            match = _FILTER.search(filt)
+            if not match:
+                raise bad_request("BMSUserErrorInvalidInput", "Input provided for the call is invalid. The $filter '%s' is not supported." % filt)
+            want = match.group(1).lower()
+            items = [p for p in items if str((p.get("properties") or {}).get("backupManagementType", "")).lower() == want]
+        return self.page(req, items, req.path, ver)
+
+    def policy(self, req, sub, rg_entry, vault, kind, pname, ver):
+        ptype = (RS_TYPE if kind == "rs" else DP_TYPE) + "/" + vault["body"]["name"] + "/backupPolicies"
+        with self.store.lock:
+            existing = vault["policies"].get(pname.lower())
+            if req.method == "GET":
+                if existing is None:
+                    raise not_found(ptype, pname, rg_entry["name"])
+                return 200, {}, copy.deepcopy(existing)
+            if req.method == "DELETE":
+                if existing is None:
+                    return 204, {}, None
+                del vault["policies"][pname.lower()]
+                if kind == "dp":
+                    return 200, {}, None
+                op_id = str(uuid.uuid4())
+                self._op(op_id, kind="rs-policy", target=existing["id"], method="DELETE", result=None)
+                return 202, self._policy_headers(existing["id"], op_id, ver), None
+            if req.method != "PUT":
+                self._only(req, "GET", "PUT", "DELETE")
+            body = req.body
+            if not isinstance(body, dict) or not isinstance(body.get("properties"), dict):
+                raise bad_request("InvalidRequestContent" if kind == "dp" else "BMSUserErrorInvalidInput",
+                                  "The request content was invalid: 'properties' is required.")
+            props = copy.deepcopy(body["properties"])
+            if kind == "rs" and not props.get("backupManagementType"):
+                raise bad_request("BMSUserErrorInvalidInput", "Input provided for the call is invalid: backupManagementType is required.")
+            imm_state = rules.norm_state(((vault["body"].get("properties") or {}).get("securitySettings") or {})
+                                         .get("immutabilitySettings", {}).get("state"))
+            old_props = existing["properties"] if existing else None
+            rules.check_policy_retention(old_props, props, imm_state in ("Unlocked", "Locked"), kind)
+            name = existing["name"] if existing else pname
+            if kind == "rs":
+                props["protectedItemsCount"] = (old_props or {}).get("protectedItemsCount", props.get("protectedItemsCount", 0))
+            new = policy_body(vault["body"], kind, name, props)
+            for key in ("tags", "location", "eTag"):
+                if body.get(key) is not None and kind == "rs":
+                    new[key] = copy.deepcopy(body[key])
+            vault["policies"][pname.lower()] = new
+            if kind == "rs" and self.settings.get("policy_put_async"):
+                op_id = str(uuid.uuid4())
+                self._op(op_id, kind="rs-policy", target=new["id"], method="PUT", result=new)
+                return 202, self._policy_headers(new["id"], op_id, ver), None
+            return 200, {}, copy.deepcopy(new)
+
+    def _policy_headers(self, pid, op_id, ver):
+        # Shape of the spec examples (ProtectionPolicies_CreateOrUpdate 202), with Retry-After 0.
+        return {"Azure-AsyncOperation": self.url(pid + "/operations/" + op_id, ver),
+                "Location": self.url(pid + "/operationResults/" + op_id, ver), "Retry-After": "0"}
+
+    def policy_operation(self, req, rg_entry, vault, pname, which, op_id):
+        self._only(req, "GET")
+        with self.store.lock:
+            op = self.store.ops.get(op_id)
+            policy = vault["policies"].get(pname.lower())
+        if op is None or not op["target"].lower().endswith("/backuppolicies/" + pname.lower()):
+            raise ArmError(404, "ResourceNotFound",
+                           "The operation '%s' was not found for policy '%s' in resource group '%s'." % (op_id, pname, rg_entry["name"]))
+        if which == "operations":
+            # ProtectionPolicyOperationStatuses_Get example shape.
+            return 200, {}, {"id": op_id, "name": op_id, "status": op["status"], "startTime": op["startTime"],
+                             "endTime": op["endTime"], "properties": {"objectType": "OperationStatusJobsExtendedInfo",
+                                                                      "jobIds": [], "failedJobsError": {}}}
+        if op["result"] is None or policy is None:
+            return 204, {}, None
+        return 200, {}, copy.deepcopy(policy)

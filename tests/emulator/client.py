@@ -1,0 +1,153 @@
+"""Test-side helpers: start the emulator as a subprocess and drive its controls.
+
+Used by tests/conftest.py (fixtures ``emulator_server`` and ``emulator``); usable from benchmarks too.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+WRITE_METHODS = ("PUT", "PATCH", "POST", "DELETE")
+
+
+class EmulatorProcess:
+    """A running ``python -m tests.emulator serve`` subprocess."""
+
+    def __init__(self, fleet: str | None = None, latency_ms: int = 0, page_size: int | None = None,
+                 workdir: str | None = None, timeout: float = 30.0):
+        self.workdir = workdir or tempfile.mkdtemp(prefix="arm-emulator-")
+        self.endpoint_file = os.path.join(self.workdir, "endpoint.json")
+        cmd = [sys.executable, "-m", "tests.emulator", "serve", "--port", "0", "--endpoint-file", self.endpoint_file]
+        if fleet:
+            cmd += ["--fleet", fleet]
+        if latency_ms:
+            cmd += ["--latency-ms", str(latency_ms)]
+        if page_size:
+            cmd += ["--page-size", str(page_size)]
+        self.log_path = os.path.join(self.workdir, "emulator.log")
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)  # pylint: disable=consider-using-with
+        deadline = time.time() + timeout
+        while not os.path.exists(self.endpoint_file):
+            if self.proc.poll() is not None or time.time() > deadline:
+                self.stop()
+                with open(self.log_path, encoding="utf-8", errors="replace") as log:
+                    raise RuntimeError("ARM emulator did not start:\n" + log.read())
+            time.sleep(0.05)
+        with open(self.endpoint_file, encoding="utf-8") as handle:
+            self.endpoint = json.load(handle)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+class EmulatorClient:
+    """Controls of a running emulator plus SDK client factories."""
+
+    def __init__(self, endpoint: dict):
+        import requests  # pylint: disable=import-outside-toplevel
+
+        self.endpoint = endpoint
+        self.env = dict(endpoint["env"])
+        self.arm_url = endpoint["arm_url"]
+        self.control_url = endpoint["control_url"]
+        self.ca_bundle = endpoint["ca_bundle"]
+        self._http = requests.Session()
+        self._http.verify = self.ca_bundle
+        self._http.trust_env = False
+
+    # -- controls
+    def _call(self, method: str, name: str, body=None, params=None):
+        resp = self._http.request(method, self.control_url + name, json=body, params=params, timeout=60)
+        if resp.status_code >= 400 and not (name == "resource" and resp.status_code == 404):
+            raise RuntimeError("emulator control %s %s failed: %s %s" % (method, name, resp.status_code, resp.text))
+        return resp
+
+    def journal(self) -> list:
+        return self._call("GET", "journal").json()
+
+    def clear_journal(self):
+        self._call("DELETE", "journal")
+
+    def writes(self) -> list:
+        return [e for e in self.journal() if e["method"] in WRITE_METHODS]
+
+    def token_journal(self) -> list:
+        return self._call("GET", "token-journal").json()
+
+    def reset(self):
+        self._call("POST", "reset")
+
+    def load_fleet(self, doc: dict) -> dict:
+        return self._call("POST", "fleet", doc).json()
+
+    def fault(self, **kw) -> list:
+        kw.setdefault("times", 1)
+        return self._call("POST", "faults", kw).json()
+
+    def clear_faults(self):
+        self._call("DELETE", "faults")
+
+    def latency(self, ms: int):
+        self._call("POST", "latency", {"ms": ms})
+
+    def settings(self, **kw) -> dict:
+        return self._call("POST", "settings", kw).json()
+
+    def stats(self) -> dict:
+        return self._call("GET", "stats").json()
+
+    def mint_token(self, client_id: str | None = None, lifetime_s: float | None = None, audience: str | None = None) -> str:
+        body = {"client_id": client_id, "lifetime_s": lifetime_s, "audience": audience}
+        return self._call("POST", "token", {k: v for k, v in body.items() if v is not None}).json()["access_token"]
+
+    def resource(self, arm_id: str):
+        resp = self._call("GET", "resource", params={"id": arm_id})
+        return None if resp.status_code == 404 else resp.json()
+
+    # -- SDK helpers
+    def credential(self, readonly: bool = False, **kw):
+        from azure.identity import ClientSecretCredential  # pylint: disable=import-outside-toplevel
+
+        ep = self.endpoint
+        client_id = ep["readonly_client_id"] if readonly else ep["client_id"]
+        secret = ep["readonly_client_secret"] if readonly else ep["client_secret"]
+        kw.setdefault("connection_verify", self.ca_bundle)
+        return ClientSecretCredential(ep["tenant_id"], client_id, secret, authority=ep["authority_host"],
+                                      disable_instance_discovery=True, **kw)
+
+    def client_kwargs(self, **kw) -> dict:
+        kw.setdefault("base_url", self.arm_url)
+        kw.setdefault("credential_scopes", [self.endpoint["audience"] + ".default"])
+        kw.setdefault("polling_interval", 0)
+        kw.setdefault("connection_verify", self.ca_bundle)
+        return kw
+
+    def _sub(self, sub):
+        return sub or self.endpoint["subscription_ids"][0]
+
+    def rs_client(self, sub: str | None = None, credential=None, **kw):
+        from azure.mgmt.recoveryservices import RecoveryServicesClient  # pylint: disable=import-outside-toplevel
+
+        return RecoveryServicesClient(credential or self.credential(), self._sub(sub), **self.client_kwargs(**kw))
+
+    def backup_client(self, sub: str | None = None, credential=None, **kw):
+        from azure.mgmt.recoveryservicesbackup import RecoveryServicesBackupClient  # pylint: disable=import-outside-toplevel
+
+        return RecoveryServicesBackupClient(credential or self.credential(), self._sub(sub), **self.client_kwargs(**kw))
+
+    def dp_client(self, sub: str | None = None, credential=None, **kw):
+        from azure.mgmt.dataprotection import DataProtectionMgmtClient  # pylint: disable=import-outside-toplevel
+
+        return DataProtectionMgmtClient(credential or self.credential(), self._sub(sub), **self.client_kwargs(**kw))

@@ -1,0 +1,53 @@
+"""ARM error responses: ``{"error": {"code", "message", "target", "details", "additionalInfo"}}``."""
+from __future__ import annotations
+
+
+class ArmError(Exception):
+    """An error answered in ARM's shape."""
+
+    def __init__(self, status: int, code: str, message: str, target=None, details=None, additional_info=None,
+                 headers: dict | None = None, user_facing: bool = False):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.target = target
+        self.details = details
+        self.additional_info = additional_info
+        self.headers = dict(headers or {})
+        self.user_facing = user_facing
+
+    def body(self, activity_id: str = "") -> dict:
+        info = self.additional_info
+        if info is None and self.user_facing:
+            # Shape recorded from the live Backup service (errors.md, DataProtection recording).
+            info = [{"type": "UserFacingError", "info": {
+                "message": self.message,
+                "recommendedAction": ["Please contact Microsoft Support if this is not expected."],
+                "details": None, "code": self.code, "target": "", "innerError": None,
+                "isRetryable": False, "isUserError": False, "properties": {"ActivityId": activity_id}}}]
+        err = {"code": self.code, "message": self.message, "target": self.target, "details": self.details}
+        if info is not None:
+            err["additionalInfo"] = info
+        return {"error": err}
+
+
+def not_found(rtype: str, name: str, rg: str) -> ArmError:
+    # Wording recorded from the live service (recordings/recoveryservices_vault_create_softdelete.excerpt.json).
+    return ArmError(404, "ResourceNotFound",
+                    "The Resource '%s/%s' under resource group '%s' was not found. For more details please go to "
+                    "https://aka.ms/ARMResourceNotFoundFix" % (rtype, name, rg),
+                    headers={"x-ms-failure-cause": "gateway"})
+
+
+def rg_not_found(rg: str) -> ArmError:
+    return ArmError(404, "ResourceGroupNotFound", "Resource group '%s' could not be found." % rg,
+                    headers={"x-ms-failure-cause": "gateway"})
+
+
+def sub_not_found(sub: str) -> ArmError:
+    return ArmError(404, "SubscriptionNotFound", "The subscription '%s' could not be found." % sub)
+
+
+def bad_request(code: str, message: str, target=None) -> ArmError:
+    return ArmError(400, code, message, target=target)

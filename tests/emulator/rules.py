@@ -1,0 +1,204 @@
+"""Service rules of Recovery Services and Backup (DataProtection) vaults, as pure functions.
+
+Self-contained on purpose: the emulator plays "Azure" and must not share code with the collection.
+Day conversion used for comparing retention: day=1, week=7, month=30, year=365 (assumed; documented).
+"""
+from __future__ import annotations
+
+import re
+
+from .errors import ArmError
+
+UNIT_DAYS = {"days": 1, "day": 1, "d": 1, "weeks": 7, "week": 7, "w": 7, "months": 30, "month": 30, "m": 30,
+             "years": 365, "year": 365, "y": 365}
+
+# errors.md, source Azure/azure-cli#27785 and Azure/azure-rest-api-specs#26598 (confidence I): verbatim.
+RS_IMMUTABILITY_CODE = "UserErrorUnsupportedVaultImmutabilityStateChange"
+RS_IMMUTABILITY_MSG = (
+    "The immutable vault property for this vault is locked, hence, this setting cannot be disabled. The vault has its "
+    "immutable vault property enabled and locked, and it can no longer be reverted to a non-immutable vault. Refer to "
+    "the documentation to learn more: https://aka.ms/AB-ImmutableVaults-States ")
+# errors.md, recorded (confidence R) for DataProtection Locked->Disabled and Locked->Unlocked.
+DP_LOCKED_CODE = "CloudDosTimeboudLimitReached"
+DP_LOCKED_MSG = "The operation is blocked, as a security precaution, since multiple attempts were made beyond an internal limit."
+# errors.md, recorded (R) on DataProtection; reused (unconfirmed) for Recovery Services.
+SOFT_DELETE_CODE = "UserErrorDisableSoftDeleteNotAllowed"
+SOFT_DELETE_MSG = "Cannot disable soft delete once set to AlwaysOn"
+# Unconfirmed codes (no Azure source found); see README.
+RETENTION_CODE = "UserErrorRetentionReductionNotAllowedOnImmutableVault"
+RETENTION_MSG = "Reduction in retention is not allowed since the vault is immutable."
+DURATION_CODE = "UserErrorInvalidImmutabilityConfiguration"
+DURATION_MIN, DURATION_MAX = 30, 36135
+
+
+def norm_state(value) -> str:
+    """Immutability state of a settings dict/None; a missing key means Disabled (api-notes.md)."""
+    if not value:
+        return "Disabled"
+    return {"disabled": "Disabled", "unlocked": "Unlocked", "locked": "Locked"}.get(str(value).lower(), str(value))
+
+
+def _dp_error(status, code, message, recommended):
+    err = ArmError(status, code, message, user_facing=True)
+    err.additional_info = [{"type": "UserFacingError", "info": {
+        "message": message, "recommendedAction": [recommended], "details": None, "code": code, "target": "",
+        "innerError": None, "isRetryable": False, "isUserError": False, "properties": {"ActivityId": ""}}}]
+    return err
+
+
+def check_rs_immutability(old_settings, new_settings, creating: bool):
+    """Raise ArmError when a Recovery Services vault immutability change is not allowed.
+
+    old_settings/new_settings: the immutabilitySettings dicts (None when absent).
+    """
+    old = norm_state((old_settings or {}).get("state")) if not creating else None
+    new = norm_state((new_settings or {}).get("state"))
+    if creating and new == "Locked":
+        raise ArmError(400, RS_IMMUTABILITY_CODE, RS_IMMUTABILITY_MSG)
+    if old == "Locked" and new != "Locked":
+        raise ArmError(400, RS_IMMUTABILITY_CODE, RS_IMMUTABILITY_MSG)
+    if old == "Disabled" and new == "Locked":
+        raise ArmError(400, RS_IMMUTABILITY_CODE, RS_IMMUTABILITY_MSG)
+    conf = (new_settings or {}).get("configuration")
+    if conf:
+        ctype = str(conf.get("type") or "").lower()
+        days = conf.get("durationInDays")
+        if ctype == "timebased":
+            if not isinstance(days, int) or isinstance(days, bool) or not DURATION_MIN <= days <= DURATION_MAX:
+                raise ArmError(400, DURATION_CODE,
+                               "durationInDays must be between %d and %d when the immutability configuration type is "
+                               "TimeBased." % (DURATION_MIN, DURATION_MAX), target="durationInDays")
+        elif ctype not in ("asperpolicy", ""):
+            raise ArmError(400, DURATION_CODE, "Unsupported immutability configuration type '%s'." % conf.get("type"),
+                           target="type")
+        old_conf = (old_settings or {}).get("configuration") or {}
+        if old == "Locked" and str(old_conf.get("type") or "").lower() == "timebased":
+            old_days = old_conf.get("durationInDays") or 0
+            if ctype != "timebased" or (isinstance(days, int) and days < old_days):
+                raise ArmError(400, RS_IMMUTABILITY_CODE, RS_IMMUTABILITY_MSG)
+
+
+def check_dp_immutability(old_settings, new_settings, creating: bool):
+    if creating:
+        return
+    old = norm_state((old_settings or {}).get("state"))
+    new = norm_state((new_settings or {}).get("state"))
+    if old == "Locked" and new != "Locked":
+        raise _dp_error(400, DP_LOCKED_CODE, DP_LOCKED_MSG, "Please retry after few hours")
+
+
+def check_rs_soft_delete(old_sd, new_sd):
+    old_sd, new_sd = old_sd or {}, new_sd or {}
+    for key in ("softDeleteState", "enhancedSecurityState"):
+        old = str(old_sd.get(key) or "").lower()
+        new = str(new_sd.get(key) or old).lower()
+        if old == "alwayson" and new != "alwayson":
+            raise ArmError(400, SOFT_DELETE_CODE, SOFT_DELETE_MSG, user_facing=True)
+
+
+def check_dp_soft_delete(old_sd, new_sd):
+    old = str((old_sd or {}).get("state") or "").lower()
+    new = str((new_sd or {}).get("state") or old).lower()
+    if old == "alwayson" and new != "alwayson":
+        raise _dp_error(400, SOFT_DELETE_CODE, SOFT_DELETE_MSG, "Please contact Microsoft Support if this is not expected.")
+
+
+# ---------------------------------------------------------------- retention comparison
+
+def duration_days(rd) -> float | None:
+    """RS RetentionDuration {count, durationType} in days."""
+    if not isinstance(rd, dict) or rd.get("count") is None:
+        return None
+    unit = UNIT_DAYS.get(str(rd.get("durationType") or "days").lower())
+    if unit is None:
+        return None
+    return float(rd["count"]) * unit
+
+
+_ISO = re.compile(r"^P(?:(\d+(?:\.\d+)?)Y)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?"
+                  r"(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$", re.IGNORECASE)
+
+
+def iso_days(text) -> float | None:
+    """ISO 8601 duration (P7D, P12W, P3M, P1Y, P1Y2M, PT12H) in days."""
+    match = _ISO.match(str(text or "").strip())
+    if not match or not any(match.groups()):
+        return None
+    y, mo, w, d, h, mi, s = (float(g) if g else 0.0 for g in match.groups())
+    return y * 365 + mo * 30 + w * 7 + d + h / 24 + mi / 1440 + s / 86400
+
+
+def _retention_tiers(prefix: str, retention, out: dict):
+    if not isinstance(retention, dict):
+        return
+    kind = str(retention.get("retentionPolicyType") or "").lower()
+    if kind == "simpleretentionpolicy" or ("retentionDuration" in retention and not kind):
+        days = duration_days(retention.get("retentionDuration"))
+        if days is not None:
+            out[prefix + "simple"] = days
+        return
+    for sched in ("dailySchedule", "weeklySchedule", "monthlySchedule", "yearlySchedule"):
+        entry = retention.get(sched)
+        if isinstance(entry, dict):
+            days = duration_days(entry.get("retentionDuration"))
+            if days is not None:
+                out[prefix + sched] = days
+
+
+def rs_policy_tiers(props) -> dict:
+    """Recovery Services policy properties -> {tier: days}."""
+    out: dict = {}
+    if not isinstance(props, dict):
+        return out
+    _retention_tiers("retentionPolicy.", props.get("retentionPolicy"), out)
+    if props.get("instantRpRetentionRangeInDays") is not None:
+        out["instantRpRetentionRangeInDays"] = float(props["instantRpRetentionRangeInDays"])
+    for sub in props.get("subProtectionPolicy") or []:
+        if isinstance(sub, dict):
+            _retention_tiers("subProtectionPolicy[%s]." % str(sub.get("policyType")), sub.get("retentionPolicy"), out)
+    vrp = props.get("vaultRetentionPolicy")
+    if isinstance(vrp, dict):
+        if vrp.get("snapshotRetentionInDays") is not None:
+            out["vaultRetentionPolicy.snapshotRetentionInDays"] = float(vrp["snapshotRetentionInDays"])
+        _retention_tiers("vaultRetentionPolicy.vaultRetention.", vrp.get("vaultRetention"), out)
+    return out
+
+
+def dp_policy_tiers(props) -> dict:
+    """DataProtection BackupPolicy properties -> {(rule, sourceDataStore): days}."""
+    out: dict = {}
+    if not isinstance(props, dict):
+        return out
+    for rule in props.get("policyRules") or []:
+        if not isinstance(rule, dict) or str(rule.get("objectType")) != "AzureRetentionRule":
+            continue
+        for life in rule.get("lifecycles") or []:
+            if not isinstance(life, dict):
+                continue
+            store = ((life.get("sourceDataStore") or {}).get("dataStoreType")) or "?"
+            days = iso_days((life.get("deleteAfter") or {}).get("duration"))
+            if days is not None:
+                out["%s/%s" % (rule.get("name"), store)] = days
+    return out
+
+
+def retention_reductions(old: dict, new: dict) -> list:
+    """Tiers whose retention is lowered or dropped (old -> new)."""
+    lowered = []
+    new_lower = {k.lower(): v for k, v in new.items()}
+    for key, days in old.items():
+        nval = new_lower.get(key.lower())
+        if nval is None:
+            lowered.append("%s (removed; was %g days)" % (key, days))
+        elif nval < days:
+            lowered.append("%s (%g -> %g days)" % (key, days, nval))
+    return lowered
+
+
+def check_policy_retention(old_props, new_props, immutable: bool, kind: str):
+    if not immutable or old_props is None:
+        return
+    tiers = rs_policy_tiers if kind == "rs" else dp_policy_tiers
+    lowered = retention_reductions(tiers(old_props), tiers(new_props))
+    if lowered:
+        raise ArmError(400, RETENTION_CODE, RETENTION_MSG + " Lowered: " + "; ".join(lowered), user_facing=True)

@@ -1,0 +1,514 @@
+"""HTTPS server: identity (metadata, OIDC discovery, token endpoint), ARM, and the test controls."""
+from __future__ import annotations
+
+import collections
+import json
+import re
+import secrets
+import socket
+import ssl
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+from . import tokens
+from .arm import Arm, Request
+from .errors import ArmError
+from .store import DEFAULT_FLEET, FleetError, Store, stable_uuid
+
+TENANT_ID = "7e0e0e0e-0000-4000-8000-000000000001"
+CLIENT_ID = "c0ffee00-0000-4000-8000-000000000001"
+READER_ID = "c0ffee00-0000-4000-8000-000000000002"
+AUDIENCE = "https://management.emulator.local/"
+CONTROL_PREFIX = "/_emulator/"
+
+WRITE_ACTIONS = {"PUT": "write", "PATCH": "write", "POST": "action", "DELETE": "delete"}
+
+
+def _action(path: str, method: str) -> str:
+    """ARM RBAC action of a write, e.g. Microsoft.RecoveryServices/vaults/backupPolicies/write."""
+    parts = [p for p in path.split("/") if p]
+    verb = WRITE_ACTIONS.get(method, "write")
+    low = [p.lower() for p in parts]
+    if "providers" in low:
+        i = len(low) - 1 - low[::-1].index("providers")
+        ns = parts[i + 1]
+        types = [parts[j] for j in range(i + 2, len(parts), 2)]
+        return "%s/%s/%s" % (ns, "/".join(types), verb)
+    if len(parts) >= 4:
+        return "Microsoft.Resources/subscriptions/resourceGroups/" + verb
+    return "Microsoft.Resources/subscriptions/" + verb
+
+
+class Emulator:
+    """Shared state of one running emulator: identities, ARM store, journal, faults, latency."""
+
+    def __init__(self, fleet: dict | None, latency_ms: int = 0, page_size: int = 200, token_lifetime: int = 3600):
+        self.key = secrets.token_bytes(32)
+        self.client_secret = secrets.token_urlsafe(24)
+        self.reader_secret = secrets.token_urlsafe(24)
+        self.identities = {
+            CLIENT_ID.lower(): {"secret": self.client_secret, "oid": stable_uuid("oid", CLIENT_ID), "role": "Contributor"},
+            READER_ID.lower(): {"secret": self.reader_secret, "oid": stable_uuid("oid", READER_ID), "role": "Reader"},
+        }
+        self.initial_fleet = fleet
+        self.store = Store(TENANT_ID, fleet)
+        self.lock = threading.Lock()
+        self.journal = collections.deque(maxlen=500000)
+        self.token_journal = collections.deque(maxlen=100000)
+        self.faults: list = []
+        self.initial_latency = latency_ms
+        self.latency_ms = latency_ms
+        self.default_settings = {"page_size": page_size, "policy_put_async": False}
+        self.settings = dict(self.default_settings)
+        self.token_lifetime = token_lifetime
+        self.base_url = ""
+        self.arm: Arm | None = None
+        self.started = time.time()
+        self.counts = collections.Counter()
+        self.rate = {}
+
+    def bind(self, base_url: str):
+        self.base_url = base_url.rstrip("/") + "/"
+        self.arm = Arm(self.store, self.base_url, self.settings)
+
+    # -- controls
+    def reset(self):
+        self.store.load(self.initial_fleet or DEFAULT_FLEET)
+        with self.lock:
+            self.journal.clear()
+            self.token_journal.clear()
+            self.faults = []
+            self.latency_ms = self.initial_latency
+            self.settings.clear()
+            self.settings.update(self.default_settings)
+
+    def mint(self, client_id: str, lifetime: float | None = None, audience: str | None = None) -> str:
+        ident = self.identities.get(client_id.lower(), {"oid": stable_uuid("oid", client_id)})
+        now = int(time.time())
+        life = self.token_lifetime if lifetime is None else lifetime
+        claims = {"aud": audience or AUDIENCE, "iss": "https://sts.emulator.local/%s/" % TENANT_ID, "iat": now, "nbf": now,
+                  "exp": int(now + life), "tid": TENANT_ID, "appid": client_id, "azp": client_id, "oid": ident["oid"],
+                  "sub": ident["oid"], "idtyp": "app", "ver": "1.0", "uti": uuid.uuid4().hex}
+        return tokens.encode(claims, self.key)
+
+    def take_fault(self, method: str, path: str):
+        with self.lock:
+            for fault in self.faults:
+                if fault["times"] <= 0:
+                    continue
+                if fault.get("method") and fault["method"].upper() != method:
+                    continue
+                if fault.get("path_regex") and not re.search(fault["path_regex"], path, re.IGNORECASE):
+                    continue
+                fault["times"] -= 1
+                fault["hits"] = fault.get("hits", 0) + 1
+                return dict(fault)
+        return None
+
+    def remaining(self, sid: str, write: bool) -> int:
+        hour = int(time.time() // 3600)
+        key = (sid.lower(), write, hour)
+        with self.lock:
+            self.rate[key] = self.rate.get(key, 0) + 1
+            used = self.rate[key]
+        return max(0, (1199 if write else 11999) - used + 1)
+
+
+def _json_bytes(obj) -> bytes:
+    return json.dumps(obj, separators=(",", ":")).encode()
+
+
+class Handler(BaseHTTPRequestHandler):
+    """One request; routes to identity, controls or ARM."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "AzureEmulator/1.0"
+    sys_version = ""
+    emu: Emulator = None  # set on the subclass made by make_server
+
+    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
+        return
+
+    # ---------------------------------------------------------------- plumbing
+    def _read_body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _send(self, status: int, body=None, headers: dict | None = None, raw: bytes | None = None,
+              content_type: str = "application/json; charset=utf-8"):
+        data = raw if raw is not None else (b"" if body is None else _json_bytes(body))
+        self.send_response(status)
+        if data or status not in (204, 304):
+            self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-cache")
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        if data and self.command != "HEAD":
+            self.wfile.write(data)
+
+    def _drop(self):
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def do_GET(self):  # pylint: disable=invalid-name
+        self._dispatch()
+
+    def do_POST(self):  # pylint: disable=invalid-name
+        self._dispatch()
+
+    def do_PUT(self):  # pylint: disable=invalid-name
+        self._dispatch()
+
+    def do_PATCH(self):  # pylint: disable=invalid-name
+        self._dispatch()
+
+    def do_DELETE(self):  # pylint: disable=invalid-name
+        self._dispatch()
+
+    def do_HEAD(self):  # pylint: disable=invalid-name
+        self._dispatch()
+
+    def _dispatch(self):
+        split = urlsplit(self.path)
+        path = re.sub(r"/{2,}", "/", split.path) or "/"
+        query = {k: v[0] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
+        body = self._read_body()
+        low = path.lower()
+        try:
+            if low.startswith(CONTROL_PREFIX):
+                self._control(path[len(CONTROL_PREFIX):].strip("/").lower(), query, body)
+            elif low.rstrip("/") == "/metadata/endpoints":
+                self._metadata(query)
+            elif "/.well-known/openid-configuration" in low or "/oauth2/" in low:
+                self._identity(path, body)
+            else:
+                self._arm(path, query, split.query, body)
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+            self.close_connection = True
+
+    # ---------------------------------------------------------------- identity
+    def _metadata(self, query):
+        base = self.emu.base_url
+        if query.get("api-version") == "2022-09-01":
+            doc = [{
+                "name": "AzureEmulator",
+                "portal": base + "portal/",
+                "resourceManager": base,
+                "authentication": {"loginEndpoint": base, "audiences": [AUDIENCE], "tenant": "common", "identityProvider": "AAD"},
+                "media": base + "media/", "graphAudience": base + "graph/", "graph": base + "graph/",
+                "batch": base + "batch/", "activeDirectoryDataLake": base + "datalake/", "sqlManagement": base + "sql/",
+                "microsoftGraphResourceId": base + "graph/", "logAnalyticsResourceId": base + "loganalytics/",
+                "suffixes": {"keyVaultDns": "vault.emulator.local", "storage": "core.emulator.local",
+                             "sqlServerHostname": "database.emulator.local", "acrLoginServer": "azurecr.emulator.local"},
+            }]
+        else:
+            doc = {"galleryEndpoint": base + "gallery/", "graphEndpoint": base + "graph/", "portalEndpoint": base + "portal/",
+                   "authentication": {"loginEndpoint": base, "audiences": [AUDIENCE]}}
+        self._send(200, doc)
+
+    def _aad_error(self, status, error, desc, path, grant=None, client_id=None):
+        self.emu.token_journal.append({"method": self.command, "path": path, "grant_type": grant, "client_id": client_id,
+                                       "status": status})
+        now = time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime())
+        trace, corr = str(uuid.uuid4()), str(uuid.uuid4())
+        self._send(status, {"error": error, "error_description": "%s Trace ID: %s Correlation ID: %s Timestamp: %s" % (desc, trace, corr, now),
+                            "error_codes": [int(re.search(r"AADSTS(\d+)", desc).group(1))], "timestamp": now,
+                            "trace_id": trace, "correlation_id": corr})
+
+    def _identity(self, path, body):
+        parts = [p for p in path.split("/") if p]
+        tenant = parts[0] if parts else ""
+        base = self.emu.base_url.rstrip("/")
+        if tenant.lower() not in (TENANT_ID, "organizations"):
+            self._aad_error(400, "invalid_tenant",
+                            "AADSTS90002: Tenant '%s' not found. Check to make sure you have the correct tenant ID and are signing "
+                            "into the correct cloud. Check with your subscription administrator, this may happen if there are no "
+                            "active subscriptions for the tenant." % tenant, path)
+            return
+        if path.lower().endswith("/.well-known/openid-configuration"):
+            self.emu.token_journal.append({"method": self.command, "path": path, "grant_type": None, "client_id": None, "status": 200})
+            self._send(200, {
+                "token_endpoint": "%s/%s/oauth2/v2.0/token" % (base, TENANT_ID),
+                "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+                "jwks_uri": "%s/%s/discovery/v2.0/keys" % (base, TENANT_ID),
+                "response_modes_supported": ["query", "fragment", "form_post"],
+                "subject_types_supported": ["pairwise"], "id_token_signing_alg_values_supported": ["RS256"],
+                "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+                "scopes_supported": ["openid", "profile", "email", "offline_access"],
+                "issuer": "%s/%s/v2.0" % (base, TENANT_ID),
+                "request_uri_parameter_supported": False,
+                "authorization_endpoint": "%s/%s/oauth2/v2.0/authorize" % (base, TENANT_ID),
+                "device_authorization_endpoint": "%s/%s/oauth2/v2.0/devicecode" % (base, TENANT_ID),
+                "http_logout_supported": True, "frontchannel_logout_supported": True,
+                "end_session_endpoint": "%s/%s/oauth2/v2.0/logout" % (base, TENANT_ID),
+                "claims_supported": ["sub", "iss", "aud", "exp", "iat", "tid", "oid"],
+                "tenant_region_scope": "EU", "cloud_instance_name": "emulator.local", "cloud_graph_host_name": "graph.emulator.local",
+                "msgraph_host": "graph.emulator.local"})
+            return
+        if not path.lower().endswith("/token") or self.command != "POST":
+            self._send(404, {"error": "not_found", "error_description": "AADSTS90012: Unsupported endpoint."})
+            return
+        form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+        grant = form.get("grant_type")
+        client_id = form.get("client_id", "")
+        if grant != "client_credentials":
+            self._aad_error(400, "unsupported_grant_type", "AADSTS70003: The app requested an unsupported grant type '%s'." % grant,
+                            path, grant, client_id)
+            return
+        if form.get("client_assertion_type") == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer":
+            # Workload identity: accept a JWT whose sub is a known client id (assumed; no federation check).
+            try:
+                claims = tokens.decode_unverified(form.get("client_assertion", ""))
+            except tokens.TokenError:
+                claims = {}
+            subject = str(claims.get("sub", "")).lower()
+            if subject not in self.emu.identities or (client_id and client_id.lower() != subject):
+                self._aad_error(401, "invalid_client", "AADSTS700213: No matching federated identity record found for presented "
+                                "assertion subject '%s'." % claims.get("sub"), path, grant, client_id)
+                return
+            client_id = client_id or claims["sub"]
+        else:
+            ident = self.emu.identities.get(client_id.lower())
+            if ident is None:
+                self._aad_error(400, "unauthorized_client",
+                                "AADSTS700016: Application with identifier '%s' was not found in the directory '%s'." % (client_id, TENANT_ID),
+                                path, grant, client_id)
+                return
+            if not secrets.compare_digest(form.get("client_secret", ""), ident["secret"]):
+                self._aad_error(401, "invalid_client",
+                                "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the "
+                                "client secret value, not the client secret ID, for a secret added to app '%s'." % client_id,
+                                path, grant, client_id)
+                return
+        scope = form.get("scope", "")
+        resource = scope.split(" ")[0]
+        if resource.endswith(".default"):
+            resource = resource[: -len(".default")]
+        if resource.rstrip("/").lower() != AUDIENCE.rstrip("/").lower():
+            self._aad_error(400, "invalid_resource",
+                            "AADSTS500011: The resource principal named %s was not found in the tenant named %s. This can happen if "
+                            "the application has not been installed by the administrator of the tenant or consented to by any user "
+                            "in the tenant. You might have sent your authentication request to the wrong tenant." % (resource, TENANT_ID),
+                            path, grant, client_id)
+            return
+        self.emu.token_journal.append({"method": "POST", "path": path, "grant_type": grant, "client_id": client_id, "status": 200})
+        life = self.emu.token_lifetime
+        self._send(200, {"token_type": "Bearer", "expires_in": life, "ext_expires_in": life,
+                         "access_token": self.emu.mint(client_id, life, AUDIENCE)})
+
+    # ---------------------------------------------------------------- ARM
+    def _auth(self):
+        """Return (claims, None) or (None, ArmError)."""
+        header = self.headers.get("Authorization") or ""
+        challenge = {"WWW-Authenticate": 'Bearer authorization_uri="%s%s", error="invalid_token", '
+                     'error_description="The authentication failed because of missing \'Authorization\' header."'
+                     % (self.emu.base_url, TENANT_ID)}
+        if not header:
+            return None, ArmError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.",
+                                  headers=challenge)
+        if not header.lower().startswith("bearer "):
+            return None, ArmError(401, "AuthenticationFailed",
+                                  "Authentication failed. The 'Authorization' header is provided in an invalid format.", headers=challenge)
+        try:
+            claims = tokens.verify(header[7:].strip(), self.emu.key, AUDIENCE)
+        except tokens.TokenError as exc:
+            chal = {"WWW-Authenticate": 'Bearer authorization_uri="%s%s", error="invalid_token", error_description="%s"'
+                    % (self.emu.base_url, TENANT_ID, str(exc).replace('"', "'"))}
+            return None, ArmError(401, "InvalidAuthenticationToken", str(exc), headers=chal)
+        return claims, None
+
+    def _arm(self, path, query, raw_query, body):
+        emu = self.emu
+        started = time.time()
+        request_id = str(uuid.uuid4())
+        claims, auth_err = self._auth()
+        client_id = (claims or {}).get("appid")
+        entry = {"method": self.command, "path": path, "query": query, "status": None, "client_id": client_id,
+                 "time": started, "request_id": request_id}
+        emu.journal.append(entry)
+        with emu.lock:
+            emu.counts["arm"] += 1
+            emu.counts["method:" + self.command] += 1
+        if emu.latency_ms:
+            time.sleep(emu.latency_ms / 1000.0)
+        headers = {"x-ms-request-id": request_id,
+                   "x-ms-correlation-request-id": self.headers.get("x-ms-correlation-request-id") or str(uuid.uuid4()),
+                   "x-ms-routing-request-id": "EMULATOR:%s:%s" % (time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()), request_id)}
+        if self.headers.get("x-ms-client-request-id"):
+            headers["x-ms-client-request-id"] = self.headers["x-ms-client-request-id"]
+        fault = emu.take_fault(self.command, path + ("?" + raw_query if raw_query else ""))
+        if fault:
+            if fault.get("delay_ms"):
+                time.sleep(fault["delay_ms"] / 1000.0)
+            if fault.get("drop"):
+                entry["status"] = 0
+                self._drop()
+                return
+            if fault.get("status"):
+                status = int(fault["status"])
+                err = {429: ("TooManyRequests", "The request is being throttled as the limit has been reached for operation type - "
+                             "%s. For more information, see - https://aka.ms/srpthrottlinglimits" % ("Write" if self.command != "GET" else "Read")),
+                       500: ("InternalServerError", "Encountered internal server error. Diagnostic information: timestamp '%s'." % time.strftime("%Y%m%dT%H%M%SZ")),
+                       503: ("ServiceUnavailable", "The service is currently unavailable. Please try again later.")}.get(
+                           status, ("EmulatorInjectedFault", "Injected fault."))
+                if fault.get("retry_after") is not None:
+                    headers["Retry-After"] = str(fault["retry_after"])
+                entry["status"] = status
+                self._send(status, {"error": {"code": fault.get("code") or err[0], "message": fault.get("message") or err[1]}}, headers)
+                return
+        try:
+            if auth_err:
+                raise auth_err
+            parts = [p for p in path.split("/") if p]
+            sid = parts[1] if len(parts) > 1 and parts[0].lower() == "subscriptions" else None
+            is_write = self.command in ("PUT", "PATCH", "POST", "DELETE")
+            ident = emu.identities.get(str(client_id).lower(), {})
+            if is_write and ident.get("role") != "Contributor":
+                oid = claims.get("oid")
+                raise ArmError(403, "AuthorizationFailed",
+                               "The client '%s' with object id '%s' does not have authorization to perform action '%s' over scope "
+                               "'%s' or the scope is invalid. If access was recently granted, please refresh your credentials."
+                               % (oid, oid, _action(path, self.command), path.rstrip("/")))
+            if sid:
+                headers["x-ms-ratelimit-remaining-subscription-" + ("writes" if is_write else "reads")] = str(emu.remaining(sid, is_write))
+            try:
+                parsed = json.loads(body) if body else None
+            except ValueError as exc:
+                raise ArmError(400, "InvalidRequestContent", "The request content was invalid and could not be deserialized: '%s'." % exc) from exc
+            status, extra, payload = emu.arm.handle(Request(self.command, path, query, parsed, self.headers))
+            headers.update(extra)
+            entry["status"] = status
+            self._send(status, payload, headers)
+        except ArmError as err:
+            headers.update(err.headers)
+            entry["status"] = err.status
+            self._send(err.status, err.body(request_id), headers)
+        finally:
+            with emu.lock:
+                emu.counts["status:%s" % entry["status"]] += 1
+
+    # ---------------------------------------------------------------- controls
+    def _control(self, name, query, body):
+        emu = self.emu
+        try:
+            data = json.loads(body) if body else {}
+        except ValueError:
+            self._send(400, {"error": "body is not JSON"})
+            return
+        cmd = (self.command, name)
+        if cmd == ("GET", "journal"):
+            self._send(200, [{k: e[k] for k in ("method", "path", "query", "status", "client_id", "time", "request_id")}
+                             for e in list(emu.journal)])
+        elif cmd == ("DELETE", "journal"):
+            emu.journal.clear()
+            self._send(204)
+        elif cmd == ("GET", "token-journal"):
+            self._send(200, list(emu.token_journal))
+        elif cmd == ("DELETE", "token-journal"):
+            emu.token_journal.clear()
+            self._send(204)
+        elif cmd == ("POST", "faults"):
+            items = data if isinstance(data, list) else [data]
+            added = []
+            for item in items:
+                fault = {"method": item.get("method"), "path_regex": item.get("path_regex"), "status": item.get("status"),
+                         "retry_after": item.get("retry_after"), "times": int(item.get("times", 1)),
+                         "delay_ms": int(item.get("delay_ms") or 0), "drop": bool(item.get("drop")),
+                         "code": item.get("code"), "message": item.get("message"), "hits": 0}
+                if fault["path_regex"]:
+                    try:
+                        re.compile(fault["path_regex"])
+                    except re.error as exc:
+                        self._send(400, {"error": "bad path_regex: %s" % exc})
+                        return
+                added.append(fault)
+            with emu.lock:
+                emu.faults.extend(added)
+            self._send(201, added)
+        elif cmd == ("GET", "faults"):
+            with emu.lock:
+                self._send(200, list(emu.faults))
+        elif cmd == ("DELETE", "faults"):
+            with emu.lock:
+                emu.faults = []
+            self._send(204)
+        elif cmd in (("POST", "latency"), ("GET", "latency")):
+            if self.command == "POST":
+                emu.latency_ms = int(data.get("ms") or 0)
+            self._send(200, {"ms": emu.latency_ms})
+        elif cmd in (("POST", "settings"), ("GET", "settings")):
+            if self.command == "POST":
+                for key in ("page_size", "policy_put_async"):
+                    if key in data:
+                        emu.settings[key] = data[key]
+            self._send(200, dict(emu.settings))
+        elif cmd == ("POST", "reset"):
+            emu.reset()
+            self._send(200, {"reset": True, **emu.store.count()})
+        elif cmd == ("POST", "fleet"):
+            try:
+                emu.store.load(data)
+            except (FleetError, KeyError, TypeError, ValueError) as exc:
+                self._send(400, {"error": "invalid fleet: %s" % exc})
+                return
+            with emu.lock:
+                emu.journal.clear()
+                emu.faults = []
+            self._send(200, emu.store.count())
+        elif cmd == ("GET", "resource"):
+            found = emu.store.find(query.get("id", ""))
+            if found is None:
+                self._send(404, {"error": {"code": "ResourceNotFound", "message": "No resource with id '%s'." % query.get("id", "")}})
+            else:
+                self._send(200, found)
+        elif cmd == ("GET", "stats"):
+            up = time.time() - emu.started
+            with emu.lock:
+                counts = dict(emu.counts)
+            self._send(200, {"uptime_s": round(up, 3), "arm_requests": counts.get("arm", 0),
+                             "requests_per_s": round(counts.get("arm", 0) / up, 2) if up else 0.0,
+                             "by_method": {k[7:]: v for k, v in counts.items() if k.startswith("method:")},
+                             "by_status": {k[7:]: v for k, v in counts.items() if k.startswith("status:")},
+                             "token_requests": len(emu.token_journal), "journal_entries": len(emu.journal),
+                             "latency_ms": emu.latency_ms, **emu.store.count()})
+        elif cmd == ("POST", "token"):
+            client = data.get("client_id") or CLIENT_ID
+            self._send(200, {"access_token": emu.mint(client, data.get("lifetime_s"), data.get("audience"))})
+        elif cmd == ("GET", "health"):
+            self._send(200, {"ok": True})
+        else:
+            self._send(404, {"error": "unknown control %s %s" % cmd})
+
+
+class EmulatorServer(ThreadingHTTPServer):
+    """Threaded HTTPS server; TLS handshakes happen in the worker threads."""
+
+    daemon_threads = True
+    request_queue_size = 256
+    allow_reuse_address = True
+
+    def __init__(self, address, handler, context: ssl.SSLContext):
+        self.ssl_context = context
+        super().__init__(address, handler)
+
+    def get_request(self):
+        sock, addr = self.socket.accept()
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return self.ssl_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
+
+
+def make_server(emu: Emulator, port: int, certfile: str, keyfile: str) -> EmulatorServer:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certfile, keyfile)
+    handler = type("BoundHandler", (Handler,), {"emu": emu})
+    server = EmulatorServer(("127.0.0.1", port), handler, context)
+    emu.bind("https://127.0.0.1:%d/" % server.server_address[1])
+    return server

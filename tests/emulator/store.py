@@ -1,0 +1,279 @@
+"""In-memory ARM state: subscriptions, resource groups, vaults of both kinds and their policies.
+
+Keys are lower-cased (ARM ids and names are case-insensitive); bodies keep the casing they were created with.
+"""
+from __future__ import annotations
+
+import copy
+import datetime
+import hashlib
+import threading
+import uuid
+
+RS_TYPE = "Microsoft.RecoveryServices/vaults"
+DP_TYPE = "Microsoft.DataProtection/backupVaults"
+RS_POLICY_TYPE = "Microsoft.RecoveryServices/vaults/backupPolicies"
+DP_POLICY_TYPE = "Microsoft.DataProtection/backupVaults/backupPolicies"
+
+DEFAULT_SUB = "11111111-1111-1111-1111-111111111111"
+DEFAULT_FLEET = {"subscriptions": [{"id": DEFAULT_SUB, "display_name": "vaultlock-emulator",
+                                    "resource_groups": [{"name": "rg-vaultlock", "location": "westeurope"}]}]}
+
+IMMUTABILITY = {"unset": None, "disabled": "Disabled", "enabled": "Unlocked", "unlocked": "Unlocked", "locked": "Locked"}
+RS_SOFT_DELETE = {"on": "Enabled", "enabled": "Enabled", "off": "Disabled", "disabled": "Disabled",
+                  "always_on": "AlwaysON", "alwayson": "AlwaysON"}
+DP_SOFT_DELETE = {"on": "On", "enabled": "On", "off": "Off", "disabled": "Off", "always_on": "AlwaysOn", "alwayson": "AlwaysOn"}
+
+
+class FleetError(ValueError):
+    """An invalid fleet document."""
+
+
+def now_iso() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def new_etag() -> str:
+    # Format of the live Recovery Services service (recording / spec examples).
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f") + str(uuid.uuid4().int % 10)
+    return "W/\"datetime'%sZ'\"" % stamp.replace(":", "%3A")
+
+
+def stable_uuid(*parts) -> str:
+    return str(uuid.UUID(hashlib.sha256("/".join(str(p) for p in parts).encode()).hexdigest()[:32]))
+
+
+def _bool_state(value) -> str:
+    if value is True:
+        return "on"
+    if value is False:
+        return "off"
+    return str(value).lower()
+
+
+def score(kind: str, body: dict) -> tuple:
+    """(secureScore, bcdrSecurityLevel) from the vault's security settings (assumed heuristic)."""
+    sec = (body.get("properties") or {}).get("securitySettings") or {}
+    imm = str(((sec.get("immutabilitySettings") or {}).get("state")) or "Disabled").lower()
+    sds = sec.get("softDeleteSettings") or {}
+    sd = str(sds.get("softDeleteState" if kind == "rs" else "state") or "").lower()
+    if imm == "locked" and sd == "alwayson":
+        return "Maximum", "Excellent"
+    if sd == "alwayson" or imm in ("unlocked", "locked"):
+        return "Adequate", "Good"
+    if sd in ("enabled", "on"):
+        return "Minimum", "Fair"
+    return "None", "Poor"
+
+
+def vault_id(sub, rg, kind, name) -> str:
+    return "/subscriptions/%s/resourceGroups/%s/providers/%s/%s" % (sub, rg, RS_TYPE if kind == "rs" else DP_TYPE, name)
+
+
+def rs_vault_body(sub: str, rg: str, spec: dict, rg_location: str) -> dict:
+    name = spec["name"]
+    imm = IMMUTABILITY.get(str(spec.get("immutability", "unset")).lower(), "invalid")
+    if imm == "invalid":
+        raise FleetError("vault %s: immutability must be unset, disabled, enabled or locked" % name)
+    sd = spec.get("soft_delete") or {}
+    sd_state = RS_SOFT_DELETE.get(_bool_state(sd.get("state", "on")))
+    if sd_state is None:
+        raise FleetError("vault %s: soft_delete.state must be on, off or always_on" % name)
+    security = {"softDeleteSettings": {"softDeleteRetentionPeriodInDays": int(sd.get("retention_days", 14)),
+                                       "softDeleteState": sd_state, "enhancedSecurityState": sd_state}}
+    if imm is not None:
+        security["immutabilitySettings"] = {"state": imm}
+        if spec.get("immutability_retention_days") is not None:
+            security["immutabilitySettings"]["configuration"] = {
+                "type": "TimeBased", "durationInDays": int(spec["immutability_retention_days"])}
+    security["multiUserAuthorization"] = "Enabled" if spec.get("resource_guard_id") else "Disabled"
+    security["sourceScanConfiguration"] = {"state": "Disabled"}
+    location = str(spec.get("location") or rg_location).lower().replace(" ", "")
+    body = {
+        "location": location,
+        "name": name,
+        "etag": new_etag(),
+        "tags": dict(spec.get("tags") or {}),
+        "properties": {
+            "provisioningState": spec.get("provisioning_state") or "Succeeded",
+            "privateEndpointStateForBackup": "None",
+            "privateEndpointStateForSiteRecovery": "None",
+            "securitySettings": security,
+            "redundancySettings": {"standardTierStorageRedundancy": "GeoRedundant", "crossRegionRestore": "Disabled"},
+            "publicNetworkAccess": "Enabled",
+        },
+        "id": vault_id(sub, rg, "rs", name),
+        "type": RS_TYPE,
+        "sku": {"name": "Standard"},
+    }
+    if spec.get("resource_guard_id"):
+        body["properties"]["resourceGuardOperationRequests"] = [spec["resource_guard_id"].rstrip("/") + "/disableSoftDelete/default"]
+    body["properties"]["secureScore"], body["properties"]["bcdrSecurityLevel"] = score("rs", body)
+    return body
+
+
+def dp_vault_body(sub: str, rg: str, spec: dict, rg_location: str, tenant_id: str) -> dict:
+    name = spec["name"]
+    imm = IMMUTABILITY.get(str(spec.get("immutability", "unset")).lower(), "invalid")
+    if imm == "invalid":
+        raise FleetError("vault %s: immutability must be unset, disabled, enabled or locked" % name)
+    sd = spec.get("soft_delete") or {}
+    sd_state = DP_SOFT_DELETE.get(_bool_state(sd.get("state", "on")))
+    if sd_state is None:
+        raise FleetError("vault %s: soft_delete.state must be on, off or always_on" % name)
+    security = {"softDeleteSettings": {"state": sd_state, "retentionDurationInDays": float(sd.get("retention_days", 14))}}
+    if imm is not None:
+        security["immutabilitySettings"] = {"state": imm}
+    vid = vault_id(sub, rg, "dp", name)
+    body = {
+        "location": str(spec.get("location") or rg_location),
+        "identity": {"type": "SystemAssigned", "principalId": stable_uuid(vid.lower(), "principal"), "tenantId": tenant_id},
+        "tags": dict(spec.get("tags") or {}),
+        "eTag": stable_uuid(vid.lower(), now_iso()),
+        "properties": {
+            "provisioningState": spec.get("provisioning_state") or "Succeeded",
+            "storageSettings": [{"datastoreType": "VaultStore", "type": "LocallyRedundant"}],
+            "isVaultProtectedByResourceGuard": bool(spec.get("resource_guard_id")),
+            "securitySettings": security,
+        },
+        "id": vid,
+        "name": name,
+        "type": DP_TYPE,
+    }
+    if spec.get("resource_guard_id"):
+        body["properties"]["resourceGuardOperationRequests"] = [spec["resource_guard_id"].rstrip("/") + "/deleteBackupInstanceRequests/default"]
+    return body
+
+
+def policy_body(vault_body: dict, kind: str, name: str, props: dict) -> dict:
+    ptype = RS_POLICY_TYPE if kind == "rs" else DP_POLICY_TYPE
+    return {"id": vault_body["id"] + "/backupPolicies/" + name, "name": name, "type": ptype,
+            "properties": copy.deepcopy(props)}
+
+
+class Store:
+    """All ARM state, guarded by one re-entrant lock."""
+
+    def __init__(self, tenant_id: str, fleet: dict | None = None):
+        self.lock = threading.RLock()
+        self.tenant_id = tenant_id
+        self.subs: dict = {}
+        self.ops: dict = {}
+        self.load(fleet or DEFAULT_FLEET)
+
+    # -- loading
+    def load(self, fleet: dict):
+        if not isinstance(fleet, dict) or not isinstance(fleet.get("subscriptions"), list) or not fleet["subscriptions"]:
+            raise FleetError("a fleet needs a non-empty 'subscriptions' list")
+        subs: dict = {}
+        for sub in fleet["subscriptions"]:
+            sid = str(sub.get("id") or "")
+            if not sid:
+                raise FleetError("every subscription needs an id")
+            entry = {"id": sid, "display_name": sub.get("display_name") or sid, "rgs": {}}
+            for rg in sub.get("resource_groups") or []:
+                rg_name = rg.get("name")
+                if not rg_name:
+                    raise FleetError("every resource group needs a name")
+                rg_loc = rg.get("location") or "westeurope"
+                rg_entry = {"name": rg_name, "location": rg_loc, "tags": dict(rg.get("tags") or {}), "rs": {}, "dp": {}}
+                for vault in rg.get("vaults") or []:
+                    if not vault.get("name"):
+                        raise FleetError("every vault needs a name")
+                    kind = "dp" if str(vault.get("type", "recovery_services")).lower() in ("backup", "dataprotection", "backup_vault") else "rs"
+                    if vault.get("body"):
+                        body = copy.deepcopy(vault["body"])
+                        body["id"] = vault_id(sid, rg_name, kind, vault["name"])
+                        body["name"] = vault["name"]
+                        body.setdefault("type", RS_TYPE if kind == "rs" else DP_TYPE)
+                    elif kind == "rs":
+                        body = rs_vault_body(sid, rg_name, vault, rg_loc)
+                    else:
+                        body = dp_vault_body(sid, rg_name, vault, rg_loc, self.tenant_id)
+                    policies = {}
+                    for pol in vault.get("policies") or []:
+                        if not pol.get("name"):
+                            raise FleetError("vault %s: every policy needs a name" % vault["name"])
+                        policies[pol["name"].lower()] = policy_body(body, kind, pol["name"], pol.get("properties") or {})
+                    rg_entry[kind][vault["name"].lower()] = {"body": body, "policies": policies}
+                entry["rgs"][rg_name.lower()] = rg_entry
+            subs[sid.lower()] = entry
+        with self.lock:
+            self.subs = subs
+            self.ops = {}
+
+    # -- lookups (caller holds the lock)
+    def sub(self, sid: str):
+        return self.subs.get(sid.lower())
+
+    def rg(self, sid: str, rg: str):
+        sub = self.sub(sid)
+        return None if sub is None else sub["rgs"].get(rg.lower())
+
+    def vault(self, sid: str, rg: str, kind: str, name: str):
+        rg_entry = self.rg(sid, rg)
+        return None if rg_entry is None else rg_entry[kind].get(name.lower())
+
+    def vaults_in_sub(self, sid: str, kind: str) -> list:
+        sub = self.sub(sid)
+        out = []
+        for rg_entry in (sub or {}).get("rgs", {}).values():
+            out.extend(v["body"] for v in rg_entry[kind].values())
+        return out
+
+    def count(self) -> dict:
+        with self.lock:
+            rs = dp = pol = 0
+            for sub in self.subs.values():
+                for rg_entry in sub["rgs"].values():
+                    rs += len(rg_entry["rs"])
+                    dp += len(rg_entry["dp"])
+                    pol += sum(len(v["policies"]) for k in ("rs", "dp") for v in rg_entry[k].values())
+            return {"subscriptions": len(self.subs), "recovery_services_vaults": rs, "backup_vaults": dp, "policies": pol}
+
+    def summary(self) -> tuple:
+        with self.lock:
+            subs = [s["id"] for s in self.subs.values()]
+            rgs = {s["id"]: [r["name"] for r in s["rgs"].values()] for s in self.subs.values()}
+            return subs, rgs
+
+    def find(self, arm_id: str):
+        """Stored body for an ARM id (vault, policy, resource group or subscription), or None."""
+        parts = [p for p in arm_id.strip("/").split("/") if p]
+        low = [p.lower() for p in parts]
+        with self.lock:
+            if len(parts) < 2 or low[0] != "subscriptions":
+                return None
+            sub = self.sub(parts[1])
+            if sub is None:
+                return None
+            if len(parts) == 2:
+                return {"id": "/subscriptions/" + sub["id"], "subscriptionId": sub["id"], "displayName": sub["display_name"],
+                        "state": "Enabled", "tenantId": self.tenant_id}
+            if len(parts) < 4 or low[2] != "resourcegroups":
+                return None
+            rg_entry = sub["rgs"].get(low[3])
+            if rg_entry is None:
+                return None
+            if len(parts) == 4:
+                return rg_body(sub["id"], rg_entry)
+            if len(parts) < 8 or low[4] != "providers":
+                return None
+            kind = {"microsoft.recoveryservices/vaults": "rs", "microsoft.dataprotection/backupvaults": "dp"}.get(low[5] + "/" + low[6])
+            if kind is None:
+                return None
+            vault = rg_entry[kind].get(low[7])
+            if vault is None:
+                return None
+            if len(parts) == 8:
+                return copy.deepcopy(vault["body"])
+            if len(parts) == 10 and low[8] == "backuppolicies":
+                pol = vault["policies"].get(low[9])
+                return copy.deepcopy(pol) if pol else None
+            return None
+
+
+def rg_body(sid: str, rg_entry: dict) -> dict:
+    return {"id": "/subscriptions/%s/resourceGroups/%s" % (sid, rg_entry["name"]), "name": rg_entry["name"],
+            "type": "Microsoft.Resources/resourceGroups", "location": rg_entry["location"],
+            "tags": dict(rg_entry.get("tags") or {}), "properties": {"provisioningState": "Succeeded"}}

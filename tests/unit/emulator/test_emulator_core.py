@@ -1,0 +1,286 @@
+"""ARM emulator: identity, metadata, vault CRUD and LROs through the real SDKs, controls."""
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError
+from azure.identity import ClientSecretCredential
+
+SUB = "11111111-1111-1111-1111-111111111111"
+RG = "rg-vaultlock"
+
+
+def rs_id(name, rg=RG, sub=SUB):
+    return "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.RecoveryServices/vaults/%s" % (sub, rg, name)
+
+
+def dp_id(name, rg=RG, sub=SUB):
+    return "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.DataProtection/backupVaults/%s" % (sub, rg, name)
+
+
+def test_endpoint_file_keys(emulator):
+    ep = emulator.endpoint
+    for key in ("arm_url", "tenant_id", "client_id", "client_secret", "readonly_client_id", "readonly_client_secret",
+                "subscription_ids", "resource_groups", "ca_bundle", "control_url", "audience", "authority_host", "env"):
+        assert key in ep
+    for key in ("AZURE_CLIENT_ID", "AZURE_SECRET", "AZURE_CLIENT_SECRET", "AZURE_TENANT", "AZURE_TENANT_ID",
+                "AZURE_SUBSCRIPTION_ID", "AZURE_CLOUD_ENVIRONMENT", "AZURE_AUTHORITY_HOST", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"):
+        assert ep["env"][key]
+    assert ep["subscription_ids"] == [SUB]
+    assert ep["resource_groups"] == {SUB: [RG]}
+    assert ep["env"]["AZURE_CLOUD_ENVIRONMENT"] == ep["arm_url"]
+
+
+def test_metadata_endpoints(emulator):
+    url = emulator.arm_url + "metadata/endpoints"
+    new = requests.get(url, params={"api-version": "2022-09-01"}, verify=emulator.ca_bundle, timeout=10).json()
+    assert isinstance(new, list) and new[0]["name"] == "AzureEmulator"
+    assert new[0]["resourceManager"] == emulator.arm_url
+    assert new[0]["authentication"]["audiences"] == [emulator.endpoint["audience"]]
+    assert new[0]["authentication"]["loginEndpoint"] == emulator.endpoint["authority_host"]
+    old = requests.get(url, params={"api-version": "2015-01-01"}, verify=emulator.ca_bundle, timeout=10).json()
+    assert set(old) >= {"galleryEndpoint", "graphEndpoint", "portalEndpoint", "authentication"}
+    assert old["authentication"]["audiences"] == [emulator.endpoint["audience"]]
+
+
+def test_token_and_token_journal(emulator):
+    token = emulator.credential().get_token(emulator.endpoint["audience"] + ".default")
+    assert token.token and token.expires_on > time.time()
+    entries = emulator.token_journal()
+    assert any(e["path"].endswith("/oauth2/v2.0/token") and e["status"] == 200 for e in entries)
+    assert emulator.journal() == []  # token requests are not ARM calls
+
+
+def test_wrong_secret_is_401_invalid_client(emulator):
+    ep = emulator.endpoint
+    cred = ClientSecretCredential(ep["tenant_id"], ep["client_id"], "wrong", authority=ep["authority_host"],
+                                  disable_instance_discovery=True, connection_verify=emulator.ca_bundle)
+    with pytest.raises(ClientAuthenticationError) as err:
+        cred.get_token(ep["audience"] + ".default")
+    assert "AADSTS7000215" in str(err.value)
+    resp = requests.post(ep["authority_host"] + ep["tenant_id"] + "/oauth2/v2.0/token", verify=emulator.ca_bundle, timeout=10,
+                         data={"grant_type": "client_credentials", "client_id": ep["client_id"], "client_secret": "x",
+                               "scope": ep["audience"] + ".default"})
+    assert resp.status_code == 401 and resp.json()["error"] == "invalid_client"
+
+
+def test_unknown_tenant_is_400(emulator):
+    ep = emulator.endpoint
+    resp = requests.post(ep["authority_host"] + "00000000-dead-beef-0000-000000000000/oauth2/v2.0/token", timeout=10,
+                         verify=emulator.ca_bundle, data={"grant_type": "client_credentials", "client_id": ep["client_id"],
+                                                          "client_secret": ep["client_secret"], "scope": ep["audience"] + ".default"})
+    assert resp.status_code == 400 and "AADSTS90002" in resp.json()["error_description"]
+
+
+def test_workload_identity_assertion(emulator):
+    from azure.identity import ClientAssertionCredential  # pylint: disable=import-outside-toplevel
+    from tests.emulator import tokens  # pylint: disable=import-outside-toplevel
+
+    ep = emulator.endpoint
+    assertion = tokens.encode({"sub": ep["client_id"], "iss": "https://oidc.example", "aud": "api://AzureADTokenExchange",
+                               "exp": int(time.time()) + 600}, b"federated-issuer-key")
+    cred = ClientAssertionCredential(ep["tenant_id"], ep["client_id"], lambda: assertion, authority=ep["authority_host"],
+                                     disable_instance_discovery=True, connection_verify=emulator.ca_bundle)
+    client = emulator.rs_client(credential=cred)
+    assert list(client.vaults.list_by_subscription_id()) == []
+    bad = tokens.encode({"sub": "someone-else"}, b"k")
+    cred = ClientAssertionCredential(ep["tenant_id"], ep["client_id"], lambda: bad, authority=ep["authority_host"],
+                                     disable_instance_discovery=True, connection_verify=emulator.ca_bundle)
+    with pytest.raises(ClientAuthenticationError):
+        cred.get_token(ep["audience"] + ".default")
+
+
+def _arm_get(emulator, path, token=None):
+    headers = {"Authorization": "Bearer " + token} if token is not None else {}
+    return requests.get(emulator.arm_url + path.lstrip("/"), params={"api-version": "2026-11-01"}, headers=headers,
+                        verify=emulator.ca_bundle, timeout=10)
+
+
+def test_missing_token_is_401_authentication_failed(emulator):
+    resp = _arm_get(emulator, "/subscriptions/%s/providers/Microsoft.RecoveryServices/vaults" % SUB)
+    assert resp.status_code == 401
+    assert resp.json()["error"]["code"] == "AuthenticationFailed"
+    assert "WWW-Authenticate" in resp.headers
+    assert emulator.journal()[-1]["status"] == 401
+
+
+@pytest.mark.parametrize("kind", ["forged", "expired", "audience"])
+def test_bad_tokens_are_401_invalid_authentication_token(emulator, kind):
+    if kind == "forged":
+        good = emulator.mint_token()
+        head, body, _sig = good.split(".")
+        token = head + "." + body + ".AAAA"
+    elif kind == "expired":
+        token = emulator.mint_token(lifetime_s=-10)
+    else:
+        token = emulator.mint_token(audience="https://management.azure.com/")
+    resp = _arm_get(emulator, "/subscriptions/%s/providers/Microsoft.RecoveryServices/vaults" % SUB, token)
+    assert resp.status_code == 401
+    assert resp.json()["error"]["code"] == "InvalidAuthenticationToken"
+    assert resp.headers["WWW-Authenticate"].startswith("Bearer ")
+
+
+def test_sdk_sees_401_for_expired_token(emulator):
+    class Expired:  # pylint: disable=too-few-public-methods
+        def get_token(self, *_scopes, **_kw):
+            from azure.core.credentials import AccessToken  # pylint: disable=import-outside-toplevel
+
+            return AccessToken(emulator.mint_token(lifetime_s=-5), int(time.time()) + 3600)
+
+    client = emulator.rs_client(credential=Expired())
+    with pytest.raises(ClientAuthenticationError) as err:
+        client.vaults.get(RG, "nope")
+    assert err.value.error.code == "InvalidAuthenticationToken"
+
+
+def test_reader_gets_403_on_writes_and_reads_fine(emulator):
+    emulator.load_fleet({"subscriptions": [{"id": SUB, "resource_groups": [{"name": RG, "location": "westeurope", "vaults": [
+        {"name": "rsv1", "type": "recovery_services"}]}]}]})
+    reader = emulator.credential(readonly=True)
+    client = emulator.rs_client(credential=reader)
+    assert client.vaults.get(RG, "rsv1").name == "rsv1"
+    with pytest.raises(HttpResponseError) as err:
+        client.vaults.begin_update(RG, "rsv1", {"tags": {"a": "b"}}).result()
+    assert err.value.status_code == 403
+    assert err.value.error.code == "AuthorizationFailed"
+    msg = err.value.error.message
+    assert "does not have authorization to perform action 'Microsoft.RecoveryServices/vaults/write' over scope '%s'" % rs_id("rsv1") in msg
+    assert "If access was recently granted, please refresh your credentials." in msg
+    writes = emulator.writes()
+    assert writes[-1]["status"] == 403 and writes[-1]["client_id"] == emulator.endpoint["readonly_client_id"]
+    dp = emulator.dp_client(credential=reader)
+    with pytest.raises(HttpResponseError) as err:
+        dp.backup_policies.delete(RG, "rsv1", "p")
+    assert err.value.status_code == 403
+    assert "Microsoft.DataProtection/backupVaults/backupPolicies/delete" in err.value.error.message
+    assert emulator.resource(rs_id("rsv1"))["tags"] == {}
+
+
+def test_rs_vault_lifecycle_through_sdk(emulator):
+    client = emulator.rs_client()
+    start = time.time()
+    vault = client.vaults.begin_create_or_update(RG, "MyVault", {"location": "West Europe", "sku": {"name": "Standard"},
+                                                                 "properties": {"publicNetworkAccess": "Enabled"}}).result()
+    assert vault.name == "MyVault" and vault.location == "westeurope"
+    assert vault.properties.provisioning_state == "Succeeded"
+    assert vault.properties.security_settings.immutability_settings is None  # never configured -> no key
+    assert vault.properties.security_settings.soft_delete_settings.soft_delete_state == "Enabled"
+    etag1 = vault.etag
+    vault = client.vaults.begin_update(RG, "myvault", {"properties": {"securitySettings": {
+        "immutabilitySettings": {"state": "Unlocked"}}}}).result()
+    assert vault.properties.security_settings.immutability_settings.state == "Unlocked"
+    assert vault.name == "MyVault"  # creation casing kept
+    assert vault.etag != etag1
+    assert vault.properties.security_settings.soft_delete_settings.soft_delete_state == "Enabled"  # merge patch
+    vault = client.vaults.begin_update(RG, "MYVAULT", {"tags": {"env": "prod"}}).result()
+    assert vault.tags == {"env": "prod"}
+    assert vault.properties.security_settings.immutability_settings.state == "Unlocked"
+    vault = client.vaults.begin_update(RG, "MyVault", {"properties": {"securitySettings": {
+        "immutabilitySettings": {"state": "Locked"}}}}).result()
+    assert vault.properties.security_settings.immutability_settings.state == "Locked"
+    assert time.time() - start < 5
+    journal = emulator.journal()
+    assert any("/operationStatus/" in e["path"] for e in journal)
+    assert client.vaults.get(RG, "myVAULT").id == rs_id("MyVault")
+    client.vaults.begin_delete(RG, "MyVault").result()
+    with pytest.raises(ResourceNotFoundError) as err:
+        client.vaults.get(RG, "MyVault")
+    assert err.value.error.code == "ResourceNotFound"
+    assert err.value.error.message == ("The Resource 'Microsoft.RecoveryServices/vaults/MyVault' under resource group "
+                                       "'rg-vaultlock' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix")
+    assert emulator.resource(rs_id("MyVault")) is None
+
+
+def test_lro_headers_and_status_shape(emulator):
+    token = emulator.mint_token()
+    url = emulator.arm_url + rs_id("v2").lstrip("/")
+    hdr = {"Authorization": "Bearer " + token}
+    resp = requests.put(url, params={"api-version": "2026-11-01"}, headers=hdr, json={"location": "westeurope"},
+                        verify=emulator.ca_bundle, timeout=10)
+    assert resp.status_code == 201
+    assert resp.json()["properties"]["provisioningState"] == "Provisioning"
+    assert resp.headers["Retry-After"] == "0"
+    for name in ("x-ms-request-id", "x-ms-correlation-request-id", "x-ms-ratelimit-remaining-subscription-writes"):
+        assert name in resp.headers
+    status = requests.get(resp.headers["Azure-AsyncOperation"], headers=hdr, verify=emulator.ca_bundle, timeout=10).json()
+    assert status["status"] == "Succeeded" and status["id"].startswith(rs_id("v2") + "/operationStatus/")
+    resp = requests.patch(url, params={"api-version": "2026-11-01"}, headers=hdr, json={"tags": {"a": "1"}},
+                          verify=emulator.ca_bundle, timeout=10)
+    assert resp.status_code == 202 and "/operationResults/" in resp.headers["Location"]
+    result = requests.get(resp.headers["Location"], headers=hdr, verify=emulator.ca_bundle, timeout=10)
+    assert result.status_code == 200 and result.json()["tags"] == {"a": "1"}
+    get = requests.get(url, params={"api-version": "2026-11-01"}, headers=hdr, verify=emulator.ca_bundle, timeout=10)
+    assert "x-ms-ratelimit-remaining-subscription-reads" in get.headers
+
+
+def test_dp_vault_lifecycle_through_sdk(emulator):
+    client = emulator.dp_client()
+    body = {"location": "westeurope", "identity": {"type": "SystemAssigned"},
+            "properties": {"storageSettings": [{"datastoreType": "VaultStore", "type": "LocallyRedundant"}],
+                           "securitySettings": {"immutabilitySettings": {"state": "Disabled"}}}}
+    vault = client.backup_vaults.begin_create_or_update(RG, "bv1", body).result()
+    sds = vault.properties.security_settings.soft_delete_settings
+    assert sds.state == "On" and sds.retention_duration_in_days == 14.0
+    assert vault.identity.principal_id
+    vault = client.backup_vaults.begin_update(RG, "BV1", {"properties": {"securitySettings": {
+        "immutabilitySettings": {"state": "Unlocked"}}}}).result()
+    assert vault.properties.security_settings.immutability_settings.state == "Unlocked"
+    assert vault.properties.security_settings.soft_delete_settings.state == "On"
+    raw = emulator.resource(dp_id("bv1"))
+    assert raw["properties"]["securitySettings"]["softDeleteSettings"]["retentionDurationInDays"] == 14.0
+    assert isinstance(raw["properties"]["securitySettings"]["softDeleteSettings"]["retentionDurationInDays"], float)
+    names = [v.name for v in client.backup_vaults.get_in_subscription()]
+    assert names == ["bv1"]
+    assert [v.name for v in client.backup_vaults.get_in_resource_group(RG)] == ["bv1"]
+    client.backup_vaults.begin_delete(RG, "bv1").result()
+    assert emulator.resource(dp_id("bv1")) is None
+
+
+def test_unknown_api_version(emulator):
+    token = emulator.mint_token()
+    resp = requests.get(emulator.arm_url + rs_id("x").lstrip("/"), params={"api-version": "2099-01-01"},
+                        headers={"Authorization": "Bearer " + token}, verify=emulator.ca_bundle, timeout=10)
+    assert resp.status_code == 400
+    err = resp.json()["error"]
+    assert err["code"] == "InvalidApiVersionParameter"
+    assert err["message"].startswith("The api-version '2099-01-01' is invalid. The supported versions are '2026-11-01,")
+
+
+def test_subscriptions_and_resource_groups(emulator):
+    token = emulator.mint_token()
+    hdr = {"Authorization": "Bearer " + token}
+    subs = requests.get(emulator.arm_url + "subscriptions", params={"api-version": "2022-12-01"}, headers=hdr,
+                        verify=emulator.ca_bundle, timeout=10).json()
+    assert [s["subscriptionId"] for s in subs["value"]] == [SUB]
+    resp = requests.get(emulator.arm_url + "subscriptions/%s/resourcegroups/nope" % SUB, params={"api-version": "2022-09-01"},
+                        headers=hdr, verify=emulator.ca_bundle, timeout=10)
+    assert resp.status_code == 404 and resp.json()["error"]["code"] == "ResourceGroupNotFound"
+    resp = requests.get(emulator.arm_url + "subscriptions/22222222-2222-2222-2222-222222222222/resourcegroups",
+                        params={"api-version": "2022-09-01"}, headers=hdr, verify=emulator.ca_bundle, timeout=10)
+    assert resp.status_code == 404 and resp.json()["error"]["code"] == "SubscriptionNotFound"
+    resp = requests.put(emulator.arm_url + "subscriptions/%s/resourcegroups/rg-new" % SUB, params={"api-version": "2022-09-01"},
+                        headers=hdr, json={"location": "northeurope"}, verify=emulator.ca_bundle, timeout=10)
+    assert resp.status_code == 201
+    rgs = requests.get(emulator.arm_url + "subscriptions/%s/resourcegroups" % SUB, params={"api-version": "2022-09-01"},
+                       headers=hdr, verify=emulator.ca_bundle, timeout=10).json()
+    assert sorted(r["name"] for r in rgs["value"]) == ["rg-new", RG]
+    client = emulator.rs_client()
+    with pytest.raises(ResourceNotFoundError) as err:
+        client.vaults.get("rg-missing", "v")
+    assert err.value.error.code == "ResourceGroupNotFound"
+
+
+def test_journal_and_reset(emulator):
+    client = emulator.rs_client()
+    client.vaults.begin_create_or_update(RG, "jv", {"location": "westeurope"}).result()
+    entries = emulator.journal()
+    assert {"method", "path", "query", "status", "client_id"} <= set(entries[0])
+    puts = [e for e in emulator.writes() if e["method"] == "PUT"]
+    assert len(puts) == 1 and puts[0]["status"] == 201 and puts[0]["query"]["api-version"] == "2026-11-01"
+    assert puts[0]["client_id"] == emulator.endpoint["client_id"]
+    emulator.clear_journal()
+    assert emulator.journal() == []
+    emulator.reset()
+    assert emulator.resource(rs_id("jv")) is None

@@ -1,0 +1,792 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module is for internal use by the vaultlock.azure collection only.
+# Its API may change without notice.
+"""Backup policy retention: durations, normalisation to tiers, baselines, reductions (pure, no I/O).
+
+Durations
+    ``parse_duration`` reads ``30d``, ``12w``, ``12m``, ``7y`` (also concatenated, ``1y6m``) and
+    ISO-8601 date durations ``P30D``, ``P12W``, ``P3M``, ``P1Y``, ``P1Y6M``; both case-insensitive.
+    A ``Duration`` keeps its parts exactly. It has two day counts: ``min_days`` (the shortest it
+    can be: a month 28 days, a year 365) and ``max_days`` (the longest: a month 31, a year 366);
+    twelve months count as a year in both.
+
+Comparison (``meets``, ``is_reduction``)
+    Exact where the calendar decides (a year is 12 months, a week 7 days: ``12m`` meets ``1y``,
+    ``4w`` meets ``28d``). Otherwise conservative: what a policy keeps counts at its ``min_days``
+    and what it is compared with at its ``max_days``.
+    ``is_reduction(before, after)`` is ``not meets(after, before)``: anything that could keep
+    less is a reduction (``30d`` -> ``4w``, ``P1M`` -> ``P4W``, even ``30d`` -> ``1m``).
+
+Policy records (``normalise_policy``)
+    ``{name, id, vault_type, workload, workload_type, policy_type, tiers, unreadable, unknown,
+    protected_items}``; each tier ``{tier, sub_policy, datastore, duration, count, unit, days}``.
+    See ``normalise_policy`` for which JSON value becomes which tier.
+
+Baselines (``validate_minimum``, ``check_minimum``, ``raise_policy``)
+    See ``validate_minimum`` for the schema and ``check_minimum`` for what applies where.
+
+Reductions (``find_reductions``)
+    Tiers are matched on ``(tier, sub_policy, datastore)``.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass
+
+VAULT_TYPES = ('recovery_services', 'backup')
+
+UNITS = ('years', 'months', 'weeks', 'days')
+
+_ISO_LETTER = {'years': 'Y', 'months': 'M', 'weeks': 'W', 'days': 'D'}
+_MIN_DAYS = {'years': 365, 'months': 28, 'weeks': 7, 'days': 1}
+_RS_UNIT = {'days': 'Days', 'weeks': 'Weeks', 'months': 'Months', 'years': 'Years'}
+_FROM_RS_UNIT = {'days': 'days', 'weeks': 'weeks', 'months': 'months', 'years': 'years'}
+
+_ISO_RE = re.compile(r'^P(?:([0-9]+)Y)?(?:([0-9]+)M)?(?:([0-9]+)W)?(?:([0-9]+)D)?$')
+_SHORT_RE = re.compile(r'^(?:([0-9]+)\s*y)?\s*(?:([0-9]+)\s*m)?\s*(?:([0-9]+)\s*w)?\s*(?:([0-9]+)\s*d)?$')
+
+_ACCEPTED = 'accepted forms: 30d, 12w, 12m, 7y (days, weeks, months, years) or ISO-8601 such as P30D, P12W, P3M, P1Y, P1Y6M'
+
+# Tier names a record can carry, and the keys a minimum may use.
+TIERS = ('daily', 'weekly', 'monthly', 'yearly', 'default', 'instant', 'snapshot', 'log')
+
+# Datastores: Backup vault data stores, and the two Azure Files tiers of a Recovery Services vault.
+DATASTORES = ('OperationalStore', 'VaultStore', 'ArchiveStore', 'Snapshot', 'VaultStandard')
+
+_RS_KINDS = ('AzureIaasVM', 'AzureSql', 'AzureWorkload', 'AzureStorage', 'MAB')
+
+_SUB_POLICIES = ('Full', 'Differential', 'Log', 'CopyOnlyFull', 'Incremental', 'SnapshotFull', 'SnapshotCopyOnlyFull')
+
+# Sub-policies whose simple retention is not a stand-in for daily retention (partial backups).
+_PARTIAL_SUB_POLICIES = ('Differential', 'Incremental')
+
+# Tiers a policy of each kind can have. A minimum for one of these tiers that the policy does not
+# have is a violation (not fixable); a minimum for any other tier does not concern that kind.
+_KIND_TIERS = {
+    'AzureIaasVM': ('daily', 'weekly', 'monthly', 'yearly', 'instant'),
+    'AzureStorage': ('daily', 'weekly', 'monthly', 'yearly', 'snapshot'),
+    'AzureWorkload': ('daily', 'weekly', 'monthly', 'yearly', 'log'),
+    'AzureSql': ('daily', 'weekly', 'monthly', 'yearly'),
+    'MAB': ('daily', 'weekly', 'monthly', 'yearly'),
+    'backup': ('default', 'daily', 'weekly', 'monthly', 'yearly'),
+}
+
+
+class RetentionError(ValueError):
+    """A duration or a minimum that cannot be used; the message says what was wrong."""
+
+
+def _positive_int(value):
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+@dataclass(frozen=True)
+class Duration:
+    """A retention duration, its parts kept exactly.
+
+    ``parts`` is a tuple of ``(unit, count)`` pairs, units from ``UNITS`` in that order (years,
+    months, weeks, days), each count a positive int. Use ``Duration.of(30, 'days')``,
+    ``parse_duration('P1Y6M')``, ``Duration.from_days(5)`` or ``Duration.from_rs({...})``.
+    """
+
+    parts: tuple
+
+    def __post_init__(self):
+        parts = self.parts
+        if not isinstance(parts, tuple) or not parts:
+            raise RetentionError('a duration needs at least one (unit, count) part, got %r' % (parts,))
+        last = -1
+        for part in parts:
+            if not isinstance(part, tuple) or len(part) != 2 or part[0] not in UNITS or not _positive_int(part[1]):
+                raise RetentionError('invalid duration part %r: expected (unit, positive count), unit one of %s' % (part, ', '.join(UNITS)))
+            index = UNITS.index(part[0])
+            if index <= last:
+                raise RetentionError('duration parts %r must be in the order years, months, weeks, days, each at most once' % (parts,))
+            last = index
+
+    @classmethod
+    def of(cls, count, unit):
+        """A single-unit duration: ``Duration.of(30, 'days')``."""
+        unit = str(unit).lower()
+        if not unit.endswith('s'):
+            unit += 's'
+        return cls(((unit, count),))
+
+    @classmethod
+    def from_days(cls, days):
+        """From a day count such as ``instantRpRetentionRangeInDays`` or ``snapshotRetentionInDays``."""
+        if isinstance(days, float) and days.is_integer():
+            days = int(days)
+        if not _positive_int(days):
+            raise RetentionError('invalid day count %r: expected a positive whole number of days' % (days,))
+        return cls((('days', days),))
+
+    @classmethod
+    def from_rs(cls, value):
+        """From a Recovery Services ``RetentionDuration`` ``{count, durationType}``."""
+        if not isinstance(value, dict):
+            raise RetentionError('invalid retention duration %r: expected {count, durationType}' % (value,))
+        count = value.get('count')
+        unit = _FROM_RS_UNIT.get(str(value.get('durationType') or '').lower())
+        if unit is None or not _positive_int(count):
+            raise RetentionError('invalid retention duration %r: expected a positive count and durationType Days, Weeks, Months or Years' % (value,))
+        return cls(((unit, count),))
+
+    @property
+    def single(self):
+        """True when the duration has one unit (every Recovery Services duration has)."""
+        return len(self.parts) == 1
+
+    @property
+    def count(self):
+        """The count of a single-unit duration, None for a multi-unit one."""
+        return self.parts[0][1] if self.single else None
+
+    @property
+    def unit(self):
+        """The unit (days, weeks, months, years) of a single-unit duration, None for a multi-unit one."""
+        return self.parts[0][0] if self.single else None
+
+    @property
+    def calendar(self):
+        """``(months, days)``, exact: a year is 12 months, a week 7 days."""
+        months = sum(count * (12 if unit == 'years' else 1) for unit, count in self.parts if unit in ('years', 'months'))
+        days = sum(count * (7 if unit == 'weeks' else 1) for unit, count in self.parts if unit in ('weeks', 'days'))
+        return months, days
+
+    @property
+    def min_days(self):
+        """The shortest this can last: what a policy surely keeps.
+
+        Each whole year (12 months) 365 days, each other month 28 days, a week 7 days.
+        """
+        months, days = self.calendar
+        return 365 * (months // 12) + 28 * (months % 12) + days
+
+    @property
+    def max_days(self):
+        """The longest this can last: what a minimum may ask for.
+
+        Each whole year (12 months) 366 days, each other month 31 days, a week 7 days.
+        """
+        months, days = self.calendar
+        return 366 * (months // 12) + 31 * (months % 12) + days
+
+    @property
+    def iso(self):
+        """ISO-8601, e.g. ``P12W``, ``P1Y6M``."""
+        return 'P' + ''.join('%d%s' % (count, _ISO_LETTER[unit]) for unit, count in self.parts)
+
+    @property
+    def short(self):
+        """Short form, e.g. ``12w``, ``1y6m``."""
+        return ''.join('%d%s' % (count, _ISO_LETTER[unit].lower()) for unit, count in self.parts)
+
+    def to_rs(self):
+        """As a Recovery Services ``RetentionDuration``; only for single-unit durations."""
+        if not self.single:
+            raise RetentionError('%s has several units; a Recovery Services retention duration has one' % self.iso)
+        return {'count': self.count, 'durationType': _RS_UNIT[self.unit]}
+
+    def __str__(self):
+        return self.short
+
+
+def parse_duration(text):
+    """Parse ``30d``, ``12w``, ``12m``, ``7y`` or ISO-8601 ``P30D``, ``P12W``, ``P3M``, ``P1Y``, ``P1Y6M``.
+
+    Case-insensitive. Short forms may be concatenated in the order y, m, w, d (``1y6m``).
+    Counts must be positive; time parts (``PT1H``), signs, fractions and zero are refused with
+    a ``RetentionError`` that quotes the input. A ``Duration`` is returned as it is.
+    """
+    if isinstance(text, Duration):
+        return text
+    if not isinstance(text, str):
+        raise RetentionError('invalid duration %r: expected a string; %s' % (text, _ACCEPTED))
+    value = text.strip()
+    if value[:1] in ('P', 'p'):
+        match = _ISO_RE.match(value.upper())
+    else:
+        match = _SHORT_RE.match(value.lower()) if value else None
+    if match is None or not any(match.groups()):
+        raise RetentionError('invalid duration %r; %s' % (text, _ACCEPTED))
+    parts = []
+    for unit, group in zip(UNITS, match.groups()):
+        if group is None:
+            continue
+        if int(group) == 0:
+            raise RetentionError('invalid duration %r: counts must be positive; %s' % (text, _ACCEPTED))
+        parts.append((unit, int(group)))
+    return Duration(tuple(parts))
+
+
+def meets(have, need):
+    """True when retention ``have`` surely keeps at least as long as ``need``.
+
+    Exact where the calendar decides it: a duration is ``(months, days)`` (a year is 12 months, a
+    week 7 days), and ``have`` meets ``need`` when it has at least as many of both, so ``12m``
+    meets ``1y`` and ``4w`` meets ``28d``. Otherwise conservative: ``have.min_days >=
+    need.max_days`` (what a policy keeps counts at its shortest, a month 28 days and a year 365;
+    what is needed at its longest, a month 31 and a year 366). So ``1m`` does not meet ``30d``
+    and ``30d`` does not meet ``1m``, but ``31d`` meets ``1m`` and ``1y`` meets ``365d``.
+    The relation is reflexive and transitive, and ``min_days >= max_days`` always implies it.
+    """
+    have = parse_duration(have)
+    need = parse_duration(need)
+    have_months, have_days = have.calendar
+    need_months, need_days = need.calendar
+    if have_months >= need_months and have_days >= need_days:
+        return True
+    return have.min_days >= need.max_days
+
+
+def is_reduction(before, after):
+    """True when ``after`` could keep less than ``before``: ``not meets(after, before)``.
+
+    Conservative toward warning: ``30d`` -> ``4w`` and ``P1M`` -> ``P4W`` are reductions, and so
+    is ``30d`` -> ``1m`` (February); ``P4W`` -> ``P1M`` and ``12m`` -> ``1y`` are not.
+    """
+    return not meets(after, before)
+
+
+def _smallest_in_unit(unit, need):
+    """The smallest count of ``unit`` that meets ``need`` (``meets`` is monotone in the count)."""
+    low, high = 1, -(-need.max_days // _MIN_DAYS[unit])
+    while low < high:
+        middle = (low + high) // 2
+        if meets(Duration.of(middle, unit), need):
+            high = middle
+        else:
+            low = middle + 1
+    return low
+
+
+def raised_duration(have, need, vault_type, tier):
+    """The value ``raise_policy`` writes for a tier keeping ``have`` when ``need`` is required.
+
+    Recovery Services: the tier's own unit, smallest count that meets ``need`` (each long-term
+    schedule has its own unit: a monthly schedule counts Months; day-count fields count days), so
+    ``7 Days`` needing ``30d`` becomes ``30 Days`` and a monthly tier needing ``30d`` becomes
+    2 Months (conservative). Backup vaults (ISO ``deleteAfter``): the tier's unit when it expresses
+    ``need`` exactly (``P7D`` needing ``4w`` -> ``P28D``), else the minimum as written (``P30D``).
+    """
+    have = parse_duration(have)
+    need = parse_duration(need)
+    if vault_type == 'recovery_services' and tier in ('instant', 'snapshot'):
+        return Duration.of(_smallest_in_unit('days', need), 'days')
+    if have.single:
+        candidate = Duration.of(_smallest_in_unit(have.unit, need), have.unit)
+        if vault_type == 'recovery_services' or candidate.calendar == need.calendar:
+            return candidate
+    return need
+
+
+# ---------------------------------------------------------------------------------------------
+# Normalisation
+
+def _canonical(value, choices):
+    if not isinstance(value, str):
+        return None
+    lowered = value.lower()
+    for choice in choices:
+        if choice.lower() == lowered:
+            return choice
+    return value
+
+
+class _Slot:
+    """One retention value in a policy body, and where it lives (for raising it)."""
+
+    __slots__ = ('tier', 'sub_policy', 'datastore', 'container', 'key', 'encoding', 'duration', 'raw')
+
+    def __init__(self, tier, sub_policy, datastore, container, key, encoding):
+        self.tier = tier
+        self.sub_policy = sub_policy
+        self.datastore = datastore
+        self.container = container
+        self.key = key
+        self.encoding = encoding
+        self.raw = container.get(key)
+        try:
+            if encoding == 'rs':
+                self.duration = Duration.from_rs(self.raw)
+            elif encoding == 'days':
+                self.duration = Duration.from_days(self.raw)
+            elif encoding == 'unknown':
+                self.duration = None
+            else:
+                self.duration = parse_duration(self.raw)
+        except RetentionError:
+            self.duration = None
+
+    def write(self, duration):
+        if self.encoding == 'rs':
+            value = dict(self.raw) if isinstance(self.raw, dict) else {}
+            value.update(duration.to_rs())
+        elif self.encoding == 'days':
+            value = duration.count
+        else:
+            value = duration.iso
+        self.container[self.key] = value
+        self.raw = value
+        self.duration = duration
+
+
+def _retention_slots(policy, sub_policy, datastore, simple_tier):
+    """Slots of a Recovery Services RetentionPolicy (long-term or simple)."""
+    if not isinstance(policy, dict):
+        return []
+    kind = str(policy.get('retentionPolicyType') or '').lower()
+    slots = []
+    if kind == 'longtermretentionpolicy' or (not kind and any(policy.get(n + 'Schedule') for n in ('daily', 'weekly', 'monthly', 'yearly'))):
+        for name in ('daily', 'weekly', 'monthly', 'yearly'):
+            schedule = policy.get(name + 'Schedule')
+            if isinstance(schedule, dict):
+                slots.append(_Slot(name, sub_policy, datastore, schedule, 'retentionDuration', 'rs'))
+    elif kind == 'simpleretentionpolicy' or (not kind and 'retentionDuration' in policy):
+        slots.append(_Slot(simple_tier, sub_policy, datastore, policy, 'retentionDuration', 'rs'))
+    else:
+        slots.append(_Slot(None, sub_policy, datastore, policy, 'retentionPolicyType', 'unknown'))
+    return slots
+
+
+def _rs_slots(kind, props):
+    slots = []
+    if kind == 'AzureIaasVM':
+        slots.extend(_retention_slots(props.get('retentionPolicy'), None, None, 'default'))
+        if props.get('instantRpRetentionRangeInDays') is not None:
+            slots.append(_Slot('instant', None, None, props, 'instantRpRetentionRangeInDays', 'days'))
+    elif kind == 'AzureStorage':
+        slots.extend(_retention_slots(props.get('retentionPolicy'), None, 'Snapshot', 'default'))
+        vault = props.get('vaultRetentionPolicy')
+        if isinstance(vault, dict):
+            if vault.get('snapshotRetentionInDays') is not None:
+                slots.append(_Slot('snapshot', None, 'Snapshot', vault, 'snapshotRetentionInDays', 'days'))
+            slots.extend(_retention_slots(vault.get('vaultRetention'), None, 'VaultStandard', 'default'))
+    elif kind == 'AzureWorkload':
+        subs = props.get('subProtectionPolicy')
+        for sub in subs if isinstance(subs, list) else []:
+            if not isinstance(sub, dict):
+                continue
+            sub_policy = _canonical(sub.get('policyType'), _SUB_POLICIES)
+            simple_tier = 'log' if sub_policy == 'Log' else 'default'
+            slots.extend(_retention_slots(sub.get('retentionPolicy'), sub_policy, None, simple_tier))
+            details = sub.get('snapshotBackupAdditionalDetails')
+            if isinstance(details, dict) and details.get('instantRpRetentionRangeInDays') is not None:
+                slots.append(_Slot('snapshot', sub_policy, None, details, 'instantRpRetentionRangeInDays', 'days'))
+    else:  # AzureSql, MAB
+        slots.extend(_retention_slots(props.get('retentionPolicy'), None, None, 'default'))
+    return slots
+
+
+def _dp_slots(props):
+    rules = props.get('policyRules')
+    tags = {}
+    for rule in rules:
+        trigger = rule.get('trigger') if isinstance(rule, dict) else None
+        criteria = trigger.get('taggingCriteria') if isinstance(trigger, dict) else None
+        for criterion in criteria if isinstance(criteria, list) else []:
+            info = criterion.get('tagInfo') if isinstance(criterion, dict) else None
+            name = info.get('tagName') if isinstance(info, dict) else None
+            if isinstance(name, str):
+                tags[name.lower()] = name
+    slots = []
+    for rule in rules:
+        if not isinstance(rule, dict):
+            continue
+        kind = str(rule.get('objectType') or '').lower()
+        if kind != 'azureretentionrule' and not (not kind and 'lifecycles' in rule):
+            continue
+        name = rule.get('name') if isinstance(rule.get('name'), str) else ''
+        if rule.get('isDefault') is True or name.lower() == 'default':
+            tier = 'default'
+        else:
+            tier = tags.get(name.lower(), name).lower()
+        lifecycles = rule.get('lifecycles')
+        for lifecycle in lifecycles if isinstance(lifecycles, list) else []:
+            if not isinstance(lifecycle, dict):
+                continue
+            source = lifecycle.get('sourceDataStore')
+            datastore = _canonical(source.get('dataStoreType') if isinstance(source, dict) else None, DATASTORES)
+            delete_after = lifecycle.get('deleteAfter')
+            if isinstance(delete_after, dict):
+                slots.append(_Slot(tier, None, datastore, delete_after, 'duration', 'iso'))
+            else:
+                slots.append(_Slot(tier, None, datastore, lifecycle, 'deleteAfter', 'iso'))
+    return slots
+
+
+def _properties(resource):
+    """The policy properties of an ARM resource, or of a bare body (as the az CLI templates are)."""
+    if not isinstance(resource, dict):
+        return {}
+    props = resource.get('properties')
+    if isinstance(props, dict):
+        return props
+    if 'policyRules' in resource or 'backupManagementType' in resource:
+        return resource
+    return {}
+
+
+def _check_vault_type(vault_type):
+    if vault_type not in VAULT_TYPES:
+        raise ValueError('vault_type must be one of %s, got %r' % (', '.join(VAULT_TYPES), vault_type))
+
+
+def _analyse(resource, vault_type):
+    """(record skeleton, slots); slots is None when the policy kind is not understood."""
+    _check_vault_type(vault_type)
+    props = _properties(resource)
+    resource = resource if isinstance(resource, dict) else {}
+    record = {
+        'name': resource.get('name') if isinstance(resource.get('name'), str) else None,
+        'id': resource.get('id') if isinstance(resource.get('id'), str) else None,
+        'vault_type': vault_type,
+        'workload': None,
+        'workload_type': None,
+        'policy_type': None,
+        'tiers': [],
+        'unreadable': [],
+        'unknown': True,
+        'protected_items': None,
+    }
+    count = props.get('protectedItemsCount')
+    if isinstance(count, int) and not isinstance(count, bool):
+        record['protected_items'] = count
+    slots = None
+    if vault_type == 'recovery_services':
+        kind = _canonical(props.get('backupManagementType'), _RS_KINDS)
+        record['workload'] = kind
+        if isinstance(props.get('workLoadType'), str):
+            record['workload_type'] = props['workLoadType']
+        if kind == 'AzureIaasVM':
+            record['policy_type'] = _canonical(props.get('policyType'), ('V1', 'V2')) or 'V1'
+        if kind in _RS_KINDS:
+            slots = _rs_slots(kind, props)
+    else:
+        types = props.get('datasourceTypes')
+        if isinstance(types, list) and types:
+            record['workload'] = ', '.join(str(item) for item in types)
+        if isinstance(props.get('policyRules'), list):
+            slots = _dp_slots(props)
+    if slots is not None:
+        record['unknown'] = False
+        for slot in slots:
+            if slot.duration is None:
+                record['unreadable'].append({'tier': slot.tier, 'sub_policy': slot.sub_policy, 'datastore': slot.datastore, 'value': slot.raw})
+            else:
+                record['tiers'].append(_tier(slot.tier, slot.sub_policy, slot.datastore, slot.duration))
+    return record, slots
+
+
+def _tier(tier, sub_policy, datastore, duration):
+    return {
+        'tier': tier,
+        'sub_policy': sub_policy,
+        'datastore': datastore,
+        'duration': duration.iso,
+        'count': duration.count,
+        'unit': duration.unit,
+        'days': duration.min_days,
+    }
+
+
+def normalise_policy(resource, vault_type):
+    """Normalise the ARM JSON of a backup policy to a record of retention tiers.
+
+    ``vault_type`` is ``recovery_services`` or ``backup``. ``resource`` is ``{id, name, type,
+    properties}``; a bare policy body (``properties`` content at the top, as the az CLI templates
+    are) is accepted too. Never raises for odd input: an unrecognised kind gives ``unknown: true``
+    and no tiers; a value that cannot be read goes to ``unreadable`` instead of ``tiers``.
+
+    Record: ``{name, id, vault_type, workload, workload_type, policy_type, tiers, unreadable,
+    unknown, protected_items}``. ``workload`` is ``backupManagementType`` (Recovery Services) or the
+    ``datasourceTypes`` joined by ``, `` (Backup vaults); ``workload_type`` is ``workLoadType``
+    (``SQLDataBase``, ``AzureFileShare``...) or None; ``policy_type`` is ``V1``/``V2`` for IaaS VM
+    (``V1`` when absent), else None; ``protected_items`` is ``protectedItemsCount`` or None.
+    ``unreadable`` entries are ``{tier, sub_policy, datastore, value}`` (tier None when even the
+    retention policy type is unknown).
+
+    Tier: ``{tier, sub_policy, datastore, duration, count, unit, days}``: ``duration`` ISO-8601,
+    ``count``/``unit`` (days, weeks, months, years) exact or None for a multi-unit ISO duration,
+    ``days`` the conservative (shortest) day count.
+
+    Recovery Services:
+      - long-term retention ``dailySchedule``..``yearlySchedule`` -> ``daily``..``yearly``;
+        hourly schedules keep their points under ``daily``, so there is no hourly tier;
+      - a ``SimpleRetentionPolicy`` -> ``default`` (``log`` for a Log sub-policy);
+      - IaaS VM ``instantRpRetentionRangeInDays`` -> ``instant``;
+      - workloads (SQL, SAP HANA, ASE): one set of tiers per ``subProtectionPolicy``,
+        ``sub_policy`` its ``policyType`` (Full, Differential, Incremental, Log, SnapshotFull...);
+        ``snapshotBackupAdditionalDetails.instantRpRetentionRangeInDays`` -> ``snapshot``;
+      - Azure Files: ``retentionPolicy`` tiers have datastore ``Snapshot``;
+        ``vaultRetentionPolicy.snapshotRetentionInDays`` -> ``snapshot`` (datastore ``Snapshot``)
+        and ``vaultRetentionPolicy.vaultRetention`` tiers have datastore ``VaultStandard``;
+      - other datastores are None; ``tieringPolicy`` (moving to archive) is not retention.
+    Backup vaults: one tier per lifecycle of each ``AzureRetentionRule``; ``tier`` is ``default``
+    for the default rule, else the backup rule's tag of the same name lowercased (``Weekly`` ->
+    ``weekly``); ``datastore`` is ``sourceDataStore.dataStoreType``; ``duration`` is
+    ``deleteAfter.duration``. ``targetDataStoreCopySettings`` adds no tier: a copy is kept by the
+    target datastore's own lifecycle, which Azure lists in the same rule. ``sub_policy`` is None.
+    """
+    return _analyse(resource, vault_type)[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Baselines
+
+# Smallest value Azure accepts for each tier in ANY policy kind it can apply to. A minimum is
+# checked across kinds, so a floor only refuses values no policy could be held to. Values are
+# from Azure Backup's documented ranges (assumed: these support matrices are not in the shared
+# reference): IaaS VM daily 7-9999 days, but Azure Files daily 1-200 days and Backup vault
+# operational store from 1 day; weekly >= 1 week, monthly >= 1 month, yearly >= 1 year;
+# IaaS instant restore 1-5 days (V1) or 1-30 (V2); Azure Files snapshot 1-30 days;
+# SQL / SAP HANA log backups 7-35 days.
+FLOORS = {
+    'daily': Duration.of(1, 'days'),
+    'weekly': Duration.of(1, 'weeks'),
+    'monthly': Duration.of(1, 'months'),
+    'yearly': Duration.of(1, 'years'),
+    'default': Duration.of(1, 'days'),
+    'instant': Duration.of(1, 'days'),
+    'snapshot': Duration.of(1, 'days'),
+    'log': Duration.of(7, 'days'),
+}
+
+# Longest retention Azure accepts for a tier of a kind, in days (assumed, same sources as FLOORS).
+# A too-short tier that would have to exceed its ceiling is reported as not fixable.
+_CEILINGS = {
+    ('AzureIaasVM', 'instant', 'V1'): 5,
+    ('AzureIaasVM', 'instant', 'V2'): 30,
+    ('AzureWorkload', 'log', None): 35,
+}
+
+
+def validate_minimum(minimum):
+    """Check and parse a minimum; returns ``{tier: Duration | {datastore: Duration}}``.
+
+    Schema: keys from ``TIERS`` (``daily``, ``weekly``, ``monthly``, ``yearly``, ``default``,
+    ``instant``, ``snapshot``, ``log``); each value a duration (``30d``, ``P30D``, a ``Duration``)
+    applying to every datastore, or a dict ``{datastore: duration}`` with datastores from
+    ``DATASTORES`` (case-insensitive), e.g. ``{'default': {'OperationalStore': '7d', 'VaultStore': '30d'}}``.
+    Keys whose value is None are dropped (unset module options). Raises ``RetentionError`` for a
+    non-dict, an unknown tier or datastore, an unparsable duration, or a value below ``FLOORS``.
+    """
+    if minimum is None:
+        return {}
+    if not isinstance(minimum, dict):
+        raise RetentionError('minimum must be a dict of tier: duration, got %r' % (minimum,))
+    result = {}
+    for key, value in minimum.items():
+        if value is None:
+            continue
+        tier = key.lower() if isinstance(key, str) else key
+        if tier not in TIERS:
+            raise RetentionError('unknown tier %r in minimum: expected one of %s' % (key, ', '.join(TIERS)))
+        if isinstance(value, dict):
+            per_store = {}
+            for store, store_value in value.items():
+                if store_value is None:
+                    continue
+                name = _canonical(store, DATASTORES)
+                if name not in DATASTORES:
+                    raise RetentionError('unknown datastore %r in minimum.%s: expected one of %s' % (store, tier, ', '.join(DATASTORES)))
+                per_store[name] = _checked(tier + '.' + name, tier, store_value)
+            if per_store:
+                result[tier] = per_store
+        else:
+            result[tier] = _checked(tier, tier, value)
+    return result
+
+
+def _checked(label, tier, value):
+    try:
+        duration = parse_duration(value)
+    except RetentionError as exc:
+        raise RetentionError('minimum.%s: %s' % (label, exc)) from None
+    floor = FLOORS[tier]
+    if not meets(duration, floor):
+        raise RetentionError('minimum.%s is %s, below the shortest %s retention Azure accepts (%s)' % (label, duration.short, tier, floor.short))
+    return duration
+
+
+def _requirement(minimum, tier, sub_policy, datastore):
+    """(key, Duration) that a tier is held to, or (None, None).
+
+    A tier is held to the minimum of its own name. A ``default`` tier that is not a Differential
+    or Incremental sub-policy is held to ``daily`` when the minimum has no ``default``: it keeps
+    every backup no other tier claims (the Backup vault Default rule; SQL / MAB simple retention).
+    A per-datastore value applies only to tiers on those datastores.
+    """
+    key = tier
+    if tier == 'default' and 'default' not in minimum and sub_policy not in _PARTIAL_SUB_POLICIES:
+        key = 'daily'
+    value = minimum.get(key)
+    if isinstance(value, dict):
+        value = value.get(datastore) if datastore else None
+    if value is None:
+        return None, None
+    return key, value
+
+
+def _covers(minimum, key, tier):
+    if tier['tier'] == key:
+        return True
+    return key == 'daily' and tier['tier'] == 'default' and 'default' not in minimum and tier['sub_policy'] not in _PARTIAL_SUB_POLICIES
+
+
+def _label(tier, sub_policy, datastore):
+    extra = [item for item in (sub_policy, datastore) if item]
+    return '%s retention%s' % (tier, ' (%s)' % ', '.join(extra) if extra else '')
+
+
+def _violation(record, tier, sub_policy, datastore, have, need, fixable, reason):
+    return {
+        'policy': record.get('name'),
+        'tier': tier,
+        'sub_policy': sub_policy,
+        'datastore': datastore,
+        'have': have,
+        'need': need,
+        'fixable': fixable,
+        'reason': reason,
+    }
+
+
+def _plan(record, minimum):
+    """[(violation, tier index or None, raised Duration or None)] for a record."""
+    vault_type = record.get('vault_type')
+    kind = record.get('workload') if vault_type == 'recovery_services' else 'backup'
+    plan = []
+    if record.get('unknown'):
+        for key, value in minimum.items():
+            need = value if isinstance(value, Duration) else None
+            reason = 'policy kind %r is not understood, so its %s retention cannot be checked or raised' % (record.get('workload'), key)
+            plan.append((_violation(record, key, None, None, None, need.iso if need else None, False, reason), None, None))
+        return plan
+    tiers = record.get('tiers') or []
+    for index, tier in enumerate(tiers):
+        key, need = _requirement(minimum, tier['tier'], tier['sub_policy'], tier['datastore'])
+        if need is None:
+            continue
+        have = parse_duration(tier['duration'])
+        if meets(have, need):
+            continue
+        label = _label(tier['tier'], tier['sub_policy'], tier['datastore'])
+        raised = raised_duration(have, need, vault_type, tier['tier'])
+        ceiling = _CEILINGS.get((kind, tier['tier'], record.get('policy_type')))
+        if ceiling is not None and raised.max_days > ceiling:
+            reason = '%s keeps %s, less than minimum.%s %s, and Azure allows at most %d days here' % (label, have.short, key, need.short, ceiling)
+            plan.append((_violation(record, tier['tier'], tier['sub_policy'], tier['datastore'], have.iso, need.iso, False, reason), index, None))
+            continue
+        reason = '%s keeps %s, less than minimum.%s %s' % (label, have.short, key, need.short)
+        plan.append((_violation(record, tier['tier'], tier['sub_policy'], tier['datastore'], have.iso, need.iso, True, reason), index, raised))
+    for entry in record.get('unreadable') or []:
+        key, need = _requirement(minimum, entry['tier'], entry['sub_policy'], entry['datastore'])
+        if need is None:
+            continue
+        reason = '%s has a value that cannot be read (%r), so it cannot be checked or raised' % (_label(entry['tier'], entry['sub_policy'], entry['datastore']), entry['value'])
+        plan.append((_violation(record, entry['tier'], entry['sub_policy'], entry['datastore'], None, need.iso, False, reason), None, None))
+    applicable = _KIND_TIERS.get(kind, ())
+    for key, value in minimum.items():
+        if key not in applicable:
+            continue
+        if any(_covers(minimum, key, tier) for tier in tiers) or any(_covers(minimum, key, entry) for entry in record.get('unreadable') or []):
+            continue
+        need = value if isinstance(value, Duration) else None
+        reason = 'policy has no %s retention tier; its schedule does not produce one, so it cannot be raised' % key
+        if need is None:
+            reason += ' (needed: %s)' % ', '.join('%s %s' % (store, dur.short) for store, dur in value.items())
+        plan.append((_violation(record, key, None, None, None, need.iso if need else None, False, reason), None, None))
+    return plan
+
+
+def check_minimum(record, minimum):
+    """Violations of ``minimum`` (see ``validate_minimum``) by a normalised policy record.
+
+    What applies where:
+      - each tier is held to the minimum of its own name (``daily`` to daily tiers of every
+        sub-policy and datastore, ``log`` to Log sub-policies, ``instant`` to IaaS VM instant
+        restore, ``snapshot`` to Azure Files and workload snapshot tiers, ``default`` to simple
+        retention and Backup vault Default rules);
+      - ``daily`` also applies to ``default`` tiers when the minimum has no ``default``, except
+        Differential / Incremental sub-policies (see ``_requirement``);
+      - a per-datastore value applies to tiers on those datastores only; a datastore the policy
+        does not use is not a violation (disks have no VaultStore);
+      - a tier the policy's kind can have (``_KIND_TIERS``) but this policy lacks is a violation
+        with ``have: None`` and ``fixable: False``: a tier is never invented;
+      - an unknown policy kind gives one not-fixable violation per minimum key.
+
+    Violation: ``{policy, tier, sub_policy, datastore, have, need, fixable, reason}``; ``have`` and
+    ``need`` are ISO-8601 strings (``have`` None when missing or unreadable; ``need`` None for a
+    missing tier whose minimum is per datastore). ``fixable`` is False when the tier is missing,
+    unreadable, of an unknown kind, or would have to exceed Azure's maximum for it.
+    """
+    minimum = validate_minimum(minimum)
+    return [item[0] for item in _plan(record, minimum)]
+
+
+def raise_policy(resource, vault_type, minimum):
+    """Raise too-short retention to ``minimum``: ``(new_resource or None, changes, unfixable)``.
+
+    ``new_resource`` is a deep copy of ``resource`` with only the too-short values raised (see
+    ``raised_duration`` for the unit written); nothing is lowered and no tier is added. It is None
+    when nothing changes: callers must not PUT an unchanged policy. ``changes`` is a list of
+    ``{tier, sub_policy, datastore, before, after}`` (ISO-8601); ``unfixable`` the violations
+    (``check_minimum`` shape) that raising cannot resolve. ``resource`` is not modified.
+    """
+    minimum = validate_minimum(minimum)
+    new = copy.deepcopy(resource)
+    record, slots = _analyse(new, vault_type)
+    readable = [slot for slot in slots or [] if slot.duration is not None]
+    changes = []
+    unfixable = []
+    for violation, index, raised in _plan(record, minimum):
+        if raised is None:
+            unfixable.append(violation)
+            continue
+        slot = readable[index]
+        before = slot.duration
+        slot.write(raised)
+        changes.append({'tier': slot.tier, 'sub_policy': slot.sub_policy, 'datastore': slot.datastore, 'before': before.iso, 'after': raised.iso})
+    return (new if changes else None), changes, unfixable
+
+
+# ---------------------------------------------------------------------------------------------
+# Reductions
+
+def _key(tier):
+    datastore = tier.get('datastore')
+    return (tier.get('tier'), tier.get('sub_policy'), datastore.lower() if isinstance(datastore, str) else datastore)
+
+
+def find_reductions(before_record, after_record):
+    """Tiers that ``after_record`` could keep shorter than ``before_record``, or drops.
+
+    Tiers are matched on ``(tier, sub_policy, datastore)`` (datastore case-insensitive), in order
+    when a key repeats. Returns ``[{tier, sub_policy, datastore, before, after}]`` with ISO-8601
+    strings; ``after`` None means the tier is gone (or unreadable) in ``after_record``, which
+    includes a Backup vault lifecycle moved to another datastore. Added tiers are not reductions.
+    """
+    remaining = {}
+    for tier in after_record.get('tiers') or []:
+        remaining.setdefault(_key(tier), []).append(tier)
+    reductions = []
+    for tier in before_record.get('tiers') or []:
+        matches = remaining.get(_key(tier))
+        after = matches.pop(0) if matches else None
+        if after is not None and not is_reduction(tier['duration'], after['duration']):
+            continue
+        reductions.append({
+            'tier': tier['tier'],
+            'sub_policy': tier['sub_policy'],
+            'datastore': tier['datastore'],
+            'before': tier['duration'],
+            'after': after['duration'] if after is not None else None,
+        })
+    return reductions

@@ -1,0 +1,260 @@
+"""ARM emulator: service rules (immutability, soft delete, retention on immutable vaults) through the SDKs."""
+from __future__ import annotations
+
+import copy
+
+import pytest
+from azure.core.exceptions import HttpResponseError
+
+from tests.emulator import rules
+
+SUB = "11111111-1111-1111-1111-111111111111"
+RG = "rg-rules"
+
+RS_LOCKED_MSG = ("The immutable vault property for this vault is locked, hence, this setting cannot be disabled. The vault has its "
+                 "immutable vault property enabled and locked, and it can no longer be reverted to a non-immutable vault. Refer to "
+                 "the documentation to learn more: https://aka.ms/AB-ImmutableVaults-States ")
+
+IAAS_PROPS = {
+    "backupManagementType": "AzureIaasVM", "policyType": "V1", "timeZone": "UTC", "instantRpRetentionRangeInDays": 2,
+    "schedulePolicy": {"schedulePolicyType": "SimpleSchedulePolicy", "scheduleRunFrequency": "Daily",
+                       "scheduleRunTimes": ["2018-01-24T02:00:00Z"]},
+    "retentionPolicy": {"retentionPolicyType": "LongTermRetentionPolicy",
+                        "dailySchedule": {"retentionTimes": ["2018-01-24T02:00:00Z"], "retentionDuration": {"count": 30, "durationType": "Days"}},
+                        "weeklySchedule": {"daysOfTheWeek": ["Sunday"], "retentionTimes": ["2018-01-24T02:00:00Z"],
+                                           "retentionDuration": {"count": 12, "durationType": "Weeks"}}},
+}
+DP_PROPS = {
+    "datasourceTypes": ["Microsoft.Compute/disks"], "objectType": "BackupPolicy",
+    "policyRules": [
+        {"name": "BackupHourly", "objectType": "AzureBackupRule", "backupParameters": {"backupType": "Incremental", "objectType": "AzureBackupParams"},
+         "dataStore": {"dataStoreType": "OperationalStore", "objectType": "DataStoreInfoBase"},
+         "trigger": {"objectType": "ScheduleBasedTriggerContext", "schedule": {"repeatingTimeIntervals": ["R/2021-05-20T22:00:00+00:00/PT4H"]},
+                     "taggingCriteria": [{"isDefault": True, "tagInfo": {"tagName": "Default"}, "taggingPriority": 99}]}},
+        {"name": "Default", "objectType": "AzureRetentionRule", "isDefault": True,
+         "lifecycles": [{"deleteAfter": {"objectType": "AbsoluteDeleteOption", "duration": "P7D"},
+                         "sourceDataStore": {"dataStoreType": "OperationalStore", "objectType": "DataStoreInfoBase"}, "targetDataStoreCopySettings": []}]},
+    ],
+}
+
+
+def fleet(*vaults):
+    return {"subscriptions": [{"id": SUB, "display_name": "rules", "resource_groups": [
+        {"name": RG, "location": "westeurope", "vaults": list(vaults)}]}]}
+
+
+def _err(exc_info):
+    return exc_info.value.error
+
+
+@pytest.mark.parametrize("start,target", [("locked", "Unlocked"), ("locked", "Disabled"), ("disabled", "Locked"), ("unset", "Locked")])
+def test_rs_forbidden_immutability_transitions(emulator, start, target):
+    emulator.load_fleet(fleet({"name": "v", "immutability": start}))
+    client = emulator.rs_client()
+    with pytest.raises(HttpResponseError) as err:
+        client.vaults.begin_update(RG, "v", {"properties": {"securitySettings": {"immutabilitySettings": {"state": target}}}}).result()
+    assert err.value.status_code == 400
+    assert _err(err).code == "UserErrorUnsupportedVaultImmutabilityStateChange"
+    assert _err(err).message == RS_LOCKED_MSG
+    assert emulator.writes()[-1]["status"] == 400
+
+
+def test_rs_locked_is_kept_by_put_without_settings_and_create_locked_refused(emulator):
+    emulator.load_fleet(fleet({"name": "v", "immutability": "locked"}))
+    client = emulator.rs_client()
+    vault = client.vaults.begin_create_or_update(RG, "v", {"location": "westeurope", "tags": {"a": "b"}}).result()
+    assert vault.properties.security_settings.immutability_settings.state == "Locked"
+    with pytest.raises(HttpResponseError) as err:
+        client.vaults.begin_create_or_update(RG, "new", {"location": "westeurope", "properties": {"securitySettings": {
+            "immutabilitySettings": {"state": "Locked"}}}}).result()
+    assert _err(err).code == "UserErrorUnsupportedVaultImmutabilityStateChange"
+    assert emulator.resource("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.RecoveryServices/vaults/new" % (SUB, RG)) is None
+
+
+def test_rs_allowed_transitions_and_time_based(emulator):
+    emulator.load_fleet(fleet({"name": "v"}))
+    client = emulator.rs_client()
+    for state in ("Disabled", "Unlocked", "Disabled", "Unlocked", "Locked", "Locked"):
+        vault = client.vaults.begin_update(RG, "v", {"properties": {"securitySettings": {"immutabilitySettings": {"state": state}}}}).result()
+        assert vault.properties.security_settings.immutability_settings.state == state
+
+
+@pytest.mark.parametrize("days,ok", [(29, False), (30, True), (36135, True), (36136, False), (None, False)])
+def test_rs_time_based_duration_bounds(emulator, days, ok):
+    emulator.load_fleet(fleet({"name": "v", "immutability": "disabled"}))
+    client = emulator.rs_client()
+    conf = {"type": "TimeBased"}
+    if days is not None:
+        conf["durationInDays"] = days
+    patch = {"properties": {"securitySettings": {"immutabilitySettings": {"state": "Unlocked", "configuration": conf}}}}
+    if ok:
+        vault = client.vaults.begin_update(RG, "v", patch).result()
+        assert vault.properties.security_settings.immutability_settings.configuration.duration_in_days == days
+    else:
+        with pytest.raises(HttpResponseError) as err:
+            client.vaults.begin_update(RG, "v", patch).result()
+        assert err.value.status_code == 400 and _err(err).code == rules.DURATION_CODE
+
+
+def test_rs_soft_delete_always_on_cannot_be_turned_off(emulator):
+    emulator.load_fleet(fleet({"name": "v", "soft_delete": {"state": "always_on", "retention_days": 14}}))
+    client = emulator.rs_client()
+    vault = client.vaults.get(RG, "v")
+    assert vault.properties.security_settings.soft_delete_settings.soft_delete_state == "AlwaysON"
+    with pytest.raises(HttpResponseError) as err:
+        client.vaults.begin_update(RG, "v", {"properties": {"securitySettings": {"softDeleteSettings": {
+            "softDeleteState": "Enabled", "enhancedSecurityState": "Enabled"}}}}).result()
+    assert _err(err).code == "UserErrorDisableSoftDeleteNotAllowed"
+    # request value AlwaysOn is answered as AlwaysON (live recording)
+    vault = client.vaults.begin_create_or_update(RG, "v2", {"location": "westeurope", "properties": {"securitySettings": {
+        "softDeleteSettings": {"softDeleteState": "AlwaysOn", "enhancedSecurityState": "AlwaysOn", "softDeleteRetentionPeriodInDays": 14}}}}).result()
+    assert vault.properties.security_settings.soft_delete_settings.soft_delete_state == "AlwaysON"
+
+
+def test_dp_locked_cannot_change(emulator):
+    emulator.load_fleet(fleet({"name": "bv", "type": "backup", "immutability": "locked"}))
+    client = emulator.dp_client()
+    for target in ("Unlocked", "Disabled"):
+        with pytest.raises(HttpResponseError) as err:
+            client.backup_vaults.begin_update(RG, "bv", {"properties": {"securitySettings": {
+                "immutabilitySettings": {"state": target}}}}).result()
+        assert err.value.status_code == 400
+        assert _err(err).code == "CloudDosTimeboudLimitReached"
+    assert emulator.resource("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.DataProtection/backupVaults/bv" % (SUB, RG))[
+        "properties"]["securitySettings"]["immutabilitySettings"]["state"] == "Locked"
+
+
+def test_dp_disabled_unlocked_locked_put_sequence_like_recording(emulator):
+    emulator.load_fleet(fleet({"name": "bv", "type": "backup", "immutability": "disabled"}))
+    client = emulator.dp_client()
+    base = client.backup_vaults.get(RG, "bv").as_dict()
+    for state in ("Unlocked", "Locked"):
+        body = copy.deepcopy(base)
+        body["properties"]["securitySettings"]["immutabilitySettings"] = {"state": state}
+        vault = client.backup_vaults.begin_create_or_update(RG, "bv", body).result()
+        assert vault.properties.security_settings.immutability_settings.state == state
+
+
+def test_dp_soft_delete_always_on_cannot_be_turned_off(emulator):
+    emulator.load_fleet(fleet({"name": "bv", "type": "backup", "soft_delete": {"state": "always_on"}}))
+    client = emulator.dp_client()
+    with pytest.raises(HttpResponseError) as err:
+        client.backup_vaults.begin_update(RG, "bv", {"properties": {"securitySettings": {"softDeleteSettings": {
+            "state": "On", "retentionDurationInDays": 14.0}}}}).result()
+    error = _err(err)
+    assert error.code == "UserErrorDisableSoftDeleteNotAllowed"
+    assert error.message == "Cannot disable soft delete once set to AlwaysOn"
+    info = error.additional_info[0]
+    assert info.type == "UserFacingError"
+    assert info.info["recommendedAction"] == ["Please contact Microsoft Support if this is not expected."]
+
+
+def _lowered(props, count):
+    new = copy.deepcopy(props)
+    new["retentionPolicy"]["dailySchedule"]["retentionDuration"]["count"] = count
+    return new
+
+
+@pytest.mark.parametrize("immutability", ["enabled", "locked"])
+def test_rs_policy_retention_rule_on_immutable_vault(emulator, immutability):
+    emulator.load_fleet(fleet({"name": "v", "immutability": immutability, "policies": [{"name": "p", "properties": IAAS_PROPS}]}))
+    backup = emulator.backup_client()
+    with pytest.raises(HttpResponseError) as err:
+        backup.protection_policies.create_or_update("v", RG, "p", {"properties": _lowered(IAAS_PROPS, 7)})
+    assert err.value.status_code == 400 and _err(err).code == rules.RETENTION_CODE
+    dropped = copy.deepcopy(IAAS_PROPS)
+    del dropped["retentionPolicy"]["weeklySchedule"]
+    with pytest.raises(HttpResponseError):
+        backup.protection_policies.create_or_update("v", RG, "p", {"properties": dropped})
+    fewer_snapshots = dict(IAAS_PROPS, instantRpRetentionRangeInDays=1)
+    with pytest.raises(HttpResponseError):
+        backup.protection_policies.create_or_update("v", RG, "p", {"properties": fewer_snapshots})
+    raised = _lowered(IAAS_PROPS, 60)
+    result = backup.protection_policies.create_or_update("v", RG, "p", {"properties": raised})
+    assert result.properties.retention_policy.daily_schedule.retention_duration.count == 60
+    resched = copy.deepcopy(raised)
+    resched["schedulePolicy"]["scheduleRunTimes"] = ["2018-01-24T05:30:00Z"]
+    result = backup.protection_policies.create_or_update("v", RG, "p", {"properties": resched})
+    assert result.properties.schedule_policy.schedule_run_times[0].hour == 5
+    # a weekly count expressed in days that is the same length is not a reduction
+    same = copy.deepcopy(resched)
+    same["retentionPolicy"]["weeklySchedule"]["retentionDuration"] = {"count": 84, "durationType": "Days"}
+    backup.protection_policies.create_or_update("v", RG, "p", {"properties": same})
+    # new policies on an immutable vault are accepted
+    backup.protection_policies.create_or_update("v", RG, "weak", {"properties": _lowered(IAAS_PROPS, 7)})
+
+
+def test_rs_policy_reduction_allowed_when_not_immutable(emulator):
+    emulator.load_fleet(fleet({"name": "v", "immutability": "disabled", "policies": [{"name": "p", "properties": IAAS_PROPS}]}))
+    result = emulator.backup_client().protection_policies.create_or_update("v", RG, "p", {"properties": _lowered(IAAS_PROPS, 7)})
+    assert result.properties.retention_policy.daily_schedule.retention_duration.count == 7
+
+
+def test_dp_policy_retention_rule(emulator):
+    emulator.load_fleet(fleet({"name": "bv", "type": "backup", "immutability": "enabled",
+                               "policies": [{"name": "disk", "properties": DP_PROPS}]}))
+    client = emulator.dp_client()
+    lowered = copy.deepcopy(DP_PROPS)
+    lowered["policyRules"][1]["lifecycles"][0]["deleteAfter"]["duration"] = "P5D"
+    with pytest.raises(HttpResponseError) as err:
+        client.backup_policies.create_or_update(RG, "bv", "disk", {"properties": lowered})
+    assert err.value.status_code == 400 and _err(err).code == rules.RETENTION_CODE
+    raised = copy.deepcopy(DP_PROPS)
+    raised["policyRules"][1]["lifecycles"][0]["deleteAfter"]["duration"] = "P2W"
+    result = client.backup_policies.create_or_update(RG, "bv", "disk", {"properties": raised})
+    assert result.properties.policy_rules[1].lifecycles[0].delete_after.duration == "P2W"
+
+
+def test_retention_comparison_units():
+    assert rules.iso_days("P1Y") == 365 and rules.iso_days("P12W") == 84 and rules.iso_days("P3M") == 90
+    assert rules.iso_days("PT12H") == 0.5 and rules.iso_days("bogus") is None
+    assert rules.duration_days({"count": 2, "durationType": "Weeks"}) == 14
+    old = rules.rs_policy_tiers({"subProtectionPolicy": [
+        {"policyType": "Log", "retentionPolicy": {"retentionPolicyType": "SimpleRetentionPolicy",
+                                                  "retentionDuration": {"count": 15, "durationType": "Days"}}}]})
+    new = rules.rs_policy_tiers({"subProtectionPolicy": [
+        {"policyType": "Log", "retentionPolicy": {"retentionPolicyType": "SimpleRetentionPolicy",
+                                                  "retentionDuration": {"count": 7, "durationType": "Days"}}}]})
+    assert rules.retention_reductions(old, new) == ["subProtectionPolicy[Log].simple (15 -> 7 days)"]
+    hardened = {"vaultRetentionPolicy": {"snapshotRetentionInDays": 5, "vaultRetention": {
+        "retentionPolicyType": "LongTermRetentionPolicy", "dailySchedule": {"retentionDuration": {"count": 30, "durationType": "Days"}}}}}
+    assert rules.rs_policy_tiers(hardened) == {"vaultRetentionPolicy.snapshotRetentionInDays": 5.0,
+                                               "vaultRetentionPolicy.vaultRetention.dailySchedule": 30.0}
+
+
+def test_rs_policy_async_put_flow(emulator):
+    emulator.load_fleet(fleet({"name": "v"}))
+    emulator.settings(policy_put_async=True)
+    backup = emulator.backup_client()
+    raw = {}
+
+    def capture(response):
+        raw["headers"] = dict(response.http_response.headers)
+        raw["status"] = response.http_response.status_code
+
+    assert backup.protection_policies.create_or_update("v", RG, "p", {"properties": IAAS_PROPS}, raw_request_hook=None,
+                                                       raw_response_hook=capture) is None
+    assert raw["status"] == 202 and raw["headers"]["Retry-After"] == "0"
+    op_id = raw["headers"]["Azure-AsyncOperation"].split("/operations/")[1].split("?")[0]
+    assert "/backupPolicies/p/operationResults/" + op_id in raw["headers"]["Location"]
+    status = backup.protection_policy_operation_statuses.get("v", RG, "p", op_id)
+    assert status.status == "Succeeded" and status.properties.object_type == "OperationStatusJobsExtendedInfo"
+    result = backup.protection_policy_operation_results.get("v", RG, "p", op_id)
+    assert result.name == "p" and result.properties.backup_management_type == "AzureIaasVM"
+
+
+def test_rs_policy_list_filter_and_delete(emulator):
+    sql = {"backupManagementType": "AzureWorkload", "workLoadType": "SQLDataBase", "settings": {"timeZone": "UTC", "issqlcompression": False},
+           "subProtectionPolicy": []}
+    emulator.load_fleet(fleet({"name": "v", "policies": [{"name": "vm", "properties": IAAS_PROPS}, {"name": "sql", "properties": sql}]}))
+    backup = emulator.backup_client()
+    names = [p.name for p in backup.backup_policies.list("v", RG, filter="backupManagementType eq 'AzureWorkload'")]
+    assert names == ["sql"]
+    assert sorted(p.name for p in backup.backup_policies.list("v", RG)) == ["sql", "vm"]
+    backup.protection_policies.begin_delete("v", RG, "SQL").result()
+    assert [p.name for p in backup.backup_policies.list("v", RG)] == ["vm"]
+    dp = emulator.dp_client()
+    emulator.load_fleet(fleet({"name": "bv", "type": "backup", "policies": [{"name": "disk", "properties": DP_PROPS}]}))
+    assert [p.name for p in dp.backup_policies.list(RG, "bv")] == ["disk"]
+    dp.backup_policies.delete(RG, "bv", "disk")
+    assert list(dp.backup_policies.list(RG, "bv")) == []

@@ -1,0 +1,68 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters that compute vault drift from a baseline and render the drift reports.
+
+Thin wrappers: the logic is in module_utils/_drift.py and module_utils/_reports.py.
+Documentation: the sidecar YAML files next to this one (vault_drift.yml, drift_summary.yml, ...).
+"""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._drift import (
+    DriftError,
+    compute_drift,
+    summarize,
+)
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports import (
+    build_report,
+    render_junit,
+    render_markdown,
+)
+
+
+def _wrap(name, func, *args):
+    try:
+        return func(*args)
+    except DriftError as exc:
+        raise AnsibleFilterError('vaultlock.azure.%s: %s' % (name, exc)) from exc
+
+
+def vault_drift(vaults, baseline=None):
+    """One drift entry per vault record."""
+    return _wrap('vault_drift', compute_drift, vaults, baseline)
+
+
+def drift_summary(drift):
+    """Counts over vault_drift entries."""
+    return _wrap('drift_summary', summarize, drift)
+
+
+def drift_report_json(drift, meta=None):
+    """The drift.json document (a dict)."""
+    return _wrap('drift_report_json', build_report, drift, meta)
+
+
+def drift_report_markdown(report):
+    """The drift.md text from a drift_report_json document."""
+    return _wrap('drift_report_markdown', render_markdown, report)
+
+
+def drift_report_junit(report):
+    """The drift.junit.xml text from a drift_report_json document."""
+    return _wrap('drift_report_junit', render_junit, report)
+
+
+class FilterModule:
+    """vaultlock.azure drift filters."""
+
+    def filters(self):
+        return {
+            'vault_drift': vault_drift,
+            'drift_summary': drift_summary,
+            'drift_report_json': drift_report_json,
+            'drift_report_markdown': drift_report_markdown,
+            'drift_report_junit': drift_report_junit,
+        }

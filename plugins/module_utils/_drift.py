@@ -1,0 +1,417 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module is for internal use by the vaultlock.azure collection only.
+# Its API may change without notice.
+"""Drift of backup vaults from a hardening baseline (pure: no I/O, no SDK import).
+
+Input: vault records as ``vault_immutability_info`` returns them (with ``policies`` when
+``include_policies`` was set) and a baseline. Output: one drift entry per vault with its findings
+and the actions a run may take, so a role calls the state modules only for vaults with actions.
+
+The baseline is a minimum:
+
+- immutability ``enabled`` or ``locked``: a vault at that state or stronger (disabled < enabled
+  < locked) does not drift; a locked vault satisfies ``enabled``. ``disabled`` asks for
+  immutability to be off, so an enabled or locked vault drifts (a locked one cannot be fixed).
+- soft delete ``on`` or ``always_on`` likewise (off < on < always_on), ``retention_days`` a
+  minimum; ``off`` asks for soft delete to be off.
+- retention: every policy tier at least the minimum (``_retention.check_minimum``); raised only
+  in ``enforce`` mode.
+
+Reaching ``locked`` or ``always_on`` needs ``allow_irreversible``; without it the finding stays
+and is not fixable. Weakening a setting of a vault protected by multi-user authorization (a
+Resource Guard) needs an approval this collection cannot give, so it is reported as not fixable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._immutability import (
+    ImmutabilityError,
+    TransitionError,
+    plan_transition,
+)
+from ansible_collections.vaultlock.azure.plugins.module_utils._retention import (
+    check_minimum,
+    validate_minimum,
+)
+
+SETTINGS = ('immutability', 'soft_delete', 'soft_delete_retention_days', 'retention')
+VAULT_TYPES = ('recovery_services', 'backup')
+
+IMMUTABILITY_STATES = ('disabled', 'enabled', 'locked')
+SOFT_DELETE_STATES = ('off', 'on', 'always_on')
+SOFT_DELETE_RANK = {'off': 0, 'on': 1, 'always_on': 2}
+IMMUTABILITY_RANK = {'disabled': 0, 'enabled': 1, 'locked': 2}
+
+RETENTION_MODES = ('report', 'enforce')
+SOFT_DELETE_DAYS_MIN = 14
+SOFT_DELETE_DAYS_MAX = 180
+
+_BASELINE_KEYS = ('immutability', 'allow_irreversible', 'retention', 'soft_delete')
+_RETENTION_KEYS = ('minimum', 'mode')
+_SOFT_DELETE_KEYS = ('state', 'retention_days')
+
+_MUA_REASON = ("the vault is protected by multi-user authorization (Resource Guard %s): "
+               "weakening %s needs an approval through the Resource Guard, so this run leaves it alone")
+
+
+class DriftError(ValueError):
+    """A baseline or a vault record that cannot be used."""
+
+
+def _is_bool(value):
+    return isinstance(value, bool)
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _lower(value):
+    return None if value is None else str(value).strip().lower()
+
+
+def _norm_immutability(value, where):
+    key = _lower(value)
+    if key is None or key == '':
+        return None
+    if key == 'unlocked':
+        return 'enabled'
+    if key not in IMMUTABILITY_STATES:
+        raise DriftError("%s must be one of disabled, enabled (alias unlocked), locked or null; got '%s'" % (where, value))
+    return key
+
+
+def _norm_soft_delete_state(value, where):
+    key = _lower(value)
+    if key is None or key == '':
+        return None
+    key = key.replace('-', '_')
+    if key in ('alwayson', 'always on'):
+        key = 'always_on'
+    if key not in SOFT_DELETE_STATES:
+        raise DriftError("%s must be one of off, on, always_on or null; got '%s'" % (where, value))
+    return key
+
+
+def _plain_dict(mapping):
+    """A plain dict copy of nested mappings (Ansible hands over dict subclasses)."""
+    return dict((k, _plain_dict(v) if isinstance(v, Mapping) else v) for k, v in mapping.items())
+
+
+def _check_keys(mapping, allowed, where):
+    unknown = sorted(str(k) for k in mapping if k not in allowed)
+    if unknown:
+        raise DriftError("%s has unknown key(s) %s; allowed: %s" % (where, ', '.join(unknown), ', '.join(allowed)))
+
+
+def validate_baseline(baseline):
+    """Check a baseline and return it normalised (every key present). Raises DriftError."""
+    if baseline is None:
+        baseline = {}
+    if not isinstance(baseline, Mapping):
+        raise DriftError("the baseline must be a dictionary, got %s" % type(baseline).__name__)
+    _check_keys(baseline, _BASELINE_KEYS, 'baseline')
+
+    allow = baseline.get('allow_irreversible', False)
+    if allow is None:
+        allow = False
+    if not _is_bool(allow):
+        raise DriftError("baseline.allow_irreversible must be true or false, got '%s'" % (allow,))
+
+    result = {
+        'immutability': _norm_immutability(baseline.get('immutability'), 'baseline.immutability'),
+        'allow_irreversible': allow,
+        'retention': None,
+        'soft_delete': None,
+    }
+
+    retention = baseline.get('retention')
+    if retention is not None:
+        if not isinstance(retention, Mapping):
+            raise DriftError("baseline.retention must be a dictionary {minimum, mode} or null")
+        _check_keys(retention, _RETENTION_KEYS, 'baseline.retention')
+        mode = _lower(retention.get('mode')) or 'report'
+        if mode not in RETENTION_MODES:
+            raise DriftError("baseline.retention.mode must be report or enforce, got '%s'" % retention.get('mode'))
+        minimum = retention.get('minimum')
+        if minimum is None:
+            minimum = {}
+        if not isinstance(minimum, Mapping):
+            raise DriftError("baseline.retention.minimum must be a dictionary of tier: duration")
+        minimum = _plain_dict(minimum)
+        try:
+            validate_minimum(minimum)
+        except ValueError as exc:
+            raise DriftError("baseline.retention.minimum: %s" % exc) from exc
+        result['retention'] = {'minimum': minimum, 'mode': mode}
+
+    soft_delete = baseline.get('soft_delete')
+    if soft_delete is not None:
+        if not isinstance(soft_delete, Mapping):
+            raise DriftError("baseline.soft_delete must be a dictionary {state, retention_days} or null")
+        _check_keys(soft_delete, _SOFT_DELETE_KEYS, 'baseline.soft_delete')
+        state = _norm_soft_delete_state(soft_delete.get('state'), 'baseline.soft_delete.state')
+        days = soft_delete.get('retention_days')
+        if days is not None:
+            if not _is_int(days) or not SOFT_DELETE_DAYS_MIN <= days <= SOFT_DELETE_DAYS_MAX:
+                raise DriftError("baseline.soft_delete.retention_days must be a whole number of days from %d to %d, got '%s'"
+                                 % (SOFT_DELETE_DAYS_MIN, SOFT_DELETE_DAYS_MAX, days))
+            if state == 'off':
+                raise DriftError("baseline.soft_delete.retention_days cannot be set when baseline.soft_delete.state is off")
+        if state is not None or days is not None:
+            result['soft_delete'] = {'state': state, 'retention_days': days}
+    return result
+
+
+def _finding(setting, have, want, fixable, reason, policy=None, tier=None, sub_policy=None, datastore=None):
+    return {
+        'setting': setting,
+        'policy': policy,
+        'tier': tier,
+        'sub_policy': sub_policy,
+        'datastore': datastore,
+        'have': have,
+        'want': want,
+        'fixable': bool(fixable),
+        'reason': reason,
+    }
+
+
+def _mua(vault):
+    mua = vault.get('mua')
+    if not isinstance(mua, Mapping):
+        return {'protected': False, 'resource_guard_id': None}
+    return {'protected': bool(mua.get('protected')), 'resource_guard_id': mua.get('resource_guard_id')}
+
+
+def _guard_name(mua):
+    guard = mua.get('resource_guard_id')
+    if not guard:
+        return 'not visible'
+    return "'%s'" % str(guard).rstrip('/').rsplit('/', 1)[-1]
+
+
+def _immutability_finding(vault, baseline, mua):
+    """Return (finding or None, action or None)."""
+    want = baseline['immutability']
+    if want is None:
+        return None, None
+    raw = vault.get('immutability')
+    try:
+        have = _norm_immutability(raw, 'immutability') or 'disabled'
+    except DriftError:
+        return _finding('immutability', raw, want, False,
+                        "the vault reports an unknown immutability state '%s'" % raw), None
+    if want == 'disabled':
+        if have == 'disabled':
+            return None, None
+    elif IMMUTABILITY_RANK[have] >= IMMUTABILITY_RANK[want]:
+        # The baseline is a minimum: locked satisfies enabled.
+        return None, None
+
+    if IMMUTABILITY_RANK[want] < IMMUTABILITY_RANK[have] and mua['protected']:
+        return _finding('immutability', have, want, False, _MUA_REASON % (_guard_name(mua), 'immutability')), None
+    try:
+        steps = plan_transition(vault.get('vault_type'), have, want,
+                                allow_irreversible=baseline['allow_irreversible'],
+                                vault_name=vault.get('name') or '?')
+    except TransitionError as exc:
+        return _finding('immutability', have, want, False, str(exc)), None
+    except ImmutabilityError as exc:
+        return _finding('immutability', have, want, False, str(exc)), None
+    path = ' -> '.join([have] + [after for _before, after in steps])
+    return _finding('immutability', have, want, True, 'set immutability %s' % path), want
+
+
+def _soft_delete_findings(vault, baseline, mua):
+    """Return (findings, action or None)."""
+    want = baseline['soft_delete']
+    if want is None:
+        return [], None
+    current = vault.get('soft_delete')
+    if not isinstance(current, Mapping):
+        current = {}
+    raw_state = current.get('state')
+    try:
+        have_state = _norm_soft_delete_state(raw_state, 'soft_delete.state') or 'off'
+    except DriftError:
+        finding = _finding('soft_delete', raw_state, want['state'], False,
+                           "the vault reports an unknown soft delete state '%s'" % raw_state)
+        return [finding], None
+    have_days = current.get('retention_days')
+    if isinstance(have_days, float) and have_days.is_integer():
+        # Backup vaults report retentionDurationInDays as a float (14.0).
+        have_days = int(have_days)
+
+    findings = []
+    target_state = have_state
+    state_fixed = False
+    want_state = want['state']
+    if want_state is not None and want_state != have_state:
+        weaker = SOFT_DELETE_RANK[want_state] < SOFT_DELETE_RANK[have_state]
+        if want_state == 'off' or not weaker:
+            if have_state == 'always_on':
+                findings.append(_finding('soft_delete', have_state, want_state, False,
+                                         "soft delete is always_on, which is irreversible: Azure never turns it off again"))
+            elif weaker and mua['protected']:
+                findings.append(_finding('soft_delete', have_state, want_state, False, _MUA_REASON % (_guard_name(mua), 'soft delete')))
+            elif want_state == 'always_on' and not baseline['allow_irreversible']:
+                findings.append(_finding('soft_delete', have_state, want_state, False,
+                                         "soft delete always_on cannot be undone: set allow_irreversible to consent"))
+            else:
+                findings.append(_finding('soft_delete', have_state, want_state, True,
+                                         'set soft delete %s -> %s' % (have_state, want_state)))
+                target_state = want_state
+                state_fixed = True
+
+    want_days = want['retention_days']
+    target_days = None
+    if want_days is not None and target_state != 'off':
+        if not _is_int(have_days) or have_days < want_days:
+            findings.append(_finding('soft_delete_retention_days', have_days, want_days, True,
+                                     'raise soft delete retention to %d days' % want_days))
+            target_days = want_days
+        elif state_fixed:
+            target_days = have_days
+
+    action = None
+    if state_fixed or target_days is not None:
+        action = {'state': target_state, 'retention_days': target_days}
+    return findings, action
+
+
+def _retention_findings(vault, baseline):
+    """Return (findings, names of the policies to raise)."""
+    want = baseline['retention']
+    if want is None:
+        return [], []
+    policies = vault.get('policies')
+    if policies is None:
+        return [_finding('retention', None, None, False,
+                         "the vault's policies were not read: discover with vault_immutability_info include_policies: true")], []
+    enforce = want['mode'] == 'enforce'
+    findings = []
+    raise_policies = []
+    for policy in policies:
+        for violation in check_minimum(policy, want['minimum']):
+            fixable = bool(violation.get('fixable')) and enforce
+            reason = violation.get('reason')
+            if violation.get('fixable') and not enforce:
+                reason = 'retention mode is report: weak policies are reported, not raised'
+            name = violation.get('policy') or policy.get('name')
+            findings.append(_finding('retention', violation.get('have'), violation.get('need'), fixable, reason,
+                                     policy=name, tier=violation.get('tier'),
+                                     sub_policy=violation.get('sub_policy'), datastore=violation.get('datastore')))
+            if fixable and name not in raise_policies:
+                raise_policies.append(name)
+    return findings, raise_policies
+
+
+def vault_drift(vault, baseline):
+    """Drift entry of one vault against a baseline already passed through validate_baseline."""
+    if not isinstance(vault, Mapping):
+        raise DriftError("every vault must be a dictionary (a vault_immutability_info record), got %s" % type(vault).__name__)
+    mua = _mua(vault)
+    findings = []
+    imm_finding, imm_action = _immutability_finding(vault, baseline, mua)
+    if imm_finding:
+        findings.append(imm_finding)
+    sd_findings, sd_action = _soft_delete_findings(vault, baseline, mua)
+    findings.extend(sd_findings)
+    ret_findings, raise_policies = _retention_findings(vault, baseline)
+    findings.extend(ret_findings)
+    return {
+        'id': vault.get('id'),
+        'name': vault.get('name'),
+        'vault_type': vault.get('vault_type'),
+        'subscription_id': vault.get('subscription_id'),
+        'resource_group': vault.get('resource_group'),
+        'location': vault.get('location'),
+        'drift': bool(findings),
+        'findings': findings,
+        'actions': {
+            'immutability': imm_action,
+            'soft_delete': sd_action,
+            'raise_policies': raise_policies,
+        },
+        'mua': mua,
+    }
+
+
+def sort_key(entry):
+    """Stable report order: subscription, resource group, name, kind (case-insensitive like ARM)."""
+    return tuple(_lower(entry.get(key)) or '' for key in ('subscription_id', 'resource_group', 'name', 'vault_type'))
+
+
+def compute_drift(vaults, baseline):
+    """Drift entries for a list of vault records, in a stable order."""
+    if vaults is None:
+        vaults = []
+    if isinstance(vaults, Mapping) and 'vaults' in vaults:
+        # A registered vault_immutability_info result.
+        vaults = vaults['vaults']
+    if isinstance(vaults, (str, bytes)) or not isinstance(vaults, (list, tuple)):
+        raise DriftError("vaults must be a list of vault records, got %s" % type(vaults).__name__)
+    normalised = validate_baseline(baseline)
+    return sorted((vault_drift(vault, normalised) for vault in vaults), key=sort_key)
+
+
+def has_actions(entry):
+    actions = entry.get('actions') or {}
+    return bool(actions.get('immutability') or actions.get('soft_delete') or actions.get('raise_policies'))
+
+
+def summarize(drift):
+    """Counts over drift entries: vaults, drifting, findings (fixable/unfixable), by setting and kind.
+
+    A finding with ``resolved: true`` (set by the report after an apply) is counted as resolved,
+    not as drift.
+    """
+    if drift is None:
+        drift = []
+    if isinstance(drift, (str, bytes, Mapping)) or not isinstance(drift, (list, tuple)):
+        raise DriftError("drift must be the list that vault_drift returns, got %s" % type(drift).__name__)
+    by_setting = dict((s, {'vaults': 0, 'findings': 0, 'fixable': 0, 'unfixable': 0}) for s in SETTINGS)
+    by_type = dict((t, {'vaults': 0, 'drifting': 0, 'findings': 0}) for t in VAULT_TYPES)
+    counts = {'vaults': 0, 'drifting': 0, 'clean': 0, 'findings': 0, 'fixable': 0, 'unfixable': 0,
+              'resolved': 0, 'vaults_with_actions': 0, 'vaults_with_unfixable': 0, 'mua_protected': 0}
+    for entry in drift:
+        if not isinstance(entry, Mapping):
+            raise DriftError("every drift entry must be a dictionary, got %s" % type(entry).__name__)
+        open_findings = [f for f in entry.get('findings') or [] if not f.get('resolved')]
+        counts['resolved'] += len(entry.get('findings') or []) - len(open_findings)
+        counts['vaults'] += 1
+        kind = by_type.setdefault(entry.get('vault_type') or 'unknown', {'vaults': 0, 'drifting': 0, 'findings': 0})
+        kind['vaults'] += 1
+        if (entry.get('mua') or {}).get('protected'):
+            counts['mua_protected'] += 1
+        if not open_findings:
+            counts['clean'] += 1
+            continue
+        counts['drifting'] += 1
+        kind['drifting'] += 1
+        kind['findings'] += len(open_findings)
+        if any(f.get('fixable') for f in open_findings):
+            counts['vaults_with_actions'] += 1
+        if any(not f.get('fixable') for f in open_findings):
+            counts['vaults_with_unfixable'] += 1
+        seen = set()
+        for finding in open_findings:
+            setting = finding.get('setting') or 'unknown'
+            bucket = by_setting.setdefault(setting, {'vaults': 0, 'findings': 0, 'fixable': 0, 'unfixable': 0})
+            bucket['findings'] += 1
+            counts['findings'] += 1
+            key = 'fixable' if finding.get('fixable') else 'unfixable'
+            bucket[key] += 1
+            counts[key] += 1
+            if setting not in seen:
+                seen.add(setting)
+                bucket['vaults'] += 1
+    counts['by_setting'] = by_setting
+    counts['by_vault_type'] = by_type
+    return counts

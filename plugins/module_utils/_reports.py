@@ -1,0 +1,483 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module is for internal use by the vaultlock.azure collection only.
+# Its API may change without notice.
+"""Drift reports: the drift.json document, and its Markdown and JUnit XML renderings (pure, no I/O).
+
+``build_report(drift, meta)`` makes the document described by docs/drift-report-schema.json;
+``render_markdown`` and ``render_junit`` take that document, so all three files say the same thing.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._drift import (
+    DriftError,
+    sort_key,
+    summarize,
+    validate_baseline,
+)
+
+SCHEMA_VERSION = '1.0'
+MODES = ('check', 'apply')
+ACTIONS = ('immutability', 'soft_delete', 'retention')
+JUNIT_SUITE = 'harden_backup_vaults'
+
+# Which action fixes which finding.
+SETTING_ACTION = {
+    'immutability': 'immutability',
+    'soft_delete': 'soft_delete',
+    'soft_delete_retention_days': 'soft_delete',
+    'retention': 'retention',
+}
+
+SETTING_LABEL = {
+    'immutability': 'immutability',
+    'soft_delete': 'soft delete',
+    'soft_delete_retention_days': 'soft delete retention days',
+    'retention': 'retention',
+}
+
+FINDING_KEYS = ('setting', 'policy', 'tier', 'sub_policy', 'datastore', 'have', 'want', 'fixable', 'reason')
+
+TYPE_LABEL = {'recovery_services': 'Recovery Services', 'backup': 'Backup vault'}
+
+
+class ReportError(DriftError):
+    """Report input that cannot be used."""
+
+
+def _plain(value):
+    """A JSON-ready copy: plain dict / list / str / int / float / bool / None."""
+    if isinstance(value, Mapping):
+        return dict((str(k), _plain(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, (datetime.datetime, datetime.date)):
+        return value.isoformat()
+    return str(value)
+
+
+def _lower(value):
+    return None if value is None else str(value).strip().lower()
+
+
+def _as_list(value, what):
+    if value is None:
+        return []
+    if isinstance(value, Mapping) and 'results' in value:
+        # A registered loop result.
+        value = value['results']
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, (list, tuple)):
+        raise ReportError("%s must be a list, got %s" % (what, type(value).__name__))
+    return list(value)
+
+
+def _result_vault(item):
+    """The vault a module result is about: {id, name, ...} from the result, its loop item or its vault."""
+    for key in ('item', 'vault'):
+        candidate = item.get(key)
+        if isinstance(candidate, Mapping) and candidate.get('id'):
+            info = dict(candidate)
+            if item.get('id'):
+                info['id'] = item['id']
+            return info
+    return {'id': item.get('id'), 'name': item.get('name')}
+
+
+def _normalise_results(results):
+    """meta.results -> [{action, vault: {...}, failed, changed, changes, message}] (skipped items dropped).
+
+    Accepted: a dict keyed by action (immutability, soft_delete, retention) whose values are
+    registered loop results or lists of module results; or a flat list of results that each
+    carry ``action``.
+    """
+    if results is None:
+        return []
+    items = []
+    if isinstance(results, Mapping):
+        unknown = sorted(str(k) for k in results if k not in ACTIONS)
+        if unknown:
+            raise ReportError("meta.results has unknown action(s) %s; allowed: %s" % (', '.join(unknown), ', '.join(ACTIONS)))
+        for action in ACTIONS:
+            for item in _as_list(results.get(action), 'meta.results.%s' % action):
+                items.append((action, item))
+    else:
+        for item in _as_list(results, 'meta.results'):
+            action = item.get('action') if isinstance(item, Mapping) else None
+            if action not in ACTIONS:
+                raise ReportError("every item of a meta.results list needs action: one of %s" % ', '.join(ACTIONS))
+            items.append((action, item))
+    normalised = []
+    for action, item in items:
+        if not isinstance(item, Mapping):
+            raise ReportError("every result in meta.results must be a dictionary, got %s" % type(item).__name__)
+        if item.get('skipped'):
+            continue
+        vault = _result_vault(item)
+        if not vault.get('id'):
+            raise ReportError("a result for %s names no vault: give it id (or loop over drift entries so it has item.id)" % action)
+        changes = item.get('changes')
+        normalised.append({
+            'action': action,
+            'vault': vault,
+            'failed': bool(item.get('failed')),
+            'changed': bool(item.get('changed')),
+            'changes': list(changes) if isinstance(changes, (list, tuple)) else [],
+            'message': item.get('msg') or item.get('message'),
+        })
+    return normalised
+
+
+def _change(action, change):
+    if not isinstance(change, Mapping):
+        change = {'after': change}
+    return {
+        'action': action,
+        'setting': str(change.get('setting') or action),
+        'policy': change.get('policy'),
+        'tier': change.get('tier'),
+        'before': _plain(change.get('before')),
+        'after': _plain(change.get('after')),
+    }
+
+
+def _vault_ref(entry):
+    return dict((key, _plain(entry.get(key))) for key in ('id', 'name', 'vault_type', 'subscription_id', 'resource_group'))
+
+
+def _normalise_errors(errors):
+    normalised = []
+    for error in _as_list(errors, 'meta.errors'):
+        if isinstance(error, Mapping):
+            message = error.get('message') or error.get('msg')
+            normalised.append({
+                'scope': str(_plain(error.get('scope')) or 'unknown'),
+                'message': str(_plain(message)) if message is not None else 'unknown error',
+                'action': _plain(error.get('action')),
+                'vault': _plain(error.get('vault')),
+            })
+        else:
+            normalised.append({'scope': 'unknown', 'message': str(error), 'action': None, 'vault': None})
+    return normalised
+
+
+def _timestamp(meta):
+    stamp = meta.get('timestamp') or meta.get('generated_at')
+    if stamp is None:
+        return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
+    return _plain(stamp)
+
+
+def build_report(drift, meta=None):
+    """The drift.json document (schema_version 1.0) from vault_drift entries and run metadata.
+
+    meta: ``mode`` (check | apply, default check), ``timestamp`` (default now, UTC), ``baseline``,
+    ``errors`` (discovery errors ``{scope, message}``), ``results`` (module results, see
+    _normalise_results). In apply mode a fixable finding is ``resolved`` when the action that fixes
+    it ran for that vault without failing; ``vaults[].drift`` and the summary count what is left.
+    """
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, Mapping):
+        raise ReportError("meta must be a dictionary, got %s" % type(meta).__name__)
+    mode = _lower(meta.get('mode')) or 'check'
+    if mode not in MODES:
+        raise ReportError("meta.mode must be check or apply, got '%s'" % meta.get('mode'))
+    entries = _as_list(drift, 'drift')
+    for entry in entries:
+        if not isinstance(entry, Mapping):
+            raise ReportError("every drift entry must be a dictionary (from vault_drift), got %s" % type(entry).__name__)
+    baseline = meta.get('baseline')
+    baseline = None if baseline is None else validate_baseline(baseline)
+
+    results = _normalise_results(meta.get('results'))
+    done = {}  # (vault id lower, action) -> True when every result of it succeeded
+    changed = {}
+    changed_order = []
+    errors = _normalise_errors(meta.get('errors'))
+    by_id = dict((_lower(e.get('id')), e) for e in entries if e.get('id'))
+    for result in results:
+        vid = _lower(result['vault']['id'])
+        key = (vid, result['action'])
+        done[key] = done.get(key, True) and not result['failed']
+        vault = by_id.get(vid) or result['vault']
+        if result['failed']:
+            errors.append({
+                'scope': str(_plain(vault.get('id'))),
+                'message': str(_plain(result['message']) or '%s failed' % result['action']),
+                'action': result['action'],
+                'vault': _plain(vault.get('name')),
+            })
+        if result['changed']:
+            if vid not in changed:
+                changed[vid] = dict(_vault_ref(vault), changes=[])
+                changed_order.append(vid)
+            changes = [_change(result['action'], c) for c in result['changes']]
+            if not changes:
+                changes = [_change(result['action'], {})]
+            changed[vid]['changes'].extend(changes)
+
+    vaults = []
+    for entry in sorted(entries, key=sort_key):
+        vid = _lower(entry.get('id'))
+        findings = []
+        for raw in entry.get('findings') or []:
+            if not isinstance(raw, Mapping):
+                raise ReportError("every finding must be a dictionary (from vault_drift), got %s" % type(raw).__name__)
+            finding = dict((key, _plain(raw.get(key))) for key in FINDING_KEYS)
+            finding['fixable'] = bool(raw.get('fixable'))
+            action = SETTING_ACTION.get(finding['setting'])
+            finding['resolved'] = bool(mode == 'apply' and finding['fixable'] and done.get((vid, action)))
+            findings.append(finding)
+        open_findings = [f for f in findings if not f['resolved']]
+        vault = dict((key, _plain(entry.get(key))) for key in ('id', 'name', 'vault_type', 'subscription_id', 'resource_group', 'location'))
+        actions = entry.get('actions') if isinstance(entry.get('actions'), Mapping) else {}
+        mua = entry.get('mua') if isinstance(entry.get('mua'), Mapping) else {}
+        vault.update({
+            'drift': bool(open_findings),
+            'status': 'drift' if open_findings else ('fixed' if findings else 'compliant'),
+            'findings': findings,
+            'actions': {
+                'immutability': _plain(actions.get('immutability')),
+                'soft_delete': _plain(actions.get('soft_delete')),
+                'raise_policies': _plain(actions.get('raise_policies') or []),
+            },
+            'mua': {'protected': bool(mua.get('protected')), 'resource_guard_id': _plain(mua.get('resource_guard_id'))},
+        })
+        vaults.append(vault)
+
+    summary = summarize(vaults)
+    summary['fixed'] = sum(1 for v in vaults if v['status'] == 'fixed')
+    summary['changed'] = len(changed_order)
+    summary['errors'] = len(errors)
+    return {
+        'schema_version': SCHEMA_VERSION,
+        'generated_at': _timestamp(meta),
+        'mode': mode,
+        'baseline': _plain(baseline),
+        'summary': summary,
+        'vaults': vaults,
+        'changed': [changed[vid] for vid in sorted(changed_order, key=lambda v: sort_key(changed[v]))],
+        'errors': errors,
+    }
+
+
+def _check_report(report):
+    if not isinstance(report, Mapping) or 'vaults' not in report or 'summary' not in report:
+        raise ReportError("expected the document that drift_report_json returns (with summary and vaults)")
+    if report.get('schema_version') != SCHEMA_VERSION:
+        raise ReportError("unsupported drift report schema_version '%s' (this collection writes %s)"
+                          % (report.get('schema_version'), SCHEMA_VERSION))
+
+
+# ---------------------------------------------------------------- Markdown
+
+_MD_SPECIAL = re.compile(r'([\\`*_\[\]<|~])')
+_NEWLINES = re.compile(r'\s*[\r\n]+\s*')
+
+
+def md_escape(value):
+    """Text safe in a GitHub-flavoured Markdown table cell: one line, no markup, '|' escaped."""
+    if value is None:
+        return '-'
+    if isinstance(value, bool):
+        return 'yes' if value else 'no'
+    text = _NEWLINES.sub(' ', str(value)).replace('&', '&amp;')
+    return _MD_SPECIAL.sub(r'\\\1', text)
+
+
+def _value(value):
+    """A have / want / before / after value as short text."""
+    if value is None:
+        return 'none'
+    if isinstance(value, bool):
+        return 'true' if value else 'false'
+    if isinstance(value, Mapping):
+        return ', '.join('%s=%s' % (k, _value(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return ', '.join(_value(v) for v in value)
+    return str(value)
+
+
+def finding_label(finding):
+    """'retention: policy X, tier daily, sub-policy Full, datastore VaultStore' and the like."""
+    label = SETTING_LABEL.get(finding.get('setting'), str(finding.get('setting')))
+    parts = []
+    for key, word in (('policy', 'policy'), ('tier', 'tier'), ('sub_policy', 'sub-policy'), ('datastore', 'datastore')):
+        if finding.get(key) not in (None, ''):
+            parts.append('%s %s' % (word, finding[key]))
+    return '%s: %s' % (label, ', '.join(parts)) if parts else label
+
+
+def plural(count, word, words=None):
+    return '%d %s' % (count, word if count == 1 else (words or word + 's'))
+
+
+def _row(cells):
+    return '| ' + ' | '.join(cells) + ' |'
+
+
+def _table(header, rows):
+    lines = [_row(header), _row(['---'] * len(header))]
+    lines.extend(_row(r) for r in rows)
+    return lines
+
+
+def render_markdown(report):
+    """Markdown for a person reading a pull request: summary, counts, drift rows, changes, errors."""
+    _check_report(report)
+    summary = report['summary']
+    mode = report.get('mode') or 'check'
+    errors = report.get('errors') or []
+    lines = ['# Backup vault drift report', '']
+    lines.append('%s mode, generated %s, report schema %s.' % (
+        'Check' if mode == 'check' else 'Apply', md_escape(report.get('generated_at')), md_escape(report.get('schema_version'))))
+    lines.append('')
+    if summary['drifting']:
+        lines.append('**Drift:** %d of %s drift from the baseline: %s, %d fixable, %d not fixable.' % (
+            summary['drifting'], plural(summary['vaults'], 'vault'), plural(summary['findings'], 'finding'),
+            summary['fixable'], summary['unfixable']))
+    else:
+        lines.append('**No drift.** %s checked, all meet the baseline.' % plural(summary['vaults'], 'vault'))
+    if mode == 'apply':
+        lines.append('')
+        lines.append('Changed %s; %s fixed.' % (plural(summary.get('changed', 0), 'vault'), plural(summary.get('resolved', 0), 'finding')))
+    if errors:
+        lines.append('')
+        lines.append('**%s:** some vaults may not have been checked or changed; see Errors.' % plural(len(errors), 'error'))
+    lines.append('')
+
+    lines.extend(_table(['Vaults', 'Count'], [
+        ['Vaults', str(summary['vaults'])],
+        ['Drifting', str(summary['drifting'])],
+        ['Clean', str(summary['clean'])],
+        ['With fixable findings', str(summary['vaults_with_actions'])],
+        ['With findings that cannot be fixed here', str(summary['vaults_with_unfixable'])],
+        ['Protected by multi-user authorization', str(summary.get('mua_protected', 0))],
+    ]))
+    lines.append('')
+    lines.extend(_table(['Setting', 'Vaults', 'Findings', 'Fixable', 'Not fixable'], [
+        [md_escape(SETTING_LABEL.get(s, s)), str(c['vaults']), str(c['findings']), str(c['fixable']), str(c['unfixable'])]
+        for s, c in summary['by_setting'].items()
+    ]))
+    lines.append('')
+    lines.extend(_table(['Vault type', 'Vaults', 'Drifting', 'Findings'], [
+        [md_escape(TYPE_LABEL.get(t, t)), str(c['vaults']), str(c['drifting']), str(c['findings'])]
+        for t, c in summary['by_vault_type'].items()
+    ]))
+
+    rows = []
+    for vault in report['vaults']:
+        if not vault.get('drift'):
+            continue
+        mua = 'yes' if (vault.get('mua') or {}).get('protected') else 'no'
+        for finding in vault.get('findings') or []:
+            if finding.get('resolved'):
+                continue
+            fixable = 'yes' if finding.get('fixable') else 'no'
+            if finding.get('reason'):
+                fixable += ': ' + md_escape(finding['reason'])
+            rows.append([md_escape(vault.get('name')), md_escape(TYPE_LABEL.get(vault.get('vault_type'), vault.get('vault_type'))),
+                         md_escape(vault.get('subscription_id')), md_escape(vault.get('resource_group')),
+                         md_escape(finding_label(finding)),
+                         '%s → %s' % (md_escape(_value(finding.get('have'))), md_escape(_value(finding.get('want')))),
+                         fixable, mua])
+    if rows:
+        lines.extend(['', '## Drift', ''])
+        lines.extend(_table(['Vault', 'Type', 'Subscription', 'Resource group', 'Finding', 'Have → want', 'Fixable', 'MUA'], rows))
+
+    changed = report.get('changed') or []
+    if changed:
+        lines.extend(['', '## Changed' if mode == 'apply' else '## Would change', ''])
+        rows = []
+        for vault in changed:
+            for change in vault.get('changes') or []:
+                what = SETTING_LABEL.get(change.get('setting'), change.get('setting'))
+                extra = ', '.join('%s %s' % (k, change[k]) for k in ('policy', 'tier') if change.get(k))
+                rows.append([md_escape(vault.get('name')), md_escape(TYPE_LABEL.get(vault.get('vault_type'), vault.get('vault_type'))),
+                             md_escape(vault.get('subscription_id')), md_escape(vault.get('resource_group')),
+                             md_escape('%s: %s' % (what, extra) if extra else what),
+                             '%s → %s' % (md_escape(_value(change.get('before'))), md_escape(_value(change.get('after'))))])
+        lines.extend(_table(['Vault', 'Type', 'Subscription', 'Resource group', 'Change', 'Before → after'], rows))
+
+    if errors:
+        lines.extend(['', '## Errors', ''])
+        lines.extend(_table(['Scope', 'Action', 'Message'], [
+            [md_escape(e.get('scope')), md_escape(e.get('action') or 'discovery'), md_escape(e.get('message'))] for e in errors
+        ]))
+    lines.append('')
+    return '\n'.join(lines)
+
+
+# ---------------------------------------------------------------- JUnit XML
+
+# Characters XML 1.0 cannot carry at all; ElementTree would write them and produce a broken file.
+_XML_INVALID = re.compile('[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]')
+
+
+def xml_text(value):
+    if value is None:
+        return ''
+    return _XML_INVALID.sub('\ufffd', str(value))
+
+
+def _finding_line(finding):
+    line = '%s: have %s, want %s; %s' % (finding_label(finding), _value(finding.get('have')), _value(finding.get('want')),
+                                         'fixable' if finding.get('fixable') else 'not fixable')
+    if finding.get('reason'):
+        line += ' (%s)' % finding['reason']
+    return line
+
+
+def render_junit(report):
+    """JUnit XML: one testcase per vault, a failure per drifting vault, an error testcase per error."""
+    _check_report(report)
+    vaults = report['vaults']
+    errors = report.get('errors') or []
+    failures = sum(1 for v in vaults if v.get('drift'))
+    counts = {'tests': str(len(vaults) + len(errors)), 'failures': str(failures), 'errors': str(len(errors))}
+
+    root = ET.Element('testsuites', dict(name=JUNIT_SUITE, time='0', **counts))
+    suite = ET.SubElement(root, 'testsuite', dict(name=JUNIT_SUITE, skipped='0', time='0',
+                                                  timestamp=xml_text(report.get('generated_at')), **counts))
+    props = ET.SubElement(suite, 'properties')
+    for name in ('schema_version', 'mode'):
+        ET.SubElement(props, 'property', name=name, value=xml_text(report.get(name)))
+
+    seen = set()
+    for vault in vaults:
+        classname = '%s/%s' % (vault.get('subscription_id') or '-', vault.get('resource_group') or '-')
+        name = vault.get('name') or vault.get('id') or '-'
+        if (classname.lower(), name.lower()) in seen:
+            name = '%s (%s)' % (name, vault.get('vault_type'))
+        seen.add((classname.lower(), name.lower()))
+        case = ET.SubElement(suite, 'testcase', classname=xml_text(classname), name=xml_text(name), time='0')
+        if vault.get('drift'):
+            open_findings = [f for f in vault.get('findings') or [] if not f.get('resolved')]
+            fixable = sum(1 for f in open_findings if f.get('fixable'))
+            message = '%d findings, %d fixable, %d not fixable: %s' % (
+                len(open_findings), fixable, len(open_findings) - fixable,
+                ', '.join(sorted(set(SETTING_LABEL.get(f.get('setting'), str(f.get('setting'))) for f in open_findings))))
+            failure = ET.SubElement(case, 'failure', message=xml_text(message), type='drift')
+            failure.text = xml_text('\n'.join([str(vault.get('id'))] + [_finding_line(f) for f in open_findings]))
+    for error in errors:
+        kind = error.get('action') or 'discovery'
+        case = ET.SubElement(suite, 'testcase', classname=xml_text('errors/%s' % kind), name=xml_text(error.get('scope')), time='0')
+        element = ET.SubElement(case, 'error', message=xml_text(error.get('message')), type=xml_text(kind))
+        element.text = xml_text(error.get('message'))
+    if hasattr(ET, 'indent'):
+        ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding='unicode') + '\n'

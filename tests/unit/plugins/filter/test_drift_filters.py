@@ -1,0 +1,134 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The filter plugin: thin wrappers, errors as AnsibleFilterError, and loading by FQCN in a real Ansible run."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.vaultlock.azure.plugins.filter.drift import FilterModule
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
+BIN = os.path.dirname(sys.executable)
+NAMES = ['vault_drift', 'drift_summary', 'drift_report_json', 'drift_report_markdown', 'drift_report_junit']
+
+VAULTS = [
+    {'id': '/subscriptions/s1/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/rsv-1', 'name': 'rsv-1',
+     'resource_group': 'rg', 'subscription_id': 's1', 'location': 'westeurope', 'vault_type': 'recovery_services',
+     'immutability': 'disabled', 'immutability_retention_days': None, 'soft_delete': {'state': 'on', 'retention_days': 14},
+     'mua': {'protected': False, 'resource_guard_id': None}, 'tags': {}, 'provisioning_state': 'Succeeded'},
+    {'id': '/subscriptions/s1/resourceGroups/rg/providers/Microsoft.DataProtection/backupVaults/bv-1', 'name': 'bv-1',
+     'resource_group': 'rg', 'subscription_id': 's1', 'location': 'westeurope', 'vault_type': 'backup',
+     'immutability': 'locked', 'immutability_retention_days': None, 'soft_delete': {'state': 'on', 'retention_days': 14},
+     'mua': {'protected': False, 'resource_guard_id': None}, 'tags': {}, 'provisioning_state': 'Succeeded'},
+]
+BASELINE = {'immutability': 'enabled', 'allow_irreversible': False}
+
+
+def test_filters_are_registered():
+    filters = FilterModule().filters()
+    assert sorted(filters) == sorted(NAMES)
+    for name in NAMES:
+        assert os.path.isfile(os.path.join(ROOT, 'plugins', 'filter', name + '.yml')), name
+
+
+def test_filters_chain():
+    filters = FilterModule().filters()
+    drift = filters['vault_drift'](VAULTS, BASELINE)
+    assert [(e['name'], e['drift'], e['actions']['immutability']) for e in drift] == [('bv-1', False, None), ('rsv-1', True, 'enabled')]
+    assert filters['drift_summary'](drift)['drifting'] == 1
+    report = filters['drift_report_json'](drift, {'mode': 'check', 'timestamp': '2026-01-01T00:00:00+00:00'})
+    assert '| rsv-1 | Recovery Services | s1 | rg | immutability | disabled → enabled |' in filters['drift_report_markdown'](report)
+    assert ET.fromstring(filters['drift_report_junit'](report).encode()).get('failures') == '1'
+
+
+@pytest.mark.parametrize('name,args,message', [
+    ('vault_drift', (VAULTS, {'immutability': 'frozen'}), 'vaultlock.azure.vault_drift: baseline.immutability'),
+    ('vault_drift', ('nope', BASELINE), 'vaultlock.azure.vault_drift: vaults must be a list'),
+    ('drift_summary', ({'a': 1},), 'vaultlock.azure.drift_summary'),
+    ('drift_report_json', ([], {'mode': 'later'}), 'vaultlock.azure.drift_report_json: meta.mode'),
+    ('drift_report_markdown', ({},), 'vaultlock.azure.drift_report_markdown'),
+    ('drift_report_junit', ([],), 'vaultlock.azure.drift_report_junit'),
+])
+def test_errors_are_filter_errors(name, args, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        FilterModule().filters()[name](*args)
+
+
+@pytest.fixture(name='collections_path')
+def collections_path_fixture(tmp_path):
+    base = tmp_path / 'collections' / 'ansible_collections' / 'vaultlock'
+    base.mkdir(parents=True)
+    (base / 'azure').symlink_to(ROOT)
+    return str(tmp_path / 'collections')
+
+
+def _env(collections_path):
+    env = dict(os.environ)
+    env.update({
+        'ANSIBLE_COLLECTIONS_PATH': collections_path,
+        'ANSIBLE_LOCAL_TEMP': os.path.join(collections_path, '..', 'tmp'),
+        'ANSIBLE_NOCOLOR': '1',
+        'ANSIBLE_DEPRECATION_WARNINGS': '0',
+        'PYTHONPATH': '',
+    })
+    return env
+
+
+def test_filters_load_by_fqcn_in_a_playbook(collections_path, tmp_path):
+    out = tmp_path / 'out'
+    out.mkdir()
+    playbook = tmp_path / 'play.yml'
+    vars_file = tmp_path / 'vars.json'
+    vars_file.write_text(json.dumps({'vaults': VAULTS, 'baseline': BASELINE, 'out': str(out)}), encoding='utf-8')
+    playbook.write_text('''
+- hosts: localhost
+  gather_facts: false
+  vars:
+    drift: "{{ vaults | vaultlock.azure.vault_drift(baseline) }}"
+    report: "{{ drift | vaultlock.azure.drift_report_json({'mode': 'check', 'baseline': baseline}) }}"
+  tasks:
+    - name: Write what the filters return
+      ansible.builtin.copy:
+        dest: "{{ out }}/{{ item.file }}"
+        content: "{{ item.content }}"
+        mode: "0644"
+      loop:
+        - {file: summary.json, content: "{{ drift | vaultlock.azure.drift_summary | ansible.builtin.to_json }}"}
+        - {file: actions.json, content: "{{ drift | selectattr('actions.immutability') | map(attribute='name') | list | ansible.builtin.to_json }}"}
+        - {file: drift.json, content: "{{ report | ansible.builtin.to_nice_json }}"}
+        - {file: drift.md, content: "{{ report | vaultlock.azure.drift_report_markdown }}"}
+        - {file: drift.junit.xml, content: "{{ report | vaultlock.azure.drift_report_junit }}"}
+      loop_control:
+        label: "{{ item.file }}"
+''', encoding='utf-8')
+    proc = subprocess.run([os.path.join(BIN, 'ansible-playbook'), '-i', 'localhost,', '-c', 'local', str(playbook), '-e', '@' + str(vars_file),
+                           '-e', 'ansible_python_interpreter=' + sys.executable],
+                          env=_env(collections_path), capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    summary = json.loads((out / 'summary.json').read_text(encoding='utf-8'))
+    assert (summary['vaults'], summary['drifting'], summary['fixable']) == (2, 1, 1)
+    assert json.loads((out / 'actions.json').read_text(encoding='utf-8')) == ['rsv-1']
+    report = json.loads((out / 'drift.json').read_text(encoding='utf-8'))
+    assert report['schema_version'] == '1.0' and report['summary']['drifting'] == 1
+    assert '**Drift:** 1 of 2 vaults drift from the baseline: 1 finding, 1 fixable, 0 not fixable.' in (out / 'drift.md').read_text(encoding='utf-8')
+    assert ET.parse(str(out / 'drift.junit.xml')).getroot().get('tests') == '2'
+
+
+@pytest.mark.parametrize('name', NAMES)
+def test_ansible_doc(collections_path, name):
+    proc = subprocess.run([os.path.join(BIN, 'ansible-doc'), '-t', 'filter', '--json', 'vaultlock.azure.' + name],
+                          env=_env(collections_path), capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    doc = json.loads(proc.stdout)['vaultlock.azure.' + name]
+    assert doc['doc']['name'] == name
+    assert doc['doc']['version_added'] == '0.1.0'
+    assert doc['examples'] and doc['return']

@@ -1,0 +1,291 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Reports: drift.json against its schema, drift.md content, drift.junit.xml counts, escaping."""
+
+from __future__ import annotations
+
+import json
+import os
+import xml.etree.ElementTree as ET
+
+import jsonschema
+import pytest
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._drift import compute_drift
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports import (
+    ReportError,
+    build_report,
+    md_escape,
+    render_junit,
+    render_markdown,
+)
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
+SCHEMA_PATH = os.path.join(ROOT, 'docs', 'drift-report-schema.json')
+SUB = '11111111-1111-1111-1111-111111111111'
+STAMP = '2026-01-02T03:04:05+00:00'
+
+
+def vault(name, vault_type='recovery_services', immutability='enabled', soft_delete=('on', 14), rg='rg-a', mua=False):
+    provider = 'Microsoft.RecoveryServices/vaults' if vault_type == 'recovery_services' else 'Microsoft.DataProtection/backupVaults'
+    return {
+        'id': '/subscriptions/%s/resourceGroups/%s/providers/%s/%s' % (SUB, rg, provider, name),
+        'name': name, 'resource_group': rg, 'subscription_id': SUB, 'location': 'westeurope', 'vault_type': vault_type,
+        'immutability': immutability, 'immutability_retention_days': None,
+        'soft_delete': {'state': soft_delete[0], 'retention_days': soft_delete[1]},
+        'mua': {'protected': mua, 'resource_guard_id': None}, 'tags': {}, 'provisioning_state': 'Succeeded',
+    }
+
+
+BASELINE = {'immutability': 'enabled', 'soft_delete': {'state': 'on', 'retention_days': 14}}
+
+
+@pytest.fixture(name='schema')
+def schema_fixture():
+    with open(SCHEMA_PATH, encoding='utf-8') as handle:
+        schema = json.load(handle)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return schema
+
+
+def validate(schema, report):
+    # Through a JSON round trip, as the role writes it.
+    jsonschema.Draft202012Validator(schema).validate(json.loads(json.dumps(report)))
+
+
+def fleet():
+    return [
+        vault('clean-rsv'),
+        vault('open-rsv', immutability='disabled', soft_delete=('on', 7)),
+        vault('stuck-bv', vault_type='backup', immutability='locked', soft_delete=('off', 14), mua=True),
+    ]
+
+
+def drift(baseline=None):
+    return compute_drift(fleet(), baseline or BASELINE)
+
+
+def test_check_report_shape_and_schema(schema):
+    report = build_report(drift(), {'mode': 'check', 'timestamp': STAMP, 'baseline': BASELINE,
+                                    'errors': [{'scope': 'subscription 2222', 'message': 'AuthorizationFailed: no access'}]})
+    validate(schema, report)
+    assert report['schema_version'] == '1.0'
+    assert report['generated_at'] == STAMP
+    assert report['mode'] == 'check'
+    assert report['baseline'] == {'immutability': 'enabled', 'allow_irreversible': False, 'retention': None,
+                                  'soft_delete': {'state': 'on', 'retention_days': 14}}
+    assert [(v['name'], v['drift'], v['status']) for v in report['vaults']] == [
+        ('clean-rsv', False, 'compliant'), ('open-rsv', True, 'drift'), ('stuck-bv', True, 'drift')]
+    assert report['changed'] == []
+    assert report['errors'] == [{'scope': 'subscription 2222', 'message': 'AuthorizationFailed: no access', 'action': None, 'vault': None}]
+    summary = report['summary']
+    assert (summary['vaults'], summary['drifting'], summary['findings'], summary['fixable'], summary['unfixable']) == (3, 2, 3, 3, 0)
+    assert (summary['errors'], summary['changed'], summary['fixed'], summary['resolved']) == (1, 0, 0, 0)
+    assert all(f['resolved'] is False for v in report['vaults'] for f in v['findings'])
+
+
+def test_apply_report_marks_resolved_and_lists_changes(schema):
+    entries = drift()
+    by_name = dict((e['name'], e) for e in entries)
+    # Registered loop results, as the role gets them from loop: over drift entries.
+    results = {
+        'immutability': {'changed': True, 'results': [
+            {'item': by_name['open-rsv'], 'changed': True, 'failed': False,
+             'changes': [{'setting': 'immutability', 'before': 'disabled', 'after': 'enabled'}]},
+            {'item': by_name['clean-rsv'], 'skipped': True, 'changed': False},
+        ]},
+        'soft_delete': {'results': [
+            {'item': by_name['open-rsv'], 'changed': False, 'failed': True, 'msg': 'Recovery Services vault open-rsv: 409 | Conflict'},
+            {'item': by_name['stuck-bv'], 'changed': True, 'failed': False,
+             'changes': [{'setting': 'soft_delete', 'before': 'off', 'after': 'on'}]},
+        ]},
+    }
+    report = build_report(entries, {'mode': 'apply', 'timestamp': STAMP, 'baseline': BASELINE, 'results': results})
+    validate(schema, report)
+    vaults = dict((v['name'], v) for v in report['vaults'])
+    assert [(f['setting'], f['resolved']) for f in vaults['open-rsv']['findings']] == [
+        ('immutability', True), ('soft_delete_retention_days', False)]
+    assert vaults['open-rsv']['status'] == 'drift'
+    assert vaults['stuck-bv']['status'] == 'fixed' and vaults['stuck-bv']['drift'] is False
+    assert [(c['name'], [(x['action'], x['setting'], x['before'], x['after']) for x in c['changes']]) for c in report['changed']] == [
+        ('open-rsv', [('immutability', 'immutability', 'disabled', 'enabled')]),
+        ('stuck-bv', [('soft_delete', 'soft_delete', 'off', 'on')]),
+    ]
+    assert report['errors'] == [{'scope': by_name['open-rsv']['id'], 'message': 'Recovery Services vault open-rsv: 409 | Conflict',
+                                 'action': 'soft_delete', 'vault': 'open-rsv'}]
+    summary = report['summary']
+    assert (summary['drifting'], summary['findings'], summary['resolved'], summary['fixed'], summary['changed'], summary['errors']) == (1, 1, 2, 1, 2, 1)
+
+
+def test_results_matched_case_insensitively_and_flat_list():
+    entries = drift()
+    target = [e for e in entries if e['name'] == 'open-rsv'][0]
+    results = [{'action': 'immutability', 'id': target['id'].upper(), 'changed': True, 'changes': []}]
+    report = build_report(entries, {'mode': 'apply', 'results': results})
+    vaults = dict((v['name'], v) for v in report['vaults'])
+    assert vaults['open-rsv']['findings'][0]['resolved'] is True
+    assert report['changed'][0]['changes'] == [{'action': 'immutability', 'setting': 'immutability', 'policy': None, 'tier': None,
+                                                'before': None, 'after': None}]
+
+
+def test_check_mode_never_resolves():
+    entries = drift()
+    target = [e for e in entries if e['name'] == 'open-rsv'][0]
+    report = build_report(entries, {'mode': 'check', 'results': {'immutability': [{'item': target, 'changed': True}]}})
+    assert report['summary']['resolved'] == 0
+    assert report['summary']['changed'] == 1  # what a real run would change
+
+
+@pytest.mark.parametrize('meta,message', [
+    ({'mode': 'dry-run'}, 'check or apply'),
+    ({'results': {'lock': []}}, 'unknown action'),
+    ({'results': [{'id': 'x'}]}, 'needs action'),
+    ({'results': {'immutability': [{'changed': True}]}}, 'names no vault'),
+    ({'errors': 'boom'}, 'must be a list'),
+    ('apply', 'meta must be a dictionary'),
+])
+def test_bad_meta(meta, message):
+    with pytest.raises(ReportError, match=message):
+        build_report(drift(), meta)
+
+
+# --------------------------------------------------------------------------- Markdown
+
+def test_markdown_rows():
+    report = build_report(drift(), {'mode': 'check', 'timestamp': STAMP, 'baseline': BASELINE,
+                                    'errors': [{'scope': 'subscription 2222', 'message': 'AuthorizationFailed: no access'}]})
+    text = render_markdown(report)
+    lines = text.splitlines()
+    assert lines[0] == '# Backup vault drift report'
+    assert 'Check mode, generated 2026-01-02T03:04:05+00:00, report schema 1.0.' in lines
+    assert '**Drift:** 2 of 3 vaults drift from the baseline: 3 findings, 3 fixable, 0 not fixable.' in lines
+    assert '| Drifting | 2 |' in lines
+    assert '| immutability | 1 | 1 | 1 | 0 |' in lines
+    assert '| Backup vault | 1 | 1 | 1 |' in lines
+    assert '| Vault | Type | Subscription | Resource group | Finding | Have → want | Fixable | MUA |' in lines
+    assert ('| open-rsv | Recovery Services | %s | rg-a | immutability | disabled → enabled | yes: set immutability disabled -> enabled | no |'
+            % SUB) in lines
+    assert ('| open-rsv | Recovery Services | %s | rg-a | soft delete retention days | 7 → 14 | yes: raise soft delete retention to 14 days | no |'
+            % SUB) in lines
+    assert ('| stuck-bv | Backup vault | %s | rg-a | soft delete | off → on | yes: set soft delete off -> on | yes |' % SUB) in lines
+    assert not any(line.startswith('| clean-rsv |') for line in lines)
+    assert '## Errors' in lines
+    assert '| subscription 2222 | discovery | AuthorizationFailed: no access |' in lines
+    # every table row has the same number of unescaped pipes as its header
+    for line in lines:
+        if line.startswith('| open-rsv'):
+            assert line.replace('\\|', '').count('|') == 9
+
+
+def test_markdown_no_drift():
+    report = build_report(compute_drift([vault('a'), vault('b', vault_type='backup')], BASELINE), {'timestamp': STAMP})
+    text = render_markdown(report)
+    assert '**No drift.** 2 vaults checked, all meet the baseline.' in text
+    assert '## Drift' not in text and '## Errors' not in text
+
+
+def test_markdown_apply_sections():
+    entries = drift()
+    target = [e for e in entries if e['name'] == 'open-rsv'][0]
+    results = {'immutability': [{'item': target, 'changed': True, 'changes': [{'setting': 'immutability', 'before': 'disabled', 'after': 'enabled'}]}]}
+    text = render_markdown(build_report(entries, {'mode': 'apply', 'timestamp': STAMP, 'results': results}))
+    lines = text.splitlines()
+    assert 'Changed 1 vault; 1 finding fixed.' in lines
+    assert '## Changed' in lines
+    assert '| open-rsv | Recovery Services | %s | rg-a | immutability | disabled → enabled |' % SUB in lines
+    assert '| open-rsv | Recovery Services | %s | rg-a | immutability | disabled → enabled | yes: set immutability disabled -> enabled | no |' % SUB not in lines
+
+
+@pytest.mark.parametrize('raw,escaped', [
+    ('plain-name', 'plain-name'),
+    ('a|b', 'a\\|b'),
+    ('rg_prod', 'rg\\_prod'),
+    ('<script>x</script>', '\\<script>x\\</script>'),
+    ('line\nbreak', 'line break'),
+    ('*bold* `code` [link](x)', '\\*bold\\* \\`code\\` \\[link\\](x)'),
+    ('back\\slash & co', 'back\\\\slash &amp; co'),
+    (None, '-'),
+])
+def test_md_escape(raw, escaped):
+    assert md_escape(raw) == escaped
+
+
+def test_odd_names_cannot_break_the_table(schema):
+    odd = vault('v|1', immutability='disabled', rg='rg|<b>\nx')
+    report = build_report(compute_drift([odd], BASELINE),
+                          {'timestamp': STAMP, 'errors': [{'scope': 'sub|x', 'message': 'bad\x00thing <&> "quoted" \x1b[31m'}]})
+    validate(schema, report)
+    lines = render_markdown(report).splitlines()
+    row = [line for line in lines if line.startswith('| v\\|1 ')][0]
+    assert row.replace('\\|', '').count('|') == 9
+    assert 'rg\\|\\<b> x' in row
+    error_row = [line for line in lines if line.startswith('| sub')][0]
+    assert error_row.replace('\\|', '').count('|') == 4
+    root = ET.fromstring(render_junit(report).encode('utf-8'))
+    case = root.find('testsuite/testcase')
+    assert case.get('name') == 'v|1'
+    assert case.get('classname') == '%s/rg|<b>\nx' % SUB
+    error = root.find("testsuite/testcase[@classname='errors/discovery']/error")
+    assert error.get('message') == 'bad\ufffdthing <&> "quoted" \ufffd[31m'
+
+
+# --------------------------------------------------------------------------- JUnit
+
+def junit(report):
+    return ET.fromstring(render_junit(report).encode('utf-8'))
+
+
+def test_junit_counts_and_cases():
+    report = build_report(drift(), {'mode': 'check', 'timestamp': STAMP,
+                                    'errors': [{'scope': 'subscription 2222', 'message': 'denied'}]})
+    text = render_junit(report)
+    assert text.startswith('<?xml version="1.0" encoding="UTF-8"?>\n')
+    root = junit(report)
+    assert root.tag == 'testsuites' and root.get('name') == 'harden_backup_vaults'
+    [suite] = root.findall('testsuite')
+    assert suite.get('name') == 'harden_backup_vaults'
+    cases = suite.findall('testcase')
+    for element in (root, suite):
+        assert (element.get('tests'), element.get('failures'), element.get('errors')) == ('4', '2', '1')
+    assert len(cases) == 4
+    assert len(suite.findall('testcase/failure')) == 2
+    assert len(suite.findall('testcase/error')) == 1
+    assert [(c.get('classname'), c.get('name')) for c in cases] == [
+        ('%s/rg-a' % SUB, 'clean-rsv'), ('%s/rg-a' % SUB, 'open-rsv'), ('%s/rg-a' % SUB, 'stuck-bv'),
+        ('errors/discovery', 'subscription 2222')]
+    assert cases[0].find('failure') is None
+    failure = cases[1].find('failure')
+    assert failure.get('type') == 'drift'
+    assert failure.get('message') == '2 findings, 2 fixable, 0 not fixable: immutability, soft delete retention days'
+    assert 'immutability: have disabled, want enabled; fixable (set immutability disabled -> enabled)' in failure.text
+    assert cases[3].find('error').get('message') == 'denied'
+
+
+def test_junit_clean_fleet_and_duplicate_names():
+    entries = compute_drift([vault('same'), vault('same', vault_type='backup')], BASELINE)
+    root = junit(build_report(entries, {'timestamp': STAMP}))
+    assert (root.get('tests'), root.get('failures'), root.get('errors')) == ('2', '0', '0')
+    assert sorted(c.get('name') for c in root.iter('testcase')) == ['same', 'same (recovery_services)']
+
+
+def test_junit_apply_counts_what_is_left():
+    entries = drift()
+    fixed = [e for e in entries if e['name'] == 'stuck-bv'][0]
+    report = build_report(entries, {'mode': 'apply', 'results': {'soft_delete': [{'item': fixed, 'changed': True}]}})
+    root = junit(report)
+    assert (root.get('tests'), root.get('failures'), root.get('errors')) == ('3', '1', '0')
+
+
+def test_renderers_refuse_other_documents():
+    with pytest.raises(ReportError):
+        render_markdown({'vaults': []})
+    with pytest.raises(ReportError, match='schema_version'):
+        render_junit({'schema_version': '9.0', 'summary': {}, 'vaults': []})
+
+
+def test_documented_example_validates(schema):
+    with open(os.path.join(ROOT, 'docs', 'drift-report.md'), encoding='utf-8') as handle:
+        text = handle.read()
+    example = text.split('```json\n', 1)[1].split('\n```', 1)[0]
+    validate(schema, json.loads(example))

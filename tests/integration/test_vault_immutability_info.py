@@ -1,0 +1,105 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""vaultlock.azure.vault_immutability_info at every scope, through ansible-playbook and the emulator."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.fleets import RG, SUB1, SUB2, states_fleet, vault_id
+
+MOD = 'vaultlock.azure.vault_immutability_info'
+
+
+@pytest.fixture(autouse=True)
+def fleet(emulator):
+    emulator.load_fleet(states_fleet())
+    emulator.clear_journal()
+
+
+def info(**args):
+    return {'name': 'info', MOD: args}
+
+
+def names(result):
+    return sorted(v['name'] for v in result['vaults'])
+
+
+def test_subscription_scope_both_kinds_and_record_shape(runner, emulator):
+    run = runner.play([info()], ['--check'])
+    assert run.rc == 0, run.output
+    result = run['r0']
+    assert names(result) == ['bv-disabled', 'bv-enabled', 'bv-locked', 'rsv-enabled', 'rsv-locked', 'rsv-other', 'rsv-unset']
+    by = {v['name']: v for v in result['vaults']}
+    assert by['rsv-unset']['immutability'] == 'disabled'
+    assert by['rsv-enabled']['immutability'] == 'enabled'
+    assert by['bv-locked']['immutability'] == 'locked'
+    assert by['rsv-locked']['soft_delete']['state'] == 'always_on'
+    assert set(by['rsv-enabled']) >= {'id', 'name', 'resource_group', 'subscription_id', 'location', 'vault_type', 'immutability',
+                                      'immutability_retention_days', 'soft_delete', 'mua', 'tags'}
+    assert by['rsv-enabled']['id'].lower() == vault_id('rsv-enabled').lower()
+    assert result['errors'] == []
+    # One list call per kind, never one GET per vault.
+    gets = [j for j in emulator.journal() if j['method'] == 'GET']
+    assert len(gets) == 2, gets
+    assert emulator.writes() == []
+
+
+def test_the_same_record_as_the_state_module(runner):
+    run = runner.play([info(), {'name': 'one', 'vaultlock.azure.vault_immutability': {'id': vault_id('rsv-enabled')}}])
+    listed = [v for v in run['r0']['vaults'] if v['name'] == 'rsv-enabled'][0]
+    assert listed == run['r1']['vault']
+
+
+def test_scopes_and_filters(runner):
+    run = runner.play([
+        info(resource_group='rg-other'),
+        info(name='rsv-*'),
+        info(tags={'env': 'prod'}),
+        info(tags={'team': None}),
+        info(vault_types=['backup']),
+        info(id=vault_id('bv-enabled', 'backup')),
+        info(name='rsv-locked', resource_group=RG, vault_type='recovery_services'),
+        info(subscription_ids=[SUB1, SUB2]),
+        info(subscription_ids='all', vault_types=['recovery_services']),
+    ])
+    assert run.rc == 0, run.output
+    assert names(run['r0']) == ['rsv-other']
+    assert names(run['r1']) == ['rsv-enabled', 'rsv-locked', 'rsv-other', 'rsv-unset']
+    assert names(run['r2']) == ['rsv-enabled', 'rsv-unset']
+    assert names(run['r3']) == ['rsv-enabled']
+    assert names(run['r4']) == ['bv-disabled', 'bv-enabled', 'bv-locked']
+    assert names(run['r5']) == ['bv-enabled']
+    assert names(run['r6']) == ['rsv-locked']
+    assert len(run['r7']['vaults']) == 9 and sorted(run['r7']['subscriptions']) == [SUB1, SUB2]
+    assert names(run['r8']) == ['rsv-enabled', 'rsv-locked', 'rsv-other', 'rsv-two', 'rsv-unset']
+
+
+def test_paging_follows_next_link(runner, emulator):
+    many = {'subscriptions': [{'id': SUB1, 'resource_groups': [{'name': RG, 'location': 'westeurope', 'vaults': [
+        {'name': 'rsv-%03d' % i, 'type': 'recovery_services', 'immutability': 'enabled'} for i in range(250)]}]}]}
+    emulator.load_fleet(many)
+    emulator.clear_journal()
+    run = runner.play([info(vault_types=['recovery_services'])])
+    assert run.rc == 0, run.output
+    assert len(run['r0']['vaults']) == 250
+    gets = [j for j in emulator.journal() if j['method'] == 'GET']
+    assert len(gets) >= 2
+
+
+def test_one_failing_subscription_does_not_hide_the_others(runner, emulator):
+    emulator.fault(method='GET', path_regex='/subscriptions/%s/providers/Microsoft.RecoveryServices/vaults' % SUB2, status=500, times=50)
+    run = runner.play([info(subscription_ids=[SUB1, SUB2], api_retries=0)])
+    assert run.rc == 0, run.output
+    result = run['r0']
+    assert 'rsv-two' not in names(result) and 'bv-two' in names(result) and 'rsv-enabled' in names(result)
+    assert len(result['errors']) == 1
+    assert SUB2 in result['errors'][0]['scope'] and result['errors'][0]['status'] == 500
+
+
+def test_every_scope_failing_fails_the_task(runner, emulator):
+    ep = emulator.endpoint
+    run = runner.play([info(subscription_ids=['33333333-3333-3333-3333-333333333333'])])
+    assert run['r0']['failed'] is True
+    assert 'SubscriptionNotFound' in run['r0']['msg'] or '404' in run['r0']['msg']
+    assert ep['client_secret'] not in run.output

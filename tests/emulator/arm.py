@@ -272,6 +272,9 @@ class Arm:
                 if record is None:
                     raise not_found(rtype, name, rg_entry["name"])
                 desired = merge_patch(copy.deepcopy(record["body"]), req.body)
+                if "tags" in req.body:
+                    # ARM resource-provider contract: tags in a PATCH replace the whole tag set (assumed from ARM RPC).
+                    desired["tags"] = copy.deepcopy(req.body["tags"] or {})
             else:
                 desired = copy.deepcopy(req.body)
             creating = record is None

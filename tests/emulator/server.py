@@ -11,7 +11,7 @@ import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from . import tokens
 from .arm import Arm, Request
@@ -178,7 +178,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self):
         split = urlsplit(self.path)
-        path = re.sub(r"/{2,}", "/", split.path) or "/"
+        path = re.sub(r"/{2,}", "/", unquote(split.path)) or "/"
         query = {k: v[0] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
         body = self._read_body()
         low = path.lower()

@@ -690,7 +690,8 @@ def _plan(record, minimum):
         key, need = _requirement(minimum, entry['tier'], entry['sub_policy'], entry['datastore'])
         if need is None:
             continue
-        reason = '%s has a value that cannot be read (%r), so it cannot be checked or raised' % (_label(entry['tier'], entry['sub_policy'], entry['datastore']), entry['value'])
+        label = _label(entry['tier'], entry['sub_policy'], entry['datastore'])
+        reason = '%s has a value that cannot be read (%r), so it cannot be checked or raised' % (label, entry['value'])
         plan.append((_violation(record, entry['tier'], entry['sub_policy'], entry['datastore'], None, need.iso, False, reason), None, None))
     applicable = _KIND_TIERS.get(kind, ())
     for key, value in minimum.items():

@@ -1,0 +1,451 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Baselines, raising, reductions and robustness (plugins/module_utils/_retention.py)."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._retention import (
+    Duration,
+    RetentionError,
+    check_minimum,
+    find_reductions,
+    normalise_policy,
+    raise_policy,
+    validate_minimum,
+)
+
+RS = 'recovery_services'
+BV = 'backup'
+
+
+# ------------------------------------------------------------------ policy builders (hand-written JSON)
+
+def rd(count, unit):
+    return {'count': count, 'durationType': unit}
+
+
+def ltr(daily=None, weekly=None, monthly=None, yearly=None):
+    policy = {'retentionPolicyType': 'LongTermRetentionPolicy'}
+    for name, value in (('daily', daily), ('weekly', weekly), ('monthly', monthly), ('yearly', yearly)):
+        if value is not None:
+            policy[name + 'Schedule'] = {'retentionTimes': ['2021-12-17T08:00:00+00:00'], 'retentionDuration': rd(*value)}
+    return policy
+
+
+def iaas(name='vm', policy_type='V2', instant=5, **tiers):
+    props = {'backupManagementType': 'AzureIaasVM', 'policyType': policy_type, 'retentionPolicy': ltr(**tiers), 'protectedItemsCount': 3}
+    if instant is not None:
+        props['instantRpRetentionRangeInDays'] = instant
+    return {'id': '/subscriptions/s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v/backupPolicies/' + name,
+            'name': name, 'type': 'Microsoft.RecoveryServices/vaults/backupPolicies', 'properties': props}
+
+
+def workload(name='sql', full=None, differential=None, log=None, snapshot=None):
+    subs = []
+    if full is not None:
+        subs.append({'policyType': 'Full', 'retentionPolicy': ltr(**full)})
+    if differential is not None:
+        subs.append({'policyType': 'Differential', 'retentionPolicy': {'retentionPolicyType': 'SimpleRetentionPolicy', 'retentionDuration': rd(*differential)}})
+    if log is not None:
+        subs.append({'policyType': 'Log', 'retentionPolicy': {'retentionPolicyType': 'SimpleRetentionPolicy', 'retentionDuration': rd(*log)}})
+    if snapshot is not None:
+        subs.append({'policyType': 'SnapshotFull', 'snapshotBackupAdditionalDetails': {'instantRpRetentionRangeInDays': snapshot}})
+    return {'name': name, 'properties': {'backupManagementType': 'AzureWorkload', 'workLoadType': 'SQLDataBase', 'subProtectionPolicy': subs}}
+
+
+def files_vault(snapshot_days=5, **tiers):
+    return {'name': 'files', 'properties': {'backupManagementType': 'AzureStorage', 'workLoadType': 'AzureFileShare',
+                                            'vaultRetentionPolicy': {'snapshotRetentionInDays': snapshot_days, 'vaultRetention': ltr(**tiers)}}}
+
+
+def lifecycle(store, duration, copy_to=None):
+    item = {'deleteAfter': {'duration': duration, 'objectType': 'AbsoluteDeleteOption'},
+            'sourceDataStore': {'dataStoreType': store, 'objectType': 'DataStoreInfoBase'}}
+    if copy_to:
+        item['targetDataStoreCopySettings'] = [{'copyAfter': {'objectType': 'CopyOnExpiryOption'},
+                                                'dataStore': {'dataStoreType': copy_to, 'objectType': 'DataStoreInfoBase'}}]
+    return item
+
+
+def dp_policy(name='dp', rules=None, tags=('Default',)):
+    """rules: {rule name: [lifecycle, ...]}"""
+    criteria = [{'isDefault': tag == 'Default', 'taggingPriority': 99 if tag == 'Default' else 20, 'tagInfo': {'tagName': tag}} for tag in tags]
+    policy_rules = [{'name': 'BackupDaily', 'objectType': 'AzureBackupRule',
+                     'backupParameters': {'backupType': 'Discrete', 'objectType': 'AzureBackupParams'},
+                     'dataStore': {'dataStoreType': 'VaultStore', 'objectType': 'DataStoreInfoBase'},
+                     'trigger': {'objectType': 'ScheduleBasedTriggerContext', 'schedule': {'repeatingTimeIntervals': ['R/2023-06-28T07:30:00+00:00/P1D']},
+                                 'taggingCriteria': criteria}}]
+    for rule_name, lifecycles in (rules or {}).items():
+        policy_rules.append({'name': rule_name, 'objectType': 'AzureRetentionRule', 'isDefault': rule_name == 'Default', 'lifecycles': lifecycles})
+    return {'name': name, 'id': '/subscriptions/s/resourceGroups/rg/providers/Microsoft.DataProtection/backupVaults/b/backupPolicies/' + name,
+            'properties': {'datasourceTypes': ['Microsoft.Compute/disks'], 'objectType': 'BackupPolicy', 'policyRules': policy_rules}}
+
+
+def v(policy, tier, have, need, fixable, sub_policy=None, datastore=None):
+    return {'policy': policy, 'tier': tier, 'sub_policy': sub_policy, 'datastore': datastore, 'have': have, 'need': need, 'fixable': fixable}
+
+
+def strip(violations):
+    """Violations without the human reason (checked separately)."""
+    result = []
+    for item in violations:
+        assert isinstance(item['reason'], str) and item['reason']
+        result.append({key: value for key, value in item.items() if key != 'reason'})
+    return result
+
+
+# ------------------------------------------------------------------ validate_minimum
+
+def test_validate_minimum_parses_both_forms():
+    parsed = validate_minimum({'daily': '30d', 'weekly': 'P12W', 'monthly': None, 'default': {'operationalstore': '7d', 'VaultStore': 'P30D'},
+                               'Yearly': Duration.of(7, 'years')})
+    assert parsed == {'daily': Duration.of(30, 'days'), 'weekly': Duration.of(12, 'weeks'),
+                      'default': {'OperationalStore': Duration.of(7, 'days'), 'VaultStore': Duration.of(30, 'days')},
+                      'yearly': Duration.of(7, 'years')}
+    assert validate_minimum(parsed) == parsed
+    assert validate_minimum(None) == {}
+    assert validate_minimum({}) == {}
+
+
+@pytest.mark.parametrize('minimum, words', [
+    ({'hourly': '1d'}, ['hourly', 'daily']),
+    ({'vault_store': {'daily': '30d'}}, ['vault_store']),
+    ({'daily': '30x'}, ['daily', '30x']),
+    ({'daily': 30}, ['daily']),
+    ({'daily': '0d'}, ['daily', '0d']),
+    ({'weekly': '5d'}, ['weekly', '1w']),
+    ({'monthly': '4w'}, ['monthly', '1m']),
+    ({'monthly': '30d'}, ['monthly', '1m']),
+    ({'yearly': '11m'}, ['yearly', '1y']),
+    ({'yearly': '365d'}, ['yearly', '1y']),
+    ({'log': '3d'}, ['log', '7d']),
+    ({'default': {'TapeStore': '7d'}}, ['TapeStore', 'OperationalStore']),
+    ({'default': {'VaultStore': 'PT4H'}}, ['default.VaultStore', 'PT4H']),
+    (['daily'], ['dict']),
+    ('30d', ['dict']),
+])
+def test_validate_minimum_refuses(minimum, words):
+    with pytest.raises(RetentionError) as info:
+        validate_minimum(minimum)
+    for word in words:
+        assert word in str(info.value)
+
+
+def test_floors_accept_their_own_value():
+    validate_minimum({'daily': '1d', 'weekly': '1w', 'monthly': '1m', 'yearly': '12m', 'default': '1d', 'instant': '1d', 'snapshot': '1d', 'log': '1w'})
+
+
+# ------------------------------------------------------------------ check_minimum
+
+def test_compliant_policy_has_no_violations():
+    record = normalise_policy(iaas(daily=(180, 'Days'), weekly=(12, 'Weeks'), monthly=(60, 'Months'), yearly=(10, 'Years'), instant=5), RS)
+    assert check_minimum(record, {'daily': '30d', 'weekly': '12w', 'monthly': '5y', 'yearly': 'P10Y', 'instant': '5d'}) == []
+    # tiers a kind does not have do not concern it
+    assert check_minimum(record, {'log': '15d', 'default': '30d', 'snapshot': '5d'}) == []
+
+
+def test_too_short_and_missing_tiers():
+    record = normalise_policy(iaas(name='weekly-only', instant=None, weekly=(1, 'Weeks'), monthly=(2, 'Months')), RS)
+    violations = check_minimum(record, {'daily': '30d', 'weekly': '4w', 'monthly': '60d', 'yearly': '1y', 'instant': '2d'})
+    assert strip(violations) == [
+        v('weekly-only', 'weekly', 'P1W', 'P4W', True),
+        v('weekly-only', 'monthly', 'P2M', 'P60D', True),     # 2 months may be 56 days
+        v('weekly-only', 'daily', None, 'P30D', False),
+        v('weekly-only', 'yearly', None, 'P1Y', False),
+        v('weekly-only', 'instant', None, 'P2D', False),
+    ]
+    assert 'no daily retention tier' in violations[2]['reason']
+    assert 'keeps 1w, less than minimum.weekly 4w' in violations[0]['reason']
+
+
+def test_unit_change_comparisons_are_conservative():
+    record = normalise_policy(iaas(name='p', daily=(30, 'Days'), monthly=(1, 'Months')), RS)
+    assert strip(check_minimum(record, {'daily': '4w', 'monthly': '5w'})) == [v('p', 'monthly', 'P1M', 'P5W', True)]
+    assert strip(check_minimum(record, {'daily': '1m'})) == [v('p', 'daily', 'P30D', 'P1M', True)]
+
+
+def test_workload_sub_policies():
+    record = normalise_policy(workload(full={'daily': (30, 'Days')}, differential=(7, 'Days'), log=(15, 'Days')), RS)
+    # daily applies to Full's daily tier, not to the Differential simple retention
+    assert check_minimum(record, {'daily': '30d'}) == []
+    assert strip(check_minimum(record, {'daily': '60d', 'log': '30d', 'default': '14d'})) == [
+        v('sql', 'daily', 'P30D', 'P60D', True, sub_policy='Full'),
+        v('sql', 'default', 'P7D', 'P14D', True, sub_policy='Differential'),
+        v('sql', 'log', 'P15D', 'P30D', True, sub_policy='Log'),
+    ]
+    # Azure keeps logs at most 35 days: a longer minimum cannot be reached by raising
+    violations = check_minimum(record, {'log': '60d'})
+    assert strip(violations) == [v('sql', 'log', 'P15D', 'P60D', False, sub_policy='Log')]
+    assert '35 days' in violations[0]['reason']
+
+
+def test_workload_without_log_and_snapshot_tier():
+    record = normalise_policy(workload(full={'daily': (30, 'Days')}, snapshot=2), RS)
+    assert record['tiers'][1] == {'tier': 'snapshot', 'sub_policy': 'SnapshotFull', 'datastore': None, 'duration': 'P2D', 'count': 2, 'unit': 'days', 'days': 2}
+    assert strip(check_minimum(record, {'log': '15d', 'snapshot': '5d'})) == [
+        v('sql', 'snapshot', 'P2D', 'P5D', True, sub_policy='SnapshotFull'),
+        v('sql', 'log', None, 'P15D', False),
+    ]
+
+
+def test_instant_restore_ceilings():
+    v1 = normalise_policy(iaas(name='v1', policy_type='V1', instant=2, daily=(30, 'Days')), RS)
+    assert strip(check_minimum(v1, {'instant': '5d'})) == [v('v1', 'instant', 'P2D', 'P5D', True)]
+    assert strip(check_minimum(v1, {'instant': '7d'})) == [v('v1', 'instant', 'P2D', 'P7D', False)]
+    v2 = normalise_policy(iaas(name='v2', instant=2, daily=(30, 'Days')), RS)
+    assert strip(check_minimum(v2, {'instant': '7d'})) == [v('v2', 'instant', 'P2D', 'P7D', True)]
+    assert strip(check_minimum(v2, {'instant': '5w'})) == [v('v2', 'instant', 'P2D', 'P5W', False)]
+
+
+def test_backup_vault_default_rule_and_datastores():
+    disk = normalise_policy(dp_policy(name='disk', rules={'Default': [lifecycle('OperationalStore', 'P7D')]}), BV)
+    # daily stands in for default when default is not given
+    assert strip(check_minimum(disk, {'daily': '30d'})) == [v('disk', 'default', 'P7D', 'P30D', True, datastore='OperationalStore')]
+    assert check_minimum(disk, {'daily': '7d'}) == []
+    # per-datastore: only datastores the policy uses
+    assert check_minimum(disk, {'default': {'VaultStore': '30d'}}) == []
+    assert strip(check_minimum(disk, {'default': {'OperationalStore': '14d', 'VaultStore': '30d'}})) == [
+        v('disk', 'default', 'P7D', 'P14D', True, datastore='OperationalStore')]
+    # with an explicit default, daily asks for a Daily tag the policy does not have
+    assert strip(check_minimum(disk, {'default': '7d', 'daily': '30d', 'weekly': '12w'})) == [
+        v('disk', 'daily', None, 'P30D', False), v('disk', 'weekly', None, 'P12W', False)]
+    # instant / log / snapshot are not Backup vault tiers
+    assert check_minimum(disk, {'instant': '5d', 'log': '15d', 'snapshot': '5d'}) == []
+
+
+def test_azure_files_datastores():
+    record = normalise_policy(files_vault(snapshot_days=5, daily=(30, 'Days')), RS)
+    assert strip(check_minimum(record, {'snapshot': '10d', 'daily': {'VaultStandard': '60d'}})) == [
+        v('files', 'snapshot', 'P5D', 'P10D', True, datastore='Snapshot'),
+        v('files', 'daily', 'P30D', 'P60D', True, datastore='VaultStandard'),
+    ]
+    assert check_minimum(record, {'daily': {'Snapshot': '60d'}}) == []
+
+
+def test_unknown_and_unreadable():
+    record = normalise_policy({'name': 'gen', 'properties': {'backupManagementType': 'GenericProtectionPolicy', 'subProtectionPolicy': []}}, RS)
+    assert record['unknown'] is True and record['tiers'] == [] and record['workload'] == 'GenericProtectionPolicy'
+    assert strip(check_minimum(record, {'daily': '30d'})) == [v('gen', 'daily', None, 'P30D', False)]
+    broken = iaas(name='b', daily=(30, 'Days'), weekly=(4, 'Weeks'))
+    broken['properties']['retentionPolicy']['weeklySchedule']['retentionDuration'] = {'count': None, 'durationType': 'Weeks'}
+    record = normalise_policy(broken, RS)
+    assert [tier['tier'] for tier in record['tiers']] == ['daily', 'instant']
+    assert record['unreadable'] == [{'tier': 'weekly', 'sub_policy': None, 'datastore': None, 'value': {'count': None, 'durationType': 'Weeks'}}]
+    assert strip(check_minimum(record, {'weekly': '4w'})) == [v('b', 'weekly', None, 'P4W', False)]
+
+
+@pytest.mark.parametrize('resource', [
+    None, {}, [], 'policy', {'properties': None}, {'properties': {}}, {'properties': {'backupManagementType': None}},
+    {'properties': {'backupManagementType': 'AzureIaasVM', 'retentionPolicy': None}},
+    {'properties': {'backupManagementType': 'AzureIaasVM', 'retentionPolicy': {'retentionPolicyType': 'Future'}}},
+    {'properties': {'backupManagementType': 'AzureIaasVM', 'retentionPolicy': {'dailySchedule': None}}},
+    {'properties': {'backupManagementType': 'AzureWorkload', 'subProtectionPolicy': [None, 3, {'policyType': None}]}},
+    {'properties': {'backupManagementType': 'AzureStorage', 'vaultRetentionPolicy': {'snapshotRetentionInDays': 0}}},
+    {'properties': {'backupManagementType': 'MAB', 'retentionPolicy': {'retentionDuration': {'count': 10, 'durationType': 'Days'}}}},
+    {'properties': {'backupManagementType': 'AzureSql', 'retentionPolicy': {'retentionPolicyType': 'SimpleRetentionPolicy', 'retentionDuration': None}}},
+])
+def test_odd_rs_input_never_crashes(resource):
+    record = normalise_policy(resource, RS)
+    assert isinstance(record['tiers'], list)
+    check_minimum(record, {'daily': '30d', 'log': '15d'})
+    raise_policy(resource, RS, {'daily': '30d'})
+
+
+@pytest.mark.parametrize('resource', [
+    {'properties': {'policyRules': None}},
+    {'properties': {'policyRules': [None, 'x', {'objectType': 'AzureRetentionRule'}]}},
+    {'properties': {'policyRules': [{'objectType': 'AzureRetentionRule', 'name': 'Default', 'lifecycles': [None, {'deleteAfter': None}]}]}},
+    {'properties': {'policyRules': [{'objectType': 'AzureRetentionRule', 'name': None, 'lifecycles': [{'deleteAfter': {'duration': 'PT4H'}}]}]}},
+    {'properties': {'policyRules': [{'objectType': 'AzureBackupRule', 'trigger': {'taggingCriteria': [None, {'tagInfo': None}]}}]}},
+])
+def test_odd_dp_input_never_crashes(resource):
+    record = normalise_policy(resource, BV)
+    assert isinstance(record['tiers'], list)
+    check_minimum(record, {'daily': '30d', 'default': {'VaultStore': '7d'}})
+    raise_policy(resource, BV, {'daily': '30d'})
+
+
+def test_mab_simple_retention_counts_as_daily():
+    record = normalise_policy({'name': 'mab', 'properties': {'backupManagementType': 'MAB', 'retentionPolicy': {
+        'retentionPolicyType': 'SimpleRetentionPolicy', 'retentionDuration': rd(10, 'Days')}}}, RS)
+    assert record['tiers'] == [{'tier': 'default', 'sub_policy': None, 'datastore': None, 'duration': 'P10D', 'count': 10, 'unit': 'days', 'days': 10}]
+    assert strip(check_minimum(record, {'daily': '30d'})) == [v('mab', 'default', 'P10D', 'P30D', True)]
+
+
+def test_bad_vault_type():
+    with pytest.raises(ValueError):
+        normalise_policy({}, 'vault')
+
+
+# ------------------------------------------------------------------ raise_policy
+
+def test_raise_rs_keeps_units_and_is_idempotent():
+    original = iaas(name='p', daily=(7, 'Days'), weekly=(12, 'Weeks'), monthly=(60, 'Months'), yearly=(1, 'Years'), instant=2)
+    before = copy.deepcopy(original)
+    minimum = {'daily': '30d', 'weekly': '6m', 'monthly': '5y', 'yearly': '7y', 'instant': '5d'}
+    new, changes, unfixable = raise_policy(original, RS, minimum)
+    assert original == before, 'the input must not be modified'
+    assert changes == [
+        {'tier': 'daily', 'sub_policy': None, 'datastore': None, 'before': 'P7D', 'after': 'P30D'},
+        {'tier': 'weekly', 'sub_policy': None, 'datastore': None, 'before': 'P12W', 'after': 'P27W'},   # 6 months may be 186 days
+        {'tier': 'yearly', 'sub_policy': None, 'datastore': None, 'before': 'P1Y', 'after': 'P7Y'},
+        {'tier': 'instant', 'sub_policy': None, 'datastore': None, 'before': 'P2D', 'after': 'P5D'},
+    ]
+    assert unfixable == []
+    retention = new['properties']['retentionPolicy']
+    assert retention['dailySchedule'] == {'retentionTimes': ['2021-12-17T08:00:00+00:00'], 'retentionDuration': {'count': 30, 'durationType': 'Days'}}
+    assert retention['weeklySchedule']['retentionDuration'] == {'count': 27, 'durationType': 'Weeks'}
+    assert retention['monthlySchedule']['retentionDuration'] == {'count': 60, 'durationType': 'Months'}
+    assert retention['yearlySchedule']['retentionDuration'] == {'count': 7, 'durationType': 'Years'}
+    assert new['properties']['instantRpRetentionRangeInDays'] == 5
+    # everything else is untouched
+    expected = copy.deepcopy(before)
+    expected['properties']['retentionPolicy'] = retention
+    expected['properties']['instantRpRetentionRangeInDays'] = 5
+    assert new == expected
+    assert raise_policy(new, RS, minimum) == (None, [], [])
+    assert check_minimum(normalise_policy(new, RS), minimum) == []
+
+
+def test_raise_never_lowers_nor_invents():
+    strong = iaas(name='s', weekly=(104, 'Weeks'), instant=5)
+    new, changes, unfixable = raise_policy(strong, RS, {'daily': '30d', 'weekly': '12w'})
+    assert new is None and changes == []
+    assert strip(unfixable) == [v('s', 'daily', None, 'P30D', False)]
+    assert 'dailySchedule' not in strong['properties']['retentionPolicy']
+
+
+def test_raise_workload_and_files():
+    new, changes, unfixable = raise_policy(workload(full={'daily': (7, 'Days')}, differential=(7, 'Days'), log=(7, 'Days')), RS,
+                                           {'daily': '30d', 'log': '2w', 'default': '60d'})
+    assert changes == [
+        {'tier': 'daily', 'sub_policy': 'Full', 'datastore': None, 'before': 'P7D', 'after': 'P30D'},
+        {'tier': 'default', 'sub_policy': 'Differential', 'datastore': None, 'before': 'P7D', 'after': 'P60D'},
+        {'tier': 'log', 'sub_policy': 'Log', 'datastore': None, 'before': 'P7D', 'after': 'P14D'},
+    ]
+    subs = new['properties']['subProtectionPolicy']
+    assert subs[2]['retentionPolicy'] == {'retentionPolicyType': 'SimpleRetentionPolicy', 'retentionDuration': {'count': 14, 'durationType': 'Days'}}
+    new, changes, unfixable = raise_policy(files_vault(snapshot_days=5, daily=(10, 'Days')), RS, {'snapshot': '2w', 'daily': {'VaultStandard': '1m'}})
+    assert changes == [
+        {'tier': 'snapshot', 'sub_policy': None, 'datastore': 'Snapshot', 'before': 'P5D', 'after': 'P14D'},
+        {'tier': 'daily', 'sub_policy': None, 'datastore': 'VaultStandard', 'before': 'P10D', 'after': 'P31D'},
+    ]
+    assert new['properties']['vaultRetentionPolicy']['snapshotRetentionInDays'] == 14
+
+
+def test_raise_leaves_unfixable_alone():
+    new, changes, unfixable = raise_policy(iaas(name='v1', policy_type='V1', instant=2, daily=(7, 'Days')), RS, {'daily': '30d', 'instant': '7d'})
+    assert changes == [{'tier': 'daily', 'sub_policy': None, 'datastore': None, 'before': 'P7D', 'after': 'P30D'}]
+    assert strip(unfixable) == [v('v1', 'instant', 'P2D', 'P7D', False)]
+    assert new['properties']['instantRpRetentionRangeInDays'] == 2
+
+
+def test_raise_backup_vault_writes_iso():
+    policy = dp_policy(name='oss', tags=('Default', 'Weekly'), rules={
+        'Default': [lifecycle('VaultStore', 'P1W', copy_to='ArchiveStore'), lifecycle('ArchiveStore', 'P6M')],
+        'Weekly': [lifecycle('VaultStore', 'P12W')],
+    })
+    record = normalise_policy(policy, BV)
+    assert [(t['tier'], t['datastore'], t['duration']) for t in record['tiers']] == [
+        ('default', 'VaultStore', 'P1W'), ('default', 'ArchiveStore', 'P6M'), ('weekly', 'VaultStore', 'P12W')]
+    minimum = {'default': {'VaultStore': '30d', 'ArchiveStore': '1y'}, 'weekly': '6m'}
+    new, changes, unfixable = raise_policy(policy, BV, minimum)
+    assert changes == [
+        {'tier': 'default', 'sub_policy': None, 'datastore': 'VaultStore', 'before': 'P1W', 'after': 'P30D'},
+        {'tier': 'default', 'sub_policy': None, 'datastore': 'ArchiveStore', 'before': 'P6M', 'after': 'P12M'},
+        {'tier': 'weekly', 'sub_policy': None, 'datastore': 'VaultStore', 'before': 'P12W', 'after': 'P6M'},
+    ]
+    assert unfixable == []
+    default_rule = new['properties']['policyRules'][1]
+    assert default_rule['lifecycles'][0]['deleteAfter'] == {'duration': 'P30D', 'objectType': 'AbsoluteDeleteOption'}
+    copy_settings = policy['properties']['policyRules'][1]['lifecycles'][0]['targetDataStoreCopySettings']
+    assert default_rule['lifecycles'][0]['targetDataStoreCopySettings'] == copy_settings
+    assert raise_policy(new, BV, minimum) == (None, [], [])
+    # raising a policy that already keeps 4 weeks to 28 days changes nothing
+    assert raise_policy(dp_policy(rules={'Default': [lifecycle('OperationalStore', 'P4W')]}), BV, {'daily': '28d'})[0] is None
+    new, changes, dummy = raise_policy(dp_policy(rules={'Default': [lifecycle('OperationalStore', 'P1W')]}), BV, {'daily': '4w'})
+    assert changes[0]['after'] == 'P4W'
+    new, changes, dummy = raise_policy(dp_policy(rules={'Default': [lifecycle('OperationalStore', 'P7D')]}), BV, {'daily': '4w'})
+    assert changes[0]['after'] == 'P28D'
+
+
+def test_raise_refuses_bad_minimum():
+    with pytest.raises(RetentionError):
+        raise_policy(iaas(daily=(7, 'Days')), RS, {'hourly': '1d'})
+
+
+# ------------------------------------------------------------------ find_reductions
+
+def red(tier, before, after, sub_policy=None, datastore=None):
+    return {'tier': tier, 'sub_policy': sub_policy, 'datastore': datastore, 'before': before, 'after': after}
+
+
+def test_reduction_unit_changes():
+    days30 = normalise_policy(iaas(daily=(30, 'Days'), monthly=(1, 'Months')), RS)
+    weeks4 = normalise_policy(iaas(daily=(4, 'Weeks'), monthly=(4, 'Weeks')), RS)
+    assert find_reductions(days30, weeks4) == [red('daily', 'P30D', 'P4W'), red('monthly', 'P1M', 'P4W')]
+    assert find_reductions(weeks4, days30) == []
+    assert find_reductions(days30, days30) == []
+
+
+def test_reduction_dropped_tier_and_increase():
+    before = normalise_policy(iaas(daily=(30, 'Days'), weekly=(12, 'Weeks'), yearly=(10, 'Years'), instant=5), RS)
+    after = normalise_policy(iaas(daily=(60, 'Days'), weekly=(12, 'Weeks'), instant=2), RS)
+    assert find_reductions(before, after) == [red('yearly', 'P10Y', None), red('instant', 'P5D', 'P2D')]
+    assert find_reductions(after, before) == [red('daily', 'P60D', 'P30D')]
+
+
+def test_reduction_backup_vault_lifecycle_moved_to_other_datastore():
+    before = normalise_policy(dp_policy(rules={'Default': [lifecycle('VaultStore', 'P30D')]}), BV)
+    after = normalise_policy(dp_policy(rules={'Default': [lifecycle('ArchiveStore', 'P1Y')]}), BV)
+    assert find_reductions(before, after) == [red('default', 'P30D', None, datastore='VaultStore')]
+    longer = normalise_policy(dp_policy(rules={'Default': [lifecycle('vaultstore', 'P1M2D')]}), BV)
+    assert longer['tiers'][0]['datastore'] == 'VaultStore'
+    assert find_reductions(before, longer) == []     # a month and 2 days is at least 30 days
+    maybe_shorter = normalise_policy(dp_policy(rules={'Default': [lifecycle('VaultStore', 'P1M1D')]}), BV)
+    assert find_reductions(before, maybe_shorter) == [red('default', 'P30D', 'P1M1D', datastore='VaultStore')]
+
+
+def test_reduction_workload_sub_policy_matching():
+    before = normalise_policy(workload(full={'daily': (30, 'Days')}, log=(30, 'Days')), RS)
+    after = normalise_policy(workload(full={'daily': (30, 'Days')}, differential=(30, 'Days'), log=(15, 'Days')), RS)
+    assert find_reductions(before, after) == [red('log', 'P30D', 'P15D', sub_policy='Log')]
+
+
+def test_reduction_to_unknown_kind_drops_everything():
+    before = normalise_policy(iaas(daily=(30, 'Days'), instant=None), RS)
+    after = normalise_policy({'properties': {'backupManagementType': 'Future'}}, RS)
+    assert find_reductions(before, after) == [red('daily', 'P30D', None)]
+
+
+# ------------------------------------------------------------------ fuzzing
+
+json_leaf = st.one_of(st.none(), st.booleans(), st.integers(-3, 400), st.sampled_from(
+    ['P7D', 'P1W', '7d', 'Days', 'Weeks', 'Months', 'Years', 'Log', 'Full', 'VaultStore', 'Default', 'AzureIaasVM', 'AzureWorkload',
+     'AzureStorage', 'AzureSql', 'MAB', 'LongTermRetentionPolicy', 'SimpleRetentionPolicy', 'AzureRetentionRule', 'x']))
+json_keys = st.sampled_from(
+    ['properties', 'backupManagementType', 'retentionPolicy', 'retentionPolicyType', 'dailySchedule', 'weeklySchedule', 'retentionDuration',
+     'count', 'durationType', 'subProtectionPolicy', 'policyType', 'vaultRetentionPolicy', 'vaultRetention', 'snapshotRetentionInDays',
+     'instantRpRetentionRangeInDays', 'snapshotBackupAdditionalDetails', 'policyRules', 'objectType', 'name', 'isDefault', 'lifecycles',
+     'deleteAfter', 'duration', 'sourceDataStore', 'dataStoreType', 'trigger', 'taggingCriteria', 'tagInfo', 'tagName', 'datasourceTypes'])
+json_trees = st.recursive(json_leaf, lambda children: st.one_of(st.lists(children, max_size=3), st.dictionaries(json_keys, children, max_size=5)),
+                          max_leaves=25)
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_trees, st.sampled_from([RS, BV]))
+def test_fuzz_never_crashes(resource, vault_type):
+    record = normalise_policy(resource, vault_type)
+    minimum = {'daily': '30d', 'weekly': '12w', 'default': {'VaultStore': '7d'}, 'log': '15d', 'instant': '3d'}
+    check_minimum(record, minimum)
+    new, changes, dummy = raise_policy(resource, vault_type, minimum)
+    if new is not None:
+        assert changes
+        again = raise_policy(new, vault_type, minimum)
+        assert again[0] is None and again[1] == []
+        assert find_reductions(record, normalise_policy(new, vault_type)) == []

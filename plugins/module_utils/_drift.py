@@ -361,11 +361,6 @@ def compute_drift(vaults, baseline):
     return sorted((vault_drift(vault, normalised) for vault in vaults), key=sort_key)
 
 
-def has_actions(entry):
-    actions = entry.get('actions') or {}
-    return bool(actions.get('immutability') or actions.get('soft_delete') or actions.get('raise_policies'))
-
-
 def summarize(drift):
     """Counts over drift entries: vaults, drifting, findings (fixable/unfixable), by setting and kind.
 

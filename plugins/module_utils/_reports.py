@@ -286,7 +286,8 @@ def _check_report(report):
 # ---------------------------------------------------------------- Markdown
 
 _MD_SPECIAL = re.compile(r'([\\`*_\[\]<|~])')
-_NEWLINES = re.compile(r'\s*[\r\n]+\s*')
+# Line breaks of every kind (\x85, \u2028 too) and control characters: a table cell is one line.
+_NEWLINES = re.compile('[\\s\x00-\x1f\x7f-\x9f\u2028\u2029]+')
 
 
 def md_escape(value):

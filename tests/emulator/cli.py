@@ -61,7 +61,10 @@ def endpoint_document(emu, ca_path: str) -> dict:
 
 def load_fleet_file(path: str) -> dict:
     with open(path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+        text = handle.read()
+    if text.lstrip().startswith("{"):
+        return json.loads(text)
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # nosec B506 - safe loader
 
 
 def serve(args) -> int:

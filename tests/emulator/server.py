@@ -344,7 +344,7 @@ class Handler(BaseHTTPRequestHandler):
                    "x-ms-routing-request-id": "EMULATOR:%s:%s" % (time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()), request_id)}
         if self.headers.get("x-ms-client-request-id"):
             headers["x-ms-client-request-id"] = self.headers["x-ms-client-request-id"]
-        fault = emu.take_fault(self.command, path + ("?" + raw_query if raw_query else ""))
+        fault = emu.take_fault(self.command, path)
         if fault:
             if fault.get("delay_ms"):
                 time.sleep(fault["delay_ms"] / 1000.0)

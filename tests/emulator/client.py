@@ -1,3 +1,6 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Test-side helpers: start the emulator as a subprocess and drive its controls.
 
 Used by tests/conftest.py (fixtures ``emulator_server`` and ``emulator``); usable from benchmarks too.

@@ -1,3 +1,6 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Deterministic, realistic fleets for the emulator (``python -m tests.emulator generate``).
 
 Policy templates follow the shapes of the shared Azure reference examples (IaaS VM V1/V2, SQL and SAP HANA

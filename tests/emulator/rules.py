@@ -1,3 +1,6 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Service rules of Recovery Services and Backup (DataProtection) vaults, as pure functions.
 
 Self-contained on purpose: the emulator plays "Azure" and must not share code with the collection.

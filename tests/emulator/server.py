@@ -1,3 +1,6 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """HTTPS server: identity (metadata, OIDC discovery, token endpoint), ARM, and the test controls."""
 from __future__ import annotations
 
@@ -190,7 +193,7 @@ class Handler(BaseHTTPRequestHandler):
             elif "/.well-known/openid-configuration" in low or "/oauth2/" in low:
                 self._identity(path, body)
             else:
-                self._arm(path, query, split.query, body)
+                self._arm(path, query, body)
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
             self.close_connection = True
 
@@ -325,7 +328,7 @@ class Handler(BaseHTTPRequestHandler):
             return None, ArmError(401, "InvalidAuthenticationToken", str(exc), headers=chal)
         return claims, None
 
-    def _arm(self, path, query, raw_query, body):
+    def _arm(self, path, query, body):
         emu = self.emu
         started = time.time()
         request_id = str(uuid.uuid4())
@@ -356,7 +359,8 @@ class Handler(BaseHTTPRequestHandler):
                 status = int(fault["status"])
                 err = {429: ("TooManyRequests", "The request is being throttled as the limit has been reached for operation type - "
                              "%s. For more information, see - https://aka.ms/srpthrottlinglimits" % ("Write" if self.command != "GET" else "Read")),
-                       500: ("InternalServerError", "Encountered internal server error. Diagnostic information: timestamp '%s'." % time.strftime("%Y%m%dT%H%M%SZ")),
+                       500: ("InternalServerError", "Encountered internal server error. Diagnostic information: timestamp '%s'."
+                             % time.strftime("%Y%m%dT%H%M%SZ")),
                        503: ("ServiceUnavailable", "The service is currently unavailable. Please try again later.")}.get(
                            status, ("EmulatorInjectedFault", "Injected fault."))
                 if fault.get("retry_after") is not None:

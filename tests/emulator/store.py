@@ -1,3 +1,6 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """In-memory ARM state: subscriptions, resource groups, vaults of both kinds and their policies.
 
 Keys are lower-cased (ARM ids and names are case-insensitive); bodies keep the casing they were created with.

@@ -1,3 +1,6 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """ARM emulator: identity, metadata, vault CRUD and LROs through the real SDKs, controls."""
 from __future__ import annotations
 

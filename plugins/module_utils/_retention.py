@@ -278,12 +278,21 @@ def raised_duration(have, need, vault_type, tier):
     have = parse_duration(have)
     need = parse_duration(need)
     if vault_type == 'recovery_services' and tier in ('instant', 'snapshot'):
-        return Duration.of(_smallest_in_unit('days', need), 'days')
+        return _covering('days', need, have)
     if have.single:
-        candidate = Duration.of(_smallest_in_unit(have.unit, need), have.unit)
+        candidate = _covering(have.unit, need, have)
         if vault_type == 'recovery_services' or candidate.calendar == need.calendar:
             return candidate
-    return need
+    if meets(need, have):
+        return need
+    # The conservative comparison can rank the minimum below what the tier keeps (P1Y vs P365D):
+    # never write a value that could keep less than before.
+    return _covering('days', need, have)
+
+
+def _covering(unit, *targets):
+    """The smallest count of ``unit`` that meets every target (so raising never lowers)."""
+    return Duration.of(max(_smallest_in_unit(unit, target) for target in targets), unit)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     AzureOperationError,
@@ -190,6 +191,13 @@ def immutability_patch(vault_type, state, retention_days=None):
     return {'properties': {'securitySettings': {'immutabilitySettings': settings}}}
 
 
+def _retry_after(headers, default):
+    try:
+        return max(0.0, min(float(headers.get('retry-after')), 60.0))
+    except (TypeError, ValueError):
+        return float(default)
+
+
 def _as_dict(model):
     if model is None:
         return None
@@ -252,6 +260,16 @@ class _Backend:
             return [_as_dict(p) for p in self._list_policies(ref)]
         return self._call('list backup policies', ref.label, consume)
 
+    def get_policy(self, ref, name):
+        """ARM JSON of one policy; AzureOperationError with status 404 when it does not exist."""
+        return _as_dict(self._call('read backup policy', "policy '%s' of %s" % (name, ref.label), self._get_policy, ref, name))
+
+    def put_policy(self, ref, name, body):
+        """PUT a policy (callers never PUT an unchanged one) and return what Azure keeps afterwards."""
+        label = "policy '%s' of %s" % (name, ref.label)
+        result = self._call('update backup policy', label, self._put_policy, ref, name, body, label)
+        return _as_dict(result) if result is not None else self.get_policy(ref, name)
+
 
 class RecoveryServicesBackend(_Backend):
     vault_type = 'recovery_services'
@@ -274,6 +292,40 @@ class RecoveryServicesBackend(_Backend):
         client = self.session.client('recoveryservicesbackup', ref.subscription_id)
         return client.backup_policies.list(ref.name, ref.resource_group)
 
+    def _get_policy(self, ref, name):
+        client = self.session.client('recoveryservicesbackup', ref.subscription_id)
+        return client.protection_policies.get(ref.name, ref.resource_group, name)
+
+    def _put_policy(self, ref, name, body, label):
+        """PUT, then follow Azure's 202 + operation status flow (the SDK returns None on 202)."""
+        client = self.session.client('recoveryservicesbackup', ref.subscription_id)
+
+        def keep(pipeline_response, deserialized, _headers):
+            # The SDK passes no headers for this operation: read them from the raw response.
+            response = pipeline_response.http_response
+            return response.status_code, deserialized, {k.lower(): v for k, v in response.headers.items()}
+        status, deserialized, headers = client.protection_policies.create_or_update(ref.name, ref.resource_group, name, body, cls=keep)
+        if status != 202:
+            return deserialized
+        url = headers.get('azure-asyncoperation') or headers.get('location') or ''
+        op_id = url.split('?')[0].rstrip('/').split('/')[-1]
+        deadline = time.monotonic() + self.session.settings['wait_timeout']
+        delay = _retry_after(headers, self.session.settings['polling_interval'])
+        while True:
+            operation = client.protection_policy_operation_statuses.get(ref.name, ref.resource_group, name, op_id)
+            state = str(_as_dict(operation).get('status') or '').lower()
+            if state == 'succeeded':
+                return None
+            if state in ('failed', 'canceled', 'cancelled'):
+                error = _as_dict(operation).get('error') or {}
+                raise AzureOperationError('update backup policy', label, None, error.get('code') or 'OperationFailed',
+                                          error.get('message') or 'the policy update ended %s' % state)
+            if time.monotonic() + delay > deadline:
+                raise AzureOperationError('update backup policy', label, None, 'OperationTimedOut',
+                                          'the policy update did not finish within wait_timeout=%ss; its state is unknown, '
+                                          'read the policy again before retrying' % self.session.settings['wait_timeout'])
+            time.sleep(delay)
+
 
 class BackupVaultBackend(_Backend):
     vault_type = 'backup'
@@ -294,6 +346,13 @@ class BackupVaultBackend(_Backend):
 
     def _list_policies(self, ref):
         return self.client(ref.subscription_id).backup_policies.list(ref.resource_group, ref.name)
+
+    def _get_policy(self, ref, name):
+        return self.client(ref.subscription_id).backup_policies.get(ref.resource_group, ref.name, name)
+
+    def _put_policy(self, ref, name, body, label):  # pylint: disable=unused-argument
+        # Backup vault policy PUT is synchronous (200 only).
+        return self.client(ref.subscription_id).backup_policies.create_or_update(ref.resource_group, ref.name, name, body)
 
 
 BACKENDS = {'recovery_services': RecoveryServicesBackend, 'backup': BackupVaultBackend}

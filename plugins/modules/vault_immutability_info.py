@@ -211,7 +211,10 @@ def attach_policies(mod, records, errors):
         except AzureOperationError as exc:
             errors.append(_error(ref.label, exc))
             return None
-        return [normalise_policy(p, record['vault_type']) for p in raw]
+        policies = [normalise_policy(p, record['vault_type']) for p in raw]
+        for policy in policies:
+            policy['vault'] = record['id']
+        return policies
 
     with ThreadPoolExecutor(max_workers=max(1, mod.params['max_concurrency'])) as pool:
         for record, policies in zip(records, pool.map(load, records)):

@@ -8,7 +8,7 @@ COLLECTIONS := .cache/collections
 LINK := $(COLLECTIONS)/ansible_collections/vaultlock/azure
 PYTEST := $(PY) -m pytest -p no:cacheprovider
 
-.PHONY: venv link test sanity units integration demo bench build clean
+.PHONY: venv link test sanity units integration integration-azure demo bench build clean
 
 venv: $(STAMP)
 
@@ -32,6 +32,13 @@ units: venv link
 
 integration: venv link
 	$(PYTEST) tests/integration
+
+# The live suite against a real subscription: maintainers only, never in CI (docs/development.md).
+integration-azure: venv link
+	@if [ -n "$$CI" ]; then echo "integration-azure never runs in CI"; exit 2; fi
+	@for v in AZURE_SUBSCRIPTION_ID AZURE_CLIENT_ID AZURE_TENANT VAULTLOCK_LIVE_RESOURCE_GROUP; do \
+	  if [ -z "$$(printenv $$v)" ]; then echo "set $$v first (see docs/development.md)"; exit 2; fi; done
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/$(COLLECTIONS) $(PYTEST) tests/live
 
 demo: venv link
 	$(PY) tests/demo.py

@@ -283,7 +283,7 @@ def raised_duration(have, need, vault_type, tier):
         candidate = _covering(have.unit, need, have)
         if vault_type == 'recovery_services' or candidate.calendar == need.calendar:
             return candidate
-    if meets(need, have):
+    if not is_reduction(have, need):
         return need
     # The conservative comparison can rank the minimum below what the tier keeps (P1Y vs P365D):
     # never write a value that could keep less than before.

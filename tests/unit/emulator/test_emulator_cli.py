@@ -43,10 +43,10 @@ def test_generate_serve_and_stop(tmp_path):
 def test_env_file(tmp_path):
     env_file = tmp_path / "env.sh"
     endpoint = tmp_path / "ep.json"
-    proc = subprocess.Popen([sys.executable, "-m", "tests.emulator", "serve", "--port", "0", "--endpoint-file", str(endpoint),  # pylint: disable=consider-using-with
-                             "--env-file", str(env_file)], cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cmd = [sys.executable, "-m", "tests.emulator", "serve", "--port", "0", "--endpoint-file", str(endpoint), "--env-file", str(env_file)]
+    proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # pylint: disable=consider-using-with
     try:
-        for _ in range(200):
+        for _attempt in range(200):
             if endpoint.exists() and env_file.exists():
                 break
             assert proc.poll() is None

@@ -8,8 +8,11 @@ import copy
 
 import pytest
 from azure.core.exceptions import HttpResponseError
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.emulator import rules
+from tests.emulator.errors import ArmError
 
 SUB = "11111111-1111-1111-1111-111111111111"
 RG = "rg-rules"
@@ -261,3 +264,33 @@ def test_rs_policy_list_filter_and_delete(emulator):
     assert [p.name for p in dp.backup_policies.list(RG, "bv")] == ["disk"]
     dp.backup_policies.delete(RG, "bv", "disk")
     assert list(dp.backup_policies.list(RG, "bv")) == []
+
+
+_UNITS = ("Days", "Weeks", "Months", "Years")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dictionaries(st.sampled_from(("dailySchedule", "weeklySchedule", "monthlySchedule", "yearlySchedule")),
+                       st.tuples(st.integers(1, 400), st.sampled_from(_UNITS)), min_size=1),
+       st.integers(0, 50), st.data())
+def test_retention_property_raise_ok_lower_rejected(tiers, bump, data):
+    def policy(values):
+        ret = {"retentionPolicyType": "LongTermRetentionPolicy"}
+        for name, (count, unit) in values.items():
+            ret[name] = {"retentionDuration": {"count": count, "durationType": unit}}
+        return {"backupManagementType": "AzureIaasVM", "retentionPolicy": ret}
+
+    old = policy(tiers)
+    raised = policy({k: (c + bump, u) for k, (c, u) in tiers.items()})
+    rules.check_policy_retention(old, raised, True, "rs")
+    victim = data.draw(st.sampled_from(sorted(tiers)))
+    count, unit = tiers[victim]
+    lowered = dict(tiers)
+    if count > 1:
+        lowered[victim] = (count - 1, unit)
+    else:
+        del lowered[victim]
+    with pytest.raises(ArmError) as err:
+        rules.check_policy_retention(old, policy(lowered), True, "rs")
+    assert err.value.code == rules.RETENTION_CODE
+    rules.check_policy_retention(old, policy(lowered), False, "rs")

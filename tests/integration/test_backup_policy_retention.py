@@ -1,0 +1,477 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""vaultlock.azure.backup_policy_retention through ansible-playbook, the real SDKs and the emulator.
+
+The vaults carry the policy examples of ../shared/azure-reference verbatim (see retention_fleet.py). Expected
+violations, changes and reductions are written by hand from those JSON files.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from tests.integration.fleets import RG, vault_id
+from tests.integration.retention_fleet import policy_id, properties, requires_shared, retention_fleet, stored, DP_SOURCES, RS_SOURCES
+
+MOD = 'vaultlock.azure.backup_policy_retention'
+
+pytestmark = requires_shared
+
+BASELINE = {'daily': '30d', 'weekly': '12w', 'monthly': '12m', 'yearly': '5y', 'log': '30d'}
+
+# What BASELINE finds in the Recovery Services examples, by hand:
+# (policy, tier, sub_policy, datastore, have, need, fixable)
+RS_VIOLATIONS = {
+    # daily 1 Days; no weekly/monthly/yearly schedule.
+    ('testPolicy1', 'daily', None, None, 'P1D', 'P30D', True),
+    ('testPolicy1', 'weekly', None, None, None, 'P12W', False),
+    ('testPolicy1', 'monthly', None, None, None, 'P12M', False),
+    ('testPolicy1', 'yearly', None, None, None, 'P5Y', False),
+    # weekly schedule: no daily tier; 1 Weeks, 2 Months, 4 Years.
+    ('complexPolicy', 'daily', None, None, None, 'P30D', False),
+    ('complexPolicy', 'weekly', None, None, 'P1W', 'P12W', True),
+    ('complexPolicy', 'monthly', None, None, 'P2M', 'P12M', True),
+    ('complexPolicy', 'yearly', None, None, 'P4Y', 'P5Y', True),
+    # SQL: Full daily 30 Days and Log 30 Days meet it; no weekly/monthly/yearly.
+    ('HourlyLogBackup', 'weekly', None, None, None, 'P12W', False),
+    ('HourlyLogBackup', 'monthly', None, None, None, 'P12M', False),
+    ('HourlyLogBackup', 'yearly', None, None, None, 'P5Y', False),
+    # SAP HANA: Log 15 Days.
+    ('hana-policy-ccy', 'log', 'Log', None, 'P15D', 'P30D', True),
+    # Azure Files snapshot tier: daily 5 Days.
+    ('dailyPolicy2', 'daily', None, 'Snapshot', 'P5D', 'P30D', True),
+}
+# v2-daily-sample (180 Days, 12 Weeks, 60 Months, 10 Years) and newPolicyV2 (vault tier 30 Days, 12 Weeks,
+# 60 Months, 10 Years) meet BASELINE.
+
+# The changes enforcing BASELINE makes, by hand: (policy, tier, sub_policy, datastore, before, after).
+RS_CHANGES = sorted([
+    ('complexPolicy', 'weekly', None, None, 'P1W', 'P12W'),
+    ('complexPolicy', 'monthly', None, None, 'P2M', 'P12M'),
+    ('complexPolicy', 'yearly', None, None, 'P4Y', 'P5Y'),
+    ('dailyPolicy2', 'daily', None, 'Snapshot', 'P5D', 'P30D'),
+    ('hana-policy-ccy', 'log', 'Log', None, 'P15D', 'P30D'),
+    ('testPolicy1', 'daily', None, None, 'P1D', 'P30D'),
+])
+
+
+def violations(result):
+    return {(v['policy'], v['tier'], v['sub_policy'], v['datastore'], v['have'], v['need'], v['fixable']) for v in result['violations']}
+
+
+def changes(result):
+    return sorted((c['policy'], c['tier'], c['sub_policy'], c['datastore'], c['before'], c['after']) for c in result['changes'])
+
+
+def rs_original(name):
+    return copy.deepcopy(properties(*[(path, how) for pname, path, how in RS_SOURCES if pname == name][0]))
+
+
+def dp_original(name):
+    return copy.deepcopy(properties(*[(path, how) for pname, path, how in DP_SOURCES if pname == name][0]))
+
+
+def rs_raised(name):
+    """The example with BASELINE applied by hand: only the too-short values change, nothing else."""
+    props = rs_original(name)
+    if name == 'testPolicy1':
+        props['retentionPolicy']['dailySchedule']['retentionDuration'] = {'count': 30, 'durationType': 'Days'}
+    elif name == 'complexPolicy':
+        props['retentionPolicy']['weeklySchedule']['retentionDuration'] = {'count': 12, 'durationType': 'Weeks'}
+        props['retentionPolicy']['monthlySchedule']['retentionDuration'] = {'count': 12, 'durationType': 'Months'}
+        props['retentionPolicy']['yearlySchedule']['retentionDuration'] = {'count': 5, 'durationType': 'Years'}
+    elif name == 'hana-policy-ccy':
+        assert props['subProtectionPolicy'][1]['policyType'] == 'Log'
+        props['subProtectionPolicy'][1]['retentionPolicy']['retentionDuration'] = {'count': 30, 'durationType': 'Days'}
+    elif name == 'dailyPolicy2':
+        props['retentionPolicy']['dailySchedule']['retentionDuration'] = {'count': 30, 'durationType': 'Days'}
+    return props
+
+
+def puts(emulator):
+    return sorted(w['path'].rsplit('/', 1)[-1] for w in emulator.writes() if w['method'] == 'PUT')
+
+
+def task(**args):
+    return {'name': 'retention', MOD: args}
+
+
+def by_name(name, kind='recovery_services', **args):
+    return task(name=name, resource_group=RG, vault_type=kind, **args)
+
+
+def add_policies(fleet, vault_name, policies):
+    for group in fleet['subscriptions'][0]['resource_groups']:
+        for entry in group['vaults']:
+            if entry['name'] == vault_name:
+                entry['policies'] = entry.get('policies', []) + policies
+                return fleet
+    raise KeyError(vault_name)
+
+
+def blob_policy(name, duration, datastore='VaultStore'):
+    """The az CLI blob template with another Default retention (duration and source datastore)."""
+    props = dp_original('BlobPolicy1')
+    rule = [r for r in props['policyRules'] if r['objectType'] == 'AzureRetentionRule'][0]
+    rule['lifecycles'][0]['deleteAfter']['duration'] = duration
+    rule['lifecycles'][0]['sourceDataStore']['dataStoreType'] = datastore
+    return {'name': name, 'properties': props}
+
+
+@pytest.fixture(autouse=True)
+def fleet(emulator):
+    doc = retention_fleet()
+    for name in ('bv-open', 'bv-immutable', 'bv-locked'):
+        add_policies(doc, name, [blob_policy('blob-30d', 'P30D'), blob_policy('blob-4w', 'P4W'),
+                                 blob_policy('blob-ops-30d', 'P30D', 'OperationalStore')])
+    emulator.load_fleet(doc)
+    emulator.clear_journal()
+
+
+# ------------------------------------------------------------------------------------------------- check
+
+
+@pytest.mark.parametrize('args', [[], ['--check']], ids=['normal', 'check-mode'])
+def test_mode_check_reports_violations_and_writes_nothing(runner, emulator, args):
+    run = runner.play([by_name('rsv-immutable', minimum=BASELINE)], args)
+    assert run.rc == 0, run.output
+    result = run['r0']
+    assert result['changed'] is False
+    assert result['compliant'] is False
+    assert violations(result) == RS_VIOLATIONS
+    assert result['changes'] == []
+    assert result['immutability'] == 'enabled'
+    assert '13 retention violation(s) in 5 policy(ies), 6 fixable by mode=enforce' in result['msg']
+    reasons = {(v['policy'], v['tier']): v['reason'] for v in result['violations']}
+    assert reasons[('testPolicy1', 'daily')] == 'daily retention keeps 1d, less than minimum.daily 30d'
+    assert 'no weekly retention tier' in reasons[('testPolicy1', 'weekly')]
+    assert [p['name'] for p in result['policies']] == ['complexPolicy', 'dailyPolicy2', 'hana-policy-ccy', 'HourlyLogBackup',
+                                                       'newPolicyV2', 'testPolicy1', 'v2-daily-sample']
+    assert emulator.writes() == []
+
+
+def test_mode_check_backup_vault_per_datastore(runner, emulator):
+    minimum = {'default': {'OperationalStore': '7d', 'VaultStore': '30d'}, 'weekly': '26w'}
+    run = runner.play([by_name('bv-locked', 'backup', minimum=minimum, policies=['DiskPolicy1', 'BlobPolicy1', 'OSSDBPolicy'])])
+    assert run.rc == 0, run.output
+    result = run['r0']
+    assert violations(result) == {
+        # Disk: OperationalStore P7D meets 7d; no weekly rule.
+        ('DiskPolicy1', 'weekly', None, None, None, 'P26W', False),
+        # Blob: VaultStore P7D < 30d; no weekly rule.
+        ('BlobPolicy1', 'default', None, 'VaultStore', 'P7D', 'P30D', True),
+        ('BlobPolicy1', 'weekly', None, None, None, 'P26W', False),
+        # OSS DB: Default VaultStore P1W < 30d, Weekly VaultStore P12W < 26w.
+        ('OSSDBPolicy', 'default', None, 'VaultStore', 'P1W', 'P30D', True),
+        ('OSSDBPolicy', 'weekly', None, 'VaultStore', 'P12W', 'P26W', True),
+    }
+    assert emulator.writes() == []
+
+
+def test_fail_on_violation_fails_with_a_clear_message(runner, emulator):
+    run = runner.play([by_name('rsv-open', minimum={'daily': '30d'}, policies=['testPolicy1', 'v2-daily-sample'], fail_on_violation=True),
+                       by_name('rsv-open', minimum={'daily': '30d'}, policies=['v2-daily-sample'], fail_on_violation=True)])
+    result = run['r0']
+    assert result['failed'] is True
+    assert result['msg'] == ("Recovery Services vault 'rsv-open' (resource group 'rg-backup-prod', subscription "
+                             "11111111-1111-1111-1111-111111111111) does not meet the retention minimum (fail_on_violation): "
+                             "policy 'testPolicy1': daily retention keeps 1d, less than minimum.daily 30d")
+    assert violations(result) == {('testPolicy1', 'daily', None, None, 'P1D', 'P30D', True)}
+    assert result['compliant'] is False
+    assert run['r1'].get('failed') is not True and run['r1']['compliant'] is True
+    assert 'Traceback' not in run.output
+    assert emulator.writes() == []
+
+
+# ------------------------------------------------------------------------------------------------- enforce
+
+
+def test_enforce_in_check_mode_reports_changes_and_writes_nothing(runner, emulator):
+    run = runner.play([by_name('rsv-immutable', minimum=BASELINE, mode='enforce')], ['--check', '--diff'])
+    assert run.rc == 0, run.output
+    result = run['r0']
+    assert result['changed'] is True
+    assert changes(result) == RS_CHANGES
+    # Only what raising cannot fix remains: the missing tiers.
+    assert violations(result) == {v for v in RS_VIOLATIONS if not v[6]}
+    assert result['compliant'] is False
+    assert result['msg'].startswith('would raise 6 retention tier(s) in 4 policy(ies); 7 retention violation(s) remain')
+    assert result['diff']['before']['complexPolicy'] == {'weekly': 'P1W', 'monthly': 'P2M', 'yearly': 'P4Y'}
+    assert result['diff']['after']['complexPolicy'] == {'weekly': 'P12W', 'monthly': 'P12M', 'yearly': 'P5Y'}
+    assert result['diff']['after']['hana-policy-ccy']['log/Log'] == 'P30D'
+    assert set(result['diff']['before']) == {'complexPolicy', 'dailyPolicy2', 'hana-policy-ccy', 'testPolicy1'}
+    predicted = {p['name']: p for p in result['policies']}
+    assert [t['duration'] for t in predicted['testPolicy1']['tiers']] == ['P30D']
+    assert emulator.writes() == []
+    for name, _path, _how in RS_SOURCES:
+        assert stored(emulator, 'rsv-immutable', name) == dict(rs_original(name), protectedItemsCount=0), name
+
+
+@pytest.mark.parametrize('vault', ['rsv-immutable', 'rsv-locked', 'rsv-open'])
+def test_enforce_raises_only_what_changes_and_is_idempotent(runner, emulator, vault):
+    run = runner.play([by_name(vault, minimum=BASELINE, mode='enforce')], ['--diff'])
+    assert run.rc == 0, run.output
+    result = run['r0']
+    assert result['changed'] is True
+    assert changes(result) == RS_CHANGES
+    assert violations(result) == {v for v in RS_VIOLATIONS if not v[6]}
+    assert all(v['fixable'] is False for v in result['violations'])
+    # One PUT per changed policy, none for the policies that already meet the minimum or only lack tiers.
+    assert puts(emulator) == ['complexPolicy', 'dailyPolicy2', 'hana-policy-ccy', 'testPolicy1']
+    assert all(w['status'] == 200 for w in emulator.writes())
+    # The emulator keeps exactly the example with the too-short values raised; nothing else in the body changed.
+    for name in ('complexPolicy', 'dailyPolicy2', 'hana-policy-ccy', 'testPolicy1'):
+        assert stored(emulator, vault, name) == dict(rs_raised(name), protectedItemsCount=0), name
+    for name in ('HourlyLogBackup', 'newPolicyV2', 'v2-daily-sample'):
+        assert stored(emulator, vault, name) == dict(rs_original(name), protectedItemsCount=0), name
+    # The result shows what Azure keeps afterwards.
+    after = {p['name']: {(t['tier'], t['sub_policy'], t['datastore']): t['duration'] for t in p['tiers']} for p in result['policies']}
+    assert after['hana-policy-ccy'][('log', 'Log', None)] == 'P30D'
+    assert after['complexPolicy'][('yearly', None, None)] == 'P5Y'
+
+    emulator.clear_journal()
+    run = runner.play([by_name(vault, minimum=BASELINE, mode='enforce')], ['--diff'])
+    assert run.rc == 0, run.output
+    again = run['r0']
+    assert again['changed'] is False
+    assert again['changes'] == [] and 'diff' not in again
+    assert violations(again) == {v for v in RS_VIOLATIONS if not v[6]}
+    assert emulator.writes() == []
+
+
+def test_enforce_on_locked_backup_vault(runner, emulator):
+    minimum = {'default': {'OperationalStore': '7d', 'VaultStore': '30d'}, 'weekly': '26w'}
+    policies = ['DiskPolicy1', 'BlobPolicy1', 'OSSDBPolicy']
+    run = runner.play([by_name('bv-locked', 'backup', minimum=minimum, policies=policies, mode='enforce')])
+    assert run.rc == 0, run.output
+    result = run['r0']
+    assert result['immutability'] == 'locked'
+    assert changes(result) == [
+        ('BlobPolicy1', 'default', None, 'VaultStore', 'P7D', 'P30D'),
+        ('OSSDBPolicy', 'default', None, 'VaultStore', 'P1W', 'P30D'),
+        ('OSSDBPolicy', 'weekly', None, 'VaultStore', 'P12W', 'P26W'),
+    ]
+    assert violations(result) == {('DiskPolicy1', 'weekly', None, None, None, 'P26W', False),
+                                  ('BlobPolicy1', 'weekly', None, None, None, 'P26W', False)}
+    assert puts(emulator) == ['BlobPolicy1', 'OSSDBPolicy']
+
+    blob = dp_original('BlobPolicy1')
+    blob['policyRules'][0]['lifecycles'][0]['deleteAfter']['duration'] = 'P30D'
+    assert stored(emulator, 'bv-locked', 'BlobPolicy1', 'backup') == blob
+    oss = dp_original('OSSDBPolicy')
+    assert [r['name'] for r in oss['policyRules']] == ['BackupWeekly', 'Default', 'Weekly']
+    oss['policyRules'][1]['lifecycles'][0]['deleteAfter']['duration'] = 'P30D'
+    oss['policyRules'][2]['lifecycles'][0]['deleteAfter']['duration'] = 'P26W'
+    assert stored(emulator, 'bv-locked', 'OSSDBPolicy', 'backup') == oss
+    assert stored(emulator, 'bv-locked', 'DiskPolicy1', 'backup') == dp_original('DiskPolicy1')
+
+    emulator.clear_journal()
+    run = runner.play([by_name('bv-locked', 'backup', minimum=minimum, policies=policies, mode='enforce')])
+    assert run.rc == 0 and run['r0']['changed'] is False
+    assert emulator.writes() == []
+
+
+def test_enforce_with_fail_on_violation_raises_then_fails_on_missing_tiers(runner, emulator):
+    run = runner.play([by_name('rsv-immutable', minimum={'daily': '30d', 'weekly': '4w'}, policies=['testPolicy1'], mode='enforce',
+                               fail_on_violation=True)])
+    result = run['r0']
+    assert result['failed'] is True
+    assert result['changed'] is True
+    assert changes(result) == [('testPolicy1', 'daily', None, None, 'P1D', 'P30D')]
+    assert "policy 'testPolicy1': policy has no weekly retention tier" in result['msg']
+    assert puts(emulator) == ['testPolicy1']
+    assert stored(emulator, 'rsv-immutable', 'testPolicy1') == dict(rs_raised('testPolicy1'), protectedItemsCount=0)
+
+
+def test_recovery_services_put_through_202_and_operation_status(runner, emulator):
+    # The emulator answers RS policy PUTs 202 + Azure-AsyncOperation (.../operations/{id}) when policy_put_async is set.
+    assert emulator.settings(policy_put_async=True)['policy_put_async'] is True
+    run = runner.play([by_name('rsv-locked', minimum={'daily': '30d', 'log': '30d'}, policies=['testPolicy1', 'hana-policy-ccy'],
+                               mode='enforce')])
+    assert run.rc == 0, run.output
+    result = run['r0']
+    assert changes(result) == [('hana-policy-ccy', 'log', 'Log', None, 'P15D', 'P30D'), ('testPolicy1', 'daily', None, None, 'P1D', 'P30D')]
+    journal = emulator.journal()
+    writes = [e for e in journal if e['method'] == 'PUT']
+    assert [w['status'] for w in writes] == [202, 202]
+    polled = [e['path'] for e in journal if e['method'] == 'GET' and '/operations/' in e['path']]
+    assert sorted(p.split('/backupPolicies/')[1].split('/')[0] for p in polled) == ['hana-policy-ccy', 'testPolicy1']
+    # After the operation succeeded the module read the policy back (the SDK returns nothing on 202).
+    after = {p['name']: p for p in result['policies']}
+    assert after['testPolicy1']['tiers'][0]['duration'] == 'P30D'
+    assert stored(emulator, 'rsv-locked', 'testPolicy1') == dict(rs_raised('testPolicy1'), protectedItemsCount=0)
+    assert stored(emulator, 'rsv-locked', 'hana-policy-ccy') == dict(rs_raised('hana-policy-ccy'), protectedItemsCount=0)
+
+
+# ------------------------------------------------------------------------------------------------- reductions
+
+
+def v2_proposal():
+    """v2-daily-sample as it would be PUT with weekly 12 -> 4 Weeks and the yearly schedule removed."""
+    props = rs_original('v2-daily-sample')
+    props['retentionPolicy']['weeklySchedule']['retentionDuration'] = {'count': 4, 'durationType': 'Weeks'}
+    del props['retentionPolicy']['yearlySchedule']
+    del props['protectedItemsCount']
+    return {'properties': props}
+
+
+V2_REDUCTIONS = [
+    {'tier': 'weekly', 'sub_policy': None, 'datastore': None, 'before': 'P12W', 'after': 'P4W'},
+    {'tier': 'yearly', 'sub_policy': None, 'datastore': None, 'before': 'P10Y', 'after': None},
+]
+
+
+@pytest.mark.parametrize('vault,state,rejected', [('rsv-immutable', 'enabled', True), ('rsv-locked', 'locked', True),
+                                                  ('rsv-open', 'disabled', False)])
+def test_proposed_body_reductions(runner, emulator, vault, state, rejected):
+    run = runner.play([by_name(vault, policy='v2-daily-sample', compare_to={'proposed': v2_proposal()})], ['--check'])
+    assert run.rc == 0, run.output
+    result = run['r0']
+    assert result['changed'] is False
+    assert result['reductions'] == V2_REDUCTIONS
+    assert result['rejected_by_azure'] is rejected
+    assert result['immutability'] == state
+    if rejected:
+        assert result['msg'].startswith("Azure will reject changing policy 'v2-daily-sample' as proposed: Recovery Services vault '%s'" % vault)
+        assert 'weekly P12W -> P4W' in result['msg'] and 'yearly P10Y -> dropped' in result['msg']
+    else:
+        assert 'allowed only because' in result['msg']
+    assert 'violations' not in result
+    assert emulator.writes() == []
+
+    # The prediction agrees with what Azure (the emulator) does with that body.
+    client = emulator.backup_client()
+    if rejected:
+        with pytest.raises(Exception) as failure:
+            client.protection_policies.create_or_update(vault, RG, 'v2-daily-sample', v2_proposal())
+        assert 'UserErrorRetentionReductionNotAllowedOnImmutableVault' in str(failure.value) or \
+            getattr(getattr(failure.value, 'error', None), 'code', None) == 'UserErrorRetentionReductionNotAllowedOnImmutableVault'
+    else:
+        client.protection_policies.create_or_update(vault, RG, 'v2-daily-sample', v2_proposal())
+
+
+def test_proposed_body_that_only_raises_is_accepted(runner, emulator):
+    props = rs_original('testPolicy1')
+    props['retentionPolicy']['dailySchedule']['retentionDuration'] = {'count': 4, 'durationType': 'Weeks'}
+    run = runner.play([by_name('rsv-locked', policy='testPolicy1', compare_to={'proposed': {'properties': props}})])
+    assert run.rc == 0, run.output
+    assert run['r0']['reductions'] == [] and run['r0']['rejected_by_azure'] is False
+    assert run['r0']['msg'] == "changing policy 'testPolicy1' as proposed reduces no retention"
+    assert emulator.writes() == []
+
+
+def test_compare_to_policy_moving_items(runner, emulator):
+    run = runner.play([
+        # Dropped tiers: the Enhanced policy keeps weekly/monthly/yearly and instant restore; testPolicy1 keeps 1 day.
+        by_name('rsv-immutable', policy='v2-daily-sample', compare_to={'policy': 'testPolicy1'}),
+        # Unit change, Backup vault: P30D -> P4W keeps 28 days, a reduction; P4W -> P30D is not.
+        by_name('bv-immutable', 'backup', policy='blob-30d', compare_to={'policy': 'blob-4w'}),
+        by_name('bv-immutable', 'backup', policy='blob-4w', compare_to={'policy': 'blob-30d'}),
+        # A lifecycle moved from the vault store to the operational store: the vault-store tier is gone.
+        by_name('bv-open', 'backup', policy='blob-30d', compare_to={'policy': 'blob-ops-30d'}),
+        # Workload: the SAP HANA policy to the SQL one (weekly/monthly/yearly dropped, daily 180 -> 30 days).
+        by_name('rsv-open', policy='hana-policy-ccy', compare_to={'policy': 'HourlyLogBackup'}),
+    ])
+    assert run.rc == 0, run.output
+    moved = run['r0']
+    assert moved['reductions'] == [
+        {'tier': 'daily', 'sub_policy': None, 'datastore': None, 'before': 'P180D', 'after': 'P1D'},
+        {'tier': 'weekly', 'sub_policy': None, 'datastore': None, 'before': 'P12W', 'after': None},
+        {'tier': 'monthly', 'sub_policy': None, 'datastore': None, 'before': 'P60M', 'after': None},
+        {'tier': 'yearly', 'sub_policy': None, 'datastore': None, 'before': 'P10Y', 'after': None},
+        {'tier': 'instant', 'sub_policy': None, 'datastore': None, 'before': 'P30D', 'after': None},
+    ]
+    assert moved['rejected_by_azure'] is True
+    assert "Azure will reject moving protected items from policy 'v2-daily-sample' to 'testPolicy1'" in moved['msg']
+
+    assert run['r1']['reductions'] == [{'tier': 'default', 'sub_policy': None, 'datastore': 'VaultStore', 'before': 'P30D', 'after': 'P4W'}]
+    assert run['r1']['rejected_by_azure'] is True
+    assert run['r2']['reductions'] == [] and run['r2']['rejected_by_azure'] is False
+
+    assert run['r3']['reductions'] == [{'tier': 'default', 'sub_policy': None, 'datastore': 'VaultStore', 'before': 'P30D', 'after': None}]
+    assert run['r3']['rejected_by_azure'] is False and run['r3']['immutability'] == 'disabled'
+
+    assert run['r4']['reductions'] == [
+        {'tier': 'daily', 'sub_policy': 'Full', 'datastore': None, 'before': 'P180D', 'after': 'P30D'},
+        {'tier': 'weekly', 'sub_policy': 'Full', 'datastore': None, 'before': 'P104W', 'after': None},
+        {'tier': 'monthly', 'sub_policy': 'Full', 'datastore': None, 'before': 'P60M', 'after': None},
+        {'tier': 'yearly', 'sub_policy': 'Full', 'datastore': None, 'before': 'P10Y', 'after': None},
+    ]
+    assert run['r4']['rejected_by_azure'] is False
+    assert emulator.writes() == []
+
+
+def test_compare_and_minimum_together(runner, emulator):
+    run = runner.play([by_name('rsv-immutable', policy='v2-daily-sample', compare_to={'proposed': v2_proposal()},
+                               minimum={'daily': '30d'}, policies=['v2-daily-sample', 'testPolicy1'])], ['--check'])
+    assert run.rc == 0, run.output
+    result = run['r0']
+    assert result['reductions'] == V2_REDUCTIONS and result['rejected_by_azure'] is True
+    assert violations(result) == {('testPolicy1', 'daily', None, None, 'P1D', 'P30D', True)}
+    assert result['msg'].startswith('Azure will reject') and '1 retention violation(s)' in result['msg']
+    assert emulator.writes() == []
+
+
+# ------------------------------------------------------------------------------------------------- errors
+
+
+def test_bad_input_is_a_clear_error_without_a_write(runner, emulator):
+    enforce = {'mode': 'enforce'}
+    cases = [
+        (by_name('rsv-immutable', minimum={'daily': '30x'}, **enforce), ["minimum.daily: invalid duration '30x'", 'accepted forms']),
+        (by_name('rsv-immutable', minimum={'daily': '-5d'}, **enforce), ["minimum.daily: invalid duration '-5d'"]),
+        (by_name('rsv-immutable', minimum={'daily': 'P0D'}, **enforce), ["invalid duration 'P0D': counts must be positive"]),
+        (by_name('rsv-immutable', minimum={'hourly': '30d'}, **enforce), ["unknown tier 'hourly' in minimum", 'daily, weekly']),
+        (by_name('bv-immutable', 'backup', minimum={'default': {'ColdStore': '30d'}}, **enforce), ["unknown datastore 'ColdStore'"]),
+        (by_name('rsv-immutable', minimum={'log': '3d'}, **enforce), ['minimum.log is 3d, below the shortest log retention Azure accepts (7d)']),
+        (by_name('rsv-immutable', minimum={}, **enforce), ['minimum names no tier']),
+        (by_name('rsv-immutable', **enforce), ['give minimum', 'compare_to']),
+        (by_name('rsv-immutable', policy='testPolicy1', compare_to={'policy': 'complexPolicy', 'proposed': {'properties': {}}}),
+         ['exactly one of policy', 'got both']),
+        (by_name('rsv-immutable', policy='testPolicy1', compare_to={}), ['exactly one of policy', 'got neither']),
+        (by_name('rsv-immutable', compare_to={'policy': 'complexPolicy'}), ['compare_to needs policy']),
+        (by_name('rsv-immutable', policy='testPolicy1', minimum={'daily': '30d'}), ['used only with compare_to']),
+        (by_name('rsv-immutable', policy='testPolicy1', compare_to={'proposed': {'retentionPolicy': {}}}),
+         ['must be a policy body as it would be PUT, with a properties object']),
+        (by_name('rsv-immutable', policy='testPolicy1', compare_to={'proposed': {'properties': {'backupManagementType': 'Nope'}}}),
+         ['policy kind is not understood']),
+        (by_name('rsv-immutable', policy='testPolicy1', compare_to={'policy': 'no-such'}), ["no backup policy named 'no-such'", "'rsv-immutable'"]),
+        (by_name('rsv-immutable', minimum={'daily': '30d'}, policies=['testPolicy1', 'nope'], **enforce), ["no backup policy named 'nope'"]),
+        (by_name('rsv-gone', minimum={'daily': '30d'}, **enforce), ["'rsv-gone'", 'ResourceNotFound']),
+        (by_name('rsv-immutable', minimum={'daily': 30}, **enforce), ['minimum.daily: invalid duration 30']),
+    ]
+    run = runner.play([case for case, _ in cases])
+    for index, (_case, expected) in enumerate(cases):
+        result = run['r%d' % index]
+        assert result['failed'] is True, (index, result)
+        for text in expected:
+            assert text in result['msg'], (index, result['msg'])
+    assert 'Traceback' not in run.output
+    assert emulator.writes() == []
+
+
+@pytest.mark.parametrize('vault,kind,policy,minimum,action', [
+    ('rsv-immutable', 'recovery_services', 'testPolicy1', {'daily': '30d'}, 'Microsoft.RecoveryServices/vaults/backupPolicies/write'),
+    ('bv-immutable', 'backup', 'BlobPolicy1', {'default': '30d'}, 'Microsoft.DataProtection/backupVaults/backupPolicies/write'),
+])
+def test_reader_identity_gets_a_clear_permission_error(runner, emulator, vault, kind, policy, minimum, action):
+    ep = emulator.endpoint
+    env = {'AZURE_CLIENT_ID': ep['readonly_client_id'], 'AZURE_SECRET': ep['readonly_client_secret'],
+           'AZURE_CLIENT_SECRET': ep['readonly_client_secret']}
+    before = copy.deepcopy(stored(emulator, vault, policy, kind))
+    run = runner.play([by_name(vault, kind, minimum=minimum, policies=[policy], mode='check'),
+                       by_name(vault, kind, minimum=minimum, policies=[policy], mode='enforce')], extra_env=env)
+    # Reading is allowed: the check runs.
+    assert run['r0'].get('failed') is not True and run['r0']['compliant'] is False
+    result = run['r1']
+    assert result['failed'] is True
+    assert 'AuthorizationFailed' in result['msg']
+    assert "policy '%s'" % policy in result['msg'] and "'%s'" % vault in result['msg']
+    assert action in result['msg']
+    assert 'Backup Contributor' in result['msg']
+    assert result['error']['status'] == 403
+    assert result['changed'] is False and result['changes'] == []
+    assert 'Traceback' not in run.output
+    assert stored(emulator, vault, policy, kind) == before

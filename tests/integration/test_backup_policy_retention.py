@@ -12,8 +12,8 @@ import copy
 
 import pytest
 
-from tests.integration.fleets import RG, vault_id
-from tests.integration.retention_fleet import policy_id, properties, requires_shared, retention_fleet, stored, DP_SOURCES, RS_SOURCES
+from tests.integration.fleets import RG
+from tests.integration.retention_fleet import DP_SOURCES, RS_SOURCES, properties, requires_shared, retention_fleet, stored
 
 MOD = 'vaultlock.azure.backup_policy_retention'
 
@@ -273,6 +273,28 @@ def test_enforce_on_locked_backup_vault(runner, emulator):
     assert emulator.writes() == []
 
 
+def test_enforce_day_count_tiers_and_azure_maximum(runner, emulator):
+    minimum = {'snapshot': '10d', 'instant': '35d'}
+    policies = ['newPolicyV2', 'v2-daily-sample', 'testPolicy1']
+    run = runner.play([by_name('rsv-immutable', minimum=minimum, policies=policies, mode='enforce')])
+    assert run.rc == 0, run.output
+    result = run['r0']
+    # Azure Files vault tier: snapshotRetentionInDays 5 -> 10.
+    assert changes(result) == [('newPolicyV2', 'snapshot', None, 'Snapshot', 'P5D', 'P10D')]
+    assert violations(result) == {
+        # Enhanced policies keep instant restore snapshots 30 days at most: not fixable.
+        ('v2-daily-sample', 'instant', None, None, 'P30D', 'P35D', False),
+        # The V1 example has no instantRpRetentionRangeInDays.
+        ('testPolicy1', 'instant', None, None, None, 'P35D', False),
+    }
+    reasons = {v['policy']: v['reason'] for v in result['violations']}
+    assert 'Azure allows at most 30 days here' in reasons['v2-daily-sample']
+    assert puts(emulator) == ['newPolicyV2']
+    expected = rs_original('newPolicyV2')
+    expected['vaultRetentionPolicy']['snapshotRetentionInDays'] = 10
+    assert stored(emulator, 'rsv-immutable', 'newPolicyV2') == dict(expected, protectedItemsCount=0)
+
+
 def test_enforce_with_fail_on_violation_raises_then_fails_on_missing_tiers(runner, emulator):
     run = runner.play([by_name('rsv-immutable', minimum={'daily': '30d', 'weekly': '4w'}, policies=['testPolicy1'], mode='enforce',
                                fail_on_violation=True)])
@@ -442,7 +464,7 @@ def test_bad_input_is_a_clear_error_without_a_write(runner, emulator):
         (by_name('rsv-gone', minimum={'daily': '30d'}, **enforce), ["'rsv-gone'", 'ResourceNotFound']),
         (by_name('rsv-immutable', minimum={'daily': 30}, **enforce), ['minimum.daily: invalid duration 30']),
     ]
-    run = runner.play([case for case, _ in cases])
+    run = runner.play([case for case, _expected in cases])
     for index, (_case, expected) in enumerate(cases):
         result = run['r%d' % index]
         assert result['failed'] is True, (index, result)
@@ -475,3 +497,22 @@ def test_reader_identity_gets_a_clear_permission_error(runner, emulator, vault, 
     assert result['changed'] is False and result['changes'] == []
     assert 'Traceback' not in run.output
     assert stored(emulator, vault, policy, kind) == before
+
+
+def test_a_failed_put_reports_what_was_already_raised(runner, emulator):
+    # Policies are raised in name order; the third PUT (hana-policy-ccy) fails, the fourth is not tried.
+    emulator.fault(method='PUT', path_regex='/backupPolicies/hana-policy-ccy$', status=400, code='BMSUserErrorInvalidInput',
+                   message='Input provided for the call is invalid.')
+    run = runner.play([by_name('rsv-immutable', minimum=BASELINE, mode='enforce')])
+    result = run['r0']
+    assert result['failed'] is True
+    assert result['msg'].startswith("update backup policy failed for policy 'hana-policy-ccy' of Recovery Services vault 'rsv-immutable'")
+    assert 'BMSUserErrorInvalidInput' in result['msg'] and 'HTTP 400' in result['msg']
+    assert result['changed'] is True
+    assert changes(result) == [('complexPolicy', 'monthly', None, None, 'P2M', 'P12M'), ('complexPolicy', 'weekly', None, None, 'P1W', 'P12W'),
+                               ('complexPolicy', 'yearly', None, None, 'P4Y', 'P5Y'), ('dailyPolicy2', 'daily', None, 'Snapshot', 'P5D', 'P30D')]
+    assert [(w['path'].rsplit('/', 1)[-1], w['status']) for w in emulator.writes()] == [
+        ('complexPolicy', 200), ('dailyPolicy2', 200), ('hana-policy-ccy', 400)]
+    assert stored(emulator, 'rsv-immutable', 'complexPolicy') == dict(rs_raised('complexPolicy'), protectedItemsCount=0)
+    assert stored(emulator, 'rsv-immutable', 'testPolicy1') == dict(rs_original('testPolicy1'), protectedItemsCount=0)
+    assert 'Traceback' not in run.output

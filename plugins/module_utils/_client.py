@@ -280,6 +280,47 @@ def azure_errors():
     return (exceptions.AzureError,)
 
 
+# Longest Retry-After the collection honours, in seconds. Azure's throttling answers ask for seconds;
+# a larger value is waited for this long before the next try, so a task never hangs for an hour.
+RETRY_AFTER_MAX = 60
+WRITE_METHODS = ('PUT', 'PATCH', 'POST', 'DELETE')
+
+
+def bounded_retry_policy(settings):
+    """An azure-core RetryPolicy that honours Retry-After up to RETRY_AFTER_MAX (built on first use)."""
+    policies = _import('azure.core.pipeline.policies', 'azure-core')
+
+    class BoundedRetryPolicy(policies.RetryPolicy):
+        """Honours Retry-After up to a bound, and never re-sends a write whose outcome is unknown.
+
+        azure-core re-sends PUT/PATCH/DELETE after a 5xx answer or a connection that broke after the
+        request went out. Such a write may have been applied: the collection re-reads the resource
+        before deciding (see _vaults.reconcile_patch). Throttled writes (429) and writes that never
+        reached Azure (connection refused) are still retried.
+        """
+
+        def get_retry_after(self, response):
+            value = super().get_retry_after(response)
+            if value is None:
+                return None
+            return min(float(value), RETRY_AFTER_MAX)
+
+        def _is_method_retryable(self, settings, request, response=None):
+            if response is not None and request.method.upper() in WRITE_METHODS and response.status_code >= 500:
+                return False
+            return super()._is_method_retryable(settings, request, response=response)
+
+        def increment(self, settings, response=None, error=None):
+            if error is not None and self._is_read_error(error) and not self._is_connection_error(error):
+                request = getattr(response, 'http_request', response)
+                if str(getattr(request, 'method', '')).upper() in WRITE_METHODS:
+                    return False
+            return super().increment(settings, response=response, error=error)
+
+    return BoundedRetryPolicy(retry_total=settings['api_retries'], retry_backoff_factor=settings['api_retry_backoff'],
+                              retry_backoff_max=settings['api_retry_backoff_max'])
+
+
 def _import(module_name, package):
     try:
         return importlib.import_module(module_name)
@@ -384,6 +425,7 @@ class AzureSession:
             'read_timeout': settings['api_timeout'],
             'connection_timeout': min(30, settings['api_timeout']),
             'user_agent': USER_AGENT,
+            'retry_policy': bounded_retry_policy(settings),
         }
         if not self.verify:
             kwargs['connection_verify'] = False
@@ -416,9 +458,7 @@ class AzureSession:
             policies = [
                 pipeline.HeadersPolicy(),
                 pipeline.UserAgentPolicy(sdk_moniker=USER_AGENT),
-                pipeline.RetryPolicy(retry_total=self.settings['api_retries'],
-                                     retry_backoff_factor=self.settings['api_retry_backoff'],
-                                     retry_backoff_max=self.settings['api_retry_backoff_max']),
+                bounded_retry_policy(self.settings),
                 arm_policies.ARMChallengeAuthenticationPolicy(self.credential, self.cloud.scope),
                 pipeline.NetworkTraceLoggingPolicy(),
             ]

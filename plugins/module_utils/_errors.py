@@ -74,6 +74,11 @@ class AzureOperationError(VaultlockError):
     def throttled(self):
         return self.status == 429
 
+    @property
+    def outcome_unknown(self):
+        """A write that may or may not have been applied: a server error or a broken connection."""
+        return self.status in (500, 502, 503, 504) or (self.status is None and self.code in ('ConnectionError', 'OperationTimedOut'))
+
     def describe(self):
         parts = ['%s failed' % self.operation]
         if self.resource:

@@ -251,9 +251,39 @@ class _Backend:
             return [_as_dict(v) for v in self._list(subscription_id, resource_group)]
         return self._call('list %s' % self.plural, label, consume)
 
-    def patch(self, ref, body, operation):
-        poller = self._call(operation, ref.label, self._begin_update, ref, body)
+    def patch(self, ref, body, operation, **kwargs):
+        """PATCH the vault and wait for the long-running operation.
+
+        The retry policy never re-sends a write whose outcome is unknown; reconcile_patch re-reads the
+        vault before deciding to send it again.
+        """
+        poller = self._call(operation, ref.label, self._begin_update, ref, body, **kwargs)
         return self._wait(poller, operation, ref)
+
+    def reconcile_patch(self, ref, body, operation, applied):
+        """PATCH once; when the outcome is unknown (5xx, broken connection), re-read before any retry.
+
+        `applied(raw_vault) -> bool` tells whether the change is already in place. The request is sent a
+        second time only when a fresh read shows that it did not take effect and the vault is idle,
+        so no step (an irreversible one least of all) is ever repeated blindly.
+        """
+        try:
+            return self.patch(ref, body, operation)
+        except AzureOperationError as exc:
+            if not exc.outcome_unknown:
+                raise
+            current = self.get(ref)
+            if applied(current):
+                return current
+            if exc.code == 'OperationTimedOut':
+                # Azure may still be working on it: never send it again while its fate is unknown.
+                raise
+            state = str((current.get('properties') or {}).get('provisioningState') or 'Succeeded')
+            if state.lower() != 'succeeded':
+                raise AzureOperationError(operation, ref.label, exc.status, exc.code,
+                                          '%s; the vault is now %s and the outcome is unknown: run the task again once '
+                                          'Azure has finished' % (exc.azure_message, state), exc.request_id)
+            return self.patch(ref, body, operation)
 
     def list_policies(self, ref):
         def consume():
@@ -285,12 +315,17 @@ class RecoveryServicesBackend(_Backend):
             return vaults.list_by_resource_group(resource_group)
         return vaults.list_by_subscription_id()
 
-    def _begin_update(self, ref, body):
-        return self.client(ref.subscription_id).vaults.begin_update(ref.resource_group, ref.name, body)
+    def _begin_update(self, ref, body, **kwargs):
+        return self.client(ref.subscription_id).vaults.begin_update(ref.resource_group, ref.name, body, **kwargs)
 
     def _list_policies(self, ref):
         client = self.session.client('recoveryservicesbackup', ref.subscription_id)
         return client.backup_policies.list(ref.name, ref.resource_group)
+
+    def update_vault_config(self, ref, body, operation):
+        """PATCH .../vaults/{v}/backupconfig/vaultconfig (backup resource vault config; synchronous, 200)."""
+        client = self.session.client('recoveryservicesbackup', ref.subscription_id)
+        return _as_dict(self._call(operation, ref.label, client.backup_resource_vault_configs.update, ref.name, ref.resource_group, body))
 
     def _get_policy(self, ref, name):
         client = self.session.client('recoveryservicesbackup', ref.subscription_id)
@@ -341,8 +376,8 @@ class BackupVaultBackend(_Backend):
             return vaults.get_in_resource_group(resource_group)
         return vaults.get_in_subscription()
 
-    def _begin_update(self, ref, body):
-        return self.client(ref.subscription_id).backup_vaults.begin_update(ref.resource_group, ref.name, body)
+    def _begin_update(self, ref, body, **kwargs):
+        return self.client(ref.subscription_id).backup_vaults.begin_update(ref.resource_group, ref.name, body, **kwargs)
 
     def _list_policies(self, ref):
         return self.client(ref.subscription_id).backup_policies.list(ref.resource_group, ref.name)

@@ -197,7 +197,7 @@ diff:
 import copy
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError
-from ansible_collections.vaultlock.azure.plugins.module_utils._immutability import normalise_choice, plan_transition
+from ansible_collections.vaultlock.azure.plugins.module_utils._immutability import from_api, normalise_choice, plan_transition
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import VaultlockModule
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import (
     VaultRef,
@@ -269,6 +269,35 @@ def predict(record, changes):
     return predicted
 
 
+def _applied(ref, body):
+    """Whether a vault (ARM JSON) already has what an immutability PATCH body asks for."""
+    wanted = body['properties']['securitySettings']['immutabilitySettings']
+
+    def check(raw):
+        record = vault_record(raw, ref.vault_type)
+        if record['immutability'] != from_api(wanted['state']):
+            return False
+        config = wanted.get('configuration')
+        return config is None or record['immutability_retention_days'] == config.get('durationInDays')
+    return check
+
+
+def apply(store, ref, params, before):
+    """Apply the plan one request at a time, re-planning from a fresh read before each further step.
+
+    If someone else changes the vault between our steps, the next step is planned from what Azure
+    now says (and refused if it became impossible), so no one's update is lost or overridden blindly.
+    """
+    current = before
+    for _attempt in range(4):
+        bodies, _changes = plan(ref, current, params)
+        if not bodies:
+            break
+        store.reconcile_patch(ref, bodies[0], 'update immutability', _applied(ref, bodies[0]))
+        current = read_vault(store, ref)
+    return current
+
+
 def run(mod):
     params = mod.params
     session = mod.session
@@ -280,9 +309,7 @@ def run(mod):
     bodies, changes = plan(ref, before, params)
     after = predict(before, changes)
     if bodies and not mod.check_mode:
-        for body in bodies:
-            store.patch(ref, body, 'update immutability')
-        after = read_vault(store, ref)
+        after = apply(store, ref, params, before)
     result = {'changed': bool(changes), 'vault': after, 'changes': changes}
     if mod.diff_mode:
         result['diff'] = {'before': _diff_view(before), 'after': _diff_view(after)}

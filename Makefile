@@ -8,6 +8,8 @@ COLLECTIONS := .cache/collections
 LINK := $(COLLECTIONS)/ansible_collections/vaultlock/azure
 PYTEST := $(PY) -m pytest -p no:cacheprovider
 
+
+.PHONY: docs changelog lint
 .PHONY: venv link test sanity units integration integration-azure demo bench build clean
 
 venv: $(STAMP)
@@ -45,6 +47,10 @@ demo: venv link
 
 bench: venv link
 	$(PY) bench/run.py
+
+# Pages under docs/plugins come from each plugin's own documentation (tests/unit/test_docs.py checks them).
+docs: venv link
+	$(PY) docs/generate.py
 
 build: venv
 	@mkdir -p build

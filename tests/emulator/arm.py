@@ -16,8 +16,8 @@ from urllib.parse import quote
 
 from . import rules
 from .errors import ArmError, bad_request, not_found, rg_not_found, sub_not_found
-from .store import (DP_TYPE, RS_TYPE, new_etag, now_iso, policy_body, rg_body, score, stable_uuid,
-                    vault_id)
+from .store import (DP_TYPE, RS_TYPE, new_etag, now_iso, policy_body, rg_body, rs_vault_config_body, score,
+                    stable_uuid, vault_id)
 
 # api-versions accepted per resource type. The SDK defaults come from api-notes.md; the older ones
 # are the releases that carry immutabilitySettings (assumed list, see README).
@@ -54,6 +54,16 @@ def merge_patch(target, patch):
         else:
             target[key] = merge_patch(target.get(key), value)
     return target
+
+
+CONFIG_SD_KEYS = ("softDeleteFeatureState", "enhancedSecurityState", "softDeleteRetentionPeriodInDays")
+CONFIG_STATES = {"enabled": "Enabled", "disabled": "Disabled", "alwayson": "AlwaysON"}
+
+
+def _sends_soft_delete(body) -> bool:
+    """True when a Recovery Services vault PUT/PATCH body carries soft delete values."""
+    sds = (((body or {}).get("properties") or {}).get("securitySettings") or {}).get("softDeleteSettings")
+    return isinstance(sds, dict) and any(v is not None for v in sds.values())
 
 
 def new_op_id() -> str:
@@ -223,7 +233,8 @@ class Arm:
             raise ArmError(404, "InvalidResourceType", "The resource type could not be found for path '%s'." % req.path)
         rest, rest_low = parts[2:], low[2:]
         is_policy = len(rest_low) >= 2 and rest_low[1] == "backuppolicies"
-        if kind == "rs" and is_policy:
+        is_config = kind == "rs" and len(rest_low) == 3 and rest_low[1] == "backupconfig" and rest_low[2] == "vaultconfig"
+        if kind == "rs" and (is_policy or is_config):
             ver = self.check_version(req, RS_BACKUP_VERSIONS)
         else:
             ver = self.check_version(req, RS_VAULT_VERSIONS if kind == "rs" else DP_VERSIONS)
@@ -241,6 +252,8 @@ class Arm:
             vault = rg_entry[kind].get(name.lower())
         if vault is None:
             raise not_found(RS_TYPE if kind == "rs" else DP_TYPE, name, rg_entry["name"])
+        if is_config:
+            return self.vault_config(req, vault)
         if is_policy:
             if len(rest) == 2:
                 self._only(req, "GET")
@@ -281,6 +294,15 @@ class Arm:
             else:
                 desired = copy.deepcopy(req.body)
             creating = record is None
+            sd_sent = kind == "rs" and _sends_soft_delete(req.body)
+            if sd_sent and record is not None and record.get("sd_api") == "config":
+                # Reported live behaviour (azure-rest-api-specs#34218, azure-sdk-for-python#38347): on a vault whose soft
+                # delete is managed through backupconfig/vaultconfig, a vault PATCH/PUT answers success and changes
+                # nothing in softDeleteSettings.
+                sec = (desired.setdefault("properties", {}) or {}).setdefault("securitySettings", {})
+                sec["softDeleteSettings"] = copy.deepcopy(((record["body"].get("properties") or {}).get("securitySettings") or {})
+                                                          .get("softDeleteSettings") or {})
+                sd_sent = False
             old = record["body"] if record else None
             vname = old["name"] if old else name
             vid = vault_id(sub["id"], rg_entry["name"], kind, vname)
@@ -289,9 +311,12 @@ class Arm:
             else:
                 new = self._build_dp(desired, old, vid, vname)
             if creating:
-                rg_entry[kind][name.lower()] = {"body": new, "policies": {}}
+                record = rg_entry[kind][name.lower()] = {"body": new, "policies": {}, "sd_api": None}
             else:
                 record["body"] = new
+            if sd_sent:
+                # From now on only the vault API may change soft delete (azure-bicep-registry-modules#7292).
+                record["sd_api"] = "vault"
             op_id = new_op_id()
             self._op(op_id, kind=kind, target=vid, method=req.method, result=new)
             if req.method == "PATCH":
@@ -360,6 +385,8 @@ class Arm:
             if str(merged_sd.get(key)).lower() == "alwayson":
                 merged_sd[key] = "AlwaysON"  # the live service answers capital ON (recording)
         rules.check_rs_soft_delete(old_sd, merged_sd)
+        rules.check_soft_delete_days(old_sd.get("softDeleteRetentionPeriodInDays"), merged_sd.get("softDeleteRetentionPeriodInDays"),
+                                     "softDeleteRetentionPeriodInDays")
         sec["softDeleteSettings"] = merged_sd
         guarded = bool(props.get("resourceGuardOperationRequests") or old_props.get("resourceGuardOperationRequests"))
         sec["multiUserAuthorization"] = "Enabled" if guarded else old_sec.get("multiUserAuthorization", "Disabled")
@@ -413,6 +440,8 @@ class Arm:
         state = str(merged_sd.get("state"))
         merged_sd["state"] = {"on": "On", "off": "Off", "alwayson": "AlwaysOn"}.get(state.lower(), state)
         rules.check_dp_soft_delete(old_sd, merged_sd)
+        rules.check_soft_delete_days(old_sd.get("retentionDurationInDays"), merged_sd.get("retentionDurationInDays"),
+                                     "retentionDurationInDays")
         sec["softDeleteSettings"] = merged_sd
         props["securitySettings"] = sec
         if not props.get("storageSettings"):
@@ -427,6 +456,51 @@ class Arm:
         if ident is not None:
             body["identity"] = ident
         return body
+
+    # ------------------------------------------------------------------ backup resource vault config
+    def vault_config(self, req, vault):
+        """GET / PUT / PATCH .../vaults/{v}/backupconfig/vaultconfig (BackupResourceVaultConfigs_Get/Put/Update).
+
+        The config is a view of the vault's stored softDeleteSettings, so a vault GET and a config GET agree.
+        PUT and PATCH are synchronous and answer 200 with the config (spec: 200 only).
+        """
+        with self.store.lock:
+            if req.method == "GET":
+                return 200, {}, rs_vault_config_body(vault["body"])
+            self._only(req, "GET", "PUT", "PATCH")
+            if not isinstance(req.body, dict) or not isinstance(req.body.get("properties"), dict):
+                raise bad_request("BMSUserErrorInvalidInput", "Input provided for the call is invalid: 'properties' is required.")
+            props = req.body["properties"]
+            sent = {k: props.get(k) for k in CONFIG_SD_KEYS if props.get(k) is not None}
+            if not sent:
+                return 200, {}, rs_vault_config_body(vault["body"])
+            if vault.get("sd_api") == "vault":
+                raise ArmError(400, rules.USE_VAULT_API_CODE, rules.USE_VAULT_API_MSG, user_facing=True)
+            if req.method == "PATCH" and "softDeleteFeatureState" not in sent and "enhancedSecurityState" not in sent:
+                # Reported live behaviour (azure-rest-api-specs#34530): a PATCH carrying only the retention period
+                # answers 200 and changes nothing. Callers send the whole soft delete set (as az CLI and azure.azcollection do).
+                return 200, {}, rs_vault_config_body(vault["body"])
+            body = vault["body"]
+            sec = body["properties"].setdefault("securitySettings", {})
+            old_sd = sec.get("softDeleteSettings") or {}
+            new_sd = dict(old_sd)
+            for key, target in (("softDeleteFeatureState", "softDeleteState"), ("enhancedSecurityState", "enhancedSecurityState")):
+                if key in sent:
+                    value = CONFIG_STATES.get(str(sent[key]).lower())
+                    if value is None:
+                        raise bad_request("BMSUserErrorInvalidInput", "Input provided for the call is invalid: %s '%s' is not one of "
+                                          "Enabled, Disabled, AlwaysON." % (key, sent[key]), target=key)
+                    new_sd[target] = value
+            if "softDeleteRetentionPeriodInDays" in sent:
+                new_sd["softDeleteRetentionPeriodInDays"] = sent["softDeleteRetentionPeriodInDays"]
+            rules.check_rs_config_soft_delete(old_sd, new_sd)
+            rules.check_soft_delete_days(old_sd.get("softDeleteRetentionPeriodInDays"), new_sd.get("softDeleteRetentionPeriodInDays"),
+                                         "softDeleteRetentionPeriodInDays")
+            sec["softDeleteSettings"] = new_sd
+            body["etag"] = new_etag()
+            body["properties"]["secureScore"], body["properties"]["bcdrSecurityLevel"] = score("rs", body)
+            vault["sd_api"] = "config"
+            return 200, {}, rs_vault_config_body(body)
 
     def vault_operation(self, req, sub, rg_entry, kind, name, which, op_id):
         self._only(req, "GET")

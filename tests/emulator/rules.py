@@ -27,6 +27,20 @@ DP_LOCKED_MSG = "The operation is blocked, as a security precaution, since multi
 # errors.md, recorded (R) on DataProtection; reused (unconfirmed) for Recovery Services.
 SOFT_DELETE_CODE = "UserErrorDisableSoftDeleteNotAllowed"
 SOFT_DELETE_MSG = "Cannot disable soft delete once set to AlwaysOn"
+# Backup resource vault config API (backupconfig/vaultconfig). Quoted from public issues (confidence I):
+# Azure/azure-cli#32383 (PATCH .../backupconfig/vaultconfig?api-version=2025-02-01 disabling soft delete).
+CONFIG_DISABLE_CODE = "BMSUserErrorDisablingSoftDeleteStateNotAllowed"
+CONFIG_DISABLE_MSG = ("Disabling soft delete or enhanced security state is not allowed for this vault. Please contact "
+                      "Microsoft Support if this is not expected.")
+# Azure/bicep-registry-modules#7292: once the vault API has set soft delete, the config API refuses soft delete writes.
+USE_VAULT_API_CODE = "BMSUserErrorSoftDeleteUseVaultApi"
+USE_VAULT_API_MSG = ("Soft delete state for this vault cannot be modified using this API. Since the Vault API was previously "
+                     "used to update the soft delete property for this vault, you must again use the Vault API to make any "
+                     "further changes to this property.")
+# Soft delete retention bounds (Microsoft Learn, az CLI validation: 14 to 180 days). The code is one the Backup service
+# uses for invalid input (Azure/bicep#17104, DataProtection soft delete settings); its use for this case is unconfirmed.
+SOFT_DELETE_DAYS_MIN, SOFT_DELETE_DAYS_MAX = 14, 180
+SOFT_DELETE_DAYS_CODE = "BMSUserErrorInvalidInput"
 # Unconfirmed codes (no Azure source found); see README.
 RETENTION_CODE = "UserErrorRetentionReductionNotAllowedOnImmutableVault"
 RETENTION_MSG = "Reduction in retention is not allowed since the vault is immutable."
@@ -97,6 +111,27 @@ def check_rs_soft_delete(old_sd, new_sd):
         new = str(new_sd.get(key) or old).lower()
         if old == "alwayson" and new != "alwayson":
             raise ArmError(400, SOFT_DELETE_CODE, SOFT_DELETE_MSG, user_facing=True)
+
+
+def check_rs_config_soft_delete(old_sd, new_sd):
+    """The vault config API's answer to leaving AlwaysON (softDeleteState/enhancedSecurityState)."""
+    old_sd, new_sd = old_sd or {}, new_sd or {}
+    for key in ("softDeleteState", "enhancedSecurityState"):
+        old = str(old_sd.get(key) or "").lower()
+        new = str(new_sd.get(key) or old).lower()
+        if old == "alwayson" and new != "alwayson":
+            raise ArmError(400, CONFIG_DISABLE_CODE, CONFIG_DISABLE_MSG, user_facing=True)
+
+
+def check_soft_delete_days(old_days, new_days, target):
+    """Soft delete retention must stay within 14..180 days when a request sets it."""
+    if new_days is None or new_days == old_days:
+        return
+    ok = isinstance(new_days, (int, float)) and not isinstance(new_days, bool) and float(new_days).is_integer()
+    if not ok or not SOFT_DELETE_DAYS_MIN <= new_days <= SOFT_DELETE_DAYS_MAX:
+        raise ArmError(400, SOFT_DELETE_DAYS_CODE,
+                       "Input provided for the call is invalid. The soft delete retention period must be between %d and %d "
+                       "days; got %s." % (SOFT_DELETE_DAYS_MIN, SOFT_DELETE_DAYS_MAX, new_days), target=target)
 
 
 def check_dp_soft_delete(old_sd, new_sd):

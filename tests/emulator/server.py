@@ -335,7 +335,7 @@ class Handler(BaseHTTPRequestHandler):
         claims, auth_err = self._auth()
         client_id = (claims or {}).get("appid")
         entry = {"method": self.command, "path": path, "query": query, "status": None, "client_id": client_id,
-                 "time": started, "request_id": request_id}
+                 "time": started, "request_id": request_id, "body": None}
         emu.journal.append(entry)
         with emu.lock:
             emu.counts["arm"] += 1
@@ -385,6 +385,8 @@ class Handler(BaseHTTPRequestHandler):
                 headers["x-ms-ratelimit-remaining-subscription-" + ("writes" if is_write else "reads")] = str(emu.remaining(sid, is_write))
             try:
                 parsed = json.loads(body) if body else None
+                if self.command in ("PUT", "PATCH", "POST"):
+                    entry["body"] = parsed
             except ValueError as exc:
                 raise ArmError(400, "InvalidRequestContent", "The request content was invalid and could not be deserialized: '%s'." % exc) from exc
             status, extra, payload = emu.arm.handle(Request(self.command, path, query, parsed, self.headers))
@@ -409,7 +411,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         cmd = (self.command, name)
         if cmd == ("GET", "journal"):
-            self._send(200, [{k: e[k] for k in ("method", "path", "query", "status", "client_id", "time", "request_id")}
+            self._send(200, [{k: e.get(k) for k in ("method", "path", "query", "status", "client_id", "time", "request_id", "body")}
                              for e in list(emu.journal)])
         elif cmd == ("DELETE", "journal"):
             emu.journal.clear()

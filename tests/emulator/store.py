@@ -148,6 +148,35 @@ def dp_vault_body(sub: str, rg: str, spec: dict, rg_location: str, tenant_id: st
     return body
 
 
+RS_CONFIG_TYPE = "Microsoft.RecoveryServices/vaults/backupconfig"
+SOFT_DELETE_APIS = (None, "vault", "config")
+
+
+def rs_vault_config_body(vault_body: dict) -> dict:
+    """The backup resource vault config (backupconfig/vaultconfig) of a Recovery Services vault, derived from the
+    vault's stored state so that a vault GET and a config GET always agree.
+
+    Shape: spec BackupResourceVaultConfigResource (id/name/type/properties, no location: azure-rest-api-specs#34530).
+    """
+    props = vault_body.get("properties") or {}
+    sds = (props.get("securitySettings") or {}).get("softDeleteSettings") or {}
+    redundancy = (props.get("redundancySettings") or {}).get("standardTierStorageRedundancy") or "GeoRedundant"
+    state = sds.get("softDeleteState") or "Enabled"
+    config = {
+        "storageModelType": redundancy,
+        "storageType": redundancy,
+        "storageTypeState": "Unlocked",
+        "enhancedSecurityState": sds.get("enhancedSecurityState") or state,
+        "softDeleteFeatureState": state,
+        "softDeleteRetentionPeriodInDays": sds.get("softDeleteRetentionPeriodInDays", 14),
+        "isSoftDeleteFeatureStateEditable": str(state).lower() != "alwayson",
+    }
+    if props.get("resourceGuardOperationRequests"):
+        config["resourceGuardOperationRequests"] = list(props["resourceGuardOperationRequests"])
+    return {"id": vault_body["id"] + "/backupconfig/vaultconfig", "name": "vaultconfig", "type": RS_CONFIG_TYPE,
+            "properties": config}
+
+
 def policy_body(vault_body: dict, kind: str, name: str, props: dict) -> dict:
     ptype = RS_POLICY_TYPE if kind == "rs" else DP_POLICY_TYPE
     return {"id": vault_body["id"] + "/backupPolicies/" + name, "name": name, "type": ptype,
@@ -198,7 +227,10 @@ class Store:
                         if not pol.get("name"):
                             raise FleetError("vault %s: every policy needs a name" % vault["name"])
                         policies[pol["name"].lower()] = policy_body(body, kind, pol["name"], pol.get("properties") or {})
-                    rg_entry[kind][vault["name"].lower()] = {"body": body, "policies": policies}
+                    sd_api = vault.get("soft_delete_api")
+                    if sd_api not in SOFT_DELETE_APIS:
+                        raise FleetError("vault %s: soft_delete_api must be vault or config" % vault["name"])
+                    rg_entry[kind][vault["name"].lower()] = {"body": body, "policies": policies, "sd_api": sd_api}
                 entry["rgs"][rg_name.lower()] = rg_entry
             subs[sid.lower()] = entry
         with self.lock:
@@ -273,6 +305,8 @@ class Store:
             if len(parts) == 10 and low[8] == "backuppolicies":
                 pol = vault["policies"].get(low[9])
                 return copy.deepcopy(pol) if pol else None
+            if len(parts) == 10 and kind == "rs" and low[8] == "backupconfig" and low[9] == "vaultconfig":
+                return rs_vault_config_body(vault["body"])
             return None
 
 

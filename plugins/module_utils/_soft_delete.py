@@ -1,0 +1,200 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module is for internal use by the vaultlock.azure collection only.
+# Its API may change without notice.
+"""Soft delete states, their API spellings and the changes Azure allows (pure, no I/O).
+
+Users say off / on / always_on. The APIs say:
+- Recovery Services vault (vault API and backup resource vault config API):
+  Disabled / Enabled / AlwaysON (capital N; the SDK enum and the live service), for both
+  softDeleteState (softDeleteFeatureState in the config API) and enhancedSecurityState;
+  requests spelled AlwaysOn are accepted and answered AlwaysON (recording).
+- Backup vault (DataProtection): Off / On / AlwaysOn; retentionDurationInDays is a float (14.0).
+This is the one place where the vocabularies are mapped.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError
+
+STATES = ('off', 'on', 'always_on')
+MIN_DAYS = 14
+MAX_DAYS = 180
+DEFAULT_DAYS = 14
+
+KIND_LABEL = {'recovery_services': 'Recovery Services vault', 'backup': 'Backup vault'}
+
+_RS_TO_API = {'off': 'Disabled', 'on': 'Enabled', 'always_on': 'AlwaysON'}
+_DP_TO_API = {'off': 'Off', 'on': 'On', 'always_on': 'AlwaysOn'}
+_FROM_API = {
+    'disabled': 'off', 'off': 'off',
+    'enabled': 'on', 'on': 'on',
+    'alwayson': 'always_on',
+}
+
+
+class SoftDeleteError(InputError):
+    """A soft delete value or change that cannot be used. Raised before any request is sent."""
+
+
+def vault_label(vault_type, vault_name):
+    return "%s '%s'" % (KIND_LABEL.get(vault_type, 'vault'), vault_name)
+
+
+def normalise_choice(value):
+    """What a user wrote (case-insensitive; always-on / alwayson accepted) -> off | on | always_on, or None."""
+    if value is None:
+        return None
+    key = str(value).strip().lower().replace('-', '_')
+    if key == 'alwayson':
+        key = 'always_on'
+    if key not in STATES:
+        raise SoftDeleteError("soft_delete must be one of off, on, always_on; got '%s'" % value)
+    return key
+
+
+def from_api(value):
+    """Any API spelling (both kinds, AlwaysON and AlwaysOn) -> off | on | always_on; None when absent or Invalid."""
+    if value is None or value == '':
+        return None
+    return _FROM_API.get(str(value).strip().lower())
+
+
+def to_api(vault_type, state):
+    """State -> the API value of the vault kind (RS: Disabled/Enabled/AlwaysON, DP: Off/On/AlwaysOn)."""
+    state = normalise_choice(state)
+    if vault_type == 'recovery_services':
+        return _RS_TO_API[state]
+    if vault_type == 'backup':
+        return _DP_TO_API[state]
+    raise SoftDeleteError("unknown vault_type '%s'" % vault_type)
+
+
+def _days(value):
+    if value is None or value == '':
+        return None
+    return int(float(value))
+
+
+def current_settings(vault_type, security_settings):
+    """Soft delete settings from a vault's properties.securitySettings (a dict, possibly None).
+
+    Returns {'state', 'retention_days', 'enhanced_security'}; enhanced_security is the Recovery Services
+    enhancedSecurityState (None for Backup vaults, which have no such setting).
+    """
+    settings = (security_settings or {}).get('softDeleteSettings') or {}
+    if vault_type == 'recovery_services':
+        return {'state': from_api(settings.get('softDeleteState')),
+                'retention_days': _days(settings.get('softDeleteRetentionPeriodInDays')),
+                'enhanced_security': from_api(settings.get('enhancedSecurityState'))}
+    return {'state': from_api(settings.get('state')),
+            'retention_days': _days(settings.get('retentionDurationInDays')),
+            'enhanced_security': None}
+
+
+def validate_days(days):
+    if days is None:
+        return None
+    if isinstance(days, bool) or not isinstance(days, int) or not MIN_DAYS <= days <= MAX_DAYS:
+        raise SoftDeleteError('retention_days must be between %d and %d; got %s' % (MIN_DAYS, MAX_DAYS, days))
+    return days
+
+
+def plan(vault_type, current, desired_state=None, desired_days=None, allow_irreversible=False, vault_name='?'):
+    """Return (changes, target) that take a vault's soft delete from current to what was asked.
+
+    current: {'state', 'retention_days', 'enhanced_security'} (see current_settings).
+    changes: [{'setting', 'before', 'after'}, ...], empty when nothing has to change.
+    target: the complete settings to write, {'state', 'retention_days', 'enhanced_security'}.
+
+    Raises SoftDeleteError, before any request is sent, when:
+    - the vault is AlwaysOn and anything else is asked for (AlwaysOn is irreversible);
+    - always_on is asked for without allow_irreversible;
+    - retention_days is outside 14..180, or is given while soft delete is (or is to be) off.
+    """
+    if vault_type not in KIND_LABEL:
+        raise SoftDeleteError("unknown vault_type '%s'" % vault_type)
+    label = vault_label(vault_type, vault_name)
+    desired_state = normalise_choice(desired_state)
+    desired_days = validate_days(desired_days)
+    cur_state = current.get('state')
+    cur_days = current.get('retention_days')
+    rs = vault_type == 'recovery_services'
+    cur_enhanced = current.get('enhanced_security') if rs else None
+    state = desired_state or cur_state
+    always_now = 'always_on' in (cur_state, cur_enhanced)
+    if always_now and state != 'always_on':
+        which = 'soft delete' if cur_state == 'always_on' else 'enhanced security (soft delete for hybrid workloads)'
+        raise SoftDeleteError(
+            "%s has %s AlwaysOn and soft_delete=%s was requested: AlwaysOn is irreversible, Azure never turns soft delete "
+            "of such a vault down or off again." % (label, which, state))
+    if desired_days is not None and state in ('off', None):
+        raise SoftDeleteError('retention_days applies only while soft delete is on or always_on; %s would have soft delete off'
+                              % label)
+    if state is None:
+        # Azure reported no soft delete state and none was asked for: nothing to manage.
+        return [], dict(current)
+    needs_consent = state == 'always_on' and (cur_state != 'always_on' or (rs and cur_enhanced != 'always_on'))
+    if needs_consent and not allow_irreversible:
+        raise SoftDeleteError(
+            "Setting soft delete of %s to AlwaysOn cannot be undone: once AlwaysOn it can never be turned off or back to On. "
+            "Set allow_irreversible=true to consent." % label)
+    days = cur_days
+    if state != 'off':
+        days = desired_days if desired_days is not None else (cur_days if cur_days is not None else DEFAULT_DAYS)
+    target = {'state': state, 'retention_days': days, 'enhanced_security': state if rs else None}
+    changes = []
+    if state != cur_state:
+        changes.append({'setting': 'soft_delete', 'before': cur_state, 'after': state})
+    if rs and state != cur_enhanced:
+        changes.append({'setting': 'enhanced_security', 'before': cur_enhanced, 'after': state})
+    if days != cur_days:
+        changes.append({'setting': 'soft_delete_retention_days', 'before': cur_days, 'after': days})
+    return changes, target
+
+
+def config_body(target):
+    """Recovery Services backup resource vault config body (backupconfig/vaultconfig) carrying the whole soft delete set.
+
+    The whole set travels together: a PATCH with only the retention period is reported to answer 200 and change
+    nothing (azure-rest-api-specs#34530); az CLI and azure.azcollection send the set the same way.
+    """
+    props = {'softDeleteFeatureState': to_api('recovery_services', target['state']),
+             'enhancedSecurityState': to_api('recovery_services', target['enhanced_security'] or target['state'])}
+    if target.get('retention_days') is not None:
+        props['softDeleteRetentionPeriodInDays'] = int(target['retention_days'])
+    return {'properties': props}
+
+
+def vault_patch(vault_type, target):
+    """The vault PATCH body that changes only securitySettings.softDeleteSettings."""
+    if vault_type == 'recovery_services':
+        settings = {'softDeleteState': to_api(vault_type, target['state']),
+                    'enhancedSecurityState': to_api(vault_type, target['enhanced_security'] or target['state'])}
+        if target.get('retention_days') is not None:
+            settings['softDeleteRetentionPeriodInDays'] = int(target['retention_days'])
+    else:
+        settings = {'state': to_api(vault_type, target['state'])}
+        if target.get('retention_days') is not None:
+            settings['retentionDurationInDays'] = float(target['retention_days'])
+    return {'properties': {'securitySettings': {'softDeleteSettings': settings}}}
+
+
+def differences(vault_type, settings, target):
+    """Settings (from a re-read) that still differ from the target: [(setting, have, want), ...]."""
+    out = []
+    if settings.get('state') != target['state']:
+        out.append(('soft_delete', settings.get('state'), target['state']))
+    if vault_type == 'recovery_services' and settings.get('enhanced_security') != target['enhanced_security']:
+        out.append(('enhanced_security', settings.get('enhanced_security'), target['enhanced_security']))
+    if target['state'] != 'off' and settings.get('retention_days') != target['retention_days']:
+        out.append(('soft_delete_retention_days', settings.get('retention_days'), target['retention_days']))
+    return out
+
+
+def is_at_least(have, want):
+    """True when soft delete state 'have' is at least as strong as 'want' (off < on < always_on)."""
+    rank = {'off': 0, 'on': 1, 'always_on': 2}
+    return rank.get(normalise_choice(have) if have else 'off', 0) >= rank[normalise_choice(want)]

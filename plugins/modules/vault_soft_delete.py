@@ -1,0 +1,336 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: vault_soft_delete
+short_description: Read and set soft delete of an Azure Recovery Services vault or Backup vault
+version_added: 0.1.0
+description:
+  - Brings one vault's soft delete to V(off), V(on) or V(always_on), with a retention of 14 to 180 days, idempotently.
+  - While soft delete is on, deleted backup data is kept (recoverable) for the retention days before Azure purges it.
+  - V(always_on) is irreversible. It needs O(allow_irreversible=true); leaving V(always_on) is refused before any request.
+  - Recovery Services vaults are written through the backup resource vault config API
+    (C(Microsoft.RecoveryServices/vaults/{vault}/backupconfig/vaultconfig)), because a vault PATCH is reported to answer
+    success and leave soft delete unchanged. Its C(softDeleteFeatureState), C(enhancedSecurityState) (soft delete and security
+    for hybrid workloads) and C(softDeleteRetentionPeriodInDays) are sent together.
+    When Azure answers C(BMSUserErrorSoftDeleteUseVaultApi) (soft delete of that vault was set through the vault API,
+    so only the vault API may change it), the module sends a vault PATCH of C(securitySettings.softDeleteSettings) instead.
+  - Backup vaults are written with a PATCH of only C(securitySettings.softDeleteSettings) (C(state), C(retentionDurationInDays)).
+  - After a write the vault is read again; a change Azure accepted but did not apply fails the task instead of being reported as done.
+  - See C(docs/soft-delete.md) in the collection for the sources behind these choices.
+author:
+  - vaultlock.azure maintainers (@vaultlock)
+extends_documentation_fragment:
+  - vaultlock.azure.azure_auth
+attributes:
+  check_mode:
+    support: full
+    description: Sends no write request; RV(vault) is the predicted state and failures are the ones a real run would have.
+  diff_mode:
+    support: full
+    description: Returns the soft delete settings before and after.
+  idempotent:
+    support: full
+    description: A second run with the same arguments sends no write and reports no change.
+  action_group:
+    support: full
+    membership: [vaultlock.azure.all]
+    description: Use C(group/vaultlock.azure.all) in C(module_defaults) to set the authentication options once.
+options:
+  id:
+    description:
+      - ARM id of the vault. The vault kind comes from its provider, the subscription from the id.
+      - Mutually exclusive with O(name) and O(resource_group).
+    type: str
+  name:
+    description: Name of the vault. Needs O(resource_group) and O(vault_type).
+    type: str
+  resource_group:
+    description: Resource group of the vault.
+    type: str
+  vault_type:
+    description:
+      - V(recovery_services) for C(Microsoft.RecoveryServices/vaults), V(backup) for C(Microsoft.DataProtection/backupVaults).
+      - With O(id), it must match the id's provider if given.
+    type: str
+    choices: [recovery_services, backup]
+  soft_delete:
+    description:
+      - The state wanted. V(on) can be turned off again; V(always_on) never can.
+      - On Recovery Services vaults the state applies to cloud workloads and to hybrid workloads (enhanced security) alike.
+      - Leave out to keep the state (and, with O(retention_days), change only the retention), or to only read the vault.
+    type: str
+    choices: ['off', 'on', always_on]
+  retention_days:
+    description:
+      - Days deleted backup data is kept, 14 to 180.
+      - Left out, the vault keeps its retention (14 days when soft delete is turned on and Azure reports none).
+      - Cannot be combined with soft delete V(off).
+    type: int
+  allow_irreversible:
+    description:
+      - Consent to set soft delete to V(always_on). Without it a request for V(always_on) fails before any write, in check mode too.
+    type: bool
+    default: false
+notes:
+  - Turning soft delete off (or down) on a vault protected by multi-user authorization is a critical operation that the
+    Resource Guard may deny; the module reports Azure's answer. RV(vault.mua) shows whether a vault is protected.
+  - Azure may refuse to disable soft delete of vaults with "secure by default" soft delete; the module reports Azure's answer.
+seealso:
+  - module: vaultlock.azure.vault_immutability
+  - module: vaultlock.azure.vault_immutability_info
+  - name: Soft delete for Azure Backup
+    description: Microsoft's overview of soft delete and always-on soft delete.
+    link: https://learn.microsoft.com/azure/backup/backup-azure-enhanced-soft-delete-about
+'''
+
+EXAMPLES = r'''
+- name: Soft delete on, 30 days, on a Recovery Services vault
+  vaultlock.azure.vault_soft_delete:
+    name: rsv-prod-01
+    resource_group: rg-backup-prod
+    vault_type: recovery_services
+    soft_delete: "on"
+    retention_days: 30
+
+- name: Always-on soft delete on a Backup vault (irreversible)
+  vaultlock.azure.vault_soft_delete:
+    id: /subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-backup/providers/Microsoft.DataProtection/backupVaults/bv-prod
+    soft_delete: always_on
+    allow_irreversible: true
+
+- name: Only raise the retention, keep the state
+  vaultlock.azure.vault_soft_delete:
+    name: bv-prod
+    resource_group: rg-backup
+    vault_type: backup
+    retention_days: 60
+
+- name: Read soft delete and multi-user authorization of a vault
+  vaultlock.azure.vault_soft_delete:
+    name: rsv-prod-01
+    resource_group: rg-backup-prod
+    vault_type: recovery_services
+  register: rsv
+'''
+
+RETURN = r'''
+vault:
+  description: The vault after the task (in check mode, the predicted state).
+  returned: always
+  type: dict
+  contains:
+    id:
+      description: ARM id of the vault, as Azure returns it.
+      type: str
+      returned: always
+      sample: /subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-backup-prod/providers/Microsoft.RecoveryServices/vaults/rsv-prod-01
+    name:
+      description: Vault name.
+      type: str
+      returned: always
+      sample: rsv-prod-01
+    resource_group:
+      description: Resource group.
+      type: str
+      returned: always
+      sample: rg-backup-prod
+    subscription_id:
+      description: Subscription id.
+      type: str
+      returned: always
+      sample: 11111111-1111-1111-1111-111111111111
+    location:
+      description: Azure region.
+      type: str
+      returned: always
+      sample: westeurope
+    vault_type:
+      description: V(recovery_services) or V(backup).
+      type: str
+      returned: always
+      sample: recovery_services
+    immutability:
+      description: V(disabled), V(enabled) or V(locked). A vault that never had the setting reports V(disabled).
+      type: str
+      returned: always
+      sample: enabled
+    immutability_retention_days:
+      description: Days of time-based immutability (Recovery Services), or null when immutability follows the policies.
+      type: int
+      returned: always
+      sample: 90
+    soft_delete:
+      description: Soft delete state (V(off), V(on), V(always_on)) and retention days.
+      type: dict
+      returned: always
+      sample: {"state": "on", "retention_days": 14}
+    mua:
+      description: Whether multi-user authorization protects the vault, and the Resource Guard where visible.
+      type: dict
+      returned: always
+      sample: {"protected": true, "resource_guard_id": "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-guard/providers/Microsoft.DataProtection/resourceGuards/guard-01"}
+    tags:
+      description: Resource tags.
+      type: dict
+      returned: always
+      sample: {"env": "prod"}
+    provisioning_state:
+      description: Azure's provisioning state.
+      type: str
+      returned: always
+      sample: Succeeded
+changes:
+  description:
+    - Each setting changed (or that would change in check mode).
+    - C(enhanced_security) is the Recovery Services setting for hybrid workloads (C(enhancedSecurityState)), moved together with the state.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"setting": "soft_delete", "before": "off", "after": "on"}, {"setting": "soft_delete_retention_days", "before": 14, "after": 30}]
+api:
+  description:
+    - The API that wrote the change, V(vault_config) (Recovery Services backup resource vault config) or V(vault) (a vault PATCH).
+    - Null when nothing was written (no change, or check mode).
+  returned: always
+  type: str
+  sample: vault_config
+diff:
+  description: Soft delete settings before and after, with C(--diff).
+  returned: when diff mode is on
+  type: dict
+  sample: {"before": {"soft_delete": "off", "retention_days": 14}, "after": {"soft_delete": "on", "retention_days": 30}}
+'''
+
+import copy
+import time
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError
+from ansible_collections.vaultlock.azure.plugins.module_utils._module import VaultlockModule
+from ansible_collections.vaultlock.azure.plugins.module_utils._soft_delete import (
+    config_body,
+    current_settings,
+    differences,
+    plan,
+    vault_patch,
+)
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend, vault_record
+
+# Azure's answer when soft delete of a Recovery Services vault was set through the vault API: only the vault API
+# may change it from then on (Azure/bicep-registry-modules#7292).
+USE_VAULT_API = 'bmsusererrorsoftdeleteusevaultapi'
+OPERATION = 'update soft delete'
+CONFIRM_READS = 5
+
+
+def _diff_view(vault_type, settings):
+    view = {'soft_delete': settings['state'], 'retention_days': settings['retention_days']}
+    if vault_type == 'recovery_services':
+        view['enhanced_security'] = settings['enhanced_security']
+    return view
+
+
+def read_vault(store, ref):
+    """(record, soft delete settings) of the vault; fails when it is missing or busy."""
+    try:
+        raw = store.get(ref)
+    except AzureOperationError as exc:
+        if exc.not_found:
+            raise AzureOperationError('read vault', ref.label, 404, exc.code or 'ResourceNotFound',
+                                      'the vault does not exist (or the identity cannot see it)', exc.request_id)
+        raise
+    record = vault_record(raw, ref.vault_type)
+    state = (record.get('provisioning_state') or 'Succeeded').lower()
+    if state not in ('succeeded', ''):
+        raise InputError('%s is still %s (provisioningState); run again once Azure has finished with it'
+                         % (ref.label, record.get('provisioning_state')))
+    settings = current_settings(ref.vault_type, (raw.get('properties') or {}).get('securitySettings'))
+    return record, settings
+
+
+def predict(record, target):
+    predicted = copy.deepcopy(record)
+    predicted['soft_delete'] = {'state': target['state'], 'retention_days': target['retention_days']}
+    return predicted
+
+
+def write(store, ref, target):
+    """Send the change through the API that applies it; return which API that was."""
+    if ref.vault_type != 'recovery_services':
+        store.patch(ref, vault_patch(ref.vault_type, target), OPERATION)
+        return 'vault'
+    try:
+        store.update_vault_config(ref, config_body(target), OPERATION)
+        return 'vault_config'
+    except AzureOperationError as exc:
+        if str(exc.code or '').lower() != USE_VAULT_API:
+            raise
+    store.patch(ref, vault_patch(ref.vault_type, target), OPERATION)
+    return 'vault'
+
+
+def confirm(mod, store, ref, target):
+    """Re-read until the vault shows the change, or fail clearly.
+
+    Both Recovery Services write APIs are reported to answer success without applying a change
+    (azure-rest-api-specs#34218, #34530), and a config update to show late (#21548): a few bounded re-reads.
+    """
+    settings = mod.session.settings
+    deadline = time.monotonic() + float(settings['wait_timeout'])
+    delay = max(1.0, float(settings['polling_interval']))
+    for attempt in range(CONFIRM_READS):
+        record, current = read_vault(store, ref)
+        missing = differences(ref.vault_type, current, target)
+        if not missing:
+            return record, current
+        if attempt + 1 == CONFIRM_READS or time.monotonic() + delay > deadline:
+            break
+        time.sleep(delay)
+    detail = ', '.join('%s is %s (wanted %s)' % item for item in missing)
+    raise AzureOperationError(OPERATION, ref.label, None, 'ChangeNotApplied',
+                              'Azure accepted the request but the vault still reports: %s. Read the vault again before '
+                              'retrying.' % detail)
+
+
+def run(mod):
+    params = mod.params
+    ref = VaultRef.from_params(params, mod.session.default_subscription)
+    store = backend(mod.session, ref.vault_type)
+    before, settings = read_vault(store, ref)
+    if params['soft_delete'] is None and params['retention_days'] is None:
+        return {'changed': False, 'vault': before, 'changes': [], 'api': None}
+    changes, target = plan(ref.vault_type, settings, params['soft_delete'], params['retention_days'],
+                           params['allow_irreversible'], ref.name)
+    after, after_settings = (predict(before, target), target) if changes else (before, settings)
+    api = None
+    if changes and not mod.check_mode:
+        api = write(store, ref, target)
+        after, after_settings = confirm(mod, store, ref, target)
+    result = {'changed': bool(changes), 'vault': after, 'changes': changes, 'api': api}
+    if mod.diff_mode:
+        result['diff'] = {'before': _diff_view(ref.vault_type, settings), 'after': _diff_view(ref.vault_type, after_settings)}
+    return result
+
+
+def main():
+    mod = VaultlockModule(
+        argument_spec={
+            'id': {'type': 'str'},
+            'name': {'type': 'str'},
+            'resource_group': {'type': 'str'},
+            'vault_type': {'type': 'str', 'choices': ['recovery_services', 'backup']},
+            'soft_delete': {'type': 'str', 'choices': ['off', 'on', 'always_on']},
+            'retention_days': {'type': 'int'},
+            'allow_irreversible': {'type': 'bool', 'default': False},
+        },
+        mutually_exclusive=[('id', 'name'), ('id', 'resource_group')],
+    )
+    mod.run(run)
+
+
+if __name__ == '__main__':
+    main()

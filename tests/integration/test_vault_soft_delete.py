@@ -1,0 +1,257 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""vaultlock.azure.vault_soft_delete through ansible-playbook, the real SDKs and the emulator."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.fleets import RG, SUB1, vault, vault_id
+
+MOD = 'vaultlock.azure.vault_soft_delete'
+GUARD = '/subscriptions/%s/resourceGroups/rg-guard/providers/Microsoft.DataProtection/resourceGuards/guard-01' % SUB1
+CONFIG = '/backupconfig/vaultconfig'
+
+
+def sd(name, kind, state, days=14, **extra):
+    doc = vault(name, kind, 'disabled', soft_delete=state, **extra)
+    doc['soft_delete']['retention_days'] = days
+    return doc
+
+
+def soft_delete_fleet():
+    return {'subscriptions': [{'id': SUB1, 'display_name': 'vaultlock-soft-delete', 'resource_groups': [
+        {'name': RG, 'location': 'westeurope', 'vaults': [
+            sd('rsv-off', 'recovery_services', 'off'),
+            sd('rsv-on', 'recovery_services', 'on', 30),
+            sd('rsv-always', 'recovery_services', 'always_on'),
+            # soft delete last set through the vault API: the config API refuses (BMSUserErrorSoftDeleteUseVaultApi)
+            sd('rsv-vaultapi', 'recovery_services', 'off', soft_delete_api='vault'),
+            sd('rsv-mua', 'recovery_services', 'on', resource_guard_id=GUARD),
+            sd('bv-off', 'backup', 'off'),
+            sd('bv-on', 'backup', 'on', 30),
+            sd('bv-always', 'backup', 'always_on'),
+            sd('bv-mua', 'backup', 'on', resource_guard_id=GUARD),
+        ]}]}]}
+
+
+@pytest.fixture(autouse=True)
+def fleet(emulator):
+    emulator.load_fleet(soft_delete_fleet())
+    emulator.clear_journal()
+
+
+def by_name(name, kind='recovery_services', **args):
+    return {'name': 'soft delete', MOD: dict(name=name, resource_group=RG, vault_type=kind, **args)}
+
+
+def kind_of(name):
+    return 'recovery_services' if name.startswith('rsv') else 'backup'
+
+
+def api_settings(emulator, name):
+    """(state, days) as the stored vault says, in API spelling; for RS also checks the config view agrees."""
+    kind = kind_of(name)
+    vid = vault_id(name, kind)
+    sds = emulator.resource(vid)['properties']['securitySettings']['softDeleteSettings']
+    if kind == 'backup':
+        return sds['state'], sds['retentionDurationInDays']
+    config = emulator.resource(vid + CONFIG)['properties']
+    assert config['softDeleteFeatureState'] == sds['softDeleteState']
+    assert config['enhancedSecurityState'] == sds['enhancedSecurityState']
+    assert config['softDeleteRetentionPeriodInDays'] == sds['softDeleteRetentionPeriodInDays']
+    assert sds['enhancedSecurityState'] == sds['softDeleteState']
+    return sds['softDeleteState'], sds['softDeleteRetentionPeriodInDays']
+
+
+@pytest.mark.parametrize('name,on', [('rsv-off', 'Enabled'), ('bv-off', 'On')])
+def test_check_mode_then_apply_then_idempotent(runner, emulator, name, on):
+    kind = kind_of(name)
+    args = dict(soft_delete='on', retention_days=30)
+    run = runner.play([by_name(name, kind, **args)], ['--check', '--diff'])
+    result = run['r0']
+    assert run.rc == 0, run.output
+    assert result['changed'] is True and result['api'] is None
+    assert result['vault']['soft_delete'] == {'state': 'on', 'retention_days': 30}       # predicted
+    expected = [{'setting': 'soft_delete', 'before': 'off', 'after': 'on'}]
+    if kind == 'recovery_services':
+        expected.append({'setting': 'enhanced_security', 'before': 'off', 'after': 'on'})
+    expected.append({'setting': 'soft_delete_retention_days', 'before': 14, 'after': 30})
+    assert result['changes'] == expected
+    before, after = result['diff']['before'], result['diff']['after']
+    assert (before['soft_delete'], before['retention_days'], after['soft_delete'], after['retention_days']) == ('off', 14, 'on', 30)
+    assert emulator.writes() == []
+    assert api_settings(emulator, name)[0] in ('Disabled', 'Off')
+
+    run = runner.play([by_name(name, kind, **args)], ['--diff'])
+    result = run['r0']
+    assert run.rc == 0, run.output
+    assert result['changed'] is True
+    assert result['vault']['soft_delete'] == {'state': 'on', 'retention_days': 30}       # re-read
+    assert result['diff']['after']['soft_delete'] == 'on'
+    writes = emulator.writes()
+    assert len(writes) == 1 and writes[0]['method'] == 'PATCH'
+    if kind == 'recovery_services':
+        # written through the backup resource vault config API, with the whole soft delete set
+        assert result['api'] == 'vault_config'
+        assert writes[0]['path'].endswith(CONFIG)
+        assert writes[0]['body'] == {'properties': {'softDeleteFeatureState': 'Enabled', 'enhancedSecurityState': 'Enabled',
+                                                    'softDeleteRetentionPeriodInDays': 30}}
+    else:
+        # a vault PATCH of only securitySettings.softDeleteSettings
+        assert result['api'] == 'vault'
+        assert writes[0]['path'].endswith(name)
+        assert writes[0]['body'] == {'properties': {'securitySettings': {'softDeleteSettings': {
+            'state': 'On', 'retentionDurationInDays': 30.0}}}}
+    assert api_settings(emulator, name) == (on, 30)
+
+    emulator.clear_journal()
+    run = runner.play([by_name(name, kind, **args)])
+    assert run.rc == 0 and run['r0']['changed'] is False and run['r0']['changes'] == []
+    assert emulator.writes() == []
+
+
+@pytest.mark.parametrize('name', ['rsv-on', 'bv-on'])
+def test_always_on_needs_consent_and_fails_before_any_write(runner, emulator, name):
+    kind = kind_of(name)
+    for args in ([], ['--check']):
+        run = runner.play([by_name(name, kind, soft_delete='always_on')], args)
+        result = run['r0']
+        assert result['failed'] is True
+        assert 'cannot be undone' in result['msg'] and "'%s'" % name in result['msg'] and 'allow_irreversible' in result['msg']
+        assert 'Traceback' not in run.output
+    assert emulator.writes() == []
+
+    run = runner.play([by_name(name, kind, soft_delete='always_on', allow_irreversible=True)])
+    assert run.rc == 0, run.output
+    assert run['r0']['changed'] is True
+    assert run['r0']['vault']['soft_delete'] == {'state': 'always_on', 'retention_days': 30}
+    assert api_settings(emulator, name) == (('AlwaysON', 30) if kind == 'recovery_services' else ('AlwaysOn', 30.0))
+
+    emulator.clear_journal()
+    run = runner.play([by_name(name, kind, soft_delete='always_on')])       # already there: no consent needed
+    assert run.rc == 0 and run['r0']['changed'] is False
+    assert emulator.writes() == []
+
+
+@pytest.mark.parametrize('name', ['rsv-always', 'bv-always'])
+@pytest.mark.parametrize('target', ['on', 'off'])
+def test_leaving_always_on_is_refused_without_any_write(runner, emulator, name, target):
+    kind = kind_of(name)
+    for args in ([], ['--check']):
+        run = runner.play([by_name(name, kind, soft_delete=target, allow_irreversible=True)], args)
+        result = run['r0']
+        assert result['failed'] is True
+        assert 'irreversible' in result['msg'] and "'%s'" % name in result['msg']
+        assert 'Traceback' not in run.output
+    assert emulator.writes() == []
+    assert api_settings(emulator, name)[0] in ('AlwaysON', 'AlwaysOn')
+
+
+@pytest.mark.parametrize('name', ['rsv-always', 'bv-always'])
+def test_retention_of_an_always_on_vault_can_still_change(runner, emulator, name):
+    run = runner.play([by_name(name, kind_of(name), retention_days=60)])
+    assert run.rc == 0, run.output
+    assert run['r0']['changes'] == [{'setting': 'soft_delete_retention_days', 'before': 14, 'after': 60}]
+    assert api_settings(emulator, name)[1] == 60
+
+
+@pytest.mark.parametrize('name', ['rsv-on', 'bv-on'])
+def test_retention_days_bounds(runner, emulator, name):
+    kind = kind_of(name)
+    for days in (13, 181, 0):
+        for args in ([], ['--check']):
+            run = runner.play([by_name(name, kind, retention_days=days)], args)
+            result = run['r0']
+            assert result['failed'] is True
+            assert 'between 14 and 180' in result['msg']
+    assert emulator.writes() == []
+    for days in (14, 180):
+        run = runner.play([by_name(name, kind, retention_days=days)])
+        assert run.rc == 0, run.output
+        assert run['r0']['vault']['soft_delete'] == {'state': 'on', 'retention_days': days}
+        assert api_settings(emulator, name)[1] == days
+
+
+def test_retention_days_with_soft_delete_off_is_refused(runner, emulator):
+    run = runner.play([by_name('bv-on', 'backup', soft_delete='off', retention_days=30)])
+    assert run['r0']['failed'] is True and 'applies only while soft delete is on' in run['r0']['msg']
+    assert emulator.writes() == []
+
+
+@pytest.mark.parametrize('name', ['rsv-on', 'bv-on'])
+def test_turn_off(runner, emulator, name):
+    kind = kind_of(name)
+    run = runner.play([by_name(name, kind, soft_delete='off')])
+    assert run.rc == 0, run.output
+    assert run['r0']['vault']['soft_delete']['state'] == 'off'
+    assert api_settings(emulator, name)[0] in ('Disabled', 'Off')
+
+
+def test_recovery_services_vault_whose_soft_delete_belongs_to_the_vault_api(runner, emulator):
+    """The config API answers BMSUserErrorSoftDeleteUseVaultApi; the module then sends a vault PATCH."""
+    run = runner.play([by_name('rsv-vaultapi', soft_delete='on')])
+    result = run['r0']
+    assert run.rc == 0, run.output
+    assert result['api'] == 'vault'
+    assert result['vault']['soft_delete'] == {'state': 'on', 'retention_days': 14}
+    writes = emulator.writes()
+    assert [(w['method'], w['path'].endswith(CONFIG), w['status']) for w in writes] == [('PATCH', True, 400), ('PATCH', False, 202)]
+    assert writes[1]['body'] == {'properties': {'securitySettings': {'softDeleteSettings': {
+        'softDeleteState': 'Enabled', 'enhancedSecurityState': 'Enabled', 'softDeleteRetentionPeriodInDays': 14}}}}
+    assert api_settings(emulator, 'rsv-vaultapi') == ('Enabled', 14)
+
+
+def test_read_only_run_sends_no_write(runner, emulator):
+    run = runner.play([by_name('rsv-mua'), by_name('bv-mua', 'backup')], ['--diff'])
+    assert run.rc == 0, run.output
+    for key in ('r0', 'r1'):
+        assert run[key]['changed'] is False and run[key]['changes'] == [] and run[key]['api'] is None
+        assert run[key]['vault']['mua'] == {'protected': True, 'resource_guard_id': GUARD}
+    assert emulator.writes() == []
+
+
+def test_by_id(runner, emulator):
+    run = runner.play([{'name': 'by id', MOD: {'id': vault_id('bv-off', 'backup'), 'soft_delete': 'on'}}])
+    assert run.rc == 0, run.output
+    assert run['r0']['vault']['soft_delete'] == {'state': 'on', 'retention_days': 14}
+
+
+@pytest.mark.parametrize('name,action', [('rsv-off', 'Microsoft.RecoveryServices/vaults/backupconfig/write'),
+                                         ('bv-off', 'Microsoft.DataProtection/backupVaults/write')])
+def test_reader_identity(runner, emulator, name, action):
+    ep = emulator.endpoint
+    env = {'AZURE_CLIENT_ID': ep['readonly_client_id'], 'AZURE_SECRET': ep['readonly_client_secret'],
+           'AZURE_CLIENT_SECRET': ep['readonly_client_secret']}
+    kind = kind_of(name)
+    run = runner.play([by_name(name, kind, soft_delete='on')], ['--check'], extra_env=env)
+    assert run.rc == 0, run.output
+    assert run['r0']['changed'] is True          # a reader can plan a change
+    run = runner.play([by_name(name, kind, soft_delete='on')], extra_env=env)
+    result = run['r0']
+    assert result['failed'] is True
+    assert 'AuthorizationFailed' in result['msg'] and name in result['msg'] and action in result['msg']
+    assert 'Traceback' not in run.output
+    assert api_settings(emulator, name)[0] in ('Disabled', 'Off')
+
+
+def test_info_module_shows_soft_delete_and_mua_for_both_kinds(runner):
+    run = runner.play([{'name': 'info', 'vaultlock.azure.vault_immutability_info': {'subscription_ids': [SUB1]}}])
+    assert run.rc == 0, run.output
+    by = {v['name']: v for v in run['r0']['vaults']}
+    assert by['rsv-on']['soft_delete'] == {'state': 'on', 'retention_days': 30}
+    assert by['rsv-off']['soft_delete'] == {'state': 'off', 'retention_days': 14}
+    assert by['rsv-always']['soft_delete'] == {'state': 'always_on', 'retention_days': 14}
+    assert by['bv-on']['soft_delete'] == {'state': 'on', 'retention_days': 30}
+    assert by['bv-always']['soft_delete'] == {'state': 'always_on', 'retention_days': 14}
+    for name in ('rsv-mua', 'bv-mua'):
+        assert by[name]['mua'] == {'protected': True, 'resource_guard_id': GUARD}
+    for name in ('rsv-on', 'bv-on'):
+        assert by[name]['mua'] == {'protected': False, 'resource_guard_id': None}
+
+
+def test_same_record_as_the_info_module(runner):
+    run = runner.play([by_name('bv-mua', 'backup'),
+                       {'name': 'info', 'vaultlock.azure.vault_immutability_info': {'id': vault_id('bv-mua', 'backup')}}])
+    assert run.rc == 0, run.output
+    assert run['r1']['vaults'] == [run['r0']['vault']]

@@ -24,10 +24,13 @@ link:
 	@mkdir -p $(dir $(LINK))
 	@ln -sfn "$(CURDIR)" $(LINK)
 
-test: sanity units integration
+test: sanity lint units integration
 
 sanity: venv
 	$(PY) tests/sanity/run_sanity.py
+
+lint: venv link
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/$(COLLECTIONS) $(VENV)/bin/ansible-lint --offline --profile production roles playbooks
 
 units: venv link
 	$(PYTEST) tests/unit
@@ -42,8 +45,9 @@ integration-azure: venv link
 	  if [ -z "$$(printenv $$v)" ]; then echo "set $$v first (see docs/development.md)"; exit 2; fi; done
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/$(COLLECTIONS) $(PYTEST) tests/live
 
-demo: venv link
-	$(PY) tests/demo.py
+# The hardening playbook against the ARM emulator: check, apply, check again (demo/run_demo.py).
+demo: venv
+	$(PY) demo/run_demo.py
 
 bench: venv link
 	$(PY) bench/run.py
@@ -51,6 +55,10 @@ bench: venv link
 # Pages under docs/plugins come from each plugin's own documentation (tests/unit/test_docs.py checks them).
 docs: venv link
 	$(PY) docs/generate.py
+
+changelog: venv
+	$(VENV)/bin/antsibull-changelog lint
+	$(VENV)/bin/antsibull-changelog release --version $$(sed -n 's/^version: //p' galaxy.yml)
 
 build: venv
 	@mkdir -p build

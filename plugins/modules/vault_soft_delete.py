@@ -173,7 +173,9 @@ vault:
       description: Whether multi-user authorization protects the vault, and the Resource Guard where visible.
       type: dict
       returned: always
-      sample: {"protected": true, "resource_guard_id": "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-guard/providers/Microsoft.DataProtection/resourceGuards/guard-01"}
+      sample:
+        protected: true
+        resource_guard_id: /subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-guard/providers/Microsoft.DataProtection/resourceGuards/g1
     tags:
       description: Resource tags.
       type: dict
@@ -258,18 +260,38 @@ def predict(record, target):
     return predicted
 
 
+def _applied(ref, target):
+    def check(raw):
+        settings = current_settings(ref.vault_type, (raw.get('properties') or {}).get('securitySettings'))
+        return not differences(ref.vault_type, settings, target)
+    return check
+
+
+def _update_config(store, ref, target):
+    """The config update is synchronous; when its outcome is unknown (5xx, broken connection), re-read the vault
+    and send it again only when the change is not there (never blindly, as the vault PATCHes)."""
+    try:
+        store.update_vault_config(ref, config_body(target), OPERATION)
+    except AzureOperationError as exc:
+        if not exc.outcome_unknown:
+            raise
+        if _applied(ref, target)(store.get(ref)):
+            return
+        store.update_vault_config(ref, config_body(target), OPERATION)
+
+
 def write(store, ref, target):
     """Send the change through the API that applies it; return which API that was."""
     if ref.vault_type != 'recovery_services':
-        store.patch(ref, vault_patch(ref.vault_type, target), OPERATION)
+        store.reconcile_patch(ref, vault_patch(ref.vault_type, target), OPERATION, _applied(ref, target))
         return 'vault'
     try:
-        store.update_vault_config(ref, config_body(target), OPERATION)
+        _update_config(store, ref, target)
         return 'vault_config'
     except AzureOperationError as exc:
         if str(exc.code or '').lower() != USE_VAULT_API:
             raise
-    store.patch(ref, vault_patch(ref.vault_type, target), OPERATION)
+    store.reconcile_patch(ref, vault_patch(ref.vault_type, target), OPERATION, _applied(ref, target))
     return 'vault'
 
 

@@ -255,3 +255,13 @@ def test_same_record_as_the_info_module(runner):
                        {'name': 'info', 'vaultlock.azure.vault_immutability_info': {'id': vault_id('bv-mua', 'backup')}}])
     assert run.rc == 0, run.output
     assert run['r1']['vaults'] == [run['r0']['vault']]
+
+
+def test_config_update_with_unknown_outcome_is_read_again_before_it_is_sent_again(runner, emulator):
+    emulator.fault(method='PATCH', path_regex='backupconfig/vaultconfig$', status=500, times=1)
+    run = runner.play([by_name('rsv-off', soft_delete='on')])
+    assert run.rc == 0, run.output
+    assert run['r0']['api'] == 'vault_config'
+    statuses = [(w['method'], w['status']) for w in emulator.writes()]
+    assert statuses == [('PATCH', 500), ('PATCH', 200)]
+    assert api_settings(emulator, 'rsv-off') == ('Enabled', 14)

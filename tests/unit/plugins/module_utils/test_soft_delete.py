@@ -99,7 +99,7 @@ def test_rs_enhanced_security_catching_up_to_always_on_needs_consent():
     current = {'state': 'always_on', 'retention_days': 14, 'enhanced_security': 'on'}
     with pytest.raises(SoftDeleteError):
         plan('recovery_services', current, 'always_on', None, False, 'v')
-    changes, _ = plan('recovery_services', current, 'always_on', None, True, 'v')
+    changes = plan('recovery_services', current, 'always_on', None, True, 'v')[0]
     assert changes == [{'setting': 'enhanced_security', 'before': 'on', 'after': 'always_on'}]
 
 

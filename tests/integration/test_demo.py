@@ -1,0 +1,30 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""`make demo` end to end (demo/run_demo.py): build, install, emulator, check, apply, check again."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import subprocess
+import sys
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+
+
+def test_the_demo_runs_and_leaves_no_fixable_drift(tmp_path):
+    reports = tmp_path / 'demo'
+    proc = subprocess.run([sys.executable, str(REPO / 'demo' / 'run_demo.py'), '--report-dir', str(reports)],
+                          cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output
+    assert '0 write requests sent' in output
+    assert 'Fixable drift left: 0.' in output
+    assert 'Stopped the emulator.' in output
+    for step in ('check', 'apply', 'recheck'):
+        for name in ('drift.json', 'drift.md', 'drift.junit.xml'):
+            assert (reports / step / name).is_file(), (step, name)
+    check = json.loads((reports / 'check' / 'drift.json').read_text())
+    again = json.loads((reports / 'recheck' / 'drift.json').read_text())
+    assert check['summary']['fixable'] > 0
+    assert again['summary']['fixable'] == 0 and again['summary']['errors'] == 0

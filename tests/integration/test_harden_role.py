@@ -1,0 +1,294 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The harden_backup_vaults role, through `ansible-playbook vaultlock.azure.harden_backup_vaults`, against the emulator."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import jsonschema
+import pytest
+
+from tests.emulator import generator as templates
+from tests.integration.fleets import RG, SUB1, SUB2, vault, vault_id
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+SCHEMA = json.loads((REPO / 'docs' / 'drift-report-schema.json').read_text())
+PLAYBOOK = 'vaultlock.azure.harden_backup_vaults'
+GUARD = '/subscriptions/%s/resourceGroups/rg-security/providers/Microsoft.DataProtection/resourceGuards/guard' % SUB1
+
+
+def weekly_vm():
+    """An IaaS VM policy that backs up weekly: it has no daily tier, so a daily minimum cannot be fixed."""
+    body = templates.iaas_v1(False)
+    body['schedulePolicy'] = {'schedulePolicyType': 'SimpleSchedulePolicy', 'scheduleRunFrequency': 'Weekly',
+                              'scheduleRunDays': ['Sunday'], 'scheduleRunTimes': [templates.RUN_TIME]}
+    body['retentionPolicy'] = {'retentionPolicyType': 'LongTermRetentionPolicy', 'weeklySchedule': {
+        'daysOfTheWeek': ['Sunday'], 'retentionTimes': [templates.RUN_TIME], 'retentionDuration': {'count': 12, 'durationType': 'Weeks'}}}
+    return body
+
+
+def pol(name, body):
+    return {'name': name, 'properties': body}
+
+
+def drift_fleet():
+    """Every kind of drift: immutability (both kinds, unset and disabled, one MUA-protected), weak policies of both
+    kinds, soft delete off and too short (reported only), a missing tier (not fixable), and compliant vaults."""
+    return {'subscriptions': [
+        {'id': SUB1, 'display_name': 'vaultlock-test-1', 'resource_groups': [
+            {'name': RG, 'location': 'westeurope', 'vaults': [
+                vault('rsv-unset', 'recovery_services', 'unset', policies=[pol('VMDaily', templates.iaas_v1(False))]),
+                vault('rsv-weak', 'recovery_services', 'enabled', policies=[pol('SQLWeak', templates.sql(True))]),
+                vault('rsv-guarded', 'recovery_services', 'disabled', resource_guard_id=GUARD,
+                      policies=[pol('VMDaily', templates.iaas_v1(False))]),
+                vault('rsv-locked', 'recovery_services', 'locked', soft_delete='always_on',
+                      policies=[pol('HanaDaily', templates.saphana(False))]),
+                vault('rsv-softoff', 'recovery_services', 'enabled', soft_delete='off',
+                      policies=[pol('VMDaily', templates.iaas_v1(False))]),
+                vault('rsv-weekly', 'recovery_services', 'enabled', policies=[pol('VMWeekly', weekly_vm())]),
+                vault('bv-disabled', 'backup', 'disabled', policies=[pol('DiskWeak', templates.dp_disk(True))]),
+                vault('bv-locked', 'backup', 'locked', policies=[pol('BlobDaily', templates.dp_blob(False))]),
+            ]},
+        ]},
+        {'id': SUB2, 'display_name': 'vaultlock-test-2', 'resource_groups': [
+            {'name': 'rg-two', 'location': 'westeurope', 'vaults': [
+                vault('bv-two', 'backup', 'unset', policies=[pol('PostgresWeak', templates.dp_postgres(True))]),
+            ]},
+        ]},
+    ]}
+
+
+def clean_fleet():
+    return {'subscriptions': [{'id': SUB1, 'display_name': 'vaultlock-test-1', 'resource_groups': [
+        {'name': RG, 'location': 'westeurope', 'vaults': [
+            vault('rsv-ok', 'recovery_services', 'enabled', policies=[pol('VMDaily', templates.iaas_v1(False))]),
+            vault('rsv-ok-locked', 'recovery_services', 'locked', policies=[pol('SQLDaily', templates.sql(False))]),
+            vault('bv-ok', 'backup', 'enabled', policies=[pol('BlobDaily', templates.dp_blob(False))]),
+        ]}]}]}
+
+
+ENFORCE_ALL = {'harden_backup_vaults_subscription_ids': ['all'], 'harden_backup_vaults_retention_mode': 'enforce'}
+
+
+class Harden:
+    """Runs the collection playbook with -e variables and reads the reports it wrote."""
+
+    def __init__(self, runner, tmp_path):
+        self.runner = runner
+        self.tmp_path = tmp_path
+        self.count = 0
+
+    def __call__(self, *args, **variables):
+        self.count += 1
+        report_dir = self.tmp_path / ('reports-%d' % self.count)
+        variables.setdefault('harden_backup_vaults_report_dir', str(report_dir))
+        cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), PLAYBOOK, '-e', json.dumps(variables)] + list(args)
+        proc = subprocess.run(cmd, env=self.runner.env(), capture_output=True, text=True, timeout=300, check=False)
+        return Run(proc, pathlib.Path(variables['harden_backup_vaults_report_dir']))
+
+
+class Run:
+    def __init__(self, proc, report_dir):
+        self.rc = proc.returncode
+        self.output = proc.stdout + proc.stderr
+        self.report_dir = report_dir
+
+    @property
+    def report(self):
+        return json.loads((self.report_dir / 'drift.json').read_text())
+
+    @property
+    def markdown(self):
+        return (self.report_dir / 'drift.md').read_text()
+
+    @property
+    def junit(self):
+        return ET.fromstring((self.report_dir / 'drift.junit.xml').read_text())
+
+    def vault(self, name):
+        return [v for v in self.report['vaults'] if v['name'] == name][0]
+
+
+@pytest.fixture
+def harden(runner, tmp_path):
+    return Harden(runner, tmp_path)
+
+
+def immutability(emulator, name, kind='recovery_services', sub=SUB1, rg=RG):
+    body = emulator.resource(vault_id(name, kind, sub=sub, rg=rg))
+    return ((body['properties'].get('securitySettings') or {}).get('immutabilitySettings') or {}).get('state')
+
+
+def policy_retention(emulator, name, policy, kind='recovery_services', sub=SUB1, rg=RG):
+    return emulator.resource(vault_id(name, kind, sub=sub, rg=rg) + '/backupPolicies/' + policy)['properties']
+
+
+def check_reports(run):
+    """drift.json validates against its schema; the JUnit XML parses and agrees with it; drift.md too."""
+    report = run.report
+    jsonschema.validate(report, SCHEMA)
+    root = run.junit
+    suite = root.find('testsuite')
+    cases = suite.findall('testcase')
+    assert int(suite.get('tests')) == len(cases) == len(report['vaults']) + len(report['errors'])
+    assert int(suite.get('failures')) == len([c for c in cases if c.find('failure') is not None]) == report['summary']['drifting']
+    assert int(suite.get('errors')) == len([c for c in cases if c.find('error') is not None]) == report['summary']['errors']
+    assert '# Backup vault drift report' in run.markdown
+    return report
+
+
+@pytest.fixture
+def drift(emulator):
+    emulator.load_fleet(drift_fleet())
+    emulator.clear_journal()
+
+
+FIXABLE = {('rsv-unset', 'immutability'), ('rsv-guarded', 'immutability'), ('bv-disabled', 'immutability'),
+           ('bv-two', 'immutability'), ('rsv-weak', 'retention'), ('bv-disabled', 'retention'), ('bv-two', 'retention')}
+UNFIXABLE = {('rsv-softoff', 'soft_delete'), ('rsv-weekly', 'retention')}
+
+
+def findings(report, **match):
+    return {(v['name'], f['setting']) for v in report['vaults'] for f in v['findings']
+            if all(f[k] == value for k, value in match.items())}
+
+
+@pytest.mark.usefixtures('drift')
+def test_check_mode_sends_no_write_and_reports_the_drift(harden, emulator):
+    run = harden('--check', '--diff', **ENFORCE_ALL)
+    assert run.rc == 0, run.output
+    assert emulator.writes() == []
+    report = check_reports(run)
+    assert report['mode'] == 'check'
+    assert findings(report, fixable=True) == FIXABLE
+    assert findings(report, fixable=False) == UNFIXABLE
+    assert report['summary']['vaults'] == 9 and report['summary']['resolved'] == 0
+    softoff = [f for f in run.vault('rsv-softoff')['findings'] if f['setting'] == 'soft_delete'][0]
+    assert 'reported only' in softoff['reason'] and run.vault('rsv-softoff')['actions']['soft_delete'] is None
+    # What a real run would change, per vault, in the report and as --diff output.
+    assert {c['name'] for c in report['changed']} == {'rsv-unset', 'rsv-guarded', 'bv-disabled', 'bv-two', 'rsv-weak'}
+    assert '-    "immutability": "disabled",' in run.output and '+    "immutability": "enabled",' in run.output
+    assert '"daily/Full": "P30D"' in run.output
+    assert 'rsv-locked' not in run.markdown.split('## Drift', 1)[1].split('##', 1)[0]
+    assert immutability(emulator, 'rsv-unset') is None
+
+
+@pytest.mark.usefixtures('drift')
+def test_apply_fixes_what_may_be_fixed_and_a_second_check_finds_only_unfixable_drift(harden, emulator):
+    run = harden(**ENFORCE_ALL)
+    assert run.rc == 0, run.output
+    report = check_reports(run)
+    assert report['mode'] == 'apply'
+    assert findings(report, resolved=True) == FIXABLE
+    assert findings(report, resolved=False) == UNFIXABLE
+    assert report['summary']['fixable'] == 0 and report['summary']['errors'] == 0
+    assert run.vault('rsv-unset')['status'] == 'fixed' and run.vault('rsv-locked')['status'] == 'compliant'
+    for name, kind, sub, rg in (('rsv-unset', 'recovery_services', SUB1, RG), ('rsv-guarded', 'recovery_services', SUB1, RG),
+                                ('bv-disabled', 'backup', SUB1, RG), ('bv-two', 'backup', SUB2, 'rg-two')):
+        assert immutability(emulator, name, kind, sub, rg) == 'Unlocked', name
+    assert immutability(emulator, 'rsv-locked') == 'Locked'
+    sql = policy_retention(emulator, 'rsv-weak', 'SQLWeak')
+    full = [p for p in sql['subProtectionPolicy'] if p['policyType'] == 'Full'][0]
+    assert full['retentionPolicy']['dailySchedule']['retentionDuration'] == {'count': 30, 'durationType': 'Days'}
+    disk = policy_retention(emulator, 'bv-disabled', 'DiskWeak', 'backup')
+    assert [r for r in disk['policyRules'] if r['name'] == 'Default'][0]['lifecycles'][0]['deleteAfter']['duration'] == 'P30D'
+    # Soft delete is not changed by this release.
+    assert emulator.resource(vault_id('rsv-softoff'))['properties']['securitySettings']['softDeleteSettings']['softDeleteState'] == 'Disabled'
+
+    emulator.clear_journal()
+    again = harden('--check', '--diff', **ENFORCE_ALL)
+    assert again.rc == 0, again.output
+    assert emulator.writes() == []
+    report = check_reports(again)
+    assert findings(report) == UNFIXABLE
+    assert report['summary']['fixable'] == 0 and report['changed'] == []
+
+
+@pytest.mark.usefixtures('drift')
+def test_fail_on_drift_fails_after_writing_the_reports(harden, emulator):
+    run = harden('--check', harden_backup_vaults_fail_on_drift=True, **ENFORCE_ALL)
+    assert run.rc != 0
+    assert '7 of 9 vaults drift from the baseline' in run.output, run.output[-3000:]
+    report = check_reports(run)
+    assert report['summary']['drifting'] == 7
+    assert emulator.writes() == []
+
+
+def test_fail_on_drift_passes_on_a_clean_fleet_that_costs_one_discovery(harden, emulator):
+    emulator.load_fleet(clean_fleet())
+    emulator.clear_journal()
+    run = harden('--check', '--diff', harden_backup_vaults_fail_on_drift=True)
+    assert run.rc == 0, run.output
+    report = check_reports(run)
+    assert report['summary']['drifting'] == 0 and report['summary']['vaults'] == 3
+    journal = emulator.journal()
+    assert {entry['method'] for entry in journal} == {'GET'}
+    # Only list requests: the vaults of each kind, and each vault's policies. No GET of one vault, no write.
+    for entry in journal:
+        assert entry['path'].lower().rstrip('/').endswith(('/vaults', '/backupvaults', '/backuppolicies')), entry
+    assert len([e for e in journal if not e['path'].lower().endswith('/backuppolicies')]) == 2
+    # The state modules got no loop item.
+    assert 'Set immutability] ***' in run.output and '(item=' not in run.output.split('Raise weak backup policies', 1)[1].split('Build the drift report')[0]
+
+
+@pytest.mark.usefixtures('drift')
+def test_one_failing_vault_does_not_stop_the_others(harden, emulator):
+    emulator.fault(method='PATCH', path_regex='/vaults/rsv-unset$', status=500, times=20)
+    run = harden(harden_backup_vaults_auth={'api_retries': 0}, **ENFORCE_ALL)
+    assert run.rc != 0
+    assert '1 errors: some vaults could not be read or changed' in run.output
+    report = check_reports(run)
+    assert [(e['vault'], e['action']) for e in report['errors']] == [('rsv-unset', 'immutability')]
+    assert run.vault('rsv-unset')['status'] == 'drift'
+    assert immutability(emulator, 'bv-two', 'backup', SUB2, 'rg-two') == 'Unlocked'
+    assert immutability(emulator, 'rsv-unset') is None
+
+    emulator.clear_faults()
+    tolerant = harden(harden_backup_vaults_fail_on_error=False, **ENFORCE_ALL)
+    assert tolerant.rc == 0, tolerant.output
+    assert immutability(emulator, 'rsv-unset') == 'Unlocked'
+
+
+@pytest.mark.usefixtures('drift')
+def test_listed_vaults_exclusions_and_discovery_errors(harden, emulator):
+    run = harden('--check', harden_backup_vaults_vaults=[
+        {'id': vault_id('rsv-unset')},
+        {'name': 'bv-disabled', 'resource_group': RG, 'vault_type': 'backup'},
+        {'name': 'rsv-missing', 'resource_group': RG, 'vault_type': 'recovery_services'},
+    ], harden_backup_vaults_fail_on_error=False)
+    assert run.rc == 0, run.output
+    report = check_reports(run)
+    assert sorted(v['name'] for v in report['vaults']) == ['bv-disabled', 'rsv-unset']
+    assert len(report['errors']) == 1 and 'rsv-missing' in report['errors'][0]['scope'] + report['errors'][0]['message']
+
+    run = harden('--check', harden_backup_vaults_vaults=[{'id': vault_id('rsv-unset')}], harden_backup_vaults_discover=True,
+                 harden_backup_vaults_exclude=['RSV-W*', vault_id('bv-disabled', 'backup').upper()],
+                 harden_backup_vaults_resource_groups=[RG, 'rg-absent'], harden_backup_vaults_tags={})
+    assert run.rc != 0  # rg-absent cannot be read: an error, after the reports
+    report = check_reports(run)
+    assert sorted(v['name'] for v in report['vaults']) == ['bv-locked', 'rsv-guarded', 'rsv-locked', 'rsv-softoff', 'rsv-unset']
+    assert any('rg-absent' in e['scope'] + e['message'] for e in report['errors'])
+
+
+@pytest.mark.parametrize('variables, message', [
+    ({'harden_backup_vaults_immutability': 'sealed'}, 'harden_backup_vaults_immutability'),
+    ({'harden_backup_vaults_immutability': 'locked'}, 'set harden_backup_vaults_allow_irreversible: true'),
+    ({'harden_backup_vaults_retention_mode': 'raise'}, 'harden_backup_vaults_retention_mode'),
+    ({'harden_backup_vaults_vaults': [{'id': vault_id('x'), 'name': 'x'}]}, 'mutually exclusive'),
+    ({'harden_backup_vaults_vaults': [{'name': 'x'}]}, 'resource_group'),
+    ({'harden_backup_vaults_soft_delete': {'state': 'enabled'}}, 'state'),
+    ({'harden_backup_vaults_fail_on_drift': 'maybe'}, 'harden_backup_vaults_fail_on_drift'),
+    ({'harden_backup_vaults_retention_minimum': {'daily': 'thirty days'}}, 'minimum.daily'),
+    ({'harden_backup_vaults_discover': False}, 'no vaults to check'),
+])
+def test_bad_variables_fail_with_clear_messages(harden, emulator, variables, message):
+    run = harden('--check', **variables)
+    assert run.rc != 0
+    assert message in run.output, run.output
+    assert emulator.writes() == []

@@ -1,0 +1,336 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+name: backup_vaults
+short_description: Azure Backup vaults as inventory hosts
+version_added: 0.1.0
+description:
+  - Makes every Recovery Services vault and Backup vault of one or more subscriptions an inventory host, so a fleet too big
+    for one task is driven host by host with C(forks), and split across nodes with AWX / Ansible Automation Platform job slicing.
+  - Reads vaults the way M(vaultlock.azure.vault_immutability_info) does (one list call per subscription, vault kind and page,
+    in parallel) and gives each host the same vault record in the host variable C(vaultlock_vault).
+  - "Default groups: C(backup_vaults) (every vault), C(subscription_<id>), C(resource_group_<name>), C(vault_type_<recovery_services|backup>),
+    C(immutability_<disabled|enabled|locked>) and C(location_<region>). Group names are lowercased and every character other
+    than a letter, a digit or C(_) becomes C(_). A resource group name appears in every subscription that has it: use
+    O(keyed_groups) with C(vaultlock_vault.subscription_id) for per-subscription resource group groups."
+  - Host names are vault names. Vault names are unique only per resource group and vault kind, so when two vaults of the
+    inventory share a name, each of them is named C(<name>.<rsv|bv>.<resource group>.<subscription id>) instead (lowercase), and a
+    warning says so. O(hostname=qualified) names every vault that way, so a host name never changes as the fleet grows.
+  - Vault hosts are not machines. With O(local_connection) (the default) each host gets C(ansible_connection=local) and
+    C(ansible_python_interpreter) set to the Python that runs Ansible (which has the Azure SDKs), so collection modules run on
+    the controller for each vault host without C(delegate_to).
+  - Results can be cached with Ansible's inventory cache (O(cache), O(cache_plugin)). The cache key is the inventory file path, so
+    flush the cache (C(ansible-inventory --flush-cache)) after changing the file.
+  - Authentication works as for the modules (the same options and E(AZURE_*) environment variables). C(module_defaults) does not
+    reach inventory plugins; set the options in the inventory file or, better for secrets, in the environment.
+author:
+  - vaultlock.azure maintainers (@vaultlock)
+extends_documentation_fragment:
+  - ansible.builtin.constructed
+  - ansible.builtin.inventory_cache
+  - vaultlock.azure.azure_auth
+options:
+  plugin:
+    description: The name of this plugin. The inventory file name must end in C(backup_vaults.yml) or C(backup_vaults.yaml).
+    type: str
+    required: true
+    choices: [vaultlock.azure.backup_vaults]
+  subscription_ids:
+    description:
+      - Subscriptions to read. V(all) reads every subscription the identity can see.
+      - Empty (default), the subscription of the authentication options (O(subscription_id) or E(AZURE_SUBSCRIPTION_ID)).
+    type: list
+    elements: str
+    default: []
+  vault_types:
+    description: Which vault kinds become hosts.
+    type: list
+    elements: str
+    choices: [recovery_services, backup]
+    default: [recovery_services, backup]
+  resource_groups:
+    description:
+      - Only vaults of these resource groups (in each subscription). One list call per resource group, vault kind and page,
+        which works when the identity may only read those resource groups.
+      - Empty (default), every resource group.
+    type: list
+    elements: str
+    default: []
+  tags:
+    description: Only vaults that carry all these tags. A tag whose value is null only needs to exist.
+    type: dict
+    default: {}
+  include_policies:
+    description:
+      - Add each vault's backup policies with their retention normalised to tiers to C(vaultlock_vault.policies). One list
+        call per vault.
+    type: bool
+    default: false
+  hostname:
+    description:
+      - V(name) names hosts after their vault, qualifying only the names that two vaults of the inventory share.
+      - V(qualified) names every host C(<name>.<rsv|bv>.<resource group>.<subscription id>).
+    type: str
+    choices: [name, qualified]
+    default: name
+  default_groups:
+    description: Add the default groups (see the description). Turn off to build groups only with O(groups) and O(keyed_groups).
+    type: bool
+    default: true
+  local_connection:
+    description:
+      - Set C(ansible_connection=local) and C(ansible_python_interpreter) (the Python running Ansible) on every vault host.
+      - Turn off to set them yourself, for example with O(compose).
+    type: bool
+    default: true
+  max_concurrency:
+    description: How many list calls run at once.
+    type: int
+    default: 16
+notes:
+  - Inventory plugins do not take C(module_defaults); every authentication option can also come from its E(AZURE_*)
+    environment variable, which keeps secrets out of the inventory file.
+requirements:
+  - python >= 3.9
+  - azure-identity >= 1.19.0
+'''
+
+EXAMPLES = r'''
+# vaults.backup_vaults.yml: every vault the identity can see, grouped, cached for an hour
+plugin: vaultlock.azure.backup_vaults
+subscription_ids: [all]
+cache: true
+cache_plugin: ansible.builtin.jsonfile
+cache_connection: ~/.cache/vaultlock-inventory
+cache_timeout: 3600
+keyed_groups:
+  - key: vaultlock_vault.tags.env | default('none')
+    prefix: env
+groups:
+  not_immutable: vaultlock_vault.immutability == 'disabled'
+compose:
+  vault_id: vaultlock_vault.id
+
+# prod.backup_vaults.yml: production vaults of two subscriptions, with their policies
+plugin: vaultlock.azure.backup_vaults
+subscription_ids:
+  - 11111111-1111-1111-1111-111111111111
+  - 22222222-2222-2222-2222-222222222222
+tags:
+  env: prod
+include_policies: true
+hostname: qualified
+'''
+
+import re
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible.errors import AnsibleParserError
+from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
+    AzureOperationError,
+    MissingLibraryError,
+    VaultlockError,
+)
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import (
+    VaultRef,
+    backend,
+    validate_subscription,
+    vault_record,
+)
+
+# The authentication options of the vaultlock.azure.azure_auth doc fragment (the modules' AUTH_ARGSPEC).
+AUTH_OPTIONS = ('auth_source', 'subscription_id', 'client_id', 'secret', 'tenant', 'certificate_path', 'certificate_password',
+                'cloud_environment', 'cert_validation_mode', 'profile', 'api_retries', 'api_timeout', 'polling_interval', 'wait_timeout')
+SUBSCRIPTIONS_API_VERSION = '2022-12-01'
+HOST_VAR = 'vaultlock_vault'
+KIND_SHORT = {'recovery_services': 'rsv', 'backup': 'bv'}
+_UNSAFE = re.compile(r'[^a-z0-9_]')
+
+
+def group_name(prefix, value):
+    """A group name Ansible accepts without warnings: lowercase letters, digits and underscores."""
+    return _UNSAFE.sub('_', ('%s_%s' % (prefix, value)).lower())
+
+
+def tags_match(record, wanted):
+    tags = dict((str(k).lower(), v) for k, v in (record.get('tags') or {}).items())
+    for key, value in (wanted or {}).items():
+        key = str(key).lower()
+        if key not in tags:
+            return False
+        if value is not None and str(tags[key]) != str(value):
+            return False
+    return True
+
+
+def qualified_name(record):
+    return ('%s.%s.%s.%s' % (record['name'], KIND_SHORT.get(record['vault_type'], record['vault_type']), record['resource_group'],
+                             record['subscription_id'])).lower()
+
+
+def host_names(records, mode):
+    """{vault id (lowercase): host name}, and the names that had to be qualified."""
+    counts = {}
+    for record in records:
+        key = str(record['name']).lower()
+        counts[key] = counts.get(key, 0) + 1
+    names = {}
+    shared = set()
+    for record in records:
+        key = str(record['name']).lower()
+        if mode == 'qualified' or counts[key] > 1:
+            names[str(record['id']).lower()] = qualified_name(record)
+            if mode != 'qualified':
+                shared.add(record['name'])
+        else:
+            names[str(record['id']).lower()] = record['name']
+    return names, sorted(shared)
+
+
+def _scope_error(scope, exc):
+    return {'scope': scope, 'operation': exc.operation, 'status': exc.status, 'code': exc.code, 'message': exc.azure_message}
+
+
+def read_fleet(session, subscription_ids, vault_types, resource_groups, tags, include_policies, max_concurrency):
+    """The vault records (sorted by id) and the scopes that could not be read. Raises AzureOperationError when nothing could."""
+    if not subscription_ids:
+        subs = [validate_subscription(session.default_subscription())]
+    elif [str(s).strip().lower() for s in subscription_ids] == ['all']:
+        body = session.arm_get('/subscriptions', SUBSCRIPTIONS_API_VERSION, 'list subscriptions')
+        subs = sorted(s['subscriptionId'] for s in body.get('value', []) if str(s.get('state', 'Enabled')).lower() != 'disabled')
+    else:
+        subs = []
+        for sub in subscription_ids:
+            sub = validate_subscription(str(sub).strip())
+            if sub.lower() not in [s.lower() for s in subs]:
+                subs.append(sub)
+    scopes = [(sub, kind, rg) for sub in subs for kind in vault_types for rg in (resource_groups or [None])]
+    errors = []
+
+    def read(scope):
+        sub, kind, rg = scope
+        try:
+            return [vault_record(raw, kind) for raw in backend(session, kind).list(sub, rg)], None
+        except AzureOperationError as exc:
+            label = 'subscription %s' % sub if not rg else "resource group '%s' in subscription %s" % (rg, sub)
+            return [], _scope_error(label, exc)
+
+    found = {}
+    workers = max(1, min(max_concurrency, len(scopes) or 1))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for records, error in pool.map(read, scopes):
+            if error:
+                errors.append(error)
+            for record in records:
+                if tags_match(record, tags):
+                    found.setdefault(str(record['id']).lower(), record)
+    if scopes and len(errors) == len(scopes):
+        first = errors[0]
+        raise AzureOperationError(first['operation'], first['scope'], first['status'], first['code'], first['message'])
+    records = [found[key] for key in sorted(found)]
+    if include_policies and records:
+        from ansible_collections.vaultlock.azure.plugins.module_utils._retention import normalise_policy  # pylint: disable=import-outside-toplevel
+
+        def load(record):
+            ref = VaultRef(record['subscription_id'], record['resource_group'], record['name'], record['vault_type'])
+            try:
+                raw = backend(session, record['vault_type']).list_policies(ref)
+            except AzureOperationError as exc:
+                return None, _scope_error(ref.label, exc)
+            policies = [normalise_policy(p, record['vault_type']) for p in raw]
+            for policy in policies:
+                policy['vault'] = record['id']
+            return policies, None
+
+        with ThreadPoolExecutor(max_workers=max(1, max_concurrency)) as pool:
+            for record, (policies, error) in zip(records, pool.map(load, records)):
+                record['policies'] = policies if policies is not None else []
+                if error:
+                    record['policies_error'] = True
+                    errors.append(error)
+    return {'vaults': records, 'errors': errors, 'subscriptions': subs}
+
+
+class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
+    """Azure Backup vaults (Recovery Services vaults and Backup vaults) as hosts."""
+
+    NAME = 'vaultlock.azure.backup_vaults'
+
+    def verify_file(self, path):
+        if super().verify_file(path):
+            return path.endswith(('backup_vaults.yml', 'backup_vaults.yaml'))
+        return False
+
+    def parse(self, inventory, loader, path, cache=True):
+        super().parse(inventory, loader, path, cache)
+        self._read_config_data(path)
+        cache_key = self.get_cache_key(path)
+        use_cache = self.get_option('cache') and cache
+        update_cache = self.get_option('cache') and not cache
+        fleet = None
+        if use_cache:
+            try:
+                fleet = self._cache[cache_key]
+            except KeyError:
+                update_cache = True
+        if fleet is None:
+            fleet = self._fetch()
+        if update_cache:
+            self._cache[cache_key] = fleet
+        self._populate(fleet)
+
+    def _fetch(self):
+        params = dict((name, self.get_option(name)) for name in AUTH_OPTIONS)
+        try:
+            fleet = read_fleet(AzureSession(params), self.get_option('subscription_ids'), self.get_option('vault_types'),
+                               self.get_option('resource_groups'), self.get_option('tags'), self.get_option('include_policies'),
+                               self.get_option('max_concurrency'))
+        except MissingLibraryError as exc:
+            raise AnsibleParserError('vaultlock.azure.backup_vaults needs the Python package %s (pip install -r requirements.txt '
+                                     'from the collection): %s' % (exc.package, exc.exception))
+        except AzureOperationError as exc:
+            raise AnsibleParserError('vaultlock.azure.backup_vaults: %s' % exc.describe())
+        except VaultlockError as exc:
+            raise AnsibleParserError('vaultlock.azure.backup_vaults: %s' % exc)
+        for error in fleet['errors']:
+            self.display.warning('vaultlock.azure.backup_vaults could not read %s: %s (%s)' % (error['scope'], error['message'], error['code']))
+        return fleet
+
+    def _populate(self, fleet):
+        records = fleet.get('vaults') or []
+        names, shared = host_names(records, self.get_option('hostname'))
+        if shared:
+            self.display.warning('vaultlock.azure.backup_vaults: vault names shared by several vaults were qualified '
+                                 '(<name>.<rsv|bv>.<resource group>.<subscription id>): %s' % ', '.join(shared))
+        strict = self.get_option('strict')
+        default_groups = self.get_option('default_groups')
+        local = self.get_option('local_connection')
+        if default_groups:
+            self.inventory.add_group('backup_vaults')
+        for record in records:
+            host = names[str(record['id']).lower()]
+            self.inventory.add_host(host)
+            self.inventory.set_variable(host, HOST_VAR, record)
+            if local:
+                self.inventory.set_variable(host, 'ansible_connection', 'local')
+                self.inventory.set_variable(host, 'ansible_python_interpreter', sys.executable)
+            if default_groups:
+                self.inventory.add_child('backup_vaults', host)
+                for prefix, value in (('subscription', record.get('subscription_id')), ('resource_group', record.get('resource_group')),
+                                      ('vault_type', record.get('vault_type')), ('immutability', record.get('immutability')),
+                                      ('location', record.get('location'))):
+                    if value:
+                        group = self.inventory.add_group(group_name(prefix, value))
+                        self.inventory.add_child(group, host)
+            hostvars = self.inventory.get_host(host).get_vars()
+            self._set_composite_vars(self.get_option('compose'), hostvars, host, strict=strict)
+            self._add_host_to_composed_groups(self.get_option('groups'), hostvars, host, strict=strict)
+            self._add_host_to_keyed_groups(self.get_option('keyed_groups'), hostvars, host, strict=strict)

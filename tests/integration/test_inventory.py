@@ -1,0 +1,250 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The vaultlock.azure.backup_vaults inventory plugin through ansible-inventory and the emulator.
+
+Also runs bench/run.py --quick at a tiny size so the benchmark cannot rot (it asserts no time).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from tests.emulator.generator import generate_fleet
+from tests.integration.conftest import REPO
+from tests.integration.fleets import RG, SUB1, SUB2, states_fleet, vault, vault_id
+
+BIN = os.path.dirname(sys.executable)
+
+
+class Inventory:
+    """Writes a backup_vaults.yml inventory file and runs ansible-inventory / ansible-playbook on it."""
+
+    def __init__(self, runner, tmp_path):
+        self.runner = runner
+        self.tmp_path = tmp_path
+        self.count = 0
+
+    def write(self, **options):
+        self.count += 1
+        doc = {'plugin': 'vaultlock.azure.backup_vaults'}
+        doc.update(options)
+        path = self.tmp_path / ('inv%d.backup_vaults.yml' % self.count)
+        path.write_text(yaml.safe_dump(doc))
+        return path
+
+    def run(self, path, *args, extra_env=None):
+        env = self.runner.env(dict({'ANSIBLE_INVENTORY_UNPARSED_FAILED': '1', 'ANSIBLE_INVENTORY_ENABLED': 'vaultlock.azure.backup_vaults'},
+                                   **(extra_env or {})))
+        return subprocess.run([os.path.join(BIN, 'ansible-inventory'), '-i', str(path), '--list'] + list(args), env=env,
+                              capture_output=True, text=True, timeout=300, check=False)
+
+    def list(self, path, *args, extra_env=None):
+        proc = self.run(path, *args, extra_env=extra_env)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        doc = plain(json.loads(proc.stdout))
+        doc['_stderr'] = proc.stderr
+        return doc
+
+    def list_of(self, **options):
+        return self.list(self.write(**options))
+
+
+def plain(value):
+    """ansible-inventory marks strings from plugins as unsafe ({"__ansible_unsafe": "..."}): unwrap them."""
+    if isinstance(value, dict):
+        if set(value) == {'__ansible_unsafe'}:
+            return value['__ansible_unsafe']
+        return dict((k, plain(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+def hosts_of(doc, group='all'):
+    """Every host below a group, recursively."""
+    out = set(doc.get(group, {}).get('hosts', []))
+    for child in doc.get(group, {}).get('children', []):
+        out |= hosts_of(doc, child)
+    return out
+
+
+@pytest.fixture
+def inventory(runner, tmp_path, emulator):
+    emulator.load_fleet(states_fleet())
+    emulator.clear_journal()
+    return Inventory(runner, tmp_path)
+
+
+def test_every_vault_is_a_host_with_its_record_and_groups(inventory, emulator, runner):
+    doc = inventory.list_of(subscription_ids=['all'])
+    hostvars = doc['_meta']['hostvars']
+    assert sorted(hostvars) == ['bv-disabled', 'bv-enabled', 'bv-locked', 'bv-two', 'rsv-enabled', 'rsv-locked', 'rsv-other',
+                                'rsv-two', 'rsv-unset']
+    record = hostvars['rsv-enabled']['vaultlock_vault']
+    assert record['id'].lower() == vault_id('rsv-enabled').lower()
+    assert record['immutability'] == 'enabled' and record['vault_type'] == 'recovery_services'
+    assert hostvars['rsv-enabled']['ansible_connection'] == 'local'
+    assert hostvars['rsv-enabled']['ansible_python_interpreter']
+    assert hosts_of(doc, 'backup_vaults') == set(hostvars)
+    assert hosts_of(doc, 'subscription_%s' % SUB2.replace('-', '_')) == {'rsv-two', 'bv-two'}
+    assert hosts_of(doc, 'resource_group_rg_other') == {'rsv-other'}
+    assert hosts_of(doc, 'vault_type_backup') == {'bv-disabled', 'bv-enabled', 'bv-locked', 'bv-two'}
+    assert hosts_of(doc, 'immutability_locked') == {'rsv-locked', 'bv-locked'}
+    assert hosts_of(doc, 'immutability_disabled') == {'rsv-unset', 'bv-disabled', 'rsv-other', 'bv-two'}
+    assert hosts_of(doc, 'location_northeurope') == {'rsv-other'}
+    # One subscriptions list, then one list per subscription and kind; reads only.
+    journal = emulator.journal()
+    assert len(journal) == 5, journal
+    assert emulator.writes() == []
+    # The host variable is the record vault_immutability_info returns.
+    run = runner.play([{'name': 'info', 'vaultlock.azure.vault_immutability_info': {'id': vault_id('rsv-enabled')}}])
+    assert run['r0']['vaults'][0] == record
+
+
+def test_filters(inventory):
+    assert sorted(inventory.list_of(vault_types=['backup'])['_meta']['hostvars']) == ['bv-disabled', 'bv-enabled', 'bv-locked']
+    assert sorted(inventory.list_of(resource_groups=['rg-other'])['_meta']['hostvars']) == ['rsv-other']
+    assert sorted(inventory.list_of(subscription_ids=[SUB1, SUB2], tags={'env': 'prod'})['_meta']['hostvars']) == ['rsv-enabled',
+                                                                                                                 'rsv-unset']
+    assert sorted(inventory.list_of(subscription_ids=[SUB2])['_meta']['hostvars']) == ['bv-two', 'rsv-two']
+    assert sorted(inventory.list_of(tags={'team': None})['_meta']['hostvars']) == ['rsv-enabled']
+
+
+def test_constructed_compose_groups_keyed_groups(inventory):
+    doc = inventory.list_of(subscription_ids=['all'], default_groups=False, local_connection=False,
+                            compose={'vault_id': 'vaultlock_vault.id', 'kind': "vaultlock_vault.vault_type"},
+                            groups={'not_immutable': "vaultlock_vault.immutability == 'disabled'"},
+                            keyed_groups=[{'key': "vaultlock_vault.tags.env | default('none')", 'prefix': 'env'}])
+    hostvars = doc['_meta']['hostvars']
+    assert hostvars['bv-two']['vault_id'].endswith('/backupVaults/bv-two') and hostvars['bv-two']['kind'] == 'backup'
+    assert 'ansible_connection' not in hostvars['bv-two']
+    assert 'backup_vaults' not in doc and 'immutability_locked' not in doc
+    assert hosts_of(doc, 'not_immutable') == {'rsv-unset', 'bv-disabled', 'rsv-other', 'bv-two'}
+    assert hosts_of(doc, 'env_prod') == {'rsv-unset', 'rsv-enabled'}
+    assert hosts_of(doc, 'env_dev') == {'bv-disabled'}
+    assert 'rsv-locked' in hosts_of(doc, 'env_none')
+
+
+def test_shared_names_are_qualified(inventory, emulator):
+    fleet = states_fleet()
+    fleet['subscriptions'][1]['resource_groups'][0]['vaults'].append(vault('rsv-enabled', 'recovery_services', 'locked'))
+    emulator.load_fleet(fleet)
+    doc = inventory.list_of(subscription_ids=['all'])
+    hostvars = doc['_meta']['hostvars']
+    first = 'rsv-enabled.rsv.%s.%s' % (RG, SUB1)
+    second = 'rsv-enabled.rsv.rg-two.%s' % SUB2
+    assert first in hostvars and second in hostvars and 'rsv-enabled' not in hostvars
+    assert hostvars[second]['vaultlock_vault']['immutability'] == 'locked'
+    assert 'qualified' in doc['_stderr'] and 'rsv-enabled' in doc['_stderr']
+    assert 'rsv-two' in hostvars
+    qualified = inventory.list_of(subscription_ids=[SUB2], hostname='qualified')['_meta']['hostvars']
+    assert sorted(qualified) == sorted(['bv-two.bv.rg-two.%s' % SUB2, 'rsv-enabled.rsv.rg-two.%s' % SUB2, 'rsv-two.rsv.rg-two.%s' % SUB2])
+
+
+def test_include_policies(inventory, emulator):
+    fleet = generate_fleet(6, 1, seed='inventory-policies')
+    emulator.load_fleet(fleet)
+    emulator.clear_journal()
+    doc = inventory.list_of(include_policies=True, subscription_ids=[fleet['subscriptions'][0]['id']])
+    hostvars = doc['_meta']['hostvars']
+    assert len(hostvars) == 6
+    for host in hostvars.values():
+        record = host['vaultlock_vault']
+        assert record['policies'], record
+        assert all(p['tiers'] and p['vault'] == record['id'] for p in record['policies'])
+    gets = [j for j in emulator.journal() if j['method'] == 'GET']
+    assert len([j for j in gets if j['path'].lower().endswith('/backuppolicies')]) == 6
+    assert len(gets) == 2 + 6
+
+
+def test_cache_is_used_and_flushed(inventory, emulator, tmp_path):
+    path = inventory.write(subscription_ids=['all'], cache=True, cache_plugin='ansible.builtin.jsonfile',
+                           cache_connection=str(tmp_path / 'cache'), cache_timeout=3600)
+    first = inventory.list(path)
+    assert len(emulator.journal()) == 5
+    emulator.clear_journal()
+    # A change in Azure is not seen while the cache is fresh, and no request is sent.
+    emulator.load_fleet({'subscriptions': [{'id': SUB1, 'resource_groups': [{'name': RG, 'location': 'westeurope', 'vaults': [
+        vault('rsv-new', 'recovery_services', 'enabled')]}]}]})
+    emulator.clear_journal()
+    cached = inventory.list(path)
+    assert emulator.journal() == []
+    assert cached['_meta']['hostvars'] == first['_meta']['hostvars']
+    assert list((tmp_path / 'cache').iterdir())
+    flushed = inventory.list(path, '--flush-cache')
+    assert sorted(flushed['_meta']['hostvars']) == ['rsv-new']
+    assert len(emulator.journal()) == 3
+
+
+def test_auth_options_are_the_modules_and_work(inventory, emulator):
+    from ansible_collections.vaultlock.azure.plugins.inventory.backup_vaults import AUTH_OPTIONS  # pylint: disable=import-outside-toplevel
+    from ansible_collections.vaultlock.azure.plugins.module_utils._module import AUTH_ARGSPEC  # pylint: disable=import-outside-toplevel
+    assert sorted(AUTH_OPTIONS) == sorted(AUTH_ARGSPEC)
+    env = inventory.runner.env()
+    out = subprocess.run([os.path.join(BIN, 'ansible-doc'), '-t', 'inventory', '--json', 'vaultlock.azure.backup_vaults'], env=env,
+                         capture_output=True, text=True, timeout=120, check=False)
+    assert out.returncode == 0, out.stderr
+    options = json.loads(out.stdout)['vaultlock.azure.backup_vaults']['doc']['options']
+    assert set(AUTH_ARGSPEC) <= set(options)
+    ep = emulator.endpoint
+    # Options in the file beat the environment: the reader identity may list vaults.
+    doc = inventory.list_of(auth_source='env', client_id=ep['readonly_client_id'], secret=ep['readonly_client_secret'],
+                            tenant=ep['tenant_id'], subscription_id=SUB2)
+    assert sorted(doc['_meta']['hostvars']) == ['bv-two', 'rsv-two']
+    assert {j['client_id'] for j in emulator.journal()} == {ep['readonly_client_id']}
+    # A wrong secret fails the inventory with Azure's error, and never prints the secret.
+    proc = inventory.run(inventory.write(client_id=ep['client_id'], secret='not-the-secret-123', tenant=ep['tenant_id']))
+    assert proc.returncode != 0
+    assert 'backup_vaults' in proc.stderr and ('AADSTS7000215' in proc.stderr or 'invalid_client' in proc.stderr), proc.stderr
+    assert 'not-the-secret-123' not in proc.stdout + proc.stderr
+
+
+def test_a_failing_subscription_warns_and_all_failing_fails(inventory, emulator):
+    emulator.fault(method='GET', path_regex='/subscriptions/%s/providers/Microsoft.RecoveryServices/vaults' % SUB2, status=500, times=50)
+    doc = inventory.list_of(subscription_ids=[SUB1, SUB2], api_retries=0)
+    assert 'rsv-two' not in doc['_meta']['hostvars'] and 'bv-two' in doc['_meta']['hostvars']
+    assert SUB2 in doc['_stderr']
+    emulator.clear_faults()
+    proc = inventory.run(inventory.write(subscription_ids=['33333333-3333-3333-3333-333333333333']))
+    assert proc.returncode != 0
+    assert 'SubscriptionNotFound' in proc.stderr or '404' in proc.stderr
+
+
+def test_playbook_over_vault_hosts_with_forks(inventory, emulator, runner, tmp_path):
+    path = inventory.write(subscription_ids=['all'])
+    play = tmp_path / 'per-host.yml'
+    play.write_text(yaml.safe_dump([{'hosts': 'immutability_disabled', 'gather_facts': False, 'tasks': [
+        {'name': 'per vault', 'vaultlock.azure.vault_immutability': {'id': '{{ vaultlock_vault.id }}', 'immutability': 'enabled'},
+         'register': 'result'},
+        {'name': 'keep', 'ansible.builtin.copy': {'content': '{{ result | to_json }}', 'dest': str(tmp_path) + '/{{ inventory_hostname }}.json'},
+         'check_mode': False}]}]))
+    emulator.clear_journal()
+    proc = subprocess.run([os.path.join(BIN, 'ansible-playbook'), '-i', str(path), '--forks', '4', '--check', str(play)],
+                          env=runner.env(), capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for host in ('rsv-unset', 'bv-disabled', 'rsv-other', 'bv-two'):
+        result = json.loads((tmp_path / ('%s.json' % host)).read_text())
+        assert result['changed'] is True and result['vault']['immutability'] == 'enabled'
+    assert emulator.writes() == []
+
+
+def test_bench_quick_runs(tmp_path):
+    """bench/run.py end to end at a tiny size; prints figures, asserts none of them."""
+    out = tmp_path / 'bench.json'
+    env = dict((k, v) for k, v in os.environ.items() if not k.startswith(('AZURE_', 'ANSIBLE_')))
+    proc = subprocess.run([sys.executable, os.path.join(str(REPO), 'bench', 'run.py'), '--quick', '--sizes', '20', '--runs', '1',
+                           '--naive-size', '4', '--inventory-hosts', '4', '--forks', '2', '--throughput-seconds', '0.5', '--latency-ms', '0',
+                           '--json', str(out), '--output', str(tmp_path / 'performance.md')],
+                          env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    results = json.loads(out.read_text())['results']
+    assert set(results) == {'imports', 'overhead', 'emulator', 'audit', 'naive', 'inventory'}
+    assert results['audit'][0]['vaults'] == 20 and results['audit'][0]['arm_calls'] >= results['audit'][0]['minimum']
+    assert results['inventory']['inventory_hosts'] == 4 and results['inventory']['cached_calls'] == 0
+    assert 'Fleet audit' in (tmp_path / 'performance.md').read_text()

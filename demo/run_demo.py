@@ -128,7 +128,7 @@ def print_changes(report, indent='    '):
     rows = []
     for vault in report['changed']:
         for change in vault['changes']:
-            what = change['setting']
+            what = change['setting'].replace('_', ' ')
             if change['policy']:
                 what = 'retention %s/%s' % (change['policy'], change['tier'])
             rows.append((vault['name'], what, '%s -> %s' % (change['before'], change['after'])))
@@ -227,9 +227,9 @@ def main(argv=None):
         say('5. Check mode again (%.1f s, %d write requests sent, %d vaults would change)' % (seconds, len(rewrites), summary['changed']))
         say('   ' + summary_line(again))
         print_findings(again)
-        say('   Fixable drift left: %d. The %d findings left cannot be fixed by the playbook: a policy tier its schedule'
-            % (summary['fixable'], summary['unfixable']))
-        say('   does not produce is never invented, and soft delete is reported only until vault_soft_delete exists.')
+        say('   Fixable drift left: %d. The playbook cannot fix the %s left: it never invents a policy tier'
+            % (summary['fixable'], '1 finding' if summary['unfixable'] == 1 else '%d findings' % summary['unfixable']))
+        say('   that the policy\'s schedule does not produce (a person decides: add a daily schedule, or change the baseline).')
         ok = (summary['fixable'] == 0 and summary['errors'] == 0 and summary['changed'] == 0
               and not writes and not rewrites and check['summary']['fixable'] > 0)
     finally:

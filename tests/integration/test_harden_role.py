@@ -33,32 +33,40 @@ def weekly_vm():
     return body
 
 
+def sd(name, kind, state, soft_delete='on', days=30, **extra):
+    """A fleet vault with soft delete retention days of choice (the drift tests want 30)."""
+    doc = vault(name, kind, state, **extra)
+    doc['soft_delete'] = {'state': soft_delete, 'retention_days': days}
+    return doc
+
+
 def pol(name, body):
     return {'name': name, 'properties': body}
 
 
 def drift_fleet():
     """Every kind of drift: immutability (both kinds, unset and disabled, one MUA-protected), weak policies of both
-    kinds, soft delete off and too short (reported only), a missing tier (not fixable), and compliant vaults."""
+    kinds, soft delete off and too short, a missing tier (not fixable), and compliant vaults."""
     return {'subscriptions': [
         {'id': SUB1, 'display_name': 'vaultlock-test-1', 'resource_groups': [
             {'name': RG, 'location': 'westeurope', 'vaults': [
-                vault('rsv-unset', 'recovery_services', 'unset', policies=[pol('VMDaily', templates.iaas_v1(False))]),
-                vault('rsv-weak', 'recovery_services', 'enabled', policies=[pol('SQLWeak', templates.sql(True))]),
-                vault('rsv-guarded', 'recovery_services', 'disabled', resource_guard_id=GUARD,
-                      policies=[pol('VMDaily', templates.iaas_v1(False))]),
-                vault('rsv-locked', 'recovery_services', 'locked', soft_delete='always_on',
-                      policies=[pol('HanaDaily', templates.saphana(False))]),
-                vault('rsv-softoff', 'recovery_services', 'enabled', soft_delete='off',
-                      policies=[pol('VMDaily', templates.iaas_v1(False))]),
-                vault('rsv-weekly', 'recovery_services', 'enabled', policies=[pol('VMWeekly', weekly_vm())]),
-                vault('bv-disabled', 'backup', 'disabled', policies=[pol('DiskWeak', templates.dp_disk(True))]),
-                vault('bv-locked', 'backup', 'locked', policies=[pol('BlobDaily', templates.dp_blob(False))]),
+                sd('rsv-unset', 'recovery_services', 'unset', policies=[pol('VMDaily', templates.iaas_v1(False))]),
+                sd('rsv-weak', 'recovery_services', 'enabled', policies=[pol('SQLWeak', templates.sql(True))]),
+                sd('rsv-guarded', 'recovery_services', 'disabled', resource_guard_id=GUARD,
+                   policies=[pol('VMDaily', templates.iaas_v1(False))]),
+                sd('rsv-locked', 'recovery_services', 'locked', soft_delete='always_on',
+                   policies=[pol('HanaDaily', templates.saphana(False))]),
+                sd('rsv-softoff', 'recovery_services', 'enabled', soft_delete='off',
+                   policies=[pol('VMDaily', templates.iaas_v1(False))]),
+                sd('rsv-weekly', 'recovery_services', 'enabled', policies=[pol('VMWeekly', weekly_vm())]),
+                sd('bv-disabled', 'backup', 'disabled', policies=[pol('DiskWeak', templates.dp_disk(True))]),
+                sd('bv-locked', 'backup', 'locked', policies=[pol('BlobDaily', templates.dp_blob(False))]),
+                sd('bv-short', 'backup', 'enabled', days=14, policies=[pol('BlobDaily', templates.dp_blob(False))]),
             ]},
         ]},
         {'id': SUB2, 'display_name': 'vaultlock-test-2', 'resource_groups': [
             {'name': 'rg-two', 'location': 'westeurope', 'vaults': [
-                vault('bv-two', 'backup', 'unset', policies=[pol('PostgresWeak', templates.dp_postgres(True))]),
+                sd('bv-two', 'backup', 'unset', policies=[pol('PostgresWeak', templates.dp_postgres(True))]),
             ]},
         ]},
     ]}
@@ -73,7 +81,8 @@ def clean_fleet():
         ]}]}]}
 
 
-ENFORCE_ALL = {'harden_backup_vaults_subscription_ids': ['all'], 'harden_backup_vaults_retention_mode': 'enforce'}
+ENFORCE_ALL = {'harden_backup_vaults_subscription_ids': ['all'], 'harden_backup_vaults_retention_mode': 'enforce',
+               'harden_backup_vaults_soft_delete': {'state': 'on', 'retention_days': 30}}
 
 
 class Harden:
@@ -150,8 +159,9 @@ def drift(emulator):
 
 
 FIXABLE = {('rsv-unset', 'immutability'), ('rsv-guarded', 'immutability'), ('bv-disabled', 'immutability'),
-           ('bv-two', 'immutability'), ('rsv-weak', 'retention'), ('bv-disabled', 'retention'), ('bv-two', 'retention')}
-UNFIXABLE = {('rsv-softoff', 'soft_delete'), ('rsv-weekly', 'retention')}
+           ('bv-two', 'immutability'), ('rsv-weak', 'retention'), ('bv-disabled', 'retention'), ('bv-two', 'retention'),
+           ('rsv-softoff', 'soft_delete'), ('bv-short', 'soft_delete_retention_days')}
+UNFIXABLE = {('rsv-weekly', 'retention')}
 
 
 def findings(report, **match):
@@ -168,11 +178,10 @@ def test_check_mode_sends_no_write_and_reports_the_drift(harden, emulator):
     assert report['mode'] == 'check'
     assert findings(report, fixable=True) == FIXABLE
     assert findings(report, fixable=False) == UNFIXABLE
-    assert report['summary']['vaults'] == 9 and report['summary']['resolved'] == 0
-    softoff = [f for f in run.vault('rsv-softoff')['findings'] if f['setting'] == 'soft_delete'][0]
-    assert 'reported only' in softoff['reason'] and run.vault('rsv-softoff')['actions']['soft_delete'] is None
+    assert report['summary']['vaults'] == 10 and report['summary']['resolved'] == 0
+    assert run.vault('rsv-softoff')['actions']['soft_delete'] == {'state': 'on', 'retention_days': 30}
     # What a real run would change, per vault, in the report and as --diff output.
-    assert {c['name'] for c in report['changed']} == {'rsv-unset', 'rsv-guarded', 'bv-disabled', 'bv-two', 'rsv-weak'}
+    assert {c['name'] for c in report['changed']} == {'rsv-unset', 'rsv-guarded', 'bv-disabled', 'bv-two', 'rsv-weak', 'rsv-softoff', 'bv-short'}
     assert '-    "immutability": "disabled",' in run.output and '+    "immutability": "enabled",' in run.output
     assert '"daily/Full": "P30D"' in run.output
     assert 'rsv-locked' not in run.markdown.split('## Drift', 1)[1].split('##', 1)[0]
@@ -198,8 +207,8 @@ def test_apply_fixes_what_may_be_fixed_and_a_second_check_finds_only_unfixable_d
     assert full['retentionPolicy']['dailySchedule']['retentionDuration'] == {'count': 30, 'durationType': 'Days'}
     disk = policy_retention(emulator, 'bv-disabled', 'DiskWeak', 'backup')
     assert [r for r in disk['policyRules'] if r['name'] == 'Default'][0]['lifecycles'][0]['deleteAfter']['duration'] == 'P30D'
-    # Soft delete is not changed by this release.
-    assert emulator.resource(vault_id('rsv-softoff'))['properties']['securitySettings']['softDeleteSettings']['softDeleteState'] == 'Disabled'
+    assert emulator.resource(vault_id('bv-short', 'backup'))['properties']['securitySettings']['softDeleteSettings'] == {
+        'state': 'On', 'retentionDurationInDays': 30.0}
 
     emulator.clear_journal()
     again = harden('--check', '--diff', **ENFORCE_ALL)
@@ -214,9 +223,9 @@ def test_apply_fixes_what_may_be_fixed_and_a_second_check_finds_only_unfixable_d
 def test_fail_on_drift_fails_after_writing_the_reports(harden, emulator):
     run = harden('--check', harden_backup_vaults_fail_on_drift=True, **ENFORCE_ALL)
     assert run.rc != 0
-    assert '7 of 9 vaults drift from the baseline' in run.output, run.output[-3000:]
+    assert '8 of 10 vaults drift from the baseline' in run.output, run.output[-3000:]
     report = check_reports(run)
-    assert report['summary']['drifting'] == 7
+    assert report['summary']['drifting'] == 8
     assert emulator.writes() == []
 
 
@@ -272,7 +281,7 @@ def test_listed_vaults_exclusions_and_discovery_errors(harden, emulator):
                  harden_backup_vaults_resource_groups=[RG, 'rg-absent'], harden_backup_vaults_tags={})
     assert run.rc != 0  # rg-absent cannot be read: an error, after the reports
     report = check_reports(run)
-    assert sorted(v['name'] for v in report['vaults']) == ['bv-locked', 'rsv-guarded', 'rsv-locked', 'rsv-softoff', 'rsv-unset']
+    assert sorted(v['name'] for v in report['vaults']) == ['bv-locked', 'bv-short', 'rsv-guarded', 'rsv-locked', 'rsv-softoff', 'rsv-unset']
     assert any('rg-absent' in e['scope'] + e['message'] for e in report['errors'])
 
 

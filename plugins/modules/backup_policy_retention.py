@@ -97,8 +97,12 @@ options:
       - Used only with O(compare_to); to choose the policies checked against O(minimum), use O(policies).
     type: str
 notes:
-  - Retention floors applied to O(minimum) (values Azure accepts for no policy kind are refused) are documented in the
-    collection's docs; they are conservative and assumed from Azure Backup's support matrices.
+  - A O(minimum) below the shortest retention Azure accepts for that tier in any policy kind is refused before any request
+    (daily, default, instant and snapshot 1 day; weekly 1 week; monthly 1 month; yearly 1 year; log 7 days).
+  - Azure VM instant restore keeps at most 5 days (V1) or 30 days (Enhanced), and SQL / SAP HANA log backups at most 35 days;
+    a minimum above these is reported as a violation that is not fixable.
+  - These limits are taken from Azure Backup's support matrices and are conservative.
+  - O(compare_to) sends nothing to Azure; the module only reads the vault and its policies.
 '''
 
 EXAMPLES = r'''

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.fleets import RG, SUB1, SUB2, vault_id
+from tests.integration.fleets import RG, SUB1, SUB2, vault, vault_id
 from tests.integration.retention_fleet import policy_id, requires_shared, retention_fleet, t
 
 MOD = 'vaultlock.azure.backup_policy_retention_info'
@@ -209,3 +209,34 @@ def test_reader_identity_can_read(runner, emulator):
     assert run.rc == 0, run.output
     assert same_tiers(run['r0']['policies'][0]['tiers'], DP_EXPECTED['OSSDBPolicy'][1])
     assert SUB1 in run['r0']['policies'][0]['id']
+
+
+def test_unknown_policy_kinds_are_reported_not_fatal(runner, emulator):
+    doc = retention_fleet()
+    odd = [
+        {'name': 'generic', 'properties': {'backupManagementType': 'GenericProtectionPolicy', 'fabricName': 'Azure',
+                                           'subProtectionPolicy': [], 'timeZone': 'UTC'}},
+        {'name': 'future', 'properties': {'backupManagementType': 'AzureFutureWorkload',
+                                          'retentionPolicy': {'retentionPolicyType': 'SimpleRetentionPolicy',
+                                                              'retentionDuration': {'count': 7, 'durationType': 'Days'}}}},
+        {'name': 'odd-retention', 'properties': {'backupManagementType': 'AzureIaasVM',
+                                                 'retentionPolicy': {'retentionPolicyType': 'FutureRetentionPolicy'}}},
+    ]
+    doc['subscriptions'][0]['resource_groups'][0]['vaults'].append(vault('rsv-odd', 'recovery_services', 'enabled', policies=odd))
+    emulator.load_fleet(doc)
+    run = runner.play([
+        by_name('rsv-odd'),
+        {'name': 'check', 'vaultlock.azure.backup_policy_retention': {
+            'name': 'rsv-odd', 'resource_group': RG, 'vault_type': 'recovery_services', 'minimum': {'daily': '30d'}, 'mode': 'enforce'}},
+    ])
+    assert run.rc == 0, run.output
+    records = {r['name']: r for r in run['r0']['policies']}
+    assert records['generic']['unknown'] is True and records['generic']['tiers'] == []
+    assert records['future']['unknown'] is True and records['future']['workload'] == 'AzureFutureWorkload'
+    assert records['odd-retention']['unknown'] is False and records['odd-retention']['tiers'] == []
+    assert records['odd-retention']['unreadable'] == [{'tier': None, 'sub_policy': None, 'datastore': None, 'value': 'FutureRetentionPolicy'}]
+    check = run['r1']
+    assert check['changed'] is False
+    assert {(v['policy'], v['tier'], v['fixable']) for v in check['violations']} == {
+        ('generic', 'daily', False), ('future', 'daily', False), ('odd-retention', 'daily', False)}
+    assert emulator.writes() == []

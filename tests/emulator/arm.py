@@ -560,8 +560,8 @@ class Arm:
             props = copy.deepcopy(body["properties"])
             if kind == "rs" and not props.get("backupManagementType"):
                 raise bad_request("BMSUserErrorInvalidInput", "Input provided for the call is invalid: backupManagementType is required.")
-            imm_state = rules.norm_state(((vault["body"].get("properties") or {}).get("securitySettings") or {})
-                                         .get("immutabilitySettings", {}).get("state"))
+            imm_state = rules.norm_state((((vault["body"].get("properties") or {}).get("securitySettings") or {})
+                                          .get("immutabilitySettings") or {}).get("state"))
             old_props = existing["properties"] if existing else None
             rules.check_policy_retention(old_props, props, imm_state in ("Unlocked", "Locked"), kind)
             name = existing["name"] if existing else pname

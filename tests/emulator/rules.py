@@ -4,7 +4,8 @@
 """Service rules of Recovery Services and Backup (DataProtection) vaults, as pure functions.
 
 Self-contained on purpose: the emulator plays "Azure" and must not share code with the collection.
-Day conversion used for comparing retention: day=1, week=7, month=30, year=365 (assumed; documented).
+Day conversion used for comparing retention: day=1, week=7, year=365, month=365/12 so that 12 months equal a year
+(assumed; documented).
 """
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import re
 
 from .errors import ArmError
 
-UNIT_DAYS = {"days": 1, "day": 1, "d": 1, "weeks": 7, "week": 7, "w": 7, "months": 30, "month": 30, "m": 30,
-             "years": 365, "year": 365, "y": 365}
+MONTH_DAYS = 365 / 12.0
+UNIT_DAYS = {"days": 1, "day": 1, "d": 1, "weeks": 7, "week": 7, "w": 7, "months": MONTH_DAYS, "month": MONTH_DAYS,
+             "m": MONTH_DAYS, "years": 365, "year": 365, "y": 365}
 
 # errors.md, source Azure/azure-cli#27785 and Azure/azure-rest-api-specs#26598 (confidence I): verbatim.
 RS_IMMUTABILITY_CODE = "UserErrorUnsupportedVaultImmutabilityStateChange"
@@ -163,7 +165,7 @@ def iso_days(text) -> float | None:
     if not match or not any(match.groups()):
         return None
     y, mo, w, d, h, mi, s = (float(g) if g else 0.0 for g in match.groups())
-    return y * 365 + mo * 30 + w * 7 + d + h / 24 + mi / 1440 + s / 86400
+    return y * 365 + mo * MONTH_DAYS + w * 7 + d + h / 24 + mi / 1440 + s / 86400
 
 
 def _retention_tiers(prefix: str, retention, out: dict):
@@ -228,7 +230,7 @@ def retention_reductions(old: dict, new: dict) -> list:
         nval = new_lower.get(key.lower())
         if nval is None:
             lowered.append("%s (removed; was %g days)" % (key, days))
-        elif nval < days:
+        elif nval < days - 1e-9:
             lowered.append("%s (%g -> %g days)" % (key, days, nval))
     return lowered
 

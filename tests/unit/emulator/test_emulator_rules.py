@@ -212,7 +212,7 @@ def test_dp_policy_retention_rule(emulator):
 
 
 def test_retention_comparison_units():
-    assert rules.iso_days("P1Y") == 365 and rules.iso_days("P12W") == 84 and rules.iso_days("P3M") == 90
+    assert rules.iso_days("P1Y") == 365 and rules.iso_days("P12W") == 84 and rules.iso_days("P3M") == 365 / 4
     assert rules.iso_days("PT12H") == 0.5 and rules.iso_days("bogus") is None
     assert rules.duration_days({"count": 2, "durationType": "Weeks"}) == 14
     old = rules.rs_policy_tiers({"subProtectionPolicy": [
@@ -294,3 +294,10 @@ def test_retention_property_raise_ok_lower_rejected(tiers, bump, data):
         rules.check_policy_retention(old, policy(lowered), True, "rs")
     assert err.value.code == rules.RETENTION_CODE
     rules.check_policy_retention(old, policy(lowered), False, "rs")
+
+
+def test_twelve_months_equal_a_year_in_the_reduction_rule():
+    from tests.emulator import rules  # pylint: disable=import-outside-toplevel
+    assert rules.iso_days('P12M') == rules.iso_days('P1Y')
+    assert rules.retention_reductions({'x': rules.iso_days('P1Y')}, {'x': rules.iso_days('P12M')}) == []
+    assert rules.retention_reductions({'x': rules.iso_days('P1Y')}, {'x': rules.iso_days('P11M')})

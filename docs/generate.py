@@ -70,8 +70,8 @@ def return_table(values, prefix=''):
     rows = []
     for name in sorted(values or {}):
         spec = values[name]
-        rows.append('| `%s%s` | %s | %s | %s |' % (prefix, name, spec.get('type', ''), markup(spec.get('returned', '')),
-                                                  markup(spec.get('description', ''))))
+        cells = (prefix, name, spec.get('type', ''), markup(spec.get('returned', '')), markup(spec.get('description', '')))
+        rows.append('| `%s%s` | %s | %s | %s |' % cells)
         if spec.get('contains'):
             rows.extend(return_table(spec['contains'], prefix + name + '.'))
     return rows

@@ -301,3 +301,30 @@ def test_bad_variables_fail_with_clear_messages(harden, emulator, variables, mes
     assert run.rc != 0
     assert message in run.output, run.output
     assert emulator.writes() == []
+
+
+def test_play_module_defaults_reach_the_role_and_auth_overrides_them(runner, emulator, tmp_path):
+    """module_defaults group/vaultlock.azure.all of the play apply inside the role; harden_backup_vaults_auth wins."""
+    emulator.load_fleet(clean_fleet())
+    bogus = '99999999-9999-9999-9999-999999999999'
+    play = {'hosts': 'localhost', 'connection': 'local', 'gather_facts': False,
+            'module_defaults': {'group/vaultlock.azure.all': {'subscription_id': bogus, 'api_retries': 0}},
+            'roles': [{'role': 'vaultlock.azure.harden_backup_vaults'}]}
+    path = tmp_path / 'play.yml'
+    path.write_text(json.dumps([play]))
+    base = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,', str(path), '--check']
+
+    def run(variables):
+        variables['harden_backup_vaults_report_dir'] = str(tmp_path / 'reports')
+        proc = subprocess.run(base + ['-e', json.dumps(variables)], env=runner.env(), capture_output=True, text=True,
+                              timeout=300, check=False)
+        return proc.returncode, proc.stdout + proc.stderr
+
+    rc, output = run({'harden_backup_vaults_fail_on_error': False})
+    assert rc == 0, output
+    report = json.loads((tmp_path / 'reports' / 'drift.json').read_text())
+    assert report['vaults'] == [] and 'SubscriptionNotFound' in report['errors'][0]['message']
+    rc, output = run({'harden_backup_vaults_auth': {'subscription_id': SUB1}})
+    assert rc == 0, output
+    report = json.loads((tmp_path / 'reports' / 'drift.json').read_text())
+    assert len(report['vaults']) == 3 and report['errors'] == []

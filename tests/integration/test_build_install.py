@@ -1,0 +1,49 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What ships is what is tested: build the tarball, install it into a clean path, run the playbook by its FQCN."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tarfile
+
+from tests.integration.conftest import REPO
+from tests.integration.fleets import states_fleet
+
+BIN = os.path.dirname(sys.executable)
+
+
+def test_built_collection_installs_and_runs_by_fqcn(emulator, tmp_path):
+    emulator.load_fleet(states_fleet())
+    env = {k: v for k, v in os.environ.items() if not k.startswith(('AZURE_', 'ANSIBLE_'))}
+    env.update(emulator.env)
+    env.update({'ANSIBLE_HOME': str(tmp_path / 'home'), 'ANSIBLE_PYTHON_INTERPRETER': sys.executable, 'ANSIBLE_NOCOLOR': '1'})
+    out = tmp_path / 'dist'
+    subprocess.run([os.path.join(BIN, 'ansible-galaxy'), 'collection', 'build', '--output-path', str(out), str(REPO)],
+                   check=True, capture_output=True, env=env)
+    tarballs = list(out.glob('vaultlock-azure-*.tar.gz'))
+    assert len(tarballs) == 1
+    with tarfile.open(tarballs[0]) as tar:
+        names = tar.getnames()
+    assert 'plugins/modules/vault_immutability.py' in names
+    assert 'roles/harden_backup_vaults/tasks/main.yml' in names
+    for unwanted in ('.venv', '.cache', 'bench', '.ci', 'tests/output', 'Makefile', 'build'):
+        assert not [n for n in names if n == unwanted or n.startswith(unwanted + '/')], unwanted
+
+    collections = tmp_path / 'collections'
+    subprocess.run([os.path.join(BIN, 'ansible-galaxy'), 'collection', 'install', '--offline', '-p', str(collections), str(tarballs[0])],
+                   check=True, capture_output=True, env=env)
+    env['ANSIBLE_COLLECTIONS_PATH'] = str(collections)
+    reports = tmp_path / 'reports'
+    proc = subprocess.run([os.path.join(BIN, 'ansible-playbook'), 'vaultlock.azure.harden_backup_vaults', '--check', '--diff',
+                           '-e', 'harden_backup_vaults_report_dir=%s' % reports],
+                          env=env, capture_output=True, text=True, timeout=600, check=False, cwd=str(tmp_path))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert str(collections) in subprocess.run([os.path.join(BIN, 'ansible-galaxy'), 'collection', 'list', 'vaultlock.azure'],
+                                              env=env, capture_output=True, text=True, check=True).stdout
+    report = json.loads((reports / 'drift.json').read_text())
+    assert report['summary']['vaults'] == 7
+    assert emulator.writes() == []

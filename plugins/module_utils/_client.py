@@ -367,6 +367,26 @@ def cli_default_subscription(path=None):
     return None
 
 
+# Connections the shared ARM client keeps open per host. requests keeps 10, and parallel reads beyond that
+# would each open (and TLS-handshake) a new connection; connections are only opened when needed.
+ARM_POOL_SIZE = 64
+
+
+def pooled_transport():
+    """An azure-core requests transport with a connection pool of ARM_POOL_SIZE (proxy settings from the environment as usual)."""
+    requests = _import('requests', 'requests')
+    adapters = _import('requests.adapters', 'requests')
+    retry = _import('urllib3.util.retry', 'urllib3')
+    transport = _import('azure.core.pipeline.transport', 'azure-core')
+    session = requests.Session()
+    # azure-core retries (RetryPolicy); urllib3 must not, as in azure-core's own session setup.
+    adapter = adapters.HTTPAdapter(pool_connections=4, pool_maxsize=ARM_POOL_SIZE,
+                                   max_retries=retry.Retry(total=False, redirect=False, raise_on_status=False))
+    for prefix in ('http://', 'https://'):
+        session.mount(prefix, adapter)
+    return transport.RequestsTransport(session=session, session_owner=True)
+
+
 class AzureSession:
     """Everything a task needs to talk to Azure: cloud, credential, subscription, clients.
 
@@ -446,7 +466,7 @@ class AzureSession:
         return self._clients[key]
 
     def arm(self):
-        """A bare ARM pipeline client (azure-mgmt-core) for calls no SDK here covers (subscriptions list)."""
+        """A bare ARM pipeline client (azure-mgmt-core) shared by every read: vaults, policies, subscriptions."""
         with self._lock:
             return self._arm()
 
@@ -462,7 +482,8 @@ class AzureSession:
                 arm_policies.ARMChallengeAuthenticationPolicy(self.credential, self.cloud.scope),
                 pipeline.NetworkTraceLoggingPolicy(),
             ]
-            self._clients['arm'] = core.ARMPipelineClient(base_url=self.cloud.resource_manager, policies=policies)
+            self._clients['arm'] = core.ARMPipelineClient(base_url=self.cloud.resource_manager, policies=policies,
+                                                          transport=pooled_transport())
         return self._clients['arm']
 
     def _transport_kwargs(self):

@@ -326,10 +326,8 @@ class RecoveryServicesBackend(_Backend):
     policy_api_version = '2026-10-01'
     plural = 'Recovery Services vaults'
 
-
     def _begin_update(self, ref, body, **kwargs):
         return self.client(ref.subscription_id).vaults.begin_update(ref.resource_group, ref.name, body, **kwargs)
-
 
     def update_vault_config(self, ref, body, operation):
         """PATCH .../vaults/{v}/backupconfig/vaultconfig (backup resource vault config; synchronous, 200)."""
@@ -378,10 +376,8 @@ class BackupVaultBackend(_Backend):
     policy_api_version = '2026-06-01'
     plural = 'Backup vaults'
 
-
     def _begin_update(self, ref, body, **kwargs):
         return self.client(ref.subscription_id).backup_vaults.begin_update(ref.resource_group, ref.name, body, **kwargs)
-
 
     def _get_policy(self, ref, name):
         return self.client(ref.subscription_id).backup_policies.get(ref.resource_group, ref.name, name)

@@ -141,25 +141,21 @@ def print_changes(report, indent='    '):
 
 
 def diff_excerpt(log_path, vault, indent='    '):
-    """The --diff lines the playbook printed for one vault (the - and + lines of each diff)."""
+    """The --diff lines the playbook printed for one vault (the - and + lines of its diff)."""
     with open(log_path, encoding='utf-8') as handle:
         lines = handle.read().splitlines()
-    blocks = []
     block = None
+    shown = []
     for line in lines:
-        if line.startswith('--- before'):
-            block = []
-        elif block is not None and line.startswith(('changed: ', 'ok: ')):
-            label = line.split('(item=', 1)[-1].rstrip(')') if '(item=' in line else ''
-            if label.split(':', 1)[0] == vault:
-                blocks.append((label, block))
-            block = None
-        elif block is not None and line and line[0] in '-+' and not line.startswith(('+++', '---')):
+        if line.startswith('--- before: '):
+            block = [] if line[len('--- before: '):].split(' ', 1)[0] == vault else None
+        elif block is not None and (not line or line.startswith(('--- before', 'changed:', 'ok:', 'TASK'))):
+            shown = block
+            break
+        elif block is not None and line[:1] in '-+' and not line.startswith(('+++', '---')):
             block.append(line[0] + ' ' + line[1:].strip())
-    width = max([len(label) for label, _block in blocks] or [0])
-    for label, block in blocks:
-        for index, diff_line in enumerate(block):
-            say(indent + (label if index == 0 else '').ljust(width) + '  ' + diff_line)
+    for diff_line in shown or block or []:
+        say(indent + vault + '  ' + diff_line)
 
 
 def load(report_dir, step, pair):

@@ -410,3 +410,48 @@ def summarize(drift):
     counts['by_setting'] = by_setting
     counts['by_vault_type'] = by_type
     return counts
+
+
+def _finding_key(finding):
+    if finding.get('setting') != 'retention':
+        return finding.get('setting')
+    parts = [finding.get('policy'), finding.get('tier'), finding.get('sub_policy'), finding.get('datastore')]
+    return 'retention ' + '/'.join(str(part) for part in parts if part)
+
+
+def drift_diffs(drift):
+    """Ansible diff entries, one per drifting vault: what a run would change (fixable findings, have -> want),
+    and, under a "not fixable" key that is the same before and after, what it cannot change and why."""
+    diffs = []
+    for entry in drift or []:
+        if not entry.get('drift'):
+            continue
+        before = {}
+        after = {}
+        unfixable = {}
+        for finding in entry.get('findings') or []:
+            key = _finding_key(finding)
+            if finding.get('fixable'):
+                before[key] = finding.get('have')
+                after[key] = finding.get('want')
+            else:
+                unfixable[key] = '%s (wanted %s): %s' % (finding.get('have'), finding.get('want'), finding.get('reason'))
+        if unfixable:
+            before['not fixable'] = unfixable
+            after['not fixable'] = unfixable
+        header = '%s (%s, %s/%s)' % (entry.get('name'), entry.get('vault_type'), entry.get('subscription_id'), entry.get('resource_group'))
+        diffs.append({'before_header': header, 'after_header': header,
+                      'before': _yaml_like(before), 'after': _yaml_like(after)})
+    return diffs
+
+
+def _yaml_like(mapping, indent=0):
+    lines = []
+    for key in sorted(mapping, key=str):
+        value = mapping[key]
+        if isinstance(value, dict):
+            lines.append('%s%s:' % (' ' * indent, key))
+            lines.append(_yaml_like(value, indent + 2).rstrip('\n'))
+        else:
+            lines.append('%s%s: %s' % (' ' * indent, key, 'null' if value is None else value))
+    return '\n'.join(lines) + '\n'

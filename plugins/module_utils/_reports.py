@@ -186,7 +186,8 @@ def build_report(drift, meta=None):
 
     meta: ``mode`` (check | apply, default check), ``timestamp`` (default now, UTC), ``baseline``,
     ``errors`` (discovery errors ``{scope, message}``), ``results`` (module results, see
-    _normalise_results). In apply mode a fixable finding is ``resolved`` when the action that fixes
+    _normalise_results), ``predict`` (check mode without module results: list in ``changed`` what the
+    fixable findings would change). In apply mode a fixable finding is ``resolved`` when the action that fixes
     it ran for that vault without failing; ``vaults[].drift`` and the summary count what is left.
     """
     if meta is None:
@@ -229,6 +230,23 @@ def build_report(drift, meta=None):
             if not changes:
                 changes = [_change(result['action'], {})]
             changed[vid]['changes'].extend(changes)
+
+    if mode == 'check' and meta.get('predict') and not results:
+        # No state module ran (the role's default check mode): predict the changes from the fixable findings.
+        for entry in entries:
+            actions = entry.get('actions') if isinstance(entry.get('actions'), Mapping) else {}
+            predicted = []
+            for raw in entry.get('findings') or []:
+                if isinstance(raw, Mapping) and raw.get('fixable'):
+                    action = SETTING_ACTION.get(raw.get('setting'))
+                    if action == 'retention' and raw.get('policy') not in (actions.get('raise_policies') or []):
+                        continue
+                    predicted.append(_change(action, {'setting': raw.get('setting'), 'policy': raw.get('policy'), 'tier': raw.get('tier'),
+                                                      'before': raw.get('have'), 'after': raw.get('want')}))
+            if predicted:
+                vid = _lower(entry.get('id'))
+                changed[vid] = dict(_vault_ref(entry), changes=predicted)
+                changed_order.append(vid)
 
     vaults = []
     for entry in sorted(entries, key=sort_key):

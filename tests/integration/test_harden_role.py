@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -182,10 +183,25 @@ def test_check_mode_sends_no_write_and_reports_the_drift(harden, emulator):
     assert run.vault('rsv-softoff')['actions']['soft_delete'] == {'state': 'on', 'retention_days': 30}
     # What a real run would change, per vault, in the report and as --diff output.
     assert {c['name'] for c in report['changed']} == {'rsv-unset', 'rsv-guarded', 'bv-disabled', 'bv-two', 'rsv-weak', 'rsv-softoff', 'bv-short'}
-    assert '-    "immutability": "disabled",' in run.output and '+    "immutability": "enabled",' in run.output
-    assert '"daily/Full": "P30D"' in run.output
+    # One controller-side task shows every drifting vault's diff; no module runs per vault in check mode.
+    assert '--- before: rsv-unset (recovery_services' in run.output
+    assert '-immutability: disabled' in run.output and '+immutability: enabled' in run.output
+    assert re.search(r'\+retention \S+/daily/Full: P30D', run.output)
     assert 'rsv-locked' not in run.markdown.split('## Drift', 1)[1].split('##', 1)[0]
     assert immutability(emulator, 'rsv-unset') is None
+    assert not [j for j in emulator.journal() if '/vaults/' in j['path'].lower() and j['method'] == 'GET'
+                and not j['path'].lower().endswith('/backuppolicies')]
+
+
+@pytest.mark.usefixtures('drift')
+def test_check_mode_with_modules_predicts_through_the_state_modules(harden, emulator):
+    run = harden('--check', '--diff', harden_backup_vaults_check_with_modules=True, **ENFORCE_ALL)
+    assert run.rc == 0, run.output
+    assert emulator.writes() == []
+    report = check_reports(run)
+    assert {c['name'] for c in report['changed']} == {'rsv-unset', 'rsv-guarded', 'bv-disabled', 'bv-two', 'rsv-weak', 'rsv-softoff', 'bv-short'}
+    assert '-    "immutability": "disabled",' in run.output and '+    "immutability": "enabled",' in run.output
+    assert '"daily/Full": "P30D"' in run.output
 
 
 @pytest.mark.usefixtures('drift')

@@ -1,0 +1,35 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin behind vaultlock.azure.drift_diff: runs on the controller, sends nothing to Azure."""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._drift import drift_diffs
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _VALID_ARGS = frozenset(('drift',))
+    _requires_connection = False
+    _supports_check_mode = True
+    _supports_async = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        drift = self._task.args.get('drift')
+        if not isinstance(drift, list) or not all(isinstance(entry, dict) for entry in drift):
+            raise AnsibleActionFail('drift must be the list that the vaultlock.azure.vault_drift filter returns')
+        diffs = drift_diffs(drift)
+        actionable = [e for e in drift if any((e.get('actions') or {}).get(k) for k in ('immutability', 'soft_delete', 'raise_policies'))]
+        result.update({
+            'changed': bool(actionable),
+            'diff': diffs,
+            'drifting': len(diffs),
+            'vaults_to_change': len(actionable),
+            'msg': '%d of %d vaults drift; a run would change %d' % (len(diffs), len(drift), len(actionable)),
+        })
+        return result

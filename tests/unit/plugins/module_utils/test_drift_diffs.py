@@ -1,0 +1,62 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Check-mode drift without per-vault module runs: diffs from the drift, and predicted changes in the report."""
+
+from __future__ import annotations
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._drift import compute_drift, drift_diffs
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports import build_report
+
+SUB = '11111111-1111-1111-1111-111111111111'
+
+
+def vault(name, immutability, policies=None, soft='on'):
+    return {'id': '/subscriptions/%s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/%s' % (SUB, name), 'name': name,
+            'resource_group': 'rg', 'subscription_id': SUB, 'location': 'westeurope', 'vault_type': 'recovery_services',
+            'immutability': immutability, 'immutability_retention_days': None, 'soft_delete': {'state': soft, 'retention_days': 14},
+            'mua': {'protected': False, 'resource_guard_id': None}, 'tags': {}, 'policies': policies or []}
+
+
+def weak_policy():
+    return {'name': 'Weak', 'id': 'p', 'vault_type': 'recovery_services', 'workload': 'AzureIaasVM', 'workload_type': None,
+            'policy_type': 'V1', 'unknown': False, 'unreadable': [], 'protected_items': 1,
+            'tiers': [{'tier': 'daily', 'sub_policy': None, 'datastore': None, 'duration': 'P7D', 'count': 7, 'unit': 'days', 'days': 7}]}
+
+
+BASELINE = {'immutability': 'enabled', 'allow_irreversible': False,
+            'retention': {'minimum': {'daily': '30d'}, 'mode': 'enforce'}, 'soft_delete': None}
+
+
+def test_one_diff_per_drifting_vault_with_have_and_want():
+    drift = compute_drift([vault('a', 'disabled'), vault('b', 'enabled'), vault('c', 'locked')],
+                          dict(BASELINE, immutability='disabled'))
+    diffs = drift_diffs(drift)
+    assert [d['before_header'].split(' ')[0] for d in diffs] == ['b', 'c']
+    by_name = {d['before_header'].split(' ')[0]: d for d in diffs}
+    assert by_name['b']['before'] == 'immutability: enabled\n' and by_name['b']['after'] == 'immutability: disabled\n'
+    # A locked vault cannot be disabled: listed as not fixable, the same before and after.
+    assert 'not fixable:' in by_name['c']['before'] and by_name['c']['before'] == by_name['c']['after']
+
+
+def test_retention_and_immutability_in_one_diff():
+    diffs = drift_diffs(compute_drift([vault('a', 'disabled', [weak_policy()])], BASELINE))
+    assert diffs[0]['before'] == 'immutability: disabled\nretention Weak/daily: P7D\n'
+    assert diffs[0]['after'] == 'immutability: enabled\nretention Weak/daily: P30D\n'
+
+
+def test_check_report_predicts_changes_when_no_module_ran():
+    drift = compute_drift([vault('a', 'disabled', [weak_policy()]), vault('b', 'enabled')], BASELINE)
+    report = build_report(drift, {'mode': 'check', 'baseline': BASELINE, 'predict': True})
+    assert build_report(drift, {'mode': 'check', 'baseline': BASELINE})['changed'] == []
+    assert [c['name'] for c in report['changed']] == ['a']
+    assert report['changed'][0]['changes'] == [
+        {'action': 'immutability', 'setting': 'immutability', 'policy': None, 'tier': None, 'before': 'disabled', 'after': 'enabled'},
+        {'action': 'retention', 'setting': 'retention', 'policy': 'Weak', 'tier': 'daily', 'before': 'P7D', 'after': 'P30D'},
+    ]
+
+
+def test_report_mode_does_not_predict_retention_changes():
+    drift = compute_drift([vault('a', 'enabled', [weak_policy()])], dict(BASELINE, retention={'minimum': {'daily': '30d'}, 'mode': 'report'}))
+    report = build_report(drift, {'mode': 'check', 'predict': True})
+    assert report['changed'] == []
+    assert report['summary']['drifting'] == 1

@@ -167,3 +167,15 @@ def test_module_defaults_group_for_auth(runner, emulator):
     assert run['r0']['changed'] is True
     assert {v['name'] for v in run['r1']['vaults']} == {'bv-disabled', 'bv-enabled', 'bv-locked'}
     assert ep['client_secret'] not in run.output
+
+
+def test_vault_still_provisioning_fails_clearly(runner, emulator):
+    fleet = states_fleet()
+    fleet['subscriptions'][0]['resource_groups'][0]['vaults'].append(
+        {'name': 'rsv-busy', 'type': 'recovery_services', 'immutability': 'disabled', 'provisioning_state': 'Updating'})
+    emulator.load_fleet(fleet)
+    emulator.clear_journal()
+    run = runner.play([by_name('rsv-busy', immutability='enabled')])
+    assert run['r0']['failed'] is True
+    assert 'still Updating' in run['r0']['msg'] and 'rsv-busy' in run['r0']['msg']
+    assert emulator.writes() == []

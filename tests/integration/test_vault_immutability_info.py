@@ -103,3 +103,16 @@ def test_every_scope_failing_fails_the_task(runner, emulator):
     assert run['r0']['failed'] is True
     assert 'SubscriptionNotFound' in run['r0']['msg'] or '404' in run['r0']['msg']
     assert ep['client_secret'] not in run.output
+
+
+def test_denied_subscription_is_reported_and_the_others_still_read(runner, emulator):
+    emulator.fault(path_regex='/subscriptions/%s/providers/' % SUB2, status=403, code='AuthorizationFailed',
+                   message="The client 'x' does not have authorization to perform action 'Microsoft.RecoveryServices/vaults/read'",
+                   times=10)
+    run = runner.play([info(subscription_ids=[SUB1, SUB2])])
+    assert run.rc == 0, run.output
+    result = run['r0']
+    assert {v['subscription_id'] for v in result['vaults']} == {SUB1}
+    assert len(result['errors']) == 2
+    assert all(e['status'] == 403 and e['code'] == 'AuthorizationFailed' and SUB2 in e['scope'] for e in result['errors'])
+    assert '[WARNING]' in run.output

@@ -306,6 +306,13 @@ class Arm:
             old = record["body"] if record else None
             vname = old["name"] if old else name
             vid = vault_id(sub["id"], rg_entry["name"], kind, vname)
+            failure = self._take_lro_failure(req.method, record)
+            if failure is not None:
+                # ARM async-operation contract: the request is accepted (202), the operation ends Failed with an
+                # error object, and the resource is left as it was (control: settings lro_fail).
+                op_id = new_op_id()
+                self._op(op_id, kind=kind, target=vid, method=req.method, result=None, status="Failed", error=failure)
+                return 202, self._lro_headers(vid, op_id, ver, location=True), None
             if kind == "rs":
                 new = self._build_rs(desired, old, vid, vname)
             else:
@@ -330,6 +337,14 @@ class Arm:
                 shown["properties"]["provisioningState"] = "Provisioning"
                 return 201, self._lro_headers(vid, op_id, ver, location=False), shown
             return 200, self._lro_headers(vid, op_id, ver, location=False), shown
+
+    def _take_lro_failure(self, method, record):
+        """The error the next vault PATCH should end with (settings lro_fail: {code, message, times}), or None."""
+        spec = self.settings.get("lro_fail")
+        if method != "PATCH" or record is None or not isinstance(spec, dict) or int(spec.get("times", 1)) <= 0:
+            return None
+        spec["times"] = int(spec.get("times", 1)) - 1
+        return {"code": spec.get("code") or "InternalError", "message": spec.get("message") or "The operation failed."}
 
     def _lro_headers(self, vid, op_id, ver, location: bool) -> dict:
         headers = {"Azure-AsyncOperation": self.url(vid + "/operationStatus/" + op_id, ver), "Retry-After": "0"}
@@ -512,8 +527,11 @@ class Arm:
             raise ArmError(404, "OperationNotFound" if kind == "rs" else "ResourceNotFound",
                            "The operation '%s' was not found for vault '%s' in resource group '%s'." % (op_id, name, rg_entry["name"]))
         if which == "operationstatus":
-            return 200, {}, {"id": op["target"] + "/operationStatus/" + op_id, "name": op_id, "status": op["status"],
-                             "startTime": op["startTime"], "endTime": op["endTime"]}
+            status = {"id": op["target"] + "/operationStatus/" + op_id, "name": op_id, "status": op["status"],
+                      "startTime": op["startTime"], "endTime": op["endTime"]}
+            if op.get("error"):
+                status["error"] = op["error"]
+            return 200, {}, status
         if op["result"] is None:
             return 204, {}, None
         with self.store.lock:

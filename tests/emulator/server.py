@@ -64,7 +64,7 @@ class Emulator:
         self.faults: list = []
         self.initial_latency = latency_ms
         self.latency_ms = latency_ms
-        self.default_settings = {"page_size": page_size, "policy_put_async": False}
+        self.default_settings = {"page_size": page_size, "policy_put_async": False, "lro_fail": None}
         self.settings = dict(self.default_settings)
         self.token_lifetime = token_lifetime
         self.base_url = ""
@@ -452,7 +452,7 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, {"ms": emu.latency_ms})
         elif cmd in (("POST", "settings"), ("GET", "settings")):
             if self.command == "POST":
-                for key in ("page_size", "policy_put_async"):
+                for key in ("page_size", "policy_put_async", "lro_fail"):
                     if key in data:
                         emu.settings[key] = data[key]
             self._send(200, dict(emu.settings))

@@ -214,3 +214,15 @@ def test_secrets_and_tokens_never_appear_in_output(runner, emulator, tmp_path):
     # Access tokens are JWTs: base64url of '{"' starts with 'eyJ'.
     assert not re.search(r'eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}', text)
     assert run['r3']['failed'] is True and run['r4']['failed'] is True
+
+
+def test_long_running_operation_that_ends_failed_reports_azures_error(runner, emulator):
+    emulator.settings(lro_fail={'code': 'UserErrorVaultUpdateFailed', 'message': 'The vault update could not be completed.', 'times': 1})
+    run = runner.play([enable()])
+    result = run['r0']
+    assert result['failed'] is True
+    assert 'UserErrorVaultUpdateFailed' in result['msg'] and 'could not be completed' in result['msg']
+    assert 'rsv-unset' in result['msg'] and 'Traceback' not in run.output
+    assert state(emulator) is None
+    # A failed operation is Azure's answer, not an unknown outcome: the PATCH is not sent again.
+    assert len([j for j in emulator.journal() if j['method'] == 'PATCH']) == 1

@@ -226,3 +226,28 @@ def test_long_running_operation_that_ends_failed_reports_azures_error(runner, em
     assert state(emulator) is None
     # A failed operation is Azure's answer, not an unknown outcome: the PATCH is not sent again.
     assert len([j for j in emulator.journal() if j['method'] == 'PATCH']) == 1
+
+
+def test_role_run_with_vvv_leaks_no_secret_in_output_or_reports(runner, emulator, tmp_path):
+    import json  # pylint: disable=import-outside-toplevel
+    import os  # pylint: disable=import-outside-toplevel
+    import subprocess  # pylint: disable=import-outside-toplevel
+    import sys  # pylint: disable=import-outside-toplevel
+    from tests.integration.conftest import REPO  # pylint: disable=import-outside-toplevel
+
+    ep = emulator.endpoint
+    reports = tmp_path / 'reports'
+    variables = {'harden_backup_vaults_report_dir': str(reports), 'harden_backup_vaults_fail_on_error': False,
+                 'harden_backup_vaults_auth': {'client_id': ep['client_id'], 'secret': ep['client_secret'], 'tenant': ep['tenant_id']}}
+    texts = []
+    for extra in (['--check', '--diff'], []):
+        proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), str(REPO / 'playbooks' / 'harden_backup_vaults.yml'),
+                               '-vvv', '-e', json.dumps(variables)] + extra, env=runner.env(), capture_output=True, text=True, timeout=600,
+                              check=False)
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        texts.append(proc.stdout + proc.stderr)
+        texts.extend(p.read_text() for p in reports.iterdir())
+    assert emulator.writes()          # the apply did write, so the secret was really in use
+    text = '\n'.join(texts)
+    assert ep['client_secret'] not in text
+    assert not re.search(r'eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}', text)

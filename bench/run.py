@@ -704,9 +704,9 @@ How to read them:
   immutability `enabled`, soft delete `on` / 14 days, daily retention 30 days in `report` mode) over a generated fleet
   (`python -m tests.emulator generate`) with latency injected on every ARM call. The fleet is in steady state: all but
   `--drift-percent` of the vaults already have immutability and soft delete on (weak policies stay as generated: in
-  report mode they are reported, not changed). "With action" vaults get a state module task each, in check mode too.
+  report mode they are reported, not changed). In check mode one `drift_diff` task reports the vaults with an action.
   ARM calls are counted by the emulator; the minimum is one list per subscription, vault kind and page, plus one policy
-  list per vault (the state tasks add one vault GET each). Columns: discover = the discovery and merge tasks, drift =
+  list per vault (a state task, when one runs, adds one vault GET). Columns: discover = the discovery and merge tasks, drift =
   the drift filter, state tasks = the loops over vaults with actions, reports = building and writing drift.json/md/junit.
   "Module peak" is the `vault_immutability_info` process, "controller peak" the `ansible-playbook` process itself.
 - **Naive vs discover-first**: a 100-vault fleet as generated (more than half of it needs an action), one
@@ -750,9 +750,9 @@ Changes (all in `plugins/module_utils/_vaults.py`, `_client.py` and `plugins/mod
 
 Not changed here, and where the remaining time goes (see the audit columns):
 
-- **State tasks in check mode.** The role calls `vault_immutability` / `vault_soft_delete` once per vault with an
-  action, in check mode too (so a check run fails where a real run would). Each iteration is a module process
-  (0.6 to 0.8 s here), so that column grows with drift, as intended, not with fleet size.
+- **State tasks.** In check mode the role reports every vault with an action through one controller-side
+  `drift_diff` task; module runs per vault happen only when applying (or with `harden_backup_vaults_check_with_modules`),
+  at 0.6 to 0.8 s each here, so that cost grows with drift, not with fleet size.
 - **Controller-side Jinja over the whole fleet** (merging discovery results, the drift filter, the report filters)
   and writing three report files with `ansible.builtin.copy` (a `stat` and a `copy` module process per file) grow
   linearly with the fleet; they are the role's, measured here.

@@ -9,7 +9,7 @@ LINK := $(COLLECTIONS)/ansible_collections/vaultlock/azure
 PYTEST := $(PY) -m pytest -p no:cacheprovider
 
 
-.PHONY: docs changelog lint
+.PHONY: docs changelog lint integration-compat
 .PHONY: venv link test sanity units integration integration-azure demo bench build clean
 
 venv: $(STAMP)
@@ -37,6 +37,15 @@ units: venv link
 
 integration: venv link
 	$(PYTEST) tests/integration
+
+# The integration suite on the oldest ansible-core declared in meta/runtime.yml (not part of make test).
+COMPAT_CORE ?= 2.17
+integration-compat: venv link
+	$(PYTHON) -m venv .venv-$(COMPAT_CORE)
+	grep -v -E '^(ansible-core|ansible-lint|ansible-compat|resolvelib)==' constraints.txt > .venv-$(COMPAT_CORE)/constraints.txt
+	.venv-$(COMPAT_CORE)/bin/pip install --quiet --disable-pip-version-check -c .venv-$(COMPAT_CORE)/constraints.txt \
+	  "ansible-core==$(COMPAT_CORE).*" -r requirements.txt pytest hypothesis trustme PyYAML jsonschema
+	.venv-$(COMPAT_CORE)/bin/python -m pytest -p no:cacheprovider tests/integration
 
 # The live suite against a real subscription: maintainers only, never in CI (docs/development.md).
 integration-azure: venv link

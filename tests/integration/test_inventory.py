@@ -141,7 +141,8 @@ def test_shared_names_are_qualified(inventory, emulator):
     second = 'rsv-enabled.rsv.rg-two.%s' % SUB2
     assert first in hostvars and second in hostvars and 'rsv-enabled' not in hostvars
     assert hostvars[second]['vaultlock_vault']['immutability'] == 'locked'
-    assert 'qualified' in doc['_stderr'] and 'rsv-enabled' in doc['_stderr']
+    stderr = doc['_stderr'].replace('\n', '')  # ansible-core < 2.18 wraps warnings
+    assert 'qualified' in stderr and 'rsv-enabled' in stderr
     assert 'rsv-two' in hostvars
     qualified = inventory.list_of(subscription_ids=[SUB2], hostname='qualified')['_meta']['hostvars']
     assert sorted(qualified) == sorted(['bv-two.bv.rg-two.%s' % SUB2, 'rsv-enabled.rsv.rg-two.%s' % SUB2, 'rsv-two.rsv.rg-two.%s' % SUB2])
@@ -177,7 +178,14 @@ def test_cache_is_used_and_flushed(inventory, emulator, tmp_path):
     assert emulator.journal() == []
     assert cached['_meta']['hostvars'] == first['_meta']['hostvars']
     assert list((tmp_path / 'cache').iterdir())
-    flushed = inventory.list(path, '--flush-cache')
+    from ansible.release import __version__ as core_version  # pylint: disable=import-outside-toplevel
+    if tuple(int(p) for p in core_version.split('.')[:2]) >= (2, 18):
+        flushed = inventory.list(path, '--flush-cache')
+    else:
+        # ansible-inventory has no --flush-cache before ansible-core 2.18: an emptied cache is refetched.
+        for entry in (tmp_path / 'cache').iterdir():
+            entry.unlink()
+        flushed = inventory.list(path)
     assert sorted(flushed['_meta']['hostvars']) == ['rsv-new']
     assert len(emulator.journal()) == 3
 

@@ -128,7 +128,6 @@ hostname: qualified
 
 import re
 import sys
-from concurrent.futures import ThreadPoolExecutor
 
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
@@ -139,17 +138,16 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     MissingLibraryError,
     VaultlockError,
 )
-from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import (
-    VaultRef,
-    backend,
-    validate_subscription,
-    vault_record,
+from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import (
+    attach_policies,
+    list_vaults,
+    resolve_subscriptions,
+    tags_match,
 )
 
 # The authentication options of the vaultlock.azure.azure_auth doc fragment (the modules' AUTH_ARGSPEC).
 AUTH_OPTIONS = ('auth_source', 'subscription_id', 'client_id', 'secret', 'tenant', 'certificate_path', 'certificate_password',
                 'cloud_environment', 'cert_validation_mode', 'profile', 'api_retries', 'api_timeout', 'polling_interval', 'wait_timeout')
-SUBSCRIPTIONS_API_VERSION = '2022-12-01'
 HOST_VAR = 'vaultlock_vault'
 KIND_SHORT = {'recovery_services': 'rsv', 'backup': 'bv'}
 _UNSAFE = re.compile(r'[^a-z0-9_]')
@@ -158,17 +156,6 @@ _UNSAFE = re.compile(r'[^a-z0-9_]')
 def group_name(prefix, value):
     """A group name Ansible accepts without warnings: lowercase letters, digits and underscores."""
     return _UNSAFE.sub('_', ('%s_%s' % (prefix, value)).lower())
-
-
-def tags_match(record, wanted):
-    tags = dict((str(k).lower(), v) for k, v in (record.get('tags') or {}).items())
-    for key, value in (wanted or {}).items():
-        key = str(key).lower()
-        if key not in tags:
-            return False
-        if value is not None and str(tags[key]) != str(value):
-            return False
-    return True
 
 
 def qualified_name(record):
@@ -195,67 +182,13 @@ def host_names(records, mode):
     return names, sorted(shared)
 
 
-def _scope_error(scope, exc):
-    return {'scope': scope, 'operation': exc.operation, 'status': exc.status, 'code': exc.code, 'message': exc.azure_message}
-
-
 def read_fleet(session, subscription_ids, vault_types, resource_groups, tags, include_policies, max_concurrency):
     """The vault records (sorted by id) and the scopes that could not be read. Raises AzureOperationError when nothing could."""
-    if not subscription_ids:
-        subs = [validate_subscription(session.default_subscription())]
-    elif [str(s).strip().lower() for s in subscription_ids] == ['all']:
-        body = session.arm_get('/subscriptions', SUBSCRIPTIONS_API_VERSION, 'list subscriptions')
-        subs = sorted(s['subscriptionId'] for s in body.get('value', []) if str(s.get('state', 'Enabled')).lower() != 'disabled')
-    else:
-        subs = []
-        for sub in subscription_ids:
-            sub = validate_subscription(str(sub).strip())
-            if sub.lower() not in [s.lower() for s in subs]:
-                subs.append(sub)
-    scopes = [(sub, kind, rg) for sub in subs for kind in vault_types for rg in (resource_groups or [None])]
-    errors = []
-
-    def read(scope):
-        sub, kind, rg = scope
-        try:
-            return [vault_record(raw, kind) for raw in backend(session, kind).list(sub, rg)], None
-        except AzureOperationError as exc:
-            label = 'subscription %s' % sub if not rg else "resource group '%s' in subscription %s" % (rg, sub)
-            return [], _scope_error(label, exc)
-
-    found = {}
-    workers = max(1, min(max_concurrency, len(scopes) or 1))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for records, error in pool.map(read, scopes):
-            if error:
-                errors.append(error)
-            for record in records:
-                if tags_match(record, tags):
-                    found.setdefault(str(record['id']).lower(), record)
-    if scopes and len(errors) == len(scopes):
-        first = errors[0]
-        raise AzureOperationError(first['operation'], first['scope'], first['status'], first['code'], first['message'])
-    records = [found[key] for key in sorted(found)]
-    if include_policies and records:
-        from ansible_collections.vaultlock.azure.plugins.module_utils._retention import normalise_policy  # pylint: disable=import-outside-toplevel
-
-        def load(record):
-            ref = VaultRef(record['subscription_id'], record['resource_group'], record['name'], record['vault_type'])
-            try:
-                raw = backend(session, record['vault_type']).list_policies(ref)
-            except AzureOperationError as exc:
-                return None, _scope_error(ref.label, exc)
-            policies = [normalise_policy(p, record['vault_type']) for p in raw]
-            for policy in policies:
-                policy['vault'] = record['id']
-            return policies, None
-
-        with ThreadPoolExecutor(max_workers=max(1, max_concurrency)) as pool:
-            for record, (policies, error) in zip(records, pool.map(load, records)):
-                record['policies'] = policies if policies is not None else []
-                if error:
-                    record['policies_error'] = True
-                    errors.append(error)
+    subs = resolve_subscriptions(session, subscription_ids)
+    records, errors = list_vaults(session, subs, vault_types, resource_groups, max_concurrency)
+    records = [record for record in records if tags_match(record, tags)]
+    if include_policies:
+        errors.extend(attach_policies(session, records, max_concurrency))
     return {'vaults': records, 'errors': errors, 'subscriptions': subs}
 
 

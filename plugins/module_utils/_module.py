@@ -37,6 +37,15 @@ AUTH_ARGSPEC = {
     'wait_timeout': {'type': 'int'},
 }
 
+# How a task names one vault; keep in sync with plugins/doc_fragments/vault_ref.py.
+VAULT_REF_ARGSPEC = {
+    'id': {'type': 'str'},
+    'name': {'type': 'str'},
+    'resource_group': {'type': 'str'},
+    'vault_type': {'type': 'str', 'choices': ['recovery_services', 'backup']},
+}
+VAULT_REF_EXCLUSIVE = [('id', 'name'), ('id', 'resource_group')]
+
 
 class VaultlockModule:
     """AnsibleModule plus an AzureSession built on first use."""

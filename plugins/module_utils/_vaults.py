@@ -277,14 +277,18 @@ class _Backend:
         return self._wait(poller, operation, ref)
 
     def reconcile_patch(self, ref, body, operation, applied):
-        """PATCH once; when the outcome is unknown (5xx, broken connection), re-read before any retry.
+        """PATCH the vault once; see reconcile for what happens when the outcome is unknown."""
+        return self.reconcile(ref, lambda: self.patch(ref, body, operation), operation, applied)
 
-        `applied(raw_vault) -> bool` tells whether the change is already in place. The request is sent a
-        second time only when a fresh read shows that it did not take effect and the vault is idle,
-        so no step (an irreversible one least of all) is ever repeated blindly.
+    def reconcile(self, ref, send, operation, applied):
+        """Send a write once; when its outcome is unknown (5xx, broken connection), re-read before any retry.
+
+        `send()` sends the write; `applied(raw_vault) -> bool` tells whether the change is already in place.
+        The write is sent a second time only when a fresh read shows that it did not take effect and the vault
+        is idle, so no step (an irreversible one least of all) is ever repeated blindly.
         """
         try:
-            return self.patch(ref, body, operation)
+            return send()
         except AzureOperationError as exc:
             if not exc.outcome_unknown:
                 raise
@@ -299,7 +303,26 @@ class _Backend:
                 raise AzureOperationError(operation, ref.label, exc.status, exc.code,
                                           '%s; the vault is now %s and the outcome is unknown: run the task again once '
                                           'Azure has finished' % (exc.azure_message, state), exc.request_id)
-            return self.patch(ref, body, operation)
+            return send()
+
+    def read_settled(self, ref):
+        """(ARM JSON, record) of a vault that exists and is not being provisioned; clear errors otherwise.
+
+        Only a 404 means "not found"; every other error is reported as itself.
+        """
+        try:
+            raw = self.get(ref)
+        except AzureOperationError as exc:
+            if exc.not_found:
+                raise AzureOperationError('read vault', ref.label, 404, exc.code or 'ResourceNotFound',
+                                          'the vault does not exist (or the identity cannot see it)', exc.request_id)
+            raise
+        record = vault_record(raw, ref.vault_type)
+        state = (record.get('provisioning_state') or 'Succeeded').lower()
+        if state not in ('succeeded', ''):
+            raise InputError('%s is still %s (provisioningState); run again once Azure has finished with it'
+                             % (ref.label, record.get('provisioning_state')))
+        return raw, record
 
     def list_policies(self, ref):
         """ARM JSON of every backup policy of the vault (all pages)."""
@@ -308,7 +331,8 @@ class _Backend:
 
     def get_policy(self, ref, name):
         """ARM JSON of one policy; AzureOperationError with status 404 when it does not exist."""
-        return _as_dict(self._call('read backup policy', "policy '%s' of %s" % (name, ref.label), self._get_policy, ref, name))
+        return self.session.arm_get(self.vault_path(ref) + '/backupPolicies' + arm_path(name), self.policy_api_version,
+                                    'read backup policy', "policy '%s' of %s" % (name, ref.label))
 
     def put_policy(self, ref, name, body):
         """PUT a policy (callers never PUT an unchanged one) and return what Azure keeps afterwards."""
@@ -333,10 +357,6 @@ class RecoveryServicesBackend(_Backend):
         """PATCH .../vaults/{v}/backupconfig/vaultconfig (backup resource vault config; synchronous, 200)."""
         client = self.session.client('recoveryservicesbackup', ref.subscription_id)
         return _as_dict(self._call(operation, ref.label, client.backup_resource_vault_configs.update, ref.name, ref.resource_group, body))
-
-    def _get_policy(self, ref, name):
-        client = self.session.client('recoveryservicesbackup', ref.subscription_id)
-        return client.protection_policies.get(ref.name, ref.resource_group, name)
 
     def _put_policy(self, ref, name, body, label):
         """PUT, then follow Azure's 202 + operation status flow (the SDK returns None on 202)."""
@@ -378,9 +398,6 @@ class BackupVaultBackend(_Backend):
 
     def _begin_update(self, ref, body, **kwargs):
         return self.client(ref.subscription_id).backup_vaults.begin_update(ref.resource_group, ref.name, body, **kwargs)
-
-    def _get_policy(self, ref, name):
-        return self.client(ref.subscription_id).backup_policies.get(ref.resource_group, ref.name, name)
 
     def _put_policy(self, ref, name, body, label):  # pylint: disable=unused-argument
         # Backup vault policy PUT is synchronous (200 only).

@@ -23,6 +23,7 @@ author:
   - vaultlock.azure maintainers (@vaultlock)
 extends_documentation_fragment:
   - vaultlock.azure.azure_auth
+  - vaultlock.azure.vault_ref
 attributes:
   check_mode:
     support: full
@@ -38,19 +39,6 @@ attributes:
     membership: [vaultlock.azure.all]
     description: Use C(group/vaultlock.azure.all) in C(module_defaults) to set the authentication options once.
 options:
-  id:
-    description: ARM id of the vault.
-    type: str
-  name:
-    description: Name of the vault. Needs O(resource_group) and O(vault_type).
-    type: str
-  resource_group:
-    description: Resource group of the vault.
-    type: str
-  vault_type:
-    description: V(recovery_services) or V(backup).
-    type: str
-    choices: [recovery_services, backup]
   policies:
     description: Only these policies (by name, case-insensitive). Default every policy of the vault. A name the vault does not have is an error.
     type: list
@@ -195,7 +183,7 @@ diff:
 '''
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError
-from ansible_collections.vaultlock.azure.plugins.module_utils._module import VaultlockModule
+from ansible_collections.vaultlock.azure.plugins.module_utils._module import VAULT_REF_ARGSPEC, VAULT_REF_EXCLUSIVE, VaultlockModule
 from ansible_collections.vaultlock.azure.plugins.module_utils._retention import (
     TIERS,
     RetentionError,
@@ -396,19 +384,15 @@ def run(mod):
 
 def main():
     mod = VaultlockModule(
-        argument_spec={
-            'id': {'type': 'str'},
-            'name': {'type': 'str'},
-            'resource_group': {'type': 'str'},
-            'vault_type': {'type': 'str', 'choices': ['recovery_services', 'backup']},
+        argument_spec=dict(VAULT_REF_ARGSPEC, **{
             'policies': {'type': 'list', 'elements': 'str'},
             'minimum': {'type': 'dict'},
             'mode': {'type': 'str', 'choices': ['check', 'enforce'], 'default': 'check'},
             'fail_on_violation': {'type': 'bool', 'default': False},
             'compare_to': {'type': 'dict', 'options': {'policy': {'type': 'str'}, 'proposed': {'type': 'dict'}}},
             'policy': {'type': 'str'},
-        },
-        mutually_exclusive=[('id', 'name'), ('id', 'resource_group')],
+        }),
+        mutually_exclusive=VAULT_REF_EXCLUSIVE,
     )
     mod.run(run)
 

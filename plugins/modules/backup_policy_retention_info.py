@@ -20,6 +20,7 @@ author:
   - vaultlock.azure maintainers (@vaultlock)
 extends_documentation_fragment:
   - vaultlock.azure.azure_auth
+  - vaultlock.azure.vault_ref
 attributes:
   check_mode:
     support: full
@@ -35,19 +36,6 @@ attributes:
     membership: [vaultlock.azure.all]
     description: Use C(group/vaultlock.azure.all) in C(module_defaults) to set the authentication options once.
 options:
-  id:
-    description: ARM id of the vault.
-    type: str
-  name:
-    description: Name of the vault. Needs O(resource_group) and O(vault_type).
-    type: str
-  resource_group:
-    description: Resource group of the vault.
-    type: str
-  vault_type:
-    description: V(recovery_services) or V(backup).
-    type: str
-    choices: [recovery_services, backup]
   vaults:
     description: ARM ids of several vaults to read, instead of O(id) or O(name).
     type: list
@@ -162,7 +150,7 @@ errors:
 '''
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError
-from ansible_collections.vaultlock.azure.plugins.module_utils._module import VaultlockModule
+from ansible_collections.vaultlock.azure.plugins.module_utils._module import VAULT_REF_ARGSPEC, VAULT_REF_EXCLUSIVE, VaultlockModule
 from ansible_collections.vaultlock.azure.plugins.module_utils._retention import normalise_policy
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend
 
@@ -220,15 +208,11 @@ def run(mod):
 
 def main():
     mod = VaultlockModule(
-        argument_spec={
-            'id': {'type': 'str'},
-            'name': {'type': 'str'},
-            'resource_group': {'type': 'str'},
-            'vault_type': {'type': 'str', 'choices': ['recovery_services', 'backup']},
+        argument_spec=dict(VAULT_REF_ARGSPEC, **{
             'vaults': {'type': 'list', 'elements': 'str'},
             'policies': {'type': 'list', 'elements': 'str'},
-        },
-        mutually_exclusive=[('id', 'name'), ('id', 'resource_group'), ('vaults', 'id'), ('vaults', 'name')],
+        }),
+        mutually_exclusive=VAULT_REF_EXCLUSIVE + [('vaults', 'id'), ('vaults', 'name')],
     )
     mod.run(run)
 

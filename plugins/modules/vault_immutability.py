@@ -20,6 +20,7 @@ author:
   - vaultlock.azure maintainers (@vaultlock)
 extends_documentation_fragment:
   - vaultlock.azure.azure_auth
+  - vaultlock.azure.vault_ref
 attributes:
   check_mode:
     support: full
@@ -35,23 +36,6 @@ attributes:
     membership: [vaultlock.azure.all]
     description: Use C(group/vaultlock.azure.all) in C(module_defaults) to set the authentication options once.
 options:
-  id:
-    description:
-      - ARM id of the vault. The vault kind comes from its provider, the subscription from the id.
-      - Mutually exclusive with O(name) and O(resource_group).
-    type: str
-  name:
-    description: Name of the vault. Needs O(resource_group) and O(vault_type).
-    type: str
-  resource_group:
-    description: Resource group of the vault.
-    type: str
-  vault_type:
-    description:
-      - V(recovery_services) for C(Microsoft.RecoveryServices/vaults), V(backup) for C(Microsoft.DataProtection/backupVaults).
-      - With O(id), it must match the id's provider if given.
-    type: str
-    choices: [recovery_services, backup]
   immutability:
     description:
       - The state wanted. V(enabled) (alias V(unlocked), the API's word) can be turned off again; V(locked) never can.
@@ -196,9 +180,9 @@ diff:
 
 import copy
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError
 from ansible_collections.vaultlock.azure.plugins.module_utils._immutability import from_api, normalise_choice, plan_transition
-from ansible_collections.vaultlock.azure.plugins.module_utils._module import VaultlockModule
+from ansible_collections.vaultlock.azure.plugins.module_utils._module import VAULT_REF_ARGSPEC, VAULT_REF_EXCLUSIVE, VaultlockModule
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import (
     VaultRef,
     backend,
@@ -218,19 +202,7 @@ def _diff_view(record):
 
 
 def read_vault(store, ref):
-    try:
-        raw = store.get(ref)
-    except AzureOperationError as exc:
-        if exc.not_found:
-            raise AzureOperationError('read vault', ref.label, 404, exc.code or 'ResourceNotFound',
-                                      'the vault does not exist (or the identity cannot see it)', exc.request_id)
-        raise
-    record = vault_record(raw, ref.vault_type)
-    state = (record.get('provisioning_state') or 'Succeeded').lower()
-    if state not in ('succeeded', ''):
-        raise InputError('%s is still %s (provisioningState); run again once Azure has finished with it'
-                         % (ref.label, record.get('provisioning_state')))
-    return record
+    return store.read_settled(ref)[1]
 
 
 def plan(ref, record, params):
@@ -318,16 +290,12 @@ def run(mod):
 
 def main():
     mod = VaultlockModule(
-        argument_spec={
-            'id': {'type': 'str'},
-            'name': {'type': 'str'},
-            'resource_group': {'type': 'str'},
-            'vault_type': {'type': 'str', 'choices': ['recovery_services', 'backup']},
+        argument_spec=dict(VAULT_REF_ARGSPEC, **{
             'immutability': {'type': 'str', 'choices': ['disabled', 'enabled', 'unlocked', 'locked']},
             'immutability_retention_days': {'type': 'int'},
             'allow_irreversible': {'type': 'bool', 'default': False},
-        },
-        mutually_exclusive=[('id', 'name'), ('id', 'resource_group')],
+        }),
+        mutually_exclusive=VAULT_REF_EXCLUSIVE,
     )
     mod.run(run)
 

@@ -151,85 +151,24 @@ subscriptions:
 '''
 
 import fnmatch
-from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError
-from ansible_collections.vaultlock.azure.plugins.module_utils._module import VaultlockModule
-from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import (
-    VaultRef,
-    backend,
-    validate_subscription,
-    vault_record,
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError
+from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import (
+    attach_policies,
+    list_vaults,
+    resolve_subscriptions,
+    tags_match,
 )
+from ansible_collections.vaultlock.azure.plugins.module_utils._module import VAULT_REF_ARGSPEC, VAULT_REF_EXCLUSIVE, VaultlockModule
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend, vault_record
 
-SUBSCRIPTIONS_API_VERSION = '2022-12-01'
 _GLOB = set('*?[')
-
-
-def _error(scope, exc):
-    return {'scope': scope, 'operation': exc.operation, 'status': exc.status, 'code': exc.code, 'message': exc.azure_message}
-
-
-def _tags_match(record, wanted):
-    tags = {str(k).lower(): v for k, v in (record.get('tags') or {}).items()}
-    for key, value in (wanted or {}).items():
-        key = str(key).lower()
-        if key not in tags:
-            return False
-        if value is not None and str(tags[key]) != str(value):
-            return False
-    return True
 
 
 def _name_match(record, pattern):
     if not pattern:
         return True
     return fnmatch.fnmatchcase(str(record.get('name', '')).lower(), pattern.lower())
-
-
-def subscriptions(mod):
-    params = mod.params
-    session = mod.session
-    wanted = params['subscription_ids']
-    if not wanted:
-        return [validate_subscription(session.default_subscription())]
-    if [s.lower() for s in wanted] == ['all']:
-        body = session.arm_get('/subscriptions', SUBSCRIPTIONS_API_VERSION, 'list subscriptions')
-        return sorted(s['subscriptionId'] for s in body.get('value', []) if str(s.get('state', 'Enabled')).lower() != 'disabled')
-    seen = []
-    for sub in wanted:
-        sub = validate_subscription(sub.strip())
-        if sub.lower() not in [s.lower() for s in seen]:
-            seen.append(sub)
-    return seen
-
-
-def attach_policies(mod, records, errors):
-    from ansible_collections.vaultlock.azure.plugins.module_utils._retention import normalise_policy  # pylint: disable=import-outside-toplevel
-
-    def load(record):
-        ref = VaultRef(record['subscription_id'], record['resource_group'], record['name'], record['vault_type'])
-        try:
-            raw = backend(mod.session, record['vault_type']).list_policies(ref)
-        except AzureOperationError as exc:
-            errors.append(_error(ref.label, exc))
-            return None
-        policies = [normalise_policy(p, record['vault_type']) for p in raw]
-        for policy in policies:
-            policy['vault'] = record['id']
-        return policies
-
-    # Interleave subscriptions: Azure throttles reads per subscription (and principal), so parallel calls
-    # spread over every subscription go faster than a burst into one subscription after another.
-    by_sub = {}
-    for record in records:
-        by_sub.setdefault(str(record['subscription_id']).lower(), []).append(record)
-    order = [group[i] for i in range(max(len(g) for g in by_sub.values()) if by_sub else 0) for group in by_sub.values() if i < len(group)]
-    with ThreadPoolExecutor(max_workers=max(1, mod.params['max_concurrency'])) as pool:
-        for record, policies in zip(order, pool.map(load, order)):
-            record['policies'] = policies if policies is not None else []
-            if policies is None:
-                record['policies_error'] = True
 
 
 def run(mod):
@@ -240,37 +179,17 @@ def run(mod):
                               and not _GLOB.intersection(params['name']))
     if single:
         ref = VaultRef.from_params(params, session.default_subscription)
-        record = vault_record(backend(session, ref.vault_type).get(ref), ref.vault_type)
-        records = [record]
+        records = [vault_record(backend(session, ref.vault_type).get(ref), ref.vault_type)]
         subs = [ref.subscription_id]
     else:
         if params['vault_type'] and not params['name']:
             raise InputError('vault_type selects one vault together with name and resource_group; use vault_types to filter')
-        subs = subscriptions(mod)
-        scopes = [(sub, kind) for sub in subs for kind in params['vault_types']]
-
-        def read(scope):
-            sub, kind = scope
-            try:
-                return [vault_record(raw, kind) for raw in backend(session, kind).list(sub, params['resource_group'])], None
-            except AzureOperationError as exc:
-                label = 'subscription %s' % sub if not params['resource_group'] else "resource group '%s' in subscription %s" % (
-                    params['resource_group'], sub)
-                return [], _error(label, exc)
-
-        records = []
-        with ThreadPoolExecutor(max_workers=max(1, min(params['max_concurrency'], len(scopes) or 1))) as pool:
-            for found, error in pool.map(read, scopes):
-                records.extend(found)
-                if error:
-                    errors.append(error)
-        if scopes and len(errors) == len(scopes):
-            first = errors[0]
-            raise AzureOperationError(first['operation'], first['scope'], first['status'], first['code'], first['message'])
-        records = [r for r in records if _name_match(r, params['name']) and _tags_match(r, params['tags'])]
-    records.sort(key=lambda r: str(r['id']).lower())
+        subs = resolve_subscriptions(session, params['subscription_ids'])
+        records, errors = list_vaults(session, subs, params['vault_types'], [params['resource_group']] if params['resource_group'] else None,
+                                      params['max_concurrency'])
+        records = [r for r in records if _name_match(r, params['name']) and tags_match(r, params['tags'])]
     if params['include_policies']:
-        attach_policies(mod, records, errors)
+        errors.extend(attach_policies(session, records, params['max_concurrency']))
     for error in errors:
         mod.warn('could not read %s: %s (%s)' % (error['scope'], error['message'], error['code']))
     return {'changed': False, 'vaults': records, 'errors': errors, 'subscriptions': subs}
@@ -278,19 +197,15 @@ def run(mod):
 
 def main():
     mod = VaultlockModule(
-        argument_spec={
-            'id': {'type': 'str'},
-            'name': {'type': 'str'},
-            'resource_group': {'type': 'str'},
-            'vault_type': {'type': 'str', 'choices': ['recovery_services', 'backup']},
+        argument_spec=dict(VAULT_REF_ARGSPEC, **{
             'subscription_ids': {'type': 'list', 'elements': 'str'},
             'vault_types': {'type': 'list', 'elements': 'str', 'choices': ['recovery_services', 'backup'],
                             'default': ['recovery_services', 'backup']},
             'tags': {'type': 'dict'},
             'include_policies': {'type': 'bool', 'default': False},
             'max_concurrency': {'type': 'int', 'default': 32},
-        },
-        mutually_exclusive=[('id', 'name'), ('id', 'resource_group'), ('id', 'subscription_ids')],
+        }),
+        mutually_exclusive=VAULT_REF_EXCLUSIVE + [('id', 'subscription_ids')],
     )
     mod.run(run)
 

@@ -26,6 +26,7 @@ author:
   - vaultlock.azure maintainers (@vaultlock)
 extends_documentation_fragment:
   - vaultlock.azure.azure_auth
+  - vaultlock.azure.vault_ref
 attributes:
   check_mode:
     support: full
@@ -41,23 +42,6 @@ attributes:
     membership: [vaultlock.azure.all]
     description: Use C(group/vaultlock.azure.all) in C(module_defaults) to set the authentication options once.
 options:
-  id:
-    description:
-      - ARM id of the vault. The vault kind comes from its provider, the subscription from the id.
-      - Mutually exclusive with O(name) and O(resource_group).
-    type: str
-  name:
-    description: Name of the vault. Needs O(resource_group) and O(vault_type).
-    type: str
-  resource_group:
-    description: Resource group of the vault.
-    type: str
-  vault_type:
-    description:
-      - V(recovery_services) for C(Microsoft.RecoveryServices/vaults), V(backup) for C(Microsoft.DataProtection/backupVaults).
-      - With O(id), it must match the id's provider if given.
-    type: str
-    choices: [recovery_services, backup]
   soft_delete:
     description:
       - The state wanted. V(on) can be turned off again; V(always_on) never can.
@@ -211,8 +195,8 @@ diff:
 import copy
 import time
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError
-from ansible_collections.vaultlock.azure.plugins.module_utils._module import VaultlockModule
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError
+from ansible_collections.vaultlock.azure.plugins.module_utils._module import VAULT_REF_ARGSPEC, VAULT_REF_EXCLUSIVE, VaultlockModule
 from ansible_collections.vaultlock.azure.plugins.module_utils._soft_delete import (
     config_body,
     current_settings,
@@ -220,7 +204,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._soft_delete impor
     plan,
     vault_patch,
 )
-from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend, vault_record
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend
 
 # Azure's answer when soft delete of a Recovery Services vault was set through the vault API: only the vault API
 # may change it from then on (Azure/bicep-registry-modules#7292).
@@ -238,20 +222,8 @@ def _diff_view(vault_type, settings):
 
 def read_vault(store, ref):
     """(record, soft delete settings) of the vault; fails when it is missing or busy."""
-    try:
-        raw = store.get(ref)
-    except AzureOperationError as exc:
-        if exc.not_found:
-            raise AzureOperationError('read vault', ref.label, 404, exc.code or 'ResourceNotFound',
-                                      'the vault does not exist (or the identity cannot see it)', exc.request_id)
-        raise
-    record = vault_record(raw, ref.vault_type)
-    state = (record.get('provisioning_state') or 'Succeeded').lower()
-    if state not in ('succeeded', ''):
-        raise InputError('%s is still %s (provisioningState); run again once Azure has finished with it'
-                         % (ref.label, record.get('provisioning_state')))
-    settings = current_settings(ref.vault_type, (raw.get('properties') or {}).get('securitySettings'))
-    return record, settings
+    raw, record = store.read_settled(ref)
+    return record, current_settings(ref.vault_type, (raw.get('properties') or {}).get('securitySettings'))
 
 
 def predict(record, target):
@@ -268,16 +240,8 @@ def _applied(ref, target):
 
 
 def _update_config(store, ref, target):
-    """The config update is synchronous; when its outcome is unknown (5xx, broken connection), re-read the vault
-    and send it again only when the change is not there (never blindly, as the vault PATCHes)."""
-    try:
-        store.update_vault_config(ref, config_body(target), OPERATION)
-    except AzureOperationError as exc:
-        if not exc.outcome_unknown:
-            raise
-        if _applied(ref, target)(store.get(ref)):
-            return
-        store.update_vault_config(ref, config_body(target), OPERATION)
+    """The config update is synchronous; an unknown outcome is settled by a re-read, as for the vault PATCHes."""
+    store.reconcile(ref, lambda: store.update_vault_config(ref, config_body(target), OPERATION), OPERATION, _applied(ref, target))
 
 
 def write(store, ref, target):
@@ -340,16 +304,12 @@ def run(mod):
 
 def main():
     mod = VaultlockModule(
-        argument_spec={
-            'id': {'type': 'str'},
-            'name': {'type': 'str'},
-            'resource_group': {'type': 'str'},
-            'vault_type': {'type': 'str', 'choices': ['recovery_services', 'backup']},
+        argument_spec=dict(VAULT_REF_ARGSPEC, **{
             'soft_delete': {'type': 'str', 'choices': ['off', 'on', 'always_on']},
             'retention_days': {'type': 'int'},
             'allow_irreversible': {'type': 'bool', 'default': False},
-        },
-        mutually_exclusive=[('id', 'name'), ('id', 'resource_group')],
+        }),
+        mutually_exclusive=VAULT_REF_EXCLUSIVE,
     )
     mod.run(run)
 

@@ -9,8 +9,13 @@ LINK := $(COLLECTIONS)/ansible_collections/vaultlock/azure
 PYTEST := $(PY) -m pytest -p no:cacheprovider
 
 
-.PHONY: docs changelog lint integration-compat
+.PHONY: docs changelog lint integration-compat tools-venv docs-lint galaxy-import browser install
 .PHONY: venv link test sanity units integration integration-azure demo bench build clean
+
+VERSION := $(shell sed -n 's/^version: //p' galaxy.yml)
+# Release tools (galaxy-importer, antsibull-docs) need other versions of packages than .venv pins: own virtualenv.
+TOOLS_VENV ?= .venv-tools
+TOOLS_STAMP := $(TOOLS_VENV)/.installed
 
 venv: $(STAMP)
 
@@ -24,7 +29,32 @@ link:
 	@mkdir -p $(dir $(LINK))
 	@ln -sfn "$(CURDIR)" $(LINK)
 
-test: sanity lint units integration
+test: sanity lint docs-lint galaxy-import units integration
+
+$(TOOLS_STAMP): constraints-tools.txt
+	$(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/pip install --quiet --disable-pip-version-check -c constraints-tools.txt galaxy-importer antsibull-docs
+	touch $(TOOLS_STAMP)
+
+tools-venv: $(TOOLS_STAMP)
+
+# The plugin documentation as docs.ansible.com renders it (markup, references, semantics), and the changelog.
+docs-lint: tools-venv
+	PATH="$(CURDIR)/$(TOOLS_VENV)/bin:$$PATH" $(TOOLS_VENV)/bin/antsibull-docs lint-collection-docs --plugin-docs .
+	$(TOOLS_VENV)/bin/antsibull-changelog lint
+
+# What Galaxy runs on an uploaded tarball (without ansible-test, which needs containers), then ansible-builder's view
+# of the dependencies (tests/release/galaxy_import.py says which importer warnings are accepted, and why).
+galaxy-import: tools-venv build
+	PATH="$(CURDIR)/$(TOOLS_VENV)/bin:$$PATH" $(TOOLS_VENV)/bin/python tests/release/galaxy_import.py build/vaultlock-azure-$(VERSION).tar.gz
+
+# Debian's chromium and chromedriver for the HTML report test (tests/integration/test_html_report.py).
+browser:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null; then echo "install chromium and chromedriver (Debian: chromium chromium-driver)"; exit 2; fi; \
+	SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	echo "installing Debian's chromium and chromium-driver"; \
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
 
 sanity: venv
 	$(PY) tests/sanity/run_sanity.py
@@ -35,7 +65,7 @@ lint: venv link
 units: venv link
 	$(PYTEST) tests/unit
 
-integration: venv link
+integration: venv link browser
 	$(PYTEST) tests/integration
 
 # The integration suite on the oldest ansible-core declared in meta/runtime.yml (not part of make test).
@@ -73,5 +103,11 @@ build: venv
 	@mkdir -p build
 	$(VENV)/bin/ansible-galaxy collection build --force --output-path build .
 
+# Build, then install the tarball into COLLECTIONS_PATH with .venv's ansible-galaxy, so no ansible-core is needed
+# outside .venv for this step (running playbooks needs ansible-core and requirements.txt where you run them).
+COLLECTIONS_PATH ?= $(HOME)/.ansible/collections
+install: build
+	$(VENV)/bin/ansible-galaxy collection install --force -p "$(COLLECTIONS_PATH)" build/vaultlock-azure-$(VERSION).tar.gz
+
 clean:
-	rm -rf $(VENV) .cache build tests/output
+	rm -rf $(VENV) $(TOOLS_VENV) .cache build tests/output

@@ -76,10 +76,10 @@ options:
       - Seconds to wait for a long-running operation (a vault update) to finish before failing with the state reported as unknown.
         Default 900.
     type: int
-notes:
-  - All options above can be set once for every module of the collection with
-    C(module_defaults) and the action group C(group/vaultlock.azure.all).
 requirements:
   - python >= 3.9
   - azure-identity >= 1.19.0
+  - azure-core >= 1.32.0
+  - azure-mgmt-core >= 1.5.0
+  - requests >= 2.21.0
 '''

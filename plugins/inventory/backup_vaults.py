@@ -92,11 +92,8 @@ options:
     type: int
     default: 16
 notes:
-  - Inventory plugins do not take C(module_defaults); every authentication option can also come from its E(AZURE_*)
-    environment variable, which keeps secrets out of the inventory file.
-requirements:
-  - python >= 3.9
-  - azure-identity >= 1.19.0
+  - Every authentication option can also come from its E(AZURE_*) environment variable, which keeps secrets out of the
+    inventory file.
 '''
 
 EXAMPLES = r'''

@@ -24,6 +24,9 @@ author:
 extends_documentation_fragment:
   - vaultlock.azure.azure_auth
   - vaultlock.azure.vault_ref
+requirements:
+  - azure-mgmt-recoveryservicesbackup >= 11.2.0 (writes to Recovery Services policies)
+  - azure-mgmt-dataprotection >= 2.2.0 (writes to Backup vault policies)
 attributes:
   check_mode:
     support: full

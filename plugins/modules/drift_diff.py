@@ -14,7 +14,7 @@ description:
     (what a run would change, C(have) -> C(want), and what it cannot change, with the reason), and C(changed) when a run
     would change anything.
   - It runs on the controller and sends no request to Azure, so a check-mode drift report of a large fleet costs one task,
-    not one module run per vault. The M(vaultlock.azure.harden_backup_vaults) role uses it in check mode.
+    not one module run per vault. The C(vaultlock.azure.harden_backup_vaults) role uses it in check mode.
   - This is an action plugin; this file holds its documentation only.
 author:
   - vaultlock.azure maintainers (@vaultlock)

@@ -21,6 +21,9 @@ author:
 extends_documentation_fragment:
   - vaultlock.azure.azure_auth
   - vaultlock.azure.vault_ref
+requirements:
+  - azure-mgmt-recoveryservices >= 4.3.0 (writes to Recovery Services vaults)
+  - azure-mgmt-dataprotection >= 2.2.0 (writes to Backup vaults)
 attributes:
   check_mode:
     support: full

@@ -175,8 +175,8 @@ def run(mod):
     params = mod.params
     session = mod.session
     errors = []
-    single = params['id'] or (params['name'] and params['resource_group'] and params['vault_type']
-                              and not _GLOB.intersection(params['name']))
+    named = params['name'] and params['resource_group'] and params['vault_type']
+    single = params['id'] or (named and not _GLOB.intersection(params['name']))
     if single:
         ref = VaultRef.from_params(params, session.default_subscription)
         records = [vault_record(backend(session, ref.vault_type).get(ref), ref.vault_type)]

@@ -27,6 +27,10 @@ author:
 extends_documentation_fragment:
   - vaultlock.azure.azure_auth
   - vaultlock.azure.vault_ref
+requirements:
+  - azure-mgmt-recoveryservices >= 4.3.0 (writes to Recovery Services vaults)
+  - azure-mgmt-recoveryservicesbackup >= 11.2.0 (the Recovery Services backup vault config)
+  - azure-mgmt-dataprotection >= 2.2.0 (writes to Backup vaults)
 attributes:
   check_mode:
     support: full

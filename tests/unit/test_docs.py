@@ -36,3 +36,50 @@ def test_every_module_has_examples_and_documented_returns():
         assert data['examples'].strip(), name
         assert data['return'], name
         walk(data['return'], name + ':')
+
+
+# Which service SDK each state module writes with (module_utils/_vaults.py: RecoveryServicesBackend and
+# BackupVaultBackend; _soft_delete.py writes the Recovery Services vault config with the backup SDK).
+WRITE_SDKS = {
+    'vaultlock.azure.vault_immutability': {'azure-mgmt-recoveryservices', 'azure-mgmt-dataprotection'},
+    'vaultlock.azure.vault_soft_delete': {'azure-mgmt-recoveryservices', 'azure-mgmt-recoveryservicesbackup', 'azure-mgmt-dataprotection'},
+    'vaultlock.azure.backup_policy_retention': {'azure-mgmt-recoveryservicesbackup', 'azure-mgmt-dataprotection'},
+}
+# What every module and the inventory plugin import to authenticate and read (module_utils/_client.py).
+READ_PACKAGES = {'azure-identity', 'azure-core', 'azure-mgmt-core', 'requests'}
+
+
+def _requirement_bounds():
+    bounds = {}
+    for line in (REPO / 'requirements.txt').read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith('#'):
+            name, _, bound = line.partition('>=')
+            bounds[name.strip().lower()] = bound.strip()
+    return bounds
+
+
+def test_requirements_list_every_package_a_plugin_imports():
+    import json  # pylint: disable=import-outside-toplevel
+    import os  # pylint: disable=import-outside-toplevel
+    import re  # pylint: disable=import-outside-toplevel
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / '.cache' / 'collections'))
+    exe = os.path.join(os.path.dirname(sys.executable), 'ansible-doc')
+    bounds = _requirement_bounds()
+    assert READ_PACKAGES | set().union(*WRITE_SDKS.values()) == set(bounds), 'requirements.txt and the plugins disagree'
+    names = sorted(json.loads(subprocess.run([exe, '-t', 'module', '--list', '--json', 'vaultlock.azure'], env=env, capture_output=True,
+                                             text=True, check=True).stdout))
+    docs = json.loads(subprocess.run([exe, '-t', 'module', '--json'] + names, env=env, capture_output=True, text=True, check=True).stdout)
+    docs.update(json.loads(subprocess.run([exe, '-t', 'inventory', '--json', 'vaultlock.azure.backup_vaults'], env=env, capture_output=True,
+                                          text=True, check=True).stdout))
+    for name, data in docs.items():
+        if name == 'vaultlock.azure.drift_diff':
+            continue  # an action plugin that imports no Azure package
+        listed = {}
+        for requirement in data['doc'].get('requirements') or []:
+            match = re.match(r'^([A-Za-z0-9_.-]+)\s*(?:>=\s*([0-9.]+))?', requirement)
+            listed[match.group(1).lower()] = match.group(2)
+        wanted = READ_PACKAGES | WRITE_SDKS.get(name, set())
+        assert wanted <= set(listed), '%s: REQUIREMENTS lacks %s' % (name, sorted(wanted - set(listed)))
+        for package in wanted:
+            assert listed[package] == (bounds[package] or None), '%s: %s bound differs from requirements.txt' % (name, package)

@@ -95,9 +95,11 @@ bench: venv link
 docs: venv link
 	$(PY) docs/generate.py
 
-changelog: venv
+# Release the fragments as galaxy.yml's version into changelogs/changelog.yaml and CHANGELOG.md (ansible-doc must be
+# on PATH: antsibull-changelog lists the new modules, plugins and roles from their version_added).
+changelog: venv link
 	$(VENV)/bin/antsibull-changelog lint
-	$(VENV)/bin/antsibull-changelog release --version $$(sed -n 's/^version: //p' galaxy.yml)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/antsibull-changelog release --version $(VERSION)
 
 build: venv
 	@mkdir -p build

@@ -27,7 +27,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     from_exception,
 )
 
-COLLECTION_VERSION = '0.1.0'
+COLLECTION_VERSION = '0.2.0'  # galaxy.yml's version (tests/unit/test_docs.py checks)
 USER_AGENT = 'vaultlock.azure/%s' % COLLECTION_VERSION
 
 AUTH_SOURCES = ('auto', 'env', 'cli', 'msi', 'workload_identity', 'credential_file')

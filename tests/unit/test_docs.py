@@ -83,3 +83,20 @@ def test_requirements_list_every_package_a_plugin_imports():
         assert wanted <= set(listed), '%s: REQUIREMENTS lacks %s' % (name, sorted(wanted - set(listed)))
         for package in wanted:
             assert listed[package] == (bounds[package] or None), '%s: %s bound differs from requirements.txt' % (name, package)
+
+
+def test_user_agent_version_is_the_collection_version():
+    import yaml  # pylint: disable=import-outside-toplevel
+    from ansible_collections.vaultlock.azure.plugins.module_utils._client import COLLECTION_VERSION  # pylint: disable=import-outside-toplevel
+    assert COLLECTION_VERSION == yaml.safe_load((REPO / 'galaxy.yml').read_text())['version']
+
+
+def test_changelog_has_the_released_versions():
+    import yaml  # pylint: disable=import-outside-toplevel
+    changes = yaml.safe_load((REPO / 'changelogs' / 'changelog.yaml').read_text())
+    assert '0.1.0' in changes['releases']
+    assert '## v0\\.1\\.0' in (REPO / 'CHANGELOG.md').read_text()
+    # New modules and plugins come from their version_added, never from fragments (antsibull-changelog's rule).
+    for fragment in (REPO / 'changelogs' / 'fragments').glob('*.yml'):
+        text = fragment.read_text()
+        assert ' - new module' not in text.lower() and 'new filter' not in text.lower(), fragment.name

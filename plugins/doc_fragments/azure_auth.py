@@ -12,32 +12,36 @@ class ModuleDocFragment:
 options:
   auth_source:
     description:
-      - Where the credentials come from.
+      - Where the credentials come from. Falls back to E(ANSIBLE_AZURE_AUTH_SOURCE) (as in azure.azcollection), then V(auto).
       - V(auto) uses a service principal given in the task options or the environment, then workload identity
         (E(AZURE_FEDERATED_TOKEN_FILE)), then a C(~/.azure/credentials) profile if that file exists, then managed
-        identity followed by the Azure CLI login.
+        identity (the user-assigned identity of O(client_id) or E(AZURE_CLIENT_ID) when one is given, else the
+        system-assigned one) followed by the Azure CLI login (in O(tenant) when given).
       - V(env) uses E(AZURE_CLIENT_ID), E(AZURE_TENANT) or E(AZURE_TENANT_ID), and E(AZURE_SECRET) or
         E(AZURE_CLIENT_SECRET) (or E(AZURE_CLIENT_CERTIFICATE_PATH)); task options take precedence.
       - V(workload_identity) exchanges a federated token (GitHub Actions, Azure DevOps, AKS) read from
         E(AZURE_FEDERATED_TOKEN_FILE).
-      - V(credential_file) reads the O(profile) section of C(~/.azure/credentials), the format azure.azcollection uses.
-      - V(msi) uses the managed identity of the machine; V(cli) the Azure CLI login.
+      - V(credential_file) reads the O(profile) section of C(~/.azure/credentials) (C(credentials) in E(AZURE_CONFIG_DIR)
+        when that is set), the format azure.azcollection uses.
+      - V(msi) uses the managed identity of the machine (user-assigned when O(client_id) or E(AZURE_CLIENT_ID) is given).
+      - V(cli) uses the Azure CLI login (the C(az) command must be on the E(PATH)), in O(tenant) when given.
     type: str
     choices: [auto, env, cli, msi, workload_identity, credential_file]
-    default: auto
   subscription_id:
     description:
       - The subscription to work in when no ARM id names one. Falls back to E(AZURE_SUBSCRIPTION_ID), the
-        credential file, and the Azure CLI default subscription.
+        credential file, and the Azure CLI default subscription (C(azureProfile.json) in E(AZURE_CONFIG_DIR) or C(~/.azure)).
     type: str
   client_id:
-    description: Application (client) id of the service principal or user-assigned identity. Falls back to E(AZURE_CLIENT_ID).
+    description: Application (client) id of the service principal or of the user-assigned managed identity. Falls back to E(AZURE_CLIENT_ID).
     type: str
   secret:
     description: Client secret of the service principal. Falls back to E(AZURE_SECRET) or E(AZURE_CLIENT_SECRET). Never logged.
     type: str
   tenant:
-    description: Tenant (directory) id. Falls back to E(AZURE_TENANT) or E(AZURE_TENANT_ID).
+    description:
+      - Tenant (directory) id of the service principal or workload identity, and the tenant the Azure CLI login is asked for
+        a token in. Falls back to E(AZURE_TENANT) or E(AZURE_TENANT_ID).
     type: str
   certificate_path:
     description: PEM or PKCS12 client certificate of the service principal. Falls back to E(AZURE_CLIENT_CERTIFICATE_PATH).
@@ -49,16 +53,20 @@ options:
     description:
       - V(AzureCloud), V(AzureUSGovernment), V(AzureChinaCloud), or the https URL of an Azure Resource Manager endpoint
         (Azure Stack Hub, an emulator) whose C(/metadata/endpoints) document names the login endpoint and token audience.
-      - Falls back to E(AZURE_CLOUD_ENVIRONMENT); default V(AzureCloud).
+      - Falls back to the C(cloud_environment) of the credential file profile when the credentials come from it, then to
+        E(AZURE_CLOUD_ENVIRONMENT); default V(AzureCloud).
     type: str
   cert_validation_mode:
     description:
-      - V(ignore) turns off TLS certificate validation (never do this against real Azure). Falls back to
+      - V(ignore) turns off TLS certificate validation (never do this against real Azure). Falls back to the
+        C(cert_validation_mode) of the credential file profile when the credentials come from it, then to
         E(AZURE_CERT_VALIDATION_MODE). To trust a private CA, set E(REQUESTS_CA_BUNDLE) instead.
     type: str
     choices: [validate, ignore]
   profile:
-    description: Profile (section) of C(~/.azure/credentials) to use. Falls back to E(AZURE_PROFILE); default C(default).
+    description:
+      - Profile (section) of the credential file to use, C(credentials) in E(AZURE_CONFIG_DIR) or in C(~/.azure).
+        Falls back to E(AZURE_PROFILE); default C(default).
     type: str
   api_retries:
     description:

@@ -17,6 +17,7 @@ import configparser
 import importlib
 import json
 import os
+import shutil
 import threading
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
@@ -31,6 +32,9 @@ COLLECTION_VERSION = '0.2.0'  # galaxy.yml's version (tests/unit/test_docs.py ch
 USER_AGENT = 'vaultlock.azure/%s' % COLLECTION_VERSION
 
 AUTH_SOURCES = ('auto', 'env', 'cli', 'msi', 'workload_identity', 'credential_file')
+# azure.azcollection reads the default auth_source from this variable; so do we.
+AUTH_SOURCE_ENV = 'ANSIBLE_AZURE_AUTH_SOURCE'
+CERT_VALIDATION_MODES = ('validate', 'ignore')
 
 # Public Azure clouds: resource manager, login endpoint, token audience.
 CLOUDS = {
@@ -176,15 +180,22 @@ class AuthPlan:
         self.kind = kind          # secret, certificate, workload_identity, msi, cli, chained_msi_cli
         self.source = source      # where the settings came from: options, env, credential_file, ...
         self.kwargs = kwargs
+        self.profile = {}         # the credential file profile used (cloud_environment, cert_validation_mode, ...)
 
     def __repr__(self):
         safe = {k: ('<redacted>' if k in ('client_secret', 'certificate_password') else v) for k, v in self.kwargs.items()}
         return 'AuthPlan(%s from %s, %s)' % (self.kind, self.source, safe)
 
 
+def azure_config_dir(env=None):
+    """The Azure CLI's configuration directory: AZURE_CONFIG_DIR, else ~/.azure (as the CLI and azure.azcollection do)."""
+    env = os.environ if env is None else env
+    return env.get('AZURE_CONFIG_DIR') or os.path.join(os.path.expanduser('~'), '.azure')
+
+
 def read_credential_file(profile=None, path=None):
-    """Read the ~/.azure/credentials INI file that azure.azcollection users already have."""
-    path = path or os.path.join(os.path.expanduser('~'), '.azure', 'credentials')
+    """Read the credentials INI file (<AZURE_CONFIG_DIR or ~/.azure>/credentials) that azure.azcollection users already have."""
+    path = path or os.path.join(azure_config_dir(), 'credentials')
     if not os.path.isfile(path):
         return None
     parser = configparser.ConfigParser()
@@ -227,17 +238,24 @@ def env_settings(env):
     }
 
 
-def select_auth(params, env=None, credential_file_reader=read_credential_file):
+def select_auth(params, env=None, credential_file_reader=None):
     """Decide which credential to use. Pure apart from reading the credential file.
 
+    auth_source comes from the task, else ANSIBLE_AZURE_AUTH_SOURCE, else auto.
     auto: service principal from the task options, then from the environment, then workload identity
     (a federated token file, as GitHub Actions, Azure DevOps and AKS provide), then a credential file
-    profile if one exists, then managed identity followed by the Azure CLI login.
+    profile if one exists, then managed identity (the user-assigned one of client_id / AZURE_CLIENT_ID, if
+    given) followed by the Azure CLI login (in tenant / AZURE_TENANT, if given).
     """
     env = os.environ if env is None else env
-    source = params.get('auth_source') or 'auto'
+    credential_path = os.path.join(azure_config_dir(env), 'credentials')
+    if credential_file_reader is None:
+        def credential_file_reader(profile):
+            return read_credential_file(profile, credential_path)
+    source = params.get('auth_source') or env.get(AUTH_SOURCE_ENV) or 'auto'
     if source not in AUTH_SOURCES:
-        raise InputError('auth_source must be one of %s; got %s' % (', '.join(AUTH_SOURCES), source))
+        origin = 'auth_source' if params.get('auth_source') else AUTH_SOURCE_ENV
+        raise InputError('%s must be one of %s; got %s' % (origin, ', '.join(AUTH_SOURCES), source))
     options = {k: params.get(k) for k in ('client_id', 'secret', 'tenant', 'certificate_path', 'certificate_password')}
     fromenv = env_settings(env)
     if source in ('auto', 'env'):
@@ -263,15 +281,19 @@ def select_auth(params, env=None, credential_file_reader=read_credential_file):
             plan = _service_principal(values, 'credential_file')
             if plan:
                 plan.kwargs['subscription_id'] = values.get('subscription_id')
+                plan.profile = values
                 return plan
             raise InputError('the credential file profile needs client_id, tenant and secret (or certificate_path)')
         if source == 'credential_file':
-            raise InputError('auth_source=credential_file but ~/.azure/credentials does not exist')
+            raise InputError('auth_source=credential_file but %s does not exist (set AZURE_CONFIG_DIR if it is elsewhere)'
+                             % credential_path)
+    client_id = _first(options.get('client_id'), fromenv.get('client_id'))
+    tenant = _first(options.get('tenant'), fromenv.get('tenant'))
     if source == 'msi':
-        return AuthPlan('msi', 'msi', client_id=options.get('client_id') or fromenv.get('client_id'))
+        return AuthPlan('msi', 'msi', client_id=client_id)
     if source == 'cli':
-        return AuthPlan('cli', 'cli')
-    return AuthPlan('chained_msi_cli', 'auto', client_id=options.get('client_id'))
+        return AuthPlan('cli', 'cli', tenant_id=tenant)
+    return AuthPlan('chained_msi_cli', 'auto', client_id=client_id, tenant_id=tenant)
 
 
 def azure_errors():
@@ -346,16 +368,38 @@ def build_credential(plan, cloud, verify=True):
         return identity.WorkloadIdentityCredential(tenant_id=kw['tenant_id'], client_id=kw['client_id'],
                                                    token_file_path=kw['token_file_path'], **common)
     if plan.kind == 'msi':
-        return identity.ManagedIdentityCredential(client_id=kw.get('client_id')) if kw.get('client_id') \
-            else identity.ManagedIdentityCredential()
+        return _managed_identity(identity, kw.get('client_id'))
     if plan.kind == 'cli':
-        return identity.AzureCliCredential()
-    return identity.ChainedTokenCredential(identity.ManagedIdentityCredential(), identity.AzureCliCredential())
+        return _azure_cli(identity, kw.get('tenant_id'), required=True)
+    return identity.ChainedTokenCredential(_managed_identity(identity, kw.get('client_id')),
+                                           _azure_cli(identity, kw.get('tenant_id'), required=False))
+
+
+def _managed_identity(identity, client_id):
+    """The system-assigned identity, or the user-assigned one whose client id is given."""
+    if client_id:
+        return identity.ManagedIdentityCredential(client_id=client_id)
+    return identity.ManagedIdentityCredential()
+
+
+AZ_INSTALL_URL = 'https://learn.microsoft.com/cli/azure/install-azure-cli'
+
+
+def _azure_cli(identity, tenant_id, required):
+    """AzureCliCredential in the given tenant. With auth_source=cli, say plainly when there is no Azure CLI."""
+    # azure-identity runs the 'az' found on PATH; without one it can only say 'CredentialUnavailable'.
+    if required and not shutil.which('az'):
+        raise InputError("auth_source=cli uses the Azure CLI login, but no 'az' command is on the PATH of the Python that runs "
+                         "the module. Install the Azure CLI (%s) and run 'az login' (with --tenant, or set tenant), or choose "
+                         "another auth_source: env, workload_identity, msi or credential_file." % AZ_INSTALL_URL)
+    if tenant_id:
+        return identity.AzureCliCredential(tenant_id=tenant_id)
+    return identity.AzureCliCredential()
 
 
 def cli_default_subscription(path=None):
-    """The Azure CLI's default subscription (~/.azure/azureProfile.json), if any."""
-    path = path or os.path.join(os.path.expanduser('~'), '.azure', 'azureProfile.json')
+    """The Azure CLI's default subscription (<AZURE_CONFIG_DIR or ~/.azure>/azureProfile.json), if any."""
+    path = path or os.path.join(azure_config_dir(), 'azureProfile.json')
     try:
         with open(path, encoding='utf-8-sig') as handle:
             profile = json.load(handle)
@@ -396,7 +440,7 @@ class AzureSession:
     def __init__(self, params, env=None):
         self.params = params
         self.env = os.environ if env is None else env
-        self.verify = (params.get('cert_validation_mode') or self.env.get('AZURE_CERT_VALIDATION_MODE') or 'validate') != 'ignore'
+        self._verify = None
         self.settings = {k: (params.get(k) if params.get(k) is not None else v) for k, v in DEFAULT_SETTINGS.items()}
         self._plan = None
         self._cloud = None
@@ -410,11 +454,24 @@ class AzureSession:
             self._plan = select_auth(self.params, self.env)
         return self._plan
 
+    def _setting(self, name, env_name):
+        """A task option, else the credential file profile in use (as azure.azcollection reads it), else the environment."""
+        return _first(self.params.get(name), self.plan.profile.get(name), self.env.get(env_name))
+
+    @property
+    def verify(self):
+        """False when cert_validation_mode is ignore (task option, credential file profile, AZURE_CERT_VALIDATION_MODE)."""
+        if self._verify is None:
+            mode = str(self._setting('cert_validation_mode', 'AZURE_CERT_VALIDATION_MODE') or 'validate').lower()
+            if mode not in CERT_VALIDATION_MODES:
+                raise InputError("cert_validation_mode must be validate or ignore; got '%s'" % mode)
+            self._verify = mode != 'ignore'
+        return self._verify
+
     @property
     def cloud(self):
         if self._cloud is None:
-            value = _first(self.params.get('cloud_environment'), self.env.get('AZURE_CLOUD_ENVIRONMENT'))
-            self._cloud = resolve_cloud(value, verify=self.verify)
+            self._cloud = resolve_cloud(self._setting('cloud_environment', 'AZURE_CLOUD_ENVIRONMENT'), verify=self.verify)
         return self._cloud
 
     @property

@@ -170,10 +170,18 @@ def from_exception(exc, operation, resource=None):
         except Exception:  # pylint: disable=broad-except
             # Headers of an unexpected type: the request id is optional.
             request_id = None
-    if 'ClientAuthenticationError' in names or 'CredentialUnavailableError' in names:
+    # ChainedTokenCredential (auth_source=auto) says this when none of its credentials was available.
+    chain_unavailable = 'ClientAuthenticationError' in names and response is None and status is None and \
+        'failed to retrieve a token from the included credentials' in str(exc)
+    if 'CredentialUnavailableError' in names or chain_unavailable:
+        # No credential could even be tried (no Azure CLI, no managed identity here, ...): no HTTP request was refused.
         code, message = _error_from_response(exc)
-        if 'CredentialUnavailableError' in names:
-            code = code or 'CredentialUnavailable'
+        return AzureOperationError(operation, resource, None, code or 'CredentialUnavailable', message, None,
+                                   'No credential could be obtained: check auth_source and what it needs (the Azure CLI and '
+                                   "'az login' for cli, a managed identity for msi, AZURE_FEDERATED_TOKEN_FILE for workload_identity), "
+                                   'or give a service principal (client_id, secret, tenant).')
+    if 'ClientAuthenticationError' in names:
+        code, message = _error_from_response(exc)
         return AzureOperationError(operation, resource, status or 401, code or 'AuthenticationFailed', message,
                                    request_id, _hint(401, None))
     if 'ServiceRequestError' in names or 'ServiceRequestTimeoutError' in names:

@@ -21,7 +21,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._immutability impo
 
 # Keep in sync with plugins/doc_fragments/azure_auth.py (ansible-test validate-modules checks it).
 AUTH_ARGSPEC = {
-    'auth_source': {'type': 'str', 'choices': list(AUTH_SOURCES), 'default': 'auto'},
+    'auth_source': {'type': 'str', 'choices': list(AUTH_SOURCES)},  # default: ANSIBLE_AZURE_AUTH_SOURCE, else auto
     'subscription_id': {'type': 'str'},
     'client_id': {'type': 'str'},
     'secret': {'type': 'str', 'no_log': True},

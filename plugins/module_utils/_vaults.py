@@ -22,6 +22,7 @@ from urllib.parse import quote
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     AzureOperationError,
     InputError,
+    MissingLibraryError,
     from_exception,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._immutability import (
@@ -40,16 +41,37 @@ _GUID = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 _VAULT_NAME = re.compile(r'^[A-Za-z][A-Za-z0-9-]{0,48}[A-Za-z0-9]$')
 # Resource group names: 1 to 90 characters, word characters, hyphens, periods, parentheses; not ending in a period.
 _RG_NAME = re.compile(r'^[-\w.()]{0,89}[-\w()]$', re.UNICODE)
-_ID = re.compile(r'^/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/providers/(?P<ns>[^/]+)/(?P<type>[^/]+)/(?P<name>[^/]+)/?$',
-                 re.IGNORECASE)
-
-_GUARD = re.compile(r'^(/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.DataProtection/resourceGuards/[^/]+)', re.IGNORECASE)
+_GUARD_PROVIDER = ('microsoft.dataprotection', 'resourceguards')
 
 SOFT_DELETE_FROM_API = {
     'enabled': 'on', 'on': 'on',
     'disabled': 'off', 'off': 'off',
     'alwayson': 'always_on',
 }
+
+
+def arm_tools():
+    """azure.mgmt.core.tools (ARM resource id parsing), imported on first use like every Azure package."""
+    try:
+        from azure.mgmt.core import tools  # pylint: disable=import-outside-toplevel
+    except ImportError as exc:
+        raise MissingLibraryError('azure-mgmt-core', exc)
+    return tools
+
+
+def split_resource_id(arm_id):
+    """The parts of a well-formed ARM id (azure.mgmt.core.tools.parse_resource_id), or {} for anything else.
+
+    One trailing '/' is accepted. Keys: subscription, resource_group, namespace, type, name, and for child
+    resources child_type_1, child_name_1, ..., last_child_num.
+    """
+    text = str(arm_id or '')
+    if text.endswith('/'):
+        text = text[:-1]
+    tools = arm_tools()
+    if not text.startswith('/') or not tools.is_valid_resource_id(text):
+        return {}
+    return dict(tools.parse_resource_id(text))
 
 
 def vault_type_from_provider(namespace, resource_type):
@@ -87,18 +109,18 @@ class VaultRef:
 
     @classmethod
     def parse_id(cls, arm_id, vault_type=None):
-        text = (arm_id or '').strip()
-        match = _ID.match(text)
-        if not match:
+        parts = split_resource_id((arm_id or '').strip())
+        if not parts.get('resource_group') or not parts.get('namespace') or not parts.get('name') or parts.get('last_child_num'):
             raise InputError("id '%s' is not an ARM id of a vault: expected /subscriptions/<guid>/resourceGroups/<group>/providers/"
                              "Microsoft.RecoveryServices/vaults/<name> or .../Microsoft.DataProtection/backupVaults/<name>" % arm_id)
-        kind = vault_type_from_provider(match.group('ns'), match.group('type'))
+        kind = vault_type_from_provider(parts['namespace'], parts['type'])
         if kind is None:
             raise InputError("id '%s' names a %s/%s resource, not a Recovery Services vault or a Backup vault"
-                             % (arm_id, match.group('ns'), match.group('type')))
+                             % (arm_id, parts['namespace'], parts['type']))
         if vault_type and vault_type != kind:
             raise InputError("id '%s' is a %s vault but vault_type is %s" % (arm_id, kind, vault_type))
-        return cls.build(match.group('sub'), match.group('rg'), match.group('name'), kind)
+        # build() applies Azure's naming rules: a GUID subscription, and names without control characters or slashes.
+        return cls.build(parts['subscription'], parts['resource_group'], parts['name'], kind)
 
     @classmethod
     def build(cls, subscription_id, resource_group, name, vault_type):
@@ -127,10 +149,11 @@ class VaultRef:
 
 
 def parse_resource_id(arm_id):
-    match = _ID.match(arm_id or '')
-    if not match:
+    """subscription_id, resource_group and name of a top-level resource id ARM returned; {} for anything else."""
+    parts = split_resource_id(arm_id)
+    if not parts.get('resource_group') or not parts.get('name') or parts.get('last_child_num'):
         return {}
-    return {'subscription_id': match.group('sub'), 'resource_group': match.group('rg'), 'name': match.group('name')}
+    return {'subscription_id': parts['subscription'], 'resource_group': parts['resource_group'], 'name': parts['name']}
 
 
 def _soft_delete(vault_type, security):
@@ -149,9 +172,11 @@ def _mua(vault_type, props):
     security = props.get('securitySettings') or {}
     guard = None
     for request in props.get('resourceGuardOperationRequests') or []:
-        match = _GUARD.match(str(request))
-        if match:
-            guard = match.group(1)
+        # A request id names an operation of a guard: <guard id>/<operation>/default.
+        parts = split_resource_id(request)
+        if parts.get('resource_group') and (str(parts.get('namespace')).lower(), str(parts.get('type')).lower()) == _GUARD_PROVIDER:
+            guard = arm_tools().resource_id(subscription=parts['subscription'], resource_group=parts['resource_group'],
+                                            namespace=parts['namespace'], type=parts['type'], name=parts['name'])
             break
     if vault_type == 'recovery_services':
         protected = str(security.get('multiUserAuthorization') or '').lower() == 'enabled'

@@ -168,3 +168,88 @@ def test_module_utils_import_no_sdk():
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True, env=env)
     assert out.stdout.strip() == ''
+
+
+def test_auth_source_from_ansible_azure_auth_source():
+    assert select_auth(params(auth_source=None), dict(SP_ENV, ANSIBLE_AZURE_AUTH_SOURCE='cli'), no_file).kind == 'cli'
+    # The task option wins over the variable.
+    assert select_auth(params(auth_source='env'), dict(SP_ENV, ANSIBLE_AZURE_AUTH_SOURCE='cli'), no_file).kind == 'secret'
+    with pytest.raises(InputError, match='ANSIBLE_AZURE_AUTH_SOURCE must be one of'):
+        select_auth(params(auth_source=None), {'ANSIBLE_AZURE_AUTH_SOURCE': 'magic'}, no_file)
+
+
+def test_auto_with_client_id_uses_that_user_assigned_identity():
+    plan = select_auth(params(client_id='uami-client'), {}, no_file)
+    assert plan.kind == 'chained_msi_cli' and plan.kwargs['client_id'] == 'uami-client'
+    # AZURE_CLIENT_ID without a secret (AKS, a VM with a user-assigned identity) names the identity too.
+    assert select_auth(params(), {'AZURE_CLIENT_ID': 'env-uami'}, no_file).kwargs['client_id'] == 'env-uami'
+
+
+def _identity_spy(monkeypatch):
+    """Replace azure-identity's credential classes with recorders; return the list of (class, kwargs)."""
+    import azure.identity as identity  # pylint: disable=import-outside-toplevel
+    made = []
+
+    def recorder(name):
+        def make(*args, **kwargs):
+            made.append((name, kwargs))
+            return (name, args, kwargs)
+        return make
+    for name in ('ManagedIdentityCredential', 'AzureCliCredential', 'ChainedTokenCredential'):
+        monkeypatch.setattr(identity, name, recorder(name))
+    return made
+
+
+def test_credentials_get_the_identity_and_tenant(monkeypatch, tmp_path):
+    made = _identity_spy(monkeypatch)
+    fake_az = tmp_path / 'az'
+    fake_az.write_text('#!/bin/sh\nexit 1\n')
+    fake_az.chmod(0o755)
+    monkeypatch.setenv('PATH', str(tmp_path))
+    cloud = resolve_cloud('AzureCloud')
+    build_credential(select_auth(params(client_id='uami', tenant='t-1'), {}, no_file), cloud)
+    assert ('ManagedIdentityCredential', {'client_id': 'uami'}) in made
+    assert ('AzureCliCredential', {'tenant_id': 't-1'}) in made
+    made.clear()
+    build_credential(select_auth(params(auth_source='cli'), {'AZURE_TENANT_ID': 't-2'}, no_file), cloud)
+    assert made == [('AzureCliCredential', {'tenant_id': 't-2'})]
+    made.clear()
+    build_credential(select_auth(params(auth_source='msi'), {}, no_file), cloud)
+    assert made == [('ManagedIdentityCredential', {})]
+
+
+def test_cli_without_azure_cli_says_what_is_missing(monkeypatch, tmp_path):
+    monkeypatch.setenv('PATH', str(tmp_path))  # no az here
+    with pytest.raises(InputError) as caught:
+        build_credential(select_auth(params(auth_source='cli'), {}, no_file), resolve_cloud('AzureCloud'))
+    text = str(caught.value)
+    assert "no 'az' command" in text and 'az login' in text and 'install-azure-cli' in text and '401' not in text
+
+
+def test_azure_config_dir_holds_the_credential_file_and_cli_profile(tmp_path, monkeypatch):
+    from ansible_collections.vaultlock.azure.plugins.module_utils._client import cli_default_subscription  # pylint: disable=import-outside-toplevel
+    (tmp_path / 'credentials').write_text('[default]\nclient_id=c\nsecret=x\ntenant=t\nsubscription_id=s\n')
+    (tmp_path / 'azureProfile.json').write_text('{"subscriptions": [{"id": "cli-sub", "isDefault": true}]}')
+    plan = select_auth(params(), {'AZURE_CONFIG_DIR': str(tmp_path)})
+    assert (plan.kind, plan.source, plan.kwargs['client_id']) == ('secret', 'credential_file', 'c')
+    with pytest.raises(InputError, match=str(tmp_path / 'nowhere' / 'credentials')):
+        select_auth(params(auth_source='credential_file'), {'AZURE_CONFIG_DIR': str(tmp_path / 'nowhere')})
+    monkeypatch.setenv('AZURE_CONFIG_DIR', str(tmp_path))
+    assert cli_default_subscription() == 'cli-sub'
+
+
+def test_profile_cloud_environment_and_cert_validation_mode(tmp_path):
+    (tmp_path / 'credentials').write_text('[default]\nclient_id=c\nsecret=x\ntenant=t\n'
+                                          '[gov]\nclient_id=c\nsecret=x\ntenant=t\ncloud_environment=AzureUSGovernment\n'
+                                          'cert_validation_mode=ignore\n')
+    env = {'AZURE_CONFIG_DIR': str(tmp_path), 'AZURE_CLOUD_ENVIRONMENT': 'AzureChinaCloud'}
+    session = AzureSession(params(profile='gov'), env=env)
+    assert session.cloud.name == 'AzureUSGovernment' and session.verify is False
+    # The task option beats the profile; without a profile setting the environment applies.
+    session = AzureSession(params(profile='gov', cloud_environment='AzureCloud', cert_validation_mode='validate'), env=env)
+    assert session.cloud.name == 'AzureCloud' and session.verify is True
+    session = AzureSession(params(), env=env)
+    assert session.cloud.name == 'AzureChinaCloud' and session.verify is True
+    # A profile that is not the one in use changes nothing.
+    session = AzureSession(params(), env=dict(env, AZURE_CLIENT_ID='e', AZURE_SECRET='s', AZURE_TENANT='t'))
+    assert session.plan.source == 'env' and session.cloud.name == 'AzureChinaCloud'

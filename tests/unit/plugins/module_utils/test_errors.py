@@ -70,3 +70,14 @@ def test_secrets_are_scrubbed():
     assert 's3cr3t' not in scrub('client_secret=s3cr3t&grant_type=client_credentials')
     err = AzureOperationError('x', message='token: Bearer eyJhbGciOi.xyz')
     assert 'eyJhbGciOi' not in err.describe()
+
+
+def test_unavailable_credentials_are_not_http_errors():
+    from azure.identity import CredentialUnavailableError  # pylint: disable=import-outside-toplevel
+    err = from_exception(CredentialUnavailableError(message="Please run 'az login' to set up an account"), 'read vault')
+    assert err.status is None and err.code == 'CredentialUnavailable'
+    assert 'HTTP' not in err.describe() and "az login" in err.describe()
+    chained = ClientAuthenticationError(message='ChainedTokenCredential failed to retrieve a token from the included credentials.\n'
+                                                'Attempted credentials:\n\tManagedIdentityCredential: unavailable')
+    err = from_exception(chained, 'read vault')
+    assert err.status is None and err.code == 'CredentialUnavailable' and 'HTTP 401' not in err.describe()

@@ -106,3 +106,30 @@ def test_patch_body_only_immutability():
     body = immutability_patch('recovery_services', 'locked', 90)
     assert body['properties']['securitySettings']['immutabilitySettings'] == {
         'state': 'Locked', 'configuration': {'type': 'TimeBased', 'durationInDays': 90}}
+
+
+@pytest.mark.parametrize('arm_id,message', [
+    # Parsed by azure.mgmt.core.tools, then held to Azure's naming rules: control characters never pass.
+    ('/subscriptions/%s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/rsv\x01bad' % SUB, 'vault name'),
+    ('/subscriptions/%s/resourceGroups/rg\nx/providers/Microsoft.RecoveryServices/vaults/rsv-1' % SUB, 'resource group name'),
+    ('/subscriptions/%s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/rsv-1/backupPolicies/p1' % SUB, 'not an ARM id'),
+    ('/subscriptions/%s/resourceGroups/rg' % SUB, 'not an ARM id'),
+    ('subscriptions/%s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/rsv-1' % SUB, 'not an ARM id'),
+    ('/subscriptions/%s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/rsv-1//' % SUB, 'not an ARM id'),
+    ('', 'not an ARM id'),
+])
+def test_bad_ids_after_sdk_parsing(arm_id, message):
+    with pytest.raises(InputError, match=message):
+        VaultRef.parse_id(arm_id)
+
+
+def test_records_take_ids_apart_with_the_sdk_parser():
+    from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import parse_resource_id, vault_record
+    vid = '/subscriptions/%s/resourceGroups/RG-x/providers/Microsoft.DataProtection/backupVaults/bv-1' % SUB
+    guard = '/subscriptions/%s/resourceGroups/rg-guard/providers/Microsoft.DataProtection/resourceGuards/g1' % SUB
+    record = vault_record({'id': vid, 'properties': {'resourceGuardOperationRequests': [guard + '/deleteResourceGuardProxyRequests/default']}},
+                          'backup')
+    assert (record['subscription_id'], record['resource_group'], record['name']) == (SUB, 'RG-x', 'bv-1')
+    assert record['mua'] == {'protected': True, 'resource_guard_id': guard}
+    assert parse_resource_id(vid + '/backupPolicies/p1') == {}
+    assert parse_resource_id(None) == {}

@@ -1,23 +1,18 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) vaultlock.azure contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Signed access tokens (JWT, HS256) for the emulator's identity endpoint."""
+"""Signed access tokens (JWT, HS256) for the emulator's identity endpoint, made and checked with PyJWT.
+
+PyJWT is installed with msal (azure-identity's dependency). It signs and verifies; the expiry and audience checks
+stay ours so that a refused token gets ARM's own wording (InvalidAuthenticationToken messages).
+"""
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 import time
 
+import jwt
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    pad = "=" * (-len(text) % 4)
-    return base64.urlsafe_b64decode(text + pad)
+ALGORITHM = "HS256"
 
 
 class TokenError(Exception):
@@ -25,33 +20,29 @@ class TokenError(Exception):
 
 
 def encode(claims: dict, key: bytes) -> str:
-    header = {"alg": "HS256", "typ": "JWT"}
-    signing_input = _b64(json.dumps(header, separators=(",", ":")).encode()) + "." + _b64(
-        json.dumps(claims, separators=(",", ":")).encode())
-    sig = hmac.new(key, signing_input.encode("ascii"), hashlib.sha256).digest()
-    return signing_input + "." + _b64(sig)
+    return jwt.encode(claims, key, algorithm=ALGORITHM)
 
 
 def decode_unverified(token: str) -> dict:
     """Claims of a JWT without checking its signature (used for client assertions)."""
-    parts = token.split(".")
-    if len(parts) != 3:
-        raise TokenError("The access token is not a valid JWT.")
     try:
-        return json.loads(_unb64(parts[1]))
-    except (ValueError, UnicodeDecodeError) as exc:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError as exc:
         raise TokenError("The access token is not a valid JWT.") from exc
+    if not isinstance(claims, dict):
+        raise TokenError("The access token is not a valid JWT.")
+    return claims
 
 
 def verify(token: str, key: bytes, audience: str, now: float | None = None) -> dict:
-    parts = token.split(".")
-    if len(parts) != 3:
-        raise TokenError("The access token is invalid.")
-    signing_input = parts[0] + "." + parts[1]
-    expected = _b64(hmac.new(key, signing_input.encode("ascii"), hashlib.sha256).digest())
-    if not hmac.compare_digest(expected, parts[2]):
-        raise TokenError("The access token has an invalid signature.")
-    claims = decode_unverified(token)
+    try:
+        # Signature and algorithm by PyJWT; exp, nbf, iat and aud below (ARM's messages, ARM's case-insensitive audience).
+        claims = jwt.decode(token, key, algorithms=[ALGORITHM],
+                            options={"verify_exp": False, "verify_nbf": False, "verify_iat": False, "verify_aud": False})
+    except jwt.InvalidSignatureError as exc:
+        raise TokenError("The access token has an invalid signature.") from exc
+    except jwt.PyJWTError as exc:
+        raise TokenError("The access token is invalid.") from exc
     now = time.time() if now is None else now
     exp = claims.get("exp", 0)
     if exp <= now:

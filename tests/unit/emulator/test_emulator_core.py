@@ -83,12 +83,12 @@ def test_workload_identity_assertion(emulator):
 
     ep = emulator.endpoint
     assertion = tokens.encode({"sub": ep["client_id"], "iss": "https://oidc.example", "aud": "api://AzureADTokenExchange",
-                               "exp": int(time.time()) + 600}, b"federated-issuer-key")
+                               "exp": int(time.time()) + 600}, b"federated-issuer-key-of-32-bytes")
     cred = ClientAssertionCredential(ep["tenant_id"], ep["client_id"], lambda: assertion, authority=ep["authority_host"],
                                      disable_instance_discovery=True, connection_verify=emulator.ca_bundle)
     client = emulator.rs_client(credential=cred)
     assert list(client.vaults.list_by_subscription_id()) == []
-    bad = tokens.encode({"sub": "someone-else"}, b"k")
+    bad = tokens.encode({"sub": "someone-else"}, b"k" * 32)
     cred = ClientAssertionCredential(ep["tenant_id"], ep["client_id"], lambda: bad, authority=ep["authority_host"],
                                      disable_instance_discovery=True, connection_verify=emulator.ca_bundle)
     with pytest.raises(ClientAuthenticationError):
@@ -287,3 +287,20 @@ def test_journal_and_reset(emulator):
     assert emulator.journal() == []
     emulator.reset()
     assert emulator.resource(rs_id("jv")) is None
+
+
+def test_tokens_are_standard_jwts_checked_with_pyjwt():
+    import jwt  # pylint: disable=import-outside-toplevel
+    from tests.emulator import tokens  # pylint: disable=import-outside-toplevel
+    key = b"0123456789abcdef0123456789abcdef"
+    token = tokens.encode({"aud": "https://management.emulator.local/", "exp": 4102444800, "appid": "a"}, key)
+    # Any JWT library reads it: HS256, three base64url parts.
+    assert jwt.get_unverified_header(token)["alg"] == "HS256"
+    assert jwt.decode(token, key, algorithms=["HS256"], audience="https://management.emulator.local/")["appid"] == "a"
+    assert tokens.verify(token, key, "https://MANAGEMENT.emulator.local")["appid"] == "a"
+    with pytest.raises(tokens.TokenError, match="invalid signature"):
+        tokens.verify(token[:-2] + ("AA" if not token.endswith("AA") else "BB"), key, "https://management.emulator.local/")
+    with pytest.raises(tokens.TokenError, match="invalid signature"):
+        tokens.verify(tokens.encode({"exp": 4102444800}, b"x" * 32), key, "https://management.emulator.local/")
+    with pytest.raises(tokens.TokenError, match="not a valid JWT"):
+        tokens.decode_unverified("not.a-jwt")

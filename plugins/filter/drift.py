@@ -16,6 +16,8 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._drift import (
     compute_drift,
     summarize,
 )
+from ansible_collections.vaultlock.azure.plugins.module_utils._report_html import render_html
+from ansible_collections.vaultlock.azure.plugins.module_utils._report_sarif import render_sarif
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports import (
     build_report,
     render_junit,
@@ -55,6 +57,16 @@ def drift_report_junit(report):
     return _wrap('drift_report_junit', render_junit, report)
 
 
+def drift_report_html(report):
+    """The drift.html page (self-contained) from a drift_report_json document."""
+    return _wrap('drift_report_html', render_html, report)
+
+
+def drift_report_sarif(report):
+    """The drift.sarif text (SARIF 2.1.0) from a drift_report_json document."""
+    return _wrap('drift_report_sarif', render_sarif, report)
+
+
 class FilterModule:
     """vaultlock.azure drift filters."""
 
@@ -65,4 +77,6 @@ class FilterModule:
             'drift_report_json': drift_report_json,
             'drift_report_markdown': drift_report_markdown,
             'drift_report_junit': drift_report_junit,
+            'drift_report_html': drift_report_html,
+            'drift_report_sarif': drift_report_sarif,
         }

@@ -1,0 +1,181 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module is for internal use by the vaultlock.azure collection only.
+# Its API may change without notice.
+"""drift.sarif: the drift report as SARIF 2.1.0, for code-scanning dashboards (pure, no I/O).
+
+``render_sarif(report)`` takes the drift.json document (module_utils/_reports.py) and writes one run:
+one rule per setting, one result per open finding, each located at its vault's ARM id (a logical
+location, and the same id as a relative artifact path, since code-scanning services need one), with a
+partial fingerprint that stays the same from run to run while the finding stays open.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from urllib.parse import quote
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._client import COLLECTION_VERSION
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports import (
+    SETTING_LABEL,
+    TYPE_LABEL,
+    _check_report,
+    _value,
+    finding_label,
+)
+
+SARIF_VERSION = '2.1.0'
+# The OASIS SARIF 2.1.0 (Errata 01) schema; tests validate every rendering against a copy of it.
+SARIF_SCHEMA = 'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json'
+TOOL_NAME = 'vaultlock.azure'
+INFORMATION_URI = 'https://github.com/vaultlock/azure'
+HELP_URI = 'https://github.com/vaultlock/azure/blob/main/docs/drift-report.md'
+# Bump the suffix if the fingerprint's inputs ever change: a dashboard would otherwise see every alert as new.
+FINGERPRINT_KEY = 'vaultlockFinding/v1'
+
+# One rule per setting the drift report checks. security-severity (0.0 to 10.0) is the scale code-scanning services
+# rank rules by: a vault that is not immutable loses its backups first.
+RULES = (
+    ('immutability', 'VaultNotImmutable', 'The vault is less immutable than the baseline asks',
+     'While a vault is immutable, Azure refuses to delete recovery points before they expire, to stop protection with '
+     '"delete data" and to reduce policy retention. A vault below the baseline leaves its backups to whoever gets '
+     'write access to it.', '8.8'),
+    ('soft_delete', 'SoftDeleteBelowBaseline', 'Soft delete of the vault is weaker than the baseline asks',
+     'With soft delete on, deleted backup data is kept, recoverable, for the retention days before Azure purges it.',
+     '7.5'),
+    ('soft_delete_retention_days', 'SoftDeleteRetentionTooShort', 'Soft delete keeps deleted backup data for fewer days than the baseline',
+     'Deleted backup data is purged after the soft delete retention: a short retention shortens the time to notice a deletion.',
+     '5.3'),
+    ('retention', 'PolicyRetentionTooShort', 'A backup policy keeps recovery points for less time than the baseline',
+     'An immutable vault keeps recovery points only as long as its policies do: an attacker who waits out a short '
+     'retention wins.', '6.5'),
+)
+RULE_INDEX = dict((rule[0], index) for index, rule in enumerate(RULES))
+
+LEVEL_HELP = ('error: the playbook cannot fix it, a person must act; warning: the playbook can fix it, but the fix can never be '
+              'undone (it needs harden_backup_vaults_allow_irreversible); note: the next apply fixes it.')
+
+
+def finding_level(finding):
+    """SARIF level from fixability and irreversibility (LEVEL_HELP says why)."""
+    if not finding.get('fixable'):
+        return 'error'
+    if finding.get('irreversible'):
+        return 'warning'
+    return 'note'
+
+
+def fingerprint(vault_id, finding):
+    """A hash of what identifies a finding across runs: the vault (case-insensitive, as ARM) and the setting's place."""
+    parts = [str(vault_id or '').lower(), str(finding.get('setting') or '')]
+    parts.extend(str(finding.get(key) or '').lower() for key in ('policy', 'tier', 'sub_policy', 'datastore'))
+    return hashlib.sha256('\x1f'.join(parts).encode('utf-8')).hexdigest()
+
+
+def artifact_uri(vault_id):
+    """The vault id as a relative URI reference (no leading '/'), percent-encoded where a URI needs it."""
+    return quote(str(vault_id or 'unknown-vault').lstrip('/'), safe="/()-._~")
+
+
+def _rule(setting, name, short, full, severity):
+    return {
+        'id': setting,
+        'name': name,
+        'shortDescription': {'text': short},
+        'fullDescription': {'text': full},
+        'help': {'text': '%s %s See %s.' % (full, LEVEL_HELP[0].upper() + LEVEL_HELP[1:], HELP_URI)},
+        'helpUri': HELP_URI,
+        'defaultConfiguration': {'level': 'warning'},
+        'properties': {'tags': ['security', 'backup', 'azure'], 'security-severity': severity,
+                       'setting': setting, 'label': SETTING_LABEL.get(setting, setting)},
+    }
+
+
+def _message(vault, finding):
+    text = '%s %s: have %s, want %s; %s' % (
+        TYPE_LABEL.get(vault.get('vault_type'), vault.get('vault_type') or 'vault'), vault.get('name') or vault.get('id'),
+        _value(finding.get('have')), _value(finding.get('want')), finding_label(finding))
+    if finding.get('fixable'):
+        text += '. Fixable by the playbook'
+        if finding.get('irreversible'):
+            text += ' (irreversible)'
+    else:
+        text += '. Not fixable by the playbook'
+    if finding.get('reason'):
+        text += ': %s' % finding['reason']
+    return text + '.'
+
+
+def _result(vault, finding):
+    setting = str(finding.get('setting'))
+    result = {
+        'ruleId': setting,
+        'kind': 'fail',
+        'level': finding_level(finding),
+        'message': {'text': _message(vault, finding)},
+        'locations': [{
+            'physicalLocation': {'artifactLocation': {'uri': artifact_uri(vault.get('id'))}},
+            'logicalLocations': [{'name': str(vault.get('name') or vault.get('id')),
+                                  'fullyQualifiedName': str(vault.get('id')), 'kind': 'resource'}],
+        }],
+        'partialFingerprints': {FINGERPRINT_KEY: fingerprint(vault.get('id'), finding)},
+        'properties': {
+            'vault_id': vault.get('id'), 'vault_type': vault.get('vault_type'), 'subscription_id': vault.get('subscription_id'),
+            'resource_group': vault.get('resource_group'), 'have': finding.get('have'), 'want': finding.get('want'),
+            'fixable': bool(finding.get('fixable')), 'irreversible': bool(finding.get('irreversible')),
+            'reason': finding.get('reason'),
+            'mua_protected': bool((vault.get('mua') or {}).get('protected')),
+        },
+    }
+    if setting in RULE_INDEX:
+        result['ruleIndex'] = RULE_INDEX[setting]
+    for key in ('policy', 'tier', 'sub_policy', 'datastore'):
+        if finding.get(key) not in (None, ''):
+            result['properties'][key] = finding[key]
+    return result
+
+
+def _notification(error):
+    scope = str(error.get('scope') or 'unknown')
+    text = '%s: %s' % (error.get('action') or 'discovery', error.get('message') or 'unknown error')
+    notification = {'level': 'error', 'message': {'text': text}, 'properties': {'scope': scope}}
+    if scope.lower().startswith('/subscriptions/'):
+        notification['locations'] = [{'logicalLocations': [{'fullyQualifiedName': scope, 'kind': 'resource'}]}]
+    return notification
+
+
+def build_sarif(report, tool_version=COLLECTION_VERSION):
+    """The SARIF log (a dict) for a drift.json document."""
+    _check_report(report)
+    results = []
+    for vault in report['vaults']:
+        for finding in vault.get('findings') or []:
+            if not finding.get('resolved'):
+                results.append(_result(vault, finding))
+    errors = report.get('errors') or []
+    driver = {'name': TOOL_NAME, 'informationUri': INFORMATION_URI,
+              'rules': [_rule(*rule) for rule in RULES]}
+    if tool_version:
+        driver['semanticVersion'] = str(tool_version)
+    invocation = {'executionSuccessful': not errors, 'toolExecutionNotifications': [_notification(e) for e in errors]}
+    if report.get('generated_at'):
+        invocation['endTimeUtc'] = str(report['generated_at'])
+    run = {
+        'tool': {'driver': driver},
+        # One category per mode, so a check run and an apply run are separate analyses on a dashboard.
+        'automationDetails': {'id': 'vaultlock.azure/harden_backup_vaults/%s/' % (report.get('mode') or 'check')},
+        'invocations': [invocation],
+        'results': results,
+        'columnKind': 'unicodeCodePoints',
+        'properties': {'drift_report_schema_version': report.get('schema_version'), 'mode': report.get('mode'),
+                       'summary': report.get('summary')},
+    }
+    return {'$schema': SARIF_SCHEMA, 'version': SARIF_VERSION, 'runs': [run]}
+
+
+def render_sarif(report, tool_version=COLLECTION_VERSION):
+    """drift.sarif text: the SARIF log as indented JSON."""
+    return json.dumps(build_sarif(report, tool_version), indent=2, sort_keys=False, ensure_ascii=False) + '\n'

@@ -107,19 +107,33 @@ EXAMPLES = r'''
 
 - name: Raise weak policies of a Backup vault, vault store 30 days, operational store 7 days
   vaultlock.azure.backup_policy_retention:
-    id: /subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg/providers/Microsoft.DataProtection/backupVaults/bv-prod
+    id: /subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-backup/providers/Microsoft.DataProtection/backupVaults/bv-prod
     minimum:
       default: {OperationalStore: 7d, VaultStore: 30d}
     mode: enforce
 
-- name: Will Azure accept this policy change?
+- name: Will Azure accept this policy change (daily retention 14 days)?
   vaultlock.azure.backup_policy_retention:
     name: rsv-prod-01
     resource_group: rg-backup-prod
     vault_type: recovery_services
     policy: DailyPolicy
     compare_to:
-      proposed: "{{ lookup('file', 'daily-policy.json') | from_json }}"
+      proposed:
+        properties:
+          backupManagementType: AzureIaasVM
+          policyType: V1
+          timeZone: UTC
+          instantRpRetentionRangeInDays: 2
+          schedulePolicy:
+            schedulePolicyType: SimpleSchedulePolicy
+            scheduleRunFrequency: Daily
+            scheduleRunTimes: ["2026-01-01T02:00:00Z"]
+          retentionPolicy:
+            retentionPolicyType: LongTermRetentionPolicy
+            dailySchedule:
+              retentionTimes: ["2026-01-01T02:00:00Z"]
+              retentionDuration: {count: 14, durationType: Days}
   register: proposal
 
 - name: Stop before a change Azure would reject

@@ -92,7 +92,7 @@ EXAMPLES = r'''
   module_defaults:
     group/vaultlock.azure.all:
       auth_source: env
-      subscription_id: "{{ azure_subscription_id }}"
+      subscription_id: "{{ lookup('ansible.builtin.env', 'AZURE_SUBSCRIPTION_ID') }}"
   block:
     - name: Read the state only
       vaultlock.azure.vault_immutability:

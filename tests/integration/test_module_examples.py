@@ -1,0 +1,118 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Every module's EXAMPLES run as written (taken from ansible-doc, unchanged) against the emulator.
+
+Each module's examples are the tasks of one play whose module_defaults carry the emulator's authentication, against a
+fleet that has the vaults, resource groups and subscriptions the examples name. The play must finish with every task ok.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from tests.emulator import generator as templates
+from tests.integration.fleets import SUB1, SUB2, vault, vault_id
+
+MODULES = ('vault_immutability', 'vault_immutability_info', 'vault_soft_delete', 'backup_policy_retention',
+           'backup_policy_retention_info', 'drift_diff')
+
+
+def pol(name, body):
+    return {'name': name, 'properties': body}
+
+
+def examples_fleet():
+    """The vaults the EXAMPLES name: rsv-prod-01 (rg-backup-prod), bv-prod (rg-backup), rsv-a and bv-b (rg), in the
+    subscriptions 1111... and 2222..."""
+    return {'subscriptions': [
+        {'id': SUB1, 'display_name': 'examples-1', 'resource_groups': [
+            {'name': 'rg-backup-prod', 'location': 'westeurope', 'vaults': [
+                vault('rsv-prod-01', 'recovery_services', 'disabled', tags={'env': 'prod'},
+                      policies=[pol('DailyPolicy', templates.iaas_v1(False)), pol('SQLWeak', templates.sql(True))]),
+            ]},
+            {'name': 'rg-backup', 'location': 'westeurope', 'vaults': [
+                vault('bv-prod', 'backup', 'disabled', tags={'env': 'prod'},
+                      policies=[pol('DiskHourly', templates.dp_disk(True)), pol('BlobDaily', templates.dp_blob(True))]),
+            ]},
+            {'name': 'rg', 'location': 'northeurope', 'vaults': [
+                vault('rsv-a', 'recovery_services', 'enabled', policies=[pol('VMDaily', templates.iaas_v1(False))]),
+                vault('bv-b', 'backup', 'enabled', policies=[pol('BlobDaily', templates.dp_blob(False))]),
+            ]},
+        ]},
+        {'id': SUB2, 'display_name': 'examples-2', 'resource_groups': [
+            {'name': 'rg-two', 'location': 'westeurope', 'vaults': [
+                vault('rsv-two', 'recovery_services', 'enabled', tags={'env': 'prod'}),
+            ]},
+        ]},
+    ]}
+
+
+@pytest.fixture(scope='module')
+def examples():
+    """{module: [tasks]} from ansible-doc, the way a reader sees them."""
+    from tests.integration.conftest import ensure_collection_link  # pylint: disable=import-outside-toplevel
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ensure_collection_link()))
+    exe = os.path.join(os.path.dirname(sys.executable), 'ansible-doc')
+    docs = json.loads(subprocess.run([exe, '-t', 'module', '--json'] + ['vaultlock.azure.' + m for m in MODULES], env=env,
+                                     capture_output=True, text=True, check=True).stdout)
+    return {name.split('.')[-1]: yaml.safe_load(data['examples']) for name, data in docs.items()}
+
+
+def run_examples(runner, emulator, tasks, tmp_path, name):
+    ep = emulator.endpoint
+    auth = {'cloud_environment': ep['arm_url'], 'tenant': ep['tenant_id'], 'client_id': ep['client_id'],
+            'secret': ep['client_secret'], 'subscription_id': SUB1}
+    play = {'name': 'EXAMPLES of %s' % name, 'hosts': 'localhost', 'connection': 'local', 'gather_facts': False,
+            'module_defaults': {'group/vaultlock.azure.all': auth}, 'tasks': tasks}
+    path = tmp_path / ('examples-%s.yml' % name)
+    path.write_text(yaml.safe_dump([play], sort_keys=False))
+    cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,', str(path)]
+    proc = subprocess.run(cmd, env=runner.env(), capture_output=True, text=True, timeout=600, check=False)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output
+    recap = re.search(r'localhost\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)', output)
+    assert recap, output
+    ok, _changed, unreachable, failed, skipped = (int(g) for g in recap.groups())
+    assert (unreachable, failed, skipped) == (0, 0, 0), output
+    return ok, output
+
+
+def count_tasks(tasks):
+    return sum(count_tasks(t['block']) if 'block' in t else 1 for t in tasks)
+
+
+@pytest.fixture(autouse=True)
+def fleet(emulator):
+    emulator.load_fleet(examples_fleet())
+    emulator.clear_journal()
+
+
+def state(emulator, name, kind, rg):
+    return emulator.resource(vault_id(name, kind, rg=rg))['properties']['securitySettings']
+
+
+@pytest.mark.parametrize('module', MODULES)
+def test_examples_run_as_written(runner, emulator, examples, tmp_path, module):
+    tasks = examples[module]
+    assert isinstance(tasks, list) and tasks, 'no EXAMPLES for %s' % module
+    ok, output = run_examples(runner, emulator, tasks, tmp_path, module)
+    assert ok == count_tasks(tasks), output
+    if module == 'vault_immutability':
+        rsv = state(emulator, 'rsv-prod-01', 'recovery_services', 'rg-backup-prod')['immutabilitySettings']
+        assert rsv['state'] == 'Unlocked' and rsv['configuration']['durationInDays'] == 90
+        assert state(emulator, 'bv-prod', 'backup', 'rg-backup')['immutabilitySettings']['state'] == 'Locked'
+    elif module == 'vault_soft_delete':
+        bv = state(emulator, 'bv-prod', 'backup', 'rg-backup')['softDeleteSettings']
+        assert bv['state'] == 'AlwaysOn' and bv['retentionDurationInDays'] == 60
+    elif module == 'backup_policy_retention':
+        policy = emulator.resource(vault_id('bv-prod', 'backup', rg='rg-backup') + '/backupPolicies/BlobDaily')
+        assert 'P30D' in json.dumps(policy['properties'])
+    else:
+        assert emulator.writes() == []

@@ -6,9 +6,9 @@
 Builds the collection tarball and installs it (offline) into a temporary collections path, starts the
 emulator with demo/fleet.yml, runs
 
-    ansible-playbook vaultlock.azure.harden_backup_vaults --check --diff   (the drift report; no write)
-    ansible-playbook vaultlock.azure.harden_backup_vaults                  (the fix)
-    ansible-playbook vaultlock.azure.harden_backup_vaults --check --diff   (what is left)
+    ansible-playbook -i localhost, vaultlock.azure.harden_backup_vaults --check --diff   (the drift report; no write)
+    ansible-playbook -i localhost, vaultlock.azure.harden_backup_vaults                  (the fix)
+    ansible-playbook -i localhost, vaultlock.azure.harden_backup_vaults --check --diff   (what is left)
 
 and prints what each run found, changed and left. The emulator is stopped in every case. Reports and
 the full playbook output go to reports/demo/ (or --report-dir). Exit status 0 when the last check
@@ -66,8 +66,6 @@ def playbook_env(emulator_env, collections, workdir):
     env.update({
         'ANSIBLE_COLLECTIONS_PATH': collections,
         'ANSIBLE_HOME': os.path.join(workdir, 'ansible-home'),
-        'ANSIBLE_LOCALHOST_WARNING': '0',
-        'ANSIBLE_INVENTORY_UNPARSED_WARNING': '0',
         'ANSIBLE_RETRY_FILES_ENABLED': '0',
         'ANSIBLE_NOCOLOR': '1',
         'ANSIBLE_DEPRECATION_WARNINGS': '0',
@@ -79,7 +77,8 @@ def playbook_env(emulator_env, collections, workdir):
 def run_playbook(step, args, env, report_dir):
     """Run the collection playbook; full output to <report_dir>/<step>.log; returns (rc, report, seconds)."""
     step_dir = os.path.join(report_dir, step)
-    cmd = [os.path.join(BIN, 'ansible-playbook'), PLAYBOOK] + args + ['-e', '@' + VARS,
+    # -i localhost,: an inventory with localhost, so ansible-playbook has no "no inventory" warning to print.
+    cmd = [os.path.join(BIN, 'ansible-playbook'), '-i', 'localhost,', PLAYBOOK] + args + ['-e', '@' + VARS,
                                                                       '-e', 'harden_backup_vaults_report_dir=' + step_dir]
     started = time.monotonic()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False, timeout=600)
@@ -196,7 +195,7 @@ def main(argv=None):
         client.clear_journal()
         check, seconds = load(report_dir, 'check', run_playbook('check', ['--check', '--diff'], env, report_dir))
         writes = [entry for entry in client.journal() if entry['method'] in WRITE_METHODS]
-        say('3. Check mode: ansible-playbook %s --check --diff (%.1f s, %d write requests sent)' % (PLAYBOOK, seconds, len(writes)))
+        say('3. Check mode: ansible-playbook -i localhost, %s --check --diff (%.1f s, %d write requests sent)' % (PLAYBOOK, seconds, len(writes)))
         say('   ' + summary_line(check))
         print_findings(check)
         first = check['changed'][0]['name'] if check['changed'] else None
@@ -209,7 +208,7 @@ def main(argv=None):
         client.clear_journal()
         apply, seconds = load(report_dir, 'apply', run_playbook('apply', [], env, report_dir))
         applied_writes = [entry for entry in client.journal() if entry['method'] in WRITE_METHODS]
-        say('4. Apply: ansible-playbook %s (%.1f s, %d write requests)' % (PLAYBOOK, seconds, len(applied_writes)))
+        say('4. Apply: ansible-playbook -i localhost, %s (%.1f s, %d write requests)' % (PLAYBOOK, seconds, len(applied_writes)))
         say('   Changed:')
         print_changes(apply)
         say('   %d findings resolved, %d vaults fixed, %d errors' % (
@@ -234,7 +233,7 @@ def main(argv=None):
             say()
             say('6. Stopped the emulator.')
         shutil.rmtree(workdir, ignore_errors=True)
-    say('   Reports: %s/{check,apply,recheck}/drift.{json,md,junit.xml}; playbook output: %s/*.log'
+    say('   Reports: %s/{check,apply,recheck}/drift.{json,md,junit.xml,html,sarif}; playbook output: %s/*.log'
         % (rel(report_dir), rel(report_dir)))
     say('   Done in %.0f s.' % (time.monotonic() - started))
     if not ok:

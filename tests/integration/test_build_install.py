@@ -47,3 +47,17 @@ def test_built_collection_installs_and_runs_by_fqcn(emulator, tmp_path):
     report = json.loads((reports / 'drift.json').read_text())
     assert report['summary']['vaults'] == 7
     assert emulator.writes() == []
+
+
+def test_make_install_needs_no_ansible_outside_the_venv(tmp_path):
+    """README "Install": make install uses .venv's ansible-galaxy, so a PATH without ansible-core is enough."""
+    path = os.pathsep.join(d for d in os.environ.get('PATH', '').split(os.pathsep)
+                           if d and not os.path.exists(os.path.join(d, 'ansible-galaxy')))
+    target = tmp_path / 'collections'
+    proc = subprocess.run(['make', '--no-print-directory', 'install', 'COLLECTIONS_PATH=%s' % target], cwd=str(REPO),
+                          env=dict(os.environ, PATH=path), capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    manifest = json.loads((target / 'ansible_collections' / 'vaultlock' / 'azure' / 'MANIFEST.json').read_text())
+    assert manifest['collection_info']['version'] == [line.split(': ', 1)[1] for line in (REPO / 'galaxy.yml').read_text().splitlines()
+                                                      if line.startswith('version: ')][0]
+    assert (target / 'ansible_collections' / 'vaultlock' / 'azure' / 'roles' / 'harden_backup_vaults' / 'README.md').is_file()

@@ -22,8 +22,12 @@ def test_the_demo_runs_and_leaves_no_fixable_drift(tmp_path):
     assert 'Fixable drift left: 0.' in output
     assert 'Stopped the emulator.' in output
     for step in ('check', 'apply', 'recheck'):
-        for name in ('drift.json', 'drift.md', 'drift.junit.xml'):
+        for name in ('drift.json', 'drift.md', 'drift.junit.xml', 'drift.html', 'drift.sarif'):
             assert (reports / step / name).is_file(), (step, name)
+        # The documented command (-i localhost,) is quiet: no inventory warnings, with Ansible's default settings.
+        log = (reports / (step + '.log')).read_text()
+        assert ' -i localhost, ' in log.splitlines()[0]
+        assert 'No inventory was parsed' not in log and 'provided hosts list is empty' not in log
     check = json.loads((reports / 'check' / 'drift.json').read_text())
     again = json.loads((reports / 'recheck' / 'drift.json').read_text())
     assert check['summary']['fixable'] > 0

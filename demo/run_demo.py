@@ -78,8 +78,8 @@ def run_playbook(step, args, env, report_dir):
     """Run the collection playbook; full output to <report_dir>/<step>.log; returns (rc, report, seconds)."""
     step_dir = os.path.join(report_dir, step)
     # -i localhost,: an inventory with localhost, so ansible-playbook has no "no inventory" warning to print.
-    cmd = [os.path.join(BIN, 'ansible-playbook'), '-i', 'localhost,', PLAYBOOK] + args + ['-e', '@' + VARS,
-                                                                      '-e', 'harden_backup_vaults_report_dir=' + step_dir]
+    cmd = [os.path.join(BIN, 'ansible-playbook'), '-i', 'localhost,', PLAYBOOK] + args + [
+        '-e', '@' + VARS, '-e', 'harden_backup_vaults_report_dir=' + step_dir]
     started = time.monotonic()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False, timeout=600)
     seconds = time.monotonic() - started

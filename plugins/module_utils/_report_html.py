@@ -162,7 +162,7 @@ def stacked_bars(chart_id, title, rows, series):
     class ``bar <key>`` and ``data-count``, and its count is written on it when it is wide enough.
     """
     label_w, bar_w, row_h, gap, top = 290, 440, 26, 8, 6
-    total_max = max([sum(counts.get(k, 0) for k, _ in series) for _, counts in rows] + [1])
+    total_max = max([sum(counts.get(key, 0) for key, _name in series) for _label, counts in rows] + [1])
     height = top * 2 + max(len(rows), 1) * (row_h + gap)
     width = label_w + bar_w + 60
     parts = ['<svg id="%s" class="chart" xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 %d %d" width="%d" height="%d">'

@@ -54,7 +54,7 @@ def _requirement_bounds():
     for line in (REPO / 'requirements.txt').read_text().splitlines():
         line = line.strip()
         if line and not line.startswith('#'):
-            name, _, bound = line.partition('>=')
+            name, _sep, bound = line.partition('>=')
             bounds[name.strip().lower()] = bound.strip()
     return bounds
 

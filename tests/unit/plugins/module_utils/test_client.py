@@ -187,7 +187,7 @@ def test_auto_with_client_id_uses_that_user_assigned_identity():
 
 def _identity_spy(monkeypatch):
     """Replace azure-identity's credential classes with recorders; return the list of (class, kwargs)."""
-    import azure.identity as identity  # pylint: disable=import-outside-toplevel
+    from azure import identity  # pylint: disable=import-outside-toplevel
     made = []
 
     def recorder(name):

@@ -21,7 +21,6 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._drift import comp
 from ansible_collections.vaultlock.azure.plugins.module_utils._report_html import render_html
 from ansible_collections.vaultlock.azure.plugins.module_utils._report_sarif import (
     FINGERPRINT_KEY,
-    RULES,
     build_sarif,
     finding_level,
     render_sarif,

@@ -18,7 +18,8 @@ from ansible_collections.vaultlock.azure.plugins.filter.drift import FilterModul
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
 BIN = os.path.dirname(sys.executable)
-NAMES = ['vault_drift', 'drift_summary', 'drift_report_json', 'drift_report_markdown', 'drift_report_junit']
+NAMES = ['vault_drift', 'drift_summary', 'drift_report_json', 'drift_report_markdown', 'drift_report_junit', 'drift_report_html',
+         'drift_report_sarif']
 
 VAULTS = [
     {'id': '/subscriptions/s1/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/rsv-1', 'name': 'rsv-1',
@@ -57,6 +58,8 @@ def test_filters_chain():
     ('drift_report_json', ([], {'mode': 'later'}), 'vaultlock.azure.drift_report_json: meta.mode'),
     ('drift_report_markdown', ({},), 'vaultlock.azure.drift_report_markdown'),
     ('drift_report_junit', ([],), 'vaultlock.azure.drift_report_junit'),
+    ('drift_report_html', ({'vaults': []},), 'vaultlock.azure.drift_report_html'),
+    ('drift_report_sarif', ({'summary': {}},), 'vaultlock.azure.drift_report_sarif'),
 ])
 def test_errors_are_filter_errors(name, args, message):
     with pytest.raises(AnsibleFilterError, match=message):
@@ -107,6 +110,8 @@ def test_filters_load_by_fqcn_in_a_playbook(collections_path, tmp_path):
         - {file: drift.json, content: "{{ report | ansible.builtin.to_nice_json }}"}
         - {file: drift.md, content: "{{ report | vaultlock.azure.drift_report_markdown }}"}
         - {file: drift.junit.xml, content: "{{ report | vaultlock.azure.drift_report_junit }}"}
+        - {file: drift.html, content: "{{ report | vaultlock.azure.drift_report_html }}"}
+        - {file: drift.sarif, content: "{{ report | vaultlock.azure.drift_report_sarif }}"}
       loop_control:
         label: "{{ item.file }}"
 ''', encoding='utf-8')
@@ -121,6 +126,9 @@ def test_filters_load_by_fqcn_in_a_playbook(collections_path, tmp_path):
     assert report['schema_version'] == '1.0' and report['summary']['drifting'] == 1
     assert '**Drift:** 1 of 2 vaults drift from the baseline: 1 finding, 1 fixable, 0 not fixable.' in (out / 'drift.md').read_text(encoding='utf-8')
     assert ET.parse(str(out / 'drift.junit.xml')).getroot().get('tests') == '2'
+    assert '<tr data-setting="immutability" data-fixable="yes"' in (out / 'drift.html').read_text(encoding='utf-8')
+    sarif = json.loads((out / 'drift.sarif').read_text(encoding='utf-8'))
+    assert [r['ruleId'] for r in sarif['runs'][0]['results']] == ['immutability']
 
 
 @pytest.mark.parametrize('name', NAMES)
@@ -130,5 +138,5 @@ def test_ansible_doc(collections_path, name):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     doc = json.loads(proc.stdout)['vaultlock.azure.' + name]
     assert doc['doc']['name'] == name
-    assert doc['doc']['version_added'] == '0.1.0'
+    assert doc['doc']['version_added'] == ('0.2.0' if name in ('drift_report_html', 'drift_report_sarif') else '0.1.0')
     assert doc['examples'] and doc['return']

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """vaultlock.azure.backup_policy_retention through ansible-playbook, the real SDKs and the emulator.
 
-The vaults carry the policy examples of ../shared/azure-reference verbatim (see retention_fleet.py). Expected
+The vaults carry the policy examples of tests/fixtures/azure-reference verbatim (see retention_fleet.py). Expected
 violations, changes and reductions are written by hand from those JSON files.
 """
 
@@ -13,11 +13,9 @@ import copy
 import pytest
 
 from tests.integration.fleets import RG
-from tests.integration.retention_fleet import DP_SOURCES, RS_SOURCES, properties, requires_shared, retention_fleet, stored
+from tests.integration.retention_fleet import DP_SOURCES, RS_SOURCES, properties, retention_fleet, stored
 
 MOD = 'vaultlock.azure.backup_policy_retention'
-
-pytestmark = requires_shared
 
 BASELINE = {'daily': '30d', 'weekly': '12w', 'monthly': '12m', 'yearly': '5y', 'log': '30d'}
 

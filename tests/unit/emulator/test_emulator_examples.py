@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) vaultlock.azure contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""ARM emulator against the shared Azure reference examples (../shared/azure-reference).
+"""ARM emulator against the Azure reference examples copied into tests/fixtures/azure-reference.
 
 Every example request is accepted through the SDK, and every example response body, stored in the
 emulator, comes back through the SDK with the same values.
@@ -19,10 +19,9 @@ from azure.mgmt.dataprotection import models as dp_models
 from azure.mgmt.recoveryservices import models as rs_models
 from azure.mgmt.recoveryservicesbackup import models as bk_models
 
-REF = os.environ.get("AZURE_REFERENCE_DIR") or os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", "shared", "azure-reference")
-REF = os.path.normpath(REF)
-pytestmark = pytest.mark.skipif(not os.path.isdir(REF), reason="shared azure-reference folder not available")
+from tests.fixtures import REFERENCE
+
+REF = str(REFERENCE)
 
 
 def load(rel):

@@ -1,26 +1,22 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Vault references and records, against the shared Azure examples."""
+"""Vault references and records, against the Azure examples in tests/fixtures/azure-reference."""
 
 from __future__ import annotations
 
 import json
-import pathlib
 
 import pytest
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, immutability_patch, vault_record
+from tests.fixtures import REFERENCE
 
-SHARED = pathlib.Path(__file__).resolve().parents[4].parent / 'shared' / 'azure-reference'
 SUB = '11111111-1111-1111-1111-111111111111'
 
 
 def example(*parts):
-    path = SHARED.joinpath(*parts)
-    if not path.exists():
-        pytest.skip('shared/azure-reference is not beside the checkout')
-    return json.loads(path.read_text())
+    return json.loads(REFERENCE.joinpath(*parts).read_text(encoding='utf-8'))
 
 
 def test_parse_ids_case_insensitively():

@@ -14,25 +14,10 @@ import re
 import uuid
 from urllib.parse import quote
 
-from . import rules
+from . import rules, versions
 from .errors import ArmError, bad_request, not_found, rg_not_found, sub_not_found
 from .store import (DP_TYPE, RS_TYPE, new_etag, now_iso, policy_body, rg_body, rs_vault_config_body, score,
                     stable_uuid, vault_id)
-
-# api-versions accepted per resource type. The SDK defaults come from api-notes.md; the older ones
-# are the releases that carry immutabilitySettings (assumed list, see README).
-RS_VAULT_VERSIONS = ("2026-11-01", "2026-05-01", "2026-01-01", "2025-08-01", "2025-02-01", "2025-01-01",
-                     "2024-10-01", "2024-09-30-preview", "2024-04-01", "2024-04-30-preview", "2024-02-01",
-                     "2024-01-01", "2023-08-01", "2023-06-01", "2023-04-01", "2023-02-01", "2023-01-01",
-                     "2022-10-01", "2022-09-30-preview")
-RS_BACKUP_VERSIONS = ("2026-10-01", "2026-05-01", "2026-01-01", "2025-08-01", "2025-02-01", "2025-01-01",
-                      "2024-10-01", "2024-04-01", "2024-02-01", "2024-01-01", "2023-08-01", "2023-06-01",
-                      "2023-04-01", "2023-02-01", "2023-01-01", "2022-10-01", "2022-09-01-preview",
-                      "2021-01-01")
-DP_VERSIONS = ("2026-06-01", "2025-09-01", "2025-07-01", "2025-02-01", "2025-01-01", "2024-04-01",
-               "2024-03-01", "2023-12-01", "2023-11-01", "2023-08-01", "2023-05-01", "2023-01-01",
-               "2022-12-01", "2022-10-01-preview")
-_WELL_FORMED = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview|-beta|-alpha|-privatepreview)?$", re.IGNORECASE)
 
 RS_READONLY_PROPS = ("provisioningState", "secureScore", "bcdrSecurityLevel", "privateEndpointConnections",
                      "privateEndpointStateForBackup", "privateEndpointStateForSiteRecovery", "backupStorageVersion",
@@ -75,6 +60,32 @@ def _norm_rs_location(loc) -> str:
     return str(loc or "").lower().replace(" ", "")
 
 
+def _route(kind, rest_low):
+    """Which modelled route a provider path (after ``vaults``/``backupVaults``) is, or None."""
+    count = len(rest_low)
+    if count == 0:
+        return "list"
+    if count == 1:
+        return "vault"
+    if count == 3 and rest_low[1] in ("operationstatus", "operationresults"):
+        return "vault_op"
+    if kind == "rs" and count == 3 and rest_low[1] == "backupconfig" and rest_low[2] == "vaultconfig":
+        return "config"
+    if rest_low[1] == "backuppolicies":
+        if count == 2:
+            return "policies"
+        if count == 3:
+            return "policy"
+        if count == 5 and kind == "rs" and rest_low[3] in ("operations", "operationresults"):
+            return "policy_op"
+    return None
+
+
+def _rtype(vtype, rest):
+    """The ARM type of a provider path without namespace: vaults, vaults/backupPolicies, vaults/backupconfig."""
+    return "/".join([vtype] + [rest[i] for i in range(1, len(rest), 2)])
+
+
 class Request:  # pylint: disable=too-few-public-methods
     """A parsed ARM request."""
 
@@ -99,20 +110,11 @@ class Arm:
         return "%s%s?api-version=%s%s" % (self.base_url, path, api_version, extra)
 
     @staticmethod
-    def check_version(req, versions):
-        ver = req.query.get("api-version")
-        if not ver:
-            raise ArmError(400, "MissingApiVersionParameter",
-                           "The api-version query parameter (?api-version=) is required for all requests.")
-        if versions is None:
-            if not _WELL_FORMED.match(ver):
-                raise ArmError(400, "InvalidApiVersionParameter",
-                               "The api-version '%s' is invalid. The supported versions are '2022-12-01,2021-04-01,2020-01-01'." % ver)
-            return ver
-        if ver.lower() not in versions:
-            raise ArmError(400, "InvalidApiVersionParameter",
-                           "The api-version '%s' is invalid. The supported versions are '%s'." % (ver, ",".join(versions)))
-        return ver
+    def check_version(req, allowed, rtype=None, location=None):
+        """Microsoft.Resources versions when ``allowed`` is None, else the provider type's (see versions.py)."""
+        if allowed is None:
+            return versions.check_resources(req)
+        return versions.check_provider(req, allowed, rtype, location)
 
     def page(self, req, items, path, ver):
         size = max(1, int(self.settings.get("page_size") or 200))
@@ -171,17 +173,19 @@ class Arm:
         elif low[2] == "providers" and len(parts) == 5:
             ns = low[3] + "/" + low[4]
             if ns == "microsoft.recoveryservices/vaults":
-                ver = self.check_version(req, RS_VAULT_VERSIONS)
+                ver = self.check_version(req, versions.RS_VAULT_VERSIONS, "vaults")
                 self._only(req, "GET")
                 with self.store.lock:
                     items = copy.deepcopy(self.store.vaults_in_sub(sid, "rs"))
                 return self.page(req, items, req.path, ver)
             if ns == "microsoft.dataprotection/backupvaults":
-                ver = self.check_version(req, DP_VERSIONS)
+                ver = self.check_version(req, versions.DP_VERSIONS, "backupVaults")
                 self._only(req, "GET")
                 with self.store.lock:
                     items = copy.deepcopy(self.store.vaults_in_sub(sid, "dp"))
                 return self.page(req, items, req.path, ver)
+        if len(parts) >= 4 and low[2] == "providers":
+            raise versions.unknown_type(req, *versions.resource_type_of(parts[3:]))
         raise ArmError(404, "InvalidResourceType", "The resource type could not be found for path '%s'." % req.path)
 
     @staticmethod
@@ -230,39 +234,42 @@ class Arm:
         elif ns == "microsoft.dataprotection/backupvaults":
             kind = "dp"
         else:
-            raise ArmError(404, "InvalidResourceType", "The resource type could not be found for path '%s'." % req.path)
+            raise versions.unknown_type(req, *versions.resource_type_of(parts))
         rest, rest_low = parts[2:], low[2:]
-        is_policy = len(rest_low) >= 2 and rest_low[1] == "backuppolicies"
-        is_config = kind == "rs" and len(rest_low) == 3 and rest_low[1] == "backupconfig" and rest_low[2] == "vaultconfig"
-        if kind == "rs" and (is_policy or is_config):
-            ver = self.check_version(req, RS_BACKUP_VERSIONS)
+        route = _route(kind, rest_low)
+        if route is None:
+            # A type the emulator does not model (vaults/backupFabrics, ...): ARM's answer for an unknown type.
+            raise versions.unknown_type(req, *versions.resource_type_of(parts))
+        with self.store.lock:
+            vault = rg_entry[kind].get(rest[0].lower()) if rest else None
+        location = vault["body"].get("location") if vault else (req.body.get("location") if isinstance(req.body, dict) else None)
+        location = location or rg_entry.get("location")
+        vtype = "vaults" if kind == "rs" else "backupVaults"
+        if route in ("policies", "policy", "policy_op", "config") and kind == "rs":
+            ver = self.check_version(req, versions.RS_BACKUP_VERSIONS, _rtype(vtype, rest), location)
         else:
-            ver = self.check_version(req, RS_VAULT_VERSIONS if kind == "rs" else DP_VERSIONS)
-        if not rest:
+            ver = self.check_version(req, versions.RS_VAULT_VERSIONS if kind == "rs" else versions.DP_VERSIONS,
+                                     _rtype(vtype, rest), location)
+        if route == "list":
             self._only(req, "GET")
             with self.store.lock:
                 items = [copy.deepcopy(v["body"]) for v in rg_entry[kind].values()]
             return self.page(req, items, req.path, ver)
         name = rest[0]
-        if len(rest) == 1:
+        if route == "vault":
             return self.vault(req, sub, rg_entry, kind, name, ver)
-        if len(rest) == 3 and rest_low[1] in ("operationstatus", "operationresults"):
+        if route == "vault_op":
             return self.vault_operation(req, sub, rg_entry, kind, name, rest_low[1], rest[2])
-        with self.store.lock:
-            vault = rg_entry[kind].get(name.lower())
         if vault is None:
             raise not_found(RS_TYPE if kind == "rs" else DP_TYPE, name, rg_entry["name"])
-        if is_config:
+        if route == "config":
             return self.vault_config(req, vault)
-        if is_policy:
-            if len(rest) == 2:
-                self._only(req, "GET")
-                return self.list_policies(req, vault, kind, ver)
-            if len(rest) == 3:
-                return self.policy(req, sub, rg_entry, vault, kind, rest[2], ver)
-            if len(rest) == 5 and kind == "rs" and rest_low[3] in ("operations", "operationresults"):
-                return self.policy_operation(req, rg_entry, vault, rest[2], rest_low[3], rest[4])
-        raise ArmError(404, "InvalidResourceType", "The resource type could not be found for path '%s'." % req.path)
+        if route == "policies":
+            self._only(req, "GET")
+            return self.list_policies(req, vault, kind, ver)
+        if route == "policy":
+            return self.policy(req, sub, rg_entry, vault, kind, rest[2], ver)
+        return self.policy_operation(req, rg_entry, vault, rest[2], rest_low[3], rest[4])
 
     # ------------------------------------------------------------------ vaults
     def vault(self, req, sub, rg_entry, kind, name, ver):

@@ -247,8 +247,9 @@ def test_unknown_api_version(emulator):
                         headers={"Authorization": "Bearer " + token}, verify=emulator.ca_bundle, timeout=10)
     assert resp.status_code == 400
     err = resp.json()["error"]
-    assert err["code"] == "InvalidApiVersionParameter"
-    assert err["message"].startswith("The api-version '2099-01-01' is invalid. The supported versions are '2026-11-01,")
+    assert err["code"] == "NoRegisteredProviderFound"
+    assert err["message"].startswith("No registered resource provider found for location 'westeurope' and API version "
+                                     "'2099-01-01' for type 'vaults'. The supported api-versions are '2016-06-01, ")
 
 
 def test_subscriptions_and_resource_groups(emulator):

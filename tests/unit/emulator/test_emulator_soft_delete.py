@@ -187,7 +187,8 @@ def test_config_api_versions_rbac_and_not_found(emulator):
     client = emulator.backup_client(api_version="2019-01-01")
     with pytest.raises(HttpResponseError) as err:
         client.backup_resource_vault_configs.get("v", RG)
-    assert err.value.error.code == "InvalidApiVersionParameter"
+    assert err.value.error.code == "NoRegisteredProviderFound"
+    assert "for type 'vaults/backupconfig'" in err.value.error.message
     reader = emulator.backup_client(credential=emulator.credential(readonly=True))
     assert reader.backup_resource_vault_configs.get("v", RG).properties.soft_delete_feature_state == "Enabled"
     with pytest.raises(HttpResponseError) as err:

@@ -195,7 +195,10 @@ def immutability_patch(vault_type, state, retention_days=None):
 
 
 def _retry_after(headers, default):
+    """Seconds to wait as Azure asks (Retry-After, or retry-after-ms; see _client.honour_zero_retry_after)."""
     try:
+        if headers.get('retry-after') is None and headers.get('retry-after-ms') is not None:
+            return max(0.0, min(float(headers['retry-after-ms']) / 1000.0, 60.0))
         return max(0.0, min(float(headers.get('retry-after')), 60.0))
     except (TypeError, ValueError):
         return float(default)

@@ -14,7 +14,7 @@ import re
 import uuid
 from urllib.parse import quote
 
-from . import rules, versions
+from . import lro, rules, versions
 from .errors import ArmError, bad_request, not_found, rg_not_found, sub_not_found
 from .store import (DP_TYPE, RS_TYPE, new_etag, now_iso, policy_body, rg_body, rs_vault_config_body, score,
                     stable_uuid, vault_id)
@@ -135,8 +135,12 @@ class Arm:
         info.setdefault("status", "Succeeded")
         info.setdefault("startTime", now_iso())
         info.setdefault("endTime", now_iso())
+        info["polls_left"] = lro.start(self.settings)
         with self.store.lock:
             self.store.ops[op_id] = info
+
+    def _retry_after(self) -> dict:
+        return {"Retry-After": lro.retry_after(self.settings)}
 
     # ------------------------------------------------------------------ dispatch
     def handle(self, req):
@@ -354,7 +358,7 @@ class Arm:
         return {"code": spec.get("code") or "InternalError", "message": spec.get("message") or "The operation failed."}
 
     def _lro_headers(self, vid, op_id, ver, location: bool) -> dict:
-        headers = {"Azure-AsyncOperation": self.url(vid + "/operationStatus/" + op_id, ver), "Retry-After": "0"}
+        headers = dict(self._retry_after(), **{"Azure-AsyncOperation": self.url(vid + "/operationStatus/" + op_id, ver)})
         if location:
             headers["Location"] = self.url(vid + "/operationResults/" + op_id, ver)
         return headers
@@ -533,12 +537,20 @@ class Arm:
         if op is None or not op["target"].lower().endswith(vid_prefix.lower()):
             raise ArmError(404, "OperationNotFound" if kind == "rs" else "ResourceNotFound",
                            "The operation '%s' was not found for vault '%s' in resource group '%s'." % (op_id, name, rg_entry["name"]))
+        running = lro.poll(op, self.store.lock)
         if which == "operationstatus":
+            if running:
+                # The recorded shape of a running operation: id, name and status only.
+                return 200, self._retry_after(), {"id": op["target"] + "/operationStatus/" + op_id, "name": op_id,
+                                                  "status": "InProgress", "startTime": op["startTime"]}
             status = {"id": op["target"] + "/operationStatus/" + op_id, "name": op_id, "status": op["status"],
                       "startTime": op["startTime"], "endTime": op["endTime"]}
             if op.get("error"):
                 status["error"] = op["error"]
             return 200, {}, status
+        if running:
+            # ARM async contract: the operation result (Location) answers 202 while the operation runs.
+            return 202, dict(self._retry_after(), Location=self.url(req.path, req.query.get("api-version", ""))), None
         if op["result"] is None:
             return 204, {}, None
         with self.store.lock:
@@ -604,9 +616,9 @@ class Arm:
             return 200, {}, copy.deepcopy(new)
 
     def _policy_headers(self, pid, op_id, ver):
-        # Shape of the spec examples (ProtectionPolicies_CreateOrUpdate 202), with Retry-After 0.
-        return {"Azure-AsyncOperation": self.url(pid + "/operations/" + op_id, ver),
-                "Location": self.url(pid + "/operationResults/" + op_id, ver), "Retry-After": "0"}
+        # Shape of the spec examples (ProtectionPolicies_CreateOrUpdate 202); Retry-After from the settings.
+        return dict(self._retry_after(), **{"Azure-AsyncOperation": self.url(pid + "/operations/" + op_id, ver),
+                                            "Location": self.url(pid + "/operationResults/" + op_id, ver)})
 
     def policy_operation(self, req, rg_entry, vault, pname, which, op_id):
         self._only(req, "GET")
@@ -616,11 +628,16 @@ class Arm:
         if op is None or not op["target"].lower().endswith("/backuppolicies/" + pname.lower()):
             raise ArmError(404, "ResourceNotFound",
                            "The operation '%s' was not found for policy '%s' in resource group '%s'." % (op_id, pname, rg_entry["name"]))
+        running = lro.poll(op, self.store.lock)
         if which == "operations":
+            if running:
+                return 200, self._retry_after(), {"id": op_id, "name": op_id, "status": "InProgress", "startTime": op["startTime"]}
             # ProtectionPolicyOperationStatuses_Get example shape.
             return 200, {}, {"id": op_id, "name": op_id, "status": op["status"], "startTime": op["startTime"],
                              "endTime": op["endTime"], "properties": {"objectType": "OperationStatusJobsExtendedInfo",
                                                                       "jobIds": [], "failedJobsError": {}}}
+        if running:
+            return 202, dict(self._retry_after(), Location=self.url(req.path, req.query.get("api-version", ""))), None
         if op["result"] is None or policy is None:
             return 204, {}, None
         return 200, {}, copy.deepcopy(policy)

@@ -16,7 +16,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from . import tokens
+from . import lro, tokens
 from .arm import Arm, Request
 from .errors import ArmError
 from .store import DEFAULT_FLEET, FleetError, Store, stable_uuid
@@ -64,7 +64,8 @@ class Emulator:
         self.faults: list = []
         self.initial_latency = latency_ms
         self.latency_ms = latency_ms
-        self.default_settings = {"page_size": page_size, "policy_put_async": False, "lro_fail": None}
+        self.default_settings = {"page_size": page_size, "policy_put_async": False, "lro_fail": None,
+                                 "lro_in_progress_polls": lro.DEFAULT_IN_PROGRESS_POLLS, "lro_retry_after": lro.DEFAULT_RETRY_AFTER}
         self.settings = dict(self.default_settings)
         self.token_lifetime = token_lifetime
         self.base_url = ""
@@ -452,7 +453,7 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, {"ms": emu.latency_ms})
         elif cmd in (("POST", "settings"), ("GET", "settings")):
             if self.command == "POST":
-                for key in ("page_size", "policy_put_async", "lro_fail"):
+                for key in ("page_size", "policy_put_async", "lro_fail", "lro_in_progress_polls", "lro_retry_after"):
                     if key in data:
                         emu.settings[key] = data[key]
             self._send(200, dict(emu.settings))

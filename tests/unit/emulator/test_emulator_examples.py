@@ -127,6 +127,8 @@ def test_rs_operation_status_and_result_shapes(emulator):
     assert resp.status_code == 202
     assert set(resp.headers) >= set(result_ex["202"]["headers"])
     status = requests.get(resp.headers["Azure-AsyncOperation"], headers=hdr, verify=emulator.ca_bundle, timeout=10).json()
+    assert status["status"] == "InProgress"  # first poll (recording); the example shows a finished operation
+    status = requests.get(resp.headers["Azure-AsyncOperation"], headers=hdr, verify=emulator.ca_bundle, timeout=10).json()
     assert set(status) == set(status_ex)
     result = requests.get(resp.headers["Location"], headers=hdr, verify=emulator.ca_bundle, timeout=10).json()
     assert set(result_ex["200"]["body"]) - {"identity"} <= set(result)

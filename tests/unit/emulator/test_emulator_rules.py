@@ -243,6 +243,7 @@ def test_rs_policy_async_put_flow(emulator):
     assert raw["status"] == 202 and raw["headers"]["Retry-After"] == "0"
     op_id = raw["headers"]["Azure-AsyncOperation"].split("/operations/")[1].split("?")[0]
     assert "/backupPolicies/p/operationResults/" + op_id in raw["headers"]["Location"]
+    assert backup.protection_policy_operation_statuses.get("v", RG, "p", op_id).status == "InProgress"
     status = backup.protection_policy_operation_statuses.get("v", RG, "p", op_id)
     assert status.status == "Succeeded" and status.properties.object_type == "OperationStatusJobsExtendedInfo"
     result = backup.protection_policy_operation_results.get("v", RG, "p", op_id)

@@ -14,7 +14,7 @@ import re
 import uuid
 from urllib.parse import quote
 
-from . import lro, rules, versions
+from . import bodies, lro, rules, versions
 from .errors import ArmError, bad_request, not_found, rg_not_found, sub_not_found
 from .store import (DP_TYPE, RS_TYPE, new_etag, now_iso, policy_body, rg_body, rs_vault_config_body, score,
                     stable_uuid, vault_id)
@@ -180,7 +180,7 @@ class Arm:
                 ver = self.check_version(req, versions.RS_VAULT_VERSIONS, "vaults")
                 self._only(req, "GET")
                 with self.store.lock:
-                    items = copy.deepcopy(self.store.vaults_in_sub(sid, "rs"))
+                    items = [bodies.rs_vault_view(v, ver) for v in self.store.vaults_in_sub(sid, "rs")]
                 return self.page(req, items, req.path, ver)
             if ns == "microsoft.dataprotection/backupvaults":
                 ver = self.check_version(req, versions.DP_VERSIONS, "backupVaults")
@@ -257,7 +257,7 @@ class Arm:
         if route == "list":
             self._only(req, "GET")
             with self.store.lock:
-                items = [copy.deepcopy(v["body"]) for v in rg_entry[kind].values()]
+                items = [self._view(kind, v["body"], ver) for v in rg_entry[kind].values()]
             return self.page(req, items, req.path, ver)
         name = rest[0]
         if route == "vault":
@@ -283,7 +283,7 @@ class Arm:
             if req.method == "GET":
                 if record is None:
                     raise not_found(rtype, name, rg_entry["name"])
-                return 200, {}, copy.deepcopy(record["body"])
+                return 200, {}, self._view(kind, record["body"], ver)
             if req.method == "DELETE":
                 if record is None:
                     return 204, {}, None
@@ -344,10 +344,16 @@ class Arm:
                 # Recorded live behaviour: 201 on every accepted PUT, Provisioning (create) / Updating (update).
                 shown["properties"]["provisioningState"] = "Provisioning" if creating else "Updating"
                 return 201, self._lro_headers(vid, op_id, ver, location=False), shown
+            shown = bodies.rs_vault_view(shown, ver)
             if creating:
                 shown["properties"]["provisioningState"] = "Provisioning"
-                return 201, self._lro_headers(vid, op_id, ver, location=False), shown
+                return 201, self._lro_headers(vid, op_id, ver, location=False), bodies.rs_create_answer(shown, req.body)
             return 200, self._lro_headers(vid, op_id, ver, location=False), shown
+
+    @staticmethod
+    def _view(kind, body, ver):
+        """A stored vault body as this api-version answers it (a copy)."""
+        return bodies.rs_vault_view(body, ver) if kind == "rs" else copy.deepcopy(body)
 
     def _take_lro_failure(self, method, record):
         """The error the next vault PATCH should end with (settings lro_fail: {code, message, times}), or None."""
@@ -431,6 +437,7 @@ class Arm:
         ident = self._identity(desired, old, vid)
         if ident is not None:
             body["identity"] = ident
+        bodies.rs_defaults(props, old_props)
         props["secureScore"], props["bcdrSecurityLevel"] = score("rs", body)
         return body
 
@@ -555,8 +562,8 @@ class Arm:
             return 204, {}, None
         with self.store.lock:
             record = rg_entry[kind].get(name.lower())
-            current = copy.deepcopy(record["body"]) if record else copy.deepcopy(op["result"])
-        return 200, {}, current
+            current = record["body"] if record else op["result"]
+            return 200, {}, self._view(kind, current, req.query.get("api-version"))
 
     # ------------------------------------------------------------------ policies
     def list_policies(self, req, vault, kind, ver):
@@ -577,6 +584,9 @@ class Arm:
             existing = vault["policies"].get(pname.lower())
             if req.method == "GET":
                 if existing is None:
+                    if kind == "rs":
+                        # Recorded: the Backup service answers a missing policy 404 with the body {} and no error code.
+                        return 404, {}, {}
                     raise not_found(ptype, pname, rg_entry["name"])
                 return 200, {}, copy.deepcopy(existing)
             if req.method == "DELETE":
@@ -595,6 +605,8 @@ class Arm:
                 raise bad_request("InvalidRequestContent" if kind == "dp" else "BMSUserErrorInvalidInput",
                                   "The request content was invalid: 'properties' is required.")
             props = copy.deepcopy(body["properties"])
+            if kind == "rs":
+                bodies.rs_policy_normalise(props)
             if kind == "rs" and not props.get("backupManagementType"):
                 raise bad_request("BMSUserErrorInvalidInput", "Input provided for the call is invalid: backupManagementType is required.")
             imm_state = rules.norm_state((((vault["body"].get("properties") or {}).get("securitySettings") or {})

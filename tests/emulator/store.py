@@ -64,8 +64,11 @@ def score(kind: str, body: dict) -> tuple:
         return "Maximum", "Excellent"
     if sd == "alwayson" or imm in ("unlocked", "locked"):
         return "Adequate", "Good"
-    if sd in ("enabled", "on"):
+    enhanced = str(sds.get("enhancedSecurityState") or "").lower() if kind == "rs" else ""
+    if sd in ("enabled", "on") and enhanced != "disabled":
         return "Minimum", "Fair"
+    # Recorded (ps-rs-enhancedpolicy, api 2026-01-01): soft delete Enabled with enhanced security Disabled and no
+    # immutability answers secureScore None, bcdrSecurityLevel Poor.
     return "None", "Poor"
 
 

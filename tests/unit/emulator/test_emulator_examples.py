@@ -242,6 +242,9 @@ def test_rs_policy_put_examples(emulator, rel, async_put):
     sent = bk_models.ProtectionPolicyResource(params["parameters"]).as_dict()["properties"]
     back = got.as_dict()["properties"]
     assert back.pop("protectedItemsCount") == 0
+    if sent.get("backupManagementType") == "AzureIaasVM" and "instantRPDetails" not in sent:
+        # The live service adds instantRPDetails {} to an IaaS VM policy (recording ps-rs-enhancedpolicy).
+        assert back.pop("instantRPDetails") == {}
     assert back == sent
     assert got.name == params["policyName"] and got.type == "Microsoft.RecoveryServices/vaults/backupPolicies"
     expected = bk_models.ProtectionPolicyResource(ex["responses"]["200"]["body"])

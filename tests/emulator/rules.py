@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from .errors import ArmError
+from .operational import operational_keys
 
 MONTH_DAYS = 365 / 12.0
 UNIT_DAYS = {"days": 1, "day": 1, "d": 1, "weeks": 7, "week": 7, "w": 7, "months": MONTH_DAYS, "month": MONTH_DAYS,
@@ -239,6 +240,9 @@ def check_policy_retention(old_props, new_props, immutable: bool, kind: str):
     if not immutable or old_props is None:
         return
     tiers = rs_policy_tiers if kind == "rs" else dp_policy_tiers
-    lowered = retention_reductions(tiers(old_props), tiers(new_props))
+    old_tiers = tiers(old_props)
+    for key in operational_keys(kind, old_props, old_tiers):
+        old_tiers.pop(key)  # immutability does not apply to operational backups (operational.py)
+    lowered = retention_reductions(old_tiers, tiers(new_props))
     if lowered:
         raise ArmError(400, RETENTION_CODE, RETENTION_MSG + " Lowered: " + "; ".join(lowered), user_facing=True)

@@ -123,7 +123,8 @@ def fleet(emulator):
     doc = retention_fleet()
     for name in ('bv-open', 'bv-immutable', 'bv-locked'):
         add_policies(doc, name, [blob_policy('blob-30d', 'P30D'), blob_policy('blob-4w', 'P4W'),
-                                 blob_policy('blob-ops-30d', 'P30D', 'OperationalStore')])
+                                 blob_policy('blob-ops-30d', 'P30D', 'OperationalStore'),
+                                 blob_policy('blob-ops-7d', 'P7D', 'OperationalStore')])
     emulator.load_fleet(doc)
     emulator.clear_journal()
 
@@ -338,8 +339,8 @@ def v2_proposal():
 
 
 V2_REDUCTIONS = [
-    {'tier': 'weekly', 'sub_policy': None, 'datastore': None, 'before': 'P12W', 'after': 'P4W'},
-    {'tier': 'yearly', 'sub_policy': None, 'datastore': None, 'before': 'P10Y', 'after': None},
+    {'tier': 'weekly', 'sub_policy': None, 'datastore': None, 'before': 'P12W', 'after': 'P4W', 'operational': False},
+    {'tier': 'yearly', 'sub_policy': None, 'datastore': None, 'before': 'P10Y', 'after': None, 'operational': False},
 ]
 
 
@@ -397,30 +398,54 @@ def test_compare_to_policy_moving_items(runner, emulator):
     assert run.rc == 0, run.output
     moved = run['r0']
     assert moved['reductions'] == [
-        {'tier': 'daily', 'sub_policy': None, 'datastore': None, 'before': 'P180D', 'after': 'P1D'},
-        {'tier': 'weekly', 'sub_policy': None, 'datastore': None, 'before': 'P12W', 'after': None},
-        {'tier': 'monthly', 'sub_policy': None, 'datastore': None, 'before': 'P60M', 'after': None},
-        {'tier': 'yearly', 'sub_policy': None, 'datastore': None, 'before': 'P10Y', 'after': None},
-        {'tier': 'instant', 'sub_policy': None, 'datastore': None, 'before': 'P30D', 'after': None},
+        {'tier': 'daily', 'sub_policy': None, 'datastore': None, 'before': 'P180D', 'after': 'P1D', 'operational': False},
+        {'tier': 'weekly', 'sub_policy': None, 'datastore': None, 'before': 'P12W', 'after': None, 'operational': False},
+        {'tier': 'monthly', 'sub_policy': None, 'datastore': None, 'before': 'P60M', 'after': None, 'operational': False},
+        {'tier': 'yearly', 'sub_policy': None, 'datastore': None, 'before': 'P10Y', 'after': None, 'operational': False},
+        # instant restore snapshots are operational backups: not protected by immutability
+        {'tier': 'instant', 'sub_policy': None, 'datastore': None, 'before': 'P30D', 'after': None, 'operational': True},
     ]
     assert moved['rejected_by_azure'] is True
     assert "Azure will reject moving protected items from policy 'v2-daily-sample' to 'testPolicy1'" in moved['msg']
+    assert "4 retention tier(s) would keep less" in moved['msg']
+    assert "also 1 operational tier(s) (instant P30D -> dropped) not protected by immutability" in moved['msg']
 
-    assert run['r1']['reductions'] == [{'tier': 'default', 'sub_policy': None, 'datastore': 'VaultStore', 'before': 'P30D', 'after': 'P4W'}]
+    assert run['r1']['reductions'] == [{'tier': 'default', 'sub_policy': None, 'datastore': 'VaultStore', 'before': 'P30D', 'after': 'P4W',
+                                        'operational': False}]
     assert run['r1']['rejected_by_azure'] is True
     assert run['r2']['reductions'] == [] and run['r2']['rejected_by_azure'] is False
 
-    assert run['r3']['reductions'] == [{'tier': 'default', 'sub_policy': None, 'datastore': 'VaultStore', 'before': 'P30D', 'after': None}]
+    assert run['r3']['reductions'] == [{'tier': 'default', 'sub_policy': None, 'datastore': 'VaultStore', 'before': 'P30D', 'after': None,
+                                        'operational': False}]
     assert run['r3']['rejected_by_azure'] is False and run['r3']['immutability'] == 'disabled'
 
     assert run['r4']['reductions'] == [
-        {'tier': 'daily', 'sub_policy': 'Full', 'datastore': None, 'before': 'P180D', 'after': 'P30D'},
-        {'tier': 'weekly', 'sub_policy': 'Full', 'datastore': None, 'before': 'P104W', 'after': None},
-        {'tier': 'monthly', 'sub_policy': 'Full', 'datastore': None, 'before': 'P60M', 'after': None},
-        {'tier': 'yearly', 'sub_policy': 'Full', 'datastore': None, 'before': 'P10Y', 'after': None},
+        {'tier': 'daily', 'sub_policy': 'Full', 'datastore': None, 'before': 'P180D', 'after': 'P30D', 'operational': False},
+        {'tier': 'weekly', 'sub_policy': 'Full', 'datastore': None, 'before': 'P104W', 'after': None, 'operational': False},
+        {'tier': 'monthly', 'sub_policy': 'Full', 'datastore': None, 'before': 'P60M', 'after': None, 'operational': False},
+        {'tier': 'yearly', 'sub_policy': 'Full', 'datastore': None, 'before': 'P10Y', 'after': None, 'operational': False},
     ]
     assert run['r4']['rejected_by_azure'] is False
     assert emulator.writes() == []
+
+
+@pytest.mark.parametrize('vault', ['bv-immutable', 'bv-locked'])
+def test_operational_tiers_are_not_protected_by_immutability(runner, emulator, vault):
+    # Backup vault operational store (disks, blobs): 30 -> 7 days on an immutable vault.
+    policy, tier = 'blob-ops-30d', 'default/OperationalStore'
+    run = runner.play([by_name(vault, 'backup', policy=policy, compare_to={'policy': 'blob-ops-7d'})])
+    assert run.rc == 0, run.output
+    result = run['r0']
+    assert result['reductions'] == [{'tier': 'default', 'sub_policy': None, 'datastore': 'OperationalStore', 'before': 'P30D',
+                                     'after': 'P7D', 'operational': True}]
+    assert result['rejected_by_azure'] is False
+    assert 'Azure will reject' not in result['msg']
+    assert '%s P30D -> P7D) not protected by immutability' % tier in result['msg']
+    # The prediction agrees with what Azure (the emulator) does: the shorter operational tier is accepted.
+    client = emulator.dp_client()
+    client.backup_policies.create_or_update(RG, vault, policy, {'properties': blob_policy(policy, 'P7D', 'OperationalStore')['properties']})
+    got = stored(emulator, vault, policy, 'backup')
+    assert [life['deleteAfter']['duration'] for rule in got['policyRules'] for life in rule.get('lifecycles') or []] == ['P7D']
 
 
 def test_compare_and_minimum_together(runner, emulator):

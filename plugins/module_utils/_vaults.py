@@ -29,6 +29,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._immutability impo
     from_api,
     to_api,
 )
+from ansible_collections.vaultlock.azure.plugins.module_utils._soft_delete import enforced_by_azure
 
 PROVIDERS = {
     'recovery_services': ('Microsoft.RecoveryServices', 'vaults'),
@@ -133,7 +134,7 @@ def parse_resource_id(arm_id):
     return {'subscription_id': match.group('sub'), 'resource_group': match.group('rg'), 'name': match.group('name')}
 
 
-def _soft_delete(vault_type, security):
+def _soft_delete(vault_type, security, location=None):
     settings = (security or {}).get('softDeleteSettings') or {}
     if vault_type == 'recovery_services':
         state = settings.get('softDeleteState')
@@ -142,7 +143,8 @@ def _soft_delete(vault_type, security):
         state = settings.get('state')
         days = settings.get('retentionDurationInDays')
     state = SOFT_DELETE_FROM_API.get(str(state).lower()) if state else None
-    return {'state': state, 'retention_days': int(days) if days is not None else None}
+    return {'state': state, 'retention_days': int(days) if days is not None else None,
+            'enforced_by_azure': enforced_by_azure(vault_type, location)}
 
 
 def _mua(vault_type, props):
@@ -179,7 +181,7 @@ def vault_record(raw, vault_type):
         'vault_type': vault_type,
         'immutability': from_api(immutability.get('state')),
         'immutability_retention_days': days,
-        'soft_delete': _soft_delete(vault_type, security),
+        'soft_delete': _soft_delete(vault_type, security, raw.get('location')),
         'mua': _mua(vault_type, props),
         'tags': raw.get('tags') or {},
         'provisioning_state': props.get('provisioningState'),

@@ -14,7 +14,7 @@ import re
 import uuid
 from urllib.parse import quote
 
-from . import bodies, lro, rules, versions
+from . import bodies, lro, rules, secure_default, versions
 from .errors import ArmError, bad_request, not_found, rg_not_found, sub_not_found
 from .store import (DP_TYPE, RS_TYPE, new_etag, now_iso, policy_body, rg_body, rs_vault_config_body, score,
                     stable_uuid, vault_id)
@@ -49,6 +49,10 @@ def _sends_soft_delete(body) -> bool:
     """True when a Recovery Services vault PUT/PATCH body carries soft delete values."""
     sds = (((body or {}).get("properties") or {}).get("securitySettings") or {}).get("softDeleteSettings")
     return isinstance(sds, dict) and any(v is not None for v in sds.values())
+
+
+def _soft_delete_of(body):
+    return (((body or {}).get("properties") or {}).get("securitySettings") or {}).get("softDeleteSettings")
 
 
 def new_op_id() -> str:
@@ -324,14 +328,19 @@ class Arm:
                 op_id = new_op_id()
                 self._op(op_id, kind=kind, target=vid, method=req.method, result=None, status="Failed", error=failure)
                 return 202, self._lro_headers(vid, op_id, ver, location=True), None
+            sbd = record.get("sbd", "none") if record else secure_default.mode_for(
+                self.store.sbd_regions, kind, desired.get("location") or rg_entry.get("location"))
             if kind == "rs":
-                new = self._build_rs(desired, old, vid, vname)
+                new = self._build_rs(desired, old, vid, vname, sbd, ver)
             else:
-                new = self._build_dp(desired, old, vid, vname)
+                new = self._build_dp(desired, old, vid, vname, sbd, ver)
             if creating:
-                record = rg_entry[kind][name.lower()] = {"body": new, "policies": {}, "sd_api": None}
+                record = rg_entry[kind][name.lower()] = {"body": new, "policies": {}, "sd_api": None, "sbd": sbd}
             else:
                 record["body"] = new
+            if sd_sent and kind == "rs" and sbd == "preview" and old is not None and \
+                    _soft_delete_of(new) == _soft_delete_of(old):
+                sd_sent = False  # secure by default (preview) ignored the soft delete change: no ownership either
             if sd_sent:
                 # From now on only the vault API may change soft delete (azure-bicep-registry-modules#7292).
                 record["sd_api"] = "vault"
@@ -380,7 +389,7 @@ class Arm:
             ident.setdefault("tenantId", self.store.tenant_id)
         return ident
 
-    def _build_rs(self, desired, old, vid, vname):
+    def _build_rs(self, desired, old, vid, vname, sbd="none", ver=None):
         if not desired.get("location"):
             raise bad_request("LocationRequired", "The location property is required for this definition.")
         location = _norm_rs_location(desired["location"])
@@ -416,7 +425,9 @@ class Arm:
         for key in ("softDeleteState", "enhancedSecurityState"):
             if str(merged_sd.get(key)).lower() == "alwayson":
                 merged_sd[key] = "AlwaysON"  # the live service answers capital ON (recording)
+        merged_sd = secure_default.rs_vault_write(sbd, old_sd, merged_sd, ver)  # preview: not applied
         rules.check_rs_soft_delete(old_sd, merged_sd)
+        secure_default.rs_force_always_on(sbd, merged_sd)
         rules.check_soft_delete_days(old_sd.get("softDeleteRetentionPeriodInDays"), merged_sd.get("softDeleteRetentionPeriodInDays"),
                                      "softDeleteRetentionPeriodInDays")
         sec["softDeleteSettings"] = merged_sd
@@ -441,7 +452,7 @@ class Arm:
         props["secureScore"], props["bcdrSecurityLevel"] = score("rs", body)
         return body
 
-    def _build_dp(self, desired, old, vid, vname):
+    def _build_dp(self, desired, old, vid, vname, sbd="none", ver=None):
         if not desired.get("location"):
             raise bad_request("LocationRequired", "The location property is required for this definition.")
         location = desired["location"]
@@ -473,6 +484,7 @@ class Arm:
         state = str(merged_sd.get("state"))
         merged_sd["state"] = {"on": "On", "off": "Off", "alwayson": "AlwaysOn"}.get(state.lower(), state)
         rules.check_dp_soft_delete(old_sd, merged_sd)
+        secure_default.dp_vault_write(sbd, old_sd, merged_sd, ver)
         rules.check_soft_delete_days(old_sd.get("retentionDurationInDays"), merged_sd.get("retentionDurationInDays"),
                                      "retentionDurationInDays")
         sec["softDeleteSettings"] = merged_sd
@@ -527,6 +539,7 @@ class Arm:
             if "softDeleteRetentionPeriodInDays" in sent:
                 new_sd["softDeleteRetentionPeriodInDays"] = sent["softDeleteRetentionPeriodInDays"]
             rules.check_rs_config_soft_delete(old_sd, new_sd)
+            secure_default.rs_config_write(vault.get("sbd"), old_sd, new_sd, req.query.get("api-version"))
             rules.check_soft_delete_days(old_sd.get("softDeleteRetentionPeriodInDays"), new_sd.get("softDeleteRetentionPeriodInDays"),
                                          "softDeleteRetentionPeriodInDays")
             sec["softDeleteSettings"] = new_sd

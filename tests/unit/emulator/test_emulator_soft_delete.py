@@ -89,7 +89,7 @@ def test_config_cannot_leave_always_on(emulator, body):
     with pytest.raises(HttpResponseError) as err:
         emulator.backup_client().backup_resource_vault_configs.update("v", RG, body)
     assert err.value.status_code == 400
-    assert err.value.error.code == "BMSUserErrorDisablingSoftDeleteStateNotAllowed"
+    assert err.value.error.code == "BMSUserErrorSoftDeleteStateAlwaysOn"
     assert err.value.error.message == rules.CONFIG_DISABLE_MSG
     assert rs_sd(emulator, "v")["softDeleteState"] == "AlwaysON"
 

@@ -60,7 +60,7 @@ def test_rs_example_record():
     assert record['resource_group'] == 'Default-RecoveryServices-ResourceGroup'
     assert record['subscription_id'] == '77777777-b0c6-47a2-b37c-d8e65a629c18'
     assert record['immutability'] == 'disabled'
-    assert record['soft_delete'] == {'state': 'on', 'retention_days': 14}
+    assert record['soft_delete'] == {'state': 'on', 'retention_days': 14, 'enforced_by_azure': False}
     assert record['mua'] == {'protected': False, 'resource_guard_id': None}
 
 
@@ -84,7 +84,7 @@ def test_missing_immutability_is_disabled_and_soft_delete_float():
            'properties': {'securitySettings': {'softDeleteSettings': {'state': 'AlwaysOn', 'retentionDurationInDays': 14.0}}}}
     record = vault_record(raw, 'backup')
     assert record['immutability'] == 'disabled'
-    assert record['soft_delete'] == {'state': 'always_on', 'retention_days': 14}
+    assert record['soft_delete'] == {'state': 'always_on', 'retention_days': 14, 'enforced_by_azure': False}
 
 
 def test_rs_always_on_capital_n():
@@ -93,7 +93,7 @@ def test_rs_always_on_capital_n():
                           'resourceGuardOperationRequests': [
                               '/subscriptions/%s/resourcegroups/g/providers/Microsoft.DataProtection/resourceGuards/rg1/op/default' % SUB]}}
     record = vault_record(raw, 'recovery_services')
-    assert record['soft_delete'] == {'state': 'always_on', 'retention_days': 30}
+    assert record['soft_delete'] == {'state': 'always_on', 'retention_days': 30, 'enforced_by_azure': False}
     assert record['mua']['resource_guard_id'].endswith('/resourceGuards/rg1')
 
 

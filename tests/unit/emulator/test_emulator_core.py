@@ -38,11 +38,16 @@ def test_endpoint_file_keys(emulator):
 
 def test_metadata_endpoints(emulator):
     url = emulator.arm_url + "metadata/endpoints"
+    # 2022-09-01: this cloud's object (what az CLI 2.91 `az cloud register --endpoint-resource-manager` reads)
     new = requests.get(url, params={"api-version": "2022-09-01"}, verify=emulator.ca_bundle, timeout=10).json()
-    assert isinstance(new, list) and new[0]["name"] == "AzureEmulator"
-    assert new[0]["resourceManager"] == emulator.arm_url
-    assert new[0]["authentication"]["audiences"] == [emulator.endpoint["audience"]]
-    assert new[0]["authentication"]["loginEndpoint"] == emulator.endpoint["authority_host"]
+    assert isinstance(new, dict) and new["name"] == "AzureEmulator"
+    assert new["resourceManager"] == emulator.arm_url
+    assert new["authentication"]["audiences"] == [emulator.endpoint["audience"]]
+    assert new["authentication"]["loginEndpoint"] == emulator.endpoint["authority_host"]
+    assert "keyVaultDns" in new["suffixes"]
+    # 2019-05-01: the list of clouds (ARM_CLOUD_METADATA_URL)
+    listed = requests.get(url, params={"api-version": "2019-05-01"}, verify=emulator.ca_bundle, timeout=10).json()
+    assert isinstance(listed, list) and listed == [new]
     old = requests.get(url, params={"api-version": "2015-01-01"}, verify=emulator.ca_bundle, timeout=10).json()
     assert set(old) >= {"galleryEndpoint", "graphEndpoint", "portalEndpoint", "authentication"}
     assert old["authentication"]["audiences"] == [emulator.endpoint["audience"]]

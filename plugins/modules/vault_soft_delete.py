@@ -65,7 +65,7 @@ notes:
     Resource Guard may deny; the module reports Azure's answer. RV(vault.mua) shows whether a vault is protected.
   - Secure by default. Azure enforces soft delete in some regions and refuses to turn it off (Microsoft Learn,
     secure-by-default). For Backup vaults in Australia East, West Central US and East Asia (general availability there)
-    RV(vault.soft_delete.enforced_by_azure) is true and V(off) is refused before any request. Recovery Services vaults
+    C(enforced_by_azure) in RV(vault.soft_delete) is true and V(off) is refused before any request. Recovery Services vaults
     where it is generally available show V(always_on). A vault Azure still enforces in preview is recognised by Azure's
     refusal (C(BMSUserErrorDisablingSoftDeleteStateNotAllowed)); the task then fails with that explanation and the module
     does not try another API.

@@ -57,7 +57,7 @@ def start_fleet(sequence):
         match = _VAULT.match(step["path"]) if step["path"] != POLL else None
         if not match:
             continue
-        sub, rg, ns, vault, _, policy = match.groups()
+        sub, rg, ns, vault, _policy_path, policy = match.groups()
         groups = subs.setdefault(sub, {})
         group = groups.setdefault(rg.lower(), {"name": rg, "location": None, "vaults": {}})
         body = step.get("body") if isinstance(step.get("body"), dict) else {}

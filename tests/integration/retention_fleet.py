@@ -38,6 +38,7 @@ DP_SOURCES = [
 RS_VAULTS = {'rsv-open': 'disabled', 'rsv-immutable': 'enabled', 'rsv-locked': 'locked'}
 BV_VAULTS = {'bv-open': 'disabled', 'bv-immutable': 'enabled', 'bv-locked': 'locked'}
 
+
 def _load(relative):
     with open(REFERENCE / relative, encoding='utf-8') as handle:
         return json.load(handle)

@@ -41,7 +41,7 @@ def test_number_of_in_progress_polls_is_a_setting(emulator, count):
     resp = emulator.arm_request("PATCH", "subscriptions/%s/resourceGroups/%s/providers/Microsoft.RecoveryServices/vaults/rsv"
                                 % (SUB, RG), "2026-11-01", {"tags": {"a": "b"}})
     assert resp.status_code == 202
-    seen = [emulator.arm_request("GET", resp.headers["Azure-AsyncOperation"]).json()["status"] for _ in range(count + 2)]
+    seen = [emulator.arm_request("GET", resp.headers["Azure-AsyncOperation"]).json()["status"] for _poll in range(count + 2)]
     assert seen == ["InProgress"] * count + ["Succeeded", "Succeeded"]
 
 

@@ -8,10 +8,11 @@ tests/unit/emulator/test_replay.py; any sequence in that format (including ones 
 unchanged. How a recording is turned into the emulator's starting state, and what is compared:
 
 * Start state: every subscription and resource group the sequence names exists (location: the first ``location``
-  the sequence sends for that group, else westeurope). A vault or policy whose first appearance is a GET answered
-  200 existed before the recording started: it is loaded with the recorded body. The vault of a policy that the
-  sequence touches exists (the recorded body when the sequence GETs it, else a default vault of that kind),
-  unless the sequence shows the vault missing (404) first.
+  the sequence sends or receives for that group, else westeurope). A vault existed before the recording started when
+  the first request that names it shows so (``_existed``: a 2xx answer to a GET, PATCH or DELETE of it or to anything
+  under it, or 200 to a Recovery Services vault PUT); it is loaded with the recorded body when that answer carries
+  one, else as a default vault of its kind. A policy whose first request is a GET answered 200 is loaded with the
+  recorded body.
 * Each step sends the recorded method, path, api-version and body over plain HTTPS with a valid token.
 * ``status`` (when recorded), ``error_code`` (``null`` means the error body has no code), ``resp_raw`` (the exact
   body), the ``compare`` paths of ``resp`` (missing on both sides is equal) and the ``expect_headers`` must match.
@@ -29,8 +30,10 @@ import re
 POLL = "<last Azure-AsyncOperation>"
 TERMINAL = ("succeeded", "failed", "canceled", "cancelled")
 MAX_POLLS = 10
+_SUB = re.compile(r"^/subscriptions/([^/]+)(?:/resourceGroups/([^/]+))?", re.IGNORECASE)
 _VAULT = re.compile(r"^/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/(Microsoft\.RecoveryServices/vaults|"
-                    r"Microsoft\.DataProtection/backupVaults)/([^/]+)(/backupPolicies/([^/]+))?$", re.IGNORECASE)
+                    r"Microsoft\.DataProtection/backupVaults)/([^/]+)(/.*)?$", re.IGNORECASE)
+_POLICY = re.compile(r"^/backupPolicies/([^/]+)$", re.IGNORECASE)
 KINDS = {"microsoft.recoveryservices/vaults": "recovery_services", "microsoft.dataprotection/backupvaults": "backup"}
 
 
@@ -47,34 +50,62 @@ def dotted(doc, path):
     return node
 
 
+def _existed(kind, method, status, sub_path, error_code=None) -> bool:
+    """Whether the first request that names a vault shows that it existed before the recording started.
+
+    A 2xx answer to a GET, PATCH or DELETE of the vault, or to anything under it (its policies, its config, ...), does;
+    so does 200 to a Recovery Services vault PUT (a create answers 201). A Backup vault PUT answers 201 either way,
+    and a 404 or a create says the vault is new, except the Backup service's 404 ``{}`` without an error code for a
+    missing policy of an existing Recovery Services vault.
+    """
+    if sub_path and status == 404 and error_code is None:
+        return True
+    if not isinstance(status, int) or not 200 <= status < 300:
+        return False
+    if sub_path:
+        return True
+    if method in ("GET", "PATCH", "DELETE", "HEAD"):
+        return status != 204
+    return method == "PUT" and kind == "recovery_services" and status == 200
+
+
 def start_fleet(sequence):
     """The fleet the emulator starts from for one recorded sequence (see the module docstring)."""
     subs: dict = {}
-    seen_status: dict = {}
+    first_vault: dict = {}
+    first_policy: set = set()
     bodies: dict = {}
     policies: dict = {}
     for step in sequence:
-        match = _VAULT.match(step["path"]) if step["path"] != POLL else None
+        if step["path"] == POLL:
+            continue
+        sub_match = _SUB.match(step["path"])
+        if not sub_match:
+            continue
+        groups = subs.setdefault(sub_match.group(1), {})
+        body = step.get("body") if isinstance(step.get("body"), dict) else {}
+        resp = step.get("resp") if isinstance(step.get("resp"), dict) else {}
+        if sub_match.group(2):
+            group = groups.setdefault(sub_match.group(2).lower(), {"name": sub_match.group(2), "location": None, "vaults": {}})
+            if group["location"] is None and (body.get("location") or resp.get("location")):
+                group["location"] = body.get("location") or resp.get("location")
+        match = _VAULT.match(step["path"])
         if not match:
             continue
-        sub, rg, ns, vault, _policy_path, policy = match.groups()
-        groups = subs.setdefault(sub, {})
-        group = groups.setdefault(rg.lower(), {"name": rg, "location": None, "vaults": {}})
-        body = step.get("body") if isinstance(step.get("body"), dict) else {}
-        if group["location"] is None and body.get("location"):
-            group["location"] = body["location"]
+        sub, rg, ns, vault, sub_path = match.groups()
+        group = groups[rg.lower()]
+        kind = KINDS[ns.lower()]
         vkey = (sub.lower(), rg.lower(), vault.lower())
-        group["vaults"].setdefault(vault.lower(), {"name": vault, "kind": KINDS[ns.lower()]})
-        target = vkey + ((policy.lower(),) if policy else ())
-        if target not in seen_status:
-            seen_status[target] = (step["method"], step.get("status"))
-            if step["method"] == "GET" and step.get("status") == 200 and isinstance(step.get("resp"), dict):
-                if policy:
-                    policies.setdefault(vkey, []).append({"name": policy, "properties": copy.deepcopy(step["resp"].get("properties") or {})})
-                else:
-                    bodies[vkey] = copy.deepcopy(step["resp"])
-        if policy and vkey not in seen_status:
-            seen_status[vkey] = ("implied", 200)
+        group["vaults"].setdefault(vault.lower(), {"name": vault, "kind": kind})
+        if vkey not in first_vault:
+            first_vault[vkey] = _existed(kind, step["method"], step.get("status"), sub_path, step.get("error_code"))
+            if first_vault[vkey] and not sub_path and resp.get("properties") is not None:
+                bodies[vkey] = copy.deepcopy(resp)
+        policy = _POLICY.match(sub_path or "")
+        if policy and (vkey, policy.group(1).lower()) not in first_policy:
+            first_policy.add((vkey, policy.group(1).lower()))
+            if step["method"] == "GET" and step.get("status") == 200 and resp:
+                policies.setdefault(vkey, []).append({"name": policy.group(1), "properties": copy.deepcopy(resp.get("properties") or {})})
     fleet = {"subscriptions": []}
     for sub, groups in subs.items():
         rgs = []
@@ -82,8 +113,7 @@ def start_fleet(sequence):
             vaults = []
             for vname, info in group["vaults"].items():
                 vkey = (sub.lower(), rgkey, vname)
-                first = seen_status.get(vkey)
-                if vkey not in bodies and not (first and first[1] == 200 and first[0] in ("GET", "implied")):
+                if not first_vault.get(vkey):
                     continue  # the sequence creates it (or shows it missing)
                 entry = {"name": info["name"], "type": info["kind"], "policies": policies.get(vkey, [])}
                 if vkey in bodies:

@@ -88,6 +88,15 @@ def rs_raised(name):
     return props
 
 
+def after_put(props):
+    """A policy as Azure keeps it after a PUT: protectedItemsCount 0 and, for an IaaS VM policy, instantRPDetails {}
+    (recorded, tests/fixtures/azure-real/ps-rs-enhancedpolicy)."""
+    kept = dict(props, protectedItemsCount=0)
+    if kept.get('backupManagementType') == 'AzureIaasVM':
+        kept.setdefault('instantRPDetails', {})
+    return kept
+
+
 def puts(emulator):
     return sorted(w['path'].rsplit('/', 1)[-1] for w in emulator.writes() if w['method'] == 'PUT')
 
@@ -222,7 +231,7 @@ def test_enforce_raises_only_what_changes_and_is_idempotent(runner, emulator, va
     assert all(w['status'] == 200 for w in emulator.writes())
     # The emulator keeps exactly the example with the too-short values raised; nothing else in the body changed.
     for name in ('complexPolicy', 'dailyPolicy2', 'hana-policy-ccy', 'testPolicy1'):
-        assert stored(emulator, vault, name) == dict(rs_raised(name), protectedItemsCount=0), name
+        assert stored(emulator, vault, name) == after_put(rs_raised(name)), name
     for name in ('HourlyLogBackup', 'newPolicyV2', 'v2-daily-sample'):
         assert stored(emulator, vault, name) == dict(rs_original(name), protectedItemsCount=0), name
     # The result shows what Azure keeps afterwards.
@@ -303,7 +312,7 @@ def test_enforce_with_fail_on_violation_raises_then_fails_on_missing_tiers(runne
     assert changes(result) == [('testPolicy1', 'daily', None, None, 'P1D', 'P30D')]
     assert "policy 'testPolicy1': policy has no weekly retention tier" in result['msg']
     assert puts(emulator) == ['testPolicy1']
-    assert stored(emulator, 'rsv-immutable', 'testPolicy1') == dict(rs_raised('testPolicy1'), protectedItemsCount=0)
+    assert stored(emulator, 'rsv-immutable', 'testPolicy1') == after_put(rs_raised('testPolicy1'))
 
 
 def test_recovery_services_put_through_202_and_operation_status(runner, emulator):
@@ -318,12 +327,13 @@ def test_recovery_services_put_through_202_and_operation_status(runner, emulator
     writes = [e for e in journal if e['method'] == 'PUT']
     assert [w['status'] for w in writes] == [202, 202]
     polled = [e['path'] for e in journal if e['method'] == 'GET' and '/operations/' in e['path']]
-    assert sorted(p.split('/backupPolicies/')[1].split('/')[0] for p in polled) == ['hana-policy-ccy', 'testPolicy1']
+    # Each operation answers InProgress to its first poll (emulator setting lro_in_progress_polls, default 1), then Succeeded.
+    assert sorted(p.split('/backupPolicies/')[1].split('/')[0] for p in polled) == ['hana-policy-ccy'] * 2 + ['testPolicy1'] * 2
     # After the operation succeeded the module read the policy back (the SDK returns nothing on 202).
     after = {p['name']: p for p in result['policies']}
     assert after['testPolicy1']['tiers'][0]['duration'] == 'P30D'
-    assert stored(emulator, 'rsv-locked', 'testPolicy1') == dict(rs_raised('testPolicy1'), protectedItemsCount=0)
-    assert stored(emulator, 'rsv-locked', 'hana-policy-ccy') == dict(rs_raised('hana-policy-ccy'), protectedItemsCount=0)
+    assert stored(emulator, 'rsv-locked', 'testPolicy1') == after_put(rs_raised('testPolicy1'))
+    assert stored(emulator, 'rsv-locked', 'hana-policy-ccy') == after_put(rs_raised('hana-policy-ccy'))
 
 
 # ------------------------------------------------------------------------------------------------- reductions
@@ -536,6 +546,6 @@ def test_a_failed_put_reports_what_was_already_raised(runner, emulator):
                                ('complexPolicy', 'yearly', None, None, 'P4Y', 'P5Y'), ('dailyPolicy2', 'daily', None, 'Snapshot', 'P5D', 'P30D')]
     assert [(w['path'].rsplit('/', 1)[-1], w['status']) for w in emulator.writes()] == [
         ('complexPolicy', 200), ('dailyPolicy2', 200), ('hana-policy-ccy', 400)]
-    assert stored(emulator, 'rsv-immutable', 'complexPolicy') == dict(rs_raised('complexPolicy'), protectedItemsCount=0)
+    assert stored(emulator, 'rsv-immutable', 'complexPolicy') == after_put(rs_raised('complexPolicy'))
     assert stored(emulator, 'rsv-immutable', 'testPolicy1') == dict(rs_original('testPolicy1'), protectedItemsCount=0)
     assert 'Traceback' not in run.output

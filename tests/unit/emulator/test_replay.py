@@ -32,3 +32,11 @@ def test_start_fleet_seeds_what_existed_before_the_recording():
     fleet = start_fleet(load_real("replay/B_rs_softdelete_basic.json")["sequence"])
     assert fleet["subscriptions"][0]["resource_groups"][0]["vaults"] == []  # GET 404 first, then created
     assert fleet["subscriptions"][0]["resource_groups"][0]["location"] == "eastus2euap"
+
+
+def test_a_sequence_that_starts_under_an_existing_vault_replays(emulator):
+    """Without the vault GET, the recorded 404 {} of the missing policy shows that the vault existed."""
+    sequence = load_real("replay/D_rs_enhanced_policy.json")["sequence"][1:]
+    emulator.load_fleet(start_fleet(sequence))
+    problems = replay(emulator, sequence)
+    assert not problems, "\n".join(problems)

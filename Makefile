@@ -9,7 +9,7 @@ LINK := $(COLLECTIONS)/ansible_collections/vaultlock/azure
 PYTEST := $(PY) -m pytest -p no:cacheprovider
 
 
-.PHONY: docs changelog lint integration-compat tools-venv docs-lint galaxy-import browser install
+.PHONY: docs changelog lint integration-compat interop tools-venv docs-lint galaxy-import browser install
 .PHONY: venv link test sanity units integration integration-azure demo bench build clean
 
 VERSION := $(shell sed -n 's/^version: //p' galaxy.yml)
@@ -77,6 +77,15 @@ integration-compat: venv link
 	  "ansible-core==$(COMPAT_CORE).*" -r requirements.txt pytest hypothesis trustme PyYAML jsonschema
 	.venv-$(COMPAT_CORE)/bin/python -m pytest -p no:cacheprovider tests/integration
 
+# Microsoft's az CLI against the ARM emulator (not part of make test; docs/development.md). azure-cli goes into its
+# own virtualenv: it pins its own SDK versions, which must not mix with the collection's.
+INTEROP_VENV ?= .venv-interop
+INTEROP_AZ_CLI ?= azure-cli
+interop: venv
+	@test -x $(INTEROP_VENV)/bin/az || { $(PYTHON) -m venv $(INTEROP_VENV) && \
+	  $(INTEROP_VENV)/bin/pip install --quiet --disable-pip-version-check $(INTEROP_AZ_CLI); }
+	$(PY) tests/interop/run_az.py --az $(INTEROP_VENV)/bin/az
+
 # The live suite against a real subscription: maintainers only, never in CI (docs/development.md).
 integration-azure: venv link
 	@if [ -n "$$CI" ]; then echo "integration-azure never runs in CI"; exit 2; fi
@@ -112,4 +121,4 @@ install: build
 	$(VENV)/bin/ansible-galaxy collection install --force -p "$(COLLECTIONS_PATH)" build/vaultlock-azure-$(VERSION).tar.gz
 
 clean:
-	rm -rf $(VENV) $(TOOLS_VENV) .cache build tests/output
+	rm -rf $(VENV) $(TOOLS_VENV) $(INTEROP_VENV) .cache build tests/output

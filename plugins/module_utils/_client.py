@@ -308,6 +308,27 @@ RETRY_AFTER_MAX = 60
 WRITE_METHODS = ('PUT', 'PATCH', 'POST', 'DELETE')
 
 
+def honour_zero_retry_after(pipeline_response):
+    """Make azure-core honour Azure's ``Retry-After: 0`` ("poll again now").
+
+    azure-core's long-running-operation polling reads a Retry-After of 0 as "no Retry-After" and waits
+    ``polling_interval`` (5 s by default) instead. An explicit 0 is passed on as ``retry-after-ms: 1`` (which
+    azure-core reads when there is no Retry-After; the SDKs deserialize Retry-After as an int, so it cannot carry
+    a fraction), so the next poll follows at once. Any other Retry-After is left as Azure sent it (honoured by
+    azure-core, and bounded by RETRY_AFTER_MAX for retries).
+    """
+    headers = getattr(getattr(pipeline_response, 'http_response', None), 'headers', None)
+    if headers is None:
+        return
+    value = headers.get('Retry-After')
+    if value is not None and str(value).strip() == '0' and not headers.get('retry-after-ms'):
+        try:
+            del headers['Retry-After']
+            headers['retry-after-ms'] = '1'
+        except (TypeError, KeyError):  # an immutable header mapping: leave azure-core's default
+            pass
+
+
 def bounded_retry_policy(settings):
     """An azure-core RetryPolicy that honours Retry-After up to RETRY_AFTER_MAX (built on first use)."""
     policies = _import('azure.core.pipeline.policies', 'azure-core')
@@ -503,6 +524,7 @@ class AzureSession:
             'connection_timeout': min(30, settings['api_timeout']),
             'user_agent': USER_AGENT,
             'retry_policy': bounded_retry_policy(settings),
+            'raw_response_hook': honour_zero_retry_after,
         }
         if not self.verify:
             kwargs['connection_verify'] = False

@@ -36,6 +36,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._immutability impo
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._retention import (
     check_minimum,
+    is_operational,
     validate_minimum,
 )
 
@@ -303,6 +304,8 @@ def _retention_findings(vault, baseline):
             reason = violation.get('reason')
             if violation.get('fixable') and not enforce:
                 reason = 'retention mode is report: weak policies are reported, not raised'
+            if violation.get('tier') and is_operational(policy, violation):
+                reason = '%s; an operational backup tier, not protected by immutability' % reason
             name = violation.get('policy') or policy.get('name')
             findings.append(_finding('retention', violation.get('have'), violation.get('need'), fixable, reason,
                                      policy=name, tier=violation.get('tier'),

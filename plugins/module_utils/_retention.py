@@ -29,7 +29,8 @@ Baselines (``validate_minimum``, ``check_minimum``, ``raise_policy``)
     See ``validate_minimum`` for the schema and ``check_minimum`` for what applies where.
 
 Reductions (``find_reductions``)
-    Tiers are matched on ``(tier, sub_policy, datastore)``.
+    Tiers are matched on ``(tier, sub_policy, datastore)``. Each reduction says whether the tier is an
+    operational backup (``is_operational``): immutability does not protect those, so Azure lets them shrink.
 """
 
 from __future__ import annotations
@@ -768,6 +769,52 @@ def raise_policy(resource, vault_type, minimum):
 
 
 # ---------------------------------------------------------------------------------------------
+# Operational tiers
+
+# Which retention tiers are operational backups, per policy kind: the one place in the collection that says so.
+#
+# Microsoft Learn, backup-azure-immutable-vault-concept: "Immutable vault applies to all the data in the vault"
+# and "Immutability doesn't apply to operational backups, such as operational backup of blobs, files, and disks."
+# Operational backups are kept outside the vault, with the data source, so an immutable vault neither protects
+# them nor refuses a policy change that keeps them for less time.
+#
+# - Backup vaults: every lifecycle whose source data store is the OperationalStore (blobs, disks, ...).
+# - Azure Files (Recovery Services): the share snapshots (datastore Snapshot: the retention of a snapshot-only
+#   policy, and vaultRetentionPolicy.snapshotRetentionInDays). The vaulted tiers (VaultStandard) are protected.
+# - Azure VMs: instant restore snapshots (instantRpRetentionRangeInDays). Learn's sentence does not name them, so
+#   this is a decision: they are operational backups of the VM's disks. Learn, backup-instant-restore-capability:
+#   "Snapshots are stored along with the disks", for managed disks "in a restore point collection resource in a
+#   designated resource group", outside the vault; Learn, secure-by-default, lists "operational backups of disks
+#   and virtual machine (VM) backup snapshots used for instant restores" together and says that "unlike vaulted
+#   backups, these snapshots can be directly accessed and deleted". What an owner can delete directly is not
+#   protected by the vault's immutability.
+# - SAP HANA / workload snapshot backups (snapshotBackupAdditionalDetails.instantRpRetentionRangeInDays): instant
+#   restore disk snapshots kept in a resource group, the same decision as for VMs.
+OPERATIONAL_TIERS = {
+    'backup': {'datastores': ('OperationalStore',), 'tiers': ()},
+    'AzureStorage': {'datastores': ('Snapshot',), 'tiers': ()},
+    'AzureIaasVM': {'datastores': (), 'tiers': ('instant',)},
+    'AzureWorkload': {'datastores': (), 'tiers': ('snapshot',)},
+}
+
+
+def is_operational(record, tier):
+    """True when ``tier`` of the policy ``record`` is an operational backup (see OPERATIONAL_TIERS).
+
+    ``record`` is a normalised policy record (its ``vault_type`` and ``workload``), ``tier`` one of its tiers (or a
+    reduction / violation with ``tier`` and ``datastore``).
+    """
+    kind = 'backup' if record.get('vault_type') == 'backup' else record.get('workload')
+    rule = OPERATIONAL_TIERS.get(kind)
+    if rule is None:
+        return False
+    datastore = tier.get('datastore')
+    if isinstance(datastore, str) and datastore.lower() in (d.lower() for d in rule['datastores']):
+        return True
+    return tier.get('tier') in rule['tiers']
+
+
+# ---------------------------------------------------------------------------------------------
 # Reductions
 
 def _key(tier):
@@ -779,9 +826,11 @@ def find_reductions(before_record, after_record):
     """Tiers that ``after_record`` could keep shorter than ``before_record``, or drops.
 
     Tiers are matched on ``(tier, sub_policy, datastore)`` (datastore case-insensitive), in order
-    when a key repeats. Returns ``[{tier, sub_policy, datastore, before, after}]`` with ISO-8601
-    strings; ``after`` None means the tier is gone (or unreadable) in ``after_record``, which
+    when a key repeats. Returns ``[{tier, sub_policy, datastore, before, after, operational}]`` with
+    ISO-8601 strings; ``after`` None means the tier is gone (or unreadable) in ``after_record``, which
     includes a Backup vault lifecycle moved to another datastore. Added tiers are not reductions.
+    ``operational`` is True for an operational backup tier (``is_operational`` of ``before_record``):
+    immutability does not protect it.
     """
     remaining = {}
     for tier in after_record.get('tiers') or []:
@@ -798,5 +847,6 @@ def find_reductions(before_record, after_record):
             'datastore': tier['datastore'],
             'before': tier['duration'],
             'after': after['duration'] if after is not None else None,
+            'operational': is_operational(before_record, tier),
         })
     return reductions

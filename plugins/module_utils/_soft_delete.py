@@ -35,6 +35,31 @@ _FROM_API = {
 }
 
 
+# Secure by default (Microsoft Learn, secure-by-default, 2025-11-10): "Soft delete is now enforced by default";
+# "You can't disable soft delete in the regions where secure-by-default assurance is in preview or general
+# availability". Backup vaults: general availability in Australia East, West Central US and East Asia; in the other
+# regions "you still have the option to disable soft delete". Recovery Services vaults: general availability in all
+# regions, where Azure sets soft delete to AlwaysON (hashicorp/terraform-provider-azurerm#31912), which this collection
+# already never leaves; a vault still in the preview state is recognised by Azure's refusal (ENFORCED_CODES).
+SECURE_BY_DEFAULT_REGIONS = {'backup': ('australiaeast', 'westcentralus', 'eastasia'), 'recovery_services': ()}
+# Azure's answer to disabling soft delete that secure by default enforces (backup resource vault config API):
+# ansible-collections/azure#2290 and Azure/azure-cli#32383 quote it.
+ENFORCED_CODES = ('bmsusererrordisablingsoftdeletestatenotallowed',)
+
+
+def _region(location):
+    return str(location or '').strip().lower().replace(' ', '')
+
+
+def enforced_by_azure(vault_type, location):
+    """True when Azure enforces soft delete of a vault of this kind in this region (secure by default, GA)."""
+    return _region(location) in SECURE_BY_DEFAULT_REGIONS.get(vault_type, ())
+
+
+def enforced_message(label):
+    return "soft delete of %s is enforced by Azure (secure by default) and cannot be turned off" % label
+
+
 class SoftDeleteError(InputError):
     """A soft delete value or change that cannot be used. Raised before any request is sent."""
 
@@ -102,7 +127,7 @@ def validate_days(days):
     return days
 
 
-def plan(vault_type, current, desired_state=None, desired_days=None, allow_irreversible=False, vault_name='?'):
+def plan(vault_type, current, desired_state=None, desired_days=None, allow_irreversible=False, vault_name='?', enforced=False):
     """Return (changes, target) that take a vault's soft delete from current to what was asked.
 
     current: {'state', 'retention_days', 'enhanced_security'} (see current_settings).
@@ -111,6 +136,7 @@ def plan(vault_type, current, desired_state=None, desired_days=None, allow_irrev
 
     Raises SoftDeleteError, before any request is sent, when:
     - the vault is AlwaysOn and anything else is asked for (AlwaysOn is irreversible);
+    - soft delete is enforced by Azure (``enforced``, see enforced_by_azure) and off is asked for;
     - always_on is asked for without allow_irreversible;
     - retention_days is outside 14..180, or is given while soft delete is (or is to be) off.
     """
@@ -124,6 +150,8 @@ def plan(vault_type, current, desired_state=None, desired_days=None, allow_irrev
     rs = vault_type == 'recovery_services'
     cur_enhanced = current.get('enhanced_security') if rs else None
     state = desired_state or cur_state
+    if enforced and state == 'off' and cur_state != 'off':
+        raise SoftDeleteError('%s: Azure refuses to disable it, so no request is sent' % enforced_message(label))
     always_now = 'always_on' in (cur_state, cur_enhanced)
     if always_now and state != 'always_on':
         which = 'soft delete' if cur_state == 'always_on' else 'enhanced security (soft delete for hybrid workloads)'

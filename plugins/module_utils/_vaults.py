@@ -30,6 +30,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._immutability impo
     from_api,
     to_api,
 )
+from ansible_collections.vaultlock.azure.plugins.module_utils._soft_delete import enforced_by_azure
 
 PROVIDERS = {
     'recovery_services': ('Microsoft.RecoveryServices', 'vaults'),
@@ -156,7 +157,7 @@ def parse_resource_id(arm_id):
     return {'subscription_id': parts['subscription'], 'resource_group': parts['resource_group'], 'name': parts['name']}
 
 
-def _soft_delete(vault_type, security):
+def _soft_delete(vault_type, security, location=None):
     settings = (security or {}).get('softDeleteSettings') or {}
     if vault_type == 'recovery_services':
         state = settings.get('softDeleteState')
@@ -165,7 +166,8 @@ def _soft_delete(vault_type, security):
         state = settings.get('state')
         days = settings.get('retentionDurationInDays')
     state = SOFT_DELETE_FROM_API.get(str(state).lower()) if state else None
-    return {'state': state, 'retention_days': int(days) if days is not None else None}
+    return {'state': state, 'retention_days': int(days) if days is not None else None,
+            'enforced_by_azure': enforced_by_azure(vault_type, location)}
 
 
 def _mua(vault_type, props):
@@ -204,7 +206,7 @@ def vault_record(raw, vault_type):
         'vault_type': vault_type,
         'immutability': from_api(immutability.get('state')),
         'immutability_retention_days': days,
-        'soft_delete': _soft_delete(vault_type, security),
+        'soft_delete': _soft_delete(vault_type, security, raw.get('location')),
         'mua': _mua(vault_type, props),
         'tags': raw.get('tags') or {},
         'provisioning_state': props.get('provisioningState'),
@@ -220,7 +222,10 @@ def immutability_patch(vault_type, state, retention_days=None):
 
 
 def _retry_after(headers, default):
+    """Seconds to wait as Azure asks (Retry-After, or retry-after-ms; see _client.honour_zero_retry_after)."""
     try:
+        if headers.get('retry-after') is None and headers.get('retry-after-ms') is not None:
+            return max(0.0, min(float(headers['retry-after-ms']) / 1000.0, 60.0))
         return max(0.0, min(float(headers.get('retry-after')), 60.0))
     except (TypeError, ValueError):
         return float(default)

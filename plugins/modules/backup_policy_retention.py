@@ -19,6 +19,10 @@ description:
   - With O(compare_to), reports which tiers a proposed policy body, or another policy, would keep for less time. On an
     immutable vault Azure rejects such a policy change and blocks moving protected items to a policy that keeps less;
     the result says so before anything is tried.
+  - Immutability does not apply to operational backups (Microsoft Learn). Tiers kept outside the vault, namely a Backup
+    vault's operational store (blobs, disks), Azure Files share snapshots and Azure VM / SAP HANA instant restore
+    snapshots, are reported as operational and not protected by immutability. Azure accepts shortening them even on
+    an immutable vault.
 author:
   - vaultlock.azure maintainers (@vaultlock)
 extends_documentation_fragment:
@@ -70,8 +74,8 @@ options:
   compare_to:
     description:
       - Detect retention reductions of the policy named by O(policy).
-      - "With C(proposed), a policy body as it would be PUT (C({properties: {...}})); the reductions are what Azure rejects
-        on an immutable vault."
+      - "With C(proposed), a policy body as it would be PUT (C({properties: {...}})); the reductions of tiers that are not
+        operational are what Azure rejects on an immutable vault."
       - With C(policy), another policy of the vault; the reductions are why Azure blocks moving protected items from
         O(policy) to that policy on an immutable vault.
     type: dict
@@ -172,13 +176,19 @@ policies:
   elements: dict
   sample: [{"name": "DailyPolicy", "workload": "AzureIaasVM", "tiers": [{"tier": "daily", "duration": "P30D", "days": 30}]}]
 reductions:
-  description: Tiers that the compared policy or proposal keeps for less time (C(after) null when it drops the tier).
+  description:
+    - Tiers that the compared policy or proposal keeps for less time (C(after) null when it drops the tier).
+    - C(operational) is true for an operational backup tier (Backup vault operational store, Azure Files snapshots, VM
+      and SAP HANA instant restore snapshots), which immutability does not protect.
   returned: when compare_to is given
   type: list
   elements: dict
-  sample: [{"tier": "weekly", "sub_policy": null, "datastore": null, "before": "P12W", "after": "P4W"}]
+  sample: [{"tier": "weekly", "sub_policy": null, "datastore": null, "before": "P12W", "after": "P4W", "operational": false}]
 rejected_by_azure:
-  description: True when the vault is immutable and the comparison found reductions, so Azure will refuse the change or the move.
+  description:
+    - True when the vault is immutable and the comparison found reductions of tiers that are not operational, so Azure will
+      refuse the change or the move.
+    - Reductions of operational tiers alone never make it true; the message says they are not protected by immutability.
   returned: when compare_to is given
   type: bool
   sample: true
@@ -222,6 +232,10 @@ def _tier_key(tier):
 
 def _tiers_view(record):
     return {_tier_key(t): t['duration'] for t in record.get('tiers') or []}
+
+
+def _listed(reductions):
+    return ', '.join('%s %s -> %s' % (_tier_key(r), r['before'], r['after'] or 'dropped') for r in reductions)
 
 
 def _put_body(resource):
@@ -295,13 +309,22 @@ def compare(params, ref, resources, immutability):
                          % ('proposed' if spec.get('proposed') is not None else "'%s'" % spec['policy'], after['workload'] or 'no kind given'))
     reductions = find_reductions(before, after)
     immutable = immutability in ('enabled', 'locked')
-    rejected = bool(reductions) and immutable
-    listed = ', '.join('%s %s -> %s' % (_tier_key(r), r['before'], r['after'] or 'dropped') for r in reductions)
+    protected = [r for r in reductions if not r['operational']]
+    operational = [r for r in reductions if r['operational']]
+    rejected = bool(protected) and immutable
+    unprotected = ('%d operational tier(s) (%s) not protected by immutability: operational backups are kept outside the '
+                   'vault and Azure accepts shortening them' % (len(operational), _listed(operational))) if operational else ''
     if rejected:
         msg = ('Azure will reject %s: %s is immutable (%s) and %d retention tier(s) would keep less: %s'
-               % (what, ref.label, immutability, len(reductions), listed))
-    elif reductions:
-        msg = '%s reduces %d retention tier(s) (%s); allowed only because %s is not immutable' % (what, len(reductions), listed, ref.label)
+               % (what, ref.label, immutability, len(protected), _listed(protected)))
+        if unprotected:
+            msg += '; also %s' % unprotected
+    elif protected:
+        msg = '%s reduces %d retention tier(s) (%s); allowed only because %s is not immutable' % (what, len(protected), _listed(protected), ref.label)
+        if unprotected:
+            msg += '; also %s' % unprotected
+    elif operational:
+        msg = '%s reduces only %s' % (what, unprotected)
     else:
         msg = '%s reduces no retention' % what
     return {'reductions': reductions, 'rejected_by_azure': rejected, 'msg': msg}

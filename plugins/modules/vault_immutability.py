@@ -149,10 +149,12 @@ vault:
       returned: always
       sample: 90
     soft_delete:
-      description: Soft delete state (V(off), V(on), V(always_on)) and retention days.
+      description:
+        - Soft delete state (V(off), V(on), V(always_on)) and retention days.
+        - C(enforced_by_azure) is true where Azure enforces soft delete (secure by default) and refuses to turn it off.
       type: dict
       returned: always
-      sample: {"state": "on", "retention_days": 14}
+      sample: {"state": "on", "retention_days": 14, "enforced_by_azure": false}
     mua:
       description: Whether multi-user authorization protects the vault, and the Resource Guard where visible.
       type: dict

@@ -123,7 +123,7 @@ vaults:
       vault_type: recovery_services
       immutability: enabled
       immutability_retention_days: null
-      soft_delete: {state: "on", retention_days: 14}
+      soft_delete: {state: "on", retention_days: 14, enforced_by_azure: false}
       mua: {protected: false, resource_guard_id: null}
       tags: {env: prod}
       provisioning_state: Succeeded

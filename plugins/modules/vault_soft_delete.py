@@ -67,7 +67,12 @@ options:
 notes:
   - Turning soft delete off (or down) on a vault protected by multi-user authorization is a critical operation that the
     Resource Guard may deny; the module reports Azure's answer. RV(vault.mua) shows whether a vault is protected.
-  - Azure may refuse to disable soft delete of vaults with "secure by default" soft delete; the module reports Azure's answer.
+  - Secure by default. Azure enforces soft delete in some regions and refuses to turn it off (Microsoft Learn,
+    secure-by-default). For Backup vaults in Australia East, West Central US and East Asia (general availability there)
+    C(enforced_by_azure) in RV(vault.soft_delete) is true and V(off) is refused before any request. Recovery Services vaults
+    where it is generally available show V(always_on). A vault Azure still enforces in preview is recognised by Azure's
+    refusal (C(BMSUserErrorDisablingSoftDeleteStateNotAllowed)); the task then fails with that explanation and the module
+    does not try another API.
 seealso:
   - module: vaultlock.azure.vault_immutability
   - module: vaultlock.azure.vault_immutability_info
@@ -153,10 +158,12 @@ vault:
       returned: always
       sample: 90
     soft_delete:
-      description: Soft delete state (V(off), V(on), V(always_on)) and retention days.
+      description:
+        - Soft delete state (V(off), V(on), V(always_on)) and retention days.
+        - C(enforced_by_azure) is true where Azure enforces soft delete (secure by default) and refuses to turn it off.
       type: dict
       returned: always
-      sample: {"state": "on", "retention_days": 14}
+      sample: {"state": "on", "retention_days": 14, "enforced_by_azure": false}
     mua:
       description: Whether multi-user authorization protects the vault, and the Resource Guard where visible.
       type: dict
@@ -202,9 +209,11 @@ import time
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import VAULT_REF_ARGSPEC, VAULT_REF_EXCLUSIVE, VaultlockModule
 from ansible_collections.vaultlock.azure.plugins.module_utils._soft_delete import (
+    ENFORCED_CODES,
     config_body,
     current_settings,
     differences,
+    enforced_message,
     plan,
     vault_patch,
 )
@@ -232,7 +241,7 @@ def read_vault(store, ref):
 
 def predict(record, target):
     predicted = copy.deepcopy(record)
-    predicted['soft_delete'] = {'state': target['state'], 'retention_days': target['retention_days']}
+    predicted['soft_delete'] = dict(record['soft_delete'], state=target['state'], retention_days=target['retention_days'])
     return predicted
 
 
@@ -257,6 +266,10 @@ def write(store, ref, target):
         _update_config(store, ref, target)
         return 'vault_config'
     except AzureOperationError as exc:
+        if str(exc.code or '').lower() in ENFORCED_CODES:
+            # Secure by default: Azure enforces soft delete of this vault. Never try the vault API instead.
+            raise AzureOperationError(exc.operation, exc.resource, exc.status, exc.code, exc.azure_message, exc.request_id,
+                                      hint='The %s.' % enforced_message(ref.label))
         if str(exc.code or '').lower() != USE_VAULT_API:
             raise
     store.reconcile_patch(ref, vault_patch(ref.vault_type, target), OPERATION, _applied(ref, target))
@@ -294,7 +307,7 @@ def run(mod):
     if params['soft_delete'] is None and params['retention_days'] is None:
         return {'changed': False, 'vault': before, 'changes': [], 'api': None}
     changes, target = plan(ref.vault_type, settings, params['soft_delete'], params['retention_days'],
-                           params['allow_irreversible'], ref.name)
+                           params['allow_irreversible'], ref.name, enforced=before['soft_delete']['enforced_by_azure'])
     after, after_settings = (predict(before, target), target) if changes else (before, settings)
     api = None
     if changes and not mod.check_mode:

@@ -14,25 +14,10 @@ import re
 import uuid
 from urllib.parse import quote
 
-from . import rules
+from . import bodies, lro, rules, secure_default, versions
 from .errors import ArmError, bad_request, not_found, rg_not_found, sub_not_found
 from .store import (DP_TYPE, RS_TYPE, new_etag, now_iso, policy_body, rg_body, rs_vault_config_body, score,
                     stable_uuid, vault_id)
-
-# api-versions accepted per resource type. The SDK defaults come from api-notes.md; the older ones
-# are the releases that carry immutabilitySettings (assumed list, see README).
-RS_VAULT_VERSIONS = ("2026-11-01", "2026-05-01", "2026-01-01", "2025-08-01", "2025-02-01", "2025-01-01",
-                     "2024-10-01", "2024-09-30-preview", "2024-04-01", "2024-04-30-preview", "2024-02-01",
-                     "2024-01-01", "2023-08-01", "2023-06-01", "2023-04-01", "2023-02-01", "2023-01-01",
-                     "2022-10-01", "2022-09-30-preview")
-RS_BACKUP_VERSIONS = ("2026-10-01", "2026-05-01", "2026-01-01", "2025-08-01", "2025-02-01", "2025-01-01",
-                      "2024-10-01", "2024-04-01", "2024-02-01", "2024-01-01", "2023-08-01", "2023-06-01",
-                      "2023-04-01", "2023-02-01", "2023-01-01", "2022-10-01", "2022-09-01-preview",
-                      "2021-01-01")
-DP_VERSIONS = ("2026-06-01", "2025-09-01", "2025-07-01", "2025-02-01", "2025-01-01", "2024-04-01",
-               "2024-03-01", "2023-12-01", "2023-11-01", "2023-08-01", "2023-05-01", "2023-01-01",
-               "2022-12-01", "2022-10-01-preview")
-_WELL_FORMED = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview|-beta|-alpha|-privatepreview)?$", re.IGNORECASE)
 
 RS_READONLY_PROPS = ("provisioningState", "secureScore", "bcdrSecurityLevel", "privateEndpointConnections",
                      "privateEndpointStateForBackup", "privateEndpointStateForSiteRecovery", "backupStorageVersion",
@@ -66,6 +51,10 @@ def _sends_soft_delete(body) -> bool:
     return isinstance(sds, dict) and any(v is not None for v in sds.values())
 
 
+def _soft_delete_of(body):
+    return (((body or {}).get("properties") or {}).get("securitySettings") or {}).get("softDeleteSettings")
+
+
 def new_op_id() -> str:
     # Shape of the live operation ids: base64 of "<guid>;<guid>".
     return base64.b64encode(("%s;%s" % (uuid.uuid4(), uuid.uuid4())).encode()).decode()
@@ -73,6 +62,32 @@ def new_op_id() -> str:
 
 def _norm_rs_location(loc) -> str:
     return str(loc or "").lower().replace(" ", "")
+
+
+def _route(kind, rest_low):
+    """Which modelled route a provider path (after ``vaults``/``backupVaults``) is, or None."""
+    count = len(rest_low)
+    if count == 0:
+        return "list"
+    if count == 1:
+        return "vault"
+    if count == 3 and rest_low[1] in ("operationstatus", "operationresults"):
+        return "vault_op"
+    if kind == "rs" and count == 3 and rest_low[1] == "backupconfig" and rest_low[2] == "vaultconfig":
+        return "config"
+    if rest_low[1] == "backuppolicies":
+        if count == 2:
+            return "policies"
+        if count == 3:
+            return "policy"
+        if count == 5 and kind == "rs" and rest_low[3] in ("operations", "operationresults"):
+            return "policy_op"
+    return None
+
+
+def _rtype(vtype, rest):
+    """The ARM type of a provider path without namespace: vaults, vaults/backupPolicies, vaults/backupconfig."""
+    return "/".join([vtype] + [rest[i] for i in range(1, len(rest), 2)])
 
 
 class Request:  # pylint: disable=too-few-public-methods
@@ -99,20 +114,11 @@ class Arm:
         return "%s%s?api-version=%s%s" % (self.base_url, path, api_version, extra)
 
     @staticmethod
-    def check_version(req, versions):
-        ver = req.query.get("api-version")
-        if not ver:
-            raise ArmError(400, "MissingApiVersionParameter",
-                           "The api-version query parameter (?api-version=) is required for all requests.")
-        if versions is None:
-            if not _WELL_FORMED.match(ver):
-                raise ArmError(400, "InvalidApiVersionParameter",
-                               "The api-version '%s' is invalid. The supported versions are '2022-12-01,2021-04-01,2020-01-01'." % ver)
-            return ver
-        if ver.lower() not in versions:
-            raise ArmError(400, "InvalidApiVersionParameter",
-                           "The api-version '%s' is invalid. The supported versions are '%s'." % (ver, ",".join(versions)))
-        return ver
+    def check_version(req, allowed, rtype=None, location=None):
+        """Microsoft.Resources versions when ``allowed`` is None, else the provider type's (see versions.py)."""
+        if allowed is None:
+            return versions.check_resources(req)
+        return versions.check_provider(req, allowed, rtype, location)
 
     def page(self, req, items, path, ver):
         size = max(1, int(self.settings.get("page_size") or 200))
@@ -133,8 +139,12 @@ class Arm:
         info.setdefault("status", "Succeeded")
         info.setdefault("startTime", now_iso())
         info.setdefault("endTime", now_iso())
+        info["polls_left"] = lro.start(self.settings)
         with self.store.lock:
             self.store.ops[op_id] = info
+
+    def _retry_after(self) -> dict:
+        return {"Retry-After": lro.retry_after(self.settings)}
 
     # ------------------------------------------------------------------ dispatch
     def handle(self, req):
@@ -171,17 +181,19 @@ class Arm:
         elif low[2] == "providers" and len(parts) == 5:
             ns = low[3] + "/" + low[4]
             if ns == "microsoft.recoveryservices/vaults":
-                ver = self.check_version(req, RS_VAULT_VERSIONS)
+                ver = self.check_version(req, versions.RS_VAULT_VERSIONS, "vaults")
                 self._only(req, "GET")
                 with self.store.lock:
-                    items = copy.deepcopy(self.store.vaults_in_sub(sid, "rs"))
+                    items = [bodies.rs_vault_view(v, ver) for v in self.store.vaults_in_sub(sid, "rs")]
                 return self.page(req, items, req.path, ver)
             if ns == "microsoft.dataprotection/backupvaults":
-                ver = self.check_version(req, DP_VERSIONS)
+                ver = self.check_version(req, versions.DP_VERSIONS, "backupVaults")
                 self._only(req, "GET")
                 with self.store.lock:
                     items = copy.deepcopy(self.store.vaults_in_sub(sid, "dp"))
                 return self.page(req, items, req.path, ver)
+        if len(parts) >= 4 and low[2] == "providers":
+            raise versions.unknown_type(req, *versions.resource_type_of(parts[3:]))
         raise ArmError(404, "InvalidResourceType", "The resource type could not be found for path '%s'." % req.path)
 
     @staticmethod
@@ -230,39 +242,42 @@ class Arm:
         elif ns == "microsoft.dataprotection/backupvaults":
             kind = "dp"
         else:
-            raise ArmError(404, "InvalidResourceType", "The resource type could not be found for path '%s'." % req.path)
+            raise versions.unknown_type(req, *versions.resource_type_of(parts))
         rest, rest_low = parts[2:], low[2:]
-        is_policy = len(rest_low) >= 2 and rest_low[1] == "backuppolicies"
-        is_config = kind == "rs" and len(rest_low) == 3 and rest_low[1] == "backupconfig" and rest_low[2] == "vaultconfig"
-        if kind == "rs" and (is_policy or is_config):
-            ver = self.check_version(req, RS_BACKUP_VERSIONS)
+        route = _route(kind, rest_low)
+        if route is None:
+            # A type the emulator does not model (vaults/backupFabrics, ...): ARM's answer for an unknown type.
+            raise versions.unknown_type(req, *versions.resource_type_of(parts))
+        with self.store.lock:
+            vault = rg_entry[kind].get(rest[0].lower()) if rest else None
+        location = vault["body"].get("location") if vault else (req.body.get("location") if isinstance(req.body, dict) else None)
+        location = location or rg_entry.get("location")
+        vtype = "vaults" if kind == "rs" else "backupVaults"
+        if route in ("policies", "policy", "policy_op", "config") and kind == "rs":
+            ver = self.check_version(req, versions.RS_BACKUP_VERSIONS, _rtype(vtype, rest), location)
         else:
-            ver = self.check_version(req, RS_VAULT_VERSIONS if kind == "rs" else DP_VERSIONS)
-        if not rest:
+            ver = self.check_version(req, versions.RS_VAULT_VERSIONS if kind == "rs" else versions.DP_VERSIONS,
+                                     _rtype(vtype, rest), location)
+        if route == "list":
             self._only(req, "GET")
             with self.store.lock:
-                items = [copy.deepcopy(v["body"]) for v in rg_entry[kind].values()]
+                items = [self._view(kind, v["body"], ver) for v in rg_entry[kind].values()]
             return self.page(req, items, req.path, ver)
         name = rest[0]
-        if len(rest) == 1:
+        if route == "vault":
             return self.vault(req, sub, rg_entry, kind, name, ver)
-        if len(rest) == 3 and rest_low[1] in ("operationstatus", "operationresults"):
+        if route == "vault_op":
             return self.vault_operation(req, sub, rg_entry, kind, name, rest_low[1], rest[2])
-        with self.store.lock:
-            vault = rg_entry[kind].get(name.lower())
         if vault is None:
             raise not_found(RS_TYPE if kind == "rs" else DP_TYPE, name, rg_entry["name"])
-        if is_config:
+        if route == "config":
             return self.vault_config(req, vault)
-        if is_policy:
-            if len(rest) == 2:
-                self._only(req, "GET")
-                return self.list_policies(req, vault, kind, ver)
-            if len(rest) == 3:
-                return self.policy(req, sub, rg_entry, vault, kind, rest[2], ver)
-            if len(rest) == 5 and kind == "rs" and rest_low[3] in ("operations", "operationresults"):
-                return self.policy_operation(req, rg_entry, vault, rest[2], rest_low[3], rest[4])
-        raise ArmError(404, "InvalidResourceType", "The resource type could not be found for path '%s'." % req.path)
+        if route == "policies":
+            self._only(req, "GET")
+            return self.list_policies(req, vault, kind, ver)
+        if route == "policy":
+            return self.policy(req, sub, rg_entry, vault, kind, rest[2], ver)
+        return self.policy_operation(req, rg_entry, vault, rest[2], rest_low[3], rest[4])
 
     # ------------------------------------------------------------------ vaults
     def vault(self, req, sub, rg_entry, kind, name, ver):
@@ -272,7 +287,7 @@ class Arm:
             if req.method == "GET":
                 if record is None:
                     raise not_found(rtype, name, rg_entry["name"])
-                return 200, {}, copy.deepcopy(record["body"])
+                return 200, {}, self._view(kind, record["body"], ver)
             if req.method == "DELETE":
                 if record is None:
                     return 204, {}, None
@@ -313,14 +328,19 @@ class Arm:
                 op_id = new_op_id()
                 self._op(op_id, kind=kind, target=vid, method=req.method, result=None, status="Failed", error=failure)
                 return 202, self._lro_headers(vid, op_id, ver, location=True), None
+            sbd = record.get("sbd", "none") if record else secure_default.mode_for(
+                self.store.sbd_regions, kind, desired.get("location") or rg_entry.get("location"))
             if kind == "rs":
-                new = self._build_rs(desired, old, vid, vname)
+                new = self._build_rs(desired, old, vid, vname, sbd, ver)
             else:
-                new = self._build_dp(desired, old, vid, vname)
+                new = self._build_dp(desired, old, vid, vname, sbd, ver)
             if creating:
-                record = rg_entry[kind][name.lower()] = {"body": new, "policies": {}, "sd_api": None}
+                record = rg_entry[kind][name.lower()] = {"body": new, "policies": {}, "sd_api": None, "sbd": sbd}
             else:
                 record["body"] = new
+            if sd_sent and kind == "rs" and sbd == "preview" and old is not None and \
+                    _soft_delete_of(new) == _soft_delete_of(old):
+                sd_sent = False  # secure by default (preview) ignored the soft delete change: no ownership either
             if sd_sent:
                 # From now on only the vault API may change soft delete (azure-bicep-registry-modules#7292).
                 record["sd_api"] = "vault"
@@ -333,10 +353,16 @@ class Arm:
                 # Recorded live behaviour: 201 on every accepted PUT, Provisioning (create) / Updating (update).
                 shown["properties"]["provisioningState"] = "Provisioning" if creating else "Updating"
                 return 201, self._lro_headers(vid, op_id, ver, location=False), shown
+            shown = bodies.rs_vault_view(shown, ver)
             if creating:
                 shown["properties"]["provisioningState"] = "Provisioning"
-                return 201, self._lro_headers(vid, op_id, ver, location=False), shown
+                return 201, self._lro_headers(vid, op_id, ver, location=False), bodies.rs_create_answer(shown, req.body)
             return 200, self._lro_headers(vid, op_id, ver, location=False), shown
+
+    @staticmethod
+    def _view(kind, body, ver):
+        """A stored vault body as this api-version answers it (a copy)."""
+        return bodies.rs_vault_view(body, ver) if kind == "rs" else copy.deepcopy(body)
 
     def _take_lro_failure(self, method, record):
         """The error the next vault PATCH should end with (settings lro_fail: {code, message, times}), or None."""
@@ -347,7 +373,7 @@ class Arm:
         return {"code": spec.get("code") or "InternalError", "message": spec.get("message") or "The operation failed."}
 
     def _lro_headers(self, vid, op_id, ver, location: bool) -> dict:
-        headers = {"Azure-AsyncOperation": self.url(vid + "/operationStatus/" + op_id, ver), "Retry-After": "0"}
+        headers = dict(self._retry_after(), **{"Azure-AsyncOperation": self.url(vid + "/operationStatus/" + op_id, ver)})
         if location:
             headers["Location"] = self.url(vid + "/operationResults/" + op_id, ver)
         return headers
@@ -363,7 +389,7 @@ class Arm:
             ident.setdefault("tenantId", self.store.tenant_id)
         return ident
 
-    def _build_rs(self, desired, old, vid, vname):
+    def _build_rs(self, desired, old, vid, vname, sbd="none", ver=None):
         if not desired.get("location"):
             raise bad_request("LocationRequired", "The location property is required for this definition.")
         location = _norm_rs_location(desired["location"])
@@ -399,7 +425,9 @@ class Arm:
         for key in ("softDeleteState", "enhancedSecurityState"):
             if str(merged_sd.get(key)).lower() == "alwayson":
                 merged_sd[key] = "AlwaysON"  # the live service answers capital ON (recording)
+        merged_sd = secure_default.rs_vault_write(sbd, old_sd, merged_sd, ver)  # preview: not applied
         rules.check_rs_soft_delete(old_sd, merged_sd)
+        secure_default.rs_force_always_on(sbd, merged_sd)
         rules.check_soft_delete_days(old_sd.get("softDeleteRetentionPeriodInDays"), merged_sd.get("softDeleteRetentionPeriodInDays"),
                                      "softDeleteRetentionPeriodInDays")
         sec["softDeleteSettings"] = merged_sd
@@ -420,10 +448,11 @@ class Arm:
         ident = self._identity(desired, old, vid)
         if ident is not None:
             body["identity"] = ident
+        bodies.rs_defaults(props, old_props)
         props["secureScore"], props["bcdrSecurityLevel"] = score("rs", body)
         return body
 
-    def _build_dp(self, desired, old, vid, vname):
+    def _build_dp(self, desired, old, vid, vname, sbd="none", ver=None):
         if not desired.get("location"):
             raise bad_request("LocationRequired", "The location property is required for this definition.")
         location = desired["location"]
@@ -455,6 +484,7 @@ class Arm:
         state = str(merged_sd.get("state"))
         merged_sd["state"] = {"on": "On", "off": "Off", "alwayson": "AlwaysOn"}.get(state.lower(), state)
         rules.check_dp_soft_delete(old_sd, merged_sd)
+        secure_default.dp_vault_write(sbd, old_sd, merged_sd, ver)
         rules.check_soft_delete_days(old_sd.get("retentionDurationInDays"), merged_sd.get("retentionDurationInDays"),
                                      "retentionDurationInDays")
         sec["softDeleteSettings"] = merged_sd
@@ -509,6 +539,7 @@ class Arm:
             if "softDeleteRetentionPeriodInDays" in sent:
                 new_sd["softDeleteRetentionPeriodInDays"] = sent["softDeleteRetentionPeriodInDays"]
             rules.check_rs_config_soft_delete(old_sd, new_sd)
+            secure_default.rs_config_write(vault.get("sbd"), old_sd, new_sd, req.query.get("api-version"))
             rules.check_soft_delete_days(old_sd.get("softDeleteRetentionPeriodInDays"), new_sd.get("softDeleteRetentionPeriodInDays"),
                                          "softDeleteRetentionPeriodInDays")
             sec["softDeleteSettings"] = new_sd
@@ -526,18 +557,26 @@ class Arm:
         if op is None or not op["target"].lower().endswith(vid_prefix.lower()):
             raise ArmError(404, "OperationNotFound" if kind == "rs" else "ResourceNotFound",
                            "The operation '%s' was not found for vault '%s' in resource group '%s'." % (op_id, name, rg_entry["name"]))
+        running = lro.poll(op, self.store.lock)
         if which == "operationstatus":
+            if running:
+                # The recorded shape of a running operation: id, name and status only.
+                return 200, self._retry_after(), {"id": op["target"] + "/operationStatus/" + op_id, "name": op_id,
+                                                  "status": "InProgress", "startTime": op["startTime"]}
             status = {"id": op["target"] + "/operationStatus/" + op_id, "name": op_id, "status": op["status"],
                       "startTime": op["startTime"], "endTime": op["endTime"]}
             if op.get("error"):
                 status["error"] = op["error"]
             return 200, {}, status
+        if running:
+            # ARM async contract: the operation result (Location) answers 202 while the operation runs.
+            return 202, dict(self._retry_after(), Location=self.url(req.path, req.query.get("api-version", ""))), None
         if op["result"] is None:
             return 204, {}, None
         with self.store.lock:
             record = rg_entry[kind].get(name.lower())
-            current = copy.deepcopy(record["body"]) if record else copy.deepcopy(op["result"])
-        return 200, {}, current
+            current = record["body"] if record else op["result"]
+            return 200, {}, self._view(kind, current, req.query.get("api-version"))
 
     # ------------------------------------------------------------------ policies
     def list_policies(self, req, vault, kind, ver):
@@ -558,6 +597,9 @@ class Arm:
             existing = vault["policies"].get(pname.lower())
             if req.method == "GET":
                 if existing is None:
+                    if kind == "rs":
+                        # Recorded: the Backup service answers a missing policy 404 with the body {} and no error code.
+                        return 404, {}, {}
                     raise not_found(ptype, pname, rg_entry["name"])
                 return 200, {}, copy.deepcopy(existing)
             if req.method == "DELETE":
@@ -576,6 +618,8 @@ class Arm:
                 raise bad_request("InvalidRequestContent" if kind == "dp" else "BMSUserErrorInvalidInput",
                                   "The request content was invalid: 'properties' is required.")
             props = copy.deepcopy(body["properties"])
+            if kind == "rs":
+                bodies.rs_policy_normalise(props)
             if kind == "rs" and not props.get("backupManagementType"):
                 raise bad_request("BMSUserErrorInvalidInput", "Input provided for the call is invalid: backupManagementType is required.")
             imm_state = rules.norm_state((((vault["body"].get("properties") or {}).get("securitySettings") or {})
@@ -597,9 +641,9 @@ class Arm:
             return 200, {}, copy.deepcopy(new)
 
     def _policy_headers(self, pid, op_id, ver):
-        # Shape of the spec examples (ProtectionPolicies_CreateOrUpdate 202), with Retry-After 0.
-        return {"Azure-AsyncOperation": self.url(pid + "/operations/" + op_id, ver),
-                "Location": self.url(pid + "/operationResults/" + op_id, ver), "Retry-After": "0"}
+        # Shape of the spec examples (ProtectionPolicies_CreateOrUpdate 202); Retry-After from the settings.
+        return dict(self._retry_after(), **{"Azure-AsyncOperation": self.url(pid + "/operations/" + op_id, ver),
+                                            "Location": self.url(pid + "/operationResults/" + op_id, ver)})
 
     def policy_operation(self, req, rg_entry, vault, pname, which, op_id):
         self._only(req, "GET")
@@ -609,11 +653,16 @@ class Arm:
         if op is None or not op["target"].lower().endswith("/backuppolicies/" + pname.lower()):
             raise ArmError(404, "ResourceNotFound",
                            "The operation '%s' was not found for policy '%s' in resource group '%s'." % (op_id, pname, rg_entry["name"]))
+        running = lro.poll(op, self.store.lock)
         if which == "operations":
+            if running:
+                return 200, self._retry_after(), {"id": op_id, "name": op_id, "status": "InProgress", "startTime": op["startTime"]}
             # ProtectionPolicyOperationStatuses_Get example shape.
             return 200, {}, {"id": op_id, "name": op_id, "status": op["status"], "startTime": op["startTime"],
                              "endTime": op["endTime"], "properties": {"objectType": "OperationStatusJobsExtendedInfo",
                                                                       "jobIds": [], "failedJobsError": {}}}
+        if running:
+            return 202, dict(self._retry_after(), Location=self.url(req.path, req.query.get("api-version", ""))), None
         if op["result"] is None or policy is None:
             return 204, {}, None
         return 200, {}, copy.deepcopy(policy)

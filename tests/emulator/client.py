@@ -69,6 +69,7 @@ class EmulatorClient:
         self._http = requests.Session()
         self._http.verify = self.ca_bundle
         self._http.trust_env = False
+        self._token = None
 
     # -- controls
     def _call(self, method: str, name: str, body=None, params=None):
@@ -114,6 +115,22 @@ class EmulatorClient:
     def mint_token(self, client_id: str | None = None, lifetime_s: float | None = None, audience: str | None = None) -> str:
         body = {"client_id": client_id, "lifetime_s": lifetime_s, "audience": audience}
         return self._call("POST", "token", {k: v for k, v in body.items() if v is not None}).json()["access_token"]
+
+    def arm_request(self, method: str, path: str, api_version: str | None = None, body=None, params: dict | None = None,
+                    headers: dict | None = None):
+        """A plain HTTPS ARM request with a valid token (no SDK): ``path`` is an ARM path or an absolute URL.
+
+        The token is minted once per client. Returns the ``requests`` response.
+        """
+        if getattr(self, "_token", None) is None:
+            self._token = self.mint_token()
+        url = path if path.startswith("https://") else self.arm_url + path.lstrip("/")
+        query = dict(params or {})
+        if api_version is not None:
+            query["api-version"] = api_version
+        hdr = {"Authorization": "Bearer " + self._token}
+        hdr.update(headers or {})
+        return self._http.request(method, url, params=query or None, json=body, headers=hdr, timeout=60)
 
     def resource(self, arm_id: str):
         resp = self._call("GET", "resource", params={"id": arm_id})

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from .errors import ArmError
+from .operational import operational_keys
 
 MONTH_DAYS = 365 / 12.0
 UNIT_DAYS = {"days": 1, "day": 1, "d": 1, "weeks": 7, "week": 7, "w": 7, "months": MONTH_DAYS, "month": MONTH_DAYS,
@@ -29,11 +30,12 @@ DP_LOCKED_MSG = "The operation is blocked, as a security precaution, since multi
 # errors.md, recorded (R) on DataProtection; reused (unconfirmed) for Recovery Services.
 SOFT_DELETE_CODE = "UserErrorDisableSoftDeleteNotAllowed"
 SOFT_DELETE_MSG = "Cannot disable soft delete once set to AlwaysOn"
-# Backup resource vault config API (backupconfig/vaultconfig). Quoted from public issues (confidence I):
-# Azure/azure-cli#32383 (PATCH .../backupconfig/vaultconfig?api-version=2025-02-01 disabling soft delete).
-CONFIG_DISABLE_CODE = "BMSUserErrorDisablingSoftDeleteStateNotAllowed"
-CONFIG_DISABLE_MSG = ("Disabling soft delete or enhanced security state is not allowed for this vault. Please contact "
-                      "Microsoft Support if this is not expected.")
+# Backup resource vault config API (backupconfig/vaultconfig) leaving AlwaysON. Quoted from a public PR (confidence I):
+# hashicorp/terraform-provider-azurerm#31912 (BackupResourceVaultConfigsClient#Update on an 'Always on' vault); the
+# message is quoted there up to its first sentence, the rest is not known. (BMSUserErrorDisablingSoftDeleteStateNotAllowed,
+# quoted in Azure/azure-cli#32383, is the answer where secure by default enforces soft delete: secure_default.py.)
+CONFIG_DISABLE_CODE = "BMSUserErrorSoftDeleteStateAlwaysOn"
+CONFIG_DISABLE_MSG = "Soft delete cannot be disabled on this vault since it is configured to be \u2018Always on\u2019."
 # Azure/bicep-registry-modules#7292: once the vault API has set soft delete, the config API refuses soft delete writes.
 USE_VAULT_API_CODE = "BMSUserErrorSoftDeleteUseVaultApi"
 USE_VAULT_API_MSG = ("Soft delete state for this vault cannot be modified using this API. Since the Vault API was previously "
@@ -239,6 +241,9 @@ def check_policy_retention(old_props, new_props, immutable: bool, kind: str):
     if not immutable or old_props is None:
         return
     tiers = rs_policy_tiers if kind == "rs" else dp_policy_tiers
-    lowered = retention_reductions(tiers(old_props), tiers(new_props))
+    old_tiers = tiers(old_props)
+    for key in operational_keys(kind, old_props, old_tiers):
+        old_tiers.pop(key)  # immutability does not apply to operational backups (operational.py)
+    lowered = retention_reductions(old_tiers, tiers(new_props))
     if lowered:
         raise ArmError(400, RETENTION_CODE, RETENTION_MSG + " Lowered: " + "; ".join(lowered), user_facing=True)

@@ -16,7 +16,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from . import tokens
+from . import lro, tokens
 from .arm import Arm, Request
 from .errors import ArmError
 from .store import DEFAULT_FLEET, FleetError, Store, stable_uuid
@@ -64,7 +64,8 @@ class Emulator:
         self.faults: list = []
         self.initial_latency = latency_ms
         self.latency_ms = latency_ms
-        self.default_settings = {"page_size": page_size, "policy_put_async": False, "lro_fail": None}
+        self.default_settings = {"page_size": page_size, "policy_put_async": False, "lro_fail": None,
+                                 "lro_in_progress_polls": lro.DEFAULT_IN_PROGRESS_POLLS, "lro_retry_after": lro.DEFAULT_RETRY_AFTER}
         self.settings = dict(self.default_settings)
         self.token_lifetime = token_lifetime
         self.base_url = ""
@@ -199,19 +200,35 @@ class Handler(BaseHTTPRequestHandler):
 
     # ---------------------------------------------------------------- identity
     def _metadata(self, query):
+        """GET /metadata/endpoints in the shape ARM answers for each api-version.
+
+        2022-09-01 (az CLI 2.91 ``az cloud register --endpoint-resource-manager`` asks for it and reads one object):
+        the object of this cloud. 2019-05-01 / 2020-06-01 (``ARM_CLOUD_METADATA_URL``, cloud-provider-azure): a list of
+        clouds. Older or no api-version (msrestazure's 1.0, Azure Stack Hub): the Azure Stack single object.
+        """
         base = self.emu.base_url
-        if query.get("api-version") == "2022-09-01":
-            doc = [{
-                "name": "AzureEmulator",
-                "portal": base + "portal/",
-                "resourceManager": base,
-                "authentication": {"loginEndpoint": base, "audiences": [AUDIENCE], "tenant": "common", "identityProvider": "AAD"},
-                "media": base + "media/", "graphAudience": base + "graph/", "graph": base + "graph/",
-                "batch": base + "batch/", "activeDirectoryDataLake": base + "datalake/", "sqlManagement": base + "sql/",
-                "microsoftGraphResourceId": base + "graph/", "logAnalyticsResourceId": base + "loganalytics/",
-                "suffixes": {"keyVaultDns": "vault.emulator.local", "storage": "core.emulator.local",
-                             "sqlServerHostname": "database.emulator.local", "acrLoginServer": "azurecr.emulator.local"},
-            }]
+        ver = str(query.get("api-version") or "")
+        cloud = {
+            "portal": base + "portal/",
+            "authentication": {"loginEndpoint": base, "audiences": [AUDIENCE], "tenant": "common", "identityProvider": "AAD"},
+            "media": base + "media/", "graphAudience": base + "graph/", "graph": base + "graph/",
+            "name": "AzureEmulator",
+            "suffixes": {"azureDataLakeStoreFileSystem": "azuredatalakestore.emulator.local",
+                         "acrLoginServer": "azurecr.emulator.local", "sqlServerHostname": "database.emulator.local",
+                         "azureDataLakeAnalyticsCatalogAndJob": "azuredatalakeanalytics.emulator.local",
+                         "keyVaultDns": "vault.emulator.local", "storage": "core.emulator.local",
+                         "azureFrontDoorEndpointSuffix": "azurefd.emulator.local"},
+            "batch": base + "batch/", "resourceManager": base, "vmImageAliasDoc": base + "vmimagealiases.json",
+            "activeDirectoryDataLake": base + "datalake/", "sqlManagement": base + "sql/",
+            "microsoftGraphResourceId": base + "graph/", "appInsightsResourceId": base + "appinsights/",
+            "appInsightsTelemetryChannelResourceId": base + "appinsights-telemetry/",
+            "attestationResourceId": base + "attestation/", "synapseAnalyticsResourceId": base + "synapse/",
+            "logAnalyticsResourceId": base + "loganalytics/", "ossrDbmsResourceId": base + "ossrdbms/",
+        }
+        if ver >= "2022-09-01" and ver[:4].isdigit():
+            doc = cloud
+        elif ver in ("2019-05-01", "2020-06-01"):
+            doc = [cloud]
         else:
             doc = {"galleryEndpoint": base + "gallery/", "graphEndpoint": base + "graph/", "portalEndpoint": base + "portal/",
                    "authentication": {"loginEndpoint": base, "audiences": [AUDIENCE]}}
@@ -452,7 +469,7 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, {"ms": emu.latency_ms})
         elif cmd in (("POST", "settings"), ("GET", "settings")):
             if self.command == "POST":
-                for key in ("page_size", "policy_put_async", "lro_fail"):
+                for key in ("page_size", "policy_put_async", "lro_fail", "lro_in_progress_polls", "lro_retry_after"):
                     if key in data:
                         emu.settings[key] = data[key]
             self._send(200, dict(emu.settings))

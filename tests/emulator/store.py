@@ -13,6 +13,8 @@ import hashlib
 import threading
 import uuid
 
+from . import secure_default
+
 RS_TYPE = "Microsoft.RecoveryServices/vaults"
 DP_TYPE = "Microsoft.DataProtection/backupVaults"
 RS_POLICY_TYPE = "Microsoft.RecoveryServices/vaults/backupPolicies"
@@ -64,8 +66,11 @@ def score(kind: str, body: dict) -> tuple:
         return "Maximum", "Excellent"
     if sd == "alwayson" or imm in ("unlocked", "locked"):
         return "Adequate", "Good"
-    if sd in ("enabled", "on"):
+    enhanced = str(sds.get("enhancedSecurityState") or "").lower() if kind == "rs" else ""
+    if sd in ("enabled", "on") and enhanced != "disabled":
         return "Minimum", "Fair"
+    # Recorded (ps-rs-enhancedpolicy, api 2026-01-01): soft delete Enabled with enhanced security Disabled and no
+    # immutability answers secureScore None, bcdrSecurityLevel Poor.
     return "None", "Poor"
 
 
@@ -191,6 +196,7 @@ class Store:
         self.tenant_id = tenant_id
         self.subs: dict = {}
         self.ops: dict = {}
+        self.sbd_regions: dict = {}
         self.load(fleet or DEFAULT_FLEET)
 
     # -- loading
@@ -198,6 +204,10 @@ class Store:
         if not isinstance(fleet, dict) or not isinstance(fleet.get("subscriptions"), list) or not fleet["subscriptions"]:
             raise FleetError("a fleet needs a non-empty 'subscriptions' list")
         subs: dict = {}
+        try:
+            sbd_regions = secure_default.regions_from_fleet(fleet)
+        except ValueError as exc:
+            raise FleetError(str(exc)) from exc
         for sub in fleet["subscriptions"]:
             sid = str(sub.get("id") or "")
             if not sid:
@@ -230,12 +240,22 @@ class Store:
                     sd_api = vault.get("soft_delete_api")
                     if sd_api not in SOFT_DELETE_APIS:
                         raise FleetError("vault %s: soft_delete_api must be vault or config" % vault["name"])
-                    rg_entry[kind][vault["name"].lower()] = {"body": body, "policies": policies, "sd_api": sd_api}
+                    try:
+                        sbd = secure_default.mode_for(sbd_regions, kind, body.get("location"), vault.get("secure_by_default"))
+                    except ValueError as exc:
+                        raise FleetError("vault %s: %s" % (vault["name"], exc)) from exc
+                    if kind == "rs" and sbd == "ga":
+                        sds = ((body.setdefault("properties", {})).setdefault("securitySettings", {})).get("softDeleteSettings")
+                        if isinstance(sds, dict):
+                            secure_default.rs_force_always_on(sbd, sds)
+                            body["properties"]["secureScore"], body["properties"]["bcdrSecurityLevel"] = score("rs", body)
+                    rg_entry[kind][vault["name"].lower()] = {"body": body, "policies": policies, "sd_api": sd_api, "sbd": sbd}
                 entry["rgs"][rg_name.lower()] = rg_entry
             subs[sid.lower()] = entry
         with self.lock:
             self.subs = subs
             self.ops = {}
+            self.sbd_regions = sbd_regions
 
     # -- lookups (caller holds the lock)
     def sub(self, sid: str):

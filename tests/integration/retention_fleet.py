@@ -1,24 +1,20 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A fleet whose vaults carry the backup policies of ../shared/azure-reference, verbatim.
+"""A fleet whose vaults carry the backup policies of tests/fixtures/azure-reference, verbatim.
 
-The policy ``properties`` are taken from the shared Azure examples, recordings and az CLI templates
-as they are; only the policy names of two examples that share a name are changed. Tests that use this
-fleet skip when the shared folder is absent.
+The policy ``properties`` are taken from the Azure spec examples, recordings and az CLI templates copied
+into the repository (see tests/fixtures/azure-reference/SOURCE.md) as they are; only the policy names of
+two examples that share a name are changed.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import pathlib
 
-import pytest
-
+from tests.fixtures import REFERENCE
 from tests.integration.fleets import RG, SUB1, SUB2, vault, vault_id
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / 'shared' / 'azure-reference'
 
 RSB = 'recoveryservicesbackup'
 DPR = 'dataprotection'
@@ -42,16 +38,14 @@ DP_SOURCES = [
 RS_VAULTS = {'rsv-open': 'disabled', 'rsv-immutable': 'enabled', 'rsv-locked': 'locked'}
 BV_VAULTS = {'bv-open': 'disabled', 'bv-immutable': 'enabled', 'bv-locked': 'locked'}
 
-requires_shared = pytest.mark.skipif(not SHARED.is_dir(), reason='shared Azure reference folder %s is absent' % SHARED)
-
 
 def _load(relative):
-    with open(SHARED / relative, encoding='utf-8') as handle:
+    with open(REFERENCE / relative, encoding='utf-8') as handle:
         return json.load(handle)
 
 
 def properties(relative, how):
-    """The verbatim policy ``properties`` of one shared file."""
+    """The verbatim policy ``properties`` of one reference file."""
     doc = _load(relative)
     if how == 'response':
         return doc['responses']['200']['body']['properties']

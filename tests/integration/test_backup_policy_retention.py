@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """vaultlock.azure.backup_policy_retention through ansible-playbook, the real SDKs and the emulator.
 
-The vaults carry the policy examples of ../shared/azure-reference verbatim (see retention_fleet.py). Expected
+The vaults carry the policy examples of tests/fixtures/azure-reference verbatim (see retention_fleet.py). Expected
 violations, changes and reductions are written by hand from those JSON files.
 """
 
@@ -13,11 +13,9 @@ import copy
 import pytest
 
 from tests.integration.fleets import RG
-from tests.integration.retention_fleet import DP_SOURCES, RS_SOURCES, properties, requires_shared, retention_fleet, stored
+from tests.integration.retention_fleet import DP_SOURCES, RS_SOURCES, properties, retention_fleet, stored
 
 MOD = 'vaultlock.azure.backup_policy_retention'
-
-pytestmark = requires_shared
 
 BASELINE = {'daily': '30d', 'weekly': '12w', 'monthly': '12m', 'yearly': '5y', 'log': '30d'}
 
@@ -90,6 +88,15 @@ def rs_raised(name):
     return props
 
 
+def after_put(props):
+    """A policy as Azure keeps it after a PUT: protectedItemsCount 0 and, for an IaaS VM policy, instantRPDetails {}
+    (recorded, tests/fixtures/azure-real/ps-rs-enhancedpolicy)."""
+    kept = dict(props, protectedItemsCount=0)
+    if kept.get('backupManagementType') == 'AzureIaasVM':
+        kept.setdefault('instantRPDetails', {})
+    return kept
+
+
 def puts(emulator):
     return sorted(w['path'].rsplit('/', 1)[-1] for w in emulator.writes() if w['method'] == 'PUT')
 
@@ -125,7 +132,8 @@ def fleet(emulator):
     doc = retention_fleet()
     for name in ('bv-open', 'bv-immutable', 'bv-locked'):
         add_policies(doc, name, [blob_policy('blob-30d', 'P30D'), blob_policy('blob-4w', 'P4W'),
-                                 blob_policy('blob-ops-30d', 'P30D', 'OperationalStore')])
+                                 blob_policy('blob-ops-30d', 'P30D', 'OperationalStore'),
+                                 blob_policy('blob-ops-7d', 'P7D', 'OperationalStore')])
     emulator.load_fleet(doc)
     emulator.clear_journal()
 
@@ -223,7 +231,7 @@ def test_enforce_raises_only_what_changes_and_is_idempotent(runner, emulator, va
     assert all(w['status'] == 200 for w in emulator.writes())
     # The emulator keeps exactly the example with the too-short values raised; nothing else in the body changed.
     for name in ('complexPolicy', 'dailyPolicy2', 'hana-policy-ccy', 'testPolicy1'):
-        assert stored(emulator, vault, name) == dict(rs_raised(name), protectedItemsCount=0), name
+        assert stored(emulator, vault, name) == after_put(rs_raised(name)), name
     for name in ('HourlyLogBackup', 'newPolicyV2', 'v2-daily-sample'):
         assert stored(emulator, vault, name) == dict(rs_original(name), protectedItemsCount=0), name
     # The result shows what Azure keeps afterwards.
@@ -304,7 +312,7 @@ def test_enforce_with_fail_on_violation_raises_then_fails_on_missing_tiers(runne
     assert changes(result) == [('testPolicy1', 'daily', None, None, 'P1D', 'P30D')]
     assert "policy 'testPolicy1': policy has no weekly retention tier" in result['msg']
     assert puts(emulator) == ['testPolicy1']
-    assert stored(emulator, 'rsv-immutable', 'testPolicy1') == dict(rs_raised('testPolicy1'), protectedItemsCount=0)
+    assert stored(emulator, 'rsv-immutable', 'testPolicy1') == after_put(rs_raised('testPolicy1'))
 
 
 def test_recovery_services_put_through_202_and_operation_status(runner, emulator):
@@ -319,12 +327,13 @@ def test_recovery_services_put_through_202_and_operation_status(runner, emulator
     writes = [e for e in journal if e['method'] == 'PUT']
     assert [w['status'] for w in writes] == [202, 202]
     polled = [e['path'] for e in journal if e['method'] == 'GET' and '/operations/' in e['path']]
-    assert sorted(p.split('/backupPolicies/')[1].split('/')[0] for p in polled) == ['hana-policy-ccy', 'testPolicy1']
+    # Each operation answers InProgress to its first poll (emulator setting lro_in_progress_polls, default 1), then Succeeded.
+    assert sorted(p.split('/backupPolicies/')[1].split('/')[0] for p in polled) == ['hana-policy-ccy'] * 2 + ['testPolicy1'] * 2
     # After the operation succeeded the module read the policy back (the SDK returns nothing on 202).
     after = {p['name']: p for p in result['policies']}
     assert after['testPolicy1']['tiers'][0]['duration'] == 'P30D'
-    assert stored(emulator, 'rsv-locked', 'testPolicy1') == dict(rs_raised('testPolicy1'), protectedItemsCount=0)
-    assert stored(emulator, 'rsv-locked', 'hana-policy-ccy') == dict(rs_raised('hana-policy-ccy'), protectedItemsCount=0)
+    assert stored(emulator, 'rsv-locked', 'testPolicy1') == after_put(rs_raised('testPolicy1'))
+    assert stored(emulator, 'rsv-locked', 'hana-policy-ccy') == after_put(rs_raised('hana-policy-ccy'))
 
 
 # ------------------------------------------------------------------------------------------------- reductions
@@ -340,8 +349,8 @@ def v2_proposal():
 
 
 V2_REDUCTIONS = [
-    {'tier': 'weekly', 'sub_policy': None, 'datastore': None, 'before': 'P12W', 'after': 'P4W'},
-    {'tier': 'yearly', 'sub_policy': None, 'datastore': None, 'before': 'P10Y', 'after': None},
+    {'tier': 'weekly', 'sub_policy': None, 'datastore': None, 'before': 'P12W', 'after': 'P4W', 'operational': False},
+    {'tier': 'yearly', 'sub_policy': None, 'datastore': None, 'before': 'P10Y', 'after': None, 'operational': False},
 ]
 
 
@@ -399,30 +408,54 @@ def test_compare_to_policy_moving_items(runner, emulator):
     assert run.rc == 0, run.output
     moved = run['r0']
     assert moved['reductions'] == [
-        {'tier': 'daily', 'sub_policy': None, 'datastore': None, 'before': 'P180D', 'after': 'P1D'},
-        {'tier': 'weekly', 'sub_policy': None, 'datastore': None, 'before': 'P12W', 'after': None},
-        {'tier': 'monthly', 'sub_policy': None, 'datastore': None, 'before': 'P60M', 'after': None},
-        {'tier': 'yearly', 'sub_policy': None, 'datastore': None, 'before': 'P10Y', 'after': None},
-        {'tier': 'instant', 'sub_policy': None, 'datastore': None, 'before': 'P30D', 'after': None},
+        {'tier': 'daily', 'sub_policy': None, 'datastore': None, 'before': 'P180D', 'after': 'P1D', 'operational': False},
+        {'tier': 'weekly', 'sub_policy': None, 'datastore': None, 'before': 'P12W', 'after': None, 'operational': False},
+        {'tier': 'monthly', 'sub_policy': None, 'datastore': None, 'before': 'P60M', 'after': None, 'operational': False},
+        {'tier': 'yearly', 'sub_policy': None, 'datastore': None, 'before': 'P10Y', 'after': None, 'operational': False},
+        # instant restore snapshots are operational backups: not protected by immutability
+        {'tier': 'instant', 'sub_policy': None, 'datastore': None, 'before': 'P30D', 'after': None, 'operational': True},
     ]
     assert moved['rejected_by_azure'] is True
     assert "Azure will reject moving protected items from policy 'v2-daily-sample' to 'testPolicy1'" in moved['msg']
+    assert "4 retention tier(s) would keep less" in moved['msg']
+    assert "also 1 operational tier(s) (instant P30D -> dropped) not protected by immutability" in moved['msg']
 
-    assert run['r1']['reductions'] == [{'tier': 'default', 'sub_policy': None, 'datastore': 'VaultStore', 'before': 'P30D', 'after': 'P4W'}]
+    assert run['r1']['reductions'] == [{'tier': 'default', 'sub_policy': None, 'datastore': 'VaultStore', 'before': 'P30D', 'after': 'P4W',
+                                        'operational': False}]
     assert run['r1']['rejected_by_azure'] is True
     assert run['r2']['reductions'] == [] and run['r2']['rejected_by_azure'] is False
 
-    assert run['r3']['reductions'] == [{'tier': 'default', 'sub_policy': None, 'datastore': 'VaultStore', 'before': 'P30D', 'after': None}]
+    assert run['r3']['reductions'] == [{'tier': 'default', 'sub_policy': None, 'datastore': 'VaultStore', 'before': 'P30D', 'after': None,
+                                        'operational': False}]
     assert run['r3']['rejected_by_azure'] is False and run['r3']['immutability'] == 'disabled'
 
     assert run['r4']['reductions'] == [
-        {'tier': 'daily', 'sub_policy': 'Full', 'datastore': None, 'before': 'P180D', 'after': 'P30D'},
-        {'tier': 'weekly', 'sub_policy': 'Full', 'datastore': None, 'before': 'P104W', 'after': None},
-        {'tier': 'monthly', 'sub_policy': 'Full', 'datastore': None, 'before': 'P60M', 'after': None},
-        {'tier': 'yearly', 'sub_policy': 'Full', 'datastore': None, 'before': 'P10Y', 'after': None},
+        {'tier': 'daily', 'sub_policy': 'Full', 'datastore': None, 'before': 'P180D', 'after': 'P30D', 'operational': False},
+        {'tier': 'weekly', 'sub_policy': 'Full', 'datastore': None, 'before': 'P104W', 'after': None, 'operational': False},
+        {'tier': 'monthly', 'sub_policy': 'Full', 'datastore': None, 'before': 'P60M', 'after': None, 'operational': False},
+        {'tier': 'yearly', 'sub_policy': 'Full', 'datastore': None, 'before': 'P10Y', 'after': None, 'operational': False},
     ]
     assert run['r4']['rejected_by_azure'] is False
     assert emulator.writes() == []
+
+
+@pytest.mark.parametrize('vault', ['bv-immutable', 'bv-locked'])
+def test_operational_tiers_are_not_protected_by_immutability(runner, emulator, vault):
+    # Backup vault operational store (disks, blobs): 30 -> 7 days on an immutable vault.
+    policy, tier = 'blob-ops-30d', 'default/OperationalStore'
+    run = runner.play([by_name(vault, 'backup', policy=policy, compare_to={'policy': 'blob-ops-7d'})])
+    assert run.rc == 0, run.output
+    result = run['r0']
+    assert result['reductions'] == [{'tier': 'default', 'sub_policy': None, 'datastore': 'OperationalStore', 'before': 'P30D',
+                                     'after': 'P7D', 'operational': True}]
+    assert result['rejected_by_azure'] is False
+    assert 'Azure will reject' not in result['msg']
+    assert '%s P30D -> P7D) not protected by immutability' % tier in result['msg']
+    # The prediction agrees with what Azure (the emulator) does: the shorter operational tier is accepted.
+    client = emulator.dp_client()
+    client.backup_policies.create_or_update(RG, vault, policy, {'properties': blob_policy(policy, 'P7D', 'OperationalStore')['properties']})
+    got = stored(emulator, vault, policy, 'backup')
+    assert [life['deleteAfter']['duration'] for rule in got['policyRules'] for life in rule.get('lifecycles') or []] == ['P7D']
 
 
 def test_compare_and_minimum_together(runner, emulator):
@@ -513,6 +546,6 @@ def test_a_failed_put_reports_what_was_already_raised(runner, emulator):
                                ('complexPolicy', 'yearly', None, None, 'P4Y', 'P5Y'), ('dailyPolicy2', 'daily', None, 'Snapshot', 'P5D', 'P30D')]
     assert [(w['path'].rsplit('/', 1)[-1], w['status']) for w in emulator.writes()] == [
         ('complexPolicy', 200), ('dailyPolicy2', 200), ('hana-policy-ccy', 400)]
-    assert stored(emulator, 'rsv-immutable', 'complexPolicy') == dict(rs_raised('complexPolicy'), protectedItemsCount=0)
+    assert stored(emulator, 'rsv-immutable', 'complexPolicy') == after_put(rs_raised('complexPolicy'))
     assert stored(emulator, 'rsv-immutable', 'testPolicy1') == dict(rs_original('testPolicy1'), protectedItemsCount=0)
     assert 'Traceback' not in run.output

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """vaultlock.azure.backup_policy_retention_info through ansible-playbook, the real SDKs and the emulator.
 
-The vaults carry the policy examples of ../shared/azure-reference verbatim; the expected tiers are written
+The vaults carry the policy examples of tests/fixtures/azure-reference verbatim; the expected tiers are written
 by hand from those JSON files.
 """
 
@@ -11,13 +11,11 @@ from __future__ import annotations
 import pytest
 
 from tests.integration.fleets import RG, SUB1, SUB2, vault, vault_id
-from tests.integration.retention_fleet import policy_id, requires_shared, retention_fleet, t
+from tests.integration.retention_fleet import policy_id, retention_fleet, t
 
 MOD = 'vaultlock.azure.backup_policy_retention_info'
 
-pytestmark = requires_shared
-
-# Expected tiers, written by hand from the shared JSON files (see retention_fleet.RS_SOURCES / DP_SOURCES).
+# Expected tiers, written by hand from the JSON files (see retention_fleet.RS_SOURCES / DP_SOURCES).
 RS_EXPECTED = {
     # ProtectionPolicies_Get (2024-04-01): dailySchedule 1 Days, nothing else.
     'testPolicy1': ('AzureIaasVM', None, 'V1', [t('daily', 'P1D', 1, 'days', 1)]),

@@ -32,6 +32,10 @@ def soft_delete_fleet():
             sd('bv-on', 'backup', 'on', 30),
             sd('bv-always', 'backup', 'always_on'),
             sd('bv-mua', 'backup', 'on', resource_guard_id=GUARD),
+            # secure by default: Azure enforces soft delete (tests/emulator/secure_default.py)
+            sd('bv-sbd', 'backup', 'on', location='australiaeast'),        # Backup vault GA region (Learn)
+            sd('rsv-sbd-preview', 'recovery_services', 'on', secure_by_default='preview'),
+            sd('rsv-sbd-ga', 'recovery_services', 'on', secure_by_default='ga'),
         ]}]}]}
 
 
@@ -72,7 +76,7 @@ def test_check_mode_then_apply_then_idempotent(runner, emulator, name, on):
     result = run['r0']
     assert run.rc == 0, run.output
     assert result['changed'] is True and result['api'] is None
-    assert result['vault']['soft_delete'] == {'state': 'on', 'retention_days': 30}       # predicted
+    assert result['vault']['soft_delete'] == {'state': 'on', 'retention_days': 30, 'enforced_by_azure': False}       # predicted
     expected = [{'setting': 'soft_delete', 'before': 'off', 'after': 'on'}]
     if kind == 'recovery_services':
         expected.append({'setting': 'enhanced_security', 'before': 'off', 'after': 'on'})
@@ -87,7 +91,7 @@ def test_check_mode_then_apply_then_idempotent(runner, emulator, name, on):
     result = run['r0']
     assert run.rc == 0, run.output
     assert result['changed'] is True
-    assert result['vault']['soft_delete'] == {'state': 'on', 'retention_days': 30}       # re-read
+    assert result['vault']['soft_delete'] == {'state': 'on', 'retention_days': 30, 'enforced_by_azure': False}       # re-read
     assert result['diff']['after']['soft_delete'] == 'on'
     writes = emulator.writes()
     assert len(writes) == 1 and writes[0]['method'] == 'PATCH'
@@ -125,7 +129,7 @@ def test_always_on_needs_consent_and_fails_before_any_write(runner, emulator, na
     run = runner.play([by_name(name, kind, soft_delete='always_on', allow_irreversible=True)])
     assert run.rc == 0, run.output
     assert run['r0']['changed'] is True
-    assert run['r0']['vault']['soft_delete'] == {'state': 'always_on', 'retention_days': 30}
+    assert run['r0']['vault']['soft_delete'] == {'state': 'always_on', 'retention_days': 30, 'enforced_by_azure': False}
     assert api_settings(emulator, name) == (('AlwaysON', 30) if kind == 'recovery_services' else ('AlwaysOn', 30.0))
 
     emulator.clear_journal()
@@ -169,7 +173,7 @@ def test_retention_days_bounds(runner, emulator, name):
     for days in (14, 180):
         run = runner.play([by_name(name, kind, retention_days=days)])
         assert run.rc == 0, run.output
-        assert run['r0']['vault']['soft_delete'] == {'state': 'on', 'retention_days': days}
+        assert run['r0']['vault']['soft_delete'] == {'state': 'on', 'retention_days': days, 'enforced_by_azure': False}
         assert api_settings(emulator, name)[1] == days
 
 
@@ -194,7 +198,7 @@ def test_recovery_services_vault_whose_soft_delete_belongs_to_the_vault_api(runn
     result = run['r0']
     assert run.rc == 0, run.output
     assert result['api'] == 'vault'
-    assert result['vault']['soft_delete'] == {'state': 'on', 'retention_days': 14}
+    assert result['vault']['soft_delete'] == {'state': 'on', 'retention_days': 14, 'enforced_by_azure': False}
     writes = emulator.writes()
     assert [(w['method'], w['path'].endswith(CONFIG), w['status']) for w in writes] == [('PATCH', True, 400), ('PATCH', False, 202)]
     assert writes[1]['body'] == {'properties': {'securitySettings': {'softDeleteSettings': {
@@ -214,7 +218,7 @@ def test_read_only_run_sends_no_write(runner, emulator):
 def test_by_id(runner, emulator):
     run = runner.play([{'name': 'by id', MOD: {'id': vault_id('bv-off', 'backup'), 'soft_delete': 'on'}}])
     assert run.rc == 0, run.output
-    assert run['r0']['vault']['soft_delete'] == {'state': 'on', 'retention_days': 14}
+    assert run['r0']['vault']['soft_delete'] == {'state': 'on', 'retention_days': 14, 'enforced_by_azure': False}
 
 
 @pytest.mark.parametrize('name,action', [('rsv-off', 'Microsoft.RecoveryServices/vaults/backupconfig/write'),
@@ -239,11 +243,11 @@ def test_info_module_shows_soft_delete_and_mua_for_both_kinds(runner):
     run = runner.play([{'name': 'info', 'vaultlock.azure.vault_immutability_info': {'subscription_ids': [SUB1]}}])
     assert run.rc == 0, run.output
     by = {v['name']: v for v in run['r0']['vaults']}
-    assert by['rsv-on']['soft_delete'] == {'state': 'on', 'retention_days': 30}
-    assert by['rsv-off']['soft_delete'] == {'state': 'off', 'retention_days': 14}
-    assert by['rsv-always']['soft_delete'] == {'state': 'always_on', 'retention_days': 14}
-    assert by['bv-on']['soft_delete'] == {'state': 'on', 'retention_days': 30}
-    assert by['bv-always']['soft_delete'] == {'state': 'always_on', 'retention_days': 14}
+    assert by['rsv-on']['soft_delete'] == {'state': 'on', 'retention_days': 30, 'enforced_by_azure': False}
+    assert by['rsv-off']['soft_delete'] == {'state': 'off', 'retention_days': 14, 'enforced_by_azure': False}
+    assert by['rsv-always']['soft_delete'] == {'state': 'always_on', 'retention_days': 14, 'enforced_by_azure': False}
+    assert by['bv-on']['soft_delete'] == {'state': 'on', 'retention_days': 30, 'enforced_by_azure': False}
+    assert by['bv-always']['soft_delete'] == {'state': 'always_on', 'retention_days': 14, 'enforced_by_azure': False}
     for name in ('rsv-mua', 'bv-mua'):
         assert by[name]['mua'] == {'protected': True, 'resource_guard_id': GUARD}
     for name in ('rsv-on', 'bv-on'):
@@ -265,3 +269,38 @@ def test_config_update_with_unknown_outcome_is_read_again_before_it_is_sent_agai
     statuses = [(w['method'], w['status']) for w in emulator.writes()]
     assert statuses == [('PATCH', 500), ('PATCH', 200)]
     assert api_settings(emulator, 'rsv-off') == ('Enabled', 14)
+
+
+def test_soft_delete_enforced_by_azure_in_a_ga_region_is_never_turned_off(runner, emulator):
+    run = runner.play([{'name': 'info', 'vaultlock.azure.vault_immutability_info': {'subscription_ids': [SUB1]}},
+                       by_name('bv-sbd', 'backup', soft_delete='off')])
+    by = {v['name']: v for v in run['r0']['vaults']}
+    assert by['bv-sbd']['soft_delete'] == {'state': 'on', 'retention_days': 14, 'enforced_by_azure': True}
+    assert by['bv-on']['soft_delete']['enforced_by_azure'] is False
+    result = run['r1']
+    assert result['failed'] is True
+    assert "soft delete of Backup vault 'bv-sbd' is enforced by Azure (secure by default) and cannot be turned off" in result['msg']
+    assert emulator.writes() == []
+    # Raising the retention of enforced soft delete is still allowed.
+    run = runner.play([by_name('bv-sbd', 'backup', retention_days=30)])
+    assert run.rc == 0, run.output
+    assert run['r0']['vault']['soft_delete'] == {'state': 'on', 'retention_days': 30, 'enforced_by_azure': True}
+
+
+def test_soft_delete_enforced_in_preview_is_reported_from_azures_refusal(runner, emulator):
+    """Nothing in the vault shows the preview enforcement: Azure's refusal is explained, no other API is tried."""
+    run = runner.play([by_name('rsv-sbd-preview', soft_delete='off')])
+    result = run['r0']
+    assert result['failed'] is True
+    assert 'BMSUserErrorDisablingSoftDeleteStateNotAllowed' in result['msg']
+    assert 'is enforced by Azure (secure by default) and cannot be turned off' in result['msg']
+    writes = emulator.writes()
+    assert [(w['method'], w['path'].endswith(CONFIG), w['status']) for w in writes] == [('PATCH', True, 400)]
+    assert api_settings(emulator, 'rsv-sbd-preview') == ('Enabled', 14)
+
+
+def test_soft_delete_enforced_in_ga_shows_always_on(runner, emulator):
+    run = runner.play([by_name('rsv-sbd-ga', soft_delete='off')])
+    result = run['r0']
+    assert result['failed'] is True and 'AlwaysOn is irreversible' in result['msg']
+    assert emulator.writes() == []

@@ -38,11 +38,16 @@ def test_endpoint_file_keys(emulator):
 
 def test_metadata_endpoints(emulator):
     url = emulator.arm_url + "metadata/endpoints"
+    # 2022-09-01: this cloud's object (what az CLI 2.91 `az cloud register --endpoint-resource-manager` reads)
     new = requests.get(url, params={"api-version": "2022-09-01"}, verify=emulator.ca_bundle, timeout=10).json()
-    assert isinstance(new, list) and new[0]["name"] == "AzureEmulator"
-    assert new[0]["resourceManager"] == emulator.arm_url
-    assert new[0]["authentication"]["audiences"] == [emulator.endpoint["audience"]]
-    assert new[0]["authentication"]["loginEndpoint"] == emulator.endpoint["authority_host"]
+    assert isinstance(new, dict) and new["name"] == "AzureEmulator"
+    assert new["resourceManager"] == emulator.arm_url
+    assert new["authentication"]["audiences"] == [emulator.endpoint["audience"]]
+    assert new["authentication"]["loginEndpoint"] == emulator.endpoint["authority_host"]
+    assert "keyVaultDns" in new["suffixes"]
+    # 2019-05-01: the list of clouds (ARM_CLOUD_METADATA_URL)
+    listed = requests.get(url, params={"api-version": "2019-05-01"}, verify=emulator.ca_bundle, timeout=10).json()
+    assert isinstance(listed, list) and listed == [new]
     old = requests.get(url, params={"api-version": "2015-01-01"}, verify=emulator.ca_bundle, timeout=10).json()
     assert set(old) >= {"galleryEndpoint", "graphEndpoint", "portalEndpoint", "authentication"}
     assert old["authentication"]["audiences"] == [emulator.endpoint["audience"]]
@@ -207,11 +212,18 @@ def test_lro_headers_and_status_shape(emulator):
     assert resp.headers["Retry-After"] == "0"
     for name in ("x-ms-request-id", "x-ms-correlation-request-id", "x-ms-ratelimit-remaining-subscription-writes"):
         assert name in resp.headers
+    # The first poll of an operation says InProgress (setting lro_in_progress_polls, default 1), then Succeeded.
+    running = requests.get(resp.headers["Azure-AsyncOperation"], headers=hdr, verify=emulator.ca_bundle, timeout=10)
+    assert running.json()["status"] == "InProgress" and running.headers["Retry-After"] == "0"
+    assert set(running.json()) == {"id", "name", "status", "startTime"}
     status = requests.get(resp.headers["Azure-AsyncOperation"], headers=hdr, verify=emulator.ca_bundle, timeout=10).json()
     assert status["status"] == "Succeeded" and status["id"].startswith(rs_id("v2") + "/operationStatus/")
     resp = requests.patch(url, params={"api-version": "2026-11-01"}, headers=hdr, json={"tags": {"a": "1"}},
                           verify=emulator.ca_bundle, timeout=10)
     assert resp.status_code == 202 and "/operationResults/" in resp.headers["Location"]
+    # A client that polls only the Location gets 202 while the operation runs, then the result.
+    result = requests.get(resp.headers["Location"], headers=hdr, verify=emulator.ca_bundle, timeout=10)
+    assert result.status_code == 202 and result.headers["Location"].split("?")[0] == resp.headers["Location"].split("?")[0]
     result = requests.get(resp.headers["Location"], headers=hdr, verify=emulator.ca_bundle, timeout=10)
     assert result.status_code == 200 and result.json()["tags"] == {"a": "1"}
     get = requests.get(url, params={"api-version": "2026-11-01"}, headers=hdr, verify=emulator.ca_bundle, timeout=10)
@@ -247,8 +259,9 @@ def test_unknown_api_version(emulator):
                         headers={"Authorization": "Bearer " + token}, verify=emulator.ca_bundle, timeout=10)
     assert resp.status_code == 400
     err = resp.json()["error"]
-    assert err["code"] == "InvalidApiVersionParameter"
-    assert err["message"].startswith("The api-version '2099-01-01' is invalid. The supported versions are '2026-11-01,")
+    assert err["code"] == "NoRegisteredProviderFound"
+    assert err["message"].startswith("No registered resource provider found for location 'westeurope' and API version "
+                                     "'2099-01-01' for type 'vaults'. The supported api-versions are '2016-06-01, ")
 
 
 def test_subscriptions_and_resource_groups(emulator):

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) vaultlock.azure contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""ARM emulator against the shared Azure reference examples (../shared/azure-reference).
+"""ARM emulator against the Azure reference examples copied into tests/fixtures/azure-reference.
 
 Every example request is accepted through the SDK, and every example response body, stored in the
 emulator, comes back through the SDK with the same values.
@@ -19,10 +19,9 @@ from azure.mgmt.dataprotection import models as dp_models
 from azure.mgmt.recoveryservices import models as rs_models
 from azure.mgmt.recoveryservicesbackup import models as bk_models
 
-REF = os.environ.get("AZURE_REFERENCE_DIR") or os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", "shared", "azure-reference")
-REF = os.path.normpath(REF)
-pytestmark = pytest.mark.skipif(not os.path.isdir(REF), reason="shared azure-reference folder not available")
+from tests.fixtures import REFERENCE
+
+REF = str(REFERENCE)
 
 
 def load(rel):
@@ -127,6 +126,8 @@ def test_rs_operation_status_and_result_shapes(emulator):
                           verify=emulator.ca_bundle, timeout=10)
     assert resp.status_code == 202
     assert set(resp.headers) >= set(result_ex["202"]["headers"])
+    status = requests.get(resp.headers["Azure-AsyncOperation"], headers=hdr, verify=emulator.ca_bundle, timeout=10).json()
+    assert status["status"] == "InProgress"  # first poll (recording); the example shows a finished operation
     status = requests.get(resp.headers["Azure-AsyncOperation"], headers=hdr, verify=emulator.ca_bundle, timeout=10).json()
     assert set(status) == set(status_ex)
     result = requests.get(resp.headers["Location"], headers=hdr, verify=emulator.ca_bundle, timeout=10).json()
@@ -241,6 +242,9 @@ def test_rs_policy_put_examples(emulator, rel, async_put):
     sent = bk_models.ProtectionPolicyResource(params["parameters"]).as_dict()["properties"]
     back = got.as_dict()["properties"]
     assert back.pop("protectedItemsCount") == 0
+    if sent.get("backupManagementType") == "AzureIaasVM" and "instantRPDetails" not in sent:
+        # The live service adds instantRPDetails {} to an IaaS VM policy (recording ps-rs-enhancedpolicy).
+        assert back.pop("instantRPDetails") == {}
     assert back == sent
     assert got.name == params["policyName"] and got.type == "Microsoft.RecoveryServices/vaults/backupPolicies"
     expected = bk_models.ProtectionPolicyResource(ex["responses"]["200"]["body"])

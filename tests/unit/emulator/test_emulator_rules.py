@@ -172,9 +172,11 @@ def test_rs_policy_retention_rule_on_immutable_vault(emulator, immutability):
     del dropped["retentionPolicy"]["weeklySchedule"]
     with pytest.raises(HttpResponseError):
         backup.protection_policies.create_or_update("v", RG, "p", {"properties": dropped})
+    # instant restore snapshots are operational backups: immutability does not protect them (operational.py)
     fewer_snapshots = dict(IAAS_PROPS, instantRpRetentionRangeInDays=1)
-    with pytest.raises(HttpResponseError):
-        backup.protection_policies.create_or_update("v", RG, "p", {"properties": fewer_snapshots})
+    assert backup.protection_policies.create_or_update("v", RG, "p", {"properties": fewer_snapshots}) \
+        .properties.instant_rp_retention_range_in_days == 1
+    backup.protection_policies.create_or_update("v", RG, "p", {"properties": IAAS_PROPS})
     raised = _lowered(IAAS_PROPS, 60)
     result = backup.protection_policies.create_or_update("v", RG, "p", {"properties": raised})
     assert result.properties.retention_policy.daily_schedule.retention_duration.count == 60
@@ -196,16 +198,23 @@ def test_rs_policy_reduction_allowed_when_not_immutable(emulator):
     assert result.properties.retention_policy.daily_schedule.retention_duration.count == 7
 
 
+def _vault_store(props):
+    vaulted = copy.deepcopy(props)
+    vaulted["policyRules"][1]["lifecycles"][0]["sourceDataStore"]["dataStoreType"] = "VaultStore"
+    return vaulted
+
+
 def test_dp_policy_retention_rule(emulator):
+    vaulted = _vault_store(DP_PROPS)
     emulator.load_fleet(fleet({"name": "bv", "type": "backup", "immutability": "enabled",
-                               "policies": [{"name": "disk", "properties": DP_PROPS}]}))
+                               "policies": [{"name": "disk", "properties": vaulted}]}))
     client = emulator.dp_client()
-    lowered = copy.deepcopy(DP_PROPS)
+    lowered = copy.deepcopy(vaulted)
     lowered["policyRules"][1]["lifecycles"][0]["deleteAfter"]["duration"] = "P5D"
     with pytest.raises(HttpResponseError) as err:
         client.backup_policies.create_or_update(RG, "bv", "disk", {"properties": lowered})
     assert err.value.status_code == 400 and _err(err).code == rules.RETENTION_CODE
-    raised = copy.deepcopy(DP_PROPS)
+    raised = copy.deepcopy(vaulted)
     raised["policyRules"][1]["lifecycles"][0]["deleteAfter"]["duration"] = "P2W"
     result = client.backup_policies.create_or_update(RG, "bv", "disk", {"properties": raised})
     assert result.properties.policy_rules[1].lifecycles[0].delete_after.duration == "P2W"
@@ -243,6 +252,7 @@ def test_rs_policy_async_put_flow(emulator):
     assert raw["status"] == 202 and raw["headers"]["Retry-After"] == "0"
     op_id = raw["headers"]["Azure-AsyncOperation"].split("/operations/")[1].split("?")[0]
     assert "/backupPolicies/p/operationResults/" + op_id in raw["headers"]["Location"]
+    assert backup.protection_policy_operation_statuses.get("v", RG, "p", op_id).status == "InProgress"
     status = backup.protection_policy_operation_statuses.get("v", RG, "p", op_id)
     assert status.status == "Succeeded" and status.properties.object_type == "OperationStatusJobsExtendedInfo"
     result = backup.protection_policy_operation_results.get("v", RG, "p", op_id)

@@ -89,7 +89,7 @@ def test_config_cannot_leave_always_on(emulator, body):
     with pytest.raises(HttpResponseError) as err:
         emulator.backup_client().backup_resource_vault_configs.update("v", RG, body)
     assert err.value.status_code == 400
-    assert err.value.error.code == "BMSUserErrorDisablingSoftDeleteStateNotAllowed"
+    assert err.value.error.code == "BMSUserErrorSoftDeleteStateAlwaysOn"
     assert err.value.error.message == rules.CONFIG_DISABLE_MSG
     assert rs_sd(emulator, "v")["softDeleteState"] == "AlwaysON"
 
@@ -187,7 +187,8 @@ def test_config_api_versions_rbac_and_not_found(emulator):
     client = emulator.backup_client(api_version="2019-01-01")
     with pytest.raises(HttpResponseError) as err:
         client.backup_resource_vault_configs.get("v", RG)
-    assert err.value.error.code == "InvalidApiVersionParameter"
+    assert err.value.error.code == "NoRegisteredProviderFound"
+    assert "for type 'vaults/backupconfig'" in err.value.error.message
     reader = emulator.backup_client(credential=emulator.credential(readonly=True))
     assert reader.backup_resource_vault_configs.get("v", RG).properties.soft_delete_feature_state == "Enabled"
     with pytest.raises(HttpResponseError) as err:

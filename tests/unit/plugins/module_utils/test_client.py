@@ -253,3 +253,32 @@ def test_profile_cloud_environment_and_cert_validation_mode(tmp_path):
     # A profile that is not the one in use changes nothing.
     session = AzureSession(params(), env=dict(env, AZURE_CLIENT_ID='e', AZURE_SECRET='s', AZURE_TENANT='t'))
     assert session.plan.source == 'env' and session.cloud.name == 'AzureChinaCloud'
+
+
+class _Response:
+    def __init__(self, headers):
+        from requests.structures import CaseInsensitiveDict  # pylint: disable=import-outside-toplevel
+        self.headers = CaseInsensitiveDict(headers)
+
+
+class _PipelineResponse:
+    def __init__(self, headers):
+        self.http_response = _Response(headers)
+
+
+def test_retry_after_zero_is_honoured_as_poll_now():
+    """azure-core's LRO polling treats Retry-After: 0 as absent (it would wait polling_interval); the hook makes it 1 ms."""
+    from azure.core.pipeline.policies._utils import get_retry_after  # pylint: disable=import-outside-toplevel
+    from ansible_collections.vaultlock.azure.plugins.module_utils._client import honour_zero_retry_after  # pylint: disable=import-outside-toplevel
+
+    zero = _PipelineResponse({'Retry-After': '0'})
+    assert not get_retry_after(zero)  # falsy: azure-core's polling would wait polling_interval instead
+    honour_zero_retry_after(zero)
+    assert get_retry_after(zero) == 0.001
+    assert 'Retry-After' not in zero.http_response.headers  # the SDKs deserialize Retry-After as an int
+    for headers, expected in (({'Retry-After': '30'}, 30.0), ({'retry-after-ms': '500'}, 0.5), ({}, None)):
+        response = _PipelineResponse(headers)
+        honour_zero_retry_after(response)
+        assert get_retry_after(response) == expected
+    session = AzureSession({'auth_source': 'env'}, env=dict(SP_ENV))
+    assert session.client_kwargs()['raw_response_hook'] is honour_zero_retry_after

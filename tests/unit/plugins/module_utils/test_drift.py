@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import (
@@ -286,6 +288,19 @@ def test_retention_backup_vault_datastore():
         ('OSSDBPolicy', 'default', 'VaultStore', 'P1W', 'P30D', True),
     ]
     assert entry['actions']['raise_policies'] == ['OSSDBPolicy']
+
+
+def test_retention_operational_tier_says_not_protected_by_immutability():
+    ops = copy.deepcopy(BACKUP_POLICY)
+    ops['properties']['policyRules'][1]['lifecycles'][0]['sourceDataStore']['dataStoreType'] = 'OperationalStore'
+    entry = one(vault(name='b1', vault_type='backup', immutability='locked', policies=[normalise_policy(ops, 'backup')]),
+                {'retention': {'minimum': {'daily': '30d'}, 'mode': 'report'}})
+    [finding] = entry['findings']
+    assert finding['datastore'] == 'OperationalStore'
+    assert finding['reason'].endswith('an operational backup tier, not protected by immutability')
+    vaulted = one(vault(name='b1', vault_type='backup', immutability='locked', policies=[normalise_policy(BACKUP_POLICY, 'backup')]),
+                  {'retention': {'minimum': {'daily': '30d'}, 'mode': 'report'}})
+    assert 'immutability' not in vaulted['findings'][0]['reason']
 
 
 def test_retention_without_policies_is_reported():

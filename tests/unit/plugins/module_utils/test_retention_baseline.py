@@ -10,10 +10,12 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._retention import (
+    OPERATIONAL_TIERS,
     Duration,
     RetentionError,
     check_minimum,
     find_reductions,
+    is_operational,
     normalise_policy,
     raise_policy,
     validate_minimum,
@@ -381,8 +383,8 @@ def test_raise_refuses_bad_minimum():
 
 # ------------------------------------------------------------------ find_reductions
 
-def red(tier, before, after, sub_policy=None, datastore=None):
-    return {'tier': tier, 'sub_policy': sub_policy, 'datastore': datastore, 'before': before, 'after': after}
+def red(tier, before, after, sub_policy=None, datastore=None, operational=False):
+    return {'tier': tier, 'sub_policy': sub_policy, 'datastore': datastore, 'before': before, 'after': after, 'operational': operational}
 
 
 def test_reduction_unit_changes():
@@ -396,7 +398,7 @@ def test_reduction_unit_changes():
 def test_reduction_dropped_tier_and_increase():
     before = normalise_policy(iaas(daily=(30, 'Days'), weekly=(12, 'Weeks'), yearly=(10, 'Years'), instant=5), RS)
     after = normalise_policy(iaas(daily=(60, 'Days'), weekly=(12, 'Weeks'), instant=2), RS)
-    assert find_reductions(before, after) == [red('yearly', 'P10Y', None), red('instant', 'P5D', 'P2D')]
+    assert find_reductions(before, after) == [red('yearly', 'P10Y', None), red('instant', 'P5D', 'P2D', operational=True)]
     assert find_reductions(after, before) == [red('daily', 'P60D', 'P30D')]
 
 
@@ -415,6 +417,27 @@ def test_reduction_workload_sub_policy_matching():
     before = normalise_policy(workload(full={'daily': (30, 'Days')}, log=(30, 'Days')), RS)
     after = normalise_policy(workload(full={'daily': (30, 'Days')}, differential=(30, 'Days'), log=(15, 'Days')), RS)
     assert find_reductions(before, after) == [red('log', 'P30D', 'P15D', sub_policy='Log')]
+
+
+def test_operational_tiers_are_marked():
+    """Immutability does not apply to operational backups: the one rule (OPERATIONAL_TIERS) marks them per kind."""
+    before = normalise_policy(dp_policy(rules={'Default': [lifecycle('OperationalStore', 'P30D'), lifecycle('VaultStore', 'P90D')]}), BV)
+    after = normalise_policy(dp_policy(rules={'Default': [lifecycle('OperationalStore', 'P7D'), lifecycle('VaultStore', 'P30D')]}), BV)
+    assert find_reductions(before, after) == [red('default', 'P30D', 'P7D', datastore='OperationalStore', operational=True),
+                                              red('default', 'P90D', 'P30D', datastore='VaultStore')]
+    before = normalise_policy(files_vault(snapshot_days=10, daily=(30, 'Days')), RS)
+    after = normalise_policy(files_vault(snapshot_days=2, daily=(10, 'Days')), RS)
+    assert find_reductions(before, after) == [red('snapshot', 'P10D', 'P2D', datastore='Snapshot', operational=True),
+                                              red('daily', 'P30D', 'P10D', datastore='VaultStandard')]
+    before = normalise_policy(workload(full={'daily': (30, 'Days')}, snapshot=5), RS)
+    after = normalise_policy(workload(full={'daily': (30, 'Days')}, snapshot=1), RS)
+    assert find_reductions(before, after) == [red('snapshot', 'P5D', 'P1D', sub_policy='SnapshotFull', operational=True)]
+    vm = normalise_policy(iaas(daily=(30, 'Days')), RS)
+    assert [is_operational(vm, t) for t in vm['tiers']] == [False, True]  # daily, instant
+    assert set(OPERATIONAL_TIERS) == {'backup', 'AzureStorage', 'AzureIaasVM', 'AzureWorkload'}
+    sql = normalise_policy({'properties': {'backupManagementType': 'AzureSql', 'retentionPolicy': {
+        'retentionPolicyType': 'SimpleRetentionPolicy', 'retentionDuration': {'count': 7, 'durationType': 'Days'}}}}, RS)
+    assert not any(is_operational(sql, t) for t in sql['tiers'])
 
 
 def test_reduction_to_unknown_kind_drops_everything():

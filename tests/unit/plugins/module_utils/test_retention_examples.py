@@ -2,22 +2,19 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Every shared policy example normalises to the tiers a person reading the JSON writes down.
 
-The expected values below were written by hand from the JSON files in ../shared/azure-reference/.
+The expected values below were written by hand from the JSON files in tests/fixtures/azure-reference/.
 """
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._retention import normalise_policy
+from tests.fixtures import REFERENCE
 
-REPO_ROOT = Path(__file__).resolve().parents[4]
-SHARED = REPO_ROOT.parent / 'shared' / 'azure-reference'
-
-pytestmark = pytest.mark.skipif(not SHARED.is_dir(), reason='shared Azure reference folder %s is absent' % SHARED)
+SHARED = REFERENCE
 
 RSB = 'recoveryservicesbackup'
 DP = 'dataprotection'
@@ -191,7 +188,7 @@ def test_backup_vault_cli_templates(name, policy, workload, tiers):
 
 
 def test_every_policy_example_is_covered():
-    """A new policy example in the shared folder must get a hand-written test above."""
+    """A new policy example in the fixture folder must get a hand-written test above."""
     covered = {
         RSB + '/2024-04-01/examples/AzureIaasVm/ProtectionPolicies_Get.json',
         RSB + '/2026-05-01/examples/AzureIaasVm/BackupPolicies_List.json',

@@ -1,26 +1,22 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Vault references and records, against the shared Azure examples."""
+"""Vault references and records, against the Azure examples in tests/fixtures/azure-reference."""
 
 from __future__ import annotations
 
 import json
-import pathlib
 
 import pytest
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, immutability_patch, vault_record
+from tests.fixtures import REFERENCE
 
-SHARED = pathlib.Path(__file__).resolve().parents[4].parent / 'shared' / 'azure-reference'
 SUB = '11111111-1111-1111-1111-111111111111'
 
 
 def example(*parts):
-    path = SHARED.joinpath(*parts)
-    if not path.exists():
-        pytest.skip('shared/azure-reference is not beside the checkout')
-    return json.loads(path.read_text())
+    return json.loads(REFERENCE.joinpath(*parts).read_text(encoding='utf-8'))
 
 
 def test_parse_ids_case_insensitively():
@@ -64,7 +60,7 @@ def test_rs_example_record():
     assert record['resource_group'] == 'Default-RecoveryServices-ResourceGroup'
     assert record['subscription_id'] == '77777777-b0c6-47a2-b37c-d8e65a629c18'
     assert record['immutability'] == 'disabled'
-    assert record['soft_delete'] == {'state': 'on', 'retention_days': 14}
+    assert record['soft_delete'] == {'state': 'on', 'retention_days': 14, 'enforced_by_azure': False}
     assert record['mua'] == {'protected': False, 'resource_guard_id': None}
 
 
@@ -88,7 +84,7 @@ def test_missing_immutability_is_disabled_and_soft_delete_float():
            'properties': {'securitySettings': {'softDeleteSettings': {'state': 'AlwaysOn', 'retentionDurationInDays': 14.0}}}}
     record = vault_record(raw, 'backup')
     assert record['immutability'] == 'disabled'
-    assert record['soft_delete'] == {'state': 'always_on', 'retention_days': 14}
+    assert record['soft_delete'] == {'state': 'always_on', 'retention_days': 14, 'enforced_by_azure': False}
 
 
 def test_rs_always_on_capital_n():
@@ -97,7 +93,7 @@ def test_rs_always_on_capital_n():
                           'resourceGuardOperationRequests': [
                               '/subscriptions/%s/resourcegroups/g/providers/Microsoft.DataProtection/resourceGuards/rg1/op/default' % SUB]}}
     record = vault_record(raw, 'recovery_services')
-    assert record['soft_delete'] == {'state': 'always_on', 'retention_days': 30}
+    assert record['soft_delete'] == {'state': 'always_on', 'retention_days': 30, 'enforced_by_azure': False}
     assert record['mua']['resource_guard_id'].endswith('/resourceGuards/rg1')
 
 

@@ -1,0 +1,111 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Bodies as the live services write them (tests/fixtures/azure-real): defaults, create answers, api-version views.
+
+* Stored defaults of a Recovery Services vault (rec): ``restoreSettings.crossSubscriptionRestoreSettings``
+  ``Enabled`` (every recorded vault), ``backupStorageVersion`` ``Unassigned`` for a new vault (ps-rs-immutability
+  GET after create), ``regionOfChoiceSettings.status`` ``Disabled`` (cli-rs-softdelete-basic).
+* The 201 answer of a vault create shows the request as the service parsed it (rec): ``multiUserAuthorization``
+  ``Invalid``, no ``backupStorageVersion``, and, when the request carried no soft delete settings,
+  ``softDeleteSettings: null`` and ``standardTierStorageRedundancy: "Invalid"`` (ps-rs-immutability; with soft delete
+  settings, cli-rs-softdelete-basic shows ``GeoRedundant``). A later GET shows the stored defaults.
+* Each api-version answers the fields its contract has (see ``_INTRODUCED``); older versions do not show newer
+  fields, and api-versions up to 2024-02-01 show ``immutabilitySettings.disablingAllowedTimeInUTC: null``
+  (ps-rs-immutability at 2024-02-01; absent at 2026-01-01 in ps-rs-enhancedpolicy; in between assumed absent).
+* A Recovery Services IaaS VM policy PUT is stored and answered normalised (rec ps-rs-enhancedpolicy, api
+  2025-02-01): ``instantRPDetails`` ``{}`` when not sent, and each ``tieringPolicy`` entry without a duration gets
+  ``duration: 0`` and ``durationType: "Invalid"``.
+* A Recovery Services policy that does not exist answers 404 with the body ``{}`` and no error code (rec
+  ps-rs-enhancedpolicy at 2025-02-01 and ps-rs-afsvaultpolicy at 2024-04-01).
+"""
+from __future__ import annotations
+
+import copy
+
+RESTORE_DEFAULT = {"crossSubscriptionRestoreSettings": {"crossSubscriptionRestoreState": "Enabled"}}
+REGION_OF_CHOICE_DEFAULT = {"status": "Disabled"}
+
+# Vault property -> first api-version (date part) whose answers carry it. Sources: secureScore/bcdrSecurityLevel:
+# rec ps-rs-immutability (absent at 2024-02-01) and azure-sdk-for-java recoveryservices 1.3.0 (package-2024-04 added
+# BcdrSecurityLevel); restoreSettings: spec stable/2022-10-01/vaults.json lacks it, azure-sdk-for-java 1.1.0
+# (package-2023-02) added RestoreSettings; sourceScanConfiguration (spec examples from 2025-02-01),
+# costManagementSettings (spec examples from 2026-01-01), regionOfChoiceSettings (rec at 2026-05-01): thresholds assumed.
+_INTRODUCED = {
+    "secureScore": "2024-04-01",
+    "bcdrSecurityLevel": "2024-04-01",
+    "restoreSettings": "2023-02-01",
+    "sourceScanConfiguration": "2025-02-01",
+    "costManagementSettings": "2026-01-01",
+    "regionOfChoiceSettings": "2026-05-01",
+}
+_SECURITY_INTRODUCED = {"sourceScanConfiguration": "2025-02-01"}
+LEGACY_DISABLING_TIME_UNTIL = "2024-02-01"
+
+
+def _date(api_version) -> str:
+    return str(api_version or "9999-12-31")[:10]
+
+
+def rs_defaults(props: dict, old_props: dict | None):
+    """Fill the stored defaults of a Recovery Services vault's properties (in place)."""
+    old_props = old_props or {}
+    if not isinstance(props.get("restoreSettings"), dict):
+        props["restoreSettings"] = copy.deepcopy(old_props.get("restoreSettings") or RESTORE_DEFAULT)
+    props["backupStorageVersion"] = old_props.get("backupStorageVersion") or "Unassigned"
+    if not isinstance(props.get("regionOfChoiceSettings"), dict):
+        props["regionOfChoiceSettings"] = copy.deepcopy(old_props.get("regionOfChoiceSettings") or REGION_OF_CHOICE_DEFAULT)
+
+
+def rs_create_answer(shown: dict, request_body) -> dict:
+    """The 201 body of a Recovery Services vault create, from the stored vault and the request (in place)."""
+    props = shown.get("properties") or {}
+    sec = props.get("securitySettings")
+    sent = (((request_body or {}).get("properties") or {}).get("securitySettings") or {}) if isinstance(request_body, dict) else {}
+    sent_props = ((request_body or {}).get("properties") or {}) if isinstance(request_body, dict) else {}
+    if isinstance(sec, dict):
+        sec["multiUserAuthorization"] = "Invalid" if sec.get("multiUserAuthorization") != "Enabled" else "Enabled"
+        if not isinstance(sent.get("softDeleteSettings"), dict):
+            sec["softDeleteSettings"] = None
+            redundancy = props.get("redundancySettings")
+            if isinstance(redundancy, dict) and not (sent_props.get("redundancySettings") or {}).get("standardTierStorageRedundancy"):
+                redundancy["standardTierStorageRedundancy"] = "Invalid"
+    props.pop("backupStorageVersion", None)
+    return shown
+
+
+def rs_vault_view(body: dict, api_version) -> dict:
+    """A Recovery Services vault body as an api-version answers it (a copy)."""
+    if not isinstance(body, dict):
+        return body
+    view = copy.deepcopy(body)
+    props = view.get("properties")
+    if not isinstance(props, dict):
+        return view
+    ver = _date(api_version)
+    for key, since in _INTRODUCED.items():
+        if ver < since:
+            props.pop(key, None)
+    sec = props.get("securitySettings")
+    if isinstance(sec, dict):
+        for key, since in _SECURITY_INTRODUCED.items():
+            if ver < since:
+                sec.pop(key, None)
+        imm = sec.get("immutabilitySettings")
+        if isinstance(imm, dict) and ver <= LEGACY_DISABLING_TIME_UNTIL:
+            imm.setdefault("disablingAllowedTimeInUTC", None)
+    return view
+
+
+def rs_policy_normalise(props: dict) -> dict:
+    """Normalise a Recovery Services policy's properties as the service stores them (in place)."""
+    if str(props.get("backupManagementType") or "").lower() != "azureiaasvm":
+        return props
+    props.setdefault("instantRPDetails", {})
+    tiering = props.get("tieringPolicy")
+    if isinstance(tiering, dict):
+        for entry in tiering.values():
+            if isinstance(entry, dict) and entry.get("duration") is None:
+                entry["duration"] = 0
+                entry.setdefault("durationType", "Invalid")
+    return props

@@ -496,6 +496,9 @@ class Arm:
                 # answers 200 and changes nothing. Callers send the whole soft delete set (as az CLI and azure.azcollection do).
                 return 200, {}, rs_vault_config_body(vault["body"])
             body = vault["body"]
+            # A stored body without `properties` (a fleet `body:` verbatim) gets one, as the service always has it.
+            if not isinstance(body.get("properties"), dict):
+                body["properties"] = {}
             sec = body["properties"].setdefault("securitySettings", {})
             old_sd = sec.get("softDeleteSettings") or {}
             new_sd = dict(old_sd)
@@ -581,6 +584,7 @@ class Arm:
             imm_state = rules.norm_state((((vault["body"].get("properties") or {}).get("securitySettings") or {})
                                           .get("immutabilitySettings") or {}).get("state"))
             old_props = existing["properties"] if existing else None
+            rules.check_policy_ceilings(props, kind)
             rules.check_policy_retention(old_props, props, imm_state in ("Unlocked", "Locked"), kind)
             name = existing["name"] if existing else pname
             if kind == "rs":

@@ -84,11 +84,23 @@ options:
       - The policy that O(compare_to) compares against (its current state is the "before").
       - Used only with O(compare_to); to choose the policies checked against O(minimum), use O(policies).
     type: str
+  allow_irreversible:
+    description:
+      - Consent to raise retention of a vault whose immutability is V(locked). On a locked vault a raised retention can never
+        be lowered again, so without this consent O(mode=enforce) fails before any write, in check mode too, when a policy
+        would be raised. Raising retention of any other vault needs no consent.
+      - Consent counts only when it is written in the task itself; a value from C(module_defaults) is ignored (see the
+        collection's C(docs/reliability.md)).
+    type: bool
+    default: false
 notes:
   - A O(minimum) below the shortest retention Azure accepts for that tier in any policy kind is refused before any request
     (daily, default, instant and snapshot 1 day; weekly 1 week; monthly 1 month; yearly 1 year; log 7 days).
   - Azure VM instant restore keeps at most 5 days (V1) or 30 days (Enhanced), and SQL / SAP HANA log backups at most 35 days;
     a minimum above these is reported as a violation that is not fixable.
+  - A O(minimum) above the longest retention Azure keeps for that tier in any policy kind is refused before any request
+    (daily and default 9999 days, weekly 5163 weeks, monthly 1188 months, yearly 99 years; the limits Microsoft's clients
+    enforce, see C(docs/reliability.md)); Azure Files snapshot tiers keep at most 200 days, 200 weeks, 120 months or 10 years.
   - These limits are taken from Azure Backup's support matrices and are conservative.
   - O(compare_to) sends nothing to Azure; the module only reads the vault and its policies.
 '''
@@ -143,11 +155,15 @@ violations:
   sample: [{"policy": "DailyPolicy", "tier": "daily", "sub_policy": null, "datastore": null, "have": "P7D", "need": "P30D",
             "fixable": true, "reason": "daily retention keeps 7d, less than minimum.daily 30d"}]
 changes:
-  description: Tiers raised (or that would be raised in check mode), each with its policy. Empty with O(mode=check).
+  description:
+    - Tiers raised (or that would be raised in check mode), each with its policy. Empty with O(mode=check).
+    - C(irreversible) is true when the vault is locked (such a raise can never be undone).
+    - When the task fails after some policies were raised, the ones that were are listed (and C(changed) is true).
   returned: always
   type: list
   elements: dict
-  sample: [{"policy": "DailyPolicy", "tier": "daily", "sub_policy": null, "datastore": null, "before": "P7D", "after": "P30D"}]
+  sample: [{"policy": "DailyPolicy", "tier": "daily", "sub_policy": null, "datastore": null, "before": "P7D", "after": "P30D",
+            "irreversible": false}]
 policies:
   description: Normalised records of the policies checked, after the task (predicted in check mode).
   returned: always
@@ -182,7 +198,7 @@ diff:
   sample: {"before": {"DailyPolicy": {"daily": "P7D"}}, "after": {"DailyPolicy": {"daily": "P30D"}}}
 '''
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError, PartialChangeError
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import VAULT_REF_ARGSPEC, VAULT_REF_EXCLUSIVE, VaultlockModule
 from ansible_collections.vaultlock.azure.plugins.module_utils._retention import (
     TIERS,
@@ -290,7 +306,7 @@ def compare(params, ref, resources, immutability):
     return {'reductions': reductions, 'rejected_by_azure': rejected, 'msg': msg}
 
 
-def _plan(params, ref, selected):
+def _plan(params, ref, selected, locked=False):
     """[(resource, record, new resource or None, changes)] and the violations that remain."""
     violations = []
     plans = []
@@ -299,11 +315,30 @@ def _plan(params, ref, selected):
         if params['mode'] == 'enforce':
             new, changes, unfixable = raise_policy(resource, ref.vault_type, params['minimum'])
             violations.extend(unfixable)
-            plans.append((resource, record, new, [dict(change, policy=record['name']) for change in changes]))
+            plans.append((resource, record, new, [dict(change, policy=record['name'], irreversible=locked) for change in changes]))
         else:
             violations.extend(check_minimum(record, params['minimum']))
             plans.append((resource, record, None, []))
     return plans, violations
+
+
+def _check_consent(params, ref, plans, locked):
+    """On a Locked vault a raised retention can never be lowered again: refuse before any write without consent."""
+    raised = [change for _resource, _record, _new, changes in plans for change in changes]
+    if locked and raised and not params['allow_irreversible']:
+        names = sorted({change['policy'] for change in raised})
+        raise InputError("%s is Locked: raising the retention of %s (%d tier(s)) can never be undone, the policies could never "
+                         "keep less again. Set allow_irreversible=true to consent." % (
+                             ref.label, ', '.join("'%s'" % name for name in names), len(raised)))
+
+
+def _same_tiers(record):
+    """A check: does a policy (ARM JSON) keep exactly the tiers of this normalised record?"""
+    wanted = _tiers_view(record)
+
+    def check(resource):
+        return _tiers_view(normalise_policy(resource, record['vault_type'])) == wanted
+    return check
 
 
 def _summary(mod, result, violations):
@@ -344,7 +379,9 @@ def run(mod):
         result['msg'] = '; '.join(messages)
         return result
 
-    plans, violations = _plan(params, ref, _select(resources, params['policies'], ref))
+    locked = immutability == 'locked'
+    plans, violations = _plan(params, ref, _select(resources, params['policies'], ref), locked)
+    _check_consent(params, ref, plans, locked)
     diff_before, diff_after = {}, {}
     for resource, record, new, changes in plans:
         name = record['name']
@@ -353,13 +390,15 @@ def run(mod):
             if mod.check_mode:
                 after_record = normalise_policy(new, ref.vault_type)
             else:
+                predicted = normalise_policy(new, ref.vault_type)
                 try:
-                    after_record = normalise_policy(store.put_policy(ref, name, _put_body(new)), ref.vault_type)
+                    kept = store.reconcile_policy(ref, name, _put_body(new), _same_tiers(predicted), _same_tiers(record),
+                                                  irreversible=locked)
+                    after_record = normalise_policy(kept, ref.vault_type)
                 except AzureOperationError as exc:
                     # Report what was already raised: those policies did change.
-                    result['changed'] = bool(result['changes'])
-                    mod.module.fail_json(msg=exc.describe(), error=exc.as_dict(), changes=result['changes'],
-                                         changed=result['changed'], immutability=immutability)
+                    raise PartialChangeError(exc, {'changed': bool(result['changes']), 'changes': result['changes'],
+                                                   'immutability': immutability}) from exc
             result['changes'].extend(changes)
             diff_before[name] = _tiers_view(record)
             diff_after[name] = _tiers_view(after_record)
@@ -370,6 +409,8 @@ def run(mod):
     result['compliant'] = not violations
     if mod.diff_mode and result['changed']:
         result['diff'] = {'before': diff_before, 'after': diff_after}
+        if locked:
+            result['diff']['after_header'] = '%s (%s) - IRREVERSIBLE: retention of a locked vault' % (ref.name, ref.vault_type)
     messages.append(_summary(mod, result, violations))
     result['msg'] = '; '.join(messages)
     if violations and params['fail_on_violation']:
@@ -391,6 +432,7 @@ def main():
             'fail_on_violation': {'type': 'bool', 'default': False},
             'compare_to': {'type': 'dict', 'options': {'policy': {'type': 'str'}, 'proposed': {'type': 'dict'}}},
             'policy': {'type': 'str'},
+            'allow_irreversible': {'type': 'bool', 'default': False},
         }),
         mutually_exclusive=VAULT_REF_EXCLUSIVE,
     )

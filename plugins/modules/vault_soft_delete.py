@@ -195,7 +195,7 @@ diff:
 import copy
 import time
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, PartialChangeError, VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import VAULT_REF_ARGSPEC, VAULT_REF_EXCLUSIVE, VaultlockModule
 from ansible_collections.vaultlock.azure.plugins.module_utils._soft_delete import (
     config_body,
@@ -239,23 +239,27 @@ def _applied(ref, target):
     return check
 
 
-def _update_config(store, ref, target):
+def _update_config(store, ref, target, irreversible=False):
     """The config update is synchronous; an unknown outcome is settled by a re-read, as for the vault PATCHes."""
-    store.reconcile(ref, lambda: store.update_vault_config(ref, config_body(target), OPERATION), OPERATION, _applied(ref, target))
+    store.reconcile(ref, lambda: store.update_vault_config(ref, config_body(target), OPERATION), OPERATION, _applied(ref, target),
+                    irreversible)
 
 
-def write(store, ref, target):
-    """Send the change through the API that applies it; return which API that was."""
+def write(store, ref, target, irreversible=False):
+    """Send the change through the API that applies it; return which API that was.
+
+    An irreversible change (AlwaysOn) whose outcome is unknown is never sent a second time (see reconcile).
+    """
     if ref.vault_type != 'recovery_services':
-        store.reconcile_patch(ref, vault_patch(ref.vault_type, target), OPERATION, _applied(ref, target))
+        store.reconcile_patch(ref, vault_patch(ref.vault_type, target), OPERATION, _applied(ref, target), irreversible)
         return 'vault'
     try:
-        _update_config(store, ref, target)
+        _update_config(store, ref, target, irreversible)
         return 'vault_config'
     except AzureOperationError as exc:
         if str(exc.code or '').lower() != USE_VAULT_API:
             raise
-    store.reconcile_patch(ref, vault_patch(ref.vault_type, target), OPERATION, _applied(ref, target))
+    store.reconcile_patch(ref, vault_patch(ref.vault_type, target), OPERATION, _applied(ref, target), irreversible)
     return 'vault'
 
 
@@ -294,12 +298,34 @@ def run(mod):
     after, after_settings = (predict(before, target), target) if changes else (before, settings)
     api = None
     if changes and not mod.check_mode:
-        api = write(store, ref, target)
-        after, after_settings = confirm(mod, store, ref, target)
+        try:
+            api = write(store, ref, target, any(change['irreversible'] for change in changes))
+            after, after_settings = confirm(mod, store, ref, target)
+        except VaultlockError as exc:
+            # Say truthfully what did change: a fresh read decides, whatever the error was.
+            try:
+                fresh, fresh_settings = read_vault(store, ref)
+            except VaultlockError:
+                raise exc from None
+            happened = [change for change in changes if _now(ref.vault_type, fresh_settings, change['setting']) == change['after']]
+            if not happened:
+                raise
+            raise PartialChangeError(exc, {'changed': True, 'changes': happened, 'vault': fresh, 'api': api}) from exc
     result = {'changed': bool(changes), 'vault': after, 'changes': changes, 'api': api}
     if mod.diff_mode:
-        result['diff'] = {'before': _diff_view(ref.vault_type, settings), 'after': _diff_view(ref.vault_type, after_settings)}
+        header = '%s (%s)' % (ref.name, ref.vault_type)
+        irreversible = sorted({c['setting'] for c in changes if c.get('irreversible')})
+        result['diff'] = {'before': _diff_view(ref.vault_type, settings), 'after': _diff_view(ref.vault_type, after_settings),
+                          'before_header': header,
+                          'after_header': header + (' - IRREVERSIBLE: %s' % ', '.join(irreversible) if irreversible else '')}
     return result
+
+
+def _now(vault_type, settings, setting):
+    """The current value of a change's setting in soft delete settings from a read."""
+    del vault_type
+    return {'soft_delete': settings.get('state'), 'enhanced_security': settings.get('enhanced_security'),
+            'soft_delete_retention_days': settings.get('retention_days')}.get(setting)
 
 
 def main():

@@ -15,7 +15,10 @@ description:
   - It never lowers a value and never adds a tier the policy's schedule cannot produce; such gaps stay violations,
     reported as not fixable. A policy that needs no change is never sent back to Azure (re-sending an unchanged policy
     is known to fail on immutable vaults).
-  - Raising retention is allowed on immutable vaults, locked ones included.
+  - Raising retention is allowed on immutable vaults, locked ones included; on a locked vault it is irreversible (the policy can
+    never keep less again) and needs O(allow_irreversible=true).
+  - A policy update whose outcome is unknown (a server error, a broken connection, a timeout) is settled by reading the policy
+    again; it is sent a second time only when it did not take effect, the policy is unchanged and the raise is not irreversible.
   - With O(compare_to), reports which tiers a proposed policy body, or another policy, would keep for less time. On an
     immutable vault Azure rejects such a policy change and blocks moving protected items to a policy that keeps less;
     the result says so before anything is tried.
@@ -121,6 +124,15 @@ EXAMPLES = r'''
       default: {OperationalStore: 7d, VaultStore: 30d}
     mode: enforce
 
+- name: Raise the policies of a locked vault (a raised retention can never be lowered there again)
+  vaultlock.azure.backup_policy_retention:
+    name: rsv-locked-01
+    resource_group: rg-backup-prod
+    vault_type: recovery_services
+    minimum: {daily: 30d}
+    mode: enforce
+    allow_irreversible: true
+
 - name: Will Azure accept this policy change?
   vaultlock.azure.backup_policy_retention:
     name: rsv-prod-01
@@ -196,6 +208,13 @@ diff:
   returned: when diff mode is on and something changes
   type: dict
   sample: {"before": {"DailyPolicy": {"daily": "P7D"}}, "after": {"DailyPolicy": {"daily": "P30D"}}}
+cert_validation_mode:
+  description:
+    - V(ignore) when TLS certificate validation was turned off for this task (O(cert_validation_mode=ignore) or
+      E(AZURE_CERT_VALIDATION_MODE=ignore)); a warning says so too. Absent when certificates were validated.
+  returned: when certificate validation was off
+  type: str
+  sample: ignore
 '''
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError, PartialChangeError

@@ -14,6 +14,12 @@ description:
   - While a vault is immutable (enabled or locked) Azure refuses to delete recovery points before they expire,
     to stop protection with delete data, and to reduce backup policy retention.
   - V(locked) is irreversible. It needs O(allow_irreversible=true); leaving V(locked) is refused before any request.
+  - On a locked vault, setting or changing O(immutability_retention_days) is irreversible too (the days can never be
+    shortened or removed again) and needs O(allow_irreversible=true) as well.
+  - Consent is task-scoped. O(allow_irreversible) counts only when it is written in the task itself; a value from
+    C(module_defaults) is ignored (with a warning), V(locked) from C(module_defaults) is refused before any request, and
+    a task that consents must give O(immutability) and O(immutability_retention_days) itself when it uses them. An
+    action plugin compares the task's own arguments with the ones C(module_defaults) adds.
   - A vault goes V(disabled) to V(enabled) to V(locked) in two requests, as Azure requires; both steps are reported in RV(changes).
   - Only the immutability settings are written, with a PATCH; other vault settings are never sent.
 author:
@@ -50,7 +56,9 @@ options:
     type: int
   allow_irreversible:
     description:
-      - Consent to lock immutability. Without it a request for V(locked) fails before any write, in check mode too.
+      - Consent to lock immutability, and to change O(immutability_retention_days) of a locked vault. Without it such a
+        request fails before any write, in check mode too.
+      - Counts only when written in the task itself, never from C(module_defaults).
     type: bool
     default: false
 notes:
@@ -150,6 +158,14 @@ vault:
       type: dict
       returned: always
       sample: {"state": "on", "retention_days": 14}
+    enhanced_security:
+      description:
+        - Recovery Services vaults, the enhanced security state (soft delete and security for hybrid workloads,
+          C(enhancedSecurityState)) as V(off), V(on) or V(always_on); null for Backup vaults.
+        - It moves together with O(vaultlock.azure.vault_soft_delete#module:soft_delete), and an V(always_on) one can never be lowered.
+      type: str
+      returned: always
+      sample: "on"
     mua:
       description: Whether multi-user authorization protects the vault, and the Resource Guard where visible.
       type: dict
@@ -166,16 +182,29 @@ vault:
       returned: always
       sample: Succeeded
 changes:
-  description: Each setting changed (or that would change in check mode), in order.
+  description:
+    - Each write sent (or that would be sent in check mode), in order, with the setting it changed; C(irreversible) is true
+      for a change that can never be undone (locking; time-based days of a locked vault).
+    - If someone else changes the vault between two steps, every write actually sent is listed.
+    - When a step fails after others were accepted, the task fails with C(changed=true) and lists the changes a fresh
+      read of the vault confirms.
   returned: always
   type: list
   elements: dict
-  sample: [{"setting": "immutability", "before": "disabled", "after": "enabled"}, {"setting": "immutability", "before": "enabled", "after": "locked"}]
+  sample: [{"setting": "immutability", "before": "disabled", "after": "enabled", "irreversible": false},
+           {"setting": "immutability", "before": "enabled", "after": "locked", "irreversible": true}]
 diff:
-  description: Immutability settings before and after, with C(--diff).
+  description: Immutability settings before and after, with C(--diff); C(after_header) says IRREVERSIBLE and which settings.
   returned: when diff mode is on
   type: dict
   sample: {"before": {"immutability": "disabled"}, "after": {"immutability": "enabled"}}
+cert_validation_mode:
+  description:
+    - V(ignore) when TLS certificate validation was turned off for this task (O(cert_validation_mode=ignore) or
+      E(AZURE_CERT_VALIDATION_MODE=ignore)); a warning says so too. Absent when certificates were validated.
+  returned: when certificate validation was off
+  type: str
+  sample: ignore
 '''
 
 import copy

@@ -13,6 +13,11 @@ description:
   - Brings one vault's soft delete to V(off), V(on) or V(always_on), with a retention of 14 to 180 days, idempotently.
   - While soft delete is on, deleted backup data is kept (recoverable) for the retention days before Azure purges it.
   - V(always_on) is irreversible. It needs O(allow_irreversible=true); leaving V(always_on) is refused before any request.
+  - Consent is task-scoped. O(allow_irreversible) counts only when it is written in the task itself; from C(module_defaults) it
+    is ignored (with a warning), V(always_on) from C(module_defaults) is refused before any request, and a task that consents
+    must give O(soft_delete) and O(retention_days) itself when it uses them.
+  - On a Recovery Services vault whose enhanced security is V(always_on) while soft delete is V(on), the two cannot be written
+    together at V(on) any more, so changing O(retention_days) without V(always_on) is refused before any request.
   - Recovery Services vaults are written through the backup resource vault config API
     (C(Microsoft.RecoveryServices/vaults/{vault}/backupconfig/vaultconfig)), because a vault PATCH is reported to answer
     success and leave soft delete unchanged. Its C(softDeleteFeatureState), C(enhancedSecurityState) (soft delete and security
@@ -58,6 +63,7 @@ options:
   allow_irreversible:
     description:
       - Consent to set soft delete to V(always_on). Without it a request for V(always_on) fails before any write, in check mode too.
+      - Counts only when written in the task itself, never from C(module_defaults).
     type: bool
     default: false
 notes:
@@ -153,6 +159,14 @@ vault:
       type: dict
       returned: always
       sample: {"state": "on", "retention_days": 14}
+    enhanced_security:
+      description:
+        - Recovery Services vaults, the enhanced security state (soft delete and security for hybrid workloads,
+          C(enhancedSecurityState)) as V(off), V(on) or V(always_on); null for Backup vaults.
+        - It moves together with O(vaultlock.azure.vault_soft_delete#module:soft_delete), and an V(always_on) one can never be lowered.
+      type: str
+      returned: always
+      sample: "on"
     mua:
       description: Whether multi-user authorization protects the vault, and the Resource Guard where visible.
       type: dict
@@ -174,10 +188,13 @@ changes:
   description:
     - Each setting changed (or that would change in check mode).
     - C(enhanced_security) is the Recovery Services setting for hybrid workloads (C(enhancedSecurityState)), moved together with the state.
+    - C(irreversible) is true for a change to V(always_on).
+    - When the write fails after Azure applied part of it, the task fails with C(changed=true) and lists what a fresh read confirms.
   returned: always
   type: list
   elements: dict
-  sample: [{"setting": "soft_delete", "before": "off", "after": "on"}, {"setting": "soft_delete_retention_days", "before": 14, "after": 30}]
+  sample: [{"setting": "soft_delete", "before": "off", "after": "on", "irreversible": false},
+           {"setting": "soft_delete_retention_days", "before": 14, "after": 30, "irreversible": false}]
 api:
   description:
     - The API that wrote the change, V(vault_config) (Recovery Services backup resource vault config) or V(vault) (a vault PATCH).
@@ -190,6 +207,13 @@ diff:
   returned: when diff mode is on
   type: dict
   sample: {"before": {"soft_delete": "off", "retention_days": 14}, "after": {"soft_delete": "on", "retention_days": 30}}
+cert_validation_mode:
+  description:
+    - V(ignore) when TLS certificate validation was turned off for this task (O(cert_validation_mode=ignore) or
+      E(AZURE_CERT_VALIDATION_MODE=ignore)); a warning says so too. Absent when certificates were validated.
+  returned: when certificate validation was off
+  type: str
+  sample: ignore
 '''
 
 import copy

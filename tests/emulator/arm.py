@@ -343,6 +343,12 @@ class Arm:
         spec = self.settings.get("lro_fail")
         if method != "PATCH" or record is None or not isinstance(spec, dict) or int(spec.get("times", 1)) <= 0:
             return None
+        if spec.get("path_regex") and not re.search(spec["path_regex"], record["body"]["id"], re.IGNORECASE):
+            return None
+        if int(spec.get("skip") or 0) > 0:
+            # Let this many PATCHes succeed first (the second step of a multi-step change fails, say).
+            spec["skip"] = int(spec["skip"]) - 1
+            return None
         spec["times"] = int(spec.get("times", 1)) - 1
         return {"code": spec.get("code") or "InternalError", "message": spec.get("message") or "The operation failed."}
 

@@ -752,8 +752,8 @@ def _plan(record, minimum):
         raised = raised_duration(have, need, vault_type, tier['tier'])
         ceiling = ceiling_for(kind, tier['tier'], record.get('policy_type'), tier['datastore'])
         if not meets(ceiling, raised):
-            reason = '%s keeps %s, less than minimum.%s %s, and Azure allows at most %s here' % (label, have.short, key, need.short,
-                                                                                              _spelled(ceiling))
+            reason = '%s keeps %s, less than minimum.%s %s, and Azure allows at most %s here' % (
+                label, have.short, key, need.short, _spelled(ceiling))
             plan.append((_violation(record, tier['tier'], tier['sub_policy'], tier['datastore'], have.iso, need.iso, False, reason), index, None))
             continue
         reason = '%s keeps %s, less than minimum.%s %s' % (label, have.short, key, need.short)

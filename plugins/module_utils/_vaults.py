@@ -68,8 +68,11 @@ def shown(value):
     """A value quoted for an error message, control characters escaped (a trailing newline shows as \\n)."""
     text = str(value)
     escapes = {'\n': '\\n', '\r': '\\r', '\t': '\\t'}
-    return "'%s'" % _CONTROL.sub(lambda m: escapes.get(m.group(0), '\\x%02x' % ord(m.group(0)) if ord(m.group(0)) < 256
-                                                           else '\\u%04x' % ord(m.group(0))), text)
+
+    def escape(match):
+        char = match.group(0)
+        return escapes.get(char) or ('\\x%02x' % ord(char) if ord(char) < 256 else '\\u%04x' % ord(char))
+    return "'%s'" % _CONTROL.sub(escape, text)
 
 
 def has_control(value):

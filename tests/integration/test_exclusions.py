@@ -84,8 +84,9 @@ def test_an_entry_that_matches_nothing_warns_and_blocks_irreversible_changes(run
         assert 'irreversible' in report['errors'][0]['message'] and report['changed'] == []
     assert emulator.writes() == []
     # Without an irreversible change to make, an unmatched entry is only a warning.
-    rc, output, report = harden(runner, tmp_path, harden_backup_vaults_exclude=[typo],
-                                **dict(LOCK, harden_backup_vaults_immutability='enabled'))
+    reversible = dict(LOCK)
+    reversible.update({'harden_backup_vaults_immutability': 'enabled', 'harden_backup_vaults_exclude': [typo]})
+    rc, output, report = harden(runner, tmp_path, **reversible)
     assert rc == 0, output[-2000:]
     assert report['errors'] == [] and any('matched no vault' in w for w in report['warnings'])
     assert state(emulator, 'rsv-protected') == 'Unlocked'

@@ -54,12 +54,12 @@ def test_a_consenting_task_must_name_its_own_targets(module, merged, own, borrow
 def test_reversible_targets_from_module_defaults_still_work_without_consent():
     args, warnings = scope_arguments('vault_immutability', {'id': VID, 'immutability': 'enabled'}, {'id'})
     assert args == {'id': VID, 'immutability': 'enabled'} and warnings == []
-    args, _ = scope_arguments('backup_policy_retention', {'id': VID, 'minimum': {'daily': '30d'}, 'mode': 'enforce'}, {'id'})
+    args = scope_arguments('backup_policy_retention', {'id': VID, 'minimum': {'daily': '30d'}, 'mode': 'enforce'}, {'id'})[0]
     assert args['mode'] == 'enforce'
 
 
 def test_unknown_own_arguments_trust_nothing_from_the_merge():
-    args, _ = scope_arguments('vault_immutability', {'id': VID, 'immutability': 'enabled', 'allow_irreversible': True}, None)
+    args = scope_arguments('vault_immutability', {'id': VID, 'immutability': 'enabled', 'allow_irreversible': True}, None)[0]
     assert args['allow_irreversible'] is False
     with pytest.raises(ConsentError):
         scope_arguments('vault_immutability', {'id': VID, 'immutability': 'locked', 'allow_irreversible': True}, None)

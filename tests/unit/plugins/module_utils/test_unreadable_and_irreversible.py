@@ -65,8 +65,8 @@ def test_one_bad_vault_never_hides_the_others():
 
 
 def test_backup_vault_float_days_and_enhanced_security():
-    body = {'id': BV % 'bv', 'name': 'bv', 'properties': {'securitySettings': {'softDeleteSettings': {'state': 'On',
-                                                                                                    'retentionDurationInDays': 14.0}}}}
+    settings = {'softDeleteSettings': {'state': 'On', 'retentionDurationInDays': 14.0}}
+    body = {'id': BV % 'bv', 'name': 'bv', 'properties': {'securitySettings': settings}}
     record = vault_record(body, 'backup')
     assert record['soft_delete'] == {'state': 'on', 'retention_days': 14} and record['enhanced_security'] is None
     rs = vault_record(rs_body('r', softDeleteSettings={'softDeleteState': 'Enabled', 'enhancedSecurityState': 'AlwaysON'}),
@@ -92,8 +92,8 @@ def weak_vm():
         'recovery_services')
 
 
-BASE = {'immutability': 'enabled', 'allow_irreversible': False, 'retention': {'minimum': {'daily': '30d', 'monthly': '2m'},
-                                                                            'mode': 'enforce'},
+BASE = {'immutability': 'enabled', 'allow_irreversible': False,
+        'retention': {'minimum': {'daily': '30d', 'monthly': '2m'}, 'mode': 'enforce'},
         'soft_delete': {'state': 'on', 'retention_days': 30}}
 
 

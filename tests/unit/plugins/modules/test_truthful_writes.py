@@ -39,14 +39,15 @@ class Store(RecoveryServicesBackend):
         wanted = body['properties']['securitySettings']['immutabilitySettings']['state']
         self.sent.append(wanted)
         outcome = self.outcomes.pop(0) if self.outcomes else 'ok'
+        failure = outcome if isinstance(outcome, AzureOperationError) else None
         if outcome in ('ok', 'applied-then-error'):
             self.state = wanted
+        if outcome == 'applied-then-error':
+            failure = AzureOperationError(operation, ref.label, None, 'UntrustedEndpoint', 'status link refused')
         if len(self.sent) in self.meddle:
             self.state = self.meddle[len(self.sent)]
-        if isinstance(outcome, Exception):
-            raise outcome
-        if outcome == 'applied-then-error':
-            raise AzureOperationError(operation, ref.label, None, 'UntrustedEndpoint', 'status link refused')
+        if failure is not None:
+            raise failure
         return vault(self.state)
 
 

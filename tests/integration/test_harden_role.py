@@ -340,6 +340,7 @@ def test_play_module_defaults_reach_the_role_and_auth_overrides_them(runner, emu
     assert rc == 0, output
     report = json.loads((tmp_path / 'reports' / 'drift.json').read_text())
     assert report['vaults'] == [] and 'SubscriptionNotFound' in report['errors'][0]['message']
+    assert len(report['errors']) == 1          # one error for the subscription, not one per vault kind
     rc, output = run({'harden_backup_vaults_auth': {'subscription_id': SUB1}})
     assert rc == 0, output
     report = json.loads((tmp_path / 'reports' / 'drift.json').read_text())

@@ -10,7 +10,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import compute_drift, drift_diffs
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import UnreadableResourceError, from_exception
+from ansible_collections.vaultlock.azure.plugins.module_utils import _fleet
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, UnreadableResourceError, from_exception
 from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import read_records
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports import build_report, render_junit, render_markdown
 from ansible_collections.vaultlock.azure.plugins.module_utils._retention import normalise_policy
@@ -199,3 +200,36 @@ def test_a_failed_long_running_operation_is_not_reported_as_http_200():
     assert error.status is None and 'HTTP 200' not in error.describe()
     assert error.describe() == ("update immutability failed for Recovery Services vault 'v' (UserErrorVaultUpdateFailed): "
                                 "The vault update failed. The long-running operation ended Failed.")
+
+
+# --------------------------------------------------------------------------- subscription errors
+
+class _Backend:
+    """backend(session, kind) whose list() fails for some (subscription, kind)."""
+
+    def __init__(self, failures):
+        self.failures = failures
+
+    def __call__(self, session, kind):
+        backend = self
+
+        class One:
+            def list(self, sub, rg=None):  # pylint: disable=unused-argument
+                code = backend.failures.get((sub, kind))
+                if code:
+                    raise AzureOperationError('list vaults', 'subscription %s' % sub, 404 if code == 'SubscriptionNotFound' else 409,
+                                              code, 'no')
+                return [rs_body('v-%s-%s' % (sub[:1], kind[:2]))] if kind == 'recovery_services' else []
+        return One()
+
+
+def test_a_subscription_error_appears_once_and_names_the_kind_only_when_it_matters(monkeypatch):
+    sub2 = '22222222-2222-2222-2222-222222222222'
+    sub3 = '33333333-3333-3333-3333-333333333333'
+    failures = {(sub2, 'recovery_services'): 'SubscriptionNotFound', (sub2, 'backup'): 'SubscriptionNotFound',
+                (sub3, 'backup'): 'MissingSubscriptionRegistration'}
+    monkeypatch.setattr(_fleet, 'backend', _Backend(failures))
+    _records, errors = _fleet.list_vaults(None, [SUB, sub2, sub3], ['recovery_services', 'backup'])
+    assert [(e['scope'], e['code']) for e in errors] == [
+        ('subscription %s' % sub2, 'SubscriptionNotFound'),
+        ('subscription %s (Backup vaults)' % sub3, 'MissingSubscriptionRegistration')]

@@ -25,6 +25,10 @@ description:
     the controller for each vault host without C(delegate_to).
   - Results can be cached with Ansible's inventory cache (O(cache), O(cache_plugin)). The cache key is the inventory file path, so
     flush the cache (C(ansible-inventory --flush-cache)) after changing the file.
+  - A vault whose body Azure returned with a value the collection cannot read (an immutability state it does not know, a day
+    count that is not a whole number, no C(properties)) becomes a host of the group C(unreadable) only, with
+    C(vaultlock_vault) holding its id, name, resource group, subscription, vault type and C(unreadable.field) /
+    C(unreadable.message); a warning names it. It is never left out silently, and it hides no other vault.
   - Authentication works as for the modules (the same options and E(AZURE_*) environment variables). C(module_defaults) does not
     reach inventory plugins; set the options in the inventory file or, better for secrets, in the environment.
 author:
@@ -146,6 +150,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import (
 AUTH_OPTIONS = ('auth_source', 'subscription_id', 'client_id', 'secret', 'tenant', 'certificate_path', 'certificate_password',
                 'cloud_environment', 'cert_validation_mode', 'profile', 'api_retries', 'api_timeout', 'polling_interval', 'wait_timeout')
 HOST_VAR = 'vaultlock_vault'
+UNREADABLE_GROUP = 'unreadable'
 KIND_SHORT = {'recovery_services': 'rsv', 'backup': 'bv'}
 _UNSAFE = re.compile(r'[^a-z0-9_]')
 
@@ -236,7 +241,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def _populate(self, fleet):
         records = fleet.get('vaults') or []
-        names, shared = host_names(records, self.get_option('hostname'))
+        unreadable = [error['vault'] for error in fleet.get('errors') or []
+                      if isinstance(error.get('vault'), dict) and error['vault'].get('id') and error['vault'].get('name')]
+        names, shared = host_names(records + unreadable, self.get_option('hostname'))
         if shared:
             self.display.warning('vaultlock.azure.backup_vaults: vault names shared by several vaults were qualified '
                                  '(<name>.<rsv|bv>.<resource group>.<subscription id>): %s' % ', '.join(shared))
@@ -264,3 +271,14 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             self._set_composite_vars(self.get_option('compose'), hostvars, host, strict=strict)
             self._add_host_to_composed_groups(self.get_option('groups'), hostvars, host, strict=strict)
             self._add_host_to_keyed_groups(self.get_option('keyed_groups'), hostvars, host, strict=strict)
+        if unreadable:
+            # A vault whose body could not be read is a host of its own group, never silently left out and never put
+            # in a group (immutability_*, say) that would claim to know its state.
+            self.inventory.add_group(UNREADABLE_GROUP)
+        for record in unreadable:
+            host = names[str(record['id']).lower()]
+            self.inventory.add_host(host, group=UNREADABLE_GROUP)
+            self.inventory.set_variable(host, HOST_VAR, record)
+            if local:
+                self.inventory.set_variable(host, 'ansible_connection', 'local')
+                self.inventory.set_variable(host, 'ansible_python_interpreter', sys.executable)

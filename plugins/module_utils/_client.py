@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import threading
+from urllib.parse import urlsplit
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     AzureOperationError,
@@ -364,6 +365,51 @@ def bounded_retry_policy(settings):
                               retry_backoff_max=settings['api_retry_backoff_max'])
 
 
+def endpoint_authority(url):
+    """(scheme, host[:port]) of a URL, lowercase; the port is left out when it is the scheme's default."""
+    parsed = urlsplit(str(url))
+    host = (parsed.hostname or '').lower()
+    port = parsed.port
+    if port and not (parsed.scheme.lower() == 'https' and port == 443):
+        host = '%s:%d' % (host, port)
+    return parsed.scheme.lower(), host
+
+
+class UntrustedEndpointError(AzureOperationError):
+    """A request (a nextLink, a Location or Azure-AsyncOperation URL, a redirect) for a host other than the ARM endpoint."""
+
+    def __init__(self, url, allowed):
+        shown = '%s://%s' % endpoint_authority(url)
+        super().__init__('follow a link', None, None, 'UntrustedEndpoint',
+                         'Azure named %s as the next address to call, which is not the Azure Resource Manager endpoint in use '
+                         '(%s); it was not called and no token was sent' % (shown, allowed))
+
+
+def same_host_policy(resource_manager, seen=None):
+    """An azure-core policy that refuses any request whose scheme and host are not those of the ARM endpoint.
+
+    It sits after the retry policy and before the bearer token policy (a per-retry policy), so it sees every request
+    the pipeline sends, redirects and long-running operation polls included, before a token is attached. With `seen`
+    (a threading.local), it also notes the HTTP status of the last answer on this thread, so an answer whose body the
+    SDK cannot parse is reported with its status.
+    """
+    policies = _import('azure.core.pipeline.policies', 'azure-core')
+    allowed = endpoint_authority(resource_manager)
+    label = '%s://%s' % allowed
+
+    class SameHostPolicy(policies.SansIOHTTPPolicy):
+        def on_request(self, request):
+            url = request.http_request.url
+            if endpoint_authority(url) != allowed:
+                raise UntrustedEndpointError(url, label)
+
+        def on_response(self, request, response):
+            if seen is not None:
+                seen.status = getattr(response.http_response, 'status_code', None)
+
+    return SameHostPolicy()
+
+
 def _import(module_name, package):
     try:
         return importlib.import_module(module_name)
@@ -432,6 +478,32 @@ def cli_default_subscription(path=None):
     return None
 
 
+# Most pages a listing follows (ARM pages hold up to 1,000 items; Azure allows 500 Recovery Services vaults per region
+# and subscription): far beyond any real subscription, and a bound on a listing that would otherwise never end.
+MAX_PAGES = 1000
+
+
+def json_body(response, operation, resource=None):
+    """The JSON body of an answer; an empty, truncated or non-JSON body is an error naming the operation and the status."""
+    try:
+        text = response.text()
+    except Exception:  # pylint: disable=broad-except
+        # A body that cannot even be decoded as text: reported as not JSON below.
+        text = None
+    status = getattr(response, 'status_code', None)
+    if not text or not text.strip():
+        raise AzureOperationError(operation, resource, status, 'InvalidResponseBody',
+                                  'Azure answered HTTP %s with an empty body where JSON was expected' % status)
+    try:
+        return json.loads(text)
+    except ValueError:
+        start = text.lstrip()[:1]
+        kind = 'a truncated JSON document' if start in ('{', '[') else 'a body that is not JSON (%s)' % (
+            response.headers.get('Content-Type') or 'no content type')
+        raise AzureOperationError(operation, resource, status, 'InvalidResponseBody',
+                                  'Azure answered HTTP %s with %s' % (status, kind)) from None
+
+
 # Connections the shared ARM client keeps open per host. requests keeps 10, and parallel reads beyond that
 # would each open (and TLS-handshake) a new connection; connections are only opened when needed.
 ARM_POOL_SIZE = 64
@@ -468,6 +540,11 @@ class AzureSession:
         self._credential = None
         self._clients = {}
         self._lock = threading.RLock()
+        self._seen = threading.local()
+
+    def last_status(self):
+        """The HTTP status of the last answer an SDK client received on this thread, or None."""
+        return getattr(self._seen, 'status', None)
 
     @property
     def plan(self):
@@ -503,6 +580,11 @@ class AzureSession:
             return self._credential
 
     def default_subscription(self, required=True):
+        given = self.params.get('subscription_id')
+        if isinstance(given, str) and not given.strip():
+            # An explicit empty value is a mistake (an unset variable, say), never a wish to use AZURE_SUBSCRIPTION_ID.
+            raise InputError("subscription_id: %r is empty; give a subscription GUID, or leave the option out to use "
+                             "AZURE_SUBSCRIPTION_ID or the credential's subscription" % given)
         sub = _first(self.params.get('subscription_id'), self.env.get('AZURE_SUBSCRIPTION_ID'),
                      self.plan.kwargs.get('subscription_id'))
         if not sub and self.plan.kind in ('cli', 'chained_msi_cli'):
@@ -525,6 +607,7 @@ class AzureSession:
             'user_agent': USER_AGENT,
             'retry_policy': bounded_retry_policy(settings),
             'raw_response_hook': honour_zero_retry_after,
+            'per_retry_policies': [same_host_policy(self.cloud.resource_manager, self._seen)],
         }
         if not self.verify:
             kwargs['connection_verify'] = False
@@ -558,6 +641,7 @@ class AzureSession:
                 pipeline.HeadersPolicy(),
                 pipeline.UserAgentPolicy(sdk_moniker=USER_AGENT),
                 bounded_retry_policy(self.settings),
+                same_host_policy(self.cloud.resource_manager),
                 arm_policies.ARMChallengeAuthenticationPolicy(self.credential, self.cloud.scope),
                 pipeline.NetworkTraceLoggingPolicy(),
             ]
@@ -572,23 +656,48 @@ class AzureSession:
         return kwargs
 
     def arm_get(self, path, api_version, operation, resource=None):
-        """GET an ARM path (no SDK) and return the JSON body; follows nextLink when the body is a page."""
+        """GET an ARM path (no SDK) and return the JSON body; follows nextLink when the body is a page.
+
+        A nextLink must point at the ARM endpoint in use (the token never goes elsewhere); a link seen before, or
+        more than MAX_PAGES pages, ends the listing with an error instead of looping or hiding vaults.
+        """
         rest = _import('azure.core.rest', 'azure-core')
         client = self.arm()
         url = path if path.startswith('https://') else self.cloud.resource_manager.rstrip('/') + path
         items = []
         params = {'api-version': api_version}
+        seen = set()
+        allowed = endpoint_authority(self.cloud.resource_manager)
         while url:
+            if len(seen) >= MAX_PAGES:
+                raise AzureOperationError(operation, resource, None, 'TooManyPages',
+                                          'Azure returned more than %d pages; the listing was stopped there' % MAX_PAGES)
+            seen.add(url)
             request = rest.HttpRequest('GET', url, params=params)
             try:
                 response = client.send_request(request, **self._transport_kwargs())
                 response.raise_for_status()
+            except UntrustedEndpointError as exc:
+                raise AzureOperationError(operation, resource, None, exc.code, exc.azure_message)
             except azure_errors() as exc:
                 raise from_exception(exc, operation, resource)
-            body = response.json()
+            body = json_body(response, operation, resource)
             if not isinstance(body, dict) or 'value' not in body:
                 return body
+            if not isinstance(body.get('value'), (list, type(None))):
+                raise AzureOperationError(operation, resource, response.status_code, 'InvalidResponseBody',
+                                          'Azure answered HTTP %s with a page whose value is not a list' % response.status_code)
             items.extend(body.get('value') or [])
             url = body.get('nextLink')
+            if url is not None and not isinstance(url, str):
+                raise AzureOperationError(operation, resource, response.status_code, 'InvalidResponseBody',
+                                          'Azure answered HTTP %s with a nextLink that is not a URL' % response.status_code)
+            if url and endpoint_authority(url) != allowed:
+                raise AzureOperationError(operation, resource, None, 'UntrustedEndpoint',
+                                          'Azure named %s://%s as the next page, which is not the Azure Resource Manager endpoint '
+                                          'in use (%s://%s); it was not called and no token was sent' % (endpoint_authority(url) + allowed))
+            if url in seen:
+                raise AzureOperationError(operation, resource, None, 'PagingLoop',
+                                          'Azure returned a nextLink that was already read; the listing was stopped there')
             params = {}
         return {'value': items}

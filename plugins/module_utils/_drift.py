@@ -21,8 +21,14 @@ The baseline is a minimum:
   in ``enforce`` mode.
 
 Reaching ``locked`` or ``always_on`` needs ``allow_irreversible``; without it the finding stays
-and is not fixable. Weakening a setting of a vault protected by multi-user authorization (a
-Resource Guard) needs an approval this collection cannot give, so it is reported as not fixable.
+and is not fixable. So does raising retention of a vault that is Locked: a raised retention can
+never be lowered again there. Each finding says whether fixing it is ``irreversible``.
+Weakening a setting of a vault protected by multi-user authorization (a Resource Guard) needs an
+approval this collection cannot give, so it is reported as not fixable.
+
+Each entry also lists the ``changes`` a run makes, computed with the state modules' own planning
+functions (immutability steps, the soft delete plan with the Recovery Services enhanced security
+that moves with it, the value each raised tier gets), so check mode predicts what apply does.
 """
 
 from __future__ import annotations
@@ -35,10 +41,12 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._immutability impo
     plan_transition,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._retention import (
-    check_minimum,
     is_operational,
+    plan_raises,
     validate_minimum,
 )
+from ansible_collections.vaultlock.azure.plugins.module_utils._soft_delete import SoftDeleteError
+from ansible_collections.vaultlock.azure.plugins.module_utils._soft_delete import plan as plan_soft_delete
 
 SETTINGS = ('immutability', 'soft_delete', 'soft_delete_retention_days', 'retention')
 VAULT_TYPES = ('recovery_services', 'backup')
@@ -169,7 +177,7 @@ def validate_baseline(baseline):
     return result
 
 
-def _finding(setting, have, want, fixable, reason, policy=None, tier=None, sub_policy=None, datastore=None):
+def _finding(setting, have, want, fixable, reason, policy=None, tier=None, sub_policy=None, datastore=None, irreversible=False):
     return {
         'setting': setting,
         'policy': policy,
@@ -180,7 +188,14 @@ def _finding(setting, have, want, fixable, reason, policy=None, tier=None, sub_p
         'want': want,
         'fixable': bool(fixable),
         'reason': reason,
+        'irreversible': bool(irreversible),
     }
+
+
+def _change(action, setting, before, after, irreversible, policy=None, tier=None, sub_policy=None, datastore=None):
+    """One change a run makes, as the state modules report it."""
+    return {'action': action, 'setting': setting, 'policy': policy, 'tier': tier, 'sub_policy': sub_policy,
+            'datastore': datastore, 'before': before, 'after': after, 'irreversible': bool(irreversible)}
 
 
 def _mua(vault):
@@ -198,39 +213,65 @@ def _guard_name(mua):
 
 
 def _immutability_finding(vault, baseline, mua):
-    """Return (finding or None, action or None)."""
+    """Return (finding or None, action or None, changes)."""
     want = baseline['immutability']
     if want is None:
-        return None, None
+        return None, None, []
     raw = vault.get('immutability')
     try:
         have = _norm_immutability(raw, 'immutability') or 'disabled'
     except DriftError:
         return _finding('immutability', raw, want, False,
-                        "the vault reports an unknown immutability state '%s'" % raw), None
+                        "the vault reports an unknown immutability state '%s'" % raw), None, []
     if want == 'disabled':
         if have == 'disabled':
-            return None, None
+            return None, None, []
     elif IMMUTABILITY_RANK[have] >= IMMUTABILITY_RANK[want]:
         # The baseline is a minimum: locked satisfies enabled.
-        return None, None
+        return None, None, []
 
+    irreversible = want == 'locked'
     if IMMUTABILITY_RANK[want] < IMMUTABILITY_RANK[have] and mua['protected']:
-        return _finding('immutability', have, want, False, _MUA_REASON % (_guard_name(mua), 'immutability')), None
+        return _finding('immutability', have, want, False, _MUA_REASON % (_guard_name(mua), 'immutability')), None, []
     try:
         steps = plan_transition(vault.get('vault_type'), have, want,
                                 allow_irreversible=baseline['allow_irreversible'],
                                 vault_name=vault.get('name') or '?')
-    except TransitionError as exc:
-        return _finding('immutability', have, want, False, str(exc)), None
-    except ImmutabilityError as exc:
-        return _finding('immutability', have, want, False, str(exc)), None
+    except (TransitionError, ImmutabilityError) as exc:
+        return _finding('immutability', have, want, False, str(exc), irreversible=irreversible), None, []
     path = ' -> '.join([have] + [after for _before, after in steps])
-    return _finding('immutability', have, want, True, 'set immutability %s' % path), want
+    changes = [_change('immutability', 'immutability', before, after, after == 'locked') for before, after in steps]
+    return _finding('immutability', have, want, True, 'set immutability %s' % path, irreversible=irreversible), want, changes
 
 
 def _soft_delete_findings(vault, baseline, mua):
-    """Return (findings, action or None)."""
+    """Return (findings, action or None, changes)."""
+    findings, action = _soft_delete_drift(vault, baseline, mua)
+    if action is None:
+        return findings, None, []
+    # What vault_soft_delete will do with this action, from its own plan: on a Recovery Services vault the enhanced
+    # security (hybrid workloads) moves with the state, and an AlwaysON one cannot be brought back to On, so such a
+    # write would fail; the findings it was to fix are then not fixable.
+    current = vault.get('soft_delete') if isinstance(vault.get('soft_delete'), Mapping) else {}
+    days = current.get('retention_days')
+    if isinstance(days, float) and days.is_integer():
+        days = int(days)
+    settings = {'state': current.get('state'), 'retention_days': days, 'enhanced_security': vault.get('enhanced_security')}
+    try:
+        planned, _target = plan_soft_delete(vault.get('vault_type'), settings, action['state'], action['retention_days'],
+                                            baseline['allow_irreversible'], vault.get('name') or '?')
+    except SoftDeleteError as exc:
+        for finding in findings:
+            if finding['fixable']:
+                finding['fixable'] = False
+                finding['reason'] = str(exc)
+        return findings, None, []
+    changes = [_change('soft_delete', c['setting'], c['before'], c['after'], c.get('irreversible')) for c in planned]
+    return findings, (action if changes else None), changes
+
+
+def _soft_delete_drift(vault, baseline, mua):
+    """Return (findings, action or None) from the vault record and the baseline."""
     want = baseline['soft_delete']
     if want is None:
         return [], None
@@ -263,10 +304,10 @@ def _soft_delete_findings(vault, baseline, mua):
                 findings.append(_finding('soft_delete', have_state, want_state, False, _MUA_REASON % (_guard_name(mua), 'soft delete')))
             elif want_state == 'always_on' and not baseline['allow_irreversible']:
                 findings.append(_finding('soft_delete', have_state, want_state, False,
-                                         "soft delete always_on cannot be undone: set allow_irreversible to consent"))
+                                         "soft delete always_on cannot be undone: set allow_irreversible to consent", irreversible=True))
             else:
                 findings.append(_finding('soft_delete', have_state, want_state, True,
-                                         'set soft delete %s -> %s' % (have_state, want_state)))
+                                         'set soft delete %s -> %s' % (have_state, want_state), irreversible=want_state == 'always_on'))
                 target_state = want_state
                 state_fixed = True
 
@@ -287,32 +328,46 @@ def _soft_delete_findings(vault, baseline, mua):
 
 
 def _retention_findings(vault, baseline):
-    """Return (findings, names of the policies to raise)."""
+    """Return (findings, names of the policies to raise, changes)."""
     want = baseline['retention']
     if want is None:
-        return [], []
+        return [], [], []
     policies = vault.get('policies')
     if policies is None:
         return [_finding('retention', None, None, False,
-                         "the vault's policies were not read: discover with vault_immutability_info include_policies: true")], []
+                         "the vault's policies were not read: discover with vault_immutability_info include_policies: true")], [], []
     enforce = want['mode'] == 'enforce'
+    # On a Locked vault a raised retention can never be lowered again (Azure refuses any reduction there).
+    locked = _lower(vault.get('immutability')) == 'locked'
     findings = []
     raise_policies = []
+    changes = []
     for policy in policies:
-        for violation in check_minimum(policy, want['minimum']):
+        for violation, raised in plan_raises(policy, want['minimum']):
             fixable = bool(violation.get('fixable')) and enforce
             reason = violation.get('reason')
+            # Immutability does not hold operational tiers: raising one can be undone, even on a Locked vault.
+            operational = bool(violation.get('tier')) and is_operational(policy, violation)
             if violation.get('fixable') and not enforce:
                 reason = 'retention mode is report: weak policies are reported, not raised'
-            if violation.get('tier') and is_operational(policy, violation):
+            elif fixable and locked and not operational and not baseline['allow_irreversible']:
+                fixable = False
+                reason = ('%s; the vault is Locked, where a raised retention can never be lowered again: set allow_irreversible '
+                          'to consent' % reason)
+            if operational:
                 reason = '%s; an operational backup tier, not protected by immutability' % reason
             name = violation.get('policy') or policy.get('name')
             findings.append(_finding('retention', violation.get('have'), violation.get('need'), fixable, reason,
                                      policy=name, tier=violation.get('tier'),
-                                     sub_policy=violation.get('sub_policy'), datastore=violation.get('datastore')))
-            if fixable and name not in raise_policies:
-                raise_policies.append(name)
-    return findings, raise_policies
+                                     sub_policy=violation.get('sub_policy'), datastore=violation.get('datastore'),
+                                     irreversible=locked and not operational and bool(violation.get('fixable'))))
+            if fixable:
+                if name not in raise_policies:
+                    raise_policies.append(name)
+                changes.append(_change('retention', 'retention', violation.get('have'), raised, locked and not operational, policy=name,
+                                       tier=violation.get('tier'), sub_policy=violation.get('sub_policy'),
+                                       datastore=violation.get('datastore')))
+    return findings, raise_policies, changes
 
 
 def vault_drift(vault, baseline):
@@ -321,12 +376,12 @@ def vault_drift(vault, baseline):
         raise DriftError("every vault must be a dictionary (a vault_immutability_info record), got %s" % type(vault).__name__)
     mua = _mua(vault)
     findings = []
-    imm_finding, imm_action = _immutability_finding(vault, baseline, mua)
+    imm_finding, imm_action, imm_changes = _immutability_finding(vault, baseline, mua)
     if imm_finding:
         findings.append(imm_finding)
-    sd_findings, sd_action = _soft_delete_findings(vault, baseline, mua)
+    sd_findings, sd_action, sd_changes = _soft_delete_findings(vault, baseline, mua)
     findings.extend(sd_findings)
-    ret_findings, raise_policies = _retention_findings(vault, baseline)
+    ret_findings, raise_policies, ret_changes = _retention_findings(vault, baseline)
     findings.extend(ret_findings)
     return {
         'id': vault.get('id'),
@@ -342,6 +397,8 @@ def vault_drift(vault, baseline):
             'soft_delete': sd_action,
             'raise_policies': raise_policies,
         },
+        # In the order the role applies them: retention, soft delete, immutability.
+        'changes': ret_changes + sd_changes + imm_changes,
         'mua': mua,
     }
 
@@ -423,8 +480,9 @@ def _finding_key(finding):
 
 
 def drift_diffs(drift):
-    """Ansible diff entries, one per drifting vault: what a run would change (fixable findings, have -> want),
-    and, under a "not fixable" key that is the same before and after, what it cannot change and why."""
+    """Ansible diff entries, one per drifting vault: what a run would change (the entry's planned changes, first
+    before -> last after per setting; a change that can never be undone is marked IRREVERSIBLE in its key and in the
+    header), and, under a "not fixable" key that is the same before and after, what it cannot change and why."""
     diffs = []
     for entry in drift or []:
         if not entry.get('drift'):
@@ -432,18 +490,30 @@ def drift_diffs(drift):
         before = {}
         after = {}
         unfixable = {}
+        irreversible = []
+        planned = entry.get('changes')
+        if isinstance(planned, list):
+            irreversible = sorted({_finding_key(change) for change in planned if change.get('irreversible')})
+            for change in planned:
+                key = _finding_key(change)
+                if key in irreversible:
+                    key += ' (IRREVERSIBLE)'
+                before.setdefault(key, change.get('before'))
+                after[key] = change.get('after')
         for finding in entry.get('findings') or []:
             key = _finding_key(finding)
             if finding.get('fixable'):
-                before[key] = finding.get('have')
-                after[key] = finding.get('want')
+                if not isinstance(planned, list):
+                    before[key] = finding.get('have')
+                    after[key] = finding.get('want')
             else:
                 unfixable[key] = '%s (wanted %s): %s' % (finding.get('have'), finding.get('want'), finding.get('reason'))
         if unfixable:
             before['not fixable'] = unfixable
             after['not fixable'] = unfixable
         header = '%s (%s, %s/%s)' % (entry.get('name'), entry.get('vault_type'), entry.get('subscription_id'), entry.get('resource_group'))
-        diffs.append({'before_header': header, 'after_header': header,
+        after_header = header + (' - IRREVERSIBLE: %s' % ', '.join(irreversible) if irreversible else '')
+        diffs.append({'before_header': header, 'after_header': after_header,
                       'before': _yaml_like(before), 'after': _yaml_like(after)})
     return diffs
 

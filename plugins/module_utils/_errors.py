@@ -40,6 +40,44 @@ class InputError(VaultlockError):
     """The task's arguments cannot be used. Raised before any request is sent."""
 
 
+class UnreadableResourceError(VaultlockError):
+    """Azure returned a vault (or a part of it) with a value the collection does not understand.
+
+    Names the resource and the field, so one such vault becomes an error of its own instead of hiding the others.
+    """
+
+    def __init__(self, resource, field, value, expected):
+        self.resource = resource
+        self.field = field
+        self.value = value
+        self.expected = expected
+        super().__init__("%s: Azure returned %s for %s, which this collection cannot read (expected %s)"
+                         % (resource, _short(value), field, expected))
+
+    def as_dict(self):
+        return {'scope': self.resource, 'operation': 'read vault', 'status': None, 'code': 'UnreadableVault',
+                'message': str(self), 'field': self.field}
+
+
+def _short(value):
+    if value is None:
+        return 'no value'
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + '...'
+
+
+class PartialChangeError(VaultlockError):
+    """A change failed after some of it was accepted: the error, and what a fresh read says did change.
+
+    `result` holds the keys of the task result that stay true despite the failure (changed, changes, vault, ...).
+    """
+
+    def __init__(self, cause, result):
+        self.cause = cause
+        self.result = result
+        super().__init__(cause.describe() if isinstance(cause, AzureOperationError) else str(cause))
+
+
 class MissingLibraryError(VaultlockError):
     """A Python package the task needs is not installed."""
 
@@ -142,6 +180,12 @@ def _error_from_response(exc):
     return code, message
 
 
+def _operation_failed(exc):
+    """True when azure-core raised this for a long-running operation whose status is Failed or Canceled."""
+    causes = [getattr(exc, 'error', None), exc.__cause__, getattr(exc, 'inner_exception', None)]
+    return any(cause is not None and 'OperationFailed' in _class_names(cause) for cause in causes)
+
+
 def _hint(status, code):
     if status == 403 or code == 'AuthorizationFailed':
         return ('The identity in use lacks permission for this action: grant it a role such as '
@@ -190,6 +234,17 @@ def from_exception(exc, operation, resource=None):
     if 'ServiceResponseError' in names or 'ServiceResponseTimeoutError' in names:
         return AzureOperationError(operation, resource, None, 'ConnectionError', first_line(exc), None,
                                    'The connection broke before Azure answered; the outcome of a write is unknown.')
+    if 'DecodeError' in names:
+        # An answer whose body is empty, truncated or not JSON: say so, with the HTTP status, never the parser's text.
+        kind = 'a truncated body' if 'IncompleteReadError' in names else 'a body that is not valid JSON (empty or truncated)'
+        answered = 'Azure answered HTTP %s with' % status if status else 'Azure answered with'
+        return AzureOperationError(operation, resource, status, 'InvalidResponseBody', '%s %s' % (answered, kind), request_id)
+    if 'HttpResponseError' in names and _operation_failed(exc):
+        # A long-running operation that ended Failed: Azure's error is in the last status document, whose own HTTP
+        # status (200) says nothing about the outcome, so no status is reported.
+        code, message = _error_from_response(exc)
+        return AzureOperationError(operation, resource, None, code or 'OperationFailed', message, request_id,
+                                   'The long-running operation ended Failed.')
     if 'HttpResponseError' in names:
         code, message = _error_from_response(exc)
         return AzureOperationError(operation, resource, status, code, message, request_id, _hint(status, code))

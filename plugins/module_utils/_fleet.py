@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, UnreadableResourceError
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import (
     VaultRef,
     backend,
+    unreadable_record,
     validate_subscription,
     vault_record,
 )
@@ -52,35 +53,80 @@ def resolve_subscriptions(session, wanted):
         return sorted(s['subscriptionId'] for s in body.get('value', []) if str(s.get('state', 'Enabled')).lower() != 'disabled')
     seen = []
     for sub in wanted:
-        sub = validate_subscription(str(sub).strip())
+        sub = validate_subscription(sub.strip(' ') if isinstance(sub, str) else sub, 'subscription_ids')
         if sub.lower() not in [s.lower() for s in seen]:
             seen.append(sub)
     return seen
 
 
+def read_records(raws, vault_type):
+    """(records, vault errors) from the ARM JSON of listed vaults: a vault the collection cannot read becomes an error
+    of its own (naming its id and the field, with `vault` set to what is known of it) and never hides the others."""
+    records = []
+    errors = []
+    for raw in raws:
+        try:
+            records.append(vault_record(raw, vault_type))
+        except UnreadableResourceError as exc:
+            error = exc.as_dict()
+            error['vault'] = unreadable_record(raw, vault_type, exc)
+            errors.append(error)
+    return records, errors
+
+
+def _kind_label(kind):
+    return 'Recovery Services vaults' if kind == 'recovery_services' else 'Backup vaults'
+
+
+def _merge_scope_errors(failures, vault_types):
+    """One error per subscription (or resource group) when every vault kind failed the same way there; otherwise one
+    per vault kind, saying which kind could not be read."""
+    by_scope = {}
+    for (label, kind), error in failures:
+        by_scope.setdefault(label, []).append((kind, error))
+    merged = []
+    for label, items in by_scope.items():
+        codes = {(error['status'], error['code']) for _kind, error in items}
+        if len(items) == len(vault_types) and len(codes) == 1:
+            merged.append(dict(items[0][1], scope=label))
+            continue
+        for kind, error in items:
+            merged.append(dict(error, scope='%s (%s)' % (label, _kind_label(kind)), vault_type=kind))
+    return merged
+
+
 def list_vaults(session, subscriptions, vault_types, resource_groups=None, max_concurrency=32):
-    """(records sorted by id and unique, errors). Raises AzureOperationError when every scope failed."""
+    """(records sorted by id and unique, errors). Raises AzureOperationError when every scope failed.
+
+    Errors: one per subscription or resource group that could not be read (per vault kind when only some kinds
+    failed), and one per vault whose body could not be read (`code: UnreadableVault`, with `vault`).
+    """
     scopes = [(sub, kind, rg) for sub in subscriptions for kind in vault_types for rg in (resource_groups or [None])]
 
     def read(scope):
         sub, kind, rg = scope
+        label = 'subscription %s' % sub if not rg else "resource group '%s' in subscription %s" % (rg, sub)
         try:
-            return [vault_record(raw, kind) for raw in backend(session, kind).list(sub, rg)], None
+            raws = backend(session, kind).list(sub, rg)
         except AzureOperationError as exc:
-            label = 'subscription %s' % sub if not rg else "resource group '%s' in subscription %s" % (rg, sub)
-            return [], scope_error(label, exc)
+            return [], [], ((label, kind), scope_error(label, exc))
+        records, vault_errors = read_records(raws, kind)
+        return records, vault_errors, None
 
     found = {}
-    errors = []
+    failures = []
+    vault_errors = []
     with ThreadPoolExecutor(max_workers=max(1, min(max_concurrency, len(scopes) or 1))) as pool:
-        for records, error in pool.map(read, scopes):
-            if error:
-                errors.append(error)
+        for records, unreadable, failure in pool.map(read, scopes):
+            if failure:
+                failures.append(failure)
+            vault_errors.extend(unreadable)
             for record in records:
                 found.setdefault(str(record['id']).lower(), record)
-    if scopes and len(errors) == len(scopes):
-        first = errors[0]
+    if scopes and len(failures) == len(scopes):
+        first = failures[0][1]
         raise AzureOperationError(first['operation'], first['scope'], first['status'], first['code'], first['message'])
+    errors = _merge_scope_errors(failures, vault_types) + sorted(vault_errors, key=lambda e: str(e['scope']).lower())
     return [found[key] for key in sorted(found)], errors
 
 

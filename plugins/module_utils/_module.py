@@ -15,6 +15,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._client import AUT
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     AzureOperationError,
     MissingLibraryError,
+    PartialChangeError,
     VaultlockError,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._immutability import ImmutabilityError
@@ -73,11 +74,26 @@ class VaultlockModule:
         """Call work(self) -> result dict, exit with it; every known failure becomes fail_json."""
         try:
             result = work(self)
+        except PartialChangeError as exc:
+            extra = dict(exc.result)
+            if isinstance(exc.cause, AzureOperationError):
+                extra['error'] = exc.cause.as_dict()
+            self.module.fail_json(msg=str(exc), **self._transport_notes(extra))
         except MissingLibraryError as exc:
             self.module.fail_json(msg=missing_required_lib(exc.package) + ' (pip install -r requirements.txt from the collection)',
                                   exception=str(exc.exception))
         except AzureOperationError as exc:
-            self.module.fail_json(msg=exc.describe(), error=exc.as_dict())
+            self.module.fail_json(msg=exc.describe(), **self._transport_notes({'error': exc.as_dict()}))
         except (VaultlockError, ImmutabilityError) as exc:
-            self.module.fail_json(msg=str(exc))
-        self.module.exit_json(**result)
+            self.module.fail_json(msg=str(exc), **self._transport_notes({}))
+        self.module.exit_json(**self._transport_notes(result))
+
+    def _transport_notes(self, result):
+        """State in the result (and as a warning) when TLS certificate validation was off for this task."""
+        if self._session is not None and not self._session.verify:
+            source = 'cert_validation_mode=ignore' if self.params.get('cert_validation_mode') == 'ignore' \
+                else 'AZURE_CERT_VALIDATION_MODE=ignore'
+            self.module.warn('TLS certificate validation was off for this task (%s): the identity of the Azure endpoint was '
+                             'not verified, and a machine in the middle could read the token and the answers.' % source)
+            result['cert_validation_mode'] = 'ignore'
+        return result

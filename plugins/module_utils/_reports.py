@@ -44,7 +44,7 @@ SETTING_LABEL = {
     'retention': 'retention',
 }
 
-FINDING_KEYS = ('setting', 'policy', 'tier', 'sub_policy', 'datastore', 'have', 'want', 'fixable', 'reason')
+FINDING_KEYS = ('setting', 'policy', 'tier', 'sub_policy', 'datastore', 'have', 'want', 'fixable', 'reason', 'irreversible')
 
 TYPE_LABEL = {'recovery_services': 'Recovery Services', 'backup': 'Backup vault'}
 
@@ -149,8 +149,11 @@ def _change(action, change):
         'setting': str(change.get('setting') or action),
         'policy': change.get('policy'),
         'tier': change.get('tier'),
+        'sub_policy': change.get('sub_policy'),
+        'datastore': change.get('datastore'),
         'before': _plain(change.get('before')),
         'after': _plain(change.get('after')),
+        'irreversible': bool(change.get('irreversible')),
     }
 
 
@@ -232,17 +235,23 @@ def build_report(drift, meta=None):
             changed[vid]['changes'].extend(changes)
 
     if mode == 'check' and meta.get('predict') and not results:
-        # No state module ran (the role's default check mode): predict the changes from the fixable findings.
+        # No state module ran (the role's default check mode): the changes a run makes, as vault_drift planned them
+        # with the state modules' own planning (or, for entries without them, from the fixable findings).
         for entry in entries:
             actions = entry.get('actions') if isinstance(entry.get('actions'), Mapping) else {}
             predicted = []
-            for raw in entry.get('findings') or []:
+            if isinstance(entry.get('changes'), (list, tuple)):
+                predicted = [_change(c.get('action') or SETTING_ACTION.get(c.get('setting'), 'soft_delete'), c)
+                             for c in entry['changes'] if isinstance(c, Mapping)]
+            for raw in [] if isinstance(entry.get('changes'), (list, tuple)) else entry.get('findings') or []:
                 if isinstance(raw, Mapping) and raw.get('fixable'):
                     action = SETTING_ACTION.get(raw.get('setting'))
                     if action == 'retention' and raw.get('policy') not in (actions.get('raise_policies') or []):
                         continue
                     predicted.append(_change(action, {'setting': raw.get('setting'), 'policy': raw.get('policy'), 'tier': raw.get('tier'),
-                                                      'before': raw.get('have'), 'after': raw.get('want')}))
+                                                      'sub_policy': raw.get('sub_policy'), 'datastore': raw.get('datastore'),
+                                                      'before': raw.get('have'), 'after': raw.get('want'),
+                                                      'irreversible': raw.get('irreversible')}))
             if predicted:
                 vid = _lower(entry.get('id'))
                 changed[vid] = dict(_vault_ref(entry), changes=predicted)
@@ -257,6 +266,7 @@ def build_report(drift, meta=None):
                 raise ReportError("every finding must be a dictionary (from vault_drift), got %s" % type(raw).__name__)
             finding = dict((key, _plain(raw.get(key))) for key in FINDING_KEYS)
             finding['fixable'] = bool(raw.get('fixable'))
+            finding['irreversible'] = bool(raw.get('irreversible'))
             action = SETTING_ACTION.get(finding['setting'])
             finding['resolved'] = bool(mode == 'apply' and finding['fixable'] and done.get((vid, action)))
             findings.append(finding)
@@ -281,6 +291,7 @@ def build_report(drift, meta=None):
     summary['fixed'] = sum(1 for v in vaults if v['status'] == 'fixed')
     summary['changed'] = len(changed_order)
     summary['errors'] = len(errors)
+    warnings = [str(_plain(w)) for w in _as_list(meta.get('warnings'), 'meta.warnings')]
     return {
         'schema_version': SCHEMA_VERSION,
         'generated_at': _timestamp(meta),
@@ -290,6 +301,7 @@ def build_report(drift, meta=None):
         'vaults': vaults,
         'changed': [changed[vid] for vid in sorted(changed_order, key=lambda v: sort_key(changed[v]))],
         'errors': errors,
+        'warnings': warnings,
     }
 
 
@@ -377,6 +389,11 @@ def render_markdown(report):
     if errors:
         lines.append('')
         lines.append('**%s:** some vaults may not have been checked or changed; see Errors.' % plural(len(errors), 'error'))
+    irreversible = sum(1 for c in report.get('changed') or [] for x in c.get('changes') or [] if x.get('irreversible'))
+    if irreversible:
+        lines.append('')
+        lines.append('**Irreversible:** %s %s never be undone.' % (
+            plural(irreversible, 'change'), 'would' if mode == 'check' else 'made here can'))
     lines.append('')
 
     lines.extend(_table(['Vaults', 'Count'], [
@@ -411,7 +428,7 @@ def render_markdown(report):
                 fixable += ': ' + md_escape(finding['reason'])
             rows.append([md_escape(vault.get('name')), md_escape(TYPE_LABEL.get(vault.get('vault_type'), vault.get('vault_type'))),
                          md_escape(vault.get('subscription_id')), md_escape(vault.get('resource_group')),
-                         md_escape(finding_label(finding)),
+                         md_escape(finding_label(finding) + (' (IRREVERSIBLE)' if finding.get('irreversible') else '')),
                          '%s → %s' % (md_escape(_value(finding.get('have'))), md_escape(_value(finding.get('want')))),
                          fixable, mua])
     if rows:
@@ -426,12 +443,17 @@ def render_markdown(report):
             for change in vault.get('changes') or []:
                 what = SETTING_LABEL.get(change.get('setting'), change.get('setting'))
                 extra = ', '.join('%s %s' % (k, change[k]) for k in ('policy', 'tier') if change.get(k))
+                what = ('%s: %s' % (what, extra) if extra else what) + (' (IRREVERSIBLE)' if change.get('irreversible') else '')
                 rows.append([md_escape(vault.get('name')), md_escape(TYPE_LABEL.get(vault.get('vault_type'), vault.get('vault_type'))),
                              md_escape(vault.get('subscription_id')), md_escape(vault.get('resource_group')),
-                             md_escape('%s: %s' % (what, extra) if extra else what),
+                             md_escape(what),
                              '%s → %s' % (md_escape(_value(change.get('before'))), md_escape(_value(change.get('after'))))])
         lines.extend(_table(['Vault', 'Type', 'Subscription', 'Resource group', 'Change', 'Before → after'], rows))
 
+    warnings = report.get('warnings') or []
+    if warnings:
+        lines.extend(['', '## Warnings', ''])
+        lines.extend('- %s' % md_escape(w) for w in warnings)
     if errors:
         lines.extend(['', '## Errors', ''])
         lines.extend(_table(['Scope', 'Action', 'Message'], [
@@ -456,6 +478,12 @@ def xml_text(value):
 def _finding_line(finding):
     line = '%s: have %s, want %s; %s' % (finding_label(finding), _value(finding.get('have')), _value(finding.get('want')),
                                          'fixable' if finding.get('fixable') else 'not fixable')
+    if finding.get('irreversible'):
+        line += '; IRREVERSIBLE'
+    return _with_reason(line, finding)
+
+
+def _with_reason(line, finding):
     if finding.get('reason'):
         line += ' (%s)' % finding['reason']
     return line
@@ -475,6 +503,8 @@ def render_junit(report):
     props = ET.SubElement(suite, 'properties')
     for name in ('schema_version', 'mode'):
         ET.SubElement(props, 'property', name=name, value=xml_text(report.get(name)))
+    for warning in report.get('warnings') or []:
+        ET.SubElement(props, 'property', name='warning', value=xml_text(warning))
 
     seen = set()
     for vault in vaults:
@@ -490,6 +520,9 @@ def render_junit(report):
             message = '%d findings, %d fixable, %d not fixable: %s' % (
                 len(open_findings), fixable, len(open_findings) - fixable,
                 ', '.join(sorted(set(SETTING_LABEL.get(f.get('setting'), str(f.get('setting'))) for f in open_findings))))
+            irreversible = sum(1 for f in open_findings if f.get('irreversible'))
+            if irreversible:
+                message += ' (%d irreversible)' % irreversible
             failure = ET.SubElement(case, 'failure', message=xml_text(message), type='drift')
             failure.text = xml_text('\n'.join([str(vault.get('id'))] + [_finding_line(f) for f in open_findings]))
     for error in errors:

@@ -198,6 +198,14 @@ class Duration:
         return self.short
 
 
+# No retention Azure keeps needs more than 5 digits (9999 days is the longest day count); a longer count is refused.
+MAX_COUNT_DIGITS = 6
+
+
+def _short_text(text):
+    return text if len(text) <= 40 else text[:37] + '...'
+
+
 def parse_duration(text):
     """Parse ``30d``, ``12w``, ``12m``, ``7y`` or ISO-8601 ``P30D``, ``P12W``, ``P3M``, ``P1Y``, ``P1Y6M``.
 
@@ -211,15 +219,19 @@ def parse_duration(text):
         raise RetentionError('invalid duration %r: expected a string; %s' % (text, _ACCEPTED))
     value = text.strip()
     if value[:1] in ('P', 'p'):
-        match = _ISO_RE.match(value.upper())
+        match = _ISO_RE.fullmatch(value.upper())
     else:
-        match = _SHORT_RE.match(value.lower()) if value else None
+        match = _SHORT_RE.fullmatch(value.lower()) if value else None
     if match is None or not any(match.groups()):
         raise RetentionError('invalid duration %r; %s' % (text, _ACCEPTED))
     parts = []
     for unit, group in zip(UNITS, match.groups()):
         if group is None:
             continue
+        if len(group.lstrip('0')) > MAX_COUNT_DIGITS:
+            # Checked on the digits: a count of hundreds of digits is refused before Python converts it.
+            raise RetentionError('invalid duration %r: a count of more than %d digits is longer than any retention Azure keeps'
+                                 % (_short_text(text), MAX_COUNT_DIGITS))
         if int(group) == 0:
             raise RetentionError('invalid duration %r: counts must be positive; %s' % (text, _ACCEPTED))
         parts.append((unit, int(group)))
@@ -568,13 +580,59 @@ FLOORS = {
     'log': Duration.of(7, 'days'),
 }
 
-# Longest retention Azure accepts for a tier of a kind, in days (assumed, same sources as FLOORS).
-# A too-short tier that would have to exceed its ceiling is reported as not fixable.
-_CEILINGS = {
-    ('AzureIaasVM', 'instant', 'V1'): 5,
-    ('AzureIaasVM', 'instant', 'V2'): 30,
-    ('AzureWorkload', 'log', None): 35,
+# Longest retention Azure accepts, per tier. Azure's REST specs give no maximum (RetentionDuration.count is a plain
+# int32 in azure-rest-api-specs, specification/recoveryservicesbackup; DataProtection deleteAfter.duration a plain
+# ISO 8601 string). The limits are the ones Microsoft's own clients enforce "as per backup service"
+# (Azure/azure-powershell PR #14006, src/RecoveryServices/RecoveryServices.Backup.Models/CommonModels/Utils.cs,
+# PolicyConstants: MaxAllowedRetentionDurationCount 9999, ...Weekly 5163, ...Monthly 1188, ...Yearly 99) and the
+# azurerm Terraform provider (hashicorp/terraform-provider-azurerm, backup_policy_vm_resource.go:
+# retention_daily 7..9999, retention_weekly 1..5163, retention_monthly 1..1188, retention_yearly 1..99), the
+# ranges of Azure Backup's support matrix for Azure VMs. All four are the same span, about 27 years plus a day
+# (9999 days; 5163 weeks = 36141 days is the one exception and is kept as Azure counts it).
+# Simple (default) retention and every day-count tier are held to the daily limit. A minimum above these can
+# never be met by any policy kind, so it is refused before any request.
+TIER_CEILINGS = {
+    'daily': Duration.of(9999, 'days'),
+    'weekly': Duration.of(5163, 'weeks'),
+    'monthly': Duration.of(1188, 'months'),
+    'yearly': Duration.of(99, 'years'),
+    'default': Duration.of(9999, 'days'),
+    'instant': Duration.of(9999, 'days'),
+    'snapshot': Duration.of(9999, 'days'),
+    'log': Duration.of(9999, 'days'),
 }
+
+# Longest retention Azure accepts for a tier of one policy kind, where it is shorter than TIER_CEILINGS. A too-short
+# tier that would have to exceed its ceiling is reported as not fixable. Sources: Azure VM instant restore 1-5 days
+# (V1) or 1-30 (Enhanced) and SQL / SAP HANA log backups up to 35 days (Azure Backup support matrices, assumed:
+# these matrices are not in the shared reference); Azure Files (AzureStorage) daily 200 days, weekly 200 weeks,
+# monthly 120 months, yearly 10 years for the snapshot tiers (PolicyConstants Afs*RetentionMax in the Azure
+# PowerShell file above; the vault-standard tiers of Azure Files are held to TIER_CEILINGS).
+_CEILINGS = {
+    ('AzureIaasVM', 'instant', 'V1'): Duration.of(5, 'days'),
+    ('AzureIaasVM', 'instant', 'V2'): Duration.of(30, 'days'),
+    ('AzureWorkload', 'log', None): Duration.of(35, 'days'),
+    ('AzureStorage', 'daily', 'Snapshot'): Duration.of(200, 'days'),
+    ('AzureStorage', 'weekly', 'Snapshot'): Duration.of(200, 'weeks'),
+    ('AzureStorage', 'monthly', 'Snapshot'): Duration.of(120, 'months'),
+    ('AzureStorage', 'yearly', 'Snapshot'): Duration.of(10, 'years'),
+}
+
+
+def ceiling_for(kind, tier, policy_type=None, datastore=None):
+    """The longest retention Azure keeps for a tier of a policy kind (a Duration)."""
+    for key in ((kind, tier, policy_type), (kind, tier, datastore), (kind, tier, None)):
+        if key[2] is not None or key == (kind, tier, None):
+            if key in _CEILINGS:
+                return _CEILINGS[key]
+    return TIER_CEILINGS[tier]
+
+
+def _spelled(duration):
+    """'30 days', '5163 weeks', '99 years'."""
+    if duration.single:
+        return '%d %s' % (duration.count, duration.unit if duration.count != 1 else duration.unit[:-1])
+    return duration.short
 
 
 def validate_minimum(minimum):
@@ -622,6 +680,10 @@ def _checked(label, tier, value):
     floor = FLOORS[tier]
     if not meets(duration, floor):
         raise RetentionError('minimum.%s is %s, below the shortest %s retention Azure accepts (%s)' % (label, duration.short, tier, floor.short))
+    ceiling = TIER_CEILINGS[tier]
+    if not meets(ceiling, duration):
+        raise RetentionError('minimum.%s is %s, above the longest %s retention Azure accepts for any policy (%s)'
+                             % (label, duration.short, tier, _spelled(ceiling)))
     return duration
 
 
@@ -689,9 +751,10 @@ def _plan(record, minimum):
             continue
         label = _label(tier['tier'], tier['sub_policy'], tier['datastore'])
         raised = raised_duration(have, need, vault_type, tier['tier'])
-        ceiling = _CEILINGS.get((kind, tier['tier'], record.get('policy_type')))
-        if ceiling is not None and raised.max_days > ceiling:
-            reason = '%s keeps %s, less than minimum.%s %s, and Azure allows at most %d days here' % (label, have.short, key, need.short, ceiling)
+        ceiling = ceiling_for(kind, tier['tier'], record.get('policy_type'), tier['datastore'])
+        if not meets(ceiling, raised):
+            reason = '%s keeps %s, less than minimum.%s %s, and Azure allows at most %s here' % (
+                label, have.short, key, need.short, _spelled(ceiling))
             plan.append((_violation(record, tier['tier'], tier['sub_policy'], tier['datastore'], have.iso, need.iso, False, reason), index, None))
             continue
         reason = '%s keeps %s, less than minimum.%s %s' % (label, have.short, key, need.short)
@@ -740,6 +803,13 @@ def check_minimum(record, minimum):
     """
     minimum = validate_minimum(minimum)
     return [item[0] for item in _plan(record, minimum)]
+
+
+def plan_raises(record, minimum):
+    """[(violation, raised ISO-8601 or None)] of a normalised record: check_minimum's violations, each with the value
+    raise_policy writes for it when it is fixable (the same plan, so a prediction matches what a run writes)."""
+    minimum = validate_minimum(minimum)
+    return [(violation, raised.iso if raised is not None else None) for violation, _index, raised in _plan(record, minimum)]
 
 
 def raise_policy(resource, vault_type, minimum):

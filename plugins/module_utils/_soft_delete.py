@@ -100,7 +100,9 @@ def to_api(vault_type, state):
 def _days(value):
     if value is None or value == '':
         return None
-    return int(float(value))
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not float(value).is_integer():
+        raise SoftDeleteError('Azure returned a soft delete retention of %r, which is not a whole number of days' % (value,))
+    return int(value)
 
 
 def current_settings(vault_type, security_settings):
@@ -175,11 +177,11 @@ def plan(vault_type, current, desired_state=None, desired_days=None, allow_irrev
     target = {'state': state, 'retention_days': days, 'enhanced_security': state if rs else None}
     changes = []
     if state != cur_state:
-        changes.append({'setting': 'soft_delete', 'before': cur_state, 'after': state})
+        changes.append({'setting': 'soft_delete', 'before': cur_state, 'after': state, 'irreversible': state == 'always_on'})
     if rs and state != cur_enhanced:
-        changes.append({'setting': 'enhanced_security', 'before': cur_enhanced, 'after': state})
+        changes.append({'setting': 'enhanced_security', 'before': cur_enhanced, 'after': state, 'irreversible': state == 'always_on'})
     if days != cur_days:
-        changes.append({'setting': 'soft_delete_retention_days', 'before': cur_days, 'after': days})
+        changes.append({'setting': 'soft_delete_retention_days', 'before': cur_days, 'after': days, 'irreversible': False})
     return changes, target
 
 

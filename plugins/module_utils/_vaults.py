@@ -23,6 +23,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     AzureOperationError,
     InputError,
     MissingLibraryError,
+    UnreadableResourceError,
     from_exception,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._immutability import (
@@ -37,11 +38,15 @@ PROVIDERS = {
     'backup': ('Microsoft.DataProtection', 'backupVaults'),
 }
 
-_GUID = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
+# Every pattern below is used with fullmatch(): Python's `$` also matches before a final newline, so a name such as
+# 'rsv-01\n' would pass a match() against '...$' and reach a request URL.
+_GUID = re.compile(r'[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}')
 # Vault names: 2 to 50 characters, letters, digits and hyphens, starting with a letter (Azure's naming rules).
-_VAULT_NAME = re.compile(r'^[A-Za-z][A-Za-z0-9-]{0,48}[A-Za-z0-9]$')
+_VAULT_NAME = re.compile(r'[A-Za-z][A-Za-z0-9-]{0,48}[A-Za-z0-9]')
 # Resource group names: 1 to 90 characters, word characters, hyphens, periods, parentheses; not ending in a period.
-_RG_NAME = re.compile(r'^[-\w.()]{0,89}[-\w()]$', re.UNICODE)
+_RG_NAME = re.compile(r'[-\w.()]{0,89}[-\w()]', re.UNICODE)
+# Control characters (C0, DEL, C1) and Unicode line and paragraph separators: never part of a name, an id or a GUID.
+_CONTROL = re.compile('[\x00-\x1f\x7f-\x9f\u2028\u2029]')
 _GUARD_PROVIDER = ('microsoft.dataprotection', 'resourceguards')
 
 SOFT_DELETE_FROM_API = {
@@ -82,10 +87,25 @@ def vault_type_from_provider(namespace, resource_type):
     return None
 
 
-def validate_subscription(sub):
-    if not sub or not _GUID.match(str(sub)):
-        raise InputError("subscription id '%s' is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)" % sub)
-    return str(sub)
+def shown(value):
+    """A value quoted for an error message, control characters escaped (a trailing newline shows as \\n)."""
+    text = str(value)
+    escapes = {'\n': '\\n', '\r': '\\r', '\t': '\\t'}
+
+    def escape(match):
+        char = match.group(0)
+        return escapes.get(char) or ('\\x%02x' % ord(char) if ord(char) < 256 else '\\u%04x' % ord(char))
+    return "'%s'" % _CONTROL.sub(escape, text)
+
+
+def has_control(value):
+    return isinstance(value, str) and bool(_CONTROL.search(value))
+
+
+def validate_subscription(sub, option='subscription_id'):
+    if not isinstance(sub, str) or not _GUID.fullmatch(sub):
+        raise InputError("%s: subscription id %s is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)" % (option, shown(sub)))
+    return sub
 
 
 class VaultRef:
@@ -109,31 +129,38 @@ class VaultRef:
         return "%s '%s' (resource group '%s', subscription %s)" % (kind, self.name, self.resource_group, self.subscription_id)
 
     @classmethod
-    def parse_id(cls, arm_id, vault_type=None):
-        parts = split_resource_id((arm_id or '').strip())
+    def parse_id(cls, arm_id, vault_type=None, option='id'):
+        """An ARM id of a vault; surrounding spaces are ignored, control characters (a trailing newline too) are refused."""
+        if not isinstance(arm_id, str) or has_control(arm_id):
+            raise InputError("%s: %s is not an ARM id of a vault: it contains a control character (a newline, say)"
+                             % (option, shown(arm_id)))
+        parts = split_resource_id(arm_id.strip(' '))
         if not parts.get('resource_group') or not parts.get('namespace') or not parts.get('name') or parts.get('last_child_num'):
-            raise InputError("id '%s' is not an ARM id of a vault: expected /subscriptions/<guid>/resourceGroups/<group>/providers/"
-                             "Microsoft.RecoveryServices/vaults/<name> or .../Microsoft.DataProtection/backupVaults/<name>" % arm_id)
+            raise InputError("%s: %s is not an ARM id of a vault: expected /subscriptions/<guid>/resourceGroups/<group>/providers/"
+                             "Microsoft.RecoveryServices/vaults/<name> or .../Microsoft.DataProtection/backupVaults/<name>"
+                             % (option, shown(arm_id)))
         kind = vault_type_from_provider(parts['namespace'], parts['type'])
         if kind is None:
-            raise InputError("id '%s' names a %s/%s resource, not a Recovery Services vault or a Backup vault"
-                             % (arm_id, parts['namespace'], parts['type']))
+            raise InputError("%s: %s names a %s/%s resource, not a Recovery Services vault or a Backup vault"
+                             % (option, shown(arm_id), parts['namespace'], parts['type']))
         if vault_type and vault_type != kind:
-            raise InputError("id '%s' is a %s vault but vault_type is %s" % (arm_id, kind, vault_type))
+            raise InputError("%s: %s is a %s vault but vault_type is %s" % (option, shown(arm_id), kind, vault_type))
         # build() applies Azure's naming rules: a GUID subscription, and names without control characters or slashes.
-        return cls.build(parts['subscription'], parts['resource_group'], parts['name'], kind)
+        return cls.build(parts['subscription'], parts['resource_group'], parts['name'], kind,
+                         options=(option, option, option))
 
     @classmethod
-    def build(cls, subscription_id, resource_group, name, vault_type):
+    def build(cls, subscription_id, resource_group, name, vault_type, options=('subscription_id', 'resource_group', 'name')):
+        """Validate each part (fullmatch, no control character); options names the option each part came from."""
         if vault_type not in VAULT_TYPES:
-            raise InputError("vault_type must be one of %s; got '%s'" % (', '.join(VAULT_TYPES), vault_type))
-        validate_subscription(subscription_id)
-        if not resource_group or not _RG_NAME.match(resource_group):
-            raise InputError("resource group name '%s' is not valid: 1 to 90 letters, digits, '_', '-', '.', '(' or ')', "
-                             "not ending with '.'" % resource_group)
-        if not name or not _VAULT_NAME.match(name):
-            raise InputError("vault name '%s' is not valid: 2 to 50 letters, digits or hyphens, starting with a letter "
-                             "and ending with a letter or digit" % name)
+            raise InputError("vault_type must be one of %s; got %s" % (', '.join(VAULT_TYPES), shown(vault_type)))
+        validate_subscription(subscription_id, options[0])
+        if not isinstance(resource_group, str) or not _RG_NAME.fullmatch(resource_group):
+            raise InputError("%s: resource group name %s is not valid: 1 to 90 letters, digits, '_', '-', '.', '(' or ')', "
+                             "not ending with '.'" % (options[1], shown(resource_group)))
+        if not isinstance(name, str) or not _VAULT_NAME.fullmatch(name):
+            raise InputError("%s: vault name %s is not valid: 2 to 50 letters, digits or hyphens, starting with a letter "
+                             "and ending with a letter or digit" % (options[2], shown(name)))
         return cls(subscription_id, resource_group, name, vault_type)
 
     @classmethod
@@ -151,31 +178,87 @@ class VaultRef:
 
 def parse_resource_id(arm_id):
     """subscription_id, resource_group and name of a top-level resource id ARM returned; {} for anything else."""
-    parts = split_resource_id(arm_id)
+    parts = split_resource_id(arm_id) if isinstance(arm_id, str) and not has_control(arm_id) else {}
     if not parts.get('resource_group') or not parts.get('name') or parts.get('last_child_num'):
         return {}
     return {'subscription_id': parts['subscription'], 'resource_group': parts['resource_group'], 'name': parts['name']}
 
 
-def _soft_delete(vault_type, security, location=None):
-    settings = (security or {}).get('softDeleteSettings') or {}
-    if vault_type == 'recovery_services':
-        state = settings.get('softDeleteState')
-        days = settings.get('softDeleteRetentionPeriodInDays')
-    else:
-        state = settings.get('state')
-        days = settings.get('retentionDurationInDays')
-    state = SOFT_DELETE_FROM_API.get(str(state).lower()) if state else None
-    return {'state': state, 'retention_days': int(days) if days is not None else None,
+_RS_SOFT_DELETE_KEYS = ('softDeleteState', 'softDeleteRetentionPeriodInDays')
+_DP_SOFT_DELETE_KEYS = ('state', 'retentionDurationInDays')
+
+
+def _mapping(value, resource, field):
+    """A JSON object that may be absent (None -> {}); anything else that is not an object is unreadable."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise UnreadableResourceError(resource, field, value, 'a JSON object')
+    return value
+
+
+def whole_days(value, resource, field):
+    """A day count as Azure sends it (14, or 14.0 for Backup vaults) -> int; None stays None; anything else is unreadable."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (isinstance(value, float) and not value.is_integer()):
+        raise UnreadableResourceError(resource, field, value, 'a whole number of days')
+    return int(value)
+
+
+def _soft_delete_state(value, resource, field):
+    # Azure answers "Invalid" for a setting that was never set (a vault created without soft delete settings, recorded).
+    if value in (None, '') or (isinstance(value, str) and value.strip().lower() == 'invalid'):
+        return None
+    state = SOFT_DELETE_FROM_API.get(str(value).strip().lower()) if isinstance(value, str) else None
+    if state is None:
+        raise UnreadableResourceError(resource, field, value, 'Enabled, Disabled or AlwaysON (On, Off or AlwaysOn for Backup vaults)')
+    return state
+
+
+def _soft_delete(vault_type, security, resource, location=None):
+    base = 'properties.securitySettings.softDeleteSettings'
+    settings = _mapping(security.get('softDeleteSettings'), resource, base)
+    state_key, days_key = _RS_SOFT_DELETE_KEYS if vault_type == 'recovery_services' else _DP_SOFT_DELETE_KEYS
+    return {'state': _soft_delete_state(settings.get(state_key), resource, '%s.%s' % (base, state_key)),
+            'retention_days': whole_days(settings.get(days_key), resource, '%s.%s' % (base, days_key)),
             'enforced_by_azure': enforced_by_azure(vault_type, location)}
+
+
+def _enhanced_security(vault_type, security, resource):
+    """Recovery Services enhancedSecurityState (soft delete and security for hybrid workloads); None for Backup vaults."""
+    if vault_type != 'recovery_services':
+        return None
+    field = 'properties.securitySettings.softDeleteSettings.enhancedSecurityState'
+    settings = _mapping(security.get('softDeleteSettings'), resource, 'properties.securitySettings.softDeleteSettings')
+    return _soft_delete_state(settings.get('enhancedSecurityState'), resource, field)
+
+
+def _immutability(vault_type, security, resource):
+    base = 'properties.securitySettings.immutabilitySettings'
+    settings = _mapping(security.get('immutabilitySettings'), resource, base)
+    try:
+        state = from_api(settings.get('state'))
+    except ValueError:
+        raise UnreadableResourceError(resource, base + '.state', settings.get('state'), 'Disabled, Unlocked or Locked') from None
+    config = _mapping(settings.get('configuration'), resource, base + '.configuration')
+    days = None
+    if vault_type == 'recovery_services' and config:
+        kind = config.get('type')
+        if not isinstance(kind, str) or kind.lower() not in ('timebased', 'asperpolicy'):
+            raise UnreadableResourceError(resource, base + '.configuration.type', kind, 'TimeBased or AsPerPolicy')
+        if kind.lower() == 'timebased':
+            days = whole_days(config.get('durationInDays'), resource, base + '.configuration.durationInDays')
+    return state, days
 
 
 def _mua(vault_type, props):
     security = props.get('securitySettings') or {}
     guard = None
-    for request in props.get('resourceGuardOperationRequests') or []:
+    requests = props.get('resourceGuardOperationRequests')
+    for request in requests if isinstance(requests, list) else []:
         # A request id names an operation of a guard: <guard id>/<operation>/default.
-        parts = split_resource_id(request)
+        parts = split_resource_id(request) if isinstance(request, str) and not has_control(request) else {}
         if parts.get('resource_group') and (str(parts.get('namespace')).lower(), str(parts.get('type')).lower()) == _GUARD_PROVIDER:
             guard = arm_tools().resource_id(subscription=parts['subscription'], resource_group=parts['resource_group'],
                                             namespace=parts['namespace'], type=parts['type'], name=parts['name'])
@@ -188,28 +271,53 @@ def _mua(vault_type, props):
 
 
 def vault_record(raw, vault_type):
-    """ARM JSON of a vault -> the collection's vault record (same shape in every module)."""
-    props = raw.get('properties') or {}
-    security = props.get('securitySettings') or {}
-    immutability = security.get('immutabilitySettings') or {}
-    config = immutability.get('configuration') or {}
-    days = None
-    if vault_type == 'recovery_services' and str(config.get('type', '')).lower() == 'timebased':
-        days = config.get('durationInDays')
-    ids = parse_resource_id(raw.get('id'))
+    """ARM JSON of a vault -> the collection's vault record (same shape in every module).
+
+    Raises UnreadableResourceError (naming the vault id and the field) for a body the collection cannot read:
+    no `properties`, an immutability or soft delete state it has never seen, a day count that is not a whole number.
+    """
+    if not isinstance(raw, dict):
+        raise UnreadableResourceError('a %s in the list' % vault_type.replace('_', ' '), 'the vault body', raw, 'a JSON object')
+    resource = raw.get('id') if isinstance(raw.get('id'), str) and raw.get('id') else \
+        'vault %s' % (raw.get('name') if isinstance(raw.get('name'), str) else '(no id or name)')
+    if not isinstance(raw.get('id'), str) or not parse_resource_id(raw['id']):
+        raise UnreadableResourceError(resource, 'id', raw.get('id'), 'an ARM id of a vault')
+    if not isinstance(raw.get('properties'), dict):
+        raise UnreadableResourceError(resource, 'properties', raw.get('properties'), 'a JSON object with the vault properties')
+    props = raw['properties']
+    security = _mapping(props.get('securitySettings'), resource, 'properties.securitySettings')
+    state, days = _immutability(vault_type, security, resource)
+    ids = parse_resource_id(raw['id'])
+    tags = raw.get('tags')
     return {
-        'id': raw.get('id'),
-        'name': raw.get('name') or ids.get('name'),
+        'id': raw['id'],
+        'name': raw.get('name') if isinstance(raw.get('name'), str) and raw.get('name') else ids.get('name'),
         'resource_group': ids.get('resource_group'),
         'subscription_id': ids.get('subscription_id'),
         'location': raw.get('location'),
         'vault_type': vault_type,
-        'immutability': from_api(immutability.get('state')),
+        'immutability': state,
         'immutability_retention_days': days,
-        'soft_delete': _soft_delete(vault_type, security, raw.get('location')),
+        'soft_delete': _soft_delete(vault_type, security, resource, raw.get('location')),
+        'enhanced_security': _enhanced_security(vault_type, security, resource),
         'mua': _mua(vault_type, props),
-        'tags': raw.get('tags') or {},
+        'tags': tags if isinstance(tags, dict) else {},
         'provisioning_state': props.get('provisioningState'),
+    }
+
+
+def unreadable_record(raw, vault_type, error):
+    """What can be said of a vault whose body could not be read: where it is, and why (for reports and inventories)."""
+    raw = raw if isinstance(raw, dict) else {}
+    ids = parse_resource_id(raw.get('id')) if isinstance(raw.get('id'), str) else {}
+    return {
+        'id': raw.get('id') if isinstance(raw.get('id'), str) else None,
+        'name': raw.get('name') if isinstance(raw.get('name'), str) else ids.get('name'),
+        'resource_group': ids.get('resource_group'),
+        'subscription_id': ids.get('subscription_id'),
+        'location': raw.get('location') if isinstance(raw.get('location'), str) else None,
+        'vault_type': vault_type,
+        'unreadable': {'field': error.field, 'message': str(error)},
     }
 
 
@@ -236,6 +344,13 @@ def arm_path(*segments):
     return '/' + '/'.join(quote(str(segment), safe='') for segment in segments)
 
 
+def _labelled(exc, operation, resource):
+    """An error raised inside the pipeline (a refused link, say) with the operation and the vault it belongs to."""
+    if exc.resource is not None:
+        return exc
+    return AzureOperationError(operation, resource, exc.status, exc.code, exc.azure_message, exc.request_id, exc.hint)
+
+
 def _as_dict(model):
     if model is None:
         return None
@@ -259,8 +374,19 @@ class _Backend:
     def _call(self, operation, resource, func, *args, **kwargs):
         try:
             return func(*args, **kwargs)
+        except AzureOperationError as exc:
+            raise _labelled(exc, operation, resource)
         except self.session_errors() as exc:
-            raise from_exception(exc, operation, resource)
+            raise self._with_status(from_exception(exc, operation, resource))
+
+    def _with_status(self, exc):
+        """An unreadable answer whose SDK error does not carry the HTTP status: take it from the pipeline."""
+        status = getattr(self.session, 'last_status', lambda: None)()
+        if exc.code != 'InvalidResponseBody' or exc.status is not None or status is None:
+            return exc
+        return AzureOperationError(exc.operation, exc.resource, status, exc.code,
+                                   exc.azure_message.replace('Azure answered with', 'Azure answered HTTP %s with' % status),
+                                   exc.request_id)
 
     def session_errors(self):
         from ansible_collections.vaultlock.azure.plugins.module_utils._client import azure_errors  # pylint: disable=import-outside-toplevel
@@ -275,8 +401,10 @@ class _Backend:
                                           'the long-running operation did not finish within wait_timeout=%ss; '
                                           'the vault state is unknown, read it again before retrying' % timeout)
             return _as_dict(poller.result())
+        except AzureOperationError as exc:
+            raise _labelled(exc, operation, ref.label)
         except self.session_errors() as exc:
-            raise from_exception(exc, operation, ref.label)
+            raise self._with_status(from_exception(exc, operation, ref.label))
 
     def vault_path(self, ref):
         namespace, resource_type = PROVIDERS[self.vault_type]
@@ -306,16 +434,17 @@ class _Backend:
         poller = self._call(operation, ref.label, self._begin_update, ref, body, **kwargs)
         return self._wait(poller, operation, ref)
 
-    def reconcile_patch(self, ref, body, operation, applied):
+    def reconcile_patch(self, ref, body, operation, applied, irreversible=False):
         """PATCH the vault once; see reconcile for what happens when the outcome is unknown."""
-        return self.reconcile(ref, lambda: self.patch(ref, body, operation), operation, applied)
+        return self.reconcile(ref, lambda: self.patch(ref, body, operation), operation, applied, irreversible)
 
-    def reconcile(self, ref, send, operation, applied):
+    def reconcile(self, ref, send, operation, applied, irreversible=False):
         """Send a write once; when its outcome is unknown (5xx, broken connection), re-read before any retry.
 
         `send()` sends the write; `applied(raw_vault) -> bool` tells whether the change is already in place.
         The write is sent a second time only when a fresh read shows that it did not take effect and the vault
-        is idle, so no step (an irreversible one least of all) is ever repeated blindly.
+        is idle, so no step is ever repeated blindly. An irreversible write (Locked, AlwaysOn) is never sent a
+        second time at all: the first may still be on its way, so the task fails and says so.
         """
         try:
             return send()
@@ -328,6 +457,11 @@ class _Backend:
             if exc.code == 'OperationTimedOut':
                 # Azure may still be working on it: never send it again while its fate is unknown.
                 raise
+            if irreversible:
+                raise AzureOperationError(operation, ref.label, exc.status, exc.code,
+                                          '%s; a fresh read does not show the change yet, and an irreversible change is never '
+                                          'sent twice while the first request may still be on its way: run the task again '
+                                          'later (it reads the vault first)' % exc.azure_message, exc.request_id)
             state = str((current.get('properties') or {}).get('provisioningState') or 'Succeeded')
             if state.lower() != 'succeeded':
                 raise AzureOperationError(operation, ref.label, exc.status, exc.code,
@@ -370,6 +504,36 @@ class _Backend:
         result = self._call('update backup policy', label, self._put_policy, ref, name, body, label)
         return _as_dict(result) if result is not None else self.get_policy(ref, name)
 
+    def reconcile_policy(self, ref, name, body, applied, unchanged, irreversible=False):
+        """PUT a policy once; when the outcome is unknown (5xx, broken connection, timeout), re-read it first.
+
+        `applied(policy)`: the PUT is in place (success, nothing more is sent). `unchanged(policy)`: the policy is still
+        as it was before, so the PUT may be sent once more, unless it is irreversible (a raise on a Locked vault) or
+        may still be running (OperationTimedOut). Anything else (someone changed it meanwhile) is reported, not overwritten.
+        """
+        label = "policy '%s' of %s" % (name, ref.label)
+        try:
+            return self.put_policy(ref, name, body)
+        except AzureOperationError as exc:
+            if not exc.outcome_unknown:
+                raise
+            current = self.get_policy(ref, name)
+            if applied(current):
+                return current
+            why = None
+            if exc.code == 'OperationTimedOut':
+                why = 'Azure may still be working on it'
+            elif irreversible:
+                why = 'raising retention of a Locked vault is irreversible, and it is never sent twice while the first request ' \
+                      'may still be on its way'
+            elif not unchanged(current):
+                why = 'the policy changed meanwhile, and it is not overwritten blindly'
+            if why:
+                raise AzureOperationError('update backup policy', label, exc.status, exc.code,
+                                          '%s; a fresh read does not show the change: %s. Run the task again (it reads the '
+                                          'policy first)' % (exc.azure_message, why), exc.request_id)
+            return self.put_policy(ref, name, body)
+
 
 class RecoveryServicesBackend(_Backend):
     vault_type = 'recovery_services'
@@ -399,7 +563,13 @@ class RecoveryServicesBackend(_Backend):
         status, deserialized, headers = client.protection_policies.create_or_update(ref.name, ref.resource_group, name, body, cls=keep)
         if status != 202:
             return deserialized
+        from ansible_collections.vaultlock.azure.plugins.module_utils._client import endpoint_authority  # pylint: disable=import-outside-toplevel
         url = headers.get('azure-asyncoperation') or headers.get('location') or ''
+        allowed = endpoint_authority(self.session.cloud.resource_manager)
+        if endpoint_authority(url) != allowed:
+            raise AzureOperationError('update backup policy', label, None, 'UntrustedEndpoint',
+                                      'Azure named %s://%s for the operation status, which is not the Azure Resource Manager '
+                                      'endpoint in use (%s://%s); it was not called' % (endpoint_authority(url) + allowed))
         op_id = url.split('?')[0].rstrip('/').split('/')[-1]
         deadline = time.monotonic() + self.session.settings['wait_timeout']
         delay = _retry_after(headers, self.session.settings['polling_interval'])

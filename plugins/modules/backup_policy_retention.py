@@ -15,7 +15,11 @@ description:
   - It never lowers a value and never adds a tier the policy's schedule cannot produce; such gaps stay violations,
     reported as not fixable. A policy that needs no change is never sent back to Azure (re-sending an unchanged policy
     is known to fail on immutable vaults).
-  - Raising retention is allowed on immutable vaults, locked ones included.
+  - Raising retention is allowed on immutable vaults, locked ones included; on a locked vault it is irreversible (the policy can
+    never keep less again) and needs O(allow_irreversible=true). Operational tiers (snapshots kept beside the data source, a
+    Backup vault's operational store) are not held by immutability, so raising them is never irreversible.
+  - A policy update whose outcome is unknown (a server error, a broken connection, a timeout) is settled by reading the policy
+    again; it is sent a second time only when it did not take effect, the policy is unchanged and the raise is not irreversible.
   - With O(compare_to), reports which tiers a proposed policy body, or another policy, would keep for less time. On an
     immutable vault Azure rejects such a policy change and blocks moving protected items to a policy that keeps less;
     the result says so before anything is tried.
@@ -91,11 +95,23 @@ options:
       - The policy that O(compare_to) compares against (its current state is the "before").
       - Used only with O(compare_to); to choose the policies checked against O(minimum), use O(policies).
     type: str
+  allow_irreversible:
+    description:
+      - Consent to raise retention of a vault whose immutability is V(locked). On a locked vault a raised retention can never
+        be lowered again, so without this consent O(mode=enforce) fails before any write, in check mode too, when a policy
+        would be raised. Raising retention of any other vault, or an operational tier, needs no consent.
+      - Consent counts only when it is written in the task itself; a value from C(module_defaults) is ignored (see the
+        collection's C(docs/reliability.md)).
+    type: bool
+    default: false
 notes:
   - A O(minimum) below the shortest retention Azure accepts for that tier in any policy kind is refused before any request
     (daily, default, instant and snapshot 1 day; weekly 1 week; monthly 1 month; yearly 1 year; log 7 days).
   - Azure VM instant restore keeps at most 5 days (V1) or 30 days (Enhanced), and SQL / SAP HANA log backups at most 35 days;
     a minimum above these is reported as a violation that is not fixable.
+  - A O(minimum) above the longest retention Azure keeps for that tier in any policy kind is refused before any request
+    (daily and default 9999 days, weekly 5163 weeks, monthly 1188 months, yearly 99 years; the limits Microsoft's clients
+    enforce, see C(docs/reliability.md)); Azure Files snapshot tiers keep at most 200 days, 200 weeks, 120 months or 10 years.
   - These limits are taken from Azure Backup's support matrices and are conservative.
   - O(compare_to) sends nothing to Azure; the module only reads the vault and its policies.
 '''
@@ -115,6 +131,15 @@ EXAMPLES = r'''
     minimum:
       default: {OperationalStore: 7d, VaultStore: 30d}
     mode: enforce
+
+- name: Raise the policies of a locked vault (a raised retention can never be lowered there again)
+  vaultlock.azure.backup_policy_retention:
+    name: rsv-locked-01
+    resource_group: rg-backup-prod
+    vault_type: recovery_services
+    minimum: {daily: 30d}
+    mode: enforce
+    allow_irreversible: true
 
 - name: Will Azure accept this policy change (daily retention 14 days)?
   vaultlock.azure.backup_policy_retention:
@@ -164,11 +189,15 @@ violations:
   sample: [{"policy": "DailyPolicy", "tier": "daily", "sub_policy": null, "datastore": null, "have": "P7D", "need": "P30D",
             "fixable": true, "reason": "daily retention keeps 7d, less than minimum.daily 30d"}]
 changes:
-  description: Tiers raised (or that would be raised in check mode), each with its policy. Empty with O(mode=check).
+  description:
+    - Tiers raised (or that would be raised in check mode), each with its policy. Empty with O(mode=check).
+    - C(irreversible) is true when the vault is locked and the tier is not operational (such a raise can never be undone).
+    - When the task fails after some policies were raised, the ones that were are listed (and C(changed) is true).
   returned: always
   type: list
   elements: dict
-  sample: [{"policy": "DailyPolicy", "tier": "daily", "sub_policy": null, "datastore": null, "before": "P7D", "after": "P30D"}]
+  sample: [{"policy": "DailyPolicy", "tier": "daily", "sub_policy": null, "datastore": null, "before": "P7D", "after": "P30D",
+            "irreversible": false}]
 policies:
   description: Normalised records of the policies checked, after the task (predicted in check mode).
   returned: always
@@ -207,15 +236,23 @@ diff:
   returned: when diff mode is on and something changes
   type: dict
   sample: {"before": {"DailyPolicy": {"daily": "P7D"}}, "after": {"DailyPolicy": {"daily": "P30D"}}}
+cert_validation_mode:
+  description:
+    - V(ignore) when TLS certificate validation was turned off for this task (O(cert_validation_mode=ignore) or
+      E(AZURE_CERT_VALIDATION_MODE=ignore)); a warning says so too. Absent when certificates were validated.
+  returned: when certificate validation was off
+  type: str
+  sample: ignore
 '''
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError, PartialChangeError
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import VAULT_REF_ARGSPEC, VAULT_REF_EXCLUSIVE, VaultlockModule
 from ansible_collections.vaultlock.azure.plugins.module_utils._retention import (
     TIERS,
     RetentionError,
     check_minimum,
     find_reductions,
+    is_operational,
     normalise_policy,
     raise_policy,
     validate_minimum,
@@ -330,7 +367,7 @@ def compare(params, ref, resources, immutability):
     return {'reductions': reductions, 'rejected_by_azure': rejected, 'msg': msg}
 
 
-def _plan(params, ref, selected):
+def _plan(params, ref, selected, locked=False):
     """[(resource, record, new resource or None, changes)] and the violations that remain."""
     violations = []
     plans = []
@@ -339,11 +376,32 @@ def _plan(params, ref, selected):
         if params['mode'] == 'enforce':
             new, changes, unfixable = raise_policy(resource, ref.vault_type, params['minimum'])
             violations.extend(unfixable)
-            plans.append((resource, record, new, [dict(change, policy=record['name']) for change in changes]))
+            # Immutability does not hold operational tiers, so raising one can be undone even on a Locked vault.
+            plans.append((resource, record, new, [dict(change, policy=record['name'], irreversible=locked and not is_operational(record, change))
+                                                  for change in changes]))
         else:
             violations.extend(check_minimum(record, params['minimum']))
             plans.append((resource, record, None, []))
     return plans, violations
+
+
+def _check_consent(params, ref, plans, locked):
+    """On a Locked vault a raised retention can never be lowered again: refuse before any write without consent."""
+    raised = [change for _resource, _record, _new, changes in plans for change in changes if change['irreversible']]
+    if locked and raised and not params['allow_irreversible']:
+        names = sorted({change['policy'] for change in raised})
+        raise InputError("%s is Locked: raising the retention of %s (%d tier(s)) can never be undone, the policies could never "
+                         "keep less again. Set allow_irreversible=true to consent." % (
+                             ref.label, ', '.join("'%s'" % name for name in names), len(raised)))
+
+
+def _same_tiers(record):
+    """A check: does a policy (ARM JSON) keep exactly the tiers of this normalised record?"""
+    wanted = _tiers_view(record)
+
+    def check(resource):
+        return _tiers_view(normalise_policy(resource, record['vault_type'])) == wanted
+    return check
 
 
 def _summary(mod, result, violations):
@@ -384,7 +442,9 @@ def run(mod):
         result['msg'] = '; '.join(messages)
         return result
 
-    plans, violations = _plan(params, ref, _select(resources, params['policies'], ref))
+    locked = immutability == 'locked'
+    plans, violations = _plan(params, ref, _select(resources, params['policies'], ref), locked)
+    _check_consent(params, ref, plans, locked)
     diff_before, diff_after = {}, {}
     for resource, record, new, changes in plans:
         name = record['name']
@@ -393,13 +453,15 @@ def run(mod):
             if mod.check_mode:
                 after_record = normalise_policy(new, ref.vault_type)
             else:
+                predicted = normalise_policy(new, ref.vault_type)
                 try:
-                    after_record = normalise_policy(store.put_policy(ref, name, _put_body(new)), ref.vault_type)
+                    kept = store.reconcile_policy(ref, name, _put_body(new), _same_tiers(predicted), _same_tiers(record),
+                                                  irreversible=any(change['irreversible'] for change in changes))
+                    after_record = normalise_policy(kept, ref.vault_type)
                 except AzureOperationError as exc:
                     # Report what was already raised: those policies did change.
-                    result['changed'] = bool(result['changes'])
-                    mod.module.fail_json(msg=exc.describe(), error=exc.as_dict(), changes=result['changes'],
-                                         changed=result['changed'], immutability=immutability)
+                    raise PartialChangeError(exc, {'changed': bool(result['changes']), 'changes': result['changes'],
+                                                   'immutability': immutability}) from exc
             result['changes'].extend(changes)
             diff_before[name] = _tiers_view(record)
             diff_after[name] = _tiers_view(after_record)
@@ -410,6 +472,8 @@ def run(mod):
     result['compliant'] = not violations
     if mod.diff_mode and result['changed']:
         result['diff'] = {'before': diff_before, 'after': diff_after}
+        if any(change['irreversible'] for change in result['changes']):
+            result['diff']['after_header'] = '%s (%s) - IRREVERSIBLE: retention of a locked vault' % (ref.name, ref.vault_type)
     messages.append(_summary(mod, result, violations))
     result['msg'] = '; '.join(messages)
     if violations and params['fail_on_violation']:
@@ -431,6 +495,7 @@ def main():
             'fail_on_violation': {'type': 'bool', 'default': False},
             'compare_to': {'type': 'dict', 'options': {'policy': {'type': 'str'}, 'proposed': {'type': 'dict'}}},
             'policy': {'type': 'str'},
+            'allow_irreversible': {'type': 'bool', 'default': False},
         }),
         mutually_exclusive=VAULT_REF_EXCLUSIVE,
     )

@@ -11,8 +11,10 @@ short_description: Show the drift of many vaults as per-vault diffs, on the cont
 version_added: 0.1.0
 description:
   - Takes the list that the P(vaultlock.azure.vault_drift#filter) filter returns and reports one diff per drifting vault
-    (what a run would change, C(have) -> C(want), and what it cannot change, with the reason), and C(changed) when a run
-    would change anything.
+    (what a run would change, planned as the state modules plan it, and what it cannot change, with the reason), and C(changed)
+    when a run would change anything.
+  - A change that can never be undone (locking, soft delete V(always_on), raising retention of a locked vault) is marked
+    C(IRREVERSIBLE) in its key and in the diff's after header.
   - It runs on the controller and sends no request to Azure, so a check-mode drift report of a large fleet costs one task,
     not one module run per vault. The C(vaultlock.azure.harden_backup_vaults) role uses it in check mode.
   - This is an action plugin; this file holds its documentation only.

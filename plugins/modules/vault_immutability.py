@@ -14,6 +14,12 @@ description:
   - While a vault is immutable (enabled or locked) Azure refuses to delete recovery points before they expire,
     to stop protection with delete data, and to reduce backup policy retention.
   - V(locked) is irreversible. It needs O(allow_irreversible=true); leaving V(locked) is refused before any request.
+  - On a locked vault, setting or changing O(immutability_retention_days) is irreversible too (the days can never be
+    shortened or removed again) and needs O(allow_irreversible=true) as well.
+  - Consent is task-scoped. O(allow_irreversible) counts only when it is written in the task itself; a value from
+    C(module_defaults) is ignored (with a warning), V(locked) from C(module_defaults) is refused before any request, and
+    a task that consents must give O(immutability) and O(immutability_retention_days) itself when it uses them. An
+    action plugin compares the task's own arguments with the ones C(module_defaults) adds.
   - A vault goes V(disabled) to V(enabled) to V(locked) in two requests, as Azure requires; both steps are reported in RV(changes).
   - Only the immutability settings are written, with a PATCH; other vault settings are never sent.
 author:
@@ -53,7 +59,9 @@ options:
     type: int
   allow_irreversible:
     description:
-      - Consent to lock immutability. Without it a request for V(locked) fails before any write, in check mode too.
+      - Consent to lock immutability, and to change O(immutability_retention_days) of a locked vault. Without it such a
+        request fails before any write, in check mode too.
+      - Counts only when written in the task itself, never from C(module_defaults).
     type: bool
     default: false
 notes:
@@ -155,6 +163,14 @@ vault:
       type: dict
       returned: always
       sample: {"state": "on", "retention_days": 14, "enforced_by_azure": false}
+    enhanced_security:
+      description:
+        - Recovery Services vaults, the enhanced security state (soft delete and security for hybrid workloads,
+          C(enhancedSecurityState)) as V(off), V(on) or V(always_on); null for Backup vaults.
+        - It moves together with O(vaultlock.azure.vault_soft_delete#module:soft_delete), and an V(always_on) one can never be lowered.
+      type: str
+      returned: always
+      sample: "on"
     mua:
       description: Whether multi-user authorization protects the vault, and the Resource Guard where visible.
       type: dict
@@ -171,22 +187,44 @@ vault:
       returned: always
       sample: Succeeded
 changes:
-  description: Each setting changed (or that would change in check mode), in order.
+  description:
+    - Each write sent (or that would be sent in check mode), in order, with the setting it changed; C(irreversible) is true
+      for a change that can never be undone (locking; time-based days of a locked vault).
+    - If someone else changes the vault between two steps, every write actually sent is listed.
+    - When a step fails after others were accepted, the task fails with C(changed=true) and lists the changes a fresh
+      read of the vault confirms.
   returned: always
   type: list
   elements: dict
-  sample: [{"setting": "immutability", "before": "disabled", "after": "enabled"}, {"setting": "immutability", "before": "enabled", "after": "locked"}]
+  sample: [{"setting": "immutability", "before": "disabled", "after": "enabled", "irreversible": false},
+           {"setting": "immutability", "before": "enabled", "after": "locked", "irreversible": true}]
 diff:
-  description: Immutability settings before and after, with C(--diff).
+  description: Immutability settings before and after, with C(--diff); C(after_header) says IRREVERSIBLE and which settings.
   returned: when diff mode is on
   type: dict
   sample: {"before": {"immutability": "disabled"}, "after": {"immutability": "enabled"}}
+cert_validation_mode:
+  description:
+    - V(ignore) when TLS certificate validation was turned off for this task (O(cert_validation_mode=ignore) or
+      E(AZURE_CERT_VALIDATION_MODE=ignore)); a warning says so too. Absent when certificates were validated.
+  returned: when certificate validation was off
+  type: str
+  sample: ignore
 '''
 
 import copy
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError
-from ansible_collections.vaultlock.azure.plugins.module_utils._immutability import from_api, normalise_choice, plan_transition
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
+    InputError,
+    PartialChangeError,
+    VaultlockError,
+)
+from ansible_collections.vaultlock.azure.plugins.module_utils._immutability import (
+    TransitionError,
+    from_api,
+    normalise_choice,
+    plan_transition,
+)
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import VAULT_REF_ARGSPEC, VAULT_REF_EXCLUSIVE, VaultlockModule
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import (
     VaultRef,
@@ -197,6 +235,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import (
 
 MIN_DAYS = 30
 MAX_DAYS = 36135
+OPERATION = 'update immutability'
 
 
 def _diff_view(record):
@@ -210,8 +249,16 @@ def read_vault(store, ref):
     return store.read_settled(ref)[1]
 
 
-def plan(ref, record, params):
-    """Return the list of PATCH bodies and the change list. Raises before any write when impossible."""
+def _change(setting, before, after, irreversible):
+    return {'setting': setting, 'before': before, 'after': after, 'irreversible': bool(irreversible)}
+
+
+def plan_steps(ref, record, params):
+    """[(PATCH body, [changes it makes]), ...] in order. Raises before any write when impossible or not consented.
+
+    Irreversible, and so refused without allow_irreversible: locking; and on a vault that is (or ends) Locked, any
+    change of the time-based immutability days (they can never be shortened or removed again).
+    """
     desired = normalise_choice(params['immutability'])
     days = params['immutability_retention_days']
     if days is not None:
@@ -221,22 +268,36 @@ def plan(ref, record, params):
         if not MIN_DAYS <= days <= MAX_DAYS:
             raise InputError('immutability_retention_days must be between %d and %d; got %d' % (MIN_DAYS, MAX_DAYS, days))
     steps = plan_transition(ref.vault_type, record['immutability'], desired, params['allow_irreversible'], ref.name)
-    changes = [{'setting': 'immutability', 'before': before, 'after': after} for before, after in steps]
-    bodies = []
     target = desired or record['immutability']
-    days_change = days is not None and days != record['immutability_retention_days']
-    if days_change and record['immutability'] == 'locked' and record['immutability_retention_days'] is not None \
-            and days < record['immutability_retention_days']:
+    current_days = record['immutability_retention_days']
+    days_change = days is not None and days != current_days
+    locked = record['immutability'] == 'locked'
+    if days_change and locked and current_days is not None and days < current_days:
         raise InputError('%s is Locked: its time-based immutability of %s days cannot be shortened to %s'
-                         % (ref.label, record['immutability_retention_days'], days))
-    for index, (_before, after) in enumerate(steps):
+                         % (ref.label, current_days, days))
+    if days_change and locked and not params['allow_irreversible']:
+        raise TransitionError(
+            '%s is Locked: time-based immutability of %s days (now %s) can never be shortened or removed once set. '
+            'Set allow_irreversible=true to consent.' % (ref.label, days, current_days if current_days is not None else 'none'))
+    days_irreversible = locked or target == 'locked'
+    plan = []
+    for index, (before, after) in enumerate(steps):
         # The time-based configuration travels with the first request.
-        bodies.append(immutability_patch(ref.vault_type, after, days if index == 0 and days_change else None))
-    if days_change:
-        if not steps:
-            bodies.append(immutability_patch(ref.vault_type, target, days))
-        changes.append({'setting': 'immutability_retention_days', 'before': record['immutability_retention_days'], 'after': days})
-    return bodies, changes
+        with_days = index == 0 and days_change
+        changes = [_change('immutability', before, after, after == 'locked')]
+        if with_days:
+            changes.append(_change('immutability_retention_days', current_days, days, days_irreversible))
+        plan.append((immutability_patch(ref.vault_type, after, days if with_days else None), changes))
+    if days_change and not steps:
+        plan.append((immutability_patch(ref.vault_type, target, days),
+                     [_change('immutability_retention_days', current_days, days, days_irreversible)]))
+    return plan
+
+
+def plan(ref, record, params):
+    """(PATCH bodies, changes) of plan_steps, flattened."""
+    steps = plan_steps(ref, record, params)
+    return [body for body, _changes in steps], [change for _body, changes in steps for change in changes]
 
 
 def predict(record, changes):
@@ -259,20 +320,45 @@ def _applied(ref, body):
     return check
 
 
-def apply(store, ref, params, before):
-    """Apply the plan one request at a time, re-planning from a fresh read before each further step.
+def _happened(changes, record):
+    """The changes a fresh read of the vault confirms (each setting now at its 'after' value)."""
+    return [change for change in changes if record.get(change['setting']) == change['after']]
 
-    If someone else changes the vault between our steps, the next step is planned from what Azure
-    now says (and refused if it became impossible), so no one's update is lost or overridden blindly.
+
+def apply(store, ref, params, before):
+    """Send one request at a time, re-planning from a fresh read before each further step; returns (vault, sent).
+
+    If someone else changes the vault between our steps, the next step is planned from what Azure now says (and
+    refused if it became impossible), so no one's update is lost or overridden blindly; `sent` lists every write
+    actually sent, with the values it changed. An irreversible step whose outcome is unknown is never sent twice.
+    When a step fails after others were accepted, the vault is read again and PartialChangeError reports what did
+    change (changed: true) with the error.
     """
     current = before
-    for _attempt in range(4):
-        bodies, _changes = plan(ref, current, params)
-        if not bodies:
-            break
-        store.reconcile_patch(ref, bodies[0], 'update immutability', _applied(ref, bodies[0]))
-        current = read_vault(store, ref)
-    return current
+    sent = []
+    confirmed = []
+    try:
+        for _attempt in range(4):
+            steps = plan_steps(ref, current, params)
+            if not steps:
+                break
+            body, changes = steps[0]
+            sent.extend(changes)
+            store.reconcile_patch(ref, body, OPERATION, _applied(ref, body),
+                                  irreversible=any(change['irreversible'] for change in changes))
+            confirmed.extend(changes)
+            current = read_vault(store, ref)
+    except VaultlockError as exc:
+        if not sent:
+            raise
+        try:
+            fresh = read_vault(store, ref)
+        except VaultlockError:
+            fresh = None
+        happened = confirmed + _happened([c for c in sent if c not in confirmed], fresh) if fresh is not None else confirmed
+        raise PartialChangeError(exc, {'changed': bool(happened), 'changes': happened,
+                                       'vault': fresh if fresh is not None else current}) from exc
+    return current, sent
 
 
 def run(mod):
@@ -286,11 +372,19 @@ def run(mod):
     bodies, changes = plan(ref, before, params)
     after = predict(before, changes)
     if bodies and not mod.check_mode:
-        after = apply(store, ref, params, before)
+        after, changes = apply(store, ref, params, before)
     result = {'changed': bool(changes), 'vault': after, 'changes': changes}
     if mod.diff_mode:
-        result['diff'] = {'before': _diff_view(before), 'after': _diff_view(after)}
+        result['diff'] = diff(ref, before, after, changes)
     return result
+
+
+def diff(ref, before, after, changes):
+    """Before/after of the immutability settings; the header says when a change cannot be undone."""
+    header = '%s (%s)' % (ref.name, ref.vault_type)
+    irreversible = [c['setting'] for c in changes if c.get('irreversible')]
+    after_header = header + (' - IRREVERSIBLE: %s' % ', '.join(sorted(set(irreversible))) if irreversible else '')
+    return {'before': _diff_view(before), 'after': _diff_view(after), 'before_header': header, 'after_header': after_header}
 
 
 def main():

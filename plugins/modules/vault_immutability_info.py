@@ -17,6 +17,9 @@ description:
   - Each vault record has the same shape as RV(vaultlock.azure.vault_immutability#module:vault), so drift is plain comparison.
   - A scope that fails (a subscription the identity may not read, say) is reported in RV(errors) and does not hide
     the others. The task fails only when every scope failed, or when a single vault was asked for and could not be read.
+  - A vault whose body the collection cannot read is reported in RV(errors) with its id and the field, and hides no other vault.
+  - Listings follow C(nextLink) only to the Azure Resource Manager endpoint in use (never to another host, so the token never
+    leaves), stop on a link already read and after 1000 pages, with an error.
 author:
   - vaultlock.azure maintainers (@vaultlock)
 extends_documentation_fragment:
@@ -124,6 +127,7 @@ vaults:
       immutability: enabled
       immutability_retention_days: null
       soft_delete: {state: "on", retention_days: 14, enforced_by_azure: false}
+      enhanced_security: "on"
       mua: {protected: false, resource_guard_id: null}
       tags: {env: prod}
       provisioning_state: Succeeded
@@ -132,7 +136,12 @@ vaults:
           workload: AzureIaasVM
           tiers: [{tier: daily, sub_policy: null, datastore: null, duration: P30D, count: 30, unit: days, days: 30}]
 errors:
-  description: Scopes that could not be read, each with the operation and Azure's error.
+  description:
+    - Scopes that could not be read, each with the operation and Azure's error. A subscription (or resource group) appears once
+      when every vault kind failed the same way there, otherwise once per vault kind, with C(vault_type).
+    - A vault whose body holds a value the collection cannot read (an unknown immutability state, a day count that is not a whole
+      number, no C(properties)) is an error of its own, C(code=UnreadableVault), with the vault id as C(scope), the C(field), and
+      C(vault) (what is known of it); every other vault is returned as usual.
   returned: always
   type: list
   elements: dict
@@ -142,12 +151,25 @@ errors:
       status: 403
       code: AuthorizationFailed
       message: The client ... does not have authorization to perform action 'Microsoft.RecoveryServices/vaults/read' ...
+    - scope: /subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/rsv-odd
+      operation: read vault
+      status: null
+      code: UnreadableVault
+      field: properties.securitySettings.immutabilitySettings.state
+      message: "... Azure returned 'Frozen' for properties.securitySettings.immutabilitySettings.state, which this collection cannot read ..."
 subscriptions:
   description: The subscriptions that were read.
   returned: always
   type: list
   elements: str
   sample: [11111111-1111-1111-1111-111111111111]
+cert_validation_mode:
+  description:
+    - V(ignore) when TLS certificate validation was turned off for this task (O(cert_validation_mode=ignore) or
+      E(AZURE_CERT_VALIDATION_MODE=ignore)); a warning says so too. Absent when certificates were validated.
+  returned: when certificate validation was off
+  type: str
+  sample: ignore
 '''
 
 import fnmatch

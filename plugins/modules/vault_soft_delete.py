@@ -13,6 +13,11 @@ description:
   - Brings one vault's soft delete to V(off), V(on) or V(always_on), with a retention of 14 to 180 days, idempotently.
   - While soft delete is on, deleted backup data is kept (recoverable) for the retention days before Azure purges it.
   - V(always_on) is irreversible. It needs O(allow_irreversible=true); leaving V(always_on) is refused before any request.
+  - Consent is task-scoped. O(allow_irreversible) counts only when it is written in the task itself; from C(module_defaults) it
+    is ignored (with a warning), V(always_on) from C(module_defaults) is refused before any request, and a task that consents
+    must give O(soft_delete) and O(retention_days) itself when it uses them.
+  - On a Recovery Services vault whose enhanced security is V(always_on) while soft delete is V(on), the two cannot be written
+    together at V(on) any more, so changing O(retention_days) without V(always_on) is refused before any request.
   - Recovery Services vaults are written through the backup resource vault config API
     (C(Microsoft.RecoveryServices/vaults/{vault}/backupconfig/vaultconfig)), because a vault PATCH is reported to answer
     success and leave soft delete unchanged. Its C(softDeleteFeatureState), C(enhancedSecurityState) (soft delete and security
@@ -62,6 +67,7 @@ options:
   allow_irreversible:
     description:
       - Consent to set soft delete to V(always_on). Without it a request for V(always_on) fails before any write, in check mode too.
+      - Counts only when written in the task itself, never from C(module_defaults).
     type: bool
     default: false
 notes:
@@ -164,6 +170,14 @@ vault:
       type: dict
       returned: always
       sample: {"state": "on", "retention_days": 14, "enforced_by_azure": false}
+    enhanced_security:
+      description:
+        - Recovery Services vaults, the enhanced security state (soft delete and security for hybrid workloads,
+          C(enhancedSecurityState)) as V(off), V(on) or V(always_on); null for Backup vaults.
+        - It moves together with O(vaultlock.azure.vault_soft_delete#module:soft_delete), and an V(always_on) one can never be lowered.
+      type: str
+      returned: always
+      sample: "on"
     mua:
       description: Whether multi-user authorization protects the vault, and the Resource Guard where visible.
       type: dict
@@ -185,10 +199,13 @@ changes:
   description:
     - Each setting changed (or that would change in check mode).
     - C(enhanced_security) is the Recovery Services setting for hybrid workloads (C(enhancedSecurityState)), moved together with the state.
+    - C(irreversible) is true for a change to V(always_on).
+    - When the write fails after Azure applied part of it, the task fails with C(changed=true) and lists what a fresh read confirms.
   returned: always
   type: list
   elements: dict
-  sample: [{"setting": "soft_delete", "before": "off", "after": "on"}, {"setting": "soft_delete_retention_days", "before": 14, "after": 30}]
+  sample: [{"setting": "soft_delete", "before": "off", "after": "on", "irreversible": false},
+           {"setting": "soft_delete_retention_days", "before": 14, "after": 30, "irreversible": false}]
 api:
   description:
     - The API that wrote the change, V(vault_config) (Recovery Services backup resource vault config) or V(vault) (a vault PATCH).
@@ -201,12 +218,19 @@ diff:
   returned: when diff mode is on
   type: dict
   sample: {"before": {"soft_delete": "off", "retention_days": 14}, "after": {"soft_delete": "on", "retention_days": 30}}
+cert_validation_mode:
+  description:
+    - V(ignore) when TLS certificate validation was turned off for this task (O(cert_validation_mode=ignore) or
+      E(AZURE_CERT_VALIDATION_MODE=ignore)); a warning says so too. Absent when certificates were validated.
+  returned: when certificate validation was off
+  type: str
+  sample: ignore
 '''
 
 import copy
 import time
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, PartialChangeError, VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import VAULT_REF_ARGSPEC, VAULT_REF_EXCLUSIVE, VaultlockModule
 from ansible_collections.vaultlock.azure.plugins.module_utils._soft_delete import (
     ENFORCED_CODES,
@@ -252,18 +276,22 @@ def _applied(ref, target):
     return check
 
 
-def _update_config(store, ref, target):
+def _update_config(store, ref, target, irreversible=False):
     """The config update is synchronous; an unknown outcome is settled by a re-read, as for the vault PATCHes."""
-    store.reconcile(ref, lambda: store.update_vault_config(ref, config_body(target), OPERATION), OPERATION, _applied(ref, target))
+    store.reconcile(ref, lambda: store.update_vault_config(ref, config_body(target), OPERATION), OPERATION, _applied(ref, target),
+                    irreversible)
 
 
-def write(store, ref, target):
-    """Send the change through the API that applies it; return which API that was."""
+def write(store, ref, target, irreversible=False):
+    """Send the change through the API that applies it; return which API that was.
+
+    An irreversible change (AlwaysOn) whose outcome is unknown is never sent a second time (see reconcile).
+    """
     if ref.vault_type != 'recovery_services':
-        store.reconcile_patch(ref, vault_patch(ref.vault_type, target), OPERATION, _applied(ref, target))
+        store.reconcile_patch(ref, vault_patch(ref.vault_type, target), OPERATION, _applied(ref, target), irreversible)
         return 'vault'
     try:
-        _update_config(store, ref, target)
+        _update_config(store, ref, target, irreversible)
         return 'vault_config'
     except AzureOperationError as exc:
         if str(exc.code or '').lower() in ENFORCED_CODES:
@@ -272,7 +300,7 @@ def write(store, ref, target):
                                       hint='The %s.' % enforced_message(ref.label))
         if str(exc.code or '').lower() != USE_VAULT_API:
             raise
-    store.reconcile_patch(ref, vault_patch(ref.vault_type, target), OPERATION, _applied(ref, target))
+    store.reconcile_patch(ref, vault_patch(ref.vault_type, target), OPERATION, _applied(ref, target), irreversible)
     return 'vault'
 
 
@@ -311,12 +339,34 @@ def run(mod):
     after, after_settings = (predict(before, target), target) if changes else (before, settings)
     api = None
     if changes and not mod.check_mode:
-        api = write(store, ref, target)
-        after, after_settings = confirm(mod, store, ref, target)
+        try:
+            api = write(store, ref, target, any(change['irreversible'] for change in changes))
+            after, after_settings = confirm(mod, store, ref, target)
+        except VaultlockError as exc:
+            # Say truthfully what did change: a fresh read decides, whatever the error was.
+            try:
+                fresh, fresh_settings = read_vault(store, ref)
+            except VaultlockError:
+                raise exc from None
+            happened = [change for change in changes if _now(ref.vault_type, fresh_settings, change['setting']) == change['after']]
+            if not happened:
+                raise
+            raise PartialChangeError(exc, {'changed': True, 'changes': happened, 'vault': fresh, 'api': api}) from exc
     result = {'changed': bool(changes), 'vault': after, 'changes': changes, 'api': api}
     if mod.diff_mode:
-        result['diff'] = {'before': _diff_view(ref.vault_type, settings), 'after': _diff_view(ref.vault_type, after_settings)}
+        header = '%s (%s)' % (ref.name, ref.vault_type)
+        irreversible = sorted({c['setting'] for c in changes if c.get('irreversible')})
+        result['diff'] = {'before': _diff_view(ref.vault_type, settings), 'after': _diff_view(ref.vault_type, after_settings),
+                          'before_header': header,
+                          'after_header': header + (' - IRREVERSIBLE: %s' % ', '.join(irreversible) if irreversible else '')}
     return result
+
+
+def _now(vault_type, settings, setting):
+    """The current value of a change's setting in soft delete settings from a read."""
+    del vault_type
+    return {'soft_delete': settings.get('state'), 'enhanced_security': settings.get('enhanced_security'),
+            'soft_delete_retention_days': settings.get('retention_days')}.get(setting)
 
 
 def main():

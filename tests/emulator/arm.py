@@ -369,6 +369,12 @@ class Arm:
         spec = self.settings.get("lro_fail")
         if method != "PATCH" or record is None or not isinstance(spec, dict) or int(spec.get("times", 1)) <= 0:
             return None
+        if spec.get("path_regex") and not re.search(spec["path_regex"], record["body"]["id"], re.IGNORECASE):
+            return None
+        if int(spec.get("skip") or 0) > 0:
+            # Let this many PATCHes succeed first (the second step of a multi-step change fails, say).
+            spec["skip"] = int(spec["skip"]) - 1
+            return None
         spec["times"] = int(spec.get("times", 1)) - 1
         return {"code": spec.get("code") or "InternalError", "message": spec.get("message") or "The operation failed."}
 
@@ -526,6 +532,9 @@ class Arm:
                 # answers 200 and changes nothing. Callers send the whole soft delete set (as az CLI and azure.azcollection do).
                 return 200, {}, rs_vault_config_body(vault["body"])
             body = vault["body"]
+            # A stored body without `properties` (a fleet `body:` verbatim) gets one, as the service always has it.
+            if not isinstance(body.get("properties"), dict):
+                body["properties"] = {}
             sec = body["properties"].setdefault("securitySettings", {})
             old_sd = sec.get("softDeleteSettings") or {}
             new_sd = dict(old_sd)
@@ -625,6 +634,7 @@ class Arm:
             imm_state = rules.norm_state((((vault["body"].get("properties") or {}).get("securitySettings") or {})
                                           .get("immutabilitySettings") or {}).get("state"))
             old_props = existing["properties"] if existing else None
+            rules.check_policy_ceilings(props, kind)
             rules.check_policy_retention(old_props, props, imm_state in ("Unlocked", "Locked"), kind)
             name = existing["name"] if existing else pname
             if kind == "rs":

@@ -237,6 +237,54 @@ def retention_reductions(old: dict, new: dict) -> list:
     return lowered
 
 
+# Longest retention a policy may keep. The REST specs give no maximum (RetentionDuration.count is an int32); these are the
+# limits Microsoft's clients enforce "as per backup service" (Azure/azure-powershell#14006, PolicyConstants in
+# RecoveryServices.Backup.Models/CommonModels/Utils.cs: 9999 days, 5163 weeks, 1188 months, 99 years) and the azurerm
+# Terraform provider checks (backup_policy_vm_resource.go). The answer to a longer retention is the one the service gives
+# to a malformed policy: RS 400 BMSUserErrorInvalidPolicyInput (Azure/azure-sdk-for-go#2822, message verbatim), DP 400
+# BMSUserErrorInvalidInput (hashicorp/terraform-provider-azurerm#33493). That these codes are the answer to this case is
+# assumed. DP deleteAfter: at most 99 years (assumed, the same longest span).
+RS_COUNT_MAX = {"days": 9999, "weeks": 5163, "months": 1188, "years": 99}
+RS_POLICY_INPUT_CODE = "BMSUserErrorInvalidPolicyInput"
+RS_POLICY_INPUT_MSG = ("Input for create or update policy is not in proper format\r\nPlease check format of parameters like "
+                       "schedule time, schedule days, retention time and retention days ")
+DP_POLICY_INPUT_CODE = "BMSUserErrorInvalidInput"
+DP_DURATION_MAX_DAYS = 99 * 365
+
+
+def _rs_durations(value, path, out):
+    """Every RetentionDuration ({count, durationType}) in a Recovery Services policy body, with its JSON path."""
+    if isinstance(value, dict):
+        if "durationType" in value and "count" in value:
+            out.append((path, value))
+        for key, item in value.items():
+            _rs_durations(item, "%s.%s" % (path, key) if path else key, out)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _rs_durations(item, "%s[%d]" % (path, index), out)
+    return out
+
+
+def check_policy_ceilings(props, kind: str):
+    """Refuse a policy that keeps longer than the service allows (or a count that is not a whole number)."""
+    if kind == "rs":
+        for path, duration in _rs_durations(props, "", []):
+            count = duration.get("count")
+            limit = RS_COUNT_MAX.get(str(duration.get("durationType") or "").lower())
+            if isinstance(count, bool) or not isinstance(count, int) or count < 1 or (limit is not None and count > limit):
+                raise ArmError(400, RS_POLICY_INPUT_CODE, RS_POLICY_INPUT_MSG, target=path + ".count")
+        return
+    for rule in (props or {}).get("policyRules") or []:
+        for life in (rule.get("lifecycles") or []) if isinstance(rule, dict) else []:
+            duration = ((life or {}).get("deleteAfter") or {}).get("duration") if isinstance(life, dict) else None
+            if duration is None:
+                continue
+            days = iso_days(duration)
+            if days is None or days > DP_DURATION_MAX_DAYS:
+                raise ArmError(400, DP_POLICY_INPUT_CODE, "Input provided for the call is invalid. The retention duration '%s' of rule "
+                               "'%s' is not supported." % (duration, rule.get("name")), target="deleteAfter.duration")
+
+
 def check_policy_retention(old_props, new_props, immutable: bool, kind: str):
     if not immutable or old_props is None:
         return

@@ -107,6 +107,10 @@ class Emulator:
                     continue
                 if fault.get("path_regex") and not re.search(fault["path_regex"], path, re.IGNORECASE):
                     continue
+                if fault.get("skip", 0) > 0:
+                    # Let this many matching requests through first (a fault on the second PATCH of a task, say).
+                    fault["skip"] -= 1
+                    continue
                 fault["times"] -= 1
                 fault["hits"] = fault.get("hits", 0) + 1
                 return dict(fault)
@@ -365,26 +369,10 @@ class Handler(BaseHTTPRequestHandler):
         if self.headers.get("x-ms-client-request-id"):
             headers["x-ms-client-request-id"] = self.headers["x-ms-client-request-id"]
         fault = emu.take_fault(self.command, path)
-        if fault:
-            if fault.get("delay_ms"):
-                time.sleep(fault["delay_ms"] / 1000.0)
-            if fault.get("drop"):
-                entry["status"] = 0
-                self._drop()
-                return
-            if fault.get("status"):
-                status = int(fault["status"])
-                err = {429: ("TooManyRequests", "The request is being throttled as the limit has been reached for operation type - "
-                             "%s. For more information, see - https://aka.ms/srpthrottlinglimits" % ("Write" if self.command != "GET" else "Read")),
-                       500: ("InternalServerError", "Encountered internal server error. Diagnostic information: timestamp '%s'."
-                             % time.strftime("%Y%m%dT%H%M%SZ")),
-                       503: ("ServiceUnavailable", "The service is currently unavailable. Please try again later.")}.get(
-                           status, ("EmulatorInjectedFault", "Injected fault."))
-                if fault.get("retry_after") is not None:
-                    headers["Retry-After"] = str(fault["retry_after"])
-                entry["status"] = status
-                self._send(status, {"error": {"code": fault.get("code") or err[0], "message": fault.get("message") or err[1]}}, headers)
-                return
+        if fault and fault.get("delay_ms"):
+            time.sleep(fault["delay_ms"] / 1000.0)
+        if fault and not fault.get("after") and self._send_fault(fault, entry, headers):
+            return
         try:
             if auth_err:
                 raise auth_err
@@ -407,6 +395,9 @@ class Handler(BaseHTTPRequestHandler):
             except ValueError as exc:
                 raise ArmError(400, "InvalidRequestContent", "The request content was invalid and could not be deserialized: '%s'." % exc) from exc
             status, extra, payload = emu.arm.handle(Request(self.command, path, query, parsed, self.headers))
+            if fault and fault.get("after") and self._send_fault(fault, entry, headers):
+                # The request was carried out; the answer is lost or replaced (an unknown outcome for the client).
+                return
             headers.update(extra)
             entry["status"] = status
             self._send(status, payload, headers)
@@ -417,6 +408,35 @@ class Handler(BaseHTTPRequestHandler):
         finally:
             with emu.lock:
                 emu.counts["status:%s" % entry["status"]] += 1
+
+    def _send_fault(self, fault, entry, headers) -> bool:
+        """Answer with an injected fault; False when the fault only delays the request."""
+        if fault.get("drop"):
+            entry["status"] = 0
+            self._drop()
+            return True
+        headers.update(fault.get("headers") or {})
+        if fault.get("raw_body") is not None:
+            # A body of our choosing, verbatim: not JSON, empty, truncated, or a page with a nextLink elsewhere.
+            status = int(fault.get("status") or 200)
+            entry["status"] = status
+            self._send(status, headers=headers, raw=str(fault["raw_body"]).encode("utf-8"),
+                       content_type=fault.get("content_type") or "application/json; charset=utf-8")
+            return True
+        if not fault.get("status"):
+            return False
+        status = int(fault["status"])
+        err = {429: ("TooManyRequests", "The request is being throttled as the limit has been reached for operation type - "
+                     "%s. For more information, see - https://aka.ms/srpthrottlinglimits" % ("Write" if self.command != "GET" else "Read")),
+               500: ("InternalServerError", "Encountered internal server error. Diagnostic information: timestamp '%s'."
+                     % time.strftime("%Y%m%dT%H%M%SZ")),
+               503: ("ServiceUnavailable", "The service is currently unavailable. Please try again later.")}.get(
+                   status, ("EmulatorInjectedFault", "Injected fault."))
+        if fault.get("retry_after") is not None:
+            headers["Retry-After"] = str(fault["retry_after"])
+        entry["status"] = status
+        self._send(status, {"error": {"code": fault.get("code") or err[0], "message": fault.get("message") or err[1]}}, headers)
+        return True
 
     # ---------------------------------------------------------------- controls
     def _control(self, name, query, body):
@@ -445,7 +465,10 @@ class Handler(BaseHTTPRequestHandler):
                 fault = {"method": item.get("method"), "path_regex": item.get("path_regex"), "status": item.get("status"),
                          "retry_after": item.get("retry_after"), "times": int(item.get("times", 1)),
                          "delay_ms": int(item.get("delay_ms") or 0), "drop": bool(item.get("drop")),
-                         "code": item.get("code"), "message": item.get("message"), "hits": 0}
+                         "code": item.get("code"), "message": item.get("message"), "hits": 0,
+                         "skip": int(item.get("skip") or 0), "after": bool(item.get("after")),
+                         "raw_body": item.get("raw_body"), "content_type": item.get("content_type"),
+                         "headers": {str(k): str(v) for k, v in (item.get("headers") or {}).items()}}
                 if fault["path_regex"]:
                     try:
                         re.compile(fault["path_regex"])

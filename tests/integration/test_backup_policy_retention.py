@@ -219,11 +219,14 @@ def test_enforce_in_check_mode_reports_changes_and_writes_nothing(runner, emulat
 
 @pytest.mark.parametrize('vault', ['rsv-immutable', 'rsv-locked', 'rsv-open'])
 def test_enforce_raises_only_what_changes_and_is_idempotent(runner, emulator, vault):
-    run = runner.play([by_name(vault, minimum=BASELINE, mode='enforce')], ['--diff'])
+    # On a Locked vault a raise can never be undone: it needs the task's own consent.
+    consent = {'allow_irreversible': True} if vault == 'rsv-locked' else {}
+    run = runner.play([by_name(vault, minimum=BASELINE, mode='enforce', **consent)], ['--diff'])
     assert run.rc == 0, run.output
     result = run['r0']
     assert result['changed'] is True
     assert changes(result) == RS_CHANGES
+    assert {c['irreversible'] for c in result['changes']} == {vault == 'rsv-locked'}
     assert violations(result) == {v for v in RS_VIOLATIONS if not v[6]}
     assert all(v['fixable'] is False for v in result['violations'])
     # One PUT per changed policy, none for the policies that already meet the minimum or only lack tiers.
@@ -240,7 +243,7 @@ def test_enforce_raises_only_what_changes_and_is_idempotent(runner, emulator, va
     assert after['complexPolicy'][('yearly', None, None)] == 'P5Y'
 
     emulator.clear_journal()
-    run = runner.play([by_name(vault, minimum=BASELINE, mode='enforce')], ['--diff'])
+    run = runner.play([by_name(vault, minimum=BASELINE, mode='enforce', **consent)], ['--diff'])
     assert run.rc == 0, run.output
     again = run['r0']
     assert again['changed'] is False
@@ -252,9 +255,15 @@ def test_enforce_raises_only_what_changes_and_is_idempotent(runner, emulator, va
 def test_enforce_on_locked_backup_vault(runner, emulator):
     minimum = {'default': {'OperationalStore': '7d', 'VaultStore': '30d'}, 'weekly': '26w'}
     policies = ['DiskPolicy1', 'BlobPolicy1', 'OSSDBPolicy']
-    run = runner.play([by_name('bv-locked', 'backup', minimum=minimum, policies=policies, mode='enforce')])
-    assert run.rc == 0, run.output
-    result = run['r0']
+    # Without consent a raise of a Locked vault is refused before any write, in check mode too; with it, it is made.
+    run = runner.play([by_name('bv-locked', 'backup', minimum=minimum, policies=policies, mode='enforce'),
+                       dict(by_name('bv-locked', 'backup', minimum=minimum, policies=policies, mode='enforce'), check_mode=True),
+                       by_name('bv-locked', 'backup', minimum=minimum, policies=policies, mode='enforce', allow_irreversible=True)])
+    for refused in (run['r0'], run['r1']):
+        assert refused['failed'] is True and 'allow_irreversible=true to consent' in refused['msg'], refused
+        assert "'BlobPolicy1', 'OSSDBPolicy'" in refused['msg']
+    result = run['r2']
+    assert result.get('failed') is not True, result
     assert result['immutability'] == 'locked'
     assert changes(result) == [
         ('BlobPolicy1', 'default', None, 'VaultStore', 'P7D', 'P30D'),
@@ -277,6 +286,7 @@ def test_enforce_on_locked_backup_vault(runner, emulator):
 
     emulator.clear_journal()
     run = runner.play([by_name('bv-locked', 'backup', minimum=minimum, policies=policies, mode='enforce')])
+    # Nothing left to raise: no consent needed.
     assert run.rc == 0 and run['r0']['changed'] is False
     assert emulator.writes() == []
 
@@ -319,7 +329,7 @@ def test_recovery_services_put_through_202_and_operation_status(runner, emulator
     # The emulator answers RS policy PUTs 202 + Azure-AsyncOperation (.../operations/{id}) when policy_put_async is set.
     assert emulator.settings(policy_put_async=True)['policy_put_async'] is True
     run = runner.play([by_name('rsv-locked', minimum={'daily': '30d', 'log': '30d'}, policies=['testPolicy1', 'hana-policy-ccy'],
-                               mode='enforce')])
+                               mode='enforce', allow_irreversible=True)])
     assert run.rc == 0, run.output
     result = run['r0']
     assert changes(result) == [('hana-policy-ccy', 'log', 'Log', None, 'P15D', 'P30D'), ('testPolicy1', 'daily', None, None, 'P1D', 'P30D')]

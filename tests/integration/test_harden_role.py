@@ -340,7 +340,24 @@ def test_play_module_defaults_reach_the_role_and_auth_overrides_them(runner, emu
     assert rc == 0, output
     report = json.loads((tmp_path / 'reports' / 'drift.json').read_text())
     assert report['vaults'] == [] and 'SubscriptionNotFound' in report['errors'][0]['message']
+    assert len(report['errors']) == 1          # one error for the subscription, not one per vault kind
     rc, output = run({'harden_backup_vaults_auth': {'subscription_id': SUB1}})
     assert rc == 0, output
     report = json.loads((tmp_path / 'reports' / 'drift.json').read_text())
     assert len(report['vaults']) == 3 and report['errors'] == []
+
+
+def test_documented_null_values_work_and_null_dicts_are_refused_clearly(harden, emulator):
+    """harden_backup_vaults_immutability and harden_backup_vaults_discover take null; the dict variables take {}."""
+    emulator.load_fleet(drift_fleet())
+    emulator.clear_journal()
+    run = harden('--check', harden_backup_vaults_immutability=None, harden_backup_vaults_discover=None,
+                 harden_backup_vaults_soft_delete={}, harden_backup_vaults_retention_minimum={})
+    assert run.rc == 0, run.output[-3000:]
+    report = check_reports(run)
+    assert report['baseline'] == {'immutability': None, 'allow_irreversible': False, 'retention': None, 'soft_delete': None}
+    assert report['summary']['findings'] == 0 and report['summary']['vaults'] == 9
+    assert not [e for e in emulator.journal() if e['path'].lower().endswith('/backuppolicies')]   # retention unchecked: no policy read
+    run = harden('--check', harden_backup_vaults_soft_delete=None)
+    assert run.rc != 0 and "harden_backup_vaults_soft_delete' is of type" in run.output and 'NoneType' in run.output
+    assert emulator.writes() == []

@@ -251,3 +251,44 @@ def test_role_run_with_vvv_leaks_no_secret_in_output_or_reports(runner, emulator
     text = '\n'.join(texts)
     assert ep['client_secret'] not in text
     assert not re.search(r'eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}', text)
+
+
+BEFORE_ANY_REQUEST = [
+    # (module, args, text in msg): refused before any request reaches Azure, naming the option and the value.
+    (MOD, {'name': 'rsv-unset\n', 'resource_group': RG, 'vault_type': 'recovery_services', 'immutability': 'enabled'},
+     "name: vault name 'rsv-unset\\n'"),
+    (MOD, {'name': 'rsv-unset', 'resource_group': RG + '\n', 'vault_type': 'recovery_services', 'immutability': 'enabled'},
+     "resource_group: resource group name '%s\\n'" % RG),
+    (MOD, {'name': 'rsv-unset', 'resource_group': RG, 'vault_type': 'recovery_services', 'immutability': 'enabled',
+           'subscription_id': SUB1 + '\n'}, "subscription_id: subscription id '%s\\n'" % SUB1),
+    (MOD, {'name': 'rsv-unset', 'resource_group': RG, 'vault_type': 'recovery_services', 'immutability': 'enabled',
+           'subscription_id': ''}, "subscription_id: '' is empty"),
+    (MOD, {'id': vault_id('rsv-unset') + '\n', 'immutability': 'enabled'}, "id: '%s\\n'" % vault_id('rsv-unset')),
+    (MOD, {'name': 'rsv\tunset', 'resource_group': RG, 'vault_type': 'recovery_services'}, "name: vault name 'rsv\\tunset'"),
+    ('vaultlock.azure.vault_soft_delete', {'name': 'bv-disabled\r', 'resource_group': RG, 'vault_type': 'backup', 'soft_delete': 'on'},
+     "name: vault name 'bv-disabled\\r'"),
+    ('vaultlock.azure.vault_immutability_info', {'subscription_ids': [SUB1 + '\n']}, "subscription_ids: subscription id '%s\\n'" % SUB1),
+    ('vaultlock.azure.vault_immutability_info', {'subscription_id': '', 'vault_types': ['backup']}, "subscription_id: '' is empty"),
+    ('vaultlock.azure.backup_policy_retention', {'id': vault_id('rsv-unset'), 'minimum': {'daily': '99999999d'}, 'mode': 'enforce'},
+     'more than 6 digits'),
+    ('vaultlock.azure.backup_policy_retention', {'id': vault_id('rsv-unset'), 'minimum': {'daily': '9' * 400 + 'd'}, 'mode': 'enforce'},
+     'more than 6 digits'),
+    ('vaultlock.azure.backup_policy_retention', {'id': vault_id('rsv-unset'), 'minimum': {'yearly': 'P99999999Y'}, 'mode': 'enforce'},
+     'more than 6 digits'),
+    ('vaultlock.azure.backup_policy_retention', {'id': vault_id('rsv-unset'), 'minimum': {'daily': '10000d'}, 'mode': 'enforce'},
+     'above the longest daily retention Azure accepts for any policy (9999 days)'),
+    ('vaultlock.azure.backup_policy_retention', {'id': vault_id('rsv-unset'), 'minimum': {'weekly': '5164w'}}, '(5163 weeks)'),
+    ('vaultlock.azure.backup_policy_retention', {'id': vault_id('rsv-unset'), 'minimum': {'monthly': '1189m'}}, '(1188 months)'),
+    ('vaultlock.azure.backup_policy_retention', {'id': vault_id('rsv-unset'), 'minimum': {'yearly': '100y'}}, '(99 years)'),
+]
+
+
+def test_control_characters_empty_subscription_and_ceilings_are_refused_before_any_request(runner, emulator):
+    tasks = [{'name': 'refused', module: args} for module, args, _text in BEFORE_ANY_REQUEST]
+    run = runner.play(tasks, extra_env={'AZURE_SUBSCRIPTION_ID': SUB1})
+    for index, (module, _args, text) in enumerate(BEFORE_ANY_REQUEST):
+        result = run['r%d' % index]
+        assert result.get('failed') is True, (index, module, result)
+        assert text in result['msg'], (index, text, result['msg'])
+    assert 'Traceback' not in run.output
+    assert emulator.journal() == []

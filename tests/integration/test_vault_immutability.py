@@ -38,9 +38,10 @@ def test_check_mode_then_apply_then_idempotent(runner, emulator, kind, name):
     assert run.rc == 0, run.output
     assert result['changed'] is True
     assert result['vault']['immutability'] == 'enabled'          # predicted
-    assert result['changes'] == [{'setting': 'immutability', 'before': 'disabled', 'after': 'enabled'}]
+    assert result['changes'] == [{'setting': 'immutability', 'before': 'disabled', 'after': 'enabled', 'irreversible': False}]
     assert result['diff'] == {'before': {'immutability': 'disabled', 'immutability_retention_days': None},
-                              'after': {'immutability': 'enabled', 'immutability_retention_days': None}}
+                              'after': {'immutability': 'enabled', 'immutability_retention_days': None},
+                              'before_header': '%s (%s)' % (name, kind), 'after_header': '%s (%s)' % (name, kind)}
     assert emulator.writes() == []
     assert api_state(emulator, name, kind) in (None, 'Disabled')
 
@@ -73,8 +74,8 @@ def test_lock_with_consent_takes_two_steps_on_recovery_services(runner, emulator
     run = runner.play([by_name('rsv-unset', immutability='locked', allow_irreversible=True)])
     result = run['r0']
     assert run.rc == 0, run.output
-    assert result['changes'] == [{'setting': 'immutability', 'before': 'disabled', 'after': 'enabled'},
-                                 {'setting': 'immutability', 'before': 'enabled', 'after': 'locked'}]
+    assert result['changes'] == [{'setting': 'immutability', 'before': 'disabled', 'after': 'enabled', 'irreversible': False},
+                                 {'setting': 'immutability', 'before': 'enabled', 'after': 'locked', 'irreversible': True}]
     patches = [w for w in emulator.writes() if w['method'] == 'PATCH']
     assert len(patches) == 2
     assert api_state(emulator, 'rsv-unset') == 'Locked'
@@ -146,7 +147,7 @@ def test_mixed_case_id_is_the_same_vault(runner, emulator):
 def test_time_based_immutability(runner, emulator):
     run = runner.play([by_name('rsv-enabled', immutability='enabled', immutability_retention_days=90)])
     assert run.rc == 0, run.output
-    assert run['r0']['changes'] == [{'setting': 'immutability_retention_days', 'before': None, 'after': 90}]
+    assert run['r0']['changes'] == [{'setting': 'immutability_retention_days', 'before': None, 'after': 90, 'irreversible': False}]
     settings = emulator.resource(vault_id('rsv-enabled'))['properties']['securitySettings']['immutabilitySettings']
     assert settings['configuration'] == {'type': 'TimeBased', 'durationInDays': 90}
     run = runner.play([by_name('rsv-enabled', immutability='enabled', immutability_retention_days=90)])

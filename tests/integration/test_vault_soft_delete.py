@@ -77,10 +77,10 @@ def test_check_mode_then_apply_then_idempotent(runner, emulator, name, on):
     assert run.rc == 0, run.output
     assert result['changed'] is True and result['api'] is None
     assert result['vault']['soft_delete'] == {'state': 'on', 'retention_days': 30, 'enforced_by_azure': False}       # predicted
-    expected = [{'setting': 'soft_delete', 'before': 'off', 'after': 'on'}]
+    expected = [{'setting': 'soft_delete', 'before': 'off', 'after': 'on', 'irreversible': False}]
     if kind == 'recovery_services':
-        expected.append({'setting': 'enhanced_security', 'before': 'off', 'after': 'on'})
-    expected.append({'setting': 'soft_delete_retention_days', 'before': 14, 'after': 30})
+        expected.append({'setting': 'enhanced_security', 'before': 'off', 'after': 'on', 'irreversible': False})
+    expected.append({'setting': 'soft_delete_retention_days', 'before': 14, 'after': 30, 'irreversible': False})
     assert result['changes'] == expected
     before, after = result['diff']['before'], result['diff']['after']
     assert (before['soft_delete'], before['retention_days'], after['soft_delete'], after['retention_days']) == ('off', 14, 'on', 30)
@@ -156,7 +156,7 @@ def test_leaving_always_on_is_refused_without_any_write(runner, emulator, name, 
 def test_retention_of_an_always_on_vault_can_still_change(runner, emulator, name):
     run = runner.play([by_name(name, kind_of(name), retention_days=60)])
     assert run.rc == 0, run.output
-    assert run['r0']['changes'] == [{'setting': 'soft_delete_retention_days', 'before': 14, 'after': 60}]
+    assert run['r0']['changes'] == [{'setting': 'soft_delete_retention_days', 'before': 14, 'after': 60, 'irreversible': False}]
     assert api_settings(emulator, name)[1] == 60
 
 

@@ -21,12 +21,17 @@ SUB = '00000000-0000-0000-0000-000000000001'
 PROVIDER = {'recovery_services': 'Microsoft.RecoveryServices/vaults', 'backup': 'Microsoft.DataProtection/backupVaults'}
 
 
-def vault(name='v1', vault_type='recovery_services', immutability='disabled', soft_delete=None, mua=None, policies=None, rg='rg-a', sub=SUB):
+def vault(name='v1', vault_type='recovery_services', immutability='disabled', soft_delete=None, mua=None, policies=None, rg='rg-a', sub=SUB,
+          enhanced_security='same'):
+    soft_delete = soft_delete or {'state': 'on', 'retention_days': 14}
+    if enhanced_security == 'same':
+        # Recovery Services vaults report enhancedSecurityState; it moves with the soft delete state.
+        enhanced_security = soft_delete.get('state') if vault_type == 'recovery_services' else None
     record = {
         'id': '/subscriptions/%s/resourceGroups/%s/providers/%s/%s' % (sub, rg, PROVIDER[vault_type], name),
         'name': name, 'resource_group': rg, 'subscription_id': sub, 'location': 'westeurope',
         'vault_type': vault_type, 'immutability': immutability, 'immutability_retention_days': None,
-        'soft_delete': soft_delete or {'state': 'on', 'retention_days': 14},
+        'soft_delete': soft_delete, 'enhanced_security': enhanced_security,
         'mua': mua or {'protected': False, 'resource_guard_id': None},
         'tags': {}, 'provisioning_state': 'Succeeded',
     }
@@ -366,7 +371,7 @@ def test_entry_shape():
         'id': '/subscriptions/%s/resourceGroups/rg-a/providers/Microsoft.RecoveryServices/vaults/v1' % SUB,
         'name': 'v1', 'vault_type': 'recovery_services', 'subscription_id': SUB, 'resource_group': 'rg-a',
         'location': 'westeurope', 'drift': False, 'findings': [],
-        'actions': {'immutability': None, 'soft_delete': None, 'raise_policies': []},
+        'actions': {'immutability': None, 'soft_delete': None, 'raise_policies': []}, 'changes': [],
         'mua': {'protected': False, 'resource_guard_id': None},
     }
 

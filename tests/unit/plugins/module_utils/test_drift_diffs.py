@@ -49,9 +49,12 @@ def test_check_report_predicts_changes_when_no_module_ran():
     report = build_report(drift, {'mode': 'check', 'baseline': BASELINE, 'predict': True})
     assert build_report(drift, {'mode': 'check', 'baseline': BASELINE})['changed'] == []
     assert [c['name'] for c in report['changed']] == ['a']
+    # In the order a run makes them: retention first, immutability last (a locked vault's retention could never be lowered).
     assert report['changed'][0]['changes'] == [
-        {'action': 'immutability', 'setting': 'immutability', 'policy': None, 'tier': None, 'before': 'disabled', 'after': 'enabled'},
-        {'action': 'retention', 'setting': 'retention', 'policy': 'Weak', 'tier': 'daily', 'before': 'P7D', 'after': 'P30D'},
+        {'action': 'retention', 'setting': 'retention', 'policy': 'Weak', 'tier': 'daily', 'sub_policy': None, 'datastore': None,
+         'before': 'P7D', 'after': 'P30D', 'irreversible': False},
+        {'action': 'immutability', 'setting': 'immutability', 'policy': None, 'tier': None, 'sub_policy': None, 'datastore': None,
+         'before': 'disabled', 'after': 'enabled', 'irreversible': False},
     ]
 
 

@@ -126,7 +126,8 @@ def test_results_matched_case_insensitively_and_flat_list():
     vaults = dict((v['name'], v) for v in report['vaults'])
     assert vaults['open-rsv']['findings'][0]['resolved'] is True
     assert report['changed'][0]['changes'] == [{'action': 'immutability', 'setting': 'immutability', 'policy': None, 'tier': None,
-                                                'before': None, 'after': None}]
+                                                'sub_policy': None, 'datastore': None, 'before': None, 'after': None,
+                                                'irreversible': False}]
 
 
 def test_check_mode_never_resolves():

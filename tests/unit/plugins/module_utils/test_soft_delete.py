@@ -100,13 +100,13 @@ def test_rs_enhanced_security_catching_up_to_always_on_needs_consent():
     with pytest.raises(SoftDeleteError):
         plan('recovery_services', current, 'always_on', None, False, 'v')
     changes = plan('recovery_services', current, 'always_on', None, True, 'v')[0]
-    assert changes == [{'setting': 'enhanced_security', 'before': 'on', 'after': 'always_on'}]
+    assert changes == [{'setting': 'enhanced_security', 'before': 'on', 'after': 'always_on', 'irreversible': True}]
 
 
 def test_rs_enhanced_security_drift_is_a_change():
     current = {'state': 'on', 'retention_days': 30, 'enhanced_security': 'off'}
     changes, target = plan('recovery_services', current, 'on', None, False, 'v')
-    assert changes == [{'setting': 'enhanced_security', 'before': 'off', 'after': 'on'}]
+    assert changes == [{'setting': 'enhanced_security', 'before': 'off', 'after': 'on', 'irreversible': False}]
     assert target == {'state': 'on', 'retention_days': 30, 'enhanced_security': 'on'}
 
 
@@ -142,7 +142,7 @@ def test_retention_days(kind, cur_state, cur_days, state, days, expected):
     assert target['retention_days'] == expected
     day_changes = [c for c in changes if c['setting'] == 'soft_delete_retention_days']
     assert day_changes == ([] if expected == cur_days else
-                           [{'setting': 'soft_delete_retention_days', 'before': cur_days, 'after': expected}])
+                           [{'setting': 'soft_delete_retention_days', 'before': cur_days, 'after': expected, 'irreversible': False}])
 
 
 @pytest.mark.parametrize('days', [14, 15, 90, 179, 180])
@@ -160,8 +160,8 @@ def test_unknown_state_with_nothing_asked_is_left_alone():
     current = {'state': None, 'retention_days': None, 'enhanced_security': None}
     assert plan('backup', current, None, None)[0] == []
     changes, target = plan('backup', current, 'on')
-    assert changes == [{'setting': 'soft_delete', 'before': None, 'after': 'on'},
-                       {'setting': 'soft_delete_retention_days', 'before': None, 'after': 14}]
+    assert changes == [{'setting': 'soft_delete', 'before': None, 'after': 'on', 'irreversible': False},
+                       {'setting': 'soft_delete_retention_days', 'before': None, 'after': 14, 'irreversible': False}]
     assert target['state'] == 'on'
 
 

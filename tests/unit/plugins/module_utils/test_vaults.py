@@ -106,8 +106,8 @@ def test_patch_body_only_immutability():
 
 @pytest.mark.parametrize('arm_id,message', [
     # Parsed by azure.mgmt.core.tools, then held to Azure's naming rules: control characters never pass.
-    ('/subscriptions/%s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/rsv\x01bad' % SUB, 'vault name'),
-    ('/subscriptions/%s/resourceGroups/rg\nx/providers/Microsoft.RecoveryServices/vaults/rsv-1' % SUB, 'resource group name'),
+    ('/subscriptions/%s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/rsv\x01bad' % SUB, 'control character'),
+    ('/subscriptions/%s/resourceGroups/rg\nx/providers/Microsoft.RecoveryServices/vaults/rsv-1' % SUB, 'control character'),
     ('/subscriptions/%s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/rsv-1/backupPolicies/p1' % SUB, 'not an ARM id'),
     ('/subscriptions/%s/resourceGroups/rg' % SUB, 'not an ARM id'),
     ('subscriptions/%s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/rsv-1' % SUB, 'not an ARM id'),

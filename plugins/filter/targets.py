@@ -1,0 +1,35 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The vault_targets filter: discovery results and exclusions -> the vaults a run is about.
+
+A thin wrapper: the logic is in module_utils/_targets.py. Documentation: vault_targets.yml next to this file.
+"""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+from ansible.utils.display import Display
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._targets import TargetError, select_vaults
+
+display = Display()
+
+
+def vault_targets(reads, exclude=None, warn=False):
+    """{vaults, errors, excluded, unmatched, warnings} from vault_immutability_info results and exclusion entries."""
+    try:
+        selected = select_vaults(reads, exclude)
+    except TargetError as exc:
+        raise AnsibleFilterError('vaultlock.azure.vault_targets: %s' % exc) from exc
+    if warn:
+        for warning in selected['warnings']:
+            display.warning('vaultlock.azure.vault_targets: %s' % warning)
+    return selected
+
+
+class FilterModule:
+    """vaultlock.azure target filters."""
+
+    def filters(self):
+        return {'vault_targets': vault_targets}

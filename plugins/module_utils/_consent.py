@@ -1,0 +1,81 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module is for internal use by the vaultlock.azure collection only.
+# Its API may change without notice.
+"""Consent to irreversible changes is task-scoped (pure, no I/O).
+
+Ansible merges ``module_defaults`` into every task's arguments before a module sees them, so a module alone cannot
+tell ``allow_irreversible: true`` written in the task from one set once for a whole play. The state modules' action
+plugins compare the task's own arguments with the merged ones and call ``scope_arguments``:
+
+1. ``allow_irreversible`` that only ``module_defaults`` supplies never counts: it is set to false (with a warning),
+   so the module refuses every irreversible step unless the task itself consents.
+2. An irreversible target that only ``module_defaults`` supplies (immutability ``locked``, soft delete
+   ``always_on``) is refused before any request.
+3. When the task itself consents, every option that decides what changes (``SCOPED_TARGETS``) must come from the
+   task too: consent covers what the task asks, not what a default adds to it (a time-based immutability period or a
+   retention minimum that would become permanent on a Locked vault, say).
+"""
+
+from __future__ import annotations
+
+CONSENT = 'allow_irreversible'
+
+# Options that decide what a state module changes.
+SCOPED_TARGETS = {
+    'vault_immutability': ('immutability', 'immutability_retention_days'),
+    'vault_soft_delete': ('soft_delete', 'retention_days'),
+    'backup_policy_retention': ('mode', 'minimum', 'policies'),
+}
+
+# Values that are irreversible whatever the vault: never accepted from module_defaults.
+IRREVERSIBLE_VALUES = {
+    'vault_immutability': {'immutability': ('locked',)},
+    'vault_soft_delete': {'soft_delete': ('always_on', 'alwayson', 'always-on')},
+}
+
+
+class ConsentError(ValueError):
+    """An irreversible change whose consent or target does not come from the task itself."""
+
+
+def _truthy(value):
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ('1', 'true', 'yes', 'on', 'y', 't')
+
+
+def scope_arguments(module, merged, own_keys):
+    """Return (arguments for the module, warnings); raise ConsentError when the task must not run.
+
+    module: the short module name; merged: the task's arguments after module_defaults; own_keys: the argument names
+    written in the task itself, or None when they could not be told apart (then nothing from the merge is trusted:
+    consent counts as not given).
+    """
+    args = dict(merged)
+    warnings = []
+    if own_keys is None:
+        from_defaults = set(args)
+    else:
+        from_defaults = {key for key in args if key not in own_keys}
+    targets = SCOPED_TARGETS.get(module, ())
+    for key, values in IRREVERSIBLE_VALUES.get(module, {}).items():
+        if key in from_defaults and str(args.get(key)).strip().lower() in values:
+            raise ConsentError('%s: %s comes from module_defaults, but an irreversible target must be written in the task itself '
+                               '(module_defaults never change a vault beyond recall); nothing was sent to Azure'
+                               % (key, args.get(key)))
+    if CONSENT in from_defaults:
+        if _truthy(args.get(CONSENT)):
+            warnings.append('%s: true from module_defaults is ignored: consent to an irreversible change counts only when it is '
+                            'written in the task itself' % CONSENT)
+        args[CONSENT] = False
+    elif _truthy(args.get(CONSENT, False)):
+        borrowed = sorted(key for key in targets if key in from_defaults)
+        if borrowed:
+            raise ConsentError('%s: true in this task consents to what the task itself asks, but %s %s from module_defaults: '
+                               'write %s in the task too; nothing was sent to Azure'
+                               % (CONSENT, ', '.join(borrowed), 'comes' if len(borrowed) == 1 else 'come',
+                                  'it' if len(borrowed) == 1 else 'them'))
+    return args, warnings

@@ -1,0 +1,235 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module is for internal use by the vaultlock.azure collection only.
+# Its API may change without notice.
+"""Which vaults a run is about: one canonical key for targets, discovery results and exclusions (pure, no I/O).
+
+ARM compares ids case-insensitively and users write them in many equivalent forms (other case, a trailing ``/``,
+surrounding spaces). ``vault_key`` turns each form into one key, so an exclusion always means the vault it names.
+
+Exclusion entries (``parse_exclusions``):
+
+- the ARM id of a vault: that vault;
+- a scope id, ``/subscriptions/<guid>`` or ``/subscriptions/<guid>/resourceGroups/<name>``: every vault under it;
+- a vault name pattern, ``*`` any text and ``?`` one character, case-insensitive: every vault so named.
+
+An entry that is none of these (a typo'd id, a storage account id, a pattern with characters no vault name has) is an
+error before any request. An entry that matches no vault is reported (``unmatched``) so a run can warn, or refuse to do
+anything irreversible.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import (
+    has_control,
+    parse_resource_id,
+    shown,
+    vault_type_from_provider,
+)
+
+_GUID = re.compile(r'[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}')
+_RG = re.compile(r'[-\w.()]{0,89}[-\w()]', re.UNICODE)
+_SCOPE = re.compile(r'/subscriptions/(?P<sub>[^/]+)(?:/resourceGroups/(?P<rg>[^/]+))?/?', re.IGNORECASE)
+_VAULT_ID = re.compile(r'/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/providers/(?P<ns>[^/]+)/(?P<type>[^/]+)'
+                       r'/(?P<name>[^/]+)/?', re.IGNORECASE)
+# Vault names are letters, digits and hyphens; a pattern adds * and ?.
+_PATTERN = re.compile(r'[A-Za-z0-9*?-]+')
+
+KIND_PROVIDER = {'recovery_services': 'microsoft.recoveryservices/vaults', 'backup': 'microsoft.dataprotection/backupvaults'}
+
+
+class TargetError(ValueError):
+    """A target or an exclusion that cannot be understood; raised before any request."""
+
+
+def _clean(value):
+    """Surrounding spaces and tabs go; control characters anywhere (a newline, say) make the value unusable."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip(' \t')
+    if has_control(text):
+        return None
+    return text
+
+
+def vault_key(value, vault_type=None):
+    """The canonical key of a vault from its ARM id (any case, a trailing ``/``, surrounding spaces), or None.
+
+    ``/subscriptions/<guid>/resourcegroups/<group>/providers/<namespace>/<type>/<name>``, all lowercase. With
+    ``vault_type``, the id must be of that kind. A vault record (a dict with ``id``) is accepted too.
+    """
+    if isinstance(value, dict):
+        vault_type = vault_type or value.get('vault_type')
+        value = value.get('id')
+    text = _clean(value)
+    match = _VAULT_ID.fullmatch(text) if text else None
+    if not match or not _GUID.fullmatch(match.group('sub')):
+        return None
+    kind = vault_type_from_provider(match.group('ns'), match.group('type'))
+    if kind is None or (vault_type and kind != vault_type):
+        return None
+    return '/subscriptions/%s/resourcegroups/%s/providers/%s/%s' % (
+        match.group('sub').lower(), match.group('rg').lower(), KIND_PROVIDER[kind], match.group('name').lower())
+
+
+def _glob(pattern):
+    return re.compile(''.join('.*' if c == '*' else '.' if c == '?' else re.escape(c) for c in pattern), re.IGNORECASE)
+
+
+def parse_exclusion(entry, index=None):
+    """One exclusion entry -> ``{entry, kind, key | regex}``; raises TargetError when it cannot be understood.
+
+    kind: ``vault`` (key: vault_key), ``subscription`` (key: the GUID, lowercase), ``resource_group`` (key:
+    ``(guid, group)`` lowercase) or ``pattern`` (regex over vault names).
+    """
+    where = 'harden_backup_vaults_exclude[%s]' % index if index is not None else 'exclusion'
+    if not isinstance(entry, str):
+        raise TargetError('%s: %s is not a string: give an ARM id, a subscription or resource group id, or a vault name '
+                          'pattern' % (where, shown(entry)))
+    text = _clean(entry)
+    if text is None:
+        raise TargetError('%s: %s contains a control character (a newline, say)' % (where, shown(entry)))
+    if not text:
+        raise TargetError('%s: the entry is empty' % where)
+    if text.startswith('/'):
+        scope = _SCOPE.fullmatch(text)
+        if scope:
+            if not _GUID.fullmatch(scope.group('sub')):
+                raise TargetError('%s: %s: %s is not a subscription GUID' % (where, shown(entry), shown(scope.group('sub'))))
+            if scope.group('rg') is None:
+                return {'entry': entry, 'kind': 'subscription', 'key': scope.group('sub').lower()}
+            if not _RG.fullmatch(scope.group('rg')):
+                raise TargetError('%s: %s: %s is not a resource group name' % (where, shown(entry), shown(scope.group('rg'))))
+            return {'entry': entry, 'kind': 'resource_group', 'key': (scope.group('sub').lower(), scope.group('rg').lower())}
+        key = vault_key(text)
+        if key is None:
+            raise TargetError('%s: %s is not the id of a subscription (/subscriptions/<guid>), a resource group '
+                              '(/subscriptions/<guid>/resourceGroups/<name>), a Recovery Services vault or a Backup vault'
+                              % (where, shown(entry)))
+        return {'entry': entry, 'kind': 'vault', 'key': key}
+    if not _PATTERN.fullmatch(text):
+        raise TargetError('%s: %s is neither an id (starting with /subscriptions/) nor a vault name pattern (letters, digits, '
+                          'hyphens, * and ?)' % (where, shown(entry)))
+    return {'entry': entry, 'kind': 'pattern', 'regex': _glob(text)}
+
+
+def parse_exclusions(entries):
+    """A list of exclusion entries (a single string counts as a list of one); raises TargetError for the first bad one."""
+    if entries is None:
+        return []
+    if isinstance(entries, str):
+        entries = [entries]
+    if not isinstance(entries, (list, tuple)):
+        raise TargetError('harden_backup_vaults_exclude must be a list of ids and name patterns, got %s' % type(entries).__name__)
+    return [parse_exclusion(entry, index) for index, entry in enumerate(entries)]
+
+
+def excluded_by(exclusion, record):
+    """True when the exclusion covers the vault record (``{id, name, vault_type, ...}``)."""
+    kind = exclusion['kind']
+    if kind == 'pattern':
+        name = record.get('name')
+        return isinstance(name, str) and bool(exclusion['regex'].fullmatch(name))
+    ids = parse_resource_id(record.get('id')) if isinstance(record.get('id'), str) else {}
+    if kind == 'vault':
+        return vault_key(record) == exclusion['key']
+    sub = str(ids.get('subscription_id') or record.get('subscription_id') or '').lower()
+    if kind == 'subscription':
+        return sub == exclusion['key']
+    rg = str(ids.get('resource_group') or record.get('resource_group') or '').lower()
+    return (sub, rg) == exclusion['key']
+
+
+def _result_vaults(read):
+    vaults = read.get('vaults')
+    return vaults if isinstance(vaults, list) else []
+
+
+def _read_errors(read):
+    """Errors of one vault_immutability_info result (a registered loop item): its own errors, or its failure.
+
+    Each is ``(error, vault record or None)``: an unreadable vault carries what is known of it, so an exclusion
+    can still apply to it.
+    """
+    errors = []
+    for error in read.get('errors') or []:
+        if not isinstance(error, dict):
+            continue
+        code = error.get('code')
+        message = error.get('message') or 'unknown error'
+        entry = {'scope': str(error.get('scope') or 'unknown'), 'message': ('%s: %s' % (code, message)) if code else message}
+        vault = error.get('vault') if isinstance(error.get('vault'), dict) else None
+        if vault is not None:
+            entry['vault'] = vault.get('name')
+        errors.append((entry, vault))
+    if 'vaults' not in read:
+        target = read.get('item')
+        if isinstance(target, dict):
+            scope = target.get('id') or 'vault %s/%s' % (target.get('resource_group') or '', target.get('name') or '')
+        else:
+            scope = 'resource group %s' % target if target else 'discovery'
+        errors.append(({'scope': str(scope), 'message': str(read.get('msg') or 'could not be read')}, None))
+    return errors
+
+
+def select_vaults(reads, exclude=None):
+    """Merge discovery results, drop exclusions, collect errors: what the harden_backup_vaults role checks.
+
+    reads: registered results of vault_immutability_info (loop items with ``vaults`` and ``errors``; failed or skipped
+    items allowed). Returns ``{vaults, errors, excluded, unmatched, warnings}``: the vault records, each once (by
+    vault_key) and sorted; the errors as the drift report takes them (``{scope, message}``, ``vault`` for an
+    unreadable vault); the ids of the excluded vaults; the exclusion entries that matched no vault, and a warning
+    sentence for each. A vault whose policies could not
+    be listed gets ``policies: None`` (its retention is reported as unchecked, not as compliant).
+    """
+    exclusions = parse_exclusions(exclude)
+    if reads is None:
+        reads = []
+    if isinstance(reads, dict) and 'results' in reads:
+        reads = reads['results']
+    if not isinstance(reads, (list, tuple)):
+        raise TargetError('the discovery results must be a list of vault_immutability_info results')
+    seen = {}
+    found_errors = []
+    for read in reads:
+        if not isinstance(read, dict) or read.get('skipped'):
+            continue
+        found_errors.extend(_read_errors(read))
+        for vault in _result_vaults(read):
+            if not isinstance(vault, dict):
+                continue
+            key = vault_key(vault) or str(vault.get('id')).lower()
+            if key not in seen:
+                seen[key] = dict(vault, policies=None) if vault.get('policies_error') else vault
+    used = set()
+    kept = []
+    excluded = []
+    for key in sorted(seen):
+        vault = seen[key]
+        hits = [index for index, exclusion in enumerate(exclusions) if excluded_by(exclusion, vault)]
+        if hits:
+            used.update(hits)
+            excluded.append(vault.get('id'))
+        else:
+            kept.append(vault)
+    errors = []
+    reported = set()
+    for error, vault in found_errors:
+        if vault is not None:
+            hits = [index for index, exclusion in enumerate(exclusions) if excluded_by(exclusion, vault)]
+            if hits:
+                used.update(hits)
+                excluded.append(vault.get('id'))
+                continue
+            key = vault_key(vault) or error['scope'].lower()
+            if key in reported:
+                continue
+            reported.add(key)
+        errors.append(error)
+    unmatched = [exclusion['entry'] for index, exclusion in enumerate(exclusions) if index not in used]
+    warnings = ['exclusion %s matched no vault, so it protected nothing' % shown(entry) for entry in unmatched]
+    return {'vaults': kept, 'errors': errors, 'excluded': excluded, 'unmatched': unmatched, 'warnings': warnings}

@@ -1,0 +1,71 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This file is for internal use by the vaultlock.azure collection only.
+# Its API may change without notice.
+"""The action plugin behind the state modules: consent to irreversible changes comes from the task, never from
+module_defaults (module_utils/_consent.py has the rules). It runs on the controller, then runs the module as usual."""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleError
+from ansible.parsing.mod_args import ModuleArgsParser
+from ansible.plugins.action import ActionBase
+from ansible.utils.vars import merge_hash
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._consent import CONSENT, ConsentError, scope_arguments
+
+
+class ConsentActionBase(ActionBase):
+    """Runs MODULE with the task's arguments, after scope_arguments decided what module_defaults may supply."""
+
+    MODULE = None
+    _supports_check_mode = True
+    _supports_async = True
+
+    def own_keys(self):
+        """The argument names written in the task itself (not merged from module_defaults), or None if unknown.
+
+        ansible-core merges module_defaults into self._task.args before an action plugin runs (2.17: in the task
+        executor; 2.19: when the task's args are finalized); the task's own data structure still holds what it wrote.
+        """
+        ds = self._task.get_ds()
+        if not isinstance(ds, dict):
+            return None
+        try:
+            parsed_args = ModuleArgsParser(task_ds=ds, collection_list=self._task.collections).parse(skip_action_validation=True)[1]
+        except AnsibleError:
+            return None
+        keys = {key for key in parsed_args if not str(key).startswith('_')}
+        for special in ('_variable_params', '_raw_params'):
+            # "module: '{{ some_dict }}'" or "args: '{{ some_dict }}'": the task's own arguments, from a variable.
+            value = parsed_args.get(special)
+            if value is None:
+                continue
+            try:
+                resolved = self._templar.template(value)
+            except AnsibleError:
+                return None
+            if not isinstance(resolved, dict):
+                return None
+            keys.update(resolved)
+        return keys
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        del tmp  # no longer has any effect
+        try:
+            args, warnings = scope_arguments(self.MODULE, self._task.args, self.own_keys())
+        except ConsentError as exc:
+            result.update(failed=True, changed=False, msg=str(exc))
+            return result
+        wrap_async = self._task.async_val and not self._connection.has_native_async
+        result = merge_hash(result, self._execute_module(module_args=args, task_vars=task_vars, wrap_async=wrap_async))
+        if not wrap_async:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+        if warnings:
+            result['warnings'] = list(result.get('warnings') or []) + warnings
+            if result.get('failed') and result.get('msg'):
+                result['msg'] = '%s (%s from module_defaults was ignored: write it in the task to consent)' % (result['msg'], CONSENT)
+        return result

@@ -1,0 +1,243 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Check mode predicts what apply does: a property over random fleets and baselines, with no fault injected.
+
+For each generated fleet and baseline, the set of (vault, setting, before, after) that the check-mode drift report
+predicts must equal the set that applying it makes, read back from the emulator's stored state. Apply runs the state
+modules' own run() functions in this process, through the real SDKs, with the arguments the harden_backup_vaults role
+gives them (tasks/apply.yml), so a few hundred vaults cost seconds instead of one ansible-playbook run each; one role run
+at the end ties the role's wiring to the same property. Seeds are fixed, so a failure replays.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+
+import pytest
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession
+from ansible_collections.vaultlock.azure.plugins.module_utils._drift import compute_drift
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
+from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import attach_policies, list_vaults
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports import build_report
+from ansible_collections.vaultlock.azure.plugins.module_utils._retention import normalise_policy
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import vault_record
+from ansible_collections.vaultlock.azure.plugins.modules import backup_policy_retention, vault_immutability, vault_soft_delete
+from tests.emulator import generator as templates
+from tests.integration.fleets import SUB1, SUB2, vault_id
+
+GUARD = '/subscriptions/%s/resourceGroups/rg-security/providers/Microsoft.DataProtection/resourceGuards/guard' % SUB1
+SEEDS = range(40)
+ENHANCED = {'enabled': 'on', 'disabled': 'off', 'alwayson': 'always_on'}
+
+
+def vault_key(vid):
+    """ARM ids compare case-insensitively."""
+    return str(vid).lower().rstrip('/')
+
+
+def random_fleet(rng):
+    subscriptions = []
+    for sub in (SUB1, SUB2):
+        groups = []
+        for group in ('rg-a', 'rg-b'):
+            vaults = []
+            for index in range(rng.randint(1, 3)):
+                kind = rng.choice(['recovery_services', 'backup'])
+                pool = templates.RS_TEMPLATES if kind == 'recovery_services' else templates.DP_TEMPLATES
+                spec = {'name': '%s-%s-%d' % ('rsv' if kind == 'recovery_services' else 'bv', group[-1], index), 'type': kind,
+                        'immutability': rng.choice(['unset', 'disabled', 'enabled', 'locked']),
+                        'soft_delete': {'state': rng.choice(['off', 'on', 'on', 'always_on']), 'retention_days': rng.choice([14, 20, 30, 60])},
+                        'policies': [{'name': name, 'properties': make(rng.random() < 0.6)}
+                                     for name, make in rng.sample(pool, rng.randint(0, 2))]}
+                if rng.random() < 0.2:
+                    spec['resource_guard_id'] = GUARD
+                if kind == 'recovery_services' and spec['soft_delete']['state'] == 'on' and rng.random() < 0.3:
+                    # Soft delete On with enhanced security (hybrid workloads) AlwaysON: a state the portal can leave behind.
+                    spec['body'] = {'location': 'westeurope', 'properties': {'provisioningState': 'Succeeded', 'securitySettings': {
+                        'softDeleteSettings': {'softDeleteState': 'Enabled', 'enhancedSecurityState': 'AlwaysON',
+                                               'softDeleteRetentionPeriodInDays': spec['soft_delete']['retention_days']},
+                        'immutabilitySettings': {'state': {'unset': 'Disabled', 'disabled': 'Disabled', 'enabled': 'Unlocked',
+                                                           'locked': 'Locked'}[spec['immutability']]},
+                        'multiUserAuthorization': 'Disabled'}}}
+                vaults.append(spec)
+            groups.append({'name': group, 'location': 'westeurope', 'vaults': vaults})
+        subscriptions.append({'id': sub, 'display_name': sub[:4], 'resource_groups': groups})
+    return {'subscriptions': subscriptions}
+
+
+def random_baseline(rng):
+    minimum = {}
+    for tier, choices in (('daily', ['14d', '30d', '90d']), ('weekly', ['12w', '52w']), ('monthly', ['12m', '2m']),
+                          ('yearly', ['5y', '10y']), ('instant', ['5d', '7d']), ('log', ['30d'])):
+        if rng.random() < 0.45:
+            minimum[tier] = rng.choice(choices)
+    return {
+        'immutability': rng.choice([None, 'disabled', 'enabled', 'enabled', 'locked']),
+        'allow_irreversible': rng.random() < 0.5,
+        'retention': {'minimum': minimum, 'mode': rng.choice(['report', 'enforce', 'enforce'])} if minimum else None,
+        'soft_delete': rng.choice([None, {'state': rng.choice([None, 'off', 'on', 'always_on']), 'retention_days': rng.choice([None, 30])},
+                                   {'state': 'on', 'retention_days': rng.choice([None, 14, 60])}]),
+    }
+
+
+def valid(baseline):
+    soft = baseline['soft_delete']
+    if soft and soft['state'] == 'off' and soft['retention_days'] is not None:
+        soft['retention_days'] = None
+    return baseline
+
+
+def state_of(emulator, fleet):
+    """{(vault key, setting, policy, tier, sub_policy, datastore): value} read back from the emulator."""
+    out = {}
+    for sub in fleet['subscriptions']:
+        for group in sub['resource_groups']:
+            for spec in group['vaults']:
+                vid = vault_id(spec['name'], spec['type'], sub=sub['id'], rg=group['name'])
+                raw = emulator.resource(vid)
+                record = vault_record(raw, spec['type'])
+                key = vault_key(vid)
+                out[(key, 'immutability', None, None, None, None)] = record['immutability']
+                out[(key, 'soft_delete', None, None, None, None)] = record['soft_delete']['state']
+                out[(key, 'soft_delete_retention_days', None, None, None, None)] = record['soft_delete']['retention_days']
+                if spec['type'] == 'recovery_services':
+                    enhanced = raw['properties']['securitySettings']['softDeleteSettings'].get('enhancedSecurityState')
+                    out[(key, 'enhanced_security', None, None, None, None)] = ENHANCED.get(str(enhanced).lower())
+                for policy in spec.get('policies') or []:
+                    normalised = normalise_policy(emulator.resource(vid + '/backupPolicies/' + policy['name']), spec['type'])
+                    for tier in normalised['tiers']:
+                        out[(key, 'retention', policy['name'], tier['tier'], tier['sub_policy'], tier['datastore'])] = tier['duration']
+    return out
+
+
+def predicted_changes(report):
+    """{key: (first before, last after)} of what the check-mode report says a run would change."""
+    net = {}
+    for vault in report['changed']:
+        for change in vault['changes']:
+            key = (vault_key(vault['id']), change['setting'], change.get('policy'), change.get('tier'), change.get('sub_policy'),
+                   change.get('datastore'))
+            before = net[key][0] if key in net else change['before']
+            net[key] = (before, change['after'])
+    return {key: value for key, value in net.items() if value[0] != value[1]}
+
+
+class Failed(Exception):
+    pass
+
+
+class _Ansible:
+    def fail_json(self, **kwargs):
+        raise Failed(kwargs.get('msg'))
+
+    def warn(self, message):
+        pass
+
+
+class Task:
+    """What VaultlockModule gives a module's run(): params, session, modes."""
+
+    def __init__(self, session, params):
+        self.session = session
+        self.params = params
+        self.check_mode = False
+        self.diff_mode = False
+        self.module = _Ansible()
+
+    def warn(self, message):
+        pass
+
+
+def apply_like_the_role(session, drift, baseline):
+    """The state module calls of roles/harden_backup_vaults/tasks/apply.yml, in its order; returns the errors."""
+    consent = baseline['allow_irreversible']
+    common = {'name': None, 'resource_group': None, 'vault_type': None}
+    errors = []
+    calls = []
+    for entry in drift:
+        if entry['actions']['raise_policies']:
+            calls.append((backup_policy_retention, dict(common, id=entry['id'], policies=entry['actions']['raise_policies'],
+                                                        minimum=baseline['retention']['minimum'], mode='enforce', allow_irreversible=consent,
+                                                        fail_on_violation=False, compare_to=None, policy=None)))
+    for entry in drift:
+        action = entry['actions']['soft_delete']
+        if action:
+            calls.append((vault_soft_delete, dict(common, id=entry['id'], soft_delete=action['state'],
+                                                  retention_days=action['retention_days'], allow_irreversible=consent)))
+    for entry in drift:
+        if entry['actions']['immutability']:
+            calls.append((vault_immutability, dict(common, id=entry['id'], immutability=entry['actions']['immutability'],
+                                                   immutability_retention_days=None, allow_irreversible=consent)))
+    for module, params in calls:
+        try:
+            module.run(Task(session, params))
+        except (VaultlockError, Failed) as exc:
+            errors.append('%s %s: %s' % (module.__name__.rsplit('.', 1)[-1], params['id'], exc))
+    return errors
+
+
+@pytest.fixture
+def session(emulator, monkeypatch):
+    for key, value in emulator.env.items():
+        monkeypatch.setenv(key, value)
+    return AzureSession({'polling_interval': 0.05, 'api_retries': 0})
+
+
+def test_check_mode_predicts_exactly_what_apply_changes(emulator, session):
+    trials = changes_seen = vaults_seen = 0
+    for seed in SEEDS:
+        rng = random.Random(seed)
+        fleet = random_fleet(rng)
+        baseline = valid(random_baseline(rng))
+        emulator.load_fleet(fleet)
+        records, errors = list_vaults(session, [SUB1, SUB2], ['recovery_services', 'backup'])
+        errors += attach_policies(session, records)
+        assert errors == [], (seed, errors)
+        drift = compute_drift(records, baseline)
+        predicted = predicted_changes(build_report(drift, {'mode': 'check', 'predict': True, 'baseline': baseline}))
+        emulator.clear_journal()
+        before = state_of(emulator, fleet)
+        failures = apply_like_the_role(session, drift, baseline)
+        after = state_of(emulator, fleet)
+        made = {key: (before[key], after[key]) for key in before if before[key] != after[key]}
+        assert failures == [], (seed, baseline, failures)
+        assert predicted == made, (seed, baseline, sorted(set(predicted.items()) ^ set(made.items()), key=str))
+        if not predicted:
+            assert emulator.writes() == [], seed
+        trials += 1
+        changes_seen += len(made)
+        vaults_seen += len(records)
+    # The generator must exercise the property, not pass it vacuously (figures quoted in docs/reliability.md).
+    print('check-predicts-apply: %d fleets, %d vaults, %d changes made and predicted' % (trials, vaults_seen, changes_seen))
+    assert trials == len(SEEDS) and vaults_seen >= 150 and changes_seen >= 100, (vaults_seen, changes_seen)
+
+
+def test_the_role_check_report_matches_its_apply(runner, emulator, tmp_path):
+    """One fleet through ansible-playbook: the check run's predicted changes are the apply run's changes."""
+    rng = random.Random(1013)
+    fleet = random_fleet(rng)
+    emulator.load_fleet(fleet)
+    variables = {'harden_backup_vaults_subscription_ids': ['all'], 'harden_backup_vaults_immutability': 'locked',
+                 'harden_backup_vaults_allow_irreversible': True, 'harden_backup_vaults_retention_mode': 'enforce',
+                 'harden_backup_vaults_retention_minimum': {'daily': '30d', 'weekly': '12w'},
+                 'harden_backup_vaults_soft_delete': {'state': 'on', 'retention_days': 30}}
+    reports = {}
+    for mode, args in (('check', ['--check']), ('apply', [])):
+        variables['harden_backup_vaults_report_dir'] = str(tmp_path / mode)
+        subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), 'vaultlock.azure.harden_backup_vaults',
+                        '-e', json.dumps(variables)] + args, env=runner.env(), capture_output=True, text=True, timeout=300, check=False)
+        reports[mode] = json.loads((tmp_path / mode / 'drift.json').read_text())
+        if mode == 'check':
+            assert emulator.writes() == []
+            before = state_of(emulator, fleet)
+    after = state_of(emulator, fleet)
+    made = {key: (before[key], after[key]) for key in before if before[key] != after[key]}
+    assert reports['apply']['errors'] == []
+    assert predicted_changes(reports['check']) == made
+    assert predicted_changes(reports['apply']) == made
+    assert len(made) >= 5

@@ -1,0 +1,124 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Consent to irreversible changes is task-scoped: module_defaults never supply it, nor an irreversible target.
+
+One playbook run holds every case as its own task (task-level module_defaults), so the refusals and the normal paths
+are proven by real ansible-playbook runs against the emulator, and the request journal shows what reached Azure.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.emulator import generator as templates
+from tests.integration.fleets import RG, SUB1, vault, vault_id
+
+IMM = 'vaultlock.azure.vault_immutability'
+SD = 'vaultlock.azure.vault_soft_delete'
+RET = 'vaultlock.azure.backup_policy_retention'
+
+
+def fleet():
+    names = [('rsv-a', 'enabled'), ('rsv-b', 'enabled'), ('rsv-c', 'enabled'), ('rsv-d', 'enabled'), ('rsv-e', 'locked'),
+             ('rsv-f', 'enabled'), ('rsv-g', 'enabled'), ('rsv-h', 'enabled')]
+    vaults = [vault(name, 'recovery_services', state) for name, state in names]
+    vaults.append(vault('rsv-locked', 'recovery_services', 'locked',
+                        policies=[{'name': 'VMDaily', 'properties': templates.iaas_v1(True)}]))
+    vaults.append(vault('bv-a', 'backup', 'enabled'))
+    vaults.append(vault('bv-b', 'backup', 'enabled'))
+    return {'subscriptions': [{'id': SUB1, 'display_name': 'consent', 'resource_groups': [
+        {'name': RG, 'location': 'westeurope', 'vaults': vaults}]}]}
+
+
+def imm_state(emulator, name):
+    body = emulator.resource(vault_id(name))
+    return ((body['properties'].get('securitySettings') or {}).get('immutabilitySettings') or {})
+
+
+def writes_to(emulator, name):
+    return [j for j in emulator.writes() if j['path'].lower().rstrip('/').split('/vaults/')[-1].split('/')[0] == name.lower()
+            or j['path'].lower().rstrip('/').split('/backupvaults/')[-1].split('/')[0] == name.lower()]
+
+
+@pytest.fixture
+def consent_fleet(emulator):
+    emulator.load_fleet(fleet())
+    emulator.clear_journal()
+
+
+LOCK_DEFAULTS = {IMM: {'allow_irreversible': True, 'immutability': 'locked'}}
+
+
+@pytest.mark.usefixtures('consent_fleet')
+def test_consent_and_irreversible_targets_come_from_the_task_never_from_module_defaults(runner, emulator):
+    tasks = [
+        # r0: the issue's case: a task that only names a vault, module_defaults would lock it.
+        {'name': 'defaults lock', IMM: {'id': vault_id('rsv-a')}, 'module_defaults': LOCK_DEFAULTS},
+        # r1: consent only from module_defaults: ignored, the module refuses the lock.
+        {'name': 'defaults consent', IMM: {'id': vault_id('rsv-b'), 'immutability': 'locked'},
+         'module_defaults': {IMM: {'allow_irreversible': True}}},
+        # r2: the same through the action group.
+        {'name': 'group consent', IMM: {'id': vault_id('rsv-c'), 'immutability': 'locked'},
+         'module_defaults': {'group/vaultlock.azure.all': {'allow_irreversible': True}}},
+        # r3: the task consents, but the time-based days would come from module_defaults.
+        {'name': 'borrowed days', IMM: {'id': vault_id('rsv-d'), 'immutability': 'locked', 'allow_irreversible': True},
+         'module_defaults': {IMM: {'immutability_retention_days': 36135}}},
+        # r4: days on a Locked vault need consent (none given here).
+        {'name': 'days on locked', IMM: {'id': vault_id('rsv-e'), 'immutability_retention_days': 365}},
+        # r5: always_on from module_defaults.
+        {'name': 'defaults always_on', SD: {'id': vault_id('bv-a', 'backup')},
+         'module_defaults': {SD: {'soft_delete': 'always_on', 'allow_irreversible': True}}},
+        # r6: retention raise on a Locked vault, consent from module_defaults only.
+        {'name': 'defaults consent raise', RET: {'id': vault_id('rsv-locked'), 'minimum': {'daily': '30d'}, 'mode': 'enforce'},
+         'module_defaults': {RET: {'allow_irreversible': True}}},
+        # r7: the task consents, the minimum comes from module_defaults.
+        {'name': 'borrowed minimum', RET: {'id': vault_id('rsv-locked'), 'mode': 'enforce', 'allow_irreversible': True},
+         'module_defaults': {RET: {'minimum': {'daily': '9999d'}}}},
+        # r8: the same in check mode: refused before any request too.
+        {'name': 'check mode defaults lock', IMM: {'id': vault_id('rsv-a')}, 'module_defaults': LOCK_DEFAULTS, 'check_mode': True},
+        # Normal paths.
+        # r9: consent and target in the task, auth from module_defaults.
+        {'name': 'task lock', IMM: {'id': vault_id('rsv-f'), 'immutability': 'locked', 'allow_irreversible': True},
+         'module_defaults': {'group/vaultlock.azure.all': {'api_retries': 2}}},
+        # r10: the task's arguments from a variable count as the task's own.
+        {'name': 'task lock from a variable', IMM: '{{ lock_args }}',
+         'vars': {'lock_args': {'id': vault_id('rsv-g'), 'immutability': 'locked', 'allow_irreversible': True}}},
+        # r11: reversible targets from module_defaults keep working as before.
+        {'name': 'defaults enable', IMM: {'id': vault_id('rsv-h'), 'immutability': 'enabled'},
+         'module_defaults': {IMM: {'immutability_retention_days': 90}}},
+        # r12: always_on in the task.
+        {'name': 'task always_on', SD: {'id': vault_id('bv-b', 'backup'), 'soft_delete': 'always_on', 'allow_irreversible': True}},
+        # r13: raise on a Locked vault with the task's own consent.
+        {'name': 'task raise on locked', RET: {'id': vault_id('rsv-locked'), 'minimum': {'daily': '30d'}, 'mode': 'enforce',
+                                               'allow_irreversible': True}},
+    ]
+    run = runner.play(tasks, ['--diff'])
+    refused = {'r0': 'immutability: locked comes from module_defaults', 'r1': 'was ignored', 'r2': 'was ignored',
+               'r3': 'immutability_retention_days comes from module_defaults', 'r4': 'allow_irreversible=true to consent',
+               'r5': 'soft_delete: always_on comes from module_defaults', 'r6': 'allow_irreversible=true to consent',
+               'r7': 'minimum comes from module_defaults', 'r8': 'immutability: locked comes from module_defaults'}
+    for key, text in refused.items():
+        result = run[key]
+        assert result['failed'] is True, (key, result)
+        assert result['changed'] is False, key
+        assert text in result['msg'], (key, result['msg'])
+    assert any('from module_defaults is ignored' in w for w in run['r1'].get('warnings') or []), run['r1']
+    for name in ('rsv-a', 'rsv-b', 'rsv-c', 'rsv-d', 'rsv-e', 'bv-a'):
+        assert writes_to(emulator, name) == [], name
+    assert [j for j in emulator.writes() if '/backuppolicies/' in j['path'].lower()] == [emulator.writes()[-1]]
+    # Nothing of the refused tasks reached Azure: not even a read for the ones refused by the action plugin.
+    assert not [j for j in emulator.journal() if j['path'].lower().endswith(('/rsv-a', '/rsv-d', '/bv-a'))]
+    assert imm_state(emulator, 'rsv-a')['state'] == 'Unlocked' and imm_state(emulator, 'rsv-e').get('configuration') is None
+
+    # The normal paths changed what the tasks asked for, and say it cannot be undone.
+    assert run['r9']['changed'] is True and imm_state(emulator, 'rsv-f')['state'] == 'Locked'
+    assert run['r9']['changes'] == [{'setting': 'immutability', 'before': 'enabled', 'after': 'locked', 'irreversible': True}]
+    assert 'IRREVERSIBLE' in run['r9']['diff']['after_header']
+    assert run['r10']['changed'] is True and imm_state(emulator, 'rsv-g')['state'] == 'Locked'
+    assert run['r11']['changed'] is True and imm_state(emulator, 'rsv-h')['configuration']['durationInDays'] == 90
+    assert run['r11']['changes'] == [{'setting': 'immutability_retention_days', 'before': None, 'after': 90, 'irreversible': False}]
+    assert run['r12']['changed'] is True
+    assert {c['setting']: c['irreversible'] for c in run['r12']['changes']} == {'soft_delete': True}
+    assert run['r13']['changed'] is True and {c['irreversible'] for c in run['r13']['changes']} == {True}
+    assert emulator.resource(vault_id('rsv-locked') + '/backupPolicies/VMDaily')['properties']['retentionPolicy']['dailySchedule'][
+        'retentionDuration'] == {'count': 30, 'durationType': 'Days'}

@@ -1,0 +1,92 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Exclusions mean the vault they name, in any equivalent form; scope ids exclude everything under them; an entry
+that is not understood stops the role before any request; an entry that matches nothing warns, and blocks a run that
+would make irreversible changes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from tests.integration.fleets import RG, SUB1, SUB2, vault, vault_id
+
+BIN = os.path.dirname(sys.executable)
+LOCK = {'harden_backup_vaults_immutability': 'locked', 'harden_backup_vaults_allow_irreversible': True,
+        'harden_backup_vaults_subscription_ids': ['all'], 'harden_backup_vaults_retention_minimum': {},
+        'harden_backup_vaults_soft_delete': {}}
+
+
+def fleet():
+    return {'subscriptions': [
+        {'id': SUB1, 'display_name': 'one', 'resource_groups': [
+            {'name': RG, 'location': 'westeurope', 'vaults': [vault('rsv-protected', 'recovery_services', 'disabled'),
+                                                              vault('rsv-target', 'recovery_services', 'disabled')]},
+            {'name': 'rg-sandbox', 'location': 'westeurope', 'vaults': [vault('bv-sandbox', 'backup', 'disabled')]}]},
+        {'id': SUB2, 'display_name': 'two', 'resource_groups': [
+            {'name': 'rg-two', 'location': 'westeurope', 'vaults': [vault('rsv-two', 'recovery_services', 'disabled')]}]}]}
+
+
+def state(emulator, name, kind='recovery_services', sub=SUB1, rg=RG):
+    body = emulator.resource(vault_id(name, kind, sub=sub, rg=rg))
+    return ((body['properties'].get('securitySettings') or {}).get('immutabilitySettings') or {}).get('state')
+
+
+def harden(runner, tmp_path, *args, **variables):
+    reports = tmp_path / ('reports-%d' % len(list(tmp_path.glob('reports-*'))))
+    variables['harden_backup_vaults_report_dir'] = str(reports)
+    proc = subprocess.run([os.path.join(BIN, 'ansible-playbook'), 'vaultlock.azure.harden_backup_vaults', '-e', json.dumps(variables)]
+                          + list(args), env=runner.env(), capture_output=True, text=True, timeout=300, check=False)
+    report = json.loads((reports / 'drift.json').read_text()) if (reports / 'drift.json').exists() else None
+    return proc.returncode, proc.stdout + proc.stderr, report
+
+
+def test_equivalent_forms_and_scope_ids_protect_what_they_name(runner, emulator, tmp_path):
+    emulator.load_fleet(fleet())
+    exclude = ['  ' + vault_id('rsv-protected').upper() + '/ ',                     # other case, trailing /, spaces
+               '/subscriptions/%s/resourcegroups/RG-SANDBOX/' % SUB1,               # a resource group scope
+               '/SUBSCRIPTIONS/%s' % SUB2]                                          # a subscription scope
+    rc, output, report = harden(runner, tmp_path, harden_backup_vaults_exclude=exclude,
+                                harden_backup_vaults_auth={'cert_validation_mode': 'ignore'}, **LOCK)
+    assert rc == 0, output[-3000:]
+    assert [v['name'] for v in report['vaults']] == ['rsv-target']
+    assert state(emulator, 'rsv-target') == 'Locked'
+    assert state(emulator, 'rsv-protected') == 'Disabled' and state(emulator, 'bv-sandbox', 'backup', rg='rg-sandbox') == 'Disabled'
+    assert state(emulator, 'rsv-two', sub=SUB2, rg='rg-two') == 'Disabled'
+    assert all('/rsv-target' in w['path'] for w in emulator.writes())
+    # TLS certificate validation was off: the modules and the report say so.
+    assert any('TLS certificate validation was off' in w for w in report['warnings'])
+    assert 'TLS certificate validation was off for this task' in output
+
+
+def test_an_entry_that_is_not_understood_stops_before_any_request(runner, emulator, tmp_path):
+    emulator.load_fleet(fleet())
+    emulator.clear_journal()
+    bad = '/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Storage/storageAccounts/rsv-protected' % (SUB1, RG)
+    rc, output, _report = harden(runner, tmp_path, harden_backup_vaults_exclude=['rsv-*-test', bad], **LOCK)
+    assert rc != 0
+    assert 'harden_backup_vaults_exclude[1]' in output and 'Microsoft.Storage' in output
+    assert emulator.journal() == []
+
+
+def test_an_entry_that_matches_nothing_warns_and_blocks_irreversible_changes(runner, emulator, tmp_path):
+    emulator.load_fleet(fleet())
+    emulator.clear_journal()
+    typo = vault_id('rsv-protectd')           # meant rsv-protected
+    for args in (['--check'], []):
+        rc, output, report = harden(runner, tmp_path, *args, harden_backup_vaults_exclude=[typo], **LOCK)
+        assert rc != 0, output[-2000:]
+        assert 'matched no vault' in output
+        assert any('matched no vault' in w for w in report['warnings'])
+        assert [e['scope'] for e in report['errors']] == ['harden_backup_vaults_exclude']
+        assert 'irreversible' in report['errors'][0]['message'] and report['changed'] == []
+    assert emulator.writes() == []
+    # Without an irreversible change to make, an unmatched entry is only a warning.
+    reversible = dict(LOCK)
+    reversible.update({'harden_backup_vaults_immutability': 'enabled', 'harden_backup_vaults_exclude': [typo]})
+    rc, output, report = harden(runner, tmp_path, **reversible)
+    assert rc == 0, output[-2000:]
+    assert report['errors'] == [] and any('matched no vault' in w for w in report['warnings'])
+    assert state(emulator, 'rsv-protected') == 'Unlocked'

@@ -1,0 +1,102 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The emulator with odd stored bodies and over-long retention: every handler answers in ARM's shape, none crashes,
+and a policy that keeps longer than Azure allows is refused as Azure refuses it."""
+from __future__ import annotations
+
+import pytest
+import requests
+
+SUB = "11111111-1111-1111-1111-111111111111"
+RG = "rg-edge"
+RS = "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.RecoveryServices/vaults/%%s" % (SUB, RG)
+DP = "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.DataProtection/backupVaults/%%s" % (SUB, RG)
+RS_API, RS_BACKUP_API, DP_API = "2026-11-01", "2026-10-01", "2026-06-01"
+
+
+def fleet():
+    return {"subscriptions": [{"id": SUB, "resource_groups": [{"name": RG, "location": "westeurope", "vaults": [
+        {"name": "rsv-bare", "type": "recovery_services", "body": {"location": "westeurope"}},
+        {"name": "bv-bare", "type": "backup", "body": {"location": "westeurope"}},
+        {"name": "rsv-ok", "type": "recovery_services", "immutability": "enabled"},
+        {"name": "bv-ok", "type": "backup", "immutability": "enabled"},
+    ]}]}]}
+
+
+def call(emulator, method, path, api, body=None):
+    token = emulator.mint_token()
+    response = requests.request(method, emulator.arm_url.rstrip("/") + path, params={"api-version": api}, json=body,
+                                headers={"Authorization": "Bearer " + token}, verify=emulator.ca_bundle, timeout=30)
+    return response
+
+
+RS_POLICY = {"properties": {"backupManagementType": "AzureIaasVM", "schedulePolicy": {
+    "schedulePolicyType": "SimpleSchedulePolicy", "scheduleRunFrequency": "Daily", "scheduleRunTimes": ["2026-01-01T02:00:00Z"]},
+    "retentionPolicy": {"retentionPolicyType": "LongTermRetentionPolicy", "dailySchedule": {
+        "retentionTimes": ["2026-01-01T02:00:00Z"], "retentionDuration": {"count": 30, "durationType": "Days"}}}}}
+
+
+def dp_policy(duration):
+    return {"properties": {"objectType": "BackupPolicy", "datasourceTypes": ["Microsoft.Compute/disks"], "policyRules": [
+        {"name": "Default", "objectType": "AzureRetentionRule", "isDefault": True, "lifecycles": [
+            {"deleteAfter": {"objectType": "AbsoluteDeleteOption", "duration": duration},
+             "sourceDataStore": {"dataStoreType": "OperationalStore", "objectType": "DataStoreInfoBase"}}]}]}}
+
+
+def test_a_vault_body_without_properties_crashes_no_handler(emulator):
+    emulator.load_fleet(fleet())
+    requests_to_make = [
+        ("GET", RS % "rsv-bare", RS_API, None),
+        ("GET", "/subscriptions/%s/providers/Microsoft.RecoveryServices/vaults" % SUB, RS_API, None),
+        ("GET", "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.RecoveryServices/vaults" % (SUB, RG), RS_API, None),
+        ("GET", RS % "rsv-bare" + "/backupconfig/vaultconfig", RS_BACKUP_API, None),
+        ("PATCH", RS % "rsv-bare" + "/backupconfig/vaultconfig", RS_BACKUP_API,
+         {"properties": {"softDeleteFeatureState": "Enabled", "enhancedSecurityState": "Enabled", "softDeleteRetentionPeriodInDays": 30}}),
+        ("PUT", RS % "rsv-bare" + "/backupconfig/vaultconfig", RS_BACKUP_API,
+         {"properties": {"softDeleteFeatureState": "Enabled", "enhancedSecurityState": "Enabled"}}),
+        ("GET", RS % "rsv-bare" + "/backupPolicies", RS_BACKUP_API, None),
+        ("PUT", RS % "rsv-bare" + "/backupPolicies/p1", RS_BACKUP_API, RS_POLICY),
+        ("PATCH", RS % "rsv-bare", RS_API, {"properties": {"securitySettings": {"immutabilitySettings": {"state": "Unlocked"}}}}),
+        ("GET", DP % "bv-bare", DP_API, None),
+        ("GET", "/subscriptions/%s/providers/Microsoft.DataProtection/backupVaults" % SUB, DP_API, None),
+        ("PUT", DP % "bv-bare" + "/backupPolicies/p1", DP_API, dp_policy("P30D")),
+        ("PATCH", DP % "bv-bare", DP_API, {"properties": {"securitySettings": {"immutabilitySettings": {"state": "Unlocked"}}}}),
+        ("DELETE", RS % "rsv-bare" + "/backupPolicies/p1", RS_BACKUP_API, None),
+    ]
+    for method, path, api, body in requests_to_make:
+        response = call(emulator, method, path, api, body)
+        assert response.status_code < 500, (method, path, response.status_code, response.text[:300])
+        if response.status_code >= 400:
+            assert set(response.json()["error"]) >= {"code", "message"}, (method, path)
+    assert all(entry["status"] and entry["status"] < 500 for entry in emulator.journal())
+
+
+@pytest.mark.parametrize("duration, status", [
+    ({"count": 9999, "durationType": "Days"}, 200),
+    ({"count": 10000, "durationType": "Days"}, 400),
+    ({"count": 5163, "durationType": "Weeks"}, 200),
+    ({"count": 5164, "durationType": "Weeks"}, 400),
+    ({"count": 1189, "durationType": "Months"}, 400),
+    ({"count": 100, "durationType": "Years"}, 400),
+    ({"count": "30", "durationType": "Days"}, 400),
+    ({"count": 10 ** 400, "durationType": "Days"}, 400),
+])
+def test_recovery_services_policy_above_azures_ceiling_is_refused(emulator, duration, status):
+    emulator.load_fleet(fleet())
+    body = {"properties": dict(RS_POLICY["properties"], retentionPolicy={
+        "retentionPolicyType": "LongTermRetentionPolicy",
+        "dailySchedule": {"retentionTimes": ["2026-01-01T02:00:00Z"], "retentionDuration": duration}})}
+    response = call(emulator, "PUT", RS % "rsv-ok" + "/backupPolicies/long", RS_BACKUP_API, body)
+    assert response.status_code == status, response.text[:300]
+    if status == 400:
+        assert response.json()["error"]["code"] == "BMSUserErrorInvalidPolicyInput"
+
+
+@pytest.mark.parametrize("duration, status", [("P99Y", 200), ("P100Y", 400), ("P99999999Y", 400), ("P36500D", 400), ("nonsense", 400)])
+def test_backup_vault_policy_above_azures_ceiling_is_refused(emulator, duration, status):
+    emulator.load_fleet(fleet())
+    response = call(emulator, "PUT", DP % "bv-ok" + "/backupPolicies/long", DP_API, dp_policy(duration))
+    assert response.status_code == status, response.text[:300]
+    if status == 400:
+        assert response.json()["error"]["code"] == "BMSUserErrorInvalidInput"

@@ -1,0 +1,65 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Consent rules of the state modules' action plugins: what module_defaults may and may not supply."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._consent import ConsentError, scope_arguments
+
+VID = '/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v'
+
+
+def test_consent_written_in_the_task_is_kept():
+    merged = {'id': VID, 'immutability': 'locked', 'allow_irreversible': True, 'subscription_id': 'x'}
+    args, warnings = scope_arguments('vault_immutability', merged, {'id', 'immutability', 'allow_irreversible'})
+    assert args == merged and warnings == []
+
+
+@pytest.mark.parametrize('value, warned', [(True, True), ('yes', True), (False, False)])
+def test_consent_from_module_defaults_never_counts(value, warned):
+    args, warnings = scope_arguments('vault_immutability', {'id': VID, 'immutability': 'locked', 'allow_irreversible': value},
+                                     {'id', 'immutability'})
+    assert args['allow_irreversible'] is False
+    assert bool(warnings) is warned
+
+
+@pytest.mark.parametrize('module, merged, own', [
+    ('vault_immutability', {'id': VID, 'immutability': 'locked'}, {'id'}),
+    ('vault_immutability', {'id': VID, 'immutability': 'LOCKED', 'allow_irreversible': True}, {'id', 'allow_irreversible'}),
+    ('vault_soft_delete', {'id': VID, 'soft_delete': 'always_on'}, {'id'}),
+    ('vault_soft_delete', {'id': VID, 'soft_delete': 'alwayson', 'allow_irreversible': True}, {'id', 'allow_irreversible'}),
+])
+def test_irreversible_targets_from_module_defaults_are_refused(module, merged, own):
+    with pytest.raises(ConsentError, match='comes from module_defaults'):
+        scope_arguments(module, merged, own)
+
+
+@pytest.mark.parametrize('module, merged, own, borrowed', [
+    ('vault_immutability', {'id': VID, 'immutability': 'locked', 'immutability_retention_days': 365, 'allow_irreversible': True},
+     {'id', 'immutability', 'allow_irreversible'}, 'immutability_retention_days'),
+    ('vault_immutability', {'id': VID, 'immutability': 'enabled', 'immutability_retention_days': 365, 'allow_irreversible': True},
+     {'id', 'immutability_retention_days', 'allow_irreversible'}, 'immutability comes'),
+    ('vault_soft_delete', {'id': VID, 'soft_delete': 'always_on', 'retention_days': 180, 'allow_irreversible': True},
+     {'id', 'soft_delete', 'allow_irreversible'}, 'retention_days'),
+    ('backup_policy_retention', {'id': VID, 'minimum': {'daily': '9999d'}, 'mode': 'enforce', 'allow_irreversible': True},
+     {'id', 'mode', 'allow_irreversible'}, 'minimum'),
+])
+def test_a_consenting_task_must_name_its_own_targets(module, merged, own, borrowed):
+    with pytest.raises(ConsentError, match=borrowed):
+        scope_arguments(module, merged, own)
+
+
+def test_reversible_targets_from_module_defaults_still_work_without_consent():
+    args, warnings = scope_arguments('vault_immutability', {'id': VID, 'immutability': 'enabled'}, {'id'})
+    assert args == {'id': VID, 'immutability': 'enabled'} and warnings == []
+    args = scope_arguments('backup_policy_retention', {'id': VID, 'minimum': {'daily': '30d'}, 'mode': 'enforce'}, {'id'})[0]
+    assert args['mode'] == 'enforce'
+
+
+def test_unknown_own_arguments_trust_nothing_from_the_merge():
+    args = scope_arguments('vault_immutability', {'id': VID, 'immutability': 'enabled', 'allow_irreversible': True}, None)[0]
+    assert args['allow_irreversible'] is False
+    with pytest.raises(ConsentError):
+        scope_arguments('vault_immutability', {'id': VID, 'immutability': 'locked', 'allow_irreversible': True}, None)

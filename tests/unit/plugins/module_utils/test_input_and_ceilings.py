@@ -1,0 +1,106 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Bad input is refused before any request, naming the option and the value; retention above Azure's ceilings too."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError
+from ansible_collections.vaultlock.azure.plugins.module_utils._retention import (
+    RetentionError,
+    check_minimum,
+    normalise_policy,
+    raise_policy,
+    validate_minimum,
+)
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef
+
+SUB = '11111111-1111-1111-1111-111111111111'
+RS_ID = '/subscriptions/%s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/rsv-1' % SUB
+
+
+@pytest.mark.parametrize('params, option, shown', [
+    ({'name': 'rsv-1\n', 'resource_group': 'rg', 'vault_type': 'recovery_services'}, 'name', "'rsv-1\\n'"),
+    ({'name': 'rsv-1', 'resource_group': 'rg\n', 'vault_type': 'recovery_services'}, 'resource_group', "'rg\\n'"),
+    ({'name': 'rsv\x00-1', 'resource_group': 'rg', 'vault_type': 'backup'}, 'name', "'rsv\\x00-1'"),
+    ({'name': 'rsv-1', 'resource_group': 'rg\u2028', 'vault_type': 'backup'}, 'resource_group', "'rg\\u2028'"),
+    ({'id': RS_ID + '\n'}, 'id', "\\n'"),
+    ({'id': RS_ID.replace(SUB, SUB + '\n')}, 'id', "\\n"),
+])
+def test_control_characters_are_refused_naming_option_and_value(params, option, shown):
+    with pytest.raises(InputError) as err:
+        VaultRef.from_params(params, lambda: SUB)
+    assert str(err.value).startswith(option + ':') and shown in str(err.value)
+
+
+def test_subscription_with_a_trailing_newline_is_refused():
+    with pytest.raises(InputError, match=r"subscription_id: subscription id '.*\\n' is not a GUID"):
+        VaultRef.from_params({'name': 'rsv-1', 'resource_group': 'rg', 'vault_type': 'backup'}, lambda: SUB + '\n')
+
+
+def test_surrounding_spaces_of_an_id_are_still_fine():
+    assert VaultRef.from_params({'id': '  %s/ ' % RS_ID}, lambda: SUB).name == 'rsv-1'
+
+
+@pytest.mark.parametrize('value', ['', '   '])
+def test_empty_subscription_id_is_an_error_not_the_environment(value):
+    session = AzureSession({'subscription_id': value}, env={'AZURE_SUBSCRIPTION_ID': SUB})
+    with pytest.raises(InputError, match="subscription_id: '.*' is empty"):
+        session.default_subscription()
+    assert AzureSession({'subscription_id': None}, env={'AZURE_SUBSCRIPTION_ID': SUB}).default_subscription() == SUB
+
+
+# --------------------------------------------------------------------------- ceilings
+
+@pytest.mark.parametrize('minimum, message', [
+    ({'daily': '99999999d'}, 'more than 6 digits'),
+    ({'daily': '9' * 400 + 'd'}, 'more than 6 digits'),
+    ({'daily': '9' * 5000 + 'd'}, 'more than 6 digits'),
+    ({'yearly': 'P99999999Y'}, 'more than 6 digits'),
+    ({'daily': '10000d'}, 'above the longest daily retention Azure accepts for any policy (9999 days)'),
+    ({'daily': '28y'}, '(9999 days)'),
+    ({'default': '10000d'}, '(9999 days)'),
+    ({'weekly': '5164w'}, '(5163 weeks)'),
+    ({'monthly': '1189m'}, '(1188 months)'),
+    ({'monthly': '100y'}, '(1188 months)'),
+    ({'yearly': '100y'}, '(99 years)'),
+    ({'default': {'VaultStore': 'P100Y'}}, 'minimum.default.VaultStore'),
+])
+def test_minimum_above_azures_ceiling_is_refused(minimum, message):
+    with pytest.raises(RetentionError) as err:
+        validate_minimum(minimum)
+    assert message in str(err.value)
+
+
+@pytest.mark.parametrize('minimum', [{'daily': '9999d'}, {'weekly': '5163w'}, {'monthly': '1188m'}, {'monthly': '99y'},
+                                     {'yearly': '99y'}, {'daily': '27y'}])
+def test_minimum_at_the_ceiling_is_accepted(minimum):
+    assert validate_minimum(minimum)
+
+
+def _long_term(**tiers):
+    policy = {'retentionPolicyType': 'LongTermRetentionPolicy'}
+    for name, (count, unit) in tiers.items():
+        policy[name + 'Schedule'] = {'retentionTimes': ['2024-01-01T02:00:00Z'], 'retentionDuration': {'count': count, 'durationType': unit}}
+    return policy
+
+
+def test_raising_to_the_ceiling_writes_it_in_the_tiers_own_unit():
+    vm = {'name': 'vm', 'properties': {'backupManagementType': 'AzureIaasVM', 'retentionPolicy': _long_term(
+        daily=(30, 'Days'), weekly=(4, 'Weeks'))}}
+    # 99 years kept weekly would need 5177 weeks: more than Azure's 5163, refused as a minimum already.
+    with pytest.raises(RetentionError, match='5163 weeks'):
+        validate_minimum({'weekly': '99y'})
+    new, changes, unfixable = raise_policy(vm, 'recovery_services', {'weekly': '5163w', 'daily': '9999d'})
+    assert unfixable == []
+    assert [(c['tier'], c['after']) for c in changes] == [('daily', 'P9999D'), ('weekly', 'P5163W')]
+    assert new['properties']['retentionPolicy']['weeklySchedule']['retentionDuration'] == {'count': 5163, 'durationType': 'Weeks'}
+
+
+def test_azure_files_snapshot_tiers_have_their_own_ceiling():
+    files = {'name': 'afs', 'properties': {'backupManagementType': 'AzureStorage', 'retentionPolicy': _long_term(daily=(5, 'Days'))}}
+    [violation] = check_minimum(normalise_policy(files, 'recovery_services'), {'daily': '365d'})
+    assert violation['fixable'] is False and 'at most 200 days' in violation['reason']
+    assert check_minimum(normalise_policy(files, 'recovery_services'), {'daily': '200d'})[0]['fixable'] is True

@@ -1,0 +1,141 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One canonical vault key for targets, discovery results and exclusions; scope ids; entries not understood."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._targets import (
+    TargetError,
+    parse_exclusion,
+    select_vaults,
+    vault_key,
+)
+
+SUB = '11111111-1111-1111-1111-111111111111'
+SUB2 = '22222222-2222-2222-2222-222222222222'
+RS = '/subscriptions/%s/resourceGroups/%s/providers/Microsoft.RecoveryServices/vaults/%s'
+BV = '/subscriptions/%s/resourceGroups/%s/providers/Microsoft.DataProtection/backupVaults/%s'
+KEY = '/subscriptions/%s/resourcegroups/rg-prod/providers/microsoft.recoveryservices/vaults/rsv-prod-01' % SUB
+
+
+def record(name, rg='rg-prod', sub=SUB, kind='recovery_services'):
+    template = RS if kind == 'recovery_services' else BV
+    return {'id': template % (sub, rg, name), 'name': name, 'resource_group': rg, 'subscription_id': sub, 'vault_type': kind}
+
+
+def reads(*records, errors=()):
+    return [{'vaults': list(records), 'errors': list(errors), 'changed': False}]
+
+
+@pytest.mark.parametrize('form', [
+    RS % (SUB, 'rg-prod', 'rsv-prod-01'),
+    RS % (SUB, 'rg-prod', 'rsv-prod-01') + '/',
+    '  ' + RS % (SUB, 'rg-prod', 'rsv-prod-01') + ' \t',
+    (RS % (SUB, 'rg-prod', 'rsv-prod-01')).upper(),
+    '/subscriptions/%s/resourcegroups/RG-PROD/providers/microsoft.recoveryservices/Vaults/RSV-prod-01/' % SUB.upper(),
+])
+def test_equivalent_forms_have_one_key(form):
+    assert vault_key(form) == KEY
+    assert vault_key({'id': form}) == KEY
+
+
+@pytest.mark.parametrize('form', [
+    RS % (SUB, 'rg-prod', 'rsv-prod-01') + '\n',
+    RS % (SUB, 'rg\n', 'rsv'),
+    '/subscriptions/%s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/sa1' % SUB,
+    RS % ('not-a-guid', 'rg', 'rsv'),
+    'rsv-prod-01', '', None, 42,
+])
+def test_not_a_vault_key(form):
+    assert vault_key(form) is None
+
+
+def test_key_respects_vault_kind():
+    assert vault_key(BV % (SUB, 'rg', 'bv'), 'backup').endswith('/microsoft.dataprotection/backupvaults/bv')
+    assert vault_key(BV % (SUB, 'rg', 'bv'), 'recovery_services') is None
+
+
+@pytest.mark.parametrize('entry, kind', [
+    (RS % (SUB, 'rg-prod', 'rsv-prod-01') + '/', 'vault'),
+    ('/subscriptions/%s' % SUB, 'subscription'),
+    ('/SUBSCRIPTIONS/%s/' % SUB, 'subscription'),
+    ('/subscriptions/%s/resourceGroups/rg-prod' % SUB, 'resource_group'),
+    (' /subscriptions/%s/resourcegroups/RG-PROD/ ' % SUB, 'resource_group'),
+    ('rsv-*', 'pattern'),
+    (' RSV-PROD-?? ', 'pattern'),
+])
+def test_exclusion_kinds(entry, kind):
+    assert parse_exclusion(entry)['kind'] == kind
+
+
+@pytest.mark.parametrize('entry, message', [
+    ('/subscriptions/abc', "'abc' is not a subscription GUID"),
+    ('/subscriptions/%s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/sa1' % SUB, 'is not the id of'),
+    ('/subscription/%s' % SUB, 'is not the id of'),
+    ('rsv/prod', 'neither an id'),
+    ('rsv prod', 'neither an id'),
+    ('rsv-prod\n', 'control character'),
+    ('', 'empty'),
+    ('   ', 'empty'),
+    (42, 'not a string'),
+    (None, 'not a string'),
+])
+def test_exclusions_not_understood_are_errors_naming_the_entry(entry, message):
+    with pytest.raises(TargetError, match='harden_backup_vaults_exclude\\[3\\]') as err:
+        parse_exclusion(entry, 3)
+    assert message in str(err.value)
+
+
+def test_bad_entry_stops_select_before_anything_else():
+    with pytest.raises(TargetError, match=r'\[1\]'):
+        select_vaults(reads(record('rsv-a')), ['rsv-*', '/subscriptions/nope'])
+
+
+@pytest.mark.parametrize('entry', [
+    RS % (SUB, 'rg-prod', 'rsv-prod-01') + '/',
+    ' ' + RS % (SUB, 'rg-prod', 'rsv-prod-01'),
+    (RS % (SUB, 'rg-prod', 'rsv-prod-01')).lower(),
+    '/subscriptions/%s' % SUB,
+    '/subscriptions/%s/resourceGroups/RG-Prod/' % SUB,
+    'RSV-PROD-*',
+])
+def test_every_equivalent_form_protects_the_vault(entry):
+    selected = select_vaults(reads(record('rsv-prod-01'), record('rsv-other', rg='rg-other', sub=SUB2)), [entry])
+    assert [v['name'] for v in selected['vaults']] == ['rsv-other']
+    assert selected['excluded'] == [RS % (SUB, 'rg-prod', 'rsv-prod-01')]
+    assert selected['unmatched'] == [] and selected['warnings'] == []
+
+
+def test_unmatched_entries_are_reported_with_a_warning():
+    selected = select_vaults(reads(record('rsv-a')), ['rsv-zzz', '/subscriptions/%s' % SUB2, 'rsv-a'])
+    assert selected['vaults'] == []
+    assert selected['unmatched'] == ['rsv-zzz', '/subscriptions/%s' % SUB2]
+    assert len(selected['warnings']) == 2 and "'rsv-zzz' matched no vault" in selected['warnings'][0]
+
+
+def test_targets_and_discovery_merge_by_the_canonical_key():
+    listed = record('rsv-a')
+    listed['id'] = listed['id'].upper() + '/'
+    discovered = record('rsv-a')
+    selected = select_vaults(reads(discovered) + reads(listed), [])
+    assert len(selected['vaults']) == 1
+
+
+def test_policies_error_becomes_unchecked_and_failed_reads_become_errors():
+    broken = dict(record('rsv-a'), policies=[], policies_error=True)
+    failed = {'failed': True, 'msg': 'boom', 'item': {'name': 'rsv-x', 'resource_group': 'rg'}}
+    selected = select_vaults(reads(broken) + [failed, {'skipped': True}], None)
+    assert selected['vaults'][0]['policies'] is None
+    assert selected['errors'] == [{'scope': 'vault rg/rsv-x', 'message': 'boom'}]
+
+
+def test_an_unreadable_vault_is_an_error_unless_excluded():
+    bad = {'scope': RS % (SUB, 'rg-prod', 'rsv-bad'), 'code': 'UnreadableVault', 'message': 'cannot read properties.x',
+           'vault': dict(record('rsv-bad'), unreadable={'field': 'properties.x', 'message': 'm'})}
+    selected = select_vaults(reads(record('rsv-a'), errors=[bad]) + reads(errors=[bad]), [])
+    assert [v['name'] for v in selected['vaults']] == ['rsv-a']
+    assert selected['errors'] == [{'scope': bad['scope'], 'message': 'UnreadableVault: cannot read properties.x', 'vault': 'rsv-bad'}]
+    excluded = select_vaults(reads(record('rsv-a'), errors=[bad]), ['rsv-bad'])
+    assert excluded['errors'] == [] and excluded['unmatched'] == []

@@ -1,0 +1,113 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Transport hygiene through the real SDK pipelines against the emulator: links to other hosts are refused before a
+token leaves, paging ends on a repeated link, and bodies that are not JSON become clear errors."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend, immutability_patch
+
+SUB = '11111111-1111-1111-1111-111111111111'
+RG = 'rg-t'
+LIST_PATH = '/subscriptions/%s/providers/Microsoft.RecoveryServices/vaults$' % SUB
+
+
+def fleet():
+    return {'subscriptions': [{'id': SUB, 'resource_groups': [{'name': RG, 'location': 'westeurope', 'vaults': [
+        {'name': 'rsv-a', 'type': 'recovery_services', 'immutability': 'disabled'},
+        {'name': 'bv-a', 'type': 'backup', 'immutability': 'disabled'}]}]}]}
+
+
+@pytest.fixture
+def session(emulator, monkeypatch):
+    emulator.load_fleet(fleet())
+    for key, value in emulator.env.items():
+        monkeypatch.setenv(key, value)
+    return AzureSession({'api_retries': 0, 'polling_interval': 0.1, 'wait_timeout': 10})
+
+
+@pytest.fixture
+def elsewhere():
+    """A listening socket standing for another host: it must never be connected to."""
+    listener = socket.socket()
+    listener.bind(('127.0.0.1', 0))
+    listener.listen(5)
+    listener.setblocking(False)
+    yield 'https://127.0.0.1:%d' % listener.getsockname()[1], listener
+    listener.close()
+
+
+def connections(listener):
+    count = 0
+    while True:
+        try:
+            conn, _addr = listener.accept()
+        except BlockingIOError:
+            return count
+        conn.close()
+        count += 1
+
+
+def test_a_next_link_to_another_host_is_refused_and_no_token_leaves(session, emulator, elsewhere):
+    url, listener = elsewhere
+    emulator.fault(method='GET', path_regex=LIST_PATH, status=200,
+                   raw_body='{"value": [], "nextLink": "%s/subscriptions/%s/providers/Microsoft.RecoveryServices/vaults?page=2"}' % (url, SUB))
+    with pytest.raises(AzureOperationError) as err:
+        backend(session, 'recovery_services').list(SUB)
+    assert err.value.code == 'UntrustedEndpoint' and 'no token was sent' in err.value.describe()
+    assert 'list Recovery Services vaults failed for subscription' in err.value.describe()
+    assert connections(listener) == 0
+
+
+def test_paging_stops_on_a_repeated_link(session, emulator):
+    again = '%ssubscriptions/%s/providers/Microsoft.RecoveryServices/vaults?api-version=2026-11-01&$skiptoken=7' % (emulator.arm_url, SUB)
+    emulator.fault(method='GET', path_regex=LIST_PATH, status=200, times=10, raw_body='{"value": [], "nextLink": "%s"}' % again)
+    with pytest.raises(AzureOperationError) as err:
+        backend(session, 'recovery_services').list(SUB)
+    assert err.value.code == 'PagingLoop'
+    assert len([j for j in emulator.journal() if j['method'] == 'GET']) == 2
+
+
+def test_a_long_running_operation_link_to_another_host_is_refused(session, emulator, elsewhere):
+    url, listener = elsewhere
+    ref = VaultRef(SUB, RG, 'bv-a', 'backup')
+    # Azure accepts the PATCH, then names another host for the operation status.
+    emulator.fault(method='PATCH', path_regex='/backupVaults/bv-a$', after=True, status=202, raw_body='',
+                   headers={'Azure-AsyncOperation': url + '/operationStatus/1', 'Location': url + '/operationResults/1',
+                            'Retry-After': '0'})
+    with pytest.raises(AzureOperationError) as err:
+        backend(session, 'backup').patch(ref, immutability_patch('backup', 'enabled'), 'update immutability')
+    assert err.value.code == 'UntrustedEndpoint'
+    assert err.value.describe().startswith("update immutability failed for Backup vault 'bv-a'")
+    assert connections(listener) == 0
+
+
+@pytest.mark.parametrize('raw, text', [
+    ('', 'an empty body'),
+    ('{"id": "/subscriptions/x", "properties": {', 'a truncated JSON document'),
+    ('<html><body>Gateway</body></html>', 'a body that is not JSON'),
+])
+def test_a_read_answered_with_a_body_that_is_not_json_is_a_clear_error(session, emulator, raw, text):
+    ref = VaultRef(SUB, RG, 'rsv-a', 'recovery_services')
+    emulator.fault(method='GET', path_regex='/vaults/rsv-a$', status=200, raw_body=raw)
+    with pytest.raises(AzureOperationError) as err:
+        backend(session, 'recovery_services').get(ref)
+    message = err.value.describe()
+    assert message.startswith("read vault failed for Recovery Services vault 'rsv-a'")
+    assert 'HTTP 200' in message and text in message and 'Expecting value' not in message
+
+
+def test_a_write_answered_with_a_body_that_is_not_json_is_a_clear_error(session, emulator):
+    ref = VaultRef(SUB, RG, 'rsv-a', 'recovery_services')
+    emulator.fault(method='PATCH', path_regex='/vaults/rsv-a$', status=200, raw_body='{"truncated": ')
+    with pytest.raises(AzureOperationError) as err:
+        backend(session, 'recovery_services').patch(ref, immutability_patch('recovery_services', 'enabled'), 'update immutability')
+    message = err.value.describe()
+    assert message.startswith("update immutability failed for Recovery Services vault 'rsv-a'") and 'HTTP 200' in message
+    assert 'Expecting value' not in message and 'InvalidResponseBody' in message

@@ -37,6 +37,7 @@ PAGE_SIZE = 1000                 # rows per page: Resource Graph's maximum $top
 MAX_SUBSCRIPTIONS = 1000         # subscriptions per query (Learn: the REST API accepts a limited number; CLI sends 1000)
 RETRY_AFTER_MAX = 60             # longest wait for a throttled query, as for every other request of the collection
 OPERATION = 'query Resource Graph'
+NOT_VISIBLE = 'Resource Graph cannot read this subscription (no access, or access not yet propagated)'
 
 VAULT_TYPES = {'recovery_services': 'microsoft.recoveryservices/vaults', 'backup': 'microsoft.dataprotection/backupvaults'}
 POLICY_TYPES = {'recovery_services': 'microsoft.recoveryservices/vaults/backuppolicies',
@@ -327,8 +328,8 @@ def graph_error(response):
         if detail.get('token') not in (None, ''):
             text += ' (token %r, line %s, position %s)' % (detail['token'], detail.get('line'), detail.get('characterPositionInLine'))
         parts.append(text)
-    message = '; '.join(parts) or first_line(error.get('message') or getattr(response, 'text', lambda: '')() or
-                                            'HTTP %s' % response.status_code)
+    fallback = error.get('message') or getattr(response, 'text', lambda: '')() or 'HTTP %s' % response.status_code
+    message = '; '.join(parts) or first_line(fallback)
     request_id = _get(response.headers, 'x-ms-request-id')
     hint = None
     if response.status_code == 429:
@@ -475,8 +476,7 @@ def discover(session, subscriptions, vault_types, resource_groups=None, tags=Non
                 result['sources'][sub] = 'resource_graph'
             else:
                 arm_subs.append(sub)
-                result['fallbacks'].append({'subscription': sub, 'reason': 'Resource Graph cannot read this subscription '
-                                                                            '(no access, or access not yet propagated)'})
+                result['fallbacks'].append({'subscription': sub, 'reason': NOT_VISIBLE})
         graph_subs = [s for s in subs if s.lower() in with_rows]
         if records and policies:
             policy_rows = []
@@ -518,18 +518,18 @@ def discover(session, subscriptions, vault_types, resource_groups=None, tags=Non
 
 
 def _from_arm(session, subs, kinds, resource_groups, tags, policies, items, result, max_concurrency):
-    from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import attach_policies, list_vaults, scope_error, tags_match  # pylint: disable=import-outside-toplevel
+    from ansible_collections.vaultlock.azure.plugins.module_utils import _fleet  # pylint: disable=import-outside-toplevel
     from ansible_collections.vaultlock.azure.plugins.module_utils._items import attach_items  # pylint: disable=import-outside-toplevel
 
     try:
-        records, errors = list_vaults(session, subs, kinds, resource_groups, max_concurrency=max_concurrency)
+        records, errors = _fleet.list_vaults(session, subs, kinds, resource_groups, max_concurrency=max_concurrency)
     except AzureOperationError as exc:
-        result['errors'].append(scope_error('subscriptions %s' % ', '.join(subs), exc))
+        result['errors'].append(_fleet.scope_error('subscriptions %s' % ', '.join(subs), exc))
         return []
     result['errors'].extend(errors)
-    records = [r for r in records if tags_match(r, tags)]
+    records = [r for r in records if _fleet.tags_match(r, tags)]
     if policies:
-        result['errors'].extend(attach_policies(session, records, max_concurrency=max_concurrency))
+        result['errors'].extend(_fleet.attach_policies(session, records, max_concurrency=max_concurrency))
         for record in records:
             record['policies'].sort(key=lambda p: str(p.get('name')).lower())  # the same order as from Resource Graph
     if items:

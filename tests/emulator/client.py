@@ -134,8 +134,9 @@ class EmulatorClient:
     def generate(self, vaults: int, subscriptions: int = 1, seed: str = "0", protected_items: int = 0,
                  graph_denied: int = 0) -> dict:
         """Load a generated fleet in the emulator process (``POST generate``); returns its counts and subscription ids."""
-        return self._call("POST", "generate", {"vaults": vaults, "subscriptions": subscriptions, "seed": seed,
-                                                "protected_items": protected_items, "graph_denied": graph_denied}).json()
+        body = {"vaults": vaults, "subscriptions": subscriptions, "seed": seed, "protected_items": protected_items,
+                "graph_denied": graph_denied}
+        return self._call("POST", "generate", body).json()
 
     def graph_query(self, query: str, subscriptions=None, api_version: str = "2021-03-01", token: str | None = None, **options):
         """A plain Resource Graph query (``POST /providers/Microsoft.ResourceGraph/resources``); returns the response.

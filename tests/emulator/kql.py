@@ -325,7 +325,7 @@ class _Parser:
             self.expect("word", func)
             self.expect("op", "(")
         col = self.column(query)
-        for _ in range(3):
+        for _closing in range(3):
             self.expect("op", ")")
         query.steps.append(("extend", name.text, col))
         query.columns = query.columns + [name.text]

@@ -15,7 +15,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils import _fleet, _it
 from ansible_collections.vaultlock.azure.plugins.module_utils import _resource_graph as rg
 from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession
 
-BOTH = ['recovery_services', 'backup']
+BOTH = ('recovery_services', 'backup')
 
 
 @pytest.fixture

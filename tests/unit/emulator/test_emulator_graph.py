@@ -136,7 +136,7 @@ def test_microsofts_sdk_reads_the_errors(graph):
     assert err.value.status_code == 400 and err.value.error.code == "BadRequest"
     graph.throttle("azure")
     try:
-        for _ in range(15):
+        for _count in range(15):
             client.resources(QueryRequest(subscriptions=[SUB1], query="resources | project id"))
         with pytest.raises(HttpResponseError) as err:
             client.resources(QueryRequest(subscriptions=[SUB1], query="resources | project id"))

@@ -58,8 +58,8 @@ def test_recovery_services_protected_items_through_the_sdk(emulator):
     assert "/backupFabrics/Azure/protectionContainers/IaasVMContainer;iaasvmcontainerv2;" in vm["id"]
     assert vm["properties"]["policyId"].endswith("/vaults/rsv-items/backupPolicies/VMDaily")
     assert vm["properties"]["policyName"] == "VMDaily" and vm["properties"]["policyType"] == "V2"
-    kinds = {i["properties"]["friendlyName"]: (i["properties"]["backupManagementType"], i["properties"]["workloadType"],
-                                                i["properties"]["protectedItemType"]) for i in raw}
+    kinds = {i["properties"]["friendlyName"]: tuple(i["properties"][k] for k in ("backupManagementType", "workloadType",
+                                                                                 "protectedItemType")) for i in raw}
     assert kinds == {"vm-app-1": ("AzureIaasVM", "VM", "Microsoft.Compute/virtualMachines"),
                      "vm-app-2": ("AzureIaasVM", "VM", "Microsoft.Compute/virtualMachines"),
                      "salesdb": ("AzureWorkload", "SQLDataBase", "AzureVmWorkloadSQLDatabase"),

@@ -37,7 +37,7 @@ def clock():
 
 
 def reads(arm, n, principal="app-1", sub=SUB_A):
-    return [arm.take("subscription", sub, principal, "oid-" + principal, "reads") for _ in range(n)]
+    return [arm.take("subscription", sub, principal, "oid-" + principal, "reads") for _count in range(n)]
 
 
 # ---------------------------------------------------------------------------------------------- the model, pure
@@ -72,13 +72,13 @@ def test_reads_refill_at_25_per_second_up_to_250(clock):
 def test_writes_and_deletes_hold_200_refilled_at_10_per_second(clock):
     arm = throttle.ArmThrottle(clock)
     for op, word in (("writes", "write"), ("deletes", "delete")):
-        done = [arm.take("subscription", SUB_A, "app", "oid", op) for _ in range(201)]
+        done = [arm.take("subscription", SUB_A, "app", "oid", op) for _count in range(201)]
         assert [d.allowed for d in done] == [True] * 200 + [False]
         assert done[0].headers["x-ms-ratelimit-remaining-subscription-%s" % op] == "199"
         assert "Number of '%s' requests" % word in done[-1].message
         assert done[-1].retry_after == 1
     clock.advance(1.0)
-    assert [arm.take("subscription", SUB_A, "app", "oid", "writes").allowed for _ in range(11)] == [True] * 10 + [False]
+    assert [arm.take("subscription", SUB_A, "app", "oid", "writes").allowed for _count in range(11)] == [True] * 10 + [False]
     # Reads have a bucket of their own.
     assert reads(arm, 1, principal="app")[0].allowed
 
@@ -106,7 +106,7 @@ def test_the_global_subscription_bucket_is_15_times_a_principals(clock):
 
 def test_tenant_requests_have_their_own_buckets(clock):
     arm = throttle.ArmThrottle(clock)
-    done = [arm.take("tenant", "tenant-1", "app", "oid", "reads") for _ in range(251)]
+    done = [arm.take("tenant", "tenant-1", "app", "oid", "reads") for _count in range(251)]
     assert [d.allowed for d in done] == [True] * 250 + [False]
     assert "x-ms-ratelimit-remaining-tenant-reads" in done[0].headers and done[-1].code == "TenantRequestsThrottled"
     assert reads(arm, 1, principal="app")[0].allowed
@@ -119,7 +119,7 @@ def test_resource_graph_refuses_the_16th_query_in_5_seconds(clock):
     assert first.headers["x-ms-user-quota-remaining"] == "14" and first.headers["x-ms-user-quota-resets-after"] == "00:00:05"
     assert first.headers["x-ms-ratelimit-remaining-tenant-resource-requests"] == "14"
     clock.advance(2.0)
-    rest = [quota.take("app") for _ in range(15)]
+    rest = [quota.take("app") for _count in range(15)]
     assert [d.allowed for d in rest] == [True] * 14 + [False]
     assert rest[13].headers["x-ms-user-quota-remaining"] == "0" and rest[13].headers["x-ms-user-quota-resets-after"] == "00:00:03"
     assert rest[14].code == "RateLimiting" and rest[14].headers["Retry-After"] == "3"
@@ -131,7 +131,7 @@ def test_resource_graph_refuses_the_16th_query_in_5_seconds(clock):
 
 def test_quota_headers_count_down_and_format_hh_mm_ss(clock):
     quota = throttle.ArgQuota(clock)
-    assert [quota.take("app").headers["x-ms-user-quota-remaining"] for _ in range(15)] == [str(n) for n in range(14, -1, -1)]
+    assert [quota.take("app").headers["x-ms-user-quota-remaining"] for _count in range(15)] == [str(n) for n in range(14, -1, -1)]
     assert throttle.format_resets_after(4.2) == "00:00:05"
     assert throttle.format_resets_after(3725) == "01:02:05"
 
@@ -178,7 +178,7 @@ def _session(emulator, client_id=None):
 def test_https_burst_of_260_reads_then_refill(throttled):
     http = _session(throttled)
     url = throttled.arm_url + VAULTS_A
-    answers = [http.get(url, params={"api-version": "2026-11-01"}, timeout=30) for _ in range(260)]
+    answers = [http.get(url, params={"api-version": "2026-11-01"}, timeout=30) for _count in range(260)]
     assert [a.status_code for a in answers] == [200] * 250 + [429] * 10
     assert answers[0].headers["x-ms-ratelimit-remaining-subscription-reads"] == "249"
     assert answers[249].headers["x-ms-ratelimit-remaining-subscription-reads"] == "0"
@@ -187,7 +187,7 @@ def test_https_burst_of_260_reads_then_refill(throttled):
     assert refused.json()["error"]["code"] == "SubscriptionRequestsThrottled"
     assert "Number of 'read' requests for subscription '%s' actor '" % SUB_A in refused.json()["error"]["message"]
     throttled.clock(advance_s=1.0)
-    more = [http.get(url, params={"api-version": "2026-11-01"}, timeout=30).status_code for _ in range(26)]
+    more = [http.get(url, params={"api-version": "2026-11-01"}, timeout=30).status_code for _count in range(26)]
     assert more == [200] * 25 + [429]
     journal = [e["status"] for e in throttled.journal()]
     assert journal.count(429) == 11 and journal.count(200) == 275
@@ -211,7 +211,7 @@ def test_https_writes_count_in_their_own_bucket(throttled):
 
 
 def test_https_resource_graph_16th_query_refused(throttled):
-    answers = [throttled.graph_query("resources | project id", [SUB_A]) for _ in range(16)]
+    answers = [throttled.graph_query("resources | project id", [SUB_A]) for _count in range(16)]
     assert [a.status_code for a in answers] == [200] * 15 + [429]
     assert answers[0].headers["x-ms-user-quota-remaining"] == "14"
     assert answers[0].headers["x-ms-user-quota-resets-after"] == "00:00:05"
@@ -232,11 +232,11 @@ def test_without_throttling_nothing_is_refused(emulator):
     emulator.load_fleet(FLEET)
     assert emulator.settings()["throttle"] == "off"
     http = _session(emulator)
-    codes = {http.get(emulator.arm_url + VAULTS_A, params={"api-version": "2026-11-01"}, timeout=30).status_code for _ in range(260)}
+    codes = {http.get(emulator.arm_url + VAULTS_A, params={"api-version": "2026-11-01"}, timeout=30).status_code for _count in range(260)}
     assert codes == {200}
     answer = http.get(emulator.arm_url + VAULTS_A, params={"api-version": "2026-11-01"}, timeout=30)
     assert int(answer.headers["x-ms-ratelimit-remaining-subscription-reads"]) > 11000  # the hourly counter (assumed)
-    assert {emulator.graph_query("resources | project id", [SUB_A]).status_code for _ in range(20)} == {200}
+    assert {emulator.graph_query("resources | project id", [SUB_A]).status_code for _count in range(20)} == {200}
     assert "x-ms-user-quota-remaining" not in emulator.graph_query("resources | project id", [SUB_A]).headers
 
 

@@ -48,11 +48,11 @@ def test_subscription_and_operation_of_a_request():
 
 def test_250_reads_go_at_once_then_one_every_25th_of_a_second(clock):
     paced = pacer(clock)
-    assert [paced.acquire(SUB) for _ in range(250)] == [0.0] * 250
+    assert [paced.acquire(SUB) for _count in range(250)] == [0.0] * 250
     assert clock.slept == []
     paced.acquire(SUB)
     assert clock.slept == [0.04]
-    for _ in range(24):
+    for _count in range(24):
         paced.acquire(SUB)
     assert clock.slept == [0.04] * 25 and round(clock.now - 100.0, 6) == 1.0
     assert paced.stats['acquired'] == 275 and paced.stats['waits'] == 25
@@ -62,17 +62,17 @@ def test_250_reads_go_at_once_then_one_every_25th_of_a_second(clock):
 
 def test_concurrent_callers_queue_behind_each_other(clock):
     paced = _pacing.SubscriptionPacer(clock=clock, sleep=lambda s: None)
-    for _ in range(250):
+    for _count in range(250):
         paced.acquire(SUB)
     # Without sleeping (as threads would while another waits), each reservation waits one token longer.
-    waits = [round(paced.acquire(SUB), 6) for _ in range(3)]
+    waits = [round(paced.acquire(SUB), 6) for _count in range(3)]
     assert waits == [0.04, 0.08, 0.12]
 
 
 def test_writes_and_deletes_hold_200_refilled_at_10_per_second(clock):
     paced = pacer(clock)
     for op in ('writes', 'deletes'):
-        for _ in range(200):
+        for _count in range(200):
             paced.acquire(SUB, op)
         assert paced.wait_time(SUB, op) == pytest.approx(0.1)
     assert paced.wait_time(SUB, 'reads') == 0.0
@@ -84,7 +84,7 @@ def test_observe_lowers_the_estimate_to_what_arm_reports(clock):
     paced = pacer(clock)
     paced.acquire(SUB)
     paced.observe(SUB, {'x-ms-ratelimit-remaining-subscription-reads': '10'})
-    for _ in range(10):
+    for _count in range(10):
         assert paced.acquire(SUB) == 0.0
     assert paced.acquire(SUB) == pytest.approx(0.04)
     # A larger value never raises the estimate (requests may be in flight); the hourly-era counts change nothing.
@@ -112,7 +112,7 @@ def test_a_429_blocks_until_retry_after_bounded(clock):
 
 def test_headroom_leaves_tokens_for_other_clients(clock):
     paced = pacer(clock, headroom=50)
-    assert [paced.acquire(SUB) for _ in range(200)] == [0.0] * 200
+    assert [paced.acquire(SUB) for _count in range(200)] == [0.0] * 200
     assert paced.acquire(SUB) == pytest.approx(0.04)
 
 

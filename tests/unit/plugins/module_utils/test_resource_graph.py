@@ -93,7 +93,7 @@ def test_the_quota_pacer_waits_for_the_window_to_reset():
     pacer = rg.QuotaPacer(clock=clock, sleep=clock.sleep)
     assert pacer.before() == 0.0     # nothing known yet
     pacer.observe({'x-ms-user-quota-remaining': '14', 'x-ms-user-quota-resets-after': '00:00:05'})
-    for _ in range(14):
+    for _count in range(14):
         assert pacer.before() == 0.0
     assert pacer.before() == 5.0 and clock.slept == [5.0]
     assert pacer.before() == 0.0     # a new window

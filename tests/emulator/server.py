@@ -449,7 +449,10 @@ class Handler(BaseHTTPRequestHandler):
                 status, extra, payload = emu.arm.handle(request)
             headers.update(extra)
             entry["status"] = status
-            self._send(status, payload, headers)
+            if isinstance(payload, bytes):
+                self._send(status, headers=headers, raw=payload)
+            else:
+                self._send(status, payload, headers)
         except ArmError as err:
             headers.update(err.headers)
             entry["status"] = err.status

@@ -340,7 +340,7 @@ def graph_error(response):
 # ------------------------------------------------------------------------------------------------- rows -> records
 def _batches(subscriptions):
     subs = list(subscriptions)
-    return [subs[i:i + MAX_SUBSCRIPTIONS] for i in range(0, len(subs), MAX_SUBSCRIPTIONS)] or [[]]
+    return [subs[i:i + MAX_SUBSCRIPTIONS] for i in range(0, len(subs), MAX_SUBSCRIPTIONS)]
 
 
 def _kind_of(row, mapping):
@@ -466,8 +466,9 @@ def discover(session, subscriptions, vault_types, resource_groups=None, tags=Non
             except AzureOperationError as exc:
                 if exc.code != 'NoValidSubscriptionsInQueryRequest':
                     raise
-        records = [r for r in vault_records(rows) if tags_match(r, tags)]
-        with_rows = {str(r['subscription_id']).lower() for r in vault_records(rows)}
+        found = vault_records(rows)
+        records = [r for r in found if tags_match(r, tags)]
+        with_rows = {str(r['subscription_id']).lower() for r in found}
         # A subscription without vault rows is empty, or invisible to Resource Graph: only then ask which.
         unknown = [s for s in subs if s.lower() not in with_rows]
         visible = set(s.lower() for s in visible_subscriptions(graph, unknown)) if unknown else set()

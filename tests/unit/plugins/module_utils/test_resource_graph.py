@@ -293,3 +293,46 @@ def test_discover_refuses_bad_input_before_any_request():
         rg.discover(Session([]), ['not-a-sub'], BOTH)
     with pytest.raises(InputError):
         rg.discover(Session([]), [SUB], ['tape'])
+
+
+class InProcessGraph:
+    """Resource Graph over an emulator Store, without HTTP: the emulator's own tables, reader and scope rule."""
+
+    def __init__(self, store):
+        self.store = store
+        self.sent = []
+        self.calls = self.throttled = 0
+        self.partial_scope = False
+        self.pacer = rg.QuotaPacer()
+
+    def query(self, query, subscriptions=None, allow_partial_scopes=False):
+        del allow_partial_scopes
+        self.sent.append((query.split(' |')[0], list(subscriptions)))
+        self.calls += 1
+        visible = [s for s in self.store.subs.values() if not s['graph_denied'] and s['id'] in subscriptions]
+        if not visible:
+            raise AzureOperationError(rg.OPERATION, None, 400, 'NoValidSubscriptionsInQueryRequest', 'none')
+        parsed = kql.parse(query)
+        return json.loads(json.dumps(parsed.run(graph.table_rows(self.store, parsed.table, visible))))
+
+
+def test_discover_asks_which_subscriptions_are_visible_only_for_those_without_vaults():
+    fleet = generator.generate_fleet(30, 3, seed='visible', graph_denied=1)
+    fleet['subscriptions'].append({'id': '7e7e7e7e-0000-4000-8000-000000000007', 'resource_groups': [{'name': 'empty'}]})
+    store = Store('tenant', fleet)
+    subs = [s['id'] for s in fleet['subscriptions']]
+    in_process = InProcessGraph(store)
+    found = rg.discover(Session([]), subs, BOTH, fallback=None, graph=in_process)
+    assert [table for table, _subs in in_process.sent] == ['resources', 'resourcecontainers', 'recoveryservicesresources']
+    # Only the denied and the empty subscription were asked about; policies only where vaults were found.
+    assert in_process.sent[1][1] == subs[2:] and in_process.sent[2][1] == subs[:2]
+    assert found['sources'] == {subs[0]: 'resource_graph', subs[1]: 'resource_graph', subs[3]: 'resource_graph'}
+    assert [e['scope'] for e in found['errors']] == ['subscription %s' % subs[2]] and found['fallbacks'] == []
+    assert {r['subscription_id'] for r in found['vaults']} == set(subs[:2])
+    assert all('policies' in r for r in found['vaults']) and found['read_at'].endswith('Z')
+
+
+def test_discover_of_no_subscription_sends_nothing():
+    in_process = InProcessGraph(Store('tenant', generator.generate_fleet(2, 1, seed='none')))
+    found = rg.discover(Session([]), [], BOTH, graph=in_process)
+    assert found['vaults'] == [] and in_process.sent == [] and found['errors'] == []

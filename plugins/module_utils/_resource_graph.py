@@ -441,7 +441,9 @@ def discover(session, subscriptions, vault_types, resource_groups=None, tags=Non
     Returns ``{vaults, errors, sources, fallbacks, read_at, resource_graph}``: ``vaults`` sorted by lower-cased id, each
     with ``policies`` (when asked) and ``protected_items`` (when asked); ``sources`` maps each subscription to
     ``resource_graph`` or ``arm``; ``fallbacks`` lists ``{subscription, reason}``; ``read_at`` is when Resource Graph
-    was asked (UTC); ``resource_graph`` counts ``calls``, ``throttled`` (429 answers) and ``waited_s``.
+    was asked (UTC); ``resource_graph`` counts ``calls``, ``throttled`` (429 answers) and ``waited_s``, and says
+    ``partial_scope``; ``arm`` (only when some subscription was read from ARM) gives the pacer's ``waited_s`` and
+    ``throttled``. Policies are sorted by name whichever source they came from.
     """
     from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import tags_match  # pylint: disable=import-outside-toplevel
 

@@ -15,6 +15,7 @@ import uuid
 from urllib.parse import quote
 
 from . import bodies, lro, rules, secure_default, versions
+from . import items as items_model
 from .errors import ArmError, bad_request, not_found, rg_not_found, sub_not_found
 from .store import (DP_TYPE, RS_TYPE, new_etag, now_iso, policy_body, rg_body, rs_vault_config_body, score,
                     stable_uuid, vault_id)
@@ -75,6 +76,10 @@ def _route(kind, rest_low):
         return "vault_op"
     if kind == "rs" and count == 3 and rest_low[1] == "backupconfig" and rest_low[2] == "vaultconfig":
         return "config"
+    if kind == "rs" and count == 2 and rest_low[1] == "backupprotecteditems":
+        return "items"
+    if kind == "dp" and rest_low[1] == "backupinstances" and count in (2, 3):
+        return "items" if count == 2 else "item"
     if rest_low[1] == "backuppolicies":
         if count == 2:
             return "policies"
@@ -253,7 +258,7 @@ class Arm:
         location = vault["body"].get("location") if vault else (req.body.get("location") if isinstance(req.body, dict) else None)
         location = location or rg_entry.get("location")
         vtype = "vaults" if kind == "rs" else "backupVaults"
-        if route in ("policies", "policy", "policy_op", "config") and kind == "rs":
+        if route in ("policies", "policy", "policy_op", "config", "items") and kind == "rs":
             ver = self.check_version(req, versions.RS_BACKUP_VERSIONS, _rtype(vtype, rest), location)
         else:
             ver = self.check_version(req, versions.RS_VAULT_VERSIONS if kind == "rs" else versions.DP_VERSIONS,
@@ -277,6 +282,9 @@ class Arm:
             return self.list_policies(req, vault, kind, ver)
         if route == "policy":
             return self.policy(req, sub, rg_entry, vault, kind, rest[2], ver)
+        if route in ("items", "item"):
+            self._only(req, "GET")
+            return self.list_items(req, rg_entry, vault, kind, ver, rest[2] if route == "item" else None)
         return self.policy_operation(req, rg_entry, vault, rest[2], rest_low[3], rest[4])
 
     # ------------------------------------------------------------------ vaults
@@ -335,7 +343,7 @@ class Arm:
             else:
                 new = self._build_dp(desired, old, vid, vname, sbd, ver)
             if creating:
-                record = rg_entry[kind][name.lower()] = {"body": new, "policies": {}, "sd_api": None, "sbd": sbd}
+                record = rg_entry[kind][name.lower()] = {"body": new, "policies": {}, "sd_api": None, "sbd": sbd, "items": {}}
             else:
                 record["body"] = new
             if sd_sent and kind == "rs" and sbd == "preview" and old is not None and \
@@ -599,6 +607,28 @@ class Arm:
             want = match.group(1).lower()
             items = [p for p in items if str((p.get("properties") or {}).get("backupManagementType", "")).lower() == want]
         return self.page(req, items, req.path, ver)
+
+    # ------------------------------------------------------------------ protected items / backup instances
+    def list_items(self, req, rg_entry, vault, kind, ver, name=None):
+        """BackupProtectedItems_List (RS, with the $filter clients send) and BackupInstances_List / _Get (DP), paged."""
+        with self.store.lock:
+            found = [copy.deepcopy(i) for i in (vault.get("items") or {}).values()]
+        if name is not None:
+            for item in found:
+                if item["name"].lower() == name.lower():
+                    return 200, {}, item
+            raise not_found(DP_TYPE + "/" + vault["body"]["name"] + "/backupInstances", name, rg_entry["name"])
+        filt = req.query.get("$filter")
+        if filt:
+            if kind != "rs":
+                raise bad_request("InvalidRequestParameter", "The $filter '%s' is not supported." % filt)
+            try:
+                wanted = items_model.parse_item_filter(filt)
+            except ValueError as exc:
+                raise bad_request("BMSUserErrorInvalidInput", "Input provided for the call is invalid. The $filter '%s' is not "
+                                  "supported." % filt) from exc
+            found = [i for i in found if items_model.item_matches(i, wanted)]
+        return self.page(req, found, req.path, ver)
 
     def policy(self, req, sub, rg_entry, vault, kind, pname, ver):
         ptype = (RS_TYPE if kind == "rs" else DP_TYPE) + "/" + vault["body"]["name"] + "/backupPolicies"

@@ -15,6 +15,7 @@ import threading
 
 import yaml
 
+from .generator import PRESETS
 from .store import FleetError
 
 
@@ -73,9 +74,18 @@ def load_fleet_file(path: str) -> dict:
 def serve(args) -> int:
     from .server import Emulator, make_server  # pylint: disable=import-outside-toplevel
 
-    fleet = load_fleet_file(args.fleet) if args.fleet else None
+    if args.fleet and args.generate_vaults:
+        print("give --fleet or --generate-vaults, not both", file=sys.stderr)
+        return 2
+    if args.generate_vaults:
+        from .generator import generate_fleet  # pylint: disable=import-outside-toplevel
+        fleet = generate_fleet(args.generate_vaults, subscriptions=args.generate_subscriptions, seed=args.generate_seed,
+                               protected_items=args.generate_protected_items)
+    else:
+        fleet = load_fleet_file(args.fleet) if args.fleet else None
     try:
-        emu = Emulator(fleet, latency_ms=args.latency_ms, page_size=args.page_size, token_lifetime=args.token_lifetime)
+        emu = Emulator(fleet, latency_ms=args.latency_ms, page_size=args.page_size, token_lifetime=args.token_lifetime,
+                       throttle_mode=args.throttle)
     except FleetError as exc:
         print("invalid fleet: %s" % exc, file=sys.stderr)
         return 2
@@ -105,8 +115,24 @@ def serve(args) -> int:
 def generate(args) -> int:
     from .generator import generate_fleet  # pylint: disable=import-outside-toplevel
 
-    fleet = generate_fleet(args.vaults, subscriptions=args.subscriptions, seed=args.seed)
-    sys.stdout.write(yaml.safe_dump(fleet, sort_keys=False, width=160))
+    preset = dict(PRESETS[args.preset]) if args.preset else {}
+    vaults = args.vaults if args.vaults is not None else preset.pop("vaults", None)
+    if vaults is None:
+        print("give --vaults or --preset", file=sys.stderr)
+        return 2
+    preset.pop("vaults", None)
+    options = dict(preset)
+    for key in ("subscriptions", "protected_items"):
+        if getattr(args, key) is not None:
+            options[key] = getattr(args, key)
+    fleet = generate_fleet(vaults, seed=args.seed, **options)
+    if args.format == "json":
+        json.dump(fleet, sys.stdout, separators=(",", ":"))
+        sys.stdout.write("\n")
+    else:
+        # libyaml's emitter when present: big fleets (20,000 vaults) are written in seconds, not minutes.
+        dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+        sys.stdout.write(yaml.dump(fleet, Dumper=dumper, sort_keys=False, width=160))
     return 0
 
 
@@ -121,9 +147,19 @@ def main(argv=None) -> int:
     srv.add_argument("--page-size", type=int, default=200)
     srv.add_argument("--env-file")
     srv.add_argument("--token-lifetime", type=int, default=3600, help="seconds an access token is valid")
-    gen = sub.add_parser("generate", help="print a generated fleet (YAML)")
-    gen.add_argument("--vaults", type=int, required=True)
-    gen.add_argument("--subscriptions", type=int, default=1)
+    srv.add_argument("--throttle", choices=("off", "azure"), default="off",
+                     help="azure: ARM's token buckets and Resource Graph's quota, as Learn documents them")
+    srv.add_argument("--generate-vaults", type=int, default=0, help="serve a generated fleet of this many vaults (no file)")
+    srv.add_argument("--generate-subscriptions", type=int, default=1)
+    srv.add_argument("--generate-seed", default="0")
+    srv.add_argument("--generate-protected-items", type=int, default=0, help="at most this many protected items per vault")
+    gen = sub.add_parser("generate", help="print a generated fleet (YAML, or JSON with --format json)")
+    gen.add_argument("--vaults", type=int)
+    gen.add_argument("--subscriptions", type=int)
     gen.add_argument("--seed", default="0")
+    gen.add_argument("--protected-items", type=int, help="at most this many protected items per vault (default 0)")
+    gen.add_argument("--preset", choices=sorted(PRESETS),
+                     help="one of the issue-15 benchmark fleets (its vaults, subscriptions and items)")
+    gen.add_argument("--format", choices=("yaml", "json"), default="yaml")
     args = parser.parse_args(argv)
     return serve(args) if args.command == "serve" else generate(args)

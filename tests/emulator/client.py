@@ -16,13 +16,20 @@ import time
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 WRITE_METHODS = ("PUT", "PATCH", "POST", "DELETE")
+# A Resource Graph query is a POST that reads: never a write.
+GRAPH_PATH = "/providers/microsoft.resourcegraph/resources"
+
+
+def is_write(entry: dict) -> bool:
+    """True for a journal entry that writes (PUT, PATCH, DELETE, or a POST other than a Resource Graph query)."""
+    return entry["method"] in WRITE_METHODS and str(entry.get("path", "")).lower().rstrip("/") != GRAPH_PATH
 
 
 class EmulatorProcess:
     """A running ``python -m tests.emulator serve`` subprocess."""
 
     def __init__(self, fleet: str | None = None, latency_ms: int = 0, page_size: int | None = None,
-                 workdir: str | None = None, timeout: float = 30.0):
+                 workdir: str | None = None, timeout: float = 30.0, throttle: str | None = None, extra_args: list | None = None):
         self.workdir = workdir or tempfile.mkdtemp(prefix="arm-emulator-")
         self.endpoint_file = os.path.join(self.workdir, "endpoint.json")
         cmd = [sys.executable, "-m", "tests.emulator", "serve", "--port", "0", "--endpoint-file", self.endpoint_file]
@@ -32,6 +39,9 @@ class EmulatorProcess:
             cmd += ["--latency-ms", str(latency_ms)]
         if page_size:
             cmd += ["--page-size", str(page_size)]
+        if throttle:
+            cmd += ["--throttle", throttle]
+        cmd += list(extra_args or [])
         self.log_path = os.path.join(self.workdir, "emulator.log")
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)  # pylint: disable=consider-using-with
@@ -85,7 +95,7 @@ class EmulatorClient:
         self._call("DELETE", "journal")
 
     def writes(self) -> list:
-        return [e for e in self.journal() if e["method"] in WRITE_METHODS]
+        return [e for e in self.journal() if is_write(e)]
 
     def token_journal(self) -> list:
         return self._call("GET", "token-journal").json()
@@ -111,6 +121,37 @@ class EmulatorClient:
 
     def stats(self) -> dict:
         return self._call("GET", "stats").json()
+
+    def throttle(self, mode: str = "azure") -> dict:
+        """Azure's throttling on (``azure``) or off (``off``); buckets and quotas start full."""
+        return self.settings(throttle=mode)
+
+    def clock(self, freeze: bool | None = None, advance_s: float | None = None) -> dict:
+        """The throttling clock: freeze it, let it run, or move it forward (``POST clock``)."""
+        body = {k: v for k, v in (("freeze", freeze), ("advance_s", advance_s)) if v is not None}
+        return self._call("POST", "clock", body).json()
+
+    def generate(self, vaults: int, subscriptions: int = 1, seed: str = "0", protected_items: int = 0,
+                 graph_denied: int = 0) -> dict:
+        """Load a generated fleet in the emulator process (``POST generate``); returns its counts and subscription ids."""
+        body = {"vaults": vaults, "subscriptions": subscriptions, "seed": seed, "protected_items": protected_items,
+                "graph_denied": graph_denied}
+        return self._call("POST", "generate", body).json()
+
+    def graph_query(self, query: str, subscriptions=None, api_version: str = "2021-03-01", token: str | None = None, **options):
+        """A plain Resource Graph query (``POST /providers/Microsoft.ResourceGraph/resources``); returns the response.
+
+        ``options`` become the request's ``options`` (``top`` -> ``$top``, ``skip`` -> ``$skip``, ``skip_token`` ->
+        ``$skipToken``, others as given). ``token`` sends a given bearer token instead of the client's own.
+        """
+        names = {"top": "$top", "skip": "$skip", "skip_token": "$skipToken"}
+        body = {"query": query}
+        if subscriptions is not None:
+            body["subscriptions"] = list(subscriptions)
+        if options:
+            body["options"] = {names.get(k, k): v for k, v in options.items()}
+        headers = {"Authorization": "Bearer " + token} if token else None
+        return self.arm_request("POST", "providers/Microsoft.ResourceGraph/resources", api_version, body=body, headers=headers)
 
     def mint_token(self, client_id: str | None = None, lifetime_s: float | None = None, audience: str | None = None) -> str:
         body = {"client_id": client_id, "lifetime_s": lifetime_s, "audience": audience}

@@ -117,6 +117,18 @@ def dp_postgres(weak):
 RS_TEMPLATES = (("VMDaily", iaas_v1), ("VMEnhanced", iaas_v2), ("SQLDaily", sql), ("HanaDaily", saphana),
                 ("FilesDaily", azure_files), ("FilesVaultTier", azure_files_hardened))
 DP_TEMPLATES = (("DiskHourly", dp_disk), ("BlobDaily", dp_blob), ("PostgresWeekly", dp_postgres))
+# What a policy template protects: datasource_type of the fleet's protected_items, and a short name prefix.
+ITEM_KINDS = {"VMDaily": ("VM", "vm"), "VMEnhanced": ("VM", "vm"), "SQLDaily": ("SQLDataBase", "sqldb"),
+              "HanaDaily": ("SAPHanaDatabase", "hana"), "FilesDaily": ("AzureFileShare", "share"),
+              "FilesVaultTier": ("AzureFileShare", "share"), "DiskHourly": ("Microsoft.Compute/disks", "disk"),
+              "BlobDaily": ("Microsoft.Storage/storageAccounts/blobServices", "blob"),
+              "PostgresWeekly": ("Microsoft.DBforPostgreSQL/flexibleServers", "pg")}
+# The fleets of issue 15's benchmarks (python -m tests.emulator generate --preset NAME).
+PRESETS = {
+    "vaults-1k": {"vaults": 1000, "subscriptions": 1, "protected_items": 3},
+    "vaults-5k-one-subscription": {"vaults": 5000, "subscriptions": 1, "protected_items": 3},
+    "vaults-20k-20-subscriptions": {"vaults": 20000, "subscriptions": 20, "protected_items": 3},
+}
 
 
 def _pick(rng, weighted):
@@ -129,13 +141,34 @@ def _pick(rng, weighted):
     return weighted[-1][0]
 
 
-def generate_fleet(vaults: int, subscriptions: int = 1, seed="0") -> dict:
+def _protected_items(seed, vault, most: int) -> list:
+    """0..most items on the vault's policies, from an RNG of their own: the rest of the fleet is the same with or without."""
+    if most <= 0 or not vault["policies"]:
+        return []
+    rng = random.Random("vaultlock-items:%s:%s" % (seed, vault["name"]))
+    items = []
+    for number in range(rng.randint(0, most)):
+        policy = rng.choice(vault["policies"])["name"]
+        datasource, prefix = ITEM_KINDS[policy[:-4] if policy.endswith("Weak") else policy]
+        items.append({"name": "%s-%s-%d" % (prefix, vault["name"].rsplit("-", 1)[-1], number + 1), "policy": policy,
+                      "datasource_type": datasource})
+    return items
+
+
+def generate_fleet(vaults: int, subscriptions: int = 1, seed="0", protected_items: int = 0, graph_denied: int = 0) -> dict:
+    """A fleet of ``vaults`` vaults over ``subscriptions`` subscriptions, deterministic for a seed.
+
+    ``protected_items``: at most this many protected items (backup instances) per vault, on its policies.
+    ``graph_denied``: the last this many subscriptions are ``resource_graph: denied``.
+    """
     rng = random.Random("vaultlock-fleet:%s" % seed)
     subscriptions = max(1, subscriptions)
     subs = []
     for s in range(subscriptions):
         sid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         subs.append({"id": sid, "display_name": "vaultlock-demo-%d" % (s + 1), "resource_groups": []})
+    for sub in subs[len(subs) - max(0, min(graph_denied, len(subs))):]:
+        sub["resource_graph"] = "denied"
     per_rg = 25
     counters: dict = {}
     shared: dict = {}  # one object per (template, weak): YAML anchors keep big fleets small and fast to load
@@ -171,5 +204,7 @@ def generate_fleet(vaults: int, subscriptions: int = 1, seed="0") -> dict:
             props = shared.setdefault((name, weak), template(weak))
             policies.append({"name": name + ("Weak" if weak else ""), "properties": props})
         vault["policies"] = policies
+        if protected_items:
+            vault["protected_items"] = _protected_items(seed, vault, protected_items)
         rg["vaults"].append(vault)
     return {"subscriptions": subs}

@@ -16,7 +16,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from . import lro, tokens
+from . import graph, lro, throttle, tokens
 from .arm import Arm, Request
 from .errors import ArmError
 from .store import DEFAULT_FLEET, FleetError, Store, stable_uuid
@@ -26,6 +26,10 @@ CLIENT_ID = "c0ffee00-0000-4000-8000-000000000001"
 READER_ID = "c0ffee00-0000-4000-8000-000000000002"
 AUDIENCE = "https://management.emulator.local/"
 CONTROL_PREFIX = "/_emulator/"
+GRAPH_PATH = "/providers/microsoft.resourcegraph/resources"
+THROTTLE_MODES = ("off", "azure")
+SETTINGS = ("page_size", "policy_put_async", "lro_fail", "lro_in_progress_polls", "lro_retry_after", "throttle",
+            "arg_tenant_subscription_limit")
 
 WRITE_ACTIONS = {"PUT": "write", "PATCH": "write", "POST": "action", "DELETE": "delete"}
 
@@ -48,7 +52,8 @@ def _action(path: str, method: str) -> str:
 class Emulator:
     """Shared state of one running emulator: identities, ARM store, journal, faults, latency."""
 
-    def __init__(self, fleet: dict | None, latency_ms: int = 0, page_size: int = 200, token_lifetime: int = 3600):
+    def __init__(self, fleet: dict | None, latency_ms: int = 0, page_size: int = 200, token_lifetime: int = 3600,
+                 throttle_mode: str = "off"):
         self.key = secrets.token_bytes(32)
         self.client_secret = secrets.token_urlsafe(24)
         self.reader_secret = secrets.token_urlsafe(24)
@@ -64,9 +69,17 @@ class Emulator:
         self.faults: list = []
         self.initial_latency = latency_ms
         self.latency_ms = latency_ms
+        if throttle_mode not in THROTTLE_MODES:
+            raise ValueError("throttle must be one of %s" % ", ".join(THROTTLE_MODES))
         self.default_settings = {"page_size": page_size, "policy_put_async": False, "lro_fail": None,
-                                 "lro_in_progress_polls": lro.DEFAULT_IN_PROGRESS_POLLS, "lro_retry_after": lro.DEFAULT_RETRY_AFTER}
+                                 "lro_in_progress_polls": lro.DEFAULT_IN_PROGRESS_POLLS, "lro_retry_after": lro.DEFAULT_RETRY_AFTER,
+                                 "throttle": throttle_mode, "arg_tenant_subscription_limit": graph.TENANT_SUBSCRIPTION_LIMIT}
         self.settings = dict(self.default_settings)
+        # Throttling (settings throttle: azure) runs on a clock that tests can freeze and advance (control clock).
+        self.clock = throttle.VirtualClock()
+        self.arm_throttle = throttle.ArmThrottle(self.clock)
+        self.arg_quota = throttle.ArgQuota(self.clock)
+        self.graph = graph.Graph(self.store, self.settings)
         self.token_lifetime = token_lifetime
         self.base_url = ""
         self.arm: Arm | None = None
@@ -88,6 +101,18 @@ class Emulator:
             self.latency_ms = self.initial_latency
             self.settings.clear()
             self.settings.update(self.default_settings)
+        self.reset_throttling()
+
+    def reset_throttling(self):
+        """Full buckets and quotas, the clock running again, no Resource Graph continuations."""
+        self.clock.unfreeze()
+        self.arm_throttle.reset()
+        self.arg_quota.reset()
+        self.graph.reset()
+
+    @property
+    def throttling(self) -> bool:
+        return self.settings.get("throttle") == "azure"
 
     def mint(self, client_id: str, lifetime: float | None = None, audience: str | None = None) -> str:
         ident = self.identities.get(client_id.lower(), {"oid": stable_uuid("oid", client_id)})
@@ -123,6 +148,12 @@ class Emulator:
             self.rate[key] = self.rate.get(key, 0) + 1
             used = self.rate[key]
         return max(0, (1199 if write else 11999) - used + 1)
+
+
+def _duration(seconds: float) -> str:
+    """x-ms-resource-graph-request-duration as recorded: d:hh:mm:ss.fffffff (``0:00:00:00.1279463``)."""
+    whole = int(seconds)
+    return "0:%02d:%02d:%02d.%07d" % (whole // 3600, (whole % 3600) // 60, whole % 60, int((seconds - whole) * 1e7))
 
 
 def _json_bytes(obj) -> bytes:
@@ -378,7 +409,10 @@ class Handler(BaseHTTPRequestHandler):
                 raise auth_err
             parts = [p for p in path.split("/") if p]
             sid = parts[1] if len(parts) > 1 and parts[0].lower() == "subscriptions" else None
-            is_write = self.command in ("PUT", "PATCH", "POST", "DELETE")
+            is_graph = path.lower().rstrip("/") == GRAPH_PATH
+            is_write = self.command in ("PUT", "PATCH", "POST", "DELETE") and not is_graph
+            if emu.throttling:
+                self._throttle(is_graph, sid, claims, headers)
             ident = emu.identities.get(str(client_id).lower(), {})
             if is_write and ident.get("role") != "Contributor":
                 oid = claims.get("oid")
@@ -386,7 +420,7 @@ class Handler(BaseHTTPRequestHandler):
                                "The client '%s' with object id '%s' does not have authorization to perform action '%s' over scope "
                                "'%s' or the scope is invalid. If access was recently granted, please refresh your credentials."
                                % (oid, oid, _action(path, self.command), path.rstrip("/")))
-            if sid:
+            if sid and not emu.throttling:
                 headers["x-ms-ratelimit-remaining-subscription-" + ("writes" if is_write else "reads")] = str(emu.remaining(sid, is_write))
             try:
                 parsed = json.loads(body) if body else None
@@ -394,13 +428,22 @@ class Handler(BaseHTTPRequestHandler):
                     entry["body"] = parsed
             except ValueError as exc:
                 raise ArmError(400, "InvalidRequestContent", "The request content was invalid and could not be deserialized: '%s'." % exc) from exc
-            status, extra, payload = emu.arm.handle(Request(self.command, path, query, parsed, self.headers))
+            request = Request(self.command, path, query, parsed, self.headers)
+            if is_graph:
+                began = time.time()
+                status, extra, payload = emu.graph.handle(request, client_id)
+                extra["x-ms-resource-graph-request-duration"] = _duration(time.time() - began)
+            else:
+                status, extra, payload = emu.arm.handle(request)
             if fault and fault.get("after") and self._send_fault(fault, entry, headers):
                 # The request was carried out; the answer is lost or replaced (an unknown outcome for the client).
                 return
             headers.update(extra)
             entry["status"] = status
-            self._send(status, payload, headers)
+            if isinstance(payload, bytes):
+                self._send(status, headers=headers, raw=payload)
+            else:
+                self._send(status, payload, headers)
         except ArmError as err:
             headers.update(err.headers)
             entry["status"] = err.status
@@ -437,6 +480,23 @@ class Handler(BaseHTTPRequestHandler):
         entry["status"] = status
         self._send(status, {"error": {"code": fault.get("code") or err[0], "message": fault.get("message") or err[1]}}, headers)
         return True
+
+    def _throttle(self, is_graph, sid, claims, headers):
+        """Azure's throttling (settings throttle: azure): Resource Graph's user quota, or ARM's token buckets."""
+        emu = self.emu
+        principal = claims.get("appid") or claims.get("oid") or ""
+        if is_graph:
+            decision = emu.arg_quota.take(principal)
+            headers.update(decision.headers)
+            if not decision.allowed:
+                raise graph.throttled(decision.message, {})
+            return
+        scope, scope_id = ("subscription", sid) if sid else ("tenant", TENANT_ID)
+        decision = emu.arm_throttle.take(scope, scope_id, principal, claims.get("oid") or principal,
+                                         throttle.operation_type(self.command))
+        headers.update(decision.headers)
+        if not decision.allowed:
+            raise ArmError(429, decision.code, decision.message)
 
     # ---------------------------------------------------------------- controls
     def _control(self, name, query, body):
@@ -492,10 +552,45 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, {"ms": emu.latency_ms})
         elif cmd in (("POST", "settings"), ("GET", "settings")):
             if self.command == "POST":
-                for key in ("page_size", "policy_put_async", "lro_fail", "lro_in_progress_polls", "lro_retry_after"):
+                if "throttle" in data and data["throttle"] not in THROTTLE_MODES:
+                    self._send(400, {"error": "throttle must be one of %s" % ", ".join(THROTTLE_MODES)})
+                    return
+                changed = "throttle" in data and data["throttle"] != emu.settings.get("throttle")
+                for key in SETTINGS:
                     if key in data:
                         emu.settings[key] = data[key]
+                if changed:
+                    emu.reset_throttling()
             self._send(200, dict(emu.settings))
+        elif cmd in (("POST", "clock"), ("GET", "clock")):
+            if self.command == "POST":
+                try:
+                    if data.get("freeze") is True:
+                        emu.clock.freeze()
+                    elif data.get("freeze") is False:
+                        emu.clock.unfreeze()
+                    if data.get("advance_s"):
+                        emu.clock.advance(float(data["advance_s"]))
+                except (TypeError, ValueError) as exc:
+                    self._send(400, {"error": "bad clock request: %s" % exc})
+                    return
+            self._send(200, {"now": emu.clock.now(), "frozen": emu.clock.frozen})
+        elif cmd == ("POST", "generate"):
+            from .generator import generate_fleet  # pylint: disable=import-outside-toplevel
+            try:
+                fleet = generate_fleet(int(data.get("vaults", 10)), subscriptions=int(data.get("subscriptions", 1)),
+                                       seed=str(data.get("seed", "0")), protected_items=int(data.get("protected_items", 0)),
+                                       graph_denied=int(data.get("graph_denied", 0)))
+                emu.store.load(fleet)
+            except (FleetError, TypeError, ValueError) as exc:
+                self._send(400, {"error": "invalid generate request: %s" % exc})
+                return
+            with emu.lock:
+                emu.journal.clear()
+                emu.faults = []
+            emu.reset_throttling()
+            subs, rgs = emu.store.summary()
+            self._send(200, dict(emu.store.count(), subscription_ids=subs, resource_groups=rgs))
         elif cmd == ("POST", "reset"):
             emu.reset()
             self._send(200, {"reset": True, **emu.store.count()})
@@ -508,6 +603,7 @@ class Handler(BaseHTTPRequestHandler):
             with emu.lock:
                 emu.journal.clear()
                 emu.faults = []
+            emu.reset_throttling()
             self._send(200, emu.store.count())
         elif cmd == ("GET", "resource"):
             found = emu.store.find(query.get("id", ""))

@@ -13,6 +13,7 @@ import hashlib
 import threading
 import uuid
 
+from . import items as item_bodies
 from . import secure_default
 
 RS_TYPE = "Microsoft.RecoveryServices/vaults"
@@ -212,7 +213,10 @@ class Store:
             sid = str(sub.get("id") or "")
             if not sid:
                 raise FleetError("every subscription needs an id")
-            entry = {"id": sid, "display_name": sub.get("display_name") or sid, "rgs": {}}
+            graph = str(sub.get("resource_graph") or "visible").lower()
+            if graph not in ("visible", "denied"):
+                raise FleetError("subscription %s: resource_graph must be visible or denied" % sid)
+            entry = {"id": sid, "display_name": sub.get("display_name") or sid, "rgs": {}, "graph_denied": graph == "denied"}
             for rg in sub.get("resource_groups") or []:
                 rg_name = rg.get("name")
                 if not rg_name:
@@ -249,7 +253,9 @@ class Store:
                         if isinstance(sds, dict):
                             secure_default.rs_force_always_on(sbd, sds)
                             body["properties"]["secureScore"], body["properties"]["bcdrSecurityLevel"] = score("rs", body)
-                    rg_entry[kind][vault["name"].lower()] = {"body": body, "policies": policies, "sd_api": sd_api, "sbd": sbd}
+                    items = load_items(body, kind, policies, vault.get("protected_items"))
+                    rg_entry[kind][vault["name"].lower()] = {"body": body, "policies": policies, "sd_api": sd_api, "sbd": sbd,
+                                                             "items": items}
                 entry["rgs"][rg_name.lower()] = rg_entry
             subs[sid.lower()] = entry
         with self.lock:
@@ -278,13 +284,15 @@ class Store:
 
     def count(self) -> dict:
         with self.lock:
-            rs = dp = pol = 0
+            rs = dp = pol = items = 0
             for sub in self.subs.values():
                 for rg_entry in sub["rgs"].values():
                     rs += len(rg_entry["rs"])
                     dp += len(rg_entry["dp"])
                     pol += sum(len(v["policies"]) for k in ("rs", "dp") for v in rg_entry[k].values())
-            return {"subscriptions": len(self.subs), "recovery_services_vaults": rs, "backup_vaults": dp, "policies": pol}
+                    items += sum(len(v.get("items") or {}) for k in ("rs", "dp") for v in rg_entry[k].values())
+            return {"subscriptions": len(self.subs), "recovery_services_vaults": rs, "backup_vaults": dp, "policies": pol,
+                    "protected_items": items}
 
     def summary(self) -> tuple:
         with self.lock:
@@ -327,7 +335,43 @@ class Store:
                 return copy.deepcopy(pol) if pol else None
             if len(parts) == 10 and kind == "rs" and low[8] == "backupconfig" and low[9] == "vaultconfig":
                 return rs_vault_config_body(vault["body"])
+            wanted = "/" + "/".join(low)
+            for item in (vault.get("items") or {}).values():
+                if item["id"].lower() == wanted:
+                    return copy.deepcopy(item)
             return None
+
+
+def load_items(vault_body: dict, kind: str, policies: dict, specs) -> dict:
+    """The vault's protected items (RS) or backup instances (DP) from the fleet, keyed by lower-cased name.
+
+    A Recovery Services policy's ``protectedItemsCount`` counts the items on it when the vault lists its items.
+    """
+    if specs is None:
+        return {}
+    if not isinstance(specs, list):
+        raise FleetError("vault %s: protected_items must be a list" % vault_body["name"])
+    items = {}
+    counts = {}
+    for spec in specs:
+        if not isinstance(spec, dict) or not spec.get("policy"):
+            raise FleetError("vault %s: every protected item needs a name and a policy" % vault_body["name"])
+        policy = policies.get(str(spec["policy"]).lower())
+        if policy is None:
+            raise FleetError("vault %s: protected item %s uses policy %s, which the vault does not have"
+                             % (vault_body["name"], spec.get("name"), spec["policy"]))
+        try:
+            body = (item_bodies.rs_item_body if kind == "rs" else item_bodies.dp_instance_body)(vault_body, policy, spec)
+        except item_bodies.ItemError as exc:
+            raise FleetError("vault %s: %s" % (vault_body["name"], exc)) from exc
+        if body["name"].lower() in items:
+            raise FleetError("vault %s: protected item %s is listed twice" % (vault_body["name"], spec.get("name")))
+        items[body["name"].lower()] = body
+        counts[policy["name"].lower()] = counts.get(policy["name"].lower(), 0) + 1
+    if kind == "rs":
+        for key, policy in policies.items():
+            policy["properties"]["protectedItemsCount"] = counts.get(key, 0)
+    return items
 
 
 def rg_body(sid: str, rg_entry: dict) -> dict:

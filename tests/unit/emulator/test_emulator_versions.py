@@ -90,7 +90,7 @@ def test_missing_version(emulator):
 @pytest.mark.parametrize("path,namespace,rtype", [
     (RS + "/rsv/backupFabrics/Azure/protectionContainers", "Microsoft.RecoveryServices", "vaults/backupFabrics/protectionContainers"),
     (RS + "/rsv/replicationFabrics", "Microsoft.RecoveryServices", "vaults/replicationFabrics"),
-    (DP + "/bv/backupInstances", "Microsoft.DataProtection", "backupVaults/backupInstances"),
+    (DP + "/bv/backupJobs", "Microsoft.DataProtection", "backupVaults/backupJobs"),
     ("subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/virtualMachines/vm1" % (SUB, RG), "Microsoft.Compute", "virtualMachines"),
     ("subscriptions/%s/providers/Microsoft.Storage/storageAccounts" % SUB, "Microsoft.Storage", "storageAccounts"),
 ])

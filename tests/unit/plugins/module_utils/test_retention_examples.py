@@ -206,7 +206,9 @@ def test_every_policy_example_is_covered():
     }
     covered.add(RSB + '/2026-10-01/examples/AzureIaasVm/ProtectionPolicyOperationResults_Get.json')
     # an operation status is not a policy (it is checked to read as unknown)
-    not_policies = {RSB + '/2026-10-01/examples/AzureIaasVm/ProtectionPolicyOperationStatuses_Get.json'}
+    not_policies = {RSB + '/2026-10-01/examples/AzureIaasVm/ProtectionPolicyOperationStatuses_Get.json',
+                    # protected items, not policies (tests/unit/emulator/test_emulator_items.py reads it)
+                    RSB + '/2026-10-01/examples/AzureIaasVm/BackupProtectedItems_List.json'}
     found = {str(path.relative_to(SHARED)) for path in (SHARED / RSB).rglob('*.json')}
     policy_folders = ('PolicyCRUD', 'cli-default-policy-templates')
     found |= {str(path.relative_to(SHARED)) for path in (SHARED / DP).rglob('*.json') if any(folder in path.parts for folder in policy_folders)}

@@ -1,0 +1,119 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module is for internal use by the vaultlock.azure collection only.
+# Its API may change without notice.
+"""What a vault protects: Recovery Services protected items and Backup vault backup instances.
+
+``item_record()`` turns an item's JSON into the collection's item record; it reads ARM's bodies
+(BackupProtectedItems_List, BackupInstances_List) and Resource Graph's ``recoveryservicesresources`` rows alike, so
+both discovery paths return the same records. ``list_items()`` / ``attach_items()`` read them from ARM (plain GETs
+through the session's ARM pipeline, paged, like every other read of the collection).
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import (
+    BackupVaultBackend,
+    RecoveryServicesBackend,
+    VaultRef,
+    arm_path,
+)
+
+# Where each kind lists its items, and at which api-version (the SDK default each kind already reads with).
+ITEM_LISTS = {
+    'recovery_services': ('backupProtectedItems', RecoveryServicesBackend.policy_api_version),
+    'backup': ('backupInstances', BackupVaultBackend.api_version),
+}
+# The path segment after the vault's id in an item's id.
+_ITEM_MARKERS = {'recovery_services': '/backupfabrics/', 'backup': '/backupinstances/'}
+
+
+def _last_segment(arm_id):
+    return str(arm_id or '').rstrip('/').rsplit('/', 1)[-1] or None
+
+
+def vault_id_of_item(item_id, vault_type):
+    """The vault id an item id starts with (the casing of the item id), or None."""
+    text = str(item_id or '')
+    at = text.lower().find(_ITEM_MARKERS[vault_type])
+    return text[:at] if at > 0 else None
+
+
+def item_record(raw, vault_type, vault_id=None):
+    """ARM JSON (or a Resource Graph row) of a protected item / backup instance -> the collection's item record.
+
+    Record: ``{id, name, vault, vault_type, friendly_name, datasource_type, datasource_id, policy, policy_id,
+    protection_state}``. ``datasource_type`` is the Recovery Services ``workloadType`` (VM, SQLDataBase,
+    SAPHanaDatabase, AzureFileShare, ...) or the Backup vault ``dataSourceInfo.datasourceType`` (an ARM resource type
+    such as Microsoft.Compute/disks). ``policy`` is the policy's name and ``policy_id`` is built from the vault's id
+    (``vault_id`` when given, so records of both paths agree on casing). ``protection_state`` is ``protectionState``
+    (Recovery Services, ``currentProtectionState`` when absent) or ``currentProtectionState`` (Backup vaults).
+    """
+    props = raw.get('properties') or {}
+    vault = vault_id or vault_id_of_item(raw.get('id'), vault_type)
+    if vault_type == 'recovery_services':
+        source = props.get('dataSourceInfo') or {}
+        datasource_type = props.get('workloadType') or source.get('datasourceType')
+        datasource_id = props.get('sourceResourceId') or source.get('resourceID')
+        policy = props.get('policyName') or _last_segment(props.get('policyId'))
+        state = props.get('protectionState') or props.get('currentProtectionState')
+    else:
+        source = props.get('dataSourceInfo') or {}
+        datasource_type = source.get('datasourceType')
+        datasource_id = source.get('resourceID')
+        policy = _last_segment((props.get('policyInfo') or {}).get('policyId'))
+        state = props.get('currentProtectionState') or (props.get('protectionStatus') or {}).get('status')
+    return {
+        'id': raw.get('id'),
+        'name': raw.get('name'),
+        'vault': vault,
+        'vault_type': vault_type,
+        'friendly_name': props.get('friendlyName'),
+        'datasource_type': datasource_type,
+        'datasource_id': datasource_id,
+        'policy': policy,
+        'policy_id': ('%s/backupPolicies/%s' % (vault, policy)) if vault and policy else None,
+        'protection_state': state,
+    }
+
+
+def list_items(session, record):
+    """Item records of one vault record (ARM: all pages). Raises AzureOperationError."""
+    ref = VaultRef(record['subscription_id'], record['resource_group'], record['name'], record['vault_type'])
+    segment, api_version = ITEM_LISTS[record['vault_type']]
+    namespace = 'Microsoft.RecoveryServices' if record['vault_type'] == 'recovery_services' else 'Microsoft.DataProtection'
+    kind = 'vaults' if record['vault_type'] == 'recovery_services' else 'backupVaults'
+    path = arm_path('subscriptions', ref.subscription_id, 'resourceGroups', ref.resource_group, 'providers', namespace, kind,
+                    ref.name, segment)
+    body = session.arm_get(path, api_version, 'list protected items', ref.label)
+    items = [item_record(raw, record['vault_type'], record['id']) for raw in body.get('value') or []]
+    return sorted(items, key=lambda item: str(item['id']).lower())
+
+
+def attach_items(session, records, max_concurrency=32):
+    """Add ``protected_items`` (item records, sorted by id) to each vault record; returns the per-vault errors.
+
+    A vault whose items could not be read gets ``protected_items: []`` and ``protected_items_error: true``.
+    """
+    from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import scope_error  # pylint: disable=import-outside-toplevel
+
+    def load(record):
+        try:
+            return list_items(session, record), None
+        except AzureOperationError as exc:
+            label = VaultRef(record['subscription_id'], record['resource_group'], record['name'], record['vault_type']).label
+            return None, scope_error(label, exc)
+
+    errors = []
+    with ThreadPoolExecutor(max_workers=max(1, max_concurrency)) as pool:
+        for record, (items, error) in zip(records, pool.map(load, records)):
+            record['protected_items'] = items if items is not None else []
+            if error:
+                record['protected_items_error'] = True
+                errors.append(error)
+    return errors

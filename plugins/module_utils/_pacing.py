@@ -1,0 +1,259 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module is for internal use by the vaultlock.azure collection only.
+# Its API may change without notice.
+"""Client-side pacing of Azure Resource Manager requests, so a fleet read waits for ARM's tokens instead of provoking 429s.
+
+Azure Resource Manager throttles with token buckets (Learn: request-limits-and-throttling, since 2024): one bucket per
+subscription, per principal and per operation type. Reads hold 250 tokens and refill at 25 per second; writes and
+deletes hold 200 and refill at 10 per second. Each subscription also has a global bucket per operation type shared by
+every principal, 15 times as large and as fast. Every answer says what is left:
+``x-ms-ratelimit-remaining-subscription-reads`` (``-writes``, ``-deletes``) and ``...-global-reads`` (...).
+
+``SubscriptionPacer`` mirrors those buckets for the principal it runs as: ``acquire()`` takes a token (waiting until
+the bucket has one), ``observe()`` lowers the estimate to what ARM reports (another process of the same principal may
+have used tokens too), ``throttled()`` honours a 429's Retry-After. Requests that carry no subscription (tenant
+level, Resource Graph) are not paced here. Pure: no Azure import; the clock and sleep are injectable.
+
+``pacing_policy(pacer)`` wraps a pacer as an azure-core pipeline policy (azure-core is imported only then); put it
+after the retry policy so every attempt takes a token.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+
+# (bucket size, refill per second) of one principal, per operation type (Learn: request-limits-and-throttling).
+LIMITS = {'reads': (250, 25.0), 'writes': (200, 10.0), 'deletes': (200, 10.0)}
+# The global bucket of a subscription is this many times a principal's (Learn).
+GLOBAL_FACTOR = 15
+# Longest single wait, in seconds (the same bound the collection puts on Retry-After).
+MAX_WAIT = 60.0
+OPERATION_TYPES = ('reads', 'writes', 'deletes')
+_SUBSCRIPTION = re.compile(r'^(?:[a-z][a-z0-9+.-]*://[^/]+)?/subscriptions/([^/?#]+)', re.IGNORECASE)
+_EPSILON = 1e-9
+
+
+def operation_type(method):
+    """ARM's operation type of an HTTP method: GET/HEAD read, DELETE delete, PUT/PATCH/POST write."""
+    method = str(method).upper()
+    if method in ('GET', 'HEAD'):
+        return 'reads'
+    if method == 'DELETE':
+        return 'deletes'
+    return 'writes'
+
+
+def subscription_of(url):
+    """The subscription id of an ARM URL or path (lower-cased), or None for tenant-level requests."""
+    match = _SUBSCRIPTION.match(str(url or ''))
+    return match.group(1).lower() if match else None
+
+
+def _header(headers, name):
+    if headers is None:
+        return None
+    try:
+        value = headers.get(name)
+        if value is None:
+            value = headers.get(name.lower())
+    except AttributeError:
+        return None
+    try:
+        return int(str(value).strip()) if value is not None else None
+    except ValueError:
+        return None
+
+
+class _Bucket:
+    __slots__ = ('capacity', 'rate', 'tokens', 'stamp', 'blocked_until')
+
+    def __init__(self, capacity, rate, now):
+        self.capacity = float(capacity)
+        self.rate = float(rate)
+        self.tokens = float(capacity)
+        self.stamp = now
+        self.blocked_until = now
+
+    def refill(self, now):
+        if now > self.stamp:
+            self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+            self.stamp = now
+
+    def wait(self, now):
+        """Seconds until this bucket holds a whole token (the reservations already taken count)."""
+        wait = 0.0 if self.tokens >= 1.0 - _EPSILON else (1.0 - self.tokens) / self.rate
+        return max(wait, self.blocked_until - now)
+
+
+class SubscriptionPacer:
+    """Token buckets per subscription and operation type, as ARM keeps them for one principal (plus the global ones).
+
+    ``headroom`` tokens of each principal bucket are left unused, for other clients of the same principal.
+    """
+
+    def __init__(self, limits=None, global_factor=GLOBAL_FACTOR, clock=time.monotonic, sleep=time.sleep,
+                 max_wait=MAX_WAIT, headroom=0):
+        self.limits = dict(limits or LIMITS)
+        self.global_factor = global_factor
+        self.clock = clock
+        self.sleep = sleep
+        self.max_wait = float(max_wait)
+        self.headroom = int(headroom)
+        self._lock = threading.Lock()
+        self._buckets = {}
+        self.stats = {'acquired': 0, 'waits': 0, 'waited_s': 0.0, 'throttled': 0}
+
+    def _pair(self, subscription_id, op, now):
+        if op not in self.limits:
+            raise ValueError('operation type must be one of %s; got %r' % (', '.join(OPERATION_TYPES), op))
+        size, rate = self.limits[op]
+        key = (str(subscription_id).lower(), op)
+        pair = self._buckets.get(key)
+        if pair is None:
+            pair = self._buckets[key] = (_Bucket(size, rate, now), _Bucket(size * self.global_factor, rate * self.global_factor, now))
+        for bucket in pair:
+            bucket.refill(now)
+        return pair
+
+    def wait_time(self, subscription_id, op='reads'):
+        """Seconds until a request could go out now, without taking a token."""
+        with self._lock:
+            now = self.clock()
+            own, shared = self._pair(subscription_id, op, now)
+            return self._needed(own, shared, now)
+
+    def _needed(self, own, shared, now):
+        wait = max(own.wait(now), shared.wait(now))
+        if self.headroom and own.tokens - self.headroom < 1.0 - _EPSILON:
+            wait = max(wait, (1.0 + self.headroom - own.tokens) / own.rate)
+        return min(wait, self.max_wait)
+
+    def acquire(self, subscription_id, op='reads'):
+        """Take a token for one request, waiting until ARM would have one. Returns the seconds waited."""
+        with self._lock:
+            now = self.clock()
+            own, shared = self._pair(subscription_id, op, now)
+            wait = self._needed(own, shared, now)
+            # Reserve the token now, so concurrent callers queue behind each other.
+            own.tokens -= 1.0
+            shared.tokens -= 1.0
+            self.stats['acquired'] += 1
+            if wait > 0:
+                self.stats['waits'] += 1
+                self.stats['waited_s'] += wait
+        if wait > 0:
+            self.sleep(wait)
+        return wait
+
+    def observe(self, subscription_id, headers, op='reads'):
+        """Lower the estimate to what an ARM answer reports as remaining (never raise it: tokens may be in flight)."""
+        remaining = _header(headers, 'x-ms-ratelimit-remaining-subscription-%s' % op)
+        remaining_global = _header(headers, 'x-ms-ratelimit-remaining-subscription-global-%s' % op)
+        if remaining is None and remaining_global is None:
+            return
+        with self._lock:
+            own, shared = self._pair(subscription_id, op, self.clock())
+            if remaining is not None:
+                own.tokens = min(own.tokens, float(remaining))
+            if remaining_global is not None:
+                shared.tokens = min(shared.tokens, float(remaining_global))
+
+    def throttled(self, subscription_id, retry_after, op='reads'):
+        """ARM answered 429: no token until Retry-After has passed. Returns the (bounded) seconds to wait."""
+        try:
+            seconds = max(0.0, float(retry_after))
+        except (TypeError, ValueError):
+            seconds = 1.0
+        seconds = min(seconds, self.max_wait)
+        with self._lock:
+            now = self.clock()
+            own, _shared = self._pair(subscription_id, op, now)
+            own.tokens = min(own.tokens, 0.0)
+            own.blocked_until = max(own.blocked_until, now + seconds)
+            self.stats['throttled'] += 1
+        return seconds
+
+    # Transport-neutral hooks: a pipeline policy (or a plain loop) calls these around each request.
+    def before_request(self, method, url):
+        subscription_id = subscription_of(url)
+        if subscription_id is None:
+            return 0.0
+        return self.acquire(subscription_id, operation_type(method))
+
+    def after_response(self, method, url, status, headers):
+        subscription_id = subscription_of(url)
+        if subscription_id is None:
+            return
+        op = operation_type(method)
+        self.observe(subscription_id, headers, op)
+        if status == 429:
+            self.throttled(subscription_id, headers.get('Retry-After') if headers is not None else None, op)
+
+
+def pacing_policy(pacer):
+    """An azure-core SansIOHTTPPolicy that paces every request through ``pacer`` (azure-core imported now)."""
+    from azure.core.pipeline.policies import SansIOHTTPPolicy  # pylint: disable=import-outside-toplevel
+
+    class PacingPolicy(SansIOHTTPPolicy):
+        """Waits for ARM's tokens before a request and learns from every answer's remaining-requests headers."""
+
+        def on_request(self, request):
+            http = request.http_request
+            pacer.before_request(http.method, http.url)
+
+        def on_response(self, request, response):
+            http = request.http_request
+            answer = response.http_response
+            pacer.after_response(http.method, http.url, answer.status_code, answer.headers)
+
+    return PacingPolicy()
+
+
+class PacedSession:
+    """An AzureSession whose ARM reads (``arm()``, ``arm_get()``) wait for ARM's tokens through ``pacing_policy``.
+
+    Everything else is the wrapped session's. Reads that take this object instead of the session (``_fleet``,
+    ``_items``, the backends' list and get) are paced; writes through the SDK clients are not.
+    """
+
+    def __init__(self, session, pacer=None):
+        self._session = session
+        self.pacer = pacer or SubscriptionPacer()
+        self._paced_client = None
+        self._paced_lock = threading.Lock()
+
+    def __getattr__(self, name):
+        return getattr(self._session, name)
+
+    def arm(self):
+        """A pipeline like the session's own (retry, auth, pooled transport) with the pacing policy after the retry policy."""
+        with self._paced_lock:
+            if self._paced_client is None:
+                from ansible_collections.vaultlock.azure.plugins.module_utils import _client  # pylint: disable=import-outside-toplevel
+
+                core = _client._import('azure.mgmt.core', 'azure-mgmt-core')  # pylint: disable=protected-access
+                arm_policies = _client._import('azure.mgmt.core.policies', 'azure-mgmt-core')  # pylint: disable=protected-access
+                pipeline = _client._import('azure.core.pipeline.policies', 'azure-core')  # pylint: disable=protected-access
+                session = self._session
+                policies = [
+                    pipeline.HeadersPolicy(),
+                    pipeline.UserAgentPolicy(sdk_moniker=_client.USER_AGENT),
+                    _client.bounded_retry_policy(session.settings),
+                    pacing_policy(self.pacer),
+                    arm_policies.ARMChallengeAuthenticationPolicy(session.credential, session.cloud.scope),
+                    pipeline.NetworkTraceLoggingPolicy(),
+                ]
+                self._paced_client = core.ARMPipelineClient(base_url=session.cloud.resource_manager, policies=policies,
+                                                            transport=_client.pooled_transport())
+            return self._paced_client
+
+    def arm_get(self, path, api_version, operation, resource=None):
+        """The session's ``arm_get`` (paging, errors), sent through the paced pipeline."""
+        from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession  # pylint: disable=import-outside-toplevel
+
+        return AzureSession.arm_get(self, path, api_version, operation, resource)

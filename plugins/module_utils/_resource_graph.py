@@ -1,0 +1,540 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module is for internal use by the vaultlock.azure collection only.
+# Its API may change without notice.
+"""Fleet discovery through Azure Resource Graph: a few queries instead of one ARM read per vault.
+
+Resource Graph (``POST /providers/Microsoft.ResourceGraph/resources``) holds both vault kinds in its ``resources``
+table and their backup policies, Recovery Services protected items and Backup vault backup instances in
+``recoveryservicesresources``. A principal may send 15 queries per 5-second window (``x-ms-user-quota-remaining``,
+``x-ms-user-quota-resets-after``); pages hold up to 1,000 rows and continue with ``$skipToken``. Resource Graph can lag
+ARM by minutes: what it returns is for reports; every write is still planned from a fresh ARM read.
+
+The queries are built here from fixed shapes (``vaults_query``, ``policies_query``, ``items_query``,
+``subscriptions_query``); every value a user gives (resource group names, tag keys and values) goes in as a quoted
+KQL string literal (``kql_string``), never as query text. Rows become the same records as the ARM path makes:
+``_vaults.vault_record`` for vaults, ``_retention.normalise_policy`` for policies, ``_items.item_record`` for items.
+
+``discover()`` is the whole fleet read: vaults (and optionally policies and items) of given subscriptions, with the
+subscriptions Resource Graph cannot see (or a failed query) read from ARM instead, and says which source each
+subscription came from.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import threading
+import time
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError, first_line
+
+GRAPH_PATH = '/providers/Microsoft.ResourceGraph/resources'
+API_VERSION = '2022-10-01'
+PAGE_SIZE = 1000                 # rows per page: Resource Graph's maximum $top
+MAX_SUBSCRIPTIONS = 1000         # subscriptions per query (Learn: the REST API accepts a limited number; CLI sends 1000)
+RETRY_AFTER_MAX = 60             # longest wait for a throttled query, as for every other request of the collection
+OPERATION = 'query Resource Graph'
+NOT_VISIBLE = 'Resource Graph cannot read this subscription (no access, or access not yet propagated)'
+
+VAULT_TYPES = {'recovery_services': 'microsoft.recoveryservices/vaults', 'backup': 'microsoft.dataprotection/backupvaults'}
+POLICY_TYPES = {'recovery_services': 'microsoft.recoveryservices/vaults/backuppolicies',
+                'backup': 'microsoft.dataprotection/backupvaults/backuppolicies'}
+ITEM_TYPES = {'recovery_services': 'microsoft.recoveryservices/vaults/backupfabrics/protectioncontainers/protecteditems',
+              'backup': 'microsoft.dataprotection/backupvaults/backupinstances'}
+VAULT_COLUMNS = ('id', 'name', 'type', 'location', 'resourceGroup', 'subscriptionId', 'tags', 'properties', 'identity', 'sku')
+CHILD_COLUMNS = ('id', 'name', 'type', 'resourceGroup', 'subscriptionId', 'properties')
+_ESCAPES = {'\\': '\\\\', "'": "\\'", '\n': '\\n', '\r': '\\r', '\t': '\\t'}
+_CONTROL = re.compile(r'[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]')
+_GUID = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
+
+
+# ------------------------------------------------------------------------------------------------- query text
+def kql_string(value):
+    """A single-quoted KQL string literal of ``value`` (backslash escapes); control characters are refused."""
+    text = str(value)
+    if _CONTROL.search(text):
+        raise InputError('%r cannot be used in a Resource Graph query: it contains control characters' % text)
+    return "'" + ''.join(_ESCAPES.get(char, char) for char in text) + "'"
+
+
+def _in_list(values):
+    return '(' + ', '.join(kql_string(v) for v in values) + ')'
+
+
+def _types(mapping, vault_types):
+    kinds = list(vault_types or ())
+    unknown = [k for k in kinds if k not in mapping]
+    if not kinds or unknown:
+        raise InputError('vault types must be among %s; got %s' % (', '.join(sorted(mapping)), ', '.join(map(str, kinds)) or 'none'))
+    return [mapping[k] for k in kinds]
+
+
+def _resource_groups(resource_groups):
+    groups = [str(g) for g in (resource_groups or ()) if str(g)]
+    return ' | where resourceGroup in~ %s' % _in_list(groups) if groups else ''
+
+
+def vaults_query(vault_types, resource_groups=None, tags=None):
+    """Vaults of the given kinds, optionally in the given resource groups (any casing) and carrying the given tags.
+
+    Tags match as ``_fleet.tags_match`` does after a client-side check: the query compares lower-cased keys and values
+    (a superset), ``discover()`` then keeps exact values. A tag whose wanted value is None only needs the key.
+    """
+    text = 'resources | where type in~ %s' % _in_list(_types(VAULT_TYPES, vault_types)) + _resource_groups(resource_groups)
+    if tags:
+        conditions = []
+        for key, value in sorted(tags.items(), key=lambda kv: str(kv[0])):
+            wanted = kql_string(str(key).lower())
+            if value is None:
+                conditions.append('isnotnull(ltags[%s])' % wanted)
+            else:
+                conditions.append('ltags[%s] == %s' % (wanted, kql_string(str(value).lower())))
+        text += ' | extend ltags = parse_json(tolower(tostring(tags))) | where ' + ' and '.join(conditions)
+    return text + ' | project %s | order by id asc' % ', '.join(VAULT_COLUMNS)
+
+
+def policies_query(vault_types, resource_groups=None):
+    """Backup policies of vaults of the given kinds (optionally in the given resource groups)."""
+    return ('recoveryservicesresources | where type in~ %s' % _in_list(_types(POLICY_TYPES, vault_types))
+            + _resource_groups(resource_groups) + ' | project %s | order by id asc' % ', '.join(CHILD_COLUMNS))
+
+
+def items_query(vault_types, resource_groups=None):
+    """Recovery Services protected items and Backup vault backup instances (optionally in the given resource groups)."""
+    return ('recoveryservicesresources | where type in~ %s' % _in_list(_types(ITEM_TYPES, vault_types))
+            + _resource_groups(resource_groups) + ' | project %s | order by id asc' % ', '.join(CHILD_COLUMNS))
+
+
+def subscriptions_query():
+    """The subscriptions of the request's scope that the principal can read in Resource Graph."""
+    return "resourcecontainers | where type == 'microsoft.resources/subscriptions' | project subscriptionId | order by subscriptionId asc"
+
+
+# ------------------------------------------------------------------------------------------------- the quota
+def _seconds(hh_mm_ss):
+    try:
+        hours, minutes, seconds = str(hh_mm_ss).strip().split(':')
+        return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+    except (TypeError, ValueError):
+        return None
+
+
+class QuotaPacer:
+    """Resource Graph's per-principal quota as its answers report it: waits before a query the quota has no room for.
+
+    ``before()`` is called before each query, ``observe(headers)`` with each answer, ``throttled(headers)`` with a 429.
+    Waits are bounded by ``max_wait``. Without quota headers (no quota reported) nothing waits.
+    """
+
+    def __init__(self, clock=time.monotonic, sleep=time.sleep, max_wait=RETRY_AFTER_MAX):
+        self.clock = clock
+        self.sleep = sleep
+        self.max_wait = float(max_wait)
+        self.remaining = None      # queries left in the current window, as last reported (minus those sent since)
+        self.reset_at = None       # clock time when the window ends
+        self.waited_s = 0.0
+        self._lock = threading.Lock()
+
+    def before(self):
+        """Wait until the quota has room for one more query; returns the seconds waited."""
+        with self._lock:
+            now = self.clock()
+            wait = 0.0
+            if self.reset_at is not None and now >= self.reset_at:
+                self.remaining, self.reset_at = None, None       # a new window: the quota is whole again
+            if self.remaining is not None and self.remaining <= 0 and self.reset_at is not None:
+                wait = min(self.reset_at - now, self.max_wait)
+                self.remaining, self.reset_at = None, None
+            elif self.remaining is not None:
+                self.remaining -= 1
+            self.waited_s += wait
+        if wait > 0:
+            self.sleep(wait)
+        return wait
+
+    def observe(self, headers):
+        remaining = _int(headers, 'x-ms-user-quota-remaining')
+        resets = _seconds(_get(headers, 'x-ms-user-quota-resets-after'))
+        if remaining is None or resets is None:
+            return
+        with self._lock:
+            self.remaining = remaining
+            self.reset_at = self.clock() + resets
+
+    def throttled(self, headers):
+        """A 429: the seconds to wait (Retry-After, else the quota's reset), bounded by ``max_wait``."""
+        wait = _float(headers, 'Retry-After')
+        if wait is None:
+            wait = _seconds(_get(headers, 'x-ms-user-quota-resets-after'))
+        wait = min(max(wait if wait is not None else 1.0, 0.0), self.max_wait)
+        with self._lock:
+            self.remaining = 0
+            self.reset_at = self.clock() + wait
+        return wait
+
+
+def _get(headers, name):
+    try:
+        value = headers.get(name)
+        return value if value is not None else headers.get(name.lower())
+    except AttributeError:
+        return None
+
+
+def _int(headers, name):
+    try:
+        return int(str(_get(headers, name)).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+def _float(headers, name):
+    try:
+        return float(str(_get(headers, name)).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+# ------------------------------------------------------------------------------------------------- the client
+class ResourceGraph:
+    """Queries through the session's ARM pipeline (``AzureSession.arm()``): pages, paces, retries throttled queries.
+
+    ``calls`` counts the requests sent, ``throttled`` the 429s received, ``partial_scope`` is True when a tenant-scope
+    answer said it covered only part of the tenant (``x-ms-tenant-subscription-limit-hit``).
+    """
+
+    def __init__(self, session, api_version=API_VERSION, pacer=None, page_size=PAGE_SIZE, retries=None, sleep=time.sleep):
+        self.session = session
+        self.api_version = api_version
+        self.pacer = pacer or QuotaPacer()
+        self.page_size = int(page_size)
+        self.retries = int(session.settings['api_retries'] if retries is None else retries)
+        self.sleep = sleep
+        self.calls = 0
+        self.throttled = 0
+        self.partial_scope = False
+        self._lock = threading.Lock()
+
+    def query(self, query, subscriptions=None, allow_partial_scopes=False):
+        """Every row of a query (all pages). ``subscriptions=None`` is the tenant scope. Raises AzureOperationError."""
+        rows = []
+        token = None
+        while True:
+            options = {'$top': self.page_size, 'resultFormat': 'objectArray'}
+            body = {'query': query, 'options': options}
+            if subscriptions is None:
+                options['allowPartialScopes'] = bool(allow_partial_scopes)
+            else:
+                body['subscriptions'] = list(subscriptions)
+            if token:
+                options['$skipToken'] = token
+            answer = self._post(body)
+            data = answer.get('data')
+            if not isinstance(data, list):
+                raise AzureOperationError(OPERATION, None, 200, 'UnexpectedAnswer', 'the answer holds no list of rows (data)')
+            rows.extend(data)
+            token = answer.get('$skipToken')
+            if not token:
+                if str(answer.get('resultTruncated')).lower() == 'true':
+                    raise AzureOperationError(OPERATION, None, 200, 'ResultTruncated',
+                                              'Resource Graph truncated the answer (%s of %s rows) and gave no $skipToken'
+                                              % (len(rows), answer.get('totalRecords')))
+                return rows
+
+    def _post(self, body):
+        rest = _import_rest()
+        url = self.session.cloud.resource_manager.rstrip('/') + GRAPH_PATH
+        settings = self.session.settings
+        kwargs = {'connection_timeout': min(30, settings['api_timeout']), 'read_timeout': settings['api_timeout'],
+                  # This loop retries (it knows Resource Graph's quota); the pipeline must not retry as well.
+                  'retry_total': 0}
+        if not self.session.verify:
+            kwargs['connection_verify'] = False
+        attempt = 0
+        while True:
+            self.pacer.before()
+            request = rest.HttpRequest('POST', url, params={'api-version': self.api_version}, json=body)
+            try:
+                response = self.session.arm().send_request(request, **kwargs)
+            except _azure_errors() as exc:
+                from ansible_collections.vaultlock.azure.plugins.module_utils._errors import from_exception  # pylint: disable=import-outside-toplevel
+                error = from_exception(exc, OPERATION)
+                if attempt < self.retries and error.status is None:
+                    attempt += 1
+                    self.sleep(self._backoff(attempt))
+                    continue
+                raise error
+            with self._lock:
+                self.calls += 1
+            self.pacer.observe(response.headers)
+            status = response.status_code
+            if status == 429 and attempt < self.retries:
+                with self._lock:
+                    self.throttled += 1
+                attempt += 1
+                self.sleep(self.pacer.throttled(response.headers))
+                continue
+            if status in (500, 502, 503, 504) and attempt < self.retries:
+                attempt += 1
+                self.sleep(self._backoff(attempt))
+                continue
+            if status == 429:
+                with self._lock:
+                    self.throttled += 1
+            if status != 200:
+                raise graph_error(response)
+            if str(_get(response.headers, 'x-ms-tenant-subscription-limit-hit')).lower() == 'true':
+                self.partial_scope = True
+            try:
+                return response.json()
+            except ValueError:
+                raise AzureOperationError(OPERATION, None, status, 'UnexpectedAnswer', 'the answer is not JSON')
+
+    def _backoff(self, attempt):
+        settings = self.session.settings
+        return min(float(settings['api_retry_backoff']) * (2 ** (attempt - 1)), float(settings['api_retry_backoff_max']))
+
+
+def _import_rest():
+    from ansible_collections.vaultlock.azure.plugins.module_utils._client import _import  # pylint: disable=import-outside-toplevel
+    return _import('azure.core.rest', 'azure-core')
+
+
+def _azure_errors():
+    from ansible_collections.vaultlock.azure.plugins.module_utils._client import azure_errors  # pylint: disable=import-outside-toplevel
+    return azure_errors()
+
+
+def graph_error(response):
+    """An AzureOperationError from a Resource Graph error answer, naming the detail that says what was wrong.
+
+    Resource Graph's top-level message only asks to quote a timestamp and correlation id; the ``details`` carry the
+    reason (``NoValidSubscriptionsInQueryRequest``, ``InvalidQuery`` + ``ParserFailure``, ``RateLimiting``, ...).
+    """
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    error = body.get('error') if isinstance(body, dict) and isinstance(body.get('error'), dict) else {}
+    details = [d for d in error.get('details') or [] if isinstance(d, dict)]
+    specific = [d for d in details if d.get('code') != 'InvalidQuery'] or details
+    code = (specific[0].get('code') if specific else None) or error.get('code') or 'HttpError'
+    parts = []
+    for detail in details:
+        text = str(detail.get('message') or detail.get('code'))
+        if detail.get('token') not in (None, ''):
+            text += ' (token %r, line %s, position %s)' % (detail['token'], detail.get('line'), detail.get('characterPositionInLine'))
+        parts.append(text)
+    fallback = error.get('message') or getattr(response, 'text', lambda: '')() or 'HTTP %s' % response.status_code
+    message = '; '.join(parts) or first_line(fallback)
+    request_id = _get(response.headers, 'x-ms-request-id')
+    hint = None
+    if response.status_code == 429:
+        hint = 'Resource Graph throttled the query and it still failed after the configured retries (api_retries).'
+    return AzureOperationError(OPERATION, None, response.status_code, code, message, request_id, hint)
+
+
+# ------------------------------------------------------------------------------------------------- rows -> records
+def _batches(subscriptions):
+    subs = list(subscriptions)
+    return [subs[i:i + MAX_SUBSCRIPTIONS] for i in range(0, len(subs), MAX_SUBSCRIPTIONS)]
+
+
+def _kind_of(row, mapping):
+    rtype = str(row.get('type') or '').lower()
+    for kind, value in mapping.items():
+        if value == rtype:
+            return kind
+    return None
+
+
+def vault_records(rows):
+    """Vault records (``_vaults.vault_record``) of ``resources`` rows, unique and sorted by lower-cased id."""
+    from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import vault_record  # pylint: disable=import-outside-toplevel
+
+    found = {}
+    for row in rows:
+        kind = _kind_of(row, VAULT_TYPES)
+        if kind is not None and row.get('id'):
+            found.setdefault(str(row['id']).lower(), vault_record(row, kind))
+    return [found[key] for key in sorted(found)]
+
+
+def _parent(child_id, marker):
+    text = str(child_id or '')
+    at = text.lower().find(marker)
+    return text[:at].lower() if at > 0 else None
+
+
+def attach_policy_rows(records, rows):
+    """Add ``policies`` (``_retention.normalise_policy`` records, sorted by name) to each vault record.
+
+    A policy's ``id`` is rebuilt from its vault record's id (Resource Graph lower-cases Recovery Services policy ids);
+    ``vault`` is the vault record's id, as ``_fleet.attach_policies`` sets it.
+    """
+    from ansible_collections.vaultlock.azure.plugins.module_utils._retention import normalise_policy  # pylint: disable=import-outside-toplevel
+
+    by_vault = {str(r['id']).lower(): r for r in records}
+    grouped = {key: [] for key in by_vault}
+    for row in rows:
+        kind = _kind_of(row, POLICY_TYPES)
+        parent = _parent(row.get('id'), '/backuppolicies/')
+        record = by_vault.get(parent)
+        if kind is None or record is None or record['vault_type'] != kind:
+            continue
+        resource = dict(row, id='%s/backupPolicies/%s' % (record['id'], row.get('name')))
+        policy = normalise_policy(resource, kind)
+        policy['vault'] = record['id']
+        grouped[parent].append(policy)
+    for key, record in by_vault.items():
+        record['policies'] = sorted(grouped[key], key=lambda p: str(p.get('name')).lower())
+
+
+def attach_item_rows(records, rows):
+    """Add ``protected_items`` (``_items.item_record`` records, sorted by id) to each vault record."""
+    from ansible_collections.vaultlock.azure.plugins.module_utils._items import item_record, vault_id_of_item  # pylint: disable=import-outside-toplevel
+
+    by_vault = {str(r['id']).lower(): r for r in records}
+    grouped = {key: [] for key in by_vault}
+    for row in rows:
+        kind = _kind_of(row, ITEM_TYPES)
+        parent = str(vault_id_of_item(row.get('id'), kind) or '').lower() if kind else None
+        record = by_vault.get(parent)
+        if record is None or record['vault_type'] != kind:
+            continue
+        grouped[parent].append(item_record(row, kind, record['id']))
+    for key, record in by_vault.items():
+        record['protected_items'] = sorted(grouped[key], key=lambda item: str(item['id']).lower())
+
+
+def visible_subscriptions(graph, subscriptions):
+    """The subscriptions (of those given) that Resource Graph lets the principal read, in the order given."""
+    wanted = list(subscriptions)
+    seen = set()
+    for batch in _batches(wanted):
+        try:
+            rows = graph.query(subscriptions_query(), batch)
+        except AzureOperationError as exc:
+            if exc.code == 'NoValidSubscriptionsInQueryRequest':
+                continue  # none of this batch is visible
+            raise
+        seen.update(str(r.get('subscriptionId')).lower() for r in rows)
+    return [s for s in wanted if s.lower() in seen]
+
+
+def _now_iso():
+    return datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def discover(session, subscriptions, vault_types, resource_groups=None, tags=None, policies=True, items=False,
+             fallback='arm', graph=None, max_concurrency=32, arm_pacer=None):
+    """Read the fleet through Resource Graph; subscriptions it cannot see (or a failed query) are read from ARM.
+
+    ``subscriptions``: explicit ids (resolve ``all`` first with ``_fleet.resolve_subscriptions``). ``fallback``:
+    ``'arm'`` reads what Resource Graph could not from ARM (``_fleet.list_vaults``, ``attach_policies``,
+    ``_items.attach_items``), paced per subscription by ``arm_pacer`` (a ``_pacing.SubscriptionPacer``; a new one when
+    None) so those reads do not provoke 429s; ``None`` reports it in ``errors`` instead.
+
+    Returns ``{vaults, errors, sources, fallbacks, read_at, resource_graph}``: ``vaults`` sorted by lower-cased id, each
+    with ``policies`` (when asked) and ``protected_items`` (when asked); ``sources`` maps each subscription to
+    ``resource_graph`` or ``arm``; ``fallbacks`` lists ``{subscription, reason}``; ``read_at`` is when Resource Graph
+    was asked (UTC); ``resource_graph`` counts ``calls``, ``throttled`` (429 answers) and ``waited_s``, and says
+    ``partial_scope``; ``arm`` (only when some subscription was read from ARM) gives the pacer's ``waited_s`` and
+    ``throttled``. Policies are sorted by name whichever source they came from.
+    """
+    from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import tags_match  # pylint: disable=import-outside-toplevel
+
+    subs = []
+    for sub in subscriptions:
+        sub = str(sub).strip()
+        if not _GUID.match(sub):
+            raise InputError("subscription id '%s' is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)" % sub)
+        if sub.lower() not in [s.lower() for s in subs]:
+            subs.append(sub)
+    kinds = list(vault_types)
+    _types(VAULT_TYPES, kinds)
+    graph = graph or ResourceGraph(session)
+    read_at = _now_iso()
+    result = {'vaults': [], 'errors': [], 'sources': {}, 'fallbacks': [], 'read_at': read_at, 'resource_graph': {}}
+    records, arm_subs = [], []
+    try:
+        rows = []
+        for batch in _batches(subs):
+            try:
+                rows.extend(graph.query(vaults_query(kinds, resource_groups, tags), batch))
+            except AzureOperationError as exc:
+                if exc.code != 'NoValidSubscriptionsInQueryRequest':
+                    raise
+        found = vault_records(rows)
+        records = [r for r in found if tags_match(r, tags)]
+        with_rows = {str(r['subscription_id']).lower() for r in found}
+        # A subscription without vault rows is empty, or invisible to Resource Graph: only then ask which.
+        unknown = [s for s in subs if s.lower() not in with_rows]
+        visible = set(s.lower() for s in visible_subscriptions(graph, unknown)) if unknown else set()
+        for sub in subs:
+            if sub.lower() in with_rows or sub.lower() in visible:
+                result['sources'][sub] = 'resource_graph'
+            else:
+                arm_subs.append(sub)
+                result['fallbacks'].append({'subscription': sub, 'reason': NOT_VISIBLE})
+        graph_subs = [s for s in subs if s.lower() in with_rows]
+        if records and policies:
+            policy_rows = []
+            for batch in _batches(graph_subs):
+                policy_rows.extend(graph.query(policies_query(kinds, resource_groups), batch))
+            attach_policy_rows(records, policy_rows)
+        if records and items:
+            item_rows = []
+            for batch in _batches(graph_subs):
+                item_rows.extend(graph.query(items_query(kinds, resource_groups), batch))
+            attach_item_rows(records, item_rows)
+    except AzureOperationError as exc:
+        if fallback != 'arm':
+            raise
+        # Resource Graph failed: every subscription is read from ARM, and the result says why.
+        records, arm_subs = [], list(subs)
+        result['sources'] = {}
+        result['fallbacks'] = [{'subscription': s, 'reason': 'Resource Graph failed: %s' % exc} for s in subs]
+    if arm_subs:
+        if fallback == 'arm':
+            from ansible_collections.vaultlock.azure.plugins.module_utils._pacing import PacedSession  # pylint: disable=import-outside-toplevel
+            paced = PacedSession(session, arm_pacer)
+            records.extend(_from_arm(paced, arm_subs, kinds, resource_groups, tags, policies, items, result, max_concurrency))
+            result['arm'] = {'waited_s': round(paced.pacer.stats['waited_s'], 3), 'throttled': paced.pacer.stats['throttled']}
+            for sub in arm_subs:
+                result['sources'][sub] = 'arm'
+        else:
+            for entry in result['fallbacks']:
+                result['errors'].append({'scope': 'subscription %s' % entry['subscription'], 'operation': OPERATION,
+                                         'status': None, 'code': 'NotVisibleInResourceGraph', 'message': entry['reason']})
+            result['fallbacks'] = []
+    unique = {}
+    for record in records:
+        unique.setdefault(str(record['id']).lower(), record)
+    result['vaults'] = [unique[key] for key in sorted(unique)]
+    result['resource_graph'] = {'calls': graph.calls, 'throttled': graph.throttled, 'waited_s': round(graph.pacer.waited_s, 3),
+                                'partial_scope': graph.partial_scope}
+    return result
+
+
+def _from_arm(session, subs, kinds, resource_groups, tags, policies, items, result, max_concurrency):
+    from ansible_collections.vaultlock.azure.plugins.module_utils import _fleet  # pylint: disable=import-outside-toplevel
+    from ansible_collections.vaultlock.azure.plugins.module_utils._items import attach_items  # pylint: disable=import-outside-toplevel
+
+    try:
+        records, errors = _fleet.list_vaults(session, subs, kinds, resource_groups, max_concurrency=max_concurrency)
+    except AzureOperationError as exc:
+        result['errors'].append(_fleet.scope_error('subscriptions %s' % ', '.join(subs), exc))
+        return []
+    result['errors'].extend(errors)
+    records = [r for r in records if _fleet.tags_match(r, tags)]
+    if policies:
+        result['errors'].extend(_fleet.attach_policies(session, records, max_concurrency=max_concurrency))
+        for record in records:
+            record['policies'].sort(key=lambda p: str(p.get('name')).lower())  # the same order as from Resource Graph
+    if items:
+        result['errors'].extend(attach_items(session, records, max_concurrency=max_concurrency))
+    return records

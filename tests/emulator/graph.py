@@ -1,0 +1,252 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Azure Resource Graph: ``POST /providers/Microsoft.ResourceGraph/resources`` over the emulator's fleet.
+
+Request (spec QueryRequest, and the recorded request of az CLI's dataprotection extension):
+``{"subscriptions": [...], "query": "...", "options": {"$top", "$skip", "$skipToken", "resultFormat",
+"allowPartialScopes"}}``. Answer (spec QueryResponse, recorded): ``{"totalRecords", "count", "data", "facets",
+"resultTruncated", "$skipToken"?}``. Three tables: ``resources`` (both vault kinds), ``recoveryservicesresources``
+(backup policies of both kinds, Recovery Services protected items, Backup vault backup instances) and
+``resourcecontainers`` (subscriptions and resource groups). Queries are read by ``kql.py``; see tests/emulator/README.md
+for the served shapes and the source of every answer.
+"""
+from __future__ import annotations
+
+import base64
+import collections
+import datetime
+import hashlib
+import json
+import threading
+import uuid
+
+from . import items as item_bodies
+from . import kql, versions
+from .errors import ArmError
+
+ARG_VERSIONS = ("2021-03-01", "2022-10-01")
+MAX_TOP = 1000            # spec: QueryRequestOptions.$top maximum; Learn: 1000 records a page
+DEFAULT_TOP = 1000        # Learn (work-with-data): "By default, Resource Graph limits any query to returning only 1000 records"
+TENANT_SUBSCRIPTION_LIMIT = 18000   # live answer quoted in Azure/cosmos-explorer#1986 ("allowed limit 18000")
+SNAPSHOTS = 32            # results kept for $skipToken continuations
+
+RS_POLICY_TYPE = "microsoft.recoveryservices/vaults/backuppolicies"
+INVALID_QUERY = {"code": "InvalidQuery", "message": "Query is invalid. Please refer to the documentation for the Azure Resource "
+                                                    "Graph service and fix the error before retrying."}
+
+
+def support_message() -> str:
+    """The top-level message of every Resource Graph error (recorded in several public issues)."""
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z"
+    return "Please provide below info when asking for support: timestamp = %s, correlationId = %s." % (stamp, uuid.uuid4())
+
+
+class RawJson(bytes):
+    """A JSON answer already serialised (pages of thousands of rows are written once, not copied first)."""
+
+
+class GraphError(ArmError):
+    """An error in Resource Graph's shape: ``{"error": {"code", "message", "details": [...]}}``."""
+
+    def __init__(self, status: int, code: str, details: list, headers: dict | None = None):
+        super().__init__(status, code, support_message(), details=details, headers=headers)
+
+    def body(self, activity_id: str = "") -> dict:
+        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+
+
+def bad_request(code: str, message: str) -> GraphError:
+    return GraphError(400, "BadRequest", [{"code": code, "message": message}])
+
+
+def throttled(message: str, headers: dict) -> GraphError:
+    """429 as Resource Graph answers it (Azure/azure-cli-extensions#3325)."""
+    return GraphError(429, "RateLimiting", [{"code": "RateLimiting", "message": message}], headers=headers)
+
+
+def _row(sub, rg_name, tenant, rid, name, rtype, props, location="", tags=None, sku=None, identity=None) -> dict:
+    return {"id": rid, "name": name, "type": rtype.lower(), "tenantId": tenant, "kind": "", "location": location,
+            "resourceGroup": rg_name, "subscriptionId": sub["id"], "managedBy": "", "sku": sku, "plan": None,
+            "properties": props, "tags": tags if tags is not None else {}, "identity": identity, "zones": None,
+            "extendedLocation": None}
+
+
+def table_rows(store, table: str, subs: list) -> list:
+    """Shallow rows of a table over the given subscription entries (the caller holds the store lock)."""
+    tenant = store.tenant_id
+    rows = []
+    for sub in subs:
+        if table == "resourcecontainers":
+            rows.append(_row(sub, "", tenant, "/subscriptions/" + sub["id"], sub["display_name"], "microsoft.resources/subscriptions",
+                             {"state": "Enabled"}))
+        for rg_entry in sub["rgs"].values():
+            rg = rg_entry["name"]
+            if table == "resourcecontainers":
+                rows.append(_row(sub, rg, tenant, "/subscriptions/%s/resourceGroups/%s" % (sub["id"], rg), rg,
+                                 "microsoft.resources/subscriptions/resourcegroups", {"provisioningState": "Succeeded"},
+                                 rg_entry.get("location") or "", rg_entry.get("tags") or {}))
+                continue
+            for kind in ("rs", "dp"):
+                for vault in rg_entry[kind].values():
+                    body = vault["body"]
+                    if table == "resources":
+                        rows.append(_row(sub, rg, tenant, body["id"], body["name"], body["type"], body.get("properties"),
+                                         body.get("location") or "", body.get("tags") or {}, body.get("sku"), body.get("identity")))
+                        continue
+                    for policy in vault["policies"].values():
+                        # Learn's backup samples split RS policy ids on the lower-cased provider path: the table keeps
+                        # those ids lower-cased (Backup vault policy ids keep ARM's casing).
+                        pid = policy["id"].lower() if kind == "rs" else policy["id"]
+                        rows.append(_row(sub, rg, tenant, pid, policy["name"], policy["type"], policy.get("properties")))
+                    for item in (vault.get("items") or {}).values():
+                        props = item_bodies.rs_graph_properties(item) if kind == "rs" else item.get("properties")
+                        rows.append(_row(sub, rg, tenant, item["id"], item["name"], item["type"], props, body.get("location") or ""))
+    return rows
+
+
+def _b64(doc) -> str:
+    return base64.urlsafe_b64encode(json.dumps(doc, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _unb64(text: str):
+    return json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode())
+
+
+class Graph:
+    """Resource Graph over a Store. ``handle()`` is transport-free, like ``Arm.handle()``."""
+
+    def __init__(self, store, settings: dict):
+        self.store = store
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._snapshots = collections.OrderedDict()
+
+    def reset(self):
+        with self._lock:
+            self._snapshots.clear()
+
+    # ------------------------------------------------------------------ request
+    def handle(self, req, principal: str):
+        """(status, headers, body) of one query; raises ArmError/GraphError."""
+        del principal  # every identity of the emulator reads every visible subscription
+        if req.method != "POST":
+            raise ArmError(405, "MethodNotAllowed", "The requested resource does not support http method '%s'." % req.method)
+        versions.check_provider(req, ARG_VERSIONS, "resources", "global")
+        body = req.body
+        if not isinstance(body, dict) or not isinstance(body.get("query"), str):
+            raise ArmError(400, "InvalidRequestContent", "The request content was invalid and could not be deserialized: "
+                                                         "'query' (a string) is required.")
+        options = body.get("options") or {}
+        if not isinstance(options, dict):
+            raise bad_request("InvalidRequestContent", "'options' must be an object.")
+        top, skip, token, fmt, partial = self._options(options)
+        if body.get("managementGroups"):
+            raise bad_request("UnsupportedScope", "Management group scopes are not modelled by the emulator.")
+        if body.get("facets"):
+            raise bad_request("UnsupportedFacets", "Facet requests are not modelled by the emulator.")
+        try:
+            query = kql.parse(body["query"])
+        except kql.KqlError as exc:
+            raise GraphError(400, "BadRequest", [dict(INVALID_QUERY), exc.detail]) from exc
+        headers = {}
+        with self.store.lock:
+            subs = self._scope(body, partial, headers)
+            key = hashlib.sha256(json.dumps([body["query"], sorted(s["id"].lower() for s in subs)]).encode()).hexdigest()[:16]
+            start = skip if skip is not None else 0
+            result = None
+            if token is not None:
+                snap_id, offset = self._decode_token(token, key)
+                start = skip if skip is not None else offset
+                with self._lock:
+                    result = self._snapshots.get(snap_id)
+            if result is None:
+                result = query.run(table_rows(self.store, query.table, subs))
+                snap_id = uuid.uuid4().hex[:12]
+                with self._lock:
+                    self._snapshots[snap_id] = result
+                    while len(self._snapshots) > SNAPSHOTS:
+                        self._snapshots.popitem(last=False)
+            page = result[start:start + top]
+            columns = list(query.columns)
+            if fmt == "table":
+                data = {"columns": [{"name": c, "type": "object" if c in kql.DYNAMIC_COLUMNS or c in query.dynamic_extends
+                                     else "string"} for c in columns],
+                        "rows": [[r.get(c) for c in columns] for r in page]}
+            else:
+                data = page
+            # Serialised while the store is locked: rows share their dicts with the stored resources.
+            data_json = json.dumps(data, separators=(",", ":"))
+        answer = {"totalRecords": len(result), "count": len(page)}
+        more = start + len(page) < len(result)
+        if more and query.pageable:
+            answer["resultTruncated"] = "false"
+            answer["$skipToken"] = _b64({"s": snap_id, "o": start + len(page), "k": key})
+        else:
+            answer["resultTruncated"] = "true" if more else "false"
+        answer["facets"] = []
+        head = json.dumps(answer, separators=(",", ":"))
+        return 200, headers, RawJson(head[:-1].encode() + b',"data":' + data_json.encode() + b"}")
+
+    @staticmethod
+    def _options(options):
+        top = options.get("$top", DEFAULT_TOP)
+        if isinstance(top, bool) or not isinstance(top, int) or not 1 <= top <= MAX_TOP:
+            raise bad_request("InvalidRequestOptions", "$top must be an integer between 1 and %d; got %r." % (MAX_TOP, top))
+        skip = options.get("$skip")
+        if skip is not None and (isinstance(skip, bool) or not isinstance(skip, int) or skip < 0):
+            raise bad_request("InvalidRequestOptions", "$skip must be a non-negative integer; got %r." % (skip,))
+        token = options.get("$skipToken")
+        if token is not None and not isinstance(token, str):
+            raise bad_request("InvalidSkipToken", "$skipToken must be a string.")
+        fmt = str(options.get("resultFormat") or "objectArray")
+        if fmt not in ("objectArray", "table"):
+            raise bad_request("InvalidRequestOptions", "resultFormat must be objectArray or table; got %r." % fmt)
+        partial = options.get("allowPartialScopes", False)
+        if not isinstance(partial, bool):
+            raise bad_request("InvalidRequestOptions", "allowPartialScopes must be a boolean.")
+        return top, skip, (token or None), fmt, partial
+
+    @staticmethod
+    def _decode_token(token, key):
+        try:
+            doc = _unb64(token)
+            snap_id, offset, token_key = str(doc["s"]), int(doc["o"]), doc["k"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise bad_request("InvalidSkipToken", "The $skipToken is invalid.") from exc
+        if token_key != key or offset < 0:
+            raise bad_request("InvalidSkipToken", "The $skipToken belongs to another query or scope: send the same query and "
+                                                  "scopes with it.")
+        return snap_id, offset
+
+    def _scope(self, body, partial, headers):
+        """Subscription entries the query runs over (caller holds the store lock)."""
+        visible = [s for s in self.store.subs.values() if not s.get("graph_denied")]
+        given = body.get("subscriptions")
+        if given is None:
+            # Tenant scope: every subscription the principal can read.
+            visible.sort(key=lambda s: s["id"].lower())
+            limit = int(self.settings.get("arg_tenant_subscription_limit") or TENANT_SUBSCRIPTION_LIMIT)
+            if len(visible) > limit:
+                if not partial:
+                    raise bad_request("TooManySubscriptionsUnderScope",
+                                      "The number of subscriptions under provided tenant or management groups in the request has "
+                                      "exceeded the allowed limit %d. Please select a more granular scope or allow partial scopes "
+                                      "results by passing AllowPartialScopes flag in the query options." % limit)
+                visible = visible[:limit]
+                headers["x-ms-tenant-subscription-limit-hit"] = "true"
+            return visible
+        if not isinstance(given, list) or not all(isinstance(s, str) for s in given):
+            raise bad_request("InvalidRequestContent", "'subscriptions' must be a list of subscription ids.")
+        by_id = {s["id"].lower(): s for s in visible}
+        chosen, seen = [], set()
+        for sid in given:
+            entry = by_id.get(sid.strip().lower())
+            if entry is not None and entry["id"].lower() not in seen:
+                seen.add(entry["id"].lower())
+                chosen.append(entry)
+        if not chosen:
+            # Azure/aztfexport#491 and #385: no subscription of the request is one the principal can read.
+            raise bad_request("NoValidSubscriptionsInQueryRequest", "There must be at least one subscription that is eligible to "
+                                                                    "contain resources. Given: '%s'." % ", ".join(given))
+        return chosen

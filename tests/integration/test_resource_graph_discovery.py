@@ -1,0 +1,168 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Discovery through Resource Graph returns the records discovery through ARM returns (``_fleet.list_vaults`` +
+``attach_policies``, ``_items.attach_items``), over real HTTPS to the emulator: paging past 1,000 rows, a subscription
+Resource Graph cannot see, a failing Resource Graph, Azure's throttling on (and not one 429), and ARM reads paced."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from ansible_collections.vaultlock.azure.plugins.module_utils import _fleet, _items, _pacing
+from ansible_collections.vaultlock.azure.plugins.module_utils import _resource_graph as rg
+from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession
+
+BOTH = ('recovery_services', 'backup')
+
+
+@pytest.fixture
+def session_for(monkeypatch):
+    def make(emulator):
+        for key, value in emulator.env.items():
+            monkeypatch.setenv(key, value)
+        return AzureSession({'auth_source': 'env'})
+    return make
+
+
+def arm_discovery(session, subs, kinds=BOTH, resource_groups=None, items=True):
+    """The ARM path, with policies in name order (Resource Graph discovery's order)."""
+    records, errors = _fleet.list_vaults(session, subs, kinds, resource_groups)
+    assert errors == []
+    assert _fleet.attach_policies(session, records) == []
+    for record in records:
+        record['policies'].sort(key=lambda p: p['name'].lower())
+    if items:
+        assert _items.attach_items(session, records) == []
+    return records
+
+
+def statuses(emulator):
+    return [e['status'] for e in emulator.journal()]
+
+
+def graph_calls(emulator):
+    return [e for e in emulator.journal() if e['path'].lower().endswith('/microsoft.resourcegraph/resources')]
+
+
+def test_resource_graph_and_arm_discover_the_same_fleet(emulator, session_for):
+    subs = emulator.generate(120, 2, seed='same-fleet', protected_items=3)['subscription_ids']
+    session = session_for(emulator)
+    expected = arm_discovery(session, subs)
+    emulator.clear_journal()
+    emulator.throttle('azure')
+    found = rg.discover(session, subs, BOTH, items=True)
+    assert found['vaults'] == expected
+    assert found['errors'] == [] and found['fallbacks'] == [] and found['sources'] == {s: 'resource_graph' for s in subs}
+    # One query each for vaults, policies and items; no ARM read at all; nothing throttled.
+    assert len(graph_calls(emulator)) == 3 == found['resource_graph']['calls'] and len(emulator.journal()) == 3
+    assert 429 not in statuses(emulator) and found['resource_graph']['throttled'] == 0
+    assert sum(len(r['protected_items']) for r in found['vaults']) > 100
+    assert emulator.writes() == []
+
+
+def test_paging_over_1000_rows(emulator, session_for):
+    subs = emulator.generate(1100, 1, seed='paging')['subscription_ids']
+    session = session_for(emulator)
+    expected = arm_discovery(session, subs, items=False)
+    emulator.clear_journal()
+    emulator.throttle('azure')
+    found = rg.discover(session, subs, BOTH)
+    assert len(found['vaults']) == 1100 and found['vaults'] == expected
+    policies = sum(len(r['policies']) for r in expected)
+    assert policies > 2000
+    # ceil(1100 / 1000) vault pages + ceil(policies / 1000) policy pages, each page at most 1,000 rows.
+    assert found['resource_graph']['calls'] == 2 + -(-policies // 1000)
+    assert all(e['body']['options']['$top'] == 1000 for e in graph_calls(emulator))
+    assert sum(1 for e in graph_calls(emulator) if '$skipToken' in e['body']['options']) == found['resource_graph']['calls'] - 2
+    assert 429 not in statuses(emulator)
+
+
+def test_a_subscription_resource_graph_cannot_see_is_read_from_arm(emulator, session_for):
+    subs = emulator.generate(60, 3, seed='denied', protected_items=2, graph_denied=1)['subscription_ids']
+    denied = subs[-1]
+    session = session_for(emulator)
+    expected = arm_discovery(session, subs)
+    emulator.clear_journal()
+    emulator.throttle('azure')
+    found = rg.discover(session, subs, BOTH, items=True)
+    assert found['vaults'] == expected
+    assert found['sources'] == {subs[0]: 'resource_graph', subs[1]: 'resource_graph', denied: 'arm'}
+    assert [f['subscription'] for f in found['fallbacks']] == [denied]
+    assert 429 not in statuses(emulator) and found['errors'] == []
+    arm_reads = [e for e in emulator.journal() if e['method'] == 'GET']
+    assert arm_reads and all(denied in e['path'] for e in arm_reads)
+    # Without the fallback, the subscription is reported instead, and its vaults are missing.
+    found = rg.discover(session, subs, BOTH, fallback=None)
+    assert {r['subscription_id'] for r in found['vaults']} == set(subs[:2])
+    assert [(e['scope'], e['code']) for e in found['errors']] == [('subscription %s' % denied, 'NotVisibleInResourceGraph')]
+
+
+def test_when_resource_graph_fails_every_subscription_is_read_from_arm(emulator, session_for):
+    subs = emulator.generate(30, 2, seed='failing')['subscription_ids']
+    session = session_for(emulator)
+    expected = arm_discovery(session, subs, items=False)
+    emulator.fault(method='POST', path_regex='Microsoft.ResourceGraph', status=503, times=20)
+    found = rg.discover(session, subs, BOTH, graph=rg.ResourceGraph(session, retries=1, sleep=lambda s: None))
+    assert found['vaults'] == expected
+    assert found['sources'] == {s: 'arm' for s in subs}
+    assert all('Resource Graph failed' in f['reason'] and 'HTTP 503' in f['reason'] for f in found['fallbacks'])
+    with pytest.raises(Exception) as err:
+        rg.discover(session, subs, BOTH, fallback=None, graph=rg.ResourceGraph(session, retries=0))
+    assert 'HTTP 503' in str(err.value)
+
+
+def test_resource_group_and_tag_filters_match_the_arm_path(emulator, session_for):
+    fleet = {'subscriptions': [{'id': '6a6a6a6a-0000-4000-8000-000000000001', 'resource_groups': [
+        {'name': "rg-o'brien", 'vaults': [
+            {'name': 'rsv-quoted', 'type': 'recovery_services', 'tags': {"Owner's": "o'brien | x"}},
+            {'name': 'rsv-case', 'type': 'recovery_services', 'tags': {"owner's": "O'BRIEN | X"}},
+            {'name': 'bv-plain', 'type': 'backup', 'tags': {'env': 'prod'}}]},
+        {'name': 'rg-other', 'vaults': [{'name': 'rsv-other', 'type': 'recovery_services', 'tags': {"Owner's": "o'brien | x"}}]}]}]}
+    emulator.load_fleet(fleet)
+    sub = fleet['subscriptions'][0]['id']
+    session = session_for(emulator)
+    wanted = {"OWNER'S": "o'brien | x"}
+    expected = [r for r in arm_discovery(session, [sub], resource_groups=["RG-O'BRIEN"], items=False)
+                if _fleet.tags_match(r, wanted)]
+    found = rg.discover(session, [sub], BOTH, resource_groups=["RG-O'BRIEN"], tags=wanted)
+    assert [r['name'] for r in found['vaults']] == ['rsv-quoted'] and found['vaults'] == expected
+    assert found['resource_graph']['calls'] == 2
+    found = rg.discover(session, [sub], ['backup'], tags={'env': None}, policies=False)
+    assert [r['name'] for r in found['vaults']] == ['bv-plain'] and 'policies' not in found['vaults'][0]
+
+
+def test_throttling_on_resource_graph_paces_itself_and_gets_no_429(emulator, session_for):
+    subs = emulator.generate(300, 1, seed='quota')['subscription_ids']
+    session = session_for(emulator)
+    emulator.throttle('azure')
+    # 50 rows a page: 6 vault pages and 12+ policy pages, more than the 15 queries a 5-second window allows.
+    graph = rg.ResourceGraph(session, page_size=50)
+    began = time.monotonic()
+    found = rg.discover(session, subs, BOTH, graph=graph)
+    elapsed = time.monotonic() - began
+    assert len(found['vaults']) == 300
+    assert found['resource_graph']['calls'] > 15 and found['resource_graph']['throttled'] == 0
+    assert 429 not in statuses(emulator)
+    assert found['resource_graph']['waited_s'] > 0 and elapsed >= found['resource_graph']['waited_s']
+
+
+def test_arm_reads_paced_per_subscription_get_no_429(emulator, session_for):
+    subs = emulator.generate(400, 1, seed='paced')['subscription_ids']
+    session = session_for(emulator)
+    emulator.throttle('azure')
+    pacer = _pacing.SubscriptionPacer()
+    paced = _pacing.PacedSession(session, pacer)
+    began = time.monotonic()
+    records, errors = _fleet.list_vaults(paced, subs, BOTH)
+    assert errors == [] and len(records) == 400
+    assert _fleet.attach_policies(paced, records) == []
+    elapsed = time.monotonic() - began
+    reads = len(emulator.journal())
+    # More reads than the 250-token burst and what 25 tokens a second add meanwhile: the pacer had to wait, and
+    # not one read was refused.
+    assert reads >= 402 and 429 not in statuses(emulator)
+    assert pacer.stats['waits'] > 0 and pacer.stats['throttled'] == 0
+    assert elapsed >= (reads - 250) / 25.0 - 0.5

@@ -1,0 +1,146 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""_pacing: the client-side mirror of ARM's token buckets (Learn: reads 250 refilled at 25/s, writes and deletes 200
+at 10/s, global 15x), fed from ARM's remaining-requests headers. A fake clock; nothing sleeps."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.vaultlock.azure.plugins.module_utils import _pacing
+
+SUB = '0b1f6f6e-0000-4000-8000-000000000001'
+OTHER = '0b1f6f6e-0000-4000-8000-000000000002'
+
+
+class Clock:
+    def __init__(self):
+        self.now = 100.0
+        self.slept = []
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.slept.append(round(seconds, 6))
+        self.now += seconds
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+def pacer(clock, **kw):
+    return _pacing.SubscriptionPacer(clock=clock, sleep=clock.sleep, **kw)
+
+
+def test_subscription_and_operation_of_a_request():
+    assert _pacing.subscription_of('https://management.azure.com/subscriptions/%s/resourceGroups/rg?api-version=1' % SUB.upper()) == SUB
+    assert _pacing.subscription_of('/subscriptions/%s/providers/Microsoft.RecoveryServices/vaults' % SUB) == SUB
+    assert _pacing.subscription_of('https://management.azure.com/subscriptions?api-version=2022-12-01') is None
+    assert _pacing.subscription_of('https://management.azure.com/providers/Microsoft.ResourceGraph/resources') is None
+    assert _pacing.subscription_of(None) is None
+    assert [_pacing.operation_type(m) for m in ('get', 'HEAD', 'PUT', 'PATCH', 'POST', 'DELETE')] == \
+        ['reads', 'reads', 'writes', 'writes', 'writes', 'deletes']
+
+
+def test_250_reads_go_at_once_then_one_every_25th_of_a_second(clock):
+    paced = pacer(clock)
+    assert [paced.acquire(SUB) for _count in range(250)] == [0.0] * 250
+    assert clock.slept == []
+    paced.acquire(SUB)
+    assert clock.slept == [0.04]
+    for _count in range(24):
+        paced.acquire(SUB)
+    assert clock.slept == [0.04] * 25 and round(clock.now - 100.0, 6) == 1.0
+    assert paced.stats['acquired'] == 275 and paced.stats['waits'] == 25
+    # Another subscription has its own bucket.
+    assert paced.acquire(OTHER) == 0.0
+
+
+def test_concurrent_callers_queue_behind_each_other(clock):
+    paced = _pacing.SubscriptionPacer(clock=clock, sleep=lambda s: None)
+    for _count in range(250):
+        paced.acquire(SUB)
+    # Without sleeping (as threads would while another waits), each reservation waits one token longer.
+    waits = [round(paced.acquire(SUB), 6) for _count in range(3)]
+    assert waits == [0.04, 0.08, 0.12]
+
+
+def test_writes_and_deletes_hold_200_refilled_at_10_per_second(clock):
+    paced = pacer(clock)
+    for op in ('writes', 'deletes'):
+        for _count in range(200):
+            paced.acquire(SUB, op)
+        assert paced.wait_time(SUB, op) == pytest.approx(0.1)
+    assert paced.wait_time(SUB, 'reads') == 0.0
+    with pytest.raises(ValueError):
+        paced.acquire(SUB, 'lists')
+
+
+def test_observe_lowers_the_estimate_to_what_arm_reports(clock):
+    paced = pacer(clock)
+    paced.acquire(SUB)
+    paced.observe(SUB, {'x-ms-ratelimit-remaining-subscription-reads': '10'})
+    for _count in range(10):
+        assert paced.acquire(SUB) == 0.0
+    assert paced.acquire(SUB) == pytest.approx(0.04)
+    # A larger value never raises the estimate (requests may be in flight); the hourly-era counts change nothing.
+    paced.observe(SUB, {'x-ms-ratelimit-remaining-subscription-reads': '11999'})
+    assert paced.wait_time(SUB) == pytest.approx(0.04)
+    paced.observe(SUB, {'something-else': '1'})
+    paced.observe(SUB, None)
+
+
+def test_the_global_bucket_counts_too(clock):
+    paced = pacer(clock)
+    paced.observe(SUB, {'x-ms-ratelimit-remaining-subscription-global-reads': '0'})
+    # The global bucket refills 15 x 25 = 375 tokens a second.
+    assert paced.wait_time(SUB) == pytest.approx(1 / 375.0)
+
+
+def test_a_429_blocks_until_retry_after_bounded(clock):
+    paced = pacer(clock, max_wait=30)
+    assert paced.throttled(SUB, '3') == 3.0
+    assert paced.acquire(SUB) == pytest.approx(3.0)
+    assert paced.throttled(SUB, '3600') == 30.0
+    assert paced.throttled(SUB, 'soon') == 1.0
+    assert paced.stats['throttled'] == 3
+
+
+def test_headroom_leaves_tokens_for_other_clients(clock):
+    paced = pacer(clock, headroom=50)
+    assert [paced.acquire(SUB) for _count in range(200)] == [0.0] * 200
+    assert paced.acquire(SUB) == pytest.approx(0.04)
+
+
+def test_request_hooks_skip_tenant_and_resource_graph_requests(clock):
+    paced = pacer(clock)
+    assert paced.before_request('POST', 'https://management.azure.com/providers/Microsoft.ResourceGraph/resources') == 0.0
+    paced.after_response('POST', 'https://management.azure.com/providers/Microsoft.ResourceGraph/resources', 429, {'Retry-After': '9'})
+    assert paced.stats['acquired'] == 0 and paced.stats['throttled'] == 0
+    url = 'https://management.azure.com/subscriptions/%s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v' % SUB
+    paced.before_request('DELETE', url)
+    paced.after_response('DELETE', url, 429, {'Retry-After': '2'})
+    assert paced.wait_time(SUB, 'deletes') == pytest.approx(2.0) and paced.wait_time(SUB, 'reads') == 0.0
+
+
+def test_pacing_policy_in_an_azure_core_pipeline(clock):
+    from azure.core.pipeline import PipelineContext, PipelineRequest, PipelineResponse
+    from azure.core.rest import HttpRequest
+
+    paced = pacer(clock)
+    policy = _pacing.pacing_policy(paced)
+    url = 'https://management.azure.com/subscriptions/%s/providers/Microsoft.DataProtection/backupVaults' % SUB
+
+    class Answer:
+        status_code = 200
+        headers = {'x-ms-ratelimit-remaining-subscription-reads': '0'}
+
+    request = PipelineRequest(HttpRequest('GET', url), PipelineContext(None))
+    policy.on_request(request)
+    policy.on_response(request, PipelineResponse(request.http_request, Answer(), request.context))
+    policy.on_request(request)
+    assert clock.slept == [0.04]

@@ -1,0 +1,338 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""_resource_graph: the query shapes (read back with the emulator's strict KQL reader), quoting, the quota pacer,
+paging and retries against a fake transport, and rows -> the same records as the ARM path."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+from requests.structures import CaseInsensitiveDict
+
+from ansible_collections.vaultlock.azure.plugins.module_utils import _resource_graph as rg
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError
+from ansible_collections.vaultlock.azure.plugins.module_utils._items import item_record
+from ansible_collections.vaultlock.azure.plugins.module_utils._retention import normalise_policy
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import vault_record
+from tests.emulator import generator, graph, kql
+from tests.emulator.store import Store
+
+BOTH = ['recovery_services', 'backup']
+SUB = '5ab0c0de-0000-4000-8000-000000000001'
+
+
+# ---------------------------------------------------------------------------------------------- query text
+def test_kql_string_escapes_and_refuses_control_characters():
+    assert rg.kql_string("it's") == "'it\\'s'"
+    assert rg.kql_string('a\\b') == "'a\\\\b'"
+    assert rg.kql_string('two\nlines\t') == "'two\\nlines\\t'"
+    with pytest.raises(InputError, match='control characters'):
+        rg.kql_string('bell\x07')
+
+
+def test_the_vault_query_shape():
+    assert rg.vaults_query(BOTH) == (
+        "resources | where type in~ ('microsoft.recoveryservices/vaults', 'microsoft.dataprotection/backupvaults') "
+        "| project id, name, type, location, resourceGroup, subscriptionId, tags, properties, identity, sku | order by id asc")
+    text = rg.vaults_query(['backup'], ['rg-a', 'RG-B'], {'Env': 'Prod', 'owner': None})
+    assert text == (
+        "resources | where type in~ ('microsoft.dataprotection/backupvaults') | where resourceGroup in~ ('rg-a', 'RG-B') "
+        "| extend ltags = parse_json(tolower(tostring(tags))) | where ltags['env'] == 'prod' and isnotnull(ltags['owner']) "
+        "| project id, name, type, location, resourceGroup, subscriptionId, tags, properties, identity, sku | order by id asc")
+    with pytest.raises(InputError):
+        rg.vaults_query(['recovery_services', 'sql'])
+    with pytest.raises(InputError):
+        rg.vaults_query([])
+
+
+def test_every_shape_is_one_the_emulator_serves():
+    for text in (rg.vaults_query(BOTH, ['a'], {'k': 'v', 'x': None}), rg.policies_query(BOTH, ['a']), rg.items_query(['backup']),
+                 rg.subscriptions_query()):
+        kql.parse(text)
+
+
+ROWS = [
+    {'id': '/v/1', 'name': 'plain', 'type': 'microsoft.recoveryservices/vaults', 'resourceGroup': "rg') | project id //",
+     'tags': {"team's": "x' or type == 'y"}},
+    {'id': '/v/2', 'name': 'other', 'type': 'microsoft.recoveryservices/vaults', 'resourceGroup': 'rg', 'tags': {'team': 'y'}},
+]
+
+
+@pytest.mark.parametrize('groups,tags,names', [
+    (["rg') | project id //"], None, ['plain']),
+    (["rg') or type == ('x"], None, []),
+    (None, {"team's": "x' or type == 'y"}, ['plain']),
+    (None, {"team's": "x' or '1' == '1"}, []),
+    (None, {'TEAM': None}, ['other']),
+    (None, {'team': 'Y'}, ['other']),      # the query compares lower-cased values; discover() then checks exactly
+])
+def test_user_values_cannot_change_the_query(groups, tags, names):
+    query = kql.parse(rg.vaults_query(['recovery_services'], groups, tags))
+    assert [r['name'] for r in query.run([dict(r, properties={}, location='', subscriptionId=SUB) for r in ROWS])] == names
+
+
+# ---------------------------------------------------------------------------------------------- the quota
+class Clock:
+    def __init__(self):
+        self.now = 10.0
+        self.slept = []
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.slept.append(round(seconds, 3))
+        self.now += seconds
+
+
+def test_the_quota_pacer_waits_for_the_window_to_reset():
+    clock = Clock()
+    pacer = rg.QuotaPacer(clock=clock, sleep=clock.sleep)
+    assert pacer.before() == 0.0     # nothing known yet
+    pacer.observe({'x-ms-user-quota-remaining': '14', 'x-ms-user-quota-resets-after': '00:00:05'})
+    for _count in range(14):
+        assert pacer.before() == 0.0
+    assert pacer.before() == 5.0 and clock.slept == [5.0]
+    assert pacer.before() == 0.0     # a new window
+    pacer.observe({'x-ms-user-quota-remaining': '0', 'x-ms-user-quota-resets-after': '00:00:02'})
+    clock.now += 3
+    assert pacer.before() == 0.0     # the window already ended
+    assert pacer.throttled({'Retry-After': '7'}) == 7.0
+    assert pacer.throttled({'x-ms-user-quota-resets-after': '00:00:04'}) == 4.0
+    assert pacer.throttled({'Retry-After': '3600'}) == 60.0
+    assert pacer.throttled({}) == 1.0
+    pacer.observe({'x-ms-user-quota-remaining': 'many'})   # unreadable: ignored
+
+
+# ---------------------------------------------------------------------------------------------- the client
+class Response:
+    def __init__(self, status, body, headers=None):
+        self.status_code = status
+        self._body = body
+        self.headers = CaseInsensitiveDict(headers or {})
+
+    def json(self):
+        if isinstance(self._body, str):
+            raise ValueError('not JSON')
+        return self._body
+
+    def text(self):
+        return self._body if isinstance(self._body, str) else json.dumps(self._body)
+
+
+class Transport:
+    def __init__(self, answers):
+        self.answers = list(answers)
+        self.sent = []
+
+    def send_request(self, request, **kwargs):
+        self.sent.append((request.method, request.url, json.loads(request.content), kwargs))
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+class Session:
+    settings = {'api_retries': 2, 'api_retry_backoff': 0.5, 'api_retry_backoff_max': 4, 'api_timeout': 60}
+    verify = True
+
+    class cloud:  # pylint: disable=invalid-name,too-few-public-methods
+        resource_manager = 'https://management.example/'
+
+    def __init__(self, answers):
+        self.transport = Transport(answers)
+
+    def arm(self):
+        return self.transport
+
+
+def client(answers, **kw):
+    clock = Clock()
+    session = Session(answers)
+    graph_client = rg.ResourceGraph(session, pacer=rg.QuotaPacer(clock=clock, sleep=clock.sleep), sleep=clock.sleep, **kw)
+    return graph_client, session.transport, clock
+
+
+def page(rows, token=None, truncated='false'):
+    body = {'totalRecords': 3, 'count': len(rows), 'data': rows, 'facets': [], 'resultTruncated': truncated}
+    if token:
+        body['$skipToken'] = token
+    return Response(200, body, {'x-ms-user-quota-remaining': '14', 'x-ms-user-quota-resets-after': '00:00:05'})
+
+
+def test_query_pages_with_the_skip_token_and_the_same_request():
+    graph_client, transport, _clock = client([page([{'id': 'a'}, {'id': 'b'}], 'T1'), page([{'id': 'c'}])])
+    assert graph_client.query('resources | project id', [SUB]) == [{'id': 'a'}, {'id': 'b'}, {'id': 'c'}]
+    (method, url, first, kwargs), (_m, _u, second, _k) = transport.sent
+    assert method == 'POST' and url == 'https://management.example/providers/Microsoft.ResourceGraph/resources?api-version=2022-10-01'
+    assert first == {'query': 'resources | project id', 'subscriptions': [SUB], 'options': {'$top': 1000, 'resultFormat': 'objectArray'}}
+    assert second['options']['$skipToken'] == 'T1' and second['query'] == first['query'] and second['subscriptions'] == [SUB]
+    assert kwargs['retry_total'] == 0       # the pipeline does not retry: this client does
+    assert graph_client.calls == 2
+
+
+def test_tenant_scope_asks_for_partial_scopes_and_notes_them():
+    answer = page([{'id': 'a'}])
+    answer.headers['x-ms-tenant-subscription-limit-hit'] = 'true'
+    graph_client, transport, _clock = client([answer])
+    graph_client.query('resources | project id', allow_partial_scopes=True)
+    assert 'subscriptions' not in transport.sent[0][2] and transport.sent[0][2]['options']['allowPartialScopes'] is True
+    assert graph_client.partial_scope
+
+
+RATE_LIMITED = {'error': {'code': 'RateLimiting', 'message': 'Please provide below info when asking for support: ...',
+                          'details': [{'code': 'RateLimiting', 'message': 'Client application has been throttled ...'}]}}
+
+
+def test_a_429_is_waited_out_and_retried():
+    throttled = Response(429, RATE_LIMITED, {'Retry-After': '3', 'x-ms-user-quota-remaining': '0',
+                                             'x-ms-user-quota-resets-after': '00:00:03'})
+    graph_client, transport, clock = client([throttled, page([{'id': 'a'}])])
+    assert graph_client.query('resources | project id', [SUB]) == [{'id': 'a'}]
+    assert clock.slept == [3.0] and graph_client.throttled == 1 and len(transport.sent) == 2
+
+
+def test_throttled_past_the_retries_is_an_error_naming_the_detail():
+    throttled = Response(429, RATE_LIMITED, {'Retry-After': '1', 'x-ms-request-id': 'req-1'})
+    graph_client, _transport, _clock = client([throttled] * 3)
+    with pytest.raises(AzureOperationError) as err:
+        graph_client.query('resources | project id', [SUB])
+    assert err.value.status == 429 and err.value.code == 'RateLimiting' and err.value.request_id == 'req-1'
+    assert 'Client application has been throttled' in str(err.value) and 'api_retries' in str(err.value)
+    assert graph_client.throttled == 3
+
+
+def test_server_errors_are_retried_and_query_errors_are_not():
+    graph_client, transport, clock = client([Response(503, 'busy'), page([{'id': 'a'}])])
+    assert graph_client.query('resources | project id', [SUB]) == [{'id': 'a'}]
+    assert clock.slept == [0.5]
+    invalid = Response(400, {'error': {'code': 'BadRequest', 'message': 'Please provide ...', 'details': [
+        {'code': 'InvalidQuery', 'message': 'Query is invalid.'},
+        {'code': 'ParserFailure', 'message': 'ParserFailure', 'line': 1, 'characterPositionInLine': 23, 'token': '='}]}})
+    graph_client, transport, _clock = client([invalid])
+    with pytest.raises(AzureOperationError) as err:
+        graph_client.query("resources | where type = 'x'", [SUB])
+    assert err.value.code == 'ParserFailure' and err.value.status == 400 and len(transport.sent) == 1
+    assert "token '=', line 1, position 23" in str(err.value)
+
+
+def test_connection_errors_are_retried():
+    from azure.core.exceptions import ServiceRequestError
+
+    graph_client, transport, clock = client([ServiceRequestError('refused'), page([{'id': 'a'}])])
+    assert graph_client.query('resources | project id', [SUB]) == [{'id': 'a'}]
+    assert len(transport.sent) == 2 and clock.slept == [0.5]
+    graph_client, transport, clock = client([ServiceRequestError('refused')] * 3)
+    with pytest.raises(AzureOperationError) as err:
+        graph_client.query('resources | project id', [SUB])
+    assert err.value.code == 'ConnectionError'
+
+
+def test_a_truncated_answer_is_never_taken_as_complete():
+    graph_client, _transport, _clock = client([page([{'properties': {}}], truncated='true')])
+    with pytest.raises(AzureOperationError) as err:
+        graph_client.query('resources | project properties', [SUB])
+    assert err.value.code == 'ResultTruncated'
+
+
+# ---------------------------------------------------------------------------------------------- rows -> records
+def _store():
+    return Store('tenant', generator.generate_fleet(40, 2, seed='records', protected_items=3))
+
+
+def _arm_records(store):
+    """What the ARM path builds from the same bodies: vault_record, normalise_policy (+ vault), item_record."""
+    records = []
+    for sub in store.subs.values():
+        for rg_entry in sub['rgs'].values():
+            for kind, vault_type in (('rs', 'recovery_services'), ('dp', 'backup')):
+                for vault in rg_entry[kind].values():
+                    record = vault_record(copy.deepcopy(vault['body']), vault_type)
+                    record['policies'] = sorted((dict(normalise_policy(p, vault_type), vault=record['id'])
+                                                 for p in vault['policies'].values()), key=lambda p: p['name'].lower())
+                    record['protected_items'] = sorted((item_record(i, vault_type, record['id']) for i in vault['items'].values()),
+                                                       key=lambda i: i['id'].lower())
+                    records.append(record)
+    return sorted(records, key=lambda r: r['id'].lower())
+
+
+def test_rows_become_the_records_arm_bodies_make():
+    store = _store()
+    subs = list(store.subs.values())
+    vault_rows = kql.parse(rg.vaults_query(BOTH)).run(graph.table_rows(store, 'resources', subs))
+    records = rg.vault_records(json.loads(json.dumps(vault_rows)))
+    rs_rows = graph.table_rows(store, 'recoveryservicesresources', subs)
+    rg.attach_policy_rows(records, json.loads(json.dumps(kql.parse(rg.policies_query(BOTH)).run(rs_rows))))
+    rg.attach_item_rows(records, json.loads(json.dumps(kql.parse(rg.items_query(BOTH)).run(rs_rows))))
+    expected = _arm_records(store)
+    assert len(records) == 40 and sum(len(r['protected_items']) for r in records) == store.count()['protected_items']
+    assert records == expected
+    policy = next(p for r in records for p in r['policies'] if r['vault_type'] == 'recovery_services')
+    assert policy['id'].startswith(policy['vault'] + '/backupPolicies/')   # not the lower-cased id of the row
+
+
+def test_rows_of_other_vaults_or_kinds_are_left_out():
+    store = _store()
+    subs = list(store.subs.values())
+    rows = kql.parse(rg.vaults_query(['backup'])).run(graph.table_rows(store, 'resources', subs))
+    records = rg.vault_records(rows)
+    assert records and all(r['vault_type'] == 'backup' for r in records)
+    rs_rows = graph.table_rows(store, 'recoveryservicesresources', subs)
+    rg.attach_policy_rows(records, rs_rows)
+    rg.attach_item_rows(records, rs_rows)
+    assert all(p['vault_type'] == 'backup' for r in records for p in r['policies'])
+    assert all(i['vault'] == r['id'] for r in records for i in r['protected_items'])
+
+
+def test_discover_refuses_bad_input_before_any_request():
+    with pytest.raises(InputError, match='not a GUID'):
+        rg.discover(Session([]), ['not-a-sub'], BOTH)
+    with pytest.raises(InputError):
+        rg.discover(Session([]), [SUB], ['tape'])
+
+
+class InProcessGraph:
+    """Resource Graph over an emulator Store, without HTTP: the emulator's own tables, reader and scope rule."""
+
+    def __init__(self, store):
+        self.store = store
+        self.sent = []
+        self.calls = self.throttled = 0
+        self.partial_scope = False
+        self.pacer = rg.QuotaPacer()
+
+    def query(self, query, subscriptions=None, allow_partial_scopes=False):
+        del allow_partial_scopes
+        self.sent.append((query.split(' |')[0], list(subscriptions)))
+        self.calls += 1
+        visible = [s for s in self.store.subs.values() if not s['graph_denied'] and s['id'] in subscriptions]
+        if not visible:
+            raise AzureOperationError(rg.OPERATION, None, 400, 'NoValidSubscriptionsInQueryRequest', 'none')
+        parsed = kql.parse(query)
+        return json.loads(json.dumps(parsed.run(graph.table_rows(self.store, parsed.table, visible))))
+
+
+def test_discover_asks_which_subscriptions_are_visible_only_for_those_without_vaults():
+    fleet = generator.generate_fleet(30, 3, seed='visible', graph_denied=1)
+    fleet['subscriptions'].append({'id': '7e7e7e7e-0000-4000-8000-000000000007', 'resource_groups': [{'name': 'empty'}]})
+    store = Store('tenant', fleet)
+    subs = [s['id'] for s in fleet['subscriptions']]
+    in_process = InProcessGraph(store)
+    found = rg.discover(Session([]), subs, BOTH, fallback=None, graph=in_process)
+    assert [table for table, _subs in in_process.sent] == ['resources', 'resourcecontainers', 'recoveryservicesresources']
+    # Only the denied and the empty subscription were asked about; policies only where vaults were found.
+    assert in_process.sent[1][1] == subs[2:] and in_process.sent[2][1] == subs[:2]
+    assert found['sources'] == {subs[0]: 'resource_graph', subs[1]: 'resource_graph', subs[3]: 'resource_graph'}
+    assert [e['scope'] for e in found['errors']] == ['subscription %s' % subs[2]] and found['fallbacks'] == []
+    assert {r['subscription_id'] for r in found['vaults']} == set(subs[:2])
+    assert all('policies' in r for r in found['vaults']) and found['read_at'].endswith('Z')
+
+
+def test_discover_of_no_subscription_sends_nothing():
+    in_process = InProcessGraph(Store('tenant', generator.generate_fleet(2, 1, seed='none')))
+    found = rg.discover(Session([]), [], BOTH, graph=in_process)
+    assert found['vaults'] == [] and in_process.sent == [] and found['errors'] == []

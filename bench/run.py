@@ -444,7 +444,7 @@ class Bench:
                       'vaultlock.azure.vault_immutability_info': {'subscription_ids': subs, 'include_policies': True}},
                      {'name': 'Compute the drift', 'ansible.builtin.set_fact': {
                          'report': "{{ fleet.vaults | vaultlock.azure.vault_drift(baseline) | "
-                                   "vaultlock.azure.drift_report_json({'mode': 'check', 'baseline': baseline}) }}"}},
+                                   "vaultlock.azure.drift_report_json({'check_mode': true, 'baseline': baseline}) }}"}},
                      {'name': 'Write the reports', 'check_mode': False, 'ansible.builtin.copy': {
                          'content': '{{ item.content }}', 'dest': report_dir + '/{{ item.file }}'},
                       'loop': [{'file': 'drift.json', 'content': '{{ report | to_nice_json(indent=2) }}'},

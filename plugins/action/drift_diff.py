@@ -8,7 +8,7 @@ from __future__ import annotations
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._drift import drift_diffs
+from ansible_collections.vaultlock.azure.plugins.module_utils._drift import drift_diffs, would_change
 
 
 class ActionModule(ActionBase):
@@ -24,7 +24,7 @@ class ActionModule(ActionBase):
         if not isinstance(drift, list) or not all(isinstance(entry, dict) for entry in drift):
             raise AnsibleActionFail('drift must be the list that the vaultlock.azure.vault_drift filter returns')
         diffs = drift_diffs(drift)
-        actionable = [e for e in drift if any((e.get('actions') or {}).get(k) for k in ('immutability', 'soft_delete', 'raise_policies'))]
+        actionable = would_change(drift)
         result.update({
             'changed': bool(actionable),
             'diff': diffs,

@@ -11,11 +11,8 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._drift import (
-    DriftError,
-    compute_drift,
-    summarize,
-)
+from ansible_collections.vaultlock.azure.plugins.module_utils._drift import compute_drift, summarize
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._report_html import render_html
 from ansible_collections.vaultlock.azure.plugins.module_utils._report_sarif import render_sarif
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports import (
@@ -28,7 +25,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._reports import (
 def _wrap(name, func, *args):
     try:
         return func(*args)
-    except DriftError as exc:
+    except VaultlockError as exc:
         raise AnsibleFilterError('vaultlock.azure.%s: %s' % (name, exc)) from exc
 
 

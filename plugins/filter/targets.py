@@ -11,16 +11,18 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 from ansible.utils.display import Display
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._targets import TargetError, select_vaults
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
+from ansible_collections.vaultlock.azure.plugins.module_utils._targets import plan_run
 
 display = Display()
 
 
-def vault_targets(reads, exclude=None, warn=False):
-    """{vaults, errors, excluded, unmatched, warnings} from vault_immutability_info results and exclusion entries."""
+def vault_targets(reads, exclude=None, warn=False, baseline=None):
+    """{vaults, errors, excluded, unmatched, warnings} from vault_immutability_info results and exclusion entries; with a
+    baseline also {baseline, drift, blocked, report_errors, report_warnings} (module_utils/_targets.py plan_run)."""
     try:
-        selected = select_vaults(reads, exclude)
-    except TargetError as exc:
+        selected = plan_run(reads, exclude, baseline)
+    except VaultlockError as exc:
         raise AnsibleFilterError('vaultlock.azure.vault_targets: %s' % exc) from exc
     if warn:
         for warning in selected['warnings']:

@@ -21,6 +21,8 @@ plugins compare the task's own arguments with the merged ones and call ``scope_a
 
 from __future__ import annotations
 
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
+
 CONSENT = 'allow_irreversible'
 
 # Options that decide what a state module changes.
@@ -37,7 +39,7 @@ IRREVERSIBLE_VALUES = {
 }
 
 
-class ConsentError(ValueError):
+class ConsentError(VaultlockError, ValueError):
     """An irreversible change whose consent or target does not come from the task itself."""
 
 

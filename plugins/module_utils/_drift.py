@@ -35,30 +35,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._immutability import (
-    ImmutabilityError,
-    TransitionError,
-    plan_transition,
-)
+from ansible_collections.vaultlock.azure.plugins.module_utils import _immutability
+from ansible_collections.vaultlock.azure.plugins.module_utils import _soft_delete
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
+from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES
 from ansible_collections.vaultlock.azure.plugins.module_utils._retention import (
+    RETENTION_MODES,
     is_operational,
     plan_raises,
     validate_minimum,
 )
-from ansible_collections.vaultlock.azure.plugins.module_utils._soft_delete import SoftDeleteError
-from ansible_collections.vaultlock.azure.plugins.module_utils._soft_delete import plan as plan_soft_delete
 
 SETTINGS = ('immutability', 'soft_delete', 'soft_delete_retention_days', 'retention')
-VAULT_TYPES = ('recovery_services', 'backup')
-
-IMMUTABILITY_STATES = ('disabled', 'enabled', 'locked')
-SOFT_DELETE_STATES = ('off', 'on', 'always_on')
-SOFT_DELETE_RANK = {'off': 0, 'on': 1, 'always_on': 2}
-IMMUTABILITY_RANK = {'disabled': 0, 'enabled': 1, 'locked': 2}
-
-RETENTION_MODES = ('report', 'enforce')
-SOFT_DELETE_DAYS_MIN = 14
-SOFT_DELETE_DAYS_MAX = 180
 
 _BASELINE_KEYS = ('immutability', 'allow_irreversible', 'retention', 'soft_delete')
 _RETENTION_KEYS = ('minimum', 'mode')
@@ -68,7 +56,7 @@ _MUA_REASON = ("the vault is protected by multi-user authorization (Resource Gua
                "weakening %s needs an approval through the Resource Guard, so this run leaves it alone")
 
 
-class DriftError(ValueError):
+class DriftError(VaultlockError, ValueError):
     """A baseline or a vault record that cannot be used."""
 
 
@@ -85,26 +73,22 @@ def _lower(value):
 
 
 def _norm_immutability(value, where):
-    key = _lower(value)
-    if key is None or key == '':
+    """A state of a baseline or a vault record; null or an empty string is null (not managed)."""
+    if value is None or str(value).strip() == '':
         return None
-    if key == 'unlocked':
-        return 'enabled'
-    if key not in IMMUTABILITY_STATES:
-        raise DriftError("%s must be one of disabled, enabled (alias unlocked), locked or null; got '%s'" % (where, value))
-    return key
+    try:
+        return _immutability.normalise_choice(value, where)
+    except _immutability.ImmutabilityError as exc:
+        raise DriftError(str(exc)) from None
 
 
 def _norm_soft_delete_state(value, where):
-    key = _lower(value)
-    if key is None or key == '':
+    if value is None or str(value).strip() == '':
         return None
-    key = key.replace('-', '_')
-    if key in ('alwayson', 'always on'):
-        key = 'always_on'
-    if key not in SOFT_DELETE_STATES:
-        raise DriftError("%s must be one of off, on, always_on or null; got '%s'" % (where, value))
-    return key
+    try:
+        return _soft_delete.normalise_choice(value, where)
+    except _soft_delete.SoftDeleteError as exc:
+        raise DriftError(str(exc)) from None
 
 
 def _plain_dict(mapping):
@@ -167,9 +151,9 @@ def validate_baseline(baseline):
         state = _norm_soft_delete_state(soft_delete.get('state'), 'baseline.soft_delete.state')
         days = soft_delete.get('retention_days')
         if days is not None:
-            if not _is_int(days) or not SOFT_DELETE_DAYS_MIN <= days <= SOFT_DELETE_DAYS_MAX:
+            if not _is_int(days) or not _soft_delete.MIN_DAYS <= days <= _soft_delete.MAX_DAYS:
                 raise DriftError("baseline.soft_delete.retention_days must be a whole number of days from %d to %d, got '%s'"
-                                 % (SOFT_DELETE_DAYS_MIN, SOFT_DELETE_DAYS_MAX, days))
+                                 % (_soft_delete.MIN_DAYS, _soft_delete.MAX_DAYS, days))
             if state == 'off':
                 raise DriftError("baseline.soft_delete.retention_days cannot be set when baseline.soft_delete.state is off")
         if state is not None or days is not None:
@@ -226,18 +210,18 @@ def _immutability_finding(vault, baseline, mua):
     if want == 'disabled':
         if have == 'disabled':
             return None, None, []
-    elif IMMUTABILITY_RANK[have] >= IMMUTABILITY_RANK[want]:
+    elif _immutability.RANK[have] >= _immutability.RANK[want]:
         # The baseline is a minimum: locked satisfies enabled.
         return None, None, []
 
     irreversible = want == 'locked'
-    if IMMUTABILITY_RANK[want] < IMMUTABILITY_RANK[have] and mua['protected']:
+    if _immutability.RANK[want] < _immutability.RANK[have] and mua['protected']:
         return _finding('immutability', have, want, False, _MUA_REASON % (_guard_name(mua), 'immutability')), None, []
     try:
-        steps = plan_transition(vault.get('vault_type'), have, want,
-                                allow_irreversible=baseline['allow_irreversible'],
-                                vault_name=vault.get('name') or '?')
-    except (TransitionError, ImmutabilityError) as exc:
+        steps = _immutability.plan_transition(vault.get('vault_type'), have, want,
+                                             allow_irreversible=baseline['allow_irreversible'],
+                                             vault_name=vault.get('name') or '?')
+    except _immutability.ImmutabilityError as exc:
         return _finding('immutability', have, want, False, str(exc), irreversible=irreversible), None, []
     path = ' -> '.join([have] + [after for _before, after in steps])
     changes = [_change('immutability', 'immutability', before, after, after == 'locked') for before, after in steps]
@@ -252,15 +236,11 @@ def _soft_delete_findings(vault, baseline, mua):
     # What vault_soft_delete will do with this action, from its own plan: on a Recovery Services vault the enhanced
     # security (hybrid workloads) moves with the state, and an AlwaysON one cannot be brought back to On, so such a
     # write would fail; the findings it was to fix are then not fixable.
-    current = vault.get('soft_delete') if isinstance(vault.get('soft_delete'), Mapping) else {}
-    days = current.get('retention_days')
-    if isinstance(days, float) and days.is_integer():
-        days = int(days)
-    settings = {'state': current.get('state'), 'retention_days': days, 'enhanced_security': vault.get('enhanced_security')}
+    settings = _soft_delete.settings_of(vault)
     try:
-        planned, _target = plan_soft_delete(vault.get('vault_type'), settings, action['state'], action['retention_days'],
+        planned, _target = _soft_delete.plan(vault.get('vault_type'), settings, action['state'], action['retention_days'],
                                             baseline['allow_irreversible'], vault.get('name') or '?')
-    except SoftDeleteError as exc:
+    except _soft_delete.SoftDeleteError as exc:
         for finding in findings:
             if finding['fixable']:
                 finding['fixable'] = False
@@ -295,7 +275,7 @@ def _soft_delete_drift(vault, baseline, mua):
     state_fixed = False
     want_state = want['state']
     if want_state is not None and want_state != have_state:
-        weaker = SOFT_DELETE_RANK[want_state] < SOFT_DELETE_RANK[have_state]
+        weaker = _soft_delete.RANK[want_state] < _soft_delete.RANK[have_state]
         if want_state == 'off' or not weaker:
             if have_state == 'always_on':
                 findings.append(_finding('soft_delete', have_state, want_state, False,
@@ -479,6 +459,11 @@ def _finding_key(finding):
     return 'retention ' + '/'.join(str(part) for part in parts if part)
 
 
+def would_change(entries):
+    """The drift entries a run changes: those whose planned ``changes`` are not empty."""
+    return [entry for entry in entries or [] if entry.get('changes')]
+
+
 def drift_diffs(drift):
     """Ansible diff entries, one per drifting vault: what a run would change (the entry's planned changes, first
     before -> last after per setting; a change that can never be undone is marked IRREVERSIBLE in its key and in the
@@ -490,23 +475,17 @@ def drift_diffs(drift):
         before = {}
         after = {}
         unfixable = {}
-        irreversible = []
-        planned = entry.get('changes')
-        if isinstance(planned, list):
-            irreversible = sorted({_finding_key(change) for change in planned if change.get('irreversible')})
-            for change in planned:
-                key = _finding_key(change)
-                if key in irreversible:
-                    key += ' (IRREVERSIBLE)'
-                before.setdefault(key, change.get('before'))
-                after[key] = change.get('after')
+        planned = entry.get('changes') if isinstance(entry.get('changes'), list) else []
+        irreversible = sorted({_finding_key(change) for change in planned if change.get('irreversible')})
+        for change in planned:
+            key = _finding_key(change)
+            if key in irreversible:
+                key += ' (IRREVERSIBLE)'
+            before.setdefault(key, change.get('before'))
+            after[key] = change.get('after')
         for finding in entry.get('findings') or []:
-            key = _finding_key(finding)
-            if finding.get('fixable'):
-                if not isinstance(planned, list):
-                    before[key] = finding.get('have')
-                    after[key] = finding.get('want')
-            else:
+            if not finding.get('fixable'):
+                key = _finding_key(finding)
                 unfixable[key] = '%s (wanted %s): %s' % (finding.get('have'), finding.get('want'), finding.get('reason'))
         if unfixable:
             before['not fixable'] = unfixable

@@ -12,6 +12,7 @@ so this module can be used (and unit tested) without the SDKs installed.
 
 from __future__ import annotations
 
+import importlib
 import re
 
 # Strings that must never reach a result, a log or a report.
@@ -33,7 +34,13 @@ def scrub(text):
 
 
 class VaultlockError(Exception):
-    """Base class of the collection's own errors (bad input, impossible requests)."""
+    """The root of every domain error of the collection (bad input, impossible requests, Azure's refusals).
+
+    The module base (_module.VaultlockModule.run) turns it into fail_json in one place; the filters turn it into
+    AnsibleFilterError. An error may carry `result`: the keys of the task result that stay true despite the failure.
+    """
+
+    result = None
 
 
 class InputError(VaultlockError):
@@ -78,6 +85,14 @@ class PartialChangeError(VaultlockError):
         super().__init__(cause.describe() if isinstance(cause, AzureOperationError) else str(cause))
 
 
+class ResultError(VaultlockError):
+    """A task that ran as asked and must still fail (fail_on_violation, say): the message and the whole result."""
+
+    def __init__(self, message, result):
+        self.result = result
+        super().__init__(message)
+
+
 class MissingLibraryError(VaultlockError):
     """A Python package the task needs is not installed."""
 
@@ -85,6 +100,14 @@ class MissingLibraryError(VaultlockError):
         self.package = package
         self.exception = exception
         super().__init__("the Python package '%s' is required but could not be imported" % package)
+
+
+def import_package(module_name, package):
+    """Import a package on first use; MissingLibraryError names the pip package when it is not installed."""
+    try:
+        return importlib.import_module(module_name)
+    except ImportError as exc:
+        raise MissingLibraryError(package, exc)
 
 
 class AzureOperationError(VaultlockError):
@@ -107,10 +130,6 @@ class AzureOperationError(VaultlockError):
     @property
     def not_found(self):
         return self.status == 404
-
-    @property
-    def throttled(self):
-        return self.status == 429
 
     @property
     def outcome_unknown(self):

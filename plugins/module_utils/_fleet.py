@@ -16,6 +16,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, UnreadableResourceError
+from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import plural_label
+from ansible_collections.vaultlock.azure.plugins.module_utils._settings import MAX_CONCURRENCY
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import (
     VaultRef,
     backend,
@@ -74,10 +76,6 @@ def read_records(raws, vault_type):
     return records, errors
 
 
-def _kind_label(kind):
-    return 'Recovery Services vaults' if kind == 'recovery_services' else 'Backup vaults'
-
-
 def _merge_scope_errors(failures, vault_types):
     """One error per subscription (or resource group) when every vault kind failed the same way there; otherwise one
     per vault kind, saying which kind could not be read."""
@@ -91,11 +89,11 @@ def _merge_scope_errors(failures, vault_types):
             merged.append(dict(items[0][1], scope=label))
             continue
         for kind, error in items:
-            merged.append(dict(error, scope='%s (%s)' % (label, _kind_label(kind)), vault_type=kind))
+            merged.append(dict(error, scope='%s (%s)' % (label, plural_label(kind)), vault_type=kind))
     return merged
 
 
-def list_vaults(session, subscriptions, vault_types, resource_groups=None, max_concurrency=32):
+def list_vaults(session, subscriptions, vault_types, resource_groups=None, max_concurrency=MAX_CONCURRENCY):
     """(records sorted by id and unique, errors). Raises AzureOperationError when every scope failed.
 
     Errors: one per subscription or resource group that could not be read (per vault kind when only some kinds
@@ -130,7 +128,7 @@ def list_vaults(session, subscriptions, vault_types, resource_groups=None, max_c
     return [found[key] for key in sorted(found)], errors
 
 
-def attach_policies(session, records, max_concurrency=32):
+def attach_policies(session, records, max_concurrency=MAX_CONCURRENCY):
     """Add `policies` (normalised records) to each vault record; returns the per-vault errors.
 
     A vault whose policies could not be read gets `policies: []` and `policies_error: true`.

@@ -12,23 +12,19 @@ This is the one place where the two vocabularies are mapped.
 
 from __future__ import annotations
 
-VAULT_TYPES = ('recovery_services', 'backup')
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
+from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES, vault_label
 
 STATES = ('disabled', 'enabled', 'locked')
 
-# Strength order: the baseline is a minimum, locked is stronger than enabled.
+# Strength order: a baseline is a minimum, locked is stronger than enabled.
 RANK = {'disabled': 0, 'enabled': 1, 'locked': 2}
 
 _TO_API = {'disabled': 'Disabled', 'enabled': 'Unlocked', 'locked': 'Locked'}
 _FROM_API = {'disabled': 'disabled', 'unlocked': 'enabled', 'locked': 'locked'}
 
-# What users may type: 'unlocked' is the API word for 'enabled'.
-CHOICES = ('disabled', 'enabled', 'unlocked', 'locked')
 
-KIND_LABEL = {'recovery_services': 'Recovery Services vault', 'backup': 'Backup vault'}
-
-
-class ImmutabilityError(ValueError):
+class ImmutabilityError(VaultlockError, ValueError):
     """An immutability value or transition that cannot be used."""
 
 
@@ -36,8 +32,8 @@ class TransitionError(ImmutabilityError):
     """A requested change that Azure (or the consent rules) does not allow."""
 
 
-def normalise_choice(value):
-    """Map what a user wrote (case-insensitive, 'unlocked' alias) to a state name."""
+def normalise_choice(value, where='immutability'):
+    """Map what a user wrote (case-insensitive, 'unlocked' alias) to a state name; None is None (not managed)."""
     if value is None:
         return None
     key = str(value).strip().lower()
@@ -45,7 +41,7 @@ def normalise_choice(value):
         return 'enabled'
     if key not in STATES:
         raise ImmutabilityError(
-            "immutability must be one of disabled, enabled (alias unlocked), locked; got '%s'" % value)
+            "%s must be one of disabled, enabled (alias unlocked), locked or null; got '%s'" % (where, value))
     return key
 
 
@@ -62,16 +58,6 @@ def from_api(value):
     if key not in _FROM_API:
         raise ImmutabilityError("Azure returned an unknown immutability state '%s'" % value)
     return _FROM_API[key]
-
-
-def state_from_security_settings(security_settings):
-    """Read the state from a vault's properties.securitySettings (a dict, possibly None)."""
-    settings = (security_settings or {}).get('immutabilitySettings') or {}
-    return from_api(settings.get('state'))
-
-
-def vault_label(vault_type, vault_name):
-    return "%s '%s'" % (KIND_LABEL.get(vault_type, 'vault'), vault_name)
 
 
 def plan_transition(vault_type, current, desired, allow_irreversible=False, vault_name='?'):
@@ -106,8 +92,3 @@ def plan_transition(vault_type, current, desired, allow_irreversible=False, vaul
             return [('disabled', 'enabled'), ('enabled', 'locked')]
         return [('enabled', 'locked')]
     return [(current, desired)]
-
-
-def is_at_least(have, want):
-    """True when state 'have' is at least as strong as 'want' (disabled < enabled < locked)."""
-    return RANK[normalise_choice(have)] >= RANK[normalise_choice(want)]

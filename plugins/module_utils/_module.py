@@ -4,48 +4,51 @@
 #
 # This module is for internal use by the vaultlock.azure collection only.
 # Its API may change without notice.
-"""The module base: the shared auth argument spec, the Azure session, and one place that turns
-errors into fail_json. Modules build a VaultlockModule and hand it a function that does the work."""
+"""The module base: the shared auth argument spec, the Azure session, and the one place that turns the collection's
+errors (VaultlockError and its subclasses) into fail_json. Modules build a VaultlockModule and hand it a function that
+does the work; no module calls fail_json itself."""
 
 from __future__ import annotations
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._client import AUTH_SOURCES, AzureSession
+from ansible_collections.vaultlock.azure.plugins.module_utils._auth import AUTH_ARGSPEC
+from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     AzureOperationError,
     MissingLibraryError,
     PartialChangeError,
     VaultlockError,
 )
-from ansible_collections.vaultlock.azure.plugins.module_utils._immutability import ImmutabilityError
+from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES
 
-# Keep in sync with plugins/doc_fragments/azure_auth.py (ansible-test validate-modules checks it).
-AUTH_ARGSPEC = {
-    'auth_source': {'type': 'str', 'choices': list(AUTH_SOURCES)},  # default: ANSIBLE_AZURE_AUTH_SOURCE, else auto
-    'subscription_id': {'type': 'str'},
-    'client_id': {'type': 'str'},
-    'secret': {'type': 'str', 'no_log': True},
-    'tenant': {'type': 'str'},
-    'certificate_path': {'type': 'path'},
-    'certificate_password': {'type': 'str', 'no_log': True},
-    'cloud_environment': {'type': 'str'},
-    'cert_validation_mode': {'type': 'str', 'choices': ['validate', 'ignore']},
-    'profile': {'type': 'str'},
-    'api_retries': {'type': 'int'},
-    'api_timeout': {'type': 'int'},
-    'polling_interval': {'type': 'float'},
-    'wait_timeout': {'type': 'int'},
-}
-
-# How a task names one vault; keep in sync with plugins/doc_fragments/vault_ref.py.
+# How a task names one vault; documented in plugins/doc_fragments/vault_ref.py.
 VAULT_REF_ARGSPEC = {
     'id': {'type': 'str'},
     'name': {'type': 'str'},
     'resource_group': {'type': 'str'},
-    'vault_type': {'type': 'str', 'choices': ['recovery_services', 'backup']},
+    'vault_type': {'type': 'str', 'choices': list(VAULT_TYPES)},
 }
 VAULT_REF_EXCLUSIVE = [('id', 'name'), ('id', 'resource_group')]
+# The state modules name exactly one vault: an id, or a name with its resource group and kind.
+VAULT_REF_CONSTRAINTS = {
+    'mutually_exclusive': VAULT_REF_EXCLUSIVE,
+    'required_one_of': [('id', 'name')],
+    'required_together': [('name', 'resource_group', 'vault_type')],
+}
+
+
+def failure(exc):
+    """(msg, extra result keys) for a VaultlockError."""
+    if isinstance(exc, MissingLibraryError):
+        return (missing_required_lib(exc.package) + ' (pip install -r requirements.txt from the collection)',
+                {'exception': str(exc.exception)})
+    extra = dict(exc.result) if isinstance(exc.result, dict) else {}
+    extra.pop('msg', None)
+    cause = exc.cause if isinstance(exc, PartialChangeError) else exc
+    if isinstance(cause, AzureOperationError):
+        extra['error'] = cause.as_dict()
+    return (exc.describe() if isinstance(exc, AzureOperationError) else str(exc)), extra
 
 
 class VaultlockModule:
@@ -71,21 +74,14 @@ class VaultlockModule:
         self.module.warn(message)
 
     def run(self, work):
-        """Call work(self) -> result dict, exit with it; every known failure becomes fail_json."""
+        """Call work(self) -> result dict and exit with it; a VaultlockError becomes fail_json, with the result it carries."""
         try:
             result = work(self)
-        except PartialChangeError as exc:
-            extra = dict(exc.result)
-            if isinstance(exc.cause, AzureOperationError):
-                extra['error'] = exc.cause.as_dict()
-            self.module.fail_json(msg=str(exc), **self._transport_notes(extra))
-        except MissingLibraryError as exc:
-            self.module.fail_json(msg=missing_required_lib(exc.package) + ' (pip install -r requirements.txt from the collection)',
-                                  exception=str(exc.exception))
-        except AzureOperationError as exc:
-            self.module.fail_json(msg=exc.describe(), **self._transport_notes({'error': exc.as_dict()}))
-        except (VaultlockError, ImmutabilityError) as exc:
-            self.module.fail_json(msg=str(exc), **self._transport_notes({}))
+        except VaultlockError as exc:
+            msg, extra = failure(exc)
+            if 'exception' in extra:
+                self.module.fail_json(msg=msg, **extra)
+            self.module.fail_json(msg=msg, **self._transport_notes(extra))
         self.module.exit_json(**self._transport_notes(result))
 
     def _transport_notes(self, result):

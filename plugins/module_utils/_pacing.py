@@ -27,12 +27,14 @@ import re
 import threading
 import time
 
+from ansible_collections.vaultlock.azure.plugins.module_utils._settings import RETRY_AFTER_MAX
+
 # (bucket size, refill per second) of one principal, per operation type (Learn: request-limits-and-throttling).
 LIMITS = {'reads': (250, 25.0), 'writes': (200, 10.0), 'deletes': (200, 10.0)}
 # The global bucket of a subscription is this many times a principal's (Learn).
 GLOBAL_FACTOR = 15
 # Longest single wait, in seconds (the same bound the collection puts on Retry-After).
-MAX_WAIT = 60.0
+MAX_WAIT = float(RETRY_AFTER_MAX)
 OPERATION_TYPES = ('reads', 'writes', 'deletes')
 _SUBSCRIPTION = re.compile(r'^(?:[a-z][a-z0-9+.-]*://[^/]+)?/subscriptions/([^/?#]+)', re.IGNORECASE)
 _EPSILON = 1e-9
@@ -234,22 +236,7 @@ class PacedSession:
         """A pipeline like the session's own (retry, auth, pooled transport) with the pacing policy after the retry policy."""
         with self._paced_lock:
             if self._paced_client is None:
-                from ansible_collections.vaultlock.azure.plugins.module_utils import _client  # pylint: disable=import-outside-toplevel
-
-                core = _client._import('azure.mgmt.core', 'azure-mgmt-core')  # pylint: disable=protected-access
-                arm_policies = _client._import('azure.mgmt.core.policies', 'azure-mgmt-core')  # pylint: disable=protected-access
-                pipeline = _client._import('azure.core.pipeline.policies', 'azure-core')  # pylint: disable=protected-access
-                session = self._session
-                policies = [
-                    pipeline.HeadersPolicy(),
-                    pipeline.UserAgentPolicy(sdk_moniker=_client.USER_AGENT),
-                    _client.bounded_retry_policy(session.settings),
-                    pacing_policy(self.pacer),
-                    arm_policies.ARMChallengeAuthenticationPolicy(session.credential, session.cloud.scope),
-                    pipeline.NetworkTraceLoggingPolicy(),
-                ]
-                self._paced_client = core.ARMPipelineClient(base_url=session.cloud.resource_manager, policies=policies,
-                                                            transport=_client.pooled_transport())
+                self._paced_client = self._session.build_arm_client([pacing_policy(self.pacer)])
             return self._paced_client
 
     def arm_get(self, path, api_version, operation, resource=None):

@@ -18,9 +18,9 @@ from __future__ import annotations
 import html
 import re
 
+from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import kind_label
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports import (
     SETTING_LABEL,
-    TYPE_LABEL,
     _check_report,
     _value,
     finding_label,
@@ -237,7 +237,7 @@ def _findings_table(vaults):
                 '<td>%s</td><td>%s</td><td class="id">%s</td><td>%s</td><td data-sort="%s">%s</td><td>%s</td><td>%s</td>'
                 '<td data-sort="%s">%s</td><td>%s</td><td>%s</td></tr>' % (
                     esc(setting), 'yes' if fixable else 'no', 'yes' if irreversible else 'no', esc(vault.get('id')),
-                    esc(vault.get('name')), esc(TYPE_LABEL.get(vault.get('vault_type'), vault.get('vault_type'))),
+                    esc(vault.get('name')), esc(kind_label(vault.get('vault_type'))),
                     esc(vault.get('subscription_id')), esc(vault.get('resource_group')),
                     esc(setting + ' ' + finding_label(finding).lower()), esc(finding_label(finding)),
                     esc(_value(finding.get('have'))), esc(_value(finding.get('want'))),
@@ -267,7 +267,8 @@ def render_html(report):
     _check_report(report)
     summary = report['summary']
     vaults = report['vaults']
-    mode = report.get('mode') or 'check'
+    check_mode = report.get('check_mode', True)
+    run = 'check mode' if check_mode else 'real run'
     errors = report.get('errors') or []
     changed = report.get('changed') or []
 
@@ -284,7 +285,7 @@ def render_html(report):
                _figure(summary.get('clean', 0), 'Clean', 'clean'), _figure(summary.get('findings', 0), 'Findings'),
                _figure(summary.get('fixable', 0), 'Fixable', 'fixable'), _figure(summary.get('unfixable', 0), 'Not fixable', 'unfixable'),
                _figure(summary.get('mua_protected', 0), 'MUA protected')]
-    if mode == 'apply':
+    if not check_mode:
         figures += [_figure(summary.get('resolved', 0), 'Resolved'), _figure(summary.get('changed', 0), 'Vaults changed')]
     else:
         figures.append(_figure(summary.get('changed', 0), 'Would change'))
@@ -300,10 +301,10 @@ def render_html(report):
            '<meta http-equiv="Content-Security-Policy" content="%s">' % esc(CSP),
            '<meta name="viewport" content="width=device-width, initial-scale=1">',
            '<meta name="generator" content="vaultlock.azure drift_report_html">',
-           '<title>Backup vault drift report (%s, %s)</title>' % (esc(mode), esc(report.get('generated_at'))),
+           '<title>Backup vault drift report (%s, %s)</title>' % (esc(run), esc(report.get('generated_at'))),
            '<style>%s</style></head><body>' % STYLE,
-           '<header><h1>Backup vault drift report</h1><p>%s mode &middot; generated %s &middot; report schema %s</p></header><main>' % (
-               esc('Check' if mode == 'check' else 'Apply'), esc(report.get('generated_at')), esc(report.get('schema_version'))),
+           '<header><h1>Backup vault drift report</h1><p>%s &middot; generated %s &middot; report schema %s</p></header><main>' % (
+               esc(run.capitalize()), esc(report.get('generated_at')), esc(report.get('schema_version'))),
            '<section id="summary"><h2>Summary</h2><p class="verdict">%s</p><div class="figures">%s</div></section>' % (
                esc(verdict), ''.join(figures)),
            '<section id="charts"><h2>Where the drift is</h2><div class="charts">',
@@ -319,11 +320,11 @@ def render_html(report):
             for change in vault.get('changes') or []:
                 what = SETTING_LABEL.get(change.get('setting'), change.get('setting'))
                 extra = ', '.join('%s %s' % (k, change[k]) for k in ('policy', 'tier') if change.get(k))
-                rows.append([vault.get('name'), TYPE_LABEL.get(vault.get('vault_type'), vault.get('vault_type')), vault.get('subscription_id'),
+                rows.append([vault.get('name'), kind_label(vault.get('vault_type')), vault.get('subscription_id'),
                              vault.get('resource_group'), '%s: %s' % (what, extra) if extra else what,
                              _value(change.get('before')), _value(change.get('after'))])
         out.append('<section id="changes"><h2>%s</h2>%s</section>' % (
-            'Changed' if mode == 'apply' else 'Would change',
+            'Would change' if check_mode else 'Changed',
             _simple_table('changes-table', ['Vault', 'Type', 'Subscription', 'Resource group', 'Change', 'Before', 'After'], rows)))
     if errors:
         out.append('<section id="errors"><h2>Errors</h2>%s</section>' % _simple_table(

@@ -18,10 +18,10 @@ import hashlib
 import json
 from urllib.parse import quote
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._client import COLLECTION_VERSION
+from ansible_collections.vaultlock.azure.plugins.module_utils._settings import COLLECTION_VERSION
+from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import kind_label
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports import (
     SETTING_LABEL,
-    TYPE_LABEL,
     _check_report,
     _value,
     finding_label,
@@ -96,7 +96,7 @@ def _rule(setting, name, short, full, severity):
 
 def _message(vault, finding):
     text = '%s %s: have %s, want %s; %s' % (
-        TYPE_LABEL.get(vault.get('vault_type'), vault.get('vault_type') or 'vault'), vault.get('name') or vault.get('id'),
+        kind_label(vault.get('vault_type')), vault.get('name') or vault.get('id'),
         _value(finding.get('have')), _value(finding.get('want')), finding_label(finding))
     if finding.get('fixable'):
         text += '. Fixable by the playbook'
@@ -165,12 +165,12 @@ def build_sarif(report, tool_version=COLLECTION_VERSION):
         invocation['endTimeUtc'] = str(report['generated_at'])
     run = {
         'tool': {'driver': driver},
-        # One category per mode, so a check run and an apply run are separate analyses on a dashboard.
-        'automationDetails': {'id': 'vaultlock.azure/harden_backup_vaults/%s/' % (report.get('mode') or 'check')},
+        # One category per kind of run, so a check-mode run and a real run are separate analyses on a dashboard.
+        'automationDetails': {'id': 'vaultlock.azure/harden_backup_vaults/%s/' % ('check' if report.get('check_mode', True) else 'run')},
         'invocations': [invocation],
         'results': results,
         'columnKind': 'unicodeCodePoints',
-        'properties': {'drift_report_schema_version': report.get('schema_version'), 'mode': report.get('mode'),
+        'properties': {'drift_report_schema_version': report.get('schema_version'), 'check_mode': report.get('check_mode', True),
                        'summary': report.get('summary')},
     }
     return {'$schema': SARIF_SCHEMA, 'version': SARIF_VERSION, 'runs': [run]}

@@ -17,6 +17,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 
+from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import kind_label
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import (
     DriftError,
     sort_key,
@@ -24,8 +25,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._drift import (
     validate_baseline,
 )
 
-SCHEMA_VERSION = '1.0'
-MODES = ('check', 'apply')
+SCHEMA_VERSION = '2.0'
 ACTIONS = ('immutability', 'soft_delete', 'retention')
 JUNIT_SUITE = 'harden_backup_vaults'
 
@@ -46,7 +46,6 @@ SETTING_LABEL = {
 
 FINDING_KEYS = ('setting', 'policy', 'tier', 'sub_policy', 'datastore', 'have', 'want', 'fixable', 'reason', 'irreversible')
 
-TYPE_LABEL = {'recovery_services': 'Recovery Services', 'backup': 'Backup vault'}
 
 
 class ReportError(DriftError):
@@ -184,34 +183,29 @@ def _timestamp(meta):
     return _plain(stamp)
 
 
-def build_report(drift, meta=None):
-    """The drift.json document (schema_version 1.0) from vault_drift entries and run metadata.
+def _check_mode(meta):
+    """The run's check mode from meta.check_mode (true or false); the 1.0 documents' meta.mode is refused by name."""
+    if 'mode' in meta:
+        raise ReportError("meta.mode (check | apply) was replaced by meta.check_mode (true | false) in report schema %s"
+                          % SCHEMA_VERSION)
+    check_mode = meta.get('check_mode', True)
+    if not isinstance(check_mode, bool):
+        raise ReportError("meta.check_mode must be true or false, got '%s'" % (check_mode,))
+    return check_mode
 
-    meta: ``mode`` (check | apply, default check), ``timestamp`` (default now, UTC), ``baseline``,
-    ``errors`` (discovery errors ``{scope, message}``), ``results`` (module results, see
-    _normalise_results), ``predict`` (check mode without module results: list in ``changed`` what the
-    fixable findings would change). In apply mode a fixable finding is ``resolved`` when the action that fixes
-    it ran for that vault without failing; ``vaults[].drift`` and the summary count what is left.
-    """
-    if meta is None:
-        meta = {}
-    if not isinstance(meta, Mapping):
-        raise ReportError("meta must be a dictionary, got %s" % type(meta).__name__)
-    mode = _lower(meta.get('mode')) or 'check'
-    if mode not in MODES:
-        raise ReportError("meta.mode must be check or apply, got '%s'" % meta.get('mode'))
+
+def _entries(drift):
     entries = _as_list(drift, 'drift')
     for entry in entries:
         if not isinstance(entry, Mapping):
             raise ReportError("every drift entry must be a dictionary (from vault_drift), got %s" % type(entry).__name__)
-    baseline = meta.get('baseline')
-    baseline = None if baseline is None else validate_baseline(baseline)
+    return entries
 
-    results = _normalise_results(meta.get('results'))
-    done = {}  # (vault id lower, action) -> True when every result of it succeeded
+
+def _ran(results, entries, errors):
+    """What the state modules did: ({(vault id, action): succeeded}, {vault id: changed vault}); failures go in errors."""
+    done = {}
     changed = {}
-    changed_order = []
-    errors = _normalise_errors(meta.get('errors'))
     by_id = dict((_lower(e.get('id')), e) for e in entries if e.get('id'))
     for result in results:
         vid = _lower(result['vault']['id'])
@@ -226,80 +220,92 @@ def build_report(drift, meta=None):
                 'vault': _plain(vault.get('name')),
             })
         if result['changed']:
-            if vid not in changed:
-                changed[vid] = dict(_vault_ref(vault), changes=[])
-                changed_order.append(vid)
-            changes = [_change(result['action'], c) for c in result['changes']]
-            if not changes:
-                changes = [_change(result['action'], {})]
-            changed[vid]['changes'].extend(changes)
+            changes = [_change(result['action'], c) for c in result['changes']] or [_change(result['action'], {})]
+            changed.setdefault(vid, dict(_vault_ref(vault), changes=[]))['changes'].extend(changes)
+    return done, changed
 
-    if mode == 'check' and meta.get('predict') and not results:
-        # No state module ran (the role's default check mode): the changes a run makes, as vault_drift planned them
-        # with the state modules' own planning (or, for entries without them, from the fixable findings).
-        for entry in entries:
-            actions = entry.get('actions') if isinstance(entry.get('actions'), Mapping) else {}
-            predicted = []
-            if isinstance(entry.get('changes'), (list, tuple)):
-                predicted = [_change(c.get('action') or SETTING_ACTION.get(c.get('setting'), 'soft_delete'), c)
-                             for c in entry['changes'] if isinstance(c, Mapping)]
-            for raw in [] if isinstance(entry.get('changes'), (list, tuple)) else entry.get('findings') or []:
-                if isinstance(raw, Mapping) and raw.get('fixable'):
-                    action = SETTING_ACTION.get(raw.get('setting'))
-                    if action == 'retention' and raw.get('policy') not in (actions.get('raise_policies') or []):
-                        continue
-                    predicted.append(_change(action, {'setting': raw.get('setting'), 'policy': raw.get('policy'), 'tier': raw.get('tier'),
-                                                      'sub_policy': raw.get('sub_policy'), 'datastore': raw.get('datastore'),
-                                                      'before': raw.get('have'), 'after': raw.get('want'),
-                                                      'irreversible': raw.get('irreversible')}))
-            if predicted:
-                vid = _lower(entry.get('id'))
-                changed[vid] = dict(_vault_ref(entry), changes=predicted)
-                changed_order.append(vid)
 
-    vaults = []
-    for entry in sorted(entries, key=sort_key):
-        vid = _lower(entry.get('id'))
-        findings = []
-        for raw in entry.get('findings') or []:
-            if not isinstance(raw, Mapping):
-                raise ReportError("every finding must be a dictionary (from vault_drift), got %s" % type(raw).__name__)
-            finding = dict((key, _plain(raw.get(key))) for key in FINDING_KEYS)
-            finding['fixable'] = bool(raw.get('fixable'))
-            finding['irreversible'] = bool(raw.get('irreversible'))
-            action = SETTING_ACTION.get(finding['setting'])
-            finding['resolved'] = bool(mode == 'apply' and finding['fixable'] and done.get((vid, action)))
-            findings.append(finding)
-        open_findings = [f for f in findings if not f['resolved']]
-        vault = dict((key, _plain(entry.get(key))) for key in ('id', 'name', 'vault_type', 'subscription_id', 'resource_group', 'location'))
-        actions = entry.get('actions') if isinstance(entry.get('actions'), Mapping) else {}
-        mua = entry.get('mua') if isinstance(entry.get('mua'), Mapping) else {}
-        vault.update({
-            'drift': bool(open_findings),
-            'status': 'drift' if open_findings else ('fixed' if findings else 'compliant'),
-            'findings': findings,
-            'actions': {
-                'immutability': _plain(actions.get('immutability')),
-                'soft_delete': _plain(actions.get('soft_delete')),
-                'raise_policies': _plain(actions.get('raise_policies') or []),
-            },
-            'mua': {'protected': bool(mua.get('protected')), 'resource_guard_id': _plain(mua.get('resource_guard_id'))},
-        })
-        vaults.append(vault)
+def _predicted(entries):
+    """{vault id: vault with the changes a run would make}: each drift entry's ``changes``, as vault_drift planned them with
+    the state modules' own planning (the one place "would change" is computed)."""
+    changed = {}
+    for entry in entries:
+        changes = entry.get('changes') if isinstance(entry.get('changes'), (list, tuple)) else []
+        predicted = [_change(c.get('action') or SETTING_ACTION.get(c.get('setting'), 'soft_delete'), c)
+                     for c in changes if isinstance(c, Mapping)]
+        if predicted:
+            changed[_lower(entry.get('id'))] = dict(_vault_ref(entry), changes=predicted)
+    return changed
 
+
+def _report_vault(entry, check_mode, done):
+    """One vaults[] row: the entry's findings (``resolved`` after an apply whose fixing action succeeded) and status."""
+    vid = _lower(entry.get('id'))
+    findings = []
+    for raw in entry.get('findings') or []:
+        if not isinstance(raw, Mapping):
+            raise ReportError("every finding must be a dictionary (from vault_drift), got %s" % type(raw).__name__)
+        finding = dict((key, _plain(raw.get(key))) for key in FINDING_KEYS)
+        finding['fixable'] = bool(raw.get('fixable'))
+        finding['irreversible'] = bool(raw.get('irreversible'))
+        action = SETTING_ACTION.get(finding['setting'])
+        finding['resolved'] = bool(not check_mode and finding['fixable'] and done.get((vid, action)))
+        findings.append(finding)
+    open_findings = [f for f in findings if not f['resolved']]
+    vault = dict((key, _plain(entry.get(key))) for key in ('id', 'name', 'vault_type', 'subscription_id', 'resource_group', 'location'))
+    actions = entry.get('actions') if isinstance(entry.get('actions'), Mapping) else {}
+    mua = entry.get('mua') if isinstance(entry.get('mua'), Mapping) else {}
+    vault.update({
+        'drift': bool(open_findings),
+        'status': 'drift' if open_findings else ('fixed' if findings else 'compliant'),
+        'findings': findings,
+        'actions': {
+            'immutability': _plain(actions.get('immutability')),
+            'soft_delete': _plain(actions.get('soft_delete')),
+            'raise_policies': _plain(actions.get('raise_policies') or []),
+        },
+        'mua': {'protected': bool(mua.get('protected')), 'resource_guard_id': _plain(mua.get('resource_guard_id'))},
+    })
+    return vault
+
+
+def build_report(drift, meta=None):
+    """The drift.json document (schema_version 2.0) from vault_drift entries and run metadata.
+
+    meta: ``check_mode`` (true | false, default true: whether the play ran in Ansible's check mode), ``timestamp``
+    (default now, UTC), ``baseline``, ``errors`` (discovery errors ``{scope, message}``), ``results`` (module results,
+    see _normalise_results), ``predict`` (check mode without module results: list in ``changed`` the ``changes`` of the
+    drift entries). After a real run a fixable finding is ``resolved`` when the action that fixes it ran for that vault
+    without failing; ``vaults[].drift`` and the summary count what is left.
+    """
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, Mapping):
+        raise ReportError("meta must be a dictionary, got %s" % type(meta).__name__)
+    check_mode = _check_mode(meta)
+    entries = _entries(drift)
+    baseline = meta.get('baseline')
+    baseline = None if baseline is None else validate_baseline(baseline)
+    results = _normalise_results(meta.get('results'))
+    errors = _normalise_errors(meta.get('errors'))
+    done, changed = _ran(results, entries, errors)
+    if check_mode and meta.get('predict') and not results:
+        # No state module ran (the role's default check mode): what a run would change.
+        changed = _predicted(entries)
+    vaults = [_report_vault(entry, check_mode, done) for entry in sorted(entries, key=sort_key)]
     summary = summarize(vaults)
     summary['fixed'] = sum(1 for v in vaults if v['status'] == 'fixed')
-    summary['changed'] = len(changed_order)
+    summary['changed'] = len(changed)
     summary['errors'] = len(errors)
     warnings = [str(_plain(w)) for w in _as_list(meta.get('warnings'), 'meta.warnings')]
     return {
         'schema_version': SCHEMA_VERSION,
         'generated_at': _timestamp(meta),
-        'mode': mode,
+        'check_mode': check_mode,
         'baseline': _plain(baseline),
         'summary': summary,
         'vaults': vaults,
-        'changed': [changed[vid] for vid in sorted(changed_order, key=lambda v: sort_key(changed[v]))],
+        'changed': sorted(changed.values(), key=sort_key),
         'errors': errors,
         'warnings': warnings,
     }
@@ -371,11 +377,11 @@ def render_markdown(report):
     """Markdown for a person reading a pull request: summary, counts, drift rows, changes, errors."""
     _check_report(report)
     summary = report['summary']
-    mode = report.get('mode') or 'check'
+    check_mode = report.get('check_mode', True)
     errors = report.get('errors') or []
     lines = ['# Backup vault drift report', '']
-    lines.append('%s mode, generated %s, report schema %s.' % (
-        'Check' if mode == 'check' else 'Apply', md_escape(report.get('generated_at')), md_escape(report.get('schema_version'))))
+    lines.append('%s, generated %s, report schema %s.' % (
+        'Check mode' if check_mode else 'Real run', md_escape(report.get('generated_at')), md_escape(report.get('schema_version'))))
     lines.append('')
     if summary['drifting']:
         lines.append('**Drift:** %d of %s drift from the baseline: %s, %d fixable, %d not fixable.' % (
@@ -383,7 +389,7 @@ def render_markdown(report):
             summary['fixable'], summary['unfixable']))
     else:
         lines.append('**No drift.** %s checked, all meet the baseline.' % plural(summary['vaults'], 'vault'))
-    if mode == 'apply':
+    if not check_mode:
         lines.append('')
         lines.append('Changed %s; %s fixed.' % (plural(summary.get('changed', 0), 'vault'), plural(summary.get('resolved', 0), 'finding')))
     if errors:
@@ -393,7 +399,7 @@ def render_markdown(report):
     if irreversible:
         lines.append('')
         lines.append('**Irreversible:** %s %s never be undone.' % (
-            plural(irreversible, 'change'), 'would' if mode == 'check' else 'made here can'))
+            plural(irreversible, 'change'), 'would' if check_mode else 'made here can'))
     lines.append('')
 
     lines.extend(_table(['Vaults', 'Count'], [
@@ -411,7 +417,7 @@ def render_markdown(report):
     ]))
     lines.append('')
     lines.extend(_table(['Vault type', 'Vaults', 'Drifting', 'Findings'], [
-        [md_escape(TYPE_LABEL.get(t, t)), str(c['vaults']), str(c['drifting']), str(c['findings'])]
+        [md_escape(kind_label(t)), str(c['vaults']), str(c['drifting']), str(c['findings'])]
         for t, c in summary['by_vault_type'].items()
     ]))
 
@@ -426,7 +432,7 @@ def render_markdown(report):
             fixable = 'yes' if finding.get('fixable') else 'no'
             if finding.get('reason'):
                 fixable += ': ' + md_escape(finding['reason'])
-            rows.append([md_escape(vault.get('name')), md_escape(TYPE_LABEL.get(vault.get('vault_type'), vault.get('vault_type'))),
+            rows.append([md_escape(vault.get('name')), md_escape(kind_label(vault.get('vault_type'))),
                          md_escape(vault.get('subscription_id')), md_escape(vault.get('resource_group')),
                          md_escape(finding_label(finding) + (' (IRREVERSIBLE)' if finding.get('irreversible') else '')),
                          '%s → %s' % (md_escape(_value(finding.get('have'))), md_escape(_value(finding.get('want')))),
@@ -437,14 +443,14 @@ def render_markdown(report):
 
     changed = report.get('changed') or []
     if changed:
-        lines.extend(['', '## Changed' if mode == 'apply' else '## Would change', ''])
+        lines.extend(['', '## Would change' if check_mode else '## Changed', ''])
         rows = []
         for vault in changed:
             for change in vault.get('changes') or []:
                 what = SETTING_LABEL.get(change.get('setting'), change.get('setting'))
                 extra = ', '.join('%s %s' % (k, change[k]) for k in ('policy', 'tier') if change.get(k))
                 what = ('%s: %s' % (what, extra) if extra else what) + (' (IRREVERSIBLE)' if change.get('irreversible') else '')
-                rows.append([md_escape(vault.get('name')), md_escape(TYPE_LABEL.get(vault.get('vault_type'), vault.get('vault_type'))),
+                rows.append([md_escape(vault.get('name')), md_escape(kind_label(vault.get('vault_type'))),
                              md_escape(vault.get('subscription_id')), md_escape(vault.get('resource_group')),
                              md_escape(what),
                              '%s → %s' % (md_escape(_value(change.get('before'))), md_escape(_value(change.get('after'))))])
@@ -501,8 +507,8 @@ def render_junit(report):
     suite = ET.SubElement(root, 'testsuite', dict(name=JUNIT_SUITE, skipped='0', time='0',
                                                   timestamp=xml_text(report.get('generated_at')), **counts))
     props = ET.SubElement(suite, 'properties')
-    for name in ('schema_version', 'mode'):
-        ET.SubElement(props, 'property', name=name, value=xml_text(report.get(name)))
+    ET.SubElement(props, 'property', name='schema_version', value=xml_text(report.get('schema_version')))
+    ET.SubElement(props, 'property', name='check_mode', value='true' if report.get('check_mode', True) else 'false')
     for warning in report.get('warnings') or []:
         ET.SubElement(props, 'property', name='warning', value=xml_text(warning))
 

@@ -29,17 +29,19 @@ import re
 import threading
 import time
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError, first_line
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError, first_line, import_package
+from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES, resource_type
+from ansible_collections.vaultlock.azure.plugins.module_utils._settings import RETRY_AFTER_MAX
 
 GRAPH_PATH = '/providers/Microsoft.ResourceGraph/resources'
 API_VERSION = '2022-10-01'
 PAGE_SIZE = 1000                 # rows per page: Resource Graph's maximum $top
 MAX_SUBSCRIPTIONS = 1000         # subscriptions per query (Learn: the REST API accepts a limited number; CLI sends 1000)
-RETRY_AFTER_MAX = 60             # longest wait for a throttled query, as for every other request of the collection
 OPERATION = 'query Resource Graph'
 NOT_VISIBLE = 'Resource Graph cannot read this subscription (no access, or access not yet propagated)'
 
-VAULT_TYPES = {'recovery_services': 'microsoft.recoveryservices/vaults', 'backup': 'microsoft.dataprotection/backupvaults'}
+# ARM resource type of each vault kind, lowercase (as Resource Graph's `type` column holds it).
+VAULT_RESOURCE_TYPES = {kind: resource_type(kind) for kind in VAULT_TYPES}
 POLICY_TYPES = {'recovery_services': 'microsoft.recoveryservices/vaults/backuppolicies',
                 'backup': 'microsoft.dataprotection/backupvaults/backuppolicies'}
 ITEM_TYPES = {'recovery_services': 'microsoft.recoveryservices/vaults/backupfabrics/protectioncontainers/protecteditems',
@@ -83,7 +85,7 @@ def vaults_query(vault_types, resource_groups=None, tags=None):
     Tags match as ``_fleet.tags_match`` does after a client-side check: the query compares lower-cased keys and values
     (a superset), ``discover()`` then keeps exact values. A tag whose wanted value is None only needs the key.
     """
-    text = 'resources | where type in~ %s' % _in_list(_types(VAULT_TYPES, vault_types)) + _resource_groups(resource_groups)
+    text = 'resources | where type in~ %s' % _in_list(_types(VAULT_RESOURCE_TYPES, vault_types)) + _resource_groups(resource_groups)
     if tags:
         conditions = []
         for key, value in sorted(tags.items(), key=lambda kv: str(kv[0])):
@@ -299,8 +301,7 @@ class ResourceGraph:
 
 
 def _import_rest():
-    from ansible_collections.vaultlock.azure.plugins.module_utils._client import _import  # pylint: disable=import-outside-toplevel
-    return _import('azure.core.rest', 'azure-core')
+    return import_package('azure.core.rest', 'azure-core')
 
 
 def _azure_errors():
@@ -357,7 +358,7 @@ def vault_records(rows):
 
     found = {}
     for row in rows:
-        kind = _kind_of(row, VAULT_TYPES)
+        kind = _kind_of(row, VAULT_RESOURCE_TYPES)
         if kind is not None and row.get('id'):
             found.setdefault(str(row['id']).lower(), vault_record(row, kind))
     return [found[key] for key in sorted(found)]
@@ -455,7 +456,7 @@ def discover(session, subscriptions, vault_types, resource_groups=None, tags=Non
         if sub.lower() not in [s.lower() for s in subs]:
             subs.append(sub)
     kinds = list(vault_types)
-    _types(VAULT_TYPES, kinds)
+    _types(VAULT_RESOURCE_TYPES, kinds)
     graph = graph or ResourceGraph(session)
     read_at = _now_iso()
     result = {'vaults': [], 'errors': [], 'sources': {}, 'fallbacks': [], 'read_at': read_at, 'resource_graph': {}}

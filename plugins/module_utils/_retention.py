@@ -39,7 +39,8 @@ import copy
 import re
 from dataclasses import dataclass
 
-VAULT_TYPES = ('recovery_services', 'backup')
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
+from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES
 
 UNITS = ('years', 'months', 'weeks', 'days')
 
@@ -52,6 +53,10 @@ _ISO_RE = re.compile(r'^P(?:([0-9]+)Y)?(?:([0-9]+)M)?(?:([0-9]+)W)?(?:([0-9]+)D)
 _SHORT_RE = re.compile(r'^(?:([0-9]+)\s*y)?\s*(?:([0-9]+)\s*m)?\s*(?:([0-9]+)\s*w)?\s*(?:([0-9]+)\s*d)?$')
 
 _ACCEPTED = 'accepted forms: 30d, 12w, 12m, 7y (days, weeks, months, years) or ISO-8601 such as P30D, P12W, P3M, P1Y, P1Y6M'
+
+# What a baseline does with a policy that keeps less than the minimum: report it, or raise it (the module option
+# backup_policy_retention.mode, the role's harden_backup_vaults_retention_mode and a baseline's retention.mode).
+RETENTION_MODES = ('report', 'enforce')
 
 # Tier names a record can carry, and the keys a minimum may use.
 TIERS = ('daily', 'weekly', 'monthly', 'yearly', 'default', 'instant', 'snapshot', 'log')
@@ -78,7 +83,7 @@ _KIND_TIERS = {
 }
 
 
-class RetentionError(ValueError):
+class RetentionError(VaultlockError, ValueError):
     """A duration or a minimum that cannot be used; the message says what was wrong."""
 
 
@@ -457,7 +462,7 @@ def _properties(resource):
 
 def _check_vault_type(vault_type):
     if vault_type not in VAULT_TYPES:
-        raise ValueError('vault_type must be one of %s, got %r' % (', '.join(VAULT_TYPES), vault_type))
+        raise RetentionError('vault_type must be one of %s, got %r' % (', '.join(VAULT_TYPES), vault_type))
 
 
 def _analyse(resource, vault_type):

@@ -18,13 +18,14 @@ This is the one place where the vocabularies are mapped.
 from __future__ import annotations
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError
+from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES, vault_label
 
 STATES = ('off', 'on', 'always_on')
+# Strength order: a baseline is a minimum, always_on is stronger than on.
+RANK = {'off': 0, 'on': 1, 'always_on': 2}
 MIN_DAYS = 14
 MAX_DAYS = 180
 DEFAULT_DAYS = 14
-
-KIND_LABEL = {'recovery_services': 'Recovery Services vault', 'backup': 'Backup vault'}
 
 _RS_TO_API = {'off': 'Disabled', 'on': 'Enabled', 'always_on': 'AlwaysON'}
 _DP_TO_API = {'off': 'Off', 'on': 'On', 'always_on': 'AlwaysOn'}
@@ -64,27 +65,31 @@ class SoftDeleteError(InputError):
     """A soft delete value or change that cannot be used. Raised before any request is sent."""
 
 
-def vault_label(vault_type, vault_name):
-    return "%s '%s'" % (KIND_LABEL.get(vault_type, 'vault'), vault_name)
-
-
-def normalise_choice(value):
-    """What a user wrote (case-insensitive; always-on / alwayson accepted) -> off | on | always_on, or None."""
+def normalise_choice(value, where='soft_delete'):
+    """What a user wrote (case-insensitive; always-on / alwayson / always on accepted) -> off | on | always_on; None is
+    None (not managed)."""
     if value is None:
         return None
-    key = str(value).strip().lower().replace('-', '_')
+    key = str(value).strip().lower().replace('-', '_').replace(' ', '_')
     if key == 'alwayson':
         key = 'always_on'
     if key not in STATES:
-        raise SoftDeleteError("soft_delete must be one of off, on, always_on; got '%s'" % value)
+        raise SoftDeleteError("%s must be one of off, on, always_on or null; got '%s'" % (where, value))
     return key
 
 
 def from_api(value):
-    """Any API spelling (both kinds, AlwaysON and AlwaysOn) -> off | on | always_on; None when absent or Invalid."""
-    if value is None or value == '':
+    """Any API spelling (both kinds, AlwaysON and AlwaysOn) -> off | on | always_on.
+
+    None when absent, and for "Invalid", which Azure answers for a setting that was never set (a vault created without
+    soft delete settings, recorded). Anything else raises SoftDeleteError.
+    """
+    if value is None or value == '' or (isinstance(value, str) and value.strip().lower() == 'invalid'):
         return None
-    return _FROM_API.get(str(value).strip().lower())
+    state = _FROM_API.get(value.strip().lower()) if isinstance(value, str) else None
+    if state is None:
+        raise SoftDeleteError('unknown soft delete state %r' % (value,))
+    return state
 
 
 def to_api(vault_type, state):
@@ -97,28 +102,18 @@ def to_api(vault_type, state):
     raise SoftDeleteError("unknown vault_type '%s'" % vault_type)
 
 
-def _days(value):
-    if value is None or value == '':
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not float(value).is_integer():
-        raise SoftDeleteError('Azure returned a soft delete retention of %r, which is not a whole number of days' % (value,))
-    return int(value)
+def settings_of(record):
+    """The soft delete settings of a vault record (_vaults.vault_record): {'state', 'retention_days', 'enhanced_security'}.
 
-
-def current_settings(vault_type, security_settings):
-    """Soft delete settings from a vault's properties.securitySettings (a dict, possibly None).
-
-    Returns {'state', 'retention_days', 'enhanced_security'}; enhanced_security is the Recovery Services
-    enhancedSecurityState (None for Backup vaults, which have no such setting).
+    enhanced_security is the Recovery Services enhancedSecurityState (None for Backup vaults, which have no such
+    setting). A day count Backup vaults report as a float (14.0) is a whole number here.
     """
-    settings = (security_settings or {}).get('softDeleteSettings') or {}
-    if vault_type == 'recovery_services':
-        return {'state': from_api(settings.get('softDeleteState')),
-                'retention_days': _days(settings.get('softDeleteRetentionPeriodInDays')),
-                'enhanced_security': from_api(settings.get('enhancedSecurityState'))}
-    return {'state': from_api(settings.get('state')),
-            'retention_days': _days(settings.get('retentionDurationInDays')),
-            'enhanced_security': None}
+    current = record.get('soft_delete') if isinstance(record.get('soft_delete'), dict) else {}
+    days = current.get('retention_days')
+    if isinstance(days, float) and days.is_integer():
+        days = int(days)
+    enhanced = record.get('enhanced_security') if record.get('vault_type') == 'recovery_services' else None
+    return {'state': current.get('state'), 'retention_days': days, 'enhanced_security': enhanced}
 
 
 def validate_days(days):
@@ -142,7 +137,7 @@ def plan(vault_type, current, desired_state=None, desired_days=None, allow_irrev
     - always_on is asked for without allow_irreversible;
     - retention_days is outside 14..180, or is given while soft delete is (or is to be) off.
     """
-    if vault_type not in KIND_LABEL:
+    if vault_type not in VAULT_TYPES:
         raise SoftDeleteError("unknown vault_type '%s'" % vault_type)
     label = vault_label(vault_type, vault_name)
     desired_state = normalise_choice(desired_state)
@@ -222,9 +217,3 @@ def differences(vault_type, settings, target):
     if target['state'] != 'off' and settings.get('retention_days') != target['retention_days']:
         out.append(('soft_delete_retention_days', settings.get('retention_days'), target['retention_days']))
     return out
-
-
-def is_at_least(have, want):
-    """True when soft delete state 'have' is at least as strong as 'want' (off < on < always_on)."""
-    rank = {'off': 0, 'on': 1, 'always_on': 2}
-    return rank.get(normalise_choice(have) if have else 'off', 0) >= rank[normalise_choice(want)]

@@ -18,31 +18,29 @@ Exclusion entries (``parse_exclusions``):
 An entry that is none of these (a typo'd id, a storage account id, a pattern with characters no vault name has) is an
 error before any request. An entry that matches no vault is reported (``unmatched``) so a run can warn, or refuse to do
 anything irreversible.
+
+``plan_run`` is what the harden_backup_vaults role decides, in one tested function: the baseline checked once (with the
+role's consent rule), the discovery merged, the exclusions applied, the errors shaped for the reports, the drift of every
+vault, and whether an unmatched exclusion blocks this run's irreversible changes.
 """
 
 from __future__ import annotations
 
 import re
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import (
-    has_control,
-    parse_resource_id,
-    shown,
-    vault_type_from_provider,
-)
-
-_GUID = re.compile(r'[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}')
-_RG = re.compile(r'[-\w.()]{0,89}[-\w()]', re.UNICODE)
+from ansible_collections.vaultlock.azure.plugins.module_utils._drift import compute_drift, validate_baseline
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
+from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import resource_type, vault_type_from_provider
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import GUID as _GUID
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import RG_NAME as _RG
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import has_control, parse_resource_id, shown
 _SCOPE = re.compile(r'/subscriptions/(?P<sub>[^/]+)(?:/resourceGroups/(?P<rg>[^/]+))?/?', re.IGNORECASE)
 _VAULT_ID = re.compile(r'/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/providers/(?P<ns>[^/]+)/(?P<type>[^/]+)'
                        r'/(?P<name>[^/]+)/?', re.IGNORECASE)
 # Vault names are letters, digits and hyphens; a pattern adds * and ?.
 _PATTERN = re.compile(r'[A-Za-z0-9*?-]+')
 
-KIND_PROVIDER = {'recovery_services': 'microsoft.recoveryservices/vaults', 'backup': 'microsoft.dataprotection/backupvaults'}
-
-
-class TargetError(ValueError):
+class TargetError(VaultlockError, ValueError):
     """A target or an exclusion that cannot be understood; raised before any request."""
 
 
@@ -73,7 +71,7 @@ def vault_key(value, vault_type=None):
     if kind is None or (vault_type and kind != vault_type):
         return None
     return '/subscriptions/%s/resourcegroups/%s/providers/%s/%s' % (
-        match.group('sub').lower(), match.group('rg').lower(), KIND_PROVIDER[kind], match.group('name').lower())
+        match.group('sub').lower(), match.group('rg').lower(), resource_type(kind), match.group('name').lower())
 
 
 def _glob(pattern):
@@ -233,3 +231,51 @@ def select_vaults(reads, exclude=None):
     unmatched = [exclusion['entry'] for index, exclusion in enumerate(exclusions) if index not in used]
     warnings = ['exclusion %s matched no vault, so it protected nothing' % shown(entry) for entry in unmatched]
     return {'vaults': kept, 'errors': errors, 'excluded': excluded, 'unmatched': unmatched, 'warnings': warnings}
+
+
+TLS_WARNING = ('TLS certificate validation was off (cert_validation_mode or AZURE_CERT_VALIDATION_MODE is ignore): the identity of '
+               'the Azure endpoint was not verified')
+
+
+def check_baseline(baseline):
+    """The baseline normalised (_drift.validate_baseline), and the role's consent rule: a baseline that asks for an
+    irreversible state (immutability locked, soft delete always_on) must consent with allow_irreversible."""
+    normalised = validate_baseline(baseline)
+    if normalised['immutability'] == 'locked' and not normalised['allow_irreversible']:
+        raise TargetError('harden_backup_vaults_immutability: locked is irreversible (a locked vault can never be unlocked): '
+                          'set harden_backup_vaults_allow_irreversible: true to consent')
+    if (normalised['soft_delete'] or {}).get('state') == 'always_on' and not normalised['allow_irreversible']:
+        raise TargetError('harden_backup_vaults_soft_delete.state: always_on is irreversible: '
+                          'set harden_backup_vaults_allow_irreversible: true to consent')
+    return normalised
+
+
+def _reads(reads):
+    if isinstance(reads, dict) and 'results' in reads:
+        return reads['results']
+    return reads if isinstance(reads, (list, tuple)) else []
+
+
+def plan_run(reads, exclude=None, baseline=None):
+    """select_vaults, and with a baseline everything a harden_backup_vaults run decides before it changes anything.
+
+    Adds to select_vaults' result: ``baseline`` (checked once, see check_baseline), ``drift`` (one _drift entry per
+    vault, with the ``changes`` a run makes: the one place "would change" is computed), ``blocked`` (a sentence, or ''
+    when nothing blocks: an exclusion entry that matched no vault may be a typo for a vault meant to be protected, so a
+    run that would make an irreversible change then makes no change at all), ``report_errors`` (the errors, and the
+    block) and ``report_warnings`` (the warnings, and TLS validation being off for a discovery task).
+    """
+    selected = select_vaults(reads, exclude)
+    if baseline is None:
+        return selected
+    normalised = check_baseline(baseline)
+    drift = compute_drift(selected['vaults'], normalised)
+    irreversible = [change for entry in drift for change in entry['changes'] if change.get('irreversible')]
+    blocked = ''
+    if selected['unmatched'] and irreversible:
+        blocked = ('harden_backup_vaults_exclude: %s matched no vault, and this run would make %d irreversible change(s): nothing '
+                   'was changed. Fix the exclusion (or remove it) and run again.' % (', '.join(selected['unmatched']), len(irreversible)))
+    insecure = any(isinstance(read, dict) and 'cert_validation_mode' in read for read in _reads(reads))
+    return dict(selected, baseline=normalised, drift=drift, blocked=blocked,
+                report_errors=selected['errors'] + ([{'scope': 'harden_backup_vaults_exclude', 'message': blocked}] if blocked else []),
+                report_warnings=selected['warnings'] + ([TLS_WARNING] if insecure else []))

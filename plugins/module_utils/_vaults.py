@@ -22,47 +22,37 @@ from urllib.parse import quote
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     AzureOperationError,
     InputError,
-    MissingLibraryError,
     UnreadableResourceError,
     from_exception,
+    import_package,
 )
-from ansible_collections.vaultlock.azure.plugins.module_utils._immutability import (
+from ansible_collections.vaultlock.azure.plugins.module_utils._immutability import from_api, to_api
+from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import (
+    PROVIDERS,
     VAULT_TYPES,
-    from_api,
-    to_api,
+    kind_label,
+    plural_label,
+    vault_type_from_provider,
 )
-from ansible_collections.vaultlock.azure.plugins.module_utils._soft_delete import enforced_by_azure
-
-PROVIDERS = {
-    'recovery_services': ('Microsoft.RecoveryServices', 'vaults'),
-    'backup': ('Microsoft.DataProtection', 'backupVaults'),
-}
+from ansible_collections.vaultlock.azure.plugins.module_utils._settings import RETRY_AFTER_MAX
+from ansible_collections.vaultlock.azure.plugins.module_utils._soft_delete import SoftDeleteError, enforced_by_azure
+from ansible_collections.vaultlock.azure.plugins.module_utils._soft_delete import from_api as soft_delete_from_api
 
 # Every pattern below is used with fullmatch(): Python's `$` also matches before a final newline, so a name such as
 # 'rsv-01\n' would pass a match() against '...$' and reach a request URL.
-_GUID = re.compile(r'[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}')
+GUID = re.compile(r'[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}')
 # Vault names: 2 to 50 characters, letters, digits and hyphens, starting with a letter (Azure's naming rules).
 _VAULT_NAME = re.compile(r'[A-Za-z][A-Za-z0-9-]{0,48}[A-Za-z0-9]')
 # Resource group names: 1 to 90 characters, word characters, hyphens, periods, parentheses; not ending in a period.
-_RG_NAME = re.compile(r'[-\w.()]{0,89}[-\w()]', re.UNICODE)
+RG_NAME = re.compile(r'[-\w.()]{0,89}[-\w()]', re.UNICODE)
 # Control characters (C0, DEL, C1) and Unicode line and paragraph separators: never part of a name, an id or a GUID.
 _CONTROL = re.compile('[\x00-\x1f\x7f-\x9f\u2028\u2029]')
 _GUARD_PROVIDER = ('microsoft.dataprotection', 'resourceguards')
 
-SOFT_DELETE_FROM_API = {
-    'enabled': 'on', 'on': 'on',
-    'disabled': 'off', 'off': 'off',
-    'alwayson': 'always_on',
-}
-
 
 def arm_tools():
     """azure.mgmt.core.tools (ARM resource id parsing), imported on first use like every Azure package."""
-    try:
-        from azure.mgmt.core import tools  # pylint: disable=import-outside-toplevel
-    except ImportError as exc:
-        raise MissingLibraryError('azure-mgmt-core', exc)
-    return tools
+    return import_package('azure.mgmt.core.tools', 'azure-mgmt-core')
 
 
 def split_resource_id(arm_id):
@@ -78,13 +68,6 @@ def split_resource_id(arm_id):
     if not text.startswith('/') or not tools.is_valid_resource_id(text):
         return {}
     return dict(tools.parse_resource_id(text))
-
-
-def vault_type_from_provider(namespace, resource_type):
-    for vault_type, (ns, rtype) in PROVIDERS.items():
-        if namespace.lower() == ns.lower() and resource_type.lower() == rtype.lower():
-            return vault_type
-    return None
 
 
 def shown(value):
@@ -103,7 +86,7 @@ def has_control(value):
 
 
 def validate_subscription(sub, option='subscription_id'):
-    if not isinstance(sub, str) or not _GUID.fullmatch(sub):
+    if not isinstance(sub, str) or not GUID.fullmatch(sub):
         raise InputError("%s: subscription id %s is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)" % (option, shown(sub)))
     return sub
 
@@ -125,8 +108,7 @@ class VaultRef:
 
     @property
     def label(self):
-        kind = 'Recovery Services vault' if self.vault_type == 'recovery_services' else 'Backup vault'
-        return "%s '%s' (resource group '%s', subscription %s)" % (kind, self.name, self.resource_group, self.subscription_id)
+        return "%s '%s' (resource group '%s', subscription %s)" % (kind_label(self.vault_type), self.name, self.resource_group, self.subscription_id)
 
     @classmethod
     def parse_id(cls, arm_id, vault_type=None, option='id'):
@@ -155,7 +137,7 @@ class VaultRef:
         if vault_type not in VAULT_TYPES:
             raise InputError("vault_type must be one of %s; got %s" % (', '.join(VAULT_TYPES), shown(vault_type)))
         validate_subscription(subscription_id, options[0])
-        if not isinstance(resource_group, str) or not _RG_NAME.fullmatch(resource_group):
+        if not isinstance(resource_group, str) or not RG_NAME.fullmatch(resource_group):
             raise InputError("%s: resource group name %s is not valid: 1 to 90 letters, digits, '_', '-', '.', '(' or ')', "
                              "not ending with '.'" % (options[1], shown(resource_group)))
         if not isinstance(name, str) or not _VAULT_NAME.fullmatch(name):
@@ -207,13 +189,11 @@ def whole_days(value, resource, field):
 
 
 def _soft_delete_state(value, resource, field):
-    # Azure answers "Invalid" for a setting that was never set (a vault created without soft delete settings, recorded).
-    if value in (None, '') or (isinstance(value, str) and value.strip().lower() == 'invalid'):
-        return None
-    state = SOFT_DELETE_FROM_API.get(str(value).strip().lower()) if isinstance(value, str) else None
-    if state is None:
-        raise UnreadableResourceError(resource, field, value, 'Enabled, Disabled or AlwaysON (On, Off or AlwaysOn for Backup vaults)')
-    return state
+    try:
+        return soft_delete_from_api(value)
+    except SoftDeleteError:
+        raise UnreadableResourceError(resource, field, value,
+                                      'Enabled, Disabled or AlwaysON (On, Off or AlwaysOn for Backup vaults)') from None
 
 
 def _soft_delete(vault_type, security, resource, location=None):
@@ -333,8 +313,8 @@ def _retry_after(headers, default):
     """Seconds to wait as Azure asks (Retry-After, or retry-after-ms; see _client.honour_zero_retry_after)."""
     try:
         if headers.get('retry-after') is None and headers.get('retry-after-ms') is not None:
-            return max(0.0, min(float(headers['retry-after-ms']) / 1000.0, 60.0))
-        return max(0.0, min(float(headers.get('retry-after')), 60.0))
+            return max(0.0, min(float(headers['retry-after-ms']) / 1000.0, RETRY_AFTER_MAX))
+        return max(0.0, min(float(headers.get('retry-after')), RETRY_AFTER_MAX))
     except (TypeError, ValueError):
         return float(default)
 
@@ -422,7 +402,7 @@ class _Backend:
         namespace, resource_type = PROVIDERS[self.vault_type]
         scope = ('subscriptions', subscription_id) + (('resourceGroups', resource_group) if resource_group else ())
         body = self.session.arm_get(arm_path(*(scope + ('providers', namespace, resource_type))), self.api_version,
-                                    'list %s' % self.plural, label)
+                                    'list %s' % plural_label(self.vault_type), label)
         return body.get('value') or []
 
     def patch(self, ref, body, operation, **kwargs):
@@ -542,7 +522,6 @@ class RecoveryServicesBackend(_Backend):
     # azure-mgmt-recoveryservicesbackup), so a read sees what a write through the SDK sends.
     api_version = '2026-11-01'
     policy_api_version = '2026-10-01'
-    plural = 'Recovery Services vaults'
 
     def _begin_update(self, ref, body, **kwargs):
         return self.client(ref.subscription_id).vaults.begin_update(ref.resource_group, ref.name, body, **kwargs)
@@ -563,7 +542,7 @@ class RecoveryServicesBackend(_Backend):
         status, deserialized, headers = client.protection_policies.create_or_update(ref.name, ref.resource_group, name, body, cls=keep)
         if status != 202:
             return deserialized
-        from ansible_collections.vaultlock.azure.plugins.module_utils._client import endpoint_authority  # pylint: disable=import-outside-toplevel
+        from ansible_collections.vaultlock.azure.plugins.module_utils._transport import endpoint_authority  # pylint: disable=import-outside-toplevel
         url = headers.get('azure-asyncoperation') or headers.get('location') or ''
         allowed = endpoint_authority(self.session.cloud.resource_manager)
         if endpoint_authority(url) != allowed:
@@ -594,7 +573,6 @@ class BackupVaultBackend(_Backend):
     sdk = 'dataprotection'
     api_version = '2026-06-01'  # azure-mgmt-dataprotection's default
     policy_api_version = '2026-06-01'
-    plural = 'Backup vaults'
 
     def _begin_update(self, ref, body, **kwargs):
         return self.client(ref.subscription_id).backup_vaults.begin_update(ref.resource_group, ref.name, body, **kwargs)

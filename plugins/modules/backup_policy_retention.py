@@ -67,12 +67,16 @@ options:
     type: dict
   mode:
     description:
-      - V(check) reports violations only. V(enforce) also raises each fixable too-short tier to the minimum.
+      - What to do with a policy that keeps less than O(minimum). V(report) reports the violations only. V(enforce) also
+        raises each fixable too-short tier to the minimum.
+      - The same words as the C(vaultlock.azure.harden_backup_vaults) role's C(harden_backup_vaults_retention_mode). Whether
+        anything is written is decided by this option, never by check mode alone: in check mode V(enforce) shows what it would raise.
     type: str
-    choices: [check, enforce]
-    default: check
+    choices: [report, enforce]
+    default: report
   fail_on_violation:
-    description: Fail the task when violations remain (after enforcing, in V(enforce) mode).
+    description: Fail the task when violations remain (after enforcing, in V(enforce) mode). The failed result still carries
+      RV(violations), RV(policies) and RV(changes).
     type: bool
     default: false
   compare_to:
@@ -245,245 +249,9 @@ cert_validation_mode:
   sample: ignore
 '''
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError, PartialChangeError
-from ansible_collections.vaultlock.azure.plugins.module_utils._module import VAULT_REF_ARGSPEC, VAULT_REF_EXCLUSIVE, VaultlockModule
-from ansible_collections.vaultlock.azure.plugins.module_utils._retention import (
-    TIERS,
-    RetentionError,
-    check_minimum,
-    find_reductions,
-    is_operational,
-    normalise_policy,
-    raise_policy,
-    validate_minimum,
-)
-from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend, vault_record
-
-# Read-only values that GET returns and a PUT must not carry back.
-_READ_ONLY_PROPERTIES = ('protectedItemsCount',)
-
-
-def _tier_key(tier):
-    return '/'.join(part for part in (tier['tier'], tier.get('sub_policy'), tier.get('datastore')) if part)
-
-
-def _tiers_view(record):
-    return {_tier_key(t): t['duration'] for t in record.get('tiers') or []}
-
-
-def _listed(reductions):
-    return ', '.join('%s %s -> %s' % (_tier_key(r), r['before'], r['after'] or 'dropped') for r in reductions)
-
-
-def _put_body(resource):
-    body = {k: v for k, v in resource.items() if k not in ('id', 'name', 'type', 'systemData')}
-    body['properties'] = {k: v for k, v in (resource.get('properties') or {}).items() if k not in _READ_ONLY_PROPERTIES}
-    return body
-
-
-def _select(resources, names, ref):
-    """The policies named (case-insensitive, each once, in the order asked), or all of them."""
-    if not names:
-        return sorted(resources, key=lambda r: str(r.get('name')).lower())
-    by_name = {str(r.get('name')).lower(): r for r in resources}
-    missing = [n for n in names if n.lower() not in by_name]
-    if missing:
-        known = ', '.join(sorted(str(r.get('name')) for r in resources)) or 'none'
-        raise InputError("%s has no backup policy named %s (its policies: %s)"
-                         % (ref.label, ', '.join("'%s'" % m for m in missing), known))
-    selected = []
-    for name in names:
-        if by_name[name.lower()] not in selected:
-            selected.append(by_name[name.lower()])
-    return selected
-
-
-def check_arguments(params):
-    """Every check that needs no request. Returns the parsed minimum (None when not given)."""
-    minimum = params['minimum']
-    spec = params['compare_to']
-    if minimum is None and spec is None:
-        raise InputError('give minimum (a retention baseline to check or enforce), compare_to (to detect retention reductions), or both')
-    if params['policy'] and spec is None:
-        raise InputError('policy names the policy that compare_to compares against and is used only with compare_to; '
-                         'to choose the policies checked against minimum, use policies')
-    if spec is not None:
-        if not params['policy']:
-            raise InputError('compare_to needs policy: the name of the policy whose current retention is the "before"')
-        has_policy = bool(spec.get('policy'))
-        has_proposed = spec.get('proposed') is not None
-        if has_policy == has_proposed:
-            raise InputError('compare_to needs exactly one of policy (another policy of the vault) or proposed (a policy body); got %s'
-                             % ('both' if has_policy else 'neither'))
-        proposed = spec.get('proposed')
-        if has_proposed and not isinstance(proposed.get('properties'), dict):
-            raise InputError('compare_to.proposed must be a policy body as it would be PUT, with a properties object; got keys %s'
-                             % (', '.join(sorted(str(k) for k in proposed)) or 'none'))
-    if minimum is None:
-        return None
-    try:
-        parsed = validate_minimum(minimum)
-    except RetentionError as exc:
-        raise InputError(str(exc)) from None
-    if not parsed:
-        raise InputError('minimum names no tier: give at least one of %s' % ', '.join(TIERS))
-    return parsed
-
-
-def compare(params, ref, resources, immutability):
-    spec = params['compare_to']
-    base = _select(resources, [params['policy']], ref)[0]
-    before = normalise_policy(base, ref.vault_type)
-    if spec.get('proposed') is not None:
-        after = normalise_policy(dict(spec['proposed'], name=params['policy']), ref.vault_type)
-        what = "changing policy '%s' as proposed" % base['name']
-    else:
-        other = _select(resources, [spec['policy']], ref)[0]
-        after = normalise_policy(other, ref.vault_type)
-        what = "moving protected items from policy '%s' to '%s'" % (base['name'], other['name'])
-    if after['unknown'] and not before['unknown']:
-        raise InputError('compare_to: the %s policy kind is not understood (%s), so retention reductions cannot be detected'
-                         % ('proposed' if spec.get('proposed') is not None else "'%s'" % spec['policy'], after['workload'] or 'no kind given'))
-    reductions = find_reductions(before, after)
-    immutable = immutability in ('enabled', 'locked')
-    protected = [r for r in reductions if not r['operational']]
-    operational = [r for r in reductions if r['operational']]
-    rejected = bool(protected) and immutable
-    unprotected = ('%d operational tier(s) (%s) not protected by immutability: operational backups are kept outside the '
-                   'vault and Azure accepts shortening them' % (len(operational), _listed(operational))) if operational else ''
-    if rejected:
-        msg = ('Azure will reject %s: %s is immutable (%s) and %d retention tier(s) would keep less: %s'
-               % (what, ref.label, immutability, len(protected), _listed(protected)))
-        if unprotected:
-            msg += '; also %s' % unprotected
-    elif protected:
-        msg = '%s reduces %d retention tier(s) (%s); allowed only because %s is not immutable' % (what, len(protected), _listed(protected), ref.label)
-        if unprotected:
-            msg += '; also %s' % unprotected
-    elif operational:
-        msg = '%s reduces only %s' % (what, unprotected)
-    else:
-        msg = '%s reduces no retention' % what
-    return {'reductions': reductions, 'rejected_by_azure': rejected, 'msg': msg}
-
-
-def _plan(params, ref, selected, locked=False):
-    """[(resource, record, new resource or None, changes)] and the violations that remain."""
-    violations = []
-    plans = []
-    for resource in selected:
-        record = normalise_policy(resource, ref.vault_type)
-        if params['mode'] == 'enforce':
-            new, changes, unfixable = raise_policy(resource, ref.vault_type, params['minimum'])
-            violations.extend(unfixable)
-            # Immutability does not hold operational tiers, so raising one can be undone even on a Locked vault.
-            plans.append((resource, record, new, [dict(change, policy=record['name'], irreversible=locked and not is_operational(record, change))
-                                                  for change in changes]))
-        else:
-            violations.extend(check_minimum(record, params['minimum']))
-            plans.append((resource, record, None, []))
-    return plans, violations
-
-
-def _check_consent(params, ref, plans, locked):
-    """On a Locked vault a raised retention can never be lowered again: refuse before any write without consent."""
-    raised = [change for _resource, _record, _new, changes in plans for change in changes if change['irreversible']]
-    if locked and raised and not params['allow_irreversible']:
-        names = sorted({change['policy'] for change in raised})
-        raise InputError("%s is Locked: raising the retention of %s (%d tier(s)) can never be undone, the policies could never "
-                         "keep less again. Set allow_irreversible=true to consent." % (
-                             ref.label, ', '.join("'%s'" % name for name in names), len(raised)))
-
-
-def _same_tiers(record):
-    """A check: does a policy (ARM JSON) keep exactly the tiers of this normalised record?"""
-    wanted = _tiers_view(record)
-
-    def check(resource):
-        return _tiers_view(normalise_policy(resource, record['vault_type'])) == wanted
-    return check
-
-
-def _summary(mod, result, violations):
-    messages = []
-    changes = result['changes']
-    if changes:
-        messages.append('%s %d retention tier(s) in %d policy(ies)' % (
-            'would raise' if mod.check_mode else 'raised', len(changes), len({c['policy'] for c in changes})))
-    if not violations:
-        messages.append('every checked policy meets the minimum')
-    elif mod.params['mode'] == 'enforce':
-        messages.append('%d retention violation(s) remain in %d policy(ies) that raising cannot fix' % (
-            len(violations), len({v['policy'] for v in violations})))
-    else:
-        messages.append('%d retention violation(s) in %d policy(ies), %d fixable by mode=enforce' % (
-            len(violations), len({v['policy'] for v in violations}), sum(1 for v in violations if v['fixable'])))
-    return '; '.join(messages)
-
-
-def run(mod):
-    params = mod.params
-    session = mod.session
-    ref = VaultRef.from_params(params, session.default_subscription)
-    minimum = check_arguments(params)
-    store = backend(session, ref.vault_type)
-    immutability = vault_record(store.get(ref), ref.vault_type)['immutability']
-    resources = store.list_policies(ref)
-    result = {'changed': False, 'changes': [], 'policies': [], 'immutability': immutability}
-    messages = []
-    if params['compare_to'] is not None:
-        try:
-            outcome = compare(params, ref, resources, immutability)
-        except RetentionError as exc:
-            raise InputError('compare_to: %s' % exc) from None
-        result.update(outcome)
-        messages.append(outcome['msg'])
-    if minimum is None:
-        result['msg'] = '; '.join(messages)
-        return result
-
-    locked = immutability == 'locked'
-    plans, violations = _plan(params, ref, _select(resources, params['policies'], ref), locked)
-    _check_consent(params, ref, plans, locked)
-    diff_before, diff_after = {}, {}
-    for resource, record, new, changes in plans:
-        name = record['name']
-        after_record = record
-        if new is not None:
-            if mod.check_mode:
-                after_record = normalise_policy(new, ref.vault_type)
-            else:
-                predicted = normalise_policy(new, ref.vault_type)
-                try:
-                    kept = store.reconcile_policy(ref, name, _put_body(new), _same_tiers(predicted), _same_tiers(record),
-                                                  irreversible=any(change['irreversible'] for change in changes))
-                    after_record = normalise_policy(kept, ref.vault_type)
-                except AzureOperationError as exc:
-                    # Report what was already raised: those policies did change.
-                    raise PartialChangeError(exc, {'changed': bool(result['changes']), 'changes': result['changes'],
-                                                   'immutability': immutability}) from exc
-            result['changes'].extend(changes)
-            diff_before[name] = _tiers_view(record)
-            diff_after[name] = _tiers_view(after_record)
-        after_record['vault'] = ref.id
-        result['policies'].append(after_record)
-    result['changed'] = bool(result['changes'])
-    result['violations'] = violations
-    result['compliant'] = not violations
-    if mod.diff_mode and result['changed']:
-        result['diff'] = {'before': diff_before, 'after': diff_after}
-        if any(change['irreversible'] for change in result['changes']):
-            result['diff']['after_header'] = '%s (%s) - IRREVERSIBLE: retention of a locked vault' % (ref.name, ref.vault_type)
-    messages.append(_summary(mod, result, violations))
-    result['msg'] = '; '.join(messages)
-    if violations and params['fail_on_violation']:
-        details = '; '.join("policy '%s': %s" % (v['policy'], v['reason']) for v in violations[:10])
-        if len(violations) > 10:
-            details += '; and %d more' % (len(violations) - 10)
-        failure = dict(result)
-        failure['msg'] = '%s does not meet the retention minimum (fail_on_violation): %s' % (ref.label, details)
-        mod.module.fail_json(**failure)
-    return result
+from ansible_collections.vaultlock.azure.plugins.module_utils._module import VAULT_REF_ARGSPEC, VAULT_REF_CONSTRAINTS, VaultlockModule
+from ansible_collections.vaultlock.azure.plugins.module_utils._retention import RETENTION_MODES
+from ansible_collections.vaultlock.azure.plugins.module_utils._state_retention import run
 
 
 def main():
@@ -491,13 +259,17 @@ def main():
         argument_spec=dict(VAULT_REF_ARGSPEC, **{
             'policies': {'type': 'list', 'elements': 'str'},
             'minimum': {'type': 'dict'},
-            'mode': {'type': 'str', 'choices': ['check', 'enforce'], 'default': 'check'},
+            'mode': {'type': 'str', 'choices': list(RETENTION_MODES), 'default': 'report'},
             'fail_on_violation': {'type': 'bool', 'default': False},
-            'compare_to': {'type': 'dict', 'options': {'policy': {'type': 'str'}, 'proposed': {'type': 'dict'}}},
+            'compare_to': {'type': 'dict', 'options': {'policy': {'type': 'str'}, 'proposed': {'type': 'dict'}},
+                           'mutually_exclusive': [('policy', 'proposed')], 'required_one_of': [('policy', 'proposed')]},
             'policy': {'type': 'str'},
             'allow_irreversible': {'type': 'bool', 'default': False},
         }),
-        mutually_exclusive=VAULT_REF_EXCLUSIVE,
+        required_one_of=VAULT_REF_CONSTRAINTS['required_one_of'] + [('minimum', 'compare_to')],
+        required_by={'policy': 'compare_to', 'compare_to': 'policy'},
+        mutually_exclusive=VAULT_REF_CONSTRAINTS['mutually_exclusive'],
+        required_together=VAULT_REF_CONSTRAINTS['required_together'],
     )
     mod.run(run)
 

@@ -227,146 +227,8 @@ cert_validation_mode:
   sample: ignore
 '''
 
-import copy
-import time
-
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, PartialChangeError, VaultlockError
-from ansible_collections.vaultlock.azure.plugins.module_utils._module import VAULT_REF_ARGSPEC, VAULT_REF_EXCLUSIVE, VaultlockModule
-from ansible_collections.vaultlock.azure.plugins.module_utils._soft_delete import (
-    ENFORCED_CODES,
-    config_body,
-    current_settings,
-    differences,
-    enforced_message,
-    plan,
-    vault_patch,
-)
-from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend
-
-# Azure's answer when soft delete of a Recovery Services vault was set through the vault API: only the vault API
-# may change it from then on (Azure/bicep-registry-modules#7292).
-USE_VAULT_API = 'bmsusererrorsoftdeleteusevaultapi'
-OPERATION = 'update soft delete'
-CONFIRM_READS = 5
-
-
-def _diff_view(vault_type, settings):
-    view = {'soft_delete': settings['state'], 'retention_days': settings['retention_days']}
-    if vault_type == 'recovery_services':
-        view['enhanced_security'] = settings['enhanced_security']
-    return view
-
-
-def read_vault(store, ref):
-    """(record, soft delete settings) of the vault; fails when it is missing or busy."""
-    raw, record = store.read_settled(ref)
-    return record, current_settings(ref.vault_type, (raw.get('properties') or {}).get('securitySettings'))
-
-
-def predict(record, target):
-    predicted = copy.deepcopy(record)
-    predicted['soft_delete'] = dict(record['soft_delete'], state=target['state'], retention_days=target['retention_days'])
-    return predicted
-
-
-def _applied(ref, target):
-    def check(raw):
-        settings = current_settings(ref.vault_type, (raw.get('properties') or {}).get('securitySettings'))
-        return not differences(ref.vault_type, settings, target)
-    return check
-
-
-def _update_config(store, ref, target, irreversible=False):
-    """The config update is synchronous; an unknown outcome is settled by a re-read, as for the vault PATCHes."""
-    store.reconcile(ref, lambda: store.update_vault_config(ref, config_body(target), OPERATION), OPERATION, _applied(ref, target),
-                    irreversible)
-
-
-def write(store, ref, target, irreversible=False):
-    """Send the change through the API that applies it; return which API that was.
-
-    An irreversible change (AlwaysOn) whose outcome is unknown is never sent a second time (see reconcile).
-    """
-    if ref.vault_type != 'recovery_services':
-        store.reconcile_patch(ref, vault_patch(ref.vault_type, target), OPERATION, _applied(ref, target), irreversible)
-        return 'vault'
-    try:
-        _update_config(store, ref, target, irreversible)
-        return 'vault_config'
-    except AzureOperationError as exc:
-        if str(exc.code or '').lower() in ENFORCED_CODES:
-            # Secure by default: Azure enforces soft delete of this vault. Never try the vault API instead.
-            raise AzureOperationError(exc.operation, exc.resource, exc.status, exc.code, exc.azure_message, exc.request_id,
-                                      hint='The %s.' % enforced_message(ref.label))
-        if str(exc.code or '').lower() != USE_VAULT_API:
-            raise
-    store.reconcile_patch(ref, vault_patch(ref.vault_type, target), OPERATION, _applied(ref, target), irreversible)
-    return 'vault'
-
-
-def confirm(mod, store, ref, target):
-    """Re-read until the vault shows the change, or fail clearly.
-
-    Both Recovery Services write APIs are reported to answer success without applying a change
-    (azure-rest-api-specs#34218, #34530), and a config update to show late (#21548): a few bounded re-reads.
-    """
-    settings = mod.session.settings
-    deadline = time.monotonic() + float(settings['wait_timeout'])
-    delay = max(1.0, float(settings['polling_interval']))
-    for attempt in range(CONFIRM_READS):
-        record, current = read_vault(store, ref)
-        missing = differences(ref.vault_type, current, target)
-        if not missing:
-            return record, current
-        if attempt + 1 == CONFIRM_READS or time.monotonic() + delay > deadline:
-            break
-        time.sleep(delay)
-    detail = ', '.join('%s is %s (wanted %s)' % item for item in missing)
-    raise AzureOperationError(OPERATION, ref.label, None, 'ChangeNotApplied',
-                              'Azure accepted the request but the vault still reports: %s. Read the vault again before '
-                              'retrying.' % detail)
-
-
-def run(mod):
-    params = mod.params
-    ref = VaultRef.from_params(params, mod.session.default_subscription)
-    store = backend(mod.session, ref.vault_type)
-    before, settings = read_vault(store, ref)
-    if params['soft_delete'] is None and params['retention_days'] is None:
-        return {'changed': False, 'vault': before, 'changes': [], 'api': None}
-    changes, target = plan(ref.vault_type, settings, params['soft_delete'], params['retention_days'],
-                           params['allow_irreversible'], ref.name, enforced=before['soft_delete']['enforced_by_azure'])
-    after, after_settings = (predict(before, target), target) if changes else (before, settings)
-    api = None
-    if changes and not mod.check_mode:
-        try:
-            api = write(store, ref, target, any(change['irreversible'] for change in changes))
-            after, after_settings = confirm(mod, store, ref, target)
-        except VaultlockError as exc:
-            # Say truthfully what did change: a fresh read decides, whatever the error was.
-            try:
-                fresh, fresh_settings = read_vault(store, ref)
-            except VaultlockError:
-                raise exc from None
-            happened = [change for change in changes if _now(ref.vault_type, fresh_settings, change['setting']) == change['after']]
-            if not happened:
-                raise
-            raise PartialChangeError(exc, {'changed': True, 'changes': happened, 'vault': fresh, 'api': api}) from exc
-    result = {'changed': bool(changes), 'vault': after, 'changes': changes, 'api': api}
-    if mod.diff_mode:
-        header = '%s (%s)' % (ref.name, ref.vault_type)
-        irreversible = sorted({c['setting'] for c in changes if c.get('irreversible')})
-        result['diff'] = {'before': _diff_view(ref.vault_type, settings), 'after': _diff_view(ref.vault_type, after_settings),
-                          'before_header': header,
-                          'after_header': header + (' - IRREVERSIBLE: %s' % ', '.join(irreversible) if irreversible else '')}
-    return result
-
-
-def _now(vault_type, settings, setting):
-    """The current value of a change's setting in soft delete settings from a read."""
-    del vault_type
-    return {'soft_delete': settings.get('state'), 'enhanced_security': settings.get('enhanced_security'),
-            'soft_delete_retention_days': settings.get('retention_days')}.get(setting)
+from ansible_collections.vaultlock.azure.plugins.module_utils._module import VAULT_REF_ARGSPEC, VAULT_REF_CONSTRAINTS, VaultlockModule
+from ansible_collections.vaultlock.azure.plugins.module_utils._state_soft_delete import run
 
 
 def main():
@@ -376,7 +238,7 @@ def main():
             'retention_days': {'type': 'int'},
             'allow_irreversible': {'type': 'bool', 'default': False},
         }),
-        mutually_exclusive=VAULT_REF_EXCLUSIVE,
+        **VAULT_REF_CONSTRAINTS
     )
     mod.run(run)
 

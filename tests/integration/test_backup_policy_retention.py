@@ -526,7 +526,7 @@ def test_reader_identity_gets_a_clear_permission_error(runner, emulator, vault, 
     env = {'AZURE_CLIENT_ID': ep['readonly_client_id'], 'AZURE_SECRET': ep['readonly_client_secret'],
            'AZURE_CLIENT_SECRET': ep['readonly_client_secret']}
     before = copy.deepcopy(stored(emulator, vault, policy, kind))
-    run = runner.play([by_name(vault, kind, minimum=minimum, policies=[policy], mode='check'),
+    run = runner.play([by_name(vault, kind, minimum=minimum, policies=[policy], mode='report'),
                        by_name(vault, kind, minimum=minimum, policies=[policy], mode='enforce')], extra_env=env)
     # Reading is allowed: the check runs.
     assert run['r0'].get('failed') is not True and run['r0']['compliant'] is False

@@ -199,7 +199,7 @@ def test_check_mode_predicts_exactly_what_apply_changes(emulator, session):
         errors += attach_policies(session, records)
         assert errors == [], (seed, errors)
         drift = compute_drift(records, baseline)
-        predicted = predicted_changes(build_report(drift, {'mode': 'check', 'predict': True, 'baseline': baseline}))
+        predicted = predicted_changes(build_report(drift, {'check_mode': True, 'predict': True, 'baseline': baseline}))
         emulator.clear_journal()
         before = state_of(emulator, fleet)
         failures = apply_like_the_role(session, drift, baseline)

@@ -176,7 +176,7 @@ def test_check_mode_sends_no_write_and_reports_the_drift(harden, emulator):
     assert run.rc == 0, run.output
     assert emulator.writes() == []
     report = check_reports(run)
-    assert report['mode'] == 'check'
+    assert report['check_mode'] is True
     assert findings(report, fixable=True) == FIXABLE
     assert findings(report, fixable=False) == UNFIXABLE
     assert report['summary']['vaults'] == 10 and report['summary']['resolved'] == 0
@@ -209,7 +209,7 @@ def test_apply_fixes_what_may_be_fixed_and_a_second_check_finds_only_unfixable_d
     run = harden(**ENFORCE_ALL)
     assert run.rc == 0, run.output
     report = check_reports(run)
-    assert report['mode'] == 'apply'
+    assert report['check_mode'] is False
     assert findings(report, resolved=True) == FIXABLE
     assert findings(report, resolved=False) == UNFIXABLE
     assert report['summary']['fixable'] == 0 and report['summary']['errors'] == 0

@@ -87,7 +87,7 @@ def test_requirements_list_every_package_a_plugin_imports():
 
 def test_user_agent_version_is_the_collection_version():
     import yaml  # pylint: disable=import-outside-toplevel
-    from ansible_collections.vaultlock.azure.plugins.module_utils._client import COLLECTION_VERSION  # pylint: disable=import-outside-toplevel
+    from ansible_collections.vaultlock.azure.plugins.module_utils._settings import COLLECTION_VERSION  # pylint: disable=import-outside-toplevel
     assert COLLECTION_VERSION == yaml.safe_load((REPO / 'galaxy.yml').read_text())['version']
 
 

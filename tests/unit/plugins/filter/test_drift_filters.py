@@ -46,8 +46,8 @@ def test_filters_chain():
     drift = filters['vault_drift'](VAULTS, BASELINE)
     assert [(e['name'], e['drift'], e['actions']['immutability']) for e in drift] == [('bv-1', False, None), ('rsv-1', True, 'enabled')]
     assert filters['drift_summary'](drift)['drifting'] == 1
-    report = filters['drift_report_json'](drift, {'mode': 'check', 'timestamp': '2026-01-01T00:00:00+00:00'})
-    assert '| rsv-1 | Recovery Services | s1 | rg | immutability | disabled → enabled |' in filters['drift_report_markdown'](report)
+    report = filters['drift_report_json'](drift, {'check_mode': True, 'timestamp': '2026-01-01T00:00:00+00:00'})
+    assert '| rsv-1 | Recovery Services vault | s1 | rg | immutability | disabled → enabled |' in filters['drift_report_markdown'](report)
     assert ET.fromstring(filters['drift_report_junit'](report).encode()).get('failures') == '1'
 
 
@@ -97,7 +97,7 @@ def test_filters_load_by_fqcn_in_a_playbook(collections_path, tmp_path):
   gather_facts: false
   vars:
     drift: "{{ vaults | vaultlock.azure.vault_drift(baseline) }}"
-    report: "{{ drift | vaultlock.azure.drift_report_json({'mode': 'check', 'baseline': baseline}) }}"
+    report: "{{ drift | vaultlock.azure.drift_report_json({'check_mode': true, 'baseline': baseline}) }}"
   tasks:
     - name: Write what the filters return
       ansible.builtin.copy:
@@ -123,7 +123,7 @@ def test_filters_load_by_fqcn_in_a_playbook(collections_path, tmp_path):
     assert (summary['vaults'], summary['drifting'], summary['fixable']) == (2, 1, 1)
     assert json.loads((out / 'actions.json').read_text(encoding='utf-8')) == ['rsv-1']
     report = json.loads((out / 'drift.json').read_text(encoding='utf-8'))
-    assert report['schema_version'] == '1.0' and report['summary']['drifting'] == 1
+    assert report['schema_version'] == '2.0' and report['summary']['drifting'] == 1
     assert '**Drift:** 1 of 2 vaults drift from the baseline: 1 finding, 1 fixable, 0 not fixable.' in (out / 'drift.md').read_text(encoding='utf-8')
     assert ET.parse(str(out / 'drift.junit.xml')).getroot().get('tests') == '2'
     assert '<tr data-setting="immutability" data-fixable="yes"' in (out / 'drift.html').read_text(encoding='utf-8')

@@ -46,8 +46,8 @@ def test_retention_and_immutability_in_one_diff():
 
 def test_check_report_predicts_changes_when_no_module_ran():
     drift = compute_drift([vault('a', 'disabled', [weak_policy()]), vault('b', 'enabled')], BASELINE)
-    report = build_report(drift, {'mode': 'check', 'baseline': BASELINE, 'predict': True})
-    assert build_report(drift, {'mode': 'check', 'baseline': BASELINE})['changed'] == []
+    report = build_report(drift, {'check_mode': True, 'baseline': BASELINE, 'predict': True})
+    assert build_report(drift, {'check_mode': True, 'baseline': BASELINE})['changed'] == []
     assert [c['name'] for c in report['changed']] == ['a']
     # In the order a run makes them: retention first, immutability last (a locked vault's retention could never be lowered).
     assert report['changed'][0]['changes'] == [
@@ -60,6 +60,6 @@ def test_check_report_predicts_changes_when_no_module_ran():
 
 def test_report_mode_does_not_predict_retention_changes():
     drift = compute_drift([vault('a', 'enabled', [weak_policy()])], dict(BASELINE, retention={'minimum': {'daily': '30d'}, 'mode': 'report'}))
-    report = build_report(drift, {'mode': 'check', 'predict': True})
+    report = build_report(drift, {'check_mode': True, 'predict': True})
     assert report['changed'] == []
     assert report['summary']['drifting'] == 1

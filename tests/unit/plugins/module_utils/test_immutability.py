@@ -9,13 +9,12 @@ import itertools
 import pytest
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._immutability import (
+    RANK,
     ImmutabilityError,
     TransitionError,
     from_api,
-    is_at_least,
     normalise_choice,
     plan_transition,
-    state_from_security_settings,
     to_api,
 )
 
@@ -84,9 +83,9 @@ def test_to_api_and_back():
 
 def test_missing_settings_mean_disabled():
     # A vault that never had immutability set returns no immutabilitySettings (recordings).
-    assert state_from_security_settings({'softDeleteSettings': {'state': 'On'}}) == 'disabled'
-    assert state_from_security_settings(None) == 'disabled'
-    assert state_from_security_settings({'immutabilitySettings': {'state': 'Locked'}}) == 'locked'
+    assert from_api(None) == 'disabled'
+    assert from_api('') == 'disabled'
+    assert from_api('Locked') == 'locked'
 
 
 @pytest.mark.parametrize('bad', ['lock', 'ENABLEDX', '', 'on'])
@@ -104,6 +103,4 @@ def test_unknown_kind():
 
 
 def test_strength_order():
-    assert is_at_least('locked', 'enabled')
-    assert is_at_least('enabled', 'enabled')
-    assert not is_at_least('disabled', 'enabled')
+    assert RANK['locked'] > RANK['enabled'] > RANK['disabled']

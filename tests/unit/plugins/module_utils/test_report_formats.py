@@ -44,7 +44,7 @@ def sarif_validator_fixture():
 
 
 def check_report():
-    return build_report(drift(), {'mode': 'check', 'timestamp': STAMP, 'baseline': BASELINE,
+    return build_report(drift(), {'check_mode': True, 'timestamp': STAMP, 'baseline': BASELINE,
                                   'errors': [{'scope': '/subscriptions/%s' % SUB, 'message': 'AuthorizationFailed: no'}]})
 
 
@@ -129,11 +129,11 @@ def test_sarif_apply_report_keeps_open_findings_only(sarif_validator):
     by_name = dict((e['name'], e) for e in entries)
     results = {'immutability': [{'item': by_name['open-rsv'], 'changed': True, 'changes': [
         {'setting': 'immutability', 'before': 'disabled', 'after': 'enabled'}]}]}
-    report = build_report(entries, {'mode': 'apply', 'timestamp': STAMP, 'baseline': BASELINE, 'results': results})
+    report = build_report(entries, {'check_mode': False, 'timestamp': STAMP, 'baseline': BASELINE, 'results': results})
     log = sarif_of(report, sarif_validator)
     run = log['runs'][0]
     assert len(run['results']) == report['summary']['findings'] == len(open_findings(report))
-    assert run['automationDetails']['id'] == 'vaultlock.azure/harden_backup_vaults/apply/'
+    assert run['automationDetails']['id'] == 'vaultlock.azure/harden_backup_vaults/run/'
     assert run['invocations'][0]['executionSuccessful'] is True
 
 
@@ -261,7 +261,7 @@ def test_html_apply_shows_changes_and_keeps_the_report():
     by_name = dict((e['name'], e) for e in entries)
     results = {'immutability': [{'item': by_name['open-rsv'], 'changed': True, 'changes': [
         {'setting': 'immutability', 'before': 'disabled', 'after': 'enabled'}]}]}
-    report = build_report(entries, {'mode': 'apply', 'timestamp': STAMP, 'baseline': BASELINE, 'results': results})
+    report = build_report(entries, {'check_mode': False, 'timestamp': STAMP, 'baseline': BASELINE, 'results': results})
     before = copy.deepcopy(report)
     text = render_html(report)
     assert report == before

@@ -67,12 +67,12 @@ def drift(baseline=None):
 
 
 def test_check_report_shape_and_schema(schema):
-    report = build_report(drift(), {'mode': 'check', 'timestamp': STAMP, 'baseline': BASELINE,
+    report = build_report(drift(), {'check_mode': True, 'timestamp': STAMP, 'baseline': BASELINE,
                                     'errors': [{'scope': 'subscription 2222', 'message': 'AuthorizationFailed: no access'}]})
     validate(schema, report)
-    assert report['schema_version'] == '1.0'
+    assert report['schema_version'] == '2.0'
     assert report['generated_at'] == STAMP
-    assert report['mode'] == 'check'
+    assert report['check_mode'] is True and 'mode' not in report
     assert report['baseline'] == {'immutability': 'enabled', 'allow_irreversible': False, 'retention': None,
                                   'soft_delete': {'state': 'on', 'retention_days': 14}}
     assert [(v['name'], v['drift'], v['status']) for v in report['vaults']] == [
@@ -101,7 +101,7 @@ def test_apply_report_marks_resolved_and_lists_changes(schema):
              'changes': [{'setting': 'soft_delete', 'before': 'off', 'after': 'on'}]},
         ]},
     }
-    report = build_report(entries, {'mode': 'apply', 'timestamp': STAMP, 'baseline': BASELINE, 'results': results})
+    report = build_report(entries, {'check_mode': False, 'timestamp': STAMP, 'baseline': BASELINE, 'results': results})
     validate(schema, report)
     vaults = dict((v['name'], v) for v in report['vaults'])
     assert [(f['setting'], f['resolved']) for f in vaults['open-rsv']['findings']] == [
@@ -122,7 +122,7 @@ def test_results_matched_case_insensitively_and_flat_list():
     entries = drift()
     target = [e for e in entries if e['name'] == 'open-rsv'][0]
     results = [{'action': 'immutability', 'id': target['id'].upper(), 'changed': True, 'changes': []}]
-    report = build_report(entries, {'mode': 'apply', 'results': results})
+    report = build_report(entries, {'check_mode': False, 'results': results})
     vaults = dict((v['name'], v) for v in report['vaults'])
     assert vaults['open-rsv']['findings'][0]['resolved'] is True
     assert report['changed'][0]['changes'] == [{'action': 'immutability', 'setting': 'immutability', 'policy': None, 'tier': None,
@@ -133,13 +133,14 @@ def test_results_matched_case_insensitively_and_flat_list():
 def test_check_mode_never_resolves():
     entries = drift()
     target = [e for e in entries if e['name'] == 'open-rsv'][0]
-    report = build_report(entries, {'mode': 'check', 'results': {'immutability': [{'item': target, 'changed': True}]}})
+    report = build_report(entries, {'check_mode': True, 'results': {'immutability': [{'item': target, 'changed': True}]}})
     assert report['summary']['resolved'] == 0
     assert report['summary']['changed'] == 1  # what a real run would change
 
 
 @pytest.mark.parametrize('meta,message', [
-    ({'mode': 'dry-run'}, 'check or apply'),
+    ({'mode': 'check'}, 'replaced by meta.check_mode'),
+    ({'check_mode': 'yes'}, 'must be true or false'),
     ({'results': {'lock': []}}, 'unknown action'),
     ({'results': [{'id': 'x'}]}, 'needs action'),
     ({'results': {'immutability': [{'changed': True}]}}, 'names no vault'),
@@ -154,20 +155,20 @@ def test_bad_meta(meta, message):
 # --------------------------------------------------------------------------- Markdown
 
 def test_markdown_rows():
-    report = build_report(drift(), {'mode': 'check', 'timestamp': STAMP, 'baseline': BASELINE,
+    report = build_report(drift(), {'check_mode': True, 'timestamp': STAMP, 'baseline': BASELINE,
                                     'errors': [{'scope': 'subscription 2222', 'message': 'AuthorizationFailed: no access'}]})
     text = render_markdown(report)
     lines = text.splitlines()
     assert lines[0] == '# Backup vault drift report'
-    assert 'Check mode, generated 2026-01-02T03:04:05+00:00, report schema 1.0.' in lines
+    assert 'Check mode, generated 2026-01-02T03:04:05+00:00, report schema 2.0.' in lines
     assert '**Drift:** 2 of 3 vaults drift from the baseline: 3 findings, 3 fixable, 0 not fixable.' in lines
     assert '| Drifting | 2 |' in lines
     assert '| immutability | 1 | 1 | 1 | 0 |' in lines
     assert '| Backup vault | 1 | 1 | 1 |' in lines
     assert '| Vault | Type | Subscription | Resource group | Finding | Have → want | Fixable | MUA |' in lines
-    assert ('| open-rsv | Recovery Services | %s | rg-a | immutability | disabled → enabled | yes: set immutability disabled -> enabled | no |'
+    assert ('| open-rsv | Recovery Services vault | %s | rg-a | immutability | disabled → enabled | yes: set immutability disabled -> enabled | no |'
             % SUB) in lines
-    assert ('| open-rsv | Recovery Services | %s | rg-a | soft delete retention days | 7 → 14 | yes: raise soft delete retention to 14 days | no |'
+    assert ('| open-rsv | Recovery Services vault | %s | rg-a | soft delete retention days | 7 → 14 | yes: raise soft delete retention to 14 days | no |'
             % SUB) in lines
     assert ('| stuck-bv | Backup vault | %s | rg-a | soft delete | off → on | yes: set soft delete off -> on | yes |' % SUB) in lines
     assert not any(line.startswith('| clean-rsv |') for line in lines)
@@ -190,11 +191,11 @@ def test_markdown_apply_sections():
     entries = drift()
     target = [e for e in entries if e['name'] == 'open-rsv'][0]
     results = {'immutability': [{'item': target, 'changed': True, 'changes': [{'setting': 'immutability', 'before': 'disabled', 'after': 'enabled'}]}]}
-    text = render_markdown(build_report(entries, {'mode': 'apply', 'timestamp': STAMP, 'results': results}))
+    text = render_markdown(build_report(entries, {'check_mode': False, 'timestamp': STAMP, 'results': results}))
     lines = text.splitlines()
     assert 'Changed 1 vault; 1 finding fixed.' in lines
     assert '## Changed' in lines
-    assert '| open-rsv | Recovery Services | %s | rg-a | immutability | disabled → enabled |' % SUB in lines
+    assert '| open-rsv | Recovery Services vault | %s | rg-a | immutability | disabled → enabled |' % SUB in lines
     # the resolved finding is no longer a drift row
     assert not [line for line in lines if line.startswith('| open-rsv') and line.endswith('| yes: set immutability disabled -> enabled | no |')]
 
@@ -239,7 +240,7 @@ def junit(report):
 
 
 def test_junit_counts_and_cases():
-    report = build_report(drift(), {'mode': 'check', 'timestamp': STAMP,
+    report = build_report(drift(), {'check_mode': True, 'timestamp': STAMP,
                                     'errors': [{'scope': 'subscription 2222', 'message': 'denied'}]})
     text = render_junit(report)
     assert text.startswith('<?xml version="1.0" encoding="UTF-8"?>\n')
@@ -274,7 +275,7 @@ def test_junit_clean_fleet_and_duplicate_names():
 def test_junit_apply_counts_what_is_left():
     entries = drift()
     fixed = [e for e in entries if e['name'] == 'stuck-bv'][0]
-    report = build_report(entries, {'mode': 'apply', 'results': {'soft_delete': [{'item': fixed, 'changed': True}]}})
+    report = build_report(entries, {'check_mode': False, 'results': {'soft_delete': [{'item': fixed, 'changed': True}]}})
     root = junit(report)
     assert (root.get('tests'), root.get('failures'), root.get('errors')) == ('3', '1', '0')
 

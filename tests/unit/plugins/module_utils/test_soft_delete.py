@@ -10,14 +10,14 @@ import pytest
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError
 from ansible_collections.vaultlock.azure.plugins.module_utils._soft_delete import (
+    RANK,
     SoftDeleteError,
     config_body,
-    current_settings,
     differences,
     from_api,
-    is_at_least,
     normalise_choice,
     plan,
+    settings_of,
     to_api,
     validate_days,
     vault_patch,
@@ -193,12 +193,18 @@ def test_normalise_choice_refuses(value):
         normalise_choice(value)
 
 
-def test_current_settings_both_kinds():
-    rs = {'softDeleteSettings': {'softDeleteRetentionPeriodInDays': 14, 'softDeleteState': 'AlwaysON', 'enhancedSecurityState': 'Enabled'}}
-    assert current_settings('recovery_services', rs) == {'state': 'always_on', 'retention_days': 14, 'enhanced_security': 'on'}
-    dp = {'softDeleteSettings': {'state': 'On', 'retentionDurationInDays': 14.0}}
-    assert current_settings('backup', dp) == {'state': 'on', 'retention_days': 14, 'enhanced_security': None}
-    assert current_settings('backup', None) == {'state': None, 'retention_days': None, 'enhanced_security': None}
+def test_settings_of_both_kinds():
+    rs = {'vault_type': 'recovery_services', 'soft_delete': {'state': 'always_on', 'retention_days': 14}, 'enhanced_security': 'on'}
+    assert settings_of(rs) == {'state': 'always_on', 'retention_days': 14, 'enhanced_security': 'on'}
+    dp = {'vault_type': 'backup', 'soft_delete': {'state': 'on', 'retention_days': 14.0}, 'enhanced_security': None}
+    assert settings_of(dp) == {'state': 'on', 'retention_days': 14, 'enhanced_security': None}
+    assert isinstance(settings_of(dp)['retention_days'], int)
+    assert settings_of({'vault_type': 'backup'}) == {'state': None, 'retention_days': None, 'enhanced_security': None}
+
+
+def test_from_api_refuses_unknown_values():
+    with pytest.raises(SoftDeleteError):
+        from_api('Frozen')
 
 
 def test_bodies_carry_only_soft_delete():
@@ -223,10 +229,8 @@ def test_differences():
     assert differences('backup', {'state': 'off', 'retention_days': 99, 'enhanced_security': None}, off) == []
 
 
-@pytest.mark.parametrize('have,want,ok', [('off', 'on', False), ('on', 'on', True), ('always_on', 'on', True),
-                                          ('on', 'always_on', False), (None, 'off', True)])
-def test_is_at_least(have, want, ok):
-    assert is_at_least(have, want) is ok
+def test_rank_is_the_strength_order():
+    assert RANK['always_on'] > RANK['on'] > RANK['off']
 
 
 def test_unknown_kind():

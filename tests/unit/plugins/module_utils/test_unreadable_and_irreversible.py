@@ -136,14 +136,14 @@ def test_enhanced_security_that_moves_with_soft_delete_is_predicted():
     [entry] = compute_drift([record('v', state='off', days=30, enhanced='off')], dict(BASE, retention=None))
     assert [(c['setting'], c['before'], c['after']) for c in entry['changes']] == [
         ('soft_delete', 'off', 'on'), ('enhanced_security', 'off', 'on')]
-    report = build_report([entry], {'mode': 'check', 'predict': True})
+    report = build_report([entry], {'check_mode': True, 'predict': True})
     assert [c['setting'] for c in report['changed'][0]['changes']] == ['soft_delete', 'enhanced_security']
 
 
 def test_irreversible_shows_in_json_markdown_and_junit():
     baseline = dict(BASE, immutability='locked', allow_irreversible=True, soft_delete=None)
     drift = compute_drift([record('locked', 'locked', policies=[weak_vm()]), record('open', 'enabled', policies=[])], baseline)
-    report = build_report(drift, {'mode': 'check', 'predict': True, 'warnings': ["exclusion 'x' matched no vault"]})
+    report = build_report(drift, {'check_mode': True, 'predict': True, 'warnings': ["exclusion 'x' matched no vault"]})
     findings = {(v['name'], f['tier'] or f['setting']): f['irreversible'] for v in report['vaults'] for f in v['findings']}
     assert findings == {('locked', 'daily'): True, ('locked', 'monthly'): True, ('open', 'immutability'): True}
     assert all(c['irreversible'] for v in report['changed'] for c in v['changes'] if c['setting'] != 'immutability' or c['after'] == 'locked')

@@ -1,0 +1,242 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module is for internal use by the vaultlock.azure collection only.
+# Its API may change without notice.
+"""Which credential a task uses (decided without importing azure-identity), and building it.
+
+auth_source, the task options, the AZURE_* environment variables and the Azure CLI's credential file, as
+azure.azcollection reads them.
+"""
+
+from __future__ import annotations
+
+import configparser
+import json
+import os
+import shutil
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, import_package
+from ansible_collections.vaultlock.azure.plugins.module_utils._settings import DEFAULT_SETTINGS
+
+AUTH_SOURCES = ('auto', 'env', 'cli', 'msi', 'workload_identity', 'credential_file')
+# azure.azcollection reads the default auth_source from this variable; so do we.
+AUTH_SOURCE_ENV = 'ANSIBLE_AZURE_AUTH_SOURCE'
+
+# The authentication and connection options of every module and of the backup_vaults inventory plugin, documented
+# once in plugins/doc_fragments/azure_auth.py (ansible-test validate-modules checks that the two agree).
+# auth_source has no default here: it falls back to ANSIBLE_AZURE_AUTH_SOURCE, then auto.
+AUTH_ARGSPEC = {
+    'auth_source': {'type': 'str', 'choices': list(AUTH_SOURCES)},
+    'subscription_id': {'type': 'str'},
+    'client_id': {'type': 'str'},
+    'secret': {'type': 'str', 'no_log': True},
+    'tenant': {'type': 'str'},
+    'certificate_path': {'type': 'path'},
+    'certificate_password': {'type': 'str', 'no_log': True},
+    'cloud_environment': {'type': 'str'},
+    'cert_validation_mode': {'type': 'str', 'choices': ['validate', 'ignore']},
+    'profile': {'type': 'str'},
+    'api_retries': {'type': 'int', 'default': DEFAULT_SETTINGS['api_retries']},
+    'api_timeout': {'type': 'int', 'default': DEFAULT_SETTINGS['api_timeout']},
+    'polling_interval': {'type': 'float', 'default': DEFAULT_SETTINGS['polling_interval']},
+    'wait_timeout': {'type': 'int', 'default': DEFAULT_SETTINGS['wait_timeout']},
+}
+
+
+def auth_params(get_option):
+    """The authentication options of a plugin that is not a module (an inventory), through its get_option."""
+    return {name: get_option(name) for name in AUTH_ARGSPEC}
+
+
+def first_value(*values):
+    """The first value that is neither None nor an empty string."""
+    for value in values:
+        if value not in (None, ''):
+            return value
+    return None
+
+
+class AuthPlan:
+    """Which credential to build, and from what. Decided without importing azure-identity."""
+
+    def __init__(self, kind, source, **kwargs):
+        self.kind = kind          # secret, certificate, workload_identity, msi, cli, chained_msi_cli
+        self.source = source      # where the settings came from: options, env, credential_file, ...
+        self.kwargs = kwargs
+        self.profile = {}         # the credential file profile used (cloud_environment, cert_validation_mode, ...)
+
+    def __repr__(self):
+        safe = {k: ('<redacted>' if k in ('client_secret', 'certificate_password') else v) for k, v in self.kwargs.items()}
+        return 'AuthPlan(%s from %s, %s)' % (self.kind, self.source, safe)
+
+
+def azure_config_dir(env=None):
+    """The Azure CLI's configuration directory: AZURE_CONFIG_DIR, else ~/.azure (as the CLI and azure.azcollection do)."""
+    env = os.environ if env is None else env
+    return env.get('AZURE_CONFIG_DIR') or os.path.join(os.path.expanduser('~'), '.azure')
+
+
+def read_credential_file(profile=None, path=None):
+    """Read the credentials INI file (<AZURE_CONFIG_DIR or ~/.azure>/credentials) that azure.azcollection users already have."""
+    path = path or os.path.join(azure_config_dir(), 'credentials')
+    if not os.path.isfile(path):
+        return None
+    parser = configparser.ConfigParser()
+    try:
+        parser.read(path)
+    except configparser.Error as exc:
+        raise InputError('the credential file %s cannot be parsed: %s' % (path, exc))
+    profile = profile or 'default'
+    if not parser.has_section(profile):
+        raise InputError("the credential file %s has no profile '%s'" % (path, profile))
+    return dict(parser.items(profile))
+
+
+def _env(env, *names):
+    return first_value(*[env.get(n) for n in names])
+
+
+def _service_principal(values, source):
+    client_id = values.get('client_id')
+    tenant = values.get('tenant')
+    secret = values.get('secret')
+    cert = values.get('certificate_path')
+    if client_id and tenant and secret:
+        return AuthPlan('secret', source, tenant_id=tenant, client_id=client_id, client_secret=secret)
+    if client_id and tenant and cert:
+        return AuthPlan('certificate', source, tenant_id=tenant, client_id=client_id, certificate_path=cert,
+                        certificate_password=values.get('certificate_password'))
+    return None
+
+
+def env_settings(env):
+    return {
+        'client_id': _env(env, 'AZURE_CLIENT_ID'),
+        'secret': _env(env, 'AZURE_SECRET', 'AZURE_CLIENT_SECRET'),
+        'tenant': _env(env, 'AZURE_TENANT', 'AZURE_TENANT_ID'),
+        'certificate_path': _env(env, 'AZURE_CLIENT_CERTIFICATE_PATH', 'AZURE_CERT_PATH'),
+        'certificate_password': _env(env, 'AZURE_CLIENT_CERTIFICATE_PASSWORD'),
+        'subscription_id': _env(env, 'AZURE_SUBSCRIPTION_ID'),
+        'federated_token_file': _env(env, 'AZURE_FEDERATED_TOKEN_FILE'),
+    }
+
+
+def select_auth(params, env=None, credential_file_reader=None):
+    """Decide which credential to use. Pure apart from reading the credential file.
+
+    auth_source comes from the task, else ANSIBLE_AZURE_AUTH_SOURCE, else auto.
+    auto: service principal from the task options, then from the environment, then workload identity
+    (a federated token file, as GitHub Actions, Azure DevOps and AKS provide), then a credential file
+    profile if one exists, then managed identity (the user-assigned one of client_id / AZURE_CLIENT_ID, if
+    given) followed by the Azure CLI login (in tenant / AZURE_TENANT, if given).
+    """
+    env = os.environ if env is None else env
+    credential_path = os.path.join(azure_config_dir(env), 'credentials')
+    if credential_file_reader is None:
+        def credential_file_reader(profile):
+            return read_credential_file(profile, credential_path)
+    source = params.get('auth_source') or env.get(AUTH_SOURCE_ENV) or 'auto'
+    if source not in AUTH_SOURCES:
+        origin = 'auth_source' if params.get('auth_source') else AUTH_SOURCE_ENV
+        raise InputError('%s must be one of %s; got %s' % (origin, ', '.join(AUTH_SOURCES), source))
+    options = {k: params.get(k) for k in ('client_id', 'secret', 'tenant', 'certificate_path', 'certificate_password')}
+    fromenv = env_settings(env)
+    if source in ('auto', 'env'):
+        merged = {k: first_value(options.get(k), fromenv.get(k)) for k in options}
+        plan = _service_principal(merged, 'options' if _service_principal(options, 'options') else 'env')
+        if plan:
+            return plan
+        if source == 'env':
+            raise InputError('auth_source=env needs AZURE_CLIENT_ID, AZURE_TENANT (or AZURE_TENANT_ID) and AZURE_SECRET '
+                             '(or AZURE_CLIENT_SECRET) or AZURE_CLIENT_CERTIFICATE_PATH, in the environment or the task options')
+    if source in ('auto', 'workload_identity'):
+        token_file = fromenv.get('federated_token_file')
+        client_id = first_value(options.get('client_id'), fromenv.get('client_id'))
+        tenant = first_value(options.get('tenant'), fromenv.get('tenant'))
+        if token_file and client_id and tenant:
+            return AuthPlan('workload_identity', 'workload_identity', tenant_id=tenant, client_id=client_id, token_file_path=token_file)
+        if source == 'workload_identity':
+            raise InputError('auth_source=workload_identity needs AZURE_FEDERATED_TOKEN_FILE, a client id (client_id or '
+                             'AZURE_CLIENT_ID) and a tenant (tenant or AZURE_TENANT_ID)')
+    if source in ('auto', 'credential_file'):
+        values = credential_file_reader(params.get('profile') or env.get('AZURE_PROFILE'))
+        if values:
+            plan = _service_principal(values, 'credential_file')
+            if plan:
+                plan.kwargs['subscription_id'] = values.get('subscription_id')
+                plan.profile = values
+                return plan
+            raise InputError('the credential file profile needs client_id, tenant and secret (or certificate_path)')
+        if source == 'credential_file':
+            raise InputError('auth_source=credential_file but %s does not exist (set AZURE_CONFIG_DIR if it is elsewhere)'
+                             % credential_path)
+    client_id = first_value(options.get('client_id'), fromenv.get('client_id'))
+    tenant = first_value(options.get('tenant'), fromenv.get('tenant'))
+    if source == 'msi':
+        return AuthPlan('msi', 'msi', client_id=client_id)
+    if source == 'cli':
+        return AuthPlan('cli', 'cli', tenant_id=tenant)
+    return AuthPlan('chained_msi_cli', 'auto', client_id=client_id, tenant_id=tenant)
+
+
+def build_credential(plan, cloud, verify=True):
+    """Build the azure-identity credential an AuthPlan describes."""
+    identity = import_package('azure.identity', 'azure-identity')
+    common = {'authority': cloud.authority_host}
+    if cloud.disable_instance_discovery:
+        common['disable_instance_discovery'] = True
+    if not verify:
+        common['connection_verify'] = False
+    kw = plan.kwargs
+    if plan.kind == 'secret':
+        return identity.ClientSecretCredential(kw['tenant_id'], kw['client_id'], kw['client_secret'], **common)
+    if plan.kind == 'certificate':
+        return identity.CertificateCredential(kw['tenant_id'], kw['client_id'], certificate_path=kw['certificate_path'],
+                                              password=kw.get('certificate_password'), **common)
+    if plan.kind == 'workload_identity':
+        return identity.WorkloadIdentityCredential(tenant_id=kw['tenant_id'], client_id=kw['client_id'],
+                                                   token_file_path=kw['token_file_path'], **common)
+    if plan.kind == 'msi':
+        return _managed_identity(identity, kw.get('client_id'))
+    if plan.kind == 'cli':
+        return _azure_cli(identity, kw.get('tenant_id'), required=True)
+    return identity.ChainedTokenCredential(_managed_identity(identity, kw.get('client_id')),
+                                           _azure_cli(identity, kw.get('tenant_id'), required=False))
+
+
+def _managed_identity(identity, client_id):
+    """The system-assigned identity, or the user-assigned one whose client id is given."""
+    if client_id:
+        return identity.ManagedIdentityCredential(client_id=client_id)
+    return identity.ManagedIdentityCredential()
+
+
+AZ_INSTALL_URL = 'https://learn.microsoft.com/cli/azure/install-azure-cli'
+
+
+def _azure_cli(identity, tenant_id, required):
+    """AzureCliCredential in the given tenant. With auth_source=cli, say plainly when there is no Azure CLI."""
+    # azure-identity runs the 'az' found on PATH; without one it can only say 'CredentialUnavailable'.
+    if required and not shutil.which('az'):
+        raise InputError("auth_source=cli uses the Azure CLI login, but no 'az' command is on the PATH of the Python that runs "
+                         "the module. Install the Azure CLI (%s) and run 'az login' (with --tenant, or set tenant), or choose "
+                         "another auth_source: env, workload_identity, msi or credential_file." % AZ_INSTALL_URL)
+    if tenant_id:
+        return identity.AzureCliCredential(tenant_id=tenant_id)
+    return identity.AzureCliCredential()
+
+
+def cli_default_subscription(path=None):
+    """The Azure CLI's default subscription (<AZURE_CONFIG_DIR or ~/.azure>/azureProfile.json), if any."""
+    path = path or os.path.join(azure_config_dir(), 'azureProfile.json')
+    try:
+        with open(path, encoding='utf-8-sig') as handle:
+            profile = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    for sub in profile.get('subscriptions', []):
+        if sub.get('isDefault'):
+            return sub.get('id')
+    return None

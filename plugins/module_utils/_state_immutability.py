@@ -1,0 +1,183 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module is for internal use by the vaultlock.azure collection only.
+# Its API may change without notice.
+"""What vault_immutability does: read the vault, plan the steps (pure), refuse before any write, apply one step at
+a time from a fresh read, and say truthfully what changed. The module file holds its documentation and argument spec."""
+
+from __future__ import annotations
+
+import copy
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
+    InputError,
+    PartialChangeError,
+    VaultlockError,
+)
+from ansible_collections.vaultlock.azure.plugins.module_utils._immutability import (
+    TransitionError,
+    from_api,
+    normalise_choice,
+    plan_transition,
+)
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import (
+    VaultRef,
+    backend,
+    immutability_patch,
+    vault_record,
+)
+
+MIN_DAYS = 30
+MAX_DAYS = 36135
+OPERATION = 'update immutability'
+
+
+def _diff_view(record):
+    return {
+        'immutability': record['immutability'],
+        'immutability_retention_days': record['immutability_retention_days'],
+    }
+
+
+def read_vault(store, ref):
+    return store.read_settled(ref)[1]
+
+
+def _change(setting, before, after, irreversible):
+    return {'setting': setting, 'before': before, 'after': after, 'irreversible': bool(irreversible)}
+
+
+def plan_steps(ref, record, params):
+    """[(PATCH body, [changes it makes]), ...] in order. Raises before any write when impossible or not consented.
+
+    Irreversible, and so refused without allow_irreversible: locking; and on a vault that is (or ends) Locked, any
+    change of the time-based immutability days (they can never be shortened or removed again).
+    """
+    desired = normalise_choice(params['immutability'])
+    days = params['immutability_retention_days']
+    if days is not None:
+        if ref.vault_type != 'recovery_services':
+            raise InputError('immutability_retention_days (time-based immutability) exists for Recovery Services vaults only; '
+                             '%s is a Backup vault' % ref.label)
+        if not MIN_DAYS <= days <= MAX_DAYS:
+            raise InputError('immutability_retention_days must be between %d and %d; got %d' % (MIN_DAYS, MAX_DAYS, days))
+    steps = plan_transition(ref.vault_type, record['immutability'], desired, params['allow_irreversible'], ref.name)
+    target = desired or record['immutability']
+    current_days = record['immutability_retention_days']
+    days_change = days is not None and days != current_days
+    locked = record['immutability'] == 'locked'
+    if days_change and locked and current_days is not None and days < current_days:
+        raise InputError('%s is Locked: its time-based immutability of %s days cannot be shortened to %s'
+                         % (ref.label, current_days, days))
+    if days_change and locked and not params['allow_irreversible']:
+        raise TransitionError(
+            '%s is Locked: time-based immutability of %s days (now %s) can never be shortened or removed once set. '
+            'Set allow_irreversible=true to consent.' % (ref.label, days, current_days if current_days is not None else 'none'))
+    days_irreversible = locked or target == 'locked'
+    plan = []
+    for index, (before, after) in enumerate(steps):
+        # The time-based configuration travels with the first request.
+        with_days = index == 0 and days_change
+        changes = [_change('immutability', before, after, after == 'locked')]
+        if with_days:
+            changes.append(_change('immutability_retention_days', current_days, days, days_irreversible))
+        plan.append((immutability_patch(ref.vault_type, after, days if with_days else None), changes))
+    if days_change and not steps:
+        plan.append((immutability_patch(ref.vault_type, target, days),
+                     [_change('immutability_retention_days', current_days, days, days_irreversible)]))
+    return plan
+
+
+def plan(ref, record, params):
+    """(PATCH bodies, changes) of plan_steps, flattened."""
+    steps = plan_steps(ref, record, params)
+    return [body for body, _changes in steps], [change for _body, changes in steps for change in changes]
+
+
+def predict(record, changes):
+    predicted = copy.deepcopy(record)
+    for change in changes:
+        predicted[change['setting']] = change['after']
+    return predicted
+
+
+def _applied(ref, body):
+    """Whether a vault (ARM JSON) already has what an immutability PATCH body asks for."""
+    wanted = body['properties']['securitySettings']['immutabilitySettings']
+
+    def check(raw):
+        record = vault_record(raw, ref.vault_type)
+        if record['immutability'] != from_api(wanted['state']):
+            return False
+        config = wanted.get('configuration')
+        return config is None or record['immutability_retention_days'] == config.get('durationInDays')
+    return check
+
+
+def _happened(changes, record):
+    """The changes a fresh read of the vault confirms (each setting now at its 'after' value)."""
+    return [change for change in changes if record.get(change['setting']) == change['after']]
+
+
+def apply(store, ref, params, before):
+    """Send one request at a time, re-planning from a fresh read before each further step; returns (vault, sent).
+
+    If someone else changes the vault between our steps, the next step is planned from what Azure now says (and
+    refused if it became impossible), so no one's update is lost or overridden blindly; `sent` lists every write
+    actually sent, with the values it changed. An irreversible step whose outcome is unknown is never sent twice.
+    When a step fails after others were accepted, the vault is read again and PartialChangeError reports what did
+    change (changed: true) with the error.
+    """
+    current = before
+    sent = []
+    confirmed = []
+    try:
+        for _attempt in range(4):
+            steps = plan_steps(ref, current, params)
+            if not steps:
+                break
+            body, changes = steps[0]
+            sent.extend(changes)
+            store.reconcile_patch(ref, body, OPERATION, _applied(ref, body),
+                                  irreversible=any(change['irreversible'] for change in changes))
+            confirmed.extend(changes)
+            current = read_vault(store, ref)
+    except VaultlockError as exc:
+        if not sent:
+            raise
+        try:
+            fresh = read_vault(store, ref)
+        except VaultlockError:
+            fresh = None
+        happened = confirmed + _happened([c for c in sent if c not in confirmed], fresh) if fresh is not None else confirmed
+        raise PartialChangeError(exc, {'changed': bool(happened), 'changes': happened,
+                                       'vault': fresh if fresh is not None else current}) from exc
+    return current, sent
+
+
+def run(mod):
+    params = mod.params
+    session = mod.session
+    ref = VaultRef.from_params(params, session.default_subscription)
+    store = backend(session, ref.vault_type)
+    before = read_vault(store, ref)
+    if params['immutability'] is None and params['immutability_retention_days'] is None:
+        return {'changed': False, 'vault': before, 'changes': []}
+    bodies, changes = plan(ref, before, params)
+    after = predict(before, changes)
+    if bodies and not mod.check_mode:
+        after, changes = apply(store, ref, params, before)
+    result = {'changed': bool(changes), 'vault': after, 'changes': changes}
+    if mod.diff_mode:
+        result['diff'] = diff(ref, before, after, changes)
+    return result
+
+
+def diff(ref, before, after, changes):
+    """Before/after of the immutability settings; the header says when a change cannot be undone."""
+    header = '%s (%s)' % (ref.name, ref.vault_type)
+    irreversible = [c['setting'] for c in changes if c.get('irreversible')]
+    after_header = header + (' - IRREVERSIBLE: %s' % ', '.join(sorted(set(irreversible))) if irreversible else '')
+    return {'before': _diff_view(before), 'after': _diff_view(after), 'before_header': header, 'after_header': after_header}

@@ -1,0 +1,164 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module is for internal use by the vaultlock.azure collection only.
+# Its API may change without notice.
+"""The HTTP side of every request: retries bounded and never blind for writes, Retry-After honoured (0 too),
+every request kept on the Azure Resource Manager endpoint in use, pooled connections, JSON bodies checked.
+
+azure-core is imported when a policy or a transport is first built, never at load time.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlsplit
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import import_package as _import
+from ansible_collections.vaultlock.azure.plugins.module_utils._settings import RETRY_AFTER_MAX
+
+WRITE_METHODS = ('PUT', 'PATCH', 'POST', 'DELETE')
+
+
+def honour_zero_retry_after(pipeline_response):
+    """Make azure-core honour Azure's ``Retry-After: 0`` ("poll again now").
+
+    azure-core's long-running-operation polling reads a Retry-After of 0 as "no Retry-After" and waits
+    ``polling_interval`` (5 s by default) instead. An explicit 0 is passed on as ``retry-after-ms: 1`` (which
+    azure-core reads when there is no Retry-After; the SDKs deserialize Retry-After as an int, so it cannot carry
+    a fraction), so the next poll follows at once. Any other Retry-After is left as Azure sent it (honoured by
+    azure-core, and bounded by RETRY_AFTER_MAX for retries).
+    """
+    headers = getattr(getattr(pipeline_response, 'http_response', None), 'headers', None)
+    if headers is None:
+        return
+    value = headers.get('Retry-After')
+    if value is not None and str(value).strip() == '0' and not headers.get('retry-after-ms'):
+        try:
+            del headers['Retry-After']
+            headers['retry-after-ms'] = '1'
+        except (TypeError, KeyError):  # an immutable header mapping: leave azure-core's default
+            pass
+
+
+def bounded_retry_policy(settings):
+    """An azure-core RetryPolicy that honours Retry-After up to RETRY_AFTER_MAX (built on first use)."""
+    policies = _import('azure.core.pipeline.policies', 'azure-core')
+
+    class BoundedRetryPolicy(policies.RetryPolicy):
+        """Honours Retry-After up to a bound, and never re-sends a write whose outcome is unknown.
+
+        azure-core re-sends PUT/PATCH/DELETE after a 5xx answer or a connection that broke after the
+        request went out. Such a write may have been applied: the collection re-reads the resource
+        before deciding (see _vaults.reconcile_patch). Throttled writes (429) and writes that never
+        reached Azure (connection refused) are still retried.
+        """
+
+        def get_retry_after(self, response):
+            value = super().get_retry_after(response)
+            if value is None:
+                return None
+            return min(float(value), RETRY_AFTER_MAX)
+
+        def _is_method_retryable(self, settings, request, response=None):
+            if response is not None and request.method.upper() in WRITE_METHODS and response.status_code >= 500:
+                return False
+            return super()._is_method_retryable(settings, request, response=response)
+
+        def increment(self, settings, response=None, error=None):
+            if error is not None and self._is_read_error(error) and not self._is_connection_error(error):
+                request = getattr(response, 'http_request', response)
+                if str(getattr(request, 'method', '')).upper() in WRITE_METHODS:
+                    return False
+            return super().increment(settings, response=response, error=error)
+
+    return BoundedRetryPolicy(retry_total=settings['api_retries'], retry_backoff_factor=settings['api_retry_backoff'],
+                              retry_backoff_max=settings['api_retry_backoff_max'])
+
+
+def endpoint_authority(url):
+    """(scheme, host[:port]) of a URL, lowercase; the port is left out when it is the scheme's default."""
+    parsed = urlsplit(str(url))
+    host = (parsed.hostname or '').lower()
+    port = parsed.port
+    if port and not (parsed.scheme.lower() == 'https' and port == 443):
+        host = '%s:%d' % (host, port)
+    return parsed.scheme.lower(), host
+
+
+class UntrustedEndpointError(AzureOperationError):
+    """A request (a nextLink, a Location or Azure-AsyncOperation URL, a redirect) for a host other than the ARM endpoint."""
+
+    def __init__(self, url, allowed):
+        shown = '%s://%s' % endpoint_authority(url)
+        super().__init__('follow a link', None, None, 'UntrustedEndpoint',
+                         'Azure named %s as the next address to call, which is not the Azure Resource Manager endpoint in use '
+                         '(%s); it was not called and no token was sent' % (shown, allowed))
+
+
+def same_host_policy(resource_manager, seen=None):
+    """An azure-core policy that refuses any request whose scheme and host are not those of the ARM endpoint.
+
+    It sits after the retry policy and before the bearer token policy (a per-retry policy), so it sees every request
+    the pipeline sends, redirects and long-running operation polls included, before a token is attached. With `seen`
+    (a threading.local), it also notes the HTTP status of the last answer on this thread, so an answer whose body the
+    SDK cannot parse is reported with its status.
+    """
+    policies = _import('azure.core.pipeline.policies', 'azure-core')
+    allowed = endpoint_authority(resource_manager)
+    label = '%s://%s' % allowed
+
+    class SameHostPolicy(policies.SansIOHTTPPolicy):
+        def on_request(self, request):
+            url = request.http_request.url
+            if endpoint_authority(url) != allowed:
+                raise UntrustedEndpointError(url, label)
+
+        def on_response(self, request, response):
+            if seen is not None:
+                seen.status = getattr(response.http_response, 'status_code', None)
+
+    return SameHostPolicy()
+
+
+def json_body(response, operation, resource=None):
+    """The JSON body of an answer; an empty, truncated or non-JSON body is an error naming the operation and the status."""
+    try:
+        text = response.text()
+    except Exception:  # pylint: disable=broad-except
+        # A body that cannot even be decoded as text: reported as not JSON below.
+        text = None
+    status = getattr(response, 'status_code', None)
+    if not text or not text.strip():
+        raise AzureOperationError(operation, resource, status, 'InvalidResponseBody',
+                                  'Azure answered HTTP %s with an empty body where JSON was expected' % status)
+    try:
+        return json.loads(text)
+    except ValueError:
+        start = text.lstrip()[:1]
+        kind = 'a truncated JSON document' if start in ('{', '[') else 'a body that is not JSON (%s)' % (
+            response.headers.get('Content-Type') or 'no content type')
+        raise AzureOperationError(operation, resource, status, 'InvalidResponseBody',
+                                  'Azure answered HTTP %s with %s' % (status, kind)) from None
+
+
+# Connections the shared ARM client keeps open per host. requests keeps 10, and parallel reads beyond that
+# would each open (and TLS-handshake) a new connection; connections are only opened when needed.
+ARM_POOL_SIZE = 64
+
+
+def pooled_transport():
+    """An azure-core requests transport with a connection pool of ARM_POOL_SIZE (proxy settings from the environment as usual)."""
+    requests = _import('requests', 'requests')
+    adapters = _import('requests.adapters', 'requests')
+    retry = _import('urllib3.util.retry', 'urllib3')
+    transport = _import('azure.core.pipeline.transport', 'azure-core')
+    session = requests.Session()
+    # azure-core retries (RetryPolicy); urllib3 must not, as in azure-core's own session setup.
+    adapter = adapters.HTTPAdapter(pool_connections=4, pool_maxsize=ARM_POOL_SIZE,
+                                   max_retries=retry.Retry(total=False, redirect=False, raise_on_status=False))
+    for prefix in ('http://', 'https://'):
+        session.mount(prefix, adapter)
+    return transport.RequestsTransport(session=session, session_owner=True)

@@ -10,9 +10,12 @@ PYTEST := $(PY) -m pytest -p no:cacheprovider
 
 
 .PHONY: docs changelog lint integration-compat interop tools-venv docs-lint galaxy-import browser install
-.PHONY: venv link test sanity units integration integration-azure demo bench build clean
+.PHONY: venv link test sanity units integration integration-azure demo bench build clean version
 
-VERSION := $(shell sed -n 's/^version: //p' galaxy.yml)
+# The collection's version has one source: COLLECTION_VERSION in plugins/module_utils/_settings.py (the modules read it
+# for the User-Agent; AnsiballZ ships only module_utils, so a module cannot read galaxy.yml). `make version` writes it
+# into galaxy.yml, and build, install and changelog run it first.
+VERSION := $(shell sed -n "s/^COLLECTION_VERSION = '\(.*\)'$$/\1/p" plugins/module_utils/_settings.py)
 # Release tools (galaxy-importer, antsibull-docs) need other versions of packages than .venv pins: own virtualenv.
 TOOLS_VENV ?= .venv-tools
 TOOLS_STAMP := $(TOOLS_VENV)/.installed
@@ -106,11 +109,15 @@ docs: venv link
 
 # Release the fragments as galaxy.yml's version into changelogs/changelog.yaml and CHANGELOG.md (ansible-doc must be
 # on PATH: antsibull-changelog lists the new modules, plugins and roles from their version_added).
-changelog: venv link
+version:
+	@test -n "$(VERSION)" || { echo "no COLLECTION_VERSION in plugins/module_utils/_settings.py"; exit 2; }
+	@sed -i.bak 's/^version: .*/version: $(VERSION)/' galaxy.yml && rm -f galaxy.yml.bak
+
+changelog: venv link version
 	$(VENV)/bin/antsibull-changelog lint
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/antsibull-changelog release --version $(VERSION)
 
-build: venv
+build: venv version
 	@mkdir -p build
 	$(VENV)/bin/ansible-galaxy collection build --force --output-path build .
 

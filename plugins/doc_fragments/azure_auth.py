@@ -6,7 +6,11 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    """Authentication and connection options shared by every vaultlock.azure module."""
+    """Authentication and connection options shared by every vaultlock.azure module and the backup_vaults inventory plugin.
+
+    The argument spec is module_utils/_auth.py AUTH_ARGSPEC (its defaults come from _settings.DEFAULT_SETTINGS); ansible-test
+    validate-modules checks that the two agree.
+    """
 
     DOCUMENTATION = r'''
 options:
@@ -70,20 +74,23 @@ options:
     type: str
   api_retries:
     description:
-      - How often a request that was throttled (HTTP 429) or failed transiently is retried. C(Retry-After) is honoured. Default 4.
+      - How often a request that was throttled (HTTP 429) or failed transiently is retried. C(Retry-After) is honoured, up to 60 seconds.
     type: int
+    default: 4
   api_timeout:
-    description: Seconds to wait for an answer to one request. Default 60.
+    description: Seconds to wait for an answer to one request.
     type: int
+    default: 60
   polling_interval:
     description:
-      - Seconds between polls of a long-running operation when Azure sends no C(Retry-After). Default 5.
+      - Seconds between polls of a long-running operation when Azure sends no C(Retry-After).
     type: float
+    default: 5
   wait_timeout:
     description:
       - Seconds to wait for a long-running operation (a vault update) to finish before failing with the state reported as unknown.
-        Default 900.
     type: int
+    default: 900
 requirements:
   - python >= 3.9
   - azure-identity >= 1.19.0

@@ -92,9 +92,9 @@ options:
     type: bool
     default: true
   max_concurrency:
-    description: How many list calls run at once.
+    description: How many list calls run at once (the same default as M(vaultlock.azure.vault_immutability_info)).
     type: int
-    default: 16
+    default: 32
 notes:
   - Every authentication option can also come from its E(AZURE_*) environment variable, which keeps secrets out of the
     inventory file.
@@ -133,6 +133,7 @@ import sys
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
+from ansible_collections.vaultlock.azure.plugins.module_utils._auth import auth_params
 from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     AzureOperationError,
@@ -146,9 +147,6 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import (
     tags_match,
 )
 
-# The authentication options of the vaultlock.azure.azure_auth doc fragment (the modules' AUTH_ARGSPEC).
-AUTH_OPTIONS = ('auth_source', 'subscription_id', 'client_id', 'secret', 'tenant', 'certificate_path', 'certificate_password',
-                'cloud_environment', 'cert_validation_mode', 'profile', 'api_retries', 'api_timeout', 'polling_interval', 'wait_timeout')
 HOST_VAR = 'vaultlock_vault'
 UNREADABLE_GROUP = 'unreadable'
 KIND_SHORT = {'recovery_services': 'rsv', 'backup': 'bv'}
@@ -223,9 +221,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         self._populate(fleet)
 
     def _fetch(self):
-        params = dict((name, self.get_option(name)) for name in AUTH_OPTIONS)
         try:
-            fleet = read_fleet(AzureSession(params), self.get_option('subscription_ids'), self.get_option('vault_types'),
+            fleet = read_fleet(AzureSession(auth_params(self.get_option)), self.get_option('subscription_ids'), self.get_option('vault_types'),
                                self.get_option('resource_groups'), self.get_option('tags'), self.get_option('include_policies'),
                                self.get_option('max_concurrency'))
         except MissingLibraryError as exc:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError
+from ansible_collections.vaultlock.azure.plugins.module_utils._settings import MAX_CONCURRENCY
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import (
     BackupVaultBackend,
     RecoveryServicesBackend,
@@ -95,7 +96,7 @@ def list_items(session, record):
     return sorted(items, key=lambda item: str(item['id']).lower())
 
 
-def attach_items(session, records, max_concurrency=32):
+def attach_items(session, records, max_concurrency=MAX_CONCURRENCY):
     """Add ``protected_items`` (item records, sorted by id) to each vault record; returns the per-vault errors.
 
     A vault whose items could not be read gets ``protected_items: []`` and ``protected_items_error: true``.

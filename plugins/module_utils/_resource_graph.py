@@ -31,7 +31,7 @@ import time
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError, first_line, import_package
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES, resource_type
-from ansible_collections.vaultlock.azure.plugins.module_utils._settings import RETRY_AFTER_MAX
+from ansible_collections.vaultlock.azure.plugins.module_utils._settings import MAX_CONCURRENCY, RETRY_AFTER_MAX
 
 GRAPH_PATH = '/providers/Microsoft.ResourceGraph/resources'
 API_VERSION = '2022-10-01'
@@ -431,7 +431,7 @@ def _now_iso():
 
 
 def discover(session, subscriptions, vault_types, resource_groups=None, tags=None, policies=True, items=False,
-             fallback='arm', graph=None, max_concurrency=32, arm_pacer=None):
+             fallback='arm', graph=None, max_concurrency=MAX_CONCURRENCY, arm_pacer=None):
     """Read the fleet through Resource Graph; subscriptions it cannot see (or a failed query) are read from ARM.
 
     ``subscriptions``: explicit ids (resolve ``all`` first with ``_fleet.resolve_subscriptions``). ``fallback``:

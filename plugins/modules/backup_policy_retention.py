@@ -30,25 +30,13 @@ description:
 author:
   - vaultlock.azure maintainers (@vaultlock)
 extends_documentation_fragment:
+  - vaultlock.azure.attributes
+  - vaultlock.azure.attributes.state
   - vaultlock.azure.azure_auth
   - vaultlock.azure.vault_ref
 requirements:
   - azure-mgmt-recoveryservicesbackup >= 11.2.0 (writes to Recovery Services policies)
   - azure-mgmt-dataprotection >= 2.2.0 (writes to Backup vault policies)
-attributes:
-  check_mode:
-    support: full
-    description: Sends no write request; the result shows what O(mode=enforce) would change.
-  diff_mode:
-    support: full
-    description: Returns the tiers of each changed policy before and after.
-  idempotent:
-    support: full
-    description: Once raised, a second run finds nothing to change and sends no write.
-  action_group:
-    support: full
-    membership: [vaultlock.azure.all]
-    description: Use C(group/vaultlock.azure.all) in C(module_defaults) to set the authentication options once.
 options:
   policies:
     description: Only these policies (by name, case-insensitive). Default every policy of the vault. A name the vault does not have is an error.

@@ -19,22 +19,10 @@ description:
 author:
   - vaultlock.azure maintainers (@vaultlock)
 extends_documentation_fragment:
+  - vaultlock.azure.attributes
+  - vaultlock.azure.attributes.info
   - vaultlock.azure.azure_auth
   - vaultlock.azure.vault_ref
-attributes:
-  check_mode:
-    support: full
-    description: Reads only; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Reads only.
-  idempotent:
-    support: full
-    description: Reads only.
-  action_group:
-    support: full
-    membership: [vaultlock.azure.all]
-    description: Use C(group/vaultlock.azure.all) in C(module_defaults) to set the authentication options once.
 options:
   vaults:
     description: ARM ids of several vaults to read, instead of O(id) or O(name).

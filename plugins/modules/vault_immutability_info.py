@@ -23,21 +23,9 @@ description:
 author:
   - vaultlock.azure maintainers (@vaultlock)
 extends_documentation_fragment:
+  - vaultlock.azure.attributes
+  - vaultlock.azure.attributes.info
   - vaultlock.azure.azure_auth
-attributes:
-  check_mode:
-    support: full
-    description: Reads only; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Reads only.
-  idempotent:
-    support: full
-    description: Reads only.
-  action_group:
-    support: full
-    membership: [vaultlock.azure.all]
-    description: Use C(group/vaultlock.azure.all) in C(module_defaults) to set the authentication options once.
 options:
   id:
     description: ARM id of one vault to read.
@@ -182,6 +170,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import (
     tags_match,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import VAULT_REF_ARGSPEC, VAULT_REF_EXCLUSIVE, VaultlockModule
+from ansible_collections.vaultlock.azure.plugins.module_utils._settings import MAX_CONCURRENCY
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend, vault_record
 
 _GLOB = set('*?[')
@@ -225,7 +214,7 @@ def main():
                             'default': ['recovery_services', 'backup']},
             'tags': {'type': 'dict'},
             'include_policies': {'type': 'bool', 'default': False},
-            'max_concurrency': {'type': 'int', 'default': 32},
+            'max_concurrency': {'type': 'int', 'default': MAX_CONCURRENCY},
         }),
         mutually_exclusive=VAULT_REF_EXCLUSIVE + [('id', 'subscription_ids')],
     )

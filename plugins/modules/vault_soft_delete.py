@@ -30,26 +30,14 @@ description:
 author:
   - vaultlock.azure maintainers (@vaultlock)
 extends_documentation_fragment:
+  - vaultlock.azure.attributes
+  - vaultlock.azure.attributes.state
   - vaultlock.azure.azure_auth
   - vaultlock.azure.vault_ref
 requirements:
   - azure-mgmt-recoveryservices >= 4.3.0 (writes to Recovery Services vaults)
   - azure-mgmt-recoveryservicesbackup >= 11.2.0 (the Recovery Services backup vault config)
   - azure-mgmt-dataprotection >= 2.2.0 (writes to Backup vaults)
-attributes:
-  check_mode:
-    support: full
-    description: Sends no write request; RV(vault) is the predicted state and failures are the ones a real run would have.
-  diff_mode:
-    support: full
-    description: Returns the soft delete settings before and after.
-  idempotent:
-    support: full
-    description: A second run with the same arguments sends no write and reports no change.
-  action_group:
-    support: full
-    membership: [vaultlock.azure.all]
-    description: Use C(group/vaultlock.azure.all) in C(module_defaults) to set the authentication options once.
 options:
   soft_delete:
     description:

@@ -85,7 +85,8 @@ def test_requirements_list_every_package_a_plugin_imports():
             assert listed[package] == (bounds[package] or None), '%s: %s bound differs from requirements.txt' % (name, package)
 
 
-def test_user_agent_version_is_the_collection_version():
+def test_galaxy_yml_carries_the_one_collection_version():
+    """COLLECTION_VERSION (module_utils/_settings.py) is the source; make version writes it into galaxy.yml."""
     import yaml  # pylint: disable=import-outside-toplevel
     from ansible_collections.vaultlock.azure.plugins.module_utils._settings import COLLECTION_VERSION  # pylint: disable=import-outside-toplevel
     assert COLLECTION_VERSION == yaml.safe_load((REPO / 'galaxy.yml').read_text())['version']

@@ -21,71 +21,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._retention import 
     validate_minimum,
 )
 
-RS = 'recovery_services'
-BV = 'backup'
-
-
-# ------------------------------------------------------------------ policy builders (hand-written JSON)
-
-def rd(count, unit):
-    return {'count': count, 'durationType': unit}
-
-
-def ltr(daily=None, weekly=None, monthly=None, yearly=None):
-    policy = {'retentionPolicyType': 'LongTermRetentionPolicy'}
-    for name, value in (('daily', daily), ('weekly', weekly), ('monthly', monthly), ('yearly', yearly)):
-        if value is not None:
-            policy[name + 'Schedule'] = {'retentionTimes': ['2021-12-17T08:00:00+00:00'], 'retentionDuration': rd(*value)}
-    return policy
-
-
-def iaas(name='vm', policy_type='V2', instant=5, **tiers):
-    props = {'backupManagementType': 'AzureIaasVM', 'policyType': policy_type, 'retentionPolicy': ltr(**tiers), 'protectedItemsCount': 3}
-    if instant is not None:
-        props['instantRpRetentionRangeInDays'] = instant
-    return {'id': '/subscriptions/s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v/backupPolicies/' + name,
-            'name': name, 'type': 'Microsoft.RecoveryServices/vaults/backupPolicies', 'properties': props}
-
-
-def workload(name='sql', full=None, differential=None, log=None, snapshot=None):
-    subs = []
-    if full is not None:
-        subs.append({'policyType': 'Full', 'retentionPolicy': ltr(**full)})
-    if differential is not None:
-        subs.append({'policyType': 'Differential', 'retentionPolicy': {'retentionPolicyType': 'SimpleRetentionPolicy', 'retentionDuration': rd(*differential)}})
-    if log is not None:
-        subs.append({'policyType': 'Log', 'retentionPolicy': {'retentionPolicyType': 'SimpleRetentionPolicy', 'retentionDuration': rd(*log)}})
-    if snapshot is not None:
-        subs.append({'policyType': 'SnapshotFull', 'snapshotBackupAdditionalDetails': {'instantRpRetentionRangeInDays': snapshot}})
-    return {'name': name, 'properties': {'backupManagementType': 'AzureWorkload', 'workLoadType': 'SQLDataBase', 'subProtectionPolicy': subs}}
-
-
-def files_vault(snapshot_days=5, **tiers):
-    return {'name': 'files', 'properties': {'backupManagementType': 'AzureStorage', 'workLoadType': 'AzureFileShare',
-                                            'vaultRetentionPolicy': {'snapshotRetentionInDays': snapshot_days, 'vaultRetention': ltr(**tiers)}}}
-
-
-def lifecycle(store, duration, copy_to=None):
-    item = {'deleteAfter': {'duration': duration, 'objectType': 'AbsoluteDeleteOption'},
-            'sourceDataStore': {'dataStoreType': store, 'objectType': 'DataStoreInfoBase'}}
-    if copy_to:
-        item['targetDataStoreCopySettings'] = [{'copyAfter': {'objectType': 'CopyOnExpiryOption'},
-                                                'dataStore': {'dataStoreType': copy_to, 'objectType': 'DataStoreInfoBase'}}]
-    return item
-
-
-def dp_policy(name='dp', rules=None, tags=('Default',)):
-    """rules: {rule name: [lifecycle, ...]}"""
-    criteria = [{'isDefault': tag == 'Default', 'taggingPriority': 99 if tag == 'Default' else 20, 'tagInfo': {'tagName': tag}} for tag in tags]
-    policy_rules = [{'name': 'BackupDaily', 'objectType': 'AzureBackupRule',
-                     'backupParameters': {'backupType': 'Discrete', 'objectType': 'AzureBackupParams'},
-                     'dataStore': {'dataStoreType': 'VaultStore', 'objectType': 'DataStoreInfoBase'},
-                     'trigger': {'objectType': 'ScheduleBasedTriggerContext', 'schedule': {'repeatingTimeIntervals': ['R/2023-06-28T07:30:00+00:00/P1D']},
-                                 'taggingCriteria': criteria}}]
-    for rule_name, lifecycles in (rules or {}).items():
-        policy_rules.append({'name': rule_name, 'objectType': 'AzureRetentionRule', 'isDefault': rule_name == 'Default', 'lifecycles': lifecycles})
-    return {'name': name, 'id': '/subscriptions/s/resourceGroups/rg/providers/Microsoft.DataProtection/backupVaults/b/backupPolicies/' + name,
-            'properties': {'datasourceTypes': ['Microsoft.Compute/disks'], 'objectType': 'BackupPolicy', 'policyRules': policy_rules}}
+from tests.unit.builders import BV, RS, dp_policy, files_vault, iaas, lifecycle, rd, workload
 
 
 def v(policy, tier, have, need, fixable, sub_policy=None, datastore=None):

@@ -1,0 +1,230 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Modules run in process: ``main()`` with arguments patched in (ansible.module_utils.testing.patch_module_args,
+ansible-core 2.19) and a fake Azure behind the collection's own backends (amazon.aws's patch_ansible_module is the
+pattern). Every rule of a module is a millisecond test here; tests/integration proves the same paths through the real
+SDKs against the emulator.
+
+The fake replaces only the I/O primitives of module_utils/_vaults.py's backends (get, list, patch, the vault config
+update, policy list/get/put) and the session; planning, reconciliation, error handling and results are the real code.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.vaultlock.azure.plugins.module_utils import _module, _state_soft_delete, _vaults
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError
+from ansible_collections.vaultlock.azure.plugins.module_utils._settings import DEFAULT_SETTINGS
+
+from tests.unit.builders import SUB
+
+_RS_CONFIG = {'softDeleteFeatureState': 'softDeleteState', 'enhancedSecurityState': 'enhancedSecurityState',
+              'softDeleteRetentionPeriodInDays': 'softDeleteRetentionPeriodInDays'}
+
+
+def _merge(target, patch):
+    for key, value in patch.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            _merge(target[key], value)
+        else:
+            target[key] = copy.deepcopy(value)
+
+
+class FakeAzure:
+    """Vaults and policies as ARM JSON, the writes sent, and faults to answer with."""
+
+    def __init__(self):
+        self.vaults = {}        # id (lowercase) -> ARM JSON
+        self.policies = {}      # vault id (lowercase) -> {name (lowercase): ARM JSON}
+        self.writes = []        # (method, what, body)
+        self.faults = {}        # (operation, vault name) -> AzureOperationError, raised once
+        self.refuse = {}        # (operation, vault name) -> AzureOperationError, raised every time
+        self.unreadable_scopes = {}   # (subscription, vault_type) -> AzureOperationError for a listing
+        self.ignored = set()    # vault names whose writes Azure accepts and does not apply
+        self.fail_after = {}    # (operation, vault name) -> AzureOperationError raised once after the write was applied
+
+    def add(self, vault, policies=()):
+        self.vaults[vault['id'].lower()] = copy.deepcopy(vault)
+        self.policies[vault['id'].lower()] = {p['name'].lower(): copy.deepcopy(p) for p in policies}
+        return vault
+
+    def vault(self, vault_id):
+        return self.vaults[vault_id.lower()]
+
+    def failed_after(self, operation, name):
+        if (operation, name) in self.fail_after:
+            raise self.fail_after.pop((operation, name))
+
+    def fail(self, operation, name):
+        key = (operation, name)
+        if key in self.refuse:
+            raise self.refuse[key]
+        if key in self.faults:
+            raise self.faults.pop(key)
+
+
+def _backend(kind_cls, azure):
+    class FakeBackend(kind_cls):
+        def get(self, ref):
+            raw = azure.vaults.get(ref.id.lower())
+            if raw is None:
+                raise AzureOperationError('read vault', ref.label, 404, 'ResourceNotFound', 'not found')
+            return copy.deepcopy(raw)
+
+        def list(self, subscription_id, resource_group=None):
+            error = azure.unreadable_scopes.get((subscription_id.lower(), self.vault_type))
+            if error is not None:
+                raise error
+            found = []
+            for raw in azure.vaults.values():
+                parts = _vaults.parse_resource_id(raw['id'])
+                if parts.get('subscription_id', '').lower() != subscription_id.lower():
+                    continue
+                if resource_group and parts['resource_group'].lower() != resource_group.lower():
+                    continue
+                if _vaults.vault_type_from_provider(*raw['type'].split('/')) == self.vault_type:
+                    found.append(copy.deepcopy(raw))
+            return found
+
+        def patch(self, ref, body, operation, **kwargs):
+            azure.fail(operation, ref.name)
+            azure.writes.append(('PATCH', ref.name, copy.deepcopy(body)))
+            if ref.name not in azure.ignored:
+                _merge(azure.vault(ref.id), body)
+            azure.failed_after(operation, ref.name)
+            return self.get(ref)
+
+        def update_vault_config(self, ref, body, operation):
+            azure.fail(operation, ref.name)
+            azure.writes.append(('PATCH vaultconfig', ref.name, copy.deepcopy(body)))
+            settings = azure.vault(ref.id)['properties']['securitySettings'].setdefault('softDeleteSettings', {})
+            for key, value in body['properties'].items():
+                if ref.name not in azure.ignored:
+                    settings[_RS_CONFIG[key]] = value
+            azure.failed_after(operation, ref.name)
+            return body
+
+        def list_policies(self, ref):
+            if ref.id.lower() not in azure.vaults:
+                raise AzureOperationError('list backup policies', ref.label, 404, 'ResourceNotFound', 'not found')
+            return [copy.deepcopy(p) for p in azure.policies.get(ref.id.lower(), {}).values()]
+
+        def get_policy(self, ref, name):
+            return copy.deepcopy(azure.policies[ref.id.lower()][name.lower()])
+
+        def put_policy(self, ref, name, body):
+            azure.fail('update backup policy', ref.name)
+            azure.writes.append(('PUT', '%s/%s' % (ref.name, name), copy.deepcopy(body)))
+            stored = azure.policies[ref.id.lower()][name.lower()]
+            stored['properties'] = copy.deepcopy(body['properties'])
+            return copy.deepcopy(stored)
+
+    return FakeBackend
+
+
+class FakeSession:
+    """What the modules ask of an AzureSession, without a credential or a network."""
+
+    def __init__(self, params, subscriptions=(SUB,)):
+        self.params = params
+        self.settings = {k: (params.get(k) if params.get(k) is not None else v) for k, v in DEFAULT_SETTINGS.items()}
+        self.settings['wait_timeout'] = 1
+        self.verify = params.get('cert_validation_mode') != 'ignore'
+        self.subscriptions = list(subscriptions)
+
+    def default_subscription(self, required=True):
+        return self.params.get('subscription_id') or SUB
+
+    def last_status(self):
+        return None
+
+    def arm_get(self, path, api_version, operation, resource=None):
+        if path == '/subscriptions':
+            return {'value': [{'subscriptionId': sub, 'state': 'Enabled'} for sub in self.subscriptions]}
+        raise AssertionError('unexpected ARM read %s' % path)
+
+
+class ModuleExit(Exception):
+    def __init__(self, result):
+        super().__init__(result)
+        self.result = result
+
+
+@pytest.fixture
+def azure(monkeypatch):
+    """The fake Azure every backend of this test reads and writes."""
+    fake = FakeAzure()
+    monkeypatch.setattr(_vaults, 'BACKENDS', {'recovery_services': _backend(_vaults.RecoveryServicesBackend, fake),
+                                              'backup': _backend(_vaults.BackupVaultBackend, fake)})
+    monkeypatch.setattr(_state_soft_delete, 'time', type('NoSleep', (), {'sleep': staticmethod(lambda _s: None),
+                                                                          'monotonic': staticmethod(lambda: 0.0)}))
+    return fake
+
+
+@pytest.fixture
+def run_module(monkeypatch, azure):
+    """run_module(module, args, check_mode=False, diff=False) -> the result dict (``failed: true`` when it failed).
+
+    ``warnings`` holds what module.warn() said. A module that exits without exit_json / fail_json fails the test.
+    """
+
+    def exit_json(self, **kwargs):
+        kwargs.setdefault('changed', False)
+        raise ModuleExit(dict(kwargs, warnings=self.__dict__.get('_test_warnings', [])))
+
+    def fail_json(self, msg, **kwargs):
+        raise ModuleExit(dict(kwargs, failed=True, msg=msg, warnings=self.__dict__.get('_test_warnings', [])))
+
+    def warn(self, warning, *args, **kwargs):
+        self.__dict__.setdefault('_test_warnings', []).append(warning)
+
+    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
+    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
+    monkeypatch.setattr(basic.AnsibleModule, 'warn', warn)
+    monkeypatch.setattr(_module.VaultlockModule, 'session', property(lambda self: self.__dict__.setdefault('_fake', FakeSession(self.params))))
+
+    def run(module, args, check_mode=False, diff=False):
+        args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
+        with patch_module_args(args):
+            try:
+                module.main()
+            except ModuleExit as done:
+                json.dumps(done.result)   # a result Ansible could not send back is a bug
+                return done.result
+            except SystemExit as exc:
+                raise AssertionError('the module exited without a result (%s)' % exc) from None
+        raise AssertionError('the module returned without exit_json or fail_json')
+
+    return run
+
+
+@pytest.fixture
+def action():
+    """action(plugin_class, args, own=None, check_mode=False) -> (ActionModule, the arguments the module was run with).
+
+    The task is a stand-in: ``args`` are its arguments after module_defaults, ``own`` what the task itself wrote (its data
+    structure); running a module returns ``{'changed': False, 'module_args': <args>}`` instead of sending anything.
+    """
+    from unittest.mock import MagicMock  # pylint: disable=import-outside-toplevel
+
+    def make(plugin_class, args, own=None, check_mode=False):
+        task = MagicMock()
+        task.args = dict(args)
+        task.async_val = 0
+        task.check_mode = check_mode
+        task.collections = []
+        task.get_ds.return_value = {'vaultlock.azure.%s' % (getattr(plugin_class, 'MODULE', None) or 'drift_diff'): dict(args if own is None else own)}
+        connection = MagicMock()
+        connection._shell.tmpdir = None
+        plugin = plugin_class(task, connection, MagicMock(check_mode=check_mode), MagicMock(), MagicMock(), MagicMock())
+        plugin._execute_module = lambda module_args=None, task_vars=None, wrap_async=False: {'changed': False, 'module_args': module_args}
+        plugin._remove_tmp_path = lambda path: None
+        plugin._early_needs_tmp_path = lambda: False
+        return plugin
+    return make

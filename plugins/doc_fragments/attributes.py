@@ -8,15 +8,14 @@ from __future__ import annotations
 class ModuleDocFragment:
     """The attributes of the collection's modules, written once (as community.hashi_vault's doc_fragments/attributes.py)."""
 
-    # Every module that talks to Azure: authentication set once for the group.
-    DOCUMENTATION = r'''
-options: {}
-attributes:
+    # Every module that talks to Azure is in the action group, so authentication is set once for the group.
+    _GROUP = r'''
   action_group:
     support: full
     membership: [vaultlock.azure.all]
     description: Use C(group/vaultlock.azure.all) in C(module_defaults) to set the authentication options once.
 '''
+    DOCUMENTATION = 'options: {}\nattributes:' + _GROUP
 
     # The state modules (vault_immutability, vault_soft_delete, backup_policy_retention).
     STATE = r'''
@@ -33,7 +32,7 @@ attributes:
   idempotent:
     support: full
     description: A second run with the same arguments sends no write and reports no change.
-'''
+'''.rstrip('\n') + _GROUP
 
     # The _info modules: they only read.
     INFO = r'''
@@ -48,4 +47,4 @@ attributes:
   idempotent:
     support: full
     description: Reads only.
-'''
+'''.rstrip('\n') + _GROUP

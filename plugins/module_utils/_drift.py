@@ -72,23 +72,22 @@ def _lower(value):
     return None if value is None else str(value).strip().lower()
 
 
-def _norm_immutability(value, where):
-    """A state of a baseline or a vault record; null or an empty string is null (not managed)."""
+def _normalised(normalise, value, where):
+    """A state of a baseline or a vault record through the state module's own normaliser; null or '' is null."""
     if value is None or str(value).strip() == '':
         return None
     try:
-        return _immutability.normalise_choice(value, where)
-    except _immutability.ImmutabilityError as exc:
+        return normalise(value, where)
+    except VaultlockError as exc:
         raise DriftError(str(exc)) from None
+
+
+def _norm_immutability(value, where):
+    return _normalised(_immutability.normalise_choice, value, where)
 
 
 def _norm_soft_delete_state(value, where):
-    if value is None or str(value).strip() == '':
-        return None
-    try:
-        return _soft_delete.normalise_choice(value, where)
-    except _soft_delete.SoftDeleteError as exc:
-        raise DriftError(str(exc)) from None
+    return _normalised(_soft_delete.normalise_choice, value, where)
 
 
 def _plain_dict(mapping):

@@ -146,18 +146,30 @@ def attach_policies(session, records, max_concurrency=MAX_CONCURRENCY):
             policy['vault'] = record['id']
         return policies, None
 
-    # Interleave subscriptions: Azure throttles reads per subscription (and principal), so parallel calls
-    # spread over every subscription go faster than a burst into one subscription after another.
+    return for_each_vault(records, load, 'policies', max_concurrency)
+
+
+def interleaved(records):
+    """The records with their subscriptions taking turns: Azure throttles reads per subscription (and principal), so
+    parallel calls spread over every subscription go faster than a burst into one subscription after another."""
     by_sub = {}
     for record in records:
         by_sub.setdefault(str(record['subscription_id']).lower(), []).append(record)
     longest = max((len(group) for group in by_sub.values()), default=0)
-    order = [group[i] for i in range(longest) for group in by_sub.values() if i < len(group)]
+    return [group[i] for i in range(longest) for group in by_sub.values() if i < len(group)]
+
+
+def for_each_vault(records, load, key, max_concurrency=MAX_CONCURRENCY, interleave=True):
+    """Run ``load(record) -> (value, error)`` for every vault record in parallel and set ``record[key]``; returns the errors.
+
+    A vault whose load failed gets ``key: []`` and ``<key>_error: true``.
+    """
+    order = interleaved(records) if interleave else list(records)
     errors = []
     with ThreadPoolExecutor(max_workers=max(1, max_concurrency)) as pool:
-        for record, (policies, error) in zip(order, pool.map(load, order)):
-            record['policies'] = policies if policies is not None else []
+        for record, (value, error) in zip(order, pool.map(load, order)):
+            record[key] = value if value is not None else []
             if error:
-                record['policies_error'] = True
+                record[key + '_error'] = True
                 errors.append(error)
     return errors

@@ -14,8 +14,6 @@ through the session's ARM pipeline, paged, like every other read of the collecti
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import MAX_CONCURRENCY
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import (
@@ -101,7 +99,7 @@ def attach_items(session, records, max_concurrency=MAX_CONCURRENCY):
 
     A vault whose items could not be read gets ``protected_items: []`` and ``protected_items_error: true``.
     """
-    from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import scope_error  # pylint: disable=import-outside-toplevel
+    from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import for_each_vault, scope_error  # pylint: disable=import-outside-toplevel
 
     def load(record):
         try:
@@ -110,11 +108,4 @@ def attach_items(session, records, max_concurrency=MAX_CONCURRENCY):
             label = VaultRef(record['subscription_id'], record['resource_group'], record['name'], record['vault_type']).label
             return None, scope_error(label, exc)
 
-    errors = []
-    with ThreadPoolExecutor(max_workers=max(1, max_concurrency)) as pool:
-        for record, (items, error) in zip(records, pool.map(load, records)):
-            record['protected_items'] = items if items is not None else []
-            if error:
-                record['protected_items_error'] = True
-                errors.append(error)
-    return errors
+    return for_each_vault(records, load, 'protected_items', max_concurrency, interleave=False)

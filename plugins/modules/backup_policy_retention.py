@@ -27,10 +27,7 @@ description:
     vault's operational store (blobs, disks), Azure Files share snapshots and Azure VM / SAP HANA instant restore
     snapshots, are reported as operational and not protected by immutability. Azure accepts shortening them even on
     an immutable vault.
-author:
-  - vaultlock.azure maintainers (@vaultlock)
 extends_documentation_fragment:
-  - vaultlock.azure.attributes
   - vaultlock.azure.attributes.state
   - vaultlock.azure.azure_auth
   - vaultlock.azure.vault_ref
@@ -57,8 +54,9 @@ options:
     description:
       - What to do with a policy that keeps less than O(minimum). V(report) reports the violations only. V(enforce) also
         raises each fixable too-short tier to the minimum.
-      - The same words as the C(vaultlock.azure.harden_backup_vaults) role's C(harden_backup_vaults_retention_mode). Whether
-        anything is written is decided by this option, never by check mode alone: in check mode V(enforce) shows what it would raise.
+      - The same words as the C(vaultlock.azure.harden_backup_vaults) role's C(harden_backup_vaults_retention_mode).
+      - This option decides whether weak tiers are raised; Ansible's check mode decides whether anything is sent. In check mode
+        V(enforce) shows what it would raise and sends nothing.
     type: str
     choices: [report, enforce]
     default: report
@@ -106,6 +104,7 @@ notes:
     enforce, see C(docs/reliability.md)); Azure Files snapshot tiers keep at most 200 days, 200 weeks, 120 months or 10 years.
   - These limits are taken from Azure Backup's support matrices and are conservative.
   - O(compare_to) sends nothing to Azure; the module only reads the vault and its policies.
+author: vaultlock.azure maintainers (@vaultlock)
 '''
 
 EXAMPLES = r'''
@@ -229,9 +228,7 @@ diff:
   type: dict
   sample: {"before": {"DailyPolicy": {"daily": "P7D"}}, "after": {"DailyPolicy": {"daily": "P30D"}}}
 cert_validation_mode:
-  description:
-    - V(ignore) when TLS certificate validation was turned off for this task (O(cert_validation_mode=ignore) or
-      E(AZURE_CERT_VALIDATION_MODE=ignore)); a warning says so too. Absent when certificates were validated.
+  description: V(ignore) when TLS certificate validation was off for this task (O(cert_validation_mode) or E(AZURE_CERT_VALIDATION_MODE)); a warning says so too.
   returned: when certificate validation was off
   type: str
   sample: ignore

@@ -16,10 +16,7 @@ description:
   - Recovery Services policies of every kind are understood (Azure VM V1 and Enhanced, SQL in Azure VM, SAP HANA, ASE,
     Azure SQL, Azure Files with snapshot and vault tiers, MAB); Backup vault policies by their retention rules and datastores.
     A policy of a kind the collection does not know is returned with RV(policies[].unknown=true) and no tiers, never an error.
-author:
-  - vaultlock.azure maintainers (@vaultlock)
 extends_documentation_fragment:
-  - vaultlock.azure.attributes
   - vaultlock.azure.attributes.info
   - vaultlock.azure.azure_auth
   - vaultlock.azure.vault_ref
@@ -34,14 +31,13 @@ options:
       - A name one vault does not have fails the task when one vault is read, and is listed in RV(errors) when several are.
     type: list
     elements: str
+author: vaultlock.azure maintainers (@vaultlock)
 '''
 
 EXAMPLES = r'''
-- name: Retention of every policy of a vault
+- name: Retention of every policy of a vault, named by its ARM id
   vaultlock.azure.backup_policy_retention_info:
-    name: rsv-prod-01
-    resource_group: rg-backup-prod
-    vault_type: recovery_services
+    id: /subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-backup-prod/providers/Microsoft.RecoveryServices/vaults/rsv-prod-01
   register: retention
 
 - name: Policies whose daily tier keeps less than 30 days
@@ -136,9 +132,7 @@ errors:
   sample: [{"scope": "Recovery Services vault 'rsv-a' (resource group 'rg', subscription 11111111-1111-1111-1111-111111111111)",
             "operation": "list backup policies", "status": 404, "code": "ResourceNotFound", "message": "The Resource was not found."}]
 cert_validation_mode:
-  description:
-    - V(ignore) when TLS certificate validation was turned off for this task (O(cert_validation_mode=ignore) or
-      E(AZURE_CERT_VALIDATION_MODE=ignore)); a warning says so too. Absent when certificates were validated.
+  description: V(ignore) when TLS certificate validation was off for this task (O(cert_validation_mode) or E(AZURE_CERT_VALIDATION_MODE)); a warning says so too.
   returned: when certificate validation was off
   type: str
   sample: ignore

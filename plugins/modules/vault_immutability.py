@@ -22,10 +22,7 @@ description:
     action plugin compares the task's own arguments with the ones C(module_defaults) adds.
   - A vault goes V(disabled) to V(enabled) to V(locked) in two requests, as Azure requires; both steps are reported in RV(changes).
   - Only the immutability settings are written, with a PATCH; other vault settings are never sent.
-author:
-  - vaultlock.azure maintainers (@vaultlock)
 extends_documentation_fragment:
-  - vaultlock.azure.attributes
   - vaultlock.azure.attributes.state
   - vaultlock.azure.azure_auth
   - vaultlock.azure.vault_ref
@@ -60,6 +57,7 @@ seealso:
   - name: Immutable vault for Azure Backup
     description: Microsoft's concept page on immutable vaults.
     link: https://learn.microsoft.com/azure/backup/backup-azure-immutable-vault-concept
+author: vaultlock.azure maintainers (@vaultlock)
 '''
 
 EXAMPLES = r'''
@@ -192,9 +190,7 @@ diff:
   type: dict
   sample: {"before": {"immutability": "disabled"}, "after": {"immutability": "enabled"}}
 cert_validation_mode:
-  description:
-    - V(ignore) when TLS certificate validation was turned off for this task (O(cert_validation_mode=ignore) or
-      E(AZURE_CERT_VALIDATION_MODE=ignore)); a warning says so too. Absent when certificates were validated.
+  description: V(ignore) when TLS certificate validation was off for this task (O(cert_validation_mode) or E(AZURE_CERT_VALIDATION_MODE)); a warning says so too.
   returned: when certificate validation was off
   type: str
   sample: ignore

@@ -20,10 +20,7 @@ description:
   - A vault whose body the collection cannot read is reported in RV(errors) with its id and the field, and hides no other vault.
   - Listings follow C(nextLink) only to the Azure Resource Manager endpoint in use (never to another host, so the token never
     leaves), stop on a link already read and after 1000 pages, with an error.
-author:
-  - vaultlock.azure maintainers (@vaultlock)
 extends_documentation_fragment:
-  - vaultlock.azure.attributes
   - vaultlock.azure.attributes.info
   - vaultlock.azure.azure_auth
 options:
@@ -71,6 +68,7 @@ options:
       - The default suits fleets of thousands of vaults (see C(docs/performance.md)); lower it when many runs share an identity.
     type: int
     default: 32
+author: vaultlock.azure maintainers (@vaultlock)
 '''
 
 EXAMPLES = r'''
@@ -78,13 +76,10 @@ EXAMPLES = r'''
   vaultlock.azure.vault_immutability_info:
   register: fleet
 
-- name: Vaults of two subscriptions, tagged env=prod, with their policies
+- name: Production vaults of two subscriptions (tag env=prod), each with its policies' retention
   vaultlock.azure.vault_immutability_info:
-    subscription_ids:
-      - 11111111-1111-1111-1111-111111111111
-      - 22222222-2222-2222-2222-222222222222
-    tags:
-      env: prod
+    subscription_ids: [11111111-1111-1111-1111-111111111111, 22222222-2222-2222-2222-222222222222]
+    tags: {env: prod}
     include_policies: true
   register: fleet
 
@@ -152,9 +147,7 @@ subscriptions:
   elements: str
   sample: [11111111-1111-1111-1111-111111111111]
 cert_validation_mode:
-  description:
-    - V(ignore) when TLS certificate validation was turned off for this task (O(cert_validation_mode=ignore) or
-      E(AZURE_CERT_VALIDATION_MODE=ignore)); a warning says so too. Absent when certificates were validated.
+  description: V(ignore) when TLS certificate validation was off for this task (O(cert_validation_mode) or E(AZURE_CERT_VALIDATION_MODE)); a warning says so too.
   returned: when certificate validation was off
   type: str
   sample: ignore

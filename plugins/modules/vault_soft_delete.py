@@ -27,10 +27,7 @@ description:
   - Backup vaults are written with a PATCH of only C(securitySettings.softDeleteSettings) (C(state), C(retentionDurationInDays)).
   - After a write the vault is read again; a change Azure accepted but did not apply fails the task instead of being reported as done.
   - See C(docs/soft-delete.md) in the collection for the sources behind these choices.
-author:
-  - vaultlock.azure maintainers (@vaultlock)
 extends_documentation_fragment:
-  - vaultlock.azure.attributes
   - vaultlock.azure.attributes.state
   - vaultlock.azure.azure_auth
   - vaultlock.azure.vault_ref
@@ -73,6 +70,7 @@ seealso:
   - name: Soft delete for Azure Backup
     description: Microsoft's overview of soft delete and always-on soft delete.
     link: https://learn.microsoft.com/azure/backup/backup-azure-enhanced-soft-delete-about
+author: vaultlock.azure maintainers (@vaultlock)
 '''
 
 EXAMPLES = r'''
@@ -107,82 +105,37 @@ EXAMPLES = r'''
 
 RETURN = r'''
 vault:
-  description: The vault after the task (in check mode, the predicted state).
+  description:
+    - The vault after the task (in check mode, the predicted state), the same record as
+      RV(vaultlock.azure.vault_immutability#module:vault) (id, name, resource group, subscription, location, kind, immutability, tags).
+    - The keys below are the ones this module manages or that decide what it may do.
   returned: always
   type: dict
   contains:
-    id:
-      description: ARM id of the vault, as Azure returns it.
-      type: str
-      returned: always
-      sample: /subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-backup-prod/providers/Microsoft.RecoveryServices/vaults/rsv-prod-01
-    name:
-      description: Vault name.
-      type: str
-      returned: always
-      sample: rsv-prod-01
-    resource_group:
-      description: Resource group.
-      type: str
-      returned: always
-      sample: rg-backup-prod
-    subscription_id:
-      description: Subscription id.
-      type: str
-      returned: always
-      sample: 11111111-1111-1111-1111-111111111111
-    location:
-      description: Azure region.
-      type: str
-      returned: always
-      sample: westeurope
-    vault_type:
-      description: V(recovery_services) or V(backup).
-      type: str
-      returned: always
-      sample: recovery_services
-    immutability:
-      description: V(disabled), V(enabled) or V(locked). A vault that never had the setting reports V(disabled).
-      type: str
-      returned: always
-      sample: enabled
-    immutability_retention_days:
-      description: Days of time-based immutability (Recovery Services), or null when immutability follows the policies.
-      type: int
-      returned: always
-      sample: 90
     soft_delete:
       description:
-        - Soft delete state (V(off), V(on), V(always_on)) and retention days.
-        - C(enforced_by_azure) is true where Azure enforces soft delete (secure by default) and refuses to turn it off.
+        - C(state) (V(off), V(on), V(always_on)) and C(retention_days), as Azure reports them after the task.
+        - C(enforced_by_azure) is true in regions where secure by default keeps soft delete on (V(off) is refused there).
       type: dict
       returned: always
-      sample: {"state": "on", "retention_days": 14, "enforced_by_azure": false}
+      sample: {"state": "on", "retention_days": 30, "enforced_by_azure": false}
     enhanced_security:
       description:
-        - Recovery Services vaults, the enhanced security state (soft delete and security for hybrid workloads,
-          C(enhancedSecurityState)) as V(off), V(on) or V(always_on); null for Backup vaults.
-        - It moves together with O(vaultlock.azure.vault_soft_delete#module:soft_delete), and an V(always_on) one can never be lowered.
+        - Recovery Services vaults only (null for Backup vaults), C(enhancedSecurityState) in the collection's words. It covers
+          soft delete and security for hybrid workloads and is written together with O(soft_delete). An V(always_on) value
+          can never be lowered.
       type: str
       returned: always
-      sample: "on"
+      sample: always_on
     mua:
-      description: Whether multi-user authorization protects the vault, and the Resource Guard where visible.
+      description:
+        - Multi-user authorization. C(protected) is true when a Resource Guard must approve weakening soft delete, and
+          C(resource_guard_id) names the guard when the identity can see it.
       type: dict
       returned: always
       sample:
         protected: true
         resource_guard_id: /subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-guard/providers/Microsoft.DataProtection/resourceGuards/g1
-    tags:
-      description: Resource tags.
-      type: dict
-      returned: always
-      sample: {"env": "prod"}
-    provisioning_state:
-      description: Azure's provisioning state.
-      type: str
-      returned: always
-      sample: Succeeded
 changes:
   description:
     - Each setting changed (or that would change in check mode).
@@ -207,9 +160,7 @@ diff:
   type: dict
   sample: {"before": {"soft_delete": "off", "retention_days": 14}, "after": {"soft_delete": "on", "retention_days": 30}}
 cert_validation_mode:
-  description:
-    - V(ignore) when TLS certificate validation was turned off for this task (O(cert_validation_mode=ignore) or
-      E(AZURE_CERT_VALIDATION_MODE=ignore)); a warning says so too. Absent when certificates were validated.
+  description: V(ignore) when TLS certificate validation was off for this task (O(cert_validation_mode) or E(AZURE_CERT_VALIDATION_MODE)); a warning says so too.
   returned: when certificate validation was off
   type: str
   sample: ignore

@@ -7,8 +7,11 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import (
+    TLS_WARNING,
     TargetError,
+    check_baseline,
     parse_exclusion,
+    plan_run,
     select_vaults,
     vault_key,
 )
@@ -139,3 +142,48 @@ def test_an_unreadable_vault_is_an_error_unless_excluded():
     assert selected['errors'] == [{'scope': bad['scope'], 'message': 'UnreadableVault: cannot read properties.x', 'vault': 'rsv-bad'}]
     excluded = select_vaults(reads(record('rsv-a'), errors=[bad]), ['rsv-bad'])
     assert excluded['errors'] == [] and excluded['unmatched'] == []
+
+
+# ------------------------------------------------------------------ plan_run: what the harden_backup_vaults role decides
+
+def state_record(name, immutability='disabled', **kw):
+    return dict(record(name, **kw), immutability=immutability, soft_delete={'state': 'on', 'retention_days': 14}, mua={})
+
+
+@pytest.mark.parametrize('baseline, words', [
+    ({'immutability': 'locked'}, ['harden_backup_vaults_immutability: locked is irreversible', 'harden_backup_vaults_allow_irreversible']),
+    ({'soft_delete': {'state': 'always_on'}}, ['harden_backup_vaults_soft_delete.state: always_on is irreversible']),
+    ({'immutability': 'sealed'}, ['baseline.immutability', 'sealed']),
+    ({'retention': {'minimum': {'daily': 'thirty days'}, 'mode': 'report'}}, ['minimum.daily']),
+    ({'retention': {'minimum': {'daily': '30d'}, 'mode': 'check'}}, ['report or enforce']),
+])
+def test_the_baseline_is_checked_once_with_the_role_s_consent_rule(baseline, words):
+    with pytest.raises(Exception) as err:
+        plan_run([], None, baseline)
+    for word in words:
+        assert word in str(err.value)
+    assert check_baseline({'immutability': 'locked', 'allow_irreversible': True})['immutability'] == 'locked'
+
+
+def test_plan_run_gives_the_drift_and_nothing_blocks_without_unmatched_entries():
+    plan = plan_run(reads(state_record('rsv-a'), state_record('rsv-b', immutability='enabled')), None, {'immutability': 'enabled'})
+    assert [(e['name'], bool(e['changes'])) for e in plan['drift']] == [('rsv-a', True), ('rsv-b', False)]
+    assert plan['blocked'] == '' and plan['report_errors'] == [] and plan['report_warnings'] == []
+    assert plan['baseline'] == {'immutability': 'enabled', 'allow_irreversible': False, 'retention': None, 'soft_delete': None}
+
+
+def test_an_unmatched_entry_blocks_only_irreversible_runs():
+    vaults = reads(state_record('rsv-a'))
+    lock = {'immutability': 'locked', 'allow_irreversible': True}
+    plan = plan_run(vaults, ['rsv-typo'], lock)
+    assert 'rsv-typo matched no vault, and this run would make 1 irreversible change(s)' in plan['blocked']
+    assert plan['report_errors'] == [{'scope': 'harden_backup_vaults_exclude', 'message': plan['blocked']}]
+    assert plan['report_warnings'] == ["exclusion 'rsv-typo' matched no vault, so it protected nothing"]
+    assert plan_run(vaults, ['rsv-typo'], {'immutability': 'enabled'})['blocked'] == ''
+    assert plan_run(vaults, ['rsv-a'], lock)['drift'] == []
+
+
+def test_tls_validation_off_in_a_discovery_task_is_a_report_warning():
+    discovered = [dict(reads(state_record('rsv-a'))[0], cert_validation_mode='ignore')]
+    assert plan_run({'results': discovered}, None, {})['report_warnings'] == [TLS_WARNING]
+    assert 'report_warnings' not in plan_run(discovered, None, None)

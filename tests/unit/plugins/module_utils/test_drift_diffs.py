@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import compute_drift, drift_diffs
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports import build_report
-
-SUB = '11111111-1111-1111-1111-111111111111'
+from tests.unit.builders import SUB
 
 
 def vault(name, immutability, policies=None, soft='on'):

@@ -16,8 +16,8 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._retention import 
     validate_minimum,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef
+from tests.unit.builders import SUB
 
-SUB = '11111111-1111-1111-1111-111111111111'
 RS_ID = '/subscriptions/%s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/rsv-1' % SUB
 
 

@@ -20,10 +20,10 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._reports import (
     render_junit,
     render_markdown,
 )
+from tests.unit.builders import SUB
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
 SCHEMA_PATH = os.path.join(ROOT, 'docs', 'drift-report-schema.json')
-SUB = '11111111-1111-1111-1111-111111111111'
 STAMP = '2026-01-02T03:04:05+00:00'
 
 

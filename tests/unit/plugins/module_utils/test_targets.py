@@ -15,9 +15,8 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._targets import (
     select_vaults,
     vault_key,
 )
+from tests.unit.builders import SUB, SUB2
 
-SUB = '11111111-1111-1111-1111-111111111111'
-SUB2 = '22222222-2222-2222-2222-222222222222'
 RS = '/subscriptions/%s/resourceGroups/%s/providers/Microsoft.RecoveryServices/vaults/%s'
 BV = '/subscriptions/%s/resourceGroups/%s/providers/Microsoft.DataProtection/backupVaults/%s'
 KEY = '/subscriptions/%s/resourcegroups/rg-prod/providers/microsoft.recoveryservices/vaults/rsv-prod-01' % SUB

@@ -12,8 +12,8 @@ import pytest
 from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend, immutability_patch
+from tests.unit.builders import SUB
 
-SUB = '11111111-1111-1111-1111-111111111111'
 RG = 'rg-t'
 LIST_PATH = '/subscriptions/%s/providers/Microsoft.RecoveryServices/vaults$' % SUB
 

@@ -16,8 +16,8 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import read
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports import build_report, render_junit, render_markdown
 from ansible_collections.vaultlock.azure.plugins.module_utils._retention import normalise_policy
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import vault_record
+from tests.unit.builders import SUB
 
-SUB = '11111111-1111-1111-1111-111111111111'
 RS = '/subscriptions/%s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/%%s' % SUB
 BV = '/subscriptions/%s/resourceGroups/rg/providers/Microsoft.DataProtection/backupVaults/%%s' % SUB
 

@@ -11,8 +11,7 @@ import pytest
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, immutability_patch, vault_record
 from tests.fixtures import REFERENCE
-
-SUB = '11111111-1111-1111-1111-111111111111'
+from tests.unit.builders import SUB
 
 
 def example(*parts):

@@ -8,8 +8,8 @@ import pytest
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import RecoveryServicesBackend, VaultRef
+from tests.unit.builders import SUB
 
-SUB = '11111111-1111-1111-1111-111111111111'
 REF = VaultRef(SUB, 'rg', 'rsv-1', 'recovery_services')
 
 

@@ -396,7 +396,11 @@ def compute_drift(vaults, baseline):
         vaults = vaults['vaults']
     if isinstance(vaults, (str, bytes)) or not isinstance(vaults, (list, tuple)):
         raise DriftError("vaults must be a list of vault records, got %s" % type(vaults).__name__)
-    normalised = validate_baseline(baseline)
+    return drift_entries(vaults, validate_baseline(baseline))
+
+
+def drift_entries(vaults, normalised):
+    """Drift entries for a list of vault records and a baseline that validate_baseline already returned."""
     return sorted((vault_drift(vault, normalised) for vault in vaults), key=sort_key)
 
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._drift import compute_drift, validate_baseline
+from ansible_collections.vaultlock.azure.plugins.module_utils._drift import drift_entries, validate_baseline
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import resource_type, vault_type_from_provider
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import GUID as _GUID
@@ -269,7 +269,7 @@ def plan_run(reads, exclude=None, baseline=None):
     if baseline is None:
         return selected
     normalised = check_baseline(baseline)
-    drift = compute_drift(selected['vaults'], normalised)
+    drift = drift_entries(selected['vaults'], normalised)
     irreversible = [change for entry in drift for change in entry['changes'] if change.get('irreversible')]
     blocked = ''
     if selected['unmatched'] and irreversible:

@@ -228,7 +228,7 @@ diff:
   type: dict
   sample: {"before": {"DailyPolicy": {"daily": "P7D"}}, "after": {"DailyPolicy": {"daily": "P30D"}}}
 cert_validation_mode:
-  description: V(ignore) when TLS certificate validation was off for this task (O(cert_validation_mode) or E(AZURE_CERT_VALIDATION_MODE)); a warning says so too.
+  description: V(ignore) when TLS certificate validation was off (O(cert_validation_mode) or E(AZURE_CERT_VALIDATION_MODE)); a warning says so too.
   returned: when certificate validation was off
   type: str
   sample: ignore

@@ -132,7 +132,7 @@ errors:
   sample: [{"scope": "Recovery Services vault 'rsv-a' (resource group 'rg', subscription 11111111-1111-1111-1111-111111111111)",
             "operation": "list backup policies", "status": 404, "code": "ResourceNotFound", "message": "The Resource was not found."}]
 cert_validation_mode:
-  description: V(ignore) when TLS certificate validation was off for this task (O(cert_validation_mode) or E(AZURE_CERT_VALIDATION_MODE)); a warning says so too.
+  description: V(ignore) when TLS certificate validation was off (O(cert_validation_mode) or E(AZURE_CERT_VALIDATION_MODE)); a warning says so too.
   returned: when certificate validation was off
   type: str
   sample: ignore

@@ -147,7 +147,7 @@ subscriptions:
   elements: str
   sample: [11111111-1111-1111-1111-111111111111]
 cert_validation_mode:
-  description: V(ignore) when TLS certificate validation was off for this task (O(cert_validation_mode) or E(AZURE_CERT_VALIDATION_MODE)); a warning says so too.
+  description: V(ignore) when TLS certificate validation was off (O(cert_validation_mode) or E(AZURE_CERT_VALIDATION_MODE)); a warning says so too.
   returned: when certificate validation was off
   type: str
   sample: ignore

@@ -94,7 +94,7 @@ def test_compare_to_another_policy_on_an_immutable_vault(run_module, azure):
     ({}, ['one of the following is required: minimum, compare_to']),
     ({'policy': 'weak', 'minimum': {'daily': '30d'}}, ["missing parameter(s) required by 'policy': compare_to"]),
     ({'compare_to': {'policy': 'weak'}}, ["missing parameter(s) required by 'compare_to': policy"]),
-    ({'policy': 'weak', 'compare_to': {'policy': 'strong', 'proposed': {'properties': {}}}}, ['mutually exclusive', 'compare_to']),
+    ({'policy': 'weak', 'compare_to': {'policy': 'strong', 'proposed': {'properties': {}}}}, ['mutually exclusive: policy|proposed', 'compare_to']),
     ({'policy': 'weak', 'compare_to': {}}, ['one of the following is required: policy, proposed', 'compare_to']),
     ({'policy': 'weak', 'compare_to': {'proposed': {'retentionPolicy': {}}}}, ['with a properties object']),
     ({'minimum': {}}, ['minimum names no tier']),

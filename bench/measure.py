@@ -32,7 +32,6 @@ from runner import (  # pylint: disable=wrong-import-position
 class Bench(Runner):
     """The phases, each a method phase_<name>."""
 
-
     def phase_imports(self):
         self.log('imports: import time and peak memory of ansible basics and the SDKs')
         probe = ('import importlib, json, resource, sys, time\n'

@@ -14,7 +14,6 @@ from importlib import metadata
 from runner import BIN, SDK_PACKAGES, fmt_mib, fmt_s  # pylint: disable=wrong-import-position
 
 
-
 def machine():
     mem = None
     cpu = platform.processor() or platform.machine()

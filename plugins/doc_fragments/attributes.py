@@ -6,21 +6,23 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    """The attributes of the collection's modules, written once (as community.hashi_vault's doc_fragments/attributes.py)."""
+    """The attributes of the collection's modules, written once (as community.hashi_vault's doc_fragments/attributes.py).
 
-    # Every module that talks to Azure is in the action group, so authentication is set once for the group.
-    _GROUP = r'''
+    Every module that talks to Azure is in the action group vaultlock.azure.all. STATE is for the state modules
+    (vault_immutability, vault_soft_delete, backup_policy_retention), INFO for the read-only ones.
+    """
+
+    DOCUMENTATION = r'''
+options: {}
+'''
+
+    STATE = r'''
+options: {}
+attributes:
   action_group:
     support: full
     membership: [vaultlock.azure.all]
     description: Use C(group/vaultlock.azure.all) in C(module_defaults) to set the authentication options once.
-'''
-    DOCUMENTATION = 'options: {}\nattributes:' + _GROUP
-
-    # The state modules (vault_immutability, vault_soft_delete, backup_policy_retention).
-    STATE = r'''
-options: {}
-attributes:
   check_mode:
     support: full
     description:
@@ -32,9 +34,8 @@ attributes:
   idempotent:
     support: full
     description: A second run with the same arguments sends no write and reports no change.
-'''.rstrip('\n') + _GROUP
+'''
 
-    # The _info modules: they only read.
     INFO = r'''
 options: {}
 attributes:
@@ -47,4 +48,8 @@ attributes:
   idempotent:
     support: full
     description: Reads only.
-'''.rstrip('\n') + _GROUP
+  action_group:
+    support: full
+    membership: [vaultlock.azure.all]
+    description: Use C(group/vaultlock.azure.all) in C(module_defaults) to set the authentication options once.
+'''

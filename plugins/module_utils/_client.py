@@ -119,7 +119,7 @@ class AzureSession:
             raise InputError("subscription_id: %r is empty; give a subscription GUID, or leave the option out to use "
                              "AZURE_SUBSCRIPTION_ID or the credential's subscription" % given)
         sub = first_value(self.params.get('subscription_id'), self.env.get('AZURE_SUBSCRIPTION_ID'),
-                     self.plan.kwargs.get('subscription_id'))
+                          self.plan.kwargs.get('subscription_id'))
         if not sub and self.plan.kind in ('cli', 'chained_msi_cli'):
             sub = cli_default_subscription()
         if not sub and required:

@@ -218,8 +218,8 @@ def _immutability_finding(vault, baseline, mua):
         return _finding('immutability', have, want, False, _MUA_REASON % (_guard_name(mua), 'immutability')), None, []
     try:
         steps = _immutability.plan_transition(vault.get('vault_type'), have, want,
-                                             allow_irreversible=baseline['allow_irreversible'],
-                                             vault_name=vault.get('name') or '?')
+                                              allow_irreversible=baseline['allow_irreversible'],
+                                              vault_name=vault.get('name') or '?')
     except _immutability.ImmutabilityError as exc:
         return _finding('immutability', have, want, False, str(exc), irreversible=irreversible), None, []
     path = ' -> '.join([have] + [after for _before, after in steps])
@@ -238,7 +238,7 @@ def _soft_delete_findings(vault, baseline, mua):
     settings = _soft_delete.settings_of(vault)
     try:
         planned, _target = _soft_delete.plan(vault.get('vault_type'), settings, action['state'], action['retention_days'],
-                                            baseline['allow_irreversible'], vault.get('name') or '?')
+                                             baseline['allow_irreversible'], vault.get('name') or '?')
     except _soft_delete.SoftDeleteError as exc:
         for finding in findings:
             if finding['fixable']:

@@ -47,7 +47,6 @@ SETTING_LABEL = {
 FINDING_KEYS = ('setting', 'policy', 'tier', 'sub_policy', 'datastore', 'have', 'want', 'fixable', 'reason', 'irreversible')
 
 
-
 class ReportError(DriftError):
     """Report input that cannot be used."""
 

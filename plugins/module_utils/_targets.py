@@ -40,6 +40,7 @@ _VAULT_ID = re.compile(r'/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/
 # Vault names are letters, digits and hyphens; a pattern adds * and ?.
 _PATTERN = re.compile(r'[A-Za-z0-9*?-]+')
 
+
 class TargetError(VaultlockError, ValueError):
     """A target or an exclusion that cannot be understood; raised before any request."""
 

@@ -162,8 +162,8 @@ def azure(monkeypatch):
     fake = FakeAzure()
     monkeypatch.setattr(_vaults, 'BACKENDS', {'recovery_services': _backend(_vaults.RecoveryServicesBackend, fake),
                                               'backup': _backend(_vaults.BackupVaultBackend, fake)})
-    monkeypatch.setattr(_state_soft_delete, 'time', type('NoSleep', (), {'sleep': staticmethod(lambda _s: None),
-                                                                          'monotonic': staticmethod(lambda: 0.0)}))
+    no_sleep = type('NoSleep', (), {'sleep': staticmethod(lambda _s: None), 'monotonic': staticmethod(lambda: 0.0)})
+    monkeypatch.setattr(_state_soft_delete, 'time', no_sleep)
     return fake
 
 

@@ -30,11 +30,12 @@ VAULT_REF_ARGSPEC = {
     'vault_type': {'type': 'str', 'choices': list(VAULT_TYPES)},
 }
 VAULT_REF_EXCLUSIVE = [('id', 'name'), ('id', 'resource_group')]
-# The state modules name exactly one vault: an id, or a name with its resource group and kind.
+# The state modules name exactly one vault: an id (vault_type, when given, must match it), or a name with its resource
+# group and kind.
 VAULT_REF_CONSTRAINTS = {
     'mutually_exclusive': VAULT_REF_EXCLUSIVE,
     'required_one_of': [('id', 'name')],
-    'required_together': [('name', 'resource_group', 'vault_type')],
+    'required_by': {'name': ('resource_group', 'vault_type')},
 }
 
 

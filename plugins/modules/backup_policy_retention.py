@@ -252,9 +252,8 @@ def main():
             'allow_irreversible': {'type': 'bool', 'default': False},
         }),
         required_one_of=VAULT_REF_CONSTRAINTS['required_one_of'] + [('minimum', 'compare_to')],
-        required_by={'policy': 'compare_to', 'compare_to': 'policy'},
+        required_by=dict(VAULT_REF_CONSTRAINTS['required_by'], policy='compare_to', compare_to='policy'),
         mutually_exclusive=VAULT_REF_CONSTRAINTS['mutually_exclusive'],
-        required_together=VAULT_REF_CONSTRAINTS['required_together'],
     )
     mod.run(run)
 

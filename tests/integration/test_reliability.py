@@ -138,7 +138,7 @@ BAD_INPUT = [
      'missing: resource_group'),
     (MOD, {'name': 'rsv-unset', 'resource_group': 'rg.', 'vault_type': 'recovery_services', 'immutability': 'enabled'},
      'resource group name'),
-    (MOD, {'name': 'rsv-unset', 'resource_group': RG, 'immutability': 'enabled'}, 'missing: vault_type'),
+    (MOD, {'name': 'rsv-unset', 'resource_group': RG, 'immutability': 'enabled'}, "missing parameter(s) required by 'name': vault_type"),
     (MOD, {'name': 'rsv-unset', 'resource_group': RG, 'vault_type': 'recovery_services', 'immutability': 'enabled',
            'subscription_id': '33333333-3333-3333-3333-333333333333'}, 'SubscriptionNotFound'),
     (MOD, {'name': 'rsv-unset', 'resource_group': RG, 'vault_type': 'recovery_services', 'immutability': 'enabled',

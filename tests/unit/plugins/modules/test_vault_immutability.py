@@ -96,7 +96,9 @@ def test_read_only_without_a_wanted_state(run_module, azure):
 
 
 @pytest.mark.parametrize('args, words', [
-    ({'name': 'rsv-1'}, ['required together', 'resource_group']),
+    ({'name': 'rsv-1'}, ["missing parameter(s) required by 'name': resource_group, vault_type"]),
+    ({'id': '/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v',
+      'vault_type': 'backup'}, ['vault_type is backup']),
     ({}, ['one of the following is required: id, name']),
     ({'id': '/subscriptions/x/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v', 'name': 'v'}, ['mutually exclusive']),
     ({'id': '/subscriptions/not-a-guid/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v'}, ['not a GUID']),

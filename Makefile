@@ -100,8 +100,9 @@ integration-azure: venv link
 demo: venv
 	$(PY) demo/run_demo.py
 
+# BENCH_ARGS="--quick --no-write" for a small run that writes no docs (bench/run.py --help lists the options).
 bench: venv link
-	$(PY) bench/run.py
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 # Pages under docs/plugins come from each plugin's own documentation (tests/unit/test_docs.py checks them).
 docs: venv link

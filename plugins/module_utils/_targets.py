@@ -26,6 +26,7 @@ vault, and whether an unmatched exclusion blocks this run's irreversible changes
 
 from __future__ import annotations
 
+import fnmatch
 import re
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import drift_entries, validate_baseline
@@ -34,6 +35,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import reso
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import GUID as _GUID
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import RG_NAME as _RG
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import has_control, parse_resource_id, shown
+
 _SCOPE = re.compile(r'/subscriptions/(?P<sub>[^/]+)(?:/resourceGroups/(?P<rg>[^/]+))?/?', re.IGNORECASE)
 _VAULT_ID = re.compile(r'/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/providers/(?P<ns>[^/]+)/(?P<type>[^/]+)'
                        r'/(?P<name>[^/]+)/?', re.IGNORECASE)
@@ -75,15 +77,12 @@ def vault_key(value, vault_type=None):
         match.group('sub').lower(), match.group('rg').lower(), resource_type(kind), match.group('name').lower())
 
 
-def _glob(pattern):
-    return re.compile(''.join('.*' if c == '*' else '.' if c == '?' else re.escape(c) for c in pattern), re.IGNORECASE)
-
-
 def parse_exclusion(entry, index=None):
     """One exclusion entry -> ``{entry, kind, key | regex}``; raises TargetError when it cannot be understood.
 
     kind: ``vault`` (key: vault_key), ``subscription`` (key: the GUID, lowercase), ``resource_group`` (key:
-    ``(guid, group)`` lowercase) or ``pattern`` (regex over vault names).
+    ``(guid, group)`` lowercase) or ``pattern`` (key: a shell-style pattern over vault names, lowercase; matched with
+    fnmatch, as vault_immutability_info matches its name filter).
     """
     where = 'harden_backup_vaults_exclude[%s]' % index if index is not None else 'exclusion'
     if not isinstance(entry, str):
@@ -113,7 +112,7 @@ def parse_exclusion(entry, index=None):
     if not _PATTERN.fullmatch(text):
         raise TargetError('%s: %s is neither an id (starting with /subscriptions/) nor a vault name pattern (letters, digits, '
                           'hyphens, * and ?)' % (where, shown(entry)))
-    return {'entry': entry, 'kind': 'pattern', 'regex': _glob(text)}
+    return {'entry': entry, 'kind': 'pattern', 'key': text.lower()}
 
 
 def parse_exclusions(entries):
@@ -132,7 +131,7 @@ def excluded_by(exclusion, record):
     kind = exclusion['kind']
     if kind == 'pattern':
         name = record.get('name')
-        return isinstance(name, str) and bool(exclusion['regex'].fullmatch(name))
+        return isinstance(name, str) and fnmatch.fnmatchcase(name.lower(), exclusion['key'])
     ids = parse_resource_id(record.get('id')) if isinstance(record.get('id'), str) else {}
     if kind == 'vault':
         return vault_key(record) == exclusion['key']

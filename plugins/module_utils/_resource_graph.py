@@ -100,14 +100,14 @@ def vaults_query(vault_types, resource_groups=None, tags=None):
 
 def policies_query(vault_types, resource_groups=None):
     """Backup policies of vaults of the given kinds (optionally in the given resource groups)."""
-    return ('recoveryservicesresources | where type in~ %s' % _in_list(_types(POLICY_TYPES, vault_types))
-            + _resource_groups(resource_groups) + ' | project %s | order by id asc' % ', '.join(CHILD_COLUMNS))
+    where = 'recoveryservicesresources | where type in~ %s' % _in_list(_types(POLICY_TYPES, vault_types))
+    return '%s%s | project %s | order by id asc' % (where, _resource_groups(resource_groups), ', '.join(CHILD_COLUMNS))
 
 
 def items_query(vault_types, resource_groups=None):
     """Recovery Services protected items and Backup vault backup instances (optionally in the given resource groups)."""
-    return ('recoveryservicesresources | where type in~ %s' % _in_list(_types(ITEM_TYPES, vault_types))
-            + _resource_groups(resource_groups) + ' | project %s | order by id asc' % ', '.join(CHILD_COLUMNS))
+    where = 'recoveryservicesresources | where type in~ %s' % _in_list(_types(ITEM_TYPES, vault_types))
+    return '%s%s | project %s | order by id asc' % (where, _resource_groups(resource_groups), ', '.join(CHILD_COLUMNS))
 
 
 def subscriptions_query():

@@ -29,13 +29,14 @@ def pol(name, body):
 
 
 def examples_fleet():
-    """The vaults the EXAMPLES name: rsv-prod-01 (rg-backup-prod), bv-prod (rg-backup), rsv-a and bv-b (rg), in the
-    subscriptions 1111... and 2222..."""
+    """The vaults the EXAMPLES name: rsv-prod-01 and rsv-locked-01 (rg-backup-prod), bv-prod (rg-backup), rsv-a and bv-b
+    (rg), in the subscriptions 1111... and 2222..."""
     return {'subscriptions': [
         {'id': SUB1, 'display_name': 'examples-1', 'resource_groups': [
             {'name': 'rg-backup-prod', 'location': 'westeurope', 'vaults': [
                 vault('rsv-prod-01', 'recovery_services', 'disabled', tags={'env': 'prod'},
                       policies=[pol('DailyPolicy', templates.iaas_v1(False)), pol('SQLWeak', templates.sql(True))]),
+                vault('rsv-locked-01', 'recovery_services', 'locked', policies=[pol('SQLWeak', templates.sql(True))]),
             ]},
             {'name': 'rg-backup', 'location': 'westeurope', 'vaults': [
                 vault('bv-prod', 'backup', 'disabled', tags={'env': 'prod'},
@@ -114,5 +115,8 @@ def test_examples_run_as_written(runner, emulator, examples, tmp_path, module):
     elif module == 'backup_policy_retention':
         policy = emulator.resource(vault_id('bv-prod', 'backup', rg='rg-backup') + '/backupPolicies/BlobDaily')
         assert 'P30D' in json.dumps(policy['properties'])
+        # The locked vault's weak policy was raised with the task's own consent.
+        assert any(w['method'] == 'PUT' and w['path'].lower().endswith('/vaults/rsv-locked-01/backuppolicies/sqlweak')
+                   for w in emulator.writes())
     else:
         assert emulator.writes() == []

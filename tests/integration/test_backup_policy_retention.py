@@ -226,9 +226,9 @@ def test_enforce_raises_only_what_changes_and_is_idempotent(runner, emulator, va
     result = run['r0']
     assert result['changed'] is True
     assert changes(result) == RS_CHANGES
-    # Immutability does not hold operational tiers (the Azure Files snapshot tier), so raising one is never irreversible.
-    assert {c['irreversible'] for c in result['changes'] if c['datastore'] != 'Snapshot'} == {vault == 'rsv-locked'}
-    assert not [c for c in result['changes'] if c['datastore'] == 'Snapshot' and c['irreversible']]
+    # On a locked vault every raise is irreversible except the Azure Files snapshot tier (operational, not held by immutability).
+    assert {(c['policy'], c['tier']): c['irreversible'] for c in result['changes']} == {
+        (c[0], c[1]): vault == 'rsv-locked' and c[0] != 'dailyPolicy2' for c in RS_CHANGES}
     assert violations(result) == {v for v in RS_VIOLATIONS if not v[6]}
     assert all(v['fixable'] is False for v in result['violations'])
     # One PUT per changed policy, none for the policies that already meet the minimum or only lack tiers.

@@ -115,5 +115,8 @@ def test_examples_run_as_written(runner, emulator, examples, tmp_path, module):
     elif module == 'backup_policy_retention':
         policy = emulator.resource(vault_id('bv-prod', 'backup', rg='rg-backup') + '/backupPolicies/BlobDaily')
         assert 'P30D' in json.dumps(policy['properties'])
+        # The locked vault's weak policy was raised with the task's own consent.
+        assert any(w['method'] == 'PUT' and w['path'].lower().endswith('/vaults/rsv-locked-01/backuppolicies/sqlweak')
+                   for w in emulator.writes())
     else:
         assert emulator.writes() == []

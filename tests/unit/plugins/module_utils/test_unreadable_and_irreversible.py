@@ -245,3 +245,19 @@ def test_invalid_soft_delete_enums_read_as_not_set():
     record = vault_record(raw, 'recovery_services')
     assert record['soft_delete']['state'] is None and record['enhanced_security'] is None
     assert record['mua']['protected'] is False
+
+
+def test_operational_tier_raise_on_a_locked_vault_needs_no_consent():
+    """Immutability does not hold operational tiers (Azure Files snapshots): raising one can be undone, even when Locked."""
+    files = normalise_policy({'name': 'Files', 'properties': {
+        'backupManagementType': 'AzureStorage', 'workLoadType': 'AzureFileShare', 'retentionPolicy': {
+            'retentionPolicyType': 'LongTermRetentionPolicy',
+            'dailySchedule': {'retentionTimes': ['2024-01-01T02:00:00Z'], 'retentionDuration': {'count': 5, 'durationType': 'Days'}}}}},
+        'recovery_services')
+    baseline = dict(BASE, retention={'minimum': {'daily': '30d'}, 'mode': 'enforce'})
+    [entry] = compute_drift([record('locked', 'locked', days=30, policies=[files])], baseline)
+    [finding] = entry['findings']
+    assert (finding['fixable'], finding['irreversible']) == (True, False)
+    assert 'not protected by immutability' in finding['reason']
+    assert entry['actions']['raise_policies'] == ['Files']
+    assert [(c['tier'], c['after'], c['irreversible']) for c in entry['changes']] == [('daily', 'P30D', False)]

@@ -330,6 +330,10 @@ def render_html(report):
         out.append('<section id="errors"><h2>Errors</h2>%s</section>' % _simple_table(
             'errors-table', ['Scope', 'Action', 'Message'],
             [[e.get('scope'), e.get('action') or 'discovery', e.get('message')] for e in errors]))
+    warnings = report.get('warnings') or []
+    if warnings:
+        out.append('<section id="warnings"><h2>Warnings</h2><ul>%s</ul></section>' % ''.join(
+            '<li>%s</li>' % esc(warning) for warning in warnings))
     out.append('</main><footer>Written by the vaultlock.azure collection from drift.json (schema %s). '
                'This page loads nothing from the network.</footer>' % esc(report.get('schema_version')))
     out.append('<script>%s</script></body></html>' % SCRIPT)

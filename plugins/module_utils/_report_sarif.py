@@ -160,7 +160,10 @@ def build_sarif(report, tool_version=COLLECTION_VERSION):
               'rules': [_rule(*rule) for rule in RULES]}
     if tool_version:
         driver['semanticVersion'] = str(tool_version)
-    invocation = {'executionSuccessful': not errors, 'toolExecutionNotifications': [_notification(e) for e in errors]}
+    # Warnings (an exclusion that matched no vault, TLS validation off) are notifications too: a pipeline shows them.
+    notifications = [_notification(e) for e in errors] + [
+        {'level': 'warning', 'message': {'text': str(w)}} for w in report.get('warnings') or []]
+    invocation = {'executionSuccessful': not errors, 'toolExecutionNotifications': notifications}
     if report.get('generated_at'):
         invocation['endTimeUtc'] = str(report['generated_at'])
     run = {

@@ -278,3 +278,16 @@ def test_the_schema_refuses_a_broken_log(sarif_validator):
     del log['runs'][0]['tool']['driver']['name']
     with pytest.raises(jsonschema.ValidationError):
         sarif_validator.validate(log)
+
+
+def test_warnings_reach_html_and_sarif(sarif_validator):
+    """An exclusion that matched no vault is a warning of the run: the page and the SARIF log show it, escaped."""
+    warning = "harden_backup_vaults_exclude: '<rsv-prod-01>' matched no vault"
+    report = build_report(drift(), {'check_mode': True, 'timestamp': STAMP, 'baseline': BASELINE, 'warnings': [warning]})
+    page = render_html(report)
+    assert '<section id="warnings">' in page
+    assert '&lt;rsv-prod-01&gt;' in page and '<rsv-prod-01>' not in page
+    invocation = sarif_of(report, sarif_validator)['runs'][0]['invocations'][0]
+    assert invocation['executionSuccessful'] is True
+    assert [(n['level'], n['message']['text']) for n in invocation['toolExecutionNotifications']] == [('warning', warning)]
+    assert '<section id="warnings">' not in render_html(check_report())

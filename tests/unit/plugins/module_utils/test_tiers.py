@@ -288,3 +288,26 @@ def test_retention_is_raised_to_the_vaults_own_tier_minimum():
     assert entries['rsv-other']['retention_minimum'] == {'daily': '7d'}
     assert entries['rsv-other']['findings'] == []
     assert entries['rsv-prod-01']['actions']['raise_policies'] == ['DailyPolicy']
+
+
+# --------------------------------------------------------------------------- in process: the filter and the diff
+
+def test_the_vault_targets_filter_judges_by_tier_and_refuses_a_bad_tier():
+    from ansible.errors import AnsibleFilterError
+
+    from ansible_collections.vaultlock.azure.plugins.filter.targets import vault_targets
+    from ansible_collections.vaultlock.azure.plugins.module_utils._drift import drift_diffs
+
+    reads = {'results': [{'vaults': [record('rsv-prod-01', 'Unlocked', tags={'Env': 'prod'}), record('rsv-dev-01')], 'errors': []},
+                         {'skipped': True}]}
+    run = vault_targets(reads, [], baseline=baseline([dict(PROD, immutability='locked'), DEV], allow_irreversible=True))
+    assert [(e['name'], e['tier'], e['actions']['immutability']) for e in run['drift']] == [
+        ('rsv-dev-01', 'dev', None), ('rsv-prod-01', 'prod', 'locked')]
+    assert run['include_policies'] is False
+    header = drift_diffs(run['drift'])[0]['after_header']
+    assert header == 'rsv-prod-01 (recovery_services, %s/rg-app, baseline tier prod) - IRREVERSIBLE: immutability' % SUB
+    with pytest.raises(AnsibleFilterError, match=r'vaultlock.azure.vault_targets: harden_backup_vaults_baselines\[0\] \(prod\): '
+                                                 r'immutability locked is irreversible'):
+        vault_targets(reads, [], baseline=baseline([dict(PROD, immutability='locked')]))
+    with pytest.raises(AnsibleFilterError, match=r'match\.names is an empty list'):
+        vault_targets([], [], baseline=baseline([dict(PROD, match={'names': []})]))

@@ -133,8 +133,8 @@ def _match_tags(tags, where):
 def validate_match(match, where):
     """A tier's match normalised: only the criteria given, lists of strings; raises TierError."""
     if not isinstance(match, Mapping):
-        raise TierError('%s must be a dict with one or more of %s, got %s' % (where, ', '.join(MATCH_KEYS),
-                                                                               'null' if match is None else type(match).__name__))
+        got = 'null' if match is None else type(match).__name__
+        raise TierError('%s must be a dict with one or more of %s, got %s' % (where, ', '.join(MATCH_KEYS), got))
     unknown = sorted(str(key) for key in match if key not in MATCH_KEYS)
     if unknown:
         raise TierError('%s has unknown key(s) %s; allowed: %s' % (where, ', '.join(unknown), ', '.join(MATCH_KEYS)))

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 
 from tests.emulator import generator as templates
-from tests.integration.fleets import RG, SUB1, vault, vault_id
-from tests.integration.test_harden_role import check_reports, harden, immutability, policy_retention, pol  # noqa: F401 (fixture)
+from tests.integration.fleets import RG, SUB1, vault
+from tests.integration.test_harden_role import Harden, check_reports, immutability, pol, policy_retention
 
 DAILY_WEAK = {'count': 7, 'durationType': 'Days'}
 
@@ -52,6 +52,11 @@ EXPECTED = {
     'rsv-app-dev-01': [('immutability', 'enabled')],
     'bv-app-dev-01': [('immutability', 'enabled')],
 }
+
+
+@pytest.fixture
+def harden(runner, tmp_path):
+    return Harden(runner, tmp_path)
 
 
 @pytest.fixture

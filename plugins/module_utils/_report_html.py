@@ -27,6 +27,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._reports import (
     has_tiers,
     plural,
     tier_rows,
+    with_tier,
 )
 
 # default-src 'none': no request may leave the page (no fetch, image, font, frame or form target).
@@ -216,10 +217,9 @@ def _tag(flag, yes='yes', no='no'):
 
 
 def _findings_table(vaults, tiered=False):
-    header = [('vault', 'Vault')] + ([('tier', 'Baseline tier')] if tiered else []) + [
-        ('type', 'Type'), ('subscription', 'Subscription'), ('group', 'Resource group'),
-        ('finding', 'Finding'), ('have', 'Have'), ('want', 'Want'), ('fixable', 'Fixable'), ('reason', 'Why / what a run does'),
-        ('mua', 'MUA')]
+    header = with_tier([('vault', 'Vault'), ('type', 'Type'), ('subscription', 'Subscription'), ('group', 'Resource group'),
+                        ('finding', 'Finding'), ('have', 'Have'), ('want', 'Want'), ('fixable', 'Fixable'),
+                        ('reason', 'Why / what a run does'), ('mua', 'MUA')], ('tier', 'Baseline tier'), tiered)
     rows = []
     settings = []
     for vault in vaults:
@@ -333,14 +333,13 @@ def render_html(report):
             for change in vault.get('changes') or []:
                 what = SETTING_LABEL.get(change.get('setting'), change.get('setting'))
                 extra = ', '.join('%s %s' % (k, change[k]) for k in ('policy', 'tier') if change.get(k))
-                rows.append([vault.get('name')] + ([vault.get('tier')] if tiered else [])
-                            + [kind_label(vault.get('vault_type')), vault.get('subscription_id'),
-                               vault.get('resource_group'), '%s: %s' % (what, extra) if extra else what,
-                               _value(change.get('before')), _value(change.get('after'))])
+                rows.append(with_tier([vault.get('name'), kind_label(vault.get('vault_type')), vault.get('subscription_id'),
+                                       vault.get('resource_group'), '%s: %s' % (what, extra) if extra else what,
+                                       _value(change.get('before')), _value(change.get('after'))], vault.get('tier'), tiered))
         out.append('<section id="changes"><h2>%s</h2>%s</section>' % (
             'Would change' if check_mode else 'Changed',
-            _simple_table('changes-table', ['Vault'] + (['Baseline tier'] if tiered else [])
-                          + ['Type', 'Subscription', 'Resource group', 'Change', 'Before', 'After'], rows)))
+            _simple_table('changes-table', with_tier(['Vault', 'Type', 'Subscription', 'Resource group', 'Change', 'Before', 'After'],
+                                                     'Baseline tier', tiered), rows)))
     if errors:
         out.append('<section id="errors"><h2>Errors</h2>%s</section>' % _simple_table(
             'errors-table', ['Scope', 'Action', 'Message'],

@@ -415,6 +415,11 @@ def has_tiers(report):
     return 'tiers' in report or any(vault.get('tier') for vault in report.get('vaults') or [])
 
 
+def with_tier(cells, tier, tiered):
+    """A table row (or header) with the baseline tier as its second cell when the report has tiers."""
+    return cells[:1] + [tier] + cells[1:] if tiered else cells
+
+
 def tier_label(vault):
     """'baseline tier prod' for a vault that names its tier, else ''."""
     return 'baseline tier %s' % vault['tier'] if vault.get('tier') else ''
@@ -522,16 +527,15 @@ def render_markdown(report):
             fixable = 'yes' if finding.get('fixable') else 'no'
             if finding.get('reason'):
                 fixable += ': ' + md_escape(finding['reason'])
-            rows.append([md_escape(vault.get('name'))] + ([md_escape(vault.get('tier'))] if tiered else [])
-                        + [md_escape(kind_label(vault.get('vault_type'))),
-                           md_escape(vault.get('subscription_id')), md_escape(vault.get('resource_group')),
-                           md_escape(finding_label(finding) + (' (IRREVERSIBLE)' if finding.get('irreversible') else '')),
-                           '%s → %s' % (md_escape(_value(finding.get('have'))), md_escape(_value(finding.get('want')))),
-                           fixable, mua])
+            rows.append(with_tier([md_escape(vault.get('name')), md_escape(kind_label(vault.get('vault_type'))),
+                                   md_escape(vault.get('subscription_id')), md_escape(vault.get('resource_group')),
+                                   md_escape(finding_label(finding) + (' (IRREVERSIBLE)' if finding.get('irreversible') else '')),
+                                   '%s → %s' % (md_escape(_value(finding.get('have'))), md_escape(_value(finding.get('want')))),
+                                   fixable, mua], md_escape(vault.get('tier')), tiered))
     if rows:
         lines.extend(['', '## Drift', ''])
-        lines.extend(_table(['Vault'] + (['Baseline tier'] if tiered else [])
-                            + ['Type', 'Subscription', 'Resource group', 'Finding', 'Have → want', 'Fixable', 'MUA'], rows))
+        lines.extend(_table(with_tier(['Vault', 'Type', 'Subscription', 'Resource group', 'Finding', 'Have → want', 'Fixable', 'MUA'],
+                                      'Baseline tier', tiered), rows))
 
     changed = report.get('changed') or []
     if changed:
@@ -542,13 +546,13 @@ def render_markdown(report):
                 what = SETTING_LABEL.get(change.get('setting'), change.get('setting'))
                 extra = ', '.join('%s %s' % (k, change[k]) for k in ('policy', 'tier') if change.get(k))
                 what = ('%s: %s' % (what, extra) if extra else what) + (' (IRREVERSIBLE)' if change.get('irreversible') else '')
-                rows.append([md_escape(vault.get('name'))] + ([md_escape(vault.get('tier'))] if tiered else [])
-                            + [md_escape(kind_label(vault.get('vault_type'))),
-                               md_escape(vault.get('subscription_id')), md_escape(vault.get('resource_group')),
-                               md_escape(what),
-                               '%s → %s' % (md_escape(_value(change.get('before'))), md_escape(_value(change.get('after'))))])
-        lines.extend(_table(['Vault'] + (['Baseline tier'] if tiered else [])
-                            + ['Type', 'Subscription', 'Resource group', 'Change', 'Before → after'], rows))
+                rows.append(with_tier([md_escape(vault.get('name')), md_escape(kind_label(vault.get('vault_type'))),
+                                       md_escape(vault.get('subscription_id')), md_escape(vault.get('resource_group')),
+                                       md_escape(what),
+                                       '%s → %s' % (md_escape(_value(change.get('before'))), md_escape(_value(change.get('after'))))],
+                                      md_escape(vault.get('tier')), tiered))
+        lines.extend(_table(with_tier(['Vault', 'Type', 'Subscription', 'Resource group', 'Change', 'Before → after'],
+                                      'Baseline tier', tiered), rows))
 
     warnings = report.get('warnings') or []
     if warnings:

@@ -493,7 +493,8 @@ def drift_diffs(drift):
         if unfixable:
             before['not fixable'] = unfixable
             after['not fixable'] = unfixable
-        header = '%s (%s, %s/%s)' % (entry.get('name'), entry.get('vault_type'), entry.get('subscription_id'), entry.get('resource_group'))
+        header = '%s (%s, %s/%s%s)' % (entry.get('name'), entry.get('vault_type'), entry.get('subscription_id'), entry.get('resource_group'),
+                                       ', baseline tier %s' % entry['tier'] if entry.get('tier') else '')
         after_header = header + (' - IRREVERSIBLE: %s' % ', '.join(irreversible) if irreversible else '')
         diffs.append({'before_header': header, 'after_header': after_header,
                       'before': _yaml_like(before), 'after': _yaml_like(after)})

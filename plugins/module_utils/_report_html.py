@@ -24,7 +24,10 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._reports import (
     _check_report,
     _value,
     finding_label,
+    has_tiers,
     plural,
+    tier_rows,
+    with_tier,
 )
 
 # default-src 'none': no request may leave the page (no fetch, image, font, frame or form target).
@@ -213,10 +216,10 @@ def _tag(flag, yes='yes', no='no'):
     return '<span class="tag %s">%s</span>' % ('yes' if flag else 'no', esc(yes if flag else no))
 
 
-def _findings_table(vaults):
-    header = [('vault', 'Vault'), ('type', 'Type'), ('subscription', 'Subscription'), ('group', 'Resource group'),
-              ('finding', 'Finding'), ('have', 'Have'), ('want', 'Want'), ('fixable', 'Fixable'), ('reason', 'Why / what a run does'),
-              ('mua', 'MUA')]
+def _findings_table(vaults, tiered=False):
+    header = with_tier([('vault', 'Vault'), ('type', 'Type'), ('subscription', 'Subscription'), ('group', 'Resource group'),
+                        ('finding', 'Finding'), ('have', 'Have'), ('want', 'Want'), ('fixable', 'Fixable'),
+                        ('reason', 'Why / what a run does'), ('mua', 'MUA')], ('tier', 'Baseline tier'), tiered)
     rows = []
     settings = []
     for vault in vaults:
@@ -234,10 +237,11 @@ def _findings_table(vaults):
                 fix_cell += ' <span class="tag irreversible" title="the fix can never be undone">irreversible</span>'
             rows.append(
                 '<tr data-setting="%s" data-fixable="%s" data-irreversible="%s" data-vault-id="%s">'
-                '<td>%s</td><td>%s</td><td class="id">%s</td><td>%s</td><td data-sort="%s">%s</td><td>%s</td><td>%s</td>'
+                '<td>%s</td>%s<td>%s</td><td class="id">%s</td><td>%s</td><td data-sort="%s">%s</td><td>%s</td><td>%s</td>'
                 '<td data-sort="%s">%s</td><td>%s</td><td>%s</td></tr>' % (
                     esc(setting), 'yes' if fixable else 'no', 'yes' if irreversible else 'no', esc(vault.get('id')),
-                    esc(vault.get('name')), esc(kind_label(vault.get('vault_type'))),
+                    esc(vault.get('name')), ('<td>%s</td>' % esc(vault.get('tier') or '')) if tiered else '',
+                    esc(kind_label(vault.get('vault_type'))),
                     esc(vault.get('subscription_id')), esc(vault.get('resource_group')),
                     esc(setting + ' ' + finding_label(finding).lower()), esc(finding_label(finding)),
                     esc(_value(finding.get('have'))), esc(_value(finding.get('want'))),
@@ -295,7 +299,8 @@ def render_html(report):
                              [('drifting', 'drifting'), ('clean', 'clean')])
     setting_chart = stacked_bars('chart-settings', 'Findings per setting: fixable and not fixable', _setting_rows(summary),
                                  [('fixable', 'fixable'), ('unfixable', 'not fixable')])
-    table, _count = _findings_table(vaults)
+    tiered = has_tiers(report)
+    table, _count = _findings_table(vaults, tiered)
 
     out = ['<!DOCTYPE html>', '<html lang="en"><head><meta charset="utf-8">',
            '<meta http-equiv="Content-Security-Policy" content="%s">' % esc(CSP),
@@ -314,18 +319,27 @@ def render_html(report):
                setting_chart, _legend([('fixable', 'fixable by the playbook'), ('unfixable', 'not fixable here')])),
            '</div></section>',
            '<section id="drift"><h2>Findings</h2>%s</section>' % table]
+    if tiered:
+        counts = summary.get('by_tier') or {}
+        rows = [row[:1] + [str(counts.get(row[0], {}).get(k, 0)) for k in ('vaults', 'drifting', 'findings')] + row[1:]
+                for row in tier_rows(report)]
+        out.append('<section id="tiers"><h2>Baseline tiers</h2><p>Tried in order, the first match wins; a vault no tier matches '
+                   'is judged against the default tier.</p>%s</section>' % _simple_table(
+                       'tiers-table', ['Baseline tier', 'Vaults', 'Drifting', 'Findings', 'Match', 'Immutability', 'Soft delete',
+                                       'Retention minimum', 'Lock requirements'], rows))
     if changed:
         rows = []
         for vault in changed:
             for change in vault.get('changes') or []:
                 what = SETTING_LABEL.get(change.get('setting'), change.get('setting'))
                 extra = ', '.join('%s %s' % (k, change[k]) for k in ('policy', 'tier') if change.get(k))
-                rows.append([vault.get('name'), kind_label(vault.get('vault_type')), vault.get('subscription_id'),
-                             vault.get('resource_group'), '%s: %s' % (what, extra) if extra else what,
-                             _value(change.get('before')), _value(change.get('after'))])
+                rows.append(with_tier([vault.get('name'), kind_label(vault.get('vault_type')), vault.get('subscription_id'),
+                                       vault.get('resource_group'), '%s: %s' % (what, extra) if extra else what,
+                                       _value(change.get('before')), _value(change.get('after'))], vault.get('tier'), tiered))
         out.append('<section id="changes"><h2>%s</h2>%s</section>' % (
             'Would change' if check_mode else 'Changed',
-            _simple_table('changes-table', ['Vault', 'Type', 'Subscription', 'Resource group', 'Change', 'Before', 'After'], rows)))
+            _simple_table('changes-table', with_tier(['Vault', 'Type', 'Subscription', 'Resource group', 'Change', 'Before', 'After'],
+                                                     'Baseline tier', tiered), rows)))
     if errors:
         out.append('<section id="errors"><h2>Errors</h2>%s</section>' % _simple_table(
             'errors-table', ['Scope', 'Action', 'Message'],

@@ -95,8 +95,9 @@ def _rule(setting, name, short, full, severity):
 
 
 def _message(vault, finding):
-    text = '%s %s: have %s, want %s; %s' % (
+    text = '%s %s%s: have %s, want %s; %s' % (
         kind_label(vault.get('vault_type')), vault.get('name') or vault.get('id'),
+        ' (baseline tier %s)' % vault['tier'] if vault.get('tier') else '',
         _value(finding.get('have')), _value(finding.get('want')), finding_label(finding))
     if finding.get('fixable'):
         text += '. Fixable by the playbook'
@@ -135,6 +136,9 @@ def _result(vault, finding):
     for key in ('policy', 'tier', 'sub_policy', 'datastore'):
         if finding.get(key) not in (None, ''):
             result['properties'][key] = finding[key]
+    if vault.get('tier'):
+        # 'tier' above is a retention tier of a policy; the vault's baseline tier has its own name.
+        result['properties']['baseline_tier'] = vault['tier']
     return result
 
 

@@ -156,7 +156,10 @@ def _change(action, change):
 
 
 def _vault_ref(entry):
-    return dict((key, _plain(entry.get(key))) for key in ('id', 'name', 'vault_type', 'subscription_id', 'resource_group'))
+    ref = dict((key, _plain(entry.get(key))) for key in ('id', 'name', 'vault_type', 'subscription_id', 'resource_group'))
+    if entry.get('tier') is not None:
+        ref['tier'] = str(_plain(entry.get('tier')))
+    return ref
 
 
 def _normalise_errors(errors):
@@ -252,6 +255,9 @@ def _report_vault(entry, check_mode, done):
         findings.append(finding)
     open_findings = [f for f in findings if not f['resolved']]
     vault = dict((key, _plain(entry.get(key))) for key in ('id', 'name', 'vault_type', 'subscription_id', 'resource_group', 'location'))
+    if entry.get('tier') is not None:
+        # The baseline tier the vault was judged against (harden_backup_vaults_baselines), not a retention tier.
+        vault['tier'] = str(_plain(entry.get('tier')))
     actions = entry.get('actions') if isinstance(entry.get('actions'), Mapping) else {}
     mua = entry.get('mua') if isinstance(entry.get('mua'), Mapping) else {}
     vault.update({
@@ -266,6 +272,34 @@ def _report_vault(entry, check_mode, done):
         'mua': {'protected': bool(mua.get('protected')), 'resource_guard_id': _plain(mua.get('resource_guard_id'))},
     })
     return vault
+
+
+def _split_baseline(baseline):
+    """meta.baseline -> (the top-level baseline, the tiers or None): the role's checked baseline carries its tiers."""
+    if baseline is None:
+        return None, None
+    if isinstance(baseline, Mapping) and 'tiers' in baseline:
+        tiers = _as_list(baseline.get('tiers'), 'meta.baseline.tiers')
+        for tier in tiers:
+            if not isinstance(tier, Mapping) or not isinstance(tier.get('name'), str):
+                raise ReportError("every tier of meta.baseline.tiers must be a dictionary with a name (a checked tier)")
+        return validate_baseline(dict((k, v) for k, v in baseline.items() if k != 'tiers')), [_plain(tier) for tier in tiers]
+    return validate_baseline(baseline), None
+
+
+def by_tier(vaults, tiers=None):
+    """{tier name: {vaults, drifting, findings}} over report vaults (open findings only): the tiers in their order (a tier
+    that matched no vault shows 0), then ``default``, then any other tier a vault names."""
+    counts = dict((str(tier.get('name')), {'vaults': 0, 'drifting': 0, 'findings': 0}) for tier in tiers or [])
+    counts.setdefault('default', {'vaults': 0, 'drifting': 0, 'findings': 0})
+    for vault in vaults:
+        tier = counts.setdefault(vault.get('tier') or 'default', {'vaults': 0, 'drifting': 0, 'findings': 0})
+        tier['vaults'] += 1
+        open_findings = [f for f in vault.get('findings') or [] if not f.get('resolved')]
+        if open_findings:
+            tier['drifting'] += 1
+            tier['findings'] += len(open_findings)
+    return counts
 
 
 def build_report(drift, meta=None):
@@ -283,8 +317,7 @@ def build_report(drift, meta=None):
         raise ReportError("meta must be a dictionary, got %s" % type(meta).__name__)
     check_mode = _check_mode(meta)
     entries = _entries(drift)
-    baseline = meta.get('baseline')
-    baseline = None if baseline is None else validate_baseline(baseline)
+    baseline, tiers = _split_baseline(meta.get('baseline'))
     results = _normalise_results(meta.get('results'))
     errors = _normalise_errors(meta.get('errors'))
     done, changed = _ran(results, entries, errors)
@@ -296,8 +329,10 @@ def build_report(drift, meta=None):
     summary['fixed'] = sum(1 for v in vaults if v['status'] == 'fixed')
     summary['changed'] = len(changed)
     summary['errors'] = len(errors)
+    if tiers is not None or any('tier' in vault for vault in vaults):
+        summary['by_tier'] = by_tier(vaults, tiers)
     warnings = [str(_plain(w)) for w in _as_list(meta.get('warnings'), 'meta.warnings')]
-    return {
+    report = {
         'schema_version': SCHEMA_VERSION,
         'generated_at': _timestamp(meta),
         'check_mode': check_mode,
@@ -308,6 +343,9 @@ def build_report(drift, meta=None):
         'errors': errors,
         'warnings': warnings,
     }
+    if tiers is not None:
+        report['tiers'] = tiers
+    return report
 
 
 def _check_report(report):
@@ -372,6 +410,52 @@ def _table(header, rows):
     return lines
 
 
+def has_tiers(report):
+    """Whether the report names each vault's baseline tier (a harden_backup_vaults run; the renderings then show it)."""
+    return 'tiers' in report or any(vault.get('tier') for vault in report.get('vaults') or [])
+
+
+def with_tier(cells, tier, tiered):
+    """A table row (or header) with the baseline tier as its second cell when the report has tiers."""
+    return cells[:1] + [tier] + cells[1:] if tiered else cells
+
+
+def tier_label(vault):
+    """'baseline tier prod' for a vault that names its tier, else ''."""
+    return 'baseline tier %s' % vault['tier'] if vault.get('tier') else ''
+
+
+def match_text(match):
+    """A tier's match in words: 'tags env=prod; names *-prod-*, rsv-?' (criteria AND, values any-of)."""
+    parts = []
+    for key, value in (match or {}).items():
+        if key == 'tags' and isinstance(value, Mapping):
+            tags = ['%s=%s' % (k, '|'.join(str(x) for x in v)) if isinstance(v, (list, tuple)) else
+                    ('%s (any value)' % k if v is None else '%s=%s' % (k, v)) for k, v in value.items()]
+            parts.append('tags %s' % ', '.join(tags))
+        else:
+            parts.append('%s %s' % (key.replace('_', ' '), ', '.join(str(x) for x in value) if isinstance(value, (list, tuple)) else value))
+    return '; '.join(parts) or 'every vault no tier matches'
+
+
+def tier_rows(report):
+    """One row per tier and one for the default tier: name, match, immutability, soft delete, retention minimum, mode."""
+    rows = []
+    baseline = report.get('baseline') or {}
+    tiers = list(report.get('tiers') or [])
+    retention = baseline.get('retention') or {}
+    tiers.append({'name': 'default', 'match': None, 'immutability': baseline.get('immutability'),
+                  'soft_delete': baseline.get('soft_delete'), 'retention_minimum': retention.get('minimum') or {},
+                  'retention_mode': retention.get('mode'), 'lock_requirements': None})
+    for tier in tiers:
+        minimum = tier.get('retention_minimum') or {}
+        rows.append([tier.get('name'), match_text(tier.get('match')), tier.get('immutability') or 'not checked',
+                     _value(tier.get('soft_delete')) if tier.get('soft_delete') else 'not checked',
+                     ('%s (%s)' % (_value(minimum), tier.get('retention_mode') or 'report')) if minimum else 'not checked',
+                     _value(tier.get('lock_requirements')) if tier.get('lock_requirements') else 'role default'])
+    return rows
+
+
 def render_markdown(report):
     """Markdown for a person reading a pull request: summary, counts, drift rows, changes, errors."""
     _check_report(report)
@@ -419,6 +503,18 @@ def render_markdown(report):
         [md_escape(kind_label(t)), str(c['vaults']), str(c['drifting']), str(c['findings'])]
         for t, c in summary['by_vault_type'].items()
     ]))
+    tiered = has_tiers(report)
+    if summary.get('by_tier'):
+        lines.append('')
+        lines.extend(_table(['Baseline tier', 'Vaults', 'Drifting', 'Findings'], [
+            [md_escape(t), str(c['vaults']), str(c['drifting']), str(c['findings'])] for t, c in summary['by_tier'].items()
+        ]))
+
+    if report.get('tiers'):
+        lines.extend(['', '## Baseline tiers', '', 'Tried in order, the first match wins; a vault no tier matches is judged '
+                      'against the default tier.', ''])
+        lines.extend(_table(['Baseline tier', 'Match', 'Immutability', 'Soft delete', 'Retention minimum', 'Lock requirements'],
+                            [[md_escape(cell) for cell in row] for row in tier_rows(report)]))
 
     rows = []
     for vault in report['vaults']:
@@ -431,14 +527,15 @@ def render_markdown(report):
             fixable = 'yes' if finding.get('fixable') else 'no'
             if finding.get('reason'):
                 fixable += ': ' + md_escape(finding['reason'])
-            rows.append([md_escape(vault.get('name')), md_escape(kind_label(vault.get('vault_type'))),
-                         md_escape(vault.get('subscription_id')), md_escape(vault.get('resource_group')),
-                         md_escape(finding_label(finding) + (' (IRREVERSIBLE)' if finding.get('irreversible') else '')),
-                         '%s → %s' % (md_escape(_value(finding.get('have'))), md_escape(_value(finding.get('want')))),
-                         fixable, mua])
+            rows.append(with_tier([md_escape(vault.get('name')), md_escape(kind_label(vault.get('vault_type'))),
+                                   md_escape(vault.get('subscription_id')), md_escape(vault.get('resource_group')),
+                                   md_escape(finding_label(finding) + (' (IRREVERSIBLE)' if finding.get('irreversible') else '')),
+                                   '%s → %s' % (md_escape(_value(finding.get('have'))), md_escape(_value(finding.get('want')))),
+                                   fixable, mua], md_escape(vault.get('tier')), tiered))
     if rows:
         lines.extend(['', '## Drift', ''])
-        lines.extend(_table(['Vault', 'Type', 'Subscription', 'Resource group', 'Finding', 'Have → want', 'Fixable', 'MUA'], rows))
+        lines.extend(_table(with_tier(['Vault', 'Type', 'Subscription', 'Resource group', 'Finding', 'Have → want', 'Fixable', 'MUA'],
+                                      'Baseline tier', tiered), rows))
 
     changed = report.get('changed') or []
     if changed:
@@ -449,11 +546,13 @@ def render_markdown(report):
                 what = SETTING_LABEL.get(change.get('setting'), change.get('setting'))
                 extra = ', '.join('%s %s' % (k, change[k]) for k in ('policy', 'tier') if change.get(k))
                 what = ('%s: %s' % (what, extra) if extra else what) + (' (IRREVERSIBLE)' if change.get('irreversible') else '')
-                rows.append([md_escape(vault.get('name')), md_escape(kind_label(vault.get('vault_type'))),
-                             md_escape(vault.get('subscription_id')), md_escape(vault.get('resource_group')),
-                             md_escape(what),
-                             '%s → %s' % (md_escape(_value(change.get('before'))), md_escape(_value(change.get('after'))))])
-        lines.extend(_table(['Vault', 'Type', 'Subscription', 'Resource group', 'Change', 'Before → after'], rows))
+                rows.append(with_tier([md_escape(vault.get('name')), md_escape(kind_label(vault.get('vault_type'))),
+                                       md_escape(vault.get('subscription_id')), md_escape(vault.get('resource_group')),
+                                       md_escape(what),
+                                       '%s → %s' % (md_escape(_value(change.get('before'))), md_escape(_value(change.get('after'))))],
+                                      md_escape(vault.get('tier')), tiered))
+        lines.extend(_table(with_tier(['Vault', 'Type', 'Subscription', 'Resource group', 'Change', 'Before → after'],
+                                      'Baseline tier', tiered), rows))
 
     warnings = report.get('warnings') or []
     if warnings:
@@ -519,6 +618,9 @@ def render_junit(report):
             name = '%s (%s)' % (name, vault.get('vault_type'))
         seen.add((classname.lower(), name.lower()))
         case = ET.SubElement(suite, 'testcase', classname=xml_text(classname), name=xml_text(name), time='0')
+        if vault.get('tier'):
+            # The baseline tier the vault was judged against, as a testcase property (as pytest's record_property writes).
+            ET.SubElement(ET.SubElement(case, 'properties'), 'property', name='baseline_tier', value=xml_text(vault['tier']))
         if vault.get('drift'):
             open_findings = [f for f in vault.get('findings') or [] if not f.get('resolved')]
             fixable = sum(1 for f in open_findings if f.get('fixable'))
@@ -529,7 +631,8 @@ def render_junit(report):
             if irreversible:
                 message += ' (%d irreversible)' % irreversible
             failure = ET.SubElement(case, 'failure', message=xml_text(message), type='drift')
-            failure.text = xml_text('\n'.join([str(vault.get('id'))] + [_finding_line(f) for f in open_findings]))
+            first = str(vault.get('id')) + (' (%s)' % tier_label(vault) if vault.get('tier') else '')
+            failure.text = xml_text('\n'.join([first] + [_finding_line(f) for f in open_findings]))
     for error in errors:
         kind = error.get('action') or 'discovery'
         case = ET.SubElement(suite, 'testcase', classname=xml_text('errors/%s' % kind), name=xml_text(error.get('scope')), time='0')

@@ -28,10 +28,12 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Mapping
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._drift import drift_entries, validate_baseline
+from ansible_collections.vaultlock.azure.plugins.module_utils._drift import validate_baseline
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import resource_type, vault_type_from_provider
+from ansible_collections.vaultlock.azure.plugins.module_utils._tiers import drift_entries, reads_policies, resolve_tiers
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import GUID as _GUID
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import RG_NAME as _RG
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import has_control, parse_resource_id, shown
@@ -239,7 +241,18 @@ TLS_WARNING = ('TLS certificate validation was off (cert_validation_mode or AZUR
 
 def check_baseline(baseline):
     """The baseline normalised (_drift.validate_baseline), and the role's consent rule: a baseline that asks for an
-    irreversible state (immutability locked, soft delete always_on) must consent with allow_irreversible."""
+    irreversible state (immutability locked, soft delete always_on) must consent with allow_irreversible.
+
+    The baseline may carry ``tiers`` (harden_backup_vaults_baselines: module_utils/_tiers.py) and ``retention_mode`` (the
+    mode of tiers when the top level checks no retention). Each tier is checked once here too, with the same consent
+    rule (consent stays the one allow_irreversible of the run); the result then holds ``tiers``, resolved.
+    """
+    tiers = None
+    retention_mode = None
+    if isinstance(baseline, Mapping) and ('tiers' in baseline or 'retention_mode' in baseline):
+        tiers = baseline.get('tiers')
+        retention_mode = baseline.get('retention_mode')
+        baseline = dict((key, value) for key, value in baseline.items() if key not in ('tiers', 'retention_mode'))
     normalised = validate_baseline(baseline)
     if normalised['immutability'] == 'locked' and not normalised['allow_irreversible']:
         raise TargetError('harden_backup_vaults_immutability: locked is irreversible (a locked vault can never be unlocked): '
@@ -247,7 +260,18 @@ def check_baseline(baseline):
     if (normalised['soft_delete'] or {}).get('state') == 'always_on' and not normalised['allow_irreversible']:
         raise TargetError('harden_backup_vaults_soft_delete.state: always_on is irreversible: '
                           'set harden_backup_vaults_allow_irreversible: true to consent')
-    return normalised
+    if tiers is None:
+        return normalised
+    resolved = resolve_tiers(tiers, normalised, retention_mode)
+    for index, tier in enumerate(resolved):
+        where = 'harden_backup_vaults_baselines[%d] (%s)' % (index, tier['name'])
+        if tier['immutability'] == 'locked' and not normalised['allow_irreversible']:
+            raise TargetError('%s: immutability locked is irreversible (a locked vault can never be unlocked): '
+                              'set harden_backup_vaults_allow_irreversible: true to consent' % where)
+        if (tier['soft_delete'] or {}).get('state') == 'always_on' and not normalised['allow_irreversible']:
+            raise TargetError('%s: soft_delete.state always_on is irreversible: '
+                              'set harden_backup_vaults_allow_irreversible: true to consent' % where)
+    return dict(normalised, tiers=resolved)
 
 
 def _reads(reads):
@@ -260,7 +284,9 @@ def plan_run(reads, exclude=None, baseline=None):
     """select_vaults, and with a baseline everything a harden_backup_vaults run decides before it changes anything.
 
     Adds to select_vaults' result: ``baseline`` (checked once, see check_baseline), ``drift`` (one _drift entry per
-    vault, with the ``changes`` a run makes: the one place "would change" is computed), ``blocked`` (a sentence, or ''
+    vault, with the ``changes`` a run makes: the one place "would change" is computed; each vault judged against its own
+    tier's baseline, _tiers.drift_entries), ``include_policies`` (whether any tier checks retention, so discovery must
+    read the policies), ``blocked`` (a sentence, or ''
     when nothing blocks: an exclusion entry that matched no vault may be a typo for a vault meant to be protected, so a
     run that would make an irreversible change then makes no change at all), ``report_errors`` (the errors, and the
     block) and ``report_warnings`` (the warnings, and TLS validation being off for a discovery task).
@@ -269,7 +295,7 @@ def plan_run(reads, exclude=None, baseline=None):
     if baseline is None:
         return selected
     normalised = check_baseline(baseline)
-    drift = drift_entries(selected['vaults'], normalised)
+    drift = drift_entries(selected['vaults'], normalised, normalised.get('tiers'))
     irreversible = [change for entry in drift for change in entry['changes'] if change.get('irreversible')]
     blocked = ''
     if selected['unmatched'] and irreversible:
@@ -277,5 +303,6 @@ def plan_run(reads, exclude=None, baseline=None):
                    'was changed. Fix the exclusion (or remove it) and run again.' % (', '.join(selected['unmatched']), len(irreversible)))
     insecure = any(isinstance(read, dict) and 'cert_validation_mode' in read for read in _reads(reads))
     return dict(selected, baseline=normalised, drift=drift, blocked=blocked,
+                include_policies=reads_policies(normalised, normalised.get('tiers')),
                 report_errors=selected['errors'] + ([{'scope': 'harden_backup_vaults_exclude', 'message': blocked}] if blocked else []),
                 report_warnings=selected['warnings'] + ([TLS_WARNING] if insecure else []))

@@ -1,0 +1,350 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module is for internal use by the vaultlock.azure collection only.
+# Its API may change without notice.
+"""Baselines per tier: which baseline each vault is judged against (pure, no I/O).
+
+A tier is ``{name, match, immutability, soft_delete, retention_minimum, retention_mode, lock_requirements}``. Tiers are
+tried in order and the first whose ``match`` holds wins; a vault no tier matches gets the default tier (the baseline
+given at the top level, named ``default``).
+
+``match`` selects vaults by any of four criteria; every criterion given must hold (AND), and a list within a criterion
+is any-of:
+
+- ``tags``: a dict of tag name to value. Tag names are compared case-insensitively and values case-sensitively, as
+  Azure Resource Manager does (learn.microsoft.com/azure/azure-resource-manager/management/tag-resources: "Tag names
+  are case-insensitive for operations ... Tag values are case-sensitive"). A value may be a string, a list of strings
+  (any of them), or null (the tag only needs to exist). Every tag listed must be on the vault.
+- ``names``: vault name patterns, ``*`` any text and ``?`` one character, case-insensitive (matched with fnmatch, as
+  the exclusions of _targets.py are);
+- ``subscriptions``: subscription GUIDs, any case;
+- ``resource_groups``: resource group names, case-insensitive, as ARM treats them.
+
+A key a tier leaves out is inherited from the default tier; a key the tier gives replaces the default's value as a
+whole (``soft_delete: {state: always_on}`` has no minimum retention days unless it says so). As at the top level,
+``immutability: null``, ``soft_delete: {}`` and ``retention_minimum: {}`` turn that check off for the tier.
+``lock_requirements`` is kept as given (a dict) for the lock readiness check, or None: the role's default.
+
+``resolve_tiers`` returns every tier with all its keys (inheritance applied, values normalised). That form is valid input
+again and resolves to itself, so a checked baseline can be checked twice. Consent to irreversible changes is not a tier
+setting: it stays the caller's one ``allow_irreversible`` (the role's task-scoped consent).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Mapping
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._drift import DriftError, sort_key, validate_baseline, vault_drift
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
+from ansible_collections.vaultlock.azure.plugins.module_utils._retention import RETENTION_MODES
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import GUID, RG_NAME, has_control, parse_resource_id, shown
+
+DEFAULT_TIER = 'default'
+TIER_KEYS = ('name', 'match', 'immutability', 'soft_delete', 'retention_minimum', 'retention_mode', 'lock_requirements')
+MATCH_KEYS = ('tags', 'names', 'subscriptions', 'resource_groups')
+WHERE = 'harden_backup_vaults_baselines'
+
+# Tier names show in every report: letters, digits and . _ - (up to 64 characters).
+_TIER_NAME = re.compile(r'[A-Za-z0-9][A-Za-z0-9._-]{0,63}')
+# Vault names are letters, digits and hyphens; a pattern adds * and ? (the same rule as the exclusion patterns).
+_NAME_PATTERN = re.compile(r'[A-Za-z0-9*?-]+')
+
+_REFUSED = {
+    'allow_irreversible': 'consent to irreversible changes is not a tier setting: it is harden_backup_vaults_allow_irreversible, '
+                          'given once for the run',
+    'exclude': 'exclusions apply to the run before any tier: use harden_backup_vaults_exclude',
+}
+
+
+class TierError(VaultlockError, ValueError):
+    """A tier that cannot be used; raised before any request."""
+
+
+def _label(index, tier):
+    name = tier.get('name') if isinstance(tier, Mapping) else None
+    if isinstance(name, str) and name and not has_control(name):
+        return '%s[%d] (%s)' % (WHERE, index, name)
+    return '%s[%d]' % (WHERE, index)
+
+
+def _as_list(value, where, what):
+    """A list of non-empty strings (one string counts as a list of one), surrounding spaces removed."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)):
+        raise TierError('%s must be a list of %s, got %s' % (where, what, type(value).__name__))
+    if not value:
+        raise TierError('%s is an empty list, which matches no vault: give at least one of %s, or leave the criterion out'
+                        % (where, what))
+    items = []
+    for item in value:
+        if not isinstance(item, str):
+            raise TierError('%s: %s is not a string' % (where, shown(item)))
+        if has_control(item):
+            raise TierError('%s: %s contains a control character (a newline, say)' % (where, shown(item)))
+        text = item.strip(' \t')
+        if not text:
+            raise TierError('%s: an entry is empty' % where)
+        items.append(text)
+    return items
+
+
+def _tag_values(value, where):
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        if not value:
+            raise TierError('%s is an empty list, which matches no vault' % where)
+        values = list(value)
+    else:
+        values = [value]
+    for item in values:
+        if not isinstance(item, str):
+            raise TierError('%s: %s is not a string: tag values are strings, quote it in YAML' % (where, shown(item)))
+        if has_control(item):
+            raise TierError('%s: %s contains a control character' % (where, shown(item)))
+    return values
+
+
+def _match_tags(tags, where):
+    if not isinstance(tags, Mapping):
+        raise TierError('%s must be a dict of tag name: value (a string, a list of strings, or null for any value), got %s'
+                        % (where, type(tags).__name__))
+    if not tags:
+        raise TierError('%s is empty: give at least one tag, or leave the criterion out' % where)
+    seen = {}
+    result = {}
+    for key, value in tags.items():
+        if not isinstance(key, str) or not key.strip() or has_control(key):
+            raise TierError('%s: %s is not a tag name' % (where, shown(key)))
+        lowered = key.strip().lower()
+        if lowered in seen:
+            raise TierError('%s: %s and %s are the same tag (Azure compares tag names case-insensitively)'
+                            % (where, shown(seen[lowered]), shown(key)))
+        seen[lowered] = key
+        result[key.strip()] = _tag_values(value, '%s.%s' % (where, key))
+    return result
+
+
+def validate_match(match, where):
+    """A tier's match normalised: only the criteria given, lists of strings; raises TierError."""
+    if not isinstance(match, Mapping):
+        got = 'null' if match is None else type(match).__name__
+        raise TierError('%s must be a dict with one or more of %s, got %s' % (where, ', '.join(MATCH_KEYS), got))
+    unknown = sorted(str(key) for key in match if key not in MATCH_KEYS)
+    if unknown:
+        raise TierError('%s has unknown key(s) %s; allowed: %s' % (where, ', '.join(unknown), ', '.join(MATCH_KEYS)))
+    given = dict((key, value) for key, value in match.items() if value is not None)
+    if not given:
+        raise TierError('%s is empty: a tier must select vaults by %s (a tier for every vault is the top-level baseline)'
+                        % (where, ', '.join(MATCH_KEYS)))
+    result = {}
+    if 'tags' in given:
+        result['tags'] = _match_tags(given['tags'], where + '.tags')
+    if 'names' in given:
+        names = _as_list(given['names'], where + '.names', 'vault name patterns')
+        for name in names:
+            if not _NAME_PATTERN.fullmatch(name):
+                raise TierError('%s.names: %s is not a vault name pattern (letters, digits, hyphens, * and ?)' % (where, shown(name)))
+        result['names'] = names
+    if 'subscriptions' in given:
+        subs = _as_list(given['subscriptions'], where + '.subscriptions', 'subscription GUIDs')
+        for sub in subs:
+            if not GUID.fullmatch(sub):
+                raise TierError('%s.subscriptions: %s is not a subscription GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)'
+                                % (where, shown(sub)))
+        result['subscriptions'] = [sub.lower() for sub in subs]
+    if 'resource_groups' in given:
+        groups = _as_list(given['resource_groups'], where + '.resource_groups', 'resource group names')
+        for group in groups:
+            if not RG_NAME.fullmatch(group):
+                raise TierError('%s.resource_groups: %s is not a resource group name' % (where, shown(group)))
+        result['resource_groups'] = groups
+    return result
+
+
+def default_tier(normalised):
+    """The top-level baseline (already through validate_baseline) in the tier form, named ``default``."""
+    retention = normalised.get('retention')
+    return {
+        'name': DEFAULT_TIER,
+        'match': None,
+        'immutability': normalised.get('immutability'),
+        'soft_delete': normalised.get('soft_delete'),
+        'retention_minimum': dict(retention['minimum']) if retention else {},
+        'retention_mode': retention['mode'] if retention else None,
+        'lock_requirements': None,
+    }
+
+
+def tier_baseline(tier, allow_irreversible):
+    """The baseline of a resolved tier, as _drift.validate_baseline returns it."""
+    minimum = tier.get('retention_minimum')
+    return {
+        'immutability': tier.get('immutability'),
+        'allow_irreversible': bool(allow_irreversible),
+        'retention': {'minimum': dict(minimum), 'mode': tier.get('retention_mode') or 'report'} if minimum else None,
+        'soft_delete': tier.get('soft_delete'),
+    }
+
+
+def _message(exc):
+    # validate_baseline names its keys baseline.<key>; a tier's keys are the role's.
+    return str(exc).replace('baseline.retention.minimum', 'retention_minimum').replace('baseline.', '')
+
+
+def resolve_tier(tier, index, default, allow_irreversible, retention_mode):
+    """One tier with every key (inherited from the default tier when left out), normalised; raises TierError."""
+    where = _label(index, tier)
+    if not isinstance(tier, Mapping):
+        raise TierError('%s must be a dict {name, match, immutability, soft_delete, retention_minimum, lock_requirements}, got %s'
+                        % (where, type(tier).__name__))
+    for key, reason in _REFUSED.items():
+        if key in tier:
+            raise TierError('%s: %s is not a tier key: %s' % (where, key, reason))
+    unknown = sorted(str(key) for key in tier if key not in TIER_KEYS)
+    if unknown:
+        raise TierError('%s has unknown key(s) %s; allowed: %s' % (where, ', '.join(unknown), ', '.join(TIER_KEYS)))
+    name = tier.get('name')
+    if not isinstance(name, str) or not _TIER_NAME.fullmatch(name):
+        raise TierError('%s: name %s must be 1 to 64 letters, digits, dots, underscores or hyphens, starting with a letter or '
+                        'digit' % (where, 'is missing' if name is None else shown(name)))
+    if name.lower() == DEFAULT_TIER:
+        raise TierError('%s: the name %s is taken by the top-level baseline (the tier of the vaults no tier matches)'
+                        % (where, shown(name)))
+    match = validate_match(tier.get('match'), where + '.match')
+
+    resolved = dict(default, name=name, match=match)
+    for key in ('immutability', 'soft_delete', 'retention_minimum', 'retention_mode', 'lock_requirements'):
+        if key in tier:
+            resolved[key] = tier[key]
+    if resolved['retention_mode'] is None:
+        resolved['retention_mode'] = retention_mode
+    mode = resolved['retention_mode']
+    if mode is not None and (not isinstance(mode, str) or mode.strip().lower() not in RETENTION_MODES):
+        raise TierError("%s: retention_mode must be report or enforce, got %s" % (where, shown(mode)))
+    resolved['retention_mode'] = mode.strip().lower() if mode else 'report'
+    minimum = resolved['retention_minimum']
+    if minimum is None:
+        minimum = {}
+    if not isinstance(minimum, Mapping):
+        raise TierError('%s: retention_minimum must be a dict of tier: duration ({} checks no retention), got %s'
+                        % (where, type(minimum).__name__))
+    soft_delete = resolved['soft_delete']
+    if soft_delete is not None and not isinstance(soft_delete, Mapping):
+        raise TierError('%s: soft_delete must be a dict {state, retention_days} ({} checks no soft delete), got %s'
+                        % (where, type(soft_delete).__name__))
+    requirements = resolved['lock_requirements']
+    if requirements is not None and not isinstance(requirements, Mapping):
+        raise TierError('%s: lock_requirements must be a dict (the keys of harden_backup_vaults_lock_requirements), got %s'
+                        % (where, type(requirements).__name__))
+    try:
+        checked = validate_baseline({'immutability': resolved['immutability'], 'allow_irreversible': bool(allow_irreversible),
+                                     'retention': {'minimum': minimum, 'mode': resolved['retention_mode']} if minimum else None,
+                                     'soft_delete': soft_delete})
+    except DriftError as exc:
+        raise TierError('%s: %s' % (where, _message(exc))) from None
+    resolved['immutability'] = checked['immutability']
+    resolved['soft_delete'] = checked['soft_delete']
+    resolved['retention_minimum'] = checked['retention']['minimum'] if checked['retention'] else {}
+    resolved['lock_requirements'] = dict(requirements) if requirements is not None else None
+    return resolved
+
+
+def resolve_tiers(tiers, normalised, retention_mode=None):
+    """Every tier resolved against the default tier (the top-level baseline, through validate_baseline); raises TierError.
+
+    retention_mode: the mode of tiers that do not give one when the top-level baseline checks no retention (the role's
+    harden_backup_vaults_retention_mode); by default the top-level one, else report.
+    """
+    if tiers is None:
+        return []
+    if not isinstance(tiers, (list, tuple)):
+        raise TierError('%s must be a list of tiers {name, match, ...}, got %s' % (WHERE, type(tiers).__name__))
+    default = default_tier(normalised)
+    mode = retention_mode if retention_mode is not None else default['retention_mode']
+    if mode is not None and (not isinstance(mode, str) or mode.strip().lower() not in RETENTION_MODES):
+        raise TierError('retention_mode must be report or enforce, got %s' % shown(mode))
+    resolved = []
+    names = {}
+    for index, tier in enumerate(tiers):
+        one = resolve_tier(tier, index, default, normalised.get('allow_irreversible'), mode)
+        if one['name'].lower() in names:
+            raise TierError('%s: the name %s is already the name of %s[%d]; tier names must be unique (any case)'
+                            % (_label(index, tier), shown(one['name']), WHERE, names[one['name'].lower()]))
+        names[one['name'].lower()] = index
+        resolved.append(one)
+    return resolved
+
+
+def _vault_place(vault):
+    """(subscription, resource group) of a vault record, lowercase; from its id when the record lacks them."""
+    sub = vault.get('subscription_id')
+    group = vault.get('resource_group')
+    if not (sub and group) and isinstance(vault.get('id'), str):
+        ids = parse_resource_id(vault['id'])
+        sub = sub or ids.get('subscription_id')
+        group = group or ids.get('resource_group')
+    return str(sub or '').lower(), str(group or '').lower()
+
+
+def matches(match, vault):
+    """True when every criterion of a validated match holds for the vault record."""
+    if 'tags' in match:
+        tags = dict((str(key).lower(), value) for key, value in (vault.get('tags') or {}).items()) \
+            if isinstance(vault.get('tags'), Mapping) else {}
+        for key, values in match['tags'].items():
+            key = key.lower()
+            if key not in tags:
+                return False
+            if values is not None and tags[key] not in values:
+                return False
+    if 'names' in match:
+        name = vault.get('name')
+        if not isinstance(name, str) or not any(fnmatch.fnmatchcase(name.lower(), pattern.lower()) for pattern in match['names']):
+            return False
+    sub, group = _vault_place(vault)
+    if 'subscriptions' in match and sub not in [s.lower() for s in match['subscriptions']]:
+        return False
+    if 'resource_groups' in match and group not in [g.lower() for g in match['resource_groups']]:
+        return False
+    return True
+
+
+def match_tier(vault, tiers):
+    """The first resolved tier whose match holds for the vault record, or None (the default tier)."""
+    for tier in tiers or []:
+        if matches(tier['match'], vault):
+            return tier
+    return None
+
+
+def reads_policies(normalised, tiers):
+    """Whether any tier, the default one included, checks retention (so discovery must read the vaults' policies)."""
+    return bool(normalised.get('retention')) or any(tier.get('retention_minimum') for tier in tiers or [])
+
+
+def drift_entries(vaults, normalised, tiers=None):
+    """_drift entries, each vault against its own tier's baseline, in a stable order.
+
+    Each entry gains ``tier`` (the name of the tier that matched, or ``default``), ``lock_requirements`` (that tier's
+    raw ``lock_requirements``, or None for the role default) and ``retention_minimum`` (the minimum its policies are
+    raised to, {} when retention is not checked).
+    """
+    tiers = tiers or []
+    baselines = dict((tier['name'], tier_baseline(tier, normalised.get('allow_irreversible'))) for tier in tiers)
+    default = default_tier(normalised)
+    entries = []
+    for vault in vaults:
+        tier = match_tier(vault, tiers) if isinstance(vault, Mapping) else None
+        entry = vault_drift(vault, baselines[tier['name']] if tier else normalised)
+        chosen = tier or default
+        entry['tier'] = chosen['name']
+        entry['lock_requirements'] = chosen['lock_requirements']
+        entry['retention_minimum'] = dict(chosen['retention_minimum'])
+        entries.append(entry)
+    return sorted(entries, key=sort_key)

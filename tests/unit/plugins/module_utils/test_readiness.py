@@ -370,3 +370,71 @@ def test_a_tier_s_own_lock_requirements_win_over_the_default():
     entries[0]['lock_requirements'] = {'require_mua': True}
     gate_locks(entries, [vault], default, today=TODAY)
     assert entries[0]['lock_readiness']['blockers'][0]['requirement'] == 'require_mua' and entries[0]['changes'] == []
+
+
+# ------------------------------------------------------------------ the reports
+
+def test_every_report_format_has_the_lock_readiness_section():
+    import json  # pylint: disable=import-outside-toplevel
+    import os  # pylint: disable=import-outside-toplevel
+    import xml.etree.ElementTree as ET  # pylint: disable=import-outside-toplevel
+
+    import jsonschema  # pylint: disable=import-outside-toplevel
+
+    from ansible_collections.vaultlock.azure.plugins.module_utils._report_html import render_html  # pylint: disable=import-outside-toplevel
+    from ansible_collections.vaultlock.azure.plugins.module_utils._report_sarif import build_sarif  # pylint: disable=import-outside-toplevel
+    from ansible_collections.vaultlock.azure.plugins.module_utils._reports import (  # pylint: disable=import-outside-toplevel
+        build_report,
+        render_junit,
+        render_markdown,
+    )
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+    with open(os.path.join(root, 'docs', 'drift-report-schema.json'), encoding='utf-8') as handle:
+        schema = json.load(handle)
+    reads = [{'vaults': [state_record('rsv-ready', 'enabled'), state_record('rsv-soft-off', 'enabled', soft_delete={'state': 'off'}),
+                         state_record('rsv-locked', 'locked')]}]
+    plan = plan_run(reads, None, LOCK, None, today=TODAY)
+    check = build_report(plan['drift'], {'check_mode': True, 'predict': True, 'baseline': plan['baseline'], 'timestamp': '2026-03-02T00:00:00+00:00'})
+    jsonschema.Draft202012Validator(schema).validate(json.loads(json.dumps(check)))
+    rows = {row['name']: row for row in check['lock_readiness']}
+    assert list(rows) == ['rsv-ready', 'rsv-soft-off']
+    assert (rows['rsv-ready']['ready'], rows['rsv-ready']['status'], rows['rsv-ready']['held_until']) == (True, 'would lock', '2036-03-02')
+    assert rows['rsv-ready']['protected_items'] == {'count': 3, 'by_datasource_type': {'SQLDataBase': 1, 'VM': 2}}
+    assert rows['rsv-soft-off']['status'] == 'not ready'
+    assert rows['rsv-soft-off']['blockers'] == [{'requirement': 'require_soft_delete', 'want': 'on', 'found': 'off',
+                                                 'message': 'require_soft_delete on: soft delete is off'}]
+    assert [c['name'] for c in check['changed']] == ['rsv-ready']
+
+    markdown = render_markdown(check)
+    section = markdown.split('## Lock readiness', 1)[1]
+    assert '2 vaults the baseline would lock: 1 ready, 1 not ready (never locked).' in section
+    assert '| rsv-soft-off | Recovery Services vault |' in section and 'require\\_soft\\_delete on: soft delete is off' in section
+    assert '3 (VM 2, SQLDataBase 1) | 2036-03-02 |' in section
+    assert '- **rsv-ready** (Recovery Services vault): immutability can never be disabled again; stop protection' in section
+    junit = ET.fromstring(render_junit(check))
+    outs = {case.get('name'): case.find('system-out').text for case in junit.iter('testcase') if case.find('system-out') is not None}
+    assert sorted(outs) == ['rsv-ready', 'rsv-soft-off']
+    assert outs['rsv-soft-off'].startswith('lock readiness: not ready: require_soft_delete on: soft delete is off (not ready)')
+    html = render_html(check)
+    assert '<section id="lock-readiness">' in html and 'require_soft_delete on: soft delete is off' in html
+    sarif = build_sarif(check)['runs'][0]
+    assert sarif['properties']['lock_readiness'] == {'vaults': 2, 'ready': 1, 'not_ready': 1}
+    (blocked,) = [r for r in sarif['results'] if r['properties'].get('lock_readiness')
+                  and r['properties']['vault_id'].endswith('/rsv-soft-off')]
+    assert blocked['level'] == 'error' and blocked['properties']['lock_readiness']['blockers'][0]['requirement'] == 'require_soft_delete'
+
+    # After a real run: the ready vault was locked, unless its change failed.
+    ready_entry = [e for e in plan['drift'] if e['name'] == 'rsv-ready'][0]
+    for failed, status in ((False, 'locked'), (True, 'not locked')):
+        results = {'immutability': [{'item': ready_entry, 'changed': not failed, 'failed': failed,
+                                     'changes': [{'setting': 'immutability', 'before': 'enabled', 'after': 'locked'}]}]}
+        applied = build_report(plan['drift'], {'check_mode': False, 'baseline': plan['baseline'], 'results': results})
+        jsonschema.Draft202012Validator(schema).validate(json.loads(json.dumps(applied)))
+        assert [(r['name'], r['status']) for r in applied['lock_readiness']] == [('rsv-ready', status), ('rsv-soft-off', 'not ready')]
+    # A run blocked before any change (check mode without predictions) locks nothing.
+    blocked_run = build_report(plan['drift'], {'check_mode': True, 'predict': False, 'baseline': plan['baseline']})
+    assert [r['status'] for r in blocked_run['lock_readiness']] == ['not locked', 'not ready']
+    # The baseline enables only: no lock decision, an empty section, and no Markdown heading.
+    plain = build_report(plan_run(reads, None, {'immutability': 'enabled'})['drift'], {'check_mode': True})
+    assert plain['lock_readiness'] == [] and '## Lock readiness' not in render_markdown(plain)

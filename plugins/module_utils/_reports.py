@@ -525,8 +525,8 @@ def blockers_text(row):
 def items_text(row):
     """'3 (VM 2, SQLDataBase 1)'."""
     items = row.get('protected_items') or {}
-    kinds = ', '.join('%s %s' % (kind, count) for kind, count in sorted((items.get('by_datasource_type') or {}).items(),
-                                                                         key=lambda kv: (-kv[1], kv[0])))
+    counts = sorted((items.get('by_datasource_type') or {}).items(), key=lambda kv: (-kv[1], kv[0]))
+    kinds = ', '.join('%s %s' % (kind, count) for kind, count in counts)
     return '%d%s' % (items.get('count') or 0, ' (%s)' % kinds if kinds else '')
 
 

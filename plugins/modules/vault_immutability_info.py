@@ -133,7 +133,9 @@ vaults:
           workload: AzureIaasVM
           tiers: [{tier: daily, sub_policy: null, datastore: null, duration: P30D, count: 30, unit: days, days: 30}]
       protected_items:
-        - id: /subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-backup-prod/providers/Microsoft.RecoveryServices/vaults/rsv-prod-01/backupFabrics/Azure/protectionContainers/IaasVMContainer;iaasvmcontainerv2;rg-app;vm-app-01/protectedItems/VM;iaasvmcontainerv2;rg-app;vm-app-01
+        - id: "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-backup-prod/providers/Microsoft.RecoveryServices/vaults/\
+            rsv-prod-01/backupFabrics/Azure/protectionContainers/IaasVMContainer;iaasvmcontainerv2;rg-app;vm-app-01/protectedItems/\
+            VM;iaasvmcontainerv2;rg-app;vm-app-01"
           name: VM;iaasvmcontainerv2;rg-app;vm-app-01
           friendly_name: vm-app-01
           datasource_type: VM

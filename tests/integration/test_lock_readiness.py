@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 
 from tests.emulator import generator as templates
-from tests.integration.fleets import RG, SUB1, SUB2, vault, vault_id
+from tests.integration.fleets import RG, SUB1, SUB2, vault
 from tests.integration.test_harden_role import SCHEMA, Harden, check_reports, immutability, weekly_vm
 
 
@@ -115,8 +115,8 @@ def add_months(day, months):
 
 
 def test_the_module_tells_what_locking_each_vault_commits_to(runner, emulator):
-    run = runner.play([{'vaultlock.azure.vault_lock_readiness_info': {'subscription_ids': 'all',
-                                                                         'requirements': {'max_retention': '10y'}}}], args=['--check'])
+    task = {'vaultlock.azure.vault_lock_readiness_info': {'subscription_ids': 'all', 'requirements': {'max_retention': '10y'}}}
+    run = runner.play([task], args=['--check'])
     assert run.rc == 0, run.output
     assert emulator.writes() == []
     result = run['r0']
@@ -196,8 +196,9 @@ def test_the_role_locks_exactly_the_ready_vaults_and_check_mode_predicts_it(runn
     locks = [w for w in emulator.writes() if 'Locked' in json.dumps(w.get('body') or {})]
     assert {w['path'].rsplit('/', 1)[-1] for w in locks} == READY
     report = check_reports(applied)
-    assert {row['name']: row['status'] for row in report['lock_readiness']} == dict(dict.fromkeys(READY, 'locked'),
-                                                                                     **dict.fromkeys(BLOCKERS, 'not ready'))
+    assert {row['name']: row['status'] for row in report['lock_readiness']} == dict(
+        dict.fromkeys(READY, 'locked'), **dict.fromkeys(BLOCKERS, 'not ready'))
+
     # What check mode predicted is what the run changed.
     def changes(doc):
         return sorted((c['name'], sorted((x['setting'], str(x['before']), str(x['after'])) for x in c['changes'])) for c in doc['changed'])

@@ -169,7 +169,7 @@ def test_operational_tiers_are_not_held_and_never_block():
     disk = dp_policy('DiskOps', {'Default': [lifecycle('OperationalStore', 'P1Y')]})
     blob = dp_policy('BlobMixed', {'Default': [lifecycle('OperationalStore', 'P2Y'), lifecycle('VaultStore', 'P30D')]})
     vault = bv_vault(policies=[disk, blob], items=[item('disk-1', 'DiskOps', 'Microsoft.Compute/disks'),
-                                                  item('blob-1', 'BlobMixed', 'Microsoft.Storage/storageAccounts/blobServices')])
+                                                   item('blob-1', 'BlobMixed', 'Microsoft.Storage/storageAccounts/blobServices')])
     result = readiness(vault, {'max_retention': '60d'}, findings=[], today=TODAY)
     assert result['ready'] is True, result['blockers']
     ops, mixed = sorted(result['policies'], key=lambda p: p['name'])[::-1]

@@ -385,8 +385,8 @@ def _commitments(vault, in_use, items, policies, held_until, days, immutable_unt
         lines.append('stop protection with delete data impossible for %s until %s' % (_plural(len(held_items), 'item'), _iso(held_until)))
     elif not items:
         lines.append('no item is protected today: the commitments start with the first item protected')
-    operational = [i for i in items if i['policy'] and _lower(i['policy']) not in held_names
-                   and any(_lower(i['policy']) == _lower(v['name']) for v in in_use)]
+    in_use_names = {_lower(v['name']) for v in in_use}
+    operational = [i for i in items if i['policy'] and _lower(i['policy']) in in_use_names - held_names]
     if operational:
         lines.append('%s backed up to operational tiers only, which immutability does not hold' % (
             _plural(len(operational), 'item is', 'items are')))

@@ -9,8 +9,9 @@ emulator with demo/fleet.yml, runs
     ansible-playbook -i localhost, vaultlock.azure.harden_backup_vaults --check --diff   (the drift report; no write)
     ansible-playbook -i localhost, vaultlock.azure.harden_backup_vaults                  (the fix)
     ansible-playbook -i localhost, vaultlock.azure.harden_backup_vaults --check --diff   (what is left)
+    ansible-playbook -i localhost, demo/readiness.yml                                    (what locking would commit to)
 
-and prints what each run found, changed and left. The emulator is stopped in every case. Reports and
+and prints what each run found, changed and left, and a lock readiness table (vault_lock_readiness_info). The emulator is stopped in every case. Reports and
 the full playbook output go to reports/demo/ (or --report-dir). Exit status 0 when the last check
 finds no fixable drift, no error, and the first check sent no write.
 """
@@ -35,6 +36,7 @@ BIN = os.path.dirname(sys.executable)
 FLEET = os.path.join(REPO, 'demo', 'fleet.yml')
 VARS = os.path.join(REPO, 'demo', 'vars.yml')
 PLAYBOOK = 'vaultlock.azure.harden_backup_vaults'
+READINESS = os.path.join(REPO, 'demo', 'readiness.yml')
 TYPE_LABEL = {'recovery_services': 'Recovery Services', 'backup': 'Backup vault'}
 
 
@@ -91,6 +93,37 @@ def run_playbook(step, args, env, report_dir):
         raise SystemExit('demo: %s failed (rc %d); full output in %s' % (step, proc.returncode, rel(os.path.join(report_dir, step + '.log'))))
     with open(report_path, encoding='utf-8') as handle:
         return json.load(handle), seconds
+
+
+def run_readiness(env, report_dir):
+    """demo/readiness.yml (vault_lock_readiness_info over the fleet); full output to <report_dir>/readiness.log."""
+    out = os.path.join(report_dir, 'readiness.json')
+    cmd = [os.path.join(BIN, 'ansible-playbook'), '-i', 'localhost,', READINESS, '-e', '@' + VARS, '-e', 'demo_readiness_file=' + out]
+    started = time.monotonic()
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False, timeout=600)
+    seconds = time.monotonic() - started
+    with open(os.path.join(report_dir, 'readiness.log'), 'w', encoding='utf-8') as log:
+        log.write('$ %s\n\n%s%s' % (' '.join(cmd), proc.stdout, proc.stderr))
+    if proc.returncode != 0 or not os.path.exists(out):
+        say(proc.stdout[-4000:] + proc.stderr[-4000:])
+        raise SystemExit('demo: the readiness playbook failed (rc %d); full output in %s' % (proc.returncode, rel(os.path.join(report_dir, 'readiness.log'))))
+    with open(out, encoding='utf-8') as handle:
+        return json.load(handle), seconds
+
+
+def print_readiness(result, indent='    '):
+    """One row per vault: ready or not (locked already), its items, until when a lock holds them, its blockers."""
+    rows = [('vault', 'type', 'lock', 'items', 'held until', 'blockers')]
+    for vault in result['vaults']:
+        items = vault['protected_items']
+        kinds = ', '.join('%s %d' % (kind.rsplit('/', 1)[-1], count) for kind, count in sorted(items['by_datasource_type'].items()))
+        state = 'locked' if vault['locked'] else ('ready' if vault['ready'] else 'NOT READY')
+        rows.append((vault['name'], TYPE_LABEL.get(vault['vault_type'], vault['vault_type']), state,
+                     '%d%s' % (items['count'], ' (%s)' % kinds if kinds else ''), vault['held_until'] or '-',
+                     '; '.join(b['message'] for b in vault['blockers']) or '-'))
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    for row in rows:
+        say(indent + '  '.join(cell.ljust(widths[i]) for i, cell in enumerate(row[:5])) + '  ' + row[5])
 
 
 def summary_line(report):
@@ -225,16 +258,33 @@ def main(argv=None):
         say('   Fixable drift left: %d. The playbook cannot fix the %s left: it never invents a policy tier'
             % (summary['fixable'], '1 finding' if summary['unfixable'] == 1 else '%d findings' % summary['unfixable']))
         say('   that the policy\'s schedule does not produce (a person decides: add a daily schedule, or change the baseline).')
+        say()
+
+        client.clear_journal()
+        readiness, seconds = run_readiness(env, report_dir)
+        readiness_writes = [entry for entry in client.journal() if entry['method'] in WRITE_METHODS]
+        counts = readiness['summary']
+        say('6. Lock readiness, before anyone locks: ansible-playbook -i localhost, demo/readiness.yml (%.1f s, %d write requests sent)'
+            % (seconds, len(readiness_writes)))
+        say('   vault_lock_readiness_info with %s: %d of %d vaults ready to lock'
+            % (', '.join('%s=%s' % (k, v) for k, v in readiness['requirements'].items() if v not in (None, False, True)),
+               counts['ready'], counts['vaults']))
+        print_readiness(readiness)
+        # A vault a lock would hold recovery points of, Recovery Services first (Azure refuses most there).
+        first = sorted((v for v in readiness['vaults'] if v['ready'] and not v['locked'] and v['held_until']),
+                       key=lambda v: v['vault_type'] != 'recovery_services')[:1]
+        for vault in first:
+            say('   What locking %s commits to: %s.' % (vault['name'], '; '.join(vault['commitments'])))
         ok = (summary['fixable'] == 0 and summary['errors'] == 0 and summary['changed'] == 0
-              and not writes and not rewrites and check['summary']['fixable'] > 0)
+              and not writes and not rewrites and not readiness_writes and check['summary']['fixable'] > 0)
     finally:
         if emulator is not None:
             emulator.stop()
             say()
-            say('6. Stopped the emulator.')
+            say('7. Stopped the emulator.')
         shutil.rmtree(workdir, ignore_errors=True)
-    say('   Reports: %s/{check,apply,recheck}/drift.{json,md,junit.xml,html,sarif}; playbook output: %s/*.log'
-        % (rel(report_dir), rel(report_dir)))
+    say('   Reports: %s/{check,apply,recheck}/drift.{json,md,junit.xml,html,sarif}, %s/readiness.json; playbook output: %s/*.log'
+        % (rel(report_dir), rel(report_dir), rel(report_dir)))
     say('   Done in %.0f s.' % (time.monotonic() - started))
     if not ok:
         say('demo: the last check still shows fixable drift, errors or writes: see the reports above')

@@ -17,11 +17,12 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._targets import pl
 display = Display()
 
 
-def vault_targets(reads, exclude=None, warn=False, baseline=None):
+def vault_targets(reads, exclude=None, warn=False, baseline=None, lock_requirements=None):
     """{vaults, errors, excluded, unmatched, warnings} from vault_immutability_info results and exclusion entries; with a
-    baseline also {baseline, drift, blocked, report_errors, report_warnings} (module_utils/_targets.py plan_run)."""
+    baseline also {baseline, lock_requirements, drift, blocked, report_errors, report_warnings} (module_utils/_targets.py
+    plan_run)."""
     try:
-        selected = plan_run(reads, exclude, baseline)
+        selected = plan_run(reads, exclude, baseline, lock_requirements)
     except VaultlockError as exc:
         raise AnsibleFilterError('vaultlock.azure.vault_targets: %s' % exc) from exc
     if warn:

@@ -13,9 +13,10 @@ interleaved across subscriptions.
 
 from __future__ import annotations
 
+import fnmatch
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, UnreadableResourceError
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError, UnreadableResourceError
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import plural_label
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import MAX_CONCURRENCY
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import (
@@ -59,6 +60,37 @@ def resolve_subscriptions(session, wanted):
         if sub.lower() not in [s.lower() for s in seen]:
             seen.append(sub)
     return seen
+
+
+_GLOB = set('*?[')
+
+
+def name_match(record, pattern):
+    """True when the vault's name matches a shell-style pattern (case-insensitive); no pattern matches every vault."""
+    if not pattern:
+        return True
+    return fnmatch.fnmatchcase(str(record.get('name', '')).lower(), pattern.lower())
+
+
+def read_scope(session, params):
+    """The vaults a read-only module's scope options select: ``(records, errors, subscriptions)``.
+
+    ``params``: ``id``, or ``name`` + ``resource_group`` + ``vault_type`` (one vault, read with one GET); otherwise
+    ``subscription_ids`` (default: the session's subscription; ``[all]``: every one visible), ``resource_group``,
+    ``vault_types``, ``name`` (a pattern), ``tags`` and ``max_concurrency`` (list calls, see list_vaults). The options of
+    vault_immutability_info and vault_lock_readiness_info (_module.SCOPE_ARGSPEC).
+    """
+    named = params.get('name') and params.get('resource_group') and params.get('vault_type')
+    if params.get('id') or (named and not _GLOB.intersection(params['name'])):
+        ref = VaultRef.from_params(params, session.default_subscription)
+        return [vault_record(backend(session, ref.vault_type).get(ref), ref.vault_type)], [], [ref.subscription_id]
+    if params.get('vault_type') and not params.get('name'):
+        raise InputError('vault_type selects one vault together with name and resource_group; use vault_types to filter')
+    subs = resolve_subscriptions(session, params.get('subscription_ids'))
+    records, errors = list_vaults(session, subs, params['vault_types'], [params['resource_group']] if params.get('resource_group') else None,
+                                  params.get('max_concurrency') or MAX_CONCURRENCY)
+    records = [r for r in records if name_match(r, params.get('name')) and tags_match(r, params.get('tags'))]
+    return records, errors, subs
 
 
 def read_records(raws, vault_type):

@@ -21,6 +21,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     VaultlockError,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES
+from ansible_collections.vaultlock.azure.plugins.module_utils._settings import MAX_CONCURRENCY
 
 # How a task names one vault; documented in plugins/doc_fragments/vault_ref.py.
 VAULT_REF_ARGSPEC = {
@@ -37,6 +38,15 @@ VAULT_REF_CONSTRAINTS = {
     'required_one_of': [('id', 'name')],
     'required_by': {'name': ('resource_group', 'vault_type')},
 }
+
+# Which vaults a read-only module reads (_fleet.read_scope): one vault, or a scope of resource groups, subscriptions, all.
+SCOPE_ARGSPEC = dict(VAULT_REF_ARGSPEC, **{
+    'subscription_ids': {'type': 'list', 'elements': 'str'},
+    'vault_types': {'type': 'list', 'elements': 'str', 'choices': list(VAULT_TYPES), 'default': list(VAULT_TYPES)},
+    'tags': {'type': 'dict'},
+    'max_concurrency': {'type': 'int', 'default': MAX_CONCURRENCY},
+})
+SCOPE_EXCLUSIVE = VAULT_REF_EXCLUSIVE + [('id', 'subscription_ids')]
 
 
 def failure(exc):

@@ -25,6 +25,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._reports import (
     _value,
     finding_label,
     has_tiers,
+    items_text,
     plural,
     tier_rows,
     with_tier,
@@ -340,6 +341,20 @@ def render_html(report):
             'Would change' if check_mode else 'Changed',
             _simple_table('changes-table', with_tier(['Vault', 'Type', 'Subscription', 'Resource group', 'Change', 'Before', 'After'],
                                                      'Baseline tier', tiered), rows)))
+    lock_rows = report.get('lock_readiness') or []
+    if lock_rows:
+        ready = sum(1 for row in lock_rows if row.get('ready'))
+        out.append('<section id="lock-readiness"><h2>Lock readiness</h2><p>%s</p>%s<h3>What locking commits to</h3><ul>%s</ul></section>' % (
+            esc('%s the baseline would lock: %d ready, %d not ready (never locked). Locking can never be undone.' % (
+                plural(len(lock_rows), 'vault'), ready, len(lock_rows) - ready)),
+            _simple_table('lock-readiness-table', with_tier(['Vault', 'Type', 'Subscription', 'Resource group', 'Ready', 'Status', 'Items',
+                                                             'Held until', 'Blockers'], 'Baseline tier', tiered),
+                          [with_tier([row.get('name'), kind_label(row.get('vault_type')), row.get('subscription_id'), row.get('resource_group'),
+                                      'yes' if row.get('ready') else 'no', row.get('status'), items_text(row), row.get('held_until') or 'nothing held',
+                                      '; '.join(str(b.get('message')) for b in row.get('blockers') or []) or '-'], row.get('tier'), tiered)
+                           for row in lock_rows]),
+            ''.join('<li><strong>%s</strong>: %s</li>' % (esc(row.get('name')), esc('; '.join(row.get('commitments') or [])))
+                    for row in lock_rows)))
     if errors:
         out.append('<section id="errors"><h2>Errors</h2>%s</section>' % _simple_table(
             'errors-table', ['Scope', 'Action', 'Message'],

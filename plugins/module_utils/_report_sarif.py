@@ -151,14 +151,26 @@ def _notification(error):
     return notification
 
 
+def _readiness_properties(row):
+    """What a SARIF result about a lock carries of the vault's lock readiness."""
+    return {'ready': bool(row.get('ready')), 'status': row.get('status'), 'blockers': row.get('blockers') or [],
+            'protected_items': (row.get('protected_items') or {}).get('count', 0), 'held_until': row.get('held_until'),
+            'commitments': row.get('commitments') or []}
+
+
 def build_sarif(report, tool_version=COLLECTION_VERSION):
     """The SARIF log (a dict) for a drift.json document."""
     _check_report(report)
+    lock_rows = dict((str(row.get('id') or '').lower(), row) for row in report.get('lock_readiness') or [])
     results = []
     for vault in report['vaults']:
         for finding in vault.get('findings') or []:
             if not finding.get('resolved'):
-                results.append(_result(vault, finding))
+                result = _result(vault, finding)
+                row = lock_rows.get(str(vault.get('id') or '').lower())
+                if row is not None and finding.get('setting') == 'immutability':
+                    result['properties']['lock_readiness'] = _readiness_properties(row)
+                results.append(result)
     errors = report.get('errors') or []
     driver = {'name': TOOL_NAME, 'informationUri': INFORMATION_URI,
               'rules': [_rule(*rule) for rule in RULES]}
@@ -178,7 +190,9 @@ def build_sarif(report, tool_version=COLLECTION_VERSION):
         'results': results,
         'columnKind': 'unicodeCodePoints',
         'properties': {'drift_report_schema_version': report.get('schema_version'), 'check_mode': report.get('check_mode', True),
-                       'summary': report.get('summary')},
+                       'summary': report.get('summary'),
+                       'lock_readiness': {'vaults': len(lock_rows), 'ready': sum(1 for r in lock_rows.values() if r.get('ready')),
+                                          'not_ready': sum(1 for r in lock_rows.values() if not r.get('ready'))}},
     }
     return {'$schema': SARIF_SCHEMA, 'version': SARIF_VERSION, 'runs': [run]}
 

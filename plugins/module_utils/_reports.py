@@ -300,6 +300,46 @@ def by_tier(vaults, tiers=None):
             tier['drifting'] += 1
             tier['findings'] += len(open_findings)
     return counts
+def _lock_status(entry, ready, check_mode, predict, done):
+    if not ready:
+        return 'not ready'
+    if check_mode:
+        return 'would lock' if predict else 'not locked'
+    return 'locked' if done.get((_lower(entry.get('id')), 'immutability')) else 'not locked'
+
+
+def lock_readiness_rows(entries, check_mode, predict, done):
+    """The lock readiness section: one row per vault the baseline would lock (its drift entry has ``lock_readiness``).
+
+    ``status``: ``not ready`` (never locked), ``would lock`` (check mode), ``locked`` (the lock ran without failing) or
+    ``not locked`` (ready, but this run did not lock it: its change failed, or the run was blocked; see errors).
+    """
+    rows = []
+    for entry in sorted(entries, key=sort_key):
+        readiness = entry.get('lock_readiness')
+        if not isinstance(readiness, Mapping):
+            continue
+        items = readiness.get('protected_items') if isinstance(readiness.get('protected_items'), Mapping) else {}
+        ready = bool(readiness.get('ready'))
+        row = _vault_ref(entry)
+        row.update({
+            'ready': ready,
+            'status': _lock_status(entry, ready, check_mode, predict, done),
+            'as_of': _plain(readiness.get('as_of')),
+            'blockers': [dict((key, _plain(b.get(key))) for key in ('requirement', 'want', 'found', 'message'))
+                         for b in readiness.get('blockers') or [] if isinstance(b, Mapping)],
+            'protected_items': {'count': int(items.get('count') or 0), 'by_datasource_type': _plain(items.get('by_datasource_type') or {})},
+            'policies': [{'name': _plain(p.get('name')), 'items': int(p.get('items') or 0), 'held_until': _plain(p.get('held_until'))}
+                         for p in readiness.get('policies') or [] if isinstance(p, Mapping)],
+            'held_until': _plain(readiness.get('held_until')),
+            'held_by': _plain(readiness.get('held_by')),
+            'immutability_days': _plain(readiness.get('immutability_days')),
+            'immutable_until': _plain(readiness.get('immutable_until')),
+            'commitments': [str(c) for c in readiness.get('commitments') or []],
+            'requirements': _plain(readiness.get('requirements') or {}),
+        })
+        rows.append(row)
+    return rows
 
 
 def build_report(drift, meta=None):
@@ -309,7 +349,8 @@ def build_report(drift, meta=None):
     (default now, UTC), ``baseline``, ``errors`` (discovery errors ``{scope, message}``), ``results`` (module results,
     see _normalise_results), ``predict`` (check mode without module results: list in ``changed`` the ``changes`` of the
     drift entries). After a real run a fixable finding is ``resolved`` when the action that fixes it ran for that vault
-    without failing; ``vaults[].drift`` and the summary count what is left.
+    without failing; ``vaults[].drift`` and the summary count what is left. ``lock_readiness`` lists the vaults the
+    baseline would lock, ready or not (lock_readiness_rows).
     """
     if meta is None:
         meta = {}
@@ -342,6 +383,8 @@ def build_report(drift, meta=None):
         'changed': sorted(changed.values(), key=sort_key),
         'errors': errors,
         'warnings': warnings,
+        # In check mode a ready vault "would lock" when the run predicts its changes (drift_diff) or ran the modules in check mode.
+        'lock_readiness': lock_readiness_rows(entries, check_mode, bool(results) or bool(meta.get('predict')), done),
     }
     if tiers is not None:
         report['tiers'] = tiers
@@ -554,6 +597,8 @@ def render_markdown(report):
         lines.extend(_table(with_tier(['Vault', 'Type', 'Subscription', 'Resource group', 'Change', 'Before → after'],
                                       'Baseline tier', tiered), rows))
 
+    lines.extend(_markdown_lock_readiness(report.get('lock_readiness') or []))
+
     warnings = report.get('warnings') or []
     if warnings:
         lines.extend(['', '## Warnings', ''])
@@ -565,6 +610,41 @@ def render_markdown(report):
         ]))
     lines.append('')
     return '\n'.join(lines)
+
+
+def blockers_text(row):
+    """'not ready: <blocker>; <blocker>' or 'ready'."""
+    if row.get('ready'):
+        return 'ready'
+    return 'not ready: %s' % '; '.join(str(b.get('message')) for b in row.get('blockers') or [])
+
+
+def items_text(row):
+    """'3 (VM 2, SQLDataBase 1)'."""
+    items = row.get('protected_items') or {}
+    counts = sorted((items.get('by_datasource_type') or {}).items(), key=lambda kv: (-kv[1], kv[0]))
+    kinds = ', '.join('%s %s' % (kind, count) for kind, count in counts)
+    return '%d%s' % (items.get('count') or 0, ' (%s)' % kinds if kinds else '')
+
+
+def _markdown_lock_readiness(rows):
+    if not rows:
+        return []
+    ready = sum(1 for row in rows if row.get('ready'))
+    lines = ['', '## Lock readiness', '',
+             '%s the baseline would lock: %d ready, %d not ready (never locked). Locking can never be undone.' % (
+                 plural(len(rows), 'vault'), ready, len(rows) - ready), '']
+    lines.extend(_table(['Vault', 'Type', 'Subscription', 'Resource group', 'Ready', 'Status', 'Items', 'Held until', 'Blockers'], [
+        [md_escape(row.get('name')), md_escape(kind_label(row.get('vault_type'))), md_escape(row.get('subscription_id')),
+         md_escape(row.get('resource_group')), 'yes' if row.get('ready') else 'no', md_escape(row.get('status')),
+         md_escape(items_text(row)), md_escape(row.get('held_until') or 'nothing held'),
+         md_escape('; '.join(str(b.get('message')) for b in row.get('blockers') or []) or '-')]
+        for row in rows]))
+    lines.extend(['', 'What locking commits to, per vault (for a sign-off):', ''])
+    for row in rows:
+        lines.append('- **%s** (%s): %s.' % (md_escape(row.get('name')), md_escape(kind_label(row.get('vault_type'))),
+                                             md_escape('; '.join(row.get('commitments') or []))))
+    return lines
 
 
 # ---------------------------------------------------------------- JUnit XML
@@ -610,6 +690,7 @@ def render_junit(report):
     for warning in report.get('warnings') or []:
         ET.SubElement(props, 'property', name='warning', value=xml_text(warning))
 
+    lock_rows = dict((_lower(row.get('id')), row) for row in report.get('lock_readiness') or [])
     seen = set()
     for vault in vaults:
         classname = '%s/%s' % (vault.get('subscription_id') or '-', vault.get('resource_group') or '-')
@@ -633,6 +714,13 @@ def render_junit(report):
             failure = ET.SubElement(case, 'failure', message=xml_text(message), type='drift')
             first = str(vault.get('id')) + (' (%s)' % tier_label(vault) if vault.get('tier') else '')
             failure.text = xml_text('\n'.join([first] + [_finding_line(f) for f in open_findings]))
+        readiness = lock_rows.get(_lower(vault.get('id')))
+        if readiness is not None:
+            out = ET.SubElement(case, 'system-out')
+            out.text = xml_text('\n'.join([
+                'lock readiness: %s (%s)' % (blockers_text(readiness), readiness.get('status')),
+                'protected items: %s; held until: %s' % (items_text(readiness), readiness.get('held_until') or 'nothing held'),
+            ] + ['commits to: %s' % c for c in readiness.get('commitments') or []]))
     for error in errors:
         kind = error.get('action') or 'discovery'
         case = ET.SubElement(suite, 'testcase', classname=xml_text('errors/%s' % kind), name=xml_text(error.get('scope')), time='0')

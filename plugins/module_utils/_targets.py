@@ -21,7 +21,8 @@ anything irreversible.
 
 ``plan_run`` is what the harden_backup_vaults role decides, in one tested function: the baseline checked once (with the
 role's consent rule), the discovery merged, the exclusions applied, the errors shaped for the reports, the drift of every
-vault, and whether an unmatched exclusion blocks this run's irreversible changes.
+vault, whether each vault the baseline would lock is ready for it (``gate_locks``), and whether an unmatched exclusion
+blocks this run's irreversible changes.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from collections.abc import Mapping
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import validate_baseline
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import resource_type, vault_type_from_provider
-from ansible_collections.vaultlock.azure.plugins.module_utils._tiers import drift_entries, reads_policies, resolve_tiers
+from ansible_collections.vaultlock.azure.plugins.module_utils._readiness import readiness, validate_requirements
+from ansible_collections.vaultlock.azure.plugins.module_utils._tiers import drift_entries, reads_items, reads_policies, resolve_tiers
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import GUID as _GUID
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import RG_NAME as _RG
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import has_control, parse_resource_id, shown
@@ -280,13 +282,55 @@ def _reads(reads):
     return reads if isinstance(reads, (list, tuple)) else []
 
 
-def plan_run(reads, exclude=None, baseline=None):
+def lock_requirements_for(entry, default):
+    """The lock requirements a drift entry is judged by: those of the vault's tier when the entry carries them
+    (``lock_requirements``, as written, from the baselines per tier), else ``default`` (the role's
+    harden_backup_vaults_lock_requirements, already validated). The one place that chooses."""
+    raw = entry.get('lock_requirements')
+    if raw is None:
+        return default
+    return validate_requirements(raw, 'lock_requirements of the tier of %s' % (entry.get('name') or entry.get('id')))
+
+
+def gate_locks(drift, vaults, default_requirements, today=None):
+    """Lock only the vaults that are ready: a drift entry whose changes lock its vault gets ``lock_readiness`` (the
+    vault's _readiness.readiness against lock_requirements_for the entry, with its other findings and the retention the
+    run raises first). An entry that is not ready loses the lock (and only the lock: the reversible step to enabled, and
+    every other change, stay); its immutability finding becomes not fixable, ``not ready: <blockers>``. Changes the
+    entries in place and returns them."""
+    by_key = {}
+    for vault in vaults:
+        by_key.setdefault(vault_key(vault) or str(vault.get('id')).lower(), vault)
+    for entry in drift:
+        locks = [change for change in entry['changes'] if change.get('setting') == 'immutability' and change.get('after') == 'locked']
+        if not locks:
+            continue
+        vault = by_key.get(vault_key(entry) or str(entry.get('id')).lower()) or dict(entry)
+        result = readiness(vault, lock_requirements_for(entry, default_requirements), findings=entry['findings'],
+                           raises=entry['changes'], today=today)
+        entry['lock_readiness'] = result
+        if result['ready']:
+            continue
+        entry['changes'] = [change for change in entry['changes'] if change not in locks]
+        steps = [change for change in entry['changes'] if change.get('setting') == 'immutability']
+        entry['actions']['immutability'] = steps[-1]['after'] if steps else None
+        reason = 'not ready: %s' % '; '.join(blocker['message'] for blocker in result['blockers'])
+        for finding in entry['findings']:
+            if finding.get('setting') == 'immutability' and finding.get('want') == 'locked':
+                finding['fixable'] = False
+                finding['reason'] = reason
+    return drift
+
+
+def plan_run(reads, exclude=None, baseline=None, lock_requirements=None, today=None):
     """select_vaults, and with a baseline everything a harden_backup_vaults run decides before it changes anything.
 
-    Adds to select_vaults' result: ``baseline`` (checked once, see check_baseline), ``drift`` (one _drift entry per
-    vault, with the ``changes`` a run makes: the one place "would change" is computed; each vault judged against its own
-    tier's baseline, _tiers.drift_entries), ``include_policies`` (whether any tier checks retention, so discovery must
-    read the policies), ``blocked`` (a sentence, or ''
+    Adds to select_vaults' result: ``baseline`` (checked once, see check_baseline), ``lock_requirements`` (checked once:
+    _readiness.validate_requirements), ``drift`` (one _drift entry per vault, with the ``changes`` a run makes: the one
+    place "would change" is computed; each vault judged against its own tier's baseline, _tiers.drift_entries; a vault
+    its tier locks is locked only when it is ready, see gate_locks; ``today`` is the day readiness dates count from,
+    default today in UTC), ``include_policies`` (whether any tier checks retention, so discovery must read the
+    policies), ``include_items`` (whether any tier locks, so discovery must read the protected items), ``blocked`` (a sentence, or ''
     when nothing blocks: an exclusion entry that matched no vault may be a typo for a vault meant to be protected, so a
     run that would make an irreversible change then makes no change at all), ``report_errors`` (the errors, and the
     block) and ``report_warnings`` (the warnings, and TLS validation being off for a discovery task).
@@ -295,14 +339,16 @@ def plan_run(reads, exclude=None, baseline=None):
     if baseline is None:
         return selected
     normalised = check_baseline(baseline)
-    drift = drift_entries(selected['vaults'], normalised, normalised.get('tiers'))
+    requirements = validate_requirements(lock_requirements, 'harden_backup_vaults_lock_requirements')
+    drift = gate_locks(drift_entries(selected['vaults'], normalised, normalised.get('tiers')), selected['vaults'], requirements, today)
     irreversible = [change for entry in drift for change in entry['changes'] if change.get('irreversible')]
     blocked = ''
     if selected['unmatched'] and irreversible:
         blocked = ('harden_backup_vaults_exclude: %s matched no vault, and this run would make %d irreversible change(s): nothing '
                    'was changed. Fix the exclusion (or remove it) and run again.' % (', '.join(selected['unmatched']), len(irreversible)))
     insecure = any(isinstance(read, dict) and 'cert_validation_mode' in read for read in _reads(reads))
-    return dict(selected, baseline=normalised, drift=drift, blocked=blocked,
+    return dict(selected, baseline=normalised, lock_requirements=requirements, drift=drift, blocked=blocked,
                 include_policies=reads_policies(normalised, normalised.get('tiers')),
+                include_items=reads_items(normalised, normalised.get('tiers')),
                 report_errors=selected['errors'] + ([{'scope': 'harden_backup_vaults_exclude', 'message': blocked}] if blocked else []),
                 report_warnings=selected['warnings'] + ([TLS_WARNING] if insecure else []))

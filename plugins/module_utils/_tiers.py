@@ -25,7 +25,8 @@ is any-of:
 A key a tier leaves out is inherited from the default tier; a key the tier gives replaces the default's value as a
 whole (``soft_delete: {state: always_on}`` has no minimum retention days unless it says so). As at the top level,
 ``immutability: null``, ``soft_delete: {}`` and ``retention_minimum: {}`` turn that check off for the tier.
-``lock_requirements`` is kept as given (a dict) for the lock readiness check, or None: the role's default.
+``lock_requirements`` is checked once (_readiness.validate_requirements) and kept as given for the lock readiness check,
+or None: the role's default.
 
 ``resolve_tiers`` returns every tier with all its keys (inheritance applied, values normalised). That form is valid input
 again and resolves to itself, so a checked baseline can be checked twice. Consent to irreversible changes is not a tier
@@ -40,6 +41,7 @@ from collections.abc import Mapping
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import DriftError, sort_key, validate_baseline, vault_drift
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
+from ansible_collections.vaultlock.azure.plugins.module_utils._readiness import ReadinessError, validate_requirements
 from ansible_collections.vaultlock.azure.plugins.module_utils._retention import RETENTION_MODES
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import GUID, RG_NAME, has_control, parse_resource_id, shown
 
@@ -251,6 +253,12 @@ def resolve_tier(tier, index, default, allow_irreversible, retention_mode):
     resolved['immutability'] = checked['immutability']
     resolved['soft_delete'] = checked['soft_delete']
     resolved['retention_minimum'] = checked['retention']['minimum'] if checked['retention'] else {}
+    if requirements is not None:
+        # Checked here, once, before any request: a tier whose vaults lock nothing this run is still refused when wrong.
+        try:
+            validate_requirements(requirements, '%s: lock_requirements' % where)
+        except ReadinessError as exc:
+            raise TierError(str(exc)) from None
     resolved['lock_requirements'] = dict(requirements) if requirements is not None else None
     return resolved
 
@@ -326,6 +334,12 @@ def match_tier(vault, tiers):
 def reads_policies(normalised, tiers):
     """Whether any tier, the default one included, checks retention (so discovery must read the vaults' policies)."""
     return bool(normalised.get('retention')) or any(tier.get('retention_minimum') for tier in tiers or [])
+
+
+def reads_items(normalised, tiers):
+    """Whether any tier, the default one included, locks (so discovery must read the vaults' protected items: lock
+    readiness counts them)."""
+    return normalised.get('immutability') == 'locked' or any(tier.get('immutability') == 'locked' for tier in tiers or [])
 
 
 def drift_entries(vaults, normalised, tiers=None):

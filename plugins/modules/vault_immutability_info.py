@@ -61,6 +61,15 @@ options:
         M(vaultlock.azure.backup_policy_retention_info)). One list call per vault.
     type: bool
     default: false
+  include_items:
+    description:
+      - Add each vault's protected items (Recovery Services protected items, Backup vault backup instances), each with the
+        policy it uses, as C(protected_items). One list call per vault.
+      - M(vaultlock.azure.vault_lock_readiness_info) and the C(vaultlock.azure.harden_backup_vaults) role read them to tell
+        what locking a vault commits to.
+    type: bool
+    default: false
+    version_added: 0.2.0
   max_concurrency:
     description:
       - How many list calls run at once. Policy lists (one per vault) take turns across subscriptions, as Azure
@@ -96,7 +105,12 @@ EXAMPLES = r'''
 
 RETURN = r'''
 vaults:
-  description: One record per vault, sorted by id. Same shape as the C(vault) result of M(vaultlock.azure.vault_immutability).
+  description:
+    - One record per vault, sorted by id. Same shape as the C(vault) result of M(vaultlock.azure.vault_immutability).
+    - With O(include_policies), C(policies) (and C(policies_error=true) for a vault whose policies could not be read).
+    - With O(include_items), C(protected_items), each item with C(id), C(name), C(vault), C(vault_type), C(friendly_name),
+      C(datasource_type), C(datasource_id), C(policy), C(policy_id) and C(protection_state) (and C(protected_items_error=true)
+      for a vault whose items could not be read).
   returned: always
   type: list
   elements: dict
@@ -118,6 +132,15 @@ vaults:
         - name: DefaultPolicy
           workload: AzureIaasVM
           tiers: [{tier: daily, sub_policy: null, datastore: null, duration: P30D, count: 30, unit: days, days: 30}]
+      protected_items:
+        - id: "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-backup-prod/providers/Microsoft.RecoveryServices/vaults/\
+            rsv-prod-01/backupFabrics/Azure/protectionContainers/IaasVMContainer;iaasvmcontainerv2;rg-app;vm-app-01/protectedItems/\
+            VM;iaasvmcontainerv2;rg-app;vm-app-01"
+          name: VM;iaasvmcontainerv2;rg-app;vm-app-01
+          friendly_name: vm-app-01
+          datasource_type: VM
+          policy: DefaultPolicy
+          protection_state: Protected
 errors:
   description:
     - Scopes that could not be read, each with the operation and Azure's error. A subscription (or resource group) appears once
@@ -153,47 +176,19 @@ cert_validation_mode:
   sample: ignore
 '''
 
-import fnmatch
-
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError
-from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import (
-    attach_policies,
-    list_vaults,
-    resolve_subscriptions,
-    tags_match,
-)
-from ansible_collections.vaultlock.azure.plugins.module_utils._module import VAULT_REF_ARGSPEC, VAULT_REF_EXCLUSIVE, VaultlockModule
-from ansible_collections.vaultlock.azure.plugins.module_utils._settings import MAX_CONCURRENCY
-from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend, vault_record
-
-_GLOB = set('*?[')
-
-
-def _name_match(record, pattern):
-    if not pattern:
-        return True
-    return fnmatch.fnmatchcase(str(record.get('name', '')).lower(), pattern.lower())
+from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import attach_policies, read_scope
+from ansible_collections.vaultlock.azure.plugins.module_utils._items import attach_items
+from ansible_collections.vaultlock.azure.plugins.module_utils._module import SCOPE_ARGSPEC, SCOPE_EXCLUSIVE, VaultlockModule
 
 
 def run(mod):
     params = mod.params
     session = mod.session
-    errors = []
-    named = params['name'] and params['resource_group'] and params['vault_type']
-    single = params['id'] or (named and not _GLOB.intersection(params['name']))
-    if single:
-        ref = VaultRef.from_params(params, session.default_subscription)
-        records = [vault_record(backend(session, ref.vault_type).get(ref), ref.vault_type)]
-        subs = [ref.subscription_id]
-    else:
-        if params['vault_type'] and not params['name']:
-            raise InputError('vault_type selects one vault together with name and resource_group; use vault_types to filter')
-        subs = resolve_subscriptions(session, params['subscription_ids'])
-        records, errors = list_vaults(session, subs, params['vault_types'], [params['resource_group']] if params['resource_group'] else None,
-                                      params['max_concurrency'])
-        records = [r for r in records if _name_match(r, params['name']) and tags_match(r, params['tags'])]
+    records, errors, subs = read_scope(session, params)
     if params['include_policies']:
         errors.extend(attach_policies(session, records, params['max_concurrency']))
+    if params['include_items']:
+        errors.extend(attach_items(session, records, params['max_concurrency']))
     for error in errors:
         mod.warn('could not read %s: %s (%s)' % (error['scope'], error['message'], error['code']))
     return {'changed': False, 'vaults': records, 'errors': errors, 'subscriptions': subs}
@@ -201,15 +196,11 @@ def run(mod):
 
 def main():
     mod = VaultlockModule(
-        argument_spec=dict(VAULT_REF_ARGSPEC, **{
-            'subscription_ids': {'type': 'list', 'elements': 'str'},
-            'vault_types': {'type': 'list', 'elements': 'str', 'choices': ['recovery_services', 'backup'],
-                            'default': ['recovery_services', 'backup']},
-            'tags': {'type': 'dict'},
+        argument_spec=dict(SCOPE_ARGSPEC, **{
             'include_policies': {'type': 'bool', 'default': False},
-            'max_concurrency': {'type': 'int', 'default': MAX_CONCURRENCY},
+            'include_items': {'type': 'bool', 'default': False},
         }),
-        mutually_exclusive=VAULT_REF_EXCLUSIVE + [('id', 'subscription_ids')],
+        mutually_exclusive=SCOPE_EXCLUSIVE,
     )
     mod.run(run)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -28,6 +29,16 @@ def test_the_demo_runs_and_leaves_no_fixable_drift(tmp_path):
         log = (reports / (step + '.log')).read_text()
         assert ' -i localhost, ' in log.splitlines()[0]
         assert 'No inventory was parsed' not in log and 'provided hosts list is empty' not in log
+    # The lock readiness table: what locking each vault would commit to, read without a write.
+    assert re.search(r'6\. Lock readiness, before anyone locks: .*demo/readiness\.yml \([0-9.]+ s, 0 write requests sent\)', output), output
+    assert 'vault_lock_readiness_info with max_retention=P7Y, require_soft_delete=on: 5 of 9 vaults ready to lock' in output
+    assert re.search(r'rsv-prod-vms +Recovery Services +NOT READY +3 \(SQLDataBase 1, VM 2\) +\d{4}-\d\d-\d\d +max_retention P7Y: '
+                     r'policy VMDaily keeps its yearly tier P10Y', output), output
+    assert re.search(r'bv-prod-disks +Backup vault +ready +1 \(disks 1\) +- +-', output), output
+    assert 'What locking rsv-dev-vms commits to: immutability can never be disabled again; stop protection with delete data ' \
+        'impossible for 1 item until' in output
+    readiness = json.loads((reports / 'readiness.json').read_text())
+    assert {v['name'] for v in readiness['vaults'] if not v['ready']} == {'rsv-prod-vms', 'rsv-prod-guarded', 'rsv-prod-sap', 'rsv-dev-scratch'}
     check = json.loads((reports / 'check' / 'drift.json').read_text())
     again = json.loads((reports / 'recheck' / 'drift.json').read_text())
     assert check['summary']['fixable'] > 0

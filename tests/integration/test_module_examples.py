@@ -21,7 +21,7 @@ from tests.emulator import generator as templates
 from tests.integration.fleets import SUB1, SUB2, vault, vault_id
 
 MODULES = ('vault_immutability', 'vault_immutability_info', 'vault_soft_delete', 'backup_policy_retention',
-           'backup_policy_retention_info', 'drift_diff')
+           'backup_policy_retention_info', 'drift_diff', 'vault_lock_readiness_info')
 
 
 def pol(name, body):
@@ -35,7 +35,9 @@ def examples_fleet():
         {'id': SUB1, 'display_name': 'examples-1', 'resource_groups': [
             {'name': 'rg-backup-prod', 'location': 'westeurope', 'vaults': [
                 vault('rsv-prod-01', 'recovery_services', 'disabled', tags={'env': 'prod'},
-                      policies=[pol('DailyPolicy', templates.iaas_v1(False)), pol('SQLWeak', templates.sql(True))]),
+                      policies=[pol('DailyPolicy', templates.iaas_v1(False)), pol('SQLWeak', templates.sql(True))],
+                      protected_items=[{'name': 'vm-app-01', 'policy': 'DailyPolicy', 'datasource_type': 'VM'},
+                                       {'name': 'db-01', 'policy': 'SQLWeak', 'datasource_type': 'SQLDataBase'}]),
                 vault('rsv-locked-01', 'recovery_services', 'locked', policies=[pol('SQLWeak', templates.sql(True))]),
             ]},
             {'name': 'rg-backup', 'location': 'westeurope', 'vaults': [
@@ -118,5 +120,10 @@ def test_examples_run_as_written(runner, emulator, examples, tmp_path, module):
         # The locked vault's weak policy was raised with the task's own consent.
         assert any(w['method'] == 'PUT' and w['path'].lower().endswith('/vaults/rsv-locked-01/backuppolicies/sqlweak')
                    for w in emulator.writes())
+    elif module == 'vault_lock_readiness_info':
+        assert emulator.writes() == []
+        # The sign-off example prints the commitments of rsv-prod-01 (two items on two policies).
+        assert 'stop protection with delete data impossible for 2 items until' in output
+        assert 'retention of policies DailyPolicy and SQLWeak can never be reduced' in output
     else:
         assert emulator.writes() == []

@@ -172,7 +172,8 @@ def test_plan_run_gives_the_drift_and_nothing_blocks_without_unmatched_entries()
 
 
 def test_an_unmatched_entry_blocks_only_irreversible_runs():
-    vaults = reads(state_record('rsv-a'))
+    # An empty vault (no policy, no item, soft delete on) is ready to lock with the default lock requirements.
+    vaults = reads(dict(state_record('rsv-a'), policies=[], protected_items=[]))
     lock = {'immutability': 'locked', 'allow_irreversible': True}
     plan = plan_run(vaults, ['rsv-typo'], lock)
     assert 'rsv-typo matched no vault, and this run would make 1 irreversible change(s)' in plan['blocked']

@@ -38,6 +38,9 @@ RAW = {'immutability': 'enabled', 'allow_irreversible': True, 'retention': None,
 def tagged(name, tags=None, **kw):
     doc = vault(name, **kw)
     doc['tags'] = tags or {}
+    # Read as discovery reads them when a tier locks: lock readiness needs the policies and the protected items.
+    doc.setdefault('policies', [])
+    doc.setdefault('protected_items', [])
     return doc
 
 

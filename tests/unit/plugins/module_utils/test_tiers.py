@@ -32,7 +32,9 @@ def record(name, immutability='Disabled', tags=None, rg='rg-app', sub=SUB, kind=
     template = RS if kind == 'recovery_services' else BV
     doc = {'id': template % (sub, rg, name), 'name': name, 'resource_group': rg, 'subscription_id': sub, 'vault_type': kind,
            'immutability': immutability, 'soft_delete': {'state': 'on', 'retention_days': 14}, 'tags': tags or {},
-           'mua': {'protected': False, 'resource_guard_id': None}}
+           'mua': {'protected': False, 'resource_guard_id': None},
+           # As discovery reads them when a tier locks (lock readiness counts the items and the policies they use).
+           'protected_items': []}
     if policies is not None:
         doc['policies'] = policies
     return doc
@@ -267,8 +269,8 @@ def test_each_vault_is_judged_against_its_own_tier():
 
 
 def test_exclusions_apply_before_tiers_and_an_unmatched_exclusion_still_blocks():
-    reads = [{'vaults': [record('rsv-prod-01', 'Unlocked', tags={'env': 'prod'}), record('rsv-prod-02', 'Unlocked', tags={'env': 'prod'})],
-              'errors': []}]
+    reads = [{'vaults': [record('rsv-prod-01', 'Unlocked', tags={'env': 'prod'}, policies=[]),
+                         record('rsv-prod-02', 'Unlocked', tags={'env': 'prod'}, policies=[])], 'errors': []}]
     lock = baseline([dict(PROD, immutability='locked')], allow_irreversible=True)
     plan = plan_run(reads, ['rsv-prod-02'], lock)
     assert [(e['name'], e['tier']) for e in plan['drift']] == [('rsv-prod-01', 'prod')]
@@ -298,7 +300,7 @@ def test_the_vault_targets_filter_judges_by_tier_and_refuses_a_bad_tier():
     from ansible_collections.vaultlock.azure.plugins.filter.targets import vault_targets
     from ansible_collections.vaultlock.azure.plugins.module_utils._drift import drift_diffs
 
-    reads = {'results': [{'vaults': [record('rsv-prod-01', 'Unlocked', tags={'Env': 'prod'}), record('rsv-dev-01')], 'errors': []},
+    reads = {'results': [{'vaults': [record('rsv-prod-01', 'Unlocked', tags={'Env': 'prod'}, policies=[]), record('rsv-dev-01')], 'errors': []},
                          {'skipped': True}]}
     run = vault_targets(reads, [], baseline=baseline([dict(PROD, immutability='locked'), DEV], allow_irreversible=True))
     assert [(e['name'], e['tier'], e['actions']['immutability']) for e in run['drift']] == [

@@ -48,6 +48,8 @@ class FakeAzure:
         self.unreadable_scopes = {}   # (subscription, vault_type) -> AzureOperationError for a listing
         self.ignored = set()    # vault names whose writes Azure accepts and does not apply
         self.fail_after = {}    # (operation, vault name) -> AzureOperationError raised once after the write was applied
+        self.items = {}         # vault id (lowercase) -> protected items / backup instances (ARM JSON)
+        self.unreadable_items = {}   # vault name -> AzureOperationError for its item list
 
     def add(self, vault, policies=()):
         self.vaults[vault['id'].lower()] = copy.deepcopy(vault)
@@ -56,6 +58,17 @@ class FakeAzure:
 
     def vault(self, vault_id):
         return self.vaults[vault_id.lower()]
+
+    def protect(self, vault, policy, name, datasource_type=None):
+        """Add a protected item (Recovery Services) or backup instance (Backup vault) on one of the vault's policies, with
+        the body the emulator serves (tests/emulator/items.py, after the REST spec examples)."""
+        from tests.emulator import items  # pylint: disable=import-outside-toplevel
+        body = self.vault(vault['id'])
+        stored = dict(self.policies[vault['id'].lower()][policy.lower()])
+        stored.setdefault('id', vault['id'] + '/backupPolicies/' + stored['name'])
+        spec = {'name': name, 'policy': policy, 'datasource_type': datasource_type}
+        make = items.rs_item_body if 'RecoveryServices' in body['type'] else items.dp_instance_body
+        self.items.setdefault(vault['id'].lower(), []).append(make(body, stored, spec))
 
     def failed_after(self, operation, name):
         if (operation, name) in self.fail_after:
@@ -131,8 +144,9 @@ def _backend(kind_cls, azure):
 class FakeSession:
     """What the modules ask of an AzureSession, without a credential or a network."""
 
-    def __init__(self, params, subscriptions=(SUB,)):
+    def __init__(self, params, subscriptions=(SUB,), azure=None):
         self.params = params
+        self.azure = azure
         self.settings = {k: (params.get(k) if params.get(k) is not None else v) for k, v in DEFAULT_SETTINGS.items()}
         self.settings['wait_timeout'] = 1
         self.verify = params.get('cert_validation_mode') != 'ignore'
@@ -147,6 +161,13 @@ class FakeSession:
     def arm_get(self, path, api_version, operation, resource=None):
         if path == '/subscriptions':
             return {'value': [{'subscriptionId': sub, 'state': 'Enabled'} for sub in self.subscriptions]}
+        for segment in ('/backupProtectedItems', '/backupInstances'):
+            if self.azure is not None and path.endswith(segment):
+                vault_id = path[:-len(segment)]
+                error = self.azure.unreadable_items.get(vault_id.rsplit('/', 1)[-1])
+                if error is not None:
+                    raise error
+                return {'value': copy.deepcopy(self.azure.items.get(vault_id.lower(), []))}
         raise AssertionError('unexpected ARM read %s' % path)
 
 
@@ -187,7 +208,8 @@ def run_module(monkeypatch, azure):
     monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
     monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
     monkeypatch.setattr(basic.AnsibleModule, 'warn', warn)
-    monkeypatch.setattr(_module.VaultlockModule, 'session', property(lambda self: self.__dict__.setdefault('_fake', FakeSession(self.params))))
+    monkeypatch.setattr(_module.VaultlockModule, 'session',
+                        property(lambda self: self.__dict__.setdefault('_fake', FakeSession(self.params, azure=azure))))
 
     def run(module, args, check_mode=False, diff=False):
         args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)

@@ -70,3 +70,15 @@ def test_an_unreadable_vault_is_an_error_of_its_own(run_module, azure):
 def test_vault_type_alone_is_refused(run_module, azure):
     result = run_module(vault_immutability_info, {'vault_type': RS})
     assert result['failed'] is True and 'use vault_types to filter' in result['msg']
+
+
+def test_include_items_adds_each_vault_s_protected_items_with_their_policy(run_module, azure):
+    fleet(azure)
+    azure.protect(azure.vault(arm_vault('rsv-prod')['id']), 'vm', 'vm-app-01')
+    result = run_module(vault_immutability_info, {'include_items': True, 'vault_types': [RS]})
+    items = {v['name']: v['protected_items'] for v in result['vaults']}
+    assert items['rsv-test'] == []
+    (item,) = items['rsv-prod']
+    assert (item['friendly_name'], item['policy'], item['datasource_type'], item['vault_type']) == ('vm-app-01', 'vm', 'VM', RS)
+    assert item['vault'] == arm_vault('rsv-prod')['id'] and item['protection_state'] == 'Protected'
+    assert 'protected_items' not in run_module(vault_immutability_info, {})['vaults'][0]

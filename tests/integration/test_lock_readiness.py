@@ -1,0 +1,232 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Lock readiness end to end against the emulator: vault_lock_readiness_info's answer, and the harden_backup_vaults role
+with a locked baseline, which locks exactly the ready vaults, predicts exactly that in check mode (no write), and names
+each blocker in its reports."""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import json
+
+import jsonschema
+import pytest
+
+from tests.emulator import generator as templates
+from tests.integration.fleets import RG, SUB1, SUB2, vault
+from tests.integration.test_harden_role import SCHEMA, Harden, check_reports, immutability, weekly_vm
+
+
+def pol(name, body):
+    return {'name': name, 'properties': body}
+
+
+def long_vm():
+    """An Azure VM policy that keeps yearly recovery points 20 years."""
+    body = templates.iaas_v1(False)
+    body['retentionPolicy']['yearlySchedule']['retentionDuration'] = {'count': 20, 'durationType': 'Years'}
+    return body
+
+
+def long_postgres():
+    body = templates.dp_postgres(False)
+    body['policyRules'][1]['lifecycles'][0]['deleteAfter']['duration'] = 'P20Y'
+    return body
+
+
+def items(*specs):
+    return [{'name': name, 'policy': policy, 'datasource_type': kind} for name, policy, kind in specs]
+
+
+def readiness_fleet():
+    """Ready and not-ready vaults of both kinds, items on several policies.
+
+    Ready: rsv-ready (two VM items and a SQL database on two policies, 10 years at most), bv-ready (a disk on an
+    operational-only policy, a blob container on a 3-month vault-store policy). Not ready with max_retention 10y and the
+    default requirements: rsv-long (a 20-year policy in use), bv-long (a 20-year PostgreSQL policy in use), rsv-softoff
+    (soft delete off), rsv-weekly (a daily minimum its weekly-only policy can never meet: a finding no run can fix),
+    rsv-denied (its protected items cannot be read). rsv-locked is locked already.
+    """
+    return {'subscriptions': [
+        {'id': SUB1, 'display_name': 'readiness-1', 'resource_groups': [
+            {'name': RG, 'location': 'westeurope', 'vaults': [
+                vault('rsv-ready', 'recovery_services', 'enabled',
+                      policies=[pol('VMDaily', templates.iaas_v1(False)), pol('SQLDaily', templates.sql(False)),
+                                pol('VMLong', long_vm())],
+                      protected_items=items(('vm-01', 'VMDaily', 'VM'), ('vm-02', 'VMDaily', 'VM'), ('db-01', 'SQLDaily', 'SQLDataBase'))),
+                vault('rsv-long', 'recovery_services', 'unset', policies=[pol('VMLong', long_vm())],
+                      protected_items=items(('vm-03', 'VMLong', 'VM'))),
+                vault('rsv-softoff', 'recovery_services', 'disabled', soft_delete='off', policies=[pol('VMDaily', templates.iaas_v1(False))],
+                      protected_items=items(('vm-04', 'VMDaily', 'VM'))),
+                vault('rsv-weekly', 'recovery_services', 'enabled', policies=[pol('VMWeekly', weekly_vm())],
+                      protected_items=items(('vm-05', 'VMWeekly', 'VM'))),
+                vault('rsv-denied', 'recovery_services', 'enabled', policies=[pol('VMDaily', templates.iaas_v1(False))],
+                      protected_items=items(('vm-06', 'VMDaily', 'VM'))),
+                vault('rsv-locked', 'recovery_services', 'locked', soft_delete='always_on', policies=[pol('VMDaily', templates.iaas_v1(False))],
+                      protected_items=items(('vm-07', 'VMDaily', 'VM'))),
+                vault('bv-ready', 'backup', 'disabled', policies=[pol('DiskHourly', templates.dp_disk(False)), pol('BlobDaily', templates.dp_blob(False))],
+                      protected_items=items(('disk-01', 'DiskHourly', 'Microsoft.Compute/disks'),
+                                            ('blob-01', 'BlobDaily', 'Microsoft.Storage/storageAccounts/blobServices'))),
+            ]},
+        ]},
+        {'id': SUB2, 'display_name': 'readiness-2', 'resource_groups': [
+            {'name': 'rg-two', 'location': 'westeurope', 'vaults': [
+                vault('bv-long', 'backup', 'enabled', policies=[pol('PostgresLong', long_postgres())],
+                      protected_items=items(('pg-01', 'PostgresLong', 'Microsoft.DBforPostgreSQL/flexibleServers'))),
+            ]},
+        ]},
+    ]}
+
+
+DENIED = {'path_regex': r'/vaults/rsv-denied/backupProtectedItems$', 'method': 'GET', 'status': 403, 'times': 100,
+          'content_type': 'application/json',
+          'raw_body': json.dumps({'error': {'code': 'AuthorizationFailed', 'message': 'The client may not read protected items.'}})}
+READY = {'rsv-ready', 'bv-ready'}
+BLOCKERS = {'rsv-long': ['max_retention'], 'bv-long': ['max_retention'], 'rsv-softoff': ['require_soft_delete'],
+            'rsv-weekly': ['no_unfixable_findings'], 'rsv-denied': ['readable']}
+LOCKED_BASELINE = {'harden_backup_vaults_subscription_ids': ['all'], 'harden_backup_vaults_immutability': 'locked',
+                   'harden_backup_vaults_allow_irreversible': True,
+                   'harden_backup_vaults_lock_requirements': {'max_retention': '10y'}}
+
+
+@pytest.fixture(autouse=True)
+def fleet(emulator):
+    emulator.load_fleet(readiness_fleet())
+    emulator.fault(**DENIED)
+    emulator.clear_journal()
+
+
+def add_years(day, years):
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def add_months(day, months):
+    year, month = divmod(day.month - 1 + months, 12)
+    for last in (31, 30, 29, 28):
+        try:
+            return datetime.date(day.year + year, month + 1, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError(day)
+
+
+def test_the_module_tells_what_locking_each_vault_commits_to(runner, emulator):
+    task = {'vaultlock.azure.vault_lock_readiness_info': {'subscription_ids': 'all', 'requirements': {'max_retention': '10y'}}}
+    run = runner.play([task], args=['--check'])
+    assert run.rc == 0, run.output
+    assert emulator.writes() == []
+    result = run['r0']
+    vaults = {v['name']: v for v in result['vaults']}
+    today = datetime.date.fromisoformat(vaults['rsv-ready']['as_of'])
+    # The module has no baseline, so rsv-weekly's unfixable finding is not known here: it is ready.
+    assert {name for name, v in vaults.items() if v['ready']} == READY | {'rsv-weekly', 'rsv-locked'}
+    for name, requirements in BLOCKERS.items():
+        if name != 'rsv-weekly':
+            assert [b['requirement'] for b in vaults[name]['blockers']] == requirements, (name, vaults[name]['blockers'])
+    assert result['summary'] == {'vaults': 8, 'ready': 4, 'not_ready': 4}
+
+    ready = vaults['rsv-ready']
+    assert ready['protected_items']['count'] == 3 and ready['protected_items']['by_datasource_type'] == {'SQLDataBase': 1, 'VM': 2}
+    assert {(i['friendly_name'], i['policy']) for i in ready['protected_items']['items']} == {
+        ('vm-01', 'VMDaily'), ('vm-02', 'VMDaily'), ('db-01', 'SQLDaily')}
+    # VMLong keeps 20 years but no item uses it: only the policies in use hold recovery points.
+    assert [(p['name'], p['items']) for p in ready['policies']] == [('SQLDaily', 1), ('VMDaily', 2)]
+    assert ready['held_until'] == add_years(today, 10).isoformat()
+    vm = [p for p in ready['policies'] if p['name'] == 'VMDaily'][0]
+    assert [(t['tier'], t['duration'], t['protected_by_immutability']) for t in vm['tiers']] == [
+        ('yearly', 'P10Y', True), ('monthly', 'P60M', True), ('weekly', 'P12W', True), ('daily', 'P30D', True), ('instant', 'P2D', False)]
+    assert ready['commitments'] == [
+        'immutability can never be disabled again',
+        'stop protection with delete data impossible for 3 items until %s' % ready['held_until'],
+        'retention of policies SQLDaily, VMDaily and VMLong can never be reduced',
+        'items can never move to a policy that keeps less',
+    ]
+    bv = vaults['bv-ready']
+    assert bv['held_until'] == add_months(today, 3).isoformat()
+    assert {p['name']: p['held_until'] for p in bv['policies']} == {'BlobDaily': bv['held_until'], 'DiskHourly': None}
+    assert bv['commitments'] == ['immutability can never be disabled again',
+                                 'stop protection with delete data impossible for 1 item until %s' % bv['held_until'],
+                                 '1 item is backed up to operational tiers only, which immutability does not hold']
+    assert vaults['rsv-long']['blockers'][0]['found'] == 'P20Y'
+    assert vaults['rsv-denied']['blockers'][0]['message'] == "the vault's protected items could not be read"
+    assert [e['code'] for e in result['errors']] == ['AuthorizationFailed']
+
+
+def test_the_role_locks_exactly_the_ready_vaults_and_check_mode_predicts_it(runner, emulator, tmp_path):
+    harden = Harden(runner, tmp_path)
+    check = harden('--check', '--diff', **LOCKED_BASELINE)
+    assert check.rc != 0, check.output     # the unreadable item list is an error, and fail_on_error is on
+    assert emulator.writes() == []
+    report = check_reports(check)
+    rows = {row['name']: row for row in report['lock_readiness']}
+    assert set(rows) == READY | set(BLOCKERS)     # rsv-locked needs no decision
+    assert {name for name, row in rows.items() if row['status'] == 'would lock'} == READY
+    for name, requirements in BLOCKERS.items():
+        assert rows[name]['status'] == 'not ready' and [b['requirement'] for b in rows[name]['blockers']] == requirements, rows[name]
+    predicted = {c['name'] for c in report['changed'] for x in c['changes'] if x['after'] == 'locked'}
+    assert predicted == READY
+    # Not ready: the immutability finding says why, and is not fixable here.
+    for name in BLOCKERS:
+        (finding,) = [f for f in check.vault(name)['findings'] if f['setting'] == 'immutability']
+        assert finding['fixable'] is False and finding['reason'].startswith('not ready: '), finding
+    assert check.vault('rsv-softoff')['actions']['immutability'] == 'enabled'
+    # The Markdown report names each blocker.
+    section = check.markdown.split('## Lock readiness', 1)[1]
+    assert '7 vaults the baseline would lock: 2 ready, 5 not ready (never locked).' in section
+    for text in ('max\\_retention P10Y: policy VMLong keeps its yearly tier P20Y', 'max\\_retention P10Y: policy PostgresLong keeps its default tier P20Y',
+                 'require\\_soft\\_delete on: soft delete is off', 'no\\_unfixable\\_findings: 1 finding this run cannot fix: retention VMWeekly/daily',
+                 "the vault's protected items could not be read"):
+        assert text in section, text
+    assert 'IRREVERSIBLE' in check.output and '(IRREVERSIBLE)' in check.output
+
+    emulator.clear_journal()
+    applied = harden(**LOCKED_BASELINE)
+    assert applied.rc != 0, applied.output
+    states = {name: immutability(emulator, name, kind)
+              for name, kind in (('rsv-ready', 'recovery_services'), ('rsv-long', 'recovery_services'), ('rsv-softoff', 'recovery_services'),
+                                 ('rsv-weekly', 'recovery_services'), ('rsv-denied', 'recovery_services'),
+                                 ('rsv-locked', 'recovery_services'), ('bv-ready', 'backup'))}
+    states['bv-long'] = immutability(emulator, 'bv-long', 'backup', SUB2, 'rg-two')
+    assert {name for name, state in states.items() if state == 'Locked'} == READY | {'rsv-locked'}
+    assert {name: states[name] for name in BLOCKERS} == dict.fromkeys(BLOCKERS, 'Unlocked')
+    locks = [w for w in emulator.writes() if 'Locked' in json.dumps(w.get('body') or {})]
+    assert {w['path'].rsplit('/', 1)[-1] for w in locks} == READY
+    report = check_reports(applied)
+    assert {row['name']: row['status'] for row in report['lock_readiness']} == dict(
+        dict.fromkeys(READY, 'locked'), **dict.fromkeys(BLOCKERS, 'not ready'))
+
+    # What check mode predicted is what the run changed.
+    def changes(doc):
+        return sorted((c['name'], sorted((x['setting'], str(x['before']), str(x['after'])) for x in c['changes'])) for c in doc['changed'])
+    assert changes(report) == changes(check.report)
+
+    emulator.clear_journal()
+    again = harden('--check', **LOCKED_BASELINE)
+    assert emulator.writes() == []
+    rows = {row['name']: row for row in again.report['lock_readiness']}
+    # The locked vaults need no decision any more; rsv-softoff has soft delete on now, so the next run locks it.
+    assert set(rows) == set(BLOCKERS) and rows['rsv-softoff']['status'] == 'would lock'
+
+
+def test_lock_requirements_are_checked_before_any_request(runner, emulator, tmp_path):
+    harden = Harden(runner, tmp_path)
+    variables = copy.deepcopy(LOCKED_BASELINE)
+    variables['harden_backup_vaults_lock_requirements'] = {'max_retention': 'ten years'}
+    run = harden('--check', **variables)
+    assert run.rc != 0
+    assert "harden_backup_vaults_lock_requirements.max_retention: invalid duration 'ten years'" in run.output
+    assert emulator.journal() == []
+
+
+def test_an_enabling_baseline_reads_no_items_and_reports_no_readiness(runner, emulator, tmp_path):
+    harden = Harden(runner, tmp_path)
+    emulator.clear_faults()
+    run = harden('--check', harden_backup_vaults_subscription_ids=['all'])
+    assert run.rc == 0, run.output
+    jsonschema.validate(run.report, SCHEMA)
+    assert run.report['lock_readiness'] == [] and '## Lock readiness' not in run.markdown
+    assert not [j for j in emulator.journal() if j['path'].lower().endswith(('/backupprotecteditems', '/backupinstances'))]

@@ -144,6 +144,8 @@ def test_a_tier_that_would_lock_without_consent_is_refused_before_any_request(ha
     ([{'name': 'a', 'match': {'names': ['x-*']}}, {'name': 'A', 'match': {'names': ['y-*']}}], 'tier names must be unique'),
     ([{'name': 'prod', 'match': {'names': ['x-*']}, 'soft_delete': {'state': 'on', 'retention_days': 5}}],
      'soft_delete.retention_days must be a whole number of days from 14 to 180'),
+    ([{'name': 'prod', 'match': {'names': ['x-*']}, 'lock_requirements': {'max_age': '1y'}}],
+     'harden_backup_vaults_baselines[0] (prod): lock_requirements has unknown key(s) max_age'),
 ])
 def test_bad_tiers_fail_the_role_before_any_request(harden, emulator, tiers, message):
     emulator.load_fleet(tier_fleet())
@@ -152,3 +154,30 @@ def test_bad_tiers_fail_the_role_before_any_request(harden, emulator, tiers, mes
     assert run.rc != 0
     assert message in run.output, run.output[-3000:]
     assert emulator.journal() == []
+
+
+@pytest.mark.usefixtures('tiered')
+def test_a_tier_s_lock_requirements_decide_which_of_its_vaults_lock(harden, emulator):
+    """The prod tier requires multi-user authorization, which no vault of the fleet has: check mode says each prod vault
+    is not ready (blocker require_mua), reads their protected items, and the real run locks none of them (the reversible
+    step to enabled still happens)."""
+    tiers = dict(TWO_TIERS, harden_backup_vaults_baselines=[
+        dict(TWO_TIERS['harden_backup_vaults_baselines'][0], lock_requirements={'require_mua': True}),
+        TWO_TIERS['harden_backup_vaults_baselines'][1]])
+    run = harden('--check', '--diff', harden_backup_vaults_allow_irreversible=True, **tiers)
+    assert run.rc == 0, run.output[-3000:]
+    assert emulator.writes() == []
+    readiness = {row['name']: row for row in run.report['lock_readiness']}
+    assert sorted(readiness) == ['bv-prod-01', 'rsv-prod-01', 'rsv-prod-dev-01']
+    assert all(row['tier'] == 'prod' and row['status'] == 'not ready' for row in readiness.values())
+    assert all([b['requirement'] for b in row['blockers']] == ['require_mua'] for row in readiness.values())
+    paths = [e['path'].lower() for e in emulator.journal()]
+    assert any(p.endswith('/backupprotecteditems') for p in paths) and any(p.endswith('/backupinstances') for p in paths)
+    assert changes(run.report)['bv-prod-01'] == [('immutability', 'enabled')]
+
+    applied = harden(harden_backup_vaults_allow_irreversible=True, **tiers)
+    assert applied.rc == 0, applied.output[-3000:]
+    states = dict((name, immutability(emulator, name, KINDS[name])) for name in KINDS)
+    assert states == {'rsv-prod-01': 'Unlocked', 'bv-prod-01': 'Unlocked', 'rsv-prod-dev-01': 'Unlocked',
+                      'rsv-app-dev-01': 'Unlocked', 'bv-app-dev-01': 'Unlocked', 'rsv-shared': 'Unlocked'}
+    assert not [e for e in emulator.writes() if 'Locked' in str(e.get('body'))]

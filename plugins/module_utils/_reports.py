@@ -300,6 +300,8 @@ def by_tier(vaults, tiers=None):
             tier['drifting'] += 1
             tier['findings'] += len(open_findings)
     return counts
+
+
 def _lock_status(entry, ready, check_mode, predict, done):
     if not ready:
         return 'not ready'

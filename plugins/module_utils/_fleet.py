@@ -129,7 +129,8 @@ def list_vaults(session, subscriptions, vault_types, resource_groups=None, max_c
 
 
 def attach_policies(session, records, max_concurrency=MAX_CONCURRENCY):
-    """Add `policies` (normalised records) to each vault record; returns the per-vault errors.
+    """Add `policies` (normalised records, sorted by name, as Resource Graph discovery gives them) to each vault record;
+    returns the per-vault errors.
 
     A vault whose policies could not be read gets `policies: []` and `policies_error: true`.
     """
@@ -144,7 +145,7 @@ def attach_policies(session, records, max_concurrency=MAX_CONCURRENCY):
         policies = [normalise_policy(p, record['vault_type']) for p in raw]
         for policy in policies:
             policy['vault'] = record['id']
-        return policies, None
+        return sorted(policies, key=lambda p: str(p.get('name')).lower()), None
 
     return for_each_vault(records, load, 'policies', max_concurrency)
 

@@ -137,7 +137,7 @@ def arm_floor_s(fleet, page_size):
         for kind in ('recovery_services', 'backup'):
             count = sum(1 for rg in sub['resource_groups'] for v in rg['vaults'] if v['type'] == kind)
             reads += max(1, int(math.ceil(count / float(page_size)))) + count
-        worst = max(worst, max(0.0, (reads - burst) / rate))
+        worst = max(worst, 0.0, (reads - burst) / rate)
     return worst
 
 

@@ -124,8 +124,8 @@ def tables(bench):
                             ', '.join('%s %.1f MB' % (k, v / 1e6) for k, v in r['report_sizes'].items()),
                             'discovery %s' % json.dumps((r['discovery_block'] or {}).get('sources'))))
         out.append(("Tenant scale under Azure's throttling (issue 15)",
-                     ['vaults / subs', 'discovery', 'with action', 'wall', 'module', 'ARG queries / min', 'ARM calls / min', '429s',
-                      'module peak', 'ansible-playbook peak', 'its children peak', 'drift.md lines', 'result'], rows, notes))
+                    ['vaults / subs', 'discovery', 'with action', 'wall', 'module', 'ARG queries / min', 'ARM calls / min', '429s',
+                     'module peak', 'ansible-playbook peak', 'its children peak', 'drift.md lines', 'result'], rows, notes))
     return out
 
 

@@ -291,4 +291,3 @@ def pacing_policy(pacer):
             pacer.request_failed(http.method, http.url)
 
     return PacingPolicy()
-

@@ -180,7 +180,7 @@ def test_a_vault_changed_in_arm_after_the_resource_graph_read_is_changed_from_ar
 
 def test_arm_reads_are_paced_under_azure_throttling(runner, emulator, tmp_path):
     """300 vaults in one subscription through ARM only: more reads than the 250-token burst. Not one 429, and the
-    report says how long the reads waited for ARM's tokens."""
+    report says how long the reads waited for ARM's tokens. Through Resource Graph: two queries for the same report."""
     subs = emulator.generate(300, 1, seed='paced-role')['subscription_ids']
     emulator.throttle('azure')
     rc, out, report, _md = harden(runner, tmp_path, 'paced', '--check', harden_backup_vaults_discovery='arm',
@@ -192,6 +192,14 @@ def test_arm_reads_are_paced_under_azure_throttling(runner, emulator, tmp_path):
     arm = report['discovery']['arm']
     assert arm['throttled'] == 0 and arm['waited_s'] > 1.0 and arm['requests'] > 300
     assert report['summary']['vaults'] == 300
+    # The same fleet through Resource Graph: two queries (vaults, policies), not one ARM read, the same report.
+    emulator.clear_journal()
+    rc, out, graph_report, _md = harden(runner, tmp_path, 'graph', '--check', harden_backup_vaults_discovery='resource_graph',
+                                        harden_backup_vaults_subscription_ids=subs)
+    assert rc == 0, out
+    journal = emulator.journal()
+    assert len(graph_posts(journal)) == 2 and len(journal) == 2
+    assert comparable(graph_report) == comparable(report)
 
 
 @pytest.mark.parametrize('discovery', ['auto', 'arm'])

@@ -41,7 +41,7 @@ def arm_discovery(session, subs, kinds=BOTH, resource_groups=None, items=True):
 
 
 BASELINE = validate_baseline({'immutability': 'enabled', 'soft_delete': {'state': 'on', 'retention_days': 14},
-                               'retention': {'minimum': {'daily': '30d', 'weekly': '12w'}, 'mode': 'enforce'}})
+                              'retention': {'minimum': {'daily': '30d', 'weekly': '12w'}, 'mode': 'enforce'}})
 
 
 def same_drift(found, expected):

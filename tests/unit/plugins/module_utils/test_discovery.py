@@ -44,8 +44,8 @@ def block(sources, fallbacks=(), data_time='2026-11-30T10:00:00Z', requested='au
 def record(name, sub=SUB, immutability='disabled', rg='rg-a', index=0):
     return {'id': '/subscriptions/%s/resourceGroups/%s/providers/Microsoft.RecoveryServices/vaults/%s' % (sub, rg, name),
             'name': name, 'resource_group': rg, 'subscription_id': sub, 'location': 'westeurope', 'vault_type': 'recovery_services',
-            'immutability': immutability, 'immutability_retention_days': None, 'soft_delete': {'state': 'on' if index % 3 else 'off',
-                                                                                              'retention_days': 14},
+            'immutability': immutability, 'immutability_retention_days': None,
+            'soft_delete': {'state': 'on' if index % 3 else 'off', 'retention_days': 14},
             'mua': {'protected': False, 'resource_guard_id': None}, 'tags': {}, 'provisioning_state': 'Succeeded'}
 
 

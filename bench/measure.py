@@ -20,10 +20,15 @@ from runner import (  # pylint: disable=wrong-import-position
     BASELINE,
     COLLECTIONS,
     Runner,
+    arm_floor_s,
     classify,
+    count_calls,
+    graph_floor_s,
     median,
     minimum_calls,
+    minimum_graph_calls,
     needs_action,
+    policy_count,
     settle,
     vault_ids,
 )
@@ -191,8 +196,9 @@ class Bench(Runner):
             before = emu.stats()['arm_requests']
             report_dir = self.path('reports-%s' % label)
             shutil.rmtree(report_dir, ignore_errors=True)
+            # Issue 8's measure: the ARM path without throttling (the scale phase measures Resource Graph under throttling).
             extra = {'harden_backup_vaults_subscription_ids': subs, 'harden_backup_vaults_report_dir': report_dir,
-                     'ansible_python_interpreter': self.wrapper}
+                     'ansible_python_interpreter': self.wrapper, 'harden_backup_vaults_discovery': 'arm'}
             if concurrency:
                 extra['harden_backup_vaults_discovery_concurrency'] = concurrency
             varfile = self.write_json('vars-%s.json' % label, extra)
@@ -337,3 +343,74 @@ class Bench(Runner):
             proc.stop()
         self.results['inventory'] = {'hosts': hosts, 'inventory_hosts': count, 'cold_s': cold['wall'], 'cold_calls': cold_calls,
                                      'cached_s': warm['wall'], 'cached_calls': warm_calls, 'rows': rows}
+
+    # ------------------------------------------------------------------------------------------ issue 15: scale
+
+    def scale_run(self, label, fleet, discovery, drifting):
+        """The role in check mode (a complete drift report) with Azure's throttling on and latency on every call."""
+        subs = [s['id'] for s in fleet['subscriptions']]
+        self.log('  %s: starting the emulator (%d vaults, throttling azure, %d ms per call)' % (label, len(vault_ids(fleet)), self.args.latency_ms))
+        proc, emu = self.emulator(fleet, self.args.latency_ms, throttle='azure')
+        try:
+            page_size = emu._call('GET', 'settings').json().get('page_size', 200)  # pylint: disable=protected-access
+            emu.clear_journal()
+            report_dir = self.path('reports-%s' % label)
+            shutil.rmtree(report_dir, ignore_errors=True)
+            varfile = self.write_json('vars-%s.json' % label, {
+                'harden_backup_vaults_subscription_ids': subs, 'harden_backup_vaults_report_dir': report_dir,
+                'harden_backup_vaults_discovery': discovery, 'ansible_python_interpreter': self.wrapper})
+            result = self.run(label, ['ansible-playbook', '-i', 'localhost,', 'vaultlock.azure.harden_backup_vaults', '--check',
+                                      '-e', '@' + varfile], emu, timeout=3600)
+            journal = emu.journal()
+        finally:
+            proc.stop()
+        doc = {}
+        if os.path.exists(os.path.join(report_dir, 'drift.json')):
+            with open(os.path.join(report_dir, 'drift.json'), encoding='utf-8') as handle:
+                doc = json.load(handle)
+        sizes = {name: os.path.getsize(os.path.join(report_dir, name)) for name in ('drift.json', 'drift.md', 'drift.junit.xml', 'drift.html', 'drift.sarif')
+                 if os.path.exists(os.path.join(report_dir, name))}
+        md_lines = 0
+        if os.path.exists(os.path.join(report_dir, 'drift.md')):
+            with open(os.path.join(report_dir, 'drift.md'), encoding='utf-8') as handle:
+                md_lines = sum(1 for _line in handle)
+        tasks = {}
+        for task in result['tasks']:
+            name = task['task'].split(' : ', 1)[-1]
+            tasks[name] = tasks.get(name, 0.0) + task['seconds']
+        module = [m for m in result['mem'] if m['what'] == 'vault_immutability_info']
+        wall = [m['seconds'] for m in result['mem'] if m['what'] == 'ansible-playbook']
+        tree = [m['maxrss_mib'] for m in result['mem'] if m['what'] == 'ansible-playbook']
+        calls = count_calls(journal)
+        vaults = len(vault_ids(fleet))
+        return {
+            'label': label, 'discovery': discovery, 'vaults': vaults, 'subscriptions': len(subs), 'policies': policy_count(fleet),
+            'drifting': drifting, 'rc': result['rc'], 'wall': wall[0] if wall else result['wall'], 'tasks': tasks,
+            'calls': calls, 'minimum_graph': minimum_graph_calls(fleet) if discovery != 'arm' else 0,
+            'minimum_arm': minimum_calls(fleet, page_size) if discovery == 'arm' else 0,
+            'graph_floor_s': graph_floor_s(minimum_graph_calls(fleet)) if discovery != 'arm' else 0.0,
+            'arm_floor_s': arm_floor_s(fleet, page_size) if discovery == 'arm' else 0.0,
+            'module_mib': max([m['maxrss_mib'] for m in module] or [0]) or None,
+            'module_s': max([m['seconds'] for m in module] or [0]) or None,
+            'controller_mib': result['controller_mib'], 'children_mib': result.get('children_mib'), 'tree_mib': max(tree) if tree else None,
+            'summary': doc.get('summary', {}), 'discovery_block': doc.get('discovery'), 'report_sizes': sizes, 'md_lines': md_lines,
+            'page_size': page_size, 'latency_ms': self.args.latency_ms,
+        }
+
+    def phase_scale(self):
+        """Issue 15: tenant scale under Azure's throttling (ARM token buckets, Resource Graph quota) and latency."""
+        rows = []
+        for size, subs in self.args.scale_fleets:
+            fleet = self.generate_fleet(size, subs, seed='scale-%d-%d' % (size, subs))
+            drifting = settle(fleet, self.args.drift_percent)
+            self.log('scale: %d vaults over %d subscriptions (%d policies), %d with an action' % (size, subs, policy_count(fleet), drifting))
+            sources = ['auto'] + (['arm'] if (size, subs) in self.args.scale_arm else [])
+            for discovery in sources:
+                row = self.scale_run('scale-%d-%d-%s' % (size, subs, discovery), fleet, discovery, drifting)
+                rows.append(row)
+                self.log('  discovery %s: %.1f s, %d Resource Graph queries (minimum %d), %d ARM requests (minimum %d), %d answers 429, '
+                         'module peak %s MiB, ansible-playbook peak %s MiB (its children %s MiB)'
+                         % (discovery, row['wall'], row['calls']['graph'], row['minimum_graph'], row['calls']['arm'], row['minimum_arm'],
+                            row['calls']['throttled'], row['module_mib'], row['controller_mib'], row['children_mib']))
+            del fleet
+        self.results['scale'] = rows

@@ -17,6 +17,9 @@ Phases (--only to pick some):
   audit       the complete drift report (role playbook in check mode) for each --sizes fleet, with latency
   naive       100 vaults: one vault_immutability task per vault in a loop vs the role's discover-first run
   inventory   the backup_vaults inventory plugin: 200 vault hosts at forks 1, 10 and 50
+  scale       issue 15: the complete drift report under Azure's throttling (--throttle azure) and latency, through Resource
+              Graph (discovery auto) for 1,000 / 5,000 (one subscription) / 20,000 (20 subscriptions) vaults, and through
+              ARM only (discovery arm) beside it for the 5,000-vault subscription; calls beside their minimum, peak memory
 """
 
 from __future__ import annotations
@@ -35,6 +38,15 @@ from measure import Bench  # noqa: E402  pylint: disable=wrong-import-position
 from runner import PHASES, REPO  # noqa: E402  pylint: disable=wrong-import-position
 
 
+def _fleets(text):
+    fleets = []
+    for part in text.split(','):
+        if part.strip():
+            size, _x, subs = part.strip().lower().partition('x')
+            fleets.append((max(1, min(int(size), 20000)), max(1, min(int(subs or 1), 100))))
+    return fleets
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--quick', action='store_true', help='smoke run at a small size (CI); writes no docs unless --output is given')
@@ -51,6 +63,10 @@ def parse_args(argv):
     parser.add_argument('--inventory-hosts', type=int, default=None, help='vault hosts for the inventory phase (default 200; quick 20)')
     parser.add_argument('--forks', default=None, help='forks for the inventory phase (default 1,10,50; quick 1,10)')
     parser.add_argument('--throughput-seconds', type=float, default=None, help='emulator throughput probe length (default 5; quick 1)')
+    parser.add_argument('--scale-fleets', default=None,
+                        help="scale phase fleets as VAULTSxSUBSCRIPTIONS, comma-separated (default 1000x1,5000x1,20000x20; quick 60x1,120x2)")
+    parser.add_argument('--scale-arm', default=None,
+                        help='scale fleets also read through ARM only, for comparison (default 5000x1; quick 60x1; none for none)')
     parser.add_argument('--output', default=None, help='Markdown file to write (default docs/performance.md; none with --quick)')
     parser.add_argument('--no-write', action='store_true', help='print only')
     parser.add_argument('--workdir', default=None, help='keep playbooks, fleets and reports here (default: a temporary directory)')
@@ -68,6 +84,11 @@ def parse_args(argv):
     args.sizes = [int(s) for s in (args.sizes or ('50' if quick else '1000,5000')).split(',') if s.strip()]
     if any(s < 1 or s > 20000 for s in args.sizes):
         parser.error('--sizes must be between 1 and 20000')
+    try:
+        args.scale_fleets = _fleets(args.scale_fleets or ('60x1,120x2' if quick else '1000x1,5000x1,20000x20'))
+        args.scale_arm = [] if args.scale_arm == 'none' else _fleets(args.scale_arm or ('60x1' if quick else '5000x1'))
+    except ValueError:
+        parser.error('--scale-fleets and --scale-arm take VAULTSxSUBSCRIPTIONS, comma-separated (1000x1,20000x20)')
     if quick:
         args.subscriptions = min(args.subscriptions, 2)
     args.runs = max(1, min(args.runs or (3 if quick else 15), 100))

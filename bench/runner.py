@@ -23,7 +23,7 @@ COLLECTIONS = os.path.join(REPO, '.cache', 'collections')
 BIN = os.path.dirname(sys.executable)
 ROLE_PLAYBOOK = os.path.join(REPO, 'playbooks', 'harden_backup_vaults.yml')
 ROLE_TASKS = os.path.join(REPO, 'roles', 'harden_backup_vaults', 'tasks', 'main.yml')
-PHASES = ('imports', 'overhead', 'emulator', 'audit', 'naive', 'inventory')
+PHASES = ('imports', 'overhead', 'emulator', 'audit', 'naive', 'inventory', 'scale')
 SDK_PACKAGES = ('ansible-core', 'azure-core', 'azure-mgmt-core', 'azure-identity', 'msal', 'azure-mgmt-recoveryservices',
                 'azure-mgmt-recoveryservicesbackup', 'azure-mgmt-dataprotection', 'requests')
 BASELINE = {'immutability': 'enabled', 'soft_delete': {'state': 'on', 'retention_days': 14},
@@ -104,6 +104,51 @@ def minimum_calls(fleet, page_size, kinds=('recovery_services', 'backup'), polic
     return calls + (vaults if policies else 0)
 
 
+GRAPH_PATH = '/providers/microsoft.resourcegraph/resources'
+GRAPH_PAGE = 1000           # rows per Resource Graph page (its maximum $top)
+GRAPH_QUOTA = (15, 5.0)     # Resource Graph queries per window, window seconds (Learn: guidance-for-throttled-requests)
+ARM_READS = (250, 25.0)     # ARM reads per subscription and principal: burst, refill per second (Learn: request-limits-and-throttling)
+
+
+def policy_count(fleet):
+    return sum(len(v.get('policies') or []) for s in fleet['subscriptions'] for rg in s['resource_groups'] for v in rg['vaults'])
+
+
+def minimum_graph_calls(fleet):
+    """The fewest Resource Graph queries for a complete report: the vault rows and the policy rows, 1,000 a page
+    (up to 1,000 subscriptions a query)."""
+    vaults = sum(len(rg['vaults']) for s in fleet['subscriptions'] for rg in s['resource_groups'])
+    batches = max(1, int(math.ceil(len(fleet['subscriptions']) / 1000.0)))
+    return max(batches, int(math.ceil(vaults / float(GRAPH_PAGE)))) + max(batches, int(math.ceil(policy_count(fleet) / float(GRAPH_PAGE))))
+
+
+def graph_floor_s(queries):
+    """The least time Resource Graph's quota allows for this many queries (15 per 5-second window)."""
+    per, window = GRAPH_QUOTA
+    return max(0, int(math.ceil(queries / float(per))) - 1) * window
+
+
+def arm_floor_s(fleet, page_size):
+    """The least time ARM's read buckets allow for the ARM-only path: per subscription, (reads - 250) / 25 s."""
+    burst, rate = ARM_READS
+    worst = 0.0
+    for sub in fleet['subscriptions']:
+        reads = 0
+        for kind in ('recovery_services', 'backup'):
+            count = sum(1 for rg in sub['resource_groups'] for v in rg['vaults'] if v['type'] == kind)
+            reads += max(1, int(math.ceil(count / float(page_size)))) + count
+        worst = max(worst, 0.0, (reads - burst) / rate)
+    return worst
+
+
+def count_calls(journal):
+    """{'arm': ARM requests, 'graph': Resource Graph queries, 'throttled': 429 answers, 'arm_get', 'writes'}."""
+    graph = [e for e in journal if e['path'].lower() == GRAPH_PATH]
+    arm = [e for e in journal if e['path'].lower() != GRAPH_PATH]
+    return {'arm': len(arm), 'graph': len(graph), 'throttled': sum(1 for e in journal if e['status'] == 429),
+            'arm_get': sum(1 for e in arm if e['method'] == 'GET'), 'writes': sum(1 for e in arm if e['method'] != 'GET')}
+
+
 def classify(journal):
     out = {'list': 0, 'policies': 0, 'vault GET': 0, 'other': 0, 'write': 0}
     for entry in journal:
@@ -157,9 +202,10 @@ class Runner:
             json.dump(doc, handle)
         return path
 
-    def emulator(self, fleet, latency_ms=0):
+    def emulator(self, fleet, latency_ms=0, throttle=None):
         path = self.write_json('fleet-%d.json' % id(fleet), fleet)
-        proc = self.emulator_process(fleet=path, latency_ms=latency_ms, workdir=tempfile.mkdtemp(prefix='emu-', dir=self.workdir), timeout=120)
+        proc = self.emulator_process(fleet=path, latency_ms=latency_ms, workdir=tempfile.mkdtemp(prefix='emu-', dir=self.workdir), timeout=300,
+                                     throttle=throttle)
         return proc, self.emulator_client(proc.endpoint)
 
     def env(self, emu, extra=None):
@@ -206,8 +252,9 @@ class Runner:
             with open(rss, encoding='utf-8') as handle:
                 mem = [json.loads(line) for line in handle if line.strip()]
         controller = [t['controller_maxrss_mib'] for t in tasks if t.get('controller_maxrss_mib')]
+        children = [t['children_maxrss_mib'] for t in tasks if t.get('children_maxrss_mib')]
         return {'rc': proc.returncode, 'wall': wall, 'tasks': [t for t in tasks if t.get('task')], 'mem': mem,
-                'controller_mib': max(controller) if controller else None,
+                'controller_mib': max(controller) if controller else None, 'children_mib': max(children) if children else None,
                 'stdout': proc.stdout, 'stderr': proc.stderr}
 
     def playbook(self, label, plays, emu, args=(), **kwargs):

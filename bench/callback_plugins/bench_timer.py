@@ -80,5 +80,8 @@ class CallbackModule(CallbackBase):
             # Peak resident memory of the controller process itself (KiB on Linux, bytes on macOS).
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             mib = peak / 1048576.0 if sys.platform == 'darwin' else peak / 1024.0
+            # The largest of the processes it forked and waited for (task workers, and through them the modules).
+            children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+            children_mib = children / 1048576.0 if sys.platform == 'darwin' else children / 1024.0
             handle.write(json.dumps({'task': None, 'play_start': self._play_start, 'play_end': time.time(),
-                                     'controller_maxrss_mib': round(mib, 1)}) + '\n')
+                                     'controller_maxrss_mib': round(mib, 1), 'children_maxrss_mib': round(children_mib, 1)}) + '\n')

@@ -17,12 +17,15 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._targets import pl
 display = Display()
 
 
-def vault_targets(reads, exclude=None, warn=False, baseline=None, lock_requirements=None):
+def vault_targets(reads, exclude=None, warn=False, baseline=None, lock_requirements=None, vaults=True):
     """{vaults, errors, excluded, unmatched, warnings} from vault_immutability_info results and exclusion entries; with a
-    baseline also {baseline, lock_requirements, drift, blocked, report_errors, report_warnings} (module_utils/_targets.py
-    plan_run)."""
+    baseline also {baseline, lock_requirements, drift, blocked, report_errors, report_warnings, discovery}
+    (module_utils/_targets.py plan_run). vaults=False leaves the vault records out (an empty list): the drift entries
+    name every vault."""
     try:
         selected = plan_run(reads, exclude, baseline, lock_requirements)
+        if not vaults:
+            selected = dict(selected, vaults=[])
     except VaultlockError as exc:
         raise AnsibleFilterError('vaultlock.azure.vault_targets: %s' % exc) from exc
     if warn:

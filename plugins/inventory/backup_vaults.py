@@ -11,8 +11,12 @@ version_added: 0.1.0
 description:
   - Makes every Recovery Services vault and Backup vault of one or more subscriptions an inventory host, so a fleet too big
     for one task is driven host by host with C(forks), and split across nodes with AWX / Ansible Automation Platform job slicing.
-  - Reads vaults the way M(vaultlock.azure.vault_immutability_info) does (one list call per subscription, vault kind and page,
-    in parallel) and gives each host the same vault record in the host variable C(vaultlock_vault).
+  - Reads vaults the way M(vaultlock.azure.vault_immutability_info) does (through Azure Resource Graph by default, see
+    O(discovery); through ARM one list call per subscription, vault kind and page, in parallel) and gives each host the same
+    vault record in the host variable C(vaultlock_vault).
+  - Where the vaults came from is the variable C(vaultlock_discovery) of the group C(all) (the
+    RV(vaultlock.azure.vault_immutability_info#module:discovery) block of the module); a subscription read from ARM instead of
+    Resource Graph is also a warning.
   - "Default groups: C(backup_vaults) (every vault), C(subscription_<id>), C(resource_group_<name>), C(vault_type_<recovery_services|backup>),
     C(immutability_<disabled|enabled|locked>) and C(location_<region>). Group names are lowercased and every character other
     than a letter, a digit or C(_) becomes C(_). A resource group name appears in every subscription that has it: use
@@ -58,8 +62,9 @@ options:
     default: [recovery_services, backup]
   resource_groups:
     description:
-      - Only vaults of these resource groups (in each subscription). One list call per resource group, vault kind and page,
-        which works when the identity may only read those resource groups.
+      - Only vaults of these resource groups (in each subscription). Through Resource Graph one condition of the query; through
+        ARM one list call per resource group, vault kind and page, which works when the identity may only read those resource
+        groups.
       - Empty (default), every resource group.
     type: list
     elements: str
@@ -74,6 +79,15 @@ options:
         call per vault.
     type: bool
     default: false
+  discovery:
+    description:
+      - Where the vaults are read from, as O(vaultlock.azure.vault_immutability_info#module:discovery).
+      - V(auto) reads through Azure Resource Graph and falls back to ARM per subscription where Resource Graph cannot see the
+        subscription or a query fails; V(resource_graph) never falls back; V(arm) reads through ARM only.
+    type: str
+    choices: [auto, resource_graph, arm]
+    default: auto
+    version_added: 0.2.0
   hostname:
     description:
       - V(name) names hosts after their vault, qualifying only the names that two vaults of the inventory share.
@@ -135,19 +149,16 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._auth import auth_params
 from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import DEFAULT_DISCOVERY
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import read_fleet as _read_fleet
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     AzureOperationError,
     MissingLibraryError,
     VaultlockError,
 )
-from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import (
-    attach_policies,
-    list_vaults,
-    resolve_subscriptions,
-    tags_match,
-)
 
 HOST_VAR = 'vaultlock_vault'
+DISCOVERY_VAR = 'vaultlock_discovery'
 UNREADABLE_GROUP = 'unreadable'
 KIND_SHORT = {'recovery_services': 'rsv', 'backup': 'bv'}
 _UNSAFE = re.compile(r'[^a-z0-9_]')
@@ -182,14 +193,12 @@ def host_names(records, mode):
     return names, sorted(shared)
 
 
-def read_fleet(session, subscription_ids, vault_types, resource_groups, tags, include_policies, max_concurrency):
-    """The vault records (sorted by id) and the scopes that could not be read. Raises AzureOperationError when nothing could."""
-    subs = resolve_subscriptions(session, subscription_ids)
-    records, errors = list_vaults(session, subs, vault_types, resource_groups, max_concurrency)
-    records = [record for record in records if tags_match(record, tags)]
-    if include_policies:
-        errors.extend(attach_policies(session, records, max_concurrency))
-    return {'vaults': records, 'errors': errors, 'subscriptions': subs}
+def read_fleet(session, subscription_ids, vault_types, resource_groups, tags, include_policies, max_concurrency,
+               discovery=DEFAULT_DISCOVERY):
+    """{vaults (sorted by id), errors (scopes that could not be read), subscriptions, discovery} (module_utils/_discovery.py).
+    Raises AzureOperationError when nothing could be read."""
+    return _read_fleet(session, subscription_ids, vault_types, resource_groups or None, tags, include_policies, max_concurrency,
+                       discovery)
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -224,7 +233,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         try:
             fleet = read_fleet(AzureSession(auth_params(self.get_option)), self.get_option('subscription_ids'), self.get_option('vault_types'),
                                self.get_option('resource_groups'), self.get_option('tags'), self.get_option('include_policies'),
-                               self.get_option('max_concurrency'))
+                               self.get_option('max_concurrency'), self.get_option('discovery'))
         except MissingLibraryError as exc:
             raise AnsibleParserError('vaultlock.azure.backup_vaults needs the Python package %s (pip install -r requirements.txt '
                                      'from the collection): %s' % (exc.package, exc.exception))
@@ -232,6 +241,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             raise AnsibleParserError('vaultlock.azure.backup_vaults: %s' % exc.describe())
         except VaultlockError as exc:
             raise AnsibleParserError('vaultlock.azure.backup_vaults: %s' % exc)
+        for fallback in fleet['discovery']['fallbacks']:
+            self.display.warning('vaultlock.azure.backup_vaults read subscription %s from ARM instead of Resource Graph: %s'
+                                 % (fallback['subscription_id'], fallback['reason']))
         for error in fleet['errors']:
             self.display.warning('vaultlock.azure.backup_vaults could not read %s: %s (%s)' % (error['scope'], error['message'], error['code']))
         return fleet
@@ -247,6 +259,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         strict = self.get_option('strict')
         default_groups = self.get_option('default_groups')
         local = self.get_option('local_connection')
+        if fleet.get('discovery'):
+            self.inventory.set_variable('all', DISCOVERY_VAR, fleet['discovery'])
         if default_groups:
             self.inventory.add_group('backup_vaults')
         for record in records:

@@ -10,6 +10,10 @@ Nothing heavy is imported at load time: azure-identity is imported when a creden
 built, and each management SDK when a client of it is first asked for. A task that only reads
 Recovery Services vaults never imports the Data Protection SDK. Credential selection is in _auth.py,
 clouds in _cloud.py, the HTTP policies in _transport.py.
+
+Every pipeline the session builds (the ARM read pipeline and each SDK client) paces its requests per subscription
+through the session's one ``pacer`` (``_pacing.SubscriptionPacer``, fed from ARM's remaining-requests headers), so a
+task waits for ARM's tokens instead of provoking 429s; ``pacer.summary()`` says what that cost.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._auth import (
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._cloud import resolve_cloud
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError, from_exception, import_package
+from ansible_collections.vaultlock.azure.plugins.module_utils._pacing import SubscriptionPacer, pacing_policy
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import DEFAULT_SETTINGS, USER_AGENT
 from ansible_collections.vaultlock.azure.plugins.module_utils._transport import (
     UntrustedEndpointError,
@@ -74,6 +79,8 @@ class AzureSession:
         self._clients = {}
         self._lock = threading.RLock()
         self._seen = threading.local()
+        # ARM's token buckets as this task sees them, one mirror for every pipeline of the session.
+        self.pacer = SubscriptionPacer()
 
     def last_status(self):
         """The HTTP status of the last answer an SDK client received on this thread, or None."""
@@ -137,7 +144,7 @@ class AzureSession:
             'user_agent': USER_AGENT,
             'retry_policy': bounded_retry_policy(settings),
             'raw_response_hook': honour_zero_retry_after,
-            'per_retry_policies': [same_host_policy(self.cloud.resource_manager, self._seen)],
+            'per_retry_policies': [same_host_policy(self.cloud.resource_manager, self._seen), pacing_policy(self.pacer)],
         }
         if not self.verify:
             kwargs['connection_verify'] = False
@@ -164,7 +171,7 @@ class AzureSession:
 
     def _arm(self):
         if 'arm' not in self._clients:
-            self._clients['arm'] = self.build_arm_client([same_host_policy(self.cloud.resource_manager)])
+            self._clients['arm'] = self.build_arm_client([same_host_policy(self.cloud.resource_manager), pacing_policy(self.pacer)])
         return self._clients['arm']
 
     def build_arm_client(self, per_retry_policies):

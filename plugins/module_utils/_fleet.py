@@ -14,9 +14,12 @@ interleaved across subscriptions.
 from __future__ import annotations
 
 import fnmatch
+import time
 from concurrent.futures import ThreadPoolExecutor
 
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import now_iso, read_fleet, single_vault_discovery
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError, UnreadableResourceError
+from ansible_collections.vaultlock.azure.plugins.module_utils._items import attach_items
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import plural_label
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import MAX_CONCURRENCY
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import (
@@ -73,24 +76,35 @@ def name_match(record, pattern):
 
 
 def read_scope(session, params):
-    """The vaults a read-only module's scope options select: ``(records, errors, subscriptions)``.
+    """The vaults a read-only module's scope options select: ``(records, errors, subscriptions, discovery)``.
 
-    ``params``: ``id``, or ``name`` + ``resource_group`` + ``vault_type`` (one vault, read with one GET); otherwise
-    ``subscription_ids`` (default: the session's subscription; ``[all]``: every one visible), ``resource_group``,
-    ``vault_types``, ``name`` (a pattern), ``tags`` and ``max_concurrency`` (list calls, see list_vaults). The options of
-    vault_immutability_info and vault_lock_readiness_info (_module.SCOPE_ARGSPEC).
+    ``params``: ``id``, or ``name`` + ``resource_group`` + ``vault_type`` (one vault, read from ARM with one GET, whatever
+    ``discovery`` says); otherwise ``subscription_ids`` (default: the session's subscription; ``[all]``: every one
+    visible), ``resource_group``, ``vault_types``, ``name`` (a pattern), ``tags``, ``discovery`` (auto, resource_graph,
+    arm: _discovery.read_fleet) and ``max_concurrency``. ``include_policies`` / ``include_items`` add each vault's
+    policies / protected items. The options of vault_immutability_info and vault_lock_readiness_info
+    (_module.SCOPE_ARGSPEC); ``discovery`` is _discovery's block (source per subscription, fallbacks, data time).
     """
+    concurrency = params.get('max_concurrency') or MAX_CONCURRENCY
     named = params.get('name') and params.get('resource_group') and params.get('vault_type')
     if params.get('id') or (named and not _GLOB.intersection(params['name'])):
+        started, data_time = time.monotonic(), now_iso()
         ref = VaultRef.from_params(params, session.default_subscription)
-        return [vault_record(backend(session, ref.vault_type).get(ref), ref.vault_type)], [], [ref.subscription_id]
+        records = [vault_record(backend(session, ref.vault_type).get(ref), ref.vault_type)]
+        errors = []
+        if params.get('include_policies'):
+            errors.extend(attach_policies(session, records, concurrency))
+        if params.get('include_items'):
+            errors.extend(attach_items(session, records, concurrency))
+        return records, errors, [ref.subscription_id], single_vault_discovery(session, ref.subscription_id, 'arm', data_time, started)
     if params.get('vault_type') and not params.get('name'):
         raise InputError('vault_type selects one vault together with name and resource_group; use vault_types to filter')
-    subs = resolve_subscriptions(session, params.get('subscription_ids'))
-    records, errors = list_vaults(session, subs, params['vault_types'], [params['resource_group']] if params.get('resource_group') else None,
-                                  params.get('max_concurrency') or MAX_CONCURRENCY)
-    records = [r for r in records if name_match(r, params.get('name')) and tags_match(r, params.get('tags'))]
-    return records, errors, subs
+    fleet = read_fleet(session, params.get('subscription_ids'), params['vault_types'],
+                       [params['resource_group']] if params.get('resource_group') else None, params.get('tags'),
+                       bool(params.get('include_policies')), concurrency, params.get('discovery'),
+                       select=lambda record: name_match(record, params.get('name')),
+                       include_items=bool(params.get('include_items')))
+    return fleet['vaults'], fleet['errors'], fleet['subscriptions'], fleet['discovery']
 
 
 def read_records(raws, vault_type):
@@ -161,7 +175,8 @@ def list_vaults(session, subscriptions, vault_types, resource_groups=None, max_c
 
 
 def attach_policies(session, records, max_concurrency=MAX_CONCURRENCY):
-    """Add `policies` (normalised records) to each vault record; returns the per-vault errors.
+    """Add `policies` (normalised records, sorted by name, as Resource Graph discovery gives them) to each vault record;
+    returns the per-vault errors.
 
     A vault whose policies could not be read gets `policies: []` and `policies_error: true`.
     """
@@ -176,7 +191,7 @@ def attach_policies(session, records, max_concurrency=MAX_CONCURRENCY):
         policies = [normalise_policy(p, record['vault_type']) for p in raw]
         for policy in policies:
             policy['vault'] = record['id']
-        return policies, None
+        return sorted(policies, key=lambda p: str(p.get('name')).lower()), None
 
     return for_each_vault(records, load, 'policies', max_concurrency)
 

@@ -14,6 +14,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._auth import AUTH_ARGSPEC
 from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import DEFAULT_DISCOVERY, DISCOVERY_CHOICES
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     AzureOperationError,
     MissingLibraryError,
@@ -45,6 +46,7 @@ SCOPE_ARGSPEC = dict(VAULT_REF_ARGSPEC, **{
     'vault_types': {'type': 'list', 'elements': 'str', 'choices': list(VAULT_TYPES), 'default': list(VAULT_TYPES)},
     'tags': {'type': 'dict'},
     'max_concurrency': {'type': 'int', 'default': MAX_CONCURRENCY},
+    'discovery': {'type': 'str', 'choices': list(DISCOVERY_CHOICES), 'default': DEFAULT_DISCOVERY},
 })
 SCOPE_EXCLUSIVE = VAULT_REF_EXCLUSIVE + [('id', 'subscription_ids')]
 

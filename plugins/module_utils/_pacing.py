@@ -14,11 +14,16 @@ every principal, 15 times as large and as fast. Every answer says what is left:
 
 ``SubscriptionPacer`` mirrors those buckets for the principal it runs as: ``acquire()`` takes a token (waiting until
 the bucket has one), ``observe()`` lowers the estimate to what ARM reports (another process of the same principal may
-have used tokens too), ``throttled()`` honours a 429's Retry-After. Requests that carry no subscription (tenant
-level, Resource Graph) are not paced here. Pure: no Azure import; the clock and sleep are injectable.
+have used tokens too, and requests still on their way will take theirs: the estimate is what ARM reported minus the
+requests sent and not answered yet), ``throttled()`` honours a 429's Retry-After. Until the first answer from a subscription has said
+what is left, one request at a time goes to it (the probe): a task that starts right after another one of the same
+principal (the bucket nearly empty) learns that from one answer instead of sending a burst that ARM refuses. Requests
+that carry no subscription (tenant level, Resource Graph) are not paced here. Pure: no Azure import; the clock and
+sleep are injectable.
 
-``pacing_policy(pacer)`` wraps a pacer as an azure-core pipeline policy (azure-core is imported only then); put it
-after the retry policy so every attempt takes a token.
+``pacing_policy(pacer)`` wraps a pacer as an azure-core pipeline policy (azure-core is imported only then); the
+session (``_client.AzureSession``) puts it after the retry policy of every pipeline it builds, so every attempt of
+every ARM request of a task takes a token from one pacer.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ LIMITS = {'reads': (250, 25.0), 'writes': (200, 10.0), 'deletes': (200, 10.0)}
 GLOBAL_FACTOR = 15
 # Longest single wait, in seconds (the same bound the collection puts on Retry-After).
 MAX_WAIT = float(RETRY_AFTER_MAX)
+# Longest wait for the probe's answer (real seconds) before a request goes out without it.
+PROBE_TIMEOUT = 30.0
 OPERATION_TYPES = ('reads', 'writes', 'deletes')
 _SUBSCRIPTION = re.compile(r'^(?:[a-z][a-z0-9+.-]*://[^/]+)?/subscriptions/([^/?#]+)', re.IGNORECASE)
 _EPSILON = 1e-9
@@ -95,20 +102,31 @@ class _Bucket:
 class SubscriptionPacer:
     """Token buckets per subscription and operation type, as ARM keeps them for one principal (plus the global ones).
 
-    ``headroom`` tokens of each principal bucket are left unused, for other clients of the same principal.
+    ``headroom`` tokens of each principal bucket are left unused, for other clients of the same principal. With
+    ``probe`` (the default), the first request to a subscription and operation type goes alone: the others wait (at
+    most ``probe_timeout`` real seconds) until its answer said how many tokens ARM has left.
+    ``stats``: ``acquired`` tokens taken, ``waits`` and ``waited_s`` (requests that waited, and how long added up over
+    requests), ``held_s`` (the wall time during which at least one request waited for a token), ``throttled`` (429
+    answers seen), ``probe_waits`` (requests that waited for a probe's answer).
     """
 
     def __init__(self, limits=None, global_factor=GLOBAL_FACTOR, clock=time.monotonic, sleep=time.sleep,
-                 max_wait=MAX_WAIT, headroom=0):
+                 max_wait=MAX_WAIT, headroom=0, probe=True, probe_timeout=PROBE_TIMEOUT):
         self.limits = dict(limits or LIMITS)
         self.global_factor = global_factor
         self.clock = clock
         self.sleep = sleep
         self.max_wait = float(max_wait)
         self.headroom = int(headroom)
-        self._lock = threading.Lock()
+        self.probe = bool(probe)
+        self.probe_timeout = float(probe_timeout)
+        self._lock = threading.Condition()
         self._buckets = {}
-        self.stats = {'acquired': 0, 'waits': 0, 'waited_s': 0.0, 'throttled': 0}
+        self._known = set()       # (subscription, op) whose remaining tokens an answer has reported
+        self._probing = set()     # (subscription, op) with a probe in flight
+        self._inflight = {}       # (subscription, op) -> requests that took a token and have no answer yet
+        self.stats = {'acquired': 0, 'waits': 0, 'waited_s': 0.0, 'held_s': 0.0, 'throttled': 0, 'probe_waits': 0}
+        self._held_until = None   # the end of the latest wait (for held_s, the wall time during which some request waited)
 
     def _pair(self, subscription_id, op, now):
         if op not in self.limits:
@@ -135,9 +153,35 @@ class SubscriptionPacer:
             wait = max(wait, (1.0 + self.headroom - own.tokens) / own.rate)
         return min(wait, self.max_wait)
 
+    def _await_probe(self, key):
+        """With the lock held: wait while another request probes ``key``; then this one probes if still unknown."""
+        if not self.probe or key in self._known:
+            return
+        if key in self._probing:
+            self.stats['probe_waits'] += 1
+            deadline = time.monotonic() + self.probe_timeout
+            while key in self._probing and key not in self._known:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._lock.wait(left)
+        if key not in self._known:
+            self._probing.add(key)
+
+    def learned(self, subscription_id, op='reads', answered=True):
+        """ARM answered a request for ``subscription_id`` and ``op`` (after ``observe``), or with ``answered=False`` the
+        request got no answer: release the requests held for the probe. Without an answer the next request probes."""
+        key = (str(subscription_id).lower(), op)
+        with self._lock:
+            if answered:
+                self._known.add(key)
+            self._probing.discard(key)
+            self._lock.notify_all()
+
     def acquire(self, subscription_id, op='reads'):
         """Take a token for one request, waiting until ARM would have one. Returns the seconds waited."""
         with self._lock:
+            self._await_probe((str(subscription_id).lower(), op))
             now = self.clock()
             own, shared = self._pair(subscription_id, op, now)
             wait = self._needed(own, shared, now)
@@ -145,25 +189,38 @@ class SubscriptionPacer:
             own.tokens -= 1.0
             shared.tokens -= 1.0
             self.stats['acquired'] += 1
+            key = (str(subscription_id).lower(), op)
+            self._inflight[key] = self._inflight.get(key, 0) + 1
             if wait > 0:
                 self.stats['waits'] += 1
                 self.stats['waited_s'] += wait
+                start = now if self._held_until is None else max(now, self._held_until)
+                self.stats['held_s'] += max(0.0, now + wait - start)
+                self._held_until = max(now + wait, self._held_until or now)
         if wait > 0:
             self.sleep(wait)
         return wait
 
     def observe(self, subscription_id, headers, op='reads'):
-        """Lower the estimate to what an ARM answer reports as remaining (never raise it: tokens may be in flight)."""
+        """Lower the estimate to what an ARM answer reports as remaining, less the requests of this pacer still waiting for
+        their answer (ARM may not have counted them yet). Never raised: other clients of the principal may use tokens."""
         remaining = _header(headers, 'x-ms-ratelimit-remaining-subscription-%s' % op)
         remaining_global = _header(headers, 'x-ms-ratelimit-remaining-subscription-global-%s' % op)
         if remaining is None and remaining_global is None:
             return
         with self._lock:
             own, shared = self._pair(subscription_id, op, self.clock())
+            pending = float(self._inflight.get((str(subscription_id).lower(), op), 0))
             if remaining is not None:
-                own.tokens = min(own.tokens, float(remaining))
+                own.tokens = min(own.tokens, float(remaining) - pending)
             if remaining_global is not None:
-                shared.tokens = min(shared.tokens, float(remaining_global))
+                shared.tokens = min(shared.tokens, float(remaining_global) - pending)
+
+    def _answered(self, subscription_id, op):
+        key = (str(subscription_id).lower(), op)
+        with self._lock:
+            if self._inflight.get(key, 0) > 0:
+                self._inflight[key] -= 1
 
     def throttled(self, subscription_id, retry_after, op='reads'):
         """ARM answered 429: no token until Retry-After has passed. Returns the (bounded) seconds to wait."""
@@ -192,9 +249,25 @@ class SubscriptionPacer:
         if subscription_id is None:
             return
         op = operation_type(method)
+        self._answered(subscription_id, op)
         self.observe(subscription_id, headers, op)
         if status == 429:
             self.throttled(subscription_id, headers.get('Retry-After') if headers is not None else None, op)
+        self.learned(subscription_id, op)
+
+    def request_failed(self, method, url):
+        """A request that got no answer (a connection error): a request held for it as the probe may go."""
+        subscription_id = subscription_of(url)
+        if subscription_id is not None:
+            self._answered(subscription_id, operation_type(method))
+            self.learned(subscription_id, operation_type(method), answered=False)
+
+    def summary(self):
+        """What pacing cost this task: ``{requests, waited_s, throttled}``: the tokens taken, the wall time during which
+        requests waited for ARM's tokens (``held_s``), and the 429 answers seen."""
+        with self._lock:
+            return {'requests': self.stats['acquired'], 'waited_s': round(self.stats['held_s'], 3),
+                    'throttled': self.stats['throttled']}
 
 
 def pacing_policy(pacer):
@@ -213,34 +286,8 @@ def pacing_policy(pacer):
             answer = response.http_response
             pacer.after_response(http.method, http.url, answer.status_code, answer.headers)
 
+        def on_exception(self, request):
+            http = request.http_request
+            pacer.request_failed(http.method, http.url)
+
     return PacingPolicy()
-
-
-class PacedSession:
-    """An AzureSession whose ARM reads (``arm()``, ``arm_get()``) wait for ARM's tokens through ``pacing_policy``.
-
-    Everything else is the wrapped session's. Reads that take this object instead of the session (``_fleet``,
-    ``_items``, the backends' list and get) are paced; writes through the SDK clients are not.
-    """
-
-    def __init__(self, session, pacer=None):
-        self._session = session
-        self.pacer = pacer or SubscriptionPacer()
-        self._paced_client = None
-        self._paced_lock = threading.Lock()
-
-    def __getattr__(self, name):
-        return getattr(self._session, name)
-
-    def arm(self):
-        """A pipeline like the session's own (retry, auth, pooled transport) with the pacing policy after the retry policy."""
-        with self._paced_lock:
-            if self._paced_client is None:
-                self._paced_client = self._session.build_arm_client([pacing_policy(self.pacer)])
-            return self._paced_client
-
-    def arm_get(self, path, api_version, operation, resource=None):
-        """The session's ``arm_get`` (paging, errors), sent through the paced pipeline."""
-        from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession  # pylint: disable=import-outside-toplevel
-
-        return AzureSession.arm_get(self, path, api_version, operation, resource)

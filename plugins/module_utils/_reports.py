@@ -46,6 +46,13 @@ SETTING_LABEL = {
 
 FINDING_KEYS = ('setting', 'policy', 'tier', 'sub_policy', 'datastore', 'have', 'want', 'fixable', 'reason', 'irreversible')
 
+# The Markdown is a summary a person reads: per section at most this many rows (vaults with the most open findings
+# first when there are more), then "and N more"; drift.json always holds everything.
+MD_MAX_VAULTS = 50
+MD_MAX_ERRORS = 50
+MD_MAX_LINES = 20
+SOURCE_LABEL = {'resource_graph': 'Azure Resource Graph', 'arm': 'Azure Resource Manager', 'mixed': 'both'}
+
 
 class ReportError(DriftError):
     """Report input that cannot be used."""
@@ -176,6 +183,33 @@ def _normalise_errors(errors):
         else:
             normalised.append({'scope': 'unknown', 'message': str(error), 'action': None, 'vault': None})
     return normalised
+
+
+def _normalise_discovery(discovery):
+    """meta.discovery (the role's merged vault_immutability_info ``discovery`` blocks, _targets.merge_discovery) ->
+    the report's ``discovery``: where the data came from and when."""
+    if not isinstance(discovery, Mapping):
+        raise ReportError("meta.discovery must be a dictionary (vault_targets' discovery), got %s" % type(discovery).__name__)
+    by_sub = discovery.get('source_by_subscription') or {}
+    if not isinstance(by_sub, Mapping):
+        raise ReportError("meta.discovery.source_by_subscription must be a dictionary")
+    sources = {}
+    for source in by_sub.values():
+        sources[str(source)] = sources.get(str(source), 0) + 1
+    fallbacks = []
+    for item in _as_list(discovery.get('fallbacks'), 'meta.discovery.fallbacks'):
+        if isinstance(item, Mapping):
+            fallbacks.append({'subscription_id': _plain(item.get('subscription_id')), 'reason': _plain(item.get('reason'))})
+    requested = discovery.get('requested')
+    return {
+        'requested': [str(r) for r in _as_list(requested, 'meta.discovery.requested')] if not isinstance(requested, str) else [requested],
+        'data_time': _plain(discovery.get('data_time')),
+        'sources': sources,
+        'source_by_subscription': dict((str(k), str(v)) for k, v in by_sub.items()),
+        'fallbacks': fallbacks,
+        'resource_graph': _plain(discovery.get('resource_graph')) if isinstance(discovery.get('resource_graph'), Mapping) else None,
+        'arm': _plain(discovery.get('arm')) if isinstance(discovery.get('arm'), Mapping) else None,
+    }
 
 
 def _timestamp(meta):
@@ -350,7 +384,8 @@ def build_report(drift, meta=None):
     meta: ``check_mode`` (true | false, default true: whether the play ran in Ansible's check mode), ``timestamp``
     (default now, UTC), ``baseline``, ``errors`` (discovery errors ``{scope, message}``), ``results`` (module results,
     see _normalise_results), ``predict`` (check mode without module results: list in ``changed`` the ``changes`` of the
-    drift entries). After a real run a fixable finding is ``resolved`` when the action that fixes it ran for that vault
+    drift entries), ``discovery`` (where the vaults were read from and when, _targets.merge_discovery: the document then
+    has ``discovery``). After a real run a fixable finding is ``resolved`` when the action that fixes it ran for that vault
     without failing; ``vaults[].drift`` and the summary count what is left. ``lock_readiness`` lists the vaults the
     baseline would lock, ready or not (lock_readiness_rows).
     """
@@ -390,6 +425,8 @@ def build_report(drift, meta=None):
     }
     if tiers is not None:
         report['tiers'] = tiers
+    if meta.get('discovery') is not None:
+        report['discovery'] = _normalise_discovery(meta['discovery'])
     return report
 
 
@@ -499,10 +536,65 @@ def tier_rows(report):
                      ('%s (%s)' % (_value(minimum), tier.get('retention_mode') or 'report')) if minimum else 'not checked',
                      _value(tier.get('lock_requirements')) if tier.get('lock_requirements') else 'role default'])
     return rows
+def _more(shown_count, total, what):
+    """'... and N more <what>: see drift.json.' when rows were left out, else None."""
+    if total <= shown_count:
+        return None
+    return '... and %d more %s: the full list is in drift.json.' % (total - shown_count, what)
+
+
+def _open_findings(vault):
+    return [f for f in vault.get('findings') or [] if not f.get('resolved')]
+
+
+def _top_drifting(vaults, limit):
+    """The drifting vaults to list: all of them in report order when they fit, else the ``limit`` with the most open
+    findings (irreversible and unfixable ones first), in that order."""
+    drifting = [v for v in vaults if v.get('drift')]
+    if len(drifting) <= limit:
+        return drifting, len(drifting)
+
+    def weight(vault):
+        found = _open_findings(vault)
+        return (-sum(1 for f in found if f.get('irreversible')), -sum(1 for f in found if not f.get('fixable')), -len(found))
+
+    ranked = sorted(enumerate(drifting), key=lambda pair: (weight(pair[1]), pair[0]))
+    return [vault for _index, vault in ranked[:limit]], len(drifting)
+
+
+def discovery_lines(discovery):
+    """Markdown lines: where the data came from and when (report['discovery'])."""
+    if not isinstance(discovery, Mapping):
+        return []
+    sources = discovery.get('sources') or {}
+    parts = ['%s for %s' % (SOURCE_LABEL.get(source, md_escape(source)), plural(count, 'subscription'))
+             for source, count in sorted(sources.items(), key=lambda kv: (kv[0] != 'resource_graph', kv[0]))]
+    line = '**Data:** read from %s' % (', '.join(parts) if parts else 'no subscription')
+    if discovery.get('data_time'):
+        line += ', as of %s (UTC)' % md_escape(discovery['data_time'])
+    line += '.'
+    if sources.get('resource_graph') or sources.get('mixed'):
+        line += (' Resource Graph can lag Azure Resource Manager by minutes; every change is planned from a fresh Azure '
+                 'Resource Manager read of the vault or policy it changes.')
+    lines = [line]
+    fallbacks = discovery.get('fallbacks') or []
+    if fallbacks:
+        lines.append('')
+        lines.append('Read from Azure Resource Manager instead of Resource Graph (%s):' % plural(len(fallbacks), 'subscription'))
+        lines.extend('- %s: %s' % (md_escape(f.get('subscription_id')), md_escape(f.get('reason'))) for f in fallbacks[:MD_MAX_LINES])
+        more = _more(MD_MAX_LINES, len(fallbacks), 'subscriptions')
+        if more:
+            lines.append('- %s' % more)
+    return lines
 
 
 def render_markdown(report):
-    """Markdown for a person reading a pull request: summary, counts, drift rows, changes, errors."""
+    """Markdown for a person reading a pull request: summary, counts, drift rows, changes, errors.
+
+    It stays readable at any fleet size: the counts cover every vault, while the drift, change and error sections list at
+    most MD_MAX_VAULTS vaults (MD_MAX_ERRORS errors), the worst first when there are more, and say how many were left out
+    (drift.json has them all).
+    """
     _check_report(report)
     summary = report['summary']
     check_mode = report.get('check_mode', True)
@@ -511,6 +603,9 @@ def render_markdown(report):
     lines.append('%s, generated %s, report schema %s.' % (
         'Check mode' if check_mode else 'Real run', md_escape(report.get('generated_at')), md_escape(report.get('schema_version'))))
     lines.append('')
+    if report.get('discovery') is not None:
+        lines.extend(discovery_lines(report.get('discovery')))
+        lines.append('')
     if summary['drifting']:
         lines.append('**Drift:** %d of %s drift from the baseline: %s, %d fixable, %d not fixable.' % (
             summary['drifting'], plural(summary['vaults'], 'vault'), plural(summary['findings'], 'finding'),
@@ -561,10 +656,25 @@ def render_markdown(report):
         lines.extend(_table(['Baseline tier', 'Match', 'Immutability', 'Soft delete', 'Retention minimum', 'Lock requirements'],
                             [[md_escape(cell) for cell in row] for row in tier_rows(report)]))
 
-    rows = []
+    by_sub = {}
     for vault in report['vaults']:
-        if not vault.get('drift'):
-            continue
+        counts = by_sub.setdefault(str(vault.get('subscription_id')), [0, 0, 0])
+        counts[0] += 1
+        if vault.get('drift'):
+            counts[1] += 1
+            counts[2] += len(_open_findings(vault))
+    if len(by_sub) > 1 and summary['drifting']:
+        ranked = sorted(by_sub.items(), key=lambda kv: (-kv[1][1], kv[0]))
+        lines.append('')
+        lines.extend(_table(['Subscription', 'Vaults', 'Drifting', 'Findings'], [
+            [md_escape(sub), str(c[0]), str(c[1]), str(c[2])] for sub, c in ranked[:MD_MAX_LINES]]))
+        more = _more(MD_MAX_LINES, len(ranked), 'subscriptions')
+        if more:
+            lines.extend(['', more])
+
+    listed, drifting = _top_drifting(report['vaults'], MD_MAX_VAULTS)
+    rows = []
+    for vault in listed:
         mua = 'yes' if (vault.get('mua') or {}).get('protected') else 'no'
         for finding in vault.get('findings') or []:
             if finding.get('resolved'):
@@ -579,14 +689,19 @@ def render_markdown(report):
                                    fixable, mua], md_escape(vault.get('tier')), tiered))
     if rows:
         lines.extend(['', '## Drift', ''])
+        if len(listed) < drifting:
+            lines.extend(['The %d drifting vaults with the most open findings (irreversible and unfixable ones first):' % len(listed), ''])
         lines.extend(_table(with_tier(['Vault', 'Type', 'Subscription', 'Resource group', 'Finding', 'Have → want', 'Fixable', 'MUA'],
                                       'Baseline tier', tiered), rows))
+        more = _more(len(listed), drifting, 'drifting vaults')
+        if more:
+            lines.extend(['', more])
 
     changed = report.get('changed') or []
     if changed:
         lines.extend(['', '## Would change' if check_mode else '## Changed', ''])
         rows = []
-        for vault in changed:
+        for vault in changed[:MD_MAX_VAULTS]:
             for change in vault.get('changes') or []:
                 what = SETTING_LABEL.get(change.get('setting'), change.get('setting'))
                 extra = ', '.join('%s %s' % (k, change[k]) for k in ('policy', 'tier') if change.get(k))
@@ -598,18 +713,27 @@ def render_markdown(report):
                                       md_escape(vault.get('tier')), tiered))
         lines.extend(_table(with_tier(['Vault', 'Type', 'Subscription', 'Resource group', 'Change', 'Before → after'],
                                       'Baseline tier', tiered), rows))
+        more = _more(MD_MAX_VAULTS, len(changed), 'vaults %s' % ('that would change' if check_mode else 'changed'))
+        if more:
+            lines.extend(['', more])
 
     lines.extend(_markdown_lock_readiness(report.get('lock_readiness') or []))
 
     warnings = report.get('warnings') or []
     if warnings:
         lines.extend(['', '## Warnings', ''])
-        lines.extend('- %s' % md_escape(w) for w in warnings)
+        lines.extend('- %s' % md_escape(w) for w in warnings[:MD_MAX_LINES])
+        more = _more(MD_MAX_LINES, len(warnings), 'warnings')
+        if more:
+            lines.append('- %s' % more)
     if errors:
         lines.extend(['', '## Errors', ''])
         lines.extend(_table(['Scope', 'Action', 'Message'], [
-            [md_escape(e.get('scope')), md_escape(e.get('action') or 'discovery'), md_escape(e.get('message'))] for e in errors
+            [md_escape(e.get('scope')), md_escape(e.get('action') or 'discovery'), md_escape(e.get('message'))] for e in errors[:MD_MAX_ERRORS]
         ]))
+        more = _more(MD_MAX_ERRORS, len(errors), 'errors')
+        if more:
+            lines.extend(['', more])
     lines.append('')
     return '\n'.join(lines)
 
@@ -630,22 +754,28 @@ def items_text(row):
 
 
 def _markdown_lock_readiness(rows):
+    """The lock readiness section: a summary line, then at most MD_MAX_VAULTS vaults (those not ready first, as they
+    need a person), and how many more are in drift.json."""
     if not rows:
         return []
     ready = sum(1 for row in rows if row.get('ready'))
     lines = ['', '## Lock readiness', '',
              '%s the baseline would lock: %d ready, %d not ready (never locked). Locking can never be undone.' % (
                  plural(len(rows), 'vault'), ready, len(rows) - ready), '']
+    listed = sorted(rows, key=lambda row: bool(row.get('ready')))[:MD_MAX_VAULTS]
     lines.extend(_table(['Vault', 'Type', 'Subscription', 'Resource group', 'Ready', 'Status', 'Items', 'Held until', 'Blockers'], [
         [md_escape(row.get('name')), md_escape(kind_label(row.get('vault_type'))), md_escape(row.get('subscription_id')),
          md_escape(row.get('resource_group')), 'yes' if row.get('ready') else 'no', md_escape(row.get('status')),
          md_escape(items_text(row)), md_escape(row.get('held_until') or 'nothing held'),
          md_escape('; '.join(str(b.get('message')) for b in row.get('blockers') or []) or '-')]
-        for row in rows]))
+        for row in listed]))
     lines.extend(['', 'What locking commits to, per vault (for a sign-off):', ''])
-    for row in rows:
+    for row in listed:
         lines.append('- **%s** (%s): %s.' % (md_escape(row.get('name')), md_escape(kind_label(row.get('vault_type'))),
                                              md_escape('; '.join(row.get('commitments') or []))))
+    more = _more(len(listed), len(rows), 'vaults the baseline would lock')
+    if more:
+        lines.extend(['', more])
     return lines
 
 

@@ -110,6 +110,12 @@ def items_query(vault_types, resource_groups=None):
     return '%s%s | project %s | order by id asc' % (where, _resource_groups(resource_groups), ', '.join(CHILD_COLUMNS))
 
 
+def resource_groups_query(resource_groups):
+    """Which of the given resource groups (any casing) exist in the request's subscriptions, as Resource Graph sees them."""
+    return ("resourcecontainers | where type == 'microsoft.resources/subscriptions/resourcegroups' | where name in~ %s "
+            "| project subscriptionId, name | order by subscriptionId asc" % _in_list(resource_groups))
+
+
 def subscriptions_query():
     """The subscriptions of the request's scope that the principal can read in Resource Graph."""
     return "resourcecontainers | where type == 'microsoft.resources/subscriptions' | project subscriptionId | order by subscriptionId asc"
@@ -220,9 +226,15 @@ class ResourceGraph:
         self.partial_scope = False
         self._lock = threading.Lock()
 
-    def query(self, query, subscriptions=None, allow_partial_scopes=False):
-        """Every row of a query (all pages). ``subscriptions=None`` is the tenant scope. Raises AzureOperationError."""
+    def query(self, query, subscriptions=None, allow_partial_scopes=False, on_page=None):
+        """Every row of a query (all pages). ``subscriptions=None`` is the tenant scope. Raises AzureOperationError.
+
+        With ``on_page``, each page's rows go to ``on_page(rows)`` as it arrives instead (and the number of rows is
+        returned): a fleet of 20,000 vaults is then never held as rows and records at once, and the work on a page is
+        done while Resource Graph's quota would have kept the next query waiting anyway.
+        """
         rows = []
+        count = 0
         token = None
         while True:
             options = {'$top': self.page_size, 'resultFormat': 'objectArray'}
@@ -237,14 +249,20 @@ class ResourceGraph:
             data = answer.get('data')
             if not isinstance(data, list):
                 raise AzureOperationError(OPERATION, None, 200, 'UnexpectedAnswer', 'the answer holds no list of rows (data)')
-            rows.extend(data)
             token = answer.get('$skipToken')
+            truncated = not token and str(answer.get('resultTruncated')).lower() == 'true'
+            count += len(data)
+            if truncated:
+                raise AzureOperationError(OPERATION, None, 200, 'ResultTruncated',
+                                          'Resource Graph truncated the answer (%s of %s rows) and gave no $skipToken'
+                                          % (count, answer.get('totalRecords')))
+            if on_page is None:
+                rows.extend(data)
+            else:
+                on_page(data)
+            del answer, data
             if not token:
-                if str(answer.get('resultTruncated')).lower() == 'true':
-                    raise AzureOperationError(OPERATION, None, 200, 'ResultTruncated',
-                                              'Resource Graph truncated the answer (%s of %s rows) and gave no $skipToken'
-                                              % (len(rows), answer.get('totalRecords')))
-                return rows
+                return rows if on_page is None else count
 
     def _post(self, body):
         rest = _import_rest()
@@ -364,51 +382,99 @@ def vault_records(rows):
     return [found[key] for key in sorted(found)]
 
 
+def read_vault_rows(rows):
+    """(vault records, vault errors) of ``resources`` rows, as ``_fleet.read_records`` makes them from ARM bodies: a row
+    the collection cannot read becomes an error of its own (``code: UnreadableVault``, with ``vault``) and hides no other.
+    Records are unique and sorted by lower-cased id."""
+    from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import read_records  # pylint: disable=import-outside-toplevel
+
+    unique = {}
+    for row in rows:
+        kind = _kind_of(row, VAULT_RESOURCE_TYPES)
+        if kind is not None and row.get('id'):
+            unique.setdefault(str(row['id']).lower(), (row, kind))
+    records, errors = [], []
+    for key in sorted(unique):
+        row, kind = unique[key]
+        found, unreadable = read_records([row], kind)
+        records.extend(found)
+        errors.extend(unreadable)
+    return records, errors
+
+
 def _parent(child_id, marker):
     text = str(child_id or '')
     at = text.lower().find(marker)
     return text[:at].lower() if at > 0 else None
 
 
-def attach_policy_rows(records, rows):
-    """Add ``policies`` (``_retention.normalise_policy`` records, sorted by name) to each vault record.
+class PolicyRows:
+    """Policies of ``recoveryservicesresources`` rows, page by page, into vault records: ``add(rows)`` for each page,
+    then ``finish()`` sets each record's ``policies`` (``_retention.normalise_policy`` records, sorted by name).
 
     A policy's ``id`` is rebuilt from its vault record's id (Resource Graph lower-cases Recovery Services policy ids);
     ``vault`` is the vault record's id, as ``_fleet.attach_policies`` sets it.
     """
-    from ansible_collections.vaultlock.azure.plugins.module_utils._retention import normalise_policy  # pylint: disable=import-outside-toplevel
 
-    by_vault = {str(r['id']).lower(): r for r in records}
-    grouped = {key: [] for key in by_vault}
-    for row in rows:
-        kind = _kind_of(row, POLICY_TYPES)
-        parent = _parent(row.get('id'), '/backuppolicies/')
-        record = by_vault.get(parent)
-        if kind is None or record is None or record['vault_type'] != kind:
-            continue
-        resource = dict(row, id='%s/backupPolicies/%s' % (record['id'], row.get('name')))
-        policy = normalise_policy(resource, kind)
-        policy['vault'] = record['id']
-        grouped[parent].append(policy)
-    for key, record in by_vault.items():
-        record['policies'] = sorted(grouped[key], key=lambda p: str(p.get('name')).lower())
+    def __init__(self, records):
+        self.by_vault = {str(r['id']).lower(): r for r in records}
+        self.grouped = {key: [] for key in self.by_vault}
+
+    def add(self, rows):
+        from ansible_collections.vaultlock.azure.plugins.module_utils._retention import normalise_policy  # pylint: disable=import-outside-toplevel
+
+        for row in rows:
+            kind = _kind_of(row, POLICY_TYPES)
+            parent = _parent(row.get('id'), '/backuppolicies/')
+            record = self.by_vault.get(parent)
+            if kind is None or record is None or record['vault_type'] != kind:
+                continue
+            resource = dict(row, id='%s/backupPolicies/%s' % (record['id'], row.get('name')))
+            policy = normalise_policy(resource, kind)
+            policy['vault'] = record['id']
+            self.grouped[parent].append(policy)
+
+    def finish(self):
+        for key, record in self.by_vault.items():
+            record['policies'] = sorted(self.grouped[key], key=lambda p: str(p.get('name')).lower())
+
+
+class ItemRows:
+    """Protected items and backup instances of ``recoveryservicesresources`` rows, page by page, into vault records:
+    ``add(rows)`` for each page, then ``finish()`` sets ``protected_items`` (``_items.item_record`` records, by id)."""
+
+    def __init__(self, records):
+        self.by_vault = {str(r['id']).lower(): r for r in records}
+        self.grouped = {key: [] for key in self.by_vault}
+
+    def add(self, rows):
+        from ansible_collections.vaultlock.azure.plugins.module_utils._items import item_record, vault_id_of_item  # pylint: disable=import-outside-toplevel
+
+        for row in rows:
+            kind = _kind_of(row, ITEM_TYPES)
+            parent = str(vault_id_of_item(row.get('id'), kind) or '').lower() if kind else None
+            record = self.by_vault.get(parent)
+            if record is None or record['vault_type'] != kind:
+                continue
+            self.grouped[parent].append(item_record(row, kind, record['id']))
+
+    def finish(self):
+        for key, record in self.by_vault.items():
+            record['protected_items'] = sorted(self.grouped[key], key=lambda item: str(item['id']).lower())
+
+
+def attach_policy_rows(records, rows):
+    """Add ``policies`` (``_retention.normalise_policy`` records, sorted by name) to each vault record (PolicyRows)."""
+    attacher = PolicyRows(records)
+    attacher.add(rows)
+    attacher.finish()
 
 
 def attach_item_rows(records, rows):
-    """Add ``protected_items`` (``_items.item_record`` records, sorted by id) to each vault record."""
-    from ansible_collections.vaultlock.azure.plugins.module_utils._items import item_record, vault_id_of_item  # pylint: disable=import-outside-toplevel
-
-    by_vault = {str(r['id']).lower(): r for r in records}
-    grouped = {key: [] for key in by_vault}
-    for row in rows:
-        kind = _kind_of(row, ITEM_TYPES)
-        parent = str(vault_id_of_item(row.get('id'), kind) or '').lower() if kind else None
-        record = by_vault.get(parent)
-        if record is None or record['vault_type'] != kind:
-            continue
-        grouped[parent].append(item_record(row, kind, record['id']))
-    for key, record in by_vault.items():
-        record['protected_items'] = sorted(grouped[key], key=lambda item: str(item['id']).lower())
+    """Add ``protected_items`` (``_items.item_record`` records, sorted by id) to each vault record (ItemRows)."""
+    attacher = ItemRows(records)
+    attacher.add(rows)
+    attacher.finish()
 
 
 def visible_subscriptions(graph, subscriptions):
@@ -426,25 +492,47 @@ def visible_subscriptions(graph, subscriptions):
     return [s for s in wanted if s.lower() in seen]
 
 
+RESOURCE_GROUP_NOT_FOUND = ('Resource Graph has no resource group of this name in the subscription (it does not exist, or the '
+                            'identity cannot read it)')
+
+
+def missing_resource_groups(graph, subscriptions, resource_groups):
+    """Errors (as ``_fleet.list_vaults`` reports a resource group it cannot list) for each wanted resource group that
+    Resource Graph does not have in a subscription: a misspelt name is said, never taken for an empty group."""
+    wanted = [str(g) for g in resource_groups or () if str(g)]
+    if not wanted or not subscriptions:
+        return []
+    found = set()
+    for batch in _batches(subscriptions):
+        for row in graph.query(resource_groups_query(wanted), batch):
+            found.add((str(row.get('subscriptionId')).lower(), str(row.get('name')).lower()))
+    errors = []
+    for sub in subscriptions:
+        for group in wanted:
+            if (sub.lower(), group.lower()) not in found:
+                errors.append({'scope': "resource group '%s' in subscription %s" % (group, sub), 'operation': OPERATION, 'status': None,
+                               'code': 'ResourceGroupNotFound', 'message': RESOURCE_GROUP_NOT_FOUND})
+    return errors
+
+
 def _now_iso():
     return datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
 
 
 def discover(session, subscriptions, vault_types, resource_groups=None, tags=None, policies=True, items=False,
-             fallback='arm', graph=None, max_concurrency=MAX_CONCURRENCY, arm_pacer=None):
+             fallback='arm', graph=None, max_concurrency=MAX_CONCURRENCY):
     """Read the fleet through Resource Graph; subscriptions it cannot see (or a failed query) are read from ARM.
 
     ``subscriptions``: explicit ids (resolve ``all`` first with ``_fleet.resolve_subscriptions``). ``fallback``:
     ``'arm'`` reads what Resource Graph could not from ARM (``_fleet.list_vaults``, ``attach_policies``,
-    ``_items.attach_items``), paced per subscription by ``arm_pacer`` (a ``_pacing.SubscriptionPacer``; a new one when
-    None) so those reads do not provoke 429s; ``None`` reports it in ``errors`` instead.
+    ``_items.attach_items``) through the session, whose pipelines pace ARM reads per subscription (``session.pacer``)
+    so those reads do not provoke 429s; ``None`` reports it in ``errors`` instead.
 
     Returns ``{vaults, errors, sources, fallbacks, read_at, resource_graph}``: ``vaults`` sorted by lower-cased id, each
     with ``policies`` (when asked) and ``protected_items`` (when asked); ``sources`` maps each subscription to
-    ``resource_graph`` or ``arm``; ``fallbacks`` lists ``{subscription, reason}``; ``read_at`` is when Resource Graph
+    ``resource_graph`` or ``arm``; ``fallbacks`` lists ``{subscription_id, reason}``; ``read_at`` is when Resource Graph
     was asked (UTC); ``resource_graph`` counts ``calls``, ``throttled`` (429 answers) and ``waited_s``, and says
-    ``partial_scope``; ``arm`` (only when some subscription was read from ARM) gives the pacer's ``waited_s`` and
-    ``throttled``. Policies are sorted by name whichever source they came from.
+    ``partial_scope``. Policies are sorted by name whichever source they came from.
     """
     from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import tags_match  # pylint: disable=import-outside-toplevel
 
@@ -462,16 +550,26 @@ def discover(session, subscriptions, vault_types, resource_groups=None, tags=Non
     result = {'vaults': [], 'errors': [], 'sources': {}, 'fallbacks': [], 'read_at': read_at, 'resource_graph': {}}
     records, arm_subs = [], []
     try:
-        rows = []
+        found, unreadable, with_rows, seen = [], [], set(), set()
+
+        def vault_page(rows):
+            with_rows.update(str(r.get('subscriptionId')).lower() for r in rows if isinstance(r, dict))
+            page_records, page_errors = read_vault_rows(rows)
+            for record in page_records:
+                key = str(record['id']).lower()
+                if key not in seen:
+                    seen.add(key)
+                    found.append(record)
+            unreadable.extend(page_errors)
+
         for batch in _batches(subs):
             try:
-                rows.extend(graph.query(vaults_query(kinds, resource_groups, tags), batch))
+                graph.query(vaults_query(kinds, resource_groups, tags), batch, on_page=vault_page)
             except AzureOperationError as exc:
                 if exc.code != 'NoValidSubscriptionsInQueryRequest':
                     raise
-        found = vault_records(rows)
         records = [r for r in found if tags_match(r, tags)]
-        with_rows = {str(r['subscription_id']).lower() for r in found}
+        result['errors'].extend(unreadable)   # as the ARM path: whatever the tag filter, an unreadable vault is said
         # A subscription without vault rows is empty, or invisible to Resource Graph: only then ask which.
         unknown = [s for s in subs if s.lower() not in with_rows]
         visible = set(s.lower() for s in visible_subscriptions(graph, unknown)) if unknown else set()
@@ -480,36 +578,36 @@ def discover(session, subscriptions, vault_types, resource_groups=None, tags=Non
                 result['sources'][sub] = 'resource_graph'
             else:
                 arm_subs.append(sub)
-                result['fallbacks'].append({'subscription': sub, 'reason': NOT_VISIBLE})
+                result['fallbacks'].append({'subscription_id': sub, 'reason': NOT_VISIBLE})
         graph_subs = [s for s in subs if s.lower() in with_rows]
+        if resource_groups:
+            result['errors'].extend(missing_resource_groups(graph, [s for s in subs if result['sources'].get(s) == 'resource_graph'],
+                                                            resource_groups))
         if records and policies:
-            policy_rows = []
+            attacher = PolicyRows(records)
             for batch in _batches(graph_subs):
-                policy_rows.extend(graph.query(policies_query(kinds, resource_groups), batch))
-            attach_policy_rows(records, policy_rows)
+                graph.query(policies_query(kinds, resource_groups), batch, on_page=attacher.add)
+            attacher.finish()
         if records and items:
-            item_rows = []
+            attacher = ItemRows(records)
             for batch in _batches(graph_subs):
-                item_rows.extend(graph.query(items_query(kinds, resource_groups), batch))
-            attach_item_rows(records, item_rows)
+                graph.query(items_query(kinds, resource_groups), batch, on_page=attacher.add)
+            attacher.finish()
     except AzureOperationError as exc:
         if fallback != 'arm':
             raise
         # Resource Graph failed: every subscription is read from ARM, and the result says why.
         records, arm_subs = [], list(subs)
         result['sources'] = {}
-        result['fallbacks'] = [{'subscription': s, 'reason': 'Resource Graph failed: %s' % exc} for s in subs]
+        result['fallbacks'] = [{'subscription_id': s, 'reason': 'Resource Graph failed: %s' % exc} for s in subs]
     if arm_subs:
         if fallback == 'arm':
-            from ansible_collections.vaultlock.azure.plugins.module_utils._pacing import PacedSession  # pylint: disable=import-outside-toplevel
-            paced = PacedSession(session, arm_pacer)
-            records.extend(_from_arm(paced, arm_subs, kinds, resource_groups, tags, policies, items, result, max_concurrency))
-            result['arm'] = {'waited_s': round(paced.pacer.stats['waited_s'], 3), 'throttled': paced.pacer.stats['throttled']}
+            records.extend(_from_arm(session, arm_subs, kinds, resource_groups, tags, policies, items, result, max_concurrency))
             for sub in arm_subs:
                 result['sources'][sub] = 'arm'
         else:
             for entry in result['fallbacks']:
-                result['errors'].append({'scope': 'subscription %s' % entry['subscription'], 'operation': OPERATION,
+                result['errors'].append({'scope': 'subscription %s' % entry['subscription_id'], 'operation': OPERATION,
                                          'status': None, 'code': 'NotVisibleInResourceGraph', 'message': entry['reason']})
             result['fallbacks'] = []
     unique = {}
@@ -534,8 +632,6 @@ def _from_arm(session, subs, kinds, resource_groups, tags, policies, items, resu
     records = [r for r in records if _fleet.tags_match(r, tags)]
     if policies:
         result['errors'].extend(_fleet.attach_policies(session, records, max_concurrency=max_concurrency))
-        for record in records:
-            record['policies'].sort(key=lambda p: str(p.get('name')).lower())  # the same order as from Resource Graph
     if items:
         result['errors'].extend(attach_items(session, records, max_concurrency=max_concurrency))
     return records

@@ -282,6 +282,55 @@ def _reads(reads):
     return reads if isinstance(reads, (list, tuple)) else []
 
 
+def merge_discovery(reads):
+    """Where a run's vaults came from: the ``discovery`` blocks of vault_immutability_info results merged, or None.
+
+    ``{requested, source_by_subscription, sources, fallbacks, data_time, resource_graph, arm}``: ``source_by_subscription``
+    maps each subscription to ``resource_graph``, ``arm``, or ``mixed`` (some of its vaults from each: named vaults are
+    always read from ARM); ``sources`` counts subscriptions per source; ``fallbacks`` are the subscriptions read from ARM
+    instead of Resource Graph, with the reason; ``data_time`` is the earliest time any read began (UTC);
+    ``resource_graph`` and ``arm`` add up the requests, waits and 429 answers of the reads.
+    """
+    sources, names, fallbacks, seen, times, requested = {}, {}, [], set(), [], []
+    graph = {'calls': 0, 'throttled': 0, 'waited_s': 0.0}
+    arm = {'requests': 0, 'waited_s': 0.0, 'throttled': 0}
+    found = False
+    for read in _reads(reads):
+        block = read.get('discovery') if isinstance(read, dict) else None
+        if not isinstance(block, dict):
+            continue
+        found = True
+        if block.get('requested') and block['requested'] not in requested:
+            requested.append(block['requested'])
+        for sub, source in (block.get('source_by_subscription') or {}).items():
+            key = str(sub).lower()
+            names.setdefault(key, str(sub))
+            sources[key] = source if sources.get(key) in (None, source) else 'mixed'
+        for fallback in block.get('fallbacks') or []:
+            if isinstance(fallback, dict):
+                marker = (str(fallback.get('subscription_id')).lower(), str(fallback.get('reason')))
+                if marker not in seen:
+                    seen.add(marker)
+                    fallbacks.append({'subscription_id': fallback.get('subscription_id'), 'reason': fallback.get('reason')})
+        if isinstance(block.get('data_time'), str):
+            times.append(block['data_time'])
+        for total, part in ((graph, block.get('resource_graph')), (arm, block.get('arm'))):
+            for key in total:
+                value = (part or {}).get(key) if isinstance(part, dict) else None
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    total[key] += value
+    if not found:
+        return None
+    graph['waited_s'] = round(graph['waited_s'], 3)
+    arm['waited_s'] = round(arm['waited_s'], 3)
+    by_sub = {names[key]: sources[key] for key in sorted(sources)}
+    counts = {}
+    for source in by_sub.values():
+        counts[source] = counts.get(source, 0) + 1
+    return {'requested': requested, 'source_by_subscription': by_sub, 'sources': counts, 'fallbacks': fallbacks,
+            'data_time': min(times) if times else None, 'resource_graph': graph, 'arm': arm}
+
+
 def lock_requirements_for(entry, default):
     """The lock requirements a drift entry is judged by: those of the vault's tier when the entry carries them
     (``lock_requirements``, as written, from the baselines per tier), else ``default`` (the role's
@@ -333,7 +382,8 @@ def plan_run(reads, exclude=None, baseline=None, lock_requirements=None, today=N
     policies), ``include_items`` (whether any tier locks, so discovery must read the protected items), ``blocked`` (a sentence, or ''
     when nothing blocks: an exclusion entry that matched no vault may be a typo for a vault meant to be protected, so a
     run that would make an irreversible change then makes no change at all), ``report_errors`` (the errors, and the
-    block) and ``report_warnings`` (the warnings, and TLS validation being off for a discovery task).
+    block), ``report_warnings`` (the warnings, and TLS validation being off for a discovery task) and ``discovery``
+    (where the vaults came from: merge_discovery).
     """
     selected = select_vaults(reads, exclude)
     if baseline is None:
@@ -351,4 +401,5 @@ def plan_run(reads, exclude=None, baseline=None, lock_requirements=None, today=N
                 include_policies=reads_policies(normalised, normalised.get('tiers')),
                 include_items=reads_items(normalised, normalised.get('tiers')),
                 report_errors=selected['errors'] + ([{'scope': 'harden_backup_vaults_exclude', 'message': blocked}] if blocked else []),
-                report_warnings=selected['warnings'] + ([TLS_WARNING] if insecure else []))
+                report_warnings=selected['warnings'] + ([TLS_WARNING] if insecure else []),
+                discovery=merge_discovery(reads))

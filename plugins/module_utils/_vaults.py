@@ -260,14 +260,14 @@ def vault_record(raw, vault_type):
         raise UnreadableResourceError('a %s in the list' % vault_type.replace('_', ' '), 'the vault body', raw, 'a JSON object')
     resource = raw.get('id') if isinstance(raw.get('id'), str) and raw.get('id') else \
         'vault %s' % (raw.get('name') if isinstance(raw.get('name'), str) else '(no id or name)')
-    if not isinstance(raw.get('id'), str) or not parse_resource_id(raw['id']):
+    ids = parse_resource_id(raw['id']) if isinstance(raw.get('id'), str) else {}
+    if not ids:
         raise UnreadableResourceError(resource, 'id', raw.get('id'), 'an ARM id of a vault')
     if not isinstance(raw.get('properties'), dict):
         raise UnreadableResourceError(resource, 'properties', raw.get('properties'), 'a JSON object with the vault properties')
     props = raw['properties']
     security = _mapping(props.get('securitySettings'), resource, 'properties.securitySettings')
     state, days = _immutability(vault_type, security, resource)
-    ids = parse_resource_id(raw['id'])
     tags = raw.get('tags')
     return {
         'id': raw['id'],

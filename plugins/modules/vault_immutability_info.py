@@ -12,8 +12,17 @@ version_added: 0.1.0
 description:
   - Reads Recovery Services vaults and Backup vaults of one vault, a resource group, a subscription, several
     subscriptions, or every subscription the identity can see.
-  - Uses one list call per subscription and vault kind (following C(nextLink) pages), never one GET per vault,
-    and reads subscriptions in parallel.
+  - Reads a fleet through Azure Resource Graph by default (O(discovery=auto)), with a few queries for the vaults (and their
+    policies) of every subscription instead of one ARM request per vault. A subscription Resource Graph cannot see, or
+    every subscription when a query fails, is read from ARM instead, and RV(discovery) says which and why.
+  - Through ARM (O(discovery=arm), or a fallback), one list call per subscription and vault kind (following C(nextLink)
+    pages), and with O(include_policies) one policy list per vault, in parallel, never one GET per vault.
+  - Every ARM request waits for Azure Resource Manager's tokens (a bucket of 250 reads per subscription and principal,
+    refilled at 25 per second), learnt from the C(x-ms-ratelimit-remaining-subscription-*) headers, instead of
+    provoking 429 answers. RV(discovery) says how long that took.
+  - A vault named by O(id), or by O(name) with O(resource_group) and O(vault_type), is always read from ARM.
+  - Resource Graph can lag ARM by minutes. The records are for reports and planning; every state module re-reads the
+    vault (and policy) from ARM before it changes anything.
   - Each vault record has the same shape as RV(vaultlock.azure.vault_immutability#module:vault), so drift is plain comparison.
   - A scope that fails (a subscription the identity may not read, say) is reported in RV(errors) and does not hide
     the others. The task fails only when every scope failed, or when a single vault was asked for and could not be read.
@@ -70,6 +79,20 @@ options:
     type: bool
     default: false
     version_added: 0.2.0
+  discovery:
+    description:
+      - Where a fleet is read from. A vault named by O(id), or by O(name) + O(resource_group) + O(vault_type), is always read from ARM.
+      - V(auto) reads through Azure Resource Graph and falls back to ARM per subscription where Resource Graph cannot see the
+        subscription, or for every subscription when a Resource Graph query fails; RV(discovery.fallbacks) says why.
+      - V(resource_graph) reads through Resource Graph only; a subscription it cannot see is an error of that subscription (in
+        RV(errors)), and a failed query fails the task.
+      - V(arm) reads through Azure Resource Manager only (one list per subscription, vault kind and page; one policy list per
+        vault with O(include_policies)), paced per subscription.
+      - Resource Graph needs read access to the vaults (Reader is enough), like ARM.
+    type: str
+    choices: [auto, resource_graph, arm]
+    default: auto
+    version_added: 0.2.0
   max_concurrency:
     description:
       - How many list calls run at once. Policy lists (one per vault) take turns across subscriptions, as Azure
@@ -97,6 +120,16 @@ EXAMPLES = r'''
     subscription_ids: all
     vault_types: [recovery_services]
   register: fleet
+
+- name: Every vault of two subscriptions through ARM only (no Resource Graph)
+  vaultlock.azure.vault_immutability_info:
+    subscription_ids: [11111111-1111-1111-1111-111111111111, 22222222-2222-2222-2222-222222222222]
+    discovery: arm
+  register: fleet
+
+- name: Say where the data came from
+  ansible.builtin.debug:
+    msg: "{{ fleet.discovery.source_by_subscription }} as of {{ fleet.discovery.data_time }}"
 
 - name: Vaults that are not immutable
   ansible.builtin.debug:
@@ -169,6 +202,54 @@ subscriptions:
   type: list
   elements: str
   sample: [11111111-1111-1111-1111-111111111111]
+discovery:
+  description:
+    - Where the vaults came from, and what reading them cost.
+  returned: always
+  type: dict
+  version_added: 0.2.0
+  contains:
+    requested:
+      description: The O(discovery) asked for (V(arm) for a vault named by id or name).
+      type: str
+      returned: always
+      sample: auto
+    source_by_subscription:
+      description: V(resource_graph) or V(arm) for each subscription read.
+      type: dict
+      returned: always
+      sample: {11111111-1111-1111-1111-111111111111: resource_graph, 22222222-2222-2222-2222-222222222222: arm}
+    fallbacks:
+      description: The subscriptions read from ARM although Resource Graph was asked first (O(discovery=auto)), and why.
+      type: list
+      elements: dict
+      returned: always
+      sample:
+        - subscription_id: 22222222-2222-2222-2222-222222222222
+          reason: Resource Graph cannot read this subscription (no access, or access not yet propagated)
+    data_time:
+      description:
+        - When the reads began (UTC). Resource Graph's data can be older than this (it can lag ARM by minutes).
+      type: str
+      returned: always
+      sample: '2026-11-26T11:29:04Z'
+    resource_graph:
+      description: Resource Graph requests sent (C(calls)), answered 429 (C(throttled)), and the seconds waited for its quota (C(waited_s)).
+      type: dict
+      returned: always
+      sample: {calls: 3, throttled: 0, waited_s: 0.0}
+    arm:
+      description:
+        - ARM requests of the task (C(requests)), the seconds they waited for Azure Resource Manager's tokens (C(waited_s)), and
+          429 answers received (C(throttled)).
+      type: dict
+      returned: always
+      sample: {requests: 1, waited_s: 0.0, throttled: 0}
+    elapsed_s:
+      description: Seconds the reads took, waits included.
+      type: float
+      returned: always
+      sample: 2.41
 cert_validation_mode:
   description: V(ignore) when TLS certificate validation was off (O(cert_validation_mode) or E(AZURE_CERT_VALIDATION_MODE)); a warning says so too.
   returned: when certificate validation was off
@@ -176,22 +257,19 @@ cert_validation_mode:
   sample: ignore
 '''
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import attach_policies, read_scope
-from ansible_collections.vaultlock.azure.plugins.module_utils._items import attach_items
+from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import read_scope
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import SCOPE_ARGSPEC, SCOPE_EXCLUSIVE, VaultlockModule
 
 
 def run(mod):
     params = mod.params
     session = mod.session
-    records, errors, subs = read_scope(session, params)
-    if params['include_policies']:
-        errors.extend(attach_policies(session, records, params['max_concurrency']))
-    if params['include_items']:
-        errors.extend(attach_items(session, records, params['max_concurrency']))
+    records, errors, subs, discovery = read_scope(session, params)
+    for fallback in discovery['fallbacks']:
+        mod.warn('read subscription %s from ARM instead of Resource Graph: %s' % (fallback['subscription_id'], fallback['reason']))
     for error in errors:
         mod.warn('could not read %s: %s (%s)' % (error['scope'], error['message'], error['code']))
-    return {'changed': False, 'vaults': records, 'errors': errors, 'subscriptions': subs}
+    return {'changed': False, 'vaults': records, 'errors': errors, 'subscriptions': subs, 'discovery': discovery}
 
 
 def main():

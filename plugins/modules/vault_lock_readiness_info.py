@@ -15,7 +15,9 @@ description:
   - Reads Recovery Services vaults and Backup vaults of one vault, a resource group, a subscription, several subscriptions,
     or every subscription the identity can see (the scopes of M(vaultlock.azure.vault_immutability_info)), each with its
     backup policies and its protected items (Recovery Services protected items, Backup vault backup instances). It only
-    reads, with one list call per subscription and vault kind, then one policy list and one item list per vault.
+    reads, through Azure Resource Graph (a few queries for the whole fleet) or, with O(discovery=arm) and where Resource
+    Graph cannot see a subscription, with one list call per subscription and vault kind, then one policy list and one item
+    list per vault.
   - "For each vault: its protected items (how many, by datasource type, each with its policy); per policy in use the longest
     retention of each tier, and whether immutability protects that tier (operational tiers, such as Backup vault
     C(OperationalStore), Azure Files snapshots and VM instant restore snapshots, are not protected); RV(vaults[].held_until);
@@ -63,6 +65,20 @@ options:
   tags:
     description: Only vaults that carry all these tags. A tag whose value is null only needs to exist.
     type: dict
+  discovery:
+    description:
+      - Where a fleet is read from. A vault named by O(id), or by O(name) + O(resource_group) + O(vault_type), is always read from ARM.
+      - V(auto) reads through Azure Resource Graph and falls back to ARM per subscription where Resource Graph cannot see the
+        subscription, or for every subscription when a Resource Graph query fails; RV(discovery.fallbacks) says why.
+      - V(resource_graph) reads through Resource Graph only; a subscription it cannot see is an error of that subscription (in
+        RV(errors)), and a failed query fails the task.
+      - V(arm) reads through Azure Resource Manager only (one list per subscription, vault kind and page; one policy list and one
+        item list per vault), paced per subscription.
+      - Resource Graph needs read access to the vaults (Reader is enough), like ARM.
+    type: str
+    choices: [auto, resource_graph, arm]
+    default: auto
+    version_added: 0.2.0
   max_concurrency:
     description: How many list calls run at once (see M(vaultlock.azure.vault_immutability_info)).
     type: int
@@ -303,6 +319,54 @@ requirements:
   returned: always
   type: dict
   sample: {max_retention: null, require_soft_delete: 'on', require_mua: false, no_unfixable_findings: true}
+discovery:
+  description:
+    - Where the vaults came from, and what reading them cost.
+  returned: always
+  type: dict
+  version_added: 0.2.0
+  contains:
+    requested:
+      description: The O(discovery) asked for (V(arm) for a vault named by id or name).
+      type: str
+      returned: always
+      sample: auto
+    source_by_subscription:
+      description: V(resource_graph) or V(arm) for each subscription read.
+      type: dict
+      returned: always
+      sample: {11111111-1111-1111-1111-111111111111: resource_graph, 22222222-2222-2222-2222-222222222222: arm}
+    fallbacks:
+      description: The subscriptions read from ARM although Resource Graph was asked first (O(discovery=auto)), and why.
+      type: list
+      elements: dict
+      returned: always
+      sample:
+        - subscription_id: 22222222-2222-2222-2222-222222222222
+          reason: Resource Graph cannot read this subscription (no access, or access not yet propagated)
+    data_time:
+      description:
+        - When the reads began (UTC). Resource Graph's data can be older than this (it can lag ARM by minutes).
+      type: str
+      returned: always
+      sample: '2026-11-26T11:29:04Z'
+    resource_graph:
+      description: Resource Graph requests sent (C(calls)), answered 429 (C(throttled)), and the seconds waited for its quota (C(waited_s)).
+      type: dict
+      returned: always
+      sample: {calls: 3, throttled: 0, waited_s: 0.0}
+    arm:
+      description:
+        - ARM requests of the task (C(requests)), the seconds they waited for Azure Resource Manager's tokens (C(waited_s)), and
+          429 answers received (C(throttled)).
+      type: dict
+      returned: always
+      sample: {requests: 1, waited_s: 0.0, throttled: 0}
+    elapsed_s:
+      description: Seconds the reads took, waits included.
+      type: float
+      returned: always
+      sample: 2.41
 errors:
   description:
     - Scopes, vaults, policy lists and item lists that could not be read, each with the operation and Azure's error (as
@@ -329,8 +393,7 @@ cert_validation_mode:
   sample: ignore
 '''
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import attach_policies, read_scope
-from ansible_collections.vaultlock.azure.plugins.module_utils._items import attach_items
+from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import read_scope
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import SCOPE_ARGSPEC, SCOPE_EXCLUSIVE, VaultlockModule
 from ansible_collections.vaultlock.azure.plugins.module_utils._readiness import readiness, utc_today, validate_requirements
 
@@ -340,15 +403,16 @@ def run(mod):
     session = mod.session
     # Checked before any request.
     requirements = validate_requirements(params['requirements'])
-    records, errors, subs = read_scope(session, params)
-    errors.extend(attach_policies(session, records, params['max_concurrency']))
-    errors.extend(attach_items(session, records, params['max_concurrency']))
+    # Readiness needs each vault's policies and protected items, from the same source as the vault.
+    records, errors, subs, discovery = read_scope(session, dict(params, include_policies=True, include_items=True))
+    for fallback in discovery['fallbacks']:
+        mod.warn('read subscription %s from ARM instead of Resource Graph: %s' % (fallback['subscription_id'], fallback['reason']))
     for error in errors:
         mod.warn('could not read %s: %s (%s)' % (error['scope'], error['message'], error['code']))
     today = utc_today()
     vaults = [readiness(record, requirements, today=today) for record in records]
     ready = sum(1 for vault in vaults if vault['ready'])
-    return {'changed': False, 'vaults': vaults, 'errors': errors, 'subscriptions': subs, 'requirements': requirements,
+    return {'changed': False, 'vaults': vaults, 'errors': errors, 'subscriptions': subs, 'requirements': requirements, 'discovery': discovery,
             'summary': {'vaults': len(vaults), 'ready': ready, 'not_ready': len(vaults) - ready}}
 
 

@@ -253,11 +253,9 @@ def test_fail_on_drift_passes_on_a_clean_fleet_that_costs_one_discovery(harden, 
     report = check_reports(run)
     assert report['summary']['drifting'] == 0 and report['summary']['vaults'] == 3
     journal = emulator.journal()
-    assert {entry['method'] for entry in journal} == {'GET'}
-    # Only list requests: the vaults of each kind, and each vault's policies. No GET of one vault, no write.
-    for entry in journal:
-        assert entry['path'].lower().rstrip('/').endswith(('/vaults', '/backupvaults', '/backuppolicies')), entry
-    assert len([e for e in journal if not e['path'].lower().endswith('/backuppolicies')]) == 2
+    # Two Resource Graph queries (the vaults, their policies); no ARM read of a vault, no write.
+    assert [(e['method'], e['path']) for e in journal] == [('POST', '/providers/Microsoft.ResourceGraph/resources')] * 2
+    assert report['discovery']['source_by_subscription'] == {SUB1: 'resource_graph'}
     # The state modules got no loop item.
     assert 'Set immutability] ***' in run.output and '(item=' not in run.output.split('Raise weak backup policies', 1)[1].split('Build the drift report')[0]
 

@@ -98,10 +98,17 @@ def test_every_vault_is_a_host_with_its_record_and_groups(inventory, emulator, r
     assert hosts_of(doc, 'immutability_locked') == {'rsv-locked', 'bv-locked'}
     assert hosts_of(doc, 'immutability_disabled') == {'rsv-unset', 'bv-disabled', 'rsv-other', 'bv-two'}
     assert hosts_of(doc, 'location_northeurope') == {'rsv-other'}
-    # One subscriptions list, then one list per subscription and kind; reads only.
+    # One subscriptions list, then one Resource Graph query for the vaults of both subscriptions; reads only.
     journal = emulator.journal()
-    assert len(journal) == 5, journal
+    assert [(j['method'], j['path']) for j in journal] == [('GET', '/subscriptions'), ('POST', '/providers/Microsoft.ResourceGraph/resources')]
     assert emulator.writes() == []
+    # The group variable of all (ansible-inventory --list shows it in every host's variables).
+    assert hostvars['rsv-enabled']['vaultlock_discovery']['source_by_subscription'] == {SUB1: 'resource_graph', SUB2: 'resource_graph'}
+    # Through ARM: one subscriptions list, then one list per subscription and kind; the same hosts and records.
+    emulator.clear_journal()
+    through_arm = inventory.list_of(subscription_ids=['all'], discovery='arm')
+    assert {h: v['vaultlock_vault'] for h, v in through_arm['_meta']['hostvars'].items()} == \
+        {h: v['vaultlock_vault'] for h, v in hostvars.items()} and len(emulator.journal()) == 5
     # The host variable is the record vault_immutability_info returns.
     run = runner.play([{'name': 'info', 'vaultlock.azure.vault_immutability_info': {'id': vault_id('rsv-enabled')}}])
     assert run['r0']['vaults'][0] == record
@@ -152,7 +159,7 @@ def test_include_policies(inventory, emulator):
     fleet = generate_fleet(6, 1, seed='inventory-policies')
     emulator.load_fleet(fleet)
     emulator.clear_journal()
-    doc = inventory.list_of(include_policies=True, subscription_ids=[fleet['subscriptions'][0]['id']])
+    doc = inventory.list_of(include_policies=True, subscription_ids=[fleet['subscriptions'][0]['id']], discovery='arm')
     hostvars = doc['_meta']['hostvars']
     assert len(hostvars) == 6
     for host in hostvars.values():
@@ -162,11 +169,16 @@ def test_include_policies(inventory, emulator):
     gets = [j for j in emulator.journal() if j['method'] == 'GET']
     assert len([j for j in gets if j['path'].lower().endswith('/backuppolicies')]) == 6
     assert len(gets) == 2 + 6
+    # Through Resource Graph: the same records from two queries (vaults, policies).
+    emulator.clear_journal()
+    graph = inventory.list_of(include_policies=True, subscription_ids=[fleet['subscriptions'][0]['id']])
+    assert {h: v['vaultlock_vault'] for h, v in graph['_meta']['hostvars'].items()} == {h: v['vaultlock_vault'] for h, v in hostvars.items()}
+    assert [j['method'] for j in emulator.journal()] == ['POST', 'POST']
 
 
 def test_cache_is_used_and_flushed(inventory, emulator, tmp_path):
     path = inventory.write(subscription_ids=['all'], cache=True, cache_plugin='ansible.builtin.jsonfile',
-                           cache_connection=str(tmp_path / 'cache'), cache_timeout=3600)
+                           cache_connection=str(tmp_path / 'cache'), cache_timeout=3600, discovery='arm')
     first = inventory.list(path)
     assert len(emulator.journal()) == 5
     emulator.clear_journal()
@@ -213,7 +225,7 @@ def test_auth_options_are_the_modules_and_work(inventory, emulator):
 
 def test_a_failing_subscription_warns_and_all_failing_fails(inventory, emulator):
     emulator.fault(method='GET', path_regex='/subscriptions/%s/providers/Microsoft.RecoveryServices/vaults' % SUB2, status=500, times=50)
-    doc = inventory.list_of(subscription_ids=[SUB1, SUB2], api_retries=0)
+    doc = inventory.list_of(subscription_ids=[SUB1, SUB2], api_retries=0, discovery='arm')
     assert 'rsv-two' not in doc['_meta']['hostvars'] and 'bv-two' in doc['_meta']['hostvars']
     assert SUB2 in doc['_stderr']
     emulator.clear_faults()
@@ -246,11 +258,19 @@ def test_bench_quick_runs(tmp_path):
     env = dict((k, v) for k, v in os.environ.items() if not k.startswith(('AZURE_', 'ANSIBLE_')))
     proc = subprocess.run([sys.executable, os.path.join(str(REPO), 'bench', 'run.py'), '--quick', '--sizes', '20', '--runs', '1',
                            '--naive-size', '4', '--inventory-hosts', '4', '--forks', '2', '--throughput-seconds', '0.5', '--latency-ms', '0',
+                           '--scale-fleets', '20x1,30x2', '--scale-arm', '20x1',
                            '--json', str(out), '--output', str(tmp_path / 'performance.md')],
                           env=env, capture_output=True, text=True, timeout=600, check=False)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     results = json.loads(out.read_text())['results']
-    assert set(results) == {'imports', 'overhead', 'emulator', 'audit', 'naive', 'inventory'}
+    assert set(results) == {'imports', 'overhead', 'emulator', 'audit', 'naive', 'inventory', 'scale'}
+    scale = {(r['vaults'], r['subscriptions'], r['discovery']): r for r in results['scale']}
+    assert sorted(scale) == [(20, 1, 'arm'), (20, 1, 'auto'), (30, 2, 'auto')]
+    assert all(r['rc'] == 0 and r['calls']['throttled'] == 0 for r in scale.values())
+    # Through Resource Graph: its queries and no ARM read; through ARM: no query.
+    assert scale[(30, 2, 'auto')]['calls']['graph'] >= scale[(30, 2, 'auto')]['minimum_graph'] and scale[(30, 2, 'auto')]['calls']['arm'] == 0
+    assert scale[(20, 1, 'arm')]['calls']['graph'] == 0 and scale[(20, 1, 'arm')]['calls']['arm'] >= scale[(20, 1, 'arm')]['minimum_arm']
     assert results['audit'][0]['vaults'] == 20 and results['audit'][0]['arm_calls'] >= results['audit'][0]['minimum']
     assert results['inventory']['inventory_hosts'] == 4 and results['inventory']['cached_calls'] == 0
     assert 'Fleet audit' in (tmp_path / 'performance.md').read_text()
+    assert "Tenant scale under Azure's throttling" in (tmp_path / 'performance.md').read_text()

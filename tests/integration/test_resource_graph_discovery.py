@@ -11,8 +11,9 @@ import time
 
 import pytest
 
-from ansible_collections.vaultlock.azure.plugins.module_utils import _fleet, _items, _pacing
+from ansible_collections.vaultlock.azure.plugins.module_utils import _fleet, _items
 from ansible_collections.vaultlock.azure.plugins.module_utils import _resource_graph as rg
+from ansible_collections.vaultlock.azure.plugins.module_utils._drift import drift_entries, validate_baseline
 from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession
 
 BOTH = ('recovery_services', 'backup')
@@ -39,6 +40,17 @@ def arm_discovery(session, subs, kinds=BOTH, resource_groups=None, items=True):
     return records
 
 
+BASELINE = validate_baseline({'immutability': 'enabled', 'soft_delete': {'state': 'on', 'retention_days': 14},
+                              'retention': {'minimum': {'daily': '30d', 'weekly': '12w'}, 'mode': 'enforce'}})
+
+
+def same_drift(found, expected):
+    """The drift (findings and planned changes) of both record sets is the same, and there is drift to compare."""
+    through_graph, through_arm = drift_entries(found, BASELINE), drift_entries(expected, BASELINE)
+    assert through_graph == through_arm
+    assert sum(len(e['findings']) for e in through_graph) > 0 and any(e['changes'] for e in through_graph)
+
+
 def statuses(emulator):
     return [e['status'] for e in emulator.journal()]
 
@@ -55,6 +67,7 @@ def test_resource_graph_and_arm_discover_the_same_fleet(emulator, session_for):
     emulator.throttle('azure')
     found = rg.discover(session, subs, BOTH, items=True)
     assert found['vaults'] == expected
+    same_drift(found['vaults'], expected)
     assert found['errors'] == [] and found['fallbacks'] == [] and found['sources'] == {s: 'resource_graph' for s in subs}
     # One query each for vaults, policies and items; no ARM read at all; nothing throttled.
     assert len(graph_calls(emulator)) == 3 == found['resource_graph']['calls'] and len(emulator.journal()) == 3
@@ -71,6 +84,7 @@ def test_paging_over_1000_rows(emulator, session_for):
     emulator.throttle('azure')
     found = rg.discover(session, subs, BOTH)
     assert len(found['vaults']) == 1100 and found['vaults'] == expected
+    same_drift(found['vaults'], expected)
     policies = sum(len(r['policies']) for r in expected)
     assert policies > 2000
     # ceil(1100 / 1000) vault pages + ceil(policies / 1000) policy pages, each page at most 1,000 rows.
@@ -89,8 +103,9 @@ def test_a_subscription_resource_graph_cannot_see_is_read_from_arm(emulator, ses
     emulator.throttle('azure')
     found = rg.discover(session, subs, BOTH, items=True)
     assert found['vaults'] == expected
+    same_drift(found['vaults'], expected)
     assert found['sources'] == {subs[0]: 'resource_graph', subs[1]: 'resource_graph', denied: 'arm'}
-    assert [f['subscription'] for f in found['fallbacks']] == [denied]
+    assert [f['subscription_id'] for f in found['fallbacks']] == [denied]
     assert 429 not in statuses(emulator) and found['errors'] == []
     arm_reads = [e for e in emulator.journal() if e['method'] == 'GET']
     assert arm_reads and all(denied in e['path'] for e in arm_reads)
@@ -129,7 +144,8 @@ def test_resource_group_and_tag_filters_match_the_arm_path(emulator, session_for
                 if _fleet.tags_match(r, wanted)]
     found = rg.discover(session, [sub], BOTH, resource_groups=["RG-O'BRIEN"], tags=wanted)
     assert [r['name'] for r in found['vaults']] == ['rsv-quoted'] and found['vaults'] == expected
-    assert found['resource_graph']['calls'] == 2
+    # The vaults, whether the resource group exists, the policies.
+    assert found['resource_graph']['calls'] == 3 and found['errors'] == []
     found = rg.discover(session, [sub], ['backup'], tags={'env': None}, policies=False)
     assert [r['name'] for r in found['vaults']] == ['bv-plain'] and 'policies' not in found['vaults'][0]
 
@@ -153,12 +169,11 @@ def test_arm_reads_paced_per_subscription_get_no_429(emulator, session_for):
     subs = emulator.generate(400, 1, seed='paced')['subscription_ids']
     session = session_for(emulator)
     emulator.throttle('azure')
-    pacer = _pacing.SubscriptionPacer()
-    paced = _pacing.PacedSession(session, pacer)
+    pacer = session.pacer     # every pipeline of the session paces through it
     began = time.monotonic()
-    records, errors = _fleet.list_vaults(paced, subs, BOTH)
+    records, errors = _fleet.list_vaults(session, subs, BOTH)
     assert errors == [] and len(records) == 400
-    assert _fleet.attach_policies(paced, records) == []
+    assert _fleet.attach_policies(session, records) == []
     elapsed = time.monotonic() - began
     reads = len(emulator.journal())
     # More reads than the 250-token burst and what 25 tokens a second add meanwhile: the pacer had to wait, and
@@ -166,3 +181,18 @@ def test_arm_reads_paced_per_subscription_get_no_429(emulator, session_for):
     assert reads >= 402 and 429 not in statuses(emulator)
     assert pacer.stats['waits'] > 0 and pacer.stats['throttled'] == 0
     assert elapsed >= (reads - 250) / 25.0 - 0.5
+
+
+def test_a_resource_group_resource_graph_does_not_have_is_an_error(emulator, session_for):
+    subs = emulator.generate(40, 1, seed='groups')['subscription_ids']
+    session = session_for(emulator)
+    group = emulator.generate(40, 1, seed='groups')['resource_groups'][subs[0]][0]
+    emulator.clear_journal()
+    found = rg.discover(session, subs, BOTH, resource_groups=[group.upper(), 'rg-absent'])
+    assert found['vaults'] and {r['resource_group'] for r in found['vaults']} == {group}
+    assert [(e['scope'], e['code']) for e in found['errors']] == [("resource group 'rg-absent' in subscription %s" % subs[0],
+                                                                  'ResourceGroupNotFound')]
+    # The ARM path reports the same resource group as not found.
+    _records, errors = _fleet.list_vaults(session, subs, BOTH, [group, 'rg-absent'])
+    assert [e['scope'] for e in errors] == ["resource group 'rg-absent' in subscription %s" % subs[0]]
+    assert errors[0]['code'] == 'ResourceGroupNotFound'

@@ -39,10 +39,16 @@ def test_subscription_scope_both_kinds_and_record_shape(runner, emulator):
                                       'immutability_retention_days', 'soft_delete', 'mua', 'tags'}
     assert by['rsv-enabled']['id'].lower() == vault_id('rsv-enabled').lower()
     assert result['errors'] == []
-    # One list call per kind, never one GET per vault.
-    gets = [j for j in emulator.journal() if j['method'] == 'GET']
-    assert len(gets) == 2, gets
+    # discovery auto: one Resource Graph query for the vaults, no ARM read at all.
+    assert [(j['method'], j['path']) for j in emulator.journal()] == [('POST', '/providers/Microsoft.ResourceGraph/resources')]
+    assert result['discovery']['source_by_subscription'] == {SUB1: 'resource_graph'} and result['discovery']['fallbacks'] == []
     assert emulator.writes() == []
+    # Through ARM: one list call per kind, never one GET per vault; the same records.
+    emulator.clear_journal()
+    run = runner.play([info(discovery='arm')], ['--check'])
+    assert run['r0']['vaults'] == result['vaults'] and run['r0']['discovery']['source_by_subscription'] == {SUB1: 'arm'}
+    gets = [j for j in emulator.journal() if j['method'] == 'GET']
+    assert len(gets) == 2 and len(emulator.journal()) == 2, gets
 
 
 def test_the_same_record_as_the_state_module(runner):
@@ -80,7 +86,7 @@ def test_paging_follows_next_link(runner, emulator):
         {'name': 'rsv-%03d' % i, 'type': 'recovery_services', 'immutability': 'enabled'} for i in range(250)]}]}]}
     emulator.load_fleet(many)
     emulator.clear_journal()
-    run = runner.play([info(vault_types=['recovery_services'])])
+    run = runner.play([info(vault_types=['recovery_services'], discovery='arm')])
     assert run.rc == 0, run.output
     assert len(run['r0']['vaults']) == 250
     gets = [j for j in emulator.journal() if j['method'] == 'GET']
@@ -89,7 +95,7 @@ def test_paging_follows_next_link(runner, emulator):
 
 def test_one_failing_subscription_does_not_hide_the_others(runner, emulator):
     emulator.fault(method='GET', path_regex='/subscriptions/%s/providers/Microsoft.RecoveryServices/vaults' % SUB2, status=500, times=50)
-    run = runner.play([info(subscription_ids=[SUB1, SUB2], api_retries=0)])
+    run = runner.play([info(subscription_ids=[SUB1, SUB2], api_retries=0, discovery='arm')])
     assert run.rc == 0, run.output
     result = run['r0']
     assert 'rsv-two' not in names(result) and 'bv-two' in names(result) and 'rsv-enabled' in names(result)
@@ -109,7 +115,7 @@ def test_denied_subscription_is_reported_and_the_others_still_read(runner, emula
     emulator.fault(path_regex='/subscriptions/%s/providers/' % SUB2, status=403, code='AuthorizationFailed',
                    message="The client 'x' does not have authorization to perform action 'Microsoft.RecoveryServices/vaults/read'",
                    times=10)
-    run = runner.play([info(subscription_ids=[SUB1, SUB2])])
+    run = runner.play([info(subscription_ids=[SUB1, SUB2], discovery='arm')])
     assert run.rc == 0, run.output
     result = run['r0']
     assert {v['subscription_id'] for v in result['vaults']} == {SUB1}

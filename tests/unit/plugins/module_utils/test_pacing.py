@@ -33,6 +33,8 @@ def clock():
 
 
 def pacer(clock, **kw):
+    """A pacer for the bucket arithmetic: no probe (these tests take tokens without answers)."""
+    kw.setdefault('probe', False)
     return _pacing.SubscriptionPacer(clock=clock, sleep=clock.sleep, **kw)
 
 
@@ -61,7 +63,7 @@ def test_250_reads_go_at_once_then_one_every_25th_of_a_second(clock):
 
 
 def test_concurrent_callers_queue_behind_each_other(clock):
-    paced = _pacing.SubscriptionPacer(clock=clock, sleep=lambda s: None)
+    paced = _pacing.SubscriptionPacer(clock=clock, sleep=lambda s: None, probe=False)
     for _count in range(250):
         paced.acquire(SUB)
     # Without sleeping (as threads would while another waits), each reservation waits one token longer.
@@ -82,8 +84,8 @@ def test_writes_and_deletes_hold_200_refilled_at_10_per_second(clock):
 
 def test_observe_lowers_the_estimate_to_what_arm_reports(clock):
     paced = pacer(clock)
-    paced.acquire(SUB)
-    paced.observe(SUB, {'x-ms-ratelimit-remaining-subscription-reads': '10'})
+    paced.before_request('GET', URL)
+    paced.after_response('GET', URL, 200, {'x-ms-ratelimit-remaining-subscription-reads': '10'})
     for _count in range(10):
         assert paced.acquire(SUB) == 0.0
     assert paced.acquire(SUB) == pytest.approx(0.04)
@@ -144,3 +146,77 @@ def test_pacing_policy_in_an_azure_core_pipeline(clock):
     policy.on_response(request, PipelineResponse(request.http_request, Answer(), request.context))
     policy.on_request(request)
     assert clock.slept == [0.04]
+
+
+URL = 'https://management.azure.com/subscriptions/%s/providers/Microsoft.RecoveryServices/vaults' % SUB
+
+
+def test_the_first_request_to_a_subscription_goes_alone_until_its_answer_says_what_is_left(clock):
+    import threading
+
+    paced = _pacing.SubscriptionPacer(clock=clock, sleep=clock.sleep)
+    paced.before_request('GET', URL)                    # the probe
+    released = []
+
+    def second():
+        released.append(paced.before_request('GET', URL))
+
+    waiter = threading.Thread(target=second)
+    waiter.start()
+    waiter.join(0.3)
+    assert waiter.is_alive() and released == [] and paced.stats['probe_waits'] == 1
+    # The answer: another task of the same principal left 2 reads in the bucket.
+    paced.after_response('GET', URL, 200, {'x-ms-ratelimit-remaining-subscription-reads': '2'})
+    waiter.join(5)
+    assert released == [0.0]
+    # One token left: the next goes at once, the one after waits for the refill (1 / 25 s).
+    assert paced.before_request('GET', URL) == 0.0
+    assert paced.before_request('GET', URL) == pytest.approx(0.04)
+    # Other subscriptions and operation types probe on their own; writes are not held by a reads probe.
+    assert paced.before_request('PATCH', URL) == 0.0
+
+
+def test_a_probe_without_an_answer_hands_the_probe_on(clock):
+    import threading
+
+    paced = _pacing.SubscriptionPacer(clock=clock, sleep=clock.sleep)
+    paced.before_request('GET', URL)
+    done = []
+    waiter = threading.Thread(target=lambda: done.append(paced.before_request('GET', URL)))
+    waiter.start()
+    paced.request_failed('GET', URL)                   # a dropped connection: no answer, nothing learnt
+    waiter.join(5)
+    assert done == [0.0]
+    # The released request became the probe: a third one waits for it, at most probe_timeout.
+    short = _pacing.SubscriptionPacer(clock=clock, sleep=clock.sleep, probe_timeout=0.2)
+    short.before_request('GET', URL)
+    assert short.before_request('GET', URL) == 0.0 and short.stats['probe_waits'] == 1
+
+
+def test_summary_says_what_pacing_cost_in_wall_time(clock):
+    paced = _pacing.SubscriptionPacer(clock=clock, sleep=lambda s: None, probe=False)
+    for _count in range(250):
+        paced.acquire(SUB)
+    # Three callers queue at once (0.04, 0.08, 0.12 s): 0.24 s of waiting added up, 0.12 s of wall time.
+    for _count in range(3):
+        paced.acquire(SUB)
+    paced.throttled(SUB, '1')
+    assert paced.stats['waited_s'] == pytest.approx(0.24)
+    assert paced.summary() == {'requests': 253, 'waited_s': 0.12, 'throttled': 1}
+
+
+def test_requests_without_an_answer_yet_count_against_what_arm_reports(clock):
+    """ARM's remaining count does not include requests still on their way: those are taken off the estimate too."""
+    paced = pacer(clock)
+    for _count in range(10):
+        paced.before_request('GET', URL)
+    # The first answer: ARM had 249 left after it; nine more requests of ours are still in flight.
+    paced.after_response('GET', URL, 200, {'x-ms-ratelimit-remaining-subscription-reads': '249'})
+    assert paced._buckets[(SUB, 'reads')][0].tokens == pytest.approx(240.0)
+    # Late in a burst ARM says 5 left while 8 requests are on their way: the next request waits for 4 more tokens.
+    for _count in range(230):
+        paced.before_request('GET', URL)
+    for _count in range(230):
+        paced.after_response('GET', URL, 200, {})
+    paced.after_response('GET', URL, 200, {'x-ms-ratelimit-remaining-subscription-reads': '5'})
+    assert paced.wait_time(SUB) == pytest.approx((1 - (5 - 8)) / 25.0)

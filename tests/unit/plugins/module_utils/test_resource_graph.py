@@ -50,7 +50,7 @@ def test_the_vault_query_shape():
 
 def test_every_shape_is_one_the_emulator_serves():
     for text in (rg.vaults_query(BOTH, ['a'], {'k': 'v', 'x': None}), rg.policies_query(BOTH, ['a']), rg.items_query(['backup']),
-                 rg.subscriptions_query()):
+                 rg.subscriptions_query(), rg.resource_groups_query(['a', "o'b"])):
         kql.parse(text)
 
 
@@ -305,8 +305,17 @@ class InProcessGraph:
         self.partial_scope = False
         self.pacer = rg.QuotaPacer()
 
-    def query(self, query, subscriptions=None, allow_partial_scopes=False):
+    def query(self, query, subscriptions=None, allow_partial_scopes=False, on_page=None):
         del allow_partial_scopes
+        rows = self._rows(query, subscriptions)
+        if on_page is None:
+            return rows
+        # Pages of 7 rows, as a real answer would come in pages.
+        for start in range(0, len(rows), 7):
+            on_page(rows[start:start + 7])
+        return len(rows)
+
+    def _rows(self, query, subscriptions):
         self.sent.append((query.split(' |')[0], list(subscriptions)))
         self.calls += 1
         visible = [s for s in self.store.subs.values() if not s['graph_denied'] and s['id'] in subscriptions]
@@ -336,3 +345,29 @@ def test_discover_of_no_subscription_sends_nothing():
     in_process = InProcessGraph(Store('tenant', generator.generate_fleet(2, 1, seed='none')))
     found = rg.discover(Session([]), [], BOTH, graph=in_process)
     assert found['vaults'] == [] and in_process.sent == [] and found['errors'] == []
+
+
+def test_pages_are_handed_over_one_by_one_and_not_kept():
+    graph, _transport, _clock = client([page([{'id': 1}, {'id': 2}], token='t1'), page([{'id': 3}])])
+    pages = []
+    assert graph.query('resources', [SUB], on_page=pages.append) == 3
+    assert pages == [[{'id': 1}, {'id': 2}], [{'id': 3}]] and graph.calls == 2
+
+
+def test_discover_builds_the_same_records_from_pages():
+    fleet = generator.generate_fleet(40, 2, seed='pages', protected_items=2)
+    store = Store('tenant', fleet)
+    subs = [s['id'] for s in fleet['subscriptions']]
+
+    class WholeAnswers(InProcessGraph):
+        def query(self, query, subscriptions=None, allow_partial_scopes=False, on_page=None):
+            rows = self._rows(query, subscriptions)
+            if on_page is not None:
+                on_page(rows)
+                return len(rows)
+            return rows
+
+    paged = rg.discover(Session([]), subs, BOTH, items=True, fallback=None, graph=InProcessGraph(store))
+    whole = rg.discover(Session([]), subs, BOTH, items=True, fallback=None, graph=WholeAnswers(store))
+    assert paged['vaults'] == whole['vaults'] and len(paged['vaults']) == 40
+    assert sum(len(v['policies']) for v in paged['vaults']) > 40 and sum(len(v['protected_items']) for v in paged['vaults']) > 0

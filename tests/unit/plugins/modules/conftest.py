@@ -18,10 +18,11 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.vaultlock.azure.plugins.module_utils import _module, _state_soft_delete, _vaults
+from ansible_collections.vaultlock.azure.plugins.module_utils import _module, _resource_graph, _state_soft_delete, _vaults
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import DEFAULT_SETTINGS
 
+from tests.emulator import kql
 from tests.unit.builders import SUB
 
 _RS_CONFIG = {'softDeleteFeatureState': 'softDeleteState', 'enhancedSecurityState': 'enhancedSecurityState',
@@ -50,6 +51,10 @@ class FakeAzure:
         self.fail_after = {}    # (operation, vault name) -> AzureOperationError raised once after the write was applied
         self.items = {}         # vault id (lowercase) -> protected items / backup instances (ARM JSON)
         self.unreadable_items = {}   # vault name -> AzureOperationError for its item list
+        self.graph_denied = set()   # subscriptions (lowercase) Resource Graph leaves out
+        self.graph_error = None     # an AzureOperationError every Resource Graph query raises
+        self.graph_queries = []     # (query, subscriptions) sent to Resource Graph
+        self.listed = []            # (subscription, vault_type) of each ARM vault listing
 
     def add(self, vault, policies=()):
         self.vaults[vault['id'].lower()] = copy.deepcopy(vault)
@@ -91,6 +96,7 @@ def _backend(kind_cls, azure):
             return copy.deepcopy(raw)
 
         def list(self, subscription_id, resource_group=None):
+            azure.listed.append((subscription_id.lower(), self.vault_type))
             error = azure.unreadable_scopes.get((subscription_id.lower(), self.vault_type))
             if error is not None:
                 raise error
@@ -141,6 +147,66 @@ def _backend(kind_cls, azure):
     return FakeBackend
 
 
+def _graph_row(raw, sub, rg, rtype, rid=None):
+    return {'id': rid or raw['id'], 'name': raw['name'], 'type': rtype.lower(), 'location': raw.get('location') or '',
+            'resourceGroup': rg, 'subscriptionId': sub, 'tags': raw.get('tags') or {}, 'properties': raw.get('properties'),
+            'identity': raw.get('identity'), 'sku': raw.get('sku')}
+
+
+class FakeGraph:
+    """Resource Graph over the fake Azure: the rows Resource Graph's tables hold, queried with the emulator's KQL reader
+    (tests/emulator/kql.py), so every query the collection sends must be one the emulator serves."""
+
+    def __init__(self, azure):
+        self.azure = azure
+        self.calls = 0
+        self.throttled = 0
+        self.partial_scope = False
+        self.pacer = type('Quota', (), {'waited_s': 0.0})()
+
+    def _rows(self, table, subs):
+        rows = []
+        for raw in self.azure.vaults.values():
+            parts = _vaults.parse_resource_id(raw['id'])
+            sub, rg = parts['subscription_id'], parts['resource_group']
+            if sub.lower() not in subs:
+                continue
+            if table == 'resources':
+                rows.append(_graph_row(raw, sub, rg, raw['type']))
+            elif table == 'recoveryservicesresources':
+                for policy in self.azure.policies.get(raw['id'].lower(), {}).values():
+                    rs = raw['type'].lower().startswith('microsoft.recoveryservices')
+                    pid = '%s/backupPolicies/%s' % (raw['id'], policy['name'])
+                    rows.append(_graph_row(policy, sub, rg, raw['type'] + '/backupPolicies', pid.lower() if rs else pid))
+                # Protected items and backup instances: the same table holds them (the bodies the emulator serves).
+                rows.extend(_graph_row(item, sub, rg, item['type']) for item in self.azure.items.get(raw['id'].lower(), []))
+        if table == 'resourcecontainers':
+            rows.extend({'subscriptionId': sub, 'type': 'microsoft.resources/subscriptions', 'id': '/subscriptions/' + sub, 'name': sub}
+                        for sub in sorted(subs))
+            groups = {(p['subscription_id'], p['resource_group']) for p in map(_vaults.parse_resource_id, (r['id'] for r in self.azure.vaults.values()))}
+            rows.extend({'subscriptionId': sub, 'type': 'microsoft.resources/subscriptions/resourcegroups', 'name': rg,
+                         'id': '/subscriptions/%s/resourceGroups/%s' % (sub, rg)} for sub, rg in sorted(groups) if sub.lower() in subs)
+        return rows
+
+    def query(self, query, subscriptions=None, allow_partial_scopes=False, on_page=None):
+        rows = self._query(query, subscriptions)
+        if on_page is None:
+            return rows
+        on_page(rows)
+        return len(rows)
+
+    def _query(self, query, subscriptions):
+        self.calls += 1
+        self.azure.graph_queries.append((query, list(subscriptions or [])))
+        if self.azure.graph_error is not None:
+            raise self.azure.graph_error
+        subs = {s.lower() for s in subscriptions or []} - self.azure.graph_denied
+        if not subs:
+            raise AzureOperationError('query Resource Graph', None, 400, 'NoValidSubscriptionsInQueryRequest', 'none eligible')
+        parsed = kql.parse(query)
+        return parsed.run(self._rows(parsed.table, subs))
+
+
 class FakeSession:
     """What the modules ask of an AzureSession, without a credential or a network."""
 
@@ -185,6 +251,7 @@ def azure(monkeypatch):
                                               'backup': _backend(_vaults.BackupVaultBackend, fake)})
     no_sleep = type('NoSleep', (), {'sleep': staticmethod(lambda _s: None), 'monotonic': staticmethod(lambda: 0.0)})
     monkeypatch.setattr(_state_soft_delete, 'time', no_sleep)
+    monkeypatch.setattr(_resource_graph, 'ResourceGraph', lambda session, *args, **kwargs: FakeGraph(fake))
     return fake
 
 

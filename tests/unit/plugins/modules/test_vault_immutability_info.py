@@ -1,17 +1,19 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""vault_immutability_info in process (conftest.py): scopes, filters, per-scope and per-vault errors."""
+"""vault_immutability_info in process (conftest.py): scopes, filters, per-scope and per-vault errors, and where a fleet is
+read from (discovery: auto | resource_graph | arm; conftest.FakeGraph answers Resource Graph queries over the fake Azure
+with the emulator's KQL reader)."""
 
 from __future__ import annotations
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError
 from ansible_collections.vaultlock.azure.plugins.modules import vault_immutability_info
 
-from tests.unit.builders import BV, RG, RS, SUB, arm_vault, iaas
+from tests.unit.builders import BV, RG, RS, SUB, SUB2, arm_vault, iaas, vault_id
 
 
 def fleet(azure):
-    azure.add(arm_vault('rsv-prod', immutability='enabled', tags={'env': 'prod'}), [iaas('vm', daily=(30, 'Days'))])
+    azure.add(arm_vault('rsv-prod', immutability='enabled', tags={'env': 'prod'}), [iaas('vm', daily=(30, 'Days'), vault=vault_id('rsv-prod'))])
     azure.add(arm_vault('rsv-test', tags={'Env': 'test'}))
     azure.add(arm_vault('bv-prod', BV, rg='rg-other', tags={'env': 'prod'}))
 
@@ -42,7 +44,7 @@ def test_one_vault_by_name_with_its_policies(run_module, azure):
 def test_a_scope_that_fails_is_an_error_and_hides_nothing_else(run_module, azure):
     fleet(azure)
     azure.unreadable_scopes[(SUB, BV)] = AzureOperationError('list Backup vaults', None, 403, 'AuthorizationFailed', 'no access')
-    result = run_module(vault_immutability_info, {})
+    result = run_module(vault_immutability_info, {'discovery': 'arm'})
     assert [v['name'] for v in result['vaults']] == ['rsv-prod', 'rsv-test']
     assert result['errors'] == [{'scope': 'subscription %s (Backup vaults)' % SUB, 'operation': 'list Backup vaults', 'status': 403,
                                  'code': 'AuthorizationFailed', 'message': 'no access', 'vault_type': BV}]
@@ -52,7 +54,7 @@ def test_a_scope_that_fails_is_an_error_and_hides_nothing_else(run_module, azure
 def test_every_scope_failing_fails_the_task(run_module, azure):
     for kind in (RS, BV):
         azure.unreadable_scopes[(SUB, kind)] = AzureOperationError('list', None, 403, 'AuthorizationFailed', 'no access')
-    result = run_module(vault_immutability_info, {})
+    result = run_module(vault_immutability_info, {'discovery': 'arm'})
     assert result['failed'] is True and 'AuthorizationFailed' in result['msg']
 
 
@@ -82,3 +84,97 @@ def test_include_items_adds_each_vault_s_protected_items_with_their_policy(run_m
     assert (item['friendly_name'], item['policy'], item['datasource_type'], item['vault_type']) == ('vm-app-01', 'vm', 'VM', RS)
     assert item['vault'] == arm_vault('rsv-prod')['id'] and item['protection_state'] == 'Protected'
     assert 'protected_items' not in run_module(vault_immutability_info, {})['vaults'][0]
+# ---------------------------------------------------------------- discovery: auto | resource_graph | arm
+
+
+def two_subscriptions(azure):
+    fleet(azure)
+    azure.add(arm_vault('rsv-other', sub=SUB2, immutability='locked'), [iaas('weak', daily=(7, 'Days'), vault=vault_id('rsv-other', sub=SUB2))])
+    return [SUB, SUB2]
+
+
+def test_auto_reads_the_fleet_through_resource_graph_with_the_records_arm_gives(run_module, azure):
+    subs = two_subscriptions(azure)
+    args = {'subscription_ids': subs, 'include_policies': True}
+    through_arm = run_module(vault_immutability_info, dict(args, discovery='arm'))
+    assert azure.graph_queries == [] and len(azure.listed) == 4
+    azure.listed.clear()
+    result = run_module(vault_immutability_info, args)
+    assert result['vaults'] == through_arm['vaults'] and result['errors'] == []
+    # Two queries (vaults, policies) for both subscriptions; no ARM listing.
+    assert len(azure.graph_queries) == 2 and azure.listed == []
+    assert [q.split(' ')[0] for q, _subs in azure.graph_queries] == ['resources', 'recoveryservicesresources']
+    discovery = result['discovery']
+    assert discovery['requested'] == 'auto' and discovery['fallbacks'] == []
+    assert discovery['source_by_subscription'] == {SUB: 'resource_graph', SUB2: 'resource_graph'}
+    assert discovery['resource_graph']['calls'] == 2 and discovery['data_time'].endswith('Z')
+    assert through_arm['discovery']['source_by_subscription'] == {SUB: 'arm', SUB2: 'arm'}
+    assert through_arm['discovery']['resource_graph']['calls'] == 0
+
+
+def test_auto_falls_back_to_arm_for_a_subscription_resource_graph_cannot_see(run_module, azure):
+    subs = two_subscriptions(azure)
+    azure.graph_denied.add(SUB2)
+    result = run_module(vault_immutability_info, {'subscription_ids': subs})
+    assert [v['name'] for v in result['vaults']] == ['rsv-prod', 'rsv-test', 'bv-prod', 'rsv-other']
+    assert result['discovery']['source_by_subscription'] == {SUB: 'resource_graph', SUB2: 'arm'}
+    assert [f['subscription_id'] for f in result['discovery']['fallbacks']] == [SUB2]
+    assert sorted(azure.listed) == [(SUB2, BV), (SUB2, RS)]
+    assert any('read subscription %s from ARM instead of Resource Graph' % SUB2 in w for w in result['warnings'])
+
+
+def test_auto_reads_everything_from_arm_when_resource_graph_fails(run_module, azure):
+    subs = two_subscriptions(azure)
+    azure.graph_error = AzureOperationError('query Resource Graph', None, 503, 'ServiceUnavailable', 'try later')
+    result = run_module(vault_immutability_info, {'subscription_ids': subs})
+    assert len(result['vaults']) == 4 and result['errors'] == []
+    assert result['discovery']['source_by_subscription'] == {SUB: 'arm', SUB2: 'arm'}
+    assert all('Resource Graph failed' in f['reason'] and 'ServiceUnavailable' in f['reason'] for f in result['discovery']['fallbacks'])
+
+
+def test_resource_graph_explicit_never_falls_back(run_module, azure):
+    subs = two_subscriptions(azure)
+    azure.graph_denied.add(SUB2)
+    result = run_module(vault_immutability_info, {'subscription_ids': subs, 'discovery': 'resource_graph'})
+    assert [v['name'] for v in result['vaults']] == ['rsv-prod', 'rsv-test', 'bv-prod'] and azure.listed == []
+    assert [(e['scope'], e['code']) for e in result['errors']] == [('subscription %s' % SUB2, 'NotVisibleInResourceGraph')]
+    assert result['discovery']['fallbacks'] == [] and result['discovery']['source_by_subscription'] == {SUB: 'resource_graph'}
+    # Every subscription unseen: nothing could be read, the task fails.
+    azure.graph_denied.add(SUB)
+    failed = run_module(vault_immutability_info, {'subscription_ids': subs, 'discovery': 'resource_graph'})
+    assert failed['failed'] is True and 'NotVisibleInResourceGraph' in failed['msg']
+    # A failed query fails the task, naming Azure's error.
+    azure.graph_denied.clear()
+    azure.graph_error = AzureOperationError('query Resource Graph', None, 400, 'InvalidQuery', 'bad query')
+    failed = run_module(vault_immutability_info, {'subscription_ids': subs, 'discovery': 'resource_graph'})
+    assert failed['failed'] is True and 'InvalidQuery' in failed['msg'] and azure.listed == []
+
+
+def test_filters_apply_to_resource_graph_records_too(run_module, azure):
+    two_subscriptions(azure)
+    for discovery in ('resource_graph', 'arm'):
+        assert [v['name'] for v in run_module(vault_immutability_info, {'name': 'RSV-*', 'discovery': discovery})['vaults']] == \
+            ['rsv-prod', 'rsv-test']
+        assert [v['name'] for v in run_module(vault_immutability_info, {'tags': {'ENV': 'prod'}, 'discovery': discovery})['vaults']] == \
+            ['rsv-prod', 'bv-prod']
+        assert [v['name'] for v in run_module(vault_immutability_info, {'resource_group': 'RG-OTHER', 'discovery': discovery})['vaults']] == \
+            ['bv-prod']
+
+
+def test_a_named_vault_is_read_from_arm_whatever_discovery_says(run_module, azure):
+    two_subscriptions(azure)
+    result = run_module(vault_immutability_info, {'name': 'rsv-prod', 'resource_group': RG, 'vault_type': RS, 'discovery': 'resource_graph'})
+    assert [v['name'] for v in result['vaults']] == ['rsv-prod'] and azure.graph_queries == []
+    assert result['discovery']['requested'] == 'arm' and result['discovery']['source_by_subscription'] == {SUB: 'arm'}
+
+
+def test_an_unreadable_vault_in_resource_graph_is_an_error_of_its_own_too(run_module, azure):
+    fleet(azure)
+    odd = arm_vault('rsv-odd')
+    odd['properties']['securitySettings']['immutabilitySettings'] = {'state': 'Frozen'}
+    azure.add(odd)
+    result = run_module(vault_immutability_info, {'discovery': 'resource_graph'})
+    assert len(result['vaults']) == 3
+    (error,) = result['errors']
+    assert error['code'] == 'UnreadableVault' and error['vault']['name'] == 'rsv-odd'
+    assert error == run_module(vault_immutability_info, {'discovery': 'arm'})['errors'][0]

@@ -93,7 +93,8 @@ def test_items_that_cannot_be_read_are_an_error_and_a_blocker_and_hide_no_other_
     fleet(azure)
     azure.unreadable_items['rsv-prod'] = AzureOperationError('list protected items', "Recovery Services vault 'rsv-prod'", 403,
                                                              'AuthorizationFailed', 'no access')
-    result = run_module(vault_lock_readiness_info, {})
+    # A list ARM refuses for one vault (through Resource Graph a principal sees a vault's items or not at all).
+    result = run_module(vault_lock_readiness_info, {'discovery': 'arm'})
     assert [(e['scope'], e['code']) for e in result['errors']] == [
         ("Recovery Services vault 'rsv-prod' (resource group '%s', subscription %s)" % (RG, SUB), 'AuthorizationFailed')]
     assert any('could not read' in w for w in result['warnings'])
@@ -110,3 +111,14 @@ def test_yaml_on_is_read_as_on(run_module, azure):
     assert result['requirements']['require_soft_delete'] == 'on'
     result = run_module(vault_lock_readiness_info, {'requirements': {'require_soft_delete': None}})
     assert result['requirements']['require_soft_delete'] is None and by_name(result)['bv-prod']['ready'] is True
+
+
+def test_resource_graph_and_arm_give_the_same_readiness(run_module, azure):
+    fleet(azure)
+    through_graph = run_module(vault_lock_readiness_info, {})
+    assert through_graph['discovery']['source_by_subscription'] == {SUB: 'resource_graph'}
+    queries = len(azure.graph_queries)
+    assert queries == 3    # vaults, then policies and items
+    through_arm = run_module(vault_lock_readiness_info, {'discovery': 'arm'})
+    assert len(azure.graph_queries) == queries and through_arm['discovery']['source_by_subscription'] == {SUB: 'arm'}
+    assert through_graph['vaults'] == through_arm['vaults'] and through_graph['summary'] == through_arm['summary']

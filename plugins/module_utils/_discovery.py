@@ -1,0 +1,125 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module is for internal use by the vaultlock.azure collection only.
+# Its API may change without notice.
+"""Fleet discovery by source, shared by vault_immutability_info and the backup_vaults inventory plugin.
+
+``discovery`` (the option of both):
+
+- ``auto`` (default): Azure Resource Graph for the subscriptions of the scope (a few queries for the whole fleet);
+  a subscription Resource Graph cannot see, or every subscription when a query fails, is read from ARM instead, and
+  the result says which and why (``fallbacks``).
+- ``resource_graph``: Resource Graph only; a subscription it cannot see is an error of that subscription, a failed
+  query an error of the task.
+- ``arm``: ARM only: one list per subscription, vault kind and page, and one policy list per vault.
+
+ARM reads are paced per subscription by the session (``session.pacer``), whatever the source. Named vaults are always
+read from ARM (vault_immutability_info does that itself, through ``single_vault_discovery``).
+
+The ``discovery`` block of a result (``describe``): ``requested``, ``source_by_subscription`` (``resource_graph`` or
+``arm`` per subscription), ``fallbacks`` (``{subscription_id, reason}``), ``data_time`` (UTC, when the reads began:
+Resource Graph's data may be older, as it can lag ARM by minutes), ``resource_graph`` (``calls``, ``throttled``,
+``waited_s``), ``arm`` (``requests``, ``waited_s``, ``throttled``: the session's pacing) and ``elapsed_s``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError
+from ansible_collections.vaultlock.azure.plugins.module_utils._settings import MAX_CONCURRENCY
+
+DISCOVERY_CHOICES = ('auto', 'resource_graph', 'arm')
+DEFAULT_DISCOVERY = 'auto'
+SOURCES = ('resource_graph', 'arm')
+
+
+def now_iso():
+    """The current time, UTC, to the second (ISO 8601 with Z)."""
+    return datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def check_discovery(discovery):
+    value = DEFAULT_DISCOVERY if discovery is None else str(discovery).strip().lower()
+    if value not in DISCOVERY_CHOICES:
+        raise InputError('discovery must be one of %s; got %r' % (', '.join(DISCOVERY_CHOICES), discovery))
+    return value
+
+
+def _pacing(session):
+    pacer = getattr(session, 'pacer', None)
+    if pacer is None or not hasattr(pacer, 'summary'):
+        return {'requests': None, 'waited_s': None, 'throttled': None}
+    return pacer.summary()
+
+
+def describe(requested, sources, fallbacks, data_time, started, session, graph=None):
+    """The ``discovery`` block of a result (see the module docstring)."""
+    return {
+        'requested': requested,
+        'source_by_subscription': dict(sources),
+        'fallbacks': list(fallbacks),
+        'data_time': data_time,
+        'resource_graph': ({'calls': graph['calls'], 'throttled': graph['throttled'], 'waited_s': graph['waited_s']}
+                           if graph else {'calls': 0, 'throttled': 0, 'waited_s': 0.0}),
+        'arm': _pacing(session),
+        'elapsed_s': round(time.monotonic() - started, 3),
+    }
+
+
+def single_vault_discovery(session, subscription_id, requested, data_time, started):
+    """The ``discovery`` block of a read of named vaults: always ARM."""
+    return describe(requested, {subscription_id: 'arm'}, [], data_time, started, session)
+
+
+def _every_subscription_failed(subs, errors):
+    """True when each subscription has an error of its own scope (or of a scope naming several): nothing could be read."""
+    scopes = [str(e.get('scope')).lower() for e in errors if e.get('code') != 'UnreadableVault' and not e.get('vault_type')]
+    return bool(scopes) and all(any(str(sub).lower() in scope for scope in scopes) for sub in subs)
+
+
+def read_fleet(session, subscription_ids, vault_types, resource_groups=None, tags=None, include_policies=False,
+               max_concurrency=MAX_CONCURRENCY, discovery=DEFAULT_DISCOVERY, select=None, include_items=False):
+    """The vaults of the given subscriptions (``all``: every visible one; none: the auth subscription).
+
+    ``select``: a predicate over vault records (a name filter, say), applied before ARM reads any vault's policies.
+    ``include_items``: each vault also gets ``protected_items`` (Recovery Services protected items, Backup vault backup
+    instances; _items.item_record), from the same source as the vault.
+
+    Returns ``{vaults, errors, subscriptions, discovery}``: vault records sorted by lower-cased id (each with
+    ``policies`` when asked), per-scope errors (as ``_fleet.list_vaults`` gives them), the subscriptions read, and the
+    ``discovery`` block. Raises AzureOperationError when every scope failed (nothing could be read at all).
+    """
+    from ansible_collections.vaultlock.azure.plugins.module_utils import _fleet  # pylint: disable=import-outside-toplevel
+
+    requested = check_discovery(discovery)
+    kinds = list(vault_types)
+    started = time.monotonic()
+    data_time = now_iso()
+    subs = _fleet.resolve_subscriptions(session, subscription_ids)
+    if requested == 'arm':
+        records, errors = _fleet.list_vaults(session, subs, kinds, resource_groups, max_concurrency)
+        records = [r for r in records if _fleet.tags_match(r, tags) and (select is None or select(r))]
+        if include_policies:
+            errors.extend(_fleet.attach_policies(session, records, max_concurrency))
+        if include_items:
+            from ansible_collections.vaultlock.azure.plugins.module_utils._items import attach_items  # pylint: disable=import-outside-toplevel
+
+            errors.extend(attach_items(session, records, max_concurrency))
+        block = describe(requested, {s: 'arm' for s in subs}, [], data_time, started, session)
+        return {'vaults': records, 'errors': errors, 'subscriptions': subs, 'discovery': block}
+
+    from ansible_collections.vaultlock.azure.plugins.module_utils import _resource_graph  # pylint: disable=import-outside-toplevel
+
+    found = _resource_graph.discover(session, subs, kinds, resource_groups, tags, policies=include_policies, items=include_items,
+                                     fallback='arm' if requested == 'auto' else None, max_concurrency=max_concurrency)
+    errors = found['errors']
+    if subs and not found['vaults'] and _every_subscription_failed(subs, errors):
+        first = [e for e in errors if e.get('code') != 'UnreadableVault' and not e.get('vault_type')][0]
+        raise AzureOperationError(first['operation'], first['scope'], first['status'], first['code'], first['message'])
+    vaults = [r for r in found['vaults'] if select is None or select(r)]
+    block = describe(requested, found['sources'], found['fallbacks'], data_time, started, session, found['resource_graph'])
+    return {'vaults': vaults, 'errors': errors, 'subscriptions': subs, 'discovery': block}

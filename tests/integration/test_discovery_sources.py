@@ -1,0 +1,224 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Where the fleet is read from (discovery: auto | resource_graph | arm), through `ansible-playbook
+vaultlock.azure.harden_backup_vaults` and the inventory plugin against the emulator:
+
+- Resource Graph and ARM give the same drift report; through Resource Graph a handful of POSTs and no ARM read;
+- a subscription Resource Graph cannot see is read from ARM (auto) or is an error (resource_graph), and the reports say so;
+- a vault changed in ARM after the Resource Graph read: every change is planned from a fresh ARM read (a test callback
+  changes the emulator between the discovery task and the change tasks);
+- ARM reads paced per subscription under Azure's throttling: no 429 answer, and the wait is reported.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import jsonschema
+import pytest
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import BackupVaultBackend, RecoveryServicesBackend
+
+from tests.emulator import generator as templates
+from tests.integration.fleets import RG, SUB1, SUB2, vault, vault_id
+from tests.integration.test_harden_role import drift_fleet
+from tests.integration.test_inventory import plain
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+SCHEMA = json.loads((REPO / 'docs' / 'drift-report-schema.json').read_text())
+PLAYBOOK = 'vaultlock.azure.harden_backup_vaults'
+GRAPH = '/providers/Microsoft.ResourceGraph/resources'
+
+
+def harden(runner, tmp_path, name, *args, extra_env=None, **variables):
+    report_dir = tmp_path / ('reports-%s' % name)
+    variables.setdefault('harden_backup_vaults_report_dir', str(report_dir))
+    variables.setdefault('harden_backup_vaults_subscription_ids', ['all'])
+    cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), PLAYBOOK, '-e', json.dumps(variables)] + list(args)
+    proc = subprocess.run(cmd, env=runner.env(extra_env), capture_output=True, text=True, timeout=600, check=False)
+    report = json.loads((report_dir / 'drift.json').read_text()) if (report_dir / 'drift.json').exists() else None
+    markdown = (report_dir / 'drift.md').read_text() if (report_dir / 'drift.md').exists() else ''
+    return proc.returncode, proc.stdout + proc.stderr, report, markdown
+
+
+def arm_reads(journal):
+    """ARM reads other than the subscriptions list (subscription_ids: all)."""
+    return [j for j in journal if j['method'] == 'GET' and j['path'] != '/subscriptions']
+
+
+def graph_posts(journal):
+    return [j for j in journal if j['method'] == 'POST' and j['path'] == GRAPH]
+
+
+def comparable(report):
+    """What must not depend on the source: vaults, summary, changes, errors."""
+    return {key: report[key] for key in ('vaults', 'summary', 'changed', 'errors', 'baseline')}
+
+
+def test_resource_graph_and_arm_give_the_same_drift_report(runner, emulator, tmp_path):
+    emulator.load_fleet(drift_fleet())
+    rc, out, through_arm, _md = harden(runner, tmp_path, 'arm', '--check', harden_backup_vaults_discovery='arm')
+    assert rc == 0, out
+    arm_journal = emulator.journal()
+    assert graph_posts(arm_journal) == [] and len(arm_reads(arm_journal)) >= 10
+    emulator.clear_journal()
+    rc, out, through_graph, markdown = harden(runner, tmp_path, 'graph', '--check', harden_backup_vaults_discovery='resource_graph')
+    assert rc == 0, out
+    assert comparable(through_graph) == comparable(through_arm) and through_graph['summary']['drifting'] >= 5
+    # Two queries (vaults, then policies) for both subscriptions; not one ARM read.
+    journal = emulator.journal()
+    assert len(graph_posts(journal)) == 2 and arm_reads(journal) == [] and len(journal) == 3, journal
+    for report, source in ((through_graph, 'resource_graph'), (through_arm, 'arm')):
+        jsonschema.validate(report, SCHEMA)
+        assert report['discovery']['source_by_subscription'] == {SUB1: source, SUB2: source}
+        assert report['discovery']['sources'] == {source: 2} and report['discovery']['fallbacks'] == []
+        assert report['discovery']['data_time'].endswith('Z')
+    assert through_graph['discovery']['resource_graph']['calls'] == 2 and through_arm['discovery']['resource_graph']['calls'] == 0
+    assert '**Data:** read from Azure Resource Graph for 2 subscriptions, as of ' in markdown
+    assert 'Resource Graph can lag Azure Resource Manager by minutes' in markdown
+
+
+def test_a_subscription_resource_graph_cannot_see(runner, emulator, tmp_path):
+    fleet = drift_fleet()
+    fleet['subscriptions'][1]['resource_graph'] = 'denied'
+    emulator.load_fleet(fleet)
+    rc, out, through_arm, _md = harden(runner, tmp_path, 'arm', '--check', harden_backup_vaults_discovery='arm')
+    assert rc == 0, out
+    emulator.clear_journal()
+    rc, out, auto, markdown = harden(runner, tmp_path, 'auto', '--check')
+    assert rc == 0, out
+    # auto: the same report, the hidden subscription read from ARM, and said so.
+    assert comparable(auto) == comparable(through_arm)
+    assert auto['discovery']['source_by_subscription'] == {SUB1: 'resource_graph', SUB2: 'arm'}
+    assert [f['subscription_id'] for f in auto['discovery']['fallbacks']] == [SUB2]
+    gets = arm_reads(emulator.journal())
+    assert gets and all(SUB2 in j['path'] for j in gets)
+    assert 'Read from Azure Resource Manager instead of Resource Graph (1 subscription):' in markdown and SUB2 in markdown
+    assert 'read subscription %s from ARM instead of Resource Graph' % SUB2 in out
+    jsonschema.validate(auto, SCHEMA)
+    # resource_graph: no fallback; the subscription is an error of the run (and fails it, after the reports).
+    emulator.clear_journal()
+    rc, out, strict, _md = harden(runner, tmp_path, 'strict', '--check', harden_backup_vaults_discovery='resource_graph')
+    assert rc != 0 and '1 errors' in out
+    assert [e['scope'] for e in strict['errors']] == ['subscription %s' % SUB2]
+    assert 'NotVisibleInResourceGraph' in strict['errors'][0]['message']
+    assert {v['subscription_id'] for v in strict['vaults']} == {SUB1}
+    assert arm_reads(emulator.journal()) == []
+
+
+def _change(method, path, api_version, body):
+    return {'method': method, 'path': path, 'api_version': api_version, 'body': body}
+
+
+def _immutability(state):
+    return {'properties': {'securitySettings': {'immutabilitySettings': {'state': state}}}}
+
+
+def test_a_vault_changed_in_arm_after_the_resource_graph_read_is_changed_from_arms_state(runner, emulator, tmp_path):
+    """Resource Graph saw three vaults as they were; right after the discovery task someone locked one, enabled another
+    and raised a policy. The run acts on what ARM says when it changes each: no write to the vault locked meanwhile, one
+    PATCH (not two) to lock the vault enabled meanwhile, no PUT of the policy raised meanwhile."""
+    weak = templates.dp_disk(True)
+    fleet = {'subscriptions': [{'id': SUB1, 'display_name': 'race', 'resource_groups': [{'name': RG, 'location': 'westeurope', 'vaults': [
+        vault('rsv-locked-meanwhile', 'recovery_services', 'disabled'),
+        vault('rsv-enabled-meanwhile', 'recovery_services', 'disabled'),
+        vault('bv-raised-meanwhile', 'backup', 'enabled', policies=[{'name': 'DiskWeak', 'properties': weak}]),
+    ]}]}]}
+    emulator.load_fleet(fleet)
+    locked_meanwhile = vault_id('rsv-locked-meanwhile')
+    enabled_meanwhile = vault_id('rsv-enabled-meanwhile')
+    policy_id = vault_id('bv-raised-meanwhile', 'backup') + '/backupPolicies/DiskWeak'
+    raised = emulator.resource(policy_id)
+    for rule in raised['properties']['policyRules']:
+        for lifecycle in rule.get('lifecycles') or []:
+            lifecycle['deleteAfter']['duration'] = 'P30D'
+    changes = [
+        _change('PATCH', locked_meanwhile, RecoveryServicesBackend.api_version, _immutability('Unlocked')),
+        _change('PATCH', locked_meanwhile, RecoveryServicesBackend.api_version, _immutability('Locked')),
+        _change('PATCH', enabled_meanwhile, RecoveryServicesBackend.api_version, _immutability('Unlocked')),
+        _change('PUT', policy_id, BackupVaultBackend.policy_api_version, {'properties': raised['properties']}),
+    ]
+    endpoint_file = tmp_path / 'endpoint.json'
+    endpoint_file.write_text(json.dumps(emulator.endpoint))
+    statuses = tmp_path / 'changes.json'
+    env = {'ANSIBLE_CALLBACK_PLUGINS': str(REPO / 'tests' / 'integration' / 'callback_plugins'),
+           'ANSIBLE_CALLBACKS_ENABLED': 'change_after_task', 'VAULTLOCK_CHANGE_AFTER': 'Discover vaults',
+           'VAULTLOCK_REPO': str(REPO), 'VAULTLOCK_EMULATOR_ENDPOINT': str(endpoint_file),
+           'VAULTLOCK_CHANGES': json.dumps(changes), 'VAULTLOCK_CHANGES_OUT': str(statuses)}
+    rc, out, report, _md = harden(runner, tmp_path, 'race', extra_env=env, harden_backup_vaults_discovery='resource_graph',
+                                  harden_backup_vaults_immutability='locked', harden_backup_vaults_allow_irreversible=True,
+                                  harden_backup_vaults_retention_mode='enforce')
+    assert rc == 0, out
+    assert [s['status'] for s in json.loads(statuses.read_text())] == [202, 202, 202, 200]
+    # The plan came from Resource Graph's (older) view: both RS vaults disabled, the policy weak.
+    planned = {v['name']: v['actions'] for v in report['vaults']}
+    assert planned['rsv-locked-meanwhile']['immutability'] == 'locked' and planned['rsv-enabled-meanwhile']['immutability'] == 'locked'
+    assert planned['bv-raised-meanwhile']['raise_policies'] == ['DiskWeak']
+    assert report['discovery']['source_by_subscription'] == {SUB1: 'resource_graph'}
+    journal = emulator.journal()
+
+    def writes(path):
+        return [(j['method'], j['body']) for j in journal if j['method'] in ('PATCH', 'PUT') and j['path'].lower() == path.lower()]
+
+    # Locked meanwhile: only the two PATCHes of the other actor; the module read ARM and had nothing to do.
+    assert [body['properties']['securitySettings']['immutabilitySettings']['state'] for _m, body in writes(locked_meanwhile)] == \
+        ['Unlocked', 'Locked']
+    # Enabled meanwhile: the other actor's PATCH, then one PATCH to Locked (a Disabled vault would have taken two).
+    assert [body['properties']['securitySettings']['immutabilitySettings']['state'] for _m, body in writes(enabled_meanwhile)] == \
+        ['Unlocked', 'Locked']
+    # Raised meanwhile: the other actor's PUT only.
+    assert [m for m, _body in writes(policy_id)] == ['PUT']
+    assert emulator.resource(policy_id)['properties']['policyRules'] == raised['properties']['policyRules']
+    changed = {v['name'] for v in report['changed']}
+    assert 'rsv-enabled-meanwhile' in changed and 'rsv-locked-meanwhile' not in changed
+    assert report['errors'] == []
+
+
+def test_arm_reads_are_paced_under_azure_throttling(runner, emulator, tmp_path):
+    """300 vaults in one subscription through ARM only: more reads than the 250-token burst. Not one 429, and the
+    report says how long the reads waited for ARM's tokens. Through Resource Graph: two queries for the same report."""
+    subs = emulator.generate(300, 1, seed='paced-role')['subscription_ids']
+    emulator.throttle('azure')
+    rc, out, report, _md = harden(runner, tmp_path, 'paced', '--check', harden_backup_vaults_discovery='arm',
+                                  harden_backup_vaults_subscription_ids=subs)
+    assert rc == 0, out
+    journal = emulator.journal()
+    assert len([j for j in journal if j['method'] == 'GET']) > 300
+    assert [j for j in journal if j['status'] == 429] == []
+    arm = report['discovery']['arm']
+    assert arm['throttled'] == 0 and arm['waited_s'] > 1.0 and arm['requests'] > 300
+    assert report['summary']['vaults'] == 300
+    # The same fleet through Resource Graph: two queries (vaults, policies), not one ARM read, the same report.
+    emulator.clear_journal()
+    rc, out, graph_report, _md = harden(runner, tmp_path, 'graph', '--check', harden_backup_vaults_discovery='resource_graph',
+                                        harden_backup_vaults_subscription_ids=subs)
+    assert rc == 0, out
+    journal = emulator.journal()
+    assert len(graph_posts(journal)) == 2 and len(journal) == 2
+    assert comparable(graph_report) == comparable(report)
+
+
+@pytest.mark.parametrize('discovery', ['auto', 'arm'])
+def test_the_inventory_plugin_reads_through_the_source_asked_for(runner, emulator, tmp_path, discovery):
+    fleet = drift_fleet()
+    fleet['subscriptions'][1]['resource_graph'] = 'denied'
+    emulator.load_fleet(fleet)
+    config = tmp_path / 'fleet.backup_vaults.yml'
+    config.write_text(json.dumps({'plugin': 'vaultlock.azure.backup_vaults', 'subscription_ids': ['all'], 'discovery': discovery}))
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-inventory'), '-i', str(config), '--list'],
+                          env=runner.env(), capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    inventory = plain(json.loads(proc.stdout))
+    assert len(inventory['_meta']['hostvars']) == 10
+    block = next(iter(inventory['_meta']['hostvars'].values()))['vaultlock_discovery']   # the variable of the group all
+    journal = emulator.journal()
+    if discovery == 'auto':
+        assert block['source_by_subscription'] == {SUB1: 'resource_graph', SUB2: 'arm'}
+        assert len(graph_posts(journal)) >= 1 and all(SUB2 in j['path'] for j in arm_reads(journal))
+        assert 'read subscription %s from ARM instead of Resource Graph' % SUB2 in proc.stderr
+    else:
+        assert block['source_by_subscription'] == {SUB1: 'arm', SUB2: 'arm'} and graph_posts(journal) == []

@@ -536,6 +536,8 @@ def tier_rows(report):
                      ('%s (%s)' % (_value(minimum), tier.get('retention_mode') or 'report')) if minimum else 'not checked',
                      _value(tier.get('lock_requirements')) if tier.get('lock_requirements') else 'role default'])
     return rows
+
+
 def _more(shown_count, total, what):
     """'... and N more <what>: see drift.json.' when rows were left out, else None."""
     if total <= shown_count:

@@ -264,6 +264,10 @@ before: one policy list per vault, paced per subscription.
   about 78 s more than the module's own run (py-spy showed `_finalize_template_result`, `transform_to_native_types` and the
   lazy containers at the top). The role now keeps the vault records out of its plan fact (`vault_targets(...,
   vaults=false)`), which removes most of the "Plan the run" cost.
+- **The audit table (issue 8's measure) is slower than before, on purpose.** It reads through ARM without the emulator's
+  throttling, but the collection now paces itself to ARM's documented buckets whatever the server says: 5,000 vaults over
+  10 subscriptions are about 500 reads a subscription, twice the 250-token burst, so each subscription waits for ARM's
+  refill (as it would have to on real Azure) instead of being answered at once by an emulator that does not throttle.
 - **What would meet the targets** (not done here, because it reworks the role's tasks, which other work is changing at the
   same time): keep the fleet out of Ansible's variables altogether. A controller-side action (as `drift_diff` is) would read
   the fleet in process (the inventory plugin already does), plan, write the five reports directly, and hand the play only

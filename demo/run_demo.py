@@ -30,7 +30,7 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-from tests.emulator.client import WRITE_METHODS, EmulatorClient, EmulatorProcess  # noqa: E402  pylint: disable=wrong-import-position
+from tests.emulator.client import EmulatorClient, EmulatorProcess  # noqa: E402  pylint: disable=wrong-import-position
 
 BIN = os.path.dirname(sys.executable)
 FLEET = os.path.join(REPO, 'demo', 'fleet.yml')
@@ -227,7 +227,8 @@ def main(argv=None):
 
         client.clear_journal()
         check, seconds = load(report_dir, 'check', run_playbook('check', ['--check', '--diff'], env, report_dir))
-        writes = [entry for entry in client.journal() if entry['method'] in WRITE_METHODS]
+        # Writes only: a Resource Graph query is a POST that reads (EmulatorClient.writes leaves it out).
+        writes = client.writes()
         say('3. Check mode: ansible-playbook -i localhost, %s --check --diff (%.1f s, %d write requests sent)' % (PLAYBOOK, seconds, len(writes)))
         say('   ' + summary_line(check))
         print_findings(check)
@@ -240,7 +241,7 @@ def main(argv=None):
 
         client.clear_journal()
         apply, seconds = load(report_dir, 'apply', run_playbook('apply', [], env, report_dir))
-        applied_writes = [entry for entry in client.journal() if entry['method'] in WRITE_METHODS]
+        applied_writes = client.writes()
         say('4. Apply: ansible-playbook -i localhost, %s (%.1f s, %d write requests)' % (PLAYBOOK, seconds, len(applied_writes)))
         say('   Changed:')
         print_changes(apply)
@@ -250,7 +251,7 @@ def main(argv=None):
 
         client.clear_journal()
         again, seconds = load(report_dir, 'recheck', run_playbook('recheck', ['--check', '--diff'], env, report_dir))
-        rewrites = [entry for entry in client.journal() if entry['method'] in WRITE_METHODS]
+        rewrites = client.writes()
         summary = again['summary']
         say('5. Check mode again (%.1f s, %d write requests sent, %d vaults would change)' % (seconds, len(rewrites), summary['changed']))
         say('   ' + summary_line(again))

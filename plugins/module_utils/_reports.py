@@ -51,7 +51,8 @@ FINDING_KEYS = ('setting', 'policy', 'tier', 'sub_policy', 'datastore', 'have', 
 MD_MAX_VAULTS = 50
 MD_MAX_ERRORS = 50
 MD_MAX_LINES = 20
-SOURCE_LABEL = {'resource_graph': 'Azure Resource Graph', 'arm': 'Azure Resource Manager', 'mixed': 'both'}
+SOURCE_LABEL = {'resource_graph': 'Azure Resource Graph', 'arm': 'Azure Resource Manager',
+                'mixed': 'both Resource Graph and Azure Resource Manager'}
 
 
 class ReportError(DriftError):

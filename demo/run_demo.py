@@ -263,7 +263,7 @@ def main(argv=None):
 
         client.clear_journal()
         readiness, seconds = run_readiness(env, report_dir)
-        readiness_writes = [entry for entry in client.journal() if entry['method'] in WRITE_METHODS]
+        readiness_writes = client.writes()
         counts = readiness['summary']
         say('6. Lock readiness, before anyone locks: ansible-playbook -i localhost, demo/readiness.yml (%.1f s, %d write requests sent)'
             % (seconds, len(readiness_writes)))

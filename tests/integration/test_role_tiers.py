@@ -87,8 +87,10 @@ def test_check_mode_predicts_each_vault_against_its_tier_and_writes_nothing(hard
     assert report['summary']['by_tier'] == {'prod': {'vaults': 3, 'drifting': 3, 'findings': 4},
                                             'dev': {'vaults': 2, 'drifting': 2, 'findings': 2},
                                             'default': {'vaults': 1, 'drifting': 0, 'findings': 0}}
-    # A tier checks retention: discovery read the policies (the default tier alone would not have).
-    assert [e for e in emulator.journal() if e['path'].lower().endswith('/backuppolicies')]
+    # A tier checks retention: discovery read the policies (the default tier alone would not have); through Resource
+    # Graph (discovery auto), that is a query of the recoveryservicesresources table.
+    graph = [e for e in emulator.journal() if e['path'].lower() == '/providers/microsoft.resourcegraph/resources']
+    assert any('recoveryservicesresources' in str(e.get('body')) for e in graph), graph
     assert '--- before: rsv-prod-01 (recovery_services, %s/%s, baseline tier prod)' % (SUB1, RG) in run.output
     assert '+immutability (IRREVERSIBLE): locked' in run.output
     assert '| Baseline tier | Vaults | Drifting | Findings |' in run.markdown and '| prod | 3 | 3 | 4 |' in run.markdown
@@ -171,8 +173,11 @@ def test_a_tier_s_lock_requirements_decide_which_of_its_vaults_lock(harden, emul
     assert sorted(readiness) == ['bv-prod-01', 'rsv-prod-01', 'rsv-prod-dev-01']
     assert all(row['tier'] == 'prod' and row['status'] == 'not ready' for row in readiness.values())
     assert all([b['requirement'] for b in row['blockers']] == ['require_mua'] for row in readiness.values())
-    paths = [e['path'].lower() for e in emulator.journal()]
-    assert any(p.endswith('/backupprotecteditems') for p in paths) and any(p.endswith('/backupinstances') for p in paths)
+    # The protected items were read (lock readiness counts them): through Resource Graph (discovery auto), one query of
+    # recoveryservicesresources for protected items and backup instances.
+    queries = ' '.join(str(e.get('body')) for e in emulator.journal()
+                       if e['path'].lower() == '/providers/microsoft.resourcegraph/resources').lower()
+    assert 'protecteditems' in queries and 'backupinstances' in queries
     assert changes(run.report)['bv-prod-01'] == [('immutability', 'enabled')]
 
     applied = harden(harden_backup_vaults_allow_irreversible=True, **tiers)

@@ -85,8 +85,10 @@ DENIED = {'path_regex': r'/vaults/rsv-denied/backupProtectedItems$', 'method': '
 READY = {'rsv-ready', 'bv-ready'}
 BLOCKERS = {'rsv-long': ['max_retention'], 'bv-long': ['max_retention'], 'rsv-softoff': ['require_soft_delete'],
             'rsv-weekly': ['no_unfixable_findings'], 'rsv-denied': ['readable']}
+# ARM discovery: rsv-denied's item list is refused by ARM (403). Resource Graph trims rows a principal cannot read
+# instead of refusing them, so that denial shows only on the ARM path (docs/role.md, "Locking only ready vaults").
 LOCKED_BASELINE = {'harden_backup_vaults_subscription_ids': ['all'], 'harden_backup_vaults_immutability': 'locked',
-                   'harden_backup_vaults_allow_irreversible': True,
+                   'harden_backup_vaults_allow_irreversible': True, 'harden_backup_vaults_discovery': 'arm',
                    'harden_backup_vaults_lock_requirements': {'max_retention': '10y'}}
 
 
@@ -115,7 +117,8 @@ def add_months(day, months):
 
 
 def test_the_module_tells_what_locking_each_vault_commits_to(runner, emulator):
-    task = {'vaultlock.azure.vault_lock_readiness_info': {'subscription_ids': 'all', 'requirements': {'max_retention': '10y'}}}
+    task = {'vaultlock.azure.vault_lock_readiness_info': {'subscription_ids': 'all', 'requirements': {'max_retention': '10y'},
+                                                          'discovery': 'arm'}}
     run = runner.play([task], args=['--check'])
     assert run.rc == 0, run.output
     assert emulator.writes() == []

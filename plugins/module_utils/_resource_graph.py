@@ -36,6 +36,8 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._settings import M
 GRAPH_PATH = '/providers/Microsoft.ResourceGraph/resources'
 API_VERSION = '2022-10-01'
 PAGE_SIZE = 1000                 # rows per page: Resource Graph's maximum $top
+# Pages of one answer asked for at once (after the first): the quota (15 queries per 5 seconds) paces them anyway.
+PARALLEL_PAGES = 8
 MAX_SUBSCRIPTIONS = 1000         # subscriptions per query (Learn: the REST API accepts a limited number; CLI sends 1000)
 OPERATION = 'query Resource Graph'
 NOT_VISIBLE = 'Resource Graph cannot read this subscription (no access, or access not yet propagated)'
@@ -133,44 +135,90 @@ def _seconds(hh_mm_ss):
 class QuotaPacer:
     """Resource Graph's per-principal quota as its answers report it: waits before a query the quota has no room for.
 
-    ``before()`` is called before each query, ``observe(headers)`` with each answer, ``throttled(headers)`` with a 429.
+    ``before()`` is called before each query, ``observe(headers)`` with each answer, ``throttled(headers)`` with a 429,
+    ``failed()`` when a query got no answer. Safe for queries sent from several threads at once: the room left is the
+    smallest count any answer of the window reported, minus the queries sent since; at the start of a window (nothing
+    known) one query goes first and the others wait for its answer, so parallel pages never overrun a window.
     Waits are bounded by ``max_wait``. Without quota headers (no quota reported) nothing waits.
     """
 
-    def __init__(self, clock=time.monotonic, sleep=time.sleep, max_wait=RETRY_AFTER_MAX):
+    def __init__(self, clock=time.monotonic, sleep=time.sleep, max_wait=RETRY_AFTER_MAX, probe_wait=30.0):
         self.clock = clock
         self.sleep = sleep
         self.max_wait = float(max_wait)
+        self.probe_wait = float(probe_wait)
         self.remaining = None      # queries left in the current window, as last reported (minus those sent since)
         self.reset_at = None       # clock time when the window ends
-        self.waited_s = 0.0
-        self._lock = threading.Lock()
+        self.metered = None        # True once an answer reported the quota, False when answers report none
+        self.probing = False       # a query sent while nothing was known is waiting for its answer
+        self.waited_s = 0.0        # wall time during which queries were held back for the quota
+        self._waiting_until = float('-inf')
+        self._cond = threading.Condition()
 
     def before(self):
-        """Wait until the quota has room for one more query; returns the seconds waited."""
-        with self._lock:
-            now = self.clock()
-            wait = 0.0
-            if self.reset_at is not None and now >= self.reset_at:
-                self.remaining, self.reset_at = None, None       # a new window: the quota is whole again
-            if self.remaining is not None and self.remaining <= 0 and self.reset_at is not None:
-                wait = min(self.reset_at - now, self.max_wait)
-                self.remaining, self.reset_at = None, None
-            elif self.remaining is not None:
-                self.remaining -= 1
-            self.waited_s += wait
-        if wait > 0:
-            self.sleep(wait)
-        return wait
+        """Wait until the quota has room for one more query; returns the seconds waited for the quota."""
+        waited = 0.0
+        probe_deadline = None
+        with self._cond:
+            while True:
+                now = self.clock()
+                if self.reset_at is not None and now >= self.reset_at:
+                    self.remaining, self.reset_at = None, None       # a new window: the quota is whole again
+                if self.remaining is None:
+                    if not self.probing or self.metered is False:
+                        self.probing = self.metered is not False
+                        break
+                    # Another query is finding out what this window allows: wait for its answer (bounded).
+                    probe_deadline = probe_deadline or time.monotonic() + self.probe_wait
+                    if time.monotonic() >= probe_deadline:
+                        break
+                    self._cond.wait(0.02)
+                    continue
+                if self.remaining > 0:
+                    self.remaining -= 1
+                    break
+                wait = min(self.reset_at - now, self.max_wait) if self.reset_at is not None else 0.0
+                if wait <= 0:
+                    self.remaining, self.reset_at = None, None
+                    continue
+                # waited_s is wall time: threads waiting for the same reset count it once.
+                self.waited_s += max(0.0, now + wait - max(now, self._waiting_until))
+                self._waiting_until = max(self._waiting_until, now + wait)
+                self._cond.release()
+                try:
+                    self.sleep(wait)
+                finally:
+                    self._cond.acquire()
+                waited += wait
+                if self.reset_at is not None and self.clock() >= self.reset_at:
+                    self.remaining, self.reset_at = None, None
+        return waited
 
     def observe(self, headers):
         remaining = _int(headers, 'x-ms-user-quota-remaining')
         resets = _seconds(_get(headers, 'x-ms-user-quota-resets-after'))
-        if remaining is None or resets is None:
-            return
-        with self._lock:
-            self.remaining = remaining
-            self.reset_at = self.clock() + resets
+        with self._cond:
+            self.probing = False
+            if remaining is None or resets is None:
+                if self.metered is None:
+                    self.metered = False
+                self._cond.notify_all()
+                return
+            self.metered = True
+            reset_at = self.clock() + resets
+            if self.remaining is None or self.reset_at is None:
+                self.remaining, self.reset_at = remaining, reset_at
+            else:
+                # Answers of one window arrive out of order: the smallest count is the freshest.
+                self.remaining = min(self.remaining, remaining)
+                self.reset_at = min(self.reset_at, reset_at)
+            self._cond.notify_all()
+
+    def failed(self):
+        """A query got no answer (a connection error): it tells nothing about the quota."""
+        with self._cond:
+            self.probing = False
+            self._cond.notify_all()
 
     def throttled(self, headers):
         """A 429: the seconds to wait (Retry-After, else the quota's reset), bounded by ``max_wait``."""
@@ -178,9 +226,10 @@ class QuotaPacer:
         if wait is None:
             wait = _seconds(_get(headers, 'x-ms-user-quota-resets-after'))
         wait = min(max(wait if wait is not None else 1.0, 0.0), self.max_wait)
-        with self._lock:
+        with self._cond:
             self.remaining = 0
             self.reset_at = self.clock() + wait
+            self._cond.notify_all()
         return wait
 
 
@@ -214,8 +263,10 @@ class ResourceGraph:
     answer said it covered only part of the tenant (``x-ms-tenant-subscription-limit-hit``).
     """
 
-    def __init__(self, session, api_version=API_VERSION, pacer=None, page_size=PAGE_SIZE, retries=None, sleep=time.sleep):
+    def __init__(self, session, api_version=API_VERSION, pacer=None, page_size=PAGE_SIZE, retries=None, sleep=time.sleep,
+                 parallel_pages=PARALLEL_PAGES):
         self.session = session
+        self.parallel_pages = int(parallel_pages)
         self.api_version = api_version
         self.pacer = pacer or QuotaPacer()
         self.page_size = int(page_size)
@@ -231,38 +282,100 @@ class ResourceGraph:
 
         With ``on_page``, each page's rows go to ``on_page(rows)`` as it arrives instead (and the number of rows is
         returned): a fleet of 20,000 vaults is then never held as rows and records at once, and the work on a page is
-        done while Resource Graph's quota would have kept the next query waiting anyway.
+        done while the next pages are on their way.
+
+        The first page says how many rows there are (``totalRecords``) and gives a ``$skipToken``; the other pages are
+        then asked for at once, each with that token and its own ``$skip`` (QueryRequestOptions: ``$skip`` "overrides
+        the next page offset when ``$skipToken`` is present"), so they come from the same result and a large answer
+        costs Resource Graph's quota, not one round trip per page. A page that does not hold the rows it should is an
+        error, never a silent gap.
         """
         rows = []
-        count = 0
-        token = None
-        while True:
-            options = {'$top': self.page_size, 'resultFormat': 'objectArray'}
-            body = {'query': query, 'options': options}
-            if subscriptions is None:
-                options['allowPartialScopes'] = bool(allow_partial_scopes)
-            else:
-                body['subscriptions'] = list(subscriptions)
-            if token:
-                options['$skipToken'] = token
-            answer = self._post(body)
-            data = answer.get('data')
-            if not isinstance(data, list):
-                raise AzureOperationError(OPERATION, None, 200, 'UnexpectedAnswer', 'the answer holds no list of rows (data)')
-            token = answer.get('$skipToken')
-            truncated = not token and str(answer.get('resultTruncated')).lower() == 'true'
-            count += len(data)
-            if truncated:
-                raise AzureOperationError(OPERATION, None, 200, 'ResultTruncated',
-                                          'Resource Graph truncated the answer (%s of %s rows) and gave no $skipToken'
-                                          % (count, answer.get('totalRecords')))
+
+        def deliver(data):
             if on_page is None:
                 rows.extend(data)
             else:
                 on_page(data)
+
+        answer = self._post(self._body(query, subscriptions, allow_partial_scopes))
+        data, token, total = self._page(answer, 0)
+        count = len(data)
+        deliver(data)
+        del answer
+        if token and data and isinstance(total, int) and total > count and self.parallel_pages > 1:
+            count += self._rest_in_parallel(query, subscriptions, allow_partial_scopes, token, len(data), total, deliver)
+            token = None
+        while token:
+            answer = self._post(self._body(query, subscriptions, allow_partial_scopes, token=token))
+            data, token, _total = self._page(answer, count)
+            count += len(data)
+            deliver(data)
             del answer, data
-            if not token:
-                return rows if on_page is None else count
+        return rows if on_page is None else count
+
+    def _body(self, query, subscriptions, allow_partial_scopes, token=None, skip=None):
+        options = {'$top': self.page_size, 'resultFormat': 'objectArray'}
+        body = {'query': query, 'options': options}
+        if subscriptions is None:
+            options['allowPartialScopes'] = bool(allow_partial_scopes)
+        else:
+            body['subscriptions'] = list(subscriptions)
+        if token:
+            options['$skipToken'] = token
+        if skip is not None:
+            options['$skip'] = skip
+        return body
+
+    @staticmethod
+    def _page(answer, before):
+        """(rows, skip token, totalRecords) of one answer; raises when the answer was cut short without a way on."""
+        data = answer.get('data')
+        if not isinstance(data, list):
+            raise AzureOperationError(OPERATION, None, 200, 'UnexpectedAnswer', 'the answer holds no list of rows (data)')
+        token = answer.get('$skipToken')
+        if not token and str(answer.get('resultTruncated')).lower() == 'true':
+            raise AzureOperationError(OPERATION, None, 200, 'ResultTruncated',
+                                      'Resource Graph truncated the answer (%s of %s rows) and gave no $skipToken'
+                                      % (before + len(data), answer.get('totalRecords')))
+        total = answer.get('totalRecords')
+        return data, token, (total if isinstance(total, int) and not isinstance(total, bool) else None)
+
+    def _rest_in_parallel(self, query, subscriptions, allow_partial_scopes, token, size, total, deliver):
+        """Pages 2.. of an answer of ``total`` rows in pages of ``size``, sent at once (the quota paces them), handed
+        over in order as they arrive; returns the rows delivered."""
+        from concurrent.futures import ThreadPoolExecutor  # pylint: disable=import-outside-toplevel
+
+        offsets = list(range(size, total, size))
+        ahead = min(self.parallel_pages, len(offsets))
+        pool = ThreadPoolExecutor(max_workers=ahead)
+        delivered = 0
+
+        def submit(index):
+            body = self._body(query, subscriptions, allow_partial_scopes, token=token, skip=offsets[index])
+            return pool.submit(self._post, body)
+
+        try:
+            # No more than `ahead` pages are asked for and not yet handed over: pages that arrive faster than they are
+            # turned into records never pile up in memory.
+            futures = [submit(index) for index in range(ahead)]
+            for index, offset in enumerate(offsets):
+                answer = futures[index].result()
+                futures[index] = None
+                if index + ahead < len(offsets):
+                    futures.append(submit(index + ahead))
+                data, _token, page_total = self._page(answer, offset)
+                expected = min(size, total - offset)
+                if len(data) != expected or (page_total is not None and page_total != total):
+                    raise AzureOperationError(OPERATION, None, 200, 'InconsistentPages',
+                                              'Resource Graph answered rows %d-%d of %d with %d rows of %s: the pages do not '
+                                              'make one answer' % (offset + 1, offset + expected, total, len(data), page_total))
+                delivered += len(data)
+                deliver(data)
+                del answer, data
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        return delivered
 
     def _post(self, body):
         rest = _import_rest()
@@ -280,6 +393,7 @@ class ResourceGraph:
             try:
                 response = self.session.arm().send_request(request, **kwargs)
             except _azure_errors() as exc:
+                self.pacer.failed()
                 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import from_exception  # pylint: disable=import-outside-toplevel
                 error = from_exception(exc, OPERATION)
                 if attempt < self.retries and error.status is None:

@@ -96,7 +96,9 @@ def test_the_quota_pacer_waits_for_the_window_to_reset():
     for _count in range(14):
         assert pacer.before() == 0.0
     assert pacer.before() == 5.0 and clock.slept == [5.0]
-    assert pacer.before() == 0.0     # a new window
+    # A new window: that query finds out what it allows (the next one waits for its answer, see the threaded test).
+    pacer.observe({'x-ms-user-quota-remaining': '14', 'x-ms-user-quota-resets-after': '00:00:05'})
+    assert pacer.before() == 0.0
     pacer.observe({'x-ms-user-quota-remaining': '0', 'x-ms-user-quota-resets-after': '00:00:02'})
     clock.now += 3
     assert pacer.before() == 0.0     # the window already ended
@@ -105,6 +107,82 @@ def test_the_quota_pacer_waits_for_the_window_to_reset():
     assert pacer.throttled({'Retry-After': '3600'}) == 60.0
     assert pacer.throttled({}) == 1.0
     pacer.observe({'x-ms-user-quota-remaining': 'many'})   # unreadable: ignored
+
+
+def test_the_quota_pacer_lets_parallel_queries_fill_a_window_and_never_more():
+    """Eight threads ask for 40 queries against a quota of 15 per 5 s (the emulator's model, on a fake clock): one
+    query opens each window, and no window gets more than its 15."""
+    import threading
+
+    lock = threading.Lock()
+    clock = Clock()
+    server = {'start': None, 'used': 0, 'over': 0, 'per_window': []}
+
+    local = threading.local()
+
+    def now():
+        local.read = clock.now
+        return local.read
+
+    def sleep(seconds):
+        # Time moves only when a thread sleeps: to the time it last read plus what it sleeps.
+        with lock:
+            clock.now = max(clock.now, local.read + seconds)
+
+    pacer = rg.QuotaPacer(clock=now, sleep=sleep)
+    began = clock.now
+
+    def answer():
+        with lock:
+            if server['start'] is None or clock.now >= server['start'] + 5.0:
+                server['start'], server['used'] = clock.now, 0
+                server['per_window'].append(0)
+            server['used'] += 1
+            server['per_window'][-1] += 1
+            if server['used'] > 15:
+                server['over'] += 1
+            left = server['start'] + 5.0 - clock.now
+            return {'x-ms-user-quota-remaining': str(max(0, 15 - server['used'])),
+                    'x-ms-user-quota-resets-after': '00:00:%02d' % int(-(-left // 1))}
+
+    def worker(count):
+        for _index in range(count):
+            pacer.before()
+            pacer.observe(answer())
+
+    threads = [threading.Thread(target=worker, args=(5,)) for _index in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert server['over'] == 0 and sum(server['per_window']) == 40
+    assert server['per_window'][:2] == [15, 15] and len(server['per_window']) == 3
+    # Wall time held back, counted once however many threads waited for the same reset: two resets of 5 s at most.
+    assert 0 < pacer.waited_s <= clock.now - began <= 10.0
+
+
+def test_pages_after_the_first_are_asked_for_at_once_with_the_token_and_their_offset():
+    answers = [page([{'id': 1}, {'id': 2}], token='T'), page([{'id': 3}, {'id': 4}]), page([{'id': 5}])]
+    for answer in answers:
+        answer._body['totalRecords'] = 5  # pylint: disable=protected-access
+    graph_client, transport, _clock = client(answers)
+    transport.by_skip = True
+    assert graph_client.query('resources | project id', [SUB]) == [{'id': n} for n in range(1, 6)]
+    skips = sorted(sent[2]['options'].get('$skip', 0) for sent in transport.sent)
+    assert skips == [0, 2, 4] and all(sent[2]['options']['$skipToken'] == 'T' for sent in transport.sent[1:])
+
+
+def test_a_page_that_does_not_fit_the_answer_is_an_error():
+    answers = [page([{'id': 1}, {'id': 2}], token='T'), page([{'id': 3}])]
+    for answer in answers:
+        answer._body['totalRecords'] = 5  # pylint: disable=protected-access
+    answers.append(page([{'id': 5}]))
+    answers[-1]._body['totalRecords'] = 5  # pylint: disable=protected-access
+    graph_client, transport, _clock = client(answers)
+    transport.by_skip = True
+    with pytest.raises(AzureOperationError) as err:
+        graph_client.query('resources | project id', [SUB])
+    assert err.value.code == 'InconsistentPages'
 
 
 # ---------------------------------------------------------------------------------------------- the client
@@ -128,9 +206,16 @@ class Transport:
         self.answers = list(answers)
         self.sent = []
 
+    by_skip = False   # answer the i-th page (by $skip / page length) with the i-th answer, whatever the order sent
+
     def send_request(self, request, **kwargs):
-        self.sent.append((request.method, request.url, json.loads(request.content), kwargs))
-        answer = self.answers.pop(0)
+        body = json.loads(request.content)
+        self.sent.append((request.method, request.url, body, kwargs))
+        if self.by_skip:
+            first = self.answers[0].json()['count']
+            answer = self.answers[body['options'].get('$skip', 0) // first]
+        else:
+            answer = self.answers.pop(0)
         if isinstance(answer, Exception):
             raise answer
         return answer

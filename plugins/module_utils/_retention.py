@@ -38,6 +38,7 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES
@@ -141,7 +142,7 @@ class Duration:
         unit = _FROM_RS_UNIT.get(str(value.get('durationType') or '').lower())
         if unit is None or not _positive_int(count):
             raise RetentionError('invalid retention duration %r: expected a positive count and durationType Days, Weeks, Months or Years' % (value,))
-        return cls(((unit, count),))
+        return _single(cls, unit, count)
 
     @property
     def single(self):
@@ -158,9 +159,10 @@ class Duration:
         """The unit (days, weeks, months, years) of a single-unit duration, None for a multi-unit one."""
         return self.parts[0][0] if self.single else None
 
-    @property
+    @cached_property
     def calendar(self):
-        """``(months, days)``, exact: a year is 12 months, a week 7 days."""
+        """``(months, days)``, exact: a year is 12 months, a week 7 days. Computed once per duration (durations are
+        immutable, and a fleet's policies ask for it hundreds of thousands of times)."""
         months = sum(count * (12 if unit == 'years' else 1) for unit, count in self.parts if unit in ('years', 'months'))
         days = sum(count * (7 if unit == 'weeks' else 1) for unit, count in self.parts if unit in ('weeks', 'days'))
         return months, days
@@ -203,6 +205,12 @@ class Duration:
         return self.short
 
 
+@lru_cache(maxsize=1024)
+def _single(cls, unit, count):
+    """One immutable single-unit Duration per (unit, count): a fleet's policies repeat a handful of them."""
+    return cls(((unit, count),))
+
+
 # No retention Azure keeps needs more than 5 digits (9999 days is the longest day count); a longer count is refused.
 MAX_COUNT_DIGITS = 6
 
@@ -222,6 +230,12 @@ def parse_duration(text):
         return text
     if not isinstance(text, str):
         raise RetentionError('invalid duration %r: expected a string; %s' % (text, _ACCEPTED))
+    return _parse_text(text)
+
+
+@lru_cache(maxsize=4096)
+def _parse_text(text):
+    """parse_duration of a string; the same few texts recur across a fleet's policies, and a Duration is immutable."""
     value = text.strip()
     if value[:1] in ('P', 'p'):
         match = _ISO_RE.fullmatch(value.upper())

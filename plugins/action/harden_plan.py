@@ -1,0 +1,93 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin behind vaultlock.azure.harden_plan: reads the fleet and plans the run on the controller.
+
+The vault records stay in this process; the play gets the vaults with actions, the plan's id and counts
+(plugin_utils/_harden_run.py says why).
+"""
+
+from __future__ import annotations
+
+import gc
+
+from ansible import constants as C
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._auth import AUTH_ARGSPEC
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
+from ansible_collections.vaultlock.azure.plugins.module_utils._module import failure
+from ansible_collections.vaultlock.azure.plugins.module_utils._targets import TLS_WARNING, plan_run
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import (
+    PLAN_ARGSPEC,
+    check_diffs,
+    check_inputs,
+    plan_summary,
+    prepare_report_dir,
+    read_targets,
+    read_warnings,
+    save_plan,
+)
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _supports_check_mode = True
+    _supports_async = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        del tmp  # no longer has any effect
+        _validation, args = self.validate_argument_spec(dict(AUTH_ARGSPEC, **PLAN_ARGSPEC))
+        check_mode = bool(self._play_context.check_mode)
+        try:
+            discover = check_inputs(args)
+            # The baseline, the lock requirements and the exclusions are checked before any request.
+            checked = plan_run([], args['exclude'], args['baseline'], args['lock_requirements'])
+            prepare_report_dir(args['report_dir'])
+            flags = {'include_policies': bool(checked['include_policies'] or checked['include_items']),
+                     'include_items': bool(checked['include_items'])}
+            reads = read_targets(self._session_for(args), args, discover, flags)
+            warnings = read_warnings(reads)
+            run = plan_run(reads, args['exclude'], checked['baseline'], args['lock_requirements'])
+            del reads
+            plan_id = save_plan(C.DEFAULT_LOCAL_TMP, run, args['report_dir'], check_mode)
+        except VaultlockError as exc:
+            msg, _extra = failure(exc)
+            result.update(failed=True, changed=False, msg=msg)
+            return result
+        summary = plan_summary(run)
+        warnings.extend(run['warnings'])
+        if TLS_WARNING in run['report_warnings']:
+            warnings.append(TLS_WARNING)
+        if check_mode and args['check_diff']:
+            result['diff'] = check_diffs(run)
+        del run
+        gc.collect()
+        result.update(summary)
+        result.update(
+            changed=bool(check_mode and summary['with_actions'] and not summary['blocked']),
+            plan=plan_id,
+            msg='%d of %d vaults drift; %s %d%s' % (
+                summary['drifting'], summary['vaults'], 'a run would change' if check_mode else 'changing',
+                summary['with_actions'], (' (blocked: %s)' % summary['blocked']) if summary['blocked'] else ''),
+        )
+        if warnings:
+            result['warnings'] = list(result.get('warnings') or []) + warnings
+        return result
+
+    @staticmethod
+    def _session_for(args):
+        """One AzureSession per subscription a named vault gives (None: the authentication's own), built on first use."""
+        from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession  # pylint: disable=import-outside-toplevel
+
+        auth = {name: args.get(name) for name in AUTH_ARGSPEC}
+        sessions = {}
+
+        def session_for(subscription_id):
+            key = (subscription_id or '').lower()
+            if key not in sessions:
+                sessions[key] = AzureSession(dict(auth, subscription_id=subscription_id) if subscription_id else auth)
+            return sessions[key]
+        return session_for

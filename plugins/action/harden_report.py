@@ -1,0 +1,46 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin behind vaultlock.azure.harden_report: writes the five drift reports of a planned run on the controller."""
+
+from __future__ import annotations
+
+from ansible import constants as C
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import (
+    REPORT_ARGSPEC,
+    build_run_report,
+    load_plan,
+    write_reports,
+)
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _supports_check_mode = True
+    _supports_async = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        del tmp  # no longer has any effect
+        _validation, args = self.validate_argument_spec(REPORT_ARGSPEC)
+        try:
+            plan = load_plan(C.DEFAULT_LOCAL_TMP, args['plan'])
+            report_dir = plan['report_dir']
+            report = build_run_report(plan, args['results'])
+            del plan
+            # The reports are local files: they are written in check mode too (that is what check mode is for).
+            path, written = write_reports(report, report_dir)
+        except VaultlockError as exc:
+            result.update(failed=True, changed=False, msg=str(exc))
+            return result
+        except OSError as exc:
+            result.update(failed=True, changed=False, msg='could not write the reports: %s' % exc)
+            return result
+        summary = report['summary']
+        result.update(changed=False, report_dir=path, files=written, summary=summary, check_mode=report['check_mode'],
+                      generated_at=report.get('generated_at'))
+        return result

@@ -1,0 +1,238 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: harden_plan
+short_description: Discover a fleet of Azure Backup vaults and plan its hardening, on the controller, in one task
+version_added: 0.2.0
+description:
+  - Reads the vaults of a scope (and, when the baseline needs them, their backup policies and protected items) the way
+    M(vaultlock.azure.vault_immutability_info) does, through Azure Resource Graph or ARM (O(discovery)), and plans each
+    vault's drift against O(baseline) the way the P(vaultlock.azure.vault_targets#filter) filter does.
+  - It runs on the controller, and the vault records never become an Ansible variable. The task returns only the vaults
+    with actions (RV(actions)), counts, and RV(plan), the id of the whole plan, which it keeps in a private file on the
+    controller until the C(ansible-playbook) run ends. M(vaultlock.azure.harden_report) writes the reports from it. A fleet
+    of 20,000 vaults takes seconds this way, where its records passed through task results and filters cost minutes
+    (C(docs/performance.md)).
+  - The C(vaultlock.azure.harden_backup_vaults) role is built on it; use it directly to build a run of your own.
+  - O(baseline), O(lock_requirements), O(exclude) and O(report_dir) are checked before any request. A baseline that asks
+    for an irreversible state (immutability V(locked), soft delete V(always_on)) must say C(allow_irreversible=true) in it.
+  - A scope or a named vault that cannot be read becomes an error of the plan (in the reports), not a failure of the task.
+    An exclusion entry that matched no vault is a warning; when the run would make an irreversible change, it also blocks
+    the run (RV(blocked)).
+  - A vault the baseline would lock is planned to lock only when it is ready (O(lock_requirements)).
+  - Resource Graph can lag ARM by minutes. The plan is for reports and for choosing which vaults a state module visits;
+    every state module re-reads its vault (and policy) from ARM before it changes anything.
+  - The Azure SDKs must be installed in the Python that runs C(ansible-playbook) (C(pip install -r requirements.txt) from
+    the collection), as for the C(vaultlock.azure.backup_vaults) inventory plugin. The E(AZURE_*) variables are read from
+    the controller's environment; the task's C(environment) keyword does not apply to it.
+  - This is an action plugin; this file holds its documentation only.
+extends_documentation_fragment:
+  - vaultlock.azure.azure_auth
+attributes:
+  check_mode:
+    support: full
+    description: Only reads. In check mode the task is changed when a run would change a vault.
+  diff_mode:
+    support: full
+    description: In check mode, with O(check_diff), returns a diff per drifting vault (as M(vaultlock.azure.drift_diff)).
+  idempotent:
+    support: full
+    description: Changes nothing in Azure.
+  action:
+    support: full
+    description: Runs on the controller as an action plugin.
+options:
+  baseline:
+    description:
+      - What every vault must meet, as the P(vaultlock.azure.vault_targets#filter) filter takes it (C(immutability),
+        C(allow_irreversible), C(retention) with C(minimum) and C(mode), C(soft_delete), C(tiers), C(retention_mode)).
+      - The C(vaultlock.azure.harden_backup_vaults) role builds it from its variables.
+    type: dict
+    required: true
+  exclude:
+    description: Vaults to leave out (ARM ids, subscription or resource group ids, vault names with shell-style wildcards).
+    type: list
+    elements: raw
+    default: []
+  lock_requirements:
+    description:
+      - When a vault the baseline would lock is ready to lock (C(max_retention), C(require_soft_delete), C(require_mua),
+        C(no_unfixable_findings)); see M(vaultlock.azure.vault_lock_readiness_info).
+    type: dict
+  discover:
+    description:
+      - Whether to discover the vaults of the scope (O(subscription_ids), O(resource_groups), O(tags), O(vault_types)).
+      - Default is V(true) when O(vaults) is empty, V(false) otherwise.
+    type: bool
+  vaults:
+    description:
+      - Vaults to read by name, each from ARM, whatever O(discovery) says. Each is C(id), or C(name), C(resource_group)
+        and C(vault_type) (and C(subscription_id) when it is not the subscription of the authentication options).
+    type: list
+    elements: dict
+    default: []
+  subscription_ids:
+    description:
+      - Subscriptions to discover. V(all) reads every subscription the identity can see.
+      - Default is the subscription of the authentication options (O(subscription_id) or E(AZURE_SUBSCRIPTION_ID)).
+    type: list
+    elements: str
+    default: []
+  resource_groups:
+    description: Only vaults of these resource groups. Default is every resource group.
+    type: list
+    elements: str
+    default: []
+  tags:
+    description: Only vaults that carry all these tags. A tag whose value is null only needs to exist.
+    type: dict
+    default: {}
+  vault_types:
+    description: Which vault kinds to discover.
+    type: list
+    elements: str
+    choices: [recovery_services, backup]
+    default: [recovery_services, backup]
+  discovery:
+    description:
+      - Where the fleet is read from, as in M(vaultlock.azure.vault_immutability_info).
+      - V(auto) reads through Azure Resource Graph and falls back to ARM per subscription where Resource Graph cannot.
+      - V(resource_graph) reads through Resource Graph only; V(arm) through Azure Resource Manager only, paced per subscription.
+    type: str
+    choices: [auto, resource_graph, arm]
+    default: auto
+  max_concurrency:
+    description: How many ARM list calls run at once.
+    type: int
+    default: 32
+  report_dir:
+    description:
+      - The directory M(vaultlock.azure.harden_report) writes the reports into; created now (so a directory that cannot be
+        written stops the run before any change), and kept in the plan.
+      - An empty value is an error, never the current directory.
+    type: path
+    required: true
+  check_diff:
+    description: In check mode, return a diff per drifting vault (shown with C(--diff)).
+    type: bool
+    default: true
+seealso:
+  - module: vaultlock.azure.harden_report
+  - module: vaultlock.azure.vault_immutability_info
+  - plugin: vaultlock.azure.vault_targets
+    plugin_type: filter
+author:
+  - vaultlock.azure maintainers (@vaultlock)
+'''
+
+EXAMPLES = r'''
+- name: Plan the hardening of two subscriptions
+  vaultlock.azure.harden_plan:
+    subscription_ids: [11111111-1111-1111-1111-111111111111, 22222222-2222-2222-2222-222222222222]
+    baseline:
+      immutability: enabled
+      soft_delete: {state: 'on', retention_days: 14}
+      retention: {minimum: {daily: 30d}, mode: report}
+    exclude: [rsv-sandbox-*]
+    report_dir: reports/backup-vaults
+  register: plan
+
+- name: Turn immutability on where the plan says so
+  vaultlock.azure.vault_immutability:
+    id: "{{ item.id }}"
+    immutability: "{{ item.actions.immutability }}"
+  loop: "{{ plan.actions | selectattr('actions.immutability') | list }}"
+  loop_control:
+    label: "{{ item.name }}"
+  when: not plan.blocked
+  register: immutability_results
+
+- name: Write drift.json, .md, .junit.xml, .html and .sarif
+  vaultlock.azure.harden_report:
+    plan: "{{ plan.plan }}"
+    results:
+      immutability: "{{ immutability_results }}"
+'''
+
+RETURN = r'''
+plan:
+  description: The id of the plan kept on the controller, for M(vaultlock.azure.harden_report) in the same run.
+  returned: success
+  type: str
+  sample: 3f2b6c1d9e8a47b5a0c4d2e1f6a7b8c9
+actions:
+  description:
+    - The drift entries (as P(vaultlock.azure.vault_drift#filter) returns them) of the vaults a run changes, with
+      C(actions) (C(raise_policies), C(soft_delete), C(immutability)) and C(retention_minimum) of the vault's own tier.
+  returned: success
+  type: list
+  elements: dict
+  sample: [{"id": "/subscriptions/1111.../resourceGroups/rg-backup/providers/Microsoft.RecoveryServices/vaults/rsv-01",
+            "name": "rsv-01", "actions": {"immutability": "enabled", "soft_delete": null, "raise_policies": []}}]
+blocked:
+  description: Why the run must change nothing (an exclusion that matched no vault, with an irreversible change planned), or empty.
+  returned: success
+  type: str
+  sample: ''
+vaults:
+  description: How many vaults the plan covers (after exclusions).
+  returned: success
+  type: int
+  sample: 20000
+drifting:
+  description: How many of them drift from their baseline.
+  returned: success
+  type: int
+  sample: 200
+with_actions:
+  description: How many of them a run changes (the length of RV(actions)).
+  returned: success
+  type: int
+  sample: 180
+errors:
+  description:
+    - How many errors the reports list (drift.json C(summary.errors)), that is the scopes or vaults that could not be
+      read, and a blocked run (RV(blocked)).
+    - Each read that failed is also a warning of the task.
+  returned: success
+  type: int
+  sample: 0
+excluded:
+  description: How many vaults the exclusions left out.
+  returned: success
+  type: int
+  sample: 3
+include_policies:
+  description: Whether the baseline needed the vaults' backup policies (so they were read).
+  returned: success
+  type: bool
+  sample: true
+include_items:
+  description: Whether the baseline locks vaults (so their protected items were read, for lock readiness).
+  returned: success
+  type: bool
+  sample: false
+discovery:
+  description:
+    - Where the vaults came from (as the C(discovery) block of drift.json), or null when nothing was read.
+  returned: success
+  type: dict
+  sample: {"requested": ["auto"], "sources": {"resource_graph": 2}, "fallbacks": [], "data_time": "2026-11-30T14:00:00Z"}
+msg:
+  description: A one-line summary.
+  returned: always
+  type: str
+  sample: 200 of 20000 vaults drift; a run would change 180
+diff:
+  description: In check mode with O(check_diff), one entry per drifting vault, shown with C(--diff).
+  returned: check mode
+  type: list
+  elements: dict
+  sample: [{"before_header": "rsv-01 (recovery_services, 1111.../rg-backup)", "before": "immutability: disabled\n",
+            "after_header": "rsv-01 (recovery_services, 1111.../rg-backup)", "after": "immutability: enabled\n"}]
+'''

@@ -1,0 +1,110 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: harden_report
+short_description: Write the drift reports of a planned hardening run, on the controller
+version_added: 0.2.0
+description:
+  - Takes the plan of a M(vaultlock.azure.harden_plan) task of the same C(ansible-playbook) run and the registered results
+    of the state tasks that followed it, and writes C(drift.json), C(drift.md), C(drift.junit.xml), C(drift.html) and
+    C(drift.sarif) into the plan's report directory (the P(vaultlock.azure.drift_report_json#filter) document and its renderings).
+  - After a real run a fixable finding counts as resolved when the task that fixes it ran for that vault without failing;
+    in check mode without state tasks the reports list what a run would change.
+  - Each file is written whole or not at all (a new file renamed over the old one), in check mode too (a drift report is
+    what check mode is for). It sends no request to Azure.
+  - This is an action plugin; this file holds its documentation only.
+attributes:
+  check_mode:
+    support: full
+    description: Writes the reports in check mode too; changes nothing in Azure.
+  diff_mode:
+    support: none
+    description: Returns no diff; the reports are the record of the run.
+  idempotent:
+    support: full
+    description: Changes nothing in Azure; the reports are rewritten with the time of the run.
+  action:
+    support: full
+    description: Runs on the controller as an action plugin.
+options:
+  plan:
+    description: RV(vaultlock.azure.harden_plan#module:plan) of a M(vaultlock.azure.harden_plan) task of this run.
+    type: str
+    required: true
+  results:
+    description:
+      - The registered results of the state tasks, by what they do (C(retention) for
+        M(vaultlock.azure.backup_policy_retention), C(soft_delete) for M(vaultlock.azure.vault_soft_delete), C(immutability)
+        for M(vaultlock.azure.vault_immutability)), each a loop's registered result or its C(results) list. Leave one
+        out when no such task ran.
+    type: dict
+    default: {}
+seealso:
+  - module: vaultlock.azure.harden_plan
+  - plugin: vaultlock.azure.drift_report_json
+    plugin_type: filter
+author:
+  - vaultlock.azure maintainers (@vaultlock)
+'''
+
+EXAMPLES = r'''
+- name: Plan
+  vaultlock.azure.harden_plan:
+    baseline: {immutability: enabled}
+    report_dir: reports/backup-vaults
+  register: plan
+
+- name: Turn immutability on where the plan says so
+  vaultlock.azure.vault_immutability:
+    id: "{{ item.id }}"
+    immutability: "{{ item.actions.immutability }}"
+  loop: "{{ plan.actions | selectattr('actions.immutability') | list }}"
+  when: not plan.blocked
+  register: immutability_results
+
+- name: Write the reports
+  vaultlock.azure.harden_report:
+    plan: "{{ plan.plan }}"
+    results:
+      immutability: "{{ immutability_results }}"
+  register: report
+
+- name: Fail when vaults still drift
+  ansible.builtin.fail:
+    msg: "{{ report.summary.drifting }} vaults drift; see {{ report.report_dir }}/drift.md"
+  when: report.summary.drifting > 0
+'''
+
+RETURN = r'''
+summary:
+  description: The C(summary) of drift.json (counts of vaults, drifting vaults, findings, changes, errors).
+  returned: success
+  type: dict
+  sample: {"vaults": 20000, "drifting": 200, "findings": 210, "fixable": 200, "unfixable": 10, "changed": 0, "resolved": 0, "errors": 0}
+report_dir:
+  description: The absolute path of the directory the reports were written into.
+  returned: success
+  type: str
+  sample: /srv/ansible/reports/backup-vaults
+files:
+  description: The files written, in that directory.
+  returned: success
+  type: list
+  elements: str
+  sample: [drift.json, drift.md, drift.junit.xml, drift.html, drift.sarif]
+check_mode:
+  description: Whether the planning task ran in check mode (the reports say what would change rather than what changed).
+  returned: success
+  type: bool
+  sample: true
+generated_at:
+  description: The time of the reports (UTC).
+  returned: success
+  type: str
+  sample: '2026-11-30T14:00:00Z'
+'''

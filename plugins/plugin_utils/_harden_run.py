@@ -1,0 +1,295 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This file is for internal use by the vaultlock.azure collection only.
+# Its API may change without notice.
+"""A harden_backup_vaults run on the controller: discover and plan in one process, keep the plan, write the reports.
+
+Why on the controller: a fleet of 20,000 vaults is about 50 MB of vault records and 13 MB of drift entries. Passed
+through Ansible (a module's result, a set_fact, a filter's input, a copy task's content), ansible-core inspects every
+value of it, which took minutes and hundreds of MiB (docs/performance.md). Here the records never leave one Python
+process: the harden_plan action reads the fleet (the same _fleet.read_scope the modules use), plans (the same
+_targets.plan_run the vault_targets filter uses), keeps the plan in a private file on the controller and hands the play
+only the vaults with actions; the harden_report action adds the state modules' results and writes the five reports.
+
+Nothing here imports an Azure SDK: the session does, lazily, when it first needs one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import tempfile
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import DEFAULT_DISCOVERY, DISCOVERY_CHOICES
+from ansible_collections.vaultlock.azure.plugins.module_utils._drift import drift_diffs
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError
+from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES
+from ansible_collections.vaultlock.azure.plugins.module_utils._module import failure
+from ansible_collections.vaultlock.azure.plugins.module_utils._settings import MAX_CONCURRENCY
+
+PLAN_FORMAT = 1
+_PLAN_ID = re.compile(r'[0-9a-f]{32}')
+_PLAN_PREFIX = 'vaultlock-harden-plan-'
+
+REPORT_FILES = ('drift.json', 'drift.md', 'drift.junit.xml', 'drift.html', 'drift.sarif')
+
+# The options of the harden_plan action besides the authentication options (plugins/modules/harden_plan.py documents
+# them; ansible-test validate-modules checks that the two agree).
+PLAN_ARGSPEC = {
+    'baseline': {'type': 'dict', 'required': True},
+    'exclude': {'type': 'list', 'elements': 'raw', 'default': []},
+    'lock_requirements': {'type': 'dict'},
+    'discover': {'type': 'bool'},
+    'vaults': {'type': 'list', 'elements': 'dict', 'default': []},
+    'subscription_ids': {'type': 'list', 'elements': 'str', 'default': []},
+    'resource_groups': {'type': 'list', 'elements': 'str', 'default': []},
+    'tags': {'type': 'dict', 'default': {}},
+    'vault_types': {'type': 'list', 'elements': 'str', 'choices': list(VAULT_TYPES), 'default': list(VAULT_TYPES)},
+    'discovery': {'type': 'str', 'choices': list(DISCOVERY_CHOICES), 'default': DEFAULT_DISCOVERY},
+    'max_concurrency': {'type': 'int', 'default': MAX_CONCURRENCY},
+    'report_dir': {'type': 'path', 'required': True},
+    'check_diff': {'type': 'bool', 'default': True},
+}
+
+REPORT_ARGSPEC = {
+    'plan': {'type': 'str', 'required': True},
+    'results': {'type': 'dict', 'default': {}},
+}
+
+_VAULT_KEYS = ('id', 'name', 'resource_group', 'vault_type', 'subscription_id')
+
+
+def check_inputs(args):
+    """Raise InputError for a run that cannot be what the operator meant, before any request."""
+    report_dir = args.get('report_dir')
+    if not isinstance(report_dir, str) or not report_dir.strip():
+        raise InputError('report_dir is empty (was it given with -e from a variable that is not set?): the reports would be '
+                         'written into the current directory. Set it to the directory the reports belong in, for example '
+                         'reports/harden_backup_vaults (the default of harden_backup_vaults_report_dir).')
+    discover = args.get('discover')
+    vaults = args.get('vaults') or []
+    if discover is None:
+        discover = not vaults
+    if not discover and not vaults:
+        raise InputError('no vaults to check: discover is false and vaults is empty')
+    for index, vault in enumerate(vaults):
+        unknown = sorted(set(vault) - set(_VAULT_KEYS))
+        if unknown:
+            raise InputError('vaults[%d]: unknown key(s) %s; a vault is named by id, or by name, resource_group and vault_type '
+                             '(and subscription_id)' % (index, ', '.join(unknown)))
+        if not vault.get('id') and not (vault.get('name') and vault.get('resource_group') and vault.get('vault_type')):
+            raise InputError('vaults[%d]: name a vault by id, or by name, resource_group and vault_type' % index)
+        if vault.get('vault_type') and vault['vault_type'] not in VAULT_TYPES:
+            raise InputError('vaults[%d]: vault_type must be one of %s; got %s' % (index, ', '.join(VAULT_TYPES), vault['vault_type']))
+    return discover
+
+
+def _failed_read(exc, item):
+    """What a failed vault_immutability_info loop item looks like to _targets.select_vaults."""
+    msg, _extra = failure(exc)
+    return {'failed': True, 'msg': msg, 'item': item}
+
+
+def read_targets(session_for, args, discover, flags):
+    """The reads a run plans from, shaped as registered vault_immutability_info results (loop items).
+
+    ``session_for(subscription_id or None)`` gives the AzureSession for a named vault's own subscription (None: the
+    authentication's). ``flags``: include_policies, include_items. One read per resource group (or one for every
+    resource group), one per named vault; a read that fails becomes an error of the run, never a stop.
+    """
+    from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import read_scope  # pylint: disable=import-outside-toplevel
+
+    reads = []
+    if discover:
+        for group in args.get('resource_groups') or [None]:
+            params = dict(flags, subscription_ids=args.get('subscription_ids') or None, resource_group=group,
+                          tags=args.get('tags') or None, vault_types=args['vault_types'], discovery=args['discovery'],
+                          max_concurrency=args['max_concurrency'])
+            reads.append(_read(read_scope, session_for(None), params, group or ''))
+    for vault in args.get('vaults') or []:
+        params = dict(flags, **{key: vault.get(key) for key in ('id', 'name', 'resource_group', 'vault_type')})
+        params.update(max_concurrency=args['max_concurrency'], vault_types=list(VAULT_TYPES), discovery='arm')
+        reads.append(_read(read_scope, session_for(vault.get('subscription_id')), params, dict(vault)))
+    return reads
+
+
+def _read(read_scope, session, params, item):
+    try:
+        if session is None:
+            raise InputError('no Azure session')
+        records, errors, subscriptions, discovery = read_scope(session, params)
+    except VaultlockError as exc:
+        return _failed_read(exc, item)
+    read = {'vaults': records, 'errors': errors, 'subscriptions': subscriptions, 'discovery': discovery, 'item': item}
+    if not session.verify:
+        read['cert_validation_mode'] = 'ignore'
+    return read
+
+
+def read_warnings(reads):
+    """The warnings vault_immutability_info would show for these reads (fallbacks to ARM, scopes not read)."""
+    warnings = []
+    for read in reads:
+        if read.get('failed'):
+            item = read.get('item')
+            if isinstance(item, dict):
+                scope = item.get('id') or 'vault %s/%s' % (item.get('resource_group') or '', item.get('name') or '')
+            else:
+                scope = ('resource group %s' % item) if item else 'the vaults of the scope'
+            warnings.append('could not read %s: %s' % (scope, read.get('msg')))
+            continue
+        for fallback in (read.get('discovery') or {}).get('fallbacks') or []:
+            warnings.append('read subscription %s from ARM instead of Resource Graph: %s' % (fallback['subscription_id'], fallback['reason']))
+        for error in read.get('errors') or []:
+            warnings.append('could not read %s: %s (%s)' % (error.get('scope'), error.get('message'), error.get('code')))
+    return warnings
+
+
+def plan_summary(run):
+    """The small part of a plan the play gets: the vaults with actions, the block, counts."""
+    drift = run['drift']
+    actions = [entry for entry in drift if entry.get('changes')]
+    return {
+        'actions': actions,
+        'blocked': run['blocked'],
+        'vaults': len(drift),
+        'drifting': sum(1 for entry in drift if entry.get('drift')),
+        'with_actions': len(actions),
+        'errors': len(run['report_errors']),
+        'excluded': len(run['excluded']),
+        'include_policies': run['include_policies'],
+        'include_items': run['include_items'],
+        'discovery': run['discovery'],
+    }
+
+
+def check_diffs(run):
+    """What drift_diff shows in check mode: one diff per drifting vault."""
+    return drift_diffs(run['drift'])
+
+
+# ------------------------------------------------------------------------------------------- the plan file
+
+def plan_path(directory, plan_id):
+    if not isinstance(plan_id, str) or not _PLAN_ID.fullmatch(plan_id):
+        raise InputError('plan must be the plan value a vaultlock.azure.harden_plan task returned; got %r' % (plan_id,))
+    return os.path.join(directory, _PLAN_PREFIX + plan_id + '.json')
+
+
+def save_plan(directory, run, report_dir, check_mode):
+    """Write what the reports need (never the vault records) to a new private file; returns its id."""
+    plan_id = secrets.token_hex(16)
+    doc = {
+        'format': PLAN_FORMAT, 'report_dir': report_dir, 'check_mode': bool(check_mode), 'drift': run['drift'],
+        'baseline': run['baseline'], 'blocked': run['blocked'], 'errors': run['report_errors'],
+        'warnings': run['report_warnings'], 'discovery': run['discovery'],
+    }
+    path = plan_path(directory, plan_id)
+    tmp = path + '.part'
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, 'w', encoding='utf-8') as handle:
+            json.dump(doc, handle, separators=(',', ':'))
+        os.replace(tmp, path)
+    except OSError as exc:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise InputError('cannot keep the plan on the controller (in ansible\'s local temporary directory): %s'
+                         % (exc.strerror or exc)) from exc
+    return plan_id
+
+
+def load_plan(directory, plan_id):
+    path = plan_path(directory, plan_id)
+    try:
+        with open(path, encoding='utf-8') as handle:
+            doc = json.load(handle)
+    except FileNotFoundError as exc:
+        raise InputError('no plan %s on this controller: give the plan value of a vaultlock.azure.harden_plan task of the '
+                         'same ansible-playbook run (plans are kept until the run ends)' % plan_id) from exc
+    except (OSError, ValueError) as exc:
+        raise InputError('the plan %s on this controller cannot be read (damaged?): %s' % (plan_id, exc)) from exc
+    if not isinstance(doc, dict) or doc.get('format') != PLAN_FORMAT:
+        raise InputError('plan %s was written by another version of vaultlock.azure' % plan_id)
+    return doc
+
+
+# ------------------------------------------------------------------------------------------- the reports
+
+def build_run_report(plan, results):
+    """The drift.json document of a run: the plan and the state modules' registered loop results."""
+    from ansible_collections.vaultlock.azure.plugins.module_utils._reports import build_report  # pylint: disable=import-outside-toplevel
+
+    results = results or {}
+    unknown = sorted(set(results) - {'retention', 'soft_delete', 'immutability'})
+    if unknown:
+        raise InputError('results: unknown key(s) %s; give retention, soft_delete and immutability' % ', '.join(unknown))
+    normalised = {}
+    for key in ('retention', 'soft_delete', 'immutability'):
+        value = results.get(key)
+        if isinstance(value, dict):
+            value = value.get('results', [])
+        if value is None:
+            value = []
+        if not isinstance(value, list):
+            raise InputError('results.%s must be the registered result of the state task (or its results list)' % key)
+        normalised[key] = value
+    return build_report(plan['drift'], {
+        'check_mode': plan['check_mode'], 'predict': not plan['blocked'], 'baseline': plan['baseline'],
+        'errors': plan['errors'], 'warnings': plan['warnings'], 'discovery': plan['discovery'], 'results': normalised,
+    })
+
+
+def _renderers():
+    # pylint: disable=import-outside-toplevel
+    from ansible_collections.vaultlock.azure.plugins.module_utils._report_html import render_html
+    from ansible_collections.vaultlock.azure.plugins.module_utils._report_sarif import render_sarif
+    from ansible_collections.vaultlock.azure.plugins.module_utils._reports import render_junit, render_markdown
+
+    def write_json(report, handle):
+        # As ansible.builtin.to_nice_json(indent=2) wrote it, streamed: a 17 MB document is never one string.
+        json.dump(report, handle, sort_keys=True, indent=2, separators=(',', ': '), ensure_ascii=False)
+        handle.write('\n')
+
+    def text(render):
+        def write(report, handle):
+            handle.write(render(report))
+        return write
+
+    return {'drift.json': write_json, 'drift.md': text(render_markdown), 'drift.junit.xml': text(render_junit),
+            'drift.html': text(render_html), 'drift.sarif': text(render_sarif)}
+
+
+def prepare_report_dir(report_dir):
+    """The report directory as an absolute path, created (0755) if missing; InputError when it cannot be written."""
+    path = os.path.realpath(os.path.expanduser(report_dir))
+    try:
+        os.makedirs(path, mode=0o755, exist_ok=True)
+    except OSError as exc:
+        raise InputError('cannot create the report directory %s: %s' % (report_dir, exc.strerror or exc)) from exc
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise InputError('cannot write into the report directory %s' % report_dir)
+    return path
+
+
+def write_reports(report, report_dir):
+    """Write the five reports into report_dir, each whole or not at all (a temporary file renamed over the old one)."""
+    path = prepare_report_dir(report_dir)
+    written = []
+    for name, write in _renderers().items():
+        fd, tmp = tempfile.mkstemp(prefix='.%s.' % name, dir=path)
+        try:
+            with os.fdopen(fd, 'w', encoding='utf-8') as handle:
+                write(report, handle)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, os.path.join(path, name))
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+        written.append(name)
+    return path, written

@@ -1,0 +1,226 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The harden_plan and harden_report actions used directly in a playbook (not through the role), through real
+ansible-playbook, the real SDKs and the emulator: check mode plans without writing, a real run changes only the vaults
+with actions and the reports say what was resolved, bad input fails before any request, module_defaults give the auth.
+
+Few playbook runs: each test is one or two runs, and the cases of one kind share a play.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+import pytest
+
+from tests.integration.fleets import RG, SUB1, vault, vault_id
+
+PLAN = 'vaultlock.azure.harden_plan'
+REPORT = 'vaultlock.azure.harden_report'
+IMM = 'vaultlock.azure.vault_immutability'
+FILES = ['drift.html', 'drift.json', 'drift.junit.xml', 'drift.md', 'drift.sarif']
+BASELINE = {'immutability': 'enabled', 'soft_delete': {'state': 'on', 'retention_days': 14}}
+
+
+def fleet():
+    """Two vaults whose immutability drifts (one of each kind), one whose soft delete is off, three compliant."""
+    return {'subscriptions': [{'id': SUB1, 'display_name': 'harden-actions', 'resource_groups': [
+        {'name': RG, 'location': 'westeurope', 'vaults': [
+            vault('rsv-open', 'recovery_services', 'disabled'),
+            vault('bv-unset', 'backup', 'unset'),
+            vault('rsv-soft-off', 'recovery_services', 'enabled', soft_delete='off'),
+            vault('rsv-ok', 'recovery_services', 'enabled'),
+            vault('rsv-locked', 'recovery_services', 'locked', soft_delete='always_on'),
+            vault('bv-ok', 'backup', 'enabled'),
+        ]}]}]}
+
+
+@pytest.fixture(name='actions_fleet')
+def actions_fleet_fixture(emulator):
+    emulator.load_fleet(fleet())
+    emulator.clear_journal()
+
+
+def immutability(emulator, name, kind='recovery_services'):
+    body = emulator.resource(vault_id(name, kind))
+    return ((body['properties'].get('securitySettings') or {}).get('immutabilitySettings') or {}).get('state')
+
+
+def no_traceback(run, result):
+    """The action failed on purpose: its own message. An exception escaping an action plugin gives, in ansible-core 2.19,
+    'Task failed: <the exception's text>' as the message (and a traceback with -vvv)."""
+    assert 'Traceback' not in run.output, run.output[-3000:]
+    assert not str(result.get('msg', '')).startswith(('Task failed', 'Unexpected failure')), result
+
+
+def plan_files(tmp_path):
+    """Plan files left under the runner's ANSIBLE_HOME (its local tmp)."""
+    return [name for _root, _dirs, names in os.walk(tmp_path / 'ansible-home') for name in names if name.startswith('vaultlock-harden-plan-')]
+
+
+@pytest.mark.usefixtures('actions_fleet')
+def test_check_mode_plans_without_writing_and_returns_only_vaults_with_actions(runner, emulator, tmp_path):
+    reports = tmp_path / 'reports-check'
+    run = runner.play([
+        {'name': 'plan', PLAN: {'baseline': BASELINE, 'report_dir': str(reports)}},
+        {'name': 'report', REPORT: {'plan': '{{ r0.plan }}'}},
+    ], args=['--check', '--diff'])
+    plan = run['r0']
+    assert not plan.get('failed'), plan
+    no_traceback(run, plan)
+    assert re.fullmatch(r'[0-9a-f]{32}', plan['plan'])
+    assert plan['changed'] is True
+    assert sorted(entry['name'] for entry in plan['actions']) == ['bv-unset', 'rsv-open', 'rsv-soft-off']
+    by_name = {entry['name']: entry for entry in plan['actions']}
+    assert by_name['rsv-open']['actions']['immutability'] == 'enabled'
+    assert by_name['bv-unset']['actions']['immutability'] == 'enabled'
+    assert by_name['rsv-soft-off']['actions'] == {'immutability': None, 'raise_policies': [],
+                                                  'soft_delete': {'state': 'on', 'retention_days': 14}}
+    assert (plan['vaults'], plan['drifting'], plan['with_actions'], plan['errors'], plan['excluded']) == (6, 3, 3, 0, 0)
+    assert plan['blocked'] == ''
+    assert plan['msg'] == '3 of 6 vaults drift; a run would change 3'
+    assert plan['discovery']['source_by_subscription'] == {SUB1: 'resource_graph'}
+    # One diff per drifting vault, shown with --diff.
+    assert sorted(diff['before_header'].split(' ')[0] for diff in plan['diff']) == ['bv-unset', 'rsv-open', 'rsv-soft-off']
+    assert 'rsv-open (recovery_services' in run.stdout
+    # The vault records stay on the controller: `vaults` is a count, no compliant vault is named, and the result is small.
+    assert isinstance(plan['vaults'], int)
+    text = json.dumps(plan)
+    assert 'rsv-ok' not in text and 'bv-ok' not in text and 'rsv-locked' not in text
+    assert len(text) < 20000, len(text)
+    # Reads only: Resource Graph queries and ARM reads reached the emulator, no write.
+    assert emulator.journal() and emulator.writes() == []
+    assert immutability(emulator, 'rsv-open') == 'Disabled'
+    # The reports are written in check mode too, and predict the changes.
+    result = run['r1']
+    assert not result.get('failed'), result
+    assert sorted(result['files']) == FILES and sorted(os.listdir(reports)) == FILES
+    report = json.loads((reports / 'drift.json').read_text())
+    assert report['check_mode'] is True and result['check_mode'] is True
+    assert sorted(change['name'] for change in report['changed']) == ['bv-unset', 'rsv-open', 'rsv-soft-off']
+    assert (report['summary']['vaults'], report['summary']['drifting'], report['summary']['resolved']) == (6, 3, 0)
+    assert result['summary'] == report['summary']
+    # The plan lived only as long as the ansible-playbook run.
+    assert plan_files(tmp_path) == []
+
+
+@pytest.mark.usefixtures('actions_fleet')
+def test_plan_change_and_report_in_one_play(runner, emulator, tmp_path):
+    reports = tmp_path / 'reports-run'
+    run = runner.play([
+        {'name': 'plan', PLAN: {'baseline': BASELINE, 'report_dir': str(reports)}},
+        {'name': 'immutability where the plan says so',
+         IMM: {'id': '{{ item.id }}', 'immutability': '{{ item.actions.immutability }}'},
+         'loop': '{{ r0.actions | selectattr("actions.immutability") | list }}', 'loop_control': {'label': '{{ item.name }}'}},
+        # No soft delete task: rsv-soft-off stays drifting, and the report must say so.
+        {'name': 'report', REPORT: {'plan': '{{ r0.plan }}', 'results': {'immutability': '{{ r1 }}'}}},
+        {'name': 'plan again', PLAN: {'baseline': BASELINE, 'report_dir': str(reports)}},
+    ])
+    plan, changes, result, again = run['r0'], run['r1'], run['r2'], run['r3']
+    assert not plan.get('failed'), plan
+    assert plan['changed'] is False and 'diff' not in plan
+    assert plan['msg'] == '3 of 6 vaults drift; changing 3'
+    assert sorted(item['item']['name'] for item in changes['results']) == ['bv-unset', 'rsv-open']
+    assert all(item['changed'] for item in changes['results'])
+    # Azure: only the two vaults with an immutability action were written.
+    assert immutability(emulator, 'rsv-open') == 'Unlocked' and immutability(emulator, 'bv-unset', 'backup') == 'Unlocked'
+    written = {entry['path'].rstrip('/').split('/')[-1].lower() for entry in emulator.writes()}
+    assert written == {'rsv-open', 'bv-unset'}, emulator.writes()
+    # The report.
+    assert not result.get('failed'), result
+    no_traceback(run, result)
+    assert result['changed'] is False and result['check_mode'] is False
+    assert result['report_dir'] == os.path.realpath(str(reports))
+    assert result['files'] == ['drift.json', 'drift.md', 'drift.junit.xml', 'drift.html', 'drift.sarif']
+    assert sorted(os.listdir(reports)) == FILES
+    report = json.loads((reports / 'drift.json').read_text())
+    summary = report['summary']
+    assert (summary['vaults'], summary['drifting'], summary['resolved'], summary['fixed'], summary['changed'], summary['errors']) == \
+        (6, 1, 2, 2, 2, 0)
+    assert result['summary'] == summary
+    status = {v['name']: v['status'] for v in report['vaults']}
+    assert status == {'rsv-open': 'fixed', 'bv-unset': 'fixed', 'rsv-soft-off': 'drift', 'rsv-ok': 'compliant',
+                      'rsv-locked': 'compliant', 'bv-ok': 'compliant'}
+    assert sorted(c['name'] for c in report['changed']) == ['bv-unset', 'rsv-open']
+    for change in report['changed']:
+        assert [(c['action'], c['setting'], c['after']) for c in change['changes']] == [('immutability', 'immutability', 'enabled')], change
+    assert 'rsv-soft-off' in (reports / 'drift.md').read_text()
+    # A second plan sees the changes: only the soft delete drift is left.
+    assert [entry['name'] for entry in again['actions']] == ['rsv-soft-off']
+    assert plan_files(tmp_path) == []
+
+
+@pytest.mark.usefixtures('actions_fleet')
+def test_bad_input_fails_cleanly_before_any_request(runner, emulator, tmp_path):
+    blocker = tmp_path / 'a-file'
+    blocker.write_text('not a directory')
+    reports = str(tmp_path / 'reports-bad')
+    run = runner.play([
+        # r0: an empty report_dir (an unset variable given with -e).
+        {'name': 'empty report dir', PLAN: {'baseline': BASELINE, 'report_dir': ''}},
+        # r1: an irreversible state without consent.
+        {'name': 'lock without consent', PLAN: {'baseline': {'immutability': 'locked'}, 'report_dir': reports}},
+        # r2: an option the action does not have.
+        {'name': 'unknown option', PLAN: {'baseline': BASELINE, 'report_dir': reports, 'colour': 'blue'}},
+        # r3: a plan id that no harden_plan task returned.
+        {'name': 'no such plan', REPORT: {'plan': '0123456789abcdef0123456789abcdef'}},
+        # r4: a plan id that is a path.
+        {'name': 'plan id as a path', REPORT: {'plan': '../../etc/passwd'}},
+        # r5: a report directory that cannot be created.
+        {'name': 'report dir under a file', PLAN: {'baseline': BASELINE, 'report_dir': str(blocker / 'reports')}},
+        # r6: a named vault that names nothing.
+        {'name': 'half a vault', PLAN: {'baseline': BASELINE, 'report_dir': reports, 'vaults': [{'name': 'rsv-open'}]}},
+        # r7: an exclusion that is not understood.
+        {'name': 'bad exclusion', PLAN: {'baseline': BASELINE, 'report_dir': reports, 'exclude': ['rsv prod']}},
+    ])
+    expected = [
+        'report_dir is empty',
+        'locked is irreversible',
+        'harden_plan) module: colour. Supported parameters include',
+        'no plan 0123456789abcdef0123456789abcdef on this controller',
+        'plan must be the plan value a vaultlock.azure.harden_plan task returned',
+        'cannot create the report directory',
+        'vaults[0]: name a vault by id, or by name, resource_group and vault_type',
+        'neither an id',
+    ]
+    for index, fragment in enumerate(expected):
+        result = run['r%d' % index]
+        assert result.get('failed') is True, (index, result)
+        assert fragment in result['msg'], (index, result['msg'])
+        assert result.get('changed') is False, (index, result)
+        assert 'plan' not in result and 'actions' not in result, (index, result)
+        no_traceback(run, result)
+    # Nothing reached Azure, not even a token request; no report directory was made.
+    assert emulator.journal() == [] and emulator.token_journal() == []
+    assert not os.path.exists(reports) and blocker.read_text() == 'not a directory'
+
+
+@pytest.mark.usefixtures('actions_fleet')
+def test_module_defaults_of_the_action_group_give_harden_plan_its_auth(runner, emulator, tmp_path):
+    env = emulator.env
+    auth = {'client_id': env['AZURE_CLIENT_ID'], 'secret': env['AZURE_SECRET'], 'tenant': env['AZURE_TENANT'],
+            'subscription_id': env['AZURE_SUBSCRIPTION_ID']}
+    # No credential in the environment, and auth_source=env: the task's options are the only place left to find one.
+    no_credentials = {name: '' for name in ('AZURE_CLIENT_ID', 'AZURE_SECRET', 'AZURE_CLIENT_SECRET', 'AZURE_TENANT',
+                                            'AZURE_TENANT_ID', 'AZURE_SUBSCRIPTION_ID')}
+    no_credentials['ANSIBLE_AZURE_AUTH_SOURCE'] = 'env'
+    reports = str(tmp_path / 'reports-defaults')
+    run = runner.play([
+        {'name': 'auth from the group', PLAN: {'baseline': BASELINE, 'report_dir': reports},
+         'module_defaults': {'group/vaultlock.azure.all': auth}},
+        {'name': 'no auth at all', PLAN: {'baseline': BASELINE, 'report_dir': reports}},
+        {'name': 'report of that', REPORT: {'plan': '{{ r1.plan }}'}},
+    ], extra_env=no_credentials)
+    with_defaults, without = run['r0'], run['r1']
+    assert not with_defaults.get('failed'), with_defaults
+    assert (with_defaults['vaults'], with_defaults['with_actions'], with_defaults['errors']) == (6, 3, 0)
+    # Without them no credential is found: the read fails, which the plan records as an error of the run (the report
+    # says which), not as a failure of the task.
+    assert (without['vaults'], without['errors']) == (0, 1), without
+    report = json.loads((tmp_path / 'reports-defaults' / 'drift.json').read_text())
+    assert len(report['errors']) == 1 and 'auth_source=env needs AZURE_CLIENT_ID' in report['errors'][0]['message'], report['errors']
+    # The secret never shows in the output or the results.
+    assert auth['secret'] not in run.output and auth['secret'] not in json.dumps(run.results)
+    assert emulator.writes() == []

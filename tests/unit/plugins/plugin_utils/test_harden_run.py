@@ -1,0 +1,594 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""plugin_utils/_harden_run.py: what the harden_plan and harden_report actions do on the controller.
+
+The inputs checked before any request, the reads shaped as registered vault_immutability_info results (read_scope
+replaced by a recorder, everything else real), the small summary the play gets, the private plan file, the drift.json
+document built from the plan and the state tasks' results, and the five reports written whole or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+
+import pytest
+
+from ansible_collections.vaultlock.azure.plugins.module_utils import _fleet
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError, UnreadableResourceError
+from ansible_collections.vaultlock.azure.plugins.module_utils._report_html import render_html
+from ansible_collections.vaultlock.azure.plugins.module_utils._report_sarif import render_sarif
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports import build_report, render_junit, render_markdown
+from ansible_collections.vaultlock.azure.plugins.module_utils._targets import TLS_WARNING, plan_run
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import vault_record
+from ansible_collections.vaultlock.azure.plugins.plugin_utils import _harden_run
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import (
+    PLAN_FORMAT,
+    REPORT_FILES,
+    build_run_report,
+    check_diffs,
+    check_inputs,
+    load_plan,
+    plan_path,
+    plan_summary,
+    prepare_report_dir,
+    read_targets,
+    read_warnings,
+    save_plan,
+    write_reports,
+)
+from tests.unit.builders import BV, RS, SUB, SUB2, arm_vault, vault_id
+
+BASELINE = {'immutability': 'enabled', 'soft_delete': {'state': 'on', 'retention_days': 14}}
+
+
+def records(with_items=False):
+    """Vault records as read_scope returns them (_vaults.vault_record of ARM JSON); with_items: as read with include_items
+    (no policy, no protected item), which lock readiness needs."""
+    vaults = [
+        vault_record(arm_vault('rsv-open', immutability='disabled', soft_delete='on'), RS),
+        vault_record(arm_vault('rsv-ok', immutability='enabled', soft_delete='on'), RS),
+        vault_record(arm_vault('bv-soft-off', BV, immutability='enabled', soft_delete='off'), BV),
+        vault_record(arm_vault('bv-locked', BV, immutability='locked', soft_delete='on'), BV),
+    ]
+    if with_items:
+        vaults = [dict(vault, policies=[], protected_items=[]) for vault in vaults]
+    return vaults
+
+
+LOCK = {'immutability': 'locked', 'allow_irreversible': True}
+
+
+def a_run(baseline=None, exclude=None, with_items=False):
+    reads = [{'vaults': records(with_items), 'errors': [], 'subscriptions': [SUB], 'item': ''}]
+    return plan_run(reads, exclude or [], baseline or BASELINE)
+
+
+def plan_args(**overrides):
+    """The arguments harden_plan's argspec gives (defaults filled in)."""
+    args = {'baseline': BASELINE, 'exclude': [], 'lock_requirements': None, 'discover': None, 'vaults': [], 'subscription_ids': [],
+            'resource_groups': [], 'tags': {}, 'vault_types': ['recovery_services', 'backup'], 'discovery': 'auto',
+            'max_concurrency': 32, 'report_dir': 'reports/harden', 'check_diff': True}
+    args.update(overrides)
+    return args
+
+
+# ------------------------------------------------------------------------------------------- check_inputs
+
+@pytest.mark.parametrize('report_dir', ['', '   ', '\t', None])
+def test_an_empty_report_dir_is_refused(report_dir):
+    with pytest.raises(InputError, match='report_dir is empty'):
+        check_inputs(plan_args(report_dir=report_dir))
+
+
+def test_discover_defaults_to_true_without_vaults_and_false_with_them():
+    assert check_inputs(plan_args()) is True
+    assert check_inputs(plan_args(vaults=[{'id': vault_id('rsv-a')}])) is False
+    # Given explicitly, it wins over the default either way.
+    assert check_inputs(plan_args(discover=True, vaults=[{'id': vault_id('rsv-a')}])) is True
+    assert check_inputs(plan_args(discover=False, vaults=[{'id': vault_id('rsv-a')}])) is False
+
+
+def test_no_discovery_and_no_vaults_is_refused():
+    with pytest.raises(InputError, match='no vaults to check: discover is false and vaults is empty'):
+        check_inputs(plan_args(discover=False, vaults=[]))
+
+
+@pytest.mark.parametrize('vault, message', [
+    ({'name': 'rsv-a'}, r'vaults\[1\]: name a vault by id, or by name, resource_group and vault_type'),
+    ({'name': 'rsv-a', 'resource_group': 'rg'}, r'vaults\[1\]: name a vault by id'),
+    ({'resource_group': 'rg', 'vault_type': 'backup'}, r'vaults\[1\]: name a vault by id'),
+    ({'id': ''}, r'vaults\[1\]: name a vault by id'),
+    ({}, r'vaults\[1\]: name a vault by id'),
+    ({'id': vault_id('rsv-a'), 'colour': 'blue', 'group': 'x'}, r'vaults\[1\]: unknown key\(s\) colour, group;'),
+    ({'name': 'rsv-a', 'resource_group': 'rg', 'vault_type': 'recovery-services'},
+     r'vaults\[1\]: vault_type must be one of recovery_services, backup; got recovery-services'),
+    ({'id': vault_id('rsv-a'), 'vault_type': 'Backup'}, r'vaults\[1\]: vault_type must be one of'),
+])
+def test_bad_vault_entries_are_refused_with_their_index(vault, message):
+    good = {'name': 'rsv-ok', 'resource_group': 'rg', 'vault_type': 'recovery_services', 'subscription_id': SUB2}
+    with pytest.raises(InputError, match=message):
+        check_inputs(plan_args(vaults=[good, vault]))
+
+
+def test_good_vault_entries_pass():
+    vaults = [{'id': vault_id('rsv-a')},
+              {'name': 'bv-a', 'resource_group': 'rg', 'vault_type': 'backup', 'subscription_id': SUB2},
+              {'id': vault_id('rsv-b'), 'vault_type': 'recovery_services'}]
+    assert check_inputs(plan_args(vaults=vaults)) is False
+
+
+# ------------------------------------------------------------------------------------------- read_targets
+
+class FakeSession:
+    def __init__(self, subscription, verify=True):
+        self.default_subscription = subscription
+        self.verify = verify
+
+
+class Sessions:
+    """session_for: one FakeSession per subscription asked for (None: the authentication's), each call recorded."""
+
+    def __init__(self, verify=True):
+        self.verify = verify
+        self.asked = []
+        self.made = {}
+
+    def __call__(self, subscription_id):
+        self.asked.append(subscription_id)
+        key = subscription_id or SUB
+        if key not in self.made:
+            self.made[key] = FakeSession(key, self.verify)
+        return self.made[key]
+
+
+@pytest.fixture(name='scope_reads')
+def scope_reads_fixture(monkeypatch):
+    """Replace _fleet.read_scope by a recorder: a vault record per read, or the error a test sets for a resource group."""
+    calls = []
+    failures = {}
+
+    def fake_read_scope(session, params):
+        calls.append((session, dict(params)))
+        key = params.get('resource_group') or params.get('id') or params.get('name')
+        if key in failures:
+            raise failures[key]
+        sub = session.default_subscription
+        record = vault_record(arm_vault('v-%d' % len(calls), sub=sub, immutability='disabled', soft_delete='on'), RS)
+        discovery = {'requested': params['discovery'], 'source_by_subscription': {sub: 'arm'}, 'fallbacks': []}
+        return [record], [], [sub], discovery
+
+    monkeypatch.setattr(_fleet, 'read_scope', fake_read_scope)
+    return calls, failures
+
+
+def test_one_read_per_resource_group_with_the_scope_options(scope_reads):
+    calls, _failures = scope_reads
+    sessions = Sessions()
+    args = plan_args(resource_groups=['rg-a', 'rg-b'], subscription_ids=[SUB, SUB2], tags={'env': 'prod'}, vault_types=['backup'],
+                     discovery='resource_graph', max_concurrency=4)
+    reads = read_targets(sessions, args, True, {'include_policies': True, 'include_items': False})
+    assert [session.default_subscription for session, _params in calls] == [SUB, SUB]
+    assert sessions.asked == [None, None]
+    assert [params['resource_group'] for _session, params in calls] == ['rg-a', 'rg-b']
+    for _session, params in calls:
+        assert params['subscription_ids'] == [SUB, SUB2]
+        assert params['tags'] == {'env': 'prod'}
+        assert params['vault_types'] == ['backup']
+        assert params['discovery'] == 'resource_graph'
+        assert params['max_concurrency'] == 4
+        assert params['include_policies'] is True and params['include_items'] is False
+    # Shaped as registered vault_immutability_info loop items: vaults, errors, subscriptions, discovery, item.
+    assert [read['item'] for read in reads] == ['rg-a', 'rg-b']
+    assert [len(read['vaults']) for read in reads] == [1, 1]
+    assert all(read['errors'] == [] and read['subscriptions'] == [SUB] for read in reads)
+    assert [read['discovery']['requested'] for read in reads] == ['resource_graph', 'resource_graph']
+    assert not any('cert_validation_mode' in read for read in reads)
+
+
+def test_without_resource_groups_one_read_covers_every_group(scope_reads):
+    calls, _failures = scope_reads
+    reads = read_targets(Sessions(), plan_args(), True, {'include_policies': False, 'include_items': False})
+    assert len(calls) == 1
+    params = calls[0][1]
+    # Unset scope options are None (read_scope's "not given"), never an empty list that would select nothing.
+    assert params['resource_group'] is None and params['subscription_ids'] is None and params['tags'] is None
+    assert params['discovery'] == 'auto' and params['vault_types'] == ['recovery_services', 'backup']
+    assert reads[0]['item'] == ''
+
+
+def test_no_discovery_reads_only_the_named_vaults(scope_reads):
+    calls, _failures = scope_reads
+    sessions = Sessions()
+    named = [{'id': vault_id('rsv-a')},
+             {'name': 'bv-b', 'resource_group': 'rg-b', 'vault_type': 'backup', 'subscription_id': SUB2}]
+    args = plan_args(vaults=named, discovery='resource_graph', vault_types=['backup'], max_concurrency=8)
+    reads = read_targets(sessions, args, False, {'include_policies': True, 'include_items': True})
+    assert sessions.asked == [None, SUB2]
+    assert [session.default_subscription for session, _params in calls] == [SUB, SUB2]
+    first, second = (params for _session, params in calls)
+    # A named vault is always read from ARM with one GET (whatever discovery says), of any kind.
+    assert first['discovery'] == 'arm' and second['discovery'] == 'arm'
+    assert first['vault_types'] == ['recovery_services', 'backup'] == second['vault_types']
+    assert first['id'] == vault_id('rsv-a') and first['name'] is None
+    assert (second['id'], second['name'], second['resource_group'], second['vault_type']) == (None, 'bv-b', 'rg-b', 'backup')
+    assert 'subscription_id' not in second  # the subscription goes in the session, not in read_scope's params
+    assert first['max_concurrency'] == 8 and first['include_policies'] is True and first['include_items'] is True
+    assert [read['item'] for read in reads] == named
+    assert reads[1]['vaults'][0]['subscription_id'] == SUB2
+
+
+def test_discovery_and_named_vaults_together(scope_reads):
+    calls, _failures = scope_reads
+    args = plan_args(resource_groups=['rg-a'], vaults=[{'id': vault_id('rsv-a')}])
+    reads = read_targets(Sessions(), args, True, {'include_policies': False, 'include_items': False})
+    assert [params.get('resource_group') for _session, params in calls] == ['rg-a', None]
+    assert [params['discovery'] for _session, params in calls] == ['auto', 'arm']
+    assert len(reads) == 2
+
+
+def test_a_read_that_fails_becomes_a_failed_item_and_the_others_still_run(scope_reads):
+    calls, failures = scope_reads
+    failures['rg-bad'] = AzureOperationError('list vaults', 'resource group rg-bad', 403, 'AuthorizationFailed', 'no access')
+    failures[vault_id('rsv-gone')] = UnreadableResourceError(vault_id('rsv-gone'), 'properties', None, 'a JSON object')
+    named = {'id': vault_id('rsv-gone')}
+    reads = read_targets(Sessions(), plan_args(resource_groups=['rg-bad', 'rg-good'], vaults=[named]), True,
+                         {'include_policies': False, 'include_items': False})
+    assert len(calls) == 3
+    assert reads[0] == {'failed': True, 'item': 'rg-bad',
+                        'msg': 'list vaults failed for resource group rg-bad (HTTP 403, AuthorizationFailed): no access'}
+    assert len(reads[1]['vaults']) == 1 and reads[1]['item'] == 'rg-good'
+    assert reads[2]['failed'] is True and reads[2]['item'] == named and 'which this collection cannot read' in reads[2]['msg']
+    # plan_run reports each failure as an error of the run with its scope, and plans the vault that was read.
+    run = plan_run(reads, [], BASELINE)
+    assert [error['scope'] for error in run['report_errors']] == ['resource group rg-bad', vault_id('rsv-gone')]
+    assert [entry['name'] for entry in run['drift']] == ['v-2']
+
+
+def test_a_missing_session_is_a_failed_read(scope_reads):
+    calls, _failures = scope_reads
+    reads = read_targets(lambda subscription_id: None, plan_args(), True, {'include_policies': False, 'include_items': False})
+    assert calls == []
+    assert reads == [{'failed': True, 'msg': 'no Azure session', 'item': ''}]
+
+
+def test_tls_validation_off_marks_every_read(scope_reads):
+    reads = read_targets(Sessions(verify=False), plan_args(vaults=[{'id': vault_id('rsv-a')}], discover=True), True,
+                         {'include_policies': False, 'include_items': False})
+    assert [read.get('cert_validation_mode') for read in reads] == ['ignore', 'ignore']
+    # ... which is how plan_run learns that validation was off.
+    assert TLS_WARNING in plan_run(reads, [], BASELINE)['report_warnings']
+    assert TLS_WARNING not in plan_run(read_targets(Sessions(), plan_args(), True, {}), [], BASELINE)['report_warnings']
+
+
+# ------------------------------------------------------------------------------------------- read_warnings
+
+def test_read_warnings_name_fallbacks_and_scopes_not_read():
+    reads = [
+        {'vaults': [], 'errors': [{'scope': '/subscriptions/%s' % SUB2, 'message': 'no access', 'code': 'AuthorizationFailed'}],
+         'discovery': {'fallbacks': [{'subscription_id': SUB, 'reason': 'Resource Graph answered 403'}]}},
+        {'failed': True, 'msg': 'boom', 'item': 'rg'},
+        {'vaults': [], 'errors': [], 'discovery': None},
+    ]
+    assert read_warnings(reads) == [
+        'read subscription %s from ARM instead of Resource Graph: Resource Graph answered 403' % SUB,
+        'could not read /subscriptions/%s: no access (AuthorizationFailed)' % SUB2,
+        'could not read resource group rg: boom',
+    ]
+    assert read_warnings([{'failed': True, 'msg': 'denied', 'item': {'id': '/subscriptions/x/v'}},
+                          {'failed': True, 'msg': 'no credential', 'item': ''}]) == [
+        'could not read /subscriptions/x/v: denied', 'could not read the vaults of the scope: no credential']
+    assert read_warnings([]) == []
+
+
+# ------------------------------------------------------------------------------------------- plan_summary, check_diffs
+
+def test_plan_summary_holds_only_the_vaults_with_actions():
+    reads = [{'vaults': records(), 'errors': [{'scope': 'resource group rg-x', 'message': 'no access'}], 'item': 'rg-x',
+              'discovery': {'requested': 'auto', 'source_by_subscription': {SUB: 'resource_graph'}, 'fallbacks': []}}]
+    run = plan_run(reads, ['bv-locked'], {'immutability': 'enabled', 'soft_delete': {'state': 'on', 'retention_days': 14}})
+    summary = plan_summary(run)
+    assert [entry['name'] for entry in summary['actions']] == ['bv-soft-off', 'rsv-open']
+    assert [entry['actions']['immutability'] for entry in summary['actions']] == [None, 'enabled']
+    assert summary['actions'][0]['actions']['soft_delete'] == {'state': 'on', 'retention_days': 14}
+    assert (summary['vaults'], summary['drifting'], summary['with_actions'], summary['errors'], summary['excluded']) == (3, 2, 2, 1, 1)
+    assert summary['blocked'] == '' and summary['include_policies'] is False and summary['include_items'] is False
+    assert summary['discovery']['source_by_subscription'] == {SUB: 'resource_graph'}
+    # No vault record in it: the compliant vault is not named anywhere.
+    assert 'rsv-ok' not in json.dumps(summary)
+
+
+def test_plan_summary_counts_drift_that_no_action_fixes():
+    # A locked vault asked to be disabled drifts, but nothing can change it: no action.
+    run = a_run({'immutability': 'disabled'})
+    summary = plan_summary(run)
+    assert (summary['vaults'], summary['drifting'], summary['with_actions']) == (4, 3, 2)
+    assert sorted(entry['name'] for entry in summary['actions']) == ['bv-soft-off', 'rsv-ok']
+    assert all(entry['changes'] for entry in summary['actions'])
+
+
+def test_plan_summary_of_a_blocked_run():
+    # rsv-open and rsv-ok are ready to lock; an exclusion that matched nothing blocks those irreversible changes.
+    run = a_run(LOCK, exclude=[vault_id('rsv-typo')], with_items=True)
+    summary = plan_summary(run)
+    assert 'rsv-typo' in summary['blocked'] and '2 irreversible change(s)' in summary['blocked']
+    assert sorted(entry['name'] for entry in summary['actions']) == ['rsv-ok', 'rsv-open']
+    # Without the stray exclusion nothing blocks the same plan.
+    assert plan_summary(a_run(LOCK, with_items=True))['blocked'] == ''
+    # A lock reads protected items (and so policies: the action asks for both); this baseline checks no retention.
+    assert summary['include_items'] is True and summary['include_policies'] is False
+
+
+def test_check_diffs_one_per_drifting_vault():
+    diffs = check_diffs(a_run())
+    assert sorted(diff['before_header'].split(' ')[0] for diff in diffs) == ['bv-soft-off', 'rsv-open']
+    rsv = [diff for diff in diffs if diff['before_header'].startswith('rsv-open')][0]
+    assert 'disabled' in rsv['before'] and 'enabled' in rsv['after']
+
+
+# ------------------------------------------------------------------------------------------- the plan file
+
+def test_save_and_load_a_plan(tmp_path):
+    run = a_run()
+    plan_id = save_plan(str(tmp_path), run, 'reports/x', True)
+    assert re.fullmatch(r'[0-9a-f]{32}', plan_id)
+    path = tmp_path / ('vaultlock-harden-plan-%s.json' % plan_id)
+    assert plan_path(str(tmp_path), plan_id) == str(path)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    plan = load_plan(str(tmp_path), plan_id)
+    assert plan['format'] == PLAN_FORMAT and plan['report_dir'] == 'reports/x' and plan['check_mode'] is True
+    assert plan['drift'] == json.loads(json.dumps(run['drift']))
+    assert plan['baseline'] == run['baseline'] and plan['blocked'] == ''
+    assert plan['errors'] == run['report_errors'] and plan['warnings'] == run['report_warnings']
+    # The plan holds the drift entries, never the vault records (their soft delete and tags, say).
+    assert 'vaults' not in plan and 'enforced_by_azure' not in path.read_text()
+    # Each save is a new plan.
+    other = save_plan(str(tmp_path), run, 'reports/y', False)
+    assert other != plan_id and load_plan(str(tmp_path), other)['check_mode'] is False
+    assert load_plan(str(tmp_path), plan_id)['report_dir'] == 'reports/x'
+
+
+@pytest.mark.parametrize('plan_id', ['../x', '../' + 'a' * 29, 'A' * 32, 'a' * 31, 'a' * 33, 'g' * 32, '', None, 42,
+                                     '/etc/passwd', 'a' * 16 + '/' + 'a' * 15])
+def test_a_plan_id_that_is_not_one_is_refused(tmp_path, plan_id):
+    with pytest.raises(InputError, match='plan must be the plan value a vaultlock.azure.harden_plan task returned'):
+        plan_path(str(tmp_path), plan_id)
+    with pytest.raises(InputError, match='plan must be'):
+        load_plan(str(tmp_path), plan_id)
+
+
+def test_a_plan_that_does_not_exist(tmp_path):
+    with pytest.raises(InputError, match='no plan 0123456789abcdef0123456789abcdef on this controller'):
+        load_plan(str(tmp_path), '0123456789abcdef0123456789abcdef')
+
+
+@pytest.mark.parametrize('doc', [{'format': 2, 'drift': []}, {'drift': []}, [1, 2], 'text'])
+def test_a_plan_of_another_format_is_refused(tmp_path, doc):
+    plan_id = 'ab' * 16
+    (tmp_path / ('vaultlock-harden-plan-%s.json' % plan_id)).write_text(json.dumps(doc))
+    with pytest.raises(InputError, match='was written by another version of vaultlock.azure'):
+        load_plan(str(tmp_path), plan_id)
+
+
+@pytest.mark.parametrize('text', ['{"format": 1, "dri', '', b'\xff\xfe{}'])
+def test_a_damaged_plan_file_is_an_input_error(tmp_path, text):
+    plan_id = 'cd' * 16
+    path = tmp_path / ('vaultlock-harden-plan-%s.json' % plan_id)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text)
+    with pytest.raises(InputError, match='cannot be read'):
+        load_plan(str(tmp_path), plan_id)
+
+
+def test_a_plan_id_with_a_trailing_newline_is_refused(tmp_path):
+    with pytest.raises(InputError, match='plan must be'):
+        plan_path(str(tmp_path), 'a' * 32 + '\n')
+
+
+# ------------------------------------------------------------------------------------------- build_run_report
+
+def by_name(entries):
+    return {entry['name']: entry for entry in entries}
+
+
+def registered(run):
+    """The state tasks' registered results of a real run that fixed everything it planned, soft delete failing on one vault."""
+    entries = by_name(run['drift'])
+    return {
+        'immutability': {'changed': True, 'msg': 'All items completed', 'results': [
+            {'item': entries['rsv-open'], 'changed': True, 'failed': False,
+             'changes': [{'setting': 'immutability', 'before': 'disabled', 'after': 'enabled'}]}]},
+        'soft_delete': {'changed': False, 'results': [
+            {'item': entries['bv-soft-off'], 'changed': False, 'failed': True, 'msg': 'Backup vault bv-soft-off: 409 Conflict'}]},
+        'retention': {'changed': False, 'skipped': True, 'results': []},
+    }
+
+
+def loaded_plan(tmp_path, run, check_mode=False):
+    return load_plan(str(tmp_path), save_plan(str(tmp_path), run, str(tmp_path / 'reports'), check_mode))
+
+
+def without_time(report):
+    return {key: value for key, value in report.items() if key != 'generated_at'}
+
+
+def test_a_real_run_marks_findings_resolved_as_build_report_does(tmp_path):
+    run = a_run()
+    plan = loaded_plan(tmp_path, run)
+    results = registered(run)
+    report = build_run_report(plan, results)
+    vaults = by_name(report['vaults'])
+    assert [(f['setting'], f['resolved']) for f in vaults['rsv-open']['findings']] == [('immutability', True)]
+    assert vaults['rsv-open']['status'] == 'fixed' and vaults['rsv-open']['drift'] is False
+    assert [(f['setting'], f['resolved']) for f in vaults['bv-soft-off']['findings']] == [('soft_delete', False)]
+    assert vaults['bv-soft-off']['status'] == 'drift'
+    assert [c['name'] for c in report['changed']] == ['rsv-open']
+    assert [(e['vault'], e['action']) for e in report['errors']] == [('bv-soft-off', 'soft_delete')]
+    summary = report['summary']
+    assert (summary['vaults'], summary['drifting'], summary['resolved'], summary['fixed'], summary['changed'], summary['errors']) == \
+        (4, 1, 1, 1, 1, 1)
+    assert report['check_mode'] is False
+    # The same document the drift_report_json filter makes of the same drift and results.
+    expected = build_report(run['drift'], {'check_mode': False, 'predict': True, 'baseline': run['baseline'], 'errors': run['report_errors'],
+                                           'warnings': run['report_warnings'], 'discovery': run['discovery'],
+                                           'results': {key: value['results'] for key, value in results.items()}})
+    assert without_time(report) == json.loads(json.dumps(without_time(expected)))
+
+
+def test_results_as_lists_are_the_same_as_registered_dicts(tmp_path):
+    run = a_run()
+    plan = loaded_plan(tmp_path, run)
+    results = registered(run)
+    as_lists = {key: value['results'] for key, value in results.items()}
+    assert without_time(build_run_report(plan, as_lists)) == without_time(build_run_report(plan, results))
+    # A missing key, or None, is no result (nothing ran): the findings stay open.
+    report = build_run_report(plan, {'immutability': None})
+    assert report['summary']['resolved'] == 0 and report['changed'] == []
+
+
+def test_check_mode_without_results_predicts_the_changes(tmp_path):
+    run = a_run()
+    report = build_run_report(loaded_plan(tmp_path, run, check_mode=True), {})
+    assert report['check_mode'] is True
+    assert sorted(c['name'] for c in report['changed']) == ['bv-soft-off', 'rsv-open']
+    assert report['summary']['resolved'] == 0 and report['summary']['drifting'] == 2
+
+
+def test_a_blocked_plan_predicts_nothing(tmp_path):
+    run = a_run(LOCK, exclude=[vault_id('rsv-typo')], with_items=True)
+    report = build_run_report(loaded_plan(tmp_path, run, check_mode=True), {})
+    assert report['changed'] == []
+    # The same plan unblocked would lock the two ready vaults.
+    unblocked = build_run_report(loaded_plan(tmp_path, a_run(LOCK, with_items=True), check_mode=True), {})
+    assert sorted(c['name'] for c in unblocked['changed']) == ['rsv-ok', 'rsv-open']
+    assert [error['scope'] for error in report['errors']] == ['harden_backup_vaults_exclude']
+
+
+def test_results_with_unknown_keys_are_refused(tmp_path):
+    plan = loaded_plan(tmp_path, a_run())
+    with pytest.raises(InputError, match=r'results: unknown key\(s\) immutabilty, softdelete; give retention, soft_delete and immutability'):
+        build_run_report(plan, {'immutabilty': [], 'softdelete': [], 'retention': []})
+
+
+@pytest.mark.parametrize('value', ['[]', 42, True, {'results': 'none'}])
+def test_results_that_are_not_lists_are_refused(tmp_path, value):
+    plan = loaded_plan(tmp_path, a_run())
+    with pytest.raises(InputError, match='results.soft_delete must be the registered result of the state task'):
+        build_run_report(plan, {'soft_delete': value})
+
+
+# ------------------------------------------------------------------------------------------- write_reports
+
+def a_report(tmp_path):
+    run = a_run()
+    return build_run_report(loaded_plan(tmp_path, run), registered(run))
+
+
+def test_write_reports_writes_five_files_into_a_new_directory(tmp_path):
+    report = a_report(tmp_path)
+    target = tmp_path / 'new' / 'deeper'
+    path, written = write_reports(report, str(target))
+    assert path == os.path.realpath(str(target)) and os.path.isabs(path)
+    assert written == list(REPORT_FILES)
+    assert sorted(os.listdir(path)) == sorted(REPORT_FILES)  # and no temporary file left over
+    for name in REPORT_FILES:
+        assert stat.S_IMODE(os.stat(os.path.join(path, name)).st_mode) == 0o644
+    # drift.json as to_nice_json(indent=2) wrote it, with a final newline.
+    text = (target / 'drift.json').read_text(encoding='utf-8')
+    assert text == json.dumps(report, sort_keys=True, indent=2, separators=(',', ': '), ensure_ascii=False) + '\n'
+    # Each other file is exactly what its renderer (the drift_report_* filters) makes of the report.
+    for name, render in (('drift.md', render_markdown), ('drift.junit.xml', render_junit), ('drift.html', render_html),
+                         ('drift.sarif', render_sarif)):
+        assert (target / name).read_text(encoding='utf-8') == render(report), name
+    assert '| bv-soft-off | default | Backup vault |' in (target / 'drift.md').read_text(encoding='utf-8')
+
+
+def test_write_reports_replaces_the_old_reports(tmp_path):
+    target = tmp_path / 'reports'
+    target.mkdir()
+    (target / 'drift.json').write_text('old')
+    os.chmod(target / 'drift.json', 0o600)
+    (target / 'notes.txt').write_text('mine')
+    write_reports(a_report(tmp_path), str(target))
+    assert json.loads((target / 'drift.json').read_text())['schema_version'] == '2.0'
+    assert stat.S_IMODE(os.stat(target / 'drift.json').st_mode) == 0o644
+    assert (target / 'notes.txt').read_text() == 'mine'
+
+
+def test_write_reports_expands_the_home_directory(tmp_path, monkeypatch):
+    monkeypatch.setenv('HOME', str(tmp_path / 'home'))
+    path, _written = write_reports(a_report(tmp_path), '~/reports')
+    assert path == os.path.realpath(str(tmp_path / 'home' / 'reports'))
+    assert os.path.isfile(os.path.join(path, 'drift.md'))
+
+
+def test_a_failing_renderer_leaves_no_temporary_file_and_keeps_the_old_report(tmp_path, monkeypatch):
+    target = tmp_path / 'reports'
+    target.mkdir()
+    for name in REPORT_FILES:
+        (target / name).write_text('old ' + name)
+    real = _harden_run._renderers
+
+    def renderers():
+        table = real()
+
+        def broken(report, handle):
+            handle.write('<html><body>half a report')
+            raise RuntimeError('renderer broke')
+        table['drift.html'] = broken
+        return table
+
+    monkeypatch.setattr(_harden_run, '_renderers', renderers)
+    with pytest.raises(RuntimeError, match='renderer broke'):
+        write_reports(a_report(tmp_path), str(target))
+    assert sorted(os.listdir(target)) == sorted(REPORT_FILES)  # no .drift.html.* left behind
+    assert (target / 'drift.html').read_text() == 'old drift.html'
+    # The files before it were written whole; the one after it was not reached.
+    assert json.loads((target / 'drift.json').read_text())['schema_version'] == '2.0'
+    assert (target / 'drift.sarif').read_text() == 'old drift.sarif'
+
+
+def test_a_report_dir_that_cannot_be_created_is_an_input_error(tmp_path):
+    blocker = tmp_path / 'a-file'
+    blocker.write_text('not a directory')
+    with pytest.raises(InputError, match='cannot create the report directory'):
+        write_reports(a_report(tmp_path), str(blocker / 'reports'))
+    with pytest.raises(InputError, match='cannot create the report directory'):
+        prepare_report_dir(str(blocker))
+    assert blocker.read_text() == 'not a directory'
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason='root may write into any directory')
+def test_a_read_only_report_dir_is_an_input_error(tmp_path):
+    target = tmp_path / 'read-only'
+    target.mkdir()
+    os.chmod(target, 0o555)
+    try:
+        with pytest.raises(InputError, match='cannot write into the report directory'):
+            write_reports(a_report(tmp_path), str(target))
+    finally:
+        os.chmod(target, 0o755)
+
+
+def test_a_report_dir_without_write_access_is_refused_before_writing(tmp_path, monkeypatch):
+    # As root the test above is skipped; here the access check itself answers no for this one directory.
+    target = tmp_path / 'denied'
+    real_access = os.access
+    monkeypatch.setattr(_harden_run.os, 'access', lambda path, mode: False if path == str(target) else real_access(path, mode))
+    with pytest.raises(InputError, match='cannot write into the report directory %s' % re.escape(str(target))):
+        write_reports(a_report(tmp_path), str(target))
+    assert os.listdir(target) == []
+
+
+def test_prepare_report_dir_creates_0755(tmp_path):
+    old = os.umask(0o022)
+    try:
+        path = prepare_report_dir(str(tmp_path / 'made'))
+    finally:
+        os.umask(old)
+    assert os.path.isdir(path) and stat.S_IMODE(os.stat(path).st_mode) == 0o755
+    assert prepare_report_dir(str(tmp_path / 'made')) == path  # an existing directory is fine

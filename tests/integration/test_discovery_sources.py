@@ -146,7 +146,7 @@ def test_a_vault_changed_in_arm_after_the_resource_graph_read_is_changed_from_ar
     endpoint_file.write_text(json.dumps(emulator.endpoint))
     statuses = tmp_path / 'changes.json'
     env = {'ANSIBLE_CALLBACK_PLUGINS': str(REPO / 'tests' / 'integration' / 'callback_plugins'),
-           'ANSIBLE_CALLBACKS_ENABLED': 'change_after_task', 'VAULTLOCK_CHANGE_AFTER': 'Discover vaults',
+           'ANSIBLE_CALLBACKS_ENABLED': 'change_after_task', 'VAULTLOCK_CHANGE_AFTER': 'Discover vaults and plan the run',
            'VAULTLOCK_REPO': str(REPO), 'VAULTLOCK_EMULATOR_ENDPOINT': str(endpoint_file),
            'VAULTLOCK_CHANGES': json.dumps(changes), 'VAULTLOCK_CHANGES_OUT': str(statuses)}
     rc, out, report, _md = harden(runner, tmp_path, 'race', extra_env=env, harden_backup_vaults_discovery='resource_graph',

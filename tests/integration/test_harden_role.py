@@ -257,7 +257,7 @@ def test_fail_on_drift_passes_on_a_clean_fleet_that_costs_one_discovery(harden, 
     assert [(e['method'], e['path']) for e in journal] == [('POST', '/providers/Microsoft.ResourceGraph/resources')] * 2
     assert report['discovery']['source_by_subscription'] == {SUB1: 'resource_graph'}
     # The state modules got no loop item.
-    assert 'Set immutability] ***' in run.output and '(item=' not in run.output.split('Raise weak backup policies', 1)[1].split('Build the drift report')[0]
+    assert 'Set immutability] ***' in run.output and '(item=' not in run.output.split('Raise weak backup policies', 1)[1].split('Write the reports')[0]
 
 
 @pytest.mark.usefixtures('drift')

@@ -234,7 +234,9 @@ class Bench(Runner):
             'label': label, 'vaults': sum(len(rg['vaults']) for s in fleet['subscriptions'] for rg in s['resource_groups']),
             'subscriptions': len(subs), 'latency_ms': latency_ms, 'drifting': drifting, 'rc': result['rc'],
             'wall': wall[0] if wall else result['wall'], 'phases': phases, 'arm_calls': served, 'minimum': minimum,
-            'calls_by_kind': classify(journal), 'page_size': page_size, 'module_mib': max(module_mem) if module_mem else None,
+            'calls_by_kind': classify(journal), 'page_size': page_size,
+            # Without a module process (the role plans in a task worker), the largest child of ansible-playbook.
+            'module_mib': max(module_mem) if module_mem else result.get('children_mib'),
             'controller_mib': result['controller_mib'], 'reports': reports, 'summary_vaults': summary.get('vaults'),
             'summary_drifting': summary.get('drifting'), 'rps': served / wall[0] if wall and wall[0] else None,
             'how': 'role playbook' if self.role else 'filters playbook (role not present)', 'concurrency': concurrency or 'role default',
@@ -378,7 +380,6 @@ class Bench(Runner):
         for task in result['tasks']:
             name = task['task'].split(' : ', 1)[-1]
             tasks[name] = tasks.get(name, 0.0) + task['seconds']
-        module = [m for m in result['mem'] if m['what'] == 'vault_immutability_info']
         wall = [m['seconds'] for m in result['mem'] if m['what'] == 'ansible-playbook']
         tree = [m['maxrss_mib'] for m in result['mem'] if m['what'] == 'ansible-playbook']
         calls = count_calls(journal)
@@ -390,8 +391,10 @@ class Bench(Runner):
             'minimum_arm': minimum_calls(fleet, page_size) if discovery == 'arm' else 0,
             'graph_floor_s': graph_floor_s(minimum_graph_calls(fleet)) if discovery != 'arm' else 0.0,
             'arm_floor_s': arm_floor_s(fleet, page_size) if discovery == 'arm' else 0.0,
-            'module_mib': max([m['maxrss_mib'] for m in module] or [0]) or None,
-            'module_s': max([m['seconds'] for m in module] or [0]) or None,
+            # The fleet is read and planned by the harden_plan action in a task worker (no module process): in check mode
+            # no state module runs, so the largest child of ansible-playbook is that worker.
+            'module_mib': result.get('children_mib'),
+            'module_s': tasks.get('Discover vaults and plan the run'),
             'controller_mib': result['controller_mib'], 'children_mib': result.get('children_mib'), 'tree_mib': max(tree) if tree else None,
             'summary': doc.get('summary', {}), 'discovery_block': doc.get('discovery'), 'report_sizes': sizes, 'md_lines': md_lines,
             'page_size': page_size, 'latency_ms': self.args.latency_ms,

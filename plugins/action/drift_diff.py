@@ -6,17 +6,13 @@
 from __future__ import annotations
 
 from ansible.errors import AnsibleActionFail
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import drift_diffs, would_change
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._controller_action import ControllerActionBase
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
+class ActionModule(ControllerActionBase):
     _VALID_ARGS = frozenset(('drift',))
-    _requires_connection = False
-    _supports_check_mode = True
-    _supports_async = False
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)

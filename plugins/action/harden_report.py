@@ -6,9 +6,9 @@
 from __future__ import annotations
 
 from ansible import constants as C
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._controller_action import ControllerActionBase
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import (
     REPORT_ARGSPEC,
     build_run_report,
@@ -17,11 +17,7 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import
 )
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _supports_check_mode = True
-    _supports_async = False
+class ActionModule(ControllerActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)

@@ -34,55 +34,8 @@ description:
 extends_documentation_fragment:
   - vaultlock.azure.attributes.info
   - vaultlock.azure.azure_auth
+  - vaultlock.azure.scope
 options:
-  id:
-    description: ARM id of one vault to read.
-    type: str
-  name:
-    description:
-      - With O(resource_group) and O(vault_type), one vault.
-      - Otherwise a filter on vault names; shell-style wildcards (C(*), C(?), C([...])) are allowed; case-insensitive.
-    type: str
-  resource_group:
-    description: Only vaults of this resource group (in O(subscription_id), or each of O(subscription_ids)).
-    type: str
-  vault_type:
-    description: With O(name) and O(resource_group), the kind of the one vault to read.
-    type: str
-    choices: [recovery_services, backup]
-  subscription_ids:
-    description:
-      - Subscriptions to read. V(all) reads every subscription the identity can see.
-      - Default is the subscription of the authentication options (O(subscription_id) or E(AZURE_SUBSCRIPTION_ID)).
-    type: list
-    elements: str
-  vault_types:
-    description: Which vault kinds to read.
-    type: list
-    elements: str
-    choices: [recovery_services, backup]
-    default: [recovery_services, backup]
-  tags:
-    description: Only vaults that carry all these tags. A tag whose value is null only needs to exist.
-    type: dict
-  discovery:
-    description:
-      - Where a fleet is read from. A vault named by O(id), or by O(name) + O(resource_group) + O(vault_type), is always read from ARM.
-      - V(auto) reads through Azure Resource Graph and falls back to ARM per subscription where Resource Graph cannot see the
-        subscription, or for every subscription when a Resource Graph query fails; RV(discovery.fallbacks) says why.
-      - V(resource_graph) reads through Resource Graph only; a subscription it cannot see is an error of that subscription (in
-        RV(errors)), and a failed query fails the task.
-      - V(arm) reads through Azure Resource Manager only (one list per subscription, vault kind and page; one policy list and one
-        item list per vault), paced per subscription.
-      - Resource Graph needs read access to the vaults (Reader is enough), like ARM.
-    type: str
-    choices: [auto, resource_graph, arm]
-    default: auto
-    version_added: 0.2.0
-  max_concurrency:
-    description: How many list calls run at once (see M(vaultlock.azure.vault_immutability_info)).
-    type: int
-    default: 32
   requirements:
     description:
       - What a vault must meet to be ready to lock. Each failing requirement is a blocker, with the value found.

@@ -1,0 +1,21 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This file is for internal use by the vaultlock.azure collection only.
+# Its API may change without notice.
+"""The base of the actions that run on the controller only (drift_diff, harden_plan, harden_report): no connection, no
+file transfer, no module; check mode is theirs to honour."""
+
+from __future__ import annotations
+
+from ansible.plugins.action import ActionBase
+
+
+class ControllerActionBase(ActionBase):
+    """An action plugin that does its work in the task worker on the controller."""
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _supports_check_mode = True
+    _supports_async = False

@@ -91,6 +91,11 @@ def test_paging_over_1000_rows(emulator, session_for):
     assert found['resource_graph']['calls'] == 2 + -(-policies // 1000)
     assert all(e['body']['options']['$top'] == 1000 for e in graph_calls(emulator))
     assert sum(1 for e in graph_calls(emulator) if '$skipToken' in e['body']['options']) == found['resource_graph']['calls'] - 2
+    # Pages after the first are asked for at once: each with the first page's token and its own offset, every offset once.
+    skips = sorted((e['body']['query'], e['body']['options'].get('$skip', 0)) for e in graph_calls(emulator))
+    for query in {q for q, _skip in skips}:
+        offsets = [skip for q, skip in skips if q == query]
+        assert offsets == list(range(0, 1000 * len(offsets), 1000))
     assert 429 not in statuses(emulator)
 
 

@@ -77,7 +77,7 @@ integration-compat: venv link
 	$(PYTHON) -m venv .venv-$(COMPAT_CORE)
 	grep -v -E '^(ansible-core|ansible-lint|ansible-compat|resolvelib)==' constraints.txt > .venv-$(COMPAT_CORE)/constraints.txt
 	.venv-$(COMPAT_CORE)/bin/pip install --quiet --disable-pip-version-check -c .venv-$(COMPAT_CORE)/constraints.txt \
-	  "ansible-core==$(COMPAT_CORE).*" -r requirements.txt pytest hypothesis trustme PyYAML jsonschema
+	  "ansible-core==$(COMPAT_CORE).*" -r requirements.txt pytest hypothesis trustme PyYAML jsonschema selenium
 	.venv-$(COMPAT_CORE)/bin/python -m pytest -p no:cacheprovider tests/integration
 
 # Microsoft's az CLI against the ARM emulator (not part of make test; docs/development.md). azure-cli goes into its

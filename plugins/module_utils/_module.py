@@ -99,7 +99,12 @@ class VaultlockModule:
 
     def _transport_notes(self, result):
         """State in the result (and as a warning) when TLS certificate validation was off for this task."""
-        if self._session is not None and not self._session.verify:
+        try:
+            insecure = self._session is not None and not self._session.verify
+        except VaultlockError:
+            # The session's settings could not be resolved (the failure being reported, say): nothing was sent.
+            insecure = False
+        if insecure:
             source = 'cert_validation_mode=ignore' if self.params.get('cert_validation_mode') == 'ignore' \
                 else 'AZURE_CERT_VALIDATION_MODE=ignore'
             self.module.warn('TLS certificate validation was off for this task (%s): the identity of the Azure endpoint was '

@@ -81,3 +81,28 @@ def test_unavailable_credentials_are_not_http_errors():
                                                 'Attempted credentials:\n\tManagedIdentityCredential: unavailable')
     err = from_exception(chained, 'read vault')
     assert err.status is None and err.code == 'CredentialUnavailable' and 'HTTP 401' not in err.describe()
+
+
+def test_reporting_a_failure_never_raises_while_checking_tls_settings():
+    """A task that failed because its credential settings could not be resolved (no credential file, say) is reported
+    with fail_json: the TLS note that follows must not resolve the same settings again and raise (a traceback)."""
+    from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError  # pylint: disable=import-outside-toplevel
+    from ansible_collections.vaultlock.azure.plugins.module_utils._module import VaultlockModule  # pylint: disable=import-outside-toplevel
+
+    class Session:
+        @property
+        def verify(self):
+            raise InputError('auth_source=credential_file but the credential file does not exist')
+
+    class Module:
+        warnings = []
+
+        def warn(self, message):
+            self.warnings.append(message)
+
+    holder = VaultlockModule.__new__(VaultlockModule)
+    holder._session = Session()  # pylint: disable=protected-access
+    holder.params = {}
+    holder.module = Module()
+    assert holder._transport_notes({'changed': False}) == {'changed': False}  # pylint: disable=protected-access
+    assert Module.warnings == []

@@ -24,12 +24,10 @@ import re
 import secrets
 import tempfile
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import DEFAULT_DISCOVERY, DISCOVERY_CHOICES
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import drift_diffs
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES
-from ansible_collections.vaultlock.azure.plugins.module_utils._module import failure
-from ansible_collections.vaultlock.azure.plugins.module_utils._settings import MAX_CONCURRENCY
+from ansible_collections.vaultlock.azure.plugins.module_utils._module import SCOPE_ARGSPEC, failure
 
 PLAN_FORMAT = 1
 _PLAN_ID = re.compile(r'[0-9a-f]{32}')
@@ -48,9 +46,10 @@ PLAN_ARGSPEC = {
     'subscription_ids': {'type': 'list', 'elements': 'str', 'default': []},
     'resource_groups': {'type': 'list', 'elements': 'str', 'default': []},
     'tags': {'type': 'dict', 'default': {}},
-    'vault_types': {'type': 'list', 'elements': 'str', 'choices': list(VAULT_TYPES), 'default': list(VAULT_TYPES)},
-    'discovery': {'type': 'str', 'choices': list(DISCOVERY_CHOICES), 'default': DEFAULT_DISCOVERY},
-    'max_concurrency': {'type': 'int', 'default': MAX_CONCURRENCY},
+    # The same options as the read-only modules' scope (one argument spec).
+    'vault_types': SCOPE_ARGSPEC['vault_types'],
+    'discovery': SCOPE_ARGSPEC['discovery'],
+    'max_concurrency': SCOPE_ARGSPEC['max_concurrency'],
     'report_dir': {'type': 'path', 'required': True},
     'check_diff': {'type': 'bool', 'default': True},
 }

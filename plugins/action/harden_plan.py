@@ -48,7 +48,8 @@ class ActionModule(ControllerActionBase):
             warnings = read_warnings(reads)
             run = plan_run(reads, args['exclude'], checked['baseline'], args['lock_requirements'])
             del reads
-            plan_id = save_plan(C.DEFAULT_LOCAL_TMP, run, args['report_dir'], check_mode)
+            plan_id = save_plan(C.DEFAULT_LOCAL_TMP, run, args['report_dir'], check_mode,
+                                {'baseline': args['baseline'], 'lock_requirements': args['lock_requirements']})
         except VaultlockError as exc:
             msg, _extra = failure(exc)
             result.update(failed=True, changed=False, msg=msg)

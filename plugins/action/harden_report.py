@@ -12,6 +12,7 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils._controller_action
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import (
     REPORT_ARGSPEC,
     build_run_report,
+    load_applied,
     load_plan,
     write_reports,
 )
@@ -26,7 +27,7 @@ class ActionModule(ControllerActionBase):
         try:
             plan = load_plan(C.DEFAULT_LOCAL_TMP, args['plan'])
             report_dir = plan['report_dir']
-            report = build_run_report(plan, args['results'])
+            report = build_run_report(plan, args['results'], load_applied(C.DEFAULT_LOCAL_TMP, args['plan']))
             del plan
             # The reports are local files: they are written in check mode too (that is what check mode is for).
             path, written = write_reports(report, report_dir)

@@ -34,3 +34,6 @@ RETRY_AFTER_MAX = 60
 
 # Parallel reads of a discovery (vault_immutability_info, the backup_vaults inventory, the role).
 MAX_CONCURRENCY = 32
+
+# Vaults harden_apply changes at once (each a few sequential requests; ARM's per-subscription buckets pace them).
+APPLY_CONCURRENCY = 32

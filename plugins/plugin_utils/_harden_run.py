@@ -28,6 +28,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._drift import drif
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import SCOPE_ARGSPEC, failure
+from ansible_collections.vaultlock.azure.plugins.module_utils._settings import APPLY_CONCURRENCY
 
 PLAN_FORMAT = 1
 _PLAN_ID = re.compile(r'[0-9a-f]{32}')
@@ -57,6 +58,13 @@ PLAN_ARGSPEC = {
 REPORT_ARGSPEC = {
     'plan': {'type': 'str', 'required': True},
     'results': {'type': 'dict', 'default': {}},
+}
+
+# The options of the harden_apply action besides the authentication options (plugins/modules/harden_apply.py).
+APPLY_ARGSPEC = {
+    'plan': {'type': 'str', 'required': True},
+    'allow_irreversible': {'type': 'bool', 'default': False},
+    'max_concurrency': {'type': 'int', 'default': APPLY_CONCURRENCY},
 }
 
 _VAULT_KEYS = ('id', 'name', 'resource_group', 'vault_type', 'subscription_id')
@@ -166,6 +174,28 @@ def plan_summary(run):
     }
 
 
+def apply_summary(done):
+    """What the harden_apply task returns: counts per vault, and the pacing ARM's buckets cost."""
+    by_vault = {}
+    for results in (done.get('results') or {}).values():
+        for result in results:
+            state = by_vault.setdefault(str(result['id']).lower(), {'changed': False, 'failed': False})
+            state['changed'] = state['changed'] or bool(result.get('changed'))
+            state['failed'] = state['failed'] or bool(result.get('failed'))
+    failed = sorted(key for key, state in by_vault.items() if state['failed'])
+    gates = done.get('gates') or {}
+    changed = sum(1 for state in by_vault.values() if state['changed'])
+    summary = {
+        'vaults': len(by_vault), 'vaults_changed': changed, 'vaults_failed': len(failed), 'locks_not_made': len(gates),
+        'writes': sum(1 for results in (done.get('results') or {}).values() for result in results
+                      for _change in result.get('changes') or []),
+        'pacing': done.get('pacing') or {},
+    }
+    summary['msg'] = '%d of %d vaults changed, %d failed%s' % (
+        changed, len(by_vault), len(failed), (', %d planned lock(s) not made' % len(gates)) if gates else '')
+    return summary
+
+
 def check_diffs(run):
     """What drift_diff shows in check mode: one diff per drifting vault."""
     return drift_diffs(run['drift'])
@@ -179,27 +209,77 @@ def plan_path(directory, plan_id):
     return os.path.join(directory, _PLAN_PREFIX + plan_id + '.json')
 
 
-def save_plan(directory, run, report_dir, check_mode):
-    """Write what the reports need (never the vault records) to a new private file; returns its id."""
+def save_plan(directory, run, report_dir, check_mode, inputs=None):
+    """Write what the reports and the apply need (never the vault records) to a new private file; returns its id.
+
+    ``inputs``: the baseline and the lock requirements as the harden_plan task took them; the apply checks them again and
+    plans a vault again from them right before an irreversible write.
+    """
     plan_id = secrets.token_hex(16)
     doc = {
         'format': PLAN_FORMAT, 'report_dir': report_dir, 'check_mode': bool(check_mode), 'drift': run['drift'],
         'baseline': run['baseline'], 'blocked': run['blocked'], 'errors': run['report_errors'],
-        'warnings': run['report_warnings'], 'discovery': run['discovery'],
+        'warnings': run['report_warnings'], 'discovery': run['discovery'], 'inputs': inputs or {},
     }
-    path = plan_path(directory, plan_id)
+    _write_private(plan_path(directory, plan_id), doc, 'the plan')
+    return plan_id
+
+
+def _write_private(path, doc, what, replace=True):
+    """Write ``doc`` as JSON to a new 0600 file at ``path`` (whole or not at all). With ``replace=False`` an existing file
+    is an error (FileExistsError)."""
     tmp = path + '.part'
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, 'w', encoding='utf-8') as handle:
             json.dump(doc, handle, separators=(',', ':'))
-        os.replace(tmp, path)
+        if replace:
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)
+            os.unlink(tmp)
+    except FileExistsError:
+        os.unlink(tmp)
+        raise
     except OSError as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
-        raise InputError('cannot keep the plan on the controller (in ansible\'s local temporary directory): %s'
-                         % (exc.strerror or exc)) from exc
-    return plan_id
+        raise InputError('cannot keep %s on the controller (in ansible\'s local temporary directory): %s'
+                         % (what, exc.strerror or exc)) from exc
+
+
+def applied_path(directory, plan_id):
+    """The file in which harden_apply keeps what it did with a plan (beside the plan, removed with it)."""
+    return plan_path(directory, plan_id)[:-len('.json')] + '.applied.json'
+
+
+def save_applied(directory, plan_id, doc):
+    """Keep what harden_apply did; a plan is applied once (a second apply of the same plan is refused)."""
+    try:
+        _write_private(applied_path(directory, plan_id), dict(doc, format=PLAN_FORMAT), 'the apply results', replace=False)
+    except FileExistsError as exc:
+        raise InputError('plan %s was applied already in this run: plan again (vaultlock.azure.harden_plan) to change the '
+                         'vaults once more' % plan_id) from exc
+
+
+def load_applied(directory, plan_id):
+    """What harden_apply did with the plan, or None when it did not run (check mode, nothing to change)."""
+    path = applied_path(directory, plan_id)
+    try:
+        with open(path, encoding='utf-8') as handle:
+            doc = json.load(handle)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise InputError('the apply results of plan %s on this controller cannot be read (damaged?): %s' % (plan_id, exc)) from exc
+    if not isinstance(doc, dict) or doc.get('format') != PLAN_FORMAT:
+        raise InputError('the apply results of plan %s were written by another version of vaultlock.azure' % plan_id)
+    return doc
+
+
+def applied_before(directory, plan_id):
+    """Whether harden_apply already ran for this plan."""
+    return os.path.exists(applied_path(directory, plan_id))
 
 
 def load_plan(directory, plan_id):
@@ -219,14 +299,20 @@ def load_plan(directory, plan_id):
 
 # ------------------------------------------------------------------------------------------- the reports
 
-def build_run_report(plan, results):
-    """The drift.json document of a run: the plan and the state modules' registered loop results."""
+def build_run_report(plan, results, applied=None):
+    """The drift.json document of a run: the plan, and what changed: ``applied`` (what harden_apply kept for this plan)
+    or ``results`` (the state modules' registered loop results, for plays that change vaults with their own tasks)."""
     from ansible_collections.vaultlock.azure.plugins.module_utils._reports import build_report  # pylint: disable=import-outside-toplevel
 
     results = results or {}
     unknown = sorted(set(results) - {'retention', 'soft_delete', 'immutability'})
     if unknown:
         raise InputError('results: unknown key(s) %s; give retention, soft_delete and immutability' % ', '.join(unknown))
+    if applied is not None and any(results.get(key) for key in results):
+        raise InputError('results: this plan was applied by vaultlock.azure.harden_apply, whose results the report takes; '
+                         'give no results of state tasks as well')
+    if applied is not None:
+        results = applied.get('results') or {}
     normalised = {}
     for key in ('retention', 'soft_delete', 'immutability'):
         value = results.get(key)
@@ -237,10 +323,45 @@ def build_run_report(plan, results):
         if not isinstance(value, list):
             raise InputError('results.%s must be the registered result of the state task (or its results list)' % key)
         normalised[key] = value
-    return build_report(plan['drift'], {
+    drift = plan['drift']
+    warnings = list(plan['warnings'])
+    if applied is not None:
+        drift = gated_drift(drift, applied.get('gates') or {})
+        warnings.extend(applied.get('warnings') or [])
+    return build_report(drift, {
         'check_mode': plan['check_mode'], 'predict': not plan['blocked'], 'baseline': plan['baseline'],
-        'errors': plan['errors'], 'warnings': plan['warnings'], 'discovery': plan['discovery'], 'results': normalised,
+        'errors': plan['errors'], 'warnings': warnings, 'discovery': plan['discovery'], 'results': normalised,
     })
+
+
+def gated_drift(drift, gates):
+    """The plan's drift entries with the locks the apply did not make taken out: their immutability finding stays open
+    (not fixable by this run, with the reason) and their lock readiness is the one judged at the moment of the lock."""
+    if not gates:
+        return drift
+    entries = []
+    for entry in drift:
+        gate = gates.get(str(entry.get('id')).lower())
+        if not gate:
+            entries.append(entry)
+            continue
+        entry = dict(entry)
+        entry['changes'] = [change for change in entry.get('changes') or []
+                            if not (change.get('setting') == 'immutability' and change.get('after') == 'locked')]
+        findings = []
+        for finding in entry.get('findings') or []:
+            if finding.get('setting') == 'immutability' and finding.get('want') == 'locked':
+                finding = dict(finding, fixable=False, reason=gate['reason'])
+            findings.append(finding)
+        entry['findings'] = findings
+        if gate.get('lock_readiness'):
+            entry['lock_readiness'] = gate['lock_readiness']
+        elif isinstance(entry.get('lock_readiness'), dict):
+            entry['lock_readiness'] = dict(entry['lock_readiness'], ready=False, blockers=list(
+                entry['lock_readiness'].get('blockers') or []) + [{'requirement': 'apply', 'want': None, 'found': None,
+                                                                    'message': gate['reason']}])
+        entries.append(entry)
+    return entries
 
 
 def _renderers():

@@ -256,8 +256,9 @@ def test_fail_on_drift_passes_on_a_clean_fleet_that_costs_one_discovery(harden, 
     # Two Resource Graph queries (the vaults, their policies); no ARM read of a vault, no write.
     assert [(e['method'], e['path']) for e in journal] == [('POST', '/providers/Microsoft.ResourceGraph/resources')] * 2
     assert report['discovery']['source_by_subscription'] == {SUB1: 'resource_graph'}
-    # The state modules got no loop item.
-    assert 'Set immutability] ***' in run.output and '(item=' not in run.output.split('Raise weak backup policies', 1)[1].split('Write the reports')[0]
+    # The apply task did not run (nothing to change; check mode).
+    applied = run.output.split('Change the vaults that drift] ***', 1)[1].split('TASK [')[0]
+    assert 'skipping: [localhost]' in applied and '(item=' not in run.output
 
 
 @pytest.mark.usefixtures('drift')

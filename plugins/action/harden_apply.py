@@ -1,0 +1,79 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin behind vaultlock.azure.harden_apply: applies a harden_plan plan on the controller, many vaults at once
+(plugin_utils/_harden_apply.py says how and why)."""
+
+from __future__ import annotations
+
+from ansible import constants as C
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._auth import AUTH_ARGSPEC
+from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession
+from ansible_collections.vaultlock.azure.plugins.module_utils._consent import ConsentError, scope_arguments
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError
+from ansible_collections.vaultlock.azure.plugins.module_utils._module import failure
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._consent_action import ConsentActionBase
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_apply import PlanApplier
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import (
+    APPLY_ARGSPEC,
+    applied_before,
+    apply_summary,
+    load_plan,
+    save_applied,
+)
+
+
+class ActionModule(ConsentActionBase):
+    """Consent (allow_irreversible) counts only when written in this task, as for the state modules; no module runs."""
+
+    MODULE = 'harden_apply'
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _supports_async = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ConsentActionBase, self).run(tmp, task_vars)  # pylint: disable=bad-super-call
+        del tmp  # no longer has any effect
+        _validation, args = self.validate_argument_spec(dict(AUTH_ARGSPEC, **APPLY_ARGSPEC))
+        check_mode = bool(self._play_context.check_mode)
+        try:
+            args, warnings = scope_arguments(self.MODULE, args, self.own_keys())
+        except ConsentError as exc:
+            result.update(failed=True, changed=False, msg=str(exc))
+            return result
+        try:
+            plan = load_plan(C.DEFAULT_LOCAL_TMP, args['plan'])
+            if plan['check_mode'] != check_mode:
+                raise InputError('plan %s was made %s and this task runs %s: plan and apply in the same mode'
+                                 % (args['plan'], 'in check mode' if plan['check_mode'] else 'for real',
+                                    'in check mode' if check_mode else 'for real'))
+            if plan['blocked']:
+                result.update(changed=False, skipped=True, msg='nothing applied: %s' % plan['blocked'])
+                return result
+            if applied_before(C.DEFAULT_LOCAL_TMP, args['plan']):
+                raise InputError('plan %s was applied already in this run: plan again (vaultlock.azure.harden_plan) to change '
+                                 'the vaults once more' % args['plan'])
+            inputs = plan.get('inputs') or {}
+            if 'baseline' not in inputs:
+                raise InputError('plan %s does not carry its baseline (made by another version of vaultlock.azure?)' % args['plan'])
+            session = AzureSession({name: args.get(name) for name in AUTH_ARGSPEC})
+            applier = PlanApplier(session, inputs['baseline'], inputs.get('lock_requirements'), args['allow_irreversible'],
+                                  check_mode, args['max_concurrency'], diff_mode=bool(self._task.diff))
+            done = applier.apply(plan['drift'])
+            diffs = done.pop('diffs')
+            done['pacing'] = session.pacer.summary()
+            save_applied(C.DEFAULT_LOCAL_TMP, args['plan'], done)
+        except VaultlockError as exc:
+            msg, _extra = failure(exc)
+            result.update(failed=True, changed=False, msg=msg)
+            return result
+        summary = apply_summary(done)
+        result.update(summary)
+        result['changed'] = bool(summary['vaults_changed'])
+        if diffs:
+            result['diff'] = diffs
+        warnings.extend(done['warnings'])
+        if warnings:
+            result['warnings'] = list(result.get('warnings') or []) + warnings
+        return result

@@ -1,0 +1,137 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: harden_apply
+short_description: Apply a harden_plan plan to a fleet of Azure Backup vaults, from the controller, many vaults at once
+version_added: 0.3.0
+description:
+  - Makes the changes a M(vaultlock.azure.harden_plan) task planned (O(plan)), in the controller process, many vaults at
+    once (O(max_concurrency)) with one Azure session. Every request is paced to ARM's limits per subscription and
+    principal (writes, and reads with the polls of long-running operations), learnt from ARM's
+    C(x-ms-ratelimit-remaining-subscription-*) answers, so a fleet is changed as fast as ARM allows and no request is
+    throttled.
+  - Each vault's changes run in the order retention raises, soft delete, then immutability, with the code of
+    M(vaultlock.azure.backup_policy_retention), M(vaultlock.azure.vault_soft_delete) and
+    M(vaultlock.azure.vault_immutability) (each re-reads what it changes from ARM, never sends a write whose outcome is
+    unknown a second time without reading again, and reports truthfully what changed).
+  - The lock gate holds at the moment of the lock. Right before a vault is locked, its record, its backup policies and its
+    protected items are read again from ARM, its drift is planned again against its tier of the baseline, and the lock
+    requirements are judged again on what was read. A vault that no longer meets them, that changed since the plan, or
+    whose earlier step failed in this run is not locked (the reversible step to enabled is still made), and the reports
+    say why the planned lock was not made.
+  - Irreversible steps need O(allow_irreversible=true) in this task itself, besides the baseline's own consent; a value
+    from C(module_defaults) is ignored.
+  - A vault that fails does not stop the others; its error is in the task's counts and in the reports that
+    M(vaultlock.azure.harden_report) writes from the same O(plan). A plan is applied once.
+  - The Azure SDKs must be installed in the Python that runs C(ansible-playbook) (C(pip install -r requirements.txt) from
+    the collection). The E(AZURE_*) variables are read from the controller's environment.
+  - This is an action plugin; this file holds its documentation only.
+extends_documentation_fragment:
+  - vaultlock.azure.azure_auth
+attributes:
+  check_mode:
+    support: full
+    description: Sends no write. Each vault's changes are predicted from a fresh ARM read, as the state modules predict them.
+  diff_mode:
+    support: full
+    description: Returns, per vault changed, each changed setting before and after.
+  idempotent:
+    support: full
+    description: A plan is applied once; a new plan of the same fleet after an apply has nothing left to change.
+  action:
+    support: full
+    description: Runs on the controller as an action plugin.
+options:
+  plan:
+    description: The RV(vaultlock.azure.harden_plan#module:plan) value of a M(vaultlock.azure.harden_plan) task of the same run.
+    type: str
+    required: true
+  allow_irreversible:
+    description:
+      - Consent to the irreversible steps of the plan (locking immutability, soft delete always on, raising retention of a
+        locked vault). Without it, a planned lock is not made (the vault is reported failed) and other irreversible steps
+        are refused.
+      - Counts only when written in the task itself, never from C(module_defaults).
+    type: bool
+    default: false
+  max_concurrency:
+    description: How many vaults are changed at once. ARM's limits pace the requests whatever this is.
+    type: int
+    default: 32
+seealso:
+  - module: vaultlock.azure.harden_plan
+  - module: vaultlock.azure.harden_report
+author: vaultlock.azure maintainers (@vaultlock)
+'''
+
+EXAMPLES = r'''
+- name: Plan the hardening
+  vaultlock.azure.harden_plan:
+    baseline:
+      immutability: enabled
+      soft_delete: {state: "on", retention_days: 14}
+    report_dir: reports/harden
+  register: planned
+
+- name: Apply it
+  vaultlock.azure.harden_apply:
+    plan: "{{ planned.plan }}"
+  when: planned.with_actions > 0
+  register: applied
+
+- name: Write the reports
+  vaultlock.azure.harden_report:
+    plan: "{{ planned.plan }}"
+'''
+
+RETURN = r'''
+vaults:
+  description: How many vaults the apply visited (the plan's vaults with actions).
+  returned: success
+  type: int
+  sample: 400
+vaults_changed:
+  description: How many vaults changed (in check mode, would change).
+  returned: success
+  type: int
+  sample: 400
+vaults_failed:
+  description: How many vaults had a step that failed (each is an error in the reports).
+  returned: success
+  type: int
+  sample: 0
+locks_not_made:
+  description: How many planned locks were not made (not ready at the moment of the lock, changed since the plan, an
+    earlier step failed, or no consent); the reports say why for each.
+  returned: success
+  type: int
+  sample: 0
+writes:
+  description: How many changes were made (in check mode, would be made).
+  returned: success
+  type: int
+  sample: 421
+pacing:
+  description: What ARM's limits cost the apply, C(requests) sent, C(waited_s) (wall time during which requests waited for
+    ARM's tokens) and C(throttled) (answers 429).
+  returned: success
+  type: dict
+  sample: {"requests": 1680, "waited_s": 0.0, "throttled": 0}
+msg:
+  description: A one-line summary.
+  returned: always
+  type: str
+  sample: 400 of 400 vaults changed, 0 failed
+diff:
+  description: With C(--diff), one entry per vault changed, each changed setting before and after.
+  returned: when diff mode is on
+  type: list
+  elements: dict
+  sample: [{"before_header": "rsv-01 (recovery_services)", "before": "immutability: disabled\n",
+            "after_header": "rsv-01 (recovery_services)", "after": "immutability: enabled\n"}]
+'''

@@ -1,0 +1,182 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""vaultlock.azure.harden_apply against the emulator: the lock gate holds at the moment of the lock (ARM re-read right
+before it, not the plan), a vault whose earlier step failed is never locked, consent is the task's own, a plan is applied
+once and in its own mode, and the whole fleet is changed at once under ARM's throttling without one answer 429."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.emulator import generator as templates
+from tests.integration.fleets import RG, SUB1, vault, vault_id
+from tests.integration.test_discovery_sources import REPO, _change, harden
+from tests.integration.test_harden_role import immutability
+from tests.integration.test_lock_readiness import DENIED, LOCKED_BASELINE, long_vm, readiness_fleet
+
+
+def _after_plan(tmp_path, emulator, changes):
+    """Environment that makes the change_after_task callback send ``changes`` right after the plan task."""
+    endpoint_file = tmp_path / 'endpoint.json'
+    endpoint_file.write_text(json.dumps(emulator.endpoint))
+    return {'ANSIBLE_CALLBACK_PLUGINS': str(REPO / 'tests' / 'integration' / 'callback_plugins'),
+            'ANSIBLE_CALLBACKS_ENABLED': 'change_after_task', 'VAULTLOCK_CHANGE_AFTER': 'Discover vaults and plan the run',
+            'VAULTLOCK_REPO': str(REPO), 'VAULTLOCK_EMULATOR_ENDPOINT': str(endpoint_file),
+            'VAULTLOCK_CHANGES': json.dumps(changes), 'VAULTLOCK_CHANGES_OUT': str(tmp_path / 'changes.json')}
+
+
+def _lock_writes(emulator, name, kind='recovery_services'):
+    path = vault_id(name, kind).lower()
+    states = []
+    for entry in emulator.journal():
+        if entry['method'] != 'PATCH' or entry['path'].lower() != path or entry['status'] >= 300:
+            continue
+        settings = ((entry.get('body') or {}).get('properties') or {}).get('securitySettings') or {}
+        if 'immutabilitySettings' in settings:
+            states.append(settings['immutabilitySettings']['state'])
+    return states
+
+
+@pytest.fixture
+def readiness(emulator):
+    emulator.load_fleet(readiness_fleet())
+    emulator.fault(**DENIED)
+    emulator.clear_journal()
+
+
+@pytest.mark.usefixtures('readiness')
+def test_a_vault_that_stops_meeting_its_lock_requirements_after_the_plan_is_not_locked(runner, emulator, tmp_path):
+    """The plan judged rsv-ready and bv-ready ready (10 years at most). Right after the plan, someone sets one of
+    rsv-ready's policies in use to keep 20 years. The apply re-reads rsv-ready's policies and items before the lock and
+    does not lock it; bv-ready, unchanged, is locked. The reports say why the planned lock was not made."""
+    policy = vault_id('rsv-ready') + '/backupPolicies/VMDaily'
+    body = {'properties': long_vm()}
+    env = _after_plan(tmp_path, emulator, [_change('PUT', policy, '2026-10-01', body)])
+    rc, out, report, markdown = harden(runner, tmp_path, 'gate', extra_env=env, **LOCKED_BASELINE)
+    assert json.loads((tmp_path / 'changes.json').read_text())[0]['status'] == 200, out
+    assert report is not None, out
+    planned = {v['name']: v['actions']['immutability'] for v in report['vaults']}
+    assert planned['rsv-ready'] == 'locked' and planned['bv-ready'] == 'locked'
+    # rsv-ready: enabled already, so no write at all; bv-ready: disabled -> enabled -> locked.
+    assert _lock_writes(emulator, 'rsv-ready') == []
+    assert immutability(emulator, 'rsv-ready') == 'Unlocked'
+    assert _lock_writes(emulator, 'bv-ready', 'backup') == ['Unlocked', 'Locked']
+    rows = {row['name']: row for row in report['lock_readiness']}
+    assert rows['rsv-ready']['ready'] is False and rows['rsv-ready']['status'] == 'not ready'
+    assert [b['requirement'] for b in rows['rsv-ready']['blockers']] == ['max_retention']
+    assert rows['bv-ready']['status'] == 'locked'
+    finding = [f for f in report['vaults'] if f['name'] == 'rsv-ready'][0]['findings'][0]
+    assert finding['want'] == 'locked' and finding['resolved'] is False and finding['fixable'] is False
+    assert 'planned lock not made' in finding['reason'] and 'lock requirements' in finding['reason']
+    assert 'planned lock not made' in markdown
+
+
+@pytest.mark.usefixtures('readiness')
+def test_a_vault_whose_earlier_step_failed_is_not_locked(runner, emulator, tmp_path):
+    """bv-ready has soft delete to raise first (14 -> 30 days); Azure refuses that PATCH. The lock of bv-ready must not
+    follow: the vault is enabled (reversible) and the report names the failed step and the lock not made."""
+    emulator.fault(method='PATCH', path_regex='/backupVaults/bv-ready$', status=400, times=1, content_type='application/json',
+                   raw_body=json.dumps({'error': {'code': 'BadRequest', 'message': 'soft delete refused for the test'}}))
+    rc, out, report, _md = harden(runner, tmp_path, 'failed-step', harden_backup_vaults_soft_delete={'state': 'on', 'retention_days': 30},
+                                  harden_backup_vaults_fail_on_error=False, **LOCKED_BASELINE)
+    assert rc == 0, out
+    assert report is not None, out
+    # The first PATCH (soft delete) was refused; then only the reversible step to Unlocked, never Locked.
+    assert _lock_writes(emulator, 'bv-ready', 'backup') == ['Unlocked']
+    assert immutability(emulator, 'bv-ready', 'backup') == 'Unlocked'
+    errors = [(e['vault'], e['action']) for e in report['errors']]
+    assert ('bv-ready', 'soft_delete') in errors
+    row = [r for r in report['lock_readiness'] if r['name'] == 'bv-ready'][0]
+    assert row['status'] == 'not ready'
+    assert any('an earlier change of this vault failed' in b['message'] for b in row['blockers'])
+    # rsv-ready met everything and was locked in the same run.
+    assert _lock_writes(emulator, 'rsv-ready') == ['Locked']
+
+
+def _plan_apply_report(plan_args, apply_args, report_dir):
+    return [
+        {'vaultlock.azure.harden_plan': dict(plan_args, report_dir=str(report_dir)), 'register': 'planned'},
+        {'vaultlock.azure.harden_apply': dict(apply_args, plan='{{ planned.plan }}'), 'register': 'applied'},
+        {'vaultlock.azure.harden_report': {'plan': '{{ planned.plan }}'}},
+    ]
+
+
+def lock_fleet():
+    return {'subscriptions': [{'id': SUB1, 'display_name': 'consent', 'resource_groups': [{'name': RG, 'location': 'westeurope', 'vaults': [
+        vault('rsv-a', 'recovery_services', 'enabled', soft_delete='always_on',
+              policies=[{'name': 'VMDaily', 'properties': templates.iaas_v1(False)}]),
+    ]}]}]}
+
+
+LOCK = {'baseline': {'immutability': 'locked', 'allow_irreversible': True}, 'subscription_ids': [SUB1],
+        'lock_requirements': {'require_soft_delete': None, 'no_unfixable_findings': False}}
+
+
+def test_consent_from_module_defaults_does_not_lock(runner, emulator, tmp_path):
+    emulator.load_fleet(lock_fleet())
+    emulator.clear_journal()
+    tasks = _plan_apply_report(LOCK, {}, tmp_path / 'reports')
+    run = runner.play(tasks, play_extra={'module_defaults': {'vaultlock.azure.harden_apply': {'allow_irreversible': True}}})
+    assert run.rc == 0, run.output
+    applied = run['applied']
+    assert applied['vaults_failed'] == 1 and applied['locks_not_made'] == 1, applied
+    assert any('module_defaults is ignored' in w for w in applied.get('warnings') or []), applied
+    assert emulator.writes() == []
+    assert immutability(emulator, 'rsv-a') == 'Unlocked'
+    report = json.loads((tmp_path / 'reports' / 'drift.json').read_text())
+    assert [e['action'] for e in report['errors']] == ['immutability']
+    assert 'does not consent' in report['errors'][0]['message']
+
+
+def test_the_task_consents_and_locks_once_a_plan_is_applied_once(runner, emulator, tmp_path):
+    emulator.load_fleet(lock_fleet())
+    emulator.clear_journal()
+    tasks = _plan_apply_report(LOCK, {'allow_irreversible': True}, tmp_path / 'reports')
+    tasks.append({'vaultlock.azure.harden_apply': {'plan': '{{ planned.plan }}', 'allow_irreversible': True}})
+    run = runner.play(tasks)
+    applied = run['applied']
+    assert applied['changed'] is True and applied['vaults_changed'] == 1 and applied['writes'] == 1, applied
+    assert applied['pacing']['throttled'] == 0
+    assert immutability(emulator, 'rsv-a') == 'Locked'
+    again = run['r3']
+    assert again.get('failed') and 'applied already' in again['msg']
+    report = check_reports_dir(tmp_path / 'reports')
+    assert report['summary']['changed'] == 1 and report['errors'] == []
+
+
+def check_reports_dir(report_dir):
+    return json.loads((report_dir / 'drift.json').read_text())
+
+
+def test_check_mode_plan_is_not_applied_for_real(runner, emulator, tmp_path):
+    emulator.load_fleet(lock_fleet())
+    emulator.clear_journal()
+    tasks = [
+        {'vaultlock.azure.harden_plan': dict(LOCK, report_dir=str(tmp_path / 'r')), 'register': 'planned', 'check_mode': True},
+        {'vaultlock.azure.harden_apply': {'plan': '{{ planned.plan }}', 'allow_irreversible': True}},
+    ]
+    run = runner.play(tasks)
+    assert run['r1'].get('failed') and 'made in check mode' in run['r1']['msg']
+    assert emulator.writes() == []
+
+
+def test_a_fleet_is_changed_at_once_under_arm_throttling(runner, emulator, tmp_path):
+    """300 generated vaults over 2 subscriptions under Azure's throttling: every fixable finding applied, not one 429."""
+    subs = emulator.generate(300, 2, seed='apply-fleet')['subscription_ids']
+    emulator.throttle('azure')
+    emulator.clear_journal()
+    rc, out, report, _md = harden(runner, tmp_path, 'fleet', harden_backup_vaults_subscription_ids=subs,
+                                  harden_backup_vaults_retention_mode='enforce', harden_backup_vaults_fail_on_error=False)
+    assert report is not None, out
+    journal = emulator.journal()
+    assert [j for j in journal if j['status'] == 429] == []
+    writes = [j for j in journal if j['method'] in ('PATCH', 'PUT')]
+    assert len(writes) >= report['summary']['changed'] > 100
+    assert report['errors'] == []
+    # A second check finds nothing a run could fix.
+    rc, out, again, _md = harden(runner, tmp_path, 'fleet-again', '--check', harden_backup_vaults_subscription_ids=subs,
+                                 harden_backup_vaults_retention_mode='enforce')
+    assert rc == 0, out
+    assert again['summary']['changed'] == 0

@@ -24,6 +24,7 @@ from runner import (  # pylint: disable=wrong-import-position
     classify,
     count_calls,
     graph_floor_s,
+    journal_floor_s,
     median,
     minimum_calls,
     minimum_graph_calls,
@@ -417,3 +418,58 @@ class Bench(Runner):
                             row['calls']['throttled'], row['module_mib'], row['controller_mib'], row['children_mib']))
             del fleet
         self.results['scale'] = rows
+
+    def apply_run(self, label, fleet, changing):
+        """The role for real (retention mode enforce: every fixable finding applied) with Azure's throttling and latency."""
+        subs = [s['id'] for s in fleet['subscriptions']]
+        self.log('  %s: starting the emulator (%d vaults, throttling azure, %d ms per call)' % (label, len(vault_ids(fleet)), self.args.latency_ms))
+        proc, emu = self.emulator(fleet, self.args.latency_ms, throttle='azure')
+        try:
+            emu.clear_journal()
+            report_dir = self.path('reports-%s' % label)
+            shutil.rmtree(report_dir, ignore_errors=True)
+            varfile = self.write_json('vars-%s.json' % label, {
+                'harden_backup_vaults_subscription_ids': subs, 'harden_backup_vaults_report_dir': report_dir,
+                'harden_backup_vaults_retention_mode': 'enforce', 'harden_backup_vaults_fail_on_error': False,
+                'ansible_python_interpreter': self.wrapper})
+            result = self.run(label, ['ansible-playbook', '-i', 'localhost,', 'vaultlock.azure.harden_backup_vaults',
+                                      '-e', '@' + varfile], emu, timeout=3600)
+            journal = emu.journal()
+        finally:
+            proc.stop()
+        doc = {}
+        if os.path.exists(os.path.join(report_dir, 'drift.json')):
+            with open(os.path.join(report_dir, 'drift.json'), encoding='utf-8') as handle:
+                doc = json.load(handle)
+        tasks = {}
+        for task in result['tasks']:
+            name = task['task'].split(' : ', 1)[-1]
+            tasks[name] = tasks.get(name, 0.0) + task['seconds']
+        wall = [m['seconds'] for m in result['mem'] if m['what'] == 'ansible-playbook']
+        floor, write_floor, read_floor, _per_sub = journal_floor_s(journal)
+        calls = count_calls(journal)
+        return {
+            'label': label, 'vaults': len(vault_ids(fleet)), 'subscriptions': len(subs), 'changing': changing, 'rc': result['rc'],
+            'wall': wall[0] if wall else result['wall'], 'apply_s': tasks.get('Change the vaults that drift'),
+            'plan_s': tasks.get('Discover vaults and plan the run'), 'calls': calls,
+            'writes': calls['writes'], 'reads': calls['arm_get'], 'floor_s': floor, 'write_floor_s': write_floor,
+            'read_floor_s': read_floor, 'summary': doc.get('summary', {}), 'errors': len(doc.get('errors') or []),
+            'controller_mib': result['controller_mib'], 'children_mib': result.get('children_mib'), 'latency_ms': self.args.latency_ms,
+        }
+
+    def phase_apply(self):
+        """Issue 23: a first hardening applied from the controller under Azure's throttling and latency."""
+        rows = []
+        for size, subs, percent in self.args.apply_fleets:
+            fleet = self.generate_fleet(size, subs, seed='apply-%d-%d' % (size, subs))
+            changing = settle(fleet, percent) if percent < 100 else needs_action(fleet)
+            self.log('apply: %d vaults over %d subscriptions, %d with an action' % (size, subs, changing))
+            row = self.apply_run('apply-%d-%d' % (size, subs), fleet, changing)
+            rows.append(row)
+            self.log('  %.1f s (apply task %.1f s; floor %.1f s: writes %.1f s, reads %.1f s); %d writes, %d ARM reads, %d answers 429, '
+                     '%d vaults changed, %d errors; ansible-playbook peak %s MiB, worker peak %s MiB'
+                     % (row['wall'], row['apply_s'] or 0.0, row['floor_s'], row['write_floor_s'], row['read_floor_s'], row['writes'],
+                        row['reads'], row['calls']['throttled'], row['summary'].get('changed', 0), row['errors'],
+                        row['controller_mib'], row['children_mib']))
+            del fleet
+        self.results['apply'] = rows

@@ -17,6 +17,8 @@ Phases (--only to pick some):
   audit       the complete drift report (role playbook in check mode) for each --sizes fleet, with latency
   naive       100 vaults: one vault_immutability task per vault in a loop vs the role's discover-first run
   inventory   the backup_vaults inventory plugin: 200 vault hosts at forks 1, 10 and 50
+  apply       issue 23: a first hardening applied for real (retention mode enforce) under Azure's throttling and latency,
+              from the controller (harden_apply): wall time beside the floor of ARM's write and read buckets
   scale       issue 15: the complete drift report under Azure's throttling (--throttle azure) and latency, through Resource
               Graph (discovery auto) for 1,000 / 5,000 (one subscription) / 20,000 (20 subscriptions) vaults, and through
               ARM only (discovery arm) beside it for the 5,000-vault subscription; calls beside their minimum, peak memory
@@ -67,6 +69,9 @@ def parse_args(argv):
                         help="scale phase fleets as VAULTSxSUBSCRIPTIONS, comma-separated (default 1000x1,5000x1,20000x20; quick 60x1,120x2)")
     parser.add_argument('--scale-arm', default=None,
                         help='scale fleets also read through ARM only, for comparison (default 5000x1; quick 60x1; none for none)')
+    parser.add_argument('--apply-fleets', default=None,
+                        help='apply phase fleets as VAULTSxSUBSCRIPTIONSxPERCENT changing, comma-separated '
+                             '(default 400x4x100,2000x1x100,20000x20x20; quick 40x2x100)')
     parser.add_argument('--output', default=None, help='Markdown file to write (default docs/performance.md; none with --quick)')
     parser.add_argument('--no-write', action='store_true', help='print only')
     parser.add_argument('--workdir', default=None, help='keep playbooks, fleets and reports here (default: a temporary directory)')
@@ -89,6 +94,13 @@ def parse_args(argv):
         args.scale_arm = [] if args.scale_arm == 'none' else _fleets(args.scale_arm or ('60x1' if quick else '5000x1'))
     except ValueError:
         parser.error('--scale-fleets and --scale-arm take VAULTSxSUBSCRIPTIONS, comma-separated (1000x1,20000x20)')
+    try:
+        args.apply_fleets = [(max(1, min(int(a), 20000)), max(1, min(int(b), 100)), max(0.0, min(float(c), 100.0)))
+                             for a, b, c in (part.strip().lower().split('x') for part in
+                                             (args.apply_fleets or ('40x2x100' if quick else '400x4x100,2000x1x100,20000x20x20')).split(',')
+                                             if part.strip())]
+    except ValueError:
+        parser.error('--apply-fleets takes VAULTSxSUBSCRIPTIONSxPERCENT, comma-separated (400x4x100)')
     if quick:
         args.subscriptions = min(args.subscriptions, 2)
     args.runs = max(1, min(args.runs or (3 if quick else 15), 100))

@@ -23,7 +23,7 @@ COLLECTIONS = os.path.join(REPO, '.cache', 'collections')
 BIN = os.path.dirname(sys.executable)
 ROLE_PLAYBOOK = os.path.join(REPO, 'playbooks', 'harden_backup_vaults.yml')
 ROLE_TASKS = os.path.join(REPO, 'roles', 'harden_backup_vaults', 'tasks', 'main.yml')
-PHASES = ('imports', 'overhead', 'emulator', 'audit', 'naive', 'inventory', 'scale')
+PHASES = ('imports', 'overhead', 'emulator', 'audit', 'naive', 'inventory', 'scale', 'apply')
 SDK_PACKAGES = ('ansible-core', 'azure-core', 'azure-mgmt-core', 'azure-identity', 'msal', 'azure-mgmt-recoveryservices',
                 'azure-mgmt-recoveryservicesbackup', 'azure-mgmt-dataprotection', 'requests')
 BASELINE = {'immutability': 'enabled', 'soft_delete': {'state': 'on', 'retention_days': 14},
@@ -139,6 +139,30 @@ def arm_floor_s(fleet, page_size):
             reads += max(1, int(math.ceil(count / float(page_size)))) + count
         worst = max(worst, 0.0, (reads - burst) / rate)
     return worst
+
+
+ARM_WRITES = (200, 10.0)
+
+
+def journal_floor_s(journal):
+    """The least time ARM's documented buckets allow for the ARM requests of a journal, subscriptions in parallel:
+    per subscription max(0, writes - 200) / 10 s and max(0, reads - 250) / 25 s (long-running operation polls are reads).
+    Returns (floor, write floor, read floor, {subscription: (reads, writes)})."""
+    per_sub = {}
+    for entry in journal:
+        path = entry['path'].lower()
+        if not path.startswith('/subscriptions/'):
+            continue
+        sub = path.split('/')[2]
+        reads, writes = per_sub.get(sub, (0, 0))
+        if entry['method'] == 'GET':
+            reads += 1
+        else:
+            writes += 1
+        per_sub[sub] = (reads, writes)
+    write_floor = max([max(0.0, (w - ARM_WRITES[0]) / ARM_WRITES[1]) for _r, w in per_sub.values()] or [0.0])
+    read_floor = max([max(0.0, (r - ARM_READS[0]) / ARM_READS[1]) for r, _w in per_sub.values()] or [0.0])
+    return max(write_floor, read_floor), write_floor, read_floor, per_sub
 
 
 def count_calls(journal):

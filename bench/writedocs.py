@@ -47,6 +47,14 @@ def tables(bench):
     if 'imports' in res:
         out.append(('Import time and peak memory (fresh interpreter, median of 3)', ['what is imported', 'time', 'peak RSS'],
                     [[r['set'], fmt_s(r['seconds']), fmt_mib(r['mib'])] for r in res['imports']], []))
+    if res.get('apply'):
+        out.append(('Apply from the controller (harden_apply), throttling azure, latency per call',
+                    ['fleet', 'changing', 'wall', 'apply task', 'floor (writes / reads)', 'writes', 'ARM reads', '429', 'changed', 'errors'],
+                    [['%d x %d' % (r['vaults'], r['subscriptions']), r['changing'], fmt_s(r['wall']), fmt_s(r['apply_s'] or 0.0),
+                      '%s (%s / %s)' % (fmt_s(r['floor_s']), fmt_s(r['write_floor_s']), fmt_s(r['read_floor_s'])), r['writes'], r['reads'],
+                      r['calls']['throttled'], r['summary'].get('changed', 0), r['errors']] for r in res['apply']],
+                    ['floor: per subscription max(0, writes - 200) / 10 s and max(0, reads - 250) / 25 s (ARM\'s documented buckets; '
+                     'long-running operation polls are reads), subscriptions in parallel']))
     if 'overhead' in res:
         o = res['overhead']
         out.append(('Task overhead: one task, same playbook run, median of %d (emulator latency 0)' % o['runs'],
@@ -154,6 +162,15 @@ def targets(bench):
         if arm:
             text += '; ARM only: %s, %d answers 429' % (fmt_s(arm[0]['wall']), arm[0]['calls']['throttled'])
         out.append(('%d vaults in %d subscription(s), throttled, 100 ms a call: %s' % (r['vaults'], r['subscriptions'], goal), text))
+    for r in bench.results.get('apply') or []:
+        goal = {(400, 4): '30 s, 0 answers 429', (2000, 1): '1.1 x the floor, 0 answers 429',
+                (20000, 20): '60 s, ansible-playbook and each worker <= 400 MiB'}.get((r['vaults'], r['subscriptions']), '-')
+        out.append(('apply %d vaults in %d subscription(s), throttled, 100 ms a call: %s' % (r['vaults'], r['subscriptions'], goal),
+                    '%s (%.2f x the floor of %s: writes %s, reads %s); %d writes, %d ARM reads, %d answers 429; %d vaults changed, '
+                    '%d errors; ansible-playbook peak %s, worker peak %s'
+                    % (fmt_s(r['wall']), (r['wall'] / r['floor_s']) if r['floor_s'] else 0.0, fmt_s(r['floor_s']),
+                       fmt_s(r['write_floor_s']), fmt_s(r['read_floor_s']), r['writes'], r['reads'], r['calls']['throttled'],
+                       r['summary'].get('changed', 0), r['errors'], fmt_mib(r['controller_mib']), fmt_mib(r['children_mib']))))
     n = bench.results.get('naive')
     if n:
         out.append(('naive loop vs discover-first, 100 vaults', '%.1fx as generated, %.1fx in steady state'

@@ -63,8 +63,11 @@ def from_api(value):
 def plan_transition(vault_type, current, desired, allow_irreversible=False, vault_name='?'):
     """Return the list of steps [(before, after), ...] that take a vault from current to desired.
 
+    A locked vault satisfies ``enabled``: Locked is Enabled that can no longer be turned off, so there is nothing to do
+    (a view that saw the vault Disabled, Resource Graph lagging ARM, say, must not fail a vault that meets the baseline).
+
     Raises TransitionError, before any request is sent, when:
-    - the vault is locked and something else is asked for (locked is irreversible);
+    - the vault is locked and ``disabled`` is asked for (locked is irreversible);
     - locked is asked for without allow_irreversible (locking cannot be undone).
 
     Both vault kinds go disabled -> enabled -> locked in two requests: Azure refuses
@@ -77,7 +80,7 @@ def plan_transition(vault_type, current, desired, allow_irreversible=False, vaul
     current = normalise_choice(current) or 'disabled'
     desired = normalise_choice(desired)
     label = vault_label(vault_type, vault_name)
-    if desired is None or desired == current:
+    if desired is None or desired == current or (current == 'locked' and desired == 'enabled'):
         return []
     if current == 'locked':
         raise TransitionError(

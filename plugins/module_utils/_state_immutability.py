@@ -170,6 +170,8 @@ def run(mod):
     if bodies and not mod.check_mode:
         after, changes = apply(store, ref, params, before)
     result = {'changed': bool(changes), 'vault': after, 'changes': changes}
+    if before['immutability'] == 'locked' and normalise_choice(params['immutability']) == 'enabled':
+        result['note'] = '%s is Locked, which satisfies enabled (Locked is enabled for good): nothing to change' % ref.label
     if mod.diff_mode:
         result['diff'] = diff(ref, before, after, changes)
     return result

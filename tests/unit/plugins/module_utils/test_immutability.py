@@ -37,8 +37,9 @@ EXPECTED = {
     ('enabled', 'locked', True): [('enabled', 'locked')],
     ('locked', 'disabled', False): 'irreversible',
     ('locked', 'disabled', True): 'irreversible',
-    ('locked', 'enabled', False): 'irreversible',
-    ('locked', 'enabled', True): 'irreversible',
+    # Locked satisfies enabled (issue 25): nothing to do, never a failure.
+    ('locked', 'enabled', False): [],
+    ('locked', 'enabled', True): [],
     ('locked', 'locked', False): [],
     ('locked', 'locked', True): [],
 }

@@ -63,8 +63,16 @@ def test_lock_without_consent_is_refused_before_any_write(run_module, azure, che
 
 def test_leaving_locked_is_refused(run_module, azure):
     vault = azure.add(arm_vault('rsv-1', immutability='locked'))
-    result = run_module(vault_immutability, by_name(vault, immutability='enabled', allow_irreversible=True))
+    result = run_module(vault_immutability, by_name(vault, immutability='disabled', allow_irreversible=True))
     assert result['failed'] is True and 'Locked is irreversible' in result['msg'] and azure.writes == []
+
+
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_enabled_on_a_locked_vault_is_satisfied(run_module, azure, check_mode):
+    vault = azure.add(arm_vault('rsv-1', immutability='locked'))
+    result = run_module(vault_immutability, by_name(vault, immutability='enabled'), check_mode=check_mode)
+    assert not result.get('failed') and result['changed'] is False and result['changes'] == [] and azure.writes == []
+    assert result['vault']['immutability'] == 'locked' and 'satisfies enabled' in result['note']
 
 
 def test_time_based_days_only_for_recovery_services(run_module, azure):

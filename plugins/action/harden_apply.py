@@ -12,7 +12,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._auth import AUTH_
 from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession
 from ansible_collections.vaultlock.azure.plugins.module_utils._consent import ConsentError, scope_arguments
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError
-from ansible_collections.vaultlock.azure.plugins.module_utils._module import failure
+from ansible_collections.vaultlock.azure.plugins.module_utils._module import failure, insecure_warning
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._consent_action import ConsentActionBase
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_apply import PlanApplier
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import (
@@ -57,7 +57,8 @@ class ActionModule(ConsentActionBase):
             inputs = plan.get('inputs') or {}
             if 'baseline' not in inputs:
                 raise InputError('plan %s does not carry its baseline (made by another version of vaultlock.azure?)' % args['plan'])
-            session = AzureSession({name: args.get(name) for name in AUTH_ARGSPEC})
+            auth = {name: args.get(name) for name in AUTH_ARGSPEC}
+            session = AzureSession(auth)
             applier = PlanApplier(session, inputs['baseline'], inputs.get('lock_requirements'), args['allow_irreversible'],
                                   check_mode, args['max_concurrency'], diff_mode=bool(self._task.diff))
             done = applier.apply(plan['drift'])
@@ -74,6 +75,9 @@ class ActionModule(ConsentActionBase):
         if diffs:
             result['diff'] = diffs
         warnings.extend(done['warnings'])
+        if not session.verify:
+            warnings.append(insecure_warning(auth))
+            result['cert_validation_mode'] = 'ignore'
         if warnings:
             result['warnings'] = list(result.get('warnings') or []) + warnings
         return result

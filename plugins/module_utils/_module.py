@@ -105,9 +105,13 @@ class VaultlockModule:
             # The session's settings could not be resolved (the failure being reported, say): nothing was sent.
             insecure = False
         if insecure:
-            source = 'cert_validation_mode=ignore' if self.params.get('cert_validation_mode') == 'ignore' \
-                else 'AZURE_CERT_VALIDATION_MODE=ignore'
-            self.module.warn('TLS certificate validation was off for this task (%s): the identity of the Azure endpoint was '
-                             'not verified, and a machine in the middle could read the token and the answers.' % source)
+            self.module.warn(insecure_warning(self.params))
             result['cert_validation_mode'] = 'ignore'
         return result
+
+
+def insecure_warning(params):
+    """The warning of a task whose TLS certificate validation was off."""
+    source = 'cert_validation_mode=ignore' if params.get('cert_validation_mode') == 'ignore' else 'AZURE_CERT_VALIDATION_MODE=ignore'
+    return ('TLS certificate validation was off for this task (%s): the identity of the Azure endpoint was not verified, and a '
+            'machine in the middle could read the token and the answers.' % source)

@@ -122,6 +122,11 @@ pacing:
   returned: success
   type: dict
   sample: {"requests": 1680, "waited_s": 0.0, "throttled": 0}
+cert_validation_mode:
+  description: V(ignore) when TLS certificate validation was off; a warning says so too.
+  returned: when certificate validation was off
+  type: str
+  sample: ignore
 msg:
   description: A one-line summary.
   returned: always

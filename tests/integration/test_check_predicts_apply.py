@@ -26,7 +26,10 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import atta
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports import build_report
 from ansible_collections.vaultlock.azure.plugins.module_utils._retention import normalise_policy
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import vault_record
+from ansible_collections.vaultlock.azure.plugins.module_utils._items import attach_items
+from ansible_collections.vaultlock.azure.plugins.module_utils._targets import TargetError, check_baseline, plan_run
 from ansible_collections.vaultlock.azure.plugins.modules import backup_policy_retention, vault_immutability, vault_soft_delete
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_apply import PlanApplier
 from tests.emulator import generator as templates
 from tests.integration.fleets import SUB1, SUB2, vault_id
 
@@ -215,6 +218,44 @@ def test_check_mode_predicts_exactly_what_apply_changes(emulator, session):
     # The generator must exercise the property, not pass it vacuously (figures quoted in docs/reliability.md).
     print('check-predicts-apply: %d fleets, %d vaults, %d changes made and predicted' % (trials, vaults_seen, changes_seen))
     assert trials == len(SEEDS) and vaults_seen >= 150 and changes_seen >= 100, (vaults_seen, changes_seen)
+
+
+# Lock requirements the random fleets can meet (they have no protected items): readiness still gates every planned lock.
+APPLY_REQUIREMENTS = {'require_soft_delete': None, 'no_unfixable_findings': False, 'max_retention': '30y'}
+
+
+def test_check_mode_predicts_exactly_what_harden_apply_changes(emulator, session):
+    """The same property through the controller-side apply (plugin_utils/_harden_apply.py, what harden_apply runs): the
+    plan (_targets.plan_run, with its lock gate), applied many vaults at once, with the lock re-judged on fresh ARM reads."""
+    trials = changes_seen = 0
+    for seed in SEEDS:
+        rng = random.Random(seed)
+        fleet = random_fleet(rng)
+        baseline = valid(random_baseline(rng))
+        try:
+            check_baseline(dict(baseline, tiers=[]))
+        except TargetError:
+            continue  # an irreversible baseline without consent: the role refuses it before any request
+        emulator.load_fleet(fleet)
+        records, errors = list_vaults(session, [SUB1, SUB2], ['recovery_services', 'backup'])
+        errors += attach_policies(session, records) + attach_items(session, records)
+        assert errors == [], (seed, errors)
+        reads = [{'vaults': records, 'errors': [], 'subscriptions': [SUB1, SUB2], 'discovery': None, 'item': ''}]
+        run = plan_run(reads, [], dict(baseline, tiers=[]), APPLY_REQUIREMENTS)
+        predicted = predicted_changes(build_report(run['drift'], {'check_mode': True, 'predict': True, 'baseline': run['baseline']}))
+        emulator.clear_journal()
+        before = state_of(emulator, fleet)
+        applier = PlanApplier(session, dict(baseline, tiers=[]), APPLY_REQUIREMENTS, baseline['allow_irreversible'], max_concurrency=8)
+        done = applier.apply(run['drift'])
+        after = state_of(emulator, fleet)
+        made = {key: (before[key], after[key]) for key in before if before[key] != after[key]}
+        failures = [r['msg'] for results in done['results'].values() for r in results if r['failed']]
+        assert failures == [] and done['gates'] == {}, (seed, baseline, failures, done['gates'])
+        assert predicted == made, (seed, baseline, sorted(set(predicted.items()) ^ set(made.items()), key=str))
+        trials += 1
+        changes_seen += len(made)
+    print('check-predicts-harden_apply: %d fleets, %d changes made and predicted' % (trials, changes_seen))
+    assert trials >= len(SEEDS) // 2 and changes_seen >= 100, (trials, changes_seen)
 
 
 def test_the_role_check_report_matches_its_apply(runner, emulator, tmp_path):

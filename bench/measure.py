@@ -419,7 +419,7 @@ class Bench(Runner):
             del fleet
         self.results['scale'] = rows
 
-    def apply_run(self, label, fleet, changing):
+    def apply_run(self, label, fleet, changing, variables=None):
         """The role for real (retention mode enforce: every fixable finding applied) with Azure's throttling and latency."""
         subs = [s['id'] for s in fleet['subscriptions']]
         self.log('  %s: starting the emulator (%d vaults, throttling azure, %d ms per call)' % (label, len(vault_ids(fleet)), self.args.latency_ms))
@@ -431,7 +431,7 @@ class Bench(Runner):
             varfile = self.write_json('vars-%s.json' % label, {
                 'harden_backup_vaults_subscription_ids': subs, 'harden_backup_vaults_report_dir': report_dir,
                 'harden_backup_vaults_retention_mode': 'enforce', 'harden_backup_vaults_fail_on_error': False,
-                'ansible_python_interpreter': self.wrapper})
+                'ansible_python_interpreter': self.wrapper, **(variables or {})})
             result = self.run(label, ['ansible-playbook', '-i', 'localhost,', 'vaultlock.azure.harden_backup_vaults',
                                       '-e', '@' + varfile], emu, timeout=3600)
             journal = emu.journal()
@@ -473,3 +473,33 @@ class Bench(Runner):
                         row['controller_mib'], row['children_mib']))
             del fleet
         self.results['apply'] = rows
+        if self.args.apply_loop:
+            self.results['apply_loop'] = self.apply_loop(self.args.apply_loop)
+
+    def apply_loop(self, size):
+        """The per-vault module loop (one vault_immutability task per vault, as the role ran before harden_apply) beside
+        the role on the same fleet, both enabling immutability only, with throttling and latency."""
+        fleet = self.generate_fleet(size, 1, seed='apply-loop-%d' % size)
+        for sub in fleet['subscriptions']:
+            for group in sub['resource_groups']:
+                for spec in group['vaults']:
+                    spec['immutability'] = 'disabled'
+        ids = vault_ids(fleet)
+        self.log('apply loop: %d vaults, one vault_immutability task per vault vs harden_apply' % size)
+        proc, emu = self.emulator(fleet, self.args.latency_ms, throttle='azure')
+        try:
+            emu.clear_journal()
+            play = [{'name': 'module loop', 'hosts': 'localhost', 'connection': 'local', 'gather_facts': False, 'tasks': [
+                {'name': 'One task per vault', 'loop': ids, 'loop_control': {'label': '{{ item | basename }}'}, 'ignore_errors': True,
+                 'vaultlock.azure.vault_immutability': {'id': '{{ item }}', 'immutability': 'enabled'}}]}]
+            loop = self.playbook('apply-loop-%d' % size, play, emu)
+            loop_writes = count_calls(emu.journal())['writes']
+        finally:
+            proc.stop()
+        only = {'harden_backup_vaults_soft_delete': {}, 'harden_backup_vaults_retention_minimum': {}}
+        role = self.apply_run('apply-loop-role-%d' % size, fleet, size, only)
+        ratio = loop['wall'] / role['wall'] if role['wall'] else None
+        self.log('  module loop %.1f s (%d writes), harden_apply role %.1f s (%d writes): %.1fx'
+                 % (loop['wall'], loop_writes, role['wall'], role['writes'], ratio or 0))
+        return {'vaults': size, 'loop_s': loop['wall'], 'loop_writes': loop_writes, 'loop_rc': loop['rc'], 'role_s': role['wall'],
+                'role_writes': role['writes'], 'ratio': ratio}

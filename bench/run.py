@@ -72,6 +72,8 @@ def parse_args(argv):
     parser.add_argument('--apply-fleets', default=None,
                         help='apply phase fleets as VAULTSxSUBSCRIPTIONSxPERCENT changing, comma-separated '
                              '(default 400x4x100,2000x1x100,20000x20x20; quick 40x2x100)')
+    parser.add_argument('--apply-loop', type=int, default=None,
+                        help='vaults for the per-vault module loop beside harden_apply (default 200; quick 10; 0 for none)')
     parser.add_argument('--output', default=None, help='Markdown file to write (default docs/performance.md; none with --quick)')
     parser.add_argument('--no-write', action='store_true', help='print only')
     parser.add_argument('--workdir', default=None, help='keep playbooks, fleets and reports here (default: a temporary directory)')
@@ -101,6 +103,7 @@ def parse_args(argv):
                                              if part.strip())]
     except ValueError:
         parser.error('--apply-fleets takes VAULTSxSUBSCRIPTIONSxPERCENT, comma-separated (400x4x100)')
+    args.apply_loop = max(0, min(args.apply_loop if args.apply_loop is not None else (10 if quick else 200), 2000))
     if quick:
         args.subscriptions = min(args.subscriptions, 2)
     args.runs = max(1, min(args.runs or (3 if quick else 15), 100))

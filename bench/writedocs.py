@@ -171,6 +171,11 @@ def targets(bench):
                     % (fmt_s(r['wall']), (r['wall'] / r['floor_s']) if r['floor_s'] else 0.0, fmt_s(r['floor_s']),
                        fmt_s(r['write_floor_s']), fmt_s(r['read_floor_s']), r['writes'], r['reads'], r['calls']['throttled'],
                        r['summary'].get('changed', 0), r['errors'], fmt_mib(r['controller_mib']), fmt_mib(r['children_mib']))))
+    loop = bench.results.get('apply_loop')
+    if loop:
+        out.append(('per-vault module loop beside harden_apply, %d vaults enabling immutability, throttled, 100 ms a call' % loop['vaults'],
+                    '%.1fx: module loop %s (%d writes), role with harden_apply %s (%d writes)'
+                    % (loop['ratio'] or 0, fmt_s(loop['loop_s']), loop['loop_writes'], fmt_s(loop['role_s']), loop['role_writes'])))
     n = bench.results.get('naive')
     if n:
         out.append(('naive loop vs discover-first, 100 vaults', '%.1fx as generated, %.1fx in steady state'

@@ -30,6 +30,7 @@ Nothing here imports an Azure SDK: the session does, lazily, when it first needs
 
 from __future__ import annotations
 
+import copy
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.vaultlock.azure.plugins.module_utils import _state_immutability, _state_retention, _state_soft_delete
@@ -61,6 +62,41 @@ class StepContext:
 
     def warn(self, message):
         self.warnings.append(message)
+
+
+class VaultSession:
+    """The shared AzureSession as one vault's steps see it: every call goes to the session, except that a step's first read
+    of the vault may take the read that ended the step before it.
+
+    That read was made by this worker after the earlier step's last write (its confirming re-read, or the lock gate's
+    fresh read), a few milliseconds before: reading the vault again would cost one of ARM's read tokens per step and tell
+    nothing newer. Only a step that ended without an error hands its last read on; a read is handed on once; every other
+    read (policies, items, the re-reads that settle an unknown outcome) goes to ARM.
+    """
+
+    def __init__(self, session, vault_path):
+        self._session = session
+        self._path = vault_path.lower()
+        self._last = None
+        self._handed = None
+
+    def __getattr__(self, name):
+        return getattr(self._session, name)
+
+    def arm_get(self, path, api_version, operation, resource=None):
+        if path.lower() == self._path and self._handed is not None and self._handed[0] == api_version:
+            body, self._handed = self._handed[1], None
+            self._last = (api_version, body)
+            return copy.deepcopy(body)
+        body = self._session.arm_get(path, api_version, operation, resource)
+        if path.lower() == self._path:
+            self._last = (api_version, copy.deepcopy(body))
+        return body
+
+    def step_done(self, succeeded):
+        """The step ended: hand its last read of the vault to the next step if it succeeded, else nothing."""
+        self._handed = self._last if succeeded else None
+        self._last = None
 
 
 def _ref_params(entry):
@@ -121,24 +157,33 @@ class PlanApplier:
         """One vault's steps in order; never raises for the vault's own failures (they are its results)."""
         actions = entry.get('actions') or {}
         outcome = {'id': entry['id'], 'results': [], 'gate': None, 'warnings': [], 'diffs': []}
+        try:
+            ref = VaultRef.parse_id(entry['id'], entry.get('vault_type'))
+        except VaultlockError as exc:
+            first = next((action for action, key in (('retention', 'raise_policies'), ('soft_delete', 'soft_delete'),
+                                                     ('immutability', 'immutability')) if actions.get(key)), 'immutability')
+            outcome['results'].append((first, self._result(entry, dict(failure(exc)[1], failed=True, msg=failure(exc)[0]))))
+            return outcome
+        session = VaultSession(self.session, backend(self.session, ref.vault_type).vault_path(ref))
         failed = False
         if actions.get('raise_policies'):
-            result = self._step(entry, 'retention', _state_retention.run, retention_params(entry, self.consent), outcome)
+            result = self._step(session, entry, 'retention', _state_retention.run, retention_params(entry, self.consent), outcome)
             failed = failed or result['failed']
         if actions.get('soft_delete'):
-            result = self._step(entry, 'soft_delete', _state_soft_delete.run, soft_delete_params(entry, self.consent), outcome)
+            result = self._step(session, entry, 'soft_delete', _state_soft_delete.run, soft_delete_params(entry, self.consent),
+                                outcome)
             failed = failed or result['failed']
         target = actions.get('immutability')
         if not target:
             return outcome
         gate = None
         if target == 'locked':
-            target, gate = self.lock_gate(entry, failed)
+            target, gate = self.lock_gate(session, entry, failed)
         if gate:
             outcome['gate'] = gate
         if target:
-            result = self._step(entry, 'immutability', _state_immutability.run, immutability_params(entry, target, self.consent),
-                                outcome)
+            result = self._step(session, entry, 'immutability', _state_immutability.run,
+                                immutability_params(entry, target, self.consent), outcome)
             if gate and gate.get('failed'):
                 # The planned lock was refused here (no consent in this task): an error of the vault, after the reversible step.
                 result['msg'] = '%s%s' % (gate['reason'], ('; ' + result['msg']) if result.get('msg') else '')
@@ -151,7 +196,7 @@ class PlanApplier:
                                                                              'note': gate['reason']})))
         return outcome
 
-    def lock_gate(self, entry, earlier_failed):
+    def lock_gate(self, session, entry, earlier_failed):
         """(the immutability target to apply now, the gate or None): ``locked`` only when the vault may be locked now."""
         label = entry.get('name') or entry['id']
         if earlier_failed:
@@ -164,11 +209,14 @@ class PlanApplier:
             # Check mode sends no write and predicts what the plan decided (the plan judged readiness on the same reads).
             return 'locked', None
         try:
-            fresh = self._fresh_entry(entry)
+            fresh = self._fresh_entry(session, entry)
         except VaultlockError as exc:
+            session.step_done(False)
             msg, _extra = failure(exc)
             return 'enabled', {'reason': 'planned lock not made: %s could not be read again right before the lock (%s)' % (label, msg),
                                'lock_readiness': None}
+        # The lock step starts from the vault as the gate just read it.
+        session.step_done(True)
         now = (fresh.get('actions') or {}).get('immutability')
         if now == 'locked':
             return 'locked', None
@@ -182,20 +230,21 @@ class PlanApplier:
             reason = 'planned lock not made: the vault changed since the plan (a fresh read plans %s)' % now
         return now, {'reason': reason, 'lock_readiness': readiness}
 
-    def _fresh_entry(self, entry):
+    def _fresh_entry(self, session, entry):
         """The vault's drift entry planned again from ARM: the vault, its policies and its protected items, read now."""
         ref = VaultRef.parse_id(entry['id'], entry.get('vault_type'))
-        _raw, record = backend(self.session, ref.vault_type).read_settled(ref)
+        session.step_done(False)   # the gate reads the vault itself, whatever the steps before it read
+        _raw, record = backend(session, ref.vault_type).read_settled(ref)
         records = [record]
-        errors = attach_policies(self.session, records, 1) + attach_items(self.session, records, 1)
+        errors = attach_policies(session, records, 1) + attach_items(session, records, 1)
         if errors:
             raise VaultlockError('; '.join('%s: %s' % (error.get('scope'), error.get('message')) for error in errors))
         fresh = drift_entries(records, self.baseline, self.baseline.get('tiers'))
         gate_locks(fresh, records, self.requirements, self.today)
         return fresh[0]
 
-    def _step(self, entry, action, run, params, outcome):
-        context = StepContext(params, self.session, self.check_mode, self.diff_mode)
+    def _step(self, session, entry, action, run, params, outcome):
+        context = StepContext(params, session, self.check_mode, self.diff_mode)
         try:
             raw = run(context)
             raw = dict(raw, failed=False)
@@ -205,6 +254,7 @@ class PlanApplier:
             msg, extra = failure(exc)
             raw = dict(extra, failed=True, msg=msg, changed=bool(extra.get('changed')))
         outcome['warnings'].extend(context.warnings)
+        session.step_done(not raw['failed'])
         result = self._result(entry, raw)
         outcome['results'].append((action, result))
         return result

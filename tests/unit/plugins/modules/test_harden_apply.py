@@ -11,7 +11,7 @@ import pytest
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import plan_run
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import vault_record
-from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_apply import PlanApplier
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_apply import PlanApplier, VaultSession
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import apply_summary, gated_drift
 from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import attach_policies
 from ansible_collections.vaultlock.azure.plugins.module_utils._items import attach_items
@@ -119,3 +119,32 @@ def test_check_mode_writes_nothing_and_predicts_the_plan(azure, session):
     assert azure.writes == []
     predicted = sorted((r['item']['name'], c['after']) for r in done['results']['immutability'] for c in r['changes'])
     assert predicted == [('bv-open', 'enabled'), ('bv-open', 'locked'), ('rsv-weak', 'enabled'), ('rsv-weak', 'locked')]
+
+
+class Recorder:
+    """A session whose arm_get answers from a counter, so each read is told apart."""
+
+    def __init__(self):
+        self.reads = []
+        self.pacer = 'the pacer'
+
+    def arm_get(self, path, api_version, operation, resource=None):
+        self.reads.append(path)
+        return {'read': len(self.reads)}
+
+
+def test_a_step_starts_from_the_read_that_ended_the_step_before_once_and_only_after_success():
+    inner = Recorder()
+    session = VaultSession(inner, '/subscriptions/s/resourceGroups/g/providers/P/vaults/v')
+    path = '/subscriptions/s/resourceGroups/g/providers/P/vaults/V'     # ARM paths compare case-insensitively
+    assert session.arm_get(path, '1', 'read') == {'read': 1}
+    assert session.arm_get(path, '1', 'read') == {'read': 2}           # the step's re-read after its write
+    session.step_done(True)
+    assert session.arm_get(path, '1', 'read') == {'read': 2}           # the next step starts from it: no request
+    assert session.arm_get(path + '/backupPolicies', '1', 'list') == {'read': 3}
+    assert session.arm_get(path, '1', 'read') == {'read': 4}           # handed once
+    session.step_done(False)
+    assert session.arm_get(path, '1', 'read') == {'read': 5}           # a failed step hands nothing on
+    session.step_done(True)
+    assert session.arm_get(path, '2', 'read') == {'read': 6}           # another api-version is another read
+    assert len(inner.reads) == 6 and session.pacer == 'the pacer'

@@ -191,9 +191,8 @@ class PlanApplier:
             elif gate and not result['failed']:
                 result['note'] = gate['reason']
         elif gate:
-            outcome['results'].append(('immutability', self._result(entry, {'changed': False, 'failed': bool(gate.get('failed')),
-                                                                             'changes': [], 'msg': gate['reason'],
-                                                                             'note': gate['reason']})))
+            skipped = {'changed': False, 'failed': bool(gate.get('failed')), 'changes': [], 'msg': gate['reason'], 'note': gate['reason']}
+            outcome['results'].append(('immutability', self._result(entry, skipped)))
         return outcome
 
     def lock_gate(self, session, entry, earlier_failed):

@@ -357,9 +357,9 @@ def gated_drift(drift, gates):
         if gate.get('lock_readiness'):
             entry['lock_readiness'] = gate['lock_readiness']
         elif isinstance(entry.get('lock_readiness'), dict):
-            entry['lock_readiness'] = dict(entry['lock_readiness'], ready=False, blockers=list(
-                entry['lock_readiness'].get('blockers') or []) + [{'requirement': 'apply', 'want': None, 'found': None,
-                                                                    'message': gate['reason']}])
+            blocker = {'requirement': 'apply', 'want': None, 'found': None, 'message': gate['reason']}
+            blockers = list(entry['lock_readiness'].get('blockers') or []) + [blocker]
+            entry['lock_readiness'] = dict(entry['lock_readiness'], ready=False, blockers=blockers)
         entries.append(entry)
     return entries
 

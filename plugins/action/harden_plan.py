@@ -26,6 +26,7 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import
     prepare_report_dir,
     read_targets,
     read_warnings,
+    remove_stale_plans,
     save_plan,
 )
 
@@ -42,6 +43,7 @@ class ActionModule(ControllerActionBase):
             # The baseline, the lock requirements and the exclusions are checked before any request.
             checked = plan_run([], args['exclude'], args['baseline'], args['lock_requirements'])
             prepare_report_dir(args['report_dir'])
+            remove_stale_plans(C.DEFAULT_LOCAL_TMP)
             flags = {'include_policies': bool(checked['include_policies'] or checked['include_items']),
                      'include_items': bool(checked['include_items'])}
             reads = read_targets(self._session_for(args), args, discover, flags)

@@ -18,11 +18,15 @@ Nothing here imports an Azure SDK: the session does, lazily, when it first needs
 
 from __future__ import annotations
 
+import glob
+import hashlib
+import hmac
 import json
 import os
 import re
 import secrets
 import tempfile
+import time
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import drift_diffs
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError
@@ -33,6 +37,16 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._settings import A
 PLAN_FORMAT = 1
 _PLAN_ID = re.compile(r'[0-9a-f]{32}')
 _PLAN_PREFIX = 'vaultlock-harden-plan-'
+
+# The plan file is sealed to its run: an HMAC over its content with a key that never leaves the ansible-playbook process.
+# The key is made when this file is first imported, which is in ansible-playbook's main process: its strategy loads each
+# action plugin's class there (class_only) before it forks the task workers, so every worker of the run inherits the same
+# key, and no other run, and nothing on disk, has it. A plan changed after harden_plan wrote it, or written by another
+# run, is refused.
+_RUN_KEY = secrets.token_bytes(32)
+_RUN_ID = '%d-%s' % (os.getpid(), secrets.token_hex(4))
+# Plans of runs that were killed (their temporary directory was never removed) are removed after a day.
+STALE_PLAN_SECONDS = 86400
 
 REPORT_FILES = ('drift.json', 'drift.md', 'drift.junit.xml', 'drift.html', 'drift.sarif')
 
@@ -225,14 +239,52 @@ def save_plan(directory, run, report_dir, check_mode, inputs=None):
     return plan_id
 
 
+def _mac(doc):
+    """The seal of a document: an HMAC-SHA256, with the run's key, of its canonical JSON without the seal."""
+    body = json.dumps({key: value for key, value in doc.items() if key != 'seal'}, sort_keys=True, separators=(',', ':'),
+                      ensure_ascii=True)
+    return hmac.new(_RUN_KEY, body.encode('ascii'), hashlib.sha256).hexdigest()
+
+
+def _sealed(doc):
+    return dict(doc, seal={'run': _RUN_ID, 'mac': _mac(doc)})
+
+
+def _check_seal(doc, what, plan_id):
+    """Refuse a document this run did not write as it is now (changed since, or another run's)."""
+    seal = doc.get('seal')
+    if not isinstance(seal, dict) or seal.get('run') != _RUN_ID:
+        raise InputError('%s %s was not written by this ansible-playbook run (a plan is used by the run that made it): plan '
+                         'again with vaultlock.azure.harden_plan' % (what, plan_id))
+    if not isinstance(seal.get('mac'), str) or not hmac.compare_digest(seal['mac'], _mac(doc)):
+        raise InputError('%s %s was changed after this run wrote it: it is not used (nothing was sent to Azure and no report '
+                         'was written from it); plan again with vaultlock.azure.harden_plan' % (what, plan_id))
+
+
+def remove_stale_plans(directory, max_age=STALE_PLAN_SECONDS, now=None):
+    """Remove the plan files that runs killed before their end left in their temporary directories (beside
+    ``directory``, this run's), once they are older than ``max_age`` seconds; returns how many were removed."""
+    now = time.time() if now is None else now
+    removed = 0
+    parent = os.path.dirname(os.path.abspath(directory))
+    for path in glob.glob(os.path.join(glob.escape(parent), '*', _PLAN_PREFIX + '*.json')):
+        try:
+            if now - os.stat(path).st_mtime > max_age:
+                os.unlink(path)
+                removed += 1
+        except OSError:
+            continue
+    return removed
+
+
 def _write_private(path, doc, what, replace=True):
-    """Write ``doc`` as JSON to a new 0600 file at ``path`` (whole or not at all). With ``replace=False`` an existing file
-    is an error (FileExistsError)."""
+    """Write ``doc``, sealed, as JSON to a new 0600 file at ``path`` (whole or not at all). With ``replace=False`` an
+    existing file is an error (FileExistsError)."""
     tmp = path + '.part'
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, 'w', encoding='utf-8') as handle:
-            json.dump(doc, handle, separators=(',', ':'))
+            json.dump(_sealed(doc), handle, separators=(',', ':'))
         if replace:
             os.replace(tmp, path)
         else:
@@ -256,7 +308,8 @@ def applied_path(directory, plan_id):
 def save_applied(directory, plan_id, doc):
     """Keep what harden_apply did; a plan is applied once (a second apply of the same plan is refused)."""
     try:
-        _write_private(applied_path(directory, plan_id), dict(doc, format=PLAN_FORMAT), 'the apply results', replace=False)
+        _write_private(applied_path(directory, plan_id), dict(doc, format=PLAN_FORMAT, plan=plan_id), 'the apply results',
+                       replace=False)
     except FileExistsError as exc:
         raise InputError('plan %s was applied already in this run: plan again (vaultlock.azure.harden_plan) to change the '
                          'vaults once more' % plan_id) from exc
@@ -274,6 +327,9 @@ def load_applied(directory, plan_id):
         raise InputError('the apply results of plan %s on this controller cannot be read (damaged?): %s' % (plan_id, exc)) from exc
     if not isinstance(doc, dict) or doc.get('format') != PLAN_FORMAT:
         raise InputError('the apply results of plan %s were written by another version of vaultlock.azure' % plan_id)
+    _check_seal(doc, 'the apply results of plan', plan_id)
+    if doc.get('plan') != plan_id:
+        raise InputError('the apply results beside plan %s are those of another plan: they are not used' % plan_id)
     return doc
 
 
@@ -294,6 +350,7 @@ def load_plan(directory, plan_id):
         raise InputError('the plan %s on this controller cannot be read (damaged?): %s' % (plan_id, exc)) from exc
     if not isinstance(doc, dict) or doc.get('format') != PLAN_FORMAT:
         raise InputError('plan %s was written by another version of vaultlock.azure' % plan_id)
+    _check_seal(doc, 'plan', plan_id)
     return doc
 
 

@@ -180,3 +180,28 @@ def test_a_fleet_is_changed_at_once_under_arm_throttling(runner, emulator, tmp_p
                                  harden_backup_vaults_retention_mode='enforce')
     assert rc == 0, out
     assert again['summary']['changed'] == 0
+
+
+def test_a_plan_file_edited_between_plan_and_apply_is_refused(runner, emulator, tmp_path):
+    """Someone on the controller rewrites the kept plan (its report directory, its mode): the apply and the report refuse
+    it, nothing is written to Azure and no report is written where the edit pointed."""
+    emulator.load_fleet(lock_fleet())
+    emulator.clear_journal()
+    elsewhere = tmp_path / 'elsewhere'
+    # The run's local temporary directory is under ANSIBLE_HOME (the runner's): find the plan there.
+    edit = ('import glob, json, sys; [p] = glob.glob(sys.argv[1]); d = json.load(open(p)); d["report_dir"] = sys.argv[2]; '
+            'json.dump(d, open(p, "w"))')
+    tasks = [
+        {'vaultlock.azure.harden_plan': dict(LOCK, report_dir=str(tmp_path / 'reports')), 'register': 'planned'},
+        {'ansible.builtin.command': {'argv': ['python3', '-c', edit,
+                                              str(tmp_path / 'ansible-home' / 'tmp' / '*' / 'vaultlock-harden-plan-{{ planned.plan }}.json'),
+                                              str(elsewhere)]}},
+        {'vaultlock.azure.harden_apply': {'plan': '{{ planned.plan }}', 'allow_irreversible': True}},
+        {'vaultlock.azure.harden_report': {'plan': '{{ planned.plan }}'}},
+    ]
+    run = runner.play(tasks)
+    assert run['r1'].get('rc') == 0, run['r1']['stderr']
+    assert run['r2'].get('failed') and 'was changed after this run wrote it' in run['r2']['msg'], run['r2']
+    assert run['r3'].get('failed') and 'was changed after this run wrote it' in run['r3']['msg'], run['r3']
+    assert emulator.writes() == []
+    assert not elsewhere.exists()

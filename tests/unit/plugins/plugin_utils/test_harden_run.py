@@ -592,3 +592,69 @@ def test_prepare_report_dir_creates_0755(tmp_path):
         os.umask(old)
     assert os.path.isdir(path) and stat.S_IMODE(os.stat(path).st_mode) == 0o755
     assert prepare_report_dir(str(tmp_path / 'made')) == path  # an existing directory is fine
+
+
+# ------------------------------------------------------------------------------------------- the plan is sealed to its run
+
+@pytest.mark.parametrize('edit', [
+    lambda doc: doc.update(report_dir='/tmp/elsewhere'),      # redirect the reports
+    lambda doc: doc.update(drift=[]),                         # empty the drift
+    lambda doc: doc.update(check_mode=True),                  # mark a real run as check mode
+    lambda doc: doc['seal'].update(mac='0' * 64),
+    lambda doc: doc.pop('seal'),
+])
+def test_a_plan_changed_after_it_was_written_is_refused(tmp_path, edit):
+    plan_id = save_plan(str(tmp_path), a_run(), 'reports/x', False)
+    path = tmp_path / ('vaultlock-harden-plan-%s.json' % plan_id)
+    doc = json.loads(path.read_text())
+    edit(doc)
+    path.write_text(json.dumps(doc))
+    with pytest.raises(InputError, match='changed after this run wrote it|not written by this ansible-playbook run'):
+        load_plan(str(tmp_path), plan_id)
+
+
+def test_another_runs_plan_is_refused(tmp_path, monkeypatch):
+    plan_id = save_plan(str(tmp_path), a_run(), 'reports/x', False)
+    monkeypatch.setattr(_harden_run, '_RUN_ID', 'another-run')
+    with pytest.raises(InputError, match='not written by this ansible-playbook run'):
+        load_plan(str(tmp_path), plan_id)
+    monkeypatch.undo()
+    monkeypatch.setattr(_harden_run, '_RUN_KEY', b'another key' * 3)
+    with pytest.raises(InputError, match='changed after this run wrote it'):
+        load_plan(str(tmp_path), plan_id)
+
+
+def test_apply_results_are_sealed_and_bound_to_their_plan(tmp_path):
+    plan_id = save_plan(str(tmp_path), a_run(), 'reports/x', False)
+    _harden_run.save_applied(str(tmp_path), plan_id, {'results': {}, 'gates': {}, 'warnings': []})
+    assert _harden_run.load_applied(str(tmp_path), plan_id)['plan'] == plan_id
+    with pytest.raises(InputError, match='applied already'):
+        _harden_run.save_applied(str(tmp_path), plan_id, {'results': {}, 'gates': {}, 'warnings': []})
+    path = tmp_path / ('vaultlock-harden-plan-%s.applied.json' % plan_id)
+    doc = json.loads(path.read_text())
+    doc['results'] = {'immutability': [{'id': 'x', 'changed': True}]}
+    path.write_text(json.dumps(doc))
+    with pytest.raises(InputError, match='changed after this run wrote it'):
+        _harden_run.load_applied(str(tmp_path), plan_id)
+    other = save_plan(str(tmp_path), a_run(), 'reports/x', False)
+    (tmp_path / ('vaultlock-harden-plan-%s.applied.json' % other)).write_text(json.dumps(dict(doc, results={})))
+    with pytest.raises(InputError):
+        _harden_run.load_applied(str(tmp_path), other)
+
+
+def test_plans_that_killed_runs_left_behind_are_removed_after_a_day(tmp_path):
+    mine = tmp_path / 'ansible-local-1abc'
+    killed = tmp_path / 'ansible-local-2def'
+    mine.mkdir()
+    killed.mkdir()
+    old = killed / ('vaultlock-harden-plan-%s.json' % ('a' * 32))
+    old_applied = killed / ('vaultlock-harden-plan-%s.applied.json' % ('a' * 32))
+    recent = killed / ('vaultlock-harden-plan-%s.json' % ('b' * 32))
+    other = killed / 'something-else.json'
+    for path in (old, old_applied, recent, other):
+        path.write_text('{}')
+    day_ago = os.stat(recent).st_mtime - 2 * 86400
+    for path in (old, old_applied, other):
+        os.utime(path, (day_ago, day_ago))
+    assert _harden_run.remove_stale_plans(str(mine)) == 2
+    assert not old.exists() and not old_applied.exists() and recent.exists() and other.exists()

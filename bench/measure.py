@@ -35,6 +35,15 @@ from runner import (  # pylint: disable=wrong-import-position
 )
 
 
+def task_seconds(result):
+    """{task name (without the role prefix): seconds, added up over loop items} of a timed run."""
+    tasks = {}
+    for task in result['tasks']:
+        name = task['task'].split(' : ', 1)[-1]
+        tasks[name] = tasks.get(name, 0.0) + task['seconds']
+    return tasks
+
+
 class Bench(Runner):
     """The phases, each a method phase_<name>."""
 
@@ -349,8 +358,8 @@ class Bench(Runner):
 
     # ------------------------------------------------------------------------------------------ issue 15: scale
 
-    def scale_run(self, label, fleet, discovery, drifting):
-        """The role in check mode (a complete drift report) with Azure's throttling on and latency on every call."""
+    def role_run(self, label, fleet, variables, args=()):
+        """The role playbook against the emulator with Azure's throttling and latency: (result, journal, report dir, drift.json)."""
         subs = [s['id'] for s in fleet['subscriptions']]
         self.log('  %s: starting the emulator (%d vaults, throttling azure, %d ms per call)' % (label, len(vault_ids(fleet)), self.args.latency_ms))
         proc, emu = self.emulator(fleet, self.args.latency_ms, throttle='azure')
@@ -359,11 +368,11 @@ class Bench(Runner):
             emu.clear_journal()
             report_dir = self.path('reports-%s' % label)
             shutil.rmtree(report_dir, ignore_errors=True)
-            varfile = self.write_json('vars-%s.json' % label, {
+            varfile = self.write_json('vars-%s.json' % label, dict({
                 'harden_backup_vaults_subscription_ids': subs, 'harden_backup_vaults_report_dir': report_dir,
-                'harden_backup_vaults_discovery': discovery, 'ansible_python_interpreter': self.wrapper})
-            result = self.run(label, ['ansible-playbook', '-i', 'localhost,', 'vaultlock.azure.harden_backup_vaults', '--check',
-                                      '-e', '@' + varfile], emu, timeout=3600)
+                'ansible_python_interpreter': self.wrapper}, **variables))
+            result = self.run(label, ['ansible-playbook', '-i', 'localhost,', 'vaultlock.azure.harden_backup_vaults'] + list(args)
+                              + ['-e', '@' + varfile], emu, timeout=3600)
             journal = emu.journal()
         finally:
             proc.stop()
@@ -371,16 +380,21 @@ class Bench(Runner):
         if os.path.exists(os.path.join(report_dir, 'drift.json')):
             with open(os.path.join(report_dir, 'drift.json'), encoding='utf-8') as handle:
                 doc = json.load(handle)
+        result['page_size'] = page_size
+        return result, journal, report_dir, doc
+
+    def scale_run(self, label, fleet, discovery, drifting):
+        """The role in check mode (a complete drift report) with Azure's throttling on and latency on every call."""
+        subs = [s['id'] for s in fleet['subscriptions']]
+        result, journal, report_dir, doc = self.role_run(label, fleet, {'harden_backup_vaults_discovery': discovery}, ['--check'])
+        page_size = result['page_size']
         sizes = {name: os.path.getsize(os.path.join(report_dir, name)) for name in ('drift.json', 'drift.md', 'drift.junit.xml', 'drift.html', 'drift.sarif')
                  if os.path.exists(os.path.join(report_dir, name))}
         md_lines = 0
         if os.path.exists(os.path.join(report_dir, 'drift.md')):
             with open(os.path.join(report_dir, 'drift.md'), encoding='utf-8') as handle:
                 md_lines = sum(1 for _line in handle)
-        tasks = {}
-        for task in result['tasks']:
-            name = task['task'].split(' : ', 1)[-1]
-            tasks[name] = tasks.get(name, 0.0) + task['seconds']
+        tasks = task_seconds(result)
         wall = [m['seconds'] for m in result['mem'] if m['what'] == 'ansible-playbook']
         tree = [m['maxrss_mib'] for m in result['mem'] if m['what'] == 'ansible-playbook']
         calls = count_calls(journal)
@@ -422,29 +436,9 @@ class Bench(Runner):
     def apply_run(self, label, fleet, changing, variables=None):
         """The role for real (retention mode enforce: every fixable finding applied) with Azure's throttling and latency."""
         subs = [s['id'] for s in fleet['subscriptions']]
-        self.log('  %s: starting the emulator (%d vaults, throttling azure, %d ms per call)' % (label, len(vault_ids(fleet)), self.args.latency_ms))
-        proc, emu = self.emulator(fleet, self.args.latency_ms, throttle='azure')
-        try:
-            emu.clear_journal()
-            report_dir = self.path('reports-%s' % label)
-            shutil.rmtree(report_dir, ignore_errors=True)
-            varfile = self.write_json('vars-%s.json' % label, {
-                'harden_backup_vaults_subscription_ids': subs, 'harden_backup_vaults_report_dir': report_dir,
-                'harden_backup_vaults_retention_mode': 'enforce', 'harden_backup_vaults_fail_on_error': False,
-                'ansible_python_interpreter': self.wrapper, **(variables or {})})
-            result = self.run(label, ['ansible-playbook', '-i', 'localhost,', 'vaultlock.azure.harden_backup_vaults',
-                                      '-e', '@' + varfile], emu, timeout=3600)
-            journal = emu.journal()
-        finally:
-            proc.stop()
-        doc = {}
-        if os.path.exists(os.path.join(report_dir, 'drift.json')):
-            with open(os.path.join(report_dir, 'drift.json'), encoding='utf-8') as handle:
-                doc = json.load(handle)
-        tasks = {}
-        for task in result['tasks']:
-            name = task['task'].split(' : ', 1)[-1]
-            tasks[name] = tasks.get(name, 0.0) + task['seconds']
+        result, journal, _report_dir, doc = self.role_run(label, fleet, dict({
+            'harden_backup_vaults_retention_mode': 'enforce', 'harden_backup_vaults_fail_on_error': False}, **(variables or {})))
+        tasks = task_seconds(result)
         wall = [m['seconds'] for m in result['mem'] if m['what'] == 'ansible-playbook']
         floor, write_floor, read_floor, _per_sub = journal_floor_s(journal)
         calls = count_calls(journal)

@@ -122,4 +122,7 @@ def read_fleet(session, subscription_ids, vault_types, resource_groups=None, tag
         raise AzureOperationError(first['operation'], first['scope'], first['status'], first['code'], first['message'])
     vaults = [r for r in found['vaults'] if select is None or select(r)]
     block = describe(requested, found['sources'], found['fallbacks'], data_time, started, session, found['resource_graph'])
+    if found.get('dropped'):
+        # Resource Graph rows outside the scope asked for, or whose name is not their id's: left out (warnings).
+        block['dropped'] = list(found['dropped'])
     return {'vaults': vaults, 'errors': errors, 'subscriptions': subs, 'discovery': block}

@@ -25,6 +25,7 @@ subscription came from.
 from __future__ import annotations
 
 import datetime
+import math
 import re
 import threading
 import time
@@ -40,6 +41,11 @@ PAGE_SIZE = 1000                 # rows per page: Resource Graph's maximum $top
 PARALLEL_PAGES = 8
 MAX_SUBSCRIPTIONS = 1000         # subscriptions per query (Learn: the REST API accepts a limited number; CLI sends 1000)
 OPERATION = 'query Resource Graph'
+# The most pages one query may take (a million rows at 1,000 a page), whatever an answer says: a $skipToken that never
+# ends, or a totalRecords of billions, stops there as an error instead of querying forever.
+MAX_PAGES = 1000
+# Pages beyond what an answer's totalRecords announces that are still accepted (rows can move in a live index).
+PAGE_SLACK = 2
 NOT_VISIBLE = 'Resource Graph cannot read this subscription (no access, or access not yet propagated)'
 
 # ARM resource type of each vault kind, lowercase (as Resource Graph's `type` column holds it).
@@ -214,6 +220,13 @@ class QuotaPacer:
                 self.reset_at = min(self.reset_at, reset_at)
             self._cond.notify_all()
 
+    def waited(self, seconds):
+        """A query waited ``seconds`` outside before() (a 429's Retry-After, a retry's back-off): count it as held time."""
+        with self._cond:
+            now = self.clock()
+            self.waited_s += max(0.0, now + seconds - max(now, self._waiting_until))
+            self._waiting_until = max(self._waiting_until, now + seconds)
+
     def failed(self):
         """A query got no answer (a connection error): it tells nothing about the quota."""
         with self._cond:
@@ -249,10 +262,12 @@ def _int(headers, name):
 
 
 def _float(headers, name):
+    """A header as a finite number of seconds, or None (absent, not a number, nan, infinite, negative)."""
     try:
-        return float(str(_get(headers, name)).strip())
+        value = float(str(_get(headers, name)).strip())
     except (TypeError, ValueError):
         return None
+    return value if math.isfinite(value) and value >= 0 else None
 
 
 # ------------------------------------------------------------------------------------------------- the client
@@ -291,8 +306,18 @@ class ResourceGraph:
         error, never a silent gap.
         """
         rows = []
+        ids = set()
 
         def deliver(data):
+            # A row seen twice (a repeated page, a token that starts over) is an answer that does not add up.
+            for row in data:
+                key = str(row.get('id') or '').lower()
+                if key:
+                    if key in ids:
+                        raise AzureOperationError(OPERATION, None, 200, 'DuplicateRows',
+                                                  'Resource Graph answered the row %s twice in one query: the pages do not make '
+                                                  'one answer' % first_line(row.get('id'))[:200])
+                    ids.add(key)
             if on_page is None:
                 rows.extend(data)
             else:
@@ -301,18 +326,36 @@ class ResourceGraph:
         answer = self._post(self._body(query, subscriptions, allow_partial_scopes))
         data, token, total = self._page(answer, 0)
         count = len(data)
+        limit = self._page_limit(total, len(data))
         deliver(data)
         del answer
         if token and data and isinstance(total, int) and total > count and self.parallel_pages > 1:
             count += self._rest_in_parallel(query, subscriptions, allow_partial_scopes, token, len(data), total, deliver)
             token = None
+        pages, tokens = 1, set()
         while token:
+            if token in tokens:
+                raise AzureOperationError(OPERATION, None, 200, 'PagingLoop',
+                                          'Resource Graph gave a $skipToken it had given before: the query was stopped there')
+            tokens.add(token)
+            pages += 1
+            if pages > limit:
+                raise AzureOperationError(OPERATION, None, 200, 'TooManyPages',
+                                          'Resource Graph kept answering with more pages (%d, %d rows) than the answer '
+                                          'announced (%s rows): the query was stopped there' % (pages - 1, count, total))
             answer = self._post(self._body(query, subscriptions, allow_partial_scopes, token=token))
             data, token, _total = self._page(answer, count)
             count += len(data)
             deliver(data)
             del answer, data
         return rows if on_page is None else count
+
+    def _page_limit(self, total, first):
+        """The most pages a query whose first answer announced ``total`` rows (in pages of ``first`` rows) may take."""
+        if not isinstance(total, int) or total < 0:
+            return MAX_PAGES
+        size = max(1, min(first or self.page_size, self.page_size))
+        return min(MAX_PAGES, int(math.ceil(total / float(size))) + PAGE_SLACK)
 
     def _body(self, query, subscriptions, allow_partial_scopes, token=None, skip=None):
         options = {'$top': self.page_size, 'resultFormat': 'objectArray'}
@@ -330,9 +373,14 @@ class ResourceGraph:
     @staticmethod
     def _page(answer, before):
         """(rows, skip token, totalRecords) of one answer; raises when the answer was cut short without a way on."""
+        if not isinstance(answer, dict):
+            raise AzureOperationError(OPERATION, None, 200, 'UnexpectedAnswer', 'the answer is not a JSON object')
         data = answer.get('data')
         if not isinstance(data, list):
             raise AzureOperationError(OPERATION, None, 200, 'UnexpectedAnswer', 'the answer holds no list of rows (data)')
+        if not all(isinstance(row, dict) for row in data):
+            raise AzureOperationError(OPERATION, None, 200, 'UnexpectedAnswer',
+                                      'the answer holds rows that are not objects (resultFormat objectArray was asked for)')
         token = answer.get('$skipToken')
         if not token and str(answer.get('resultTruncated')).lower() == 'true':
             raise AzureOperationError(OPERATION, None, 200, 'ResultTruncated',
@@ -347,6 +395,10 @@ class ResourceGraph:
         from concurrent.futures import ThreadPoolExecutor  # pylint: disable=import-outside-toplevel
 
         offsets = list(range(size, total, size))
+        if len(offsets) + 1 > self._page_limit(total, size) or total > MAX_PAGES * self.page_size:
+            raise AzureOperationError(OPERATION, None, 200, 'TooManyPages',
+                                      'Resource Graph announced %d rows in pages of %d: more than one query may take (%d pages)'
+                                      % (total, size, MAX_PAGES))
         ahead = min(self.parallel_pages, len(offsets))
         pool = ThreadPoolExecutor(max_workers=ahead)
         delivered = 0
@@ -398,7 +450,7 @@ class ResourceGraph:
                 error = from_exception(exc, OPERATION)
                 if attempt < self.retries and error.status is None:
                     attempt += 1
-                    self.sleep(self._backoff(attempt))
+                    self._wait(self._backoff(attempt))
                     continue
                 raise error
             with self._lock:
@@ -409,11 +461,11 @@ class ResourceGraph:
                 with self._lock:
                     self.throttled += 1
                 attempt += 1
-                self.sleep(self.pacer.throttled(response.headers))
+                self._wait(self.pacer.throttled(response.headers))
                 continue
             if status in (500, 502, 503, 504) and attempt < self.retries:
                 attempt += 1
-                self.sleep(self._backoff(attempt))
+                self._wait(self._backoff(attempt))
                 continue
             if status == 429:
                 with self._lock:
@@ -426,6 +478,10 @@ class ResourceGraph:
                 return response.json()
             except ValueError:
                 raise AzureOperationError(OPERATION, None, status, 'UnexpectedAnswer', 'the answer is not JSON')
+
+    def _wait(self, seconds):
+        self.pacer.waited(seconds)
+        self.sleep(seconds)
 
     def _backoff(self, attempt):
         settings = self.session.settings
@@ -494,6 +550,27 @@ def vault_records(rows):
         if kind is not None and row.get('id'):
             found.setdefault(str(row['id']).lower(), vault_record(row, kind))
     return [found[key] for key in sorted(found)]
+
+
+def in_scope(rows, subscriptions, dropped):
+    """The vault rows that belong to the subscriptions asked for and whose name is their id's: a row that does not is
+    never planned or changed (a lagging or hostile index must not widen the scope nor slip past a name exclusion), and
+    goes to ``dropped`` as ``{id, reason}``."""
+    wanted = set(str(sub).lower() for sub in subscriptions)
+    kept = []
+    for row in rows:
+        rid = str(row.get('id') or '')
+        parts = rid.strip('/').split('/')
+        sub = parts[1].lower() if len(parts) > 1 and parts[0].lower() == 'subscriptions' else None
+        if sub not in wanted or str(row.get('subscriptionId') or '').lower() != sub:
+            dropped.append({'id': first_line(rid)[:300], 'reason': 'its subscription (%s) is not one that was asked for'
+                                                                    % first_line(row.get('subscriptionId') or sub)[:60]})
+        elif str(row.get('name') or '').lower() != parts[-1].lower():
+            dropped.append({'id': first_line(rid)[:300], 'reason': 'its name (%s) is not the name in its id'
+                                                                    % first_line(row.get('name'))[:60]})
+        else:
+            kept.append(row)
+    return kept
 
 
 def read_vault_rows(rows):
@@ -661,13 +738,14 @@ def discover(session, subscriptions, vault_types, resource_groups=None, tags=Non
     _types(VAULT_RESOURCE_TYPES, kinds)
     graph = graph or ResourceGraph(session)
     read_at = _now_iso()
-    result = {'vaults': [], 'errors': [], 'sources': {}, 'fallbacks': [], 'read_at': read_at, 'resource_graph': {}}
+    result = {'vaults': [], 'errors': [], 'sources': {}, 'fallbacks': [], 'read_at': read_at, 'resource_graph': {}, 'dropped': []}
     records, arm_subs = [], []
     try:
         found, unreadable, with_rows, seen = [], [], set(), set()
 
         def vault_page(rows):
-            with_rows.update(str(r.get('subscriptionId')).lower() for r in rows if isinstance(r, dict))
+            rows = in_scope(rows, subs, result['dropped'])
+            with_rows.update(str(r.get('subscriptionId')).lower() for r in rows)
             page_records, page_errors = read_vault_rows(rows)
             for record in page_records:
                 key = str(record['id']).lower()

@@ -165,6 +165,8 @@ def read_warnings(reads):
             continue
         for fallback in (read.get('discovery') or {}).get('fallbacks') or []:
             warnings.append('read subscription %s from ARM instead of Resource Graph: %s' % (fallback['subscription_id'], fallback['reason']))
+        for row in (read.get('discovery') or {}).get('dropped') or []:
+            warnings.append('left out the Resource Graph row %s: %s' % (row['id'], row['reason']))
         for error in read.get('errors') or []:
             warnings.append('could not read %s: %s (%s)' % (error.get('scope'), error.get('message'), error.get('code')))
     return warnings

@@ -201,3 +201,33 @@ def test_a_resource_group_resource_graph_does_not_have_is_an_error(emulator, ses
     _records, errors = _fleet.list_vaults(session, subs, BOTH, [group, 'rg-absent'])
     assert [e['scope'] for e in errors] == ["resource group 'rg-absent' in subscription %s" % subs[0]]
     assert errors[0]['code'] == 'ResourceGroupNotFound'
+
+
+GRAPH = r'/providers/Microsoft\.ResourceGraph/resources$'
+
+
+@pytest.mark.parametrize('fault', [
+    # Rows that are not objects.
+    {'status': 200, 'content_type': 'application/json',
+     'raw_body': '{"totalRecords": 2, "count": 2, "data": [1, "two"], "resultTruncated": "false"}'},
+    # A $skipToken that starts over, with empty pages (47,022 queries in a minute before).
+    {'status': 200, 'content_type': 'application/json', 'times': 10000,
+     'raw_body': '{"totalRecords": 0, "count": 0, "data": [], "resultTruncated": "false", "$skipToken": "again"}'},
+    # A 429 whose Retry-After is not a number of seconds.
+    {'status': 429, 'headers': {'Retry-After': 'nan'}, 'times': 10},
+])
+def test_an_answer_that_does_not_add_up_falls_back_to_arm(emulator, session_for, fault):
+    """Issue 25: whatever Resource Graph answers, the fleet is read (from ARM, said in the fallbacks), in bounded time."""
+    subs = emulator.generate(30, 2, seed='hostile-graph')['subscription_ids']
+    expected = sorted(r['id'].lower() for r in arm_discovery(session_for(emulator), subs, items=False))
+    emulator.fault(method='POST', path_regex=GRAPH, **dict({'times': 1}, **fault))
+    emulator.clear_journal()
+    session = session_for(emulator)
+    started = time.monotonic()
+    found = rg.discover(session, subs, BOTH, policies=True, items=False)
+    assert time.monotonic() - started < 60
+    assert sorted(r['id'].lower() for r in found['vaults']) == expected
+    assert set(found['sources'].values()) == {'arm'}
+    assert all('Resource Graph failed' in f['reason'] for f in found['fallbacks'])
+    queries = [e for e in emulator.journal() if e['method'] == 'POST']
+    assert len(queries) <= 10, len(queries)

@@ -456,3 +456,94 @@ def test_discover_builds_the_same_records_from_pages():
     whole = rg.discover(Session([]), subs, BOTH, items=True, fallback=None, graph=WholeAnswers(store))
     assert paged['vaults'] == whole['vaults'] and len(paged['vaults']) == 40
     assert sum(len(v['policies']) for v in paged['vaults']) > 40 and sum(len(v['protected_items']) for v in paged['vaults']) > 0
+
+
+# ---------------------------------------------------------------------------------------------- answers that do not add up
+# Issue 25: a $skipToken that repeats drove 47,022 queries in a minute; a repeating token with totalRecords 11000 was
+# taken as one answer of 1,000 pages of the same rows; rows that are not objects and a Retry-After of nan crashed the run.
+
+def test_a_skip_token_given_twice_ends_the_query_as_an_error():
+    answers = [page([{'id': 'a'}], 'T1'), page([], 'T2'), page([], 'T1')] + [page([], 'T3') for _n in range(5)]
+    for answer in answers:
+        answer._body.pop('totalRecords')  # pylint: disable=protected-access
+    graph_client, transport, _clock = client(answers)
+    with pytest.raises(AzureOperationError) as err:
+        graph_client.query('resources | project id', [SUB])
+    assert err.value.code == 'PagingLoop' and len(transport.sent) == 3
+
+
+def test_more_pages_than_the_answer_announced_end_the_query():
+    answers = [page([{'id': 'r%d' % n}], 'T%d' % n) for n in range(10)]
+    for answer in answers:
+        answer._body['totalRecords'] = 2  # pylint: disable=protected-access
+    graph_client, transport, _clock = client(answers, parallel_pages=1)
+    with pytest.raises(AzureOperationError) as err:
+        graph_client.query('resources | project id', [SUB])
+    assert err.value.code == 'TooManyPages' and len(transport.sent) == 2 + rg.PAGE_SLACK
+
+
+def test_a_page_limit_holds_without_a_total_too(monkeypatch):
+    monkeypatch.setattr(rg, 'MAX_PAGES', 4)
+    answers = [page([{'id': 'r%d' % n}], 'T%d' % n) for n in range(10)]
+    for answer in answers:
+        answer._body.pop('totalRecords')  # pylint: disable=protected-access
+    graph_client, transport, _clock = client(answers)
+    with pytest.raises(AzureOperationError) as err:
+        graph_client.query('resources | project id', [SUB])
+    assert err.value.code == 'TooManyPages' and len(transport.sent) == 4
+
+
+def test_the_same_rows_twice_are_not_one_answer():
+    answers = [page([{'id': 'A'}, {'id': 'b'}], token='T'), page([{'id': 'a'}, {'id': 'c'}])]
+    for answer in answers:
+        answer._body['totalRecords'] = 4  # pylint: disable=protected-access
+    graph_client, _transport, _clock = client(answers)
+    with pytest.raises(AzureOperationError) as err:
+        graph_client.query('resources | project id', [SUB])
+    assert err.value.code == 'DuplicateRows'
+    # The parallel path too: a repeating token with a large total.
+    answers = [page([{'id': 'x%d' % n} for n in range(11)], token='T') for _n in range(3)]
+    for answer in answers:
+        answer._body['totalRecords'] = 11000  # pylint: disable=protected-access
+    graph_client, transport, _clock = client(answers * 400)
+    with pytest.raises(AzureOperationError) as err:
+        graph_client.query('resources | project id', [SUB])
+    assert err.value.code in ('DuplicateRows', 'TooManyPages') and len(transport.sent) <= 1 + rg.PARALLEL_PAGES
+
+
+@pytest.mark.parametrize('data', [[1, 2], ['row'], [{'id': 'a'}, None], [[{'id': 'a'}]]])
+def test_rows_that_are_not_objects_are_an_error_not_a_crash(data):
+    answer = page([])
+    answer._body['data'] = data  # pylint: disable=protected-access
+    graph_client, _transport, _clock = client([answer])
+    with pytest.raises(AzureOperationError) as err:
+        graph_client.query('resources | project id', [SUB])
+    assert err.value.code == 'UnexpectedAnswer'
+
+
+@pytest.mark.parametrize('value', ['nan', 'inf', '-3', 'soon', ''])
+def test_an_odd_retry_after_is_waited_as_a_second_and_counted(value):
+    throttled = Response(429, RATE_LIMITED, {'Retry-After': value})
+    graph_client, _transport, clock = client([throttled, page([{'id': 'a'}])])
+    assert graph_client.query('resources | project id', [SUB]) == [{'id': 'a'}]
+    assert clock.slept == [1.0]
+    assert graph_client.pacer.waited_s == 1.0
+
+
+def test_every_wait_counts_in_waited_s():
+    throttled = Response(429, RATE_LIMITED, {'Retry-After': '60'})
+    graph_client, _transport, clock = client([throttled, Response(503, 'busy'), page([{'id': 'a'}])])
+    graph_client.query('resources | project id', [SUB])
+    assert clock.slept == [60.0, 1.0] and graph_client.pacer.waited_s >= 60.0
+
+
+def test_rows_outside_the_scope_or_whose_name_is_not_their_ids_are_left_out():
+    other = '5ab0c0de-0000-4000-8000-0000000000ff'
+    ok = {'id': '/subscriptions/%s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/rsv-a' % SUB, 'name': 'rsv-a',
+          'subscriptionId': SUB}
+    foreign = dict(ok, id=ok['id'].replace(SUB, other), subscriptionId=other)
+    lying = dict(ok, subscriptionId=other)                    # the id says SUB, the column another subscription
+    renamed = dict(ok, name='rsv-excluded-by-name')            # a name that would slip past a name pattern
+    dropped = []
+    assert rg.in_scope([ok, foreign, lying, renamed], [SUB.upper()], dropped) == [ok]
+    assert [d['reason'].split(' (')[0] for d in dropped] == ['its subscription', 'its subscription', 'its name']

@@ -124,11 +124,21 @@ def run(mod):
             api = write(store, ref, target, any(change['irreversible'] for change in changes))
             after, after_settings = confirm(mod, store, ref, target)
         except VaultlockError as exc:
-            # Say truthfully what did change: a fresh read decides, whatever the error was.
-            try:
-                fresh, fresh_settings = read_vault(store, ref)
-            except VaultlockError:
-                raise exc from None
+            # Say truthfully what did change: a fresh read decides, whatever the error was (read twice: the first re-read
+            # may be what failed).
+            fresh = None
+            for _attempt in range(2):
+                try:
+                    fresh, fresh_settings = read_vault(store, ref)
+                    break
+                except VaultlockError:
+                    continue
+            if fresh is None:
+                if api is None:
+                    raise exc from None
+                # Azure accepted the write and the vault cannot be read back: whether it changed is unknown, never "no".
+                raise PartialChangeError(exc, {'changed': True, 'outcome': 'unknown', 'changes': changes, 'api': api,
+                                               'vault': before}) from exc
             happened = [change for change in changes if _now(ref.vault_type, fresh_settings, change['setting']) == change['after']]
             if not happened:
                 raise

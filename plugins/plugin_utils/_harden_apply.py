@@ -46,7 +46,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import Vau
 ACTIONS = ('retention', 'soft_delete', 'immutability')
 
 # The keys of a state module result worth keeping for the reports (the vault record and the diff are not).
-_RESULT_KEYS = ('changed', 'failed', 'msg', 'changes', 'error', 'api', 'violations', 'note')
+_RESULT_KEYS = ('changed', 'failed', 'msg', 'changes', 'error', 'api', 'violations', 'note', 'outcome')
 
 
 class StepContext:

@@ -33,6 +33,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._errors import Inp
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import SCOPE_ARGSPEC, failure
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import APPLY_CONCURRENCY
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import has_control, shown
 
 PLAN_FORMAT = 1
 _PLAN_ID = re.compile(r'[0-9a-f]{32}')
@@ -91,6 +92,9 @@ def check_inputs(args):
         raise InputError('report_dir is empty (was it given with -e from a variable that is not set?): the reports would be '
                          'written into the current directory. Set it to the directory the reports belong in, for example '
                          'reports/harden_backup_vaults (the default of harden_backup_vaults_report_dir).')
+    if has_control(report_dir):
+        raise InputError('report_dir %s contains a control character (a newline, say): give the directory the reports belong '
+                         'in on one line' % shown(report_dir))
     discover = args.get('discover')
     vaults = args.get('vaults') or []
     if discover is None:

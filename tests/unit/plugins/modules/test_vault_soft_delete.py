@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.vaultlock.azure.plugins.module_utils import _vaults
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError
 from ansible_collections.vaultlock.azure.plugins.modules import vault_soft_delete
 
@@ -107,3 +108,31 @@ def test_a_write_that_failed_after_it_was_applied_reports_changed(run_module, az
     result = run_module(vault_soft_delete, {'id': vault['id'], 'soft_delete': 'on', 'retention_days': 30})
     assert result['failed'] is True and result['changed'] is True
     assert {c['setting'] for c in result['changes']} == {'soft_delete', 'soft_delete_retention_days'}
+
+
+def test_an_accepted_write_whose_vault_cannot_be_read_back_is_an_unknown_outcome_never_unchanged(run_module, azure, monkeypatch):
+    """Issue 25: Azure accepts the write, then every read of the vault is truncated: the task fails with changed true and
+    outcome unknown (it did send a write), never changed false."""
+    vault = azure.add(arm_vault('bv-1', BV, soft_delete='off'))
+    backend_class = _vaults.BACKENDS['backup']
+    original = backend_class.get
+    state = {'written': False}
+
+    def get(self, ref):
+        if state['written']:
+            raise AzureOperationError('read vault', ref.label, 200, 'InvalidResponseBody', 'Azure answered HTTP 200 with a truncated body')
+        return original(self, ref)
+
+    original_patch = backend_class.patch
+
+    def patch(self, ref, body, operation, **kwargs):
+        result = original_patch(self, ref, body, operation, **kwargs)
+        state['written'] = True
+        return result
+
+    monkeypatch.setattr(backend_class, 'get', get)
+    monkeypatch.setattr(backend_class, 'patch', patch)
+    result = run_module(vault_soft_delete, {'id': vault['id'], 'soft_delete': 'on'})
+    assert result['failed'] is True and result['changed'] is True and result['outcome'] == 'unknown'
+    assert [c['after'] for c in result['changes']] == ['on']
+    assert len(azure.writes) == 1

@@ -658,3 +658,9 @@ def test_plans_that_killed_runs_left_behind_are_removed_after_a_day(tmp_path):
         os.utime(path, (day_ago, day_ago))
     assert _harden_run.remove_stale_plans(str(mine)) == 2
     assert not old.exists() and not old_applied.exists() and recent.exists() and other.exists()
+
+
+@pytest.mark.parametrize('report_dir', ['reports\nx', 'reports/\x1b[31mred', 'a\rb'])
+def test_a_report_dir_with_a_control_character_is_refused(report_dir):
+    with pytest.raises(InputError, match='control character'):
+        check_inputs({'report_dir': report_dir, 'vaults': [], 'discover': True})

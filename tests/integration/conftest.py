@@ -18,10 +18,19 @@ COLLECTIONS = REPO / '.cache' / 'collections'
 
 
 def ensure_collection_link():
+    """The checkout as ansible_collections/vaultlock/azure under COLLECTIONS (what `make link` does).
+
+    Safe when several pytest-xdist workers call it at once: the link is made under a name of this process and renamed
+    into place (rename replaces atomically), so no worker sees a half-made link or fails on one another made first.
+    """
     link = COLLECTIONS / 'ansible_collections' / 'vaultlock' / 'azure'
     link.parent.mkdir(parents=True, exist_ok=True)
     if not link.exists():
-        link.symlink_to(REPO)
+        tmp = link.with_name('.azure-link-%d' % os.getpid())
+        if tmp.is_symlink():
+            tmp.unlink()
+        tmp.symlink_to(REPO)
+        os.replace(tmp, link)
     return COLLECTIONS
 
 

@@ -66,13 +66,22 @@ docs-lint: tools-venv
 galaxy-import: tools-venv build
 	PATH="$(CURDIR)/$(TOOLS_VENV)/bin:$$PATH" $(TOOLS_VENV)/bin/python tests/release/galaxy_import.py $(TARBALL)
 
-# Debian's chromium and chromedriver for the HTML report test (tests/integration/test_html_report.py).
+# Debian's chromium and chromedriver for the HTML report test (tests/integration/test_role_reports.py). Installing
+# them needs root or sudo: without either, this fails and prints the command that installs them.
+BROWSER_INSTALL := apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
 browser:
 	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then exit 0; fi; \
-	if ! command -v apt-get >/dev/null; then echo "install chromium and chromedriver (Debian: chromium chromium-driver)"; exit 2; fi; \
-	SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	if ! command -v apt-get >/dev/null; then \
+	  echo "make browser: /usr/bin/chromium and /usr/bin/chromedriver are missing and there is no apt-get."; \
+	  echo "Install chromium and its chromedriver (Debian: chromium chromium-driver), then run make again."; exit 2; fi; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; else \
+	  echo "make browser: /usr/bin/chromium and /usr/bin/chromedriver are missing, and installing them needs root or sudo"; \
+	  echo "(this user is $$(id -un), and there is no sudo). As root, run:"; \
+	  echo "  $(BROWSER_INSTALL)"; \
+	  echo "then run make again."; exit 2; fi; \
 	echo "installing Debian's chromium and chromium-driver"; \
-	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+	$$SUDO sh -c '$(BROWSER_INSTALL) >/dev/null' || { \
+	  echo "make browser: installing chromium failed; as root, run:"; echo "  $(BROWSER_INSTALL)"; exit 2; }
 
 sanity: venv
 	$(PY) tests/sanity/run_sanity.py

@@ -8,10 +8,10 @@ COLLECTIONS := .cache/collections
 LINK := $(COLLECTIONS)/ansible_collections/vaultlock/azure
 PYTEST := $(PY) -m pytest -p no:cacheprovider
 # units and integration run on PYTEST_WORKERS pytest-xdist workers (0: in this process, no xdist), a file per worker at a
-# time (--dist loadfile: a module's tests and its module fixtures stay together, in file order). Each worker starts its
-# own ARM emulator (tests/conftest.py).
+# time (pytest.ini: --dist loadfile, so a module's tests and its module fixtures stay together, in file order). Each
+# worker starts its own ARM emulator (tests/conftest.py).
 PYTEST_WORKERS ?= 2
-XDIST := -n $(PYTEST_WORKERS) --dist loadfile
+XDIST := -n $(PYTEST_WORKERS)
 
 
 .PHONY: docs changelog lint integration-compat interop tools-venv docs-lint galaxy-import browser install
@@ -101,8 +101,8 @@ integration-compat: venv link
 	$(PYTHON) -m venv .venv-$(COMPAT_CORE)
 	grep -v -E '^(ansible-core|ansible-lint|ansible-compat|resolvelib)==' constraints.txt > .venv-$(COMPAT_CORE)/constraints.txt
 	.venv-$(COMPAT_CORE)/bin/pip install --quiet --disable-pip-version-check -c .venv-$(COMPAT_CORE)/constraints.txt \
-	  "ansible-core==$(COMPAT_CORE).*" -r requirements.txt pytest hypothesis trustme PyYAML jsonschema selenium
-	.venv-$(COMPAT_CORE)/bin/python -m pytest -p no:cacheprovider tests/integration
+	  "ansible-core==$(COMPAT_CORE).*" -r requirements.txt pytest pytest-xdist hypothesis trustme PyYAML jsonschema selenium
+	.venv-$(COMPAT_CORE)/bin/python -m pytest -p no:cacheprovider $(XDIST) tests/integration
 
 # Microsoft's az CLI against the ARM emulator (not part of make test; docs/development.md). azure-cli goes into its
 # own virtualenv: it pins its own SDK versions, which must not mix with the collection's.

@@ -7,10 +7,15 @@ STAMP := $(VENV)/.installed
 COLLECTIONS := .cache/collections
 LINK := $(COLLECTIONS)/ansible_collections/vaultlock/azure
 PYTEST := $(PY) -m pytest -p no:cacheprovider
+# units and integration run on PYTEST_WORKERS pytest-xdist workers (0: in this process, no xdist), a file per worker at a
+# time (pytest.ini: --dist loadfile, so a module's tests and its module fixtures stay together, in file order). Each
+# worker starts its own ARM emulator (tests/conftest.py).
+PYTEST_WORKERS ?= 2
+XDIST := -n $(PYTEST_WORKERS)
 
 
 .PHONY: docs changelog lint integration-compat interop tools-venv docs-lint galaxy-import browser install
-.PHONY: venv link test sanity units integration integration-azure demo bench build clean version
+.PHONY: venv link test check sanity units integration integration-azure demo bench build clean version
 
 # The collection's version has one source: COLLECTION_VERSION in plugins/module_utils/_settings.py (the modules read it
 # for the User-Agent; AnsiballZ ships only module_utils, so a module cannot read galaxy.yml). `make version` writes it
@@ -19,6 +24,9 @@ VERSION := $(shell sed -n "s/^COLLECTION_VERSION = '\(.*\)'$$/\1/p" plugins/modu
 # Release tools (galaxy-importer, antsibull-docs) need other versions of packages than .venv pins: own virtualenv.
 TOOLS_VENV ?= .venv-tools
 TOOLS_STAMP := $(TOOLS_VENV)/.installed
+# make build writes the tarball here (make install and galaxy-import take it from there).
+BUILD_DIR ?= build
+TARBALL := $(BUILD_DIR)/vaultlock-azure-$(VERSION).tar.gz
 
 venv: $(STAMP)
 
@@ -32,7 +40,14 @@ link:
 	@mkdir -p $(dir $(LINK))
 	@ln -sfn "$(CURDIR)" $(LINK)
 
-test: sanity lint docs-lint galaxy-import units integration
+# The fast gate (a few minutes): what most changes break first.
+check: sanity lint units
+
+# Everything, fast gate first: stage by stage, stopping at the first that fails, with each stage's wall time at the
+# end (tests/release/stages.sh). The tarball galaxy-import builds is the one the integration tests install.
+test:
+	@MAKE="$(MAKE)" VAULTLOCK_STAGES_TARBALL="$(abspath $(TARBALL))" bash tests/release/stages.sh \
+	  venv sanity lint units tools-venv docs-lint galaxy-import integration
 
 $(TOOLS_STAMP): constraints-tools.txt
 	$(PYTHON) -m venv $(TOOLS_VENV)
@@ -49,15 +64,24 @@ docs-lint: tools-venv
 # What Galaxy runs on an uploaded tarball (without ansible-test, which needs containers), then ansible-builder's view
 # of the dependencies (tests/release/galaxy_import.py says which importer warnings are accepted, and why).
 galaxy-import: tools-venv build
-	PATH="$(CURDIR)/$(TOOLS_VENV)/bin:$$PATH" $(TOOLS_VENV)/bin/python tests/release/galaxy_import.py build/vaultlock-azure-$(VERSION).tar.gz
+	PATH="$(CURDIR)/$(TOOLS_VENV)/bin:$$PATH" $(TOOLS_VENV)/bin/python tests/release/galaxy_import.py $(TARBALL)
 
-# Debian's chromium and chromedriver for the HTML report test (tests/integration/test_html_report.py).
+# Debian's chromium and chromedriver for the HTML report test (tests/integration/test_role_reports.py). Installing
+# them needs root or sudo: without either, this fails and prints the command that installs them.
+BROWSER_INSTALL := apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
 browser:
 	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then exit 0; fi; \
-	if ! command -v apt-get >/dev/null; then echo "install chromium and chromedriver (Debian: chromium chromium-driver)"; exit 2; fi; \
-	SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	if ! command -v apt-get >/dev/null; then \
+	  echo "make browser: /usr/bin/chromium and /usr/bin/chromedriver are missing and there is no apt-get."; \
+	  echo "Install chromium and its chromedriver (Debian: chromium chromium-driver), then run make again."; exit 2; fi; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; else \
+	  echo "make browser: /usr/bin/chromium and /usr/bin/chromedriver are missing, and installing them needs root or sudo"; \
+	  echo "(this user is $$(id -un), and there is no sudo). As root, run:"; \
+	  echo "  $(BROWSER_INSTALL)"; \
+	  echo "then run make again."; exit 2; fi; \
 	echo "installing Debian's chromium and chromium-driver"; \
-	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+	$$SUDO sh -c '$(BROWSER_INSTALL) >/dev/null' || { \
+	  echo "make browser: installing chromium failed; as root, run:"; echo "  $(BROWSER_INSTALL)"; exit 2; }
 
 sanity: venv
 	$(PY) tests/sanity/run_sanity.py
@@ -66,10 +90,10 @@ lint: venv link
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/$(COLLECTIONS) $(VENV)/bin/ansible-lint --offline --profile production roles playbooks
 
 units: venv link
-	$(PYTEST) tests/unit
+	$(PYTEST) $(XDIST) tests/unit
 
 integration: venv link browser
-	$(PYTEST) tests/integration
+	$(PYTEST) $(XDIST) tests/integration
 
 # The integration suite on the oldest ansible-core declared in meta/runtime.yml (not part of make test).
 COMPAT_CORE ?= 2.17
@@ -77,8 +101,8 @@ integration-compat: venv link
 	$(PYTHON) -m venv .venv-$(COMPAT_CORE)
 	grep -v -E '^(ansible-core|ansible-lint|ansible-compat|resolvelib)==' constraints.txt > .venv-$(COMPAT_CORE)/constraints.txt
 	.venv-$(COMPAT_CORE)/bin/pip install --quiet --disable-pip-version-check -c .venv-$(COMPAT_CORE)/constraints.txt \
-	  "ansible-core==$(COMPAT_CORE).*" -r requirements.txt pytest hypothesis trustme PyYAML jsonschema selenium
-	.venv-$(COMPAT_CORE)/bin/python -m pytest -p no:cacheprovider tests/integration
+	  "ansible-core==$(COMPAT_CORE).*" -r requirements.txt pytest pytest-xdist hypothesis trustme PyYAML jsonschema selenium
+	.venv-$(COMPAT_CORE)/bin/python -m pytest -p no:cacheprovider $(XDIST) tests/integration
 
 # Microsoft's az CLI against the ARM emulator (not part of make test; docs/development.md). azure-cli goes into its
 # own virtualenv: it pins its own SDK versions, which must not mix with the collection's.
@@ -112,21 +136,21 @@ docs: venv link
 # on PATH: antsibull-changelog lists the new modules, plugins and roles from their version_added).
 version:
 	@test -n "$(VERSION)" || { echo "no COLLECTION_VERSION in plugins/module_utils/_settings.py"; exit 2; }
-	@sed -i.bak 's/^version: .*/version: $(VERSION)/' galaxy.yml && rm -f galaxy.yml.bak
+	@grep -qx 'version: $(VERSION)' galaxy.yml || { sed -i.bak 's/^version: .*/version: $(VERSION)/' galaxy.yml && rm -f galaxy.yml.bak; }
 
 changelog: venv link version
 	$(VENV)/bin/antsibull-changelog lint
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/antsibull-changelog release --version $(VERSION)
 
 build: venv version
-	@mkdir -p build
-	$(VENV)/bin/ansible-galaxy collection build --force --output-path build .
+	@mkdir -p $(BUILD_DIR)
+	$(VENV)/bin/ansible-galaxy collection build --force --output-path $(BUILD_DIR) .
 
 # Build, then install the tarball into COLLECTIONS_PATH with .venv's ansible-galaxy, so no ansible-core is needed
 # outside .venv for this step (running playbooks needs ansible-core and requirements.txt where you run them).
 COLLECTIONS_PATH ?= $(HOME)/.ansible/collections
 install: build
-	$(VENV)/bin/ansible-galaxy collection install --force -p "$(COLLECTIONS_PATH)" build/vaultlock-azure-$(VERSION).tar.gz
+	$(VENV)/bin/ansible-galaxy collection install --force -p "$(COLLECTIONS_PATH)" $(TARBALL)
 
 clean:
 	rm -rf $(VENV) $(TOOLS_VENV) $(INTEROP_VENV) .cache build tests/output

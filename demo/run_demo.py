@@ -49,13 +49,18 @@ def rel(path):
     return os.path.relpath(path, REPO) if path.startswith(REPO + os.sep) else path
 
 
-def build_and_install(workdir):
-    """ansible-galaxy collection build + install -p (offline: the collection declares no dependencies)."""
+def build_and_install(workdir, tarball=None):
+    """ansible-galaxy collection build + install -p (offline: the collection declares no dependencies).
+
+    With ``tarball`` (--tarball, or VAULTLOCK_COLLECTION_TARBALL: `make test` builds once and hands the tarball of
+    `make build` to the tests), that tarball is installed and nothing is built.
+    """
     galaxy = os.path.join(BIN, 'ansible-galaxy')
-    out = os.path.join(workdir, 'build')
-    subprocess.run([galaxy, 'collection', 'build', '--force', '--output-path', out, REPO],
-                   check=True, capture_output=True, text=True)
-    tarball = [os.path.join(out, name) for name in os.listdir(out) if name.endswith('.tar.gz')][0]
+    if not tarball:
+        out = os.path.join(workdir, 'build')
+        subprocess.run([galaxy, 'collection', 'build', '--force', '--output-path', out, REPO],
+                       check=True, capture_output=True, text=True)
+        tarball = [os.path.join(out, name) for name in os.listdir(out) if name.endswith('.tar.gz')][0]
     collections = os.path.join(workdir, 'collections')
     subprocess.run([galaxy, 'collection', 'install', '--offline', '--force', '-p', collections, tarball],
                    check=True, capture_output=True, text=True)
@@ -200,7 +205,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n', 1)[0])
     parser.add_argument('--report-dir', default=os.path.join(REPO, 'reports', 'demo'),
                         help='where the reports and playbook logs go (default: reports/demo)')
+    parser.add_argument('--tarball', default=os.environ.get('VAULTLOCK_COLLECTION_TARBALL') or None,
+                        help='install this built collection tarball instead of building one '
+                             '(default: $VAULTLOCK_COLLECTION_TARBALL when set, else build)')
     options = parser.parse_args(argv)
+    if options.tarball and not os.path.isfile(options.tarball):
+        parser.error('--tarball %s: no such file' % options.tarball)
     report_dir = os.path.abspath(options.report_dir)
     if os.path.isdir(report_dir):
         shutil.rmtree(report_dir)
@@ -213,9 +223,9 @@ def main(argv=None):
         say('vaultlock.azure demo: the harden_backup_vaults playbook against the ARM emulator (no Azure subscription needed)')
         say()
         step_started = time.monotonic()
-        tarball, collections = build_and_install(workdir)
-        say('1. Built %s and installed it offline into a temporary collections path (%.1f s)'
-            % (os.path.basename(tarball), time.monotonic() - step_started))
+        tarball, collections = build_and_install(workdir, options.tarball and os.path.abspath(options.tarball))
+        say('1. %s %s and installed it offline into a temporary collections path (%.1f s)'
+            % ('Took the built' if options.tarball else 'Built', os.path.basename(tarball), time.monotonic() - step_started))
 
         os.makedirs(os.path.join(workdir, 'emulator'))
         emulator = EmulatorProcess(fleet=FLEET, workdir=os.path.join(workdir, 'emulator'))

@@ -13,25 +13,60 @@ import sys
 import pytest
 import yaml
 
+from tests.emulator.client import is_write
+
 REPO = pathlib.Path(__file__).resolve().parents[2]
 COLLECTIONS = REPO / '.cache' / 'collections'
 
 
 def ensure_collection_link():
+    """The checkout as ansible_collections/vaultlock/azure under COLLECTIONS (what `make link` does).
+
+    Safe when several pytest-xdist workers call it at once: the link is made under a name of this process and renamed
+    into place (rename replaces atomically), so no worker sees a half-made link or fails on one another made first.
+    """
     link = COLLECTIONS / 'ansible_collections' / 'vaultlock' / 'azure'
     link.parent.mkdir(parents=True, exist_ok=True)
     if not link.exists():
-        link.symlink_to(REPO)
+        tmp = link.with_name('.azure-link-%d' % os.getpid())
+        if tmp.is_symlink():
+            tmp.unlink()
+        tmp.symlink_to(REPO)
+        os.replace(tmp, link)
     return COLLECTIONS
 
 
+def step(task, check=False, diff=False):
+    """A task as one step of a merged playbook: ``check`` and ``diff`` do for this task what --check and --diff did for
+    a whole ansible-playbook run (per-task ``check_mode`` and ``diff``)."""
+    task = dict(task)
+    if check:
+        task['check_mode'] = True
+    if diff:
+        task['diff'] = True
+    return task
+
+
+class Snapshot:
+    """The stored documents of the marked resources right after one task (``PlaybookRun.after``)."""
+
+    def __init__(self, resources):
+        self.resources = resources
+
+    def resource(self, arm_id):
+        """Like EmulatorClient.resource: the stored document, None when there is none."""
+        return self.resources[arm_id]
+
+
 class PlaybookRun:
-    def __init__(self, proc, results, report_dir):
+    def __init__(self, proc, results, report_dir, marks=None, journal=None):
         self.rc = proc.returncode
         self.stdout = proc.stdout
         self.stderr = proc.stderr
         self.results = results
         self.report_dir = report_dir
+        self.marks = marks          # register -> the journal_marks record of that task (play(..., marks=...))
+        self.journal = journal      # the emulator's journal after the run (play(..., marks=...))
 
     def __getitem__(self, key):
         return self.results[key]
@@ -39,6 +74,23 @@ class PlaybookRun:
     @property
     def output(self):
         return self.stdout + self.stderr
+
+    def _mark(self, key):
+        assert self.marks is not None, 'play(..., marks=...) records where each task starts and ends'
+        return self.marks[key]
+
+    def requests(self, key):
+        """The ARM requests the task registered as ``key`` sent (its span of the emulator's journal)."""
+        mark = self._mark(key)
+        return self.journal[mark['start']:mark['end']]
+
+    def writes(self, key):
+        """Like EmulatorClient.writes, for the task registered as ``key`` only."""
+        return [e for e in self.requests(key) if is_write(e)]
+
+    def after(self, key):
+        """The marked resources as the emulator stored them right after the task registered as ``key``."""
+        return Snapshot(self._mark(key)['resources'])
 
 
 class Runner:
@@ -70,9 +122,29 @@ class Runner:
         env.update(extra or {})
         return env
 
-    def play(self, tasks, args=(), extra_env=None, play_extra=None, ignore_errors=True):
-        """Run tasks; every task is registered as r<i>. Returns a PlaybookRun."""
+    def play(self, tasks, args=(), extra_env=None, play_extra=None, ignore_errors=True, marks=None):
+        """Run tasks; every task is registered as r<i>. Returns a PlaybookRun.
+
+        marks: a list of ARM ids (may be empty) turns on the journal_marks callback (callback_plugins/): the run then
+        knows each task's requests (``run.writes('r1')``) and the stored documents of those ids after each task
+        (``run.after('r1').resource(arm_id)``), so one playbook of check mode, apply and apply again (per-task
+        ``check_mode``) asserts what three runs did. The journal positions count from the start of the emulator's journal:
+        clear it before the run.
+        """
         self.count += 1
+        extra_env = dict(extra_env or {})
+        marks_out = None
+        if marks is not None:
+            marks_out = self.tmp_path / ('marks-%d.jsonl' % self.count)
+            endpoint = self.tmp_path / ('endpoint-%d.json' % self.count)
+            endpoint.write_text(json.dumps(self.emulator.endpoint))
+            enabled = [c for c in extra_env.get('ANSIBLE_CALLBACKS_ENABLED', '').split(',') if c] + ['journal_marks']
+            extra_env.update({
+                'ANSIBLE_CALLBACK_PLUGINS': str(pathlib.Path(__file__).resolve().parent / 'callback_plugins'),
+                'ANSIBLE_CALLBACKS_ENABLED': ','.join(enabled),
+                'VAULTLOCK_REPO': str(REPO), 'VAULTLOCK_EMULATOR_ENDPOINT': str(endpoint),
+                'VAULTLOCK_MARKS_OUT': str(marks_out), 'VAULTLOCK_MARK_RESOURCES': json.dumps(list(marks)),
+            })
         out = self.tmp_path / ('results-%d.json' % self.count)
         body = []
         names = []
@@ -93,7 +165,11 @@ class Runner:
         proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,', str(path)]
                               + list(args), env=self.env(extra_env), capture_output=True, text=True, timeout=300, check=False)
         results = json.loads(out.read_text()) if out.exists() else {}
-        return PlaybookRun(proc, results, None)
+        if marks_out is None:
+            return PlaybookRun(proc, results, None)
+        records = [json.loads(line) for line in marks_out.read_text().splitlines()] if marks_out.exists() else []
+        return PlaybookRun(proc, results, None, marks={r['register']: r for r in records if r['register']},
+                           journal=self.emulator.journal())
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import copy
 
 import pytest
 
+from tests.integration.conftest import step
 from tests.integration.fleets import RG
 from tests.integration.retention_fleet import DP_SOURCES, RS_SOURCES, properties, retention_fleet, stored
 
@@ -97,8 +98,9 @@ def after_put(props):
     return kept
 
 
-def puts(emulator):
-    return sorted(w['path'].rsplit('/', 1)[-1] for w in emulator.writes() if w['method'] == 'PUT')
+def puts(emulator, writes=None):
+    """The policies PUT: all the emulator journaled, or those of ``writes`` (one task's: ``run.writes('r0')``)."""
+    return sorted(w['path'].rsplit('/', 1)[-1] for w in (emulator.writes() if writes is None else writes) if w['method'] == 'PUT')
 
 
 def task(**args):
@@ -221,9 +223,13 @@ def test_enforce_in_check_mode_reports_changes_and_writes_nothing(runner, emulat
 def test_enforce_raises_only_what_changes_and_is_idempotent(runner, emulator, vault):
     # On a Locked vault a raise can never be undone: it needs the task's own consent.
     consent = {'allow_irreversible': True} if vault == 'rsv-locked' else {}
-    run = runner.play([by_name(vault, minimum=BASELINE, mode='enforce', **consent)], ['--diff'])
+    # One playbook with --diff for two runs: enforce (r0), enforce again (r1). The second sends no write (asserted
+    # below), so what the emulator stores at the end is what the first left.
+    task = step(by_name(vault, minimum=BASELINE, mode='enforce', **consent), diff=True)
+    run = runner.play([task, task], marks=[])
     assert run.rc == 0, run.output
     result = run['r0']
+    assert not result.get('failed'), result
     assert result['changed'] is True
     assert changes(result) == RS_CHANGES
     # On a locked vault every raise is irreversible except the Azure Files snapshot tier (operational, not held by immutability).
@@ -232,8 +238,9 @@ def test_enforce_raises_only_what_changes_and_is_idempotent(runner, emulator, va
     assert violations(result) == {v for v in RS_VIOLATIONS if not v[6]}
     assert all(v['fixable'] is False for v in result['violations'])
     # One PUT per changed policy, none for the policies that already meet the minimum or only lack tiers.
-    assert puts(emulator) == ['complexPolicy', 'dailyPolicy2', 'hana-policy-ccy', 'testPolicy1']
-    assert all(w['status'] == 200 for w in emulator.writes())
+    assert puts(emulator, run.writes('r0')) == ['complexPolicy', 'dailyPolicy2', 'hana-policy-ccy', 'testPolicy1']
+    assert all(w['status'] == 200 for w in run.writes('r0'))
+    assert run.writes('r1') == []
     # The emulator keeps exactly the example with the too-short values raised; nothing else in the body changed.
     for name in ('complexPolicy', 'dailyPolicy2', 'hana-policy-ccy', 'testPolicy1'):
         assert stored(emulator, vault, name) == after_put(rs_raised(name)), name
@@ -244,23 +251,24 @@ def test_enforce_raises_only_what_changes_and_is_idempotent(runner, emulator, va
     assert after['hana-policy-ccy'][('log', 'Log', None)] == 'P30D'
     assert after['complexPolicy'][('yearly', None, None)] == 'P5Y'
 
-    emulator.clear_journal()
-    run = runner.play([by_name(vault, minimum=BASELINE, mode='enforce', **consent)], ['--diff'])
-    assert run.rc == 0, run.output
-    again = run['r0']
+    again = run['r1']
+    assert not again.get('failed'), again
     assert again['changed'] is False
     assert again['changes'] == [] and 'diff' not in again
     assert violations(again) == {v for v in RS_VIOLATIONS if not v[6]}
-    assert emulator.writes() == []
+    assert run.writes('r1') == []
 
 
 def test_enforce_on_locked_backup_vault(runner, emulator):
     minimum = {'default': {'OperationalStore': '7d', 'VaultStore': '30d'}, 'weekly': '26w'}
     policies = ['DiskPolicy1', 'BlobPolicy1', 'OSSDBPolicy']
     # Without consent a raise of a Locked vault is refused before any write, in check mode too; with it, it is made.
+    # Then again without consent (r3): nothing left to raise. r3 sends no write (asserted below), so what the emulator
+    # stores at the end is what r2 left.
     run = runner.play([by_name('bv-locked', 'backup', minimum=minimum, policies=policies, mode='enforce'),
                        dict(by_name('bv-locked', 'backup', minimum=minimum, policies=policies, mode='enforce'), check_mode=True),
-                       by_name('bv-locked', 'backup', minimum=minimum, policies=policies, mode='enforce', allow_irreversible=True)])
+                       by_name('bv-locked', 'backup', minimum=minimum, policies=policies, mode='enforce', allow_irreversible=True),
+                       by_name('bv-locked', 'backup', minimum=minimum, policies=policies, mode='enforce')], marks=[])
     for refused in (run['r0'], run['r1']):
         assert refused['failed'] is True and 'allow_irreversible=true to consent' in refused['msg'], refused
         assert "'BlobPolicy1', 'OSSDBPolicy'" in refused['msg']
@@ -274,7 +282,8 @@ def test_enforce_on_locked_backup_vault(runner, emulator):
     ]
     assert violations(result) == {('DiskPolicy1', 'weekly', None, None, None, 'P26W', False),
                                   ('BlobPolicy1', 'weekly', None, None, None, 'P26W', False)}
-    assert puts(emulator) == ['BlobPolicy1', 'OSSDBPolicy']
+    assert run.writes('r3') == []
+    assert puts(emulator) == ['BlobPolicy1', 'OSSDBPolicy']         # r0 to r2 (r3 sent no write)
 
     blob = dp_original('BlobPolicy1')
     blob['policyRules'][0]['lifecycles'][0]['deleteAfter']['duration'] = 'P30D'
@@ -286,11 +295,9 @@ def test_enforce_on_locked_backup_vault(runner, emulator):
     assert stored(emulator, 'bv-locked', 'OSSDBPolicy', 'backup') == oss
     assert stored(emulator, 'bv-locked', 'DiskPolicy1', 'backup') == dp_original('DiskPolicy1')
 
-    emulator.clear_journal()
-    run = runner.play([by_name('bv-locked', 'backup', minimum=minimum, policies=policies, mode='enforce')])
     # Nothing left to raise: no consent needed.
-    assert run.rc == 0 and run['r0']['changed'] is False
-    assert emulator.writes() == []
+    assert run.rc == 0 and not run['r3'].get('failed') and run['r3']['changed'] is False
+    assert run.writes('r3') == []
 
 
 def test_enforce_day_count_tiers_and_azure_maximum(runner, emulator):

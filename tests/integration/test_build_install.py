@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import pathlib
 import subprocess
 import sys
 import tarfile
@@ -21,10 +22,15 @@ def test_built_collection_installs_and_runs_by_fqcn(emulator, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(('AZURE_', 'ANSIBLE_'))}
     env.update(emulator.env)
     env.update({'ANSIBLE_HOME': str(tmp_path / 'home'), 'ANSIBLE_PYTHON_INTERPRETER': sys.executable, 'ANSIBLE_NOCOLOR': '1'})
-    out = tmp_path / 'dist'
-    subprocess.run([os.path.join(BIN, 'ansible-galaxy'), 'collection', 'build', '--output-path', str(out), str(REPO)],
-                   check=True, capture_output=True, env=env)
-    tarballs = list(out.glob('vaultlock-azure-*.tar.gz'))
+    built = os.environ.get('VAULTLOCK_COLLECTION_TARBALL')
+    if built and os.path.isfile(built):
+        # `make test` builds once (make build, for galaxy-import) and hands that tarball to the tests.
+        tarballs = [pathlib.Path(built)]
+    else:
+        out = tmp_path / 'dist'
+        subprocess.run([os.path.join(BIN, 'ansible-galaxy'), 'collection', 'build', '--output-path', str(out), str(REPO)],
+                       check=True, capture_output=True, env=env)
+        tarballs = list(out.glob('vaultlock-azure-*.tar.gz'))
     assert len(tarballs) == 1
     with tarfile.open(tarballs[0]) as tar:
         names = tar.getnames()
@@ -54,7 +60,9 @@ def test_make_install_needs_no_ansible_outside_the_venv(tmp_path):
     path = os.pathsep.join(d for d in os.environ.get('PATH', '').split(os.pathsep)
                            if d and not os.path.exists(os.path.join(d, 'ansible-galaxy')))
     target = tmp_path / 'collections'
-    proc = subprocess.run(['make', '--no-print-directory', 'install', 'COLLECTIONS_PATH=%s' % target], cwd=str(REPO),
+    # BUILD_DIR: its own tarball, so it never rewrites build/ while another test (pytest-xdist) installs from there.
+    proc = subprocess.run(['make', '--no-print-directory', 'install', 'COLLECTIONS_PATH=%s' % target,
+                           'BUILD_DIR=%s' % (tmp_path / 'build')], cwd=str(REPO),
                           env=dict(os.environ, PATH=path), capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     manifest = json.loads((target / 'ansible_collections' / 'vaultlock' / 'azure' / 'MANIFEST.json').read_text())

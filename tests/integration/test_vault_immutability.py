@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.integration.conftest import step
 from tests.integration.fleets import RG, SUB1, states_fleet, vault_id
 
 MOD = 'vaultlock.azure.vault_immutability'
@@ -18,6 +19,7 @@ def fleet(emulator):
 
 
 def api_state(emulator, name, kind='recovery_services'):
+    """The stored immutability state; ``emulator`` may also be the emulator right after a task (``run.after('r1')``)."""
     resource = emulator.resource(vault_id(name, kind))
     settings = resource['properties'].get('securitySettings', {}).get('immutabilitySettings')
     return settings.get('state') if settings else None
@@ -33,39 +35,41 @@ def by_name(name, kind='recovery_services', **args):
 
 @pytest.mark.parametrize('kind,name', [('recovery_services', 'rsv-unset'), ('backup', 'bv-disabled')])
 def test_check_mode_then_apply_then_idempotent(runner, emulator, kind, name):
-    run = runner.play([by_name(name, kind, immutability='enabled')], ['--check', '--diff'])
+    # One playbook for three runs: check mode with --diff (r0), apply (r1), apply again (r2).
+    task = by_name(name, kind, immutability='enabled')
+    run = runner.play([step(task, check=True, diff=True), task, task], marks=[vault_id(name, kind)])
     result = run['r0']
     assert run.rc == 0, run.output
+    assert not result.get('failed'), result
     assert result['changed'] is True
     assert result['vault']['immutability'] == 'enabled'          # predicted
     assert result['changes'] == [{'setting': 'immutability', 'before': 'disabled', 'after': 'enabled', 'irreversible': False}]
     assert result['diff'] == {'before': {'immutability': 'disabled', 'immutability_retention_days': None},
                               'after': {'immutability': 'enabled', 'immutability_retention_days': None},
                               'before_header': '%s (%s)' % (name, kind), 'after_header': '%s (%s)' % (name, kind)}
-    assert emulator.writes() == []
-    assert api_state(emulator, name, kind) in (None, 'Disabled')
+    assert run.writes('r0') == []
+    assert api_state(run.after('r0'), name, kind) in (None, 'Disabled')
 
-    run = runner.play([by_name(name, kind, immutability='enabled')])
-    assert run.rc == 0, run.output
-    assert run['r0']['changed'] is True
-    assert run['r0']['vault']['immutability'] == 'enabled'
-    writes = emulator.writes()
+    assert not run['r1'].get('failed'), run['r1']
+    assert run['r1']['changed'] is True
+    assert run['r1']['vault']['immutability'] == 'enabled'
+    writes = run.writes('r1')
     assert [w['method'] for w in writes] == ['PATCH']
-    assert api_state(emulator, name, kind) == 'Unlocked'
+    assert api_state(run.after('r1'), name, kind) == 'Unlocked'
 
-    emulator.clear_journal()
-    run = runner.play([by_name(name, kind, immutability='enabled')])
-    assert run.rc == 0 and run['r0']['changed'] is False
-    assert emulator.writes() == []
+    assert not run['r2'].get('failed') and run['r2']['changed'] is False
+    assert run.writes('r2') == []
 
 
 def test_lock_without_consent_fails_before_any_write(runner, emulator):
-    for args in ([], ['--check']):
-        run = runner.play([by_name('rsv-enabled', immutability='locked')], args)
-        result = run['r0']
+    # One playbook: the task (r0) and the same in check mode (r1).
+    task = by_name('rsv-enabled', immutability='locked')
+    run = runner.play([task, step(task, check=True)])
+    for key in ('r0', 'r1'):
+        result = run[key]
         assert result['failed'] is True
         assert 'cannot be undone' in result['msg'] and "'rsv-enabled'" in result['msg']
-        assert 'Traceback' not in run.output
+    assert 'Traceback' not in run.output
     assert emulator.writes() == []
     assert api_state(emulator, 'rsv-enabled') == 'Unlocked'
 
@@ -145,13 +149,15 @@ def test_mixed_case_id_is_the_same_vault(runner, emulator):
 
 
 def test_time_based_immutability(runner, emulator):
-    run = runner.play([by_name('rsv-enabled', immutability='enabled', immutability_retention_days=90)])
+    # One playbook: the task (r0) and the same again (r1).
+    task = by_name('rsv-enabled', immutability='enabled', immutability_retention_days=90)
+    run = runner.play([task, task], marks=[vault_id('rsv-enabled')])
     assert run.rc == 0, run.output
+    assert not run['r0'].get('failed'), run['r0']
     assert run['r0']['changes'] == [{'setting': 'immutability_retention_days', 'before': None, 'after': 90, 'irreversible': False}]
-    settings = emulator.resource(vault_id('rsv-enabled'))['properties']['securitySettings']['immutabilitySettings']
+    settings = run.after('r0').resource(vault_id('rsv-enabled'))['properties']['securitySettings']['immutabilitySettings']
     assert settings['configuration'] == {'type': 'TimeBased', 'durationInDays': 90}
-    run = runner.play([by_name('rsv-enabled', immutability='enabled', immutability_retention_days=90)])
-    assert run['r0']['changed'] is False
+    assert run['r1']['changed'] is False
 
 
 def test_module_defaults_group_for_auth(runner, emulator):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.integration.conftest import step
 from tests.integration.fleets import RG, SUB1, SUB2, states_fleet, vault_id
 
 MOD = 'vaultlock.azure.vault_immutability_info'
@@ -26,7 +27,8 @@ def names(result):
 
 
 def test_subscription_scope_both_kinds_and_record_shape(runner, emulator):
-    run = runner.play([info()], ['--check'])
+    # One playbook, in check mode: discovery auto (r0), then through ARM (r1).
+    run = runner.play([step(info(), check=True), step(info(discovery='arm'), check=True)], marks=[])
     assert run.rc == 0, run.output
     result = run['r0']
     assert names(result) == ['bv-disabled', 'bv-enabled', 'bv-locked', 'rsv-enabled', 'rsv-locked', 'rsv-other', 'rsv-unset']
@@ -40,15 +42,14 @@ def test_subscription_scope_both_kinds_and_record_shape(runner, emulator):
     assert by['rsv-enabled']['id'].lower() == vault_id('rsv-enabled').lower()
     assert result['errors'] == []
     # discovery auto: one Resource Graph query for the vaults, no ARM read at all.
-    assert [(j['method'], j['path']) for j in emulator.journal()] == [('POST', '/providers/Microsoft.ResourceGraph/resources')]
+    assert [(j['method'], j['path']) for j in run.requests('r0')] == [('POST', '/providers/Microsoft.ResourceGraph/resources')]
     assert result['discovery']['source_by_subscription'] == {SUB1: 'resource_graph'} and result['discovery']['fallbacks'] == []
-    assert emulator.writes() == []
+    assert run.writes('r0') == []
     # Through ARM: one list call per kind, never one GET per vault; the same records.
-    emulator.clear_journal()
-    run = runner.play([info(discovery='arm')], ['--check'])
-    assert run['r0']['vaults'] == result['vaults'] and run['r0']['discovery']['source_by_subscription'] == {SUB1: 'arm'}
-    gets = [j for j in emulator.journal() if j['method'] == 'GET']
-    assert len(gets) == 2 and len(emulator.journal()) == 2, gets
+    assert run['r1']['vaults'] == result['vaults'] and run['r1']['discovery']['source_by_subscription'] == {SUB1: 'arm'}
+    gets = [j for j in run.requests('r1') if j['method'] == 'GET']
+    assert len(gets) == 2 and len(run.requests('r1')) == 2, gets
+    assert emulator.writes() == []
 
 
 def test_the_same_record_as_the_state_module(runner):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.integration.conftest import step
 from tests.integration.fleets import RG, SUB1, vault, vault_id
 
 MOD = 'vaultlock.azure.vault_soft_delete'
@@ -53,8 +54,17 @@ def kind_of(name):
     return 'recovery_services' if name.startswith('rsv') else 'backup'
 
 
+def settings_ids(name):
+    """The ARM ids api_settings reads: what runner.play(..., marks=...) keeps after each task."""
+    vid = vault_id(name, kind_of(name))
+    return [vid] if kind_of(name) == 'backup' else [vid, vid + CONFIG]
+
+
 def api_settings(emulator, name):
-    """(state, days) as the stored vault says, in API spelling; for RS also checks the config view agrees."""
+    """(state, days) as the stored vault says, in API spelling; for RS also checks the config view agrees.
+
+    ``emulator``: the emulator now, or the emulator right after one task of a merged playbook (``run.after('r1')``).
+    """
     kind = kind_of(name)
     vid = vault_id(name, kind)
     sds = emulator.resource(vid)['properties']['securitySettings']['softDeleteSettings']
@@ -72,9 +82,12 @@ def api_settings(emulator, name):
 def test_check_mode_then_apply_then_idempotent(runner, emulator, name, on):
     kind = kind_of(name)
     args = dict(soft_delete='on', retention_days=30)
-    run = runner.play([by_name(name, kind, **args)], ['--check', '--diff'])
-    result = run['r0']
+    # One playbook for three runs: check mode with --diff (r0), apply with --diff (r1), apply again (r2).
+    run = runner.play([step(by_name(name, kind, **args), check=True, diff=True), step(by_name(name, kind, **args), diff=True),
+                       by_name(name, kind, **args)], marks=settings_ids(name))
     assert run.rc == 0, run.output
+    result = run['r0']
+    assert not result.get('failed'), result
     assert result['changed'] is True and result['api'] is None
     assert result['vault']['soft_delete'] == {'state': 'on', 'retention_days': 30, 'enforced_by_azure': False}       # predicted
     expected = [{'setting': 'soft_delete', 'before': 'off', 'after': 'on', 'irreversible': False}]
@@ -84,16 +97,15 @@ def test_check_mode_then_apply_then_idempotent(runner, emulator, name, on):
     assert result['changes'] == expected
     before, after = result['diff']['before'], result['diff']['after']
     assert (before['soft_delete'], before['retention_days'], after['soft_delete'], after['retention_days']) == ('off', 14, 'on', 30)
-    assert emulator.writes() == []
-    assert api_settings(emulator, name)[0] in ('Disabled', 'Off')
+    assert run.writes('r0') == []
+    assert api_settings(run.after('r0'), name)[0] in ('Disabled', 'Off')
 
-    run = runner.play([by_name(name, kind, **args)], ['--diff'])
-    result = run['r0']
-    assert run.rc == 0, run.output
+    result = run['r1']
+    assert not result.get('failed'), result
     assert result['changed'] is True
     assert result['vault']['soft_delete'] == {'state': 'on', 'retention_days': 30, 'enforced_by_azure': False}       # re-read
     assert result['diff']['after']['soft_delete'] == 'on'
-    writes = emulator.writes()
+    writes = run.writes('r1')
     assert len(writes) == 1 and writes[0]['method'] == 'PATCH'
     if kind == 'recovery_services':
         # written through the backup resource vault config API, with the whole soft delete set
@@ -107,47 +119,49 @@ def test_check_mode_then_apply_then_idempotent(runner, emulator, name, on):
         assert writes[0]['path'].endswith(name)
         assert writes[0]['body'] == {'properties': {'securitySettings': {'softDeleteSettings': {
             'state': 'On', 'retentionDurationInDays': 30.0}}}}
-    assert api_settings(emulator, name) == (on, 30)
+    assert api_settings(run.after('r1'), name) == (on, 30)
 
-    emulator.clear_journal()
-    run = runner.play([by_name(name, kind, **args)])
-    assert run.rc == 0 and run['r0']['changed'] is False and run['r0']['changes'] == []
-    assert emulator.writes() == []
+    assert not run['r2'].get('failed') and run['r2']['changed'] is False and run['r2']['changes'] == []
+    assert run.writes('r2') == []
 
 
 @pytest.mark.parametrize('name', ['rsv-on', 'bv-on'])
 def test_always_on_needs_consent_and_fails_before_any_write(runner, emulator, name):
     kind = kind_of(name)
-    for args in ([], ['--check']):
-        run = runner.play([by_name(name, kind, soft_delete='always_on')], args)
-        result = run['r0']
+    # One playbook: without consent (r0), the same in check mode (r1), with consent (r2), again without (r3).
+    run = runner.play([by_name(name, kind, soft_delete='always_on'), step(by_name(name, kind, soft_delete='always_on'), check=True),
+                       by_name(name, kind, soft_delete='always_on', allow_irreversible=True),
+                       by_name(name, kind, soft_delete='always_on')],       # already there: no consent needed
+                      marks=settings_ids(name))
+    assert run.rc == 0, run.output
+    for key in ('r0', 'r1'):
+        result = run[key]
         assert result['failed'] is True
         assert 'cannot be undone' in result['msg'] and "'%s'" % name in result['msg'] and 'allow_irreversible' in result['msg']
-        assert 'Traceback' not in run.output
-    assert emulator.writes() == []
+        assert run.writes(key) == []
+    assert 'Traceback' not in run.output
 
-    run = runner.play([by_name(name, kind, soft_delete='always_on', allow_irreversible=True)])
-    assert run.rc == 0, run.output
-    assert run['r0']['changed'] is True
-    assert run['r0']['vault']['soft_delete'] == {'state': 'always_on', 'retention_days': 30, 'enforced_by_azure': False}
-    assert api_settings(emulator, name) == (('AlwaysON', 30) if kind == 'recovery_services' else ('AlwaysOn', 30.0))
+    assert not run['r2'].get('failed'), run['r2']
+    assert run['r2']['changed'] is True
+    assert run['r2']['vault']['soft_delete'] == {'state': 'always_on', 'retention_days': 30, 'enforced_by_azure': False}
+    assert api_settings(run.after('r2'), name) == (('AlwaysON', 30) if kind == 'recovery_services' else ('AlwaysOn', 30.0))
 
-    emulator.clear_journal()
-    run = runner.play([by_name(name, kind, soft_delete='always_on')])       # already there: no consent needed
-    assert run.rc == 0 and run['r0']['changed'] is False
-    assert emulator.writes() == []
+    assert not run['r3'].get('failed') and run['r3']['changed'] is False
+    assert run.writes('r3') == []
 
 
 @pytest.mark.parametrize('name', ['rsv-always', 'bv-always'])
 @pytest.mark.parametrize('target', ['on', 'off'])
 def test_leaving_always_on_is_refused_without_any_write(runner, emulator, name, target):
     kind = kind_of(name)
-    for args in ([], ['--check']):
-        run = runner.play([by_name(name, kind, soft_delete=target, allow_irreversible=True)], args)
-        result = run['r0']
+    # One playbook: the task (r0) and the same in check mode (r1).
+    task = by_name(name, kind, soft_delete=target, allow_irreversible=True)
+    run = runner.play([task, step(task, check=True)])
+    for key in ('r0', 'r1'):
+        result = run[key]
         assert result['failed'] is True
         assert 'irreversible' in result['msg'] and "'%s'" % name in result['msg']
-        assert 'Traceback' not in run.output
+    assert 'Traceback' not in run.output
     assert emulator.writes() == []
     assert api_settings(emulator, name)[0] in ('AlwaysON', 'AlwaysOn')
 
@@ -163,18 +177,21 @@ def test_retention_of_an_always_on_vault_can_still_change(runner, emulator, name
 @pytest.mark.parametrize('name', ['rsv-on', 'bv-on'])
 def test_retention_days_bounds(runner, emulator, name):
     kind = kind_of(name)
-    for days in (13, 181, 0):
-        for args in ([], ['--check']):
-            run = runner.play([by_name(name, kind, retention_days=days)], args)
-            result = run['r0']
-            assert result['failed'] is True
-            assert 'between 14 and 180' in result['msg']
-    assert emulator.writes() == []
-    for days in (14, 180):
-        run = runner.play([by_name(name, kind, retention_days=days)])
-        assert run.rc == 0, run.output
-        assert run['r0']['vault']['soft_delete'] == {'state': 'on', 'retention_days': days, 'enforced_by_azure': False}
-        assert api_settings(emulator, name)[1] == days
+    # One playbook: 13, 181 and 0 days, each for real and in check mode (r0-r5), then 14 (r6) and 180 (r7) days.
+    refused = [step(by_name(name, kind, retention_days=days), check=check) for days in (13, 181, 0) for check in (False, True)]
+    allowed = [by_name(name, kind, retention_days=days) for days in (14, 180)]
+    run = runner.play(refused + allowed, marks=settings_ids(name))
+    assert run.rc == 0, run.output
+    for index in range(len(refused)):
+        result = run['r%d' % index]
+        assert result['failed'] is True
+        assert 'between 14 and 180' in result['msg']
+        assert run.writes('r%d' % index) == []
+    for index, days in enumerate((14, 180), start=len(refused)):
+        key = 'r%d' % index
+        assert not run[key].get('failed'), run[key]
+        assert run[key]['vault']['soft_delete'] == {'state': 'on', 'retention_days': days, 'enforced_by_azure': False}
+        assert api_settings(run.after(key), name)[1] == days
 
 
 def test_retention_days_with_soft_delete_off_is_refused(runner, emulator):
@@ -228,11 +245,12 @@ def test_reader_identity(runner, emulator, name, action):
     env = {'AZURE_CLIENT_ID': ep['readonly_client_id'], 'AZURE_SECRET': ep['readonly_client_secret'],
            'AZURE_CLIENT_SECRET': ep['readonly_client_secret']}
     kind = kind_of(name)
-    run = runner.play([by_name(name, kind, soft_delete='on')], ['--check'], extra_env=env)
+    # One playbook: check mode (r0), then for real (r1).
+    run = runner.play([step(by_name(name, kind, soft_delete='on'), check=True), by_name(name, kind, soft_delete='on')], extra_env=env)
     assert run.rc == 0, run.output
+    assert not run['r0'].get('failed'), run['r0']
     assert run['r0']['changed'] is True          # a reader can plan a change
-    run = runner.play([by_name(name, kind, soft_delete='on')], extra_env=env)
-    result = run['r0']
+    result = run['r1']
     assert result['failed'] is True
     assert 'AuthorizationFailed' in result['msg'] and name in result['msg'] and action in result['msg']
     assert 'Traceback' not in run.output
@@ -272,19 +290,20 @@ def test_config_update_with_unknown_outcome_is_read_again_before_it_is_sent_agai
 
 
 def test_soft_delete_enforced_by_azure_in_a_ga_region_is_never_turned_off(runner, emulator):
+    # One playbook: info (r0), turning it off (r1), raising its retention (r2).
     run = runner.play([{'name': 'info', 'vaultlock.azure.vault_immutability_info': {'subscription_ids': [SUB1]}},
-                       by_name('bv-sbd', 'backup', soft_delete='off')])
+                       by_name('bv-sbd', 'backup', soft_delete='off'), by_name('bv-sbd', 'backup', retention_days=30)], marks=[])
     by = {v['name']: v for v in run['r0']['vaults']}
     assert by['bv-sbd']['soft_delete'] == {'state': 'on', 'retention_days': 14, 'enforced_by_azure': True}
     assert by['bv-on']['soft_delete']['enforced_by_azure'] is False
     result = run['r1']
     assert result['failed'] is True
     assert "soft delete of Backup vault 'bv-sbd' is enforced by Azure (secure by default) and cannot be turned off" in result['msg']
-    assert emulator.writes() == []
+    assert run.writes('r0') + run.writes('r1') == []
     # Raising the retention of enforced soft delete is still allowed.
-    run = runner.play([by_name('bv-sbd', 'backup', retention_days=30)])
     assert run.rc == 0, run.output
-    assert run['r0']['vault']['soft_delete'] == {'state': 'on', 'retention_days': 30, 'enforced_by_azure': True}
+    assert not run['r2'].get('failed'), run['r2']
+    assert run['r2']['vault']['soft_delete'] == {'state': 'on', 'retention_days': 30, 'enforced_by_azure': True}
 
 
 def test_soft_delete_enforced_in_preview_is_reported_from_azures_refusal(runner, emulator):

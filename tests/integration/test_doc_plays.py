@@ -13,7 +13,6 @@ that still needed the SDKs in the target's Python fails. Only the authentication
 from __future__ import annotations
 
 import os
-import pathlib
 import re
 import subprocess
 import sys

@@ -8,10 +8,12 @@ Each play found in the docs (a YAML code block that is a list of plays, each wit
 mode then apply, with ANSIBLE_PYTHON_INTERPRETER set to a virtualenv without any package: a task of the collection
 that still needed the SDKs in the target's Python fails. Only the authentication comes from the emulator (its
 ``AZURE_*`` variables), and the emulator holds the vaults, resource groups and subscriptions the examples name.
+The ``import_role`` examples of docs/role.md run the same way, as the tasks of a user's play on localhost.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -55,11 +57,24 @@ def doc_block(path, starts_with):
     return blocks[0]
 
 
+def role_snippets():
+    """[(where, tasks)] for each YAML code block of docs/role.md that imports the role: tasks for a user's play."""
+    text = (REPO / 'docs' / 'role.md').read_text(encoding='utf-8')
+    found = []
+    for match in BLOCK.finditer(text):
+        data = yaml.safe_load(match.group(1))
+        if isinstance(data, list) and any(isinstance(task, dict) and 'ansible.builtin.import_role' in task for task in data):
+            found.append(('docs/role.md:%d' % (text.count('\n', 0, match.start()) + 1), data))
+    return found
+
+
 PLAYS = doc_plays()
+SNIPPETS = role_snippets()
 
 
 def test_the_docs_have_the_example_plays():
     assert {where.split(':')[0] for where, _text in PLAYS} == EXPECTED
+    assert len(SNIPPETS) == 5
 
 
 @pytest.fixture(scope='session')
@@ -199,3 +214,32 @@ def test_module_path_says_what_to_set_when_the_target_lacks_the_sdks(runner, emu
     assert 'Failed to import the required Python library (azure-' in msg, msg
     assert bare_python in msg and 'requirements.txt' in msg and 'ansible_python_interpreter' in msg and 'localhost' in msg, msg
     assert emulator.writes() == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('where,tasks', SNIPPETS, ids=[where for where, _tasks in SNIPPETS])
+def test_role_snippet_checks_then_applies_in_a_users_play(runner, emulator, bare_python, tmp_path, where, tasks):
+    """Each import_role example of docs/role.md, unchanged, as the tasks of a user's play on localhost (connection
+    local, no interpreter set): check mode, then apply. The role's own end-of-run failure on remaining drift is what an
+    example with harden_backup_vaults_fail_on_drift asks for; any error in the reports is not."""
+    work = tmp_path / 'work'
+    work.mkdir()
+    play = [{'name': 'A user play', 'hosts': 'localhost', 'connection': 'local', 'gather_facts': False, 'tasks': tasks}]
+    (work / 'play.yml').write_text(yaml.safe_dump(play, sort_keys=False))
+    # CI_PROJECT_DIR: the pipeline variable an example writes its reports under.
+    env = bare_env(runner, bare_python, tmp_path, CI_PROJECT_DIR=str(work))
+    fails_on_drift = bool(tasks[0].get('vars', {}).get('harden_backup_vaults_fail_on_drift'))
+    report_dir = work / (tasks[0].get('vars', {}).get('harden_backup_vaults_report_dir') and 'drift' or 'reports/harden_backup_vaults')
+
+    for args in (['--check', '--diff'], []):
+        rc, output = playbook(['-i', 'localhost,', 'play.yml'] + args, env, work)
+        assert 'Failed to import' not in output, output
+        summary = json.loads((report_dir / 'drift.json').read_text())['summary']
+        assert summary['errors'] == 0, output
+        counts = recap(output)['localhost']
+        if rc != 0:
+            assert fails_on_drift and summary['drifting'] > 0 and counts['failed'] == 1, output
+            assert 'Fail on errors or remaining drift' in output, output
+        if args:
+            assert emulator.writes() == [], output
+    assert emulator.writes(), output

@@ -68,8 +68,8 @@ notes:
     C(delegate_to: localhost)) the module's work runs on the controller, in the process of C(ansible-playbook): its
     Python needs the Azure SDKs of the collection's C(requirements.txt), as for the role and the inventory plugin, and
     the interpreter of C(localhost) (C(ansible_python_interpreter) or the one Ansible discovers) is not used.
-    The task's C(environment) sets the C(AZURE_*) variables the module reads; other variables (a proxy,
-    C(REQUESTS_CA_BUNDLE)) come from the environment of C(ansible-playbook).
+    The task's C(environment) applies as it would to a module, for that task only (the C(AZURE_*) variables, and
+    those the SDKs read, such as C(REQUESTS_CA_BUNDLE) or C(HTTPS_PROXY)).
   - >-
     On any other connection (an Azure VM that uses its managed identity, say), and with C(async) or C(become), the
     module runs on the target in the target's Python, which needs C(requirements.txt) installed; when it lacks them the

@@ -12,6 +12,8 @@ there anyway): the discovered interpreter of localhost (/usr/bin/python3, say) n
 module runs on the target as usual, through AnsiballZ in the target's Python (an Azure VM with a managed identity,
 say), and a missing SDK fails with what to set (module_utils/_module.py, missing_library_message).
 
+The task's ``environment:`` applies in process as it would to the module (see environment() below).
+
 Two cases keep the module path on a local connection too: ``async`` (the module must outlive the task worker, which
 only an AnsiballZ process does) and ``become`` (the module must run as another user, with that user's credentials,
 which this process cannot).
@@ -19,6 +21,7 @@ which this process cannot).
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 from ansible.errors import AnsibleError
@@ -28,6 +31,27 @@ from ansible.utils.vars import merge_hash
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._controller_module import ControllerModule
 
 LOCAL_TRANSPORTS = ('local', 'ansible.builtin.local')
+
+
+@contextlib.contextmanager
+def environment(values):
+    """The process environment with the task's ``environment:`` over it while the task runs in process, restored after.
+
+    A module on the target gets the task's environment from its shell; in process, the SDKs read theirs
+    (REQUESTS_CA_BUNDLE, SSL_CERT_FILE, HTTPS_PROXY, the managed identity endpoint, an Azure CLI's AZURE_CONFIG_DIR)
+    from os.environ of the task worker, a process of its own for this task and host. Yields the environment the
+    session reads the AZURE_* variables from.
+    """
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield dict(os.environ)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 class ModuleActionBase(ActionBase):
@@ -47,9 +71,8 @@ class ModuleActionBase(ActionBase):
             getattr(connection, '_load_name', None) in LOCAL_TRANSPORTS
 
     def task_environment(self):
-        """The environment of ansible-playbook with the task's ``environment:`` (templated) over it: what the session
-        reads AZURE_* variables from when the task runs in process, as the module would have read them on the target."""
-        env = dict(os.environ)
+        """The task's ``environment:``, templated (the variables ActionBase would set for a module on the target)."""
+        env = {}
         environments = self._task.environment
         if not environments:
             return env
@@ -67,9 +90,10 @@ class ModuleActionBase(ActionBase):
     def run_module(self, args, task_vars):
         """The module's result for these arguments, from this process or from the target."""
         if self.runs_in_process():
-            module = ControllerModule(self.MODULE, self.IMPLEMENTATION.ARGUMENT_SPEC, self.IMPLEMENTATION.CONSTRAINTS, args,
-                                      check_mode=self._task.check_mode, diff_mode=self._task.diff, env=self.task_environment())
-            return module.run(self.IMPLEMENTATION.run)
+            with environment(self.task_environment()) as env:
+                module = ControllerModule(self.MODULE, self.IMPLEMENTATION.ARGUMENT_SPEC, self.IMPLEMENTATION.CONSTRAINTS, args,
+                                          check_mode=self._task.check_mode, diff_mode=self._task.diff, env=env)
+                return module.run(self.IMPLEMENTATION.run)
         wrap_async = self._task.async_val and not self._connection.has_native_async
         result = self._execute_module(module_args=args, task_vars=task_vars, wrap_async=wrap_async)
         if not wrap_async:

@@ -6,6 +6,7 @@ environment, and which tasks take which path."""
 
 from __future__ import annotations
 
+import os
 import re
 from unittest.mock import MagicMock
 
@@ -24,6 +25,7 @@ from ansible_collections.vaultlock.azure.plugins.modules import (
     vault_soft_delete,
 )
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._controller_module import ControllerModule
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._module_action import environment
 
 from tests.unit.builders import BV, RG, RS, SUB2, arm_vault
 from tests.unit.plugins.modules.conftest import FakeSession
@@ -162,10 +164,21 @@ def test_an_in_process_task_runs_run_with_the_task_environment_and_modes(in_proc
     vid = arm_vault('rsv-1')['id']
     action = plugin(immutability_action.ActionModule, {'id': vid, 'immutability': 'enabled'}, check_mode=True, diff=True,
                     environment=[{'AZURE_SUBSCRIPTION_ID': SUB2}])
-    assert action.task_environment()['AZURE_SUBSCRIPTION_ID'] == SUB2
+    assert action.task_environment() == {'AZURE_SUBSCRIPTION_ID': SUB2}
+    before = dict(os.environ)
     result = action.run(task_vars={})
     assert 'module_args' not in result and result['changed'] is True and 'diff' in result
     assert azure.writes == []
+    assert dict(os.environ) == before
+
+
+def test_the_task_environment_is_the_process_environment_while_the_task_runs(monkeypatch):
+    monkeypatch.setenv('REQUESTS_CA_BUNDLE', '/the/default.pem')
+    monkeypatch.delenv('HTTPS_PROXY', raising=False)
+    with environment({'REQUESTS_CA_BUNDLE': '/etc/hostname', 'HTTPS_PROXY': 'http://proxy:3128'}) as env:
+        assert os.environ['REQUESTS_CA_BUNDLE'] == env['REQUESTS_CA_BUNDLE'] == '/etc/hostname'
+        assert os.environ['HTTPS_PROXY'] == 'http://proxy:3128'
+    assert os.environ['REQUESTS_CA_BUNDLE'] == '/the/default.pem' and 'HTTPS_PROXY' not in os.environ
 
 
 def test_a_remote_task_runs_the_module_with_the_scoped_arguments():

@@ -29,7 +29,7 @@ from tests.integration.test_module_examples import examples_fleet
 
 DOCS = [REPO / 'README.md'] + sorted((REPO / 'docs').glob('*.md'))   # docs/plugins is generated from the plugins
 BLOCK = re.compile(r'^```ya?ml\n(.*?)^```', re.M | re.S)
-# The example plays, and what each must change when it applies (the vaults the examples name drift).
+# The pages that hold example plays (a play added elsewhere, or one this test stops finding, fails the first test).
 EXPECTED = {'README.md', 'docs/role.md', 'docs/scale-out.md'}
 
 
@@ -117,7 +117,8 @@ def recap(output):
 def workload_identity_env(emulator, tmp_path):
     """A federated token file (the emulator accepts an assertion whose subject is a known client id)."""
     token = tmp_path / 'federated-token'
-    token.write_text(tokens.encode({'sub': emulator.endpoint['client_id'], 'aud': 'api://AzureADTokenExchange'}, b'unused'))
+    token.write_text(tokens.encode({'sub': emulator.endpoint['client_id'], 'aud': 'api://AzureADTokenExchange'},
+                                   b'an unused key: the emulator does not verify assertions'))
     return {'AZURE_FEDERATED_TOKEN_FILE': str(token)}
 
 

@@ -9,7 +9,8 @@ class ModuleDocFragment:
     """The attributes of the collection's modules, written once (as community.hashi_vault's doc_fragments/attributes.py).
 
     Every module that talks to Azure is in the action group vaultlock.azure.all. STATE is for the state modules
-    (vault_immutability, vault_soft_delete, backup_policy_retention), INFO for the read-only ones.
+    (vault_immutability, vault_soft_delete, backup_policy_retention), INFO for the read-only ones. LOCAL (all six) says
+    where the work runs (plugins/plugin_utils/_module_action.py).
     """
 
     DOCUMENTATION = r'''
@@ -52,4 +53,25 @@ attributes:
     support: full
     membership: [vaultlock.azure.all]
     description: Use C(group/vaultlock.azure.all) in C(module_defaults) to set the authentication options once.
+'''
+
+    LOCAL = r'''
+options: {}
+attributes:
+  action:
+    support: full
+    description:
+      - An action plugin decides where the work runs; over a local connection it runs on the controller.
+notes:
+  - >-
+    Where the work runs. Over a local connection (the implicit C(localhost), C(connection: local), or
+    C(delegate_to: localhost)) the module's work runs on the controller, in the process of C(ansible-playbook): its
+    Python needs the Azure SDKs of the collection's C(requirements.txt), as for the role and the inventory plugin, and
+    the interpreter of C(localhost) (C(ansible_python_interpreter) or the one Ansible discovers) is not used.
+    The task's C(environment) applies as it would to a module, for that task only (the C(AZURE_*) variables, and
+    those the SDKs read, such as C(REQUESTS_CA_BUNDLE) or C(HTTPS_PROXY)).
+  - >-
+    On any other connection (an Azure VM that uses its managed identity, say), and with C(async) or C(become), the
+    module runs on the target in the target's Python, which needs C(requirements.txt) installed; when it lacks them the
+    task fails with what to set (install them there, set C(ansible_python_interpreter), or run the task on localhost).
 '''

@@ -10,7 +10,10 @@ does the work; no module calls fail_json itself."""
 
 from __future__ import annotations
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+import platform
+import sys
+
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._auth import AUTH_ARGSPEC
 from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession
@@ -51,17 +54,60 @@ SCOPE_ARGSPEC = dict(VAULT_REF_ARGSPEC, **{
 SCOPE_EXCLUSIVE = VAULT_REF_EXCLUSIVE + [('id', 'subscription_ids')]
 
 
-def failure(exc):
-    """(msg, extra result keys) for a VaultlockError."""
+def missing_library_message(package, controller=False):
+    """What to do when a Python package the task needs is missing, where the task runs.
+
+    controller: the task ran in the process of ansible-playbook (a local connection, plugin_utils/_module_action.py);
+    otherwise the module ran through AnsiballZ in the target's Python (a remote host, async or become).
+    """
+    if controller:
+        return ("Failed to import the required Python library (%s) in the Python that runs ansible-playbook (%s): over a local "
+                "connection the collection's modules run in that process. Install the collection's requirements.txt in it "
+                "(%s -m pip install -r requirements.txt)." % (package, sys.executable, sys.executable))
+    return ("Failed to import the required Python library (%s) on %s's Python %s, where this task runs the module. Install the "
+            "collection's requirements.txt there (%s -m pip install -r requirements.txt), or set ansible_python_interpreter to a "
+            "Python of that host that has them, or run the task on localhost (connection: local, or delegate_to: localhost, "
+            "without async or become): there it runs in the Python of ansible-playbook."
+            % (package, platform.node() or 'the target', sys.executable, sys.executable))
+
+
+def failure(exc, controller=False):
+    """(msg, extra result keys) for a VaultlockError; controller: the task ran in the process of ansible-playbook."""
     if isinstance(exc, MissingLibraryError):
-        return (missing_required_lib(exc.package) + ' (pip install -r requirements.txt from the collection)',
-                {'exception': str(exc.exception)})
+        return missing_library_message(exc.package, controller), {'exception': str(exc.exception)}
     extra = dict(exc.result) if isinstance(exc.result, dict) else {}
     extra.pop('msg', None)
     cause = exc.cause if isinstance(exc, PartialChangeError) else exc
     if isinstance(cause, AzureOperationError):
         extra['error'] = cause.as_dict()
     return (exc.describe() if isinstance(exc, AzureOperationError) else str(exc)), extra
+
+
+def transport_notes(mod, result):
+    """State in the result (and as a warning, through mod.warn) when TLS certificate validation was off for this task."""
+    session = getattr(mod, '_session', None)
+    try:
+        insecure = session is not None and not session.verify
+    except VaultlockError:
+        # The session's settings could not be resolved (the failure being reported, say): nothing was sent.
+        insecure = False
+    if insecure:
+        mod.warn(insecure_warning(mod.params))
+        result['cert_validation_mode'] = 'ignore'
+    return result
+
+
+def outcome(mod, work, controller=False):
+    """Call work(mod) -> (result, failed): the one place, for the module and for the controller path, that turns a
+    VaultlockError into a failure with the result it carries, and adds the TLS note."""
+    try:
+        result = work(mod)
+    except VaultlockError as exc:
+        msg, extra = failure(exc, controller)
+        if 'exception' in extra:
+            return dict(extra, msg=msg), True
+        return transport_notes(mod, dict(extra, msg=msg)), True
+    return transport_notes(mod, result), False
 
 
 class VaultlockModule:
@@ -88,26 +134,13 @@ class VaultlockModule:
 
     def run(self, work):
         """Call work(self) -> result dict and exit with it; a VaultlockError becomes fail_json, with the result it carries."""
-        try:
-            result = work(self)
-        except VaultlockError as exc:
-            msg, extra = failure(exc)
-            if 'exception' in extra:
-                self.module.fail_json(msg=msg, **extra)
-            self.module.fail_json(msg=msg, **self._transport_notes(extra))
-        self.module.exit_json(**self._transport_notes(result))
+        result, failed = outcome(self, work)
+        if failed:
+            self.module.fail_json(**result)
+        self.module.exit_json(**result)
 
     def _transport_notes(self, result):
-        """State in the result (and as a warning) when TLS certificate validation was off for this task."""
-        try:
-            insecure = self._session is not None and not self._session.verify
-        except VaultlockError:
-            # The session's settings could not be resolved (the failure being reported, say): nothing was sent.
-            insecure = False
-        if insecure:
-            self.module.warn(insecure_warning(self.params))
-            result['cert_validation_mode'] = 'ignore'
-        return result
+        return transport_notes(self, result)
 
 
 def insecure_warning(params):

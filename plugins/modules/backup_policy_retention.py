@@ -29,6 +29,7 @@ description:
     an immutable vault.
 extends_documentation_fragment:
   - vaultlock.azure.attributes.state
+  - vaultlock.azure.attributes.local
   - vaultlock.azure.azure_auth
   - vaultlock.azure.vault_ref
 requirements:
@@ -239,23 +240,27 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._retention import 
 from ansible_collections.vaultlock.azure.plugins.module_utils._state_retention import run
 
 
+# The module's options besides the authentication ones, and their constraints: main() and the module's action plugin
+# (which runs run() in the process of ansible-playbook over a local connection) build the module from these.
+ARGUMENT_SPEC = dict(VAULT_REF_ARGSPEC, **{
+    'policies': {'type': 'list', 'elements': 'str'},
+    'minimum': {'type': 'dict'},
+    'mode': {'type': 'str', 'choices': list(RETENTION_MODES), 'default': 'report'},
+    'fail_on_violation': {'type': 'bool', 'default': False},
+    'compare_to': {'type': 'dict', 'options': {'policy': {'type': 'str'}, 'proposed': {'type': 'dict'}},
+                   'mutually_exclusive': [('policy', 'proposed')], 'required_one_of': [('policy', 'proposed')]},
+    'policy': {'type': 'str'},
+    'allow_irreversible': {'type': 'bool', 'default': False},
+})
+CONSTRAINTS = {
+    'required_one_of': VAULT_REF_CONSTRAINTS['required_one_of'] + [('minimum', 'compare_to')],
+    'required_by': dict(VAULT_REF_CONSTRAINTS['required_by'], policy='compare_to', compare_to='policy'),
+    'mutually_exclusive': VAULT_REF_CONSTRAINTS['mutually_exclusive'],
+}
+
+
 def main():
-    mod = VaultlockModule(
-        argument_spec=dict(VAULT_REF_ARGSPEC, **{
-            'policies': {'type': 'list', 'elements': 'str'},
-            'minimum': {'type': 'dict'},
-            'mode': {'type': 'str', 'choices': list(RETENTION_MODES), 'default': 'report'},
-            'fail_on_violation': {'type': 'bool', 'default': False},
-            'compare_to': {'type': 'dict', 'options': {'policy': {'type': 'str'}, 'proposed': {'type': 'dict'}},
-                           'mutually_exclusive': [('policy', 'proposed')], 'required_one_of': [('policy', 'proposed')]},
-            'policy': {'type': 'str'},
-            'allow_irreversible': {'type': 'bool', 'default': False},
-        }),
-        required_one_of=VAULT_REF_CONSTRAINTS['required_one_of'] + [('minimum', 'compare_to')],
-        required_by=dict(VAULT_REF_CONSTRAINTS['required_by'], policy='compare_to', compare_to='policy'),
-        mutually_exclusive=VAULT_REF_CONSTRAINTS['mutually_exclusive'],
-    )
-    mod.run(run)
+    VaultlockModule(argument_spec=ARGUMENT_SPEC, **CONSTRAINTS).run(run)
 
 
 if __name__ == '__main__':

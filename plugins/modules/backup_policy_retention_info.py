@@ -18,6 +18,7 @@ description:
     A policy of a kind the collection does not know is returned with RV(policies[].unknown=true) and no tiers, never an error.
 extends_documentation_fragment:
   - vaultlock.azure.attributes.info
+  - vaultlock.azure.attributes.local
   - vaultlock.azure.azure_auth
   - vaultlock.azure.vault_ref
 options:
@@ -195,15 +196,17 @@ def run(mod):
     return {'changed': False, 'policies': policies, 'errors': errors}
 
 
+# The module's options besides the authentication ones, and their constraints: main() and the module's action plugin
+# (which runs run() in the process of ansible-playbook over a local connection) build the module from these.
+ARGUMENT_SPEC = dict(VAULT_REF_ARGSPEC, **{
+    'vaults': {'type': 'list', 'elements': 'str'},
+    'policies': {'type': 'list', 'elements': 'str'},
+})
+CONSTRAINTS = {'mutually_exclusive': VAULT_REF_EXCLUSIVE + [('vaults', 'id'), ('vaults', 'name')]}
+
+
 def main():
-    mod = VaultlockModule(
-        argument_spec=dict(VAULT_REF_ARGSPEC, **{
-            'vaults': {'type': 'list', 'elements': 'str'},
-            'policies': {'type': 'list', 'elements': 'str'},
-        }),
-        mutually_exclusive=VAULT_REF_EXCLUSIVE + [('vaults', 'id'), ('vaults', 'name')],
-    )
-    mod.run(run)
+    VaultlockModule(argument_spec=ARGUMENT_SPEC, **CONSTRAINTS).run(run)
 
 
 if __name__ == '__main__':

@@ -24,6 +24,7 @@ description:
   - Only the immutability settings are written, with a PATCH; other vault settings are never sent.
 extends_documentation_fragment:
   - vaultlock.azure.attributes.state
+  - vaultlock.azure.attributes.local
   - vaultlock.azure.azure_auth
   - vaultlock.azure.vault_ref
 requirements:
@@ -200,16 +201,18 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._module import VAU
 from ansible_collections.vaultlock.azure.plugins.module_utils._state_immutability import run
 
 
+# The module's options besides the authentication ones, and their constraints: main() and the module's action plugin
+# (which runs run() in the process of ansible-playbook over a local connection) build the module from these.
+ARGUMENT_SPEC = dict(VAULT_REF_ARGSPEC, **{
+    'immutability': {'type': 'str', 'choices': ['disabled', 'enabled', 'unlocked', 'locked']},
+    'immutability_retention_days': {'type': 'int'},
+    'allow_irreversible': {'type': 'bool', 'default': False},
+})
+CONSTRAINTS = VAULT_REF_CONSTRAINTS
+
+
 def main():
-    mod = VaultlockModule(
-        argument_spec=dict(VAULT_REF_ARGSPEC, **{
-            'immutability': {'type': 'str', 'choices': ['disabled', 'enabled', 'unlocked', 'locked']},
-            'immutability_retention_days': {'type': 'int'},
-            'allow_irreversible': {'type': 'bool', 'default': False},
-        }),
-        **VAULT_REF_CONSTRAINTS
-    )
-    mod.run(run)
+    VaultlockModule(argument_spec=ARGUMENT_SPEC, **CONSTRAINTS).run(run)
 
 
 if __name__ == '__main__':

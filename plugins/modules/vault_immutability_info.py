@@ -31,6 +31,7 @@ description:
     leaves), stop on a link already read and after 1000 pages, with an error.
 extends_documentation_fragment:
   - vaultlock.azure.attributes.info
+  - vaultlock.azure.attributes.local
   - vaultlock.azure.azure_auth
   - vaultlock.azure.scope
 options:
@@ -221,15 +222,17 @@ def run(mod):
     return {'changed': False, 'vaults': records, 'errors': errors, 'subscriptions': subs, 'discovery': discovery}
 
 
+# The module's options besides the authentication ones, and their constraints: main() and the module's action plugin
+# (which runs run() in the process of ansible-playbook over a local connection) build the module from these.
+ARGUMENT_SPEC = dict(SCOPE_ARGSPEC, **{
+    'include_policies': {'type': 'bool', 'default': False},
+    'include_items': {'type': 'bool', 'default': False},
+})
+CONSTRAINTS = {'mutually_exclusive': SCOPE_EXCLUSIVE}
+
+
 def main():
-    mod = VaultlockModule(
-        argument_spec=dict(SCOPE_ARGSPEC, **{
-            'include_policies': {'type': 'bool', 'default': False},
-            'include_items': {'type': 'bool', 'default': False},
-        }),
-        mutually_exclusive=SCOPE_EXCLUSIVE,
-    )
-    mod.run(run)
+    VaultlockModule(argument_spec=ARGUMENT_SPEC, **CONSTRAINTS).run(run)
 
 
 if __name__ == '__main__':

@@ -33,6 +33,7 @@ description:
     not be read.
 extends_documentation_fragment:
   - vaultlock.azure.attributes.info
+  - vaultlock.azure.attributes.local
   - vaultlock.azure.azure_auth
   - vaultlock.azure.scope
 options:
@@ -369,20 +370,22 @@ def run(mod):
             'summary': {'vaults': len(vaults), 'ready': ready, 'not_ready': len(vaults) - ready}}
 
 
+# The module's options besides the authentication ones, and their constraints: main() and the module's action plugin
+# (which runs run() in the process of ansible-playbook over a local connection) build the module from these.
+ARGUMENT_SPEC = dict(SCOPE_ARGSPEC, requirements={
+    'type': 'dict', 'default': {},
+    'options': {
+        'max_retention': {'type': 'str'},
+        'require_soft_delete': {'type': 'raw', 'default': 'on'},
+        'require_mua': {'type': 'bool', 'default': False},
+        'no_unfixable_findings': {'type': 'bool', 'default': True},
+    },
+})
+CONSTRAINTS = {'mutually_exclusive': SCOPE_EXCLUSIVE}
+
+
 def main():
-    mod = VaultlockModule(
-        argument_spec=dict(SCOPE_ARGSPEC, requirements={
-            'type': 'dict', 'default': {},
-            'options': {
-                'max_retention': {'type': 'str'},
-                'require_soft_delete': {'type': 'raw', 'default': 'on'},
-                'require_mua': {'type': 'bool', 'default': False},
-                'no_unfixable_findings': {'type': 'bool', 'default': True},
-            },
-        }),
-        mutually_exclusive=SCOPE_EXCLUSIVE,
-    )
-    mod.run(run)
+    VaultlockModule(argument_spec=ARGUMENT_SPEC, **CONSTRAINTS).run(run)
 
 
 if __name__ == '__main__':

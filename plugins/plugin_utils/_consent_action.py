@@ -5,7 +5,8 @@
 # This file is for internal use by the vaultlock.azure collection only.
 # Its API may change without notice.
 """The action plugin behind the state modules: consent to irreversible changes comes from the task, never from
-module_defaults (module_utils/_consent.py has the rules). It runs on the controller, then runs the module as usual."""
+module_defaults (module_utils/_consent.py has the rules). It runs on the controller, then runs the module where
+plugin_utils/_module_action.py says (in process over a local connection, on the target otherwise)."""
 
 from __future__ import annotations
 
@@ -15,14 +16,11 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.vars import merge_hash
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._consent import CONSENT, ConsentError, scope_arguments
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._module_action import ModuleActionBase
 
 
-class ConsentActionBase(ActionBase):
+class ConsentActionBase(ModuleActionBase):
     """Runs MODULE with the task's arguments, after scope_arguments decided what module_defaults may supply."""
-
-    MODULE = None
-    _supports_check_mode = True
-    _supports_async = True
 
     def own_keys(self):
         """The argument names written in the task itself (not merged from module_defaults), or None if unknown.
@@ -53,17 +51,14 @@ class ConsentActionBase(ActionBase):
         return keys
 
     def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
+        result = ActionBase.run(self, tmp, task_vars)  # ModuleActionBase.run would run the module with the merged arguments
         del tmp  # no longer has any effect
         try:
             args, warnings = scope_arguments(self.MODULE, self._task.args, self.own_keys())
         except ConsentError as exc:
             result.update(failed=True, changed=False, msg=str(exc))
             return result
-        wrap_async = self._task.async_val and not self._connection.has_native_async
-        result = merge_hash(result, self._execute_module(module_args=args, task_vars=task_vars, wrap_async=wrap_async))
-        if not wrap_async:
-            self._remove_tmp_path(self._connection._shell.tmpdir)
+        result = merge_hash(result, self.run_module(args, task_vars))
         if warnings:
             result['warnings'] = list(result.get('warnings') or []) + warnings
             if result.get('failed') and result.get('msg'):

@@ -1,0 +1,106 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This file is for internal use by the vaultlock.azure collection only.
+# Its API may change without notice.
+"""The action plugin behind each of the collection's Azure modules: where the work runs.
+
+Over a local connection (the implicit localhost, ``connection: local``, ``delegate_to: localhost``) the module's run()
+runs in this process, the task worker of ansible-playbook, whose Python has the Azure SDKs (the role's plan needs them
+there anyway): the discovered interpreter of localhost (/usr/bin/python3, say) never has to have them. Otherwise the
+module runs on the target as usual, through AnsiballZ in the target's Python (an Azure VM with a managed identity,
+say), and a missing SDK fails with what to set (module_utils/_module.py, missing_library_message).
+
+The task's ``environment:`` applies in process as it would to the module (see environment() below).
+
+Two cases keep the module path on a local connection too: ``async`` (the module must outlive the task worker, which
+only an AnsiballZ process does) and ``become`` (the module must run as another user, with that user's credentials,
+which this process cannot).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+from ansible.errors import AnsibleError
+from ansible.plugins.action import ActionBase
+from ansible.utils.vars import merge_hash
+
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._controller_module import ControllerModule
+
+LOCAL_TRANSPORTS = ('local', 'ansible.builtin.local')
+
+
+@contextlib.contextmanager
+def environment(values):
+    """The process environment with the task's ``environment:`` over it while the task runs in process, restored after.
+
+    A module on the target gets the task's environment from its shell; in process, the SDKs read theirs
+    (REQUESTS_CA_BUNDLE, SSL_CERT_FILE, HTTPS_PROXY, the managed identity endpoint, an Azure CLI's AZURE_CONFIG_DIR)
+    from os.environ of the task worker, a process of its own for this task and host. Yields the environment the
+    session reads the AZURE_* variables from.
+    """
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield dict(os.environ)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+class ModuleActionBase(ActionBase):
+    """Runs MODULE (the module file, for its ARGUMENT_SPEC, CONSTRAINTS and run) in process or as a module."""
+
+    MODULE = None       # the module's short name
+    IMPLEMENTATION = None   # the module file: ARGUMENT_SPEC, CONSTRAINTS and run(mod)
+    _supports_check_mode = True
+    _supports_async = True
+
+    def runs_in_process(self):
+        """True when the task's connection is local and neither async nor become asks for a module process."""
+        if self._task.async_val or self._play_context.become:
+            return False
+        connection = self._connection
+        return getattr(connection, 'transport', None) in LOCAL_TRANSPORTS or \
+            getattr(connection, '_load_name', None) in LOCAL_TRANSPORTS
+
+    def task_environment(self):
+        """The task's ``environment:``, templated (the variables ActionBase would set for a module on the target)."""
+        env = {}
+        environments = self._task.environment
+        if not environments:
+            return env
+        if not isinstance(environments, list):
+            environments = [environments]
+        for environment in environments:
+            if not environment:
+                continue
+            values = self._templar.template(environment)
+            if not isinstance(values, dict):
+                raise AnsibleError('environment must be a dictionary, received %s (%s)' % (values, type(values)))
+            env.update((str(key), str(value)) for key, value in values.items())
+        return env
+
+    def run_module(self, args, task_vars):
+        """The module's result for these arguments, from this process or from the target."""
+        if self.runs_in_process():
+            with environment(self.task_environment()) as env:
+                module = ControllerModule(self.MODULE, self.IMPLEMENTATION.ARGUMENT_SPEC, self.IMPLEMENTATION.CONSTRAINTS, args,
+                                          check_mode=self._task.check_mode, diff_mode=self._task.diff, env=env)
+                return module.run(self.IMPLEMENTATION.run)
+        wrap_async = self._task.async_val and not self._connection.has_native_async
+        result = self._execute_module(module_args=args, task_vars=task_vars, wrap_async=wrap_async)
+        if not wrap_async:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+        return result
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        del tmp  # no longer has any effect
+        return merge_hash(result, self.run_module(dict(self._task.args), task_vars))

@@ -1,0 +1,246 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Every example play of README.md and docs/*.md applies as written, with an interpreter that has no Azure SDK.
+
+Users run their plays as the docs do (``ansible-playbook -i localhost, play.yml``), without setting
+``ansible_python_interpreter``; the discovered Python of localhost (/usr/bin/python3, say) seldom has the Azure SDKs.
+Each play found in the docs (a YAML code block that is a list of plays, each with ``hosts:``) runs unchanged, check
+mode then apply, with ANSIBLE_PYTHON_INTERPRETER set to a virtualenv without any package: a task of the collection
+that still needed the SDKs in the target's Python fails. Only the authentication comes from the emulator (its
+``AZURE_*`` variables), and the emulator holds the vaults, resource groups and subscriptions the examples name.
+The ``import_role`` examples of docs/role.md run the same way, as the tasks of a user's play on localhost.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from tests.emulator import tokens
+from tests.integration.conftest import REPO
+from tests.integration.fleets import SUB1, SUB2, vault_id
+from tests.integration.test_module_examples import examples_fleet
+
+DOCS = [REPO / 'README.md'] + sorted((REPO / 'docs').glob('*.md'))   # docs/plugins is generated from the plugins
+BLOCK = re.compile(r'^```ya?ml\n(.*?)^```', re.M | re.S)
+# The pages that hold example plays (a play added elsewhere, or one this test stops finding, fails the first test).
+EXPECTED = {'README.md', 'docs/role.md', 'docs/scale-out.md'}
+
+
+def doc_plays():
+    """[(where, text of the play)] for each YAML code block of the docs that is a list of plays."""
+    found = []
+    for path in DOCS:
+        text = path.read_text(encoding='utf-8')
+        for match in BLOCK.finditer(text):
+            try:
+                data = yaml.safe_load(match.group(1))
+            except yaml.YAMLError:
+                continue
+            if isinstance(data, list) and data and all(isinstance(item, dict) and 'hosts' in item for item in data):
+                line = text.count('\n', 0, match.start()) + 1
+                found.append(('%s:%d' % (path.relative_to(REPO), line), match.group(1)))
+    return found
+
+
+def doc_block(path, starts_with):
+    """The YAML code block of a doc that starts with the given text (an inventory file, say)."""
+    text = (REPO / path).read_text(encoding='utf-8')
+    blocks = [m.group(1) for m in BLOCK.finditer(text) if m.group(1).startswith(starts_with)]
+    assert len(blocks) == 1, (path, starts_with)
+    return blocks[0]
+
+
+def role_snippets():
+    """[(where, tasks)] for each YAML code block of docs/role.md that imports the role: tasks for a user's play."""
+    text = (REPO / 'docs' / 'role.md').read_text(encoding='utf-8')
+    found = []
+    for match in BLOCK.finditer(text):
+        data = yaml.safe_load(match.group(1))
+        if isinstance(data, list) and any(isinstance(task, dict) and 'ansible.builtin.import_role' in task for task in data):
+            found.append(('docs/role.md:%d' % (text.count('\n', 0, match.start()) + 1), data))
+    return found
+
+
+PLAYS = doc_plays()
+SNIPPETS = role_snippets()
+
+
+def test_the_docs_have_the_example_plays():
+    assert {where.split(':')[0] for where, _text in PLAYS} == EXPECTED
+    assert len(SNIPPETS) == 5
+
+
+@pytest.fixture(scope='session')
+def bare_python(tmp_path_factory):
+    """A Python with no package at all (a virtualenv without pip): what /usr/bin/python3 is on most controllers."""
+    venv = tmp_path_factory.mktemp('bare-python') / 'venv'
+    subprocess.run([sys.executable, '-m', 'venv', '--without-pip', str(venv)], check=True, capture_output=True)
+    python = venv / 'bin' / 'python'
+    probe = subprocess.run([str(python), '-c', 'import azure.core'], capture_output=True, text=True, check=False)
+    assert probe.returncode != 0, 'the bare virtualenv imports azure.core'
+    return str(python)
+
+
+@pytest.fixture(autouse=True)
+def fleet(emulator):
+    emulator.load_fleet(examples_fleet())
+    emulator.clear_journal()
+
+
+def bare_env(runner, bare_python, tmp_path, **extra):
+    """The runner's environment with the bare Python as every host's interpreter and HOME in tmp (an example's cache)."""
+    env = {'ANSIBLE_PYTHON_INTERPRETER': bare_python, 'HOME': str(tmp_path / 'home')}
+    env.update(extra)
+    return runner.env(env)
+
+
+def playbook(args, env, cwd):
+    exe = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
+    proc = subprocess.run([exe] + list(args), env=env, cwd=str(cwd), capture_output=True, text=True, timeout=600, check=False)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def recap(output):
+    match = re.findall(r'^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', output, re.M)
+    assert match, output
+    return {host: {'ok': int(ok), 'changed': int(changed), 'unreachable': int(unreachable), 'failed': int(failed)}
+            for host, ok, changed, unreachable, failed in match}
+
+
+def workload_identity_env(emulator, tmp_path):
+    """A federated token file (the emulator accepts an assertion whose subject is a known client id)."""
+    token = tmp_path / 'federated-token'
+    token.write_text(tokens.encode({'sub': emulator.endpoint['client_id'], 'aud': 'api://AzureADTokenExchange'},
+                                   b'an unused key: the emulator does not verify assertions'))
+    return {'AZURE_FEDERATED_TOKEN_FILE': str(token)}
+
+
+def immutability(emulator, name, kind, rg):
+    settings = emulator.resource(vault_id(name, kind, rg=rg))['properties']['securitySettings'].get('immutabilitySettings')
+    return settings.get('state') if settings else None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('where,text', PLAYS, ids=[where for where, _text in PLAYS])
+def test_doc_play_checks_then_applies_as_written(runner, emulator, bare_python, tmp_path, where, text):
+    work = tmp_path / 'work'
+    work.mkdir()
+    (work / 'play.yml').write_text(text)
+    env = bare_env(runner, bare_python, tmp_path, **workload_identity_env(emulator, tmp_path))
+    inventory = ['-i', 'localhost,']
+    if where.startswith('docs/scale-out.md'):
+        # The play runs over the vault hosts of the inventory file the same page shows.
+        (work / 'vaults.backup_vaults.yml').write_text(doc_block('docs/scale-out.md', '# vaults.backup_vaults.yml'))
+        inventory = ['-i', 'vaults.backup_vaults.yml']
+
+    rc, output = playbook(inventory + ['play.yml', '--check', '--diff'], env, work)
+    assert rc == 0, output
+    assert 'Failed to import' not in output
+    assert all(counts['failed'] == 0 and counts['unreachable'] == 0 for counts in recap(output).values()), output
+    assert emulator.writes() == [], output
+
+    rc, output = playbook(inventory + ['play.yml'], env, work)
+    assert rc == 0, output
+    assert all(counts['failed'] == 0 and counts['unreachable'] == 0 for counts in recap(output).values()), output
+    written = {w['path'].lower() for w in emulator.writes()}
+    assert written, output
+    # Every example play enables immutability on rsv-prod-01 (the README by name, the role by its baseline, the
+    # vault hosts play on the vaults of the group immutability_disabled).
+    assert immutability(emulator, 'rsv-prod-01', 'recovery_services', 'rg-backup-prod') == 'Unlocked', output
+    if not where.startswith('README.md'):
+        assert immutability(emulator, 'bv-prod', 'backup', 'rg-backup') == 'Unlocked', output
+
+
+def test_in_process_task_honours_check_mode_diff_and_environment(runner, emulator, bare_python, tmp_path):
+    """A module task over a local connection runs in the process of ansible-playbook: check mode sends no write, --diff
+    gives the module's diff, and the task's environment: decides the subscription (AZURE_SUBSCRIPTION_ID)."""
+    tasks = [
+        {'vaultlock.azure.vault_immutability': {'name': 'rsv-prod-01', 'resource_group': 'rg-backup-prod',
+                                                'vault_type': 'recovery_services', 'immutability': 'enabled'}},
+        {'vaultlock.azure.vault_immutability_info': {'resource_group': 'rg-two'},
+         'environment': {'AZURE_SUBSCRIPTION_ID': SUB2}},
+    ]
+    run = runner.play(tasks, ['--check', '--diff'], extra_env={'ANSIBLE_PYTHON_INTERPRETER': bare_python})
+    assert run.rc == 0, run.output
+    result = run['r0']
+    assert result['changed'] is True and result['vault']['immutability'] == 'enabled', (result, run.output)
+    assert result['diff']['before']['immutability'] == 'disabled' and result['diff']['after']['immutability'] == 'enabled'
+    assert 'Failed to import' not in run.output
+    assert emulator.writes() == []
+    assert [v['name'] for v in run['r1']['vaults']] == ['rsv-two']
+    assert run['r1']['subscriptions'] == [SUB2]
+
+    run = runner.play(tasks[:1], extra_env={'ANSIBLE_PYTHON_INTERPRETER': bare_python})
+    assert run.rc == 0 and run['r0']['changed'] is True, run.output
+    assert [w['method'] for w in emulator.writes()] == ['PATCH']
+    assert immutability(emulator, 'rsv-prod-01', 'recovery_services', 'rg-backup-prod') == 'Unlocked'
+
+
+def test_secret_never_in_an_in_process_result(runner, emulator, bare_python):
+    """secret is a no_log option: an in-process task never returns it, in a result, a message or a warning."""
+    ep = emulator.endpoint
+    auth = {'client_id': ep['client_id'], 'secret': ep['client_secret'], 'tenant': ep['tenant_id'],
+            'cloud_environment': ep['arm_url'], 'subscription_id': SUB1}
+    tasks = [
+        {'vaultlock.azure.vault_immutability_info': dict(auth, name='rsv-prod-01', resource_group='rg-backup-prod',
+                                                         vault_type='recovery_services')},
+        # A failure whose message would carry the secret (a resource group named like it).
+        {'vaultlock.azure.vault_immutability_info': dict(auth, name='rsv-prod-01', resource_group=ep['client_secret'],
+                                                         vault_type='recovery_services')},
+    ]
+    run = runner.play(tasks, ['-vvv'], extra_env={'ANSIBLE_PYTHON_INTERPRETER': bare_python})
+    assert run['r0']['vaults'][0]['name'] == 'rsv-prod-01', run.output
+    assert run['r1']['failed'] is True, run.output
+    assert ep['client_secret'] not in run.output
+    assert ep['client_secret'] not in str(run.results)
+
+
+def test_module_path_says_what_to_set_when_the_target_lacks_the_sdks(runner, emulator, bare_python):
+    """async keeps the module path (an AnsiballZ process on the target); there a Python without the SDKs fails with
+    what to do: requirements.txt on that host, ansible_python_interpreter, or localhost."""
+    task = {'vaultlock.azure.vault_immutability_info': {'name': 'rsv-prod-01', 'resource_group': 'rg-backup-prod',
+                                                        'vault_type': 'recovery_services'},
+            'async': 60, 'poll': 1}
+    run = runner.play([task], extra_env={'ANSIBLE_PYTHON_INTERPRETER': bare_python})
+    result = run['r0']
+    assert result['failed'] is True, run.output
+    msg = result['msg']
+    assert 'Failed to import the required Python library (azure-' in msg, msg
+    assert bare_python in msg and 'requirements.txt' in msg and 'ansible_python_interpreter' in msg and 'localhost' in msg, msg
+    assert emulator.writes() == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('where,tasks', SNIPPETS, ids=[where for where, _tasks in SNIPPETS])
+def test_role_snippet_checks_then_applies_in_a_users_play(runner, emulator, bare_python, tmp_path, where, tasks):
+    """Each import_role example of docs/role.md, unchanged, as the tasks of a user's play on localhost (connection
+    local, no interpreter set): check mode, then apply. The role's own end-of-run failure on remaining drift is what an
+    example with harden_backup_vaults_fail_on_drift asks for; any error in the reports is not."""
+    work = tmp_path / 'work'
+    work.mkdir()
+    play = [{'name': 'A user play', 'hosts': 'localhost', 'connection': 'local', 'gather_facts': False, 'tasks': tasks}]
+    (work / 'play.yml').write_text(yaml.safe_dump(play, sort_keys=False))
+    # CI_PROJECT_DIR: the pipeline variable an example writes its reports under.
+    env = bare_env(runner, bare_python, tmp_path, CI_PROJECT_DIR=str(work))
+    fails_on_drift = bool(tasks[0].get('vars', {}).get('harden_backup_vaults_fail_on_drift'))
+    report_dir = work / (tasks[0].get('vars', {}).get('harden_backup_vaults_report_dir') and 'drift' or 'reports/harden_backup_vaults')
+
+    for args in (['--check', '--diff'], []):
+        rc, output = playbook(['-i', 'localhost,', 'play.yml'] + args, env, work)
+        assert 'Failed to import' not in output, output
+        summary = json.loads((report_dir / 'drift.json').read_text())['summary']
+        assert summary['errors'] == 0, output
+        counts = recap(output)['localhost']
+        if rc != 0:
+            assert fails_on_drift and summary['drifting'] > 0 and counts['failed'] == 1, output
+            assert 'Fail on errors or remaining drift' in output, output
+        if args:
+            assert emulator.writes() == [], output
+    assert emulator.writes(), output

@@ -13,7 +13,8 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._client import Azu
 from ansible_collections.vaultlock.azure.plugins.module_utils._consent import ConsentError, scope_arguments
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import failure, insecure_warning
-from ansible_collections.vaultlock.azure.plugins.plugin_utils._consent_action import ConsentActionBase
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._consent_action import task_own_keys
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._controller_action import ControllerActionBase
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_apply import PlanApplier
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import (
     APPLY_ARGSPEC,
@@ -24,21 +25,18 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import
 )
 
 
-class ActionModule(ConsentActionBase):
+class ActionModule(ControllerActionBase):
     """Consent (allow_irreversible) counts only when written in this task, as for the state modules; no module runs."""
 
     MODULE = 'harden_apply'
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _supports_async = False
 
     def run(self, tmp=None, task_vars=None):
-        result = super(ConsentActionBase, self).run(tmp, task_vars)  # pylint: disable=bad-super-call
+        result = super().run(tmp, task_vars)
         del tmp  # no longer has any effect
         _validation, args = self.validate_argument_spec(dict(AUTH_ARGSPEC, **APPLY_ARGSPEC))
         check_mode = bool(self._play_context.check_mode)
         try:
-            args, warnings = scope_arguments(self.MODULE, args, self.own_keys())
+            args, warnings = scope_arguments(self.MODULE, args, task_own_keys(self._task, self._templar))
         except ConsentError as exc:
             result.update(failed=True, changed=False, msg=str(exc))
             return result
@@ -66,7 +64,7 @@ class ActionModule(ConsentActionBase):
             done['pacing'] = session.pacer.summary()
             save_applied(C.DEFAULT_LOCAL_TMP, args['plan'], done)
         except VaultlockError as exc:
-            msg, _extra = failure(exc)
+            msg, _extra = failure(exc, controller=True)
             result.update(failed=True, changed=False, msg=msg)
             return result
         summary = apply_summary(done)

@@ -19,36 +19,41 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._consent import CO
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._module_action import ModuleActionBase
 
 
+def task_own_keys(task, templar):
+    """The argument names written in the task itself (not merged from module_defaults), or None if unknown.
+
+    ansible-core merges module_defaults into task.args before an action plugin runs (2.17: in the task executor; 2.19:
+    when the task's args are finalized); the task's own data structure still holds what it wrote.
+    """
+    ds = task.get_ds()
+    if not isinstance(ds, dict):
+        return None
+    try:
+        parsed_args = ModuleArgsParser(task_ds=ds, collection_list=task.collections).parse(skip_action_validation=True)[1]
+    except AnsibleError:
+        return None
+    keys = {key for key in parsed_args if not str(key).startswith('_')}
+    for special in ('_variable_params', '_raw_params'):
+        # "module: '{{ some_dict }}'" or "args: '{{ some_dict }}'": the task's own arguments, from a variable.
+        value = parsed_args.get(special)
+        if value is None:
+            continue
+        try:
+            resolved = templar.template(value)
+        except AnsibleError:
+            return None
+        if not isinstance(resolved, dict):
+            return None
+        keys.update(resolved)
+    return keys
+
+
 class ConsentActionBase(ModuleActionBase):
     """Runs MODULE with the task's arguments, after scope_arguments decided what module_defaults may supply."""
 
     def own_keys(self):
-        """The argument names written in the task itself (not merged from module_defaults), or None if unknown.
-
-        ansible-core merges module_defaults into self._task.args before an action plugin runs (2.17: in the task
-        executor; 2.19: when the task's args are finalized); the task's own data structure still holds what it wrote.
-        """
-        ds = self._task.get_ds()
-        if not isinstance(ds, dict):
-            return None
-        try:
-            parsed_args = ModuleArgsParser(task_ds=ds, collection_list=self._task.collections).parse(skip_action_validation=True)[1]
-        except AnsibleError:
-            return None
-        keys = {key for key in parsed_args if not str(key).startswith('_')}
-        for special in ('_variable_params', '_raw_params'):
-            # "module: '{{ some_dict }}'" or "args: '{{ some_dict }}'": the task's own arguments, from a variable.
-            value = parsed_args.get(special)
-            if value is None:
-                continue
-            try:
-                resolved = self._templar.template(value)
-            except AnsibleError:
-                return None
-            if not isinstance(resolved, dict):
-                return None
-            keys.update(resolved)
-        return keys
+        """The argument names written in the task itself (see task_own_keys)."""
+        return task_own_keys(self._task, self._templar)
 
     def run(self, tmp=None, task_vars=None):
         result = ActionBase.run(self, tmp, task_vars)  # ModuleActionBase.run would run the module with the merged arguments

@@ -258,12 +258,17 @@ def test_bench_quick_runs(tmp_path):
     env = dict((k, v) for k, v in os.environ.items() if not k.startswith(('AZURE_', 'ANSIBLE_')))
     proc = subprocess.run([sys.executable, os.path.join(str(REPO), 'bench', 'run.py'), '--quick', '--sizes', '20', '--runs', '1',
                            '--naive-size', '4', '--inventory-hosts', '4', '--forks', '2', '--throughput-seconds', '0.5', '--latency-ms', '0',
-                           '--scale-fleets', '20x1,30x2', '--scale-arm', '20x1',
+                           '--scale-fleets', '20x1,30x2', '--scale-arm', '20x1', '--apply-fleets', '20x2x100', '--apply-loop', '3',
                            '--json', str(out), '--output', str(tmp_path / 'performance.md')],
                           env=env, capture_output=True, text=True, timeout=600, check=False)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     results = json.loads(out.read_text())['results']
-    assert set(results) == {'imports', 'overhead', 'emulator', 'audit', 'naive', 'inventory', 'scale'}
+    assert set(results) == {'imports', 'overhead', 'emulator', 'audit', 'naive', 'inventory', 'scale', 'apply', 'apply_loop'}
+    # The apply phase: every fixable finding applied from the controller, not one 429, the floor beside the wall time.
+    (apply,) = results['apply']
+    assert apply['rc'] == 0 and apply['calls']['throttled'] == 0 and apply['writes'] > 0 and apply['errors'] == 0
+    assert apply['floor_s'] == max(apply['write_floor_s'], apply['read_floor_s'])
+    assert results['apply_loop']['loop_writes'] == results['apply_loop']['role_writes'] == 3
     scale = {(r['vaults'], r['subscriptions'], r['discovery']): r for r in results['scale']}
     assert sorted(scale) == [(20, 1, 'arm'), (20, 1, 'auto'), (30, 2, 'auto')]
     assert all(r['rc'] == 0 and r['calls']['throttled'] == 0 for r in scale.values())

@@ -145,6 +145,8 @@ class AzureSession:
             'retry_policy': bounded_retry_policy(settings),
             'raw_response_hook': honour_zero_retry_after,
             'per_retry_policies': [same_host_policy(self.cloud.resource_manager, self._seen), pacing_policy(self.pacer)],
+            # Connections kept per host, as for the shared ARM client: a fleet's writes go out many at once.
+            'transport': pooled_transport(),
         }
         if not self.verify:
             kwargs['connection_verify'] = False

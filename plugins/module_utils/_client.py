@@ -116,7 +116,8 @@ class AzureSession:
     def credential(self):
         with self._lock:
             if self._credential is None:
-                self._credential = build_credential(self.plan, self.cloud, verify=self.verify)
+                self._credential = build_credential(self.plan, self.cloud, verify=self.verify,
+                                                    disable_instance_discovery=self.params.get('disable_instance_discovery'))
             return self._credential
 
     def default_subscription(self, required=True):
@@ -127,7 +128,7 @@ class AzureSession:
                              "AZURE_SUBSCRIPTION_ID or the credential's subscription" % given)
         sub = first_value(self.params.get('subscription_id'), self.env.get('AZURE_SUBSCRIPTION_ID'),
                           self.plan.kwargs.get('subscription_id'))
-        if not sub and self.plan.kind in ('cli', 'chained_msi_cli'):
+        if not sub and self.plan.kind in ('cli', 'chained_cli_msi'):
             sub = cli_default_subscription()
         if not sub and required:
             raise InputError('no subscription: set subscription_id (or AZURE_SUBSCRIPTION_ID), or give an ARM id')

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._auth import build_credential, read_credential_file, select_auth
+from ansible_collections.vaultlock.azure.plugins.module_utils._auth import build_credential, check_thumbprint, read_credential_file, select_auth
 from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession
 from ansible_collections.vaultlock.azure.plugins.module_utils._cloud import parse_metadata, resolve_cloud
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError
@@ -61,7 +61,7 @@ def test_credential_file_then_msi_cli():
     plan = select_auth(params(profile='ops'), {}, reader)
     assert (plan.kind, plan.source) == ('secret', 'credential_file')
     assert plan.kwargs['subscription_id'] == 'sub'
-    assert select_auth(params(), {}, no_file).kind == 'chained_msi_cli'
+    assert select_auth(params(), {}, no_file).kind == 'chained_cli_msi'
 
 
 def test_explicit_sources():
@@ -175,7 +175,7 @@ def test_auth_source_from_ansible_azure_auth_source():
 
 def test_auto_with_client_id_uses_that_user_assigned_identity():
     plan = select_auth(params(client_id='uami-client'), {}, no_file)
-    assert plan.kind == 'chained_msi_cli' and plan.kwargs['client_id'] == 'uami-client'
+    assert plan.kind == 'chained_cli_msi' and plan.kwargs['client_id'] == 'uami-client'
     # AZURE_CLIENT_ID without a secret (AKS, a VM with a user-assigned identity) names the identity too.
     assert select_auth(params(), {'AZURE_CLIENT_ID': 'env-uami'}, no_file).kwargs['client_id'] == 'env-uami'
 
@@ -277,3 +277,75 @@ def test_retry_after_zero_is_honoured_as_poll_now():
         assert get_retry_after(response) == expected
     session = AzureSession({'auth_source': 'env'}, env=dict(SP_ENV))
     assert session.client_kwargs()['raw_response_hook'] is honour_zero_retry_after
+
+
+# ---------------------------------------------------------------------------------------------- azure.azcollection's names
+def _pem_certificate(tmp_path):
+    """A self-signed certificate appended to its private key (the file azure.azcollection's x509_certificate_path names)."""
+    import datetime  # pylint: disable=import-outside-toplevel
+    from cryptography import x509  # pylint: disable=import-outside-toplevel
+    from cryptography.hazmat.primitives import hashes, serialization  # pylint: disable=import-outside-toplevel
+    from cryptography.hazmat.primitives.asymmetric import ec  # pylint: disable=import-outside-toplevel
+    from cryptography.x509.oid import NameOID  # pylint: disable=import-outside-toplevel
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'vaultlock-test')])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
+    path = tmp_path / 'sp.pem'
+    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+                     + cert.public_bytes(serialization.Encoding.PEM))
+    return str(path), cert.fingerprint(hashes.SHA1()).hex().upper()
+
+
+def test_x509_certificate_path_and_thumbprint_are_a_certificate_credential(tmp_path):
+    path, thumbprint = _pem_certificate(tmp_path)
+    plan = select_auth(params(client_id='app', tenant='t', x509_certificate_path=path, thumbprint=thumbprint), {}, no_file)
+    assert plan.kind == 'certificate' and plan.kwargs['certificate_path'] == path and plan.kwargs['thumbprint'] == thumbprint
+    from_env = select_auth(params(), {'AZURE_CLIENT_ID': 'app', 'AZURE_TENANT': 't', 'AZURE_X509_CERTIFICATE_PATH': path,
+                                      'AZURE_THUMBPRINT': thumbprint}, no_file)
+    assert from_env.kind == 'certificate' and from_env.source == 'env'
+    check_thumbprint(path, thumbprint.lower())
+    check_thumbprint(path, ':'.join(thumbprint[i:i + 2] for i in range(0, len(thumbprint), 2)))
+
+
+@pytest.mark.parametrize('given,message', [
+    ({'x509_certificate_path': '/x.pem'}, 'x509_certificate_path needs thumbprint'),
+    ({'thumbprint': 'AB12'}, 'thumbprint is the thumbprint of the certificate of x509_certificate_path'),
+    ({'x509_certificate_path': '/x.pem', 'certificate_path': '/y.pem', 'thumbprint': 'AB'}, 'name two certificates'),
+])
+def test_azcollection_certificate_options_are_refused_by_name_never_ignored(given, message):
+    with pytest.raises(InputError, match=message):
+        select_auth(params(client_id='app', tenant='t', **given), {}, no_file)
+    env = {'AZURE_CLIENT_ID': 'app', 'AZURE_TENANT': 't'}
+    env.update({'AZURE_' + key.upper(): value for key, value in given.items() if key != 'certificate_path'})
+    if 'certificate_path' not in given:
+        with pytest.raises(InputError, match=message):
+            select_auth(params(), env, no_file)
+
+
+def test_a_thumbprint_that_is_not_the_certificates_is_refused(tmp_path):
+    path, _thumbprint = _pem_certificate(tmp_path)
+    with pytest.raises(InputError, match='is not the thumbprint of the certificate'):
+        check_thumbprint(path, '00' * 20)
+    with pytest.raises(InputError, match='not a readable PEM certificate'):
+        check_thumbprint(str(tmp_path / 'missing.pem'), '00' * 20)
+
+
+def test_auto_tries_the_azure_cli_before_the_managed_identity(monkeypatch, tmp_path):
+    made = _identity_spy(monkeypatch)
+    monkeypatch.setenv('PATH', str(tmp_path))
+    credential = build_credential(select_auth(params(), {}, no_file), resolve_cloud('AzureCloud'))
+    assert credential[0] == 'ChainedTokenCredential'
+    assert [part[0] for part in credential[1]] == ['AzureCliCredential', 'ManagedIdentityCredential']
+
+
+def test_disable_instance_discovery_reaches_the_credential(monkeypatch):
+    from azure import identity  # pylint: disable=import-outside-toplevel
+    made = []
+    monkeypatch.setattr(identity, 'ClientSecretCredential', lambda *args, **kwargs: made.append(kwargs))
+    plan = select_auth(params(client_id='app', tenant='t', secret='s'), {}, no_file)
+    build_credential(plan, resolve_cloud('AzureCloud'), disable_instance_discovery=True)
+    build_credential(plan, resolve_cloud('AzureCloud'))
+    assert made[0].get('disable_instance_discovery') is True and 'disable_instance_discovery' not in made[1]

@@ -563,11 +563,11 @@ def in_scope(rows, subscriptions, dropped):
         parts = rid.strip('/').split('/')
         sub = parts[1].lower() if len(parts) > 1 and parts[0].lower() == 'subscriptions' else None
         if sub not in wanted or str(row.get('subscriptionId') or '').lower() != sub:
-            dropped.append({'id': first_line(rid)[:300], 'reason': 'its subscription (%s) is not one that was asked for'
-                                                                    % first_line(row.get('subscriptionId') or sub)[:60]})
+            why = 'its subscription (%s) is not one that was asked for' % first_line(row.get('subscriptionId') or sub)[:60]
+            dropped.append({'id': first_line(rid)[:300], 'reason': why})
         elif str(row.get('name') or '').lower() != parts[-1].lower():
-            dropped.append({'id': first_line(rid)[:300], 'reason': 'its name (%s) is not the name in its id'
-                                                                    % first_line(row.get('name'))[:60]})
+            why = 'its name (%s) is not the name in its id' % first_line(row.get('name'))[:60]
+            dropped.append({'id': first_line(rid)[:300], 'reason': why})
         else:
             kept.append(row)
     return kept

@@ -28,6 +28,7 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import
     read_warnings,
     remove_stale_plans,
     save_plan,
+    scope_failure,
 )
 
 
@@ -49,6 +50,7 @@ class ActionModule(ControllerActionBase):
             reads = read_targets(self._session_for(args), args, discover, flags)
             warnings = read_warnings(reads)
             run = plan_run(reads, args['exclude'], checked['baseline'], args['lock_requirements'])
+            run['scope_failure'] = scope_failure(reads, run, args, discover)
             del reads
             plan_id = save_plan(C.DEFAULT_LOCAL_TMP, run, args['report_dir'], check_mode,
                                 {'baseline': args['baseline'], 'lock_requirements': args['lock_requirements']})
@@ -74,6 +76,9 @@ class ActionModule(ControllerActionBase):
         )
         if warnings:
             result['warnings'] = list(result.get('warnings') or []) + warnings
+        if summary['scope_failure'] and not args['allow_empty_scope']:
+            # The cause first: a run that did not read its scope is not a compliant fleet (the reports are still written).
+            result['msg'] = 'the run did not read its scope: %s. %s' % (summary['scope_failure'], result['msg'])
         return result
 
     @staticmethod

@@ -121,6 +121,13 @@ options:
     description: In check mode, return a diff per drifting vault (shown with C(--diff)).
     type: bool
     default: true
+  allow_empty_scope:
+    description:
+      - Whether a run that did not read its scope passes. Without it, a plan that read no vault (the scope matched
+        nothing), could not read a whole subscription or scope, or could not authenticate says the cause first in RV(msg)
+        and RV(scope_failure) (the role then fails after writing the reports).
+    type: bool
+    default: false
 seealso:
   - module: vaultlock.azure.harden_report
   - module: vaultlock.azure.vault_immutability_info
@@ -217,6 +224,13 @@ include_items:
   returned: success
   type: bool
   sample: false
+scope_failure:
+  description:
+    - Why the run did not read its scope (credentials, a whole subscription or scope that could not be read, a scope that
+      matched no vault), or an empty string when it did.
+  returned: success
+  type: str
+  sample: "could not read subscription 00000000-0000-0000-0000-000000000000: SubscriptionNotFound"
 discovery:
   description:
     - Where the vaults came from (as the C(discovery) block of drift.json), or null when nothing was read.

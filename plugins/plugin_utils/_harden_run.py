@@ -68,6 +68,7 @@ PLAN_ARGSPEC = {
     'max_concurrency': SCOPE_ARGSPEC['max_concurrency'],
     'report_dir': {'type': 'path', 'required': True},
     'check_diff': {'type': 'bool', 'default': True},
+    'allow_empty_scope': {'type': 'bool', 'default': False},
 }
 
 REPORT_ARGSPEC = {
@@ -176,6 +177,35 @@ def read_warnings(reads):
     return warnings
 
 
+def scope_failure(reads, run, args, discover):
+    """The cause, in words, when a run did not read its scope (or '' when it did): credentials or a whole scope that
+    could not be read, a subscription that does not exist or is not visible, or a scope that matched no vault. A run that
+    read nothing must not pass as a compliant fleet."""
+    causes = []
+    for read in reads:
+        if read.get('failed'):
+            item = read.get('item')
+            if isinstance(item, dict):
+                scope = item.get('id') or 'vault %s/%s' % (item.get('resource_group') or '', item.get('name') or '')
+            else:
+                scope = ('resource group %s' % item) if item else 'the vaults of the scope'
+            causes.append('could not read %s: %s' % (scope, read.get('msg')))
+            continue
+        for error in read.get('errors') or []:
+            if error.get('vault') or error.get('code') == 'UnreadableVault':
+                continue
+            causes.append('could not read %s: %s' % (error.get('scope'), error.get('message')))
+    if not causes and discover and not run['drift'] and not run['excluded']:
+        parts = ['subscriptions %s' % ', '.join(args.get('subscription_ids') or ['of the authentication options'])]
+        if args.get('resource_groups'):
+            parts.append('resource groups %s' % ', '.join(args['resource_groups']))
+        if args.get('tags'):
+            parts.append('tags %s' % ', '.join('%s=%s' % item for item in sorted(args['tags'].items())))
+        parts.append('vault types %s' % ', '.join(args.get('vault_types') or []))
+        causes.append('the scope matched no vault (%s)' % '; '.join(parts))
+    return '; '.join(causes)
+
+
 def plan_summary(run):
     """The small part of a plan the play gets: the vaults with actions, the block, counts."""
     drift = run['drift']
@@ -191,6 +221,7 @@ def plan_summary(run):
         'include_policies': run['include_policies'],
         'include_items': run['include_items'],
         'discovery': run['discovery'],
+        'scope_failure': run.get('scope_failure') or '',
     }
 
 
@@ -240,6 +271,7 @@ def save_plan(directory, run, report_dir, check_mode, inputs=None):
         'format': PLAN_FORMAT, 'report_dir': report_dir, 'check_mode': bool(check_mode), 'drift': run['drift'],
         'baseline': run['baseline'], 'blocked': run['blocked'], 'errors': run['report_errors'],
         'warnings': run['report_warnings'], 'discovery': run['discovery'], 'inputs': inputs or {},
+        'scope_failure': run.get('scope_failure') or '',
     }
     _write_private(plan_path(directory, plan_id), doc, 'the plan')
     return plan_id

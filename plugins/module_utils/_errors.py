@@ -110,6 +110,13 @@ def import_package(module_name, package):
         raise MissingLibraryError(package, exc)
 
 
+def azure_errors():
+    """The exception classes azure-core raises (imported on first use), for `except azure_errors():`."""
+    # Lazy: this module is imported by every plugin; azure-core only by what sends a request.
+    exceptions = import_package('azure.core.exceptions', 'azure-core')
+    return (exceptions.AzureError,)
+
+
 class AzureOperationError(VaultlockError):
     """An Azure request failed.
 

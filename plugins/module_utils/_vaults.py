@@ -23,6 +23,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     AzureOperationError,
     InputError,
     UnreadableResourceError,
+    azure_errors,
     from_exception,
     import_package,
 )
@@ -37,6 +38,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import (
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import RETRY_AFTER_MAX
 from ansible_collections.vaultlock.azure.plugins.module_utils._soft_delete import SoftDeleteError, enforced_by_azure
 from ansible_collections.vaultlock.azure.plugins.module_utils._soft_delete import from_api as soft_delete_from_api
+from ansible_collections.vaultlock.azure.plugins.module_utils._transport import endpoint_authority
 
 # Every pattern below is used with fullmatch(): Python's `$` also matches before a final newline, so a name such as
 # 'rsv-01\n' would pass a match() against '...$' and reach a request URL.
@@ -52,6 +54,7 @@ _GUARD_PROVIDER = ('microsoft.dataprotection', 'resourceguards')
 
 def arm_tools():
     """azure.mgmt.core.tools (ARM resource id parsing), imported on first use like every Azure package."""
+    # Lazy: only a vault id that must be parsed needs azure-mgmt-core; a missing package is named when it is needed.
     return import_package('azure.mgmt.core.tools', 'azure-mgmt-core')
 
 
@@ -369,7 +372,6 @@ class _Backend:
                                    exc.request_id)
 
     def session_errors(self):
-        from ansible_collections.vaultlock.azure.plugins.module_utils._client import azure_errors  # pylint: disable=import-outside-toplevel
         return azure_errors()
 
     def _wait(self, poller, operation, ref):
@@ -542,7 +544,6 @@ class RecoveryServicesBackend(_Backend):
         status, deserialized, headers = client.protection_policies.create_or_update(ref.name, ref.resource_group, name, body, cls=keep)
         if status != 202:
             return deserialized
-        from ansible_collections.vaultlock.azure.plugins.module_utils._transport import endpoint_authority  # pylint: disable=import-outside-toplevel
         url = headers.get('azure-asyncoperation') or headers.get('location') or ''
         allowed = endpoint_authority(self.session.cloud.resource_manager)
         if endpoint_authority(url) != allowed:

@@ -1,0 +1,27 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module is for internal use by the vaultlock.azure collection only.
+# Its API may change without notice.
+"""The hardening rules, one file per setting, in report order: drift, tiers, consent, readiness and the reports loop
+over ``RULES`` and name no setting (docs/development.md, "Adding a hardening setting")."""
+
+from __future__ import annotations
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules import immutability, mua, retention, soft_delete
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import CONSENT
+
+RULES = (immutability.RULE, soft_delete.RULE, retention.RULE, mua.RULE)
+
+# The keys of a baseline: the consent, then each rule's own.
+BASELINE_KEYS = (CONSENT,) + tuple(rule.key for rule in RULES if rule.key)
+
+# Every setting a finding or a change names, in report order.
+SETTINGS = tuple(setting for rule in RULES for setting in rule.settings)
+SETTING_NAMES = tuple(setting.name for setting in SETTINGS)
+
+
+def applied(rules=RULES):
+    """The rules that change vaults, in the order a run applies them."""
+    return sorted((rule for rule in rules if rule.action), key=lambda rule: rule.apply_rank)

@@ -1,0 +1,133 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module is for internal use by the vaultlock.azure collection only.
+# Its API may change without notice.
+"""What every hardening rule is made of, and the finding and change shapes they share (pure, no I/O).
+
+A rule (one file per setting in this package, listed in order in ``RULES``) says in one place:
+
+- ``key``: its key in a baseline (None: the rule only reads and reports), ``validate_baseline`` its check and default;
+- ``action``: its key in a drift entry's ``actions`` (the state task that applies it), ``apply_rank`` its turn;
+- ``evaluate``: its findings (have, want, fixable, why), the action and the changes a run makes;
+- ``irreversible``: the target values that can never be undone, and ``irreversible_targets`` to find them in a baseline;
+- ``entry``: keys it adds to a drift entry of its own (multi-user authorization adds ``mua``);
+- ``settings``: the settings its findings and changes name, with their report labels and SARIF rule metadata.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
+
+CONSENT = 'allow_irreversible'
+
+
+class DriftError(VaultlockError, ValueError):
+    """A baseline or a vault record that cannot be used."""
+
+
+class Setting:
+    """A setting a finding or a change names: its label in the reports, the action that fixes it, and its SARIF rule
+    (``sarif``: ``(id, short description, help text, security-severity)``, None for a setting that is never a finding)."""
+
+    def __init__(self, name, label, action, sarif=None):
+        self.name = name
+        self.label = label
+        self.action = action
+        self.sarif = sarif
+
+
+class Rule:
+    """The interface of a hardening rule (see the module docstring); a rule file subclasses it once."""
+
+    key = None
+    action = None
+    apply_rank = None
+    irreversible = ()
+    settings = ()
+
+    def validate_baseline(self, baseline):
+        """The rule's part of a baseline (``baseline`` is the whole mapping), checked and with its defaults; raises
+        DriftError."""
+        return None
+
+    def irreversible_targets(self, normalised):
+        """``[(option path, value)]`` of the rule's part of a normalised baseline that can never be undone."""
+        return []
+
+    def evaluate(self, vault, baseline, context):
+        """``(findings, action or None, changes)`` of a vault record against a normalised baseline. ``context`` holds
+        what rules share about the vault (``mua``)."""
+        return [], None, []
+
+    def entry(self, vault):
+        """Keys of the rule's own in the vault's drift entry (after ``actions`` and ``changes``)."""
+        return {}
+
+
+def is_bool(value):
+    return isinstance(value, bool)
+
+
+def is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def lower(value):
+    return None if value is None else str(value).strip().lower()
+
+
+def normalised(normalise, value, where):
+    """A state of a baseline or a vault record through the state module's own normaliser; null or '' is null."""
+    if value is None or str(value).strip() == '':
+        return None
+    try:
+        return normalise(value, where)
+    except VaultlockError as exc:
+        raise DriftError(str(exc)) from None
+
+
+def plain_dict(mapping):
+    """A plain dict copy of nested mappings (Ansible hands over dict subclasses)."""
+    return dict((k, plain_dict(v) if isinstance(v, Mapping) else v) for k, v in mapping.items())
+
+
+def check_keys(mapping, allowed, where):
+    unknown = sorted(str(k) for k in mapping if k not in allowed)
+    if unknown:
+        raise DriftError("%s has unknown key(s) %s; allowed: %s" % (where, ', '.join(unknown), ', '.join(allowed)))
+
+
+def finding(setting, have, want, fixable, reason, policy=None, tier=None, sub_policy=None, datastore=None, irreversible=False):
+    return {
+        'setting': setting,
+        'policy': policy,
+        'tier': tier,
+        'sub_policy': sub_policy,
+        'datastore': datastore,
+        'have': have,
+        'want': want,
+        'fixable': bool(fixable),
+        'reason': reason,
+        'irreversible': bool(irreversible),
+    }
+
+
+def change(action, setting, before, after, irreversible, policy=None, tier=None, sub_policy=None, datastore=None):
+    """One change a run makes, as the state modules report it."""
+    return {'action': action, 'setting': setting, 'policy': policy, 'tier': tier, 'sub_policy': sub_policy,
+            'datastore': datastore, 'before': before, 'after': after, 'irreversible': bool(irreversible)}
+
+
+MUA_REASON = ("the vault is protected by multi-user authorization (Resource Guard %s): "
+              "weakening %s needs an approval through the Resource Guard, so this run leaves it alone")
+
+
+def guard_name(mua):
+    guard = mua.get('resource_guard_id')
+    if not guard:
+        return 'not visible'
+    return "'%s'" % str(guard).rstrip('/').rsplit('/', 1)[-1]

@@ -1,0 +1,85 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module is for internal use by the vaultlock.azure collection only.
+# Its API may change without notice.
+"""The immutability rule: disabled < enabled < locked (time-based days on Recovery Services vaults); locked is one-way.
+
+The baseline is a minimum: a vault at the wanted state or stronger does not drift (a locked vault satisfies
+``enabled``); ``disabled`` asks for immutability to be off, so an enabled or locked vault drifts (a locked one cannot be
+fixed). Reaching ``locked`` needs ``allow_irreversible``. The steps are the state module's own plan
+(_immutability.plan_transition), so check mode predicts what vault_immutability does.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.vaultlock.azure.plugins.module_utils import _immutability
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import (
+    MUA_REASON,
+    DriftError,
+    Rule,
+    Setting,
+    change,
+    finding,
+    guard_name,
+    normalised,
+)
+
+
+def _norm(value, where):
+    return normalised(_immutability.normalise_choice, value, where)
+
+
+class ImmutabilityRule(Rule):
+    key = 'immutability'
+    action = 'immutability'
+    apply_rank = 3
+    irreversible = ('locked',)
+    settings = (
+        Setting('immutability', 'immutability', 'immutability', (
+            'VaultNotImmutable', 'The vault is less immutable than the baseline asks',
+            'While a vault is immutable, Azure refuses to delete recovery points before they expire, to stop protection with '
+            '"delete data" and to reduce policy retention. A vault below the baseline leaves its backups to whoever gets '
+            'write access to it.', '8.8')),
+    )
+
+    def validate_baseline(self, baseline):
+        return _norm(baseline.get('immutability'), 'baseline.immutability')
+
+    def irreversible_targets(self, normalised_baseline):
+        value = normalised_baseline.get(self.key)
+        return [(self.key, value)] if value in self.irreversible else []
+
+    def evaluate(self, vault, baseline, context):
+        want = baseline['immutability']
+        if want is None:
+            return [], None, []
+        mua = context['mua']
+        raw = vault.get('immutability')
+        try:
+            have = _norm(raw, 'immutability') or 'disabled'
+        except DriftError:
+            return [finding('immutability', raw, want, False, "the vault reports an unknown immutability state '%s'" % raw)], None, []
+        if want == 'disabled':
+            if have == 'disabled':
+                return [], None, []
+        elif _immutability.RANK[have] >= _immutability.RANK[want]:
+            # The baseline is a minimum: locked satisfies enabled.
+            return [], None, []
+
+        irreversible = want in self.irreversible
+        if _immutability.RANK[want] < _immutability.RANK[have] and mua['protected']:
+            return [finding('immutability', have, want, False, MUA_REASON % (guard_name(mua), 'immutability'))], None, []
+        try:
+            steps = _immutability.plan_transition(vault.get('vault_type'), have, want,
+                                                  allow_irreversible=baseline['allow_irreversible'],
+                                                  vault_name=vault.get('name') or '?')
+        except _immutability.ImmutabilityError as exc:
+            return [finding('immutability', have, want, False, str(exc), irreversible=irreversible)], None, []
+        path = ' -> '.join([have] + [after for _before, after in steps])
+        changes = [change('immutability', 'immutability', before, after, after in self.irreversible) for before, after in steps]
+        return [finding('immutability', have, want, True, 'set immutability %s' % path, irreversible=irreversible)], want, changes
+
+
+RULE = ImmutabilityRule()

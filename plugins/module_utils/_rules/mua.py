@@ -1,0 +1,37 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module is for internal use by the vaultlock.azure collection only.
+# Its API may change without notice.
+"""The multi-user authorization rule: read and reported only (this collection never sets up a Resource Guard).
+
+A vault protected by a Resource Guard needs an approval through the guard to weaken a setting, which this collection
+cannot give: the other rules read ``context['mua']`` and leave such a weakening alone. Each drift entry carries ``mua``
+(``protected``, ``resource_guard_id``) and the summary counts the protected vaults.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import Rule
+
+
+def state(vault):
+    """``{protected, resource_guard_id}`` of a vault record (``mua``, _vaults.vault_record); not protected when absent."""
+    mua = vault.get('mua')
+    if not isinstance(mua, Mapping):
+        return {'protected': False, 'resource_guard_id': None}
+    return {'protected': bool(mua.get('protected')), 'resource_guard_id': mua.get('resource_guard_id')}
+
+
+class MuaRule(Rule):
+    key = None
+    action = None
+
+    def entry(self, vault):
+        return {'mua': state(vault)}
+
+
+RULE = MuaRule()

@@ -1,0 +1,155 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module is for internal use by the vaultlock.azure collection only.
+# Its API may change without notice.
+"""The soft delete rule: off < on < always_on, and a minimum of retention days; always_on is one-way.
+
+The baseline ``{state, retention_days}`` is a minimum like immutability's; ``off`` asks for soft delete to be off.
+Reaching ``always_on`` needs ``allow_irreversible``. The changes are vault_soft_delete's own plan (_soft_delete.plan):
+on a Recovery Services vault the enhanced security (hybrid workloads) moves with the state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ansible_collections.vaultlock.azure.plugins.module_utils import _soft_delete
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import (
+    MUA_REASON,
+    DriftError,
+    Rule,
+    Setting,
+    change,
+    check_keys,
+    finding,
+    guard_name,
+    is_int,
+    normalised,
+)
+
+_KEYS = ('state', 'retention_days')
+
+
+def _norm(value, where):
+    return normalised(_soft_delete.normalise_choice, value, where)
+
+
+class SoftDeleteRule(Rule):
+    key = 'soft_delete'
+    action = 'soft_delete'
+    apply_rank = 2
+    irreversible = ('always_on',)
+    settings = (
+        Setting('soft_delete', 'soft delete', 'soft_delete', (
+            'SoftDeleteBelowBaseline', 'Soft delete of the vault is weaker than the baseline asks',
+            'With soft delete on, deleted backup data is kept, recoverable, for the retention days before Azure purges it.',
+            '7.5')),
+        Setting('soft_delete_retention_days', 'soft delete retention days', 'soft_delete', (
+            'SoftDeleteRetentionTooShort', 'Soft delete keeps deleted backup data for fewer days than the baseline',
+            'Deleted backup data is purged after the soft delete retention: a short retention shortens the time to notice a deletion.',
+            '5.3')),
+    )
+
+    def validate_baseline(self, baseline):
+        soft_delete = baseline.get('soft_delete')
+        if soft_delete is None:
+            return None
+        if not isinstance(soft_delete, Mapping):
+            raise DriftError("baseline.soft_delete must be a dictionary {state, retention_days} or null")
+        check_keys(soft_delete, _KEYS, 'baseline.soft_delete')
+        state = _norm(soft_delete.get('state'), 'baseline.soft_delete.state')
+        days = soft_delete.get('retention_days')
+        if days is not None:
+            if not is_int(days) or not _soft_delete.MIN_DAYS <= days <= _soft_delete.MAX_DAYS:
+                raise DriftError("baseline.soft_delete.retention_days must be a whole number of days from %d to %d, got '%s'"
+                                 % (_soft_delete.MIN_DAYS, _soft_delete.MAX_DAYS, days))
+            if state == 'off':
+                raise DriftError("baseline.soft_delete.retention_days cannot be set when baseline.soft_delete.state is off")
+        if state is not None or days is not None:
+            return {'state': state, 'retention_days': days}
+        return None
+
+    def irreversible_targets(self, normalised_baseline):
+        value = (normalised_baseline.get(self.key) or {}).get('state')
+        return [(self.key + '.state', value)] if value in self.irreversible else []
+
+    def evaluate(self, vault, baseline, context):
+        findings, action = self._drift(vault, baseline, context['mua'])
+        if action is None:
+            return findings, None, []
+        # What vault_soft_delete will do with this action, from its own plan: on a Recovery Services vault the enhanced
+        # security (hybrid workloads) moves with the state, and an AlwaysON one cannot be brought back to On, so such a
+        # write would fail; the findings it was to fix are then not fixable.
+        settings = _soft_delete.settings_of(vault)
+        try:
+            planned, _target = _soft_delete.plan(vault.get('vault_type'), settings, action['state'], action['retention_days'],
+                                                 baseline['allow_irreversible'], vault.get('name') or '?')
+        except _soft_delete.SoftDeleteError as exc:
+            for item in findings:
+                if item['fixable']:
+                    item['fixable'] = False
+                    item['reason'] = str(exc)
+            return findings, None, []
+        changes = [change('soft_delete', c['setting'], c['before'], c['after'], c.get('irreversible')) for c in planned]
+        return findings, (action if changes else None), changes
+
+    def _drift(self, vault, baseline, mua):
+        """Return (findings, action or None) from the vault record and the baseline."""
+        want = baseline['soft_delete']
+        if want is None:
+            return [], None
+        current = vault.get('soft_delete')
+        if not isinstance(current, Mapping):
+            current = {}
+        raw_state = current.get('state')
+        try:
+            have_state = _norm(raw_state, 'soft_delete.state') or 'off'
+        except DriftError:
+            return [finding('soft_delete', raw_state, want['state'], False,
+                            "the vault reports an unknown soft delete state '%s'" % raw_state)], None
+        have_days = current.get('retention_days')
+        if isinstance(have_days, float) and have_days.is_integer():
+            # Backup vaults report retentionDurationInDays as a float (14.0).
+            have_days = int(have_days)
+
+        findings = []
+        target_state = have_state
+        state_fixed = False
+        want_state = want['state']
+        if want_state is not None and want_state != have_state:
+            weaker = _soft_delete.RANK[want_state] < _soft_delete.RANK[have_state]
+            if want_state == 'off' or not weaker:
+                if have_state in self.irreversible:
+                    findings.append(finding('soft_delete', have_state, want_state, False,
+                                            "soft delete is always_on, which is irreversible: Azure never turns it off again"))
+                elif weaker and mua['protected']:
+                    findings.append(finding('soft_delete', have_state, want_state, False, MUA_REASON % (guard_name(mua), 'soft delete')))
+                elif want_state in self.irreversible and not baseline['allow_irreversible']:
+                    findings.append(finding('soft_delete', have_state, want_state, False,
+                                            "soft delete always_on cannot be undone: set allow_irreversible to consent", irreversible=True))
+                else:
+                    findings.append(finding('soft_delete', have_state, want_state, True,
+                                            'set soft delete %s -> %s' % (have_state, want_state),
+                                            irreversible=want_state in self.irreversible))
+                    target_state = want_state
+                    state_fixed = True
+
+        want_days = want['retention_days']
+        target_days = None
+        if want_days is not None and target_state != 'off':
+            if not is_int(have_days) or have_days < want_days:
+                findings.append(finding('soft_delete_retention_days', have_days, want_days, True,
+                                        'raise soft delete retention to %d days' % want_days))
+                target_days = want_days
+            elif state_fixed:
+                target_days = have_days
+
+        action = None
+        if state_fixed or target_days is not None:
+            action = {'state': target_state, 'retention_days': target_days}
+        return findings, action
+
+
+RULE = SoftDeleteRule()

@@ -19,8 +19,8 @@ import html
 import re
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import kind_label
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules import SETTING_LABEL
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports import (
-    SETTING_LABEL,
     _check_report,
     _value,
     finding_label,

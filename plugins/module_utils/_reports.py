@@ -18,6 +18,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import kind_label
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules import RULES, SETTING_ACTION, SETTING_LABEL, TASKS
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import (
     DriftError,
     sort_key,
@@ -26,23 +27,8 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._drift import (
 )
 
 SCHEMA_VERSION = '2.0'
-ACTIONS = ('immutability', 'soft_delete', 'retention')
+ACTIONS = TASKS
 JUNIT_SUITE = 'harden_backup_vaults'
-
-# Which action fixes which finding.
-SETTING_ACTION = {
-    'immutability': 'immutability',
-    'soft_delete': 'soft_delete',
-    'soft_delete_retention_days': 'soft_delete',
-    'retention': 'retention',
-}
-
-SETTING_LABEL = {
-    'immutability': 'immutability',
-    'soft_delete': 'soft delete',
-    'soft_delete_retention_days': 'soft delete retention days',
-    'retention': 'retention',
-}
 
 FINDING_KEYS = ('setting', 'policy', 'tier', 'sub_policy', 'datastore', 'have', 'want', 'fixable', 'reason', 'irreversible')
 
@@ -299,11 +285,7 @@ def _report_vault(entry, check_mode, done):
         'drift': bool(open_findings),
         'status': 'drift' if open_findings else ('fixed' if findings else 'compliant'),
         'findings': findings,
-        'actions': {
-            'immutability': _plain(actions.get('immutability')),
-            'soft_delete': _plain(actions.get('soft_delete')),
-            'raise_policies': _plain(actions.get('raise_policies') or []),
-        },
+        'actions': dict((rule.action, _plain(rule.report_action(actions.get(rule.action)))) for rule in RULES if rule.action),
         'mua': {'protected': bool(mua.get('protected')), 'resource_guard_id': _plain(mua.get('resource_guard_id'))},
     })
     return vault

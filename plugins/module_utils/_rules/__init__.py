@@ -17,9 +17,15 @@ RULES = (immutability.RULE, soft_delete.RULE, retention.RULE, mua.RULE)
 # The keys of a baseline: the consent, then each rule's own.
 BASELINE_KEYS = (CONSENT,) + tuple(rule.key for rule in RULES if rule.key)
 
+# The state tasks of a run, in report order (the keys of a report's meta.results).
+TASKS = tuple(rule.task for rule in RULES if rule.task)
+
 # Every setting a finding or a change names, in report order.
 SETTINGS = tuple(setting for rule in RULES for setting in rule.settings)
 SETTING_NAMES = tuple(setting.name for setting in SETTINGS)
+SETTING_LABEL = dict((setting.name, setting.label) for setting in SETTINGS)
+# Which state task fixes which finding.
+SETTING_ACTION = dict((setting.name, setting.action) for setting in SETTINGS)
 
 
 def applied(rules=RULES):

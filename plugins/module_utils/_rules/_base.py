@@ -9,7 +9,8 @@
 A rule (one file per setting in this package, listed in order in ``RULES``) says in one place:
 
 - ``key``: its key in a baseline (None: the rule only reads and reports), ``validate_baseline`` its check and default;
-- ``action``: its key in a drift entry's ``actions`` (the state task that applies it), ``apply_rank`` its turn;
+- ``action``: its key in a drift entry's ``actions``, ``apply_rank`` its turn in a run, ``task`` the state task that
+  applies it (the key of its results in a report's ``meta.results``);
 - ``evaluate``: its findings (have, want, fixable, why), the action and the changes a run makes;
 - ``irreversible``: the target values that can never be undone, and ``irreversible_targets`` to find them in a baseline;
 - ``entry``: keys it adds to a drift entry of its own (multi-user authorization adds ``mua``);
@@ -46,6 +47,7 @@ class Rule:
     key = None
     action = None
     apply_rank = None
+    task = None
     irreversible = ()
     settings = ()
 
@@ -62,6 +64,10 @@ class Rule:
         """``(findings, action or None, changes)`` of a vault record against a normalised baseline. ``context`` holds
         what rules share about the vault (``mua``)."""
         return [], None, []
+
+    def report_action(self, action):
+        """The rule's action as a report's vault row shows it."""
+        return action
 
     def entry(self, vault):
         """Keys of the rule's own in the vault's drift entry (after ``actions`` and ``changes``)."""

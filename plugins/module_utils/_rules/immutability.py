@@ -34,6 +34,7 @@ def _norm(value, where):
 class ImmutabilityRule(Rule):
     key = 'immutability'
     action = 'immutability'
+    task = 'immutability'
     apply_rank = 3
     irreversible = ('locked',)
     settings = (

@@ -40,6 +40,7 @@ _KEYS = ('minimum', 'mode')
 class RetentionRule(Rule):
     key = 'retention'
     action = 'raise_policies'
+    task = 'retention'
     apply_rank = 1
     settings = (
         Setting('retention', 'retention', 'retention', (
@@ -69,6 +70,9 @@ class RetentionRule(Rule):
         except ValueError as exc:
             raise DriftError("baseline.retention.minimum: %s" % exc) from exc
         return {'minimum': minimum, 'mode': mode}
+
+    def report_action(self, action):
+        return action or []
 
     def evaluate(self, vault, baseline, context):
         """Return (findings, names of the policies to raise, changes)."""

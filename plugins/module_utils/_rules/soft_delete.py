@@ -39,6 +39,7 @@ def _norm(value, where):
 class SoftDeleteRule(Rule):
     key = 'soft_delete'
     action = 'soft_delete'
+    task = 'soft_delete'
     apply_rank = 2
     irreversible = ('always_on',)
     settings = (

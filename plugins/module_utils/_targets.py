@@ -35,6 +35,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._drift import vali
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import resource_type, vault_type_from_provider
 from ansible_collections.vaultlock.azure.plugins.module_utils._readiness import readiness, validate_requirements
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules import RULES
 from ansible_collections.vaultlock.azure.plugins.module_utils._tiers import drift_entries, reads_items, reads_policies, resolve_tiers
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import GUID as _GUID
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import RG_NAME as _RG
@@ -243,7 +244,7 @@ TLS_WARNING = ('TLS certificate validation was off (cert_validation_mode or AZUR
 
 def check_baseline(baseline):
     """The baseline normalised (_drift.validate_baseline), and the role's consent rule: a baseline that asks for an
-    irreversible state (immutability locked, soft delete always_on) must consent with allow_irreversible.
+    irreversible state (a value a hardening rule names irreversible) must consent with allow_irreversible.
 
     The baseline may carry ``tiers`` (harden_backup_vaults_baselines: module_utils/_tiers.py) and ``retention_mode`` (the
     mode of tiers when the top level checks no retention). Each tier is checked once here too, with the same consent
@@ -256,23 +257,20 @@ def check_baseline(baseline):
         retention_mode = baseline.get('retention_mode')
         baseline = dict((key, value) for key, value in baseline.items() if key not in ('tiers', 'retention_mode'))
     normalised = validate_baseline(baseline)
-    if normalised['immutability'] == 'locked' and not normalised['allow_irreversible']:
-        raise TargetError('harden_backup_vaults_immutability: locked is irreversible (a locked vault can never be unlocked): '
-                          'set harden_backup_vaults_allow_irreversible: true to consent')
-    if (normalised['soft_delete'] or {}).get('state') == 'always_on' and not normalised['allow_irreversible']:
-        raise TargetError('harden_backup_vaults_soft_delete.state: always_on is irreversible: '
-                          'set harden_backup_vaults_allow_irreversible: true to consent')
+    consent = 'set harden_backup_vaults_allow_irreversible: true to consent'
+    for rule in RULES:
+        for path, value in rule.irreversible_targets(normalised):
+            if not normalised['allow_irreversible']:
+                raise TargetError('harden_backup_vaults_%s: %s is irreversible%s: %s' % (path, value, rule.irreversible_why, consent))
     if tiers is None:
         return normalised
     resolved = resolve_tiers(tiers, normalised, retention_mode)
     for index, tier in enumerate(resolved):
         where = 'harden_backup_vaults_baselines[%d] (%s)' % (index, tier['name'])
-        if tier['immutability'] == 'locked' and not normalised['allow_irreversible']:
-            raise TargetError('%s: immutability locked is irreversible (a locked vault can never be unlocked): '
-                              'set harden_backup_vaults_allow_irreversible: true to consent' % where)
-        if (tier['soft_delete'] or {}).get('state') == 'always_on' and not normalised['allow_irreversible']:
-            raise TargetError('%s: soft_delete.state always_on is irreversible: '
-                              'set harden_backup_vaults_allow_irreversible: true to consent' % where)
+        for rule in RULES:
+            for path, value in rule.irreversible_targets(tier):
+                if not normalised['allow_irreversible']:
+                    raise TargetError('%s: %s %s is irreversible%s: %s' % (where, path, value, rule.irreversible_why, consent))
     return dict(normalised, tiers=resolved)
 
 

@@ -12,7 +12,10 @@ A rule (one file per setting in this package, listed in order in ``RULES``) says
 - ``action``: its key in a drift entry's ``actions``, ``apply_rank`` its turn in a run, ``task`` the state task that
   applies it (the key of its results in a report's ``meta.results``);
 - ``evaluate``: its findings (have, want, fixable, why), the action and the changes a run makes;
-- ``irreversible``: the target values that can never be undone, and ``irreversible_targets`` to find them in a baseline;
+- ``irreversible``: the target values that can never be undone (the one place a setting says so), found in a baseline
+  by ``irreversible_targets`` and in a state module's arguments by ``is_irreversible``;
+- ``module``, ``option``, ``module_targets``: the state module that applies it, its option of the target value, and
+  the options that decide what it changes (consent counts only for what a task itself asks);
 - ``entry``: keys it adds to a drift entry of its own (multi-user authorization adds ``mua``);
 - ``settings``: the settings its findings and changes name, with their report labels and SARIF rule metadata.
 """
@@ -49,7 +52,16 @@ class Rule:
     apply_rank = None
     task = None
     irreversible = ()
+    irreversible_field = None    # the key of the rule's baseline value holding the target (None: the value itself)
+    irreversible_why = ''        # said after "<value> is irreversible" when a baseline asks for it without consent
+    module = None
+    option = None
+    module_targets = ()
     settings = ()
+
+    def normalise(self, value, where):
+        """A target value as the state module reads it; raises a VaultlockError for one it refuses."""
+        return value
 
     def validate_baseline(self, baseline):
         """The rule's part of a baseline (``baseline`` is the whole mapping), checked and with its defaults; raises
@@ -57,8 +69,20 @@ class Rule:
         return None
 
     def irreversible_targets(self, normalised):
-        """``[(option path, value)]`` of the rule's part of a normalised baseline that can never be undone."""
-        return []
+        """``[(path, value)]`` of the rule's part of a normalised baseline (or tier) that can never be undone."""
+        value = normalised.get(self.key) if self.key else None
+        path = self.key
+        if self.irreversible_field:
+            value = (value or {}).get(self.irreversible_field)
+            path = '%s.%s' % (self.key, self.irreversible_field)
+        return [(path, value)] if value is not None and value in self.irreversible else []
+
+    def is_irreversible(self, value):
+        """True when a state module's target value (any spelling it accepts) can never be undone."""
+        try:
+            return normalised(self.normalise, value, self.option) in self.irreversible
+        except DriftError:
+            return False
 
     def evaluate(self, vault, baseline, context):
         """``(findings, action or None, changes)`` of a vault record against a normalised baseline. ``context`` holds

@@ -37,6 +37,10 @@ class ImmutabilityRule(Rule):
     task = 'immutability'
     apply_rank = 3
     irreversible = ('locked',)
+    irreversible_why = ' (a locked vault can never be unlocked)'
+    module = 'vault_immutability'
+    option = 'immutability'
+    module_targets = ('immutability', 'immutability_retention_days')
     settings = (
         Setting('immutability', 'immutability', 'immutability', (
             'VaultNotImmutable', 'The vault is less immutable than the baseline asks',
@@ -48,9 +52,8 @@ class ImmutabilityRule(Rule):
     def validate_baseline(self, baseline):
         return _norm(baseline.get('immutability'), 'baseline.immutability')
 
-    def irreversible_targets(self, normalised_baseline):
-        value = normalised_baseline.get(self.key)
-        return [(self.key, value)] if value in self.irreversible else []
+    def normalise(self, value, where):
+        return _immutability.normalise_choice(value, where)
 
     def evaluate(self, vault, baseline, context):
         want = baseline['immutability']

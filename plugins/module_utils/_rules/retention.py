@@ -41,6 +41,8 @@ class RetentionRule(Rule):
     key = 'retention'
     action = 'raise_policies'
     task = 'retention'
+    module = 'backup_policy_retention'
+    module_targets = ('mode', 'minimum', 'policies')
     apply_rank = 1
     settings = (
         Setting('retention', 'retention', 'retention', (

@@ -42,6 +42,10 @@ class SoftDeleteRule(Rule):
     task = 'soft_delete'
     apply_rank = 2
     irreversible = ('always_on',)
+    irreversible_field = 'state'
+    module = 'vault_soft_delete'
+    option = 'soft_delete'
+    module_targets = ('soft_delete', 'retention_days')
     settings = (
         Setting('soft_delete', 'soft delete', 'soft_delete', (
             'SoftDeleteBelowBaseline', 'Soft delete of the vault is weaker than the baseline asks',
@@ -72,9 +76,8 @@ class SoftDeleteRule(Rule):
             return {'state': state, 'retention_days': days}
         return None
 
-    def irreversible_targets(self, normalised_baseline):
-        value = (normalised_baseline.get(self.key) or {}).get('state')
-        return [(self.key + '.state', value)] if value in self.irreversible else []
+    def normalise(self, value, where):
+        return _soft_delete.normalise_choice(value, where)
 
     def evaluate(self, vault, baseline, context):
         findings, action = self._drift(vault, baseline, context['mua'])

@@ -25,7 +25,9 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     UnreadableResourceError,
     azure_errors,
     from_exception,
+    has_control,
     import_package,
+    shown,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._immutability import from_api, to_api
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import (
@@ -47,8 +49,6 @@ GUID = re.compile(r'[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-
 _VAULT_NAME = re.compile(r'[A-Za-z][A-Za-z0-9-]{0,48}[A-Za-z0-9]')
 # Resource group names: 1 to 90 characters, word characters, hyphens, periods, parentheses; not ending in a period.
 RG_NAME = re.compile(r'[-\w.()]{0,89}[-\w()]', re.UNICODE)
-# Control characters (C0, DEL, C1) and Unicode line and paragraph separators: never part of a name, an id or a GUID.
-_CONTROL = re.compile('[\x00-\x1f\x7f-\x9f\u2028\u2029]')
 _GUARD_PROVIDER = ('microsoft.dataprotection', 'resourceguards')
 
 
@@ -71,21 +71,6 @@ def split_resource_id(arm_id):
     if not text.startswith('/') or not tools.is_valid_resource_id(text):
         return {}
     return dict(tools.parse_resource_id(text))
-
-
-def shown(value):
-    """A value quoted for an error message, control characters escaped (a trailing newline shows as \\n)."""
-    text = str(value)
-    escapes = {'\n': '\\n', '\r': '\\r', '\t': '\\t'}
-
-    def escape(match):
-        char = match.group(0)
-        return escapes.get(char) or ('\\x%02x' % ord(char) if ord(char) < 256 else '\\u%04x' % ord(char))
-    return "'%s'" % _CONTROL.sub(escape, text)
-
-
-def has_control(value):
-    return isinstance(value, str) and bool(_CONTROL.search(value))
 
 
 def validate_subscription(sub, option='subscription_id'):

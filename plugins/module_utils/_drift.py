@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import BASELINE_KEYS, RULES, SETTING_NAMES, applied
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import mua as _mua_rule

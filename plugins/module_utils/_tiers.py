@@ -43,10 +43,12 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._drift import Drif
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._readiness import ReadinessError, validate_requirements
 from ansible_collections.vaultlock.azure.plugins.module_utils._retention import RETENTION_MODES
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules import RULES
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import CONSENT
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import GUID, RG_NAME, has_control, parse_resource_id, shown
 
 DEFAULT_TIER = 'default'
-TIER_KEYS = ('name', 'match', 'immutability', 'soft_delete', 'retention_minimum', 'retention_mode', 'lock_requirements')
+TIER_KEYS = ('name', 'match') + tuple(key for rule in RULES for key in rule.tier_keys) + ('lock_requirements',)
 MATCH_KEYS = ('tags', 'names', 'subscriptions', 'resource_groups')
 WHERE = 'harden_backup_vaults_baselines'
 
@@ -171,27 +173,20 @@ def validate_match(match, where):
 
 def default_tier(normalised):
     """The top-level baseline (already through validate_baseline) in the tier form, named ``default``."""
-    retention = normalised.get('retention')
-    return {
-        'name': DEFAULT_TIER,
-        'match': None,
-        'immutability': normalised.get('immutability'),
-        'soft_delete': normalised.get('soft_delete'),
-        'retention_minimum': dict(retention['minimum']) if retention else {},
-        'retention_mode': retention['mode'] if retention else None,
-        'lock_requirements': None,
-    }
+    tier = {'name': DEFAULT_TIER, 'match': None}
+    for rule in RULES:
+        tier.update(rule.to_tier(normalised.get(rule.key)))
+    tier['lock_requirements'] = None
+    return tier
 
 
 def tier_baseline(tier, allow_irreversible):
     """The baseline of a resolved tier, as _drift.validate_baseline returns it."""
-    minimum = tier.get('retention_minimum')
-    return {
-        'immutability': tier.get('immutability'),
-        'allow_irreversible': bool(allow_irreversible),
-        'retention': {'minimum': dict(minimum), 'mode': tier.get('retention_mode') or 'report'} if minimum else None,
-        'soft_delete': tier.get('soft_delete'),
-    }
+    baseline = {CONSENT: bool(allow_irreversible)}
+    for rule in RULES:
+        if rule.key:
+            baseline[rule.key] = rule.from_tier(tier)
+    return baseline
 
 
 def _message(exc):
@@ -221,38 +216,27 @@ def resolve_tier(tier, index, default, allow_irreversible, retention_mode):
     match = validate_match(tier.get('match'), where + '.match')
 
     resolved = dict(default, name=name, match=match)
-    for key in ('immutability', 'soft_delete', 'retention_minimum', 'retention_mode', 'lock_requirements'):
+    for key in TIER_KEYS[2:]:
         if key in tier:
             resolved[key] = tier[key]
-    if resolved['retention_mode'] is None:
-        resolved['retention_mode'] = retention_mode
-    mode = resolved['retention_mode']
-    if mode is not None and (not isinstance(mode, str) or mode.strip().lower() not in RETENTION_MODES):
-        raise TierError("%s: retention_mode must be report or enforce, got %s" % (where, shown(mode)))
-    resolved['retention_mode'] = mode.strip().lower() if mode else 'report'
-    minimum = resolved['retention_minimum']
-    if minimum is None:
-        minimum = {}
-    if not isinstance(minimum, Mapping):
-        raise TierError('%s: retention_minimum must be a dict of tier: duration ({} checks no retention), got %s'
-                        % (where, type(minimum).__name__))
-    soft_delete = resolved['soft_delete']
-    if soft_delete is not None and not isinstance(soft_delete, Mapping):
-        raise TierError('%s: soft_delete must be a dict {state, retention_days} ({} checks no soft delete), got %s'
-                        % (where, type(soft_delete).__name__))
+    given = {CONSENT: bool(allow_irreversible)}
+    for rule in RULES:
+        if rule.key:
+            try:
+                given[rule.key] = rule.tier_value(resolved, {'retention_mode': retention_mode})
+            except DriftError as exc:
+                raise TierError('%s: %s' % (where, exc)) from None
     requirements = resolved['lock_requirements']
     if requirements is not None and not isinstance(requirements, Mapping):
         raise TierError('%s: lock_requirements must be a dict (the keys of harden_backup_vaults_lock_requirements), got %s'
                         % (where, type(requirements).__name__))
     try:
-        checked = validate_baseline({'immutability': resolved['immutability'], 'allow_irreversible': bool(allow_irreversible),
-                                     'retention': {'minimum': minimum, 'mode': resolved['retention_mode']} if minimum else None,
-                                     'soft_delete': soft_delete})
+        checked = validate_baseline(given)
     except DriftError as exc:
         raise TierError('%s: %s' % (where, _message(exc))) from None
-    resolved['immutability'] = checked['immutability']
-    resolved['soft_delete'] = checked['soft_delete']
-    resolved['retention_minimum'] = checked['retention']['minimum'] if checked['retention'] else {}
+    for rule in RULES:
+        if rule.key:
+            resolved.update(rule.resolved_tier(checked[rule.key]))
     if requirements is not None:
         # Checked here, once, before any request: a tier whose vaults lock nothing this run is still refused when wrong.
         try:

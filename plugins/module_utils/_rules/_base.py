@@ -9,6 +9,8 @@
 A rule (one file per setting in this package, listed in order in ``RULES``) says in one place:
 
 - ``key``: its key in a baseline (None: the rule only reads and reports), ``validate_baseline`` its check and default;
+  ``tier_keys`` its keys in a baseline tier (harden_backup_vaults_baselines, _tiers), ``tier_value`` / ``to_tier`` /
+  ``from_tier`` / ``resolved_tier`` the conversions between the two forms;
 - ``action``: its key in a drift entry's ``actions``, ``apply_rank`` its turn in a run, ``task`` the state task that
   applies it (the key of its results in a report's ``meta.results``);
 - ``evaluate``: its findings (have, want, fixable, why), the action and the changes a run makes;
@@ -67,6 +69,28 @@ class Rule:
         """The rule's part of a baseline (``baseline`` is the whole mapping), checked and with its defaults; raises
         DriftError."""
         return None
+
+    @property
+    def tier_keys(self):
+        return (self.key,) if self.key else ()
+
+    def tier_value(self, resolved, defaults):
+        """The rule's part of a tier (``resolved``: the tier with what it inherits), in the baseline form that
+        ``validate_baseline`` checks; raises DriftError for a value of the wrong shape. ``defaults``: the role's tier
+        defaults (``retention_mode``)."""
+        return resolved.get(self.key)
+
+    def to_tier(self, value):
+        """The rule's part of a normalised baseline in the tier form (``{tier key: value}``)."""
+        return {self.key: value} if self.key else {}
+
+    def from_tier(self, tier):
+        """The rule's part of a resolved tier in the normalised baseline form."""
+        return tier.get(self.key) if self.key else None
+
+    def resolved_tier(self, value):
+        """The tier keys a resolved tier gets from the rule's checked baseline value."""
+        return self.to_tier(value)
 
     def irreversible_targets(self, normalised):
         """``[(path, value)]`` of the rule's part of a normalised baseline (or tier) that can never be undone."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import shown
 from ansible_collections.vaultlock.azure.plugins.module_utils._retention import (
     RETENTION_MODES,
     is_operational,
@@ -72,6 +73,34 @@ class RetentionRule(Rule):
         except ValueError as exc:
             raise DriftError("baseline.retention.minimum: %s" % exc) from exc
         return {'minimum': minimum, 'mode': mode}
+
+    tier_keys = ('retention_minimum', 'retention_mode')
+
+    def tier_value(self, resolved, defaults):
+        if resolved['retention_mode'] is None:
+            resolved['retention_mode'] = defaults.get('retention_mode')
+        mode = resolved['retention_mode']
+        if mode is not None and (not isinstance(mode, str) or mode.strip().lower() not in RETENTION_MODES):
+            raise DriftError("retention_mode must be report or enforce, got %s" % shown(mode))
+        resolved['retention_mode'] = mode.strip().lower() if mode else 'report'
+        minimum = resolved['retention_minimum']
+        if minimum is None:
+            minimum = {}
+        if not isinstance(minimum, Mapping):
+            raise DriftError('retention_minimum must be a dict of tier: duration ({} checks no retention), got %s'
+                             % type(minimum).__name__)
+        return {'minimum': minimum, 'mode': resolved['retention_mode']} if minimum else None
+
+    def to_tier(self, value):
+        return {'retention_minimum': dict(value['minimum']) if value else {}, 'retention_mode': value['mode'] if value else None}
+
+    def from_tier(self, tier):
+        minimum = tier.get('retention_minimum')
+        return {'minimum': dict(minimum), 'mode': tier.get('retention_mode') or 'report'} if minimum else None
+
+    def resolved_tier(self, value):
+        # The mode was resolved by tier_value (the tier's, else the role's default, else report).
+        return {'retention_minimum': value['minimum'] if value else {}}
 
     def report_action(self, action):
         return action or []

@@ -76,6 +76,13 @@ class SoftDeleteRule(Rule):
             return {'state': state, 'retention_days': days}
         return None
 
+    def tier_value(self, resolved, defaults):
+        soft_delete = resolved.get(self.key)
+        if soft_delete is not None and not isinstance(soft_delete, Mapping):
+            raise DriftError('soft_delete must be a dict {state, retention_days} ({} checks no soft delete), got %s'
+                             % type(soft_delete).__name__)
+        return soft_delete
+
     def normalise(self, value, where):
         return _soft_delete.normalise_choice(value, where)
 

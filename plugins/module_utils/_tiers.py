@@ -315,15 +315,24 @@ def match_tier(vault, tiers):
     return None
 
 
+def _reads(normalised, tiers, what):
+    """Whether a rule of any tier, the default one included, needs ``what`` read (Rule.reads)."""
+    for rule in RULES:
+        values = [normalised.get(rule.key) if rule.key else None] + [rule.from_tier(tier) for tier in tiers or []]
+        if any(what in rule.reads(value) for value in values):
+            return True
+    return False
+
+
 def reads_policies(normalised, tiers):
     """Whether any tier, the default one included, checks retention (so discovery must read the vaults' policies)."""
-    return bool(normalised.get('retention')) or any(tier.get('retention_minimum') for tier in tiers or [])
+    return _reads(normalised, tiers, 'policies')
 
 
 def reads_items(normalised, tiers):
     """Whether any tier, the default one included, locks (so discovery must read the vaults' protected items: lock
     readiness counts them)."""
-    return normalised.get('immutability') == 'locked' or any(tier.get('immutability') == 'locked' for tier in tiers or [])
+    return _reads(normalised, tiers, 'items')
 
 
 def drift_entries(vaults, normalised, tiers=None):

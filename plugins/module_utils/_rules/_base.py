@@ -18,6 +18,7 @@ A rule (one file per setting in this package, listed in order in ``RULES``) says
   by ``irreversible_targets`` and in a state module's arguments by ``is_irreversible``;
 - ``module``, ``option``, ``module_targets``: the state module that applies it, its option of the target value, and
   the options that decide what it changes (consent counts only for what a task itself asks);
+- ``reads``: what discovery must read besides the vault for a baseline value (``policies``, ``items``);
 - ``entry``: keys it adds to a drift entry of its own (multi-user authorization adds ``mua``);
 - ``settings``: the settings its findings and changes name, with their report labels and SARIF rule metadata.
 """
@@ -107,6 +108,10 @@ class Rule:
             return normalised(self.normalise, value, self.option) in self.irreversible
         except DriftError:
             return False
+
+    def reads(self, value):
+        """What discovery must read besides the vault records for the rule's baseline value: ``policies`` and/or ``items``."""
+        return ()
 
     def evaluate(self, vault, baseline, context):
         """``(findings, action or None, changes)`` of a vault record against a normalised baseline. ``context`` holds

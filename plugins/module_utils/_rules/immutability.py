@@ -52,6 +52,10 @@ class ImmutabilityRule(Rule):
     def validate_baseline(self, baseline):
         return _norm(baseline.get('immutability'), 'baseline.immutability')
 
+    def reads(self, value):
+        # Locking needs lock readiness, which counts the vault's protected items.
+        return ('items',) if value in self.irreversible else ()
+
     def normalise(self, value, where):
         return _immutability.normalise_choice(value, where)
 

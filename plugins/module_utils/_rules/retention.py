@@ -102,6 +102,9 @@ class RetentionRule(Rule):
         # The mode was resolved by tier_value (the tier's, else the role's default, else report).
         return {'retention_minimum': value['minimum'] if value else {}}
 
+    def reads(self, value):
+        return ('policies',) if value else ()
+
     def report_action(self, action):
         return action or []
 

@@ -18,6 +18,8 @@ A rule (one file per setting in this package, listed in order in ``RULES``) says
   by ``irreversible_targets`` and in a state module's arguments by ``is_irreversible``;
 - ``module``, ``option``, ``module_targets``: the state module that applies it, its option of the target value, and
   the options that decide what it changes (consent counts only for what a task itself asks);
+- ``requirement``: the lock requirement it adds to lock readiness (_readiness), checked by ``check_requirement``
+  and judged by ``blocker``; ``is_lock``: its findings are the lock being decided (readiness leaves them out);
 - ``reads``: what discovery must read besides the vault for a baseline value (``policies``, ``items``);
 - ``entry``: keys it adds to a drift entry of its own (multi-user authorization adds ``mua``);
 - ``settings``: the settings its findings and changes name, with their report labels and SARIF rule metadata.
@@ -47,6 +49,17 @@ class Setting:
         self.sarif = sarif
 
 
+class Requirement:
+    """A lock requirement (harden_backup_vaults_lock_requirements): its key, default, whether an explicit null means
+    "no requirement" (else null takes the default), and its place among the requirements (``rank``)."""
+
+    def __init__(self, key, default, nullable, rank):
+        self.key = key
+        self.default = default
+        self.nullable = nullable
+        self.rank = rank
+
+
 class Rule:
     """The interface of a hardening rule (see the module docstring); a rule file subclasses it once."""
 
@@ -61,6 +74,8 @@ class Rule:
     option = None
     module_targets = ()
     settings = ()
+    requirement = None
+    is_lock = False
 
     def normalise(self, value, where):
         """A target value as the state module reads it; raises a VaultlockError for one it refuses."""
@@ -109,6 +124,16 @@ class Rule:
         except DriftError:
             return False
 
+    def check_requirement(self, value, where):
+        """The rule's lock requirement normalised; raises DriftError naming ``where``."""
+        return value
+
+    def blocker(self, vault, want, context):
+        """``(want, found, message)`` when the vault fails the rule's lock requirement ``want`` (set), else None.
+        ``context``: ``today``, ``in_use`` (the policy views of the policies in use), ``until(duration)`` (the date a
+        duration after today), ``iso(date)``."""
+        return None
+
     def reads(self, value):
         """What discovery must read besides the vault records for the rule's baseline value: ``policies`` and/or ``items``."""
         return ()
@@ -125,6 +150,12 @@ class Rule:
     def entry(self, vault):
         """Keys of the rule's own in the vault's drift entry (after ``actions`` and ``changes``)."""
         return {}
+
+
+def must_be_bool(value, where, key):
+    if not is_bool(value):
+        raise DriftError("%s.%s must be true or false, got '%s'" % (where, key, value))
+    return value
 
 
 def is_bool(value):

@@ -37,6 +37,7 @@ class ImmutabilityRule(Rule):
     task = 'immutability'
     apply_rank = 3
     irreversible = ('locked',)
+    is_lock = True
     irreversible_why = ' (a locked vault can never be unlocked)'
     module = 'vault_immutability'
     option = 'immutability'

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import Rule
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import Requirement, Rule, must_be_bool
 
 
 def state(vault):
@@ -29,6 +29,17 @@ def state(vault):
 class MuaRule(Rule):
     key = None
     action = None
+
+    # Lock readiness: a vault may be required to be protected by a Resource Guard before it is locked.
+    requirement = Requirement('require_mua', False, False, 3)
+
+    def check_requirement(self, value, where):
+        return must_be_bool(value, where, self.requirement.key)
+
+    def blocker(self, vault, want, context):
+        if state(vault)['protected']:
+            return None
+        return True, False, 'require_mua: the vault is not protected by multi-user authorization (no Resource Guard)'
 
     def entry(self, vault):
         return {'mua': state(vault)}

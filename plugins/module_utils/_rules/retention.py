@@ -19,12 +19,17 @@ from collections.abc import Mapping
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import shown
 from ansible_collections.vaultlock.azure.plugins.module_utils._retention import (
     RETENTION_MODES,
+    Duration,
+    RetentionError,
     is_operational,
+    meets,
+    parse_duration,
     plan_raises,
     validate_minimum,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import (
     DriftError,
+    Requirement,
     Rule,
     Setting,
     change,
@@ -36,6 +41,8 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base impor
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules.immutability import RULE as IMMUTABILITY
 
 _KEYS = ('minimum', 'mode')
+# Azure keeps no recovery point longer than 99 years (_retention.TIER_CEILINGS): a longer max_retention can never block.
+MAX_RETENTION_CEILING = Duration.of(100, 'years')
 
 
 class RetentionRule(Rule):
@@ -75,6 +82,32 @@ class RetentionRule(Rule):
         return {'minimum': minimum, 'mode': mode}
 
     tier_keys = ('retention_minimum', 'retention_mode')
+    # Lock readiness: no policy in use keeps recovery points longer on a protected tier (locking commits their storage).
+    requirement = Requirement('max_retention', None, True, 1)
+
+    def check_requirement(self, value, where):
+        """ISO-8601 (``P10Y``) or None."""
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        try:
+            duration = parse_duration(value)
+        except RetentionError as exc:
+            raise DriftError('%s.max_retention: %s' % (where, exc)) from None
+        if not meets(MAX_RETENTION_CEILING, duration):
+            raise DriftError('%s.max_retention is %s, longer than any retention Azure keeps (99 years): leave it null for no limit'
+                             % (where, duration.short))
+        return duration.iso
+
+    def blocker(self, vault, want, context):
+        limit = context['until'](want)
+        over = [(v, t) for v in context['in_use'] for t in v['tiers'] if t['protected_by_immutability'] and t['held_until'] > limit]
+        if not over:
+            return None
+        over.sort(key=lambda vt: vt[1]['held_until'], reverse=True)
+        longest = over[0][1]
+        detail = ', '.join('policy %s keeps its %s tier %s' % (v['name'], t['tier'], t['duration']) for v, t in over)
+        return want, longest['duration'], 'max_retention %s: %s (held until %s, later than %s)' % (
+            want, detail, context['iso'](longest['held_until']), context['iso'](limit))
 
     def tier_value(self, resolved, defaults):
         if resolved['retention_mode'] is None:

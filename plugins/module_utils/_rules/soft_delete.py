@@ -19,6 +19,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils import _soft_delet
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import (
     MUA_REASON,
     DriftError,
+    Requirement,
     Rule,
     Setting,
     change,
@@ -26,10 +27,12 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base impor
     finding,
     guard_name,
     is_int,
+    lower,
     normalised,
 )
 
 _KEYS = ('state', 'retention_days')
+REQUIREMENTS = ('on', 'always_on')
 
 
 def _norm(value, where):
@@ -75,6 +78,30 @@ class SoftDeleteRule(Rule):
         if state is not None or days is not None:
             return {'state': state, 'retention_days': days}
         return None
+
+    # Lock readiness: soft delete must be at least on (or always_on) before a vault is locked.
+    requirement = Requirement('require_soft_delete', 'on', True, 2)
+
+    def check_requirement(self, value, where):
+        """``on``, ``always_on`` or None (YAML's unquoted ``on`` is true, which means ``on``; false means no requirement)."""
+        if value is True:
+            value = 'on'
+        elif value is False or (isinstance(value, str) and value.strip() == ''):
+            value = None
+        if value is not None:
+            key = str(value).strip().lower().replace('-', '_').replace(' ', '_')
+            key = 'always_on' if key == 'alwayson' else key
+            if key not in REQUIREMENTS:
+                raise DriftError("%s.require_soft_delete must be on, always_on or null (no requirement), got '%s'" % (where, value))
+            value = key
+        return value
+
+    def blocker(self, vault, want, context):
+        state = (vault.get('soft_delete') or {}).get('state') if isinstance(vault.get('soft_delete'), Mapping) else None
+        state = lower(state or '').replace('alwayson', 'always_on') or None
+        if state in _soft_delete.RANK and _soft_delete.RANK[state] >= _soft_delete.RANK[want]:
+            return None
+        return want, state, 'require_soft_delete %s: soft delete is %s' % (want, state or 'unknown')
 
     def tier_value(self, resolved, defaults):
         soft_delete = resolved.get(self.key)

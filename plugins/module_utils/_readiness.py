@@ -24,7 +24,7 @@ Requirements (``validate_requirements``, defaults in ``DEFAULT_REQUIREMENTS``: a
 - ``max_retention``: a duration (``10y``, ``P10Y``, ``3650d``): no policy in use keeps recovery points longer on a
   protected tier, since locking commits their storage for that long. Compared as calendar dates from today.
 - ``require_soft_delete``: ``on`` (on or always_on) or ``always_on``; null (or false) for no requirement.
-- ``require_mua``: the vault must be protected by multi-user authorization (a Resource Guard; ``_vaults._mua``).
+- ``require_mua``: the vault must be protected by multi-user authorization (a Resource Guard; ``_rules.mua``).
 - ``no_unfixable_findings``: the vault has no drift finding that the run cannot fix (the role passes them).
 
 Durations are added to dates by the calendar: years and months first (a month from 31 January is the last day of

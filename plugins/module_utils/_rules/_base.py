@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import UnreadableResourceError, VaultlockError
 
 CONSENT = 'allow_irreversible'
 
@@ -80,6 +80,12 @@ class Rule:
     def normalise(self, value, where):
         """A target value as the state module reads it; raises a VaultlockError for one it refuses."""
         return value
+
+    def read(self, vault_type, raw, security, resource):
+        """The rule's fields of a vault record (_vaults.vault_record) from the vault's ARM body or Resource Graph row
+        (``security``: its ``properties.securitySettings``; ``resource``: how errors name the vault). Raises
+        UnreadableResourceError naming the field it cannot read."""
+        return {}
 
     def validate_baseline(self, baseline):
         """The rule's part of a baseline (``baseline`` is the whole mapping), checked and with its defaults; raises
@@ -156,6 +162,24 @@ def must_be_bool(value, where, key):
     if not is_bool(value):
         raise DriftError("%s.%s must be true or false, got '%s'" % (where, key, value))
     return value
+
+
+def mapping(value, resource, field):
+    """A JSON object that may be absent (None -> {}); anything else that is not an object is unreadable."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise UnreadableResourceError(resource, field, value, 'a JSON object')
+    return value
+
+
+def whole_days(value, resource, field):
+    """A day count as Azure sends it (14, or 14.0 for Backup vaults) -> int; None stays None; anything else is unreadable."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (isinstance(value, float) and not value.is_integer()):
+        raise UnreadableResourceError(resource, field, value, 'a whole number of days')
+    return int(value)
 
 
 def is_bool(value):

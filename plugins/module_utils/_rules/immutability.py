@@ -22,9 +22,30 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base impor
     Setting,
     change,
     finding,
+    UnreadableResourceError,
     guard_name,
+    mapping,
     normalised,
+    whole_days,
 )
+
+
+def _read(vault_type, security, resource):
+    base = 'properties.securitySettings.immutabilitySettings'
+    settings = mapping(security.get('immutabilitySettings'), resource, base)
+    try:
+        state = _immutability.from_api(settings.get('state'))
+    except ValueError:
+        raise UnreadableResourceError(resource, base + '.state', settings.get('state'), 'Disabled, Unlocked or Locked') from None
+    config = mapping(settings.get('configuration'), resource, base + '.configuration')
+    days = None
+    if vault_type == 'recovery_services' and config:
+        kind = config.get('type')
+        if not isinstance(kind, str) or kind.lower() not in ('timebased', 'asperpolicy'):
+            raise UnreadableResourceError(resource, base + '.configuration.type', kind, 'TimeBased or AsPerPolicy')
+        if kind.lower() == 'timebased':
+            days = whole_days(config.get('durationInDays'), resource, base + '.configuration.durationInDays')
+    return state, days
 
 
 def _norm(value, where):
@@ -49,6 +70,10 @@ class ImmutabilityRule(Rule):
             '"delete data" and to reduce policy retention. A vault below the baseline leaves its backups to whoever gets '
             'write access to it.', '8.8')),
     )
+
+    def read(self, vault_type, raw, security, resource):
+        state, days = _read(vault_type, security, resource)
+        return {'immutability': state, 'immutability_retention_days': days}
 
     def validate_baseline(self, baseline):
         return _norm(baseline.get('immutability'), 'baseline.immutability')

@@ -15,7 +15,30 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ansible_collections.vaultlock.azure.plugins.module_utils._arm_ids import arm_tools, split_resource_id
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import has_control
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import Requirement, Rule, must_be_bool
+
+
+_GUARD_PROVIDER = ('microsoft.dataprotection', 'resourceguards')
+
+
+def read_mua(vault_type, props):
+    security = props.get('securitySettings') or {}
+    guard = None
+    requests = props.get('resourceGuardOperationRequests')
+    for request in requests if isinstance(requests, list) else []:
+        # A request id names an operation of a guard: <guard id>/<operation>/default.
+        parts = split_resource_id(request) if isinstance(request, str) and not has_control(request) else {}
+        if parts.get('resource_group') and (str(parts.get('namespace')).lower(), str(parts.get('type')).lower()) == _GUARD_PROVIDER:
+            guard = arm_tools().resource_id(subscription=parts['subscription'], resource_group=parts['resource_group'],
+                                            namespace=parts['namespace'], type=parts['type'], name=parts['name'])
+            break
+    if vault_type == 'recovery_services':
+        protected = str(security.get('multiUserAuthorization') or '').lower() == 'enabled'
+    else:
+        protected = bool(props.get('isVaultProtectedByResourceGuard')) or bool(guard)
+    return {'protected': protected, 'resource_guard_id': guard}
 
 
 def state(vault):
@@ -40,6 +63,9 @@ class MuaRule(Rule):
         if state(vault)['protected']:
             return None
         return True, False, 'require_mua: the vault is not protected by multi-user authorization (no Resource Guard)'
+
+    def read(self, vault_type, raw, security, resource):
+        return {'mua': read_mua(vault_type, raw['properties'])}
 
     def entry(self, vault):
         return {'mua': state(vault)}

@@ -26,13 +26,46 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base impor
     check_keys,
     finding,
     guard_name,
+    UnreadableResourceError,
     is_int,
     lower,
+    mapping,
     normalised,
+    whole_days,
 )
 
 _KEYS = ('state', 'retention_days')
 REQUIREMENTS = ('on', 'always_on')
+
+
+_RS_SOFT_DELETE_KEYS = ('softDeleteState', 'softDeleteRetentionPeriodInDays')
+_DP_SOFT_DELETE_KEYS = ('state', 'retentionDurationInDays')
+
+
+def _soft_delete_state(value, resource, field):
+    try:
+        return _soft_delete.from_api(value)
+    except _soft_delete.SoftDeleteError:
+        raise UnreadableResourceError(resource, field, value,
+                                      'Enabled, Disabled or AlwaysON (On, Off or AlwaysOn for Backup vaults)') from None
+
+
+def _read(vault_type, security, resource, location=None):
+    base = 'properties.securitySettings.softDeleteSettings'
+    settings = mapping(security.get('softDeleteSettings'), resource, base)
+    state_key, days_key = _RS_SOFT_DELETE_KEYS if vault_type == 'recovery_services' else _DP_SOFT_DELETE_KEYS
+    return {'state': _soft_delete_state(settings.get(state_key), resource, '%s.%s' % (base, state_key)),
+            'retention_days': whole_days(settings.get(days_key), resource, '%s.%s' % (base, days_key)),
+            'enforced_by_azure': _soft_delete.enforced_by_azure(vault_type, location)}
+
+
+def _enhanced_security(vault_type, security, resource):
+    """Recovery Services enhancedSecurityState (soft delete and security for hybrid workloads); None for Backup vaults."""
+    if vault_type != 'recovery_services':
+        return None
+    field = 'properties.securitySettings.softDeleteSettings.enhancedSecurityState'
+    settings = mapping(security.get('softDeleteSettings'), resource, 'properties.securitySettings.softDeleteSettings')
+    return _soft_delete_state(settings.get('enhancedSecurityState'), resource, field)
 
 
 def _norm(value, where):
@@ -59,6 +92,10 @@ class SoftDeleteRule(Rule):
             'Deleted backup data is purged after the soft delete retention: a short retention shortens the time to notice a deletion.',
             '5.3')),
     )
+
+    def read(self, vault_type, raw, security, resource):
+        return {'soft_delete': _read(vault_type, security, resource, raw.get('location')),
+                'enhanced_security': _enhanced_security(vault_type, security, resource)}
 
     def validate_baseline(self, baseline):
         soft_delete = baseline.get('soft_delete')

@@ -180,33 +180,6 @@ def plan(vault_type, current, desired_state=None, desired_days=None, allow_irrev
     return changes, target
 
 
-def config_body(target):
-    """Recovery Services backup resource vault config body (backupconfig/vaultconfig) carrying the whole soft delete set.
-
-    The whole set travels together: a PATCH with only the retention period is reported to answer 200 and change
-    nothing (azure-rest-api-specs#34530); az CLI and azure.azcollection send the set the same way.
-    """
-    props = {'softDeleteFeatureState': to_api('recovery_services', target['state']),
-             'enhancedSecurityState': to_api('recovery_services', target['enhanced_security'] or target['state'])}
-    if target.get('retention_days') is not None:
-        props['softDeleteRetentionPeriodInDays'] = int(target['retention_days'])
-    return {'properties': props}
-
-
-def vault_patch(vault_type, target):
-    """The vault PATCH body that changes only securitySettings.softDeleteSettings."""
-    if vault_type == 'recovery_services':
-        settings = {'softDeleteState': to_api(vault_type, target['state']),
-                    'enhancedSecurityState': to_api(vault_type, target['enhanced_security'] or target['state'])}
-        if target.get('retention_days') is not None:
-            settings['softDeleteRetentionPeriodInDays'] = int(target['retention_days'])
-    else:
-        settings = {'state': to_api(vault_type, target['state'])}
-        if target.get('retention_days') is not None:
-            settings['retentionDurationInDays'] = float(target['retention_days'])
-    return {'properties': {'securitySettings': {'softDeleteSettings': settings}}}
-
-
 def differences(vault_type, settings, target):
     """Settings (from a re-read) that still differ from the target: [(setting, have, want), ...]."""
     out = []

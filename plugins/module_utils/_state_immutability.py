@@ -22,10 +22,10 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._immutability impo
     normalise_choice,
     plan_transition,
 )
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules.immutability import immutability_patch
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import (
     VaultRef,
     backend,
-    immutability_patch,
     vault_record,
 )
 

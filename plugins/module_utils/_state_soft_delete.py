@@ -14,14 +14,13 @@ import copy
 import time
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, PartialChangeError, VaultlockError
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules.soft_delete import config_body, vault_patch
 from ansible_collections.vaultlock.azure.plugins.module_utils._soft_delete import (
     ENFORCED_CODES,
-    config_body,
     differences,
     enforced_message,
     plan,
     settings_of,
-    vault_patch,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend, vault_record
 

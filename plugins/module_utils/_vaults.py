@@ -29,7 +29,6 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     has_control,
     shown,
 )
-from ansible_collections.vaultlock.azure.plugins.module_utils._immutability import to_api
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import (
     PROVIDERS,
     VAULT_TYPES,
@@ -178,14 +177,6 @@ def unreadable_record(raw, vault_type, error):
         'vault_type': vault_type,
         'unreadable': {'field': error.field, 'message': str(error)},
     }
-
-
-def immutability_patch(vault_type, state, retention_days=None):
-    """The PATCH body that changes only the immutability settings (never a full PUT)."""
-    settings = {'state': to_api(state)}
-    if vault_type == 'recovery_services' and retention_days is not None:
-        settings['configuration'] = {'type': 'TimeBased', 'durationInDays': int(retention_days)}
-    return {'properties': {'securitySettings': {'immutabilitySettings': settings}}}
 
 
 def _retry_after(headers, default):

@@ -48,6 +48,14 @@ def _read(vault_type, security, resource):
     return state, days
 
 
+def immutability_patch(vault_type, state, retention_days=None):
+    """The PATCH body that changes only the immutability settings (never a full PUT)."""
+    settings = {'state': _immutability.to_api(state)}
+    if vault_type == 'recovery_services' and retention_days is not None:
+        settings['configuration'] = {'type': 'TimeBased', 'durationInDays': int(retention_days)}
+    return {'properties': {'securitySettings': {'immutabilitySettings': settings}}}
+
+
 def _norm(value, where):
     return normalised(_immutability.normalise_choice, value, where)
 

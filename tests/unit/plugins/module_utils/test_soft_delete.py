@@ -9,10 +9,10 @@ import itertools
 import pytest
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules.soft_delete import config_body, vault_patch
 from ansible_collections.vaultlock.azure.plugins.module_utils._soft_delete import (
     RANK,
     SoftDeleteError,
-    config_body,
     differences,
     from_api,
     normalise_choice,
@@ -20,7 +20,6 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._soft_delete impor
     settings_of,
     to_api,
     validate_days,
-    vault_patch,
 )
 
 KINDS = ('recovery_services', 'backup')

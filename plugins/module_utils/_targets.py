@@ -339,33 +339,40 @@ def lock_requirements_for(entry, default):
     return validate_requirements(raw, 'lock_requirements of the tier of %s' % (entry.get('name') or entry.get('id')))
 
 
+# The rules whose irreversible target is the lock that lock readiness decides.
+LOCK_RULES = tuple(rule for rule in RULES if rule.is_lock)
+
+
 def gate_locks(drift, vaults, default_requirements, today=None):
     """Lock only the vaults that are ready: a drift entry whose changes lock its vault gets ``lock_readiness`` (the
     vault's _readiness.readiness against lock_requirements_for the entry, with its other findings and the retention the
     run raises first). An entry that is not ready loses the lock (and only the lock: the reversible step to enabled, and
-    every other change, stay); its immutability finding becomes not fixable, ``not ready: <blockers>``. Changes the
-    entries in place and returns them."""
+    every other change, stay); its lock finding becomes not fixable, ``not ready: <blockers>``. The lock is the
+    irreversible target of the rule that is the lock (Rule.is_lock: immutability locked). Changes the entries in place
+    and returns them."""
     by_key = {}
     for vault in vaults:
         by_key.setdefault(vault_key(vault) or str(vault.get('id')).lower(), vault)
-    for entry in drift:
-        locks = [change for change in entry['changes'] if change.get('setting') == 'immutability' and change.get('after') == 'locked']
-        if not locks:
-            continue
-        vault = by_key.get(vault_key(entry) or str(entry.get('id')).lower()) or dict(entry)
-        result = readiness(vault, lock_requirements_for(entry, default_requirements), findings=entry['findings'],
-                           raises=entry['changes'], today=today)
-        entry['lock_readiness'] = result
-        if result['ready']:
-            continue
-        entry['changes'] = [change for change in entry['changes'] if change not in locks]
-        steps = [change for change in entry['changes'] if change.get('setting') == 'immutability']
-        entry['actions']['immutability'] = steps[-1]['after'] if steps else None
-        reason = 'not ready: %s' % '; '.join(blocker['message'] for blocker in result['blockers'])
-        for finding in entry['findings']:
-            if finding.get('setting') == 'immutability' and finding.get('want') == 'locked':
-                finding['fixable'] = False
-                finding['reason'] = reason
+    for rule in LOCK_RULES:
+        settings = [setting.name for setting in rule.settings]
+        for entry in drift:
+            locks = [change for change in entry['changes'] if change.get('setting') in settings and change.get('after') in rule.irreversible]
+            if not locks:
+                continue
+            vault = by_key.get(vault_key(entry) or str(entry.get('id')).lower()) or dict(entry)
+            result = readiness(vault, lock_requirements_for(entry, default_requirements), findings=entry['findings'],
+                               raises=entry['changes'], today=today)
+            entry['lock_readiness'] = result
+            if result['ready']:
+                continue
+            entry['changes'] = [change for change in entry['changes'] if change not in locks]
+            steps = [change for change in entry['changes'] if change.get('setting') in settings]
+            entry['actions'][rule.action] = steps[-1]['after'] if steps else None
+            reason = 'not ready: %s' % '; '.join(blocker['message'] for blocker in result['blockers'])
+            for finding in entry['findings']:
+                if finding.get('setting') in settings and finding.get('want') in rule.irreversible:
+                    finding['fixable'] = False
+                    finding['reason'] = reason
     return drift
 
 

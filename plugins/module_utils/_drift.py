@@ -115,7 +115,9 @@ def summarize(drift):
     by_setting = dict((s, {'vaults': 0, 'findings': 0, 'fixable': 0, 'unfixable': 0}) for s in SETTINGS)
     by_type = dict((t, {'vaults': 0, 'drifting': 0, 'findings': 0}) for t in VAULT_TYPES)
     counts = {'vaults': 0, 'drifting': 0, 'clean': 0, 'findings': 0, 'fixable': 0, 'unfixable': 0,
-              'resolved': 0, 'vaults_with_actions': 0, 'vaults_with_unfixable': 0, 'mua_protected': 0}
+              'resolved': 0, 'vaults_with_actions': 0, 'vaults_with_unfixable': 0}
+    for rule in RULES:
+        counts.update(dict.fromkeys(rule.counts({}), 0))
     for entry in drift:
         if not isinstance(entry, Mapping):
             raise DriftError("every drift entry must be a dictionary, got %s" % type(entry).__name__)
@@ -124,8 +126,9 @@ def summarize(drift):
         counts['vaults'] += 1
         kind = by_type.setdefault(entry.get('vault_type') or 'unknown', {'vaults': 0, 'drifting': 0, 'findings': 0})
         kind['vaults'] += 1
-        if (entry.get('mua') or {}).get('protected'):
-            counts['mua_protected'] += 1
+        for rule in RULES:
+            for key, count in rule.counts(entry).items():
+                counts[key] += count
         if not open_findings:
             counts['clean'] += 1
             continue

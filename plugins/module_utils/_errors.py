@@ -135,6 +135,7 @@ def shown(value):
 def has_control(value):
     return isinstance(value, str) and bool(_CONTROL.search(value))
 
+
 class AzureOperationError(VaultlockError):
     """An Azure request failed.
 

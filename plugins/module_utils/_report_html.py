@@ -27,6 +27,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._reports import (
     has_tiers,
     items_text,
     plural,
+    TIER_HEADINGS,
     tier_rows,
     with_tier,
 )
@@ -326,8 +327,8 @@ def render_html(report):
                 for row in tier_rows(report)]
         out.append('<section id="tiers"><h2>Baseline tiers</h2><p>Tried in order, the first match wins; a vault no tier matches '
                    'is judged against the default tier.</p>%s</section>' % _simple_table(
-                       'tiers-table', ['Baseline tier', 'Vaults', 'Drifting', 'Findings', 'Match', 'Immutability', 'Soft delete',
-                                       'Retention minimum', 'Lock requirements'], rows))
+                       'tiers-table', ['Baseline tier', 'Vaults', 'Drifting', 'Findings', 'Match'] + list(TIER_HEADINGS)
+                       + ['Lock requirements'], rows))
     if changed:
         rows = []
         for vault in changed:

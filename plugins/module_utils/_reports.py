@@ -28,6 +28,8 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._drift import (
 
 SCHEMA_VERSION = '2.0'
 ACTIONS = TASKS
+# The rules' columns of the table of baseline tiers.
+TIER_HEADINGS = tuple(rule.tier_heading for rule in RULES if rule.tier_heading)
 JUNIT_SUITE = 'harden_backup_vaults'
 
 FINDING_KEYS = ('setting', 'policy', 'tier', 'sub_policy', 'datastore', 'have', 'want', 'fixable', 'reason', 'irreversible')
@@ -504,20 +506,19 @@ def match_text(match):
 
 
 def tier_rows(report):
-    """One row per tier and one for the default tier: name, match, immutability, soft delete, retention minimum, mode."""
+    """One row per tier and one for the default tier: name, match, each rule's cell (TIER_HEADINGS), lock requirements."""
     rows = []
     baseline = report.get('baseline') or {}
     tiers = list(report.get('tiers') or [])
-    retention = baseline.get('retention') or {}
-    tiers.append({'name': 'default', 'match': None, 'immutability': baseline.get('immutability'),
-                  'soft_delete': baseline.get('soft_delete'), 'retention_minimum': retention.get('minimum') or {},
-                  'retention_mode': retention.get('mode'), 'lock_requirements': None})
+    default = {'name': 'default', 'match': None}
+    for rule in RULES:
+        default.update(rule.to_tier(baseline.get(rule.key)) if rule.key else {})
+    default['lock_requirements'] = None
+    tiers.append(default)
     for tier in tiers:
-        minimum = tier.get('retention_minimum') or {}
-        rows.append([tier.get('name'), match_text(tier.get('match')), tier.get('immutability') or 'not checked',
-                     _value(tier.get('soft_delete')) if tier.get('soft_delete') else 'not checked',
-                     ('%s (%s)' % (_value(minimum), tier.get('retention_mode') or 'report')) if minimum else 'not checked',
-                     _value(tier.get('lock_requirements')) if tier.get('lock_requirements') else 'role default'])
+        rows.append([tier.get('name'), match_text(tier.get('match'))]
+                    + [rule.tier_cell(tier, _value) for rule in RULES if rule.tier_heading]
+                    + [_value(tier.get('lock_requirements')) if tier.get('lock_requirements') else 'role default'])
     return rows
 
 
@@ -638,7 +639,7 @@ def render_markdown(report):
     if report.get('tiers'):
         lines.extend(['', '## Baseline tiers', '', 'Tried in order, the first match wins; a vault no tier matches is judged '
                       'against the default tier.', ''])
-        lines.extend(_table(['Baseline tier', 'Match', 'Immutability', 'Soft delete', 'Retention minimum', 'Lock requirements'],
+        lines.extend(_table(['Baseline tier', 'Match'] + list(TIER_HEADINGS) + ['Lock requirements'],
                             [[md_escape(cell) for cell in row] for row in tier_rows(report)]))
 
     by_sub = {}

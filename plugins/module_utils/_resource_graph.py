@@ -31,7 +31,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.vaultlock.azure.plugins.module_utils import _fleet
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError, azure_errors, first_line, from_exception, import_package
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
+    AzureOperationError,
+    InputError,
+    azure_errors,
+    first_line,
+    from_exception,
+    import_package,
+)
 from ansible_collections.vaultlock.azure.plugins.module_utils._items import attach_items, item_record, vault_id_of_item
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES, resource_type
 from ansible_collections.vaultlock.azure.plugins.module_utils._retention import normalise_policy

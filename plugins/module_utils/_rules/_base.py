@@ -22,7 +22,9 @@ A rule (one file per setting in this package, listed in order in ``RULES``) says
   and judged by ``blocker``; ``is_lock``: its findings are the lock being decided (readiness leaves them out);
 - ``reads``: what discovery must read besides the vault for a baseline value (``policies``, ``items``);
 - ``entry``: keys it adds to a drift entry of its own (multi-user authorization adds ``mua``);
-- ``settings``: the settings its findings and changes name, with their report labels and SARIF rule metadata.
+- ``settings``: the settings its findings and changes name, with their report labels and SARIF rule metadata;
+  ``tier_heading`` / ``tier_cell``: its column of the reports' table of baseline tiers; ``counts``: what it adds to
+  the summary of a drift (``_drift.summarize``).
 """
 
 from __future__ import annotations
@@ -152,6 +154,16 @@ class Rule:
     def report_action(self, action):
         """The rule's action as a report's vault row shows it."""
         return action
+
+    tier_heading = None
+
+    def tier_cell(self, tier, text):
+        """The rule's cell of a tier (tier form) in the reports' table of baseline tiers; ``text`` formats a value."""
+        return None
+
+    def counts(self, entry):
+        """``{summary key: count}`` the rule adds to the summary of a drift for one drift entry (every key, 0 or more)."""
+        return {}
 
     def entry(self, vault):
         """Keys of the rule's own in the vault's drift entry (after ``actions`` and ``changes``)."""

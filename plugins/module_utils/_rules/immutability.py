@@ -86,6 +86,11 @@ class ImmutabilityRule(Rule):
     def validate_baseline(self, baseline):
         return _norm(baseline.get('immutability'), 'baseline.immutability')
 
+    tier_heading = 'Immutability'
+
+    def tier_cell(self, tier, text):
+        return tier.get('immutability') or 'not checked'
+
     def reads(self, value):
         # Locking needs lock readiness, which counts the vault's protected items.
         return ('items',) if value in self.irreversible else ()

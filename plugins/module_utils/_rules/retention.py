@@ -124,6 +124,12 @@ class RetentionRule(Rule):
                              % type(minimum).__name__)
         return {'minimum': minimum, 'mode': resolved['retention_mode']} if minimum else None
 
+    tier_heading = 'Retention minimum'
+
+    def tier_cell(self, tier, text):
+        minimum = tier.get('retention_minimum') or {}
+        return ('%s (%s)' % (text(minimum), tier.get('retention_mode') or 'report')) if minimum else 'not checked'
+
     def to_tier(self, value):
         return {'retention_minimum': dict(value['minimum']) if value else {}, 'retention_mode': value['mode'] if value else None}
 

@@ -167,6 +167,11 @@ class SoftDeleteRule(Rule):
             return None
         return want, state, 'require_soft_delete %s: soft delete is %s' % (want, state or 'unknown')
 
+    tier_heading = 'Soft delete'
+
+    def tier_cell(self, tier, text):
+        return text(tier.get('soft_delete')) if tier.get('soft_delete') else 'not checked'
+
     def tier_value(self, resolved, defaults):
         soft_delete = resolved.get(self.key)
         if soft_delete is not None and not isinstance(soft_delete, Mapping):

@@ -21,8 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES
-from ansible_collections.vaultlock.azure.plugins.module_utils._rules import BASELINE_KEYS, RULES, SETTING_NAMES, applied
-from ansible_collections.vaultlock.azure.plugins.module_utils._rules import mua as _mua_rule
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules import BASELINE_KEYS, PER_POLICY, RULES, SETTING_NAMES, applied, context
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import CONSENT, DriftError, check_keys, is_bool, lower
 
 SETTINGS = SETTING_NAMES
@@ -53,12 +52,12 @@ def vault_drift(vault, baseline):
     report order), actions and changes (in the order a run applies them), and the keys a rule adds of its own."""
     if not isinstance(vault, Mapping):
         raise DriftError("every vault must be a dictionary (a vault_immutability_info record), got %s" % type(vault).__name__)
-    context = {'mua': _mua_rule.state(vault)}
+    shared = context(vault)
     findings = []
     actions = {}
     changes = {}
     for rule in RULES:
-        found, action, planned = rule.evaluate(vault, baseline, context)
+        found, action, planned = rule.evaluate(vault, baseline, shared)
         findings.extend(found)
         if rule.action:
             actions[rule.action] = action
@@ -157,10 +156,10 @@ def summarize(drift):
 
 
 def _finding_key(finding):
-    if finding.get('setting') != 'retention':
+    if finding.get('setting') not in PER_POLICY:
         return finding.get('setting')
     parts = [finding.get('policy'), finding.get('tier'), finding.get('sub_policy'), finding.get('datastore')]
-    return 'retention ' + '/'.join(str(part) for part in parts if part)
+    return '%s %s' % (finding.get('setting'), '/'.join(str(part) for part in parts if part))
 
 
 def would_change(entries):

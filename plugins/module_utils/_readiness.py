@@ -40,7 +40,7 @@ from collections.abc import Mapping
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._immutability import normalise_choice as _immutability_state
 from ansible_collections.vaultlock.azure.plugins.module_utils._retention import Duration, RetentionError, is_operational, parse_duration
-from ansible_collections.vaultlock.azure.plugins.module_utils._rules import RULES
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules import LOCK_SETTINGS, PER_POLICY, RULES
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import DriftError, must_be_bool
 
 # The rules that add a lock requirement, in the order of their requirements; then the one readiness has of its own.
@@ -48,7 +48,6 @@ REQUIRING = tuple(sorted((rule for rule in RULES if rule.requirement), key=lambd
 NO_UNFIXABLE = 'no_unfixable_findings'
 REQUIREMENT_KEYS = tuple(rule.requirement.key for rule in REQUIRING) + (NO_UNFIXABLE,)
 DEFAULT_REQUIREMENTS = dict([(rule.requirement.key, rule.requirement.default) for rule in REQUIRING] + [(NO_UNFIXABLE, True)])
-_LOCK_SETTINGS = tuple(setting.name for rule in RULES if rule.is_lock for setting in rule.settings)
 # The blockers every readiness can have, whatever the requirements: what was needed to judge it could not be read.
 READABLE = 'readable'
 
@@ -152,7 +151,7 @@ def _raised_policies(policies, raises):
     after): what the vault keeps when it is locked. Raising never shortens a tier."""
     wanted = {}
     for change in raises or []:
-        if isinstance(change, Mapping) and change.get('setting') == 'retention' and change.get('after'):
+        if isinstance(change, Mapping) and change.get('setting') in PER_POLICY and change.get('after'):
             key = (_lower(change.get('policy')), change.get('tier'), change.get('sub_policy'), _lower(change.get('datastore')))
             wanted[key] = change['after']
     if not wanted:
@@ -199,7 +198,7 @@ def _policy_view(policy, today, problems):
 
 def _unfixable(findings):
     """The findings a run cannot fix, other than the lock itself (the settings of the rule that is the lock being decided)."""
-    return [f for f in findings or [] if isinstance(f, Mapping) and not f.get('fixable') and f.get('setting') not in _LOCK_SETTINGS]
+    return [f for f in findings or [] if isinstance(f, Mapping) and not f.get('fixable') and f.get('setting') not in LOCK_SETTINGS]
 
 
 def _finding_text(finding):

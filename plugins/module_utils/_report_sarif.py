@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import COLLECTION_VERSION
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import kind_label
-from ansible_collections.vaultlock.azure.plugins.module_utils._rules import SETTING_LABEL, SETTINGS
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules import LOCK_SETTINGS, SETTING_LABEL, SETTINGS
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports import (
     _check_report,
     _value,
@@ -155,7 +155,7 @@ def build_sarif(report, tool_version=COLLECTION_VERSION):
             if not finding.get('resolved'):
                 result = _result(vault, finding)
                 row = lock_rows.get(str(vault.get('id') or '').lower())
-                if row is not None and finding.get('setting') == 'immutability':
+                if row is not None and finding.get('setting') in LOCK_SETTINGS:
                     result['properties']['lock_readiness'] = _readiness_properties(row)
                 results.append(result)
     errors = report.get('errors') or []

@@ -18,7 +18,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import kind_label
-from ansible_collections.vaultlock.azure.plugins.module_utils._rules import RULES, SETTING_ACTION, SETTING_LABEL, TASKS
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules import LOCK_TASKS, RULES, SETTING_ACTION, SETTING_LABEL, TASKS
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import (
     DriftError,
     sort_key,
@@ -326,7 +326,7 @@ def _lock_status(entry, ready, check_mode, predict, done):
         return 'not ready'
     if check_mode:
         return 'would lock' if predict else 'not locked'
-    return 'locked' if done.get((_lower(entry.get('id')), 'immutability')) else 'not locked'
+    return 'locked' if any(done.get((_lower(entry.get('id')), task)) for task in LOCK_TASKS) else 'not locked'
 
 
 def lock_readiness_rows(entries, check_mode, predict, done):

@@ -35,7 +35,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._drift import vali
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import resource_type, vault_type_from_provider
 from ansible_collections.vaultlock.azure.plugins.module_utils._readiness import readiness, validate_requirements
-from ansible_collections.vaultlock.azure.plugins.module_utils._rules import RULES
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules import LOCK_RULES, RULES
 from ansible_collections.vaultlock.azure.plugins.module_utils._tiers import drift_entries, reads_items, reads_policies, resolve_tiers
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import GUID as _GUID
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import RG_NAME as _RG
@@ -337,10 +337,6 @@ def lock_requirements_for(entry, default):
     if raw is None:
         return default
     return validate_requirements(raw, 'lock_requirements of the tier of %s' % (entry.get('name') or entry.get('id')))
-
-
-# The rules whose irreversible target is the lock that lock readiness decides.
-LOCK_RULES = tuple(rule for rule in RULES if rule.is_lock)
 
 
 def gate_locks(drift, vaults, default_requirements, today=None):

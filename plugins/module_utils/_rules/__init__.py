@@ -26,6 +26,21 @@ SETTING_NAMES = tuple(setting.name for setting in SETTINGS)
 SETTING_LABEL = dict((setting.name, setting.label) for setting in SETTINGS)
 # Which state task fixes which finding.
 SETTING_ACTION = dict((setting.name, setting.action) for setting in SETTINGS)
+# Settings judged per policy tier (their findings and changes name a policy, tier, sub-policy and datastore).
+PER_POLICY = tuple(setting.name for setting in SETTINGS if setting.per_policy)
+
+# The rules whose irreversible target is the lock that lock readiness decides (Rule.is_lock), their settings and tasks.
+LOCK_RULES = tuple(rule for rule in RULES if rule.is_lock)
+LOCK_SETTINGS = tuple(setting.name for rule in LOCK_RULES for setting in rule.settings)
+LOCK_TASKS = tuple(rule.task for rule in LOCK_RULES)
+
+
+def context(vault):
+    """What the rules share about a vault while each evaluates it (Rule.context: ``mua``)."""
+    shared = {}
+    for rule in RULES:
+        shared.update(rule.context(vault))
+    return shared
 
 
 def applied(rules=RULES):

@@ -42,13 +42,15 @@ class DriftError(VaultlockError, ValueError):
 
 class Setting:
     """A setting a finding or a change names: its label in the reports, the action that fixes it, and its SARIF rule
-    (``sarif``: ``(id, short description, help text, security-severity)``, None for a setting that is never a finding)."""
+    (``sarif``: ``(id, short description, help text, security-severity)``, None for a setting that is never a finding);
+    ``per_policy``: its findings and changes are per policy tier (policy, tier, sub_policy, datastore)."""
 
-    def __init__(self, name, label, action, sarif=None):
+    def __init__(self, name, label, action, sarif=None, per_policy=False):
         self.name = name
         self.label = label
         self.action = action
         self.sarif = sarif
+        self.per_policy = per_policy
 
 
 class Requirement:
@@ -163,6 +165,10 @@ class Rule:
 
     def counts(self, entry):
         """``{summary key: count}`` the rule adds to the summary of a drift for one drift entry (every key, 0 or more)."""
+        return {}
+
+    def context(self, vault):
+        """What the rule tells the other rules about a vault while they evaluate it (``evaluate``'s ``context``)."""
         return {}
 
     def entry(self, vault):

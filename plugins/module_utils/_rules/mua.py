@@ -67,6 +67,9 @@ class MuaRule(Rule):
     def read(self, vault_type, raw, security, resource):
         return {'mua': read_mua(vault_type, raw['properties'])}
 
+    def context(self, vault):
+        return {'mua': state(vault)}
+
     def counts(self, entry):
         return {'mua_protected': 1 if (entry.get('mua') or {}).get('protected') else 0}
 

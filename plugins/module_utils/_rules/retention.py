@@ -56,7 +56,7 @@ class RetentionRule(Rule):
         Setting('retention', 'retention', 'retention', (
             'PolicyRetentionTooShort', 'A backup policy keeps recovery points for less time than the baseline',
             'An immutable vault keeps recovery points only as long as its policies do: an attacker who waits out a short '
-            'retention wins.', '6.5')),
+            'retention wins.', '6.5'), per_policy=True),
     )
 
     def validate_baseline(self, baseline):

@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import COLLECTION_VERSION
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import kind_label
-from ansible_collections.vaultlock.azure.plugins.module_utils._rules import LOCK_SETTINGS, SETTING_LABEL, SETTINGS
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules import FLAGS, LOCK_SETTINGS, SETTING_LABEL, SETTINGS
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports import (
     _check_report,
     _value,
@@ -115,9 +115,9 @@ def _result(vault, finding):
             'resource_group': vault.get('resource_group'), 'have': finding.get('have'), 'want': finding.get('want'),
             'fixable': bool(finding.get('fixable')), 'irreversible': bool(finding.get('irreversible')),
             'reason': finding.get('reason'),
-            'mua_protected': bool((vault.get('mua') or {}).get('protected')),
         },
     }
+    result['properties'].update((flag.sarif, flag.of(vault)) for flag in FLAGS)
     if setting in RULE_INDEX:
         result['ruleIndex'] = RULE_INDEX[setting]
     for key in ('policy', 'tier', 'sub_policy', 'datastore'):

@@ -18,7 +18,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import kind_label
-from ansible_collections.vaultlock.azure.plugins.module_utils._rules import LOCK_TASKS, RULES, SETTING_ACTION, SETTING_LABEL, TASKS
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules import FLAGS, LOCK_TASKS, RULES, SETTING_ACTION, SETTING_LABEL, TASKS
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import (
     DriftError,
     sort_key,
@@ -282,14 +282,14 @@ def _report_vault(entry, check_mode, done):
         # The baseline tier the vault was judged against (harden_backup_vaults_baselines), not a retention tier.
         vault['tier'] = str(_plain(entry.get('tier')))
     actions = entry.get('actions') if isinstance(entry.get('actions'), Mapping) else {}
-    mua = entry.get('mua') if isinstance(entry.get('mua'), Mapping) else {}
     vault.update({
         'drift': bool(open_findings),
         'status': 'drift' if open_findings else ('fixed' if findings else 'compliant'),
         'findings': findings,
         'actions': dict((rule.action, _plain(rule.report_action(actions.get(rule.action)))) for rule in RULES if rule.action),
-        'mua': {'protected': bool(mua.get('protected')), 'resource_guard_id': _plain(mua.get('resource_guard_id'))},
     })
+    for rule in RULES:
+        vault.update(rule.report_entry(entry, _plain))
     return vault
 
 
@@ -617,8 +617,7 @@ def render_markdown(report):
         ['Clean', str(summary['clean'])],
         ['With fixable findings', str(summary['vaults_with_actions'])],
         ['With findings that cannot be fixed here', str(summary['vaults_with_unfixable'])],
-        ['Protected by multi-user authorization', str(summary.get('mua_protected', 0))],
-    ]))
+    ] + [[flag.summary, str(summary.get(flag.count, 0))] for flag in FLAGS]))
     lines.append('')
     lines.extend(_table(['Setting', 'Vaults', 'Findings', 'Fixable', 'Not fixable'], [
         [md_escape(SETTING_LABEL.get(s, s)), str(c['vaults']), str(c['findings']), str(c['fixable']), str(c['unfixable'])]
@@ -661,7 +660,7 @@ def render_markdown(report):
     listed, drifting = _top_drifting(report['vaults'], MD_MAX_VAULTS)
     rows = []
     for vault in listed:
-        mua = 'yes' if (vault.get('mua') or {}).get('protected') else 'no'
+        flags = ['yes' if flag.of(vault) else 'no' for flag in FLAGS]
         for finding in vault.get('findings') or []:
             if finding.get('resolved'):
                 continue
@@ -672,12 +671,13 @@ def render_markdown(report):
                                    md_escape(vault.get('subscription_id')), md_escape(vault.get('resource_group')),
                                    md_escape(finding_label(finding) + (' (IRREVERSIBLE)' if finding.get('irreversible') else '')),
                                    '%s → %s' % (md_escape(_value(finding.get('have'))), md_escape(_value(finding.get('want')))),
-                                   fixable, mua], md_escape(vault.get('tier')), tiered))
+                                   fixable] + flags, md_escape(vault.get('tier')), tiered))
     if rows:
         lines.extend(['', '## Drift', ''])
         if len(listed) < drifting:
             lines.extend(['The %d drifting vaults with the most open findings (irreversible and unfixable ones first):' % len(listed), ''])
-        lines.extend(_table(with_tier(['Vault', 'Type', 'Subscription', 'Resource group', 'Finding', 'Have → want', 'Fixable', 'MUA'],
+        lines.extend(_table(with_tier(['Vault', 'Type', 'Subscription', 'Resource group', 'Finding', 'Have → want', 'Fixable']
+                                      + [flag.column for flag in FLAGS],
                                       'Baseline tier', tiered), rows))
         more = _more(len(listed), drifting, 'drifting vaults')
         if more:

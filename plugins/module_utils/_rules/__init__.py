@@ -35,6 +35,10 @@ LOCK_SETTINGS = tuple(setting.name for rule in LOCK_RULES for setting in rule.se
 LOCK_TASKS = tuple(rule.task for rule in LOCK_RULES)
 
 
+# Yes/no facts of a vault the reports show (Rule.flags).
+FLAGS = tuple(flag for rule in RULES for flag in rule.flags)
+
+
 def context(vault):
     """What the rules share about a vault while each evaluates it (Rule.context: ``mua``)."""
     shared = {}

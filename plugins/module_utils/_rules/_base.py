@@ -24,7 +24,8 @@ A rule (one file per setting in this package, listed in order in ``RULES``) says
 - ``entry``: keys it adds to a drift entry of its own (multi-user authorization adds ``mua``);
 - ``settings``: the settings its findings and changes name, with their report labels and SARIF rule metadata;
   ``tier_heading`` / ``tier_cell``: its column of the reports' table of baseline tiers; ``counts``: what it adds to
-  the summary of a drift (``_drift.summarize``).
+  the summary of a drift (``_drift.summarize``); ``flags``: yes/no facts of a vault the reports show (a column of
+  the findings tables, a line of the summary, a SARIF property), ``report_entry`` its keys in a report's vault row.
 """
 
 from __future__ import annotations
@@ -64,6 +65,21 @@ class Requirement:
         self.rank = rank
 
 
+class Flag:
+    """A yes/no fact of a vault that the reports show: ``key`` (the HTML column), ``column`` (its heading), ``count``
+    (its key in the summary), ``summary`` (the Markdown summary's line), ``figure`` (the HTML figure), ``sarif`` (the
+    SARIF result property), and ``of(vault)``: the fact of a report's vault row."""
+
+    def __init__(self, key, column, count, summary, figure, sarif, of):
+        self.key = key
+        self.column = column
+        self.count = count
+        self.summary = summary
+        self.figure = figure
+        self.sarif = sarif
+        self.of = of
+
+
 class Rule:
     """The interface of a hardening rule (see the module docstring); a rule file subclasses it once."""
 
@@ -80,6 +96,7 @@ class Rule:
     settings = ()
     requirement = None
     is_lock = False
+    flags = ()
 
     def normalise(self, value, where):
         """A target value as the state module reads it; raises a VaultlockError for one it refuses."""
@@ -165,6 +182,11 @@ class Rule:
 
     def counts(self, entry):
         """``{summary key: count}`` the rule adds to the summary of a drift for one drift entry (every key, 0 or more)."""
+        return {}
+
+    def report_entry(self, entry, plain):
+        """Keys of the rule's own in a report's vault row (``_reports``), from its drift entry; ``plain`` makes a value
+        plain JSON."""
         return {}
 
     def context(self, vault):

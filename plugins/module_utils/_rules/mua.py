@@ -17,7 +17,7 @@ from collections.abc import Mapping
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._arm_ids import arm_tools, split_resource_id
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import has_control
-from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import Requirement, Rule, must_be_bool
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import Flag, Requirement, Rule, must_be_bool
 
 
 _GUARD_PROVIDER = ('microsoft.dataprotection', 'resourceguards')
@@ -56,6 +56,9 @@ class MuaRule(Rule):
     # Lock readiness: a vault may be required to be protected by a Resource Guard before it is locked.
     requirement = Requirement('require_mua', False, False, 3)
 
+    flags = (Flag('mua', 'MUA', 'mua_protected', 'Protected by multi-user authorization', 'MUA protected', 'mua_protected',
+                  lambda vault: bool((vault.get('mua') or {}).get('protected'))),)
+
     def check_requirement(self, value, where):
         return must_be_bool(value, where, self.requirement.key)
 
@@ -66,6 +69,10 @@ class MuaRule(Rule):
 
     def read(self, vault_type, raw, security, resource):
         return {'mua': read_mua(vault_type, raw['properties'])}
+
+    def report_entry(self, entry, plain):
+        mua = entry.get('mua') if isinstance(entry.get('mua'), Mapping) else {}
+        return {'mua': {'protected': bool(mua.get('protected')), 'resource_guard_id': plain(mua.get('resource_guard_id'))}}
 
     def context(self, vault):
         return {'mua': state(vault)}

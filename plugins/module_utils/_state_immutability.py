@@ -20,9 +20,8 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._immutability impo
     TransitionError,
     from_api,
     normalise_choice,
-    plan_transition,
 )
-from ansible_collections.vaultlock.azure.plugins.module_utils._rules.immutability import immutability_patch
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules.immutability import immutability_patch, plan_transition
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import (
     VaultRef,
     backend,

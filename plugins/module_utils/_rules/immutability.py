@@ -9,12 +9,13 @@
 The baseline is a minimum: a vault at the wanted state or stronger does not drift (a locked vault satisfies
 ``enabled``); ``disabled`` asks for immutability to be off, so an enabled or locked vault drifts (a locked one cannot be
 fixed). Reaching ``locked`` needs ``allow_irreversible``. The steps are the state module's own plan
-(_immutability.plan_transition), so check mode predicts what vault_immutability does.
+(plan_transition), so check mode predicts what vault_immutability does.
 """
 
 from __future__ import annotations
 
 from ansible_collections.vaultlock.azure.plugins.module_utils import _immutability
+from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES, vault_label
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import (
     MUA_REASON,
     DriftError,
@@ -48,12 +49,50 @@ def _read(vault_type, security, resource):
     return state, days
 
 
+# The one-way target: Azure never unlocks or disables a Locked vault.
+IRREVERSIBLE = ('locked',)
+
+
 def immutability_patch(vault_type, state, retention_days=None):
     """The PATCH body that changes only the immutability settings (never a full PUT)."""
     settings = {'state': _immutability.to_api(state)}
     if vault_type == 'recovery_services' and retention_days is not None:
         settings['configuration'] = {'type': 'TimeBased', 'durationInDays': int(retention_days)}
     return {'properties': {'securitySettings': {'immutabilitySettings': settings}}}
+
+
+def plan_transition(vault_type, current, desired, allow_irreversible=False, vault_name='?'):
+    """Return the list of steps [(before, after), ...] that take a vault from current to desired.
+
+    Raises TransitionError, before any request is sent, when:
+    - the vault is locked and something else is asked for (locked is irreversible);
+    - locked is asked for without allow_irreversible (locking cannot be undone).
+
+    Both vault kinds go disabled -> enabled -> locked in two requests: Azure refuses
+    Disabled -> Locked in one Recovery Services request
+    (UserErrorUnsupportedVaultImmutabilityStateChange), and the only Backup vault lock
+    on record (az CLI recording) went through Unlocked too.
+    """
+    if vault_type not in VAULT_TYPES:
+        raise _immutability.ImmutabilityError("unknown vault_type '%s'" % vault_type)
+    current = _immutability.normalise_choice(current) or 'disabled'
+    desired = _immutability.normalise_choice(desired)
+    label = vault_label(vault_type, vault_name)
+    if desired is None or desired == current:
+        return []
+    if current in IRREVERSIBLE:
+        raise _immutability.TransitionError(
+            "%s has immutability Locked and %s was requested: Locked is irreversible, "
+            "Azure never unlocks or disables an immutable vault once it is locked." % (label, desired))
+    if desired in IRREVERSIBLE:
+        if not allow_irreversible:
+            raise _immutability.TransitionError(
+                "Locking immutability of %s cannot be undone: once Locked it can never be disabled or unlocked, "
+                "and backup retention can no longer be reduced. Set allow_irreversible=true to consent." % label)
+        if current == 'disabled':
+            return [('disabled', 'enabled'), ('enabled', 'locked')]
+        return [('enabled', 'locked')]
+    return [(current, desired)]
 
 
 def _norm(value, where):
@@ -65,7 +104,7 @@ class ImmutabilityRule(Rule):
     action = 'immutability'
     task = 'immutability'
     apply_rank = 3
-    irreversible = ('locked',)
+    irreversible = IRREVERSIBLE
     is_lock = True
     irreversible_why = ' (a locked vault can never be unlocked)'
     module = 'vault_immutability'
@@ -119,9 +158,8 @@ class ImmutabilityRule(Rule):
         if _immutability.RANK[want] < _immutability.RANK[have] and mua['protected']:
             return [finding('immutability', have, want, False, MUA_REASON % (guard_name(mua), 'immutability'))], None, []
         try:
-            steps = _immutability.plan_transition(vault.get('vault_type'), have, want,
-                                                  allow_irreversible=baseline['allow_irreversible'],
-                                                  vault_name=vault.get('name') or '?')
+            steps = plan_transition(vault.get('vault_type'), have, want, allow_irreversible=baseline['allow_irreversible'],
+                                    vault_name=vault.get('name') or '?')
         except _immutability.ImmutabilityError as exc:
             return [finding('immutability', have, want, False, str(exc), irreversible=irreversible)], None, []
         path = ' -> '.join([have] + [after for _before, after in steps])

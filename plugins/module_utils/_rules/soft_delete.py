@@ -7,7 +7,7 @@
 """The soft delete rule: off < on < always_on, and a minimum of retention days; always_on is one-way.
 
 The baseline ``{state, retention_days}`` is a minimum like immutability's; ``off`` asks for soft delete to be off.
-Reaching ``always_on`` needs ``allow_irreversible``. The changes are vault_soft_delete's own plan (_soft_delete.plan):
+Reaching ``always_on`` needs ``allow_irreversible``. The changes are vault_soft_delete's own plan (plan, below):
 on a Recovery Services vault the enhanced security (hybrid workloads) moves with the state.
 """
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ansible_collections.vaultlock.azure.plugins.module_utils import _soft_delete
+from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES, vault_label
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import (
     MUA_REASON,
     DriftError,
@@ -37,6 +38,9 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base impor
 _KEYS = ('state', 'retention_days')
 REQUIREMENTS = ('on', 'always_on')
 
+
+# The one-way target: Azure never turns an AlwaysOn soft delete (or enhanced security) down or off again.
+IRREVERSIBLE = ('always_on',)
 
 _RS_SOFT_DELETE_KEYS = ('softDeleteState', 'softDeleteRetentionPeriodInDays')
 _DP_SOFT_DELETE_KEYS = ('state', 'retentionDurationInDays')
@@ -95,6 +99,62 @@ def vault_patch(vault_type, target):
     return {'properties': {'securitySettings': {'softDeleteSettings': settings}}}
 
 
+def plan(vault_type, current, desired_state=None, desired_days=None, allow_irreversible=False, vault_name='?', enforced=False):
+    """Return (changes, target) that take a vault's soft delete from current to what was asked.
+
+    current: {'state', 'retention_days', 'enhanced_security'} (_soft_delete.settings_of).
+    changes: [{'setting', 'before', 'after'}, ...], empty when nothing has to change.
+    target: the complete settings to write, {'state', 'retention_days', 'enhanced_security'}.
+
+    Raises SoftDeleteError, before any request is sent, when:
+    - the vault is AlwaysOn and anything else is asked for (AlwaysOn is irreversible);
+    - soft delete is enforced by Azure (``enforced``, see _soft_delete.enforced_by_azure) and off is asked for;
+    - always_on is asked for without allow_irreversible;
+    - retention_days is outside 14..180, or is given while soft delete is (or is to be) off.
+    """
+    if vault_type not in VAULT_TYPES:
+        raise _soft_delete.SoftDeleteError("unknown vault_type '%s'" % vault_type)
+    label = vault_label(vault_type, vault_name)
+    desired_state = _soft_delete.normalise_choice(desired_state)
+    desired_days = _soft_delete.validate_days(desired_days)
+    cur_state = current.get('state')
+    cur_days = current.get('retention_days')
+    rs = vault_type == 'recovery_services'
+    cur_enhanced = current.get('enhanced_security') if rs else None
+    state = desired_state or cur_state
+    if enforced and state == 'off' and cur_state != 'off':
+        raise _soft_delete.SoftDeleteError('%s: Azure refuses to disable it, so no request is sent' % _soft_delete.enforced_message(label))
+    always_now = any(value in IRREVERSIBLE for value in (cur_state, cur_enhanced))
+    if always_now and state not in IRREVERSIBLE:
+        which = 'soft delete' if cur_state in IRREVERSIBLE else 'enhanced security (soft delete for hybrid workloads)'
+        raise _soft_delete.SoftDeleteError(
+            "%s has %s AlwaysOn and soft_delete=%s was requested: AlwaysOn is irreversible, Azure never turns soft delete "
+            "of such a vault down or off again." % (label, which, state))
+    if desired_days is not None and state in ('off', None):
+        raise _soft_delete.SoftDeleteError('retention_days applies only while soft delete is on or always_on; %s would have soft delete off'
+                              % label)
+    if state is None:
+        # Azure reported no soft delete state and none was asked for: nothing to manage.
+        return [], dict(current)
+    needs_consent = state in IRREVERSIBLE and (cur_state != state or (rs and cur_enhanced != state))
+    if needs_consent and not allow_irreversible:
+        raise _soft_delete.SoftDeleteError(
+            "Setting soft delete of %s to AlwaysOn cannot be undone: once AlwaysOn it can never be turned off or back to On. "
+            "Set allow_irreversible=true to consent." % label)
+    days = cur_days
+    if state != 'off':
+        days = desired_days if desired_days is not None else (cur_days if cur_days is not None else _soft_delete.DEFAULT_DAYS)
+    target = {'state': state, 'retention_days': days, 'enhanced_security': state if rs else None}
+    changes = []
+    if state != cur_state:
+        changes.append({'setting': 'soft_delete', 'before': cur_state, 'after': state, 'irreversible': state in IRREVERSIBLE})
+    if rs and state != cur_enhanced:
+        changes.append({'setting': 'enhanced_security', 'before': cur_enhanced, 'after': state, 'irreversible': state in IRREVERSIBLE})
+    if days != cur_days:
+        changes.append({'setting': 'soft_delete_retention_days', 'before': cur_days, 'after': days, 'irreversible': False})
+    return changes, target
+
+
 def _norm(value, where):
     return normalised(_soft_delete.normalise_choice, value, where)
 
@@ -104,7 +164,7 @@ class SoftDeleteRule(Rule):
     action = 'soft_delete'
     task = 'soft_delete'
     apply_rank = 2
-    irreversible = ('always_on',)
+    irreversible = IRREVERSIBLE
     irreversible_field = 'state'
     module = 'vault_soft_delete'
     option = 'soft_delete'
@@ -191,8 +251,8 @@ class SoftDeleteRule(Rule):
         # write would fail; the findings it was to fix are then not fixable.
         settings = _soft_delete.settings_of(vault)
         try:
-            planned, _target = _soft_delete.plan(vault.get('vault_type'), settings, action['state'], action['retention_days'],
-                                                 baseline['allow_irreversible'], vault.get('name') or '?')
+            planned, _target = plan(vault.get('vault_type'), settings, action['state'], action['retention_days'],
+                                    baseline['allow_irreversible'], vault.get('name') or '?')
         except _soft_delete.SoftDeleteError as exc:
             for item in findings:
                 if item['fixable']:

@@ -9,14 +9,13 @@ import itertools
 import pytest
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError
-from ansible_collections.vaultlock.azure.plugins.module_utils._rules.soft_delete import config_body, vault_patch
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules.soft_delete import config_body, plan, vault_patch
 from ansible_collections.vaultlock.azure.plugins.module_utils._soft_delete import (
     RANK,
     SoftDeleteError,
     differences,
     from_api,
     normalise_choice,
-    plan,
     settings_of,
     to_api,
     validate_days,

@@ -40,7 +40,7 @@ from collections.abc import Mapping
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._immutability import normalise_choice as _immutability_state
 from ansible_collections.vaultlock.azure.plugins.module_utils._retention import Duration, RetentionError, is_operational, parse_duration
-from ansible_collections.vaultlock.azure.plugins.module_utils._rules import LOCK_SETTINGS, PER_POLICY, RULES
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules import LOCK_RULES, LOCK_SETTINGS, PER_POLICY, RULES
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import DriftError, must_be_bool
 
 # The rules that add a lock requirement, in the order of their requirements; then the one readiness has of its own.
@@ -48,6 +48,8 @@ REQUIRING = tuple(sorted((rule for rule in RULES if rule.requirement), key=lambd
 NO_UNFIXABLE = 'no_unfixable_findings'
 REQUIREMENT_KEYS = tuple(rule.requirement.key for rule in REQUIRING) + (NO_UNFIXABLE,)
 DEFAULT_REQUIREMENTS = dict([(rule.requirement.key, rule.requirement.default) for rule in REQUIRING] + [(NO_UNFIXABLE, True)])
+# The targets of the lock readiness decides (the lock rules' irreversible values: immutability locked).
+LOCKED = tuple(value for rule in LOCK_RULES for value in rule.irreversible)
 # The blockers every readiness can have, whatever the requirements: what was needed to judge it could not be read.
 READABLE = 'readable'
 
@@ -302,7 +304,7 @@ def readiness(vault, requirements=None, findings=None, raises=None, today=None):
         'subscription_id': vault.get('subscription_id'),
         'resource_group': vault.get('resource_group'),
         'immutability': state,
-        'locked': state == 'locked',
+        'locked': state in LOCKED,
         'as_of': today.isoformat(),
         'ready': not blockers,
         'blockers': blockers,

@@ -5,7 +5,8 @@
 
 Every .py under plugins/ is parsed with ``ast``; each import of ``ansible_collections.vaultlock.azure.plugins.*``
 (``import x``, ``from x import y``, ``from x import module``; at the top of a file or nested anywhere) is an edge
-from that file to the imported file. A cycle is named file by file; an import inside a function (or a method) is named
+from that file to the imported file, and to every package above it that Python runs first (``from pkg.mod import y``
+runs ``pkg/__init__.py``), except the importer's own packages. A cycle is named file by file; an import inside a function (or a method) is named
 with its file and line. Lazy imports of Azure SDKs are not the collection's and are not looked at here.
 """
 
@@ -49,6 +50,12 @@ def _targets(node, known):
     return found
 
 
+def _with_packages(target, known):
+    """The imported module and the collection's packages above it (Python imports those first)."""
+    parts = target.split('.')
+    return [m for m in ('.'.join(parts[:i]) for i in range(len(parts), 0, -1)) if m in known]
+
+
 class _Imports(ast.NodeVisitor):
     def __init__(self, known):
         self.known = known
@@ -86,8 +93,9 @@ def import_graph(sources):
         visitor.visit(ast.parse(text, filename=name))
         graph[name] = {}
         for target, line in visitor.edges:
-            if target != name:
-                graph[name].setdefault(target, line)
+            for module in _with_packages(target, known):
+                if module != name and not name.startswith(module + '.'):
+                    graph[name].setdefault(module, line)
         nested.extend((name, line, target) for target, line in visitor.nested)
     return graph, nested
 
@@ -167,6 +175,18 @@ def test_an_acyclic_graph_passes():
     sources = dict(SYNTHETIC, **{'module_utils._c': 'import json\n'})
     graph, _nested = import_graph(sources)
     assert find_cycle(graph) is None
+
+
+def test_importing_a_module_of_a_package_runs_the_package_first():
+    sources = {'module_utils._rules': 'from ansible_collections.vaultlock.azure.plugins.module_utils._rules import _one\n',
+               'module_utils._rules._one': 'from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import Rule\n',
+               'module_utils._rules._base': 'from ansible_collections.vaultlock.azure.plugins.module_utils._low import x\n',
+               'module_utils._low': 'from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import Rule\n'}
+    graph, _nested = import_graph(sources)
+    assert graph['module_utils._rules._one'] == {'module_utils._rules._base': 1}   # its own package is already running
+    assert set(graph['module_utils._low']) == {'module_utils._rules._base', 'module_utils._rules'}
+    assert find_cycle(graph) == ['module_utils._low', 'module_utils._rules', 'module_utils._rules._one', 'module_utils._rules._base',
+                                 'module_utils._low']
 
 
 def test_from_package_import_module_is_an_edge_to_the_module():

@@ -131,8 +131,8 @@ def plan(vault_type, current, desired_state=None, desired_days=None, allow_irrev
             "%s has %s AlwaysOn and soft_delete=%s was requested: AlwaysOn is irreversible, Azure never turns soft delete "
             "of such a vault down or off again." % (label, which, state))
     if desired_days is not None and state in ('off', None):
-        raise _soft_delete.SoftDeleteError('retention_days applies only while soft delete is on or always_on; %s would have soft delete off'
-                              % label)
+        raise _soft_delete.SoftDeleteError('retention_days applies only while soft delete is on or always_on; %s would have soft '
+                                           'delete off' % label)
     if state is None:
         # Azure reported no soft delete state and none was asked for: nothing to manage.
         return [], dict(current)

@@ -246,16 +246,18 @@ def check_baseline(baseline):
     """The baseline normalised (_drift.validate_baseline), and the role's consent rule: a baseline that asks for an
     irreversible state (a value a hardening rule names irreversible) must consent with allow_irreversible.
 
-    The baseline may carry ``tiers`` (harden_backup_vaults_baselines: module_utils/_tiers.py) and ``retention_mode`` (the
-    mode of tiers when the top level checks no retention). Each tier is checked once here too, with the same consent
-    rule (consent stays the one allow_irreversible of the run); the result then holds ``tiers``, resolved.
+    The baseline may carry ``tiers`` (harden_backup_vaults_baselines: module_utils/_tiers.py) and the rules' tier defaults
+    (Rule.tier_default_keys: ``retention_mode``, the mode of tiers when the top level checks no retention). Each tier is
+    checked once here too, with the same consent rule (consent stays the one allow_irreversible of the run); the result
+    then holds ``tiers``, resolved.
     """
     tiers = None
-    retention_mode = None
-    if isinstance(baseline, Mapping) and ('tiers' in baseline or 'retention_mode' in baseline):
+    given = None
+    defaults = tuple(key for rule in RULES for key in rule.tier_default_keys)
+    if isinstance(baseline, Mapping) and ('tiers' in baseline or any(key in baseline for key in defaults)):
         tiers = baseline.get('tiers')
-        retention_mode = baseline.get('retention_mode')
-        baseline = dict((key, value) for key, value in baseline.items() if key not in ('tiers', 'retention_mode'))
+        given = dict((key, baseline.get(key)) for key in defaults)
+        baseline = dict((key, value) for key, value in baseline.items() if key != 'tiers' and key not in defaults)
     normalised = validate_baseline(baseline)
     consent = 'set harden_backup_vaults_allow_irreversible: true to consent'
     for rule in RULES:
@@ -264,7 +266,7 @@ def check_baseline(baseline):
                 raise TargetError('harden_backup_vaults_%s: %s is irreversible%s: %s' % (path, value, rule.irreversible_why, consent))
     if tiers is None:
         return normalised
-    resolved = resolve_tiers(tiers, normalised, retention_mode)
+    resolved = resolve_tiers(tiers, normalised, given)
     for index, tier in enumerate(resolved):
         where = 'harden_backup_vaults_baselines[%d] (%s)' % (index, tier['name'])
         for rule in RULES:

@@ -42,7 +42,6 @@ from collections.abc import Mapping
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import DriftError, sort_key, validate_baseline, vault_drift
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._readiness import ReadinessError, validate_requirements
-from ansible_collections.vaultlock.azure.plugins.module_utils._retention import RETENTION_MODES
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import RULES
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import CONSENT
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import GUID, RG_NAME, has_control, parse_resource_id, shown
@@ -194,7 +193,7 @@ def _message(exc):
     return str(exc).replace('baseline.retention.minimum', 'retention_minimum').replace('baseline.', '')
 
 
-def resolve_tier(tier, index, default, allow_irreversible, retention_mode):
+def resolve_tier(tier, index, default, allow_irreversible, defaults):
     """One tier with every key (inherited from the default tier when left out), normalised; raises TierError."""
     where = _label(index, tier)
     if not isinstance(tier, Mapping):
@@ -223,7 +222,7 @@ def resolve_tier(tier, index, default, allow_irreversible, retention_mode):
     for rule in RULES:
         if rule.key:
             try:
-                given[rule.key] = rule.tier_value(resolved, {'retention_mode': retention_mode})
+                given[rule.key] = rule.tier_value(resolved, defaults)
             except DriftError as exc:
                 raise TierError('%s: %s' % (where, exc)) from None
     requirements = resolved['lock_requirements']
@@ -247,24 +246,28 @@ def resolve_tier(tier, index, default, allow_irreversible, retention_mode):
     return resolved
 
 
-def resolve_tiers(tiers, normalised, retention_mode=None):
+def resolve_tiers(tiers, normalised, given=None):
     """Every tier resolved against the default tier (the top-level baseline, through validate_baseline); raises TierError.
 
-    retention_mode: the mode of tiers that do not give one when the top-level baseline checks no retention (the role's
-    harden_backup_vaults_retention_mode); by default the top-level one, else report.
+    given: the role's defaults for every tier (``{key: value}`` of the rules' ``tier_default_keys``, each rule's
+    Rule.tier_defaults: ``retention_mode``, the mode of tiers that do not give one when the top-level baseline checks no
+    retention, the role's harden_backup_vaults_retention_mode; by default the top-level one, else report).
     """
     if tiers is None:
         return []
     if not isinstance(tiers, (list, tuple)):
         raise TierError('%s must be a list of tiers {name, match, ...}, got %s' % (WHERE, type(tiers).__name__))
     default = default_tier(normalised)
-    mode = retention_mode if retention_mode is not None else default['retention_mode']
-    if mode is not None and (not isinstance(mode, str) or mode.strip().lower() not in RETENTION_MODES):
-        raise TierError('retention_mode must be report or enforce, got %s' % shown(mode))
+    defaults = {}
+    for rule in RULES:
+        try:
+            defaults.update(rule.tier_defaults(default, given or {}))
+        except DriftError as exc:
+            raise TierError(str(exc)) from None
     resolved = []
     names = {}
     for index, tier in enumerate(tiers):
-        one = resolve_tier(tier, index, default, normalised.get('allow_irreversible'), mode)
+        one = resolve_tier(tier, index, default, normalised.get('allow_irreversible'), defaults)
         if one['name'].lower() in names:
             raise TierError('%s: the name %s is already the name of %s[%d]; tier names must be unique (any case)'
                             % (_label(index, tier), shown(one['name']), WHERE, names[one['name'].lower()]))

@@ -10,7 +10,8 @@ A rule (one file per setting in this package, listed in order in ``RULES``) says
 
 - ``key``: its key in a baseline (None: the rule only reads and reports), ``validate_baseline`` its check and default;
   ``tier_keys`` its keys in a baseline tier (harden_backup_vaults_baselines, _tiers), ``tier_value`` / ``to_tier`` /
-  ``from_tier`` / ``resolved_tier`` the conversions between the two forms;
+  ``from_tier`` / ``resolved_tier`` the conversions between the two forms, ``tier_default_keys`` / ``tier_defaults``
+  the role's defaults for every tier (``retention_mode``);
 - ``action``: its key in a drift entry's ``actions``, ``apply_rank`` its turn in a run, ``task`` the state task that
   applies it (the key of its results in a report's ``meta.results``);
 - ``evaluate``: its findings (have, want, fixable, why), the action and the changes a run makes;
@@ -112,6 +113,13 @@ class Rule:
         """The rule's part of a baseline (``baseline`` is the whole mapping), checked and with its defaults; raises
         DriftError."""
         return None
+
+    tier_default_keys = ()
+
+    def tier_defaults(self, default, given):
+        """The rule's defaults for every tier (``{key: value}`` of ``tier_default_keys``) from what the role gives
+        (``given``) and the default tier (``default``: the top-level baseline in the tier form); raises DriftError."""
+        return {}
 
     @property
     def tier_keys(self):

@@ -82,6 +82,8 @@ class RetentionRule(Rule):
         return {'minimum': minimum, 'mode': mode}
 
     tier_keys = ('retention_minimum', 'retention_mode')
+    # harden_backup_vaults_retention_mode: the mode of tiers that give none when the top level checks no retention.
+    tier_default_keys = ('retention_mode',)
     # Lock readiness: no policy in use keeps recovery points longer on a protected tier (locking commits their storage).
     requirement = Requirement('max_retention', None, True, 1)
 
@@ -108,6 +110,13 @@ class RetentionRule(Rule):
         detail = ', '.join('policy %s keeps its %s tier %s' % (v['name'], t['tier'], t['duration']) for v, t in over)
         return want, longest['duration'], 'max_retention %s: %s (held until %s, later than %s)' % (
             want, detail, context['iso'](longest['held_until']), context['iso'](limit))
+
+    def tier_defaults(self, default, given):
+        mode = given.get('retention_mode')
+        mode = mode if mode is not None else default['retention_mode']
+        if mode is not None and (not isinstance(mode, str) or mode.strip().lower() not in RETENTION_MODES):
+            raise DriftError('retention_mode must be report or enforce, got %s' % shown(mode))
+        return {'retention_mode': mode}
 
     def tier_value(self, resolved, defaults):
         if resolved['retention_mode'] is None:

@@ -14,6 +14,7 @@ import gc
 from ansible import constants as C
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._auth import AUTH_ARGSPEC
+from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import failure
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import TLS_WARNING, plan_run
@@ -84,8 +85,6 @@ class ActionModule(ControllerActionBase):
     @staticmethod
     def _session_for(args):
         """One AzureSession per subscription a named vault gives (None: the authentication's own), built on first use."""
-        from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession  # pylint: disable=import-outside-toplevel
-
         auth = {name: args.get(name) for name in AUTH_ARGSPEC}
         sessions = {}
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 class ModuleDocFragment:
     """Which vaults a read-only module reads (module_utils._module.SCOPE_ARGSPEC is the matching argument spec;
-    module_utils._fleet.read_scope reads them)."""
+    module_utils._discovery.read_scope reads them)."""
 
     DOCUMENTATION = r'''
 options:

@@ -149,13 +149,13 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._auth import auth_params
 from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession
-from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import DEFAULT_DISCOVERY
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import read_fleet as _read_fleet
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     AzureOperationError,
     MissingLibraryError,
     VaultlockError,
 )
+from ansible_collections.vaultlock.azure.plugins.module_utils._settings import DEFAULT_DISCOVERY
 
 HOST_VAR = 'vaultlock_vault'
 DISCOVERY_VAR = 'vaultlock_discovery'

@@ -209,6 +209,7 @@ def select_auth(params, env=None, credential_file_reader=None):
 
 def build_credential(plan, cloud, verify=True, disable_instance_discovery=None):
     """Build the azure-identity credential an AuthPlan describes."""
+    # Lazy: azure-identity is the slowest import of all; only a task that authenticates loads it.
     identity = import_package('azure.identity', 'azure-identity')
     common = {'authority': cloud.authority_host}
     if cloud.disable_instance_discovery or disable_instance_discovery:

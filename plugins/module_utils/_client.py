@@ -28,7 +28,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._auth import (
     select_auth,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._cloud import resolve_cloud
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError, from_exception, import_package
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError, azure_errors, from_exception, import_package
 from ansible_collections.vaultlock.azure.plugins.module_utils._pacing import SubscriptionPacer, pacing_policy
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import DEFAULT_SETTINGS, USER_AGENT
 from ansible_collections.vaultlock.azure.plugins.module_utils._transport import (
@@ -49,12 +49,6 @@ SDKS = {
     'recoveryservicesbackup': ('azure.mgmt.recoveryservicesbackup', 'RecoveryServicesBackupClient', 'azure-mgmt-recoveryservicesbackup'),
     'dataprotection': ('azure.mgmt.dataprotection', 'DataProtectionMgmtClient', 'azure-mgmt-dataprotection'),
 }
-
-
-def azure_errors():
-    """The exception classes azure-core raises (imported on first use), for `except azure_errors():`."""
-    exceptions = import_package('azure.core.exceptions', 'azure-core')
-    return (exceptions.AzureError,)
 
 
 # Most pages a listing follows (ARM pages hold up to 1,000 items; Azure allows 500 Recovery Services vaults per region
@@ -162,6 +156,7 @@ class AzureSession:
     def _client(self, key, sdk, subscription_id):
         if key not in self._clients:
             module_name, class_name, package = SDKS[sdk]
+            # Lazy: each management SDK costs its import time; a task imports only the one it calls.
             module = import_package(module_name, package)
             cls = getattr(module, class_name)
             self._clients[key] = cls(self.credential, subscription_id, **self.client_kwargs())
@@ -180,6 +175,7 @@ class AzureSession:
     def build_arm_client(self, per_retry_policies):
         """An ARMPipelineClient with the session's credential, retry policy and pooled transport; `per_retry_policies` sit
         between the retry policy and the bearer token policy (so they see every try before a token is attached)."""
+        # Lazy: azure-core and azure-mgmt-core load when the first request needs a pipeline.
         core = import_package('azure.mgmt.core', 'azure-mgmt-core')
         arm_policies = import_package('azure.mgmt.core.policies', 'azure-mgmt-core')
         pipeline = import_package('azure.core.pipeline.policies', 'azure-core')
@@ -201,7 +197,7 @@ class AzureSession:
         A nextLink must point at the ARM endpoint in use (the token never goes elsewhere); a link seen before, or
         more than MAX_PAGES pages, ends the listing with an error instead of looping or hiding vaults.
         """
-        rest = import_package('azure.core.rest', 'azure-core')
+        rest = import_package('azure.core.rest', 'azure-core')  # lazy: loaded with the first request
         client = self.arm()
         url = path if path.startswith('https://') else self.cloud.resource_manager.rstrip('/') + path
         items = []

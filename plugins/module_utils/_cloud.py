@@ -82,6 +82,7 @@ def parse_metadata(document, url):
 def fetch_metadata(url, verify=True, timeout=30):
     """GET {url}/metadata/endpoints. Uses requests (a dependency of azure-core)."""
     try:
+        # Lazy: requests comes with azure-core and only this metadata request needs it.
         import requests  # pylint: disable=import-outside-toplevel
     except ImportError as exc:
         raise MissingLibraryError('requests', exc)

@@ -12,8 +12,8 @@ plugins compare the task's own arguments with the merged ones and call ``scope_a
 
 1. ``allow_irreversible`` that only ``module_defaults`` supplies never counts: it is set to false (with a warning),
    so the module refuses every irreversible step unless the task itself consents.
-2. An irreversible target that only ``module_defaults`` supplies (immutability ``locked``, soft delete
-   ``always_on``) is refused before any request.
+2. An irreversible target that only ``module_defaults`` supplies (a value the module's hardening rule calls
+   irreversible, in any spelling the module accepts: module_utils/_rules) is refused before any request.
 3. When the task itself consents, every option that decides what changes (``SCOPED_TARGETS``) must come from the
    task too: consent covers what the task asks, not what a default adds to it (a time-based immutability period or a
    retention minimum that would become permanent on a Locked vault, say).
@@ -22,21 +22,11 @@ plugins compare the task's own arguments with the merged ones and call ``scope_a
 from __future__ import annotations
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules import RULES
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import CONSENT
 
-CONSENT = 'allow_irreversible'
-
-# Options that decide what a state module changes.
-SCOPED_TARGETS = {
-    'vault_immutability': ('immutability', 'immutability_retention_days'),
-    'vault_soft_delete': ('soft_delete', 'retention_days'),
-    'backup_policy_retention': ('mode', 'minimum', 'policies'),
-}
-
-# Values that are irreversible whatever the vault: never accepted from module_defaults.
-IRREVERSIBLE_VALUES = {
-    'vault_immutability': {'immutability': ('locked',)},
-    'vault_soft_delete': {'soft_delete': ('always_on', 'alwayson', 'always-on')},
-}
+# Options that decide what a state module changes (each hardening rule names its module's).
+SCOPED_TARGETS = dict((rule.module, rule.module_targets) for rule in RULES if rule.module)
 
 
 class ConsentError(VaultlockError, ValueError):
@@ -63,8 +53,11 @@ def scope_arguments(module, merged, own_keys):
     else:
         from_defaults = {key for key in args if key not in own_keys}
     targets = SCOPED_TARGETS.get(module, ())
-    for key, values in IRREVERSIBLE_VALUES.get(module, {}).items():
-        if key in from_defaults and str(args.get(key)).strip().lower() in values:
+    # Values that are irreversible whatever the vault (each rule's, in any spelling its module accepts): never accepted
+    # from module_defaults.
+    for rule in RULES:
+        key = rule.option
+        if rule.module == module and key in from_defaults and rule.is_irreversible(args.get(key)):
             raise ConsentError('%s: %s comes from module_defaults, but an irreversible target must be written in the task itself '
                                '(module_defaults never change a vault beyond recall); nothing was sent to Azure'
                                % (key, args.get(key)))

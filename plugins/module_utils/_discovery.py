@@ -4,7 +4,10 @@
 #
 # This module is for internal use by the vaultlock.azure collection only.
 # Its API may change without notice.
-"""Fleet discovery by source, shared by vault_immutability_info and the backup_vaults inventory plugin.
+"""Fleet discovery by source, shared by the read-only modules, the role's plan and the backup_vaults inventory plugin.
+
+``read_scope`` reads what a read-only module's scope options select (one named vault from ARM, or ``read_fleet``);
+``read_fleet`` reads a fleet from Resource Graph (_resource_graph) or ARM (_fleet, _items).
 
 ``discovery`` (the option of both):
 
@@ -27,13 +30,16 @@ Resource Graph's data may be older, as it can lag ARM by minutes), ``resource_gr
 from __future__ import annotations
 
 import datetime
+import fnmatch
 import time
 
+from ansible_collections.vaultlock.azure.plugins.module_utils import _fleet
+from ansible_collections.vaultlock.azure.plugins.module_utils import _resource_graph
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError
-from ansible_collections.vaultlock.azure.plugins.module_utils._settings import MAX_CONCURRENCY
+from ansible_collections.vaultlock.azure.plugins.module_utils._items import attach_items
+from ansible_collections.vaultlock.azure.plugins.module_utils._settings import DEFAULT_DISCOVERY, DISCOVERY_CHOICES, MAX_CONCURRENCY
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend, vault_record
 
-DISCOVERY_CHOICES = ('auto', 'resource_graph', 'arm')
-DEFAULT_DISCOVERY = 'auto'
 SOURCES = ('resource_graph', 'arm')
 
 
@@ -93,8 +99,6 @@ def read_fleet(session, subscription_ids, vault_types, resource_groups=None, tag
     ``policies`` when asked), per-scope errors (as ``_fleet.list_vaults`` gives them), the subscriptions read, and the
     ``discovery`` block. Raises AzureOperationError when every scope failed (nothing could be read at all).
     """
-    from ansible_collections.vaultlock.azure.plugins.module_utils import _fleet  # pylint: disable=import-outside-toplevel
-
     requested = check_discovery(discovery)
     kinds = list(vault_types)
     started = time.monotonic()
@@ -106,13 +110,9 @@ def read_fleet(session, subscription_ids, vault_types, resource_groups=None, tag
         if include_policies:
             errors.extend(_fleet.attach_policies(session, records, max_concurrency))
         if include_items:
-            from ansible_collections.vaultlock.azure.plugins.module_utils._items import attach_items  # pylint: disable=import-outside-toplevel
-
             errors.extend(attach_items(session, records, max_concurrency))
         block = describe(requested, {s: 'arm' for s in subs}, [], data_time, started, session)
         return {'vaults': records, 'errors': errors, 'subscriptions': subs, 'discovery': block}
-
-    from ansible_collections.vaultlock.azure.plugins.module_utils import _resource_graph  # pylint: disable=import-outside-toplevel
 
     found = _resource_graph.discover(session, subs, kinds, resource_groups, tags, policies=include_policies, items=include_items,
                                      fallback='arm' if requested == 'auto' else None, max_concurrency=max_concurrency)
@@ -126,3 +126,45 @@ def read_fleet(session, subscription_ids, vault_types, resource_groups=None, tag
         # Resource Graph rows outside the scope asked for, or whose name is not their id's: left out (warnings).
         block['dropped'] = list(found['dropped'])
     return {'vaults': vaults, 'errors': errors, 'subscriptions': subs, 'discovery': block}
+
+
+_GLOB = set('*?[')
+
+
+def name_match(record, pattern):
+    """True when the vault's name matches a shell-style pattern (case-insensitive); no pattern matches every vault."""
+    if not pattern:
+        return True
+    return fnmatch.fnmatchcase(str(record.get('name', '')).lower(), pattern.lower())
+
+
+def read_scope(session, params):
+    """The vaults a read-only module's scope options select: ``(records, errors, subscriptions, discovery)``.
+
+    ``params``: ``id``, or ``name`` + ``resource_group`` + ``vault_type`` (one vault, read from ARM with one GET, whatever
+    ``discovery`` says); otherwise ``subscription_ids`` (default: the session's subscription; ``[all]``: every one
+    visible), ``resource_group``, ``vault_types``, ``name`` (a pattern), ``tags``, ``discovery`` (auto, resource_graph,
+    arm: read_fleet) and ``max_concurrency``. ``include_policies`` / ``include_items`` add each vault's
+    policies / protected items. The options of vault_immutability_info and vault_lock_readiness_info
+    (_module.SCOPE_ARGSPEC); ``discovery`` is the block of ``describe`` (source per subscription, fallbacks, data time).
+    """
+    concurrency = params.get('max_concurrency') or MAX_CONCURRENCY
+    named = params.get('name') and params.get('resource_group') and params.get('vault_type')
+    if params.get('id') or (named and not _GLOB.intersection(params['name'])):
+        started, data_time = time.monotonic(), now_iso()
+        ref = VaultRef.from_params(params, session.default_subscription)
+        records = [vault_record(backend(session, ref.vault_type).get(ref), ref.vault_type)]
+        errors = []
+        if params.get('include_policies'):
+            errors.extend(_fleet.attach_policies(session, records, concurrency))
+        if params.get('include_items'):
+            errors.extend(attach_items(session, records, concurrency))
+        return records, errors, [ref.subscription_id], single_vault_discovery(session, ref.subscription_id, 'arm', data_time, started)
+    if params.get('vault_type') and not params.get('name'):
+        raise InputError('vault_type selects one vault together with name and resource_group; use vault_types to filter')
+    fleet = read_fleet(session, params.get('subscription_ids'), params['vault_types'],
+                       [params['resource_group']] if params.get('resource_group') else None, params.get('tags'),
+                       bool(params.get('include_policies')), concurrency, params.get('discovery'),
+                       select=lambda record: name_match(record, params.get('name')),
+                       include_items=bool(params.get('include_items')))
+    return fleet['vaults'], fleet['errors'], fleet['subscriptions'], fleet['discovery']

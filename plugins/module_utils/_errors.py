@@ -110,6 +110,32 @@ def import_package(module_name, package):
         raise MissingLibraryError(package, exc)
 
 
+def azure_errors():
+    """The exception classes azure-core raises (imported on first use), for `except azure_errors():`."""
+    # Lazy: this module is imported by every plugin; azure-core only by what sends a request.
+    exceptions = import_package('azure.core.exceptions', 'azure-core')
+    return (exceptions.AzureError,)
+
+
+# Control characters (C0, DEL, C1) and Unicode line and paragraph separators: never part of a name, an id or a GUID.
+_CONTROL = re.compile('[\x00-\x1f\x7f-\x9f\u2028\u2029]')
+
+
+def shown(value):
+    """A value quoted for an error message, control characters escaped (a trailing newline shows as \\n)."""
+    text = str(value)
+    escapes = {'\n': '\\n', '\r': '\\r', '\t': '\\t'}
+
+    def escape(match):
+        char = match.group(0)
+        return escapes.get(char) or ('\\x%02x' % ord(char) if ord(char) < 256 else '\\u%04x' % ord(char))
+    return "'%s'" % _CONTROL.sub(escape, text)
+
+
+def has_control(value):
+    return isinstance(value, str) and bool(_CONTROL.search(value))
+
+
 class AzureOperationError(VaultlockError):
     """An Azure request failed.
 

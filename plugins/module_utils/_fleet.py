@@ -4,7 +4,7 @@
 #
 # This module is for internal use by the vaultlock.azure collection only.
 # Its API may change without notice.
-"""Fleet discovery shared by vault_immutability_info and the backup_vaults inventory plugin.
+"""The fleet read from ARM, for _discovery (ARM discovery, and the fallback of Resource Graph discovery).
 
 One list call per subscription, vault kind (and resource group) with paging, run in parallel; per-scope
 errors are collected instead of hiding the other scopes; policies are read one list per vault,
@@ -13,14 +13,11 @@ interleaved across subscriptions.
 
 from __future__ import annotations
 
-import fnmatch
-import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import now_iso, read_fleet, single_vault_discovery
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError, UnreadableResourceError
-from ansible_collections.vaultlock.azure.plugins.module_utils._items import attach_items
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, UnreadableResourceError
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import plural_label
+from ansible_collections.vaultlock.azure.plugins.module_utils._retention import normalise_policy
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import MAX_CONCURRENCY
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import (
     VaultRef,
@@ -63,48 +60,6 @@ def resolve_subscriptions(session, wanted):
         if sub.lower() not in [s.lower() for s in seen]:
             seen.append(sub)
     return seen
-
-
-_GLOB = set('*?[')
-
-
-def name_match(record, pattern):
-    """True when the vault's name matches a shell-style pattern (case-insensitive); no pattern matches every vault."""
-    if not pattern:
-        return True
-    return fnmatch.fnmatchcase(str(record.get('name', '')).lower(), pattern.lower())
-
-
-def read_scope(session, params):
-    """The vaults a read-only module's scope options select: ``(records, errors, subscriptions, discovery)``.
-
-    ``params``: ``id``, or ``name`` + ``resource_group`` + ``vault_type`` (one vault, read from ARM with one GET, whatever
-    ``discovery`` says); otherwise ``subscription_ids`` (default: the session's subscription; ``[all]``: every one
-    visible), ``resource_group``, ``vault_types``, ``name`` (a pattern), ``tags``, ``discovery`` (auto, resource_graph,
-    arm: _discovery.read_fleet) and ``max_concurrency``. ``include_policies`` / ``include_items`` add each vault's
-    policies / protected items. The options of vault_immutability_info and vault_lock_readiness_info
-    (_module.SCOPE_ARGSPEC); ``discovery`` is _discovery's block (source per subscription, fallbacks, data time).
-    """
-    concurrency = params.get('max_concurrency') or MAX_CONCURRENCY
-    named = params.get('name') and params.get('resource_group') and params.get('vault_type')
-    if params.get('id') or (named and not _GLOB.intersection(params['name'])):
-        started, data_time = time.monotonic(), now_iso()
-        ref = VaultRef.from_params(params, session.default_subscription)
-        records = [vault_record(backend(session, ref.vault_type).get(ref), ref.vault_type)]
-        errors = []
-        if params.get('include_policies'):
-            errors.extend(attach_policies(session, records, concurrency))
-        if params.get('include_items'):
-            errors.extend(attach_items(session, records, concurrency))
-        return records, errors, [ref.subscription_id], single_vault_discovery(session, ref.subscription_id, 'arm', data_time, started)
-    if params.get('vault_type') and not params.get('name'):
-        raise InputError('vault_type selects one vault together with name and resource_group; use vault_types to filter')
-    fleet = read_fleet(session, params.get('subscription_ids'), params['vault_types'],
-                       [params['resource_group']] if params.get('resource_group') else None, params.get('tags'),
-                       bool(params.get('include_policies')), concurrency, params.get('discovery'),
-                       select=lambda record: name_match(record, params.get('name')),
-                       include_items=bool(params.get('include_items')))
-    return fleet['vaults'], fleet['errors'], fleet['subscriptions'], fleet['discovery']
 
 
 def read_records(raws, vault_type):
@@ -180,8 +135,6 @@ def attach_policies(session, records, max_concurrency=MAX_CONCURRENCY):
 
     A vault whose policies could not be read gets `policies: []` and `policies_error: true`.
     """
-    from ansible_collections.vaultlock.azure.plugins.module_utils._retention import normalise_policy  # pylint: disable=import-outside-toplevel
-
     def load(record):
         ref = VaultRef(record['subscription_id'], record['resource_group'], record['name'], record['vault_type'])
         try:

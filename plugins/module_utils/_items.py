@@ -15,6 +15,7 @@ through the session's ARM pipeline, paged, like every other read of the collecti
 from __future__ import annotations
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError
+from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import for_each_vault, scope_error
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import MAX_CONCURRENCY
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import (
     BackupVaultBackend,
@@ -99,8 +100,6 @@ def attach_items(session, records, max_concurrency=MAX_CONCURRENCY):
 
     A vault whose items could not be read gets ``protected_items: []`` and ``protected_items_error: true``.
     """
-    from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import for_each_vault, scope_error  # pylint: disable=import-outside-toplevel
-
     def load(record):
         try:
             return list_items(session, record), None

@@ -17,7 +17,6 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._auth import AUTH_ARGSPEC
 from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession
-from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import DEFAULT_DISCOVERY, DISCOVERY_CHOICES
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     AzureOperationError,
     MissingLibraryError,
@@ -25,7 +24,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     VaultlockError,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES
-from ansible_collections.vaultlock.azure.plugins.module_utils._settings import MAX_CONCURRENCY
+from ansible_collections.vaultlock.azure.plugins.module_utils._settings import DEFAULT_DISCOVERY, DISCOVERY_CHOICES, MAX_CONCURRENCY
 
 # How a task names one vault; documented in plugins/doc_fragments/vault_ref.py.
 VAULT_REF_ARGSPEC = {

@@ -272,6 +272,7 @@ class SubscriptionPacer:
 
 def pacing_policy(pacer):
     """An azure-core SansIOHTTPPolicy that paces every request through ``pacer`` (azure-core imported now)."""
+    # Lazy: azure-core is imported when a session builds its first pipeline, never by a task that sends nothing.
     from azure.core.pipeline.policies import SansIOHTTPPolicy  # pylint: disable=import-outside-toplevel
 
     class PacingPolicy(SansIOHTTPPolicy):

@@ -24,7 +24,7 @@ Requirements (``validate_requirements``, defaults in ``DEFAULT_REQUIREMENTS``: a
 - ``max_retention``: a duration (``10y``, ``P10Y``, ``3650d``): no policy in use keeps recovery points longer on a
   protected tier, since locking commits their storage for that long. Compared as calendar dates from today.
 - ``require_soft_delete``: ``on`` (on or always_on) or ``always_on``; null (or false) for no requirement.
-- ``require_mua``: the vault must be protected by multi-user authorization (a Resource Guard; ``_vaults._mua``).
+- ``require_mua``: the vault must be protected by multi-user authorization (a Resource Guard; ``_rules.mua``).
 - ``no_unfixable_findings``: the vault has no drift finding that the run cannot fix (the role passes them).
 
 Durations are added to dates by the calendar: years and months first (a month from 31 January is the last day of
@@ -39,37 +39,30 @@ from collections.abc import Mapping
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._immutability import normalise_choice as _immutability_state
-from ansible_collections.vaultlock.azure.plugins.module_utils._retention import (
-    Duration,
-    RetentionError,
-    is_operational,
-    meets,
-    parse_duration,
-)
-from ansible_collections.vaultlock.azure.plugins.module_utils._soft_delete import RANK as SOFT_DELETE_RANK
+from ansible_collections.vaultlock.azure.plugins.module_utils._retention import Duration, RetentionError, is_operational, parse_duration
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules import LOCK_RULES, LOCK_SETTINGS, PER_POLICY, RULES
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import DriftError, must_be_bool
 
-REQUIREMENT_KEYS = ('max_retention', 'require_soft_delete', 'require_mua', 'no_unfixable_findings')
-DEFAULT_REQUIREMENTS = {'max_retention': None, 'require_soft_delete': 'on', 'require_mua': False, 'no_unfixable_findings': True}
-SOFT_DELETE_REQUIREMENTS = ('on', 'always_on')
+# The rules that add a lock requirement, in the order of their requirements; then the one readiness has of its own.
+REQUIRING = tuple(sorted((rule for rule in RULES if rule.requirement), key=lambda rule: rule.requirement.rank))
+NO_UNFIXABLE = 'no_unfixable_findings'
+REQUIREMENT_KEYS = tuple(rule.requirement.key for rule in REQUIRING) + (NO_UNFIXABLE,)
+DEFAULT_REQUIREMENTS = dict([(rule.requirement.key, rule.requirement.default) for rule in REQUIRING] + [(NO_UNFIXABLE, True)])
+# The targets of the lock readiness decides (the lock rules' irreversible values: immutability locked).
+LOCKED = tuple(value for rule in LOCK_RULES for value in rule.irreversible)
 # The blockers every readiness can have, whatever the requirements: what was needed to judge it could not be read.
 READABLE = 'readable'
-# Azure keeps no recovery point longer than 99 years (_retention.TIER_CEILINGS): a longer max_retention can never block.
-MAX_RETENTION_CEILING = Duration.of(100, 'years')
 
 
 class ReadinessError(InputError, ValueError):
     """Lock requirements that cannot be used; raised before any request."""
 
 
-def _is_bool(value):
-    return isinstance(value, bool)
-
-
 def validate_requirements(requirements, where='requirements'):
     """Check lock requirements and return them complete and normalised (``DEFAULT_REQUIREMENTS`` for what is unset).
 
-    ``max_retention`` becomes ISO-8601 (``P10Y``) or None; ``require_soft_delete`` ``on``, ``always_on`` or None (YAML's
-    unquoted ``on`` is true, which means ``on``; false means no requirement). Raises ReadinessError naming the key.
+    Each requirement is its hardening rule's (Rule.requirement, normalised by Rule.check_requirement: ``max_retention``
+    becomes ISO-8601 or None, ``require_soft_delete`` on, always_on or None). Raises ReadinessError naming the key.
     """
     if requirements is None:
         return dict(DEFAULT_REQUIREMENTS)
@@ -79,41 +72,18 @@ def validate_requirements(requirements, where='requirements'):
     if unknown:
         raise ReadinessError('%s has unknown key(s) %s; allowed: %s' % (where, ', '.join(unknown), ', '.join(REQUIREMENT_KEYS)))
     result = dict(DEFAULT_REQUIREMENTS)
+    nullable = [rule.requirement.key for rule in REQUIRING if rule.requirement.nullable]
     for key in REQUIREMENT_KEYS:
-        # An explicit null is "no limit" (max_retention) or "no requirement" (require_soft_delete); a null boolean takes its
-        # default.
-        if key in requirements and (requirements[key] is not None or key in ('max_retention', 'require_soft_delete')):
+        # An explicit null is "no requirement" where the requirement allows it (max_retention: no limit); otherwise null
+        # takes the default.
+        if key in requirements and (requirements[key] is not None or key in nullable):
             result[key] = requirements[key]
-
-    maximum = result['max_retention']
-    if maximum is not None and not (isinstance(maximum, str) and not maximum.strip()):
-        try:
-            duration = parse_duration(maximum)
-        except RetentionError as exc:
-            raise ReadinessError('%s.max_retention: %s' % (where, exc)) from None
-        if not meets(MAX_RETENTION_CEILING, duration):
-            raise ReadinessError('%s.max_retention is %s, longer than any retention Azure keeps (99 years): leave it null for no limit'
-                                 % (where, duration.short))
-        result['max_retention'] = duration.iso
-    else:
-        result['max_retention'] = None
-
-    soft = result['require_soft_delete']
-    if soft is True:
-        soft = 'on'
-    elif soft is False or (isinstance(soft, str) and soft.strip() == ''):
-        soft = None
-    if soft is not None:
-        key = str(soft).strip().lower().replace('-', '_').replace(' ', '_')
-        key = 'always_on' if key == 'alwayson' else key
-        if key not in SOFT_DELETE_REQUIREMENTS:
-            raise ReadinessError("%s.require_soft_delete must be on, always_on or null (no requirement), got '%s'" % (where, soft))
-        soft = key
-    result['require_soft_delete'] = soft
-
-    for key in ('require_mua', 'no_unfixable_findings'):
-        if not _is_bool(result[key]):
-            raise ReadinessError("%s.%s must be true or false, got '%s'" % (where, key, result[key]))
+    try:
+        for rule in REQUIRING:
+            result[rule.requirement.key] = rule.check_requirement(result[rule.requirement.key], where)
+        must_be_bool(result[NO_UNFIXABLE], where, NO_UNFIXABLE)
+    except DriftError as exc:
+        raise ReadinessError(str(exc)) from None
     return result
 
 
@@ -183,7 +153,7 @@ def _raised_policies(policies, raises):
     after): what the vault keeps when it is locked. Raising never shortens a tier."""
     wanted = {}
     for change in raises or []:
-        if isinstance(change, Mapping) and change.get('setting') == 'retention' and change.get('after'):
+        if isinstance(change, Mapping) and change.get('setting') in PER_POLICY and change.get('after'):
             key = (_lower(change.get('policy')), change.get('tier'), change.get('sub_policy'), _lower(change.get('datastore')))
             wanted[key] = change['after']
     if not wanted:
@@ -228,17 +198,9 @@ def _policy_view(policy, today, problems):
             'longest': protected[0] if protected else None}
 
 
-def _soft_delete_blocker(vault, want):
-    state = (vault.get('soft_delete') or {}).get('state') if isinstance(vault.get('soft_delete'), Mapping) else None
-    state = _lower(state).replace('alwayson', 'always_on') or None
-    if state in SOFT_DELETE_RANK and SOFT_DELETE_RANK[state] >= SOFT_DELETE_RANK[want]:
-        return None
-    return _blocker('require_soft_delete', want, state, 'require_soft_delete %s: soft delete is %s' % (want, state or 'unknown'))
-
-
 def _unfixable(findings):
-    """The findings a run cannot fix, other than immutability itself (that is the lock being decided)."""
-    return [f for f in findings or [] if isinstance(f, Mapping) and not f.get('fixable') and f.get('setting') != 'immutability']
+    """The findings a run cannot fix, other than the lock itself (the settings of the rule that is the lock being decided)."""
+    return [f for f in findings or [] if isinstance(f, Mapping) and not f.get('fixable') and f.get('setting') not in LOCK_SETTINGS]
 
 
 def _finding_text(finding):
@@ -311,28 +273,16 @@ def readiness(vault, requirements=None, findings=None, raises=None, today=None):
     held_until = top['held_until'] if top else None
 
     blockers = [_blocker(READABLE, 'protected items and policies read', 'not read', problem) for problem in problems]
-    if wanted['max_retention']:
-        limit = add_duration(today, wanted['max_retention'])
-        over = [(v, t) for v in in_use for t in v['tiers'] if t['protected_by_immutability'] and t['held_until'] > limit]
-        if over:
-            over.sort(key=lambda vt: vt[1]['held_until'], reverse=True)
-            longest = over[0][1]
-            detail = ', '.join('policy %s keeps its %s tier %s' % (v['name'], t['tier'], t['duration']) for v, t in over)
-            blockers.append(_blocker('max_retention', wanted['max_retention'], longest['duration'],
-                                     'max_retention %s: %s (held until %s, later than %s)' % (
-                                         wanted['max_retention'], detail, _iso(longest['held_until']), _iso(limit))))
-    if wanted['require_soft_delete']:
-        blocker = _soft_delete_blocker(vault, wanted['require_soft_delete'])
-        if blocker:
-            blockers.append(blocker)
-    mua = vault.get('mua') if isinstance(vault.get('mua'), Mapping) else {}
-    if wanted['require_mua'] and not mua.get('protected'):
-        blockers.append(_blocker('require_mua', True, False,
-                                 'require_mua: the vault is not protected by multi-user authorization (no Resource Guard)'))
+    context = {'today': today, 'in_use': in_use, 'until': lambda duration: add_duration(today, duration), 'iso': _iso}
+    for rule in REQUIRING:
+        want = wanted[rule.requirement.key]
+        found = rule.blocker(vault, want, context) if want else None
+        if found:
+            blockers.append(_blocker(rule.requirement.key, *found))
     not_evaluated = []
-    if wanted['no_unfixable_findings']:
+    if wanted[NO_UNFIXABLE]:
         if findings is None:
-            not_evaluated.append({'requirement': 'no_unfixable_findings',
+            not_evaluated.append({'requirement': NO_UNFIXABLE,
                                   'reason': 'no drift findings were given (the harden_backup_vaults role gives them)'})
         else:
             unfixable = _unfixable(findings)
@@ -354,7 +304,7 @@ def readiness(vault, requirements=None, findings=None, raises=None, today=None):
         'subscription_id': vault.get('subscription_id'),
         'resource_group': vault.get('resource_group'),
         'immutability': state,
-        'locked': state == 'locked',
+        'locked': state in LOCKED,
         'as_of': today.isoformat(),
         'ready': not blockers,
         'blockers': blockers,

@@ -19,14 +19,15 @@ import html
 import re
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import kind_label
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules import FLAGS, SETTING_LABEL
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports import (
-    SETTING_LABEL,
     _check_report,
     _value,
     finding_label,
     has_tiers,
     items_text,
     plural,
+    TIER_HEADINGS,
     tier_rows,
     with_tier,
 )
@@ -220,11 +221,12 @@ def _tag(flag, yes='yes', no='no'):
 def _findings_table(vaults, tiered=False):
     header = with_tier([('vault', 'Vault'), ('type', 'Type'), ('subscription', 'Subscription'), ('group', 'Resource group'),
                         ('finding', 'Finding'), ('have', 'Have'), ('want', 'Want'), ('fixable', 'Fixable'),
-                        ('reason', 'Why / what a run does'), ('mua', 'MUA')], ('tier', 'Baseline tier'), tiered)
+                        ('reason', 'Why / what a run does')] + [(flag.key, flag.column) for flag in FLAGS],
+                       ('tier', 'Baseline tier'), tiered)
     rows = []
     settings = []
     for vault in vaults:
-        mua = bool((vault.get('mua') or {}).get('protected'))
+        flag_cells = ''.join('<td>%s</td>' % esc('yes' if flag.of(vault) else 'no') for flag in FLAGS)
         for finding in vault.get('findings') or []:
             if finding.get('resolved'):
                 continue
@@ -239,7 +241,7 @@ def _findings_table(vaults, tiered=False):
             rows.append(
                 '<tr data-setting="%s" data-fixable="%s" data-irreversible="%s" data-vault-id="%s">'
                 '<td>%s</td>%s<td>%s</td><td class="id">%s</td><td>%s</td><td data-sort="%s">%s</td><td>%s</td><td>%s</td>'
-                '<td data-sort="%s">%s</td><td>%s</td><td>%s</td></tr>' % (
+                '<td data-sort="%s">%s</td><td>%s</td>%s</tr>' % (
                     esc(setting), 'yes' if fixable else 'no', 'yes' if irreversible else 'no', esc(vault.get('id')),
                     esc(vault.get('name')), ('<td>%s</td>' % esc(vault.get('tier') or '')) if tiered else '',
                     esc(kind_label(vault.get('vault_type'))),
@@ -247,7 +249,7 @@ def _findings_table(vaults, tiered=False):
                     esc(setting + ' ' + finding_label(finding).lower()), esc(finding_label(finding)),
                     esc(_value(finding.get('have'))), esc(_value(finding.get('want'))),
                     ('1' if fixable else '0') + ('1' if irreversible else '0'), fix_cell,
-                    esc(finding.get('reason') or ''), esc('yes' if mua else 'no')))
+                    esc(finding.get('reason') or ''), flag_cells))
     options = ''.join('<option value="%s">%s</option>' % (esc(s), esc(SETTING_LABEL.get(s, s))) for s in settings)
     controls = (
         '<div class="controls">'
@@ -288,8 +290,8 @@ def render_html(report):
 
     figures = [_figure(summary.get('vaults', 0), 'Vaults'), _figure(summary.get('drifting', 0), 'Drifting', 'drifting'),
                _figure(summary.get('clean', 0), 'Clean', 'clean'), _figure(summary.get('findings', 0), 'Findings'),
-               _figure(summary.get('fixable', 0), 'Fixable', 'fixable'), _figure(summary.get('unfixable', 0), 'Not fixable', 'unfixable'),
-               _figure(summary.get('mua_protected', 0), 'MUA protected')]
+               _figure(summary.get('fixable', 0), 'Fixable', 'fixable'), _figure(summary.get('unfixable', 0), 'Not fixable', 'unfixable')]
+    figures += [_figure(summary.get(flag.count, 0), flag.figure) for flag in FLAGS]
     if not check_mode:
         figures += [_figure(summary.get('resolved', 0), 'Resolved'), _figure(summary.get('changed', 0), 'Vaults changed')]
     else:
@@ -326,8 +328,8 @@ def render_html(report):
                 for row in tier_rows(report)]
         out.append('<section id="tiers"><h2>Baseline tiers</h2><p>Tried in order, the first match wins; a vault no tier matches '
                    'is judged against the default tier.</p>%s</section>' % _simple_table(
-                       'tiers-table', ['Baseline tier', 'Vaults', 'Drifting', 'Findings', 'Match', 'Immutability', 'Soft delete',
-                                       'Retention minimum', 'Lock requirements'], rows))
+                       'tiers-table', ['Baseline tier', 'Vaults', 'Drifting', 'Findings', 'Match'] + list(TIER_HEADINGS)
+                       + ['Lock requirements'], rows))
     if changed:
         rows = []
         for vault in changed:

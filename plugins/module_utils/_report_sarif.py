@@ -20,8 +20,8 @@ from urllib.parse import quote
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import COLLECTION_VERSION
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import kind_label
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules import FLAGS, LOCK_SETTINGS, SETTING_LABEL, SETTINGS
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports import (
-    SETTING_LABEL,
     _check_report,
     _value,
     finding_label,
@@ -36,23 +36,10 @@ HELP_URI = 'https://github.com/vaultlock/azure/blob/main/docs/drift-report.md'
 # Bump the suffix if the fingerprint's inputs ever change: a dashboard would otherwise see every alert as new.
 FINGERPRINT_KEY = 'vaultlockFinding/v1'
 
-# One rule per setting the drift report checks. security-severity (0.0 to 10.0) is the scale code-scanning services
+# One SARIF rule per setting the drift report checks, from the hardening rules (module_utils/_rules): (setting, id,
+# short description, help, security-severity). security-severity (0.0 to 10.0) is the scale code-scanning services
 # rank rules by: a vault that is not immutable loses its backups first.
-RULES = (
-    ('immutability', 'VaultNotImmutable', 'The vault is less immutable than the baseline asks',
-     'While a vault is immutable, Azure refuses to delete recovery points before they expire, to stop protection with '
-     '"delete data" and to reduce policy retention. A vault below the baseline leaves its backups to whoever gets '
-     'write access to it.', '8.8'),
-    ('soft_delete', 'SoftDeleteBelowBaseline', 'Soft delete of the vault is weaker than the baseline asks',
-     'With soft delete on, deleted backup data is kept, recoverable, for the retention days before Azure purges it.',
-     '7.5'),
-    ('soft_delete_retention_days', 'SoftDeleteRetentionTooShort', 'Soft delete keeps deleted backup data for fewer days than the baseline',
-     'Deleted backup data is purged after the soft delete retention: a short retention shortens the time to notice a deletion.',
-     '5.3'),
-    ('retention', 'PolicyRetentionTooShort', 'A backup policy keeps recovery points for less time than the baseline',
-     'An immutable vault keeps recovery points only as long as its policies do: an attacker who waits out a short '
-     'retention wins.', '6.5'),
-)
+RULES = tuple((setting.name,) + tuple(setting.sarif) for setting in SETTINGS if setting.sarif)
 RULE_INDEX = dict((rule[0], index) for index, rule in enumerate(RULES))
 
 LEVEL_HELP = ('error: the playbook cannot fix it, a person must act; warning: the playbook can fix it, but the fix can never be '
@@ -128,9 +115,9 @@ def _result(vault, finding):
             'resource_group': vault.get('resource_group'), 'have': finding.get('have'), 'want': finding.get('want'),
             'fixable': bool(finding.get('fixable')), 'irreversible': bool(finding.get('irreversible')),
             'reason': finding.get('reason'),
-            'mua_protected': bool((vault.get('mua') or {}).get('protected')),
         },
     }
+    result['properties'].update((flag.sarif, flag.of(vault)) for flag in FLAGS)
     if setting in RULE_INDEX:
         result['ruleIndex'] = RULE_INDEX[setting]
     for key in ('policy', 'tier', 'sub_policy', 'datastore'):
@@ -168,7 +155,7 @@ def build_sarif(report, tool_version=COLLECTION_VERSION):
             if not finding.get('resolved'):
                 result = _result(vault, finding)
                 row = lock_rows.get(str(vault.get('id') or '').lower())
-                if row is not None and finding.get('setting') == 'immutability':
+                if row is not None and finding.get('setting') in LOCK_SETTINGS:
                     result['properties']['lock_readiness'] = _readiness_properties(row)
                 results.append(result)
     errors = report.get('errors') or []

@@ -18,6 +18,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import kind_label
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules import FLAGS, LOCK_TASKS, RULES, SETTING_ACTION, SETTING_LABEL, TASKS
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import (
     DriftError,
     sort_key,
@@ -26,23 +27,10 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._drift import (
 )
 
 SCHEMA_VERSION = '2.0'
-ACTIONS = ('immutability', 'soft_delete', 'retention')
+ACTIONS = TASKS
+# The rules' columns of the table of baseline tiers.
+TIER_HEADINGS = tuple(rule.tier_heading for rule in RULES if rule.tier_heading)
 JUNIT_SUITE = 'harden_backup_vaults'
-
-# Which action fixes which finding.
-SETTING_ACTION = {
-    'immutability': 'immutability',
-    'soft_delete': 'soft_delete',
-    'soft_delete_retention_days': 'soft_delete',
-    'retention': 'retention',
-}
-
-SETTING_LABEL = {
-    'immutability': 'immutability',
-    'soft_delete': 'soft delete',
-    'soft_delete_retention_days': 'soft delete retention days',
-    'retention': 'retention',
-}
 
 FINDING_KEYS = ('setting', 'policy', 'tier', 'sub_policy', 'datastore', 'have', 'want', 'fixable', 'reason', 'irreversible')
 
@@ -294,18 +282,14 @@ def _report_vault(entry, check_mode, done):
         # The baseline tier the vault was judged against (harden_backup_vaults_baselines), not a retention tier.
         vault['tier'] = str(_plain(entry.get('tier')))
     actions = entry.get('actions') if isinstance(entry.get('actions'), Mapping) else {}
-    mua = entry.get('mua') if isinstance(entry.get('mua'), Mapping) else {}
     vault.update({
         'drift': bool(open_findings),
         'status': 'drift' if open_findings else ('fixed' if findings else 'compliant'),
         'findings': findings,
-        'actions': {
-            'immutability': _plain(actions.get('immutability')),
-            'soft_delete': _plain(actions.get('soft_delete')),
-            'raise_policies': _plain(actions.get('raise_policies') or []),
-        },
-        'mua': {'protected': bool(mua.get('protected')), 'resource_guard_id': _plain(mua.get('resource_guard_id'))},
+        'actions': dict((rule.action, _plain(rule.report_action(actions.get(rule.action)))) for rule in RULES if rule.action),
     })
+    for rule in RULES:
+        vault.update(rule.report_entry(entry, _plain))
     return vault
 
 
@@ -342,7 +326,7 @@ def _lock_status(entry, ready, check_mode, predict, done):
         return 'not ready'
     if check_mode:
         return 'would lock' if predict else 'not locked'
-    return 'locked' if done.get((_lower(entry.get('id')), 'immutability')) else 'not locked'
+    return 'locked' if any(done.get((_lower(entry.get('id')), task)) for task in LOCK_TASKS) else 'not locked'
 
 
 def lock_readiness_rows(entries, check_mode, predict, done):
@@ -522,20 +506,19 @@ def match_text(match):
 
 
 def tier_rows(report):
-    """One row per tier and one for the default tier: name, match, immutability, soft delete, retention minimum, mode."""
+    """One row per tier and one for the default tier: name, match, each rule's cell (TIER_HEADINGS), lock requirements."""
     rows = []
     baseline = report.get('baseline') or {}
     tiers = list(report.get('tiers') or [])
-    retention = baseline.get('retention') or {}
-    tiers.append({'name': 'default', 'match': None, 'immutability': baseline.get('immutability'),
-                  'soft_delete': baseline.get('soft_delete'), 'retention_minimum': retention.get('minimum') or {},
-                  'retention_mode': retention.get('mode'), 'lock_requirements': None})
+    default = {'name': 'default', 'match': None}
+    for rule in RULES:
+        default.update(rule.to_tier(baseline.get(rule.key)) if rule.key else {})
+    default['lock_requirements'] = None
+    tiers.append(default)
     for tier in tiers:
-        minimum = tier.get('retention_minimum') or {}
-        rows.append([tier.get('name'), match_text(tier.get('match')), tier.get('immutability') or 'not checked',
-                     _value(tier.get('soft_delete')) if tier.get('soft_delete') else 'not checked',
-                     ('%s (%s)' % (_value(minimum), tier.get('retention_mode') or 'report')) if minimum else 'not checked',
-                     _value(tier.get('lock_requirements')) if tier.get('lock_requirements') else 'role default'])
+        rows.append([tier.get('name'), match_text(tier.get('match'))]
+                    + [rule.tier_cell(tier, _value) for rule in RULES if rule.tier_heading]
+                    + [_value(tier.get('lock_requirements')) if tier.get('lock_requirements') else 'role default'])
     return rows
 
 
@@ -634,8 +617,7 @@ def render_markdown(report):
         ['Clean', str(summary['clean'])],
         ['With fixable findings', str(summary['vaults_with_actions'])],
         ['With findings that cannot be fixed here', str(summary['vaults_with_unfixable'])],
-        ['Protected by multi-user authorization', str(summary.get('mua_protected', 0))],
-    ]))
+    ] + [[flag.summary, str(summary.get(flag.count, 0))] for flag in FLAGS]))
     lines.append('')
     lines.extend(_table(['Setting', 'Vaults', 'Findings', 'Fixable', 'Not fixable'], [
         [md_escape(SETTING_LABEL.get(s, s)), str(c['vaults']), str(c['findings']), str(c['fixable']), str(c['unfixable'])]
@@ -656,7 +638,7 @@ def render_markdown(report):
     if report.get('tiers'):
         lines.extend(['', '## Baseline tiers', '', 'Tried in order, the first match wins; a vault no tier matches is judged '
                       'against the default tier.', ''])
-        lines.extend(_table(['Baseline tier', 'Match', 'Immutability', 'Soft delete', 'Retention minimum', 'Lock requirements'],
+        lines.extend(_table(['Baseline tier', 'Match'] + list(TIER_HEADINGS) + ['Lock requirements'],
                             [[md_escape(cell) for cell in row] for row in tier_rows(report)]))
 
     by_sub = {}
@@ -678,7 +660,7 @@ def render_markdown(report):
     listed, drifting = _top_drifting(report['vaults'], MD_MAX_VAULTS)
     rows = []
     for vault in listed:
-        mua = 'yes' if (vault.get('mua') or {}).get('protected') else 'no'
+        flags = ['yes' if flag.of(vault) else 'no' for flag in FLAGS]
         for finding in vault.get('findings') or []:
             if finding.get('resolved'):
                 continue
@@ -689,12 +671,13 @@ def render_markdown(report):
                                    md_escape(vault.get('subscription_id')), md_escape(vault.get('resource_group')),
                                    md_escape(finding_label(finding) + (' (IRREVERSIBLE)' if finding.get('irreversible') else '')),
                                    '%s → %s' % (md_escape(_value(finding.get('have'))), md_escape(_value(finding.get('want')))),
-                                   fixable, mua], md_escape(vault.get('tier')), tiered))
+                                   fixable] + flags, md_escape(vault.get('tier')), tiered))
     if rows:
         lines.extend(['', '## Drift', ''])
         if len(listed) < drifting:
             lines.extend(['The %d drifting vaults with the most open findings (irreversible and unfixable ones first):' % len(listed), ''])
-        lines.extend(_table(with_tier(['Vault', 'Type', 'Subscription', 'Resource group', 'Finding', 'Have → want', 'Fixable', 'MUA'],
+        lines.extend(_table(with_tier(['Vault', 'Type', 'Subscription', 'Resource group', 'Finding', 'Have → want', 'Fixable']
+                                      + [flag.column for flag in FLAGS],
                                       'Baseline tier', tiered), rows))
         more = _more(len(listed), drifting, 'drifting vaults')
         if more:

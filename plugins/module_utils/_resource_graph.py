@@ -29,10 +29,22 @@ import math
 import re
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError, first_line, import_package
+from ansible_collections.vaultlock.azure.plugins.module_utils import _fleet
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
+    AzureOperationError,
+    InputError,
+    azure_errors,
+    first_line,
+    from_exception,
+    import_package,
+)
+from ansible_collections.vaultlock.azure.plugins.module_utils._items import attach_items, item_record, vault_id_of_item
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES, resource_type
+from ansible_collections.vaultlock.azure.plugins.module_utils._retention import normalise_policy
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import MAX_CONCURRENCY, RETRY_AFTER_MAX
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import vault_record
 
 GRAPH_PATH = '/providers/Microsoft.ResourceGraph/resources'
 API_VERSION = '2022-10-01'
@@ -392,8 +404,6 @@ class ResourceGraph:
     def _rest_in_parallel(self, query, subscriptions, allow_partial_scopes, token, size, total, deliver):
         """Pages 2.. of an answer of ``total`` rows in pages of ``size``, sent at once (the quota paces them), handed
         over in order as they arrive; returns the rows delivered."""
-        from concurrent.futures import ThreadPoolExecutor  # pylint: disable=import-outside-toplevel
-
         offsets = list(range(size, total, size))
         if len(offsets) + 1 > self._page_limit(total, size) or total > MAX_PAGES * self.page_size:
             raise AzureOperationError(OPERATION, None, 200, 'TooManyPages',
@@ -444,9 +454,8 @@ class ResourceGraph:
             request = rest.HttpRequest('POST', url, params={'api-version': self.api_version}, json=body)
             try:
                 response = self.session.arm().send_request(request, **kwargs)
-            except _azure_errors() as exc:
+            except azure_errors() as exc:
                 self.pacer.failed()
-                from ansible_collections.vaultlock.azure.plugins.module_utils._errors import from_exception  # pylint: disable=import-outside-toplevel
                 error = from_exception(exc, OPERATION)
                 if attempt < self.retries and error.status is None:
                     attempt += 1
@@ -489,12 +498,8 @@ class ResourceGraph:
 
 
 def _import_rest():
+    # Lazy: azure-core loads with the first query, never when only the query text or rows are handled.
     return import_package('azure.core.rest', 'azure-core')
-
-
-def _azure_errors():
-    from ansible_collections.vaultlock.azure.plugins.module_utils._client import azure_errors  # pylint: disable=import-outside-toplevel
-    return azure_errors()
 
 
 def graph_error(response):
@@ -542,8 +547,6 @@ def _kind_of(row, mapping):
 
 def vault_records(rows):
     """Vault records (``_vaults.vault_record``) of ``resources`` rows, unique and sorted by lower-cased id."""
-    from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import vault_record  # pylint: disable=import-outside-toplevel
-
     found = {}
     for row in rows:
         kind = _kind_of(row, VAULT_RESOURCE_TYPES)
@@ -577,8 +580,6 @@ def read_vault_rows(rows):
     """(vault records, vault errors) of ``resources`` rows, as ``_fleet.read_records`` makes them from ARM bodies: a row
     the collection cannot read becomes an error of its own (``code: UnreadableVault``, with ``vault``) and hides no other.
     Records are unique and sorted by lower-cased id."""
-    from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import read_records  # pylint: disable=import-outside-toplevel
-
     unique = {}
     for row in rows:
         kind = _kind_of(row, VAULT_RESOURCE_TYPES)
@@ -587,7 +588,7 @@ def read_vault_rows(rows):
     records, errors = [], []
     for key in sorted(unique):
         row, kind = unique[key]
-        found, unreadable = read_records([row], kind)
+        found, unreadable = _fleet.read_records([row], kind)
         records.extend(found)
         errors.extend(unreadable)
     return records, errors
@@ -612,8 +613,6 @@ class PolicyRows:
         self.grouped = {key: [] for key in self.by_vault}
 
     def add(self, rows):
-        from ansible_collections.vaultlock.azure.plugins.module_utils._retention import normalise_policy  # pylint: disable=import-outside-toplevel
-
         for row in rows:
             kind = _kind_of(row, POLICY_TYPES)
             parent = _parent(row.get('id'), '/backuppolicies/')
@@ -639,8 +638,6 @@ class ItemRows:
         self.grouped = {key: [] for key in self.by_vault}
 
     def add(self, rows):
-        from ansible_collections.vaultlock.azure.plugins.module_utils._items import item_record, vault_id_of_item  # pylint: disable=import-outside-toplevel
-
         for row in rows:
             kind = _kind_of(row, ITEM_TYPES)
             parent = str(vault_id_of_item(row.get('id'), kind) or '').lower() if kind else None
@@ -725,8 +722,6 @@ def discover(session, subscriptions, vault_types, resource_groups=None, tags=Non
     was asked (UTC); ``resource_graph`` counts ``calls``, ``throttled`` (429 answers) and ``waited_s``, and says
     ``partial_scope``. Policies are sorted by name whichever source they came from.
     """
-    from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import tags_match  # pylint: disable=import-outside-toplevel
-
     subs = []
     for sub in subscriptions:
         sub = str(sub).strip()
@@ -760,7 +755,7 @@ def discover(session, subscriptions, vault_types, resource_groups=None, tags=Non
             except AzureOperationError as exc:
                 if exc.code != 'NoValidSubscriptionsInQueryRequest':
                     raise
-        records = [r for r in found if tags_match(r, tags)]
+        records = [r for r in found if _fleet.tags_match(r, tags)]
         result['errors'].extend(unreadable)   # as the ARM path: whatever the tag filter, an unreadable vault is said
         # A subscription without vault rows is empty, or invisible to Resource Graph: only then ask which.
         unknown = [s for s in subs if s.lower() not in with_rows]
@@ -812,9 +807,6 @@ def discover(session, subscriptions, vault_types, resource_groups=None, tags=Non
 
 
 def _from_arm(session, subs, kinds, resource_groups, tags, policies, items, result, max_concurrency):
-    from ansible_collections.vaultlock.azure.plugins.module_utils import _fleet  # pylint: disable=import-outside-toplevel
-    from ansible_collections.vaultlock.azure.plugins.module_utils._items import attach_items  # pylint: disable=import-outside-toplevel
-
     try:
         records, errors = _fleet.list_vaults(session, subs, kinds, resource_groups, max_concurrency=max_concurrency)
     except AzureOperationError as exc:

@@ -32,6 +32,10 @@ DEFAULT_SETTINGS = {
 # a larger value is waited for this long before the next try, so a task never hangs for an hour.
 RETRY_AFTER_MAX = 60
 
+# How a fleet is discovered (the option `discovery` of the read-only modules, the inventory and the role; _discovery).
+DISCOVERY_CHOICES = ('auto', 'resource_graph', 'arm')
+DEFAULT_DISCOVERY = 'auto'
+
 # Parallel reads of a discovery (vault_immutability_info, the backup_vaults inventory, the role).
 MAX_CONCURRENCY = 32
 

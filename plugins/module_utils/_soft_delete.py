@@ -4,7 +4,8 @@
 #
 # This module is for internal use by the vaultlock.azure collection only.
 # Its API may change without notice.
-"""Soft delete states, their API spellings and the changes Azure allows (pure, no I/O).
+"""Soft delete states and their API spellings (pure, no I/O); the changes Azure allows are the soft delete rule's
+(_rules/soft_delete.py plan).
 
 Users say off / on / always_on. The APIs say:
 - Recovery Services vault (vault API and backup resource vault config API):
@@ -18,7 +19,6 @@ This is the one place where the vocabularies are mapped.
 from __future__ import annotations
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError
-from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES, vault_label
 
 STATES = ('off', 'on', 'always_on')
 # Strength order: a baseline is a minimum, always_on is stronger than on.
@@ -122,89 +122,6 @@ def validate_days(days):
     if isinstance(days, bool) or not isinstance(days, int) or not MIN_DAYS <= days <= MAX_DAYS:
         raise SoftDeleteError('retention_days must be between %d and %d; got %s' % (MIN_DAYS, MAX_DAYS, days))
     return days
-
-
-def plan(vault_type, current, desired_state=None, desired_days=None, allow_irreversible=False, vault_name='?', enforced=False):
-    """Return (changes, target) that take a vault's soft delete from current to what was asked.
-
-    current: {'state', 'retention_days', 'enhanced_security'} (see current_settings).
-    changes: [{'setting', 'before', 'after'}, ...], empty when nothing has to change.
-    target: the complete settings to write, {'state', 'retention_days', 'enhanced_security'}.
-
-    Raises SoftDeleteError, before any request is sent, when:
-    - the vault is AlwaysOn and anything else is asked for (AlwaysOn is irreversible);
-    - soft delete is enforced by Azure (``enforced``, see enforced_by_azure) and off is asked for;
-    - always_on is asked for without allow_irreversible;
-    - retention_days is outside 14..180, or is given while soft delete is (or is to be) off.
-    """
-    if vault_type not in VAULT_TYPES:
-        raise SoftDeleteError("unknown vault_type '%s'" % vault_type)
-    label = vault_label(vault_type, vault_name)
-    desired_state = normalise_choice(desired_state)
-    desired_days = validate_days(desired_days)
-    cur_state = current.get('state')
-    cur_days = current.get('retention_days')
-    rs = vault_type == 'recovery_services'
-    cur_enhanced = current.get('enhanced_security') if rs else None
-    state = desired_state or cur_state
-    if enforced and state == 'off' and cur_state != 'off':
-        raise SoftDeleteError('%s: Azure refuses to disable it, so no request is sent' % enforced_message(label))
-    always_now = 'always_on' in (cur_state, cur_enhanced)
-    if always_now and state != 'always_on':
-        which = 'soft delete' if cur_state == 'always_on' else 'enhanced security (soft delete for hybrid workloads)'
-        raise SoftDeleteError(
-            "%s has %s AlwaysOn and soft_delete=%s was requested: AlwaysOn is irreversible, Azure never turns soft delete "
-            "of such a vault down or off again." % (label, which, state))
-    if desired_days is not None and state in ('off', None):
-        raise SoftDeleteError('retention_days applies only while soft delete is on or always_on; %s would have soft delete off'
-                              % label)
-    if state is None:
-        # Azure reported no soft delete state and none was asked for: nothing to manage.
-        return [], dict(current)
-    needs_consent = state == 'always_on' and (cur_state != 'always_on' or (rs and cur_enhanced != 'always_on'))
-    if needs_consent and not allow_irreversible:
-        raise SoftDeleteError(
-            "Setting soft delete of %s to AlwaysOn cannot be undone: once AlwaysOn it can never be turned off or back to On. "
-            "Set allow_irreversible=true to consent." % label)
-    days = cur_days
-    if state != 'off':
-        days = desired_days if desired_days is not None else (cur_days if cur_days is not None else DEFAULT_DAYS)
-    target = {'state': state, 'retention_days': days, 'enhanced_security': state if rs else None}
-    changes = []
-    if state != cur_state:
-        changes.append({'setting': 'soft_delete', 'before': cur_state, 'after': state, 'irreversible': state == 'always_on'})
-    if rs and state != cur_enhanced:
-        changes.append({'setting': 'enhanced_security', 'before': cur_enhanced, 'after': state, 'irreversible': state == 'always_on'})
-    if days != cur_days:
-        changes.append({'setting': 'soft_delete_retention_days', 'before': cur_days, 'after': days, 'irreversible': False})
-    return changes, target
-
-
-def config_body(target):
-    """Recovery Services backup resource vault config body (backupconfig/vaultconfig) carrying the whole soft delete set.
-
-    The whole set travels together: a PATCH with only the retention period is reported to answer 200 and change
-    nothing (azure-rest-api-specs#34530); az CLI and azure.azcollection send the set the same way.
-    """
-    props = {'softDeleteFeatureState': to_api('recovery_services', target['state']),
-             'enhancedSecurityState': to_api('recovery_services', target['enhanced_security'] or target['state'])}
-    if target.get('retention_days') is not None:
-        props['softDeleteRetentionPeriodInDays'] = int(target['retention_days'])
-    return {'properties': props}
-
-
-def vault_patch(vault_type, target):
-    """The vault PATCH body that changes only securitySettings.softDeleteSettings."""
-    if vault_type == 'recovery_services':
-        settings = {'softDeleteState': to_api(vault_type, target['state']),
-                    'enhancedSecurityState': to_api(vault_type, target['enhanced_security'] or target['state'])}
-        if target.get('retention_days') is not None:
-            settings['softDeleteRetentionPeriodInDays'] = int(target['retention_days'])
-    else:
-        settings = {'state': to_api(vault_type, target['state'])}
-        if target.get('retention_days') is not None:
-            settings['retentionDurationInDays'] = float(target['retention_days'])
-    return {'properties': {'securitySettings': {'softDeleteSettings': settings}}}
 
 
 def differences(vault_type, settings, target):

@@ -20,12 +20,11 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._immutability impo
     TransitionError,
     from_api,
     normalise_choice,
-    plan_transition,
 )
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules.immutability import IRREVERSIBLE, immutability_patch, plan_transition
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import (
     VaultRef,
     backend,
-    immutability_patch,
     vault_record,
 )
 
@@ -67,7 +66,7 @@ def plan_steps(ref, record, params):
     target = desired or record['immutability']
     current_days = record['immutability_retention_days']
     days_change = days is not None and days != current_days
-    locked = record['immutability'] == 'locked'
+    locked = record['immutability'] in IRREVERSIBLE
     if days_change and locked and current_days is not None and days < current_days:
         raise InputError('%s is Locked: its time-based immutability of %s days cannot be shortened to %s'
                          % (ref.label, current_days, days))
@@ -75,12 +74,12 @@ def plan_steps(ref, record, params):
         raise TransitionError(
             '%s is Locked: time-based immutability of %s days (now %s) can never be shortened or removed once set. '
             'Set allow_irreversible=true to consent.' % (ref.label, days, current_days if current_days is not None else 'none'))
-    days_irreversible = locked or target == 'locked'
+    days_irreversible = locked or target in IRREVERSIBLE
     plan = []
     for index, (before, after) in enumerate(steps):
         # The time-based configuration travels with the first request.
         with_days = index == 0 and days_change
-        changes = [_change('immutability', before, after, after == 'locked')]
+        changes = [_change('immutability', before, after, after in IRREVERSIBLE)]
         if with_days:
             changes.append(_change('immutability_retention_days', current_days, days, days_irreversible))
         plan.append((immutability_patch(ref.vault_type, after, days if with_days else None), changes))

@@ -20,6 +20,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._retention import 
     raise_policy,
     validate_minimum,
 )
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules.immutability import IRREVERSIBLE as IMMUTABILITY_IRREVERSIBLE
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend, vault_record
 
 # Read-only values that GET returns and a PUT must not carry back.
@@ -194,7 +195,7 @@ def run(mod):
         result['msg'] = '; '.join(messages)
         return result
 
-    locked = immutability == 'locked'
+    locked = immutability in IMMUTABILITY_IRREVERSIBLE
     plans, violations = _plan(params, ref, _select(resources, params['policies'], ref), locked)
     _check_consent(params, ref, plans, locked)
     diff_before, diff_after = {}, {}

@@ -4,7 +4,7 @@
 #
 # This module is for internal use by the vaultlock.azure collection only.
 # Its API may change without notice.
-"""What vault_soft_delete does: read the vault, plan (_soft_delete.plan, pure), refuse before any write, write through the
+"""What vault_soft_delete does: read the vault, plan (_rules.soft_delete.plan, pure), refuse before any write, write through the
 API that applies the change, confirm it with re-reads, and say truthfully what changed. The module file holds its
 documentation and argument spec."""
 
@@ -14,14 +14,12 @@ import copy
 import time
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, PartialChangeError, VaultlockError
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules.soft_delete import config_body, plan, vault_patch
 from ansible_collections.vaultlock.azure.plugins.module_utils._soft_delete import (
     ENFORCED_CODES,
-    config_body,
     differences,
     enforced_message,
-    plan,
     settings_of,
-    vault_patch,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend, vault_record
 

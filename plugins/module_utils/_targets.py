@@ -35,6 +35,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._drift import vali
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import resource_type, vault_type_from_provider
 from ansible_collections.vaultlock.azure.plugins.module_utils._readiness import readiness, validate_requirements
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules import LOCK_RULES, RULES
 from ansible_collections.vaultlock.azure.plugins.module_utils._tiers import drift_entries, reads_items, reads_policies, resolve_tiers
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import GUID as _GUID
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import RG_NAME as _RG
@@ -243,36 +244,35 @@ TLS_WARNING = ('TLS certificate validation was off (cert_validation_mode or AZUR
 
 def check_baseline(baseline):
     """The baseline normalised (_drift.validate_baseline), and the role's consent rule: a baseline that asks for an
-    irreversible state (immutability locked, soft delete always_on) must consent with allow_irreversible.
+    irreversible state (a value a hardening rule names irreversible) must consent with allow_irreversible.
 
-    The baseline may carry ``tiers`` (harden_backup_vaults_baselines: module_utils/_tiers.py) and ``retention_mode`` (the
-    mode of tiers when the top level checks no retention). Each tier is checked once here too, with the same consent
-    rule (consent stays the one allow_irreversible of the run); the result then holds ``tiers``, resolved.
+    The baseline may carry ``tiers`` (harden_backup_vaults_baselines: module_utils/_tiers.py) and the rules' tier defaults
+    (Rule.tier_default_keys: ``retention_mode``, the mode of tiers when the top level checks no retention). Each tier is
+    checked once here too, with the same consent rule (consent stays the one allow_irreversible of the run); the result
+    then holds ``tiers``, resolved.
     """
     tiers = None
-    retention_mode = None
-    if isinstance(baseline, Mapping) and ('tiers' in baseline or 'retention_mode' in baseline):
+    given = None
+    defaults = tuple(key for rule in RULES for key in rule.tier_default_keys)
+    if isinstance(baseline, Mapping) and ('tiers' in baseline or any(key in baseline for key in defaults)):
         tiers = baseline.get('tiers')
-        retention_mode = baseline.get('retention_mode')
-        baseline = dict((key, value) for key, value in baseline.items() if key not in ('tiers', 'retention_mode'))
+        given = dict((key, baseline.get(key)) for key in defaults)
+        baseline = dict((key, value) for key, value in baseline.items() if key != 'tiers' and key not in defaults)
     normalised = validate_baseline(baseline)
-    if normalised['immutability'] == 'locked' and not normalised['allow_irreversible']:
-        raise TargetError('harden_backup_vaults_immutability: locked is irreversible (a locked vault can never be unlocked): '
-                          'set harden_backup_vaults_allow_irreversible: true to consent')
-    if (normalised['soft_delete'] or {}).get('state') == 'always_on' and not normalised['allow_irreversible']:
-        raise TargetError('harden_backup_vaults_soft_delete.state: always_on is irreversible: '
-                          'set harden_backup_vaults_allow_irreversible: true to consent')
+    consent = 'set harden_backup_vaults_allow_irreversible: true to consent'
+    for rule in RULES:
+        for path, value in rule.irreversible_targets(normalised):
+            if not normalised['allow_irreversible']:
+                raise TargetError('harden_backup_vaults_%s: %s is irreversible%s: %s' % (path, value, rule.irreversible_why, consent))
     if tiers is None:
         return normalised
-    resolved = resolve_tiers(tiers, normalised, retention_mode)
+    resolved = resolve_tiers(tiers, normalised, given)
     for index, tier in enumerate(resolved):
         where = 'harden_backup_vaults_baselines[%d] (%s)' % (index, tier['name'])
-        if tier['immutability'] == 'locked' and not normalised['allow_irreversible']:
-            raise TargetError('%s: immutability locked is irreversible (a locked vault can never be unlocked): '
-                              'set harden_backup_vaults_allow_irreversible: true to consent' % where)
-        if (tier['soft_delete'] or {}).get('state') == 'always_on' and not normalised['allow_irreversible']:
-            raise TargetError('%s: soft_delete.state always_on is irreversible: '
-                              'set harden_backup_vaults_allow_irreversible: true to consent' % where)
+        for rule in RULES:
+            for path, value in rule.irreversible_targets(tier):
+                if not normalised['allow_irreversible']:
+                    raise TargetError('%s: %s %s is irreversible%s: %s' % (where, path, value, rule.irreversible_why, consent))
     return dict(normalised, tiers=resolved)
 
 
@@ -345,29 +345,32 @@ def gate_locks(drift, vaults, default_requirements, today=None):
     """Lock only the vaults that are ready: a drift entry whose changes lock its vault gets ``lock_readiness`` (the
     vault's _readiness.readiness against lock_requirements_for the entry, with its other findings and the retention the
     run raises first). An entry that is not ready loses the lock (and only the lock: the reversible step to enabled, and
-    every other change, stay); its immutability finding becomes not fixable, ``not ready: <blockers>``. Changes the
-    entries in place and returns them."""
+    every other change, stay); its lock finding becomes not fixable, ``not ready: <blockers>``. The lock is the
+    irreversible target of the rule that is the lock (Rule.is_lock: immutability locked). Changes the entries in place
+    and returns them."""
     by_key = {}
     for vault in vaults:
         by_key.setdefault(vault_key(vault) or str(vault.get('id')).lower(), vault)
-    for entry in drift:
-        locks = [change for change in entry['changes'] if change.get('setting') == 'immutability' and change.get('after') == 'locked']
-        if not locks:
-            continue
-        vault = by_key.get(vault_key(entry) or str(entry.get('id')).lower()) or dict(entry)
-        result = readiness(vault, lock_requirements_for(entry, default_requirements), findings=entry['findings'],
-                           raises=entry['changes'], today=today)
-        entry['lock_readiness'] = result
-        if result['ready']:
-            continue
-        entry['changes'] = [change for change in entry['changes'] if change not in locks]
-        steps = [change for change in entry['changes'] if change.get('setting') == 'immutability']
-        entry['actions']['immutability'] = steps[-1]['after'] if steps else None
-        reason = 'not ready: %s' % '; '.join(blocker['message'] for blocker in result['blockers'])
-        for finding in entry['findings']:
-            if finding.get('setting') == 'immutability' and finding.get('want') == 'locked':
-                finding['fixable'] = False
-                finding['reason'] = reason
+    for rule in LOCK_RULES:
+        settings = [setting.name for setting in rule.settings]
+        for entry in drift:
+            locks = [change for change in entry['changes'] if change.get('setting') in settings and change.get('after') in rule.irreversible]
+            if not locks:
+                continue
+            vault = by_key.get(vault_key(entry) or str(entry.get('id')).lower()) or dict(entry)
+            result = readiness(vault, lock_requirements_for(entry, default_requirements), findings=entry['findings'],
+                               raises=entry['changes'], today=today)
+            entry['lock_readiness'] = result
+            if result['ready']:
+                continue
+            entry['changes'] = [change for change in entry['changes'] if change not in locks]
+            steps = [change for change in entry['changes'] if change.get('setting') in settings]
+            entry['actions'][rule.action] = steps[-1]['after'] if steps else None
+            reason = 'not ready: %s' % '; '.join(blocker['message'] for blocker in result['blockers'])
+            for finding in entry['findings']:
+                if finding.get('setting') in settings and finding.get('want') in rule.irreversible:
+                    finding['fixable'] = False
+                    finding['reason'] = reason
     return drift
 
 

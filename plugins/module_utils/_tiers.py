@@ -42,11 +42,12 @@ from collections.abc import Mapping
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import DriftError, sort_key, validate_baseline, vault_drift
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._readiness import ReadinessError, validate_requirements
-from ansible_collections.vaultlock.azure.plugins.module_utils._retention import RETENTION_MODES
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules import RULES
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import CONSENT
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import GUID, RG_NAME, has_control, parse_resource_id, shown
 
 DEFAULT_TIER = 'default'
-TIER_KEYS = ('name', 'match', 'immutability', 'soft_delete', 'retention_minimum', 'retention_mode', 'lock_requirements')
+TIER_KEYS = ('name', 'match') + tuple(key for rule in RULES for key in rule.tier_keys) + ('lock_requirements',)
 MATCH_KEYS = ('tags', 'names', 'subscriptions', 'resource_groups')
 WHERE = 'harden_backup_vaults_baselines'
 
@@ -171,27 +172,20 @@ def validate_match(match, where):
 
 def default_tier(normalised):
     """The top-level baseline (already through validate_baseline) in the tier form, named ``default``."""
-    retention = normalised.get('retention')
-    return {
-        'name': DEFAULT_TIER,
-        'match': None,
-        'immutability': normalised.get('immutability'),
-        'soft_delete': normalised.get('soft_delete'),
-        'retention_minimum': dict(retention['minimum']) if retention else {},
-        'retention_mode': retention['mode'] if retention else None,
-        'lock_requirements': None,
-    }
+    tier = {'name': DEFAULT_TIER, 'match': None}
+    for rule in RULES:
+        tier.update(rule.to_tier(normalised.get(rule.key)))
+    tier['lock_requirements'] = None
+    return tier
 
 
 def tier_baseline(tier, allow_irreversible):
     """The baseline of a resolved tier, as _drift.validate_baseline returns it."""
-    minimum = tier.get('retention_minimum')
-    return {
-        'immutability': tier.get('immutability'),
-        'allow_irreversible': bool(allow_irreversible),
-        'retention': {'minimum': dict(minimum), 'mode': tier.get('retention_mode') or 'report'} if minimum else None,
-        'soft_delete': tier.get('soft_delete'),
-    }
+    baseline = {CONSENT: bool(allow_irreversible)}
+    for rule in RULES:
+        if rule.key:
+            baseline[rule.key] = rule.from_tier(tier)
+    return baseline
 
 
 def _message(exc):
@@ -199,7 +193,7 @@ def _message(exc):
     return str(exc).replace('baseline.retention.minimum', 'retention_minimum').replace('baseline.', '')
 
 
-def resolve_tier(tier, index, default, allow_irreversible, retention_mode):
+def resolve_tier(tier, index, default, allow_irreversible, defaults):
     """One tier with every key (inherited from the default tier when left out), normalised; raises TierError."""
     where = _label(index, tier)
     if not isinstance(tier, Mapping):
@@ -221,38 +215,27 @@ def resolve_tier(tier, index, default, allow_irreversible, retention_mode):
     match = validate_match(tier.get('match'), where + '.match')
 
     resolved = dict(default, name=name, match=match)
-    for key in ('immutability', 'soft_delete', 'retention_minimum', 'retention_mode', 'lock_requirements'):
+    for key in TIER_KEYS[2:]:
         if key in tier:
             resolved[key] = tier[key]
-    if resolved['retention_mode'] is None:
-        resolved['retention_mode'] = retention_mode
-    mode = resolved['retention_mode']
-    if mode is not None and (not isinstance(mode, str) or mode.strip().lower() not in RETENTION_MODES):
-        raise TierError("%s: retention_mode must be report or enforce, got %s" % (where, shown(mode)))
-    resolved['retention_mode'] = mode.strip().lower() if mode else 'report'
-    minimum = resolved['retention_minimum']
-    if minimum is None:
-        minimum = {}
-    if not isinstance(minimum, Mapping):
-        raise TierError('%s: retention_minimum must be a dict of tier: duration ({} checks no retention), got %s'
-                        % (where, type(minimum).__name__))
-    soft_delete = resolved['soft_delete']
-    if soft_delete is not None and not isinstance(soft_delete, Mapping):
-        raise TierError('%s: soft_delete must be a dict {state, retention_days} ({} checks no soft delete), got %s'
-                        % (where, type(soft_delete).__name__))
+    given = {CONSENT: bool(allow_irreversible)}
+    for rule in RULES:
+        if rule.key:
+            try:
+                given[rule.key] = rule.tier_value(resolved, defaults)
+            except DriftError as exc:
+                raise TierError('%s: %s' % (where, exc)) from None
     requirements = resolved['lock_requirements']
     if requirements is not None and not isinstance(requirements, Mapping):
         raise TierError('%s: lock_requirements must be a dict (the keys of harden_backup_vaults_lock_requirements), got %s'
                         % (where, type(requirements).__name__))
     try:
-        checked = validate_baseline({'immutability': resolved['immutability'], 'allow_irreversible': bool(allow_irreversible),
-                                     'retention': {'minimum': minimum, 'mode': resolved['retention_mode']} if minimum else None,
-                                     'soft_delete': soft_delete})
+        checked = validate_baseline(given)
     except DriftError as exc:
         raise TierError('%s: %s' % (where, _message(exc))) from None
-    resolved['immutability'] = checked['immutability']
-    resolved['soft_delete'] = checked['soft_delete']
-    resolved['retention_minimum'] = checked['retention']['minimum'] if checked['retention'] else {}
+    for rule in RULES:
+        if rule.key:
+            resolved.update(rule.resolved_tier(checked[rule.key]))
     if requirements is not None:
         # Checked here, once, before any request: a tier whose vaults lock nothing this run is still refused when wrong.
         try:
@@ -263,24 +246,28 @@ def resolve_tier(tier, index, default, allow_irreversible, retention_mode):
     return resolved
 
 
-def resolve_tiers(tiers, normalised, retention_mode=None):
+def resolve_tiers(tiers, normalised, given=None):
     """Every tier resolved against the default tier (the top-level baseline, through validate_baseline); raises TierError.
 
-    retention_mode: the mode of tiers that do not give one when the top-level baseline checks no retention (the role's
-    harden_backup_vaults_retention_mode); by default the top-level one, else report.
+    given: the role's defaults for every tier (``{key: value}`` of the rules' ``tier_default_keys``, each rule's
+    Rule.tier_defaults: ``retention_mode``, the mode of tiers that do not give one when the top-level baseline checks no
+    retention, the role's harden_backup_vaults_retention_mode; by default the top-level one, else report).
     """
     if tiers is None:
         return []
     if not isinstance(tiers, (list, tuple)):
         raise TierError('%s must be a list of tiers {name, match, ...}, got %s' % (WHERE, type(tiers).__name__))
     default = default_tier(normalised)
-    mode = retention_mode if retention_mode is not None else default['retention_mode']
-    if mode is not None and (not isinstance(mode, str) or mode.strip().lower() not in RETENTION_MODES):
-        raise TierError('retention_mode must be report or enforce, got %s' % shown(mode))
+    defaults = {}
+    for rule in RULES:
+        try:
+            defaults.update(rule.tier_defaults(default, given or {}))
+        except DriftError as exc:
+            raise TierError(str(exc)) from None
     resolved = []
     names = {}
     for index, tier in enumerate(tiers):
-        one = resolve_tier(tier, index, default, normalised.get('allow_irreversible'), mode)
+        one = resolve_tier(tier, index, default, normalised.get('allow_irreversible'), defaults)
         if one['name'].lower() in names:
             raise TierError('%s: the name %s is already the name of %s[%d]; tier names must be unique (any case)'
                             % (_label(index, tier), shown(one['name']), WHERE, names[one['name'].lower()]))
@@ -331,15 +318,24 @@ def match_tier(vault, tiers):
     return None
 
 
+def _reads(normalised, tiers, what):
+    """Whether a rule of any tier, the default one included, needs ``what`` read (Rule.reads)."""
+    for rule in RULES:
+        values = [normalised.get(rule.key) if rule.key else None] + [rule.from_tier(tier) for tier in tiers or []]
+        if any(what in rule.reads(value) for value in values):
+            return True
+    return False
+
+
 def reads_policies(normalised, tiers):
     """Whether any tier, the default one included, checks retention (so discovery must read the vaults' policies)."""
-    return bool(normalised.get('retention')) or any(tier.get('retention_minimum') for tier in tiers or [])
+    return _reads(normalised, tiers, 'policies')
 
 
 def reads_items(normalised, tiers):
     """Whether any tier, the default one included, locks (so discovery must read the vaults' protected items: lock
     readiness counts them)."""
-    return normalised.get('immutability') == 'locked' or any(tier.get('immutability') == 'locked' for tier in tiers or [])
+    return _reads(normalised, tiers, 'items')
 
 
 def drift_entries(vaults, normalised, tiers=None):

@@ -45,6 +45,7 @@ def honour_zero_retry_after(pipeline_response):
 
 def bounded_retry_policy(settings):
     """An azure-core RetryPolicy that honours Retry-After up to RETRY_AFTER_MAX (built on first use)."""
+    # Lazy: azure-core loads when a session builds its pipeline, never when this module is imported.
     policies = _import('azure.core.pipeline.policies', 'azure-core')
 
     class BoundedRetryPolicy(policies.RetryPolicy):
@@ -106,7 +107,7 @@ def same_host_policy(resource_manager, seen=None):
     (a threading.local), it also notes the HTTP status of the last answer on this thread, so an answer whose body the
     SDK cannot parse is reported with its status.
     """
-    policies = _import('azure.core.pipeline.policies', 'azure-core')
+    policies = _import('azure.core.pipeline.policies', 'azure-core')  # lazy: as bounded_retry_policy
     allowed = endpoint_authority(resource_manager)
     label = '%s://%s' % allowed
 
@@ -177,6 +178,7 @@ def _settled_session(requests):
 def pooled_transport():
     """An azure-core requests transport with a connection pool of ARM_POOL_SIZE (proxy settings from the environment as usual,
     read once per host: _settled_session)."""
+    # Lazy: the transport's packages load with the first pipeline (see bounded_retry_policy).
     requests = _import('requests', 'requests')
     adapters = _import('requests.adapters', 'requests')
     retry = _import('urllib3.util.retry', 'urllib3')

@@ -19,14 +19,16 @@ import re
 import time
 from urllib.parse import quote
 
+from ansible_collections.vaultlock.azure.plugins.module_utils._arm_ids import split_resource_id
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     AzureOperationError,
     InputError,
     UnreadableResourceError,
+    azure_errors,
     from_exception,
-    import_package,
+    has_control,
+    shown,
 )
-from ansible_collections.vaultlock.azure.plugins.module_utils._immutability import from_api, to_api
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import (
     PROVIDERS,
     VAULT_TYPES,
@@ -34,9 +36,10 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import (
     plural_label,
     vault_type_from_provider,
 )
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules import RULES
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import mapping
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import RETRY_AFTER_MAX
-from ansible_collections.vaultlock.azure.plugins.module_utils._soft_delete import SoftDeleteError, enforced_by_azure
-from ansible_collections.vaultlock.azure.plugins.module_utils._soft_delete import from_api as soft_delete_from_api
+from ansible_collections.vaultlock.azure.plugins.module_utils._transport import endpoint_authority
 
 # Every pattern below is used with fullmatch(): Python's `$` also matches before a final newline, so a name such as
 # 'rsv-01\n' would pass a match() against '...$' and reach a request URL.
@@ -45,44 +48,6 @@ GUID = re.compile(r'[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-
 _VAULT_NAME = re.compile(r'[A-Za-z][A-Za-z0-9-]{0,48}[A-Za-z0-9]')
 # Resource group names: 1 to 90 characters, word characters, hyphens, periods, parentheses; not ending in a period.
 RG_NAME = re.compile(r'[-\w.()]{0,89}[-\w()]', re.UNICODE)
-# Control characters (C0, DEL, C1) and Unicode line and paragraph separators: never part of a name, an id or a GUID.
-_CONTROL = re.compile('[\x00-\x1f\x7f-\x9f\u2028\u2029]')
-_GUARD_PROVIDER = ('microsoft.dataprotection', 'resourceguards')
-
-
-def arm_tools():
-    """azure.mgmt.core.tools (ARM resource id parsing), imported on first use like every Azure package."""
-    return import_package('azure.mgmt.core.tools', 'azure-mgmt-core')
-
-
-def split_resource_id(arm_id):
-    """The parts of a well-formed ARM id (azure.mgmt.core.tools.parse_resource_id), or {} for anything else.
-
-    One trailing '/' is accepted. Keys: subscription, resource_group, namespace, type, name, and for child
-    resources child_type_1, child_name_1, ..., last_child_num.
-    """
-    text = str(arm_id or '')
-    if text.endswith('/'):
-        text = text[:-1]
-    tools = arm_tools()
-    if not text.startswith('/') or not tools.is_valid_resource_id(text):
-        return {}
-    return dict(tools.parse_resource_id(text))
-
-
-def shown(value):
-    """A value quoted for an error message, control characters escaped (a trailing newline shows as \\n)."""
-    text = str(value)
-    escapes = {'\n': '\\n', '\r': '\\r', '\t': '\\t'}
-
-    def escape(match):
-        char = match.group(0)
-        return escapes.get(char) or ('\\x%02x' % ord(char) if ord(char) < 256 else '\\u%04x' % ord(char))
-    return "'%s'" % _CONTROL.sub(escape, text)
-
-
-def has_control(value):
-    return isinstance(value, str) and bool(_CONTROL.search(value))
 
 
 def validate_subscription(sub, option='subscription_id'):
@@ -166,90 +131,6 @@ def parse_resource_id(arm_id):
     return {'subscription_id': parts['subscription'], 'resource_group': parts['resource_group'], 'name': parts['name']}
 
 
-_RS_SOFT_DELETE_KEYS = ('softDeleteState', 'softDeleteRetentionPeriodInDays')
-_DP_SOFT_DELETE_KEYS = ('state', 'retentionDurationInDays')
-
-
-def _mapping(value, resource, field):
-    """A JSON object that may be absent (None -> {}); anything else that is not an object is unreadable."""
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise UnreadableResourceError(resource, field, value, 'a JSON object')
-    return value
-
-
-def whole_days(value, resource, field):
-    """A day count as Azure sends it (14, or 14.0 for Backup vaults) -> int; None stays None; anything else is unreadable."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or (isinstance(value, float) and not value.is_integer()):
-        raise UnreadableResourceError(resource, field, value, 'a whole number of days')
-    return int(value)
-
-
-def _soft_delete_state(value, resource, field):
-    try:
-        return soft_delete_from_api(value)
-    except SoftDeleteError:
-        raise UnreadableResourceError(resource, field, value,
-                                      'Enabled, Disabled or AlwaysON (On, Off or AlwaysOn for Backup vaults)') from None
-
-
-def _soft_delete(vault_type, security, resource, location=None):
-    base = 'properties.securitySettings.softDeleteSettings'
-    settings = _mapping(security.get('softDeleteSettings'), resource, base)
-    state_key, days_key = _RS_SOFT_DELETE_KEYS if vault_type == 'recovery_services' else _DP_SOFT_DELETE_KEYS
-    return {'state': _soft_delete_state(settings.get(state_key), resource, '%s.%s' % (base, state_key)),
-            'retention_days': whole_days(settings.get(days_key), resource, '%s.%s' % (base, days_key)),
-            'enforced_by_azure': enforced_by_azure(vault_type, location)}
-
-
-def _enhanced_security(vault_type, security, resource):
-    """Recovery Services enhancedSecurityState (soft delete and security for hybrid workloads); None for Backup vaults."""
-    if vault_type != 'recovery_services':
-        return None
-    field = 'properties.securitySettings.softDeleteSettings.enhancedSecurityState'
-    settings = _mapping(security.get('softDeleteSettings'), resource, 'properties.securitySettings.softDeleteSettings')
-    return _soft_delete_state(settings.get('enhancedSecurityState'), resource, field)
-
-
-def _immutability(vault_type, security, resource):
-    base = 'properties.securitySettings.immutabilitySettings'
-    settings = _mapping(security.get('immutabilitySettings'), resource, base)
-    try:
-        state = from_api(settings.get('state'))
-    except ValueError:
-        raise UnreadableResourceError(resource, base + '.state', settings.get('state'), 'Disabled, Unlocked or Locked') from None
-    config = _mapping(settings.get('configuration'), resource, base + '.configuration')
-    days = None
-    if vault_type == 'recovery_services' and config:
-        kind = config.get('type')
-        if not isinstance(kind, str) or kind.lower() not in ('timebased', 'asperpolicy'):
-            raise UnreadableResourceError(resource, base + '.configuration.type', kind, 'TimeBased or AsPerPolicy')
-        if kind.lower() == 'timebased':
-            days = whole_days(config.get('durationInDays'), resource, base + '.configuration.durationInDays')
-    return state, days
-
-
-def _mua(vault_type, props):
-    security = props.get('securitySettings') or {}
-    guard = None
-    requests = props.get('resourceGuardOperationRequests')
-    for request in requests if isinstance(requests, list) else []:
-        # A request id names an operation of a guard: <guard id>/<operation>/default.
-        parts = split_resource_id(request) if isinstance(request, str) and not has_control(request) else {}
-        if parts.get('resource_group') and (str(parts.get('namespace')).lower(), str(parts.get('type')).lower()) == _GUARD_PROVIDER:
-            guard = arm_tools().resource_id(subscription=parts['subscription'], resource_group=parts['resource_group'],
-                                            namespace=parts['namespace'], type=parts['type'], name=parts['name'])
-            break
-    if vault_type == 'recovery_services':
-        protected = str(security.get('multiUserAuthorization') or '').lower() == 'enabled'
-    else:
-        protected = bool(props.get('isVaultProtectedByResourceGuard')) or bool(guard)
-    return {'protected': protected, 'resource_guard_id': guard}
-
-
 def vault_record(raw, vault_type):
     """ARM JSON of a vault -> the collection's vault record (same shape in every module).
 
@@ -266,24 +147,21 @@ def vault_record(raw, vault_type):
     if not isinstance(raw.get('properties'), dict):
         raise UnreadableResourceError(resource, 'properties', raw.get('properties'), 'a JSON object with the vault properties')
     props = raw['properties']
-    security = _mapping(props.get('securitySettings'), resource, 'properties.securitySettings')
-    state, days = _immutability(vault_type, security, resource)
+    security = mapping(props.get('securitySettings'), resource, 'properties.securitySettings')
     tags = raw.get('tags')
-    return {
+    record = {
         'id': raw['id'],
         'name': raw.get('name') if isinstance(raw.get('name'), str) and raw.get('name') else ids.get('name'),
         'resource_group': ids.get('resource_group'),
         'subscription_id': ids.get('subscription_id'),
         'location': raw.get('location'),
         'vault_type': vault_type,
-        'immutability': state,
-        'immutability_retention_days': days,
-        'soft_delete': _soft_delete(vault_type, security, resource, raw.get('location')),
-        'enhanced_security': _enhanced_security(vault_type, security, resource),
-        'mua': _mua(vault_type, props),
-        'tags': tags if isinstance(tags, dict) else {},
-        'provisioning_state': props.get('provisioningState'),
     }
+    # Each hardening rule reads its own settings (the same from ARM bodies and Resource Graph rows).
+    for rule in RULES:
+        record.update(rule.read(vault_type, raw, security, resource))
+    record.update(tags=tags if isinstance(tags, dict) else {}, provisioning_state=props.get('provisioningState'))
+    return record
 
 
 def unreadable_record(raw, vault_type, error):
@@ -299,14 +177,6 @@ def unreadable_record(raw, vault_type, error):
         'vault_type': vault_type,
         'unreadable': {'field': error.field, 'message': str(error)},
     }
-
-
-def immutability_patch(vault_type, state, retention_days=None):
-    """The PATCH body that changes only the immutability settings (never a full PUT)."""
-    settings = {'state': to_api(state)}
-    if vault_type == 'recovery_services' and retention_days is not None:
-        settings['configuration'] = {'type': 'TimeBased', 'durationInDays': int(retention_days)}
-    return {'properties': {'securitySettings': {'immutabilitySettings': settings}}}
 
 
 def _retry_after(headers, default):
@@ -369,7 +239,6 @@ class _Backend:
                                    exc.request_id)
 
     def session_errors(self):
-        from ansible_collections.vaultlock.azure.plugins.module_utils._client import azure_errors  # pylint: disable=import-outside-toplevel
         return azure_errors()
 
     def _wait(self, poller, operation, ref):
@@ -542,7 +411,6 @@ class RecoveryServicesBackend(_Backend):
         status, deserialized, headers = client.protection_policies.create_or_update(ref.name, ref.resource_group, name, body, cls=keep)
         if status != 202:
             return deserialized
-        from ansible_collections.vaultlock.azure.plugins.module_utils._transport import endpoint_authority  # pylint: disable=import-outside-toplevel
         url = headers.get('azure-asyncoperation') or headers.get('location') or ''
         allowed = endpoint_authority(self.session.cloud.resource_manager)
         if endpoint_authority(url) != allowed:

@@ -28,12 +28,15 @@ import secrets
 import tempfile
 import time
 
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import read_scope
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import drift_diffs
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError, has_control, shown
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import SCOPE_ARGSPEC, failure
+from ansible_collections.vaultlock.azure.plugins.module_utils._report_html import render_html
+from ansible_collections.vaultlock.azure.plugins.module_utils._report_sarif import render_sarif
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports import build_report, render_junit, render_markdown
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import APPLY_CONCURRENCY
-from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import has_control, shown
 
 PLAN_FORMAT = 1
 _PLAN_ID = re.compile(r'[0-9a-f]{32}')
@@ -127,8 +130,6 @@ def read_targets(session_for, args, discover, flags):
     authentication's). ``flags``: include_policies, include_items. One read per resource group (or one for every
     resource group), one per named vault; a read that fails becomes an error of the run, never a stop.
     """
-    from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import read_scope  # pylint: disable=import-outside-toplevel
-
     reads = []
     if discover:
         for group in args.get('resource_groups') or [None]:
@@ -397,8 +398,6 @@ def load_plan(directory, plan_id):
 def build_run_report(plan, results, applied=None):
     """The drift.json document of a run: the plan, and what changed: ``applied`` (what harden_apply kept for this plan)
     or ``results`` (the state modules' registered loop results, for plays that change vaults with their own tasks)."""
-    from ansible_collections.vaultlock.azure.plugins.module_utils._reports import build_report  # pylint: disable=import-outside-toplevel
-
     results = results or {}
     unknown = sorted(set(results) - {'retention', 'soft_delete', 'immutability'})
     if unknown:
@@ -460,11 +459,6 @@ def gated_drift(drift, gates):
 
 
 def _renderers():
-    # pylint: disable=import-outside-toplevel
-    from ansible_collections.vaultlock.azure.plugins.module_utils._report_html import render_html
-    from ansible_collections.vaultlock.azure.plugins.module_utils._report_sarif import render_sarif
-    from ansible_collections.vaultlock.azure.plugins.module_utils._reports import render_junit, render_markdown
-
     def write_json(report, handle):
         # As ansible.builtin.to_nice_json(indent=2) wrote it, streamed: a 17 MB document is never one string.
         json.dump(report, handle, sort_keys=True, indent=2, separators=(',', ': '), ensure_ascii=False)

@@ -14,9 +14,9 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._immutability impo
     TransitionError,
     from_api,
     normalise_choice,
-    plan_transition,
     to_api,
 )
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules.immutability import plan_transition
 
 KINDS = ('recovery_services', 'backup')
 STATES = ('disabled', 'enabled', 'locked')

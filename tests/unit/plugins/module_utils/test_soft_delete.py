@@ -9,18 +9,16 @@ import itertools
 import pytest
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules.soft_delete import config_body, plan, vault_patch
 from ansible_collections.vaultlock.azure.plugins.module_utils._soft_delete import (
     RANK,
     SoftDeleteError,
-    config_body,
     differences,
     from_api,
     normalise_choice,
-    plan,
     settings_of,
     to_api,
     validate_days,
-    vault_patch,
 )
 
 KINDS = ('recovery_services', 'backup')

@@ -11,7 +11,8 @@ import pytest
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError
-from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend, immutability_patch
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules.immutability import immutability_patch
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend
 from tests.unit.builders import SUB
 
 RG = 'rg-t'

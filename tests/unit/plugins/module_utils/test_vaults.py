@@ -9,7 +9,8 @@ import json
 import pytest
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError
-from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, immutability_patch, vault_record
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules.immutability import immutability_patch
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, vault_record
 from tests.fixtures import REFERENCE
 from tests.unit.builders import SUB
 

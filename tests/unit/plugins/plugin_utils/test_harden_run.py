@@ -16,7 +16,6 @@ import stat
 
 import pytest
 
-from ansible_collections.vaultlock.azure.plugins.module_utils import _fleet
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError, UnreadableResourceError
 from ansible_collections.vaultlock.azure.plugins.module_utils._report_html import render_html
 from ansible_collections.vaultlock.azure.plugins.module_utils._report_sarif import render_sarif
@@ -146,7 +145,8 @@ class Sessions:
 
 @pytest.fixture(name='scope_reads')
 def scope_reads_fixture(monkeypatch):
-    """Replace _fleet.read_scope by a recorder: a vault record per read, or the error a test sets for a resource group."""
+    """Replace the read_scope _harden_run calls (_discovery.read_scope) by a recorder: a vault record per read, or the
+    error a test sets for a resource group."""
     calls = []
     failures = {}
 
@@ -160,7 +160,7 @@ def scope_reads_fixture(monkeypatch):
         discovery = {'requested': params['discovery'], 'source_by_subscription': {sub: 'arm'}, 'fallbacks': []}
         return [record], [], [sub], discovery
 
-    monkeypatch.setattr(_fleet, 'read_scope', fake_read_scope)
+    monkeypatch.setattr(_harden_run, 'read_scope', fake_read_scope)
     return calls, failures
 
 

@@ -1,0 +1,33 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module is for internal use by the vaultlock.azure collection only.
+# Its API may change without notice.
+"""ARM resource ids taken apart by azure.mgmt.core.tools, for vault references (_vaults) and the rules that read ids
+from vault bodies (_rules.mua)."""
+
+from __future__ import annotations
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import import_package
+
+
+def arm_tools():
+    """azure.mgmt.core.tools (ARM resource id parsing), imported on first use like every Azure package."""
+    # Lazy: only a vault id that must be parsed needs azure-mgmt-core; a missing package is named when it is needed.
+    return import_package('azure.mgmt.core.tools', 'azure-mgmt-core')
+
+
+def split_resource_id(arm_id):
+    """The parts of a well-formed ARM id (azure.mgmt.core.tools.parse_resource_id), or {} for anything else.
+
+    One trailing '/' is accepted. Keys: subscription, resource_group, namespace, type, name, and for child
+    resources child_type_1, child_name_1, ..., last_child_num.
+    """
+    text = str(arm_id or '')
+    if text.endswith('/'):
+        text = text[:-1]
+    tools = arm_tools()
+    if not text.startswith('/') or not tools.is_valid_resource_id(text):
+        return {}
+    return dict(tools.parse_resource_id(text))

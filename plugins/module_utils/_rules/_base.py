@@ -1,0 +1,295 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module is for internal use by the vaultlock.azure collection only.
+# Its API may change without notice.
+"""What every hardening rule is made of, and the finding and change shapes they share (pure, no I/O).
+
+A rule (one file per setting in this package, listed in order in ``RULES``) says in one place:
+
+- ``key``: its key in a baseline (None: the rule only reads and reports), ``validate_baseline`` its check and default;
+  ``tier_keys`` its keys in a baseline tier (harden_backup_vaults_baselines, _tiers), ``tier_value`` / ``to_tier`` /
+  ``from_tier`` / ``resolved_tier`` the conversions between the two forms, ``tier_default_keys`` / ``tier_defaults``
+  the role's defaults for every tier (``retention_mode``);
+- ``action``: its key in a drift entry's ``actions``, ``apply_rank`` its turn in a run, ``task`` the state task that
+  applies it (the key of its results in a report's ``meta.results``);
+- ``evaluate``: its findings (have, want, fixable, why), the action and the changes a run makes;
+- ``irreversible``: the target values that can never be undone (the one place a setting says so), found in a baseline
+  by ``irreversible_targets`` and in a state module's arguments by ``is_irreversible``;
+- ``module``, ``option``, ``module_targets``: the state module that applies it, its option of the target value, and
+  the options that decide what it changes (consent counts only for what a task itself asks);
+- ``requirement``: the lock requirement it adds to lock readiness (_readiness), checked by ``check_requirement``
+  and judged by ``blocker``; ``is_lock``: its findings are the lock being decided (readiness leaves them out);
+- ``reads``: what discovery must read besides the vault for a baseline value (``policies``, ``items``);
+- ``entry``: keys it adds to a drift entry of its own (multi-user authorization adds ``mua``);
+- ``settings``: the settings its findings and changes name, with their report labels and SARIF rule metadata;
+  ``tier_heading`` / ``tier_cell``: its column of the reports' table of baseline tiers; ``counts``: what it adds to
+  the summary of a drift (``_drift.summarize``); ``flags``: yes/no facts of a vault the reports show (a column of
+  the findings tables, a line of the summary, a SARIF property), ``report_entry`` its keys in a report's vault row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import UnreadableResourceError, VaultlockError
+
+CONSENT = 'allow_irreversible'
+
+
+class DriftError(VaultlockError, ValueError):
+    """A baseline or a vault record that cannot be used."""
+
+
+class Setting:
+    """A setting a finding or a change names: its label in the reports, the action that fixes it, and its SARIF rule
+    (``sarif``: ``(id, short description, help text, security-severity)``, None for a setting that is never a finding);
+    ``per_policy``: its findings and changes are per policy tier (policy, tier, sub_policy, datastore)."""
+
+    def __init__(self, name, label, action, sarif=None, per_policy=False):
+        self.name = name
+        self.label = label
+        self.action = action
+        self.sarif = sarif
+        self.per_policy = per_policy
+
+
+class Requirement:
+    """A lock requirement (harden_backup_vaults_lock_requirements): its key, default, whether an explicit null means
+    "no requirement" (else null takes the default), and its place among the requirements (``rank``)."""
+
+    def __init__(self, key, default, nullable, rank):
+        self.key = key
+        self.default = default
+        self.nullable = nullable
+        self.rank = rank
+
+
+class Flag:
+    """A yes/no fact of a vault that the reports show: ``key`` (the HTML column), ``column`` (its heading), ``count``
+    (its key in the summary), ``summary`` (the Markdown summary's line), ``figure`` (the HTML figure), ``sarif`` (the
+    SARIF result property), and ``of(vault)``: the fact of a report's vault row."""
+
+    def __init__(self, key, column, count, summary, figure, sarif, of):
+        self.key = key
+        self.column = column
+        self.count = count
+        self.summary = summary
+        self.figure = figure
+        self.sarif = sarif
+        self.of = of
+
+
+class Rule:
+    """The interface of a hardening rule (see the module docstring); a rule file subclasses it once."""
+
+    key = None
+    action = None
+    apply_rank = None
+    task = None
+    irreversible = ()
+    irreversible_field = None    # the key of the rule's baseline value holding the target (None: the value itself)
+    irreversible_why = ''        # said after "<value> is irreversible" when a baseline asks for it without consent
+    module = None
+    option = None
+    module_targets = ()
+    settings = ()
+    requirement = None
+    is_lock = False
+    flags = ()
+
+    def normalise(self, value, where):
+        """A target value as the state module reads it; raises a VaultlockError for one it refuses."""
+        return value
+
+    def read(self, vault_type, raw, security, resource):
+        """The rule's fields of a vault record (_vaults.vault_record) from the vault's ARM body or Resource Graph row
+        (``security``: its ``properties.securitySettings``; ``resource``: how errors name the vault). Raises
+        UnreadableResourceError naming the field it cannot read."""
+        return {}
+
+    def validate_baseline(self, baseline):
+        """The rule's part of a baseline (``baseline`` is the whole mapping), checked and with its defaults; raises
+        DriftError."""
+        return None
+
+    tier_default_keys = ()
+
+    def tier_defaults(self, default, given):
+        """The rule's defaults for every tier (``{key: value}`` of ``tier_default_keys``) from what the role gives
+        (``given``) and the default tier (``default``: the top-level baseline in the tier form); raises DriftError."""
+        return {}
+
+    @property
+    def tier_keys(self):
+        return (self.key,) if self.key else ()
+
+    def tier_value(self, resolved, defaults):
+        """The rule's part of a tier (``resolved``: the tier with what it inherits), in the baseline form that
+        ``validate_baseline`` checks; raises DriftError for a value of the wrong shape. ``defaults``: the role's tier
+        defaults (``retention_mode``)."""
+        return resolved.get(self.key)
+
+    def to_tier(self, value):
+        """The rule's part of a normalised baseline in the tier form (``{tier key: value}``)."""
+        return {self.key: value} if self.key else {}
+
+    def from_tier(self, tier):
+        """The rule's part of a resolved tier in the normalised baseline form."""
+        return tier.get(self.key) if self.key else None
+
+    def resolved_tier(self, value):
+        """The tier keys a resolved tier gets from the rule's checked baseline value."""
+        return self.to_tier(value)
+
+    def irreversible_targets(self, normalised):
+        """``[(path, value)]`` of the rule's part of a normalised baseline (or tier) that can never be undone."""
+        value = normalised.get(self.key) if self.key else None
+        path = self.key
+        if self.irreversible_field:
+            value = (value or {}).get(self.irreversible_field)
+            path = '%s.%s' % (self.key, self.irreversible_field)
+        return [(path, value)] if value is not None and value in self.irreversible else []
+
+    def is_irreversible(self, value):
+        """True when a state module's target value (any spelling it accepts) can never be undone."""
+        try:
+            return normalised(self.normalise, value, self.option) in self.irreversible
+        except DriftError:
+            return False
+
+    def check_requirement(self, value, where):
+        """The rule's lock requirement normalised; raises DriftError naming ``where``."""
+        return value
+
+    def blocker(self, vault, want, context):
+        """``(want, found, message)`` when the vault fails the rule's lock requirement ``want`` (set), else None.
+        ``context``: ``today``, ``in_use`` (the policy views of the policies in use), ``until(duration)`` (the date a
+        duration after today), ``iso(date)``."""
+        return None
+
+    def reads(self, value):
+        """What discovery must read besides the vault records for the rule's baseline value: ``policies`` and/or ``items``."""
+        return ()
+
+    def evaluate(self, vault, baseline, context):
+        """``(findings, action or None, changes)`` of a vault record against a normalised baseline. ``context`` holds
+        what rules share about the vault (``mua``)."""
+        return [], None, []
+
+    def report_action(self, action):
+        """The rule's action as a report's vault row shows it."""
+        return action
+
+    tier_heading = None
+
+    def tier_cell(self, tier, text):
+        """The rule's cell of a tier (tier form) in the reports' table of baseline tiers; ``text`` formats a value."""
+        return None
+
+    def counts(self, entry):
+        """``{summary key: count}`` the rule adds to the summary of a drift for one drift entry (every key, 0 or more)."""
+        return {}
+
+    def report_entry(self, entry, plain):
+        """Keys of the rule's own in a report's vault row (``_reports``), from its drift entry; ``plain`` makes a value
+        plain JSON."""
+        return {}
+
+    def context(self, vault):
+        """What the rule tells the other rules about a vault while they evaluate it (``evaluate``'s ``context``)."""
+        return {}
+
+    def entry(self, vault):
+        """Keys of the rule's own in the vault's drift entry (after ``actions`` and ``changes``)."""
+        return {}
+
+
+def must_be_bool(value, where, key):
+    if not is_bool(value):
+        raise DriftError("%s.%s must be true or false, got '%s'" % (where, key, value))
+    return value
+
+
+def mapping(value, resource, field):
+    """A JSON object that may be absent (None -> {}); anything else that is not an object is unreadable."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise UnreadableResourceError(resource, field, value, 'a JSON object')
+    return value
+
+
+def whole_days(value, resource, field):
+    """A day count as Azure sends it (14, or 14.0 for Backup vaults) -> int; None stays None; anything else is unreadable."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (isinstance(value, float) and not value.is_integer()):
+        raise UnreadableResourceError(resource, field, value, 'a whole number of days')
+    return int(value)
+
+
+def is_bool(value):
+    return isinstance(value, bool)
+
+
+def is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def lower(value):
+    return None if value is None else str(value).strip().lower()
+
+
+def normalised(normalise, value, where):
+    """A state of a baseline or a vault record through the state module's own normaliser; null or '' is null."""
+    if value is None or str(value).strip() == '':
+        return None
+    try:
+        return normalise(value, where)
+    except VaultlockError as exc:
+        raise DriftError(str(exc)) from None
+
+
+def plain_dict(mapping):
+    """A plain dict copy of nested mappings (Ansible hands over dict subclasses)."""
+    return dict((k, plain_dict(v) if isinstance(v, Mapping) else v) for k, v in mapping.items())
+
+
+def check_keys(mapping, allowed, where):
+    unknown = sorted(str(k) for k in mapping if k not in allowed)
+    if unknown:
+        raise DriftError("%s has unknown key(s) %s; allowed: %s" % (where, ', '.join(unknown), ', '.join(allowed)))
+
+
+def finding(setting, have, want, fixable, reason, policy=None, tier=None, sub_policy=None, datastore=None, irreversible=False):
+    return {
+        'setting': setting,
+        'policy': policy,
+        'tier': tier,
+        'sub_policy': sub_policy,
+        'datastore': datastore,
+        'have': have,
+        'want': want,
+        'fixable': bool(fixable),
+        'reason': reason,
+        'irreversible': bool(irreversible),
+    }
+
+
+def change(action, setting, before, after, irreversible, policy=None, tier=None, sub_policy=None, datastore=None):
+    """One change a run makes, as the state modules report it."""
+    return {'action': action, 'setting': setting, 'policy': policy, 'tier': tier, 'sub_policy': sub_policy,
+            'datastore': datastore, 'before': before, 'after': after, 'irreversible': bool(irreversible)}
+
+
+MUA_REASON = ("the vault is protected by multi-user authorization (Resource Guard %s): "
+              "weakening %s needs an approval through the Resource Guard, so this run leaves it alone")
+
+
+def guard_name(mua):
+    guard = mua.get('resource_guard_id')
+    if not guard:
+        return 'not visible'
+    return "'%s'" % str(guard).rstrip('/').rsplit('/', 1)[-1]

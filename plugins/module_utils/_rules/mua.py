@@ -1,0 +1,87 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module is for internal use by the vaultlock.azure collection only.
+# Its API may change without notice.
+"""The multi-user authorization rule: read and reported only (this collection never sets up a Resource Guard).
+
+A vault protected by a Resource Guard needs an approval through the guard to weaken a setting, which this collection
+cannot give: the other rules read ``context['mua']`` and leave such a weakening alone. Each drift entry carries ``mua``
+(``protected``, ``resource_guard_id``) and the summary counts the protected vaults.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._arm_ids import arm_tools, split_resource_id
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import has_control
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import Flag, Requirement, Rule, must_be_bool
+
+
+_GUARD_PROVIDER = ('microsoft.dataprotection', 'resourceguards')
+
+
+def read_mua(vault_type, props):
+    security = props.get('securitySettings') or {}
+    guard = None
+    requests = props.get('resourceGuardOperationRequests')
+    for request in requests if isinstance(requests, list) else []:
+        # A request id names an operation of a guard: <guard id>/<operation>/default.
+        parts = split_resource_id(request) if isinstance(request, str) and not has_control(request) else {}
+        if parts.get('resource_group') and (str(parts.get('namespace')).lower(), str(parts.get('type')).lower()) == _GUARD_PROVIDER:
+            guard = arm_tools().resource_id(subscription=parts['subscription'], resource_group=parts['resource_group'],
+                                            namespace=parts['namespace'], type=parts['type'], name=parts['name'])
+            break
+    if vault_type == 'recovery_services':
+        protected = str(security.get('multiUserAuthorization') or '').lower() == 'enabled'
+    else:
+        protected = bool(props.get('isVaultProtectedByResourceGuard')) or bool(guard)
+    return {'protected': protected, 'resource_guard_id': guard}
+
+
+def state(vault):
+    """``{protected, resource_guard_id}`` of a vault record (``mua``, _vaults.vault_record); not protected when absent."""
+    mua = vault.get('mua')
+    if not isinstance(mua, Mapping):
+        return {'protected': False, 'resource_guard_id': None}
+    return {'protected': bool(mua.get('protected')), 'resource_guard_id': mua.get('resource_guard_id')}
+
+
+class MuaRule(Rule):
+    key = None
+    action = None
+
+    # Lock readiness: a vault may be required to be protected by a Resource Guard before it is locked.
+    requirement = Requirement('require_mua', False, False, 3)
+
+    flags = (Flag('mua', 'MUA', 'mua_protected', 'Protected by multi-user authorization', 'MUA protected', 'mua_protected',
+                  lambda vault: bool((vault.get('mua') or {}).get('protected'))),)
+
+    def check_requirement(self, value, where):
+        return must_be_bool(value, where, self.requirement.key)
+
+    def blocker(self, vault, want, context):
+        if state(vault)['protected']:
+            return None
+        return True, False, 'require_mua: the vault is not protected by multi-user authorization (no Resource Guard)'
+
+    def read(self, vault_type, raw, security, resource):
+        return {'mua': read_mua(vault_type, raw['properties'])}
+
+    def report_entry(self, entry, plain):
+        mua = entry.get('mua') if isinstance(entry.get('mua'), Mapping) else {}
+        return {'mua': {'protected': bool(mua.get('protected')), 'resource_guard_id': plain(mua.get('resource_guard_id'))}}
+
+    def context(self, vault):
+        return {'mua': state(vault)}
+
+    def counts(self, entry):
+        return {'mua_protected': 1 if (entry.get('mua') or {}).get('protected') else 0}
+
+    def entry(self, vault):
+        return {'mua': state(vault)}
+
+
+RULE = MuaRule()

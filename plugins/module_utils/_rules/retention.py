@@ -1,0 +1,202 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module is for internal use by the vaultlock.azure collection only.
+# Its API may change without notice.
+"""The policy retention rule: every tier of every backup policy at least the baseline's minimum.
+
+The baseline ``{minimum, mode}``: ``minimum`` a duration per tier (_retention.validate_minimum), ``mode`` report (the
+default) or enforce; weak tiers are raised (backup_policy_retention, with the value _retention.plan_raises gives) only
+in enforce mode. On a Locked vault a raised retention can never be lowered again, so it needs ``allow_irreversible``;
+operational tiers are not held by immutability and stay reversible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import shown
+from ansible_collections.vaultlock.azure.plugins.module_utils._retention import (
+    RETENTION_MODES,
+    Duration,
+    RetentionError,
+    is_operational,
+    meets,
+    parse_duration,
+    plan_raises,
+    validate_minimum,
+)
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import (
+    DriftError,
+    Requirement,
+    Rule,
+    Setting,
+    change,
+    check_keys,
+    finding,
+    lower,
+    plain_dict,
+)
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules.immutability import RULE as IMMUTABILITY
+
+_KEYS = ('minimum', 'mode')
+# Azure keeps no recovery point longer than 99 years (_retention.TIER_CEILINGS): a longer max_retention can never block.
+MAX_RETENTION_CEILING = Duration.of(100, 'years')
+
+
+class RetentionRule(Rule):
+    key = 'retention'
+    action = 'raise_policies'
+    task = 'retention'
+    module = 'backup_policy_retention'
+    module_targets = ('mode', 'minimum', 'policies')
+    apply_rank = 1
+    settings = (
+        Setting('retention', 'retention', 'retention', (
+            'PolicyRetentionTooShort', 'A backup policy keeps recovery points for less time than the baseline',
+            'An immutable vault keeps recovery points only as long as its policies do: an attacker who waits out a short '
+            'retention wins.', '6.5'), per_policy=True),
+    )
+
+    def validate_baseline(self, baseline):
+        retention = baseline.get('retention')
+        if retention is None:
+            return None
+        if not isinstance(retention, Mapping):
+            raise DriftError("baseline.retention must be a dictionary {minimum, mode} or null")
+        check_keys(retention, _KEYS, 'baseline.retention')
+        mode = lower(retention.get('mode')) or 'report'
+        if mode not in RETENTION_MODES:
+            raise DriftError("baseline.retention.mode must be report or enforce, got '%s'" % retention.get('mode'))
+        minimum = retention.get('minimum')
+        if minimum is None:
+            minimum = {}
+        if not isinstance(minimum, Mapping):
+            raise DriftError("baseline.retention.minimum must be a dictionary of tier: duration")
+        minimum = plain_dict(minimum)
+        try:
+            validate_minimum(minimum)
+        except ValueError as exc:
+            raise DriftError("baseline.retention.minimum: %s" % exc) from exc
+        return {'minimum': minimum, 'mode': mode}
+
+    tier_keys = ('retention_minimum', 'retention_mode')
+    # harden_backup_vaults_retention_mode: the mode of tiers that give none when the top level checks no retention.
+    tier_default_keys = ('retention_mode',)
+    # Lock readiness: no policy in use keeps recovery points longer on a protected tier (locking commits their storage).
+    requirement = Requirement('max_retention', None, True, 1)
+
+    def check_requirement(self, value, where):
+        """ISO-8601 (``P10Y``) or None."""
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        try:
+            duration = parse_duration(value)
+        except RetentionError as exc:
+            raise DriftError('%s.max_retention: %s' % (where, exc)) from None
+        if not meets(MAX_RETENTION_CEILING, duration):
+            raise DriftError('%s.max_retention is %s, longer than any retention Azure keeps (99 years): leave it null for no limit'
+                             % (where, duration.short))
+        return duration.iso
+
+    def blocker(self, vault, want, context):
+        limit = context['until'](want)
+        over = [(v, t) for v in context['in_use'] for t in v['tiers'] if t['protected_by_immutability'] and t['held_until'] > limit]
+        if not over:
+            return None
+        over.sort(key=lambda vt: vt[1]['held_until'], reverse=True)
+        longest = over[0][1]
+        detail = ', '.join('policy %s keeps its %s tier %s' % (v['name'], t['tier'], t['duration']) for v, t in over)
+        return want, longest['duration'], 'max_retention %s: %s (held until %s, later than %s)' % (
+            want, detail, context['iso'](longest['held_until']), context['iso'](limit))
+
+    def tier_defaults(self, default, given):
+        mode = given.get('retention_mode')
+        mode = mode if mode is not None else default['retention_mode']
+        if mode is not None and (not isinstance(mode, str) or mode.strip().lower() not in RETENTION_MODES):
+            raise DriftError('retention_mode must be report or enforce, got %s' % shown(mode))
+        return {'retention_mode': mode}
+
+    def tier_value(self, resolved, defaults):
+        if resolved['retention_mode'] is None:
+            resolved['retention_mode'] = defaults.get('retention_mode')
+        mode = resolved['retention_mode']
+        if mode is not None and (not isinstance(mode, str) or mode.strip().lower() not in RETENTION_MODES):
+            raise DriftError("retention_mode must be report or enforce, got %s" % shown(mode))
+        resolved['retention_mode'] = mode.strip().lower() if mode else 'report'
+        minimum = resolved['retention_minimum']
+        if minimum is None:
+            minimum = {}
+        if not isinstance(minimum, Mapping):
+            raise DriftError('retention_minimum must be a dict of tier: duration ({} checks no retention), got %s'
+                             % type(minimum).__name__)
+        return {'minimum': minimum, 'mode': resolved['retention_mode']} if minimum else None
+
+    tier_heading = 'Retention minimum'
+
+    def tier_cell(self, tier, text):
+        minimum = tier.get('retention_minimum') or {}
+        return ('%s (%s)' % (text(minimum), tier.get('retention_mode') or 'report')) if minimum else 'not checked'
+
+    def to_tier(self, value):
+        return {'retention_minimum': dict(value['minimum']) if value else {}, 'retention_mode': value['mode'] if value else None}
+
+    def from_tier(self, tier):
+        minimum = tier.get('retention_minimum')
+        return {'minimum': dict(minimum), 'mode': tier.get('retention_mode') or 'report'} if minimum else None
+
+    def resolved_tier(self, value):
+        # The mode was resolved by tier_value (the tier's, else the role's default, else report).
+        return {'retention_minimum': value['minimum'] if value else {}}
+
+    def reads(self, value):
+        return ('policies',) if value else ()
+
+    def report_action(self, action):
+        return action or []
+
+    def evaluate(self, vault, baseline, context):
+        """Return (findings, names of the policies to raise, changes)."""
+        want = baseline['retention']
+        if want is None:
+            return [], [], []
+        policies = vault.get('policies')
+        if policies is None:
+            return [finding('retention', None, None, False,
+                            "the vault's policies were not read: discover with vault_immutability_info include_policies: true")], [], []
+        enforce = want['mode'] == 'enforce'
+        # On a Locked vault a raised retention can never be lowered again (Azure refuses any reduction there).
+        locked = lower(vault.get(IMMUTABILITY.key)) in IMMUTABILITY.irreversible
+        findings = []
+        raise_policies = []
+        changes = []
+        for policy in policies:
+            for violation, raised in plan_raises(policy, want['minimum']):
+                fixable = bool(violation.get('fixable')) and enforce
+                reason = violation.get('reason')
+                # Immutability does not hold operational tiers: raising one can be undone, even on a Locked vault.
+                operational = bool(violation.get('tier')) and is_operational(policy, violation)
+                if violation.get('fixable') and not enforce:
+                    reason = 'retention mode is report: weak policies are reported, not raised'
+                elif fixable and locked and not operational and not baseline['allow_irreversible']:
+                    fixable = False
+                    reason = ('%s; the vault is Locked, where a raised retention can never be lowered again: set allow_irreversible '
+                              'to consent' % reason)
+                if operational:
+                    reason = '%s; an operational backup tier, not protected by immutability' % reason
+                name = violation.get('policy') or policy.get('name')
+                findings.append(finding('retention', violation.get('have'), violation.get('need'), fixable, reason,
+                                        policy=name, tier=violation.get('tier'),
+                                        sub_policy=violation.get('sub_policy'), datastore=violation.get('datastore'),
+                                        irreversible=locked and not operational and bool(violation.get('fixable'))))
+                if fixable:
+                    if name not in raise_policies:
+                        raise_policies.append(name)
+                    changes.append(change('retention', 'retention', violation.get('have'), raised, locked and not operational,
+                                          policy=name, tier=violation.get('tier'), sub_policy=violation.get('sub_policy'),
+                                          datastore=violation.get('datastore')))
+        return findings, raise_policies, changes
+
+
+RULE = RetentionRule()

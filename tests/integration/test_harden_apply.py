@@ -214,12 +214,11 @@ def test_a_plan_file_edited_between_plan_and_apply_is_refused(runner, emulator, 
 def test_a_run_that_does_not_read_its_scope_fails_with_the_cause_first(runner, emulator, tmp_path, variables, cause):
     """Issue 26: an empty scope, or a subscription that is not visible, never passes as a compliant fleet."""
     emulator.load_fleet(lock_fleet())
-    rc, out, report, _md = harden(runner, tmp_path, 'empty', '--check', **dict({'harden_backup_vaults_subscription_ids': [SUB1]},
-                                                                             **variables))
+    scope = dict({'harden_backup_vaults_subscription_ids': [SUB1]}, **variables)
+    rc, out, report, _md = harden(runner, tmp_path, 'empty', '--check', **scope)
     assert rc != 0
     assert 'The run did not read its scope: ' + cause in ' '.join(out.split()), out
     assert report is not None                      # the reports are written all the same
     rc, out, _report, _md = harden(runner, tmp_path, 'empty-allowed', '--check', harden_backup_vaults_allow_empty_scope=True,
-                                   harden_backup_vaults_fail_on_error=False,
-                                   **dict({'harden_backup_vaults_subscription_ids': [SUB1]}, **variables))
+                                   harden_backup_vaults_fail_on_error=False, **scope)
     assert rc == 0, out

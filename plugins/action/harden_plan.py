@@ -29,6 +29,7 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import
     read_warnings,
     remove_stale_plans,
     save_plan,
+    scope_errors,
     scope_failure,
 )
 
@@ -52,6 +53,7 @@ class ActionModule(ControllerActionBase):
             warnings = read_warnings(reads)
             run = plan_run(reads, args['exclude'], checked['baseline'], args['lock_requirements'])
             run['scope_failure'] = scope_failure(reads, run, args, discover)
+            run['scope_errors'] = '; '.join(scope_errors(reads))
             del reads
             plan_id = save_plan(C.DEFAULT_LOCAL_TMP, run, args['report_dir'], check_mode,
                                 {'baseline': args['baseline'], 'lock_requirements': args['lock_requirements']})

@@ -178,10 +178,9 @@ def read_warnings(reads):
     return warnings
 
 
-def scope_failure(reads, run, args, discover):
-    """The cause, in words, when a run did not read its scope (or '' when it did): credentials or a whole scope that
-    could not be read, a subscription that does not exist or is not visible, or a scope that matched no vault. A run that
-    read nothing must not pass as a compliant fleet."""
+def scope_errors(reads):
+    """The scopes a run could not read, in words: a read that failed whole (credentials, a listed vault), or a subscription,
+    resource group or listing that could not be read. Errors of single vaults are not scope errors."""
     causes = []
     for read in reads:
         if read.get('failed'):
@@ -193,10 +192,21 @@ def scope_failure(reads, run, args, discover):
             causes.append('could not read %s: %s' % (scope, read.get('msg')))
             continue
         for error in read.get('errors') or []:
-            if error.get('vault') or error.get('code') == 'UnreadableVault':
+            scope = str(error.get('scope') or '')
+            if error.get('vault') or not scope.lower().startswith(('subscription', 'resource group', 'discovery')):
                 continue
-            causes.append('could not read %s: %s' % (error.get('scope'), error.get('message')))
-    if not causes and discover and not run['drift'] and not run['excluded']:
+            causes.append('could not read %s: %s' % (scope, error.get('message')))
+    return causes
+
+
+def scope_failure(reads, run, args, discover):
+    """Why a run read no vault at all, in words ('' when it read one): the scopes it could not read (credentials, a
+    subscription that does not exist or is not visible), or a scope that matched no vault. Such a run must never pass as a
+    compliant fleet."""
+    if run['drift'] or run['excluded'] or any(error.get('vault') for error in run['report_errors']):
+        return ''
+    causes = scope_errors(reads)
+    if not causes and discover:
         parts = ['subscriptions %s' % ', '.join(args.get('subscription_ids') or ['of the authentication options'])]
         if args.get('resource_groups'):
             parts.append('resource groups %s' % ', '.join(args['resource_groups']))
@@ -204,7 +214,7 @@ def scope_failure(reads, run, args, discover):
             parts.append('tags %s' % ', '.join('%s=%s' % item for item in sorted(args['tags'].items())))
         parts.append('vault types %s' % ', '.join(args.get('vault_types') or []))
         causes.append('the scope matched no vault (%s)' % '; '.join(parts))
-    return '; '.join(causes)
+    return '; '.join(causes) or 'no vault was read'
 
 
 def plan_summary(run):

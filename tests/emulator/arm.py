@@ -17,6 +17,7 @@ from urllib.parse import quote
 from . import bodies, lro, rules, secure_default, versions
 from . import items as items_model
 from .errors import ArmError, bad_request, not_found, rg_not_found, sub_not_found
+from .throttle import VirtualClock
 from .store import (DP_TYPE, RS_TYPE, new_etag, now_iso, policy_body, rg_body, rs_vault_config_body, score,
                     stable_uuid, vault_id)
 
@@ -109,10 +110,12 @@ class Request:  # pylint: disable=too-few-public-methods
 class Arm:
     """Routes and executes ARM requests against a Store."""
 
-    def __init__(self, store, base_url: str, settings: dict):
+    def __init__(self, store, base_url: str, settings: dict, clock=None):
         self.store = store
         self.base_url = base_url.rstrip("/")
         self.settings = settings
+        # Long-running operations finish by this clock (lro.py); the server passes the one throttling uses.
+        self.clock = clock if clock is not None else VirtualClock()
 
     # ------------------------------------------------------------------ helpers
     def url(self, path: str, api_version: str, extra: str = "") -> str:
@@ -144,12 +147,13 @@ class Arm:
         info.setdefault("status", "Succeeded")
         info.setdefault("startTime", now_iso())
         info.setdefault("endTime", now_iso())
-        info["polls_left"] = lro.start(self.settings)
+        info.update(lro.start(self.settings, self.clock))
         with self.store.lock:
             self.store.ops[op_id] = info
 
-    def _retry_after(self) -> dict:
-        return {"Retry-After": lro.retry_after(self.settings)}
+    def _retry_after(self, op=None) -> dict:
+        """Retry-After of an accepted write (the setting) or of a running operation (the one it was accepted with)."""
+        return {"Retry-After": lro.retry_after(self.settings) if op is None else lro.op_retry_after(op)}
 
     # ------------------------------------------------------------------ dispatch
     def handle(self, req):
@@ -574,11 +578,11 @@ class Arm:
         if op is None or not op["target"].lower().endswith(vid_prefix.lower()):
             raise ArmError(404, "OperationNotFound" if kind == "rs" else "ResourceNotFound",
                            "The operation '%s' was not found for vault '%s' in resource group '%s'." % (op_id, name, rg_entry["name"]))
-        running = lro.poll(op, self.store.lock)
+        running = lro.running(op, self.clock)
         if which == "operationstatus":
             if running:
                 # The recorded shape of a running operation: id, name and status only.
-                return 200, self._retry_after(), {"id": op["target"] + "/operationStatus/" + op_id, "name": op_id,
+                return 200, self._retry_after(op), {"id": op["target"] + "/operationStatus/" + op_id, "name": op_id,
                                                   "status": "InProgress", "startTime": op["startTime"]}
             status = {"id": op["target"] + "/operationStatus/" + op_id, "name": op_id, "status": op["status"],
                       "startTime": op["startTime"], "endTime": op["endTime"]}
@@ -587,7 +591,7 @@ class Arm:
             return 200, {}, status
         if running:
             # ARM async contract: the operation result (Location) answers 202 while the operation runs.
-            return 202, dict(self._retry_after(), Location=self.url(req.path, req.query.get("api-version", ""))), None
+            return 202, dict(self._retry_after(op), Location=self.url(req.path, req.query.get("api-version", ""))), None
         if op["result"] is None:
             return 204, {}, None
         with self.store.lock:
@@ -693,16 +697,16 @@ class Arm:
         if op is None or not op["target"].lower().endswith("/backuppolicies/" + pname.lower()):
             raise ArmError(404, "ResourceNotFound",
                            "The operation '%s' was not found for policy '%s' in resource group '%s'." % (op_id, pname, rg_entry["name"]))
-        running = lro.poll(op, self.store.lock)
+        running = lro.running(op, self.clock)
         if which == "operations":
             if running:
-                return 200, self._retry_after(), {"id": op_id, "name": op_id, "status": "InProgress", "startTime": op["startTime"]}
+                return 200, self._retry_after(op), {"id": op_id, "name": op_id, "status": "InProgress", "startTime": op["startTime"]}
             # ProtectionPolicyOperationStatuses_Get example shape.
             return 200, {}, {"id": op_id, "name": op_id, "status": op["status"], "startTime": op["startTime"],
                              "endTime": op["endTime"], "properties": {"objectType": "OperationStatusJobsExtendedInfo",
                                                                       "jobIds": [], "failedJobsError": {}}}
         if running:
-            return 202, dict(self._retry_after(), Location=self.url(req.path, req.query.get("api-version", ""))), None
+            return 202, dict(self._retry_after(op), Location=self.url(req.path, req.query.get("api-version", ""))), None
         if op["result"] is None or policy is None:
             return 204, {}, None
         return 200, {}, copy.deepcopy(policy)

@@ -28,7 +28,7 @@ AUDIENCE = "https://management.emulator.local/"
 CONTROL_PREFIX = "/_emulator/"
 GRAPH_PATH = "/providers/microsoft.resourcegraph/resources"
 THROTTLE_MODES = ("off", "azure")
-SETTINGS = ("page_size", "policy_put_async", "lro_fail", "lro_in_progress_polls", "lro_retry_after", "throttle",
+SETTINGS = ("page_size", "policy_put_async", "lro_fail", "lro_retry_after", "throttle",
             "arg_tenant_subscription_limit")
 
 WRITE_ACTIONS = {"PUT": "write", "PATCH": "write", "POST": "action", "DELETE": "delete"}
@@ -72,10 +72,11 @@ class Emulator:
         if throttle_mode not in THROTTLE_MODES:
             raise ValueError("throttle must be one of %s" % ", ".join(THROTTLE_MODES))
         self.default_settings = {"page_size": page_size, "policy_put_async": False, "lro_fail": None,
-                                 "lro_in_progress_polls": lro.DEFAULT_IN_PROGRESS_POLLS, "lro_retry_after": lro.DEFAULT_RETRY_AFTER,
+                                 "lro_retry_after": lro.DEFAULT_RETRY_AFTER,
                                  "throttle": throttle_mode, "arg_tenant_subscription_limit": graph.TENANT_SUBSCRIPTION_LIMIT}
         self.settings = dict(self.default_settings)
-        # Throttling (settings throttle: azure) runs on a clock that tests can freeze and advance (control clock).
+        # Throttling (settings throttle: azure) and long-running operations (lro.py) run on a clock that tests can
+        # freeze and advance (control clock).
         self.clock = throttle.VirtualClock()
         self.arm_throttle = throttle.ArmThrottle(self.clock)
         self.arg_quota = throttle.ArgQuota(self.clock)
@@ -89,7 +90,7 @@ class Emulator:
 
     def bind(self, base_url: str):
         self.base_url = base_url.rstrip("/") + "/"
-        self.arm = Arm(self.store, self.base_url, self.settings)
+        self.arm = Arm(self.store, self.base_url, self.settings, clock=self.clock)
 
     # -- controls
     def reset(self):

@@ -239,7 +239,8 @@ def test_retention_comparison_units():
 
 def test_rs_policy_async_put_flow(emulator):
     emulator.load_fleet(fleet({"name": "v"}))
-    emulator.settings(policy_put_async=True)
+    emulator.settings(policy_put_async=True, lro_retry_after=60)  # policy PUT 202: Retry-After 60 (api-notes.md)
+    emulator.clock(freeze=True)
     backup = emulator.backup_client()
     raw = {}
 
@@ -249,10 +250,11 @@ def test_rs_policy_async_put_flow(emulator):
 
     assert backup.protection_policies.create_or_update("v", RG, "p", {"properties": IAAS_PROPS}, raw_request_hook=None,
                                                        raw_response_hook=capture) is None
-    assert raw["status"] == 202 and raw["headers"]["Retry-After"] == "0"
+    assert raw["status"] == 202 and raw["headers"]["Retry-After"] == "60"
     op_id = raw["headers"]["Azure-AsyncOperation"].split("/operations/")[1].split("?")[0]
     assert "/backupPolicies/p/operationResults/" + op_id in raw["headers"]["Location"]
     assert backup.protection_policy_operation_statuses.get("v", RG, "p", op_id).status == "InProgress"
+    emulator.clock(advance_s=60)
     status = backup.protection_policy_operation_statuses.get("v", RG, "p", op_id)
     assert status.status == "Succeeded" and status.properties.object_type == "OperationStatusJobsExtendedInfo"
     result = backup.protection_policy_operation_results.get("v", RG, "p", op_id)

@@ -618,7 +618,7 @@ class Arm:
             if running:
                 # The recorded shape of a running operation: id, name and status only.
                 return 200, self._retry_after(op), {"id": op["target"] + "/operationStatus/" + op_id, "name": op_id,
-                                                  "status": "InProgress", "startTime": op["startTime"]}
+                                                    "status": "InProgress", "startTime": op["startTime"]}
             status = {"id": op["target"] + "/operationStatus/" + op_id, "name": op_id, "status": op["status"],
                       "startTime": op["startTime"], "endTime": op["endTime"]}
             if op.get("error"):

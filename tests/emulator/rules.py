@@ -50,6 +50,7 @@ def is_shorter(old, new) -> bool:
         return False
     return new.lo < old.hi - EPS
 
+
 # errors.md, source Azure/azure-cli#27785 and Azure/azure-rest-api-specs#26598 (confidence I): verbatim.
 RS_IMMUTABILITY_CODE = "UserErrorUnsupportedVaultImmutabilityStateChange"
 RS_IMMUTABILITY_MSG = (

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Routes real clients call besides vaults and policies: resource guard proxies, the vault storage config, provider
 metadata and the generic resource lists. Shapes from the REST spec examples copied to tests/fixtures/azure-reference
-(``recoveryservicesbackup/2026-10-01/examples/ResourceGuardProxyCRUD``, see SOURCE.md) and from the SDK models
+(``routes/recoveryservicesbackup/2026-10-01/examples/ResourceGuardProxyCRUD``, see SOURCE.md) and from the SDK models
 (azure-mgmt-recoveryservicesbackup ``BackupResourceConfig``; azure-mgmt-resource ``Provider`` and
 ``GenericResourceExpanded``, the Microsoft.Resources spec's ``Provider`` and ``ResourceListResult``).
 

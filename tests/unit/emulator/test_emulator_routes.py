@@ -15,7 +15,7 @@ SUB = "0b352192-dcac-4cc7-992e-a96190ccc68c"  # the spec examples' subscription,
 RG = "SampleResourceGroup"
 VAULT = "sampleVault"
 PROXIES = "subscriptions/%s/resourceGroups/%s/providers/Microsoft.RecoveryServices/vaults/%s/backupResourceGuardProxies" % (SUB, RG, VAULT)
-EXAMPLES = "recoveryservicesbackup/2026-10-01/examples/ResourceGuardProxyCRUD/"
+EXAMPLES = "routes/recoveryservicesbackup/2026-10-01/examples/ResourceGuardProxyCRUD/"
 
 
 def fleet():

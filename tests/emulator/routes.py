@@ -80,11 +80,32 @@ def guard_proxies(req, vault, name=None, action=None):
                               "Input provided for the call is invalid: 'properties.resourceGuardResourceId' must be the id of a "
                               "Microsoft.DataProtection/resourceGuards resource.")
         proxies[key] = {"name": name, "resourceGuardResourceId": guard, "lastUpdatedTime": _iso(_now())}
+        _show_guard(body, guard)
         return 200, {}, proxy_body(body, name, proxies[key])
     if req.method == "DELETE":
         # Spec: 200 or 204; deleting a proxy that is not there succeeds (ARM delete idempotence).
-        return (200 if proxies.pop(key, None) else 204), {}, None
+        gone = proxies.pop(key, None)
+        if gone and not proxies:
+            _show_guard(body, None)
+        return (200 if gone else 204), {}, None
     raise ArmError(405, "MethodNotAllowed", "The requested resource does not support http method '%s'." % req.method)
+
+
+def _show_guard(body: dict, guard):
+    """The vault shows its Resource Guard as a fleet ``resource_guard_id`` does (store.py): MUA is enabled by associating
+    a Resource Guard with the vault (Learn, multi-user-authorization), which is what a proxy is."""
+    props = body.get("properties")
+    if not isinstance(props, dict):
+        props = body["properties"] = {}
+    sec = props.get("securitySettings")
+    if not isinstance(sec, dict):
+        sec = props["securitySettings"] = {}
+    if guard:
+        sec["multiUserAuthorization"] = "Enabled"
+        props["resourceGuardOperationRequests"] = [guard.rstrip("/") + "/disableSoftDelete/default"]
+    else:
+        sec["multiUserAuthorization"] = "Disabled"
+        props.pop("resourceGuardOperationRequests", None)
 
 
 def _proxy_missing(name):

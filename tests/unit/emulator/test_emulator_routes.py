@@ -48,11 +48,17 @@ def test_resource_guard_proxy_put_get_list_unlock_delete_through_the_sdk(emulato
     assert again.as_dict() == made.as_dict() and set(again.as_dict()) == {"id", "name", "type", "properties"}
     assert set(got) == {"id", "name", "type", "properties"}
     assert [p.name for p in backup.resource_guard_proxies.get(VAULT, RG)] == ["swaggerExample"]
+    # The vault now shows its Resource Guard (MUA), as a vault created with one does.
+    vault = emulator.rs_client(SUB).vaults.get(RG, VAULT)
+    assert vault.properties.security_settings.multi_user_authorization == "Enabled"
+    assert backup.backup_resource_vault_configs.get(VAULT, RG).properties.resource_guard_operation_requests == [
+        want["properties"]["resourceGuardResourceId"] + "/disableSoftDelete/default"]
     answer = backup.resource_guard_proxy.unlock_delete(VAULT, RG, "swaggerExample", unlock["parameters"]["parameters"])
     assert answer.unlock_delete_expiry_time is not None
     assert set(answer.as_dict()) == set(unlock["responses"]["200"]["body"])
     backup.resource_guard_proxy.delete(VAULT, RG, "swaggerExample")
     assert list(backup.resource_guard_proxies.get(VAULT, RG)) == []
+    assert emulator.rs_client(SUB).vaults.get(RG, VAULT).properties.security_settings.multi_user_authorization == "Disabled"
 
 
 def test_resource_guard_proxy_errors(emulator):

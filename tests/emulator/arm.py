@@ -14,9 +14,10 @@ import re
 import uuid
 from urllib.parse import quote
 
-from . import bodies, lro, rules, secure_default, versions
+from . import bodies, lro, routes, rules, secure_default, versions
 from . import items as items_model
 from .errors import ArmError, bad_request, not_found, rg_not_found, sub_not_found
+from .throttle import VirtualClock
 from .store import (DP_TYPE, RS_TYPE, new_etag, now_iso, policy_body, rg_body, rs_vault_config_body, score,
                     stable_uuid, vault_id)
 
@@ -78,6 +79,10 @@ def _route(kind, rest_low):
         return "config"
     if kind == "rs" and count == 2 and rest_low[1] == "backupprotecteditems":
         return "items"
+    if kind == "rs" and rest_low[1] == "backupresourceguardproxies" and (count in (2, 3) or (count == 4 and rest_low[3] == "unlockdelete")):
+        return "guard_proxy"
+    if kind == "rs" and count == 3 and rest_low[1] == "backupstorageconfig" and rest_low[2] == "vaultstorageconfig":
+        return "storage_config"
     if kind == "dp" and rest_low[1] == "backupinstances" and count in (2, 3):
         return "items" if count == 2 else "item"
     if rest_low[1] == "backuppolicies":
@@ -109,10 +114,12 @@ class Request:  # pylint: disable=too-few-public-methods
 class Arm:
     """Routes and executes ARM requests against a Store."""
 
-    def __init__(self, store, base_url: str, settings: dict):
+    def __init__(self, store, base_url: str, settings: dict, clock=None):
         self.store = store
         self.base_url = base_url.rstrip("/")
         self.settings = settings
+        # Long-running operations finish by this clock (lro.py); the server passes the one throttling uses.
+        self.clock = clock if clock is not None else VirtualClock()
 
     # ------------------------------------------------------------------ helpers
     def url(self, path: str, api_version: str, extra: str = "") -> str:
@@ -144,12 +151,13 @@ class Arm:
         info.setdefault("status", "Succeeded")
         info.setdefault("startTime", now_iso())
         info.setdefault("endTime", now_iso())
-        info["polls_left"] = lro.start(self.settings)
+        info.update(lro.start(self.settings, self.clock))
         with self.store.lock:
             self.store.ops[op_id] = info
 
-    def _retry_after(self) -> dict:
-        return {"Retry-After": lro.retry_after(self.settings)}
+    def _retry_after(self, op=None) -> dict:
+        """Retry-After of an accepted write (the setting) or of a running operation (the one it was accepted with)."""
+        return {"Retry-After": lro.retry_after(self.settings) if op is None else lro.op_retry_after(op)}
 
     # ------------------------------------------------------------------ dispatch
     def handle(self, req):
@@ -168,6 +176,14 @@ class Arm:
         if len(parts) == 2:
             self.check_version(req, None)
             return 200, {}, self.store.find("/subscriptions/" + sid)
+        if low[2] == "resources" and len(parts) == 3:
+            return self.list_resources(req, sid, None)
+        if low[2] == "providers" and len(parts) == 4:
+            self.check_version(req, None)
+            self._only(req, "GET")
+            found = routes.provider(sub["id"], low[3])
+            if found is not None:
+                return 200, {}, found
         if low[2] == "resourcegroups":
             if len(parts) == 3:
                 self.check_version(req, None)
@@ -181,6 +197,8 @@ class Arm:
                 rg_entry = self.store.rg(sid, rg)
             if rg_entry is None:
                 raise rg_not_found(rg)
+            if len(parts) == 5 and low[4] == "resources":
+                return self.list_resources(req, sid, rg_entry)
             if len(parts) >= 6 and low[4] == "providers":
                 return self.provider(req, sub, rg_entry, parts[5:], low[5:])
         elif low[2] == "providers" and len(parts) == 5:
@@ -200,6 +218,21 @@ class Arm:
         if len(parts) >= 4 and low[2] == "providers":
             raise versions.unknown_type(req, *versions.resource_type_of(parts[3:]))
         raise ArmError(404, "InvalidResourceType", "The resource type could not be found for path '%s'." % req.path)
+
+    def list_resources(self, req, sid, rg_entry):
+        """GET /subscriptions/{id}/resources and .../resourceGroups/{rg}/resources (Resources_List, _ListByResourceGroup):
+        the vaults of both kinds as generic resources, with ``$filter=resourceType eq '<type>'``."""
+        self.check_version(req, None)
+        self._only(req, "GET")
+        wanted = routes.type_filter(req)
+        with self.store.lock:
+            if rg_entry is None:
+                bodies_ = [v for kind in ("rs", "dp") for v in self.store.vaults_in_sub(sid, kind)]
+            else:
+                bodies_ = [v["body"] for kind in ("rs", "dp") for v in rg_entry[kind].values()]
+            items = [routes.generic(b) for b in bodies_ if wanted is None or str(b.get("type", "")).lower() == wanted]
+        items.sort(key=lambda item: item["id"].lower())
+        return self.page(req, items, req.path, req.query["api-version"])
 
     @staticmethod
     def _only(req, *methods):
@@ -258,7 +291,7 @@ class Arm:
         location = vault["body"].get("location") if vault else (req.body.get("location") if isinstance(req.body, dict) else None)
         location = location or rg_entry.get("location")
         vtype = "vaults" if kind == "rs" else "backupVaults"
-        if route in ("policies", "policy", "policy_op", "config", "items") and kind == "rs":
+        if route in ("policies", "policy", "policy_op", "config", "items", "guard_proxy", "storage_config") and kind == "rs":
             ver = self.check_version(req, versions.RS_BACKUP_VERSIONS, _rtype(vtype, rest), location)
         else:
             ver = self.check_version(req, versions.RS_VAULT_VERSIONS if kind == "rs" else versions.DP_VERSIONS,
@@ -277,6 +310,12 @@ class Arm:
             raise not_found(RS_TYPE if kind == "rs" else DP_TYPE, name, rg_entry["name"])
         if route == "config":
             return self.vault_config(req, vault)
+        if route == "guard_proxy":
+            with self.store.lock:
+                return routes.guard_proxies(req, vault, rest[2] if len(rest) > 2 else None, rest_low[3] if len(rest) > 3 else None)
+        if route == "storage_config":
+            with self.store.lock:
+                return routes.storage_config(req, vault)
         if route == "policies":
             self._only(req, "GET")
             return self.list_policies(req, vault, kind, ver)
@@ -574,12 +613,12 @@ class Arm:
         if op is None or not op["target"].lower().endswith(vid_prefix.lower()):
             raise ArmError(404, "OperationNotFound" if kind == "rs" else "ResourceNotFound",
                            "The operation '%s' was not found for vault '%s' in resource group '%s'." % (op_id, name, rg_entry["name"]))
-        running = lro.poll(op, self.store.lock)
+        running = lro.running(op, self.clock)
         if which == "operationstatus":
             if running:
                 # The recorded shape of a running operation: id, name and status only.
-                return 200, self._retry_after(), {"id": op["target"] + "/operationStatus/" + op_id, "name": op_id,
-                                                  "status": "InProgress", "startTime": op["startTime"]}
+                return 200, self._retry_after(op), {"id": op["target"] + "/operationStatus/" + op_id, "name": op_id,
+                                                    "status": "InProgress", "startTime": op["startTime"]}
             status = {"id": op["target"] + "/operationStatus/" + op_id, "name": op_id, "status": op["status"],
                       "startTime": op["startTime"], "endTime": op["endTime"]}
             if op.get("error"):
@@ -587,7 +626,7 @@ class Arm:
             return 200, {}, status
         if running:
             # ARM async contract: the operation result (Location) answers 202 while the operation runs.
-            return 202, dict(self._retry_after(), Location=self.url(req.path, req.query.get("api-version", ""))), None
+            return 202, dict(self._retry_after(op), Location=self.url(req.path, req.query.get("api-version", ""))), None
         if op["result"] is None:
             return 204, {}, None
         with self.store.lock:
@@ -693,16 +732,16 @@ class Arm:
         if op is None or not op["target"].lower().endswith("/backuppolicies/" + pname.lower()):
             raise ArmError(404, "ResourceNotFound",
                            "The operation '%s' was not found for policy '%s' in resource group '%s'." % (op_id, pname, rg_entry["name"]))
-        running = lro.poll(op, self.store.lock)
+        running = lro.running(op, self.clock)
         if which == "operations":
             if running:
-                return 200, self._retry_after(), {"id": op_id, "name": op_id, "status": "InProgress", "startTime": op["startTime"]}
+                return 200, self._retry_after(op), {"id": op_id, "name": op_id, "status": "InProgress", "startTime": op["startTime"]}
             # ProtectionPolicyOperationStatuses_Get example shape.
             return 200, {}, {"id": op_id, "name": op_id, "status": op["status"], "startTime": op["startTime"],
                              "endTime": op["endTime"], "properties": {"objectType": "OperationStatusJobsExtendedInfo",
                                                                       "jobIds": [], "failedJobsError": {}}}
         if running:
-            return 202, dict(self._retry_after(), Location=self.url(req.path, req.query.get("api-version", ""))), None
+            return 202, dict(self._retry_after(op), Location=self.url(req.path, req.query.get("api-version", ""))), None
         if op["result"] is None or policy is None:
             return 204, {}, None
         return 200, {}, copy.deepcopy(policy)

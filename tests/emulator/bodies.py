@@ -10,8 +10,9 @@
   ``Invalid``, no ``backupStorageVersion``, and, when the request carried no soft delete settings,
   ``softDeleteSettings: null`` and ``standardTierStorageRedundancy: "Invalid"`` (ps-rs-immutability; with soft delete
   settings, cli-rs-softdelete-basic shows ``GeoRedundant``). A later GET shows the stored defaults.
-* Each api-version answers the fields its contract has (see ``_INTRODUCED``); older versions do not show newer
-  fields, and api-versions up to 2024-02-01 show ``immutabilitySettings.disablingAllowedTimeInUTC: null``
+* Each api-version answers the fields its contract has (see ``_INTRODUCED`` and ``OLD_SHAPE_PROPERTIES``: at
+  2021-03-01 and older a vault has no securitySettings, redundancySettings or publicNetworkAccess); older versions do
+  not show newer fields, and api-versions up to 2024-02-01 show ``immutabilitySettings.disablingAllowedTimeInUTC: null``
   (ps-rs-immutability at 2024-02-01; absent at 2026-01-01 in ps-rs-enhancedpolicy; in between assumed absent).
 * A Recovery Services IaaS VM policy PUT is stored and answered normalised (rec ps-rs-enhancedpolicy, api
   2025-02-01): ``instantRPDetails`` ``{}`` when not sent, and each ``tieringPolicy`` entry without a duration gets
@@ -40,6 +41,15 @@ _INTRODUCED = {
     "regionOfChoiceSettings": "2026-05-01",
 }
 _SECURITY_INTRODUCED = {"sourceScanConfiguration": "2025-02-01"}
+# VaultProperties of the Recovery Services spec at stable/2021-03-01/vaults.json (Azure/azure-rest-api-specs
+# @192e8664bf1875bc9cf3847fe32f71c52b8a6e03): only these six. No securitySettings (immutability, soft delete),
+# redundancySettings, publicNetworkAccess, monitoringSettings, moveDetails, moveState or backupStorageVersion; all of
+# those are in stable/2022-10-01/vaults.json (@4984b1579aa6bada687da829863e82fd2df8d970). So a vault read at
+# 2021-03-01 or older (2016-06-01 .. 2021-02-10; properties are only added) shows only these. Between 2021-04-01 and
+# 2022-09-30 the emulator shows the newer properties: that the versions in between have them is assumed.
+OLD_SHAPE_UNTIL = "2021-03-01"
+OLD_SHAPE_PROPERTIES = ("provisioningState", "upgradeDetails", "privateEndpointConnections", "privateEndpointStateForBackup",
+                        "privateEndpointStateForSiteRecovery", "encryption")
 LEGACY_DISABLING_TIME_UNTIL = "2024-02-01"
 
 
@@ -83,6 +93,10 @@ def rs_vault_view(body: dict, api_version) -> dict:
     if not isinstance(props, dict):
         return view
     ver = _date(api_version)
+    if ver <= OLD_SHAPE_UNTIL:
+        for key in [k for k in props if k not in OLD_SHAPE_PROPERTIES]:
+            del props[key]
+        return view
     for key, since in _INTRODUCED.items():
         if ver < since:
             props.pop(key, None)

@@ -127,7 +127,7 @@ class EmulatorClient:
         return self.settings(throttle=mode)
 
     def clock(self, freeze: bool | None = None, advance_s: float | None = None) -> dict:
-        """The throttling clock: freeze it, let it run, or move it forward (``POST clock``)."""
+        """The emulator's clock (throttling, long-running operations): freeze it, let it run, or move it forward."""
         body = {k: v for k, v in (("freeze", freeze), ("advance_s", advance_s)) if v is not None}
         return self._call("POST", "clock", body).json()
 

@@ -25,7 +25,9 @@ from . import items as item_bodies
 from . import kql, versions
 from .errors import ArmError
 
-ARG_VERSIONS = ("2021-03-01", "2022-10-01")
+# Stable versions of the resources query (azure-rest-api-specs specification/resourcegraph/resource-manager/
+# Microsoft.ResourceGraph/stable/2021-03-01, 2022-10-01 and 2024-04-01/resourcegraph.json @af408c4a98d8).
+ARG_VERSIONS = ("2021-03-01", "2022-10-01", "2024-04-01")
 MAX_TOP = 1000            # spec: QueryRequestOptions.$top maximum; Learn: 1000 records a page
 DEFAULT_TOP = 1000        # Learn (work-with-data): "By default, Resource Graph limits any query to returning only 1000 records"
 TENANT_SUBSCRIPTION_LIMIT = 18000   # live answer quoted in Azure/cosmos-explorer#1986 ("allowed limit 18000")

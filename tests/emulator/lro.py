@@ -1,38 +1,52 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) vaultlock.azure contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Progress of long-running operations: how many polls answer ``InProgress`` before the terminal status.
+"""Progress of long-running operations: by the clock, as Azure's.
 
-Real operations take time; a client that polls after waiting ``Retry-After`` sees ``InProgress`` first
-(recording: azure-cli test_vault_soft_delete_basic, the first operationStatus poll of a vault create answers
-``{"status": "InProgress"}``). The emulator counts polls instead of seconds: every operation answers
-``InProgress`` to its first ``lro_in_progress_polls`` polls (setting, default 1), so the SDKs' real polling
-loop runs in every test. The resource itself changes when the request is accepted (assumed: a GET during the
-operation already shows the new values).
+An operation answers ``InProgress`` until its ``Retry-After`` has passed since it was accepted, then its final status.
+Sources: the ARM async-operation contract (Learn, async-operations: the client waits ``Retry-After`` seconds before
+it polls the status URL); recordings: azure-cli test_vault_soft_delete_basic polled a vault create at once and saw
+``{"status": "InProgress"}``, while the dataprotection extension (test_dataprotection_backup_vault_update) waited
+before each poll and saw ``Succeeded`` on its first poll every time (the operation's startTime and endTime are less
+than a second apart). How long an operation really takes is not published: the emulator lets it take exactly the
+``Retry-After`` it sends (setting ``lro_retry_after``, default 0), which is **assumed**.
+
+With the default ``Retry-After: 0`` an operation has finished by the first poll, so the collection's tests stay fast
+(the collection honours an explicit 0, ``_client.honour_zero_retry_after``). Tests of a running operation set
+``lro_retry_after`` and freeze and advance the emulator's clock (control ``POST clock``, the clock throttling uses)
+instead of sleeping. The resource itself changes when the request is accepted (assumed: a GET during the operation
+already shows the new values).
 """
 from __future__ import annotations
 
-DEFAULT_IN_PROGRESS_POLLS = 1
 DEFAULT_RETRY_AFTER = 0
 
 
-def start(settings) -> int:
-    """Polls the next operation answers InProgress to (settings ``lro_in_progress_polls``, at least 0)."""
-    value = settings.get("lro_in_progress_polls")
-    return max(0, int(DEFAULT_IN_PROGRESS_POLLS if value is None else value))
+def retry_after_s(settings) -> float:
+    """The Retry-After (seconds) of the next accepted operation (setting ``lro_retry_after``, at least 0)."""
+    value = settings.get("lro_retry_after")
+    return max(0.0, float(DEFAULT_RETRY_AFTER if value is None else value))
+
+
+def _header(seconds: float) -> str:
+    return str(int(seconds)) if float(seconds).is_integer() else str(seconds)
 
 
 def retry_after(settings) -> str:
-    """The Retry-After (seconds) sent with accepted writes and InProgress answers (setting ``lro_retry_after``)."""
-    value = settings.get("lro_retry_after")
-    return str(DEFAULT_RETRY_AFTER if value is None else value)
+    """The Retry-After header sent with an accepted write (setting ``lro_retry_after``)."""
+    return _header(retry_after_s(settings))
 
 
-def poll(op, lock) -> bool:
-    """Count one poll of ``op``; True while the operation is still running (this poll answers InProgress)."""
-    with lock:
-        left = int(op.get("polls_left") or 0)
-        if left <= 0:
-            return False
-        op["polls_left"] = left - 1
-        return True
+def start(settings, clock) -> dict:
+    """What an operation accepted now records about its progress: when it was accepted, and its Retry-After."""
+    return {"accepted_at": clock.now(), "retry_after_s": retry_after_s(settings)}
+
+
+def op_retry_after(op) -> str:
+    """The Retry-After header of an InProgress answer: the one the operation was accepted with."""
+    return _header(op.get("retry_after_s") or 0)
+
+
+def running(op, clock) -> bool:
+    """True while ``op`` is still running: its Retry-After has not yet passed since it was accepted."""
+    return clock.now() < float(op.get("accepted_at") or 0.0) + float(op.get("retry_after_s") or 0.0)

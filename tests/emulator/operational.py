@@ -11,10 +11,15 @@ vault, so shortening them is not a reduction the immutable vault refuses. Writte
 * Backup vault: every lifecycle whose source data store is OperationalStore (key ``<rule>/OperationalStore``).
 * Azure Files (``backupManagementType`` AzureStorage): the share snapshots, i.e. the ``retentionPolicy`` of the
   policy (snapshot retention) and ``vaultRetentionPolicy.snapshotRetentionInDays``.
-* Azure VM (AzureIaasVM): instant restore snapshots (``instantRpRetentionRangeInDays``). Not named by that sentence;
-  Learn (backup-instant-restore-capability) stores them with the disks in a restore point collection outside the
-  vault, and Learn (secure-by-default) groups them with operational backups of disks that "can be directly
-  accessed and deleted". The emulator treats them as operational (the project's documented decision).
+
+Not operational here, on purpose: Azure VM instant restore snapshots (``instantRpRetentionRangeInDays``) and workload
+(SAP HANA) snapshot tiers (``subProtectionPolicy[Snapshot*]``). Learn names only blobs, files and disks as
+operational backups that immutability does not cover. That VM instant restore snapshots are operational too is the
+collection's reading (Learn backup-instant-restore-capability keeps them with the disks, outside the vault; Learn
+secure-by-default says they "can be directly accessed and deleted"), not something Azure states; an emulator that
+accepted shortening them on an immutable vault would confirm that reading only by assumption. So the emulator leans
+to the refusing side: shortening them on an immutable vault is refused like any vault tier (**assumed**, README
+"Service rules").
 """
 from __future__ import annotations
 
@@ -30,7 +35,5 @@ def operational_keys(kind: str, props, tiers: dict) -> set:
             continue
         workload = str(props.get("backupManagementType") or "").lower()
         if workload == "azurestorage" and (key.startswith("retentionPolicy.") or key == "vaultRetentionPolicy.snapshotRetentionInDays"):
-            out.add(key)
-        elif workload == "azureiaasvm" and key == "instantRpRetentionRangeInDays":
             out.add(key)
     return out

@@ -16,10 +16,13 @@ unchanged. How a recording is turned into the emulator's starting state, and wha
 * Each step sends the recorded method, path, api-version and body over plain HTTPS with a valid token.
 * ``status`` (when recorded), ``error_code`` (``null`` means the error body has no code), ``resp_raw`` (the exact
   body), the ``compare`` paths of ``resp`` (missing on both sides is equal) and the ``expect_headers`` must match.
-* A poll step (``<last Azure-AsyncOperation>``) follows the Azure-AsyncOperation URL of the last answer that had
-  one. A recorded ``InProgress`` must be the emulator's answer to that poll. A recorded terminal status
-  (Succeeded, Failed, Canceled) must be reached within a few polls: the client that recorded it waited
-  ``Retry-After`` seconds first, while the emulator counts polls instead of time (see lro.py).
+* Time: the emulator's clock is frozen for the whole sequence and operations are accepted with the ``Retry-After``
+  real vault and policy operations sent (``RECORDED_RETRY_AFTER``). Operations finish by the clock (lro.py).
+* A poll step (``<last Azure-AsyncOperation>``) sends one GET to the Azure-AsyncOperation URL of the last answer
+  that had one, and its answer must match as any other step's. The recordings carry no request times, so the
+  client's wait is read from what it saw: a client that recorded a terminal status (Succeeded, Failed, Canceled)
+  waited the ``Retry-After`` it was given first (the replay advances the clock by it: the dataprotection extension's
+  polls), and one that recorded ``InProgress`` polled at once (the clock stays: azure-cli's vault create poll).
 """
 from __future__ import annotations
 
@@ -29,7 +32,10 @@ import re
 
 POLL = "<last Azure-AsyncOperation>"
 TERMINAL = ("succeeded", "failed", "canceled", "cancelled")
-MAX_POLLS = 10
+# The Retry-After real Recovery Services operations sent: vault PUT -> 201 with Retry-After 60 (recording:
+# ps-rs-immutability, TestAzureVaultImmutability.json; its SOURCE.txt) and backup policy PUT -> 202 with
+# Retry-After: 60 (api-notes.md, ProtectionPolicies_CreateOrUpdate). The other recordings kept no Retry-After header.
+RECORDED_RETRY_AFTER = 60
 _SUB = re.compile(r"^/subscriptions/([^/]+)(?:/resourceGroups/([^/]+))?", re.IGNORECASE)
 _VAULT = re.compile(r"^/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/(Microsoft\.RecoveryServices/vaults|"
                     r"Microsoft\.DataProtection/backupVaults)/([^/]+)(/.*)?$", re.IGNORECASE)
@@ -135,6 +141,9 @@ def replay(emulator, sequence):
     """Run one sequence; returns a list of mismatch descriptions (empty when everything matches)."""
     problems = []
     last_async = None
+    last_retry_after = 0.0
+    emulator.settings(lro_retry_after=RECORDED_RETRY_AFTER)
+    emulator.clock(freeze=True)
     for index, step in enumerate(sequence):
         label = "step %d %s %s" % (index, step["method"], step["path"] if step["path"] == POLL else step["path"].split("/providers/")[-1])
         if step["path"] == POLL:
@@ -142,15 +151,18 @@ def replay(emulator, sequence):
                 problems.append("%s: no Azure-AsyncOperation header to poll" % label)
                 continue
             want = str(step.get("resp_status") or (step.get("resp") or {}).get("status") or "")
+            if want.lower() in TERMINAL and last_retry_after > 0:
+                emulator.clock(advance_s=last_retry_after)  # the recording client waited Retry-After
             resp = emulator.arm_request("GET", last_async)
-            polls = 1
-            while want.lower() in TERMINAL and polls < MAX_POLLS and str((_json(resp) or {}).get("status", "")).lower() == "inprogress":
-                resp = emulator.arm_request("GET", last_async)
-                polls += 1
         else:
             resp = emulator.arm_request(step["method"], step["path"], step.get("api"), step.get("body"))
         if resp.headers.get("Azure-AsyncOperation"):
             last_async = resp.headers["Azure-AsyncOperation"]
+        if resp.headers.get("Retry-After") is not None:
+            try:
+                last_retry_after = float(resp.headers["Retry-After"])
+            except ValueError:
+                last_retry_after = 0.0
         body = _json(resp)
         if step.get("status") is not None and resp.status_code != step["status"]:
             problems.append("%s: status %s, recorded %s (%s)" % (label, resp.status_code, step["status"], resp.text[:300]))

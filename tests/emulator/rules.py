@@ -4,8 +4,11 @@
 """Service rules of Recovery Services and Backup (DataProtection) vaults, as pure functions.
 
 Self-contained on purpose: the emulator plays "Azure" and must not share code with the collection.
-Day conversion used for comparing retention: day=1, week=7, year=365, month=365/12 so that 12 months equal a year
-(assumed; documented).
+Comparing retention (``is_shorter``): durations in the same calendar unit compare exactly (days with weeks, months
+with years: 12 months are a year). Across units (30 days vs 1 month, 365 days vs 1 year) Azure's comparison is not
+published, so the emulator leans to refusing: a change across units is a reduction unless the new duration is at
+least the old one in every calendar (a month 28..31 days, a year 365..366). **Assumed.** Messages give days with
+day=1, week=7, year=365, month=365/12.
 """
 from __future__ import annotations
 
@@ -17,6 +20,36 @@ from .operational import operational_keys
 MONTH_DAYS = 365 / 12.0
 UNIT_DAYS = {"days": 1, "day": 1, "d": 1, "weeks": 7, "week": 7, "w": 7, "months": MONTH_DAYS, "month": MONTH_DAYS,
              "m": MONTH_DAYS, "years": 365, "year": 365, "y": 365}
+# Calendar unit of each durationType: (years, months, days) per count.
+UNIT_PARTS = {"days": (0, 0, 1), "day": (0, 0, 1), "d": (0, 0, 1), "weeks": (0, 0, 7), "week": (0, 0, 7), "w": (0, 0, 7),
+              "months": (0, 1, 0), "month": (0, 1, 0), "m": (0, 1, 0), "years": (1, 0, 0), "year": (1, 0, 0), "y": (1, 0, 0)}
+EPS = 1e-9
+
+
+class Span(float):
+    """A retention in days (day=1, week=7, month=365/12, year=365) that remembers its calendar parts."""
+
+    def __new__(cls, years=0.0, months=0.0, days=0.0):
+        obj = float.__new__(cls, years * 365 + months * MONTH_DAYS + days)
+        obj.months = years * 12 + months     # years are 12 months exactly
+        obj.days = days
+        obj.lo = years * 365 + months * 28 + days   # the shortest calendar it can span
+        obj.hi = years * 366 + months * 31 + days   # the longest
+        return obj
+
+
+def is_shorter(old, new) -> bool:
+    """Whether ``new`` keeps less than ``old`` (module docstring: exact within a unit, refusing across units)."""
+    if not isinstance(old, Span) or not isinstance(new, Span):
+        return float(new) < float(old) - EPS
+    if abs(old.days) < EPS and abs(new.days) < EPS:
+        return new.months < old.months - EPS
+    if abs(old.months) < EPS and abs(new.months) < EPS:
+        return new.days < old.days - EPS
+    if new.months >= old.months - EPS and new.days >= old.days - EPS:
+        return False
+    return new.lo < old.hi - EPS
+
 
 # errors.md, source Azure/azure-cli#27785 and Azure/azure-rest-api-specs#26598 (confidence I): verbatim.
 RS_IMMUTABILITY_CODE = "UserErrorUnsupportedVaultImmutabilityStateChange"
@@ -151,10 +184,11 @@ def duration_days(rd) -> float | None:
     """RS RetentionDuration {count, durationType} in days."""
     if not isinstance(rd, dict) or rd.get("count") is None:
         return None
-    unit = UNIT_DAYS.get(str(rd.get("durationType") or "days").lower())
-    if unit is None:
+    parts = UNIT_PARTS.get(str(rd.get("durationType") or "days").lower())
+    if parts is None:
         return None
-    return float(rd["count"]) * unit
+    count = float(rd["count"])
+    return Span(*(count * part for part in parts))
 
 
 _ISO = re.compile(r"^P(?:(\d+(?:\.\d+)?)Y)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?"
@@ -167,7 +201,7 @@ def iso_days(text) -> float | None:
     if not match or not any(match.groups()):
         return None
     y, mo, w, d, h, mi, s = (float(g) if g else 0.0 for g in match.groups())
-    return y * 365 + mo * MONTH_DAYS + w * 7 + d + h / 24 + mi / 1440 + s / 86400
+    return Span(y, mo, w * 7 + d + h / 24 + mi / 1440 + s / 86400)
 
 
 def _retention_tiers(prefix: str, retention, out: dict):
@@ -197,7 +231,13 @@ def rs_policy_tiers(props) -> dict:
         out["instantRpRetentionRangeInDays"] = float(props["instantRpRetentionRangeInDays"])
     for sub in props.get("subProtectionPolicy") or []:
         if isinstance(sub, dict):
-            _retention_tiers("subProtectionPolicy[%s]." % str(sub.get("policyType")), sub.get("retentionPolicy"), out)
+            prefix = "subProtectionPolicy[%s]." % str(sub.get("policyType"))
+            _retention_tiers(prefix, sub.get("retentionPolicy"), out)
+            # Workload (SAP HANA) snapshot backups keep instant restore snapshots too: compared like any tier
+            # (operational.py: not treated as operational, the refusing side).
+            snap = sub.get("snapshotBackupAdditionalDetails")
+            if isinstance(snap, dict) and snap.get("instantRpRetentionRangeInDays") is not None:
+                out[prefix + "snapshotBackupAdditionalDetails.instantRpRetentionRangeInDays"] = float(snap["instantRpRetentionRangeInDays"])
     vrp = props.get("vaultRetentionPolicy")
     if isinstance(vrp, dict):
         if vrp.get("snapshotRetentionInDays") is not None:
@@ -232,7 +272,7 @@ def retention_reductions(old: dict, new: dict) -> list:
         nval = new_lower.get(key.lower())
         if nval is None:
             lowered.append("%s (removed; was %g days)" % (key, days))
-        elif nval < days - 1e-9:
+        elif is_shorter(days, nval):
             lowered.append("%s (%g -> %g days)" % (key, days, nval))
     return lowered
 

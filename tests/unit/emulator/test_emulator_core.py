@@ -212,18 +212,22 @@ def test_lro_headers_and_status_shape(emulator):
     assert resp.headers["Retry-After"] == "0"
     for name in ("x-ms-request-id", "x-ms-correlation-request-id", "x-ms-ratelimit-remaining-subscription-writes"):
         assert name in resp.headers
-    # The first poll of an operation says InProgress (setting lro_in_progress_polls, default 1), then Succeeded.
-    running = requests.get(resp.headers["Azure-AsyncOperation"], headers=hdr, verify=emulator.ca_bundle, timeout=10)
-    assert running.json()["status"] == "InProgress" and running.headers["Retry-After"] == "0"
-    assert set(running.json()) == {"id", "name", "status", "startTime"}
+    # With Retry-After 0 the operation has finished by the first poll (lro.py: operations finish by the clock).
     status = requests.get(resp.headers["Azure-AsyncOperation"], headers=hdr, verify=emulator.ca_bundle, timeout=10).json()
     assert status["status"] == "Succeeded" and status["id"].startswith(rs_id("v2") + "/operationStatus/")
+    # While an operation runs (Retry-After not yet passed on the frozen clock) its status has the recorded shape.
+    emulator.settings(lro_retry_after=5)
+    emulator.clock(freeze=True)
     resp = requests.patch(url, params={"api-version": "2026-11-01"}, headers=hdr, json={"tags": {"a": "1"}},
                           verify=emulator.ca_bundle, timeout=10)
     assert resp.status_code == 202 and "/operationResults/" in resp.headers["Location"]
+    running = requests.get(resp.headers["Azure-AsyncOperation"], headers=hdr, verify=emulator.ca_bundle, timeout=10)
+    assert running.json()["status"] == "InProgress" and running.headers["Retry-After"] == "5"
+    assert set(running.json()) == {"id", "name", "status", "startTime"}
     # A client that polls only the Location gets 202 while the operation runs, then the result.
     result = requests.get(resp.headers["Location"], headers=hdr, verify=emulator.ca_bundle, timeout=10)
     assert result.status_code == 202 and result.headers["Location"].split("?")[0] == resp.headers["Location"].split("?")[0]
+    emulator.clock(advance_s=5)
     result = requests.get(resp.headers["Location"], headers=hdr, verify=emulator.ca_bundle, timeout=10)
     assert result.status_code == 200 and result.json()["tags"] == {"a": "1"}
     get = requests.get(url, params={"api-version": "2026-11-01"}, headers=hdr, verify=emulator.ca_bundle, timeout=10)

@@ -122,12 +122,15 @@ def test_rs_operation_status_and_result_shapes(emulator):
     sub = emulator.endpoint["subscription_ids"][0]
     url = emulator.arm_url + "subscriptions/%s/resourceGroups/rg-vaultlock/providers/Microsoft.RecoveryServices/vaults/opv" % sub
     requests.put(url, params={"api-version": "2026-11-01"}, headers=hdr, json={"location": "westus"}, verify=emulator.ca_bundle, timeout=10)
+    emulator.settings(lro_retry_after=60)  # Retry-After of real vault operations (recording ps-rs-immutability)
+    emulator.clock(freeze=True)
     resp = requests.patch(url, params={"api-version": "2026-11-01"}, headers=hdr, json={"tags": {"PatchKey": "PatchKeyUpdated"}},
                           verify=emulator.ca_bundle, timeout=10)
     assert resp.status_code == 202
     assert set(resp.headers) >= set(result_ex["202"]["headers"])
     status = requests.get(resp.headers["Azure-AsyncOperation"], headers=hdr, verify=emulator.ca_bundle, timeout=10).json()
-    assert status["status"] == "InProgress"  # first poll (recording); the example shows a finished operation
+    assert status["status"] == "InProgress"  # polled at once (recording); the example shows a finished operation
+    emulator.clock(advance_s=60)
     status = requests.get(resp.headers["Azure-AsyncOperation"], headers=hdr, verify=emulator.ca_bundle, timeout=10).json()
     assert set(status) == set(status_ex)
     result = requests.get(resp.headers["Location"], headers=hdr, verify=emulator.ca_bundle, timeout=10).json()

@@ -107,7 +107,7 @@ def _sdk(emulator, **kw):
                                connection_verify=emulator.ca_bundle, **kw)
 
 
-@pytest.mark.parametrize("api_version", ["2021-03-01", "2022-10-01"])
+@pytest.mark.parametrize("api_version", ["2021-03-01", "2022-10-01", "2024-04-01"])
 def test_microsofts_resource_graph_sdk_pages_through_the_answer(graph, api_version):
     from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions  # pylint: disable=import-outside-toplevel
 
@@ -319,3 +319,22 @@ def test_request_errors(graph):
     body = {"query": VAULTS, "managementGroups": ["mg1"]}
     resp = graph.arm_request("POST", "providers/Microsoft.ResourceGraph/resources", "2021-03-01", body=body)
     assert resp.status_code == 400 and resp.json()["error"]["details"][0]["code"] == "UnsupportedScope"
+
+
+def test_quota_headers_on_every_answer_without_throttling(graph):
+    """Learn (guidance-for-throttled-requests): "In every query response, Azure Resource Graph adds two throttling
+    headers"; without throttle azure they count against a quota no test exhausts (tests/emulator/throttle.py)."""
+    assert graph.settings()["throttle"] == "off"
+    graph.clock(freeze=True)
+    seen = []
+    for _query in range(20):
+        resp = graph.arm_request("POST", "providers/Microsoft.ResourceGraph/resources", "2024-04-01",
+                                 {"subscriptions": [SUB1], "query": VAULTS})
+        assert resp.status_code == 200
+        seen.append((int(resp.headers["x-ms-user-quota-remaining"]), resp.headers["x-ms-user-quota-resets-after"]))
+    assert [r for r, _after in seen] == sorted((r for r, _after in seen), reverse=True) and seen[-1][0] > 0
+    assert {after for _r, after in seen} == {"00:00:05"}  # a frozen clock: the window has not moved
+    graph.clock(advance_s=5)
+    again = graph.arm_request("POST", "providers/Microsoft.ResourceGraph/resources", "2024-04-01",
+                              {"subscriptions": [SUB1], "query": VAULTS})
+    assert int(again.headers["x-ms-user-quota-remaining"]) == seen[0][0]  # a new window

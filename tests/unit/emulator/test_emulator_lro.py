@@ -1,7 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) vaultlock.azure contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""ARM emulator: long-running operations answer InProgress to their first polls (settings lro_in_progress_polls)."""
+"""ARM emulator: long-running operations finish by the clock, as Azure's: InProgress until their Retry-After has
+passed since they were accepted (setting lro_retry_after, default 0), then the final status. The clock is frozen and
+advanced (control clock): nothing sleeps."""
 from __future__ import annotations
 
 import pytest
@@ -9,6 +11,8 @@ from azure.core.exceptions import HttpResponseError
 
 SUB = "11111111-1111-1111-1111-111111111111"
 RG = "rg-vaultlock"
+RSV = "subscriptions/%s/resourceGroups/%s/providers/Microsoft.RecoveryServices/vaults/rsv" % (SUB, RG)
+BV = "subscriptions/%s/resourceGroups/%s/providers/Microsoft.DataProtection/backupVaults/bv" % (SUB, RG)
 
 
 def fleet():
@@ -21,43 +25,116 @@ def polls(emulator, marker):
     return [e for e in emulator.journal() if e["method"] == "GET" and marker in e["path"]]
 
 
-def test_default_is_one_in_progress_poll_so_sdk_polling_runs(emulator):
+def status(emulator, url):
+    return emulator.arm_request("GET", url).json()["status"]
+
+
+def test_retry_after_zero_finishes_at_once_so_sdk_calls_stay_fast(emulator):
     emulator.load_fleet(fleet())
-    assert emulator.settings()["lro_in_progress_polls"] == 1
+    assert emulator.settings()["lro_retry_after"] == 0 and "lro_in_progress_polls" not in emulator.settings()
+    emulator.clock(freeze=True)  # even on a frozen clock: nothing is left to wait for
     vault = emulator.rs_client().vaults.begin_update(
         RG, "rsv", {"properties": {"securitySettings": {"immutabilitySettings": {"state": "Unlocked"}}}}).result()
     assert vault.properties.security_settings.immutability_settings.state == "Unlocked"
-    assert len(polls(emulator, "/operationStatus/")) == 2  # InProgress, then Succeeded
+    assert len(polls(emulator, "/operationStatus/")) == 1  # the SDK's polling loop runs; the first poll is final
     emulator.clear_journal()
     emulator.dp_client().backup_vaults.begin_update(
         RG, "bv", {"properties": {"securitySettings": {"immutabilitySettings": {"state": "Unlocked"}}}}).result()
-    assert len(polls(emulator, "/operationStatus/")) == 2
+    assert len(polls(emulator, "/operationStatus/")) == 1
 
 
-@pytest.mark.parametrize("count", [0, 3])
-def test_number_of_in_progress_polls_is_a_setting(emulator, count):
+@pytest.mark.parametrize("path,api", [(RSV, "2026-11-01"), (BV, "2026-06-01")])
+def test_in_progress_until_retry_after_has_passed_since_accepted(emulator, path, api):
     emulator.load_fleet(fleet())
-    emulator.settings(lro_in_progress_polls=count)
-    resp = emulator.arm_request("PATCH", "subscriptions/%s/resourceGroups/%s/providers/Microsoft.RecoveryServices/vaults/rsv"
-                                % (SUB, RG), "2026-11-01", {"tags": {"a": "b"}})
-    assert resp.status_code == 202
-    seen = [emulator.arm_request("GET", resp.headers["Azure-AsyncOperation"]).json()["status"] for _poll in range(count + 2)]
-    assert seen == ["InProgress"] * count + ["Succeeded", "Succeeded"]
+    emulator.settings(lro_retry_after=30)
+    emulator.clock(freeze=True)
+    resp = emulator.arm_request("PATCH", path, api, {"tags": {"a": "b"}})
+    assert resp.status_code == 202 and resp.headers["Retry-After"] == "30"
+    url = resp.headers["Azure-AsyncOperation"]
+    # A client that polls at once sees InProgress (recording: azure-cli test_vault_soft_delete_basic), and so does
+    # any number of polls before the Retry-After has passed: polls are not counted.
+    seen = [status(emulator, url) for _poll in range(5)]
+    assert seen == ["InProgress"] * 5
+    emulator.clock(advance_s=29.5)
+    running = emulator.arm_request("GET", url)
+    assert running.json()["status"] == "InProgress" and running.headers["Retry-After"] == "30"
+    emulator.clock(advance_s=0.5)
+    assert [status(emulator, url) for _poll in range(2)] == ["Succeeded", "Succeeded"]
 
 
-def test_failed_operation_runs_first(emulator):
+def test_a_client_that_waits_retry_after_sees_the_final_status_on_its_first_poll(emulator):
+    """Recording: the dataprotection extension waited before each poll and saw Succeeded on its first poll."""
+    emulator.load_fleet(fleet())
+    emulator.settings(lro_retry_after=60)
+    emulator.clock(freeze=True)
+    resp = emulator.arm_request("PATCH", BV, "2022-12-01", {"tags": {"a": "b"}})
+    emulator.clock(advance_s=float(resp.headers["Retry-After"]))
+    assert status(emulator, resp.headers["Azure-AsyncOperation"]) == "Succeeded"
+    assert len(polls(emulator, "/operationStatus/")) == 1
+
+
+def test_operation_result_answers_202_until_done(emulator):
+    emulator.load_fleet(fleet())
+    emulator.settings(lro_retry_after=10)
+    emulator.clock(freeze=True)
+    resp = emulator.arm_request("PATCH", RSV, "2026-11-01", {"tags": {"a": "1"}})
+    location = resp.headers["Location"]
+    for _poll in range(3):
+        running = emulator.arm_request("GET", location)
+        assert running.status_code == 202 and running.headers["Retry-After"] == "10"
+    emulator.clock(advance_s=10)
+    done = emulator.arm_request("GET", location)
+    assert done.status_code == 200 and done.json()["tags"] == {"a": "1"}
+
+
+def test_an_operation_keeps_the_retry_after_it_was_accepted_with(emulator):
+    emulator.load_fleet(fleet())
+    emulator.settings(lro_retry_after=20)
+    emulator.clock(freeze=True)
+    url = emulator.arm_request("PATCH", RSV, "2026-11-01", {"tags": {"a": "b"}}).headers["Azure-AsyncOperation"]
+    emulator.settings(lro_retry_after=0)
+    running = emulator.arm_request("GET", url)
+    assert running.json()["status"] == "InProgress" and running.headers["Retry-After"] == "20"
+    fresh = emulator.arm_request("PATCH", RSV, "2026-11-01", {"tags": {"a": "c"}})
+    assert fresh.headers["Retry-After"] == "0" and status(emulator, fresh.headers["Azure-AsyncOperation"]) == "Succeeded"
+    emulator.clock(advance_s=20)
+    assert status(emulator, url) == "Succeeded"
+
+
+def test_policy_operations_finish_by_the_clock(emulator):
+    emulator.load_fleet(fleet())
+    emulator.settings(lro_retry_after=60, policy_put_async=True)
+    emulator.clock(freeze=True)
+    path = RSV + "/backupPolicies/p1"
+    body = {"properties": {"backupManagementType": "AzureIaasVM", "instantRpRetentionRangeInDays": 2,
+                           "schedulePolicy": {"schedulePolicyType": "SimpleSchedulePolicy", "scheduleRunFrequency": "Daily",
+                                              "scheduleRunTimes": ["2026-01-01T02:00:00Z"]},
+                           "retentionPolicy": {"retentionPolicyType": "LongTermRetentionPolicy",
+                                               "dailySchedule": {"retentionTimes": ["2026-01-01T02:00:00Z"],
+                                                                 "retentionDuration": {"count": 30, "durationType": "Days"}}},
+                           "timeZone": "UTC"}}
+    resp = emulator.arm_request("PUT", path, "2026-10-01", body)
+    assert resp.status_code == 202 and resp.headers["Retry-After"] == "60"
+    assert status(emulator, resp.headers["Azure-AsyncOperation"]) == "InProgress"
+    assert emulator.arm_request("GET", resp.headers["Location"]).status_code == 202
+    emulator.clock(advance_s=60)
+    assert status(emulator, resp.headers["Azure-AsyncOperation"]) == "Succeeded"
+    assert emulator.arm_request("GET", resp.headers["Location"]).status_code == 200
+
+
+def test_failed_operation_fails_on_its_first_poll(emulator):
     emulator.load_fleet(fleet())
     emulator.settings(lro_fail={"code": "InternalError", "message": "boom", "times": 1})
     with pytest.raises(HttpResponseError, match="boom"):
         emulator.rs_client().vaults.begin_update(RG, "rsv", {"tags": {"a": "b"}}).result()
-    assert len(polls(emulator, "/operationStatus/")) == 2
+    assert len(polls(emulator, "/operationStatus/")) == 1
 
 
 def test_retry_after_is_a_setting(emulator):
     emulator.load_fleet(fleet())
     emulator.settings(lro_retry_after=7)
-    resp = emulator.arm_request("PATCH", "subscriptions/%s/resourceGroups/%s/providers/Microsoft.DataProtection/backupVaults/bv"
-                                % (SUB, RG), "2026-06-01", {"tags": {"a": "b"}})
+    emulator.clock(freeze=True)
+    resp = emulator.arm_request("PATCH", BV, "2026-06-01", {"tags": {"a": "b"}})
     assert resp.headers["Retry-After"] == "7"
     running = emulator.arm_request("GET", resp.headers["Azure-AsyncOperation"])
     assert running.json()["status"] == "InProgress" and running.headers["Retry-After"] == "7"

@@ -87,7 +87,7 @@ def test_operational_keys_rule():
 
     vm = {"backupManagementType": "AzureIaasVM"}
     tiers = {"retentionPolicy.dailySchedule": 30.0, "instantRpRetentionRangeInDays": 2.0}
-    assert operational_keys("rs", vm, tiers) == {"instantRpRetentionRangeInDays"}
+    assert operational_keys("rs", vm, tiers) == set()  # VM instant restore snapshots: not operational (the refusing side)
     files = {"backupManagementType": "AzureStorage"}
     tiers = {"retentionPolicy.dailySchedule": 30.0, "vaultRetentionPolicy.snapshotRetentionInDays": 5.0,
              "vaultRetentionPolicy.vaultRetention.dailySchedule": 30.0}

@@ -172,10 +172,12 @@ def test_rs_policy_retention_rule_on_immutable_vault(emulator, immutability):
     del dropped["retentionPolicy"]["weeklySchedule"]
     with pytest.raises(HttpResponseError):
         backup.protection_policies.create_or_update("v", RG, "p", {"properties": dropped})
-    # instant restore snapshots are operational backups: immutability does not protect them (operational.py)
+    # VM instant restore snapshots are not named among the operational backups immutability does not cover (Learn):
+    # the emulator refuses shortening them on an immutable vault (operational.py, the refusing side; assumed).
     fewer_snapshots = dict(IAAS_PROPS, instantRpRetentionRangeInDays=1)
-    assert backup.protection_policies.create_or_update("v", RG, "p", {"properties": fewer_snapshots}) \
-        .properties.instant_rp_retention_range_in_days == 1
+    with pytest.raises(HttpResponseError) as err:
+        backup.protection_policies.create_or_update("v", RG, "p", {"properties": fewer_snapshots})
+    assert _err(err).code == rules.RETENTION_CODE and "instantRpRetentionRangeInDays" in _err(err).message
     backup.protection_policies.create_or_update("v", RG, "p", {"properties": IAAS_PROPS})
     raised = _lowered(IAAS_PROPS, 60)
     result = backup.protection_policies.create_or_update("v", RG, "p", {"properties": raised})
@@ -239,7 +241,8 @@ def test_retention_comparison_units():
 
 def test_rs_policy_async_put_flow(emulator):
     emulator.load_fleet(fleet({"name": "v"}))
-    emulator.settings(policy_put_async=True)
+    emulator.settings(policy_put_async=True, lro_retry_after=60)  # policy PUT 202: Retry-After 60 (api-notes.md)
+    emulator.clock(freeze=True)
     backup = emulator.backup_client()
     raw = {}
 
@@ -249,10 +252,11 @@ def test_rs_policy_async_put_flow(emulator):
 
     assert backup.protection_policies.create_or_update("v", RG, "p", {"properties": IAAS_PROPS}, raw_request_hook=None,
                                                        raw_response_hook=capture) is None
-    assert raw["status"] == 202 and raw["headers"]["Retry-After"] == "0"
+    assert raw["status"] == 202 and raw["headers"]["Retry-After"] == "60"
     op_id = raw["headers"]["Azure-AsyncOperation"].split("/operations/")[1].split("?")[0]
     assert "/backupPolicies/p/operationResults/" + op_id in raw["headers"]["Location"]
     assert backup.protection_policy_operation_statuses.get("v", RG, "p", op_id).status == "InProgress"
+    emulator.clock(advance_s=60)
     status = backup.protection_policy_operation_statuses.get("v", RG, "p", op_id)
     assert status.status == "Succeeded" and status.properties.object_type == "OperationStatusJobsExtendedInfo"
     result = backup.protection_policy_operation_results.get("v", RG, "p", op_id)
@@ -311,3 +315,43 @@ def test_twelve_months_equal_a_year_in_the_reduction_rule():
     assert rules.iso_days('P12M') == rules.iso_days('P1Y')
     assert rules.retention_reductions({'x': rules.iso_days('P1Y')}, {'x': rules.iso_days('P12M')}) == []
     assert rules.retention_reductions({'x': rules.iso_days('P1Y')}, {'x': rules.iso_days('P11M')})
+
+
+@pytest.mark.parametrize("old,new,shorter", [
+    ((30, "Days"), (1, "Months"), True),     # a month may be 28 days
+    ((1, "Months"), (30, "Days"), True),     # or 31
+    ((1, "Months"), (31, "Days"), False),
+    ((1, "Years"), (365, "Days"), True),     # a year may be 366 days
+    ((365, "Days"), (1, "Years"), False),
+    ((1, "Years"), (12, "Months"), False),   # 12 months are a year exactly
+    ((12, "Months"), (1, "Years"), False),
+    ((1, "Years"), (11, "Months"), True),
+    ((4, "Weeks"), (28, "Days"), False),     # weeks are 7 days exactly
+    ((4, "Weeks"), (27, "Days"), True),
+    ((4, "Weeks"), (1, "Months"), False),    # every month has at least 28 days
+    ((52, "Weeks"), (1, "Years"), False),
+    ((1, "Years"), (52, "Weeks"), True),
+])
+def test_retention_across_units_leans_to_refusing(old, new, shorter):
+    """Across calendar units the comparison is assumed: a reduction unless the new duration is at least the old one
+    in every calendar (rules.is_shorter)."""
+    def span(pair):
+        return rules.duration_days({"count": pair[0], "durationType": pair[1]})
+    assert rules.is_shorter(span(old), span(new)) is shorter
+    assert bool(rules.retention_reductions({"t": span(old)}, {"t": span(new)})) is shorter
+    iso = {"Days": "D", "Weeks": "W", "Months": "M", "Years": "Y"}
+    assert rules.is_shorter(rules.iso_days("P%d%s" % (old[0], iso[old[1]])), rules.iso_days("P%d%s" % (new[0], iso[new[1]]))) is shorter
+
+
+def test_workload_snapshot_tiers_are_compared():
+    def hana(days, snapshot_days):
+        return {"backupManagementType": "AzureWorkload", "subProtectionPolicy": [
+            {"policyType": "SnapshotFull", "snapshotBackupAdditionalDetails": {"instantRpRetentionRangeInDays": snapshot_days},
+             "retentionPolicy": {"retentionPolicyType": "LongTermRetentionPolicy",
+                                 "dailySchedule": {"retentionDuration": {"count": days, "durationType": "Days"}}}}]}
+    with pytest.raises(rules.ArmError) as err:
+        rules.check_policy_retention(hana(30, 5), hana(30, 1), True, "rs")
+    assert "snapshotBackupAdditionalDetails.instantRpRetentionRangeInDays" in err.value.body("x")["error"]["message"]
+    with pytest.raises(rules.ArmError):
+        rules.check_policy_retention(hana(30, 5), hana(7, 5), True, "rs")
+    rules.check_policy_retention(hana(30, 5), hana(30, 1), False, "rs")  # not immutable: anything goes

@@ -32,7 +32,10 @@ def test_recovery_services_vault_versions(emulator, ver):
     emulator.load_fleet(fleet())
     resp = emulator.arm_request("GET", RS + "/rsv", ver)
     assert resp.status_code == 200, resp.text
-    assert resp.json()["properties"]["securitySettings"]["immutabilitySettings"]["state"] == "Unlocked"
+    if ver <= "2021-03-01":  # the spec of these versions has no securitySettings (test_old_versions_answer_old_shapes)
+        assert "securitySettings" not in resp.json()["properties"]
+    else:
+        assert resp.json()["properties"]["securitySettings"]["immutabilitySettings"]["state"] == "Unlocked"
     assert emulator.arm_request("GET", RS, ver).status_code == 200
     assert emulator.arm_request("GET", "subscriptions/%s/providers/Microsoft.RecoveryServices/vaults" % SUB, ver).status_code == 200
 
@@ -110,3 +113,25 @@ def test_resource_groups_keep_microsoft_resources_answers(emulator):
     resp = emulator.arm_request("GET", "subscriptions/%s/resourcegroups/%s" % (SUB, RG), "not-a-version")
     assert resp.status_code == 400 and resp.json()["error"]["code"] == "InvalidApiVersionParameter"
     assert emulator.arm_request("GET", "subscriptions/%s/resourcegroups/%s" % (SUB, RG), "2021-04-01").status_code == 200
+
+
+# VaultProperties of stable/2021-03-01/vaults.json (tests/emulator/bodies.py OLD_SHAPE_PROPERTIES gives the commit).
+SPEC_2021_03_01 = {"provisioningState", "upgradeDetails", "privateEndpointConnections", "privateEndpointStateForBackup",
+                   "privateEndpointStateForSiteRecovery", "encryption"}
+NEWER = ("securitySettings", "redundancySettings", "publicNetworkAccess")
+
+
+@pytest.mark.parametrize("ver", ["2021-03-01", "2020-02-02", "2016-06-01"])
+def test_old_versions_answer_old_shapes(emulator, ver):
+    """A vault read at an api-version older than a property's introduction does not carry it (spec version folders)."""
+    emulator.load_fleet(fleet())
+    bodies = [emulator.arm_request("GET", RS + "/rsv", ver).json(),
+              emulator.arm_request("GET", RS, ver).json()["value"][0],
+              emulator.arm_request("GET", "subscriptions/%s/providers/Microsoft.RecoveryServices/vaults" % SUB, ver).json()["value"][0]]
+    for body in bodies:
+        assert set(body["properties"]) <= SPEC_2021_03_01, sorted(body["properties"])
+        assert body["properties"]["provisioningState"] == "Succeeded"
+    # The vault is unchanged: a current api-version still shows everything.
+    props = emulator.arm_request("GET", RS + "/rsv", "2022-10-01").json()["properties"]
+    assert all(key in props for key in NEWER)
+    assert props["securitySettings"]["immutabilitySettings"]["state"] == "Unlocked"

@@ -1,0 +1,215 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Routes real clients call besides vaults and policies: resource guard proxies, the vault storage config, provider
+metadata and the generic resource lists. Shapes from the REST spec examples copied to tests/fixtures/azure-reference
+(``routes/recoveryservicesbackup/2026-10-01/examples/ResourceGuardProxyCRUD``, see SOURCE.md) and from the SDK models
+(azure-mgmt-recoveryservicesbackup ``BackupResourceConfig``; azure-mgmt-resource ``Provider`` and
+``GenericResourceExpanded``, the Microsoft.Resources spec's ``Provider`` and ``ResourceListResult``).
+
+The callers hold the store lock; nothing here does I/O.
+"""
+from __future__ import annotations
+
+import datetime
+import re
+
+from . import versions
+from .errors import ArmError, bad_request
+
+RS_TYPE = "Microsoft.RecoveryServices/vaults"
+DP_TYPE = "Microsoft.DataProtection/backupVaults"
+PROXY_TYPE = "Microsoft.RecoveryServices/vaults/backupResourceGuardProxies"
+STORAGE_CONFIG_TYPE = "Microsoft.RecoveryServices/vaults/backupstorageconfig"
+# The operations a resource guard protects, as the spec example's resourceGuardOperationDetails name them.
+GUARDED_OPERATIONS = ("deleteResourceGuardProxyRequests", "disableSoftDeleteRequests")
+# The spec example's description of a proxy (PutResourceGuardProxy / GetResourceGuardProxy 200).
+PROXY_DESCRIPTION = "Please take JIT access before performing any of the critical operation"
+# How long an unlockDelete lasts: the spec example gives only an expiry time; the duration is assumed.
+UNLOCK_DELETE_MINUTES = 10
+_GUARD_ID = re.compile(r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.DataProtection/resourceGuards/[^/]+$",
+                       re.IGNORECASE)
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def _iso(moment: datetime.datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f0Z")
+
+
+# ---------------------------------------------------------------------------------------- resource guard proxies
+def proxy_body(vault_body: dict, name: str, proxy: dict) -> dict:
+    """A proxy as ResourceGuardProxy_Get answers it (spec example shape; the id is the ARM id of the proxy)."""
+    guard = proxy["resourceGuardResourceId"]
+    return {"id": vault_body["id"] + "/backupResourceGuardProxies/" + name, "name": name, "type": PROXY_TYPE,
+            "properties": {"description": PROXY_DESCRIPTION, "lastUpdatedTime": proxy["lastUpdatedTime"],
+                           "resourceGuardOperationDetails": [
+                               {"defaultResourceRequest": "%s/%s/default" % (guard, op),
+                                "vaultCriticalOperation": "Microsoft.DataProtection/resourceGuards/" + op}
+                               for op in GUARDED_OPERATIONS],
+                           "resourceGuardResourceId": guard}}
+
+
+def guard_proxies(req, vault, name=None, action=None):
+    """GET list; GET / PUT / DELETE one; POST .../unlockDelete (ResourceGuardProxies_Get, ResourceGuardProxy_*)."""
+    proxies = vault.setdefault("guard_proxies", {})
+    body = vault["body"]
+    if name is None:
+        if req.method != "GET":
+            raise ArmError(405, "MethodNotAllowed", "The requested resource does not support http method '%s'." % req.method)
+        return 200, {}, {"value": [proxy_body(body, p["name"], p) for p in proxies.values()]}
+    key = name.lower()
+    if action is not None:
+        if req.method != "POST":
+            raise ArmError(405, "MethodNotAllowed", "The requested resource does not support http method '%s'." % req.method)
+        if key not in proxies:
+            raise _proxy_missing(name)
+        expiry = _now() + datetime.timedelta(minutes=UNLOCK_DELETE_MINUTES)
+        return 200, {}, {"unlockDeleteExpiryTime": _iso(expiry)}
+    if req.method == "GET":
+        if key not in proxies:
+            raise _proxy_missing(name)
+        return 200, {}, proxy_body(body, proxies[key]["name"], proxies[key])
+    if req.method == "PUT":
+        props = (req.body or {}).get("properties") if isinstance(req.body, dict) else None
+        guard = (props or {}).get("resourceGuardResourceId") if isinstance(props, dict) else None
+        if not isinstance(guard, str) or not _GUARD_ID.match(guard):
+            raise bad_request("BMSUserErrorInvalidInput",
+                              "Input provided for the call is invalid: 'properties.resourceGuardResourceId' must be the id of a "
+                              "Microsoft.DataProtection/resourceGuards resource.")
+        proxies[key] = {"name": name, "resourceGuardResourceId": guard, "lastUpdatedTime": _iso(_now())}
+        _show_guard(body, guard)
+        return 200, {}, proxy_body(body, name, proxies[key])
+    if req.method == "DELETE":
+        # Spec: 200 or 204; deleting a proxy that is not there succeeds (ARM delete idempotence).
+        gone = proxies.pop(key, None)
+        if gone and not proxies:
+            _show_guard(body, None)
+        return (200 if gone else 204), {}, None
+    raise ArmError(405, "MethodNotAllowed", "The requested resource does not support http method '%s'." % req.method)
+
+
+def _show_guard(body: dict, guard):
+    """The vault shows its Resource Guard as a fleet ``resource_guard_id`` does (store.py): MUA is enabled by associating
+    a Resource Guard with the vault (Learn, multi-user-authorization), which is what a proxy is."""
+    props = body.get("properties")
+    if not isinstance(props, dict):
+        props = body["properties"] = {}
+    sec = props.get("securitySettings")
+    if not isinstance(sec, dict):
+        sec = props["securitySettings"] = {}
+    if guard:
+        sec["multiUserAuthorization"] = "Enabled"
+        props["resourceGuardOperationRequests"] = [guard.rstrip("/") + "/disableSoftDelete/default"]
+    else:
+        sec["multiUserAuthorization"] = "Disabled"
+        props.pop("resourceGuardOperationRequests", None)
+
+
+def _proxy_missing(name):
+    # The Backup service's 404 for a missing child resource (rec ps-rs-enhancedpolicy: a missing policy) has no code;
+    # for a proxy the ARM shape with a code is assumed.
+    return ArmError(404, "ResourceNotFound", "The resource guard proxy '%s' was not found." % name)
+
+
+# ---------------------------------------------------------------------------------------- vault storage config
+STORAGE_TYPES = ("LocallyRedundant", "GeoRedundant", "ZoneRedundant")
+# Stored beside the vault body: the config fields the vault body does not carry.
+_EXTRA_DEFAULTS = {"storageTypeState": "Unlocked", "dedupState": "Disabled", "xcoolState": "Disabled"}
+
+
+def _storage_view(vault) -> dict:
+    """The config is a view of the vault's redundancySettings (as backupconfig/vaultconfig shows storageType), so a
+    vault GET, the vault config and the storage config agree; a vault without a valid redundancy is GeoRedundant (Learn,
+    backup-create-recovery-services-vault: geo-redundant storage is the default)."""
+    props = vault["body"].get("properties") or {}
+    redundancy = props.get("redundancySettings") or {}
+    storage = redundancy.get("standardTierStorageRedundancy")
+    if storage not in STORAGE_TYPES:
+        storage = "GeoRedundant"
+    extra = vault.setdefault("storage_config", dict(_EXTRA_DEFAULTS))
+    return {"storageModelType": storage, "storageType": storage, "storageTypeState": extra["storageTypeState"],
+            "crossRegionRestoreFlag": redundancy.get("crossRegionRestore") == "Enabled", "dedupState": extra["dedupState"],
+            "xcoolState": extra["xcoolState"]}
+
+
+def storage_config(req, vault):
+    """GET / PATCH / PUT .../vaults/{v}/backupstorageconfig/vaultstorageconfig (BackupResourceStorageConfigsNonCRR:
+    GET and PUT answer 200 with the config, PATCH 204). A write changes the vault's redundancySettings."""
+    if req.method in ("PATCH", "PUT"):
+        props = (req.body or {}).get("properties") if isinstance(req.body, dict) else None
+        if not isinstance(props, dict):
+            raise bad_request("BMSUserErrorInvalidInput", "Input provided for the call is invalid: 'properties' is required.")
+        storage = props.get("storageType") or props.get("storageModelType")
+        if storage is not None and storage not in STORAGE_TYPES:
+            raise bad_request("BMSUserErrorInvalidInput", "Input provided for the call is invalid: storageType '%s'." % storage)
+        body = vault["body"]
+        if not isinstance(body.get("properties"), dict):
+            body["properties"] = {}
+        redundancy = body["properties"].get("redundancySettings")
+        if not isinstance(redundancy, dict):
+            redundancy = body["properties"]["redundancySettings"] = {}
+        if storage is not None:
+            redundancy["standardTierStorageRedundancy"] = storage
+        if props.get("crossRegionRestoreFlag") is not None:
+            redundancy["crossRegionRestore"] = "Enabled" if props["crossRegionRestoreFlag"] else "Disabled"
+        extra = vault.setdefault("storage_config", dict(_EXTRA_DEFAULTS))
+        for key in _EXTRA_DEFAULTS:
+            if props.get(key) is not None:
+                extra[key] = props[key]
+        if req.method == "PATCH":
+            return 204, {}, None  # spec: BackupResourceStorageConfigsNonCRR_Patch answers 204 (no body)
+    elif req.method != "GET":
+        raise ArmError(405, "MethodNotAllowed", "The requested resource does not support http method '%s'." % req.method)
+    return 200, {}, {"id": vault["body"]["id"] + "/backupstorageconfig/vaultstorageconfig", "name": "vaultstorageconfig",
+                     "type": STORAGE_CONFIG_TYPE, "properties": _storage_view(vault)}
+
+
+# ---------------------------------------------------------------------------------------- provider metadata
+def _resource_type(name, api_versions):
+    return {"resourceType": name, "locations": list(versions.SUPPORTED_LOCATIONS), "apiVersions": list(api_versions)}
+
+
+def provider(sid: str, namespace_low: str):
+    """GET /subscriptions/{id}/providers/{ns} (Providers_Get) for the two namespaces the emulator serves, or None."""
+    if namespace_low == "microsoft.recoveryservices":
+        namespace = "Microsoft.RecoveryServices"
+        types = [_resource_type("vaults", versions.RS_VAULT_VERSIONS),
+                 _resource_type("operations", versions.RS_VAULT_VERSIONS)]
+        types += [_resource_type(t, versions.RS_BACKUP_VERSIONS)
+                  for t in ("vaults/backupPolicies", "vaults/backupconfig", "vaults/backupstorageconfig",
+                            "vaults/backupResourceGuardProxies", "vaults/backupProtectedItems")]
+    elif namespace_low == "microsoft.dataprotection":
+        namespace = "Microsoft.DataProtection"
+        types = [_resource_type(t, versions.DP_VERSIONS)
+                 for t in ("backupVaults", "backupVaults/backupPolicies", "backupVaults/backupInstances", "operations")]
+    else:
+        return None
+    return {"id": "/subscriptions/%s/providers/%s" % (sid, namespace), "namespace": namespace,
+            "registrationState": "Registered", "registrationPolicy": "RegistrationRequired", "resourceTypes": types}
+
+
+# ---------------------------------------------------------------------------------------- generic resource lists
+_TYPE_FILTER = re.compile(r"^\s*resourceType\s+eq\s+'([^']+)'\s*$", re.IGNORECASE)
+
+
+def type_filter(req):
+    """The resource type of a ``$filter=resourceType eq '<type>'``, None without a filter, else 400 (not served)."""
+    text = req.query.get("$filter")
+    if not text:
+        return None
+    match = _TYPE_FILTER.match(text)
+    if not match:
+        raise bad_request("InvalidFilterInQueryString",
+                          "Invalid $filter '%s' specified in the query string. The emulator serves only "
+                          "\"resourceType eq '<type>'\"." % text)
+    return match.group(1).lower()
+
+
+def generic(body: dict) -> dict:
+    """A vault as Resources_List answers it (GenericResourceExpanded: id, name, type, location, tags, sku, identity)."""
+    item = {key: body[key] for key in ("id", "name", "type", "sku", "kind", "location", "identity", "tags") if body.get(key)}
+    item.setdefault("tags", {})
+    return item

@@ -1,0 +1,137 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""ARM emulator: routes real clients call besides vaults and policies (tests/emulator/routes.py): resource guard
+proxies, the vault storage config, provider metadata, the generic resource lists, Resource Graph 2024-04-01."""
+from __future__ import annotations
+
+import pytest
+from azure.core.exceptions import ResourceNotFoundError
+
+from tests.emulator import versions
+from tests.fixtures import load_reference
+
+SUB = "0b352192-dcac-4cc7-992e-a96190ccc68c"  # the spec examples' subscription, resource group and vault
+RG = "SampleResourceGroup"
+VAULT = "sampleVault"
+PROXIES = "subscriptions/%s/resourceGroups/%s/providers/Microsoft.RecoveryServices/vaults/%s/backupResourceGuardProxies" % (SUB, RG, VAULT)
+EXAMPLES = "routes/recoveryservicesbackup/2026-10-01/examples/ResourceGuardProxyCRUD/"
+
+
+def fleet():
+    return {"subscriptions": [{"id": SUB, "resource_groups": [
+        {"name": RG, "location": "westeurope", "vaults": [{"name": VAULT, "type": "recovery_services"},
+                                                          {"name": "bv", "type": "backup"}]},
+        {"name": "rg-two", "location": "westeurope", "vaults": [{"name": "rsv-two", "type": "recovery_services"}]}]}]}
+
+
+# ---------------------------------------------------------------------------------------- resource guard proxies
+def test_resource_guard_proxy_put_get_list_unlock_delete_through_the_sdk(emulator):
+    put = load_reference(EXAMPLES + "PutResourceGuardProxy.json")
+    got = load_reference(EXAMPLES + "GetResourceGuardProxy.json")["responses"]["200"]["body"]
+    unlock = load_reference(EXAMPLES + "UnlockDeleteResourceGuardProxy.json")
+    emulator.load_fleet(fleet())
+    backup = emulator.backup_client(SUB)
+    params = put["parameters"]
+    assert list(backup.resource_guard_proxies.get(VAULT, RG)) == []
+    with pytest.raises(ResourceNotFoundError):
+        backup.resource_guard_proxy.get(VAULT, RG, params["resourceGuardProxyName"])
+    made = backup.resource_guard_proxy.put(VAULT, RG, params["resourceGuardProxyName"], params["parameters"])
+    want = put["responses"]["200"]["body"]
+    assert (made.name, made.type) == (want["name"], want["type"])
+    assert made.id.endswith("/vaults/%s/backupResourceGuardProxies/%s" % (VAULT, want["name"]))
+    mine = made.as_dict()["properties"]
+    assert set(mine) == set(want["properties"]) and mine["description"] == want["properties"]["description"]
+    assert mine["resourceGuardResourceId"] == want["properties"]["resourceGuardResourceId"]
+    assert mine["resourceGuardOperationDetails"] == want["properties"]["resourceGuardOperationDetails"]
+    again = backup.resource_guard_proxy.get(VAULT, RG, params["resourceGuardProxyName"])
+    assert again.as_dict() == made.as_dict() and set(again.as_dict()) == {"id", "name", "type", "properties"}
+    assert set(got) == {"id", "name", "type", "properties"}
+    assert [p.name for p in backup.resource_guard_proxies.get(VAULT, RG)] == ["swaggerExample"]
+    # The vault now shows its Resource Guard (MUA), as a vault created with one does.
+    vault = emulator.rs_client(SUB).vaults.get(RG, VAULT)
+    assert vault.properties.security_settings.multi_user_authorization == "Enabled"
+    assert backup.backup_resource_vault_configs.get(VAULT, RG).properties.resource_guard_operation_requests == [
+        want["properties"]["resourceGuardResourceId"] + "/disableSoftDelete/default"]
+    answer = backup.resource_guard_proxy.unlock_delete(VAULT, RG, "swaggerExample", unlock["parameters"]["parameters"])
+    assert answer.unlock_delete_expiry_time is not None
+    assert set(answer.as_dict()) == set(unlock["responses"]["200"]["body"])
+    backup.resource_guard_proxy.delete(VAULT, RG, "swaggerExample")
+    assert list(backup.resource_guard_proxies.get(VAULT, RG)) == []
+    assert emulator.rs_client(SUB).vaults.get(RG, VAULT).properties.security_settings.multi_user_authorization == "Disabled"
+
+
+def test_resource_guard_proxy_errors(emulator):
+    emulator.load_fleet(fleet())
+    bad = emulator.arm_request("PUT", PROXIES + "/p", "2026-10-01", {"properties": {"resourceGuardResourceId": "not-an-id"}})
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "BMSUserErrorInvalidInput"
+    assert emulator.arm_request("POST", PROXIES + "/p/unlockDelete", "2026-10-01", {}).status_code == 404
+    assert emulator.arm_request("DELETE", PROXIES + "/p", "2026-10-01").status_code == 204
+    assert emulator.arm_request("PATCH", PROXIES + "/p", "2026-10-01", {}).status_code == 405
+    wrong = emulator.arm_request("GET", PROXIES, "2026-11-01")  # a vault version, not a backup one
+    assert wrong.status_code == 400 and wrong.json()["error"]["code"] == "NoRegisteredProviderFound"
+
+
+# ---------------------------------------------------------------------------------------- vault storage config
+def test_vault_storage_config_get_and_patch_through_the_sdk(emulator):
+    emulator.load_fleet(fleet())
+    backup = emulator.backup_client(SUB)
+    config = backup.backup_resource_storage_configs_non_crr.get(VAULT, RG)
+    assert config.name == "vaultstorageconfig" and config.type == "Microsoft.RecoveryServices/vaults/backupstorageconfig"
+    assert config.properties.storage_type in ("LocallyRedundant", "GeoRedundant", "ZoneRedundant")
+    assert config.properties.storage_type_state == "Unlocked"
+    assert backup.backup_resource_storage_configs_non_crr.patch(
+        VAULT, RG, {"properties": {"storageType": "LocallyRedundant", "crossRegionRestoreFlag": False}}) is None
+    after = backup.backup_resource_storage_configs_non_crr.get(VAULT, RG).properties
+    assert (after.storage_type, after.storage_model_type, after.cross_region_restore_flag) == ("LocallyRedundant", "LocallyRedundant", False)
+    # The vault and its vault config show the same redundancy.
+    vault = emulator.rs_client(SUB).vaults.get(RG, VAULT)
+    assert vault.properties.redundancy_settings.standard_tier_storage_redundancy == "LocallyRedundant"
+    assert backup.backup_resource_vault_configs.get(VAULT, RG).properties.storage_type == "LocallyRedundant"
+    path = "subscriptions/%s/resourceGroups/%s/providers/Microsoft.RecoveryServices/vaults/%s/backupstorageconfig/vaultstorageconfig" % (SUB, RG, VAULT)
+    assert emulator.arm_request("PATCH", path, "2026-10-01", {}).status_code == 400
+
+
+# ---------------------------------------------------------------------------------------- provider metadata
+@pytest.mark.parametrize("namespace,rtype,served", [("Microsoft.RecoveryServices", "vaults", versions.RS_VAULT_VERSIONS),
+                                                    ("Microsoft.RecoveryServices", "vaults/backupPolicies", versions.RS_BACKUP_VERSIONS),
+                                                    ("Microsoft.DataProtection", "backupVaults", versions.DP_VERSIONS)])
+def test_provider_metadata_lists_the_versions_the_emulator_serves(emulator, namespace, rtype, served):
+    emulator.load_fleet(fleet())
+    resp = emulator.arm_request("GET", "subscriptions/%s/providers/%s" % (SUB, namespace.lower()), "2021-04-01")
+    assert resp.status_code == 200
+    body = resp.json()
+    assert (body["namespace"], body["registrationState"], body["id"]) == (namespace, "Registered", "/subscriptions/%s/providers/%s" % (SUB, namespace))
+    types = {t["resourceType"]: t for t in body["resourceTypes"]}
+    assert types[rtype]["apiVersions"] == list(served)
+    # Every listed version is accepted on that type.
+    path = "subscriptions/%s/resourceGroups/%s/providers/%s" % (SUB, RG, namespace) + (
+        "/vaults" if namespace.endswith("Services") else "/backupVaults")
+    if rtype in ("vaults", "backupVaults"):
+        assert {emulator.arm_request("GET", path, ver).status_code for ver in served} == {200}
+
+
+def test_provider_metadata_of_other_namespaces_is_not_served(emulator):
+    resp = emulator.arm_request("GET", "subscriptions/%s/providers/Microsoft.Compute" % emulator.endpoint["subscription_ids"][0], "2021-04-01")
+    assert resp.status_code == 404
+
+
+# ---------------------------------------------------------------------------------------- generic resource lists
+def test_resources_of_a_subscription_and_a_resource_group(emulator):
+    emulator.load_fleet(fleet())
+    every = emulator.arm_request("GET", "subscriptions/%s/resources" % SUB, "2021-04-01").json()["value"]
+    assert sorted(r["name"] for r in every) == ["bv", "rsv-two", VAULT]
+    assert all(set(r) >= {"id", "name", "type", "location", "tags"} for r in every)
+    rs_only = emulator.arm_request("GET", "subscriptions/%s/resources" % SUB, "2021-04-01",
+                                   params={"$filter": "resourceType eq 'Microsoft.RecoveryServices/vaults'"}).json()["value"]
+    assert sorted(r["name"] for r in rs_only) == ["rsv-two", VAULT]
+    group = emulator.arm_request("GET", "subscriptions/%s/resourceGroups/%s/resources" % (SUB, RG), "2021-04-01",
+                                 params={"$filter": "resourceType eq 'microsoft.dataprotection/backupvaults'"}).json()["value"]
+    assert [(r["name"], r["type"]) for r in group] == [("bv", "Microsoft.DataProtection/backupVaults")]
+    bad = emulator.arm_request("GET", "subscriptions/%s/resources" % SUB, "2021-04-01", params={"$filter": "tagName eq 'a'"})
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "InvalidFilterInQueryString"
+    emulator.settings(page_size=2)
+    first = emulator.arm_request("GET", "subscriptions/%s/resources" % SUB, "2021-04-01").json()
+    assert len(first["value"]) == 2 and "nextLink" in first
+    rest = emulator.arm_request("GET", first["nextLink"]).json()
+    assert len(rest["value"]) == 1 and "nextLink" not in rest

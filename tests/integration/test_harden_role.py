@@ -335,7 +335,11 @@ def test_play_module_defaults_reach_the_role_and_auth_overrides_them(runner, emu
                               timeout=300, check=False)
         return proc.returncode, proc.stdout + proc.stderr
 
+    # A run that read no vault fails with the cause first (issue 26), whatever fail_on_error says...
     rc, output = run({'harden_backup_vaults_fail_on_error': False})
+    assert rc != 0 and 'The run did not read its scope: could not read' in ' '.join(output.split()), output
+    # ... unless an empty scope is allowed; the reports say why either way.
+    rc, output = run({'harden_backup_vaults_fail_on_error': False, 'harden_backup_vaults_allow_empty_scope': True})
     assert rc == 0, output
     report = json.loads((tmp_path / 'reports' / 'drift.json').read_text())
     assert report['vaults'] == [] and 'SubscriptionNotFound' in report['errors'][0]['message']

@@ -25,11 +25,17 @@ def first_line(value):
     return str(value).split('\n', maxsplit=1)[0]
 
 
+# Terminal escape sequences (CSI ... final byte, OSC ... BEL/ST, and any other ESC pair) and the other control characters
+# but tab and newline: text from a service must not drive the terminal that shows it.
+_ESCAPES = re.compile(r'(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b.?|[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]')
+
+
 def scrub(text):
-    """Remove bearer tokens and secret-looking values from a message."""
+    """Remove bearer tokens, secret-looking values and terminal escape sequences from a message."""
     if not text:
         return text
-    text = _BEARER.sub(r'\1<redacted>', str(text))
+    text = _ESCAPES.sub('', str(text))
+    text = _BEARER.sub(r'\1<redacted>', text)
     return _SECRETISH.sub(r'\1<redacted>', text)
 
 

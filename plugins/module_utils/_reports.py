@@ -437,7 +437,9 @@ def md_escape(value):
     if isinstance(value, bool):
         return 'yes' if value else 'no'
     text = _NEWLINES.sub(' ', str(value)).replace('&', '&amp;')
-    return _MD_SPECIAL.sub(r'\\\1', text)
+    # '@' as an entity: '@org/team' in a report posted as a pull request comment must not notify anyone (GitHub does not
+    # treat an entity as a mention).
+    return _MD_SPECIAL.sub(r'\\\1', text).replace('@', '&#64;')
 
 
 def _value(value):

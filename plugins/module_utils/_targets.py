@@ -393,7 +393,11 @@ def plan_run(reads, exclude=None, baseline=None, lock_requirements=None, today=N
         return selected
     normalised = check_baseline(baseline)
     requirements = validate_requirements(lock_requirements, 'harden_backup_vaults_lock_requirements')
-    drift = gate_locks(drift_entries(selected['vaults'], normalised, normalised.get('tiers')), selected['vaults'], requirements, today)
+    # One vault that cannot be judged (an odd policy) is an error of that vault, never a stop of the whole plan.
+    unjudged = []
+    drift = gate_locks(drift_entries(selected['vaults'], normalised, normalised.get('tiers'), unjudged), selected['vaults'],
+                       requirements, today)
+    selected = dict(selected, errors=selected['errors'] + unjudged)
     irreversible = [change for entry in drift for change in entry['changes'] if change.get('irreversible')]
     blocked = ''
     if selected['unmatched'] and irreversible:

@@ -338,12 +338,14 @@ def reads_items(normalised, tiers):
     return _reads(normalised, tiers, 'items')
 
 
-def drift_entries(vaults, normalised, tiers=None):
+def drift_entries(vaults, normalised, tiers=None, errors=None):
     """_drift entries, each vault against its own tier's baseline, in a stable order.
 
     Each entry gains ``tier`` (the name of the tier that matched, or ``default``), ``lock_requirements`` (that tier's
     raw ``lock_requirements``, or None for the role default) and ``retention_minimum`` (the minimum its policies are
-    raised to, {} when retention is not checked).
+    raised to, {} when retention is not checked). With ``errors`` (a list), a vault whose record cannot be judged (a
+    policy no rule can read, say) becomes an error of that vault there, ``{scope, message, vault}``, instead of stopping
+    every other vault's plan; without it the error is raised.
     """
     tiers = tiers or []
     baselines = dict((tier['name'], tier_baseline(tier, normalised.get('allow_irreversible'))) for tier in tiers)
@@ -351,7 +353,14 @@ def drift_entries(vaults, normalised, tiers=None):
     entries = []
     for vault in vaults:
         tier = match_tier(vault, tiers) if isinstance(vault, Mapping) else None
-        entry = vault_drift(vault, baselines[tier['name']] if tier else normalised)
+        try:
+            entry = vault_drift(vault, baselines[tier['name']] if tier else normalised)
+        except VaultlockError as exc:
+            if errors is None or not isinstance(vault, Mapping):
+                raise
+            errors.append({'scope': str(vault.get('id') or vault.get('name')), 'vault': vault.get('name'),
+                           'message': 'the vault cannot be judged against the baseline: %s' % exc})
+            continue
         chosen = tier or default
         entry['tier'] = chosen['name']
         entry['lock_requirements'] = chosen['lock_requirements']

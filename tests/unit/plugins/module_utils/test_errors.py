@@ -106,3 +106,12 @@ def test_reporting_a_failure_never_raises_while_checking_tls_settings():
     holder.module = Module()
     assert holder._transport_notes({'changed': False}) == {'changed': False}  # pylint: disable=protected-access
     assert Module.warnings == []
+
+
+def test_terminal_escape_sequences_in_service_text_never_reach_the_terminal():
+    """Issue 25: ANSI escapes in Azure's error text reached the terminal."""
+    from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, scrub
+    text = 'bad \x1b[31mred\x1b[0m \x1b]0;owned\x07title \x1b[2Jclear\x9b31m\x07 done\nnext\ttab'
+    assert scrub(text) == 'bad red title clear done\nnext\ttab'
+    error = AzureOperationError('update vault', 'rsv-1', 400, 'BadRequest', 'no \x1b[1;31mway\x1b[0m')
+    assert '\x1b' not in str(error) and 'no way' in str(error)

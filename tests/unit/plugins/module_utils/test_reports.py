@@ -346,3 +346,10 @@ if given is not None:
         assert len(drift_rows) == summary['findings']
         for row in drift_rows:
             assert row.replace('\\|', '').count('|') == 9
+
+
+def test_markdown_never_mentions_anyone():
+    """Issue 25: '@org/team' in a vault's tag or Azure's message must not notify a team when drift.md is posted."""
+    from ansible_collections.vaultlock.azure.plugins.module_utils._reports import md_escape
+    assert md_escape('ping @org/team and @me') == 'ping &#64;org/team and &#64;me'
+    assert '@' not in md_escape('a@b|c')

@@ -187,3 +187,23 @@ def test_tls_validation_off_in_a_discovery_task_is_a_report_warning():
     discovered = [dict(reads(state_record('rsv-a'))[0], cert_validation_mode='ignore')]
     assert plan_run({'results': discovered}, None, {})['report_warnings'] == [TLS_WARNING]
     assert 'report_warnings' not in plan_run(discovered, None, None)
+
+
+def test_one_vault_that_cannot_be_judged_is_an_error_of_that_vault_not_of_the_plan():
+    """Issue 25: a policy with a 7-digit retention count stopped the whole plan; now that vault is an error, the others plan."""
+    from tests.emulator import generator
+    from tests.unit.builders import arm_vault
+    from ansible_collections.vaultlock.azure.plugins.module_utils._retention import normalise_policy
+    from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import vault_record
+
+    body = generator.iaas_v1(False)
+    body['retentionPolicy']['dailySchedule']['retentionDuration']['count'] = 1234567
+    odd = vault_record(arm_vault('rsv-odd', immutability='enabled', soft_delete='on'), 'recovery_services')
+    odd['policies'] = [normalise_policy({'id': odd['id'] + '/backupPolicies/p', 'name': 'p', 'properties': body}, 'recovery_services')]
+    fine = vault_record(arm_vault('rsv-fine', immutability='disabled', soft_delete='on'), 'recovery_services')
+    fine['policies'] = []
+    reads = [{'vaults': [odd, fine], 'errors': [], 'subscriptions': [], 'item': ''}]
+    run = plan_run(reads, [], {'immutability': 'enabled', 'retention': {'minimum': {'daily': '30d'}, 'mode': 'enforce'}})
+    assert [entry['name'] for entry in run['drift']] == ['rsv-fine']
+    assert [(e['vault'], e['scope'] == odd['id']) for e in run['report_errors']] == [('rsv-odd', True)]
+    assert '7' in run['report_errors'][0]['message'] or 'digits' in run['report_errors'][0]['message']

@@ -13,7 +13,7 @@ module_utils).
 
 from __future__ import annotations
 
-COLLECTION_VERSION = '0.3.0'
+COLLECTION_VERSION = '0.2.0'
 USER_AGENT = 'vaultlock.azure/%s' % COLLECTION_VERSION
 
 # Defaults that suit Ansible runs: a few quick retries (Retry-After is always honoured by azure-core),

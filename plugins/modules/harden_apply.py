@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r'''
 module: harden_apply
 short_description: Apply a harden_plan plan to a fleet of Azure Backup vaults, from the controller, many vaults at once
-version_added: 0.3.0
+version_added: 0.2.0
 description:
   - Makes the changes a M(vaultlock.azure.harden_plan) task planned (O(plan)), in the controller process, many vaults at
     once (O(max_concurrency)) with one Azure session. Every request is paced to ARM's limits per subscription and

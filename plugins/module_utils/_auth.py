@@ -17,8 +17,11 @@ import json
 import os
 import shutil
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, import_package
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, has_control, import_package, shown
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import DEFAULT_SETTINGS
+
+# The options that name files: a control character in one is refused before anything is read.
+PATH_OPTIONS = ('certificate_path', 'x509_certificate_path')
 
 AUTH_SOURCES = ('auto', 'env', 'cli', 'msi', 'workload_identity', 'credential_file')
 # azure.azcollection reads the default auth_source from this variable; so do we.
@@ -167,6 +170,10 @@ def select_auth(params, env=None, credential_file_reader=None):
         raise InputError('%s must be one of %s; got %s' % (origin, ', '.join(AUTH_SOURCES), source))
     options = {k: params.get(k) for k in ('client_id', 'secret', 'tenant', 'certificate_path', 'certificate_password',
                                           'x509_certificate_path', 'thumbprint')}
+    for name in PATH_OPTIONS:
+        if has_control(params.get(name)):
+            raise InputError('%s %s contains a control character (a newline, say): give the path on one line'
+                             % (name, shown(params.get(name))))
     fromenv = env_settings(env)
     if source in ('auto', 'env'):
         merged = {k: first_value(options.get(k), fromenv.get(k)) for k in options}

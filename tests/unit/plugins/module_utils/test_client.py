@@ -349,3 +349,9 @@ def test_disable_instance_discovery_reaches_the_credential(monkeypatch):
     build_credential(plan, resolve_cloud('AzureCloud'), disable_instance_discovery=True)
     build_credential(plan, resolve_cloud('AzureCloud'))
     assert made[0].get('disable_instance_discovery') is True and 'disable_instance_discovery' not in made[1]
+
+
+@pytest.mark.parametrize('name', ['certificate_path', 'x509_certificate_path'])
+def test_a_path_option_with_a_control_character_is_refused(name):
+    with pytest.raises(InputError, match='%s .* contains a control character' % name):
+        select_auth(params(client_id='app', tenant='t', thumbprint='AB', **{name: '/secure/spn.pem\nother'}), {}, no_file)

@@ -54,6 +54,11 @@ class ActionModule(ControllerActionBase):
             run = plan_run(reads, args['exclude'], checked['baseline'], args['lock_requirements'])
             run['scope_failure'] = scope_failure(reads, run, args, discover)
             run['scope_errors'] = '; '.join(scope_errors(reads))
+            if run['scope_failure'] and not args['allow_empty_scope'] and not run['report_errors']:
+                # A scope that matched nothing is an error of the run in every report: drift.sarif then says the run did not
+                # succeed (executionSuccessful false, with the cause), and never closes open alerts with 0 results.
+                run['report_errors'].append({'scope': 'the scope of the run',
+                                             'message': 'the run did not read its scope: %s' % run['scope_failure']})
             del reads
             plan_id = save_plan(C.DEFAULT_LOCAL_TMP, run, args['report_dir'], check_mode,
                                 {'baseline': args['baseline'], 'lock_requirements': args['lock_requirements']})

@@ -222,3 +222,16 @@ def test_a_run_that_does_not_read_its_scope_fails_with_the_cause_first(runner, e
     rc, out, _report, _md = harden(runner, tmp_path, 'empty-allowed', '--check', harden_backup_vaults_allow_empty_scope=True,
                                    harden_backup_vaults_fail_on_error=False, **scope)
     assert rc == 0, out
+
+
+def test_an_empty_scope_never_writes_a_successful_sarif_with_no_result(runner, emulator, tmp_path):
+    """Issue 26: uploading a 0-result SARIF of a run that read nothing would close every open code-scanning alert."""
+    emulator.load_fleet(lock_fleet())
+    rc, out, report, _md = harden(runner, tmp_path, 'empty-sarif', '--check', harden_backup_vaults_subscription_ids=[SUB1],
+                                  harden_backup_vaults_tags={'owner': 'nobody-has-this-tag'})
+    assert rc != 0
+    sarif = json.loads((tmp_path / 'reports-empty-sarif' / 'drift.sarif').read_text())
+    invocation = sarif['runs'][0]['invocations'][0]
+    assert invocation['executionSuccessful'] is False
+    assert any('did not read its scope' in n['message']['text'] for n in invocation['toolExecutionNotifications'])
+    assert report['summary']['errors'] == 1

@@ -29,7 +29,6 @@ description:
     an immutable vault.
 extends_documentation_fragment:
   - vaultlock.azure.attributes.state
-  - vaultlock.azure.attributes.local
   - vaultlock.azure.azure_auth
   - vaultlock.azure.vault_ref
 requirements:

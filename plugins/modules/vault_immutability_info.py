@@ -31,7 +31,6 @@ description:
     leaves), stop on a link already read and after 1000 pages, with an error.
 extends_documentation_fragment:
   - vaultlock.azure.attributes.info
-  - vaultlock.azure.attributes.local
   - vaultlock.azure.azure_auth
   - vaultlock.azure.scope
 options:

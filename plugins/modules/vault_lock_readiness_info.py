@@ -33,7 +33,6 @@ description:
     not be read.
 extends_documentation_fragment:
   - vaultlock.azure.attributes.info
-  - vaultlock.azure.attributes.local
   - vaultlock.azure.azure_auth
   - vaultlock.azure.scope
 options:

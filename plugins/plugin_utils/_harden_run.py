@@ -157,17 +157,22 @@ def _read(read_scope, session, params, item):
     return read
 
 
+def _failed_read_message(read):
+    """What a read that failed as a whole (read_one's _failed_read) did not read, and why."""
+    item = read.get('item')
+    if isinstance(item, dict):
+        scope = item.get('id') or 'vault %s/%s' % (item.get('resource_group') or '', item.get('name') or '')
+    else:
+        scope = ('resource group %s' % item) if item else 'the vaults of the scope'
+    return 'could not read %s: %s' % (scope, read.get('msg'))
+
+
 def read_warnings(reads):
     """The warnings vault_immutability_info would show for these reads (fallbacks to ARM, scopes not read)."""
     warnings = []
     for read in reads:
         if read.get('failed'):
-            item = read.get('item')
-            if isinstance(item, dict):
-                scope = item.get('id') or 'vault %s/%s' % (item.get('resource_group') or '', item.get('name') or '')
-            else:
-                scope = ('resource group %s' % item) if item else 'the vaults of the scope'
-            warnings.append('could not read %s: %s' % (scope, read.get('msg')))
+            warnings.append(_failed_read_message(read))
             continue
         for fallback in (read.get('discovery') or {}).get('fallbacks') or []:
             warnings.append('read subscription %s from ARM instead of Resource Graph: %s' % (fallback['subscription_id'], fallback['reason']))
@@ -185,12 +190,7 @@ def scope_failure(reads, run, args, discover):
     causes = []
     for read in reads:
         if read.get('failed'):
-            item = read.get('item')
-            if isinstance(item, dict):
-                scope = item.get('id') or 'vault %s/%s' % (item.get('resource_group') or '', item.get('name') or '')
-            else:
-                scope = ('resource group %s' % item) if item else 'the vaults of the scope'
-            causes.append('could not read %s: %s' % (scope, read.get('msg')))
+            causes.append(_failed_read_message(read))
             continue
         for error in read.get('errors') or []:
             if error.get('vault') or error.get('code') == 'UnreadableVault':

@@ -5,9 +5,27 @@
 from __future__ import annotations
 
 
+# Options the read-only modules (DOCUMENTATION), harden_plan and the inventory plugin (FLEET) share, written once.
+_SUBSCRIPTION_IDS = r'''
+  subscription_ids:
+    description:
+      - Subscriptions to read. V(all) reads every subscription the identity can see.
+      - Default is the subscription of the authentication options (O(subscription_id) or E(AZURE_SUBSCRIPTION_ID)).
+    type: list
+    elements: str'''
+_TAGS = r'''
+  tags:
+    description: Only vaults that carry all these tags. A tag whose value is null only needs to exist.
+    type: dict'''
+
+
 class ModuleDocFragment:
     """Which vaults a read-only module reads (module_utils._module.SCOPE_ARGSPEC is the matching argument spec;
-    module_utils._discovery.read_scope reads them)."""
+    module_utils._discovery.read_scope reads them).
+
+    FLEET is for harden_plan and the backup_vaults inventory plugin, which read a fleet with lists for defaults (an
+    empty list or dict, not null); their other scope options are their own.
+    """
 
     DOCUMENTATION = r'''
 options:
@@ -26,22 +44,14 @@ options:
     description: With O(name) and O(resource_group), the kind of the one vault to read.
     type: str
     choices: [recovery_services, backup]
-  subscription_ids:
-    description:
-      - Subscriptions to read. V(all) reads every subscription the identity can see.
-      - Default is the subscription of the authentication options (O(subscription_id) or E(AZURE_SUBSCRIPTION_ID)).
-    type: list
-    elements: str
+''' + _SUBSCRIPTION_IDS + r'''
   vault_types:
     description: Which vault kinds to read.
     type: list
     elements: str
     choices: [recovery_services, backup]
     default: [recovery_services, backup]
-  tags:
-    description:
-      - Only vaults that carry all these tags. A tag whose value is null only needs to exist.
-    type: dict
+''' + _TAGS + r'''
   discovery:
     description:
       - Where a fleet is read from. A vault named by O(id), or by O(name) + O(resource_group) + O(vault_type), is always read from ARM.
@@ -63,4 +73,10 @@ options:
       - The default suits fleets of thousands of vaults (see C(docs/performance.md)); lower it when many runs share an identity.
     type: int
     default: 32
+'''
+
+    FLEET = r'''
+options:''' + _SUBSCRIPTION_IDS + r'''
+    default: []''' + _TAGS + r'''
+    default: {}
 '''

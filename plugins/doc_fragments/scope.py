@@ -17,6 +17,13 @@ _TAGS = r'''
   tags:
     description: Only vaults that carry all these tags. A tag whose value is null only needs to exist.
     type: dict'''
+_VAULT_TYPES = r'''
+  vault_types:
+    description: Which vault kinds to read.
+    type: list
+    elements: str
+    choices: [recovery_services, backup]
+    default: [recovery_services, backup]'''
 
 
 class ModuleDocFragment:
@@ -44,14 +51,7 @@ options:
     description: With O(name) and O(resource_group), the kind of the one vault to read.
     type: str
     choices: [recovery_services, backup]
-''' + _SUBSCRIPTION_IDS + r'''
-  vault_types:
-    description: Which vault kinds to read.
-    type: list
-    elements: str
-    choices: [recovery_services, backup]
-    default: [recovery_services, backup]
-''' + _TAGS + r'''
+''' + _SUBSCRIPTION_IDS + _VAULT_TYPES + _TAGS + r'''
   discovery:
     description:
       - Where a fleet is read from. A vault named by O(id), or by O(name) + O(resource_group) + O(vault_type), is always read from ARM.
@@ -78,5 +78,5 @@ options:
     FLEET = r'''
 options:''' + _SUBSCRIPTION_IDS + r'''
     default: []''' + _TAGS + r'''
-    default: {}
+    default: {}''' + _VAULT_TYPES + r'''
 '''

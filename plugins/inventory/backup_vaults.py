@@ -48,12 +48,6 @@ options:
     type: str
     required: true
     choices: [vaultlock.azure.backup_vaults]
-  vault_types:
-    description: Which vault kinds become hosts.
-    type: list
-    elements: str
-    choices: [recovery_services, backup]
-    default: [recovery_services, backup]
   resource_groups:
     description:
       - Only vaults of these resource groups (in each subscription). Through Resource Graph one condition of the query; through

@@ -79,12 +79,6 @@ options:
     type: list
     elements: str
     default: []
-  vault_types:
-    description: Which vault kinds to discover.
-    type: list
-    elements: str
-    choices: [recovery_services, backup]
-    default: [recovery_services, backup]
   discovery:
     description:
       - Where the fleet is read from, as in M(vaultlock.azure.vault_immutability_info).

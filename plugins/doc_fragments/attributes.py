@@ -4,17 +4,64 @@
 
 from __future__ import annotations
 
-# The parts the fragments below are put together from: each aspect is written once. Ansible reads a fragment as the
-# value of the class attribute, so a fragment may be built from these strings (a module's own DOCUMENTATION may not).
-_ACTION_GROUP = r'''
+
+class ModuleDocFragment:
+    """The attributes of the collection's modules, written once (as community.hashi_vault's doc_fragments/attributes.py).
+
+    Every module that talks to Azure is in the action group vaultlock.azure.all. STATE is for the state modules
+    (vault_immutability, vault_soft_delete, backup_policy_retention), INFO for the read-only ones. LOCAL (all six) says
+    where the work runs (plugins/plugin_utils/_module_action.py). CONTROLLER is for the action plugins that run on the
+    controller only (harden_plan, harden_apply, harden_report, drift_diff), whose other attributes differ module by module.
+
+    Every fragment is one string literal (ansible-test's yamllint reads each class attribute as one): an aspect that
+    several modules share is a fragment of its own, listed in each module's extends_documentation_fragment.
+    """
+
+    DOCUMENTATION = r'''
+options: {}
+'''
+
+    STATE = r'''
+options: {}
+attributes:
+  action_group:
+    support: full
+    membership: [vaultlock.azure.all]
+    description: Use C(group/vaultlock.azure.all) in C(module_defaults) to set the authentication options once.
+  check_mode:
+    support: full
+    description:
+      - Sends no write request. The result says what a real run would do (the predicted state and the changes), and the task
+        fails where a real run would fail.
+  diff_mode:
+    support: full
+    description: Returns the managed settings before and after.
+  idempotent:
+    support: full
+    description: A second run with the same arguments sends no write and reports no change.
+'''
+
+    INFO = r'''
+options: {}
+attributes:
+  check_mode:
+    support: full
+    description: Reads only; runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Reads only.
+  idempotent:
+    support: full
+    description: Reads only.
   action_group:
     support: full
     membership: [vaultlock.azure.all]
     description: Use C(group/vaultlock.azure.all) in C(module_defaults) to set the authentication options once.
 '''
 
-# Where the work of a module runs (plugins/plugin_utils/_module_action.py): the attribute and the notes.
-_LOCAL = r'''
+    LOCAL = r'''
+options: {}
+attributes:
   action:
     support: full
     description:
@@ -32,48 +79,6 @@ notes:
     module runs on the target in the target's Python, which needs C(requirements.txt) installed; when it lacks them the
     task fails with what to set (install them there, set C(ansible_python_interpreter), or run the task on localhost).
 '''
-
-
-class ModuleDocFragment:
-    """The attributes of the collection's modules, written once (as community.hashi_vault's doc_fragments/attributes.py).
-
-    Every module that talks to Azure is in the action group vaultlock.azure.all. STATE is for the state modules
-    (vault_immutability, vault_soft_delete, backup_policy_retention), INFO for the read-only ones; both say where the
-    work runs (plugins/plugin_utils/_module_action.py). CONTROLLER is for the action plugins that run on the controller
-    only (harden_plan, harden_apply, harden_report, drift_diff), whose other attributes differ module by module.
-    """
-
-    DOCUMENTATION = r'''
-options: {}
-'''
-
-    STATE = r'''
-options: {}
-attributes:''' + _ACTION_GROUP.rstrip('\n') + r'''
-  check_mode:
-    support: full
-    description:
-      - Sends no write request. The result says what a real run would do (the predicted state and the changes), and the task
-        fails where a real run would fail.
-  diff_mode:
-    support: full
-    description: Returns the managed settings before and after.
-  idempotent:
-    support: full
-    description: A second run with the same arguments sends no write and reports no change.''' + _LOCAL
-
-    INFO = r'''
-options: {}
-attributes:
-  check_mode:
-    support: full
-    description: Reads only; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Reads only.
-  idempotent:
-    support: full
-    description: Reads only.''' + _ACTION_GROUP.rstrip('\n') + _LOCAL
 
     CONTROLLER = r'''
 options: {}

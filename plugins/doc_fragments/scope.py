@@ -5,33 +5,13 @@
 from __future__ import annotations
 
 
-# Options the read-only modules (DOCUMENTATION), harden_plan and the inventory plugin (FLEET) share, written once.
-_SUBSCRIPTION_IDS = r'''
-  subscription_ids:
-    description:
-      - Subscriptions to read. V(all) reads every subscription the identity can see.
-      - Default is the subscription of the authentication options (O(subscription_id) or E(AZURE_SUBSCRIPTION_ID)).
-    type: list
-    elements: str'''
-_TAGS = r'''
-  tags:
-    description: Only vaults that carry all these tags. A tag whose value is null only needs to exist.
-    type: dict'''
-_VAULT_TYPES = r'''
-  vault_types:
-    description: Which vault kinds to read.
-    type: list
-    elements: str
-    choices: [recovery_services, backup]
-    default: [recovery_services, backup]'''
-
-
 class ModuleDocFragment:
     """Which vaults a read-only module reads (module_utils._module.SCOPE_ARGSPEC is the matching argument spec;
-    module_utils._discovery.read_scope reads them).
+    module_utils._discovery.read_scope reads them): DOCUMENTATION and FLEET.
 
-    FLEET is for harden_plan and the backup_vaults inventory plugin, which read a fleet with lists for defaults (an
-    empty list or dict, not null); their other scope options are their own.
+    FLEET (subscriptions, vault kinds, tags) is shared with harden_plan and the backup_vaults inventory plugin, which
+    read a fleet too; they set their own defaults of subscription_ids and tags (an empty list and dict, not null) in
+    their own options, which Ansible merges over the fragment's.
     """
 
     DOCUMENTATION = r'''
@@ -51,7 +31,6 @@ options:
     description: With O(name) and O(resource_group), the kind of the one vault to read.
     type: str
     choices: [recovery_services, backup]
-''' + _SUBSCRIPTION_IDS + _VAULT_TYPES + _TAGS + r'''
   discovery:
     description:
       - Where a fleet is read from. A vault named by O(id), or by O(name) + O(resource_group) + O(vault_type), is always read from ARM.
@@ -76,7 +55,20 @@ options:
 '''
 
     FLEET = r'''
-options:''' + _SUBSCRIPTION_IDS + r'''
-    default: []''' + _TAGS + r'''
-    default: {}''' + _VAULT_TYPES + r'''
+options:
+  subscription_ids:
+    description:
+      - Subscriptions to read. V(all) reads every subscription the identity can see.
+      - Default is the subscription of the authentication options (O(subscription_id) or E(AZURE_SUBSCRIPTION_ID)).
+    type: list
+    elements: str
+  vault_types:
+    description: Which vault kinds to read.
+    type: list
+    elements: str
+    choices: [recovery_services, backup]
+    default: [recovery_services, backup]
+  tags:
+    description: Only vaults that carry all these tags. A tag whose value is null only needs to exist.
+    type: dict
 '''

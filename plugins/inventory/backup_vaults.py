@@ -48,6 +48,10 @@ options:
     type: str
     required: true
     choices: [vaultlock.azure.backup_vaults]
+  subscription_ids:
+    default: []
+  tags:
+    default: {}
   resource_groups:
     description:
       - Only vaults of these resource groups (in each subscription). Through Resource Graph one condition of the query; through

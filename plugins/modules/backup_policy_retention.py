@@ -29,6 +29,7 @@ description:
     an immutable vault.
 extends_documentation_fragment:
   - vaultlock.azure.attributes.state
+  - vaultlock.azure.attributes.local
   - vaultlock.azure.azure_auth
   - vaultlock.azure.vault_ref
 requirements:

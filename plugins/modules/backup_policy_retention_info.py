@@ -18,6 +18,7 @@ description:
     A policy of a kind the collection does not know is returned with RV(policies[].unknown=true) and no tiers, never an error.
 extends_documentation_fragment:
   - vaultlock.azure.attributes.info
+  - vaultlock.azure.attributes.local
   - vaultlock.azure.azure_auth
   - vaultlock.azure.vault_ref
 options:

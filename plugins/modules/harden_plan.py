@@ -74,6 +74,10 @@ options:
     type: list
     elements: dict
     default: []
+  subscription_ids:
+    default: []
+  tags:
+    default: {}
   resource_groups:
     description: Only vaults of these resource groups. Default is every resource group.
     type: list

@@ -24,6 +24,7 @@ description:
   - Only the immutability settings are written, with a PATCH; other vault settings are never sent.
 extends_documentation_fragment:
   - vaultlock.azure.attributes.state
+  - vaultlock.azure.attributes.local
   - vaultlock.azure.azure_auth
   - vaultlock.azure.vault_ref
 requirements:

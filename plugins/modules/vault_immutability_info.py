@@ -31,8 +31,10 @@ description:
     leaves), stop on a link already read and after 1000 pages, with an error.
 extends_documentation_fragment:
   - vaultlock.azure.attributes.info
+  - vaultlock.azure.attributes.local
   - vaultlock.azure.azure_auth
   - vaultlock.azure.scope
+  - vaultlock.azure.scope.fleet
 options:
   include_policies:
     description:

@@ -33,8 +33,10 @@ description:
     not be read.
 extends_documentation_fragment:
   - vaultlock.azure.attributes.info
+  - vaultlock.azure.attributes.local
   - vaultlock.azure.azure_auth
   - vaultlock.azure.scope
+  - vaultlock.azure.scope.fleet
 options:
   requirements:
     description:

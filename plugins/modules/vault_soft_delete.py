@@ -29,6 +29,7 @@ description:
   - See C(docs/soft-delete.md) in the collection for the sources behind these choices.
 extends_documentation_fragment:
   - vaultlock.azure.attributes.state
+  - vaultlock.azure.attributes.local
   - vaultlock.azure.azure_auth
   - vaultlock.azure.vault_ref
 requirements:

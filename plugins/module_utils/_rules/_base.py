@@ -266,6 +266,17 @@ def check_keys(mapping, allowed, where):
         raise DriftError("%s has unknown key(s) %s; allowed: %s" % (where, ', '.join(unknown), ', '.join(allowed)))
 
 
+def baseline_mapping(baseline, key, allowed):
+    """The baseline's value of a rule whose value is a dictionary of ``allowed`` keys, or None when it is null."""
+    value = baseline.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise DriftError("baseline.%s must be a dictionary {%s} or null" % (key, ', '.join(allowed)))
+    check_keys(value, allowed, 'baseline.' + key)
+    return value
+
+
 def finding(setting, have, want, fixable, reason, policy=None, tier=None, sub_policy=None, datastore=None, irreversible=False):
     return {
         'setting': setting,

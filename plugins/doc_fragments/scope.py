@@ -35,7 +35,8 @@ options:
     description:
       - Where a fleet is read from. A vault named by O(id), or by O(name) + O(resource_group) + O(vault_type), is always read from ARM.
       - V(auto) reads through Azure Resource Graph and falls back to ARM per subscription where Resource Graph cannot see the
-        subscription, or for every subscription when a Resource Graph query fails; RV(discovery.fallbacks) says why.
+        subscription, or for every subscription when a Resource Graph query fails;
+        RV(vaultlock.azure.vault_immutability_info#module:discovery.fallbacks) says why.
       - V(resource_graph) reads through Resource Graph only; a subscription it cannot see is an error of that subscription (in
         RV(errors)), and a failed query fails the task.
       - V(arm) reads through Azure Resource Manager only (one list per subscription, vault kind and page; one policy list,

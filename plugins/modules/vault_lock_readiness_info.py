@@ -316,7 +316,7 @@ cert_validation_mode:
   sample: ignore
 '''
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import read_scope
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import error_warnings, fallback_warnings, read_scope
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import SCOPE_ARGSPEC, SCOPE_EXCLUSIVE, VaultlockModule
 from ansible_collections.vaultlock.azure.plugins.module_utils._readiness import readiness, utc_today, validate_requirements
 
@@ -328,10 +328,8 @@ def run(mod):
     requirements = validate_requirements(params['requirements'])
     # Readiness needs each vault's policies and protected items, from the same source as the vault.
     records, errors, subs, discovery = read_scope(session, dict(params, include_policies=True, include_items=True))
-    for fallback in discovery['fallbacks']:
-        mod.warn('read subscription %s from ARM instead of Resource Graph: %s' % (fallback['subscription_id'], fallback['reason']))
-    for error in errors:
-        mod.warn('could not read %s: %s (%s)' % (error['scope'], error['message'], error['code']))
+    for warning in fallback_warnings(discovery) + error_warnings(errors):
+        mod.warn(warning)
     today = utc_today()
     vaults = [readiness(record, requirements, today=today) for record in records]
     ready = sum(1 for vault in vaults if vault['ready'])

@@ -28,7 +28,7 @@ import secrets
 import tempfile
 import time
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import read_scope
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import error_warnings, fallback_warnings, read_scope
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import drift_diffs
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError, has_control, shown
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES
@@ -174,12 +174,10 @@ def read_warnings(reads):
         if read.get('failed'):
             warnings.append(_failed_read_message(read))
             continue
-        for fallback in (read.get('discovery') or {}).get('fallbacks') or []:
-            warnings.append('read subscription %s from ARM instead of Resource Graph: %s' % (fallback['subscription_id'], fallback['reason']))
+        warnings.extend(fallback_warnings(read.get('discovery')))
         for row in (read.get('discovery') or {}).get('dropped') or []:
             warnings.append('left out the Resource Graph row %s: %s' % (row['id'], row['reason']))
-        for error in read.get('errors') or []:
-            warnings.append('could not read %s: %s (%s)' % (error.get('scope'), error.get('message'), error.get('code')))
+        warnings.extend(error_warnings(read.get('errors')))
     return warnings
 
 

@@ -31,15 +31,12 @@ class ActionModule(ControllerActionBase):
     MODULE = 'harden_apply'
 
     def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        del tmp  # no longer has any effect
-        _validation, args = self.validate_argument_spec(dict(AUTH_ARGSPEC, **APPLY_ARGSPEC))
-        check_mode = bool(self._play_context.check_mode)
+        result, args = self._start(tmp, task_vars, dict(AUTH_ARGSPEC, **APPLY_ARGSPEC))
+        check_mode = self._check_mode
         try:
             args, warnings = scope_arguments(self.MODULE, args, task_own_keys(self._task, self._templar))
         except ConsentError as exc:
-            result.update(failed=True, changed=False, msg=str(exc))
-            return result
+            return self._failed(result, str(exc))
         try:
             plan = load_plan(C.DEFAULT_LOCAL_TMP, args['plan'])
             if plan['check_mode'] != check_mode:
@@ -64,9 +61,7 @@ class ActionModule(ControllerActionBase):
             done['pacing'] = session.pacer.summary()
             save_applied(C.DEFAULT_LOCAL_TMP, args['plan'], done)
         except VaultlockError as exc:
-            msg, _extra = failure(exc, controller=True)
-            result.update(failed=True, changed=False, msg=msg)
-            return result
+            return self._failed(result, failure(exc, controller=True)[0])
         summary = apply_summary(done)
         result.update(summary)
         result['changed'] = bool(summary['vaults_changed'])

@@ -37,10 +37,8 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import
 class ActionModule(ControllerActionBase):
 
     def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        del tmp  # no longer has any effect
-        _validation, args = self.validate_argument_spec(dict(AUTH_ARGSPEC, **PLAN_ARGSPEC))
-        check_mode = bool(self._play_context.check_mode)
+        result, args = self._start(tmp, task_vars, dict(AUTH_ARGSPEC, **PLAN_ARGSPEC))
+        check_mode = self._check_mode
         try:
             discover = check_inputs(args)
             # The baseline, the lock requirements and the exclusions are checked before any request.
@@ -63,9 +61,7 @@ class ActionModule(ControllerActionBase):
             plan_id = save_plan(C.DEFAULT_LOCAL_TMP, run, args['report_dir'], check_mode,
                                 {'baseline': args['baseline'], 'lock_requirements': args['lock_requirements']})
         except VaultlockError as exc:
-            msg, _extra = failure(exc)
-            result.update(failed=True, changed=False, msg=msg)
-            return result
+            return self._failed(result, failure(exc)[0])
         summary = plan_summary(run)
         warnings.extend(run['warnings'])
         if TLS_WARNING in run['report_warnings']:

@@ -21,9 +21,7 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import
 class ActionModule(ControllerActionBase):
 
     def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        del tmp  # no longer has any effect
-        _validation, args = self.validate_argument_spec(REPORT_ARGSPEC)
+        result, args = self._start(tmp, task_vars, REPORT_ARGSPEC)
         try:
             plan = load_plan(C.DEFAULT_LOCAL_TMP, args['plan'])
             report_dir = plan['report_dir']
@@ -32,11 +30,9 @@ class ActionModule(ControllerActionBase):
             # The reports are local files: they are written in check mode too (that is what check mode is for).
             path, written = write_reports(report, report_dir)
         except VaultlockError as exc:
-            result.update(failed=True, changed=False, msg=str(exc))
-            return result
+            return self._failed(result, str(exc))
         except OSError as exc:
-            result.update(failed=True, changed=False, msg='could not write the reports: %s' % exc)
-            return result
+            return self._failed(result, 'could not write the reports: %s' % exc)
         summary = report['summary']
         result.update(changed=False, report_dir=path, files=written, summary=summary, check_mode=report['check_mode'],
                       generated_at=report.get('generated_at'))

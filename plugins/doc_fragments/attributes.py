@@ -10,7 +10,11 @@ class ModuleDocFragment:
 
     Every module that talks to Azure is in the action group vaultlock.azure.all. STATE is for the state modules
     (vault_immutability, vault_soft_delete, backup_policy_retention), INFO for the read-only ones. LOCAL (all six) says
-    where the work runs (plugins/plugin_utils/_module_action.py).
+    where the work runs (plugins/plugin_utils/_module_action.py). CONTROLLER is for the action plugins that run on the
+    controller only (harden_plan, harden_apply, harden_report, drift_diff), whose other attributes differ module by module.
+
+    Every fragment is one string literal (ansible-test's yamllint reads each class attribute as one): an aspect that
+    several modules share is a fragment of its own, listed in each module's extends_documentation_fragment.
     """
 
     DOCUMENTATION = r'''
@@ -74,4 +78,14 @@ notes:
     On any other connection (an Azure VM that uses its managed identity, say), and with C(async) or C(become), the
     module runs on the target in the target's Python, which needs C(requirements.txt) installed; when it lacks them the
     task fails with what to set (install them there, set C(ansible_python_interpreter), or run the task on localhost).
+'''
+
+    CONTROLLER = r'''
+options: {}
+attributes:
+  action:
+    support: full
+    description: Runs on the controller as an action plugin.
+notes:
+  - This is an action plugin; this file holds its documentation only.
 '''

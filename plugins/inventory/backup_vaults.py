@@ -41,6 +41,7 @@ extends_documentation_fragment:
   - ansible.builtin.constructed
   - ansible.builtin.inventory_cache
   - vaultlock.azure.azure_auth
+  - vaultlock.azure.scope.fleet
 options:
   plugin:
     description: The name of this plugin. The inventory file name must end in C(backup_vaults.yml) or C(backup_vaults.yaml).
@@ -48,18 +49,9 @@ options:
     required: true
     choices: [vaultlock.azure.backup_vaults]
   subscription_ids:
-    description:
-      - Subscriptions to read. V(all) reads every subscription the identity can see.
-      - Empty (default), the subscription of the authentication options (O(subscription_id) or E(AZURE_SUBSCRIPTION_ID)).
-    type: list
-    elements: str
     default: []
-  vault_types:
-    description: Which vault kinds become hosts.
-    type: list
-    elements: str
-    choices: [recovery_services, backup]
-    default: [recovery_services, backup]
+  tags:
+    default: {}
   resource_groups:
     description:
       - Only vaults of these resource groups (in each subscription). Through Resource Graph one condition of the query; through
@@ -69,10 +61,6 @@ options:
     type: list
     elements: str
     default: []
-  tags:
-    description: Only vaults that carry all these tags. A tag whose value is null only needs to exist.
-    type: dict
-    default: {}
   include_policies:
     description:
       - Add each vault's backup policies with their retention normalised to tiers to C(vaultlock_vault.policies). One list

@@ -138,6 +138,17 @@ def name_match(record, pattern):
     return fnmatch.fnmatchcase(str(record.get('name', '')).lower(), pattern.lower())
 
 
+def fallback_warnings(discovery):
+    """A warning for each subscription read_scope read from ARM instead of Resource Graph (``discovery['fallbacks']``)."""
+    return ['read subscription %s from ARM instead of Resource Graph: %s' % (fallback['subscription_id'], fallback['reason'])
+            for fallback in (discovery or {}).get('fallbacks') or []]
+
+
+def error_warnings(errors):
+    """A warning for each scope, vault, policy or item list read_scope could not read (its ``errors``)."""
+    return ['could not read %s: %s (%s)' % (error.get('scope'), error.get('message'), error.get('code')) for error in errors or []]
+
+
 def read_scope(session, params):
     """The vaults a read-only module's scope options select: ``(records, errors, subscriptions, discovery)``.
 

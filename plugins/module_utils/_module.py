@@ -42,6 +42,14 @@ VAULT_REF_CONSTRAINTS = {
     'required_by': {'name': ('resource_group', 'vault_type')},
 }
 
+
+def state_argument_spec(options):
+    """A state module's options besides the authentication ones: the vault it names (VAULT_REF_ARGSPEC), its own
+    ``options``, and allow_irreversible, the consent to an irreversible change (counted only when the task itself
+    writes it: _consent.py)."""
+    return dict(VAULT_REF_ARGSPEC, **options, allow_irreversible={'type': 'bool', 'default': False})
+
+
 # Which vaults a read-only module reads (_fleet.read_scope): one vault, or a scope of resource groups, subscriptions, all.
 SCOPE_ARGSPEC = dict(VAULT_REF_ARGSPEC, **{
     'subscription_ids': {'type': 'list', 'elements': 'str'},

@@ -600,17 +600,38 @@ def _parent(child_id, marker):
     return text[:at].lower() if at > 0 else None
 
 
-class PolicyRows:
-    """Policies of ``recoveryservicesresources`` rows, page by page, into vault records: ``add(rows)`` for each page,
-    then ``finish()`` sets each record's ``policies`` (``_retention.normalise_policy`` records, sorted by name).
+class _RowsByVault:
+    """Rows of ``recoveryservicesresources``, page by page, grouped by the vault record they belong to: ``add(rows)``
+    for each page, then ``finish()`` sets each record's ``field``, sorted by ``order``."""
+
+    field = None
+
+    def __init__(self, records):
+        self.by_vault = {str(r['id']).lower(): r for r in records}
+        self.grouped = {key: [] for key in self.by_vault}
+
+    @staticmethod
+    def order(entry):
+        raise NotImplementedError
+
+    def finish(self):
+        for key, record in self.by_vault.items():
+            record[self.field] = sorted(self.grouped[key], key=self.order)
+
+
+class PolicyRows(_RowsByVault):
+    """Policies into vault records: ``finish()`` sets each record's ``policies`` (``_retention.normalise_policy``
+    records, sorted by name).
 
     A policy's ``id`` is rebuilt from its vault record's id (Resource Graph lower-cases Recovery Services policy ids);
     ``vault`` is the vault record's id, as ``_fleet.attach_policies`` sets it.
     """
 
-    def __init__(self, records):
-        self.by_vault = {str(r['id']).lower(): r for r in records}
-        self.grouped = {key: [] for key in self.by_vault}
+    field = 'policies'
+
+    @staticmethod
+    def order(entry):
+        return str(entry.get('name')).lower()
 
     def add(self, rows):
         for row in rows:
@@ -624,18 +645,16 @@ class PolicyRows:
             policy['vault'] = record['id']
             self.grouped[parent].append(policy)
 
-    def finish(self):
-        for key, record in self.by_vault.items():
-            record['policies'] = sorted(self.grouped[key], key=lambda p: str(p.get('name')).lower())
 
+class ItemRows(_RowsByVault):
+    """Protected items and backup instances into vault records: ``finish()`` sets ``protected_items``
+    (``_items.item_record`` records, by id)."""
 
-class ItemRows:
-    """Protected items and backup instances of ``recoveryservicesresources`` rows, page by page, into vault records:
-    ``add(rows)`` for each page, then ``finish()`` sets ``protected_items`` (``_items.item_record`` records, by id)."""
+    field = 'protected_items'
 
-    def __init__(self, records):
-        self.by_vault = {str(r['id']).lower(): r for r in records}
-        self.grouped = {key: [] for key in self.by_vault}
+    @staticmethod
+    def order(entry):
+        return str(entry['id']).lower()
 
     def add(self, rows):
         for row in rows:
@@ -645,10 +664,6 @@ class ItemRows:
             if record is None or record['vault_type'] != kind:
                 continue
             self.grouped[parent].append(item_record(row, kind, record['id']))
-
-    def finish(self):
-        for key, record in self.by_vault.items():
-            record['protected_items'] = sorted(self.grouped[key], key=lambda item: str(item['id']).lower())
 
 
 def attach_policy_rows(records, rows):

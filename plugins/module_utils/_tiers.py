@@ -149,25 +149,25 @@ def validate_match(match, where):
     if 'tags' in given:
         result['tags'] = _match_tags(given['tags'], where + '.tags')
     if 'names' in given:
-        names = _as_list(given['names'], where + '.names', 'vault name patterns')
-        for name in names:
-            if not _NAME_PATTERN.fullmatch(name):
-                raise TierError('%s.names: %s is not a vault name pattern (letters, digits, hyphens, * and ?)' % (where, shown(name)))
-        result['names'] = names
+        result['names'] = _checked_list(given, 'names', where, 'vault name patterns', _NAME_PATTERN,
+                                        'a vault name pattern (letters, digits, hyphens, * and ?)')
     if 'subscriptions' in given:
-        subs = _as_list(given['subscriptions'], where + '.subscriptions', 'subscription GUIDs')
-        for sub in subs:
-            if not GUID.fullmatch(sub):
-                raise TierError('%s.subscriptions: %s is not a subscription GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)'
-                                % (where, shown(sub)))
+        subs = _checked_list(given, 'subscriptions', where, 'subscription GUIDs', GUID,
+                             'a subscription GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)')
         result['subscriptions'] = [sub.lower() for sub in subs]
     if 'resource_groups' in given:
-        groups = _as_list(given['resource_groups'], where + '.resource_groups', 'resource group names')
-        for group in groups:
-            if not RG_NAME.fullmatch(group):
-                raise TierError('%s.resource_groups: %s is not a resource group name' % (where, shown(group)))
-        result['resource_groups'] = groups
+        result['resource_groups'] = _checked_list(given, 'resource_groups', where, 'resource group names', RG_NAME,
+                                                  'a resource group name')
     return result
+
+
+def _checked_list(given, key, where, what, pattern, expected):
+    """given[key] as a list of strings (``what``), each matching ``pattern`` in full (else TierError: not ``expected``)."""
+    values = _as_list(given[key], '%s.%s' % (where, key), what)
+    for value in values:
+        if not pattern.fullmatch(value):
+            raise TierError('%s.%s: %s is not %s' % (where, key, shown(value), expected))
+    return values
 
 
 def default_tier(normalised):

@@ -235,14 +235,14 @@ cert_validation_mode:
   sample: ignore
 '''
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._module import VAULT_REF_ARGSPEC, VAULT_REF_CONSTRAINTS, VaultlockModule
+from ansible_collections.vaultlock.azure.plugins.module_utils._module import VAULT_REF_CONSTRAINTS, VaultlockModule, state_argument_spec
 from ansible_collections.vaultlock.azure.plugins.module_utils._retention import RETENTION_MODES
 from ansible_collections.vaultlock.azure.plugins.module_utils._state_retention import run
 
 
 # The module's options besides the authentication ones, and their constraints: main() and the module's action plugin
 # (which runs run() in the process of ansible-playbook over a local connection) build the module from these.
-ARGUMENT_SPEC = dict(VAULT_REF_ARGSPEC, **{
+ARGUMENT_SPEC = state_argument_spec({
     'policies': {'type': 'list', 'elements': 'str'},
     'minimum': {'type': 'dict'},
     'mode': {'type': 'str', 'choices': list(RETENTION_MODES), 'default': 'report'},
@@ -250,7 +250,6 @@ ARGUMENT_SPEC = dict(VAULT_REF_ARGSPEC, **{
     'compare_to': {'type': 'dict', 'options': {'policy': {'type': 'str'}, 'proposed': {'type': 'dict'}},
                    'mutually_exclusive': [('policy', 'proposed')], 'required_one_of': [('policy', 'proposed')]},
     'policy': {'type': 'str'},
-    'allow_irreversible': {'type': 'bool', 'default': False},
 })
 CONSTRAINTS = {
     'required_one_of': VAULT_REF_CONSTRAINTS['required_one_of'] + [('minimum', 'compare_to')],

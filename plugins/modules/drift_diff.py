@@ -17,9 +17,10 @@ description:
     C(IRREVERSIBLE) in its key and in the diff's after header.
   - It runs on the controller and sends no request to Azure, so a check-mode drift report of a large fleet costs one task,
     not one module run per vault. The C(vaultlock.azure.harden_backup_vaults) role uses it in check mode.
-  - This is an action plugin; this file holds its documentation only.
 author:
   - vaultlock.azure maintainers (@vaultlock)
+extends_documentation_fragment:
+  - vaultlock.azure.attributes.controller
 attributes:
   check_mode:
     support: full
@@ -30,9 +31,6 @@ attributes:
   idempotent:
     support: full
     description: Changes nothing.
-  action:
-    support: full
-    description: Runs on the controller as an action plugin.
 options:
   drift:
     description: The output of the P(vaultlock.azure.vault_drift#filter) filter.

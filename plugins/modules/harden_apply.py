@@ -30,8 +30,8 @@ description:
     M(vaultlock.azure.harden_report) writes from the same O(plan). A plan is applied once.
   - The Azure SDKs must be installed in the Python that runs C(ansible-playbook) (C(pip install -r requirements.txt) from
     the collection). The E(AZURE_*) variables are read from the controller's environment.
-  - This is an action plugin; this file holds its documentation only.
 extends_documentation_fragment:
+  - vaultlock.azure.attributes.controller
   - vaultlock.azure.azure_auth
 attributes:
   check_mode:
@@ -43,9 +43,6 @@ attributes:
   idempotent:
     support: full
     description: A plan is applied once; a new plan of the same fleet after an apply has nothing left to change.
-  action:
-    support: full
-    description: Runs on the controller as an action plugin.
 options:
   plan:
     description: The RV(vaultlock.azure.harden_plan#module:plan) value of a M(vaultlock.azure.harden_plan) task of the same run.

@@ -30,9 +30,10 @@ description:
   - The Azure SDKs must be installed in the Python that runs C(ansible-playbook) (C(pip install -r requirements.txt) from
     the collection), as for the C(vaultlock.azure.backup_vaults) inventory plugin. The E(AZURE_*) variables are read from
     the controller's environment; the task's C(environment) keyword does not apply to it.
-  - This is an action plugin; this file holds its documentation only.
 extends_documentation_fragment:
+  - vaultlock.azure.attributes.controller
   - vaultlock.azure.azure_auth
+  - vaultlock.azure.scope.fleet
 attributes:
   check_mode:
     support: full
@@ -43,9 +44,6 @@ attributes:
   idempotent:
     support: full
     description: Changes nothing in Azure.
-  action:
-    support: full
-    description: Runs on the controller as an action plugin.
 options:
   baseline:
     description:
@@ -77,27 +75,14 @@ options:
     elements: dict
     default: []
   subscription_ids:
-    description:
-      - Subscriptions to discover. V(all) reads every subscription the identity can see.
-      - Default is the subscription of the authentication options (O(subscription_id) or E(AZURE_SUBSCRIPTION_ID)).
-    type: list
-    elements: str
     default: []
+  tags:
+    default: {}
   resource_groups:
     description: Only vaults of these resource groups. Default is every resource group.
     type: list
     elements: str
     default: []
-  tags:
-    description: Only vaults that carry all these tags. A tag whose value is null only needs to exist.
-    type: dict
-    default: {}
-  vault_types:
-    description: Which vault kinds to discover.
-    type: list
-    elements: str
-    choices: [recovery_services, backup]
-    default: [recovery_services, backup]
   discovery:
     description:
       - Where the fleet is read from, as in M(vaultlock.azure.vault_immutability_info).

@@ -17,7 +17,8 @@ description:
     in check mode without state tasks the reports list what a run would change.
   - Each file is written whole or not at all (a new file renamed over the old one), in check mode too (a drift report is
     what check mode is for). It sends no request to Azure.
-  - This is an action plugin; this file holds its documentation only.
+extends_documentation_fragment:
+  - vaultlock.azure.attributes.controller
 attributes:
   check_mode:
     support: full
@@ -28,9 +29,6 @@ attributes:
   idempotent:
     support: full
     description: Changes nothing in Azure; the reports are rewritten with the time of the run.
-  action:
-    support: full
-    description: Runs on the controller as an action plugin.
 options:
   plan:
     description: RV(vaultlock.azure.harden_plan#module:plan) of a M(vaultlock.azure.harden_plan) task of this run.

@@ -34,6 +34,7 @@ extends_documentation_fragment:
   - vaultlock.azure.attributes.local
   - vaultlock.azure.azure_auth
   - vaultlock.azure.scope
+  - vaultlock.azure.scope.fleet
 options:
   include_policies:
     description:
@@ -207,7 +208,7 @@ cert_validation_mode:
   sample: ignore
 '''
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import read_scope
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import error_warnings, fallback_warnings, read_scope
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import SCOPE_ARGSPEC, SCOPE_EXCLUSIVE, VaultlockModule
 
 
@@ -215,10 +216,8 @@ def run(mod):
     params = mod.params
     session = mod.session
     records, errors, subs, discovery = read_scope(session, params)
-    for fallback in discovery['fallbacks']:
-        mod.warn('read subscription %s from ARM instead of Resource Graph: %s' % (fallback['subscription_id'], fallback['reason']))
-    for error in errors:
-        mod.warn('could not read %s: %s (%s)' % (error['scope'], error['message'], error['code']))
+    for warning in fallback_warnings(discovery) + error_warnings(errors):
+        mod.warn(warning)
     return {'changed': False, 'vaults': records, 'errors': errors, 'subscriptions': subs, 'discovery': discovery}
 
 

@@ -36,6 +36,7 @@ extends_documentation_fragment:
   - vaultlock.azure.attributes.local
   - vaultlock.azure.azure_auth
   - vaultlock.azure.scope
+  - vaultlock.azure.scope.fleet
 options:
   requirements:
     description:
@@ -275,52 +276,20 @@ requirements:
   sample: {max_retention: null, require_soft_delete: 'on', require_mua: false, no_unfixable_findings: true}
 discovery:
   description:
-    - Where the vaults came from, and what reading them cost.
+    - Where the vaults came from, and what reading them cost, as RV(vaultlock.azure.vault_immutability_info#module:discovery)
+      (the same record, with C(requested), C(source_by_subscription), C(fallbacks), C(data_time), C(resource_graph),
+      C(arm) and C(elapsed_s)).
   returned: always
   type: dict
   version_added: 0.2.0
-  contains:
-    requested:
-      description: The O(discovery) asked for (V(arm) for a vault named by id or name).
-      type: str
-      returned: always
-      sample: auto
-    source_by_subscription:
-      description: V(resource_graph) or V(arm) for each subscription read.
-      type: dict
-      returned: always
-      sample: {11111111-1111-1111-1111-111111111111: resource_graph, 22222222-2222-2222-2222-222222222222: arm}
-    fallbacks:
-      description: The subscriptions read from ARM although Resource Graph was asked first (O(discovery=auto)), and why.
-      type: list
-      elements: dict
-      returned: always
-      sample:
-        - subscription_id: 22222222-2222-2222-2222-222222222222
-          reason: Resource Graph cannot read this subscription (no access, or access not yet propagated)
-    data_time:
-      description:
-        - When the reads began (UTC). Resource Graph's data can be older than this (it can lag ARM by minutes).
-      type: str
-      returned: always
-      sample: '2026-11-26T11:29:04Z'
-    resource_graph:
-      description: Resource Graph requests sent (C(calls)), answered 429 (C(throttled)), and the seconds waited for its quota (C(waited_s)).
-      type: dict
-      returned: always
-      sample: {calls: 3, throttled: 0, waited_s: 0.0}
-    arm:
-      description:
-        - ARM requests of the task (C(requests)), the seconds they waited for Azure Resource Manager's tokens (C(waited_s)), and
-          429 answers received (C(throttled)).
-      type: dict
-      returned: always
-      sample: {requests: 1, waited_s: 0.0, throttled: 0}
-    elapsed_s:
-      description: Seconds the reads took, waits included.
-      type: float
-      returned: always
-      sample: 2.41
+  sample:
+    requested: auto
+    source_by_subscription: {11111111-1111-1111-1111-111111111111: resource_graph}
+    fallbacks: []
+    data_time: '2026-11-26T11:29:04Z'
+    resource_graph: {calls: 3, throttled: 0, waited_s: 0.0}
+    arm: {requests: 4, waited_s: 0.0, throttled: 0}
+    elapsed_s: 2.41
 errors:
   description:
     - Scopes, vaults, policy lists and item lists that could not be read, each with the operation and Azure's error (as
@@ -347,7 +316,7 @@ cert_validation_mode:
   sample: ignore
 '''
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import read_scope
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import error_warnings, fallback_warnings, read_scope
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import SCOPE_ARGSPEC, SCOPE_EXCLUSIVE, VaultlockModule
 from ansible_collections.vaultlock.azure.plugins.module_utils._readiness import readiness, utc_today, validate_requirements
 
@@ -359,10 +328,8 @@ def run(mod):
     requirements = validate_requirements(params['requirements'])
     # Readiness needs each vault's policies and protected items, from the same source as the vault.
     records, errors, subs, discovery = read_scope(session, dict(params, include_policies=True, include_items=True))
-    for fallback in discovery['fallbacks']:
-        mod.warn('read subscription %s from ARM instead of Resource Graph: %s' % (fallback['subscription_id'], fallback['reason']))
-    for error in errors:
-        mod.warn('could not read %s: %s (%s)' % (error['scope'], error['message'], error['code']))
+    for warning in fallback_warnings(discovery) + error_warnings(errors):
+        mod.warn(warning)
     today = utc_today()
     vaults = [readiness(record, requirements, today=today) for record in records]
     ready = sum(1 for vault in vaults if vault['ready'])

@@ -167,16 +167,15 @@ cert_validation_mode:
   sample: ignore
 '''
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._module import VAULT_REF_ARGSPEC, VAULT_REF_CONSTRAINTS, VaultlockModule
+from ansible_collections.vaultlock.azure.plugins.module_utils._module import VAULT_REF_CONSTRAINTS, VaultlockModule, state_argument_spec
 from ansible_collections.vaultlock.azure.plugins.module_utils._state_soft_delete import run
 
 
 # The module's options besides the authentication ones, and their constraints: main() and the module's action plugin
 # (which runs run() in the process of ansible-playbook over a local connection) build the module from these.
-ARGUMENT_SPEC = dict(VAULT_REF_ARGSPEC, **{
+ARGUMENT_SPEC = state_argument_spec({
     'soft_delete': {'type': 'str', 'choices': ['off', 'on', 'always_on']},
     'retention_days': {'type': 'int'},
-    'allow_irreversible': {'type': 'bool', 'default': False},
 })
 CONSTRAINTS = VAULT_REF_CONSTRAINTS
 

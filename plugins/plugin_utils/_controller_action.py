@@ -4,8 +4,8 @@
 #
 # This file is for internal use by the vaultlock.azure collection only.
 # Its API may change without notice.
-"""The base of the actions that run on the controller only (drift_diff, harden_plan, harden_report): no connection, no
-file transfer, no module; check mode is theirs to honour."""
+"""The base of the actions that run on the controller only (drift_diff, harden_plan, harden_apply, harden_report): no
+connection, no file transfer, no module; check mode is theirs to honour."""
 
 from __future__ import annotations
 
@@ -19,3 +19,19 @@ class ControllerActionBase(ActionBase):
     _requires_connection = False
     _supports_check_mode = True
     _supports_async = False
+
+    def _start(self, tmp, task_vars, argument_spec):
+        """The result of ActionBase.run and the task's arguments, validated against argument_spec."""
+        result = super().run(tmp, task_vars)
+        _validation, args = self.validate_argument_spec(argument_spec)
+        return result, args
+
+    @property
+    def _check_mode(self):
+        return bool(self._play_context.check_mode)
+
+    @staticmethod
+    def _failed(result, msg):
+        """result as a failed task that changed nothing, with msg."""
+        result.update(failed=True, changed=False, msg=msg)
+        return result

@@ -28,7 +28,7 @@ import secrets
 import tempfile
 import time
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import read_scope
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import error_warnings, fallback_warnings, read_scope
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import drift_diffs
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError, has_control, shown
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES
@@ -157,24 +157,27 @@ def _read(read_scope, session, params, item):
     return read
 
 
+def _failed_read_message(read):
+    """What a read that failed as a whole (read_one's _failed_read) did not read, and why."""
+    item = read.get('item')
+    if isinstance(item, dict):
+        scope = item.get('id') or 'vault %s/%s' % (item.get('resource_group') or '', item.get('name') or '')
+    else:
+        scope = ('resource group %s' % item) if item else 'the vaults of the scope'
+    return 'could not read %s: %s' % (scope, read.get('msg'))
+
+
 def read_warnings(reads):
     """The warnings vault_immutability_info would show for these reads (fallbacks to ARM, scopes not read)."""
     warnings = []
     for read in reads:
         if read.get('failed'):
-            item = read.get('item')
-            if isinstance(item, dict):
-                scope = item.get('id') or 'vault %s/%s' % (item.get('resource_group') or '', item.get('name') or '')
-            else:
-                scope = ('resource group %s' % item) if item else 'the vaults of the scope'
-            warnings.append('could not read %s: %s' % (scope, read.get('msg')))
+            warnings.append(_failed_read_message(read))
             continue
-        for fallback in (read.get('discovery') or {}).get('fallbacks') or []:
-            warnings.append('read subscription %s from ARM instead of Resource Graph: %s' % (fallback['subscription_id'], fallback['reason']))
+        warnings.extend(fallback_warnings(read.get('discovery')))
         for row in (read.get('discovery') or {}).get('dropped') or []:
             warnings.append('left out the Resource Graph row %s: %s' % (row['id'], row['reason']))
-        for error in read.get('errors') or []:
-            warnings.append('could not read %s: %s (%s)' % (error.get('scope'), error.get('message'), error.get('code')))
+        warnings.extend(error_warnings(read.get('errors')))
     return warnings
 
 
@@ -184,12 +187,7 @@ def scope_errors(reads):
     causes = []
     for read in reads:
         if read.get('failed'):
-            item = read.get('item')
-            if isinstance(item, dict):
-                scope = item.get('id') or 'vault %s/%s' % (item.get('resource_group') or '', item.get('name') or '')
-            else:
-                scope = ('resource group %s' % item) if item else 'the vaults of the scope'
-            causes.append('could not read %s: %s' % (scope, read.get('msg')))
+            causes.append(_failed_read_message(read))
             continue
         for error in read.get('errors') or []:
             scope = str(error.get('scope') or '')

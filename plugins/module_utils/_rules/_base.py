@@ -31,7 +31,9 @@ A rule (one file per setting in this package, listed in order in ``RULES``) says
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import UnreadableResourceError, VaultlockError
 
@@ -42,43 +44,44 @@ class DriftError(VaultlockError, ValueError):
     """A baseline or a vault record that cannot be used."""
 
 
+# Setting, Requirement and Flag are plain records: dataclasses that keep identity equality and hashing (eq=False).
+@dataclass(eq=False)
 class Setting:
     """A setting a finding or a change names: its label in the reports, the action that fixes it, and its SARIF rule
     (``sarif``: ``(id, short description, help text, security-severity)``, None for a setting that is never a finding);
     ``per_policy``: its findings and changes are per policy tier (policy, tier, sub_policy, datastore)."""
 
-    def __init__(self, name, label, action, sarif=None, per_policy=False):
-        self.name = name
-        self.label = label
-        self.action = action
-        self.sarif = sarif
-        self.per_policy = per_policy
+    name: str
+    label: str
+    action: str
+    sarif: Any = None
+    per_policy: bool = False
 
 
+@dataclass(eq=False)
 class Requirement:
     """A lock requirement (harden_backup_vaults_lock_requirements): its key, default, whether an explicit null means
     "no requirement" (else null takes the default), and its place among the requirements (``rank``)."""
 
-    def __init__(self, key, default, nullable, rank):
-        self.key = key
-        self.default = default
-        self.nullable = nullable
-        self.rank = rank
+    key: str
+    default: Any
+    nullable: bool
+    rank: int
 
 
+@dataclass(eq=False)
 class Flag:
     """A yes/no fact of a vault that the reports show: ``key`` (the HTML column), ``column`` (its heading), ``count``
     (its key in the summary), ``summary`` (the Markdown summary's line), ``figure`` (the HTML figure), ``sarif`` (the
     SARIF result property), and ``of(vault)``: the fact of a report's vault row."""
 
-    def __init__(self, key, column, count, summary, figure, sarif, of):
-        self.key = key
-        self.column = column
-        self.count = count
-        self.summary = summary
-        self.figure = figure
-        self.sarif = sarif
-        self.of = of
+    key: str
+    column: str
+    count: str
+    summary: str
+    figure: str
+    sarif: str
+    of: Callable
 
 
 class Rule:
@@ -261,6 +264,17 @@ def check_keys(mapping, allowed, where):
     unknown = sorted(str(k) for k in mapping if k not in allowed)
     if unknown:
         raise DriftError("%s has unknown key(s) %s; allowed: %s" % (where, ', '.join(unknown), ', '.join(allowed)))
+
+
+def baseline_mapping(baseline, key, allowed):
+    """The baseline's value of a rule whose value is a dictionary of ``allowed`` keys, or None when it is null."""
+    value = baseline.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise DriftError("baseline.%s must be a dictionary {%s} or null" % (key, ', '.join(allowed)))
+    check_keys(value, allowed, 'baseline.' + key)
+    return value
 
 
 def finding(setting, have, want, fixable, reason, policy=None, tier=None, sub_policy=None, datastore=None, irreversible=False):

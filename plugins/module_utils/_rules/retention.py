@@ -32,8 +32,8 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base impor
     Requirement,
     Rule,
     Setting,
+    baseline_mapping,
     change,
-    check_keys,
     finding,
     lower,
     plain_dict,
@@ -60,12 +60,9 @@ class RetentionRule(Rule):
     )
 
     def validate_baseline(self, baseline):
-        retention = baseline.get('retention')
+        retention = baseline_mapping(baseline, 'retention', _KEYS)
         if retention is None:
             return None
-        if not isinstance(retention, Mapping):
-            raise DriftError("baseline.retention must be a dictionary {minimum, mode} or null")
-        check_keys(retention, _KEYS, 'baseline.retention')
         mode = lower(retention.get('mode')) or 'report'
         if mode not in RETENTION_MODES:
             raise DriftError("baseline.retention.mode must be report or enforce, got '%s'" % retention.get('mode'))

@@ -23,8 +23,8 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base impor
     Requirement,
     Rule,
     Setting,
+    baseline_mapping,
     change,
-    check_keys,
     finding,
     guard_name,
     UnreadableResourceError,
@@ -185,12 +185,9 @@ class SoftDeleteRule(Rule):
                 'enhanced_security': _enhanced_security(vault_type, security, resource)}
 
     def validate_baseline(self, baseline):
-        soft_delete = baseline.get('soft_delete')
+        soft_delete = baseline_mapping(baseline, 'soft_delete', _KEYS)
         if soft_delete is None:
             return None
-        if not isinstance(soft_delete, Mapping):
-            raise DriftError("baseline.soft_delete must be a dictionary {state, retention_days} or null")
-        check_keys(soft_delete, _KEYS, 'baseline.soft_delete')
         state = _norm(soft_delete.get('state'), 'baseline.soft_delete.state')
         days = soft_delete.get('retention_days')
         if days is not None:

@@ -65,25 +65,25 @@ def settle(fleet, drift_percent):
     """A fleet in steady state: all but drift_percent of the vaults already meet the role's default baseline.
 
     The generator makes about half the vaults non-immutable and a fifth with soft delete off; a fleet that
-    has been hardened once drifts only where new vaults appeared. The first drift_percent of the vaults
-    that would need a change keep their generated state; the others get immutability enabled and soft
-    delete on. Weak retention stays as generated (reported; no action with retention mode `report`).
-    Returns how many vaults keep an action.
+    has been hardened once drifts only where new vaults appeared. drift_percent of the vaults keep their generated
+    state (spread evenly over the fleet, so every subscription has its share); the others that would need a change get
+    immutability enabled and soft delete on. Weak retention stays as generated (reported; no action with retention mode
+    `report`). Returns how many vaults keep an action.
     """
     vaults = [v for sub in fleet['subscriptions'] for rg in sub['resource_groups'] for v in rg['vaults']]
-    keep = int(round(len(vaults) * drift_percent / 100.0))
-    drifting = 0
-    for vault in vaults:
-        soft_off = (vault.get('soft_delete') or {}).get('state') == 'off'
-        if vault.get('immutability') in ('unset', 'disabled') or soft_off:
-            if drifting < keep:
-                drifting += 1
-                continue
-            if vault.get('immutability') in ('unset', 'disabled'):
-                vault['immutability'] = 'enabled'
-            if soft_off:
-                vault['soft_delete']['state'] = 'on'
-    return drifting
+    candidates = [v for v in vaults
+                  if v.get('immutability') in ('unset', 'disabled') or (v.get('soft_delete') or {}).get('state') == 'off']
+    keep = min(len(candidates), int(round(len(vaults) * drift_percent / 100.0)))
+    # Every (len / keep)-th candidate keeps its drift: evenly spread, the same choice for the same fleet.
+    kept = set(id(candidates[int(i * len(candidates) / keep)]) for i in range(keep)) if keep else set()
+    for vault in candidates:
+        if id(vault) in kept:
+            continue
+        if vault.get('immutability') in ('unset', 'disabled'):
+            vault['immutability'] = 'enabled'
+        if (vault.get('soft_delete') or {}).get('state') == 'off':
+            vault['soft_delete']['state'] = 'on'
+    return keep
 
 
 def needs_action(fleet):

@@ -277,7 +277,7 @@ vault, one after another: 0.9 s a write), so 400 vaults with 421 changes took 38
 
 - **One task changes the fleet** (`plugins/action/harden_apply.py`, `plugins/plugin_utils/_harden_apply.py`): the plan
   kept by `harden_plan` is applied in the controller's task worker with one Azure session (one token, one connection
-  pool), `harden_backup_vaults_apply_concurrency` vaults at once (32), the vaults of every subscription taking turns.
+  pool), `harden_backup_vaults_apply_concurrency` vaults at once (64), the vaults of every subscription taking turns.
   Each vault runs the state modules' own `run()` for retention, soft delete and immutability, in that order.
 - **Paced, not throttled**: the session's pacer mirrors ARM's buckets per subscription and operation type (reads, writes)
   from the `x-ms-ratelimit-remaining-subscription-*` answers, so requests wait for a token instead of being answered

@@ -40,4 +40,4 @@ DEFAULT_DISCOVERY = 'auto'
 MAX_CONCURRENCY = 32
 
 # Vaults harden_apply changes at once (each a few sequential requests; ARM's per-subscription buckets pace them).
-APPLY_CONCURRENCY = 32
+APPLY_CONCURRENCY = 64

@@ -59,7 +59,7 @@ options:
   max_concurrency:
     description: How many vaults are changed at once. ARM's limits pace the requests whatever this is.
     type: int
-    default: 32
+    default: 64
 seealso:
   - module: vaultlock.azure.harden_plan
   - module: vaultlock.azure.harden_report

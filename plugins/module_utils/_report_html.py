@@ -328,8 +328,8 @@ def render_html(report):
                 for row in tier_rows(report)]
         out.append('<section id="tiers"><h2>Baseline tiers</h2><p>Tried in order, the first match wins; a vault no tier matches '
                    'is judged against the default tier.</p>%s</section>' % _simple_table(
-                       'tiers-table', ['Baseline tier', 'Vaults', 'Drifting', 'Findings', 'Match'] + list(TIER_HEADINGS)
-                       + ['Lock requirements'], rows))
+                       'tiers-table', ['Baseline tier', 'Vaults', 'Drifting', 'Findings', 'Match', *TIER_HEADINGS,
+                                       'Lock requirements'], rows))
     if changed:
         rows = []
         for vault in changed:

@@ -518,9 +518,9 @@ def tier_rows(report):
     default['lock_requirements'] = None
     tiers.append(default)
     for tier in tiers:
-        rows.append([tier.get('name'), match_text(tier.get('match'))]
-                    + [rule.tier_cell(tier, _value) for rule in RULES if rule.tier_heading]
-                    + [_value(tier.get('lock_requirements')) if tier.get('lock_requirements') else 'role default'])
+        cells = [rule.tier_cell(tier, _value) for rule in RULES if rule.tier_heading]
+        lock = _value(tier.get('lock_requirements')) if tier.get('lock_requirements') else 'role default'
+        rows.append([tier.get('name'), match_text(tier.get('match')), *cells, lock])
     return rows
 
 
@@ -678,8 +678,8 @@ def render_markdown(report):
         lines.extend(['', '## Drift', ''])
         if len(listed) < drifting:
             lines.extend(['The %d drifting vaults with the most open findings (irreversible and unfixable ones first):' % len(listed), ''])
-        lines.extend(_table(with_tier(['Vault', 'Type', 'Subscription', 'Resource group', 'Finding', 'Have → want', 'Fixable']
-                                      + [flag.column for flag in FLAGS],
+        lines.extend(_table(with_tier(['Vault', 'Type', 'Subscription', 'Resource group', 'Finding', 'Have → want', 'Fixable',
+                                       *[flag.column for flag in FLAGS]],
                                       'Baseline tier', tiered), rows))
         more = _more(len(listed), drifting, 'drifting vaults')
         if more:

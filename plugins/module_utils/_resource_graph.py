@@ -602,21 +602,18 @@ def _parent(child_id, marker):
 
 class _RowsByVault:
     """Rows of ``recoveryservicesresources``, page by page, grouped by the vault record they belong to: ``add(rows)``
-    for each page, then ``finish()`` sets each record's ``field``, sorted by ``order``."""
+    for each page, then ``finish()`` sets each record's ``field``, sorted by the lower-cased value of ``sort_by``."""
 
     field = None
+    sort_by = 'id'
 
     def __init__(self, records):
         self.by_vault = {str(r['id']).lower(): r for r in records}
         self.grouped = {key: [] for key in self.by_vault}
 
-    @staticmethod
-    def order(entry):
-        raise NotImplementedError
-
     def finish(self):
         for key, record in self.by_vault.items():
-            record[self.field] = sorted(self.grouped[key], key=self.order)
+            record[self.field] = sorted(self.grouped[key], key=lambda entry: str(entry.get(self.sort_by)).lower())
 
 
 class PolicyRows(_RowsByVault):
@@ -628,10 +625,7 @@ class PolicyRows(_RowsByVault):
     """
 
     field = 'policies'
-
-    @staticmethod
-    def order(entry):
-        return str(entry.get('name')).lower()
+    sort_by = 'name'
 
     def add(self, rows):
         for row in rows:
@@ -651,10 +645,6 @@ class ItemRows(_RowsByVault):
     (``_items.item_record`` records, by id)."""
 
     field = 'protected_items'
-
-    @staticmethod
-    def order(entry):
-        return str(entry['id']).lower()
 
     def add(self, rows):
         for row in rows:

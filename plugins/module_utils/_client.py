@@ -18,8 +18,10 @@ task waits for ARM's tokens instead of provoking 429s; ``pacer.summary()`` says 
 
 from __future__ import annotations
 
+import json
 import os
 import threading
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._auth import (
     build_credential,
@@ -79,6 +81,39 @@ class AzureSession:
     def last_status(self):
         """The HTTP status of the last answer an SDK client received on this thread, or None."""
         return getattr(self._seen, 'status', None)
+
+    def note_sdk_read(self, pipeline_response):
+        """Keep, for this thread, the last answer of a long-running operation (its final read of the resource); any later
+        answer on this thread forgets it (same_host_policy)."""
+        request = getattr(pipeline_response, 'http_request', None)
+        response = getattr(pipeline_response, 'http_response', None)
+        ok = request is not None and request.method == 'GET' and getattr(response, 'status_code', None) == 200
+        self._seen.read = (request.url, response) if ok else None
+
+    def take_sdk_read(self, path=None, api_version=None):
+        """The JSON body of the read noted by note_sdk_read, when nothing was sent on this thread since and it was a GET of
+        ``path`` at ``api_version`` that succeeded, else None; either way it is given once (the next call returns None).
+
+        A long-running write (a vault PATCH) ends with the SDK reading the resource once the operation has succeeded: that
+        read is as fresh as a GET sent now, and a caller that would read the vault next may take it instead of spending one
+        of ARM's read tokens. ``path`` None only forgets it.
+        """
+        read = getattr(self._seen, 'read', None)
+        self._seen.read = None
+        if read is None or path is None:
+            return None
+        url, response = read
+        parts = urlsplit(url)
+        if unquote(parts.path).rstrip('/').lower() != unquote(path).rstrip('/').lower():
+            return None
+        if parse_qs(parts.query).get('api-version') != [api_version]:
+            return None
+        try:
+            body = json.loads(response.text())
+        except Exception:  # pylint: disable=broad-except
+            # Not a body to hand on (truncated, not JSON, not text): the caller reads the vault itself.
+            return None
+        return body if isinstance(body, dict) and isinstance(body.get('properties'), dict) else None
 
     @property
     def plan(self):

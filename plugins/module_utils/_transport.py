@@ -120,6 +120,8 @@ def same_host_policy(resource_manager, seen=None):
         def on_response(self, request, response):
             if seen is not None:
                 seen.status = getattr(response.http_response, 'status_code', None)
+                # A newer answer on this thread: a read noted before it is no longer the last (AzureSession.take_sdk_read).
+                seen.read = None
 
     return SameHostPolicy()
 
@@ -156,12 +158,27 @@ def _settled_session(requests):
     requests reads them on every request (Session.merge_environment_settings walks os.environ for *_proxy and
     REQUESTS_CA_BUNDLE, then checks no_proxy): measured at about 1.4 ms of CPU a request, half of what an apply of a
     fleet cost the controller. A task's environment does not change while its requests go out, so the answer for a host
-    is kept; what the environment says is still what applies (proxies, no_proxy, the CA bundle).
+    is kept; what the environment says is still what applies (proxies, no_proxy, the CA bundle). The same holds for the
+    netrc file requests looks up for every request that carries no auth of its own (two file checks a request).
     """
+    def as_sent(prepared):
+        # The auth of a request that has none (netrc has no entry for the host): leaves it as it is.
+        return prepared
+
     class SettledSession(requests.Session):
         def __init__(self):
             super().__init__()
             self._settled = {}
+            self._netrc = {}
+
+        def prepare_request(self, request):
+            # requests looks for a netrc file on every request (a stat of ~/.netrc and ~/_netrc each time): read once a host.
+            if self.trust_env and not request.auth and not self.auth:
+                host = urlsplit(request.url).netloc
+                if host not in self._netrc:
+                    self._netrc[host] = requests.utils.get_netrc_auth(request.url)
+                request.auth = self._netrc[host] or as_sent
+            return super().prepare_request(request)
 
         def merge_environment_settings(self, url, proxies, stream, verify, cert):
             parts = urlsplit(url)

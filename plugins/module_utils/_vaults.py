@@ -249,7 +249,13 @@ class _Backend:
                 raise AzureOperationError(operation, ref.label, None, 'OperationTimedOut',
                                           'the long-running operation did not finish within wait_timeout=%ss; '
                                           'the vault state is unknown, read it again before retrying' % timeout)
-            return _as_dict(poller.result())
+            result = _as_dict(poller.result())
+            # The operation's last answer (for a PATCH, the SDK's read of the vault once it succeeded) for whoever reads
+            # the vault next on this thread (AzureSession.take_sdk_read). LROBasePolling keeps it; other pollers may not.
+            note = getattr(self.session, 'note_sdk_read', None)
+            if note is not None:
+                note(getattr(poller.polling_method(), '_pipeline_response', None))
+            return result
         except AzureOperationError as exc:
             raise _labelled(exc, operation, ref.label)
         except self.session_errors() as exc:

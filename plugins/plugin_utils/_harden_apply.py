@@ -72,6 +72,10 @@ class VaultSession:
     fresh read), a few milliseconds before: reading the vault again would cost one of ARM's read tokens per step and tell
     nothing newer. Only a step that ended without an error hands its last read on; a read is handed on once; every other
     read (policies, items, the re-reads that settle an unknown outcome) goes to ARM.
+
+    In the same way, a step's confirming re-read after a long-running PATCH takes the GET of the vault the SDK made
+    when the operation succeeded (AzureSession.take_sdk_read), if that was this worker's last answer: Azure's own
+    clients read the resource at that point, so the step's re-read would be a second identical GET.
     """
 
     def __init__(self, session, vault_path):
@@ -88,6 +92,13 @@ class VaultSession:
             body, self._handed = self._handed[1], None
             self._last = (api_version, body)
             return copy.deepcopy(body)
+        # A write that ended with the SDK reading the vault (a long-running PATCH's final GET, after the operation
+        # succeeded): that read is the fresh one this step asks for. Taken once; any other read forgets it.
+        take = getattr(self._session, 'take_sdk_read', None)
+        body = take(path if path.lower() == self._path else None, api_version) if take is not None else None
+        if body is not None:
+            self._last = (api_version, copy.deepcopy(body))
+            return body
         body = self._session.arm_get(path, api_version, operation, resource)
         if path.lower() == self._path:
             self._last = (api_version, copy.deepcopy(body))
@@ -97,6 +108,8 @@ class VaultSession:
         """The step ended: hand its last read of the vault to the next step if it succeeded, else nothing."""
         self._handed = self._last if succeeded else None
         self._last = None
+        if hasattr(self._session, 'take_sdk_read'):
+            self._session.take_sdk_read()
 
 
 def _ref_params(entry):

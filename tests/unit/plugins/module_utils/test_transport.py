@@ -6,8 +6,12 @@ token leaves, paging ends on a repeated link, and bodies that are not JSON becom
 from __future__ import annotations
 
 import socket
+import threading
 
 import pytest
+import requests.sessions
+import requests.utils
+from azure.core.rest import HttpRequest
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError
@@ -112,3 +116,54 @@ def test_a_write_answered_with_a_body_that_is_not_json_is_a_clear_error(session,
     message = err.value.describe()
     assert message.startswith("update immutability failed for Recovery Services vault 'rsv-a'") and 'HTTP 200' in message
     assert 'Expecting value' not in message and 'InvalidResponseBody' in message
+
+
+@pytest.mark.parametrize('vault_type,name', [('backup', 'bv-a'), ('recovery_services', 'rsv-a')])
+def test_a_long_running_patch_hands_its_final_read_of_the_vault_on_once(session, emulator, vault_type, name):
+    ref = VaultRef(SUB, RG, name, vault_type)
+    store = backend(session, vault_type)
+    path = store.vault_path(ref)
+    store.patch(ref, immutability_patch(vault_type, 'enabled'), 'update immutability')
+    reads = len([e for e in emulator.journal() if e['method'] == 'GET' and e['path'].lower() == path.lower()])
+    assert reads == 1       # the SDK's own read of the vault once the operation succeeded
+    assert session.take_sdk_read(path.upper(), 'another-version') is None  # wrong api-version: not handed, and forgotten
+    assert session.take_sdk_read(path, store.api_version) is None
+    store.patch(ref, immutability_patch(vault_type, 'disabled'), 'update immutability')
+    body = session.take_sdk_read(path, store.api_version)
+    assert body['properties']['securitySettings']['immutabilitySettings']['state'] == 'Disabled'
+    assert session.take_sdk_read(path, store.api_version) is None           # once
+    store.patch(ref, immutability_patch(vault_type, 'enabled'), 'update immutability')
+    assert session.take_sdk_read(path + '/backupPolicies', store.api_version) is None   # another path: forgotten
+    assert session.take_sdk_read(path, store.api_version) is None
+    store.patch(ref, immutability_patch(vault_type, 'disabled'), 'update immutability')
+    session.client(store.sdk, SUB)._client._pipeline.run(     # pylint: disable=protected-access
+        HttpRequest('GET', session.cloud.resource_manager + path + '/x'))
+    assert session.take_sdk_read(path, store.api_version) is None          # a newer answer on this thread: forgotten
+    reads = len([e for e in emulator.journal() if e['method'] == 'GET' and e['path'].lower() == path.lower()])
+    assert reads == 4
+
+
+def test_a_thread_never_takes_another_threads_read(session):
+    ref = VaultRef(SUB, RG, 'bv-a', 'backup')
+    store = backend(session, 'backup')
+    worker = threading.Thread(target=store.patch, args=(ref, immutability_patch('backup', 'enabled'), 'update'))
+    worker.start()
+    worker.join()
+    assert session.take_sdk_read(store.vault_path(ref), store.api_version) is None
+
+
+def test_netrc_is_looked_up_once_per_host(session, monkeypatch):
+    calls = []
+    real = requests.utils.get_netrc_auth
+
+    def counting(url, raise_errors=False):
+        calls.append(url)
+        return real(url, raise_errors)
+    # requests.sessions calls its own import of it; the session class calls requests.utils'.
+    monkeypatch.setattr(requests.utils, 'get_netrc_auth', counting)
+    monkeypatch.setattr(requests.sessions, 'get_netrc_auth', counting)
+    ref = VaultRef(SUB, RG, 'rsv-a', 'recovery_services')
+    for _ in range(3):
+        backend(session, 'recovery_services').get(ref)
+    arm_calls = [url for url in calls if '/subscriptions/' in url]     # the cloud metadata and token requests are not ours
+    assert len(arm_calls) == 1, calls

@@ -148,3 +148,35 @@ def test_a_step_starts_from_the_read_that_ended_the_step_before_once_and_only_af
     session.step_done(True)
     assert session.arm_get(path, '2', 'read') == {'read': 6}           # another api-version is another read
     assert len(inner.reads) == 6 and session.pacer == 'the pacer'
+
+
+class NotingRecorder(Recorder):
+    """A Recorder whose last long-running write noted its final read (as AzureSession.note_sdk_read)."""
+
+    def __init__(self):
+        super().__init__()
+        self.noted = None
+        self.takes = []
+
+    def take_sdk_read(self, path=None, api_version=None):
+        self.takes.append(path)
+        noted, self.noted = self.noted, None
+        return dict(noted) if noted and path and path.lower() == noted['path'].lower() and api_version == '1' else None
+
+
+def test_a_step_confirms_from_the_final_read_of_its_long_running_write_and_never_from_an_older_one():
+    inner = NotingRecorder()
+    vault = '/subscriptions/s/resourceGroups/g/providers/P/vaults/v'
+    session = VaultSession(inner, vault)
+    assert session.arm_get(vault, '1', 'read') == {'read': 1}
+    inner.noted = {'path': vault, 'final': True}                       # the PATCH's final GET
+    assert session.arm_get(vault, '1', 'read') == {'path': vault, 'final': True}
+    assert session.arm_get(vault, '1', 'read') == {'read': 2}          # taken once
+    session.step_done(True)
+    assert session.arm_get(vault, '1', 'read') == {'read': 2}          # the hand-off between steps still comes first
+    inner.noted = {'path': vault, 'final': True}
+    session.step_done(False)                                           # a failed step forgets it too
+    assert session.arm_get(vault, '1', 'read') == {'read': 3}
+    inner.noted = {'path': vault, 'final': True}
+    assert session.arm_get(vault + '/backupPolicies', '1', 'list') == {'read': 4}
+    assert session.arm_get(vault, '1', 'read') == {'read': 5}          # another read came between: not taken

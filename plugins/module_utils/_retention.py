@@ -286,8 +286,10 @@ def is_reduction(before, after):
     return not meets(after, before)
 
 
+@lru_cache(maxsize=4096)
 def _smallest_in_unit(unit, need):
-    """The smallest count of ``unit`` that meets ``need`` (``meets`` is monotone in the count)."""
+    """The smallest count of ``unit`` that meets ``need`` (``meets`` is monotone in the count); a fleet's policies ask it
+    of the same few minimums, and a Duration is immutable."""
     low, high = 1, -(-need.max_days // _MIN_DAYS[unit])
     while low < high:
         middle = (low + high) // 2

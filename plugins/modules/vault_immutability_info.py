@@ -209,7 +209,7 @@ cert_validation_mode:
 '''
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import scope_result
-from ansible_collections.vaultlock.azure.plugins.module_utils._module import SCOPE_ARGSPEC, SCOPE_EXCLUSIVE, VaultlockModule
+from ansible_collections.vaultlock.azure.plugins.module_utils._module import SCOPE_ARGSPEC, SCOPE_CONSTRAINTS, VaultlockModule
 
 
 def run(mod):
@@ -222,7 +222,7 @@ ARGUMENT_SPEC = dict(SCOPE_ARGSPEC, **{
     'include_policies': {'type': 'bool', 'default': False},
     'include_items': {'type': 'bool', 'default': False},
 })
-CONSTRAINTS = {'mutually_exclusive': SCOPE_EXCLUSIVE}
+CONSTRAINTS = SCOPE_CONSTRAINTS
 
 
 def main():

@@ -317,7 +317,7 @@ cert_validation_mode:
 '''
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import scope_result
-from ansible_collections.vaultlock.azure.plugins.module_utils._module import SCOPE_ARGSPEC, SCOPE_EXCLUSIVE, VaultlockModule
+from ansible_collections.vaultlock.azure.plugins.module_utils._module import SCOPE_ARGSPEC, SCOPE_CONSTRAINTS, VaultlockModule
 from ansible_collections.vaultlock.azure.plugins.module_utils._readiness import readiness, utc_today, validate_requirements
 
 
@@ -344,7 +344,7 @@ ARGUMENT_SPEC = dict(SCOPE_ARGSPEC, requirements={
         'no_unfixable_findings': {'type': 'bool', 'default': True},
     },
 })
-CONSTRAINTS = {'mutually_exclusive': SCOPE_EXCLUSIVE}
+CONSTRAINTS = SCOPE_CONSTRAINTS
 
 
 def main():

@@ -111,8 +111,7 @@ seealso:
   - module: vaultlock.azure.vault_immutability_info
   - plugin: vaultlock.azure.vault_targets
     plugin_type: filter
-author:
-  - vaultlock.azure maintainers (@vaultlock)
+author: vaultlock.azure maintainers (@vaultlock)
 '''
 
 EXAMPLES = r'''

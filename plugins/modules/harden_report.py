@@ -46,8 +46,7 @@ seealso:
   - module: vaultlock.azure.harden_plan
   - plugin: vaultlock.azure.drift_report_json
     plugin_type: filter
-author:
-  - vaultlock.azure maintainers (@vaultlock)
+author: vaultlock.azure maintainers (@vaultlock)
 '''
 
 EXAMPLES = r'''

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 class ModuleDocFragment:
     """Which vaults a read-only module reads (module_utils._module.SCOPE_ARGSPEC is the matching argument spec;
-    module_utils._discovery.read_scope reads them): DOCUMENTATION and FLEET.
+    module_utils._discovery.read_scope reads them): DOCUMENTATION (one vault, or a name pattern and a resource group)
+    and FLEET.
 
-    FLEET (subscriptions, vault kinds, tags) is shared with harden_plan and the backup_vaults inventory plugin, which
-    read a fleet too; they set their own defaults of subscription_ids and tags (an empty list and dict, not null) in
-    their own options, which Ansible merges over the fragment's.
+    FLEET (subscriptions, vault kinds, tags, discovery, max_concurrency) is shared with harden_plan and the backup_vaults
+    inventory plugin, which read a fleet too; they set their own defaults of subscription_ids and tags (an empty list and
+    dict, not null) and their own words for discovery (where a read fails, they fail no task) in their own options, which
+    Ansible merges over the fragment's.
     """
 
     DOCUMENTATION = r'''
@@ -31,6 +33,25 @@ options:
     description: With O(name) and O(resource_group), the kind of the one vault to read.
     type: str
     choices: [recovery_services, backup]
+'''
+
+    FLEET = r'''
+options:
+  subscription_ids:
+    description:
+      - Subscriptions to read. V(all) reads every subscription the identity can see.
+      - Default is the subscription of the authentication options (O(subscription_id) or E(AZURE_SUBSCRIPTION_ID)).
+    type: list
+    elements: str
+  vault_types:
+    description: Which vault kinds to read.
+    type: list
+    elements: str
+    choices: [recovery_services, backup]
+    default: [recovery_services, backup]
+  tags:
+    description: Only vaults that carry all these tags. A tag whose value is null only needs to exist.
+    type: dict
   discovery:
     description:
       - Where a fleet is read from. A vault named by O(id), or by O(name) + O(resource_group) + O(vault_type), is always read from ARM.
@@ -53,23 +74,4 @@ options:
       - The default suits fleets of thousands of vaults (see C(docs/performance.md)); lower it when many runs share an identity.
     type: int
     default: 32
-'''
-
-    FLEET = r'''
-options:
-  subscription_ids:
-    description:
-      - Subscriptions to read. V(all) reads every subscription the identity can see.
-      - Default is the subscription of the authentication options (O(subscription_id) or E(AZURE_SUBSCRIPTION_ID)).
-    type: list
-    elements: str
-  vault_types:
-    description: Which vault kinds to read.
-    type: list
-    elements: str
-    choices: [recovery_services, backup]
-    default: [recovery_services, backup]
-  tags:
-    description: Only vaults that carry all these tags. A tag whose value is null only needs to exist.
-    type: dict
 '''

@@ -179,3 +179,13 @@ def read_scope(session, params):
                        select=lambda record: name_match(record, params.get('name')),
                        include_items=bool(params.get('include_items')))
     return fleet['vaults'], fleet['errors'], fleet['subscriptions'], fleet['discovery']
+
+
+def scope_result(mod, params):
+    """A read-only module's result for its scope (read_scope with ``params``): ``changed`` false, ``vaults``, ``errors``,
+    ``subscriptions`` and ``discovery``; each ARM fallback and each read that failed is also a warning of the task
+    (``mod.warn``)."""
+    records, errors, subs, discovery = read_scope(mod.session, params)
+    for warning in fallback_warnings(discovery) + error_warnings(errors):
+        mod.warn(warning)
+    return {'changed': False, 'vaults': records, 'errors': errors, 'subscriptions': subs, 'discovery': discovery}

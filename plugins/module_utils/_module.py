@@ -59,6 +59,8 @@ SCOPE_ARGSPEC = dict(VAULT_REF_ARGSPEC, **{
     'discovery': {'type': 'str', 'choices': list(DISCOVERY_CHOICES), 'default': DEFAULT_DISCOVERY},
 })
 SCOPE_EXCLUSIVE = VAULT_REF_EXCLUSIVE + [('id', 'subscription_ids')]
+# The read-only modules of a scope (vault_immutability_info, vault_lock_readiness_info): one vault, or a scope.
+SCOPE_CONSTRAINTS = {'mutually_exclusive': SCOPE_EXCLUSIVE}
 
 
 def missing_library_message(package, controller=False):

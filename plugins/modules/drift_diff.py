@@ -17,8 +17,7 @@ description:
     C(IRREVERSIBLE) in its key and in the diff's after header.
   - It runs on the controller and sends no request to Azure, so a check-mode drift report of a large fleet costs one task,
     not one module run per vault. The C(vaultlock.azure.harden_backup_vaults) role uses it in check mode.
-author:
-  - vaultlock.azure maintainers (@vaultlock)
+author: vaultlock.azure maintainers (@vaultlock)
 extends_documentation_fragment:
   - vaultlock.azure.attributes.controller
 attributes:

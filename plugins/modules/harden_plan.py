@@ -88,13 +88,6 @@ options:
       - Where the fleet is read from, as in M(vaultlock.azure.vault_immutability_info).
       - V(auto) reads through Azure Resource Graph and falls back to ARM per subscription where Resource Graph cannot.
       - V(resource_graph) reads through Resource Graph only; V(arm) through Azure Resource Manager only, paced per subscription.
-    type: str
-    choices: [auto, resource_graph, arm]
-    default: auto
-  max_concurrency:
-    description: How many ARM list calls run at once.
-    type: int
-    default: 32
   report_dir:
     description:
       - The directory M(vaultlock.azure.harden_report) writes the reports into; created now (so a directory that cannot be
@@ -118,8 +111,7 @@ seealso:
   - module: vaultlock.azure.vault_immutability_info
   - plugin: vaultlock.azure.vault_targets
     plugin_type: filter
-author:
-  - vaultlock.azure maintainers (@vaultlock)
+author: vaultlock.azure maintainers (@vaultlock)
 '''
 
 EXAMPLES = r'''

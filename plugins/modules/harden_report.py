@@ -46,30 +46,31 @@ seealso:
   - module: vaultlock.azure.harden_plan
   - plugin: vaultlock.azure.drift_report_json
     plugin_type: filter
-author:
-  - vaultlock.azure maintainers (@vaultlock)
+author: vaultlock.azure maintainers (@vaultlock)
 '''
 
 EXAMPLES = r'''
 - name: Plan
   vaultlock.azure.harden_plan:
-    baseline: {immutability: enabled}
+    baseline: {retention: {minimum: {daily: 30d}, mode: enforce}}
     report_dir: reports/backup-vaults
   register: plan
 
-- name: Turn immutability on where the plan says so
-  vaultlock.azure.vault_immutability:
+- name: Raise the weak policies the plan names, each to the minimum of the vault's own tier
+  vaultlock.azure.backup_policy_retention:
     id: "{{ item.id }}"
-    immutability: "{{ item.actions.immutability }}"
-  loop: "{{ plan.actions | selectattr('actions.immutability') | list }}"
+    policies: "{{ item.actions.raise_policies }}"
+    minimum: "{{ item.retention_minimum }}"
+    mode: enforce
+  loop: "{{ plan.actions | selectattr('actions.raise_policies') | list }}"
   when: not plan.blocked
-  register: immutability_results
+  register: retention_results
 
 - name: Write the reports
   vaultlock.azure.harden_report:
     plan: "{{ plan.plan }}"
     results:
-      immutability: "{{ immutability_results }}"
+      retention: "{{ retention_results }}"
   register: report
 
 - name: Fail when vaults still drift

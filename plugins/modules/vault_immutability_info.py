@@ -208,17 +208,12 @@ cert_validation_mode:
   sample: ignore
 '''
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import error_warnings, fallback_warnings, read_scope
-from ansible_collections.vaultlock.azure.plugins.module_utils._module import SCOPE_ARGSPEC, SCOPE_EXCLUSIVE, VaultlockModule
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import scope_result
+from ansible_collections.vaultlock.azure.plugins.module_utils._module import SCOPE_ARGSPEC, SCOPE_CONSTRAINTS, VaultlockModule
 
 
 def run(mod):
-    params = mod.params
-    session = mod.session
-    records, errors, subs, discovery = read_scope(session, params)
-    for warning in fallback_warnings(discovery) + error_warnings(errors):
-        mod.warn(warning)
-    return {'changed': False, 'vaults': records, 'errors': errors, 'subscriptions': subs, 'discovery': discovery}
+    return scope_result(mod, mod.params)
 
 
 # The module's options besides the authentication ones, and their constraints: main() and the module's action plugin
@@ -227,7 +222,7 @@ ARGUMENT_SPEC = dict(SCOPE_ARGSPEC, **{
     'include_policies': {'type': 'bool', 'default': False},
     'include_items': {'type': 'bool', 'default': False},
 })
-CONSTRAINTS = {'mutually_exclusive': SCOPE_EXCLUSIVE}
+CONSTRAINTS = SCOPE_CONSTRAINTS
 
 
 def main():

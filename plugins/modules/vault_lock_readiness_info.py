@@ -316,25 +316,21 @@ cert_validation_mode:
   sample: ignore
 '''
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import error_warnings, fallback_warnings, read_scope
-from ansible_collections.vaultlock.azure.plugins.module_utils._module import SCOPE_ARGSPEC, SCOPE_EXCLUSIVE, VaultlockModule
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import scope_result
+from ansible_collections.vaultlock.azure.plugins.module_utils._module import SCOPE_ARGSPEC, SCOPE_CONSTRAINTS, VaultlockModule
 from ansible_collections.vaultlock.azure.plugins.module_utils._readiness import readiness, utc_today, validate_requirements
 
 
 def run(mod):
-    params = mod.params
-    session = mod.session
     # Checked before any request.
-    requirements = validate_requirements(params['requirements'])
+    requirements = validate_requirements(mod.params['requirements'])
     # Readiness needs each vault's policies and protected items, from the same source as the vault.
-    records, errors, subs, discovery = read_scope(session, dict(params, include_policies=True, include_items=True))
-    for warning in fallback_warnings(discovery) + error_warnings(errors):
-        mod.warn(warning)
+    result = scope_result(mod, dict(mod.params, include_policies=True, include_items=True))
     today = utc_today()
-    vaults = [readiness(record, requirements, today=today) for record in records]
+    vaults = [readiness(record, requirements, today=today) for record in result['vaults']]
     ready = sum(1 for vault in vaults if vault['ready'])
-    return {'changed': False, 'vaults': vaults, 'errors': errors, 'subscriptions': subs, 'requirements': requirements, 'discovery': discovery,
-            'summary': {'vaults': len(vaults), 'ready': ready, 'not_ready': len(vaults) - ready}}
+    return dict(result, vaults=vaults, requirements=requirements,
+                summary={'vaults': len(vaults), 'ready': ready, 'not_ready': len(vaults) - ready})
 
 
 # The module's options besides the authentication ones, and their constraints: main() and the module's action plugin
@@ -348,7 +344,7 @@ ARGUMENT_SPEC = dict(SCOPE_ARGSPEC, requirements={
         'no_unfixable_findings': {'type': 'bool', 'default': True},
     },
 })
-CONSTRAINTS = {'mutually_exclusive': SCOPE_EXCLUSIVE}
+CONSTRAINTS = SCOPE_CONSTRAINTS
 
 
 def main():

@@ -88,23 +88,41 @@ class Rule:
     """The interface of a hardening rule (see the module docstring); a rule file subclasses it once."""
 
     key = None
-    action = None
     apply_rank = None
-    task = None
     irreversible = ()
     irreversible_field = None    # the key of the rule's baseline value holding the target (None: the value itself)
     irreversible_why = ''        # said after "<value> is irreversible" when a baseline asks for it without consent
     module = None
-    option = None
     module_targets = ()
     settings = ()
     requirement = None
     is_lock = False
     flags = ()
 
+    @property
+    def action(self):
+        """The key of the rule's action in a drift entry's ``actions``: its baseline key unless the rule sets another."""
+        return self.key
+
+    @property
+    def task(self):
+        """The state task that applies the rule (the key of its results in ``meta.results``): its baseline key unless
+        the rule sets another."""
+        return self.key
+
+    @property
+    def option(self):
+        """The state module's option of the rule's target value: its baseline key unless the rule sets another."""
+        return self.key
+
     def normalise(self, value, where):
         """A target value as the state module reads it; raises a VaultlockError for one it refuses."""
         return value
+
+    def state_of(self, value, where):
+        """A state of a baseline or a vault record through ``normalise`` (the state module's own normaliser); null or ''
+        is null; a value it refuses raises DriftError naming ``where``."""
+        return normalised(self.normalise, value, where)
 
     def read(self, vault_type, raw, security, resource):
         """The rule's fields of a vault record (_vaults.vault_record) from the vault's ARM body or Resource Graph row
@@ -158,7 +176,7 @@ class Rule:
     def is_irreversible(self, value):
         """True when a state module's target value (any spelling it accepts) can never be undone."""
         try:
-            return normalised(self.normalise, value, self.option) in self.irreversible
+            return self.state_of(value, self.option) in self.irreversible
         except DriftError:
             return False
 

@@ -26,7 +26,6 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base impor
     UnreadableResourceError,
     guard_name,
     mapping,
-    normalised,
     whole_days,
 )
 
@@ -98,20 +97,13 @@ def plan_transition(vault_type, current, desired, allow_irreversible=False, vaul
     return [(current, desired)]
 
 
-def _norm(value, where):
-    return normalised(_immutability.normalise_choice, value, where)
-
-
 class ImmutabilityRule(Rule):
     key = 'immutability'
-    action = 'immutability'
-    task = 'immutability'
     apply_rank = 3
     irreversible = IRREVERSIBLE
     is_lock = True
     irreversible_why = ' (a locked vault can never be unlocked)'
     module = 'vault_immutability'
-    option = 'immutability'
     module_targets = ('immutability', 'immutability_retention_days')
     settings = (
         Setting('immutability', 'immutability', 'immutability', (
@@ -126,7 +118,7 @@ class ImmutabilityRule(Rule):
         return {'immutability': state, 'immutability_retention_days': days}
 
     def validate_baseline(self, baseline):
-        return _norm(baseline.get('immutability'), 'baseline.immutability')
+        return self.state_of(baseline.get('immutability'), 'baseline.immutability')
 
     tier_heading = 'Immutability'
 
@@ -137,8 +129,7 @@ class ImmutabilityRule(Rule):
         # Locking needs lock readiness, which counts the vault's protected items.
         return ('items',) if value in self.irreversible else ()
 
-    def normalise(self, value, where):
-        return _immutability.normalise_choice(value, where)
+    normalise = staticmethod(_immutability.normalise_choice)
 
     def evaluate(self, vault, baseline, context):
         want = baseline['immutability']
@@ -147,7 +138,7 @@ class ImmutabilityRule(Rule):
         mua = context['mua']
         raw = vault.get('immutability')
         try:
-            have = _norm(raw, 'immutability') or 'disabled'
+            have = self.state_of(raw, 'immutability') or 'disabled'
         except DriftError:
             return [finding('immutability', raw, want, False, "the vault reports an unknown immutability state '%s'" % raw)], None, []
         if want == 'disabled':

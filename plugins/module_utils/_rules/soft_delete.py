@@ -31,7 +31,6 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base impor
     is_int,
     lower,
     mapping,
-    normalised,
     whole_days,
 )
 
@@ -155,19 +154,12 @@ def plan(vault_type, current, desired_state=None, desired_days=None, allow_irrev
     return changes, target
 
 
-def _norm(value, where):
-    return normalised(_soft_delete.normalise_choice, value, where)
-
-
 class SoftDeleteRule(Rule):
     key = 'soft_delete'
-    action = 'soft_delete'
-    task = 'soft_delete'
     apply_rank = 2
     irreversible = IRREVERSIBLE
     irreversible_field = 'state'
     module = 'vault_soft_delete'
-    option = 'soft_delete'
     module_targets = ('soft_delete', 'retention_days')
     settings = (
         Setting('soft_delete', 'soft delete', 'soft_delete', (
@@ -188,7 +180,7 @@ class SoftDeleteRule(Rule):
         soft_delete = baseline_mapping(baseline, 'soft_delete', _KEYS)
         if soft_delete is None:
             return None
-        state = _norm(soft_delete.get('state'), 'baseline.soft_delete.state')
+        state = self.state_of(soft_delete.get('state'), 'baseline.soft_delete.state')
         days = soft_delete.get('retention_days')
         if days is not None:
             if not is_int(days) or not _soft_delete.MIN_DAYS <= days <= _soft_delete.MAX_DAYS:
@@ -236,8 +228,7 @@ class SoftDeleteRule(Rule):
                              % type(soft_delete).__name__)
         return soft_delete
 
-    def normalise(self, value, where):
-        return _soft_delete.normalise_choice(value, where)
+    normalise = staticmethod(_soft_delete.normalise_choice)
 
     def evaluate(self, vault, baseline, context):
         findings, action = self._drift(vault, baseline, context['mua'])
@@ -269,7 +260,7 @@ class SoftDeleteRule(Rule):
             current = {}
         raw_state = current.get('state')
         try:
-            have_state = _norm(raw_state, 'soft_delete.state') or 'off'
+            have_state = self.state_of(raw_state, 'soft_delete.state') or 'off'
         except DriftError:
             return [finding('soft_delete', raw_state, want['state'], False,
                             "the vault reports an unknown soft delete state '%s'" % raw_state)], None

@@ -173,6 +173,14 @@ vault:
       type: str
       returned: always
       sample: Succeeded
+    policy_fields:
+      description:
+        - The part of the vault's ARM body the vault-level Azure Backup built-in Azure Policy definitions read (C(type) and
+          the aliased properties only), for the C(azure_policy) section of the role's reports.
+      type: dict
+      returned: always
+      version_added: 0.2.0
+      sample: {"type": "Microsoft.RecoveryServices/vaults", "properties": {"publicNetworkAccess": "Enabled"}}
 changes:
   description:
     - Each write sent (or that would be sent in check mode), in order, with the setting it changed; C(irreversible) is true

@@ -164,7 +164,7 @@ def vault_record(raw, vault_type):
     record.update(tags=tags if isinstance(tags, dict) else {}, provisioning_state=props.get('provisioningState'))
     # What the Azure Policy built-in definitions read of the body (type and a few properties), for the azure_policy
     # section of the role's reports (_policy.evaluate).
-    record['policy_fields'] = policy_fields(raw)
+    record['policy_fields'] = policy_fields(raw, vault_type)
     return record
 
 

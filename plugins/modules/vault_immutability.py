@@ -175,12 +175,14 @@ vault:
       sample: Succeeded
     policy_fields:
       description:
-        - The part of the vault's ARM body the vault-level Azure Backup built-in Azure Policy definitions read (C(type) and
-          the aliased properties only), for the C(azure_policy) section of the role's reports.
+        - What the vault-level Azure Backup built-in Azure Policy definitions read of the vault's ARM body, for the
+          C(azure_policy) section of the role's reports; C(type) and each property path the definitions' aliases name that the
+          body has. A field of array members (C(properties.privateEndpointConnections[*].id)) is a list with one value per member.
       type: dict
       returned: always
       version_added: 0.2.0
-      sample: {"type": "Microsoft.RecoveryServices/vaults", "properties": {"publicNetworkAccess": "Enabled"}}
+      sample: {"type": "Microsoft.RecoveryServices/vaults", "properties.publicNetworkAccess": "Enabled",
+               "properties.securitySettings.immutabilitySettings.state": "Unlocked"}
 changes:
   description:
     - Each write sent (or that would be sent in check mode), in order, with the setting it changed; C(irreversible) is true

@@ -22,7 +22,10 @@ as discovery read them.
 
 from __future__ import annotations
 
+import sys
+
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, shown
+from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import PROVIDERS
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy._aliases import ALIASES, split_path
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy._definitions import DEFINITIONS
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy._evaluator import (
@@ -98,40 +101,75 @@ _READ = set(tuple(split_path(ALIASES[name.lower()])) for definition in DEFINITIO
 _PATHS = sorted(path for path in _READ if not any(len(other) > len(path) and other[:len(path)] == path for other in _READ))
 
 
-def _prune(value, parts):
-    """The part of ``value`` at ``parts``, in the same shape (arrays keep their members, each pruned)."""
-    if not parts:
-        return value
-    if parts[0] == '[*]':
-        return [_prune(member, parts[1:]) for member in value] if isinstance(value, list) else None
-    found = read_path(value, [parts[0]])
-    part = None if found is MISSING else _prune(found, parts[1:])
-    return None if part is None else {parts[0]: part}
+# The key of each path in policy_fields: 'properties.a.b', or 'properties.a[*].b' for a member's field.
+_KEYS = tuple('.'.join(parts).replace('.[*]', '[*]') for parts in _PATHS)
+_TYPES = dict((kind, '%s/%s' % provider) for kind, provider in PROVIDERS.items())
+# Strings shorter than this are interned: the same value of many vaults is one object.
+_INTERN = 64
 
 
-def _merge(into, part):
-    for key, value in part.items():
-        if isinstance(value, dict) and isinstance(into.get(key), dict):
-            _merge(into[key], value)
-        elif isinstance(value, list) and isinstance(into.get(key), list):
-            for index, (mine, theirs) in enumerate(zip(into[key], value)):
-                if isinstance(mine, dict) and isinstance(theirs, dict):
-                    _merge(mine, theirs)
-                elif mine is None:
-                    into[key][index] = theirs
-        elif value is not None:
-            into[key] = value
-    return into
+def _small(value):
+    if isinstance(value, str) and len(value) < _INTERN:
+        return sys.intern(value)
+    return value
 
 
-def policy_fields(raw):
-    """What the definitions read of a vault body: ``{type, properties: {only the aliased properties}}``."""
-    view = {'type': raw.get('type') if isinstance(raw, dict) else None}
-    for parts in _PATHS:
-        part = _prune(raw, list(parts))
-        if isinstance(part, dict):
-            _merge(view, part)
-    return view
+def policy_fields(raw, vault_type):
+    """What the definitions read of a vault body (ARM body or Resource Graph row), flat: ``{'type': ..., <path>: value}``.
+
+    ``type`` is the kind's resource type as ARM spells it (a Resource Graph row has it lower-cased; Azure Policy compares
+    types case-insensitively, so the records of both sources are the same).
+
+    A property the body does not have is left out; a field of array members (``properties.a[*].b``) is a tuple of the
+    members' values (None where a member has none), so an empty array is an empty tuple. A few hundred bytes a vault.
+    """
+    raw = raw if isinstance(raw, dict) else {}
+    fields = {'type': _TYPES.get(vault_type) or _small(raw.get('type'))}
+    for key, parts in zip(_KEYS, _PATHS):
+        if '[*]' in parts:
+            cut = parts.index('[*]')
+            array = read_path(raw, list(parts[:cut]))
+            if isinstance(array, list):
+                leaves = (read_path(member, list(parts[cut + 1:])) for member in array)
+                fields[key] = tuple(None if leaf is MISSING else _small(leaf) for leaf in leaves)
+        else:
+            value = read_path(raw, list(parts))
+            if value is not MISSING:
+                fields[key] = _small(value)
+    return fields
+
+
+def _node(body, parts, leaf):
+    """The object at ``parts`` in ``body`` (created on the way), whose last key is set to ``leaf`` when it is missing."""
+    node = body
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    return node.setdefault(parts[-1], leaf)
+
+
+def body_of(fields):
+    """The ARM-shaped body a definition reads, rebuilt from policy_fields (for the duration of one evaluation)."""
+    body = {'type': fields.get('type')}
+    for key, parts in zip(_KEYS, _PATHS):
+        if key not in fields:
+            continue
+        value = fields[key]
+        if '[*]' not in parts:
+            node = body
+            for part in parts[:-1]:
+                node = node.setdefault(part, {})
+            node[parts[-1]] = value
+            continue
+        cut = parts.index('[*]')
+        array = _node(body, list(parts[:cut]), [])
+        array.extend({} for _extra in range(len(value) - len(array)))
+        for member, leaf in zip(array, value):
+            if leaf is not None:
+                node = member
+                for part in parts[cut + 1:-1]:
+                    node = node.setdefault(part, {})
+                node[parts[-1]] = leaf
+    return body
 
 
 # ------------------------------------------------------------------------------------------- the role variable
@@ -217,22 +255,30 @@ def help_uri(definition):
 
 
 def evaluate(records, assignments):
-    """drift.json's ``azure_policy`` section for vault records (each with ``policy_fields``) and checked assignments."""
-    rows = []
+    """drift.json's ``azure_policy`` section for vault records (each with ``policy_fields``) and checked assignments.
+
+    One vault at a time: its body is rebuilt from policy_fields, judged by every definition of its kind, and dropped.
+    """
+    judged = []
     for definition, parameters in assignments:
         effect = effect_of(definition['effect'], parameters)
-        evaluated = effect.lower() != 'disabled'
-        kind = KIND[definition['name']]
-        judged = [r for r in records if r.get('vault_type') == kind]
-        failing = []
-        if evaluated:
-            failing = sorted((str(r['id']) for r in judged
-                              if non_compliant(definition['if'], r.get('policy_fields') or {}, parameters)), key=str.lower)
+        judged.append((definition, parameters, effect, effect.lower() != 'disabled', KIND[definition['name']], [], [0]))
+    for record in records:
+        kind = record.get('vault_type')
+        body = None
+        for definition, parameters, _effect, evaluated, wanted, failing, count in judged:
+            if not evaluated or kind != wanted:
+                continue
+            body = body if body is not None else body_of(record.get('policy_fields') or {})
+            count[0] += 1
+            if non_compliant(definition['if'], body, parameters):
+                failing.append(str(record['id']))
+    rows = []
+    for definition, parameters, effect, evaluated, kind, failing, count in judged:
         rows.append({
             'name': definition['name'], 'id': definition_id(definition['name']), 'display_name': definition['display_name'],
             'version': definition['version'], 'parameters': dict(parameters), 'effect': effect, 'evaluated': evaluated,
-            'vault_type': kind, 'vaults': len(judged) if evaluated else 0, 'non_compliant': failing,
-            'help_uri': help_uri(definition),
+            'vault_type': kind, 'vaults': count[0], 'non_compliant': sorted(failing, key=str.lower), 'help_uri': help_uri(definition),
         })
     return {'definitions': rows}
 

@@ -244,9 +244,19 @@ def test_policy_fields_keep_only_what_the_definitions_read():
     body['properties']['privateEndpointConnections'] = [{'id': 'pe.backup', 'properties': {
         'provisioningState': 'Succeeded', 'groupIds': ['AzureBackup'], 'privateLinkServiceConnectionState': {'status': 'Approved', 'description': 'x'}}}]
     fields = vault_record(body, 'recovery_services')['policy_fields']
-    assert fields['properties']['privateEndpointConnections'] == [
+    pec = 'properties.privateEndpointConnections[*]'
+    assert fields[pec + '.id'] == ('pe.backup',) and fields[pec + '.properties.provisioningState'] == ('Succeeded',)
+    assert fields[pec + '.properties.privateLinkServiceConnectionState.status'] == ('Approved',)
+    assert set(fields) <= set(['type'] + list(_policy._KEYS)) and 'softDeleteRetentionPeriodInDays' not in json.dumps(fields)
+    # The body the definitions read again: only these fields, in the ARM shape.
+    rebuilt = _policy.body_of(fields)
+    assert rebuilt['properties']['privateEndpointConnections'] == [
         {'id': 'pe.backup', 'properties': {'provisioningState': 'Succeeded', 'privateLinkServiceConnectionState': {'status': 'Approved'}}}]
-    assert 'provisioningState' not in fields['properties'] and 'softDeleteRetentionPeriodInDays' not in json.dumps(fields)
+    # An empty array stays an empty array; a Resource Graph row (type lower-cased) gives the same fields.
+    body['properties']['privateEndpointConnections'] = []
+    assert _policy.body_of(vault_record(body, 'recovery_services')['policy_fields'])['properties']['privateEndpointConnections'] == []
+    row = dict(body, type=body['type'].lower())
+    assert vault_record(row, 'recovery_services')['policy_fields'] == vault_record(body, 'recovery_services')['policy_fields']
 
 
 # --------------------------------------------------------------------------- the reports

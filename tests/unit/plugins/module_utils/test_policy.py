@@ -25,7 +25,9 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._report_html impor
 from ansible_collections.vaultlock.azure.plugins.module_utils._report_sarif import build_sarif
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports import build_report, render_markdown
 from ansible_collections.vaultlock.azure.plugins.module_utils._resource_graph import vault_records
+from ansible_collections.vaultlock.azure.plugins.module_utils._targets import plan_run
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import vault_record
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import build_run_report, load_plan, save_plan, write_reports
 
 from tests.unit import policy_oracle as oracle
 
@@ -306,3 +308,27 @@ def test_reports_carry_the_section(schema):
     plain = build_report(drift, {})
     assert 'azure_policy' not in plain and 'azure_policy' not in plain['vaults'][0]['findings'][0]
     jsonschema.validate(plain, schema)
+
+
+def test_the_plan_file_carries_the_section_into_every_report(tmp_path, schema):
+    """harden_plan keeps the section in the sealed plan; harden_report writes it into all five reports."""
+    rng = oracle.random_rng(11)
+    bodies = [oracle.random_body(kind, name, vid(name, kind), rng) for kind, name in
+              (('recovery_services', 'rsv-a'), ('recovery_services', 'rsv-b'), ('backup', 'bv-a'), ('backup', 'bv-b'))]
+    records = [vault_record(body, 'recovery_services' if 'RecoveryServices' in body['id'] else 'backup') for body in bodies]
+    run = plan_run([{'vaults': records, 'errors': [], 'subscriptions': [SUB], 'item': ''}], [], {'immutability': 'enabled'})
+    run['azure_policy'] = _policy.evaluate(run['vaults'], _policy.check_assignments(None))
+    plan = load_plan(str(tmp_path), save_plan(str(tmp_path), run, str(tmp_path / 'reports'), True))
+    report = build_run_report(plan, {})
+    jsonschema.validate(report, schema)
+    assert report['azure_policy'] == run['azure_policy']
+    assert reported_ids(report) == dict((name, ids) for name, (_e, ids) in _expected([(None, b) for b in bodies], dict(
+        (d['name'], {}) for d in DEFINITIONS)).items())
+    _path, written = write_reports(report, str(tmp_path / 'reports'))
+    assert len(written) == 5
+    sarif = json.loads((tmp_path / 'reports' / 'drift.sarif').read_text())
+    assert len([r for r in sarif['runs'][0]['tool']['driver']['rules'] if r['id'].startswith('azure-policy/')]) == 14
+
+
+def reported_ids(report):
+    return dict((row['name'], row['non_compliant']) for row in report['azure_policy']['definitions'])

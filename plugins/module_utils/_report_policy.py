@@ -66,6 +66,11 @@ def _parameters(row):
                      for key, value in sorted(row['parameters'].items()))
 
 
+def _source(row):
+    """'Backup/<file>.json' of a help_uri into Azure/azure-policy."""
+    return '/'.join(str(row.get('help_uri') or '').rsplit('/', 2)[-2:])
+
+
 def _vault_name(vault_id):
     return str(vault_id).rstrip('/').rsplit('/', 1)[-1]
 
@@ -110,9 +115,10 @@ def html_section(report, esc):
     out.append('<table id="azure-policy-definitions"><thead><tr><th>Definition</th><th>Version</th><th>Effect</th>'
                '<th>Parameters</th><th>Compliance</th></tr></thead><tbody>')
     for row in rows:
-        out.append('<tr><td><a href="%s">%s</a><br><code>%s</code></td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>' % (
-            esc(row['help_uri']), esc(row['display_name']), esc(row['name']), esc(row['version']), esc(row['effect']),
-            esc(_parameters(row)), esc(_status(row))))
+        # The source is named, not linked: the page holds no address (it stays self-contained; drift.json has help_uri).
+        out.append('<tr><td>%s<br><code>%s</code><br><small>Azure/azure-policy %s</small></td><td>%s</td><td>%s</td><td>%s</td>'
+                   '<td>%s</td></tr>' % (esc(row['display_name']), esc(row['name']), esc(_source(row)), esc(row['version']),
+                                         esc(row['effect']), esc(_parameters(row)), esc(_status(row))))
     out.append('</tbody></table>')
     for row in rows:
         if not row['non_compliant']:

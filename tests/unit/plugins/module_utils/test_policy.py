@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import jsonschema
 import pytest
@@ -297,7 +298,11 @@ def test_reports_carry_the_section(schema):
     assert '<script>' not in markdown.replace('\\<', '') and '\\|' in markdown
     html = render_html(report)
     assert 'id="azure-policy"' in html and '<script>alert' not in html and '&lt;script&gt;' in html
+    # Self-contained: no address in the page (the definitions' sources are named, not linked).
+    assert not re.search(r'https?://(?!www\.w3\.org/2000/svg)', html) and 'Azure/azure-policy example.test/d.json' in html
     sarif = build_sarif(report)
+    with open(os.path.join(ROOT, 'tests', 'fixtures', 'sarif', 'sarif-schema-2.1.0.json'), encoding='utf-8') as handle:
+        jsonschema.Draft4Validator(json.load(handle), format_checker=jsonschema.FormatChecker()).validate(sarif)
     rules = sarif['runs'][0]['tool']['driver']['rules']
     policy_rules = [r for r in rules if r['id'].startswith('azure-policy/')]
     assert [r['id'] for r in policy_rules] == ['azure-policy/' + RS_IMMUTABILITY, 'azure-policy/' + BV_IMMUTABILITY]

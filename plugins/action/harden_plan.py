@@ -17,6 +17,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._auth import AUTH_
 from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import failure
+from ansible_collections.vaultlock.azure.plugins.module_utils._policy import check_assignments, evaluate
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import TLS_WARNING, plan_run
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._controller_action import ControllerActionBase
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import (
@@ -41,6 +42,8 @@ class ActionModule(ControllerActionBase):
         check_mode = self._check_mode
         try:
             discover = check_inputs(args)
+            # harden_backup_vaults_azure_policy is checked before any request too.
+            assignments = check_assignments(args['azure_policy'])
             # The baseline, the lock requirements and the exclusions are checked before any request.
             checked = plan_run([], args['exclude'], args['baseline'], args['lock_requirements'])
             prepare_report_dir(args['report_dir'])
@@ -52,6 +55,8 @@ class ActionModule(ControllerActionBase):
             run = plan_run(reads, args['exclude'], checked['baseline'], args['lock_requirements'])
             run['scope_failure'] = scope_failure(reads, run, args, discover)
             run['scope_errors'] = '; '.join(scope_errors(reads))
+            # What Azure Policy would say of the vaults as read (pure: no request, check mode or not).
+            run['azure_policy'] = evaluate(run['vaults'], assignments) if assignments else None
             if run['scope_failure'] and not args['allow_empty_scope'] and not run['report_errors']:
                 # A scope that matched nothing is an error of the run in every report: drift.sarif then says the run did not
                 # succeed (executionSuccessful false, with the cause), and never closes open alerts with 0 results.

@@ -19,6 +19,7 @@ import html
 import re
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import kind_label
+from ansible_collections.vaultlock.azure.plugins.module_utils._report_policy import html_section
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import FLAGS, SETTING_LABEL
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports import (
     _check_report,
@@ -361,6 +362,9 @@ def render_html(report):
         out.append('<section id="errors"><h2>Errors</h2>%s</section>' % _simple_table(
             'errors-table', ['Scope', 'Action', 'Message'],
             [[e.get('scope'), e.get('action') or 'discovery', e.get('message')] for e in errors]))
+    policy_html = html_section(report, esc)
+    if policy_html:
+        out.append(policy_html)
     warnings = report.get('warnings') or []
     if warnings:
         out.append('<section id="warnings"><h2>Warnings</h2><ul>%s</ul></section>' % ''.join(

@@ -18,6 +18,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import kind_label
+from ansible_collections.vaultlock.azure.plugins.module_utils._report_policy import annotate_findings, markdown_lines, section
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import FLAGS, LOCK_TASKS, RULES, SETTING_ACTION, SETTING_LABEL, TASKS
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import (
     DriftError,
@@ -26,7 +27,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._drift import (
     validate_baseline,
 )
 
-SCHEMA_VERSION = '2.0'
+SCHEMA_VERSION = '2.1'
 ACTIONS = TASKS
 # The rules' columns of the table of baseline tiers.
 TIER_HEADINGS = tuple(rule.tier_heading for rule in RULES if rule.tier_heading)
@@ -364,7 +365,7 @@ def lock_readiness_rows(entries, check_mode, predict, done):
 
 
 def build_report(drift, meta=None):
-    """The drift.json document (schema_version 2.0) from vault_drift entries and run metadata.
+    """The drift.json document (schema_version 2.1) from vault_drift entries and run metadata.
 
     meta: ``check_mode`` (true | false, default true: whether the play ran in Ansible's check mode), ``timestamp``
     (default now, UTC), ``baseline``, ``errors`` (discovery errors ``{scope, message}``), ``results`` (module results,
@@ -412,6 +413,11 @@ def build_report(drift, meta=None):
         report['tiers'] = tiers
     if meta.get('discovery') is not None:
         report['discovery'] = _normalise_discovery(meta['discovery'])
+    # What Azure Policy would say (_policy.evaluate), and the definitions each finding answers to.
+    policy = section(meta.get('azure_policy'))
+    if policy is not None:
+        report['azure_policy'] = policy
+        annotate_findings(vaults, policy)
     return report
 
 
@@ -706,6 +712,7 @@ def render_markdown(report):
             lines.extend(['', more])
 
     lines.extend(_markdown_lock_readiness(report.get('lock_readiness') or []))
+    lines.extend(markdown_lines(report, md_escape, _table))
 
     warnings = report.get('warnings') or []
     if warnings:

@@ -36,6 +36,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import (
     plural_label,
     vault_type_from_provider,
 )
+from ansible_collections.vaultlock.azure.plugins.module_utils._policy import policy_fields
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import RULES
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import mapping
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import RETRY_AFTER_MAX
@@ -161,6 +162,9 @@ def vault_record(raw, vault_type):
     for rule in RULES:
         record.update(rule.read(vault_type, raw, security, resource))
     record.update(tags=tags if isinstance(tags, dict) else {}, provisioning_state=props.get('provisioningState'))
+    # What the Azure Policy built-in definitions read of the body (type and a few properties), for the azure_policy
+    # section of the role's reports (_policy.evaluate).
+    record['policy_fields'] = policy_fields(raw, vault_type)
     return record
 
 

@@ -106,6 +106,15 @@ options:
         and RV(scope_failure) (the role then fails after writing the reports).
     type: bool
     default: false
+  azure_policy:
+    description:
+      - The Azure Policy built-in definitions to evaluate on the vaults read, for the C(azure_policy) section of the reports,
+        a dictionary from a vault-level Azure Backup built-in definition's name (its GUID) to its parameters (V({}) for the
+        definition's defaults). Unset (null) means every one of the 14 with its default parameters; V({}) means no section.
+      - Checked before any request; an unknown name, an unknown parameter or a value the definition does not allow is an error.
+      - The evaluation reads no more than the vaults discovery read, and sends no request.
+    type: raw
+    version_added: 0.2.0
 seealso:
   - module: vaultlock.azure.harden_report
   - module: vaultlock.azure.vault_immutability_info

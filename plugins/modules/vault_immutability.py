@@ -173,6 +173,16 @@ vault:
       type: str
       returned: always
       sample: Succeeded
+    policy_fields:
+      description:
+        - What the vault-level Azure Backup built-in Azure Policy definitions read of the vault's ARM body, for the
+          C(azure_policy) section of the role's reports; C(type) and each property path the definitions' aliases name that the
+          body has. A field of array members (C(properties.privateEndpointConnections[*].id)) is a list with one value per member.
+      type: dict
+      returned: always
+      version_added: 0.2.0
+      sample: {"type": "Microsoft.RecoveryServices/vaults", "properties.publicNetworkAccess": "Enabled",
+               "properties.securitySettings.immutabilitySettings.state": "Unlocked"}
 changes:
   description:
     - Each write sent (or that would be sent in check mode), in order, with the setting it changed; C(irreversible) is true

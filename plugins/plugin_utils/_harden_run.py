@@ -72,6 +72,8 @@ PLAN_ARGSPEC = {
     'report_dir': {'type': 'path', 'required': True},
     'check_diff': {'type': 'bool', 'default': True},
     'allow_empty_scope': {'type': 'bool', 'default': False},
+    # None: every vault-level Azure Backup built-in definition with its defaults; {}: no azure_policy section.
+    'azure_policy': {'type': 'raw'},
 }
 
 REPORT_ARGSPEC = {
@@ -280,7 +282,7 @@ def save_plan(directory, run, report_dir, check_mode, inputs=None):
         'format': PLAN_FORMAT, 'report_dir': report_dir, 'check_mode': bool(check_mode), 'drift': run['drift'],
         'baseline': run['baseline'], 'blocked': run['blocked'], 'errors': run['report_errors'],
         'warnings': run['report_warnings'], 'discovery': run['discovery'], 'inputs': inputs or {},
-        'scope_failure': run.get('scope_failure') or '',
+        'scope_failure': run.get('scope_failure') or '', 'azure_policy': run.get('azure_policy'),
     }
     _write_private(plan_path(directory, plan_id), doc, 'the plan')
     return plan_id
@@ -434,6 +436,7 @@ def build_run_report(plan, results, applied=None):
     return build_report(drift, {
         'check_mode': plan['check_mode'], 'predict': not plan['blocked'], 'baseline': plan['baseline'],
         'errors': plan['errors'], 'warnings': warnings, 'discovery': plan['discovery'], 'results': normalised,
+        'azure_policy': plan.get('azure_policy'),
     })
 
 

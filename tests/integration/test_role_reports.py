@@ -64,10 +64,13 @@ def test_drift_sarif_is_valid_sarif_and_agrees_with_drift_json(check_run):
     jsonschema.Draft4Validator(schema, format_checker=jsonschema.FormatChecker()).validate(log)
     report = check_run.report
     run = log['runs'][0]
+    # Findings first; then the azure_policy section's results (one per non-compliant vault of each definition).
+    results = [r for r in run['results'] if not r['ruleId'].startswith('azure-policy/')]
+    assert len(run['results']) - len(results) == sum(len(d['non_compliant']) for d in report['azure_policy']['definitions'])
     expected = [(v['id'], f['setting']) for v in report['vaults'] for f in v['findings'] if not f['resolved']]
-    assert [(r['locations'][0]['logicalLocations'][0]['fullyQualifiedName'], r['ruleId']) for r in run['results']] == expected
-    assert len({r['partialFingerprints']['vaultlockFinding/v1'] for r in run['results']}) == len(expected) == report['summary']['findings']
-    assert sum(1 for r in run['results'] if r['level'] == 'error') == report['summary']['unfixable'] >= 1
+    assert [(r['locations'][0]['logicalLocations'][0]['fullyQualifiedName'], r['ruleId']) for r in results] == expected
+    assert len({r['partialFingerprints']['vaultlockFinding/v1'] for r in results}) == len(expected) == report['summary']['findings']
+    assert sum(1 for r in results if r['level'] == 'error') == report['summary']['unfixable'] >= 1
     assert report['summary']['errors'] >= 1 and run['invocations'][0]['executionSuccessful'] is False
 
 

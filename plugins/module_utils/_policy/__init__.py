@@ -1,0 +1,290 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module is for internal use by the vaultlock.azure collection only.
+# Its API may change without notice.
+"""Azure Policy parity: what the vault-level Azure Backup built-in definitions say of each vault (pure, no I/O).
+
+- ``_definitions.DEFINITIONS``: the 14 definitions (data, with their source); ``_aliases``: the property path of each
+  alias they read (with its source); ``_evaluator``: the condition language.
+- ``policy_fields(raw)``: the part of a vault's ARM body (or Resource Graph row: the same ``type`` and ``properties``)
+  the definitions read, kept on each vault record as ``policy_fields`` (a few short strings a vault, so 20,000 vaults
+  stay small) instead of the body.
+- ``check_assignments(value)``: the role variable harden_backup_vaults_azure_policy checked (names, parameters,
+  allowed values), with every definition's parameter defaults applied.
+- ``evaluate(records, assignments)``: drift.json's ``azure_policy`` section.
+- ``DEFINITIONS_BY_SETTING``: the definitions each hardening setting's findings answer to, per vault kind.
+
+Independent of the baseline: the baseline says what a run changes, this says what Azure Policy would say of the vaults
+as discovery read them.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, shown
+from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import PROVIDERS
+from ansible_collections.vaultlock.azure.plugins.module_utils._policy._aliases import ALIASES, split_path
+from ansible_collections.vaultlock.azure.plugins.module_utils._policy._definitions import DEFINITIONS
+from ansible_collections.vaultlock.azure.plugins.module_utils._policy._evaluator import (
+    MISSING,
+    PolicyRuleError,
+    effect_of,
+    non_compliant,
+    read_path,
+)
+
+VARIABLE = 'harden_backup_vaults_azure_policy'
+DEFINITION_ID = '/providers/Microsoft.Authorization/policyDefinitions/%s'
+SOURCE_URI = 'https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Backup/%s'
+LEARN_URI = 'https://learn.microsoft.com/azure/backup/policy-reference'
+
+BY_NAME = dict((definition['name'].lower(), definition) for definition in DEFINITIONS)
+
+_RS = 'recovery_services'
+_BV = 'backup'
+
+# The definitions a finding of a hardening setting answers to, per vault kind: the definition that checks the same
+# property of a vault of that kind. Settings with no definition (retention, soft delete retention days) answer to none.
+DEFINITIONS_BY_SETTING = {
+    ('immutability', _RS): ('d6f6f560-14b7-49a4-9fc8-d2c3a9807868',),
+    ('immutability', _BV): ('2514263b-bc0d-4b06-ac3e-f262c0979018',),
+    ('soft_delete', _RS): ('31b8092a-36b8-434b-9af7-5ec844364148',),
+    ('soft_delete', _BV): ('9798d31d-6028-4dee-8643-46102185c016',),
+    ('mua', _RS): ('c7031eab-0fc0-4cd9-acd0-4497bd66d91a',),
+    ('mua', _BV): ('c58e083e-7982-4e24-afdc-be14d312389e',),
+    ('cross_subscription_restore', _RS): ('f19b0c83-716f-4b81-85e3-2dbf057c35d6',),
+    ('cross_subscription_restore', _BV): ('4d479a11-f2b5-4f0a-bb1e-d2332aa95cda',),
+    ('public_network_access', _RS): ('9ebbbba3-4d65-4da9-bb67-b22cfaaff090', '04726aae-4e8d-427c-af7d-ecf56d490022'),
+    ('customer_managed_keys', _RS): ('2e94d99a-8a36-4563-bc77-810d8893b671',),
+    ('customer_managed_keys', _BV): ('d6588149-9f06-462c-a076-56aece45b5ba',),
+    ('infrastructure_encryption', _RS): ('2e94d99a-8a36-4563-bc77-810d8893b671',),
+    ('infrastructure_encryption', _BV): ('d6588149-9f06-462c-a076-56aece45b5ba',),
+    ('private_endpoints', _RS): ('deeddb44-9f94-4903-9fa0-081d524406e3',),
+    ('storage_redundancy', _RS): ('8f09fda1-91a2-4e14-96a2-67c6281158f7',),
+}
+
+# Resource types (lower-cased) each definition's 'type' condition names, for the count of vaults it judged.
+_TYPE_KIND = {'microsoft.recoveryservices/vaults': _RS, 'microsoft.dataprotection/backupvaults': _BV}
+
+
+def _fields(condition, found):
+    """Every field name a condition reads (count fields too)."""
+    if isinstance(condition, dict):
+        for key, value in condition.items():
+            if str(key).lower() == 'field' and isinstance(value, str):
+                found.add(value)
+            else:
+                _fields(value, found)
+    elif isinstance(condition, list):
+        for member in condition:
+            _fields(member, found)
+    return found
+
+
+def _kind_of(definition):
+    """The vault kind a definition judges (its ``field: type`` condition)."""
+    for condition in definition['if'].get('allOf') or []:
+        if isinstance(condition, dict) and str(condition.get('field', '')).lower() == 'type':
+            return _TYPE_KIND[str(condition.get('equals')).lower()]
+    raise PolicyRuleError('definition %s names no vault type' % definition['name'])
+
+
+KIND = dict((definition['name'], _kind_of(definition)) for definition in DEFINITIONS)
+
+# The property paths (split) the definitions read: the part of a vault body policy_fields keeps.
+_READ = set(tuple(split_path(ALIASES[name.lower()])) for definition in DEFINITIONS
+            for name in _fields(definition['if'], set()) if name.lower() in ALIASES)
+# A path that leads to another (an array the definitions count, and its members' fields) is kept through the longer ones.
+_PATHS = sorted(path for path in _READ if not any(len(other) > len(path) and other[:len(path)] == path for other in _READ))
+
+
+# The key of each path in policy_fields: 'properties.a.b', or 'properties.a[*].b' for a member's field.
+_KEYS = tuple('.'.join(parts).replace('.[*]', '[*]') for parts in _PATHS)
+_TYPES = dict((kind, '%s/%s' % provider) for kind, provider in PROVIDERS.items())
+# Strings shorter than this are interned: the same value of many vaults is one object.
+_INTERN = 64
+
+
+def _small(value):
+    if isinstance(value, str) and len(value) < _INTERN:
+        return sys.intern(value)
+    return value
+
+
+def policy_fields(raw, vault_type):
+    """What the definitions read of a vault body (ARM body or Resource Graph row), flat: ``{'type': ..., <path>: value}``.
+
+    ``type`` is the kind's resource type as ARM spells it (a Resource Graph row has it lower-cased; Azure Policy compares
+    types case-insensitively, so the records of both sources are the same).
+
+    A property the body does not have is left out; a field of array members (``properties.a[*].b``) is a tuple of the
+    members' values (None where a member has none), so an empty array is an empty tuple. A few hundred bytes a vault.
+    """
+    raw = raw if isinstance(raw, dict) else {}
+    fields = {'type': _TYPES.get(vault_type) or _small(raw.get('type'))}
+    for key, parts in zip(_KEYS, _PATHS):
+        if '[*]' in parts:
+            cut = parts.index('[*]')
+            array = read_path(raw, list(parts[:cut]))
+            if isinstance(array, list):
+                leaves = (read_path(member, list(parts[cut + 1:])) for member in array)
+                fields[key] = tuple(None if leaf is MISSING else _small(leaf) for leaf in leaves)
+        else:
+            value = read_path(raw, list(parts))
+            if value is not MISSING:
+                fields[key] = _small(value)
+    return fields
+
+
+def _node(body, parts, leaf):
+    """The object at ``parts`` in ``body`` (created on the way), whose last key is set to ``leaf`` when it is missing."""
+    node = body
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    return node.setdefault(parts[-1], leaf)
+
+
+def body_of(fields):
+    """The ARM-shaped body a definition reads, rebuilt from policy_fields (for the duration of one evaluation)."""
+    body = {'type': fields.get('type')}
+    for key, parts in zip(_KEYS, _PATHS):
+        if key not in fields:
+            continue
+        value = fields[key]
+        if '[*]' not in parts:
+            node = body
+            for part in parts[:-1]:
+                node = node.setdefault(part, {})
+            node[parts[-1]] = value
+            continue
+        cut = parts.index('[*]')
+        array = _node(body, list(parts[:cut]), [])
+        array.extend({} for _extra in range(len(value) - len(array)))
+        for member, leaf in zip(array, value):
+            if leaf is not None:
+                node = member
+                for part in parts[cut + 1:-1]:
+                    node = node.setdefault(part, {})
+                node[parts[-1]] = leaf
+    return body
+
+
+# ------------------------------------------------------------------------------------------- the role variable
+
+def default_assignments():
+    """Every definition with its default parameters (the default of harden_backup_vaults_azure_policy)."""
+    return dict((definition['name'], {}) for definition in DEFINITIONS)
+
+
+def _check_value(name, key, spec, value):
+    where = '%s.%s.%s' % (VARIABLE, name, key)
+    if spec['type'] == 'Boolean':
+        if not isinstance(value, bool):
+            raise InputError('%s must be true or false, got %s' % (where, shown(value)))
+    elif not isinstance(value, str):
+        raise InputError('%s must be a string, got %s' % (where, shown(value)))
+    allowed = spec.get('allowed_values')
+    if allowed is None:
+        return value
+    for candidate in allowed:
+        same = candidate == value if isinstance(value, bool) else str(candidate).lower() == str(value).lower()
+        if same:
+            # Azure Policy's own spelling (effects are case-insensitive, 'audit' is 'Audit').
+            return candidate
+    raise InputError('%s: %s is not one of the values the definition allows (%s)'
+                     % (where, shown(value), ', '.join(str(v).lower() if isinstance(v, bool) else str(v) for v in allowed)))
+
+
+def check_assignments(value):
+    """harden_backup_vaults_azure_policy checked: ``[(definition, parameters with defaults)]`` in the definitions' order.
+
+    None means the default (every definition, default parameters); ``{}`` turns the section off (an empty list).
+    """
+    if value is None:
+        value = default_assignments()
+    if not isinstance(value, dict):
+        raise InputError('%s must be a dictionary from a built-in definition name (a GUID) to its parameters, or {} to turn '
+                         'the Azure Policy section off; got %s' % (VARIABLE, shown(value)))
+    wanted = {}
+    for name, params in value.items():
+        definition = BY_NAME.get(str(name).lower())
+        if definition is None:
+            raise InputError('%s: %s is not a vault-level Azure Backup built-in policy definition this collection knows; the '
+                             'names are: %s' % (VARIABLE, shown(name), ', '.join(sorted(d['name'] for d in DEFINITIONS))))
+        if params is None:
+            params = {}
+        if not isinstance(params, dict):
+            raise InputError('%s.%s must be a dictionary of the definition\'s parameters ({} for its defaults), got %s'
+                             % (VARIABLE, name, shown(params)))
+        specs = dict((key.lower(), key) for key in definition['parameters'])
+        checked = {}
+        for key, param in params.items():
+            real = specs.get(str(key).lower())
+            if real is None:
+                raise InputError('%s.%s: unknown parameter %s; definition "%s" takes %s'
+                                 % (VARIABLE, name, shown(key), definition['display_name'], ', '.join(definition['parameters'])))
+            checked[real] = _check_value(name, real, definition['parameters'][real], param)
+        wanted[definition['name']] = checked
+    assignments = []
+    for definition in DEFINITIONS:
+        if definition['name'] not in wanted:
+            continue
+        parameters = {}
+        for key, spec in definition['parameters'].items():
+            if key in wanted[definition['name']]:
+                parameters[key] = wanted[definition['name']][key]
+            elif 'default' in spec:
+                parameters[key] = spec['default']
+            else:
+                raise InputError('%s.%s: parameter %s has no default: give it' % (VARIABLE, definition['name'], key))
+        assignments.append((definition, parameters))
+    return assignments
+
+
+# ------------------------------------------------------------------------------------------- evaluation
+
+def definition_id(name):
+    return DEFINITION_ID % name
+
+
+def help_uri(definition):
+    return SOURCE_URI % definition['file']
+
+
+def evaluate(records, assignments):
+    """drift.json's ``azure_policy`` section for vault records (each with ``policy_fields``) and checked assignments.
+
+    One vault at a time: its body is rebuilt from policy_fields, judged by every definition of its kind, and dropped.
+    """
+    judged = []
+    for definition, parameters in assignments:
+        effect = effect_of(definition['effect'], parameters)
+        judged.append((definition, parameters, effect, effect.lower() != 'disabled', KIND[definition['name']], [], [0]))
+    for record in records:
+        kind = record.get('vault_type')
+        body = None
+        for definition, parameters, _effect, evaluated, wanted, failing, count in judged:
+            if not evaluated or kind != wanted:
+                continue
+            body = body if body is not None else body_of(record.get('policy_fields') or {})
+            count[0] += 1
+            if non_compliant(definition['if'], body, parameters):
+                failing.append(str(record['id']))
+    rows = []
+    for definition, parameters, effect, evaluated, kind, failing, count in judged:
+        rows.append({
+            'name': definition['name'], 'id': definition_id(definition['name']), 'display_name': definition['display_name'],
+            'version': definition['version'], 'parameters': dict(parameters), 'effect': effect, 'evaluated': evaluated,
+            'vault_type': kind, 'vaults': count[0], 'non_compliant': sorted(failing, key=str.lower), 'help_uri': help_uri(definition),
+        })
+    return {'definitions': rows}
+
+
+def finding_definitions(section, setting, vault_type):
+    """The evaluated definitions of a report's azure_policy section a finding of ``setting`` answers to."""
+    names = DEFINITIONS_BY_SETTING.get((setting, vault_type), ())
+    evaluated = set(row['name'] for row in (section or {}).get('definitions') or [] if row.get('evaluated'))
+    return [name for name in names if name in evaluated]

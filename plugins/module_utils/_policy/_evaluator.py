@@ -1,0 +1,389 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module is for internal use by the vaultlock.azure collection only.
+# Its API may change without notice.
+"""The Azure Policy condition language, evaluated on a resource's ARM body (pure, no I/O).
+
+What it implements, as Microsoft Learn documents it ("Azure Policy definition structure: policy rule", "Azure Policy
+definitions count", "Azure Policy definition functions"):
+
+- logical operators ``allOf``, ``anyOf``, ``not`` (their names, like every key and every alias, case-insensitive);
+- conditions on ``field`` (``type``, ``name``, ``kind``, ``location``, ``id``, ``fullName``, ``tags``, ``tags.<name>``,
+  ``tags['<name>']`` and aliases), on ``value`` (a literal or a template expression) and on ``count`` (``field`` of an
+  ``[*]`` alias, with an optional ``where`` whose ``[*]`` aliases read the current member);
+- the operators equals, notEquals, like, notLike, match, matchInsensitively, notMatch, notMatchInsensitively, contains,
+  notContains, in, notIn, containsKey, notContainsKey, less, lessOrEquals, greater, greaterOrEquals, exists;
+- strings compare case-insensitively, except ``match``/``notMatch`` ("Conditions": "When using the match and notMatch
+  conditions ... the comparison is case-sensitive"; every other string comparison is case-insensitive);
+- a field that is absent (or null) from the body equals nothing, is in no list, contains nothing and does not exist; the
+  negated operators (notEquals, notIn, notContains, notLike, notMatch, notContainsKey) are then true;
+- an ``[*]`` alias outside ``count`` holds when the condition holds for every member (Learn: "Referencing array resource
+  properties"); for an absent array the condition is judged on the absent value;
+- template expressions ``[function(...)]``: parameters, concat, field, toLower, toUpper, equals, not, and, or, if, empty,
+  length, string, bool, int, true, false; ``[[`` at the start is a literal ``[``.
+
+A boolean compared with a string compares as 'true' / 'false' (Azure Policy's comparisons are not typed for strings;
+this coercion is **assumed**, the definitions here compare booleans with booleans only). Anything else (another
+function, an unknown operator) raises PolicyRuleError, never a wrong verdict.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
+from ansible_collections.vaultlock.azure.plugins.module_utils._policy._aliases import ALIASES, split_path
+
+
+class PolicyRuleError(VaultlockError):
+    """A policy rule this evaluator cannot judge (an operator or function it does not implement)."""
+
+
+class _Missing:
+    """The value of a field the body does not have."""
+
+    def __repr__(self):
+        return 'MISSING'
+
+
+MISSING = _Missing()
+
+OPERATORS = ('equals', 'notequals', 'like', 'notlike', 'match', 'matchinsensitively', 'notmatch', 'notmatchinsensitively',
+             'contains', 'notcontains', 'in', 'notin', 'containskey', 'notcontainskey', 'less', 'lessorequals', 'greater',
+             'greaterorequals', 'exists')
+
+
+def _lower_keys(mapping):
+    return dict((str(key).lower(), value) for key, value in mapping.items())
+
+
+def _get(mapping, key):
+    """A key of a JSON object, case-insensitively (ARM property names are case-insensitive); MISSING when absent or null."""
+    if not isinstance(mapping, dict):
+        return MISSING
+    if key in mapping:
+        value = mapping[key]
+    else:
+        wanted = key.lower()
+        value = next((v for k, v in mapping.items() if str(k).lower() == wanted), None)
+    return MISSING if value is None else value
+
+
+def read_path(body, parts):
+    """The value at ``parts`` (split_path) in ``body``: one value, or a list of values when the path has '[*]'."""
+    if not parts:
+        return body
+    head, rest = parts[0], parts[1:]
+    if head == '[*]':
+        if not isinstance(body, list):
+            return MISSING
+        return [read_path(member, rest) for member in body]
+    value = _get(body, head)
+    if value is MISSING:
+        return MISSING
+    return read_path(value, rest)
+
+
+def alias_path(alias):
+    """The property path of a field alias; PolicyRuleError when it is not one this collection knows."""
+    path = ALIASES.get(alias.lower())
+    if path is None:
+        raise PolicyRuleError('unknown Azure Policy alias %s (plugins/module_utils/_policy/_aliases.py lists the known ones)' % alias)
+    return path
+
+
+# ------------------------------------------------------------------------------------------- comparisons
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _text(value):
+    if isinstance(value, bool):
+        return 'true' if value else 'false'
+    return value
+
+
+def equals(left, right):
+    if left is MISSING or right is MISSING:
+        return False
+    if isinstance(left, bool) and isinstance(right, bool):
+        return left == right
+    left, right = _text(left), _text(right)
+    if isinstance(left, str) and isinstance(right, str):
+        return left.casefold() == right.casefold()
+    if _is_number(left) and _is_number(right):
+        return left == right
+    if isinstance(left, list) and isinstance(right, list):
+        return len(left) == len(right) and all(equals(a, b) for a, b in zip(left, right))
+    if isinstance(left, dict) and isinstance(right, dict):
+        a, b = _lower_keys(left), _lower_keys(right)
+        return set(a) == set(b) and all(equals(a[k], b[k]) for k in a)
+    return False
+
+
+def _like(value, pattern):
+    if not isinstance(value, str) or not isinstance(pattern, str):
+        return False
+    regex = '.*'.join(re.escape(part) for part in pattern.split('*'))
+    return re.fullmatch(regex, value, re.IGNORECASE | re.DOTALL) is not None
+
+
+def _match(value, pattern, insensitive):
+    """'#' a digit, '?' a letter, '.' any character, anything else itself."""
+    if not isinstance(value, str) or not isinstance(pattern, str) or len(value) != len(pattern):
+        return False
+    for char, want in zip(value, pattern):
+        if want == '#':
+            ok = char.isdigit()
+        elif want == '?':
+            ok = char.isalpha()
+        elif want == '.':
+            ok = True
+        else:
+            ok = char.casefold() == want.casefold() if insensitive else char == want
+        if not ok:
+            return False
+    return True
+
+
+def _contains(value, wanted):
+    if isinstance(value, str) and isinstance(_text(wanted), str):
+        return _text(wanted).casefold() in value.casefold()
+    if isinstance(value, list):
+        return any(equals(member, wanted) for member in value)
+    return False
+
+
+def _contains_key(value, key):
+    return isinstance(value, dict) and isinstance(key, str) and key.lower() in _lower_keys(value)
+
+
+def _order(value, wanted):
+    """(value, wanted) as comparable numbers or strings; None when they cannot be ordered."""
+    if _is_number(value) and _is_number(wanted):
+        return value, wanted
+    if isinstance(value, str) and isinstance(wanted, str):
+        return value.casefold(), wanted.casefold()
+    return None
+
+
+def _truthy(flag):
+    if isinstance(flag, bool):
+        return flag
+    if isinstance(flag, str) and flag.lower() in ('true', 'false'):
+        return flag.lower() == 'true'
+    raise PolicyRuleError('exists takes true or false, got %r' % (flag,))
+
+
+def compare(operator, value, wanted):
+    """One operator of a condition (lower-cased name) on one value."""
+    if operator == 'exists':
+        return (value is not MISSING) == _truthy(wanted)
+    negated = {'notequals': 'equals', 'notlike': 'like', 'notmatch': 'match', 'notmatchinsensitively': 'matchinsensitively',
+               'notcontains': 'contains', 'notin': 'in', 'notcontainskey': 'containskey'}
+    if operator in negated:
+        return not compare(negated[operator], value, wanted)
+    if operator == 'equals':
+        return equals(value, wanted)
+    if operator == 'in':
+        if not isinstance(wanted, list):
+            raise PolicyRuleError('in takes a list, got %r' % (wanted,))
+        return any(equals(value, member) for member in wanted)
+    if operator == 'like':
+        return _like(value, wanted)
+    if operator in ('match', 'matchinsensitively'):
+        return _match(value, wanted, operator == 'matchinsensitively')
+    if operator == 'contains':
+        return _contains(value, wanted)
+    if operator == 'containskey':
+        return _contains_key(value, wanted)
+    if operator in ('less', 'lessorequals', 'greater', 'greaterorequals'):
+        pair = _order(value, wanted)
+        if pair is None:
+            return False
+        left, right = pair
+        return {'less': left < right, 'lessorequals': left <= right, 'greater': left > right,
+                'greaterorequals': left >= right}[operator]
+    raise PolicyRuleError('unknown condition operator %s' % operator)
+
+
+# ------------------------------------------------------------------------------------------- template expressions
+
+_TOKEN = re.compile(r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<num>-?\d+)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<sym>[(),]))")
+
+
+def _tokens(text):
+    tokens, pos = [], 0
+    while pos < len(text):
+        if text[pos:].strip() == '':
+            break
+        found = _TOKEN.match(text, pos)
+        if not found:
+            raise PolicyRuleError('cannot read the template expression [%s] at %r' % (text, text[pos:]))
+        pos = found.end()
+        kind = found.lastgroup
+        value = found.group(kind)
+        if kind == 'str':
+            value = value[1:-1].replace("''", "'")
+        elif kind == 'num':
+            value = int(value)
+        tokens.append((kind, value))
+    return tokens
+
+
+class Context:
+    """What an expression or a condition reads: the resource body, the parameters and the current count members."""
+
+    def __init__(self, body, parameters, members=None):
+        self.body = body
+        self.parameters = _lower_keys(parameters or {})
+        self.members = members or []
+
+    def with_member(self, prefix_parts, member):
+        return Context(self.body, self.parameters, self.members + [(prefix_parts, member)])
+
+    def field(self, name):
+        """The value of a field: one value, MISSING, or (for '[*]' outside count) a list of member values."""
+        if not isinstance(name, str):
+            raise PolicyRuleError('a field is a string, got %r' % (name,))
+        lowered = name.lower()
+        if lowered in ('type', 'name', 'kind', 'location', 'id'):
+            return _get(self.body, lowered)
+        if lowered == 'fullname':
+            return _get(self.body, 'name')
+        if lowered == 'identity.type':
+            return read_path(self.body, ['identity', 'type'])
+        if lowered == 'tags':
+            return _get(self.body, 'tags')
+        tag = re.fullmatch(r"tags(?:\.(.+)|\['(.+)'\])", name, re.IGNORECASE)
+        if tag:
+            return _get(_get(self.body, 'tags'), tag.group(1) or tag.group(2))
+        parts = split_path(alias_path(name))
+        for prefix, member in reversed(self.members):
+            if parts[:len(prefix)] == prefix:
+                return read_path(member, parts[len(prefix):])
+        return read_path(self.body, parts)
+
+
+def _call(name, args, context):
+    lowered = name.lower()
+    if lowered == 'parameters':
+        key = str(args[0]).lower() if args else ''
+        if key not in context.parameters:
+            raise PolicyRuleError("parameters('%s'): the definition has no such parameter" % (args[0] if args else ''))
+        return context.parameters[key]
+    if lowered == 'concat':
+        if args and all(isinstance(a, list) for a in args):
+            return [member for arg in args for member in arg]
+        return ''.join(str(_text(a)) for a in args)
+    if lowered == 'field':
+        value = context.field(args[0])
+        return None if value is MISSING else value
+    simple = {
+        'tolower': lambda a: str(a[0]).lower(), 'toupper': lambda a: str(a[0]).upper(),
+        'equals': lambda a: equals(a[0], a[1]), 'not': lambda a: not a[0], 'and': all, 'or': any,
+        'if': lambda a: a[1] if a[0] else a[2], 'empty': lambda a: a[0] in (None, '', [], {}),
+        'length': lambda a: len(a[0]), 'string': lambda a: str(_text(a[0])),
+        'bool': lambda a: _truthy(a[0]) if isinstance(a[0], str) else bool(a[0]), 'int': lambda a: int(a[0]),
+        'true': lambda a: True, 'false': lambda a: False,
+    }
+    if lowered not in simple:
+        raise PolicyRuleError('template function %s() is not implemented' % name)
+    return simple[lowered](list(args))
+
+
+def _parse(tokens, pos, context):
+    kind, value = tokens[pos]
+    if kind in ('str', 'num'):
+        return value, pos + 1
+    if kind != 'name' or pos + 1 >= len(tokens) or tokens[pos + 1] != ('sym', '('):
+        raise PolicyRuleError('expected a function call in a template expression, got %r' % (value,))
+    pos += 2
+    args = []
+    while tokens[pos] != ('sym', ')'):
+        arg, pos = _parse(tokens, pos, context)
+        args.append(arg)
+        if tokens[pos] == ('sym', ','):
+            pos += 1
+    return _call(value, args, context), pos + 1
+
+
+def resolve(value, context):
+    """A literal, or the value of a template expression '[...]' ('[[' starts a literal '[')."""
+    if isinstance(value, str) and value.startswith('[') and value.endswith(']'):
+        if value.startswith('[['):
+            return value[1:]
+        tokens = _tokens(value[1:-1])
+        try:
+            result, pos = _parse(tokens, 0, context)
+        except IndexError:
+            raise PolicyRuleError('cannot read the template expression %s' % value) from None
+        if pos != len(tokens):
+            raise PolicyRuleError('cannot read the template expression %s' % value)
+        return result
+    return value
+
+
+# ------------------------------------------------------------------------------------------- conditions
+
+def _operator(condition):
+    found = [(key, condition[key]) for key in condition if str(key).lower() in OPERATORS]
+    if len(found) != 1:
+        raise PolicyRuleError('a condition has exactly one operator (%s), got %s' % (', '.join(OPERATORS), sorted(condition)))
+    return found[0][0].lower(), found[0][1]
+
+
+def _count(spec, context):
+    spec = _lower_keys(spec)
+    if 'field' not in spec:
+        raise PolicyRuleError('count takes a field (an [*] alias); value count is not implemented')
+    parts = split_path(alias_path(spec['field']))
+    if parts[-1:] != ['[*]']:
+        raise PolicyRuleError('count.field must be an [*] alias, got %s' % spec['field'])
+    # The counted array is the path up to its '[*]'; in ``where`` each member is the current one. No array: 0 members.
+    members = read_path(context.body, parts[:-1])
+    members = members if isinstance(members, list) else []
+    if 'where' not in spec:
+        return len(members)
+    return sum(1 for member in members if evaluate(spec['where'], context.with_member(parts, member)))
+
+
+def evaluate(condition, context):
+    """Whether a condition (a policyRule.if, or a part of it) holds for the context's resource."""
+    if not isinstance(condition, dict):
+        raise PolicyRuleError('a condition is a JSON object, got %r' % (condition,))
+    lowered = _lower_keys(condition)
+    if 'allof' in lowered:
+        return all(evaluate(c, context) for c in lowered['allof'])
+    if 'anyof' in lowered:
+        return any(evaluate(c, context) for c in lowered['anyof'])
+    if 'not' in lowered:
+        return not evaluate(lowered['not'], context)
+    operator, wanted = _operator(condition)
+    wanted = resolve(wanted, context)
+    if 'count' in lowered:
+        return compare(operator, _count(lowered['count'], context), wanted)
+    if 'field' in lowered:
+        name = resolve(lowered['field'], context)
+        value = context.field(name)
+        if '[*]' in name and not any(split_path(alias_path(name))[:len(p)] == p for p, _m in context.members):
+            if isinstance(value, list):
+                return all(compare(operator, MISSING if v is None else v, wanted) for v in value)
+        return compare(operator, value, wanted)
+    if 'value' in lowered:
+        value = resolve(lowered['value'], context)
+        return compare(operator, MISSING if value is None else value, wanted)
+    raise PolicyRuleError('a condition names a field, a value or a count, got %s' % sorted(condition))
+
+
+def effect_of(effect, parameters):
+    """The effect of a definition under its parameters ('Audit', 'Deny', 'Modify', 'Disabled', ...)."""
+    return str(resolve(effect, Context({}, parameters)))
+
+
+def non_compliant(rule_if, body, parameters):
+    """Whether the rule's ``if`` matches the resource body (for audit, deny and modify effects: non-compliant)."""
+    return bool(evaluate(rule_if, Context(body, parameters)))

@@ -1,0 +1,181 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module is for internal use by the vaultlock.azure collection only.
+# Its API may change without notice.
+"""The azure_policy section of the drift reports: drift.json, drift.md, drift.html and drift.sarif (pure, no I/O).
+
+The writers (_reports, _report_html, _report_sarif) call these functions through small hooks; escaping is theirs
+(passed in), so this file imports no writer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
+from ansible_collections.vaultlock.azure.plugins.module_utils._policy import LEARN_URI, finding_definitions
+
+# Vaults listed per definition in drift.md and drift.html (drift.json lists them all).
+MAX_LISTED = 50
+SARIF_PREFIX = 'azure-policy/'
+FINGERPRINT_KEY = 'vaultlockAzurePolicy/v1'
+_KEYS = ('name', 'id', 'display_name', 'version', 'effect', 'vault_type', 'help_uri')
+
+
+class PolicyReportError(VaultlockError):
+    """An azure_policy section that is not one _policy.evaluate made."""
+
+
+def section(value):
+    """meta.azure_policy (``_policy.evaluate``) as drift.json's azure_policy section, checked; None when absent."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping) or not isinstance(value.get('definitions'), list):
+        raise PolicyReportError('meta.azure_policy must be {definitions: [...]} (vaultlock.azure harden_plan makes it)')
+    rows = []
+    for row in value['definitions']:
+        if not isinstance(row, Mapping) or not isinstance(row.get('non_compliant'), list):
+            raise PolicyReportError('every azure_policy definition must be a dictionary with non_compliant')
+        out = dict((key, None if row.get(key) is None else str(row.get(key))) for key in _KEYS)
+        out.update(parameters=dict(row.get('parameters') or {}), evaluated=bool(row.get('evaluated')),
+                   vaults=int(row.get('vaults') or 0), non_compliant=[str(v) for v in row['non_compliant']])
+        rows.append(out)
+    return {'definitions': rows}
+
+
+def annotate_findings(vaults, policy):
+    """Each finding of the report's vaults names the evaluated definitions it answers to (``azure_policy``)."""
+    if policy is None:
+        return
+    for vault in vaults:
+        for finding in vault.get('findings') or []:
+            finding['azure_policy'] = finding_definitions(policy, finding.get('setting'), vault.get('vault_type'))
+
+
+def _status(row):
+    if not row['evaluated']:
+        return 'not evaluated (effect Disabled)'
+    return '%d of %d non-compliant' % (len(row['non_compliant']), row['vaults'])
+
+
+def _parameters(row):
+    return ', '.join('%s=%s' % (key, str(value).lower() if isinstance(value, bool) else value)
+                     for key, value in sorted(row['parameters'].items()))
+
+
+def _source(row):
+    """'Backup/<file>.json' of a help_uri into Azure/azure-policy."""
+    return '/'.join(str(row.get('help_uri') or '').rsplit('/', 2)[-2:])
+
+
+def _vault_name(vault_id):
+    return str(vault_id).rstrip('/').rsplit('/', 1)[-1]
+
+
+def markdown_lines(report, escape, table):
+    """drift.md's Azure Policy section: one table row per definition, then each definition's non-compliant vaults."""
+    policy = report.get('azure_policy')
+    if policy is None:
+        return []
+    lines = ['', '## Azure Policy', '',
+             'What the vault-level Azure Backup built-in policy definitions would say of the vaults as this run read them '
+             '(independent of the baseline; see %s).' % LEARN_URI, '']
+    rows = policy['definitions']
+    if not rows:
+        return lines + ['No definition evaluated (harden_backup_vaults_azure_policy is empty).']
+    lines.extend(table(['Definition', 'Version', 'Effect', 'Parameters', 'Compliance'], [
+        ['[%s](%s)' % (escape(r['display_name']), r['help_uri']), escape(r['version']), escape(r['effect']),
+         escape(_parameters(r)), escape(_status(r))] for r in rows]))
+    for row in rows:
+        if not row['non_compliant']:
+            continue
+        lines.extend(['', '### %s' % escape(row['display_name']), '', '`%s`' % row['id'].replace('`', ''), ''])
+        lines.extend(table(['Non-compliant vault', 'ARM id'], [
+            [escape(_vault_name(v)), escape(v)] for v in row['non_compliant'][:MAX_LISTED]]))
+        if len(row['non_compliant']) > MAX_LISTED:
+            lines.extend(['', '... and %d more (drift.json lists them all)' % (len(row['non_compliant']) - MAX_LISTED)])
+    return lines
+
+
+def html_section(report, esc):
+    """drift.html's Azure Policy section (every value escaped with the writer's ``esc``)."""
+    policy = report.get('azure_policy')
+    if policy is None:
+        return ''
+    out = ['<section id="azure-policy"><h2>Azure Policy</h2>',
+           '<p>What the vault-level Azure Backup built-in policy definitions would say of the vaults as this run read them '
+           '(independent of the baseline).</p>']
+    rows = policy['definitions']
+    if not rows:
+        out.append('<p>No definition evaluated (harden_backup_vaults_azure_policy is empty).</p></section>')
+        return ''.join(out)
+    out.append('<table id="azure-policy-definitions"><thead><tr><th>Definition</th><th>Version</th><th>Effect</th>'
+               '<th>Parameters</th><th>Compliance</th></tr></thead><tbody>')
+    for row in rows:
+        # The source is named, not linked: the page holds no address (it stays self-contained; drift.json has help_uri).
+        out.append('<tr><td>%s<br><code>%s</code><br><small>Azure/azure-policy %s</small></td><td>%s</td><td>%s</td><td>%s</td>'
+                   '<td>%s</td></tr>' % (esc(row['display_name']), esc(row['name']), esc(_source(row)), esc(row['version']),
+                                         esc(row['effect']), esc(_parameters(row)), esc(_status(row))))
+    out.append('</tbody></table>')
+    for row in rows:
+        if not row['non_compliant']:
+            continue
+        out.append('<h3>%s</h3><table class="azure-policy-vaults"><thead><tr><th>Non-compliant vault</th><th>ARM id</th></tr>'
+                   '</thead><tbody>' % esc(row['display_name']))
+        out.extend('<tr><td>%s</td><td><code>%s</code></td></tr>' % (esc(_vault_name(v)), esc(v))
+                   for v in row['non_compliant'][:MAX_LISTED])
+        out.append('</tbody></table>')
+        if len(row['non_compliant']) > MAX_LISTED:
+            out.append('<p>... and %d more (drift.json lists them all)</p>' % (len(row['non_compliant']) - MAX_LISTED))
+    out.append('</section>')
+    return ''.join(out)
+
+
+def _level(effect):
+    return 'error' if str(effect).lower() == 'deny' else 'warning'
+
+
+def sarif_rules(report):
+    """One SARIF rule per definition of the section: its id, name and a help link to its source."""
+    policy = report.get('azure_policy') or {'definitions': []}
+    rules = []
+    for row in policy['definitions']:
+        rules.append({
+            'id': SARIF_PREFIX + row['name'],
+            'name': 'AzurePolicy_' + row['name'].replace('-', ''),
+            'shortDescription': {'text': row['display_name']},
+            'fullDescription': {'text': '%s (Azure Policy built-in definition %s, version %s, effect %s).'
+                                        % (row['display_name'], row['id'], row['version'], row['effect'])},
+            'helpUri': row['help_uri'],
+            'help': {'text': 'Azure Policy built-in definition %s: %s. Source: %s; index: %s.'
+                             % (row['id'], row['display_name'], row['help_uri'], LEARN_URI)},
+            'defaultConfiguration': {'level': _level(row['effect']), 'enabled': bool(row['evaluated'])},
+            'properties': {'tags': ['security', 'backup', 'azure', 'azure-policy'], 'policy_definition_id': row['id'],
+                           'parameters': row['parameters'], 'evaluated': row['evaluated']},
+        })
+    return rules
+
+
+def sarif_results(report, rule_offset, artifact_uri):
+    """One SARIF result per non-compliant vault of each evaluated definition (rule indexes from ``rule_offset``)."""
+    policy = report.get('azure_policy') or {'definitions': []}
+    results = []
+    for index, row in enumerate(policy['definitions']):
+        for vault_id in row['non_compliant'] if row['evaluated'] else []:
+            digest = hashlib.sha256(('%s\x1f%s' % (vault_id.lower(), row['name'])).encode('utf-8')).hexdigest()
+            results.append({
+                'ruleId': SARIF_PREFIX + row['name'], 'ruleIndex': rule_offset + index, 'kind': 'fail',
+                'level': _level(row['effect']),
+                'message': {'text': '%s: non-compliant with Azure Policy "%s" (effect %s).'
+                                    % (_vault_name(vault_id), row['display_name'], row['effect'])},
+                'locations': [{
+                    'physicalLocation': {'artifactLocation': {'uri': artifact_uri(vault_id)}},
+                    'logicalLocations': [{'name': _vault_name(vault_id), 'fullyQualifiedName': vault_id, 'kind': 'resource'}],
+                }],
+                'partialFingerprints': {FINGERPRINT_KEY: digest},
+                'properties': {'vault_id': vault_id, 'policy_definition_id': row['id']},
+            })
+    return results

@@ -31,6 +31,7 @@ A rule (one file per setting in this package, listed in order in ``RULES``) says
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -270,7 +271,6 @@ def check_keys(mapping, allowed, where):
 # variable and its JSON form, the only way to give a dictionary with -e on the command line (-e name=value is a string).
 ROLE_DICT_VARIABLES = {
     'soft_delete': ('harden_backup_vaults_soft_delete', {'state': 'on', 'retention_days': 14}),
-    'retention': ('harden_backup_vaults_retention_minimum', {'daily': '30d'}),
     'retention.minimum': ('harden_backup_vaults_retention_minimum', {'daily': '30d'}),
 }
 

@@ -88,3 +88,14 @@ def test_the_json_form_of_the_message_works(playbook, emulator, tmp_path):
     assert report['baseline']['retention'] == {'minimum': {'daily': '30d'}, 'mode': 'report'}
     assert report['summary']['vaults'] == 1
     assert emulator.writes() == []
+
+
+def test_every_wrong_dictionary_variable_is_named_in_one_message(playbook, emulator):
+    rc, output = playbook('-e', 'harden_backup_vaults_tags=env:prod', '-e', 'harden_backup_vaults_soft_delete=on')
+    assert rc != 0
+    msg = message(output)
+    assert msg.startswith('harden_backup_vaults_soft_delete must be a dictionary, got str'), msg
+    assert '. harden_backup_vaults_tags must be a dictionary, got str; on the command line give it as JSON: ' \
+        '-e \'{"harden_backup_vaults_tags": {"environment": "production"}}\'' in msg, msg
+    assert '(item=' not in output                                # one task, no line per variable
+    assert emulator.journal() == []

@@ -33,6 +33,12 @@ description:
     count that is not a whole number, no C(properties)) becomes a host of the group C(unreadable) only, with
     C(vaultlock_vault) holding its id, name, resource group, subscription, vault type and C(unreadable.field) /
     C(unreadable.message); a warning names it. It is never left out silently, and it hides no other vault.
+  - With O(include_policies), a vault one of whose policies holds a retention value the collection cannot read (a count of
+    more than 6 digits, a duration that is not ISO 8601) stays a host with its groups, is also a host of the group
+    C(unreadable_policies), and a warning names the vault, the policy and the values; C(vaultlock_vault.policies[].unreadable)
+    lists them.
+  - A Resource Graph row that is not an object is left out and is a warning of its own (the other rows are read) with
+    O(discovery=resource_graph); with O(discovery=auto) such an answer makes the subscriptions read from ARM instead.
   - Authentication works as for the modules (the same options and E(AZURE_*) environment variables). C(module_defaults) does not
     reach inventory plugins; set the options in the inventory file or, better for secrets, in the environment.
 author:
@@ -148,8 +154,19 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._settings import D
 HOST_VAR = 'vaultlock_vault'
 DISCOVERY_VAR = 'vaultlock_discovery'
 UNREADABLE_GROUP = 'unreadable'
+UNREADABLE_POLICIES_GROUP = 'unreadable_policies'
 KIND_SHORT = {'recovery_services': 'rsv', 'backup': 'bv'}
 _UNSAFE = re.compile(r'[^a-z0-9_]')
+
+
+def unreadable_policies(record):
+    """[(policy name, [tier: value, ...])] of a vault record's policies with retention values the collection cannot read."""
+    found = []
+    for policy in record.get('policies') or []:
+        if isinstance(policy, dict) and policy.get('unreadable'):
+            values = ['%s: %s' % (entry.get('tier') or 'retention', str(entry.get('value'))[:80]) for entry in policy['unreadable']]
+            found.append((policy.get('name'), values))
+    return found
 
 
 def group_name(prefix, value):
@@ -234,6 +251,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                                  % (fallback['subscription_id'], fallback['reason']))
         for error in fleet['errors']:
             self.display.warning('vaultlock.azure.backup_vaults could not read %s: %s (%s)' % (error['scope'], error['message'], error['code']))
+        for record in fleet['vaults']:
+            for name, values in unreadable_policies(record):
+                self.display.warning("vaultlock.azure.backup_vaults: vault %s, policy '%s': Azure returned retention the collection "
+                                     "cannot read (%s); the vault is a host of group %s, and vaultlock_vault.policies[].unreadable "
+                                     "lists the values" % (record['id'], name, '; '.join(values), UNREADABLE_POLICIES_GROUP))
         return fleet
 
     def _populate(self, fleet):
@@ -266,6 +288,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                     if value:
                         group = self.inventory.add_group(group_name(prefix, value))
                         self.inventory.add_child(group, host)
+            if unreadable_policies(record):
+                # Its state is known, its policies' retention in part not: a group of its own says so.
+                self.inventory.add_group(UNREADABLE_POLICIES_GROUP)
+                self.inventory.add_child(UNREADABLE_POLICIES_GROUP, host)
             hostvars = self.inventory.get_host(host).get_vars()
             self._set_composite_vars(self.get_option('compose'), hostvars, host, strict=strict)
             self._add_host_to_composed_groups(self.get_option('groups'), hostvars, host, strict=strict)

@@ -91,6 +91,20 @@ class PartialChangeError(VaultlockError):
         super().__init__(cause.describe() if isinstance(cause, AzureOperationError) else str(cause))
 
 
+class UnreadAfterWriteError(VaultlockError):
+    """Azure accepted a write, and the resource could not be read back afterwards, even when read again: whether (and how)
+    it changed is unknown. Never "no change": the state modules report changed with outcome unknown."""
+
+    def __init__(self, cause, operation, resource):
+        self.cause = cause
+        self.operation = operation
+        self.resource = resource
+        reason = cause.describe() if isinstance(cause, AzureOperationError) else str(cause)
+        super().__init__('%s for %s: the request was sent and may have been applied, but reading it back failed, also when '
+                         'read again (%s), so whether it changed is unknown; read it again before retrying'
+                         % (operation, resource, reason))
+
+
 class ResultError(VaultlockError):
     """A task that ran as asked and must still fail (fail_on_violation, say): the message and the whole result."""
 

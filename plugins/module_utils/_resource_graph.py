@@ -25,6 +25,7 @@ subscription came from.
 from __future__ import annotations
 
 import datetime
+import json
 import math
 import re
 import threading
@@ -302,6 +303,10 @@ class ResourceGraph:
         self.calls = 0
         self.throttled = 0
         self.partial_scope = False
+        # With tolerate_odd_rows, a row that is not an object (resultFormat objectArray was asked for) is left out and
+        # kept here ({subscriptions, row}) for the caller to report as an error of its own; without it, the query fails.
+        self.tolerate_odd_rows = False
+        self.odd_rows = []
         self._lock = threading.Lock()
 
     def query(self, query, subscriptions=None, allow_partial_scopes=False, on_page=None):
@@ -321,6 +326,15 @@ class ResourceGraph:
         ids = set()
 
         def deliver(data):
+            odd = [row for row in data if not isinstance(row, dict)]
+            if odd:
+                if not self.tolerate_odd_rows:
+                    raise AzureOperationError(OPERATION, None, 200, 'UnexpectedAnswer',
+                                              'the answer holds rows that are not objects (resultFormat objectArray was asked for)')
+                with self._lock:
+                    self.odd_rows.extend({'subscriptions': list(subscriptions) if subscriptions is not None else None,
+                                          'row': first_line(json.dumps(row, default=str))[:200]} for row in odd)
+                data = [row for row in data if isinstance(row, dict)]
             # A row seen twice (a repeated page, a token that starts over) is an answer that does not add up.
             for row in data:
                 key = str(row.get('id') or '').lower()
@@ -390,9 +404,6 @@ class ResourceGraph:
         data = answer.get('data')
         if not isinstance(data, list):
             raise AzureOperationError(OPERATION, None, 200, 'UnexpectedAnswer', 'the answer holds no list of rows (data)')
-        if not all(isinstance(row, dict) for row in data):
-            raise AzureOperationError(OPERATION, None, 200, 'UnexpectedAnswer',
-                                      'the answer holds rows that are not objects (resultFormat objectArray was asked for)')
         token = answer.get('$skipToken')
         if not token and str(answer.get('resultTruncated')).lower() == 'true':
             raise AzureOperationError(OPERATION, None, 200, 'ResultTruncated',
@@ -737,6 +748,9 @@ def discover(session, subscriptions, vault_types, resource_groups=None, tags=Non
     kinds = list(vault_types)
     _types(VAULT_RESOURCE_TYPES, kinds)
     graph = graph or ResourceGraph(session)
+    # Without a fallback to ARM, one odd row must not fail the whole read: it becomes an error of its own (below). With
+    # one, an answer with odd rows fails the query and ARM reads those subscriptions instead, completely.
+    graph.tolerate_odd_rows = fallback != 'arm'
     read_at = _now_iso()
     result = {'vaults': [], 'errors': [], 'sources': {}, 'fallbacks': [], 'read_at': read_at, 'resource_graph': {}, 'dropped': []}
     records, arm_subs = [], []
@@ -802,6 +816,12 @@ def discover(session, subscriptions, vault_types, resource_groups=None, tags=Non
                 result['errors'].append({'scope': 'subscription %s' % entry['subscription_id'], 'operation': OPERATION,
                                          'status': None, 'code': 'NotVisibleInResourceGraph', 'message': entry['reason']})
             result['fallbacks'] = []
+    for odd in getattr(graph, 'odd_rows', ()):     # a graph of the caller's (tests) may keep none
+        scope = 'subscriptions %s' % ', '.join(odd['subscriptions']) if odd['subscriptions'] else 'the tenant'
+        result['errors'].append({'scope': 'Resource Graph answer for %s' % scope, 'operation': OPERATION, 'status': 200,
+                                 'code': 'UnreadableRow',
+                                 'message': 'Resource Graph answered a row that is not an object (%s); it was left out, so a vault '
+                                            'or policy of these subscriptions may be missing; every other row was read' % odd['row']})
     unique = {}
     for record in records:
         unique.setdefault(str(record['id']).lower(), record)

@@ -131,6 +131,7 @@ class Duration:
             days = int(days)
         if not _positive_int(days):
             raise RetentionError('invalid day count %r: expected a positive whole number of days' % (days,))
+        _check_count(days)
         return cls((('days', days),))
 
     @classmethod
@@ -142,6 +143,7 @@ class Duration:
         unit = _FROM_RS_UNIT.get(str(value.get('durationType') or '').lower())
         if unit is None or not _positive_int(count):
             raise RetentionError('invalid retention duration %r: expected a positive count and durationType Days, Weeks, Months or Years' % (value,))
+        _check_count(count)
         return _single(cls, unit, count)
 
     @property
@@ -213,6 +215,14 @@ def _single(cls, unit, count):
 
 # No retention Azure keeps needs more than 5 digits (9999 days is the longest day count); a longer count is refused.
 MAX_COUNT_DIGITS = 6
+
+
+def _check_count(count):
+    """A count read from a policy body (Recovery Services {count, durationType}, a day count) is held to the digits an ISO
+    8601 duration is: a policy answering a 7-digit count is unreadable there as it is in a Backup vault policy."""
+    if count >= 10 ** MAX_COUNT_DIGITS:
+        raise RetentionError('invalid retention count %d: a count of more than %d digits is longer than any retention Azure keeps'
+                             % (count, MAX_COUNT_DIGITS))
 
 
 def _short_text(text):

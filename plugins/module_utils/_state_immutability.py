@@ -12,8 +12,10 @@ from __future__ import annotations
 import copy
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
+    AzureOperationError,
     InputError,
     PartialChangeError,
+    UnreadAfterWriteError,
     VaultlockError,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._immutability import (
@@ -25,6 +27,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._rules.immutabilit
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import (
     VaultRef,
     backend,
+    reread,
     vault_record,
 )
 
@@ -127,7 +130,8 @@ def apply(store, ref, params, before):
     refused if it became impossible), so no one's update is lost or overridden blindly; `sent` lists every write
     actually sent, with the values it changed. An irreversible step whose outcome is unknown is never sent twice.
     When a step fails after others were accepted, the vault is read again and PartialChangeError reports what did
-    change (changed: true) with the error.
+    change (changed: true) with the error. The read after an accepted step is retried (reread); a vault that still
+    cannot be read is reported as changed with outcome unknown, never as no change.
     """
     current = before
     sent = []
@@ -142,14 +146,19 @@ def apply(store, ref, params, before):
             store.reconcile_patch(ref, body, OPERATION, _applied(ref, body),
                                   irreversible=any(change['irreversible'] for change in changes))
             confirmed.extend(changes)
-            current = read_vault(store, ref)
+            current = reread(lambda: read_vault(store, ref), OPERATION, ref.label)
+    except UnreadAfterWriteError as exc:
+        # Azure accepted a step (or may have), and the vault cannot be read back: whether it changed is unknown, never "no".
+        raise PartialChangeError(exc, {'changed': True, 'outcome': 'unknown', 'changes': sent, 'vault': current}) from exc
     except VaultlockError as exc:
         if not sent:
             raise
         try:
-            fresh = read_vault(store, ref)
-        except VaultlockError:
+            fresh = reread(lambda: read_vault(store, ref), OPERATION, ref.label)
+        except UnreadAfterWriteError:
             fresh = None
+        if fresh is None and isinstance(exc, AzureOperationError) and exc.outcome_unknown:
+            raise PartialChangeError(exc, {'changed': True, 'outcome': 'unknown', 'changes': sent, 'vault': current}) from exc
         happened = confirmed + _happened([c for c in sent if c not in confirmed], fresh) if fresh is not None else confirmed
         raise PartialChangeError(exc, {'changed': bool(happened), 'changes': happened,
                                        'vault': fresh if fresh is not None else current}) from exc

@@ -9,7 +9,13 @@ vault and its policies, compare (compare_to), plan the raises (_retention, pure)
 changed policies, and say truthfully what changed. The module file holds its documentation and argument spec."""
 
 from __future__ import annotations
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError, PartialChangeError, ResultError
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
+    AzureOperationError,
+    InputError,
+    PartialChangeError,
+    ResultError,
+    UnreadAfterWriteError,
+)
 from ansible_collections.vaultlock.azure.plugins.module_utils._retention import (
     TIERS,
     RetentionError,
@@ -211,6 +217,11 @@ def run(mod):
                     kept = store.reconcile_policy(ref, name, _put_body(new), _same_tiers(predicted), _same_tiers(record),
                                                   irreversible=any(change['irreversible'] for change in changes))
                     after_record = normalise_policy(kept, ref.vault_type)
+                except UnreadAfterWriteError as exc:
+                    # The PUT was sent (accepted, or its answer lost) and the policy cannot be read back, also when read
+                    # again: whether it changed is unknown, never "no".
+                    raise PartialChangeError(exc, {'changed': True, 'outcome': 'unknown', 'changes': result['changes'] + changes,
+                                                   'immutability': immutability}) from exc
                 except AzureOperationError as exc:
                     # Report what was already raised: those policies did change.
                     raise PartialChangeError(exc, {'changed': bool(result['changes']), 'changes': result['changes'],

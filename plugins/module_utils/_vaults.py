@@ -24,6 +24,8 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     AzureOperationError,
     InputError,
     UnreadableResourceError,
+    UnreadAfterWriteError,
+    VaultlockError,
     azure_errors,
     from_exception,
     has_control,
@@ -213,6 +215,27 @@ def _as_dict(model):
     return model.as_dict()
 
 
+# Reads of a resource right after Azure accepted a write to it: a failed or unreadable (truncated) answer is read again,
+# a little later, before the outcome is reported as unknown.
+REREADS = 3
+REREAD_DELAY = 0.5
+
+
+def reread(read, operation, resource):
+    """``read()`` after an accepted write, up to REREADS times; UnreadAfterWriteError when no answer can be read."""
+    error = None
+    for attempt in range(REREADS):
+        try:
+            return read()
+        except UnreadAfterWriteError:
+            raise
+        except VaultlockError as exc:
+            error = exc
+        if attempt + 1 < REREADS:
+            time.sleep(REREAD_DELAY * (attempt + 1))
+    raise UnreadAfterWriteError(error, operation, resource)
+
+
 class _Backend:
     vault_type = None
     sdk = None
@@ -310,7 +333,7 @@ class _Backend:
         except AzureOperationError as exc:
             if not exc.outcome_unknown:
                 raise
-            current = self.get(ref)
+            current = reread(lambda: self.get(ref), operation, ref.label)
             if applied(current):
                 return current
             if exc.code == 'OperationTimedOut':
@@ -358,10 +381,16 @@ class _Backend:
                                     'read backup policy', "policy '%s' of %s" % (name, ref.label))
 
     def put_policy(self, ref, name, body):
-        """PUT a policy (callers never PUT an unchanged one) and return what Azure keeps afterwards."""
+        """PUT a policy (callers never PUT an unchanged one) and return what Azure keeps afterwards.
+
+        When the PUT's answer has no policy (an accepted 202), the policy is read back (reread): a read that fails then is
+        not the PUT's failure, and an unreadable policy is UnreadAfterWriteError, never a PUT to send again.
+        """
         label = "policy '%s' of %s" % (name, ref.label)
         result = self._call('update backup policy', label, self._put_policy, ref, name, body, label)
-        return _as_dict(result) if result is not None else self.get_policy(ref, name)
+        if result is not None:
+            return _as_dict(result)
+        return reread(lambda: self.get_policy(ref, name), 'update backup policy', label)
 
     def reconcile_policy(self, ref, name, body, applied, unchanged, irreversible=False):
         """PUT a policy once; when the outcome is unknown (5xx, broken connection, timeout), re-read it first.
@@ -376,7 +405,7 @@ class _Backend:
         except AzureOperationError as exc:
             if not exc.outcome_unknown:
                 raise
-            current = self.get_policy(ref, name)
+            current = reread(lambda: self.get_policy(ref, name), 'update backup policy', label)
             if applied(current):
                 return current
             why = None

@@ -362,5 +362,5 @@ def test_documented_null_values_work_and_null_dicts_are_refused_clearly(harden, 
     assert report['summary']['findings'] == 0 and report['summary']['vaults'] == 9
     assert not [e for e in emulator.journal() if e['path'].lower().endswith('/backuppolicies')]   # retention unchecked: no policy read
     run = harden('--check', harden_backup_vaults_soft_delete=None)
-    assert run.rc != 0 and "harden_backup_vaults_soft_delete' is of type" in run.output and 'NoneType' in run.output
+    assert run.rc != 0 and 'harden_backup_vaults_soft_delete must be a dictionary, got NoneType' in run.output
     assert emulator.writes() == []

@@ -31,6 +31,7 @@ A rule (one file per setting in this package, listed in order in ``RULES``) says
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -284,13 +285,29 @@ def check_keys(mapping, allowed, where):
         raise DriftError("%s has unknown key(s) %s; allowed: %s" % (where, ', '.join(unknown), ', '.join(allowed)))
 
 
+# The role variables behind the baseline's dictionaries, with an example value: a message about one of them names the
+# variable and its JSON form, the only way to give a dictionary with -e on the command line (-e name=value is a string).
+ROLE_DICT_VARIABLES = {
+    'soft_delete': ('harden_backup_vaults_soft_delete', {'state': 'on', 'retention_days': 14}),
+    'retention.minimum': ('harden_backup_vaults_retention_minimum', {'daily': '30d'}),
+}
+
+
+def role_dict_hint(key):
+    """'' or the role variable behind baseline.<key> and its JSON form for -e, for a message saying it is no dictionary."""
+    if key not in ROLE_DICT_VARIABLES:
+        return ''
+    name, example = ROLE_DICT_VARIABLES[key]
+    return "; in the role that is %s, which on the command line is given as JSON: -e '%s'" % (name, json.dumps({name: example}))
+
+
 def baseline_mapping(baseline, key, allowed):
     """The baseline's value of a rule whose value is a dictionary of ``allowed`` keys, or None when it is null."""
     value = baseline.get(key)
     if value is None:
         return None
     if not isinstance(value, Mapping):
-        raise DriftError("baseline.%s must be a dictionary {%s} or null" % (key, ', '.join(allowed)))
+        raise DriftError("baseline.%s must be a dictionary {%s} or null%s" % (key, ', '.join(allowed), role_dict_hint(key)))
     check_keys(value, allowed, 'baseline.' + key)
     return value
 

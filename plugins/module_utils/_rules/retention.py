@@ -37,6 +37,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base impor
     finding,
     lower,
     plain_dict,
+    role_dict_hint,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules.immutability import RULE as IMMUTABILITY
 
@@ -70,7 +71,7 @@ class RetentionRule(Rule):
         if minimum is None:
             minimum = {}
         if not isinstance(minimum, Mapping):
-            raise DriftError("baseline.retention.minimum must be a dictionary of tier: duration")
+            raise DriftError("baseline.retention.minimum must be a dictionary of tier: duration%s" % role_dict_hint('retention.minimum'))
         minimum = plain_dict(minimum)
         try:
             validate_minimum(minimum)

@@ -190,7 +190,8 @@ def test_tls_validation_off_in_a_discovery_task_is_a_report_warning():
 
 
 def test_one_vault_that_cannot_be_judged_is_an_error_of_that_vault_not_of_the_plan():
-    """Issue 25: a policy with a 7-digit retention count stopped the whole plan; now that vault is an error, the others plan."""
+    """Issue 25: a policy with a 7-digit retention count stopped the whole plan; now that count is unreadable (as the same
+    value in a Backup vault's ISO 8601 duration is), a not-fixable finding of that vault naming the value, and the others plan."""
     from tests.emulator import generator
     from tests.unit.builders import arm_vault
     from ansible_collections.vaultlock.azure.plugins.module_utils._retention import normalise_policy
@@ -204,6 +205,8 @@ def test_one_vault_that_cannot_be_judged_is_an_error_of_that_vault_not_of_the_pl
     fine['policies'] = []
     reads = [{'vaults': [odd, fine], 'errors': [], 'subscriptions': [], 'item': ''}]
     run = plan_run(reads, [], {'immutability': 'enabled', 'retention': {'minimum': {'daily': '30d'}, 'mode': 'enforce'}})
-    assert [entry['name'] for entry in run['drift']] == ['rsv-fine']
-    assert [(e['vault'], e['scope'] == odd['id']) for e in run['report_errors']] == [('rsv-odd', True)]
-    assert '7' in run['report_errors'][0]['message'] or 'digits' in run['report_errors'][0]['message']
+    assert [entry['name'] for entry in run['drift']] == ['rsv-fine', 'rsv-odd']
+    found = [f for entry in run['drift'] if entry['name'] == 'rsv-odd' for f in entry['findings']]
+    assert [(f['setting'], f['policy'], f['fixable']) for f in found] == [('retention', 'p', False)]
+    assert '1234567' in found[0]['reason'] and 'cannot be read' in found[0]['reason']
+    assert not run.get('report_errors')

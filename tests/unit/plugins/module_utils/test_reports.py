@@ -70,7 +70,7 @@ def test_check_report_shape_and_schema(schema):
     report = build_report(drift(), {'check_mode': True, 'timestamp': STAMP, 'baseline': BASELINE,
                                     'errors': [{'scope': 'subscription 2222', 'message': 'AuthorizationFailed: no access'}]})
     validate(schema, report)
-    assert report['schema_version'] == '2.0'
+    assert report['schema_version'] == '2.1'
     assert report['generated_at'] == STAMP
     assert report['check_mode'] is True and 'mode' not in report
     assert report['baseline'] == {'immutability': 'enabled', 'allow_irreversible': False, 'retention': None,
@@ -160,10 +160,10 @@ def test_markdown_rows():
     text = render_markdown(report)
     lines = text.splitlines()
     assert lines[0] == '# Backup vault drift report'
-    assert 'Check mode, generated 2026-01-02T03:04:05+00:00, report schema 2.0.' in lines
+    assert 'Check mode, generated 2026-01-02T03:04:05+00:00, report schema 2.1.' in lines
     assert '**Drift:** 2 of 3 vaults drift from the baseline: 3 findings, 3 fixable, 0 not fixable.' in lines
     assert '| Drifting | 2 |' in lines
-    assert '| immutability | 1 | 1 | 1 | 0 |' in lines
+    assert '| immutability | 1 | 1 | 1 | 0 | 0 | 0 |' in lines
     assert '| Backup vault | 1 | 1 | 1 |' in lines
     assert '| Vault | Type | Subscription | Resource group | Finding | Have → want | Fixable | MUA |' in lines
     assert ('| open-rsv | Recovery Services vault | %s | rg-a | immutability | disabled → enabled | yes: set immutability disabled -> enabled | no |'

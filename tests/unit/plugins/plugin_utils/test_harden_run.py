@@ -514,7 +514,7 @@ def test_write_reports_replaces_the_old_reports(tmp_path):
     os.chmod(target / 'drift.json', 0o600)
     (target / 'notes.txt').write_text('mine')
     write_reports(a_report(tmp_path), str(target))
-    assert json.loads((target / 'drift.json').read_text())['schema_version'] == '2.0'
+    assert json.loads((target / 'drift.json').read_text())['schema_version'] == '2.1'
     assert stat.S_IMODE(os.stat(target / 'drift.json').st_mode) == 0o644
     assert (target / 'notes.txt').read_text() == 'mine'
 
@@ -548,7 +548,7 @@ def test_a_failing_renderer_leaves_no_temporary_file_and_keeps_the_old_report(tm
     assert sorted(os.listdir(target)) == sorted(REPORT_FILES)  # no .drift.html.* left behind
     assert (target / 'drift.html').read_text() == 'old drift.html'
     # The files before it were written whole; the one after it was not reached.
-    assert json.loads((target / 'drift.json').read_text())['schema_version'] == '2.0'
+    assert json.loads((target / 'drift.json').read_text())['schema_version'] == '2.1'
     assert (target / 'drift.sarif').read_text() == 'old drift.sarif'
 
 

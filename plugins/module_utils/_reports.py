@@ -702,10 +702,11 @@ def render_markdown(report):
         lines.append('**Drift:** %d of %s drift from the baseline: %s, %d fixable, %d not fixable.' % (
             summary['drifting'], plural(summary['vaults'], 'vault'), plural(summary['findings'], 'finding'),
             summary['fixable'], summary['unfixable']))
-        lines.append('')
-        lines.append('**Findings by who fixes them:** %s.' % md_escape(fix_text(summary, check_mode)))
     else:
         lines.append('**No drift.** %s checked, all meet the baseline.' % plural(summary['vaults'], 'vault'))
+    if summary['findings'] or (summary.get('by_fix') or {}).get('fixed'):
+        lines.append('')
+        lines.append('**Findings by who fixes them:** %s.' % md_escape(fix_text(summary, check_mode)))
     if not check_mode:
         lines.append('')
         lines.append('Changed %s; %s fixed.' % (plural(summary.get('changed', 0), 'vault'), plural(summary.get('resolved', 0), 'finding')))

@@ -20,6 +20,7 @@ Without JavaScript the page still shows everything.
 from __future__ import annotations
 
 import html
+import json
 import re
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import kind_label
@@ -121,14 +122,17 @@ tbody.vault-group tr.vault-head strong { font-size: 15px; }
 footer { color: #4a5561; font-size: 12px; padding: 0 28px 24px; }
 """ % COLORS
 
-# Filtering, sorting and paging of the findings table; no library, no request. Vault groups (tbody) carry data-* attributes,
-# finding rows data-setting, data-fixable and data-fix; the groups of the page shown are the only ones in the document.
+# Filtering, sorting and paging of the findings table; no library, no request. The findings are a JSON data block
+# (findings-data, _findings_data); the script keeps them in arrays and puts one page of vault groups (tbody) in the
+# document at a time, so 20,000 vaults never become 20,000 tbody elements. Text goes in with textContent (no markup).
 SCRIPT = """
 (function () {
   'use strict';
   var table = document.getElementById('findings');
-  if (!table) { return; }
-  var pageSize = parseInt(table.getAttribute('data-page-size'), 10) || 100;
+  var source = document.getElementById('findings-data');
+  if (!table || !source) { return; }
+  var data = JSON.parse(source.textContent);
+  var pageSize = data.page_size || 100;
   var text = document.getElementById('filter-text');
   var setting = document.getElementById('filter-setting');
   var fixable = document.getElementById('filter-fixable');
@@ -138,45 +142,56 @@ SCRIPT = """
   var prev = document.getElementById('page-prev');
   var next = document.getElementById('page-next');
   var heads = Array.prototype.slice.call(table.tHead.rows[0].cells);
-  // Each vault group once, with what filtering needs read from the page once (no layout is involved).
-  var groups = Array.prototype.slice.call(table.querySelectorAll('tbody.vault-group')).map(function (body) {
-    var head = body.rows[0];
-    return {
-      el: body,
-      head: head ? head.textContent.toLowerCase() : '',
-      locked: body.getAttribute('data-locked'),
-      keys: {},
-      rows: Array.prototype.slice.call(body.querySelectorAll('tr.finding')).map(function (row) {
-        return {el: row, text: row.textContent.toLowerCase(), setting: row.getAttribute('data-setting'),
-                fixable: row.getAttribute('data-fixable'), fix: row.getAttribute('data-fix'), ok: true, keys: {}};
-      })
-    };
-  });
+  var columns = heads.length;
+  var KIND = ['run', 'option', 'person'];
+  var KIND_CSS = {run: 'yes', option: 'option', person: 'no'};
+  // A vault: [id, name, type, subscription, group, tier, locked, head line, flags, findings];
+  // a finding: [setting, label, have, want, fixable, kind, irreversible, why, option].
+  var V = {id: 0, name: 1, type: 2, sub: 3, group: 4, tier: 5, locked: 6, head: 7, flags: 8, findings: 9};
   var total = 0;
-  groups.forEach(function (group) { total += group.rows.length; table.removeChild(group.el); });
+  var groups = data.vaults.map(function (v) {
+    total += v[V.findings].length;
+    return {v: v, rows: v[V.findings].map(function (f) { return {f: f, ok: true, text: null}; }), text: null, keys: {}};
+  });
   var order = groups.slice();
   var matched = [];
   var shownFindings = 0;
-  var attached = [];
   var page = 0;
+  // The page as written (the first vaults, for readers without JavaScript) makes way for the pages the script shows.
+  Array.prototype.slice.call(table.tBodies).forEach(function (body) { table.removeChild(body); });
 
+  function vaultText(group) {
+    if (group.text === null) {
+      var v = group.v;
+      group.text = [v[V.name], v[V.type], v[V.sub], v[V.group], v[V.tier] || '', v[V.head]].concat(v[V.flags]).join(' ').toLowerCase();
+    }
+    return group.text;
+  }
+  function rowText(row) {
+    if (row.text === null) {
+      var f = row.f;
+      row.text = [f[1], f[2], f[3], f[7], f[8] || '', f[5] === 'person' ? 'needs a person' : (f[5] === 'run' ? 'fixable by this run' : 'with')].join(' ').toLowerCase();
+    }
+    return row.text;
+  }
   function filter() {
     var needle = text.value.trim().toLowerCase();
-    var s = setting.value, f = fixable.value, v = vaults.value;
-    var active = Boolean(needle || s || f);
+    var s = setting.value, k = fixable.value, w = vaults.value;
+    var active = Boolean(needle || s || k);
     matched = [];
     shownFindings = 0;
     order.forEach(function (group) {
-      if ((v === 'locked' && group.locked !== 'yes') || (v === 'not-locked' && group.locked === 'yes') ||
-          (v === 'drift' && !group.rows.length)) { return; }
-      var headHit = Boolean(needle) && group.head.indexOf(needle) !== -1;
+      var locked = group.v[V.locked];
+      if ((w === 'locked' && !locked) || (w === 'not-locked' && locked) || (w === 'drift' && !group.rows.length)) { return; }
+      var hit = Boolean(needle) && vaultText(group).indexOf(needle) !== -1;
       var n = 0;
       group.rows.forEach(function (row) {
-        row.ok = (!needle || headHit || row.text.indexOf(needle) !== -1) && (!s || row.setting === s) &&
-          (!f || ((f === 'yes' || f === 'no') ? row.fixable === f : row.fix === f));
+        var f = row.f;
+        row.ok = (!needle || hit || rowText(row).indexOf(needle) !== -1) && (!s || f[0] === s) &&
+          (!k || (k === 'yes' ? f[4] === 1 : (k === 'no' ? f[4] === 0 : f[5] === k)));
         if (row.ok) { n += 1; }
       });
-      if (active ? (n > 0 || (headHit && !s && !f)) : true) {
+      if (!active || n > 0 || (hit && !s && !k)) {
         matched.push(group);
         shownFindings += n;
       }
@@ -184,39 +199,93 @@ SCRIPT = """
     page = 0;
     render();
   }
-
+  function cell(tr, value, css) {
+    var td = document.createElement('td');
+    if (css) { td.className = css; }
+    td.textContent = value === null || value === undefined ? '' : value;
+    tr.appendChild(td);
+    return td;
+  }
+  function tag(td, css, value, title) {
+    var span = document.createElement('span');
+    span.className = 'tag ' + css;
+    span.textContent = value;
+    if (title) { span.title = title; }
+    td.appendChild(span);
+  }
+  function groupElement(group) {
+    var v = group.v;
+    var body = document.createElement('tbody');
+    body.className = 'vault-group';
+    body.setAttribute('data-vault-id', v[V.id]);
+    body.setAttribute('data-locked', v[V.locked] ? 'yes' : 'no');
+    var head = document.createElement('tr');
+    head.className = 'vault-head';
+    var th = document.createElement('th');
+    th.scope = 'rowgroup';
+    th.colSpan = columns;
+    var strong = document.createElement('strong');
+    strong.textContent = v[V.name];
+    th.appendChild(strong);
+    th.appendChild(document.createTextNode(' \u00b7 ' + v[V.type] + ' \u00b7 subscription ' + v[V.sub] + ' \u00b7 resource group ' +
+      v[V.group] + (data.tiered ? ' \u00b7 baseline tier ' + v[V.tier] : '')));
+    th.appendChild(document.createElement('br'));
+    th.appendChild(document.createTextNode(v[V.head]));
+    head.appendChild(th);
+    body.appendChild(head);
+    group.rows.forEach(function (row) {
+      if (!row.ok) { return; }
+      var f = row.f;
+      var tr = document.createElement('tr');
+      tr.className = 'finding';
+      tr.setAttribute('data-setting', f[0]);
+      tr.setAttribute('data-fixable', f[4] ? 'yes' : 'no');
+      tr.setAttribute('data-fix', f[5]);
+      tr.setAttribute('data-irreversible', f[6] ? 'yes' : 'no');
+      cell(tr, v[V.name]);
+      if (data.tiered) { cell(tr, v[V.tier]); }
+      cell(tr, v[V.type]);
+      cell(tr, v[V.sub]);
+      cell(tr, v[V.group], 'id');
+      cell(tr, f[1]);
+      cell(tr, f[2]);
+      cell(tr, f[3]);
+      var fix = cell(tr, '');
+      tag(fix, KIND_CSS[f[5]], f[5] === 'run' ? 'fixable by this run' : (f[5] === 'option' ? 'with ' + f[8] : 'needs a person'));
+      if (f[6]) { fix.appendChild(document.createTextNode(' ')); tag(fix, 'irreversible', 'irreversible', 'the fix can never be undone'); }
+      cell(tr, f[7]);
+      v[V.flags].forEach(function (flag) { cell(tr, flag); });
+      body.appendChild(tr);
+    });
+    return body;
+  }
   function render() {
     var pages = Math.max(1, Math.ceil(matched.length / pageSize));
     if (page >= pages) { page = pages - 1; }
-    attached.forEach(function (group) { table.removeChild(group.el); });
-    attached = matched.slice(page * pageSize, (page + 1) * pageSize);
+    if (page < 0) { page = 0; }
+    var shown = matched.slice(page * pageSize, (page + 1) * pageSize);
     var fragment = document.createDocumentFragment();
-    attached.forEach(function (group) {
-      group.rows.forEach(function (row) { row.el.hidden = !row.ok; });
-      fragment.appendChild(group.el);
-    });
+    shown.forEach(function (group) { fragment.appendChild(groupElement(group)); });
+    Array.prototype.slice.call(table.tBodies).forEach(function (body) { table.removeChild(body); });
     table.appendChild(fragment);
     count.textContent = shownFindings + ' of ' + total + ' findings shown';
-    var first = matched.length ? page * pageSize + 1 : 0;
-    info.textContent = 'vaults ' + first + '-' + (page * pageSize + attached.length) + ' of ' + matched.length +
-      ' (page ' + (page + 1) + ' of ' + pages + ')';
+    info.textContent = 'vaults ' + (shown.length ? page * pageSize + 1 : 0) + '-' + (page * pageSize + shown.length) + ' of ' +
+      matched.length + ' (page ' + (page + 1) + ' of ' + pages + ')';
     prev.disabled = page === 0;
     next.disabled = page >= pages - 1;
   }
-
-  function cellKey(row, index) {
-    if (!(index in row.keys)) {
-      var cell = row.el.cells[index];
-      row.keys[index] = cell ? (cell.getAttribute('data-sort') || cell.textContent.trim().toLowerCase()) : '';
-    }
-    return row.keys[index];
-  }
+  // Sort keys: a vault column by the vault's value; a finding column by the finding's.
+  var VAULT_KEYS = {vault: V.name, type: V.type, subscription: V.sub, group: V.group, tier: V.tier};
+  var FINDING_KEYS = {finding: function (f) { return f[0] + ' ' + f[1]; }, have: function (f) { return f[2]; },
+                      want: function (f) { return f[3]; }, fixable: function (f) { return KIND.indexOf(f[5]) + '' + f[6]; },
+                      reason: function (f) { return f[7]; }};
   function compare(x, y) {
     var nx = Number(x), ny = Number(y);
     if (x !== '' && y !== '' && !isNaN(nx) && !isNaN(ny)) { return nx - ny; }
     return x < y ? -1 : (x > y ? 1 : 0);
   }
-  heads.forEach(function (th, index) {
+  function lower(value) { return String(value === null || value === undefined ? '' : value).toLowerCase(); }
+  heads.forEach(function (th) {
     var button = th.querySelector('button');
     if (!button) { return; }
     var key = th.getAttribute('data-key');
@@ -225,21 +294,20 @@ SCRIPT = """
       heads.forEach(function (other) { other.removeAttribute('aria-sort'); });
       th.setAttribute('aria-sort', ascending ? 'ascending' : 'descending');
       var sign = ascending ? 1 : -1;
-      var vaultKey = th.getAttribute('data-scope') === 'vault';
+      var flag = data.flags.indexOf(key);
       order.forEach(function (group) {
-        if (vaultKey) {
-          group.keys[key] = group.el.getAttribute('data-k-' + key) || '';
-          return;
+        if (key in FINDING_KEYS) {
+          var of = FINDING_KEYS[key];
+          group.rows.forEach(function (row) { row.key = lower(of(row.f)); });
+          group.rows.sort(function (a, b) { return sign * compare(a.key, b.key); });
+          group.key = group.rows.length ? group.rows[0].key : null;
+        } else {
+          group.key = lower(flag === -1 ? group.v[VAULT_KEYS[key]] : group.v[V.flags][flag]);
         }
-        // A finding column: the vault's findings in that order, the vault by its first one (vaults without a finding last).
-        group.rows.sort(function (a, b) { return sign * compare(cellKey(a, index), cellKey(b, index)); });
-        group.rows.forEach(function (row) { group.el.appendChild(row.el); });
-        group.keys[key] = group.rows.length ? cellKey(group.rows[0], index) : null;
       });
       order.sort(function (a, b) {
-        var x = a.keys[key], y = b.keys[key];
-        if (x === null || y === null) { return (x === null) - (y === null); }
-        return sign * compare(x, y);
+        if (a.key === null || b.key === null) { return (a.key === null) - (b.key === null); }
+        return sign * compare(a.key, b.key);
       });
       filter();
     });
@@ -394,6 +462,43 @@ def _kinds_text(open_findings):
                        ', '.join('%d %s' % (counts[k], words[k]) for k in ('run', 'option', 'person') if counts.get(k)))
 
 
+def _why(finding):
+    why = finding.get('reason') or ''
+    if (finding.get('fix') or fix_kind(finding)) == 'option':
+        why = 'set %s: %s' % (finding.get('option'), why) if why else 'set %s' % finding.get('option')
+    return why
+
+
+def _head_line(vault, open_findings):
+    return '%s \u00b7 %s' % (_posture_text(vault), _kinds_text(open_findings))
+
+
+def script_json(value):
+    """JSON for a <script type="application/json"> block: '<', '>' and '&' as escapes, so no text can close the element."""
+    text = _HTML_INVALID.sub('\ufffd', json.dumps(value, ensure_ascii=False, separators=(',', ':')))
+    return text.replace('<', '\\u003c').replace('>', '\\u003e').replace('&', '\\u0026').replace(
+        '\u2028', '\\u2028').replace('\u2029', '\\u2029')
+
+
+def _findings_data(vaults, tiered):
+    """The findings table's data block: every vault in scope and its open findings as arrays (the script's V and finding
+    layouts), so the page carries 20,000 vaults as data, not as elements."""
+    rows = []
+    for vault in vaults:
+        open_findings = [f for f in vault.get('findings') or [] if not f.get('resolved')]
+        findings = []
+        for finding in open_findings:
+            kind = finding.get('fix') or fix_kind(finding)
+            findings.append([str(finding.get('setting')), finding_label(finding), _value(finding.get('have')), _value(finding.get('want')),
+                             1 if finding.get('fixable') else 0, kind, 1 if finding.get('irreversible') else 0, _why(finding),
+                             finding.get('option')])
+        rows.append([vault.get('id'), vault.get('name'), kind_label(vault.get('vault_type')), vault.get('subscription_id'),
+                     vault.get('resource_group'), vault.get('tier') if tiered else None, 1 if is_locked(vault) else 0,
+                     _head_line(vault, open_findings), ['yes' if flag.of(vault) else 'no' for flag in FLAGS], findings])
+    data = {'page_size': PAGE_SIZE, 'tiered': bool(tiered), 'flags': [flag.key for flag in FLAGS], 'vaults': rows}
+    return '<script type="application/json" id="findings-data">%s</script>' % script_json(data)
+
+
 def _fix_tag(finding):
     kind = finding.get('fix') or fix_kind(finding)
     text = {'run': 'fixable by this run', 'option': 'with %s' % finding.get('option'), 'person': 'needs a person'}[kind]
@@ -415,24 +520,29 @@ def _findings_table(vaults, tiered=False):
     groups = []
     settings = []
     count = 0
-    for vault in vaults:
+    for index, vault in enumerate(vaults):
+        for finding in vault.get('findings') or []:
+            if finding.get('resolved'):
+                continue
+            count += 1
+            if str(finding.get('setting')) not in settings:
+                settings.append(str(finding.get('setting')))
+        if index >= PAGE_SIZE:
+            # Past the first page the findings are only in the data block (the script pages through them).
+            continue
         flags = [(flag.key, 'yes' if flag.of(vault) else 'no') for flag in FLAGS]
         flag_cells = ''.join('<td>%s</td>' % esc(value) for _key, value in flags)
         open_findings = [f for f in vault.get('findings') or [] if not f.get('resolved')]
         rows = []
         for finding in open_findings:
             setting = str(finding.get('setting'))
-            if setting not in settings:
-                settings.append(setting)
             fixable = bool(finding.get('fixable'))
             irreversible = bool(finding.get('irreversible'))
             kind = finding.get('fix') or fix_kind(finding)
             fix_cell_html = _fix_tag(finding)
             if irreversible:
                 fix_cell_html += ' <span class="tag irreversible" title="the fix can never be undone">irreversible</span>'
-            why = finding.get('reason') or ''
-            if kind == 'option':
-                why = 'set %s: %s' % (finding.get('option'), why) if why else 'set %s' % finding.get('option')
+            why = _why(finding)
             rows.append(
                 '<tr class="finding" data-setting="%s" data-fixable="%s" data-fix="%s" data-irreversible="%s" data-vault-id="%s">'
                 '<td>%s</td>%s<td>%s</td><td class="id">%s</td><td>%s</td><td data-sort="%s">%s</td><td>%s</td><td>%s</td>'
@@ -445,14 +555,13 @@ def _findings_table(vaults, tiered=False):
                     esc(_value(finding.get('have'))), esc(_value(finding.get('want'))),
                     '%d%d' % (('run', 'option', 'person').index(kind), 1 if irreversible else 0), fix_cell_html,
                     esc(why), flag_cells))
-        count += len(rows)
         sort_keys = [('vault', vault.get('name')), ('type', kind_label(vault.get('vault_type'))), ('subscription', vault.get('subscription_id')),
                      ('group', vault.get('resource_group')), ('tier', vault.get('tier'))] + flags
         head = ('<tr class="vault-head"><th scope="rowgroup" colspan="%d"><strong>%s</strong> &middot; %s &middot; subscription %s '
-                '&middot; resource group %s%s<br>%s &middot; %s</th></tr>' % (
+                '&middot; resource group %s%s<br>%s</th></tr>' % (
                     len(header), esc(vault.get('name')), esc(kind_label(vault.get('vault_type'))), esc(vault.get('subscription_id')),
                     esc(vault.get('resource_group')), (' &middot; baseline tier %s' % esc(vault.get('tier'))) if tiered else '',
-                    esc(_posture_text(vault)), esc(_kinds_text(open_findings))))
+                    esc(_head_line(vault, open_findings))))
         groups.append('<tbody class="vault-group" data-vault-id="%s" data-locked="%s" data-drift="%s" %s>%s%s</tbody>' % (
             esc(vault.get('id')), 'yes' if is_locked(vault) else 'no', 'yes' if open_findings else 'no',
             ' '.join('data-k-%s="%s"' % (esc(key), esc(str(value or '').lower())) for key, value in sort_keys),
@@ -468,14 +577,17 @@ def _findings_table(vaults, tiered=False):
         '<label>Fix <select id="filter-fixable"><option value="">all</option><option value="yes">fixable by this run</option>'
         '<option value="no">not fixable by this run</option><option value="option">fixable with an option</option>'
         '<option value="person">needs a person</option></select></label>'
-        '<span id="shown" aria-live="polite">%s shown</span></div>'
+        '<span id="shown" aria-live="polite">%s</span></div>'
         '<div class="pager"><button type="button" id="page-prev">previous</button><button type="button" id="page-next">next'
-        '</button><span id="page-info">%s</span></div>' % (options, esc(plural(count, 'finding')), esc(plural(len(vaults), 'vault'))))
+        '</button><span id="page-info">%s</span></div>' % (
+            options, esc(plural(count, 'finding')),
+            esc('vaults 1-%d of %d: the rest are in drift.json (or turn JavaScript on)' % (min(PAGE_SIZE, len(vaults)), len(vaults))
+                if len(vaults) > PAGE_SIZE else plural(len(vaults), 'vault'))))
     head = ''.join('<th scope="col" data-key="%s" data-scope="%s"><button type="button">%s</button></th>' % (esc(k), esc(scope), esc(label))
                    for k, label, scope in header)
     body = ''.join(groups) or '<tbody><tr><td colspan="%d" class="empty">no vault in scope</td></tr></tbody>' % len(header)
-    return controls + '<table id="findings" data-page-size="%d"><thead><tr>%s</tr></thead>%s</table>' % (
-        PAGE_SIZE, head, body), count
+    table = controls + '<table id="findings" data-page-size="%d"><thead><tr>%s</tr></thead>%s</table>' % (PAGE_SIZE, head, body)
+    return table + _findings_data(vaults, tiered), count
 
 
 def _simple_table(table_id, header, rows):

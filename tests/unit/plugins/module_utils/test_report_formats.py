@@ -191,6 +191,7 @@ class Page(html.parser.HTMLParser):
         self.rects = []
         self.tags = []
         self.scripts = 0
+        self.data_blocks = 0
         self.csp = None
 
     def handle_starttag(self, tag, attrs):
@@ -202,8 +203,11 @@ class Page(html.parser.HTMLParser):
                 self.external.append((tag, key, value))
         if tag == 'link':
             self.external.append((tag, 'link', attrs))
-        if tag == 'script':
+        if tag == 'script' and attrs.get('type') != 'application/json':
+            # The findings' JSON data block is not run; every other script is counted.
             self.scripts += 1
+        if tag == 'script' and attrs.get('type') == 'application/json':
+            self.data_blocks += 1
         if tag == 'meta' and attrs.get('http-equiv') == 'Content-Security-Policy':
             self.csp = attrs.get('content')
         if tag == 'tr' and 'data-setting' in attrs:

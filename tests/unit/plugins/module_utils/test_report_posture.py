@@ -336,6 +336,23 @@ def test_html_escapes_the_vault_group_head():
     assert '&lt;img src=x onerror=alert(1)&gt;' in page
 
 
+def test_html_carries_every_vault_as_data_and_writes_only_the_first_page():
+    records = [vault(name='v%03d' % index, immutability='disabled', policies=[]) for index in range(PAGE_SIZE + 20)]
+    records[-1]['name'] = '</script><script>alert(1)</script>'
+    page = render_html(report_of(baseline={'immutability': 'enabled'}, vaults=records))
+    parser = _Groups()
+    parser.feed(page)
+    assert len(parser.groups) == PAGE_SIZE
+    block = page.split('<script type="application/json" id="findings-data">', 1)[1].split('</script>', 1)[0]
+    data = json.loads(block)
+    assert len(data['vaults']) == PAGE_SIZE + 20 and data['page_size'] == PAGE_SIZE
+    names = [row[1] for row in data['vaults']]
+    assert '</script><script>alert(1)</script>' in names
+    assert '<script>alert(1)' not in page and '\\u003c/script\\u003e' in block
+    assert data['vaults'][names.index('v000')][9] == [['immutability', 'immutability', 'disabled', 'enabled', 1, 'run', 0,
+                                     'set immutability disabled -> enabled', None]]
+
+
 def test_html_charts_at_most_forty_subscriptions():
     records = []
     for index in range(45):

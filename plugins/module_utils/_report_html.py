@@ -60,7 +60,7 @@ STATE_COLORS = {'locked': '#1b5e20', 'always_on': '#1b5e20', 'enabled': '#66bb6a
                 'off': '#c62828', 'unknown': '#8a96a3'}
 PALETTE = ('#00838f', '#ad1457', '#5d4037', '#9e9d24', '#283593', '#ef6c00')
 # Vault groups per page of the findings table (the script shows one page at a time).
-PAGE_SIZE = 100
+PAGE_SIZE = 50
 # Subscriptions in a posture chart at most (the least locked first); drift.json and the posture table count them all.
 CHART_MAX_ROWS = 40
 KIND_CSS = {'run': 'yes', 'option': 'option', 'person': 'no'}
@@ -114,6 +114,8 @@ nav.toc { position: sticky; top: 0; z-index: 2; background: #14324f; padding: 6p
 nav.toc a { color: #fff; text-decoration: none; font-weight: 600; }
 nav.toc a:hover, nav.toc a:focus { text-decoration: underline; }
 .headline { font-size: 18px; font-weight: 700; margin: 0 0 12px; }
+#findings { table-layout: fixed; }
+#findings td, #findings th { overflow-wrap: anywhere; }
 tbody.vault-group tr.vault-head th { background: #e4ebf2; font-weight: 400; border-top: 2px solid #b8c0c8; position: static; }
 tbody.vault-group tr.vault-head strong { font-size: 15px; }
 .pager { display: flex; gap: 10px; align-items: center; margin: 10px 0; }
@@ -180,22 +182,25 @@ SCRIPT = """
     var active = Boolean(needle || s || k);
     matched = [];
     shownFindings = 0;
-    order.forEach(function (group) {
+    for (var g = 0; g < order.length; g += 1) {
+      var group = order[g];
       var locked = group.v[V.locked];
-      if ((w === 'locked' && !locked) || (w === 'not-locked' && locked) || (w === 'drift' && !group.rows.length)) { return; }
+      var rows = group.rows;
+      if ((w === 'locked' && !locked) || (w === 'not-locked' && locked) || (w === 'drift' && !rows.length)) { continue; }
       var hit = Boolean(needle) && vaultText(group).indexOf(needle) !== -1;
       var n = 0;
-      group.rows.forEach(function (row) {
+      for (var r = 0; r < rows.length; r += 1) {
+        var row = rows[r];
         var f = row.f;
-        row.ok = (!needle || hit || rowText(row).indexOf(needle) !== -1) && (!s || f[0] === s) &&
-          (!k || (k === 'yes' ? f[4] === 1 : (k === 'no' ? f[4] === 0 : f[5] === k)));
+        row.ok = !active || ((!needle || hit || rowText(row).indexOf(needle) !== -1) && (!s || f[0] === s) &&
+          (!k || (k === 'yes' ? f[4] === 1 : (k === 'no' ? f[4] === 0 : f[5] === k))));
         if (row.ok) { n += 1; }
-      });
+      }
       if (!active || n > 0 || (hit && !s && !k)) {
         matched.push(group);
         shownFindings += n;
       }
-    });
+    }
     page = 0;
     render();
   }
@@ -279,12 +284,17 @@ SCRIPT = """
   var FINDING_KEYS = {finding: function (f) { return f[0] + ' ' + f[1]; }, have: function (f) { return f[2]; },
                       want: function (f) { return f[3]; }, fixable: function (f) { return KIND.indexOf(f[5]) + '' + f[6]; },
                       reason: function (f) { return f[7]; }};
+  // A sort key once per value: a number when the text is one (numbers before text), else the lowercase text.
+  function sortKey(value) {
+    var key = String(value === null || value === undefined ? '' : value).toLowerCase();
+    var number = key === '' ? NaN : Number(key);
+    return isNaN(number) ? key : number;
+  }
   function compare(x, y) {
-    var nx = Number(x), ny = Number(y);
-    if (x !== '' && y !== '' && !isNaN(nx) && !isNaN(ny)) { return nx - ny; }
+    var tx = typeof x, ty = typeof y;
+    if (tx !== ty) { return tx === 'number' ? -1 : 1; }
     return x < y ? -1 : (x > y ? 1 : 0);
   }
-  function lower(value) { return String(value === null || value === undefined ? '' : value).toLowerCase(); }
   heads.forEach(function (th) {
     var button = th.querySelector('button');
     if (!button) { return; }
@@ -295,14 +305,16 @@ SCRIPT = """
       th.setAttribute('aria-sort', ascending ? 'ascending' : 'descending');
       var sign = ascending ? 1 : -1;
       var flag = data.flags.indexOf(key);
+      var of = FINDING_KEYS[key];
+      var byRow = function (a, b) { return sign * compare(a.key, b.key); };
       order.forEach(function (group) {
-        if (key in FINDING_KEYS) {
-          var of = FINDING_KEYS[key];
-          group.rows.forEach(function (row) { row.key = lower(of(row.f)); });
-          group.rows.sort(function (a, b) { return sign * compare(a.key, b.key); });
-          group.key = group.rows.length ? group.rows[0].key : null;
+        if (of) {
+          var rows = group.rows;
+          for (var i = 0; i < rows.length; i += 1) { rows[i].key = sortKey(of(rows[i].f)); }
+          if (rows.length > 1) { rows.sort(byRow); }
+          group.key = rows.length ? rows[0].key : null;
         } else {
-          group.key = lower(flag === -1 ? group.v[VAULT_KEYS[key]] : group.v[V.flags][flag]);
+          group.key = sortKey(flag === -1 ? group.v[VAULT_KEYS[key]] : group.v[V.flags][flag]);
         }
       });
       order.sort(function (a, b) {

@@ -172,7 +172,8 @@ SCRIPT = """
   function rowText(row) {
     if (row.text === null) {
       var f = row.f;
-      row.text = [f[1], f[2], f[3], f[7], f[8] || '', f[5] === 'person' ? 'needs a person' : (f[5] === 'run' ? 'fixable by this run' : 'with')].join(' ').toLowerCase();
+      var kind = f[5] === 'person' ? 'needs a person' : (f[5] === 'run' ? 'fixable by this run' : 'with');
+      row.text = [f[1], f[2], f[3], f[7], f[8] || '', kind].join(' ').toLowerCase();
     }
     return row.text;
   }

@@ -465,7 +465,7 @@ def lock_readiness_rows(entries, check_mode, predict, done):
 
 
 def build_report(drift, meta=None):
-    """The drift.json document (schema_version 2.0) from vault_drift entries and run metadata.
+    """The drift.json document (schema_version 2.1) from vault_drift entries and run metadata.
 
     meta: ``check_mode`` (true | false, default true: whether the play ran in Ansible's check mode), ``timestamp``
     (default now, UTC), ``baseline``, ``errors`` (discovery errors ``{scope, message}``), ``results`` (module results,
@@ -882,18 +882,19 @@ def _markdown_posture(report):
     posture = report.get('posture')
     if not isinstance(posture, Mapping):
         return []
-    lines = ['## Posture', '', '**Locked:** %s Each vault\'s state of every rule is in drift.json (vaults[].posture).'
-             % md_escape(posture_headline(posture)), '']
+    headline = '**Locked:** %s Each vault\'s state of every rule is in drift.json (vaults[].posture).' % md_escape(posture_headline(posture))
+    lines = ['## Posture', '', headline, '']
     lines.extend(_table(['Rule', 'Vaults per state', 'Compliant', 'Not compliant', 'Not checked'],
                         [[md_escape(cell) for cell in row] for row in posture_rows(posture)]))
     subs = sorted((posture.get('by_subscription') or {}).items(), key=lambda kv: (kv[1].get('locked', 0) - kv[1].get('vaults', 0), kv[0]))
     if subs:
         lines.append('')
         keys = list(posture.get('rules') or {})[:2]
-        lines.extend(_table(['Subscription', 'Vaults', 'Locked'] + [POSTURE_LABEL.get(k, k) for k in keys], [
-            [md_escape(sub), str(c.get('vaults', 0)), str(c.get('locked', 0))]
-            + [md_escape(state_text(((c.get('rules') or {}).get(k) or {}).get('states') or {})) for k in keys]
-            for sub, c in subs[:MD_MAX_LINES]]))
+        rows = []
+        for sub, counts in subs[:MD_MAX_LINES]:
+            states = [md_escape(state_text(((counts.get('rules') or {}).get(k) or {}).get('states') or {})) for k in keys]
+            rows.append([md_escape(sub), str(counts.get('vaults', 0)), str(counts.get('locked', 0))] + states)
+        lines.extend(_table(['Subscription', 'Vaults', 'Locked'] + [POSTURE_LABEL.get(k, k) for k in keys], rows))
         more = _more(MD_MAX_LINES, len(subs), 'subscriptions')
         if more:
             lines.extend(['', more])

@@ -85,6 +85,7 @@ h2 { font-size: 17px; margin: 0 0 12px; }
 .figure.clean { border-left-color: %(clean)s; }
 .figure.fixable { border-left-color: %(fixable)s; }
 .figure.unfixable { border-left-color: %(unfixable)s; }
+.figure.option { border-left-color: %(option)s; }
 .figure.errors { border-left-color: #b71c1c; }
 .charts { display: flex; flex-wrap: wrap; gap: 18px; }
 .charts figure { margin: 0; flex: 1 1 520px; }

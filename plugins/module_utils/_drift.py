@@ -56,9 +56,12 @@ def vault_drift(vault, baseline):
     findings = []
     actions = {}
     changes = {}
+    posture = {}
     for rule in RULES:
         found, action, planned = rule.evaluate(vault, baseline, shared)
         findings.extend(found)
+        if rule.posture_key:
+            posture[rule.posture_key] = rule.posture(vault, baseline, found)
         if rule.action:
             actions[rule.action] = action
             changes[rule.action] = planned
@@ -69,6 +72,8 @@ def vault_drift(vault, baseline):
         'subscription_id': vault.get('subscription_id'),
         'resource_group': vault.get('resource_group'),
         'location': vault.get('location'),
+        # Each rule's state of the vault, compliant or not (Rule.posture).
+        'posture': posture,
         'drift': bool(findings),
         'findings': findings,
         'actions': actions,
@@ -111,7 +116,7 @@ def summarize(drift):
         drift = []
     if isinstance(drift, (str, bytes, Mapping)) or not isinstance(drift, (list, tuple)):
         raise DriftError("drift must be the list that vault_drift returns, got %s" % type(drift).__name__)
-    by_setting = dict((s, {'vaults': 0, 'findings': 0, 'fixable': 0, 'unfixable': 0}) for s in SETTINGS)
+    by_setting = dict((s, {'vaults': 0, 'findings': 0, 'fixable': 0, 'unfixable': 0, 'option': 0, 'person': 0}) for s in SETTINGS)
     by_type = dict((t, {'vaults': 0, 'drifting': 0, 'findings': 0}) for t in VAULT_TYPES)
     counts = {'vaults': 0, 'drifting': 0, 'clean': 0, 'findings': 0, 'fixable': 0, 'unfixable': 0,
               'resolved': 0, 'vaults_with_actions': 0, 'vaults_with_unfixable': 0}
@@ -141,12 +146,15 @@ def summarize(drift):
         seen = set()
         for finding in open_findings:
             setting = finding.get('setting') or 'unknown'
-            bucket = by_setting.setdefault(setting, {'vaults': 0, 'findings': 0, 'fixable': 0, 'unfixable': 0})
+            bucket = by_setting.setdefault(setting, {'vaults': 0, 'findings': 0, 'fixable': 0, 'unfixable': 0, 'option': 0, 'person': 0})
             bucket['findings'] += 1
             counts['findings'] += 1
             key = 'fixable' if finding.get('fixable') else 'unfixable'
             bucket[key] += 1
             counts[key] += 1
+            if not finding.get('fixable'):
+                # Of those not fixable here: a named option would fix it, or a person must act (_reports.FIX_KINDS).
+                bucket['option' if finding.get('option') else 'person'] += 1
             if setting not in seen:
                 seen.add(setting)
                 bucket['vaults'] += 1

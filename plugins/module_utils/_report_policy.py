@@ -101,16 +101,15 @@ def markdown_lines(report, escape, table):
 
 
 def html_section(report, esc):
-    """drift.html's Azure Policy section (every value escaped with the writer's ``esc``)."""
+    """The body of drift.html's Azure Policy section (every value escaped with the writer's ``esc``); '' without one."""
     policy = report.get('azure_policy')
     if policy is None:
         return ''
-    out = ['<section id="azure-policy"><h2>Azure Policy</h2>',
-           '<p>What the vault-level Azure Backup built-in policy definitions would say of the vaults as this run read them '
+    out = ['<p>What the vault-level Azure Backup built-in policy definitions would say of the vaults as this run read them '
            '(independent of the baseline).</p>']
     rows = policy['definitions']
     if not rows:
-        out.append('<p>No definition evaluated (harden_backup_vaults_azure_policy is empty).</p></section>')
+        out.append('<p>No definition evaluated (harden_backup_vaults_azure_policy is empty).</p>')
         return ''.join(out)
     out.append('<table id="azure-policy-definitions"><thead><tr><th>Definition</th><th>Version</th><th>Effect</th>'
                '<th>Parameters</th><th>Compliance</th></tr></thead><tbody>')

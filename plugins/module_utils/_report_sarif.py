@@ -8,8 +8,9 @@
 
 ``render_sarif(report)`` takes the drift.json document (module_utils/_reports.py) and writes one run:
 one rule per setting, one result per open finding, each located at its vault's ARM id (a logical
-location, and the same id as a relative artifact path, since code-scanning services need one), with a
-partial fingerprint that stays the same from run to run while the finding stays open.
+location, and the same id as a relative artifact path, since code-scanning services need one) and, for a
+finding about a backup policy, at the policy's ARM id too, with a partial fingerprint that stays the same
+from run to run while the finding stays open. Its level follows who must act (finding_level).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._reports import (
     _check_report,
     _value,
     finding_label,
+    fix_kind,
 )
 
 SARIF_VERSION = '2.1.0'
@@ -43,17 +45,22 @@ FINGERPRINT_KEY = 'vaultlockFinding/v1'
 RULES = tuple((setting.name,) + tuple(setting.sarif) for setting in SETTINGS if setting.sarif)
 RULE_INDEX = dict((rule[0], index) for index, rule in enumerate(RULES))
 
-LEVEL_HELP = ('error: the playbook cannot fix it, a person must act; warning: the playbook can fix it, but the fix can never be '
-              'undone (it needs harden_backup_vaults_allow_irreversible); note: the next apply fixes it.')
+LEVEL_HELP = ('error: the playbook cannot fix it, a person must act (the result\'s reason says why); warning: a named option '
+              'would let the playbook fix it (the result\'s option, for example retention_mode: enforce or allow_irreversible: '
+              'true); note: the playbook fixes it as configured (a real run of this playbook does).')
+
+# A finding's kind (_reports.FIX_KINDS) -> its SARIF level: a person's work, a switch to turn, what the run does itself.
+LEVELS = {'person': 'error', 'option': 'warning', 'run': 'note'}
 
 
 def finding_level(finding):
-    """SARIF level from fixability and irreversibility (LEVEL_HELP says why)."""
-    if not finding.get('fixable'):
-        return 'error'
-    if finding.get('irreversible'):
-        return 'warning'
-    return 'note'
+    """SARIF level from who must act (LEVEL_HELP says why)."""
+    return LEVELS[finding.get('fix') or fix_kind(finding)]
+
+
+def policy_id(vault_id, policy):
+    """The ARM id of a backup policy of a vault (both vault kinds keep them under ``backupPolicies``)."""
+    return '%s/backupPolicies/%s' % (str(vault_id or '').rstrip('/'), policy)
 
 
 def fingerprint(vault_id, finding):
@@ -91,11 +98,23 @@ def _message(vault, finding):
         text += '. Fixable by the playbook'
         if finding.get('irreversible'):
             text += ' (irreversible)'
+    elif finding.get('option'):
+        text += '. Fixable by the playbook with %s' % finding['option']
     else:
-        text += '. Not fixable by the playbook'
+        text += '. Not fixable by the playbook: a person must act'
     if finding.get('reason'):
         text += ': %s' % finding['reason']
     return text + '.'
+
+
+def _logical_locations(vault, finding):
+    """The vault, and the policy a finding is about (kind ``resource``, fully qualified by ARM id)."""
+    vault_id = str(vault.get('id'))
+    locations = [{'name': str(vault.get('name') or vault.get('id')), 'fullyQualifiedName': vault_id, 'kind': 'resource'}]
+    if finding.get('policy') not in (None, ''):
+        locations.append({'name': str(finding['policy']), 'fullyQualifiedName': policy_id(vault_id, finding['policy']),
+                          'kind': 'resource'})
+    return locations
 
 
 def _result(vault, finding):
@@ -107,15 +126,14 @@ def _result(vault, finding):
         'message': {'text': _message(vault, finding)},
         'locations': [{
             'physicalLocation': {'artifactLocation': {'uri': artifact_uri(vault.get('id'))}},
-            'logicalLocations': [{'name': str(vault.get('name') or vault.get('id')),
-                                  'fullyQualifiedName': str(vault.get('id')), 'kind': 'resource'}],
+            'logicalLocations': _logical_locations(vault, finding),
         }],
         'partialFingerprints': {FINGERPRINT_KEY: fingerprint(vault.get('id'), finding)},
         'properties': {
             'vault_id': vault.get('id'), 'vault_type': vault.get('vault_type'), 'subscription_id': vault.get('subscription_id'),
             'resource_group': vault.get('resource_group'), 'have': finding.get('have'), 'want': finding.get('want'),
             'fixable': bool(finding.get('fixable')), 'irreversible': bool(finding.get('irreversible')),
-            'reason': finding.get('reason'),
+            'reason': finding.get('reason'), 'fix': finding.get('fix') or fix_kind(finding), 'option': finding.get('option'),
         },
     }
     result['properties'].update((flag.sarif, flag.of(vault)) for flag in FLAGS)

@@ -19,7 +19,16 @@ from collections.abc import Mapping
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import kind_label
 from ansible_collections.vaultlock.azure.plugins.module_utils._report_policy import annotate_findings, markdown_lines, section
-from ansible_collections.vaultlock.azure.plugins.module_utils._rules import FLAGS, LOCK_TASKS, RULES, SETTING_ACTION, SETTING_LABEL, TASKS
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules import (
+    FLAGS,
+    LOCK_RULES,
+    LOCK_TASKS,
+    POSTURE_RULES,
+    RULES,
+    SETTING_ACTION,
+    SETTING_LABEL,
+    TASKS,
+)
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import (
     DriftError,
     sort_key,
@@ -33,7 +42,15 @@ ACTIONS = TASKS
 TIER_HEADINGS = tuple(rule.tier_heading for rule in RULES if rule.tier_heading)
 JUNIT_SUITE = 'harden_backup_vaults'
 
-FINDING_KEYS = ('setting', 'policy', 'tier', 'sub_policy', 'datastore', 'have', 'want', 'fixable', 'reason', 'irreversible')
+FINDING_KEYS = ('setting', 'policy', 'tier', 'sub_policy', 'datastore', 'have', 'want', 'fixable', 'reason', 'irreversible', 'option')
+
+# The three kinds of finding (a finding's ``fix``), in the order the reports show them: ``run``: this run fixes it (after a
+# real run, ``resolved`` says it did); ``option``: a named option (the finding's ``option``) would let a run fix it;
+# ``person``: the playbook cannot fix it, a person must act (``reason`` says why).
+FIX_KINDS = ('run', 'option', 'person')
+FIX_LABEL = {'run': 'fixed by this run', 'option': 'fixable with an option', 'person': 'needs a person'}
+# A rule's name in the posture tables (Rule.posture_label).
+POSTURE_LABEL = dict((rule.posture_key, rule.posture_label) for rule in POSTURE_RULES)
 
 # The Markdown is a summary a person reads: per section at most this many rows (vaults with the most open findings
 # first when there are more), then "and N more"; drift.json always holds everything.
@@ -264,7 +281,7 @@ def _predicted(entries):
     return changed
 
 
-def _report_vault(entry, check_mode, done):
+def _report_vault(entry, check_mode, done, changed=None):
     """One vaults[] row: the entry's findings (``resolved`` after an apply whose fixing action succeeded) and status."""
     vid = _lower(entry.get('id'))
     findings = []
@@ -274,6 +291,8 @@ def _report_vault(entry, check_mode, done):
         finding = dict((key, _plain(raw.get(key))) for key in FINDING_KEYS)
         finding['fixable'] = bool(raw.get('fixable'))
         finding['irreversible'] = bool(raw.get('irreversible'))
+        finding['option'] = None if finding['fixable'] or not finding['option'] else str(finding['option'])
+        finding['fix'] = fix_kind(finding)
         action = SETTING_ACTION.get(finding['setting'])
         finding['resolved'] = bool(not check_mode and finding['fixable'] and done.get((vid, action)))
         findings.append(finding)
@@ -291,7 +310,89 @@ def _report_vault(entry, check_mode, done):
     })
     for rule in RULES:
         vault.update(rule.report_entry(entry, _plain))
+    vault['posture'] = _vault_posture(entry, open_findings, None if check_mode else (changed or {}).get(vid))
     return vault
+
+
+def fix_kind(finding):
+    """``run``, ``option`` or ``person`` (FIX_KINDS) of a finding."""
+    if finding.get('fixable'):
+        return 'run'
+    return 'option' if finding.get('option') else 'person'
+
+
+def _vault_posture(entry, open_findings, changed):
+    """A report vault row's ``posture``: each rule's state of the vault (Rule.posture, from the drift entry), ``compliant``
+    judged on the findings left open; after a real run the state the run's changes (``changed``) left."""
+    given = entry.get('posture') if isinstance(entry.get('posture'), Mapping) else {}
+    changes = (changed or {}).get('changes') or []
+    posture = {}
+    for rule in POSTURE_RULES:
+        state = given.get(rule.posture_key)
+        state = dict(state) if isinstance(state, Mapping) else {'state': 'unknown', 'compliant': None}
+        settings = set(setting.name for setting in rule.settings)
+        left = [f for f in open_findings if f.get('setting') in settings]
+        if changed is not None:
+            state = dict(rule.posture_after(state, [c for c in changes if c.get('setting') in settings or c.get('action') == rule.action],
+                                            left))
+        if state.get('compliant') is not None:
+            state['compliant'] = not left
+        state['state'] = str(state.get('state') or 'unknown')
+        posture[rule.posture_key] = _plain(state)
+    return posture
+
+
+def is_locked(vault):
+    """Whether a report vault row is at every lock rule's irreversible state (Rule.is_lock: immutability locked)."""
+    posture = vault.get('posture') or {}
+    return bool(LOCK_RULES) and all((posture.get(rule.posture_key) or {}).get('state') in rule.irreversible for rule in LOCK_RULES)
+
+
+def _state_counts():
+    return dict((rule.posture_key, {'states': {}, 'compliant': 0, 'not_compliant': 0, 'not_checked': 0}) for rule in POSTURE_RULES)
+
+
+def posture_summary(vaults):
+    """The report's ``posture``: every vault in scope counted by each rule's state (compliant or not), how many are
+    locked, and the same per subscription (the reports' chart of states)."""
+    rules = _state_counts()
+    by_sub = {}
+    locked = 0
+    for vault in vaults:
+        sub = by_sub.setdefault(str(vault.get('subscription_id') or 'unknown'), {'vaults': 0, 'locked': 0, 'rules': _state_counts()})
+        sub['vaults'] += 1
+        vault_locked = is_locked(vault)
+        locked += vault_locked
+        sub['locked'] += vault_locked
+        for key, state in (vault.get('posture') or {}).items():
+            for counts in (rules.get(key), sub['rules'].get(key)):
+                if counts is None:
+                    continue
+                counts['states'][state.get('state')] = counts['states'].get(state.get('state'), 0) + 1
+                compliant = state.get('compliant')
+                counts['not_checked' if compliant is None else ('compliant' if compliant else 'not_compliant')] += 1
+    return {
+        'vaults': len(vaults),
+        'locked': locked,
+        'not_locked': len(vaults) - locked,
+        'all_locked': bool(vaults) and locked == len(vaults),
+        'lock_rules': [rule.posture_key for rule in LOCK_RULES],
+        'rules': rules,
+        'by_subscription': dict(sorted(by_sub.items())),
+    }
+
+
+def fix_counts(vaults):
+    """``{run, option, person}``: open findings per kind (FIX_KINDS), and ``fixed``: findings this run resolved."""
+    counts = dict.fromkeys(FIX_KINDS, 0)
+    counts['fixed'] = 0
+    for vault in vaults:
+        for finding in vault.get('findings') or []:
+            if finding.get('resolved'):
+                counts['fixed'] += 1
+            else:
+                counts[finding.get('fix') or fix_kind(finding)] += 1
+    return counts
 
 
 def _split_baseline(baseline):
@@ -388,8 +489,9 @@ def build_report(drift, meta=None):
     if check_mode and meta.get('predict') and not results:
         # No state module ran (the role's default check mode): what a run would change.
         changed = _predicted(entries)
-    vaults = [_report_vault(entry, check_mode, done) for entry in sorted(entries, key=sort_key)]
+    vaults = [_report_vault(entry, check_mode, done, changed) for entry in sorted(entries, key=sort_key)]
     summary = summarize(vaults)
+    summary['by_fix'] = fix_counts(vaults)
     summary['fixed'] = sum(1 for v in vaults if v['status'] == 'fixed')
     summary['changed'] = len(changed)
     summary['errors'] = len(errors)
@@ -402,6 +504,7 @@ def build_report(drift, meta=None):
         'check_mode': check_mode,
         'baseline': _plain(baseline),
         'summary': summary,
+        'posture': posture_summary(vaults),
         'vaults': vaults,
         'changed': sorted(changed.values(), key=sort_key),
         'errors': errors,
@@ -600,12 +703,16 @@ def render_markdown(report):
     if report.get('discovery') is not None:
         lines.extend(discovery_lines(report.get('discovery')))
         lines.append('')
+    lines.extend(_markdown_posture(report))
     if summary['drifting']:
         lines.append('**Drift:** %d of %s drift from the baseline: %s, %d fixable, %d not fixable.' % (
             summary['drifting'], plural(summary['vaults'], 'vault'), plural(summary['findings'], 'finding'),
             summary['fixable'], summary['unfixable']))
     else:
         lines.append('**No drift.** %s checked, all meet the baseline.' % plural(summary['vaults'], 'vault'))
+    if summary['findings'] or (summary.get('by_fix') or {}).get('fixed'):
+        lines.append('')
+        lines.append('**Findings by who fixes them:** %s.' % md_escape(fix_text(summary, check_mode)))
     if not check_mode:
         lines.append('')
         lines.append('Changed %s; %s fixed.' % (plural(summary.get('changed', 0), 'vault'), plural(summary.get('resolved', 0), 'finding')))
@@ -627,8 +734,9 @@ def render_markdown(report):
         ['With findings that cannot be fixed here', str(summary['vaults_with_unfixable'])],
     ] + [[flag.summary, str(summary.get(flag.count, 0))] for flag in FLAGS]))
     lines.append('')
-    lines.extend(_table(['Setting', 'Vaults', 'Findings', 'Fixable', 'Not fixable'], [
-        [md_escape(SETTING_LABEL.get(s, s)), str(c['vaults']), str(c['findings']), str(c['fixable']), str(c['unfixable'])]
+    lines.extend(_table(['Setting', 'Vaults', 'Findings', 'Fixable', 'Not fixable', 'Fixable with an option', 'Needs a person'], [
+        [md_escape(SETTING_LABEL.get(s, s)), str(c['vaults']), str(c['findings']), str(c['fixable']), str(c['unfixable']),
+         str(c.get('option', 0)), str(c.get('person', 0))]
         for s, c in summary['by_setting'].items()
     ]))
     lines.append('')
@@ -672,7 +780,7 @@ def render_markdown(report):
         for finding in vault.get('findings') or []:
             if finding.get('resolved'):
                 continue
-            fixable = 'yes' if finding.get('fixable') else 'no'
+            fixable = md_escape(fix_cell(finding))
             if finding.get('reason'):
                 fixable += ': ' + md_escape(finding['reason'])
             rows.append(with_tier([md_escape(vault.get('name')), md_escape(kind_label(vault.get('vault_type'))),
@@ -731,6 +839,74 @@ def render_markdown(report):
             lines.extend(['', more])
     lines.append('')
     return '\n'.join(lines)
+
+
+def fix_cell(finding):
+    """A finding's kind in a table cell: 'yes' (this run fixes it), 'with <option>', or 'no, needs a person'."""
+    kind = finding.get('fix') or fix_kind(finding)
+    if kind == 'run':
+        return 'yes'
+    if kind == 'option':
+        return 'with %s' % finding.get('option')
+    return 'no, needs a person'
+
+
+def fix_text(summary, check_mode=True):
+    """'3 fixable by this run, 2 fixable with an option, 1 needs a person' (check mode) or '3 fixed by this run, 0 not
+    fixed (their change failed), ...' (real run) from a report's summary."""
+    counts = summary.get('by_fix') or {}
+    if check_mode:
+        parts = ['%d fixable by this run' % counts.get('run', 0)]
+    else:
+        parts = ['%d fixed by this run' % counts.get('fixed', 0), '%d not fixed (their change failed)' % counts.get('run', 0)]
+    parts.extend('%d %s' % (counts.get(kind, 0), FIX_LABEL[kind]) for kind in FIX_KINDS[1:])
+    return ', '.join(parts)
+
+
+def state_text(states):
+    """'locked 3, enabled 2, disabled 1': vaults per state, the most common first."""
+    return ', '.join('%s %d' % (str(state).replace('_', ' '), count) for state, count in sorted(states.items(), key=lambda kv: (-kv[1], kv[0]))) or 'none'
+
+
+def posture_headline(posture):
+    """'3 of 5 vaults locked; 2 not locked.' from a report's posture."""
+    if not posture.get('vaults'):
+        return 'No vault in scope.'
+    if posture.get('all_locked'):
+        return 'All %s locked.' % plural(posture['vaults'], 'vault')
+    return '%d of %s locked; %d not locked.' % (posture.get('locked', 0), plural(posture['vaults'], 'vault'), posture.get('not_locked', 0))
+
+
+def posture_rows(posture):
+    """One row per rule: its label, vaults per state, compliant, not compliant, not checked."""
+    return [[POSTURE_LABEL.get(key, key), state_text(counts.get('states') or {}), str(counts.get('compliant', 0)),
+             str(counts.get('not_compliant', 0)), str(counts.get('not_checked', 0))]
+            for key, counts in (posture.get('rules') or {}).items()]
+
+
+def _markdown_posture(report):
+    """The posture section the Markdown leads with: locked or not, vaults per state of each rule, per subscription."""
+    posture = report.get('posture')
+    if not isinstance(posture, Mapping):
+        return []
+    headline = '**Locked:** %s Each vault\'s state of every rule is in drift.json (vaults[].posture).' % md_escape(posture_headline(posture))
+    lines = ['## Posture', '', headline, '']
+    lines.extend(_table(['Rule', 'Vaults per state', 'Compliant', 'Not compliant', 'Not checked'],
+                        [[md_escape(cell) for cell in row] for row in posture_rows(posture)]))
+    subs = sorted((posture.get('by_subscription') or {}).items(), key=lambda kv: (kv[1].get('locked', 0) - kv[1].get('vaults', 0), kv[0]))
+    if subs:
+        lines.append('')
+        keys = list(posture.get('rules') or {})[:2]
+        rows = []
+        for sub, counts in subs[:MD_MAX_LINES]:
+            states = [md_escape(state_text(((counts.get('rules') or {}).get(k) or {}).get('states') or {})) for k in keys]
+            rows.append([md_escape(sub), str(counts.get('vaults', 0)), str(counts.get('locked', 0))] + states)
+        lines.extend(_table(['Subscription', 'Vaults', 'Locked'] + [POSTURE_LABEL.get(k, k) for k in keys], rows))
+        more = _more(MD_MAX_LINES, len(subs), 'subscriptions')
+        if more:
+            lines.extend(['', more])
+    lines.extend(['', '## Summary', ''])
+    return lines
 
 
 def blockers_text(row):

@@ -70,7 +70,7 @@ def test_drift_sarif_is_valid_sarif_and_agrees_with_drift_json(check_run):
     expected = [(v['id'], f['setting']) for v in report['vaults'] for f in v['findings'] if not f['resolved']]
     assert [(r['locations'][0]['logicalLocations'][0]['fullyQualifiedName'], r['ruleId']) for r in results] == expected
     assert len({r['partialFingerprints']['vaultlockFinding/v1'] for r in results}) == len(expected) == report['summary']['findings']
-    assert sum(1 for r in results if r['level'] == 'error') == report['summary']['unfixable'] >= 1
+    assert sum(1 for r in results if r['level'] == 'error') == report['summary']['by_fix']['person'] >= 1
     assert report['summary']['errors'] >= 1 and run['invocations'][0]['executionSuccessful'] is False
 
 
@@ -165,19 +165,19 @@ def test_drift_html_renders_in_chromium_without_any_request(check_run, browser):
     assert count_color(settings_png, ORANGE) > 300 and count_color(settings_png, PURPLE) > 100
 
     # The findings table: every open finding, sortable and filterable in the page.
-    rows = browser.find_elements(By.CSS_SELECTOR, '#findings tbody tr')
+    rows = browser.find_elements(By.CSS_SELECTOR, '#findings tbody tr.finding')
     assert len(rows) == summary['findings']
     vault_header = browser.find_element(By.CSS_SELECTOR, '#findings th[data-key="vault"] button')
     vault_header.click()
-    names = [r.find_elements(By.TAG_NAME, 'td')[0].text for r in browser.find_elements(By.CSS_SELECTOR, '#findings tbody tr')]
+    names = [r.find_elements(By.TAG_NAME, 'td')[0].text for r in browser.find_elements(By.CSS_SELECTOR, '#findings tbody tr.finding')]
     assert names == sorted(names, key=str.lower)
     vault_header.click()
-    names = [r.find_elements(By.TAG_NAME, 'td')[0].text for r in browser.find_elements(By.CSS_SELECTOR, '#findings tbody tr')]
+    names = [r.find_elements(By.TAG_NAME, 'td')[0].text for r in browser.find_elements(By.CSS_SELECTOR, '#findings tbody tr.finding')]
     assert names == sorted(names, key=str.lower, reverse=True)
     assert browser.find_element(By.CSS_SELECTOR, '#findings th[data-key="vault"]').get_attribute('aria-sort') == 'descending'
 
     def visible():
-        return [r for r in browser.find_elements(By.CSS_SELECTOR, '#findings tbody tr') if r.is_displayed()]
+        return [r for r in browser.find_elements(By.CSS_SELECTOR, '#findings tbody tr.finding') if r.is_displayed()]
     Select(browser.find_element(By.ID, 'filter-fixable')).select_by_value('no')
     assert len(visible()) == summary['unfixable']
     Select(browser.find_element(By.ID, 'filter-fixable')).select_by_value('')

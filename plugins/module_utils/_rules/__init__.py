@@ -24,6 +24,8 @@ TASKS = tuple(rule.task for rule in RULES if rule.task)
 SETTINGS = tuple(setting for rule in RULES for setting in rule.settings)
 SETTING_NAMES = tuple(setting.name for setting in SETTINGS)
 SETTING_LABEL = dict((setting.name, setting.label) for setting in SETTINGS)
+# The rules that report a state of every vault (Rule.posture), in report order.
+POSTURE_RULES = tuple(rule for rule in RULES if rule.posture_key)
 # Which state task fixes which finding.
 SETTING_ACTION = dict((setting.name, setting.action) for setting in SETTINGS)
 # Settings judged per policy tier (their findings and changes name a policy, tier, sub-policy and datastore).

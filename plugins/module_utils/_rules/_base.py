@@ -26,7 +26,9 @@ A rule (one file per setting in this package, listed in order in ``RULES``) says
 - ``settings``: the settings its findings and changes name, with their report labels and SARIF rule metadata;
   ``tier_heading`` / ``tier_cell``: its column of the reports' table of baseline tiers; ``counts``: what it adds to
   the summary of a drift (``_drift.summarize``); ``flags``: yes/no facts of a vault the reports show (a column of
-  the findings tables, a line of the summary, a SARIF property), ``report_entry`` its keys in a report's vault row.
+  the findings tables, a line of the summary, a SARIF property), ``report_entry`` its keys in a report's vault row;
+- ``posture_key`` / ``posture``: the rule's state of every vault, compliant or not (a drift entry's and a report's
+  ``posture``, the reports' posture summary), and ``posture_after`` that state once a real run's changes are made.
 """
 
 from __future__ import annotations
@@ -99,6 +101,12 @@ class Rule:
     requirement = None
     is_lock = False
     flags = ()
+    posture_key = None           # the rule's key in a vault's ``posture`` (None: the rule reports no state)
+
+    @property
+    def posture_label(self):
+        """The rule's name in the reports' posture tables: its first setting's label, else its posture key."""
+        return self.settings[0].label if self.settings else str(self.posture_key)
 
     @property
     def action(self):
@@ -219,6 +227,31 @@ class Rule:
         plain JSON."""
         return {}
 
+    def state(self, vault, baseline, findings):
+        """``{state, ...}``: the rule's state of a vault record (``state`` a short word the reports count vaults by, the
+        rest details), from the record, the normalised baseline and the rule's own findings of the vault. A rule with a
+        ``posture_key`` implements it."""
+        return {'state': 'unknown'}
+
+    def checks(self, baseline):
+        """Whether the baseline checks the rule (its value is not null); a rule without a baseline key checks nothing."""
+        return bool(self.key) and baseline.get(self.key) is not None
+
+    def posture(self, vault, baseline, findings):
+        """The rule's posture of a vault: its ``state`` (and details), and ``compliant``: true when the baseline checks
+        the rule and the rule found nothing, false when it found something, null when the baseline does not check it.
+        ``findings``: the rule's own findings of the vault. None for a rule without a ``posture_key``."""
+        if not self.posture_key:
+            return None
+        posture = dict(self.state(vault, baseline, findings))
+        posture['compliant'] = (not findings) if self.checks(baseline) else None
+        return posture
+
+    def posture_after(self, posture, changes, open_findings):
+        """The posture once a real run made ``changes`` (the rule's own, in order) and left ``open_findings`` (the rule's
+        findings the run did not resolve), as far as they tell."""
+        return posture
+
     def context(self, vault):
         """What the rule tells the other rules about a vault while they evaluate it (``evaluate``'s ``context``)."""
         return {}
@@ -312,7 +345,11 @@ def baseline_mapping(baseline, key, allowed):
     return value
 
 
-def finding(setting, have, want, fixable, reason, policy=None, tier=None, sub_policy=None, datastore=None, irreversible=False):
+def finding(setting, have, want, fixable, reason, policy=None, tier=None, sub_policy=None, datastore=None, irreversible=False,
+            option=None):
+    """One finding. ``option``: for a finding this run cannot fix, the option that would let it (``retention_mode:
+    enforce``, ``allow_irreversible: true``); None when the playbook fixes it as configured, or when only a person can
+    (``reason`` says why)."""
     return {
         'setting': setting,
         'policy': policy,
@@ -324,7 +361,22 @@ def finding(setting, have, want, fixable, reason, policy=None, tier=None, sub_po
         'fixable': bool(fixable),
         'reason': reason,
         'irreversible': bool(irreversible),
+        'option': None if fixable else option,
     }
+
+
+# The options a finding can name (finding's ``option``): the role's variables and a baseline tier's keys of the same name.
+OPTION_ENFORCE = 'retention_mode: enforce'
+OPTION_CONSENT = CONSENT + ': true'
+
+
+def latest_after(changes, setting):
+    """The ``after`` of the last change of ``setting`` among a run's changes, or None."""
+    after = None
+    for item in changes:
+        if item.get('setting') == setting and item.get('after') is not None:
+            after = item['after']
+    return after
 
 
 def change(action, setting, before, after, irreversible, policy=None, tier=None, sub_policy=None, datastore=None):

@@ -18,6 +18,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils import _immutabili
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES, vault_label
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import (
     MUA_REASON,
+    OPTION_CONSENT,
     DriftError,
     Rule,
     Setting,
@@ -25,6 +26,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base impor
     finding,
     UnreadableResourceError,
     guard_name,
+    latest_after,
     mapping,
     whole_days,
 )
@@ -125,6 +127,20 @@ class ImmutabilityRule(Rule):
     def tier_cell(self, tier, text):
         return tier.get('immutability') or 'not checked'
 
+    posture_key = 'immutability'
+
+    def state(self, vault, baseline, findings):
+        raw = vault.get('immutability')
+        try:
+            state = _norm(raw, 'immutability') or 'disabled'
+        except DriftError:
+            state = 'unknown'
+        return {'state': state, 'retention_days': vault.get('immutability_retention_days')}
+
+    def posture_after(self, posture, changes, open_findings):
+        after = latest_after(changes, 'immutability')
+        return dict(posture, state=after) if after else posture
+
     def reads(self, value):
         # Locking needs lock readiness, which counts the vault's protected items.
         return ('items',) if value in self.irreversible else ()
@@ -155,7 +171,9 @@ class ImmutabilityRule(Rule):
             steps = plan_transition(vault.get('vault_type'), have, want, allow_irreversible=baseline['allow_irreversible'],
                                     vault_name=vault.get('name') or '?')
         except _immutability.ImmutabilityError as exc:
-            return [finding('immutability', have, want, False, str(exc), irreversible=irreversible)], None, []
+            # Only the consent is missing when the vault is not locked yet and the baseline locks it.
+            option = OPTION_CONSENT if irreversible and have not in self.irreversible and not baseline['allow_irreversible'] else None
+            return [finding('immutability', have, want, False, str(exc), irreversible=irreversible, option=option)], None, []
         path = ' -> '.join([have] + [after for _before, after in steps])
         changes = [change('immutability', 'immutability', before, after, after in self.irreversible) for before, after in steps]
         return [finding('immutability', have, want, True, 'set immutability %s' % path, irreversible=irreversible)], want, changes

@@ -59,6 +59,13 @@ class MuaRule(Rule):
     flags = (Flag('mua', 'MUA', 'mua_protected', 'Protected by multi-user authorization', 'MUA protected', 'mua_protected',
                   lambda vault: bool((vault.get('mua') or {}).get('protected'))),)
 
+    posture_key = 'mua'
+    posture_label = 'multi-user authorization'
+
+    def state(self, vault, baseline, findings):
+        mua = state(vault)
+        return {'state': 'protected' if mua['protected'] else 'not_protected', 'resource_guard_id': mua['resource_guard_id']}
+
     def check_requirement(self, value, where):
         return must_be_bool(value, where, self.requirement.key)
 

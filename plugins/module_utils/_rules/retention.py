@@ -28,6 +28,8 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._retention import 
     validate_minimum,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import (
+    OPTION_CONSENT,
+    OPTION_ENFORCE,
     DriftError,
     Requirement,
     Rule,
@@ -154,6 +156,26 @@ class RetentionRule(Rule):
     def report_action(self, action):
         return action or []
 
+    posture_key = 'retention'
+
+    def state(self, vault, baseline, findings):
+        """``meets_minimum`` / ``below_minimum`` (some tier of a policy below the baseline's minimum) / ``not_read`` (the
+        policies were not read) / ``not_checked`` (the baseline has no minimum), with the number of policies and weak tiers."""
+        policies = vault.get('policies')
+        if not self.checks(baseline):
+            state = 'not_checked'
+        elif policies is None:
+            state = 'not_read'
+        else:
+            state = 'below_minimum' if findings else 'meets_minimum'
+        return {'state': state, 'policies': len(policies) if isinstance(policies, list) else None,
+                'weak_tiers': sum(1 for f in findings if f.get('policy'))}
+
+    def posture_after(self, posture, changes, open_findings):
+        if posture.get('state') == 'below_minimum':
+            return dict(posture, state='below_minimum' if open_findings else 'meets_minimum', weak_tiers=len(open_findings))
+        return posture
+
     def evaluate(self, vault, baseline, context):
         """Return (findings, names of the policies to raise, changes)."""
         want = baseline['retention']
@@ -173,12 +195,18 @@ class RetentionRule(Rule):
             for violation, raised in plan_raises(policy, want['minimum']):
                 fixable = bool(violation.get('fixable')) and enforce
                 reason = violation.get('reason')
+                # The options that would let a run raise it: enforce mode, and the consent where the raise is irreversible.
+                options = []
                 # Immutability does not hold operational tiers: raising one can be undone, even on a Locked vault.
                 operational = bool(violation.get('tier')) and is_operational(policy, violation)
                 if violation.get('fixable') and not enforce:
                     reason = 'retention mode is report: weak policies are reported, not raised'
+                    options.append(OPTION_ENFORCE)
+                    if locked and not operational and not baseline['allow_irreversible']:
+                        options.append(OPTION_CONSENT)
                 elif fixable and locked and not operational and not baseline['allow_irreversible']:
                     fixable = False
+                    options.append(OPTION_CONSENT)
                     reason = ('%s; the vault is Locked, where a raised retention can never be lowered again: set allow_irreversible '
                               'to consent' % reason)
                 if operational:
@@ -187,7 +215,8 @@ class RetentionRule(Rule):
                 findings.append(finding('retention', violation.get('have'), violation.get('need'), fixable, reason,
                                         policy=name, tier=violation.get('tier'),
                                         sub_policy=violation.get('sub_policy'), datastore=violation.get('datastore'),
-                                        irreversible=locked and not operational and bool(violation.get('fixable'))))
+                                        irreversible=locked and not operational and bool(violation.get('fixable')),
+                                        option=' and '.join(options) or None))
                 if fixable:
                     if name not in raise_policies:
                         raise_policies.append(name)

@@ -19,6 +19,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils import _soft_delet
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES, vault_label
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import (
     MUA_REASON,
+    OPTION_CONSENT,
     DriftError,
     Requirement,
     Rule,
@@ -29,6 +30,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base impor
     guard_name,
     UnreadableResourceError,
     is_int,
+    latest_after,
     lower,
     mapping,
     whole_days,
@@ -230,6 +232,31 @@ class SoftDeleteRule(Rule):
 
     normalise = staticmethod(_soft_delete.normalise_choice)
 
+    posture_key = 'soft_delete'
+
+    def state(self, vault, baseline, findings):
+        current = vault.get('soft_delete') if isinstance(vault.get('soft_delete'), Mapping) else {}
+        try:
+            state = _norm(current.get('state'), 'soft_delete.state') or 'off'
+        except DriftError:
+            state = 'unknown'
+        days = current.get('retention_days')
+        if isinstance(days, float) and days.is_integer():
+            days = int(days)
+        posture = {'state': state, 'retention_days': days}
+        if vault.get('vault_type') == 'recovery_services':
+            posture['enhanced_security'] = vault.get('enhanced_security')
+        return posture
+
+    def posture_after(self, posture, changes, open_findings):
+        posture = dict(posture)
+        for key, setting in (('state', 'soft_delete'), ('retention_days', 'soft_delete_retention_days'),
+                             ('enhanced_security', 'enhanced_security')):
+            after = latest_after(changes, setting)
+            if after is not None and (key != 'enhanced_security' or key in posture):
+                posture[key] = after
+        return posture
+
     def evaluate(self, vault, baseline, context):
         findings, action = self._drift(vault, baseline, context['mua'])
         if action is None:
@@ -283,7 +310,8 @@ class SoftDeleteRule(Rule):
                     findings.append(finding('soft_delete', have_state, want_state, False, MUA_REASON % (guard_name(mua), 'soft delete')))
                 elif want_state in self.irreversible and not baseline['allow_irreversible']:
                     findings.append(finding('soft_delete', have_state, want_state, False,
-                                            "soft delete always_on cannot be undone: set allow_irreversible to consent", irreversible=True))
+                                            "soft delete always_on cannot be undone: set allow_irreversible to consent", irreversible=True,
+                                            option=OPTION_CONSENT))
                 else:
                     findings.append(finding('soft_delete', have_state, want_state, True,
                                             'set soft delete %s -> %s' % (have_state, want_state),

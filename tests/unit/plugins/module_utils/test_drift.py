@@ -373,7 +373,14 @@ def test_entry_shape():
         'location': 'westeurope', 'drift': False, 'findings': [],
         'actions': {'immutability': None, 'soft_delete': None, 'raise_policies': []}, 'changes': [],
         'mua': {'protected': False, 'resource_guard_id': None},
+        # Nothing checked, every state still reported.
+        'posture': {'immutability': {'state': entry['posture']['immutability']['state'], 'retention_days': None, 'compliant': None},
+                    'soft_delete': entry['posture']['soft_delete'],
+                    'retention': {'state': 'not_checked', 'policies': entry['posture']['retention']['policies'], 'weak_tiers': 0,
+                                  'compliant': None},
+                    'mua': {'state': 'not_protected', 'resource_guard_id': None, 'compliant': None}},
     }
+    assert entry['posture']['soft_delete']['compliant'] is None
 
 
 # --------------------------------------------------------------------------- summary
@@ -396,10 +403,11 @@ def test_summary_counts():
         'vaults': 3, 'drifting': 2, 'clean': 1, 'findings': 8, 'fixable': 5, 'unfixable': 3, 'resolved': 0,
         'vaults_with_actions': 2, 'vaults_with_unfixable': 2, 'mua_protected': 1,
         'by_setting': {
-            'immutability': {'vaults': 1, 'findings': 1, 'fixable': 1, 'unfixable': 0},
-            'soft_delete': {'vaults': 1, 'findings': 1, 'fixable': 1, 'unfixable': 0},
-            'soft_delete_retention_days': {'vaults': 1, 'findings': 1, 'fixable': 1, 'unfixable': 0},
-            'retention': {'vaults': 2, 'findings': 5, 'fixable': 2, 'unfixable': 3},
+            'immutability': {'vaults': 1, 'findings': 1, 'fixable': 1, 'unfixable': 0, 'option': 0, 'person': 0},
+            'soft_delete': {'vaults': 1, 'findings': 1, 'fixable': 1, 'unfixable': 0, 'option': 0, 'person': 0},
+            'soft_delete_retention_days': {'vaults': 1, 'findings': 1, 'fixable': 1, 'unfixable': 0, 'option': 0, 'person': 0},
+            # A tier the schedule does not produce: no option fixes it.
+            'retention': {'vaults': 2, 'findings': 5, 'fixable': 2, 'unfixable': 3, 'option': 0, 'person': 3},
         },
         'by_vault_type': {
             'recovery_services': {'vaults': 2, 'drifting': 1, 'findings': 4},

@@ -86,25 +86,32 @@ def test_sarif_rules_results_locations(sarif_validator):
     assert 'AuthorizationFailed' in invocation['toolExecutionNotifications'][0]['message']['text']
 
 
-@pytest.mark.parametrize('fixable,irreversible,level', [
-    (False, False, 'error'), (False, True, 'error'), (True, True, 'warning'), (True, False, 'note'),
+@pytest.mark.parametrize('fixable,option,irreversible,level', [
+    # A person must act: error, whatever the fix would be.
+    (False, None, False, 'error'), (False, None, True, 'error'),
+    # A switch would let the run fix it: warning.
+    (False, 'retention_mode: enforce', False, 'warning'), (False, 'allow_irreversible: true', True, 'warning'),
+    # The run fixes it as configured (consent given where it is irreversible): note.
+    (True, None, True, 'note'), (True, None, False, 'note'),
 ])
-def test_sarif_level_by_fixability_and_irreversibility(fixable, irreversible, level):
-    finding = {'fixable': fixable}
-    if irreversible:
-        finding['irreversible'] = True
+def test_sarif_level_by_who_must_act(fixable, option, irreversible, level):
+    finding = {'fixable': fixable, 'option': option, 'irreversible': irreversible}
     assert finding_level(finding) == level
 
 
 def test_sarif_levels_follow_the_findings(sarif_validator):
     report = check_report()
-    # issue 13 adds 'irreversible' to findings; a report that carries it must be rendered by it.
-    report['vaults'][1]['findings'][0]['irreversible'] = True
-    report['vaults'][2]['findings'][0]['fixable'] = False
+    report['vaults'][1]['findings'][0].update(fixable=False, option='allow_irreversible: true', fix='option', irreversible=True)
+    report['vaults'][2]['findings'][0].update(fixable=False, option=None, fix='person')
     log = sarif_of(report, sarif_validator)
-    levels = [r['level'] for r in log['runs'][0]['results']]
+    results = log['runs'][0]['results']
+    levels = [r['level'] for r in results]
     assert levels == [finding_level(f) for _v, f in open_findings(report)]
-    assert 'warning' in levels and 'error' in levels
+    assert levels.count('warning') == 1 and levels.count('error') == 1
+    warning = results[levels.index('warning')]
+    assert warning['properties']['fix'] == 'option' and warning['properties']['option'] == 'allow_irreversible: true'
+    assert 'Fixable by the playbook with allow_irreversible: true' in warning['message']['text']
+    assert 'a person must act' in results[levels.index('error')]['message']['text']
 
 
 def test_sarif_fingerprints_are_stable_and_distinct(sarif_validator):
@@ -184,6 +191,7 @@ class Page(html.parser.HTMLParser):
         self.rects = []
         self.tags = []
         self.scripts = 0
+        self.data_blocks = 0
         self.csp = None
 
     def handle_starttag(self, tag, attrs):
@@ -195,8 +203,11 @@ class Page(html.parser.HTMLParser):
                 self.external.append((tag, key, value))
         if tag == 'link':
             self.external.append((tag, 'link', attrs))
-        if tag == 'script':
+        if tag == 'script' and attrs.get('type') != 'application/json':
+            # The findings' JSON data block is not run; every other script is counted.
             self.scripts += 1
+        if tag == 'script' and attrs.get('type') == 'application/json':
+            self.data_blocks += 1
         if tag == 'meta' and attrs.get('http-equiv') == 'Content-Security-Policy':
             self.csp = attrs.get('content')
         if tag == 'tr' and 'data-setting' in attrs:

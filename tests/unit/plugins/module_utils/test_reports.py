@@ -163,7 +163,7 @@ def test_markdown_rows():
     assert 'Check mode, generated 2026-01-02T03:04:05+00:00, report schema 2.1.' in lines
     assert '**Drift:** 2 of 3 vaults drift from the baseline: 3 findings, 3 fixable, 0 not fixable.' in lines
     assert '| Drifting | 2 |' in lines
-    assert '| immutability | 1 | 1 | 1 | 0 |' in lines
+    assert '| immutability | 1 | 1 | 1 | 0 | 0 | 0 |' in lines
     assert '| Backup vault | 1 | 1 | 1 |' in lines
     assert '| Vault | Type | Subscription | Resource group | Finding | Have → want | Fixable | MUA |' in lines
     assert ('| open-rsv | Recovery Services vault | %s | rg-a | immutability | disabled → enabled | yes: set immutability disabled -> enabled | no |'

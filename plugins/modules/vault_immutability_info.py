@@ -185,10 +185,16 @@ discovery:
       returned: always
       sample: '2026-11-26T11:29:04Z'
     resource_graph:
-      description: Resource Graph requests sent (C(calls)), answered 429 (C(throttled)), and the seconds waited for its quota (C(waited_s)).
+      description:
+        - Resource Graph requests sent (C(calls)), answered 429 (C(throttled)), and the seconds waited for its quota (C(waited_s)).
+        - C(requeried) lists each query whose pages did not make one answer (a row twice, fewer or more rows than its
+          C(totalRecords), pages that disagree; Resource Graph's index changed while it was paged), with C(query) (vaults,
+          policies or protected_items), C(subscriptions) (how many it spanned), C(attempt), C(code), C(reason) and C(outcome)
+          (V(asked again), or V(not settled) after the second answer, when those subscriptions are read from ARM and listed
+          in RV(discovery.fallbacks), or with O(discovery=resource_graph) are errors).
       type: dict
       returned: always
-      sample: {calls: 3, throttled: 0, waited_s: 0.0}
+      sample: {calls: 3, throttled: 0, waited_s: 0.0, requeried: []}
     arm:
       description:
         - ARM requests of the task (C(requests)), the seconds they waited for Azure Resource Manager's tokens (C(waited_s)), and

@@ -292,7 +292,7 @@ discovery:
     source_by_subscription: {11111111-1111-1111-1111-111111111111: resource_graph}
     fallbacks: []
     data_time: '2026-11-26T11:29:04Z'
-    resource_graph: {calls: 3, throttled: 0, waited_s: 0.0}
+    resource_graph: {calls: 3, throttled: 0, waited_s: 0.0, requeried: []}
     arm: {requests: 4, waited_s: 0.0, throttled: 0}
     elapsed_s: 2.41
 errors:

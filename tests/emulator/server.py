@@ -29,7 +29,7 @@ CONTROL_PREFIX = "/_emulator/"
 GRAPH_PATH = "/providers/microsoft.resourcegraph/resources"
 THROTTLE_MODES = ("off", "azure")
 SETTINGS = ("page_size", "policy_put_async", "lro_fail", "lro_retry_after", "throttle",
-            "arg_tenant_subscription_limit")
+            "arg_tenant_subscription_limit", "graph_page_size", "graph_live")
 
 WRITE_ACTIONS = {"PUT": "write", "PATCH": "write", "POST": "action", "DELETE": "delete"}
 
@@ -73,7 +73,8 @@ class Emulator:
             raise ValueError("throttle must be one of %s" % ", ".join(THROTTLE_MODES))
         self.default_settings = {"page_size": page_size, "policy_put_async": False, "lro_fail": None,
                                  "lro_retry_after": lro.DEFAULT_RETRY_AFTER,
-                                 "throttle": throttle_mode, "arg_tenant_subscription_limit": graph.TENANT_SUBSCRIPTION_LIMIT}
+                                 "throttle": throttle_mode, "arg_tenant_subscription_limit": graph.TENANT_SUBSCRIPTION_LIMIT,
+                                 "graph_page_size": None, "graph_live": None}
         self.settings = dict(self.default_settings)
         # Throttling (settings throttle: azure) and long-running operations (lro.py) run on a clock that tests can
         # freeze and advance (control clock).

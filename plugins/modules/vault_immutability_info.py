@@ -91,6 +91,10 @@ RETURN = r'''
 vaults:
   description:
     - One record per vault, sorted by id. Same shape as the C(vault) result of M(vaultlock.azure.vault_immutability).
+    - C(mua) says whether a Resource Guard protects the vault (multi-user authorization, C(protected)), which one
+      (C(resource_guard_id)) and which operations of the vault it protects (C(protected_operations), as the vault's
+      C(resourceGuardOperationRequests) name them, such as C(disableSoftDeleteRequests) or C(reduceRetentionRequests));
+      such an operation needs O(auxiliary_tenant_ids) set to the Resource Guard's tenant.
     - With O(include_policies), C(policies) (and C(policies_error=true) for a vault whose policies could not be read).
     - With O(include_items), C(protected_items), each item with C(id), C(name), C(vault), C(vault_type), C(friendly_name),
       C(datasource_type), C(datasource_id), C(policy), C(policy_id) and C(protection_state) (and C(protected_items_error=true)
@@ -109,7 +113,7 @@ vaults:
       immutability_retention_days: null
       soft_delete: {state: "on", retention_days: 14, enforced_by_azure: false}
       enhanced_security: "on"
-      mua: {protected: false, resource_guard_id: null}
+      mua: {protected: false, resource_guard_id: null, protected_operations: []}
       tags: {env: prod}
       provisioning_state: Succeeded
       policies:

@@ -92,3 +92,26 @@ def test_the_info_module_reports_the_requery_and_the_fallback(live, runner):
     assert "pages did not make one answer twice" in discovery['fallbacks'][0]['reason']
     assert sorted(v['name'] for v in result['vaults']) == NAMES
     assert any('read subscription %s from ARM instead of Resource Graph' % SUB in w for w in result.get('warnings') or [])
+
+
+def test_a_moving_policy_query_is_asked_again_then_read_from_arm(emulator, monkeypatch):
+    policy = {'name': 'daily', 'properties': {'backupManagementType': 'AzureIaasVM', 'instantRpRetentionRangeInDays': 2,
+                                              'retentionPolicy': {'retentionPolicyType': 'LongTermRetentionPolicy', 'dailySchedule': {
+                                                  'retentionTimes': ['2024-01-15T02:00:00Z'],
+                                                  'retentionDuration': {'count': 30, 'durationType': 'Days'}}}}}
+    fleet = {'subscriptions': [{'id': SUB, 'resource_groups': [{'name': RG, 'vaults': [
+        {'name': n, 'type': 'recovery_services', 'policies': [policy]} for n in NAMES]}]}]}
+    emulator.load_fleet(fleet)
+    emulator.settings(graph_page_size=3, graph_live={'mode': 'reorder', 'table': 'recoveryservicesresources'})
+    for key, value in emulator.env.items():
+        monkeypatch.setenv(key, value)
+    session = AzureSession({'auth_source': 'env'})
+    settled = rg.discover(session, [SUB], BOTH, policies=True)
+    assert [(r['query'], r['outcome']) for r in settled['resource_graph']['requeried']] == [('policies', 'asked again')]
+    assert settled['sources'] == {SUB: 'resource_graph'} and [len(v['policies']) for v in settled['vaults']] == [1] * 7
+    emulator.settings(graph_live={'mode': 'reorder', 'table': 'recoveryservicesresources', 'times': 2})
+    moved = rg.discover(session, [SUB], BOTH, policies=True)
+    assert [(r['query'], r['outcome']) for r in moved['resource_graph']['requeried']] == [('policies', 'asked again'),
+                                                                                          ('policies', 'not settled')]
+    assert moved['sources'] == {SUB: 'arm'} and "(the index changed while it was paged: policies)" in moved['fallbacks'][0]['reason']
+    assert [len(v['policies']) for v in moved['vaults']] == [1] * 7 and [v['name'] for v in moved['vaults']] == NAMES

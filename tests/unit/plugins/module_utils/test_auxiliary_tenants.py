@@ -45,7 +45,8 @@ def test_the_sdk_clients_get_the_auxiliary_policy_only_when_asked():
 
     session = AzureSession({'auxiliary_tenant_ids': [T1]}, env={})
     session._credential = Credential()   # pylint: disable=protected-access
-    session._cloud = type('Cloud', (), {'resource_manager': 'https://management.example/', 'scope': 'https://management.example/.default'})()  # pylint: disable=protected-access
+    cloud = type('Cloud', (), {'resource_manager': 'https://management.example/', 'scope': 'https://management.example/.default'})()
+    session._cloud = cloud   # pylint: disable=protected-access
     session._verify = True   # pylint: disable=protected-access
     policy = session.auxiliary_policy()
     assert type(policy).__name__ == 'AuxiliaryAuthenticationPolicy'

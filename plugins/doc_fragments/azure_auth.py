@@ -83,7 +83,8 @@ options:
         identity cannot sign in to another tenant and is refused with this option).
       - Falls back to E(AZURE_AUXILIARY_TENANT_IDS) (comma separated). The name is the Terraform azurerm provider's; az CLI
         calls it C(--aux-tenants).
-      - Reads never send it. A refused protected operation says that the Resource Guard protects it and names this option.
+      - Only the SDK clients that write send it (with their operations' status polls); vault, policy and Resource Graph reads do
+        not. A refused protected operation says that the Resource Guard protects it and names this option.
     type: list
     elements: str
     version_added: 0.2.0

@@ -25,6 +25,7 @@ subscription came from.
 from __future__ import annotations
 
 import datetime
+import functools
 import math
 import re
 import threading
@@ -755,7 +756,8 @@ def discover(session, subscriptions, vault_types, resource_groups=None, tags=Non
         found, unreadable, with_rows, seen = [], [], set(), set()
         for batch in _batches(subs):
             try:
-                pages = _settled(graph, vaults_query(kinds, resource_groups, tags), batch, lambda: _VaultPages(subs), 'vaults', result)
+                pages = _settled(graph, vaults_query(kinds, resource_groups, tags), batch, functools.partial(_VaultPages, subs), 'vaults',
+                                 result)
             except AzureOperationError as exc:
                 if exc.code != 'NoValidSubscriptionsInQueryRequest':
                     raise
@@ -794,7 +796,8 @@ def discover(session, subscriptions, vault_types, resource_groups=None, tags=Non
             for batch in _batches([s for s in graph_subs if s.lower() not in moved]):
                 in_batch = set(sub.lower() for sub in batch)
                 batch_records = [r for r in records if str(r.get('subscription_id')).lower() in in_batch]
-                rows = _settled(graph, query(kinds, resource_groups), batch, lambda: attacher(batch_records), attacher.field, result)
+                rows = _settled(graph, query(kinds, resource_groups), batch, functools.partial(attacher, batch_records), attacher.field,
+                                result)
                 if rows is None:
                     moved.update((sub.lower(), attacher.field) for sub in batch)
                 else:
@@ -802,6 +805,8 @@ def discover(session, subscriptions, vault_types, resource_groups=None, tags=Non
         if moved:
             # Still moving after a second query: those subscriptions are read from ARM (or are errors), as a whole.
             records = [r for r in records if str(r.get('subscription_id')).lower() not in moved]
+            # ARM reads those subscriptions again, unreadable vaults included: their Resource Graph errors go.
+            result['errors'] = [e for e in result['errors'] if _subscription_of(e.get('vault')) not in moved]
             for sub in subs:
                 if sub.lower() in moved:
                     result['sources'].pop(sub, None)
@@ -832,6 +837,12 @@ def discover(session, subscriptions, vault_types, resource_groups=None, tags=Non
     result['resource_graph'] = {'calls': graph.calls, 'throttled': graph.throttled, 'waited_s': round(graph.pacer.waited_s, 3),
                                 'partial_scope': graph.partial_scope, 'requeried': result.pop('requeried')}
     return result
+
+
+def _subscription_of(arm_id):
+    """The lower-cased subscription id of an ARM id, or None."""
+    parts = str(arm_id or '').strip('/').split('/')
+    return parts[1].lower() if len(parts) > 1 and parts[0].lower() == 'subscriptions' else None
 
 
 class _VaultPages:

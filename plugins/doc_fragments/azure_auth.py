@@ -72,6 +72,22 @@ options:
         azure.azcollection's option of that name; for private or disconnected clouds (Azure Stack Hub). Custom clouds
         (O(cloud_environment) given as a URL) skip it anyway.
     type: bool
+  auxiliary_tenant_ids:
+    description:
+      - Other Microsoft Entra tenants (GUIDs, at most three) whose tokens go with every write, in the
+        C(x-ms-authorization-auxiliary) header Azure Resource Manager reads for cross-tenant authorization. Set it to the
+        tenant of a vault's Resource Guard (multi-user authorization) so that an operation the Resource Guard protects
+        (disabling soft delete or immutability, reducing a policy's retention, ...) can be authorized; the task's
+        identity must be able to sign in to that tenant and have permission on the Resource Guard.
+      - The tokens come from the task's own credential (a service principal, workload identity or the Azure CLI; a managed
+        identity cannot sign in to another tenant and is refused with this option).
+      - Falls back to E(AZURE_AUXILIARY_TENANT_IDS) (comma separated). The name is the Terraform azurerm provider's; az CLI
+        calls it C(--aux-tenants).
+      - Only the SDK clients that write send it (with their operations' status polls); vault, policy and Resource Graph reads do
+        not. A refused protected operation says that the Resource Guard protects it and names this option.
+    type: list
+    elements: str
+    version_added: 0.2.0
   cloud_environment:
     description:
       - V(AzureCloud), V(AzureUSGovernment), V(AzureChinaCloud), or the https URL of an Azure Resource Manager endpoint

@@ -15,6 +15,7 @@ from __future__ import annotations
 import configparser
 import json
 import os
+import re
 import shutil
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, has_control, import_package, shown
@@ -26,6 +27,7 @@ PATH_OPTIONS = ('certificate_path', 'x509_certificate_path')
 AUTH_SOURCES = ('auto', 'env', 'cli', 'msi', 'workload_identity', 'credential_file')
 # azure.azcollection reads the default auth_source from this variable; so do we.
 AUTH_SOURCE_ENV = 'ANSIBLE_AZURE_AUTH_SOURCE'
+AUXILIARY_TENANTS_ENV = 'AZURE_AUXILIARY_TENANT_IDS'
 
 # The authentication and connection options of every module and of the backup_vaults inventory plugin, documented
 # once in plugins/doc_fragments/azure_auth.py (ansible-test validate-modules checks that the two agree).
@@ -43,6 +45,9 @@ AUTH_ARGSPEC = {
     'x509_certificate_path': {'type': 'path'},
     'thumbprint': {'type': 'str'},
     'disable_instance_discovery': {'type': 'bool'},
+    # Tenants whose tokens go with each write in x-ms-authorization-auxiliary (a Resource Guard in another tenant:
+    # multi-user authorization). The name of Terraform's azurerm provider option and of az CLI's --aux-tenants.
+    'auxiliary_tenant_ids': {'type': 'list', 'elements': 'str'},
     'cloud_environment': {'type': 'str'},
     'cert_validation_mode': {'type': 'str', 'choices': ['validate', 'ignore']},
     'profile': {'type': 'str'},
@@ -214,11 +219,42 @@ def select_auth(params, env=None, credential_file_reader=None):
     return AuthPlan('chained_cli_msi', 'auto', client_id=client_id, tenant_id=tenant)
 
 
-def build_credential(plan, cloud, verify=True, disable_instance_discovery=None):
-    """Build the azure-identity credential an AuthPlan describes."""
+# ARM takes at most three auxiliary tokens (Learn, authenticate-multi-tenant).
+MAX_AUXILIARY_TENANTS = 3
+_TENANT_ID = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
+
+
+def auxiliary_tenants(params, env):
+    """The checked ``auxiliary_tenant_ids`` (task option, else AZURE_AUXILIARY_TENANT_IDS, comma separated): tenant GUIDs,
+    at most three, without repeats. Raises InputError naming the bad value."""
+    given = params.get('auxiliary_tenant_ids')
+    if given is None:
+        given = [t for t in str(env.get(AUXILIARY_TENANTS_ENV) or '').split(',') if t.strip()]
+    tenants = []
+    for tenant in given:
+        text = str(tenant).strip()
+        if not _TENANT_ID.match(text):
+            raise InputError('auxiliary_tenant_ids: %s is not a tenant id (a GUID xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)' % shown(tenant))
+        if text.lower() not in [t.lower() for t in tenants]:
+            tenants.append(text)
+    if len(tenants) > MAX_AUXILIARY_TENANTS:
+        raise InputError('auxiliary_tenant_ids: %d tenants given; Azure Resource Manager takes tokens of at most %d other tenants'
+                         % (len(tenants), MAX_AUXILIARY_TENANTS))
+    return tenants
+
+
+def build_credential(plan, cloud, verify=True, disable_instance_discovery=None, additionally_allowed_tenants=None):
+    """Build the azure-identity credential an AuthPlan describes; ``additionally_allowed_tenants`` (auxiliary_tenant_ids)
+    lets it issue tokens in those tenants too."""
     # Lazy: azure-identity is the slowest import of all; only a task that authenticates loads it.
     identity = import_package('azure.identity', 'azure-identity')
+    if additionally_allowed_tenants and plan.kind in ('msi', 'chained_cli_msi'):
+        raise InputError('auxiliary_tenant_ids needs a credential that can sign in to other tenants: a service principal '
+                         '(secret or certificate), workload identity or the Azure CLI (auth_source %s gives a managed identity, '
+                         'which cannot)' % plan.source)
     common = {'authority': cloud.authority_host}
+    if additionally_allowed_tenants:
+        common['additionally_allowed_tenants'] = list(additionally_allowed_tenants)
     if cloud.disable_instance_discovery or disable_instance_discovery:
         common['disable_instance_discovery'] = True
     if not verify:
@@ -237,7 +273,7 @@ def build_credential(plan, cloud, verify=True, disable_instance_discovery=None):
     if plan.kind == 'msi':
         return _managed_identity(identity, kw.get('client_id'))
     if plan.kind == 'cli':
-        return _azure_cli(identity, kw.get('tenant_id'), required=True)
+        return _azure_cli(identity, kw.get('tenant_id'), required=True, allowed=additionally_allowed_tenants)
     return identity.ChainedTokenCredential(_azure_cli(identity, kw.get('tenant_id'), required=False),
                                            _managed_identity(identity, kw.get('client_id')))
 
@@ -267,16 +303,18 @@ def _managed_identity(identity, client_id):
 AZ_INSTALL_URL = 'https://learn.microsoft.com/cli/azure/install-azure-cli'
 
 
-def _azure_cli(identity, tenant_id, required):
-    """AzureCliCredential in the given tenant. With auth_source=cli, say plainly when there is no Azure CLI."""
+def _azure_cli(identity, tenant_id, required, allowed=None):
+    """AzureCliCredential in the given tenant (and the ``allowed`` other tenants). With auth_source=cli, say plainly when
+    there is no Azure CLI."""
     # azure-identity runs the 'az' found on PATH; without one it can only say 'CredentialUnavailable'.
     if required and not shutil.which('az'):
         raise InputError("auth_source=cli uses the Azure CLI login, but no 'az' command is on the PATH of the Python that runs "
                          "the module. Install the Azure CLI (%s) and run 'az login' (with --tenant, or set tenant), or choose "
                          "another auth_source: env, workload_identity, msi or credential_file." % AZ_INSTALL_URL)
+    kwargs = {'additionally_allowed_tenants': list(allowed)} if allowed else {}
     if tenant_id:
-        return identity.AzureCliCredential(tenant_id=tenant_id)
-    return identity.AzureCliCredential()
+        return identity.AzureCliCredential(tenant_id=tenant_id, **kwargs)
+    return identity.AzureCliCredential(**kwargs)
 
 
 def cli_default_subscription(path=None):

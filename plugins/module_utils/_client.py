@@ -24,6 +24,7 @@ import threading
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._auth import (
+    auxiliary_tenants,
     build_credential,
     cli_default_subscription,
     first_value,
@@ -58,6 +59,19 @@ SDKS = {
 MAX_PAGES = 1000
 
 
+class TenantCredential:
+    """A credential's tokens in one other tenant (``get_token(..., tenant_id=...)``; azure-identity issues them when the
+    tenant is in its additionally_allowed_tenants): what AuxiliaryAuthenticationPolicy asks each auxiliary credential for."""
+
+    def __init__(self, credential, tenant_id):
+        self.credential = credential
+        self.tenant_id = tenant_id
+
+    def get_token(self, *scopes, **kwargs):
+        kwargs['tenant_id'] = self.tenant_id
+        return self.credential.get_token(*scopes, **kwargs)
+
+
 class AzureSession:
     """Everything a task needs to talk to Azure: cloud, credential, subscription, clients.
 
@@ -72,6 +86,7 @@ class AzureSession:
         self._plan = None
         self._cloud = None
         self._credential = None
+        self._auxiliary = None
         self._clients = {}
         self._lock = threading.RLock()
         self._seen = threading.local()
@@ -142,12 +157,30 @@ class AzureSession:
         return self._cloud
 
     @property
+    def auxiliary_tenants(self):
+        """The tenants (auxiliary_tenant_ids) whose tokens every write carries in x-ms-authorization-auxiliary."""
+        if self._auxiliary is None:
+            self._auxiliary = auxiliary_tenants(self.params, self.env)
+        return self._auxiliary
+
+    @property
     def credential(self):
         with self._lock:
             if self._credential is None:
                 self._credential = build_credential(self.plan, self.cloud, verify=self.verify,
-                                                    disable_instance_discovery=self.params.get('disable_instance_discovery'))
+                                                    disable_instance_discovery=self.params.get('disable_instance_discovery'),
+                                                    additionally_allowed_tenants=self.auxiliary_tenants)
             return self._credential
+
+    def auxiliary_policy(self):
+        """azure-mgmt-core's AuxiliaryAuthenticationPolicy with a token of each auxiliary tenant, from the task's own
+        credential (a Resource Guard in another tenant: multi-user authorization), or None without auxiliary_tenant_ids."""
+        tenants = self.auxiliary_tenants
+        if not tenants:
+            return None
+        # Lazy: azure-mgmt-core comes with the SDK clients; only a task that writes builds one.
+        policies = import_package('azure.mgmt.core.policies', 'azure-mgmt-core')
+        return policies.AuxiliaryAuthenticationPolicy([TenantCredential(self.credential, t) for t in tenants], self.cloud.scope)
 
     def default_subscription(self, required=True):
         given = self.params.get('subscription_id')
@@ -174,7 +207,8 @@ class AzureSession:
             'user_agent': USER_AGENT,
             'retry_policy': bounded_retry_policy(settings),
             'raw_response_hook': honour_zero_retry_after,
-            'per_retry_policies': [same_host_policy(self.cloud.resource_manager, self._seen), pacing_policy(self.pacer)],
+            'per_retry_policies': [p for p in (same_host_policy(self.cloud.resource_manager, self._seen), pacing_policy(self.pacer),
+                                               self.auxiliary_policy()) if p is not None],
             # Connections kept per host, as for the shared ARM client: a fleet's writes go out many at once.
             'transport': pooled_transport(),
         }

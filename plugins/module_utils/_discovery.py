@@ -24,7 +24,8 @@ read from ARM (vault_immutability_info does that itself, through ``single_vault_
 The ``discovery`` block of a result (``describe``): ``requested``, ``source_by_subscription`` (``resource_graph`` or
 ``arm`` per subscription), ``fallbacks`` (``{subscription_id, reason}``), ``data_time`` (UTC, when the reads began:
 Resource Graph's data may be older, as it can lag ARM by minutes), ``resource_graph`` (``calls``, ``throttled``,
-``waited_s``), ``arm`` (``requests``, ``waited_s``, ``throttled``: the session's pacing) and ``elapsed_s``.
+``waited_s``, ``requeried``: each query asked again because its pages did not make one answer), ``arm`` (``requests``,
+``waited_s``, ``throttled``: the session's pacing) and ``elapsed_s``.
 """
 
 from __future__ import annotations
@@ -69,8 +70,9 @@ def describe(requested, sources, fallbacks, data_time, started, session, graph=N
         'source_by_subscription': dict(sources),
         'fallbacks': list(fallbacks),
         'data_time': data_time,
-        'resource_graph': ({'calls': graph['calls'], 'throttled': graph['throttled'], 'waited_s': graph['waited_s']}
-                           if graph else {'calls': 0, 'throttled': 0, 'waited_s': 0.0}),
+        'resource_graph': ({'calls': graph['calls'], 'throttled': graph['throttled'], 'waited_s': graph['waited_s'],
+                            'requeried': list(graph.get('requeried') or [])}
+                           if graph else {'calls': 0, 'throttled': 0, 'waited_s': 0.0, 'requeried': []}),
         'arm': _pacing(session),
         'elapsed_s': round(time.monotonic() - started, 3),
     }

@@ -251,7 +251,17 @@ def _operation_failed(exc):
     return any(cause is not None and 'OperationFailed' in _class_names(cause) for cause in causes)
 
 
+# Multi-user authorization: the vault's Resource Guard protects the operation. Azure's own code for this refusal is not
+# published; the emulator's (tests/emulator/mua.py, assumed) and any code naming the Resource Guard are recognised.
+MUA_CODES = ('UserErrorResourceGuardAuthorizationRequired',)
+MUA_HINT = ("The vault's Resource Guard protects this operation (multi-user authorization): set auxiliary_tenant_ids to the "
+            "Resource Guard's tenant (the task's identity must be allowed to sign in there and have permission on the Resource "
+            "Guard), or have the Resource Guard's owner approve the operation.")
+
+
 def _hint(status, code):
+    if code in MUA_CODES or 'resourceguard' in str(code or '').lower():
+        return MUA_HINT
     if status == 403 or code == 'AuthorizationFailed':
         return ('The identity in use lacks permission for this action: grant it a role such as '
                 '"Backup Contributor" on the vault (reads need "Backup Reader" or "Reader").')

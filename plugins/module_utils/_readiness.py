@@ -39,7 +39,7 @@ from collections.abc import Mapping
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._immutability import normalise_choice as _immutability_state
-from ansible_collections.vaultlock.azure.plugins.module_utils._retention import Duration, RetentionError, is_operational, parse_duration
+from ansible_collections.vaultlock.azure.plugins.module_utils._retention import Duration, RetentionError, is_operational, is_unsourced, parse_duration
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import LOCK_RULES, LOCK_SETTINGS, PER_POLICY, RULES
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import DriftError, must_be_bool
 
@@ -190,7 +190,9 @@ def _policy_view(policy, today, problems):
     tiers = []
     for tier, until in longest.values():
         tiers.append({'tier': tier.get('tier'), 'datastore': tier.get('datastore'), 'duration': tier.get('duration'),
-                      'held_until': until, 'protected_by_immutability': not is_operational(policy, tier)})
+                      'held_until': until, 'protected_by_immutability': not is_operational(policy, tier),
+                      # Held by immutability by assumption (the refusing side): no Microsoft source says either way.
+                      'protection_unsourced': is_unsourced(policy, tier)})
     tiers.sort(key=lambda t: (not t['protected_by_immutability'], -t['held_until'].toordinal(), str(t['tier']), str(t['datastore'])))
     protected = [t for t in tiers if t['protected_by_immutability']]
     return {'name': name, 'workload': policy.get('workload'), 'items': 0, 'tiers': tiers,

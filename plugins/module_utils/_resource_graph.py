@@ -25,6 +25,7 @@ subscription came from.
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import math
 import re
@@ -60,6 +61,11 @@ MAX_PAGES = 1000
 # Pages beyond what an answer's totalRecords announces that are still accepted (rows can move in a live index).
 PAGE_SLACK = 2
 NOT_VISIBLE = 'Resource Graph cannot read this subscription (no access, or access not yet propagated)'
+# Answers whose pages do not make one answer: a row seen twice, fewer or more rows than totalRecords announced, a page
+# of another length or total. Resource Graph's index is live: a vault added, removed or reordered while a query is paged
+# moves rows between pages. discover() then asks again once, and reads from ARM what still does not add up.
+MOVING_INDEX_CODES = ('DuplicateRows', 'MissingRows', 'InconsistentPages')
+MOVED = 'Resource Graph\'s pages did not make one answer twice (the index changed while it was paged: %s)'
 
 # ARM resource type of each vault kind, lowercase (as Resource Graph's `type` column holds it).
 VAULT_RESOURCE_TYPES = {kind: resource_type(kind) for kind in VAULT_TYPES}
@@ -374,6 +380,11 @@ class ResourceGraph:
             count += len(data)
             deliver(data)
             del answer, data
+        if isinstance(total, int) and count != total:
+            # Rows that moved between pages (a vault removed while the query was paged) leave a gap no page shows.
+            raise AzureOperationError(OPERATION, None, 200, 'MissingRows',
+                                      'Resource Graph announced %d rows (totalRecords) and its pages held %d: rows moved '
+                                      'between pages' % (total, count))
         return rows if on_page is None else count
 
     def _page_limit(self, total, first):
@@ -752,34 +763,38 @@ def discover(session, subscriptions, vault_types, resource_groups=None, tags=Non
     # one, an answer with odd rows fails the query and ARM reads those subscriptions instead, completely.
     graph.tolerate_odd_rows = fallback != 'arm'
     read_at = _now_iso()
-    result = {'vaults': [], 'errors': [], 'sources': {}, 'fallbacks': [], 'read_at': read_at, 'resource_graph': {}, 'dropped': []}
-    records, arm_subs = [], []
+    result = {'vaults': [], 'errors': [], 'sources': {}, 'fallbacks': [], 'read_at': read_at, 'resource_graph': {}, 'dropped': [],
+              'requeried': []}
+    records, arm_subs, moved = [], [], {}
     try:
         found, unreadable, with_rows, seen = [], [], set(), set()
-
-        def vault_page(rows):
-            rows = in_scope(rows, subs, result['dropped'])
-            with_rows.update(str(r.get('subscriptionId')).lower() for r in rows)
-            page_records, page_errors = read_vault_rows(rows)
-            for record in page_records:
+        for batch in _batches(subs):
+            try:
+                pages = _settled(graph, vaults_query(kinds, resource_groups, tags), batch, functools.partial(_VaultPages, subs), 'vaults',
+                                 result)
+            except AzureOperationError as exc:
+                if exc.code != 'NoValidSubscriptionsInQueryRequest':
+                    raise
+                continue
+            if pages is None:
+                moved.update((sub.lower(), 'vaults') for sub in batch)
+                continue
+            result['dropped'].extend(pages.dropped)
+            with_rows.update(pages.with_rows)
+            for record in pages.found:
                 key = str(record['id']).lower()
                 if key not in seen:
                     seen.add(key)
                     found.append(record)
-            unreadable.extend(page_errors)
-
-        for batch in _batches(subs):
-            try:
-                graph.query(vaults_query(kinds, resource_groups, tags), batch, on_page=vault_page)
-            except AzureOperationError as exc:
-                if exc.code != 'NoValidSubscriptionsInQueryRequest':
-                    raise
+            unreadable.extend(pages.unreadable)
         records = [r for r in found if _fleet.tags_match(r, tags)]
         result['errors'].extend(unreadable)   # as the ARM path: whatever the tag filter, an unreadable vault is said
         # A subscription without vault rows is empty, or invisible to Resource Graph: only then ask which.
-        unknown = [s for s in subs if s.lower() not in with_rows]
+        unknown = [s for s in subs if s.lower() not in with_rows and s.lower() not in moved]
         visible = set(s.lower() for s in visible_subscriptions(graph, unknown)) if unknown else set()
         for sub in subs:
+            if sub.lower() in moved:
+                continue
             if sub.lower() in with_rows or sub.lower() in visible:
                 result['sources'][sub] = 'resource_graph'
             else:
@@ -789,16 +804,28 @@ def discover(session, subscriptions, vault_types, resource_groups=None, tags=Non
         if resource_groups:
             result['errors'].extend(missing_resource_groups(graph, [s for s in subs if result['sources'].get(s) == 'resource_graph'],
                                                             resource_groups))
-        if records and policies:
-            attacher = PolicyRows(records)
-            for batch in _batches(graph_subs):
-                graph.query(policies_query(kinds, resource_groups), batch, on_page=attacher.add)
-            attacher.finish()
-        if records and items:
-            attacher = ItemRows(records)
-            for batch in _batches(graph_subs):
-                graph.query(items_query(kinds, resource_groups), batch, on_page=attacher.add)
-            attacher.finish()
+        for wanted, query, attacher in ((policies, policies_query, PolicyRows), (items, items_query, ItemRows)):
+            if not (records and wanted):
+                continue
+            for batch in _batches([s for s in graph_subs if s.lower() not in moved]):
+                in_batch = set(sub.lower() for sub in batch)
+                batch_records = [r for r in records if str(r.get('subscription_id')).lower() in in_batch]
+                rows = _settled(graph, query(kinds, resource_groups), batch, functools.partial(attacher, batch_records), attacher.field,
+                                result)
+                if rows is None:
+                    moved.update((sub.lower(), attacher.field) for sub in batch)
+                else:
+                    rows.finish()
+        if moved:
+            # Still moving after a second query: those subscriptions are read from ARM (or are errors), as a whole.
+            records = [r for r in records if str(r.get('subscription_id')).lower() not in moved]
+            # ARM reads those subscriptions again, unreadable vaults included: their Resource Graph errors go.
+            result['errors'] = [e for e in result['errors'] if _subscription_of(e.get('vault')) not in moved]
+            for sub in subs:
+                if sub.lower() in moved:
+                    result['sources'].pop(sub, None)
+                    arm_subs.append(sub)
+                    result['fallbacks'].append({'subscription_id': sub, 'reason': MOVED % moved[sub.lower()]})
     except AzureOperationError as exc:
         if fallback != 'arm':
             raise
@@ -813,8 +840,9 @@ def discover(session, subscriptions, vault_types, resource_groups=None, tags=Non
                 result['sources'][sub] = 'arm'
         else:
             for entry in result['fallbacks']:
+                code = 'NotVisibleInResourceGraph' if entry['reason'] == NOT_VISIBLE else 'ResourceGraphIndexMoving'
                 result['errors'].append({'scope': 'subscription %s' % entry['subscription_id'], 'operation': OPERATION,
-                                         'status': None, 'code': 'NotVisibleInResourceGraph', 'message': entry['reason']})
+                                         'status': None, 'code': code, 'message': entry['reason']})
             result['fallbacks'] = []
     for odd in getattr(graph, 'odd_rows', ()):     # a graph of the caller's (tests) may keep none
         scope = 'subscriptions %s' % ', '.join(odd['subscriptions']) if odd['subscriptions'] else 'the tenant'
@@ -827,8 +855,51 @@ def discover(session, subscriptions, vault_types, resource_groups=None, tags=Non
         unique.setdefault(str(record['id']).lower(), record)
     result['vaults'] = [unique[key] for key in sorted(unique)]
     result['resource_graph'] = {'calls': graph.calls, 'throttled': graph.throttled, 'waited_s': round(graph.pacer.waited_s, 3),
-                                'partial_scope': graph.partial_scope}
+                                'partial_scope': graph.partial_scope, 'requeried': result.pop('requeried')}
     return result
+
+
+def _subscription_of(arm_id):
+    """The lower-cased subscription id of an ARM id, or None."""
+    parts = str(arm_id or '').strip('/').split('/')
+    return parts[1].lower() if len(parts) > 1 and parts[0].lower() == 'subscriptions' else None
+
+
+class _VaultPages:
+    """The vault rows of one query, page by page (``add``): records, unreadable rows, dropped rows, the subscriptions
+    with rows. One per attempt, so a query asked again starts from nothing."""
+
+    def __init__(self, subs):
+        self.subs = subs
+        self.found, self.unreadable, self.dropped, self.with_rows = [], [], [], set()
+
+    def add(self, rows):
+        rows = in_scope(rows, self.subs, self.dropped)
+        self.with_rows.update(str(r.get('subscriptionId')).lower() for r in rows)
+        page_records, page_errors = read_vault_rows(rows)
+        self.found.extend(page_records)
+        self.unreadable.extend(page_errors)
+
+
+def _settled(graph, query, batch, start, what, result):
+    """One query over a batch of subscriptions, into a fresh ``start()`` accumulator (``add(rows)`` per page).
+
+    When its pages do not make one answer (MOVING_INDEX_CODES: Resource Graph's live index changed while it was paged),
+    the query is asked once more from its first page, and ``result['requeried']`` says so. Returns the accumulator, or
+    None when the second answer did not add up either (the caller reads those subscriptions from ARM).
+    """
+    for attempt in (1, 2):
+        pages = start()
+        try:
+            graph.query(query, batch, on_page=pages.add)
+        except AzureOperationError as exc:
+            if exc.code not in MOVING_INDEX_CODES:
+                raise
+            result['requeried'].append({'query': what, 'subscriptions': len(batch), 'attempt': attempt, 'code': exc.code,
+                                        'reason': exc.azure_message, 'outcome': 'asked again' if attempt == 1 else 'not settled'})
+            continue
+        return pages
+    return None
 
 
 def _from_arm(session, subs, kinds, resource_groups, tags, policies, items, result, max_concurrency):

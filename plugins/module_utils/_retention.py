@@ -17,8 +17,9 @@ Comparison (``meets``, ``is_reduction``)
     Exact where the calendar decides (a year is 12 months, a week 7 days: ``12m`` meets ``1y``,
     ``4w`` meets ``28d``). Otherwise conservative: what a policy keeps counts at its ``min_days``
     and what it is compared with at its ``max_days``.
-    ``is_reduction(before, after)`` is ``not meets(after, before)``: anything that could keep
-    less is a reduction (``30d`` -> ``4w``, ``P1M`` -> ``P4W``, even ``30d`` -> ``1m``).
+    ``is_reduction(before, after)``: anything that could keep less is a reduction (``30d`` -> ``4w``,
+    ``P1M`` -> ``P4W``, even ``30d`` -> ``1m``); across units it counts each unit on its own (a month 28..31 days,
+    a year 365..366, twelve months not folded into a year), the refusing side of an unpublished rule (assumed).
 
 Policy records (``normalise_policy``)
     ``{name, id, vault_type, workload, workload_type, policy_type, tiers, unreadable, unknown,
@@ -30,7 +31,8 @@ Baselines (``validate_minimum``, ``check_minimum``, ``raise_policy``)
 
 Reductions (``find_reductions``)
     Tiers are matched on ``(tier, sub_policy, datastore)``. Each reduction says whether the tier is an
-    operational backup (``is_operational``): immutability does not protect those, so Azure lets them shrink.
+    operational backup (``is_operational``): immutability does not protect those, so Azure lets them shrink; and whether
+    that is an assumption (``is_unsourced``: VM instant restore and workload snapshot tiers, predicted as held).
 """
 
 from __future__ import annotations
@@ -288,22 +290,44 @@ def meets(have, need):
 
 
 def is_reduction(before, after):
-    """True when ``after`` could keep less than ``before``: ``not meets(after, before)``.
+    """True when ``after`` could keep less than ``before``, as an immutable vault might judge it.
 
-    Conservative toward warning: ``30d`` -> ``4w`` and ``P1M`` -> ``P4W`` are reductions, and so
-    is ``30d`` -> ``1m`` (February); ``P4W`` -> ``P1M`` and ``12m`` -> ``1y`` are not.
+    Exact where the calendar decides (``12m`` -> ``1y``, ``28d`` -> ``4w`` are not reductions). Across units Azure's
+    comparison is not published (**assumed**, docs/reliability.md), so the prediction takes the refusing side and counts
+    each unit on its own, a month 28..31 days and a year 365..366, never folding twelve months into a year: a reduction
+    unless what ``after`` keeps at its shortest reaches what ``before`` keeps at its longest. ``30d`` -> ``1m``,
+    ``1m`` -> ``30d``, ``1y`` -> ``365d`` and ``365d`` -> ``12m`` are reductions; ``365d`` -> ``1y``, ``4w`` -> ``1m``,
+    ``1m`` -> ``31d`` are not. The emulator's rule (tests/emulator/rules.py ``is_shorter``) gives the same verdicts, and
+    anything ``meets`` calls short is a reduction here too.
     """
-    return not meets(after, before)
+    before = parse_duration(before)
+    after = parse_duration(after)
+    after_months, after_days = after.calendar
+    before_months, before_days = before.calendar
+    if after_months >= before_months and after_days >= before_days:
+        return False
+    return _unit_days(after, _MIN_DAYS) < _unit_days(before, _MAX_UNIT_DAYS)
+
+
+# The longest a unit can last, each unit on its own (``is_reduction``).
+_MAX_UNIT_DAYS = {'years': 366, 'months': 31, 'weeks': 7, 'days': 1}
+
+
+def _unit_days(duration, per_unit):
+    """Days of ``duration`` with each part counted at ``per_unit`` (months not folded into years)."""
+    return sum(count * per_unit[unit] for unit, count in duration.parts)
 
 
 @lru_cache(maxsize=4096)
-def _smallest_in_unit(unit, need):
-    """The smallest count of ``unit`` that meets ``need`` (``meets`` is monotone in the count); a fleet's policies ask it
-    of the same few minimums, and a Duration is immutable."""
-    low, high = 1, -(-need.max_days // _MIN_DAYS[unit])
+def _smallest_in_unit(unit, need, keeps=False):
+    """The smallest count of ``unit`` that meets ``need`` (``meets`` is monotone in the count); with ``keeps``, the
+    smallest that is no reduction from ``need`` (``is_reduction``, stricter: what an immutable vault may refuse). A fleet's
+    policies ask it of the same few minimums, and a Duration is immutable: cached."""
+    low, high = 1, -(-_unit_days(need, _MAX_UNIT_DAYS) // _MIN_DAYS[unit])
     while low < high:
         middle = (low + high) // 2
-        if meets(Duration.of(middle, unit), need):
+        candidate = Duration.of(middle, unit)
+        if (not is_reduction(need, candidate)) if keeps else meets(candidate, need):
             high = middle
         else:
             low = middle + 1
@@ -334,9 +358,9 @@ def raised_duration(have, need, vault_type, tier):
     return _covering('days', need, have)
 
 
-def _covering(unit, *targets):
-    """The smallest count of ``unit`` that meets every target (so raising never lowers)."""
-    return Duration.of(max(_smallest_in_unit(unit, target) for target in targets), unit)
+def _covering(unit, need, have):
+    """The smallest count of ``unit`` that meets ``need`` and is no reduction from ``have`` (so raising never lowers)."""
+    return Duration.of(max(_smallest_in_unit(unit, need), _smallest_in_unit(unit, have, keeps=True)), unit)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -882,21 +906,35 @@ def raise_policy(resource, vault_type, minimum):
 # - Backup vaults: every lifecycle whose source data store is the OperationalStore (blobs, disks, ...).
 # - Azure Files (Recovery Services): the share snapshots (datastore Snapshot: the retention of a snapshot-only
 #   policy, and vaultRetentionPolicy.snapshotRetentionInDays). The vaulted tiers (VaultStandard) are protected.
-# - Azure VMs: instant restore snapshots (instantRpRetentionRangeInDays). Learn's sentence does not name them, so
-#   this is a decision: they are operational backups of the VM's disks. Learn, backup-instant-restore-capability:
-#   "Snapshots are stored along with the disks", for managed disks "in a restore point collection resource in a
-#   designated resource group", outside the vault; Learn, secure-by-default, lists "operational backups of disks
-#   and virtual machine (VM) backup snapshots used for instant restores" together and says that "unlike vaulted
-#   backups, these snapshots can be directly accessed and deleted". What an owner can delete directly is not
-#   protected by the vault's immutability.
-# - SAP HANA / workload snapshot backups (snapshotBackupAdditionalDetails.instantRpRetentionRangeInDays): instant
-#   restore disk snapshots kept in a resource group, the same decision as for VMs.
+# Not operational here, on purpose: Azure VM instant restore snapshots (instantRpRetentionRangeInDays) and SAP HANA /
+# workload snapshot tiers (snapshotBackupAdditionalDetails.instantRpRetentionRangeInDays). Learn names only blobs,
+# files and disks as operational backups that immutability does not cover. That VM instant restore snapshots are
+# operational too is a reading (Learn, backup-instant-restore-capability: "Snapshots are stored along with the disks";
+# secure-by-default: they "can be directly accessed and deleted"), not something Microsoft states. Where the
+# collection predicts Azure's answer from an assumed rule it predicts the safe side: these tiers are treated as held
+# by immutability (a reduction on an immutable vault "Azure may refuse", a raise on a Locked vault needs consent), and
+# every such prediction says it is unsourced (UNSOURCED_TIERS, ``is_unsourced``). The emulator leans the same way.
 OPERATIONAL_TIERS = {
     'backup': {'datastores': ('OperationalStore',), 'tiers': ()},
     'AzureStorage': {'datastores': ('Snapshot',), 'tiers': ()},
-    'AzureIaasVM': {'datastores': (), 'tiers': ('instant',)},
-    'AzureWorkload': {'datastores': (), 'tiers': ('snapshot',)},
 }
+
+# Tiers whose treatment by an immutable vault no Microsoft source states: predicted as held (the refusing side).
+UNSOURCED_TIERS = {
+    'AzureIaasVM': ('instant',),
+    'AzureWorkload': ('snapshot',),
+}
+
+# What a report says of a prediction that rests on UNSOURCED_TIERS.
+UNSOURCED_NOTE = ('unsourced (assumed): Microsoft does not name VM instant restore or workload snapshot tiers as operational '
+                  'backups, so Azure may refuse shortening them on an immutable vault')
+
+
+def is_unsourced(record, tier):
+    """True when whether immutability holds ``tier`` of ``record`` is an assumption (see UNSOURCED_TIERS)."""
+    if record.get('vault_type') == 'backup':
+        return False
+    return tier.get('tier') in UNSOURCED_TIERS.get(record.get('workload'), ())
 
 
 def is_operational(record, tier):
@@ -931,7 +969,8 @@ def find_reductions(before_record, after_record):
     ISO-8601 strings; ``after`` None means the tier is gone (or unreadable) in ``after_record``, which
     includes a Backup vault lifecycle moved to another datastore. Added tiers are not reductions.
     ``operational`` is True for an operational backup tier (``is_operational`` of ``before_record``):
-    immutability does not protect it.
+    immutability does not protect it. ``unsourced`` is True when treating the tier as held by immutability is an
+    assumption (``is_unsourced``): Azure may refuse its reduction on an immutable vault, and no source says it will.
     """
     remaining = {}
     for tier in after_record.get('tiers') or []:
@@ -949,5 +988,6 @@ def find_reductions(before_record, after_record):
             'before': tier['duration'],
             'after': after['duration'] if after is not None else None,
             'operational': is_operational(before_record, tier),
+            'unsourced': is_unsourced(before_record, tier),
         })
     return reductions

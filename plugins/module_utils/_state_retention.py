@@ -18,6 +18,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._retention import (
     TIERS,
+    UNSOURCED_NOTE,
     RetentionError,
     check_minimum,
     find_reductions,
@@ -106,13 +107,24 @@ def compare(params, ref, resources, immutability):
     reductions = find_reductions(before, after)
     immutable = immutability in ('enabled', 'locked')
     protected = [r for r in reductions if not r['operational']]
+    # Tiers no Microsoft source names as operational (VM instant restore, workload snapshots) are predicted as held by
+    # immutability, the refusing side, and said to be unsourced (_retention.UNSOURCED_TIERS).
+    unsourced = [r for r in protected if r.get('unsourced')]
+    sourced = [r for r in protected if not r.get('unsourced')]
     operational = [r for r in reductions if r['operational']]
     rejected = bool(protected) and immutable
     unprotected = ('%d operational tier(s) (%s) not protected by immutability: operational backups are kept outside the '
                    'vault and Azure accepts shortening them' % (len(operational), _listed(operational))) if operational else ''
-    if rejected:
+    assumed = ('%d tier(s) (%s) %s' % (len(unsourced), _listed(unsourced), UNSOURCED_NOTE)) if unsourced else ''
+    if rejected and sourced:
         msg = ('Azure will reject %s: %s is immutable (%s) and %d retention tier(s) would keep less: %s'
-               % (what, ref.label, immutability, len(protected), _listed(protected)))
+               % (what, ref.label, immutability, len(sourced), _listed(sourced)))
+        if assumed:
+            msg += '; also %s' % assumed
+        if unprotected:
+            msg += '; also %s' % unprotected
+    elif rejected:
+        msg = ('Azure may refuse %s: %s is immutable (%s) and %s' % (what, ref.label, immutability, assumed))
         if unprotected:
             msg += '; also %s' % unprotected
     elif protected:

@@ -16,17 +16,20 @@ description:
     reported as not fixable. A policy that needs no change is never sent back to Azure (re-sending an unchanged policy
     is known to fail on immutable vaults).
   - Raising retention is allowed on immutable vaults, locked ones included; on a locked vault it is irreversible (the policy can
-    never keep less again) and needs O(allow_irreversible=true). Operational tiers (snapshots kept beside the data source, a
+    never keep less again) and needs O(allow_irreversible=true). Operational tiers (Azure Files share snapshots, a
     Backup vault's operational store) are not held by immutability, so raising them is never irreversible.
+    VM instant restore and workload snapshot tiers are treated as held (see below), so raising them there needs consent too.
   - A policy update whose outcome is unknown (a server error, a broken connection, a timeout) is settled by reading the policy
     again; it is sent a second time only when it did not take effect, the policy is unchanged and the raise is not irreversible.
   - With O(compare_to), reports which tiers a proposed policy body, or another policy, would keep for less time. On an
     immutable vault Azure rejects such a policy change and blocks moving protected items to a policy that keeps less;
     the result says so before anything is tried.
-  - Immutability does not apply to operational backups (Microsoft Learn). Tiers kept outside the vault, namely a Backup
-    vault's operational store (blobs, disks), Azure Files share snapshots and Azure VM / SAP HANA instant restore
-    snapshots, are reported as operational and not protected by immutability. Azure accepts shortening them even on
-    an immutable vault.
+  - Immutability does not apply to operational backups (Microsoft Learn names operational backup of blobs, files and
+    disks). A Backup vault's operational store and Azure Files share snapshots are reported as operational and not
+    protected by immutability; Azure accepts shortening them even on an immutable vault.
+  - Azure VM instant restore snapshots and SAP HANA / workload snapshot tiers are not named by Microsoft either way.
+    The collection predicts the safe side (an assumption, marked unsourced). They are treated as held by immutability,
+    so shortening them on an immutable vault is reported as C(Azure may refuse) and RV(reductions[].unsourced) is true.
 extends_documentation_fragment:
   - vaultlock.azure.attributes.state
   - vaultlock.azure.attributes.local
@@ -70,7 +73,7 @@ options:
     description:
       - Detect retention reductions of the policy named by O(policy).
       - "With C(proposed), a policy body as it would be PUT (C({properties: {...}})); the reductions of tiers that are not
-        operational are what Azure rejects on an immutable vault."
+        operational are what Azure rejects on an immutable vault (or may reject, for the unsourced tiers)."
       - With C(policy), another policy of the vault; the reductions are why Azure blocks moving protected items from
         O(policy) to that policy on an immutable vault.
     type: dict
@@ -183,7 +186,8 @@ violations:
 changes:
   description:
     - Tiers raised (or that would be raised in check mode), each with its policy. Empty with O(mode=check).
-    - C(irreversible) is true when the vault is locked and the tier is not operational (such a raise can never be undone).
+    - C(irreversible) is true when the vault is locked and the tier is not operational (such a raise can never be undone);
+      VM instant restore and workload snapshot tiers count as held (an unsourced, safe-side assumption).
     - When the task fails after some policies were raised, the ones that were are listed (and C(changed) is true).
   returned: always
   type: list
@@ -199,16 +203,20 @@ policies:
 reductions:
   description:
     - Tiers that the compared policy or proposal keeps for less time (C(after) null when it drops the tier).
-    - C(operational) is true for an operational backup tier (Backup vault operational store, Azure Files snapshots, VM
-      and SAP HANA instant restore snapshots), which immutability does not protect.
+    - C(operational) is true for an operational backup tier (Backup vault operational store, Azure Files snapshots),
+      which immutability does not protect.
+    - C(unsourced) is true for a VM instant restore or workload snapshot tier. No Microsoft source says whether an
+      immutable vault holds it, and the collection predicts that it does (Azure may refuse the reduction).
   returned: when compare_to is given
   type: list
   elements: dict
-  sample: [{"tier": "weekly", "sub_policy": null, "datastore": null, "before": "P12W", "after": "P4W", "operational": false}]
+  sample: [{"tier": "weekly", "sub_policy": null, "datastore": null, "before": "P12W", "after": "P4W", "operational": false,
+            "unsourced": false}]
 rejected_by_azure:
   description:
     - True when the vault is immutable and the comparison found reductions of tiers that are not operational, so Azure will
-      refuse the change or the move.
+      refuse the change or the move (or may refuse it, when only unsourced tiers are reduced; the message then starts with
+      C(Azure may refuse) and says the prediction is unsourced).
     - Reductions of operational tiers alone never make it true; the message says they are not protected by immutability.
   returned: when compare_to is given
   type: bool

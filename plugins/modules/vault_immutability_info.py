@@ -91,6 +91,10 @@ RETURN = r'''
 vaults:
   description:
     - One record per vault, sorted by id. Same shape as the C(vault) result of M(vaultlock.azure.vault_immutability).
+    - C(mua) says whether a Resource Guard protects the vault (multi-user authorization, C(protected)), which one
+      (C(resource_guard_id)) and which operations of the vault it protects (C(protected_operations), as the vault's
+      C(resourceGuardOperationRequests) name them, such as C(disableSoftDeleteRequests) or C(reduceRetentionRequests));
+      such an operation needs O(auxiliary_tenant_ids) set to the Resource Guard's tenant.
     - With O(include_policies), C(policies) (and C(policies_error=true) for a vault whose policies could not be read).
     - With O(include_items), C(protected_items), each item with C(id), C(name), C(vault), C(vault_type), C(friendly_name),
       C(datasource_type), C(datasource_id), C(policy), C(policy_id) and C(protection_state) (and C(protected_items_error=true)
@@ -109,7 +113,7 @@ vaults:
       immutability_retention_days: null
       soft_delete: {state: "on", retention_days: 14, enforced_by_azure: false}
       enhanced_security: "on"
-      mua: {protected: false, resource_guard_id: null}
+      mua: {protected: false, resource_guard_id: null, protected_operations: []}
       tags: {env: prod}
       provisioning_state: Succeeded
       policies:
@@ -185,10 +189,16 @@ discovery:
       returned: always
       sample: '2026-11-26T11:29:04Z'
     resource_graph:
-      description: Resource Graph requests sent (C(calls)), answered 429 (C(throttled)), and the seconds waited for its quota (C(waited_s)).
+      description:
+        - Resource Graph requests sent (C(calls)), answered 429 (C(throttled)), and the seconds waited for its quota (C(waited_s)).
+        - C(requeried) lists each query whose pages did not make one answer (a row twice, fewer or more rows than its
+          C(totalRecords), pages that disagree; Resource Graph's index changed while it was paged), with C(query) (vaults,
+          policies or protected_items), C(subscriptions) (how many it spanned), C(attempt), C(code), C(reason) and C(outcome)
+          (V(asked again), or V(not settled) after the second answer, when those subscriptions are read from ARM and listed
+          in RV(discovery.fallbacks), or with O(discovery=resource_graph) are errors).
       type: dict
       returned: always
-      sample: {calls: 3, throttled: 0, waited_s: 0.0}
+      sample: {calls: 3, throttled: 0, waited_s: 0.0, requeried: []}
     arm:
       description:
         - ARM requests of the task (C(requests)), the seconds they waited for Azure Resource Manager's tokens (C(waited_s)), and

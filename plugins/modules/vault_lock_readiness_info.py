@@ -19,8 +19,9 @@ description:
     Graph cannot see a subscription, with one list call per subscription and vault kind, then one policy list and one item
     list per vault.
   - "For each vault: its protected items (how many, by datasource type, each with its policy); per policy in use the longest
-    retention of each tier, and whether immutability protects that tier (operational tiers, such as Backup vault
-    C(OperationalStore), Azure Files snapshots and VM instant restore snapshots, are not protected); RV(vaults[].held_until);
+    retention of each tier, and whether immutability protects that tier (operational tiers, Backup vault
+    C(OperationalStore) and Azure Files snapshots, are not protected; VM instant restore and workload snapshot tiers count
+    as protected, an unsourced safe-side assumption marked C(protection_unsourced)); RV(vaults[].held_until);
     the commitments; RV(vaults[].ready) and RV(vaults[].blockers)."
   - "Once a vault is locked, Azure refuses for as long as the vault exists (Microsoft Learn, Immutable vault for Azure Backup,
     restricted operations): stop protection with delete data (both kinds), and on Recovery Services vaults also a policy
@@ -220,7 +221,8 @@ vaults:
           C(held_until) (its longest protected tier from today, null when immutability protects none of its tiers) and
           C(tiers).
         - Each tier is the longest retention of that tier (and datastore) in the policy, with C(tier), C(datastore),
-          C(duration) (ISO-8601), C(held_until) and C(protected_by_immutability).
+          C(duration) (ISO-8601), C(held_until), C(protected_by_immutability) and C(protection_unsourced) (true when
+          C(protected_by_immutability) is an assumption, for VM instant restore and workload snapshot tiers).
       type: list
       elements: dict
       sample:
@@ -229,9 +231,12 @@ vaults:
           items: 1
           held_until: '2036-03-02'
           tiers:
-            - {tier: yearly, datastore: null, duration: P10Y, held_until: '2036-03-02', protected_by_immutability: true}
-            - {tier: daily, datastore: null, duration: P30D, held_until: '2026-04-01', protected_by_immutability: true}
-            - {tier: instant, datastore: null, duration: P2D, held_until: '2026-03-04', protected_by_immutability: false}
+            - {tier: yearly, datastore: null, duration: P10Y, held_until: '2036-03-02', protected_by_immutability: true,
+               protection_unsourced: false}
+            - {tier: daily, datastore: null, duration: P30D, held_until: '2026-04-01', protected_by_immutability: true,
+               protection_unsourced: false}
+            - {tier: instant, datastore: null, duration: P2D, held_until: '2026-03-04', protected_by_immutability: true,
+               protection_unsourced: true}
     held_until:
       returned: always
       description:
@@ -287,7 +292,7 @@ discovery:
     source_by_subscription: {11111111-1111-1111-1111-111111111111: resource_graph}
     fallbacks: []
     data_time: '2026-11-26T11:29:04Z'
-    resource_graph: {calls: 3, throttled: 0, waited_s: 0.0}
+    resource_graph: {calls: 3, throttled: 0, waited_s: 0.0, requeried: []}
     arm: {requests: 4, waited_s: 0.0, throttled: 0}
     elapsed_s: 2.41
 errors:

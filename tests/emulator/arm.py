@@ -14,7 +14,7 @@ import re
 import uuid
 from urllib.parse import quote
 
-from . import bodies, lro, routes, rules, secure_default, versions
+from . import bodies, lro, mua, routes, rules, secure_default, versions
 from . import items as items_model
 from .errors import ArmError, bad_request, not_found, rg_not_found, sub_not_found
 from .throttle import VirtualClock
@@ -118,6 +118,8 @@ class Arm:
         self.store = store
         self.base_url = base_url.rstrip("/")
         self.settings = settings
+        # The tenants of the valid tokens in an x-ms-authorization-auxiliary header (the server sets its verifier).
+        self.aux_tenants = lambda header: set()
         # Long-running operations finish by this clock (lro.py); the server passes the one throttling uses.
         self.clock = clock if clock is not None else VirtualClock()
 
@@ -221,16 +223,17 @@ class Arm:
 
     def list_resources(self, req, sid, rg_entry):
         """GET /subscriptions/{id}/resources and .../resourceGroups/{rg}/resources (Resources_List, _ListByResourceGroup):
-        the vaults of both kinds as generic resources, with ``$filter=resourceType eq '<type>'``."""
+        the vaults of both kinds as generic resources, with ``$filter`` terms ``resourceType eq '<type>'`` and
+        ``resourceGroup eq '<name>'`` (routes.resource_filter)."""
         self.check_version(req, None)
         self._only(req, "GET")
-        wanted = routes.type_filter(req)
+        wanted = routes.resource_filter(req)
         with self.store.lock:
             if rg_entry is None:
                 bodies_ = [v for kind in ("rs", "dp") for v in self.store.vaults_in_sub(sid, kind)]
             else:
                 bodies_ = [v["body"] for kind in ("rs", "dp") for v in rg_entry[kind].values()]
-            items = [routes.generic(b) for b in bodies_ if wanted is None or str(b.get("type", "")).lower() == wanted]
+            items = [routes.generic(b) for b in bodies_ if routes.matches_filter(b, wanted)]
         items.sort(key=lambda item: item["id"].lower())
         return self.page(req, items, req.path, req.query["api-version"])
 
@@ -312,7 +315,8 @@ class Arm:
             return self.vault_config(req, vault)
         if route == "guard_proxy":
             with self.store.lock:
-                return routes.guard_proxies(req, vault, rest[2] if len(rest) > 2 else None, rest_low[3] if len(rest) > 3 else None)
+                return routes.guard_proxies(req, vault, rest[2] if len(rest) > 2 else None, rest_low[3] if len(rest) > 3 else None,
+                                            aux_tenants=self.aux_tenants)
         if route == "storage_config":
             with self.store.lock:
                 return routes.storage_config(req, vault)
@@ -381,6 +385,8 @@ class Arm:
                 new = self._build_rs(desired, old, vid, vname, sbd, ver)
             else:
                 new = self._build_dp(desired, old, vid, vname, sbd, ver)
+            if record is not None:
+                mua.check(self.aux_tenants, req, record, mua.vault_operations(kind, old, new), "update vault")
             if creating:
                 record = rg_entry[kind][name.lower()] = {"body": new, "policies": {}, "sd_api": None, "sbd": sbd, "items": {}}
             else:
@@ -595,6 +601,10 @@ class Arm:
             if "softDeleteRetentionPeriodInDays" in sent:
                 new_sd["softDeleteRetentionPeriodInDays"] = sent["softDeleteRetentionPeriodInDays"]
             rules.check_rs_config_soft_delete(old_sd, new_sd)
+            mua.check(self.aux_tenants, req, vault, mua.soft_delete_operations(
+                [str(old_sd.get(k) or "").lower() for k in ("softDeleteState", "enhancedSecurityState")],
+                [str(new_sd.get(k) or "").lower() for k in ("softDeleteState", "enhancedSecurityState")],
+                old_sd.get("softDeleteRetentionPeriodInDays"), new_sd.get("softDeleteRetentionPeriodInDays")), "update vault config")
             secure_default.rs_config_write(vault.get("sbd"), old_sd, new_sd, req.query.get("api-version"))
             rules.check_soft_delete_days(old_sd.get("softDeleteRetentionPeriodInDays"), new_sd.get("softDeleteRetentionPeriodInDays"),
                                          "softDeleteRetentionPeriodInDays")
@@ -704,6 +714,10 @@ class Arm:
                                           .get("immutabilitySettings") or {}).get("state"))
             old_props = existing["properties"] if existing else None
             rules.check_policy_ceilings(props, kind)
+            if old_props is not None and rules.policy_reductions(old_props, props, kind):
+                # Modify backup policy (reduced retention): a critical operation of the vault's guard (mua.py), checked
+                # before the immutable vault's own refusal (the order is assumed).
+                mua.check(self.aux_tenants, req, vault, [mua.REDUCE_RETENTION], "update backup policy")
             rules.check_policy_retention(old_props, props, imm_state in ("Unlocked", "Locked"), kind)
             name = existing["name"] if existing else pname
             if kind == "rs":

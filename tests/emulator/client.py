@@ -153,8 +153,10 @@ class EmulatorClient:
         headers = {"Authorization": "Bearer " + token} if token else None
         return self.arm_request("POST", "providers/Microsoft.ResourceGraph/resources", api_version, body=body, headers=headers)
 
-    def mint_token(self, client_id: str | None = None, lifetime_s: float | None = None, audience: str | None = None) -> str:
-        body = {"client_id": client_id, "lifetime_s": lifetime_s, "audience": audience}
+    def mint_token(self, client_id: str | None = None, lifetime_s: float | None = None, audience: str | None = None,
+                   tenant: str | None = None) -> str:
+        """A token of the emulator's identity endpoint (``tenant``: another tenant it knows, e.g. mua.GUARD_TENANT_ID)."""
+        body = {"client_id": client_id, "lifetime_s": lifetime_s, "audience": audience, "tenant": tenant}
         return self._call("POST", "token", {k: v for k, v in body.items() if v is not None}).json()["access_token"]
 
     def arm_request(self, method: str, path: str, api_version: str | None = None, body=None, params: dict | None = None,

@@ -24,6 +24,7 @@ import uuid
 from . import items as item_bodies
 from . import kql, versions
 from .errors import ArmError
+from .store import rs_vault_body
 
 # Stable versions of the resources query (azure-rest-api-specs specification/resourcegraph/resource-manager/
 # Microsoft.ResourceGraph/stable/2021-03-01, 2022-10-01 and 2024-04-01/resourcegraph.json @af408c4a98d8).
@@ -34,6 +35,13 @@ TENANT_SUBSCRIPTION_LIMIT = 18000   # live answer quoted in Azure/cosmos-explore
 SNAPSHOTS = 32            # results kept for $skipToken continuations
 
 RS_POLICY_TYPE = "microsoft.recoveryservices/vaults/backuppolicies"
+# Setting graph_live (tests/emulator/README.md, "Resource Graph"): Resource Graph's index is live, so a vault added,
+# removed or reordered while a query is being paged moves rows between its pages. Learn (resource-graph, concepts,
+# paging-results, "Paging limitations") describes duplicate or missing records across pages; how Azure's $skipToken
+# behaves when resources change between page calls is **assumed** here: the later pages are cut from the index as it is
+# when they are asked for.
+LIVE_MODES = ("add", "remove", "reorder")
+LIVE_PREFIX = "aaa-live-"
 INVALID_QUERY = {"code": "InvalidQuery", "message": "Query is invalid. Please refer to the documentation for the Azure Resource "
                                                     "Graph service and fix the error before retrying."}
 
@@ -123,10 +131,47 @@ class Graph:
         self.settings = settings
         self._lock = threading.Lock()
         self._snapshots = collections.OrderedDict()
+        self._moving = {}
 
     def reset(self):
         with self._lock:
             self._snapshots.clear()
+            self._moving.clear()
+
+    def _move(self, query, first_page, snap_id):
+        """Setting ``graph_live`` ``{mode, times, count, table}``: after the first page of a query that has more, the
+        index moves (the caller holds the store lock). ``add``: ``count`` Recovery Services vaults are created in the
+        first row's resource group, named to sort first (``aaa-live-N``); ``remove``: the first ``count`` vaults of that
+        page are deleted; ``reorder``: the rows come in reverse order from then on (the vaults do not change). ``times``
+        queries move (default 1), then the setting is spent."""
+        live = self.settings.get("graph_live")
+        if not isinstance(live, dict) or live.get("mode") not in LIVE_MODES:
+            return
+        if query.table != str(live.get("table") or "resources") or int(live.get("times", 1)) < 1:
+            return
+        live["times"] = int(live.get("times", 1)) - 1
+        live["moved"] = int(live.get("moved", 0)) + 1
+        with self._lock:
+            self._moving[snap_id] = live["mode"]
+        count = max(1, int(live.get("count", 1)))
+        if live["mode"] == "add":
+            row = first_page[0]
+            sub = self.store.sub(str(row.get("subscriptionId")))
+            rg_entry = self.store.rg(str(row.get("subscriptionId")), str(row.get("resourceGroup")))
+            if sub is None or rg_entry is None:
+                return
+            for _n in range(count):
+                name = "%s%d" % (LIVE_PREFIX, int(live.get("added", 0)))
+                live["added"] = int(live.get("added", 0)) + 1
+                body = rs_vault_body(sub["id"], rg_entry["name"], {"name": name}, rg_entry.get("location") or "westeurope")
+                rg_entry["rs"][name] = {"body": body, "policies": {}, "sd_api": None, "sbd": None, "items": {}}
+        elif live["mode"] == "remove":
+            for row in first_page[:count]:
+                parts = str(row.get("id") or "").split("/")
+                rg_entry = self.store.rg(str(row.get("subscriptionId")), str(row.get("resourceGroup")))
+                if rg_entry is not None and len(parts) > 8:
+                    kind = "rs" if parts[6].lower() == "microsoft.recoveryservices" else "dp"
+                    rg_entry[kind].pop(parts[8].lower(), None)
 
     # ------------------------------------------------------------------ request
     def handle(self, req, principal: str):
@@ -157,18 +202,28 @@ class Graph:
             key = hashlib.sha256(json.dumps([body["query"], sorted(s["id"].lower() for s in subs)]).encode()).hexdigest()[:16]
             start = skip if skip is not None else 0
             result = None
+            top = min(top, int(self.settings.get("graph_page_size") or MAX_TOP))
             if token is not None:
                 snap_id, offset = self._decode_token(token, key)
                 start = skip if skip is not None else offset
                 with self._lock:
                     result = self._snapshots.get(snap_id)
+                    moving = snap_id in self._moving
+                if result is not None and moving:
+                    # A query whose index moved while it was paged: later pages are cut from the index as it is now.
+                    result = query.run(table_rows(self.store, query.table, subs))
+                    if moving and self._moving.get(snap_id) == "reorder":
+                        result = list(reversed(result))
             if result is None:
                 result = query.run(table_rows(self.store, query.table, subs))
                 snap_id = uuid.uuid4().hex[:12]
                 with self._lock:
                     self._snapshots[snap_id] = result
                     while len(self._snapshots) > SNAPSHOTS:
-                        self._snapshots.popitem(last=False)
+                        gone, _result = self._snapshots.popitem(last=False)
+                        self._moving.pop(gone, None)
+                if token is None and len(result) > top:
+                    self._move(query, result[:top], snap_id)
             page = result[start:start + top]
             columns = list(query.columns)
             if fmt == "table":

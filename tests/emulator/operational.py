@@ -14,12 +14,11 @@ vault, so shortening them is not a reduction the immutable vault refuses. Writte
 
 Not operational here, on purpose: Azure VM instant restore snapshots (``instantRpRetentionRangeInDays``) and workload
 (SAP HANA) snapshot tiers (``subProtectionPolicy[Snapshot*]``). Learn names only blobs, files and disks as
-operational backups that immutability does not cover. That VM instant restore snapshots are operational too is the
-collection's reading (Learn backup-instant-restore-capability keeps them with the disks, outside the vault; Learn
-secure-by-default says they "can be directly accessed and deleted"), not something Azure states; an emulator that
-accepted shortening them on an immutable vault would confirm that reading only by assumption. So the emulator leans
-to the refusing side: shortening them on an immutable vault is refused like any vault tier (**assumed**, README
-"Service rules").
+operational backups that immutability does not cover. That VM instant restore snapshots are operational too is a
+reading (Learn backup-instant-restore-capability keeps them with the disks, outside the vault; Learn secure-by-default
+says they "can be directly accessed and deleted"), not something Azure states. So the emulator leans to the refusing
+side: shortening them on an immutable vault is refused like any vault tier (**assumed**, README "Service rules"), and
+the collection predicts the same, marked unsourced.
 """
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime
 import re
 
-from . import versions
+from . import mua, versions
 from .errors import ArmError, bad_request
 
 RS_TYPE = "Microsoft.RecoveryServices/vaults"
@@ -52,7 +52,7 @@ def proxy_body(vault_body: dict, name: str, proxy: dict) -> dict:
                            "resourceGuardResourceId": guard}}
 
 
-def guard_proxies(req, vault, name=None, action=None):
+def guard_proxies(req, vault, name=None, action=None, aux_tenants=None):
     """GET list; GET / PUT / DELETE one; POST .../unlockDelete (ResourceGuardProxies_Get, ResourceGuardProxy_*)."""
     proxies = vault.setdefault("guard_proxies", {})
     body = vault["body"]
@@ -80,10 +80,13 @@ def guard_proxies(req, vault, name=None, action=None):
                               "Input provided for the call is invalid: 'properties.resourceGuardResourceId' must be the id of a "
                               "Microsoft.DataProtection/resourceGuards resource.")
         proxies[key] = {"name": name, "resourceGuardResourceId": guard, "lastUpdatedTime": _iso(_now())}
-        _show_guard(body, guard)
+        _show_guard(body, guard, vault.get("guard_excluded"))
         return 200, {}, proxy_body(body, name, proxies[key])
     if req.method == "DELETE":
         # Spec: 200 or 204; deleting a proxy that is not there succeeds (ARM delete idempotence).
+        if key in proxies and aux_tenants is not None:
+            # Removing MUA protection is a mandatory critical operation of the guard (mua.py).
+            mua.check(aux_tenants, req, vault, [mua.DELETE_PROXY], "delete resource guard proxy")
         gone = proxies.pop(key, None)
         if gone and not proxies:
             _show_guard(body, None)
@@ -91,7 +94,7 @@ def guard_proxies(req, vault, name=None, action=None):
     raise ArmError(405, "MethodNotAllowed", "The requested resource does not support http method '%s'." % req.method)
 
 
-def _show_guard(body: dict, guard):
+def _show_guard(body: dict, guard, excluded=()):
     """The vault shows its Resource Guard as a fleet ``resource_guard_id`` does (store.py): MUA is enabled by associating
     a Resource Guard with the vault (Learn, multi-user-authorization), which is what a proxy is."""
     props = body.get("properties")
@@ -102,7 +105,7 @@ def _show_guard(body: dict, guard):
         sec = props["securitySettings"] = {}
     if guard:
         sec["multiUserAuthorization"] = "Enabled"
-        props["resourceGuardOperationRequests"] = [guard.rstrip("/") + "/disableSoftDelete/default"]
+        props["resourceGuardOperationRequests"] = mua.operation_requests("rs", guard, excluded)
     else:
         sec["multiUserAuthorization"] = "Disabled"
         props.pop("resourceGuardOperationRequests", None)
@@ -192,20 +195,31 @@ def provider(sid: str, namespace_low: str):
 
 
 # ---------------------------------------------------------------------------------------- generic resource lists
-_TYPE_FILTER = re.compile(r"^\s*resourceType\s+eq\s+'([^']+)'\s*$", re.IGNORECASE)
+_FILTER_TERM = re.compile(r"^\s*(resourceType|resourceGroup)\s+eq\s+'([^']+)'\s*$", re.IGNORECASE)
 
 
-def type_filter(req):
-    """The resource type of a ``$filter=resourceType eq '<type>'``, None without a filter, else 400 (not served)."""
+def resource_filter(req):
+    """``{resourceType?, resourceGroup?}`` (lower-cased) of a ``$filter`` of ``<field> eq '<value>'`` terms joined by
+    ``and`` (az resource list -g sends ``resourceGroup eq '<rg>'``), {} without a filter, else 400 (not served)."""
     text = req.query.get("$filter")
     if not text:
-        return None
-    match = _TYPE_FILTER.match(text)
-    if not match:
-        raise bad_request("InvalidFilterInQueryString",
-                          "Invalid $filter '%s' specified in the query string. The emulator serves only "
-                          "\"resourceType eq '<type>'\"." % text)
-    return match.group(1).lower()
+        return {}
+    wanted = {}
+    for term in re.split(r"\s+and\s+", text, flags=re.IGNORECASE):
+        match = _FILTER_TERM.match(term)
+        if not match or match.group(1).lower() in wanted:
+            raise bad_request("InvalidFilterInQueryString",
+                              "Invalid $filter '%s' specified in the query string. The emulator serves only "
+                              "\"resourceType eq '<type>'\" and \"resourceGroup eq '<name>'\", joined by and." % text)
+        wanted[match.group(1).lower()] = match.group(2).lower()
+    return wanted
+
+
+def matches_filter(body: dict, wanted: dict) -> bool:
+    """Whether a vault body passes a ``resource_filter``."""
+    kind_ok = wanted.get("resourcetype") in (None, str(body.get("type", "")).lower())
+    group_ok = wanted.get("resourcegroup") in (None, str(body.get("id", "")).split("/")[4].lower())
+    return kind_ok and group_ok
 
 
 def generic(body: dict) -> dict:

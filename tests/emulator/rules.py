@@ -325,6 +325,12 @@ def check_policy_ceilings(props, kind: str):
                                "'%s' is not supported." % (duration, rule.get("name")), target="deleteAfter.duration")
 
 
+def policy_reductions(old_props, new_props, kind: str) -> list:
+    """Every tier a policy PUT lowers or drops, operational ones included (multi-user authorization, mua.py)."""
+    tiers = rs_policy_tiers if kind == "rs" else dp_policy_tiers
+    return retention_reductions(tiers(old_props), tiers(new_props))
+
+
 def check_policy_retention(old_props, new_props, immutable: bool, kind: str):
     if not immutable or old_props is None:
         return

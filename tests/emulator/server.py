@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from . import graph, lro, throttle, tokens
 from .arm import Arm, Request
 from .errors import ArmError
+from .mua import GUARD_TENANT_ID
 from .store import DEFAULT_FLEET, FleetError, Store, stable_uuid
 
 TENANT_ID = "7e0e0e0e-0000-4000-8000-000000000001"
@@ -29,7 +30,7 @@ CONTROL_PREFIX = "/_emulator/"
 GRAPH_PATH = "/providers/microsoft.resourcegraph/resources"
 THROTTLE_MODES = ("off", "azure")
 SETTINGS = ("page_size", "policy_put_async", "lro_fail", "lro_retry_after", "throttle",
-            "arg_tenant_subscription_limit")
+            "arg_tenant_subscription_limit", "graph_page_size", "graph_live")
 
 WRITE_ACTIONS = {"PUT": "write", "PATCH": "write", "POST": "action", "DELETE": "delete"}
 
@@ -73,7 +74,8 @@ class Emulator:
             raise ValueError("throttle must be one of %s" % ", ".join(THROTTLE_MODES))
         self.default_settings = {"page_size": page_size, "policy_put_async": False, "lro_fail": None,
                                  "lro_retry_after": lro.DEFAULT_RETRY_AFTER,
-                                 "throttle": throttle_mode, "arg_tenant_subscription_limit": graph.TENANT_SUBSCRIPTION_LIMIT}
+                                 "throttle": throttle_mode, "arg_tenant_subscription_limit": graph.TENANT_SUBSCRIPTION_LIMIT,
+                                 "graph_page_size": None, "graph_live": None}
         self.settings = dict(self.default_settings)
         # Throttling (settings throttle: azure) and long-running operations (lro.py) run on a clock that tests can
         # freeze and advance (control clock).
@@ -96,6 +98,7 @@ class Emulator:
     def bind(self, base_url: str):
         self.base_url = base_url.rstrip("/") + "/"
         self.arm = Arm(self.store, self.base_url, self.settings, clock=self.clock)
+        self.arm.aux_tenants = self.aux_tenants
 
     # -- controls
     def reset(self):
@@ -121,14 +124,29 @@ class Emulator:
     def throttling(self) -> bool:
         return self.settings.get("throttle") == "azure"
 
-    def mint(self, client_id: str, lifetime: float | None = None, audience: str | None = None) -> str:
+    def mint(self, client_id: str, lifetime: float | None = None, audience: str | None = None, tenant: str | None = None) -> str:
         ident = self.identities.get(client_id.lower(), {"oid": stable_uuid("oid", client_id)})
         now = int(time.time())
         life = self.token_lifetime if lifetime is None else lifetime
-        claims = {"aud": audience or AUDIENCE, "iss": "https://sts.emulator.local/%s/" % TENANT_ID, "iat": now, "nbf": now,
-                  "exp": int(now + life), "tid": TENANT_ID, "appid": client_id, "azp": client_id, "oid": ident["oid"],
+        tenant = tenant or TENANT_ID
+        claims = {"aud": audience or AUDIENCE, "iss": "https://sts.emulator.local/%s/" % tenant, "iat": now, "nbf": now,
+                  "exp": int(now + life), "tid": tenant, "appid": client_id, "azp": client_id, "oid": ident["oid"],
                   "sub": ident["oid"], "idtyp": "app", "ver": "1.0", "uti": uuid.uuid4().hex}
         return tokens.encode(claims, self.key)
+
+    def aux_tenants(self, header) -> set:
+        """The tenants (lower-cased) of the valid ARM tokens in an ``x-ms-authorization-auxiliary`` header: ``Bearer
+        <token>`` entries, comma separated, at most three (Learn, authenticate-multi-tenant). Invalid ones count for nothing."""
+        found = set()
+        for entry in [e.strip() for e in str(header or "").split(",") if e.strip()][:3]:
+            if not entry.lower().startswith("bearer "):
+                continue
+            try:
+                claims = tokens.verify(entry[7:].strip(), self.key, AUDIENCE)
+            except tokens.TokenError:
+                continue
+            found.add(str(claims.get("tid") or "").lower())
+        return found
 
     def take_fault(self, method: str, path: str):
         with self.lock:
@@ -289,28 +307,29 @@ class Handler(BaseHTTPRequestHandler):
         parts = [p for p in path.split("/") if p]
         tenant = parts[0] if parts else ""
         base = self.emu.base_url.rstrip("/")
-        if tenant.lower() not in (TENANT_ID, "organizations"):
+        if tenant.lower() not in (TENANT_ID, GUARD_TENANT_ID, "organizations"):
             self._aad_error(400, "invalid_tenant",
                             "AADSTS90002: Tenant '%s' not found. Check to make sure you have the correct tenant ID and are signing "
                             "into the correct cloud. Check with your subscription administrator, this may happen if there are no "
                             "active subscriptions for the tenant." % tenant, path)
             return
+        home = GUARD_TENANT_ID if tenant.lower() == GUARD_TENANT_ID else TENANT_ID
         if path.lower().endswith("/.well-known/openid-configuration"):
             self.emu.token_journal.append({"method": self.command, "path": path, "grant_type": None, "client_id": None, "status": 200})
             self._send(200, {
-                "token_endpoint": "%s/%s/oauth2/v2.0/token" % (base, TENANT_ID),
+                "token_endpoint": "%s/%s/oauth2/v2.0/token" % (base, home),
                 "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
-                "jwks_uri": "%s/%s/discovery/v2.0/keys" % (base, TENANT_ID),
+                "jwks_uri": "%s/%s/discovery/v2.0/keys" % (base, home),
                 "response_modes_supported": ["query", "fragment", "form_post"],
                 "subject_types_supported": ["pairwise"], "id_token_signing_alg_values_supported": ["RS256"],
                 "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
                 "scopes_supported": ["openid", "profile", "email", "offline_access"],
-                "issuer": "%s/%s/v2.0" % (base, TENANT_ID),
+                "issuer": "%s/%s/v2.0" % (base, home),
                 "request_uri_parameter_supported": False,
-                "authorization_endpoint": "%s/%s/oauth2/v2.0/authorize" % (base, TENANT_ID),
-                "device_authorization_endpoint": "%s/%s/oauth2/v2.0/devicecode" % (base, TENANT_ID),
+                "authorization_endpoint": "%s/%s/oauth2/v2.0/authorize" % (base, home),
+                "device_authorization_endpoint": "%s/%s/oauth2/v2.0/devicecode" % (base, home),
                 "http_logout_supported": True, "frontchannel_logout_supported": True,
-                "end_session_endpoint": "%s/%s/oauth2/v2.0/logout" % (base, TENANT_ID),
+                "end_session_endpoint": "%s/%s/oauth2/v2.0/logout" % (base, home),
                 "claims_supported": ["sub", "iss", "aud", "exp", "iat", "tid", "oid"],
                 "tenant_region_scope": "EU", "cloud_instance_name": "emulator.local", "cloud_graph_host_name": "graph.emulator.local",
                 "msgraph_host": "graph.emulator.local"})
@@ -364,7 +383,7 @@ class Handler(BaseHTTPRequestHandler):
         self.emu.token_journal.append({"method": "POST", "path": path, "grant_type": grant, "client_id": client_id, "status": 200})
         life = self.emu.token_lifetime
         self._send(200, {"token_type": "Bearer", "expires_in": life, "ext_expires_in": life,
-                         "access_token": self.emu.mint(client_id, life, AUDIENCE)})
+                         "access_token": self.emu.mint(client_id, life, AUDIENCE, tenant=home)})
 
     # ---------------------------------------------------------------- ARM
     def _auth(self):
@@ -632,7 +651,7 @@ class Handler(BaseHTTPRequestHandler):
                              "latency_ms": emu.latency_ms, **emu.store.count()})
         elif cmd == ("POST", "token"):
             client = data.get("client_id") or CLIENT_ID
-            self._send(200, {"access_token": emu.mint(client, data.get("lifetime_s"), data.get("audience"))})
+            self._send(200, {"access_token": emu.mint(client, data.get("lifetime_s"), data.get("audience"), data.get("tenant"))})
         elif cmd == ("GET", "health"):
             self._send(200, {"ok": True})
         else:

@@ -14,7 +14,7 @@ import threading
 import uuid
 
 from . import items as item_bodies
-from . import secure_default
+from . import mua, secure_default
 
 RS_TYPE = "Microsoft.RecoveryServices/vaults"
 DP_TYPE = "Microsoft.DataProtection/backupVaults"
@@ -116,7 +116,8 @@ def rs_vault_body(sub: str, rg: str, spec: dict, rg_location: str) -> dict:
         "sku": {"name": "Standard"},
     }
     if spec.get("resource_guard_id"):
-        body["properties"]["resourceGuardOperationRequests"] = [spec["resource_guard_id"].rstrip("/") + "/disableSoftDelete/default"]
+        body["properties"]["resourceGuardOperationRequests"] = mua.operation_requests("rs", spec["resource_guard_id"],
+                                                                                      spec.get("resource_guard_excluded"))
     body["properties"]["secureScore"], body["properties"]["bcdrSecurityLevel"] = score("rs", body)
     return body
 
@@ -150,7 +151,8 @@ def dp_vault_body(sub: str, rg: str, spec: dict, rg_location: str, tenant_id: st
         "type": DP_TYPE,
     }
     if spec.get("resource_guard_id"):
-        body["properties"]["resourceGuardOperationRequests"] = [spec["resource_guard_id"].rstrip("/") + "/deleteBackupInstanceRequests/default"]
+        body["properties"]["resourceGuardOperationRequests"] = mua.operation_requests("dp", spec["resource_guard_id"],
+                                                                                      spec.get("resource_guard_excluded"))
     return body
 
 
@@ -254,8 +256,13 @@ class Store:
                             secure_default.rs_force_always_on(sbd, sds)
                             body["properties"]["secureScore"], body["properties"]["bcdrSecurityLevel"] = score("rs", body)
                     items = load_items(body, kind, policies, vault.get("protected_items"))
+                    try:
+                        mua.check_exclusions(kind, vault.get("resource_guard_excluded"))
+                    except ValueError as exc:
+                        raise FleetError("vault %s: %s" % (vault["name"], exc)) from exc
                     rg_entry[kind][vault["name"].lower()] = {"body": body, "policies": policies, "sd_api": sd_api, "sbd": sbd,
-                                                             "items": items}
+                                                             "items": items, "guard_tenant": vault.get("resource_guard_tenant"),
+                                                             "guard_excluded": list(vault.get("resource_guard_excluded") or [])}
                 entry["rgs"][rg_name.lower()] = rg_entry
             subs[sid.lower()] = entry
         with self.lock:

@@ -369,8 +369,8 @@ def v2_proposal():
 
 
 V2_REDUCTIONS = [
-    {'tier': 'weekly', 'sub_policy': None, 'datastore': None, 'before': 'P12W', 'after': 'P4W', 'operational': False},
-    {'tier': 'yearly', 'sub_policy': None, 'datastore': None, 'before': 'P10Y', 'after': None, 'operational': False},
+    {'tier': 'weekly', 'sub_policy': None, 'datastore': None, 'before': 'P12W', 'after': 'P4W', 'operational': False, 'unsourced': False},
+    {'tier': 'yearly', 'sub_policy': None, 'datastore': None, 'before': 'P10Y', 'after': None, 'operational': False, 'unsourced': False},
 ]
 
 
@@ -428,32 +428,32 @@ def test_compare_to_policy_moving_items(runner, emulator):
     assert run.rc == 0, run.output
     moved = run['r0']
     assert moved['reductions'] == [
-        {'tier': 'daily', 'sub_policy': None, 'datastore': None, 'before': 'P180D', 'after': 'P1D', 'operational': False},
-        {'tier': 'weekly', 'sub_policy': None, 'datastore': None, 'before': 'P12W', 'after': None, 'operational': False},
-        {'tier': 'monthly', 'sub_policy': None, 'datastore': None, 'before': 'P60M', 'after': None, 'operational': False},
-        {'tier': 'yearly', 'sub_policy': None, 'datastore': None, 'before': 'P10Y', 'after': None, 'operational': False},
-        # instant restore snapshots are operational backups: not protected by immutability
-        {'tier': 'instant', 'sub_policy': None, 'datastore': None, 'before': 'P30D', 'after': None, 'operational': True},
+        {'tier': 'daily', 'sub_policy': None, 'datastore': None, 'before': 'P180D', 'after': 'P1D', 'operational': False, 'unsourced': False},
+        {'tier': 'weekly', 'sub_policy': None, 'datastore': None, 'before': 'P12W', 'after': None, 'operational': False, 'unsourced': False},
+        {'tier': 'monthly', 'sub_policy': None, 'datastore': None, 'before': 'P60M', 'after': None, 'operational': False, 'unsourced': False},
+        {'tier': 'yearly', 'sub_policy': None, 'datastore': None, 'before': 'P10Y', 'after': None, 'operational': False, 'unsourced': False},
+        # instant restore snapshots: not named operational by Microsoft, predicted held (unsourced)
+        {'tier': 'instant', 'sub_policy': None, 'datastore': None, 'before': 'P30D', 'after': None, 'operational': False, 'unsourced': True},
     ]
     assert moved['rejected_by_azure'] is True
     assert "Azure will reject moving protected items from policy 'v2-daily-sample' to 'testPolicy1'" in moved['msg']
     assert "4 retention tier(s) would keep less" in moved['msg']
-    assert "also 1 operational tier(s) (instant P30D -> dropped) not protected by immutability" in moved['msg']
+    assert "also 1 tier(s) (instant P30D -> dropped) unsourced (assumed)" in moved['msg']
 
     assert run['r1']['reductions'] == [{'tier': 'default', 'sub_policy': None, 'datastore': 'VaultStore', 'before': 'P30D', 'after': 'P4W',
-                                        'operational': False}]
+                                        'operational': False, 'unsourced': False}]
     assert run['r1']['rejected_by_azure'] is True
     assert run['r2']['reductions'] == [] and run['r2']['rejected_by_azure'] is False
 
     assert run['r3']['reductions'] == [{'tier': 'default', 'sub_policy': None, 'datastore': 'VaultStore', 'before': 'P30D', 'after': None,
-                                        'operational': False}]
+                                        'operational': False, 'unsourced': False}]
     assert run['r3']['rejected_by_azure'] is False and run['r3']['immutability'] == 'disabled'
 
     assert run['r4']['reductions'] == [
-        {'tier': 'daily', 'sub_policy': 'Full', 'datastore': None, 'before': 'P180D', 'after': 'P30D', 'operational': False},
-        {'tier': 'weekly', 'sub_policy': 'Full', 'datastore': None, 'before': 'P104W', 'after': None, 'operational': False},
-        {'tier': 'monthly', 'sub_policy': 'Full', 'datastore': None, 'before': 'P60M', 'after': None, 'operational': False},
-        {'tier': 'yearly', 'sub_policy': 'Full', 'datastore': None, 'before': 'P10Y', 'after': None, 'operational': False},
+        {'tier': 'daily', 'sub_policy': 'Full', 'datastore': None, 'before': 'P180D', 'after': 'P30D', 'operational': False, 'unsourced': False},
+        {'tier': 'weekly', 'sub_policy': 'Full', 'datastore': None, 'before': 'P104W', 'after': None, 'operational': False, 'unsourced': False},
+        {'tier': 'monthly', 'sub_policy': 'Full', 'datastore': None, 'before': 'P60M', 'after': None, 'operational': False, 'unsourced': False},
+        {'tier': 'yearly', 'sub_policy': 'Full', 'datastore': None, 'before': 'P10Y', 'after': None, 'operational': False, 'unsourced': False},
     ]
     assert run['r4']['rejected_by_azure'] is False
     assert emulator.writes() == []
@@ -467,7 +467,7 @@ def test_operational_tiers_are_not_protected_by_immutability(runner, emulator, v
     assert run.rc == 0, run.output
     result = run['r0']
     assert result['reductions'] == [{'tier': 'default', 'sub_policy': None, 'datastore': 'OperationalStore', 'before': 'P30D',
-                                     'after': 'P7D', 'operational': True}]
+                                     'after': 'P7D', 'operational': True, 'unsourced': False}]
     assert result['rejected_by_azure'] is False
     assert 'Azure will reject' not in result['msg']
     assert '%s P30D -> P7D) not protected by immutability' % tier in result['msg']

@@ -141,7 +141,8 @@ def test_the_module_tells_what_locking_each_vault_commits_to(runner, emulator):
     assert ready['held_until'] == add_years(today, 10).isoformat()
     vm = [p for p in ready['policies'] if p['name'] == 'VMDaily'][0]
     assert [(t['tier'], t['duration'], t['protected_by_immutability']) for t in vm['tiers']] == [
-        ('yearly', 'P10Y', True), ('monthly', 'P60M', True), ('weekly', 'P12W', True), ('daily', 'P30D', True), ('instant', 'P2D', False)]
+        # instant restore snapshots: held by immutability by assumption (Microsoft does not name them operational)
+        ('yearly', 'P10Y', True), ('monthly', 'P60M', True), ('weekly', 'P12W', True), ('daily', 'P30D', True), ('instant', 'P2D', True)]
     assert ready['commitments'] == [
         'immutability can never be disabled again',
         'stop protection with delete data impossible for 3 items until %s' % ready['held_until'],

@@ -228,7 +228,9 @@ def test_read_only_run_sends_no_write(runner, emulator):
     assert run.rc == 0, run.output
     for key in ('r0', 'r1'):
         assert run[key]['changed'] is False and run[key]['changes'] == [] and run[key]['api'] is None
-        assert run[key]['vault']['mua'] == {'protected': True, 'resource_guard_id': GUARD}
+        assert dict(run[key]['vault']['mua'], protected_operations=None) == {'protected': True, 'resource_guard_id': GUARD,
+                                                                               'protected_operations': None}
+        assert 'disableSoftDeleteRequests' in run[key]['vault']['mua']['protected_operations']
     assert emulator.writes() == []
 
 
@@ -267,9 +269,10 @@ def test_info_module_shows_soft_delete_and_mua_for_both_kinds(runner):
     assert by['bv-on']['soft_delete'] == {'state': 'on', 'retention_days': 30, 'enforced_by_azure': False}
     assert by['bv-always']['soft_delete'] == {'state': 'always_on', 'retention_days': 14, 'enforced_by_azure': False}
     for name in ('rsv-mua', 'bv-mua'):
-        assert by[name]['mua'] == {'protected': True, 'resource_guard_id': GUARD}
+        assert by[name]['mua']['protected'] is True and by[name]['mua']['resource_guard_id'] == GUARD
+        assert 'disableSoftDeleteRequests' in by[name]['mua']['protected_operations']
     for name in ('rsv-on', 'bv-on'):
-        assert by[name]['mua'] == {'protected': False, 'resource_guard_id': None}
+        assert by[name]['mua'] == {'protected': False, 'resource_guard_id': None, 'protected_operations': []}
 
 
 def test_same_record_as_the_info_module(runner):

@@ -4,8 +4,9 @@
 """``make interop``: Microsoft's az CLI (a client this project did not write) against the ARM emulator.
 
 Starts the emulator, registers it as a cloud in a throw-away az configuration, logs in with the emulator's service
-principal and drives ``az backup vault list/show/create/update --immutability-state`` and ``az backup policy
-list/show``. It checks the outcomes the SDK tests check: Disabled -> Locked is refused with
+principal and drives ``az backup vault list/show/create/update --immutability-state``, ``az backup policy
+list/show/set``, ``az resource show`` (without ``--api-version``: az picks one from the provider metadata), ``az resource
+list -g`` and ``az backup vault backup-properties show``. It checks the outcomes the SDK tests check: Disabled -> Locked is refused with
 UserErrorUnsupportedVaultImmutabilityStateChange, Unlocked -> Locked is allowed, leaving Locked is refused.
 
 Usage: python tests/interop/run_az.py --az .venv-interop/bin/az   (exit 0 when every check passed)
@@ -128,6 +129,41 @@ def main():
         days = ((((policy.get("properties") or {}).get("retentionPolicy") or {}).get("dailySchedule") or {})
                 .get("retentionDuration") or {}).get("count")
         check("az backup policy show", days == 30, detail="daily retention count %s" % days)
+        # az backup policy set: the policy's JSON (as az shows it) with daily retention raised 30 -> 60 days.
+        raised = json.loads(json.dumps(policy))
+        raised["properties"]["retentionPolicy"]["dailySchedule"]["retentionDuration"]["count"] = 60
+        policy_file = os.path.join(workdir, "policy.json")
+        with open(policy_file, "w", encoding="utf-8") as handle:
+            json.dump(raised, handle)
+        policy_id = "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.RecoveryServices/vaults/rsv-disabled/backupPolicies/DailyPolicy" % (
+            SUB, RG)
+        set_ = az("backup", "policy", "set", "--vault-name", "rsv-disabled", "-g", RG, "-n", "DailyPolicy", "--policy", policy_file,
+                  "-o", "json")
+        stored = ((((emu.resource(policy_id) or {}).get("properties") or {}).get("retentionPolicy") or {}).get("dailySchedule") or {})
+        check("az backup policy set (daily retention 30 -> 60 days)",
+              set_["rc"] == 0 and (stored.get("retentionDuration") or {}).get("count") == 60, set_,
+              "stored daily retention count %s" % (stored.get("retentionDuration") or {}).get("count"))
+
+        vault_id = "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.RecoveryServices/vaults/rsv-unlocked" % (SUB, RG)
+        shown = az("resource", "show", "--ids", vault_id, "-o", "json")
+        body = as_json(shown) or {}
+        check("az resource show without --api-version (provider metadata picks one)",
+              shown["rc"] == 0 and str(body.get("id")).lower() == vault_id.lower() and body.get("type") == "Microsoft.RecoveryServices/vaults",
+              shown, str(body.get("id")))
+        listed = az("resource", "list", "-g", RG, "-o", "json")
+        names = sorted(r.get("name") for r in as_json(listed) or [])
+        check("az resource list -g", listed["rc"] == 0 and names == ["rsv-disabled", "rsv-locked", "rsv-new", "rsv-unlocked"], listed,
+              str(names))
+        props = az("backup", "vault", "backup-properties", "show", "-n", "rsv-locked", "-g", RG, "-o", "json")
+        # az merges the storage config (backupstorageconfig/vaultstorageconfig) and the vault config (backupconfig/vaultconfig).
+        found = as_json(props)
+        config = {}
+        for entry in found if isinstance(found, list) else [found or {}]:
+            config.update({k: v for k, v in ((entry or {}).get("properties") or {}).items() if v is not None})
+        check("az backup vault backup-properties show (soft delete AlwaysON, storage type)",
+              props["rc"] == 0 and str(config.get("softDeleteFeatureState")).lower() == "alwayson" and bool(config.get("storageType")),
+              props, json.dumps({k: config.get(k) for k in ("softDeleteFeatureState", "enhancedSecurityState", "storageType")}))
+
         journal = emu.journal()
         versions = sorted({(e["path"].split("/providers/")[-1].split("/")[0] if "/providers/" in e["path"] else "resources",
                             e["query"].get("api-version")) for e in journal})

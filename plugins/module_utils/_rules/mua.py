@@ -6,9 +6,10 @@
 # Its API may change without notice.
 """The multi-user authorization rule: read and reported only (this collection never sets up a Resource Guard).
 
-A vault protected by a Resource Guard needs an approval through the guard to weaken a setting, which this collection
-cannot give: the other rules read ``context['mua']`` and leave such a weakening alone. Each drift entry carries ``mua``
-(``protected``, ``resource_guard_id``) and the summary counts the protected vaults.
+A vault protected by a Resource Guard needs an approval through the guard to weaken a setting: the other rules read
+``context['mua']`` and leave such a weakening alone (a task can still do it with the guard tenant's token, the auth option
+``auxiliary_tenant_ids``). The vault record's ``mua`` names the operations the guard protects (``protected_operations``);
+each drift entry carries ``mua`` (``protected``, ``resource_guard_id``) and the summary counts the protected vaults.
 """
 
 from __future__ import annotations
@@ -24,21 +25,37 @@ _GUARD_PROVIDER = ('microsoft.dataprotection', 'resourceguards')
 
 
 def read_mua(vault_type, props):
+    """``{protected, resource_guard_id, protected_operations}``: ``protected_operations`` names the operations of the vault
+    that its Resource Guard protects, as the vault's ``resourceGuardOperationRequests`` list them
+    (``<guard id>/<operation>/default``: ``disableSoftDeleteRequests``, ``reduceRetentionRequests``, ...), in their order."""
     security = props.get('securitySettings') or {}
     guard = None
+    operations = []
     requests = props.get('resourceGuardOperationRequests')
     for request in requests if isinstance(requests, list) else []:
         # A request id names an operation of a guard: <guard id>/<operation>/default.
         parts = split_resource_id(request) if isinstance(request, str) and not has_control(request) else {}
         if parts.get('resource_group') and (str(parts.get('namespace')).lower(), str(parts.get('type')).lower()) == _GUARD_PROVIDER:
-            guard = arm_tools().resource_id(subscription=parts['subscription'], resource_group=parts['resource_group'],
+            found = arm_tools().resource_id(subscription=parts['subscription'], resource_group=parts['resource_group'],
                                             namespace=parts['namespace'], type=parts['type'], name=parts['name'])
-            break
+            guard = guard or found
+            operation = _operation_of(request)
+            if found.lower() == guard.lower() and operation and operation not in operations:
+                operations.append(operation)
     if vault_type == 'recovery_services':
         protected = str(security.get('multiUserAuthorization') or '').lower() == 'enabled'
     else:
         protected = bool(props.get('isVaultProtectedByResourceGuard')) or bool(guard)
-    return {'protected': protected, 'resource_guard_id': guard}
+    return {'protected': protected, 'resource_guard_id': guard, 'protected_operations': operations}
+
+
+def _operation_of(request):
+    """The operation a request id names: ``<guard id>/<operation>/default`` -> ``<operation>``."""
+    parts = [p for p in str(request).strip().rstrip('/').split('/') if p]
+    at = next((i for i, p in enumerate(parts) if p.lower() == 'resourceguards'), None)
+    if at is None or len(parts) < at + 3:
+        return None
+    return parts[at + 2]
 
 
 def state(vault):
@@ -47,6 +64,13 @@ def state(vault):
     if not isinstance(mua, Mapping):
         return {'protected': False, 'resource_guard_id': None}
     return {'protected': bool(mua.get('protected')), 'resource_guard_id': mua.get('resource_guard_id')}
+
+
+def protected_operations(vault):
+    """The operations of a vault record its Resource Guard protects (``mua.protected_operations``), [] when unknown."""
+    mua = vault.get('mua')
+    operations = mua.get('protected_operations') if isinstance(mua, Mapping) else None
+    return [str(op) for op in operations] if isinstance(operations, list) else []
 
 
 class MuaRule(Rule):

@@ -9,7 +9,8 @@
 The baseline ``{minimum, mode}``: ``minimum`` a duration per tier (_retention.validate_minimum), ``mode`` report (the
 default) or enforce; weak tiers are raised (backup_policy_retention, with the value _retention.plan_raises gives) only
 in enforce mode. On a Locked vault a raised retention can never be lowered again, so it needs ``allow_irreversible``;
-operational tiers are not held by immutability and stay reversible.
+operational tiers are not held by immutability and stay reversible. VM instant restore and workload snapshot tiers,
+which no Microsoft source names as operational, are treated as held (the refusing side) and their findings say so.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from collections.abc import Mapping
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import shown
 from ansible_collections.vaultlock.azure.plugins.module_utils._retention import (
     RETENTION_MODES,
+    UNSOURCED_NOTE,
     Duration,
     RetentionError,
     is_operational,
+    is_unsourced,
     meets,
     parse_duration,
     plan_raises,
@@ -211,6 +214,9 @@ class RetentionRule(Rule):
                               'to consent' % reason)
                 if operational:
                     reason = '%s; an operational backup tier, not protected by immutability' % reason
+                elif bool(violation.get('tier')) and is_unsourced(policy, violation):
+                    # Predicted as held by immutability (the refusing side): no Microsoft source says either way.
+                    reason = '%s; treated as held by immutability, %s' % (reason, UNSOURCED_NOTE)
                 name = violation.get('policy') or policy.get('name')
                 findings.append(finding('retention', violation.get('have'), violation.get('need'), fixable, reason,
                                         policy=name, tier=violation.get('tier'),

@@ -6,9 +6,10 @@ proxies, the vault storage config, provider metadata, the generic resource lists
 from __future__ import annotations
 
 import pytest
-from azure.core.exceptions import ResourceNotFoundError
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
 from tests.emulator import versions
+from tests.emulator.mua import GUARD_TENANT_ID
 from tests.fixtures import load_reference
 
 SUB = "0b352192-dcac-4cc7-992e-a96190ccc68c"  # the spec examples' subscription, resource group and vault
@@ -51,12 +52,20 @@ def test_resource_guard_proxy_put_get_list_unlock_delete_through_the_sdk(emulato
     # The vault now shows its Resource Guard (MUA), as a vault created with one does.
     vault = emulator.rs_client(SUB).vaults.get(RG, VAULT)
     assert vault.properties.security_settings.multi_user_authorization == "Enabled"
+    guard = want["properties"]["resourceGuardResourceId"]
     assert backup.backup_resource_vault_configs.get(VAULT, RG).properties.resource_guard_operation_requests == [
-        want["properties"]["resourceGuardResourceId"] + "/disableSoftDelete/default"]
+        guard + "/" + op + "/default" for op in ("disableSoftDeleteRequests", "deleteResourceGuardProxyRequests",
+                                                 "disableImmutabilityRequests", "reduceRetentionRequests",
+                                                 "stopProtectionWithDeleteDataRequests", "changeMarsSecurityPinRequests")]
     answer = backup.resource_guard_proxy.unlock_delete(VAULT, RG, "swaggerExample", unlock["parameters"]["parameters"])
     assert answer.unlock_delete_expiry_time is not None
     assert set(answer.as_dict()) == set(unlock["responses"]["200"]["body"])
-    backup.resource_guard_proxy.delete(VAULT, RG, "swaggerExample")
+    # Removing MUA protection is itself protected: refused without a token of the guard's tenant (mua.py).
+    with pytest.raises(HttpResponseError) as refused:
+        backup.resource_guard_proxy.delete(VAULT, RG, "swaggerExample")
+    assert refused.value.status_code == 403 and "UserErrorResourceGuardAuthorizationRequired" in str(refused.value)
+    aux = "Bearer " + emulator.mint_token(tenant=GUARD_TENANT_ID)
+    backup.resource_guard_proxy.delete(VAULT, RG, "swaggerExample", headers={"x-ms-authorization-auxiliary": aux})
     assert list(backup.resource_guard_proxies.get(VAULT, RG)) == []
     assert emulator.rs_client(SUB).vaults.get(RG, VAULT).properties.security_settings.multi_user_authorization == "Disabled"
 
@@ -135,3 +144,17 @@ def test_resources_of_a_subscription_and_a_resource_group(emulator):
     assert len(first["value"]) == 2 and "nextLink" in first
     rest = emulator.arm_request("GET", first["nextLink"]).json()
     assert len(rest["value"]) == 1 and "nextLink" not in rest
+
+
+def test_a_resource_group_filter_on_the_subscription_list(emulator):
+    # az resource list -g <rg> lists the subscription's resources with $filter=resourceGroup eq '<rg>' (make interop).
+    emulator.load_fleet(fleet())
+    listed = emulator.arm_request("GET", "subscriptions/%s/resources" % SUB, "2021-04-01",
+                                  params={"$filter": "resourceGroup eq 'RG-TWO'"}).json()["value"]
+    assert [r["name"] for r in listed] == ["rsv-two"]
+    both = emulator.arm_request("GET", "subscriptions/%s/resources" % SUB, "2021-04-01", params={
+        "$filter": "resourceGroup eq '%s' and resourceType eq 'Microsoft.DataProtection/backupVaults'" % RG}).json()["value"]
+    assert [r["name"] for r in both] == ["bv"]
+    twice = emulator.arm_request("GET", "subscriptions/%s/resources" % SUB, "2021-04-01",
+                                 params={"$filter": "resourceGroup eq 'a' and resourceGroup eq 'b'"})
+    assert twice.status_code == 400 and twice.json()["error"]["code"] == "InvalidFilterInQueryString"

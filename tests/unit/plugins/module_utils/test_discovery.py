@@ -64,7 +64,7 @@ def test_the_discovery_block_says_source_time_and_cost():
     described = _discovery.describe('auto', {SUB: 'resource_graph', SUB2: 'arm'}, [{'subscription_id': SUB2, 'reason': 'no access'}],
                                     '2026-11-30T10:00:00Z', 0.0, session, {'calls': 3, 'throttled': 0, 'waited_s': 0.5, 'partial_scope': False})
     assert described['source_by_subscription'] == {SUB: 'resource_graph', SUB2: 'arm'}
-    assert described['resource_graph'] == {'calls': 3, 'throttled': 0, 'waited_s': 0.5}
+    assert described['resource_graph'] == {'calls': 3, 'throttled': 0, 'waited_s': 0.5, 'requeried': []}
     assert described['arm'] == {'requests': 1, 'waited_s': 0.0, 'throttled': 0} and described['elapsed_s'] > 0
     # A session without a pacer (a test double) says nothing of ARM's cost rather than inventing it.
     assert _discovery.describe('arm', {}, [], None, 0.0, object())['arm'] == {'requests': None, 'waited_s': None, 'throttled': None}

@@ -145,8 +145,10 @@ def test_an_ordinary_vault_is_ready_with_the_defaults_and_says_what_locking_comm
     # Only the policies in use count; VMLong keeps 20 years but protects nothing.
     assert [(p['name'], p['items'], p['held_until']) for p in result['policies']] == [('SQLDaily', 1, '2026-04-06'), ('VMDaily', 2, '2036-03-02')]
     vm = result['policies'][1]
-    assert [(t['tier'], t['duration'], t['held_until'], t['protected_by_immutability']) for t in vm['tiers']] == [
-        ('yearly', 'P10Y', '2036-03-02', True), ('daily', 'P30D', '2026-04-01', True), ('instant', 'P5D', '2026-03-07', False)]
+    # VM instant restore snapshots: held by immutability by assumption (Microsoft does not name them operational)
+    assert [(t['tier'], t['duration'], t['held_until'], t['protected_by_immutability'], t['protection_unsourced']) for t in vm['tiers']] == [
+        ('yearly', 'P10Y', '2036-03-02', True, False), ('daily', 'P30D', '2026-04-01', True, False),
+        ('instant', 'P5D', '2026-03-07', True, True)]
     assert result['held_until'] == '2036-03-02'
     assert result['held_by'] == {'policy': 'VMDaily', 'tier': 'yearly', 'datastore': None, 'duration': 'P10Y'}
     assert result['commitments'] == [
@@ -183,13 +185,16 @@ def test_operational_tiers_are_not_held_and_never_block():
         'stop protection with delete data impossible for 1 item until 2026-04-01',
         '1 item is backed up to operational tiers only, which immutability does not hold',
     ]
-    # Azure Files snapshots and VM instant restore snapshots are operational too.
+    # Azure Files snapshots are operational too; VM instant restore snapshots are not named by Microsoft, so they are held
+    # by assumption (the refusing side) and count for max_retention.
     files = rs_vault(policies=[dict(files_vault(30, daily=(7, 'Days')), name='files')], items=[item('share', 'files', 'AzureFileShare')])
     tiers = readiness(files, today=TODAY)['policies'][0]['tiers']
     assert {(t['tier'], t['datastore'], t['protected_by_immutability']) for t in tiers} == {
         ('snapshot', 'Snapshot', False), ('daily', 'VaultStandard', True)}
     vm = rs_vault(policies=[vm_policy('VM', daily=7, instant=30)], items=[item('vm', 'VM')])
-    assert readiness(vm, {'max_retention': '10d'}, today=TODAY)['ready'] is True
+    held = readiness(vm, {'max_retention': '10d'}, today=TODAY)
+    assert held['ready'] is False and 'instant tier P30D' in held['blockers'][0]['message']
+    assert readiness(vm, {'max_retention': '30d'}, today=TODAY)['ready'] is True
 
 
 def test_max_retention_blocks_a_policy_in_use_that_keeps_longer_and_names_each():

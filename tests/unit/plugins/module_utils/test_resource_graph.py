@@ -242,8 +242,8 @@ def client(answers, **kw):
     return graph_client, session.transport, clock
 
 
-def page(rows, token=None, truncated='false'):
-    body = {'totalRecords': 3, 'count': len(rows), 'data': rows, 'facets': [], 'resultTruncated': truncated}
+def page(rows, token=None, truncated='false', total=3):
+    body = {'totalRecords': total, 'count': len(rows), 'data': rows, 'facets': [], 'resultTruncated': truncated}
     if token:
         body['$skipToken'] = token
     return Response(200, body, {'x-ms-user-quota-remaining': '14', 'x-ms-user-quota-resets-after': '00:00:05'})
@@ -261,7 +261,7 @@ def test_query_pages_with_the_skip_token_and_the_same_request():
 
 
 def test_tenant_scope_asks_for_partial_scopes_and_notes_them():
-    answer = page([{'id': 'a'}])
+    answer = page([{'id': 'a'}], total=1)
     answer.headers['x-ms-tenant-subscription-limit-hit'] = 'true'
     graph_client, transport, _clock = client([answer])
     graph_client.query('resources | project id', allow_partial_scopes=True)
@@ -276,7 +276,7 @@ RATE_LIMITED = {'error': {'code': 'RateLimiting', 'message': 'Please provide bel
 def test_a_429_is_waited_out_and_retried():
     throttled = Response(429, RATE_LIMITED, {'Retry-After': '3', 'x-ms-user-quota-remaining': '0',
                                              'x-ms-user-quota-resets-after': '00:00:03'})
-    graph_client, transport, clock = client([throttled, page([{'id': 'a'}])])
+    graph_client, transport, clock = client([throttled, page([{'id': 'a'}], total=1)])
     assert graph_client.query('resources | project id', [SUB]) == [{'id': 'a'}]
     assert clock.slept == [3.0] and graph_client.throttled == 1 and len(transport.sent) == 2
 
@@ -292,7 +292,7 @@ def test_throttled_past_the_retries_is_an_error_naming_the_detail():
 
 
 def test_server_errors_are_retried_and_query_errors_are_not():
-    graph_client, transport, clock = client([Response(503, 'busy'), page([{'id': 'a'}])])
+    graph_client, transport, clock = client([Response(503, 'busy'), page([{'id': 'a'}], total=1)])
     assert graph_client.query('resources | project id', [SUB]) == [{'id': 'a'}]
     assert clock.slept == [0.5]
     invalid = Response(400, {'error': {'code': 'BadRequest', 'message': 'Please provide ...', 'details': [
@@ -308,7 +308,7 @@ def test_server_errors_are_retried_and_query_errors_are_not():
 def test_connection_errors_are_retried():
     from azure.core.exceptions import ServiceRequestError
 
-    graph_client, transport, clock = client([ServiceRequestError('refused'), page([{'id': 'a'}])])
+    graph_client, transport, clock = client([ServiceRequestError('refused'), page([{'id': 'a'}], total=1)])
     assert graph_client.query('resources | project id', [SUB]) == [{'id': 'a'}]
     assert len(transport.sent) == 2 and clock.slept == [0.5]
     graph_client, transport, clock = client([ServiceRequestError('refused')] * 3)
@@ -524,7 +524,7 @@ def test_rows_that_are_not_objects_are_an_error_not_a_crash(data):
 @pytest.mark.parametrize('value', ['nan', 'inf', '-3', 'soon', ''])
 def test_an_odd_retry_after_is_waited_as_a_second_and_counted(value):
     throttled = Response(429, RATE_LIMITED, {'Retry-After': value})
-    graph_client, _transport, clock = client([throttled, page([{'id': 'a'}])])
+    graph_client, _transport, clock = client([throttled, page([{'id': 'a'}], total=1)])
     assert graph_client.query('resources | project id', [SUB]) == [{'id': 'a'}]
     assert clock.slept == [1.0]
     assert graph_client.pacer.waited_s == 1.0
@@ -532,7 +532,7 @@ def test_an_odd_retry_after_is_waited_as_a_second_and_counted(value):
 
 def test_every_wait_counts_in_waited_s():
     throttled = Response(429, RATE_LIMITED, {'Retry-After': '60'})
-    graph_client, _transport, clock = client([throttled, Response(503, 'busy'), page([{'id': 'a'}])])
+    graph_client, _transport, clock = client([throttled, Response(503, 'busy'), page([{'id': 'a'}], total=1)])
     graph_client.query('resources | project id', [SUB])
     assert clock.slept == [60.0, 1.0] and graph_client.pacer.waited_s >= 60.0
 
@@ -547,3 +547,14 @@ def test_rows_outside_the_scope_or_whose_name_is_not_their_ids_are_left_out():
     dropped = []
     assert rg.in_scope([ok, foreign, lying, renamed], [SUB.upper()], dropped) == [ok]
     assert [d['reason'].split(' (')[0] for d in dropped] == ['its subscription', 'its subscription', 'its name']
+
+
+def test_fewer_rows_than_total_records_is_a_moving_index_not_an_answer():
+    # Issue 28: a vault removed while the query was paged moves a row onto a page already read; nothing repeats, but the
+    # pages hold fewer rows than totalRecords announced.
+    answers = [page([{'id': 'a'}, {'id': 'b'}], token='T', total=5), page([{'id': 'd'}, {'id': 'e'}], total=4)]
+    graph_client, transport, _clock = client(answers, parallel_pages=1)
+    with pytest.raises(AzureOperationError) as err:
+        graph_client.query('resources | project id', [SUB])
+    assert err.value.code == 'MissingRows' and err.value.code in rg.MOVING_INDEX_CODES and len(transport.sent) == 2
+    assert 'announced 5 rows (totalRecords) and its pages held 4' in str(err.value)

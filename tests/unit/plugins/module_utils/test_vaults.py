@@ -61,7 +61,7 @@ def test_rs_example_record():
     assert record['subscription_id'] == '77777777-b0c6-47a2-b37c-d8e65a629c18'
     assert record['immutability'] == 'disabled'
     assert record['soft_delete'] == {'state': 'on', 'retention_days': 14, 'enforced_by_azure': False}
-    assert record['mua'] == {'protected': False, 'resource_guard_id': None}
+    assert record['mua'] == {'protected': False, 'resource_guard_id': None, 'protected_operations': []}
 
 
 def test_rs_time_based_example():
@@ -126,6 +126,6 @@ def test_records_take_ids_apart_with_the_sdk_parser():
     record = vault_record({'id': vid, 'properties': {'resourceGuardOperationRequests': [guard + '/deleteResourceGuardProxyRequests/default']}},
                           'backup')
     assert (record['subscription_id'], record['resource_group'], record['name']) == (SUB, 'RG-x', 'bv-1')
-    assert record['mua'] == {'protected': True, 'resource_guard_id': guard}
+    assert record['mua'] == {'protected': True, 'resource_guard_id': guard, 'protected_operations': ['deleteResourceGuardProxyRequests']}
     assert parse_resource_id(vid + '/backupPolicies/p1') == {}
     assert parse_resource_id(None) == {}

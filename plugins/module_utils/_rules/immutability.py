@@ -132,7 +132,7 @@ class ImmutabilityRule(Rule):
     def state(self, vault, baseline, findings):
         raw = vault.get('immutability')
         try:
-            state = _norm(raw, 'immutability') or 'disabled'
+            state = self.state_of(raw, 'immutability') or 'disabled'
         except DriftError:
             state = 'unknown'
         return {'state': state, 'retention_days': vault.get('immutability_retention_days')}

@@ -237,7 +237,7 @@ class SoftDeleteRule(Rule):
     def state(self, vault, baseline, findings):
         current = vault.get('soft_delete') if isinstance(vault.get('soft_delete'), Mapping) else {}
         try:
-            state = _norm(current.get('state'), 'soft_delete.state') or 'off'
+            state = self.state_of(current.get('state'), 'soft_delete.state') or 'off'
         except DriftError:
             state = 'unknown'
         days = current.get('retention_days')

@@ -33,7 +33,7 @@ def test_discover_without_fallback_reports_each_odd_row_as_an_error_and_keeps_th
     vault = {'id': '/subscriptions/%s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/rsv-a' % SUB, 'name': 'rsv-a',
              'type': 'Microsoft.RecoveryServices/vaults', 'location': 'westeurope', 'resourceGroup': 'rg', 'subscriptionId': SUB,
              'tags': {}, 'properties': {'provisioningState': 'Succeeded'}}
-    graph_client, _transport, _clock = client([page([vault, ['not', 'a', 'row']])])
+    graph_client, _transport, _clock = client([page([vault, ['not', 'a', 'row']], total=2)])
     found = rg.discover(graph_client.session, [SUB], ['recovery_services'], policies=False, fallback=None, graph=graph_client)
     assert [v['name'] for v in found['vaults']] == ['rsv-a']
     [error] = found['errors']

@@ -47,7 +47,7 @@ def plan(vault_type, record, params, vault_name):
             body['properties'].update(public_network_access.patch(vault_type, item['after'])['properties'])
             predicted['public_network_access'] = item['after']
     if alert_changes:
-        target = dict((c['key'], c['after']) for c in alert_changes)
+        target = dict(item for c in alert_changes for item in c['after'].items())
         body['properties'].update(alerts.patch(vault_type, target)['properties'])
         predicted['alerts'] = dict(record.get('alerts') or {}, **target)
     return changes, body, predicted
@@ -55,7 +55,7 @@ def plan(vault_type, record, params, vault_name):
 
 def _now(record, item):
     if item['setting'] == 'alerts':
-        return (record.get('alerts') or {}).get(item['key'])
+        return dict((key, (record.get('alerts') or {}).get(key)) for key in item['after'])
     return record.get(item['setting'])
 
 
@@ -92,8 +92,8 @@ def run(mod):
         missing = [item for item in changes if _now(after, item) != item['after']]
         if missing:
             raise VaultlockError('%s: Azure accepted the request but the vault still reports %s; read the vault again before retrying'
-                                 % (ref.label, ', '.join('%s=%s (wanted %s)' % (item.get('key') or item['setting'], _now(after, item),
-                                                                                 item['after']) for item in missing)))
+                                 % (ref.label, ', '.join('%s=%s (wanted %s)' % (item['setting'], _now(after, item), item['after'])
+                                                         for item in missing)))
     result = {'changed': bool(changes), 'vault': after, 'changes': changes}
     if mod.diff_mode:
         header = '%s (%s)' % (ref.name, ref.vault_type)

@@ -135,13 +135,14 @@ vault:
       sample: {"job_failure_alerts": "enabled", "classic_alerts": "disabled"}
 changes:
   description:
-    - Each setting changed (or that would change in check mode); an alert change names its C(key).
+    - Each setting changed (or that would change in check mode); an alert change has C(before) and C(after) as
+      C({key: value}), one change per alert key.
     - C(irreversible) is true for V(permanently_disabled).
   returned: always
   type: list
   elements: dict
   sample: [{"setting": "cross_subscription_restore", "before": "enabled", "after": "disabled", "irreversible": false},
-           {"setting": "alerts", "key": "job_failure_alerts", "before": null, "after": "enabled", "irreversible": false}]
+           {"setting": "alerts", "before": {"job_failure_alerts": null}, "after": {"job_failure_alerts": "enabled"}, "irreversible": false}]
 diff:
   description: The managed settings before and after, with C(--diff).
   returned: when diff mode is on

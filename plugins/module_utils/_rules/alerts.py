@@ -71,8 +71,8 @@ def normalise(value, where='alerts'):
 
 
 def plan(vault_type, have, want, vault_name='?'):
-    """The changes of each alert setting asked (``want``) that differs from ``have``; raises SecuritySettingError for
-    classic alerts asked of a Backup vault."""
+    """The changes of each alert setting asked (``want``) that differs from ``have``, one per key (``before`` and
+    ``after`` are ``{key: value}``); raises SecuritySettingError for classic alerts asked of a Backup vault."""
     have = have or {}
     changes = []
     for key in KEYS:
@@ -83,7 +83,7 @@ def plan(vault_type, have, want, vault_name='?'):
             raise SecuritySettingError('%s: Backup vaults have no classic alerts (the DataProtection API has none); nothing was sent'
                                        % vault_label(vault_type, vault_name))
         if have.get(key) != wanted:
-            changes.append({'setting': 'alerts', 'key': key, 'before': have.get(key), 'after': wanted, 'irreversible': False})
+            changes.append({'setting': 'alerts', 'before': {key: have.get(key)}, 'after': {key: wanted}, 'irreversible': False})
     return changes
 
 
@@ -114,11 +114,11 @@ class AlertsRule(Rule):
         planned = plan(vault_type, have, asked, vault.get('name') or '?')
         if not planned:
             return [], None, []
-        have_view = dict((c['key'], c['before']) for c in planned)
-        want_view = dict((c['key'], c['after']) for c in planned)
-        why = 'set %s' % ', '.join('%s %s -> %s' % (c['key'], c['before'] or 'unset', c['after']) for c in planned)
+        have_view = dict(item for c in planned for item in c['before'].items())
+        want_view = dict(item for c in planned for item in c['after'].items())
+        why = 'set %s' % ', '.join('%s %s -> %s' % (key, have_view[key] or 'unset', want_view[key]) for key in want_view)
         action = dict((key, want_view.get(key)) for key in KEYS)
-        changes = [change(self.action, 'alerts', {c['key']: c['before']}, {c['key']: c['after']}, False) for c in planned]
+        changes = [change(self.action, 'alerts', c['before'], c['after'], False) for c in planned]
         return [finding(self.key, have_view, want_view, True, why)], action, changes
 
 

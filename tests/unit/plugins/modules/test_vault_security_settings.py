@@ -31,9 +31,9 @@ def test_one_patch_of_what_changes_then_idempotent(run_module, azure):
             'alerts': {'job_failure_alerts': 'enabled', 'classic_alerts': None}}
     result = run_module(vault_security_settings, args, diff=True)
     assert result['changed'] is True
-    assert [(c['setting'], c.get('key'), c['before'], c['after']) for c in result['changes']] == [
-        ('cross_subscription_restore', None, 'enabled', 'disabled'), ('public_network_access', None, 'enabled', 'disabled'),
-        ('alerts', 'job_failure_alerts', None, 'enabled')]
+    assert [(c['setting'], c['before'], c['after']) for c in result['changes']] == [
+        ('cross_subscription_restore', 'enabled', 'disabled'), ('public_network_access', 'enabled', 'disabled'),
+        ('alerts', {'job_failure_alerts': None}, {'job_failure_alerts': 'enabled'})]
     assert azure.writes == [('PATCH', 'rsv-1', {'properties': {
         'restoreSettings': {'crossSubscriptionRestoreSettings': {'crossSubscriptionRestoreState': 'Disabled'}},
         'publicNetworkAccess': 'Disabled',

@@ -135,8 +135,8 @@ vault:
       sample: {"job_failure_alerts": "enabled", "classic_alerts": "disabled"}
 changes:
   description:
-    - Each setting changed (or that would change in check mode); an alert change has C(before) and C(after) as
-      C({key: value}), one change per alert key.
+    - Each setting changed (or that would change in check mode). An alert change has C(before) and C(after) as a
+      dictionary of one alert key and its value, one change per alert key.
     - C(irreversible) is true for V(permanently_disabled).
   returned: always
   type: list

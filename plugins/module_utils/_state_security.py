@@ -12,19 +12,24 @@ from __future__ import annotations
 
 import copy
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import PartialChangeError, VaultlockError
-from ansible_collections.vaultlock.azure.plugins.module_utils._rules import alerts, cross_subscription_restore, public_network_access
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, PartialChangeError, VaultlockError
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules import alerts, cross_subscription_restore, mua, public_network_access
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend, vault_record
 
 OPERATION = 'update vault security settings'
-OPTIONS = ('cross_subscription_restore', 'public_network_access', 'alerts')
+OPTIONS = ('cross_subscription_restore', 'public_network_access', 'alerts', 'resource_guard_id')
+GUARD_OPERATION = 'associate the vault with a Resource Guard'
+GUARD_RIGHTS = ('Associating a vault with a Resource Guard needs rights on the guard as well as on the vault: the identity '
+                'in use needs a role that allows Microsoft.DataProtection/resourceGuards/write on the Resource Guard (its '
+                'owner grants it, for example "Backup MUA Admin" or Contributor on the guard) (Learn, multi-user-authorization).')
 
 
 def view(record):
     """The settings this module manages, as a diff shows them."""
     return {'cross_subscription_restore': record.get('cross_subscription_restore'),
             'public_network_access': record.get('public_network_access'),
-            'alerts': dict(record.get('alerts') or {})}
+            'alerts': dict(record.get('alerts') or {}),
+            'resource_guard_id': (record.get('mua') or {}).get('resource_guard_id')}
 
 
 def plan(vault_type, record, params, vault_name):
@@ -37,6 +42,8 @@ def plan(vault_type, record, params, vault_name):
     changes += public_network_access.plan(vault_type, record.get('public_network_access'), pna, vault_name)
     alert_changes = alerts.plan(vault_type, record.get('alerts'), wanted_alerts, vault_name)
     changes += alert_changes
+    guard = mua.guard_id(params.get('resource_guard_id'), 'resource_guard_id') if params.get('resource_guard_id') else None
+    changes += mua.plan(vault_type, mua.state(record), guard, vault_name)
     body = {'properties': {}}
     predicted = copy.deepcopy(record)
     for item in changes:
@@ -50,13 +57,29 @@ def plan(vault_type, record, params, vault_name):
         target = dict(item for c in alert_changes for item in c['after'].items())
         body['properties'].update(alerts.patch(vault_type, target)['properties'])
         predicted['alerts'] = dict(record.get('alerts') or {}, **target)
+    if guard and any(item['setting'] == 'mua' for item in changes):
+        predicted['mua'] = {'protected': True, 'resource_guard_id': guard}
     return changes, body, predicted
 
 
 def _now(record, item):
     if item['setting'] == 'alerts':
         return dict((key, (record.get('alerts') or {}).get(key)) for key in item['after'])
+    if item['setting'] == 'mua':
+        state = mua.state(record)
+        return item['after'] if state['protected'] and mua.same_guard(state['resource_guard_id'], item['after']) else None
     return record.get(item['setting'])
+
+
+def _associate(store, ref, guard):
+    """PUT the vault's Resource Guard proxy; a refusal for want of rights on the guard says so."""
+    try:
+        store.put_guard_proxy(ref, guard, GUARD_OPERATION)
+    except AzureOperationError as exc:
+        if exc.status == 403 or str(exc.code or '').lower() in ('linkedauthorizationfailed', 'authorizationfailed'):
+            raise AzureOperationError(exc.operation, exc.resource, exc.status, exc.code, exc.azure_message, exc.request_id,
+                                      hint=GUARD_RIGHTS) from None
+        raise
 
 
 def _applied(vault_type, changes):
@@ -77,7 +100,12 @@ def run(mod):
     if changes and not mod.check_mode:
         irreversible = any(item['irreversible'] for item in changes)
         try:
-            store.reconcile_patch(ref, body, OPERATION, _applied(ref.vault_type, changes), irreversible)
+            patched = [item for item in changes if item['setting'] != 'mua']
+            if patched:
+                store.reconcile_patch(ref, body, OPERATION, _applied(ref.vault_type, patched), irreversible)
+            for item in changes:
+                if item['setting'] == 'mua':
+                    _associate(store, ref, item['after'])
             after = store.read_settled(ref)[1]
         except VaultlockError as exc:
             fresh = None

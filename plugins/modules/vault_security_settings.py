@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r'''
 module: vault_security_settings
-short_description: Read and set cross subscription restore, public network access and alerts of an Azure backup vault
+short_description: Read and set cross subscription restore, public network access, alerts and Resource Guard of a backup vault
 version_added: 0.2.0
 description:
   - Brings one Recovery Services vault's or Backup vault's cross subscription restore, public network access and alert
@@ -66,6 +66,16 @@ options:
             V(enabled) or V(disabled).
           - Null (or left out) is not managed; any other value fails before any request.
         type: str
+  resource_guard_id:
+    description:
+      - The ARM id of a Resource Guard (C(Microsoft.DataProtection/resourceGuards)) to protect the vault with
+        (multi-user authorization). An unprotected vault is associated with it through a Resource Guard proxy
+        (Recovery Services C(backupResourceGuardProxies/VaultProxy), Backup vaults
+        C(backupResourceGuardProxies/DppResourceGuardProxy)).
+      - A vault already protected by another guard is refused before any request (changing a guard needs the guard's approval).
+      - The identity needs rights on the Resource Guard too; Azure's refusal (403, C(LinkedAuthorizationFailed)) says so.
+    type: str
+    version_added: 0.2.0
   allow_irreversible:
     description:
       - Consent to set cross subscription restore to V(permanently_disabled). Without it such a request fails before any
@@ -100,6 +110,13 @@ EXAMPLES = r'''
     id: /subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-backup/providers/Microsoft.DataProtection/backupVaults/bv-prod
     cross_subscription_restore: permanently_disabled
     allow_irreversible: true
+
+- name: Protect a vault with a Resource Guard of the security team (multi-user authorization)
+  vaultlock.azure.vault_security_settings:
+    name: rsv-prod-01
+    resource_group: rg-backup-prod
+    vault_type: recovery_services
+    resource_guard_id: /subscriptions/22222222-2222-2222-2222-222222222222/resourceGroups/rg-security/providers/Microsoft.DataProtection/resourceGuards/guard-prod
 
 - name: Read the settings of a vault
   vaultlock.azure.vault_security_settings:
@@ -164,6 +181,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._state_security im
 ARGUMENT_SPEC = state_argument_spec({
     'cross_subscription_restore': {'type': 'str', 'choices': ['enabled', 'disabled', 'permanently_disabled']},
     'public_network_access': {'type': 'str', 'choices': ['enabled', 'disabled']},
+    'resource_guard_id': {'type': 'str'},
     'alerts': {'type': 'dict', 'options': {
         'job_failure_alerts': {'type': 'str'},
         'classic_alerts': {'type': 'str'},

@@ -44,9 +44,13 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._targets import ch
 from ansible_collections.vaultlock.azure.plugins.module_utils._tiers import drift_entries
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend
 
-ACTIONS = ('retention', 'soft_delete', 'cross_subscription_restore', 'public_network_access', 'alerts', 'immutability')
-# The vault security settings (vault_security_settings), one step each, after soft delete and before immutability.
-SECURITY_ACTIONS = ('cross_subscription_restore', 'public_network_access', 'alerts')
+ACTIONS = ('retention', 'soft_delete', 'cross_subscription_restore', 'public_network_access', 'alerts', 'resource_guard',
+           'immutability')
+# The vault security settings (vault_security_settings), one step each, after soft delete and before immutability: the
+# action and the module option it sets.
+SECURITY_OPTIONS = {'cross_subscription_restore': 'cross_subscription_restore', 'public_network_access': 'public_network_access',
+                    'alerts': 'alerts', 'resource_guard': 'resource_guard_id'}
+SECURITY_ACTIONS = tuple(SECURITY_OPTIONS)
 
 # The keys of a state module result worth keeping for the reports (the vault record and the diff are not).
 _RESULT_KEYS = ('changed', 'failed', 'msg', 'changes', 'error', 'api', 'violations', 'note', 'outcome')
@@ -120,9 +124,8 @@ def soft_delete_params(entry, consent):
 
 def security_params(entry, action, consent):
     """vault_security_settings' arguments for one security setting of the plan (the others are left alone)."""
-    params = dict(_ref_params(entry), cross_subscription_restore=None, public_network_access=None, alerts=None,
-                  allow_irreversible=consent)
-    params[action] = entry['actions'][action]
+    params = dict(_ref_params(entry), allow_irreversible=consent, **dict.fromkeys(SECURITY_OPTIONS.values()))
+    params[SECURITY_OPTIONS[action]] = entry['actions'][action]
     return params
 
 

@@ -116,6 +116,6 @@ def dp_policy(name='dp', rules=None, tags=('Default',), vault=None):
 # finding in a summary.
 SECURITY_BASELINE_KEYS = ('cross_subscription_restore', 'public_network_access', 'alerts', 'customer_managed_keys',
                           'infrastructure_encryption', 'private_endpoints', 'storage_redundancy', 'cross_region_restore')
-SECURITY_NULL = dict.fromkeys(SECURITY_BASELINE_KEYS)
-SECURITY_ACTIONS_NULL = dict.fromkeys(('cross_subscription_restore', 'public_network_access', 'alerts'))
-SECURITY_COUNTS_ZERO = dict((key, {'vaults': 0, 'findings': 0, 'fixable': 0, 'unfixable': 0}) for key in SECURITY_BASELINE_KEYS)
+SECURITY_NULL = dict.fromkeys(SECURITY_BASELINE_KEYS + ('resource_guard_id',))
+SECURITY_ACTIONS_NULL = dict.fromkeys(('resource_guard', 'cross_subscription_restore', 'public_network_access', 'alerts'))
+SECURITY_COUNTS_ZERO = dict((key, {'vaults': 0, 'findings': 0, 'fixable': 0, 'unfixable': 0}) for key in SECURITY_BASELINE_KEYS + ('mua',))

@@ -83,7 +83,7 @@ class CrossSubscriptionRestoreRule(Rule):
     irreversible_why = ' (cross subscription restore can never be enabled again)'
     module = 'vault_security_settings'
     option = 'cross_subscription_restore'
-    module_targets = ('cross_subscription_restore', 'public_network_access', 'alerts')
+    module_targets = ('cross_subscription_restore', 'public_network_access', 'alerts', 'resource_guard_id')
     settings = (Setting('cross_subscription_restore', 'cross subscription restore', 'cross_subscription_restore', (
         'CrossSubscriptionRestoreNotRestricted', 'Backups of the vault can be restored into another subscription',
         'With cross subscription restore enabled, anyone with restore rights can restore the vault\'s backups into a '

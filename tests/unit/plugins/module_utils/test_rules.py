@@ -24,7 +24,7 @@ def test_one_file_per_rule_and_every_file_registered():
     folder = pathlib.Path(_rules.__file__).parent
     files = sorted(p.stem for p in folder.glob('*.py') if not p.stem.startswith('_'))
     assert files == sorted(rule.__class__.__module__.rsplit('.', 1)[-1] for rule in _rules.RULES)
-    assert [rule.key for rule in _rules.RULES] == ['immutability', 'soft_delete', 'retention', None, 'cross_subscription_restore',
+    assert [rule.key for rule in _rules.RULES] == ['immutability', 'soft_delete', 'retention', 'resource_guard_id', 'cross_subscription_restore',
                                                    'public_network_access', 'alerts', 'customer_managed_keys',
                                                    'infrastructure_encryption', 'private_endpoints', 'storage_redundancy',
                                                    'cross_region_restore']
@@ -33,10 +33,11 @@ def test_one_file_per_rule_and_every_file_registered():
 
 
 def test_the_registry_gives_report_order_and_apply_order():
-    assert _rules.SETTING_NAMES == ('immutability', 'soft_delete', 'soft_delete_retention_days', 'retention') + SECURITY_BASELINE_KEYS
+    assert _rules.SETTING_NAMES == ('immutability', 'soft_delete', 'soft_delete_retention_days', 'retention', 'mua') + SECURITY_BASELINE_KEYS
     assert [rule.action for rule in _rules.applied()] == ['raise_policies', 'soft_delete', 'cross_subscription_restore',
-                                                          'public_network_access', 'alerts', 'immutability']
-    assert _rules.TASKS == ('immutability', 'soft_delete', 'retention', 'cross_subscription_restore', 'public_network_access', 'alerts')
+                                                          'public_network_access', 'alerts', 'resource_guard', 'immutability']
+    assert _rules.TASKS == ('immutability', 'soft_delete', 'retention', 'resource_guard', 'cross_subscription_restore',
+                            'public_network_access', 'alerts')
     assert [rule[0] for rule in SARIF_RULES] == list(_rules.SETTING_NAMES)
 
 

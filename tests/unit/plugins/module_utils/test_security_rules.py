@@ -190,3 +190,26 @@ def test_report_only_settings_are_findings_a_person_fixes(kind):
     arm, _rg = records(kind, **ALL)
     assert drift(arm, customer_managed_keys='required', infrastructure_encryption='required', private_endpoints='required',
                  storage_redundancy=['ZoneRedundant'], cross_region_restore='required')['findings'] == []
+
+
+GUARD = '/subscriptions/%s/resourceGroups/rg-guard/providers/Microsoft.DataProtection/resourceGuards/guard-01' % SUB
+
+
+@pytest.mark.parametrize('kind', ['rs', 'dp'])
+def test_resource_guard_association(kind):
+    got = validate_baseline({'resource_guard_id': GUARD.upper().replace('SUBSCRIPTIONS', 'subscriptions')})
+    assert got['resource_guard_id'].lower() == GUARD.lower()
+    with pytest.raises(DriftError, match='baseline.resource_guard_id must be the ARM id of a Resource Guard'):
+        validate_baseline({'resource_guard_id': '/subscriptions/x/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/s'})
+    arm, rg = records(kind)
+    entry = drift(arm, resource_guard_id=GUARD)
+    assert [(f['setting'], f['fixable']) for f in entry['findings']] == [('mua', True)]
+    assert entry['actions']['resource_guard'] == GUARD
+    assert [(c['action'], c['setting'], c['after']) for c in entry['changes']] == [('resource_guard', 'mua', GUARD)]
+    # Protected by that guard: nothing to do; by another: a finding that cannot be fixed here.
+    arm, rg = records(kind, resource_guard_id=GUARD)
+    assert drift(arm, resource_guard_id=GUARD.lower())['findings'] == []
+    other = GUARD.replace('guard-01', 'guard-02')
+    stuck = drift(rg, resource_guard_id=other)
+    assert stuck['findings'][0]['fixable'] is False and 'already protected' in stuck['findings'][0]['reason']
+    assert stuck['changes'] == []

@@ -160,3 +160,56 @@ def test_the_role_check_predicts_the_apply_and_a_recheck_finds_no_drift(harden, 
     assert emulator.writes() == []
     report = check_reports(again)
     assert findings(report) == REPORT_ONLY and report['changed'] == []
+
+
+GUARD = '/subscriptions/%s/resourceGroups/rg-guard/providers/Microsoft.DataProtection/resourceGuards/guard-01' % SUB1
+
+
+@pytest.mark.parametrize('name,kind,proxy', [('rsv-open', 'recovery_services', 'VaultProxy'),
+                                             ('bv-open', 'backup', 'DppResourceGuardProxy')])
+def test_module_associates_a_resource_guard(runner, emulator, name, kind, proxy):
+    task = {'name': 'guard', MOD: {'name': name, 'resource_group': RG, 'vault_type': kind, 'resource_guard_id': GUARD}}
+    vid = vault_id(name, kind)
+    run = runner.play([step(task, check=True, diff=True), task, task], marks=[vid])
+    assert run.rc == 0, run.output
+    assert run['r0']['changed'] is True and run.writes('r0') == []
+    assert run['r0']['vault']['mua'] == {'protected': True, 'resource_guard_id': GUARD}        # predicted
+    assert not run['r1'].get('failed'), run['r1']
+    assert run['r1']['changes'] == [{'setting': 'mua', 'before': None, 'after': GUARD, 'irreversible': False}]
+    writes = run.writes('r1')
+    assert [(w['method'], w['path'].rsplit('/', 2)[-2:]) for w in writes] == [('PUT', ['backupResourceGuardProxies', proxy])]
+    assert writes[0]['body'] == {'properties': {'resourceGuardResourceId': GUARD}}
+    assert run['r1']['vault']['mua'] == {'protected': True, 'resource_guard_id': GUARD}        # re-read
+    assert run['r2']['changed'] is False and run.writes('r2') == []
+
+
+def test_a_refusal_on_the_guard_says_the_caller_needs_rights_on_it(runner, emulator):
+    emulator.fault(method='PUT', path_regex='backupResourceGuardProxies', status=403, code='LinkedAuthorizationFailed',
+                   message='The client has permission to perform action on the vault but not on the linked resource guard.')
+    task = {'name': 'guard', MOD: {'name': 'bv-open', 'resource_group': RG, 'vault_type': 'backup', 'resource_guard_id': GUARD}}
+    run = runner.play([task])
+    assert run.rc == 0, run.output
+    result = run['r0']
+    assert result['failed'] is True and 'LinkedAuthorizationFailed' in result['msg'] and 'rights on the guard' in result['msg']
+    assert props(emulator, 'bv-open', 'backup')['isVaultProtectedByResourceGuard'] is False
+
+
+def test_the_role_associates_the_guard_check_predicts_apply(harden, emulator):  # noqa: F811
+    variables = {'harden_backup_vaults_subscription_ids': ['all'], 'harden_backup_vaults_immutability': None,
+                 'harden_backup_vaults_retention_minimum': {}, 'harden_backup_vaults_soft_delete': {},
+                 'harden_backup_vaults_resource_guard_id': GUARD}
+    check = harden('--check', **variables)
+    assert check.rc == 0, check.output
+    assert emulator.writes() == []
+    report = check_reports(check)
+    assert findings(report, fixable=True) == {(name, 'mua') for name in ('rsv-open', 'rsv-closed', 'bv-open')}
+    predicted = sorted((v['name'], c['setting'], c['after']) for v in report['changed'] for c in v['changes'])
+    apply = harden(**variables)
+    assert apply.rc == 0, apply.output
+    report = check_reports(apply)
+    assert sorted((v['name'], c['setting'], c['after']) for v in report['changed'] for c in v['changes']) == predicted
+    assert sorted(w['path'].rsplit('/', 3)[-3] for w in emulator.writes()) == ['bv-open', 'rsv-closed', 'rsv-open']
+    emulator.clear_journal()
+    again = harden('--check', **variables)
+    assert again.rc == 0, again.output
+    assert findings(check_reports(again)) == set() and emulator.writes() == []

@@ -116,7 +116,7 @@ EXAMPLES = r'''
     name: rsv-prod-01
     resource_group: rg-backup-prod
     vault_type: recovery_services
-    resource_guard_id: /subscriptions/22222222-2222-2222-2222-222222222222/resourceGroups/rg-security/providers/Microsoft.DataProtection/resourceGuards/guard-prod
+    resource_guard_id: /subscriptions/22222222-2222-2222-2222-222222222222/resourceGroups/rg-sec/providers/Microsoft.DataProtection/resourceGuards/guard
 
 - name: Read the settings of a vault
   vaultlock.azure.vault_security_settings:

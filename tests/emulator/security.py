@@ -8,7 +8,8 @@ Property paths (SDK models azure-mgmt-recoveryservices 2026-11-01 ``VaultPropert
 
 | fleet key | Recovery Services vault | Backup vault |
 | --- | --- | --- |
-| ``cross_subscription_restore`` | ``restoreSettings.crossSubscriptionRestoreSettings.crossSubscriptionRestoreState`` | ``featureSettings.crossSubscriptionRestoreSettings.state`` |
+| ``cross_subscription_restore`` | ``restoreSettings.crossSubscriptionRestoreSettings``
+  ``.crossSubscriptionRestoreState`` | ``featureSettings.crossSubscriptionRestoreSettings.state`` |
 | ``public_network_access`` | ``publicNetworkAccess`` | (no such property in the DataProtection API) |
 | ``alerts.job_failure_alerts`` | ``monitoringSettings.azureMonitorAlertSettings.alertsForAllJobFailures`` | same path |
 | ``alerts.classic_alerts`` | ``monitoringSettings.classicAlertSettings.alertsForCriticalOperations`` | (none) |

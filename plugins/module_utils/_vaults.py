@@ -434,6 +434,13 @@ class RecoveryServicesBackend(_Backend):
     def _begin_update(self, ref, body, **kwargs):
         return self.client(ref.subscription_id).vaults.begin_update(ref.resource_group, ref.name, body, **kwargs)
 
+    def put_guard_proxy(self, ref, guard, operation):
+        """PUT .../vaults/{v}/backupResourceGuardProxies/VaultProxy (ResourceGuardProxy_Put, synchronous): associates the
+        vault with a Resource Guard (multi-user authorization)."""
+        client = self.session.client('recoveryservicesbackup', ref.subscription_id)
+        body = {'properties': {'resourceGuardResourceId': guard}}
+        return _as_dict(self._call(operation, ref.label, client.resource_guard_proxy.put, ref.name, ref.resource_group, 'VaultProxy', body))
+
     def update_vault_config(self, ref, body, operation):
         """PATCH .../vaults/{v}/backupconfig/vaultconfig (backup resource vault config; synchronous, 200)."""
         client = self.session.client('recoveryservicesbackup', ref.subscription_id)
@@ -483,6 +490,13 @@ class BackupVaultBackend(_Backend):
 
     def _begin_update(self, ref, body, **kwargs):
         return self.client(ref.subscription_id).backup_vaults.begin_update(ref.resource_group, ref.name, body, **kwargs)
+
+    def put_guard_proxy(self, ref, guard, operation):
+        """PUT .../backupVaults/{v}/backupResourceGuardProxies/DppResourceGuardProxy (DppResourceGuardProxy_Put, synchronous)."""
+        body = {'properties': {'resourceGuardResourceId': guard}}
+        client = self.client(ref.subscription_id)
+        return _as_dict(self._call(operation, ref.label, client.dpp_resource_guard_proxy.create_or_update, ref.resource_group, ref.name,
+                                   'DppResourceGuardProxy', body))
 
     def _put_policy(self, ref, name, body, label):  # pylint: disable=unused-argument
         # Backup vault policy PUT is synchronous (200 only).

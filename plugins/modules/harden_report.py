@@ -38,7 +38,8 @@ options:
     description:
       - The registered results of the state tasks, by what they do (C(retention) for
         M(vaultlock.azure.backup_policy_retention), C(soft_delete) for M(vaultlock.azure.vault_soft_delete), C(immutability)
-        for M(vaultlock.azure.vault_immutability)), each a loop's registered result or its C(results) list. Leave one
+        for M(vaultlock.azure.vault_immutability); C(cross_subscription_restore), C(public_network_access) and C(alerts)
+        for M(vaultlock.azure.vault_security_settings)), each a loop's registered result or its C(results) list. Leave one
         out when no such task ran.
     type: dict
     default: {}

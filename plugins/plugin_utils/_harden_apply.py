@@ -12,8 +12,9 @@ second; reads: 250 at 25 a second, long-running operation polls included), so th
 allow: one Azure session (one token, one connection pool, one pacer that mirrors ARM's buckets per subscription) and a
 bounded pool of workers, the vaults of every subscription taking turns.
 
-Per vault, the state modules' own code runs, in their order: retention raises, soft delete, then immutability
-(_state_retention, _state_soft_delete and _state_immutability, each of which re-reads what it changes from ARM, refuses
+Per vault, the state modules' own code runs, in their order: retention raises, soft delete, the vault security settings
+(cross subscription restore, public network access, alerts: one step each), then immutability (_state_retention,
+_state_soft_delete, _state_security and _state_immutability, each of which re-reads what it changes from ARM, refuses
 what it must refuse, never re-sends a write whose outcome is unknown without reading again, and says truthfully what
 changed). What only a fleet run has to decide is decided here, right before the irreversible write:
 
@@ -33,7 +34,7 @@ from __future__ import annotations
 import copy
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.vaultlock.azure.plugins.module_utils import _state_immutability, _state_retention, _state_soft_delete
+from ansible_collections.vaultlock.azure.plugins.module_utils import _state_immutability, _state_retention, _state_security, _state_soft_delete
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import attach_policies, interleaved
 from ansible_collections.vaultlock.azure.plugins.module_utils._items import attach_items
@@ -43,7 +44,13 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._targets import ch
 from ansible_collections.vaultlock.azure.plugins.module_utils._tiers import drift_entries
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend
 
-ACTIONS = ('retention', 'soft_delete', 'immutability')
+ACTIONS = ('retention', 'soft_delete', 'cross_subscription_restore', 'public_network_access', 'alerts', 'resource_guard',
+           'immutability')
+# The vault security settings (vault_security_settings), one step each, after soft delete and before immutability: the
+# action and the module option it sets.
+SECURITY_OPTIONS = {'cross_subscription_restore': 'cross_subscription_restore', 'public_network_access': 'public_network_access',
+                    'alerts': 'alerts', 'resource_guard': 'resource_guard_id'}
+SECURITY_ACTIONS = tuple(SECURITY_OPTIONS)
 
 # The keys of a state module result worth keeping for the reports (the vault record and the diff are not).
 _RESULT_KEYS = ('changed', 'failed', 'msg', 'changes', 'error', 'api', 'violations', 'note', 'outcome')
@@ -128,6 +135,13 @@ def soft_delete_params(entry, consent):
                 allow_irreversible=consent)
 
 
+def security_params(entry, action, consent):
+    """vault_security_settings' arguments for one security setting of the plan (the others are left alone)."""
+    params = dict(_ref_params(entry), allow_irreversible=consent, **dict.fromkeys(SECURITY_OPTIONS.values()))
+    params[SECURITY_OPTIONS[action]] = entry['actions'][action]
+    return params
+
+
 def immutability_params(entry, target, consent):
     return dict(_ref_params(entry), immutability=target, immutability_retention_days=None, allow_irreversible=consent)
 
@@ -173,8 +187,8 @@ class PlanApplier:
         try:
             ref = VaultRef.parse_id(entry['id'], entry.get('vault_type'))
         except VaultlockError as exc:
-            first = next((action for action, key in (('retention', 'raise_policies'), ('soft_delete', 'soft_delete'),
-                                                     ('immutability', 'immutability')) if actions.get(key)), 'immutability')
+            steps = (('retention', 'raise_policies'), ('soft_delete', 'soft_delete')) + tuple((a, a) for a in SECURITY_ACTIONS)
+            first = next((action for action, key in steps + (('immutability', 'immutability'),) if actions.get(key)), 'immutability')
             outcome['results'].append((first, self._result(entry, dict(failure(exc)[1], failed=True, msg=failure(exc)[0]))))
             return outcome
         session = VaultSession(self.session, backend(self.session, ref.vault_type).vault_path(ref))
@@ -186,6 +200,10 @@ class PlanApplier:
             result = self._step(session, entry, 'soft_delete', _state_soft_delete.run, soft_delete_params(entry, self.consent),
                                 outcome)
             failed = failed or result['failed']
+        for action in SECURITY_ACTIONS:
+            if actions.get(action):
+                result = self._step(session, entry, action, _state_security.run, security_params(entry, action, self.consent), outcome)
+                failed = failed or result['failed']
         target = actions.get('immutability')
         if not target:
             return outcome

@@ -36,6 +36,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._module import SCO
 from ansible_collections.vaultlock.azure.plugins.module_utils._report_html import render_html
 from ansible_collections.vaultlock.azure.plugins.module_utils._report_sarif import render_sarif
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports import build_report, render_junit, render_markdown
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules import TASKS
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import APPLY_CONCURRENCY
 
 PLAN_FORMAT = 1
@@ -410,16 +411,16 @@ def build_run_report(plan, results, applied=None):
     """The drift.json document of a run: the plan, and what changed: ``applied`` (what harden_apply kept for this plan)
     or ``results`` (the state modules' registered loop results, for plays that change vaults with their own tasks)."""
     results = results or {}
-    unknown = sorted(set(results) - {'retention', 'soft_delete', 'immutability'})
+    unknown = sorted(set(results) - set(TASKS))
     if unknown:
-        raise InputError('results: unknown key(s) %s; give retention, soft_delete and immutability' % ', '.join(unknown))
+        raise InputError('results: unknown key(s) %s; give %s' % (', '.join(unknown), ', '.join(TASKS)))
     if applied is not None and any(results.get(key) for key in results):
         raise InputError('results: this plan was applied by vaultlock.azure.harden_apply, whose results the report takes; '
                          'give no results of state tasks as well')
     if applied is not None:
         results = applied.get('results') or {}
     normalised = {}
-    for key in ('retention', 'soft_delete', 'immutability'):
+    for key in TASKS:
         value = results.get(key)
         if isinstance(value, dict):
             value = value.get('results', [])

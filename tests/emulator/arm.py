@@ -14,7 +14,7 @@ import re
 import uuid
 from urllib.parse import quote
 
-from . import bodies, lro, mua, routes, rules, secure_default, versions
+from . import bodies, lro, mua, routes, rules, secure_default, security, versions
 from . import items as items_model
 from .errors import ArmError, bad_request, not_found, rg_not_found, sub_not_found
 from .throttle import VirtualClock
@@ -79,7 +79,7 @@ def _route(kind, rest_low):
         return "config"
     if kind == "rs" and count == 2 and rest_low[1] == "backupprotecteditems":
         return "items"
-    if kind == "rs" and rest_low[1] == "backupresourceguardproxies" and (count in (2, 3) or (count == 4 and rest_low[3] == "unlockdelete")):
+    if rest_low[1] == "backupresourceguardproxies" and (count in (2, 3) or (count == 4 and rest_low[3] == "unlockdelete")):
         return "guard_proxy"
     if kind == "rs" and count == 3 and rest_low[1] == "backupstorageconfig" and rest_low[2] == "vaultstorageconfig":
         return "storage_config"
@@ -316,7 +316,7 @@ class Arm:
         if route == "guard_proxy":
             with self.store.lock:
                 return routes.guard_proxies(req, vault, rest[2] if len(rest) > 2 else None, rest_low[3] if len(rest) > 3 else None,
-                                            aux_tenants=self.aux_tenants)
+                                            aux_tenants=self.aux_tenants, kind=kind)
         if route == "storage_config":
             with self.store.lock:
                 return routes.storage_config(req, vault)
@@ -499,6 +499,10 @@ class Arm:
         props["provisioningState"] = "Succeeded"
         props["privateEndpointStateForBackup"] = old_props.get("privateEndpointStateForBackup", "None")
         props["privateEndpointStateForSiteRecovery"] = old_props.get("privateEndpointStateForSiteRecovery", "None")
+        if old_props.get("privateEndpointConnections"):
+            # Read-only (SDK: VaultProperties.private_endpoint_connections, readonly): a write never changes it.
+            props["privateEndpointConnections"] = copy.deepcopy(old_props["privateEndpointConnections"])
+        security.check_csr("rs", old_props, props)
         props.setdefault("redundancySettings", old_props.get("redundancySettings") or {
             "standardTierStorageRedundancy": "GeoRedundant", "crossRegionRestore": "Disabled"})
         props.setdefault("publicNetworkAccess", old_props.get("publicNetworkAccess", "Enabled"))
@@ -554,6 +558,7 @@ class Arm:
             props["resourceGuardOperationRequests"] = old_props["resourceGuardOperationRequests"]
         props["provisioningState"] = "Succeeded"
         props["isVaultProtectedByResourceGuard"] = bool(props.get("resourceGuardOperationRequests"))
+        security.check_csr("dp", old_props, props)
         body = {"location": location, "tags": dict(desired.get("tags") or {}), "eTag": str(uuid.uuid4()),
                 "properties": props, "id": vid, "name": vname, "type": DP_TYPE}
         ident = self._identity(desired, old, vid)

@@ -80,7 +80,7 @@ def serve(args) -> int:
     if args.generate_vaults:
         from .generator import generate_fleet  # pylint: disable=import-outside-toplevel
         fleet = generate_fleet(args.generate_vaults, subscriptions=args.generate_subscriptions, seed=args.generate_seed,
-                               protected_items=args.generate_protected_items)
+                               protected_items=args.generate_protected_items, random_security=args.generate_random_security)
     else:
         fleet = load_fleet_file(args.fleet) if args.fleet else None
     try:
@@ -122,7 +122,7 @@ def generate(args) -> int:
         return 2
     preset.pop("vaults", None)
     options = dict(preset)
-    for key in ("subscriptions", "protected_items"):
+    for key in ("subscriptions", "protected_items", "random_security"):
         if getattr(args, key) is not None:
             options[key] = getattr(args, key)
     fleet = generate_fleet(vaults, seed=args.seed, **options)
@@ -153,11 +153,15 @@ def main(argv=None) -> int:
     srv.add_argument("--generate-subscriptions", type=int, default=1)
     srv.add_argument("--generate-seed", default="0")
     srv.add_argument("--generate-protected-items", type=int, default=0, help="at most this many protected items per vault")
+    srv.add_argument("--generate-random-security", action="store_true",
+                     help="random values of the vault security settings (cross subscription restore, alerts, ...)")
     gen = sub.add_parser("generate", help="print a generated fleet (YAML, or JSON with --format json)")
     gen.add_argument("--vaults", type=int)
     gen.add_argument("--subscriptions", type=int)
     gen.add_argument("--seed", default="0")
     gen.add_argument("--protected-items", type=int, help="at most this many protected items per vault (default 0)")
+    gen.add_argument("--random-security", action="store_true", default=None,
+                     help="random values of the vault security settings (the fleet's random_security key)")
     gen.add_argument("--preset", choices=sorted(PRESETS),
                      help="one of the issue-15 benchmark fleets (its vaults, subscriptions and items)")
     gen.add_argument("--format", choices=("yaml", "json"), default="yaml")

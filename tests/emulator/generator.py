@@ -155,9 +155,12 @@ def _protected_items(seed, vault, most: int) -> list:
     return items
 
 
-def generate_fleet(vaults: int, subscriptions: int = 1, seed="0", protected_items: int = 0, graph_denied: int = 0) -> dict:
+def generate_fleet(vaults: int, subscriptions: int = 1, seed="0", protected_items: int = 0, graph_denied: int = 0,
+                   random_security: bool = False) -> dict:
     """A fleet of ``vaults`` vaults over ``subscriptions`` subscriptions, deterministic for a seed.
 
+    ``random_security``: the fleet document gets ``random_security: {seed: <seed>}``, so the emulator gives every vault
+    random values of the issue-27 security settings (security.random_settings; the rest of the fleet is unchanged).
     ``protected_items``: at most this many protected items (backup instances) per vault, on its policies.
     ``graph_denied``: the last this many subscriptions are ``resource_graph: denied``.
     """
@@ -207,4 +210,7 @@ def generate_fleet(vaults: int, subscriptions: int = 1, seed="0", protected_item
         if protected_items:
             vault["protected_items"] = _protected_items(seed, vault, protected_items)
         rg["vaults"].append(vault)
-    return {"subscriptions": subs}
+    fleet = {"subscriptions": subs}
+    if random_security:
+        fleet["random_security"] = {"seed": str(seed)}
+    return fleet

@@ -20,6 +20,7 @@ from .errors import ArmError, bad_request
 RS_TYPE = "Microsoft.RecoveryServices/vaults"
 DP_TYPE = "Microsoft.DataProtection/backupVaults"
 PROXY_TYPE = "Microsoft.RecoveryServices/vaults/backupResourceGuardProxies"
+DP_PROXY_TYPE = "Microsoft.DataProtection/backupVaults/backupResourceGuardProxies"
 STORAGE_CONFIG_TYPE = "Microsoft.RecoveryServices/vaults/backupstorageconfig"
 # The operations a resource guard protects, as the spec example's resourceGuardOperationDetails name them.
 GUARDED_OPERATIONS = ("deleteResourceGuardProxyRequests", "disableSoftDeleteRequests")
@@ -40,10 +41,12 @@ def _iso(moment: datetime.datetime) -> str:
 
 
 # ---------------------------------------------------------------------------------------- resource guard proxies
-def proxy_body(vault_body: dict, name: str, proxy: dict) -> dict:
-    """A proxy as ResourceGuardProxy_Get answers it (spec example shape; the id is the ARM id of the proxy)."""
+def proxy_body(vault_body: dict, name: str, proxy: dict, kind: str = "rs") -> dict:
+    """A proxy as ResourceGuardProxy_Get answers it (spec example shape; the id is the ARM id of the proxy). A Backup
+    vault's proxy (DppResourceGuardProxy_Get, SDK model ResourceGuardProxyBaseResource) has the same properties."""
     guard = proxy["resourceGuardResourceId"]
-    return {"id": vault_body["id"] + "/backupResourceGuardProxies/" + name, "name": name, "type": PROXY_TYPE,
+    return {"id": vault_body["id"] + "/backupResourceGuardProxies/" + name, "name": name,
+            "type": PROXY_TYPE if kind == "rs" else DP_PROXY_TYPE,
             "properties": {"description": PROXY_DESCRIPTION, "lastUpdatedTime": proxy["lastUpdatedTime"],
                            "resourceGuardOperationDetails": [
                                {"defaultResourceRequest": "%s/%s/default" % (guard, op),
@@ -52,14 +55,14 @@ def proxy_body(vault_body: dict, name: str, proxy: dict) -> dict:
                            "resourceGuardResourceId": guard}}
 
 
-def guard_proxies(req, vault, name=None, action=None, aux_tenants=None):
+def guard_proxies(req, vault, name=None, action=None, aux_tenants=None, kind="rs"):
     """GET list; GET / PUT / DELETE one; POST .../unlockDelete (ResourceGuardProxies_Get, ResourceGuardProxy_*)."""
     proxies = vault.setdefault("guard_proxies", {})
     body = vault["body"]
     if name is None:
         if req.method != "GET":
             raise ArmError(405, "MethodNotAllowed", "The requested resource does not support http method '%s'." % req.method)
-        return 200, {}, {"value": [proxy_body(body, p["name"], p) for p in proxies.values()]}
+        return 200, {}, {"value": [proxy_body(body, p["name"], p, kind) for p in proxies.values()]}
     key = name.lower()
     if action is not None:
         if req.method != "POST":
@@ -71,7 +74,7 @@ def guard_proxies(req, vault, name=None, action=None, aux_tenants=None):
     if req.method == "GET":
         if key not in proxies:
             raise _proxy_missing(name)
-        return 200, {}, proxy_body(body, proxies[key]["name"], proxies[key])
+        return 200, {}, proxy_body(body, proxies[key]["name"], proxies[key], kind)
     if req.method == "PUT":
         props = (req.body or {}).get("properties") if isinstance(req.body, dict) else None
         guard = (props or {}).get("resourceGuardResourceId") if isinstance(props, dict) else None
@@ -80,8 +83,8 @@ def guard_proxies(req, vault, name=None, action=None, aux_tenants=None):
                               "Input provided for the call is invalid: 'properties.resourceGuardResourceId' must be the id of a "
                               "Microsoft.DataProtection/resourceGuards resource.")
         proxies[key] = {"name": name, "resourceGuardResourceId": guard, "lastUpdatedTime": _iso(_now())}
-        _show_guard(body, guard, vault.get("guard_excluded"))
-        return 200, {}, proxy_body(body, name, proxies[key])
+        _show_guard(body, guard, kind, vault.get("guard_excluded"))
+        return 200, {}, proxy_body(body, name, proxies[key], kind)
     if req.method == "DELETE":
         # Spec: 200 or 204; deleting a proxy that is not there succeeds (ARM delete idempotence).
         if key in proxies and aux_tenants is not None:
@@ -89,17 +92,26 @@ def guard_proxies(req, vault, name=None, action=None, aux_tenants=None):
             mua.check(aux_tenants, req, vault, [mua.DELETE_PROXY], "delete resource guard proxy")
         gone = proxies.pop(key, None)
         if gone and not proxies:
-            _show_guard(body, None)
+            _show_guard(body, None, kind)
         return (200 if gone else 204), {}, None
     raise ArmError(405, "MethodNotAllowed", "The requested resource does not support http method '%s'." % req.method)
 
 
-def _show_guard(body: dict, guard, excluded=()):
+def _show_guard(body: dict, guard, kind="rs", excluded=()):
     """The vault shows its Resource Guard as a fleet ``resource_guard_id`` does (store.py): MUA is enabled by associating
     a Resource Guard with the vault (Learn, multi-user-authorization), which is what a proxy is."""
     props = body.get("properties")
     if not isinstance(props, dict):
         props = body["properties"] = {}
+    if kind == "dp":
+        # A Backup vault shows a guard as isVaultProtectedByResourceGuard (SDK BackupVault, read-only), as a fleet
+        # resource_guard_id does (store.dp_vault_body).
+        props["isVaultProtectedByResourceGuard"] = bool(guard)
+        if guard:
+            props["resourceGuardOperationRequests"] = mua.operation_requests("dp", guard, excluded)
+        else:
+            props.pop("resourceGuardOperationRequests", None)
+        return
     sec = props.get("securitySettings")
     if not isinstance(sec, dict):
         sec = props["securitySettings"] = {}

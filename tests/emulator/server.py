@@ -608,7 +608,8 @@ class Handler(BaseHTTPRequestHandler):
             try:
                 fleet = generate_fleet(int(data.get("vaults", 10)), subscriptions=int(data.get("subscriptions", 1)),
                                        seed=str(data.get("seed", "0")), protected_items=int(data.get("protected_items", 0)),
-                                       graph_denied=int(data.get("graph_denied", 0)))
+                                       graph_denied=int(data.get("graph_denied", 0)),
+                                       random_security=bool(data.get("random_security", False)))
                 emu.store.load(fleet)
             except (FleetError, TypeError, ValueError) as exc:
                 self._send(400, {"error": "invalid generate request: %s" % exc})

@@ -15,6 +15,7 @@ import uuid
 
 from . import items as item_bodies
 from . import mua, secure_default
+from . import security
 
 RS_TYPE = "Microsoft.RecoveryServices/vaults"
 DP_TYPE = "Microsoft.DataProtection/backupVaults"
@@ -118,8 +119,16 @@ def rs_vault_body(sub: str, rg: str, spec: dict, rg_location: str) -> dict:
     if spec.get("resource_guard_id"):
         body["properties"]["resourceGuardOperationRequests"] = mua.operation_requests("rs", spec["resource_guard_id"],
                                                                                       spec.get("resource_guard_excluded"))
+    _security(body, "rs", spec)
     body["properties"]["secureScore"], body["properties"]["bcdrSecurityLevel"] = score("rs", body)
     return body
+
+
+def _security(body: dict, kind: str, spec: dict):
+    try:
+        security.apply_fleet(kind, body, spec)
+    except security.FleetValueError as exc:
+        raise FleetError(str(exc)) from exc
 
 
 def dp_vault_body(sub: str, rg: str, spec: dict, rg_location: str, tenant_id: str) -> dict:
@@ -153,6 +162,7 @@ def dp_vault_body(sub: str, rg: str, spec: dict, rg_location: str, tenant_id: st
     if spec.get("resource_guard_id"):
         body["properties"]["resourceGuardOperationRequests"] = mua.operation_requests("dp", spec["resource_guard_id"],
                                                                                       spec.get("resource_guard_excluded"))
+    _security(body, "dp", spec)
     return body
 
 
@@ -207,6 +217,7 @@ class Store:
         if not isinstance(fleet, dict) or not isinstance(fleet.get("subscriptions"), list) or not fleet["subscriptions"]:
             raise FleetError("a fleet needs a non-empty 'subscriptions' list")
         subs: dict = {}
+        random_seed = security.random_fleet_option(fleet.get("random_security"))
         try:
             sbd_regions = secure_default.regions_from_fleet(fleet)
         except ValueError as exc:
@@ -229,6 +240,11 @@ class Store:
                     if not vault.get("name"):
                         raise FleetError("every vault needs a name")
                     kind = "dp" if str(vault.get("type", "recovery_services")).lower() in ("backup", "dataprotection", "backup_vault") else "rs"
+                    if random_seed is not None and not vault.get("body"):
+                        # random_security: every security key the vault does not set gets a random value (README, Fleet format).
+                        drawn = security.random_settings(random_seed, vault["name"], kind)
+                        vault = dict(vault)
+                        vault.update({k: v for k, v in drawn.items() if vault.get(k) is None})
                     if vault.get("body"):
                         body = copy.deepcopy(vault["body"])
                         body["id"] = vault_id(sid, rg_name, kind, vault["name"])

@@ -16,6 +16,7 @@ import re
 import pytest
 
 from tests.integration.fleets import RG, SUB1, vault, vault_id
+from tests.unit.builders import SECURITY_ACTIONS_NULL
 
 PLAN = 'vaultlock.azure.harden_plan'
 REPORT = 'vaultlock.azure.harden_report'
@@ -77,7 +78,7 @@ def test_check_mode_plans_without_writing_and_returns_only_vaults_with_actions(r
     assert by_name['rsv-open']['actions']['immutability'] == 'enabled'
     assert by_name['bv-unset']['actions']['immutability'] == 'enabled'
     assert by_name['rsv-soft-off']['actions'] == {'immutability': None, 'raise_policies': [],
-                                                  'soft_delete': {'state': 'on', 'retention_days': 14}}
+                                                  'soft_delete': {'state': 'on', 'retention_days': 14}, **SECURITY_ACTIONS_NULL}
     assert (plan['vaults'], plan['drifting'], plan['with_actions'], plan['errors'], plan['excluded']) == (6, 3, 3, 0, 0)
     assert plan['blocked'] == ''
     assert plan['msg'] == '3 of 6 vaults drift; a run would change 3'

@@ -17,6 +17,7 @@ import pytest
 
 from tests.emulator import generator as templates
 from tests.integration.fleets import RG, SUB1, SUB2, vault, vault_id
+from tests.unit.builders import SECURITY_NULL
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((REPO / 'docs' / 'drift-report-schema.json').read_text())
@@ -358,7 +359,8 @@ def test_documented_null_values_work_and_null_dicts_are_refused_clearly(harden, 
                  harden_backup_vaults_soft_delete={}, harden_backup_vaults_retention_minimum={})
     assert run.rc == 0, run.output[-3000:]
     report = check_reports(run)
-    assert report['baseline'] == {'immutability': None, 'allow_irreversible': False, 'retention': None, 'soft_delete': None}
+    assert report['baseline'] == dict({'immutability': None, 'allow_irreversible': False, 'retention': None, 'soft_delete': None},
+                                      **SECURITY_NULL)
     assert report['summary']['findings'] == 0 and report['summary']['vaults'] == 9
     assert not [e for e in emulator.journal() if e['path'].lower().endswith('/backuppolicies')]   # retention unchecked: no policy read
     run = harden('--check', harden_backup_vaults_soft_delete=None)

@@ -21,7 +21,7 @@ from tests.emulator import generator as templates
 from tests.integration.fleets import SUB1, SUB2, vault, vault_id
 
 MODULES = ('vault_immutability', 'vault_immutability_info', 'vault_soft_delete', 'backup_policy_retention',
-           'backup_policy_retention_info', 'drift_diff', 'vault_lock_readiness_info')
+           'backup_policy_retention_info', 'drift_diff', 'vault_lock_readiness_info', 'vault_security_settings')
 
 
 def pol(name, body):
@@ -125,5 +125,10 @@ def test_examples_run_as_written(runner, emulator, examples, tmp_path, module):
         # The sign-off example prints the commitments of rsv-prod-01 (two items on two policies).
         assert 'stop protection with delete data impossible for 2 items until' in output
         assert 'retention of policies DailyPolicy and SQLWeak can never be reduced' in output
+    elif module == 'vault_security_settings':
+        rsv = emulator.resource(vault_id('rsv-prod-01', 'recovery_services', rg='rg-backup-prod'))['properties']
+        assert rsv['publicNetworkAccess'] == 'Disabled'
+        bv = emulator.resource(vault_id('bv-prod', 'backup', rg='rg-backup'))['properties']
+        assert bv['featureSettings']['crossSubscriptionRestoreSettings']['state'] == 'PermanentlyDisabled'
     else:
         assert emulator.writes() == []

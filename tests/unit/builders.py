@@ -110,3 +110,13 @@ def dp_policy(name='dp', rules=None, tags=('Default',), vault=None):
         policy_rules.append({'name': rule_name, 'objectType': 'AzureRetentionRule', 'isDefault': rule_name == 'Default', 'lifecycles': lifecycles})
     return {'name': name, 'id': (vault or '/subscriptions/s/resourceGroups/rg/providers/Microsoft.DataProtection/backupVaults/b') + '/backupPolicies/' + name,
             'properties': {'datasourceTypes': ['Microsoft.Compute/disks'], 'objectType': 'BackupPolicy', 'policyRules': policy_rules}}
+
+
+# The security settings of issue 27: null in a baseline that does not check them, no action in a drift entry, and no
+# finding in a summary.
+SECURITY_BASELINE_KEYS = ('cross_subscription_restore', 'public_network_access', 'alerts', 'customer_managed_keys',
+                          'infrastructure_encryption', 'private_endpoints', 'storage_redundancy', 'cross_region_restore')
+SECURITY_NULL = dict.fromkeys(SECURITY_BASELINE_KEYS + ('resource_guard_id',))
+SECURITY_ACTIONS_NULL = dict.fromkeys(('resource_guard', 'cross_subscription_restore', 'public_network_access', 'alerts'))
+SECURITY_COUNTS_ZERO = dict((key, {'vaults': 0, 'findings': 0, 'fixable': 0, 'unfixable': 0, 'option': 0, 'person': 0})
+                            for key in SECURITY_BASELINE_KEYS + ('mua',))

@@ -9,10 +9,25 @@ over ``RULES`` and name no setting (docs/development.md, "Adding a hardening set
 
 from __future__ import annotations
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._rules import immutability, mua, retention, soft_delete
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules import (
+    alerts,
+    cross_region_restore,
+    cross_subscription_restore,
+    customer_managed_keys,
+    immutability,
+    infrastructure_encryption,
+    mua,
+    private_endpoints,
+    public_network_access,
+    retention,
+    soft_delete,
+    storage_redundancy,
+)
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import CONSENT
 
-RULES = (immutability.RULE, soft_delete.RULE, retention.RULE, mua.RULE)
+RULES = (immutability.RULE, soft_delete.RULE, retention.RULE, mua.RULE, cross_subscription_restore.RULE, public_network_access.RULE,
+         alerts.RULE, customer_managed_keys.RULE, infrastructure_encryption.RULE, private_endpoints.RULE, storage_redundancy.RULE,
+         cross_region_restore.RULE)
 
 # The keys of a baseline: the consent, then each rule's own.
 BASELINE_KEYS = (CONSENT,) + tuple(rule.key for rule in RULES if rule.key)

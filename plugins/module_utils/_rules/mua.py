@@ -4,12 +4,20 @@
 #
 # This module is for internal use by the vaultlock.azure collection only.
 # Its API may change without notice.
-"""The multi-user authorization rule: read and reported only (this collection never sets up a Resource Guard).
+"""The multi-user authorization rule: a vault protected by a Resource Guard, and the association with a given guard.
 
-A vault protected by a Resource Guard needs an approval through the guard to weaken a setting: the other rules read
-``context['mua']`` and leave such a weakening alone (a task can still do it with the guard tenant's token, the auth option
-``auxiliary_tenant_ids``). The vault record's ``mua`` names the operations the guard protects (``protected_operations``);
-each drift entry carries ``mua`` (``protected``, ``resource_guard_id``) and the summary counts the protected vaults.
+A vault protected by a Resource Guard needs an approval through the guard to weaken a setting, which this collection
+cannot give itself: the other rules read ``context['mua']`` and leave such a weakening alone (a task can still do it with
+the guard tenant's token, the auth option ``auxiliary_tenant_ids``). The vault record's ``mua`` names the operations the
+guard protects (``protected_operations``); each drift entry carries ``mua`` (``protected``, ``resource_guard_id``) and the
+summary counts the protected vaults.
+
+With a baseline ``resource_guard_id`` (the ARM id of a ``Microsoft.DataProtection/resourceGuards`` resource, which the
+customer creates, usually in another subscription) an unprotected vault is associated with that guard: a Resource Guard
+proxy (Recovery Services: ``PUT .../vaults/{v}/backupResourceGuardProxies/VaultProxy``, azure-mgmt-recoveryservicesbackup
+``ResourceGuardProxyOperations.put``; Backup vaults: ``PUT .../backupVaults/{v}/backupResourceGuardProxies/DppResourceGuardProxy``,
+azure-mgmt-dataprotection ``DppResourceGuardProxyOperations.create_or_update``). A vault protected by another guard is a
+finding that cannot be fixed here (removing or changing a guard is a critical operation the guard itself protects).
 """
 
 from __future__ import annotations
@@ -18,7 +26,17 @@ from collections.abc import Mapping
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._arm_ids import arm_tools, split_resource_id
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import has_control
-from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import Flag, Requirement, Rule, must_be_bool
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import (
+    DriftError,
+    Flag,
+    Requirement,
+    Rule,
+    Setting,
+    VaultlockError,
+    change,
+    finding,
+    must_be_bool,
+)
 
 
 _GUARD_PROVIDER = ('microsoft.dataprotection', 'resourceguards')
@@ -58,6 +76,43 @@ def _operation_of(request):
     return parts[at + 2]
 
 
+class GuardError(VaultlockError, ValueError):
+    """A Resource Guard association this collection refuses before any request."""
+
+
+def guard_id(value, where):
+    """The ARM id of a Resource Guard (any casing), or None for null / ''; raises DriftError naming ``where``."""
+    if value is None or (isinstance(value, str) and value.strip() == ''):
+        return None
+    parts = split_resource_id(value.strip()) if isinstance(value, str) and not has_control(value) else {}
+    provider = (str(parts.get('namespace')).lower(), str(parts.get('type')).lower())
+    if not parts.get('resource_group') or provider != _GUARD_PROVIDER or parts.get('last_child_num'):
+        raise DriftError("%s must be the ARM id of a Resource Guard (/subscriptions/<id>/resourceGroups/<rg>/providers/"
+                         "Microsoft.DataProtection/resourceGuards/<name>) or null, got '%s'" % (where, value))
+    return arm_tools().resource_id(subscription=parts['subscription'], resource_group=parts['resource_group'],
+                                   namespace=parts['namespace'], type=parts['type'], name=parts['name'])
+
+
+def same_guard(one, two):
+    return bool(one) and bool(two) and str(one).rstrip('/').lower() == str(two).rstrip('/').lower()
+
+
+def plan(vault_type, mua, want, vault_name='?'):
+    """The change that associates a vault with the Resource Guard ``want``; [] when it already is; raises GuardError
+    before any request when the vault is protected by another (or an invisible) guard."""
+    del vault_type
+    if want is None:
+        return []
+    mua = mua or {}
+    if mua.get('protected') and same_guard(mua.get('resource_guard_id'), want):
+        return []
+    if mua.get('protected'):
+        raise GuardError("vault '%s' is already protected by the Resource Guard %s; changing or removing a guard is a "
+                         "critical operation the guard itself must approve, so nothing was sent"
+                         % (vault_name, mua.get('resource_guard_id') or '(not visible to this identity)'))
+    return [{'setting': 'mua', 'before': None, 'after': want, 'irreversible': False}]
+
+
 def state(vault):
     """``{protected, resource_guard_id}`` of a vault record (``mua``, _vaults.vault_record); not protected when absent."""
     mua = vault.get('mua')
@@ -74,8 +129,32 @@ def protected_operations(vault):
 
 
 class MuaRule(Rule):
-    key = None
-    action = None
+    key = 'resource_guard_id'
+    action = 'resource_guard'
+    task = 'resource_guard'
+    apply_rank = 2.8
+    settings = (Setting('mua', 'multi-user authorization', 'resource_guard', (
+        'VaultNotProtectedByResourceGuard', 'The vault is not protected by the Resource Guard the baseline names',
+        'With a Resource Guard (multi-user authorization), critical operations such as disabling soft delete or reducing '
+        'retention need an approval through the guard, which another team owns. Associating the guard needs rights on it '
+        '(Learn, multi-user-authorization).', '6.5')),)
+
+    def validate_baseline(self, baseline):
+        return guard_id(baseline.get(self.key), 'baseline.' + self.key)
+
+    def evaluate(self, vault, baseline, context):
+        want = baseline.get(self.key)
+        if want is None:
+            return [], None, []
+        mua = state(vault)
+        try:
+            planned = plan(vault.get('vault_type'), mua, want, vault.get('name') or '?')
+        except GuardError as exc:
+            return [finding('mua', mua.get('resource_guard_id'), want, False, str(exc))], None, []
+        if not planned:
+            return [], None, []
+        return ([finding('mua', None, want, True, 'associate the vault with the Resource Guard %s' % want)], want,
+                [change(self.action, 'mua', None, want, False)])
 
     # Lock readiness: a vault may be required to be protected by a Resource Guard before it is locked.
     requirement = Requirement('require_mua', False, False, 3)

@@ -16,6 +16,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._drift import (
     validate_baseline,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._retention import normalise_policy
+from tests.unit.builders import SECURITY_ACTIONS_NULL, SECURITY_COUNTS_ZERO, SECURITY_NULL
 
 SUB = '00000000-0000-0000-0000-000000000001'
 PROVIDER = {'recovery_services': 'Microsoft.RecoveryServices/vaults', 'backup': 'Microsoft.DataProtection/backupVaults'}
@@ -347,9 +348,10 @@ def test_baseline_normalised():
     assert validate_baseline({'immutability': 'Enabled', 'soft_delete': {'state': 'AlwaysOn'}, 'retention': {'minimum': {'daily': '30d'}}}) == {
         'immutability': 'enabled', 'allow_irreversible': False,
         'retention': {'minimum': {'daily': '30d'}, 'mode': 'report'},
-        'soft_delete': {'state': 'always_on', 'retention_days': None},
+        'soft_delete': {'state': 'always_on', 'retention_days': None}, **SECURITY_NULL,
     }
-    assert validate_baseline(None) == {'immutability': None, 'allow_irreversible': False, 'retention': None, 'soft_delete': None}
+    assert validate_baseline(None) == dict({'immutability': None, 'allow_irreversible': False, 'retention': None, 'soft_delete': None},
+                                           **SECURITY_NULL)
 
 
 def test_bad_vault_input():
@@ -371,7 +373,7 @@ def test_entry_shape():
         'id': '/subscriptions/%s/resourceGroups/rg-a/providers/Microsoft.RecoveryServices/vaults/v1' % SUB,
         'name': 'v1', 'vault_type': 'recovery_services', 'subscription_id': SUB, 'resource_group': 'rg-a',
         'location': 'westeurope', 'drift': False, 'findings': [],
-        'actions': {'immutability': None, 'soft_delete': None, 'raise_policies': []}, 'changes': [],
+        'actions': dict({'immutability': None, 'soft_delete': None, 'raise_policies': []}, **SECURITY_ACTIONS_NULL), 'changes': [],
         'mua': {'protected': False, 'resource_guard_id': None},
         # Nothing checked, every state still reported.
         'posture': {'immutability': {'state': entry['posture']['immutability']['state'], 'retention_days': None, 'compliant': None},
@@ -408,6 +410,7 @@ def test_summary_counts():
             'soft_delete_retention_days': {'vaults': 1, 'findings': 1, 'fixable': 1, 'unfixable': 0, 'option': 0, 'person': 0},
             # A tier the schedule does not produce: no option fixes it.
             'retention': {'vaults': 2, 'findings': 5, 'fixable': 2, 'unfixable': 3, 'option': 0, 'person': 3},
+            **SECURITY_COUNTS_ZERO,
         },
         'by_vault_type': {
             'recovery_services': {'vaults': 2, 'drifting': 1, 'findings': 4},

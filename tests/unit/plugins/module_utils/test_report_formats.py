@@ -67,7 +67,9 @@ def test_sarif_rules_results_locations(sarif_validator):
     assert log['version'] == '2.1.0' and len(log['runs']) == 1
     run = log['runs'][0]
     rules = run['tool']['driver']['rules']
-    assert [r['id'] for r in rules] == ['immutability', 'soft_delete', 'soft_delete_retention_days', 'retention']
+    assert [r['id'] for r in rules] == ['immutability', 'soft_delete', 'soft_delete_retention_days', 'retention', 'mua',
+                                        'cross_subscription_restore', 'public_network_access', 'alerts', 'customer_managed_keys',
+                                        'infrastructure_encryption', 'private_endpoints', 'storage_redundancy', 'cross_region_restore']
     assert all(float(r['properties']['security-severity']) > 0 for r in rules)
     expected = open_findings(report)
     assert len(run['results']) == len(expected) == report['summary']['findings'] == 3

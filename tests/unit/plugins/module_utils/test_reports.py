@@ -20,7 +20,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._reports import (
     render_junit,
     render_markdown,
 )
-from tests.unit.builders import SUB
+from tests.unit.builders import SECURITY_NULL, SUB
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
 SCHEMA_PATH = os.path.join(ROOT, 'docs', 'drift-report-schema.json')
@@ -74,7 +74,7 @@ def test_check_report_shape_and_schema(schema):
     assert report['generated_at'] == STAMP
     assert report['check_mode'] is True and 'mode' not in report
     assert report['baseline'] == {'immutability': 'enabled', 'allow_irreversible': False, 'retention': None,
-                                  'soft_delete': {'state': 'on', 'retention_days': 14}}
+                                  'soft_delete': {'state': 'on', 'retention_days': 14}, **SECURITY_NULL}
     assert [(v['name'], v['drift'], v['status']) for v in report['vaults']] == [
         ('clean-rsv', False, 'compliant'), ('open-rsv', True, 'drift'), ('stuck-bv', True, 'drift')]
     assert report['changed'] == []

@@ -15,7 +15,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._targets import (
     select_vaults,
     vault_key,
 )
-from tests.unit.builders import SUB, SUB2
+from tests.unit.builders import SECURITY_NULL, SUB, SUB2
 
 RS = '/subscriptions/%s/resourceGroups/%s/providers/Microsoft.RecoveryServices/vaults/%s'
 BV = '/subscriptions/%s/resourceGroups/%s/providers/Microsoft.DataProtection/backupVaults/%s'
@@ -168,7 +168,8 @@ def test_plan_run_gives_the_drift_and_nothing_blocks_without_unmatched_entries()
     plan = plan_run(reads(state_record('rsv-a'), state_record('rsv-b', immutability='enabled')), None, {'immutability': 'enabled'})
     assert [(e['name'], bool(e['changes'])) for e in plan['drift']] == [('rsv-a', True), ('rsv-b', False)]
     assert plan['blocked'] == '' and plan['report_errors'] == [] and plan['report_warnings'] == []
-    assert plan['baseline'] == {'immutability': 'enabled', 'allow_irreversible': False, 'retention': None, 'soft_delete': None}
+    assert plan['baseline'] == dict({'immutability': 'enabled', 'allow_irreversible': False, 'retention': None, 'soft_delete': None},
+                                    **SECURITY_NULL)
 
 
 def test_an_unmatched_entry_blocks_only_irreversible_runs():

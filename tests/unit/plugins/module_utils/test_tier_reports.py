@@ -22,6 +22,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._reports import (
     render_markdown,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import plan_run
+from tests.unit.builders import SECURITY_NULL
 from tests.unit.plugins.module_utils.test_reports import SCHEMA_PATH, STAMP, vault
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
@@ -70,7 +71,7 @@ def test_drift_json_names_each_vaults_tier_and_counts_per_tier(schema):
         'rsv-prod-01': 'prod', 'bv-prod-01': 'prod', 'rsv-dev-01': 'dev', 'rsv-misc': 'default'}
     # The top-level baseline is the default tier, as before; the tiers come resolved, in order.
     assert doc['baseline'] == {'immutability': 'enabled', 'allow_irreversible': True, 'retention': None,
-                               'soft_delete': {'state': 'on', 'retention_days': 14}}
+                               'soft_delete': {'state': 'on', 'retention_days': 14}, **SECURITY_NULL}
     assert [t['name'] for t in doc['tiers']] == ['prod', 'dev', 'archive']
     assert doc['tiers'][1]['soft_delete'] is None and doc['tiers'][1]['immutability'] == 'enabled'
     assert doc['tiers'][0]['lock_requirements'] == {'require_mua': False}

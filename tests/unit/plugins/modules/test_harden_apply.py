@@ -65,7 +65,8 @@ def test_each_vault_in_order_retention_soft_delete_then_the_two_lock_steps(azure
     summary = apply_summary(dict(done, pacing={}))
     assert summary['vaults'] == 2 and summary['vaults_changed'] == 2 and summary['vaults_failed'] == 0
     actions = {action: sorted(r['item']['name'] for r in results) for action, results in done['results'].items()}
-    assert actions == {'retention': ['rsv-weak'], 'soft_delete': ['rsv-weak'], 'immutability': ['bv-open', 'rsv-weak']}
+    assert actions == {'retention': ['rsv-weak'], 'soft_delete': ['rsv-weak'], 'immutability': ['bv-open', 'rsv-weak'],
+                       'cross_subscription_restore': [], 'public_network_access': [], 'alerts': [], 'resource_guard': []}
 
 
 def test_a_lock_is_judged_again_on_what_arm_says_at_the_moment_of_the_lock(azure, session):

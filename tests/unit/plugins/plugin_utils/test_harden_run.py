@@ -470,7 +470,7 @@ def test_a_blocked_plan_predicts_nothing(tmp_path):
 
 def test_results_with_unknown_keys_are_refused(tmp_path):
     plan = loaded_plan(tmp_path, a_run())
-    with pytest.raises(InputError, match=r'results: unknown key\(s\) immutabilty, softdelete; give retention, soft_delete and immutability'):
+    with pytest.raises(InputError, match=r'results: unknown key\(s\) immutabilty, softdelete; give immutability, soft_delete, retention, resource_guard'):
         build_run_report(plan, {'immutabilty': [], 'softdelete': [], 'retention': []})
 
 

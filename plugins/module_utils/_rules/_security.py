@@ -1,0 +1,94 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module is for internal use by the vaultlock.azure collection only.
+# Its API may change without notice.
+"""What the vault security setting rules share (issue 27; pure, no I/O): their spellings, and reading a nested property
+from an ARM body or a Resource Graph row (both carry ``properties`` whole).
+
+States are lowercase in the collection (``enabled``, ``disabled``, ``permanently_disabled``, ``required``); the API casing
+(``Enabled``, ``PermanentlyDisabled``) is mapped here, in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import DriftError, Rule, UnreadableResourceError, finding
+
+API_STATES = {'enabled': 'Enabled', 'disabled': 'Disabled', 'permanently_disabled': 'PermanentlyDisabled'}
+REQUIRED = ('required',)
+
+
+def spelling(value):
+    """A value as the collection compares it: lowercase, ``-`` and spaces as ``_``; ``PermanentlyDisabled`` ->
+    ``permanently_disabled``."""
+    key = str(value).strip().lower().replace('-', '_').replace(' ', '_')
+    return {'permanentlydisabled': 'permanently_disabled', 'true': 'enabled', 'false': 'disabled'}.get(key, key)
+
+
+def choice(value, where, allowed):
+    """A checked choice (any casing) or None for null / ''; raises DriftError naming ``where``."""
+    if value is None or (isinstance(value, str) and value.strip() == ''):
+        return None
+    if isinstance(value, bool):
+        value = 'enabled' if value else 'disabled'
+    key = spelling(value)
+    if key not in allowed:
+        raise DriftError("%s must be %s or null, got '%s'" % (where, ', '.join(allowed), value))
+    return key
+
+
+def nested(props, path, resource, base='properties'):
+    """The value at ``path`` (a tuple of keys) under a vault's properties; None when a level is absent. A level that is
+    not a JSON object is unreadable (UnreadableResourceError naming the field)."""
+    value = props
+    where = base
+    for key in path:
+        if value is None:
+            return None
+        if not isinstance(value, Mapping):
+            raise UnreadableResourceError(resource, where, value, 'a JSON object')
+        value = value.get(key)
+        where = '%s.%s' % (where, key)
+    return value
+
+
+def state(value, resource, field):
+    """An API state (``Enabled``, ``PermanentlyDisabled``, ...) as the collection spells it; None when absent. A value
+    that is not a string is unreadable; an unknown string is kept (lowercased) so a report shows what Azure said."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise UnreadableResourceError(resource, field, value, 'a string such as Enabled or Disabled')
+    return spelling(value)
+
+
+def to_api(value):
+    return API_STATES[value]
+
+
+class ReportOnlyRule(Rule):
+    """A setting the collection reads and reports but never changes (``required`` or null in a baseline): its findings
+    are not fixable, with ``manual`` saying why a person has to act."""
+
+    manual = ''
+
+    def validate_baseline(self, baseline):
+        return choice(baseline.get(self.key), 'baseline.' + self.key, REQUIRED)
+
+    def meets(self, vault):
+        """True when the vault meets ``required``; None when the setting does not apply to the vault's kind."""
+        return None
+
+    def have(self, vault):
+        return vault.get(self.key)
+
+    def evaluate(self, vault, baseline, context):
+        if baseline.get(self.key) is None:
+            return [], None, []
+        ok = self.meets(vault)
+        if ok is None or ok:
+            return [], None, []
+        return [finding(self.key, self.have(vault), baseline[self.key], False, 'report only: %s' % self.manual)], None, []

@@ -1,0 +1,44 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module is for internal use by the vaultlock.azure collection only.
+# Its API may change without notice.
+"""The infrastructure encryption rule (report only): a second layer of encryption of the backup data.
+
+Recovery Services vaults: ``properties.encryption.infrastructureEncryption``; Backup vaults:
+``properties.securitySettings.encryptionSettings.infrastructureEncryption`` (SDK models). It is chosen with the
+customer-managed key and cannot be set on a vault later on its own, so ``required`` only reports.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules import _security
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import Setting
+
+
+def read_state(vault_type, props, resource):
+    if vault_type == 'recovery_services':
+        path = ('encryption', 'infrastructureEncryption')
+    else:
+        path = ('securitySettings', 'encryptionSettings', 'infrastructureEncryption')
+    return _security.state(_security.nested(props, path, resource), resource, 'properties.' + '.'.join(path))
+
+
+class InfrastructureEncryptionRule(_security.ReportOnlyRule):
+    key = 'infrastructure_encryption'
+    manual = ('infrastructure encryption is chosen with the customer-managed key encryption of the vault (Learn, '
+              'encryption-at-rest-with-cmk), by a person')
+    settings = (Setting('infrastructure_encryption', 'infrastructure encryption', None, (
+        'VaultInfrastructureEncryptionDisabled', 'The vault\'s backup data has no infrastructure (double) encryption',
+        'Infrastructure encryption adds a second layer of encryption with a platform key under the customer-managed key.',
+        '3.1')),)
+
+    def read(self, vault_type, raw, security, resource):
+        return {'infrastructure_encryption': read_state(vault_type, raw['properties'], resource)}
+
+    def meets(self, vault):
+        return vault.get('infrastructure_encryption') == 'enabled'
+
+
+RULE = InfrastructureEncryptionRule()

@@ -1,0 +1,81 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module is for internal use by the vaultlock.azure collection only.
+# Its API may change without notice.
+"""The public network access rule (Recovery Services vaults only): ``properties.publicNetworkAccess``.
+
+The DataProtection API (azure-mgmt-dataprotection 2026-06-01, ``BackupVault``) has no public network access property, so
+a Backup vault has no value (None) and no finding: the setting does not apply to it. Disabling public network access
+means backups and restores of the vault then go through private endpoints only (Learn, private-endpoints; the built-in
+policy RecoveryServices_PublicNetworkAccess_AuditDeny). The change is vault_security_settings' own plan.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import vault_label
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules import _security
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import Rule, Setting, change, finding
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules.cross_subscription_restore import SecuritySettingError
+
+CHOICES = ('disabled', 'enabled')
+PRIVATE_ENDPOINTS_NOTE = 'backups and restores of the vault then need private endpoints'
+
+
+def read_state(vault_type, props, resource):
+    if vault_type != 'recovery_services':
+        return None
+    return _security.state(_security.nested(props, ('publicNetworkAccess',), resource), resource, 'properties.publicNetworkAccess')
+
+
+def patch(vault_type, target):
+    del vault_type
+    return {'properties': {'publicNetworkAccess': _security.to_api(target)}}
+
+
+def plan(vault_type, have, want, vault_name='?'):
+    if want is None or have == want:
+        return []
+    if vault_type != 'recovery_services':
+        raise SecuritySettingError('%s: Backup vaults have no public network access setting (the DataProtection API has none); '
+                                   'nothing was sent' % vault_label(vault_type, vault_name))
+    return [{'setting': 'public_network_access', 'before': have, 'after': want, 'irreversible': False}]
+
+
+def normalise(value, where='public_network_access'):
+    return _security.choice(value, where, CHOICES)
+
+
+class PublicNetworkAccessRule(Rule):
+    key = 'public_network_access'
+    action = 'public_network_access'
+    task = 'public_network_access'
+    apply_rank = 2.6
+    settings = (Setting('public_network_access', 'public network access', 'public_network_access', (
+        'VaultPublicNetworkAccessEnabled', 'The vault accepts backup traffic from public networks',
+        'With public network access disabled, the vault is reached only through private endpoints: backups and restores '
+        'then need private endpoints.', '5.3')),)
+
+    def read(self, vault_type, raw, security, resource):
+        return {'public_network_access': read_state(vault_type, raw['properties'], resource)}
+
+    def validate_baseline(self, baseline):
+        return normalise(baseline.get(self.key), 'baseline.' + self.key)
+
+    def evaluate(self, vault, baseline, context):
+        want = baseline.get(self.key)
+        if want is None or vault.get('vault_type') != 'recovery_services':
+            return [], None, []
+        have = vault.get('public_network_access')
+        if have == want:
+            return [], None, []
+        why = 'set public network access %s -> %s' % (have or 'unset', want)
+        if want == 'disabled':
+            why += ': %s' % PRIVATE_ENDPOINTS_NOTE
+        planned = plan(vault.get('vault_type'), have, want, vault.get('name') or '?')
+        changes = [change(self.action, c['setting'], c['before'], c['after'], False) for c in planned]
+        return [finding(self.key, have, want, True, why)], want, changes
+
+
+RULE = PublicNetworkAccessRule()

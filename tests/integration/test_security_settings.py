@@ -1,0 +1,215 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The vault security settings of issue 27 through ansible-playbook, the real SDKs and the emulator: the module's check,
+apply and idempotent re-run; consent to permanently_disabled from the task only; and the role, whose check mode sends no
+write and predicts exactly what the apply then changes, after which a recheck finds no drift left but the report-only
+findings."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.conftest import step
+from tests.integration.fleets import RG, SUB1, vault, vault_id
+from tests.integration.test_harden_role import check_reports, findings, harden  # noqa: F401 (harden is a fixture)
+
+MOD = 'vaultlock.azure.vault_security_settings'
+
+
+def security_fleet():
+    return {'subscriptions': [{'id': SUB1, 'display_name': 'vaultlock-security', 'resource_groups': [
+        {'name': RG, 'location': 'westeurope', 'vaults': [
+            vault('rsv-open', 'recovery_services', 'enabled', cross_subscription_restore='enabled', public_network_access='enabled',
+                  alerts={'job_failure_alerts': 'disabled', 'classic_alerts': 'enabled'}, storage_redundancy='LocallyRedundant'),
+            vault('rsv-closed', 'recovery_services', 'enabled', cross_subscription_restore='permanently_disabled',
+                  public_network_access='disabled', alerts={'job_failure_alerts': 'enabled', 'classic_alerts': 'disabled'},
+                  cmk_key_uri='https://kv-one.vault.azure.net/keys/k1', private_endpoints=1, storage_redundancy='GeoRedundant'),
+            vault('bv-open', 'backup', 'enabled', cross_subscription_restore='enabled', alerts={'job_failure_alerts': 'disabled'},
+                  storage_redundancy='GeoRedundant'),
+        ]}]}]}
+
+
+@pytest.fixture(autouse=True)
+def fleet(emulator):
+    emulator.load_fleet(security_fleet())
+    emulator.clear_journal()
+
+
+def props(emulator, name, kind='recovery_services'):
+    return emulator.resource(vault_id(name, kind))['properties']
+
+
+def csr(doc, kind='recovery_services'):
+    if kind == 'recovery_services':
+        return doc['restoreSettings']['crossSubscriptionRestoreSettings']['crossSubscriptionRestoreState']
+    return doc['featureSettings']['crossSubscriptionRestoreSettings']['state']
+
+
+@pytest.mark.parametrize('name,kind', [('rsv-open', 'recovery_services'), ('bv-open', 'backup')])
+def test_module_check_apply_idempotent(runner, emulator, name, kind):
+    args = {'name': name, 'resource_group': RG, 'vault_type': kind, 'cross_subscription_restore': 'disabled',
+            'alerts': {'job_failure_alerts': 'enabled'}}
+    if kind == 'recovery_services':
+        args['public_network_access'] = 'disabled'
+    task = {'name': 'security', MOD: args}
+    vid = vault_id(name, kind)
+    run = runner.play([step(task, check=True, diff=True), step(task, diff=True), task], marks=[vid])
+    assert run.rc == 0, run.output
+    check, apply, again = run['r0'], run['r1'], run['r2']
+    assert not check.get('failed'), check
+    assert check['changed'] is True and run.writes('r0') == []
+    assert check['vault']['cross_subscription_restore'] == 'disabled'            # predicted
+    assert csr(run.after('r0').resource(vid)['properties'], kind) == 'Enabled'
+    assert not apply.get('failed'), apply
+    assert apply['changes'] == check['changes'] and apply['vault']['cross_subscription_restore'] == 'disabled'   # re-read
+    assert apply['diff']['before']['cross_subscription_restore'] == 'enabled'
+    writes = run.writes('r1')
+    assert len(writes) == 1 and writes[0]['method'] == 'PATCH' and writes[0]['path'].endswith(name)
+    sent = writes[0]['body']['properties']
+    expected_keys = {'restoreSettings', 'publicNetworkAccess', 'monitoringSettings'} if kind == 'recovery_services' else {
+        'featureSettings', 'monitoringSettings'}
+    assert set(sent) == expected_keys
+    stored = run.after('r1').resource(vid)['properties']
+    assert csr(stored, kind) == 'Disabled'
+    assert stored['monitoringSettings']['azureMonitorAlertSettings']['alertsForAllJobFailures'] == 'Enabled'
+    if kind == 'recovery_services':
+        assert stored['publicNetworkAccess'] == 'Disabled'
+        # A key the task did not ask for is left as it was.
+        assert stored['monitoringSettings']['classicAlertSettings']['alertsForCriticalOperations'] == 'Enabled'
+    assert again['changed'] is False and again['changes'] == [] and run.writes('r2') == []
+
+
+def test_permanently_disabled_needs_consent_written_in_the_task(runner, emulator):
+    vid = vault_id('bv-open', 'backup')
+    target = {'id': vid, 'cross_subscription_restore': 'permanently_disabled'}
+    tasks = [
+        # r0: no consent at all (check mode): refused before any request.
+        step({'name': 'no consent', MOD: dict(target)}, check=True),
+        # r1: consent from module_defaults only: ignored, refused.
+        {'name': 'defaults consent', MOD: dict(target), 'module_defaults': {MOD: {'allow_irreversible': True}}},
+        # r2: the target from module_defaults: refused whatever the consent.
+        {'name': 'defaults target', MOD: {'id': vid, 'allow_irreversible': True},
+         'module_defaults': {MOD: {'cross_subscription_restore': 'permanently_disabled'}}},
+        # r3: consent and target in the task: written, irreversible.
+        {'name': 'consent', MOD: dict(target, allow_irreversible=True)},
+        # r4: leaving it is refused before any request, consent or not.
+        {'name': 'leave', MOD: {'id': vid, 'cross_subscription_restore': 'enabled', 'allow_irreversible': True}},
+    ]
+    run = runner.play(tasks, marks=[vid])
+    assert run.rc == 0, run.output
+    for key in ('r0', 'r1', 'r2'):
+        assert run[key]['failed'] is True and run.writes(key) == [], (key, run[key])
+    assert 'allow_irreversible' in run['r0']['msg'] and 'allow_irreversible' in run['r1']['msg']
+    assert 'module_defaults' in run['r2']['msg']
+    assert not run['r3'].get('failed'), run['r3']
+    assert run['r3']['changes'] == [{'setting': 'cross_subscription_restore', 'before': 'enabled', 'after': 'permanently_disabled',
+                                     'irreversible': True}]
+    assert csr(run.after('r3').resource(vid)['properties'], 'backup') == 'PermanentlyDisabled'
+    assert run['r4']['failed'] is True and 'irreversible' in run['r4']['msg'] and run.writes('r4') == []
+
+
+ROLE = {'harden_backup_vaults_subscription_ids': ['all'], 'harden_backup_vaults_immutability': 'enabled',
+        'harden_backup_vaults_retention_minimum': {}, 'harden_backup_vaults_soft_delete': {},
+        'harden_backup_vaults_cross_subscription_restore': 'permanently_disabled',
+        'harden_backup_vaults_public_network_access': 'disabled',
+        'harden_backup_vaults_alerts': {'job_failure_alerts': 'enabled', 'classic_alerts': 'disabled'},
+        'harden_backup_vaults_customer_managed_keys': 'required',
+        'harden_backup_vaults_storage_redundancy': ['GeoRedundant', 'ZoneRedundant']}
+REPORT_ONLY = {('rsv-open', 'customer_managed_keys'), ('bv-open', 'customer_managed_keys'), ('rsv-open', 'storage_redundancy')}
+
+
+def test_the_role_without_consent_never_writes_permanently_disabled(harden, emulator):  # noqa: F811
+    run = harden(**ROLE)
+    assert run.rc != 0
+    assert 'harden_backup_vaults_cross_subscription_restore: permanently_disabled is irreversible' in run.output
+    assert 'harden_backup_vaults_allow_irreversible' in run.output
+    assert emulator.writes() == []
+
+
+def test_the_role_check_predicts_the_apply_and_a_recheck_finds_no_drift(harden, emulator):  # noqa: F811
+    variables = dict(ROLE, harden_backup_vaults_allow_irreversible=True)
+    check = harden('--check', '--diff', **variables)
+    assert check.rc == 0, check.output
+    assert emulator.writes() == []
+    report = check_reports(check)
+    fixable = findings(report, fixable=True)
+    assert fixable == {('rsv-open', 'cross_subscription_restore'), ('rsv-open', 'public_network_access'), ('rsv-open', 'alerts'),
+                       ('bv-open', 'cross_subscription_restore'), ('bv-open', 'alerts')}
+    assert findings(report, fixable=False) == REPORT_ONLY
+    predicted = sorted((v['name'], c['setting'], str(c['after'])) for v in report['changed'] for c in v['changes'])
+
+    apply = harden(**variables)
+    assert apply.rc == 0, apply.output
+    report = check_reports(apply)
+    assert findings(report, resolved=True) == fixable
+    done = sorted((v['name'], c['setting'], str(c['after'])) for v in report['changed'] for c in v['changes'])
+    assert done == predicted and done
+    writes = emulator.writes()
+    assert {w['path'].rsplit('/', 1)[-1] for w in writes} == {'rsv-open', 'bv-open'}
+    assert all(w['method'] == 'PATCH' for w in writes)
+    rsv, bv = props(emulator, 'rsv-open'), props(emulator, 'bv-open', 'backup')
+    assert csr(rsv) == 'PermanentlyDisabled' and csr(bv, 'backup') == 'PermanentlyDisabled'
+    assert rsv['publicNetworkAccess'] == 'Disabled'
+    assert rsv['monitoringSettings'] == {'azureMonitorAlertSettings': {'alertsForAllJobFailures': 'Enabled'},
+                                         'classicAlertSettings': {'alertsForCriticalOperations': 'Disabled'}}
+    assert bv['monitoringSettings'] == {'azureMonitorAlertSettings': {'alertsForAllJobFailures': 'Enabled'}}
+
+    emulator.clear_journal()
+    again = harden('--check', '--diff', **variables)
+    assert again.rc == 0, again.output
+    assert emulator.writes() == []
+    report = check_reports(again)
+    assert findings(report) == REPORT_ONLY and report['changed'] == []
+
+
+GUARD = '/subscriptions/%s/resourceGroups/rg-guard/providers/Microsoft.DataProtection/resourceGuards/guard-01' % SUB1
+
+
+@pytest.mark.parametrize('name,kind,proxy', [('rsv-open', 'recovery_services', 'VaultProxy'),
+                                             ('bv-open', 'backup', 'DppResourceGuardProxy')])
+def test_module_associates_a_resource_guard(runner, emulator, name, kind, proxy):
+    task = {'name': 'guard', MOD: {'name': name, 'resource_group': RG, 'vault_type': kind, 'resource_guard_id': GUARD}}
+    vid = vault_id(name, kind)
+    run = runner.play([step(task, check=True, diff=True), task, task], marks=[vid])
+    assert run.rc == 0, run.output
+    assert run['r0']['changed'] is True and run.writes('r0') == []
+    assert run['r0']['vault']['mua'] == {'protected': True, 'resource_guard_id': GUARD}        # predicted
+    assert not run['r1'].get('failed'), run['r1']
+    assert run['r1']['changes'] == [{'setting': 'mua', 'before': None, 'after': GUARD, 'irreversible': False}]
+    writes = run.writes('r1')
+    assert [(w['method'], w['path'].rsplit('/', 2)[-2:]) for w in writes] == [('PUT', ['backupResourceGuardProxies', proxy])]
+    assert writes[0]['body'] == {'properties': {'resourceGuardResourceId': GUARD}}
+    assert run['r1']['vault']['mua'] == {'protected': True, 'resource_guard_id': GUARD}        # re-read
+    assert run['r2']['changed'] is False and run.writes('r2') == []
+
+
+def test_a_refusal_on_the_guard_says_the_caller_needs_rights_on_it(runner, emulator):
+    emulator.fault(method='PUT', path_regex='backupResourceGuardProxies', status=403, code='LinkedAuthorizationFailed',
+                   message='The client has permission to perform action on the vault but not on the linked resource guard.')
+    task = {'name': 'guard', MOD: {'name': 'bv-open', 'resource_group': RG, 'vault_type': 'backup', 'resource_guard_id': GUARD}}
+    run = runner.play([task])
+    assert run.rc == 0, run.output
+    result = run['r0']
+    assert result['failed'] is True and 'LinkedAuthorizationFailed' in result['msg'] and 'rights on the guard' in result['msg']
+    assert props(emulator, 'bv-open', 'backup')['isVaultProtectedByResourceGuard'] is False
+
+
+def test_the_role_associates_the_guard_check_predicts_apply(harden, emulator):  # noqa: F811
+    variables = {'harden_backup_vaults_subscription_ids': ['all'], 'harden_backup_vaults_immutability': None,
+                 'harden_backup_vaults_retention_minimum': {}, 'harden_backup_vaults_soft_delete': {},
+                 'harden_backup_vaults_resource_guard_id': GUARD}
+    check = harden('--check', **variables)
+    assert check.rc == 0, check.output
+    assert emulator.writes() == []
+    report = check_reports(check)
+    assert findings(report, fixable=True) == {(name, 'mua') for name in ('rsv-open', 'rsv-closed', 'bv-open')}
+    predicted = sorted((v['name'], c['setting'], c['after']) for v in report['changed'] for c in v['changes'])
+    apply = harden(**variables)
+    assert apply.rc == 0, apply.output
+    report = check_reports(apply)
+    assert sorted((v['name'], c['setting'], c['after']) for v in report['changed'] for c in v['changes']) == predicted
+    assert sorted(w['path'].rsplit('/', 3)[-3] for w in emulator.writes()) == ['bv-open', 'rsv-closed', 'rsv-open']
+    emulator.clear_journal()
+    again = harden('--check', **variables)
+    assert again.rc == 0, again.output
+    assert findings(check_reports(again)) == set() and emulator.writes() == []

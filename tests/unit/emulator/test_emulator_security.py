@@ -1,0 +1,168 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""ARM emulator: the vault security settings of issue 27 (tests/emulator/security.py) through the real SDKs: fleet keys,
+PATCH merging them, PermanentlyDisabled one way, read-only properties, Resource Graph rows, random_security fleets,
+and a Backup vault's Resource Guard proxy."""
+from __future__ import annotations
+
+import pytest
+from azure.core.exceptions import HttpResponseError
+
+from tests.emulator import security
+from tests.emulator.generator import generate_fleet
+from tests.emulator.store import Store
+
+SUB = "11111111-1111-1111-1111-111111111111"
+RG = "rg-sec"
+GUARD = "/subscriptions/%s/resourceGroups/rg-guard/providers/Microsoft.DataProtection/resourceGuards/guard-01" % SUB
+RS_KEYS = {"cross_subscription_restore": "disabled", "public_network_access": "disabled",
+           "alerts": {"job_failure_alerts": "enabled", "classic_alerts": "disabled"},
+           "cmk_key_uri": "https://kv-one.vault.azure.net/keys/k1", "infrastructure_encryption": "enabled",
+           "private_endpoints": 2, "storage_redundancy": "ZoneRedundant", "cross_region_restore": "enabled"}
+
+
+def fleet(*vaults, **top):
+    return dict({"subscriptions": [{"id": SUB, "display_name": "sec", "resource_groups": [
+        {"name": RG, "location": "westeurope", "vaults": list(vaults)}]}]}, **top)
+
+
+def vid(name, kind="rs"):
+    provider = "Microsoft.RecoveryServices/vaults" if kind == "rs" else "Microsoft.DataProtection/backupVaults"
+    return "/subscriptions/%s/resourceGroups/%s/providers/%s/%s" % (SUB, RG, provider, name)
+
+
+def test_fleet_keys_become_the_properties_of_both_kinds(emulator):
+    emulator.load_fleet(fleet(dict({"name": "rsv"}, **RS_KEYS), dict({"name": "bv", "type": "backup"}, **RS_KEYS)))
+    rs = emulator.rs_client(SUB).vaults.get(RG, "rsv").as_dict()["properties"]
+    assert rs["restoreSettings"] == {"crossSubscriptionRestoreSettings": {"crossSubscriptionRestoreState": "Disabled"}}
+    assert rs["publicNetworkAccess"] == "Disabled"
+    assert rs["monitoringSettings"] == {"azureMonitorAlertSettings": {"alertsForAllJobFailures": "Enabled"},
+                                        "classicAlertSettings": {"alertsForCriticalOperations": "Disabled"}}
+    assert rs["encryption"]["keyVaultProperties"] == {"keyUri": "https://kv-one.vault.azure.net/keys/k1"}
+    assert rs["encryption"]["infrastructureEncryption"] == "Enabled"
+    assert len(rs["privateEndpointConnections"]) == 2 and rs["privateEndpointStateForBackup"] == "Enabled"
+    assert rs["redundancySettings"] == {"standardTierStorageRedundancy": "ZoneRedundant", "crossRegionRestore": "Enabled"}
+    dp = emulator.dp_client(SUB).backup_vaults.get(RG, "bv").as_dict()["properties"]
+    assert dp["featureSettings"] == {"crossSubscriptionRestoreSettings": {"state": "Disabled"},
+                                     "crossRegionRestoreSettings": {"state": "Enabled"}}
+    assert dp["monitoringSettings"] == {"azureMonitorAlertSettings": {"alertsForAllJobFailures": "Enabled"}}
+    assert dp["securitySettings"]["encryptionSettings"]["state"] == "Enabled"
+    assert dp["securitySettings"]["encryptionSettings"]["infrastructureEncryption"] == "Enabled"
+    assert dp["storageSettings"] == [{"datastoreType": "VaultStore", "type": "ZoneRedundant"}]
+    assert "publicNetworkAccess" not in dp and "privateEndpointConnections" not in dp
+
+
+def test_a_bad_fleet_value_is_refused():
+    with pytest.raises(ValueError, match="cross_region_restore"):
+        Store("t", fleet({"name": "rsv", "cross_region_restore": "permanently_disabled"}))
+    with pytest.raises(ValueError, match="storage_redundancy"):
+        Store("t", fleet({"name": "rsv", "storage_redundancy": "tape"}))
+
+
+def test_patch_merges_the_settings_and_keeps_read_only_ones(emulator):
+    emulator.load_fleet(fleet({"name": "rsv", "private_endpoints": 1}, {"name": "bv", "type": "backup"}))
+    rs = emulator.rs_client(SUB)
+    before = rs.vaults.get(RG, "rsv").as_dict()["properties"]
+    rs.vaults.begin_update(RG, "rsv", {"properties": {
+        "publicNetworkAccess": "Disabled", "privateEndpointConnections": [],
+        "monitoringSettings": {"classicAlertSettings": {"alertsForCriticalOperations": "Disabled"}},
+        "restoreSettings": {"crossSubscriptionRestoreSettings": {"crossSubscriptionRestoreState": "PermanentlyDisabled"}}}}).result()
+    after = emulator.resource(vid("rsv"))["properties"]
+    assert after["publicNetworkAccess"] == "Disabled"
+    assert after["monitoringSettings"] == {"classicAlertSettings": {"alertsForCriticalOperations": "Disabled"}}
+    assert after["restoreSettings"]["crossSubscriptionRestoreSettings"]["crossSubscriptionRestoreState"] == "PermanentlyDisabled"
+    assert after["privateEndpointConnections"] == before["privateEndpointConnections"]
+    assert after["securitySettings"]["multiUserAuthorization"] == "Disabled"
+    dp = emulator.dp_client(SUB)
+    dp.backup_vaults.begin_update(RG, "bv", {"properties": {
+        "isVaultProtectedByResourceGuard": True,
+        "monitoringSettings": {"azureMonitorAlertSettings": {"alertsForAllJobFailures": "Disabled"}},
+        "featureSettings": {"crossSubscriptionRestoreSettings": {"state": "Disabled"}}}}).result()
+    got = emulator.resource(vid("bv", "dp"))["properties"]
+    assert got["isVaultProtectedByResourceGuard"] is False
+    assert got["monitoringSettings"]["azureMonitorAlertSettings"]["alertsForAllJobFailures"] == "Disabled"
+    assert got["featureSettings"]["crossSubscriptionRestoreSettings"]["state"] == "Disabled"
+
+
+@pytest.mark.parametrize("kind", ["rs", "dp"])
+def test_permanently_disabled_is_one_way(emulator, kind):
+    spec = {"name": "v1", "cross_subscription_restore": "permanently_disabled"}
+    if kind == "dp":
+        spec["type"] = "backup"
+    emulator.load_fleet(fleet(spec))
+    before = emulator.resource(vid("v1", kind))
+    for state in ("Enabled", "Disabled"):
+        with pytest.raises(HttpResponseError) as err:
+            if kind == "rs":
+                emulator.rs_client(SUB).vaults.begin_update(RG, "v1", {"properties": {"restoreSettings": {
+                    "crossSubscriptionRestoreSettings": {"crossSubscriptionRestoreState": state}}}}).result()
+            else:
+                emulator.dp_client(SUB).backup_vaults.begin_update(RG, "v1", {"properties": {"featureSettings": {
+                    "crossSubscriptionRestoreSettings": {"state": state}}}}).result()
+        assert err.value.error.code == security.CSR_CODE
+    assert emulator.resource(vid("v1", kind))["properties"] == before["properties"]
+    # Writing PermanentlyDisabled again, or anything else, is fine.
+    if kind == "rs":
+        emulator.rs_client(SUB).vaults.begin_update(RG, "v1", {"properties": {"publicNetworkAccess": "Disabled"}}).result()
+        assert emulator.resource(vid("v1"))["properties"]["publicNetworkAccess"] == "Disabled"
+
+
+def test_resource_graph_rows_carry_the_same_properties(emulator):
+    emulator.load_fleet(fleet(dict({"name": "rsv"}, **RS_KEYS), dict({"name": "bv", "type": "backup"}, **RS_KEYS)))
+    rows = emulator.graph_query("resources | where type in~ ('microsoft.recoveryservices/vaults', "
+                                "'microsoft.dataprotection/backupvaults') | project id, properties",
+                                subscriptions=[SUB]).json()["data"]
+    by_id = {row["id"].lower(): row["properties"] for row in rows}
+    for name, kind in (("rsv", "rs"), ("bv", "dp")):
+        assert by_id[vid(name, kind).lower()] == emulator.resource(vid(name, kind))["properties"]
+
+
+def test_random_security_fleets_are_deterministic_and_cover_every_value():
+    one = Store("t", generate_fleet(200, seed="7", random_security=True))
+    two = Store("t", generate_fleet(200, seed="7", random_security=True))
+    plain = Store("t", generate_fleet(200, seed="7"))
+
+    def bodies(store):
+        return {n: v["body"]["properties"] for s in store.subs.values() for g in s["rgs"].values() for k in ("rs", "dp")
+                for n, v in g[k].items()}
+    a, b, c = bodies(one), bodies(two), bodies(plain)
+    assert a == b and set(a) == set(c)
+    states = {security.csr_state("rs" if n.startswith("rsv") else "dp", p) for n, p in a.items()}
+    assert states == {"Enabled", "Disabled", "PermanentlyDisabled"}
+    assert {p.get("publicNetworkAccess") for n, p in a.items() if n.startswith("rsv")} == {"Enabled", "Disabled"}
+    assert any(p.get("privateEndpointConnections") for p in a.values())
+    # The rest of the fleet is the same vaults with the same immutability and soft delete.
+    for name, props in c.items():
+        assert a[name]["securitySettings"]["softDeleteSettings"] == props["securitySettings"]["softDeleteSettings"]
+    # A vault that sets a key keeps it; a body: vault is served as stored.
+    doc = fleet({"name": "rsv-set", "cross_subscription_restore": "enabled"},
+                {"name": "rsv-body", "body": {"location": "westeurope", "properties": {"publicNetworkAccess": "Enabled"}}},
+                random_security={"seed": "1"})
+    store = Store("t", doc)
+    vaults = store.subs[SUB]["rgs"][RG]["rs"]
+    assert security.csr_state("rs", vaults["rsv-set"]["body"]["properties"]) == "Enabled"
+    assert vaults["rsv-body"]["body"]["properties"] == {"publicNetworkAccess": "Enabled"}
+
+
+def test_emulator_generate_control_takes_random_security(emulator):
+    emulator.generate(20, seed="5", random_security=True)
+    counts = {}
+    rows = emulator.graph_query("resources | where type =~ 'microsoft.recoveryservices/vaults' | project properties").json()["data"]
+    for row in rows:
+        state = security.csr_state("rs", row["properties"])
+        counts[state] = counts.get(state, 0) + 1
+    assert rows and len(counts) >= 2
+
+
+def test_backup_vault_resource_guard_proxy_through_the_sdk(emulator):
+    emulator.load_fleet(fleet({"name": "bv", "type": "backup"}))
+    dp = emulator.dp_client(SUB)
+    made = dp.dpp_resource_guard_proxy.create_or_update(RG, "bv", "DppResourceGuardProxy",
+                                                        {"properties": {"resourceGuardResourceId": GUARD}})
+    assert made.properties.resource_guard_resource_id == GUARD
+    assert made.type == "Microsoft.DataProtection/backupVaults/backupResourceGuardProxies"
+    assert dp.backup_vaults.get(RG, "bv").properties.is_vault_protected_by_resource_guard is True
+    assert [p.name for p in dp.dpp_resource_guard_proxy.list(RG, "bv")] == ["DppResourceGuardProxy"]
+    dp.dpp_resource_guard_proxy.delete(RG, "bv", "DppResourceGuardProxy")
+    assert dp.backup_vaults.get(RG, "bv").properties.is_vault_protected_by_resource_guard is False

@@ -1,0 +1,215 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The vault security setting rules of issue 27 (module_utils/_rules): read from ARM bodies and Resource Graph rows,
+baseline validation, findings, changes and the one-way cross subscription restore."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._drift import validate_baseline, vault_drift
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import UnreadableResourceError
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules import alerts, cross_subscription_restore, public_network_access
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import DriftError
+from ansible_collections.vaultlock.azure.plugins.module_utils._targets import TargetError, check_baseline
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import vault_record
+from tests.emulator import graph, store
+
+SUB = '11111111-1111-1111-1111-111111111111'
+ALL = {'cross_subscription_restore': 'disabled', 'public_network_access': 'disabled',
+       'alerts': {'job_failure_alerts': 'enabled', 'classic_alerts': 'disabled'},
+       'cmk_key_uri': 'https://kv-one.vault.azure.net/keys/k1', 'infrastructure_encryption': 'enabled',
+       'private_endpoints': 1, 'storage_redundancy': 'ZoneRedundant', 'cross_region_restore': 'enabled'}
+
+
+def body(kind='rs', **keys):
+    spec = dict({'name': 'v1'}, **keys)
+    if kind == 'rs':
+        return store.rs_vault_body(SUB, 'rg', spec, 'westeurope')
+    return store.dp_vault_body(SUB, 'rg', spec, 'westeurope', 'tenant')
+
+
+def row(raw):
+    """The vault as a Resource Graph row (tests/emulator/graph.py: properties whole)."""
+    return graph._row({'id': SUB}, 'rg', 'tenant', raw['id'], raw['name'], raw['type'], copy.deepcopy(raw['properties']),
+                      raw.get('location'), raw.get('tags'))
+
+
+def records(kind='rs', **keys):
+    raw = body(kind, **keys)
+    vtype = 'recovery_services' if kind == 'rs' else 'backup'
+    return vault_record(raw, vtype), vault_record(row(raw), vtype)
+
+
+def drift(record, **baseline):
+    return vault_drift(record, validate_baseline(baseline))
+
+
+@pytest.mark.parametrize('kind', ['rs', 'dp'])
+def test_read_from_arm_bodies_and_graph_rows_alike(kind):
+    arm, rg = records(kind, **ALL)
+    keys = ('cross_subscription_restore', 'public_network_access', 'alerts', 'customer_managed_keys', 'infrastructure_encryption',
+            'private_endpoints', 'storage_redundancy', 'cross_region_restore')
+    assert dict((k, arm[k]) for k in keys) == dict((k, rg[k]) for k in keys)
+    assert arm['cross_subscription_restore'] == 'disabled'
+    assert arm['customer_managed_keys'] == {'enabled': True, 'key_uri': 'https://kv-one.vault.azure.net/keys/k1'}
+    assert arm['infrastructure_encryption'] == 'enabled'
+    assert arm['storage_redundancy'] == 'ZoneRedundant'
+    assert arm['cross_region_restore'] == 'enabled'
+    if kind == 'rs':
+        assert arm['public_network_access'] == 'disabled'
+        assert arm['alerts'] == {'job_failure_alerts': 'enabled', 'classic_alerts': 'disabled'}
+        assert arm['private_endpoints'] == {'approved': 1, 'connections': 1, 'state_for_backup': 'enabled'}
+    else:
+        # The DataProtection API has no public network access, classic alerts or private endpoints.
+        assert arm['public_network_access'] is None and arm['private_endpoints'] is None
+        assert arm['alerts'] == {'job_failure_alerts': 'enabled', 'classic_alerts': None}
+
+
+def test_read_defaults_and_permanently_disabled():
+    arm, _rg = records('rs')
+    assert arm['cross_subscription_restore'] is None   # a body without restoreSettings
+    assert arm['alerts'] == {'job_failure_alerts': None, 'classic_alerts': None}
+    assert arm['customer_managed_keys'] == {'enabled': False, 'key_uri': None}
+    arm, _rg = records('dp', cross_subscription_restore='permanently_disabled')
+    assert arm['cross_subscription_restore'] == 'permanently_disabled'
+
+
+def test_an_unreadable_field_names_itself():
+    raw = body('rs')
+    raw['properties']['restoreSettings'] = 'Enabled'
+    with pytest.raises(UnreadableResourceError, match='properties.restoreSettings'):
+        vault_record(raw, 'recovery_services')
+    raw = body('rs')
+    raw['properties']['publicNetworkAccess'] = 7
+    with pytest.raises(UnreadableResourceError, match='properties.publicNetworkAccess'):
+        vault_record(raw, 'recovery_services')
+
+
+def test_baseline_spellings_and_errors():
+    got = validate_baseline({'cross_subscription_restore': 'Permanently-Disabled', 'public_network_access': 'DISABLED',
+                             'alerts': {'job_failure_alerts': 'Enabled'}, 'customer_managed_keys': 'Required',
+                             'storage_redundancy': ['georedundant', 'ZoneRedundant'], 'allow_irreversible': True})
+    assert got['cross_subscription_restore'] == 'permanently_disabled' and got['public_network_access'] == 'disabled'
+    assert got['alerts'] == {'job_failure_alerts': 'enabled', 'classic_alerts': None}
+    assert got['customer_managed_keys'] == 'required' and got['storage_redundancy'] == ['GeoRedundant', 'ZoneRedundant']
+    for baseline, message in (({'cross_subscription_restore': 'off'}, 'baseline.cross_subscription_restore must be enabled'),
+                              ({'public_network_access': 'permanently_disabled'}, 'baseline.public_network_access must be'),
+                              ({'alerts': 'on'}, 'baseline.alerts must be a dictionary'),
+                              ({'alerts': {'sms': 'enabled'}}, 'unknown key'),
+                              ({'alerts': {'classic_alerts': 'maybe'}}, 'baseline.alerts.classic_alerts must be'),
+                              ({'private_endpoints': 'yes'}, 'baseline.private_endpoints must be required'),
+                              ({'storage_redundancy': ['Tape']}, 'baseline.storage_redundancy must list only')):
+        with pytest.raises(DriftError, match=message):
+            validate_baseline(baseline)
+
+
+def test_permanently_disabled_in_a_baseline_needs_consent():
+    with pytest.raises(TargetError, match='harden_backup_vaults_cross_subscription_restore: permanently_disabled is irreversible'):
+        check_baseline({'cross_subscription_restore': 'PermanentlyDisabled'})
+    assert check_baseline({'cross_subscription_restore': 'PermanentlyDisabled', 'allow_irreversible': True})[
+        'cross_subscription_restore'] == 'permanently_disabled'
+
+
+def test_cross_subscription_restore_findings_and_changes():
+    arm, _rg = records('rs', cross_subscription_restore='enabled')
+    entry = drift(arm, cross_subscription_restore='disabled')
+    assert [(f['setting'], f['have'], f['want'], f['fixable']) for f in entry['findings']] == [
+        ('cross_subscription_restore', 'enabled', 'disabled', True)]
+    assert entry['actions']['cross_subscription_restore'] == 'disabled'
+    assert [(c['action'], c['before'], c['after'], c['irreversible']) for c in entry['changes']] == [
+        ('cross_subscription_restore', 'enabled', 'disabled', False)]
+    # permanently_disabled meets disabled; leaving it is never fixable.
+    arm, _rg = records('dp', cross_subscription_restore='permanently_disabled')
+    assert drift(arm, cross_subscription_restore='disabled')['findings'] == []
+    stuck = drift(arm, cross_subscription_restore='enabled')
+    assert stuck['findings'][0]['fixable'] is False and 'irreversible' in stuck['findings'][0]['reason']
+    assert stuck['changes'] == [] and stuck['actions']['cross_subscription_restore'] is None
+    # Without consent the irreversible target is a finding that is not fixed; with it, an irreversible change.
+    arm, _rg = records('rs')
+    refused = drift(arm, cross_subscription_restore='permanently_disabled')
+    assert refused['findings'][0]['fixable'] is False and refused['findings'][0]['irreversible'] is True
+    assert refused['changes'] == []
+    consented = drift(arm, cross_subscription_restore='permanently_disabled', allow_irreversible=True)
+    assert [(c['after'], c['irreversible']) for c in consented['changes']] == [('permanently_disabled', True)]
+
+
+def test_cross_subscription_restore_plan_refuses_before_any_request():
+    with pytest.raises(cross_subscription_restore.SecuritySettingError, match='permanently disabled is irreversible'):
+        cross_subscription_restore.plan('backup', 'permanently_disabled', 'enabled', True, 'bv')
+    with pytest.raises(cross_subscription_restore.SecuritySettingError, match='Set allow_irreversible=true to consent'):
+        cross_subscription_restore.plan('recovery_services', 'enabled', 'permanently_disabled', False, 'rsv')
+    assert cross_subscription_restore.patch('recovery_services', 'permanently_disabled') == {'properties': {'restoreSettings': {
+        'crossSubscriptionRestoreSettings': {'crossSubscriptionRestoreState': 'PermanentlyDisabled'}}}}
+    assert cross_subscription_restore.patch('backup', 'disabled') == {'properties': {'featureSettings': {
+        'crossSubscriptionRestoreSettings': {'state': 'Disabled'}}}}
+
+
+def test_public_network_access_applies_to_recovery_services_only():
+    arm, _rg = records('rs')
+    entry = drift(arm, public_network_access='disabled')
+    assert entry['findings'][0]['fixable'] is True and 'private endpoints' in entry['findings'][0]['reason']
+    assert entry['actions']['public_network_access'] == 'disabled'
+    arm, _rg = records('dp')
+    assert drift(arm, public_network_access='disabled')['findings'] == []
+    with pytest.raises(cross_subscription_restore.SecuritySettingError, match='no public network access setting'):
+        public_network_access.plan('backup', None, 'disabled', 'bv')
+
+
+def test_alerts_findings_changes_and_patch():
+    arm, _rg = records('rs', alerts={'job_failure_alerts': 'disabled', 'classic_alerts': 'disabled'})
+    entry = drift(arm, alerts={'job_failure_alerts': 'enabled', 'classic_alerts': 'disabled'})
+    assert [(f['have'], f['want'], f['fixable']) for f in entry['findings']] == [
+        ({'job_failure_alerts': 'disabled'}, {'job_failure_alerts': 'enabled'}, True)]
+    assert entry['actions']['alerts'] == {'job_failure_alerts': 'enabled', 'classic_alerts': None}
+    assert alerts.patch('recovery_services', entry['actions']['alerts']) == {'properties': {'monitoringSettings': {
+        'azureMonitorAlertSettings': {'alertsForAllJobFailures': 'Enabled'}}}}
+    # Classic alerts do not apply to a Backup vault: no finding, and the module refuses them.
+    arm, _rg = records('dp', alerts={'job_failure_alerts': 'enabled'})
+    assert drift(arm, alerts={'job_failure_alerts': 'enabled', 'classic_alerts': 'disabled'})['findings'] == []
+    with pytest.raises(cross_subscription_restore.SecuritySettingError, match='no classic alerts'):
+        alerts.plan('backup', {}, {'classic_alerts': 'disabled'}, 'bv')
+
+
+@pytest.mark.parametrize('kind', ['rs', 'dp'])
+def test_report_only_settings_are_findings_a_person_fixes(kind):
+    arm, _rg = records(kind, storage_redundancy='LocallyRedundant')
+    entry = drift(arm, customer_managed_keys='required', infrastructure_encryption='required', private_endpoints='required',
+                  storage_redundancy=['GeoRedundant', 'ZoneRedundant'], cross_region_restore='required')
+    found = dict((f['setting'], f) for f in entry['findings'])
+    expected = {'customer_managed_keys', 'infrastructure_encryption', 'storage_redundancy', 'cross_region_restore'}
+    if kind == 'rs':
+        expected.add('private_endpoints')
+    assert set(found) == expected
+    assert all(f['fixable'] is False and f['reason'].startswith('report only: ') for f in found.values())
+    assert found['storage_redundancy']['have'] == 'LocallyRedundant'
+    assert entry['changes'] == []
+    arm, _rg = records(kind, **ALL)
+    assert drift(arm, customer_managed_keys='required', infrastructure_encryption='required', private_endpoints='required',
+                 storage_redundancy=['ZoneRedundant'], cross_region_restore='required')['findings'] == []
+
+
+GUARD = '/subscriptions/%s/resourceGroups/rg-guard/providers/Microsoft.DataProtection/resourceGuards/guard-01' % SUB
+
+
+@pytest.mark.parametrize('kind', ['rs', 'dp'])
+def test_resource_guard_association(kind):
+    got = validate_baseline({'resource_guard_id': GUARD.upper().replace('SUBSCRIPTIONS', 'subscriptions')})
+    assert got['resource_guard_id'].lower() == GUARD.lower()
+    with pytest.raises(DriftError, match='baseline.resource_guard_id must be the ARM id of a Resource Guard'):
+        validate_baseline({'resource_guard_id': '/subscriptions/x/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/s'})
+    arm, rg = records(kind)
+    entry = drift(arm, resource_guard_id=GUARD)
+    assert [(f['setting'], f['fixable']) for f in entry['findings']] == [('mua', True)]
+    assert entry['actions']['resource_guard'] == GUARD
+    assert [(c['action'], c['setting'], c['after']) for c in entry['changes']] == [('resource_guard', 'mua', GUARD)]
+    # Protected by that guard: nothing to do; by another: a finding that cannot be fixed here.
+    arm, rg = records(kind, resource_guard_id=GUARD)
+    assert drift(arm, resource_guard_id=GUARD.lower())['findings'] == []
+    other = GUARD.replace('guard-01', 'guard-02')
+    stuck = drift(rg, resource_guard_id=other)
+    assert stuck['findings'][0]['fixable'] is False and 'already protected' in stuck['findings'][0]['reason']
+    assert stuck['changes'] == []

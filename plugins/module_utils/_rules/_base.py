@@ -110,14 +110,15 @@ class Rule:
 
     @property
     def action(self):
-        """The key of the rule's action in a drift entry's ``actions``: its baseline key unless the rule sets another."""
-        return self.key
+        """The key of the rule's action in a drift entry's ``actions``: its baseline key unless the rule sets another; None
+        for a rule that only reports (no ``apply_rank``)."""
+        return self.key if self.apply_rank is not None else None
 
     @property
     def task(self):
         """The state task that applies the rule (the key of its results in ``meta.results``): its baseline key unless
-        the rule sets another."""
-        return self.key
+        the rule sets another; None for a rule that only reports."""
+        return self.key if self.apply_rank is not None else None
 
     @property
     def option(self):

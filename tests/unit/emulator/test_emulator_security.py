@@ -164,5 +164,9 @@ def test_backup_vault_resource_guard_proxy_through_the_sdk(emulator):
     assert made.type == "Microsoft.DataProtection/backupVaults/backupResourceGuardProxies"
     assert dp.backup_vaults.get(RG, "bv").properties.is_vault_protected_by_resource_guard is True
     assert [p.name for p in dp.dpp_resource_guard_proxy.list(RG, "bv")] == ["DppResourceGuardProxy"]
-    dp.dpp_resource_guard_proxy.delete(RG, "bv", "DppResourceGuardProxy")
-    assert dp.backup_vaults.get(RG, "bv").properties.is_vault_protected_by_resource_guard is False
+    # Removing the protection is a critical operation the guard itself protects (multi-user authorization): refused
+    # without a token of the guard's tenant in x-ms-authorization-auxiliary (tests/unit/emulator/test_emulator_mua.py).
+    with pytest.raises(HttpResponseError) as refused:
+        dp.dpp_resource_guard_proxy.delete(RG, "bv", "DppResourceGuardProxy")
+    assert refused.value.status_code == 403 and refused.value.error.code == "UserErrorResourceGuardAuthorizationRequired"
+    assert dp.backup_vaults.get(RG, "bv").properties.is_vault_protected_by_resource_guard is True

@@ -110,8 +110,8 @@ coverage: venv link browser
 	  VAULTLOCK_PROCESS_LOG="$(abspath $(COVERAGE_DIR))/processes.txt" $(PYTEST) $(XDIST) $(COVERAGE_TESTS)
 	$(COVERAGE_ENV) $(PY) -m coverage combine --quiet --rcfile=tests/coverage/coveragerc
 	$(COVERAGE_ENV) $(PY) -m coverage report --rcfile=tests/coverage/coveragerc | tee $(COVERAGE_DIR)/report.txt
-	@awk -F'\t' '$$1 == "ansible-playbook" { split($$2, part, "/"); n[part[2] == "" ? "(no test)" : part[2]]++ } \
-	  END { for (k in n) print "ansible-playbook runs, tests/" k ": " n[k] }' $(COVERAGE_DIR)/processes.txt
+	@awk -F'\t' '$$1 == "ansible-playbook" { split($$2, part, "/"); n[part[2] == "" ? "outside a test" : "tests/" part[2]]++ } \
+	  END { for (k in n) print "ansible-playbook runs started by " k ": " n[k] }' $(COVERAGE_DIR)/processes.txt
 
 # The integration suite on the oldest ansible-core declared in meta/runtime.yml (not part of make test).
 COMPAT_CORE ?= 2.17

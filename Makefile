@@ -15,7 +15,7 @@ XDIST := -n $(PYTEST_WORKERS)
 
 
 .PHONY: docs changelog lint integration-compat interop tools-venv docs-lint galaxy-import browser install
-.PHONY: venv link test check sanity units integration integration-azure demo bench build clean version
+.PHONY: venv link test check sanity units integration integration-azure demo bench build clean version coverage
 
 # The collection's version has one source: COLLECTION_VERSION in plugins/module_utils/_settings.py (the modules read it
 # for the User-Agent; AnsiballZ ships only module_utils, so a module cannot read galaxy.yml). `make version` writes it
@@ -94,6 +94,24 @@ units: venv link
 
 integration: venv link browser
 	$(PYTEST) $(XDIST) tests/integration
+
+# Line coverage of plugins/ over the unit and integration tests (not part of make test; docs/development.md, "How long the
+# tests take"). Every Python process the tests start imports tests/coverage/sitecustomize.py (PYTHONPATH), which starts
+# coverage.py (tests/coverage/coveragerc): pytest and its workers, each ansible-playbook, its task workers (where the
+# modules run in process) and any AnsiballZ module. The data files are combined and reported on plugins/ only.
+# VAULTLOCK_PROCESS_LOG logs every Python process with the test file that started it: the ansible-playbook runs are counted.
+COVERAGE_DIR ?= tests/output/coverage
+COVERAGE_TESTS ?= tests/unit tests/integration
+COVERAGE_ENV = VAULTLOCK_REPO="$(CURDIR)" VAULTLOCK_COVERAGE_DIR="$(abspath $(COVERAGE_DIR))"
+coverage: venv link browser
+	@$(PY) -c 'import coverage' 2>/dev/null || { echo "make coverage: coverage.py is missing from $(VENV) (requirements-dev.txt)"; exit 2; }
+	rm -rf $(COVERAGE_DIR) && mkdir -p $(COVERAGE_DIR)
+	$(COVERAGE_ENV) COVERAGE_PROCESS_START="$(CURDIR)/tests/coverage/coveragerc" PYTHONPATH="$(CURDIR)/tests/coverage" \
+	  VAULTLOCK_PROCESS_LOG="$(abspath $(COVERAGE_DIR))/processes.txt" $(PYTEST) $(XDIST) $(COVERAGE_TESTS)
+	$(COVERAGE_ENV) $(PY) -m coverage combine --quiet --rcfile=tests/coverage/coveragerc
+	$(COVERAGE_ENV) $(PY) -m coverage report --rcfile=tests/coverage/coveragerc | tee $(COVERAGE_DIR)/report.txt
+	@awk -F'\t' '$$1 == "ansible-playbook" { split($$2, part, "/"); n[part[2] == "" ? "outside a test" : "tests/" part[2]]++ } \
+	  END { for (k in n) print "ansible-playbook runs started by " k ": " n[k] }' $(COVERAGE_DIR)/processes.txt
 
 # The integration suite on the oldest ansible-core declared in meta/runtime.yml (not part of make test).
 COMPAT_CORE ?= 2.17

@@ -13,7 +13,7 @@ import sys
 import pytest
 import yaml
 
-from tests.emulator.client import is_write
+from tests.emulator.client import EmulatorClient, is_write
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 COLLECTIONS = REPO / '.cache' / 'collections'
@@ -175,3 +175,15 @@ class Runner:
 @pytest.fixture
 def runner(emulator, tmp_path):
     return Runner(emulator, tmp_path)
+
+
+@pytest.fixture(scope='module')
+def module_runner(emulator_server, tmp_path_factory):
+    """A Runner for a module-scoped fixture: one playbook run whose tasks several tests of a file assert on.
+
+    Its ``emulator`` is a client of the session's emulator that nothing resets: the fixture using it resets the emulator,
+    loads its fleet and clears the journal itself before it plays, and registers each task under a name of its own, so each
+    test reads its tasks' results, requests (``run.writes(name)``) and stored documents after them (``run.after(name)``).
+    The ``emulator`` fixture of each test still resets the emulator before that test, after the shared run.
+    """
+    return Runner(EmulatorClient(emulator_server.endpoint), tmp_path_factory.mktemp('module-runner'))

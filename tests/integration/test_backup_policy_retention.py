@@ -14,7 +14,7 @@ import pytest
 
 from tests.integration.conftest import step
 from tests.integration.fleets import RG
-from tests.integration.retention_fleet import DP_SOURCES, RS_SOURCES, properties, retention_fleet, stored
+from tests.integration.retention_fleet import DP_SOURCES, RS_SOURCES, policy_id, properties, retention_fleet, stored
 
 MOD = 'vaultlock.azure.backup_policy_retention'
 
@@ -129,94 +129,22 @@ def blob_policy(name, duration, datastore='VaultStore'):
     return {'name': name, 'properties': props}
 
 
-@pytest.fixture(autouse=True)
-def fleet(emulator):
+def fleet_doc():
     doc = retention_fleet()
     for name in ('bv-open', 'bv-immutable', 'bv-locked'):
         add_policies(doc, name, [blob_policy('blob-30d', 'P30D'), blob_policy('blob-4w', 'P4W'),
                                  blob_policy('blob-ops-30d', 'P30D', 'OperationalStore'),
                                  blob_policy('blob-ops-7d', 'P7D', 'OperationalStore')])
-    emulator.load_fleet(doc)
+    return doc
+
+
+@pytest.fixture(autouse=True)
+def fleet(emulator):
+    emulator.load_fleet(fleet_doc())
     emulator.clear_journal()
 
 
-# ------------------------------------------------------------------------------------------------- check
-
-
-@pytest.mark.parametrize('args', [[], ['--check']], ids=['normal', 'check-mode'])
-def test_mode_check_reports_violations_and_writes_nothing(runner, emulator, args):
-    run = runner.play([by_name('rsv-immutable', minimum=BASELINE)], args)
-    assert run.rc == 0, run.output
-    result = run['r0']
-    assert result['changed'] is False
-    assert result['compliant'] is False
-    assert violations(result) == RS_VIOLATIONS
-    assert result['changes'] == []
-    assert result['immutability'] == 'enabled'
-    assert '13 retention violation(s) in 5 policy(ies), 6 fixable by mode=enforce' in result['msg']
-    reasons = {(v['policy'], v['tier']): v['reason'] for v in result['violations']}
-    assert reasons[('testPolicy1', 'daily')] == 'daily retention keeps 1d, less than minimum.daily 30d'
-    assert 'no weekly retention tier' in reasons[('testPolicy1', 'weekly')]
-    assert [p['name'] for p in result['policies']] == ['complexPolicy', 'dailyPolicy2', 'hana-policy-ccy', 'HourlyLogBackup',
-                                                       'newPolicyV2', 'testPolicy1', 'v2-daily-sample']
-    assert emulator.writes() == []
-
-
-def test_mode_check_backup_vault_per_datastore(runner, emulator):
-    minimum = {'default': {'OperationalStore': '7d', 'VaultStore': '30d'}, 'weekly': '26w'}
-    run = runner.play([by_name('bv-locked', 'backup', minimum=minimum, policies=['DiskPolicy1', 'BlobPolicy1', 'OSSDBPolicy'])])
-    assert run.rc == 0, run.output
-    result = run['r0']
-    assert violations(result) == {
-        # Disk: OperationalStore P7D meets 7d; no weekly rule.
-        ('DiskPolicy1', 'weekly', None, None, None, 'P26W', False),
-        # Blob: VaultStore P7D < 30d; no weekly rule.
-        ('BlobPolicy1', 'default', None, 'VaultStore', 'P7D', 'P30D', True),
-        ('BlobPolicy1', 'weekly', None, None, None, 'P26W', False),
-        # OSS DB: Default VaultStore P1W < 30d, Weekly VaultStore P12W < 26w.
-        ('OSSDBPolicy', 'default', None, 'VaultStore', 'P1W', 'P30D', True),
-        ('OSSDBPolicy', 'weekly', None, 'VaultStore', 'P12W', 'P26W', True),
-    }
-    assert emulator.writes() == []
-
-
-def test_fail_on_violation_fails_with_a_clear_message(runner, emulator):
-    run = runner.play([by_name('rsv-open', minimum={'daily': '30d'}, policies=['testPolicy1', 'v2-daily-sample'], fail_on_violation=True),
-                       by_name('rsv-open', minimum={'daily': '30d'}, policies=['v2-daily-sample'], fail_on_violation=True)])
-    result = run['r0']
-    assert result['failed'] is True
-    assert result['msg'] == ("Recovery Services vault 'rsv-open' (resource group 'rg-backup-prod', subscription "
-                             "11111111-1111-1111-1111-111111111111) does not meet the retention minimum (fail_on_violation): "
-                             "policy 'testPolicy1': daily retention keeps 1d, less than minimum.daily 30d")
-    assert violations(result) == {('testPolicy1', 'daily', None, None, 'P1D', 'P30D', True)}
-    assert result['compliant'] is False
-    assert run['r1'].get('failed') is not True and run['r1']['compliant'] is True
-    assert 'Traceback' not in run.output
-    assert emulator.writes() == []
-
-
 # ------------------------------------------------------------------------------------------------- enforce
-
-
-def test_enforce_in_check_mode_reports_changes_and_writes_nothing(runner, emulator):
-    run = runner.play([by_name('rsv-immutable', minimum=BASELINE, mode='enforce')], ['--check', '--diff'])
-    assert run.rc == 0, run.output
-    result = run['r0']
-    assert result['changed'] is True
-    assert changes(result) == RS_CHANGES
-    # Only what raising cannot fix remains: the missing tiers.
-    assert violations(result) == {v for v in RS_VIOLATIONS if not v[6]}
-    assert result['compliant'] is False
-    assert result['msg'].startswith('would raise 6 retention tier(s) in 4 policy(ies); 7 retention violation(s) remain')
-    assert result['diff']['before']['complexPolicy'] == {'weekly': 'P1W', 'monthly': 'P2M', 'yearly': 'P4Y'}
-    assert result['diff']['after']['complexPolicy'] == {'weekly': 'P12W', 'monthly': 'P12M', 'yearly': 'P5Y'}
-    assert result['diff']['after']['hana-policy-ccy']['log/Log'] == 'P30D'
-    assert set(result['diff']['before']) == {'complexPolicy', 'dailyPolicy2', 'hana-policy-ccy', 'testPolicy1'}
-    predicted = {p['name']: p for p in result['policies']}
-    assert [t['duration'] for t in predicted['testPolicy1']['tiers']] == ['P30D']
-    assert emulator.writes() == []
-    for name, _path, _how in RS_SOURCES:
-        assert stored(emulator, 'rsv-immutable', name) == dict(rs_original(name), protectedItemsCount=0), name
 
 
 @pytest.mark.parametrize('vault', ['rsv-immutable', 'rsv-locked', 'rsv-open'])
@@ -300,40 +228,6 @@ def test_enforce_on_locked_backup_vault(runner, emulator):
     assert run.writes('r3') == []
 
 
-def test_enforce_day_count_tiers_and_azure_maximum(runner, emulator):
-    minimum = {'snapshot': '10d', 'instant': '35d'}
-    policies = ['newPolicyV2', 'v2-daily-sample', 'testPolicy1']
-    run = runner.play([by_name('rsv-immutable', minimum=minimum, policies=policies, mode='enforce')])
-    assert run.rc == 0, run.output
-    result = run['r0']
-    # Azure Files vault tier: snapshotRetentionInDays 5 -> 10.
-    assert changes(result) == [('newPolicyV2', 'snapshot', None, 'Snapshot', 'P5D', 'P10D')]
-    assert violations(result) == {
-        # Enhanced policies keep instant restore snapshots 30 days at most: not fixable.
-        ('v2-daily-sample', 'instant', None, None, 'P30D', 'P35D', False),
-        # The V1 example has no instantRpRetentionRangeInDays.
-        ('testPolicy1', 'instant', None, None, None, 'P35D', False),
-    }
-    reasons = {v['policy']: v['reason'] for v in result['violations']}
-    assert 'Azure allows at most 30 days here' in reasons['v2-daily-sample']
-    assert puts(emulator) == ['newPolicyV2']
-    expected = rs_original('newPolicyV2')
-    expected['vaultRetentionPolicy']['snapshotRetentionInDays'] = 10
-    assert stored(emulator, 'rsv-immutable', 'newPolicyV2') == dict(expected, protectedItemsCount=0)
-
-
-def test_enforce_with_fail_on_violation_raises_then_fails_on_missing_tiers(runner, emulator):
-    run = runner.play([by_name('rsv-immutable', minimum={'daily': '30d', 'weekly': '4w'}, policies=['testPolicy1'], mode='enforce',
-                               fail_on_violation=True)])
-    result = run['r0']
-    assert result['failed'] is True
-    assert result['changed'] is True
-    assert changes(result) == [('testPolicy1', 'daily', None, None, 'P1D', 'P30D')]
-    assert "policy 'testPolicy1': policy has no weekly retention tier" in result['msg']
-    assert puts(emulator) == ['testPolicy1']
-    assert stored(emulator, 'rsv-immutable', 'testPolicy1') == after_put(rs_raised('testPolicy1'))
-
-
 def test_recovery_services_put_through_202_and_operation_status(runner, emulator):
     # The emulator answers RS policy PUTs 202 + Azure-AsyncOperation (.../operations/{id}) when policy_put_async is set.
     assert emulator.settings(policy_put_async=True)['policy_put_async'] is True
@@ -374,157 +268,7 @@ V2_REDUCTIONS = [
 ]
 
 
-@pytest.mark.parametrize('vault,state,rejected', [('rsv-immutable', 'enabled', True), ('rsv-locked', 'locked', True),
-                                                  ('rsv-open', 'disabled', False)])
-def test_proposed_body_reductions(runner, emulator, vault, state, rejected):
-    run = runner.play([by_name(vault, policy='v2-daily-sample', compare_to={'proposed': v2_proposal()})], ['--check'])
-    assert run.rc == 0, run.output
-    result = run['r0']
-    assert result['changed'] is False
-    assert result['reductions'] == V2_REDUCTIONS
-    assert result['rejected_by_azure'] is rejected
-    assert result['immutability'] == state
-    if rejected:
-        assert result['msg'].startswith("Azure will reject changing policy 'v2-daily-sample' as proposed: Recovery Services vault '%s'" % vault)
-        assert 'weekly P12W -> P4W' in result['msg'] and 'yearly P10Y -> dropped' in result['msg']
-    else:
-        assert 'allowed only because' in result['msg']
-    assert 'violations' not in result
-    assert emulator.writes() == []
-
-    # The prediction agrees with what Azure (the emulator) does with that body.
-    client = emulator.backup_client()
-    if rejected:
-        with pytest.raises(Exception) as failure:
-            client.protection_policies.create_or_update(vault, RG, 'v2-daily-sample', v2_proposal())
-        assert 'UserErrorRetentionReductionNotAllowedOnImmutableVault' in str(failure.value) or \
-            getattr(getattr(failure.value, 'error', None), 'code', None) == 'UserErrorRetentionReductionNotAllowedOnImmutableVault'
-    else:
-        client.protection_policies.create_or_update(vault, RG, 'v2-daily-sample', v2_proposal())
-
-
-def test_proposed_body_that_only_raises_is_accepted(runner, emulator):
-    props = rs_original('testPolicy1')
-    props['retentionPolicy']['dailySchedule']['retentionDuration'] = {'count': 4, 'durationType': 'Weeks'}
-    run = runner.play([by_name('rsv-locked', policy='testPolicy1', compare_to={'proposed': {'properties': props}})])
-    assert run.rc == 0, run.output
-    assert run['r0']['reductions'] == [] and run['r0']['rejected_by_azure'] is False
-    assert run['r0']['msg'] == "changing policy 'testPolicy1' as proposed reduces no retention"
-    assert emulator.writes() == []
-
-
-def test_compare_to_policy_moving_items(runner, emulator):
-    run = runner.play([
-        # Dropped tiers: the Enhanced policy keeps weekly/monthly/yearly and instant restore; testPolicy1 keeps 1 day.
-        by_name('rsv-immutable', policy='v2-daily-sample', compare_to={'policy': 'testPolicy1'}),
-        # Unit change, Backup vault: P30D -> P4W keeps 28 days, a reduction; P4W -> P30D is not.
-        by_name('bv-immutable', 'backup', policy='blob-30d', compare_to={'policy': 'blob-4w'}),
-        by_name('bv-immutable', 'backup', policy='blob-4w', compare_to={'policy': 'blob-30d'}),
-        # A lifecycle moved from the vault store to the operational store: the vault-store tier is gone.
-        by_name('bv-open', 'backup', policy='blob-30d', compare_to={'policy': 'blob-ops-30d'}),
-        # Workload: the SAP HANA policy to the SQL one (weekly/monthly/yearly dropped, daily 180 -> 30 days).
-        by_name('rsv-open', policy='hana-policy-ccy', compare_to={'policy': 'HourlyLogBackup'}),
-    ])
-    assert run.rc == 0, run.output
-    moved = run['r0']
-    assert moved['reductions'] == [
-        {'tier': 'daily', 'sub_policy': None, 'datastore': None, 'before': 'P180D', 'after': 'P1D', 'operational': False, 'unsourced': False},
-        {'tier': 'weekly', 'sub_policy': None, 'datastore': None, 'before': 'P12W', 'after': None, 'operational': False, 'unsourced': False},
-        {'tier': 'monthly', 'sub_policy': None, 'datastore': None, 'before': 'P60M', 'after': None, 'operational': False, 'unsourced': False},
-        {'tier': 'yearly', 'sub_policy': None, 'datastore': None, 'before': 'P10Y', 'after': None, 'operational': False, 'unsourced': False},
-        # instant restore snapshots: not named operational by Microsoft, predicted held (unsourced)
-        {'tier': 'instant', 'sub_policy': None, 'datastore': None, 'before': 'P30D', 'after': None, 'operational': False, 'unsourced': True},
-    ]
-    assert moved['rejected_by_azure'] is True
-    assert "Azure will reject moving protected items from policy 'v2-daily-sample' to 'testPolicy1'" in moved['msg']
-    assert "4 retention tier(s) would keep less" in moved['msg']
-    assert "also 1 tier(s) (instant P30D -> dropped) unsourced (assumed)" in moved['msg']
-
-    assert run['r1']['reductions'] == [{'tier': 'default', 'sub_policy': None, 'datastore': 'VaultStore', 'before': 'P30D', 'after': 'P4W',
-                                        'operational': False, 'unsourced': False}]
-    assert run['r1']['rejected_by_azure'] is True
-    assert run['r2']['reductions'] == [] and run['r2']['rejected_by_azure'] is False
-
-    assert run['r3']['reductions'] == [{'tier': 'default', 'sub_policy': None, 'datastore': 'VaultStore', 'before': 'P30D', 'after': None,
-                                        'operational': False, 'unsourced': False}]
-    assert run['r3']['rejected_by_azure'] is False and run['r3']['immutability'] == 'disabled'
-
-    assert run['r4']['reductions'] == [
-        {'tier': 'daily', 'sub_policy': 'Full', 'datastore': None, 'before': 'P180D', 'after': 'P30D', 'operational': False, 'unsourced': False},
-        {'tier': 'weekly', 'sub_policy': 'Full', 'datastore': None, 'before': 'P104W', 'after': None, 'operational': False, 'unsourced': False},
-        {'tier': 'monthly', 'sub_policy': 'Full', 'datastore': None, 'before': 'P60M', 'after': None, 'operational': False, 'unsourced': False},
-        {'tier': 'yearly', 'sub_policy': 'Full', 'datastore': None, 'before': 'P10Y', 'after': None, 'operational': False, 'unsourced': False},
-    ]
-    assert run['r4']['rejected_by_azure'] is False
-    assert emulator.writes() == []
-
-
-@pytest.mark.parametrize('vault', ['bv-immutable', 'bv-locked'])
-def test_operational_tiers_are_not_protected_by_immutability(runner, emulator, vault):
-    # Backup vault operational store (disks, blobs): 30 -> 7 days on an immutable vault.
-    policy, tier = 'blob-ops-30d', 'default/OperationalStore'
-    run = runner.play([by_name(vault, 'backup', policy=policy, compare_to={'policy': 'blob-ops-7d'})])
-    assert run.rc == 0, run.output
-    result = run['r0']
-    assert result['reductions'] == [{'tier': 'default', 'sub_policy': None, 'datastore': 'OperationalStore', 'before': 'P30D',
-                                     'after': 'P7D', 'operational': True, 'unsourced': False}]
-    assert result['rejected_by_azure'] is False
-    assert 'Azure will reject' not in result['msg']
-    assert '%s P30D -> P7D) not protected by immutability' % tier in result['msg']
-    # The prediction agrees with what Azure (the emulator) does: the shorter operational tier is accepted.
-    client = emulator.dp_client()
-    client.backup_policies.create_or_update(RG, vault, policy, {'properties': blob_policy(policy, 'P7D', 'OperationalStore')['properties']})
-    got = stored(emulator, vault, policy, 'backup')
-    assert [life['deleteAfter']['duration'] for rule in got['policyRules'] for life in rule.get('lifecycles') or []] == ['P7D']
-
-
-def test_compare_and_minimum_together(runner, emulator):
-    run = runner.play([by_name('rsv-immutable', policy='v2-daily-sample', compare_to={'proposed': v2_proposal()},
-                               minimum={'daily': '30d'}, policies=['v2-daily-sample', 'testPolicy1'])], ['--check'])
-    assert run.rc == 0, run.output
-    result = run['r0']
-    assert result['reductions'] == V2_REDUCTIONS and result['rejected_by_azure'] is True
-    assert violations(result) == {('testPolicy1', 'daily', None, None, 'P1D', 'P30D', True)}
-    assert result['msg'].startswith('Azure will reject') and '1 retention violation(s)' in result['msg']
-    assert emulator.writes() == []
-
-
 # ------------------------------------------------------------------------------------------------- errors
-
-
-def test_bad_input_is_a_clear_error_without_a_write(runner, emulator):
-    enforce = {'mode': 'enforce'}
-    cases = [
-        (by_name('rsv-immutable', minimum={'daily': '30x'}, **enforce), ["minimum.daily: invalid duration '30x'", 'accepted forms']),
-        (by_name('rsv-immutable', minimum={'daily': '-5d'}, **enforce), ["minimum.daily: invalid duration '-5d'"]),
-        (by_name('rsv-immutable', minimum={'daily': 'P0D'}, **enforce), ["invalid duration 'P0D': counts must be positive"]),
-        (by_name('rsv-immutable', minimum={'hourly': '30d'}, **enforce), ["unknown tier 'hourly' in minimum", 'daily, weekly']),
-        (by_name('bv-immutable', 'backup', minimum={'default': {'ColdStore': '30d'}}, **enforce), ["unknown datastore 'ColdStore'"]),
-        (by_name('rsv-immutable', minimum={'log': '3d'}, **enforce), ['minimum.log is 3d, below the shortest log retention Azure accepts (7d)']),
-        (by_name('rsv-immutable', minimum={}, **enforce), ['minimum names no tier']),
-        (by_name('rsv-immutable', **enforce), ['one of the following is required: minimum, compare_to']),
-        (by_name('rsv-immutable', policy='testPolicy1', compare_to={'policy': 'complexPolicy', 'proposed': {'properties': {}}}),
-         ['mutually exclusive: policy|proposed', 'compare_to']),
-        (by_name('rsv-immutable', policy='testPolicy1', compare_to={}), ['one of the following is required: policy, proposed']),
-        (by_name('rsv-immutable', compare_to={'policy': 'complexPolicy'}), ["missing parameter(s) required by 'compare_to': policy"]),
-        (by_name('rsv-immutable', policy='testPolicy1', minimum={'daily': '30d'}), ["missing parameter(s) required by 'policy': compare_to"]),
-        (by_name('rsv-immutable', policy='testPolicy1', compare_to={'proposed': {'retentionPolicy': {}}}),
-         ['must be a policy body as it would be PUT, with a properties object']),
-        (by_name('rsv-immutable', policy='testPolicy1', compare_to={'proposed': {'properties': {'backupManagementType': 'Nope'}}}),
-         ['policy kind is not understood']),
-        (by_name('rsv-immutable', policy='testPolicy1', compare_to={'policy': 'no-such'}), ["no backup policy named 'no-such'", "'rsv-immutable'"]),
-        (by_name('rsv-immutable', minimum={'daily': '30d'}, policies=['testPolicy1', 'nope'], **enforce), ["no backup policy named 'nope'"]),
-        (by_name('rsv-gone', minimum={'daily': '30d'}, **enforce), ["'rsv-gone'", 'ResourceNotFound']),
-        (by_name('rsv-immutable', minimum={'daily': 30}, **enforce), ['minimum.daily: invalid duration 30']),
-    ]
-    run = runner.play([case for case, _expected in cases])
-    for index, (_case, expected) in enumerate(cases):
-        result = run['r%d' % index]
-        assert result['failed'] is True, (index, result)
-        for text in expected:
-            assert text in result['msg'], (index, result['msg'])
-    assert 'Traceback' not in run.output
-    assert emulator.writes() == []
 
 
 @pytest.mark.parametrize('vault,kind,policy,minimum,action', [
@@ -568,4 +312,311 @@ def test_a_failed_put_reports_what_was_already_raised(runner, emulator):
         ('complexPolicy', 200), ('dailyPolicy2', 200), ('hana-policy-ccy', 400)]
     assert stored(emulator, 'rsv-immutable', 'complexPolicy') == after_put(rs_raised('complexPolicy'))
     assert stored(emulator, 'rsv-immutable', 'testPolicy1') == dict(rs_original('testPolicy1'), protectedItemsCount=0)
+    assert 'Traceback' not in run.output
+
+
+# ------------------------------------------------------------------------------------------------- one playbook
+# One playbook for the tests below (the ``shared`` fixture): each test asserts on its own tasks, registered by name, with
+# the requests each sent (``run.writes(name)``) and the policies as stored right after it (``run.after(name)``). All but
+# the last two tasks send no write; the last two raise policies of rsv-immutable the others only read before them.
+
+ERROR_CASES = [
+    (by_name('rsv-immutable', minimum={'daily': '30x'}, mode='enforce'), ["minimum.daily: invalid duration '30x'", 'accepted forms']),
+    (by_name('rsv-immutable', minimum={'daily': '-5d'}, mode='enforce'), ["minimum.daily: invalid duration '-5d'"]),
+    (by_name('rsv-immutable', minimum={'daily': 'P0D'}, mode='enforce'), ["invalid duration 'P0D': counts must be positive"]),
+    (by_name('rsv-immutable', minimum={'hourly': '30d'}, mode='enforce'), ["unknown tier 'hourly' in minimum", 'daily, weekly']),
+    (by_name('bv-immutable', 'backup', minimum={'default': {'ColdStore': '30d'}}, mode='enforce'), ["unknown datastore 'ColdStore'"]),
+    (by_name('rsv-immutable', minimum={'log': '3d'}, mode='enforce'), ['minimum.log is 3d, below the shortest log retention Azure accepts (7d)']),
+    (by_name('rsv-immutable', minimum={}, mode='enforce'), ['minimum names no tier']),
+    (by_name('rsv-immutable', mode='enforce'), ['one of the following is required: minimum, compare_to']),
+    (by_name('rsv-immutable', policy='testPolicy1', compare_to={'policy': 'complexPolicy', 'proposed': {'properties': {}}}),
+     ['mutually exclusive: policy|proposed', 'compare_to']),
+    (by_name('rsv-immutable', policy='testPolicy1', compare_to={}), ['one of the following is required: policy, proposed']),
+    (by_name('rsv-immutable', compare_to={'policy': 'complexPolicy'}), ["missing parameter(s) required by 'compare_to': policy"]),
+    (by_name('rsv-immutable', policy='testPolicy1', minimum={'daily': '30d'}), ["missing parameter(s) required by 'policy': compare_to"]),
+    (by_name('rsv-immutable', policy='testPolicy1', compare_to={'proposed': {'retentionPolicy': {}}}),
+     ['must be a policy body as it would be PUT, with a properties object']),
+    (by_name('rsv-immutable', policy='testPolicy1', compare_to={'proposed': {'properties': {'backupManagementType': 'Nope'}}}),
+     ['policy kind is not understood']),
+    (by_name('rsv-immutable', policy='testPolicy1', compare_to={'policy': 'no-such'}), ["no backup policy named 'no-such'", "'rsv-immutable'"]),
+    (by_name('rsv-immutable', minimum={'daily': '30d'}, policies=['testPolicy1', 'nope'], mode='enforce'), ["no backup policy named 'nope'"]),
+    (by_name('rsv-gone', minimum={'daily': '30d'}, mode='enforce'), ["'rsv-gone'", 'ResourceNotFound']),
+    (by_name('rsv-immutable', minimum={'daily': 30}, mode='enforce'), ['minimum.daily: invalid duration 30']),
+]
+PROPOSED = [('rsv-immutable', 'enabled', True), ('rsv-locked', 'locked', True), ('rsv-open', 'disabled', False)]
+PER_DATASTORE = {'default': {'OperationalStore': '7d', 'VaultStore': '30d'}, 'weekly': '26w'}
+MARKED = [policy_id('rsv-immutable', name) for name, _path, _how in RS_SOURCES]
+
+
+def key(*parts):
+    return '_'.join(parts).replace('-', '_')
+
+
+def named(name, entry):
+    return dict(entry, register=name)
+
+
+def only_raises():
+    props = rs_original('testPolicy1')
+    props['retentionPolicy']['dailySchedule']['retentionDuration'] = {'count': 4, 'durationType': 'Weeks'}
+    return {'properties': props}
+
+
+def shared_tasks():
+    tasks = [named('check_normal', by_name('rsv-immutable', minimum=BASELINE)),
+             named('check_check_mode', step(by_name('rsv-immutable', minimum=BASELINE), check=True)),
+             named('per_datastore', by_name('bv-locked', 'backup', minimum=PER_DATASTORE, policies=['DiskPolicy1', 'BlobPolicy1', 'OSSDBPolicy'])),
+             named('fail_on_violation', by_name('rsv-open', minimum={'daily': '30d'}, policies=['testPolicy1', 'v2-daily-sample'],
+                                                fail_on_violation=True)),
+             named('fail_on_violation_met', by_name('rsv-open', minimum={'daily': '30d'}, policies=['v2-daily-sample'], fail_on_violation=True)),
+             named('enforce_check', step(by_name('rsv-immutable', minimum=BASELINE, mode='enforce'), check=True, diff=True))]
+    tasks += [named(key('proposed', vault), step(by_name(vault, policy='v2-daily-sample', compare_to={'proposed': v2_proposal()}), check=True))
+              for vault, _state, _rejected in PROPOSED]
+    tasks += [named('only_raises', by_name('rsv-locked', policy='testPolicy1', compare_to={'proposed': only_raises()})),
+              # Dropped tiers: the Enhanced policy keeps weekly/monthly/yearly and instant restore; testPolicy1 keeps 1 day.
+              named('moving_0', by_name('rsv-immutable', policy='v2-daily-sample', compare_to={'policy': 'testPolicy1'})),
+              # Unit change, Backup vault: P30D -> P4W keeps 28 days, a reduction; P4W -> P30D is not.
+              named('moving_1', by_name('bv-immutable', 'backup', policy='blob-30d', compare_to={'policy': 'blob-4w'})),
+              named('moving_2', by_name('bv-immutable', 'backup', policy='blob-4w', compare_to={'policy': 'blob-30d'})),
+              # A lifecycle moved from the vault store to the operational store: the vault-store tier is gone.
+              named('moving_3', by_name('bv-open', 'backup', policy='blob-30d', compare_to={'policy': 'blob-ops-30d'})),
+              # Workload: the SAP HANA policy to the SQL one (weekly/monthly/yearly dropped, daily 180 -> 30 days).
+              named('moving_4', by_name('rsv-open', policy='hana-policy-ccy', compare_to={'policy': 'HourlyLogBackup'}))]
+    tasks += [named(key('operational', vault), by_name(vault, 'backup', policy='blob-ops-30d', compare_to={'policy': 'blob-ops-7d'}))
+              for vault in ('bv-immutable', 'bv-locked')]
+    tasks += [named('compare_and_minimum', step(by_name('rsv-immutable', policy='v2-daily-sample', compare_to={'proposed': v2_proposal()},
+                                                        minimum={'daily': '30d'}, policies=['v2-daily-sample', 'testPolicy1']), check=True))]
+    tasks += [named('bad_%d' % index, case) for index, (case, _expected) in enumerate(ERROR_CASES)]
+    # The two that write, last.
+    tasks += [named('day_count', by_name('rsv-immutable', minimum={'snapshot': '10d', 'instant': '35d'},
+                                         policies=['newPolicyV2', 'v2-daily-sample', 'testPolicy1'], mode='enforce')),
+              named('enforce_fail', by_name('rsv-immutable', minimum={'daily': '30d', 'weekly': '4w'}, policies=['testPolicy1'], mode='enforce',
+                                            fail_on_violation=True))]
+    return tasks
+
+
+@pytest.fixture(scope='module')
+def shared(module_runner):
+    emulator = module_runner.emulator
+    emulator.reset()
+    emulator.load_fleet(fleet_doc())
+    emulator.clear_journal()
+    return module_runner.play(shared_tasks(), marks=MARKED)
+
+
+@pytest.mark.parametrize('mode', ['normal', 'check_mode'])
+def test_mode_check_reports_violations_and_writes_nothing(shared, mode):
+    # The task for real and in check mode (what --check did for the whole run).
+    run = shared
+    assert run.rc == 0, run.output
+    result = run['check_%s' % mode]
+    assert result['changed'] is False
+    assert result['compliant'] is False
+    assert violations(result) == RS_VIOLATIONS
+    assert result['changes'] == []
+    assert result['immutability'] == 'enabled'
+    assert '13 retention violation(s) in 5 policy(ies), 6 fixable by mode=enforce' in result['msg']
+    reasons = {(v['policy'], v['tier']): v['reason'] for v in result['violations']}
+    assert reasons[('testPolicy1', 'daily')] == 'daily retention keeps 1d, less than minimum.daily 30d'
+    assert 'no weekly retention tier' in reasons[('testPolicy1', 'weekly')]
+    assert [p['name'] for p in result['policies']] == ['complexPolicy', 'dailyPolicy2', 'hana-policy-ccy', 'HourlyLogBackup',
+                                                       'newPolicyV2', 'testPolicy1', 'v2-daily-sample']
+    assert run.writes('check_%s' % mode) == []
+
+
+def test_mode_check_backup_vault_per_datastore(shared):
+    run = shared
+    assert run.rc == 0, run.output
+    result = run['per_datastore']
+    assert violations(result) == {
+        # Disk: OperationalStore P7D meets 7d; no weekly rule.
+        ('DiskPolicy1', 'weekly', None, None, None, 'P26W', False),
+        # Blob: VaultStore P7D < 30d; no weekly rule.
+        ('BlobPolicy1', 'default', None, 'VaultStore', 'P7D', 'P30D', True),
+        ('BlobPolicy1', 'weekly', None, None, None, 'P26W', False),
+        # OSS DB: Default VaultStore P1W < 30d, Weekly VaultStore P12W < 26w.
+        ('OSSDBPolicy', 'default', None, 'VaultStore', 'P1W', 'P30D', True),
+        ('OSSDBPolicy', 'weekly', None, 'VaultStore', 'P12W', 'P26W', True),
+    }
+    assert run.writes('per_datastore') == []
+
+
+def test_fail_on_violation_fails_with_a_clear_message(shared):
+    run = shared
+    result = run['fail_on_violation']
+    assert result['failed'] is True
+    assert result['msg'] == ("Recovery Services vault 'rsv-open' (resource group 'rg-backup-prod', subscription "
+                             "11111111-1111-1111-1111-111111111111) does not meet the retention minimum (fail_on_violation): "
+                             "policy 'testPolicy1': daily retention keeps 1d, less than minimum.daily 30d")
+    assert violations(result) == {('testPolicy1', 'daily', None, None, 'P1D', 'P30D', True)}
+    assert result['compliant'] is False
+    assert run['fail_on_violation_met'].get('failed') is not True and run['fail_on_violation_met']['compliant'] is True
+    assert 'Traceback' not in run.output
+    assert run.writes('fail_on_violation') + run.writes('fail_on_violation_met') == []
+
+
+def test_enforce_in_check_mode_reports_changes_and_writes_nothing(shared):
+    # In check mode with diff (what --check --diff did for the whole run).
+    run = shared
+    assert run.rc == 0, run.output
+    result = run['enforce_check']
+    assert result['changed'] is True
+    assert changes(result) == RS_CHANGES
+    # Only what raising cannot fix remains: the missing tiers.
+    assert violations(result) == {v for v in RS_VIOLATIONS if not v[6]}
+    assert result['compliant'] is False
+    assert result['msg'].startswith('would raise 6 retention tier(s) in 4 policy(ies); 7 retention violation(s) remain')
+    assert result['diff']['before']['complexPolicy'] == {'weekly': 'P1W', 'monthly': 'P2M', 'yearly': 'P4Y'}
+    assert result['diff']['after']['complexPolicy'] == {'weekly': 'P12W', 'monthly': 'P12M', 'yearly': 'P5Y'}
+    assert result['diff']['after']['hana-policy-ccy']['log/Log'] == 'P30D'
+    assert set(result['diff']['before']) == {'complexPolicy', 'dailyPolicy2', 'hana-policy-ccy', 'testPolicy1'}
+    predicted = {p['name']: p for p in result['policies']}
+    assert [t['duration'] for t in predicted['testPolicy1']['tiers']] == ['P30D']
+    assert run.writes('enforce_check') == []
+    for name, _path, _how in RS_SOURCES:
+        assert stored(run.after('enforce_check'), 'rsv-immutable', name) == dict(rs_original(name), protectedItemsCount=0), name
+
+
+def test_enforce_day_count_tiers_and_azure_maximum(shared):
+    run = shared
+    assert run.rc == 0, run.output
+    result = run['day_count']
+    # Azure Files vault tier: snapshotRetentionInDays 5 -> 10.
+    assert changes(result) == [('newPolicyV2', 'snapshot', None, 'Snapshot', 'P5D', 'P10D')]
+    assert violations(result) == {
+        # Enhanced policies keep instant restore snapshots 30 days at most: not fixable.
+        ('v2-daily-sample', 'instant', None, None, 'P30D', 'P35D', False),
+        # The V1 example has no instantRpRetentionRangeInDays.
+        ('testPolicy1', 'instant', None, None, None, 'P35D', False),
+    }
+    reasons = {v['policy']: v['reason'] for v in result['violations']}
+    assert 'Azure allows at most 30 days here' in reasons['v2-daily-sample']
+    assert puts(None, run.writes('day_count')) == ['newPolicyV2']
+    expected = rs_original('newPolicyV2')
+    expected['vaultRetentionPolicy']['snapshotRetentionInDays'] = 10
+    assert stored(run.after('day_count'), 'rsv-immutable', 'newPolicyV2') == dict(expected, protectedItemsCount=0)
+
+
+def test_enforce_with_fail_on_violation_raises_then_fails_on_missing_tiers(shared):
+    run = shared
+    result = run['enforce_fail']
+    assert result['failed'] is True
+    assert result['changed'] is True
+    assert changes(result) == [('testPolicy1', 'daily', None, None, 'P1D', 'P30D')]
+    assert "policy 'testPolicy1': policy has no weekly retention tier" in result['msg']
+    assert puts(None, run.writes('enforce_fail')) == ['testPolicy1']
+    assert stored(run.after('enforce_fail'), 'rsv-immutable', 'testPolicy1') == after_put(rs_raised('testPolicy1'))
+
+
+@pytest.mark.parametrize('vault,state,rejected', PROPOSED)
+def test_proposed_body_reductions(shared, emulator, vault, state, rejected):
+    # In check mode (what --check did for the whole run).
+    run = shared
+    assert run.rc == 0, run.output
+    result = run[key('proposed', vault)]
+    assert result['changed'] is False
+    assert result['reductions'] == V2_REDUCTIONS
+    assert result['rejected_by_azure'] is rejected
+    assert result['immutability'] == state
+    if rejected:
+        assert result['msg'].startswith("Azure will reject changing policy 'v2-daily-sample' as proposed: Recovery Services vault '%s'" % vault)
+        assert 'weekly P12W -> P4W' in result['msg'] and 'yearly P10Y -> dropped' in result['msg']
+    else:
+        assert 'allowed only because' in result['msg']
+    assert 'violations' not in result
+    assert run.writes(key('proposed', vault)) == []
+
+    # The prediction agrees with what Azure (the emulator, this test's fresh fleet) does with that body.
+    client = emulator.backup_client()
+    if rejected:
+        with pytest.raises(Exception) as failure:
+            client.protection_policies.create_or_update(vault, RG, 'v2-daily-sample', v2_proposal())
+        assert 'UserErrorRetentionReductionNotAllowedOnImmutableVault' in str(failure.value) or \
+            getattr(getattr(failure.value, 'error', None), 'code', None) == 'UserErrorRetentionReductionNotAllowedOnImmutableVault'
+    else:
+        client.protection_policies.create_or_update(vault, RG, 'v2-daily-sample', v2_proposal())
+
+
+def test_proposed_body_that_only_raises_is_accepted(shared):
+    run = shared
+    assert run.rc == 0, run.output
+    assert run['only_raises']['reductions'] == [] and run['only_raises']['rejected_by_azure'] is False
+    assert run['only_raises']['msg'] == "changing policy 'testPolicy1' as proposed reduces no retention"
+    assert run.writes('only_raises') == []
+
+
+def test_compare_to_policy_moving_items(shared):
+    run = shared
+    assert run.rc == 0, run.output
+    moved = run['moving_0']
+    assert moved['reductions'] == [
+        {'tier': 'daily', 'sub_policy': None, 'datastore': None, 'before': 'P180D', 'after': 'P1D', 'operational': False, 'unsourced': False},
+        {'tier': 'weekly', 'sub_policy': None, 'datastore': None, 'before': 'P12W', 'after': None, 'operational': False, 'unsourced': False},
+        {'tier': 'monthly', 'sub_policy': None, 'datastore': None, 'before': 'P60M', 'after': None, 'operational': False, 'unsourced': False},
+        {'tier': 'yearly', 'sub_policy': None, 'datastore': None, 'before': 'P10Y', 'after': None, 'operational': False, 'unsourced': False},
+        # instant restore snapshots: not named operational by Microsoft, predicted held (unsourced)
+        {'tier': 'instant', 'sub_policy': None, 'datastore': None, 'before': 'P30D', 'after': None, 'operational': False, 'unsourced': True},
+    ]
+    assert moved['rejected_by_azure'] is True
+    assert "Azure will reject moving protected items from policy 'v2-daily-sample' to 'testPolicy1'" in moved['msg']
+    assert "4 retention tier(s) would keep less" in moved['msg']
+    assert "also 1 tier(s) (instant P30D -> dropped) unsourced (assumed)" in moved['msg']
+
+    assert run['moving_1']['reductions'] == [{'tier': 'default', 'sub_policy': None, 'datastore': 'VaultStore', 'before': 'P30D',
+                                              'after': 'P4W', 'operational': False, 'unsourced': False}]
+    assert run['moving_1']['rejected_by_azure'] is True
+    assert run['moving_2']['reductions'] == [] and run['moving_2']['rejected_by_azure'] is False
+
+    assert run['moving_3']['reductions'] == [{'tier': 'default', 'sub_policy': None, 'datastore': 'VaultStore', 'before': 'P30D',
+                                              'after': None, 'operational': False, 'unsourced': False}]
+    assert run['moving_3']['rejected_by_azure'] is False and run['moving_3']['immutability'] == 'disabled'
+
+    assert run['moving_4']['reductions'] == [
+        {'tier': 'daily', 'sub_policy': 'Full', 'datastore': None, 'before': 'P180D', 'after': 'P30D', 'operational': False, 'unsourced': False},
+        {'tier': 'weekly', 'sub_policy': 'Full', 'datastore': None, 'before': 'P104W', 'after': None, 'operational': False, 'unsourced': False},
+        {'tier': 'monthly', 'sub_policy': 'Full', 'datastore': None, 'before': 'P60M', 'after': None, 'operational': False, 'unsourced': False},
+        {'tier': 'yearly', 'sub_policy': 'Full', 'datastore': None, 'before': 'P10Y', 'after': None, 'operational': False, 'unsourced': False},
+    ]
+    assert run['moving_4']['rejected_by_azure'] is False
+    assert [w for index in range(5) for w in run.writes('moving_%d' % index)] == []
+
+
+@pytest.mark.parametrize('vault', ['bv-immutable', 'bv-locked'])
+def test_operational_tiers_are_not_protected_by_immutability(shared, emulator, vault):
+    # Backup vault operational store (disks, blobs): 30 -> 7 days on an immutable vault.
+    policy, tier = 'blob-ops-30d', 'default/OperationalStore'
+    run = shared
+    assert run.rc == 0, run.output
+    result = run[key('operational', vault)]
+    assert result['reductions'] == [{'tier': 'default', 'sub_policy': None, 'datastore': 'OperationalStore', 'before': 'P30D',
+                                     'after': 'P7D', 'operational': True, 'unsourced': False}]
+    assert result['rejected_by_azure'] is False
+    assert 'Azure will reject' not in result['msg']
+    assert '%s P30D -> P7D) not protected by immutability' % tier in result['msg']
+    # The prediction agrees with what Azure (the emulator, this test's fresh fleet) does: the shorter operational tier is accepted.
+    client = emulator.dp_client()
+    client.backup_policies.create_or_update(RG, vault, policy, {'properties': blob_policy(policy, 'P7D', 'OperationalStore')['properties']})
+    got = stored(emulator, vault, policy, 'backup')
+    assert [life['deleteAfter']['duration'] for rule in got['policyRules'] for life in rule.get('lifecycles') or []] == ['P7D']
+
+
+def test_compare_and_minimum_together(shared):
+    # In check mode (what --check did for the whole run).
+    run = shared
+    assert run.rc == 0, run.output
+    result = run['compare_and_minimum']
+    assert result['reductions'] == V2_REDUCTIONS and result['rejected_by_azure'] is True
+    assert violations(result) == {('testPolicy1', 'daily', None, None, 'P1D', 'P30D', True)}
+    assert result['msg'].startswith('Azure will reject') and '1 retention violation(s)' in result['msg']
+    assert run.writes('compare_and_minimum') == []
+
+
+def test_bad_input_is_a_clear_error_without_a_write(shared):
+    run = shared
+    for index, (_case, expected) in enumerate(ERROR_CASES):
+        result = run['bad_%d' % index]
+        assert result['failed'] is True, (index, result)
+        for text in expected:
+            assert text in result['msg'], (index, result['msg'])
+        assert run.writes('bad_%d' % index) == [], index
     assert 'Traceback' not in run.output

@@ -98,107 +98,6 @@ def by_name(name, kind='recovery_services', **args):
     return task(name=name, resource_group=RG, vault_type=kind, **args)
 
 
-def test_recovery_services_policies_normalised(runner, emulator):
-    run = runner.play([by_name('rsv-open')], ['--check'])
-    assert run.rc == 0, run.output
-    result = run['r0']
-    assert result['changed'] is False
-    assert result['errors'] == []
-    records = result['policies']
-    # Sorted by name, case-insensitive.
-    assert [r['name'] for r in records] == ['complexPolicy', 'dailyPolicy2', 'hana-policy-ccy', 'HourlyLogBackup',
-                                            'newPolicyV2', 'testPolicy1', 'v2-daily-sample']
-    for record in records:
-        workload, workload_type, policy_type, tiers = RS_EXPECTED[record['name']]
-        assert record['workload'] == workload, record['name']
-        assert record['workload_type'] == workload_type, record['name']
-        assert record['policy_type'] == policy_type, record['name']
-        assert same_tiers(record['tiers'], tiers), (record['name'], record['tiers'])
-        assert record['unknown'] is False and record['unreadable'] == []
-        assert record['protected_items'] == 0
-        assert record['vault_type'] == 'recovery_services'
-        assert record['vault'] == vault_id('rsv-open')
-        assert record['id'].lower() == policy_id('rsv-open', record['name']).lower()
-    assert emulator.writes() == []
-
-
-def test_backup_vault_policies_normalised(runner, emulator):
-    run = runner.play([task(id=vault_id('bv-locked', 'backup'))])
-    assert run.rc == 0, run.output
-    records = run['r0']['policies']
-    assert [r['name'] for r in records] == ['BlobPolicy1', 'DiskPolicy1', 'OSSDBPolicy']
-    for record in records:
-        workload, tiers = DP_EXPECTED[record['name']]
-        assert record['workload'] == workload
-        assert record['workload_type'] is None and record['policy_type'] is None
-        assert same_tiers(record['tiers'], tiers), (record['name'], record['tiers'])
-        assert record['vault_type'] == 'backup'
-        assert record['protected_items'] is None
-        assert record['vault'] == vault_id('bv-locked', 'backup')
-    assert emulator.writes() == []
-
-
-def test_policies_filter_is_case_insensitive(runner):
-    run = runner.play([by_name('rsv-immutable', policies=['V2-DAILY-SAMPLE', 'newpolicyv2', 'newPolicyV2'])])
-    assert run.rc == 0, run.output
-    records = run['r0']['policies']
-    assert [r['name'] for r in records] == ['newPolicyV2', 'v2-daily-sample']
-    assert same_tiers(records[1]['tiers'], RS_EXPECTED['v2-daily-sample'][3])
-
-
-def test_several_vaults_across_subscriptions(runner, emulator):
-    ids = [vault_id('rsv-locked'), vault_id('bv-open', 'backup'), vault_id('rsv-two', sub=SUB2, rg='rg-two'), vault_id('rsv-empty')]
-    run = runner.play([task(vaults=ids)])
-    assert run.rc == 0, run.output
-    result = run['r0']
-    assert result['errors'] == []
-    by_vault = {}
-    for record in result['policies']:
-        by_vault.setdefault(record['vault'], []).append(record['name'])
-    assert by_vault == {
-        vault_id('rsv-locked'): ['complexPolicy', 'dailyPolicy2', 'hana-policy-ccy', 'HourlyLogBackup', 'newPolicyV2', 'testPolicy1',
-                                 'v2-daily-sample'],
-        vault_id('bv-open', 'backup'): ['BlobPolicy1', 'DiskPolicy1', 'OSSDBPolicy'],
-        vault_id('rsv-two', sub=SUB2, rg='rg-two'): ['testPolicy1'],
-    }
-    two = [r for r in result['policies'] if r['vault'] == vault_id('rsv-two', sub=SUB2, rg='rg-two')][0]
-    assert two['tiers'] == [t('daily', 'P1D', 1, 'days', 1)]
-    assert emulator.writes() == []
-
-
-def test_several_vaults_go_on_past_a_missing_vault_or_policy(runner):
-    ids = [vault_id('rsv-gone'), vault_id('rsv-open'), vault_id('bv-open', 'backup')]
-    run = runner.play([task(vaults=ids, policies=['testPolicy1'])])
-    assert run.rc == 0, run.output
-    result = run['r0']
-    assert [(r['vault'], r['name']) for r in result['policies']] == [(vault_id('rsv-open'), 'testPolicy1')]
-    errors = {e['code']: e for e in result['errors']}
-    assert set(errors) == {'ResourceNotFound', 'PolicyNotFound'}
-    assert errors['ResourceNotFound']['status'] == 404 and "'rsv-gone'" in errors['ResourceNotFound']['scope']
-    assert "'bv-open'" in errors['PolicyNotFound']['message'] and "'testPolicy1'" in errors['PolicyNotFound']['message']
-    assert any('rsv-gone' in w for w in result.get('warnings', []))
-
-
-def test_unknown_policy_name_and_vault_are_clear_errors(runner, emulator):
-    run = runner.play([
-        by_name('rsv-open', policies=['testPolicy1', 'no-such-policy']),
-        by_name('rsv-gone'),
-        task(),
-        task(id=vault_id('rsv-open'), vaults=[vault_id('rsv-open')]),
-        by_name('rsv-empty'),
-    ])
-    first = run['r0']
-    assert first['failed'] is True
-    assert "no backup policy named 'no-such-policy'" in first['msg'] and "'rsv-open'" in first['msg']
-    assert run['r1']['failed'] is True
-    assert 'rsv-gone' in run['r1']['msg'] and 'ResourceNotFound' in run['r1']['msg']
-    assert run['r2']['failed'] is True and 'identify the vaults' in run['r2']['msg']
-    assert run['r3']['failed'] is True and 'mutually exclusive' in run['r3']['msg']
-    assert run['r4'].get('failed') is not True and run['r4']['policies'] == []
-    assert 'Traceback' not in run.output
-    assert emulator.writes() == []
-
-
 def test_reader_identity_can_read(runner, emulator):
     ep = emulator.endpoint
     env = {'AZURE_CLIENT_ID': ep['readonly_client_id'], 'AZURE_SECRET': ep['readonly_client_secret'],
@@ -238,3 +137,127 @@ def test_unknown_policy_kinds_are_reported_not_fatal(runner, emulator):
     assert {(v['policy'], v['tier'], v['fixable']) for v in check['violations']} == {
         ('generic', 'daily', False), ('future', 'daily', False), ('odd-retention', 'daily', False)}
     assert emulator.writes() == []
+
+
+# One playbook for the tests below (the ``shared`` fixture): each test asserts on its own tasks, registered by name, with
+# the requests each sent (``run.writes(name)``). None of them writes.
+def named(name, entry):
+    return dict(entry, register=name)
+
+
+def shared_tasks():
+    several = [vault_id('rsv-locked'), vault_id('bv-open', 'backup'), vault_id('rsv-two', sub=SUB2, rg='rg-two'), vault_id('rsv-empty')]
+    past_missing = [vault_id('rsv-gone'), vault_id('rsv-open'), vault_id('bv-open', 'backup')]
+    return [named('rs_normalised', dict(by_name('rsv-open'), check_mode=True)),
+            named('bv_normalised', task(id=vault_id('bv-locked', 'backup'))),
+            named('case_insensitive', by_name('rsv-immutable', policies=['V2-DAILY-SAMPLE', 'newpolicyv2', 'newPolicyV2'])),
+            named('several', task(vaults=several)),
+            named('past_missing', task(vaults=past_missing, policies=['testPolicy1'])),
+            named('error_0', by_name('rsv-open', policies=['testPolicy1', 'no-such-policy'])),
+            named('error_1', by_name('rsv-gone')),
+            named('error_2', task()),
+            named('error_3', task(id=vault_id('rsv-open'), vaults=[vault_id('rsv-open')])),
+            named('error_4', by_name('rsv-empty'))]
+
+
+@pytest.fixture(scope='module')
+def shared(module_runner):
+    emulator = module_runner.emulator
+    emulator.reset()
+    emulator.load_fleet(retention_fleet())
+    emulator.clear_journal()
+    return module_runner.play(shared_tasks(), marks=[])
+
+
+def test_recovery_services_policies_normalised(shared):
+    # In check mode (what --check did for the whole run).
+    run = shared
+    assert run.rc == 0, run.output
+    result = run['rs_normalised']
+    assert result['changed'] is False
+    assert result['errors'] == []
+    records = result['policies']
+    # Sorted by name, case-insensitive.
+    assert [r['name'] for r in records] == ['complexPolicy', 'dailyPolicy2', 'hana-policy-ccy', 'HourlyLogBackup',
+                                            'newPolicyV2', 'testPolicy1', 'v2-daily-sample']
+    for record in records:
+        workload, workload_type, policy_type, tiers = RS_EXPECTED[record['name']]
+        assert record['workload'] == workload, record['name']
+        assert record['workload_type'] == workload_type, record['name']
+        assert record['policy_type'] == policy_type, record['name']
+        assert same_tiers(record['tiers'], tiers), (record['name'], record['tiers'])
+        assert record['unknown'] is False and record['unreadable'] == []
+        assert record['protected_items'] == 0
+        assert record['vault_type'] == 'recovery_services'
+        assert record['vault'] == vault_id('rsv-open')
+        assert record['id'].lower() == policy_id('rsv-open', record['name']).lower()
+    assert run.writes('rs_normalised') == []
+
+
+def test_backup_vault_policies_normalised(shared):
+    run = shared
+    assert run.rc == 0, run.output
+    records = run['bv_normalised']['policies']
+    assert [r['name'] for r in records] == ['BlobPolicy1', 'DiskPolicy1', 'OSSDBPolicy']
+    for record in records:
+        workload, tiers = DP_EXPECTED[record['name']]
+        assert record['workload'] == workload
+        assert record['workload_type'] is None and record['policy_type'] is None
+        assert same_tiers(record['tiers'], tiers), (record['name'], record['tiers'])
+        assert record['vault_type'] == 'backup'
+        assert record['protected_items'] is None
+        assert record['vault'] == vault_id('bv-locked', 'backup')
+    assert run.writes('bv_normalised') == []
+
+
+def test_policies_filter_is_case_insensitive(shared):
+    run = shared
+    assert run.rc == 0, run.output
+    records = run['case_insensitive']['policies']
+    assert [r['name'] for r in records] == ['newPolicyV2', 'v2-daily-sample']
+    assert same_tiers(records[1]['tiers'], RS_EXPECTED['v2-daily-sample'][3])
+
+
+def test_several_vaults_across_subscriptions(shared):
+    run = shared
+    assert run.rc == 0, run.output
+    result = run['several']
+    assert result['errors'] == []
+    by_vault = {}
+    for record in result['policies']:
+        by_vault.setdefault(record['vault'], []).append(record['name'])
+    assert by_vault == {
+        vault_id('rsv-locked'): ['complexPolicy', 'dailyPolicy2', 'hana-policy-ccy', 'HourlyLogBackup', 'newPolicyV2', 'testPolicy1',
+                                 'v2-daily-sample'],
+        vault_id('bv-open', 'backup'): ['BlobPolicy1', 'DiskPolicy1', 'OSSDBPolicy'],
+        vault_id('rsv-two', sub=SUB2, rg='rg-two'): ['testPolicy1'],
+    }
+    two = [r for r in result['policies'] if r['vault'] == vault_id('rsv-two', sub=SUB2, rg='rg-two')][0]
+    assert two['tiers'] == [t('daily', 'P1D', 1, 'days', 1)]
+    assert run.writes('several') == []
+
+
+def test_several_vaults_go_on_past_a_missing_vault_or_policy(shared):
+    run = shared
+    assert run.rc == 0, run.output
+    result = run['past_missing']
+    assert [(r['vault'], r['name']) for r in result['policies']] == [(vault_id('rsv-open'), 'testPolicy1')]
+    errors = {e['code']: e for e in result['errors']}
+    assert set(errors) == {'ResourceNotFound', 'PolicyNotFound'}
+    assert errors['ResourceNotFound']['status'] == 404 and "'rsv-gone'" in errors['ResourceNotFound']['scope']
+    assert "'bv-open'" in errors['PolicyNotFound']['message'] and "'testPolicy1'" in errors['PolicyNotFound']['message']
+    assert any('rsv-gone' in w for w in result.get('warnings', []))
+
+
+def test_unknown_policy_name_and_vault_are_clear_errors(shared):
+    run = shared
+    first = run['error_0']
+    assert first['failed'] is True
+    assert "no backup policy named 'no-such-policy'" in first['msg'] and "'rsv-open'" in first['msg']
+    assert run['error_1']['failed'] is True
+    assert 'rsv-gone' in run['error_1']['msg'] and 'ResourceNotFound' in run['error_1']['msg']
+    assert run['error_2']['failed'] is True and 'identify the vaults' in run['error_2']['msg']
+    assert run['error_3']['failed'] is True and 'mutually exclusive' in run['error_3']['msg']
+    assert run['error_4'].get('failed') is not True and run['error_4']['policies'] == []
+    assert 'Traceback' not in run.output
+    assert [w for index in range(5) for w in run.writes('error_%d' % index)] == []

@@ -61,54 +61,98 @@ def test_check_mode_then_apply_then_idempotent(runner, emulator, kind, name):
     assert run.writes('r2') == []
 
 
-def test_lock_without_consent_fails_before_any_write(runner, emulator):
-    # One playbook: the task (r0) and the same in check mode (r1).
-    task = by_name('rsv-enabled', immutability='locked')
-    run = runner.play([task, step(task, check=True)])
-    for key in ('r0', 'r1'):
+# One playbook for the tests below (the ``shared`` fixture): each test asserts on its own tasks, registered by name, with
+# the requests each sent (``run.writes(name)``) and the vaults as stored right after it (``run.after(name)``). Tasks on
+# the same vault are ordered so that each finds the vault as its test's fleet has it: the refused and read-only ones first.
+BAD_INPUT = [
+    by_name('rsv-missing', immutability='enabled'),
+    task(id='/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Storage/storageAccounts/x' % (SUB1, RG), immutability='enabled'),
+    task(id='not-an-id', immutability='enabled'),
+    task(id=vault_id('rsv-unset'), vault_type='backup', immutability='enabled'),
+    by_name('bv-disabled', 'backup', immutability='enabled', immutability_retention_days=90),
+    by_name('rsv-unset', immutability='enabled', immutability_retention_days=10),
+    by_name('rsv-unset', immutability='sealed'),
+]
+MIXED_CASE_ID = vault_id('RSV-ENABLED').replace('/resourceGroups/', '/RESOURCEGROUPS/').replace('Microsoft.RecoveryServices',
+                                                                                                  'microsoft.recoveryservices')
+LOCKED = [('recovery_services', 'rsv-locked'), ('backup', 'bv-locked')]
+MARKED = [vault_id('rsv-unset'), vault_id('rsv-enabled'), vault_id('bv-enabled', 'backup')] + [vault_id(n, k) for k, n in LOCKED]
+
+
+def named(key, entry):
+    return dict(entry, register=key)
+
+
+def shared_tasks():
+    lock = by_name('rsv-enabled', immutability='locked')
+    timed = by_name('rsv-enabled', immutability='enabled', immutability_retention_days=90)
+    tasks = [named('bad_%d' % index, entry) for index, entry in enumerate(BAD_INPUT)]
+    tasks += [named('lock_no_consent', lock), named('lock_no_consent_check', step(lock, check=True)),
+              named('mixed_case', task(id=MIXED_CASE_ID, immutability='enabled')),
+              named('time_based', timed), named('time_based_again', timed),
+              named('lock_two_steps', by_name('rsv-unset', immutability='locked', allow_irreversible=True)),
+              named('lock_by_id', task(id=vault_id('bv-enabled', 'backup'), immutability='locked', allow_irreversible=True))]
+    for kind, name in LOCKED:
+        tasks += [named('leave_%s' % name.replace('-', '_'), by_name(name, kind, immutability='disabled', allow_irreversible=True)),
+                  named('enabled_%s' % name.replace('-', '_'), by_name(name, kind, immutability='enabled'))]
+    return tasks
+
+
+@pytest.fixture(scope='module')
+def shared(module_runner):
+    emulator = module_runner.emulator
+    emulator.reset()
+    emulator.load_fleet(states_fleet())
+    emulator.clear_journal()
+    return module_runner.play(shared_tasks(), marks=MARKED)
+
+
+def test_lock_without_consent_fails_before_any_write(shared):
+    # The task (lock_no_consent) and the same in check mode (lock_no_consent_check).
+    run = shared
+    for key in ('lock_no_consent', 'lock_no_consent_check'):
         result = run[key]
         assert result['failed'] is True
         assert 'cannot be undone' in result['msg'] and "'rsv-enabled'" in result['msg']
+        assert run.writes(key) == []
     assert 'Traceback' not in run.output
-    assert emulator.writes() == []
-    assert api_state(emulator, 'rsv-enabled') == 'Unlocked'
+    assert api_state(run.after('lock_no_consent_check'), 'rsv-enabled') == 'Unlocked'
 
 
-def test_lock_with_consent_takes_two_steps_on_recovery_services(runner, emulator):
-    run = runner.play([by_name('rsv-unset', immutability='locked', allow_irreversible=True)])
-    result = run['r0']
+def test_lock_with_consent_takes_two_steps_on_recovery_services(shared):
+    run = shared
+    result = run['lock_two_steps']
     assert run.rc == 0, run.output
     assert result['changes'] == [{'setting': 'immutability', 'before': 'disabled', 'after': 'enabled', 'irreversible': False},
                                  {'setting': 'immutability', 'before': 'enabled', 'after': 'locked', 'irreversible': True}]
-    patches = [w for w in emulator.writes() if w['method'] == 'PATCH']
+    patches = [w for w in run.writes('lock_two_steps') if w['method'] == 'PATCH']
     assert len(patches) == 2
-    assert api_state(emulator, 'rsv-unset') == 'Locked'
+    assert api_state(run.after('lock_two_steps'), 'rsv-unset') == 'Locked'
     assert result['vault']['immutability'] == 'locked'
 
 
-def test_lock_backup_vault_by_id(runner, emulator):
-    run = runner.play([task(id=vault_id('bv-enabled', 'backup'), immutability='locked', allow_irreversible=True)])
+def test_lock_backup_vault_by_id(shared):
+    run = shared
     assert run.rc == 0, run.output
-    assert run['r0']['changed'] is True
-    assert api_state(emulator, 'bv-enabled', 'backup') == 'Locked'
+    assert run['lock_by_id']['changed'] is True
+    assert api_state(run.after('lock_by_id'), 'bv-enabled', 'backup') == 'Locked'
 
 
 @pytest.mark.parametrize('kind,name,want', [('recovery_services', 'rsv-locked', 'disabled'), ('backup', 'bv-locked', 'disabled')])
-def test_leaving_locked_is_refused_without_writes(runner, emulator, kind, name, want):
-    run = runner.play([by_name(name, kind, immutability=want, allow_irreversible=True)])
-    result = run['r0']
+def test_leaving_locked_is_refused_without_writes(shared, kind, name, want):
+    result = shared['leave_%s' % name.replace('-', '_')]
     assert result['failed'] is True
     assert 'irreversible' in result['msg'] and name in result['msg'] and want in result['msg']
-    assert emulator.writes() == []
+    assert shared.writes('leave_%s' % name.replace('-', '_')) == []
+    assert api_state(shared.after('leave_%s' % name.replace('-', '_')), name, kind) == 'Locked'
 
 
-@pytest.mark.parametrize('kind,name', [('recovery_services', 'rsv-locked'), ('backup', 'bv-locked')])
-def test_enabled_on_a_locked_vault_is_met_without_writes(runner, emulator, kind, name):
+@pytest.mark.parametrize('kind,name', LOCKED)
+def test_enabled_on_a_locked_vault_is_met_without_writes(shared, kind, name):
     """Issue 25: Locked is enabled for good, so enabled asks for nothing (before, the task failed as if it left Locked)."""
-    run = runner.play([by_name(name, kind, immutability='enabled')])
-    result = run['r0']
+    result = shared['enabled_%s' % name.replace('-', '_')]
     assert not result.get('failed') and result['changed'] is False and 'satisfies enabled' in result['note']
-    assert emulator.writes() == []
+    assert shared.writes('enabled_%s' % name.replace('-', '_')) == []
 
 
 def test_reader_identity_gets_a_clear_permission_error(runner, emulator):
@@ -125,19 +169,12 @@ def test_reader_identity_gets_a_clear_permission_error(runner, emulator):
     assert api_state(emulator, 'rsv-unset') is None
 
 
-def test_not_found_and_bad_input(runner, emulator):
-    run = runner.play([
-        by_name('rsv-missing', immutability='enabled'),
-        task(id='/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Storage/storageAccounts/x' % (SUB1, RG), immutability='enabled'),
-        task(id='not-an-id', immutability='enabled'),
-        task(id=vault_id('rsv-unset'), vault_type='backup', immutability='enabled'),
-        by_name('bv-disabled', 'backup', immutability='enabled', immutability_retention_days=90),
-        by_name('rsv-unset', immutability='enabled', immutability_retention_days=10),
-        by_name('rsv-unset', immutability='sealed'),
-    ])
-    msgs = [run['r%d' % i]['msg'] for i in range(7)]
-    assert all(run['r%d' % i]['failed'] for i in range(7))
-    assert 'does not exist' in msgs[0] and run['r0']['error']['status'] == 404
+def test_not_found_and_bad_input(shared):
+    run = shared
+    keys = ['bad_%d' % i for i in range(len(BAD_INPUT))]
+    msgs = [run[key]['msg'] for key in keys]
+    assert all(run[key]['failed'] for key in keys)
+    assert 'does not exist' in msgs[0] and run['bad_0']['error']['status'] == 404
     assert 'not a Recovery Services vault or a Backup vault' in msgs[1]
     assert 'not an ARM id' in msgs[2]
     assert 'vault_type is backup' in msgs[3]
@@ -145,28 +182,27 @@ def test_not_found_and_bad_input(runner, emulator):
     assert 'between 30 and 36135' in msgs[5]
     assert 'sealed' in msgs[6]
     assert 'Traceback' not in run.output
-    assert emulator.writes() == []
+    assert [w for key in keys for w in run.writes(key)] == []
 
 
-def test_mixed_case_id_is_the_same_vault(runner, emulator):
-    mixed = vault_id('RSV-ENABLED').replace('/resourceGroups/', '/RESOURCEGROUPS/').replace('Microsoft.RecoveryServices', 'microsoft.recoveryservices')
-    run = runner.play([task(id=mixed, immutability='enabled')])
+def test_mixed_case_id_is_the_same_vault(shared):
+    run = shared
     assert run.rc == 0, run.output
-    assert run['r0']['changed'] is False
-    assert run['r0']['vault']['name'] == 'rsv-enabled'
-    assert emulator.writes() == []
+    assert run['mixed_case']['changed'] is False
+    assert run['mixed_case']['vault']['name'] == 'rsv-enabled'
+    assert run.writes('mixed_case') == []
 
 
-def test_time_based_immutability(runner, emulator):
-    # One playbook: the task (r0) and the same again (r1).
-    task = by_name('rsv-enabled', immutability='enabled', immutability_retention_days=90)
-    run = runner.play([task, task], marks=[vault_id('rsv-enabled')])
+def test_time_based_immutability(shared):
+    # The task (time_based) and the same again (time_based_again).
+    run = shared
     assert run.rc == 0, run.output
-    assert not run['r0'].get('failed'), run['r0']
-    assert run['r0']['changes'] == [{'setting': 'immutability_retention_days', 'before': None, 'after': 90, 'irreversible': False}]
-    settings = run.after('r0').resource(vault_id('rsv-enabled'))['properties']['securitySettings']['immutabilitySettings']
+    assert not run['time_based'].get('failed'), run['time_based']
+    assert run['time_based']['changes'] == [{'setting': 'immutability_retention_days', 'before': None, 'after': 90, 'irreversible': False}]
+    settings = run.after('time_based').resource(vault_id('rsv-enabled'))['properties']['securitySettings']['immutabilitySettings']
     assert settings['configuration'] == {'type': 'TimeBased', 'durationInDays': 90}
-    assert run['r1']['changed'] is False
+    assert run['time_based_again']['changed'] is False
+    assert run.writes('time_based_again') == []
 
 
 def test_module_defaults_group_for_auth(runner, emulator):

@@ -26,62 +26,6 @@ def names(result):
     return sorted(v['name'] for v in result['vaults'])
 
 
-def test_subscription_scope_both_kinds_and_record_shape(runner, emulator):
-    # One playbook, in check mode: discovery auto (r0), then through ARM (r1).
-    run = runner.play([step(info(), check=True), step(info(discovery='arm'), check=True)], marks=[])
-    assert run.rc == 0, run.output
-    result = run['r0']
-    assert names(result) == ['bv-disabled', 'bv-enabled', 'bv-locked', 'rsv-enabled', 'rsv-locked', 'rsv-other', 'rsv-unset']
-    by = {v['name']: v for v in result['vaults']}
-    assert by['rsv-unset']['immutability'] == 'disabled'
-    assert by['rsv-enabled']['immutability'] == 'enabled'
-    assert by['bv-locked']['immutability'] == 'locked'
-    assert by['rsv-locked']['soft_delete']['state'] == 'always_on'
-    assert set(by['rsv-enabled']) >= {'id', 'name', 'resource_group', 'subscription_id', 'location', 'vault_type', 'immutability',
-                                      'immutability_retention_days', 'soft_delete', 'mua', 'tags'}
-    assert by['rsv-enabled']['id'].lower() == vault_id('rsv-enabled').lower()
-    assert result['errors'] == []
-    # discovery auto: one Resource Graph query for the vaults, no ARM read at all.
-    assert [(j['method'], j['path']) for j in run.requests('r0')] == [('POST', '/providers/Microsoft.ResourceGraph/resources')]
-    assert result['discovery']['source_by_subscription'] == {SUB1: 'resource_graph'} and result['discovery']['fallbacks'] == []
-    assert run.writes('r0') == []
-    # Through ARM: one list call per kind, never one GET per vault; the same records.
-    assert run['r1']['vaults'] == result['vaults'] and run['r1']['discovery']['source_by_subscription'] == {SUB1: 'arm'}
-    gets = [j for j in run.requests('r1') if j['method'] == 'GET']
-    assert len(gets) == 2 and len(run.requests('r1')) == 2, gets
-    assert emulator.writes() == []
-
-
-def test_the_same_record_as_the_state_module(runner):
-    run = runner.play([info(), {'name': 'one', 'vaultlock.azure.vault_immutability': {'id': vault_id('rsv-enabled')}}])
-    listed = [v for v in run['r0']['vaults'] if v['name'] == 'rsv-enabled'][0]
-    assert listed == run['r1']['vault']
-
-
-def test_scopes_and_filters(runner):
-    run = runner.play([
-        info(resource_group='rg-other'),
-        info(name='rsv-*'),
-        info(tags={'env': 'prod'}),
-        info(tags={'team': None}),
-        info(vault_types=['backup']),
-        info(id=vault_id('bv-enabled', 'backup')),
-        info(name='rsv-locked', resource_group=RG, vault_type='recovery_services'),
-        info(subscription_ids=[SUB1, SUB2]),
-        info(subscription_ids='all', vault_types=['recovery_services']),
-    ])
-    assert run.rc == 0, run.output
-    assert names(run['r0']) == ['rsv-other']
-    assert names(run['r1']) == ['rsv-enabled', 'rsv-locked', 'rsv-other', 'rsv-unset']
-    assert names(run['r2']) == ['rsv-enabled', 'rsv-unset']
-    assert names(run['r3']) == ['rsv-enabled']
-    assert names(run['r4']) == ['bv-disabled', 'bv-enabled', 'bv-locked']
-    assert names(run['r5']) == ['bv-enabled']
-    assert names(run['r6']) == ['rsv-locked']
-    assert len(run['r7']['vaults']) == 9 and sorted(run['r7']['subscriptions']) == [SUB1, SUB2]
-    assert names(run['r8']) == ['rsv-enabled', 'rsv-locked', 'rsv-other', 'rsv-two', 'rsv-unset']
-
-
 def test_paging_follows_next_link(runner, emulator):
     many = {'subscriptions': [{'id': SUB1, 'resource_groups': [{'name': RG, 'location': 'westeurope', 'vaults': [
         {'name': 'rsv-%03d' % i, 'type': 'recovery_services', 'immutability': 'enabled'} for i in range(250)]}]}]}
@@ -104,14 +48,6 @@ def test_one_failing_subscription_does_not_hide_the_others(runner, emulator):
     assert SUB2 in result['errors'][0]['scope'] and result['errors'][0]['status'] == 500
 
 
-def test_every_scope_failing_fails_the_task(runner, emulator):
-    ep = emulator.endpoint
-    run = runner.play([info(subscription_ids=['33333333-3333-3333-3333-333333333333'])])
-    assert run['r0']['failed'] is True
-    assert 'SubscriptionNotFound' in run['r0']['msg'] or '404' in run['r0']['msg']
-    assert ep['client_secret'] not in run.output
-
-
 def test_denied_subscription_is_reported_and_the_others_still_read(runner, emulator):
     emulator.fault(path_regex='/subscriptions/%s/providers/' % SUB2, status=403, code='AuthorizationFailed',
                    message="The client 'x' does not have authorization to perform action 'Microsoft.RecoveryServices/vaults/read'",
@@ -124,3 +60,92 @@ def test_denied_subscription_is_reported_and_the_others_still_read(runner, emula
     assert len(result['errors']) == 1
     assert all(e['status'] == 403 and e['code'] == 'AuthorizationFailed' and SUB2 in e['scope'] for e in result['errors'])
     assert '[WARNING]' in run.output
+
+
+# One playbook for the tests below (the ``shared`` fixture): each test asserts on its own tasks, registered by name, with
+# the requests each sent (``run.requests(name)``). None of them writes.
+SCOPES = [
+    info(resource_group='rg-other'),
+    info(name='rsv-*'),
+    info(tags={'env': 'prod'}),
+    info(tags={'team': None}),
+    info(vault_types=['backup']),
+    info(id=vault_id('bv-enabled', 'backup')),
+    info(name='rsv-locked', resource_group=RG, vault_type='recovery_services'),
+    info(subscription_ids=[SUB1, SUB2]),
+    info(subscription_ids='all', vault_types=['recovery_services']),
+]
+
+
+def named(name, entry):
+    return dict(entry, register=name)
+
+
+def shared_tasks():
+    tasks = [named('auto', step(info(), check=True)), named('arm', step(info(discovery='arm'), check=True)),
+             named('listed', info()), named('one', {'name': 'one', 'vaultlock.azure.vault_immutability': {'id': vault_id('rsv-enabled')}})]
+    tasks += [named('scope_%d' % index, entry) for index, entry in enumerate(SCOPES)]
+    tasks += [named('no_such_subscription', info(subscription_ids=['33333333-3333-3333-3333-333333333333']))]
+    return tasks
+
+
+@pytest.fixture(scope='module')
+def shared(module_runner):
+    emulator = module_runner.emulator
+    emulator.reset()
+    emulator.load_fleet(states_fleet())
+    emulator.clear_journal()
+    return module_runner.play(shared_tasks(), marks=[])
+
+
+def test_subscription_scope_both_kinds_and_record_shape(shared):
+    # In check mode: discovery auto (auto), then through ARM (arm).
+    run = shared
+    assert run.rc == 0, run.output
+    result = run['auto']
+    assert names(result) == ['bv-disabled', 'bv-enabled', 'bv-locked', 'rsv-enabled', 'rsv-locked', 'rsv-other', 'rsv-unset']
+    by = {v['name']: v for v in result['vaults']}
+    assert by['rsv-unset']['immutability'] == 'disabled'
+    assert by['rsv-enabled']['immutability'] == 'enabled'
+    assert by['bv-locked']['immutability'] == 'locked'
+    assert by['rsv-locked']['soft_delete']['state'] == 'always_on'
+    assert set(by['rsv-enabled']) >= {'id', 'name', 'resource_group', 'subscription_id', 'location', 'vault_type', 'immutability',
+                                      'immutability_retention_days', 'soft_delete', 'mua', 'tags'}
+    assert by['rsv-enabled']['id'].lower() == vault_id('rsv-enabled').lower()
+    assert result['errors'] == []
+    # discovery auto: one Resource Graph query for the vaults, no ARM read at all.
+    assert [(j['method'], j['path']) for j in run.requests('auto')] == [('POST', '/providers/Microsoft.ResourceGraph/resources')]
+    assert result['discovery']['source_by_subscription'] == {SUB1: 'resource_graph'} and result['discovery']['fallbacks'] == []
+    assert run.writes('auto') == []
+    # Through ARM: one list call per kind, never one GET per vault; the same records.
+    assert run['arm']['vaults'] == result['vaults'] and run['arm']['discovery']['source_by_subscription'] == {SUB1: 'arm'}
+    gets = [j for j in run.requests('arm') if j['method'] == 'GET']
+    assert len(gets) == 2 and len(run.requests('arm')) == 2, gets
+    assert run.writes('arm') == []
+
+
+def test_the_same_record_as_the_state_module(shared):
+    listed = [v for v in shared['listed']['vaults'] if v['name'] == 'rsv-enabled'][0]
+    assert listed == shared['one']['vault']
+
+
+def test_scopes_and_filters(shared):
+    run = shared
+    assert run.rc == 0, run.output
+    assert names(run['scope_0']) == ['rsv-other']
+    assert names(run['scope_1']) == ['rsv-enabled', 'rsv-locked', 'rsv-other', 'rsv-unset']
+    assert names(run['scope_2']) == ['rsv-enabled', 'rsv-unset']
+    assert names(run['scope_3']) == ['rsv-enabled']
+    assert names(run['scope_4']) == ['bv-disabled', 'bv-enabled', 'bv-locked']
+    assert names(run['scope_5']) == ['bv-enabled']
+    assert names(run['scope_6']) == ['rsv-locked']
+    assert len(run['scope_7']['vaults']) == 9 and sorted(run['scope_7']['subscriptions']) == [SUB1, SUB2]
+    assert names(run['scope_8']) == ['rsv-enabled', 'rsv-locked', 'rsv-other', 'rsv-two', 'rsv-unset']
+
+
+def test_every_scope_failing_fails_the_task(shared, emulator):
+    ep = emulator.endpoint
+    run = shared
+    assert run['no_such_subscription']['failed'] is True
+    assert 'SubscriptionNotFound' in run['no_such_subscription']['msg'] or '404' in run['no_such_subscription']['msg']
+    assert ep['client_secret'] not in run.output

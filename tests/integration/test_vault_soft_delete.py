@@ -150,30 +150,6 @@ def test_always_on_needs_consent_and_fails_before_any_write(runner, emulator, na
     assert run.writes('r3') == []
 
 
-@pytest.mark.parametrize('name', ['rsv-always', 'bv-always'])
-@pytest.mark.parametrize('target', ['on', 'off'])
-def test_leaving_always_on_is_refused_without_any_write(runner, emulator, name, target):
-    kind = kind_of(name)
-    # One playbook: the task (r0) and the same in check mode (r1).
-    task = by_name(name, kind, soft_delete=target, allow_irreversible=True)
-    run = runner.play([task, step(task, check=True)])
-    for key in ('r0', 'r1'):
-        result = run[key]
-        assert result['failed'] is True
-        assert 'irreversible' in result['msg'] and "'%s'" % name in result['msg']
-    assert 'Traceback' not in run.output
-    assert emulator.writes() == []
-    assert api_settings(emulator, name)[0] in ('AlwaysON', 'AlwaysOn')
-
-
-@pytest.mark.parametrize('name', ['rsv-always', 'bv-always'])
-def test_retention_of_an_always_on_vault_can_still_change(runner, emulator, name):
-    run = runner.play([by_name(name, kind_of(name), retention_days=60)])
-    assert run.rc == 0, run.output
-    assert run['r0']['changes'] == [{'setting': 'soft_delete_retention_days', 'before': 14, 'after': 60, 'irreversible': False}]
-    assert api_settings(emulator, name)[1] == 60
-
-
 @pytest.mark.parametrize('name', ['rsv-on', 'bv-on'])
 def test_retention_days_bounds(runner, emulator, name):
     kind = kind_of(name)
@@ -194,52 +170,6 @@ def test_retention_days_bounds(runner, emulator, name):
         assert api_settings(run.after(key), name)[1] == days
 
 
-def test_retention_days_with_soft_delete_off_is_refused(runner, emulator):
-    run = runner.play([by_name('bv-on', 'backup', soft_delete='off', retention_days=30)])
-    assert run['r0']['failed'] is True and 'applies only while soft delete is on' in run['r0']['msg']
-    assert emulator.writes() == []
-
-
-@pytest.mark.parametrize('name', ['rsv-on', 'bv-on'])
-def test_turn_off(runner, emulator, name):
-    kind = kind_of(name)
-    run = runner.play([by_name(name, kind, soft_delete='off')])
-    assert run.rc == 0, run.output
-    assert run['r0']['vault']['soft_delete']['state'] == 'off'
-    assert api_settings(emulator, name)[0] in ('Disabled', 'Off')
-
-
-def test_recovery_services_vault_whose_soft_delete_belongs_to_the_vault_api(runner, emulator):
-    """The config API answers BMSUserErrorSoftDeleteUseVaultApi; the module then sends a vault PATCH."""
-    run = runner.play([by_name('rsv-vaultapi', soft_delete='on')])
-    result = run['r0']
-    assert run.rc == 0, run.output
-    assert result['api'] == 'vault'
-    assert result['vault']['soft_delete'] == {'state': 'on', 'retention_days': 14, 'enforced_by_azure': False}
-    writes = emulator.writes()
-    assert [(w['method'], w['path'].endswith(CONFIG), w['status']) for w in writes] == [('PATCH', True, 400), ('PATCH', False, 202)]
-    assert writes[1]['body'] == {'properties': {'securitySettings': {'softDeleteSettings': {
-        'softDeleteState': 'Enabled', 'enhancedSecurityState': 'Enabled', 'softDeleteRetentionPeriodInDays': 14}}}}
-    assert api_settings(emulator, 'rsv-vaultapi') == ('Enabled', 14)
-
-
-def test_read_only_run_sends_no_write(runner, emulator):
-    run = runner.play([by_name('rsv-mua'), by_name('bv-mua', 'backup')], ['--diff'])
-    assert run.rc == 0, run.output
-    for key in ('r0', 'r1'):
-        assert run[key]['changed'] is False and run[key]['changes'] == [] and run[key]['api'] is None
-        assert dict(run[key]['vault']['mua'], protected_operations=None) == {'protected': True, 'resource_guard_id': GUARD,
-                                                                               'protected_operations': None}
-        assert 'disableSoftDeleteRequests' in run[key]['vault']['mua']['protected_operations']
-    assert emulator.writes() == []
-
-
-def test_by_id(runner, emulator):
-    run = runner.play([{'name': 'by id', MOD: {'id': vault_id('bv-off', 'backup'), 'soft_delete': 'on'}}])
-    assert run.rc == 0, run.output
-    assert run['r0']['vault']['soft_delete'] == {'state': 'on', 'retention_days': 14, 'enforced_by_azure': False}
-
-
 @pytest.mark.parametrize('name,action', [('rsv-off', 'Microsoft.RecoveryServices/vaults/backupconfig/write'),
                                          ('bv-off', 'Microsoft.DataProtection/backupVaults/write')])
 def test_reader_identity(runner, emulator, name, action):
@@ -257,29 +187,6 @@ def test_reader_identity(runner, emulator, name, action):
     assert 'AuthorizationFailed' in result['msg'] and name in result['msg'] and action in result['msg']
     assert 'Traceback' not in run.output
     assert api_settings(emulator, name)[0] in ('Disabled', 'Off')
-
-
-def test_info_module_shows_soft_delete_and_mua_for_both_kinds(runner):
-    run = runner.play([{'name': 'info', 'vaultlock.azure.vault_immutability_info': {'subscription_ids': [SUB1]}}])
-    assert run.rc == 0, run.output
-    by = {v['name']: v for v in run['r0']['vaults']}
-    assert by['rsv-on']['soft_delete'] == {'state': 'on', 'retention_days': 30, 'enforced_by_azure': False}
-    assert by['rsv-off']['soft_delete'] == {'state': 'off', 'retention_days': 14, 'enforced_by_azure': False}
-    assert by['rsv-always']['soft_delete'] == {'state': 'always_on', 'retention_days': 14, 'enforced_by_azure': False}
-    assert by['bv-on']['soft_delete'] == {'state': 'on', 'retention_days': 30, 'enforced_by_azure': False}
-    assert by['bv-always']['soft_delete'] == {'state': 'always_on', 'retention_days': 14, 'enforced_by_azure': False}
-    for name in ('rsv-mua', 'bv-mua'):
-        assert by[name]['mua']['protected'] is True and by[name]['mua']['resource_guard_id'] == GUARD
-        assert 'disableSoftDeleteRequests' in by[name]['mua']['protected_operations']
-    for name in ('rsv-on', 'bv-on'):
-        assert by[name]['mua'] == {'protected': False, 'resource_guard_id': None, 'protected_operations': []}
-
-
-def test_same_record_as_the_info_module(runner):
-    run = runner.play([by_name('bv-mua', 'backup'),
-                       {'name': 'info', 'vaultlock.azure.vault_immutability_info': {'id': vault_id('bv-mua', 'backup')}}])
-    assert run.rc == 0, run.output
-    assert run['r1']['vaults'] == [run['r0']['vault']]
 
 
 def test_config_update_with_unknown_outcome_is_read_again_before_it_is_sent_again(runner, emulator):
@@ -309,20 +216,157 @@ def test_soft_delete_enforced_by_azure_in_a_ga_region_is_never_turned_off(runner
     assert run['r2']['vault']['soft_delete'] == {'state': 'on', 'retention_days': 30, 'enforced_by_azure': True}
 
 
-def test_soft_delete_enforced_in_preview_is_reported_from_azures_refusal(runner, emulator):
+# One playbook for the tests below (the ``shared`` fixture): each test asserts on its own tasks, registered by name, with
+# the requests each sent (``run.writes(name)``) and the vaults as stored right after it (``run.after(name)``). Tasks on
+# the same vault are ordered so that each finds the vault as its test's fleet has it: the info and refused tasks first.
+ALWAYS = ['rsv-always', 'bv-always']
+MARKED = [i for name in ('rsv-always', 'bv-always', 'rsv-on', 'bv-on', 'rsv-vaultapi', 'bv-off', 'rsv-sbd-preview', 'rsv-sbd-ga')
+          for i in settings_ids(name)]
+
+
+def key(*parts):
+    return '_'.join(parts).replace('-', '_')
+
+
+def named(name, entry):
+    return dict(entry, register=name)
+
+
+def shared_tasks():
+    info = {'name': 'info', 'vaultlock.azure.vault_immutability_info': {'subscription_ids': [SUB1]}}
+    tasks = [named('info', info)]
+    for name in ALWAYS:
+        for target in ('on', 'off'):
+            leave = by_name(name, kind_of(name), soft_delete=target, allow_irreversible=True)
+            tasks += [named(key('leave', name, target), leave), named(key('leave', name, target, 'check'), step(leave, check=True))]
+    tasks += [named(key('retention', name), by_name(name, kind_of(name), retention_days=60)) for name in ALWAYS]
+    tasks += [named('retention_while_off', by_name('bv-on', 'backup', soft_delete='off', retention_days=30))]
+    tasks += [named(key('turn_off', name), by_name(name, kind_of(name), soft_delete='off')) for name in ('rsv-on', 'bv-on')]
+    tasks += [named('vault_api', by_name('rsv-vaultapi', soft_delete='on')),
+              named('read_only_rsv', step(by_name('rsv-mua'), diff=True)), named('read_only_bv', step(by_name('bv-mua', 'backup'), diff=True)),
+              named('by_id', {'name': 'by id', MOD: {'id': vault_id('bv-off', 'backup'), 'soft_delete': 'on'}}),
+              named('record', by_name('bv-mua', 'backup')),
+              named('record_info', {'name': 'info', 'vaultlock.azure.vault_immutability_info': {'id': vault_id('bv-mua', 'backup')}}),
+              named('sbd_preview', by_name('rsv-sbd-preview', soft_delete='off')),
+              named('sbd_ga', by_name('rsv-sbd-ga', soft_delete='off'))]
+    return tasks
+
+
+@pytest.fixture(scope='module')
+def shared(module_runner):
+    emulator = module_runner.emulator
+    emulator.reset()
+    emulator.load_fleet(soft_delete_fleet())
+    emulator.clear_journal()
+    return module_runner.play(shared_tasks(), marks=MARKED)
+
+
+@pytest.mark.parametrize('name', ALWAYS)
+@pytest.mark.parametrize('target', ['on', 'off'])
+def test_leaving_always_on_is_refused_without_any_write(shared, name, target):
+    # The task and the same in check mode.
+    run = shared
+    keys = [key('leave', name, target), key('leave', name, target, 'check')]
+    for task_key in keys:
+        result = run[task_key]
+        assert result['failed'] is True
+        assert 'irreversible' in result['msg'] and "'%s'" % name in result['msg']
+        assert run.writes(task_key) == []
+    assert 'Traceback' not in run.output
+    assert api_settings(run.after(keys[1]), name)[0] in ('AlwaysON', 'AlwaysOn')
+
+
+@pytest.mark.parametrize('name', ALWAYS)
+def test_retention_of_an_always_on_vault_can_still_change(shared, name):
+    run = shared
+    assert run.rc == 0, run.output
+    assert run[key('retention', name)]['changes'] == [{'setting': 'soft_delete_retention_days', 'before': 14, 'after': 60, 'irreversible': False}]
+    assert api_settings(run.after(key('retention', name)), name)[1] == 60
+
+
+def test_retention_days_with_soft_delete_off_is_refused(shared):
+    run = shared
+    assert run['retention_while_off']['failed'] is True and 'applies only while soft delete is on' in run['retention_while_off']['msg']
+    assert run.writes('retention_while_off') == []
+
+
+@pytest.mark.parametrize('name', ['rsv-on', 'bv-on'])
+def test_turn_off(shared, name):
+    run = shared
+    assert run.rc == 0, run.output
+    assert run[key('turn_off', name)]['vault']['soft_delete']['state'] == 'off'
+    assert api_settings(run.after(key('turn_off', name)), name)[0] in ('Disabled', 'Off')
+
+
+def test_recovery_services_vault_whose_soft_delete_belongs_to_the_vault_api(shared):
+    """The config API answers BMSUserErrorSoftDeleteUseVaultApi; the module then sends a vault PATCH."""
+    run = shared
+    result = run['vault_api']
+    assert run.rc == 0, run.output
+    assert result['api'] == 'vault'
+    assert result['vault']['soft_delete'] == {'state': 'on', 'retention_days': 14, 'enforced_by_azure': False}
+    writes = run.writes('vault_api')
+    assert [(w['method'], w['path'].endswith(CONFIG), w['status']) for w in writes] == [('PATCH', True, 400), ('PATCH', False, 202)]
+    assert writes[1]['body'] == {'properties': {'securitySettings': {'softDeleteSettings': {
+        'softDeleteState': 'Enabled', 'enhancedSecurityState': 'Enabled', 'softDeleteRetentionPeriodInDays': 14}}}}
+    assert api_settings(run.after('vault_api'), 'rsv-vaultapi') == ('Enabled', 14)
+
+
+def test_read_only_run_sends_no_write(shared):
+    # Both tasks with diff (what --diff did for the whole run).
+    run = shared
+    assert run.rc == 0, run.output
+    for task_key in ('read_only_rsv', 'read_only_bv'):
+        assert run[task_key]['changed'] is False and run[task_key]['changes'] == [] and run[task_key]['api'] is None
+        assert dict(run[task_key]['vault']['mua'], protected_operations=None) == {'protected': True, 'resource_guard_id': GUARD,
+                                                                                    'protected_operations': None}
+        assert 'disableSoftDeleteRequests' in run[task_key]['vault']['mua']['protected_operations']
+        assert run.writes(task_key) == []
+
+
+def test_by_id(shared):
+    run = shared
+    assert run.rc == 0, run.output
+    assert run['by_id']['vault']['soft_delete'] == {'state': 'on', 'retention_days': 14, 'enforced_by_azure': False}
+
+
+def test_info_module_shows_soft_delete_and_mua_for_both_kinds(shared):
+    # The first task of the run: the fleet as loaded.
+    run = shared
+    assert run.rc == 0, run.output
+    by = {v['name']: v for v in run['info']['vaults']}
+    assert by['rsv-on']['soft_delete'] == {'state': 'on', 'retention_days': 30, 'enforced_by_azure': False}
+    assert by['rsv-off']['soft_delete'] == {'state': 'off', 'retention_days': 14, 'enforced_by_azure': False}
+    assert by['rsv-always']['soft_delete'] == {'state': 'always_on', 'retention_days': 14, 'enforced_by_azure': False}
+    assert by['bv-on']['soft_delete'] == {'state': 'on', 'retention_days': 30, 'enforced_by_azure': False}
+    assert by['bv-always']['soft_delete'] == {'state': 'always_on', 'retention_days': 14, 'enforced_by_azure': False}
+    for name in ('rsv-mua', 'bv-mua'):
+        assert by[name]['mua']['protected'] is True and by[name]['mua']['resource_guard_id'] == GUARD
+        assert 'disableSoftDeleteRequests' in by[name]['mua']['protected_operations']
+    for name in ('rsv-on', 'bv-on'):
+        assert by[name]['mua'] == {'protected': False, 'resource_guard_id': None, 'protected_operations': []}
+
+
+def test_same_record_as_the_info_module(shared):
+    run = shared
+    assert run.rc == 0, run.output
+    assert run['record_info']['vaults'] == [run['record']['vault']]
+
+
+def test_soft_delete_enforced_in_preview_is_reported_from_azures_refusal(shared):
     """Nothing in the vault shows the preview enforcement: Azure's refusal is explained, no other API is tried."""
-    run = runner.play([by_name('rsv-sbd-preview', soft_delete='off')])
-    result = run['r0']
+    run = shared
+    result = run['sbd_preview']
     assert result['failed'] is True
     assert 'BMSUserErrorDisablingSoftDeleteStateNotAllowed' in result['msg']
     assert 'is enforced by Azure (secure by default) and cannot be turned off' in result['msg']
-    writes = emulator.writes()
+    writes = run.writes('sbd_preview')
     assert [(w['method'], w['path'].endswith(CONFIG), w['status']) for w in writes] == [('PATCH', True, 400)]
-    assert api_settings(emulator, 'rsv-sbd-preview') == ('Enabled', 14)
+    assert api_settings(run.after('sbd_preview'), 'rsv-sbd-preview') == ('Enabled', 14)
 
 
-def test_soft_delete_enforced_in_ga_shows_always_on(runner, emulator):
-    run = runner.play([by_name('rsv-sbd-ga', soft_delete='off')])
-    result = run['r0']
+def test_soft_delete_enforced_in_ga_shows_always_on(shared):
+    run = shared
+    result = run['sbd_ga']
     assert result['failed'] is True and 'AlwaysOn is irreversible' in result['msg']
-    assert emulator.writes() == []
+    assert run.writes('sbd_ga') == []

@@ -19,8 +19,8 @@ import sys
 
 if os.environ.get('VAULTLOCK_PROCESS_LOG'):
     with open(os.environ['VAULTLOCK_PROCESS_LOG'], 'a', encoding='utf-8') as _log:
-        _log.write('%s\t%s\n' % (os.path.basename(sys.argv[0] if sys.argv and sys.argv[0] else sys.executable),
-                                   os.environ.get('PYTEST_CURRENT_TEST', '').split('::')[0]))
+        _program = os.path.basename(sys.argv[0] if sys.argv and sys.argv[0] else sys.executable)
+        _log.write('%s\t%s\n' % (_program, os.environ.get('PYTEST_CURRENT_TEST', '').split('::')[0]))
 
 if os.environ.get('COVERAGE_PROCESS_START'):
     try:

@@ -73,8 +73,8 @@ BAD_INPUT = [
     by_name('rsv-unset', immutability='enabled', immutability_retention_days=10),
     by_name('rsv-unset', immutability='sealed'),
 ]
-MIXED_CASE_ID = vault_id('RSV-ENABLED').replace('/resourceGroups/', '/RESOURCEGROUPS/').replace('Microsoft.RecoveryServices',
-                                                                                                  'microsoft.recoveryservices')
+MIXED_CASE_ID = vault_id('RSV-ENABLED').replace('/resourceGroups/', '/RESOURCEGROUPS/').replace(
+    'Microsoft.RecoveryServices', 'microsoft.recoveryservices')
 LOCKED = [('recovery_services', 'rsv-locked'), ('backup', 'bv-locked')]
 MARKED = [vault_id('rsv-unset'), vault_id('rsv-enabled'), vault_id('bv-enabled', 'backup')] + [vault_id(n, k) for k, n in LOCKED]
 

@@ -318,8 +318,8 @@ def test_read_only_run_sends_no_write(shared):
     assert run.rc == 0, run.output
     for task_key in ('read_only_rsv', 'read_only_bv'):
         assert run[task_key]['changed'] is False and run[task_key]['changes'] == [] and run[task_key]['api'] is None
-        assert dict(run[task_key]['vault']['mua'], protected_operations=None) == {'protected': True, 'resource_guard_id': GUARD,
-                                                                                    'protected_operations': None}
+        mua = dict(run[task_key]['vault']['mua'], protected_operations=None)
+        assert mua == {'protected': True, 'resource_guard_id': GUARD, 'protected_operations': None}
         assert 'disableSoftDeleteRequests' in run[task_key]['vault']['mua']['protected_operations']
         assert run.writes(task_key) == []
 

@@ -69,7 +69,58 @@ def to_api(value):
     return API_STATES[value]
 
 
-class ReportOnlyRule(Rule):
+def posture_word(value):
+    """A setting's value as a state word of the reports' posture: ``enabled``, ``permanently_disabled``, ...;
+    ``not_reported`` when the vault's body does not carry it."""
+    if value is None:
+        return 'not_reported'
+    if isinstance(value, bool):
+        return 'enabled' if value else 'disabled'
+    return spelling(value) if isinstance(value, str) else 'unknown'
+
+
+class SecurityPosture:
+    """The posture of a vault security setting (issue 26: every rule's state of every vault, compliant or not): the
+    rule's record value as a state word; ``not_applicable`` for a vault kind the setting does not exist on. Mixed in
+    before Rule."""
+
+    applies_to = ('recovery_services', 'backup')
+
+    @property
+    def posture_key(self):
+        return self.key
+
+    def posture_value(self, vault):
+        """The value the state word is made of (the rule's field of the vault record unless the rule says otherwise)."""
+        return vault.get(self.key)
+
+    def posture_details(self, vault):
+        return {}
+
+    def state(self, vault, baseline, findings):
+        if vault.get('vault_type') not in self.applies_to:
+            return {'state': 'not_applicable'}
+        return dict(self.posture_details(vault), state=posture_word(self.posture_value(vault)))
+
+    def posture_after(self, posture, changes, open_findings):
+        """The state a real run left: the last value it wrote (alerts: its job failure alerts, the other key a detail)."""
+        out = dict(posture)
+        for item in changes:
+            after = item.get('after')
+            if item.get('setting') != self.key or after is None:
+                continue
+            if isinstance(after, Mapping):
+                for key, value in after.items():
+                    if key == 'job_failure_alerts':
+                        out['state'] = posture_word(value)
+                    elif key in out:
+                        out[key] = value
+            else:
+                out['state'] = posture_word(after)
+        return out
+
+
+class ReportOnlyRule(SecurityPosture, Rule):
     """A setting the collection reads and reports but never changes (``required`` or null in a baseline): its findings
     are not fixable, with ``manual`` saying why a person has to act."""
 

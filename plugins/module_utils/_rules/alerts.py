@@ -87,7 +87,7 @@ def plan(vault_type, have, want, vault_name='?'):
     return changes
 
 
-class AlertsRule(Rule):
+class AlertsRule(_security.SecurityPosture, Rule):
     key = 'alerts'
     action = 'alerts'
     task = 'alerts'
@@ -96,6 +96,13 @@ class AlertsRule(Rule):
         'VaultAlertsNotAsBaseline', 'The vault\'s alert settings differ from the baseline',
         'Built-in Azure Monitor alerts for job failures tell someone when backups stop working; classic alerts are '
         'being retired in favour of them.', '4.3')),)
+
+    def posture_value(self, vault):
+        # The state word is the job failure alerts (both kinds); the classic alerts are a detail (Recovery Services).
+        return (vault.get('alerts') or {}).get('job_failure_alerts')
+
+    def posture_details(self, vault):
+        return {'classic_alerts': (vault.get('alerts') or {}).get('classic_alerts')}
 
     def read(self, vault_type, raw, security, resource):
         return {'alerts': read_alerts(vault_type, raw['properties'], resource)}

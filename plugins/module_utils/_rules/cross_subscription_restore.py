@@ -74,7 +74,7 @@ def normalise(value, where='cross_subscription_restore'):
     return _security.choice(value, where, CHOICES)
 
 
-class CrossSubscriptionRestoreRule(Rule):
+class CrossSubscriptionRestoreRule(_security.SecurityPosture, Rule):
     key = 'cross_subscription_restore'
     action = 'cross_subscription_restore'
     task = 'cross_subscription_restore'

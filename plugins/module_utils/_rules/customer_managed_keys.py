@@ -45,6 +45,12 @@ class CustomerManagedKeysRule(_security.ReportOnlyRule):
     def meets(self, vault):
         return bool((vault.get('customer_managed_keys') or {}).get('enabled'))
 
+    def posture_value(self, vault):
+        return self.have(vault)
+
+    def posture_details(self, vault):
+        return {'key_uri': (vault.get('customer_managed_keys') or {}).get('key_uri')}
+
     def have(self, vault):
         return 'enabled' if self.meets(vault) else 'disabled'
 

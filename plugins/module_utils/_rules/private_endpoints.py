@@ -52,6 +52,15 @@ class PrivateEndpointsRule(_security.ReportOnlyRule):
             return None
         return bool((vault.get('private_endpoints') or {}).get('approved'))
 
+    applies_to = ('recovery_services',)
+
+    def posture_value(self, vault):
+        return 'approved' if self.meets(vault) else 'none'
+
+    def posture_details(self, vault):
+        endpoints = vault.get('private_endpoints') or {}
+        return {'approved': endpoints.get('approved', 0), 'connections': endpoints.get('connections', 0)}
+
     def have(self, vault):
         return (vault.get('private_endpoints') or {}).get('approved', 0)
 

@@ -47,7 +47,9 @@ def normalise(value, where='public_network_access'):
     return _security.choice(value, where, CHOICES)
 
 
-class PublicNetworkAccessRule(Rule):
+class PublicNetworkAccessRule(_security.SecurityPosture, Rule):
+    applies_to = ('recovery_services',)   # the DataProtection API has no publicNetworkAccess
+
     key = 'public_network_access'
     action = 'public_network_access'
     task = 'public_network_access'

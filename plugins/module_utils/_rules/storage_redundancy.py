@@ -61,6 +61,11 @@ class StorageRedundancyRule(_security.ReportOnlyRule):
         'Locally redundant storage keeps backups in one datacenter; geo- or zone-redundant storage survives the loss of '
         'a zone or a region.', '4.3')),)
 
+    def state(self, vault, baseline, findings):
+        # As Azure spells it (GeoRedundant, ZoneRedundant, LocallyRedundant), the word a reader looks for.
+        value = vault.get(self.key)
+        return {'state': value if isinstance(value, str) else 'not_reported'}
+
     def read(self, vault_type, raw, security, resource):
         return {'storage_redundancy': read_redundancy(vault_type, raw['properties'], resource)}
 

@@ -349,8 +349,8 @@ def test_html_carries_every_vault_as_data_and_writes_only_the_first_page():
     names = [row[1] for row in data['vaults']]
     assert '</script><script>alert(1)</script>' in names
     assert '<script>alert(1)' not in page and '\\u003c/script\\u003e' in block
-    assert data['vaults'][names.index('v000')][9] == [['immutability', 'immutability', 'disabled', 'enabled', 1, 'run', 0,
-                                     'set immutability disabled -> enabled', None]]
+    assert data['vaults'][names.index('v000')][9] == [
+        ['immutability', 'immutability', 'disabled', 'enabled', 1, 'run', 0, 'set immutability disabled -> enabled', None]]
 
 
 def test_html_charts_at_most_forty_subscriptions():

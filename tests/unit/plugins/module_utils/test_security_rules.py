@@ -213,3 +213,40 @@ def test_resource_guard_association(kind):
     stuck = drift(rg, resource_guard_id=other)
     assert stuck['findings'][0]['fixable'] is False and 'already protected' in stuck['findings'][0]['reason']
     assert stuck['changes'] == []
+
+
+def test_every_rule_reports_its_state_of_every_vault_for_the_posture():
+    """Issue 26: drift.json lists every vault with its state for every rule the registry holds, the security ones too."""
+    from ansible_collections.vaultlock.azure.plugins.module_utils import _rules
+    assert [rule.posture_key for rule in _rules.RULES] == [
+        'immutability', 'soft_delete', 'retention', 'mua', 'cross_subscription_restore', 'public_network_access', 'alerts',
+        'customer_managed_keys', 'infrastructure_encryption', 'private_endpoints', 'storage_redundancy', 'cross_region_restore']
+    rs = {'vault_type': 'recovery_services', 'cross_subscription_restore': 'permanently_disabled', 'public_network_access': 'disabled',
+          'alerts': {'job_failure_alerts': 'enabled', 'classic_alerts': 'disabled'},
+          'customer_managed_keys': {'enabled': True, 'key_uri': 'https://kv.example/keys/k'}, 'infrastructure_encryption': 'enabled',
+          'private_endpoints': {'approved': 1, 'connections': 2, 'state_for_backup': 'enabled'}, 'storage_redundancy': 'GeoRedundant',
+          'cross_region_restore': None}
+    bv = {'vault_type': 'backup', 'cross_subscription_restore': 'enabled', 'public_network_access': None,
+          'alerts': {'job_failure_alerts': None, 'classic_alerts': None}, 'customer_managed_keys': {'enabled': False},
+          'infrastructure_encryption': None, 'private_endpoints': None, 'storage_redundancy': None, 'cross_region_restore': 'disabled'}
+    by_key = dict((rule.posture_key, rule) for rule in _rules.RULES)
+    states = dict((key, by_key[key].state(rs, {}, [])) for key in list(by_key)[4:])
+    assert states == {
+        'cross_subscription_restore': {'state': 'permanently_disabled'}, 'public_network_access': {'state': 'disabled'},
+        'alerts': {'state': 'enabled', 'classic_alerts': 'disabled'},
+        'customer_managed_keys': {'state': 'enabled', 'key_uri': 'https://kv.example/keys/k'},
+        'infrastructure_encryption': {'state': 'enabled'}, 'private_endpoints': {'state': 'approved', 'approved': 1, 'connections': 2},
+        'storage_redundancy': {'state': 'GeoRedundant'}, 'cross_region_restore': {'state': 'not_reported'}}
+    assert [by_key[key].state(bv, {}, [])['state'] for key in list(by_key)[4:]] == [
+        'enabled', 'not_applicable', 'not_reported', 'disabled', 'not_reported', 'not_applicable', 'not_reported', 'disabled']
+    # A baseline that checks a setting makes the vault compliant or not; one that does not leaves it null.
+    csr = by_key['cross_subscription_restore']
+    assert csr.posture(rs, {'cross_subscription_restore': 'disabled'}, [])['compliant'] is True
+    assert csr.posture(rs, {'cross_subscription_restore': None}, [])['compliant'] is None
+    # After a real run: the value the run wrote.
+    after = csr.posture_after({'state': 'enabled', 'compliant': False}, [{'setting': 'cross_subscription_restore', 'after': 'disabled'}], [])
+    assert after['state'] == 'disabled'
+    alerts = by_key['alerts'].posture_after({'state': 'disabled', 'classic_alerts': 'enabled'},
+                                            [{'setting': 'alerts', 'after': {'job_failure_alerts': 'enabled'}},
+                                             {'setting': 'alerts', 'after': {'classic_alerts': 'disabled'}}], [])
+    assert alerts == {'state': 'enabled', 'classic_alerts': 'disabled'}

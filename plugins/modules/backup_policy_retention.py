@@ -29,7 +29,7 @@ description:
     protected by immutability; Azure accepts shortening them even on an immutable vault.
   - Azure VM instant restore snapshots and SAP HANA / workload snapshot tiers are not named by Microsoft either way.
     The collection predicts the safe side (an assumption, marked unsourced). They are treated as held by immutability,
-    so shortening them on an immutable vault is reported as C(Azure may refuse) and RV(reductions[].unsourced) is true.
+    so shortening them on an immutable vault is reported as C(Azure may refuse) and C(unsourced) is true in RV(reductions).
 extends_documentation_fragment:
   - vaultlock.azure.attributes.state
   - vaultlock.azure.attributes.local

@@ -37,7 +37,7 @@ def policy_fleet(seed, per_group=6):
         entries = []
         for index in range(per_group):
             kind = 'recovery_services' if index % 2 == 0 else 'backup'
-            name = '%s-%s-%d' % ('rsv' if kind == 'recovery_services' else 'bv', group.split('-')[-1], index)
+            name = '%s-%s-%d' % ('rsv' if kind == 'recovery_services' else 'bv', group.rsplit('-', maxsplit=1)[-1], index)
             arm_id = vault_id(name, kind, sub, group)
             entries.append({'name': name, 'type': kind, 'body': oracle.random_body(kind, name, arm_id, rng)})
             vaults.append((kind, arm_id))

@@ -153,7 +153,7 @@ def test_drift_html_filters_and_sorts_20000_findings_within_300_ms(page, browser
     def timed(name, selector, value=None, repeat=3):
         """The operation ``repeat`` times (a filter set again does all its work again), the best time kept: the machine's
         other load only ever adds to a figure."""
-        runs = [browser.execute_async_script(TIMED, selector, value) for _ in range(repeat)]
+        runs = [browser.execute_async_script(TIMED, selector, value) for _attempt in range(repeat)]
         handled[name] = min(run[0] for run in runs)
         timings[name] = min(run[1] for run in runs)
         return _state(browser)

@@ -11,7 +11,7 @@ import pytest
 
 from tests.integration.conftest import step
 from tests.integration.fleets import RG, SUB1, vault, vault_id
-from tests.integration.test_harden_role import check_reports, findings, harden  # noqa: F401 (harden is a fixture)
+from tests.integration.test_harden_role import check_reports, findings, harden  # pylint: disable=unused-import  # noqa: F401 (harden is a fixture)
 
 MOD = 'vaultlock.azure.vault_security_settings'
 

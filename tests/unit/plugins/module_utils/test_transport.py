@@ -163,7 +163,7 @@ def test_netrc_is_looked_up_once_per_host(session, monkeypatch):
     monkeypatch.setattr(requests.utils, 'get_netrc_auth', counting)
     monkeypatch.setattr(requests.sessions, 'get_netrc_auth', counting)
     ref = VaultRef(SUB, RG, 'rsv-a', 'recovery_services')
-    for _ in range(3):
+    for _read in range(3):
         backend(session, 'recovery_services').get(ref)
     arm_calls = [url for url in calls if '/subscriptions/' in url]     # the cloud metadata and token requests are not ours
     assert len(arm_calls) == 1, calls

@@ -10,7 +10,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import vau
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_apply import PlanApplier
 
 from tests.unit.builders import RS, arm_vault
-from tests.unit.plugins.modules.test_harden_apply import REQUIREMENTS, plan, session, writes_of  # noqa: F401 (fixture)
+from tests.unit.plugins.modules.test_harden_apply import REQUIREMENTS, plan, session, writes_of  # pylint: disable=unused-import  # noqa: F401 (fixture)
 
 BASELINE = {'immutability': 'enabled', 'soft_delete': {'state': 'on', 'retention_days': 30},
             'cross_subscription_restore': 'permanently_disabled', 'public_network_access': 'disabled',

@@ -18,6 +18,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._client import Azu
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import failure
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy import check_assignments, evaluate
+from ansible_collections.vaultlock.azure.plugins.module_utils._policy._preset import apply_preset
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import TLS_WARNING, plan_run
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._controller_action import ControllerActionBase
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import (
@@ -44,6 +45,9 @@ class ActionModule(ControllerActionBase):
             discover = check_inputs(args)
             # harden_backup_vaults_azure_policy is checked before any request too.
             assignments = check_assignments(args['azure_policy'])
+            if args['baseline_preset'] == 'azure_policy':
+                # The baseline raised to what the definitions need (their defaults when the section is off or unset).
+                args['baseline'] = apply_preset(args['baseline'], assignments or check_assignments(None))
             # The baseline, the lock requirements and the exclusions are checked before any request.
             checked = plan_run([], args['exclude'], args['baseline'], args['lock_requirements'])
             prepare_report_dir(args['report_dir'])

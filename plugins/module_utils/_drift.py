@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES
+from ansible_collections.vaultlock.azure.plugins.module_utils._policy._preset import PRESET_DEFERRED
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import BASELINE_KEYS, PER_POLICY, RULES, SETTING_NAMES, applied, context
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import CONSENT, DriftError, check_keys, is_bool, lower
 
@@ -33,6 +34,12 @@ def validate_baseline(baseline):
         baseline = {}
     if not isinstance(baseline, Mapping):
         raise DriftError("the baseline must be a dictionary, got %s" % type(baseline).__name__)
+    deferred = baseline.get(PRESET_DEFERRED)
+    if deferred is not None:
+        # Written by the azure_policy preset (_policy/_preset.py): the settings it raised to an irreversible target.
+        if not isinstance(deferred, (list, tuple)) or not all(isinstance(key, str) for key in deferred):
+            raise DriftError('baseline.%s must be a list of setting names, got %r' % (PRESET_DEFERRED, deferred))
+        baseline = dict((key, value) for key, value in baseline.items() if key != PRESET_DEFERRED)
     check_keys(baseline, BASELINE_KEYS, 'baseline')
 
     allow = baseline.get(CONSENT, False)
@@ -44,6 +51,8 @@ def validate_baseline(baseline):
     for rule in RULES:
         if rule.key:
             result[rule.key] = rule.validate_baseline(baseline)
+    if deferred:
+        result[PRESET_DEFERRED] = list(deferred)
     return result
 
 

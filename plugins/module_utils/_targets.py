@@ -34,6 +34,7 @@ from collections.abc import Mapping
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import validate_baseline
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import resource_type, vault_type_from_provider
+from ansible_collections.vaultlock.azure.plugins.module_utils._policy._preset import PRESET_DEFERRED
 from ansible_collections.vaultlock.azure.plugins.module_utils._readiness import readiness, validate_requirements
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import LOCK_RULES, RULES
 from ansible_collections.vaultlock.azure.plugins.module_utils._tiers import drift_entries, reads_items, reads_policies, resolve_tiers
@@ -253,6 +254,12 @@ def check_baseline(baseline):
     """
     tiers = None
     given = None
+    # Settings a preset raised to an irreversible target (_policy/_preset.py): without consent they are findings that name
+    # harden_backup_vaults_allow_irreversible, not a refusal of the run (the variables themselves never asked for them).
+    deferred = ()
+    if isinstance(baseline, Mapping) and PRESET_DEFERRED in baseline:
+        deferred = tuple(baseline.get(PRESET_DEFERRED) or ())
+        baseline = dict((key, value) for key, value in baseline.items() if key != PRESET_DEFERRED)
     defaults = tuple(key for rule in RULES for key in rule.tier_default_keys)
     if isinstance(baseline, Mapping) and ('tiers' in baseline or any(key in baseline for key in defaults)):
         tiers = baseline.get('tiers')
@@ -262,8 +269,11 @@ def check_baseline(baseline):
     consent = 'set harden_backup_vaults_allow_irreversible: true to consent'
     for rule in RULES:
         for path, value in rule.irreversible_targets(normalised):
-            if not normalised['allow_irreversible']:
+            if not normalised['allow_irreversible'] and path.split('.')[0] not in deferred:
                 raise TargetError('harden_backup_vaults_%s: %s is irreversible%s: %s' % (path, value, rule.irreversible_why, consent))
+    if deferred:
+        # Kept, so that checking the checked baseline again (harden_plan, harden_apply) defers the same settings.
+        normalised = dict(normalised, **{PRESET_DEFERRED: list(deferred)})
     if tiers is None:
         return normalised
     resolved = resolve_tiers(tiers, normalised, given)
@@ -271,7 +281,9 @@ def check_baseline(baseline):
         where = 'harden_backup_vaults_baselines[%d] (%s)' % (index, tier['name'])
         for rule in RULES:
             for path, value in rule.irreversible_targets(tier):
-                if not normalised['allow_irreversible']:
+                # A tier that inherits a target the preset raised is deferred as the default tier is.
+                inherited = path.split('.')[0] in deferred and dict(rule.irreversible_targets(normalised)).get(path) == value
+                if not normalised['allow_irreversible'] and not inherited:
                     raise TargetError('%s: %s %s is irreversible%s: %s' % (where, path, value, rule.irreversible_why, consent))
     return dict(normalised, tiers=resolved)
 

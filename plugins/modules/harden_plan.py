@@ -115,6 +115,18 @@ options:
       - The evaluation reads no more than the vaults discovery read, and sends no request.
     type: raw
     version_added: 0.2.0
+  baseline_preset:
+    description:
+      - V(azure_policy) raises O(baseline) to what the definitions of O(azure_policy) need with their parameters (all 14 with
+        their defaults when O(azure_policy) is unset or V({})), never lowering what O(baseline) asks, before the baseline is
+        checked. Immutability C(locked) when a definition accepts only Locked, soft delete C(always_on) likewise, cross
+        subscription restore C(disabled) or C(permanently_disabled), public network access C(disabled), customer-managed
+        keys, infrastructure encryption and private endpoints C(required), and the storage redundancies a definition does not deny.
+      - Irreversible targets still need C(allow_irreversible) in O(baseline); without it they stay findings that name it.
+        Multi-user authorization needs a Resource Guard a person chooses (C(resource_guard_id) in O(baseline)).
+    type: str
+    choices: [azure_policy]
+    version_added: 0.2.0
 seealso:
   - module: vaultlock.azure.harden_report
   - module: vaultlock.azure.vault_immutability_info

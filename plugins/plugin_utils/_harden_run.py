@@ -33,6 +33,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._drift import drif
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError, has_control, shown
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import SCOPE_ARGSPEC, failure
+from ansible_collections.vaultlock.azure.plugins.module_utils._policy._preset import PRESETS
 from ansible_collections.vaultlock.azure.plugins.module_utils._report_html import render_html
 from ansible_collections.vaultlock.azure.plugins.module_utils._report_sarif import render_sarif
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports import build_report, render_junit, render_markdown
@@ -75,6 +76,8 @@ PLAN_ARGSPEC = {
     'allow_empty_scope': {'type': 'bool', 'default': False},
     # None: every vault-level Azure Backup built-in definition with its defaults; {}: no azure_policy section.
     'azure_policy': {'type': 'raw'},
+    # azure_policy: the baseline raised to what the Azure Policy section's definitions need (_policy/_preset.py).
+    'baseline_preset': {'type': 'str', 'choices': list(PRESETS)},
 }
 
 REPORT_ARGSPEC = {

@@ -120,3 +120,15 @@ SECURITY_NULL = dict.fromkeys(SECURITY_BASELINE_KEYS + ('resource_guard_id',))
 SECURITY_ACTIONS_NULL = dict.fromkeys(('resource_guard', 'cross_subscription_restore', 'public_network_access', 'alerts'))
 SECURITY_COUNTS_ZERO = dict((key, {'vaults': 0, 'findings': 0, 'fixable': 0, 'unfixable': 0, 'option': 0, 'person': 0})
                             for key in SECURITY_BASELINE_KEYS + ('mua',))
+
+# The vault security settings of a Recovery Services vault whose body carries none of them.
+SECURITY_POSTURE_UNSET = {
+    'cross_subscription_restore': {'state': 'not_reported', 'compliant': None},
+    'public_network_access': {'state': 'not_reported', 'compliant': None},
+    'alerts': {'state': 'not_reported', 'classic_alerts': None, 'compliant': None},
+    'customer_managed_keys': {'state': 'disabled', 'key_uri': None, 'compliant': None},
+    'infrastructure_encryption': {'state': 'not_reported', 'compliant': None},
+    'private_endpoints': {'state': 'none', 'approved': 0, 'connections': 0, 'compliant': None},
+    'storage_redundancy': {'state': 'not_reported', 'compliant': None},
+    'cross_region_restore': {'state': 'not_reported', 'compliant': None},
+}

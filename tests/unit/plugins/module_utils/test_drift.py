@@ -16,7 +16,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._drift import (
     validate_baseline,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._retention import normalise_policy
-from tests.unit.builders import SECURITY_ACTIONS_NULL, SECURITY_COUNTS_ZERO, SECURITY_NULL
+from tests.unit.builders import SECURITY_ACTIONS_NULL, SECURITY_COUNTS_ZERO, SECURITY_NULL, SECURITY_POSTURE_UNSET
 
 SUB = '00000000-0000-0000-0000-000000000001'
 PROVIDER = {'recovery_services': 'Microsoft.RecoveryServices/vaults', 'backup': 'Microsoft.DataProtection/backupVaults'}
@@ -380,7 +380,7 @@ def test_entry_shape():
                     'soft_delete': entry['posture']['soft_delete'],
                     'retention': {'state': 'not_checked', 'policies': entry['posture']['retention']['policies'], 'weak_tiers': 0,
                                   'compliant': None},
-                    'mua': {'state': 'not_protected', 'resource_guard_id': None, 'compliant': None}},
+                    'mua': {'state': 'not_protected', 'resource_guard_id': None, 'compliant': None}, **SECURITY_POSTURE_UNSET},
     }
     assert entry['posture']['soft_delete']['compliant'] is None
 

@@ -20,6 +20,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._report_html impor
 from ansible_collections.vaultlock.azure.plugins.module_utils._report_sarif import FINGERPRINT_KEY, build_sarif
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports import build_report, render_junit, render_markdown
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import Rule, Setting
+from tests.unit.builders import SECURITY_POSTURE_UNSET
 from tests.unit.plugins.module_utils.test_drift import rs_policies, vault
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
@@ -89,7 +90,9 @@ def test_every_vault_has_every_rules_state_compliant_or_not(schema):
         'soft_delete': {'state': 'on', 'retention_days': 14, 'enhanced_security': 'on', 'compliant': True},
         'retention': {'state': 'meets_minimum', 'policies': 0, 'weak_tiers': 0, 'compliant': True},
         'mua': {'state': 'not_protected', 'resource_guard_id': None, 'compliant': None},
+        **SECURITY_POSTURE_UNSET,
     }
+    assert vaults['bv-off']['posture']['public_network_access']['state'] == 'not_applicable'
     assert vaults['rsv-enabled']['posture']['immutability']['compliant'] is False
     weak = vaults['rsv-locked-weak']['posture']['retention']
     assert (weak['state'], weak['policies'], weak['compliant']) == ('below_minimum', 2, False) and weak['weak_tiers'] >= 1

@@ -132,7 +132,7 @@ def run(mod):
                 except VaultlockError:
                     continue
             if fresh is None:
-                if api is None:
+                if api is None and not (isinstance(exc, AzureOperationError) and exc.outcome_unknown):
                     raise exc from None
                 # Azure accepted the write and the vault cannot be read back: whether it changed is unknown, never "no".
                 raise PartialChangeError(exc, {'changed': True, 'outcome': 'unknown', 'changes': changes, 'api': api,

@@ -236,6 +236,22 @@ def reread(read, operation, resource):
     raise UnreadAfterWriteError(error, operation, resource)
 
 
+class AcceptedWriteUnreadable(AzureOperationError):
+    """A long-running write Azure accepted whose end could not be read (the final read's body truncated or not JSON): the
+    change may have been applied, so the outcome is unknown (re-read before anything is sent again)."""
+
+    outcome_unknown = True
+
+
+def _accepted(exc):
+    """An error met while following an accepted long-running write: an unreadable answer makes the outcome unknown."""
+    if exc.code != 'InvalidResponseBody' or isinstance(exc, AcceptedWriteUnreadable):
+        return exc
+    return AcceptedWriteUnreadable(exc.operation, exc.resource, exc.status, exc.code,
+                                   '%s, after Azure had accepted the request: whether it was applied is unknown' % exc.azure_message,
+                                   exc.request_id, exc.hint)
+
+
 class _Backend:
     vault_type = None
     sdk = None
@@ -284,9 +300,9 @@ class _Backend:
                 note(getattr(poller.polling_method(), '_pipeline_response', None))
             return result
         except AzureOperationError as exc:
-            raise _labelled(exc, operation, ref.label)
+            raise _accepted(_labelled(exc, operation, ref.label))
         except self.session_errors() as exc:
-            raise self._with_status(from_exception(exc, operation, ref.label))
+            raise _accepted(self._with_status(from_exception(exc, operation, ref.label)))
 
     def vault_path(self, ref):
         namespace, resource_type = PROVIDERS[self.vault_type]

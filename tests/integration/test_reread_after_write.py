@@ -112,9 +112,10 @@ def test_the_role_reports_an_unreadable_result_after_an_accepted_write_as_change
     subprocess.run(command + ['--check'], env=runner.env(), capture_output=True, text=True, timeout=300, check=True)
     reads_before = len(sent(emulator, 'rsv-role', 'GET'))
     emulator.clear_journal()
-    # The apply reads the vault as often as the check run did, then once more before the PATCH (the state task's read),
-    # then the poller's read: every read after those is unreadable.
-    emulator.fault(method='GET', path_regex='/vaults/rsv-role$', skip=reads_before + 2, times=20, status=200, raw_body=TRUNCATED,
+    # The apply reads the vault as often as the check run did, then once more before the PATCH (the state task's read):
+    # every read after those is unreadable, the poller's own read of the vault once the PATCH succeeded included (harden_apply
+    # takes that read as its confirming re-read, so it is the one that must fail here).
+    emulator.fault(method='GET', path_regex='/vaults/rsv-role$', skip=reads_before + 1, times=20, status=200, raw_body=TRUNCATED,
                    content_type='application/json')
     unreadable_policy_after_put(emulator, 'rsv-pol-role', 20)
     proc = subprocess.run(command, env=runner.env(), capture_output=True, text=True, timeout=300, check=False)

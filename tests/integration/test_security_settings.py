@@ -173,13 +173,15 @@ def test_module_associates_a_resource_guard(runner, emulator, name, kind, proxy)
     run = runner.play([step(task, check=True, diff=True), task, task], marks=[vid])
     assert run.rc == 0, run.output
     assert run['r0']['changed'] is True and run.writes('r0') == []
-    assert run['r0']['vault']['mua'] == {'protected': True, 'resource_guard_id': GUARD}        # predicted
+    assert dict(run['r0']['vault']['mua'], protected_operations=None) == {                    # predicted
+        'protected': True, 'resource_guard_id': GUARD, 'protected_operations': None}
     assert not run['r1'].get('failed'), run['r1']
     assert run['r1']['changes'] == [{'setting': 'mua', 'before': None, 'after': GUARD, 'irreversible': False}]
     writes = run.writes('r1')
     assert [(w['method'], w['path'].rsplit('/', 2)[-2:]) for w in writes] == [('PUT', ['backupResourceGuardProxies', proxy])]
     assert writes[0]['body'] == {'properties': {'resourceGuardResourceId': GUARD}}
-    assert run['r1']['vault']['mua'] == {'protected': True, 'resource_guard_id': GUARD}        # re-read
+    mua = run['r1']['vault']['mua']                                                            # re-read
+    assert (mua['protected'], mua['resource_guard_id']) == (True, GUARD) and 'disableSoftDeleteRequests' in mua['protected_operations']
     assert run['r2']['changed'] is False and run.writes('r2') == []
 
 

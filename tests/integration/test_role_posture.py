@@ -29,6 +29,7 @@ STATE = {'unset': 'disabled', 'disabled': 'disabled', 'enabled': 'enabled', 'loc
 EVERY_RULE = ('immutability', 'soft_delete', 'retention', 'mua', 'cross_subscription_restore', 'public_network_access', 'alerts',
               'customer_managed_keys', 'infrastructure_encryption', 'private_endpoints', 'storage_redundancy', 'cross_region_restore')
 
+
 def fleet_vaults():
     """{name: immutability state as the fleet file gives it} of every vault of drift_fleet."""
     vaults = {}

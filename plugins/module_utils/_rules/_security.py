@@ -65,6 +65,12 @@ def state(value, resource, field):
     return spelling(value)
 
 
+def kind_state(vault_type, props, resource, rs_path, bv_path):
+    """A state read at ``rs_path`` (a Recovery Services vault) or ``bv_path`` (a Backup vault) under the properties."""
+    path = rs_path if vault_type == 'recovery_services' else bv_path
+    return state(nested(props, path, resource), resource, 'properties.' + '.'.join(path))
+
+
 def to_api(value):
     return API_STATES[value]
 

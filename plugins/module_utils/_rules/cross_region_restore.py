@@ -19,11 +19,8 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base impor
 
 
 def read_state(vault_type, props, resource):
-    if vault_type == 'recovery_services':
-        path = ('redundancySettings', 'crossRegionRestore')
-    else:
-        path = ('featureSettings', 'crossRegionRestoreSettings', 'state')
-    return _security.state(_security.nested(props, path, resource), resource, 'properties.' + '.'.join(path))
+    return _security.kind_state(vault_type, props, resource, ('redundancySettings', 'crossRegionRestore'),
+                                ('featureSettings', 'crossRegionRestoreSettings', 'state'))
 
 
 class CrossRegionRestoreRule(_security.ReportOnlyRule):

@@ -18,11 +18,8 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base impor
 
 
 def read_state(vault_type, props, resource):
-    if vault_type == 'recovery_services':
-        path = ('encryption', 'infrastructureEncryption')
-    else:
-        path = ('securitySettings', 'encryptionSettings', 'infrastructureEncryption')
-    return _security.state(_security.nested(props, path, resource), resource, 'properties.' + '.'.join(path))
+    return _security.kind_state(vault_type, props, resource, ('encryption', 'infrastructureEncryption'),
+                                ('securitySettings', 'encryptionSettings', 'infrastructureEncryption'))
 
 
 class InfrastructureEncryptionRule(_security.ReportOnlyRule):

@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import COLLECTION_VERSION
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import kind_label
-from ansible_collections.vaultlock.azure.plugins.module_utils._report_policy import sarif_results, sarif_rules
+from ansible_collections.vaultlock.azure.plugins.module_utils._report_policy import sarif_rules
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import FLAGS, LOCK_SETTINGS, SETTING_LABEL, SETTINGS
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports import (
     _check_report,
@@ -180,8 +180,7 @@ def build_sarif(report, tool_version=COLLECTION_VERSION):
     errors = report.get('errors') or []
     driver = {'name': TOOL_NAME, 'informationUri': INFORMATION_URI,
               'rules': [_rule(*rule) for rule in RULES] + sarif_rules(report)}
-    # The azure_policy section: one rule per definition, one result per non-compliant vault.
-    results.extend(sarif_results(report, len(RULES), artifact_uri))
+    # The azure_policy section: one rule per definition, its verdicts counted in the rule's properties (_report_policy).
     if tool_version:
         driver['semanticVersion'] = str(tool_version)
     # Warnings (an exclusion that matched no vault, TLS validation off) are notifications too: a pipeline shows them.

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import pathlib
 import random
 import time
@@ -18,10 +17,9 @@ import pytest
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._report_html import PAGE_SIZE, render_html
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports import build_report
+from tests.integration import chromium
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get('VAULTLOCK_CHROMIUM', '/usr/bin/chromium')
-CHROMEDRIVER = os.environ.get('VAULTLOCK_CHROMEDRIVER', '/usr/bin/chromedriver')
 OUTPUT = REPO / 'tests' / 'output'
 VAULTS = 20000
 # The issue's target for one filter or sort at 20,000 findings.
@@ -79,19 +77,8 @@ def page(tmp_path_factory):
 
 @pytest.fixture(scope='module')
 def browser(tmp_path_factory):
-    """Headless Debian chromium through Debian's chromedriver (as tests/integration/test_role_reports.py starts it)."""
-    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
-        pytest.fail('chromium and chromedriver are missing: run make browser (apt-get install chromium chromium-driver)')
-    os.environ['SE_OFFLINE'] = 'true'  # Selenium Manager must not look for drivers online
-    from selenium import webdriver  # pylint: disable=import-outside-toplevel
-    from selenium.webdriver.chrome.service import Service  # pylint: disable=import-outside-toplevel
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ('--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-                 '--disable-sync', '--no-first-run', '--disable-quic', '--disable-dev-shm-usage', '--window-size=1400,1600',
-                 '--user-data-dir=%s' % tmp_path_factory.mktemp('chromium-profile')):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    """Headless Debian chromium through Debian's chromedriver (tests/integration/chromium.py)."""
+    driver = chromium.start(tmp_path_factory.mktemp('chromium-profile'))
     driver.set_page_load_timeout(300)
     driver.set_script_timeout(120)
     try:

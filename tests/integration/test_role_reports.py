@@ -16,14 +16,13 @@ import time
 import jsonschema
 import pytest
 
+from tests.integration import chromium
 from tests.integration.png import count_color, read_png
 from tests.integration.fleets import SUB1, SUB2
 from tests.integration.test_harden_role import ENFORCE_ALL, PLAYBOOK, Harden, drift_fleet
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 SARIF_SCHEMA = REPO / 'tests' / 'fixtures' / 'sarif' / 'sarif-schema-2.1.0.json'
-CHROMIUM = os.environ.get('VAULTLOCK_CHROMIUM', '/usr/bin/chromium')
-CHROMEDRIVER = os.environ.get('VAULTLOCK_CHROMEDRIVER', '/usr/bin/chromedriver')
 SCREENSHOTS = REPO / 'tests' / 'output' / 'screenshots'
 # The chart colours of module_utils/_report_html.py (COLORS).
 RED, GREEN, ORANGE, PURPLE = (0xc6, 0x28, 0x28), (0x2e, 0x7d, 0x32), (0xef, 0x8f, 0x00), (0x6a, 0x1b, 0x9a)
@@ -95,20 +94,8 @@ def test_empty_report_dir_is_refused_before_any_request(runner, emulator, tmp_pa
 
 @pytest.fixture(scope='module')
 def browser(tmp_path_factory):
-    """Headless Debian chromium driven by Debian's chromedriver, with the flags a closed network needs."""
-    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
-        pytest.fail('chromium and chromedriver are missing: run make browser (apt-get install chromium chromium-driver)')
-    os.environ['SE_OFFLINE'] = 'true'  # Selenium Manager must not look for drivers online
-    from selenium import webdriver  # pylint: disable=import-outside-toplevel
-    from selenium.webdriver.chrome.service import Service  # pylint: disable=import-outside-toplevel
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ('--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-                 '--disable-sync', '--no-first-run', '--disable-quic', '--disable-dev-shm-usage', '--window-size=1400,1600',
-                 '--user-data-dir=%s' % tmp_path_factory.mktemp('chromium-profile')):
-        options.add_argument(flag)
-    options.set_capability('goog:loggingPrefs', {'performance': 'ALL', 'browser': 'ALL'})
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    """Headless Debian chromium driven by Debian's chromedriver (tests/integration/chromium.py), its network log on."""
+    driver = chromium.start(tmp_path_factory.mktemp('chromium-profile'), {'goog:loggingPrefs': {'performance': 'ALL', 'browser': 'ALL'}})
     try:
         yield driver
     finally:

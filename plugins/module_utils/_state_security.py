@@ -12,9 +12,14 @@ from __future__ import annotations
 
 import copy
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, PartialChangeError, VaultlockError
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
+    AzureOperationError,
+    PartialChangeError,
+    UnreadAfterWriteError,
+    VaultlockError,
+)
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import alerts, cross_subscription_restore, mua, public_network_access
-from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend, vault_record
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend, reread, vault_record
 
 OPERATION = 'update vault security settings'
 OPTIONS = ('cross_subscription_restore', 'public_network_access', 'alerts', 'resource_guard_id')
@@ -99,19 +104,32 @@ def run(mod):
     changes, body, after = plan(ref.vault_type, before, params, ref.name)
     if changes and not mod.check_mode:
         irreversible = any(item['irreversible'] for item in changes)
+        accepted = []
+
+        def read_back():
+            # After an accepted write: read again (as the other state modules do, _vaults.reread) before saying anything.
+            return reread(lambda: store.read_settled(ref)[1], OPERATION, ref.label)
         try:
             patched = [item for item in changes if item['setting'] != 'mua']
             if patched:
                 store.reconcile_patch(ref, body, OPERATION, _applied(ref.vault_type, patched), irreversible)
+                accepted.extend(patched)
             for item in changes:
                 if item['setting'] == 'mua':
                     _associate(store, ref, item['after'])
-            after = store.read_settled(ref)[1]
+                    accepted.append(item)
+            after = read_back()
         except VaultlockError as exc:
-            fresh = None
             try:
-                fresh = store.read_settled(ref)[1]
-            except VaultlockError:
+                fresh = read_back() if not isinstance(exc, UnreadAfterWriteError) else None
+            except UnreadAfterWriteError:
+                fresh = None
+            if fresh is None:
+                if accepted or isinstance(exc, UnreadAfterWriteError) or (isinstance(exc, AzureOperationError) and exc.outcome_unknown):
+                    # Azure accepted a write (or may have) and the vault cannot be read back: whether it changed is unknown,
+                    # never "no".
+                    raise PartialChangeError(exc, {'changed': True, 'outcome': 'unknown', 'changes': accepted or changes,
+                                                   'vault': before}) from exc
                 raise exc from None
             happened = [item for item in changes if _now(fresh, item) == item['after']]
             if not happened:

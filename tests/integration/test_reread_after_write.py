@@ -131,3 +131,18 @@ def test_the_role_reports_an_unreadable_result_after_an_accepted_write_as_change
     assert set(errors) == {'rsv-role', 'rsv-pol-role'}, report['errors']
     assert all('whether it changed is unknown' in e['message'] for e in errors.values()), report['errors']
     assert state(emulator, 'rsv-role') == 'Unlocked' and daily(emulator, 'rsv-pol-role') == 30
+
+
+@pytest.mark.usefixtures('reread_fleet')
+def test_vault_security_settings_reports_an_unreadable_result_after_an_accepted_patch_as_unknown(runner, emulator):
+    """The same rule for vault_security_settings: once Azure accepted its PATCH, a vault that cannot be read back (here from
+    the poller's final read on) is changed with outcome unknown, the PATCH sent once."""
+    emulator.fault(method='GET', path_regex='/vaults/rsv-once$', skip=1, times=20, status=200, raw_body=TRUNCATED,
+                   content_type='application/json')
+    run = runner.play([{'vaultlock.azure.vault_security_settings': {'id': vault_id('rsv-once'), 'public_network_access': 'disabled'}}])
+    result = run['r0']
+    assert result['failed'] is True and result['changed'] is True and result['outcome'] == 'unknown', result
+    assert [(c['setting'], c['after']) for c in result['changes']] == [('public_network_access', 'disabled')]
+    assert 'whether it changed is unknown' in result['msg'], result['msg']
+    assert len(sent(emulator, 'rsv-once', 'PATCH')) == 1
+    assert emulator.resource(vault_id('rsv-once'))['properties']['publicNetworkAccess'] == 'Disabled'

@@ -19,6 +19,7 @@ A definition whose effect is Disabled asks for nothing.
 from __future__ import annotations
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError
+from ansible_collections.vaultlock.azure.plugins.module_utils._policy import DEFINITIONS_BY_SETTING
 
 PRESETS = ('azure_policy',)
 # The key of a preset baseline listing the settings the preset raised to an irreversible target (_targets.check_baseline).
@@ -32,6 +33,11 @@ _ORDER = {
     'cross_subscription_restore': ('enabled', 'disabled', 'permanently_disabled'),
 }
 _REDUNDANCIES = ('GeoRedundant', 'ZoneRedundant', 'LocallyRedundant')
+# The settings each definition checks (the map the findings use to name their definitions, read the other way).
+_SETTINGS_OF = {}
+for (_setting, _kind), _names in DEFINITIONS_BY_SETTING.items():
+    for _name in _names:
+        _SETTINGS_OF.setdefault(_name, set()).add(_setting)
 
 
 def _stricter(setting, have, want):
@@ -49,26 +55,26 @@ def needs(assignments):
     for definition, params in assignments:
         if str(params.get('effect', '')).lower() == 'disabled':
             continue
-        name = definition['file'].lower()
-        if 'immutability' in name:
+        settings = _SETTINGS_OF.get(definition['name'], ())
+        if 'immutability' in settings:
             out['immutability'] = _stricter('immutability', out.get('immutability'),
                                             'locked' if params.get('checkLockedImmutabilityOnly') else 'enabled')
-        elif 'softdelete' in name:
+        if 'soft_delete' in settings:
             out['soft_delete'] = _stricter('soft_delete', out.get('soft_delete'),
                                            'always_on' if params.get('checkAlwaysOnSoftDeleteOnly') else 'on')
-        elif 'crosssubscriptionrestore' in name:
+        if 'cross_subscription_restore' in settings:
             wanted = str(params.get('crossSubscriptionRestoreStateParameter') or 'Disabled')
             out['cross_subscription_restore'] = _stricter('cross_subscription_restore', out.get('cross_subscription_restore'),
                                                           'permanently_disabled' if wanted.lower() == 'permanentlydisabled' else 'disabled')
-        elif 'publicnetworkaccess' in name:
+        if 'public_network_access' in settings:
             out['public_network_access'] = 'disabled'
-        elif 'cmk' in name:
+        if 'customer_managed_keys' in settings:
             out['customer_managed_keys'] = 'required'
             if params.get('checkInfrastructureEncryption') or params.get('enableDoubleEncryption'):
                 out['infrastructure_encryption'] = 'required'
-        elif 'privateendpoint' in name:
+        if 'private_endpoints' in settings:
             out['private_endpoints'] = 'required'
-        elif 'redudancysettings' in name:
+        if 'storage_redundancy' in settings:
             denied = str(params.get('BackupStorageRedundancy') or '')
             allowed = [value for value in out.get('storage_redundancy') or _REDUNDANCIES if value.lower() != denied.lower()]
             out['storage_redundancy'] = allowed

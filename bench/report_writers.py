@@ -89,7 +89,10 @@ def main(argv=None):
     sizes = {}
     start = time.process_time()
     with open(os.path.join(out, 'drift.json'), 'w', encoding='utf-8') as handle:
-        json.dump(report, handle, sort_keys=True, indent=2, separators=(',', ': '), ensure_ascii=False)
+        if hasattr(_reports, 'write_json'):
+            _reports.write_json(report, handle)
+        else:  # a checkout from before drift.json's layout of a line per vault (--collections)
+            json.dump(report, handle, sort_keys=True, indent=2, separators=(',', ': '), ensure_ascii=False)
     timings['drift.json'] = time.process_time() - start
     for name, render in writers:
         start = time.process_time()

@@ -36,7 +36,12 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._module import SCO
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy._preset import PRESETS
 from ansible_collections.vaultlock.azure.plugins.module_utils._report_html import render_html
 from ansible_collections.vaultlock.azure.plugins.module_utils._report_sarif import render_sarif
-from ansible_collections.vaultlock.azure.plugins.module_utils._reports import build_report, render_junit, render_markdown
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports import (
+    build_report,
+    render_junit,
+    render_markdown,
+)
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports import write_json as write_report_json
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import TASKS
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import APPLY_CONCURRENCY
 
@@ -475,17 +480,12 @@ def gated_drift(drift, gates):
 
 
 def _renderers():
-    def write_json(report, handle):
-        # As ansible.builtin.to_nice_json(indent=2) wrote it, streamed: a 17 MB document is never one string.
-        json.dump(report, handle, sort_keys=True, indent=2, separators=(',', ': '), ensure_ascii=False)
-        handle.write('\n')
-
     def text(render):
         def write(report, handle):
             handle.write(render(report))
         return write
 
-    return {'drift.json': write_json, 'drift.md': text(render_markdown), 'drift.junit.xml': text(render_junit),
+    return {'drift.json': write_report_json, 'drift.md': text(render_markdown), 'drift.junit.xml': text(render_junit),
             'drift.html': text(render_html), 'drift.sarif': text(render_sarif)}
 
 

@@ -254,33 +254,73 @@ def help_uri(definition):
     return SOURCE_URI % definition['file']
 
 
+class _Judged:
+    """One assigned definition while a fleet is judged: its effect, and the vaults it judged and found non-compliant."""
+
+    def __init__(self, definition, parameters):
+        self.definition = definition
+        self.parameters = parameters
+        self.effect = effect_of(definition['effect'], parameters)
+        self.evaluated = self.effect.lower() != 'disabled'
+        self.kind = KIND[definition['name']]
+        self.vaults = 0
+        self.failing = []
+
+    def row(self):
+        definition = self.definition
+        return {
+            'name': definition['name'], 'id': definition_id(definition['name']), 'display_name': definition['display_name'],
+            'version': definition['version'], 'parameters': dict(self.parameters), 'effect': self.effect,
+            'evaluated': self.evaluated, 'vault_type': self.kind, 'vaults': self.vaults,
+            'non_compliant': sorted(self.failing, key=str.lower), 'help_uri': help_uri(definition),
+        }
+
+
+def _verdict(judged, kind, fields):
+    """``((a _Judged, non-compliant), ...)`` for every evaluated definition of the vault's kind, on its policy_fields."""
+    body = None
+    verdict = []
+    for entry in judged:
+        if not entry.evaluated or kind != entry.kind:
+            continue
+        body = body if body is not None else body_of(fields)
+        verdict.append((entry, non_compliant(entry.definition['if'], body, entry.parameters)))
+    return tuple(verdict)
+
+
+def _memo_key(kind, fields):
+    """What a verdict depends on besides the assignments, as a dictionary key; None when a value is not hashable."""
+    try:
+        key = (kind, tuple(sorted(fields.items())))
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
 def evaluate(records, assignments):
     """drift.json's ``azure_policy`` section for vault records (each with ``policy_fields``) and checked assignments.
 
-    One vault at a time: its body is rebuilt from policy_fields, judged by every definition of its kind, and dropped.
+    A verdict depends only on the vault's kind and its policy_fields (the parameters are the same for every vault), so
+    vaults configured alike are judged once: the body is rebuilt from policy_fields, judged by every definition of the
+    kind, and dropped. A vault whose fields cannot be a key is judged on its own.
     """
-    judged = []
-    for definition, parameters in assignments:
-        effect = effect_of(definition['effect'], parameters)
-        judged.append((definition, parameters, effect, effect.lower() != 'disabled', KIND[definition['name']], [], [0]))
+    judged = [_Judged(definition, parameters) for definition, parameters in assignments]
+    verdicts = {}
     for record in records:
         kind = record.get('vault_type')
-        body = None
-        for definition, parameters, _effect, evaluated, wanted, failing, count in judged:
-            if not evaluated or kind != wanted:
-                continue
-            body = body if body is not None else body_of(record.get('policy_fields') or {})
-            count[0] += 1
-            if non_compliant(definition['if'], body, parameters):
-                failing.append(str(record['id']))
-    rows = []
-    for definition, parameters, effect, evaluated, kind, failing, count in judged:
-        rows.append({
-            'name': definition['name'], 'id': definition_id(definition['name']), 'display_name': definition['display_name'],
-            'version': definition['version'], 'parameters': dict(parameters), 'effect': effect, 'evaluated': evaluated,
-            'vault_type': kind, 'vaults': count[0], 'non_compliant': sorted(failing, key=str.lower), 'help_uri': help_uri(definition),
-        })
-    return {'definitions': rows}
+        fields = record.get('policy_fields') or {}
+        key = _memo_key(kind, fields)
+        verdict = verdicts.get(key) if key is not None else None
+        if verdict is None:
+            verdict = _verdict(judged, kind, fields)
+            if key is not None:
+                verdicts[key] = verdict
+        for entry, failed in verdict:
+            entry.vaults += 1
+            if failed:
+                entry.failing.append(str(record['id']))
+    return {'definitions': [entry.row() for entry in judged]}
 
 
 def finding_definitions(section, setting, vault_type):

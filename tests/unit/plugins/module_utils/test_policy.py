@@ -242,6 +242,36 @@ def test_verdicts_equal_the_oracles_through_arm_bodies_and_graph_rows(seed):
     assert len(mixed) >= 10
 
 
+def test_vaults_configured_alike_are_judged_once_with_the_same_verdicts(monkeypatch):
+    """The memo of evaluate(): twins (the same body under another name) get their own verdicts, equal to the oracle's,
+    for one judgement per configuration; a field that is not hashable (an object) is judged without the memo."""
+    bodies = _fleet(7, count=30)
+    twins = []
+    for kind, body in bodies:
+        twin = json.loads(json.dumps(body))
+        twin['name'] = body['name'] + '-twin'
+        twin['id'] = vid(twin['name'], kind)
+        twins.append((kind, twin))
+    fleet = bodies + twins
+    defaults = dict((d['name'], {}) for _f, d in oracle.load_definitions())
+    records = [vault_record(body, kind) for kind, body in fleet]
+    calls = []
+    real = _policy.non_compliant
+    monkeypatch.setattr(_policy, 'non_compliant', lambda *args: calls.append(args[0]) or real(*args))
+    assert _collection(records, defaults) == _expected(fleet, defaults)
+    configurations = len(set(_policy._memo_key(r['vault_type'], r['policy_fields']) for r in records))  # pylint: disable=protected-access
+    assert configurations <= len(bodies)
+    per_kind = dict((kind, sum(1 for d in DEFINITIONS if _policy.KIND[d['name']] == kind)) for kind in ('recovery_services', 'backup'))
+    assert len(calls) <= configurations * max(per_kind.values()) < len(records) * min(per_kind.values())
+    # An object where the definitions read a value cannot be a key: that vault is judged, and judged right.
+    odd = dict(records[0], id=records[0]['id'] + '-odd', policy_fields=dict(records[0]['policy_fields'], **{'properties.publicNetworkAccess': {'x': 1}}))
+    assert _policy._memo_key(odd['vault_type'], odd['policy_fields']) is None  # pylint: disable=protected-access
+    section = _policy.evaluate([odd], _policy.check_assignments(defaults))
+    alone = _policy.evaluate([dict(odd, id='other')], _policy.check_assignments(defaults))
+    assert [r['vaults'] for r in section['definitions']] == [r['vaults'] for r in alone['definitions']]
+    assert sum(r['vaults'] for r in section['definitions']) >= 1
+
+
 def test_policy_fields_keep_only_what_the_definitions_read():
     body = oracle.random_body('recovery_services', 'rsv-a', vid('rsv-a'), oracle.random_rng(7))
     body['properties']['privateEndpointConnections'] = [{'id': 'pe.backup', 'properties': {

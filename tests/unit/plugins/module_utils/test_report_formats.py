@@ -176,6 +176,20 @@ def test_sarif_any_text_validates(sarif_validator, name, reason, have):
     sarif_validator.validate(json.loads(render_sarif(report)))
 
 
+def test_sarif_is_the_log_with_a_line_per_result(sarif_validator):
+    report = check_report()
+    text = render_sarif(report)
+    log = json.loads(text)
+    sarif_validator.validate(log)
+    assert text.endswith('}\n') and list(log) == ['$schema', 'version', 'runs']  # the log's own order, not sorted
+    results = log['runs'][0]['results']
+    assert results
+    lines = text.split('\n')
+    start = lines.index('      "results": [')
+    assert [json.loads(line.strip().rstrip(',')) for line in lines[start + 1:start + 1 + len(results)]] == results
+    assert lines[start + 1 + len(results)] == '      ]' or lines[start + 1 + len(results)].startswith('      ],')
+
+
 def test_sarif_refuses_other_documents():
     with pytest.raises(ReportError):
         build_sarif({'vaults': []})

@@ -19,6 +19,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._reports import (
     md_escape,
     render_junit,
     render_markdown,
+    write_json,
 )
 from tests.unit.builders import SECURITY_NULL, SUB
 
@@ -353,3 +354,32 @@ def test_markdown_never_mentions_anyone():
     from ansible_collections.vaultlock.azure.plugins.module_utils._reports import md_escape
     assert md_escape('ping @org/team and @me') == 'ping &#64;org/team and &#64;me'
     assert '@' not in md_escape('a@b|c')
+
+
+@pytest.mark.parametrize('report', [
+    {},
+    {'vaults': [], 'summary': {}, 'name': 'x', 'count': 0, 'flag': None},
+    {'vaults': [{'name': 'b', 'z': [1, {'y': 'é\n"'}], 'a': None}, {'name': 'a'}], 'posture': {'s2': {'b': 1, 'a': 2}, 's1': []},
+     'b': 'ünïcode ☃', 'a': [[1, 2], []]},
+])
+def test_write_json_reads_back_as_the_report_a_line_per_member(report, tmp_path):
+    path = tmp_path / 'drift.json'
+    with open(path, 'w', encoding='utf-8') as handle:
+        write_json(report, handle)
+    text = path.read_text(encoding='utf-8')
+    assert json.loads(text) == report
+    assert text.endswith('}\n') and '\\u' not in text  # UTF-8 as written, not escaped
+    lines = text.split('\n')[1:-2]
+    # Top-level keys sorted, one a line; each member of a non-empty list or object whole on its own line.
+    assert [json.loads(line.split(': ', 1)[0]) for line in lines if line.startswith('  "')] == sorted(report)
+    members = [line.strip().rstrip(',') for line in lines if line.startswith('    ')]
+    expected = []
+    for key in sorted(report):
+        value = report[key]
+        if isinstance(value, list):
+            expected += [json.dumps(m, sort_keys=True, ensure_ascii=False, separators=(', ', ': ')) for m in value]
+        elif isinstance(value, dict):
+            expected += ['%s: %s' % (json.dumps(k), json.dumps(value[k], sort_keys=True, ensure_ascii=False, separators=(', ', ': ')))
+                         for k in sorted(value)]
+    assert members == expected
+

@@ -497,9 +497,16 @@ def test_write_reports_writes_five_files_into_a_new_directory(tmp_path):
     assert sorted(os.listdir(path)) == sorted(REPORT_FILES)  # and no temporary file left over
     for name in REPORT_FILES:
         assert stat.S_IMODE(os.stat(os.path.join(path, name)).st_mode) == 0o644
-    # drift.json as to_nice_json(indent=2) wrote it, with a final newline.
+    # drift.json reads back as the report (the drift_report_json filter's document), keys sorted, a line per top-level key and
+    # per member of each top-level list or object (each vault whole on its line), with a final newline.
     text = (target / 'drift.json').read_text(encoding='utf-8')
-    assert text == json.dumps(report, sort_keys=True, indent=2, separators=(',', ': '), ensure_ascii=False) + '\n'
+    assert json.loads(text) == json.loads(json.dumps(report))
+    lines = text.split('\n')
+    assert lines[0] == '{' and lines[-2:] == ['}', '']
+    assert [json.loads(line.strip().rstrip(','))['name'] for line in lines if line.startswith('    {"') and '"posture"' in line] == \
+        [vault['name'] for vault in report['vaults']]
+    keys = [json.loads(line.split(': ', 1)[0]) for line in lines if line.startswith('  "')]
+    assert keys == sorted(report)
     # Each other file is exactly what its renderer (the drift_report_* filters) makes of the report.
     for name, render in (('drift.md', render_markdown), ('drift.junit.xml', render_junit), ('drift.html', render_html),
                          ('drift.sarif', render_sarif)):

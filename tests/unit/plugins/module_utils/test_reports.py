@@ -382,4 +382,3 @@ def test_write_json_reads_back_as_the_report_a_line_per_member(report, tmp_path)
             expected += ['%s: %s' % (json.dumps(k), json.dumps(value[k], sort_keys=True, ensure_ascii=False, separators=(', ', ': ')))
                          for k in sorted(value)]
     assert members == expected
-

@@ -45,7 +45,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._reports import wr
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import TASKS
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import APPLY_CONCURRENCY
 
-PLAN_FORMAT = 1
+PLAN_FORMAT = 2
 _PLAN_ID = re.compile(r'[0-9a-f]{32}')
 _PLAN_PREFIX = 'vaultlock-harden-plan-'
 
@@ -297,26 +297,64 @@ def save_plan(directory, run, report_dir, check_mode, inputs=None):
     return plan_id
 
 
-def _mac(doc):
-    """The seal of a document: an HMAC-SHA256, with the run's key, of its canonical JSON without the seal."""
-    body = json.dumps({key: value for key, value in doc.items() if key != 'seal'}, sort_keys=True, separators=(',', ':'),
-                      ensure_ascii=True)
-    return hmac.new(_RUN_KEY, body.encode('ascii'), hashlib.sha256).hexdigest()
+# A kept file is one JSON object: the seal first, then the document as the bytes the seal covers, so that a reader checks
+# the seal on the bytes before it parses them, and the document is encoded once (by the C encoder) and parsed once.
+_ENVELOPE_HEAD = '{"format":%d,"seal":{"run":"%s","mac":"%s"},"doc":'
+_ENVELOPE = re.compile(r'\{"format":(\d+),"seal":\{"run":"([0-9]+-[0-9a-f]{8})","mac":"([0-9a-f]{64})"\},"doc":')
 
 
-def _sealed(doc):
-    return dict(doc, seal={'run': _RUN_ID, 'mac': _mac(doc)})
+def _mac(body):
+    """The seal of a document's bytes: an HMAC-SHA256 with the run's key."""
+    return hmac.new(_RUN_KEY, body, hashlib.sha256).hexdigest()
 
 
-def _check_seal(doc, what, plan_id):
-    """Refuse a document this run did not write as it is now (changed since, or another run's)."""
-    seal = doc.get('seal')
-    if not isinstance(seal, dict) or seal.get('run') != _RUN_ID:
-        raise InputError('%s %s was not written by this ansible-playbook run (a plan is used by the run that made it): plan '
-                         'again with vaultlock.azure.harden_plan' % (what, plan_id))
-    if not isinstance(seal.get('mac'), str) or not hmac.compare_digest(seal['mac'], _mac(doc)):
+def _envelope(doc):
+    """The file's text: ``doc`` as ASCII JSON behind its seal."""
+    body = json.dumps(doc, separators=(',', ':'), ensure_ascii=True)
+    return (_ENVELOPE_HEAD % (PLAN_FORMAT, _RUN_ID, _mac(body.encode('ascii')))) + body + '}'
+
+
+def _open_envelope(text, what, plan_id):
+    """The document of a kept file's text, once its seal holds for this run; InputError naming what is wrong otherwise."""
+    head = _ENVELOPE.match(text)
+    if head is None:
+        # Not this version's envelope: say whether it is another version's file, a damaged one or an edited one.
+        try:
+            doc = json.loads(text)
+        except ValueError as exc:
+            raise InputError('%s %s on this controller cannot be read (damaged?): %s' % (what, plan_id, exc)) from exc
+        if not isinstance(doc, dict) or doc.get('format') != PLAN_FORMAT:
+            raise InputError('%s %s was written by another version of vaultlock.azure' % (what, plan_id))
         raise InputError('%s %s was changed after this run wrote it: it is not used (nothing was sent to Azure and no report '
                          'was written from it); plan again with vaultlock.azure.harden_plan' % (what, plan_id))
+    if int(head.group(1)) != PLAN_FORMAT:
+        raise InputError('%s %s was written by another version of vaultlock.azure' % (what, plan_id))
+    if head.group(2) != _RUN_ID:
+        raise InputError('%s %s was not written by this ansible-playbook run (a plan is used by the run that made it): plan '
+                         'again with vaultlock.azure.harden_plan' % (what, plan_id))
+    body = text[head.end():-1] if text.endswith('}') else ''
+    try:
+        raw = body.encode('ascii')
+    except UnicodeEncodeError:
+        raw = b''
+    if not raw or not hmac.compare_digest(head.group(3), _mac(raw)):
+        raise InputError('%s %s was changed after this run wrote it: it is not used (nothing was sent to Azure and no report '
+                         'was written from it); plan again with vaultlock.azure.harden_plan' % (what, plan_id))
+    doc = json.loads(body)
+    if not isinstance(doc, dict) or doc.get('format') != PLAN_FORMAT:
+        raise InputError('%s %s was written by another version of vaultlock.azure' % (what, plan_id))
+    return doc
+
+
+def _read_private(path, what, plan_id):
+    """The text of a kept file; FileNotFoundError passes, any other failure to read it is an InputError."""
+    try:
+        with open(path, encoding='utf-8') as handle:
+            return handle.read()
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError) as exc:
+        raise InputError('%s %s on this controller cannot be read (damaged?): %s' % (what, plan_id, exc)) from exc
 
 
 def remove_stale_plans(directory, max_age=STALE_PLAN_SECONDS, now=None):
@@ -342,8 +380,7 @@ def _write_private(path, doc, what, replace=True):
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, 'w', encoding='utf-8') as handle:
-            # json.dumps, not json.dump: only the one-shot encoder is the C one (json.dump encodes in Python, 3x the CPU).
-            handle.write(json.dumps(_sealed(doc), separators=(',', ':')))
+            handle.write(_envelope(doc))
         if replace:
             os.replace(tmp, path)
         else:
@@ -376,17 +413,12 @@ def save_applied(directory, plan_id, doc):
 
 def load_applied(directory, plan_id):
     """What harden_apply did with the plan, or None when it did not run (check mode, nothing to change)."""
-    path = applied_path(directory, plan_id)
+    what = 'the apply results of plan'
     try:
-        with open(path, encoding='utf-8') as handle:
-            doc = json.load(handle)
+        text = _read_private(applied_path(directory, plan_id), what, plan_id)
     except FileNotFoundError:
         return None
-    except (OSError, ValueError) as exc:
-        raise InputError('the apply results of plan %s on this controller cannot be read (damaged?): %s' % (plan_id, exc)) from exc
-    if not isinstance(doc, dict) or doc.get('format') != PLAN_FORMAT:
-        raise InputError('the apply results of plan %s were written by another version of vaultlock.azure' % plan_id)
-    _check_seal(doc, 'the apply results of plan', plan_id)
+    doc = _open_envelope(text, what, plan_id)
     if doc.get('plan') != plan_id:
         raise InputError('the apply results beside plan %s are those of another plan: they are not used' % plan_id)
     return doc
@@ -400,17 +432,11 @@ def applied_before(directory, plan_id):
 def load_plan(directory, plan_id):
     path = plan_path(directory, plan_id)
     try:
-        with open(path, encoding='utf-8') as handle:
-            doc = json.load(handle)
+        text = _read_private(path, 'the plan', plan_id)
     except FileNotFoundError as exc:
         raise InputError('no plan %s on this controller: give the plan value of a vaultlock.azure.harden_plan task of the '
                          'same ansible-playbook run (plans are kept until the run ends)' % plan_id) from exc
-    except (OSError, ValueError) as exc:
-        raise InputError('the plan %s on this controller cannot be read (damaged?): %s' % (plan_id, exc)) from exc
-    if not isinstance(doc, dict) or doc.get('format') != PLAN_FORMAT:
-        raise InputError('plan %s was written by another version of vaultlock.azure' % plan_id)
-    _check_seal(doc, 'plan', plan_id)
-    return doc
+    return _open_envelope(text, 'plan', plan_id)
 
 
 # ------------------------------------------------------------------------------------------- the reports

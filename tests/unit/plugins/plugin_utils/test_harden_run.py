@@ -364,7 +364,10 @@ def test_a_plan_that_does_not_exist(tmp_path):
         load_plan(str(tmp_path), '0123456789abcdef0123456789abcdef')
 
 
-@pytest.mark.parametrize('doc', [{'format': 2, 'drift': []}, {'drift': []}, [1, 2], 'text'])
+@pytest.mark.parametrize('doc', [
+    {'format': PLAN_FORMAT - 1, 'drift': [], 'seal': {'run': 'x', 'mac': '0' * 64}},   # the format before the envelope
+    {'format': PLAN_FORMAT + 1, 'seal': {}, 'doc': {}}, {'drift': []}, [1, 2], 'text',
+])
 def test_a_plan_of_another_format_is_refused(tmp_path, doc):
     plan_id = 'ab' * 16
     (tmp_path / ('vaultlock-harden-plan-%s.json' % plan_id)).write_text(json.dumps(doc))
@@ -603,20 +606,48 @@ def test_prepare_report_dir_creates_0755(tmp_path):
 
 # ------------------------------------------------------------------------------------------- the plan is sealed to its run
 
-@pytest.mark.parametrize('edit', [
-    lambda doc: doc.update(report_dir='/tmp/elsewhere'),      # redirect the reports
-    lambda doc: doc.update(drift=[]),                         # empty the drift
-    lambda doc: doc.update(check_mode=True),                  # mark a real run as check mode
-    lambda doc: doc['seal'].update(mac='0' * 64),
-    lambda doc: doc.pop('seal'),
+def rewrite(path, edit_doc=None, edit_head=None):
+    """Edit a kept file as someone on the controller could: its document or its seal, the rest byte for byte."""
+    text = path.read_text()
+    head = _harden_run._ENVELOPE.match(text)  # pylint: disable=protected-access
+    assert head and text.endswith('}')
+    doc = json.loads(text[head.end():-1])
+    seal = {'format': int(head.group(1)), 'run': head.group(2), 'mac': head.group(3)}
+    if edit_doc:
+        edit_doc(doc)
+    if edit_head:
+        edit_head(seal)
+    path.write_text('{"format":%d,"seal":{"run":"%s","mac":"%s"},"doc":' % (seal['format'], seal['run'], seal['mac'])
+                    + json.dumps(doc, separators=(',', ':')) + '}')
+
+
+@pytest.mark.parametrize('edit_doc,edit_head', [
+    (lambda doc: doc.update(report_dir='/tmp/elsewhere'), None),      # redirect the reports
+    (lambda doc: doc.update(drift=[]), None),                         # empty the drift
+    (lambda doc: doc.update(check_mode=True), None),                  # mark a real run as check mode
+    (None, lambda seal: seal.update(mac='0' * 64)),                   # a seal of one's own
+    (None, lambda seal: seal.update(mac=_harden_run._mac(b'{}'))),    # pylint: disable=protected-access
 ])
-def test_a_plan_changed_after_it_was_written_is_refused(tmp_path, edit):
+def test_a_plan_changed_after_it_was_written_is_refused(tmp_path, edit_doc, edit_head):
     plan_id = save_plan(str(tmp_path), a_run(), 'reports/x', False)
     path = tmp_path / ('vaultlock-harden-plan-%s.json' % plan_id)
-    doc = json.loads(path.read_text())
-    edit(doc)
-    path.write_text(json.dumps(doc))
-    with pytest.raises(InputError, match='changed after this run wrote it|not written by this ansible-playbook run'):
+    rewrite(path)
+    assert load_plan(str(tmp_path), plan_id)['report_dir'] == 'reports/x'  # the same bytes load
+    rewrite(path, edit_doc, edit_head)
+    with pytest.raises(InputError, match='changed after this run wrote it'):
+        load_plan(str(tmp_path), plan_id)
+
+
+@pytest.mark.parametrize('text', [
+    lambda doc: json.dumps(doc),                                       # the same document, written by another encoder
+    lambda doc: json.dumps(dict((k, v) for k, v in doc.items() if k != 'seal')),
+    lambda doc: json.dumps(doc)[:-1] + ' }',
+])
+def test_a_plan_rewritten_in_any_other_way_is_refused(tmp_path, text):
+    plan_id = save_plan(str(tmp_path), a_run(), 'reports/x', False)
+    path = tmp_path / ('vaultlock-harden-plan-%s.json' % plan_id)
+    path.write_text(text(json.loads(path.read_text())))
+    with pytest.raises(InputError, match='changed after this run wrote it'):
         load_plan(str(tmp_path), plan_id)
 
 
@@ -638,14 +669,14 @@ def test_apply_results_are_sealed_and_bound_to_their_plan(tmp_path):
     with pytest.raises(InputError, match='applied already'):
         _harden_run.save_applied(str(tmp_path), plan_id, {'results': {}, 'gates': {}, 'warnings': []})
     path = tmp_path / ('vaultlock-harden-plan-%s.applied.json' % plan_id)
-    doc = json.loads(path.read_text())
-    doc['results'] = {'immutability': [{'id': 'x', 'changed': True}]}
-    path.write_text(json.dumps(doc))
+    sealed = path.read_text()
+    rewrite(path, lambda doc: doc.update(results={'immutability': [{'id': 'x', 'changed': True}]}))
     with pytest.raises(InputError, match='changed after this run wrote it'):
         _harden_run.load_applied(str(tmp_path), plan_id)
+    # Another plan's results, sealed by this run, are not this plan's.
     other = save_plan(str(tmp_path), a_run(), 'reports/x', False)
-    (tmp_path / ('vaultlock-harden-plan-%s.applied.json' % other)).write_text(json.dumps(dict(doc, results={})))
-    with pytest.raises(InputError):
+    (tmp_path / ('vaultlock-harden-plan-%s.applied.json' % other)).write_text(sealed)
+    with pytest.raises(InputError, match='those of another plan'):
         _harden_run.load_applied(str(tmp_path), other)
 
 

@@ -332,17 +332,26 @@ def fix_kind(finding):
     return 'option' if finding.get('option') else 'person'
 
 
+def _posture_rules():
+    """(rule, the names of its settings) of every posture rule, computed once."""
+    return tuple((rule, frozenset(setting.name for setting in rule.settings)) for rule in POSTURE_RULES)
+
+
+_POSTURE_RULES = _posture_rules()
+_UNKNOWN_STATE = {'state': 'unknown', 'compliant': None}
+
+
 def _vault_posture(entry, open_findings, changed):
     """A report vault row's ``posture``: each rule's state of the vault (Rule.posture, from the drift entry), ``compliant``
     judged on the findings left open; after a real run the state the run's changes (``changed``) left."""
     given = entry.get('posture') if isinstance(entry.get('posture'), Mapping) else {}
     changes = (changed or {}).get('changes') or []
+    open_settings = set(f.get('setting') for f in open_findings)
     posture = {}
-    for rule in POSTURE_RULES:
+    for rule, settings in _POSTURE_RULES:
         state = given.get(rule.posture_key)
-        state = dict(state) if isinstance(state, Mapping) else {'state': 'unknown', 'compliant': None}
-        settings = set(setting.name for setting in rule.settings)
-        left = [f for f in open_findings if f.get('setting') in settings]
+        state = dict(state) if isinstance(state, Mapping) else dict(_UNKNOWN_STATE)
+        left = [f for f in open_findings if f.get('setting') in settings] if not open_settings.isdisjoint(settings) else []
         if changed is not None:
             state = dict(rule.posture_after(state, [c for c in changes if c.get('setting') in settings or c.get('action') == rule.action],
                                             left))
@@ -370,18 +379,24 @@ def posture_summary(vaults):
     by_sub = {}
     locked = 0
     for vault in vaults:
-        sub = by_sub.setdefault(str(vault.get('subscription_id') or 'unknown'), {'vaults': 0, 'locked': 0, 'rules': _state_counts()})
+        sub_id = str(vault.get('subscription_id') or 'unknown')
+        sub = by_sub.get(sub_id)
+        if sub is None:
+            sub = by_sub[sub_id] = {'vaults': 0, 'locked': 0, 'rules': _state_counts()}
         sub['vaults'] += 1
         vault_locked = is_locked(vault)
         locked += vault_locked
         sub['locked'] += vault_locked
+        sub_rules = sub['rules']
         for key, state in (vault.get('posture') or {}).items():
-            for counts in (rules.get(key), sub['rules'].get(key)):
-                if counts is None:
-                    continue
-                counts['states'][state.get('state')] = counts['states'].get(state.get('state'), 0) + 1
-                compliant = state.get('compliant')
-                counts['not_checked' if compliant is None else ('compliant' if compliant else 'not_compliant')] += 1
+            name = state.get('state')
+            compliant = state.get('compliant')
+            column = 'not_checked' if compliant is None else ('compliant' if compliant else 'not_compliant')
+            for counts in (rules.get(key), sub_rules.get(key)):
+                if counts is not None:
+                    states = counts['states']
+                    states[name] = states.get(name, 0) + 1
+                    counts[column] += 1
     return {
         'vaults': len(vaults),
         'locked': locked,

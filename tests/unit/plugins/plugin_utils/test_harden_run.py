@@ -608,11 +608,11 @@ def test_prepare_report_dir_creates_0755(tmp_path):
 
 def rewrite(path, edit_doc=None, edit_head=None):
     """Edit a kept file as someone on the controller could: its document or its seal, the rest byte for byte."""
-    text = path.read_text()
-    head = _harden_run._ENVELOPE.match(text)  # pylint: disable=protected-access
-    assert head and text.endswith('}')
-    doc = json.loads(text[head.end():-1])
-    seal = {'format': int(head.group(1)), 'run': head.group(2), 'mac': head.group(3)}
+    data = path.read_bytes()
+    head = _harden_run._ENVELOPE.match(data)  # pylint: disable=protected-access
+    assert head and data.endswith(b'}')
+    doc = json.loads(data[head.end():-1])
+    seal = {'format': int(head.group(1)), 'run': head.group(2).decode(), 'mac': head.group(3).decode()}
     if edit_doc:
         edit_doc(doc)
     if edit_head:

@@ -27,7 +27,13 @@ def split_resource_id(arm_id):
     text = str(arm_id or '')
     if text.endswith('/'):
         text = text[:-1]
-    tools = arm_tools()
-    if not text.startswith('/') or not tools.is_valid_resource_id(text):
+    if not text.startswith('/'):
         return {}
-    return dict(tools.parse_resource_id(text))
+    tools = arm_tools()
+    # tools.is_valid_resource_id(text), with the one parse it makes kept instead of parsing the id a second time.
+    try:
+        parts = tools.parse_resource_id(text)
+        valid = tools.resource_id(**parts).lower() == text.lower()
+    except KeyError:
+        return {}
+    return dict(parts) if valid else {}

@@ -71,13 +71,15 @@ _ATOMS = (str, bool, int, float, type(None))
 
 def _plain(value):
     """A JSON-ready copy: plain dict / list / str / int / float / bool / None."""
-    # Plain values first, by exact type (a report holds hundreds of thousands of them; a subclass, such as a tagged
-    # string of Ansible's, takes the conversions below).
+    # Plain values first, by exact type, without a call for each (a report holds hundreds of thousands of them); a
+    # subclass, such as a tagged string of Ansible's, takes the conversions below.
     kind = type(value)
     if kind in _ATOMS:
         return value
     if kind is dict:
-        return dict((str(k), _plain(v)) for k, v in value.items())
+        return {(k if type(k) is str else str(k)): (v if type(v) in _ATOMS else _plain(v)) for k, v in value.items()}
+    if kind is list:
+        return [v if type(v) in _ATOMS else _plain(v) for v in value]
     if isinstance(value, Mapping):
         return dict((str(k), _plain(v)) for k, v in value.items())
     if isinstance(value, (list, tuple, set, frozenset)):
@@ -375,28 +377,30 @@ def _state_counts():
 def posture_summary(vaults):
     """The report's ``posture``: every vault in scope counted by each rule's state (compliant or not), how many are
     locked, and the same per subscription (the reports' chart of states)."""
-    rules = _state_counts()
-    by_sub = {}
-    locked = 0
+    # One count per (subscription, rule, state, compliant or not) first, in the order first seen; the totals after.
+    tally = {}
+    subs = {}
     for vault in vaults:
         sub_id = str(vault.get('subscription_id') or 'unknown')
-        sub = by_sub.get(sub_id)
+        sub = subs.get(sub_id)
         if sub is None:
-            sub = by_sub[sub_id] = {'vaults': 0, 'locked': 0, 'rules': _state_counts()}
-        sub['vaults'] += 1
-        vault_locked = is_locked(vault)
-        locked += vault_locked
-        sub['locked'] += vault_locked
-        sub_rules = sub['rules']
+            sub = subs[sub_id] = [0, 0]
+        sub[0] += 1
+        sub[1] += is_locked(vault)
         for key, state in (vault.get('posture') or {}).items():
-            name = state.get('state')
             compliant = state.get('compliant')
             column = 'not_checked' if compliant is None else ('compliant' if compliant else 'not_compliant')
-            for counts in (rules.get(key), sub_rules.get(key)):
-                if counts is not None:
-                    states = counts['states']
-                    states[name] = states.get(name, 0) + 1
-                    counts[column] += 1
+            cell = (sub_id, key, state.get('state'), column)
+            tally[cell] = tally.get(cell, 0) + 1
+    rules = _state_counts()
+    by_sub = dict((sub_id, {'vaults': counts[0], 'locked': counts[1], 'rules': _state_counts()}) for sub_id, counts in subs.items())
+    for (sub_id, key, name, column), count in tally.items():
+        for counts in (rules.get(key), by_sub[sub_id]['rules'].get(key)):
+            if counts is not None:
+                states = counts['states']
+                states[name] = states.get(name, 0) + count
+                counts[column] += count
+    locked = sum(counts[1] for counts in subs.values())
     return {
         'vaults': len(vaults),
         'locked': locked,

@@ -18,7 +18,7 @@ import pytest
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import compute_drift
 from ansible_collections.vaultlock.azure.plugins.module_utils._report_html import PAGE_SIZE, render_html
 from ansible_collections.vaultlock.azure.plugins.module_utils._report_sarif import FINGERPRINT_KEY, build_sarif
-from ansible_collections.vaultlock.azure.plugins.module_utils._reports import build_report, render_junit, render_markdown
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports import build_report, is_locked, posture_summary, render_junit, render_markdown
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import Rule, Setting
 from tests.unit.builders import SECURITY_POSTURE_UNSET
 from tests.unit.plugins.module_utils.test_drift import rs_policies, vault
@@ -119,6 +119,40 @@ def test_posture_summary_answers_is_every_vault_locked_and_which_are_not(schema)
     assert report_of(vaults=locked)['posture']['all_locked'] is True
     empty = report_of(vaults=[])['posture']
     assert (empty['vaults'], empty['all_locked']) == (0, False)
+
+
+def _summary_one_vault_at_a_time(vaults):
+    """posture_summary as its docstring says it, vault by vault: the reference the tallied version is held to."""
+    def blank():
+        return {'states': {}, 'compliant': 0, 'not_compliant': 0, 'not_checked': 0}
+    keys = list((vaults[0]['posture'] if vaults else {}))
+    rules = dict((key, blank()) for key in keys)
+    by_sub = {}
+    for row in vaults:
+        sub = by_sub.setdefault(str(row.get('subscription_id') or 'unknown'), {'vaults': 0, 'locked': 0, 'rules': dict((k, blank()) for k in keys)})
+        sub['vaults'] += 1
+        sub['locked'] += is_locked(row)
+        for key, state in row['posture'].items():
+            for counts in (rules[key], sub['rules'][key]):
+                counts['states'][state['state']] = counts['states'].get(state['state'], 0) + 1
+                column = 'not_checked' if state['compliant'] is None else ('compliant' if state['compliant'] else 'not_compliant')
+                counts[column] += 1
+    return rules, dict(sorted(by_sub.items()))
+
+
+def test_posture_summary_is_the_count_vault_by_vault_in_the_order_states_are_first_seen():
+    import random  # pylint: disable=import-outside-toplevel
+    rng = random.Random(26)
+    rows = build_report(compute_drift([
+        vault('v-%03d' % index, immutability=rng.choice(['disabled', 'enabled', 'locked']), sub='0000000%d-0000-4000-8000-000000000000' % rng.randint(1, 4))
+        for index in range(120)], {'immutability': 'enabled', 'soft_delete': {'state': 'on', 'retention_days': 14}}),
+        {'check_mode': True})['vaults']
+    rng.shuffle(rows)
+    summary = posture_summary(rows)
+    rules, by_sub = _summary_one_vault_at_a_time(rows)
+    assert json.dumps(summary['rules']) == json.dumps(rules)  # the same counts, states in the same order
+    assert json.dumps(summary['by_subscription']) == json.dumps(by_sub)
+    assert summary['locked'] == sum(1 for row in rows if is_locked(row)) and summary['vaults'] == 120
 
 
 def test_posture_counts_vaults_a_baseline_does_not_check():

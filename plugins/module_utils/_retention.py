@@ -282,11 +282,15 @@ def meets(have, need):
     """
     have = parse_duration(have)
     need = parse_duration(need)
+    return _calendar_meets(have, need) or have.min_days >= need.max_days
+
+
+def _calendar_meets(have, need):
+    """True when the calendar alone decides that ``have`` keeps at least as long as ``need`` (both parsed): it has at
+    least as many months and at least as many days."""
     have_months, have_days = have.calendar
     need_months, need_days = need.calendar
-    if have_months >= need_months and have_days >= need_days:
-        return True
-    return have.min_days >= need.max_days
+    return have_months >= need_months and have_days >= need_days
 
 
 def is_reduction(before, after):
@@ -302,9 +306,7 @@ def is_reduction(before, after):
     """
     before = parse_duration(before)
     after = parse_duration(after)
-    after_months, after_days = after.calendar
-    before_months, before_days = before.calendar
-    if after_months >= before_months and after_days >= before_days:
+    if _calendar_meets(after, before):
         return False
     return _unit_days(after, _MIN_DAYS) < _unit_days(before, _MAX_UNIT_DAYS)
 

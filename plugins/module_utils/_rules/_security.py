@@ -65,9 +65,12 @@ def state(value, resource, field):
     return spelling(value)
 
 
-def kind_state(vault_type, props, resource, rs_path, bv_path):
-    """A state read at ``rs_path`` (a Recovery Services vault) or ``bv_path`` (a Backup vault) under the properties."""
-    path = rs_path if vault_type == 'recovery_services' else bv_path
+def kind_state(vault_type, props, resource, paths):
+    """The state read at the path of the vault's kind in ``paths`` (``{vault kind: path under the properties}``); None
+    for a kind the setting does not exist on."""
+    path = paths.get(vault_type)
+    if path is None:
+        return None
     return state(nested(props, path, resource), resource, 'properties.' + '.'.join(path))
 
 
@@ -91,10 +94,21 @@ class SecurityPosture:
     before Rule."""
 
     applies_to = ('recovery_services', 'backup')
+    paths = {}    # {vault kind: the path of the rule's state under the vault's properties} (read_value's default)
 
     @property
     def posture_key(self):
         return self.key
+
+    def read_value(self, vault_type, props, resource):
+        """The rule's field of a vault record from the vault's properties: the state at its kind's path in ``paths``."""
+        return kind_state(vault_type, props, resource, self.paths)
+
+    def read(self, vault_type, raw, security, resource):
+        return {self.key: self.read_value(vault_type, raw['properties'], resource)}
+
+    def validate_baseline(self, baseline):
+        return self.normalise(baseline.get(self.key), 'baseline.' + self.key)
 
     def posture_value(self, vault):
         """The value the state word is made of (the rule's field of the vault record unless the rule says otherwise)."""
@@ -132,12 +146,13 @@ class ReportOnlyRule(SecurityPosture, Rule):
 
     manual = ''
 
-    def validate_baseline(self, baseline):
-        return choice(baseline.get(self.key), 'baseline.' + self.key, REQUIRED)
+    def normalise(self, value, where):
+        return choice(value, where, REQUIRED)
 
     def meets(self, vault):
-        """True when the vault meets ``required``; None when the setting does not apply to the vault's kind."""
-        return None
+        """True when the vault meets ``required`` (its state is ``enabled`` unless the rule says otherwise); None when
+        the setting does not apply to the vault's kind."""
+        return vault.get(self.key) == 'enabled'
 
     def have(self, vault):
         return vault.get(self.key)

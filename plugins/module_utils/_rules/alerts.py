@@ -89,9 +89,8 @@ def plan(vault_type, have, want, vault_name='?'):
 
 class AlertsRule(_security.SecurityPosture, Rule):
     key = 'alerts'
-    action = 'alerts'
-    task = 'alerts'
     apply_rank = 2.7
+    read_value = staticmethod(read_alerts)
     settings = (Setting('alerts', 'alerts', 'alerts', (
         'VaultAlertsNotAsBaseline', 'The vault\'s alert settings differ from the baseline',
         'Built-in Azure Monitor alerts for job failures tell someone when backups stop working; classic alerts are '
@@ -103,9 +102,6 @@ class AlertsRule(_security.SecurityPosture, Rule):
 
     def posture_details(self, vault):
         return {'classic_alerts': (vault.get('alerts') or {}).get('classic_alerts')}
-
-    def read(self, vault_type, raw, security, resource):
-        return {'alerts': read_alerts(vault_type, raw['properties'], resource)}
 
     def validate_baseline(self, baseline):
         value = baseline_mapping(baseline, self.key, KEYS)

@@ -18,24 +18,15 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._rules import _sec
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import Setting
 
 
-def read_state(vault_type, props, resource):
-    return _security.kind_state(vault_type, props, resource, ('redundancySettings', 'crossRegionRestore'),
-                                ('featureSettings', 'crossRegionRestoreSettings', 'state'))
-
-
 class CrossRegionRestoreRule(_security.ReportOnlyRule):
     key = 'cross_region_restore'
+    paths = {'recovery_services': ('redundancySettings', 'crossRegionRestore'),
+             'backup': ('featureSettings', 'crossRegionRestoreSettings', 'state')}
     manual = ('cross region restore needs geo-redundant storage and cannot be disabled once enabled; a person decides '
               'and enables it on the vault')
     settings = (Setting('cross_region_restore', 'cross region restore', None, (
         'VaultCrossRegionRestoreDisabled', 'Backups of the vault cannot be restored in the paired region',
         'Cross region restore lets a restore run in the Azure paired region when the primary region is down.', '3.1')),)
-
-    def read(self, vault_type, raw, security, resource):
-        return {'cross_region_restore': read_state(vault_type, raw['properties'], resource)}
-
-    def meets(self, vault):
-        return vault.get('cross_region_restore') == 'enabled'
 
 
 RULE = CrossRegionRestoreRule()

@@ -37,11 +37,6 @@ def _path(vault_type):
     return _RS_PATH if vault_type == 'recovery_services' else _DP_PATH
 
 
-def read_state(vault_type, props, resource):
-    path = _path(vault_type)
-    return _security.state(_security.nested(props, path, resource), resource, 'properties.' + '.'.join(path))
-
-
 def patch(vault_type, target):
     """The vault PATCH body that changes only the cross subscription restore state."""
     leaf = {_path(vault_type)[-1]: _security.to_api(target)}
@@ -76,8 +71,8 @@ def normalise(value, where='cross_subscription_restore'):
 
 class CrossSubscriptionRestoreRule(_security.SecurityPosture, Rule):
     key = 'cross_subscription_restore'
-    action = 'cross_subscription_restore'
-    task = 'cross_subscription_restore'
+    paths = {'recovery_services': _RS_PATH, 'backup': _DP_PATH}
+    normalise = staticmethod(normalise)
     apply_rank = 2.5
     irreversible = IRREVERSIBLE
     irreversible_why = ' (cross subscription restore can never be enabled again)'
@@ -89,15 +84,6 @@ class CrossSubscriptionRestoreRule(_security.SecurityPosture, Rule):
         'With cross subscription restore enabled, anyone with restore rights can restore the vault\'s backups into a '
         'subscription outside it. Disable it (or disable it permanently) where restores must stay in the subscription.',
         '5.3')),)
-
-    def normalise(self, value, where):
-        return normalise(value, where)
-
-    def read(self, vault_type, raw, security, resource):
-        return {'cross_subscription_restore': read_state(vault_type, raw['properties'], resource)}
-
-    def validate_baseline(self, baseline):
-        return normalise(baseline.get(self.key), 'baseline.' + self.key)
 
     def evaluate(self, vault, baseline, context):
         want = baseline.get(self.key)

@@ -33,14 +33,12 @@ def read_cmk(vault_type, props, resource):
 
 class CustomerManagedKeysRule(_security.ReportOnlyRule):
     key = 'customer_managed_keys'
+    read_value = staticmethod(read_cmk)
     manual = ('encrypting with a customer-managed key needs a key in the customer\'s Key Vault and an identity with access '
               'to it; set it up on the vault (Learn, encryption-at-rest-with-cmk)')
     settings = (Setting('customer_managed_keys', 'customer-managed keys', None, (
         'VaultNotEncryptedWithCustomerManagedKey', 'The vault\'s backup data is not encrypted with a customer-managed key',
         'With a customer-managed key the customer controls (and can revoke) the key of the backup data.', '4.0')),)
-
-    def read(self, vault_type, raw, security, resource):
-        return {'customer_managed_keys': read_cmk(vault_type, raw['properties'], resource)}
 
     def meets(self, vault):
         return bool((vault.get('customer_managed_keys') or {}).get('enabled'))

@@ -17,25 +17,16 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._rules import _sec
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import Setting
 
 
-def read_state(vault_type, props, resource):
-    return _security.kind_state(vault_type, props, resource, ('encryption', 'infrastructureEncryption'),
-                                ('securitySettings', 'encryptionSettings', 'infrastructureEncryption'))
-
-
 class InfrastructureEncryptionRule(_security.ReportOnlyRule):
     key = 'infrastructure_encryption'
+    paths = {'recovery_services': ('encryption', 'infrastructureEncryption'),
+             'backup': ('securitySettings', 'encryptionSettings', 'infrastructureEncryption')}
     manual = ('infrastructure encryption is chosen with the customer-managed key encryption of the vault (Learn, '
               'encryption-at-rest-with-cmk), by a person')
     settings = (Setting('infrastructure_encryption', 'infrastructure encryption', None, (
         'VaultInfrastructureEncryptionDisabled', 'The vault\'s backup data has no infrastructure (double) encryption',
         'Infrastructure encryption adds a second layer of encryption with a platform key under the customer-managed key.',
         '3.1')),)
-
-    def read(self, vault_type, raw, security, resource):
-        return {'infrastructure_encryption': read_state(vault_type, raw['properties'], resource)}
-
-    def meets(self, vault):
-        return vault.get('infrastructure_encryption') == 'enabled'
 
 
 RULE = InfrastructureEncryptionRule()

@@ -37,6 +37,8 @@ def read_endpoints(vault_type, props, resource):
 
 class PrivateEndpointsRule(_security.ReportOnlyRule):
     key = 'private_endpoints'
+    applies_to = ('recovery_services',)
+    read_value = staticmethod(read_endpoints)
     manual = ('private endpoints are created in the customer\'s virtual networks and approved on the vault (Learn, '
               'private-endpoints), by a person')
     settings = (Setting('private_endpoints', 'private endpoints', None, (
@@ -44,15 +46,10 @@ class PrivateEndpointsRule(_security.ReportOnlyRule):
         'A private endpoint keeps backup traffic on the customer\'s network; with public network access disabled it is '
         'the only way to reach the vault.', '4.0')),)
 
-    def read(self, vault_type, raw, security, resource):
-        return {'private_endpoints': read_endpoints(vault_type, raw['properties'], resource)}
-
     def meets(self, vault):
         if vault.get('vault_type') != 'recovery_services':
             return None
         return bool((vault.get('private_endpoints') or {}).get('approved'))
-
-    applies_to = ('recovery_services',)
 
     def posture_value(self, vault):
         return 'approved' if self.meets(vault) else 'none'

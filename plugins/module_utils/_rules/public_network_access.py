@@ -23,12 +23,6 @@ CHOICES = ('disabled', 'enabled')
 PRIVATE_ENDPOINTS_NOTE = 'backups and restores of the vault then need private endpoints'
 
 
-def read_state(vault_type, props, resource):
-    if vault_type != 'recovery_services':
-        return None
-    return _security.state(_security.nested(props, ('publicNetworkAccess',), resource), resource, 'properties.publicNetworkAccess')
-
-
 def patch(vault_type, target):
     del vault_type
     return {'properties': {'publicNetworkAccess': _security.to_api(target)}}
@@ -49,21 +43,15 @@ def normalise(value, where='public_network_access'):
 
 class PublicNetworkAccessRule(_security.SecurityPosture, Rule):
     applies_to = ('recovery_services',)   # the DataProtection API has no publicNetworkAccess
+    paths = {'recovery_services': ('publicNetworkAccess',)}
+    normalise = staticmethod(normalise)
 
     key = 'public_network_access'
-    action = 'public_network_access'
-    task = 'public_network_access'
     apply_rank = 2.6
     settings = (Setting('public_network_access', 'public network access', 'public_network_access', (
         'VaultPublicNetworkAccessEnabled', 'The vault accepts backup traffic from public networks',
         'With public network access disabled, the vault is reached only through private endpoints: backups and restores '
         'then need private endpoints.', '5.3')),)
-
-    def read(self, vault_type, raw, security, resource):
-        return {'public_network_access': read_state(vault_type, raw['properties'], resource)}
-
-    def validate_baseline(self, baseline):
-        return normalise(baseline.get(self.key), 'baseline.' + self.key)
 
     def evaluate(self, vault, baseline, context):
         want = baseline.get(self.key)

@@ -54,6 +54,8 @@ def normalise(value, where):
 
 class StorageRedundancyRule(_security.ReportOnlyRule):
     key = 'storage_redundancy'
+    read_value = staticmethod(read_redundancy)
+    normalise = staticmethod(normalise)
     manual = ('storage redundancy is fixed once the vault protects items; a vault with another redundancy is replaced by '
               'a new vault, by a person')
     settings = (Setting('storage_redundancy', 'storage redundancy', None, (
@@ -65,12 +67,6 @@ class StorageRedundancyRule(_security.ReportOnlyRule):
         # As Azure spells it (GeoRedundant, ZoneRedundant, LocallyRedundant), the word a reader looks for.
         value = vault.get(self.key)
         return {'state': value if isinstance(value, str) else 'not_reported'}
-
-    def read(self, vault_type, raw, security, resource):
-        return {'storage_redundancy': read_redundancy(vault_type, raw['properties'], resource)}
-
-    def validate_baseline(self, baseline):
-        return normalise(baseline.get(self.key), 'baseline.' + self.key)
 
     def evaluate(self, vault, baseline, context):
         allowed = baseline.get(self.key)

@@ -9,6 +9,8 @@ from vault bodies (_rules.mua)."""
 
 from __future__ import annotations
 
+import functools
+
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import import_package
 
 
@@ -27,7 +29,14 @@ def split_resource_id(arm_id):
     text = str(arm_id or '')
     if text.endswith('/'):
         text = text[:-1]
+    return dict(_split(text))
+
+
+@functools.lru_cache(maxsize=8192)
+def _split(text):
+    """split_resource_id's parts as a tuple of pairs, kept per id: an apply reads each vault's id from every body ARM
+    returns (azure-mgmt-core's two regular expression passes each time), and the answer for one id never changes."""
     tools = arm_tools()
     if not text.startswith('/') or not tools.is_valid_resource_id(text):
-        return {}
-    return dict(tools.parse_resource_id(text))
+        return ()
+    return tuple(tools.parse_resource_id(text).items())

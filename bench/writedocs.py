@@ -288,6 +288,58 @@ vault, one after another: 0.9 s a write), so 400 vaults with 421 changes took 38
   items), and only for those vaults.
 - The per-vault module loop is shown beside it on the same fleet (immutability only), as the ratio.
 
+### CPU per request, client and emulator (issue 23, second round)
+
+The 20,000-vault apply was bound by CPU: the task worker (one interpreter, 64 threads) and the emulator share two cores.
+Profiled with py-spy (`--gil --subprocesses --format raw`: samples per process and function), then cut where work
+repeated per request, without changing what is sent or answered:
+
+- **One connection pool per task** (`_client.AzureSession._transport_shared`): the ARM read pipeline and every SDK client
+  (one per SDK and subscription, about 60 here) send through one pooled transport instead of one each, so a connection
+  opened for one subscription serves the next vault's write instead of another TLS handshake on both sides. Up to 256
+  connections per host (`_transport.ARM_POOL_SIZE`, was 64 per client), opened only when needed.
+- **requests' preparation** (`_transport._settled_session`): while neither the request nor the session holds a cookie (ARM
+  sets none), no cookie jar merging, and headers merged without requests' runtime protocol checks: 200 to 100 microseconds
+  a request. The prepared request is the one requests makes (a unit test compares them); with a cookie requests prepares it.
+- **Each vault id parsed once** (`_arm_ids.split_resource_id` keeps azure-mgmt-core's parse per id).
+- **Emulator**: the claims of tokens whose signature was verified are kept (PyJWT's HMAC and key checks were about 40 % of
+  its CPU per ARM request; expiry and audience are still checked every request, a refused token is refused every time),
+  and vault reads copy the stored body with `bodies.json_copy` instead of `copy.deepcopy`. Answers are byte for byte the
+  same (the emulator's unit tests and the replay of recorded traffic pass unchanged).
+
+Measured in CPU seconds, since two other engineers shared the cores: each process's user plus system time from
+`/proc/<pid>/stat`, polled every 0.5 s until it ended. `bench/run.py --only apply --apply-fleets 20000x20x20 --apply-loop 0
+--no-write`, before (the tree at ffae073) and after, one after the other:
+
+| run | load (1 min) start / end | wall | plan task | apply task | reports | apply worker CPU | emulator CPU (start included) |
+| --- | --- | --- | --- | --- | --- | --- | --- |
+| before | 1.7 / 6.6 | 104.1 s | 30.0 s | 55.9 s | 15.0 s | 50.2 s | 35.5 s |
+| pool, preparation, token cache; concurrency 64 | 6.7 / 7.2 | 106.7 s | 40.2 s | 48.4 s | 13.6 s | 42.2 s | 27.0 s |
+| the same, concurrency 128 | 7.0 / 16.0 | 105.7 s | 36.9 s | 53.0 s | 12.7 s | 43.3 s | 26.8 s |
+| all of the above (id cache, emulator copy), concurrency 64 | 4.8 / 3.0 | 83.4 s | 27.9 s | 45.9 s | 7.6 s | 39.8 s | 25.4 s |
+
+Every run sent 4,634 writes and 12,472 ARM reads (floor 16.6 s), 0 answers 429, 4,000 vaults changed, 0 errors; largest
+worker 434 to 440 MiB (the report worker). The same state module steps in one process (`_state_immutability.run` enabling
+1,000 vaults over 20 subscriptions, 16 threads, 4,000 requests, no latency or throttling; `getrusage` and `/proc`), twice
+each, alternating: client 2.38 and 2.48 ms of CPU a request before, 2.09 and 2.13 after (-13 %); emulator 0.77 and 0.80
+ms before, 0.50 and 0.51 after (-35 %).
+
+The smaller cases after these changes (`--apply-fleets 400x4x100,2000x1x100`, load 2.8 at the start): 400 vaults over 4
+subscriptions 7.5 s (apply task 4.8 s; 413 writes, 913 ARM reads, 0 answers 429, 280 vaults changed); 2,000 in one
+subscription 192.4 s (apply task 187.5 s) against a floor of 185.1 s (1.04 x; writes 185.1 s, reads 169.6 s), 2,051 writes,
+4,489 ARM reads, 0 answers 429, 1,379 vaults changed, 0 errors.
+
+- The apply worker's CPU fell by a fifth (50.2 s to 39.8 s), the apply task from 55.9 s to 45.9 s: still about three times
+  ARM's floor, and the worker is bound by its one interpreter (40 s of CPU in a 46 s task). What remains per request is
+  spread over azure-core's pipeline, the SDK models and long-running operation pollers (a thread each), requests, urllib3,
+  http.client and ssl, none more than a few percent; loading and checking the sealed plan adds about 2 s
+  (`_harden_run.load_plan`). Going further needs the requests spread over more than one interpreter (say the
+  subscriptions split between two worker processes, each with its own session and pacer, which keeps pacing per
+  subscription exact), not a cheaper request.
+- `harden_backup_vaults_apply_concurrency` stays 64: with the worker bound by its interpreter, 128 threads were not faster
+  and spent slightly more CPU.
+- The whole 20,000-vault run stays above its 60 s target (83.4 s at best here); the plan task alone takes 28 to 40 s.
+
 ## Tenant scale under Azure's throttling (issue 15): what was built, and where the time goes
 
 What the "Tenant scale" table measures: the role in check mode with its defaults, `harden_backup_vaults_discovery: auto`,
@@ -384,7 +436,8 @@ Changes (all in `plugins/module_utils/_vaults.py`, `_client.py` and `plugins/mod
    Measured on the same fleet and machine: discovery CPU 3.2 s -> 1.6 s (no latency); with 100 ms latency and 32
    in flight, the module's discovery took 6.6 s (4.3 s CPU) before and 4.0 s (2.0 s CPU) after.
 2. That shared pipeline gets a 64-connection pool: requests keeps 10 per host, and parallel reads beyond 10 would
-   open, and TLS-handshake, a new connection each time.
+   open, and TLS-handshake, a new connection each time. (Since issue 23's CPU round, one pool of 256 serves the read
+   pipeline and every SDK client of a task.)
 3. `max_concurrency` defaults to 32 (was 8), and the per-vault policy lists take turns across subscriptions, because
    Azure Resource Manager throttles reads per subscription and principal (a bucket of 250 requests refilled at 25
    per second since 2024: https://learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-throttling).

@@ -9,6 +9,8 @@ from vault bodies (_rules.mua)."""
 
 from __future__ import annotations
 
+import functools
+
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import import_package
 
 
@@ -27,13 +29,20 @@ def split_resource_id(arm_id):
     text = str(arm_id or '')
     if text.endswith('/'):
         text = text[:-1]
+    return dict(_split(text))
+
+
+@functools.lru_cache(maxsize=8192)
+def _split(text):
+    """split_resource_id's parts as a tuple of pairs, kept per id: an apply reads each vault's id from every body ARM
+    returns, and the answer for one id never changes. The id is parsed once: tools.is_valid_resource_id is a parse and a
+    comparison, and its parse is kept instead of parsing the id a second time."""
     if not text.startswith('/'):
-        return {}
+        return ()
     tools = arm_tools()
-    # tools.is_valid_resource_id(text), with the one parse it makes kept instead of parsing the id a second time.
     try:
         parts = tools.parse_resource_id(text)
         valid = tools.resource_id(**parts).lower() == text.lower()
     except KeyError:
-        return {}
-    return dict(parts) if valid else {}
+        return ()
+    return tuple(parts.items()) if valid else ()

@@ -209,8 +209,8 @@ class AzureSession:
             'raw_response_hook': honour_zero_retry_after,
             'per_retry_policies': [p for p in (same_host_policy(self.cloud.resource_manager, self._seen), pacing_policy(self.pacer),
                                                self.auxiliary_policy()) if p is not None],
-            # Connections kept per host, as for the shared ARM client: a fleet's writes go out many at once.
-            'transport': pooled_transport(),
+            # One connection pool for every client of the session (_transport_shared): a fleet's writes go out many at once.
+            'transport': self._transport_shared(),
         }
         if not self.verify:
             kwargs['connection_verify'] = False
@@ -252,7 +252,16 @@ class AzureSession:
         policies.extend(per_retry_policies)
         policies.extend([arm_policies.ARMChallengeAuthenticationPolicy(self.credential, self.cloud.scope),
                          pipeline.NetworkTraceLoggingPolicy()])
-        return core.ARMPipelineClient(base_url=self.cloud.resource_manager, policies=policies, transport=pooled_transport())
+        return core.ARMPipelineClient(base_url=self.cloud.resource_manager, policies=policies, transport=self._transport_shared())
+
+    def _transport_shared(self):
+        """The session's one pooled transport, built on first use: the ARM read pipeline and every SDK client (one per SDK and
+        subscription) send through it, so a connection opened for one subscription's read serves the next vault's write
+        instead of each client opening (and TLS-handshaking) connections of its own. Nothing closes it before the task ends."""
+        with self._lock:
+            if 'transport' not in self._clients:
+                self._clients['transport'] = pooled_transport()
+            return self._clients['transport']
 
     def _transport_kwargs(self):
         kwargs = {'connection_timeout': min(30, self.settings['api_timeout']), 'read_timeout': self.settings['api_timeout']}

@@ -215,7 +215,7 @@ class Arm:
                 ver = self.check_version(req, versions.DP_VERSIONS, "backupVaults")
                 self._only(req, "GET")
                 with self.store.lock:
-                    items = copy.deepcopy(self.store.vaults_in_sub(sid, "dp"))
+                    items = bodies.json_copy(self.store.vaults_in_sub(sid, "dp"))
                 return self.page(req, items, req.path, ver)
         if len(parts) >= 4 and low[2] == "providers":
             raise versions.unknown_type(req, *versions.resource_type_of(parts[3:]))
@@ -415,7 +415,7 @@ class Arm:
     @staticmethod
     def _view(kind, body, ver):
         """A stored vault body as this api-version answers it (a copy)."""
-        return bodies.rs_vault_view(body, ver) if kind == "rs" else copy.deepcopy(body)
+        return bodies.rs_vault_view(body, ver) if kind == "rs" else bodies.json_copy(body)
 
     def _take_lro_failure(self, method, record):
         """The error the next vault PATCH should end with (settings lro_fail: {code, message, times}), or None."""

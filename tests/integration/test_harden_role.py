@@ -301,22 +301,7 @@ def test_listed_vaults_exclusions_and_discovery_errors(harden, emulator):
     assert any('rg-absent' in e['scope'] + e['message'] for e in report['errors'])
 
 
-@pytest.mark.parametrize('variables, message', [
-    ({'harden_backup_vaults_immutability': 'sealed'}, 'harden_backup_vaults_immutability'),
-    ({'harden_backup_vaults_immutability': 'locked'}, 'set harden_backup_vaults_allow_irreversible: true'),
-    ({'harden_backup_vaults_retention_mode': 'raise'}, 'harden_backup_vaults_retention_mode'),
-    ({'harden_backup_vaults_vaults': [{'id': vault_id('x'), 'name': 'x'}]}, 'mutually exclusive'),
-    ({'harden_backup_vaults_vaults': [{'name': 'x'}]}, 'resource_group'),
-    ({'harden_backup_vaults_soft_delete': {'state': 'enabled'}}, 'state'),
-    ({'harden_backup_vaults_fail_on_drift': 'maybe'}, 'harden_backup_vaults_fail_on_drift'),
-    ({'harden_backup_vaults_retention_minimum': {'daily': 'thirty days'}}, 'minimum.daily'),
-    ({'harden_backup_vaults_discover': False}, 'no vaults to check'),
-])
-def test_bad_variables_fail_with_clear_messages(harden, emulator, variables, message):
-    run = harden('--check', **variables)
-    assert run.rc != 0
-    assert message in run.output, run.output
-    assert emulator.writes() == []
+# Bad role variables: tests/integration/test_role_bad_variables.py (all the cases in one ansible-playbook run).
 
 
 def test_play_module_defaults_reach_the_role_and_auth_overrides_them(runner, emulator, tmp_path):

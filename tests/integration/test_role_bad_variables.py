@@ -2,10 +2,14 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Bad role variables fail the harden_backup_vaults role clearly, in check mode, before any write.
 
-One ansible-playbook run for all the cases (issue 24): each case is a block of its own that imports the role with the
-case's variables, in check mode, and whose rescue keeps what failed; a case that does not fail records that too. Each
-case is still a test of its own, on its own block's result. The collection playbook does nothing else than run the
-role on localhost with the playbook's Python (playbooks/harden_backup_vaults.yml), which the play below does too.
+One ansible-playbook run for all the cases (issue 24), with --check as each case's own run had: each case is a block of
+its own that imports the role with the case's variables, and whose rescue keeps what failed; a case that does not fail
+records that too. Each case is still a test of its own, on its own block's result. The collection playbook does nothing
+else than run the role on localhost with the playbook's Python (playbooks/harden_backup_vaults.yml), which the play
+below does too.
+
+--check stays on the command line, not a per-task check_mode: the role reads ansible_check_mode, which is the command
+line's --check only (a block's or task's check_mode leaves it false), so a check_mode block would not be a check run.
 """
 
 from __future__ import annotations
@@ -60,7 +64,6 @@ def shared(module_runner):
         role_vars = dict(variables, harden_backup_vaults_report_dir=str(tmp / ('reports-%d' % index)))
         tasks.append({
             'name': name,
-            'check_mode': True,
             'block': [
                 {'name': '%s: the role' % name, 'ansible.builtin.import_role': {'name': ROLE}, 'vars': role_vars},
                 {'name': '%s: passed' % name, 'ansible.builtin.set_fact': {name: {'failed': False}}},
@@ -78,7 +81,7 @@ def shared(module_runner):
             'vars': {'ansible_python_interpreter': '{{ ansible_playbook_python }}'}, 'tasks': tasks}
     path = tmp / 'bad-variables.yml'
     path.write_text(yaml.safe_dump([play], sort_keys=False))
-    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,', str(path)],
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,', str(path), '--check'],
                           env=module_runner.env(), capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0 and out.exists(), proc.stdout[-4000:] + proc.stderr[-4000:]
     return {'results': json.loads(out.read_text()), 'journal': emulator.journal(), 'output': proc.stdout + proc.stderr}

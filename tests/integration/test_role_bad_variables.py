@@ -7,9 +7,6 @@ its own that imports the role with the case's variables, and whose rescue keeps 
 records that too. Each case is still a test of its own, on its own block's result. The collection playbook does nothing
 else than run the role on localhost with the playbook's Python (playbooks/harden_backup_vaults.yml), which the play
 below does too.
-
---check stays on the command line, not a per-task check_mode: the role reads ansible_check_mode, which is the command
-line's --check only (a block's or task's check_mode leaves it false), so a check_mode block would not be a check run.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ import json
 import xml.etree.ElementTree as ET
 
 from tests.emulator.client import is_write
+from tests.integration.conftest import Snapshot
 
 ROLE = 'vaultlock.azure.harden_backup_vaults'
 
@@ -30,8 +31,9 @@ def step(name, check=False, diff=False, **variables):
 
 
 class StepRun:
-    def __init__(self, name, failed, output, report_dir, requests):
+    def __init__(self, name, failed, output, report_dir, requests, after):
         self.name = name
+        self.after = after              # Snapshot: the resources given to play_role_steps as the step left them
         self.failed = failed            # the failed result of the role's task that failed, or None
         self.output = output            # this step's part of the run's output
         self.report_dir = report_dir
@@ -57,10 +59,12 @@ class StepRun:
         return [v for v in self.report['vaults'] if v['name'] == name][0]
 
 
-def play_role_steps(runner, steps, args=(), extra_env=None):
+def play_role_steps(runner, steps, args=(), extra_env=None, resources=()):
     """Play the steps in one ansible-playbook run; returns (the PlaybookRun, {step name: StepRun}).
 
-    Clear the emulator's journal before: the journal positions count from its start (Runner.play with ``marks=``).
+    ``resources``: ARM ids whose stored documents each step's ``after`` holds as the step left them (what
+    ``emulator.resource(id)`` said after a run of its own). Clear the emulator's journal before: the journal positions
+    count from its start (Runner.play with ``marks=``).
     """
     tasks = []
     report_dirs = {}
@@ -82,7 +86,7 @@ def play_role_steps(runner, steps, args=(), extra_env=None):
     # The rescues' results are registered inside blocks, which Runner.play does not collect: the last task gathers them.
     failures = '{{ {%s} }}' % ', '.join("'%s': (%s__failed | default(None))" % (i['name'], i['name']) for i in steps)
     tasks.append({'name': 'steps end', 'ansible.builtin.debug': {'msg': failures}, 'register': 'steps__end'})
-    run = runner.play(tasks, list(args), extra_env=extra_env, ignore_errors=False, marks=[],
+    run = runner.play(tasks, list(args), extra_env=extra_env, ignore_errors=False, marks=list(resources),
                       play_extra={'vars': {'ansible_python_interpreter': '{{ ansible_playbook_python }}'}})
     assert run.rc == 0, run.output[-4000:]
     results = {}
@@ -94,5 +98,5 @@ def play_role_steps(runner, steps, args=(), extra_env=None):
         text = text.split('TASK [step %s]' % names[index + 1], 1)[0] if index + 1 < len(names) else text.split('TASK [steps end]', 1)[0]
         failed = run['steps__end']['msg'][name]
         results[name] = StepRun(name, failed['ansible_failed_result'] if failed and not failed.get('skipped') else None,
-                                text, report_dirs[name], run.journal[start:end])
+                                text, report_dirs[name], run.journal[start:end], Snapshot(run.marks[following]['resources']))
     return run, results

@@ -10,7 +10,7 @@ import pytest
 
 from tests.integration.fleets import RG, SUB1, SUB2, vault_id
 from tests.integration.role_steps import play_role_steps, step
-from tests.integration.test_harden_role import drift  # noqa: F401  (a fixture)
+from tests.integration.test_harden_role import drift  # pylint: disable=unused-import  # noqa: F401 (a fixture)
 from tests.integration.test_harden_role import ENFORCE_ALL, FIXABLE, UNFIXABLE, check_reports, findings, immutability, policy_retention
 
 

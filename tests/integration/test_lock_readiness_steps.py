@@ -12,7 +12,7 @@ import json
 from tests.integration.fleets import SUB2
 from tests.integration.role_steps import play_role_steps, step
 from tests.integration.test_harden_role import check_reports, immutability
-from tests.integration.test_lock_readiness import BLOCKERS, LOCKED_BASELINE, READY, fleet  # noqa: F401  (fleet: autouse fixture)
+from tests.integration.test_lock_readiness import BLOCKERS, LOCKED_BASELINE, READY, fleet  # pylint: disable=unused-import  # noqa: F401 (an autouse fixture)
 
 
 def test_the_role_locks_exactly_the_ready_vaults_and_check_mode_predicts_it(runner, emulator):

@@ -9,12 +9,14 @@ test_role_tiers.py's."""
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from tests.integration.fleets import RG, SUB1, vault_id
 from tests.integration.role_steps import play_role_steps, step
 from tests.integration.test_harden_role import check_reports, immutability
-from tests.integration.test_role_tiers import tiered  # noqa: F401  (a fixture)
+from tests.integration.test_role_tiers import tiered  # pylint: disable=unused-import  # noqa: F401 (a fixture)
 from tests.integration.test_role_tiers import DAILY_WEAK, EXPECTED, KINDS, TIERS, TWO_TIERS, changes, daily, tier_fleet
 
 # rsv-prod-01 and its policy, as each step left them.
@@ -132,9 +134,8 @@ def test_a_tier_s_lock_requirements_decide_which_of_its_vaults_lock(runner, emul
     """The prod tier requires multi-user authorization, which no vault of the fleet has: check mode says each prod vault
     is not ready (blocker require_mua), reads their protected items, and the real run locks none of them (the reversible
     step to enabled still happens)."""
-    tiers = dict(TWO_TIERS, harden_backup_vaults_baselines=[
-        dict(TWO_TIERS['harden_backup_vaults_baselines'][0], lock_requirements={'require_mua': True}),
-        TWO_TIERS['harden_backup_vaults_baselines'][1]])
+    tiers = copy.deepcopy(TWO_TIERS)
+    tiers['harden_backup_vaults_baselines'][0]['lock_requirements'] = {'require_mua': True}
     _run, steps = play_role_steps(runner, [step('check', check=True, diff=True, harden_backup_vaults_allow_irreversible=True, **tiers),
                                            step('apply', harden_backup_vaults_allow_irreversible=True, **tiers)])
     run = steps['check']

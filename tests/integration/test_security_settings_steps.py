@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from tests.integration.role_steps import play_role_steps, step
 from tests.integration.test_harden_role import check_reports, findings
-from tests.integration.test_security_settings import fleet  # noqa: F401  (autouse fixture)
+from tests.integration.test_security_settings import fleet  # pylint: disable=unused-import  # noqa: F401 (an autouse fixture)
 from tests.integration.test_security_settings import REPORT_ONLY, ROLE, csr, props
 
 

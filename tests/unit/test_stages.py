@@ -59,7 +59,7 @@ def run_stages(tmp_path, steps, plans=None, name=None):
 
 def alive(pid):
     """Whether the process still runs (a zombie of a stopped process is waited for a few seconds)."""
-    for _ in range(50):
+    for _attempt in range(50):
         try:
             with open('/proc/%d/stat' % pid, encoding='utf-8') as handle:
                 state = handle.read().rsplit(')', 1)[1].split()[0]

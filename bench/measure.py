@@ -79,7 +79,7 @@ class Bench(Runner):
         rows = []
         for name, modules in sets:
             samples = []
-            for _attempt in range(3):
+            for _attempt in range(self.args.import_samples):
                 out = subprocess.run([sys.executable, '-c', probe] + modules, capture_output=True, text=True, timeout=120, env=env, check=False)
                 if out.returncode != 0:
                     samples = None
@@ -87,7 +87,8 @@ class Bench(Runner):
                     break
                 samples.append(json.loads(out.stdout))
             if samples:
-                rows.append({'set': name, 'seconds': median([s['s'] for s in samples]), 'mib': median([s['kib'] for s in samples]) / 1024.0})
+                rows.append({'set': name, 'seconds': median([s['s'] for s in samples]), 'mib': median([s['kib'] for s in samples]) / 1024.0,
+                             'samples': len(samples)})
         azcollection = None
         try:
             found = subprocess.run([sys.executable, '-c', probe, 'ansible_collections.azure.azcollection.plugins.module_utils.azure_rm_common'],

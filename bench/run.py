@@ -60,6 +60,8 @@ def parse_args(argv):
     parser.add_argument('--concurrency', default='role',
                         help="comma-separated harden_backup_vaults_discovery_concurrency values for the audit; 'role' = the role's default "
                              "(default: role)")
+    parser.add_argument('--import-samples', type=int, default=None,
+                        help='fresh interpreters per import set in the imports phase, the median shown (default 3; quick 1)')
     parser.add_argument('--runs', type=int, default=None, help='task pairs in the overhead playbook (default 15; quick 3)')
     parser.add_argument('--naive-size', type=int, default=None, help='vaults in the naive comparison (default 100; quick 10)')
     parser.add_argument('--inventory-hosts', type=int, default=None, help='vault hosts for the inventory phase (default 200; quick 20)')
@@ -106,6 +108,7 @@ def parse_args(argv):
     args.apply_loop = max(0, min(args.apply_loop if args.apply_loop is not None else (10 if quick else 200), 2000))
     if quick:
         args.subscriptions = min(args.subscriptions, 2)
+    args.import_samples = max(1, min(args.import_samples or (1 if quick else 3), 15))
     args.runs = max(1, min(args.runs or (3 if quick else 15), 100))
     args.naive_size = max(1, min(args.naive_size or (10 if quick else 100), 1000))
     args.inventory_hosts = max(1, min(args.inventory_hosts or (20 if quick else 200), 2000))

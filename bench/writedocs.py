@@ -45,7 +45,9 @@ def tables(bench):
     out = []
     res = bench.results
     if 'imports' in res:
-        out.append(('Import time and peak memory (fresh interpreter, median of 3)', ['what is imported', 'time', 'peak RSS'],
+        samples = res['imports'][0].get('samples', 3) if res['imports'] else 3
+        out.append(('Import time and peak memory (fresh interpreter, %s)' % ('median of %d' % samples if samples > 1 else 'one sample'),
+                    ['what is imported', 'time', 'peak RSS'],
                     [[r['set'], fmt_s(r['seconds']), fmt_mib(r['mib'])] for r in res['imports']], []))
     if res.get('apply'):
         out.append(('Apply from the controller (harden_apply), throttling azure, latency per call',

@@ -82,6 +82,7 @@ class ActionModule(ControllerActionBase):
         result.update(summary)
         result.update(
             changed=bool(check_mode and summary['with_actions'] and not summary['blocked']),
+            check_mode=check_mode,
             plan=plan_id,
             msg='%d of %d vaults drift; %s %d%s' % (
                 summary['drifting'], summary['vaults'], 'a run would change' if check_mode else 'changing',

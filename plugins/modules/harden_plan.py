@@ -170,6 +170,14 @@ plan:
   returned: success
   type: str
   sample: 3f2b6c1d9e8a47b5a0c4d2e1f6a7b8c9
+check_mode:
+  description:
+    - Whether this task ran in check mode, from C(--check) or the task's (or its block's, or its role import's) C(check_mode).
+    - The role decides from it whether M(vaultlock.azure.harden_apply) runs; C(ansible_check_mode) is C(--check) only.
+  returned: success
+  type: bool
+  sample: true
+  version_added: 0.2.0
 actions:
   description:
     - The drift entries (as P(vaultlock.azure.vault_drift#filter) returns them) of the vaults a run changes, with

@@ -150,10 +150,11 @@ class Runner:
         names = []
         for index, task in enumerate(tasks):
             task = dict(task)
-            task.setdefault('register', 'r%d' % index)
+            if 'block' not in task:     # a block has no result to register (tests/integration/role_steps.py)
+                task.setdefault('register', 'r%d' % index)
+                names.append(task['register'])
             if ignore_errors:
                 task.setdefault('ignore_errors', True)
-            names.append(task['register'])
             body.append(task)
         collect = '{{ {%s} | to_json }}' % ', '.join("'%s': (%s | default(None))" % (n, n) for n in names)
         body.append({'name': 'collect results', 'ansible.builtin.copy': {'content': collect, 'dest': str(out)},

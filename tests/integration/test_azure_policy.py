@@ -7,6 +7,9 @@ Vaults of both kinds carry random security settings (fleet ``body:`` vaults, ser
 reading the definitions' files) on the emulator's stored bodies, for all 14 definitions, with default and non-default
 parameters, through Resource Graph and through ARM, in check mode (no write sent) and in apply mode (judged as read,
 before the run's changes); ``{}`` turns the section off; a bad variable stops the run before any request.
+
+This file holds the fleet, the evaluator's expectations and the report checks; the tests that play the role with them
+are in test_azure_policy_steps.py.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ import sys
 
 import jsonschema
 
-from tests.emulator.client import is_write
 from tests.integration.fleets import RG, SUB1, SUB2, vault_id
 from tests.unit import policy_oracle as oracle
 
@@ -93,68 +95,4 @@ def check_files(files, count):
 DEFAULTS = dict((d['name'], {}) for _f, d in oracle.load_definitions())
 
 
-def test_check_mode_verdicts_equal_the_definitions_through_resource_graph_and_arm(runner, emulator, tmp_path):
-    fleet, vaults = policy_fleet(27)
-    emulator.load_fleet(fleet)
-    bodies = stored(emulator, vaults)
-    rng = oracle.random_rng(2701)
-    non_default = dict((d['name'], oracle.random_parameters(d, rng)) for _f, d in oracle.load_definitions())
-    # Every definition judged at least once with a parameter other than its default.
-    for _f, definition in oracle.load_definitions():
-        for key, spec in definition['properties']['parameters'].items():
-            if key != 'effect' and spec.get('allowedValues'):
-                non_default[definition['name']][key] = next(v for v in spec['allowedValues'] if v != spec['defaultValue'])
-        effects = [v for v in definition['properties']['parameters']['effect']['allowedValues'] if v != 'Disabled']
-        non_default[definition['name']]['effect'] = effects[-1]
-    # One definition turned off: listed, not evaluated.
-    non_default['31b8092a-36b8-434b-9af7-5ec844364148']['effect'] = 'Disabled'
-    runs = (('graph-defaults', 'resource_graph', None, DEFAULTS), ('arm-defaults', 'arm', None, DEFAULTS),
-            ('graph-params', 'resource_graph', non_default, non_default), ('arm-params', 'arm', non_default, non_default))
-    for name, discovery, variable, given in runs:
-        emulator.clear_journal()
-        extra = {'harden_backup_vaults_azure_policy': variable} if variable is not None else {}
-        rc, out, files = harden(runner, tmp_path, name, '--check', harden_backup_vaults_discovery=discovery, **extra)
-        assert rc == 0, out
-        assert [e for e in emulator.journal() if is_write(e)] == [], name
-        report = check_files(files, 14)
-        assert report['discovery']['sources'] == {discovery: 2}
-        want = expected(bodies, given)
-        assert reported(report) == want, name
-        # Random settings: most evaluated definitions find some vaults of their kind compliant and some not.
-        rows = dict((row['name'], row) for row in report['azure_policy']['definitions'])
-        assert len([r for r in rows.values() if 0 < len(r['non_compliant']) < r['vaults']]) >= 6, name
-        # Each finding names the evaluated definitions of its setting and vault kind.
-        for vault in report['vaults']:
-            for finding in vault['findings']:
-                assert all(rows[n]['evaluated'] and rows[n]['vault_type'] == vault['vault_type'] for n in finding['azure_policy'])
-        assert any(f['azure_policy'] for v in report['vaults'] for f in v['findings'])
-
-
-def test_apply_judges_the_vaults_as_read_and_empty_turns_it_off(runner, emulator, tmp_path):
-    fleet, vaults = policy_fleet(2727)
-    emulator.load_fleet(fleet)
-    before = stored(emulator, vaults)
-    emulator.clear_journal()
-    rc, out, files = harden(runner, tmp_path, 'apply', harden_backup_vaults_discovery='arm', harden_backup_vaults_fail_on_error=False)
-    assert rc == 0, out
-    assert any(is_write(e) for e in emulator.journal())
-    report = check_files(files, 14)
-    assert reported(report) == expected(before, DEFAULTS)
-    # After the apply the emulator holds other bodies: the section said what Azure Policy said of the vaults as read.
-    after = stored(emulator, vaults)
-    assert expected(after, DEFAULTS) != expected(before, DEFAULTS)
-
-    emulator.clear_journal()
-    rc, out, files = harden(runner, tmp_path, 'off', '--check', harden_backup_vaults_azure_policy={})
-    assert rc == 0, out
-    report = json.loads(files['drift.json'])
-    jsonschema.validate(report, SCHEMA)
-    assert 'azure_policy' not in report and '## Azure Policy' not in files['drift.md']
-    assert all('azure_policy' not in f for v in report['vaults'] for f in v['findings'])
-    assert not [r for r in json.loads(files['drift.sarif'])['runs'][0]['tool']['driver']['rules'] if r['id'].startswith('azure-policy/')]
-
-    emulator.clear_journal()
-    bad = {'d6f6f560-14b7-49a4-9fc8-d2c3a9807868': {'effect': 'Deny'}}
-    rc, out, files = harden(runner, tmp_path, 'bad', '--check', harden_backup_vaults_azure_policy=bad)
-    assert rc != 0 and 'harden_backup_vaults_azure_policy.d6f6f560-14b7-49a4-9fc8-d2c3a9807868.effect' in out, out
-    assert 'Traceback' not in out and emulator.journal() == []
+# The tests: tests/integration/test_azure_policy_steps.py (each scenario's runs as steps of one ansible-playbook run).

@@ -205,35 +205,7 @@ def test_check_mode_with_modules_predicts_through_the_state_modules(harden, emul
     assert '"daily/Full": "P30D"' in run.output
 
 
-@pytest.mark.usefixtures('drift')
-def test_apply_fixes_what_may_be_fixed_and_a_second_check_finds_only_unfixable_drift(harden, emulator):
-    run = harden(**ENFORCE_ALL)
-    assert run.rc == 0, run.output
-    report = check_reports(run)
-    assert report['check_mode'] is False
-    assert findings(report, resolved=True) == FIXABLE
-    assert findings(report, resolved=False) == UNFIXABLE
-    assert report['summary']['fixable'] == 0 and report['summary']['errors'] == 0
-    assert run.vault('rsv-unset')['status'] == 'fixed' and run.vault('rsv-locked')['status'] == 'compliant'
-    for name, kind, sub, rg in (('rsv-unset', 'recovery_services', SUB1, RG), ('rsv-guarded', 'recovery_services', SUB1, RG),
-                                ('bv-disabled', 'backup', SUB1, RG), ('bv-two', 'backup', SUB2, 'rg-two')):
-        assert immutability(emulator, name, kind, sub, rg) == 'Unlocked', name
-    assert immutability(emulator, 'rsv-locked') == 'Locked'
-    sql = policy_retention(emulator, 'rsv-weak', 'SQLWeak')
-    full = [p for p in sql['subProtectionPolicy'] if p['policyType'] == 'Full'][0]
-    assert full['retentionPolicy']['dailySchedule']['retentionDuration'] == {'count': 30, 'durationType': 'Days'}
-    disk = policy_retention(emulator, 'bv-disabled', 'DiskWeak', 'backup')
-    assert [r for r in disk['policyRules'] if r['name'] == 'Default'][0]['lifecycles'][0]['deleteAfter']['duration'] == 'P30D'
-    assert emulator.resource(vault_id('bv-short', 'backup'))['properties']['securitySettings']['softDeleteSettings'] == {
-        'state': 'On', 'retentionDurationInDays': 30.0}
-
-    emulator.clear_journal()
-    again = harden('--check', '--diff', **ENFORCE_ALL)
-    assert again.rc == 0, again.output
-    assert emulator.writes() == []
-    report = check_reports(again)
-    assert findings(report) == UNFIXABLE
-    assert report['summary']['fixable'] == 0 and report['changed'] == []
+# Apply, then check again: tests/integration/test_harden_role_steps.py (one ansible-playbook run).
 
 
 @pytest.mark.usefixtures('drift')
@@ -301,22 +273,7 @@ def test_listed_vaults_exclusions_and_discovery_errors(harden, emulator):
     assert any('rg-absent' in e['scope'] + e['message'] for e in report['errors'])
 
 
-@pytest.mark.parametrize('variables, message', [
-    ({'harden_backup_vaults_immutability': 'sealed'}, 'harden_backup_vaults_immutability'),
-    ({'harden_backup_vaults_immutability': 'locked'}, 'set harden_backup_vaults_allow_irreversible: true'),
-    ({'harden_backup_vaults_retention_mode': 'raise'}, 'harden_backup_vaults_retention_mode'),
-    ({'harden_backup_vaults_vaults': [{'id': vault_id('x'), 'name': 'x'}]}, 'mutually exclusive'),
-    ({'harden_backup_vaults_vaults': [{'name': 'x'}]}, 'resource_group'),
-    ({'harden_backup_vaults_soft_delete': {'state': 'enabled'}}, 'state'),
-    ({'harden_backup_vaults_fail_on_drift': 'maybe'}, 'harden_backup_vaults_fail_on_drift'),
-    ({'harden_backup_vaults_retention_minimum': {'daily': 'thirty days'}}, 'minimum.daily'),
-    ({'harden_backup_vaults_discover': False}, 'no vaults to check'),
-])
-def test_bad_variables_fail_with_clear_messages(harden, emulator, variables, message):
-    run = harden('--check', **variables)
-    assert run.rc != 0
-    assert message in run.output, run.output
-    assert emulator.writes() == []
+# Bad role variables: tests/integration/test_role_bad_variables.py (all the cases in one ansible-playbook run).
 
 
 def test_play_module_defaults_reach_the_role_and_auth_overrides_them(runner, emulator, tmp_path):

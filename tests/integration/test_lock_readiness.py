@@ -15,7 +15,7 @@ import pytest
 
 from tests.emulator import generator as templates
 from tests.integration.fleets import RG, SUB1, SUB2, vault
-from tests.integration.test_harden_role import SCHEMA, Harden, check_reports, immutability, weekly_vm
+from tests.integration.test_harden_role import SCHEMA, Harden, weekly_vm
 
 
 def pol(name, body):
@@ -160,60 +160,8 @@ def test_the_module_tells_what_locking_each_vault_commits_to(runner, emulator):
     assert [e['code'] for e in result['errors']] == ['AuthorizationFailed']
 
 
-def test_the_role_locks_exactly_the_ready_vaults_and_check_mode_predicts_it(runner, emulator, tmp_path):
-    harden = Harden(runner, tmp_path)
-    check = harden('--check', '--diff', **LOCKED_BASELINE)
-    assert check.rc != 0, check.output     # the unreadable item list is an error, and fail_on_error is on
-    assert emulator.writes() == []
-    report = check_reports(check)
-    rows = {row['name']: row for row in report['lock_readiness']}
-    assert set(rows) == READY | set(BLOCKERS)     # rsv-locked needs no decision
-    assert {name for name, row in rows.items() if row['status'] == 'would lock'} == READY
-    for name, requirements in BLOCKERS.items():
-        assert rows[name]['status'] == 'not ready' and [b['requirement'] for b in rows[name]['blockers']] == requirements, rows[name]
-    predicted = {c['name'] for c in report['changed'] for x in c['changes'] if x['after'] == 'locked'}
-    assert predicted == READY
-    # Not ready: the immutability finding says why, and is not fixable here.
-    for name in BLOCKERS:
-        (finding,) = [f for f in check.vault(name)['findings'] if f['setting'] == 'immutability']
-        assert finding['fixable'] is False and finding['reason'].startswith('not ready: '), finding
-    assert check.vault('rsv-softoff')['actions']['immutability'] == 'enabled'
-    # The Markdown report names each blocker.
-    section = check.markdown.split('## Lock readiness', 1)[1]
-    assert '7 vaults the baseline would lock: 2 ready, 5 not ready (never locked).' in section
-    for text in ('max\\_retention P10Y: policy VMLong keeps its yearly tier P20Y', 'max\\_retention P10Y: policy PostgresLong keeps its default tier P20Y',
-                 'require\\_soft\\_delete on: soft delete is off', 'no\\_unfixable\\_findings: 1 finding this run cannot fix: retention VMWeekly/daily',
-                 "the vault's protected items could not be read"):
-        assert text in section, text
-    assert 'IRREVERSIBLE' in check.output and '(IRREVERSIBLE)' in check.output
-
-    emulator.clear_journal()
-    applied = harden(**LOCKED_BASELINE)
-    assert applied.rc != 0, applied.output
-    states = {name: immutability(emulator, name, kind)
-              for name, kind in (('rsv-ready', 'recovery_services'), ('rsv-long', 'recovery_services'), ('rsv-softoff', 'recovery_services'),
-                                 ('rsv-weekly', 'recovery_services'), ('rsv-denied', 'recovery_services'),
-                                 ('rsv-locked', 'recovery_services'), ('bv-ready', 'backup'))}
-    states['bv-long'] = immutability(emulator, 'bv-long', 'backup', SUB2, 'rg-two')
-    assert {name for name, state in states.items() if state == 'Locked'} == READY | {'rsv-locked'}
-    assert {name: states[name] for name in BLOCKERS} == dict.fromkeys(BLOCKERS, 'Unlocked')
-    locks = [w for w in emulator.writes() if 'Locked' in json.dumps(w.get('body') or {})]
-    assert {w['path'].rsplit('/', 1)[-1] for w in locks} == READY
-    report = check_reports(applied)
-    assert {row['name']: row['status'] for row in report['lock_readiness']} == dict(
-        dict.fromkeys(READY, 'locked'), **dict.fromkeys(BLOCKERS, 'not ready'))
-
-    # What check mode predicted is what the run changed.
-    def changes(doc):
-        return sorted((c['name'], sorted((x['setting'], str(x['before']), str(x['after'])) for x in c['changes'])) for c in doc['changed'])
-    assert changes(report) == changes(check.report)
-
-    emulator.clear_journal()
-    again = harden('--check', **LOCKED_BASELINE)
-    assert emulator.writes() == []
-    rows = {row['name']: row for row in again.report['lock_readiness']}
-    # The locked vaults need no decision any more; rsv-softoff has soft delete on now, so the next run locks it.
-    assert set(rows) == set(BLOCKERS) and rows['rsv-softoff']['status'] == 'would lock'
+# Check mode, apply and check again with the locked baseline: tests/integration/test_lock_readiness_steps.py (one
+# ansible-playbook run).
 
 
 def test_lock_requirements_are_checked_before_any_request(runner, emulator, tmp_path):

@@ -126,40 +126,7 @@ def test_the_role_without_consent_never_writes_permanently_disabled(harden, emul
     assert emulator.writes() == []
 
 
-def test_the_role_check_predicts_the_apply_and_a_recheck_finds_no_drift(harden, emulator):  # noqa: F811
-    variables = dict(ROLE, harden_backup_vaults_allow_irreversible=True)
-    check = harden('--check', '--diff', **variables)
-    assert check.rc == 0, check.output
-    assert emulator.writes() == []
-    report = check_reports(check)
-    fixable = findings(report, fixable=True)
-    assert fixable == {('rsv-open', 'cross_subscription_restore'), ('rsv-open', 'public_network_access'), ('rsv-open', 'alerts'),
-                       ('bv-open', 'cross_subscription_restore'), ('bv-open', 'alerts')}
-    assert findings(report, fixable=False) == REPORT_ONLY
-    predicted = sorted((v['name'], c['setting'], str(c['after'])) for v in report['changed'] for c in v['changes'])
-
-    apply = harden(**variables)
-    assert apply.rc == 0, apply.output
-    report = check_reports(apply)
-    assert findings(report, resolved=True) == fixable
-    done = sorted((v['name'], c['setting'], str(c['after'])) for v in report['changed'] for c in v['changes'])
-    assert done == predicted and done
-    writes = emulator.writes()
-    assert {w['path'].rsplit('/', 1)[-1] for w in writes} == {'rsv-open', 'bv-open'}
-    assert all(w['method'] == 'PATCH' for w in writes)
-    rsv, bv = props(emulator, 'rsv-open'), props(emulator, 'bv-open', 'backup')
-    assert csr(rsv) == 'PermanentlyDisabled' and csr(bv, 'backup') == 'PermanentlyDisabled'
-    assert rsv['publicNetworkAccess'] == 'Disabled'
-    assert rsv['monitoringSettings'] == {'azureMonitorAlertSettings': {'alertsForAllJobFailures': 'Enabled'},
-                                         'classicAlertSettings': {'alertsForCriticalOperations': 'Disabled'}}
-    assert bv['monitoringSettings'] == {'azureMonitorAlertSettings': {'alertsForAllJobFailures': 'Enabled'}}
-
-    emulator.clear_journal()
-    again = harden('--check', '--diff', **variables)
-    assert again.rc == 0, again.output
-    assert emulator.writes() == []
-    report = check_reports(again)
-    assert findings(report) == REPORT_ONLY and report['changed'] == []
+# The role's check, apply and recheck: tests/integration/test_security_settings_steps.py (one ansible-playbook run).
 
 
 GUARD = '/subscriptions/%s/resourceGroups/rg-guard/providers/Microsoft.DataProtection/resourceGuards/guard-01' % SUB1

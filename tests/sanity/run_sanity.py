@@ -10,6 +10,8 @@ pip with ensurepip and then installs what it was asked to from the package index
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import shutil
 import subprocess
@@ -59,18 +61,37 @@ def build_tree(repo, root):
     return dest
 
 
+@contextlib.contextmanager
+def hold_lock():
+    """Wait until no other `make sanity` of this user runs, and hold the lock while the with block runs.
+
+    ansible-test keeps its sanity virtualenvs under ~/.ansible/test for every checkout of the user: two runs at once
+    (make check in one worktree, make test in another) would install into them at the same time.
+    """
+    path = os.path.expanduser('~/.ansible/test/vaultlock-sanity.lock')
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, 'a', encoding='utf-8') as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print('make sanity: another make sanity of this user is running; waiting for it to end', flush=True)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
 def main():
     repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    install_standin()
-    root = tempfile.mkdtemp(prefix='vaultlock-sanity-')
-    try:
-        dest = build_tree(repo, root)
-        cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-test'), 'sanity', '--local', '--python',
-               '%d.%d' % sys.version_info[:2], '--requirements', '--color', 'no'] + sys.argv[1:]
-        print('+ ' + ' '.join(cmd), flush=True)
-        return subprocess.call(cmd, cwd=dest)
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+    with hold_lock():
+        install_standin()
+        root = tempfile.mkdtemp(prefix='vaultlock-sanity-')
+        try:
+            dest = build_tree(repo, root)
+            cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-test'), 'sanity', '--local', '--python',
+                   '%d.%d' % sys.version_info[:2], '--requirements', '--color', 'no'] + sys.argv[1:]
+            print('+ ' + ' '.join(cmd), flush=True)
+            return subprocess.call(cmd, cwd=dest)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == '__main__':

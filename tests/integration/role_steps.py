@@ -1,0 +1,102 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The harden_backup_vaults role's steps (check, apply, check again...) as blocks of one ansible-playbook run (issue 24).
+
+Each step imports the role with the step's variables, in a block with the step's ``check_mode`` and ``diff`` (what
+``--check`` and ``--diff`` did for a run of its own) and a rescue that keeps what failed, so a step that fails (the role's
+fail_on_error, fail_on_drift) does not end the run. A debug task named after the step marks where it starts: the
+journal_marks callback (Runner.play with ``marks=``) gives each step its span of the emulator's journal, and the step's
+part of the output is the text from its marker to the next one. The role decides check mode from its planning task
+(``harden_plan`` returns ``check_mode``), so a step's ``check_mode`` is a check run of the role as ``--check`` is.
+
+A step's result reads like a run of its own (``Harden`` in test_harden_role.py): ``failed`` where a run had ``rc != 0``,
+``output``, ``report``, ``markdown``, ``junit``, ``vault(name)``, plus ``writes`` and ``requests``, what
+``emulator.writes()`` and ``emulator.journal()`` said after a run of its own.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+from tests.emulator.client import is_write
+from tests.integration.conftest import Snapshot
+
+ROLE = 'vaultlock.azure.harden_backup_vaults'
+
+
+def step(name, check=False, diff=False, **variables):
+    """One step: its name (a register name: letters, digits, _), check and diff mode, and the role's variables."""
+    return {'name': name, 'check': check, 'diff': diff, 'variables': variables}
+
+
+class StepRun:
+    def __init__(self, name, failed, output, report_dir, requests, after):
+        self.name = name
+        self.after = after              # Snapshot: the resources given to play_role_steps as the step left them
+        self.failed = failed            # the failed result of the role's task that failed, or None
+        self.output = output            # this step's part of the run's output
+        self.report_dir = report_dir
+        self.requests = requests        # the ARM requests this step sent (its span of the emulator's journal)
+
+    @property
+    def writes(self):
+        return [e for e in self.requests if is_write(e)]
+
+    @property
+    def report(self):
+        return json.loads((self.report_dir / 'drift.json').read_text())
+
+    @property
+    def markdown(self):
+        return (self.report_dir / 'drift.md').read_text()
+
+    @property
+    def junit(self):
+        return ET.fromstring((self.report_dir / 'drift.junit.xml').read_text())
+
+    def vault(self, name):
+        return [v for v in self.report['vaults'] if v['name'] == name][0]
+
+
+def play_role_steps(runner, steps, args=(), extra_env=None, resources=()):
+    """Play the steps in one ansible-playbook run; returns (the PlaybookRun, {step name: StepRun}).
+
+    ``resources``: ARM ids whose stored documents each step's ``after`` holds as the step left them (what
+    ``emulator.resource(id)`` said after a run of its own). Clear the emulator's journal before: the journal positions
+    count from its start (Runner.play with ``marks=``).
+    """
+    tasks = []
+    report_dirs = {}
+    for item in steps:
+        name = item['name']
+        report_dirs[name] = runner.tmp_path / ('reports-%s' % name)
+        variables = dict(item['variables'])
+        variables.setdefault('harden_backup_vaults_report_dir', str(report_dirs[name]))
+        tasks.append({'name': 'step %s' % name, 'ansible.builtin.debug': {'msg': 'step %s' % name}, 'register': '%s__start' % name})
+        block = {'name': 'the role, step %s' % name,
+                 'block': [{'name': 'the role', 'ansible.builtin.import_role': {'name': ROLE}, 'vars': variables}],
+                 'rescue': [{'name': 'step %s failed' % name, 'ansible.builtin.debug': {'var': 'ansible_failed_result'},
+                             'register': '%s__failed' % name}]}
+        if item['check']:
+            block['check_mode'] = True
+        if item['diff']:
+            block['diff'] = True
+        tasks.append(block)
+    # The rescues' results are registered inside blocks, which Runner.play does not collect: the last task gathers them.
+    failures = '{{ {%s} }}' % ', '.join("'%s': (%s__failed | default(None))" % (i['name'], i['name']) for i in steps)
+    tasks.append({'name': 'steps end', 'ansible.builtin.debug': {'msg': failures}, 'register': 'steps__end'})
+    run = runner.play(tasks, list(args), extra_env=extra_env, ignore_errors=False, marks=list(resources),
+                      play_extra={'vars': {'ansible_python_interpreter': '{{ ansible_playbook_python }}'}})
+    assert run.rc == 0, run.output[-4000:]
+    results = {}
+    names = [item['name'] for item in steps]
+    for index, name in enumerate(names):
+        following = '%s__start' % names[index + 1] if index + 1 < len(names) else 'steps__end'
+        start, end = run.marks['%s__start' % name]['start'], run.marks[following]['start']
+        text = run.stdout.split('TASK [step %s]' % name, 1)[1]
+        text = text.split('TASK [step %s]' % names[index + 1], 1)[0] if index + 1 < len(names) else text.split('TASK [steps end]', 1)[0]
+        failed = run['steps__end']['msg'][name]
+        results[name] = StepRun(name, failed['ansible_failed_result'] if failed and not failed.get('skipped') else None,
+                                text, report_dirs[name], run.journal[start:end], Snapshot(run.marks[following]['resources']))
+    return run, results

@@ -1,0 +1,98 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Azure Policy verdicts in the harden_backup_vaults role's reports, each scenario's runs as steps of one
+ansible-playbook run (tests/integration/role_steps.py): check mode through Resource Graph and ARM, with the definitions'
+defaults and with other parameters, equals the tests' evaluator of the definitions; an apply judges the vaults as read;
+an empty harden_backup_vaults_azure_policy turns the section off; a bad one fails before any request. The fleet and the
+evaluator are test_azure_policy.py's."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+
+from tests.integration.role_steps import play_role_steps, step
+from tests.integration.test_azure_policy import DEFAULTS, SCHEMA, check_files, expected, oracle, policy_fleet, reported, stored
+
+FILES = ('drift.json', 'drift.md', 'drift.html', 'drift.sarif')
+
+
+def files_of(run):
+    return dict((f, (run.report_dir / f).read_text()) for f in FILES if (run.report_dir / f).exists())
+
+
+def test_check_mode_verdicts_equal_the_definitions_through_resource_graph_and_arm(runner, emulator):
+    fleet, vaults = policy_fleet(27)
+    emulator.load_fleet(fleet)
+    bodies = stored(emulator, vaults)
+    rng = oracle.random_rng(2701)
+    non_default = dict((d['name'], oracle.random_parameters(d, rng)) for _f, d in oracle.load_definitions())
+    # Every definition judged at least once with a parameter other than its default.
+    for _f, definition in oracle.load_definitions():
+        for key, spec in definition['properties']['parameters'].items():
+            if key != 'effect' and spec.get('allowedValues'):
+                non_default[definition['name']][key] = next(v for v in spec['allowedValues'] if v != spec['defaultValue'])
+        effects = [v for v in definition['properties']['parameters']['effect']['allowedValues'] if v != 'Disabled']
+        non_default[definition['name']]['effect'] = effects[-1]
+    # One definition turned off: listed, not evaluated.
+    non_default['31b8092a-36b8-434b-9af7-5ec844364148']['effect'] = 'Disabled'
+    runs = (('graph_defaults', 'resource_graph', None, DEFAULTS), ('arm_defaults', 'arm', None, DEFAULTS),
+            ('graph_params', 'resource_graph', non_default, non_default), ('arm_params', 'arm', non_default, non_default))
+    emulator.clear_journal()
+    _run, steps = play_role_steps(runner, [
+        step(name, check=True, harden_backup_vaults_subscription_ids=['all'], harden_backup_vaults_discovery=discovery,
+             **({'harden_backup_vaults_azure_policy': variable} if variable is not None else {}))
+        for name, discovery, variable, _given in runs])
+    for name, discovery, _variable, given in runs:
+        run = steps[name]
+        assert run.failed is None, run.output
+        assert run.writes == [], name
+        report = check_files(files_of(run), 14)
+        assert report['discovery']['sources'] == {discovery: 2}
+        want = expected(bodies, given)
+        assert reported(report) == want, name
+        # Random settings: most evaluated definitions find some vaults of their kind compliant and some not.
+        rows = dict((row['name'], row) for row in report['azure_policy']['definitions'])
+        assert len([r for r in rows.values() if 0 < len(r['non_compliant']) < r['vaults']]) >= 6, name
+        # Each finding names the evaluated definitions of its setting and vault kind.
+        for vault in report['vaults']:
+            for finding in vault['findings']:
+                assert all(rows[n]['evaluated'] and rows[n]['vault_type'] == vault['vault_type'] for n in finding['azure_policy'])
+        assert any(f['azure_policy'] for v in report['vaults'] for f in v['findings'])
+
+
+def test_apply_judges_the_vaults_as_read_and_empty_turns_it_off(runner, emulator):
+    fleet, vaults = policy_fleet(2727)
+    emulator.load_fleet(fleet)
+    before = stored(emulator, vaults)
+    emulator.clear_journal()
+    bad = {'d6f6f560-14b7-49a4-9fc8-d2c3a9807868': {'effect': 'Deny'}}
+    everywhere = {'harden_backup_vaults_subscription_ids': ['all']}
+    _run, steps = play_role_steps(runner, [
+        step('apply', harden_backup_vaults_discovery='arm', harden_backup_vaults_fail_on_error=False, **everywhere),
+        step('off', check=True, harden_backup_vaults_azure_policy={}, **everywhere),
+        step('bad', check=True, harden_backup_vaults_azure_policy=bad, **everywhere)])
+    run = steps['apply']
+    assert run.failed is None, run.output
+    assert run.writes
+    report = check_files(files_of(run), 14)
+    assert reported(report) == expected(before, DEFAULTS)
+    # After the apply the emulator holds other bodies: the section said what Azure Policy said of the vaults as read.
+    # (The two check steps after it wrote nothing, so the emulator still holds what the apply left.)
+    assert steps['off'].writes == [] and steps['bad'].writes == []
+    after = stored(emulator, vaults)
+    assert expected(after, DEFAULTS) != expected(before, DEFAULTS)
+
+    run = steps['off']
+    assert run.failed is None, run.output
+    files = files_of(run)
+    report = json.loads(files['drift.json'])
+    jsonschema.validate(report, SCHEMA)
+    assert 'azure_policy' not in report and '## Azure Policy' not in files['drift.md']
+    assert all('azure_policy' not in f for v in report['vaults'] for f in v['findings'])
+    assert not [r for r in json.loads(files['drift.sarif'])['runs'][0]['tool']['driver']['rules'] if r['id'].startswith('azure-policy/')]
+
+    run = steps['bad']
+    assert run.failed is not None and 'harden_backup_vaults_azure_policy.d6f6f560-14b7-49a4-9fc8-d2c3a9807868.effect' in run.output, run.output
+    assert 'Traceback' not in run.output and run.requests == []

@@ -1,0 +1,96 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Bad role variables fail the harden_backup_vaults role clearly, in check mode, before any write.
+
+One ansible-playbook run for all the cases (issue 24), with --check as each case's own run had: each case is a block of
+its own that imports the role with the case's variables, and whose rescue keeps what failed; a case that does not fail
+records that too. Each case is still a test of its own, on its own block's result. The collection playbook does nothing
+else than run the role on localhost with the playbook's Python (playbooks/harden_backup_vaults.yml), which the play
+below does too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from tests.emulator.client import is_write
+from tests.integration.fleets import vault_id
+
+ROLE = 'vaultlock.azure.harden_backup_vaults'
+
+CASES = [
+    ({'harden_backup_vaults_immutability': 'sealed'}, 'harden_backup_vaults_immutability'),
+    ({'harden_backup_vaults_immutability': 'locked'}, 'set harden_backup_vaults_allow_irreversible: true'),
+    ({'harden_backup_vaults_retention_mode': 'raise'}, 'harden_backup_vaults_retention_mode'),
+    ({'harden_backup_vaults_vaults': [{'id': vault_id('x'), 'name': 'x'}]}, 'mutually exclusive'),
+    ({'harden_backup_vaults_vaults': [{'name': 'x'}]}, 'resource_group'),
+    ({'harden_backup_vaults_soft_delete': {'state': 'enabled'}}, 'state'),
+    ({'harden_backup_vaults_fail_on_drift': 'maybe'}, 'harden_backup_vaults_fail_on_drift'),
+    ({'harden_backup_vaults_retention_minimum': {'daily': 'thirty days'}}, 'minimum.daily'),
+    ({'harden_backup_vaults_discover': False}, 'no vaults to check'),
+]
+
+
+def strings(value):
+    """Every string in a task result (its msg, argument_errors, ...), for looking up a message in what failed."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings(item)
+
+
+@pytest.fixture(scope='module')
+def shared(module_runner):
+    emulator = module_runner.emulator
+    emulator.reset()
+    emulator.clear_journal()
+    tmp = module_runner.tmp_path
+    tasks = []
+    for index, (variables, _message) in enumerate(CASES):
+        name = 'case%d' % index
+        role_vars = dict(variables, harden_backup_vaults_report_dir=str(tmp / ('reports-%d' % index)))
+        tasks.append({
+            'name': name,
+            'block': [
+                {'name': '%s: the role' % name, 'ansible.builtin.import_role': {'name': ROLE}, 'vars': role_vars},
+                {'name': '%s: passed' % name, 'ansible.builtin.set_fact': {name: {'failed': False}}},
+            ],
+            'rescue': [
+                {'name': '%s: failed' % name, 'ansible.builtin.set_fact': {
+                    name: {'failed': True, 'task': '{{ ansible_failed_task.name }}', 'result': '{{ ansible_failed_result }}'}}},
+            ],
+        })
+    collect = '{{ {%s} | to_json }}' % ', '.join("'case%d': case%d" % (i, i) for i in range(len(CASES)))
+    out = tmp / 'results.json'
+    tasks.append({'name': 'collect results', 'ansible.builtin.copy': {'content': collect, 'dest': str(out)},
+                  'check_mode': False, 'diff': False})
+    play = {'name': 'Bad role variables', 'hosts': 'localhost', 'connection': 'local', 'gather_facts': False,
+            'vars': {'ansible_python_interpreter': '{{ ansible_playbook_python }}'}, 'tasks': tasks}
+    path = tmp / 'bad-variables.yml'
+    path.write_text(yaml.safe_dump([play], sort_keys=False))
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,', str(path), '--check'],
+                          env=module_runner.env(), capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0 and out.exists(), proc.stdout[-4000:] + proc.stderr[-4000:]
+    return {'results': json.loads(out.read_text()), 'journal': emulator.journal(), 'output': proc.stdout + proc.stderr}
+
+
+@pytest.mark.parametrize('index', range(len(CASES)), ids=['%s-%s' % (next(iter(v)), m) for v, m in CASES])
+def test_bad_variables_fail_with_clear_messages(shared, index):
+    _variables, message = CASES[index]
+    case = shared['results']['case%d' % index]
+    # The role failed (the block's rescue ran), in a task of the role, with the message.
+    assert case['failed'] is True, shared['output'][-3000:]
+    assert case['task'] and not case['task'].startswith('case%d:' % index), case
+    assert any(message in text for text in strings(case['result'])), case['result']
+    # No case wrote anything (the run's whole journal).
+    assert [e for e in shared['journal'] if is_write(e)] == []

@@ -1,0 +1,126 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""tests/release/stages.sh, the stage runner of make test and make check, driven with a stand-in for make.
+
+The stand-in (FAKE_MAKE below) plays each stage from a file of the test: `ok`, `fail N`, `wait-for STAGE` (waits until
+that stage has started, so it passes only when the two run at the same time), `fail-after STAGE N` (fails once that
+stage has started) or `hang` (sleeps until it is stopped).
+Every stage records its start, its end and the VAULTLOCK_COLLECTION_TARBALL it saw.
+"""
+from __future__ import annotations
+
+import os
+import pathlib
+import subprocess
+import time
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+STAGES = REPO / 'tests' / 'release' / 'stages.sh'
+
+FAKE_MAKE = r'''#!/usr/bin/env bash
+# Called as: make --no-print-directory STAGE
+stage=$2
+echo "$$" > "$FAKE_DIR/$stage.pid"
+echo "start $stage tarball=${VAULTLOCK_COLLECTION_TARBALL:-}" >> "$FAKE_DIR/trace"
+read -r what arg code < "$FAKE_DIR/$stage.plan" || what=ok
+echo "output of $stage"
+case $what in
+    fail) exit "$arg" ;;
+    wait-for|fail-after)
+        for _ in $(seq 200); do
+            grep -q "^start $arg " "$FAKE_DIR/trace" && break
+            sleep 0.05
+        done
+        grep -q "^start $arg " "$FAKE_DIR/trace" || { echo "$arg never started beside $stage"; exit 9; }
+        [ "$what" = fail-after ] && exit "$code" ;;
+    hang) sleep 60 ;;
+esac
+echo "end $stage" >> "$FAKE_DIR/trace"
+'''
+
+
+def run_stages(tmp_path, steps, plans=None, name=None):
+    fake = tmp_path / 'fake-make'
+    fake.write_text(FAKE_MAKE, encoding='utf-8')
+    fake.chmod(0o755)
+    for stage, plan in (plans or {}).items():
+        (tmp_path / ('%s.plan' % stage)).write_text(plan + '\n', encoding='utf-8')
+    tarball = tmp_path / 'collection.tar.gz'
+    tarball.write_bytes(b'')
+    env = dict(os.environ, MAKE=str(fake), FAKE_DIR=str(tmp_path), VAULTLOCK_STAGES_LOGS=str(tmp_path / 'logs'),
+               VAULTLOCK_STAGES_TARBALL=str(tarball), TMPDIR=str(tmp_path))
+    env.pop('VAULTLOCK_COLLECTION_TARBALL', None)
+    args = ['bash', str(STAGES)] + (['--name', name] if name else []) + list(steps)
+    proc = subprocess.run(args, env=env, capture_output=True, text=True, timeout=60, check=False)
+    trace = (tmp_path / 'trace').read_text(encoding='utf-8').splitlines() if (tmp_path / 'trace').exists() else []
+    return proc, trace
+
+
+def alive(pid):
+    """Whether the process still runs (a zombie of a stopped process is waited for a few seconds)."""
+    for _attempt in range(50):
+        try:
+            with open('/proc/%d/stat' % pid, encoding='utf-8') as handle:
+                state = handle.read().rsplit(')', 1)[1].split()[0]
+        except FileNotFoundError:
+            return False
+        if state != 'Z':
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_lanes_of_a_step_run_at_the_same_time_and_later_steps_after_them(tmp_path):
+    proc, trace = run_stages(tmp_path, ['venv', 'sanity | lint units', 'integration'],
+                             plans={'sanity': 'wait-for units', 'units': 'wait-for sanity'})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    starts = [line.split()[1] for line in trace if line.startswith('start ')]
+    assert starts[0] == 'venv' and starts[-1] == 'integration'
+    assert trace.index('end lint') < trace.index('start units tarball=')
+    assert trace.index('end sanity') < trace.index('start integration tarball=')
+    assert trace.index('end units') < trace.index('start integration tarball=')
+    assert 'make test: all 5 stages passed' in proc.stdout
+    for stage in ('venv', 'sanity', 'lint', 'units', 'integration'):
+        assert 'output of %s' % stage in (tmp_path / 'logs' / ('%s.log' % stage)).read_text(encoding='utf-8')
+    # A step of one stage prints its output as it runs; the stages of a step with lanes only their start and end.
+    assert 'output of venv' in proc.stdout and 'output of integration' in proc.stdout
+    assert 'output of sanity' not in proc.stdout
+    assert '=== make sanity: ok (' in proc.stdout
+
+
+def test_a_failing_lane_stops_the_other_lanes_and_later_steps(tmp_path):
+    proc, trace = run_stages(tmp_path, ['venv', 'sanity | lint units docs-lint', 'integration'],
+                             plans={'sanity': 'fail-after units 7', 'units': 'hang'})
+    assert proc.returncode == 7
+    out = proc.stdout
+    assert 'make test: FAILED at stage sanity (exit 7; its output is in %s/sanity.log)' % (tmp_path / 'logs') in out
+    # The failing stage's log is printed, since its output was not.
+    assert '=== make sanity FAILED (exit 7); the last 200 lines of' in out
+    assert 'output of sanity' in out
+    assert not any(line.startswith('start integration') or line.startswith('start docs-lint') for line in trace)
+    assert 'end units' not in trace
+    pid = int((tmp_path / 'units.pid').read_text(encoding='utf-8'))
+    assert not alive(pid), 'the hanging units stage was left running'
+    table = {line.split()[0]: line for line in out.splitlines() if line.startswith('  ') and ' s  ' in line}
+    assert table['sanity'].endswith('FAILED (exit 7)')
+    assert table['lint'].endswith('ok')
+    assert table['units'].endswith('stopped (make sanity failed)')
+    assert table['docs-lint'].endswith('not run')
+    assert table['integration'].endswith('not run')
+
+
+def test_a_failing_stage_of_a_step_of_its_own_stops_the_run(tmp_path):
+    proc, trace = run_stages(tmp_path, ['venv', 'lint', 'units'], plans={'lint': 'fail 2'}, name='check')
+    assert proc.returncode == 2
+    assert 'make check: FAILED at stage lint (exit 2; its output is in %s/lint.log); 1 stage(s) not run' % (
+        tmp_path / 'logs') in proc.stdout
+    assert [line.split()[1] for line in trace if line.startswith('start ')] == ['venv', 'lint']
+
+
+def test_the_tarball_of_galaxy_import_goes_to_later_steps_only(tmp_path):
+    proc, trace = run_stages(tmp_path, ['venv', 'sanity | galaxy-import', 'integration'])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    tarball = str(tmp_path / 'collection.tar.gz')
+    assert 'start sanity tarball=' in trace
+    assert 'start integration tarball=%s' % tarball in trace

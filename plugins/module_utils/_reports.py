@@ -77,7 +77,7 @@ def _plain(value):
     if kind in _ATOMS:
         return value
     if kind is dict:
-        return {(k if type(k) is str else str(k)): (v if type(v) in _ATOMS else _plain(v)) for k, v in value.items()}
+        return {str(k): (v if type(v) in _ATOMS else _plain(v)) for k, v in value.items()}
     if kind is list:
         return [v if type(v) in _ATOMS else _plain(v) for v in value]
     if isinstance(value, Mapping):

@@ -29,6 +29,6 @@ def test_values_that_are_not_plain_json_are_deep_copied():
     value = {"ordered": ordered, "tuple": ({"c": 3},), "set": {1, 2}, "none": None, "float": 14.0, "flag": False}
     copied = bodies.json_copy(value)
     assert copied == value
-    assert type(copied["ordered"]) is collections.OrderedDict and copied["ordered"] is not ordered
+    assert isinstance(copied["ordered"], collections.OrderedDict) and copied["ordered"] is not ordered
     assert copied["ordered"]["a"][1] is not ordered["a"][1]
     assert copied["tuple"][0] is not value["tuple"][0] and copied["set"] is not value["set"]

@@ -14,7 +14,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._consent import Co
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import failure, insecure_warning
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._consent_action import task_own_keys
-from ansible_collections.vaultlock.azure.plugins.plugin_utils._controller_action import ControllerActionBase
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._controller_action import ControllerActionBase, without_cyclic_gc
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_apply import PlanApplier
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import (
     APPLY_ARGSPEC,
@@ -38,7 +38,8 @@ class ActionModule(ControllerActionBase):
         except ConsentError as exc:
             return self._failed(result, str(exc))
         try:
-            plan = load_plan(C.DEFAULT_LOCAL_TMP, args['plan'])
+            with without_cyclic_gc():
+                plan = load_plan(C.DEFAULT_LOCAL_TMP, args['plan'])
             if plan['check_mode'] != check_mode:
                 raise InputError('plan %s was made %s and this task runs %s: plan and apply in the same mode'
                                  % (args['plan'], 'in check mode' if plan['check_mode'] else 'for real',

@@ -20,7 +20,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._module import fai
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy import check_assignments, evaluate
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy._preset import apply_preset
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import TLS_WARNING, plan_run
-from ansible_collections.vaultlock.azure.plugins.plugin_utils._controller_action import ControllerActionBase
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._controller_action import ControllerActionBase, without_cyclic_gc
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import (
     PLAN_ARGSPEC,
     check_diffs,
@@ -54,21 +54,26 @@ class ActionModule(ControllerActionBase):
             remove_stale_plans(C.DEFAULT_LOCAL_TMP)
             flags = {'include_policies': bool(checked['include_policies'] or checked['include_items']),
                      'include_items': bool(checked['include_items'])}
-            reads = read_targets(self._session_for(args), args, discover, flags)
-            warnings = read_warnings(reads)
-            run = plan_run(reads, args['exclude'], checked['baseline'], args['lock_requirements'])
-            run['scope_failure'] = scope_failure(reads, run, args, discover)
-            run['scope_errors'] = '; '.join(scope_errors(reads))
-            # What Azure Policy would say of the vaults as read (pure: no request, check mode or not).
-            run['azure_policy'] = evaluate(run['vaults'], assignments) if assignments else None
-            if run['scope_failure'] and not args['allow_empty_scope'] and not run['report_errors']:
-                # A scope that matched nothing is an error of the run in every report: drift.sarif then says the run did not
-                # succeed (executionSuccessful false, with the cause), and never closes open alerts with 0 results.
-                run['report_errors'].append({'scope': 'the scope of the run',
-                                             'message': 'the run did not read its scope: %s' % run['scope_failure']})
-            del reads
-            plan_id = save_plan(C.DEFAULT_LOCAL_TMP, run, args['report_dir'], check_mode,
-                                {'baseline': args['baseline'], 'lock_requirements': args['lock_requirements']})
+            # Tens of thousands of records and drift entries: no cycle collector while they are built (freed by reference
+            # counting; without_cyclic_gc collects once at its end).
+            with without_cyclic_gc():
+                reads = read_targets(self._session_for(args), args, discover, flags)
+                warnings = read_warnings(reads)
+                run = plan_run(reads, args['exclude'], checked['baseline'], args['lock_requirements'])
+                run['scope_failure'] = scope_failure(reads, run, args, discover)
+                run['scope_errors'] = '; '.join(scope_errors(reads))
+                # What Azure Policy would say of the vaults as read (pure: no request, check mode or not).
+                run['azure_policy'] = evaluate(run['vaults'], assignments) if assignments else None
+                if run['scope_failure'] and not args['allow_empty_scope'] and not run['report_errors']:
+                    # A scope that matched nothing is an error of the run in every report: drift.sarif then says the run did
+                    # not succeed (executionSuccessful false, with the cause), and never closes open alerts with 0 results.
+                    run['report_errors'].append({'scope': 'the scope of the run',
+                                                 'message': 'the run did not read its scope: %s' % run['scope_failure']})
+                # The vault records are not part of the plan (its drift entries are): freed before the plan is written.
+                del reads
+                run.pop('vaults', None)
+                plan_id = save_plan(C.DEFAULT_LOCAL_TMP, run, args['report_dir'], check_mode,
+                                    {'baseline': args['baseline'], 'lock_requirements': args['lock_requirements']})
         except VaultlockError as exc:
             return self._failed(result, failure(exc)[0])
         summary = plan_summary(run)

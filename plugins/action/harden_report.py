@@ -8,7 +8,7 @@ from __future__ import annotations
 from ansible import constants as C
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
-from ansible_collections.vaultlock.azure.plugins.plugin_utils._controller_action import ControllerActionBase
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._controller_action import ControllerActionBase, without_cyclic_gc
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import (
     REPORT_ARGSPEC,
     build_run_report,
@@ -23,12 +23,13 @@ class ActionModule(ControllerActionBase):
     def run(self, tmp=None, task_vars=None):
         result, args = self._start(tmp, task_vars, REPORT_ARGSPEC)
         try:
-            plan = load_plan(C.DEFAULT_LOCAL_TMP, args['plan'])
-            report_dir = plan['report_dir']
-            report = build_run_report(plan, args['results'], load_applied(C.DEFAULT_LOCAL_TMP, args['plan']))
-            del plan
-            # The reports are local files: they are written in check mode too (that is what check mode is for).
-            path, written = write_reports(report, report_dir)
+            with without_cyclic_gc():
+                plan = load_plan(C.DEFAULT_LOCAL_TMP, args['plan'])
+                report_dir = plan['report_dir']
+                report = build_run_report(plan, args['results'], load_applied(C.DEFAULT_LOCAL_TMP, args['plan']))
+                del plan
+                # The reports are local files: they are written in check mode too (that is what check mode is for).
+                path, written = write_reports(report, report_dir)
         except VaultlockError as exc:
             return self._failed(result, str(exc))
         except OSError as exc:

@@ -9,7 +9,29 @@ connection, no file transfer, no module; check mode is theirs to honour."""
 
 from __future__ import annotations
 
+import contextlib
+import gc
+
 from ansible.plugins.action import ActionBase
+
+
+@contextlib.contextmanager
+def without_cyclic_gc():
+    """Python's cycle collector off while a fleet's data is built (and on again after, with a collection).
+
+    Building tens of thousands of records, drift entries and report rows allocates millions of containers; each time
+    they outnumber the collector's thresholds it walks every live container again, and none of them is garbage (they are
+    freed by reference counting). At 20,000 vaults that walking was about a third of the CPU of parsing the plan and
+    building the report. What a cycle holds while the collector is off is freed by the collection at the end.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+            gc.collect()
 
 
 class ControllerActionBase(ActionBase):

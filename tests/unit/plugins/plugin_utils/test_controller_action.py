@@ -1,0 +1,47 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""without_cyclic_gc: the cycle collector off while a fleet's data is built, on again after, and what cycles held freed."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+import pytest
+
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._controller_action import without_cyclic_gc
+
+
+class Node:
+    def __init__(self):
+        self.other = self
+
+
+def test_the_collector_is_off_inside_and_a_cycle_made_there_is_freed_at_the_end():
+    assert gc.isenabled()
+    with without_cyclic_gc():
+        assert not gc.isenabled()
+        node = Node()
+        alive = weakref.ref(node)
+        del node
+        assert alive() is not None
+    assert gc.isenabled()
+    assert alive() is None
+
+
+def test_the_collector_is_on_again_after_an_error():
+    with pytest.raises(RuntimeError):
+        with without_cyclic_gc():
+            raise RuntimeError('boom')
+    assert gc.isenabled()
+
+
+def test_a_collector_that_was_off_stays_off():
+    gc.disable()
+    try:
+        with without_cyclic_gc():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

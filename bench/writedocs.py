@@ -341,6 +341,10 @@ subscription 192.4 s (apply task 187.5 s) against a floor of 185.1 s (1.04 x; wr
 - `harden_backup_vaults_apply_concurrency` stays 64: with the worker bound by its interpreter, 128 threads were not faster
   and spent slightly more CPU.
 - The whole 20,000-vault run stays above its 60 s target (83.4 s at best here); the plan task alone takes 28 to 40 s.
+- On the final tree of this round, on the quiet machine: the `make bench` run behind the tables above took 100.6 s for the
+  20,000-vault apply (apply task 63.8 s, largest worker 387 MiB); the same case run alone right after it
+  (`--only apply --apply-fleets 20000x20x20 --apply-loop 0`) took 89.0 s (plan task 28.2 s, apply task 51.8 s, reports
+  6.9 s). Run to run the apply task varies by a fifth here; it stays bound by the one interpreter of its worker.
 
 ## Tenant scale under Azure's throttling (issue 15): what was built, and where the time goes
 
@@ -416,6 +420,56 @@ JSON data block and only the first 50 vaults are written as table rows. In the b
 `tests/integration/test_html_report_scale.py`), a 12.9 MB page of 20,000 vaults and 28,735 findings loaded in about 2 s,
 and every filter, sort and page change took 8 to 220 ms to the next frame (best of three runs each, two runs of the test; the
 target is 300 ms).
+
+### Check mode at 20,000 vaults within 30 s again (issue 26, third round)
+
+After the posture, the Azure Policy section and the security settings were added to every vault's report row, the
+20,000-vault check-mode run took 33.8 s (plan task 24.8 s, reports 7.9 s) and its largest worker 422 MiB, above the 30 s
+and 400 MiB targets. Profiled with py-spy (`--gil`: only the thread holding the interpreter, so CPU), then cut:
+
+- **The Azure Policy verdicts are judged once per vault configuration** (`_policy.evaluate`): a verdict depends only on the
+  vault's kind and its `policy_fields` (the parameters are the same for every vault), so vaults configured alike share
+  one. It was a third of the plan task's CPU after the read (the condition language interpreted for 20,000 vaults times
+  14 definitions); a unit test holds the shared verdicts to the tests' own evaluator on twins of a random fleet.
+- **drift.json and drift.sarif are written by the C JSON encoder** (`_reports.json_chunks`): `json.dump(indent=2)` encodes
+  in Python. drift.json is now laid out a line per vault (keys sorted, each top-level key and each member of a top-level
+  list or object on its own line: the same document, 25 % smaller, and a diff between two runs reads a line per vault),
+  drift.sarif a line per result.
+- **The plan file is encoded once and parsed once** (`_harden_run`): its seal is an HMAC over the document's bytes, written
+  in front of them and checked before they are parsed, instead of an HMAC over a second, canonical encoding of the
+  parsed document. It is written a drift entry at a time, so the whole document is never one string: the plan worker's
+  peak went from 424 to 358 MiB.
+- **No cycle collector while a fleet's data is built** (`_controller_action.without_cyclic_gc`, in harden_plan,
+  harden_report and harden_apply's plan load): millions of containers, none of them garbage, made Python's collector walk
+  every live object again and again; in process, parsing a 20,000-vault plan took 1.92 s with it and 1.22 s without,
+  building the report 2.81 s and 1.77 s. One collection runs at the end.
+- Smaller: the report's posture rows take each rule's settings once and the posture summary tallies (subscription, rule,
+  state, compliance) once per vault; `_plain` copies plain leaves without a call each; `split_resource_id` parses an id
+  once (azure-mgmt-core's `is_valid_resource_id` parsed it, then `parse_resource_id` again).
+
+| 20,000 vaults, 20 subscriptions, check mode | before this round | after |
+| --- | --- | --- |
+| wall (the benchmark's run above; a run of that phase alone just before it: 26.7 s) | 33.8 s | 28.6 s (plan task 21.3 s, reports 5.7 s) |
+| largest worker (the plan task's) | 422 MiB | 359 MiB |
+| drift.json | 74.8 MB | 57.5 MB (drift.sarif 15.7 MB) |
+
+The report writers in process (`bench/report_writers.py`: 20,000 vaults, every one drifting, 25,990 findings; CPU seconds
+of the process, the collection before this round and after, one after the other on the quiet machine):
+
+| 20,000 vaults, 25,990 findings, CPU seconds | before (c68241f) | after |
+| --- | --- | --- |
+| drift of the vault records (the plan's part) | 2.80 s | 3.13 s |
+| `build_report` | 4.34 s | 2.49 s |
+| drift.json / .md / .junit.xml / .html / .sarif | 3.85 / 0.13 / 0.96 / 1.35 / 3.44 s | 0.84 / 0.12 / 0.69 / 1.16 / 1.21 s |
+| report and the five files, in all | 14.08 s | 6.52 s |
+| traced peak of the report and the writers | 389 MiB | 199 MiB |
+| peak resident set of the whole process | 900 MiB | 511 MiB |
+| drift.json / drift.sarif | 62.6 / 56.2 MB | 43.0 / 40.2 MB |
+
+These in-process figures vary by a fifth from run to run on this machine (the same "before" took 10.0 s in all an hour
+earlier); the script calls the functions directly, so the cycle collector stays on in both columns. The Azure Policy
+evaluation is not in this script (its fleet has no `policy_fields` worth judging): in the profile of the plan task it
+went from about 5 s of CPU to a few tenths.
 
 ## What was changed for speed (issue 8), and why
 

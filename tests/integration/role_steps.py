@@ -30,18 +30,10 @@ def step(name, check=False, diff=False, **variables):
     return {'name': name, 'check': check, 'diff': diff, 'variables': variables}
 
 
-class StepRun:
-    def __init__(self, name, failed, output, report_dir, requests, after):
-        self.name = name
-        self.after = after              # Snapshot: the resources given to play_role_steps as the step left them
-        self.failed = failed            # the failed result of the role's task that failed, or None
-        self.output = output            # this step's part of the run's output
-        self.report_dir = report_dir
-        self.requests = requests        # the ARM requests this step sent (its span of the emulator's journal)
+class ReportFiles:
+    """The five reports of a role run (``report_dir``), read when asked."""
 
-    @property
-    def writes(self):
-        return [e for e in self.requests if is_write(e)]
+    report_dir = None
 
     @property
     def report(self):
@@ -57,6 +49,20 @@ class StepRun:
 
     def vault(self, name):
         return [v for v in self.report['vaults'] if v['name'] == name][0]
+
+
+class StepRun(ReportFiles):
+    def __init__(self, name, failed, output, report_dir, requests, after):
+        self.name = name
+        self.after = after              # Snapshot: the resources given to play_role_steps as the step left them
+        self.failed = failed            # the failed result of the role's task that failed, or None
+        self.output = output            # this step's part of the run's output
+        self.report_dir = report_dir
+        self.requests = requests        # the ARM requests this step sent (its span of the emulator's journal)
+
+    @property
+    def writes(self):
+        return [e for e in self.requests if is_write(e)]
 
 
 def play_role_steps(runner, steps, args=(), extra_env=None, resources=()):

@@ -10,13 +10,13 @@ import pathlib
 import re
 import subprocess
 import sys
-import xml.etree.ElementTree as ET
 
 import jsonschema
 import pytest
 
 from tests.emulator import generator as templates
 from tests.integration.fleets import RG, SUB1, SUB2, vault, vault_id
+from tests.integration.role_steps import ReportFiles
 from tests.unit.builders import SECURITY_NULL
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -104,26 +104,11 @@ class Harden:
         return Run(proc, pathlib.Path(variables['harden_backup_vaults_report_dir']))
 
 
-class Run:
+class Run(ReportFiles):
     def __init__(self, proc, report_dir):
         self.rc = proc.returncode
         self.output = proc.stdout + proc.stderr
         self.report_dir = report_dir
-
-    @property
-    def report(self):
-        return json.loads((self.report_dir / 'drift.json').read_text())
-
-    @property
-    def markdown(self):
-        return (self.report_dir / 'drift.md').read_text()
-
-    @property
-    def junit(self):
-        return ET.fromstring((self.report_dir / 'drift.junit.xml').read_text())
-
-    def vault(self, name):
-        return [v for v in self.report['vaults'] if v['name'] == name][0]
 
 
 @pytest.fixture

@@ -40,16 +40,17 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import atta
 from ansible_collections.vaultlock.azure.plugins.module_utils._items import attach_items
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import failure
 from ansible_collections.vaultlock.azure.plugins.module_utils._readiness import validate_requirements
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules import applied
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import check_baseline, gate_locks
 from ansible_collections.vaultlock.azure.plugins.module_utils._tiers import drift_entries
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend
 
-ACTIONS = ('retention', 'soft_delete', 'cross_subscription_restore', 'public_network_access', 'alerts', 'resource_guard',
-           'immutability')
-# The vault security settings (vault_security_settings), one step each, after soft delete and before immutability: the
-# action and the module option it sets.
-SECURITY_OPTIONS = {'cross_subscription_restore': 'cross_subscription_restore', 'public_network_access': 'public_network_access',
-                    'alerts': 'alerts', 'resource_guard': 'resource_guard_id'}
+# Each vault's steps, in the registry's order (Rule.apply_rank): its task (the results' key) and its action (the plan's).
+# Retention, soft delete and immutability have state code of their own; every other rule that changes vaults is a vault
+# security setting (_state_security), set through the vault_security_settings option it names (Rule.option).
+STEPS = tuple((rule.task, rule.action) for rule in applied())
+ACTIONS = tuple(task for task, _action in STEPS)
+SECURITY_OPTIONS = dict((rule.action, rule.option) for rule in applied() if rule.task not in ('retention', 'soft_delete', 'immutability'))
 SECURITY_ACTIONS = tuple(SECURITY_OPTIONS)
 
 # The keys of a state module result worth keeping for the reports (the vault record and the diff are not).
@@ -187,8 +188,7 @@ class PlanApplier:
         try:
             ref = VaultRef.parse_id(entry['id'], entry.get('vault_type'))
         except VaultlockError as exc:
-            steps = (('retention', 'raise_policies'), ('soft_delete', 'soft_delete')) + tuple((a, a) for a in SECURITY_ACTIONS)
-            first = next((action for action, key in steps + (('immutability', 'immutability'),) if actions.get(key)), 'immutability')
+            first = next((task for task, action in STEPS if actions.get(action)), 'immutability')
             outcome['results'].append((first, self._result(entry, dict(failure(exc)[1], failed=True, msg=failure(exc)[0]))))
             return outcome
         session = VaultSession(self.session, backend(self.session, ref.vault_type).vault_path(ref))

@@ -715,26 +715,29 @@ def discovery_lines(discovery):
     return lines
 
 
-def json_chunks(value, levels, sort_keys=True, indent=''):
+def json_chunks(value, levels, sort_keys=True, indent='', compact=False):
     """``value`` as JSON text, in pieces: each member of a non-empty object or list on a line of its own down to ``levels``
     levels, anything deeper whole on its line (written by the C encoder: a 20,000-vault report in a second, where
-    ``json.dump(indent=2)`` takes several). ``json.loads`` of the joined pieces is ``value``."""
+    ``json.dump(indent=2)`` takes several). ``compact``: ASCII, no spaces and no line breaks (the pieces are the same,
+    so that no more than one member at that depth is ever encoded at a time). ``json.loads`` of the joined pieces is
+    ``value``."""
     if levels <= 0 or not value or not isinstance(value, (dict, list)):
-        yield json.dumps(value, sort_keys=sort_keys, ensure_ascii=False, separators=(', ', ': '))
+        yield json.dumps(value, sort_keys=sort_keys, ensure_ascii=compact, separators=(',', ':') if compact else (', ', ': '))
         return
-    inner = indent + '  '
+    inner = '' if compact else '\n' + indent + '  '
+    close = '' if compact else '\n' + indent
     if isinstance(value, dict):
         yield '{'
         for position, key in enumerate(sorted(value) if sort_keys else value):
-            yield '%s\n%s%s: ' % (',' if position else '', inner, json.dumps(str(key), ensure_ascii=False))
-            yield from json_chunks(value[key], levels - 1, sort_keys, inner)
-        yield '\n%s}' % indent
+            yield '%s%s%s:%s' % (',' if position else '', inner, json.dumps(str(key), ensure_ascii=compact), '' if compact else ' ')
+            yield from json_chunks(value[key], levels - 1, sort_keys, inner[1:], compact)
+        yield close + '}'
         return
     yield '['
     for position, member in enumerate(value):
-        yield '%s\n%s' % (',' if position else '', inner)
-        yield from json_chunks(member, levels - 1, sort_keys, inner)
-    yield '\n%s]' % indent
+        yield (',' if position else '') + inner
+        yield from json_chunks(member, levels - 1, sort_keys, inner[1:], compact)
+    yield close + ']'
 
 
 def write_json(report, handle):

@@ -39,6 +39,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._report_sarif impo
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports import (
     build_report,
     render_junit,
+    json_chunks,
     render_markdown,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports import write_json as write_report_json
@@ -309,32 +310,14 @@ def _mac(body):
     return hmac.new(_RUN_KEY, body, hashlib.sha256).hexdigest()
 
 
-def _pieces(doc):
-    """``doc`` (an object) as compact ASCII JSON in pieces: each member of its lists whole (a vault's drift entry, say), so
-    that no more than one of them is ever encoded at a time."""
-    def encode(value):
-        return json.dumps(value, separators=(',', ':'), ensure_ascii=True)
-
-    yield '{'
-    for position, (key, value) in enumerate(doc.items()):
-        yield '%s%s:' % (',' if position else '', encode(str(key)))
-        if isinstance(value, list):
-            yield '['
-            for index, member in enumerate(value):
-                yield (',' if index else '') + encode(member)
-            yield ']'
-        else:
-            yield encode(value)
-    yield '}'
-
-
 def _write_envelope(handle, doc):
     """Write ``doc`` as ASCII JSON behind its seal to a new binary file (a temporary one, renamed when whole): the head is
     written with a blank seal, the document in pieces as the seal is computed, then the seal is written into the head."""
     blank = _ENVELOPE_HEAD % (PLAN_FORMAT, _RUN_ID, '0' * 64)
     handle.write(blank.encode('ascii'))
     seal = hmac.new(_RUN_KEY, digestmod=hashlib.sha256)
-    for piece in _pieces(doc):
+    # Compact ASCII JSON in pieces: each member of the plan's lists (a vault's drift entry, say) encoded on its own.
+    for piece in json_chunks(doc, 2, sort_keys=False, compact=True):
         raw = piece.encode('ascii')
         seal.update(raw)
         handle.write(raw)

@@ -18,6 +18,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._reports import (
     build_report,
     md_escape,
     render_junit,
+    json_chunks,
     render_markdown,
     write_json,
 )
@@ -382,3 +383,12 @@ def test_write_json_reads_back_as_the_report_a_line_per_member(report, tmp_path)
             expected += ['%s: %s' % (json.dumps(k), json.dumps(value[k], sort_keys=True, ensure_ascii=False, separators=(', ', ': ')))
                          for k in sorted(value)]
     assert members == expected
+
+
+@pytest.mark.parametrize('sort_keys', [True, False])
+def test_json_chunks_compact_is_the_one_shot_ascii_encoding_in_pieces(sort_keys):
+    value = {'drift': [{'name': 'ü', 'b': [1, {'z': None}]}, {'name': 'x'}], 'baseline': {'y': 1, 'a': {'k': 'v'}}, 'empty': [], 'n': 3}
+    pieces = list(json_chunks(value, 2, sort_keys=sort_keys, compact=True))
+    assert ''.join(pieces) == json.dumps(value, sort_keys=sort_keys, separators=(',', ':'), ensure_ascii=True)
+    # Each drift entry is a piece of its own (encoded on its own, never the whole list at once).
+    assert json.dumps(value['drift'][0], sort_keys=sort_keys, separators=(',', ':')) in pieces

@@ -6,6 +6,9 @@
 
 from __future__ import annotations
 
+import functools
+import os
+
 from ansible import constants as C
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._auth import AUTH_ARGSPEC
@@ -53,13 +56,14 @@ class ActionModule(ControllerActionBase):
             inputs = plan.get('inputs') or {}
             if 'baseline' not in inputs:
                 raise InputError('plan %s does not carry its baseline (made by another version of vaultlock.azure?)' % args['plan'])
+            processes = worker_processes(args.get('max_processes'))
             auth = {name: args.get(name) for name in AUTH_ARGSPEC}
             session = AzureSession(auth)
             applier = PlanApplier(session, inputs['baseline'], inputs.get('lock_requirements'), args['allow_irreversible'],
-                                  check_mode, args['max_concurrency'], diff_mode=bool(self._task.diff))
-            done = applier.apply(plan['drift'])
+                                  check_mode, args['max_concurrency'], diff_mode=bool(self._task.diff), processes=processes,
+                                  session_factory=functools.partial(AzureSession, auth))
+            done = applier.apply(plan.pop('drift'))
             diffs = done.pop('diffs')
-            done['pacing'] = session.pacer.summary()
             save_applied(C.DEFAULT_LOCAL_TMP, args['plan'], done)
         except VaultlockError as exc:
             return self._failed(result, failure(exc, controller=True)[0])
@@ -75,3 +79,14 @@ class ActionModule(ControllerActionBase):
         if warnings:
             result['warnings'] = list(result.get('warnings') or []) + warnings
         return result
+
+
+def worker_processes(given):
+    """How many worker processes may apply: ``max_processes`` as given (at least 1), else the cores this controller may
+    use (one interpreter is what limits a fleet's apply, and ARM's buckets are per subscription)."""
+    if given is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
+        return max(1, cores)
+    if given < 1:
+        raise InputError('max_processes must be at least 1 (1: every vault in the task\'s own process); got %d' % given)
+    return given

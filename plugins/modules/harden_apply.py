@@ -57,9 +57,23 @@ options:
     type: bool
     default: false
   max_concurrency:
-    description: How many vaults are changed at once. ARM's limits pace the requests whatever this is.
+    description:
+      - How many vaults are changed at once, over all worker processes (O(max_processes)). ARM's limits pace the requests
+        whatever this is.
     type: int
     default: 64
+  max_processes:
+    description:
+      - How many processes apply the plan. One process sends a few hundred requests a second at most (each costs it
+        milliseconds of Python), so a fleet over several subscriptions is split between worker processes forked from the
+        task's process, whole subscriptions each, each with a session of its own (its own token and connections). ARM's
+        limits are per subscription and principal, so each process still paces every request of its subscriptions.
+      - A vault that a worker process did not report (the process died) is reported failed, with C(outcome=unknown), since
+        it may have changed. A worker process whose task process is gone starts no further vault.
+      - Default, the number of CPU cores the controller may use; never more than the subscriptions with changes, nor 8.
+        V(1) applies every vault in the task's own process.
+    type: int
+    version_added: 0.2.0
 seealso:
   - module: vaultlock.azure.harden_plan
   - module: vaultlock.azure.harden_report
@@ -119,6 +133,12 @@ pacing:
   returned: success
   type: dict
   sample: {"requests": 1680, "waited_s": 0.0, "throttled": 0}
+processes:
+  description: How many processes applied the vaults (see O(max_processes)). With more than one, C(pacing) adds up their
+    requests and answers 429, and C(waited_s) is the longest any of them waited.
+  returned: success
+  type: int
+  sample: 2
 cert_validation_mode:
   description: V(ignore) when TLS certificate validation was off; a warning says so too.
   returned: when certificate validation was off

@@ -26,12 +26,23 @@ changed). What only a fleet run has to decide is decided here, right before the 
 * consent: an irreversible step needs ``allow_irreversible`` written in this task (the action plugin decides that),
   besides the baseline's own.
 
+Many processes: one interpreter sends a few hundred requests a second at most (every request costs it milliseconds of
+Python in azure-core, requests and the SDK models), well under what ARM's buckets allow a fleet of subscriptions. With
+``processes`` above 1 the subscriptions are split between that many worker processes (forked from this one, each with a
+session of its own: its own token, connections and pacer). ARM's buckets are per subscription and principal, and every
+subscription belongs to exactly one process, so each pacer still sees every request of its subscriptions. A process
+reports each vault as it finishes; a vault it did not report (the process died) is an error whose outcome is unknown,
+never "unchanged". A process whose parent is gone starts no further vault.
+
 Nothing here imports an Azure SDK: the session does, lazily, when it first needs one.
 """
 
 from __future__ import annotations
 
 import copy
+import json
+import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.vaultlock.azure.plugins.module_utils import _state_immutability, _state_retention, _state_security, _state_soft_delete
@@ -55,6 +66,9 @@ SECURITY_ACTIONS = tuple(SECURITY_OPTIONS)
 
 # The keys of a state module result worth keeping for the reports (the vault record and the diff are not).
 _RESULT_KEYS = ('changed', 'failed', 'msg', 'changes', 'error', 'api', 'violations', 'note', 'outcome')
+
+# Most worker processes an apply forks (harden_apply's max_processes caps it lower).
+MAX_PROCESSES = 8
 
 
 class StepContext:
@@ -150,11 +164,15 @@ def immutability_params(entry, target, consent):
 class PlanApplier:
     """Applies the vaults with actions of one plan. ``session``: the AzureSession (shared by every worker);
     ``baseline`` and ``lock_requirements``: the plan's inputs as the harden_plan task took them (checked again here);
-    ``consent``: allow_irreversible as written in the apply task; ``today``: the day readiness counts from."""
+    ``consent``: allow_irreversible as written in the apply task; ``today``: the day readiness counts from.
+    ``processes``: how many worker processes may share the subscriptions (1: every vault in this process);
+    ``session_factory``: builds each worker process's own session (without it, everything runs in this process)."""
 
     def __init__(self, session, baseline, lock_requirements, consent, check_mode=False, max_concurrency=16, today=None,
-                 diff_mode=False):
+                 diff_mode=False, processes=1, session_factory=None):
         self.session = session
+        self.processes = max(1, min(MAX_PROCESSES, int(processes or 1)))
+        self.session_factory = session_factory
         self.baseline = check_baseline(baseline)
         self.requirements = validate_requirements(lock_requirements, 'harden_backup_vaults_lock_requirements')
         self.consent = bool(consent)
@@ -164,22 +182,148 @@ class PlanApplier:
         self.diff_mode = bool(diff_mode)
 
     def apply(self, entries):
-        """Apply every entry with changes; returns {results: {action: [result]}, gates: {vault id: gate}, warnings, diffs}
-        (``diffs``: the state modules' own diffs of each step that changed, with diff_mode)."""
-        todo = [entry for entry in entries if entry.get('changes')]
+        """Apply every entry with changes; returns {results: {action: [result]}, gates: {vault id: gate}, warnings, diffs,
+        pacing, processes} (``diffs``: the state modules' own diffs of each step that changed, with diff_mode; ``pacing``:
+        what ARM's limits cost, every process's added up; ``processes``: how many processes applied vaults)."""
+        todo = interleaved([entry for entry in entries if entry.get('changes')])
+        groups = self.split(todo)
+        if len(groups) > 1:
+            outcomes, pacing = self._in_processes(todo, groups)
+        else:
+            outcomes = self._in_threads(self.session, todo, self.max_concurrency)
+            pacing = self.session.pacer.summary()
         results = {action: [] for action in ACTIONS}
         gates = {}
         warnings = []
         diffs = []
-        with ThreadPoolExecutor(max_workers=min(self.max_concurrency, max(1, len(todo)))) as pool:
-            for outcome in pool.map(self.apply_vault, interleaved(todo)):
-                for action, result in outcome['results']:
-                    results[action].append(result)
-                if outcome['gate']:
-                    gates[str(outcome['id']).lower()] = outcome['gate']
-                warnings.extend(outcome['warnings'])
-                diffs.extend(outcome['diffs'])
-        return {'results': results, 'gates': gates, 'warnings': warnings, 'diffs': diffs}
+        for outcome in outcomes:
+            for action, result in outcome['results']:
+                results[action].append(result)
+            if outcome['gate']:
+                gates[str(outcome['id']).lower()] = outcome['gate']
+            warnings.extend(outcome['warnings'])
+            diffs.extend(outcome['diffs'])
+        return {'results': results, 'gates': gates, 'warnings': warnings, 'diffs': diffs, 'pacing': pacing,
+                'processes': max(1, len(groups))}
+
+    def split(self, todo):
+        """The entries as groups for worker processes, whole subscriptions each, the largest first onto the least loaded
+        (each group in turn order); one group when this apply runs in one process."""
+        by_sub = {}
+        for entry in todo:
+            by_sub.setdefault(str(entry.get('subscription_id')).lower(), []).append(entry)
+        count = min(self.processes, len(by_sub))
+        if count < 2 or self.session_factory is None or not hasattr(os, 'fork'):
+            return [todo] if todo else []
+        groups = [[] for _index in range(count)]
+        for _sub, members in sorted(by_sub.items(), key=lambda pair: (-len(pair[1]), pair[0])):
+            smallest = min(range(count), key=lambda index: len(groups[index]))
+            groups[smallest].extend(members)
+        return [interleaved(group) for group in groups]
+
+    def _in_threads(self, session, todo, threads, each=None):
+        """Every entry of ``todo`` applied by ``threads`` threads through ``session``; the outcomes in ``todo``'s order.
+        ``each(index, outcome)`` is called as each vault ends (on its thread), when given."""
+        applier = self
+        if session is not self.session:
+            applier = copy.copy(self)
+            applier.session = session
+
+        def one(index):
+            entry = todo[index]
+            if entry is None:   # a worker process whose parent is gone starts no further vault
+                return None
+            outcome = applier.apply_vault(entry)
+            if each is not None:
+                each(index, outcome)
+            return outcome
+
+        with ThreadPoolExecutor(max_workers=min(max(1, threads), max(1, len(todo)))) as pool:
+            return list(pool.map(one, range(len(todo))))
+
+    def _in_processes(self, todo, groups):
+        """Fork a worker process per group; (outcomes in ``todo``'s order, pacing added up)."""
+        position = {id(entry): index for index, entry in enumerate(todo)}
+        threads = max(1, self.max_concurrency // len(groups))
+        parent = os.getpid()
+        children = []
+        for group in groups:
+            read_end, write_end = os.pipe()
+            pid = os.fork()
+            if pid == 0:   # the worker process: never returns
+                os.close(read_end)
+                for _pid, other_end, _group, _lines in children:
+                    os.close(other_end)
+                self._worker(group, [position[id(entry)] for entry in group], write_end, parent, threads)
+            os.close(write_end)
+            children.append((pid, read_end, group, []))
+        readers = [threading.Thread(target=_read_lines, args=(read_end, lines)) for _pid, read_end, _group, lines in children]
+        for reader in readers:
+            reader.start()
+        outcomes = [None] * len(todo)
+        pacing = {'requests': 0, 'waited_s': 0.0, 'throttled': 0}
+        for (pid, _read_end, group, lines), reader in zip(children, readers):
+            reader.join()
+            _pid, status = os.waitpid(pid, 0)
+            ended = None
+            last_words = None
+            for line in lines:
+                if 'pacing' in line:
+                    ended = line
+                elif 'index' in line:
+                    outcomes[line['index']] = line['outcome']
+                elif 'crashed' in line:
+                    last_words = line['crashed']
+            if ended:
+                pacing['requests'] += ended['pacing'].get('requests') or 0
+                pacing['throttled'] += ended['pacing'].get('throttled') or 0
+                # Wall time some request waited: the processes waited side by side, so the longest of them.
+                pacing['waited_s'] = max(pacing['waited_s'], ended['pacing'].get('waited_s') or 0.0)
+            why = _ended_early(status, ended, last_words)
+            for entry in group:
+                index = position[id(entry)]
+                if outcomes[index] is None:
+                    outcomes[index] = self._unknown(entry, why)
+        return outcomes, pacing
+
+    def _worker(self, group, indices, write_end, parent, threads):
+        """In a forked worker process: apply ``group`` with a session of its own, one JSON line per vault as it ends, then
+        the pacing; exit without returning (no handler of the parent's runs here)."""
+        code = 1
+        try:
+            out = os.fdopen(write_end, 'w', encoding='utf-8')
+            lock = threading.Lock()
+            session = self.session_factory()
+
+            def each(index, outcome):
+                line = json.dumps({'index': indices[index], 'outcome': outcome}, separators=(',', ':'))
+                with lock:
+                    out.write(line + '\n')
+                    out.flush()
+
+            live = _WhileParent(group, parent)
+            self._in_threads(session, live, threads, each)
+            out.write(json.dumps({'pacing': session.pacer.summary(), 'skipped': live.skipped}) + '\n')
+            out.flush()
+            code = 0
+        except BaseException as exc:  # pylint: disable=broad-except
+            # Whatever went wrong, the parent reports every vault not reported here as unknown; say why on the way out.
+            try:
+                os.write(write_end, (json.dumps({'crashed': '%s: %s' % (type(exc).__name__, exc)}) + '\n').encode('utf-8'))
+            except Exception:  # pylint: disable=broad-except
+                code = 2
+        finally:
+            os._exit(code)  # pylint: disable=protected-access
+
+    def _unknown(self, entry, why):
+        """The result of a vault its worker process did not report: an error whose outcome is unknown (a write may have
+        been sent), never "unchanged"."""
+        actions = entry.get('actions') or {}
+        first = next((task for task, action in STEPS if actions.get(action)), 'immutability')
+        raw = {'changed': True, 'failed': True, 'outcome': 'unknown', 'changes': [],
+               'msg': '%s before it reported this vault, so whether it changed is unknown: run the check again to see its state'
+                      % why}
+        return {'id': entry['id'], 'results': [(first, self._result(entry, raw))], 'gate': None, 'warnings': [], 'diffs': []}
 
     def apply_vault(self, entry):
         """One vault's steps in order; never raises for the vault's own failures (they are its results)."""
@@ -299,3 +443,43 @@ class PlanApplier:
         result['id'] = entry['id']
         result['item'] = {'id': entry['id'], 'name': entry.get('name')}
         return result
+
+
+class _WhileParent:
+    """A worker process's entries, as a sequence whose items are handed out only while the process that forked it lives:
+    once it is gone (the run was stopped), no further vault starts (``skipped`` counts those)."""
+
+    def __init__(self, entries, parent):
+        self._entries = entries
+        self._parent = parent
+        self.skipped = 0
+
+    def __len__(self):
+        return len(self._entries)
+
+    def __getitem__(self, index):
+        if os.getppid() != self._parent:
+            self.skipped += 1
+            return None
+        return self._entries[index]
+
+
+def _read_lines(read_end, lines):
+    """Read a worker process's JSON lines until it closes its end (an unreadable line ends the reading)."""
+    with os.fdopen(read_end, 'r', encoding='utf-8') as stream:
+        for text in stream:
+            try:
+                lines.append(json.loads(text))
+            except ValueError:
+                return
+
+
+def _ended_early(status, ended, last_words=None):
+    """Why a worker process left vaults unreported: its exit status, and its own last words if it said any."""
+    code = os.waitstatus_to_exitcode(status)
+    if ended is not None and code == 0:
+        return 'the worker process applying this subscription stopped early (the run was stopped)'
+    how = 'killed by signal %d' % -code if code < 0 else 'exit status %d' % code
+    if last_words:
+        how = '%s, %s' % (how, last_words)
+    return 'the worker process applying this subscription ended unexpectedly (%s)' % how

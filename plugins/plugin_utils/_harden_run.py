@@ -96,6 +96,7 @@ APPLY_ARGSPEC = {
     'plan': {'type': 'str', 'required': True},
     'allow_irreversible': {'type': 'bool', 'default': False},
     'max_concurrency': {'type': 'int', 'default': APPLY_CONCURRENCY},
+    'max_processes': {'type': 'int'},
 }
 
 _VAULT_KEYS = ('id', 'name', 'resource_group', 'vault_type', 'subscription_id')
@@ -247,7 +248,7 @@ def plan_summary(run):
 
 
 def apply_summary(done):
-    """What the harden_apply task returns: counts per vault, and the pacing ARM's buckets cost."""
+    """What the harden_apply task returns: counts per vault, the pacing ARM's buckets cost, and how many processes applied."""
     by_vault = {}
     for results in (done.get('results') or {}).values():
         for result in results:
@@ -261,7 +262,7 @@ def apply_summary(done):
         'vaults': len(by_vault), 'vaults_changed': changed, 'vaults_failed': len(failed), 'locks_not_made': len(gates),
         'writes': sum(1 for results in (done.get('results') or {}).values() for result in results
                       for _change in result.get('changes') or []),
-        'pacing': done.get('pacing') or {},
+        'pacing': done.get('pacing') or {}, 'processes': done.get('processes') or 1,
     }
     summary['msg'] = '%d of %d vaults changed, %d failed%s' % (
         changed, len(by_vault), len(failed), (', %d planned lock(s) not made' % len(gates)) if gates else '')

@@ -20,6 +20,7 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.vaultlock.azure.plugins.module_utils import _module, _resource_graph, _state_soft_delete, _vaults
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError
+from ansible_collections.vaultlock.azure.plugins.module_utils._pacing import SubscriptionPacer
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import DEFAULT_SETTINGS
 
 from tests.emulator import kql
@@ -217,6 +218,8 @@ class FakeSession:
         self.settings['wait_timeout'] = 1
         self.verify = params.get('cert_validation_mode') != 'ignore'
         self.subscriptions = list(subscriptions)
+        # Nothing here goes through a pipeline, so it takes no token: the summary says 0 requests.
+        self.pacer = SubscriptionPacer()
 
     def default_subscription(self, required=True):
         return self.params.get('subscription_id') or SUB

@@ -15,8 +15,9 @@ description:
     C(drift.sarif) into the plan's report directory (the P(vaultlock.azure.drift_report_json#filter) document and its renderings).
   - After a real run a fixable finding counts as resolved when the task that fixes it ran for that vault without failing;
     in check mode without state tasks the reports list what a run would change.
-  - Each file is written whole or not at all (a new file renamed over the old one), in check mode too (a drift report is
-    what check mode is for). It sends no request to Azure.
+  - The five files are replaced together or not at all (each is written to a new file first, and the new files are renamed
+    over the old ones only when all five were written), in check mode too (a drift report is what check mode is for). For
+    a large fleet a forked process writes about half of them meanwhile. It sends no request to Azure.
 extends_documentation_fragment:
   - vaultlock.azure.attributes.controller
 attributes:

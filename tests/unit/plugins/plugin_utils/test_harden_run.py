@@ -556,10 +556,67 @@ def test_a_failing_renderer_leaves_no_temporary_file_and_keeps_the_old_report(tm
     with pytest.raises(RuntimeError, match='renderer broke'):
         write_reports(a_report(tmp_path), str(target))
     assert sorted(os.listdir(target)) == sorted(REPORT_FILES)  # no .drift.html.* left behind
-    assert (target / 'drift.html').read_text() == 'old drift.html'
-    # The files before it were written whole; the one after it was not reached.
-    assert json.loads((target / 'drift.json').read_text())['schema_version'] == '2.1'
-    assert (target / 'drift.sarif').read_text() == 'old drift.sarif'
+    # None of the five changed: the reports on disk always come from one run.
+    for name in REPORT_FILES:
+        assert (target / name).read_text() == 'old ' + name
+
+
+def _broken_renderers(monkeypatch, name):
+    real = _harden_run._renderers
+
+    def renderers():
+        table = real()
+
+        def broken(report, handle):
+            handle.write('half a report')
+            raise RuntimeError('renderer broke')
+        table[name] = broken
+        return table
+
+    monkeypatch.setattr(_harden_run, '_renderers', renderers)
+
+
+@pytest.mark.skipif(not hasattr(os, 'fork'), reason='the second writer is forked')
+def test_two_writer_processes_write_the_same_bytes_as_one(tmp_path, monkeypatch):
+    report = a_report(tmp_path)
+    one, two = tmp_path / 'one', tmp_path / 'two'
+    write_reports(report, str(one), processes=1)
+    monkeypatch.setattr(_harden_run, 'FORK_WRITERS_FROM', 0)
+    path, written = write_reports(report, str(two), processes=2)
+    assert sorted(written) == sorted(REPORT_FILES) and sorted(os.listdir(path)) == sorted(REPORT_FILES)
+    for name in REPORT_FILES:
+        assert (two / name).read_bytes() == (one / name).read_bytes(), name
+        assert oct(os.stat(two / name).st_mode & 0o777) == '0o644'
+
+
+@pytest.mark.skipif(not hasattr(os, 'fork'), reason='the second writer is forked')
+@pytest.mark.parametrize('name,error', [('drift.sarif', OSError), ('drift.html', RuntimeError)])
+def test_a_writer_that_fails_in_either_process_changes_no_report(tmp_path, monkeypatch, name, error):
+    """drift.sarif is written by the forked process, drift.html by this one (by their costs)."""
+    target = tmp_path / 'reports'
+    target.mkdir()
+    for file_name in REPORT_FILES:
+        (target / file_name).write_text('old ' + file_name)
+    _broken_renderers(monkeypatch, name)
+    monkeypatch.setattr(_harden_run, 'FORK_WRITERS_FROM', 0)
+    forked = []
+    real_fork = os.fork
+
+    def fork():
+        pid = real_fork()
+        if pid:
+            forked.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, 'fork', fork)
+    with pytest.raises(error, match='renderer broke'):
+        write_reports(a_report(tmp_path), str(target), processes=2)
+    assert sorted(os.listdir(target)) == sorted(REPORT_FILES)     # no temporary file left behind
+    for file_name in REPORT_FILES:
+        assert (target / file_name).read_text() == 'old ' + file_name
+    assert len(forked) == 1
+    with pytest.raises(ChildProcessError):
+        os.waitpid(forked[0], os.WNOHANG)                          # the forked writer was waited for
 
 
 def test_a_report_dir_that_cannot_be_created_is_an_input_error(tmp_path):

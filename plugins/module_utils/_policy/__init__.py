@@ -39,6 +39,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._policy._evaluator
     non_compliant,
     read_path,
 )
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules import RULES
 
 VARIABLE = 'harden_backup_vaults_azure_policy'
 DEFINITION_ID = '/providers/Microsoft.Authorization/policyDefinitions/%s'
@@ -48,25 +49,10 @@ LEARN_URI = 'https://learn.microsoft.com/azure/backup/policy-reference'
 _RS = 'recovery_services'
 _BV = 'backup'
 
-# The definitions a finding of a hardening setting answers to, per vault kind: the definition that checks the same
-# property of a vault of that kind. Settings with no definition (retention, soft delete retention days) answer to none.
-DEFINITIONS_BY_SETTING = {
-    ('immutability', _RS): ('d6f6f560-14b7-49a4-9fc8-d2c3a9807868',),
-    ('immutability', _BV): ('2514263b-bc0d-4b06-ac3e-f262c0979018',),
-    ('soft_delete', _RS): ('31b8092a-36b8-434b-9af7-5ec844364148',),
-    ('soft_delete', _BV): ('9798d31d-6028-4dee-8643-46102185c016',),
-    ('mua', _RS): ('c7031eab-0fc0-4cd9-acd0-4497bd66d91a',),
-    ('mua', _BV): ('c58e083e-7982-4e24-afdc-be14d312389e',),
-    ('cross_subscription_restore', _RS): ('f19b0c83-716f-4b81-85e3-2dbf057c35d6',),
-    ('cross_subscription_restore', _BV): ('4d479a11-f2b5-4f0a-bb1e-d2332aa95cda',),
-    ('public_network_access', _RS): ('9ebbbba3-4d65-4da9-bb67-b22cfaaff090', '04726aae-4e8d-427c-af7d-ecf56d490022'),
-    ('customer_managed_keys', _RS): ('2e94d99a-8a36-4563-bc77-810d8893b671',),
-    ('customer_managed_keys', _BV): ('d6588149-9f06-462c-a076-56aece45b5ba',),
-    ('infrastructure_encryption', _RS): ('2e94d99a-8a36-4563-bc77-810d8893b671',),
-    ('infrastructure_encryption', _BV): ('d6588149-9f06-462c-a076-56aece45b5ba',),
-    ('private_endpoints', _RS): ('deeddb44-9f94-4903-9fa0-081d524406e3',),
-    ('storage_redundancy', _RS): ('8f09fda1-91a2-4e14-96a2-67c6281158f7',),
-}
+# The definitions a finding of a hardening setting answers to, per vault kind: each rule's settings say theirs
+# (_rules/_base.Setting.azure_policy). Settings with no definition (retention, soft delete retention days) answer to none.
+DEFINITIONS_BY_SETTING = dict(((setting.name, kind), tuple(names)) for rule in RULES for setting in rule.settings
+                              for kind, names in (setting.azure_policy or {}).items())
 
 # Resource types (lower-cased) each definition's 'type' condition names, for the count of vaults it judged.
 _TYPE_KIND = {'microsoft.recoveryservices/vaults': _RS, 'microsoft.dataprotection/backupvaults': _BV}

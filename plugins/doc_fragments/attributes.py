@@ -8,10 +8,11 @@ from __future__ import annotations
 class ModuleDocFragment:
     """The attributes of the collection's modules, written once (as community.hashi_vault's doc_fragments/attributes.py).
 
-    Every module that talks to Azure is in the action group vaultlock.azure.all. STATE is for the state modules
-    (vault_immutability, vault_soft_delete, backup_policy_retention), INFO for the read-only ones. LOCAL (all six) says
-    where the work runs (plugins/plugin_utils/_module_action.py). CONTROLLER is for the action plugins that run on the
-    controller only (harden_plan, harden_apply, harden_report, drift_diff), whose other attributes differ module by module.
+    Split by aspect. STATE (check mode, diff, idempotence) is for the state modules (vault_immutability,
+    vault_soft_delete, vault_security_settings, backup_policy_retention), INFO for the read-only ones. LOCAL (all seven
+    modules that talk to Azure) says what they share as actions: the action group vaultlock.azure.all and where the work
+    runs (plugins/plugin_utils/_module_action.py). CONTROLLER is for the action plugins that run on the controller only
+    (harden_plan, harden_apply, harden_report, drift_diff), whose other attributes differ module by module.
 
     Every fragment is one string literal (ansible-test's yamllint reads each class attribute as one): an aspect that
     several modules share is a fragment of its own, listed in each module's extends_documentation_fragment.
@@ -24,10 +25,6 @@ options: {}
     STATE = r'''
 options: {}
 attributes:
-  action_group:
-    support: full
-    membership: [vaultlock.azure.all]
-    description: Use C(group/vaultlock.azure.all) in C(module_defaults) to set the authentication options once.
   check_mode:
     support: full
     description:
@@ -53,15 +50,15 @@ attributes:
   idempotent:
     support: full
     description: Reads only.
-  action_group:
-    support: full
-    membership: [vaultlock.azure.all]
-    description: Use C(group/vaultlock.azure.all) in C(module_defaults) to set the authentication options once.
 '''
 
     LOCAL = r'''
 options: {}
 attributes:
+  action_group:
+    support: full
+    membership: [vaultlock.azure.all]
+    description: Use C(group/vaultlock.azure.all) in C(module_defaults) to set the authentication options once.
   action:
     support: full
     description:

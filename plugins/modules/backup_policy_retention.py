@@ -248,8 +248,6 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._retention import 
 from ansible_collections.vaultlock.azure.plugins.module_utils._state_retention import run
 
 
-# The module's options besides the authentication ones, and their constraints: main() and the module's action plugin
-# (which runs run() in the process of ansible-playbook over a local connection) build the module from these.
 ARGUMENT_SPEC = state_argument_spec({
     'policies': {'type': 'list', 'elements': 'str'},
     'minimum': {'type': 'dict'},

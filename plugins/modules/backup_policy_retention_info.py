@@ -196,8 +196,6 @@ def run(mod):
     return {'changed': False, 'policies': policies, 'errors': errors}
 
 
-# The module's options besides the authentication ones, and their constraints: main() and the module's action plugin
-# (which runs run() in the process of ansible-playbook over a local connection) build the module from these.
 ARGUMENT_SPEC = dict(VAULT_REF_ARGSPEC, **{
     'vaults': {'type': 'list', 'elements': 'str'},
     'policies': {'type': 'list', 'elements': 'str'},

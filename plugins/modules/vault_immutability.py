@@ -211,8 +211,6 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._module import VAU
 from ansible_collections.vaultlock.azure.plugins.module_utils._state_immutability import run
 
 
-# The module's options besides the authentication ones, and their constraints: main() and the module's action plugin
-# (which runs run() in the process of ansible-playbook over a local connection) build the module from these.
 ARGUMENT_SPEC = state_argument_spec({
     'immutability': {'type': 'str', 'choices': ['disabled', 'enabled', 'unlocked', 'locked']},
     'immutability_retention_days': {'type': 'int'},

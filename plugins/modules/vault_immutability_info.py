@@ -226,8 +226,6 @@ def run(mod):
     return scope_result(mod, mod.params)
 
 
-# The module's options besides the authentication ones, and their constraints: main() and the module's action plugin
-# (which runs run() in the process of ansible-playbook over a local connection) build the module from these.
 ARGUMENT_SPEC = dict(SCOPE_ARGSPEC, **{
     'include_policies': {'type': 'bool', 'default': False},
     'include_items': {'type': 'bool', 'default': False},

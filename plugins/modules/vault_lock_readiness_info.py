@@ -338,8 +338,6 @@ def run(mod):
                 summary={'vaults': len(vaults), 'ready': ready, 'not_ready': len(vaults) - ready})
 
 
-# The module's options besides the authentication ones, and their constraints: main() and the module's action plugin
-# (which runs run() in the process of ansible-playbook over a local connection) build the module from these.
 ARGUMENT_SPEC = dict(SCOPE_ARGSPEC, requirements={
     'type': 'dict', 'default': {},
     'options': {

@@ -6,11 +6,14 @@
 # Its API may change without notice.
 """Azure Policy parity: what the vault-level Azure Backup built-in definitions say of each vault (pure, no I/O).
 
-- ``_definitions.DEFINITIONS``: the 14 definitions (data, with their source); ``_aliases``: the property path of each
-  alias they read (with its source); ``_evaluator``: the condition language.
+- ``_definitions``: the 14 definitions (Microsoft's JSON files, with their source), read on first use;
+  ``_aliases``: the property path of each alias they read (with its source); ``_evaluator``: the condition language.
 - ``policy_fields(raw)``: the part of a vault's ARM body (or Resource Graph row: the same ``type`` and ``properties``)
   the definitions read, kept on each vault record as ``policy_fields`` (a few short strings a vault, so 20,000 vaults
-  stay small) instead of the body.
+  stay small) instead of the body. Its paths come from ``_aliases`` alone (every alias the definitions read, and only
+  those), so modules, which import this package through ``_vaults``, never read the definitions' files.
+- ``BY_NAME`` and ``KIND``: each definition by its name (lower-cased), and the vault kind it judges; built with the
+  definitions when first asked for.
 - ``check_assignments(value)``: the role variable harden_backup_vaults_azure_policy checked (names, parameters,
   allowed values), with every definition's parameter defaults applied.
 - ``evaluate(records, assignments)``: drift.json's ``azure_policy`` section.
@@ -22,12 +25,13 @@ as discovery read them.
 
 from __future__ import annotations
 
+import functools
 import sys
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, shown
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import PROVIDERS
-from ansible_collections.vaultlock.azure.plugins.module_utils._policy._aliases import ALIASES, split_path
-from ansible_collections.vaultlock.azure.plugins.module_utils._policy._definitions import DEFINITIONS
+from ansible_collections.vaultlock.azure.plugins.module_utils._policy._aliases import ALIASES, TOP_LEVEL, split_path
+from ansible_collections.vaultlock.azure.plugins.module_utils._policy._definitions import definitions
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy._evaluator import (
     MISSING,
     PolicyRuleError,
@@ -35,36 +39,20 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._policy._evaluator
     non_compliant,
     read_path,
 )
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules import RULES
 
 VARIABLE = 'harden_backup_vaults_azure_policy'
 DEFINITION_ID = '/providers/Microsoft.Authorization/policyDefinitions/%s'
 SOURCE_URI = 'https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Backup/%s'
 LEARN_URI = 'https://learn.microsoft.com/azure/backup/policy-reference'
 
-BY_NAME = dict((definition['name'].lower(), definition) for definition in DEFINITIONS)
-
 _RS = 'recovery_services'
 _BV = 'backup'
 
-# The definitions a finding of a hardening setting answers to, per vault kind: the definition that checks the same
-# property of a vault of that kind. Settings with no definition (retention, soft delete retention days) answer to none.
-DEFINITIONS_BY_SETTING = {
-    ('immutability', _RS): ('d6f6f560-14b7-49a4-9fc8-d2c3a9807868',),
-    ('immutability', _BV): ('2514263b-bc0d-4b06-ac3e-f262c0979018',),
-    ('soft_delete', _RS): ('31b8092a-36b8-434b-9af7-5ec844364148',),
-    ('soft_delete', _BV): ('9798d31d-6028-4dee-8643-46102185c016',),
-    ('mua', _RS): ('c7031eab-0fc0-4cd9-acd0-4497bd66d91a',),
-    ('mua', _BV): ('c58e083e-7982-4e24-afdc-be14d312389e',),
-    ('cross_subscription_restore', _RS): ('f19b0c83-716f-4b81-85e3-2dbf057c35d6',),
-    ('cross_subscription_restore', _BV): ('4d479a11-f2b5-4f0a-bb1e-d2332aa95cda',),
-    ('public_network_access', _RS): ('9ebbbba3-4d65-4da9-bb67-b22cfaaff090', '04726aae-4e8d-427c-af7d-ecf56d490022'),
-    ('customer_managed_keys', _RS): ('2e94d99a-8a36-4563-bc77-810d8893b671',),
-    ('customer_managed_keys', _BV): ('d6588149-9f06-462c-a076-56aece45b5ba',),
-    ('infrastructure_encryption', _RS): ('2e94d99a-8a36-4563-bc77-810d8893b671',),
-    ('infrastructure_encryption', _BV): ('d6588149-9f06-462c-a076-56aece45b5ba',),
-    ('private_endpoints', _RS): ('deeddb44-9f94-4903-9fa0-081d524406e3',),
-    ('storage_redundancy', _RS): ('8f09fda1-91a2-4e14-96a2-67c6281158f7',),
-}
+# The definitions a finding of a hardening setting answers to, per vault kind: each rule's settings say theirs
+# (_rules/_base.Setting.azure_policy). Settings with no definition (retention, soft delete retention days) answer to none.
+DEFINITIONS_BY_SETTING = dict(((setting.name, kind), tuple(names)) for rule in RULES for setting in rule.settings
+                              for kind, names in (setting.azure_policy or {}).items())
 
 # Resource types (lower-cased) each definition's 'type' condition names, for the count of vaults it judged.
 _TYPE_KIND = {'microsoft.recoveryservices/vaults': _RS, 'microsoft.dataprotection/backupvaults': _BV}
@@ -92,11 +80,31 @@ def _kind_of(definition):
     raise PolicyRuleError('definition %s names no vault type' % definition['name'])
 
 
-KIND = dict((definition['name'], _kind_of(definition)) for definition in DEFINITIONS)
+@functools.lru_cache(maxsize=None)
+def _tables():
+    """BY_NAME and KIND, from the definitions (read now); a definition that reads a field no alias of ``_aliases`` names
+    (so policy_fields would not keep it) is refused."""
+    for definition in definitions():
+        unknown = sorted(name for name in _fields(definition['if'], set()) if name.lower() not in ALIASES and name not in TOP_LEVEL)
+        if unknown:
+            raise PolicyRuleError('definition %s reads %s, which _aliases does not map' % (definition['name'], ', '.join(unknown)))
+    return {
+        'BY_NAME': dict((definition['name'].lower(), definition) for definition in definitions()),
+        'KIND': dict((definition['name'], _kind_of(definition)) for definition in definitions()),
+    }
 
-# The property paths (split) the definitions read: the part of a vault body policy_fields keeps.
-_READ = set(tuple(split_path(ALIASES[name.lower()])) for definition in DEFINITIONS
-            for name in _fields(definition['if'], set()) if name.lower() in ALIASES)
+
+def __getattr__(name):
+    """``BY_NAME`` and ``KIND`` (PEP 562): built when first asked for, not when the package is imported."""
+    if name in ('BY_NAME', 'KIND'):
+        return _tables()[name]
+    raise AttributeError('module %r has no attribute %r' % (__name__, name))
+
+
+# The property paths (split) the definitions read, the part of a vault body policy_fields keeps: every alias' path
+# (tests/unit/plugins/module_utils/test_policy.py checks that the definitions read every alias, and _tables() that they
+# read no other).
+_READ = set(tuple(split_path(path)) for path in ALIASES.values())
 # A path that leads to another (an array the definitions count, and its members' fields) is kept through the longer ones.
 _PATHS = sorted(path for path in _READ if not any(len(other) > len(path) and other[:len(path)] == path for other in _READ))
 
@@ -176,7 +184,7 @@ def body_of(fields):
 
 def default_assignments():
     """Every definition with its default parameters (the default of harden_backup_vaults_azure_policy)."""
-    return dict((definition['name'], {}) for definition in DEFINITIONS)
+    return dict((definition['name'], {}) for definition in definitions())
 
 
 def _check_value(name, key, spec, value):
@@ -210,10 +218,10 @@ def check_assignments(value):
                          'the Azure Policy section off; got %s' % (VARIABLE, shown(value)))
     wanted = {}
     for name, params in value.items():
-        definition = BY_NAME.get(str(name).lower())
+        definition = _tables()['BY_NAME'].get(str(name).lower())
         if definition is None:
             raise InputError('%s: %s is not a vault-level Azure Backup built-in policy definition this collection knows; the '
-                             'names are: %s' % (VARIABLE, shown(name), ', '.join(sorted(d['name'] for d in DEFINITIONS))))
+                             'names are: %s' % (VARIABLE, shown(name), ', '.join(sorted(d['name'] for d in definitions()))))
         if params is None:
             params = {}
         if not isinstance(params, dict):
@@ -229,7 +237,7 @@ def check_assignments(value):
             checked[real] = _check_value(name, real, definition['parameters'][real], param)
         wanted[definition['name']] = checked
     assignments = []
-    for definition in DEFINITIONS:
+    for definition in definitions():
         if definition['name'] not in wanted:
             continue
         parameters = {}
@@ -262,7 +270,7 @@ class _Judged:
         self.parameters = parameters
         self.effect = effect_of(definition['effect'], parameters)
         self.evaluated = self.effect.lower() != 'disabled'
-        self.kind = KIND[definition['name']]
+        self.kind = _tables()['KIND'][definition['name']]
         self.vaults = 0
         self.failing = []
 

@@ -4,414 +4,97 @@
 #
 # This module is for internal use by the vaultlock.azure collection only.
 # Its API may change without notice.
-"""The vault-level Azure Backup built-in Azure Policy definitions, as data (no code).
+"""The vault-level Azure Backup built-in Azure Policy definitions: Microsoft's own JSON files, read once, on first use.
 
 Source: GitHub Azure/azure-policy, commit f4a50bacae07ddb096943c597669bcae494a6e29 (2026-04-29),
-built-in-policies/policyDefinitions/Backup/<file>.json (``file`` below). Index: Microsoft Learn, "Azure Policy built-in
-definitions for Azure Backup" (azure/backup/policy-reference). Of the 15 vault-level definitions of the Backup category,
-EnableRecoveryServiceVaultDiagnosticSetting_DINE.json is left out: it deploys diagnostic settings, which are not a vault
-property. tests/fixtures/azure_policy/ holds the files themselves; tests/unit/plugins/module_utils/test_policy.py checks
-that this data is theirs (name, displayName, metadata.version, mode, parameters, policyRule.if, policyRule.then.effect;
-``then.details`` of the Modify definitions says what Azure would write, which a report does not need).
+built-in-policies/policyDefinitions/Backup/<file>.json, copied unchanged into ``definitions/`` beside this file (``FILES``
+below; RecoveryServices_Immutability_Audit.json and Vaults_Immutability_Audit.json re-rendered with indent 2, same
+content). Index: Microsoft Learn, "Azure Policy built-in definitions for Azure Backup" (azure/backup/policy-reference).
+Of the 15 vault-level definitions of the Backup category, EnableRecoveryServiceVaultDiagnosticSetting_DINE.json is left
+out: it deploys diagnostic settings, which are not a vault property. tests/fixtures/azure_policy/ holds the same files;
+tests/unit/plugins/module_utils/test_policy.py checks that what is read here is theirs.
+
+Each definition is kept as the few keys the collection reads: name, file, display_name, version (``metadata.version``),
+mode, parameters (type, display_name, allowed_values, default, deprecated), ``if`` (``policyRule.if``) and effect
+(``policyRule.then.effect``); ``then.details`` of the Modify definitions says what Azure would write, which a report
+does not need.
+
+Only the controller reads them (the role's plan and reports: ``_policy.check_assignments``, ``_policy.evaluate``). The
+package is also imported by modules (``_vaults`` keeps each vault's ``policy_fields``, which come from ``_aliases``
+alone), and a module's AnsiballZ payload carries only the .py files of module_utils: so nothing is read at import.
 """
 
 from __future__ import annotations
 
-DEFINITIONS = [
-    {
-        'name': 'd6588149-9f06-462c-a076-56aece45b5ba',
-        'file': 'AzBackupBackupVault_CMK_Audit.json',
-        'display_name': (
-            '[Preview]: Azure Backup Vaults should use customer-managed keys for encrypting backup data. Also an option to enforce Infra Encryption.'
-        ),
-        'version': '1.0.0-preview',
-        'mode': 'Indexed',
-        'parameters': {
-            'effect': {'type': 'String', 'display_name': 'Effect', 'allowed_values': ['Audit', 'Deny', 'Disabled'], 'default': 'Audit'},
-            'checkInfrastructureEncryption': {
-                'type': 'Boolean',
-                'display_name': 'Check if Infrastructure Encryption is enabled on Backup vaults.',
-                'allowed_values': [True, False],
-                'default': False,
-            },
-        },
-        'if': {
-            'allOf': [
-                {'field': 'type', 'equals': 'Microsoft.DataProtection/backupvaults'},
-                {
-                    'anyOf': [
-                        {'field': 'Microsoft.DataProtection/backupVaults/securitySettings.encryptionSettings.state', 'notEquals': 'Enabled'},
-                        {
-                            'allOf': [
-                                {'value': "[parameters('checkInfrastructureEncryption')]", 'equals': True},
-                                {
-                                    'field': 'Microsoft.DataProtection/backupVaults/securitySettings.encryptionSettings.infrastructureEncryption',
-                                    'notEquals': 'Enabled',
-                                },
-                            ],
-                        },
-                    ],
-                },
-            ],
-        },
-        'effect': "[parameters('effect')]",
-    },
-    {
-        'name': 'c58e083e-7982-4e24-afdc-be14d312389e',
-        'file': 'AzBackupBackupVault_MUAEnabled_Audit.json',
-        'display_name': '[Preview]: Multi-User Authorization (MUA) must be enabled for Backup Vaults.',
-        'version': '1.0.0-preview',
-        'mode': 'Indexed',
-        'parameters': {'effect': {'type': 'String', 'display_name': 'Effect', 'allowed_values': ['Audit', 'Disabled'], 'default': 'Audit'}},
-        'if': {
-            'allOf': [
-                {'field': 'type', 'equals': 'Microsoft.DataProtection/backupVaults'},
-                {'field': 'Microsoft.DataProtection/backupVaults/isVaultProtectedByResourceGuard', 'notEquals': True},
-            ],
-        },
-        'effect': "[parameters('effect')]",
-    },
-    {
-        'name': '2e94d99a-8a36-4563-bc77-810d8893b671',
-        'file': 'AzBackupRSVault_CMKEnabled_Audit.json',
-        'display_name': '[Preview]: Azure Recovery Services vaults should use customer-managed keys for encrypting backup data',
-        'version': '1.0.0-preview',
-        'mode': 'Indexed',
-        'parameters': {
-            'effect': {'type': 'String', 'display_name': 'Effect', 'allowed_values': ['Audit', 'Deny', 'Disabled'], 'default': 'Audit'},
-            'enableDoubleEncryption': {
-                'type': 'Boolean',
-                'display_name': 'Double encryption should be enabled on Recovery Services vaults for Backup',
-                'allowed_values': [True, False],
-                'default': False,
-            },
-        },
-        'if': {
-            'allOf': [
-                {'field': 'type', 'equals': 'Microsoft.RecoveryServices/vaults'},
-                {
-                    'anyOf': [
-                        {'field': 'Microsoft.RecoveryServices/vaults/encryption.keyVaultProperties.keyUri', 'exists': 'false'},
-                        {
-                            'allOf': [
-                                {'value': "[parameters('enableDoubleEncryption')]", 'equals': True},
-                                {'field': 'Microsoft.RecoveryServices/vaults/encryption.infrastructureEncryption', 'notEquals': 'Enabled'},
-                            ],
-                        },
-                    ],
-                },
-            ],
-        },
-        'effect': "[parameters('effect')]",
-    },
-    {
-        'name': 'c7031eab-0fc0-4cd9-acd0-4497bd66d91a',
-        'file': 'AzBackupRecoveryServicesVault_MUA_Audit.json',
-        'display_name': '[Preview]: Multi-User Authorization (MUA) must be enabled for Recovery Services Vaults.',
-        'version': '1.0.0-preview',
-        'mode': 'Indexed',
-        'parameters': {'effect': {'type': 'String', 'display_name': 'Effect', 'allowed_values': ['Audit', 'Disabled'], 'default': 'Audit'}},
-        'if': {
-            'allOf': [
-                {'field': 'type', 'equals': 'Microsoft.RecoveryServices/vaults'},
-                {'field': 'Microsoft.RecoveryServices/vaults/securitySettings.multiUserAuthorization', 'notEquals': 'Enabled'},
-            ],
-        },
-        'effect': "[parameters('effect')]",
-    },
-    {
-        'name': '31b8092a-36b8-434b-9af7-5ec844364148',
-        'file': 'AzBackupRecoveryServicesVault_SoftDelete_Audit.json',
-        'display_name': '[Preview]: Soft delete must be enabled for Recovery Services Vaults.',
-        'version': '1.0.0-preview',
-        'mode': 'Indexed',
-        'parameters': {
-            'effect': {'type': 'String', 'display_name': 'Effect', 'allowed_values': ['Audit', 'Disabled'], 'default': 'Audit'},
-            'checkAlwaysOnSoftDeleteOnly': {
-                'type': 'Boolean',
-                'display_name': 'CheckAlwaysOnSoftDeleteOnly',
-                'allowed_values': [True, False],
-                'default': True,
-            },
-        },
-        'if': {
-            'allOf': [
-                {'field': 'type', 'equals': 'Microsoft.RecoveryServices/Vaults'},
-                {
-                    'anyOf': [
-                        {
-                            'field': 'Microsoft.RecoveryServices/vaults/securitySettings.softDeleteSettings.softDeleteState',
-                            'notIn': ['Enabled', 'AlwaysOn'],
-                        },
-                        {
-                            'allOf': [
-                                {'value': "[parameters('checkAlwaysOnSoftDeleteOnly')]", 'equals': True},
-                                {
-                                    'field': 'Microsoft.RecoveryServices/vaults/securitySettings.softDeleteSettings.softDeleteState',
-                                    'notEquals': 'AlwaysOn',
-                                },
-                            ],
-                        },
-                    ],
-                },
-            ],
-        },
-        'effect': "[parameters('effect')]",
-    },
-    {
-        'name': '8f09fda1-91a2-4e14-96a2-67c6281158f7',
-        'file': 'AzBackuprecoveryServicesVault_RedudancySettings_Deny.json',
-        'display_name': '[Preview]: Do not allow creation of Recovery Services vaults of chosen storage redundancy.',
-        'version': '1.0.0-preview',
-        'mode': 'Indexed',
-        'parameters': {
-            'effect': {'type': 'String', 'display_name': 'Effect', 'allowed_values': ['Deny', 'Disabled'], 'default': 'Deny'},
-            'BackupStorageRedundancy': {
-                'type': 'String',
-                'display_name': 'Backup Storage Redundancy',
-                'allowed_values': ['GeoRedundant', 'ZoneRedundant', 'LocallyRedundant'],
-                'default': 'GeoRedundant',
-            },
-        },
-        'if': {
-            'allOf': [
-                {'field': 'type', 'equals': 'Microsoft.RecoveryServices/vaults'},
-                {
-                    'field': 'Microsoft.RecoveryServices/vaults/redundancySettings.standardTierStorageRedundancy',
-                    'equals': "[parameters('BackupStorageRedundancy')]",
-                },
-            ],
-        },
-        'effect': "[parameters('effect')]",
-    },
-    {
-        'name': 'f19b0c83-716f-4b81-85e3-2dbf057c35d6',
-        'file': 'RecoveryServices_CrossSubscriptionRestore_Modify.json',
-        'display_name': '[Preview]: Disable Cross Subscription Restore for Azure Recovery Services vaults',
-        'version': '1.1.0-preview',
-        'mode': 'Indexed',
-        'parameters': {
-            'effect': {'type': 'String', 'display_name': 'Effect', 'allowed_values': ['Modify', 'Disabled'], 'default': 'Modify'},
-            'crossSubscriptionRestoreState': {
-                'type': 'String',
-                'display_name': 'Cross Subscription Restore State',
-                'allowed_values': ['Disable', 'PermanentlyDisable'],
-                'default': 'Disable',
-                'deprecated': True,
-            },
-            'crossSubscriptionRestoreStateParameter': {
-                'type': 'String',
-                'display_name': 'Cross Subscription Restore State',
-                'allowed_values': ['Disabled', 'PermanentlyDisabled'],
-                'default': 'Disabled',
-            },
-        },
-        'if': {
-            'allOf': [
-                {'field': 'type', 'equals': 'Microsoft.RecoveryServices/vaults'},
-                {
-                    'field': 'Microsoft.RecoveryServices/vaults/restoreSettings.crossSubscriptionRestoreSettings.crossSubscriptionRestoreState',
-                    'notEquals': "[parameters('crossSubscriptionRestoreStateParameter')]",
-                },
-            ],
-        },
-        'effect': "[parameters('effect')]",
-    },
-    {
-        'name': 'd6f6f560-14b7-49a4-9fc8-d2c3a9807868',
-        'file': 'RecoveryServices_Immutability_Audit.json',
-        'display_name': '[Preview]: Immutability must be enabled for Recovery Services vaults',
-        'version': '1.0.0-preview',
-        'mode': 'Indexed',
-        'parameters': {
-            'effect': {'type': 'String', 'display_name': 'Effect', 'allowed_values': ['Audit', 'Disabled'], 'default': 'Audit'},
-            'checkLockedImmutabilityOnly': {
-                'type': 'Boolean',
-                'display_name': 'CheckLockedImmutabilityOnly',
-                'allowed_values': [True, False],
-                'default': True,
-            },
-        },
-        'if': {
-            'allOf': [
-                {'field': 'type', 'equals': 'Microsoft.RecoveryServices/vaults'},
-                {
-                    'anyOf': [
-                        {'field': 'Microsoft.RecoveryServices/vaults/securitySettings.immutabilitySettings.state', 'notIn': ['Locked', 'UnLocked']},
-                        {
-                            'allOf': [
-                                {'value': "[parameters('checkLockedImmutabilityOnly')]", 'equals': True},
-                                {'field': 'Microsoft.RecoveryServices/vaults/securitySettings.immutabilitySettings.state', 'notEquals': 'Locked'},
-                            ],
-                        },
-                    ],
-                },
-            ],
-        },
-        'effect': "[parameters('effect')]",
-    },
-    {
-        'name': 'deeddb44-9f94-4903-9fa0-081d524406e3',
-        'file': 'RecoveryServices_PrivateEndpoint_Audit.json',
-        'display_name': '[Preview]: Azure Recovery Services vaults should use private link for backup',
-        'version': '2.0.0-preview',
-        'mode': 'Indexed',
-        'parameters': {'effect': {'type': 'String', 'display_name': 'Effect', 'allowed_values': ['Audit', 'Disabled'], 'default': 'Audit'}},
-        'if': {
-            'allOf': [
-                {'field': 'type', 'equals': 'Microsoft.RecoveryServices/vaults'},
-                {
-                    'count': {
-                        'field': 'Microsoft.RecoveryServices/vaults/privateEndpointConnections[*]',
-                        'where': {
-                            'allOf': [
-                                {
-                                    'field': (
-                                        'Microsoft.RecoveryServices/vaults/privateEndpointConnections[*].privateLinkServiceConnectionState.status'
-                                    ),
-                                    'equals': 'Approved',
-                                },
-                                {'field': 'Microsoft.RecoveryServices/vaults/privateEndpointConnections[*].provisioningState', 'equals': 'Succeeded'},
-                                {'field': 'Microsoft.RecoveryServices/vaults/privateEndpointConnections[*].id', 'contains': '.backup'},
-                            ],
-                        },
-                    },
-                    'less': 1,
-                },
-            ],
-        },
-        'effect': "[parameters('effect')]",
-    },
-    {
-        'name': '9ebbbba3-4d65-4da9-bb67-b22cfaaff090',
-        'file': 'RecoveryServices_PublicNetworkAccess_AuditDeny.json',
-        'display_name': '[Preview]: Azure Recovery Services vaults should disable public network access',
-        'version': '1.0.0-preview',
-        'mode': 'Indexed',
-        'parameters': {'effect': {'type': 'String', 'display_name': 'Effect', 'allowed_values': ['Audit', 'Deny', 'Disabled'], 'default': 'Audit'}},
-        'if': {
-            'allOf': [
-                {'field': 'type', 'equals': 'Microsoft.RecoveryServices/vaults'},
-                {'field': 'Microsoft.RecoveryServices/vaults/publicNetworkAccess', 'notEquals': 'Disabled'},
-            ],
-        },
-        'effect': "[parameters('effect')]",
-    },
-    {
-        'name': '04726aae-4e8d-427c-af7d-ecf56d490022',
-        'file': 'RecoveryServices_PublicNetworkAccess_Modify.json',
-        'display_name': '[Preview]: Configure Azure Recovery Services vaults to disable public network access',
-        'version': '1.0.0-preview',
-        'mode': 'Indexed',
-        'parameters': {'effect': {'type': 'String', 'display_name': 'Effect', 'allowed_values': ['Modify', 'Disabled'], 'default': 'Modify'}},
-        'if': {
-            'allOf': [
-                {'field': 'type', 'equals': 'Microsoft.RecoveryServices/vaults'},
-                {'field': 'Microsoft.RecoveryServices/vaults/publicNetworkAccess', 'notEquals': 'Disabled'},
-            ],
-        },
-        'effect': "[parameters('effect')]",
-    },
-    {
-        'name': '4d479a11-f2b5-4f0a-bb1e-d2332aa95cda',
-        'file': 'Vaults_CrossSubscriptionRestore_Modify.json',
-        'display_name': '[Preview]: Disable Cross Subscription Restore for Backup Vaults',
-        'version': '1.1.0-preview',
-        'mode': 'Indexed',
-        'parameters': {
-            'effect': {'type': 'String', 'display_name': 'Effect', 'allowed_values': ['Modify', 'Disabled'], 'default': 'Modify'},
-            'crossSubscriptionRestoreState': {
-                'type': 'String',
-                'display_name': 'Cross Subscription Restore State',
-                'allowed_values': ['Disable', 'PermanentlyDisable'],
-                'default': 'Disable',
-                'deprecated': True,
-            },
-            'crossSubscriptionRestoreStateParameter': {
-                'type': 'String',
-                'display_name': 'Cross Subscription Restore State',
-                'allowed_values': ['Disabled', 'PermanentlyDisabled'],
-                'default': 'Disabled',
-            },
-        },
-        'if': {
-            'allOf': [
-                {'field': 'type', 'equals': 'Microsoft.DataProtection/backupVaults'},
-                {
-                    'field': 'Microsoft.DataProtection/backupVaults/featureSettings.crossSubscriptionRestoreSettings.state',
-                    'notEquals': "[parameters('crossSubscriptionRestoreStateParameter')]",
-                },
-            ],
-        },
-        'effect': "[parameters('effect')]",
-    },
-    {
-        'name': '2514263b-bc0d-4b06-ac3e-f262c0979018',
-        'file': 'Vaults_Immutability_Audit.json',
-        'display_name': '[Preview]: Immutability must be enabled for backup vaults',
-        'version': '1.0.1-preview',
-        'mode': 'Indexed',
-        'parameters': {
-            'effect': {'type': 'String', 'display_name': 'Effect', 'allowed_values': ['Audit', 'Disabled'], 'default': 'Audit'},
-            'checkLockedImmutabilityOnly': {
-                'type': 'Boolean',
-                'display_name': 'CheckLockedImmutabilityOnly',
-                'allowed_values': [True, False],
-                'default': True,
-            },
-        },
-        'if': {
-            'allOf': [
-                {'field': 'type', 'equals': 'Microsoft.DataProtection/backupvaults'},
-                {
-                    'anyOf': [
-                        {
-                            'field': 'Microsoft.DataProtection/backupVaults/securitySettings.immutabilitySettings.State',
-                            'notIn': ['Locked', 'Unlocked'],
-                        },
-                        {
-                            'allOf': [
-                                {'value': "[parameters('checkLockedImmutabilityOnly')]", 'equals': True},
-                                {'field': 'Microsoft.DataProtection/backupVaults/securitySettings.immutabilitySettings.State', 'notEquals': 'Locked'},
-                            ],
-                        },
-                    ],
-                },
-            ],
-        },
-        'effect': "[parameters('effect')]",
-    },
-    {
-        'name': '9798d31d-6028-4dee-8643-46102185c016',
-        'file': 'Vaults_SoftDelete_Audit.json',
-        'display_name': '[Preview]: Soft delete should be enabled for Backup Vaults',
-        'version': '1.0.0-preview',
-        'mode': 'Indexed',
-        'parameters': {
-            'effect': {'type': 'String', 'display_name': 'Effect', 'allowed_values': ['Audit', 'Disabled'], 'default': 'Audit'},
-            'checkAlwaysOnSoftDeleteOnly': {
-                'type': 'Boolean',
-                'display_name': 'CheckAlwaysOnSoftDeleteOnly',
-                'allowed_values': [True, False],
-                'default': True,
-            },
-        },
-        'if': {
-            'allOf': [
-                {'field': 'type', 'equals': 'Microsoft.DataProtection/backupvaults'},
-                {
-                    'anyOf': [
-                        {'field': 'Microsoft.DataProtection/backupVaults/securitySettings.softDeleteSettings.state', 'notIn': ['On', 'AlwaysOn']},
-                        {
-                            'allOf': [
-                                {'value': "[parameters('checkAlwaysOnSoftDeleteOnly')]", 'equals': True},
-                                {'field': 'Microsoft.DataProtection/backupVaults/securitySettings.softDeleteSettings.state', 'notEquals': 'AlwaysOn'},
-                            ],
-                        },
-                    ],
-                },
-            ],
-        },
-        'effect': "[parameters('effect')]",
-    },
-]
+import json
+import pkgutil
+
+# The package whose ``definitions/`` folder holds the files.
+_PACKAGE = __name__.rpartition('.')[0]
+
+# In the order of every report: the files' names, sorted.
+FILES = (
+    'AzBackupBackupVault_CMK_Audit.json',
+    'AzBackupBackupVault_MUAEnabled_Audit.json',
+    'AzBackupRSVault_CMKEnabled_Audit.json',
+    'AzBackupRecoveryServicesVault_MUA_Audit.json',
+    'AzBackupRecoveryServicesVault_SoftDelete_Audit.json',
+    'AzBackuprecoveryServicesVault_RedudancySettings_Deny.json',
+    'RecoveryServices_CrossSubscriptionRestore_Modify.json',
+    'RecoveryServices_Immutability_Audit.json',
+    'RecoveryServices_PrivateEndpoint_Audit.json',
+    'RecoveryServices_PublicNetworkAccess_AuditDeny.json',
+    'RecoveryServices_PublicNetworkAccess_Modify.json',
+    'Vaults_CrossSubscriptionRestore_Modify.json',
+    'Vaults_Immutability_Audit.json',
+    'Vaults_SoftDelete_Audit.json',
+)
+
+# A parameter's keys in Microsoft's file -> the collection's (metadata.* are under the parameter's ``metadata``).
+_PARAMETER_KEYS = (('type', 'type'), ('metadata.displayName', 'display_name'), ('allowedValues', 'allowed_values'),
+                   ('defaultValue', 'default'), ('metadata.deprecated', 'deprecated'))
+
+_LOADED = []
+
+
+def _parameter(spec):
+    parameter = {}
+    for source, key in _PARAMETER_KEYS:
+        holder = (spec.get('metadata') or {}) if source.startswith('metadata.') else spec
+        name = source.rpartition('.')[2]
+        if name in holder:
+            parameter[key] = holder[name]
+    return parameter
+
+
+def _read(file_name):
+    """One file as the collection keeps it."""
+    data = pkgutil.get_data(_PACKAGE, 'definitions/' + file_name)
+    if data is None:
+        raise OSError('the Azure Policy definition file %s is not in the collection (%s)' % (file_name, _PACKAGE))
+    document = json.loads(data.decode('utf-8'))
+    props = document['properties']
+    return {
+        'name': document['name'],
+        'file': file_name,
+        'display_name': props['displayName'],
+        'version': props['metadata']['version'],
+        'mode': props['mode'],
+        'parameters': dict((key, _parameter(spec)) for key, spec in props['parameters'].items()),
+        'if': props['policyRule']['if'],
+        'effect': props['policyRule']['then']['effect'],
+    }
+
+
+def definitions():
+    """The definitions, in FILES' order; read on the first call, the same list after."""
+    if not _LOADED:
+        _LOADED.append([_read(file_name) for file_name in FILES])
+    return _LOADED[0]
+
+
+def __getattr__(name):
+    """``DEFINITIONS``: definitions(), read when first asked for (PEP 562), not when the module is imported."""
+    if name == 'DEFINITIONS':
+        return definitions()
+    raise AttributeError('module %r has no attribute %r' % (__name__, name))

@@ -52,13 +52,16 @@ class DriftError(VaultlockError, ValueError):
 class Setting:
     """A setting a finding or a change names: its label in the reports, the action that fixes it, and its SARIF rule
     (``sarif``: ``(id, short description, help text, security-severity)``, None for a setting that is never a finding);
-    ``per_policy``: its findings and changes are per policy tier (policy, tier, sub_policy, datastore)."""
+    ``per_policy``: its findings and changes are per policy tier (policy, tier, sub_policy, datastore);
+    ``azure_policy``: the vault-level Azure Backup built-in Azure Policy definitions (names, _policy/definitions) its
+    findings answer to, per vault kind: those that check the same property of a vault of that kind."""
 
     name: str
     label: str
     action: str
     sarif: Any = None
     per_policy: bool = False
+    azure_policy: Any = None
 
 
 @dataclass(eq=False)

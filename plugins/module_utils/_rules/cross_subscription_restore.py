@@ -83,7 +83,8 @@ class CrossSubscriptionRestoreRule(_security.SecurityPosture, Rule):
         'CrossSubscriptionRestoreNotRestricted', 'Backups of the vault can be restored into another subscription',
         'With cross subscription restore enabled, anyone with restore rights can restore the vault\'s backups into a '
         'subscription outside it. Disable it (or disable it permanently) where restores must stay in the subscription.',
-        '5.3')),)
+        '5.3'),
+        azure_policy={'recovery_services': ('f19b0c83-716f-4b81-85e3-2dbf057c35d6',), 'backup': ('4d479a11-f2b5-4f0a-bb1e-d2332aa95cda',)}),)
 
     def evaluate(self, vault, baseline, context):
         want = baseline.get(self.key)

@@ -38,7 +38,8 @@ class CustomerManagedKeysRule(_security.ReportOnlyRule):
               'to it; set it up on the vault (Learn, encryption-at-rest-with-cmk)')
     settings = (Setting('customer_managed_keys', 'customer-managed keys', None, (
         'VaultNotEncryptedWithCustomerManagedKey', 'The vault\'s backup data is not encrypted with a customer-managed key',
-        'With a customer-managed key the customer controls (and can revoke) the key of the backup data.', '4.0')),)
+        'With a customer-managed key the customer controls (and can revoke) the key of the backup data.', '4.0'),
+        azure_policy={'recovery_services': ('2e94d99a-8a36-4563-bc77-810d8893b671',), 'backup': ('d6588149-9f06-462c-a076-56aece45b5ba',)}),)
 
     def meets(self, vault):
         return bool((vault.get('customer_managed_keys') or {}).get('enabled'))

@@ -112,7 +112,8 @@ class ImmutabilityRule(Rule):
             'VaultNotImmutable', 'The vault is less immutable than the baseline asks',
             'While a vault is immutable, Azure refuses to delete recovery points before they expire, to stop protection with '
             '"delete data" and to reduce policy retention. A vault below the baseline leaves its backups to whoever gets '
-            'write access to it.', '8.8')),
+            'write access to it.', '8.8'),
+            azure_policy={'recovery_services': ('d6f6f560-14b7-49a4-9fc8-d2c3a9807868',), 'backup': ('2514263b-bc0d-4b06-ac3e-f262c0979018',)}),
     )
 
     def read(self, vault_type, raw, security, resource):

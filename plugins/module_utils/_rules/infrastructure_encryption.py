@@ -26,7 +26,8 @@ class InfrastructureEncryptionRule(_security.ReportOnlyRule):
     settings = (Setting('infrastructure_encryption', 'infrastructure encryption', None, (
         'VaultInfrastructureEncryptionDisabled', 'The vault\'s backup data has no infrastructure (double) encryption',
         'Infrastructure encryption adds a second layer of encryption with a platform key under the customer-managed key.',
-        '3.1')),)
+        '3.1'),
+        azure_policy={'recovery_services': ('2e94d99a-8a36-4563-bc77-810d8893b671',), 'backup': ('d6588149-9f06-462c-a076-56aece45b5ba',)}),)
 
 
 RULE = InfrastructureEncryptionRule()

@@ -137,7 +137,8 @@ class MuaRule(Rule):
         'VaultNotProtectedByResourceGuard', 'The vault is not protected by the Resource Guard the baseline names',
         'With a Resource Guard (multi-user authorization), critical operations such as disabling soft delete or reducing '
         'retention need an approval through the guard, which another team owns. Associating the guard needs rights on it '
-        '(Learn, multi-user-authorization).', '6.5')),)
+        '(Learn, multi-user-authorization).', '6.5'),
+        azure_policy={'recovery_services': ('c7031eab-0fc0-4cd9-acd0-4497bd66d91a',), 'backup': ('c58e083e-7982-4e24-afdc-be14d312389e',)}),)
 
     def validate_baseline(self, baseline):
         return guard_id(baseline.get(self.key), 'baseline.' + self.key)

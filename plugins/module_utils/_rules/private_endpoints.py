@@ -44,7 +44,8 @@ class PrivateEndpointsRule(_security.ReportOnlyRule):
     settings = (Setting('private_endpoints', 'private endpoints', None, (
         'VaultWithoutPrivateEndpoint', 'The vault has no approved private endpoint for backup',
         'A private endpoint keeps backup traffic on the customer\'s network; with public network access disabled it is '
-        'the only way to reach the vault.', '4.0')),)
+        'the only way to reach the vault.', '4.0'),
+        azure_policy={'recovery_services': ('deeddb44-9f94-4903-9fa0-081d524406e3',)}),)
 
     def meets(self, vault):
         if vault.get('vault_type') != 'recovery_services':

@@ -51,7 +51,8 @@ class PublicNetworkAccessRule(_security.SecurityPosture, Rule):
     settings = (Setting('public_network_access', 'public network access', 'public_network_access', (
         'VaultPublicNetworkAccessEnabled', 'The vault accepts backup traffic from public networks',
         'With public network access disabled, the vault is reached only through private endpoints: backups and restores '
-        'then need private endpoints.', '5.3')),)
+        'then need private endpoints.', '5.3'),
+        azure_policy={'recovery_services': ('9ebbbba3-4d65-4da9-bb67-b22cfaaff090', '04726aae-4e8d-427c-af7d-ecf56d490022')}),)
 
     def evaluate(self, vault, baseline, context):
         want = baseline.get(self.key)

@@ -167,7 +167,8 @@ class SoftDeleteRule(Rule):
         Setting('soft_delete', 'soft delete', 'soft_delete', (
             'SoftDeleteBelowBaseline', 'Soft delete of the vault is weaker than the baseline asks',
             'With soft delete on, deleted backup data is kept, recoverable, for the retention days before Azure purges it.',
-            '7.5')),
+            '7.5'),
+            azure_policy={'recovery_services': ('31b8092a-36b8-434b-9af7-5ec844364148',), 'backup': ('9798d31d-6028-4dee-8643-46102185c016',)}),
         Setting('soft_delete_retention_days', 'soft delete retention days', 'soft_delete', (
             'SoftDeleteRetentionTooShort', 'Soft delete keeps deleted backup data for fewer days than the baseline',
             'Deleted backup data is purged after the soft delete retention: a short retention shortens the time to notice a deletion.',

@@ -61,7 +61,8 @@ class StorageRedundancyRule(_security.ReportOnlyRule):
     settings = (Setting('storage_redundancy', 'storage redundancy', None, (
         'VaultStorageRedundancyNotAllowed', 'The vault\'s storage redundancy is not one the baseline allows',
         'Locally redundant storage keeps backups in one datacenter; geo- or zone-redundant storage survives the loss of '
-        'a zone or a region.', '4.3')),)
+        'a zone or a region.', '4.3'),
+        azure_policy={'recovery_services': ('8f09fda1-91a2-4e14-96a2-67c6281158f7',)}),)
 
     def state(self, vault, baseline, findings):
         # As Azure spells it (GeoRedundant, ZoneRedundant, LocallyRedundant), the word a reader looks for.

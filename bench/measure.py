@@ -466,6 +466,8 @@ class Bench(Runner):
             # Every fixable finding (retention mode enforce) on a fleet as generated; the role's defaults on a settled one, so
             # that the share of vaults that change is the one asked for (weak retention stays a finding in report mode).
             variables = {} if percent >= 100 else {'harden_backup_vaults_retention_mode': 'report'}
+            if self.args.apply_processes is not None:
+                variables['harden_backup_vaults_apply_processes'] = self.args.apply_processes
             row = self.apply_run('apply-%d-%d' % (size, subs), fleet, changing, variables)
             rows.append(row)
             self.log('  %.1f s (apply task %.1f s; floor %.1f s: writes %.1f s, reads %.1f s); %d writes, %d ARM reads, %d answers 429, '

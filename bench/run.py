@@ -76,6 +76,8 @@ def parse_args(argv):
                              '(default 400x4x100,2000x1x100,20000x20x20; quick 40x2x100)')
     parser.add_argument('--apply-loop', type=int, default=None,
                         help='vaults for the per-vault module loop beside harden_apply (default 200; quick 10; 0 for none)')
+    parser.add_argument('--apply-processes', type=int, default=None,
+                        help="harden_backup_vaults_apply_processes for the apply phase (default: the role's, the controller's cores)")
     parser.add_argument('--output', default=None, help='Markdown file to write (default docs/performance.md; none with --quick)')
     parser.add_argument('--no-write', action='store_true', help='print only')
     parser.add_argument('--workdir', default=None, help='keep playbooks, fleets and reports here (default: a temporary directory)')

@@ -76,7 +76,7 @@ class ActionModule(ControllerActionBase):
                                     {'baseline': args['baseline'], 'lock_requirements': args['lock_requirements']})
         except VaultlockError as exc:
             return self._failed(result, failure(exc)[0])
-        summary = plan_summary(run)
+        summary = plan_summary(run, args['return_actions'])
         warnings.extend(run['warnings'])
         if TLS_WARNING in run['report_warnings']:
             warnings.append(TLS_WARNING)

@@ -99,6 +99,16 @@ options:
     description: In check mode, return a diff per drifting vault (shown with C(--diff)).
     type: bool
     default: true
+  return_actions:
+    description:
+      - Whether the result lists the drift entries of the vaults a run changes (RV(actions)), for a play that applies them
+        with its own tasks. M(vaultlock.azure.harden_apply) reads them from the kept plan instead, so a play that applies
+        with it may leave them out (the role does). Thousands of entries in a task result cost the play seconds and the
+        memory of C(ansible-playbook).
+      - With V(false), RV(actions) is an empty list; RV(with_actions) still counts them.
+    type: bool
+    default: true
+    version_added: 0.2.0
   allow_empty_scope:
     description:
       - Whether a run that did not read its scope passes. Without it, a plan that read no vault (the scope matched
@@ -182,6 +192,7 @@ actions:
   description:
     - The drift entries (as P(vaultlock.azure.vault_drift#filter) returns them) of the vaults a run changes, with
       C(actions) (C(raise_policies), C(soft_delete), C(immutability)) and C(retention_minimum) of the vault's own tier.
+    - Empty with O(return_actions=false).
   returned: success
   type: list
   elements: dict

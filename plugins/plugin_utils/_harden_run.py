@@ -79,6 +79,7 @@ PLAN_ARGSPEC = {
     'max_concurrency': SCOPE_ARGSPEC['max_concurrency'],
     'report_dir': {'type': 'path', 'required': True},
     'check_diff': {'type': 'bool', 'default': True},
+    'return_actions': {'type': 'bool', 'default': True},
     'allow_empty_scope': {'type': 'bool', 'default': False},
     # None: every vault-level Azure Backup built-in definition with its defaults; {}: no azure_policy section.
     'azure_policy': {'type': 'raw'},
@@ -228,12 +229,13 @@ def scope_failure(reads, run, args, discover):
     return '; '.join(causes) or 'no vault was read'
 
 
-def plan_summary(run):
-    """The small part of a plan the play gets: the vaults with actions, the block, counts."""
+def plan_summary(run, with_actions=True):
+    """The small part of a plan the play gets: the vaults with actions (unless ``with_actions`` is false), the block,
+    counts."""
     drift = run['drift']
     actions = [entry for entry in drift if entry.get('changes')]
     return {
-        'actions': actions,
+        'actions': actions if with_actions else [],
         'blocked': run['blocked'],
         'vaults': len(drift),
         'drifting': sum(1 for entry in drift if entry.get('drift')),

@@ -14,7 +14,7 @@ def _tasks(subs, report_dir, processes):
     plan = {'baseline': {'immutability': 'enabled', 'soft_delete': {'state': 'on', 'retention_days': 14}},
             'subscription_ids': subs, 'report_dir': str(report_dir)}
     return [
-        {'vaultlock.azure.harden_plan': plan, 'register': 'planned'},
+        {'vaultlock.azure.harden_plan': dict(plan, return_actions=False), 'register': 'planned'},
         {'vaultlock.azure.harden_apply': {'plan': '{{ planned.plan }}', 'max_processes': processes, 'max_concurrency': 12},
          'register': 'applied'},
         {'vaultlock.azure.harden_report': {'plan': '{{ planned.plan }}'}},
@@ -30,7 +30,7 @@ def test_worker_processes_apply_each_subscription_once_without_a_429(runner, emu
     assert run.rc == 0, run.output
     planned, applied = run['planned'], run['applied']
     assert applied['processes'] == 3, applied
-    assert planned['with_actions'] > 20, planned
+    assert planned['with_actions'] > 20 and planned['actions'] == [], planned    # return_actions false: counted, not listed
     assert applied['vaults'] == planned['with_actions'] and applied['vaults_failed'] == 0, applied
     assert applied['pacing']['throttled'] == 0 and applied['pacing']['requests'] > applied['vaults'], applied
     journal = emulator.journal()
@@ -42,7 +42,7 @@ def test_worker_processes_apply_each_subscription_once_without_a_429(runner, emu
     assert changed_subs == set(sub.lower() for sub in subs)
     report = json.loads((tmp_path / 'reports' / 'drift.json').read_text())
     assert report['errors'] == [] and report['summary']['changed'] == applied['vaults_changed']
-    assert run['again']['with_actions'] == 0, run['again']
+    assert run['again']['with_actions'] == 0 and run['again']['actions'] == [], run['again']
 
 
 def test_max_processes_below_one_is_refused_before_any_request(runner, emulator, tmp_path):

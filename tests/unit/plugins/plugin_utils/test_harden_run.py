@@ -298,6 +298,9 @@ def test_plan_summary_holds_only_the_vaults_with_actions():
     assert summary['discovery']['source_by_subscription'] == {SUB: 'resource_graph'}
     # No vault record in it: the compliant vault is not named anywhere.
     assert 'rsv-ok' not in json.dumps(summary)
+    # return_actions false (the role): the same counts, no entry (harden_apply reads them from the kept plan).
+    slim = plan_summary(run, with_actions=False)
+    assert slim['actions'] == [] and dict(slim, actions=None) == dict(summary, actions=None)
 
 
 def test_plan_summary_counts_drift_that_no_action_fixes():

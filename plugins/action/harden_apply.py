@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 
 from ansible import constants as C
 
@@ -83,8 +84,11 @@ class ActionModule(ControllerActionBase):
 
 def worker_processes(given):
     """How many worker processes may apply: ``max_processes`` as given (at least 1), else the cores this controller may
-    use (one interpreter is what limits a fleet's apply, and ARM's buckets are per subscription)."""
+    use (one interpreter is what limits a fleet's apply, and ARM's buckets are per subscription); on macOS 1 unless
+    given (a forked process there may crash in the system's frameworks, as Ansible's own documentation warns)."""
     if given is None:
+        if sys.platform == 'darwin':
+            return 1
         cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
         return max(1, cores)
     if given < 1:

@@ -70,8 +70,9 @@ options:
         limits are per subscription and principal, so each process still paces every request of its subscriptions.
       - A vault that a worker process did not report (the process died) is reported failed, with C(outcome=unknown), since
         it may have changed. A worker process whose task process is gone starts no further vault.
-      - Default, the number of CPU cores the controller may use; never more than the subscriptions with changes, nor 8.
-        V(1) applies every vault in the task's own process.
+      - Default, the number of CPU cores the controller may use (on macOS 1, where a forked process may crash in the
+        system's frameworks); never more than the subscriptions with changes, nor 8. V(1) applies every vault in the
+        task's own process.
     type: int
     version_added: 0.2.0
 seealso:

@@ -7,11 +7,14 @@ process did not report is an error whose outcome is unknown, never "unchanged"."
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 
+from ansible_collections.vaultlock.azure.plugins.action.harden_apply import worker_processes
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import vault_record
-from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_apply import PlanApplier
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_apply import PlanApplier, _WhileParent
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import apply_summary
 
 from tests.unit.builders import BV, RS, arm_vault, iaas
@@ -129,3 +132,22 @@ def test_a_worker_that_cannot_start_reports_each_of_its_vaults_unknown_with_its_
     assert len(results) == 9
     assert all(r['failed'] and r['changed'] and r['outcome'] == 'unknown' for r in results)
     assert all('exit status 1, RuntimeError: no credential here' in r['msg'] for r in results)
+
+
+def test_a_worker_whose_parent_is_gone_starts_no_further_vault(monkeypatch):
+    entries = [{'id': 'a'}, {'id': 'b'}, {'id': 'c'}]
+    parent = os.getppid()
+    live = _WhileParent(entries, parent)
+    assert len(live) == 3 and live[0] == {'id': 'a'}
+    monkeypatch.setattr(os, 'getppid', lambda: 1)        # the task's process died: the worker was re-parented
+    assert live[1] is None and live[2] is None and live.skipped == 2
+
+
+def test_the_default_is_the_cores_this_controller_may_use_and_below_one_is_refused(monkeypatch):
+    monkeypatch.setattr(os, 'sched_getaffinity', lambda _pid: {0, 1, 2}, raising=False)
+    monkeypatch.setattr(sys, 'platform', 'linux')
+    assert worker_processes(None) == 3 and worker_processes(1) == 1 and worker_processes(12) == 12
+    monkeypatch.setattr(sys, 'platform', 'darwin')
+    assert worker_processes(None) == 1 and worker_processes(2) == 2
+    with pytest.raises(InputError, match='max_processes must be at least 1'):
+        worker_processes(0)

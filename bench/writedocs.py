@@ -278,9 +278,11 @@ counted as reads. Before, each change was one `ansible-playbook` loop item (a mo
 vault, one after another: 0.9 s a write), so 400 vaults with 421 changes took 381 s on this machine.
 
 - **One task changes the fleet** (`plugins/action/harden_apply.py`, `plugins/plugin_utils/_harden_apply.py`): the plan
-  kept by `harden_plan` is applied in the controller's task worker with one Azure session (one token, one connection
-  pool), `harden_backup_vaults_apply_concurrency` vaults at once (64), the vaults of every subscription taking turns.
-  Each vault runs the state modules' own `run()` for retention, soft delete and immutability, in that order.
+  kept by `harden_plan` is applied on the controller, `harden_backup_vaults_apply_concurrency` vaults at once (64), the
+  vaults of every subscription taking turns, the subscriptions split between worker processes
+  (`harden_backup_vaults_apply_processes`, the controller's cores by default), each with one Azure session (one token,
+  one connection pool, one pacer). Each vault runs the state modules' own `run()` for retention, soft delete and
+  immutability, in that order.
 - **Paced, not throttled**: the session's pacer mirrors ARM's buckets per subscription and operation type (reads, writes)
   from the `x-ms-ratelimit-remaining-subscription-*` answers, so requests wait for a token instead of being answered
   429. With one subscription the apply is bound by its read bucket, as the floor column says.
@@ -345,6 +347,40 @@ subscription 192.4 s (apply task 187.5 s) against a floor of 185.1 s (1.04 x; wr
   20,000-vault apply (apply task 63.8 s, largest worker 387 MiB); the same case run alone right after it
   (`--only apply --apply-fleets 20000x20x20 --apply-loop 0`) took 89.0 s (plan task 28.2 s, apply task 51.8 s, reports
   6.9 s). Run to run the apply task varies by a fifth here; it stays bound by the one interpreter of its worker.
+
+### Worker processes, and what the play carried (issue 23, third round)
+
+After the second round the 20,000-vault apply was bound by its one interpreter: the task worker spent about 40 s of CPU
+in a 46 s apply task, spread over azure-core, requests, urllib3, the SDK models and the collection's own steps, none more
+than a few percent. A profile of this round (py-spy, `--gil`) showed requests' own layer above urllib3 at about a third
+of the worker's Python time; replacing the SDK's transport was not worth its risk (proxies, `REQUESTS_CA_BUNDLE`, the
+exception types the unknown-outcome rules depend on). What changed instead:
+
+- **The subscriptions are split between worker processes** (`plugin_utils/_harden_apply.PlanApplier.split`,
+  `harden_apply`'s `max_processes`, role variable `harden_backup_vaults_apply_processes`). The task's process forks one
+  worker per group of whole subscriptions (the largest first onto the least loaded). Each worker builds its own session,
+  so it has its own token, connections and pacer. ARM's buckets are per subscription and principal, so pacing stays
+  exact: no subscription is paced by two processes. A worker writes one JSON line per vault as it finishes, and the task
+  reassembles them in the order of one process. Unit tests show the same results as one process. A vault a worker did not
+  report (its process died, or could not start) is failed with outcome unknown and the worker's exit status, never
+  reported unchanged. A worker whose parent is gone starts no further vault. The default is the controller's cores (1 on
+  macOS, where a forked process may crash in the system's frameworks), at most the subscriptions with changes and 8.
+  Measured back to back while another engineer's tests loaded the machine (load 4.5 to 5.5):
+  `--apply-processes 1` 81.1 s (apply task 49.1 s), `--apply-processes 2` 73.7 s (apply task 38.3 s). Each worker then
+  spent about 21 s of CPU, the emulator about 11 s: on two cores the apply is now bound by the machine, not by one
+  interpreter.
+- **The role's plan no longer lists the 4,000 actions in its task result** (`harden_plan`'s new `return_actions`, false in
+  the role, which applies from the kept plan). The list took 2.5 to 3.1 s after the plan task had finished its work (the
+  result went through Ansible's result queue, copies and the registered variable), and `ansible-playbook` peaked at
+  149 MiB instead of 64 MiB.
+- **A second process writes about half of the reports** (`_harden_run.write_reports`, from 2,000 vaults on: drift.sarif,
+  drift.junit.xml and drift.md in the fork, drift.json and drift.html in the task, by their measured costs). The five files
+  are now replaced together or not at all.
+- **Where the 20,000-vault run's time goes now**, from the emulator's journal and marks in the tasks (one run, loaded
+  machine): Resource Graph takes 61 queries here (20,000 vault rows and 40,052 policy rows at 1,000 a page), so its quota
+  (15 queries per 5 s) holds the last query until 20 s and the reading ends at about 21.6 s. Planning 20,000 vaults takes
+  about 3.7 s more, and writing the sealed plan 1.1 to 1.7 s. The apply task's first request goes out about 1 s after it
+  starts, since loading the plan takes 0.6 s. The reports take 3 to 5 s.
 
 ## Tenant scale under Azure's throttling (issue 15): what was built, and where the time goes
 

@@ -208,7 +208,10 @@ def _settled_session(requests):
             auth = request.auth
             prepared = requests.PreparedRequest()
             prepared.prepare_method(request.method.upper())
-            prepared.prepare_url(request.url, _merged(request.params, self.params, collections.OrderedDict))
+            # No parameter to add (azure-core puts the query in the URL): '' is what requests encodes an empty mapping to,
+            # without its runtime protocol check of the mapping (about a fifth of preparing a request).
+            params = _merged(request.params, self.params, collections.OrderedDict)
+            prepared.prepare_url(request.url, params if params else '')
             prepared.prepare_headers(_merged(request.headers, self.headers, requests.structures.CaseInsensitiveDict))
             # What prepare_cookies leaves with an empty jar: the jar, and no Cookie header.
             prepared._cookies = requests.cookies.RequestsCookieJar()  # pylint: disable=protected-access

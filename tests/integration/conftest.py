@@ -17,6 +17,7 @@ from tests.emulator.client import EmulatorClient, is_write
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 COLLECTIONS = REPO / '.cache' / 'collections'
+ACTION_PLUGINS = pathlib.Path(__file__).resolve().parent / 'action_plugins'
 
 
 def ensure_collection_link():
@@ -45,6 +46,16 @@ def step(task, check=False, diff=False):
     if diff:
         task['diff'] = True
     return task
+
+
+def collect_results(content, dest):
+    """The last task of a test playbook: writes ``content`` (the registered results as JSON text) to ``dest``.
+
+    vaultlock_test_results (action_plugins/, on ``ANSIBLE_ACTION_PLUGINS`` of ``Runner.env``) writes it in the task
+    worker; ansible.builtin.copy, which did this before, started a Python process for its module in every run.
+    """
+    return {'name': 'collect results', 'vaultlock_test_results': {'content': content, 'dest': str(dest)},
+            'check_mode': False, 'diff': False}
 
 
 class Snapshot:
@@ -116,6 +127,8 @@ class Runner:
             'ANSIBLE_INVENTORY_UNPARSED_WARNING': '0',
             'ANSIBLE_RETRY_FILES_ENABLED': '0',
             'ANSIBLE_HOME': str(self.tmp_path / 'ansible-home'),
+            # vaultlock_test_results (action_plugins/): the last task of a written playbook, which saves its results.
+            'ANSIBLE_ACTION_PLUGINS': str(ACTION_PLUGINS),
             # Fast LRO polling against the emulator (it also answers Retry-After: 0).
             'PATH': os.path.dirname(sys.executable) + os.pathsep + env.get('PATH', ''),
         })
@@ -157,8 +170,7 @@ class Runner:
                 task.setdefault('ignore_errors', True)
             body.append(task)
         collect = '{{ {%s} | to_json }}' % ', '.join("'%s': (%s | default(None))" % (n, n) for n in names)
-        body.append({'name': 'collect results', 'ansible.builtin.copy': {'content': collect, 'dest': str(out)},
-                     'check_mode': False, 'diff': False})
+        body.append(collect_results(collect, out))
         play = {'hosts': 'localhost', 'connection': 'local', 'gather_facts': False, 'tasks': body}
         play.update(play_extra or {})
         path = self.tmp_path / ('play-%d.yml' % self.count)

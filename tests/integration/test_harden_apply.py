@@ -12,6 +12,7 @@ import pytest
 
 from tests.emulator import generator as templates
 from tests.integration.fleets import RG, SUB1, vault, vault_id
+from tests.integration.role_steps import play_role_steps, step
 from tests.integration.test_discovery_sources import REPO, _change, harden
 from tests.integration.test_harden_role import immutability
 from tests.integration.test_lock_readiness import DENIED, LOCKED_BASELINE, long_vm, readiness_fleet
@@ -167,19 +168,20 @@ def test_a_fleet_is_changed_at_once_under_arm_throttling(runner, emulator, tmp_p
     subs = emulator.generate(300, 2, seed='apply-fleet')['subscription_ids']
     emulator.throttle('azure')
     emulator.clear_journal()
-    rc, out, report, _md = harden(runner, tmp_path, 'fleet', harden_backup_vaults_subscription_ids=subs,
-                                  harden_backup_vaults_retention_mode='enforce', harden_backup_vaults_fail_on_error=False)
-    assert report is not None, out
-    journal = emulator.journal()
+    variables = {'harden_backup_vaults_subscription_ids': subs, 'harden_backup_vaults_retention_mode': 'enforce'}
+    # The apply, then a second check: role steps of one ansible-playbook run (role_steps).
+    _run, steps = play_role_steps(runner, [step('fleet', harden_backup_vaults_fail_on_error=False, **variables),
+                                           step('again', check=True, **variables)])
+    report = steps['fleet'].report
+    assert report is not None, steps['fleet'].output
+    journal = steps['fleet'].requests
     assert [j for j in journal if j['status'] == 429] == []
     writes = [j for j in journal if j['method'] in ('PATCH', 'PUT')]
     assert len(writes) >= report['summary']['changed'] > 100
     assert report['errors'] == []
     # A second check finds nothing a run could fix.
-    rc, out, again, _md = harden(runner, tmp_path, 'fleet-again', '--check', harden_backup_vaults_subscription_ids=subs,
-                                 harden_backup_vaults_retention_mode='enforce')
-    assert rc == 0, out
-    assert again['summary']['changed'] == 0
+    assert steps['again'].failed is None, steps['again'].output
+    assert steps['again'].report['summary']['changed'] == 0
 
 
 def test_a_plan_file_edited_between_plan_and_apply_is_refused(runner, emulator, tmp_path):

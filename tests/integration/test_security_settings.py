@@ -11,6 +11,7 @@ import pytest
 
 from tests.integration.conftest import step
 from tests.integration.fleets import RG, SUB1, vault, vault_id
+from tests.integration.role_steps import play_role_steps, step as step_of_role
 from tests.integration.test_harden_role import check_reports, findings, harden  # pylint: disable=unused-import  # noqa: F401 (harden is a fixture)
 
 MOD = 'vaultlock.azure.vault_security_settings'
@@ -163,22 +164,24 @@ def test_a_refusal_on_the_guard_says_the_caller_needs_rights_on_it(runner, emula
     assert props(emulator, 'bv-open', 'backup')['isVaultProtectedByResourceGuard'] is False
 
 
-def test_the_role_associates_the_guard_check_predicts_apply(harden, emulator):  # noqa: F811
+def test_the_role_associates_the_guard_check_predicts_apply(runner):
     variables = {'harden_backup_vaults_subscription_ids': ['all'], 'harden_backup_vaults_immutability': None,
                  'harden_backup_vaults_retention_minimum': {}, 'harden_backup_vaults_soft_delete': {},
                  'harden_backup_vaults_resource_guard_id': GUARD}
-    check = harden('--check', **variables)
-    assert check.rc == 0, check.output
-    assert emulator.writes() == []
+    # Check, apply, check again: role steps of one ansible-playbook run (role_steps).
+    _run, steps = play_role_steps(runner, [step_of_role('check', check=True, **variables), step_of_role('apply', **variables),
+                                           step_of_role('again', check=True, **variables)])
+    check = steps['check']
+    assert check.failed is None, check.output
+    assert check.writes == []
     report = check_reports(check)
     assert findings(report, fixable=True) == {(name, 'mua') for name in ('rsv-open', 'rsv-closed', 'bv-open')}
     predicted = sorted((v['name'], c['setting'], c['after']) for v in report['changed'] for c in v['changes'])
-    apply = harden(**variables)
-    assert apply.rc == 0, apply.output
+    apply = steps['apply']
+    assert apply.failed is None, apply.output
     report = check_reports(apply)
     assert sorted((v['name'], c['setting'], c['after']) for v in report['changed'] for c in v['changes']) == predicted
-    assert sorted(w['path'].rsplit('/', 3)[-3] for w in emulator.writes()) == ['bv-open', 'rsv-closed', 'rsv-open']
-    emulator.clear_journal()
-    again = harden('--check', **variables)
-    assert again.rc == 0, again.output
-    assert findings(check_reports(again)) == set() and emulator.writes() == []
+    assert sorted(w['path'].rsplit('/', 3)[-3] for w in apply.writes) == ['bv-open', 'rsv-closed', 'rsv-open']
+    again = steps['again']
+    assert again.failed is None, again.output
+    assert findings(check_reports(again)) == set() and again.writes == []

@@ -147,16 +147,33 @@ def fleet(emulator):
 # ------------------------------------------------------------------------------------------------- enforce
 
 
-@pytest.mark.parametrize('vault', ['rsv-immutable', 'rsv-locked', 'rsv-open'])
-def test_enforce_raises_only_what_changes_and_is_idempotent(runner, emulator, vault):
-    # On a Locked vault a raise can never be undone: it needs the task's own consent.
-    consent = {'allow_irreversible': True} if vault == 'rsv-locked' else {}
-    # One playbook with --diff for two runs: enforce (r0), enforce again (r1). The second sends no write (asserted
-    # below), so what the emulator stores at the end is what the first left.
-    task = step(by_name(vault, minimum=BASELINE, mode='enforce', **consent), diff=True)
-    run = runner.play([task, task], marks=[])
+ENFORCED = ['rsv-immutable', 'rsv-locked', 'rsv-open']
+
+
+@pytest.fixture(scope='module')
+def enforced(module_runner):
+    """Enforce, then enforce again, on each vault of ENFORCED: tasks of one playbook (each vault's own two), with --diff
+    as the task's own ``diff``. Each vault's second task sends no write (asserted below), so the policies as the
+    emulator stored them after it are what the first left."""
+    emulator = module_runner.emulator
+    emulator.reset()
+    emulator.load_fleet(fleet_doc())
+    emulator.clear_journal()
+    tasks = []
+    for vault in ENFORCED:
+        # On a Locked vault a raise can never be undone: it needs the task's own consent.
+        consent = {'allow_irreversible': True} if vault == 'rsv-locked' else {}
+        task = step(by_name(vault, minimum=BASELINE, mode='enforce', **consent), diff=True)
+        tasks += [dict(task, register=key('enforce', vault)), dict(task, register=key('again', vault))]
+    return module_runner.play(tasks, marks=[policy_id(vault, name) for vault in ENFORCED for name, _path, _how in RS_SOURCES])
+
+
+@pytest.mark.parametrize('vault', ENFORCED)
+def test_enforce_raises_only_what_changes_and_is_idempotent(enforced, vault):
+    run = enforced
+    first, second = key('enforce', vault), key('again', vault)
     assert run.rc == 0, run.output
-    result = run['r0']
+    result = run[first]
     assert not result.get('failed'), result
     assert result['changed'] is True
     assert changes(result) == RS_CHANGES
@@ -166,25 +183,26 @@ def test_enforce_raises_only_what_changes_and_is_idempotent(runner, emulator, va
     assert violations(result) == {v for v in RS_VIOLATIONS if not v[6]}
     assert all(v['fixable'] is False for v in result['violations'])
     # One PUT per changed policy, none for the policies that already meet the minimum or only lack tiers.
-    assert puts(emulator, run.writes('r0')) == ['complexPolicy', 'dailyPolicy2', 'hana-policy-ccy', 'testPolicy1']
-    assert all(w['status'] == 200 for w in run.writes('r0'))
-    assert run.writes('r1') == []
+    assert puts(None, run.writes(first)) == ['complexPolicy', 'dailyPolicy2', 'hana-policy-ccy', 'testPolicy1']
+    assert all(w['status'] == 200 for w in run.writes(first))
+    assert run.writes(second) == []
     # The emulator keeps exactly the example with the too-short values raised; nothing else in the body changed.
+    kept = run.after(second)
     for name in ('complexPolicy', 'dailyPolicy2', 'hana-policy-ccy', 'testPolicy1'):
-        assert stored(emulator, vault, name) == after_put(rs_raised(name)), name
+        assert stored(kept, vault, name) == after_put(rs_raised(name)), name
     for name in ('HourlyLogBackup', 'newPolicyV2', 'v2-daily-sample'):
-        assert stored(emulator, vault, name) == dict(rs_original(name), protectedItemsCount=0), name
+        assert stored(kept, vault, name) == dict(rs_original(name), protectedItemsCount=0), name
     # The result shows what Azure keeps afterwards.
     after = {p['name']: {(t['tier'], t['sub_policy'], t['datastore']): t['duration'] for t in p['tiers']} for p in result['policies']}
     assert after['hana-policy-ccy'][('log', 'Log', None)] == 'P30D'
     assert after['complexPolicy'][('yearly', None, None)] == 'P5Y'
 
-    again = run['r1']
+    again = run[second]
     assert not again.get('failed'), again
     assert again['changed'] is False
     assert again['changes'] == [] and 'diff' not in again
     assert violations(again) == {v for v in RS_VIOLATIONS if not v[6]}
-    assert run.writes('r1') == []
+    assert run.writes(second) == []
 
 
 def test_enforce_on_locked_backup_vault(runner, emulator):

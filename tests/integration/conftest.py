@@ -104,6 +104,44 @@ class PlaybookRun:
         return Snapshot(self._mark(key)['resources'])
 
 
+def part(prefix, tasks):
+    """The tasks of one test (or one parameter of a test) in a playbook shared with others: registered as PREFIX_r0,
+    PREFIX_r1, ... where a playbook of their own registered them r0, r1, ... (read them back with ``PlaybookPart``)."""
+    return [dict(task, register='%s_r%d' % (prefix, index)) for index, task in enumerate(tasks)]
+
+
+class PlaybookPart:
+    """One test's tasks (``part``) of a shared PlaybookRun, read as a run of its own: ``part['r1']``, ``part.writes('r1')``,
+    ``part.after('r1')``. ``rc`` and ``output`` are the whole run's (every task of a test run registers ignore_errors)."""
+
+    def __init__(self, run, prefix):
+        self.run = run
+        self.prefix = prefix
+
+    @property
+    def rc(self):
+        return self.run.rc
+
+    @property
+    def output(self):
+        return self.run.output
+
+    def _key(self, key):
+        return '%s_%s' % (self.prefix, key)
+
+    def __getitem__(self, key):
+        return self.run[self._key(key)]
+
+    def requests(self, key):
+        return self.run.requests(self._key(key))
+
+    def writes(self, key):
+        return self.run.writes(self._key(key))
+
+    def after(self, key):
+        return self.run.after(self._key(key))
+
+
 class Runner:
     """Writes a playbook of tasks (each registered as r0, r1, ...) and runs ansible-playbook on it."""
 

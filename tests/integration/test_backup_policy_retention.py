@@ -12,7 +12,7 @@ import copy
 
 import pytest
 
-from tests.integration.conftest import step
+from tests.integration.conftest import PlaybookPart, part, step
 from tests.integration.fleets import RG
 from tests.integration.retention_fleet import DP_SOURCES, RS_SOURCES, policy_id, properties, retention_fleet, stored
 
@@ -289,17 +289,37 @@ V2_REDUCTIONS = [
 # ------------------------------------------------------------------------------------------------- errors
 
 
-@pytest.mark.parametrize('vault,kind,policy,minimum,action', [
+READER_CASES = [
     ('rsv-immutable', 'recovery_services', 'testPolicy1', {'daily': '30d'}, 'Microsoft.RecoveryServices/vaults/backupPolicies/write'),
     ('bv-immutable', 'backup', 'BlobPolicy1', {'default': '30d'}, 'Microsoft.DataProtection/backupVaults/backupPolicies/write'),
-])
-def test_reader_identity_gets_a_clear_permission_error(runner, emulator, vault, kind, policy, minimum, action):
+]
+
+
+@pytest.fixture(scope='module')
+def reader_run(module_runner):
+    """Both cases of the reader identity as the parts of one playbook run with the reader's credentials, each on its own
+    vault: report (r0), then enforce (r1). The policies as the fleet has them are kept before the run."""
+    emulator = module_runner.emulator
+    emulator.reset()
+    emulator.load_fleet(fleet_doc())
+    emulator.clear_journal()
     ep = emulator.endpoint
     env = {'AZURE_CLIENT_ID': ep['readonly_client_id'], 'AZURE_SECRET': ep['readonly_client_secret'],
            'AZURE_CLIENT_SECRET': ep['readonly_client_secret']}
-    before = copy.deepcopy(stored(emulator, vault, policy, kind))
-    run = runner.play([by_name(vault, kind, minimum=minimum, policies=[policy], mode='report'),
-                       by_name(vault, kind, minimum=minimum, policies=[policy], mode='enforce')], extra_env=env)
+    before = {vault: copy.deepcopy(stored(emulator, vault, policy, kind)) for vault, kind, policy, _minimum, _action in READER_CASES}
+    tasks = []
+    for vault, kind, policy, minimum, _action in READER_CASES:
+        tasks += part(key('reader', vault), [by_name(vault, kind, minimum=minimum, policies=[policy], mode='report'),
+                                             by_name(vault, kind, minimum=minimum, policies=[policy], mode='enforce')])
+    marks = [policy_id(vault, policy, kind) for vault, kind, policy, _minimum, _action in READER_CASES]
+    return before, module_runner.play(tasks, extra_env=env, marks=marks)
+
+
+@pytest.mark.parametrize('vault,kind,policy,minimum,action', READER_CASES)
+def test_reader_identity_gets_a_clear_permission_error(reader_run, vault, kind, policy, minimum, action):
+    kept, shared_run = reader_run
+    before = kept[vault]
+    run = PlaybookPart(shared_run, key('reader', vault))
     # Reading is allowed: the check runs.
     assert run['r0'].get('failed') is not True and run['r0']['compliant'] is False
     result = run['r1']
@@ -311,7 +331,7 @@ def test_reader_identity_gets_a_clear_permission_error(runner, emulator, vault, 
     assert result['error']['status'] == 403
     assert result['changed'] is False and result['changes'] == []
     assert 'Traceback' not in run.output
-    assert stored(emulator, vault, policy, kind) == before
+    assert stored(run.after('r1'), vault, policy, kind) == before
 
 
 def test_a_failed_put_reports_what_was_already_raised(runner, emulator):

@@ -209,31 +209,51 @@ def test_a_plan_file_edited_between_plan_and_apply_is_refused(runner, emulator, 
     assert not elsewhere.exists()
 
 
-@pytest.mark.parametrize('variables,cause', [
+SCOPES = [
     ({'harden_backup_vaults_tags': {'owner': 'nobody-has-this-tag'}}, 'the scope matched no vault'),
     ({'harden_backup_vaults_subscription_ids': ['0badc0de-0000-4000-8000-000000000000']}, 'could not read'),
-])
-def test_a_run_that_does_not_read_its_scope_fails_with_the_cause_first(runner, emulator, tmp_path, variables, cause):
+]
+
+
+@pytest.fixture(scope='module')
+def scopes(module_runner):
+    """The check-mode runs of the two tests below, as role steps of one ansible-playbook run (role_steps) on the lock fleet:
+    none of them writes. Per scope of SCOPES: the run that fails (empty_N), the run that allows it (allowed_N); then the
+    empty scope whose SARIF is read (sarif)."""
+    emulator = module_runner.emulator
+    emulator.reset()
+    emulator.load_fleet(lock_fleet())
+    emulator.clear_journal()
+    steps = []
+    for index, (variables, _cause) in enumerate(SCOPES):
+        scope = dict({'harden_backup_vaults_subscription_ids': [SUB1]}, **variables)
+        steps += [step('empty_%d' % index, check=True, **scope),
+                  step('allowed_%d' % index, check=True, harden_backup_vaults_allow_empty_scope=True,
+                       harden_backup_vaults_fail_on_error=False, **scope)]
+    steps.append(step('sarif', check=True, harden_backup_vaults_subscription_ids=[SUB1],
+                      harden_backup_vaults_tags={'owner': 'nobody-has-this-tag'}))
+    _run, results = play_role_steps(module_runner, steps)
+    return results
+
+
+@pytest.mark.parametrize('index', range(len(SCOPES)), ids=['variables%d-%s' % (i, cause) for i, (_v, cause) in enumerate(SCOPES)])
+def test_a_run_that_does_not_read_its_scope_fails_with_the_cause_first(scopes, index):
     """Issue 26: an empty scope, or a subscription that is not visible, never passes as a compliant fleet."""
-    emulator.load_fleet(lock_fleet())
-    scope = dict({'harden_backup_vaults_subscription_ids': [SUB1]}, **variables)
-    rc, out, report, _md = harden(runner, tmp_path, 'empty', '--check', **scope)
-    assert rc != 0
-    assert 'The run did not read its scope: ' + cause in ' '.join(out.split()), out
-    assert report is not None                      # the reports are written all the same
-    rc, out, _report, _md = harden(runner, tmp_path, 'empty-allowed', '--check', harden_backup_vaults_allow_empty_scope=True,
-                                   harden_backup_vaults_fail_on_error=False, **scope)
-    assert rc == 0, out
+    _variables, cause = SCOPES[index]
+    run = scopes['empty_%d' % index]
+    assert run.failed is not None
+    assert 'The run did not read its scope: ' + cause in ' '.join(run.output.split()), run.output
+    assert run.report is not None                  # the reports are written all the same
+    allowed = scopes['allowed_%d' % index]
+    assert allowed.failed is None, allowed.output
 
 
-def test_an_empty_scope_never_writes_a_successful_sarif_with_no_result(runner, emulator, tmp_path):
+def test_an_empty_scope_never_writes_a_successful_sarif_with_no_result(scopes):
     """Issue 26: uploading a 0-result SARIF of a run that read nothing would close every open code-scanning alert."""
-    emulator.load_fleet(lock_fleet())
-    rc, out, report, _md = harden(runner, tmp_path, 'empty-sarif', '--check', harden_backup_vaults_subscription_ids=[SUB1],
-                                  harden_backup_vaults_tags={'owner': 'nobody-has-this-tag'})
-    assert rc != 0
-    sarif = json.loads((tmp_path / 'reports-empty-sarif' / 'drift.sarif').read_text())
+    run = scopes['sarif']
+    assert run.failed is not None
+    sarif = json.loads((run.report_dir / 'drift.sarif').read_text())
     invocation = sarif['runs'][0]['invocations'][0]
     assert invocation['executionSuccessful'] is False
     assert any('did not read its scope' in n['message']['text'] for n in invocation['toolExecutionNotifications'])
-    assert report['summary']['errors'] == 1
+    assert run.report['summary']['errors'] == 1

@@ -179,6 +179,10 @@ class EmulatorClient:
         resp = self._call("GET", "resource", params={"id": arm_id})
         return None if resp.status_code == 404 else resp.json()
 
+    def resources(self, arm_ids) -> dict:
+        """{ARM id: stored document, or None when there is none} for many ids in one request (what resource() says)."""
+        return self._call("POST", "resources", {"ids": list(arm_ids)}).json()
+
     # -- SDK helpers
     def credential(self, readonly: bool = False, **kw):
         from azure.identity import ClientSecretCredential  # pylint: disable=import-outside-toplevel

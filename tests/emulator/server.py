@@ -640,6 +640,12 @@ class Handler(BaseHTTPRequestHandler):
                 self._send(404, {"error": {"code": "ResourceNotFound", "message": "No resource with id '%s'." % query.get("id", "")}})
             else:
                 self._send(200, found)
+        elif cmd == ("POST", "resources"):
+            ids = data.get("ids") if isinstance(data, dict) else None
+            if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+                self._send(400, {"error": "body must be {\"ids\": [ARM id, ...]}"})
+                return
+            self._send(200, {arm_id: emu.store.find(arm_id) for arm_id in ids})
         elif cmd == ("GET", "stats"):
             up = time.time() - emu.started
             with emu.lock:

@@ -17,6 +17,7 @@ from tests.emulator.client import EmulatorClient, is_write
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 COLLECTIONS = REPO / '.cache' / 'collections'
+ACTION_PLUGINS = pathlib.Path(__file__).resolve().parent / 'action_plugins'
 
 
 def ensure_collection_link():
@@ -45,6 +46,16 @@ def step(task, check=False, diff=False):
     if diff:
         task['diff'] = True
     return task
+
+
+def collect_results(content, dest):
+    """The last task of a test playbook: writes ``content`` (the registered results as JSON text) to ``dest``.
+
+    vaultlock_test_results (action_plugins/, on ``ANSIBLE_ACTION_PLUGINS`` of ``Runner.env``) writes it in the task
+    worker; ansible.builtin.copy, which did this before, started a Python process for its module in every run.
+    """
+    return {'name': 'collect results', 'vaultlock_test_results': {'content': content, 'dest': str(dest)},
+            'check_mode': False, 'diff': False}
 
 
 class Snapshot:
@@ -93,6 +104,44 @@ class PlaybookRun:
         return Snapshot(self._mark(key)['resources'])
 
 
+def part(prefix, tasks):
+    """The tasks of one test (or one parameter of a test) in a playbook shared with others: registered as PREFIX_r0,
+    PREFIX_r1, ... where a playbook of their own registered them r0, r1, ... (read them back with ``PlaybookPart``)."""
+    return [dict(task, register='%s_r%d' % (prefix, index)) for index, task in enumerate(tasks)]
+
+
+class PlaybookPart:
+    """One test's tasks (``part``) of a shared PlaybookRun, read as a run of its own: ``part['r1']``, ``part.writes('r1')``,
+    ``part.after('r1')``. ``rc`` and ``output`` are the whole run's (every task of a test run registers ignore_errors)."""
+
+    def __init__(self, run, prefix):
+        self.run = run
+        self.prefix = prefix
+
+    @property
+    def rc(self):
+        return self.run.rc
+
+    @property
+    def output(self):
+        return self.run.output
+
+    def _key(self, key):
+        return '%s_%s' % (self.prefix, key)
+
+    def __getitem__(self, key):
+        return self.run[self._key(key)]
+
+    def requests(self, key):
+        return self.run.requests(self._key(key))
+
+    def writes(self, key):
+        return self.run.writes(self._key(key))
+
+    def after(self, key):
+        return self.run.after(self._key(key))
+
+
 class Runner:
     """Writes a playbook of tasks (each registered as r0, r1, ...) and runs ansible-playbook on it."""
 
@@ -116,6 +165,8 @@ class Runner:
             'ANSIBLE_INVENTORY_UNPARSED_WARNING': '0',
             'ANSIBLE_RETRY_FILES_ENABLED': '0',
             'ANSIBLE_HOME': str(self.tmp_path / 'ansible-home'),
+            # vaultlock_test_results (action_plugins/): the last task of a written playbook, which saves its results.
+            'ANSIBLE_ACTION_PLUGINS': str(ACTION_PLUGINS),
             # Fast LRO polling against the emulator (it also answers Retry-After: 0).
             'PATH': os.path.dirname(sys.executable) + os.pathsep + env.get('PATH', ''),
         })
@@ -157,8 +208,7 @@ class Runner:
                 task.setdefault('ignore_errors', True)
             body.append(task)
         collect = '{{ {%s} | to_json }}' % ', '.join("'%s': (%s | default(None))" % (n, n) for n in names)
-        body.append({'name': 'collect results', 'ansible.builtin.copy': {'content': collect, 'dest': str(out)},
-                     'check_mode': False, 'diff': False})
+        body.append(collect_results(collect, out))
         play = {'hosts': 'localhost', 'connection': 'local', 'gather_facts': False, 'tasks': body}
         play.update(play_extra or {})
         path = self.tmp_path / ('play-%d.yml' % self.count)

@@ -12,7 +12,7 @@ import copy
 
 import pytest
 
-from tests.integration.conftest import step
+from tests.integration.conftest import PlaybookPart, part, step
 from tests.integration.fleets import RG
 from tests.integration.retention_fleet import DP_SOURCES, RS_SOURCES, policy_id, properties, retention_fleet, stored
 
@@ -147,16 +147,33 @@ def fleet(emulator):
 # ------------------------------------------------------------------------------------------------- enforce
 
 
-@pytest.mark.parametrize('vault', ['rsv-immutable', 'rsv-locked', 'rsv-open'])
-def test_enforce_raises_only_what_changes_and_is_idempotent(runner, emulator, vault):
-    # On a Locked vault a raise can never be undone: it needs the task's own consent.
-    consent = {'allow_irreversible': True} if vault == 'rsv-locked' else {}
-    # One playbook with --diff for two runs: enforce (r0), enforce again (r1). The second sends no write (asserted
-    # below), so what the emulator stores at the end is what the first left.
-    task = step(by_name(vault, minimum=BASELINE, mode='enforce', **consent), diff=True)
-    run = runner.play([task, task], marks=[])
+ENFORCED = ['rsv-immutable', 'rsv-locked', 'rsv-open']
+
+
+@pytest.fixture(scope='module')
+def enforced(module_runner):
+    """Enforce, then enforce again, on each vault of ENFORCED: tasks of one playbook (each vault's own two), with --diff
+    as the task's own ``diff``. Each vault's second task sends no write (asserted below), so the policies as the
+    emulator stored them after it are what the first left."""
+    emulator = module_runner.emulator
+    emulator.reset()
+    emulator.load_fleet(fleet_doc())
+    emulator.clear_journal()
+    tasks = []
+    for vault in ENFORCED:
+        # On a Locked vault a raise can never be undone: it needs the task's own consent.
+        consent = {'allow_irreversible': True} if vault == 'rsv-locked' else {}
+        task = step(by_name(vault, minimum=BASELINE, mode='enforce', **consent), diff=True)
+        tasks += [dict(task, register=key('enforce', vault)), dict(task, register=key('again', vault))]
+    return module_runner.play(tasks, marks=[policy_id(vault, name) for vault in ENFORCED for name, _path, _how in RS_SOURCES])
+
+
+@pytest.mark.parametrize('vault', ENFORCED)
+def test_enforce_raises_only_what_changes_and_is_idempotent(enforced, vault):
+    run = enforced
+    first, second = key('enforce', vault), key('again', vault)
     assert run.rc == 0, run.output
-    result = run['r0']
+    result = run[first]
     assert not result.get('failed'), result
     assert result['changed'] is True
     assert changes(result) == RS_CHANGES
@@ -166,25 +183,26 @@ def test_enforce_raises_only_what_changes_and_is_idempotent(runner, emulator, va
     assert violations(result) == {v for v in RS_VIOLATIONS if not v[6]}
     assert all(v['fixable'] is False for v in result['violations'])
     # One PUT per changed policy, none for the policies that already meet the minimum or only lack tiers.
-    assert puts(emulator, run.writes('r0')) == ['complexPolicy', 'dailyPolicy2', 'hana-policy-ccy', 'testPolicy1']
-    assert all(w['status'] == 200 for w in run.writes('r0'))
-    assert run.writes('r1') == []
+    assert puts(None, run.writes(first)) == ['complexPolicy', 'dailyPolicy2', 'hana-policy-ccy', 'testPolicy1']
+    assert all(w['status'] == 200 for w in run.writes(first))
+    assert run.writes(second) == []
     # The emulator keeps exactly the example with the too-short values raised; nothing else in the body changed.
+    kept = run.after(second)
     for name in ('complexPolicy', 'dailyPolicy2', 'hana-policy-ccy', 'testPolicy1'):
-        assert stored(emulator, vault, name) == after_put(rs_raised(name)), name
+        assert stored(kept, vault, name) == after_put(rs_raised(name)), name
     for name in ('HourlyLogBackup', 'newPolicyV2', 'v2-daily-sample'):
-        assert stored(emulator, vault, name) == dict(rs_original(name), protectedItemsCount=0), name
+        assert stored(kept, vault, name) == dict(rs_original(name), protectedItemsCount=0), name
     # The result shows what Azure keeps afterwards.
     after = {p['name']: {(t['tier'], t['sub_policy'], t['datastore']): t['duration'] for t in p['tiers']} for p in result['policies']}
     assert after['hana-policy-ccy'][('log', 'Log', None)] == 'P30D'
     assert after['complexPolicy'][('yearly', None, None)] == 'P5Y'
 
-    again = run['r1']
+    again = run[second]
     assert not again.get('failed'), again
     assert again['changed'] is False
     assert again['changes'] == [] and 'diff' not in again
     assert violations(again) == {v for v in RS_VIOLATIONS if not v[6]}
-    assert run.writes('r1') == []
+    assert run.writes(second) == []
 
 
 def test_enforce_on_locked_backup_vault(runner, emulator):
@@ -271,17 +289,37 @@ V2_REDUCTIONS = [
 # ------------------------------------------------------------------------------------------------- errors
 
 
-@pytest.mark.parametrize('vault,kind,policy,minimum,action', [
+READER_CASES = [
     ('rsv-immutable', 'recovery_services', 'testPolicy1', {'daily': '30d'}, 'Microsoft.RecoveryServices/vaults/backupPolicies/write'),
     ('bv-immutable', 'backup', 'BlobPolicy1', {'default': '30d'}, 'Microsoft.DataProtection/backupVaults/backupPolicies/write'),
-])
-def test_reader_identity_gets_a_clear_permission_error(runner, emulator, vault, kind, policy, minimum, action):
+]
+
+
+@pytest.fixture(scope='module')
+def reader_run(module_runner):
+    """Both cases of the reader identity as the parts of one playbook run with the reader's credentials, each on its own
+    vault: report (r0), then enforce (r1). The policies as the fleet has them are kept before the run."""
+    emulator = module_runner.emulator
+    emulator.reset()
+    emulator.load_fleet(fleet_doc())
+    emulator.clear_journal()
     ep = emulator.endpoint
     env = {'AZURE_CLIENT_ID': ep['readonly_client_id'], 'AZURE_SECRET': ep['readonly_client_secret'],
            'AZURE_CLIENT_SECRET': ep['readonly_client_secret']}
-    before = copy.deepcopy(stored(emulator, vault, policy, kind))
-    run = runner.play([by_name(vault, kind, minimum=minimum, policies=[policy], mode='report'),
-                       by_name(vault, kind, minimum=minimum, policies=[policy], mode='enforce')], extra_env=env)
+    before = {vault: copy.deepcopy(stored(emulator, vault, policy, kind)) for vault, kind, policy, _minimum, _action in READER_CASES}
+    tasks = []
+    for vault, kind, policy, minimum, _action in READER_CASES:
+        tasks += part(key('reader', vault), [by_name(vault, kind, minimum=minimum, policies=[policy], mode='report'),
+                                             by_name(vault, kind, minimum=minimum, policies=[policy], mode='enforce')])
+    marks = [policy_id(vault, policy, kind) for vault, kind, policy, _minimum, _action in READER_CASES]
+    return before, module_runner.play(tasks, extra_env=env, marks=marks)
+
+
+@pytest.mark.parametrize('vault,kind,policy,minimum,action', READER_CASES)
+def test_reader_identity_gets_a_clear_permission_error(reader_run, vault, kind, policy, minimum, action):
+    kept, shared_run = reader_run
+    before = kept[vault]
+    run = PlaybookPart(shared_run, key('reader', vault))
     # Reading is allowed: the check runs.
     assert run['r0'].get('failed') is not True and run['r0']['compliant'] is False
     result = run['r1']
@@ -293,7 +331,7 @@ def test_reader_identity_gets_a_clear_permission_error(runner, emulator, vault, 
     assert result['error']['status'] == 403
     assert result['changed'] is False and result['changes'] == []
     assert 'Traceback' not in run.output
-    assert stored(emulator, vault, policy, kind) == before
+    assert stored(run.after('r1'), vault, policy, kind) == before
 
 
 def test_a_failed_put_reports_what_was_already_raised(runner, emulator):

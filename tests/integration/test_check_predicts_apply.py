@@ -96,25 +96,31 @@ def valid(baseline):
 
 
 def state_of(emulator, fleet):
-    """{(vault key, setting, policy, tier, sub_policy, datastore): value} read back from the emulator."""
-    out = {}
+    """{(vault key, setting, policy, tier, sub_policy, datastore): value} read back from the emulator (its stored
+    documents of every vault and policy of the fleet, in one request)."""
+    specs = []
     for sub in fleet['subscriptions']:
         for group in sub['resource_groups']:
             for spec in group['vaults']:
-                vid = vault_id(spec['name'], spec['type'], sub=sub['id'], rg=group['name'])
-                raw = emulator.resource(vid)
-                record = vault_record(raw, spec['type'])
-                key = vault_key(vid)
-                out[(key, 'immutability', None, None, None, None)] = record['immutability']
-                out[(key, 'soft_delete', None, None, None, None)] = record['soft_delete']['state']
-                out[(key, 'soft_delete_retention_days', None, None, None, None)] = record['soft_delete']['retention_days']
-                if spec['type'] == 'recovery_services':
-                    enhanced = raw['properties']['securitySettings']['softDeleteSettings'].get('enhancedSecurityState')
-                    out[(key, 'enhanced_security', None, None, None, None)] = ENHANCED.get(str(enhanced).lower())
-                for policy in spec.get('policies') or []:
-                    normalised = normalise_policy(emulator.resource(vid + '/backupPolicies/' + policy['name']), spec['type'])
-                    for tier in normalised['tiers']:
-                        out[(key, 'retention', policy['name'], tier['tier'], tier['sub_policy'], tier['datastore'])] = tier['duration']
+                specs.append((vault_id(spec['name'], spec['type'], sub=sub['id'], rg=group['name']), spec))
+    ids = [vid for vid, _spec in specs]
+    ids += [vid + '/backupPolicies/' + policy['name'] for vid, spec in specs for policy in spec.get('policies') or []]
+    stored = emulator.resources(ids)
+    out = {}
+    for vid, spec in specs:
+        raw = stored[vid]
+        record = vault_record(raw, spec['type'])
+        key = vault_key(vid)
+        out[(key, 'immutability', None, None, None, None)] = record['immutability']
+        out[(key, 'soft_delete', None, None, None, None)] = record['soft_delete']['state']
+        out[(key, 'soft_delete_retention_days', None, None, None, None)] = record['soft_delete']['retention_days']
+        if spec['type'] == 'recovery_services':
+            enhanced = raw['properties']['securitySettings']['softDeleteSettings'].get('enhancedSecurityState')
+            out[(key, 'enhanced_security', None, None, None, None)] = ENHANCED.get(str(enhanced).lower())
+        for policy in spec.get('policies') or []:
+            normalised = normalise_policy(stored[vid + '/backupPolicies/' + policy['name']], spec['type'])
+            for tier in normalised['tiers']:
+                out[(key, 'retention', policy['name'], tier['tier'], tier['sub_policy'], tier['datastore'])] = tier['duration']
     return out
 
 

@@ -25,6 +25,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import Bac
 
 from tests.emulator import generator as templates
 from tests.integration.fleets import RG, SUB1, SUB2, vault, vault_id
+from tests.integration.role_steps import play_role_steps, step
 from tests.integration.test_harden_role import drift_fleet
 from tests.integration.test_inventory import plain
 
@@ -45,6 +46,12 @@ def harden(runner, tmp_path, name, *args, extra_env=None, **variables):
     return proc.returncode, proc.stdout + proc.stderr, report, markdown
 
 
+def everywhere(**variables):
+    """A step's role variables over every subscription (``harden`` sets the same default)."""
+    variables.setdefault('harden_backup_vaults_subscription_ids', ['all'])
+    return variables
+
+
 def arm_reads(journal):
     """ARM reads other than the subscriptions list (subscription_ids: all)."""
     return [j for j in journal if j['method'] == 'GET' and j['path'] != '/subscriptions']
@@ -59,18 +66,20 @@ def comparable(report):
     return {key: report[key] for key in ('vaults', 'summary', 'changed', 'errors', 'baseline')}
 
 
-def test_resource_graph_and_arm_give_the_same_drift_report(runner, emulator, tmp_path):
+def test_resource_graph_and_arm_give_the_same_drift_report(runner, emulator):
     emulator.load_fleet(drift_fleet())
-    rc, out, through_arm, _md = harden(runner, tmp_path, 'arm', '--check', harden_backup_vaults_discovery='arm')
-    assert rc == 0, out
-    arm_journal = emulator.journal()
-    assert graph_posts(arm_journal) == [] and len(arm_reads(arm_journal)) >= 10
     emulator.clear_journal()
-    rc, out, through_graph, markdown = harden(runner, tmp_path, 'graph', '--check', harden_backup_vaults_discovery='resource_graph')
-    assert rc == 0, out
+    _run, steps = play_role_steps(runner, [step('arm', check=True, **everywhere(harden_backup_vaults_discovery='arm')),
+                                           step('graph', check=True, **everywhere(harden_backup_vaults_discovery='resource_graph'))])
+    assert steps['arm'].failed is None, steps['arm'].output
+    through_arm = steps['arm'].report
+    arm_journal = steps['arm'].requests
+    assert graph_posts(arm_journal) == [] and len(arm_reads(arm_journal)) >= 10
+    assert steps['graph'].failed is None, steps['graph'].output
+    through_graph, markdown = steps['graph'].report, steps['graph'].markdown
     assert comparable(through_graph) == comparable(through_arm) and through_graph['summary']['drifting'] >= 5
     # Two queries (vaults, then policies) for both subscriptions; not one ARM read.
-    journal = emulator.journal()
+    journal = steps['graph'].requests
     assert len(graph_posts(journal)) == 2 and arm_reads(journal) == [] and len(journal) == 3, journal
     for report, source in ((through_graph, 'resource_graph'), (through_arm, 'arm')):
         jsonschema.validate(report, SCHEMA)
@@ -82,33 +91,37 @@ def test_resource_graph_and_arm_give_the_same_drift_report(runner, emulator, tmp
     assert 'Resource Graph can lag Azure Resource Manager by minutes' in markdown
 
 
-def test_a_subscription_resource_graph_cannot_see(runner, emulator, tmp_path):
+def test_a_subscription_resource_graph_cannot_see(runner, emulator):
     fleet = drift_fleet()
     fleet['subscriptions'][1]['resource_graph'] = 'denied'
     emulator.load_fleet(fleet)
-    rc, out, through_arm, _md = harden(runner, tmp_path, 'arm', '--check', harden_backup_vaults_discovery='arm')
-    assert rc == 0, out
     emulator.clear_journal()
-    rc, out, auto, markdown = harden(runner, tmp_path, 'auto', '--check')
-    assert rc == 0, out
+    run, steps = play_role_steps(runner, [step('arm', check=True, **everywhere(harden_backup_vaults_discovery='arm')),
+                                          step('auto', check=True, **everywhere()),
+                                          step('strict', check=True, **everywhere(harden_backup_vaults_discovery='resource_graph'))])
+    assert steps['arm'].failed is None, steps['arm'].output
+    through_arm = steps['arm'].report
+    assert steps['auto'].failed is None, steps['auto'].output
+    auto, markdown = steps['auto'].report, steps['auto'].markdown
     # auto: the same report, the hidden subscription read from ARM, and said so.
     assert comparable(auto) == comparable(through_arm)
     assert auto['discovery']['source_by_subscription'] == {SUB1: 'resource_graph', SUB2: 'arm'}
     assert [f['subscription_id'] for f in auto['discovery']['fallbacks']] == [SUB2]
-    gets = arm_reads(emulator.journal())
+    gets = arm_reads(steps['auto'].requests)
     assert gets and all(SUB2 in j['path'] for j in gets)
     assert 'Read from Azure Resource Manager instead of Resource Graph (1 subscription):' in markdown and SUB2 in markdown
-    # ansible-core 2.17 wraps warnings at the terminal width; 2.19 does not.
-    assert 'read subscription %s from ARM instead of Resource Graph' % SUB2 in ' '.join(out.split())
+    # ansible-core 2.17 wraps warnings at the terminal width; 2.19 does not. Warnings go to the run's stderr, not to a
+    # step's part of its output: of the three steps only auto falls back to ARM (strict has no fallback, arm does not
+    # ask Resource Graph), so the run's output stands for the auto step's.
+    assert 'read subscription %s from ARM instead of Resource Graph' % SUB2 in ' '.join(run.output.split())
     jsonschema.validate(auto, SCHEMA)
     # resource_graph: no fallback; the subscription is an error of the run (and fails it, after the reports).
-    emulator.clear_journal()
-    rc, out, strict, _md = harden(runner, tmp_path, 'strict', '--check', harden_backup_vaults_discovery='resource_graph')
-    assert rc != 0 and '1 errors' in out
-    assert [e['scope'] for e in strict['errors']] == ['subscription %s' % SUB2]
-    assert 'NotVisibleInResourceGraph' in strict['errors'][0]['message']
-    assert {v['subscription_id'] for v in strict['vaults']} == {SUB1}
-    assert arm_reads(emulator.journal()) == []
+    strict = steps['strict']
+    assert strict.failed is not None and '1 errors' in strict.output, strict.output
+    assert [e['scope'] for e in strict.report['errors']] == ['subscription %s' % SUB2]
+    assert 'NotVisibleInResourceGraph' in strict.report['errors'][0]['message']
+    assert {v['subscription_id'] for v in strict.report['vaults']} == {SUB1}
+    assert arm_reads(strict.requests) == []
 
 
 def _change(method, path, api_version, body):
@@ -179,28 +192,28 @@ def test_a_vault_changed_in_arm_after_the_resource_graph_read_is_changed_from_ar
     assert report['errors'] == []
 
 
-def test_arm_reads_are_paced_under_azure_throttling(runner, emulator, tmp_path):
+def test_arm_reads_are_paced_under_azure_throttling(runner, emulator):
     """300 vaults in one subscription through ARM only: more reads than the 250-token burst. Not one 429, and the
     report says how long the reads waited for ARM's tokens. Through Resource Graph: two queries for the same report."""
     subs = emulator.generate(300, 1, seed='paced-role')['subscription_ids']
     emulator.throttle('azure')
-    rc, out, report, _md = harden(runner, tmp_path, 'paced', '--check', harden_backup_vaults_discovery='arm',
-                                  harden_backup_vaults_subscription_ids=subs)
-    assert rc == 0, out
-    journal = emulator.journal()
+    emulator.clear_journal()
+    _run, steps = play_role_steps(runner, [
+        step('paced', check=True, harden_backup_vaults_discovery='arm', harden_backup_vaults_subscription_ids=subs),
+        step('graph', check=True, harden_backup_vaults_discovery='resource_graph', harden_backup_vaults_subscription_ids=subs)])
+    assert steps['paced'].failed is None, steps['paced'].output
+    report = steps['paced'].report
+    journal = steps['paced'].requests
     assert len([j for j in journal if j['method'] == 'GET']) > 300
     assert [j for j in journal if j['status'] == 429] == []
     arm = report['discovery']['arm']
     assert arm['throttled'] == 0 and arm['waited_s'] > 1.0 and arm['requests'] > 300
     assert report['summary']['vaults'] == 300
     # The same fleet through Resource Graph: two queries (vaults, policies), not one ARM read, the same report.
-    emulator.clear_journal()
-    rc, out, graph_report, _md = harden(runner, tmp_path, 'graph', '--check', harden_backup_vaults_discovery='resource_graph',
-                                        harden_backup_vaults_subscription_ids=subs)
-    assert rc == 0, out
-    journal = emulator.journal()
+    assert steps['graph'].failed is None, steps['graph'].output
+    journal = steps['graph'].requests
     assert len(graph_posts(journal)) == 2 and len(journal) == 2
-    assert comparable(graph_report) == comparable(report)
+    assert comparable(steps['graph'].report) == comparable(report)
 
 
 @pytest.mark.parametrize('discovery', ['auto', 'arm'])

@@ -12,6 +12,7 @@ import pytest
 
 from tests.emulator import generator as templates
 from tests.integration.fleets import RG, SUB1, vault, vault_id
+from tests.integration.role_steps import play_role_steps, step
 from tests.integration.test_discovery_sources import REPO, _change, harden
 from tests.integration.test_harden_role import immutability
 from tests.integration.test_lock_readiness import DENIED, LOCKED_BASELINE, long_vm, readiness_fleet
@@ -167,19 +168,20 @@ def test_a_fleet_is_changed_at_once_under_arm_throttling(runner, emulator, tmp_p
     subs = emulator.generate(300, 2, seed='apply-fleet')['subscription_ids']
     emulator.throttle('azure')
     emulator.clear_journal()
-    rc, out, report, _md = harden(runner, tmp_path, 'fleet', harden_backup_vaults_subscription_ids=subs,
-                                  harden_backup_vaults_retention_mode='enforce', harden_backup_vaults_fail_on_error=False)
-    assert report is not None, out
-    journal = emulator.journal()
+    variables = {'harden_backup_vaults_subscription_ids': subs, 'harden_backup_vaults_retention_mode': 'enforce'}
+    # The apply, then a second check: role steps of one ansible-playbook run (role_steps).
+    _run, steps = play_role_steps(runner, [step('fleet', harden_backup_vaults_fail_on_error=False, **variables),
+                                           step('again', check=True, **variables)])
+    report = steps['fleet'].report
+    assert report is not None, steps['fleet'].output
+    journal = steps['fleet'].requests
     assert [j for j in journal if j['status'] == 429] == []
     writes = [j for j in journal if j['method'] in ('PATCH', 'PUT')]
     assert len(writes) >= report['summary']['changed'] > 100
     assert report['errors'] == []
     # A second check finds nothing a run could fix.
-    rc, out, again, _md = harden(runner, tmp_path, 'fleet-again', '--check', harden_backup_vaults_subscription_ids=subs,
-                                 harden_backup_vaults_retention_mode='enforce')
-    assert rc == 0, out
-    assert again['summary']['changed'] == 0
+    assert steps['again'].failed is None, steps['again'].output
+    assert steps['again'].report['summary']['changed'] == 0
 
 
 def test_a_plan_file_edited_between_plan_and_apply_is_refused(runner, emulator, tmp_path):
@@ -207,31 +209,51 @@ def test_a_plan_file_edited_between_plan_and_apply_is_refused(runner, emulator, 
     assert not elsewhere.exists()
 
 
-@pytest.mark.parametrize('variables,cause', [
+SCOPES = [
     ({'harden_backup_vaults_tags': {'owner': 'nobody-has-this-tag'}}, 'the scope matched no vault'),
     ({'harden_backup_vaults_subscription_ids': ['0badc0de-0000-4000-8000-000000000000']}, 'could not read'),
-])
-def test_a_run_that_does_not_read_its_scope_fails_with_the_cause_first(runner, emulator, tmp_path, variables, cause):
+]
+
+
+@pytest.fixture(scope='module')
+def scopes(module_runner):
+    """The check-mode runs of the two tests below, as role steps of one ansible-playbook run (role_steps) on the lock fleet:
+    none of them writes. Per scope of SCOPES: the run that fails (empty_N), the run that allows it (allowed_N); then the
+    empty scope whose SARIF is read (sarif)."""
+    emulator = module_runner.emulator
+    emulator.reset()
+    emulator.load_fleet(lock_fleet())
+    emulator.clear_journal()
+    steps = []
+    for index, (variables, _cause) in enumerate(SCOPES):
+        scope = dict({'harden_backup_vaults_subscription_ids': [SUB1]}, **variables)
+        steps += [step('empty_%d' % index, check=True, **scope),
+                  step('allowed_%d' % index, check=True, harden_backup_vaults_allow_empty_scope=True,
+                       harden_backup_vaults_fail_on_error=False, **scope)]
+    steps.append(step('sarif', check=True, harden_backup_vaults_subscription_ids=[SUB1],
+                      harden_backup_vaults_tags={'owner': 'nobody-has-this-tag'}))
+    _run, results = play_role_steps(module_runner, steps)
+    return results
+
+
+@pytest.mark.parametrize('index', range(len(SCOPES)), ids=['variables%d-%s' % (i, cause) for i, (_v, cause) in enumerate(SCOPES)])
+def test_a_run_that_does_not_read_its_scope_fails_with_the_cause_first(scopes, index):
     """Issue 26: an empty scope, or a subscription that is not visible, never passes as a compliant fleet."""
-    emulator.load_fleet(lock_fleet())
-    scope = dict({'harden_backup_vaults_subscription_ids': [SUB1]}, **variables)
-    rc, out, report, _md = harden(runner, tmp_path, 'empty', '--check', **scope)
-    assert rc != 0
-    assert 'The run did not read its scope: ' + cause in ' '.join(out.split()), out
-    assert report is not None                      # the reports are written all the same
-    rc, out, _report, _md = harden(runner, tmp_path, 'empty-allowed', '--check', harden_backup_vaults_allow_empty_scope=True,
-                                   harden_backup_vaults_fail_on_error=False, **scope)
-    assert rc == 0, out
+    _variables, cause = SCOPES[index]
+    run = scopes['empty_%d' % index]
+    assert run.failed is not None
+    assert 'The run did not read its scope: ' + cause in ' '.join(run.output.split()), run.output
+    assert run.report is not None                  # the reports are written all the same
+    allowed = scopes['allowed_%d' % index]
+    assert allowed.failed is None, allowed.output
 
 
-def test_an_empty_scope_never_writes_a_successful_sarif_with_no_result(runner, emulator, tmp_path):
+def test_an_empty_scope_never_writes_a_successful_sarif_with_no_result(scopes):
     """Issue 26: uploading a 0-result SARIF of a run that read nothing would close every open code-scanning alert."""
-    emulator.load_fleet(lock_fleet())
-    rc, out, report, _md = harden(runner, tmp_path, 'empty-sarif', '--check', harden_backup_vaults_subscription_ids=[SUB1],
-                                  harden_backup_vaults_tags={'owner': 'nobody-has-this-tag'})
-    assert rc != 0
-    sarif = json.loads((tmp_path / 'reports-empty-sarif' / 'drift.sarif').read_text())
+    run = scopes['sarif']
+    assert run.failed is not None
+    sarif = json.loads((run.report_dir / 'drift.sarif').read_text())
     invocation = sarif['runs'][0]['invocations'][0]
     assert invocation['executionSuccessful'] is False
     assert any('did not read its scope' in n['message']['text'] for n in invocation['toolExecutionNotifications'])
-    assert report['summary']['errors'] == 1
+    assert run.report['summary']['errors'] == 1

@@ -16,7 +16,7 @@ import pytest
 
 from tests.emulator import generator as templates
 from tests.integration.fleets import RG, SUB1, SUB2, vault, vault_id
-from tests.integration.role_steps import ReportFiles
+from tests.integration.role_steps import ReportFiles, play_role_steps, step
 from tests.unit.builders import SECURITY_NULL
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -156,11 +156,39 @@ def findings(report, **match):
             if all(f[k] == value for k, value in match.items())}
 
 
-@pytest.mark.usefixtures('drift')
-def test_check_mode_sends_no_write_and_reports_the_drift(harden, emulator):
-    run = harden('--check', '--diff', **ENFORCE_ALL)
-    assert run.rc == 0, run.output
-    assert emulator.writes() == []
+LISTED = [{'id': vault_id('rsv-unset')}, {'name': 'bv-disabled', 'resource_group': RG, 'vault_type': 'backup'},
+          {'name': 'rsv-missing', 'resource_group': RG, 'vault_type': 'recovery_services'}]
+LISTED_AND_DISCOVERED = {'harden_backup_vaults_vaults': [{'id': vault_id('rsv-unset')}], 'harden_backup_vaults_discover': True,
+                         'harden_backup_vaults_exclude': ['RSV-W*', vault_id('bv-disabled', 'backup').upper()],
+                         'harden_backup_vaults_resource_groups': [RG, 'rg-absent'], 'harden_backup_vaults_tags': {}}
+
+
+@pytest.fixture(scope='module')
+def checks(module_runner):
+    """The check-mode runs of the role on the drift fleet, as steps of one ansible-playbook run (role_steps): none of them
+    writes, so each finds the fleet as a run of its own did. Each test asserts on its own steps: ``failed`` where a run of
+    its own had ``rc != 0``, its part of the output, its reports, its requests and writes."""
+    emulator = module_runner.emulator
+    emulator.reset()
+    emulator.load_fleet(drift_fleet())
+    emulator.clear_journal()
+    _run, steps = play_role_steps(module_runner, [
+        step('check', check=True, diff=True, **ENFORCE_ALL),
+        step('with_modules', check=True, diff=True, harden_backup_vaults_check_with_modules=True, **ENFORCE_ALL),
+        step('fail_on_drift', check=True, harden_backup_vaults_fail_on_drift=True, **ENFORCE_ALL),
+        step('listed', check=True, harden_backup_vaults_vaults=LISTED, harden_backup_vaults_fail_on_error=False),
+        step('listed_and_discovered', check=True, **LISTED_AND_DISCOVERED),
+        step('nulls', check=True, harden_backup_vaults_immutability=None, harden_backup_vaults_discover=None,
+             harden_backup_vaults_soft_delete={}, harden_backup_vaults_retention_minimum={}),
+        step('null_dict', check=True, harden_backup_vaults_soft_delete=None),
+    ], resources=[vault_id('rsv-unset')])
+    return steps
+
+
+def test_check_mode_sends_no_write_and_reports_the_drift(checks):
+    run = checks['check']
+    assert run.failed is None, run.output
+    assert run.writes == []
     report = check_reports(run)
     assert report['check_mode'] is True
     assert findings(report, fixable=True) == FIXABLE
@@ -174,16 +202,15 @@ def test_check_mode_sends_no_write_and_reports_the_drift(harden, emulator):
     assert '-immutability: disabled' in run.output and '+immutability: enabled' in run.output
     assert re.search(r'\+retention \S+/daily/Full: P30D', run.output)
     assert 'rsv-locked' not in run.markdown.split('## Drift', 1)[1].split('##', 1)[0]
-    assert immutability(emulator, 'rsv-unset') is None
-    assert not [j for j in emulator.journal() if '/vaults/' in j['path'].lower() and j['method'] == 'GET'
+    assert (run.after.resource(vault_id('rsv-unset'))['properties'].get('securitySettings') or {}).get('immutabilitySettings') is None
+    assert not [j for j in run.requests if '/vaults/' in j['path'].lower() and j['method'] == 'GET'
                 and not j['path'].lower().endswith('/backuppolicies')]
 
 
-@pytest.mark.usefixtures('drift')
-def test_check_mode_with_modules_predicts_through_the_state_modules(harden, emulator):
-    run = harden('--check', '--diff', harden_backup_vaults_check_with_modules=True, **ENFORCE_ALL)
-    assert run.rc == 0, run.output
-    assert emulator.writes() == []
+def test_check_mode_with_modules_predicts_through_the_state_modules(checks):
+    run = checks['with_modules']
+    assert run.failed is None, run.output
+    assert run.writes == []
     report = check_reports(run)
     assert {c['name'] for c in report['changed']} == {'rsv-unset', 'rsv-guarded', 'bv-disabled', 'bv-two', 'rsv-weak', 'rsv-softoff', 'bv-short'}
     assert '-    "immutability": "disabled",' in run.output and '+    "immutability": "enabled",' in run.output
@@ -193,14 +220,13 @@ def test_check_mode_with_modules_predicts_through_the_state_modules(harden, emul
 # Apply, then check again: tests/integration/test_harden_role_steps.py (one ansible-playbook run).
 
 
-@pytest.mark.usefixtures('drift')
-def test_fail_on_drift_fails_after_writing_the_reports(harden, emulator):
-    run = harden('--check', harden_backup_vaults_fail_on_drift=True, **ENFORCE_ALL)
-    assert run.rc != 0
+def test_fail_on_drift_fails_after_writing_the_reports(checks):
+    run = checks['fail_on_drift']
+    assert run.failed is not None
     assert '8 of 10 vaults drift from the baseline' in run.output, run.output[-3000:]
     report = check_reports(run)
     assert report['summary']['drifting'] == 8
-    assert emulator.writes() == []
+    assert run.writes == []
 
 
 def test_fail_on_drift_passes_on_a_clean_fleet_that_costs_one_discovery(harden, emulator):
@@ -237,22 +263,15 @@ def test_one_failing_vault_does_not_stop_the_others(harden, emulator):
     assert immutability(emulator, 'rsv-unset') == 'Unlocked'
 
 
-@pytest.mark.usefixtures('drift')
-def test_listed_vaults_exclusions_and_discovery_errors(harden, emulator):
-    run = harden('--check', harden_backup_vaults_vaults=[
-        {'id': vault_id('rsv-unset')},
-        {'name': 'bv-disabled', 'resource_group': RG, 'vault_type': 'backup'},
-        {'name': 'rsv-missing', 'resource_group': RG, 'vault_type': 'recovery_services'},
-    ], harden_backup_vaults_fail_on_error=False)
-    assert run.rc == 0, run.output
+def test_listed_vaults_exclusions_and_discovery_errors(checks):
+    run = checks['listed']
+    assert run.failed is None, run.output
     report = check_reports(run)
     assert sorted(v['name'] for v in report['vaults']) == ['bv-disabled', 'rsv-unset']
     assert len(report['errors']) == 1 and 'rsv-missing' in report['errors'][0]['scope'] + report['errors'][0]['message']
 
-    run = harden('--check', harden_backup_vaults_vaults=[{'id': vault_id('rsv-unset')}], harden_backup_vaults_discover=True,
-                 harden_backup_vaults_exclude=['RSV-W*', vault_id('bv-disabled', 'backup').upper()],
-                 harden_backup_vaults_resource_groups=[RG, 'rg-absent'], harden_backup_vaults_tags={})
-    assert run.rc != 0  # rg-absent cannot be read: an error, after the reports
+    run = checks['listed_and_discovered']
+    assert run.failed is not None  # rg-absent cannot be read: an error, after the reports
     report = check_reports(run)
     assert sorted(v['name'] for v in report['vaults']) == ['bv-locked', 'bv-short', 'rsv-guarded', 'rsv-locked', 'rsv-softoff', 'rsv-unset']
     assert any('rg-absent' in e['scope'] + e['message'] for e in report['errors'])
@@ -293,18 +312,15 @@ def test_play_module_defaults_reach_the_role_and_auth_overrides_them(runner, emu
     assert len(report['vaults']) == 3 and report['errors'] == []
 
 
-def test_documented_null_values_work_and_null_dicts_are_refused_clearly(harden, emulator):
+def test_documented_null_values_work_and_null_dicts_are_refused_clearly(checks):
     """harden_backup_vaults_immutability and harden_backup_vaults_discover take null; the dict variables take {}."""
-    emulator.load_fleet(drift_fleet())
-    emulator.clear_journal()
-    run = harden('--check', harden_backup_vaults_immutability=None, harden_backup_vaults_discover=None,
-                 harden_backup_vaults_soft_delete={}, harden_backup_vaults_retention_minimum={})
-    assert run.rc == 0, run.output[-3000:]
+    run = checks['nulls']
+    assert run.failed is None, run.output[-3000:]
     report = check_reports(run)
     assert report['baseline'] == dict({'immutability': None, 'allow_irreversible': False, 'retention': None, 'soft_delete': None},
                                       **SECURITY_NULL)
     assert report['summary']['findings'] == 0 and report['summary']['vaults'] == 9
-    assert not [e for e in emulator.journal() if e['path'].lower().endswith('/backuppolicies')]   # retention unchecked: no policy read
-    run = harden('--check', harden_backup_vaults_soft_delete=None)
-    assert run.rc != 0 and 'harden_backup_vaults_soft_delete must be a dictionary, got NoneType' in run.output
-    assert emulator.writes() == []
+    assert not [e for e in run.requests if e['path'].lower().endswith('/backuppolicies')]   # retention unchecked: no policy read
+    run = checks['null_dict']
+    assert run.failed is not None and 'harden_backup_vaults_soft_delete must be a dictionary, got NoneType' in run.output
+    assert run.writes == []

@@ -240,7 +240,9 @@ def test_playbook_over_vault_hosts_with_forks(inventory, emulator, runner, tmp_p
     play.write_text(yaml.safe_dump([{'hosts': 'immutability_disabled', 'gather_facts': False, 'tasks': [
         {'name': 'per vault', 'vaultlock.azure.vault_immutability': {'id': '{{ vaultlock_vault.id }}', 'immutability': 'enabled'},
          'register': 'result'},
-        {'name': 'keep', 'ansible.builtin.copy': {'content': '{{ result | to_json }}', 'dest': str(tmp_path) + '/{{ inventory_hostname }}.json'},
+        # vaultlock_test_results (tests/integration/action_plugins, on the runner's ANSIBLE_ACTION_PLUGINS) writes the file
+        # in the task worker, where ansible.builtin.copy started a Python process per host.
+        {'name': 'keep', 'vaultlock_test_results': {'content': '{{ result | to_json }}', 'dest': str(tmp_path) + '/{{ inventory_hostname }}.json'},
          'check_mode': False}]}]))
     emulator.clear_journal()
     proc = subprocess.run([os.path.join(BIN, 'ansible-playbook'), '-i', str(path), '--forks', '4', '--check', str(play)],

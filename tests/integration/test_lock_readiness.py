@@ -15,7 +15,8 @@ import pytest
 
 from tests.emulator import generator as templates
 from tests.integration.fleets import RG, SUB1, SUB2, vault
-from tests.integration.test_harden_role import SCHEMA, Harden, weekly_vm
+from tests.integration.role_steps import play_role_steps, step
+from tests.integration.test_harden_role import SCHEMA, weekly_vm
 
 
 def pol(name, body):
@@ -164,21 +165,31 @@ def test_the_module_tells_what_locking_each_vault_commits_to(runner, emulator):
 # ansible-playbook run).
 
 
-def test_lock_requirements_are_checked_before_any_request(runner, emulator, tmp_path):
-    harden = Harden(runner, tmp_path)
-    variables = copy.deepcopy(LOCKED_BASELINE)
-    variables['harden_backup_vaults_lock_requirements'] = {'max_retention': 'ten years'}
-    run = harden('--check', **variables)
-    assert run.rc != 0
+@pytest.fixture(scope='module')
+def checks(module_runner):
+    """The two check runs below as role steps of one ansible-playbook run (role_steps) on the readiness fleet, its faults
+    cleared (the enabling baseline's run cleared them; the bad lock requirements are refused before any request)."""
+    emulator = module_runner.emulator
+    emulator.reset()
+    emulator.load_fleet(readiness_fleet())
+    emulator.clear_journal()
+    bad = copy.deepcopy(LOCKED_BASELINE)
+    bad['harden_backup_vaults_lock_requirements'] = {'max_retention': 'ten years'}
+    _run, steps = play_role_steps(module_runner, [step('bad_requirements', check=True, **bad),
+                                                  step('enabling', check=True, harden_backup_vaults_subscription_ids=['all'])])
+    return steps
+
+
+def test_lock_requirements_are_checked_before_any_request(checks):
+    run = checks['bad_requirements']
+    assert run.failed is not None
     assert "harden_backup_vaults_lock_requirements.max_retention: invalid duration 'ten years'" in run.output
-    assert emulator.journal() == []
+    assert run.requests == []
 
 
-def test_an_enabling_baseline_reads_no_items_and_reports_no_readiness(runner, emulator, tmp_path):
-    harden = Harden(runner, tmp_path)
-    emulator.clear_faults()
-    run = harden('--check', harden_backup_vaults_subscription_ids=['all'])
-    assert run.rc == 0, run.output
+def test_an_enabling_baseline_reads_no_items_and_reports_no_readiness(checks):
+    run = checks['enabling']
+    assert run.failed is None, run.output
     jsonschema.validate(run.report, SCHEMA)
     assert run.report['lock_readiness'] == [] and '## Lock readiness' not in run.markdown
-    assert not [j for j in emulator.journal() if j['path'].lower().endswith(('/backupprotecteditems', '/backupinstances'))]
+    assert not [j for j in run.requests if j['path'].lower().endswith(('/backupprotecteditems', '/backupinstances'))]

@@ -8,7 +8,10 @@ it and which option to set), done with it; the vault record says which operation
 
 from __future__ import annotations
 
+import pytest
+
 from tests.emulator import generator, mua
+from tests.integration.conftest import step
 
 SUB = '88888888-aaaa-4000-8000-000000000008'
 RG = 'rg-mua'
@@ -22,18 +25,31 @@ FLEET = {'subscriptions': [{'id': SUB, 'resource_groups': [{'name': RG, 'locatio
 
 
 def soft_delete_state(emulator):
+    """``emulator``: the emulator, or the stored documents right after a task (``run.after(name)``)."""
     return emulator.resource(RSV + 'rsv-guarded')['properties']['securitySettings']['softDeleteSettings']['softDeleteState']
 
 
-def test_a_guarded_vault_refuses_without_the_guards_tenant_and_accepts_with_auxiliary_tenant_ids(runner, emulator):
+OFF = {'id': RSV + 'rsv-guarded', 'soft_delete': 'off'}
+
+
+@pytest.fixture(scope='module')
+def run(module_runner):
+    """Both tests' tasks in one playbook: the check-mode task first (it sends nothing, asserted below), so the tasks after
+    it find the vault as the fleet has it; each test reads its tasks' requests and the vault right after them."""
+    emulator = module_runner.emulator
+    emulator.reset()
     emulator.load_fleet(FLEET)
-    off = {'id': RSV + 'rsv-guarded', 'soft_delete': 'off'}
-    run = runner.play([
-        {'vaultlock.azure.vault_immutability_info': {'subscription_ids': [SUB]}},
-        {'vaultlock.azure.vault_soft_delete': off},
-        {'vaultlock.azure.vault_soft_delete': dict(off, auxiliary_tenant_ids=[mua.GUARD_TENANT_ID])},
-        {'vaultlock.azure.vault_soft_delete': dict(off, auxiliary_tenant_ids=['not-a-tenant'])},
-    ])
+    emulator.clear_journal()
+    return module_runner.play([
+        step({'vaultlock.azure.vault_soft_delete': dict(OFF, auxiliary_tenant_ids=[mua.GUARD_TENANT_ID]), 'register': 'check'}, check=True),
+        {'vaultlock.azure.vault_immutability_info': {'subscription_ids': [SUB]}, 'register': 'r0'},
+        {'vaultlock.azure.vault_soft_delete': OFF, 'register': 'r1'},
+        {'vaultlock.azure.vault_soft_delete': dict(OFF, auxiliary_tenant_ids=[mua.GUARD_TENANT_ID]), 'register': 'r2'},
+        {'vaultlock.azure.vault_soft_delete': dict(OFF, auxiliary_tenant_ids=['not-a-tenant']), 'register': 'r3'},
+    ], marks=[RSV + 'rsv-guarded'])
+
+
+def test_a_guarded_vault_refuses_without_the_guards_tenant_and_accepts_with_auxiliary_tenant_ids(run):
     assert run.rc == 0, run.output
     # The record names the operations the guard protects (the MARS PIN change is excluded by the guard).
     record = run['r0']['vaults'][0]
@@ -48,15 +64,11 @@ def test_a_guarded_vault_refuses_without_the_guards_tenant_and_accepts_with_auxi
     # With the guard's tenant: the same task is done.
     done = run['r2']
     assert done.get('failed') is not True, done
-    assert done['changed'] is True and soft_delete_state(emulator) == 'Disabled'
+    assert done['changed'] is True and soft_delete_state(run.after('r2')) == 'Disabled'
     # A value that is not a tenant id is refused by name before any request.
     assert run['r3']['failed'] is True and "auxiliary_tenant_ids: 'not-a-tenant' is not a tenant id" in run['r3']['msg']
 
 
-def test_check_mode_with_the_option_sends_nothing(runner, emulator):
-    emulator.load_fleet(FLEET)
-    emulator.clear_journal()
-    run = runner.play([{'vaultlock.azure.vault_soft_delete': {'id': RSV + 'rsv-guarded', 'soft_delete': 'off',
-                                                              'auxiliary_tenant_ids': [mua.GUARD_TENANT_ID]}}], ['--check'])
+def test_check_mode_with_the_option_sends_nothing(run):
     assert run.rc == 0, run.output
-    assert run['r0']['changed'] is True and emulator.writes() == [] and soft_delete_state(emulator) == 'Enabled'
+    assert run['check']['changed'] is True and run.writes('check') == [] and soft_delete_state(run.after('check')) == 'Enabled'

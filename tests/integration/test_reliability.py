@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.integration.fleets import RG, SUB1, states_fleet, vault_id
+from tests.integration.fleets import RG, SUB1, states_fleet, vault, vault_id
 
 MOD = 'vaultlock.azure.vault_immutability'
 VAULT_PATH = '/providers/Microsoft.RecoveryServices/vaults/rsv-unset$'
@@ -35,60 +35,123 @@ def calls(emulator, method=None):
     return [(j['method'], j['status']) for j in emulator.journal() if method is None or j['method'] == method]
 
 
-def test_throttled_reads_and_writes_are_retried_after_retry_after(runner, emulator):
-    emulator.fault(method='GET', path_regex=VAULT_PATH, status=429, retry_after=1, times=2)
-    emulator.fault(method='PATCH', path_regex=VAULT_PATH, status=429, retry_after=1, times=1)
-    run = runner.play([enable()])
+# One playbook for the fault tests below (the ``faults`` fixture): each case enables immutability on a vault of its own
+# (``rsv-unset`` of the states fleet, copied once per case), whose faults match that vault's path only, so each task meets
+# exactly the faults its test set, as in a run of its own. Each test asserts on its task's requests (``run.requests``) and
+# on the vault as the emulator stored it right after its task (``run.after``).
+SERVER_ERRORS = [{'status': 500, 'times': 2}, {'status': 503, 'times': 2}, {'drop': True, 'times': 1}]
+UNKNOWN_OUTCOMES = [{'status': 500}, {'drop': True}]
+CASES = (['throttled', 'persistent_throttling', 'irreversible'] + ['server_error_%d' % i for i in range(len(SERVER_ERRORS))]
+         + ['unknown_outcome_%d' % i for i in range(len(UNKNOWN_OUTCOMES))])
+
+
+def case_vault(case):
+    return 'rsv-%s' % case.replace('_', '-')
+
+
+def case_path(case):
+    return '/providers/Microsoft.RecoveryServices/vaults/%s$' % case_vault(case)
+
+
+def case_faults(case):
+    """The faults of a case, as its test set them on rsv-unset before (VAULT_PATH), on the case's own vault."""
+    path = case_path(case)
+    if case == 'throttled':
+        return [dict(method='GET', path_regex=path, status=429, retry_after=1, times=2),
+                dict(method='PATCH', path_regex=path, status=429, retry_after=1, times=1)]
+    if case == 'persistent_throttling':
+        return [dict(method='GET', path_regex=path, status=429, retry_after=0, times=100)]
+    if case == 'irreversible':
+        return [dict(method='PATCH', path_regex=path, status=503, times=1)]
+    if case.startswith('server_error_'):
+        return [dict(method='GET', path_regex=path, **SERVER_ERRORS[int(case.rsplit('_', 1)[1])])]
+    return [dict(method='PATCH', path_regex=path, times=1, **UNKNOWN_OUTCOMES[int(case.rsplit('_', 1)[1])])]
+
+
+def case_task(case):
+    if case == 'persistent_throttling':
+        task = enable(case_vault(case), api_retries=2)
+    elif case == 'irreversible':
+        task = enable(case_vault(case), immutability='locked', allow_irreversible=True)
+    else:
+        task = enable(case_vault(case))
+    return dict(task, register=case)
+
+
+@pytest.fixture(scope='module')
+def faults(module_runner):
+    emulator = module_runner.emulator
+    emulator.reset()
+    fleet = states_fleet()
+    group = fleet['subscriptions'][0]['resource_groups'][0]
+    group['vaults'] += [vault(case_vault(case), 'recovery_services', 'unset', tags={'env': 'prod'}) for case in CASES]
+    emulator.load_fleet(fleet)
+    for case in CASES:
+        for fault in case_faults(case):
+            emulator.fault(**fault)
+    emulator.clear_journal()
+    return module_runner.play([case_task(case) for case in CASES], marks=[vault_id(case_vault(case)) for case in CASES])
+
+
+def case_calls(run, case, method=None):
+    return [(j['method'], j['status']) for j in run.requests(case) if method is None or j['method'] == method]
+
+
+def case_state(run, case):
+    settings = run.after(case).resource(vault_id(case_vault(case)))['properties'].get('securitySettings', {}).get('immutabilitySettings')
+    return settings['state'] if settings else None
+
+
+def test_throttled_reads_and_writes_are_retried_after_retry_after(faults):
+    run = faults
     assert run.rc == 0, run.output
-    assert run['r0']['changed'] is True
-    assert calls(emulator, 'PATCH') == [('PATCH', 429), ('PATCH', 202)]
-    assert calls(emulator, 'GET')[:3] == [('GET', 429), ('GET', 429), ('GET', 200)]
-    assert state(emulator) == 'Unlocked'
+    assert run['throttled']['changed'] is True
+    assert case_calls(run, 'throttled', 'PATCH') == [('PATCH', 429), ('PATCH', 202)]
+    assert case_calls(run, 'throttled', 'GET')[:3] == [('GET', 429), ('GET', 429), ('GET', 200)]
+    assert case_state(run, 'throttled') == 'Unlocked'
 
 
-def test_persistent_throttling_fails_clearly_after_the_bound(runner, emulator):
-    emulator.fault(method='GET', path_regex=VAULT_PATH, status=429, retry_after=0, times=100)
-    run = runner.play([enable(api_retries=2)])
-    result = run['r0']
+def test_persistent_throttling_fails_clearly_after_the_bound(faults):
+    run = faults
+    result = run['persistent_throttling']
     assert result['failed'] is True
     assert '429' in result['msg'] and 'throttled' in result['msg']
-    assert len(calls(emulator, 'GET')) == 3          # the first try and two retries
-    assert emulator.writes() == []
+    assert len(case_calls(run, 'persistent_throttling', 'GET')) == 3          # the first try and two retries
+    assert run.writes('persistent_throttling') == []
 
 
-@pytest.mark.parametrize('fault', [{'status': 500, 'times': 2}, {'status': 503, 'times': 2}, {'drop': True, 'times': 1}])
-def test_server_errors_and_dropped_connections_on_reads_are_retried(runner, emulator, fault):
-    emulator.fault(method='GET', path_regex=VAULT_PATH, **fault)
-    run = runner.play([enable()])
-    assert run.rc == 0, run.output
-    assert state(emulator) == 'Unlocked'
+@pytest.mark.parametrize('index', range(len(SERVER_ERRORS)), ids=['fault%d' % i for i in range(len(SERVER_ERRORS))])
+def test_server_errors_and_dropped_connections_on_reads_are_retried(faults, index):
+    run = faults
+    case = 'server_error_%d' % index
+    assert run[case].get('failed') is not True, run[case]
+    assert case_state(run, case) == 'Unlocked'
 
 
-@pytest.mark.parametrize('fault', [{'status': 500}, {'drop': True}])
-def test_write_with_unknown_outcome_is_re_read_before_any_retry(runner, emulator, fault):
-    emulator.fault(method='PATCH', path_regex=VAULT_PATH, times=1, **fault)
-    run = runner.play([enable()])
-    assert run.rc == 0, run.output
-    journal = [(j['method'], j['status']) for j in emulator.journal() if re.search(VAULT_PATH, j['path'])]
+@pytest.mark.parametrize('index', range(len(UNKNOWN_OUTCOMES)), ids=['fault%d' % i for i in range(len(UNKNOWN_OUTCOMES))])
+def test_write_with_unknown_outcome_is_re_read_before_any_retry(faults, index):
+    run = faults
+    case = 'unknown_outcome_%d' % index
+    assert run[case].get('failed') is not True, run[case]
+    journal = [(j['method'], j['status']) for j in run.requests(case) if re.search(case_path(case), j['path'])]
     patches = [i for i, (method, _status) in enumerate(journal) if method == 'PATCH']
     assert len(patches) == 2
     # Between the failed PATCH and the second one, the vault was read again.
     assert ('GET', 200) in journal[patches[0] + 1:patches[1]]
-    assert state(emulator) == 'Unlocked'
+    assert case_state(run, case) == 'Unlocked'
 
 
-def test_irreversible_step_is_not_repeated_when_the_re_read_shows_it_applied(runner, emulator):
+def test_irreversible_step_is_not_repeated_when_the_re_read_shows_it_applied(faults):
     # The first PATCH (to Unlocked) goes through; the lock PATCH is answered 500 by a fault *after* being applied
     # is not something the emulator models, so check the other half: the lock is sent once when all goes well,
     # and a failed lock is re-read before it is sent again.
-    emulator.fault(method='PATCH', path_regex=VAULT_PATH, status=503, times=1)
-    run = runner.play([enable(immutability='locked', allow_irreversible=True)])
-    assert run.rc == 0, run.output
-    journal = [(j['method'], j['status']) for j in emulator.journal() if re.search(VAULT_PATH, j['path'])]
+    run = faults
+    assert run['irreversible'].get('failed') is not True, run['irreversible']
+    journal = [(j['method'], j['status']) for j in run.requests('irreversible') if re.search(case_path('irreversible'), j['path'])]
     methods = [m for m, _s in journal]
     first_fail = journal.index(('PATCH', 503))
     assert methods[first_fail + 1] == 'GET'
-    assert state(emulator) == 'Locked'
+    assert case_state(run, 'irreversible') == 'Locked'
     assert len([1 for m, s in journal if m == 'PATCH' and s < 300]) == 2
 
 

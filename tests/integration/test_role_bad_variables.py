@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from tests.emulator.client import is_write
+from tests.integration.conftest import collect_results
 from tests.integration.fleets import vault_id
 
 ROLE = 'vaultlock.azure.harden_backup_vaults'
@@ -72,8 +73,7 @@ def shared(module_runner):
         })
     collect = '{{ {%s} | to_json }}' % ', '.join("'case%d': case%d" % (i, i) for i in range(len(CASES)))
     out = tmp / 'results.json'
-    tasks.append({'name': 'collect results', 'ansible.builtin.copy': {'content': collect, 'dest': str(out)},
-                  'check_mode': False, 'diff': False})
+    tasks.append(collect_results(collect, out))
     play = {'name': 'Bad role variables', 'hosts': 'localhost', 'connection': 'local', 'gather_facts': False,
             'vars': {'ansible_python_interpreter': '{{ ansible_playbook_python }}'}, 'tasks': tasks}
     path = tmp / 'bad-variables.yml'

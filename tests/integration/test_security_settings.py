@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.conftest import step
+from tests.integration.conftest import PlaybookPart, part, step
 from tests.integration.fleets import RG, SUB1, vault, vault_id
+from tests.integration.role_steps import play_role_steps, step as step_of_role
 from tests.integration.test_harden_role import check_reports, findings, harden  # pylint: disable=unused-import  # noqa: F401 (harden is a fixture)
 
 MOD = 'vaultlock.azure.vault_security_settings'
@@ -45,15 +46,38 @@ def csr(doc, kind='recovery_services'):
     return doc['featureSettings']['crossSubscriptionRestoreSettings']['state']
 
 
-@pytest.mark.parametrize('name,kind', [('rsv-open', 'recovery_services'), ('bv-open', 'backup')])
-def test_module_check_apply_idempotent(runner, emulator, name, kind):
+OPEN = [('rsv-open', 'recovery_services'), ('bv-open', 'backup')]
+
+
+def parts_run(module_runner, parts):
+    """One playbook of the parametrized tests' parts [(name, kind, tasks)], each on its own vault (``part``), on a fresh
+    security fleet: each part finds its vault as the fleet has it, as in a run of its own."""
+    emulator = module_runner.emulator
+    emulator.reset()
+    emulator.load_fleet(security_fleet())
+    emulator.clear_journal()
+    tasks = [task for name, _kind, made in parts for task in part(name.replace('-', '_'), made)]
+    return module_runner.play(tasks, marks=[vault_id(name, kind) for name, kind, _made in parts])
+
+
+def security_tasks(name, kind):
     args = {'name': name, 'resource_group': RG, 'vault_type': kind, 'cross_subscription_restore': 'disabled',
             'alerts': {'job_failure_alerts': 'enabled'}}
     if kind == 'recovery_services':
         args['public_network_access'] = 'disabled'
     task = {'name': 'security', MOD: args}
+    return [step(task, check=True, diff=True), step(task, diff=True), task]
+
+
+@pytest.fixture(scope='module')
+def security_run(module_runner):
+    return parts_run(module_runner, [(name, kind, security_tasks(name, kind)) for name, kind in OPEN])
+
+
+@pytest.mark.parametrize('name,kind', OPEN)
+def test_module_check_apply_idempotent(security_run, name, kind):
     vid = vault_id(name, kind)
-    run = runner.play([step(task, check=True, diff=True), step(task, diff=True), task], marks=[vid])
+    run = PlaybookPart(security_run, name.replace('-', '_'))
     assert run.rc == 0, run.output
     check, apply, again = run['r0'], run['r1'], run['r2']
     assert not check.get('failed'), check
@@ -132,12 +156,20 @@ def test_the_role_without_consent_never_writes_permanently_disabled(harden, emul
 GUARD = '/subscriptions/%s/resourceGroups/rg-guard/providers/Microsoft.DataProtection/resourceGuards/guard-01' % SUB1
 
 
+def guard_tasks(name, kind):
+    task = {'name': 'guard', MOD: {'name': name, 'resource_group': RG, 'vault_type': kind, 'resource_guard_id': GUARD}}
+    return [step(task, check=True, diff=True), task, task]
+
+
+@pytest.fixture(scope='module')
+def guard_run(module_runner):
+    return parts_run(module_runner, [(name, kind, guard_tasks(name, kind)) for name, kind in OPEN])
+
+
 @pytest.mark.parametrize('name,kind,proxy', [('rsv-open', 'recovery_services', 'VaultProxy'),
                                              ('bv-open', 'backup', 'DppResourceGuardProxy')])
-def test_module_associates_a_resource_guard(runner, emulator, name, kind, proxy):
-    task = {'name': 'guard', MOD: {'name': name, 'resource_group': RG, 'vault_type': kind, 'resource_guard_id': GUARD}}
-    vid = vault_id(name, kind)
-    run = runner.play([step(task, check=True, diff=True), task, task], marks=[vid])
+def test_module_associates_a_resource_guard(guard_run, name, kind, proxy):
+    run = PlaybookPart(guard_run, name.replace('-', '_'))
     assert run.rc == 0, run.output
     assert run['r0']['changed'] is True and run.writes('r0') == []
     assert dict(run['r0']['vault']['mua'], protected_operations=None) == {                    # predicted
@@ -163,22 +195,24 @@ def test_a_refusal_on_the_guard_says_the_caller_needs_rights_on_it(runner, emula
     assert props(emulator, 'bv-open', 'backup')['isVaultProtectedByResourceGuard'] is False
 
 
-def test_the_role_associates_the_guard_check_predicts_apply(harden, emulator):  # noqa: F811
+def test_the_role_associates_the_guard_check_predicts_apply(runner):
     variables = {'harden_backup_vaults_subscription_ids': ['all'], 'harden_backup_vaults_immutability': None,
                  'harden_backup_vaults_retention_minimum': {}, 'harden_backup_vaults_soft_delete': {},
                  'harden_backup_vaults_resource_guard_id': GUARD}
-    check = harden('--check', **variables)
-    assert check.rc == 0, check.output
-    assert emulator.writes() == []
+    # Check, apply, check again: role steps of one ansible-playbook run (role_steps).
+    _run, steps = play_role_steps(runner, [step_of_role('check', check=True, **variables), step_of_role('apply', **variables),
+                                           step_of_role('again', check=True, **variables)])
+    check = steps['check']
+    assert check.failed is None, check.output
+    assert check.writes == []
     report = check_reports(check)
     assert findings(report, fixable=True) == {(name, 'mua') for name in ('rsv-open', 'rsv-closed', 'bv-open')}
     predicted = sorted((v['name'], c['setting'], c['after']) for v in report['changed'] for c in v['changes'])
-    apply = harden(**variables)
-    assert apply.rc == 0, apply.output
+    apply = steps['apply']
+    assert apply.failed is None, apply.output
     report = check_reports(apply)
     assert sorted((v['name'], c['setting'], c['after']) for v in report['changed'] for c in v['changes']) == predicted
-    assert sorted(w['path'].rsplit('/', 3)[-3] for w in emulator.writes()) == ['bv-open', 'rsv-closed', 'rsv-open']
-    emulator.clear_journal()
-    again = harden('--check', **variables)
-    assert again.rc == 0, again.output
-    assert findings(check_reports(again)) == set() and emulator.writes() == []
+    assert sorted(w['path'].rsplit('/', 3)[-3] for w in apply.writes) == ['bv-open', 'rsv-closed', 'rsv-open']
+    again = steps['again']
+    assert again.failed is None, again.output
+    assert findings(check_reports(again)) == set() and again.writes == []

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.conftest import step
+from tests.integration.conftest import PlaybookPart, part, step
 from tests.integration.fleets import RG, SUB1, states_fleet, vault_id
 
 MOD = 'vaultlock.azure.vault_immutability'
@@ -33,11 +33,27 @@ def by_name(name, kind='recovery_services', **args):
     return task(name=name, resource_group=RG, vault_type=kind, **args)
 
 
-@pytest.mark.parametrize('kind,name', [('recovery_services', 'rsv-unset'), ('backup', 'bv-disabled')])
-def test_check_mode_then_apply_then_idempotent(runner, emulator, kind, name):
-    # One playbook for three runs: check mode with --diff (r0), apply (r1), apply again (r2).
-    task = by_name(name, kind, immutability='enabled')
-    run = runner.play([step(task, check=True, diff=True), task, task], marks=[vault_id(name, kind)])
+IDEMPOTENT = [('recovery_services', 'rsv-unset'), ('backup', 'bv-disabled')]
+
+
+@pytest.fixture(scope='module')
+def idempotent_run(module_runner):
+    """Both vaults' check mode with --diff (r0), apply (r1) and apply again (r2): the parts of one playbook (``part``),
+    each on its own vault of a fresh states fleet."""
+    emulator = module_runner.emulator
+    emulator.reset()
+    emulator.load_fleet(states_fleet())
+    emulator.clear_journal()
+    tasks = []
+    for kind, name in IDEMPOTENT:
+        entry = by_name(name, kind, immutability='enabled')
+        tasks += part(name.replace('-', '_'), [step(entry, check=True, diff=True), entry, entry])
+    return module_runner.play(tasks, marks=[vault_id(name, kind) for kind, name in IDEMPOTENT])
+
+
+@pytest.mark.parametrize('kind,name', IDEMPOTENT)
+def test_check_mode_then_apply_then_idempotent(idempotent_run, kind, name):
+    run = PlaybookPart(idempotent_run, name.replace('-', '_'))
     result = run['r0']
     assert run.rc == 0, run.output
     assert not result.get('failed'), result

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.conftest import step
+from tests.integration.conftest import PlaybookPart, part, step
 from tests.integration.fleets import RG, SUB1, vault, vault_id
 
 MOD = 'vaultlock.azure.vault_soft_delete'
@@ -78,13 +78,71 @@ def api_settings(emulator, name):
     return sds['softDeleteState'], sds['softDeleteRetentionPeriodInDays']
 
 
-@pytest.mark.parametrize('name,on', [('rsv-off', 'Enabled'), ('bv-off', 'On')])
-def test_check_mode_then_apply_then_idempotent(runner, emulator, name, on):
+def idempotent_tasks(name):
     kind = kind_of(name)
     args = dict(soft_delete='on', retention_days=30)
-    # One playbook for three runs: check mode with --diff (r0), apply with --diff (r1), apply again (r2).
-    run = runner.play([step(by_name(name, kind, **args), check=True, diff=True), step(by_name(name, kind, **args), diff=True),
-                       by_name(name, kind, **args)], marks=settings_ids(name))
+    # Check mode with --diff (r0), apply with --diff (r1), apply again (r2).
+    return [step(by_name(name, kind, **args), check=True, diff=True), step(by_name(name, kind, **args), diff=True), by_name(name, kind, **args)]
+
+
+def always_on_tasks(name):
+    kind = kind_of(name)
+    # Without consent (r0), the same in check mode (r1), with consent (r2), again without (r3).
+    return [by_name(name, kind, soft_delete='always_on'), step(by_name(name, kind, soft_delete='always_on'), check=True),
+            by_name(name, kind, soft_delete='always_on', allow_irreversible=True),
+            by_name(name, kind, soft_delete='always_on')]       # already there: no consent needed
+
+
+def bounds_tasks(name):
+    kind = kind_of(name)
+    # 13, 181 and 0 days, each for real and in check mode (r0-r5), then 14 (r6) and 180 (r7) days.
+    return ([step(by_name(name, kind, retention_days=days), check=check) for days in (13, 181, 0) for check in (False, True)]
+            + [by_name(name, kind, retention_days=days) for days in (14, 180)])
+
+
+def reader_tasks(name):
+    kind = kind_of(name)
+    # Check mode (r0), then for real (r1).
+    return [step(by_name(name, kind, soft_delete='on'), check=True), by_name(name, kind, soft_delete='on')]
+
+
+def parts_run(module_runner, parts, extra_env=None):
+    """One playbook of the tests' parts [(prefix, vault name, tasks)] on a fresh soft delete fleet, each part on a vault
+    no other part of the run touches, so each finds its vault as the fleet has it (as in a run of its own)."""
+    emulator = module_runner.emulator
+    emulator.reset()
+    emulator.load_fleet(soft_delete_fleet())
+    emulator.clear_journal()
+    tasks = [task for prefix, _name, made in parts for task in part(prefix, made)]
+    marks = [arm_id for _prefix, name, _made in parts for arm_id in settings_ids(name)]
+    return module_runner.play(tasks, marks=marks, extra_env=extra_env)
+
+
+@pytest.fixture(scope='module')
+def consent_run(module_runner):
+    """test_check_mode_then_apply_then_idempotent (rsv-off, bv-off) and test_always_on_needs_consent... (rsv-on, bv-on)."""
+    return parts_run(module_runner, [('idempotent_%s' % name.replace('-', '_'), name, idempotent_tasks(name)) for name in ('rsv-off', 'bv-off')]
+                     + [('always_on_%s' % name.replace('-', '_'), name, always_on_tasks(name)) for name in ('rsv-on', 'bv-on')])
+
+
+@pytest.fixture(scope='module')
+def bounds_run(module_runner):
+    return parts_run(module_runner, [('bounds_%s' % name.replace('-', '_'), name, bounds_tasks(name)) for name in ('rsv-on', 'bv-on')])
+
+
+@pytest.fixture(scope='module')
+def reader_run(module_runner):
+    ep = module_runner.emulator.endpoint
+    env = {'AZURE_CLIENT_ID': ep['readonly_client_id'], 'AZURE_SECRET': ep['readonly_client_secret'],
+           'AZURE_CLIENT_SECRET': ep['readonly_client_secret']}
+    return parts_run(module_runner, [('reader_%s' % name.replace('-', '_'), name, reader_tasks(name)) for name in ('rsv-off', 'bv-off')],
+                     extra_env=env)
+
+
+@pytest.mark.parametrize('name,on', [('rsv-off', 'Enabled'), ('bv-off', 'On')])
+def test_check_mode_then_apply_then_idempotent(consent_run, name, on):
+    kind = kind_of(name)
+    run = PlaybookPart(consent_run, 'idempotent_%s' % name.replace('-', '_'))
     assert run.rc == 0, run.output
     result = run['r0']
     assert not result.get('failed'), result
@@ -126,13 +184,9 @@ def test_check_mode_then_apply_then_idempotent(runner, emulator, name, on):
 
 
 @pytest.mark.parametrize('name', ['rsv-on', 'bv-on'])
-def test_always_on_needs_consent_and_fails_before_any_write(runner, emulator, name):
+def test_always_on_needs_consent_and_fails_before_any_write(consent_run, name):
     kind = kind_of(name)
-    # One playbook: without consent (r0), the same in check mode (r1), with consent (r2), again without (r3).
-    run = runner.play([by_name(name, kind, soft_delete='always_on'), step(by_name(name, kind, soft_delete='always_on'), check=True),
-                       by_name(name, kind, soft_delete='always_on', allow_irreversible=True),
-                       by_name(name, kind, soft_delete='always_on')],       # already there: no consent needed
-                      marks=settings_ids(name))
+    run = PlaybookPart(consent_run, 'always_on_%s' % name.replace('-', '_'))
     assert run.rc == 0, run.output
     for key in ('r0', 'r1'):
         result = run[key]
@@ -151,12 +205,9 @@ def test_always_on_needs_consent_and_fails_before_any_write(runner, emulator, na
 
 
 @pytest.mark.parametrize('name', ['rsv-on', 'bv-on'])
-def test_retention_days_bounds(runner, emulator, name):
-    kind = kind_of(name)
-    # One playbook: 13, 181 and 0 days, each for real and in check mode (r0-r5), then 14 (r6) and 180 (r7) days.
-    refused = [step(by_name(name, kind, retention_days=days), check=check) for days in (13, 181, 0) for check in (False, True)]
-    allowed = [by_name(name, kind, retention_days=days) for days in (14, 180)]
-    run = runner.play(refused + allowed, marks=settings_ids(name))
+def test_retention_days_bounds(bounds_run, name):
+    refused = range(6)          # r0-r5: 13, 181 and 0 days, each for real and in check mode; r6, r7: 14 and 180 days
+    run = PlaybookPart(bounds_run, 'bounds_%s' % name.replace('-', '_'))
     assert run.rc == 0, run.output
     for index in range(len(refused)):
         result = run['r%d' % index]
@@ -172,13 +223,8 @@ def test_retention_days_bounds(runner, emulator, name):
 
 @pytest.mark.parametrize('name,action', [('rsv-off', 'Microsoft.RecoveryServices/vaults/backupconfig/write'),
                                          ('bv-off', 'Microsoft.DataProtection/backupVaults/write')])
-def test_reader_identity(runner, emulator, name, action):
-    ep = emulator.endpoint
-    env = {'AZURE_CLIENT_ID': ep['readonly_client_id'], 'AZURE_SECRET': ep['readonly_client_secret'],
-           'AZURE_CLIENT_SECRET': ep['readonly_client_secret']}
-    kind = kind_of(name)
-    # One playbook: check mode (r0), then for real (r1).
-    run = runner.play([step(by_name(name, kind, soft_delete='on'), check=True), by_name(name, kind, soft_delete='on')], extra_env=env)
+def test_reader_identity(reader_run, name, action):
+    run = PlaybookPart(reader_run, 'reader_%s' % name.replace('-', '_'))
     assert run.rc == 0, run.output
     assert not run['r0'].get('failed'), run['r0']
     assert run['r0']['changed'] is True          # a reader can plan a change
@@ -186,7 +232,7 @@ def test_reader_identity(runner, emulator, name, action):
     assert result['failed'] is True
     assert 'AuthorizationFailed' in result['msg'] and name in result['msg'] and action in result['msg']
     assert 'Traceback' not in run.output
-    assert api_settings(emulator, name)[0] in ('Disabled', 'Off')
+    assert api_settings(run.after('r1'), name)[0] in ('Disabled', 'Off')
 
 
 def test_config_update_with_unknown_outcome_is_read_again_before_it_is_sent_again(runner, emulator):

@@ -306,6 +306,19 @@ def test_journal_and_reset(emulator):
     assert emulator.resource(rs_id("jv")) is None
 
 
+def test_resources_reads_many_stored_documents_in_one_request(emulator):
+    client = emulator.rs_client()
+    client.vaults.begin_create_or_update(RG, "many", {"location": "westeurope"}).result()
+    emulator.clear_journal()
+    ids = [rs_id("many"), rs_id("absent"), "/subscriptions/%s" % SUB]
+    assert emulator.resources(ids) == {i: emulator.resource(i) for i in ids}
+    assert emulator.resources(ids)[rs_id("many")]["name"] == "many" and emulator.resources(ids)[rs_id("absent")] is None
+    assert emulator.resources([]) == {}
+    assert emulator.journal() == []                     # a control request, not an ARM call
+    with pytest.raises(RuntimeError, match="400"):
+        emulator._call("POST", "resources", {"ids": "not a list"})  # pylint: disable=protected-access
+
+
 def test_tokens_are_standard_jwts_checked_with_pyjwt():
     import jwt  # pylint: disable=import-outside-toplevel
     from tests.emulator import tokens  # pylint: disable=import-outside-toplevel

@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from ansible_collections.vaultlock.azure.plugins.modules import backup_policy_retention
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._consent_action import ConsentActionBase
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._preload import DATA_PROTECTION, RECOVERY_SERVICES_BACKUP, preload
+
+
+# The SDKs this module writes with, imported once per play (_preload).
+preload(RECOVERY_SERVICES_BACKUP, DATA_PROTECTION)
 
 
 class ActionModule(ConsentActionBase):

@@ -27,6 +27,10 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import
     load_plan,
     save_applied,
 )
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._preload import CORE, preload
+
+# The SDK's core, imported once per play (_preload).
+preload(*CORE)
 
 
 class ActionModule(ControllerActionBase):

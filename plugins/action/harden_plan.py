@@ -34,6 +34,10 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import
     scope_errors,
     scope_failure,
 )
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._preload import CORE, preload
+
+# The SDK's core, imported once per play (_preload).
+preload(*CORE)
 
 
 class ActionModule(ControllerActionBase):

@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from ansible_collections.vaultlock.azure.plugins.modules import vault_security_settings
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._consent_action import ConsentActionBase
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._preload import DATA_PROTECTION, RECOVERY_SERVICES, preload
+
+
+# The SDKs this module writes with, imported once per play (_preload).
+preload(RECOVERY_SERVICES, DATA_PROTECTION)
 
 
 class ActionModule(ConsentActionBase):

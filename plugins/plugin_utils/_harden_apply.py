@@ -55,6 +55,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._rules import appl
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import check_baseline, gate_locks
 from ansible_collections.vaultlock.azure.plugins.module_utils._tiers import drift_entries
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._preload import DATA_PROTECTION, RECOVERY_SERVICES, RECOVERY_SERVICES_BACKUP, preload
 
 # Each vault's steps, in the registry's order (Rule.apply_rank): its task (the results' key) and its action (the plan's).
 # Retention, soft delete and immutability have state code of their own; every other rule that changes vaults is a vault
@@ -245,6 +246,8 @@ class PlanApplier:
         """Fork a worker process per group; (outcomes in ``todo``'s order, pacing added up)."""
         position = {id(entry): index for index, entry in enumerate(todo)}
         threads = max(1, self.max_concurrency // len(groups))
+        # Imported once here rather than in every worker process (_preload): what the steps write with.
+        preload(RECOVERY_SERVICES, RECOVERY_SERVICES_BACKUP, DATA_PROTECTION)
         parent = os.getpid()
         children = []
         for group in groups:

@@ -29,8 +29,12 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.vars import merge_hash
 
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._controller_module import ControllerModule
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._preload import CORE, preload
 
 LOCAL_TRANSPORTS = ('local', 'ansible.builtin.local')
+
+# Every module of the collection reads Azure: its task's worker inherits the SDK's core from ansible-playbook (_preload).
+preload(*CORE)
 
 
 @contextlib.contextmanager

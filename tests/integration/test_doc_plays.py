@@ -98,7 +98,10 @@ def bare_env(runner, bare_python, tmp_path, **extra):
     """The runner's environment with the bare Python as every host's interpreter and HOME in tmp (an example's cache)."""
     env = {'ANSIBLE_PYTHON_INTERPRETER': bare_python, 'HOME': str(tmp_path / 'home')}
     env.update(extra)
-    return runner.env(env)
+    env = runner.env(env)
+    # A user's run: Ansible's own inventory plugins (an example's inventory file needs more than the runner's host list).
+    env.pop('ANSIBLE_INVENTORY_ENABLED', None)
+    return env
 
 
 def playbook(args, env, cwd):

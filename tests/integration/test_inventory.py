@@ -246,7 +246,8 @@ def test_playbook_over_vault_hosts_with_forks(inventory, emulator, runner, tmp_p
          'check_mode': False}]}]))
     emulator.clear_journal()
     proc = subprocess.run([os.path.join(BIN, 'ansible-playbook'), '-i', str(path), '--forks', '4', '--check', str(play)],
-                          env=runner.env(), capture_output=True, text=True, timeout=300, check=False)
+                          env=runner.env({'ANSIBLE_INVENTORY_ENABLED': 'vaultlock.azure.backup_vaults'}), capture_output=True, text=True,
+                          timeout=300, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for host in ('rsv-unset', 'bv-disabled', 'rsv-other', 'bv-two'):
         result = json.loads((tmp_path / ('%s.json' % host)).read_text())

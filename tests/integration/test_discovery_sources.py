@@ -224,7 +224,8 @@ def test_the_inventory_plugin_reads_through_the_source_asked_for(runner, emulato
     config = tmp_path / 'fleet.backup_vaults.yml'
     config.write_text(json.dumps({'plugin': 'vaultlock.azure.backup_vaults', 'subscription_ids': ['all'], 'discovery': discovery}))
     proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-inventory'), '-i', str(config), '--list'],
-                          env=runner.env({'ANSIBLE_INVENTORY_ENABLED': 'vaultlock.azure.backup_vaults'}), capture_output=True, text=True, timeout=300, check=False)
+                          env=runner.env({'ANSIBLE_INVENTORY_ENABLED': 'vaultlock.azure.backup_vaults'}),
+                          capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr
     inventory = plain(json.loads(proc.stdout))
     assert len(inventory['_meta']['hostvars']) == 10

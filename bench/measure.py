@@ -468,6 +468,8 @@ class Bench(Runner):
             variables = {} if percent >= 100 else {'harden_backup_vaults_retention_mode': 'report'}
             if self.args.apply_processes is not None:
                 variables['harden_backup_vaults_apply_processes'] = self.args.apply_processes
+            if self.args.apply_concurrency is not None:
+                variables['harden_backup_vaults_apply_concurrency'] = self.args.apply_concurrency
             row = self.apply_run('apply-%d-%d' % (size, subs), fleet, changing, variables)
             rows.append(row)
             self.log('  %.1f s (apply task %.1f s; floor %.1f s: writes %.1f s, reads %.1f s); %d writes, %d ARM reads, %d answers 429, '

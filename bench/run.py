@@ -78,6 +78,8 @@ def parse_args(argv):
                         help='vaults for the per-vault module loop beside harden_apply (default 200; quick 10; 0 for none)')
     parser.add_argument('--apply-processes', type=int, default=None,
                         help="harden_backup_vaults_apply_processes for the apply phase (default: the role's, the controller's cores)")
+    parser.add_argument('--apply-concurrency', type=int, default=None,
+                        help="harden_backup_vaults_apply_concurrency for the apply phase (default: the role's)")
     parser.add_argument('--output', default=None, help='Markdown file to write (default docs/performance.md; none with --quick)')
     parser.add_argument('--no-write', action='store_true', help='print only')
     parser.add_argument('--workdir', default=None, help='keep playbooks, fleets and reports here (default: a temporary directory)')

@@ -381,6 +381,17 @@ exception types the unknown-outcome rules depend on). What changed instead:
   (15 queries per 5 s) holds the last query until 20 s and the reading ends at about 21.6 s. Planning 20,000 vaults takes
   about 3.7 s more, and writing the sealed plan 1.1 to 1.7 s. The apply task's first request goes out about 1 s after it
   starts, since loading the plan takes 0.6 s. The reports take 3 to 5 s.
+- **The Azure SDK imported once per play** (`plugins/plugin_utils/_preload.py`): Ansible's strategy loads a task's action
+  plugin class in `ansible-playbook` itself before forking the task's worker, so the collection's action plugins import
+  the SDK's core (and a state module its write SDKs) then, and every task's worker inherits them instead of importing
+  them again: the "Task overhead" table's info task now costs 0.07 s against a ping's 0.39 s (the last round's run: 0.25 s against 0.35 s).
+- **What this round's `make bench` measured** (09:03 UTC, quiet machine; the table above): the 20,000-vault apply took
+  69.8 s against the 60 s target (apply task 37.7 s, largest worker 370 MiB, `ansible-playbook` 72 MiB), down from
+  100.6 s; check mode at 20,000 vaults 27.3 s. The same case run alone right after (`--only apply --apply-fleets
+  20000x20x20 --apply-loop 0`): 65.9 s with `--apply-concurrency 128` (two processes), 59.7 s and then 67.8 s with
+  `--apply-processes 4 --apply-concurrency 128`, 66.8 s with four processes and 64 at once. One setting moved by 8 s
+  between two runs, as much as the settings differ from each other, so these runs cannot tell the settings apart: the
+  defaults stay (the cores, 64 at once). The target is not met.
 
 ## Tenant scale under Azure's throttling (issue 15): what was built, and where the time goes
 

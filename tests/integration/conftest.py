@@ -104,6 +104,15 @@ class PlaybookRun:
         return Snapshot(self._mark(key)['resources'])
 
 
+def fresh_fleet(runner, fleet):
+    """The runner's emulator reset, with ``fleet`` loaded and an empty journal (a module-scoped playbook's start)."""
+    emulator = runner.emulator
+    emulator.reset()
+    emulator.load_fleet(fleet)
+    emulator.clear_journal()
+    return emulator
+
+
 def part(prefix, tasks):
     """The tasks of one test (or one parameter of a test) in a playbook shared with others: registered as PREFIX_r0,
     PREFIX_r1, ... where a playbook of their own registered them r0, r1, ... (read them back with ``PlaybookPart``)."""

@@ -12,7 +12,7 @@ import copy
 
 import pytest
 
-from tests.integration.conftest import PlaybookPart, part, step
+from tests.integration.conftest import PlaybookPart, fresh_fleet, part, step
 from tests.integration.fleets import RG
 from tests.integration.retention_fleet import DP_SOURCES, RS_SOURCES, policy_id, properties, retention_fleet, stored
 
@@ -155,10 +155,7 @@ def enforced(module_runner):
     """Enforce, then enforce again, on each vault of ENFORCED: tasks of one playbook (each vault's own two), with --diff
     as the task's own ``diff``. Each vault's second task sends no write (asserted below), so the policies as the
     emulator stored them after it are what the first left."""
-    emulator = module_runner.emulator
-    emulator.reset()
-    emulator.load_fleet(fleet_doc())
-    emulator.clear_journal()
+    fresh_fleet(module_runner, fleet_doc())
     tasks = []
     for vault in ENFORCED:
         # On a Locked vault a raise can never be undone: it needs the task's own consent.

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.conftest import PlaybookPart, part, step
+from tests.integration.conftest import PlaybookPart, fresh_fleet, part, step
 from tests.integration.fleets import RG, SUB1, states_fleet, vault_id
 
 MOD = 'vaultlock.azure.vault_immutability'
@@ -40,10 +40,7 @@ IDEMPOTENT = [('recovery_services', 'rsv-unset'), ('backup', 'bv-disabled')]
 def idempotent_run(module_runner):
     """Both vaults' check mode with --diff (r0), apply (r1) and apply again (r2): the parts of one playbook (``part``),
     each on its own vault of a fresh states fleet."""
-    emulator = module_runner.emulator
-    emulator.reset()
-    emulator.load_fleet(states_fleet())
-    emulator.clear_journal()
+    fresh_fleet(module_runner, states_fleet())
     tasks = []
     for kind, name in IDEMPOTENT:
         entry = by_name(name, kind, immutability='enabled')

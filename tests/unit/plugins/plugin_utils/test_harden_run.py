@@ -544,18 +544,7 @@ def test_a_failing_renderer_leaves_no_temporary_file_and_keeps_the_old_report(tm
     target.mkdir()
     for name in REPORT_FILES:
         (target / name).write_text('old ' + name)
-    real = _harden_run._renderers
-
-    def renderers():
-        table = real()
-
-        def broken(report, handle):
-            handle.write('<html><body>half a report')
-            raise RuntimeError('renderer broke')
-        table['drift.html'] = broken
-        return table
-
-    monkeypatch.setattr(_harden_run, '_renderers', renderers)
+    _broken_renderers(monkeypatch, 'drift.html')
     with pytest.raises(RuntimeError, match='renderer broke'):
         write_reports(a_report(tmp_path), str(target))
     assert sorted(os.listdir(target)) == sorted(REPORT_FILES)  # no .drift.html.* left behind

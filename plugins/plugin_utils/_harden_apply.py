@@ -306,7 +306,7 @@ class PlanApplier:
 
             live = _WhileParent(group, parent)
             self._in_threads(session, live, threads, each)
-            out.write(json.dumps({'pacing': session.pacer.summary(), 'skipped': live.skipped}) + '\n')
+            out.write(json.dumps({'pacing': session.pacer.summary()}) + '\n')
             out.flush()
             code = 0
         except BaseException as exc:  # pylint: disable=broad-except

@@ -227,7 +227,7 @@ class Graph:
             page = result[start:start + top]
             columns = list(query.columns)
             if fmt == "table":
-                data = {"columns": [{"name": c, "type": "object" if c in kql.DYNAMIC_COLUMNS or c in query.dynamic_extends
+                data = {"columns": [{"name": c, "type": "object" if c in query.dynamic
                                      else "string"} for c in columns],
                         "rows": [[r.get(c) for c in columns] for r in page]}
             else:

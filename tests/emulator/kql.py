@@ -9,12 +9,20 @@ Served grammar (keywords and functions as KQL spells them; table names case-inse
     table     := resources | recoveryservicesresources | resourcecontainers
     operator  := 'where' condition ( 'and' condition )*
                | 'extend' NAME '=' 'parse_json' '(' 'tolower' '(' 'tostring' '(' COLUMN ')' ')' ')'
+               | 'extend' NAME '=' 'tostring' '(' 'split' '(' 'tolower' '(' COLUMN ')' ',' STRING ')' '[' '0' ']' ')'
+               | 'summarize' NAME '=' 'make_list' '(' 'pack' '(' STRING ',' COLUMN ( ',' STRING ',' COLUMN )* ')' ')'
+                 'by' COLUMN
                | 'project' COLUMN ( ',' COLUMN )*
                | ( 'order' | 'sort' ) 'by' COLUMN [ 'asc' | 'desc' ]
     condition := COLUMN ( '==' | '=~' | '!=' | '!~' ) STRING
                | COLUMN ( 'in' | 'in~' | '!in' | '!in~' ) '(' STRING ( ',' STRING )* ')'
                | COLUMN '[' STRING ']' ( '==' | '=~' ) STRING
                | ( 'isnotnull' | 'isnull' ) '(' COLUMN '[' STRING ']' ')'
+
+The second extend is the text before the first ``STRING`` in the lower-cased column (KQL ``split`` gives the whole
+text when the separator is absent), a string column. ``summarize`` makes one row per distinct value of its ``by``
+column (a string column), with that column first and the list of ``pack``ed bags of each group's rows second (a
+dynamic column), groups in the order their first row came.
 
 Strings are '...' or "..." with KQL's backslash escapes, or verbatim @'...'. Comments (//) are skipped.
 Anything else is refused with Resource Graph's own error shape (``KqlError``): a KQL operator or function outside
@@ -31,9 +39,10 @@ COLUMNS = ("id", "name", "type", "tenantId", "kind", "location", "resourceGroup"
            "plan", "properties", "tags", "identity", "zones", "extendedLocation")
 # Columns whose values are dynamic (objects, arrays or null); paging needs at least one other column (Learn).
 DYNAMIC_COLUMNS = ("sku", "plan", "properties", "tags", "identity", "zones", "extendedLocation")
-OPERATORS = ("where", "extend", "project", "order", "sort")
-# KQL tabular operators and functions the emulator knows to exist but does not serve.
-KNOWN_KQL = ("summarize", "join", "union", "count", "take", "limit", "top", "distinct", "mv-expand", "mvexpand", "mv-apply",
+OPERATORS = ("where", "extend", "summarize", "project", "order", "sort")
+# KQL tabular operators and functions the emulator knows to exist (and serves only in the shapes above).
+KNOWN_KQL = ("summarize", "make_list", "make_set", "pack", "bag_pack", "join", "union", "count", "take", "limit", "top",
+             "distinct", "mv-expand", "mvexpand", "mv-apply",
              "parse", "project-away", "project-keep", "project-rename", "project-reorder", "sample", "sample-distinct",
              "serialize", "as", "lookup", "range", "print", "let", "search", "find", "render", "invoke", "evaluate",
              "extend", "contains", "has", "startswith", "endswith", "matches", "or", "not", "between", "tostring",
@@ -160,8 +169,11 @@ class Query:
 
     def __init__(self, table):
         self.table = table
-        self.steps = []          # ("where", [Condition]) | ("extend", name, column) | ("project", [cols]) | ("order", col, desc)
+        # ("where", [Condition]) | ("extend", name, column) | ("before", name, column, separator)
+        # | ("summarize", name, [(key, column)], by) | ("project", [cols]) | ("order", col, desc)
+        self.steps = []
         self.columns = list(COLUMNS)
+        self.dynamic = set(DYNAMIC_COLUMNS)     # the columns whose values are dynamic (objects, arrays or null)
 
     def run(self, rows) -> list:
         """Rows (dicts with COLUMNS) -> result rows. Input rows are never modified."""
@@ -173,6 +185,11 @@ class Query:
             elif step[0] == "extend":
                 name, column = step[1], step[2]
                 current = [dict(r, **{name: _lowered_json(r.get(column))}) for r in current]
+            elif step[0] == "before":
+                name, column, separator = step[1], step[2], step[3]
+                current = [dict(r, **{name: _before(r.get(column), separator)}) for r in current]
+            elif step[0] == "summarize":
+                current = _summarize(current, step[1], step[2], step[3])
             elif step[0] == "project":
                 cols = step[1]
                 current = [{c: r.get(c) for c in cols} for r in current]
@@ -184,11 +201,25 @@ class Query:
     @property
     def pageable(self) -> bool:
         """Paging needs at least one output column that is not dynamic (Learn: paging results)."""
-        return any(c not in DYNAMIC_COLUMNS and c not in self.dynamic_extends for c in self.columns)
+        return any(c not in self.dynamic for c in self.columns)
 
-    @property
-    def dynamic_extends(self):
-        return [s[1] for s in self.steps if s[0] == "extend"]
+
+def _before(value, separator):
+    """KQL ``tostring(split(tolower(value), separator)[0])``: the lower-cased text up to the separator ("" for null)."""
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else json.dumps(value)
+    return text.lower().split(separator)[0]
+
+
+def _summarize(rows, name, packed, by):
+    """``summarize name = make_list(pack(key, column, ...)) by by``: one row per distinct ``by`` value."""
+    groups = {}
+    for row in rows:
+        key = row.get(by)
+        key = key if isinstance(key, str) else json.dumps(key)
+        groups.setdefault(key, []).append({k: row.get(column) for k, column in packed})
+    return [{by: key, name: bags} for key, bags in groups.items()]
 
 
 def _lowered_json(value):
@@ -253,6 +284,8 @@ class _Parser:
                 query.steps.append(("where", self.where(query)))
             elif name == "extend":
                 self.extend(query)
+            elif name == "summarize":
+                self.summarize(query)
             elif name == "project":
                 cols = [self.column(query)]
                 while self.peek() is not None and self.peek().text == ",":
@@ -321,6 +354,24 @@ class _Parser:
         if name.text in query.columns or name.text.lower() in KNOWN_KQL:
             raise parser_failure(name)
         self.expect("op", "=")
+        first = self.peek()
+        if first is not None and first.kind == "word" and first.text == "tostring":
+            # tostring(split(tolower(COLUMN), STRING)[0])
+            for func in ("tostring", "split", "tolower"):
+                self.expect("word", func)
+                self.expect("op", "(")
+            col = self.column(query)
+            self.expect("op", ")")
+            self.expect("op", ",")
+            separator = self.expect("string").value
+            self.expect("op", ")")
+            self.expect("op", "[")
+            self.expect("number", "0")
+            self.expect("op", "]")
+            self.expect("op", ")")
+            query.steps.append(("before", name.text, col, separator.lower()))
+            query.columns = query.columns + [name.text]
+            return
         for func in ("parse_json", "tolower", "tostring"):
             self.expect("word", func)
             self.expect("op", "(")
@@ -329,6 +380,39 @@ class _Parser:
             self.expect("op", ")")
         query.steps.append(("extend", name.text, col))
         query.columns = query.columns + [name.text]
+        query.dynamic.add(name.text)
+
+    def summarize(self, query):
+        name = self.expect("word")
+        if name.text.lower() in KNOWN_KQL:
+            self.refuse(name)           # an aggregation without a name (count(), ...) is not a served shape
+        if name.text in query.columns:
+            raise parser_failure(name)
+        self.expect("op", "=")
+        self.expect("word", "make_list")
+        self.expect("op", "(")
+        self.expect("word", "pack")
+        self.expect("op", "(")
+        packed = []
+        while True:
+            key = self.expect("string").value
+            self.expect("op", ",")
+            packed.append((key, self.column(query)))
+            if self.peek() is not None and self.peek().text == ",":
+                self.take()
+                continue
+            break
+        if len(set(k for k, _c in packed)) != len(packed):
+            raise parser_failure(name)
+        self.expect("op", ")")
+        self.expect("op", ")")
+        self.expect("word", "by")
+        by = self.column(query)
+        if by in query.dynamic:
+            self.refuse(self.tokens[self.pos - 1])
+        query.steps.append(("summarize", name.text, packed, by))
+        query.columns = [by, name.text]
+        query.dynamic = set(query.dynamic) | {name.text}
 
 
 def parse(text: str) -> Query:

@@ -287,7 +287,9 @@ def test_a_reader_may_query_and_queries_are_not_writes(graph):
 
 # ---------------------------------------------------------------------------------------------- refusals
 @pytest.mark.parametrize("query,detail", [
-    ("resources | summarize count() by type", {"code": "InvalidQueryLanguage", "token": "summarize", "line": -1}),
+    ("resources | summarize count() by type", {"code": "InvalidQueryLanguage", "token": "count", "line": -1}),
+    ("resources | summarize n = make_set(name) by type", {"code": "InvalidQueryLanguage", "token": "make_set"}),
+    ("resources | summarize p = make_list(pack('t', tags)) by tags", {"code": "ParserFailure", "token": "tags"}),
     ("resources | where type == 'a' or type == 'b'", {"code": "InvalidQueryLanguage", "token": "or"}),
     ("resources | join (resourcecontainers) on subscriptionId", {"code": "InvalidQueryLanguage", "token": "join"}),
     ("resources | take 5", {"code": "InvalidQueryLanguage", "token": "take"}),

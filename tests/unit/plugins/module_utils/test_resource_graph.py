@@ -50,7 +50,7 @@ def test_the_vault_query_shape():
 
 def test_every_shape_is_one_the_emulator_serves():
     for text in (rg.vaults_query(BOTH, ['a'], {'k': 'v', 'x': None}), rg.policies_query(BOTH, ['a']), rg.items_query(['backup']),
-                 rg.subscriptions_query(), rg.resource_groups_query(['a', "o'b"])):
+                 rg.policy_rows_query(BOTH, ['a']), rg.subscriptions_query(), rg.resource_groups_query(['a', "o'b"])):
         kql.parse(text)
 
 
@@ -360,6 +360,36 @@ def test_rows_become_the_records_arm_bodies_make():
     assert policy['id'].startswith(policy['vault'] + '/backupPolicies/')   # not the lower-cased id of the row
 
 
+def test_a_row_per_vault_or_a_row_per_policy_make_the_same_policies():
+    store = _store()
+    subs = list(store.subs.values())
+    rs_rows = graph.table_rows(store, 'recoveryservicesresources', subs)
+    per_vault = kql.parse(rg.policies_query(BOTH)).run(rs_rows)
+    per_policy = kql.parse(rg.policy_rows_query(BOTH)).run(rs_rows)
+    # One row per vault that has policies, each holding every policy of its vault.
+    assert len(per_vault) < len(per_policy) and sum(len(row['policies']) for row in per_vault) == len(per_policy)
+    assert all(set(row) == {'vaultId', 'policies'} and row['vaultId'] == row['vaultId'].lower() for row in per_vault)
+    both = []
+    for rows in (per_vault, per_policy):
+        records = rg.vault_records(json.loads(json.dumps(kql.parse(rg.vaults_query(BOTH)).run(graph.table_rows(store, 'resources', subs)))))
+        rg.attach_policy_rows(records, json.loads(json.dumps(rows)))
+        both.append(records)
+    assert both[0] == both[1] and sum(len(r['policies']) for r in both[0]) == len(per_policy)
+    # A vault's row whose policies are not a list, or hold something else than objects, adds nothing and hides nothing.
+    records = rg.vault_records(json.loads(json.dumps(kql.parse(rg.vaults_query(BOTH)).run(graph.table_rows(store, 'resources', subs)))))
+    odd = [dict(per_vault[0], policies='x'), dict(per_vault[1], policies=[None, 'p'] + per_vault[1]['policies'])]
+    rg.attach_policy_rows(records, json.loads(json.dumps(odd)))
+    assert sum(len(r['policies']) for r in records) == len(per_vault[1]['policies'])
+
+
+def test_a_vault_row_twice_is_not_one_answer():
+    answers = [page([{'vaultId': 'A', 'policies': []}], token='T', total=2), page([{'vaultId': 'a', 'policies': []}], total=2)]
+    graph_client, _transport, _clock = client(answers)
+    with pytest.raises(AzureOperationError) as err:
+        graph_client.query('recoveryservicesresources', [SUB], key='vaultId')
+    assert err.value.code == 'DuplicateRows'
+
+
 def test_rows_of_other_vaults_or_kinds_are_left_out():
     store = _store()
     subs = list(store.subs.values())
@@ -390,8 +420,8 @@ class InProcessGraph:
         self.partial_scope = False
         self.pacer = rg.QuotaPacer()
 
-    def query(self, query, subscriptions=None, allow_partial_scopes=False, on_page=None):
-        del allow_partial_scopes
+    def query(self, query, subscriptions=None, allow_partial_scopes=False, on_page=None, key='id'):
+        del allow_partial_scopes, key   # answered from the store: no page repeats a row
         rows = self._rows(query, subscriptions)
         if on_page is None:
             return rows
@@ -426,6 +456,41 @@ def test_discover_asks_which_subscriptions_are_visible_only_for_those_without_va
     assert all('policies' in r for r in found['vaults']) and found['read_at'].endswith('Z')
 
 
+def test_a_refused_row_per_vault_query_is_asked_again_a_row_per_policy():
+    fleet = generator.generate_fleet(30, 2, seed='refused')
+    store = Store('tenant', fleet)
+    subs = [s['id'] for s in fleet['subscriptions']]
+
+    class NoSummarize(InProcessGraph):
+        """A Resource Graph that does not serve summarize (as the emulator answers KQL it does not serve)."""
+
+        def _rows(self, query, subscriptions):
+            if 'summarize' in query:
+                self.sent.append(('refused', list(subscriptions)))
+                raise AzureOperationError(rg.OPERATION, None, 400, 'InvalidQueryLanguage', 'InvalidQueryLanguage')
+            return super()._rows(query, subscriptions)
+
+    refused = NoSummarize(store)
+    found = rg.discover(Session([]), subs, BOTH, fallback=None, graph=refused)
+    served = rg.discover(Session([]), subs, BOTH, fallback=None, graph=InProcessGraph(store))
+    assert [table for table, _subs in refused.sent] == ['resources', 'refused', 'recoveryservicesresources']
+    assert found['vaults'] == served['vaults'] and sum(len(v['policies']) for v in found['vaults']) > 30
+    assert found['errors'] == served['errors'] == [] and found['fallbacks'] == []
+    (again,) = found['resource_graph']['requeried']
+    assert again['query'] == 'policies' and again['code'] == 'InvalidQueryLanguage' and 'row per policy' in again['outcome']
+    assert served['resource_graph']['requeried'] == []
+
+    class Broken(InProcessGraph):
+        def _rows(self, query, subscriptions):
+            if 'recoveryservicesresources' in query:
+                raise AzureOperationError(rg.OPERATION, None, 500, 'InternalServerError', 'down')
+            return super()._rows(query, subscriptions)
+
+    # Any other failure is not a refused shape: it is not asked again a row per policy (the read fails as before).
+    with pytest.raises(AzureOperationError):
+        rg.discover(Session([]), subs, BOTH, fallback=None, graph=Broken(store))
+
+
 def test_discover_of_no_subscription_sends_nothing():
     in_process = InProcessGraph(Store('tenant', generator.generate_fleet(2, 1, seed='none')))
     found = rg.discover(Session([]), [], BOTH, graph=in_process)
@@ -445,7 +510,8 @@ def test_discover_builds_the_same_records_from_pages():
     subs = [s['id'] for s in fleet['subscriptions']]
 
     class WholeAnswers(InProcessGraph):
-        def query(self, query, subscriptions=None, allow_partial_scopes=False, on_page=None):
+        def query(self, query, subscriptions=None, allow_partial_scopes=False, on_page=None, key='id'):
+            del allow_partial_scopes, key
             rows = self._rows(query, subscriptions)
             if on_page is not None:
                 on_page(rows)

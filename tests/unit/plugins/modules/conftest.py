@@ -189,7 +189,8 @@ class FakeGraph:
                          'id': '/subscriptions/%s/resourceGroups/%s' % (sub, rg)} for sub, rg in sorted(groups) if sub.lower() in subs)
         return rows
 
-    def query(self, query, subscriptions=None, allow_partial_scopes=False, on_page=None):
+    def query(self, query, subscriptions=None, allow_partial_scopes=False, on_page=None, key='id'):
+        del key   # each query is answered whole: no page can repeat a row
         rows = self._query(query, subscriptions)
         if on_page is None:
             return rows

@@ -9,9 +9,9 @@
 Ansible's strategy loads a task's action plugin class in ansible-playbook's own process before it forks the task's worker
 (it reads the class's BYPASS_HOST_LOOP), and every worker it forks afterwards inherits what that process has imported. The
 tasks that talk to Azure in process import the SDK lazily, on their first request: in each task's own worker, 0.3 to 0.5 s
-of CPU a task. An action plugin that calls ``preload()`` as it is loaded has the SDK imported once in ansible-playbook,
-so a play's tasks share one import. An action plugin says what it needs in ``PRELOAD`` (a class attribute of its
-``ActionModule``, see ``Preloading``), and defining the class imports it.
+of CPU a task. An action plugin that imports the SDK as it is loaded has it imported once in ansible-playbook, so a
+play's tasks share one import: it names what it needs in ``PRELOAD`` (a class attribute of its ``ActionModule``), and
+``Preloading`` imports that as the class is defined.
 
 Imports only: nothing is sent, no credential is built, no thread is started (the workers are forked afterwards). A
 package that is missing or broken is left alone here: the task that needs it says what to install.

@@ -27,16 +27,14 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import
     load_plan,
     save_applied,
 )
-from ansible_collections.vaultlock.azure.plugins.plugin_utils._preload import CORE, preload
-
-# The SDK's core, imported once per play (_preload).
-preload(*CORE)
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._preload import CORE
 
 
 class ActionModule(ControllerActionBase):
     """Consent (allow_irreversible) counts only when written in this task, as for the state modules; no module runs."""
 
     MODULE = 'harden_apply'
+    PRELOAD = CORE    # the SDK's core, imported once per play (_preload)
 
     def run(self, tmp=None, task_vars=None):
         result, args = self._start(tmp, task_vars, dict(AUTH_ARGSPEC, **APPLY_ARGSPEC))

@@ -34,13 +34,12 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import
     scope_errors,
     scope_failure,
 )
-from ansible_collections.vaultlock.azure.plugins.plugin_utils._preload import CORE, preload
-
-# The SDK's core, imported once per play (_preload).
-preload(*CORE)
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._preload import CORE
 
 
 class ActionModule(ControllerActionBase):
+
+    PRELOAD = CORE    # the SDK's core, imported once per play (_preload)
 
     def run(self, tmp=None, task_vars=None):
         result, args = self._start(tmp, task_vars, dict(AUTH_ARGSPEC, **PLAN_ARGSPEC))

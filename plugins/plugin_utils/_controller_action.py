@@ -14,6 +14,8 @@ import gc
 
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._preload import Preloading
+
 
 @contextlib.contextmanager
 def without_cyclic_gc():
@@ -34,8 +36,9 @@ def without_cyclic_gc():
             gc.collect()
 
 
-class ControllerActionBase(ActionBase):
-    """An action plugin that does its work in the task worker on the controller."""
+class ControllerActionBase(Preloading, ActionBase):
+    """An action plugin that does its work in the task worker on the controller (``PRELOAD``: what it imports once per
+    play, _preload)."""
 
     TRANSFERS_FILES = False
     _requires_connection = False

@@ -29,12 +29,9 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.vars import merge_hash
 
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._controller_module import ControllerModule
-from ansible_collections.vaultlock.azure.plugins.plugin_utils._preload import CORE, preload
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._preload import CORE, Preloading
 
 LOCAL_TRANSPORTS = ('local', 'ansible.builtin.local')
-
-# Every module of the collection reads Azure: its task's worker inherits the SDK's core from ansible-playbook (_preload).
-preload(*CORE)
 
 
 @contextlib.contextmanager
@@ -58,11 +55,14 @@ def environment(values):
                 os.environ[key] = value
 
 
-class ModuleActionBase(ActionBase):
+class ModuleActionBase(Preloading, ActionBase):
     """Runs MODULE (the module file, for its ARGUMENT_SPEC, CONSTRAINTS and run) in process or as a module."""
 
     MODULE = None       # the module's short name
     IMPLEMENTATION = None   # the module file: ARGUMENT_SPEC, CONSTRAINTS and run(mod)
+    # Every module of the collection reads Azure: its task's worker inherits the SDK's core from ansible-playbook (_preload).
+    # A state module's action adds the SDKs the module writes with.
+    PRELOAD = CORE
     _supports_check_mode = True
     _supports_async = True
 

@@ -9,8 +9,9 @@
 Ansible's strategy loads a task's action plugin class in ansible-playbook's own process before it forks the task's worker
 (it reads the class's BYPASS_HOST_LOOP), and every worker it forks afterwards inherits what that process has imported. The
 tasks that talk to Azure in process import the SDK lazily, on their first request: in each task's own worker, 0.3 to 0.5 s
-of CPU a task. An action plugin that calls ``preload()`` as it is loaded has the SDK imported once in ansible-playbook,
-so a play's tasks share one import.
+of CPU a task. An action plugin that imports the SDK as it is loaded has it imported once in ansible-playbook, so a
+play's tasks share one import: it names what it needs in ``PRELOAD`` (a class attribute of its ``ActionModule``), and
+``Preloading`` imports that as the class is defined.
 
 Imports only: nothing is sent, no credential is built, no thread is started (the workers are forked afterwards). A
 package that is missing or broken is left alone here: the task that needs it says what to install.
@@ -40,3 +41,14 @@ def preload(*names):
             continue
         loaded.append(name)
     return loaded
+
+
+class Preloading:
+    """Mixed into the collection's action bases: a subclass's ``PRELOAD`` (module names) is imported as the subclass is
+    defined, that is when Ansible loads the action plugin in ansible-playbook, before it forks the task's worker."""
+
+    PRELOAD = ()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        preload(*cls.PRELOAD)

@@ -33,11 +33,9 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import PROV
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy._aliases import ALIASES, TOP_LEVEL, split_path
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy._definitions import definitions
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy._evaluator import (
-    MISSING,
     PolicyRuleError,
     effect_of,
     non_compliant,
-    read_path,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import RULES
 
@@ -122,6 +120,70 @@ def _small(value):
     return value
 
 
+def _fields_tree(keys, paths):
+    """The paths as a tree: ``{part: subtree}``, a path's key under ``None`` where it ends; under ``'[*]'`` (the members
+    of an array) a pair ``(subtree, the keys of the paths that end in it)``."""
+    tree = {}
+    for key, parts in zip(keys, paths):
+        node = tree
+        for part in parts:
+            node = node.setdefault(part, {})
+        node[None] = key
+
+    def arrays(node):
+        for part, child in list(node.items()):
+            if part is None:
+                continue
+            arrays(child)
+            if part == '[*]':
+                node[part] = (child, tuple(_ends(child)))
+        return node
+
+    return arrays(tree)
+
+
+def _ends(node):
+    for part, child in node.items():
+        if part is None:
+            yield child
+        else:
+            yield from _ends(child[0] if isinstance(child, tuple) else child)
+
+
+_TREE = _fields_tree(_KEYS, _PATHS)
+
+
+def _collect(value, tree, out):
+    """``out[key]`` = the value at each path of ``tree`` under ``value`` (read_path's rule: a key is found as spelt, else
+    case-insensitively, the first match; null is missing). Each object on the way is read once for all the paths through
+    it, and its keys are lower-cased at most once."""
+    lowered = None
+    for part, child in tree.items():
+        if part is None:
+            out[child] = value
+        elif part == '[*]':
+            if isinstance(value, list):
+                subtree, keys = child
+                members = []
+                for member in value:
+                    found = {}
+                    _collect(member, subtree, found)
+                    members.append(found)
+                for key in keys:
+                    out[key] = tuple(_small(found[key]) if key in found else None for found in members)
+        elif isinstance(value, dict):
+            if part in value:
+                found = value[part]
+            else:
+                if lowered is None:
+                    lowered = {}
+                    for name, item in value.items():
+                        lowered.setdefault(str(name).lower(), item)
+                found = lowered.get(part.lower())
+            if found is not None:
+                _collect(found, child, out)
+
+
 def policy_fields(raw, vault_type):
     """What the definitions read of a vault body (ARM body or Resource Graph row), flat: ``{'type': ..., <path>: value}``.
 
@@ -130,20 +192,16 @@ def policy_fields(raw, vault_type):
 
     A property the body does not have is left out; a field of array members (``properties.a[*].b``) is a tuple of the
     members' values (None where a member has none), so an empty array is an empty tuple. A few hundred bytes a vault.
+    Keys come in ``_KEYS`` order. The body is walked once (``_collect``), not once per path.
     """
     raw = raw if isinstance(raw, dict) else {}
+    found = {}
+    _collect(raw, _TREE, found)
     fields = {'type': _TYPES.get(vault_type) or _small(raw.get('type'))}
-    for key, parts in zip(_KEYS, _PATHS):
-        if '[*]' in parts:
-            cut = parts.index('[*]')
-            array = read_path(raw, list(parts[:cut]))
-            if isinstance(array, list):
-                leaves = (read_path(member, list(parts[cut + 1:])) for member in array)
-                fields[key] = tuple(None if leaf is MISSING else _small(leaf) for leaf in leaves)
-        else:
-            value = read_path(raw, list(parts))
-            if value is not MISSING:
-                fields[key] = _small(value)
+    for key in _KEYS:
+        if key in found:
+            value = found[key]
+            fields[key] = value if isinstance(value, tuple) else _small(value)
     return fields
 
 

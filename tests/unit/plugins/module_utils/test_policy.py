@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 
 import jsonschema
@@ -17,9 +18,11 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._errors import Inp
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy._aliases import ALIASES
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy._definitions import DEFINITIONS
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy._evaluator import (
+    MISSING,
     Context,
     PolicyRuleError,
     evaluate,
+    read_path,
     resolve,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._report_html import render_html
@@ -290,6 +293,45 @@ def test_policy_fields_keep_only_what_the_definitions_read():
     assert _policy.body_of(vault_record(body, 'recovery_services')['policy_fields'])['properties']['privateEndpointConnections'] == []
     row = dict(body, type=body['type'].lower())
     assert vault_record(row, 'recovery_services')['policy_fields'] == vault_record(body, 'recovery_services')['policy_fields']
+
+
+def _fields_path_by_path(raw, vault_type):
+    """policy_fields as the definitions' paths say it, one path at a time with the evaluator's read_path."""
+    raw = raw if isinstance(raw, dict) else {}
+    fields = {'type': _policy._TYPES.get(vault_type) or raw.get('type')}   # pylint: disable=protected-access
+    for key, parts in zip(_policy._KEYS, _policy._PATHS):                   # pylint: disable=protected-access
+        if '[*]' in parts:
+            cut = parts.index('[*]')
+            array = read_path(raw, list(parts[:cut]))
+            if isinstance(array, list):
+                fields[key] = tuple(None if leaf is MISSING else leaf for leaf in (read_path(m, list(parts[cut + 1:])) for m in array))
+        else:
+            value = read_path(raw, list(parts))
+            if value is not MISSING:
+                fields[key] = value
+    return fields
+
+
+def test_policy_fields_read_in_one_walk_what_each_path_reads():
+    """policy_fields walks a body once for all paths: the same fields, in the same order, as reading path by path, for
+    bodies with other casings, nulls, odd array members and odd values where objects belong."""
+    rng = random.Random(11)
+    odd_members = [{'id': 'a'}, None, 'x', {'ID': 'b', 'properties': {'provisioningState': 'S', 'PrivateLinkServiceConnectionState': {'status': None}}}]
+    for index in range(600):
+        kind = rng.choice(['recovery_services', 'backup'])
+        body = oracle.random_body(kind, 'v%d' % index, vid('v%d' % index), oracle.random_rng(index))
+        props = body['properties']
+        if rng.random() < 0.3:
+            props['PublicNetworkAccess'] = rng.choice(['Enabled', None, 'x'])
+        if rng.random() < 0.3:
+            props['privateEndpointConnections'] = [rng.choice(odd_members) for _member in range(rng.randint(0, 3))]
+        if rng.random() < 0.2:
+            props['securitySettings'] = rng.choice([None, [], 'x', {'SoftDeleteSettings': {'State': 'On', 'state': 'Off'}}])
+        if rng.random() < 0.05:
+            body = rng.choice([None, [], 'x'])
+        fields = _policy.policy_fields(body, kind)
+        expected = _fields_path_by_path(body, kind)
+        assert fields == expected and list(fields) == list(expected), index
 
 
 # --------------------------------------------------------------------------- the reports

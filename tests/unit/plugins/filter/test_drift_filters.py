@@ -92,6 +92,7 @@ def test_filters_load_by_fqcn_in_a_playbook(collections_path, tmp_path):
     playbook = tmp_path / 'play.yml'
     vars_file = tmp_path / 'vars.json'
     vars_file.write_text(json.dumps({'vaults': VAULTS, 'baseline': BASELINE, 'out': str(out)}), encoding='utf-8')
+    # One task writes what every filter returned (one module run; a loop over the files ran the copy module seven times).
     playbook.write_text('''
 - hosts: localhost
   gather_facts: false
@@ -101,24 +102,23 @@ def test_filters_load_by_fqcn_in_a_playbook(collections_path, tmp_path):
   tasks:
     - name: Write what the filters return
       ansible.builtin.copy:
-        dest: "{{ out }}/{{ item.file }}"
-        content: "{{ item.content }}"
+        dest: "{{ out }}/outputs.json"
         mode: "0644"
-      loop:
-        - {file: summary.json, content: "{{ drift | vaultlock.azure.drift_summary | ansible.builtin.to_json }}"}
-        - {file: actions.json, content: "{{ drift | selectattr('actions.immutability') | map(attribute='name') | list | ansible.builtin.to_json }}"}
-        - {file: drift.json, content: "{{ report | ansible.builtin.to_nice_json }}"}
-        - {file: drift.md, content: "{{ report | vaultlock.azure.drift_report_markdown }}"}
-        - {file: drift.junit.xml, content: "{{ report | vaultlock.azure.drift_report_junit }}"}
-        - {file: drift.html, content: "{{ report | vaultlock.azure.drift_report_html }}"}
-        - {file: drift.sarif, content: "{{ report | vaultlock.azure.drift_report_sarif }}"}
-      loop_control:
-        label: "{{ item.file }}"
+        content: >-
+          {{ {'summary.json': drift | vaultlock.azure.drift_summary | ansible.builtin.to_json,
+              'actions.json': drift | selectattr('actions.immutability') | map(attribute='name') | list | ansible.builtin.to_json,
+              'drift.json': report | ansible.builtin.to_nice_json,
+              'drift.md': report | vaultlock.azure.drift_report_markdown,
+              'drift.junit.xml': report | vaultlock.azure.drift_report_junit,
+              'drift.html': report | vaultlock.azure.drift_report_html,
+              'drift.sarif': report | vaultlock.azure.drift_report_sarif} | ansible.builtin.to_json }}
 ''', encoding='utf-8')
     proc = subprocess.run([os.path.join(BIN, 'ansible-playbook'), '-i', 'localhost,', '-c', 'local', str(playbook), '-e', '@' + str(vars_file),
                            '-e', 'ansible_python_interpreter=' + sys.executable],
                           env=_env(collections_path), capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    for name, content in json.loads((out / 'outputs.json').read_text(encoding='utf-8')).items():
+        (out / name).write_text(content, encoding='utf-8')
     summary = json.loads((out / 'summary.json').read_text(encoding='utf-8'))
     assert (summary['vaults'], summary['drifting'], summary['fixable']) == (2, 1, 1)
     assert json.loads((out / 'actions.json').read_text(encoding='utf-8')) == ['rsv-1']

@@ -193,7 +193,7 @@ class Graph:
         if body.get("facets"):
             raise bad_request("UnsupportedFacets", "Facet requests are not modelled by the emulator.")
         try:
-            query = kql.parse(body["query"])
+            query = kql.parse(body["query"], self.settings.get("graph_unserved") or ())
         except kql.KqlError as exc:
             raise GraphError(400, "BadRequest", [dict(INVALID_QUERY), exc.detail]) from exc
         headers = {}

@@ -415,8 +415,14 @@ class _Parser:
         query.dynamic = set(query.dynamic) | {name.text}
 
 
-def parse(text: str) -> Query:
-    """Parse a query of the served shapes; raises KqlError otherwise."""
+def parse(text: str, unserved=()) -> Query:
+    """Parse a query of the served shapes; raises KqlError otherwise. ``unserved``: KQL words (operators, functions) to
+    answer as not served even where the grammar has them (setting ``graph_unserved``: a Resource Graph that refuses them)."""
     if not isinstance(text, str) or not text.strip():
         raise parser_failure(None)
-    return _Parser(tokenize(text)).parse()
+    tokens = tokenize(text)
+    refused = set(unserved or ())
+    for token in tokens:
+        if token.kind == "word" and token.text in refused:
+            raise KqlError("InvalidQueryLanguage", "InvalidQueryLanguage", -1, -1, token.text)
+    return _Parser(tokens).parse()

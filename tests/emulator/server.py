@@ -30,7 +30,7 @@ CONTROL_PREFIX = "/_emulator/"
 GRAPH_PATH = "/providers/microsoft.resourcegraph/resources"
 THROTTLE_MODES = ("off", "azure")
 SETTINGS = ("page_size", "policy_put_async", "lro_fail", "lro_retry_after", "throttle",
-            "arg_tenant_subscription_limit", "graph_page_size", "graph_live")
+            "arg_tenant_subscription_limit", "graph_page_size", "graph_live", "graph_unserved")
 
 WRITE_ACTIONS = {"PUT": "write", "PATCH": "write", "POST": "action", "DELETE": "delete"}
 
@@ -75,7 +75,7 @@ class Emulator:
         self.default_settings = {"page_size": page_size, "policy_put_async": False, "lro_fail": None,
                                  "lro_retry_after": lro.DEFAULT_RETRY_AFTER,
                                  "throttle": throttle_mode, "arg_tenant_subscription_limit": graph.TENANT_SUBSCRIPTION_LIMIT,
-                                 "graph_page_size": None, "graph_live": None}
+                                 "graph_page_size": None, "graph_live": None, "graph_unserved": None}
         self.settings = dict(self.default_settings)
         # Throttling (settings throttle: azure) and long-running operations (lro.py) run on a clock that tests can
         # freeze and advance (control clock).

@@ -8,12 +8,15 @@ same records again through the row-per-policy query, with the result saying it a
 from __future__ import annotations
 
 from ansible_collections.vaultlock.azure.plugins.module_utils import _resource_graph as rg
-from tests.integration.test_resource_graph_discovery import BOTH, arm_discovery, graph_calls, session_for  # noqa: F401 pylint: disable=unused-import
+from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession
+from tests.integration.test_resource_graph_discovery import BOTH, arm_discovery, graph_calls
 
 
-def test_policies_a_row_per_vault_or_a_row_per_policy_when_refused(emulator, session_for):  # pylint: disable=redefined-outer-name
+def test_policies_a_row_per_vault_or_a_row_per_policy_when_refused(emulator, monkeypatch):
     subs = emulator.generate(60, 2, seed='policy-rows')['subscription_ids']
-    session = session_for(emulator)
+    for key, value in emulator.env.items():
+        monkeypatch.setenv(key, value)
+    session = AzureSession({'auth_source': 'env'})
     expected = arm_discovery(session, subs, items=False)
     assert sum(len(r['policies']) for r in expected) > 60
     try:

@@ -115,12 +115,11 @@ def policy_count(fleet):
 
 
 def minimum_graph_calls(fleet):
-    """The fewest Resource Graph queries for a complete report: the vault rows and the policy rows (a row per vault
-    with policies, its policies in it), 1,000 a page (up to 1,000 subscriptions a query)."""
+    """The fewest Resource Graph queries for a complete report: the vault rows, each with its policies, 1,000 a page
+    (up to 1,000 subscriptions a query)."""
     vaults = sum(len(rg['vaults']) for s in fleet['subscriptions'] for rg in s['resource_groups'])
-    with_policies = sum(1 for s in fleet['subscriptions'] for rg in s['resource_groups'] for v in rg['vaults'] if v.get('policies'))
     batches = max(1, int(math.ceil(len(fleet['subscriptions']) / 1000.0)))
-    return max(batches, int(math.ceil(vaults / float(GRAPH_PAGE)))) + max(batches, int(math.ceil(with_policies / float(GRAPH_PAGE))))
+    return max(batches, int(math.ceil(vaults / float(GRAPH_PAGE))))
 
 
 def graph_floor_s(queries):

@@ -121,9 +121,9 @@ def tables(bench):
                  "ARM's token buckets, Resource Graph's 15 queries per 5 s) and %d ms added to every call (a benchmark setting, not Azure "
                  "behaviour); fleets in steady state (%s%% of the vaults with an action), policies included, no protected items"
                  % (res['scale'][0]['latency_ms'], bench.args.drift_percent),
-                 'calls are counted by the emulator; the minimum through Resource Graph is one query per 1,000 vault rows and per '
-                 '1,000 rows of policies (a row per vault with policies) (no ARM read); through ARM one list per subscription, vault '
-                 'kind and page of %d, plus one policy list per vault' % res['scale'][0]['page_size'],
+                 'calls are counted by the emulator; the minimum through Resource Graph is one query per 1,000 vault rows, each '
+                 'with its policies (no ARM read); through ARM one list per subscription, vault kind and page of %d, plus one '
+                 'policy list per vault' % res['scale'][0]['page_size'],
                  "plan task = the role's `Discover vaults and plan the run` task (vaultlock.azure.harden_plan: it reads the fleet, plans "
                  "and keeps the plan, in a task worker on the controller); plan worker peak = that worker, the largest process "
                  "ansible-playbook forked (RUSAGE_CHILDREN: in check mode no module runs); ansible-playbook = its main process (RUSAGE_SELF)"]

@@ -19,7 +19,9 @@ KQL string literal (``kql_string``), never as query text. Rows become the same r
 
 ``discover()`` is the whole fleet read: vaults (and optionally policies and items) of given subscriptions, with the
 subscriptions Resource Graph cannot see (or a failed query) read from ARM instead, and says which source each
-subscription came from.
+subscription came from. The policies come in the vault rows (``vaults_query(policies=True)``: one query, a page per
+1,000 vaults, where a row per policy took a second query and twice the pages of Resource Graph's quota); a query whose
+text Resource Graph refuses is asked again in a simpler shape (``QUERY_REFUSED``).
 """
 
 from __future__ import annotations
@@ -66,6 +68,9 @@ NOT_VISIBLE = 'Resource Graph cannot read this subscription (no access, or acces
 # moves rows between pages. discover() then asks again once, and reads from ARM what still does not add up.
 MOVING_INDEX_CODES = ('DuplicateRows', 'MissingRows', 'InconsistentPages')
 MOVED = 'Resource Graph\'s pages did not make one answer twice (the index changed while it was paged: %s)'
+# Codes of a Resource Graph answer that refused a query's text (graph_error takes the most specific detail): the query is
+# then asked in a simpler shape (_vault_pages, _policies_settled).
+QUERY_REFUSED = ('InvalidQuery', 'InvalidQueryLanguage', 'ParserFailure', 'BadRequest')
 
 # ARM resource type of each vault kind, lowercase (as Resource Graph's `type` column holds it).
 VAULT_RESOURCE_TYPES = {kind: resource_type(kind) for kind in VAULT_TYPES}
@@ -108,11 +113,15 @@ def _resource_groups(resource_groups):
     return ' | where resourceGroup in~ %s' % _in_list(groups) if groups else ''
 
 
-def vaults_query(vault_types, resource_groups=None, tags=None):
+def vaults_query(vault_types, resource_groups=None, tags=None, policies=False):
     """Vaults of the given kinds, optionally in the given resource groups (any casing) and carrying the given tags.
 
     Tags match as ``_fleet.tags_match`` does after a client-side check: the query compares lower-cased keys and values
     (a superset), ``discover()`` then keeps exact values. A tag whose wanted value is None only needs the key.
+
+    With ``policies``, each vault row also holds its backup policies (``policies``: the columns of each, or null for a
+    vault without any), joined from ``policies_query``'s rows: one query for both, whose pages are the vaults' (Learn,
+    query-language: Resource Graph tables join, ``leftouter`` among the flavours; one cross-table join per query).
     """
     text = 'resources | where type in~ %s' % _in_list(_types(VAULT_RESOURCE_TYPES, vault_types)) + _resource_groups(resource_groups)
     if tags:
@@ -124,6 +133,9 @@ def vaults_query(vault_types, resource_groups=None, tags=None):
             else:
                 conditions.append('ltags[%s] == %s' % (wanted, kql_string(str(value).lower())))
         text += ' | extend ltags = parse_json(tolower(tostring(tags))) | where ' + ' and '.join(conditions)
+    if policies:
+        text += ' | extend vaultId = tolower(id) | join kind=leftouter (%s) on vaultId' % _policies_by_vault(vault_types, resource_groups)
+        return text + ' | project %s, policies | order by id asc' % ', '.join(VAULT_COLUMNS)
     return text + ' | project %s | order by id asc' % ', '.join(VAULT_COLUMNS)
 
 
@@ -136,11 +148,14 @@ def policies_query(vault_types, resource_groups=None):
     paging-results: only an answer whose columns are all dynamic cannot be paged). Should Resource Graph refuse this
     shape, ``discover()`` asks ``policy_rows_query`` instead (``PolicyRows`` reads both).
     """
+    return _policies_by_vault(vault_types, resource_groups) + ' | order by vaultId asc'
+
+
+def _policies_by_vault(vault_types, resource_groups=None):
     where = 'recoveryservicesresources | where type in~ %s' % _in_list(_types(POLICY_TYPES, vault_types))
     packed = ', '.join("'%s', %s" % (column, column) for column in POLICY_COLUMNS)
     return ("%s%s | extend vaultId = tostring(split(tolower(id), '/backuppolicies/')[0]) "
-            "| summarize policies = make_list(pack(%s)) by vaultId | order by vaultId asc"
-            % (where, _resource_groups(resource_groups), packed))
+            "| summarize policies = make_list(pack(%s)) by vaultId" % (where, _resource_groups(resource_groups), packed))
 
 
 def policy_rows_query(vault_types, resource_groups=None):
@@ -793,12 +808,14 @@ def discover(session, subscriptions, vault_types, resource_groups=None, tags=Non
     result = {'vaults': [], 'errors': [], 'sources': {}, 'fallbacks': [], 'read_at': read_at, 'resource_graph': {}, 'dropped': [],
               'requeried': []}
     records, arm_subs, moved = [], [], {}
+    # The policies come in the vault rows (one query) unless Resource Graph refuses that query: then they are asked for
+    # on their own, for this batch and the next ones.
+    joined, joined_subs, row_policies = bool(policies), set(), {}
     try:
         found, unreadable, with_rows, seen = [], [], set(), set()
         for batch in _batches(subs):
             try:
-                pages = _settled(graph, vaults_query(kinds, resource_groups, tags), batch, functools.partial(_VaultPages, subs), 'vaults',
-                                 result)
+                pages, joined = _vault_pages(graph, (kinds, resource_groups, tags), batch, subs, result, joined)
             except AzureOperationError as exc:
                 if exc.code != 'NoValidSubscriptionsInQueryRequest':
                     raise
@@ -806,6 +823,9 @@ def discover(session, subscriptions, vault_types, resource_groups=None, tags=Non
             if pages is None:
                 moved.update((sub.lower(), 'vaults') for sub in batch)
                 continue
+            if joined:
+                joined_subs.update(sub.lower() for sub in batch)
+                row_policies.update(pages.policies)
             result['dropped'].extend(pages.dropped)
             with_rows.update(pages.with_rows)
             for record in pages.found:
@@ -815,6 +835,11 @@ def discover(session, subscriptions, vault_types, resource_groups=None, tags=Non
                     found.append(record)
             unreadable.extend(pages.unreadable)
         records = [r for r in found if _fleet.tags_match(r, tags)]
+        if joined_subs:
+            attacher = PolicyRows([r for r in records if str(r.get('subscription_id')).lower() in joined_subs])
+            attacher.add([{'vaultId': key, 'policies': value} for key, value in row_policies.items()])
+            attacher.finish()
+        del row_policies
         result['errors'].extend(unreadable)   # as the ARM path: whatever the tag filter, an unreadable vault is said
         # A subscription without vault rows is empty, or invisible to Resource Graph: only then ask which.
         unknown = [s for s in subs if s.lower() not in with_rows and s.lower() not in moved]
@@ -834,7 +859,8 @@ def discover(session, subscriptions, vault_types, resource_groups=None, tags=Non
         for wanted, query, attacher in ((policies, policies_query, PolicyRows), (items, items_query, ItemRows)):
             if not (records and wanted):
                 continue
-            for batch in _batches([s for s in graph_subs if s.lower() not in moved]):
+            done = joined_subs if attacher is PolicyRows else ()
+            for batch in _batches([s for s in graph_subs if s.lower() not in moved and s.lower() not in done]):
                 in_batch = set(sub.lower() for sub in batch)
                 batch_records = [r for r in records if str(r.get('subscription_id')).lower() in in_batch]
                 start = functools.partial(attacher, batch_records)
@@ -895,16 +921,41 @@ def _subscription_of(arm_id):
     return parts[1].lower() if len(parts) > 1 and parts[0].lower() == 'subscriptions' else None
 
 
+def _vault_pages(graph, shape, batch, subs, result, joined):
+    """(the vault rows of a batch of subscriptions (``_settled``), whether they hold the vaults' policies).
+
+    ``shape``: (vault kinds, resource groups, tags). With ``joined`` the query brings each vault's policies along
+    (``vaults_query(policies=True)``); should Resource Graph refuse that query's text (a 400 naming the query), the plain
+    vault query is asked instead, ``result['requeried']`` says so, and the policies are asked for on their own."""
+    kinds, resource_groups, tags = shape
+    start = functools.partial(_VaultPages, subs)
+    if joined:
+        try:
+            return _settled(graph, vaults_query(kinds, resource_groups, tags, policies=True), batch, start, 'vaults', result), True
+        except AzureOperationError as exc:
+            if exc.status != 400 or exc.code not in QUERY_REFUSED:
+                raise
+            result['requeried'].append({'query': 'vaults', 'subscriptions': len(batch), 'attempt': 1, 'code': exc.code,
+                                        'reason': exc.azure_message, 'outcome': 'asked again without the policies (asked for on '
+                                                                                'their own)'})
+    return _settled(graph, vaults_query(kinds, resource_groups, tags), batch, start, 'vaults', result), False
+
+
 class _VaultPages:
     """The vault rows of one query, page by page (``add``): records, unreadable rows, dropped rows, the subscriptions
-    with rows. One per attempt, so a query asked again starts from nothing."""
+    with rows, and the policies rows brought along (``policies``: lower-cased vault id -> the row's ``policies``). One
+    per attempt, so a query asked again starts from nothing."""
 
     def __init__(self, subs):
         self.subs = subs
         self.found, self.unreadable, self.dropped, self.with_rows = [], [], [], set()
+        self.policies = {}
 
     def add(self, rows):
         rows = in_scope(rows, self.subs, self.dropped)
+        for row in rows:
+            if 'policies' in row:
+                self.policies[str(row.get('id')).lower()] = row.pop('policies')
         self.with_rows.update(str(r.get('subscriptionId')).lower() for r in rows)
         page_records, page_errors = read_vault_rows(rows)
         self.found.extend(page_records)
@@ -930,10 +981,6 @@ def _settled(graph, query, batch, start, what, result, key='id'):
             continue
         return pages
     return None
-
-
-# Codes of a Resource Graph answer that refused a query's text (graph_error takes the most specific detail).
-QUERY_REFUSED = ('InvalidQuery', 'InvalidQueryLanguage', 'ParserFailure', 'BadRequest')
 
 
 def _policies_settled(graph, kinds, resource_groups, batch, start, result):

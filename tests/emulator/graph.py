@@ -199,6 +199,9 @@ class Graph:
         headers = {}
         with self.store.lock:
             subs = self._scope(body, partial, headers)
+
+            def tables(name, subs=subs):
+                return table_rows(self.store, name, subs)   # a join's right side: the same scope
             key = hashlib.sha256(json.dumps([body["query"], sorted(s["id"].lower() for s in subs)]).encode()).hexdigest()[:16]
             start = skip if skip is not None else 0
             result = None
@@ -211,11 +214,11 @@ class Graph:
                     moving = snap_id in self._moving
                 if result is not None and moving:
                     # A query whose index moved while it was paged: later pages are cut from the index as it is now.
-                    result = query.run(table_rows(self.store, query.table, subs))
+                    result = query.run(table_rows(self.store, query.table, subs), tables)
                     if moving and self._moving.get(snap_id) == "reorder":
                         result = list(reversed(result))
             if result is None:
-                result = query.run(table_rows(self.store, query.table, subs))
+                result = query.run(table_rows(self.store, query.table, subs), tables)
                 snap_id = uuid.uuid4().hex[:12]
                 with self._lock:
                     self._snapshots[snap_id] = result

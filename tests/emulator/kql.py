@@ -10,8 +10,10 @@ Served grammar (keywords and functions as KQL spells them; table names case-inse
     operator  := 'where' condition ( 'and' condition )*
                | 'extend' NAME '=' 'parse_json' '(' 'tolower' '(' 'tostring' '(' COLUMN ')' ')' ')'
                | 'extend' NAME '=' 'tostring' '(' 'split' '(' 'tolower' '(' COLUMN ')' ',' STRING ')' '[' '0' ']' ')'
+               | 'extend' NAME '=' 'tolower' '(' COLUMN ')'
                | 'summarize' NAME '=' 'make_list' '(' 'pack' '(' STRING ',' COLUMN ( ',' STRING ',' COLUMN )* ')' ')'
                  'by' COLUMN
+               | 'join' 'kind' '=' 'leftouter' '(' query ')' 'on' COLUMN
                | 'project' COLUMN ( ',' COLUMN )*
                | ( 'order' | 'sort' ) 'by' COLUMN [ 'asc' | 'desc' ]
     condition := COLUMN ( '==' | '=~' | '!=' | '!~' ) STRING
@@ -22,7 +24,10 @@ Served grammar (keywords and functions as KQL spells them; table names case-inse
 The second extend is the text before the first ``STRING`` in the lower-cased column (KQL ``split`` gives the whole
 text when the separator is absent), a string column. ``summarize`` makes one row per distinct value of its ``by``
 column (a string column), with that column first and the list of ``pack``ed bags of each group's rows second (a
-dynamic column), groups in the order their first row came.
+dynamic column), groups in the order their first row came. ``join kind=leftouter`` keeps every row of its left side,
+each with the columns of the right side's rows whose ``on`` column (a string column of both sides) holds the same value
+(a row per match; null columns when none matches); a right column whose name the left side has is renamed with a ``1``
+after it, the right ``on`` column included, as Kusto does.
 
 Strings are '...' or "..." with KQL's backslash escapes, or verbatim @'...'. Comments (//) are skipped.
 Anything else is refused with Resource Graph's own error shape (``KqlError``): a KQL operator or function outside
@@ -175,8 +180,9 @@ class Query:
         self.columns = list(COLUMNS)
         self.dynamic = set(DYNAMIC_COLUMNS)     # the columns whose values are dynamic (objects, arrays or null)
 
-    def run(self, rows) -> list:
-        """Rows (dicts with COLUMNS) -> result rows. Input rows are never modified."""
+    def run(self, rows, tables=None) -> list:
+        """Rows (dicts with COLUMNS) -> result rows. Input rows are never modified. ``tables(name)``: the rows of another
+        table (the right side of a join), in the same scope."""
         current = rows
         for step in self.steps:
             if step[0] == "where":
@@ -188,8 +194,16 @@ class Query:
             elif step[0] == "before":
                 name, column, separator = step[1], step[2], step[3]
                 current = [dict(r, **{name: _before(r.get(column), separator)}) for r in current]
+            elif step[0] == "lower":
+                name, column = step[1], step[2]
+                current = [dict(r, **{name: _lower(r.get(column))}) for r in current]
             elif step[0] == "summarize":
                 current = _summarize(current, step[1], step[2], step[3])
+            elif step[0] == "join":
+                if tables is None:
+                    raise ValueError("a join needs the rows of its right table")
+                right, key, renamed = step[1], step[2], step[3]
+                current = _left_outer(current, right.run(tables(right.table), tables), key, renamed)
             elif step[0] == "project":
                 cols = step[1]
                 current = [{c: r.get(c) for c in cols} for r in current]
@@ -204,12 +218,36 @@ class Query:
         return any(c not in self.dynamic for c in self.columns)
 
 
+def _lower(value):
+    """KQL ``tolower(value)``: the lower-cased text ("" for null)."""
+    if value is None:
+        return ""
+    return (value if isinstance(value, str) else json.dumps(value)).lower()
+
+
 def _before(value, separator):
     """KQL ``tostring(split(tolower(value), separator)[0])``: the lower-cased text up to the separator ("" for null)."""
     if value is None:
         return ""
     text = value if isinstance(value, str) else json.dumps(value)
     return text.lower().split(separator)[0]
+
+
+def _left_outer(left, right, key, renamed):
+    """``join kind=leftouter (right) on key``: each left row with the columns of each right row of the same key
+    (``renamed``: right column -> output name), or with those columns null when none matches."""
+    index = {}
+    for row in right:
+        index.setdefault(row.get(key), []).append(row)
+    out = []
+    for row in left:
+        matches = index.get(row.get(key)) or [None]
+        for match in matches:
+            joined = dict(row)
+            for column, name in renamed:
+                joined[name] = match.get(column) if match is not None else None
+            out.append(joined)
+    return out
 
 
 def _summarize(rows, name, packed, by):
@@ -286,6 +324,8 @@ class _Parser:
                 self.extend(query)
             elif name == "summarize":
                 self.summarize(query)
+            elif name == "join":
+                self.join(query)
             elif name == "project":
                 cols = [self.column(query)]
                 while self.peek() is not None and self.peek().text == ",":
@@ -355,6 +395,14 @@ class _Parser:
             raise parser_failure(name)
         self.expect("op", "=")
         first = self.peek()
+        if first is not None and first.kind == "word" and first.text == "tolower":
+            self.take()
+            self.expect("op", "(")
+            col = self.column(query)
+            self.expect("op", ")")
+            query.steps.append(("lower", name.text, col))
+            query.columns = query.columns + [name.text]
+            return
         if first is not None and first.kind == "word" and first.text == "tostring":
             # tostring(split(tolower(COLUMN), STRING)[0])
             for func in ("tostring", "split", "tolower"):
@@ -381,6 +429,38 @@ class _Parser:
         query.steps.append(("extend", name.text, col))
         query.columns = query.columns + [name.text]
         query.dynamic.add(name.text)
+
+    def join(self, query):
+        # Only `join kind=leftouter (...) on COLUMN` is served: another join is KQL the emulator does not serve.
+        shape = [(t.kind, t.text) for t in self.tokens[self.pos:self.pos + 4]]
+        if shape != [("word", "kind"), ("op", "="), ("word", "leftouter"), ("op", "(")]:
+            raise KqlError("InvalidQueryLanguage", "InvalidQueryLanguage", -1, -1, "join")
+        self.pos += 3
+        opening = self.expect("op", "(")
+        depth, start = 1, self.pos
+        while depth:
+            token = self.take()
+            if token.text == "(" and token.kind == "op":
+                depth += 1
+            elif token.text == ")" and token.kind == "op":
+                depth -= 1
+        inner = self.tokens[start:self.pos - 1]
+        if not inner:
+            raise parser_failure(opening)
+        right = _Parser(inner).parse()
+        self.expect("word", "on")
+        key = self.expect("word")
+        if key.text not in query.columns or key.text not in right.columns or key.text in query.dynamic or key.text in right.dynamic:
+            self.refuse(key)
+        renamed = []
+        taken = set(query.columns)
+        for column in right.columns:
+            name = column + "1" if column in taken else column
+            taken.add(name)
+            renamed.append((column, name))
+        query.steps.append(("join", right, key.text, renamed))
+        query.columns = query.columns + [name for _column, name in renamed]
+        query.dynamic = set(query.dynamic) | {name for column, name in renamed if column in right.dynamic}
 
     def summarize(self, query):
         name = self.expect("word")

@@ -78,15 +78,15 @@ def test_resource_graph_and_arm_give_the_same_drift_report(runner, emulator):
     assert steps['graph'].failed is None, steps['graph'].output
     through_graph, markdown = steps['graph'].report, steps['graph'].markdown
     assert comparable(through_graph) == comparable(through_arm) and through_graph['summary']['drifting'] >= 5
-    # Two queries (vaults, then policies) for both subscriptions; not one ARM read.
+    # One query (the vaults with their policies joined) for both subscriptions; not one ARM read.
     journal = steps['graph'].requests
-    assert len(graph_posts(journal)) == 2 and arm_reads(journal) == [] and len(journal) == 3, journal
+    assert len(graph_posts(journal)) == 1 and arm_reads(journal) == [] and len(journal) == 2, journal
     for report, source in ((through_graph, 'resource_graph'), (through_arm, 'arm')):
         jsonschema.validate(report, SCHEMA)
         assert report['discovery']['source_by_subscription'] == {SUB1: source, SUB2: source}
         assert report['discovery']['sources'] == {source: 2} and report['discovery']['fallbacks'] == []
         assert report['discovery']['data_time'].endswith('Z')
-    assert through_graph['discovery']['resource_graph']['calls'] == 2 and through_arm['discovery']['resource_graph']['calls'] == 0
+    assert through_graph['discovery']['resource_graph']['calls'] == 1 and through_arm['discovery']['resource_graph']['calls'] == 0
     assert '**Data:** read from Azure Resource Graph for 2 subscriptions, as of ' in markdown
     assert 'Resource Graph can lag Azure Resource Manager by minutes' in markdown
 
@@ -194,7 +194,7 @@ def test_a_vault_changed_in_arm_after_the_resource_graph_read_is_changed_from_ar
 
 def test_arm_reads_are_paced_under_azure_throttling(runner, emulator):
     """300 vaults in one subscription through ARM only: more reads than the 250-token burst. Not one 429, and the
-    report says how long the reads waited for ARM's tokens. Through Resource Graph: two queries for the same report."""
+    report says how long the reads waited for ARM's tokens. Through Resource Graph: one query for the same report."""
     subs = emulator.generate(300, 1, seed='paced-role')['subscription_ids']
     emulator.throttle('azure')
     emulator.clear_journal()
@@ -209,10 +209,10 @@ def test_arm_reads_are_paced_under_azure_throttling(runner, emulator):
     arm = report['discovery']['arm']
     assert arm['throttled'] == 0 and arm['waited_s'] > 1.0 and arm['requests'] > 300
     assert report['summary']['vaults'] == 300
-    # The same fleet through Resource Graph: two queries (vaults, policies), not one ARM read, the same report.
+    # The same fleet through Resource Graph: one query (the vaults with their policies), not one ARM read, the same report.
     assert steps['graph'].failed is None, steps['graph'].output
     journal = steps['graph'].requests
-    assert len(graph_posts(journal)) == 2 and len(journal) == 2
+    assert len(graph_posts(journal)) == 1 and len(journal) == 1
     assert comparable(steps['graph'].report) == comparable(report)
 
 

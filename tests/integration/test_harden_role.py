@@ -237,8 +237,8 @@ def test_fail_on_drift_passes_on_a_clean_fleet_that_costs_one_discovery(harden, 
     report = check_reports(run)
     assert report['summary']['drifting'] == 0 and report['summary']['vaults'] == 3
     journal = emulator.journal()
-    # Two Resource Graph queries (the vaults, their policies); no ARM read of a vault, no write.
-    assert [(e['method'], e['path']) for e in journal] == [('POST', '/providers/Microsoft.ResourceGraph/resources')] * 2
+    # One Resource Graph query (the vaults, their policies joined); no ARM read of a vault, no write.
+    assert [(e['method'], e['path']) for e in journal] == [('POST', '/providers/Microsoft.ResourceGraph/resources')]
     assert report['discovery']['source_by_subscription'] == {SUB1: 'resource_graph'}
     # The apply task did not run (nothing to change; check mode).
     applied = run.output.split('Change the vaults that drift] ***', 1)[1].split('TASK [')[0]

@@ -77,8 +77,8 @@ def test_resource_graph_and_arm_discover_the_same_fleet(emulator, session_for):
     assert found['vaults'] == expected
     same_drift(found['vaults'], expected)
     assert found['errors'] == [] and found['fallbacks'] == [] and found['sources'] == {s: 'resource_graph' for s in subs}
-    # One query each for vaults, policies and items; no ARM read at all; nothing throttled.
-    assert len(graph_calls(emulator)) == 3 == found['resource_graph']['calls'] and len(emulator.journal()) == 3
+    # One query for the vaults with their policies, one for the items; no ARM read at all; nothing throttled.
+    assert len(graph_calls(emulator)) == 2 == found['resource_graph']['calls'] and len(emulator.journal()) == 2
     assert 429 not in statuses(emulator) and found['resource_graph']['throttled'] == 0
     assert sum(len(r['protected_items']) for r in found['vaults']) > 100
     assert emulator.writes() == []
@@ -94,13 +94,13 @@ def test_paging_over_1000_rows(emulator, session_for):
     assert len(found['vaults']) == 1100 and found['vaults'] == expected
     same_drift(found['vaults'], expected)
     policies = sum(len(r['policies']) for r in expected)
-    with_policies = sum(1 for r in expected if r['policies'])
-    assert policies > 2000 and with_policies > 1000
-    # ceil(1100 / 1000) vault pages + ceil(vaults with policies / 1000) policy pages (a row per vault with its policies),
-    # each page at most 1,000 rows: fewer than one row per policy would take (ceil(policies / 1000)).
-    assert found['resource_graph']['calls'] == 2 + -(-with_policies // 1000) < 2 + -(-policies // 1000)
+    assert policies > 2000
+    # ceil(1100 / 1000) pages of vaults, each vault row with its policies, each page at most 1,000 rows: fewer than one
+    # row per policy would take (2 + ceil(policies / 1000)).
+    assert found['resource_graph']['calls'] == 2 < 2 + -(-policies // 1000)
     assert all(e['body']['options']['$top'] == 1000 for e in graph_calls(emulator))
-    assert sum(1 for e in graph_calls(emulator) if '$skipToken' in e['body']['options']) == found['resource_graph']['calls'] - 2
+    # One query: its first page, then the pages that carry its token.
+    assert sum(1 for e in graph_calls(emulator) if '$skipToken' in e['body']['options']) == found['resource_graph']['calls'] - 1
     # Pages after the first are asked for at once: each with the first page's token and its own offset, every offset once.
     skips = sorted((e['body']['query'], e['body']['options'].get('$skip', 0)) for e in graph_calls(emulator))
     for query in {q for q, _skip in skips}:
@@ -159,8 +159,8 @@ def test_resource_group_and_tag_filters_match_the_arm_path(emulator, session_for
                 if _fleet.tags_match(r, wanted)]
     found = rg.discover(session, [sub], BOTH, resource_groups=["RG-O'BRIEN"], tags=wanted)
     assert [r['name'] for r in found['vaults']] == ['rsv-quoted'] and found['vaults'] == expected
-    # The vaults, whether the resource group exists, the policies.
-    assert found['resource_graph']['calls'] == 3 and found['errors'] == []
+    # The vaults with their policies, whether the resource group exists.
+    assert found['resource_graph']['calls'] == 2 and found['errors'] == []
     found = rg.discover(session, [sub], ['backup'], tags={'env': None}, policies=False)
     assert [r['name'] for r in found['vaults']] == ['bv-plain'] and 'policies' not in found['vaults'][0]
 
@@ -169,8 +169,8 @@ def test_throttling_on_resource_graph_paces_itself_and_gets_no_429(emulator, ses
     subs = emulator.generate(300, 1, seed='quota')['subscription_ids']
     session = session_for(emulator)
     emulator.throttle('azure')
-    # 25 rows a page: 12 vault pages and 12 policy pages (a row per vault), more than the 15 queries a 5-second window allows.
-    graph = rg.ResourceGraph(session, page_size=25)
+    # 15 rows a page: 20 pages of vaults (with their policies), more than the 15 queries a 5-second window allows.
+    graph = rg.ResourceGraph(session, page_size=15)
     began = time.monotonic()
     found = rg.discover(session, subs, BOTH, graph=graph)
     elapsed = time.monotonic() - began

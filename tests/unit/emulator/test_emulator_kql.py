@@ -79,3 +79,54 @@ def test_rows_are_not_modified():
     before = repr(ROWS)
     kql.parse("resources | extend ltags = parse_json(tolower(tostring(tags))) | project id, ltags | order by id asc").run(ROWS)
     assert repr(ROWS) == before
+
+
+CHILDREN = [
+    {"id": "/x/b/backupPolicies/p1", "name": "p1", "type": "microsoft.recoveryservices/vaults/backuppolicies", "properties": {"n": 1}},
+    {"id": "/X/B/backuppolicies/p2", "name": "p2", "type": "microsoft.recoveryservices/vaults/backuppolicies", "properties": {"n": 2}},
+    {"id": "/x/a/backuppolicies/p3", "name": "p3", "type": "microsoft.dataprotection/backupvaults/backuppolicies", "properties": None},
+]
+GROUPED = ("recoveryservicesresources | extend vaultId = tostring(split(tolower(id), '/backuppolicies/')[0]) "
+           "| summarize policies = make_list(pack('name', name, 'properties', properties)) by vaultId")
+
+
+def test_summarize_makes_a_row_per_key_with_the_packed_rows():
+    query = kql.parse(GROUPED + " | order by vaultId asc")
+    assert query.columns == ["vaultId", "policies"] and "policies" in query.dynamic and query.pageable
+    assert query.run(CHILDREN) == [
+        {"vaultId": "/x/a", "policies": [{"name": "p3", "properties": None}]},
+        {"vaultId": "/x/b", "policies": [{"name": "p1", "properties": {"n": 1}}, {"name": "p2", "properties": {"n": 2}}]}]
+
+
+def test_a_left_outer_join_keeps_every_left_row_and_renames_a_right_column_the_left_has():
+    query = kql.parse("resources | extend vaultId = tolower(id) | join kind=leftouter (" + GROUPED + ") on vaultId "
+                      "| project id, vaultId, vaultId1, policies | order by id asc")
+    rows = query.run(ROWS, {"recoveryservicesresources": CHILDREN}.get)
+    assert [(r["id"], r["vaultId"], r["vaultId1"], len(r["policies"] or [])) for r in rows] == [
+        ("/x/B", "/x/b", "/x/b", 2), ("/x/a", "/x/a", "/x/a", 1), ("/x/c", "/x/c", None, 0)]
+    assert rows[2]["policies"] is None and query.pageable
+
+
+@pytest.mark.parametrize("query,code,token", [
+    ("resources | join (resourcecontainers) on subscriptionId", "InvalidQueryLanguage", "join"),
+    ("resources | join kind=inner (resourcecontainers) on subscriptionId", "InvalidQueryLanguage", "join"),
+    ("resources | join kind=leftouter (resourcecontainers | project name) on subscriptionId", "ParserFailure", "subscriptionId"),
+    ("resources | join kind=leftouter (resourcecontainers) on tags", "ParserFailure", "tags"),
+    ("resources | join kind=leftouter () on id", "ParserFailure", "("),
+    ("resources | extend k = tolower(tags) | summarize p = make_list(pack('n', name)) by k", None, None),
+])
+def test_joins_and_groupings_outside_the_served_shapes(query, code, token):
+    if code is None:
+        kql.parse(query)
+        return
+    with pytest.raises(kql.KqlError) as err:
+        kql.parse(query)
+    assert err.value.detail["code"] == code and err.value.detail["token"] == token
+
+
+def test_unserved_words_are_refused_as_not_served():
+    with pytest.raises(kql.KqlError) as err:
+        kql.parse(GROUPED, unserved=["summarize"])
+    assert err.value.detail == {"code": "InvalidQueryLanguage", "message": "InvalidQueryLanguage", "line": -1,
+                                "characterPositionInLine": -1, "token": "summarize"}
+    kql.parse(GROUPED, unserved=["join"])

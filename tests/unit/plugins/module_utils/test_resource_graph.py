@@ -50,7 +50,8 @@ def test_the_vault_query_shape():
 
 def test_every_shape_is_one_the_emulator_serves():
     for text in (rg.vaults_query(BOTH, ['a'], {'k': 'v', 'x': None}), rg.policies_query(BOTH, ['a']), rg.items_query(['backup']),
-                 rg.policy_rows_query(BOTH, ['a']), rg.subscriptions_query(), rg.resource_groups_query(['a', "o'b"])):
+                 rg.policy_rows_query(BOTH, ['a']), rg.vaults_query(BOTH, ['a'], {'k': 'v'}, policies=True),
+                 rg.subscriptions_query(), rg.resource_groups_query(['a', "o'b"])):
         kql.parse(text)
 
 
@@ -437,7 +438,8 @@ class InProcessGraph:
         if not visible:
             raise AzureOperationError(rg.OPERATION, None, 400, 'NoValidSubscriptionsInQueryRequest', 'none')
         parsed = kql.parse(query)
-        return json.loads(json.dumps(parsed.run(graph.table_rows(self.store, parsed.table, visible))))
+        rows = parsed.run(graph.table_rows(self.store, parsed.table, visible), lambda table: graph.table_rows(self.store, table, visible))
+        return json.loads(json.dumps(rows))
 
 
 def test_discover_asks_which_subscriptions_are_visible_only_for_those_without_vaults():
@@ -447,13 +449,30 @@ def test_discover_asks_which_subscriptions_are_visible_only_for_those_without_va
     subs = [s['id'] for s in fleet['subscriptions']]
     in_process = InProcessGraph(store)
     found = rg.discover(Session([]), subs, BOTH, fallback=None, graph=in_process)
-    assert [table for table, _subs in in_process.sent] == ['resources', 'resourcecontainers', 'recoveryservicesresources']
-    # Only the denied and the empty subscription were asked about; policies only where vaults were found.
-    assert in_process.sent[1][1] == subs[2:] and in_process.sent[2][1] == subs[:2]
+    # The vaults with their policies in one query; only the denied and the empty subscription were asked about.
+    assert [table for table, _subs in in_process.sent] == ['resources', 'resourcecontainers']
+    assert in_process.sent[1][1] == subs[2:]
     assert found['sources'] == {subs[0]: 'resource_graph', subs[1]: 'resource_graph', subs[3]: 'resource_graph'}
     assert [e['scope'] for e in found['errors']] == ['subscription %s' % subs[2]] and found['fallbacks'] == []
     assert {r['subscription_id'] for r in found['vaults']} == set(subs[:2])
     assert all('policies' in r for r in found['vaults']) and found['read_at'].endswith('Z')
+    assert sum(len(r['policies']) for r in found['vaults']) > 30
+
+    class NoJoin(InProcessGraph):
+        def _rows(self, query, subscriptions):
+            if ' join ' in query:
+                self.sent.append(('refused', list(subscriptions)))
+                raise AzureOperationError(rg.OPERATION, None, 400, 'InvalidQueryLanguage', 'InvalidQueryLanguage')
+            return super()._rows(query, subscriptions)
+
+    # Where Resource Graph refuses the join, the policies are asked for on their own, only where vaults were found.
+    no_join = NoJoin(store)
+    apart = rg.discover(Session([]), subs, BOTH, fallback=None, graph=no_join)
+    assert [table for table, _subs in no_join.sent] == ['refused', 'resources', 'resourcecontainers', 'recoveryservicesresources']
+    assert no_join.sent[2][1] == subs[2:] and no_join.sent[3][1] == subs[:2]
+    assert apart['vaults'] == found['vaults'] and apart['errors'] == found['errors'] and apart['sources'] == found['sources']
+    (again,) = apart['resource_graph']['requeried']
+    assert again['query'] == 'vaults' and again['code'] == 'InvalidQueryLanguage' and 'without the policies' in again['outcome']
 
 
 def test_a_refused_row_per_vault_query_is_asked_again_a_row_per_policy():
@@ -473,11 +492,14 @@ def test_a_refused_row_per_vault_query_is_asked_again_a_row_per_policy():
     refused = NoSummarize(store)
     found = rg.discover(Session([]), subs, BOTH, fallback=None, graph=refused)
     served = rg.discover(Session([]), subs, BOTH, fallback=None, graph=InProcessGraph(store))
-    assert [table for table, _subs in refused.sent] == ['resources', 'refused', 'recoveryservicesresources']
+    # The vaults with their policies (refused), the vaults alone, the policies a row per vault (refused), a row per policy.
+    assert [table for table, _subs in refused.sent] == ['refused', 'resources', 'refused', 'recoveryservicesresources']
     assert found['vaults'] == served['vaults'] and sum(len(v['policies']) for v in found['vaults']) > 30
     assert found['errors'] == served['errors'] == [] and found['fallbacks'] == []
-    (again,) = found['resource_graph']['requeried']
-    assert again['query'] == 'policies' and again['code'] == 'InvalidQueryLanguage' and 'row per policy' in again['outcome']
+    vaults_again, policies_again = found['resource_graph']['requeried']
+    assert vaults_again['query'] == 'vaults' and 'without the policies' in vaults_again['outcome']
+    assert policies_again['query'] == 'policies' and policies_again['code'] == 'InvalidQueryLanguage'
+    assert 'row per policy' in policies_again['outcome']
     assert served['resource_graph']['requeried'] == []
 
     class Broken(InProcessGraph):

@@ -206,7 +206,7 @@ class FakeGraph:
         if not subs:
             raise AzureOperationError('query Resource Graph', None, 400, 'NoValidSubscriptionsInQueryRequest', 'none eligible')
         parsed = kql.parse(query)
-        return parsed.run(self._rows(parsed.table, subs))
+        return parsed.run(self._rows(parsed.table, subs), lambda table: self._rows(table, subs))
 
 
 class FakeSession:

@@ -101,13 +101,14 @@ def test_auto_reads_the_fleet_through_resource_graph_with_the_records_arm_gives(
     azure.listed.clear()
     result = run_module(vault_immutability_info, args)
     assert result['vaults'] == through_arm['vaults'] and result['errors'] == []
-    # Two queries (vaults, policies) for both subscriptions; no ARM listing.
-    assert len(azure.graph_queries) == 2 and azure.listed == []
-    assert [q.split(' ')[0] for q, _subs in azure.graph_queries] == ['resources', 'recoveryservicesresources']
+    # One query (the vaults, their policies joined) for both subscriptions; no ARM listing.
+    assert len(azure.graph_queries) == 1 and azure.listed == []
+    ((query, _subs),) = azure.graph_queries
+    assert query.startswith('resources ') and ' join kind=leftouter (recoveryservicesresources ' in query
     discovery = result['discovery']
     assert discovery['requested'] == 'auto' and discovery['fallbacks'] == []
     assert discovery['source_by_subscription'] == {SUB: 'resource_graph', SUB2: 'resource_graph'}
-    assert discovery['resource_graph']['calls'] == 2 and discovery['data_time'].endswith('Z')
+    assert discovery['resource_graph']['calls'] == 1 and discovery['data_time'].endswith('Z')
     assert through_arm['discovery']['source_by_subscription'] == {SUB: 'arm', SUB2: 'arm'}
     assert through_arm['discovery']['resource_graph']['calls'] == 0
 

@@ -5,9 +5,10 @@
 Under ``--dist loadfile`` a file is one unit of work, and a worker gets the next file when it has two tests or fewer
 left. The suite is CPU-bound on two workers, so its wall time is about its tests' time halved, plus whatever one worker
 still runs after the other has run out of files. Longest files first (the classic longest-processing-time rule) keeps that
-tail to about one short file. pytest.ini sets ``--no-loadscope-reorder`` so xdist keeps the order this module gives
-(by default it orders files by their number of tests, which says little about their time: one test of
-test_inventory.py runs bench/run.py for half a minute).
+tail to about one short file. tests/integration/conftest.py turns off xdist's own order (``--no-loadscope-reorder``),
+which hands out files by their number of tests, which says little about their time: one test of test_inventory.py runs
+bench/run.py for half a minute. In a run with other tests (tests/unit with tests/integration, as ``make coverage`` runs
+them), their files come after the integration files, by their number of tests as xdist would order them.
 
 ``file_weights.json`` holds each file's seconds, the sum of its tests' times (setup, call and teardown) in one run of
 ``pytest -n 2 tests/integration --junitxml``, with the run it comes from. Its numbers need only be roughly right, and
@@ -41,23 +42,25 @@ def file_of(nodeid):
 
 def ordered(nodeids, weights):
     """The node ids with the integration files heaviest first (a tie by file name), each file's tests in their own order;
-    other tests (tests/unit in the same run, say) after them, in their order. A file without a weight counts as the
-    heaviest known file, so a new file starts early rather than last."""
+    other tests (tests/unit in the same run, say) after them, their files by number of tests (most first; a tie in their
+    order), as pytest-xdist orders files by default. A file without a weight counts as the heaviest known file, so a new
+    file starts early rather than last."""
     default = max(weights.values()) if weights else 0.0
     groups = {}
     first = []
-    others = []
+    others = {}
     for nodeid in nodeids:
         name = file_of(nodeid)
         if name is None:
-            others.append(nodeid)
+            others.setdefault(nodeid.split('::', 1)[0], []).append(nodeid)
             continue
         if name not in groups:
             groups[name] = []
             first.append(name)
         groups[name].append(nodeid)
     files = sorted(first, key=lambda name: (-weights.get(name, default), name))
-    return [nodeid for name in files for nodeid in groups[name]] + others
+    rest = sorted(others.values(), key=len, reverse=True)      # sorted() is stable: a tie keeps its order
+    return [nodeid for name in files for nodeid in groups[name]] + [nodeid for group in rest for nodeid in group]
 
 
 def weights_from_junit(path):

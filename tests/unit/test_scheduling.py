@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The integration files' order under pytest-xdist (tests/integration/scheduling.py): every file has a weight, the
-heaviest start first, each file's tests keep their order, and pytest.ini tells xdist to keep that order."""
+heaviest start first, each file's tests keep their order, and the integration conftest tells xdist to keep that order."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import configparser
 import pathlib
 import re
 
+from tests.integration import conftest as integration_conftest
 from tests.integration import scheduling
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -34,18 +35,28 @@ def test_heaviest_files_first_each_file_in_its_own_order():
         'tests/integration/test_c.py::test_1[x]', 'tests/integration/test_c.py::test_1[y]']
 
 
-def test_a_file_without_a_weight_starts_early_and_other_tests_keep_their_place_after():
+def test_a_file_without_a_weight_starts_early_and_other_files_follow_by_their_number_of_tests():
     ids = ['tests/unit/test_u.py::test_1', 'tests/integration/test_a.py::test_1', 'tests/integration/test_new.py::test_1',
-           'tests/integration/test_b.py::test_1', 'tests/unit/test_t.py::test_1', 'tests/integration/sub/test_x.py::test_1']
+           'tests/integration/test_b.py::test_1', 'tests/unit/test_t.py::test_1', 'tests/integration/sub/test_x.py::test_1',
+           'tests/unit/test_t.py::test_2', 'tests/unit/test_s.py::test_1']
     weights = {'test_a.py': 1.0, 'test_b.py': 9.0}
     assert scheduling.ordered(ids, weights) == [
         'tests/integration/test_b.py::test_1', 'tests/integration/test_new.py::test_1', 'tests/integration/test_a.py::test_1',
-        'tests/unit/test_u.py::test_1', 'tests/unit/test_t.py::test_1', 'tests/integration/sub/test_x.py::test_1']
+        # two tests, then the files of one test in their order
+        'tests/unit/test_t.py::test_1', 'tests/unit/test_t.py::test_2',
+        'tests/unit/test_u.py::test_1', 'tests/integration/sub/test_x.py::test_1', 'tests/unit/test_s.py::test_1']
 
 
-def test_pytest_ini_keeps_files_together_and_in_this_order():
+def test_files_stay_together_and_the_integration_conftest_keeps_this_order():
     ini = configparser.ConfigParser()
     ini.read(ROOT / 'pytest.ini')
     options = ini['pytest']['addopts'].split()
     assert '--dist' in options and options[options.index('--dist') + 1] == 'loadfile'
-    assert '--no-loadscope-reorder' in options
+    assert '--no-loadscope-reorder' not in options         # a run of tests/unit alone keeps xdist's own order
+
+    class Config:
+        class option:  # pylint: disable=invalid-name,too-few-public-methods
+            loadscopereorder = True
+
+    integration_conftest.pytest_configure(Config)
+    assert Config.option.loadscopereorder is False

@@ -14,10 +14,26 @@ import pytest
 import yaml
 
 from tests.emulator.client import EmulatorClient, is_write
+from tests.integration import scheduling
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 COLLECTIONS = REPO / '.cache' / 'collections'
 ACTION_PLUGINS = pathlib.Path(__file__).resolve().parent / 'action_plugins'
+
+
+def pytest_configure(config):
+    """pytest-xdist hands out the files in the collection's order (what --no-loadscope-reorder does), the order below,
+    where it would order them by their number of tests. Set here, not in pytest.ini: a run of tests/unit alone keeps
+    xdist's own order."""
+    if hasattr(config.option, 'loadscopereorder'):
+        config.option.loadscopereorder = False
+
+
+def pytest_collection_modifyitems(items):
+    """Longest files first (scheduling.py, file_weights.json): under pytest-xdist's --dist loadfile no worker is left
+    with a long file while the other has run out of work."""
+    order = {nodeid: index for index, nodeid in enumerate(scheduling.ordered([item.nodeid for item in items], scheduling.load_weights()))}
+    items.sort(key=lambda item: order[item.nodeid])
 
 
 def ensure_collection_link():

@@ -65,12 +65,12 @@ class StepRun(ReportFiles):
         return [e for e in self.requests if is_write(e)]
 
 
-def play_role_steps(runner, steps, args=(), extra_env=None, resources=()):
+def play_role_steps(runner, steps, args=(), extra_env=None, resources=(), play_extra=None):
     """Play the steps in one ansible-playbook run; returns (the PlaybookRun, {step name: StepRun}).
 
     ``resources``: ARM ids whose stored documents each step's ``after`` holds as the step left them (what
     ``emulator.resource(id)`` said after a run of its own). Clear the emulator's journal before: the journal positions
-    count from its start (Runner.play with ``marks=``).
+    count from its start (Runner.play with ``marks=``). ``play_extra``: keywords of the play (its ``module_defaults``, say).
     """
     tasks = []
     report_dirs = {}
@@ -93,7 +93,7 @@ def play_role_steps(runner, steps, args=(), extra_env=None, resources=()):
     failures = '{{ {%s} }}' % ', '.join("'%s': (%s__failed | default(None))" % (i['name'], i['name']) for i in steps)
     tasks.append({'name': 'steps end', 'ansible.builtin.debug': {'msg': failures}, 'register': 'steps__end'})
     run = runner.play(tasks, list(args), extra_env=extra_env, ignore_errors=False, marks=list(resources),
-                      play_extra={'vars': {'ansible_python_interpreter': '{{ ansible_playbook_python }}'}})
+                      play_extra=dict(play_extra or {}, vars={'ansible_python_interpreter': '{{ ansible_playbook_python }}'}))
     assert run.rc == 0, run.output[-4000:]
     results = {}
     names = [item['name'] for item in steps]

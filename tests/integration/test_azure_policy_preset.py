@@ -4,14 +4,17 @@
 the preset and consent leaves every vault compliant with each definition a baseline can satisfy (immutability, soft
 delete, cross subscription restore, public network access), except vaults with a finding that says why not; without
 consent the run is not refused, writes no irreversible value, and the irreversible targets are findings naming
-harden_backup_vaults_allow_irreversible."""
+harden_backup_vaults_allow_irreversible.
+
+The run without consent, the run with it and the check run after it are steps of one ansible-playbook run (issue 24;
+role_steps.play_role_steps), each with its own requests and reports."""
 
 from __future__ import annotations
 
 import json
 
-from tests.emulator.client import is_write
-from tests.integration.test_azure_policy import harden, policy_fleet
+from tests.integration.role_steps import play_role_steps, step
+from tests.integration.test_azure_policy import policy_fleet
 
 # The definitions a PATCH can satisfy, and the setting of a finding that explains a vault still failing one.
 FIXABLE = {'d6f6f560-14b7-49a4-9fc8-d2c3a9807868': 'immutability', '2514263b-bc0d-4b06-ac3e-f262c0979018': 'immutability',
@@ -22,30 +25,33 @@ FIXABLE = {'d6f6f560-14b7-49a4-9fc8-d2c3a9807868': 'immutability', '2514263b-bc0
 RELAXED = {'max_retention': None, 'require_soft_delete': None, 'require_mua': False, 'no_unfixable_findings': False}
 
 
-def test_the_preset_with_consent_satisfies_what_a_baseline_can_and_says_why_not_elsewhere(runner, emulator, tmp_path):
+def test_the_preset_with_consent_satisfies_what_a_baseline_can_and_says_why_not_elsewhere(runner, emulator):
     fleet, _vaults = policy_fleet(2728, per_group=4)
     emulator.load_fleet(fleet)
     common = {'harden_backup_vaults_baseline_preset': 'azure_policy', 'harden_backup_vaults_discovery': 'arm',
               'harden_backup_vaults_lock_requirements': RELAXED, 'harden_backup_vaults_retention_minimum': {},
-              'harden_backup_vaults_fail_on_error': False}
+              'harden_backup_vaults_fail_on_error': False, 'harden_backup_vaults_subscription_ids': ['all']}
+    emulator.clear_journal()
+    _run, steps = play_role_steps(runner, [
+        step('no_consent', **common),
+        step('apply', harden_backup_vaults_allow_irreversible=True, **common),
+        step('recheck', check=True, harden_backup_vaults_allow_irreversible=True, **common),
+    ])
 
     # Without consent: not refused, nothing irreversible written, the irreversible targets named as findings.
-    emulator.clear_journal()
-    rc, out, files = harden(runner, tmp_path, 'no-consent', **common)
-    assert rc == 0, out
-    report = json.loads(files['drift.json'])
-    written = json.dumps([e.get('body') for e in emulator.journal() if is_write(e)])
+    result = steps['no_consent']
+    assert result.failed is None, result.output
+    report = result.report
+    written = json.dumps([e.get('body') for e in result.writes])
     assert 'Locked' not in written and 'AlwaysOn' not in written
     assert report['baseline']['immutability'] == 'locked' and report['baseline']['soft_delete']['state'] == 'always_on'
     named = [f for v in report['vaults'] for f in v['findings'] if f['setting'] == 'immutability' and f['have'] != 'locked']
     assert named and all(f['option'] == 'allow_irreversible: true' for f in named)
 
     # With consent: applied, then judged again from a fresh read.
-    rc, out, _files = harden(runner, tmp_path, 'apply', harden_backup_vaults_allow_irreversible=True, **common)
-    assert rc == 0, out
-    rc, out, files = harden(runner, tmp_path, 'recheck', '--check', harden_backup_vaults_allow_irreversible=True, **common)
-    assert rc == 0, out
-    report = json.loads(files['drift.json'])
+    assert steps['apply'].failed is None, steps['apply'].output
+    assert steps['recheck'].failed is None, steps['recheck'].output
+    report = steps['recheck'].report
     rows = dict((row['name'], row) for row in report['azure_policy']['definitions'])
     by_id = dict((v['id'].lower(), v) for v in report['vaults'])
     fixed = 0

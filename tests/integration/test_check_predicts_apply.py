@@ -11,11 +11,7 @@ at the end ties the role's wiring to the same property. Seeds are fixed, so a fa
 
 from __future__ import annotations
 
-import json
-import os
 import random
-import subprocess
-import sys
 
 import pytest
 
@@ -32,6 +28,7 @@ from ansible_collections.vaultlock.azure.plugins.modules import backup_policy_re
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_apply import PlanApplier
 from tests.emulator import generator as templates
 from tests.integration.fleets import SUB1, SUB2, vault_id
+from tests.integration.role_steps import play_role_steps, step
 
 GUARD = '/subscriptions/%s/resourceGroups/rg-security/providers/Microsoft.DataProtection/resourceGuards/guard' % SUB1
 SEEDS = range(40)
@@ -264,24 +261,21 @@ def test_check_mode_predicts_exactly_what_harden_apply_changes(emulator, session
     assert trials >= len(SEEDS) // 2 and changes_seen >= 100, (trials, changes_seen)
 
 
-def test_the_role_check_report_matches_its_apply(runner, emulator, tmp_path):
-    """One fleet through ansible-playbook: the check run's predicted changes are the apply run's changes."""
+def test_the_role_check_report_matches_its_apply(runner, emulator):
+    """One fleet through ansible-playbook: the check run's predicted changes are the apply run's changes (the check and
+    the apply are steps of one run, role_steps.play_role_steps)."""
     rng = random.Random(1013)
     fleet = random_fleet(rng)
     emulator.load_fleet(fleet)
+    emulator.clear_journal()
     variables = {'harden_backup_vaults_subscription_ids': ['all'], 'harden_backup_vaults_immutability': 'locked',
                  'harden_backup_vaults_allow_irreversible': True, 'harden_backup_vaults_retention_mode': 'enforce',
                  'harden_backup_vaults_retention_minimum': {'daily': '30d', 'weekly': '12w'},
                  'harden_backup_vaults_soft_delete': {'state': 'on', 'retention_days': 30}}
-    reports = {}
-    for mode, args in (('check', ['--check']), ('apply', [])):
-        variables['harden_backup_vaults_report_dir'] = str(tmp_path / mode)
-        subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), 'vaultlock.azure.harden_backup_vaults',
-                        '-e', json.dumps(variables)] + args, env=runner.env(), capture_output=True, text=True, timeout=300, check=False)
-        reports[mode] = json.loads((tmp_path / mode / 'drift.json').read_text())
-        if mode == 'check':
-            assert emulator.writes() == []
-            before = state_of(emulator, fleet)
+    before = state_of(emulator, fleet)
+    _run, steps = play_role_steps(runner, [step('check', check=True, **variables), step('apply', **variables)])
+    assert steps['check'].writes == []          # so the state the apply starts from is ``before``
+    reports = {mode: steps[mode].report for mode in ('check', 'apply')}
     after = state_of(emulator, fleet)
     made = {key: (before[key], after[key]) for key in before if before[key] != after[key]}
     assert reports['apply']['errors'] == []

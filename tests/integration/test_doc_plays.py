@@ -9,12 +9,19 @@ mode then apply, with ANSIBLE_PYTHON_INTERPRETER set to a virtualenv without any
 that still needed the SDKs in the target's Python fails. Only the authentication comes from the emulator (its
 ``AZURE_*`` variables), and the emulator holds the vaults, resource groups and subscriptions the examples name.
 The ``import_role`` examples of docs/role.md run the same way, as the tasks of a user's play on localhost.
+
+Check mode and apply are one ansible-playbook run each (issue 24, ``check_then_apply``): the plays with ``check_mode``
+and ``diff`` set on each play (what ``--check --diff`` does to every task of a run), a marker play, then the plays as
+written. The journal_marks callback gives the marker's place in the emulator's journal, so the check's requests are the
+ones before it. A role example that fails the check run on purpose (``harden_backup_vaults_fail_on_drift``) would end
+the run there: its check and apply stay two runs.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import pathlib
 import re
 import subprocess
 import sys
@@ -23,7 +30,8 @@ import pytest
 import yaml
 
 from tests.emulator import tokens
-from tests.integration.conftest import REPO
+from tests.emulator.client import is_write
+from tests.integration.conftest import REPO, step
 from tests.integration.fleets import SUB1, SUB2, vault_id
 from tests.integration.test_module_examples import examples_fleet
 
@@ -110,6 +118,37 @@ def playbook(args, env, cwd):
     return proc.returncode, proc.stdout + proc.stderr
 
 
+CALLBACKS = pathlib.Path(__file__).resolve().parent / 'callback_plugins'
+
+
+def check_then_apply(plays, inventory, env, work, emulator, marker_task=None):
+    """Check mode then apply of ``plays`` (a list of plays) in one ansible-playbook run; play.yml in ``work`` must hold
+    them as written (the apply part imports it). Returns (rc, output, the check's writes, the apply's writes).
+
+    ``marker_task``: the marker play's task (a debug task when None); it runs between the two parts, in check mode off.
+    """
+    checked = [dict(play, check_mode=True, diff=True) for play in plays]
+    (work / 'check.yml').write_text(yaml.safe_dump(checked, sort_keys=False))
+    marker = dict(marker_task or {'ansible.builtin.debug': {'msg': 'checked'}}, name='checked', register='checked__mark')
+    steps = [{'ansible.builtin.import_playbook': 'check.yml'},
+             {'name': 'between check and apply', 'hosts': 'localhost', 'connection': 'local', 'gather_facts': False,
+              'tasks': [marker]},
+             {'ansible.builtin.import_playbook': 'play.yml'}]
+    (work / 'steps.yml').write_text(yaml.safe_dump(steps, sort_keys=False))
+    endpoint = work.parent / 'endpoint.json'
+    endpoint.write_text(json.dumps(emulator.endpoint))
+    marks = work.parent / 'marks.jsonl'
+    env = dict(env, ANSIBLE_CALLBACK_PLUGINS=str(CALLBACKS), ANSIBLE_CALLBACKS_ENABLED='journal_marks', VAULTLOCK_REPO=str(REPO),
+               VAULTLOCK_EMULATOR_ENDPOINT=str(endpoint), VAULTLOCK_MARKS_OUT=str(marks))
+    emulator.clear_journal()
+    rc, output = playbook(inventory + ['steps.yml'], env, work)
+    records = [json.loads(line) for line in marks.read_text().splitlines()] if marks.exists() else []
+    split = [r['start'] for r in records if r['register'] == 'checked__mark']
+    assert len(split) == 1, output
+    journal = emulator.journal()
+    return rc, output, [e for e in journal[:split[0]] if is_write(e)], [e for e in journal[split[0]:] if is_write(e)]
+
+
 def recap(output):
     match = re.findall(r'^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', output, re.M)
     assert match, output
@@ -143,16 +182,12 @@ def test_doc_play_checks_then_applies_as_written(runner, emulator, bare_python, 
         (work / 'vaults.backup_vaults.yml').write_text(doc_block('docs/scale-out.md', '# vaults.backup_vaults.yml'))
         inventory = ['-i', 'vaults.backup_vaults.yml']
 
-    rc, output = playbook(inventory + ['play.yml', '--check', '--diff'], env, work)
+    rc, output, check_writes, written = check_then_apply(yaml.safe_load(text), inventory, env, work, emulator)
     assert rc == 0, output
     assert 'Failed to import' not in output
+    # The recap adds up both parts: no failure in either.
     assert all(counts['failed'] == 0 and counts['unreachable'] == 0 for counts in recap(output).values()), output
-    assert emulator.writes() == [], output
-
-    rc, output = playbook(inventory + ['play.yml'], env, work)
-    assert rc == 0, output
-    assert all(counts['failed'] == 0 and counts['unreachable'] == 0 for counts in recap(output).values()), output
-    written = {w['path'].lower() for w in emulator.writes()}
+    assert check_writes == [], output
     assert written, output
     # Every example play enables immutability on rsv-prod-01 (the README by name, the role by its baseline, the
     # vault hosts play on the vaults of the group immutability_disabled).
@@ -170,19 +205,20 @@ def test_in_process_task_honours_check_mode_diff_and_environment(runner, emulato
         {'vaultlock.azure.vault_immutability_info': {'resource_group': 'rg-two'},
          'environment': {'AZURE_SUBSCRIPTION_ID': SUB2}},
     ]
-    run = runner.play(tasks, ['--check', '--diff'], extra_env={'ANSIBLE_PYTHON_INTERPRETER': bare_python})
+    # Check mode and diff per task (what --check --diff did for a run of their own), then the first task for real.
+    run = runner.play([step(tasks[0], check=True, diff=True), step(tasks[1], check=True, diff=True), tasks[0]],
+                      extra_env={'ANSIBLE_PYTHON_INTERPRETER': bare_python}, marks=[])
     assert run.rc == 0, run.output
     result = run['r0']
     assert result['changed'] is True and result['vault']['immutability'] == 'enabled', (result, run.output)
     assert result['diff']['before']['immutability'] == 'disabled' and result['diff']['after']['immutability'] == 'enabled'
     assert 'Failed to import' not in run.output
-    assert emulator.writes() == []
+    assert run.writes('r0') == [] and run.writes('r1') == []
     assert [v['name'] for v in run['r1']['vaults']] == ['rsv-two']
     assert run['r1']['subscriptions'] == [SUB2]
 
-    run = runner.play(tasks[:1], extra_env={'ANSIBLE_PYTHON_INTERPRETER': bare_python})
-    assert run.rc == 0 and run['r0']['changed'] is True, run.output
-    assert [w['method'] for w in emulator.writes()] == ['PATCH']
+    assert run['r2']['changed'] is True, run.output
+    assert [w['method'] for w in run.writes('r2')] == ['PATCH']
     assert immutability(emulator, 'rsv-prod-01', 'recovery_services', 'rg-backup-prod') == 'Unlocked'
 
 
@@ -235,15 +271,28 @@ def test_role_snippet_checks_then_applies_in_a_users_play(runner, emulator, bare
     fails_on_drift = bool(tasks[0].get('vars', {}).get('harden_backup_vaults_fail_on_drift'))
     report_dir = work / (tasks[0].get('vars', {}).get('harden_backup_vaults_report_dir') and 'drift' or 'reports/harden_backup_vaults')
 
-    for args in (['--check', '--diff'], []):
-        rc, output = playbook(['-i', 'localhost,', 'play.yml'] + args, env, work)
-        assert 'Failed to import' not in output, output
-        summary = json.loads((report_dir / 'drift.json').read_text())['summary']
-        assert summary['errors'] == 0, output
-        counts = recap(output)['localhost']
-        if rc != 0:
-            assert fails_on_drift and summary['drifting'] > 0 and counts['failed'] == 1, output
-            assert 'Fail on errors or remaining drift' in output, output
-        if args:
-            assert emulator.writes() == [], output
-    assert emulator.writes(), output
+    if fails_on_drift:
+        # Its check run fails on purpose at its end: the apply would not run after it in the same run.
+        for args in (['--check', '--diff'], []):
+            rc, output = playbook(['-i', 'localhost,', 'play.yml'] + args, env, work)
+            assert 'Failed to import' not in output, output
+            summary = json.loads((report_dir / 'drift.json').read_text())['summary']
+            assert summary['errors'] == 0, output
+            counts = recap(output)['localhost']
+            if rc != 0:
+                assert summary['drifting'] > 0 and counts['failed'] == 1, output
+                assert 'Fail on errors or remaining drift' in output, output
+            if args:
+                assert emulator.writes() == [], output
+        assert emulator.writes(), output
+        return
+    # The marker keeps the check's drift.json (the apply writes its own over it), with the test action of Runner.play.
+    marker = {'vaultlock_test_results': {'content': "{{ lookup('ansible.builtin.file', '%s') }}" % (report_dir / 'drift.json'),
+                                         'dest': str(tmp_path / 'check-drift.json')}}
+    rc, output, check_writes, apply_writes = check_then_apply(play, ['-i', 'localhost,'], env, work, emulator, marker)
+    assert 'Failed to import' not in output, output
+    assert rc == 0 and recap(output)['localhost']['failed'] == 0, output
+    for drift in (tmp_path / 'check-drift.json', report_dir / 'drift.json'):
+        assert json.loads(drift.read_text())['summary']['errors'] == 0, output
+    assert check_writes == [], output
+    assert apply_writes, output

@@ -2,7 +2,12 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Exclusions mean the vault they name, in any equivalent form; scope ids exclude everything under them; an entry
 that is not understood stops the role before any request; an entry that matches nothing warns, and blocks a run that
-would make irreversible changes."""
+would make irreversible changes.
+
+The refused entry and the unmatched entry's three runs (check, apply, then a reversible apply) are steps of one
+ansible-playbook run (issue 24; role_steps.play_role_steps), each step's requests, result and reports its own. Ansible
+prints a warning once per run: the unmatched entry's warning is looked for in the run's output (its check step is the
+first to give it), and in each step's drift.json."""
 
 from __future__ import annotations
 
@@ -11,7 +16,11 @@ import os
 import subprocess
 import sys
 
+import pytest
+
+from tests.integration.conftest import fresh_fleet
 from tests.integration.fleets import RG, SUB1, SUB2, vault, vault_id
+from tests.integration.role_steps import play_role_steps, step
 
 BIN = os.path.dirname(sys.executable)
 LOCK = {'harden_backup_vaults_immutability': 'locked', 'harden_backup_vaults_allow_irreversible': True,
@@ -61,32 +70,48 @@ def test_equivalent_forms_and_scope_ids_protect_what_they_name(runner, emulator,
     assert 'TLS certificate validation was off for this task' in output
 
 
-def test_an_entry_that_is_not_understood_stops_before_any_request(runner, emulator, tmp_path):
-    emulator.load_fleet(fleet())
-    emulator.clear_journal()
-    bad = '/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Storage/storageAccounts/rsv-protected' % (SUB1, RG)
-    rc, output, _report = harden(runner, tmp_path, harden_backup_vaults_exclude=['rsv-*-test', bad], **LOCK)
-    assert rc != 0
-    assert 'harden_backup_vaults_exclude[1]' in output and 'Microsoft.Storage' in output
-    assert emulator.journal() == []
+BAD = '/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Storage/storageAccounts/rsv-protected' % (SUB1, RG)
+TYPO = vault_id('rsv-protectd')           # meant rsv-protected
 
 
-def test_an_entry_that_matches_nothing_warns_and_blocks_irreversible_changes(runner, emulator, tmp_path):
-    emulator.load_fleet(fleet())
-    emulator.clear_journal()
-    typo = vault_id('rsv-protectd')           # meant rsv-protected
-    for args in (['--check'], []):
-        rc, output, report = harden(runner, tmp_path, *args, harden_backup_vaults_exclude=[typo], **LOCK)
-        assert rc != 0, output[-2000:]
-        assert 'matched no vault' in ' '.join(output.split())  # ansible-core 2.17 wraps warnings at the terminal width
+@pytest.fixture(scope='module')
+def steps(module_runner):
+    """The refused entry, then the unmatched entry in check mode, for real, and without an irreversible change: one run."""
+    fresh_fleet(module_runner, fleet())
+    reversible = dict(LOCK, harden_backup_vaults_immutability='enabled', harden_backup_vaults_exclude=[TYPO])
+    run, results = play_role_steps(module_runner, [
+        step('bad', **dict(LOCK, harden_backup_vaults_exclude=['rsv-*-test', BAD])),
+        step('typo_check', check=True, **dict(LOCK, harden_backup_vaults_exclude=[TYPO])),
+        step('typo_apply', **dict(LOCK, harden_backup_vaults_exclude=[TYPO])),
+        step('reversible', **reversible),
+    ], resources=[vault_id('rsv-protected')])
+    return run, results
+
+
+def test_an_entry_that_is_not_understood_stops_before_any_request(steps):
+    _run, results = steps
+    result = results['bad']
+    assert result.failed is not None
+    assert 'harden_backup_vaults_exclude[1]' in result.output and 'Microsoft.Storage' in result.output
+    assert result.requests == []
+
+
+def test_an_entry_that_matches_nothing_warns_and_blocks_irreversible_changes(steps):
+    run, results = steps
+    # Ansible prints a warning once per run (ansible-core 2.17 wraps warnings at the terminal width).
+    assert 'matched no vault' in ' '.join(run.output.split())
+    for name in ('typo_check', 'typo_apply'):
+        result = results[name]
+        assert result.failed is not None, result.output[-2000:]
+        report = result.report
         assert any('matched no vault' in w for w in report['warnings'])
         assert [e['scope'] for e in report['errors']] == ['harden_backup_vaults_exclude']
         assert 'irreversible' in report['errors'][0]['message'] and report['changed'] == []
-    assert emulator.writes() == []
+        assert result.writes == []
     # Without an irreversible change to make, an unmatched entry is only a warning.
-    reversible = dict(LOCK)
-    reversible.update({'harden_backup_vaults_immutability': 'enabled', 'harden_backup_vaults_exclude': [typo]})
-    rc, output, report = harden(runner, tmp_path, **reversible)
-    assert rc == 0, output[-2000:]
+    result = results['reversible']
+    assert result.failed is None, result.output[-2000:]
+    report = result.report
     assert report['errors'] == [] and any('matched no vault' in w for w in report['warnings'])
-    assert state(emulator, 'rsv-protected') == 'Unlocked'
+    body = result.after.resource(vault_id('rsv-protected'))
+    assert body['properties']['securitySettings']['immutabilitySettings']['state'] == 'Unlocked'

@@ -280,35 +280,30 @@ def test_listed_vaults_exclusions_and_discovery_errors(checks):
 # Bad role variables: tests/integration/test_role_bad_variables.py (all the cases in one ansible-playbook run).
 
 
-def test_play_module_defaults_reach_the_role_and_auth_overrides_them(runner, emulator, tmp_path):
-    """module_defaults group/vaultlock.azure.all of the play apply inside the role; harden_backup_vaults_auth wins."""
+def test_play_module_defaults_reach_the_role_and_auth_overrides_them(runner, emulator):
+    """module_defaults group/vaultlock.azure.all of the play apply inside the role; harden_backup_vaults_auth wins.
+    The three check runs are steps of one (role_steps.play_role_steps), in a play with those module_defaults."""
     emulator.load_fleet(clean_fleet())
+    emulator.clear_journal()
     bogus = '99999999-9999-9999-9999-999999999999'
-    play = {'hosts': 'localhost', 'connection': 'local', 'gather_facts': False,
-            'module_defaults': {'group/vaultlock.azure.all': {'subscription_id': bogus, 'api_retries': 0}},
-            'roles': [{'role': 'vaultlock.azure.harden_backup_vaults'}]}
-    path = tmp_path / 'play.yml'
-    path.write_text(json.dumps([play]))
-    base = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,', str(path), '--check']
-
-    def run(variables):
-        variables['harden_backup_vaults_report_dir'] = str(tmp_path / 'reports')
-        proc = subprocess.run(base + ['-e', json.dumps(variables)], env=runner.env(), capture_output=True, text=True,
-                              timeout=300, check=False)
-        return proc.returncode, proc.stdout + proc.stderr
+    _run, steps = play_role_steps(runner, [
+        step('not_read', check=True, harden_backup_vaults_fail_on_error=False),
+        step('empty_allowed', check=True, harden_backup_vaults_fail_on_error=False, harden_backup_vaults_allow_empty_scope=True),
+        step('auth', check=True, harden_backup_vaults_auth={'subscription_id': SUB1}),
+    ], play_extra={'module_defaults': {'group/vaultlock.azure.all': {'subscription_id': bogus, 'api_retries': 0}}})
 
     # A run that read no vault fails with the cause first (issue 26), whatever fail_on_error says...
-    rc, output = run({'harden_backup_vaults_fail_on_error': False})
-    assert rc != 0 and 'The run did not read its scope: could not read' in ' '.join(output.split()), output
+    result = steps['not_read']
+    assert result.failed is not None and 'The run did not read its scope: could not read' in ' '.join(result.output.split()), result.output
     # ... unless an empty scope is allowed; the reports say why either way.
-    rc, output = run({'harden_backup_vaults_fail_on_error': False, 'harden_backup_vaults_allow_empty_scope': True})
-    assert rc == 0, output
-    report = json.loads((tmp_path / 'reports' / 'drift.json').read_text())
+    result = steps['empty_allowed']
+    assert result.failed is None, result.output
+    report = result.report
     assert report['vaults'] == [] and 'SubscriptionNotFound' in report['errors'][0]['message']
     assert len(report['errors']) == 1          # one error for the subscription, not one per vault kind
-    rc, output = run({'harden_backup_vaults_auth': {'subscription_id': SUB1}})
-    assert rc == 0, output
-    report = json.loads((tmp_path / 'reports' / 'drift.json').read_text())
+    result = steps['auth']
+    assert result.failed is None, result.output
+    report = result.report
     assert len(report['vaults']) == 3 and report['errors'] == []
 
 

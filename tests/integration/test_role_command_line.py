@@ -1,7 +1,13 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The role's dictionary variables given on the command line (issue 26): `-e name=value` is a string, and is refused
-naming the variable and showing its JSON form, before any request; the JSON form the message shows works."""
+naming the variable and showing its JSON form, before any request; the JSON form the message shows works.
+
+The refusals run as steps of one ansible-playbook run (issue 24; role_steps.play_role_steps, in check mode as each
+case's own ``--check`` run was): each step imports the role with what ``-e`` gives the play for that case's arguments,
+read by Ansible's own parser of ``-e`` (parse_kv for key=value, as ``load_extra_vars`` does; JSON for JSON). Two real
+command lines stay: a key=value refused by ``-e`` itself, whose message must be the one its step gives, and the JSON
+form of that message, which must work."""
 
 from __future__ import annotations
 
@@ -12,9 +18,12 @@ import subprocess
 import sys
 
 import pytest
+from ansible.parsing.splitter import parse_kv
 
 from tests.emulator import generator as templates
+from tests.integration.conftest import fresh_fleet
 from tests.integration.fleets import RG, SUB1, vault
+from tests.integration.role_steps import play_role_steps, step
 
 PLAYBOOK = 'vaultlock.azure.harden_backup_vaults'
 DICT_VARIABLES = ['harden_backup_vaults_retention_minimum', 'harden_backup_vaults_soft_delete',
@@ -27,6 +36,37 @@ def fleet():
             vault('rsv-ok', 'recovery_services', 'enabled',
                   policies=[{'name': 'VMDaily', 'properties': templates.iaas_v1(False)}]),
         ]}]}]}
+
+
+KEY_VALUE = [
+    ('harden_backup_vaults_retention_minimum', 'daily:30d'),      # the issue's example
+    ('harden_backup_vaults_retention_minimum', 'daily=30d'),      # key=value is a string too, not Ansible's conversion
+    ('harden_backup_vaults_soft_delete', 'on'),
+    ('harden_backup_vaults_lock_requirements', 'max_retention=10y'),
+    ('harden_backup_vaults_tags', 'environment:production'),
+    ('harden_backup_vaults_auth', 'subscription_id=%s' % SUB1),
+]
+EVERY_WRONG = ['harden_backup_vaults_tags=env:prod', 'harden_backup_vaults_soft_delete=on']
+
+
+def command_line(*arguments):
+    """The variables ``-e ARGUMENT ...`` give a play: each argument read as ansible-core's load_extra_vars reads it (JSON
+    when it starts with { or [, else key=value with parse_kv), later ones over earlier ones."""
+    variables = {}
+    for argument in arguments:
+        variables.update(json.loads(argument) if argument[0] in '{[' else parse_kv(argument))
+    return variables
+
+
+@pytest.fixture(scope='module')
+def refused(module_runner):
+    """Every refusal of this file as a step of one check-mode run: {step name: StepRun}."""
+    fresh_fleet(module_runner, fleet())
+    steps = [step('kv%d' % index, check=True, **command_line('%s=%s' % case)) for index, case in enumerate(KEY_VALUE)]
+    steps += [step('null%d' % index, check=True, **command_line(json.dumps({name: None}))) for index, name in enumerate(DICT_VARIABLES)]
+    steps.append(step('every_wrong', check=True, **command_line(*EVERY_WRONG)))
+    _run, results = play_role_steps(module_runner, steps)
+    return results
 
 
 @pytest.fixture
@@ -49,38 +89,38 @@ def message(output):
     return json.loads('"%s"' % found.group(1))
 
 
-@pytest.mark.parametrize('name, value', [
-    ('harden_backup_vaults_retention_minimum', 'daily:30d'),      # the issue's example
-    ('harden_backup_vaults_retention_minimum', 'daily=30d'),      # key=value is a string too, not Ansible's conversion
-    ('harden_backup_vaults_soft_delete', 'on'),
-    ('harden_backup_vaults_lock_requirements', 'max_retention=10y'),
-    ('harden_backup_vaults_tags', 'environment:production'),
-    ('harden_backup_vaults_auth', 'subscription_id=%s' % SUB1),
-])
-def test_a_dictionary_variable_given_as_key_value_is_refused_with_its_json_form(playbook, emulator, name, value):
-    rc, output = playbook('-e', '%s=%s' % (name, value))
-    assert rc != 0
-    msg = message(output)
+@pytest.mark.parametrize('index', range(len(KEY_VALUE)), ids=['%s=%s' % case for case in KEY_VALUE])
+def test_a_dictionary_variable_given_as_key_value_is_refused_with_its_json_form(refused, index):
+    name, _value = KEY_VALUE[index]
+    result = refused['kv%d' % index]
+    assert result.failed, result.output
+    output = result.output
+    msg = result.failed['msg']
     assert msg.startswith('%s must be a dictionary, got str; on the command line give it as JSON: -e \'{"%s": {' % (name, name)), msg
     # The JSON form the message shows is valid JSON of that variable, a dictionary.
     shown = json.loads(msg.split("-e '", 1)[1].rstrip("'"))
     assert list(shown) == [name] and isinstance(shown[name], dict)
     assert 'unable to convert to dict' not in output            # Ansible's own error never comes first
-    assert emulator.journal() == []                              # refused before any request
+    assert result.requests == []                                 # refused before any request
     if name == 'harden_backup_vaults_auth':
         assert SUB1 not in output                                # its value is never shown
 
 
-@pytest.mark.parametrize('name', DICT_VARIABLES)
-def test_null_is_refused_for_every_dictionary_variable(playbook, emulator, name):
-    rc, output = playbook('-e', json.dumps({name: None}))
-    assert rc != 0
-    assert message(output).startswith('%s must be a dictionary, got NoneType; on the command line give it as JSON' % name)
-    assert emulator.journal() == []
+@pytest.mark.parametrize('index', range(len(DICT_VARIABLES)), ids=DICT_VARIABLES)
+def test_null_is_refused_for_every_dictionary_variable(refused, index):
+    name = DICT_VARIABLES[index]
+    result = refused['null%d' % index]
+    assert result.failed, result.output
+    assert result.failed['msg'].startswith('%s must be a dictionary, got NoneType; on the command line give it as JSON' % name)
+    assert result.requests == []
 
 
-def test_the_json_form_of_the_message_works(playbook, emulator, tmp_path):
+def test_the_json_form_of_the_message_works(refused, playbook, emulator, tmp_path):
     rc, output = playbook('-e', 'harden_backup_vaults_retention_minimum=daily:30d')
+    assert rc != 0
+    # A real -e refuses it with the message its step gave (the steps read -e as Ansible does).
+    assert message(output) == refused['kv0'].failed['msg']
+    assert emulator.journal() == []
     shown = message(output).split("-e '", 1)[1].rstrip("'")
     rc, output = playbook('-e', shown, '-e', '{"harden_backup_vaults_soft_delete": {"state": "on", "retention_days": 14}}')
     assert rc == 0, output[-3000:]
@@ -90,12 +130,13 @@ def test_the_json_form_of_the_message_works(playbook, emulator, tmp_path):
     assert emulator.writes() == []
 
 
-def test_every_wrong_dictionary_variable_is_named_in_one_message(playbook, emulator):
-    rc, output = playbook('-e', 'harden_backup_vaults_tags=env:prod', '-e', 'harden_backup_vaults_soft_delete=on')
-    assert rc != 0
-    msg = message(output)
+def test_every_wrong_dictionary_variable_is_named_in_one_message(refused):
+    result = refused['every_wrong']
+    assert result.failed, result.output
+    output = result.output
+    msg = result.failed['msg']
     assert msg.startswith('harden_backup_vaults_soft_delete must be a dictionary, got str'), msg
     assert '. harden_backup_vaults_tags must be a dictionary, got str; on the command line give it as JSON: ' \
         '-e \'{"harden_backup_vaults_tags": {"environment": "production"}}\'' in msg, msg
     assert '(item=' not in output                                # one task, no line per variable
-    assert emulator.journal() == []
+    assert result.requests == []

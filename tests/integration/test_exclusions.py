@@ -78,7 +78,7 @@ TYPO = vault_id('rsv-protectd')           # meant rsv-protected
 def steps(module_runner):
     """The refused entry, then the unmatched entry in check mode, for real, and without an irreversible change: one run."""
     fresh_fleet(module_runner, fleet())
-    reversible = dict(LOCK, harden_backup_vaults_immutability='enabled', harden_backup_vaults_exclude=[TYPO])
+    reversible = {**LOCK, 'harden_backup_vaults_immutability': 'enabled', 'harden_backup_vaults_exclude': [TYPO]}
     run, results = play_role_steps(module_runner, [
         step('bad', **dict(LOCK, harden_backup_vaults_exclude=['rsv-*-test', BAD])),
         step('typo_check', check=True, **dict(LOCK, harden_backup_vaults_exclude=[TYPO])),

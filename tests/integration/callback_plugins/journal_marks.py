@@ -9,8 +9,8 @@ apply become tasks of one play (per-task ``check_mode``), and the test still see
 state of the emulator after each task, as it did between separate ansible-playbook runs.
 
 Environment: VAULTLOCK_REPO (the checkout, for tests.emulator.client), VAULTLOCK_EMULATOR_ENDPOINT (the emulator's
-endpoint file), VAULTLOCK_MARKS_OUT (a file; one JSON line per task: register, name, status, start and end positions in
-the journal, resources), VAULTLOCK_MARK_RESOURCES (a JSON list of ARM ids whose stored documents are read after each
+endpoint file), VAULTLOCK_MARKS_OUT (a file; one JSON line per task that has a register: register, name, status, start
+and end positions in the journal, resources), VAULTLOCK_MARK_RESOURCES (a JSON list of ARM ids whose stored documents are read after each
 task; empty or unset: none).
 """
 
@@ -59,9 +59,13 @@ class CallbackModule(CallbackBase):
         return self._emulator().stats()['journal_entries']
 
     def v2_playbook_on_task_start(self, task, is_conditional):
-        self._start = self._position()
+        # Only a task with a register is marked (the Runner keys the marks by register): a role's other tasks, most of
+        # a run's tasks, cost no request to the emulator.
+        self._start = self._position() if task.register else None
 
     def _mark(self, result, status):
+        if not result._task.register:
+            return
         client = self._emulator()
         ids = json.loads(os.environ.get('VAULTLOCK_MARK_RESOURCES') or '[]')
         record = {'register': result._task.register, 'name': result._task.get_name(), 'status': status,

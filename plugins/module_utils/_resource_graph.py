@@ -810,7 +810,7 @@ def discover(session, subscriptions, vault_types, resource_groups=None, tags=Non
     records, arm_subs, moved = [], [], {}
     # The policies come in the vault rows (one query) unless Resource Graph refuses that query: then they are asked for
     # on their own, for this batch and the next ones.
-    joined, joined_subs, row_policies = bool(policies), set(), {}
+    joined, joined_subs = bool(policies), set()
     try:
         found, unreadable, with_rows, seen = [], [], set(), set()
         for batch in _batches(subs):
@@ -825,7 +825,6 @@ def discover(session, subscriptions, vault_types, resource_groups=None, tags=Non
                 continue
             if joined:
                 joined_subs.update(sub.lower() for sub in batch)
-                row_policies.update(pages.policies)
             result['dropped'].extend(pages.dropped)
             with_rows.update(pages.with_rows)
             for record in pages.found:
@@ -835,11 +834,6 @@ def discover(session, subscriptions, vault_types, resource_groups=None, tags=Non
                     found.append(record)
             unreadable.extend(pages.unreadable)
         records = [r for r in found if _fleet.tags_match(r, tags)]
-        if joined_subs:
-            attacher = PolicyRows([r for r in records if str(r.get('subscription_id')).lower() in joined_subs])
-            attacher.add([{'vaultId': key, 'policies': value} for key, value in row_policies.items()])
-            attacher.finish()
-        del row_policies
         result['errors'].extend(unreadable)   # as the ARM path: whatever the tag filter, an unreadable vault is said
         # A subscription without vault rows is empty, or invisible to Resource Graph: only then ask which.
         unknown = [s for s in subs if s.lower() not in with_rows and s.lower() not in moved]
@@ -928,8 +922,8 @@ def _vault_pages(graph, shape, batch, subs, result, joined):
     (``vaults_query(policies=True)``); should Resource Graph refuse that query's text (a 400 naming the query), the plain
     vault query is asked instead, ``result['requeried']`` says so, and the policies are asked for on their own."""
     kinds, resource_groups, tags = shape
-    start = functools.partial(_VaultPages, subs)
     if joined:
+        start = functools.partial(_VaultPages, subs, with_policies=True)
         try:
             return _settled(graph, vaults_query(kinds, resource_groups, tags, policies=True), batch, start, 'vaults', result), True
         except AzureOperationError as exc:
@@ -938,26 +932,29 @@ def _vault_pages(graph, shape, batch, subs, result, joined):
             result['requeried'].append({'query': 'vaults', 'subscriptions': len(batch), 'attempt': 1, 'code': exc.code,
                                         'reason': exc.azure_message, 'outcome': 'asked again without the policies (asked for on '
                                                                                 'their own)'})
-    return _settled(graph, vaults_query(kinds, resource_groups, tags), batch, start, 'vaults', result), False
+    return _settled(graph, vaults_query(kinds, resource_groups, tags), batch, functools.partial(_VaultPages, subs), 'vaults', result), False
 
 
 class _VaultPages:
     """The vault rows of one query, page by page (``add``): records, unreadable rows, dropped rows, the subscriptions
-    with rows, and the policies rows brought along (``policies``: lower-cased vault id -> the row's ``policies``). One
-    per attempt, so a query asked again starts from nothing."""
+    with rows. ``with_policies``: the rows bring their vault's policies along (``vaults_query(policies=True)``), and each
+    page's records get ``policies`` as the page is read (none for a row without any, null or absent), so that a page's
+    raw policies are freed with it. One per attempt, so a query asked again starts from nothing."""
 
-    def __init__(self, subs):
+    def __init__(self, subs, with_policies=False):
         self.subs = subs
+        self.with_policies = with_policies
         self.found, self.unreadable, self.dropped, self.with_rows = [], [], [], set()
-        self.policies = {}
 
     def add(self, rows):
         rows = in_scope(rows, self.subs, self.dropped)
-        for row in rows:
-            if 'policies' in row:
-                self.policies[str(row.get('id')).lower()] = row.pop('policies')
+        policies = [{'vaultId': str(row.get('id')).lower(), 'policies': row.pop('policies')} for row in rows if 'policies' in row]
         self.with_rows.update(str(r.get('subscriptionId')).lower() for r in rows)
         page_records, page_errors = read_vault_rows(rows)
+        if self.with_policies:
+            attacher = PolicyRows(page_records)
+            attacher.add(policies)
+            attacher.finish()
         self.found.extend(page_records)
         self.unreadable.extend(page_errors)
 

@@ -383,6 +383,31 @@ def test_a_row_per_vault_or_a_row_per_policy_make_the_same_policies():
     assert sum(len(r['policies']) for r in records) == len(per_vault[1]['policies'])
 
 
+def test_vault_rows_with_their_policies_give_every_record_its_policies_page_by_page():
+    store = _store()
+    subs = list(store.subs.values())
+    rows = json.loads(json.dumps(kql.parse(rg.vaults_query(BOTH, policies=True)).run(
+        graph.table_rows(store, 'resources', subs), lambda table: graph.table_rows(store, table, subs))))
+    with_some = [row for row in rows if row.get('policies')]
+    assert len(with_some) >= 3
+    # A vault row whose policies are null, or not there at all (an answer that leaves null columns out), has none.
+    with_some[0]['policies'] = None
+    del with_some[1]['policies']
+    pages = rg._VaultPages([s['id'] for s in subs], with_policies=True)  # pylint: disable=protected-access
+    for start in range(0, len(rows), 7):
+        pages.add(rows[start:start + 7])
+    by_id = {r['id'].lower(): r for r in pages.found}
+    assert len(by_id) == len(rows) and all(isinstance(r['policies'], list) for r in pages.found)
+    assert by_id[with_some[0]['id'].lower()]['policies'] == [] and by_id[with_some[1]['id'].lower()]['policies'] == []
+    assert by_id[with_some[2]['id'].lower()]['policies'] and all(p['vault'] == with_some[2]['id'] for p in by_id[with_some[2]['id'].lower()]['policies'])
+    # The same records as the vault rows and the policies read apart.
+    apart = rg.vault_records(json.loads(json.dumps(kql.parse(rg.vaults_query(BOTH)).run(graph.table_rows(store, 'resources', subs)))))
+    rg.attach_policy_rows(apart, json.loads(json.dumps(kql.parse(rg.policies_query(BOTH)).run(graph.table_rows(store, 'recoveryservicesresources', subs)))))
+    for record in apart:
+        if record['id'].lower() not in (with_some[0]['id'].lower(), with_some[1]['id'].lower()):
+            assert by_id[record['id'].lower()] == record
+
+
 def test_a_vault_row_twice_is_not_one_answer():
     answers = [page([{'vaultId': 'A', 'policies': []}], token='T', total=2), page([{'vaultId': 'a', 'policies': []}], total=2)]
     graph_client, _transport, _clock = client(answers)

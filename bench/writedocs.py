@@ -385,13 +385,40 @@ exception types the unknown-outcome rules depend on). What changed instead:
   plugin class in `ansible-playbook` itself before forking the task's worker, so the collection's action plugins import
   the SDK's core (and a state module its write SDKs) then, and every task's worker inherits them instead of importing
   them again: the "Task overhead" table's info task now costs 0.07 s against a ping's 0.39 s (the last round's run: 0.25 s against 0.35 s).
-- **What this round's `make bench` measured** (09:03 UTC, quiet machine; the table above): the 20,000-vault apply took
+- **What the fifth round's `make bench` measured** (09:03 UTC, quiet machine): the 20,000-vault apply took
   69.8 s against the 60 s target (apply task 37.7 s, largest worker 370 MiB, `ansible-playbook` 72 MiB), down from
   100.6 s; check mode at 20,000 vaults 27.3 s. The same case run alone right after (`--only apply --apply-fleets
   20000x20x20 --apply-loop 0`): 65.9 s with `--apply-concurrency 128` (two processes), 59.7 s and then 67.8 s with
   `--apply-processes 4 --apply-concurrency 128`, 66.8 s with four processes and 64 at once. One setting moved by 8 s
   between two runs, as much as the settings differ from each other, so these runs cannot tell the settings apart: the
   defaults stay (the cores, 64 at once). The target is not met.
+
+### Resource Graph: the policies in the vault rows (issue 23, sixth round)
+
+- **One query for the vaults and their policies** (`_resource_graph.vaults_query(policies=True)`): the vault query joins
+  (`join kind=leftouter ... on vaultId`) the vaults' backup policies, grouped a row per vault (`summarize policies =
+  make_list(pack('id', id, 'name', name, 'type', type, 'properties', properties)) by vaultId`), so a fleet takes only its
+  vaults' pages of Resource Graph's quota. At 20,000 vaults over 20 subscriptions with about 40,000 policies: 20 queries
+  instead of 61, all within the first two 5-second windows. Measured in process (`discover()` alone, throttling on, another
+  engineer's tests running beside it): 60 queries, 17.1 s, 10.1 s of it held for the quota; policies a row per vault in a
+  query of their own, 40 queries, 13.6 s, 4.1 s held; joined, 20 queries, 10.4 s, nothing held. The read is now bound by
+  the CPU that decodes the pages and builds the records.
+- **What Azure has not told us**: that Resource Graph serves this join and pages its answer as any other is what Learn's
+  pages say (its tables join, `leftouter` among the flavours, one cross-table join a query; only an answer whose columns
+  are all dynamic cannot be paged), not something a recording shows. Should it refuse the query's text (a 400 naming the
+  query), the vaults are asked alone and the policies on their own, a row per vault, and should that be refused too, a
+  row per policy as before; `resource_graph.requeried` says which (the emulator's `graph_unserved` setting tests each).
+- **Each page's policies are read with the page** (`_VaultPages`): a first version kept every vault's raw policies until
+  the last page and its plan worker peaked at 470 MiB at 20,000 vaults; reading them page by page it peaks at 368 MiB.
+- **`policy_fields` walks a vault body once** for all the Azure Policy definitions' paths (each object's keys lower-cased
+  at most once) instead of once per path: 58 to 26 microseconds a vault, the same fields in the same order (a unit test
+  compares it with reading path by path).
+- **What this round's `make bench` measured** (12:11 to 12:25 UTC, quiet machine; the tables above): the 20,000-vault apply
+  took 53.3 s against the 60 s target (apply task 35.2 s, largest worker 381 MiB, `ansible-playbook` 72 MiB); check mode
+  at 20,000 vaults 18.5 s (was 27.3 s); 5,000 vaults in one subscription 6.6 s; 400 vaults over 4 subscriptions 5.6 s;
+  2,000 changes in one subscription 1.03 x the floor; the module loop 6.4 x. A run of the same `make bench` an hour before,
+  with the first version above and another engineer's tests beside it, took 60.4 s for the 20,000-vault apply: this
+  VM's speed moves by 10 to 20 % between runs, so the margin to 60 s is about one such swing.
 
 ## Tenant scale under Azure's throttling (issue 15): what was built, and where the time goes
 

@@ -467,6 +467,20 @@ class InProcessGraph:
         return json.loads(json.dumps(rows))
 
 
+class Refusing(InProcessGraph):
+    """A Resource Graph that refuses a query holding ``text`` (as the emulator answers KQL it does not serve)."""
+
+    def __init__(self, store, text):
+        super().__init__(store)
+        self.text = text
+
+    def _rows(self, query, subscriptions):
+        if self.text in query:
+            self.sent.append(('refused', list(subscriptions)))
+            raise AzureOperationError(rg.OPERATION, None, 400, 'InvalidQueryLanguage', 'InvalidQueryLanguage')
+        return super()._rows(query, subscriptions)
+
+
 def test_discover_asks_which_subscriptions_are_visible_only_for_those_without_vaults():
     fleet = generator.generate_fleet(30, 3, seed='visible', graph_denied=1)
     fleet['subscriptions'].append({'id': '7e7e7e7e-0000-4000-8000-000000000007', 'resource_groups': [{'name': 'empty'}]})
@@ -483,15 +497,8 @@ def test_discover_asks_which_subscriptions_are_visible_only_for_those_without_va
     assert all('policies' in r for r in found['vaults']) and found['read_at'].endswith('Z')
     assert sum(len(r['policies']) for r in found['vaults']) > 30
 
-    class NoJoin(InProcessGraph):
-        def _rows(self, query, subscriptions):
-            if ' join ' in query:
-                self.sent.append(('refused', list(subscriptions)))
-                raise AzureOperationError(rg.OPERATION, None, 400, 'InvalidQueryLanguage', 'InvalidQueryLanguage')
-            return super()._rows(query, subscriptions)
-
     # Where Resource Graph refuses the join, the policies are asked for on their own, only where vaults were found.
-    no_join = NoJoin(store)
+    no_join = Refusing(store, ' join ')
     apart = rg.discover(Session([]), subs, BOTH, fallback=None, graph=no_join)
     assert [table for table, _subs in no_join.sent] == ['refused', 'resources', 'resourcecontainers', 'recoveryservicesresources']
     assert no_join.sent[2][1] == subs[2:] and no_join.sent[3][1] == subs[:2]
@@ -505,16 +512,7 @@ def test_a_refused_row_per_vault_query_is_asked_again_a_row_per_policy():
     store = Store('tenant', fleet)
     subs = [s['id'] for s in fleet['subscriptions']]
 
-    class NoSummarize(InProcessGraph):
-        """A Resource Graph that does not serve summarize (as the emulator answers KQL it does not serve)."""
-
-        def _rows(self, query, subscriptions):
-            if 'summarize' in query:
-                self.sent.append(('refused', list(subscriptions)))
-                raise AzureOperationError(rg.OPERATION, None, 400, 'InvalidQueryLanguage', 'InvalidQueryLanguage')
-            return super()._rows(query, subscriptions)
-
-    refused = NoSummarize(store)
+    refused = Refusing(store, 'summarize')
     found = rg.discover(Session([]), subs, BOTH, fallback=None, graph=refused)
     served = rg.discover(Session([]), subs, BOTH, fallback=None, graph=InProcessGraph(store))
     # The vaults with their policies (refused), the vaults alone, the policies a row per vault (refused), a row per policy.

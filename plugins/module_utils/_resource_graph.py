@@ -850,18 +850,15 @@ def discover(session, subscriptions, vault_types, resource_groups=None, tags=Non
         if resource_groups:
             result['errors'].extend(missing_resource_groups(graph, [s for s in subs if result['sources'].get(s) == 'resource_graph'],
                                                             resource_groups))
-        for wanted, query, attacher in ((policies, policies_query, PolicyRows), (items, items_query, ItemRows)):
+        # The policies of the subscriptions whose vault rows did not bring them, and the items: a query each.
+        for wanted, settle, attacher, done in ((policies, _policies_settled, PolicyRows, joined_subs),
+                                               (items, _items_settled, ItemRows, ())):
             if not (records and wanted):
                 continue
-            done = joined_subs if attacher is PolicyRows else ()
             for batch in _batches([s for s in graph_subs if s.lower() not in moved and s.lower() not in done]):
                 in_batch = set(sub.lower() for sub in batch)
                 batch_records = [r for r in records if str(r.get('subscription_id')).lower() in in_batch]
-                start = functools.partial(attacher, batch_records)
-                if query is policies_query:
-                    rows = _policies_settled(graph, kinds, resource_groups, batch, start, result)
-                else:
-                    rows = _settled(graph, query(kinds, resource_groups), batch, start, attacher.field, result)
+                rows = settle(graph, kinds, resource_groups, batch, functools.partial(attacher, batch_records), result)
                 if rows is None:
                     moved.update((sub.lower(), attacher.field) for sub in batch)
                 else:
@@ -927,11 +924,7 @@ def _vault_pages(graph, shape, batch, subs, result, joined):
         try:
             return _settled(graph, vaults_query(kinds, resource_groups, tags, policies=True), batch, start, 'vaults', result), True
         except AzureOperationError as exc:
-            if exc.status != 400 or exc.code not in QUERY_REFUSED:
-                raise
-            result['requeried'].append({'query': 'vaults', 'subscriptions': len(batch), 'attempt': 1, 'code': exc.code,
-                                        'reason': exc.azure_message, 'outcome': 'asked again without the policies (asked for on '
-                                                                                'their own)'})
+            _refused(exc, result, 'vaults', batch, 'asked again without the policies (asked for on their own)')
     return _settled(graph, vaults_query(kinds, resource_groups, tags), batch, functools.partial(_VaultPages, subs), 'vaults', result), False
 
 
@@ -948,7 +941,8 @@ class _VaultPages:
 
     def add(self, rows):
         rows = in_scope(rows, self.subs, self.dropped)
-        policies = [{'vaultId': str(row.get('id')).lower(), 'policies': row.pop('policies')} for row in rows if 'policies' in row]
+        # As policies_query's rows (PolicyRows reads them), taken out of the vault rows before they become records.
+        policies = [{'vaultId': str(row.get('id')).lower(), 'policies': row.pop('policies', None)} for row in rows] if self.with_policies else []
         self.with_rows.update(str(r.get('subscriptionId')).lower() for r in rows)
         page_records, page_errors = read_vault_rows(rows)
         if self.with_policies:
@@ -980,19 +974,30 @@ def _settled(graph, query, batch, start, what, result, key='id'):
     return None
 
 
+def _refused(exc, result, what, batch, outcome):
+    """``exc`` refused a query's text (QUERY_REFUSED, a 400): ``result['requeried']`` says what is asked instead; any
+    other error is raised again."""
+    if exc.status != 400 or exc.code not in QUERY_REFUSED:
+        raise exc
+    result['requeried'].append({'query': what, 'subscriptions': len(batch), 'attempt': 1, 'code': exc.code,
+                                'reason': exc.azure_message, 'outcome': outcome})
+
+
 def _policies_settled(graph, kinds, resource_groups, batch, start, result):
     """The policies of a batch of subscriptions: one row per vault (policies_query), or, should Resource Graph refuse
     that query's text (a 400 naming the query), one row per policy (policy_rows_query), and ``result['requeried']`` says
-    so. Which shapes Resource Graph serves is documented (summarize, make_list and pack are KQL it lists); the fallback is
-    for the day it does not, so that a refused shape costs queries, never the read."""
+    so. That Resource Graph serves summarize with make_list and pack is assumed (Learn lists summarize among its operators,
+    not these functions): the fallback is there so that a refused shape costs queries, never the read."""
     try:
         return _settled(graph, policies_query(kinds, resource_groups), batch, start, PolicyRows.field, result, key='vaultId')
     except AzureOperationError as exc:
-        if exc.status != 400 or exc.code not in QUERY_REFUSED:
-            raise
-        result['requeried'].append({'query': PolicyRows.field, 'subscriptions': len(batch), 'attempt': 1, 'code': exc.code,
-                                    'reason': exc.azure_message, 'outcome': 'asked again one row per policy'})
+        _refused(exc, result, PolicyRows.field, batch, 'asked again one row per policy')
     return _settled(graph, policy_rows_query(kinds, resource_groups), batch, start, PolicyRows.field, result)
+
+
+def _items_settled(graph, kinds, resource_groups, batch, start, result):
+    """The protected items and backup instances of a batch of subscriptions (items_query)."""
+    return _settled(graph, items_query(kinds, resource_groups), batch, start, ItemRows.field, result)
 
 
 def _from_arm(session, subs, kinds, resource_groups, tags, policies, items, result, max_concurrency):

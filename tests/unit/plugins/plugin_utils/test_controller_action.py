@@ -45,3 +45,31 @@ def test_a_collector_that_was_off_stays_off():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_what_the_process_held_before_is_left_out_of_the_collection_and_in_it_again_after():
+    before = Node()
+    held = weakref.ref(before)
+    frozen = []
+    with without_cyclic_gc():
+        frozen.append(gc.get_freeze_count())
+        del before     # a cycle that became garbage inside the block, but made before it: the collection skips it
+    assert frozen[0] > 0
+    assert gc.get_freeze_count() == 0
+    assert held() is not None
+    gc.collect()       # unfrozen again: the next full collection frees it
+    assert held() is None
+
+
+def test_objects_someone_else_froze_stay_frozen():
+    gc.freeze()
+    try:
+        count = gc.get_freeze_count()
+        node = Node()
+        alive = weakref.ref(node)
+        with without_cyclic_gc():
+            del node
+        assert gc.get_freeze_count() == count
+        assert alive() is None     # made after their freeze: collected at the end of the block
+    finally:
+        gc.unfreeze()

@@ -7,6 +7,11 @@ STAMP := $(VENV)/.installed
 COLLECTIONS := .cache/collections
 LINK := $(COLLECTIONS)/ansible_collections/vaultlock/azure
 PYTEST := $(PY) -m pytest -p no:cacheprovider
+# Python's bytecode cache on for what make runs, where the environment turns it off (PYTHONDONTWRITEBYTECODE, set for every
+# process on some machines): without it every pytest worker parses, rewrites (pytest's assertion messages) and compiles every
+# test module again, 7 CPU-seconds a unit-test worker, and every process compiles the emulator again. The caches are in
+# __pycache__ directories, which git and the collection's build ignore.
+unexport PYTHONDONTWRITEBYTECODE
 # units and integration run on PYTEST_WORKERS pytest-xdist workers (0: in this process, no xdist), a file per worker at a
 # time (pytest.ini: --dist loadfile, so a module's tests and its module fixtures stay together, in file order). Each
 # worker starts its own ARM emulator (tests/conftest.py).

@@ -236,11 +236,6 @@ diff:
   returned: when diff mode is on and something changes
   type: dict
   sample: {"before": {"DailyPolicy": {"daily": "P7D"}}, "after": {"DailyPolicy": {"daily": "P30D"}}}
-cert_validation_mode:
-  description: V(ignore) when TLS certificate validation was off (O(cert_validation_mode) or E(AZURE_CERT_VALIDATION_MODE)); a warning says so too.
-  returned: when certificate validation was off
-  type: str
-  sample: ignore
 '''
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import VAULT_REF_CONSTRAINTS, VaultlockModule, state_argument_spec

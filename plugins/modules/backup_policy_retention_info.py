@@ -132,11 +132,6 @@ errors:
   elements: dict
   sample: [{"scope": "Recovery Services vault 'rsv-a' (resource group 'rg', subscription 11111111-1111-1111-1111-111111111111)",
             "operation": "list backup policies", "status": 404, "code": "ResourceNotFound", "message": "The Resource was not found."}]
-cert_validation_mode:
-  description: V(ignore) when TLS certificate validation was off (O(cert_validation_mode) or E(AZURE_CERT_VALIDATION_MODE)); a warning says so too.
-  returned: when certificate validation was off
-  type: str
-  sample: ignore
 '''
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError

@@ -211,11 +211,6 @@ discovery:
       type: float
       returned: always
       sample: 2.41
-cert_validation_mode:
-  description: V(ignore) when TLS certificate validation was off (O(cert_validation_mode) or E(AZURE_CERT_VALIDATION_MODE)); a warning says so too.
-  returned: when certificate validation was off
-  type: str
-  sample: ignore
 '''
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import scope_result

@@ -314,11 +314,6 @@ subscriptions:
   type: list
   elements: str
   sample: [11111111-1111-1111-1111-111111111111]
-cert_validation_mode:
-  description: V(ignore) when TLS certificate validation was off (O(cert_validation_mode) or E(AZURE_CERT_VALIDATION_MODE)); a warning says so too.
-  returned: when certificate validation was off
-  type: str
-  sample: ignore
 '''
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import scope_result

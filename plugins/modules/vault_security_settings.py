@@ -165,11 +165,6 @@ diff:
   returned: when diff mode is on
   type: dict
   sample: {"before": {"cross_subscription_restore": "enabled"}, "after": {"cross_subscription_restore": "disabled"}}
-cert_validation_mode:
-  description: V(ignore) when TLS certificate validation was off (O(cert_validation_mode) or E(AZURE_CERT_VALIDATION_MODE)); a warning says so too.
-  returned: when certificate validation was off
-  type: str
-  sample: ignore
 '''
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import VAULT_REF_CONSTRAINTS, VaultlockModule, state_argument_spec

@@ -238,25 +238,8 @@ diff:
   sample: {"before": {"DailyPolicy": {"daily": "P7D"}}, "after": {"DailyPolicy": {"daily": "P30D"}}}
 '''
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._module import VAULT_REF_CONSTRAINTS, VaultlockModule, state_argument_spec
-from ansible_collections.vaultlock.azure.plugins.module_utils._retention import RETENTION_MODES
-from ansible_collections.vaultlock.azure.plugins.module_utils._state_retention import run
-
-
-ARGUMENT_SPEC = state_argument_spec({
-    'policies': {'type': 'list', 'elements': 'str'},
-    'minimum': {'type': 'dict'},
-    'mode': {'type': 'str', 'choices': list(RETENTION_MODES), 'default': 'report'},
-    'fail_on_violation': {'type': 'bool', 'default': False},
-    'compare_to': {'type': 'dict', 'options': {'policy': {'type': 'str'}, 'proposed': {'type': 'dict'}},
-                   'mutually_exclusive': [('policy', 'proposed')], 'required_one_of': [('policy', 'proposed')]},
-    'policy': {'type': 'str'},
-})
-CONSTRAINTS = {
-    'required_one_of': VAULT_REF_CONSTRAINTS['required_one_of'] + [('minimum', 'compare_to')],
-    'required_by': dict(VAULT_REF_CONSTRAINTS['required_by'], policy='compare_to', compare_to='policy'),
-    'mutually_exclusive': VAULT_REF_CONSTRAINTS['mutually_exclusive'],
-}
+from ansible_collections.vaultlock.azure.plugins.module_utils._module import VaultlockModule
+from ansible_collections.vaultlock.azure.plugins.module_utils._state_retention import ARGUMENT_SPEC, CONSTRAINTS, run
 
 
 def main():

@@ -202,15 +202,8 @@ diff:
   sample: {"before": {"immutability": "disabled"}, "after": {"immutability": "enabled"}}
 '''
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._module import VAULT_REF_CONSTRAINTS, VaultlockModule, state_argument_spec
-from ansible_collections.vaultlock.azure.plugins.module_utils._state_immutability import run
-
-
-ARGUMENT_SPEC = state_argument_spec({
-    'immutability': {'type': 'str', 'choices': ['disabled', 'enabled', 'unlocked', 'locked']},
-    'immutability_retention_days': {'type': 'int'},
-})
-CONSTRAINTS = VAULT_REF_CONSTRAINTS
+from ansible_collections.vaultlock.azure.plugins.module_utils._module import VaultlockModule
+from ansible_collections.vaultlock.azure.plugins.module_utils._state_immutability import ARGUMENT_SPEC, CONSTRAINTS, run
 
 
 def main():

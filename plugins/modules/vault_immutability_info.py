@@ -213,19 +213,8 @@ discovery:
       sample: 2.41
 '''
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import scope_result
-from ansible_collections.vaultlock.azure.plugins.module_utils._module import SCOPE_ARGSPEC, SCOPE_CONSTRAINTS, VaultlockModule
-
-
-def run(mod):
-    return scope_result(mod, mod.params)
-
-
-ARGUMENT_SPEC = dict(SCOPE_ARGSPEC, **{
-    'include_policies': {'type': 'bool', 'default': False},
-    'include_items': {'type': 'bool', 'default': False},
-})
-CONSTRAINTS = SCOPE_CONSTRAINTS
+from ansible_collections.vaultlock.azure.plugins.module_utils._module import VaultlockModule
+from ansible_collections.vaultlock.azure.plugins.module_utils._info_immutability import ARGUMENT_SPEC, CONSTRAINTS, run
 
 
 def main():

@@ -167,20 +167,8 @@ diff:
   sample: {"before": {"cross_subscription_restore": "enabled"}, "after": {"cross_subscription_restore": "disabled"}}
 '''
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._module import VAULT_REF_CONSTRAINTS, VaultlockModule, state_argument_spec
-from ansible_collections.vaultlock.azure.plugins.module_utils._state_security import run
-
-
-ARGUMENT_SPEC = state_argument_spec({
-    'cross_subscription_restore': {'type': 'str', 'choices': ['enabled', 'disabled', 'permanently_disabled']},
-    'public_network_access': {'type': 'str', 'choices': ['enabled', 'disabled']},
-    'resource_guard_id': {'type': 'str'},
-    'alerts': {'type': 'dict', 'options': {
-        'job_failure_alerts': {'type': 'str'},
-        'classic_alerts': {'type': 'str'},
-    }},
-})
-CONSTRAINTS = VAULT_REF_CONSTRAINTS
+from ansible_collections.vaultlock.azure.plugins.module_utils._module import VaultlockModule
+from ansible_collections.vaultlock.azure.plugins.module_utils._state_security import ARGUMENT_SPEC, CONSTRAINTS, run
 
 
 def main():

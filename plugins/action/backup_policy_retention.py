@@ -6,13 +6,13 @@
 
 from __future__ import annotations
 
-from ansible_collections.vaultlock.azure.plugins.modules import backup_policy_retention
+from ansible_collections.vaultlock.azure.plugins.module_utils import _state_retention
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._consent_action import ConsentActionBase
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._preload import DATA_PROTECTION, RECOVERY_SERVICES_BACKUP
 
 
 class ActionModule(ConsentActionBase):
     MODULE = 'backup_policy_retention'
-    IMPLEMENTATION = backup_policy_retention
+    IMPLEMENTATION = _state_retention
     # The SDKs the module writes with, imported once per play (_preload).
     PRELOAD = (RECOVERY_SERVICES_BACKUP, DATA_PROTECTION)

@@ -6,10 +6,10 @@ ansible-playbook over a local connection, as a module on the target otherwise (p
 
 from __future__ import annotations
 
-from ansible_collections.vaultlock.azure.plugins.modules import backup_policy_retention_info
+from ansible_collections.vaultlock.azure.plugins.module_utils import _info_retention
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._module_action import ModuleActionBase
 
 
 class ActionModule(ModuleActionBase):
     MODULE = 'backup_policy_retention_info'
-    IMPLEMENTATION = backup_policy_retention_info
+    IMPLEMENTATION = _info_retention

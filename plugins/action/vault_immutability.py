@@ -6,13 +6,13 @@
 
 from __future__ import annotations
 
-from ansible_collections.vaultlock.azure.plugins.modules import vault_immutability
+from ansible_collections.vaultlock.azure.plugins.module_utils import _state_immutability
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._consent_action import ConsentActionBase
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._preload import DATA_PROTECTION, RECOVERY_SERVICES
 
 
 class ActionModule(ConsentActionBase):
     MODULE = 'vault_immutability'
-    IMPLEMENTATION = vault_immutability
+    IMPLEMENTATION = _state_immutability
     # The SDKs the module writes with, imported once per play (_preload).
     PRELOAD = (RECOVERY_SERVICES, DATA_PROTECTION)

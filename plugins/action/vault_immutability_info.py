@@ -6,10 +6,10 @@ ansible-playbook over a local connection, as a module on the target otherwise (p
 
 from __future__ import annotations
 
-from ansible_collections.vaultlock.azure.plugins.modules import vault_immutability_info
+from ansible_collections.vaultlock.azure.plugins.module_utils import _info_immutability
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._module_action import ModuleActionBase
 
 
 class ActionModule(ModuleActionBase):
     MODULE = 'vault_immutability_info'
-    IMPLEMENTATION = vault_immutability_info
+    IMPLEMENTATION = _info_immutability

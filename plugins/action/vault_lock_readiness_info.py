@@ -6,10 +6,10 @@ ansible-playbook over a local connection, as a module on the target otherwise (p
 
 from __future__ import annotations
 
-from ansible_collections.vaultlock.azure.plugins.modules import vault_lock_readiness_info
+from ansible_collections.vaultlock.azure.plugins.module_utils import _info_readiness
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._module_action import ModuleActionBase
 
 
 class ActionModule(ModuleActionBase):
     MODULE = 'vault_lock_readiness_info'
-    IMPLEMENTATION = vault_lock_readiness_info
+    IMPLEMENTATION = _info_readiness

@@ -6,13 +6,13 @@ restore permanently_disabled), then the module (plugin_utils/_consent_action.py)
 
 from __future__ import annotations
 
-from ansible_collections.vaultlock.azure.plugins.modules import vault_security_settings
+from ansible_collections.vaultlock.azure.plugins.module_utils import _state_security
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._consent_action import ConsentActionBase
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._preload import DATA_PROTECTION, RECOVERY_SERVICES
 
 
 class ActionModule(ConsentActionBase):
     MODULE = 'vault_security_settings'
-    IMPLEMENTATION = vault_security_settings
+    IMPLEMENTATION = _state_security
     # The SDKs the module writes with, imported once per play (_preload).
     PRELOAD = (RECOVERY_SERVICES, DATA_PROTECTION)

@@ -6,13 +6,13 @@
 
 from __future__ import annotations
 
-from ansible_collections.vaultlock.azure.plugins.modules import vault_soft_delete
+from ansible_collections.vaultlock.azure.plugins.module_utils import _state_soft_delete
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._consent_action import ConsentActionBase
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._preload import DATA_PROTECTION, RECOVERY_SERVICES, RECOVERY_SERVICES_BACKUP
 
 
 class ActionModule(ConsentActionBase):
     MODULE = 'vault_soft_delete'
-    IMPLEMENTATION = vault_soft_delete
+    IMPLEMENTATION = _state_soft_delete
     # The SDKs the module writes with, imported once per play (_preload).
     PRELOAD = (RECOVERY_SERVICES, RECOVERY_SERVICES_BACKUP, DATA_PROTECTION)

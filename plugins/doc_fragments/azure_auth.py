@@ -100,6 +100,8 @@ options:
       - V(ignore) turns off TLS certificate validation (never do this against real Azure). Falls back to the
         C(cert_validation_mode) of the credential file profile when the credentials come from it, then to
         E(AZURE_CERT_VALIDATION_MODE). To trust a private CA, set E(REQUESTS_CA_BUNDLE) instead.
+      - A task that ran with validation off (this option, the profile's, or E(AZURE_CERT_VALIDATION_MODE)) warns, and returns
+        C(cert_validation_mode=ignore) (M(vaultlock.azure.harden_plan) puts the warning in the role's reports instead).
     type: str
     choices: [validate, ignore]
   profile:

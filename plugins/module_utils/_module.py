@@ -8,10 +8,10 @@
 errors (VaultlockError and its subclasses) into fail_json. Modules build a VaultlockModule and hand it a function that
 does the work; no module calls fail_json itself.
 
-Each module file declares ARGUMENT_SPEC (its options besides the authentication ones) and CONSTRAINTS (theirs), and a
-``run(mod)`` (its own or a _state_*.py one): its main() builds a VaultlockModule from the two and runs run(); the
-module's action plugin, which runs run() in the process of ansible-playbook over a local connection, builds a
-ControllerModule from the same two (plugins/plugin_utils/_module_action.py)."""
+Each module's implementation (_state_*.py, _info_*.py) declares ARGUMENT_SPEC (its options besides the authentication
+ones) and CONSTRAINTS (theirs) beside its ``run(mod)``. The module file, its documentation, imports the three: its main()
+builds a VaultlockModule from the two and runs run(); the module's action plugin, which runs run() in the process of
+ansible-playbook over a local connection, builds a ControllerModule from the same two (plugins/plugin_utils/_module_action.py)."""
 
 from __future__ import annotations
 

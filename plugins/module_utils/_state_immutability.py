@@ -5,7 +5,7 @@
 # This module is for internal use by the vaultlock.azure collection only.
 # Its API may change without notice.
 """What vault_immutability does: read the vault, plan the steps (pure), refuse before any write, apply one step at
-a time from a fresh read, and say truthfully what changed. The module file holds its documentation and argument spec."""
+a time from a fresh read, and say truthfully what changed."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._immutability impo
     from_api,
     normalise_choice,
 )
+from ansible_collections.vaultlock.azure.plugins.module_utils._module import VAULT_REF_CONSTRAINTS, state_argument_spec
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules.immutability import IRREVERSIBLE, immutability_patch, plan_transition
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import (
     VaultRef,
@@ -191,3 +192,10 @@ def diff(ref, before, after, changes):
     irreversible = [c['setting'] for c in changes if c.get('irreversible')]
     after_header = header + (' - IRREVERSIBLE: %s' % ', '.join(sorted(set(irreversible))) if irreversible else '')
     return {'before': _diff_view(before), 'after': _diff_view(after), 'before_header': header, 'after_header': after_header}
+
+
+ARGUMENT_SPEC = state_argument_spec({
+    'immutability': {'type': 'str', 'choices': ['disabled', 'enabled', 'unlocked', 'locked']},
+    'immutability_retention_days': {'type': 'int'},
+})
+CONSTRAINTS = VAULT_REF_CONSTRAINTS

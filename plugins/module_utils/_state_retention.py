@@ -6,7 +6,7 @@
 # Its API may change without notice.
 """What backup_policy_retention does: check the arguments no argument spec can (the minimum, a proposed body), read the
 vault and its policies, compare (compare_to), plan the raises (_retention, pure), refuse before any write, PUT only
-changed policies, and say truthfully what changed. The module file holds its documentation and argument spec."""
+changed policies, and say truthfully what changed."""
 
 from __future__ import annotations
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
@@ -16,7 +16,9 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     ResultError,
     UnreadAfterWriteError,
 )
+from ansible_collections.vaultlock.azure.plugins.module_utils._module import VAULT_REF_CONSTRAINTS, state_argument_spec
 from ansible_collections.vaultlock.azure.plugins.module_utils._retention import (
+    RETENTION_MODES,
     TIERS,
     UNSOURCED_NOTE,
     RetentionError,
@@ -258,3 +260,19 @@ def run(mod):
             details += '; and %d more' % (len(violations) - 10)
         raise ResultError('%s does not meet the retention minimum (fail_on_violation): %s' % (ref.label, details), result)
     return result
+
+
+ARGUMENT_SPEC = state_argument_spec({
+    'policies': {'type': 'list', 'elements': 'str'},
+    'minimum': {'type': 'dict'},
+    'mode': {'type': 'str', 'choices': list(RETENTION_MODES), 'default': 'report'},
+    'fail_on_violation': {'type': 'bool', 'default': False},
+    'compare_to': {'type': 'dict', 'options': {'policy': {'type': 'str'}, 'proposed': {'type': 'dict'}},
+                   'mutually_exclusive': [('policy', 'proposed')], 'required_one_of': [('policy', 'proposed')]},
+    'policy': {'type': 'str'},
+})
+CONSTRAINTS = {
+    'required_one_of': VAULT_REF_CONSTRAINTS['required_one_of'] + [('minimum', 'compare_to')],
+    'required_by': dict(VAULT_REF_CONSTRAINTS['required_by'], policy='compare_to', compare_to='policy'),
+    'mutually_exclusive': VAULT_REF_CONSTRAINTS['mutually_exclusive'],
+}

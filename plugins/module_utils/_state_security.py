@@ -6,7 +6,7 @@
 # Its API may change without notice.
 """What vault_security_settings does: read the vault, plan each setting asked with its rule's own plan (pure), refuse
 before any write, send one vault PATCH of only the properties that change, confirm it with a re-read, and say truthfully
-what changed. The module file holds its documentation and argument spec."""
+what changed."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     UnreadAfterWriteError,
     VaultlockError,
 )
+from ansible_collections.vaultlock.azure.plugins.module_utils._module import VAULT_REF_CONSTRAINTS, state_argument_spec
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import alerts, cross_subscription_restore, mua, public_network_access
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend, reread, vault_record
 
@@ -147,3 +148,15 @@ def run(mod):
         result['diff'] = {'before': view(before), 'after': view(after), 'before_header': header,
                           'after_header': header + (' - IRREVERSIBLE: %s' % ', '.join(irreversible) if irreversible else '')}
     return result
+
+
+ARGUMENT_SPEC = state_argument_spec({
+    'cross_subscription_restore': {'type': 'str', 'choices': ['enabled', 'disabled', 'permanently_disabled']},
+    'public_network_access': {'type': 'str', 'choices': ['enabled', 'disabled']},
+    'resource_guard_id': {'type': 'str'},
+    'alerts': {'type': 'dict', 'options': {
+        'job_failure_alerts': {'type': 'str'},
+        'classic_alerts': {'type': 'str'},
+    }},
+})
+CONSTRAINTS = VAULT_REF_CONSTRAINTS

@@ -5,8 +5,7 @@
 # This module is for internal use by the vaultlock.azure collection only.
 # Its API may change without notice.
 """What vault_soft_delete does: read the vault, plan (_rules.soft_delete.plan, pure), refuse before any write, write through the
-API that applies the change, confirm it with re-reads, and say truthfully what changed. The module file holds its
-documentation and argument spec."""
+API that applies the change, confirm it with re-reads, and say truthfully what changed."""
 
 from __future__ import annotations
 
@@ -14,6 +13,7 @@ import copy
 import time
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, PartialChangeError, VaultlockError
+from ansible_collections.vaultlock.azure.plugins.module_utils._module import VAULT_REF_CONSTRAINTS, state_argument_spec
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules.soft_delete import config_body, plan, vault_patch
 from ansible_collections.vaultlock.azure.plugins.module_utils._soft_delete import (
     ENFORCED_CODES,
@@ -156,3 +156,10 @@ def _now(vault_type, settings, setting):
     del vault_type
     return {'soft_delete': settings.get('state'), 'enhanced_security': settings.get('enhanced_security'),
             'soft_delete_retention_days': settings.get('retention_days')}.get(setting)
+
+
+ARGUMENT_SPEC = state_argument_spec({
+    'soft_delete': {'type': 'str', 'choices': ['off', 'on', 'always_on']},
+    'retention_days': {'type': 'int'},
+})
+CONSTRAINTS = VAULT_REF_CONSTRAINTS

@@ -236,32 +236,10 @@ diff:
   returned: when diff mode is on and something changes
   type: dict
   sample: {"before": {"DailyPolicy": {"daily": "P7D"}}, "after": {"DailyPolicy": {"daily": "P30D"}}}
-cert_validation_mode:
-  description: V(ignore) when TLS certificate validation was off (O(cert_validation_mode) or E(AZURE_CERT_VALIDATION_MODE)); a warning says so too.
-  returned: when certificate validation was off
-  type: str
-  sample: ignore
 '''
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._module import VAULT_REF_CONSTRAINTS, VaultlockModule, state_argument_spec
-from ansible_collections.vaultlock.azure.plugins.module_utils._retention import RETENTION_MODES
-from ansible_collections.vaultlock.azure.plugins.module_utils._state_retention import run
-
-
-ARGUMENT_SPEC = state_argument_spec({
-    'policies': {'type': 'list', 'elements': 'str'},
-    'minimum': {'type': 'dict'},
-    'mode': {'type': 'str', 'choices': list(RETENTION_MODES), 'default': 'report'},
-    'fail_on_violation': {'type': 'bool', 'default': False},
-    'compare_to': {'type': 'dict', 'options': {'policy': {'type': 'str'}, 'proposed': {'type': 'dict'}},
-                   'mutually_exclusive': [('policy', 'proposed')], 'required_one_of': [('policy', 'proposed')]},
-    'policy': {'type': 'str'},
-})
-CONSTRAINTS = {
-    'required_one_of': VAULT_REF_CONSTRAINTS['required_one_of'] + [('minimum', 'compare_to')],
-    'required_by': dict(VAULT_REF_CONSTRAINTS['required_by'], policy='compare_to', compare_to='policy'),
-    'mutually_exclusive': VAULT_REF_CONSTRAINTS['mutually_exclusive'],
-}
+from ansible_collections.vaultlock.azure.plugins.module_utils._module import VaultlockModule
+from ansible_collections.vaultlock.azure.plugins.module_utils._state_retention import ARGUMENT_SPEC, CONSTRAINTS, run
 
 
 def main():

@@ -140,11 +140,6 @@ processes:
   returned: success
   type: int
   sample: 2
-cert_validation_mode:
-  description: V(ignore) when TLS certificate validation was off; a warning says so too.
-  returned: when certificate validation was off
-  type: str
-  sample: ignore
 msg:
   description: A one-line summary.
   returned: always

@@ -255,7 +255,10 @@ discovery:
   type: dict
   sample: {"requested": ["auto"], "sources": {"resource_graph": 2}, "fallbacks": [], "data_time": "2026-11-30T14:00:00Z"}
 msg:
-  description: A one-line summary.
+  description:
+    - How many vaults drift (RV(drifting) of RV(vaults)) and how many of them a run would change in check mode, or is changing
+      (RV(with_actions)), with RV(blocked) in parentheses when the run is blocked.
+    - When the run did not read its scope, RV(scope_failure) comes first.
   returned: always
   type: str
   sample: 200 of 20000 vaults drift; a run would change 180

@@ -211,26 +211,10 @@ discovery:
       type: float
       returned: always
       sample: 2.41
-cert_validation_mode:
-  description: V(ignore) when TLS certificate validation was off (O(cert_validation_mode) or E(AZURE_CERT_VALIDATION_MODE)); a warning says so too.
-  returned: when certificate validation was off
-  type: str
-  sample: ignore
 '''
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import scope_result
-from ansible_collections.vaultlock.azure.plugins.module_utils._module import SCOPE_ARGSPEC, SCOPE_CONSTRAINTS, VaultlockModule
-
-
-def run(mod):
-    return scope_result(mod, mod.params)
-
-
-ARGUMENT_SPEC = dict(SCOPE_ARGSPEC, **{
-    'include_policies': {'type': 'bool', 'default': False},
-    'include_items': {'type': 'bool', 'default': False},
-})
-CONSTRAINTS = SCOPE_CONSTRAINTS
+from ansible_collections.vaultlock.azure.plugins.module_utils._info_immutability import ARGUMENT_SPEC, CONSTRAINTS, run
+from ansible_collections.vaultlock.azure.plugins.module_utils._module import VaultlockModule
 
 
 def main():

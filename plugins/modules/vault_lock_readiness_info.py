@@ -314,40 +314,10 @@ subscriptions:
   type: list
   elements: str
   sample: [11111111-1111-1111-1111-111111111111]
-cert_validation_mode:
-  description: V(ignore) when TLS certificate validation was off (O(cert_validation_mode) or E(AZURE_CERT_VALIDATION_MODE)); a warning says so too.
-  returned: when certificate validation was off
-  type: str
-  sample: ignore
 '''
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import scope_result
-from ansible_collections.vaultlock.azure.plugins.module_utils._module import SCOPE_ARGSPEC, SCOPE_CONSTRAINTS, VaultlockModule
-from ansible_collections.vaultlock.azure.plugins.module_utils._readiness import readiness, utc_today, validate_requirements
-
-
-def run(mod):
-    # Checked before any request.
-    requirements = validate_requirements(mod.params['requirements'])
-    # Readiness needs each vault's policies and protected items, from the same source as the vault.
-    result = scope_result(mod, dict(mod.params, include_policies=True, include_items=True))
-    today = utc_today()
-    vaults = [readiness(record, requirements, today=today) for record in result['vaults']]
-    ready = sum(1 for vault in vaults if vault['ready'])
-    return dict(result, vaults=vaults, requirements=requirements,
-                summary={'vaults': len(vaults), 'ready': ready, 'not_ready': len(vaults) - ready})
-
-
-ARGUMENT_SPEC = dict(SCOPE_ARGSPEC, requirements={
-    'type': 'dict', 'default': {},
-    'options': {
-        'max_retention': {'type': 'str'},
-        'require_soft_delete': {'type': 'raw', 'default': 'on'},
-        'require_mua': {'type': 'bool', 'default': False},
-        'no_unfixable_findings': {'type': 'bool', 'default': True},
-    },
-})
-CONSTRAINTS = SCOPE_CONSTRAINTS
+from ansible_collections.vaultlock.azure.plugins.module_utils._info_readiness import ARGUMENT_SPEC, CONSTRAINTS, run
+from ansible_collections.vaultlock.azure.plugins.module_utils._module import VaultlockModule
 
 
 def main():

@@ -165,27 +165,10 @@ diff:
   returned: when diff mode is on
   type: dict
   sample: {"before": {"cross_subscription_restore": "enabled"}, "after": {"cross_subscription_restore": "disabled"}}
-cert_validation_mode:
-  description: V(ignore) when TLS certificate validation was off (O(cert_validation_mode) or E(AZURE_CERT_VALIDATION_MODE)); a warning says so too.
-  returned: when certificate validation was off
-  type: str
-  sample: ignore
 '''
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._module import VAULT_REF_CONSTRAINTS, VaultlockModule, state_argument_spec
-from ansible_collections.vaultlock.azure.plugins.module_utils._state_security import run
-
-
-ARGUMENT_SPEC = state_argument_spec({
-    'cross_subscription_restore': {'type': 'str', 'choices': ['enabled', 'disabled', 'permanently_disabled']},
-    'public_network_access': {'type': 'str', 'choices': ['enabled', 'disabled']},
-    'resource_guard_id': {'type': 'str'},
-    'alerts': {'type': 'dict', 'options': {
-        'job_failure_alerts': {'type': 'str'},
-        'classic_alerts': {'type': 'str'},
-    }},
-})
-CONSTRAINTS = VAULT_REF_CONSTRAINTS
+from ansible_collections.vaultlock.azure.plugins.module_utils._module import VaultlockModule
+from ansible_collections.vaultlock.azure.plugins.module_utils._state_security import ARGUMENT_SPEC, CONSTRAINTS, run
 
 
 def main():

@@ -160,22 +160,10 @@ diff:
   returned: when diff mode is on
   type: dict
   sample: {"before": {"soft_delete": "off", "retention_days": 14}, "after": {"soft_delete": "on", "retention_days": 30}}
-cert_validation_mode:
-  description: V(ignore) when TLS certificate validation was off (O(cert_validation_mode) or E(AZURE_CERT_VALIDATION_MODE)); a warning says so too.
-  returned: when certificate validation was off
-  type: str
-  sample: ignore
 '''
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._module import VAULT_REF_CONSTRAINTS, VaultlockModule, state_argument_spec
-from ansible_collections.vaultlock.azure.plugins.module_utils._state_soft_delete import run
-
-
-ARGUMENT_SPEC = state_argument_spec({
-    'soft_delete': {'type': 'str', 'choices': ['off', 'on', 'always_on']},
-    'retention_days': {'type': 'int'},
-})
-CONSTRAINTS = VAULT_REF_CONSTRAINTS
+from ansible_collections.vaultlock.azure.plugins.module_utils._module import VaultlockModule
+from ansible_collections.vaultlock.azure.plugins.module_utils._state_soft_delete import ARGUMENT_SPEC, CONSTRAINTS, run
 
 
 def main():

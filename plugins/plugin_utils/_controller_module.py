@@ -7,10 +7,10 @@
 """VaultlockModule on the controller: what a module's run() gets (params, session, check_mode, diff_mode, warn), in the
 process of ansible-playbook instead of an AnsiballZ process in the target's Python.
 
-The same run() serves both paths: the module files build a VaultlockModule (module_utils/_module.py) from their
-ARGUMENT_SPEC and CONSTRAINTS, the action plugins build a ControllerModule from the same two (plugin_utils/_module_action.py
-decides which path a task takes). Failures, the TLS note and the message of a missing package come from
-module_utils/_module.py for both.
+The same run() serves both paths: the module files build a VaultlockModule (module_utils/_module.py) from the
+ARGUMENT_SPEC and CONSTRAINTS beside it (module_utils/_state_*.py, _info_*.py), the action plugins build a
+ControllerModule from the same two (plugin_utils/_module_action.py decides which path a task takes). Failures, the
+TLS note and the message of a missing package come from module_utils/_module.py for both.
 """
 
 from __future__ import annotations

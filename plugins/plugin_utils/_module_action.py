@@ -56,10 +56,10 @@ def environment(values):
 
 
 class ModuleActionBase(Preloading, ActionBase):
-    """Runs MODULE (the module file, for its ARGUMENT_SPEC, CONSTRAINTS and run) in process or as a module."""
+    """Runs MODULE (its IMPLEMENTATION's ARGUMENT_SPEC, CONSTRAINTS and run) in process or as a module."""
 
     MODULE = None       # the module's short name
-    IMPLEMENTATION = None   # the module file: ARGUMENT_SPEC, CONSTRAINTS and run(mod)
+    IMPLEMENTATION = None   # its module_utils implementation (_state_*.py, _info_*.py): ARGUMENT_SPEC, CONSTRAINTS and run(mod)
     # Every module of the collection reads Azure: its task's worker inherits the SDK's core from ansible-playbook (_preload).
     # A state module's action adds the SDKs the module writes with.
     PRELOAD = CORE

@@ -18,6 +18,11 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._rules import _sec
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import Setting
 
 
+# The vault-level built-in definitions that audit encryption with a customer-managed key; a parameter of each also
+# checks infrastructure (double) encryption, so the infrastructure_encryption rule answers to them too.
+CMK_DEFINITIONS = {'recovery_services': ('2e94d99a-8a36-4563-bc77-810d8893b671',), 'backup': ('d6588149-9f06-462c-a076-56aece45b5ba',)}
+
+
 def read_cmk(vault_type, props, resource):
     if vault_type == 'recovery_services':
         uri = _security.nested(props, ('encryption', 'keyVaultProperties', 'keyUri'), resource)
@@ -39,7 +44,7 @@ class CustomerManagedKeysRule(_security.ReportOnlyRule):
     settings = (Setting('customer_managed_keys', 'customer-managed keys', None, (
         'VaultNotEncryptedWithCustomerManagedKey', 'The vault\'s backup data is not encrypted with a customer-managed key',
         'With a customer-managed key the customer controls (and can revoke) the key of the backup data.', '4.0'),
-        azure_policy={'recovery_services': ('2e94d99a-8a36-4563-bc77-810d8893b671',), 'backup': ('d6588149-9f06-462c-a076-56aece45b5ba',)}),)
+        azure_policy=CMK_DEFINITIONS),)
 
     def meets(self, vault):
         return bool((vault.get('customer_managed_keys') or {}).get('enabled'))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import _security
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import Setting
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules.customer_managed_keys import CMK_DEFINITIONS
 
 
 class InfrastructureEncryptionRule(_security.ReportOnlyRule):
@@ -27,7 +28,7 @@ class InfrastructureEncryptionRule(_security.ReportOnlyRule):
         'VaultInfrastructureEncryptionDisabled', 'The vault\'s backup data has no infrastructure (double) encryption',
         'Infrastructure encryption adds a second layer of encryption with a platform key under the customer-managed key.',
         '3.1'),
-        azure_policy={'recovery_services': ('2e94d99a-8a36-4563-bc77-810d8893b671',), 'backup': ('d6588149-9f06-462c-a076-56aece45b5ba',)}),)
+        azure_policy=CMK_DEFINITIONS),)
 
 
 RULE = InfrastructureEncryptionRule()

@@ -121,8 +121,8 @@ class Batch:
                 'tasks': [collect_results(collect, out)]}
         path = runner.tmp_path / ('play-%s.yml' % tag)
         path.write_text(yaml.safe_dump(self.plays + [last], sort_keys=False))
-        proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,', str(path)]
-                              + list(args), env=runner.env(extra_env), capture_output=True, text=True, timeout=600, check=False)
+        command = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,', str(path), *args]
+        proc = subprocess.run(command, env=runner.env(extra_env), capture_output=True, text=True, timeout=600, check=False)
         results = json.loads(out.read_text()) if out.exists() else {}
         records = [json.loads(line) for line in marks_out.read_text().splitlines()] if marks_out.exists() else []
         run = BatchRun(proc, results, None, marks={r['register']: r for r in records if r['register']}, journal=runner.emulator.journal())

@@ -202,16 +202,24 @@ def test_enforce_raises_only_what_changes_and_is_idempotent(enforced, vault):
     assert run.writes(second) == []
 
 
-def test_enforce_on_locked_backup_vault(runner, emulator):
-    minimum = {'default': {'OperationalStore': '7d', 'VaultStore': '30d'}, 'weekly': '26w'}
-    policies = ['DiskPolicy1', 'BlobPolicy1', 'OSSDBPolicy']
-    # Without consent a raise of a Locked vault is refused before any write, in check mode too; with it, it is made.
-    # Then again without consent (r3): nothing left to raise. r3 sends no write (asserted below), so what the emulator
-    # stores at the end is what r2 left.
-    run = runner.play([by_name('bv-locked', 'backup', minimum=minimum, policies=policies, mode='enforce'),
-                       dict(by_name('bv-locked', 'backup', minimum=minimum, policies=policies, mode='enforce'), check_mode=True),
-                       by_name('bv-locked', 'backup', minimum=minimum, policies=policies, mode='enforce', allow_irreversible=True),
-                       by_name('bv-locked', 'backup', minimum=minimum, policies=policies, mode='enforce')], marks=[])
+LOCKED_BV_MINIMUM = {'default': {'OperationalStore': '7d', 'VaultStore': '30d'}, 'weekly': '26w'}
+LOCKED_BV_POLICIES = ['DiskPolicy1', 'BlobPolicy1', 'OSSDBPolicy']
+
+
+def locked_backup_vault_tasks():
+    """Without consent a raise of a Locked vault is refused before any write, in check mode too (r0, r1); with it, it is
+    made (r2). Then again without consent (r3): nothing left to raise. A part of the shared run, after every other task on
+    bv-locked."""
+    enforce = by_name('bv-locked', 'backup', minimum=LOCKED_BV_MINIMUM, policies=LOCKED_BV_POLICIES, mode='enforce')
+    return [enforce, dict(enforce, check_mode=True),
+            by_name('bv-locked', 'backup', minimum=LOCKED_BV_MINIMUM, policies=LOCKED_BV_POLICIES, mode='enforce', allow_irreversible=True),
+            enforce]
+
+
+def test_enforce_on_locked_backup_vault(shared):
+    # Tasks of the shared run (its part locked_bv). r3 sends no write (asserted below), so what the emulator stores after it
+    # is what r2 left.
+    run = PlaybookPart(shared, 'locked_bv')
     for refused in (run['r0'], run['r1']):
         assert refused['failed'] is True and 'allow_irreversible=true to consent' in refused['msg'], refused
         assert "'BlobPolicy1', 'OSSDBPolicy'" in refused['msg']
@@ -226,17 +234,18 @@ def test_enforce_on_locked_backup_vault(runner, emulator):
     assert violations(result) == {('DiskPolicy1', 'weekly', None, None, None, 'P26W', False),
                                   ('BlobPolicy1', 'weekly', None, None, None, 'P26W', False)}
     assert run.writes('r3') == []
-    assert puts(emulator) == ['BlobPolicy1', 'OSSDBPolicy']         # r0 to r2 (r3 sent no write)
+    assert puts(None, [w for index in range(4) for w in run.writes('r%d' % index)]) == ['BlobPolicy1', 'OSSDBPolicy']   # r0 to r2
 
     blob = dp_original('BlobPolicy1')
     blob['policyRules'][0]['lifecycles'][0]['deleteAfter']['duration'] = 'P30D'
-    assert stored(emulator, 'bv-locked', 'BlobPolicy1', 'backup') == blob
+    after = run.after('r3')
+    assert stored(after, 'bv-locked', 'BlobPolicy1', 'backup') == blob
     oss = dp_original('OSSDBPolicy')
     assert [r['name'] for r in oss['policyRules']] == ['BackupWeekly', 'Default', 'Weekly']
     oss['policyRules'][1]['lifecycles'][0]['deleteAfter']['duration'] = 'P30D'
     oss['policyRules'][2]['lifecycles'][0]['deleteAfter']['duration'] = 'P26W'
-    assert stored(emulator, 'bv-locked', 'OSSDBPolicy', 'backup') == oss
-    assert stored(emulator, 'bv-locked', 'DiskPolicy1', 'backup') == dp_original('DiskPolicy1')
+    assert stored(after, 'bv-locked', 'OSSDBPolicy', 'backup') == oss
+    assert stored(after, 'bv-locked', 'DiskPolicy1', 'backup') == dp_original('DiskPolicy1')
 
     # Nothing left to raise: no consent needed.
     assert run.rc == 0 and not run['r3'].get('failed') and run['r3']['changed'] is False
@@ -381,6 +390,7 @@ ERROR_CASES = [
 PROPOSED = [('rsv-immutable', 'enabled', True), ('rsv-locked', 'locked', True), ('rsv-open', 'disabled', False)]
 PER_DATASTORE = {'default': {'OperationalStore': '7d', 'VaultStore': '30d'}, 'weekly': '26w'}
 MARKED = [policy_id('rsv-immutable', name) for name, _path, _how in RS_SOURCES]
+MARKED += [policy_id('bv-locked', name, 'backup') for name in LOCKED_BV_POLICIES]
 
 
 def key(*parts):
@@ -422,7 +432,8 @@ def shared_tasks():
     tasks += [named('compare_and_minimum', step(by_name('rsv-immutable', policy='v2-daily-sample', compare_to={'proposed': v2_proposal()},
                                                         minimum={'daily': '30d'}, policies=['v2-daily-sample', 'testPolicy1']), check=True))]
     tasks += [named('bad_%d' % index, case) for index, (case, _expected) in enumerate(ERROR_CASES)]
-    # The two that write, last.
+    # The ones that write, last: the locked Backup vault's part (test_enforce_on_locked_backup_vault), then two on rsv-immutable.
+    tasks += part('locked_bv', locked_backup_vault_tasks())
     tasks += [named('day_count', by_name('rsv-immutable', minimum={'snapshot': '10d', 'instant': '35d'},
                                          policies=['newPolicyV2', 'v2-daily-sample', 'testPolicy1'], mode='enforce')),
               named('enforce_fail', by_name('rsv-immutable', minimum={'daily': '30d', 'weekly': '4w'}, policies=['testPolicy1'], mode='enforce',

@@ -15,6 +15,8 @@ import re
 
 import pytest
 
+from tests.integration.batching import Batch
+from tests.integration.conftest import PlaybookPart, fresh_fleet, part, step
 from tests.integration.fleets import RG, SUB1, vault, vault_id
 from tests.unit.builders import SECURITY_ACTIONS_NULL
 
@@ -61,13 +63,33 @@ def plan_files(tmp_path):
     return [name for _root, _dirs, names in os.walk(tmp_path / 'ansible-home') for name in names if name.startswith('vaultlock-harden-plan-')]
 
 
-@pytest.mark.usefixtures('actions_fleet')
-def test_check_mode_plans_without_writing_and_returns_only_vaults_with_actions(runner, emulator, tmp_path):
-    reports = tmp_path / 'reports-check'
-    run = runner.play([
-        {'name': 'plan', PLAN: {'baseline': BASELINE, 'report_dir': str(reports)}},
-        {'name': 'report', REPORT: {'plan': '{{ r0.plan }}'}},
-    ], args=['--check', '--diff'])
+@pytest.fixture(scope='module', name='plans')
+def plans_fixture(module_runner):
+    """The check-mode test's tasks (check_r0, check_r1: what --check --diff did for a run of their own, as each task's
+    check_mode and diff), then the real run's (run_r0 to run_r3), in one ansible-playbook run (batching.Batch) on a fresh
+    actions fleet: the check part writes nothing, so the real part finds the fleet as a run of its own did."""
+    fresh_fleet(module_runner, fleet())
+    tmp_path = module_runner.tmp_path
+    check = [
+        step({'name': 'plan in check mode', PLAN: {'baseline': BASELINE, 'report_dir': str(tmp_path / 'reports-check')}}, check=True, diff=True),
+        step({'name': 'report in check mode', REPORT: {'plan': '{{ check_r0.plan }}'}}, check=True, diff=True),
+    ]
+    reports = str(tmp_path / 'reports-run')
+    real = [
+        {'name': 'plan', PLAN: {'baseline': BASELINE, 'report_dir': reports}},
+        {'name': 'immutability where the plan says so',
+         IMM: {'id': '{{ item.id }}', 'immutability': '{{ item.actions.immutability }}'},
+         'loop': '{{ run_r0.actions | selectattr("actions.immutability") | list }}', 'loop_control': {'label': '{{ item.name }}'}},
+        # No soft delete task: rsv-soft-off stays drifting, and the report must say so.
+        {'name': 'report', REPORT: {'plan': '{{ run_r0.plan }}', 'results': {'immutability': '{{ run_r1 }}'}}},
+        {'name': 'plan again', PLAN: {'baseline': BASELINE, 'report_dir': reports}},
+    ]
+    return Batch(module_runner).tasks(part('check', check) + part('run', real)).play(marks=[vault_id('rsv-open'), vault_id('bv-unset', 'backup')])
+
+
+def test_check_mode_plans_without_writing_and_returns_only_vaults_with_actions(plans):
+    reports = plans.tmp_path / 'reports-check'
+    run = PlaybookPart(plans, 'check')
     plan = run['r0']
     assert not plan.get('failed'), plan
     no_traceback(run, plan)
@@ -85,15 +107,15 @@ def test_check_mode_plans_without_writing_and_returns_only_vaults_with_actions(r
     assert plan['discovery']['source_by_subscription'] == {SUB1: 'resource_graph'}
     # One diff per drifting vault, shown with --diff.
     assert sorted(diff['before_header'].split(' ')[0] for diff in plan['diff']) == ['bv-unset', 'rsv-open', 'rsv-soft-off']
-    assert 'rsv-open (recovery_services' in run.stdout
+    assert 'rsv-open (recovery_services' in plans.stdout.split('TASK [plan in check mode]', 1)[1].split('TASK [', 1)[0]
     # The vault records stay on the controller: `vaults` is a count, no compliant vault is named, and the result is small.
     assert isinstance(plan['vaults'], int)
     text = json.dumps(plan)
     assert 'rsv-ok' not in text and 'bv-ok' not in text and 'rsv-locked' not in text
     assert len(text) < 20000, len(text)
     # Reads only: Resource Graph queries and ARM reads reached the emulator, no write.
-    assert emulator.journal() and emulator.writes() == []
-    assert immutability(emulator, 'rsv-open') == 'Disabled'
+    assert run.requests('r0') and run.writes('r0') + run.writes('r1') == []
+    assert immutability(run.after('r1'), 'rsv-open') == 'Disabled'
     # The reports are written in check mode too, and predict the changes.
     result = run['r1']
     assert not result.get('failed'), result
@@ -104,21 +126,13 @@ def test_check_mode_plans_without_writing_and_returns_only_vaults_with_actions(r
     assert (report['summary']['vaults'], report['summary']['drifting'], report['summary']['resolved']) == (6, 3, 0)
     assert result['summary'] == report['summary']
     # The plan lived only as long as the ansible-playbook run.
-    assert plan_files(tmp_path) == []
+    assert plan_files(plans.tmp_path) == []
 
 
-@pytest.mark.usefixtures('actions_fleet')
-def test_plan_change_and_report_in_one_play(runner, emulator, tmp_path):
-    reports = tmp_path / 'reports-run'
-    run = runner.play([
-        {'name': 'plan', PLAN: {'baseline': BASELINE, 'report_dir': str(reports)}},
-        {'name': 'immutability where the plan says so',
-         IMM: {'id': '{{ item.id }}', 'immutability': '{{ item.actions.immutability }}'},
-         'loop': '{{ r0.actions | selectattr("actions.immutability") | list }}', 'loop_control': {'label': '{{ item.name }}'}},
-        # No soft delete task: rsv-soft-off stays drifting, and the report must say so.
-        {'name': 'report', REPORT: {'plan': '{{ r0.plan }}', 'results': {'immutability': '{{ r1 }}'}}},
-        {'name': 'plan again', PLAN: {'baseline': BASELINE, 'report_dir': str(reports)}},
-    ])
+def test_plan_change_and_report_in_one_play(plans):
+    # The real part of the plans run (run_r0 to run_r3), after the check part that wrote nothing.
+    reports = plans.tmp_path / 'reports-run'
+    run = PlaybookPart(plans, 'run')
     plan, changes, result, again = run['r0'], run['r1'], run['r2'], run['r3']
     assert not plan.get('failed'), plan
     assert plan['changed'] is False and 'diff' not in plan
@@ -126,9 +140,11 @@ def test_plan_change_and_report_in_one_play(runner, emulator, tmp_path):
     assert sorted(item['item']['name'] for item in changes['results']) == ['bv-unset', 'rsv-open']
     assert all(item['changed'] for item in changes['results'])
     # Azure: only the two vaults with an immutability action were written.
-    assert immutability(emulator, 'rsv-open') == 'Unlocked' and immutability(emulator, 'bv-unset', 'backup') == 'Unlocked'
-    written = {entry['path'].rstrip('/').split('/')[-1].lower() for entry in emulator.writes()}
-    assert written == {'rsv-open', 'bv-unset'}, emulator.writes()
+    after = run.after('r3')
+    assert immutability(after, 'rsv-open') == 'Unlocked' and immutability(after, 'bv-unset', 'backup') == 'Unlocked'
+    writes = [entry for key in ('r0', 'r1', 'r2', 'r3') for entry in run.writes(key)]
+    written = {entry['path'].rstrip('/').split('/')[-1].lower() for entry in writes}
+    assert written == {'rsv-open', 'bv-unset'}, writes
     # The report.
     assert not result.get('failed'), result
     no_traceback(run, result)
@@ -150,7 +166,7 @@ def test_plan_change_and_report_in_one_play(runner, emulator, tmp_path):
     assert 'rsv-soft-off' in (reports / 'drift.md').read_text()
     # A second plan sees the changes: only the soft delete drift is left.
     assert [entry['name'] for entry in again['actions']] == ['rsv-soft-off']
-    assert plan_files(tmp_path) == []
+    assert plan_files(plans.tmp_path) == []
 
 
 @pytest.mark.usefixtures('actions_fleet')

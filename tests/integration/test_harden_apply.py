@@ -11,6 +11,8 @@ import json
 import pytest
 
 from tests.emulator import generator as templates
+from tests.integration.batching import Batch
+from tests.integration.conftest import fresh_fleet
 from tests.integration.fleets import RG, SUB1, vault, vault_id
 from tests.integration.role_steps import play_role_steps, step
 from tests.integration.test_discovery_sources import REPO, _change, harden
@@ -96,11 +98,12 @@ def test_a_vault_whose_earlier_step_failed_is_not_locked(runner, emulator, tmp_p
     assert _lock_writes(emulator, 'rsv-ready') == ['Locked']
 
 
-def _plan_apply_report(plan_args, apply_args, report_dir):
+def _plan_apply_report(plan_args, apply_args, report_dir, prefix):
+    """Plan, apply and report, registered as PREFIX_planned, PREFIX_applied and PREFIX_report."""
     return [
-        {'vaultlock.azure.harden_plan': dict(plan_args, report_dir=str(report_dir)), 'register': 'planned'},
-        {'vaultlock.azure.harden_apply': dict(apply_args, plan='{{ planned.plan }}'), 'register': 'applied'},
-        {'vaultlock.azure.harden_report': {'plan': '{{ planned.plan }}'}},
+        {'vaultlock.azure.harden_plan': dict(plan_args, report_dir=str(report_dir)), 'register': '%s_planned' % prefix},
+        {'vaultlock.azure.harden_apply': dict(apply_args, plan='{{ %s_planned.plan }}' % prefix), 'register': '%s_applied' % prefix},
+        {'vaultlock.azure.harden_report': {'plan': '{{ %s_planned.plan }}' % prefix}, 'register': '%s_report' % prefix},
     ]
 
 
@@ -113,37 +116,87 @@ def lock_fleet():
 
 LOCK = {'baseline': {'immutability': 'locked', 'allow_irreversible': True}, 'subscription_ids': [SUB1],
         'lock_requirements': {'require_soft_delete': None, 'no_unfixable_findings': False}}
+SCOPES = [
+    ({'harden_backup_vaults_tags': {'owner': 'nobody-has-this-tag'}}, 'the scope matched no vault'),
+    ({'harden_backup_vaults_subscription_ids': ['0badc0de-0000-4000-8000-000000000000']}, 'could not read'),
+]
+# The plan file the edit test rewrites, under the run's local temporary directory (ANSIBLE_HOME, the runner's).
+EDIT = ('import glob, json, sys; [p] = glob.glob(sys.argv[1]); d = json.load(open(p)); d["report_dir"] = sys.argv[2]; '
+        'json.dump(d, open(p, "w"))')
 
 
-def test_consent_from_module_defaults_does_not_lock(runner, emulator, tmp_path):
-    emulator.load_fleet(lock_fleet())
-    emulator.clear_journal()
-    tasks = _plan_apply_report(LOCK, {}, tmp_path / 'reports')
-    run = runner.play(tasks, play_extra={'module_defaults': {'vaultlock.azure.harden_apply': {'allow_irreversible': True}}})
+def _edited_plan_tasks(tmp_path):
+    return [
+        {'vaultlock.azure.harden_plan': dict(LOCK, report_dir=str(tmp_path / 'reports-edited')), 'register': 'edited_planned'},
+        {'ansible.builtin.command': {'argv': ['python3', '-c', EDIT,
+                                              str(tmp_path / 'ansible-home' / 'tmp' / '*' / 'vaultlock-harden-plan-{{ edited_planned.plan }}.json'),
+                                              str(tmp_path / 'elsewhere')]}, 'register': 'edited_r1'},
+        {'vaultlock.azure.harden_apply': {'plan': '{{ edited_planned.plan }}', 'allow_irreversible': True}, 'register': 'edited_r2'},
+        {'vaultlock.azure.harden_report': {'plan': '{{ edited_planned.plan }}'}, 'register': 'edited_r3'},
+    ]
+
+
+@pytest.fixture(scope='module')
+def lock_run(module_runner):
+    """The tests below on the lock fleet, as plays of one ansible-playbook run (batching.Batch), each test's tasks registered
+    under names of its own and asserted on with the requests each sent and rsv-a as stored right after it:
+
+    1. the check-mode role steps of the scope tests (none writes): per scope of SCOPES, the run that fails (empty_N) and the
+       run that allows it (allowed_N); then the empty scope whose SARIF is read (sarif);
+    2. consent from module_defaults: a play of its own, with those module_defaults (defaults_*); it writes nothing;
+    3. a plan made in check mode, applied (check_*): refused, no write;
+    4. a plan file edited between plan and apply (edited_*): refused, no write;
+    5. last, the one that locks rsv-a: the task consents, and the plan is applied once (consents_*).
+    """
+    fresh_fleet(module_runner, lock_fleet())
+    tmp_path = module_runner.tmp_path
+    steps = []
+    for index, (variables, _cause) in enumerate(SCOPES):
+        scope = dict({'harden_backup_vaults_subscription_ids': [SUB1]}, **variables)
+        steps += [step('empty_%d' % index, check=True, **scope),
+                  step('allowed_%d' % index, check=True, harden_backup_vaults_allow_empty_scope=True,
+                       harden_backup_vaults_fail_on_error=False, **scope)]
+    steps.append(step('sarif', check=True, harden_backup_vaults_subscription_ids=[SUB1],
+                      harden_backup_vaults_tags={'owner': 'nobody-has-this-tag'}))
+    consents = _plan_apply_report(LOCK, {'allow_irreversible': True}, tmp_path / 'reports-consents', 'consents')
+    consents.append({'vaultlock.azure.harden_apply': {'plan': '{{ consents_planned.plan }}', 'allow_irreversible': True},
+                     'register': 'consents_again'})
+    batch = Batch(module_runner).role_steps(steps)
+    batch.tasks(_plan_apply_report(LOCK, {}, tmp_path / 'reports-defaults', 'defaults'),
+                module_defaults={'vaultlock.azure.harden_apply': {'allow_irreversible': True}})
+    batch.tasks([
+        {'vaultlock.azure.harden_plan': dict(LOCK, report_dir=str(tmp_path / 'r')), 'register': 'check_planned', 'check_mode': True},
+        {'vaultlock.azure.harden_apply': {'plan': '{{ check_planned.plan }}', 'allow_irreversible': True}, 'register': 'check_r1'},
+    ] + _edited_plan_tasks(tmp_path) + consents)
+    return batch.play(marks=[vault_id('rsv-a')])
+
+
+def _writes(run, *registers):
+    return [w for register in registers for w in run.writes(register)]
+
+
+def test_consent_from_module_defaults_does_not_lock(lock_run):
+    run = lock_run
     assert run.rc == 0, run.output
-    applied = run['applied']
+    applied = run['defaults_applied']
     assert applied['vaults_failed'] == 1 and applied['locks_not_made'] == 1, applied
     assert any('module_defaults is ignored' in w for w in applied.get('warnings') or []), applied
-    assert emulator.writes() == []
-    assert immutability(emulator, 'rsv-a') == 'Unlocked'
-    report = json.loads((tmp_path / 'reports' / 'drift.json').read_text())
+    assert _writes(run, 'defaults_planned', 'defaults_applied', 'defaults_report') == []
+    assert immutability(run.after('defaults_report'), 'rsv-a') == 'Unlocked'
+    report = json.loads((run.tmp_path / 'reports-defaults' / 'drift.json').read_text())
     assert [e['action'] for e in report['errors']] == ['immutability']
     assert 'does not consent' in report['errors'][0]['message']
 
 
-def test_the_task_consents_and_locks_once_a_plan_is_applied_once(runner, emulator, tmp_path):
-    emulator.load_fleet(lock_fleet())
-    emulator.clear_journal()
-    tasks = _plan_apply_report(LOCK, {'allow_irreversible': True}, tmp_path / 'reports')
-    tasks.append({'vaultlock.azure.harden_apply': {'plan': '{{ planned.plan }}', 'allow_irreversible': True}})
-    run = runner.play(tasks)
-    applied = run['applied']
+def test_the_task_consents_and_locks_once_a_plan_is_applied_once(lock_run):
+    run = lock_run
+    applied = run['consents_applied']
     assert applied['changed'] is True and applied['vaults_changed'] == 1 and applied['writes'] == 1, applied
     assert applied['pacing']['throttled'] == 0
-    assert immutability(emulator, 'rsv-a') == 'Locked'
-    again = run['r3']
+    assert immutability(run.after('consents_again'), 'rsv-a') == 'Locked'
+    again = run['consents_again']
     assert again.get('failed') and 'applied already' in again['msg']
-    report = check_reports_dir(tmp_path / 'reports')
+    report = check_reports_dir(run.tmp_path / 'reports-consents')
     assert report['summary']['changed'] == 1 and report['errors'] == []
 
 
@@ -151,16 +204,10 @@ def check_reports_dir(report_dir):
     return json.loads((report_dir / 'drift.json').read_text())
 
 
-def test_check_mode_plan_is_not_applied_for_real(runner, emulator, tmp_path):
-    emulator.load_fleet(lock_fleet())
-    emulator.clear_journal()
-    tasks = [
-        {'vaultlock.azure.harden_plan': dict(LOCK, report_dir=str(tmp_path / 'r')), 'register': 'planned', 'check_mode': True},
-        {'vaultlock.azure.harden_apply': {'plan': '{{ planned.plan }}', 'allow_irreversible': True}},
-    ]
-    run = runner.play(tasks)
-    assert run['r1'].get('failed') and 'made in check mode' in run['r1']['msg']
-    assert emulator.writes() == []
+def test_check_mode_plan_is_not_applied_for_real(lock_run):
+    run = lock_run
+    assert run['check_r1'].get('failed') and 'made in check mode' in run['check_r1']['msg']
+    assert _writes(run, 'check_planned', 'check_r1') == []
 
 
 def test_a_fleet_is_changed_at_once_under_arm_throttling(runner, emulator, tmp_path):
@@ -184,73 +231,33 @@ def test_a_fleet_is_changed_at_once_under_arm_throttling(runner, emulator, tmp_p
     assert steps['again'].report['summary']['changed'] == 0
 
 
-def test_a_plan_file_edited_between_plan_and_apply_is_refused(runner, emulator, tmp_path):
+def test_a_plan_file_edited_between_plan_and_apply_is_refused(lock_run):
     """Someone on the controller rewrites the kept plan (its report directory, its mode): the apply and the report refuse
     it, nothing is written to Azure and no report is written where the edit pointed."""
-    emulator.load_fleet(lock_fleet())
-    emulator.clear_journal()
-    elsewhere = tmp_path / 'elsewhere'
-    # The run's local temporary directory is under ANSIBLE_HOME (the runner's): find the plan there.
-    edit = ('import glob, json, sys; [p] = glob.glob(sys.argv[1]); d = json.load(open(p)); d["report_dir"] = sys.argv[2]; '
-            'json.dump(d, open(p, "w"))')
-    tasks = [
-        {'vaultlock.azure.harden_plan': dict(LOCK, report_dir=str(tmp_path / 'reports')), 'register': 'planned'},
-        {'ansible.builtin.command': {'argv': ['python3', '-c', edit,
-                                              str(tmp_path / 'ansible-home' / 'tmp' / '*' / 'vaultlock-harden-plan-{{ planned.plan }}.json'),
-                                              str(elsewhere)]}},
-        {'vaultlock.azure.harden_apply': {'plan': '{{ planned.plan }}', 'allow_irreversible': True}},
-        {'vaultlock.azure.harden_report': {'plan': '{{ planned.plan }}'}},
-    ]
-    run = runner.play(tasks)
-    assert run['r1'].get('rc') == 0, run['r1']['stderr']
-    assert run['r2'].get('failed') and 'was changed after this run wrote it' in run['r2']['msg'], run['r2']
-    assert run['r3'].get('failed') and 'was changed after this run wrote it' in run['r3']['msg'], run['r3']
-    assert emulator.writes() == []
+    run = lock_run
+    elsewhere = run.tmp_path / 'elsewhere'
+    assert run['edited_r1'].get('rc') == 0, run['edited_r1']['stderr']
+    assert run['edited_r2'].get('failed') and 'was changed after this run wrote it' in run['edited_r2']['msg'], run['edited_r2']
+    assert run['edited_r3'].get('failed') and 'was changed after this run wrote it' in run['edited_r3']['msg'], run['edited_r3']
+    assert _writes(run, 'edited_planned', 'edited_r1', 'edited_r2', 'edited_r3') == []
     assert not elsewhere.exists()
 
 
-SCOPES = [
-    ({'harden_backup_vaults_tags': {'owner': 'nobody-has-this-tag'}}, 'the scope matched no vault'),
-    ({'harden_backup_vaults_subscription_ids': ['0badc0de-0000-4000-8000-000000000000']}, 'could not read'),
-]
-
-
-@pytest.fixture(scope='module')
-def scopes(module_runner):
-    """The check-mode runs of the two tests below, as role steps of one ansible-playbook run (role_steps) on the lock fleet:
-    none of them writes. Per scope of SCOPES: the run that fails (empty_N), the run that allows it (allowed_N); then the
-    empty scope whose SARIF is read (sarif)."""
-    emulator = module_runner.emulator
-    emulator.reset()
-    emulator.load_fleet(lock_fleet())
-    emulator.clear_journal()
-    steps = []
-    for index, (variables, _cause) in enumerate(SCOPES):
-        scope = dict({'harden_backup_vaults_subscription_ids': [SUB1]}, **variables)
-        steps += [step('empty_%d' % index, check=True, **scope),
-                  step('allowed_%d' % index, check=True, harden_backup_vaults_allow_empty_scope=True,
-                       harden_backup_vaults_fail_on_error=False, **scope)]
-    steps.append(step('sarif', check=True, harden_backup_vaults_subscription_ids=[SUB1],
-                      harden_backup_vaults_tags={'owner': 'nobody-has-this-tag'}))
-    _run, results = play_role_steps(module_runner, steps)
-    return results
-
-
 @pytest.mark.parametrize('index', range(len(SCOPES)), ids=['variables%d-%s' % (i, cause) for i, (_v, cause) in enumerate(SCOPES)])
-def test_a_run_that_does_not_read_its_scope_fails_with_the_cause_first(scopes, index):
+def test_a_run_that_does_not_read_its_scope_fails_with_the_cause_first(lock_run, index):
     """Issue 26: an empty scope, or a subscription that is not visible, never passes as a compliant fleet."""
     _variables, cause = SCOPES[index]
-    run = scopes['empty_%d' % index]
+    run = lock_run.steps['empty_%d' % index]
     assert run.failed is not None
     assert 'The run did not read its scope: ' + cause in ' '.join(run.output.split()), run.output
     assert run.report is not None                  # the reports are written all the same
-    allowed = scopes['allowed_%d' % index]
+    allowed = lock_run.steps['allowed_%d' % index]
     assert allowed.failed is None, allowed.output
 
 
-def test_an_empty_scope_never_writes_a_successful_sarif_with_no_result(scopes):
+def test_an_empty_scope_never_writes_a_successful_sarif_with_no_result(lock_run):
     """Issue 26: uploading a 0-result SARIF of a run that read nothing would close every open code-scanning alert."""
-    run = scopes['sarif']
+    run = lock_run.steps['sarif']
     assert run.failed is not None
     sarif = json.loads((run.report_dir / 'drift.sarif').read_text())
     invocation = sarif['runs'][0]['invocations'][0]

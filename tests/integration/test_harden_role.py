@@ -15,6 +15,8 @@ import jsonschema
 import pytest
 
 from tests.emulator import generator as templates
+from tests.integration.batching import Batch
+from tests.integration.conftest import fresh_fleet
 from tests.integration.fleets import RG, SUB1, SUB2, vault, vault_id
 from tests.integration.role_steps import ReportFiles, play_role_steps, step
 from tests.unit.builders import SECURITY_NULL
@@ -229,14 +231,29 @@ def test_fail_on_drift_fails_after_writing_the_reports(checks):
     assert run.writes == []
 
 
-def test_fail_on_drift_passes_on_a_clean_fleet_that_costs_one_discovery(harden, emulator):
-    emulator.load_fleet(clean_fleet())
-    emulator.clear_journal()
-    run = harden('--check', '--diff', harden_backup_vaults_fail_on_drift=True)
-    assert run.rc == 0, run.output
+BOGUS = '99999999-9999-9999-9999-999999999999'
+
+
+@pytest.fixture(scope='module')
+def clean(module_runner):
+    """The check runs on the clean fleet, as plays of one ansible-playbook run (batching.Batch): fail_on_drift (a play of
+    its own), then the module_defaults test's three steps in a play with those module_defaults. None of them writes."""
+    fresh_fleet(module_runner, clean_fleet())
+    batch = Batch(module_runner).role_steps([step('clean', check=True, diff=True, harden_backup_vaults_fail_on_drift=True)])
+    batch.role_steps([
+        step('not_read', check=True, harden_backup_vaults_fail_on_error=False),
+        step('empty_allowed', check=True, harden_backup_vaults_fail_on_error=False, harden_backup_vaults_allow_empty_scope=True),
+        step('auth', check=True, harden_backup_vaults_auth={'subscription_id': SUB1}),
+    ], module_defaults={'group/vaultlock.azure.all': {'subscription_id': BOGUS, 'api_retries': 0}})
+    return batch.play().steps
+
+
+def test_fail_on_drift_passes_on_a_clean_fleet_that_costs_one_discovery(clean):
+    run = clean['clean']
+    assert run.failed is None, run.output
     report = check_reports(run)
     assert report['summary']['drifting'] == 0 and report['summary']['vaults'] == 3
-    journal = emulator.journal()
+    journal = run.requests
     # One Resource Graph query (the vaults, their policies joined); no ARM read of a vault, no write.
     assert [(e['method'], e['path']) for e in journal] == [('POST', '/providers/Microsoft.ResourceGraph/resources')]
     assert report['discovery']['source_by_subscription'] == {SUB1: 'resource_graph'}
@@ -280,17 +297,10 @@ def test_listed_vaults_exclusions_and_discovery_errors(checks):
 # Bad role variables: tests/integration/test_role_bad_variables.py (all the cases in one ansible-playbook run).
 
 
-def test_play_module_defaults_reach_the_role_and_auth_overrides_them(runner, emulator):
+def test_play_module_defaults_reach_the_role_and_auth_overrides_them(clean):
     """module_defaults group/vaultlock.azure.all of the play apply inside the role; harden_backup_vaults_auth wins.
-    The three check runs are steps of one (role_steps.play_role_steps), in a play with those module_defaults."""
-    emulator.load_fleet(clean_fleet())
-    emulator.clear_journal()
-    bogus = '99999999-9999-9999-9999-999999999999'
-    _run, steps = play_role_steps(runner, [
-        step('not_read', check=True, harden_backup_vaults_fail_on_error=False),
-        step('empty_allowed', check=True, harden_backup_vaults_fail_on_error=False, harden_backup_vaults_allow_empty_scope=True),
-        step('auth', check=True, harden_backup_vaults_auth={'subscription_id': SUB1}),
-    ], play_extra={'module_defaults': {'group/vaultlock.azure.all': {'subscription_id': bogus, 'api_retries': 0}}})
+    The three check runs are steps of one play with those module_defaults (the ``clean`` fixture's second play)."""
+    steps = clean
 
     # A run that read no vault fails with the cause first (issue 26), whatever fail_on_error says...
     result = steps['not_read']

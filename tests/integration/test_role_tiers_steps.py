@@ -82,9 +82,9 @@ def test_check_predicts_each_vault_against_its_tier_then_one_run_locks_prod_and_
     assert again.report['changed'] == [] and again.report['summary']['drifting'] == 0
 
 
-@pytest.mark.usefixtures('tiered')
-def test_a_tier_that_would_lock_without_consent_is_refused_before_any_request(runner, emulator):
-    _run, steps = play_role_steps(runner, [step('check', check=True, **TWO_TIERS), step('apply', **TWO_TIERS)])
+def test_a_tier_that_would_lock_without_consent_is_refused_before_any_request(bad_tiers):
+    # The first two steps of the bad_tiers run (check, then apply), on the tier fleet.
+    steps = bad_tiers
     run = steps['check']
     assert run.failed is not None
     assert ('harden_backup_vaults_baselines[0] (prod): immutability locked is irreversible (a locked vault can never be '
@@ -92,8 +92,8 @@ def test_a_tier_that_would_lock_without_consent_is_refused_before_any_request(ru
     run = steps['apply']
     assert run.failed is not None and 'harden_backup_vaults_baselines[0] (prod)' in run.output
     assert steps['check'].requests == [] and steps['apply'].requests == []
-    assert emulator.writes() == [] and emulator.journal() == []
-    assert immutability(emulator, 'rsv-prod-01') == 'Unlocked'
+    assert steps['check'].writes == [] and steps['apply'].writes == []
+    assert immutability(steps['apply'].after, 'rsv-prod-01') == 'Unlocked'
 
 
 BAD_TIERS = [
@@ -110,13 +110,15 @@ BAD_TIERS = [
 
 @pytest.fixture(scope='module')
 def bad_tiers(module_runner):
-    """Every case of BAD_TIERS as a check step of one run, on the tier fleet."""
+    """The tier that would lock without consent (its check and apply: steps check and apply), then every case of
+    BAD_TIERS as a check step (caseN), steps of one run on the tier fleet. None sends a request."""
     emulator = module_runner.emulator
     emulator.reset()
     emulator.load_fleet(tier_fleet())
     emulator.clear_journal()
-    _run, steps = play_role_steps(module_runner, [step('case%d' % index, check=True, harden_backup_vaults_baselines=tiers)
-                                                  for index, (tiers, _message) in enumerate(BAD_TIERS)])
+    steps = [step('check', check=True, **TWO_TIERS), step('apply', **TWO_TIERS)]
+    steps += [step('case%d' % index, check=True, harden_backup_vaults_baselines=tiers) for index, (tiers, _message) in enumerate(BAD_TIERS)]
+    _run, steps = play_role_steps(module_runner, steps, resources=WATCHED)
     return steps
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.conftest import PlaybookPart, part, step
+from tests.integration.batching import Batch
+from tests.integration.conftest import PlaybookPart, fresh_fleet, part, step
 from tests.integration.fleets import RG, SUB1, vault, vault_id
-from tests.integration.role_steps import play_role_steps, step as step_of_role
-from tests.integration.test_harden_role import check_reports, findings, harden  # pylint: disable=unused-import  # noqa: F401 (harden is a fixture)
+from tests.integration.role_steps import step as step_of_role
+from tests.integration.test_harden_role import check_reports, findings
 
 MOD = 'vaultlock.azure.vault_security_settings'
 
@@ -71,7 +72,17 @@ def security_tasks(name, kind):
 
 @pytest.fixture(scope='module')
 def security_run(module_runner):
-    return parts_run(module_runner, [(name, kind, security_tasks(name, kind)) for name, kind in OPEN])
+    """One ansible-playbook run (batching.Batch) on a fresh security fleet: a play of the module's parts (check, apply,
+    again on each vault of OPEN), then a play of the role's steps: without consent (refused before any write), then the
+    guard's check, apply and check again (the role's defaults leave the settings the parts changed unchecked)."""
+    fresh_fleet(module_runner, security_fleet())
+    batch = Batch(module_runner).tasks([task for name, kind in OPEN for task in part(name.replace('-', '_'), security_tasks(name, kind))])
+    guard = {'harden_backup_vaults_subscription_ids': ['all'], 'harden_backup_vaults_immutability': None,
+             'harden_backup_vaults_retention_minimum': {}, 'harden_backup_vaults_soft_delete': {},
+             'harden_backup_vaults_resource_guard_id': GUARD}
+    batch.role_steps([step_of_role('no_consent', **ROLE), step_of_role('check', check=True, **guard), step_of_role('apply', **guard),
+                      step_of_role('again', check=True, **guard)])
+    return batch.play(marks=[vault_id(name, kind) for name, kind in OPEN])
 
 
 @pytest.mark.parametrize('name,kind', OPEN)
@@ -142,12 +153,13 @@ ROLE = {'harden_backup_vaults_subscription_ids': ['all'], 'harden_backup_vaults_
 REPORT_ONLY = {('rsv-open', 'customer_managed_keys'), ('bv-open', 'customer_managed_keys'), ('rsv-open', 'storage_redundancy')}
 
 
-def test_the_role_without_consent_never_writes_permanently_disabled(harden, emulator):  # noqa: F811
-    run = harden(**ROLE)
-    assert run.rc != 0
+def test_the_role_without_consent_never_writes_permanently_disabled(security_run):
+    # The role's first step in security_run (a run of its own before, through the collection's playbook).
+    run = security_run.steps['no_consent']
+    assert run.failed is not None
     assert 'harden_backup_vaults_cross_subscription_restore: permanently_disabled is irreversible' in run.output
     assert 'harden_backup_vaults_allow_irreversible' in run.output
-    assert emulator.writes() == []
+    assert run.writes == []
 
 
 # The role's check, apply and recheck: tests/integration/test_security_settings_steps.py (one ansible-playbook run).
@@ -195,13 +207,9 @@ def test_a_refusal_on_the_guard_says_the_caller_needs_rights_on_it(runner, emula
     assert props(emulator, 'bv-open', 'backup')['isVaultProtectedByResourceGuard'] is False
 
 
-def test_the_role_associates_the_guard_check_predicts_apply(runner):
-    variables = {'harden_backup_vaults_subscription_ids': ['all'], 'harden_backup_vaults_immutability': None,
-                 'harden_backup_vaults_retention_minimum': {}, 'harden_backup_vaults_soft_delete': {},
-                 'harden_backup_vaults_resource_guard_id': GUARD}
-    # Check, apply, check again: role steps of one ansible-playbook run (role_steps).
-    _run, steps = play_role_steps(runner, [step_of_role('check', check=True, **variables), step_of_role('apply', **variables),
-                                           step_of_role('again', check=True, **variables)])
+def test_the_role_associates_the_guard_check_predicts_apply(security_run):
+    # Check, apply, check again: role steps of security_run, after the module's parts (which leave no guard).
+    steps = security_run.steps
     check = steps['check']
     assert check.failed is None, check.output
     assert check.writes == []

@@ -100,6 +100,7 @@ def shared_tasks():
     lock = by_name('rsv-enabled', immutability='locked')
     timed = by_name('rsv-enabled', immutability='enabled', immutability_retention_days=90)
     tasks = [named('bad_%d' % index, entry) for index, entry in enumerate(BAD_INPUT)]
+    tasks += [named('busy', by_name('rsv-busy', immutability='enabled'))]
     tasks += [named('lock_no_consent', lock), named('lock_no_consent_check', step(lock, check=True)),
               named('mixed_case', task(id=MIXED_CASE_ID, immutability='enabled')),
               named('time_based', timed), named('time_based_again', timed),
@@ -111,11 +112,20 @@ def shared_tasks():
     return tasks
 
 
+def busy_fleet():
+    """The states fleet and rsv-busy, a vault still provisioning (test_vault_still_provisioning_fails_clearly)."""
+    fleet = states_fleet()
+    fleet['subscriptions'][0]['resource_groups'][0]['vaults'].append(
+        {'name': 'rsv-busy', 'type': 'recovery_services', 'immutability': 'disabled', 'provisioning_state': 'Updating'})
+    return fleet
+
+
 @pytest.fixture(scope='module')
 def shared(module_runner):
+    """The shared run, on the states fleet with rsv-busy (which no other task names)."""
     emulator = module_runner.emulator
     emulator.reset()
-    emulator.load_fleet(states_fleet())
+    emulator.load_fleet(busy_fleet())
     emulator.clear_journal()
     return module_runner.play(shared_tasks(), marks=MARKED)
 
@@ -234,13 +244,9 @@ def test_module_defaults_group_for_auth(runner, emulator):
     assert ep['client_secret'] not in run.output
 
 
-def test_vault_still_provisioning_fails_clearly(runner, emulator):
-    fleet = states_fleet()
-    fleet['subscriptions'][0]['resource_groups'][0]['vaults'].append(
-        {'name': 'rsv-busy', 'type': 'recovery_services', 'immutability': 'disabled', 'provisioning_state': 'Updating'})
-    emulator.load_fleet(fleet)
-    emulator.clear_journal()
-    run = runner.play([by_name('rsv-busy', immutability='enabled')])
-    assert run['r0']['failed'] is True
-    assert 'still Updating' in run['r0']['msg'] and 'rsv-busy' in run['r0']['msg']
-    assert emulator.writes() == []
+def test_vault_still_provisioning_fails_clearly(shared):
+    # The shared run's task on rsv-busy (busy_fleet).
+    run = shared
+    assert run['busy']['failed'] is True
+    assert 'still Updating' in run['busy']['msg'] and 'rsv-busy' in run['busy']['msg']
+    assert run.writes('busy') == []

@@ -126,11 +126,6 @@ def consent_run(module_runner):
 
 
 @pytest.fixture(scope='module')
-def bounds_run(module_runner):
-    return parts_run(module_runner, [('bounds_%s' % name.replace('-', '_'), name, bounds_tasks(name)) for name in ('rsv-on', 'bv-on')])
-
-
-@pytest.fixture(scope='module')
 def reader_run(module_runner):
     ep = module_runner.emulator.endpoint
     env = {'AZURE_CLIENT_ID': ep['readonly_client_id'], 'AZURE_SECRET': ep['readonly_client_secret'],
@@ -205,9 +200,10 @@ def test_always_on_needs_consent_and_fails_before_any_write(consent_run, name):
 
 
 @pytest.mark.parametrize('name', ['rsv-on', 'bv-on'])
-def test_retention_days_bounds(bounds_run, name):
+def test_retention_days_bounds(shared, name):
+    """Tasks of the shared run (its part bounds_NAME, before test_turn_off's task turns the vault's soft delete off)."""
     refused = range(6)          # r0-r5: 13, 181 and 0 days, each for real and in check mode; r6, r7: 14 and 180 days
-    run = PlaybookPart(bounds_run, 'bounds_%s' % name.replace('-', '_'))
+    run = PlaybookPart(shared, 'bounds_%s' % name.replace('-', '_'))
     assert run.rc == 0, run.output
     for index in range(len(refused)):
         result = run['r%d' % index]
@@ -245,10 +241,15 @@ def test_config_update_with_unknown_outcome_is_read_again_before_it_is_sent_agai
     assert api_settings(emulator, 'rsv-off') == ('Enabled', 14)
 
 
-def test_soft_delete_enforced_by_azure_in_a_ga_region_is_never_turned_off(runner, emulator):
-    # One playbook: info (r0), turning it off (r1), raising its retention (r2).
-    run = runner.play([{'name': 'info', 'vaultlock.azure.vault_immutability_info': {'subscription_ids': [SUB1]}},
-                       by_name('bv-sbd', 'backup', soft_delete='off'), by_name('bv-sbd', 'backup', retention_days=30)], marks=[])
+def ga_region_tasks():
+    """Info (r0), turning bv-sbd's soft delete off (r1), raising its retention (r2): a part of the shared run."""
+    return [{'name': 'info', 'vaultlock.azure.vault_immutability_info': {'subscription_ids': [SUB1]}},
+            by_name('bv-sbd', 'backup', soft_delete='off'), by_name('bv-sbd', 'backup', retention_days=30)]
+
+
+def test_soft_delete_enforced_by_azure_in_a_ga_region_is_never_turned_off(shared):
+    # Tasks of the shared run (its part ga_region, right after its first info task: no task has written yet).
+    run = PlaybookPart(shared, 'ga_region')
     by = {v['name']: v for v in run['r0']['vaults']}
     assert by['bv-sbd']['soft_delete'] == {'state': 'on', 'retention_days': 14, 'enforced_by_azure': True}
     assert by['bv-on']['soft_delete']['enforced_by_azure'] is False
@@ -280,13 +281,15 @@ def named(name, entry):
 
 def shared_tasks():
     info = {'name': 'info', 'vaultlock.azure.vault_immutability_info': {'subscription_ids': [SUB1]}}
-    tasks = [named('info', info)]
+    tasks = [named('info', info)] + part('ga_region', ga_region_tasks())
     for name in ALWAYS:
         for target in ('on', 'off'):
             leave = by_name(name, kind_of(name), soft_delete=target, allow_irreversible=True)
             tasks += [named(key('leave', name, target), leave), named(key('leave', name, target, 'check'), step(leave, check=True))]
     tasks += [named(key('retention', name), by_name(name, kind_of(name), retention_days=60)) for name in ALWAYS]
     tasks += [named('retention_while_off', by_name('bv-on', 'backup', soft_delete='off', retention_days=30))]
+    # test_retention_days_bounds (soft delete on), then test_turn_off on the same vaults.
+    tasks += [task for name in ('rsv-on', 'bv-on') for task in part(key('bounds', name), bounds_tasks(name))]
     tasks += [named(key('turn_off', name), by_name(name, kind_of(name), soft_delete='off')) for name in ('rsv-on', 'bv-on')]
     tasks += [named('vault_api', by_name('rsv-vaultapi', soft_delete='on')),
               named('read_only_rsv', step(by_name('rsv-mua'), diff=True)), named('read_only_bv', step(by_name('bv-mua', 'backup'), diff=True)),

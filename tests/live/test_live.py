@@ -93,24 +93,66 @@ def play(tmp_path, tasks, *args):
     return json.loads(out.read_text())
 
 
-@pytest.mark.parametrize('kind', ['recovery_services', 'backup'])
-def test_enable_check_idempotent_disable(vaults, kind, tmp_path):
+KINDS = ['recovery_services', 'backup']
+
+
+def _read_and_check(vault_id):
+    """Run 1: read, then enable in check mode (a task's check_mode and diff, as --check --diff)."""
+    return [{'vaultlock.azure.vault_immutability_info': {'id': vault_id}},
+            dict(_enable(vault_id), check_mode=True, diff=True)]
+
+
+def _enable_twice(vault_id):
+    """Run 2: enable, then enable again."""
+    return [_enable(vault_id), _enable(vault_id)]
+
+
+def _policies_and_disable(vault_id):
+    """Run 3: read the policies, then disable."""
+    return [{'vaultlock.azure.backup_policy_retention_info': {'id': vault_id}},
+            {'vaultlock.azure.vault_immutability': {'id': vault_id, 'immutability': 'disabled'}}]
+
+
+def _enable(vault_id):
+    return {'vaultlock.azure.vault_immutability': {'id': vault_id, 'immutability': 'enabled'}}
+
+
+@pytest.fixture(scope='module')
+def runs(vaults, tmp_path_factory):
+    """The three playbook runs of test_enable_check_idempotent_disable, each with the tasks of both vaults (registered
+    KIND_RUN_rI), and each vault's state read from Azure through the SDK after each run. Returns (results, states):
+    states[run][kind]."""
+    tmp_path = tmp_path_factory.mktemp('live')
+    results, states = {}, []
+    for number, make in enumerate((_read_and_check, _enable_twice, _policies_and_disable)):
+        tasks = [dict(task, register='%s_%d_r%d' % (kind, number, index)) for kind in KINDS for index, task in enumerate(make(vaults[kind]))]
+        results.update(play(tmp_path, tasks))
+        states.append({kind: state(vaults[kind]) for kind in KINDS})
+    return results, states
+
+
+def _of_run(runs, kind, number):
+    """What the vault's tasks of one run registered, as r0, r1 (what a run of its own registered)."""
+    prefix = '%s_%d_' % (kind, number)
+    return {key[len(prefix):]: value for key, value in runs[0].items() if key.startswith(prefix)}
+
+
+@pytest.mark.parametrize('kind', KINDS)
+def test_enable_check_idempotent_disable(runs, kind):
     """Read, check mode (a task's check_mode and diff, as --check --diff), then enable twice, then read the policies
-    and disable: three playbook runs, each state read from Azure between them through the SDK."""
-    vault_id = vaults[kind]
-    enable = {'vaultlock.azure.vault_immutability': {'id': vault_id, 'immutability': 'enabled'}}
-    results = play(tmp_path, [{'vaultlock.azure.vault_immutability_info': {'id': vault_id}},
-                              dict(enable, check_mode=True, diff=True)])
+    and disable: three playbook runs (each with the other vault kind's tasks too), each state read from Azure between
+    them through the SDK."""
+    states = [after[kind] for after in runs[1]]
+    results = _of_run(runs, kind, 0)
     assert results['r0']['vaults'][0]['immutability'] == 'disabled'
     assert results['r1']['changed'] is True
-    assert state(vault_id) == 'disabled'
+    assert states[0] == 'disabled'
 
-    results = play(tmp_path, [dict(enable), dict(enable)])
+    results = _of_run(runs, kind, 1)
     assert results['r0']['changed'] is True and results['r1']['changed'] is False
-    assert state(vault_id) == 'enabled'
+    assert states[1] == 'enabled'
 
-    results = play(tmp_path, [{'vaultlock.azure.backup_policy_retention_info': {'id': vault_id}},
-                              {'vaultlock.azure.vault_immutability': {'id': vault_id, 'immutability': 'disabled'}}])
+    results = _of_run(runs, kind, 2)
     assert isinstance(results['r0']['policies'], list)
     assert results['r1']['changed'] is True
-    assert state(vault_id) == 'disabled'
+    assert states[2] == 'disabled'

@@ -8,10 +8,15 @@ import re
 
 import pytest
 
+from tests.emulator.client import is_write
+from tests.integration.conftest import fresh_fleet
 from tests.integration.fleets import RG, SUB1, states_fleet, vault, vault_id
 
 MOD = 'vaultlock.azure.vault_immutability'
 VAULT_PATH = '/providers/Microsoft.RecoveryServices/vaults/rsv-unset$'
+# The vault is enabled and locked from elsewhere before the task: asking to disable it must be refused, without a write.
+CONCURRENT_VAULT = '/subscriptions/%s/resourceGroups/%s/providers/Microsoft.RecoveryServices/vaults/rsv-enabled' % (SUB1, RG)
+CONCURRENT_TASK = {'name': 'disable', MOD: {'id': CONCURRENT_VAULT, 'immutability': 'disabled'}}
 
 
 @pytest.fixture(autouse=True)
@@ -89,8 +94,13 @@ def faults(module_runner):
     for case in CASES:
         for fault in case_faults(case):
             emulator.fault(**fault)
+    # test_concurrent_change_between_steps_is_noticed: rsv-enabled (no fault matches its path) is locked "from elsewhere"
+    # through the SDK before the run; its task comes last.
+    client = emulator.rs_client(SUB1)
+    client.vaults.begin_update(RG, 'rsv-enabled', {'properties': {'securitySettings': {'immutabilitySettings': {'state': 'Locked'}}}}).result()
     emulator.clear_journal()
-    return module_runner.play([case_task(case) for case in CASES], marks=[vault_id(case_vault(case)) for case in CASES])
+    tasks = [case_task(case) for case in CASES] + [dict(CONCURRENT_TASK, register='concurrent')]
+    return module_runner.play(tasks, marks=[vault_id(case_vault(case)) for case in CASES])
 
 
 def case_calls(run, case, method=None):
@@ -171,17 +181,14 @@ def test_long_running_operation_past_wait_timeout_is_settled_by_a_re_read(runner
     assert state(emulator) == 'Unlocked'
 
 
-def test_concurrent_change_between_steps_is_noticed(runner, emulator):
-    """Someone locks the vault while the task is on its way: the module re-plans and does not fight them."""
+def test_concurrent_change_between_steps_is_noticed(faults, emulator):
+    """Someone locks the vault while the task is on its way: the module re-plans and does not fight them.
+
+    The vault was locked through the SDK before the shared run of the fault tests (``faults``), where this is the last task."""
+    run = faults
     ep = emulator.endpoint
-    other = ('/subscriptions/%s/resourceGroups/%s/providers/Microsoft.RecoveryServices/vaults/rsv-enabled' % (SUB1, RG))
-    # The vault is enabled; ask to disable it, but lock it first "from elsewhere" through the SDK.
-    client = emulator.rs_client(SUB1)
-    client.vaults.begin_update(RG, 'rsv-enabled', {'properties': {'securitySettings': {'immutabilitySettings': {'state': 'Locked'}}}}).result()
-    emulator.clear_journal()
-    run = runner.play([{'name': 'disable', MOD: {'id': other, 'immutability': 'disabled'}}])
-    assert run['r0']['failed'] is True and 'irreversible' in run['r0']['msg']
-    assert emulator.writes() == []
+    assert run['concurrent']['failed'] is True and 'irreversible' in run['concurrent']['msg']
+    assert run.writes('concurrent') == []
     assert ep['client_secret'] not in run.output
 
 
@@ -235,28 +242,52 @@ BAD_INPUT = [
 ]
 
 
-def test_bad_input_fails_clearly_before_any_write(runner, emulator):
-    ids = [vault_id(n) for n in ('rsv-unset', 'rsv-enabled', 'rsv-locked')] + [vault_id(n, 'backup') for n in ('bv-disabled', 'bv-enabled')]
-    snapshot = {i: emulator.resource(i) for i in ids}
+# One playbook (``-v``) for the refusals of the two tests below (the ``refusals`` fixture): the control characters, empty
+# subscription and ceilings first (each with AZURE_SUBSCRIPTION_ID in its task's environment, what the environment of a
+# run of their own gave), then the bad input. Each test asserts on its own tasks (``run.requests``, ``run.writes``).
+SNAPSHOT_IDS = [vault_id(n) for n in ('rsv-unset', 'rsv-enabled', 'rsv-locked')] + [vault_id(n, 'backup') for n in ('bv-disabled', 'bv-enabled')]
+
+
+def bad_input_tasks(emulator):
     tasks = []
-    for module, args, _expected in BAD_INPUT:
+    for index, (module, args, _expected) in enumerate(BAD_INPUT):
         args = dict(args)
         if args.get('cloud_environment', '').startswith('{control}'):
             args['cloud_environment'] = args['cloud_environment'].replace('{control}', emulator.endpoint['control_url'])
-        tasks.append({'name': 'bad input', module: args})
+        tasks.append({'name': 'bad input', module: args, 'register': 'bad_%d' % index})
     tasks.append({'name': 'bad CA bundle', MOD: {'id': vault_id('rsv-unset'), 'immutability': 'enabled'},
-                  'environment': {'REQUESTS_CA_BUNDLE': '/etc/hostname', 'SSL_CERT_FILE': '/etc/hostname'}})
-    run = runner.play(tasks, ['-v'])
+                  'environment': {'REQUESTS_CA_BUNDLE': '/etc/hostname', 'SSL_CERT_FILE': '/etc/hostname'}, 'register': 'bad_ca'})
+    return tasks
+
+
+def before_any_request_tasks():
+    return [{'name': 'refused', module: args, 'environment': {'AZURE_SUBSCRIPTION_ID': SUB1}, 'register': 'refused_%d' % index}
+            for index, (module, args, _text) in enumerate(BEFORE_ANY_REQUEST)]
+
+
+@pytest.fixture(scope='module')
+def refusals(module_runner):
+    """(the run, the stored documents of SNAPSHOT_IDS before it, and after it)."""
+    emulator = fresh_fleet(module_runner, states_fleet())
+    snapshot = {i: emulator.resource(i) for i in SNAPSHOT_IDS}
+    run = module_runner.play(before_any_request_tasks() + bad_input_tasks(emulator), ['-v'], marks=[])
+    return run, snapshot, {i: emulator.resource(i) for i in SNAPSHOT_IDS}
+
+
+def test_bad_input_fails_clearly_before_any_write(refusals):
+    run, snapshot, after = refusals
     assert len(BAD_INPUT) + 1 >= 30
     for index, (module, args, expected) in enumerate(BAD_INPUT):
-        result = run['r%d' % index]
+        result = run['bad_%d' % index]
         assert result.get('failed') is True, (index, module, args, result)
         assert expected in result['msg'], (index, expected, result['msg'])
-    bad_ca = run['r%d' % len(BAD_INPUT)]
+        assert run.writes('bad_%d' % index) == [], (index, module, args)
+    bad_ca = run['bad_ca']
     assert bad_ca['failed'] is True
+    assert run.writes('bad_ca') == []
     assert 'Traceback' not in run.output
-    assert emulator.writes() == []
-    assert {i: emulator.resource(i) for i in ids} == snapshot
+    assert [e for e in run.journal if is_write(e)] == []          # no write in the whole run
+    assert after == snapshot
 
 
 def test_secrets_and_tokens_never_appear_in_output(runner, emulator, tmp_path):
@@ -346,12 +377,13 @@ BEFORE_ANY_REQUEST = [
 ]
 
 
-def test_control_characters_empty_subscription_and_ceilings_are_refused_before_any_request(runner, emulator):
-    tasks = [{'name': 'refused', module: args} for module, args, _text in BEFORE_ANY_REQUEST]
-    run = runner.play(tasks, extra_env={'AZURE_SUBSCRIPTION_ID': SUB1})
+def test_control_characters_empty_subscription_and_ceilings_are_refused_before_any_request(refusals):
+    run = refusals[0]
     for index, (module, _args, text) in enumerate(BEFORE_ANY_REQUEST):
-        result = run['r%d' % index]
+        result = run['refused_%d' % index]
         assert result.get('failed') is True, (index, module, result)
         assert text in result['msg'], (index, text, result['msg'])
+        assert run.requests('refused_%d' % index) == [], (index, module)
     assert 'Traceback' not in run.output
-    assert emulator.journal() == []
+    # Nothing at all reached the emulator before the bad input's first task (these tasks come first in the run).
+    assert run.journal[:run.marks['bad_0']['start']] == []

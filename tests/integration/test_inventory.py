@@ -39,9 +39,13 @@ class Inventory:
         return path
 
     def run(self, path, *args, extra_env=None):
+        """ansible-inventory --list of one source, or of several (a list of paths, each given with -i, as a user lists them)."""
         env = self.runner.env(dict({'ANSIBLE_INVENTORY_UNPARSED_FAILED': '1', 'ANSIBLE_INVENTORY_ENABLED': 'vaultlock.azure.backup_vaults'},
                                    **(extra_env or {})))
-        return subprocess.run([os.path.join(BIN, 'ansible-inventory'), '-i', str(path), '--list'] + list(args), env=env,
+        sources = []
+        for source in (path if isinstance(path, list) else [path]):
+            sources += ['-i', str(source)]
+        return subprocess.run([os.path.join(BIN, 'ansible-inventory')] + sources + ['--list'] + list(args), env=env,
                               capture_output=True, text=True, timeout=300, check=False)
 
     def list(self, path, *args, extra_env=None):
@@ -53,6 +57,17 @@ class Inventory:
 
     def list_of(self, **options):
         return self.list(self.write(**options))
+
+    def list_each(self, sources):
+        """One ansible-inventory run over several sources, {name: options}; returns (the listing, {name: its hosts}).
+
+        A host two sources both add is one host of the listing, so each source also puts its hosts in a group of its own
+        (the plugin's constructed ``groups`` option, condition ``true``): that group's hosts are the hosts it added.
+        """
+        for name, options in sources.items():
+            assert 'groups' not in options, name
+        doc = self.list([self.write(groups={'source_%s' % name: 'true'}, **options) for name, options in sources.items()])
+        return doc, {name: hosts_of(doc, 'source_%s' % name) for name in sources}
 
 
 def plain(value):
@@ -115,12 +130,17 @@ def test_every_vault_is_a_host_with_its_record_and_groups(inventory, emulator, r
 
 
 def test_filters(inventory):
-    assert sorted(inventory.list_of(vault_types=['backup'])['_meta']['hostvars']) == ['bv-disabled', 'bv-enabled', 'bv-locked']
-    assert sorted(inventory.list_of(resource_groups=['rg-other'])['_meta']['hostvars']) == ['rsv-other']
-    prod = inventory.list_of(subscription_ids=[SUB1, SUB2], tags={'env': 'prod'})
-    assert sorted(prod['_meta']['hostvars']) == ['rsv-enabled', 'rsv-unset']
-    assert sorted(inventory.list_of(subscription_ids=[SUB2])['_meta']['hostvars']) == ['bv-two', 'rsv-two']
-    assert sorted(inventory.list_of(tags={'team': None})['_meta']['hostvars']) == ['rsv-enabled']
+    """Each filter's source lists only its vaults (the five sources in one ansible-inventory run, see list_each)."""
+    _doc, hosts = inventory.list_each({'backup': {'vault_types': ['backup']},
+                                       'rg_other': {'resource_groups': ['rg-other']},
+                                       'prod': {'subscription_ids': [SUB1, SUB2], 'tags': {'env': 'prod'}},
+                                       'sub2': {'subscription_ids': [SUB2]},
+                                       'team': {'tags': {'team': None}}})
+    assert sorted(hosts['backup']) == ['bv-disabled', 'bv-enabled', 'bv-locked']
+    assert sorted(hosts['rg_other']) == ['rsv-other']
+    assert sorted(hosts['prod']) == ['rsv-enabled', 'rsv-unset']
+    assert sorted(hosts['sub2']) == ['bv-two', 'rsv-two']
+    assert sorted(hosts['team']) == ['rsv-enabled']
 
 
 def test_constructed_compose_groups_keyed_groups(inventory):
@@ -139,20 +159,23 @@ def test_constructed_compose_groups_keyed_groups(inventory):
 
 
 def test_shared_names_are_qualified(inventory, emulator):
+    """Shared names are qualified (a warning says which), the others not; hostname: qualified qualifies every name. Both
+    sources in one ansible-inventory run (list_each)."""
     fleet = states_fleet()
     fleet['subscriptions'][1]['resource_groups'][0]['vaults'].append(vault('rsv-enabled', 'recovery_services', 'locked'))
     emulator.load_fleet(fleet)
-    doc = inventory.list_of(subscription_ids=['all'])
+    doc, hosts = inventory.list_each({'all': {'subscription_ids': ['all']},
+                                      'qualified': {'subscription_ids': [SUB2], 'hostname': 'qualified'}})
     hostvars = doc['_meta']['hostvars']
     first = 'rsv-enabled.rsv.%s.%s' % (RG, SUB1)
     second = 'rsv-enabled.rsv.rg-two.%s' % SUB2
-    assert first in hostvars and second in hostvars and 'rsv-enabled' not in hostvars
+    assert first in hosts['all'] and second in hosts['all'] and 'rsv-enabled' not in hostvars
     assert hostvars[second]['vaultlock_vault']['immutability'] == 'locked'
     stderr = doc['_stderr'].replace('\n', '')  # ansible-core < 2.18 wraps warnings
-    assert 'qualified' in stderr and 'rsv-enabled' in stderr
-    assert 'rsv-two' in hostvars
-    qualified = inventory.list_of(subscription_ids=[SUB2], hostname='qualified')['_meta']['hostvars']
-    assert sorted(qualified) == sorted(['bv-two.bv.rg-two.%s' % SUB2, 'rsv-enabled.rsv.rg-two.%s' % SUB2, 'rsv-two.rsv.rg-two.%s' % SUB2])
+    # The warning of the first source (hostname: qualified never warns: every name is qualified on purpose).
+    assert 'were qualified' in ' '.join(doc['_stderr'].split()) and 'rsv-enabled' in stderr
+    assert 'rsv-two' in hosts['all']
+    assert sorted(hosts['qualified']) == sorted(['bv-two.bv.rg-two.%s' % SUB2, 'rsv-enabled.rsv.rg-two.%s' % SUB2, 'rsv-two.rsv.rg-two.%s' % SUB2])
 
 
 def test_include_policies(inventory, emulator):

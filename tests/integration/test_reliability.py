@@ -323,24 +323,36 @@ def test_long_running_operation_that_ends_failed_reports_azures_error(runner, em
 
 
 def test_role_run_with_vvv_leaks_no_secret_in_output_or_reports(runner, emulator, tmp_path):
+    """The role's playbook with -vvv and the secret in -e: check mode with --diff, then apply, one ansible-playbook run.
+
+    The check part is a copy of the playbook with ``check_mode`` and ``diff`` on its plays (what --check --diff does), the
+    apply part the playbook as written; each writes its reports to a directory of its own (``vars`` of its import: the
+    apply would write its reports over the check's), and both are read."""
     import json  # pylint: disable=import-outside-toplevel
     import os  # pylint: disable=import-outside-toplevel
     import subprocess  # pylint: disable=import-outside-toplevel
     import sys  # pylint: disable=import-outside-toplevel
+    import yaml  # pylint: disable=import-outside-toplevel
     from tests.integration.conftest import REPO  # pylint: disable=import-outside-toplevel
 
     ep = emulator.endpoint
-    reports = tmp_path / 'reports'
-    variables = {'harden_backup_vaults_report_dir': str(reports), 'harden_backup_vaults_fail_on_error': False,
+    playbook = REPO / 'playbooks' / 'harden_backup_vaults.yml'
+    reports = {'check': tmp_path / 'reports-check', 'apply': tmp_path / 'reports-apply'}
+    variables = {'harden_backup_vaults_fail_on_error': False,
                  'harden_backup_vaults_auth': {'client_id': ep['client_id'], 'secret': ep['client_secret'], 'tenant': ep['tenant_id']}}
-    texts = []
-    for extra in (['--check', '--diff'], []):
-        proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), str(REPO / 'playbooks' / 'harden_backup_vaults.yml'),
-                               '-vvv', '-e', json.dumps(variables)] + extra, env=runner.env(), capture_output=True, text=True, timeout=600,
-                              check=False)
-        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-        texts.append(proc.stdout + proc.stderr)
-        texts.extend(p.read_text() for p in reports.iterdir())
+    checked = [dict(play, check_mode=True, diff=True) for play in yaml.safe_load(playbook.read_text())]
+    (tmp_path / 'check.yml').write_text(yaml.safe_dump(checked, sort_keys=False))
+    steps = [{'ansible.builtin.import_playbook': str(tmp_path / 'check.yml'), 'vars': {'harden_backup_vaults_report_dir': str(reports['check'])}},
+             {'ansible.builtin.import_playbook': str(playbook), 'vars': {'harden_backup_vaults_report_dir': str(reports['apply'])}}]
+    (tmp_path / 'steps.yml').write_text(yaml.safe_dump(steps, sort_keys=False))
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), str(tmp_path / 'steps.yml'),
+                           '-vvv', '-e', json.dumps(variables)], env=runner.env(), capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    texts = [proc.stdout + proc.stderr]
+    for name in ('check', 'apply'):
+        files = list(reports[name].iterdir())
+        assert files, name
+        texts.extend(p.read_text() for p in files)
     assert emulator.writes()          # the apply did write, so the secret was really in use
     text = '\n'.join(texts)
     assert ep['client_secret'] not in text

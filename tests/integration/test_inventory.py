@@ -97,10 +97,16 @@ def inventory(runner, tmp_path, emulator):
 
 
 def test_every_vault_is_a_host_with_its_record_and_groups(inventory, emulator, runner):
-    doc = inventory.list_of(subscription_ids=['all'])
+    """Through Resource Graph: every vault a host with its record, groups and the discovery variable; through ARM the same
+    records. Both sources in one ansible-inventory run (list_each), ARM first: it adds no group of its own (default_groups
+    false) and keeps its records as ``record_arm`` (compose), so what the listing holds besides is the Resource Graph source's."""
+    doc, hosts = inventory.list_each({'arm': {'subscription_ids': ['all'], 'discovery': 'arm', 'default_groups': False,
+                                              'compose': {'record_arm': 'vaultlock_vault'}},
+                                      'graph': {'subscription_ids': ['all']}})
     hostvars = doc['_meta']['hostvars']
     assert sorted(hostvars) == ['bv-disabled', 'bv-enabled', 'bv-locked', 'bv-two', 'rsv-enabled', 'rsv-locked', 'rsv-other',
                                 'rsv-two', 'rsv-unset']
+    assert hosts['graph'] == set(hostvars)
     record = hostvars['rsv-enabled']['vaultlock_vault']
     assert record['id'].lower() == vault_id('rsv-enabled').lower()
     assert record['immutability'] == 'enabled' and record['vault_type'] == 'recovery_services'
@@ -113,17 +119,16 @@ def test_every_vault_is_a_host_with_its_record_and_groups(inventory, emulator, r
     assert hosts_of(doc, 'immutability_locked') == {'rsv-locked', 'bv-locked'}
     assert hosts_of(doc, 'immutability_disabled') == {'rsv-unset', 'bv-disabled', 'rsv-other', 'bv-two'}
     assert hosts_of(doc, 'location_northeurope') == {'rsv-other'}
-    # One subscriptions list, then one Resource Graph query for the vaults of both subscriptions; reads only.
+    # Through ARM (the first 5 requests): one subscriptions list, then one list per subscription and kind; the same hosts
+    # and records. Through Resource Graph (the rest): one subscriptions list, then one query for the vaults of both
+    # subscriptions. Reads only.
     journal = emulator.journal()
-    assert [(j['method'], j['path']) for j in journal] == [('GET', '/subscriptions'), ('POST', '/providers/Microsoft.ResourceGraph/resources')]
+    assert len(journal) == 5 + 2
+    assert [(j['method'], j['path']) for j in journal[5:]] == [('GET', '/subscriptions'), ('POST', '/providers/Microsoft.ResourceGraph/resources')]
     assert emulator.writes() == []
+    assert hosts['arm'] == set(hostvars) and {h: v['record_arm'] for h, v in hostvars.items()} == {h: v['vaultlock_vault'] for h, v in hostvars.items()}
     # The group variable of all (ansible-inventory --list shows it in every host's variables).
     assert hostvars['rsv-enabled']['vaultlock_discovery']['source_by_subscription'] == {SUB1: 'resource_graph', SUB2: 'resource_graph'}
-    # Through ARM: one subscriptions list, then one list per subscription and kind; the same hosts and records.
-    emulator.clear_journal()
-    through_arm = inventory.list_of(subscription_ids=['all'], discovery='arm')
-    assert {h: v['vaultlock_vault'] for h, v in through_arm['_meta']['hostvars'].items()} == \
-        {h: v['vaultlock_vault'] for h, v in hostvars.items()} and len(emulator.journal()) == 5
     # The host variable is the record vault_immutability_info returns.
     run = runner.play([{'name': 'info', 'vaultlock.azure.vault_immutability_info': {'id': vault_id('rsv-enabled')}}])
     assert run['r0']['vaults'][0] == record
@@ -179,24 +184,31 @@ def test_shared_names_are_qualified(inventory, emulator):
 
 
 def test_include_policies(inventory, emulator):
+    """The records with their policies through ARM (a policies list per vault), then through Resource Graph (one query):
+    both sources in one ansible-inventory run (list_each), each keeping its records (compose) to compare them."""
     fleet = generate_fleet(6, 1, seed='inventory-policies')
     emulator.load_fleet(fleet)
     emulator.clear_journal()
-    doc = inventory.list_of(include_policies=True, subscription_ids=[fleet['subscriptions'][0]['id']], discovery='arm')
+    subscription = fleet['subscriptions'][0]['id']
+    doc, hosts = inventory.list_each({'arm': {'include_policies': True, 'subscription_ids': [subscription], 'discovery': 'arm',
+                                              'compose': {'record_arm': 'vaultlock_vault'}},
+                                      'graph': {'include_policies': True, 'subscription_ids': [subscription],
+                                                'compose': {'record_graph': 'vaultlock_vault'}}})
     hostvars = doc['_meta']['hostvars']
-    assert len(hostvars) == 6
+    assert len(hostvars) == 6 and hosts['arm'] == hosts['graph'] == set(hostvars)
     for host in hostvars.values():
-        record = host['vaultlock_vault']
+        record = host['record_arm']
         assert record['policies'], record
         assert all(p['tiers'] and p['vault'] == record['id'] for p in record['policies'])
-    gets = [j for j in emulator.journal() if j['method'] == 'GET']
+    # Through ARM first: the subscription's vault lists (2) and a policies list per vault (6); then through Resource Graph
+    # one query, the vaults and their policies joined.
+    journal = emulator.journal()
+    gets = [j for j in journal[:-1] if j['method'] == 'GET']
     assert len([j for j in gets if j['path'].lower().endswith('/backuppolicies')]) == 6
-    assert len(gets) == 2 + 6
-    # Through Resource Graph: the same records from one query (the vaults, their policies joined).
-    emulator.clear_journal()
-    graph = inventory.list_of(include_policies=True, subscription_ids=[fleet['subscriptions'][0]['id']])
-    assert {h: v['vaultlock_vault'] for h, v in graph['_meta']['hostvars'].items()} == {h: v['vaultlock_vault'] for h, v in hostvars.items()}
-    assert [j['method'] for j in emulator.journal()] == ['POST']   # one Resource Graph query: the vaults, their policies joined
+    assert len(gets) == len(journal) - 1 == 2 + 6
+    assert [j['method'] for j in journal[-1:]] == ['POST']
+    # The same records from both.
+    assert {h: v['record_graph'] for h, v in hostvars.items()} == {h: v['record_arm'] for h, v in hostvars.items()}
 
 
 def test_cache_is_used_and_flushed(inventory, emulator, tmp_path):

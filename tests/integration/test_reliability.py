@@ -13,7 +13,6 @@ from tests.integration.conftest import fresh_fleet
 from tests.integration.fleets import RG, SUB1, states_fleet, vault, vault_id
 
 MOD = 'vaultlock.azure.vault_immutability'
-VAULT_PATH = '/providers/Microsoft.RecoveryServices/vaults/rsv-unset$'
 # The vault is enabled and locked from elsewhere before the task: asking to disable it must be refused, without a write.
 CONCURRENT_VAULT = '/subscriptions/%s/resourceGroups/%s/providers/Microsoft.RecoveryServices/vaults/rsv-enabled' % (SUB1, RG)
 CONCURRENT_TASK = {'name': 'disable', MOD: {'id': CONCURRENT_VAULT, 'immutability': 'disabled'}}
@@ -31,23 +30,17 @@ def enable(name='rsv-unset', kind='recovery_services', **extra):
     return {'name': 'enable', MOD: args}
 
 
-def state(emulator, name='rsv-unset', kind='recovery_services'):
-    settings = emulator.resource(vault_id(name, kind))['properties'].get('securitySettings', {}).get('immutabilitySettings')
-    return settings['state'] if settings else None
-
-
-def calls(emulator, method=None):
-    return [(j['method'], j['status']) for j in emulator.journal() if method is None or j['method'] == method]
-
-
 # One playbook for the fault tests below (the ``faults`` fixture): each case enables immutability on a vault of its own
 # (``rsv-unset`` of the states fleet, copied once per case), whose faults match that vault's path only, so each task meets
-# exactly the faults its test set, as in a run of its own. Each test asserts on its task's requests (``run.requests``) and
+# exactly the faults its test set, as in a run of its own (lro_failed's failed operation is the emulator's lro_fail setting,
+# on that vault's path too). Each test asserts on its task's requests (``run.requests``) and
 # on the vault as the emulator stored it right after its task (``run.after``).
 SERVER_ERRORS = [{'status': 500, 'times': 2}, {'status': 503, 'times': 2}, {'drop': True, 'times': 1}]
 UNKNOWN_OUTCOMES = [{'status': 500}, {'drop': True}]
 CASES = (['throttled', 'persistent_throttling', 'irreversible'] + ['server_error_%d' % i for i in range(len(SERVER_ERRORS))]
-         + ['unknown_outcome_%d' % i for i in range(len(UNKNOWN_OUTCOMES))])
+         + ['unknown_outcome_%d' % i for i in range(len(UNKNOWN_OUTCOMES))] + ['lro_timeout', 'lro_failed'])
+# The operation's failure of lro_failed (the emulator's lro_fail setting, on that vault's PATCH only).
+LRO_FAIL = {'code': 'UserErrorVaultUpdateFailed', 'message': 'The vault update could not be completed.', 'times': 1}
 
 
 def case_vault(case):
@@ -59,7 +52,7 @@ def case_path(case):
 
 
 def case_faults(case):
-    """The faults of a case, as its test set them on rsv-unset before (VAULT_PATH), on the case's own vault."""
+    """The faults of a case, as its test set them on rsv-unset before, on the case's own vault."""
     path = case_path(case)
     if case == 'throttled':
         return [dict(method='GET', path_regex=path, status=429, retry_after=1, times=2),
@@ -68,6 +61,11 @@ def case_faults(case):
         return [dict(method='GET', path_regex=path, status=429, retry_after=0, times=100)]
     if case == 'irreversible':
         return [dict(method='PATCH', path_regex=path, status=503, times=1)]
+    if case == 'lro_timeout':
+        # The operation status of this vault's change does not answer within the task's wait_timeout.
+        return [dict(method='GET', path_regex=path.rstrip('$') + '/operationStatus', delay_ms=6000, times=5)]
+    if case == 'lro_failed':
+        return []
     if case.startswith('server_error_'):
         return [dict(method='GET', path_regex=path, **SERVER_ERRORS[int(case.rsplit('_', 1)[1])])]
     return [dict(method='PATCH', path_regex=path, times=1, **UNKNOWN_OUTCOMES[int(case.rsplit('_', 1)[1])])]
@@ -78,6 +76,8 @@ def case_task(case):
         task = enable(case_vault(case), api_retries=2)
     elif case == 'irreversible':
         task = enable(case_vault(case), immutability='locked', allow_irreversible=True)
+    elif case == 'lro_timeout':
+        task = enable(case_vault(case), wait_timeout=1, polling_interval=0.2)
     else:
         task = enable(case_vault(case))
     return dict(task, register=case)
@@ -94,6 +94,7 @@ def faults(module_runner):
     for case in CASES:
         for fault in case_faults(case):
             emulator.fault(**fault)
+    emulator.settings(lro_fail=dict(LRO_FAIL, path_regex=case_path('lro_failed')))
     # test_concurrent_change_between_steps_is_noticed: rsv-enabled (no fault matches its path) is locked "from elsewhere"
     # through the SDK before the run; its task comes last.
     client = emulator.rs_client(SUB1)
@@ -165,20 +166,20 @@ def test_irreversible_step_is_not_repeated_when_the_re_read_shows_it_applied(fau
     assert len([1 for m, s in journal if m == 'PATCH' and s < 300]) == 2
 
 
-def test_long_running_operation_past_wait_timeout_is_settled_by_a_re_read(runner, emulator):
+def test_long_running_operation_past_wait_timeout_is_settled_by_a_re_read(faults):
     """The operation status does not answer within wait_timeout; a fresh read of the vault decides.
 
     (The emulator applies a change before its first poll, so the re-read finds it applied; the case where
     it is not applied is covered by tests/unit/plugins/module_utils/test_vaults_writes.py.)
     """
-    emulator.fault(method='GET', path_regex='operationStatus', delay_ms=6000, times=5)
-    run = runner.play([enable(wait_timeout=1, polling_interval=0.2)])
-    assert run.rc == 0, run.output
-    journal = [(j['method'], j['path']) for j in emulator.journal()]
+    run = faults
+    case = 'lro_timeout'
+    assert run[case].get('failed') is not True, run[case]
+    journal = [(j['method'], j['path']) for j in run.requests(case)]
     patch = [i for i, (m, p) in enumerate(journal) if m == 'PATCH']
     assert len(patch) == 1
-    assert any(m == 'GET' and re.search(VAULT_PATH, p) for m, p in journal[patch[0] + 1:])
-    assert state(emulator) == 'Unlocked'
+    assert any(m == 'GET' and re.search(case_path(case), p) for m, p in journal[patch[0] + 1:])
+    assert case_state(run, case) == 'Unlocked'
 
 
 def test_concurrent_change_between_steps_is_noticed(faults, emulator):
@@ -310,16 +311,16 @@ def test_secrets_and_tokens_never_appear_in_output(runner, emulator, tmp_path):
     assert run['r3']['failed'] is True and run['r4']['failed'] is True
 
 
-def test_long_running_operation_that_ends_failed_reports_azures_error(runner, emulator):
-    emulator.settings(lro_fail={'code': 'UserErrorVaultUpdateFailed', 'message': 'The vault update could not be completed.', 'times': 1})
-    run = runner.play([enable()])
-    result = run['r0']
+def test_long_running_operation_that_ends_failed_reports_azures_error(faults):
+    run = faults
+    case = 'lro_failed'
+    result = run[case]
     assert result['failed'] is True
     assert 'UserErrorVaultUpdateFailed' in result['msg'] and 'could not be completed' in result['msg']
-    assert 'rsv-unset' in result['msg'] and 'Traceback' not in run.output
-    assert state(emulator) is None
+    assert case_vault(case) in result['msg'] and 'Traceback' not in run.output
+    assert case_state(run, case) is None
     # A failed operation is Azure's answer, not an unknown outcome: the PATCH is not sent again.
-    assert len([j for j in emulator.journal() if j['method'] == 'PATCH']) == 1
+    assert len([j for j in run.requests(case) if j['method'] == 'PATCH']) == 1
 
 
 def test_role_run_with_vvv_leaks_no_secret_in_output_or_reports(runner, emulator, tmp_path):

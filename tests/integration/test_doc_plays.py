@@ -31,7 +31,7 @@ import yaml
 
 from tests.emulator import tokens
 from tests.emulator.client import is_write
-from tests.integration.conftest import REPO, step
+from tests.integration.conftest import REPO, PlaybookPart, fresh_fleet, part, step
 from tests.integration.fleets import SUB1, SUB2, vault_id
 from tests.integration.test_module_examples import examples_fleet
 
@@ -196,64 +196,87 @@ def test_doc_play_checks_then_applies_as_written(runner, emulator, bare_python, 
         assert immutability(emulator, 'bv-prod', 'backup', 'rg-backup') == 'Unlocked', output
 
 
-def test_in_process_task_honours_check_mode_diff_and_environment(runner, emulator, bare_python, tmp_path):
-    """A module task over a local connection runs in the process of ansible-playbook: check mode sends no write, --diff
-    gives the module's diff, and the task's environment: decides the subscription (AZURE_SUBSCRIPTION_ID)."""
-    tasks = [
-        {'vaultlock.azure.vault_immutability': {'name': 'rsv-prod-01', 'resource_group': 'rg-backup-prod',
-                                                'vault_type': 'recovery_services', 'immutability': 'enabled'}},
-        {'vaultlock.azure.vault_immutability_info': {'resource_group': 'rg-two'},
-         'environment': {'AZURE_SUBSCRIPTION_ID': SUB2}},
-    ]
-    # Check mode and diff per task (what --check --diff did for a run of their own), then the first task for real.
-    run = runner.play([step(tasks[0], check=True, diff=True), step(tasks[1], check=True, diff=True), tasks[0]],
-                      extra_env={'ANSIBLE_PYTHON_INTERPRETER': bare_python}, marks=[])
-    assert run.rc == 0, run.output
-    result = run['r0']
-    assert result['changed'] is True and result['vault']['immutability'] == 'enabled', (result, run.output)
-    assert result['diff']['before']['immutability'] == 'disabled' and result['diff']['after']['immutability'] == 'enabled'
-    assert 'Failed to import' not in run.output
-    assert run.writes('r0') == [] and run.writes('r1') == []
-    assert [v['name'] for v in run['r1']['vaults']] == ['rsv-two']
-    assert run['r1']['subscriptions'] == [SUB2]
-
-    assert run['r2']['changed'] is True, run.output
-    assert [w['method'] for w in run.writes('r2')] == ['PATCH']
-    assert immutability(emulator, 'rsv-prod-01', 'recovery_services', 'rg-backup-prod') == 'Unlocked'
+# The three tests below share one ansible-playbook run (``bare_run``, -vvv, the bare Python as the interpreter), each test's
+# tasks a part of it (``part``): the secret's tasks, the async task, then the in-process check, diff and apply. The async
+# task's failure says "Failed to import", so the in-process test looks for it in its own tasks' output only.
+IN_PROCESS_TASKS = [
+    {'name': 'in-process vault_immutability',
+     'vaultlock.azure.vault_immutability': {'name': 'rsv-prod-01', 'resource_group': 'rg-backup-prod',
+                                            'vault_type': 'recovery_services', 'immutability': 'enabled'}},
+    {'name': 'in-process vault_immutability_info', 'vaultlock.azure.vault_immutability_info': {'resource_group': 'rg-two'},
+     'environment': {'AZURE_SUBSCRIPTION_ID': SUB2}},
+]
 
 
-def test_secret_never_in_an_in_process_result(runner, emulator, bare_python):
-    """secret is a no_log option: an in-process task never returns it, in a result, a message or a warning."""
-    ep = emulator.endpoint
+def secret_tasks(ep):
     auth = {'client_id': ep['client_id'], 'secret': ep['client_secret'], 'tenant': ep['tenant_id'],
             'cloud_environment': ep['arm_url'], 'subscription_id': SUB1}
-    tasks = [
+    return [
         {'vaultlock.azure.vault_immutability_info': dict(auth, name='rsv-prod-01', resource_group='rg-backup-prod',
                                                          vault_type='recovery_services')},
         # A failure whose message would carry the secret (a resource group named like it).
         {'vaultlock.azure.vault_immutability_info': dict(auth, name='rsv-prod-01', resource_group=ep['client_secret'],
                                                          vault_type='recovery_services')},
     ]
-    run = runner.play(tasks, ['-vvv'], extra_env={'ANSIBLE_PYTHON_INTERPRETER': bare_python})
+
+
+MODULE_PATH_TASK = {'vaultlock.azure.vault_immutability_info': {'name': 'rsv-prod-01', 'resource_group': 'rg-backup-prod',
+                                                                'vault_type': 'recovery_services'},
+                    'async': 60, 'poll': 1}
+
+
+@pytest.fixture(scope='module')
+def bare_run(module_runner, bare_python):
+    """(the shared run, rsv-prod-01's immutability state after it)."""
+    emulator = fresh_fleet(module_runner, examples_fleet())
+    # Check mode and diff per task (what --check --diff did for a run of their own), then the first task for real.
+    in_process = [step(IN_PROCESS_TASKS[0], check=True, diff=True), step(IN_PROCESS_TASKS[1], check=True, diff=True), IN_PROCESS_TASKS[0]]
+    tasks = part('secret', secret_tasks(emulator.endpoint)) + part('path', [MODULE_PATH_TASK]) + part('inproc', in_process)
+    run = module_runner.play(tasks, ['-vvv'], extra_env={'ANSIBLE_PYTHON_INTERPRETER': bare_python}, marks=[])
+    return run, immutability(emulator, 'rsv-prod-01', 'recovery_services', 'rg-backup-prod')
+
+
+def test_in_process_task_honours_check_mode_diff_and_environment(bare_run):
+    """A module task over a local connection runs in the process of ansible-playbook: check mode sends no write, --diff
+    gives the module's diff, and the task's environment: decides the subscription (AZURE_SUBSCRIPTION_ID)."""
+    shared, state = bare_run
+    run = PlaybookPart(shared, 'inproc')
+    assert run.rc == 0, run.output
+    result = run['r0']
+    assert result['changed'] is True and result['vault']['immutability'] == 'enabled', (result, run.output)
+    assert result['diff']['before']['immutability'] == 'disabled' and result['diff']['after']['immutability'] == 'enabled'
+    own_output = shared.stdout.split('TASK [in-process vault_immutability]', 1)[1]
+    assert 'Failed to import' not in own_output + shared.stderr
+    assert run.writes('r0') == [] and run.writes('r1') == []
+    assert [v['name'] for v in run['r1']['vaults']] == ['rsv-two']
+    assert run['r1']['subscriptions'] == [SUB2]
+
+    assert run['r2']['changed'] is True, run.output
+    assert [w['method'] for w in run.writes('r2')] == ['PATCH']
+    assert state == 'Unlocked'
+
+
+def test_secret_never_in_an_in_process_result(bare_run, emulator):
+    """secret is a no_log option: an in-process task never returns it, in a result, a message or a warning."""
+    shared = bare_run[0]
+    run = PlaybookPart(shared, 'secret')
+    ep = emulator.endpoint
     assert run['r0']['vaults'][0]['name'] == 'rsv-prod-01', run.output
     assert run['r1']['failed'] is True, run.output
     assert ep['client_secret'] not in run.output
-    assert ep['client_secret'] not in str(run.results)
+    assert ep['client_secret'] not in str(shared.results)
 
 
-def test_module_path_says_what_to_set_when_the_target_lacks_the_sdks(runner, emulator, bare_python):
+def test_module_path_says_what_to_set_when_the_target_lacks_the_sdks(bare_run, bare_python):
     """async keeps the module path (an AnsiballZ process on the target); there a Python without the SDKs fails with
     what to do: requirements.txt on that host, ansible_python_interpreter, or localhost."""
-    task = {'vaultlock.azure.vault_immutability_info': {'name': 'rsv-prod-01', 'resource_group': 'rg-backup-prod',
-                                                        'vault_type': 'recovery_services'},
-            'async': 60, 'poll': 1}
-    run = runner.play([task], extra_env={'ANSIBLE_PYTHON_INTERPRETER': bare_python})
+    run = PlaybookPart(bare_run[0], 'path')
     result = run['r0']
     assert result['failed'] is True, run.output
     msg = result['msg']
     assert 'Failed to import the required Python library (azure-' in msg, msg
     assert bare_python in msg and 'requirements.txt' in msg and 'ansible_python_interpreter' in msg and 'localhost' in msg, msg
-    assert emulator.writes() == []
+    assert run.writes('r0') == []
 
 
 @pytest.mark.slow

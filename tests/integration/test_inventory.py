@@ -39,9 +39,13 @@ class Inventory:
         return path
 
     def run(self, path, *args, extra_env=None):
+        """ansible-inventory --list of one source, or of several (a list of paths, each given with -i, as a user lists them)."""
         env = self.runner.env(dict({'ANSIBLE_INVENTORY_UNPARSED_FAILED': '1', 'ANSIBLE_INVENTORY_ENABLED': 'vaultlock.azure.backup_vaults'},
                                    **(extra_env or {})))
-        return subprocess.run([os.path.join(BIN, 'ansible-inventory'), '-i', str(path), '--list'] + list(args), env=env,
+        sources = []
+        for source in (path if isinstance(path, list) else [path]):
+            sources += ['-i', str(source)]
+        return subprocess.run([os.path.join(BIN, 'ansible-inventory')] + sources + ['--list'] + list(args), env=env,
                               capture_output=True, text=True, timeout=300, check=False)
 
     def list(self, path, *args, extra_env=None):
@@ -53,6 +57,17 @@ class Inventory:
 
     def list_of(self, **options):
         return self.list(self.write(**options))
+
+    def list_each(self, sources):
+        """One ansible-inventory run over several sources, {name: options}; returns (the listing, {name: its hosts}).
+
+        A host two sources both add is one host of the listing, so each source also puts its hosts in a group of its own
+        (the plugin's constructed ``groups`` option, condition ``true``): that group's hosts are the hosts it added.
+        """
+        for name, options in sources.items():
+            assert 'groups' not in options, name
+        doc = self.list([self.write(groups={'source_%s' % name: 'true'}, **options) for name, options in sources.items()])
+        return doc, {name: hosts_of(doc, 'source_%s' % name) for name in sources}
 
 
 def plain(value):
@@ -82,10 +97,16 @@ def inventory(runner, tmp_path, emulator):
 
 
 def test_every_vault_is_a_host_with_its_record_and_groups(inventory, emulator, runner):
-    doc = inventory.list_of(subscription_ids=['all'])
+    """Through Resource Graph: every vault a host with its record, groups and the discovery variable; through ARM the same
+    records. Both sources in one ansible-inventory run (list_each), ARM first: it adds no group of its own (default_groups
+    false) and keeps its records as ``record_arm`` (compose), so what the listing holds besides is the Resource Graph source's."""
+    doc, hosts = inventory.list_each({'arm': {'subscription_ids': ['all'], 'discovery': 'arm', 'default_groups': False,
+                                              'compose': {'record_arm': 'vaultlock_vault'}},
+                                      'graph': {'subscription_ids': ['all']}})
     hostvars = doc['_meta']['hostvars']
     assert sorted(hostvars) == ['bv-disabled', 'bv-enabled', 'bv-locked', 'bv-two', 'rsv-enabled', 'rsv-locked', 'rsv-other',
                                 'rsv-two', 'rsv-unset']
+    assert hosts['graph'] == set(hostvars)
     record = hostvars['rsv-enabled']['vaultlock_vault']
     assert record['id'].lower() == vault_id('rsv-enabled').lower()
     assert record['immutability'] == 'enabled' and record['vault_type'] == 'recovery_services'
@@ -98,29 +119,33 @@ def test_every_vault_is_a_host_with_its_record_and_groups(inventory, emulator, r
     assert hosts_of(doc, 'immutability_locked') == {'rsv-locked', 'bv-locked'}
     assert hosts_of(doc, 'immutability_disabled') == {'rsv-unset', 'bv-disabled', 'rsv-other', 'bv-two'}
     assert hosts_of(doc, 'location_northeurope') == {'rsv-other'}
-    # One subscriptions list, then one Resource Graph query for the vaults of both subscriptions; reads only.
+    # Through ARM (the first 5 requests): one subscriptions list, then one list per subscription and kind; the same hosts
+    # and records. Through Resource Graph (the rest): one subscriptions list, then one query for the vaults of both
+    # subscriptions. Reads only.
     journal = emulator.journal()
-    assert [(j['method'], j['path']) for j in journal] == [('GET', '/subscriptions'), ('POST', '/providers/Microsoft.ResourceGraph/resources')]
+    assert len(journal) == 5 + 2
+    assert [(j['method'], j['path']) for j in journal[5:]] == [('GET', '/subscriptions'), ('POST', '/providers/Microsoft.ResourceGraph/resources')]
     assert emulator.writes() == []
+    assert hosts['arm'] == set(hostvars) and {h: v['record_arm'] for h, v in hostvars.items()} == {h: v['vaultlock_vault'] for h, v in hostvars.items()}
     # The group variable of all (ansible-inventory --list shows it in every host's variables).
     assert hostvars['rsv-enabled']['vaultlock_discovery']['source_by_subscription'] == {SUB1: 'resource_graph', SUB2: 'resource_graph'}
-    # Through ARM: one subscriptions list, then one list per subscription and kind; the same hosts and records.
-    emulator.clear_journal()
-    through_arm = inventory.list_of(subscription_ids=['all'], discovery='arm')
-    assert {h: v['vaultlock_vault'] for h, v in through_arm['_meta']['hostvars'].items()} == \
-        {h: v['vaultlock_vault'] for h, v in hostvars.items()} and len(emulator.journal()) == 5
     # The host variable is the record vault_immutability_info returns.
     run = runner.play([{'name': 'info', 'vaultlock.azure.vault_immutability_info': {'id': vault_id('rsv-enabled')}}])
     assert run['r0']['vaults'][0] == record
 
 
 def test_filters(inventory):
-    assert sorted(inventory.list_of(vault_types=['backup'])['_meta']['hostvars']) == ['bv-disabled', 'bv-enabled', 'bv-locked']
-    assert sorted(inventory.list_of(resource_groups=['rg-other'])['_meta']['hostvars']) == ['rsv-other']
-    prod = inventory.list_of(subscription_ids=[SUB1, SUB2], tags={'env': 'prod'})
-    assert sorted(prod['_meta']['hostvars']) == ['rsv-enabled', 'rsv-unset']
-    assert sorted(inventory.list_of(subscription_ids=[SUB2])['_meta']['hostvars']) == ['bv-two', 'rsv-two']
-    assert sorted(inventory.list_of(tags={'team': None})['_meta']['hostvars']) == ['rsv-enabled']
+    """Each filter's source lists only its vaults (the five sources in one ansible-inventory run, see list_each)."""
+    _doc, hosts = inventory.list_each({'backup': {'vault_types': ['backup']},
+                                       'rg_other': {'resource_groups': ['rg-other']},
+                                       'prod': {'subscription_ids': [SUB1, SUB2], 'tags': {'env': 'prod'}},
+                                       'sub2': {'subscription_ids': [SUB2]},
+                                       'team': {'tags': {'team': None}}})
+    assert sorted(hosts['backup']) == ['bv-disabled', 'bv-enabled', 'bv-locked']
+    assert sorted(hosts['rg_other']) == ['rsv-other']
+    assert sorted(hosts['prod']) == ['rsv-enabled', 'rsv-unset']
+    assert sorted(hosts['sub2']) == ['bv-two', 'rsv-two']
+    assert sorted(hosts['team']) == ['rsv-enabled']
 
 
 def test_constructed_compose_groups_keyed_groups(inventory):
@@ -139,41 +164,51 @@ def test_constructed_compose_groups_keyed_groups(inventory):
 
 
 def test_shared_names_are_qualified(inventory, emulator):
+    """Shared names are qualified (a warning says which), the others not; hostname: qualified qualifies every name. Both
+    sources in one ansible-inventory run (list_each)."""
     fleet = states_fleet()
     fleet['subscriptions'][1]['resource_groups'][0]['vaults'].append(vault('rsv-enabled', 'recovery_services', 'locked'))
     emulator.load_fleet(fleet)
-    doc = inventory.list_of(subscription_ids=['all'])
+    doc, hosts = inventory.list_each({'all': {'subscription_ids': ['all']},
+                                      'qualified': {'subscription_ids': [SUB2], 'hostname': 'qualified'}})
     hostvars = doc['_meta']['hostvars']
     first = 'rsv-enabled.rsv.%s.%s' % (RG, SUB1)
     second = 'rsv-enabled.rsv.rg-two.%s' % SUB2
-    assert first in hostvars and second in hostvars and 'rsv-enabled' not in hostvars
+    assert first in hosts['all'] and second in hosts['all'] and 'rsv-enabled' not in hostvars
     assert hostvars[second]['vaultlock_vault']['immutability'] == 'locked'
     stderr = doc['_stderr'].replace('\n', '')  # ansible-core < 2.18 wraps warnings
-    assert 'qualified' in stderr and 'rsv-enabled' in stderr
-    assert 'rsv-two' in hostvars
-    qualified = inventory.list_of(subscription_ids=[SUB2], hostname='qualified')['_meta']['hostvars']
-    assert sorted(qualified) == sorted(['bv-two.bv.rg-two.%s' % SUB2, 'rsv-enabled.rsv.rg-two.%s' % SUB2, 'rsv-two.rsv.rg-two.%s' % SUB2])
+    # The warning of the first source (hostname: qualified never warns: every name is qualified on purpose).
+    assert 'were qualified' in ' '.join(doc['_stderr'].split()) and 'rsv-enabled' in stderr
+    assert 'rsv-two' in hosts['all']
+    assert sorted(hosts['qualified']) == sorted(['bv-two.bv.rg-two.%s' % SUB2, 'rsv-enabled.rsv.rg-two.%s' % SUB2, 'rsv-two.rsv.rg-two.%s' % SUB2])
 
 
 def test_include_policies(inventory, emulator):
+    """The records with their policies through ARM (a policies list per vault), then through Resource Graph (one query):
+    both sources in one ansible-inventory run (list_each), each keeping its records (compose) to compare them."""
     fleet = generate_fleet(6, 1, seed='inventory-policies')
     emulator.load_fleet(fleet)
     emulator.clear_journal()
-    doc = inventory.list_of(include_policies=True, subscription_ids=[fleet['subscriptions'][0]['id']], discovery='arm')
+    subscription = fleet['subscriptions'][0]['id']
+    doc, hosts = inventory.list_each({'arm': {'include_policies': True, 'subscription_ids': [subscription], 'discovery': 'arm',
+                                              'compose': {'record_arm': 'vaultlock_vault'}},
+                                      'graph': {'include_policies': True, 'subscription_ids': [subscription],
+                                                'compose': {'record_graph': 'vaultlock_vault'}}})
     hostvars = doc['_meta']['hostvars']
-    assert len(hostvars) == 6
+    assert len(hostvars) == 6 and hosts['arm'] == hosts['graph'] == set(hostvars)
     for host in hostvars.values():
-        record = host['vaultlock_vault']
+        record = host['record_arm']
         assert record['policies'], record
         assert all(p['tiers'] and p['vault'] == record['id'] for p in record['policies'])
-    gets = [j for j in emulator.journal() if j['method'] == 'GET']
+    # Through ARM first: the subscription's vault lists (2) and a policies list per vault (6); then through Resource Graph
+    # one query, the vaults and their policies joined.
+    journal = emulator.journal()
+    gets = [j for j in journal[:-1] if j['method'] == 'GET']
     assert len([j for j in gets if j['path'].lower().endswith('/backuppolicies')]) == 6
-    assert len(gets) == 2 + 6
-    # Through Resource Graph: the same records from one query (the vaults, their policies joined).
-    emulator.clear_journal()
-    graph = inventory.list_of(include_policies=True, subscription_ids=[fleet['subscriptions'][0]['id']])
-    assert {h: v['vaultlock_vault'] for h, v in graph['_meta']['hostvars'].items()} == {h: v['vaultlock_vault'] for h, v in hostvars.items()}
-    assert [j['method'] for j in emulator.journal()] == ['POST']   # one Resource Graph query: the vaults, their policies joined
+    assert len(gets) == len(journal) - 1 == 2 + 6
+    assert [j['method'] for j in journal[-1:]] == ['POST']
+    # The same records from both.
+    assert {h: v['record_graph'] for h, v in hostvars.items()} == {h: v['record_arm'] for h, v in hostvars.items()}
 
 
 def test_cache_is_used_and_flushed(inventory, emulator, tmp_path):

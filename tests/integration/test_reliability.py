@@ -8,10 +8,14 @@ import re
 
 import pytest
 
+from tests.emulator.client import is_write
+from tests.integration.conftest import fresh_fleet
 from tests.integration.fleets import RG, SUB1, states_fleet, vault, vault_id
 
 MOD = 'vaultlock.azure.vault_immutability'
-VAULT_PATH = '/providers/Microsoft.RecoveryServices/vaults/rsv-unset$'
+# The vault is enabled and locked from elsewhere before the task: asking to disable it must be refused, without a write.
+CONCURRENT_VAULT = '/subscriptions/%s/resourceGroups/%s/providers/Microsoft.RecoveryServices/vaults/rsv-enabled' % (SUB1, RG)
+CONCURRENT_TASK = {'name': 'disable', MOD: {'id': CONCURRENT_VAULT, 'immutability': 'disabled'}}
 
 
 @pytest.fixture(autouse=True)
@@ -26,23 +30,17 @@ def enable(name='rsv-unset', kind='recovery_services', **extra):
     return {'name': 'enable', MOD: args}
 
 
-def state(emulator, name='rsv-unset', kind='recovery_services'):
-    settings = emulator.resource(vault_id(name, kind))['properties'].get('securitySettings', {}).get('immutabilitySettings')
-    return settings['state'] if settings else None
-
-
-def calls(emulator, method=None):
-    return [(j['method'], j['status']) for j in emulator.journal() if method is None or j['method'] == method]
-
-
 # One playbook for the fault tests below (the ``faults`` fixture): each case enables immutability on a vault of its own
 # (``rsv-unset`` of the states fleet, copied once per case), whose faults match that vault's path only, so each task meets
-# exactly the faults its test set, as in a run of its own. Each test asserts on its task's requests (``run.requests``) and
+# exactly the faults its test set, as in a run of its own (lro_failed's failed operation is the emulator's lro_fail setting,
+# on that vault's path too). Each test asserts on its task's requests (``run.requests``) and
 # on the vault as the emulator stored it right after its task (``run.after``).
 SERVER_ERRORS = [{'status': 500, 'times': 2}, {'status': 503, 'times': 2}, {'drop': True, 'times': 1}]
 UNKNOWN_OUTCOMES = [{'status': 500}, {'drop': True}]
 CASES = (['throttled', 'persistent_throttling', 'irreversible'] + ['server_error_%d' % i for i in range(len(SERVER_ERRORS))]
-         + ['unknown_outcome_%d' % i for i in range(len(UNKNOWN_OUTCOMES))])
+         + ['unknown_outcome_%d' % i for i in range(len(UNKNOWN_OUTCOMES))] + ['lro_timeout', 'lro_failed'])
+# The operation's failure of lro_failed (the emulator's lro_fail setting, on that vault's PATCH only).
+LRO_FAIL = {'code': 'UserErrorVaultUpdateFailed', 'message': 'The vault update could not be completed.', 'times': 1}
 
 
 def case_vault(case):
@@ -54,7 +52,7 @@ def case_path(case):
 
 
 def case_faults(case):
-    """The faults of a case, as its test set them on rsv-unset before (VAULT_PATH), on the case's own vault."""
+    """The faults of a case, as its test set them on rsv-unset before, on the case's own vault."""
     path = case_path(case)
     if case == 'throttled':
         return [dict(method='GET', path_regex=path, status=429, retry_after=1, times=2),
@@ -63,6 +61,11 @@ def case_faults(case):
         return [dict(method='GET', path_regex=path, status=429, retry_after=0, times=100)]
     if case == 'irreversible':
         return [dict(method='PATCH', path_regex=path, status=503, times=1)]
+    if case == 'lro_timeout':
+        # The operation status of this vault's change does not answer within the task's wait_timeout.
+        return [dict(method='GET', path_regex=path.rstrip('$') + '/operationStatus', delay_ms=6000, times=5)]
+    if case == 'lro_failed':
+        return []
     if case.startswith('server_error_'):
         return [dict(method='GET', path_regex=path, **SERVER_ERRORS[int(case.rsplit('_', 1)[1])])]
     return [dict(method='PATCH', path_regex=path, times=1, **UNKNOWN_OUTCOMES[int(case.rsplit('_', 1)[1])])]
@@ -73,6 +76,8 @@ def case_task(case):
         task = enable(case_vault(case), api_retries=2)
     elif case == 'irreversible':
         task = enable(case_vault(case), immutability='locked', allow_irreversible=True)
+    elif case == 'lro_timeout':
+        task = enable(case_vault(case), wait_timeout=1, polling_interval=0.2)
     else:
         task = enable(case_vault(case))
     return dict(task, register=case)
@@ -89,8 +94,14 @@ def faults(module_runner):
     for case in CASES:
         for fault in case_faults(case):
             emulator.fault(**fault)
+    emulator.settings(lro_fail=dict(LRO_FAIL, path_regex=case_path('lro_failed')))
+    # test_concurrent_change_between_steps_is_noticed: rsv-enabled (no fault matches its path) is locked "from elsewhere"
+    # through the SDK before the run; its task comes last.
+    client = emulator.rs_client(SUB1)
+    client.vaults.begin_update(RG, 'rsv-enabled', {'properties': {'securitySettings': {'immutabilitySettings': {'state': 'Locked'}}}}).result()
     emulator.clear_journal()
-    return module_runner.play([case_task(case) for case in CASES], marks=[vault_id(case_vault(case)) for case in CASES])
+    tasks = [case_task(case) for case in CASES] + [dict(CONCURRENT_TASK, register='concurrent')]
+    return module_runner.play(tasks, marks=[vault_id(case_vault(case)) for case in CASES])
 
 
 def case_calls(run, case, method=None):
@@ -155,33 +166,30 @@ def test_irreversible_step_is_not_repeated_when_the_re_read_shows_it_applied(fau
     assert len([1 for m, s in journal if m == 'PATCH' and s < 300]) == 2
 
 
-def test_long_running_operation_past_wait_timeout_is_settled_by_a_re_read(runner, emulator):
+def test_long_running_operation_past_wait_timeout_is_settled_by_a_re_read(faults):
     """The operation status does not answer within wait_timeout; a fresh read of the vault decides.
 
     (The emulator applies a change before its first poll, so the re-read finds it applied; the case where
     it is not applied is covered by tests/unit/plugins/module_utils/test_vaults_writes.py.)
     """
-    emulator.fault(method='GET', path_regex='operationStatus', delay_ms=6000, times=5)
-    run = runner.play([enable(wait_timeout=1, polling_interval=0.2)])
-    assert run.rc == 0, run.output
-    journal = [(j['method'], j['path']) for j in emulator.journal()]
+    run = faults
+    case = 'lro_timeout'
+    assert run[case].get('failed') is not True, run[case]
+    journal = [(j['method'], j['path']) for j in run.requests(case)]
     patch = [i for i, (m, p) in enumerate(journal) if m == 'PATCH']
     assert len(patch) == 1
-    assert any(m == 'GET' and re.search(VAULT_PATH, p) for m, p in journal[patch[0] + 1:])
-    assert state(emulator) == 'Unlocked'
+    assert any(m == 'GET' and re.search(case_path(case), p) for m, p in journal[patch[0] + 1:])
+    assert case_state(run, case) == 'Unlocked'
 
 
-def test_concurrent_change_between_steps_is_noticed(runner, emulator):
-    """Someone locks the vault while the task is on its way: the module re-plans and does not fight them."""
+def test_concurrent_change_between_steps_is_noticed(faults, emulator):
+    """Someone locks the vault while the task is on its way: the module re-plans and does not fight them.
+
+    The vault was locked through the SDK before the shared run of the fault tests (``faults``), where this is the last task."""
+    run = faults
     ep = emulator.endpoint
-    other = ('/subscriptions/%s/resourceGroups/%s/providers/Microsoft.RecoveryServices/vaults/rsv-enabled' % (SUB1, RG))
-    # The vault is enabled; ask to disable it, but lock it first "from elsewhere" through the SDK.
-    client = emulator.rs_client(SUB1)
-    client.vaults.begin_update(RG, 'rsv-enabled', {'properties': {'securitySettings': {'immutabilitySettings': {'state': 'Locked'}}}}).result()
-    emulator.clear_journal()
-    run = runner.play([{'name': 'disable', MOD: {'id': other, 'immutability': 'disabled'}}])
-    assert run['r0']['failed'] is True and 'irreversible' in run['r0']['msg']
-    assert emulator.writes() == []
+    assert run['concurrent']['failed'] is True and 'irreversible' in run['concurrent']['msg']
+    assert run.writes('concurrent') == []
     assert ep['client_secret'] not in run.output
 
 
@@ -235,28 +243,52 @@ BAD_INPUT = [
 ]
 
 
-def test_bad_input_fails_clearly_before_any_write(runner, emulator):
-    ids = [vault_id(n) for n in ('rsv-unset', 'rsv-enabled', 'rsv-locked')] + [vault_id(n, 'backup') for n in ('bv-disabled', 'bv-enabled')]
-    snapshot = {i: emulator.resource(i) for i in ids}
+# One playbook (``-v``) for the refusals of the two tests below (the ``refusals`` fixture): the control characters, empty
+# subscription and ceilings first (each with AZURE_SUBSCRIPTION_ID in its task's environment, what the environment of a
+# run of their own gave), then the bad input. Each test asserts on its own tasks (``run.requests``, ``run.writes``).
+SNAPSHOT_IDS = [vault_id(n) for n in ('rsv-unset', 'rsv-enabled', 'rsv-locked')] + [vault_id(n, 'backup') for n in ('bv-disabled', 'bv-enabled')]
+
+
+def bad_input_tasks(emulator):
     tasks = []
-    for module, args, _expected in BAD_INPUT:
+    for index, (module, args, _expected) in enumerate(BAD_INPUT):
         args = dict(args)
         if args.get('cloud_environment', '').startswith('{control}'):
             args['cloud_environment'] = args['cloud_environment'].replace('{control}', emulator.endpoint['control_url'])
-        tasks.append({'name': 'bad input', module: args})
+        tasks.append({'name': 'bad input', module: args, 'register': 'bad_%d' % index})
     tasks.append({'name': 'bad CA bundle', MOD: {'id': vault_id('rsv-unset'), 'immutability': 'enabled'},
-                  'environment': {'REQUESTS_CA_BUNDLE': '/etc/hostname', 'SSL_CERT_FILE': '/etc/hostname'}})
-    run = runner.play(tasks, ['-v'])
+                  'environment': {'REQUESTS_CA_BUNDLE': '/etc/hostname', 'SSL_CERT_FILE': '/etc/hostname'}, 'register': 'bad_ca'})
+    return tasks
+
+
+def before_any_request_tasks():
+    return [{'name': 'refused', module: args, 'environment': {'AZURE_SUBSCRIPTION_ID': SUB1}, 'register': 'refused_%d' % index}
+            for index, (module, args, _text) in enumerate(BEFORE_ANY_REQUEST)]
+
+
+@pytest.fixture(scope='module')
+def refusals(module_runner):
+    """(the run, the stored documents of SNAPSHOT_IDS before it, and after it)."""
+    emulator = fresh_fleet(module_runner, states_fleet())
+    snapshot = {i: emulator.resource(i) for i in SNAPSHOT_IDS}
+    run = module_runner.play(before_any_request_tasks() + bad_input_tasks(emulator), ['-v'], marks=[])
+    return run, snapshot, {i: emulator.resource(i) for i in SNAPSHOT_IDS}
+
+
+def test_bad_input_fails_clearly_before_any_write(refusals):
+    run, snapshot, after = refusals
     assert len(BAD_INPUT) + 1 >= 30
     for index, (module, args, expected) in enumerate(BAD_INPUT):
-        result = run['r%d' % index]
+        result = run['bad_%d' % index]
         assert result.get('failed') is True, (index, module, args, result)
         assert expected in result['msg'], (index, expected, result['msg'])
-    bad_ca = run['r%d' % len(BAD_INPUT)]
+        assert run.writes('bad_%d' % index) == [], (index, module, args)
+    bad_ca = run['bad_ca']
     assert bad_ca['failed'] is True
+    assert run.writes('bad_ca') == []
     assert 'Traceback' not in run.output
-    assert emulator.writes() == []
-    assert {i: emulator.resource(i) for i in ids} == snapshot
+    assert [e for e in run.journal if is_write(e)] == []          # no write in the whole run
+    assert after == snapshot
 
 
 def test_secrets_and_tokens_never_appear_in_output(runner, emulator, tmp_path):
@@ -279,37 +311,49 @@ def test_secrets_and_tokens_never_appear_in_output(runner, emulator, tmp_path):
     assert run['r3']['failed'] is True and run['r4']['failed'] is True
 
 
-def test_long_running_operation_that_ends_failed_reports_azures_error(runner, emulator):
-    emulator.settings(lro_fail={'code': 'UserErrorVaultUpdateFailed', 'message': 'The vault update could not be completed.', 'times': 1})
-    run = runner.play([enable()])
-    result = run['r0']
+def test_long_running_operation_that_ends_failed_reports_azures_error(faults):
+    run = faults
+    case = 'lro_failed'
+    result = run[case]
     assert result['failed'] is True
     assert 'UserErrorVaultUpdateFailed' in result['msg'] and 'could not be completed' in result['msg']
-    assert 'rsv-unset' in result['msg'] and 'Traceback' not in run.output
-    assert state(emulator) is None
+    assert case_vault(case) in result['msg'] and 'Traceback' not in run.output
+    assert case_state(run, case) is None
     # A failed operation is Azure's answer, not an unknown outcome: the PATCH is not sent again.
-    assert len([j for j in emulator.journal() if j['method'] == 'PATCH']) == 1
+    assert len([j for j in run.requests(case) if j['method'] == 'PATCH']) == 1
 
 
 def test_role_run_with_vvv_leaks_no_secret_in_output_or_reports(runner, emulator, tmp_path):
+    """The role's playbook with -vvv and the secret in -e: check mode with --diff, then apply, one ansible-playbook run.
+
+    The check part is a copy of the playbook with ``check_mode`` and ``diff`` on its plays (what --check --diff does), the
+    apply part the playbook as written; each writes its reports to a directory of its own (``vars`` of its import: the
+    apply would write its reports over the check's), and both are read."""
     import json  # pylint: disable=import-outside-toplevel
     import os  # pylint: disable=import-outside-toplevel
     import subprocess  # pylint: disable=import-outside-toplevel
     import sys  # pylint: disable=import-outside-toplevel
+    import yaml  # pylint: disable=import-outside-toplevel
     from tests.integration.conftest import REPO  # pylint: disable=import-outside-toplevel
 
     ep = emulator.endpoint
-    reports = tmp_path / 'reports'
-    variables = {'harden_backup_vaults_report_dir': str(reports), 'harden_backup_vaults_fail_on_error': False,
+    playbook = REPO / 'playbooks' / 'harden_backup_vaults.yml'
+    reports = {'check': tmp_path / 'reports-check', 'apply': tmp_path / 'reports-apply'}
+    variables = {'harden_backup_vaults_fail_on_error': False,
                  'harden_backup_vaults_auth': {'client_id': ep['client_id'], 'secret': ep['client_secret'], 'tenant': ep['tenant_id']}}
-    texts = []
-    for extra in (['--check', '--diff'], []):
-        proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), str(REPO / 'playbooks' / 'harden_backup_vaults.yml'),
-                               '-vvv', '-e', json.dumps(variables)] + extra, env=runner.env(), capture_output=True, text=True, timeout=600,
-                              check=False)
-        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-        texts.append(proc.stdout + proc.stderr)
-        texts.extend(p.read_text() for p in reports.iterdir())
+    checked = [dict(play, check_mode=True, diff=True) for play in yaml.safe_load(playbook.read_text())]
+    (tmp_path / 'check.yml').write_text(yaml.safe_dump(checked, sort_keys=False))
+    steps = [{'ansible.builtin.import_playbook': str(tmp_path / 'check.yml'), 'vars': {'harden_backup_vaults_report_dir': str(reports['check'])}},
+             {'ansible.builtin.import_playbook': str(playbook), 'vars': {'harden_backup_vaults_report_dir': str(reports['apply'])}}]
+    (tmp_path / 'steps.yml').write_text(yaml.safe_dump(steps, sort_keys=False))
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), str(tmp_path / 'steps.yml'),
+                           '-vvv', '-e', json.dumps(variables)], env=runner.env(), capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    texts = [proc.stdout + proc.stderr]
+    for name in ('check', 'apply'):
+        files = list(reports[name].iterdir())
+        assert files, name
+        texts.extend(p.read_text() for p in files)
     assert emulator.writes()          # the apply did write, so the secret was really in use
     text = '\n'.join(texts)
     assert ep['client_secret'] not in text
@@ -346,12 +390,13 @@ BEFORE_ANY_REQUEST = [
 ]
 
 
-def test_control_characters_empty_subscription_and_ceilings_are_refused_before_any_request(runner, emulator):
-    tasks = [{'name': 'refused', module: args} for module, args, _text in BEFORE_ANY_REQUEST]
-    run = runner.play(tasks, extra_env={'AZURE_SUBSCRIPTION_ID': SUB1})
+def test_control_characters_empty_subscription_and_ceilings_are_refused_before_any_request(refusals):
+    run = refusals[0]
     for index, (module, _args, text) in enumerate(BEFORE_ANY_REQUEST):
-        result = run['r%d' % index]
+        result = run['refused_%d' % index]
         assert result.get('failed') is True, (index, module, result)
         assert text in result['msg'], (index, text, result['msg'])
+        assert run.requests('refused_%d' % index) == [], (index, module)
     assert 'Traceback' not in run.output
-    assert emulator.journal() == []
+    # Nothing at all reached the emulator before the bad input's first task (these tasks come first in the run).
+    assert run.journal[:run.marks['bad_0']['start']] == []

@@ -28,7 +28,7 @@ import sys
 import yaml
 
 from tests.integration.conftest import PlaybookRun, Snapshot, collect_results
-from tests.integration.role_steps import ROLE, StepRun
+from tests.integration.role_steps import StepRun, role_step_tasks
 
 CALLBACKS = pathlib.Path(__file__).resolve().parent / 'callback_plugins'
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -69,21 +69,9 @@ class Batch:
         report_dirs = {}
         body = []
         for item in steps:
-            name = item['name']
-            report_dirs[name] = self.runner.tmp_path / ('reports-%s' % name)
-            variables = dict(item['variables'])
-            variables.setdefault('harden_backup_vaults_report_dir', str(report_dirs[name]))
-            body.append({'name': 'step %s' % name, 'ansible.builtin.debug': {'msg': 'step %s' % name}, 'register': '%s__start' % name})
-            block = {'name': 'the role, step %s' % name,
-                     'block': [{'name': 'the role', 'ansible.builtin.import_role': {'name': ROLE}, 'vars': variables}],
-                     'rescue': [{'name': 'step %s failed' % name, 'ansible.builtin.debug': {'var': 'ansible_failed_result'},
-                                 'register': '%s__failed' % name}]}
-            if item['check']:
-                block['check_mode'] = True
-            if item['diff']:
-                block['diff'] = True
-            body.append(block)
-            self.names.append('%s__start' % name)
+            step_tasks, report_dirs[item['name']] = role_step_tasks(self.runner.tmp_path, item)
+            body.extend(step_tasks)
+            self.names.append('%s__start' % item['name'])
         failures = '{{ {%s} }}' % ', '.join("'%s': (%s__failed | default(None))" % (i['name'], i['name']) for i in steps)
         body.append({'name': 'steps end %d' % group, 'ansible.builtin.debug': {'msg': failures}, 'register': 'steps__end_%d' % group})
         self.names.append('steps__end_%d' % group)

@@ -65,6 +65,26 @@ class StepRun(ReportFiles):
         return [e for e in self.requests if is_write(e)]
 
 
+def role_step_tasks(tmp_path, item):
+    """The tasks of one step (``step()``): a debug task registered as ``NAME__start`` that marks where the step starts, then
+    the role in a block with the step's check_mode and diff, whose rescue keeps what failed (``NAME__failed``). Returns
+    (the tasks, the step's report directory under tmp_path)."""
+    name = item['name']
+    report_dir = tmp_path / ('reports-%s' % name)
+    variables = dict(item['variables'])
+    variables.setdefault('harden_backup_vaults_report_dir', str(report_dir))
+    block = {'name': 'the role, step %s' % name,
+             'block': [{'name': 'the role', 'ansible.builtin.import_role': {'name': ROLE}, 'vars': variables}],
+             'rescue': [{'name': 'step %s failed' % name, 'ansible.builtin.debug': {'var': 'ansible_failed_result'},
+                         'register': '%s__failed' % name}]}
+    if item['check']:
+        block['check_mode'] = True
+    if item['diff']:
+        block['diff'] = True
+    start = {'name': 'step %s' % name, 'ansible.builtin.debug': {'msg': 'step %s' % name}, 'register': '%s__start' % name}
+    return [start, block], report_dir
+
+
 def play_role_steps(runner, steps, args=(), extra_env=None, resources=(), play_extra=None):
     """Play the steps in one ansible-playbook run; returns (the PlaybookRun, {step name: StepRun}).
 
@@ -75,20 +95,8 @@ def play_role_steps(runner, steps, args=(), extra_env=None, resources=(), play_e
     tasks = []
     report_dirs = {}
     for item in steps:
-        name = item['name']
-        report_dirs[name] = runner.tmp_path / ('reports-%s' % name)
-        variables = dict(item['variables'])
-        variables.setdefault('harden_backup_vaults_report_dir', str(report_dirs[name]))
-        tasks.append({'name': 'step %s' % name, 'ansible.builtin.debug': {'msg': 'step %s' % name}, 'register': '%s__start' % name})
-        block = {'name': 'the role, step %s' % name,
-                 'block': [{'name': 'the role', 'ansible.builtin.import_role': {'name': ROLE}, 'vars': variables}],
-                 'rescue': [{'name': 'step %s failed' % name, 'ansible.builtin.debug': {'var': 'ansible_failed_result'},
-                             'register': '%s__failed' % name}]}
-        if item['check']:
-            block['check_mode'] = True
-        if item['diff']:
-            block['diff'] = True
-        tasks.append(block)
+        step_tasks, report_dirs[item['name']] = role_step_tasks(runner.tmp_path, item)
+        tasks.extend(step_tasks)
     # The rescues' results are registered inside blocks, which Runner.play does not collect: the last task gathers them.
     failures = '{{ {%s} }}' % ', '.join("'%s': (%s__failed | default(None))" % (i['name'], i['name']) for i in steps)
     tasks.append({'name': 'steps end', 'ansible.builtin.debug': {'msg': failures}, 'register': 'steps__end'})

@@ -10,7 +10,7 @@ import pytest
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules.immutability import immutability_patch
-from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, vault_record
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, _as_dict, vault_record
 from tests.fixtures import REFERENCE
 from tests.unit.builders import SUB
 
@@ -129,3 +129,15 @@ def test_records_take_ids_apart_with_the_sdk_parser():
     assert record['mua'] == {'protected': True, 'resource_guard_id': guard, 'protected_operations': ['deleteResourceGuardProxyRequests']}
     assert parse_resource_id(vid + '/backupPolicies/p1') == {}
     assert parse_resource_id(None) == {}
+
+
+def test_an_sdk_answer_becomes_a_plain_dict_whatever_its_form():
+    """_as_dict: an SDK model through as_dict(), a JSON answer the SDK returned as a dict as it is, no body as None."""
+    class Model:
+        def as_dict(self):
+            return {'status': 'Succeeded'}
+
+    body = {'status': 'InProgress'}
+    assert _as_dict(body) is body
+    assert _as_dict(Model()) == {'status': 'Succeeded'}
+    assert _as_dict(None) is None

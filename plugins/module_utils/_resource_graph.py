@@ -151,17 +151,20 @@ def policies_query(vault_types, resource_groups=None):
     return _policies_by_vault(vault_types, resource_groups) + ' | order by vaultId asc'
 
 
+def _policies(vault_types, resource_groups=None):
+    """The backup policy rows of vaults of the given kinds (optionally in the given resource groups), unshaped."""
+    return 'recoveryservicesresources | where type in~ %s' % _in_list(_types(POLICY_TYPES, vault_types)) + _resource_groups(resource_groups)
+
+
 def _policies_by_vault(vault_types, resource_groups=None):
-    where = 'recoveryservicesresources | where type in~ %s' % _in_list(_types(POLICY_TYPES, vault_types))
     packed = ', '.join("'%s', %s" % (column, column) for column in POLICY_COLUMNS)
-    return ("%s%s | extend vaultId = tostring(split(tolower(id), '/backuppolicies/')[0]) "
-            "| summarize policies = make_list(pack(%s)) by vaultId" % (where, _resource_groups(resource_groups), packed))
+    return ("%s | extend vaultId = tostring(split(tolower(id), '/backuppolicies/')[0]) "
+            "| summarize policies = make_list(pack(%s)) by vaultId" % (_policies(vault_types, resource_groups), packed))
 
 
 def policy_rows_query(vault_types, resource_groups=None):
     """Backup policies of vaults of the given kinds (optionally in the given resource groups), one row per policy."""
-    where = 'recoveryservicesresources | where type in~ %s' % _in_list(_types(POLICY_TYPES, vault_types))
-    return '%s%s | project %s | order by id asc' % (where, _resource_groups(resource_groups), ', '.join(CHILD_COLUMNS))
+    return '%s | project %s | order by id asc' % (_policies(vault_types, resource_groups), ', '.join(CHILD_COLUMNS))
 
 
 def items_query(vault_types, resource_groups=None):

@@ -19,19 +19,14 @@ Register names and step names must be unique across the whole batch.
 
 from __future__ import annotations
 
-import json
 import os
-import pathlib
 import subprocess
 import sys
 
 import yaml
 
-from tests.integration.conftest import PlaybookRun, Snapshot, collect_results
-from tests.integration.role_steps import StepRun, role_step_tasks
-
-CALLBACKS = pathlib.Path(__file__).resolve().parent / 'callback_plugins'
-REPO = pathlib.Path(__file__).resolve().parents[2]
+from tests.integration.conftest import PlaybookRun, results_task
+from tests.integration.role_steps import role_step_tasks, step_runs, steps_end_task
 
 
 class BatchRun(PlaybookRun):
@@ -72,8 +67,7 @@ class Batch:
             step_tasks, report_dirs[item['name']] = role_step_tasks(self.runner.tmp_path, item)
             body.extend(step_tasks)
             self.names.append('%s__start' % item['name'])
-        failures = '{{ {%s} }}' % ', '.join("'%s': (%s__failed | default(None))" % (i['name'], i['name']) for i in steps)
-        body.append({'name': 'steps end %d' % group, 'ansible.builtin.debug': {'msg': failures}, 'register': 'steps__end_%d' % group})
+        body.append(steps_end_task(steps, '_%d' % group))
         self.names.append('steps__end_%d' % group)
         play_keywords = dict(play_keywords)
         play_keywords.setdefault('vars', {})
@@ -93,48 +87,18 @@ class Batch:
         runner = self.runner
         runner.count += 1
         tag = 'batch-%d' % runner.count
-        marks_out = runner.tmp_path / ('marks-%s.jsonl' % tag)
-        endpoint = runner.tmp_path / ('endpoint-%s.json' % tag)
-        endpoint.write_text(json.dumps(runner.emulator.endpoint))
-        extra_env = dict(extra_env or {})
-        enabled = [c for c in extra_env.get('ANSIBLE_CALLBACKS_ENABLED', '').split(',') if c] + ['journal_marks']
-        extra_env.update({
-            'ANSIBLE_CALLBACK_PLUGINS': str(CALLBACKS), 'ANSIBLE_CALLBACKS_ENABLED': ','.join(enabled),
-            'VAULTLOCK_REPO': str(REPO), 'VAULTLOCK_EMULATOR_ENDPOINT': str(endpoint),
-            'VAULTLOCK_MARKS_OUT': str(marks_out), 'VAULTLOCK_MARK_RESOURCES': json.dumps(list(marks)),
-        })
+        extra_env, marks_out = runner.with_marks(tag, list(marks), extra_env)
         out = runner.tmp_path / ('results-%s.json' % tag)
-        collect = '{{ {%s} | to_json }}' % ', '.join("'%s': (%s | default(None))" % (n, n) for n in self.names)
         last = {'name': 'results', 'hosts': 'localhost', 'connection': 'local', 'gather_facts': False,
-                'tasks': [collect_results(collect, out)]}
+                'tasks': [results_task(self.names, out)]}
         path = runner.tmp_path / ('play-%s.yml' % tag)
         path.write_text(yaml.safe_dump(self.plays + [last], sort_keys=False))
         command = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,', str(path), *args]
         proc = subprocess.run(command, env=runner.env(extra_env), capture_output=True, text=True, timeout=600, check=False)
-        results = json.loads(out.read_text()) if out.exists() else {}
-        records = [json.loads(line) for line in marks_out.read_text().splitlines()] if marks_out.exists() else []
-        run = BatchRun(proc, results, None, marks={r['register']: r for r in records if r['register']}, journal=runner.emulator.journal())
+        run = runner.finished(proc, out, marks_out, BatchRun)
         assert run.rc == 0 and out.exists(), run.output[-4000:]
         run.steps = {}
         run.tmp_path = runner.tmp_path
         for group, names, report_dirs in self.groups:
-            run.steps.update(_step_runs(run, group, names, report_dirs))
+            run.steps.update(step_runs(run, names, report_dirs, '_%d' % group))
         return run
-
-
-def _step_runs(run, group, names, report_dirs):
-    """Each step of one role-steps play read as a run of its own (what play_role_steps returns)."""
-    steps = {}
-    end = 'steps__end_%d' % group
-    for index, name in enumerate(names):
-        following = '%s__start' % names[index + 1] if index + 1 < len(names) else end
-        start, stop = run.marks['%s__start' % name]['start'], run.marks[following]['start']
-        text = run.stdout.split('TASK [step %s]' % name, 1)[1]
-        if index + 1 < len(names):
-            text = text.split('TASK [step %s]' % names[index + 1], 1)[0]
-        else:
-            text = text.split('TASK [steps end %d]' % group, 1)[0]
-        failed = run[end]['msg'][name]
-        steps[name] = StepRun(name, failed['ansible_failed_result'] if failed and not failed.get('skipped') else None,
-                              text, report_dirs[name], run.journal[start:stop], Snapshot(run.marks[following]['resources']))
-    return steps

@@ -74,6 +74,11 @@ def collect_results(content, dest):
             'check_mode': False, 'diff': False}
 
 
+def results_task(names, dest):
+    """collect_results of the registered results ``names`` (each None where its task did not register)."""
+    return collect_results('{{ {%s} | to_json }}' % ', '.join("'%s': (%s | default(None))" % (n, n) for n in names), dest)
+
+
 class Snapshot:
     """The stored documents of the marked resources right after one task (``PlaybookRun.after``)."""
 
@@ -212,19 +217,7 @@ class Runner:
         clear it before the run.
         """
         self.count += 1
-        extra_env = dict(extra_env or {})
-        marks_out = None
-        if marks is not None:
-            marks_out = self.tmp_path / ('marks-%d.jsonl' % self.count)
-            endpoint = self.tmp_path / ('endpoint-%d.json' % self.count)
-            endpoint.write_text(json.dumps(self.emulator.endpoint))
-            enabled = [c for c in extra_env.get('ANSIBLE_CALLBACKS_ENABLED', '').split(',') if c] + ['journal_marks']
-            extra_env.update({
-                'ANSIBLE_CALLBACK_PLUGINS': str(pathlib.Path(__file__).resolve().parent / 'callback_plugins'),
-                'ANSIBLE_CALLBACKS_ENABLED': ','.join(enabled),
-                'VAULTLOCK_REPO': str(REPO), 'VAULTLOCK_EMULATOR_ENDPOINT': str(endpoint),
-                'VAULTLOCK_MARKS_OUT': str(marks_out), 'VAULTLOCK_MARK_RESOURCES': json.dumps(list(marks)),
-            })
+        extra_env, marks_out = self.with_marks(str(self.count), marks, extra_env)
         out = self.tmp_path / ('results-%d.json' % self.count)
         body = []
         names = []
@@ -236,20 +229,43 @@ class Runner:
             if ignore_errors:
                 task.setdefault('ignore_errors', True)
             body.append(task)
-        collect = '{{ {%s} | to_json }}' % ', '.join("'%s': (%s | default(None))" % (n, n) for n in names)
-        body.append(collect_results(collect, out))
+        body.append(results_task(names, out))
         play = {'hosts': 'localhost', 'connection': 'local', 'gather_facts': False, 'tasks': body}
         play.update(play_extra or {})
         path = self.tmp_path / ('play-%d.yml' % self.count)
         path.write_text(yaml.safe_dump([play], sort_keys=False))
         proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,', str(path)]
                               + list(args), env=self.env(extra_env), capture_output=True, text=True, timeout=300, check=False)
+        return self.finished(proc, out, marks_out)
+
+    def with_marks(self, tag, marks, extra_env=None):
+        """(extra_env with the journal_marks callback on, the file of its marks) for a run named ``tag``; with ``marks``
+        None, (extra_env, None): no callback. ``marks``: the ARM ids whose stored documents each marked task's ``after``
+        holds."""
+        extra_env = dict(extra_env or {})
+        if marks is None:
+            return extra_env, None
+        marks_out = self.tmp_path / ('marks-%s.jsonl' % tag)
+        endpoint = self.tmp_path / ('endpoint-%s.json' % tag)
+        endpoint.write_text(json.dumps(self.emulator.endpoint))
+        enabled = [c for c in extra_env.get('ANSIBLE_CALLBACKS_ENABLED', '').split(',') if c] + ['journal_marks']
+        extra_env.update({
+            'ANSIBLE_CALLBACK_PLUGINS': str(pathlib.Path(__file__).resolve().parent / 'callback_plugins'),
+            'ANSIBLE_CALLBACKS_ENABLED': ','.join(enabled),
+            'VAULTLOCK_REPO': str(REPO), 'VAULTLOCK_EMULATOR_ENDPOINT': str(endpoint),
+            'VAULTLOCK_MARKS_OUT': str(marks_out), 'VAULTLOCK_MARK_RESOURCES': json.dumps(list(marks)),
+        })
+        return extra_env, marks_out
+
+    def finished(self, proc, out, marks_out, run_class=PlaybookRun):
+        """The run_class of a finished ansible-playbook: the results ``results_task`` saved in ``out``, and the marks and the
+        emulator's journal when ``marks_out`` (with_marks) is set."""
         results = json.loads(out.read_text()) if out.exists() else {}
         if marks_out is None:
-            return PlaybookRun(proc, results, None)
+            return run_class(proc, results, None)
         records = [json.loads(line) for line in marks_out.read_text().splitlines()] if marks_out.exists() else []
-        return PlaybookRun(proc, results, None, marks={r['register']: r for r in records if r['register']},
-                           journal=self.emulator.journal())
+        return run_class(proc, results, None, marks={r['register']: r for r in records if r['register']},
+                         journal=self.emulator.journal())
 
 
 @pytest.fixture

@@ -97,20 +97,31 @@ def play_role_steps(runner, steps, args=(), extra_env=None, resources=(), play_e
     for item in steps:
         step_tasks, report_dirs[item['name']] = role_step_tasks(runner.tmp_path, item)
         tasks.extend(step_tasks)
-    # The rescues' results are registered inside blocks, which Runner.play does not collect: the last task gathers them.
-    failures = '{{ {%s} }}' % ', '.join("'%s': (%s__failed | default(None))" % (i['name'], i['name']) for i in steps)
-    tasks.append({'name': 'steps end', 'ansible.builtin.debug': {'msg': failures}, 'register': 'steps__end'})
+    tasks.append(steps_end_task(steps))
     run = runner.play(tasks, list(args), extra_env=extra_env, ignore_errors=False, marks=list(resources),
                       play_extra=dict(play_extra or {}, vars={'ansible_python_interpreter': '{{ ansible_playbook_python }}'}))
     assert run.rc == 0, run.output[-4000:]
+    return run, step_runs(run, [item['name'] for item in steps], report_dirs)
+
+
+def steps_end_task(steps, suffix=''):
+    """The task after the steps (``steps end`` + suffix, registered ``steps__end`` + suffix): the rescues' results are
+    registered inside blocks, which the runs do not collect, so this task gathers them."""
+    failures = '{{ {%s} }}' % ', '.join("'%s': (%s__failed | default(None))" % (i['name'], i['name']) for i in steps)
+    return {'name': 'steps end%s' % suffix, 'ansible.builtin.debug': {'msg': failures}, 'register': 'steps__end%s' % suffix}
+
+
+def step_runs(run, names, report_dirs, suffix=''):
+    """{step name: StepRun}: each step of a run read as a run of its own, from its span of the journal and of the output
+    up to the next step's start (or the steps_end_task with that suffix)."""
+    end = 'steps__end%s' % suffix
     results = {}
-    names = [item['name'] for item in steps]
     for index, name in enumerate(names):
-        following = '%s__start' % names[index + 1] if index + 1 < len(names) else 'steps__end'
-        start, end = run.marks['%s__start' % name]['start'], run.marks[following]['start']
+        following = '%s__start' % names[index + 1] if index + 1 < len(names) else end
+        start, stop = run.marks['%s__start' % name]['start'], run.marks[following]['start']
         text = run.stdout.split('TASK [step %s]' % name, 1)[1]
-        text = text.split('TASK [step %s]' % names[index + 1], 1)[0] if index + 1 < len(names) else text.split('TASK [steps end]', 1)[0]
-        failed = run['steps__end']['msg'][name]
+        text = text.split('TASK [step %s]' % names[index + 1], 1)[0] if index + 1 < len(names) else text.split('TASK [steps end%s]' % suffix, 1)[0]
+        failed = run[end]['msg'][name]
         results[name] = StepRun(name, failed['ansible_failed_result'] if failed and not failed.get('skipped') else None,
-                                text, report_dirs[name], run.journal[start:end], Snapshot(run.marks[following]['resources']))
-    return run, results
+                                text, report_dirs[name], run.journal[start:stop], Snapshot(run.marks[following]['resources']))
+    return results

@@ -21,6 +21,13 @@ XDIST := -n $(PYTEST_WORKERS)
 # measured on this 2-core machine, two workers kept the cores 80 to 85 % busy and three 96 % (docs/development.md, issue
 # 24, seventh round), so integration runs one worker more than the units (none when PYTEST_WORKERS is 0).
 INTEGRATION_WORKERS ?= $(shell if [ "$(PYTEST_WORKERS)" = 0 ]; then echo 0; else echo $$(( $(PYTEST_WORKERS) + 1 )); fi)
+# make test and make check run the units beside sanity, which keeps one core busy: there the units get one worker fewer
+# (GATE_UNIT_WORKERS; in this process when PYTEST_WORKERS is 2 or less). Two workers on the one core left would each
+# collect every test module and start an emulator of its own for no gain in time: on this 2-core machine the units took
+# 46 CPU-seconds in one process against 63 on two workers (docs/development.md, issue 24, ninth round). `make units`
+# alone keeps PYTEST_WORKERS.
+UNIT_WORKERS ?= $(PYTEST_WORKERS)
+GATE_UNIT_WORKERS ?= $(shell if [ "$(PYTEST_WORKERS)" -le 2 ]; then echo 0; else echo $$(( $(PYTEST_WORKERS) - 1 )); fi)
 
 
 .PHONY: docs changelog lint integration-compat interop tools-venv docs-lint galaxy-import browser install
@@ -53,13 +60,13 @@ link:
 # the units, stopping both when it fails and the other way round (tests/release/stages.sh: each stage's output in
 # tests/output/stages/, its wall time at the end).
 check:
-	@MAKE="$(MAKE)" bash tests/release/stages.sh --name check venv "sanity | lint units"
+	@MAKE="$(MAKE)" UNIT_WORKERS=$(GATE_UNIT_WORKERS) bash tests/release/stages.sh --name check venv "sanity | lint units"
 
 # Everything, step by step, stopping at the first stage that fails, with each stage's wall time at the end
 # (tests/release/stages.sh). sanity runs beside lint, units, docs-lint and galaxy-import (which use the other core),
 # then the integration tests (both cores). The tarball galaxy-import builds is the one the integration tests install.
 test:
-	@MAKE="$(MAKE)" VAULTLOCK_STAGES_TARBALL="$(abspath $(TARBALL))" bash tests/release/stages.sh \
+	@MAKE="$(MAKE)" UNIT_WORKERS=$(GATE_UNIT_WORKERS) VAULTLOCK_STAGES_TARBALL="$(abspath $(TARBALL))" bash tests/release/stages.sh \
 	  venv "sanity | lint units tools-venv docs-lint galaxy-import" integration
 
 $(TOOLS_STAMP): constraints-tools.txt
@@ -103,7 +110,7 @@ lint: venv link
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/$(COLLECTIONS) $(VENV)/bin/ansible-lint --offline --profile production roles playbooks
 
 units: venv link
-	$(PYTEST) $(XDIST) tests/unit
+	$(PYTEST) -n $(UNIT_WORKERS) tests/unit
 
 integration: venv link browser
 	$(PYTEST) -n $(INTEGRATION_WORKERS) tests/integration

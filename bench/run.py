@@ -51,7 +51,9 @@ def _fleets(text):
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--quick', action='store_true', help='smoke run at a small size (CI); writes no docs unless --output is given')
+    parser.add_argument('--quick', action='store_true',
+                        help='smoke run at a small size (CI), fewer processes: only the import sets no other set contains, no steady-state '
+                             'run in naive, no debug-task playbook in inventory; writes no docs unless --output is given')
     parser.add_argument('--only', default=','.join(PHASES), help='comma-separated phases: %s' % ', '.join(PHASES))
     parser.add_argument('--sizes', default=None, help='fleet sizes for the audit (default 1000,5000; quick 50)')
     parser.add_argument('--subscriptions', type=int, default=10, help='subscriptions the audit fleets spread over (default 10)')

@@ -40,6 +40,13 @@ def machine():
             'versions': versions}
 
 
+def _steady(naive):
+    """', N.Nx in steady state' of the naive phase, or nothing when it had no steady-state run (--quick)."""
+    if naive.get('steady_s') is None:
+        return ''
+    return ', %.1fx in steady state' % (naive.get('steady_ratio') or 0)
+
+
 def tables(bench):
     """[(title, header, rows, notes)] from the results."""
     out = []
@@ -93,11 +100,10 @@ def tables(bench):
                     [['one vault_immutability task per vault (check mode, ignore_errors: locked vaults fail)', fmt_s(n['naive_s']),
                       str(n['naive_calls'])],
                      ['role: discover once, state tasks only for the %d vaults with an action' % n['drifting'], fmt_s(n['role_s']),
-                      str(n['role_calls'])],
-                     ['role, same fleet in steady state (%d vaults with an action)' % n['steady_drifting'], fmt_s(n['steady_s']),
-                      str(n['steady_calls'])]],
-                    ['naive / discover-first = %.1fx as generated, %.1fx in steady state (the naive loop costs the same either way)'
-                     % (n['ratio'] or 0, n['steady_ratio'] or 0)]))
+                      str(n['role_calls'])]]
+                    + ([['role, same fleet in steady state (%d vaults with an action)' % n['steady_drifting'], fmt_s(n['steady_s']),
+                         str(n['steady_calls'])]] if n['steady_s'] is not None else []),  # no steady-state run with --quick
+                    ['naive / discover-first = %.1fx as generated%s (the naive loop costs the same either way)' % (n['ratio'] or 0, _steady(n))]))
     if 'inventory' in res:
         i = res['inventory']
         rows = [['ansible-inventory --list (cold, fills the cache)', '-', '-', fmt_s(i['cold_s']), str(i['cold_calls'])],
@@ -184,8 +190,7 @@ def targets(bench):
                     % (loop['ratio'] or 0, fmt_s(loop['loop_s']), loop['loop_writes'], fmt_s(loop['role_s']), loop['role_writes'])))
     n = bench.results.get('naive')
     if n:
-        out.append(('naive loop vs discover-first, 100 vaults', '%.1fx as generated, %.1fx in steady state'
-                    % (n['ratio'] or 0, n.get('steady_ratio') or 0)))
+        out.append(('naive loop vs discover-first, 100 vaults', '%.1fx as generated%s' % (n['ratio'] or 0, _steady(n))))
     e = bench.results.get('emulator')
     if e:
         peak = max([a['rps'] or 0 for a in bench.results.get('audit', [])] or [0])

@@ -315,7 +315,7 @@ def test_bench_quick_runs(tmp_path):
     # Through Resource Graph: its queries and no ARM read; through ARM: no query.
     assert scale[(30, 2, 'auto')]['calls']['graph'] >= scale[(30, 2, 'auto')]['minimum_graph'] and scale[(30, 2, 'auto')]['calls']['arm'] == 0
     assert scale[(30, 2, 'arm')]['calls']['graph'] == 0 and scale[(30, 2, 'arm')]['calls']['arm'] >= scale[(30, 2, 'arm')]['minimum_arm']
-    # --quick imports each set once (--import-samples); a full run takes the median of 3.
+    # --quick imports once (--import-samples) each set no other set contains; a full run takes the median of 3 of every set.
     assert results['imports'] and all(r['samples'] == 1 for r in results['imports'])
     assert results['audit'][0]['vaults'] == 20 and results['audit'][0]['arm_calls'] >= results['audit'][0]['minimum']
     assert results['inventory']['inventory_hosts'] == 4 and results['inventory']['cached_calls'] == 0

@@ -4,28 +4,37 @@
 
 from __future__ import annotations
 
+import importlib.util
 import pathlib
-import subprocess
-import sys
+
+import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
 
-def test_plugin_pages_are_in_sync():
-    proc = subprocess.run([sys.executable, str(REPO / 'docs' / 'generate.py'), '--check'], capture_output=True, text=True, check=False)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+@pytest.fixture(scope='module')
+def generate():
+    spec = importlib.util.spec_from_file_location('docs_generate', REPO / 'docs' / 'generate.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def test_every_module_has_examples_and_documented_returns():
-    import json  # pylint: disable=import-outside-toplevel
-    import os  # pylint: disable=import-outside-toplevel
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / '.cache' / 'collections'))
-    exe = os.path.join(os.path.dirname(sys.executable), 'ansible-doc')
-    listing = json.loads(subprocess.run([exe, '-t', 'module', '--list', '--json', 'vaultlock.azure'], env=env, capture_output=True,
-                                        text=True, check=True).stdout)
+@pytest.fixture(scope='module')
+def collection_docs(generate):
+    # One ansible-doc process for the three tests below (docs/generate.py: --metadata-dump of the collection).
+    return generate.collection_docs()
+
+
+def test_plugin_pages_are_in_sync(generate, collection_docs):
+    names = generate.out_of_date(generate.render(collection_docs))
+    assert not names, 'docs/plugins is out of date (%s); run: make docs' % ', '.join(names)
+
+
+def test_every_module_has_examples_and_documented_returns(collection_docs):
+    listing = collection_docs['module']
     assert len(listing) >= 5
-    docs = json.loads(subprocess.run([exe, '-t', 'module', '--json'] + sorted(listing), env=env, capture_output=True, text=True,
-                                     check=True).stdout)
+    docs = {name: listing[name] for name in sorted(listing)}
 
     def walk(values, path=''):
         for key, spec in (values or {}).items():
@@ -59,19 +68,12 @@ def _requirement_bounds():
     return bounds
 
 
-def test_requirements_list_every_package_a_plugin_imports():
-    import json  # pylint: disable=import-outside-toplevel
-    import os  # pylint: disable=import-outside-toplevel
+def test_requirements_list_every_package_a_plugin_imports(collection_docs):
     import re  # pylint: disable=import-outside-toplevel
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / '.cache' / 'collections'))
-    exe = os.path.join(os.path.dirname(sys.executable), 'ansible-doc')
     bounds = _requirement_bounds()
     assert READ_PACKAGES | set().union(*WRITE_SDKS.values()) == set(bounds), 'requirements.txt and the plugins disagree'
-    names = sorted(json.loads(subprocess.run([exe, '-t', 'module', '--list', '--json', 'vaultlock.azure'], env=env, capture_output=True,
-                                             text=True, check=True).stdout))
-    docs = json.loads(subprocess.run([exe, '-t', 'module', '--json'] + names, env=env, capture_output=True, text=True, check=True).stdout)
-    docs.update(json.loads(subprocess.run([exe, '-t', 'inventory', '--json', 'vaultlock.azure.backup_vaults'], env=env, capture_output=True,
-                                          text=True, check=True).stdout))
+    docs = {name: collection_docs['module'][name] for name in sorted(collection_docs['module'])}
+    docs.update({'vaultlock.azure.backup_vaults': collection_docs['inventory']['vaultlock.azure.backup_vaults']})
     for name, data in docs.items():
         if name in ('vaultlock.azure.drift_diff', 'vaultlock.azure.harden_report'):
             continue  # action plugins that import no Azure package (they write what other tasks read)

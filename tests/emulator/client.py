@@ -100,11 +100,12 @@ class EmulatorClient:
     def token_journal(self) -> list:
         return self._call("GET", "token-journal").json()
 
-    def reset(self):
-        self._call("POST", "reset")
+    def reset(self, keep_journal: bool = False):
+        """``keep_journal``: the journal stays (journal positions of a running playbook stay valid)."""
+        self._call("POST", "reset", params={"keep_journal": "1"} if keep_journal else None)
 
-    def load_fleet(self, doc: dict) -> dict:
-        return self._call("POST", "fleet", doc).json()
+    def load_fleet(self, doc: dict, keep_journal: bool = False) -> dict:
+        return self._call("POST", "fleet", doc, params={"keep_journal": "1"} if keep_journal else None).json()
 
     def fault(self, **kw) -> list:
         kw.setdefault("times", 1)

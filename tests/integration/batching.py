@@ -80,10 +80,14 @@ class Batch:
         self.groups.append((group, [item['name'] for item in steps], report_dirs))
         return self
 
-    def emulator(self, **changes):
-        """A play that changes the emulator (vaultlock_test_emulator's arguments) before the plays added after it."""
-        self._add([{'name': 'emulator %s' % ', '.join(sorted(changes)), 'vaultlock_test_emulator': changes, 'check_mode': False},
-                   {'meta': 'clear_host_errors'}], {})
+    def emulator(self, register=None, **changes):
+        """A play that changes the emulator (vaultlock_test_emulator's arguments) before the plays added after it;
+        ``register``: its result is kept under that name (what ``settings`` answered, say)."""
+        task = {'name': 'emulator %s' % ', '.join(sorted(changes)), 'vaultlock_test_emulator': changes, 'check_mode': False}
+        if register:
+            task['register'] = register
+            self.names.append(register)
+        self._add([task, {'meta': 'clear_host_errors'}], {})
         return self
 
     def _add(self, body, play_keywords):

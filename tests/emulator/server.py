@@ -617,7 +617,8 @@ class Handler(BaseHTTPRequestHandler):
                 self._send(400, {"error": "invalid generate request: %s" % exc})
                 return
             with emu.lock:
-                emu.journal.clear()
+                if query.get("keep_journal") != "1":
+                    emu.journal.clear()
                 emu.faults = []
             emu.reset_throttling()
             subs, rgs = emu.store.summary()

@@ -10,7 +10,8 @@ VAULTLOCK_EMULATOR_ENDPOINT (the emulator's endpoint file). The journal is never
 callback records stay valid. It acts in check mode too (the emulator is the test's set-up, not what a task changes).
 
 Arguments, applied in this order: ``reset`` (true: the emulator's start fleet, no faults, default settings),
-``load_fleet`` (a fleet document), ``clear_faults`` (true), ``faults`` (a list of EmulatorClient.fault arguments),
+``load_fleet`` (a fleet document), ``generate`` (EmulatorClient.generate arguments; its answer returned as ``generated``),
+``clear_faults`` (true), ``faults`` (a list of EmulatorClient.fault arguments),
 ``settings`` (EmulatorClient.settings arguments), ``read`` (ARM ids: their stored documents, returned as ``resources``).
 """
 
@@ -44,7 +45,7 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         args = self._task.args
-        unknown = set(args) - {'reset', 'load_fleet', 'clear_faults', 'faults', 'settings', 'read'}
+        unknown = set(args) - {'reset', 'load_fleet', 'generate', 'clear_faults', 'faults', 'settings', 'read'}
         if unknown:
             raise AnsibleActionFail('vaultlock_test_emulator: unknown arguments %s' % ', '.join(sorted(unknown)))
         client = _client()
@@ -56,6 +57,9 @@ class ActionModule(ActionBase):
             if args.get('load_fleet'):
                 result['fleet'] = client.load_fleet(args['load_fleet'], keep_journal=True)
                 done.append('load_fleet')
+            if args.get('generate'):
+                result['generated'] = client.generate(keep_journal=True, **args['generate'])
+                done.append('generate')
             if args.get('clear_faults'):
                 client.clear_faults()
                 done.append('clear_faults')

@@ -41,6 +41,21 @@ class BatchRun(PlaybookRun):
     tmp_path = None
 
 
+class PartState:
+    """What a part of a shared run (tasks registered ``first`` to ``last``) left, read like an EmulatorClient after a run
+    of its own: ``journal()`` is the part's span of the journal (from ``first``'s start to ``last``'s end), ``resource(id)``
+    a marked document right after ``last``. Helpers written for the emulator (``state(emulator, name)``) read it as is."""
+
+    def __init__(self, run, first, last):
+        self.run, self.first, self.last = run, first, last
+
+    def journal(self):
+        return self.run.journal[self.run.marks[self.first]['start']:self.run.marks[self.last]['end']]
+
+    def resource(self, arm_id):
+        return self.run.after(self.last).resource(arm_id)
+
+
 class Batch:
     """Plays added one by one, then played in one ansible-playbook run (``play``)."""
 

@@ -15,7 +15,7 @@ import sys
 import pytest
 
 from tests.emulator import generator as templates
-from tests.integration.batching import Batch
+from tests.integration.batching import Batch, PartState
 from tests.integration.conftest import PlaybookPart, fresh_fleet, part
 from tests.integration.fleets import RG, SUB1, vault, vault_id
 
@@ -72,20 +72,6 @@ MARKED = [vault_id(name) for name in ('rsv-once', 'rsv-never')]
 MARKED += [vault_id(name) + '/backupPolicies/VMDaily' for name in ('rsv-pol-once', 'rsv-pol-never')]
 
 
-class Part:
-    """One part of the shared run read as the emulator after a run of its own: ``journal()`` is the part's span of the
-    journal (from its first task's start to its last task's end), ``resource(id)`` a marked document after its last task."""
-
-    def __init__(self, run, first, last):
-        self.run, self.first, self.last = run, first, last
-
-    def journal(self):
-        return self.run.journal[self.run.marks[self.first]['start']:self.run.marks[self.last]['end']]
-
-    def resource(self, arm_id):
-        return self.run.after(self.last).resource(arm_id)
-
-
 @pytest.fixture(scope='module')
 def modules_run(module_runner):
     """The modules' four tasks, then (on a fresh fleet, its own fault) vault_security_settings' task: one run
@@ -109,7 +95,7 @@ def modules_run(module_runner):
 
 def test_the_modules_read_again_after_an_accepted_write_and_report_an_unreadable_result_as_unknown(modules_run):
     run = PlaybookPart(modules_run, 'modules')
-    emulator = Part(modules_run, 'modules_r0', 'modules_r3')
+    emulator = PartState(modules_run, 'modules_r0', 'modules_r3')
     enabled = [{'setting': 'immutability', 'before': 'disabled', 'after': 'enabled', 'irreversible': False}]
     # One unreadable answer: read again, and the task succeeds with what the second read shows.
     assert run['r0'].get('failed') is not True and run['r0']['changed'] is True, run['r0']
@@ -173,7 +159,7 @@ def test_vault_security_settings_reports_an_unreadable_result_after_an_accepted_
     """The same rule for vault_security_settings: once Azure accepted its PATCH, a vault that cannot be read back (here from
     the poller's final read on) is changed with outcome unknown, the PATCH sent once (its fault: vault_fault('rsv-once', 1, 20))."""
     run = PlaybookPart(modules_run, 'settings')
-    emulator = Part(modules_run, 'settings_r0', 'settings_r0')
+    emulator = PartState(modules_run, 'settings_r0', 'settings_r0')
     result = run['r0']
     assert result['failed'] is True and result['changed'] is True and result['outcome'] == 'unknown', result
     assert [(c['setting'], c['after']) for c in result['changes']] == [('public_network_access', 'disabled')]

@@ -12,7 +12,6 @@ first to give it), and in each step's drift.json."""
 
 from __future__ import annotations
 
-
 import pytest
 
 from tests.integration.batching import Batch

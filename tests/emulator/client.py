@@ -100,11 +100,12 @@ class EmulatorClient:
     def token_journal(self) -> list:
         return self._call("GET", "token-journal").json()
 
-    def reset(self):
-        self._call("POST", "reset")
+    def reset(self, keep_journal: bool = False):
+        """``keep_journal``: the journal stays (journal positions of a running playbook stay valid)."""
+        self._call("POST", "reset", params={"keep_journal": "1"} if keep_journal else None)
 
-    def load_fleet(self, doc: dict) -> dict:
-        return self._call("POST", "fleet", doc).json()
+    def load_fleet(self, doc: dict, keep_journal: bool = False) -> dict:
+        return self._call("POST", "fleet", doc, params={"keep_journal": "1"} if keep_journal else None).json()
 
     def fault(self, **kw) -> list:
         kw.setdefault("times", 1)
@@ -132,11 +133,11 @@ class EmulatorClient:
         return self._call("POST", "clock", body).json()
 
     def generate(self, vaults: int, subscriptions: int = 1, seed: str = "0", protected_items: int = 0,
-                 graph_denied: int = 0, random_security: bool = False) -> dict:
+                 graph_denied: int = 0, random_security: bool = False, keep_journal: bool = False) -> dict:
         """Load a generated fleet in the emulator process (``POST generate``); returns its counts and subscription ids."""
         body = {"vaults": vaults, "subscriptions": subscriptions, "seed": seed, "protected_items": protected_items,
                 "graph_denied": graph_denied, "random_security": random_security}
-        return self._call("POST", "generate", body).json()
+        return self._call("POST", "generate", body, params={"keep_journal": "1"} if keep_journal else None).json()
 
     def graph_query(self, query: str, subscriptions=None, api_version: str = "2021-03-01", token: str | None = None, **options):
         """A plain Resource Graph query (``POST /providers/Microsoft.ResourceGraph/resources``); returns the response.

@@ -101,11 +101,13 @@ class Emulator:
         self.arm.aux_tenants = self.aux_tenants
 
     # -- controls
-    def reset(self):
+    def reset(self, keep_journal: bool = False):
+        """The start fleet, no faults, default settings; ``keep_journal``: the journals stay (a reset inside a marked run)."""
         self.store.load(self.initial_fleet or DEFAULT_FLEET)
         with self.lock:
-            self.journal.clear()
-            self.token_journal.clear()
+            if not keep_journal:
+                self.journal.clear()
+                self.token_journal.clear()
             self.faults = []
             self.latency_ms = self.initial_latency
             self.settings.clear()
@@ -615,13 +617,14 @@ class Handler(BaseHTTPRequestHandler):
                 self._send(400, {"error": "invalid generate request: %s" % exc})
                 return
             with emu.lock:
-                emu.journal.clear()
+                if query.get("keep_journal") != "1":
+                    emu.journal.clear()
                 emu.faults = []
             emu.reset_throttling()
             subs, rgs = emu.store.summary()
             self._send(200, dict(emu.store.count(), subscription_ids=subs, resource_groups=rgs))
         elif cmd == ("POST", "reset"):
-            emu.reset()
+            emu.reset(keep_journal=query.get("keep_journal") == "1")
             self._send(200, {"reset": True, **emu.store.count()})
         elif cmd == ("POST", "fleet"):
             try:
@@ -630,7 +633,8 @@ class Handler(BaseHTTPRequestHandler):
                 self._send(400, {"error": "invalid fleet: %s" % exc})
                 return
             with emu.lock:
-                emu.journal.clear()
+                if query.get("keep_journal") != "1":
+                    emu.journal.clear()
                 emu.faults = []
             emu.reset_throttling()
             self._send(200, emu.store.count())

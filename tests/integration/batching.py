@@ -13,6 +13,10 @@ play, say) is still what runs.
   ``run.after(register)`` read it.
 - ``batch.role_steps(steps, **play_keywords)``: a play of the role's steps (``role_steps.step``), each read back as
   ``run.steps[name]``, a ``role_steps.StepRun`` as ``play_role_steps`` gives it (a step that fails is rescued and kept).
+- ``batch.emulator(reset=..., load_fleet=..., clear_faults=..., faults=..., settings=...)``: a play of one task that
+  changes the emulator before the next play (action_plugins/vaultlock_test_emulator.py), in check mode off, the journal
+  kept: parts that needed another fleet, faults or settings share the run. It also clears the host's errors, so a part
+  that failed does not take localhost out of the plays after it.
 
 Register names and step names must be unique across the whole batch.
 """
@@ -35,6 +39,21 @@ class BatchRun(PlaybookRun):
 
     steps = None
     tmp_path = None
+
+
+class PartState:
+    """What a part of a shared run (tasks registered ``first`` to ``last``) left, read like an EmulatorClient after a run
+    of its own: ``journal()`` is the part's span of the journal (from ``first``'s start to ``last``'s end), ``resource(id)``
+    a marked document right after ``last``. Helpers written for the emulator (``state(emulator, name)``) read it as is."""
+
+    def __init__(self, run, first, last):
+        self.run, self.first, self.last = run, first, last
+
+    def journal(self):
+        return self.run.journal[self.run.marks[self.first]['start']:self.run.marks[self.last]['end']]
+
+    def resource(self, arm_id):
+        return self.run.after(self.last).resource(arm_id)
 
 
 class Batch:
@@ -74,6 +93,16 @@ class Batch:
         play_keywords['vars'] = dict(play_keywords['vars'], ansible_python_interpreter='{{ ansible_playbook_python }}')
         self._add(body, play_keywords)
         self.groups.append((group, [item['name'] for item in steps], report_dirs))
+        return self
+
+    def emulator(self, register=None, **changes):
+        """A play that changes the emulator (vaultlock_test_emulator's arguments) before the plays added after it;
+        ``register``: its result is kept under that name (what ``settings`` answered, say)."""
+        task = {'name': 'emulator %s' % ', '.join(sorted(changes)), 'vaultlock_test_emulator': changes, 'check_mode': False}
+        if register:
+            task['register'] = register
+            self.names.append(register)
+        self._add([task, {'meta': 'clear_host_errors'}], {})
         return self
 
     def _add(self, body, play_keywords):

@@ -11,8 +11,11 @@ from __future__ import annotations
 import json
 
 import jsonschema
+import pytest
 
-from tests.integration.role_steps import play_role_steps, step
+from tests.integration.batching import Batch
+from tests.integration.conftest import fresh_fleet
+from tests.integration.role_steps import step
 from tests.integration.test_azure_policy import DEFAULTS, SCHEMA, check_files, expected, oracle, policy_fleet, reported, stored
 
 FILES = ('drift.json', 'drift.md', 'drift.html', 'drift.sarif')
@@ -22,10 +25,8 @@ def files_of(run):
     return dict((f, (run.report_dir / f).read_text()) for f in FILES if (run.report_dir / f).exists())
 
 
-def test_check_mode_verdicts_equal_the_definitions_through_resource_graph_and_arm(runner, emulator):
-    fleet, vaults = policy_fleet(27)
-    emulator.load_fleet(fleet)
-    bodies = stored(emulator, vaults)
+def check_steps():
+    """The check scenario's steps and its runs: (name, discovery, the role's variable, the parameters it amounts to)."""
     rng = oracle.random_rng(2701)
     non_default = dict((d['name'], oracle.random_parameters(d, rng)) for _f, d in oracle.load_definitions())
     # Every definition judged at least once with a parameter other than its default.
@@ -39,11 +40,38 @@ def test_check_mode_verdicts_equal_the_definitions_through_resource_graph_and_ar
     non_default['31b8092a-36b8-434b-9af7-5ec844364148']['effect'] = 'Disabled'
     runs = (('graph_defaults', 'resource_graph', None, DEFAULTS), ('arm_defaults', 'arm', None, DEFAULTS),
             ('graph_params', 'resource_graph', non_default, non_default), ('arm_params', 'arm', non_default, non_default))
-    emulator.clear_journal()
-    _run, steps = play_role_steps(runner, [
-        step(name, check=True, harden_backup_vaults_subscription_ids=['all'], harden_backup_vaults_discovery=discovery,
-             **({'harden_backup_vaults_azure_policy': variable} if variable is not None else {}))
-        for name, discovery, variable, _given in runs])
+    return [step(name, check=True, harden_backup_vaults_subscription_ids=['all'], harden_backup_vaults_discovery=discovery,
+                 **({'harden_backup_vaults_azure_policy': variable} if variable is not None else {}))
+            for name, discovery, variable, _given in runs], runs
+
+
+BAD = {'d6f6f560-14b7-49a4-9fc8-d2c3a9807868': {'effect': 'Deny'}}
+EVERYWHERE = {'harden_backup_vaults_subscription_ids': ['all']}
+
+
+@pytest.fixture(scope='module')
+def policy_run(module_runner):
+    """Both scenarios as parts of one run (batching.Batch): the check steps on policy_fleet(27), then, on policy_fleet(2727)
+    loaded in the run (vaultlock_test_emulator), the apply, off and bad steps. Each fleet's stored bodies are read before
+    the run (the emulator loads a fleet the same way each time); 2727's after the run, which its part ends."""
+    emulator = module_runner.emulator
+    fleet_27, vaults_27 = policy_fleet(27)
+    fleet_2727, vaults_2727 = policy_fleet(2727)
+    before_2727 = stored(fresh_fleet(module_runner, fleet_2727), vaults_2727)
+    bodies_27 = stored(fresh_fleet(module_runner, fleet_27), vaults_27)
+    steps_27, runs = check_steps()
+    batch = Batch(module_runner).role_steps(steps_27)
+    batch.emulator(reset=True, load_fleet=fleet_2727)
+    batch.role_steps([
+        step('apply', harden_backup_vaults_discovery='arm', harden_backup_vaults_fail_on_error=False, **EVERYWHERE),
+        step('off', check=True, harden_backup_vaults_azure_policy={}, **EVERYWHERE),
+        step('bad', check=True, harden_backup_vaults_azure_policy=BAD, **EVERYWHERE)])
+    run = batch.play()
+    return {'bodies': bodies_27, 'runs': runs, 'before': before_2727, 'after': stored(emulator, vaults_2727), 'steps': run.steps}
+
+
+def test_check_mode_verdicts_equal_the_definitions_through_resource_graph_and_arm(policy_run):
+    bodies, runs, steps = policy_run['bodies'], policy_run['runs'], policy_run['steps']
     for name, discovery, _variable, given in runs:
         run = steps[name]
         assert run.failed is None, run.output
@@ -62,26 +90,17 @@ def test_check_mode_verdicts_equal_the_definitions_through_resource_graph_and_ar
         assert any(f['azure_policy'] for v in report['vaults'] for f in v['findings'])
 
 
-def test_apply_judges_the_vaults_as_read_and_empty_turns_it_off(runner, emulator):
-    fleet, vaults = policy_fleet(2727)
-    emulator.load_fleet(fleet)
-    before = stored(emulator, vaults)
-    emulator.clear_journal()
-    bad = {'d6f6f560-14b7-49a4-9fc8-d2c3a9807868': {'effect': 'Deny'}}
-    everywhere = {'harden_backup_vaults_subscription_ids': ['all']}
-    _run, steps = play_role_steps(runner, [
-        step('apply', harden_backup_vaults_discovery='arm', harden_backup_vaults_fail_on_error=False, **everywhere),
-        step('off', check=True, harden_backup_vaults_azure_policy={}, **everywhere),
-        step('bad', check=True, harden_backup_vaults_azure_policy=bad, **everywhere)])
+def test_apply_judges_the_vaults_as_read_and_empty_turns_it_off(policy_run):
+    before, steps = policy_run['before'], policy_run['steps']
     run = steps['apply']
     assert run.failed is None, run.output
     assert run.writes
     report = check_files(files_of(run), 14)
     assert reported(report) == expected(before, DEFAULTS)
     # After the apply the emulator holds other bodies: the section said what Azure Policy said of the vaults as read.
-    # (The two check steps after it wrote nothing, so the emulator still holds what the apply left.)
+    # (The two check steps after it wrote nothing, and they end the run, so the emulator still holds what the apply left.)
     assert steps['off'].writes == [] and steps['bad'].writes == []
-    after = stored(emulator, vaults)
+    after = policy_run['after']
     assert expected(after, DEFAULTS) != expected(before, DEFAULTS)
 
     run = steps['off']

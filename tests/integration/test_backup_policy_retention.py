@@ -12,6 +12,7 @@ import copy
 
 import pytest
 
+from tests.integration.batching import Batch
 from tests.integration.conftest import PlaybookPart, fresh_fleet, part, step
 from tests.integration.fleets import RG
 from tests.integration.retention_fleet import DP_SOURCES, RS_SOURCES, policy_id, properties, retention_fleet, stored
@@ -150,19 +151,45 @@ def fleet(emulator):
 ENFORCED = ['rsv-immutable', 'rsv-locked', 'rsv-open']
 
 
-@pytest.fixture(scope='module')
-def enforced(module_runner):
-    """Enforce, then enforce again, on each vault of ENFORCED: tasks of one playbook (each vault's own two), with --diff
-    as the task's own ``diff``. Each vault's second task sends no write (asserted below), so the policies as the
-    emulator stored them after it are what the first left."""
-    fresh_fleet(module_runner, fleet_doc())
+def enforced_tasks():
+    """Enforce, then enforce again, on each vault of ENFORCED (each vault's own two), with --diff as the task's own
+    ``diff``. Each vault's second task sends no write (asserted below), so the policies as the emulator stored them after
+    it are what the first left."""
     tasks = []
     for vault in ENFORCED:
         # On a Locked vault a raise can never be undone: it needs the task's own consent.
         consent = {'allow_irreversible': True} if vault == 'rsv-locked' else {}
         task = step(by_name(vault, minimum=BASELINE, mode='enforce', **consent), diff=True)
         tasks += [dict(task, register=key('enforce', vault)), dict(task, register=key('again', vault))]
-    return module_runner.play(tasks, marks=[policy_id(vault, name) for vault in ENFORCED for name, _path, _how in RS_SOURCES])
+    return tasks
+
+
+ASYNC_PUT = by_name('rsv-locked', minimum={'daily': '30d', 'log': '30d'}, policies=['testPolicy1', 'hana-policy-ccy'],
+                    mode='enforce', allow_irreversible=True)
+# Policies are raised in name order; the third PUT (hana-policy-ccy) fails, the fourth is not tried.
+FAILED_PUT_FAULT = {'method': 'PUT', 'path_regex': '/backupPolicies/hana-policy-ccy$', 'status': 400, 'code': 'BMSUserErrorInvalidInput',
+                    'message': 'Input provided for the call is invalid.'}
+
+
+@pytest.fixture(scope='module')
+def retention_run(module_runner):
+    """One ansible-playbook run (batching.Batch) for the enforce tasks, the shared tasks, the 202 PUTs and the failed PUT:
+    each part on a fresh fleet (vaultlock_test_emulator), the 202 PUTs with the emulator's policy_put_async set, the
+    failed PUT with its fault; each test asserts on its own tasks' requests and the policies stored right after them."""
+    fresh_fleet(module_runner, fleet_doc())
+    batch = Batch(module_runner).tasks(enforced_tasks())
+    batch.emulator(reset=True, load_fleet=fleet_doc()).tasks(shared_tasks())
+    batch.emulator(register='async_settings', reset=True, load_fleet=fleet_doc(), settings={'policy_put_async': True})
+    batch.tasks([dict(ASYNC_PUT, register='async_put')])
+    batch.emulator(reset=True, load_fleet=fleet_doc(), faults=[FAILED_PUT_FAULT]).tasks([dict(by_name('rsv-immutable', minimum=BASELINE,
+                                                                                                      mode='enforce'), register='failed_put')])
+    marks = [policy_id(vault, name) for vault in ENFORCED for name, _path, _how in RS_SOURCES]
+    return batch.play(marks=marks + [m for m in MARKED if m not in marks])
+
+
+@pytest.fixture(scope='module')
+def enforced(retention_run):
+    return retention_run
 
 
 @pytest.mark.parametrize('vault', ENFORCED)
@@ -252,15 +279,14 @@ def test_enforce_on_locked_backup_vault(shared):
     assert run.writes('r3') == []
 
 
-def test_recovery_services_put_through_202_and_operation_status(runner, emulator):
+def test_recovery_services_put_through_202_and_operation_status(retention_run):
     # The emulator answers RS policy PUTs 202 + Azure-AsyncOperation (.../operations/{id}) when policy_put_async is set.
-    assert emulator.settings(policy_put_async=True)['policy_put_async'] is True
-    run = runner.play([by_name('rsv-locked', minimum={'daily': '30d', 'log': '30d'}, policies=['testPolicy1', 'hana-policy-ccy'],
-                               mode='enforce', allow_irreversible=True)])
+    run = retention_run
+    assert run['async_settings']['settings']['policy_put_async'] is True
     assert run.rc == 0, run.output
-    result = run['r0']
+    result = run['async_put']
     assert changes(result) == [('hana-policy-ccy', 'log', 'Log', None, 'P15D', 'P30D'), ('testPolicy1', 'daily', None, None, 'P1D', 'P30D')]
-    journal = emulator.journal()
+    journal = run.requests('async_put')
     writes = [e for e in journal if e['method'] == 'PUT']
     assert [w['status'] for w in writes] == [202, 202]
     polled = [e['path'] for e in journal if e['method'] == 'GET' and '/operations/' in e['path']]
@@ -270,8 +296,8 @@ def test_recovery_services_put_through_202_and_operation_status(runner, emulator
     # After the operation succeeded the module read the policy back (the SDK returns nothing on 202).
     after = {p['name']: p for p in result['policies']}
     assert after['testPolicy1']['tiers'][0]['duration'] == 'P30D'
-    assert stored(emulator, 'rsv-locked', 'testPolicy1') == after_put(rs_raised('testPolicy1'))
-    assert stored(emulator, 'rsv-locked', 'hana-policy-ccy') == after_put(rs_raised('hana-policy-ccy'))
+    assert stored(run.after('async_put'), 'rsv-locked', 'testPolicy1') == after_put(rs_raised('testPolicy1'))
+    assert stored(run.after('async_put'), 'rsv-locked', 'hana-policy-ccy') == after_put(rs_raised('hana-policy-ccy'))
 
 
 # ------------------------------------------------------------------------------------------------- reductions
@@ -340,22 +366,20 @@ def test_reader_identity_gets_a_clear_permission_error(reader_run, vault, kind, 
     assert stored(run.after('r1'), vault, policy, kind) == before
 
 
-def test_a_failed_put_reports_what_was_already_raised(runner, emulator):
-    # Policies are raised in name order; the third PUT (hana-policy-ccy) fails, the fourth is not tried.
-    emulator.fault(method='PUT', path_regex='/backupPolicies/hana-policy-ccy$', status=400, code='BMSUserErrorInvalidInput',
-                   message='Input provided for the call is invalid.')
-    run = runner.play([by_name('rsv-immutable', minimum=BASELINE, mode='enforce')])
-    result = run['r0']
+def test_a_failed_put_reports_what_was_already_raised(retention_run):
+    # Policies are raised in name order; the third PUT (hana-policy-ccy) fails, the fourth is not tried (FAILED_PUT_FAULT).
+    run = retention_run
+    result = run['failed_put']
     assert result['failed'] is True
     assert result['msg'].startswith("update backup policy failed for policy 'hana-policy-ccy' of Recovery Services vault 'rsv-immutable'")
     assert 'BMSUserErrorInvalidInput' in result['msg'] and 'HTTP 400' in result['msg']
     assert result['changed'] is True
     assert changes(result) == [('complexPolicy', 'monthly', None, None, 'P2M', 'P12M'), ('complexPolicy', 'weekly', None, None, 'P1W', 'P12W'),
                                ('complexPolicy', 'yearly', None, None, 'P4Y', 'P5Y'), ('dailyPolicy2', 'daily', None, 'Snapshot', 'P5D', 'P30D')]
-    assert [(w['path'].rsplit('/', 1)[-1], w['status']) for w in emulator.writes()] == [
+    assert [(w['path'].rsplit('/', 1)[-1], w['status']) for w in run.writes('failed_put')] == [
         ('complexPolicy', 200), ('dailyPolicy2', 200), ('hana-policy-ccy', 400)]
-    assert stored(emulator, 'rsv-immutable', 'complexPolicy') == after_put(rs_raised('complexPolicy'))
-    assert stored(emulator, 'rsv-immutable', 'testPolicy1') == dict(rs_original('testPolicy1'), protectedItemsCount=0)
+    assert stored(run.after('failed_put'), 'rsv-immutable', 'complexPolicy') == after_put(rs_raised('complexPolicy'))
+    assert stored(run.after('failed_put'), 'rsv-immutable', 'testPolicy1') == dict(rs_original('testPolicy1'), protectedItemsCount=0)
     assert 'Traceback' not in run.output
 
 
@@ -442,12 +466,9 @@ def shared_tasks():
 
 
 @pytest.fixture(scope='module')
-def shared(module_runner):
-    emulator = module_runner.emulator
-    emulator.reset()
-    emulator.load_fleet(fleet_doc())
-    emulator.clear_journal()
-    return module_runner.play(shared_tasks(), marks=MARKED)
+def shared(retention_run):
+    """The shared tasks: a part of retention_run, on a fleet of their own."""
+    return retention_run
 
 
 @pytest.mark.parametrize('mode', ['normal', 'check_mode'])

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.integration.batching import Batch
+from tests.integration.conftest import PlaybookPart, fresh_fleet, part
 from tests.integration.fleets import RG, SUB1, SUB2, vault, vault_id
 from tests.integration.retention_fleet import policy_id, retention_fleet, t
 
@@ -108,7 +110,8 @@ def test_reader_identity_can_read(runner, emulator):
     assert SUB1 in run['r0']['policies'][0]['id']
 
 
-def test_unknown_policy_kinds_are_reported_not_fatal(runner, emulator):
+def odd_fleet():
+    """retention_fleet plus rsv-odd, whose policies are of kinds and retentions the module does not know."""
     doc = retention_fleet()
     odd = [
         {'name': 'generic', 'properties': {'backupManagementType': 'GenericProtectionPolicy', 'fabricName': 'Azure',
@@ -120,12 +123,19 @@ def test_unknown_policy_kinds_are_reported_not_fatal(runner, emulator):
                                                  'retentionPolicy': {'retentionPolicyType': 'FutureRetentionPolicy'}}},
     ]
     doc['subscriptions'][0]['resource_groups'][0]['vaults'].append(vault('rsv-odd', 'recovery_services', 'enabled', policies=odd))
-    emulator.load_fleet(doc)
-    run = runner.play([
-        by_name('rsv-odd'),
-        {'name': 'check', 'vaultlock.azure.backup_policy_retention': {
-            'name': 'rsv-odd', 'resource_group': RG, 'vault_type': 'recovery_services', 'minimum': {'daily': '30d'}, 'mode': 'enforce'}},
-    ])
+    return doc
+
+
+ODD_TASKS = [
+    by_name('rsv-odd'),
+    {'name': 'check', 'vaultlock.azure.backup_policy_retention': {
+        'name': 'rsv-odd', 'resource_group': RG, 'vault_type': 'recovery_services', 'minimum': {'daily': '30d'}, 'mode': 'enforce'}},
+]
+
+
+def test_unknown_policy_kinds_are_reported_not_fatal(shared):
+    # A part of the shared run, on odd_fleet loaded in the run after the shared tasks.
+    run = PlaybookPart(shared, 'odd')
     assert run.rc == 0, run.output
     records = {r['name']: r for r in run['r0']['policies']}
     assert records['generic']['unknown'] is True and records['generic']['tiers'] == []
@@ -136,11 +146,12 @@ def test_unknown_policy_kinds_are_reported_not_fatal(runner, emulator):
     assert check['changed'] is False
     assert {(v['policy'], v['tier'], v['fixable']) for v in check['violations']} == {
         ('generic', 'daily', False), ('future', 'daily', False), ('odd-retention', 'daily', False)}
-    assert emulator.writes() == []
+    assert run.writes('r0') + run.writes('r1') == []
 
 
-# One playbook for the tests below (the ``shared`` fixture): each test asserts on its own tasks, registered by name, with
-# the requests each sent (``run.writes(name)``). None of them writes.
+# One playbook for the tests below and the unknown kinds test (the ``shared`` fixture, batching.Batch): each test asserts
+# on its own tasks, registered by name, with the requests each sent (``run.writes(name)``). None of them writes. The
+# reader identity keeps its run (the credentials are the run's environment).
 def named(name, entry):
     return dict(entry, register=name)
 
@@ -162,11 +173,10 @@ def shared_tasks():
 
 @pytest.fixture(scope='module')
 def shared(module_runner):
-    emulator = module_runner.emulator
-    emulator.reset()
-    emulator.load_fleet(retention_fleet())
-    emulator.clear_journal()
-    return module_runner.play(shared_tasks(), marks=[])
+    fresh_fleet(module_runner, retention_fleet())
+    batch = Batch(module_runner).tasks(shared_tasks())
+    batch.emulator(reset=True, load_fleet=odd_fleet()).tasks(part('odd', ODD_TASKS))
+    return batch.play()
 
 
 def test_recovery_services_policies_normalised(shared):

@@ -12,7 +12,10 @@ import sys
 
 import yaml
 
+from tests.integration.batching import Batch
+from tests.integration.conftest import PlaybookPart, part
 from tests.integration.fleets import RG, SUB1, vault, vault_id
+from tests.integration.role_steps import step
 
 BIN = os.path.dirname(sys.executable)
 
@@ -41,9 +44,13 @@ BAD = {
 
 def test_bad_vaults_are_errors_of_their_own(runner, emulator, tmp_path):
     emulator.load_fleet(bad_fleet())
-    # The info module: every good vault, one error per bad vault naming its id and field; the task does not fail.
-    run = runner.play([{'name': 'info', 'vaultlock.azure.vault_immutability_info': {}},
-                       {'name': 'one bad vault', 'vaultlock.azure.vault_immutability': {'id': vault_id('rsv-frozen')}}])
+    emulator.clear_journal()
+    # The modules' tasks and the role's check (what ansible-playbook vaultlock.azure.harden_backup_vaults --check ran) in
+    # one run (batching.Batch); none writes, so the inventory below reads the fleet as loaded.
+    batch = Batch(runner).tasks(part('modules', [{'name': 'info', 'vaultlock.azure.vault_immutability_info': {}},
+                                                 {'name': 'one bad vault', 'vaultlock.azure.vault_immutability': {'id': vault_id('rsv-frozen')}}]))
+    shared = batch.role_steps([step('role', check=True, harden_backup_vaults_report_dir=str(tmp_path / 'reports'))]).play()
+    run = PlaybookPart(shared, 'modules')
     info = run['r0']
     assert info.get('failed') is not True, info
     assert sorted(v['name'] for v in info['vaults']) == ['bv-good', 'rsv-fine', 'rsv-good']
@@ -52,7 +59,7 @@ def test_bad_vaults_are_errors_of_their_own(runner, emulator, tmp_path):
     assert 'invalid literal' not in json.dumps(info)
     # A state module on the bad vault fails clearly, naming it and the field, before any write.
     assert run['r1']['failed'] is True and BAD[vault_id('rsv-frozen')] in run['r1']['msg'] and 'Traceback' not in run.output
-    assert emulator.writes() == []
+    assert run.writes('r0') + run.writes('r1') == []
 
     # The inventory: the good vaults as usual, the bad ones in group unreadable only, and a non-empty inventory.
     path = tmp_path / 'bad.backup_vaults.yml'
@@ -72,12 +79,10 @@ def test_bad_vaults_are_errors_of_their_own(runner, emulator, tmp_path):
 
     # The role: the good vaults are judged and reported, each bad one is an error in the reports.
     reports = tmp_path / 'reports'
-    proc = subprocess.run([os.path.join(BIN, 'ansible-playbook'), 'vaultlock.azure.harden_backup_vaults', '--check', '-e',
-                           json.dumps({'harden_backup_vaults_report_dir': str(reports)})],
-                          env=runner.env(), capture_output=True, text=True, timeout=300, check=False)
-    assert proc.returncode != 0          # errors fail the run (harden_backup_vaults_fail_on_error), after the reports
+    role = shared.steps['role']
+    assert role.failed is not None, role.output     # errors fail the run (harden_backup_vaults_fail_on_error), after the reports
     report = json.loads((reports / 'drift.json').read_text())
     assert report['summary']['vaults'] == 3 and sorted(v['name'] for v in report['vaults']) == ['bv-good', 'rsv-fine', 'rsv-good']
     assert sorted(e['scope'] for e in report['errors']) == sorted(BAD)
-    assert '3 errors' in proc.stdout and 'of 3 vaults drift' in (reports / 'drift.md').read_text()
-    assert emulator.writes() == []
+    assert '3 errors' in role.output and 'of 3 vaults drift' in (reports / 'drift.md').read_text()
+    assert role.writes == []

@@ -25,7 +25,9 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import Bac
 
 from tests.emulator import generator as templates
 from tests.integration.fleets import RG, SUB1, SUB2, vault, vault_id
-from tests.integration.role_steps import play_role_steps, step
+from tests.integration.batching import Batch
+from tests.integration.conftest import fresh_fleet
+from tests.integration.role_steps import step
 from tests.integration.test_harden_role import drift_fleet
 from tests.integration.test_inventory import plain
 
@@ -66,11 +68,39 @@ def comparable(report):
     return {key: report[key] for key in ('vaults', 'summary', 'changed', 'errors', 'baseline')}
 
 
-def test_resource_graph_and_arm_give_the_same_drift_report(runner, emulator):
-    emulator.load_fleet(drift_fleet())
-    emulator.clear_journal()
-    _run, steps = play_role_steps(runner, [step('arm', check=True, **everywhere(harden_backup_vaults_discovery='arm')),
-                                           step('graph', check=True, **everywhere(harden_backup_vaults_discovery='resource_graph'))])
+def hidden_fleet():
+    """drift_fleet with its second subscription denied to Resource Graph."""
+    fleet = drift_fleet()
+    fleet['subscriptions'][1]['resource_graph'] = 'denied'
+    return fleet
+
+
+PACED = {'vaults': 300, 'subscriptions': 1, 'seed': 'paced-role'}
+
+
+@pytest.fixture(scope='module')
+def sources_run(module_runner):
+    """The role steps of three tests in one run (batching.Batch), each part on its own fleet loaded in the run
+    (vaultlock_test_emulator): drift_fleet; drift_fleet with SUB2 hidden from Resource Graph; 300 generated vaults
+    (PACED) under Azure's throttling. The paced steps' subscription is the one the generate answered."""
+    fresh_fleet(module_runner, drift_fleet())
+    batch = Batch(module_runner)
+    batch.role_steps([step('arm', check=True, **everywhere(harden_backup_vaults_discovery='arm')),
+                      step('graph', check=True, **everywhere(harden_backup_vaults_discovery='resource_graph'))])
+    batch.emulator(reset=True, load_fleet=hidden_fleet())
+    batch.role_steps([step('hidden_arm', check=True, **everywhere(harden_backup_vaults_discovery='arm')),
+                      step('hidden_auto', check=True, **everywhere()),
+                      step('hidden_strict', check=True, **everywhere(harden_backup_vaults_discovery='resource_graph'))])
+    batch.emulator(register='paced_fleet', reset=True, generate=PACED, settings={'throttle': 'azure'})
+    subs = '{{ paced_fleet.generated.subscription_ids }}'
+    batch.role_steps([step('paced', check=True, harden_backup_vaults_discovery='arm', harden_backup_vaults_subscription_ids=subs),
+                      step('paced_graph', check=True, harden_backup_vaults_discovery='resource_graph',
+                           harden_backup_vaults_subscription_ids=subs)])
+    return batch.play()
+
+
+def test_resource_graph_and_arm_give_the_same_drift_report(sources_run):
+    steps = sources_run.steps
     assert steps['arm'].failed is None, steps['arm'].output
     through_arm = steps['arm'].report
     arm_journal = steps['arm'].requests
@@ -91,14 +121,9 @@ def test_resource_graph_and_arm_give_the_same_drift_report(runner, emulator):
     assert 'Resource Graph can lag Azure Resource Manager by minutes' in markdown
 
 
-def test_a_subscription_resource_graph_cannot_see(runner, emulator):
-    fleet = drift_fleet()
-    fleet['subscriptions'][1]['resource_graph'] = 'denied'
-    emulator.load_fleet(fleet)
-    emulator.clear_journal()
-    run, steps = play_role_steps(runner, [step('arm', check=True, **everywhere(harden_backup_vaults_discovery='arm')),
-                                          step('auto', check=True, **everywhere()),
-                                          step('strict', check=True, **everywhere(harden_backup_vaults_discovery='resource_graph'))])
+def test_a_subscription_resource_graph_cannot_see(sources_run):
+    run = sources_run
+    steps = {name[len('hidden_'):]: value for name, value in run.steps.items() if name.startswith('hidden_')}
     assert steps['arm'].failed is None, steps['arm'].output
     through_arm = steps['arm'].report
     assert steps['auto'].failed is None, steps['auto'].output
@@ -111,8 +136,8 @@ def test_a_subscription_resource_graph_cannot_see(runner, emulator):
     assert gets and all(SUB2 in j['path'] for j in gets)
     assert 'Read from Azure Resource Manager instead of Resource Graph (1 subscription):' in markdown and SUB2 in markdown
     # ansible-core 2.17 wraps warnings at the terminal width; 2.19 does not. Warnings go to the run's stderr, not to a
-    # step's part of its output: of the three steps only auto falls back to ARM (strict has no fallback, arm does not
-    # ask Resource Graph), so the run's output stands for the auto step's.
+    # step's part of its output: of the run's steps only hidden_auto falls back to ARM for SUB2 (strict has no fallback,
+    # arm does not ask Resource Graph, the other parts' fleets hide no subscription), so the run's output stands for it.
     assert 'read subscription %s from ARM instead of Resource Graph' % SUB2 in ' '.join(run.output.split())
     jsonschema.validate(auto, SCHEMA)
     # resource_graph: no fallback; the subscription is an error of the run (and fails it, after the reports).
@@ -192,15 +217,12 @@ def test_a_vault_changed_in_arm_after_the_resource_graph_read_is_changed_from_ar
     assert report['errors'] == []
 
 
-def test_arm_reads_are_paced_under_azure_throttling(runner, emulator):
+def test_arm_reads_are_paced_under_azure_throttling(sources_run):
     """300 vaults in one subscription through ARM only: more reads than the 250-token burst. Not one 429, and the
     report says how long the reads waited for ARM's tokens. Through Resource Graph: one query for the same report."""
-    subs = emulator.generate(300, 1, seed='paced-role')['subscription_ids']
-    emulator.throttle('azure')
-    emulator.clear_journal()
-    _run, steps = play_role_steps(runner, [
-        step('paced', check=True, harden_backup_vaults_discovery='arm', harden_backup_vaults_subscription_ids=subs),
-        step('graph', check=True, harden_backup_vaults_discovery='resource_graph', harden_backup_vaults_subscription_ids=subs)])
+    assert sources_run['paced_fleet']['settings']['throttle'] == 'azure'
+    assert len(sources_run['paced_fleet']['generated']['subscription_ids']) == 1
+    steps = dict(sources_run.steps, graph=sources_run.steps['paced_graph'])
     assert steps['paced'].failed is None, steps['paced'].output
     report = steps['paced'].report
     journal = steps['paced'].requests

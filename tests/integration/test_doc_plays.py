@@ -10,11 +10,12 @@ that still needed the SDKs in the target's Python fails. Only the authentication
 ``AZURE_*`` variables), and the emulator holds the vaults, resource groups and subscriptions the examples name.
 The ``import_role`` examples of docs/role.md run the same way, as the tasks of a user's play on localhost.
 
-Check mode and apply are one ansible-playbook run each (issue 24, ``check_then_apply``): the plays with ``check_mode``
-and ``diff`` set on each play (what ``--check --diff`` does to every task of a run), a marker play, then the plays as
-written. The journal_marks callback gives the marker's place in the emulator's journal, so the check's requests are the
-ones before it. A role example that fails the check run on purpose (``harden_backup_vaults_fail_on_drift``) would end
-the run there: its check and apply stay two runs.
+Check mode and apply are parts of one ansible-playbook run for all of them (issue 24, ``doc_run``): per example, a play
+that loads the examples' fleet afresh, the plays with ``check_mode`` and ``diff`` set on each play (what ``--check
+--diff`` does to every task of a run), a marker play, then the plays as written (a file of their own, imported). The
+journal_marks callback gives the markers' places in the emulator's journal, so each example's check and apply requests
+are its own. A role example that fails the check run on purpose (``harden_backup_vaults_fail_on_drift``) would end the
+run there: its check and apply stay two runs of their own.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import yaml
 
 from tests.emulator import tokens
 from tests.emulator.client import is_write
-from tests.integration.conftest import REPO, PlaybookPart, fresh_fleet, part, step
+from tests.integration.conftest import REPO, PlaybookPart, fresh_fleet, part, results_task, step
 from tests.integration.fleets import SUB1, SUB2, vault_id
 from tests.integration.test_module_examples import examples_fleet
 
@@ -121,34 +122,6 @@ def playbook(args, env, cwd):
 CALLBACKS = pathlib.Path(__file__).resolve().parent / 'callback_plugins'
 
 
-def check_then_apply(plays, inventory, env, work, emulator, marker_task=None):
-    """Check mode then apply of ``plays`` (a list of plays) in one ansible-playbook run; play.yml in ``work`` must hold
-    them as written (the apply part imports it). Returns (rc, output, the check's writes, the apply's writes).
-
-    ``marker_task``: the marker play's task (a debug task when None); it runs between the two parts, in check mode off.
-    """
-    checked = [dict(play, check_mode=True, diff=True) for play in plays]
-    (work / 'check.yml').write_text(yaml.safe_dump(checked, sort_keys=False))
-    marker = dict(marker_task or {'ansible.builtin.debug': {'msg': 'checked'}}, name='checked', register='checked__mark')
-    steps = [{'ansible.builtin.import_playbook': 'check.yml'},
-             {'name': 'between check and apply', 'hosts': 'localhost', 'connection': 'local', 'gather_facts': False,
-              'tasks': [marker]},
-             {'ansible.builtin.import_playbook': 'play.yml'}]
-    (work / 'steps.yml').write_text(yaml.safe_dump(steps, sort_keys=False))
-    endpoint = work.parent / 'endpoint.json'
-    endpoint.write_text(json.dumps(emulator.endpoint))
-    marks = work.parent / 'marks.jsonl'
-    env = dict(env, ANSIBLE_CALLBACK_PLUGINS=str(CALLBACKS), ANSIBLE_CALLBACKS_ENABLED='journal_marks', VAULTLOCK_REPO=str(REPO),
-               VAULTLOCK_EMULATOR_ENDPOINT=str(endpoint), VAULTLOCK_MARKS_OUT=str(marks))
-    emulator.clear_journal()
-    rc, output = playbook(inventory + ['steps.yml'], env, work)
-    records = [json.loads(line) for line in marks.read_text().splitlines()] if marks.exists() else []
-    split = [r['start'] for r in records if r['register'] == 'checked__mark']
-    assert len(split) == 1, output
-    journal = emulator.journal()
-    return rc, output, [e for e in journal[:split[0]] if is_write(e)], [e for e in journal[split[0]:] if is_write(e)]
-
-
 def recap(output):
     match = re.findall(r'^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', output, re.M)
     assert match, output
@@ -169,31 +142,140 @@ def immutability(emulator, name, kind, rg):
     return settings.get('state') if settings else None
 
 
+# The example plays and the role snippets (but the one that fails on drift) are parts of one run (``doc_run``): each part
+# a play that loads the examples' fleet afresh (vaultlock_test_emulator, the journal kept), the part's plays in check mode
+# with diff, a marker, its plays as written (imported from a file of their own, unchanged), and a marker that reads
+# back the vaults every part asserts on. The markers' journal_marks records split the journal into each part's check and
+# apply. The snippets come first: each marker copies the part's drift.json and removes it, so the next part writes its own.
+CHECKED_SNIPPETS = [(where, tasks) for where, tasks in SNIPPETS
+                    if not tasks[0].get('vars', {}).get('harden_backup_vaults_fail_on_drift')]
+IMMUTABLE = [vault_id('rsv-prod-01', 'recovery_services', rg='rg-backup-prod'), vault_id('bv-prod', 'backup', rg='rg-backup')]
+
+
+def snippet_report_dir(work, tasks):
+    return work / (tasks[0].get('vars', {}).get('harden_backup_vaults_report_dir') and 'drift' or 'reports/harden_backup_vaults')
+
+
+def user_play(tasks):
+    """A role snippet as the tasks of a user's play on localhost (connection local, no interpreter set)."""
+    return [{'name': 'A user play', 'hosts': 'localhost', 'connection': 'local', 'gather_facts': False, 'tasks': tasks}]
+
+
+class DocRun:
+    """The shared run: rc, output, the journal, the marks by register, the markers' results; ``part(where)``."""
+
+    def __init__(self, rc, output, journal, marks, results, tmp):
+        self.rc, self.output, self.journal, self.marks, self.results, self.tmp = rc, output, journal, marks, results, tmp
+        self.keys = {}
+
+    def own_output(self, where):
+        """The part's output: from its fresh-fleet play to the next part's (or the results play)."""
+        after = self.output.split('PLAY [fresh fleet: %s]' % where, 1)[1]
+        return re.split(r'^PLAY \[(fresh fleet: |results\])', after, flags=re.M)[0]
+
+    def _span(self, begin, end):
+        assert begin in self.marks and end in self.marks, (begin, end, self.output[-4000:])
+        return [e for e in self.journal[self.marks[begin]['end']:self.marks[end]['start']] if is_write(e)]
+
+    def check_writes(self, where):
+        key = self.keys[where]
+        return self._span(key + '__fresh', key + '__checked')
+
+    def apply_writes(self, where):
+        key = self.keys[where]
+        return self._span(key + '__checked', key + '__applied')
+
+    def immutability(self, where, arm_id):
+        applied = self.results[self.keys[where] + '__applied']
+        assert applied and not applied.get('failed'), (where, applied)
+        settings = applied['resources'][arm_id]['properties']['securitySettings'].get('immutabilitySettings')
+        return settings.get('state') if settings else None
+
+
+def localhost_play(name, tasks):
+    return {'name': name, 'hosts': 'localhost', 'connection': 'local', 'gather_facts': False, 'tasks': tasks}
+
+
+@pytest.fixture(scope='module')
+def doc_run(module_runner, bare_python, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp('doc-run')
+    work = tmp / 'work'
+    work.mkdir()
+    emulator = fresh_fleet(module_runner, examples_fleet())
+    # CI_PROJECT_DIR: the pipeline variable a snippet writes its reports under; the federated token: a play's
+    # auth_source (the snippets authenticate with the emulator's service principal, which comes first).
+    env = bare_env(module_runner, bare_python, tmp, CI_PROJECT_DIR=str(work), **workload_identity_env(emulator, tmp))
+    # The scale-out play runs over the vault hosts of the inventory file the same page shows.
+    (work / 'vaults.backup_vaults.yml').write_text(doc_block('docs/scale-out.md', '# vaults.backup_vaults.yml'))
+    fleet = examples_fleet()
+    steps, names, keys = [], [], {}
+    parts = [('snippet%d' % i, where, None, user_play(tasks), tasks) for i, (where, tasks) in enumerate(CHECKED_SNIPPETS)]
+    parts += [('play%d' % i, where, text, yaml.safe_load(text), None) for i, (where, text) in enumerate(PLAYS)]
+    for key, where, text, plays, tasks in parts:
+        keys[where] = key
+        (work / (key + '.yml')).write_text(text if text is not None else yaml.safe_dump(plays, sort_keys=False))
+        (work / (key + '-check.yml')).write_text(yaml.safe_dump([dict(play, check_mode=True, diff=True) for play in plays],
+                                                                sort_keys=False))
+        checked = {'ansible.builtin.debug': {'msg': 'checked'}}
+        applied = {'vaultlock_test_emulator': {'read': IMMUTABLE}, 'check_mode': False}
+        if tasks is not None:
+            drift = str(snippet_report_dir(work, tasks) / 'drift.json')
+            checked = {'vaultlock_test_results': {'content': "{{ lookup('ansible.builtin.file', '%s') }}" % drift,
+                                                  'dest': str(tmp / (key + '-check-drift.json')), 'remove': [drift]}}
+            applied = [applied, {'vaultlock_test_results': {'content': "{{ lookup('ansible.builtin.file', '%s') }}" % drift,
+                                                            'dest': str(tmp / (key + '-apply-drift.json')), 'remove': [drift]},
+                                 'ignore_errors': True}]
+        applied = applied if isinstance(applied, list) else [applied]
+        applied[0] = dict(applied[0], register=key + '__applied', ignore_errors=True)
+        names.append(key + '__applied')
+        steps += [localhost_play('fresh fleet: %s' % where, [
+                      {'name': 'fresh fleet', 'vaultlock_test_emulator': {'reset': True, 'load_fleet': fleet}, 'check_mode': False,
+                       'register': key + '__fresh'},
+                      {'meta': 'clear_host_errors'}]),
+                  {'ansible.builtin.import_playbook': key + '-check.yml'},
+                  localhost_play('between check and apply', [dict(checked, name='checked', register=key + '__checked',
+                                                                  ignore_errors=True)]),
+                  {'ansible.builtin.import_playbook': key + '.yml'},
+                  localhost_play('after apply', applied)]
+    out = tmp / 'results.json'
+    steps.append(localhost_play('results', [results_task(names, out)]))
+    (work / 'steps.yml').write_text(yaml.safe_dump(steps, sort_keys=False))
+    endpoint = tmp / 'endpoint.json'
+    endpoint.write_text(json.dumps(emulator.endpoint))
+    marks = tmp / 'marks.jsonl'
+    env = dict(env, ANSIBLE_CALLBACK_PLUGINS=str(CALLBACKS), ANSIBLE_CALLBACKS_ENABLED='journal_marks', VAULTLOCK_REPO=str(REPO),
+               VAULTLOCK_EMULATOR_ENDPOINT=str(endpoint), VAULTLOCK_MARKS_OUT=str(marks))
+    emulator.clear_journal()
+    rc, output = playbook(['-i', 'localhost,', '-i', 'vaults.backup_vaults.yml', 'steps.yml'], env, work)
+    records = [json.loads(line) for line in marks.read_text().splitlines()] if marks.exists() else []
+    results = json.loads(out.read_text()) if out.exists() else {}
+    run = DocRun(rc, output, emulator.journal(), {r['register']: r for r in records}, results, tmp)
+    run.keys = keys
+    return run
+
+
+def assert_run_ok(run, where):
+    own = run.own_output(where)
+    assert 'Failed to import' not in own, own
+    assert run.rc == 0, own + run.output[-4000:]
+    assert 'Failed to import' not in run.output
+    # The recap adds up every part: no failure in any.
+    assert all(counts['failed'] == 0 and counts['unreachable'] == 0 for counts in recap(run.output).values()), run.output
+    return own
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize('where,text', PLAYS, ids=[where for where, _text in PLAYS])
-def test_doc_play_checks_then_applies_as_written(runner, emulator, bare_python, tmp_path, where, text):
-    work = tmp_path / 'work'
-    work.mkdir()
-    (work / 'play.yml').write_text(text)
-    env = bare_env(runner, bare_python, tmp_path, **workload_identity_env(emulator, tmp_path))
-    inventory = ['-i', 'localhost,']
-    if where.startswith('docs/scale-out.md'):
-        # The play runs over the vault hosts of the inventory file the same page shows.
-        (work / 'vaults.backup_vaults.yml').write_text(doc_block('docs/scale-out.md', '# vaults.backup_vaults.yml'))
-        inventory = ['-i', 'vaults.backup_vaults.yml']
-
-    rc, output, check_writes, written = check_then_apply(yaml.safe_load(text), inventory, env, work, emulator)
-    assert rc == 0, output
-    assert 'Failed to import' not in output
-    # The recap adds up both parts: no failure in either.
-    assert all(counts['failed'] == 0 and counts['unreachable'] == 0 for counts in recap(output).values()), output
-    assert check_writes == [], output
-    assert written, output
+def test_doc_play_checks_then_applies_as_written(doc_run, where, text):
+    assert (doc_run.tmp / 'work' / (doc_run.keys[where] + '.yml')).read_text() == text
+    own = assert_run_ok(doc_run, where)
+    assert doc_run.check_writes(where) == [], own
+    assert doc_run.apply_writes(where), own
     # Every example play enables immutability on rsv-prod-01 (the README by name, the role by its baseline, the
     # vault hosts play on the vaults of the group immutability_disabled).
-    assert immutability(emulator, 'rsv-prod-01', 'recovery_services', 'rg-backup-prod') == 'Unlocked', output
+    assert doc_run.immutability(where, IMMUTABLE[0]) == 'Unlocked', own
     if not where.startswith('README.md'):
-        assert immutability(emulator, 'bv-prod', 'backup', 'rg-backup') == 'Unlocked', output
+        assert doc_run.immutability(where, IMMUTABLE[1]) == 'Unlocked', own
 
 
 # The three tests below share one ansible-playbook run (``bare_run``, -vvv, the bare Python as the interpreter), each test's
@@ -281,41 +363,37 @@ def test_module_path_says_what_to_set_when_the_target_lacks_the_sdks(bare_run, b
 
 @pytest.mark.slow
 @pytest.mark.parametrize('where,tasks', SNIPPETS, ids=[where for where, _tasks in SNIPPETS])
-def test_role_snippet_checks_then_applies_in_a_users_play(runner, emulator, bare_python, tmp_path, where, tasks):
+def test_role_snippet_checks_then_applies_in_a_users_play(runner, emulator, bare_python, tmp_path, where, tasks, request):
     """Each import_role example of docs/role.md, unchanged, as the tasks of a user's play on localhost (connection
     local, no interpreter set): check mode, then apply. The role's own end-of-run failure on remaining drift is what an
     example with harden_backup_vaults_fail_on_drift asks for; any error in the reports is not."""
+    fails_on_drift = bool(tasks[0].get('vars', {}).get('harden_backup_vaults_fail_on_drift'))
+    if not fails_on_drift:
+        # A part of doc_run; its check's drift.json and its apply's were copied by the markers after them.
+        run = request.getfixturevalue('doc_run')
+        assert yaml.safe_load((run.tmp / 'work' / (run.keys[where] + '.yml')).read_text()) == user_play(tasks)
+        own = assert_run_ok(run, where)
+        for drift in (run.tmp / (run.keys[where] + '-check-drift.json'), run.tmp / (run.keys[where] + '-apply-drift.json')):
+            assert json.loads(drift.read_text())['summary']['errors'] == 0, own
+        assert run.check_writes(where) == [], own
+        assert run.apply_writes(where), own
+        return
     work = tmp_path / 'work'
     work.mkdir()
-    play = [{'name': 'A user play', 'hosts': 'localhost', 'connection': 'local', 'gather_facts': False, 'tasks': tasks}]
-    (work / 'play.yml').write_text(yaml.safe_dump(play, sort_keys=False))
+    (work / 'play.yml').write_text(yaml.safe_dump(user_play(tasks), sort_keys=False))
     # CI_PROJECT_DIR: the pipeline variable an example writes its reports under.
     env = bare_env(runner, bare_python, tmp_path, CI_PROJECT_DIR=str(work))
-    fails_on_drift = bool(tasks[0].get('vars', {}).get('harden_backup_vaults_fail_on_drift'))
-    report_dir = work / (tasks[0].get('vars', {}).get('harden_backup_vaults_report_dir') and 'drift' or 'reports/harden_backup_vaults')
-
-    if fails_on_drift:
-        # Its check run fails on purpose at its end: the apply would not run after it in the same run.
-        for args in (['--check', '--diff'], []):
-            rc, output = playbook(['-i', 'localhost,', 'play.yml'] + args, env, work)
-            assert 'Failed to import' not in output, output
-            summary = json.loads((report_dir / 'drift.json').read_text())['summary']
-            assert summary['errors'] == 0, output
-            counts = recap(output)['localhost']
-            if rc != 0:
-                assert summary['drifting'] > 0 and counts['failed'] == 1, output
-                assert 'Fail on errors or remaining drift' in output, output
-            if args:
-                assert emulator.writes() == [], output
-        assert emulator.writes(), output
-        return
-    # The marker keeps the check's drift.json (the apply writes its own over it), with the test action of Runner.play.
-    marker = {'vaultlock_test_results': {'content': "{{ lookup('ansible.builtin.file', '%s') }}" % (report_dir / 'drift.json'),
-                                         'dest': str(tmp_path / 'check-drift.json')}}
-    rc, output, check_writes, apply_writes = check_then_apply(play, ['-i', 'localhost,'], env, work, emulator, marker)
-    assert 'Failed to import' not in output, output
-    assert rc == 0 and recap(output)['localhost']['failed'] == 0, output
-    for drift in (tmp_path / 'check-drift.json', report_dir / 'drift.json'):
-        assert json.loads(drift.read_text())['summary']['errors'] == 0, output
-    assert check_writes == [], output
-    assert apply_writes, output
+    report_dir = snippet_report_dir(work, tasks)
+    # Its check run fails on purpose at its end: the apply would not run after it in the same run.
+    for args in (['--check', '--diff'], []):
+        rc, output = playbook(['-i', 'localhost,', 'play.yml'] + args, env, work)
+        assert 'Failed to import' not in output, output
+        summary = json.loads((report_dir / 'drift.json').read_text())['summary']
+        assert summary['errors'] == 0, output
+        counts = recap(output)['localhost']
+        if rc != 0:
+            assert summary['drifting'] > 0 and counts['failed'] == 1, output
+            assert 'Fail on errors or remaining drift' in output, output
+        if args:
+            assert emulator.writes() == [], output
+    assert emulator.writes(), output

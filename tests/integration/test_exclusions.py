@@ -4,25 +4,21 @@
 that is not understood stops the role before any request; an entry that matches nothing warns, and blocks a run that
 would make irreversible changes.
 
-The refused entry and the unmatched entry's three runs (check, apply, then a reversible apply) are steps of one
-ansible-playbook run (issue 24; role_steps.play_role_steps), each step's requests, result and reports its own. Ansible
+The refused entry, the unmatched entry's three runs (check, apply, then a reversible apply) and, on the fleet loaded
+again in the run, the equivalent forms are steps of one ansible-playbook run (issue 24; batching.Batch), each step's
+requests, result and reports its own. Ansible
 prints a warning once per run: the unmatched entry's warning is looked for in the run's output (its check step is the
 first to give it), and in each step's drift.json."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 
+from tests.integration.batching import Batch
 from tests.integration.conftest import fresh_fleet
 from tests.integration.fleets import RG, SUB1, SUB2, vault, vault_id
-from tests.integration.role_steps import play_role_steps, step
+from tests.integration.role_steps import step
 
-BIN = os.path.dirname(sys.executable)
 LOCK = {'harden_backup_vaults_immutability': 'locked', 'harden_backup_vaults_allow_irreversible': True,
         'harden_backup_vaults_subscription_ids': ['all'], 'harden_backup_vaults_retention_minimum': {},
         'harden_backup_vaults_soft_delete': {}}
@@ -38,36 +34,33 @@ def fleet():
             {'name': 'rg-two', 'location': 'westeurope', 'vaults': [vault('rsv-two', 'recovery_services', 'disabled')]}]}]}
 
 
-def state(emulator, name, kind='recovery_services', sub=SUB1, rg=RG):
-    body = emulator.resource(vault_id(name, kind, sub=sub, rg=rg))
-    return ((body['properties'].get('securitySettings') or {}).get('immutabilitySettings') or {}).get('state')
+FORMS_EXCLUDE = ['  ' + vault_id('rsv-protected').upper() + '/ ',                     # other case, trailing /, spaces
+                 '/subscriptions/%s/resourcegroups/RG-SANDBOX/' % SUB1,               # a resource group scope
+                 '/SUBSCRIPTIONS/%s' % SUB2]                                          # a subscription scope
+FORMS_VAULTS = {'rsv-target': vault_id('rsv-target'), 'rsv-protected': vault_id('rsv-protected'),
+                'bv-sandbox': vault_id('bv-sandbox', 'backup', rg='rg-sandbox'), 'rsv-two': vault_id('rsv-two', sub=SUB2, rg='rg-two')}
 
 
-def harden(runner, tmp_path, *args, **variables):
-    reports = tmp_path / ('reports-%d' % len(list(tmp_path.glob('reports-*'))))
-    variables['harden_backup_vaults_report_dir'] = str(reports)
-    proc = subprocess.run([os.path.join(BIN, 'ansible-playbook'), 'vaultlock.azure.harden_backup_vaults', '-e', json.dumps(variables)]
-                          + list(args), env=runner.env(), capture_output=True, text=True, timeout=300, check=False)
-    report = json.loads((reports / 'drift.json').read_text()) if (reports / 'drift.json').exists() else None
-    return proc.returncode, proc.stdout + proc.stderr, report
-
-
-def test_equivalent_forms_and_scope_ids_protect_what_they_name(runner, emulator, tmp_path):
-    emulator.load_fleet(fleet())
-    exclude = ['  ' + vault_id('rsv-protected').upper() + '/ ',                     # other case, trailing /, spaces
-               '/subscriptions/%s/resourcegroups/RG-SANDBOX/' % SUB1,               # a resource group scope
-               '/SUBSCRIPTIONS/%s' % SUB2]                                          # a subscription scope
-    rc, output, report = harden(runner, tmp_path, harden_backup_vaults_exclude=exclude,
-                                harden_backup_vaults_auth={'cert_validation_mode': 'ignore'}, **LOCK)
-    assert rc == 0, output[-3000:]
+def test_equivalent_forms_and_scope_ids_protect_what_they_name(steps):
+    # The last step of the shared run, on the fleet loaded again in the run; the only step with TLS validation off.
+    run, results = steps
+    result = results['forms']
+    assert result.failed is None, result.output[-3000:]
+    report = result.report
     assert [v['name'] for v in report['vaults']] == ['rsv-target']
-    assert state(emulator, 'rsv-target') == 'Locked'
-    assert state(emulator, 'rsv-protected') == 'Disabled' and state(emulator, 'bv-sandbox', 'backup', rg='rg-sandbox') == 'Disabled'
-    assert state(emulator, 'rsv-two', sub=SUB2, rg='rg-two') == 'Disabled'
-    assert all('/rsv-target' in w['path'] for w in emulator.writes())
-    # TLS certificate validation was off: the modules and the report say so.
+
+    def state(name):
+        body = result.after.resource(FORMS_VAULTS[name])
+        return ((body['properties'].get('securitySettings') or {}).get('immutabilitySettings') or {}).get('state')
+
+    assert state('rsv-target') == 'Locked'
+    assert state('rsv-protected') == 'Disabled' and state('bv-sandbox') == 'Disabled'
+    assert state('rsv-two') == 'Disabled'
+    assert all('/rsv-target' in w['path'] for w in result.writes)
+    # TLS certificate validation was off: the modules and the report say so (the warning: the run's output, where no
+    # other step turns validation off).
     assert any('TLS certificate validation was off' in w for w in report['warnings'])
-    assert 'TLS certificate validation was off for this task' in output
+    assert 'TLS certificate validation was off for this task' in run.output
 
 
 BAD = '/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Storage/storageAccounts/rsv-protected' % (SUB1, RG)
@@ -76,16 +69,22 @@ TYPO = vault_id('rsv-protectd')           # meant rsv-protected
 
 @pytest.fixture(scope='module')
 def steps(module_runner):
-    """The refused entry, then the unmatched entry in check mode, for real, and without an irreversible change: one run."""
+    """The refused entry, then the unmatched entry in check mode, for real, and without an irreversible change, then the
+    equivalent forms on a fresh fleet: one run (batching.Batch)."""
     fresh_fleet(module_runner, fleet())
     reversible = {**LOCK, 'harden_backup_vaults_immutability': 'enabled', 'harden_backup_vaults_exclude': [TYPO]}
-    run, results = play_role_steps(module_runner, [
+    batch = Batch(module_runner).role_steps([
         step('bad', **dict(LOCK, harden_backup_vaults_exclude=['rsv-*-test', BAD])),
         step('typo_check', check=True, **dict(LOCK, harden_backup_vaults_exclude=[TYPO])),
         step('typo_apply', **dict(LOCK, harden_backup_vaults_exclude=[TYPO])),
         step('reversible', **reversible),
-    ], resources=[vault_id('rsv-protected')])
-    return run, results
+    ])
+    # The equivalent forms test, on the fleet loaded again in the run.
+    batch.emulator(reset=True, load_fleet=fleet())
+    batch.role_steps([step('forms', harden_backup_vaults_exclude=FORMS_EXCLUDE, harden_backup_vaults_auth={'cert_validation_mode': 'ignore'},
+                           **LOCK)])
+    run = batch.play(marks=sorted(set(FORMS_VAULTS.values())))
+    return run, run.steps
 
 
 def test_an_entry_that_is_not_understood_stops_before_any_request(steps):

@@ -14,8 +14,10 @@ import jsonschema
 import pytest
 
 from tests.emulator import generator as templates
+from tests.integration.batching import Batch
+from tests.integration.conftest import fresh_fleet, step as step_task
 from tests.integration.fleets import RG, SUB1, SUB2, vault
-from tests.integration.role_steps import play_role_steps, step
+from tests.integration.role_steps import step
 from tests.integration.test_harden_role import SCHEMA, weekly_vm
 
 
@@ -117,13 +119,16 @@ def add_months(day, months):
     raise AssertionError(day)
 
 
-def test_the_module_tells_what_locking_each_vault_commits_to(runner, emulator):
-    task = {'vaultlock.azure.vault_lock_readiness_info': {'subscription_ids': 'all', 'requirements': {'max_retention': '10y'},
-                                                          'discovery': 'arm'}}
-    run = runner.play([task], args=['--check'])
+READINESS_TASK = {'vaultlock.azure.vault_lock_readiness_info': {'subscription_ids': 'all', 'requirements': {'max_retention': '10y'},
+                                                                'discovery': 'arm'}}
+
+
+def test_the_module_tells_what_locking_each_vault_commits_to(checks_run):
+    # A part of the shared run: the readiness fleet with the DENIED fault, the task in check mode (--check did it before).
+    run = checks_run
     assert run.rc == 0, run.output
-    assert emulator.writes() == []
-    result = run['r0']
+    assert run.writes('readiness') == []
+    result = run['readiness']
     vaults = {v['name']: v for v in result['vaults']}
     today = datetime.date.fromisoformat(vaults['rsv-ready']['as_of'])
     # The module has no baseline, so rsv-weekly's unfixable finding is not known here: it is ready.
@@ -166,18 +171,25 @@ def test_the_module_tells_what_locking_each_vault_commits_to(runner, emulator):
 
 
 @pytest.fixture(scope='module')
-def checks(module_runner):
-    """The two check runs below as role steps of one ansible-playbook run (role_steps) on the readiness fleet, its faults
-    cleared (the enabling baseline's run cleared them; the bad lock requirements are refused before any request)."""
-    emulator = module_runner.emulator
-    emulator.reset()
-    emulator.load_fleet(readiness_fleet())
-    emulator.clear_journal()
+def checks_run(module_runner):
+    """One ansible-playbook run (batching.Batch): the module's task on the readiness fleet with the DENIED fault, then the
+    two check runs below as role steps on the readiness fleet loaded again in the run, its faults cleared (the enabling
+    baseline's run cleared them; the bad lock requirements are refused before any request)."""
+    fresh_fleet(module_runner, readiness_fleet())
+    batch = Batch(module_runner)
+    batch.emulator(reset=True, load_fleet=readiness_fleet(), faults=[DENIED])
+    batch.tasks([dict(step_task(READINESS_TASK, check=True), register='readiness')])
     bad = copy.deepcopy(LOCKED_BASELINE)
     bad['harden_backup_vaults_lock_requirements'] = {'max_retention': 'ten years'}
-    _run, steps = play_role_steps(module_runner, [step('bad_requirements', check=True, **bad),
-                                                  step('enabling', check=True, harden_backup_vaults_subscription_ids=['all'])])
-    return steps
+    batch.emulator(reset=True, load_fleet=readiness_fleet())
+    batch.role_steps([step('bad_requirements', check=True, **bad),
+                      step('enabling', check=True, harden_backup_vaults_subscription_ids=['all'])])
+    return batch.play()
+
+
+@pytest.fixture(scope='module')
+def checks(checks_run):
+    return checks_run.steps
 
 
 def test_lock_requirements_are_checked_before_any_request(checks):

@@ -19,7 +19,7 @@ import yaml
 
 from tests.emulator import generator as templates
 from tests.emulator.client import is_write
-from tests.integration.conftest import fresh_fleet
+from tests.integration.conftest import fresh_fleet, results_task
 from tests.integration.fleets import SUB1, SUB2, vault, vault_id
 
 MODULES = ('vault_immutability', 'vault_immutability_info', 'vault_soft_delete', 'backup_policy_retention',
@@ -78,13 +78,13 @@ def examples_play(emulator, tasks, name):
             'module_defaults': {'group/vaultlock.azure.all': auth}, 'tasks': tasks}
 
 
-def run_plays(runner, plays, tmp_path, name):
+def run_plays(runner, plays, tmp_path, name, extra_env=None):
     """ansible-playbook on the plays; asserts it succeeded with no task unreachable, failed or skipped. Returns (the
     recap's ok count, the output)."""
     path = tmp_path / ('examples-%s.yml' % name)
     path.write_text(yaml.safe_dump(plays, sort_keys=False))
     cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,', str(path)]
-    proc = subprocess.run(cmd, env=runner.env(), capture_output=True, text=True, timeout=600, check=False)
+    proc = subprocess.run(cmd, env=runner.env(extra_env), capture_output=True, text=True, timeout=600, check=False)
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output
     recap = re.search(r'localhost\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)', output)
@@ -94,36 +94,68 @@ def run_plays(runner, plays, tmp_path, name):
     return ok, output
 
 
-def run_examples(runner, emulator, tasks, tmp_path, name):
-    return run_plays(runner, [examples_play(emulator, tasks, name)], tmp_path, name)
-
-
 def count_tasks(tasks):
     return sum(count_tasks(t['block']) if 'block' in t else 1 for t in tasks)
 
 
-@pytest.fixture(autouse=True)
-def fleet(emulator):
-    emulator.load_fleet(examples_fleet())
-    emulator.clear_journal()
-
-
-def state(emulator, name, kind, rg):
-    return emulator.resource(vault_id(name, kind, rg=rg))['properties']['securitySettings']
-
-
-# The modules whose examples only read: their plays run one after the other in one ansible-playbook run (``read_only``),
-# on the examples' fleet, which none of them changes (the run's journal holds no write, asserted by each test).
+# Every module's play is a part of one ansible-playbook run (``examples_run``): first the modules whose examples only read,
+# one play each on the examples' fleet, which none of them changes; then each module that writes, after a play that loads
+# the examples' fleet afresh (vaultlock_test_emulator; the journal kept) and before one that reads back what its test
+# asserts on. Journal marks on those helper plays give each part its own span of the journal.
 READ_ONLY = ('vault_immutability_info', 'backup_policy_retention_info', 'drift_diff', 'vault_lock_readiness_info')
+WRITING = tuple(m for m in MODULES if m not in READ_ONLY)
+RSV_PROD = vault_id('rsv-prod-01', 'recovery_services', rg='rg-backup-prod')
+BV_PROD = vault_id('bv-prod', 'backup', rg='rg-backup')
+BLOB_DAILY = BV_PROD + '/backupPolicies/BlobDaily'
+
+
+def helper_play(name, task):
+    return {'name': name, 'hosts': 'localhost', 'connection': 'local', 'gather_facts': False,
+            'tasks': [dict(task, check_mode=False)]}
+
+
+class ExamplesRun:
+    """The shared run: the recap's ok count, the output, the journal, the marks and the read-back documents."""
+
+    def __init__(self, ok, output, journal, marks, results):
+        self.ok, self.output, self.journal, self.marks, self.results = ok, output, journal, marks, results
+
+    def writes(self, part):
+        """The writes of a part: from the end of its fresh-fleet task to the start of its read-back."""
+        return [e for e in self.journal[self.marks['fresh__%s' % part]['end']:self.marks['after__%s' % part]['start']] if is_write(e)]
+
+    def resource(self, module, arm_id):
+        return self.results['after__%s' % module]['resources'][arm_id]
+
+    def state(self, module, arm_id):
+        return self.resource(module, arm_id)['properties']['securitySettings']
 
 
 @pytest.fixture(scope='module')
-def read_only(module_runner, examples, tmp_path_factory):
-    """(the recap's ok count, the output, the emulator's journal) of the read-only modules' plays in one run."""
+def examples_run(module_runner, examples, tmp_path_factory):
     emulator = fresh_fleet(module_runner, examples_fleet())
-    ok, output = run_plays(module_runner, [examples_play(emulator, examples[m], m) for m in READ_ONLY],
-                           tmp_path_factory.mktemp('read-only-examples'), 'read-only')
-    return ok, output, emulator.journal()
+    fleet = examples_fleet()
+    tmp = tmp_path_factory.mktemp('examples-run')
+    fresh = {'vaultlock_test_emulator': {'reset': True, 'load_fleet': fleet}}
+    plays = [helper_play('fresh fleet: read-only', dict(fresh, register='fresh__read_only'))]
+    plays += [examples_play(emulator, examples[m], m) for m in READ_ONLY]
+    read = {'vaultlock_test_emulator': {'read': [RSV_PROD, BV_PROD, BLOB_DAILY]}}
+    plays.append(helper_play('read back: read-only', dict(read, register='after__read_only')))
+    names = ['after__read_only']
+    for module in WRITING:
+        plays.append(helper_play('fresh fleet: %s' % module, dict(fresh, register='fresh__%s' % module)))
+        plays.append(examples_play(emulator, examples[module], module))
+        plays.append(helper_play('read back: %s' % module, dict(read, register='after__%s' % module)))
+        names.append('after__%s' % module)
+    out = tmp / 'results.json'
+    plays.append(helper_play('results', results_task(names, out)))
+    extra_env, marks_out = module_runner.with_marks('examples', [])
+    ok, output = run_plays(module_runner, plays, tmp, 'all', extra_env)
+    records = [json.loads(line) for line in marks_out.read_text().splitlines()]
+    # The helper tasks are ok too: a fresh fleet and a read-back per part (the read-only modules are one), the results task.
+    helpers = 2 * (1 + len(WRITING)) + 1
+    return ExamplesRun(ok - helpers, output, emulator.journal(), {r['register']: r for r in records},
+                       json.loads(out.read_text()))
 
 
 def play_output(output, name):
@@ -132,40 +164,38 @@ def play_output(output, name):
 
 
 @pytest.mark.parametrize('module', MODULES)
-def test_examples_run_as_written(runner, emulator, examples, tmp_path, module, request):
+def test_examples_run_as_written(examples, module, examples_run):
     tasks = examples[module]
     assert isinstance(tasks, list) and tasks, 'no EXAMPLES for %s' % module
+    run = examples_run
+    # The run's ok count is every module's tasks; in this module's play, each task ran once and ended ok.
+    assert run.ok == sum(count_tasks(examples[m]) for m in MODULES), run.output
+    output = play_output(run.output, module)
+    assert output.count('\nTASK [') == count_tasks(tasks), output
+    assert not re.search(r'^(fatal|failed|skipping): \[|\.\.\.ignoring', output, re.M), output
     if module in READ_ONLY:
-        total, run_output, journal = request.getfixturevalue('read_only')
-        # The run's ok count is every read-only module's tasks; in this module's play, each task ran once and ended ok.
-        assert total == sum(count_tasks(examples[m]) for m in READ_ONLY), run_output
-        output = play_output(run_output, module)
-        assert output.count('\nTASK [') == count_tasks(tasks), output
-        assert not re.search(r'^(fatal|failed|skipping): \[|\.\.\.ignoring', output, re.M), output
-        assert [e for e in journal if is_write(e)] == []
+        assert run.writes('read_only') == [], output
         if module == 'vault_lock_readiness_info':
             # The sign-off example prints the commitments of rsv-prod-01 (two items on two policies).
             assert 'stop protection with delete data impossible for 2 items until' in output
             assert 'retention of policies DailyPolicy and SQLWeak can never be reduced' in output
         return
-    ok, output = run_examples(runner, emulator, tasks, tmp_path, module)
-    assert ok == count_tasks(tasks), output
     if module == 'vault_immutability':
-        rsv = state(emulator, 'rsv-prod-01', 'recovery_services', 'rg-backup-prod')['immutabilitySettings']
+        rsv = run.state(module, RSV_PROD)['immutabilitySettings']
         assert rsv['state'] == 'Unlocked' and rsv['configuration']['durationInDays'] == 90
-        assert state(emulator, 'bv-prod', 'backup', 'rg-backup')['immutabilitySettings']['state'] == 'Locked'
+        assert run.state(module, BV_PROD)['immutabilitySettings']['state'] == 'Locked'
     elif module == 'vault_soft_delete':
-        bv = state(emulator, 'bv-prod', 'backup', 'rg-backup')['softDeleteSettings']
+        bv = run.state(module, BV_PROD)['softDeleteSettings']
         assert bv['state'] == 'AlwaysOn' and bv['retentionDurationInDays'] == 60
     elif module == 'backup_policy_retention':
-        policy = emulator.resource(vault_id('bv-prod', 'backup', rg='rg-backup') + '/backupPolicies/BlobDaily')
+        policy = run.resource(module, BLOB_DAILY)
         assert 'P30D' in json.dumps(policy['properties'])
         # The locked vault's weak policy was raised with the task's own consent.
         assert any(w['method'] == 'PUT' and w['path'].lower().endswith('/vaults/rsv-locked-01/backuppolicies/sqlweak')
-                   for w in emulator.writes())
+                   for w in run.writes(module))
     else:
         assert module == 'vault_security_settings', module
-        rsv = emulator.resource(vault_id('rsv-prod-01', 'recovery_services', rg='rg-backup-prod'))['properties']
+        rsv = run.resource(module, RSV_PROD)['properties']
         assert rsv['publicNetworkAccess'] == 'Disabled'
-        bv = emulator.resource(vault_id('bv-prod', 'backup', rg='rg-backup'))['properties']
+        bv = run.resource(module, BV_PROD)['properties']
         assert bv['featureSettings']['crossSubscriptionRestoreSettings']['state'] == 'PermanentlyDisabled'

@@ -15,6 +15,8 @@ import sys
 import pytest
 
 from tests.emulator import generator as templates
+from tests.integration.batching import Batch, PartState
+from tests.integration.conftest import PlaybookPart, fresh_fleet, part
 from tests.integration.fleets import RG, SUB1, vault, vault_id
 
 IMM = 'vaultlock.azure.vault_immutability'
@@ -50,30 +52,50 @@ def reread_fleet(emulator):
     emulator.clear_journal()
 
 
-def unreadable_vault_after_patch(emulator, name, times):
+def vault_fault(name, skip, times):
+    return {'method': 'GET', 'path_regex': '/vaults/%s$' % name, 'skip': skip, 'times': times, 'status': 200, 'raw_body': TRUNCATED,
+            'content_type': 'application/json'}
+
+
+def unreadable_vault_after_patch(name, times):
     # A vault task reads the vault, PATCHes it, the SDK's poller reads it at the end of the operation, then the module
     # reads it back: the fault answers that read back (and the ones after it) with a truncated body.
-    emulator.fault(method='GET', path_regex='/vaults/%s$' % name, skip=2, times=times, status=200, raw_body=TRUNCATED,
-                   content_type='application/json')
+    return vault_fault(name, 2, times)
 
 
-def unreadable_policy_after_put(emulator, name, times):
-    emulator.fault(method='GET', path_regex='/vaults/%s/backupPolicies/VMDaily$' % name, times=times, status=200,
-                   raw_body=TRUNCATED, content_type='application/json')
+def unreadable_policy_after_put(name, times):
+    return {'method': 'GET', 'path_regex': '/vaults/%s/backupPolicies/VMDaily$' % name, 'times': times, 'status': 200,
+            'raw_body': TRUNCATED, 'content_type': 'application/json'}
 
 
-@pytest.mark.usefixtures('reread_fleet')
-def test_the_modules_read_again_after_an_accepted_write_and_report_an_unreadable_result_as_unknown(runner, emulator):
-    unreadable_vault_after_patch(emulator, 'rsv-once', 1)
-    unreadable_vault_after_patch(emulator, 'rsv-never', 20)
-    unreadable_policy_after_put(emulator, 'rsv-pol-once', 1)
-    unreadable_policy_after_put(emulator, 'rsv-pol-never', 20)
-    run = runner.play([
+MARKED = [vault_id(name) for name in ('rsv-once', 'rsv-never')]
+MARKED += [vault_id(name) + '/backupPolicies/VMDaily' for name in ('rsv-pol-once', 'rsv-pol-never')]
+
+
+@pytest.fixture(scope='module')
+def modules_run(module_runner):
+    """The modules' four tasks, then (on a fresh fleet, its own fault) vault_security_settings' task: one run
+    (batching.Batch), each part's faults set in the run right before it, on the fleet of reread_fleet."""
+    fresh_fleet(module_runner, fleet())
+    batch = Batch(module_runner)
+    batch.emulator(reset=True, load_fleet=fleet(), settings={'policy_put_async': True},
+                   faults=[unreadable_vault_after_patch('rsv-once', 1), unreadable_vault_after_patch('rsv-never', 20),
+                           unreadable_policy_after_put('rsv-pol-once', 1), unreadable_policy_after_put('rsv-pol-never', 20)])
+    batch.tasks(part('modules', [
         {IMM: {'id': vault_id('rsv-once'), 'immutability': 'enabled'}},
         {IMM: {'id': vault_id('rsv-never'), 'immutability': 'enabled'}},
         {RET: {'id': vault_id('rsv-pol-once'), 'minimum': {'daily': '30d'}, 'mode': 'enforce'}},
         {RET: {'id': vault_id('rsv-pol-never'), 'minimum': {'daily': '30d'}, 'mode': 'enforce'}},
-    ])
+    ]))
+    batch.emulator(reset=True, load_fleet=fleet(), settings={'policy_put_async': True}, faults=[vault_fault('rsv-once', 1, 20)])
+    batch.tasks(part('settings', [{'vaultlock.azure.vault_security_settings': {'id': vault_id('rsv-once'),
+                                                                               'public_network_access': 'disabled'}}]))
+    return batch.play(marks=MARKED)
+
+
+def test_the_modules_read_again_after_an_accepted_write_and_report_an_unreadable_result_as_unknown(modules_run):
+    run = PlaybookPart(modules_run, 'modules')
+    emulator = PartState(modules_run, 'modules_r0', 'modules_r3')
     enabled = [{'setting': 'immutability', 'before': 'disabled', 'after': 'enabled', 'irreversible': False}]
     # One unreadable answer: read again, and the task succeeds with what the second read shows.
     assert run['r0'].get('failed') is not True and run['r0']['changed'] is True, run['r0']
@@ -117,7 +139,7 @@ def test_the_role_reports_an_unreadable_result_after_an_accepted_write_as_change
     # takes that read as its confirming re-read, so it is the one that must fail here).
     emulator.fault(method='GET', path_regex='/vaults/rsv-role$', skip=reads_before + 1, times=20, status=200, raw_body=TRUNCATED,
                    content_type='application/json')
-    unreadable_policy_after_put(emulator, 'rsv-pol-role', 20)
+    emulator.fault(**unreadable_policy_after_put('rsv-pol-role', 20))
     proc = subprocess.run(command, env=runner.env(), capture_output=True, text=True, timeout=300, check=False)
     output = proc.stdout + proc.stderr
     assert proc.returncode != 0, output
@@ -133,13 +155,11 @@ def test_the_role_reports_an_unreadable_result_after_an_accepted_write_as_change
     assert state(emulator, 'rsv-role') == 'Unlocked' and daily(emulator, 'rsv-pol-role') == 30
 
 
-@pytest.mark.usefixtures('reread_fleet')
-def test_vault_security_settings_reports_an_unreadable_result_after_an_accepted_patch_as_unknown(runner, emulator):
+def test_vault_security_settings_reports_an_unreadable_result_after_an_accepted_patch_as_unknown(modules_run):
     """The same rule for vault_security_settings: once Azure accepted its PATCH, a vault that cannot be read back (here from
-    the poller's final read on) is changed with outcome unknown, the PATCH sent once."""
-    emulator.fault(method='GET', path_regex='/vaults/rsv-once$', skip=1, times=20, status=200, raw_body=TRUNCATED,
-                   content_type='application/json')
-    run = runner.play([{'vaultlock.azure.vault_security_settings': {'id': vault_id('rsv-once'), 'public_network_access': 'disabled'}}])
+    the poller's final read on) is changed with outcome unknown, the PATCH sent once (its fault: vault_fault('rsv-once', 1, 20))."""
+    run = PlaybookPart(modules_run, 'settings')
+    emulator = PartState(modules_run, 'settings_r0', 'settings_r0')
     result = run['r0']
     assert result['failed'] is True and result['changed'] is True and result['outcome'] == 'unknown', result
     assert [(c['setting'], c['after']) for c in result['changes']] == [('public_network_access', 'disabled')]

@@ -5,15 +5,13 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 
 from tests.emulator import generator as templates
+from tests.integration.batching import Batch, PartState
+from tests.integration.conftest import PlaybookPart, fresh_fleet, part
 from tests.integration.fleets import RG, SUB1, vault, vault_id
+from tests.integration.role_steps import step
 
 IMM = 'vaultlock.azure.vault_immutability'
 RET = 'vaultlock.azure.backup_policy_retention'
@@ -53,32 +51,45 @@ def raise_daily(name, **extra):
     return {'name': name, RET: args}
 
 
-@pytest.fixture
-def truth_fleet(emulator):
-    emulator.load_fleet(fleet())
-    emulator.clear_journal()
-
-
-@pytest.mark.usefixtures('truth_fleet')
-def test_partial_failures_and_unknown_outcomes_are_reported_as_they_happened(runner, emulator):
+FAULTS = [
     # The second PATCH (the lock) is refused; the first (disabled -> enabled) was applied.
-    emulator.fault(method='PATCH', path_regex='/vaults/rsv-refused$', skip=1, status=409, code='UserErrorConflict', message='busy')
-    # The lock's long-running operation ends Failed.
-    emulator.settings(lro_fail={'code': 'UserErrorVaultUpdateFailed', 'message': 'The lock failed.', 'times': 1, 'skip': 1,
-                                'path_regex': '/vaults/rsv-lro$'})
+    {'method': 'PATCH', 'path_regex': '/vaults/rsv-refused$', 'skip': 1, 'status': 409, 'code': 'UserErrorConflict', 'message': 'busy'},
     # The lock is applied, but its answer is lost: a re-read settles it, nothing is sent again.
-    emulator.fault(method='PATCH', path_regex='/vaults/rsv-lost-lock$', skip=1, after=True, drop=True)
+    {'method': 'PATCH', 'path_regex': '/vaults/rsv-lost-lock$', 'skip': 1, 'after': True, 'drop': True},
     # The lock never arrives (connection dropped): it is irreversible, so it is not sent a second time.
-    emulator.fault(method='PATCH', path_regex='/vaults/rsv-dropped-lock$', skip=1, drop=True)
+    {'method': 'PATCH', 'path_regex': '/vaults/rsv-dropped-lock$', 'skip': 1, 'drop': True},
     # A reversible step applied with its answer lost: re-read, then the next step.
-    emulator.fault(method='PATCH', path_regex='/vaults/rsv-lost-applied$', after=True, status=500)
+    {'method': 'PATCH', 'path_regex': '/vaults/rsv-lost-applied$', 'after': True, 'status': 500},
     # Policy PUTs: applied then answered 500; dropped before arriving; and on a Locked vault, dropped (never resent).
-    emulator.fault(method='PUT', path_regex='/vaults/rsv-put-lost/backupPolicies/VMDaily$', after=True, status=500)
-    emulator.fault(method='PUT', path_regex='/vaults/rsv-put-dropped/backupPolicies/VMDaily$', drop=True)
-    emulator.fault(method='PUT', path_regex='/vaults/rsv-put-locked/backupPolicies/VMDaily$', drop=True)
-    run = runner.play([lock('rsv-refused'), lock('rsv-lro'), lock('rsv-lost-lock'), lock('rsv-dropped-lock'),
-                       lock('rsv-lost-applied'), raise_daily('rsv-put-lost'), raise_daily('rsv-put-dropped'),
-                       raise_daily('rsv-put-locked', allow_irreversible=True)], extra_env={'ANSIBLE_NOCOLOR': '1'})
+    {'method': 'PUT', 'path_regex': '/vaults/rsv-put-lost/backupPolicies/VMDaily$', 'after': True, 'status': 500},
+    {'method': 'PUT', 'path_regex': '/vaults/rsv-put-dropped/backupPolicies/VMDaily$', 'drop': True},
+    {'method': 'PUT', 'path_regex': '/vaults/rsv-put-locked/backupPolicies/VMDaily$', 'drop': True},
+]
+# The lock's long-running operation ends Failed.
+LRO_FAIL = {'code': 'UserErrorVaultUpdateFailed', 'message': 'The lock failed.', 'times': 1, 'skip': 1, 'path_regex': '/vaults/rsv-lro$'}
+MODULE_TASKS = [lock('rsv-refused'), lock('rsv-lro'), lock('rsv-lost-lock'), lock('rsv-dropped-lock'), lock('rsv-lost-applied'),
+                raise_daily('rsv-put-lost'), raise_daily('rsv-put-dropped'), raise_daily('rsv-put-locked', allow_irreversible=True)]
+MARKED = [vault_id(t['name']) for t in MODULE_TASKS] + [vault_id(t['name']) + '/backupPolicies/VMDaily' for t in MODULE_TASKS[5:]]
+
+
+@pytest.fixture(scope='module')
+def truth_run(module_runner):
+    """One run (batching.Batch): the modules' tasks on the fleet with FAULTS and LRO_FAIL, then the role (the collection's
+    playbook's role, with the same variables) on the fleet loaded again with rsv-refused's fault alone."""
+    fresh_fleet(module_runner, fleet())
+    batch = Batch(module_runner)
+    batch.emulator(reset=True, load_fleet=fleet(), faults=FAULTS, settings={'lro_fail': LRO_FAIL})
+    batch.tasks(part('modules', MODULE_TASKS))
+    batch.emulator(reset=True, load_fleet=fleet(), faults=FAULTS[:1])
+    batch.role_steps([step('role', harden_backup_vaults_immutability='locked', harden_backup_vaults_allow_irreversible=True,
+                           harden_backup_vaults_vaults=[{'id': vault_id('rsv-refused')}], harden_backup_vaults_retention_minimum={},
+                           harden_backup_vaults_soft_delete={})])
+    return batch.play(marks=MARKED)
+
+
+def test_partial_failures_and_unknown_outcomes_are_reported_as_they_happened(truth_run):
+    run = PlaybookPart(truth_run, 'modules')
+    emulator = PartState(truth_run, 'modules_r0', 'modules_r%d' % (len(MODULE_TASKS) - 1))
     enabled = [{'setting': 'immutability', 'before': 'disabled', 'after': 'enabled', 'irreversible': False}]
     for key, name, text in (('r0', 'rsv-refused', 'UserErrorConflict'), ('r1', 'rsv-lro', 'UserErrorVaultUpdateFailed'),
                             ('r3', 'rsv-dropped-lock', 'never sent twice')):
@@ -100,16 +111,11 @@ def test_partial_failures_and_unknown_outcomes_are_reported_as_they_happened(run
     assert 'never sent twice' in run['r7']['msg']
 
 
-def test_role_reports_a_partly_applied_change_under_changed_with_its_error(runner, emulator, tmp_path):
-    emulator.load_fleet(fleet())
-    emulator.fault(method='PATCH', path_regex='/vaults/rsv-refused$', skip=1, status=409, code='UserErrorConflict', message='busy')
-    variables = {'harden_backup_vaults_report_dir': str(tmp_path / 'reports'), 'harden_backup_vaults_immutability': 'locked',
-                 'harden_backup_vaults_allow_irreversible': True, 'harden_backup_vaults_vaults': [{'id': vault_id('rsv-refused')}],
-                 'harden_backup_vaults_retention_minimum': {}, 'harden_backup_vaults_soft_delete': {}}
-    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), 'vaultlock.azure.harden_backup_vaults',
-                           '-e', json.dumps(variables)], env=runner.env(), capture_output=True, text=True, timeout=300, check=False)
-    assert proc.returncode != 0
-    report = json.loads((tmp_path / 'reports' / 'drift.json').read_text())
+def test_role_reports_a_partly_applied_change_under_changed_with_its_error(truth_run):
+    # The role's step of truth_run: its failure is what a failed run of the collection's playbook was.
+    role = truth_run.steps['role']
+    assert role.failed is not None, role.output
+    report = role.report
     [changed] = report['changed']
     assert changed['name'] == 'rsv-refused'
     assert [(c['setting'], c['before'], c['after']) for c in changed['changes']] == [('immutability', 'disabled', 'enabled')]

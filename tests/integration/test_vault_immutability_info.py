@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.conftest import step
+from tests.integration.batching import Batch
+from tests.integration.conftest import fresh_fleet, step
 from tests.integration.fleets import RG, SUB1, SUB2, states_fleet, vault_id
 
 MOD = 'vaultlock.azure.vault_immutability_info'
@@ -26,23 +27,26 @@ def names(result):
     return sorted(v['name'] for v in result['vaults'])
 
 
-def test_paging_follows_next_link(runner, emulator):
-    many = {'subscriptions': [{'id': SUB1, 'resource_groups': [{'name': RG, 'location': 'westeurope', 'vaults': [
-        {'name': 'rsv-%03d' % i, 'type': 'recovery_services', 'immutability': 'enabled'} for i in range(250)]}]}]}
-    emulator.load_fleet(many)
-    emulator.clear_journal()
-    run = runner.play([info(vault_types=['recovery_services'], discovery='arm')])
+MANY = {'subscriptions': [{'id': SUB1, 'resource_groups': [{'name': RG, 'location': 'westeurope', 'vaults': [
+    {'name': 'rsv-%03d' % i, 'type': 'recovery_services', 'immutability': 'enabled'} for i in range(250)]}]}]}
+FAILING_SUB2 = {'method': 'GET', 'path_regex': '/subscriptions/%s/providers/Microsoft.RecoveryServices/vaults' % SUB2, 'status': 500,
+                'times': 50}
+
+
+def test_paging_follows_next_link(shared):
+    # A part of the shared run, after the 250 vaults of MANY were loaded.
+    run = shared
     assert run.rc == 0, run.output
-    assert len(run['r0']['vaults']) == 250
-    gets = [j for j in emulator.journal() if j['method'] == 'GET']
+    assert len(run['paging']['vaults']) == 250
+    gets = [j for j in run.requests('paging') if j['method'] == 'GET']
     assert len(gets) >= 2
 
 
-def test_one_failing_subscription_does_not_hide_the_others(runner, emulator):
-    emulator.fault(method='GET', path_regex='/subscriptions/%s/providers/Microsoft.RecoveryServices/vaults' % SUB2, status=500, times=50)
-    run = runner.play([info(subscription_ids=[SUB1, SUB2], api_retries=0, discovery='arm')])
+def test_one_failing_subscription_does_not_hide_the_others(shared):
+    # A part of the shared run, on a fresh fleet with FAILING_SUB2's fault.
+    run = shared
     assert run.rc == 0, run.output
-    result = run['r0']
+    result = run['failing_subscription']
     assert 'rsv-two' not in names(result) and 'bv-two' in names(result) and 'rsv-enabled' in names(result)
     assert len(result['errors']) == 1
     assert SUB2 in result['errors'][0]['scope'] and result['errors'][0]['status'] == 500
@@ -62,8 +66,9 @@ def test_denied_subscription_is_reported_and_the_others_still_read(runner, emula
     assert '[WARNING]' in run.output
 
 
-# One playbook for the tests below (the ``shared`` fixture): each test asserts on its own tasks, registered by name, with
-# the requests each sent (``run.requests(name)``). None of them writes.
+# One playbook for the tests below and the two above (the ``shared`` fixture, batching.Batch): each test asserts on its own
+# tasks, registered by name, with the requests each sent (``run.requests(name)``). None of them writes. The denied
+# subscription keeps its run: its test looks for a warning in the run's output, which any part's warning would give.
 SCOPES = [
     info(resource_group='rg-other'),
     info(name='rsv-*'),
@@ -91,11 +96,15 @@ def shared_tasks():
 
 @pytest.fixture(scope='module')
 def shared(module_runner):
-    emulator = module_runner.emulator
-    emulator.reset()
-    emulator.load_fleet(states_fleet())
-    emulator.clear_journal()
-    return module_runner.play(shared_tasks(), marks=[])
+    """The shared tasks on the states fleet; then, on a fresh one, the failing subscription (its fault set in the run);
+    then the paging task on the 250 vaults of MANY."""
+    fresh_fleet(module_runner, states_fleet())
+    batch = Batch(module_runner).tasks(shared_tasks())
+    batch.emulator(reset=True, load_fleet=states_fleet(), faults=[FAILING_SUB2])
+    batch.tasks([named('failing_subscription', info(subscription_ids=[SUB1, SUB2], api_retries=0, discovery='arm'))])
+    batch.emulator(reset=True, load_fleet=MANY)
+    batch.tasks([named('paging', info(vault_types=['recovery_services'], discovery='arm'))])
+    return batch.play()
 
 
 def test_subscription_scope_both_kinds_and_record_shape(shared):

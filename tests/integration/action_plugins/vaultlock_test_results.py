@@ -9,10 +9,13 @@ content: copy runs its module in a Python process of its own (AnsiballZ), about 
 write a file the test reads; this action writes it in the task worker. It sends nothing to Azure or the emulator and
 changes nothing the tests assert on: ``content`` is the same templated JSON text copy wrote.
 
-Arguments: ``content`` (text, written as it is) and ``dest`` (the file).
+Arguments: ``content`` (text, written as it is) and ``dest`` (the file); ``remove`` (optional, a list of files): deleted
+once ``dest`` is written (a report the next part of a shared run must write anew, test_doc_plays.py).
 """
 
 from __future__ import annotations
+
+import os
 
 from ansible.plugins.action import ActionBase
 
@@ -28,5 +31,8 @@ class ActionModule(ActionBase):
         args = self._task.args
         with open(args['dest'], 'w', encoding='utf-8') as handle:
             handle.write(str(args['content']))
+        for path in args.get('remove') or []:
+            if os.path.exists(path):
+                os.remove(path)
         result['changed'] = False
         return result

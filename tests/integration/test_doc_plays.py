@@ -228,10 +228,10 @@ def doc_run(module_runner, bare_python, tmp_path_factory):
         applied = applied if isinstance(applied, list) else [applied]
         applied[0] = dict(applied[0], register=key + '__applied', ignore_errors=True)
         names.append(key + '__applied')
-        steps += [localhost_play('fresh fleet: %s' % where, [
-                      {'name': 'fresh fleet', 'vaultlock_test_emulator': {'reset': True, 'load_fleet': fleet}, 'check_mode': False,
-                       'register': key + '__fresh'},
-                      {'meta': 'clear_host_errors'}]),
+        fresh = [{'name': 'fresh fleet', 'vaultlock_test_emulator': {'reset': True, 'load_fleet': fleet}, 'check_mode': False,
+                  'register': key + '__fresh'},
+                 {'meta': 'clear_host_errors'}]
+        steps += [localhost_play('fresh fleet: %s' % where, fresh),
                   {'ansible.builtin.import_playbook': key + '-check.yml'},
                   localhost_play('between check and apply', [dict(checked, name='checked', register=key + '__checked',
                                                                   ignore_errors=True)]),

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.conftest import PlaybookPart, part, step
+from tests.integration.batching import Batch
+from tests.integration.conftest import PlaybookPart, fresh_fleet, part, step
 from tests.integration.fleets import RG, SUB1, vault, vault_id
 
 MOD = 'vaultlock.azure.vault_soft_delete'
@@ -106,32 +107,51 @@ def reader_tasks(name):
     return [step(by_name(name, kind, soft_delete='on'), check=True), by_name(name, kind, soft_delete='on')]
 
 
-def parts_run(module_runner, parts, extra_env=None):
-    """One playbook of the tests' parts [(prefix, vault name, tasks)] on a fresh soft delete fleet, each part on a vault
-    no other part of the run touches, so each finds its vault as the fleet has it (as in a run of its own)."""
-    emulator = module_runner.emulator
-    emulator.reset()
-    emulator.load_fleet(soft_delete_fleet())
-    emulator.clear_journal()
-    tasks = [task for prefix, _name, made in parts for task in part(prefix, made)]
-    marks = [arm_id for _prefix, name, _made in parts for arm_id in settings_ids(name)]
-    return module_runner.play(tasks, marks=marks, extra_env=extra_env)
+def parts_tasks(parts):
+    """The tests' parts [(prefix, vault name, tasks)] as tasks, each part on a vault no other part of them touches, so
+    each finds its vault as the fleet has it (as in a run of its own)."""
+    return [task for prefix, _name, made in parts for task in part(prefix, made)]
+
+
+def parts_marks(parts):
+    return [arm_id for _prefix, name, _made in parts for arm_id in settings_ids(name)]
+
+
+CONSENT_PARTS = ([('idempotent_%s' % name.replace('-', '_'), name, idempotent_tasks(name)) for name in ('rsv-off', 'bv-off')]
+                 + [('always_on_%s' % name.replace('-', '_'), name, always_on_tasks(name)) for name in ('rsv-on', 'bv-on')])
+# test_config_update_with_unknown_outcome...: the config PATCH answered 500 once, on a fresh fleet.
+UNKNOWN_FAULT = {'method': 'PATCH', 'path_regex': 'backupconfig/vaultconfig$', 'status': 500, 'times': 1}
 
 
 @pytest.fixture(scope='module')
-def consent_run(module_runner):
+def soft_delete_run(module_runner):
+    """One run (batching.Batch), each part on the fleet loaded afresh in the run: the consent parts, the shared tasks
+    (``shared_tasks``), then the config update with an unknown outcome (UNKNOWN_FAULT set right before it)."""
+    fresh_fleet(module_runner, soft_delete_fleet())
+    batch = Batch(module_runner)
+    batch.tasks(parts_tasks(CONSENT_PARTS))
+    batch.emulator(reset=True, load_fleet=soft_delete_fleet())
+    batch.tasks(shared_tasks())
+    batch.emulator(reset=True, load_fleet=soft_delete_fleet(), faults=[UNKNOWN_FAULT])
+    batch.tasks(part('unknown', [by_name('rsv-off', soft_delete='on')]))
+    return batch.play(marks=sorted(set(parts_marks(CONSENT_PARTS) + MARKED + settings_ids('rsv-off'))))
+
+
+@pytest.fixture(scope='module')
+def consent_run(soft_delete_run):
     """test_check_mode_then_apply_then_idempotent (rsv-off, bv-off) and test_always_on_needs_consent... (rsv-on, bv-on)."""
-    return parts_run(module_runner, [('idempotent_%s' % name.replace('-', '_'), name, idempotent_tasks(name)) for name in ('rsv-off', 'bv-off')]
-                     + [('always_on_%s' % name.replace('-', '_'), name, always_on_tasks(name)) for name in ('rsv-on', 'bv-on')])
+    return soft_delete_run
 
 
 @pytest.fixture(scope='module')
 def reader_run(module_runner):
+    """A run of its own: the reader identity's credentials are the run's environment."""
     ep = module_runner.emulator.endpoint
     env = {'AZURE_CLIENT_ID': ep['readonly_client_id'], 'AZURE_SECRET': ep['readonly_client_secret'],
            'AZURE_CLIENT_SECRET': ep['readonly_client_secret']}
-    return parts_run(module_runner, [('reader_%s' % name.replace('-', '_'), name, reader_tasks(name)) for name in ('rsv-off', 'bv-off')],
-                     extra_env=env)
+    parts = [('reader_%s' % name.replace('-', '_'), name, reader_tasks(name)) for name in ('rsv-off', 'bv-off')]
+    fresh_fleet(module_runner, soft_delete_fleet())
+    return module_runner.play(parts_tasks(parts), marks=parts_marks(parts), extra_env=env)
 
 
 @pytest.mark.parametrize('name,on', [('rsv-off', 'Enabled'), ('bv-off', 'On')])
@@ -231,14 +251,14 @@ def test_reader_identity(reader_run, name, action):
     assert api_settings(run.after('r1'), name)[0] in ('Disabled', 'Off')
 
 
-def test_config_update_with_unknown_outcome_is_read_again_before_it_is_sent_again(runner, emulator):
-    emulator.fault(method='PATCH', path_regex='backupconfig/vaultconfig$', status=500, times=1)
-    run = runner.play([by_name('rsv-off', soft_delete='on')])
+def test_config_update_with_unknown_outcome_is_read_again_before_it_is_sent_again(soft_delete_run):
+    # The last part of soft_delete_run (its fault set in the run right before it, on a fresh fleet).
+    run = PlaybookPart(soft_delete_run, 'unknown')
     assert run.rc == 0, run.output
     assert run['r0']['api'] == 'vault_config'
-    statuses = [(w['method'], w['status']) for w in emulator.writes()]
+    statuses = [(w['method'], w['status']) for w in run.writes('r0')]
     assert statuses == [('PATCH', 500), ('PATCH', 200)]
-    assert api_settings(emulator, 'rsv-off') == ('Enabled', 14)
+    assert api_settings(run.after('r0'), 'rsv-off') == ('Enabled', 14)
 
 
 def ga_region_tasks():
@@ -263,7 +283,7 @@ def test_soft_delete_enforced_by_azure_in_a_ga_region_is_never_turned_off(shared
     assert run['r2']['vault']['soft_delete'] == {'state': 'on', 'retention_days': 30, 'enforced_by_azure': True}
 
 
-# One playbook for the tests below (the ``shared`` fixture): each test asserts on its own tasks, registered by name, with
+# The shared tasks (the ``shared`` fixture, a part of soft_delete_run): each test asserts on its own tasks, registered by name, with
 # the requests each sent (``run.writes(name)``) and the vaults as stored right after it (``run.after(name)``). Tasks on
 # the same vault are ordered so that each finds the vault as its test's fleet has it: the info and refused tasks first.
 ALWAYS = ['rsv-always', 'bv-always']
@@ -302,12 +322,9 @@ def shared_tasks():
 
 
 @pytest.fixture(scope='module')
-def shared(module_runner):
-    emulator = module_runner.emulator
-    emulator.reset()
-    emulator.load_fleet(soft_delete_fleet())
-    emulator.clear_journal()
-    return module_runner.play(shared_tasks(), marks=MARKED)
+def shared(soft_delete_run):
+    """The shared tasks are a part of soft_delete_run, on the fleet loaded again right before them."""
+    return soft_delete_run
 
 
 @pytest.mark.parametrize('name', ALWAYS)

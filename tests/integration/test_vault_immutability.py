@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.integration.batching import Batch
 from tests.integration.conftest import PlaybookPart, fresh_fleet, part, step
 from tests.integration.fleets import RG, SUB1, states_fleet, vault_id
 
@@ -36,16 +37,29 @@ def by_name(name, kind='recovery_services', **args):
 IDEMPOTENT = [('recovery_services', 'rsv-unset'), ('backup', 'bv-disabled')]
 
 
-@pytest.fixture(scope='module')
-def idempotent_run(module_runner):
-    """Both vaults' check mode with --diff (r0), apply (r1) and apply again (r2): the parts of one playbook (``part``),
-    each on its own vault of a fresh states fleet."""
-    fresh_fleet(module_runner, states_fleet())
+def idempotent_tasks():
+    """Both vaults' check mode with --diff (r0), apply (r1) and apply again (r2): parts (``part``), each on its own vault."""
     tasks = []
     for kind, name in IDEMPOTENT:
         entry = by_name(name, kind, immutability='enabled')
         tasks += part(name.replace('-', '_'), [step(entry, check=True, diff=True), entry, entry])
-    return module_runner.play(tasks, marks=[vault_id(name, kind) for kind, name in IDEMPOTENT])
+    return tasks
+
+
+@pytest.fixture(scope='module')
+def immutability_run(module_runner):
+    """One run (batching.Batch): the idempotent parts on a fresh states fleet, then the shared tasks on the states fleet
+    with rsv-busy (``busy_fleet``), loaded afresh in the run right before them."""
+    fresh_fleet(module_runner, states_fleet())
+    batch = Batch(module_runner).tasks(idempotent_tasks())
+    batch.emulator(reset=True, load_fleet=busy_fleet())
+    batch.tasks(shared_tasks())
+    return batch.play(marks=sorted(set([vault_id(name, kind) for kind, name in IDEMPOTENT] + MARKED)))
+
+
+@pytest.fixture(scope='module')
+def idempotent_run(immutability_run):
+    return immutability_run
 
 
 @pytest.mark.parametrize('kind,name', IDEMPOTENT)
@@ -74,7 +88,7 @@ def test_check_mode_then_apply_then_idempotent(idempotent_run, kind, name):
     assert run.writes('r2') == []
 
 
-# One playbook for the tests below (the ``shared`` fixture): each test asserts on its own tasks, registered by name, with
+# The shared tasks (the ``shared`` fixture, a part of immutability_run): each test asserts on its own tasks, registered by name, with
 # the requests each sent (``run.writes(name)``) and the vaults as stored right after it (``run.after(name)``). Tasks on
 # the same vault are ordered so that each finds the vault as its test's fleet has it: the refused and read-only ones first.
 BAD_INPUT = [
@@ -121,13 +135,9 @@ def busy_fleet():
 
 
 @pytest.fixture(scope='module')
-def shared(module_runner):
-    """The shared run, on the states fleet with rsv-busy (which no other task names)."""
-    emulator = module_runner.emulator
-    emulator.reset()
-    emulator.load_fleet(busy_fleet())
-    emulator.clear_journal()
-    return module_runner.play(shared_tasks(), marks=MARKED)
+def shared(immutability_run):
+    """The shared tasks, a part of immutability_run, on the states fleet with rsv-busy (which no other task names)."""
+    return immutability_run
 
 
 def test_lock_without_consent_fails_before_any_write(shared):
@@ -179,6 +189,7 @@ def test_enabled_on_a_locked_vault_is_met_without_writes(shared, kind, name):
 
 
 def test_reader_identity_gets_a_clear_permission_error(runner, emulator):
+    # A run of its own: the reader identity's credentials are the run's environment.
     ep = emulator.endpoint
     env = {'AZURE_CLIENT_ID': ep['readonly_client_id'], 'AZURE_SECRET': ep['readonly_client_secret'],
            'AZURE_CLIENT_SECRET': ep['readonly_client_secret']}
@@ -229,6 +240,7 @@ def test_time_based_immutability(shared):
 
 
 def test_module_defaults_group_for_auth(runner, emulator):
+    # A run of its own: no credentials in its environment, only the play's module_defaults.
     ep = emulator.endpoint
     env = {k: '' for k in ('AZURE_CLIENT_ID', 'AZURE_SECRET', 'AZURE_CLIENT_SECRET', 'AZURE_TENANT', 'AZURE_TENANT_ID',
                            'AZURE_SUBSCRIPTION_ID', 'AZURE_CLOUD_ENVIRONMENT')}

@@ -50,17 +50,6 @@ def csr(doc, kind='recovery_services'):
 OPEN = [('rsv-open', 'recovery_services'), ('bv-open', 'backup')]
 
 
-def parts_run(module_runner, parts):
-    """One playbook of the parametrized tests' parts [(name, kind, tasks)], each on its own vault (``part``), on a fresh
-    security fleet: each part finds its vault as the fleet has it, as in a run of its own."""
-    emulator = module_runner.emulator
-    emulator.reset()
-    emulator.load_fleet(security_fleet())
-    emulator.clear_journal()
-    tasks = [task for name, _kind, made in parts for task in part(name.replace('-', '_'), made)]
-    return module_runner.play(tasks, marks=[vault_id(name, kind) for name, kind, _made in parts])
-
-
 def security_tasks(name, kind):
     args = {'name': name, 'resource_group': RG, 'vault_type': kind, 'cross_subscription_restore': 'disabled',
             'alerts': {'job_failure_alerts': 'enabled'}}
@@ -74,7 +63,9 @@ def security_tasks(name, kind):
 def security_run(module_runner):
     """One ansible-playbook run (batching.Batch) on a fresh security fleet: a play of the module's parts (check, apply,
     again on each vault of OPEN), then a play of the role's steps: without consent (refused before any write), then the
-    guard's check, apply and check again (the role's defaults leave the settings the parts changed unchecked)."""
+    guard's check, apply and check again (the role's defaults leave the settings the parts changed unchecked). Then, each
+    on the fleet loaded afresh in the run: the consent tasks (``consent_tasks``), the guard's parts (``guard_tasks``), and
+    the guard refusal's task with its fault (GUARD_REFUSAL)."""
     fresh_fleet(module_runner, security_fleet())
     batch = Batch(module_runner).tasks([task for name, kind in OPEN for task in part(name.replace('-', '_'), security_tasks(name, kind))])
     guard = {'harden_backup_vaults_subscription_ids': ['all'], 'harden_backup_vaults_immutability': None,
@@ -82,6 +73,12 @@ def security_run(module_runner):
              'harden_backup_vaults_resource_guard_id': GUARD}
     batch.role_steps([step_of_role('no_consent', **ROLE), step_of_role('check', check=True, **guard), step_of_role('apply', **guard),
                       step_of_role('again', check=True, **guard)])
+    batch.emulator(reset=True, load_fleet=security_fleet())
+    batch.tasks(part('consent', consent_tasks()))
+    batch.emulator(reset=True, load_fleet=security_fleet())
+    batch.tasks([task for name, kind in OPEN for task in part('guard_' + name.replace('-', '_'), guard_tasks(name, kind))])
+    batch.emulator(reset=True, load_fleet=security_fleet(), faults=[GUARD_REFUSAL])
+    batch.tasks(part('refusal', [guard_tasks('bv-open', 'backup')[1]]))
     return batch.play(marks=[vault_id(name, kind) for name, kind in OPEN])
 
 
@@ -114,10 +111,11 @@ def test_module_check_apply_idempotent(security_run, name, kind):
     assert again['changed'] is False and again['changes'] == [] and run.writes('r2') == []
 
 
-def test_permanently_disabled_needs_consent_written_in_the_task(runner, emulator):
+def consent_tasks():
+    """test_permanently_disabled_needs_consent_written_in_the_task's tasks, on bv-open."""
     vid = vault_id('bv-open', 'backup')
     target = {'id': vid, 'cross_subscription_restore': 'permanently_disabled'}
-    tasks = [
+    return [
         # r0: no consent at all (check mode): refused before any request.
         step({'name': 'no consent', MOD: dict(target)}, check=True),
         # r1: consent from module_defaults only: ignored, refused.
@@ -130,7 +128,12 @@ def test_permanently_disabled_needs_consent_written_in_the_task(runner, emulator
         # r4: leaving it is refused before any request, consent or not.
         {'name': 'leave', MOD: {'id': vid, 'cross_subscription_restore': 'enabled', 'allow_irreversible': True}},
     ]
-    run = runner.play(tasks, marks=[vid])
+
+
+def test_permanently_disabled_needs_consent_written_in_the_task(security_run):
+    # The part 'consent' of security_run, on the fleet loaded afresh right before it.
+    vid = vault_id('bv-open', 'backup')
+    run = PlaybookPart(security_run, 'consent')
     assert run.rc == 0, run.output
     for key in ('r0', 'r1', 'r2'):
         assert run[key]['failed'] is True and run.writes(key) == [], (key, run[key])
@@ -174,14 +177,20 @@ def guard_tasks(name, kind):
 
 
 @pytest.fixture(scope='module')
-def guard_run(module_runner):
-    return parts_run(module_runner, [(name, kind, guard_tasks(name, kind)) for name, kind in OPEN])
+def guard_run(security_run):
+    """The guard's parts (guard_NAME) of security_run, on the fleet loaded afresh right before them."""
+    return security_run
+
+
+# test_a_refusal_on_the_guard_says_the_caller_needs_rights_on_it: the guard's PUT refused.
+GUARD_REFUSAL = {'method': 'PUT', 'path_regex': 'backupResourceGuardProxies', 'status': 403, 'code': 'LinkedAuthorizationFailed',
+                 'message': 'The client has permission to perform action on the vault but not on the linked resource guard.'}
 
 
 @pytest.mark.parametrize('name,kind,proxy', [('rsv-open', 'recovery_services', 'VaultProxy'),
                                              ('bv-open', 'backup', 'DppResourceGuardProxy')])
 def test_module_associates_a_resource_guard(guard_run, name, kind, proxy):
-    run = PlaybookPart(guard_run, name.replace('-', '_'))
+    run = PlaybookPart(guard_run, 'guard_' + name.replace('-', '_'))
     assert run.rc == 0, run.output
     assert run['r0']['changed'] is True and run.writes('r0') == []
     assert dict(run['r0']['vault']['mua'], protected_operations=None) == {                    # predicted
@@ -196,15 +205,13 @@ def test_module_associates_a_resource_guard(guard_run, name, kind, proxy):
     assert run['r2']['changed'] is False and run.writes('r2') == []
 
 
-def test_a_refusal_on_the_guard_says_the_caller_needs_rights_on_it(runner, emulator):
-    emulator.fault(method='PUT', path_regex='backupResourceGuardProxies', status=403, code='LinkedAuthorizationFailed',
-                   message='The client has permission to perform action on the vault but not on the linked resource guard.')
-    task = {'name': 'guard', MOD: {'name': 'bv-open', 'resource_group': RG, 'vault_type': 'backup', 'resource_guard_id': GUARD}}
-    run = runner.play([task])
+def test_a_refusal_on_the_guard_says_the_caller_needs_rights_on_it(security_run):
+    # The part 'refusal' of security_run: GUARD_REFUSAL set in the run right before it, on a fresh fleet.
+    run = PlaybookPart(security_run, 'refusal')
     assert run.rc == 0, run.output
     result = run['r0']
     assert result['failed'] is True and 'LinkedAuthorizationFailed' in result['msg'] and 'rights on the guard' in result['msg']
-    assert props(emulator, 'bv-open', 'backup')['isVaultProtectedByResourceGuard'] is False
+    assert props(run.after('r0'), 'bv-open', 'backup')['isVaultProtectedByResourceGuard'] is False
 
 
 def test_the_role_associates_the_guard_check_predicts_apply(security_run):

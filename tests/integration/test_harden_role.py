@@ -18,7 +18,7 @@ from tests.emulator import generator as templates
 from tests.integration.batching import Batch
 from tests.integration.conftest import fresh_fleet
 from tests.integration.fleets import RG, SUB1, SUB2, vault, vault_id
-from tests.integration.role_steps import ReportFiles, play_role_steps, step
+from tests.integration.role_steps import ReportFiles, step
 from tests.unit.builders import SECURITY_NULL
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -113,11 +113,6 @@ class Run(ReportFiles):
         self.report_dir = report_dir
 
 
-@pytest.fixture
-def harden(runner, tmp_path):
-    return Harden(runner, tmp_path)
-
-
 def immutability(emulator, name, kind='recovery_services', sub=SUB1, rg=RG):
     body = emulator.resource(vault_id(name, kind, sub=sub, rg=rg))
     return ((body['properties'].get('securitySettings') or {}).get('immutabilitySettings') or {}).get('state')
@@ -166,15 +161,20 @@ LISTED_AND_DISCOVERED = {'harden_backup_vaults_vaults': [{'id': vault_id('rsv-un
 
 
 @pytest.fixture(scope='module')
-def checks(module_runner):
-    """The check-mode runs of the role on the drift fleet, as steps of one ansible-playbook run (role_steps): none of them
-    writes, so each finds the fleet as a run of its own did. Each test asserts on its own steps: ``failed`` where a run of
-    its own had ``rc != 0``, its part of the output, its reports, its requests and writes."""
-    emulator = module_runner.emulator
-    emulator.reset()
-    emulator.load_fleet(drift_fleet())
-    emulator.clear_journal()
-    _run, steps = play_role_steps(module_runner, [
+def role_run(module_runner):
+    """One ansible-playbook run (batching.Batch), its steps read back as ``run.steps[name]``:
+
+    - the check-mode steps on the drift fleet (``checks``): none of them writes, so each finds the fleet as a run of its
+      own did;
+    - test_one_failing_vault...'s two role runs (the collection's playbook's role, with the same variables), on the drift
+      fleet loaded again with FAILING_PATCH set, then the faults cleared between them;
+    - the clean fleet's steps (``clean``), on the clean fleet loaded in the run: fail_on_drift (a play of its own), then
+      the module_defaults test's three steps in a play with those module_defaults. None of them writes.
+
+    Each test asserts on its own steps: ``failed`` where a run of its own had ``rc != 0``, its part of the output, its
+    reports, its requests and writes."""
+    fresh_fleet(module_runner, drift_fleet())
+    batch = Batch(module_runner).role_steps([
         step('check', check=True, diff=True, **ENFORCE_ALL),
         step('with_modules', check=True, diff=True, harden_backup_vaults_check_with_modules=True, **ENFORCE_ALL),
         step('fail_on_drift', check=True, harden_backup_vaults_fail_on_drift=True, **ENFORCE_ALL),
@@ -183,8 +183,25 @@ def checks(module_runner):
         step('nulls', check=True, harden_backup_vaults_immutability=None, harden_backup_vaults_discover=None,
              harden_backup_vaults_soft_delete={}, harden_backup_vaults_retention_minimum={}),
         step('null_dict', check=True, harden_backup_vaults_soft_delete=None),
-    ], resources=[vault_id('rsv-unset')])
-    return steps
+    ])
+    batch.emulator(reset=True, load_fleet=drift_fleet(), faults=[FAILING_PATCH])
+    batch.role_steps([step('failing', harden_backup_vaults_auth={'api_retries': 0}, **ENFORCE_ALL)])
+    batch.emulator(clear_faults=True)
+    batch.role_steps([step('tolerant', harden_backup_vaults_fail_on_error=False, **ENFORCE_ALL)])
+    batch.emulator(reset=True, load_fleet=clean_fleet())
+    batch.role_steps([step('clean', check=True, diff=True, harden_backup_vaults_fail_on_drift=True)])
+    batch.role_steps([
+        step('not_read', check=True, harden_backup_vaults_fail_on_error=False),
+        step('empty_allowed', check=True, harden_backup_vaults_fail_on_error=False, harden_backup_vaults_allow_empty_scope=True),
+        step('auth', check=True, harden_backup_vaults_auth={'subscription_id': SUB1}),
+    ], module_defaults={'group/vaultlock.azure.all': {'subscription_id': BOGUS, 'api_retries': 0}})
+    return batch.play(marks=[vault_id('rsv-unset'), vault_id('bv-two', 'backup', sub=SUB2, rg='rg-two')])
+
+
+@pytest.fixture(scope='module')
+def checks(role_run):
+    """The check-mode steps on the drift fleet, the first play of role_run."""
+    return role_run.steps
 
 
 def test_check_mode_sends_no_write_and_reports_the_drift(checks):
@@ -235,17 +252,13 @@ BOGUS = '99999999-9999-9999-9999-999999999999'
 
 
 @pytest.fixture(scope='module')
-def clean(module_runner):
-    """The check runs on the clean fleet, as plays of one ansible-playbook run (batching.Batch): fail_on_drift (a play of
-    its own), then the module_defaults test's three steps in a play with those module_defaults. None of them writes."""
-    fresh_fleet(module_runner, clean_fleet())
-    batch = Batch(module_runner).role_steps([step('clean', check=True, diff=True, harden_backup_vaults_fail_on_drift=True)])
-    batch.role_steps([
-        step('not_read', check=True, harden_backup_vaults_fail_on_error=False),
-        step('empty_allowed', check=True, harden_backup_vaults_fail_on_error=False, harden_backup_vaults_allow_empty_scope=True),
-        step('auth', check=True, harden_backup_vaults_auth={'subscription_id': SUB1}),
-    ], module_defaults={'group/vaultlock.azure.all': {'subscription_id': BOGUS, 'api_retries': 0}})
-    return batch.play().steps
+def clean(role_run):
+    """The clean fleet's steps of role_run."""
+    return role_run.steps
+
+
+# test_one_failing_vault_does_not_stop_the_others: every PATCH of rsv-unset fails.
+FAILING_PATCH = {'method': 'PATCH', 'path_regex': '/vaults/rsv-unset$', 'status': 500, 'times': 20}
 
 
 def test_fail_on_drift_passes_on_a_clean_fleet_that_costs_one_discovery(clean):
@@ -262,22 +275,20 @@ def test_fail_on_drift_passes_on_a_clean_fleet_that_costs_one_discovery(clean):
     assert 'skipping: [localhost]' in applied and '(item=' not in run.output
 
 
-@pytest.mark.usefixtures('drift')
-def test_one_failing_vault_does_not_stop_the_others(harden, emulator):
-    emulator.fault(method='PATCH', path_regex='/vaults/rsv-unset$', status=500, times=20)
-    run = harden(harden_backup_vaults_auth={'api_retries': 0}, **ENFORCE_ALL)
-    assert run.rc != 0
+def test_one_failing_vault_does_not_stop_the_others(role_run):
+    # Two role steps of role_run (runs of the collection's playbook before): FAILING_PATCH set, then cleared.
+    run = role_run.steps['failing']
+    assert run.failed is not None
     assert '1 errors: some vaults could not be read or changed' in run.output
     report = check_reports(run)
     assert [(e['vault'], e['action']) for e in report['errors']] == [('rsv-unset', 'immutability')]
     assert run.vault('rsv-unset')['status'] == 'drift'
-    assert immutability(emulator, 'bv-two', 'backup', SUB2, 'rg-two') == 'Unlocked'
-    assert immutability(emulator, 'rsv-unset') is None
+    assert immutability(run.after, 'bv-two', 'backup', SUB2, 'rg-two') == 'Unlocked'
+    assert immutability(run.after, 'rsv-unset') is None
 
-    emulator.clear_faults()
-    tolerant = harden(harden_backup_vaults_fail_on_error=False, **ENFORCE_ALL)
-    assert tolerant.rc == 0, tolerant.output
-    assert immutability(emulator, 'rsv-unset') == 'Unlocked'
+    tolerant = role_run.steps['tolerant']
+    assert tolerant.failed is None, tolerant.output
+    assert immutability(tolerant.after, 'rsv-unset') == 'Unlocked'
 
 
 def test_listed_vaults_exclusions_and_discovery_errors(checks):

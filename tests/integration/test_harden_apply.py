@@ -14,7 +14,7 @@ from tests.emulator import generator as templates
 from tests.integration.batching import Batch
 from tests.integration.conftest import fresh_fleet
 from tests.integration.fleets import RG, SUB1, vault, vault_id
-from tests.integration.role_steps import play_role_steps, step
+from tests.integration.role_steps import step
 from tests.integration.test_discovery_sources import REPO, _change, harden
 from tests.integration.test_harden_role import immutability
 from tests.integration.test_lock_readiness import DENIED, LOCKED_BASELINE, long_vm, readiness_fleet
@@ -30,10 +30,11 @@ def _after_plan(tmp_path, emulator, changes):
             'VAULTLOCK_CHANGES': json.dumps(changes), 'VAULTLOCK_CHANGES_OUT': str(tmp_path / 'changes.json')}
 
 
-def _lock_writes(emulator, name, kind='recovery_services'):
+def _lock_writes(journal, name, kind='recovery_services'):
+    """The immutability states sent to the vault; ``journal``: the emulator's journal, or a step's requests."""
     path = vault_id(name, kind).lower()
     states = []
-    for entry in emulator.journal():
+    for entry in journal:
         if entry['method'] != 'PATCH' or entry['path'].lower() != path or entry['status'] >= 300:
             continue
         settings = ((entry.get('body') or {}).get('properties') or {}).get('securitySettings') or {}
@@ -57,15 +58,16 @@ def test_a_vault_that_stops_meeting_its_lock_requirements_after_the_plan_is_not_
     policy = vault_id('rsv-ready') + '/backupPolicies/VMDaily'
     body = {'properties': long_vm()}
     env = _after_plan(tmp_path, emulator, [_change('PUT', policy, '2026-10-01', body)])
+    # A run of its own: the change_after_task callback, set by the run's environment, changes the fleet after the plan.
     rc, out, report, markdown = harden(runner, tmp_path, 'gate', extra_env=env, **LOCKED_BASELINE)
     assert json.loads((tmp_path / 'changes.json').read_text())[0]['status'] == 200, out
     assert report is not None, out
     planned = {v['name']: v['actions']['immutability'] for v in report['vaults']}
     assert planned['rsv-ready'] == 'locked' and planned['bv-ready'] == 'locked'
     # rsv-ready: enabled already, so no write at all; bv-ready: disabled -> enabled -> locked.
-    assert _lock_writes(emulator, 'rsv-ready') == []
+    assert _lock_writes(emulator.journal(), 'rsv-ready') == []
     assert immutability(emulator, 'rsv-ready') == 'Unlocked'
-    assert _lock_writes(emulator, 'bv-ready', 'backup') == ['Unlocked', 'Locked']
+    assert _lock_writes(emulator.journal(), 'bv-ready', 'backup') == ['Unlocked', 'Locked']
     rows = {row['name']: row for row in report['lock_readiness']}
     assert rows['rsv-ready']['ready'] is False and rows['rsv-ready']['status'] == 'not ready'
     assert [b['requirement'] for b in rows['rsv-ready']['blockers']] == ['max_retention']
@@ -76,26 +78,32 @@ def test_a_vault_that_stops_meeting_its_lock_requirements_after_the_plan_is_not_
     assert 'planned lock not made' in markdown
 
 
-@pytest.mark.usefixtures('readiness')
-def test_a_vault_whose_earlier_step_failed_is_not_locked(runner, emulator, tmp_path):
+# test_a_vault_whose_earlier_step_failed_is_not_locked: bv-ready's soft delete PATCH refused (with DENIED, as the
+# readiness fixture sets).
+SOFT_DELETE_REFUSED = {'method': 'PATCH', 'path_regex': '/backupVaults/bv-ready$', 'status': 400, 'times': 1, 'content_type': 'application/json',
+                       'raw_body': json.dumps({'error': {'code': 'BadRequest', 'message': 'soft delete refused for the test'}})}
+
+
+def test_a_vault_whose_earlier_step_failed_is_not_locked(lock_run):
     """bv-ready has soft delete to raise first (14 -> 30 days); Azure refuses that PATCH. The lock of bv-ready must not
-    follow: the vault is enabled (reversible) and the report names the failed step and the lock not made."""
-    emulator.fault(method='PATCH', path_regex='/backupVaults/bv-ready$', status=400, times=1, content_type='application/json',
-                   raw_body=json.dumps({'error': {'code': 'BadRequest', 'message': 'soft delete refused for the test'}}))
-    rc, out, report, _md = harden(runner, tmp_path, 'failed-step', harden_backup_vaults_soft_delete={'state': 'on', 'retention_days': 30},
-                                  harden_backup_vaults_fail_on_error=False, **LOCKED_BASELINE)
-    assert rc == 0, out
-    assert report is not None, out
+    follow: the vault is enabled (reversible) and the report names the failed step and the lock not made.
+
+    The role step failed_step of lock_run (a run of the collection's playbook before), on the readiness fleet loaded in
+    the run with DENIED and SOFT_DELETE_REFUSED."""
+    run = lock_run.steps['failed_step']
+    assert run.failed is None, run.output
+    report = run.report
+    assert report is not None, run.output
     # The first PATCH (soft delete) was refused; then only the reversible step to Unlocked, never Locked.
-    assert _lock_writes(emulator, 'bv-ready', 'backup') == ['Unlocked']
-    assert immutability(emulator, 'bv-ready', 'backup') == 'Unlocked'
+    assert _lock_writes(run.requests, 'bv-ready', 'backup') == ['Unlocked']
+    assert immutability(run.after, 'bv-ready', 'backup') == 'Unlocked'
     errors = [(e['vault'], e['action']) for e in report['errors']]
     assert ('bv-ready', 'soft_delete') in errors
     row = [r for r in report['lock_readiness'] if r['name'] == 'bv-ready'][0]
     assert row['status'] == 'not ready'
     assert any('an earlier change of this vault failed' in b['message'] for b in row['blockers'])
     # rsv-ready met everything and was locked in the same run.
-    assert _lock_writes(emulator, 'rsv-ready') == ['Locked']
+    assert _lock_writes(run.requests, 'rsv-ready') == ['Locked']
 
 
 def _plan_apply_report(plan_args, apply_args, report_dir, prefix):
@@ -146,7 +154,10 @@ def lock_run(module_runner):
     2. consent from module_defaults: a play of its own, with those module_defaults (defaults_*); it writes nothing;
     3. a plan made in check mode, applied (check_*): refused, no write;
     4. a plan file edited between plan and apply (edited_*): refused, no write;
-    5. last, the one that locks rsv-a: the task consents, and the plan is applied once (consents_*).
+    5. the one that locks rsv-a: the task consents, and the plan is applied once (consents_*);
+    6. on the readiness fleet loaded in the run with DENIED and SOFT_DELETE_REFUSED, the role step failed_step;
+    7. on 300 vaults over 2 subscriptions generated in the run under Azure's throttling (their subscriptions the ones the
+       generate answered, registered as throttled_fleet), the role steps fleet (apply) and again (check).
     """
     fresh_fleet(module_runner, lock_fleet())
     tmp_path = module_runner.tmp_path
@@ -168,7 +179,15 @@ def lock_run(module_runner):
         {'vaultlock.azure.harden_plan': dict(LOCK, report_dir=str(tmp_path / 'r')), 'register': 'check_planned', 'check_mode': True},
         {'vaultlock.azure.harden_apply': {'plan': '{{ check_planned.plan }}', 'allow_irreversible': True}, 'register': 'check_r1'},
     ] + _edited_plan_tasks(tmp_path) + consents)
-    return batch.play(marks=[vault_id('rsv-a')])
+    batch.emulator(reset=True, load_fleet=readiness_fleet(), faults=[DENIED, SOFT_DELETE_REFUSED])
+    batch.role_steps([step('failed_step', harden_backup_vaults_soft_delete={'state': 'on', 'retention_days': 30},
+                           harden_backup_vaults_fail_on_error=False, **LOCKED_BASELINE)])
+    batch.emulator(register='throttled_fleet', reset=True, generate={'vaults': 300, 'subscriptions': 2, 'seed': 'apply-fleet'},
+                   settings={'throttle': 'azure'})
+    variables = {'harden_backup_vaults_subscription_ids': '{{ throttled_fleet.generated.subscription_ids }}',
+                 'harden_backup_vaults_retention_mode': 'enforce'}
+    batch.role_steps([step('fleet', harden_backup_vaults_fail_on_error=False, **variables), step('again', check=True, **variables)])
+    return batch.play(marks=[vault_id('rsv-a'), vault_id('bv-ready', 'backup')])
 
 
 def _writes(run, *registers):
@@ -210,15 +229,12 @@ def test_check_mode_plan_is_not_applied_for_real(lock_run):
     assert _writes(run, 'check_planned', 'check_r1') == []
 
 
-def test_a_fleet_is_changed_at_once_under_arm_throttling(runner, emulator, tmp_path):
-    """300 generated vaults over 2 subscriptions under Azure's throttling: every fixable finding applied, not one 429."""
-    subs = emulator.generate(300, 2, seed='apply-fleet')['subscription_ids']
-    emulator.throttle('azure')
-    emulator.clear_journal()
-    variables = {'harden_backup_vaults_subscription_ids': subs, 'harden_backup_vaults_retention_mode': 'enforce'}
-    # The apply, then a second check: role steps of one ansible-playbook run (role_steps).
-    _run, steps = play_role_steps(runner, [step('fleet', harden_backup_vaults_fail_on_error=False, **variables),
-                                           step('again', check=True, **variables)])
+def test_a_fleet_is_changed_at_once_under_arm_throttling(lock_run):
+    """300 generated vaults over 2 subscriptions under Azure's throttling: every fixable finding applied, not one 429.
+
+    The apply, then a second check: the role steps fleet and again of lock_run, on the fleet generated in the run."""
+    steps = lock_run.steps
+    assert len(lock_run['throttled_fleet']['generated']['subscription_ids']) == 2
     report = steps['fleet'].report
     assert report is not None, steps['fleet'].output
     journal = steps['fleet'].requests

@@ -1,11 +1,11 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Baselines per tier through the harden_backup_vaults role against the emulator, each scenario's steps (check, apply,
-check again) as blocks of one ansible-playbook run (tests/integration/role_steps.py): one run with a prod tier (locked,
-by tag) and a dev tier (enabled, by name pattern) locks the prod vaults of both kinds and leaves the dev vaults enabled;
-check mode with diff predicts exactly that and writes nothing; a tier that would lock without consent is refused before
-any request; bad tiers fail the role before any request. The fleet, the tiers and the expected changes are
-test_role_tiers.py's."""
+"""Baselines per tier through the harden_backup_vaults role against the emulator, every scenario's steps (check, apply,
+check again) as blocks of one ansible-playbook run (tests/integration/batching.py), each scenario on the fleet loaded
+afresh in the run: one run with a prod tier (locked, by tag) and a dev tier (enabled, by name pattern) locks the prod
+vaults of both kinds and leaves the dev vaults enabled; check mode with diff predicts exactly that and writes nothing; a
+tier that would lock without consent is refused before any request; bad tiers fail the role before any request. The
+fleet, the tiers and the expected changes are test_role_tiers.py's."""
 
 from __future__ import annotations
 
@@ -13,22 +13,53 @@ import copy
 
 import pytest
 
+from tests.integration.batching import Batch
+from tests.integration.conftest import fresh_fleet
 from tests.integration.fleets import RG, SUB1, vault_id
-from tests.integration.role_steps import play_role_steps, step
+from tests.integration.role_steps import step
 from tests.integration.test_harden_role import check_reports, immutability
-from tests.integration.test_role_tiers import tiered  # pylint: disable=unused-import  # noqa: F401 (a fixture)
 from tests.integration.test_role_tiers import DAILY_WEAK, EXPECTED, KINDS, TIERS, TWO_TIERS, changes, daily, tier_fleet
 
-# rsv-prod-01 and its policy, as each step left them.
+# rsv-prod-01 and its policy, as each step left them; every vault of the fleet and rsv-app-dev-01's policy too.
 WATCHED = [vault_id('rsv-prod-01'), vault_id('rsv-prod-01') + '/backupPolicies/VMWeak']
+EVERY_VAULT = [vault_id(name, kind) for name, kind in sorted(KINDS.items())] + [vault_id('rsv-app-dev-01') + '/backupPolicies/VMWeak']
 
 
-@pytest.mark.usefixtures('tiered')
-def test_check_predicts_each_vault_against_its_tier_then_one_run_locks_prod_and_leaves_dev_enabled(runner, emulator):
-    _run, steps = play_role_steps(runner, [
-        step('check', check=True, diff=True, harden_backup_vaults_allow_irreversible=True, **TWO_TIERS),
-        step('apply', harden_backup_vaults_allow_irreversible=True, **TWO_TIERS),
-        step('again', check=True, harden_backup_vaults_allow_irreversible=True, **TWO_TIERS)], resources=WATCHED)
+def mua_tiers():
+    """TWO_TIERS with the prod tier requiring multi-user authorization."""
+    tiers = copy.deepcopy(TWO_TIERS)
+    tiers['harden_backup_vaults_baselines'][0]['lock_requirements'] = {'require_mua': True}
+    return tiers
+
+
+@pytest.fixture(scope='module')
+def tiers_run(module_runner):
+    """One ansible-playbook run (batching.Batch) of every scenario's role steps, each on the tier fleet loaded afresh:
+    the bad tiers (``bad_tiers``: check, apply, caseN; none sends a request), the two tiers' check, apply and check again
+    (two_check, two_apply, two_again), then the lock requirements' check and apply (mua_check, mua_apply)."""
+    fresh_fleet(module_runner, tier_fleet())
+    steps = [step('check', check=True, **TWO_TIERS), step('apply', **TWO_TIERS)]
+    steps += [step('case%d' % index, check=True, harden_backup_vaults_baselines=tiers) for index, (tiers, _message) in enumerate(BAD_TIERS)]
+    batch = Batch(module_runner).role_steps(steps)
+    batch.emulator(reset=True, load_fleet=tier_fleet())
+    batch.role_steps([
+        step('two_check', check=True, diff=True, harden_backup_vaults_allow_irreversible=True, **TWO_TIERS),
+        step('two_apply', harden_backup_vaults_allow_irreversible=True, **TWO_TIERS),
+        step('two_again', check=True, harden_backup_vaults_allow_irreversible=True, **TWO_TIERS)])
+    batch.emulator(reset=True, load_fleet=tier_fleet())
+    batch.role_steps([step('mua_check', check=True, diff=True, harden_backup_vaults_allow_irreversible=True, **mua_tiers()),
+                      step('mua_apply', harden_backup_vaults_allow_irreversible=True, **mua_tiers())])
+    return batch.play(marks=sorted(set(WATCHED + EVERY_VAULT)))
+
+
+def steps_of(run, prefix):
+    """A scenario's steps of tiers_run, by the names a run of its own gave them (check, apply, again)."""
+    return {name[len(prefix):]: found for name, found in run.steps.items() if name.startswith(prefix)}
+
+
+def test_check_predicts_each_vault_against_its_tier_then_one_run_locks_prod_and_leaves_dev_enabled(tiers_run):
+    # The steps two_check, two_apply and two_again of tiers_run, on the tier fleet loaded in the run.
+    steps = steps_of(tiers_run, 'two_')
 
     # Check mode predicts each vault against its tier and writes nothing.
     run = steps['check']
@@ -63,7 +94,8 @@ def test_check_predicts_each_vault_against_its_tier_then_one_run_locks_prod_and_
     assert dict((name, sorted(done)) for name, done in changes(report).items()) == dict(
         (name, sorted(planned)) for name, planned in EXPECTED.items())
     again = steps['again']
-    assert again.writes == []      # so the emulator holds what the apply step left
+    assert again.writes == []      # so the vaults after it are what the apply step left
+    emulator = again.after
     states = dict((name, immutability(emulator, name, KINDS[name])) for name in KINDS)
     assert states == {'rsv-prod-01': 'Locked', 'bv-prod-01': 'Locked', 'rsv-prod-dev-01': 'Locked',
                       'rsv-app-dev-01': 'Unlocked', 'bv-app-dev-01': 'Unlocked', 'rsv-shared': 'Unlocked'}
@@ -109,17 +141,10 @@ BAD_TIERS = [
 
 
 @pytest.fixture(scope='module')
-def bad_tiers(module_runner):
+def bad_tiers(tiers_run):
     """The tier that would lock without consent (its check and apply: steps check and apply), then every case of
-    BAD_TIERS as a check step (caseN), steps of one run on the tier fleet. None sends a request."""
-    emulator = module_runner.emulator
-    emulator.reset()
-    emulator.load_fleet(tier_fleet())
-    emulator.clear_journal()
-    steps = [step('check', check=True, **TWO_TIERS), step('apply', **TWO_TIERS)]
-    steps += [step('case%d' % index, check=True, harden_backup_vaults_baselines=tiers) for index, (tiers, _message) in enumerate(BAD_TIERS)]
-    _run, steps = play_role_steps(module_runner, steps, resources=WATCHED)
-    return steps
+    BAD_TIERS as a check step (caseN): the first steps of tiers_run, on the tier fleet. None sends a request."""
+    return tiers_run.steps
 
 
 @pytest.mark.parametrize('index', range(len(BAD_TIERS)), ids=[message for _tiers, message in BAD_TIERS])
@@ -131,15 +156,13 @@ def test_bad_tiers_fail_the_role_before_any_request(bad_tiers, index):
     assert run.requests == []
 
 
-@pytest.mark.usefixtures('tiered')
-def test_a_tier_s_lock_requirements_decide_which_of_its_vaults_lock(runner, emulator):
+def test_a_tier_s_lock_requirements_decide_which_of_its_vaults_lock(tiers_run):
     """The prod tier requires multi-user authorization, which no vault of the fleet has: check mode says each prod vault
     is not ready (blocker require_mua), reads their protected items, and the real run locks none of them (the reversible
-    step to enabled still happens)."""
-    tiers = copy.deepcopy(TWO_TIERS)
-    tiers['harden_backup_vaults_baselines'][0]['lock_requirements'] = {'require_mua': True}
-    _run, steps = play_role_steps(runner, [step('check', check=True, diff=True, harden_backup_vaults_allow_irreversible=True, **tiers),
-                                           step('apply', harden_backup_vaults_allow_irreversible=True, **tiers)])
+    step to enabled still happens).
+
+    The steps mua_check and mua_apply of tiers_run, on the tier fleet loaded in the run."""
+    steps = steps_of(tiers_run, 'mua_')
     run = steps['check']
     assert run.failed is None, run.output[-3000:]
     assert run.writes == []
@@ -156,7 +179,7 @@ def test_a_tier_s_lock_requirements_decide_which_of_its_vaults_lock(runner, emul
 
     applied = steps['apply']
     assert applied.failed is None, applied.output[-3000:]
-    states = dict((name, immutability(emulator, name, KINDS[name])) for name in KINDS)
+    states = dict((name, immutability(applied.after, name, KINDS[name])) for name in KINDS)
     assert states == {'rsv-prod-01': 'Unlocked', 'bv-prod-01': 'Unlocked', 'rsv-prod-dev-01': 'Unlocked',
                       'rsv-app-dev-01': 'Unlocked', 'bv-app-dev-01': 'Unlocked', 'rsv-shared': 'Unlocked'}
     assert not [e for e in applied.writes if 'Locked' in str(e.get('body'))]

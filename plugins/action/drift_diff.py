@@ -14,8 +14,8 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils._controller_action
 class ActionModule(ControllerActionBase):
     _VALID_ARGS = frozenset(('drift',))
 
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
+    def work(self, tmp=None, task_vars=None):
+        result = self._base_run(tmp, task_vars)
         drift = self._task.args.get('drift')
         if not isinstance(drift, list) or not all(isinstance(entry, dict) for entry in drift):
             raise AnsibleActionFail('drift must be the list that the vaultlock.azure.vault_drift filter returns')

@@ -36,7 +36,7 @@ class ActionModule(ControllerActionBase):
     MODULE = 'harden_apply'
     PRELOAD = CORE    # the SDK's core, imported once per play (_preload)
 
-    def run(self, tmp=None, task_vars=None):
+    def work(self, tmp=None, task_vars=None):
         result, args = self._start(tmp, task_vars, dict(AUTH_ARGSPEC, **APPLY_ARGSPEC))
         check_mode = self._check_mode
         try:

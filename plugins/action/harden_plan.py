@@ -39,7 +39,7 @@ class ActionModule(ControllerActionBase):
 
     PRELOAD = CORE    # the SDK's core, imported once per play (_preload)
 
-    def run(self, tmp=None, task_vars=None):
+    def work(self, tmp=None, task_vars=None):
         result, args = self._start(tmp, task_vars, dict(AUTH_ARGSPEC, **PLAN_ARGSPEC))
         check_mode = self._check_mode
         try:

@@ -20,7 +20,7 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import
 
 class ActionModule(ControllerActionBase):
 
-    def run(self, tmp=None, task_vars=None):
+    def work(self, tmp=None, task_vars=None):
         result, args = self._start(tmp, task_vars, REPORT_ARGSPEC)
         try:
             with without_cyclic_gc():

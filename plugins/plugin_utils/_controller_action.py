@@ -15,6 +15,7 @@ import gc
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._preload import Preloading
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._stdio import worker_stdio
 
 
 @contextlib.contextmanager
@@ -57,9 +58,26 @@ class ControllerActionBase(Preloading, ActionBase):
     _supports_check_mode = True
     _supports_async = False
 
+    def run(self, tmp=None, task_vars=None):
+        """``work``'s result; what was written to the worker's stdout or stderr while it ran is a warning of the task
+        (``_stdio.worker_stdio``: on ansible-core before 2.19 a thread writing there would hang the worker)."""
+        with worker_stdio() as written:
+            result = self.work(tmp, task_vars)
+        if written:
+            result['warnings'] = list(result.get('warnings') or []) + written
+        return result
+
+    def work(self, tmp=None, task_vars=None):
+        """The action's own work (each action defines it)."""
+        raise NotImplementedError
+
+    def _base_run(self, tmp, task_vars):
+        """ActionBase.run's result (the task's common checks)."""
+        return super().run(tmp, task_vars)
+
     def _start(self, tmp, task_vars, argument_spec):
         """The result of ActionBase.run and the task's arguments, validated against argument_spec."""
-        result = super().run(tmp, task_vars)
+        result = self._base_run(tmp, task_vars)
         _validation, args = self.validate_argument_spec(argument_spec)
         return result, args
 

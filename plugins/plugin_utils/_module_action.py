@@ -30,6 +30,7 @@ from ansible.utils.vars import merge_hash
 
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._controller_module import ControllerModule
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._preload import CORE, Preloading
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._stdio import worker_stdio
 
 LOCAL_TRANSPORTS = ('local', 'ansible.builtin.local')
 
@@ -94,10 +95,15 @@ class ModuleActionBase(Preloading, ActionBase):
     def run_module(self, args, task_vars):
         """The module's result for these arguments, from this process or from the target."""
         if self.runs_in_process():
-            with environment(self.task_environment()) as env:
+            # The info modules read several subscriptions in threads: what they write to stdout or stderr is a warning
+            # of the task (_stdio: on ansible-core before 2.19 a thread writing there would hang the worker).
+            with environment(self.task_environment()) as env, worker_stdio() as written:
                 module = ControllerModule(self.MODULE, self.IMPLEMENTATION.ARGUMENT_SPEC, self.IMPLEMENTATION.CONSTRAINTS, args,
                                           check_mode=self._task.check_mode, diff_mode=self._task.diff, env=env)
-                return module.run(self.IMPLEMENTATION.run)
+                result = module.run(self.IMPLEMENTATION.run)
+            if written:
+                result['warnings'] = list(result.get('warnings') or []) + written
+            return result
         wrap_async = self._task.async_val and not self._connection.has_native_async
         result = self._execute_module(module_args=args, task_vars=task_vars, wrap_async=wrap_async)
         if not wrap_async:

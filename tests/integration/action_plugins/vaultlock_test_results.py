@@ -15,6 +15,7 @@ once ``dest`` is written (a report the next part of a shared run must write anew
 
 from __future__ import annotations
 
+import json
 import os
 
 from ansible.plugins.action import ActionBase
@@ -29,8 +30,12 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         args = self._task.args
+        content = args['content']
+        if not isinstance(content, str):
+            # ansible-core before 2.19 may template a JSON text (a file read with lookup) into the data it holds.
+            content = json.dumps(content)
         with open(args['dest'], 'w', encoding='utf-8') as handle:
-            handle.write(str(args['content']))
+            handle.write(content)
         for path in args.get('remove') or []:
             if os.path.exists(path):
                 os.remove(path)

@@ -132,3 +132,27 @@ SECURITY_POSTURE_UNSET = {
     'storage_redundancy': {'state': 'not_reported', 'compliant': None},
     'cross_region_restore': {'state': 'not_reported', 'compliant': None},
 }
+
+
+class LockedStream:
+    """sys.stdout or sys.stderr of a task's worker forked by ansible-core before 2.19: writes take the display lock, which
+    the fork left held by the main thread. A write that cannot take it within a second is counted in ``blocked``
+    instead of waiting for good (tests/unit/plugins/plugin_utils/test_stdio.py)."""
+
+    def __init__(self, lock):
+        self.lock = lock
+        self.parts = []
+        self.blocked = 0
+
+    def write(self, text):
+        if not self.lock.acquire(timeout=1):
+            self.blocked += 1
+            return 0
+        try:
+            self.parts.append(text)
+            return len(text)
+        finally:
+            self.lock.release()
+
+    def flush(self):
+        pass

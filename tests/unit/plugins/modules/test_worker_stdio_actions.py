@@ -13,26 +13,7 @@ import types
 from ansible_collections.vaultlock.azure.plugins.action.drift_diff import ActionModule as DriftDiff
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._module_action import ModuleActionBase
 
-
-class LockedStream:
-    """sys.stdout or sys.stderr of a worker forked by ansible-core before 2.19: a write from another thread than the main
-    one cannot take the lock (counted in ``blocked`` after a second instead of waiting for good)."""
-
-    def __init__(self, lock):
-        self.lock, self.parts, self.blocked = lock, [], 0
-
-    def write(self, text):
-        if not self.lock.acquire(timeout=1):
-            self.blocked += 1
-            return 0
-        try:
-            self.parts.append(text)
-            return len(text)
-        finally:
-            self.lock.release()
-
-    def flush(self):
-        pass
+from tests.unit.builders import LockedStream
 
 
 def in_a_thread(text):

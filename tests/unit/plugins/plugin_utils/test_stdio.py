@@ -13,29 +13,7 @@ import pytest
 
 from ansible_collections.vaultlock.azure.plugins.plugin_utils import _stdio
 
-
-class LockedStream:
-    """A stream whose writes take a lock, as ansible-core before 2.19 wraps sys.stdout and sys.stderr with its display lock.
-
-    A write that cannot take the lock within a second is counted in ``blocked`` instead of waiting for good."""
-
-    def __init__(self, lock):
-        self.lock = lock
-        self.parts = []
-        self.blocked = 0
-
-    def write(self, text):
-        if not self.lock.acquire(timeout=1):
-            self.blocked += 1
-            return 0
-        try:
-            self.parts.append(text)
-            return len(text)
-        finally:
-            self.lock.release()
-
-    def flush(self):
-        pass
+from tests.unit.builders import LockedStream
 
 
 @contextlib.contextmanager

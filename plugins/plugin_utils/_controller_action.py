@@ -15,7 +15,7 @@ import gc
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._preload import Preloading
-from ansible_collections.vaultlock.azure.plugins.plugin_utils._stdio import worker_stdio
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._stdio import add_warnings, worker_stdio
 
 
 @contextlib.contextmanager
@@ -63,13 +63,11 @@ class ControllerActionBase(Preloading, ActionBase):
         (``_stdio.worker_stdio``: on ansible-core before 2.19 a thread writing there would hang the worker)."""
         with worker_stdio() as written:
             result = self.work(tmp, task_vars)
-        if written:
-            result['warnings'] = list(result.get('warnings') or []) + written
-        return result
+        return add_warnings(result, written)
 
     def work(self, tmp=None, task_vars=None):
-        """The action's own work (each action defines it)."""
-        raise NotImplementedError
+        """The action's own work; each action defines its own. This one is ActionBase's checks alone."""
+        return self._base_run(tmp, task_vars)
 
     def _base_run(self, tmp, task_vars):
         """ActionBase.run's result (the task's common checks)."""

@@ -30,7 +30,7 @@ from ansible.utils.vars import merge_hash
 
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._controller_module import ControllerModule
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._preload import CORE, Preloading
-from ansible_collections.vaultlock.azure.plugins.plugin_utils._stdio import worker_stdio
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._stdio import add_warnings, worker_stdio
 
 LOCAL_TRANSPORTS = ('local', 'ansible.builtin.local')
 
@@ -101,9 +101,7 @@ class ModuleActionBase(Preloading, ActionBase):
                 module = ControllerModule(self.MODULE, self.IMPLEMENTATION.ARGUMENT_SPEC, self.IMPLEMENTATION.CONSTRAINTS, args,
                                           check_mode=self._task.check_mode, diff_mode=self._task.diff, env=env)
                 result = module.run(self.IMPLEMENTATION.run)
-            if written:
-                result['warnings'] = list(result.get('warnings') or []) + written
-            return result
+            return add_warnings(result, written)
         wrap_async = self._task.async_val and not self._connection.has_native_async
         result = self._execute_module(module_args=args, task_vars=task_vars, wrap_async=wrap_async)
         if not wrap_async:

@@ -50,3 +50,10 @@ def worker_stdio():
             text = stream.getvalue()
             if text:
                 warnings.append('written to %s while the task ran: %s' % (name, text[:SHOWN].rstrip()))
+
+
+def add_warnings(result, written):
+    """``result`` with what ``worker_stdio`` handed back appended to its ``warnings``."""
+    if written:
+        result['warnings'] = list(result.get('warnings') or []) + written
+    return result

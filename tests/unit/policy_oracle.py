@@ -5,8 +5,10 @@
 It reads the definitions from tests/fixtures/azure_policy/*.json (the files as Azure/azure-policy has them) and derives
 each alias' property path from Azure's alias list in tests/fixtures/azure_policy/aliases/ (SOURCE.txt), never from the
 collection's tables. Only what the 14 definitions use: allOf/anyOf/not, field/value/count(+where), equals, notEquals, in,
-notIn, exists, contains, less, and [parameters('x')]. Strings compare case-insensitively (Microsoft Learn, "Azure Policy
-definition structure: policy rule"); an absent (or null) property equals nothing.
+notIn, exists, contains, less, and [parameters('x')]. Strings compare case-insensitively and a boolean equals the string of
+its value (Microsoft Learn, "Azure Policy definition structure: policy rule"; see _same); an absent property selects null
+("Author policies for array properties"), which equals nothing, and a property present as null is taken as absent (no
+Microsoft source says otherwise; assumed, the safe side: the negated conditions the definitions use then flag the vault).
 """
 
 from __future__ import annotations
@@ -68,13 +70,26 @@ def _walk(node, segments):
     return _walk(value, rest)
 
 
+def _as_text(value):
+    """A boolean as the string of its value ('true', 'false'); anything else as it is."""
+    if isinstance(value, bool):
+        return 'true' if value else 'false'
+    return value
+
+
 def _same(a, b):
+    """Microsoft Learn, "Azure Policy definition structure: policy rule": strings compare case-insensitively
+    (Conditions), and a boolean equals the string of its value (Value examples: "[less(length(field('tags')), 3)]"
+    "equals": "true"; Microsoft's built-in EnableRecoveryServiceVaultDiagnosticSetting_DINE compares the boolean
+    logs[*].enabled with "True"). Two booleans compare as booleans, numbers as numbers."""
     if a is _ABSENT or b is _ABSENT:
         return False
+    if isinstance(a, bool) and isinstance(b, bool):
+        return a is b
+    if isinstance(a, bool) or isinstance(b, bool):
+        a, b = _as_text(a), _as_text(b)
     if isinstance(a, str) and isinstance(b, str):
         return a.lower() == b.lower()
-    if isinstance(a, bool) or isinstance(b, bool):
-        return isinstance(a, bool) and isinstance(b, bool) and a is b
     return a == b
 
 

@@ -19,8 +19,11 @@ definitions count", "Azure Policy definition functions"):
   conditions ... the comparison is case-sensitive"; every other string comparison is case-insensitive);
 - a field that is absent (or null) from the body equals nothing, is in no list, contains nothing and does not exist; the
   negated operators (notEquals, notIn, notContains, notLike, notMatch, notContainsKey) are then true;
-- an ``[*]`` alias outside ``count`` holds when the condition holds for every member (Learn: "Referencing array resource
-  properties"); for an absent array the condition is judged on the absent value;
+- an ``[*]`` alias outside ``count`` (or an ``[*]`` below the current member inside ``where``) selects a collection of
+  values and holds when the condition holds for every selected value (Learn, "Author policies for array properties":
+  "Referencing the array members collection"); a missing array selects an empty collection, as an empty one does, so the
+  condition holds; a member without the property selects null; ``field()`` returns the selected values as an array
+  (``[]`` for a missing array) and ``""`` for a missing property (the same page's table of ``field()`` results);
 - template expressions ``[function(...)]``: parameters, concat, field, toLower, toUpper, equals, not, and, or, if, empty,
   length, string, bool, int, true, false; ``[[`` at the start is a literal ``[``.
 
@@ -69,6 +72,22 @@ def _get(mapping, key):
         wanted = key.lower()
         value = next((v for k, v in mapping.items() if str(k).lower() == wanted), None)
     return MISSING if value is None else value
+
+
+def select(node, parts):
+    """The values an alias path with '[*]' selects under ``node`` (Learn, "Author policies for array properties"): one per
+    member of each array on the way, none for a missing array, MISSING for a member without the property."""
+    if not parts:
+        return [node]
+    head, rest = parts[0], parts[1:]
+    if head == '[*]':
+        if not isinstance(node, list):
+            return []
+        return [value for member in node for value in select(member, rest)]
+    value = _get(node, head)
+    if value is MISSING:
+        return [] if '[*]' in rest else [MISSING]
+    return select(value, rest)
 
 
 def read_path(body, parts):
@@ -245,6 +264,22 @@ class Context:
     def with_member(self, prefix_parts, member):
         return Context(self.body, self.parameters, self.members + [(prefix_parts, member)])
 
+    def _scope(self, name):
+        """(the node a field alias is read from, the rest of its path): the current count member its path starts with,
+        else the resource body."""
+        parts = split_path(alias_path(name))
+        for prefix, member in reversed(self.members):
+            if parts[:len(prefix)] == prefix:
+                return member, parts[len(prefix):]
+        return self.body, parts
+
+    def selects(self, name):
+        """The values a field selects when it is a collection (an '[*]' left after the current members), else None."""
+        if not isinstance(name, str) or '[*]' not in name:
+            return None
+        node, parts = self._scope(name)
+        return select(node, parts) if '[*]' in parts else None
+
     def field(self, name):
         """The value of a field: one value, MISSING, or (for '[*]' outside count) a list of member values."""
         if not isinstance(name, str):
@@ -261,11 +296,8 @@ class Context:
         tag = re.fullmatch(r"tags(?:\.(.+)|\['(.+)'\])", name, re.IGNORECASE)
         if tag:
             return _get(_get(self.body, 'tags'), tag.group(1) or tag.group(2))
-        parts = split_path(alias_path(name))
-        for prefix, member in reversed(self.members):
-            if parts[:len(prefix)] == prefix:
-                return read_path(member, parts[len(prefix):])
-        return read_path(self.body, parts)
+        node, parts = self._scope(name)
+        return read_path(node, parts)
 
 
 def _call(name, args, context):
@@ -280,8 +312,11 @@ def _call(name, args, context):
             return [member for arg in args for member in arg]
         return ''.join(str(_text(a)) for a in args)
     if lowered == 'field':
+        selected = context.selects(args[0])
+        if selected is not None:
+            return [None if value is MISSING else value for value in selected]
         value = context.field(args[0])
-        return None if value is MISSING else value
+        return '' if value is MISSING else value
     simple = {
         'tolower': lambda a: str(a[0]).lower(), 'toupper': lambda a: str(a[0]).upper(),
         'equals': lambda a: equals(a[0], a[1]), 'not': lambda a: not a[0], 'and': all, 'or': any,
@@ -368,11 +403,10 @@ def evaluate(condition, context):
         return compare(operator, _count(lowered['count'], context), wanted)
     if 'field' in lowered:
         name = resolve(lowered['field'], context)
-        value = context.field(name)
-        if '[*]' in name and not any(split_path(alias_path(name))[:len(p)] == p for p, _m in context.members):
-            if isinstance(value, list):
-                return all(compare(operator, MISSING if v is None else v, wanted) for v in value)
-        return compare(operator, value, wanted)
+        selected = context.selects(name)
+        if selected is not None:
+            return all(compare(operator, value, wanted) for value in selected)
+        return compare(operator, context.field(name), wanted)
     if 'value' in lowered:
         value = resolve(lowered['value'], context)
         return compare(operator, MISSING if value is None else value, wanted)

@@ -145,6 +145,30 @@ def test_count_with_and_without_where():
     assert not holds({'field': PEC + '.provisioningState', 'equals': 'Succeeded'}, BODY)
 
 
+def test_array_aliases_select_as_learn_documents():
+    """Microsoft Learn, "Author policies for array properties" (Referencing the array members collection): a field
+    condition on an [*] alias holds when every selected value meets it; a missing array's [*] (and [*].property) selects
+    an empty collection, as an empty array does; nested [*] select the members' members; field() returns the selected
+    values as an array ([] for a missing array) and "" for a missing property."""
+    pec_id = PEC + '.id'
+    for body in ({'properties': {}}, {'properties': {'privateEndpointConnections': []}}, {},
+                 {'properties': {'privateEndpointConnections': None}}):
+        assert holds({'field': pec_id, 'equals': 'nothing'}, body), body
+        assert holds({'field': pec_id, 'notEquals': 'pe1.backup'}, body), body
+        assert holds({'field': PEC, 'exists': 'true'}, body), body
+        assert resolve("[field('%s')]" % pec_id, Context(body, {})) == []
+        assert resolve("[length(field('%s'))]" % PEC, Context(body, {})) == 0
+    assert not holds({'field': pec_id, 'equals': 'pe1.backup'}, BODY)
+    assert holds({'field': pec_id, 'like': 'pe*'}, BODY)
+    assert resolve("[field('%s')]" % pec_id, Context(BODY, {})) == ['pe1.backup', 'pe2.siterecovery', 'pe3.backup']
+    assert resolve("[field('%s')]" % PNA, Context({'properties': {}}, {})) == ''
+    assert resolve("[length(field('%s'))]" % PNA, Context({'properties': {}}, {})) == 0
+    # A member without the property selects null (it equals nothing).
+    one_without = {'properties': {'privateEndpointConnections': [{'id': 'pe1.backup'}, {'properties': {}}]}}
+    assert not holds({'field': pec_id, 'equals': 'pe1.backup'}, one_without)
+    assert holds({'field': pec_id, 'notEquals': 'other'}, one_without)
+
+
 def test_parameters_and_template_functions():
     params = {'Flag': True, 'state': 'Locked'}
     assert holds({'value': "[parameters('flag')]", 'equals': True}, parameters=params)

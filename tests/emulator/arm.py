@@ -506,8 +506,8 @@ class Arm:
         props.setdefault("redundancySettings", old_props.get("redundancySettings") or {
             "standardTierStorageRedundancy": "GeoRedundant", "crossRegionRestore": "Disabled"})
         props.setdefault("publicNetworkAccess", old_props.get("publicNetworkAccess", "Enabled"))
-        body = {"location": location, "name": vname, "etag": new_etag(), "tags": dict(desired.get("tags") or {}),
-                "properties": props, "id": vid, "type": RS_TYPE, "sku": copy.deepcopy(desired.get("sku") or {"name": "Standard"})}
+        body = bodies.tagged({"location": location, "name": vname, "etag": new_etag(), "properties": props, "id": vid, "type": RS_TYPE,
+                              "sku": copy.deepcopy(desired.get("sku") or {"name": "Standard"})}, desired.get("tags"))
         ident = self._identity(desired, old, vid)
         if ident is not None:
             body["identity"] = ident
@@ -559,8 +559,8 @@ class Arm:
         props["provisioningState"] = "Succeeded"
         props["isVaultProtectedByResourceGuard"] = bool(props.get("resourceGuardOperationRequests"))
         security.check_csr("dp", old_props, props)
-        body = {"location": location, "tags": dict(desired.get("tags") or {}), "eTag": str(uuid.uuid4()),
-                "properties": props, "id": vid, "name": vname, "type": DP_TYPE}
+        body = bodies.tagged({"location": location, "properties": props, "id": vid, "name": vname, "type": DP_TYPE},
+                             desired.get("tags"))
         ident = self._identity(desired, old, vid)
         if ident is not None:
             body["identity"] = ident
@@ -671,7 +671,7 @@ class Arm:
             for item in found:
                 if item["name"].lower() == name.lower():
                     return 200, {}, item
-            raise not_found(DP_TYPE + "/" + vault["body"]["name"] + "/backupInstances", name, rg_entry["name"])
+            raise not_found(DP_TYPE + "/" + vault["body"]["name"] + "/backupInstances", name, rg_entry["name"], gateway=False)
         filt = req.query.get("$filter")
         if filt:
             if kind != "rs":
@@ -693,7 +693,7 @@ class Arm:
                     if kind == "rs":
                         # Recorded: the Backup service answers a missing policy 404 with the body {} and no error code.
                         return 404, {}, {}
-                    raise not_found(ptype, pname, rg_entry["name"])
+                    raise not_found(ptype, pname, rg_entry["name"], gateway=False)
                 return 200, {}, copy.deepcopy(existing)
             if req.method == "DELETE":
                 if existing is None:

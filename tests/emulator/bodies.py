@@ -3,6 +3,8 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Bodies as the live services write them (tests/fixtures/azure-real): defaults, create answers, api-version views.
 
+* A vault without tags has no ``tags`` key, and a Backup vault no ``eTag`` (rec: cliext-dp-vault-update at 2022-12-01,
+  ps-dp-getvault at 2023-05-01, the spec examples of 2026-06-01; the SDK model has an optional eTag no answer carries).
 * Stored defaults of a Recovery Services vault (rec): ``restoreSettings.crossSubscriptionRestoreSettings``
   ``Enabled`` (every recorded vault), ``backupStorageVersion`` ``Unassigned`` for a new vault (ps-rs-immutability
   GET after create), ``regionOfChoiceSettings.status`` ``Disabled`` (cli-rs-softdelete-basic).
@@ -55,6 +57,15 @@ LEGACY_DISABLING_TIME_UNTIL = "2024-02-01"
 
 def _date(api_version) -> str:
     return str(api_version or "9999-12-31")[:10]
+
+
+def tagged(body: dict, tags) -> dict:
+    """The vault body with its ``tags`` (in place): only when it has some. Recorded creates without tags answer no
+    ``tags`` key at all (cliext-dp-vault-update: every Backup vault answer; cli-rs-softdelete-basic: the Recovery
+    Services 201), not ``{}``; that a vault whose tags were all removed answers the same is assumed."""
+    if tags:
+        body["tags"] = dict(tags)
+    return body
 
 
 def rs_defaults(props: dict, old_props: dict | None):

@@ -16,6 +16,7 @@ import uuid
 from . import items as item_bodies
 from . import mua, secure_default
 from . import security
+from .bodies import tagged
 
 RS_TYPE = "Microsoft.RecoveryServices/vaults"
 DP_TYPE = "Microsoft.DataProtection/backupVaults"
@@ -103,7 +104,6 @@ def rs_vault_body(sub: str, rg: str, spec: dict, rg_location: str) -> dict:
         "location": location,
         "name": name,
         "etag": new_etag(),
-        "tags": dict(spec.get("tags") or {}),
         "properties": {
             "provisioningState": spec.get("provisioning_state") or "Succeeded",
             "privateEndpointStateForBackup": "None",
@@ -121,7 +121,7 @@ def rs_vault_body(sub: str, rg: str, spec: dict, rg_location: str) -> dict:
                                                                                       spec.get("resource_guard_excluded"))
     _security(body, "rs", spec)
     body["properties"]["secureScore"], body["properties"]["bcdrSecurityLevel"] = score("rs", body)
-    return body
+    return tagged(body, spec.get("tags"))
 
 
 def _security(body: dict, kind: str, spec: dict):
@@ -147,8 +147,6 @@ def dp_vault_body(sub: str, rg: str, spec: dict, rg_location: str, tenant_id: st
     body = {
         "location": str(spec.get("location") or rg_location),
         "identity": {"type": "SystemAssigned", "principalId": stable_uuid(vid.lower(), "principal"), "tenantId": tenant_id},
-        "tags": dict(spec.get("tags") or {}),
-        "eTag": stable_uuid(vid.lower(), now_iso()),
         "properties": {
             "provisioningState": spec.get("provisioning_state") or "Succeeded",
             "storageSettings": [{"datastoreType": "VaultStore", "type": "LocallyRedundant"}],
@@ -163,7 +161,7 @@ def dp_vault_body(sub: str, rg: str, spec: dict, rg_location: str, tenant_id: st
         body["properties"]["resourceGuardOperationRequests"] = mua.operation_requests("dp", spec["resource_guard_id"],
                                                                                       spec.get("resource_guard_excluded"))
     _security(body, "dp", spec)
-    return body
+    return tagged(body, spec.get("tags"))
 
 
 RS_CONFIG_TYPE = "Microsoft.RecoveryServices/vaults/backupconfig"

@@ -45,6 +45,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._reports import (
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports import write_json as write_report_json
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import TASKS
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import APPLY_CONCURRENCY
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import check_resource_group
 
 PLAN_FORMAT = 2
 _PLAN_ID = re.compile(r'[0-9a-f]{32}')
@@ -119,6 +120,9 @@ def check_inputs(args):
         discover = not vaults
     if not discover and not vaults:
         raise InputError('no vaults to check: discover is false and vaults is empty')
+    # An empty entry (-e harden_backup_vaults_resource_groups= from an unset variable) would read every resource group.
+    for index, group in enumerate(args.get('resource_groups') or []):
+        check_resource_group(group, 'resource_groups[%d]' % index)
     for index, vault in enumerate(vaults):
         unknown = sorted(set(vault) - set(_VAULT_KEYS))
         if unknown:

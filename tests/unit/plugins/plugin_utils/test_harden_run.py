@@ -112,6 +112,22 @@ def test_bad_vault_entries_are_refused_with_their_index(vault, message):
         check_inputs(plan_args(vaults=[good, vault]))
 
 
+@pytest.mark.parametrize('groups, message', [
+    # An empty entry (a variable that is not set) would read every resource group of the subscription.
+    (['rg-a', ''], r"resource_groups\[1\]: resource group name '' is not valid"),
+    ([' rg-a'], r"resource_groups\[0\]: resource group name ' rg-a' is not valid"),
+    (['rg-a\n'], r"resource_groups\[0\]: resource group name 'rg-a\\n' is not valid"),
+    (['rg-a.'], r"resource_groups\[0\]: resource group name 'rg-a.' is not valid"),
+])
+def test_a_resource_group_entry_that_is_not_a_name_is_refused_before_any_request(groups, message):
+    with pytest.raises(InputError, match=message):
+        check_inputs(plan_args(resource_groups=groups))
+
+
+def test_resource_group_names_pass():
+    assert check_inputs(plan_args(resource_groups=['rg-a', 'RG_b.(1)', 'rg-\u00e9t\u00e9'])) is True
+
+
 def test_good_vault_entries_pass():
     vaults = [{'id': vault_id('rsv-a')},
               {'name': 'bv-a', 'resource_group': 'rg', 'vault_type': 'backup', 'subscription_id': SUB2},

@@ -38,6 +38,10 @@ CASES = [
     # An empty resource group (a variable that is not set) read the whole subscription instead of refusing.
     ({'harden_backup_vaults_resource_groups': [RG, '']}, "resource_groups[1]: resource group name '' is not valid"),
     ({'harden_backup_vaults_resource_groups': ''}, "resource_groups[0]: resource group name '' is not valid"),
+    # Counts below 1 were taken as 1 (apply and discovery concurrency) or refused only by a real run (apply processes).
+    ({'harden_backup_vaults_apply_processes': 0}, 'harden_backup_vaults_apply_processes must be at least 1'),
+    ({'harden_backup_vaults_apply_concurrency': -3}, 'harden_backup_vaults_apply_concurrency must be at least 1; got -3'),
+    ({'harden_backup_vaults_discovery_concurrency': 0}, 'max_concurrency must be at least 1; got 0'),
 ]
 
 

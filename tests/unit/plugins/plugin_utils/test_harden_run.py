@@ -26,6 +26,7 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils import _harden_run
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import (
     PLAN_FORMAT,
     REPORT_FILES,
+    at_least_one,
     build_run_report,
     check_diffs,
     check_inputs,
@@ -126,6 +127,21 @@ def test_a_resource_group_entry_that_is_not_a_name_is_refused_before_any_request
 
 def test_resource_group_names_pass():
     assert check_inputs(plan_args(resource_groups=['rg-a', 'RG_b.(1)', 'rg-\u00e9t\u00e9'])) is True
+
+
+@pytest.mark.parametrize('count', [0, -1])
+def test_a_discovery_count_below_one_is_refused(count):
+    # It was taken as the default (0) or as 1 (negative) without a word.
+    with pytest.raises(InputError, match='max_concurrency must be at least 1; got %d' % count):
+        check_inputs(plan_args(max_concurrency=count))
+
+
+def test_counts_below_one_are_refused_naming_the_option():
+    assert at_least_one(1, 'max_concurrency') == 1 and at_least_one(64, 'max_concurrency') == 64
+    with pytest.raises(InputError, match=r'^max_concurrency must be at least 1; got -3$'):
+        at_least_one(-3, 'max_concurrency')
+    with pytest.raises(InputError, match=r'^max_processes must be at least 1 \(one\); got 0$'):
+        at_least_one(0, 'max_processes', ' (one)')
 
 
 def test_good_vault_entries_pass():

@@ -23,6 +23,7 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_apply impo
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import (
     APPLY_ARGSPEC,
     applied_before,
+    at_least_one,
     apply_summary,
     load_plan,
     save_applied,
@@ -60,6 +61,7 @@ class ActionModule(ControllerActionBase):
             if 'baseline' not in inputs:
                 raise InputError('plan %s does not carry its baseline (made by another version of vaultlock.azure?)' % args['plan'])
             processes = worker_processes(args.get('max_processes'))
+            at_least_one(args['max_concurrency'], 'max_concurrency')
             auth = {name: args.get(name) for name in AUTH_ARGSPEC}
             session = AzureSession(auth)
             applier = PlanApplier(session, inputs['baseline'], inputs.get('lock_requirements'), args['allow_irreversible'],
@@ -93,6 +95,4 @@ def worker_processes(given):
             return 1
         cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
         return max(1, cores)
-    if given < 1:
-        raise InputError('max_processes must be at least 1 (1: every vault in the task\'s own process); got %d' % given)
-    return given
+    return at_least_one(given, 'max_processes', " (1: every vault in the task's own process)")

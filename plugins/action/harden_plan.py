@@ -13,11 +13,13 @@ from ansible import constants as C
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._auth import AUTH_ARGSPEC
 from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession
+from ansible_collections.vaultlock.azure.plugins.module_utils._consent import ConsentError, scope_plan_arguments
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import failure
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy import check_assignments, evaluate
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy._preset import apply_preset
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import TLS_WARNING, plan_run
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._consent_action import task_own_keys
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._controller_action import ControllerActionBase, without_cyclic_gc
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import (
     PLAN_ARGSPEC,
@@ -42,6 +44,11 @@ class ActionModule(ControllerActionBase):
     def work(self, tmp=None, task_vars=None):
         result, args = self._start(tmp, task_vars, dict(AUTH_ARGSPEC, **PLAN_ARGSPEC))
         check_mode = self._check_mode
+        try:
+            # Consent is task-scoped: a baseline that consents to irreversible changes is written in this task.
+            scope_plan_arguments(args, task_own_keys(self._task, self._templar))
+        except ConsentError as exc:
+            return self._failed(result, str(exc))
         try:
             discover = check_inputs(args)
             # harden_backup_vaults_azure_policy is checked before any request too.

@@ -74,3 +74,17 @@ def scope_arguments(module, merged, own_keys):
                                % (CONSENT, ', '.join(borrowed), 'comes' if len(borrowed) == 1 else 'come',
                                   'it' if len(borrowed) == 1 else 'them'))
     return args, warnings
+
+
+def scope_plan_arguments(merged, own_keys):
+    """harden_plan's arguments, or ConsentError: its ``baseline`` holds the consent (``allow_irreversible``) with the
+    targets it covers, so a baseline that consents must be written in the task itself, never supplied by module_defaults
+    (rules 1 and 2 above: harden_apply would apply such a plan with its own task's consent). ``own_keys`` as for
+    scope_arguments."""
+    baseline = merged.get('baseline')
+    own = own_keys or ()
+    if 'baseline' not in own and isinstance(baseline, dict) and _truthy(baseline.get(CONSENT, False)):
+        raise ConsentError('baseline comes from module_defaults, but it consents to irreversible changes (%s: %s): write the '
+                           'baseline in the task itself (module_defaults never change a vault beyond recall); nothing was sent '
+                           'to Azure' % (CONSENT, baseline.get(CONSENT)))
+    return merged

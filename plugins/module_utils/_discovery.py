@@ -39,7 +39,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils import _resource_g
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError
 from ansible_collections.vaultlock.azure.plugins.module_utils._items import attach_items
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import DEFAULT_DISCOVERY, DISCOVERY_CHOICES, MAX_CONCURRENCY
-from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend, vault_record
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend, check_resource_group, vault_record
 
 SOURCES = ('resource_graph', 'arm')
 
@@ -102,6 +102,8 @@ def read_fleet(session, subscription_ids, vault_types, resource_groups=None, tag
     ``discovery`` block. Raises AzureOperationError when every scope failed (nothing could be read at all).
     """
     requested = check_discovery(discovery)
+    for index, group in enumerate(resource_groups or []):
+        check_resource_group(group, 'resource_groups[%d]' % index)
     kinds = list(vault_types)
     started = time.monotonic()
     data_time = now_iso()
@@ -175,8 +177,10 @@ def read_scope(session, params):
         return records, errors, [ref.subscription_id], single_vault_discovery(session, ref.subscription_id, 'arm', data_time, started)
     if params.get('vault_type') and not params.get('name'):
         raise InputError('vault_type selects one vault together with name and resource_group; use vault_types to filter')
+    if params.get('resource_group') is not None:
+        check_resource_group(params['resource_group'], 'resource_group')
     fleet = read_fleet(session, params.get('subscription_ids'), params['vault_types'],
-                       [params['resource_group']] if params.get('resource_group') else None, params.get('tags'),
+                       [params['resource_group']] if params.get('resource_group') is not None else None, params.get('tags'),
                        bool(params.get('include_policies')), concurrency, params.get('discovery'),
                        select=lambda record: name_match(record, params.get('name')),
                        include_items=bool(params.get('include_items')))

@@ -68,6 +68,12 @@ def plan_steps(ref, record, params):
             raise InputError('immutability_retention_days must be between %d and %d; got %d' % (MIN_DAYS, MAX_DAYS, days))
     steps = plan_transition(ref.vault_type, record['immutability'], desired, params['allow_irreversible'], ref.name)
     target = desired or record['immutability']
+    if days is not None and target in ('disabled', None):
+        # Assumed (no Microsoft source says how Azure answers a period for a vault without immutability; the spec example
+        # sends it to an Unlocked vault): contradictory options send nothing, as vault_soft_delete's retention_days with
+        # soft delete off.
+        raise InputError('immutability_retention_days applies only while immutability is enabled or locked; %s would have '
+                         'immutability disabled' % ref.label)
     current_days = record['immutability_retention_days']
     days_change = days is not None and days != current_days
     locked = record['immutability'] in IRREVERSIBLE

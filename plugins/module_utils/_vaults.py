@@ -59,6 +59,14 @@ def validate_subscription(sub, option='subscription_id'):
     return sub
 
 
+def check_resource_group(name, option):
+    """Raise InputError unless ``name`` is a resource group name (Azure's naming rules, no surrounding spaces): an empty
+    name must never stand for "every resource group" in a scope."""
+    if not isinstance(name, str) or not RG_NAME.fullmatch(name):
+        raise InputError("%s: resource group name %s is not valid: 1 to 90 letters, digits, '_', '-', '.', '(' or ')', "
+                         "not ending with '.'" % (option, shown(name)))
+
+
 class VaultRef:
     """One vault: subscription, resource group, name and kind."""
 
@@ -105,9 +113,7 @@ class VaultRef:
         if vault_type not in VAULT_TYPES:
             raise InputError("vault_type must be one of %s; got %s" % (', '.join(VAULT_TYPES), shown(vault_type)))
         validate_subscription(subscription_id, options[0])
-        if not isinstance(resource_group, str) or not RG_NAME.fullmatch(resource_group):
-            raise InputError("%s: resource group name %s is not valid: 1 to 90 letters, digits, '_', '-', '.', '(' or ')', "
-                             "not ending with '.'" % (options[1], shown(resource_group)))
+        check_resource_group(resource_group, options[1])
         if not isinstance(name, str) or not _VAULT_NAME.fullmatch(name):
             raise InputError("%s: vault name %s is not valid: 2 to 50 letters, digits or hyphens, starting with a letter "
                              "and ending with a letter or digit" % (options[2], shown(name)))

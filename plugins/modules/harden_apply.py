@@ -60,6 +60,7 @@ options:
     description:
       - How many vaults are changed at once, over all worker processes (O(max_processes)). ARM's limits pace the requests
         whatever this is.
+      - At least 1; a lower value fails the task before any request.
     type: int
     default: 64
   max_processes:

@@ -21,6 +21,8 @@ description:
   - The C(vaultlock.azure.harden_backup_vaults) role is built on it; use it directly to build a run of your own.
   - O(baseline), O(lock_requirements), O(exclude) and O(report_dir) are checked before any request. A baseline that asks
     for an irreversible state (immutability V(locked), soft delete V(always_on)) must say C(allow_irreversible=true) in it.
+  - Consent is task-scoped. A O(baseline) with C(allow_irreversible=true) counts only when it is written in the task itself;
+    one that C(module_defaults) supplies is refused before any request.
   - A scope or a named vault that cannot be read becomes an error of the plan (in the reports), not a failure of the task.
     An exclusion entry that matched no vault is a warning; when the run would make an irreversible change, it also blocks
     the run (RV(blocked)).

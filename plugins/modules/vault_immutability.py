@@ -42,6 +42,7 @@ options:
       - Recovery Services vaults only (api-version 2026-11-01). Time-based immutability that keeps recovery points
         immutable for this many days (30 to 36135) instead of as long as the policy keeps them.
       - Left out, the configuration is not managed.
+      - Only for a vault that is or becomes V(enabled) or V(locked); with immutability V(disabled) it fails before any request.
     type: int
   allow_irreversible:
     description:

@@ -45,6 +45,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._reports import (
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports import write_json as write_report_json
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import TASKS
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import APPLY_CONCURRENCY
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import check_resource_group
 
 PLAN_FORMAT = 2
 _PLAN_ID = re.compile(r'[0-9a-f]{32}')
@@ -103,6 +104,14 @@ APPLY_ARGSPEC = {
 _VAULT_KEYS = ('id', 'name', 'resource_group', 'vault_type', 'subscription_id')
 
 
+def at_least_one(value, option, hint=''):
+    """``value`` when it is at least 1, else InputError naming ``option``: 0 or a negative count was taken as 1 without a
+    word, where a count of processes was refused (harden_apply), and in check mode not at all."""
+    if value < 1:
+        raise InputError('%s must be at least 1%s; got %d' % (option, hint, value))
+    return value
+
+
 def check_inputs(args):
     """Raise InputError for a run that cannot be what the operator meant, before any request."""
     report_dir = args.get('report_dir')
@@ -119,6 +128,10 @@ def check_inputs(args):
         discover = not vaults
     if not discover and not vaults:
         raise InputError('no vaults to check: discover is false and vaults is empty')
+    # An empty entry (-e harden_backup_vaults_resource_groups= from an unset variable) would read every resource group.
+    for index, group in enumerate(args.get('resource_groups') or []):
+        check_resource_group(group, 'resource_groups[%d]' % index)
+    at_least_one(args['max_concurrency'], 'max_concurrency')
     for index, vault in enumerate(vaults):
         unknown = sorted(set(vault) - set(_VAULT_KEYS))
         if unknown:

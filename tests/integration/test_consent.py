@@ -122,3 +122,34 @@ def test_consent_and_irreversible_targets_come_from_the_task_never_from_module_d
     assert run['r13']['changed'] is True and {c['irreversible'] for c in run['r13']['changes']} == {True}
     assert emulator.resource(vault_id('rsv-locked') + '/backupPolicies/VMDaily')['properties']['retentionPolicy']['dailySchedule'][
         'retentionDuration'] == {'count': 30, 'durationType': 'Days'}
+
+
+PLAN = 'vaultlock.azure.harden_plan'
+APPLY = 'vaultlock.azure.harden_apply'
+LOCK_BASELINE = {'immutability': 'locked', 'allow_irreversible': True}
+READY = {'require_soft_delete': None, 'no_unfixable_findings': False}
+
+
+@pytest.mark.usefixtures('consent_fleet')
+def test_a_harden_plan_baseline_that_consents_comes_from_the_task_never_from_module_defaults(runner, emulator, tmp_path):
+    """harden_plan's baseline holds the consent with the targets: from module_defaults it planned locks that a harden_apply
+    task (consenting to apply its plan) then applied to every vault of the subscription."""
+    reports = str(tmp_path / 'reports')
+    tasks = [
+        # r0, r1: the baseline (a lock, and its consent) from module_defaults: refused before any request; nothing to apply.
+        {'name': 'plan from defaults', PLAN: {'vaults': [{'id': vault_id('rsv-a')}], 'report_dir': reports, 'lock_requirements': READY},
+         'module_defaults': {PLAN: {'baseline': LOCK_BASELINE}}},
+        {'name': 'apply', APPLY: {'plan': '{{ r0.plan }}', 'allow_irreversible': True}, 'when': 'r0.plan is defined'},
+        # r2, r3: the same baseline written in the task: planned and locked.
+        {'name': 'plan in the task',
+         PLAN: {'vaults': [{'id': vault_id('rsv-b')}], 'report_dir': reports, 'lock_requirements': READY, 'baseline': LOCK_BASELINE}},
+        {'name': 'apply', APPLY: {'plan': '{{ r2.plan }}', 'allow_irreversible': True}},
+    ]
+    run = runner.play(tasks)
+    assert run['r0']['failed'] is True and run['r0']['changed'] is False
+    assert 'baseline comes from module_defaults, but it consents to irreversible changes' in run['r0']['msg'], run['r0']['msg']
+    assert run['r1'].get('skipped') is True
+    assert not [j for j in emulator.journal() if j['path'].lower().rstrip('/').endswith('/rsv-a')]
+    assert imm_state(emulator, 'rsv-a')['state'] == 'Unlocked'
+    assert run['r3']['changed'] is True and imm_state(emulator, 'rsv-b')['state'] == 'Locked'
+    assert 'Traceback' not in run.output

@@ -21,7 +21,7 @@ import yaml
 
 from tests.emulator.client import is_write
 from tests.integration.conftest import collect_results
-from tests.integration.fleets import vault_id
+from tests.integration.fleets import RG, vault_id
 
 ROLE = 'vaultlock.azure.harden_backup_vaults'
 
@@ -35,6 +35,13 @@ CASES = [
     ({'harden_backup_vaults_fail_on_drift': 'maybe'}, 'harden_backup_vaults_fail_on_drift'),
     ({'harden_backup_vaults_retention_minimum': {'daily': 'thirty days'}}, 'minimum.daily'),
     ({'harden_backup_vaults_discover': False}, 'no vaults to check'),
+    # An empty resource group (a variable that is not set) read the whole subscription instead of refusing.
+    ({'harden_backup_vaults_resource_groups': [RG, '']}, "resource_groups[1]: resource group name '' is not valid"),
+    ({'harden_backup_vaults_resource_groups': ''}, "resource_groups[0]: resource group name '' is not valid"),
+    # Counts below 1 were taken as 1 (apply and discovery concurrency) or refused only by a real run (apply processes).
+    ({'harden_backup_vaults_apply_processes': 0}, 'harden_backup_vaults_apply_processes must be at least 1'),
+    ({'harden_backup_vaults_apply_concurrency': -3}, 'harden_backup_vaults_apply_concurrency must be at least 1; got -3'),
+    ({'harden_backup_vaults_discovery_concurrency': 0}, 'max_concurrency must be at least 1; got 0'),
 ]
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._consent import ConsentError, scope_arguments
+from ansible_collections.vaultlock.azure.plugins.module_utils._consent import ConsentError, scope_arguments, scope_plan_arguments
 
 VID = '/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v'
 
@@ -63,3 +63,26 @@ def test_unknown_own_arguments_trust_nothing_from_the_merge():
     assert args['allow_irreversible'] is False
     with pytest.raises(ConsentError):
         scope_arguments('vault_immutability', {'id': VID, 'immutability': 'locked', 'allow_irreversible': True}, None)
+
+
+LOCK_BASELINE = {'immutability': 'locked', 'allow_irreversible': True}
+
+
+@pytest.mark.parametrize('consent', [True, 'yes', 'True'])
+def test_a_harden_plan_baseline_that_consents_from_module_defaults_is_refused(consent):
+    # The plan's baseline carries the consent (allow_irreversible) with the irreversible targets: from module_defaults,
+    # harden_plan planned locks that a harden_apply task consenting to its own plan then applied.
+    merged = {'baseline': dict(LOCK_BASELINE, allow_irreversible=consent), 'report_dir': 'reports'}
+    with pytest.raises(ConsentError, match='baseline comes from module_defaults, but it consents to irreversible changes'):
+        scope_plan_arguments(merged, {'report_dir'})
+    with pytest.raises(ConsentError, match='nothing was sent to Azure'):
+        scope_plan_arguments(merged, None)
+
+
+@pytest.mark.parametrize('merged, own', [
+    ({'baseline': LOCK_BASELINE, 'report_dir': 'reports'}, {'baseline', 'report_dir'}),
+    ({'baseline': {'immutability': 'enabled', 'allow_irreversible': False}, 'report_dir': 'reports'}, {'report_dir'}),
+    ({'baseline': {'immutability': 'enabled'}, 'report_dir': 'reports'}, None),
+])
+def test_a_harden_plan_baseline_written_in_the_task_or_without_consent_is_kept(merged, own):
+    assert scope_plan_arguments(merged, own) == merged

@@ -165,3 +165,20 @@ def test_a_small_report_lists_every_drifting_vault_in_report_order():
     assert 'more drifting vaults' not in text and 'with the most open findings' not in text
     names = [line.split(' | ')[0].strip('| ') for line in text.split('## Drift', 1)[1].splitlines() if line.startswith('| rsv-')]
     assert list(dict.fromkeys(names)) == ['rsv-%02d' % i for i in range(5)]
+
+
+class NoRequests:
+    """A session that fails the test on any use: the scope must be refused before anything is asked of Azure."""
+
+    def __getattr__(self, name):
+        raise AssertionError('the session was used (%s) before the scope was checked' % name)
+
+
+@pytest.mark.parametrize('group', ['', ' ', ' rg-a', 'rg-a\n', 'rg-a.'])
+def test_a_resource_group_that_is_not_a_name_is_refused_before_any_request(group):
+    # An empty name read every resource group of the subscription (a variable that is not set widened the scope).
+    params = {'resource_group': group, 'vault_types': ['recovery_services'], 'discovery': 'arm'}
+    with pytest.raises(InputError, match=r"resource_group: resource group name '.*' is not valid"):
+        _discovery.read_scope(NoRequests(), params)
+    with pytest.raises(InputError, match=r"resource_groups\[1\]: resource group name '.*' is not valid"):
+        _discovery.read_fleet(NoRequests(), None, ['backup'], ['rg-a', group], discovery='auto')

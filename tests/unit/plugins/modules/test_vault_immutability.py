@@ -84,6 +84,22 @@ def test_time_based_days_only_for_recovery_services(run_module, azure):
     assert result['failed'] is True and 'between 30 and 36135' in result['msg'] and azure.writes == []
 
 
+@pytest.mark.parametrize('state, args', [
+    (None, {'immutability': 'disabled', 'immutability_retention_days': 90}),
+    ('enabled', {'immutability': 'disabled', 'immutability_retention_days': 90}),
+    ('disabled', {'immutability_retention_days': 90}),
+])
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_time_based_days_on_a_vault_left_disabled_are_refused(run_module, azure, state, args, check_mode):
+    # Contradictory: a time-based immutability period for a vault whose immutability is (or would be) off. No Microsoft
+    # source says how Azure answers such a PATCH (the spec example sends the period to an Unlocked vault): assumed, the
+    # safe side is to send nothing, as vault_soft_delete refuses retention_days with soft delete off.
+    vault = azure.add(arm_vault('rsv-1', immutability=state))
+    result = run_module(vault_immutability, by_name(vault, **args), check_mode=check_mode)
+    assert result['failed'] is True and azure.writes == []
+    assert 'immutability_retention_days applies only while immutability is enabled or locked' in result['msg'], result['msg']
+
+
 def test_days_of_a_locked_vault_need_consent_and_never_shrink(run_module, azure):
     vault = arm_vault('rsv-1', immutability='locked')
     vault['properties']['securitySettings']['immutabilitySettings']['configuration'] = {'type': 'TimeBased', 'durationInDays': 90}

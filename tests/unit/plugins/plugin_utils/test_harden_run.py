@@ -26,6 +26,7 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils import _harden_run
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import (
     PLAN_FORMAT,
     REPORT_FILES,
+    at_least_one,
     build_run_report,
     check_diffs,
     check_inputs,
@@ -110,6 +111,37 @@ def test_bad_vault_entries_are_refused_with_their_index(vault, message):
     good = {'name': 'rsv-ok', 'resource_group': 'rg', 'vault_type': 'recovery_services', 'subscription_id': SUB2}
     with pytest.raises(InputError, match=message):
         check_inputs(plan_args(vaults=[good, vault]))
+
+
+@pytest.mark.parametrize('groups, message', [
+    # An empty entry (a variable that is not set) would read every resource group of the subscription.
+    (['rg-a', ''], r"resource_groups\[1\]: resource group name '' is not valid"),
+    ([' rg-a'], r"resource_groups\[0\]: resource group name ' rg-a' is not valid"),
+    (['rg-a\n'], r"resource_groups\[0\]: resource group name 'rg-a\\n' is not valid"),
+    (['rg-a.'], r"resource_groups\[0\]: resource group name 'rg-a.' is not valid"),
+])
+def test_a_resource_group_entry_that_is_not_a_name_is_refused_before_any_request(groups, message):
+    with pytest.raises(InputError, match=message):
+        check_inputs(plan_args(resource_groups=groups))
+
+
+def test_resource_group_names_pass():
+    assert check_inputs(plan_args(resource_groups=['rg-a', 'RG_b.(1)', 'rg-\u00e9t\u00e9'])) is True
+
+
+@pytest.mark.parametrize('count', [0, -1])
+def test_a_discovery_count_below_one_is_refused(count):
+    # It was taken as the default (0) or as 1 (negative) without a word.
+    with pytest.raises(InputError, match='max_concurrency must be at least 1; got %d' % count):
+        check_inputs(plan_args(max_concurrency=count))
+
+
+def test_counts_below_one_are_refused_naming_the_option():
+    assert at_least_one(1, 'max_concurrency') == 1 and at_least_one(64, 'max_concurrency') == 64
+    with pytest.raises(InputError, match=r'^max_concurrency must be at least 1; got -3$'):
+        at_least_one(-3, 'max_concurrency')
+    with pytest.raises(InputError, match=r'^max_processes must be at least 1 \(one\); got 0$'):
+        at_least_one(0, 'max_processes', ' (one)')
 
 
 def test_good_vault_entries_pass():

@@ -134,13 +134,19 @@ coverage: venv link browser
 	  END { for (k in n) print "ansible-playbook runs started by " k ": " n[k] }' $(COVERAGE_DIR)/processes.txt
 
 # The integration suite on the oldest ansible-core declared in meta/runtime.yml (not part of make test).
+# The compat virtualenv gets what make venv installs (requirements-dev.txt), with ansible-core at COMPAT_CORE and the
+# packages pinned to ansible-core's release left to pip, and then make venv's stamp: the docs' shell blocks
+# (tests/integration/test_doc_shell_blocks.py) run make venv with .venv linked to the virtualenv the tests run in, and
+# need it to be what make venv makes.
 COMPAT_CORE ?= 2.17
+COMPAT_VENV := .venv-$(COMPAT_CORE)
 integration-compat: venv link
-	$(PYTHON) -m venv .venv-$(COMPAT_CORE)
-	grep -v -E '^(ansible-core|ansible-lint|ansible-compat|resolvelib)==' constraints.txt > .venv-$(COMPAT_CORE)/constraints.txt
-	.venv-$(COMPAT_CORE)/bin/pip install --quiet --disable-pip-version-check -c .venv-$(COMPAT_CORE)/constraints.txt \
-	  "ansible-core==$(COMPAT_CORE).*" -r requirements.txt pytest pytest-xdist hypothesis trustme PyYAML jsonschema selenium
-	.venv-$(COMPAT_CORE)/bin/python -m pytest -p no:cacheprovider $(XDIST) tests/integration
+	$(PYTHON) -m venv $(COMPAT_VENV)
+	grep -v -E '^(ansible-core|ansible-lint|ansible-compat|resolvelib)==' constraints.txt > $(COMPAT_VENV)/constraints.txt
+	$(COMPAT_VENV)/bin/pip install --quiet --disable-pip-version-check -c $(COMPAT_VENV)/constraints.txt \
+	  "ansible-core==$(COMPAT_CORE).*" -r requirements-dev.txt
+	touch $(COMPAT_VENV)/.installed
+	$(COMPAT_VENV)/bin/python -m pytest -p no:cacheprovider $(XDIST) tests/integration
 
 # Microsoft's az CLI against the ARM emulator (not part of make test; docs/development.md). azure-cli goes into its
 # own virtualenv: it pins its own SDK versions, which must not mix with the collection's.

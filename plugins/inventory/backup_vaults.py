@@ -28,7 +28,8 @@ description:
     C(ansible_python_interpreter) set to the Python that runs Ansible (which has the Azure SDKs), so collection modules run on
     the controller for each vault host without C(delegate_to).
   - Results can be cached with Ansible's inventory cache (O(cache), O(cache_plugin)). The cache key is the inventory file path, so
-    flush the cache (C(ansible-inventory --flush-cache)) after changing the file.
+    flush the cache after changing the file, with C(ansible-playbook --flush-cache) or, from ansible-core 2.19, with
+    C(ansible-inventory --flush-cache) (before 2.19 only C(ansible-playbook) has the option).
   - A vault whose body Azure returned with a value the collection cannot read (an immutability state it does not know, a day
     count that is not a whole number, no C(properties)) becomes a host of the group C(unreadable) only, with
     C(vaultlock_vault) holding its id, name, resource group, subscription, vault type and C(unreadable.field) /

@@ -110,7 +110,7 @@ def test_a_seeded_recovery_services_vault_has_what_every_recorded_vault_has(emul
         {"name": "rsv-plain", "immutability": "disabled"}, {"name": "rsv-csr-off", "cross_subscription_restore": "disabled"}]}]}]})
     path = "/subscriptions/%s/resourceGroups/rg-seed/providers/Microsoft.RecoveryServices/vaults/rsv-plain" % SEEDED_SUB
     got = emulator.arm_request("GET", path, api).json()["properties"]
-    row, = [r for r in emulator.graph_query("resources | where name == 'rsv-plain'", [SEEDED_SUB]).json()["data"]]
+    row, = emulator.graph_query("resources | where name == 'rsv-plain'", [SEEDED_SUB]).json()["data"]
     recorded = load_real(name)["properties"]
     for where in _recorded_everywhere():
         for props in (got, row["properties"]):

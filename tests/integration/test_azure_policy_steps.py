@@ -46,6 +46,7 @@ def check_steps():
         # A baseline stricter than the definitions: Unlocked vaults have an immutability finding that the immutability
         # definitions check, while with checkLockedImmutabilityOnly false they judge those vaults compliant.
         step('locked_vs_audit', check=True, harden_backup_vaults_subscription_ids=['all'], harden_backup_vaults_immutability='locked',
+             harden_backup_vaults_allow_irreversible=True,
              harden_backup_vaults_azure_policy=LOOSE_IMMUTABILITY)], runs
 
 

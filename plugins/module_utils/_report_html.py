@@ -24,7 +24,7 @@ import json
 import re
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import kind_label
-from ansible_collections.vaultlock.azure.plugins.module_utils._report_policy import html_section
+from ansible_collections.vaultlock.azure.plugins.module_utils._report_policy import finding_verdicts, html_section
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import FLAGS, SETTING_LABEL
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports import (
     _check_report,
@@ -477,10 +477,15 @@ def _kinds_text(open_findings):
                        ', '.join('%d %s' % (counts[k], words[k]) for k in ('run', 'option', 'person') if counts.get(k)))
 
 
-def _why(finding):
+def _why(finding, report=None):
+    """The "Why / what a run does" cell; with an azure_policy section, then which of the definitions that check the
+    finding's setting judge the vault non-compliant and which compliant (finding_verdicts)."""
     why = finding.get('reason') or ''
     if (finding.get('fix') or fix_kind(finding)) == 'option':
         why = 'set %s: %s' % (finding.get('option'), why) if why else 'set %s' % finding.get('option')
+    verdicts = finding_verdicts(report, finding) if report is not None else ''
+    if verdicts:
+        why = '%s. Azure Policy: %s' % (why.rstrip('.'), verdicts) if why else 'Azure Policy: %s' % verdicts
     return why
 
 
@@ -495,7 +500,7 @@ def script_json(value):
         '\u2028', '\\u2028').replace('\u2029', '\\u2029')
 
 
-def _findings_data(vaults, tiered):
+def _findings_data(vaults, tiered, report=None):
     """The findings table's data block: every vault in scope and its open findings as arrays (the script's V and finding
     layouts), so the page carries 20,000 vaults as data, not as elements."""
     rows = []
@@ -505,7 +510,7 @@ def _findings_data(vaults, tiered):
         for finding in open_findings:
             kind = finding.get('fix') or fix_kind(finding)
             findings.append([str(finding.get('setting')), finding_label(finding), _value(finding.get('have')), _value(finding.get('want')),
-                             1 if finding.get('fixable') else 0, kind, 1 if finding.get('irreversible') else 0, _why(finding),
+                             1 if finding.get('fixable') else 0, kind, 1 if finding.get('irreversible') else 0, _why(finding, report),
                              finding.get('option')])
         rows.append([vault.get('id'), vault.get('name'), kind_label(vault.get('vault_type')), vault.get('subscription_id'),
                      vault.get('resource_group'), vault.get('tier') if tiered else None, 1 if is_locked(vault) else 0,
@@ -527,7 +532,7 @@ FINDING_COLUMNS = [('finding', 'Finding', 'finding'), ('have', 'Have', 'finding'
                    ('fixable', 'Fix', 'finding'), ('reason', 'Why / what a run does', 'finding')]
 
 
-def _findings_table(vaults, tiered=False):
+def _findings_table(vaults, tiered=False, report=None):
     """The findings grouped by vault: one tbody per vault (every vault in scope, so the page can also list the vaults that
     are not locked), its head row with the vault's posture, then one row per open finding."""
     header = with_tier(VAULT_COLUMNS + FINDING_COLUMNS + [(flag.key, flag.column, 'vault') for flag in FLAGS],
@@ -557,7 +562,7 @@ def _findings_table(vaults, tiered=False):
             fix_cell_html = _fix_tag(finding)
             if irreversible:
                 fix_cell_html += ' <span class="tag irreversible" title="the fix can never be undone">irreversible</span>'
-            why = _why(finding)
+            why = _why(finding, report)
             rows.append(
                 '<tr class="finding" data-setting="%s" data-fixable="%s" data-fix="%s" data-irreversible="%s" data-vault-id="%s">'
                 '<td>%s</td>%s<td>%s</td><td class="id">%s</td><td>%s</td><td data-sort="%s">%s</td><td>%s</td><td>%s</td>'
@@ -602,7 +607,7 @@ def _findings_table(vaults, tiered=False):
                    for k, label, scope in header)
     body = ''.join(groups) or '<tbody><tr><td colspan="%d" class="empty">no vault in scope</td></tr></tbody>' % len(header)
     table = controls + '<table id="findings" data-page-size="%d"><thead><tr>%s</tr></thead>%s</table>' % (PAGE_SIZE, head, body)
-    return table + _findings_data(vaults, tiered), count
+    return table + _findings_data(vaults, tiered, report), count
 
 
 def _simple_table(table_id, header, rows):
@@ -646,7 +651,7 @@ def render_html(report):
                              [('drifting', 'drifting'), ('clean', 'clean')])
     setting_chart = stacked_bars('chart-settings', 'Findings per setting: who fixes them', _setting_rows(summary), KIND_SERIES)
     tiered = has_tiers(report)
-    table, _count = _findings_table(vaults, tiered)
+    table, _count = _findings_table(vaults, tiered, report)
 
     # The page's sections in order, (id, title, body html); the navigation bar links each. A new section is one more entry.
     sections = [

@@ -45,12 +45,35 @@ def section(value):
 
 
 def annotate_findings(vaults, policy):
-    """Each finding of the report's vaults names the evaluated definitions it answers to (``azure_policy``)."""
+    """Each finding of the report's vaults names the evaluated definitions that check its setting (``azure_policy``: a
+    pointer, not a verdict) and, of those, the ones that judge this vault non-compliant (``azure_policy_non_compliant``).
+    The two differ where a definition checks the setting with other parameters than the baseline: with
+    checkLockedImmutabilityOnly false, an Unlocked vault the baseline wants locked has a finding that the immutability
+    definition answers to, while that definition lists the vault as compliant."""
     if policy is None:
         return
+    flagged = dict((row['name'], set(str(v).lower() for v in row['non_compliant'])) for row in policy['definitions'])
     for vault in vaults:
+        vault_id = str(vault.get('id') or '').lower()
         for finding in vault.get('findings') or []:
-            finding['azure_policy'] = finding_definitions(policy, finding.get('setting'), vault.get('vault_type'))
+            names = finding_definitions(policy, finding.get('setting'), vault.get('vault_type'))
+            finding['azure_policy'] = names
+            finding['azure_policy_non_compliant'] = [name for name in names if vault_id in flagged.get(name, ())]
+
+
+def finding_verdicts(report, finding):
+    """What the definitions a finding answers to say of its vault, as text: 'non-compliant with <display name>' and
+    'compliant with <display name> (checks the same setting)', joined by '; '. '' when the finding answers to none or
+    the report has no azure_policy section."""
+    policy = report.get('azure_policy')
+    names = finding.get('azure_policy') or []
+    if policy is None or not names:
+        return ''
+    display = dict((row['name'], row.get('display_name') or row['name']) for row in policy['definitions'])
+    against = set(finding.get('azure_policy_non_compliant') or [])
+    parts = ['non-compliant with %s' % display.get(name, name) for name in names if name in against]
+    parts.extend('compliant with %s (checks the same setting)' % display.get(name, name) for name in names if name not in against)
+    return '; '.join(parts)
 
 
 def _status(row):

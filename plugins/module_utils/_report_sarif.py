@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import COLLECTION_VERSION
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import kind_label
-from ansible_collections.vaultlock.azure.plugins.module_utils._report_policy import sarif_rules
+from ansible_collections.vaultlock.azure.plugins.module_utils._report_policy import finding_verdicts, sarif_rules
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import FLAGS, LOCK_SETTINGS, SETTING_LABEL, SETTINGS
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports import (
     _check_report,
@@ -117,7 +117,7 @@ def _logical_locations(vault, finding):
     return locations
 
 
-def _result(vault, finding):
+def _result(vault, finding, report):
     setting = str(finding.get('setting'))
     result = {
         'ruleId': setting,
@@ -145,6 +145,13 @@ def _result(vault, finding):
     if vault.get('tier'):
         # 'tier' above is a retention tier of a policy; the vault's baseline tier has its own name.
         result['properties']['baseline_tier'] = vault['tier']
+    if 'azure_policy' in finding:
+        # The definitions that check this setting (no verdict), and those of them that judge this vault non-compliant.
+        result['properties']['azure_policy'] = list(finding.get('azure_policy') or [])
+        result['properties']['azure_policy_non_compliant'] = list(finding.get('azure_policy_non_compliant') or [])
+        verdicts = finding_verdicts(report, finding)
+        if verdicts:
+            result['message']['text'] += ' Azure Policy: %s.' % verdicts
     return result
 
 
@@ -172,7 +179,7 @@ def build_sarif(report, tool_version=COLLECTION_VERSION):
     for vault in report['vaults']:
         for finding in vault.get('findings') or []:
             if not finding.get('resolved'):
-                result = _result(vault, finding)
+                result = _result(vault, finding, report)
                 row = lock_rows.get(str(vault.get('id') or '').lower())
                 if row is not None and finding.get('setting') in LOCK_SETTINGS:
                     result['properties']['lock_readiness'] = _readiness_properties(row)

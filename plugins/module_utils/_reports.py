@@ -19,7 +19,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import kind_label
-from ansible_collections.vaultlock.azure.plugins.module_utils._report_policy import annotate_findings, markdown_lines, section
+from ansible_collections.vaultlock.azure.plugins.module_utils._report_policy import annotate_findings, finding_verdicts, markdown_lines, section
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import (
     FLAGS,
     LOCK_RULES,
@@ -37,7 +37,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._drift import (
     validate_baseline,
 )
 
-SCHEMA_VERSION = '2.1'
+SCHEMA_VERSION = '2.2'
 ACTIONS = TASKS
 # The rules' columns of the table of baseline tiers.
 TIER_HEADINGS = tuple(rule.tier_heading for rule in RULES if rule.tier_heading)
@@ -496,7 +496,7 @@ def lock_readiness_rows(entries, check_mode, predict, done):
 
 
 def build_report(drift, meta=None):
-    """The drift.json document (schema_version 2.1) from vault_drift entries and run metadata.
+    """The drift.json document (schema_version 2.2) from vault_drift entries and run metadata.
 
     meta: ``check_mode`` (true | false, default true: whether the play ran in Ansible's check mode), ``timestamp``
     (default now, UTC), ``baseline``, ``errors`` (discovery errors ``{scope, message}``), ``results`` (module results,
@@ -837,6 +837,9 @@ def render_markdown(report):
             lines.extend(['', more])
 
     listed, drifting = _top_drifting(report['vaults'], MD_MAX_VAULTS)
+    # With an azure_policy section, a column says which of the definitions that check a finding's setting judge the vault
+    # non-compliant and which compliant: the finding's azure_policy names them all and is no verdict.
+    policy = ['Azure Policy'] if report.get('azure_policy') is not None else []
     rows = []
     for vault in listed:
         flags = ['yes' if flag.of(vault) else 'no' for flag in FLAGS]
@@ -850,13 +853,14 @@ def render_markdown(report):
                                    md_escape(vault.get('subscription_id')), md_escape(vault.get('resource_group')),
                                    md_escape(finding_label(finding) + (' (IRREVERSIBLE)' if finding.get('irreversible') else '')),
                                    '%s → %s' % (md_escape(_value(finding.get('have'))), md_escape(_value(finding.get('want')))),
-                                   fixable] + flags, md_escape(vault.get('tier')), tiered))
+                                   fixable] + [md_escape(finding_verdicts(report, finding) or None) for _c in policy] + flags,
+                                  md_escape(vault.get('tier')), tiered))
     if rows:
         lines.extend(['', '## Drift', ''])
         if len(listed) < drifting:
             lines.extend(['The %d drifting vaults with the most open findings (irreversible and unfixable ones first):' % len(listed), ''])
         lines.extend(_table(with_tier(['Vault', 'Type', 'Subscription', 'Resource group', 'Finding', 'Have → want', 'Fixable',
-                                       *[flag.column for flag in FLAGS]],
+                                       *policy, *[flag.column for flag in FLAGS]],
                                       'Baseline tier', tiered), rows))
         more = _more(len(listed), drifting, 'drifting vaults')
         if more:

@@ -16,7 +16,7 @@ import uuid
 from . import items as item_bodies
 from . import mua, secure_default
 from . import security
-from .bodies import tagged
+from .bodies import rs_defaults, tagged
 
 RS_TYPE = "Microsoft.RecoveryServices/vaults"
 DP_TYPE = "Microsoft.DataProtection/backupVaults"
@@ -119,6 +119,11 @@ def rs_vault_body(sub: str, rg: str, spec: dict, rg_location: str) -> dict:
     if spec.get("resource_guard_id"):
         body["properties"]["resourceGuardOperationRequests"] = mua.operation_requests("rs", spec["resource_guard_id"],
                                                                                       spec.get("resource_guard_excluded"))
+    # The stored defaults every write gives a vault (bodies.rs_defaults: restoreSettings Enabled as on every recorded
+    # vault from 2023-02-01, ps-rs-immutability and ps-rs-enhancedpolicy GETs, cli-rs-softdelete-basic 201;
+    # backupStorageVersion Unassigned, ps-rs-immutability GET after create; regionOfChoiceSettings Disabled,
+    # cli-rs-softdelete-basic): a seeded vault is a vault Azure made, so it has them too. The fleet's keys come after.
+    rs_defaults(body["properties"], None)
     _security(body, "rs", spec)
     body["properties"]["secureScore"], body["properties"]["bcdrSecurityLevel"] = score("rs", body)
     return tagged(body, spec.get("tags"))

@@ -42,7 +42,29 @@ def check_steps():
             ('graph_params', 'resource_graph', non_default, non_default), ('arm_params', 'arm', non_default, non_default))
     return [step(name, check=True, harden_backup_vaults_subscription_ids=['all'], harden_backup_vaults_discovery=discovery,
                  **({'harden_backup_vaults_azure_policy': variable} if variable is not None else {}))
-            for name, discovery, variable, _given in runs], runs
+            for name, discovery, variable, _given in runs] + [
+        # A baseline stricter than the definitions: Unlocked vaults have an immutability finding that the immutability
+        # definitions check, while with checkLockedImmutabilityOnly false they judge those vaults compliant.
+        step('locked_vs_audit', check=True, harden_backup_vaults_subscription_ids=['all'], harden_backup_vaults_immutability='locked',
+             harden_backup_vaults_allow_irreversible=True,
+             harden_backup_vaults_azure_policy=LOOSE_IMMUTABILITY)], runs
+
+
+# The two immutability definitions, counting Unlocked as compliant.
+LOOSE_IMMUTABILITY = {'d6f6f560-14b7-49a4-9fc8-d2c3a9807868': {'checkLockedImmutabilityOnly': False},
+                      '2514263b-bc0d-4b06-ac3e-f262c0979018': {'checkLockedImmutabilityOnly': False}}
+
+
+def non_compliant_of_findings(report, want):
+    """Each finding's (vault, setting, azure_policy_non_compliant) as reported, and as the tests' evaluator (``want``,
+    expected()) says: the finding's azure_policy definitions that list its vault."""
+    got, said = [], []
+    for vault in report['vaults']:
+        for finding in vault['findings']:
+            key = (vault['name'], finding['setting'])
+            got.append(key + (finding['azure_policy_non_compliant'],))
+            said.append(key + ([n for n in finding['azure_policy'] if vault['id'].lower() in [i.lower() for i in want[n][1]]],))
+    return got, said
 
 
 BAD = {'d6f6f560-14b7-49a4-9fc8-d2c3a9807868': {'effect': 'Deny'}}
@@ -88,6 +110,35 @@ def test_check_mode_verdicts_equal_the_definitions_through_resource_graph_and_ar
             for finding in vault['findings']:
                 assert all(rows[n]['evaluated'] and rows[n]['vault_type'] == vault['vault_type'] for n in finding['azure_policy'])
         assert any(f['azure_policy'] for v in report['vaults'] for f in v['findings'])
+        # ... and which of them judge its vault non-compliant, as the evaluator says.
+        got, said = non_compliant_of_findings(report, want)
+        assert got == said, name
+
+
+def test_a_finding_tells_the_definitions_that_flag_its_vault_from_those_that_do_not(policy_run):
+    """azure_policy is no verdict: where the baseline wants locked and the definitions count Unlocked as compliant, an Unlocked
+    vault's finding names the immutability definition in azure_policy and not in azure_policy_non_compliant; drift.md and
+    drift.sarif say so too."""
+    run = policy_run['steps']['locked_vs_audit']
+    assert run.failed is None, run.output
+    assert run.writes == []
+    files = files_of(run)
+    report = check_files(files, 2)
+    got, said = non_compliant_of_findings(report, expected(policy_run['bodies'], LOOSE_IMMUTABILITY))
+    assert got == said
+    unlocked = [(v, f) for v in report['vaults'] for f in v['findings']
+                if f['setting'] == 'immutability' and f['have'] == 'enabled' and f['want'] == 'locked']
+    disabled = [(v, f) for v in report['vaults'] for f in v['findings'] if f['setting'] == 'immutability' and f['have'] == 'disabled']
+    assert unlocked and disabled
+    for _vault, finding in unlocked:
+        assert len(finding['azure_policy']) == 1 and finding['azure_policy_non_compliant'] == []
+    for _vault, finding in disabled:
+        assert finding['azure_policy_non_compliant'] == finding['azure_policy'] and len(finding['azure_policy']) == 1
+    assert '| Azure Policy |' in files['drift.md'] and '(checks the same setting)' in files['drift.md']
+    results = json.loads(files['drift.sarif'])['runs'][0]['results']
+    vault, _finding = unlocked[0]
+    result, = [r for r in results if r['ruleId'] == 'immutability' and r['properties']['vault_id'] == vault['id']]
+    assert result['properties']['azure_policy_non_compliant'] == [] and 'Azure Policy: compliant with' in result['message']['text']
 
 
 def test_apply_judges_the_vaults_as_read_and_empty_turns_it_off(policy_run):

@@ -15,6 +15,7 @@ from tests.fixtures import REAL, load_real, load_reference
 
 SEQUENCES = sorted(p.name for p in (REAL / "replay").glob("*.json"))
 # Values that differ by nature (made at each write, or by the identity service); their presence is still compared.
+SEEDED_SUB = "33333333-3333-3333-3333-333333333333"
 VOLATILE = ("etag", "eTag", "principalId", "tenantId", "ActivityId")
 
 
@@ -83,3 +84,42 @@ def test_error_bodies_are_the_recorded_ones(emulator):
     (_step, status, body), = list(_play(emulator, load_real("replay/B_rs_softdelete_basic.json")["sequence"][:1]))
     (recorded,) = _recorded_errors("recoveryservices_vault_create_softdelete.excerpt.json")
     assert status == 404 and body == recorded
+
+
+# Every recorded GET of a Recovery Services vault (ps-rs-immutability at 2024-02-01, a vault just created;
+# ps-rs-enhancedpolicy at 2026-01-01, an old one) with the api-version it was read at.
+RS_VAULT_GETS = (("ps-rs-immutability/get-unlocked.json", "2024-02-01"), ("ps-rs-enhancedpolicy/get-hiagaVault.json", "2026-01-01"))
+
+
+def _recorded_everywhere():
+    """The property paths (to depth 2) that every recorded Recovery Services vault GET has: what Azure always returns."""
+    common = None
+    for name, _api in RS_VAULT_GETS:
+        props = load_real(name)["properties"]
+        paths = {(key,) for key in props} | {(key, sub) for key, value in props.items() if isinstance(value, dict) for sub in value}
+        common = paths if common is None else common & paths
+    return sorted(common)
+
+
+@pytest.mark.parametrize("name,api", RS_VAULT_GETS)
+def test_a_seeded_recovery_services_vault_has_what_every_recorded_vault_has(emulator, name, api):
+    """A vault seeded from a fleet without security keys carries the properties every recorded vault shows (restoreSettings,
+    backupStorageVersion, ...), in ARM and in its Resource Graph row, not only after a write; fleet keys still override.
+    Both recorded vaults have immutabilitySettings (a state someone set, not a default): the seeded one is set Disabled."""
+    emulator.load_fleet({"subscriptions": [{"id": SEEDED_SUB, "resource_groups": [{"name": "rg-seed", "location": "westeurope", "vaults": [
+        {"name": "rsv-plain", "immutability": "disabled"}, {"name": "rsv-csr-off", "cross_subscription_restore": "disabled"}]}]}]})
+    path = "/subscriptions/%s/resourceGroups/rg-seed/providers/Microsoft.RecoveryServices/vaults/rsv-plain" % SEEDED_SUB
+    got = emulator.arm_request("GET", path, api).json()["properties"]
+    row, = emulator.graph_query("resources | where name == 'rsv-plain'", [SEEDED_SUB]).json()["data"]
+    recorded = load_real(name)["properties"]
+    for where in _recorded_everywhere():
+        for props in (got, row["properties"]):
+            value = props
+            for key in where:
+                assert isinstance(value, dict) and key in value, "%s absent, recorded in %s" % (".".join(where), name)
+                value = value[key]
+    assert got["restoreSettings"] == recorded["restoreSettings"]
+    assert row["properties"]["restoreSettings"] == recorded["restoreSettings"]
+    assert got["backupStorageVersion"] == "Unassigned"   # a vault Azure just made (ps-rs-immutability GET after create)
+    off = emulator.arm_request("GET", path.replace("rsv-plain", "rsv-csr-off"), api).json()["properties"]
+    assert off["restoreSettings"]["crossSubscriptionRestoreSettings"]["crossSubscriptionRestoreState"] == "Disabled"

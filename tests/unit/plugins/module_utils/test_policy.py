@@ -413,6 +413,55 @@ def test_reports_carry_the_section(schema):
     jsonschema.validate(plain, schema)
 
 
+def test_a_finding_says_which_of_its_definitions_judge_the_vault_non_compliant(schema):
+    """azure_policy names the definitions that check a finding's setting, which is no verdict: with
+    checkLockedImmutabilityOnly false, an Unlocked vault the baseline wants locked has a finding the immutability definition
+    answers to while that definition (the evaluator, on the vault's body) lists it compliant. azure_policy_non_compliant
+    and every rendering tell the two apart."""
+    states = {'rsv-disabled': 'Disabled', 'rsv-unlocked': 'Unlocked'}
+    bodies = [{'id': vid(name).upper().replace('/PROVIDERS/', '/providers/'), 'name': name, 'type': 'Microsoft.RecoveryServices/vaults',
+               'location': 'westeurope', 'properties': {'securitySettings': {'immutabilitySettings': {'state': state}}}}
+              for name, state in states.items()]
+    records = [vault_record(body, 'recovery_services') for body in bodies]
+    section = _policy.evaluate(records, _policy.check_assignments({RS_IMMUTABILITY: {'checkLockedImmutabilityOnly': False}}))
+    # The evaluator: Disabled is non-compliant, Unlocked compliant (ids in the bodies' casing, upper case here).
+    assert section['definitions'][0]['non_compliant'] == [bodies[0]['id']]
+    drift = []
+    for name, state in states.items():
+        entry = _entry(name, 'recovery_services', state.lower().replace('unlocked', 'enabled'))
+        entry['findings'][0]['want'] = 'locked'
+        drift.append(entry)
+    report = build_report(drift, {'azure_policy': section, 'timestamp': '2026-01-02T03:04:05+00:00'})
+    jsonschema.validate(report, schema)
+    findings = dict((v['name'], v['findings'][0]) for v in report['vaults'])
+    assert findings['rsv-unlocked']['azure_policy'] == [RS_IMMUTABILITY]
+    assert findings['rsv-unlocked']['azure_policy_non_compliant'] == []
+    assert findings['rsv-disabled']['azure_policy'] == findings['rsv-disabled']['azure_policy_non_compliant'] == [RS_IMMUTABILITY]
+    title = section['definitions'][0]['display_name']
+    markdown = render_markdown(report)
+    header = [line for line in markdown.splitlines() if line.startswith('| Vault | Type |')][0]
+    assert '| Fixable | Azure Policy |' in header
+    rows = dict((line.split(' | ')[0].lstrip('| '), line) for line in markdown.splitlines() if line.startswith('| rsv-'))
+    assert 'non-compliant with %s' % title.replace('[', '\\[').replace(']', '\\]') in rows['rsv-disabled']
+    assert 'compliant with' in rows['rsv-unlocked'] and 'non-compliant' not in rows['rsv-unlocked']
+    assert '(checks the same setting)' in rows['rsv-unlocked']
+    page = render_html(report)
+    data = json.loads(page.split('<script type="application/json" id="findings-data">', 1)[1].split('</script>', 1)[0])
+    why = dict((v[1], v[9][0][7]) for v in data['vaults'])
+    assert why['rsv-disabled'].endswith('Azure Policy: non-compliant with %s' % title)
+    assert why['rsv-unlocked'].endswith('Azure Policy: compliant with %s (checks the same setting)' % title)
+    results = dict((r['properties']['vault_id'].rsplit('/', 1)[-1], r) for r in build_sarif(report)['runs'][0]['results'])
+    assert results['rsv-unlocked']['properties']['azure_policy'] == [RS_IMMUTABILITY]
+    assert results['rsv-unlocked']['properties']['azure_policy_non_compliant'] == []
+    assert results['rsv-disabled']['properties']['azure_policy_non_compliant'] == [RS_IMMUTABILITY]
+    assert 'Azure Policy: compliant with %s (checks the same setting).' % title in results['rsv-unlocked']['message']['text']
+    assert 'Azure Policy: non-compliant with %s.' % title in results['rsv-disabled']['message']['text']
+    # Without the section nothing is added anywhere.
+    plain = build_report(drift, {})
+    assert 'azure_policy_non_compliant' not in plain['vaults'][0]['findings'][0] and 'Azure Policy' not in render_markdown(plain)
+    assert 'azure_policy' not in build_sarif(plain)['runs'][0]['results'][0]['properties']
+
+
 def test_the_plan_file_carries_the_section_into_every_report(tmp_path, schema):
     """harden_plan keeps the section in the sealed plan; harden_report writes it into all five reports."""
     rng = oracle.random_rng(11)

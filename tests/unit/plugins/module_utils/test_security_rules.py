@@ -71,7 +71,11 @@ def test_read_from_arm_bodies_and_graph_rows_alike(kind):
 
 def test_read_defaults_and_permanently_disabled():
     arm, _rg = records('rs')
-    assert arm['cross_subscription_restore'] is None   # a body without restoreSettings
+    # Every recorded Recovery Services vault GET shows restoreSettings Enabled (ps-rs-immutability, ps-rs-enhancedpolicy).
+    assert arm['cross_subscription_restore'] == 'enabled'
+    raw = body('rs')
+    del raw['properties']['restoreSettings']   # as an api-version before 2023-02-01 answers it
+    assert vault_record(raw, 'recovery_services')['cross_subscription_restore'] is None
     assert arm['alerts'] == {'job_failure_alerts': None, 'classic_alerts': None}
     assert arm['customer_managed_keys'] == {'enabled': False, 'key_uri': None}
     arm, _rg = records('dp', cross_subscription_restore='permanently_disabled')

@@ -1,0 +1,71 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Inputs that came out empty never widen a scope nor pass for a value: refused before any request.
+
+A list or dict option that narrows a scope (policies, subscription_ids, tags) given empty meant the same as leaving it out
+(every policy, the subscription of the authentication options, every vault), so a variable that came out empty widened
+the task without a word; a blank resource_guard_id did nothing and said nothing. One playbook run holds every case, each
+templated from a play variable as a real play would; the request journal shows what reached the emulator.
+"""
+
+from __future__ import annotations
+
+from tests.emulator import generator as templates
+from tests.integration.fleets import RG, SUB1, vault, vault_id
+
+RET = 'vaultlock.azure.backup_policy_retention'
+RET_INFO = 'vaultlock.azure.backup_policy_retention_info'
+IMM_INFO = 'vaultlock.azure.vault_immutability_info'
+SEC = 'vaultlock.azure.vault_security_settings'
+POLICY = vault_id('rsv-a') + '/backupPolicies/VMDaily'
+
+
+def daily(resource):
+    return resource['properties']['retentionPolicy']['dailySchedule']['retentionDuration']
+
+
+def test_empty_filters_and_a_blank_resource_guard_id_are_refused_before_any_request(runner, emulator):
+    emulator.load_fleet({'subscriptions': [{'id': SUB1, 'display_name': 'refusals', 'resource_groups': [
+        {'name': RG, 'location': 'westeurope', 'vaults': [
+            vault('rsv-a', 'recovery_services', 'enabled', policies=[{'name': 'VMDaily', 'properties': templates.iaas_v1(True)}])]}]}]})
+    emulator.clear_journal()
+    weak = daily(emulator.resource(POLICY))
+    raise_all = {'id': vault_id('rsv-a'), 'minimum': {'daily': '30d'}, 'mode': 'enforce'}
+    tasks = [
+        # r0: the issue's case: an empty policies list raised every policy of the vault.
+        {'name': 'raise the named policies', RET: dict(raise_all, policies='{{ wanted_policies }}')},
+        # r1: a blank name in the list.
+        {'name': 'a blank policy name', RET: dict(raise_all, policies=['VMDaily', '{{ blank }}'])},
+        # r2: the info module's policies.
+        {'name': 'read the named policies', RET_INFO: {'id': vault_id('rsv-a'), 'policies': '{{ wanted_policies }}'}},
+        # r3, r4: vault_immutability_info's subscription_ids and tags.
+        {'name': 'read the named subscriptions', IMM_INFO: {'subscription_ids': '{{ wanted_subscriptions }}', 'discovery': 'arm'}},
+        {'name': 'read the tagged vaults', IMM_INFO: {'tags': '{{ wanted_tags }}', 'discovery': 'arm'}},
+        # r5, r6: a blank Resource Guard id, in check mode and for real.
+        {'name': 'protect with the guard (check)', SEC: {'id': vault_id('rsv-a'), 'resource_guard_id': '{{ blank }}'}, 'check_mode': True},
+        {'name': 'protect with the guard', SEC: {'id': vault_id('rsv-a'), 'resource_guard_id': '   '}},
+        # r7: policies left out: every policy, as documented.
+        {'name': 'raise every policy', RET: raise_all},
+    ]
+    play_vars = {'wanted_policies': [], 'wanted_subscriptions': [], 'wanted_tags': {}, 'blank': ''}
+    run = runner.play(tasks, marks=[POLICY], play_extra={'vars': play_vars})
+    expected = {
+        'r0': 'policies is empty (from a variable that came out empty?), which would mean every policy of the vault: leave '
+              'policies out to mean that',
+        'r1': "policies[1] is '': each entry names one backup policy",
+        'r2': 'policies is empty (from a variable that came out empty?), which would mean every policy of each vault',
+        'r3': 'subscription_ids is empty (from a variable that came out empty?), which would mean the subscription of the '
+              'authentication options',
+        'r4': 'tags is empty (from a variable that came out empty?), which would mean every vault, whatever its tags',
+        'r5': "resource_guard_id is '': give the ARM id of a Resource Guard (/subscriptions/<id>/resourceGroups/<rg>/providers/"
+              "Microsoft.DataProtection/resourceGuards/<name>), or leave resource_guard_id out",
+        'r6': "resource_guard_id is '   ': give the ARM id of a Resource Guard",
+    }
+    for key, words in expected.items():
+        assert run[key]['failed'] is True and run[key]['changed'] is False, (key, run[key])
+        assert words in run[key]['msg'] and 'nothing was sent to Azure' in run[key]['msg'], (key, run[key]['msg'])
+        assert run.requests(key) == [], (key, run.requests(key))
+    assert daily(run.after('r1').resource(POLICY)) == weak == {'count': 7, 'durationType': 'Days'}
+    # Left out, policies means every policy: the weak one is raised.
+    assert run['r7']['changed'] is True and daily(emulator.resource(POLICY)) == {'count': 30, 'durationType': 'Days'}
+    assert 'Traceback' not in run.output

@@ -69,3 +69,26 @@ def test_empty_filters_and_a_blank_resource_guard_id_are_refused_before_any_requ
     # Left out, policies means every policy: the weak one is raised.
     assert run['r7']['changed'] is True and daily(emulator.resource(POLICY)) == {'count': 30, 'durationType': 'Days'}
     assert 'Traceback' not in run.output
+
+
+def test_vault_records_given_for_drift_are_refused_never_a_fleet_without_drift(runner, emulator):
+    """drift_diff and the drift_summary / drift_report_json filters took vault records (a registered vault_immutability_info
+    result's vaults, not passed through vault_drift) as a fleet without drift: "0 of 1 vaults drift", changed false."""
+    emulator.load_fleet({'subscriptions': [{'id': SUB1, 'display_name': 'records', 'resource_groups': [
+        {'name': RG, 'location': 'westeurope', 'vaults': [vault('rsv-open', 'recovery_services', 'disabled')]}]}]})
+    tasks = [
+        {'name': 'read', IMM_INFO: {'discovery': 'arm'}},
+        {'name': 'diff the records', 'vaultlock.azure.drift_diff': {'drift': '{{ r0.vaults }}'}},
+        {'name': 'summarise the records', 'ansible.builtin.debug': {'msg': '{{ r0.vaults | vaultlock.azure.drift_summary }}'}},
+        {'name': 'report the records', 'ansible.builtin.debug': {'msg': '{{ r0.vaults | vaultlock.azure.drift_report_json }}'}},
+        # Through vault_drift: the drift is there.
+        {'name': 'diff the drift', 'vaultlock.azure.drift_diff': {'drift': "{{ r0.vaults | vaultlock.azure.vault_drift({'immutability': 'enabled'}) }}"}},
+    ]
+    run = runner.play(tasks)
+    assert len(run['r0']['vaults']) == 1
+    for key in ('r1', 'r2', 'r3'):
+        assert run[key]['failed'] is True, (key, run[key])
+        assert 'is not a drift entry: it has no drift true or false' in run[key]['msg'] and 'vault_drift filter first' in run[key]['msg'], \
+            (key, run[key]['msg'])
+    assert run['r4']['changed'] is True and run['r4']['drifting'] == 1
+    assert 'Traceback' not in run.output

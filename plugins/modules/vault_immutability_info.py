@@ -30,7 +30,7 @@ description:
   - Listings follow C(nextLink) only to the Azure Resource Manager endpoint in use (never to another host, so the token never
     leaves), stop on a link already read and after 1000 pages, with an error.
   - O(subscription_ids) or O(tags) given empty (C([]), C({}); a variable that came out empty, say) is refused before any
-    request: leave the option out to mean the subscription of the authentication options, or every vault whatever its
+    request. Leave the option out to mean the subscription of the authentication options, or every vault whatever its
     tags. An empty entry of O(subscription_ids) is refused too.
 extends_documentation_fragment:
   - vaultlock.azure.attributes.info

@@ -92,3 +92,25 @@ def test_vault_records_given_for_drift_are_refused_never_a_fleet_without_drift(r
             (key, run[key]['msg'])
     assert run['r4']['changed'] is True and run['r4']['drifting'] == 1
     assert 'Traceback' not in run.output
+
+
+def test_vault_targets_reports_a_result_it_cannot_use_as_an_error(runner, emulator):
+    """The vault_targets filter left out a discovery result whose vaults or errors were not lists, and a vault without an
+    id, without a word: a run over such results planned nothing and reported no error."""
+    emulator.load_fleet({'subscriptions': [{'id': SUB1, 'display_name': 'targets', 'resource_groups': [
+        {'name': RG, 'location': 'westeurope', 'vaults': [vault('rsv-open', 'recovery_services', 'disabled')]}]}]})
+    baseline = "{'immutability': 'enabled'}"
+    tasks = [
+        {'name': 'read', IMM_INFO: {'discovery': 'arm'}},
+        # A result rebuilt by hand (set_fact, a file) whose vaults came out as a string.
+        {'name': 'plan', 'ansible.builtin.set_fact': {
+            'plan': "{{ [r0, {'vaults': 'rsv-gone', 'errors': [], 'item': 'rg-hand'}] | vaultlock.azure.vault_targets(baseline=%s) }}" % baseline}},
+        {'name': 'show', 'ansible.builtin.debug': {'var': 'plan'}},
+    ]
+    run = runner.play(tasks)
+    plan = run['r2']['plan']
+    assert [v['name'] for v in plan['vaults']] == ['rsv-open'] and len(plan['drift']) == 1
+    message = "the discovery result is not one vault_immutability_info returns: vaults is 'rsv-gone', so its vaults were not read"
+    assert plan['errors'] == [{'scope': 'resource group rg-hand', 'message': message}]
+    assert plan['report_errors'] == plan['errors']
+    assert 'Traceback' not in run.output

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleActionFail
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._drift import drift_diffs, would_change
+from ansible_collections.vaultlock.azure.plugins.module_utils._drift import check_entries, drift_diffs, would_change
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._controller_action import ControllerActionBase
 
 
@@ -16,9 +17,10 @@ class ActionModule(ControllerActionBase):
 
     def work(self, tmp=None, task_vars=None):
         result = self._base_run(tmp, task_vars)
-        drift = self._task.args.get('drift')
-        if not isinstance(drift, list) or not all(isinstance(entry, dict) for entry in drift):
-            raise AnsibleActionFail('drift must be the list that the vaultlock.azure.vault_drift filter returns')
+        try:
+            drift = check_entries(self._task.args.get('drift'))
+        except VaultlockError as exc:
+            raise AnsibleActionFail(str(exc)) from None
         diffs = drift_diffs(drift)
         actionable = would_change(drift)
         result.update({

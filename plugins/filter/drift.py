@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._drift import compute_drift, summarize
+from ansible_collections.vaultlock.azure.plugins.module_utils._drift import check_entries, compute_drift, summarize
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._report_html import render_html
 from ansible_collections.vaultlock.azure.plugins.module_utils._report_sarif import render_sarif
@@ -36,7 +36,7 @@ def vault_drift(vaults, baseline=None):
 
 def drift_summary(drift):
     """Counts over vault_drift entries."""
-    return _wrap('drift_summary', summarize, drift)
+    return _wrap('drift_summary', lambda entries: summarize(check_entries(entries)), drift)
 
 
 def drift_report_json(drift, meta=None):

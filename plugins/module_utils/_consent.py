@@ -22,6 +22,7 @@ plugins compare the task's own arguments with the merged ones and call ``scope_a
 from __future__ import annotations
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
+from ansible_collections.vaultlock.azure.plugins.module_utils._readiness import ReadinessError, looser_requirements
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import RULES
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import CONSENT
 
@@ -79,12 +80,33 @@ def scope_arguments(module, merged, own_keys):
 def scope_plan_arguments(merged, own_keys):
     """harden_plan's arguments, or ConsentError: its ``baseline`` holds the consent (``allow_irreversible``) with the
     targets it covers, so a baseline that consents must be written in the task itself, never supplied by module_defaults
-    (rules 1 and 2 above: harden_apply would apply such a plan with its own task's consent). ``own_keys`` as for
-    scope_arguments."""
+    (rules 1 and 2 above: harden_apply would apply such a plan with its own task's consent). Its ``lock_requirements``
+    gate the lock, so requirements looser than the defaults (a lock the defaults would refuse) must be written in the task
+    too; stricter ones may come from module_defaults. ``own_keys`` as for scope_arguments."""
     baseline = merged.get('baseline')
     own = own_keys or ()
     if 'baseline' not in own and isinstance(baseline, dict) and _truthy(baseline.get(CONSENT, False)):
         raise ConsentError('baseline comes from module_defaults, but it consents to irreversible changes (%s: %s): write the '
                            'baseline in the task itself (module_defaults never change a vault beyond recall); nothing was sent '
                            'to Azure' % (CONSENT, baseline.get(CONSENT)))
+    if 'lock_requirements' not in own and merged.get('lock_requirements') is not None:
+        try:
+            looser = looser_requirements(merged['lock_requirements'], 'lock_requirements')
+        except ReadinessError:
+            looser = []    # requirements that cannot be used are refused before any request with their own message
+        if looser:
+            raise ConsentError('lock_requirements comes from module_defaults, but it is looser than the defaults (%s): write '
+                               'lock_requirements in the task itself to lock vaults the defaults would keep unlocked '
+                               '(module_defaults may only make the lock gate stricter); nothing was sent to Azure'
+                               % '; '.join('%s: %s where the default is %s' % (key, _plain(value), _plain(default))
+                                           for key, value, default in looser))
     return merged
+
+
+def _plain(value):
+    """A requirement's value as YAML writes it."""
+    if value is None:
+        return 'null'
+    if isinstance(value, bool):
+        return 'true' if value else 'false'
+    return str(value)

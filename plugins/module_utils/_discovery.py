@@ -36,7 +36,7 @@ import time
 
 from ansible_collections.vaultlock.azure.plugins.module_utils import _fleet
 from ansible_collections.vaultlock.azure.plugins.module_utils import _resource_graph
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError, check_filter
 from ansible_collections.vaultlock.azure.plugins.module_utils._items import attach_items
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import DEFAULT_DISCOVERY, DISCOVERY_CHOICES, MAX_CONCURRENCY
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend, check_resource_group, vault_record
@@ -191,6 +191,12 @@ def scope_result(mod, params):
     """A read-only module's result for its scope (read_scope with ``params``): ``changed`` false, ``vaults``, ``errors``,
     ``subscriptions`` and ``discovery``; each ARM fallback and each read that failed is also a warning of the task
     (``mod.warn``)."""
+    # Checked before any request: an empty filter would widen the scope (harden_plan and the inventory plugin document
+    # empty defaults of their own, and call read_scope directly).
+    check_filter(params.get('subscription_ids'), 'subscription_ids',
+                 'the subscription of the authentication options (give [all] for every subscription the identity can see)',
+                 'subscription id')
+    check_filter(params.get('tags'), 'tags', 'every vault, whatever its tags')
     records, errors, subs, discovery = read_scope(mod.session, params)
     for warning in fallback_warnings(discovery) + error_warnings(errors):
         mod.warn(warning)

@@ -179,6 +179,32 @@ def _finding_key(finding):
     return '%s %s' % (finding.get('setting'), '/'.join(str(part) for part in parts if part))
 
 
+def check_entries(drift, where='drift'):
+    """``drift`` as the vault_drift filter returns it (a list; None is []), or DriftError naming the first entry that is
+    not a drift entry. Every drift entry says ``drift`` true or false: a list of vault records (vault_immutability_info's
+    ``vaults``, not passed through vault_drift) has none, and was counted as a fleet without drift."""
+    if drift is None:
+        return []
+    if isinstance(drift, (str, bytes, Mapping)) or not isinstance(drift, (list, tuple)):
+        raise DriftError('%s must be the list that the vaultlock.azure.vault_drift filter returns, got %s' % (where, type(drift).__name__))
+    for index, entry in enumerate(drift):
+        if not isinstance(entry, Mapping):
+            raise DriftError('%s[%d] must be a drift entry (a dictionary from the vaultlock.azure.vault_drift filter), got %s'
+                             % (where, index, type(entry).__name__))
+        if not is_bool(entry.get('drift')):
+            raise DriftError('%s[%d] (%s) is not a drift entry: it has no drift true or false. Pass vault records through the '
+                             'vaultlock.azure.vault_drift filter first (a vault record never counts as a vault without drift)'
+                             % (where, index, entry.get('id') or entry.get('name') or 'no id'))
+        for key in ('findings', 'changes'):
+            value = entry.get(key)
+            if value is not None and (not isinstance(value, list) or not all(isinstance(item, Mapping) for item in value)):
+                raise DriftError('%s[%d].%s must be a list of dictionaries (as vault_drift makes it), got %s'
+                                 % (where, index, key, type(value).__name__ if not isinstance(value, list) else 'a list with other values'))
+        if entry.get('actions') is not None and not isinstance(entry['actions'], Mapping):
+            raise DriftError('%s[%d].actions must be a dictionary (as vault_drift makes it), got %s' % (where, index, type(entry['actions']).__name__))
+    return list(drift)
+
+
 def would_change(entries):
     """The drift entries a run changes: those whose planned ``changes`` are not empty."""
     return [entry for entry in entries or [] if entry.get('changes')]

@@ -156,6 +156,24 @@ def has_control(value):
     return isinstance(value, str) and bool(_CONTROL.search(value))
 
 
+def check_filter(value, option, left_out, entry=None):
+    """Raise InputError when ``value``, an option that narrows a scope, was given empty (``[]`` or ``{}``), or (``entry``:
+    what each list entry names) holds an entry that is empty or only spaces. Left out (None), the option means
+    ``left_out``; given empty it would mean the same, so a list templated from a variable that came out empty would widen
+    to ``left_out`` without a word. Only for options whose documented default is null: an empty default is no error."""
+    if value is None:
+        return value
+    if not value:
+        raise InputError('%s is empty (from a variable that came out empty?), which would mean %s: leave %s out to mean that, or '
+                         'name at least one; nothing was sent to Azure' % (option, left_out, option))
+    if entry:
+        for index, item in enumerate(value):
+            if not isinstance(item, str) or not item.strip():
+                raise InputError('%s[%d] is %s: each entry names one %s; nothing was sent to Azure'
+                                 % (option, index, shown(item) if item is not None else 'null', entry))
+    return value
+
+
 class AzureOperationError(VaultlockError):
     """An Azure request failed.
 

@@ -9,7 +9,7 @@ retention to tiers (_retention.normalise_policy, pure)."""
 
 from __future__ import annotations
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError, check_filter
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import VAULT_REF_ARGSPEC, VAULT_REF_EXCLUSIVE
 from ansible_collections.vaultlock.azure.plugins.module_utils._retention import normalise_policy
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend
@@ -39,6 +39,8 @@ def _missing_message(ref, missing):
 def run(mod):
     params = mod.params
     session = mod.session
+    check_filter(params['vaults'], 'vaults', 'the one vault that id, or name with resource_group and vault_type, names', 'vault ARM id')
+    check_filter(params['policies'], 'policies', 'every policy of each vault', 'backup policy')
     if params['vaults']:
         refs = [VaultRef.parse_id(v) for v in params['vaults']]
     elif not (params['id'] or params['name']):

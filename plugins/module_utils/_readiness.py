@@ -87,6 +87,19 @@ def validate_requirements(requirements, where='requirements'):
     return result
 
 
+def looser_requirements(requirements, where='requirements'):
+    """The requirements of ``requirements`` (validated, see validate_requirements) that may let a vault lock which the
+    defaults would keep unlocked, as ``[(key, value, default)]`` in the requirements' order; [] when every one is the
+    default or stricter. Each rule says what looser is (Rule.looser_requirement); ``no_unfixable_findings`` is readiness's."""
+    checked = validate_requirements(requirements, where)
+    defaults = validate_requirements({}, 'the default lock requirements')
+    looser = [(rule.requirement.key, checked[rule.requirement.key], defaults[rule.requirement.key]) for rule in REQUIRING
+              if rule.looser_requirement(checked[rule.requirement.key], defaults[rule.requirement.key])]
+    if defaults[NO_UNFIXABLE] and not checked[NO_UNFIXABLE]:
+        looser.append((NO_UNFIXABLE, checked[NO_UNFIXABLE], defaults[NO_UNFIXABLE]))
+    return looser
+
+
 # ---------------------------------------------------------------------------------------------
 # Calendar
 

@@ -32,6 +32,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._rules import (
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import (
     DriftError,
+    check_entries,
     sort_key,
     summarize,
     validate_baseline,
@@ -255,7 +256,7 @@ def _entries(drift):
     for entry in entries:
         if not isinstance(entry, Mapping):
             raise ReportError("every drift entry must be a dictionary (from vault_drift), got %s" % type(entry).__name__)
-    return entries
+    return check_entries(entries)
 
 
 def _ran(results, entries, errors):

@@ -15,6 +15,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     PartialChangeError,
     ResultError,
     UnreadAfterWriteError,
+    check_filter,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import VAULT_REF_CONSTRAINTS, state_argument_spec
 from ansible_collections.vaultlock.azure.plugins.module_utils._retention import (
@@ -76,6 +77,7 @@ def check_arguments(params):
     there: required_one_of, required_by, compare_to's mutually_exclusive). Returns the parsed minimum (None when not given)."""
     minimum = params['minimum']
     spec = params['compare_to']
+    check_filter(params['policies'], 'policies', 'every policy of the vault', 'backup policy')
     if spec is not None:
         proposed = spec.get('proposed')
         if proposed is not None and not isinstance(proposed.get('properties'), dict):

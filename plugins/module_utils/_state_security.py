@@ -14,9 +14,11 @@ import copy
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     AzureOperationError,
+    InputError,
     PartialChangeError,
     UnreadAfterWriteError,
     VaultlockError,
+    shown,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import VAULT_REF_CONSTRAINTS, state_argument_spec
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import alerts, cross_subscription_restore, mua, public_network_access
@@ -95,9 +97,24 @@ def _applied(vault_type, changes):
     return check
 
 
+def check_guard(value):
+    """resource_guard_id checked before any request: the Resource Guard's ARM id (mua.guard_id), or None when not given.
+    A blank id (from a variable that came out empty, say) is refused: it would leave the vault unprotected without a word."""
+    if value is None:
+        return None
+    if not value.strip():
+        raise InputError("resource_guard_id is %s: give the ARM id of a Resource Guard (%s), or leave resource_guard_id out "
+                         "to leave multi-user authorization as it is; nothing was sent to Azure" % (shown(value), mua.GUARD_ID_FORM))
+    try:
+        return mua.guard_id(value, 'resource_guard_id')
+    except VaultlockError as exc:
+        raise InputError('%s; nothing was sent to Azure' % exc) from None
+
+
 def run(mod):
     params = mod.params
     ref = VaultRef.from_params(params, mod.session.default_subscription)
+    check_guard(params.get('resource_guard_id'))
     store = backend(mod.session, ref.vault_type)
     before = store.read_settled(ref)[1]
     if all(params.get(option) is None for option in OPTIONS):

@@ -153,15 +153,42 @@ def _result_vaults(read):
     return vaults if isinstance(vaults, list) else []
 
 
+def _read_scope(read):
+    """What one vault_immutability_info result (a registered loop item) read, for an error of it."""
+    target = read.get('item')
+    if isinstance(target, dict):
+        return str(target.get('id') or 'vault %s/%s' % (target.get('resource_group') or '', target.get('name') or ''))
+    return str('resource group %s' % target if target else 'discovery')
+
+
+def _malformed(read, what, value, meaning):
+    """An error of a result part that is not what vault_immutability_info returns: never dropped without a word."""
+    return {'scope': _read_scope(read), 'message': 'the discovery result is not one vault_immutability_info returns: %s is %s, '
+            'so %s' % (what, shown(value) if not isinstance(value, (dict, list)) else type(value).__name__, meaning)}, None
+
+
 def _read_errors(read):
-    """Errors of one vault_immutability_info result (a registered loop item): its own errors, or its failure.
+    """Errors of one vault_immutability_info result (a registered loop item): its own errors, or its failure; a part of it
+    that is not what the module returns (``vaults`` or ``errors`` not a list, an entry not a dictionary, a vault without
+    an id) is an error too, never left out.
 
     Each is ``(error, vault record or None)``: an unreadable vault carries what is known of it, so an exclusion
     can still apply to it.
     """
     errors = []
-    for error in read.get('errors') or []:
+    given = read.get('errors')
+    if given is not None and not isinstance(given, list):
+        errors.append(_malformed(read, 'errors', given, 'what could not be read is unknown'))
+        given = []
+    if 'vaults' in read and not isinstance(read['vaults'], list):
+        errors.append(_malformed(read, 'vaults', read['vaults'], 'its vaults were not read'))
+    for index, vault in enumerate(_result_vaults(read)):
+        if not isinstance(vault, dict) or not isinstance(vault.get('id'), str) or not vault['id'].strip():
+            errors.append(_malformed(read, 'vaults[%d]' % index, vault if not isinstance(vault, dict) else 'a vault without an id',
+                                     'that vault was not read'))
+    for index, error in enumerate(given or []):
         if not isinstance(error, dict):
+            errors.append(_malformed(read, 'errors[%d]' % index, error, 'what could not be read is unknown'))
             continue
         code = error.get('code')
         message = error.get('message') or 'unknown error'
@@ -171,12 +198,7 @@ def _read_errors(read):
             entry['vault'] = vault.get('name')
         errors.append((entry, vault))
     if 'vaults' not in read:
-        target = read.get('item')
-        if isinstance(target, dict):
-            scope = target.get('id') or 'vault %s/%s' % (target.get('resource_group') or '', target.get('name') or '')
-        else:
-            scope = 'resource group %s' % target if target else 'discovery'
-        errors.append(({'scope': str(scope), 'message': str(read.get('msg') or 'could not be read')}, None))
+        errors.append(({'scope': _read_scope(read), 'message': str(read.get('msg') or 'could not be read')}, None))
     return errors
 
 
@@ -204,8 +226,8 @@ def select_vaults(reads, exclude=None):
             continue
         found_errors.extend(_read_errors(read))
         for vault in _result_vaults(read):
-            if not isinstance(vault, dict):
-                continue
+            if not isinstance(vault, dict) or not isinstance(vault.get('id'), str) or not vault['id'].strip():
+                continue    # an error of the run (_read_errors)
             key = vault_key(vault) or str(vault.get('id')).lower()
             if key not in seen:
                 seen[key] = dict(vault, policies=None) if vault.get('policies_error') else vault

@@ -40,7 +40,10 @@ requirements:
   - azure-mgmt-dataprotection >= 2.2.0 (writes to Backup vault policies)
 options:
   policies:
-    description: Only these policies (by name, case-insensitive). Default every policy of the vault. A name the vault does not have is an error.
+    description:
+      - Only these policies (by name, case-insensitive). Default every policy of the vault. A name the vault does not have is an error.
+      - An empty list (a variable that came out empty, say), or an empty name, is refused before any request; leave the option
+        out to mean every policy of the vault.
     type: list
     elements: str
   minimum:

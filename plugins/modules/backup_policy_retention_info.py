@@ -23,13 +23,17 @@ extends_documentation_fragment:
   - vaultlock.azure.vault_ref
 options:
   vaults:
-    description: ARM ids of several vaults to read, instead of O(id) or O(name).
+    description:
+      - ARM ids of several vaults to read, instead of O(id) or O(name).
+      - An empty list, or an empty entry, is refused before any request.
     type: list
     elements: str
   policies:
     description:
       - Only these policies (by name, case-insensitive). Default all policies of the vault.
       - A name one vault does not have fails the task when one vault is read, and is listed in RV(errors) when several are.
+      - An empty list (a variable that came out empty, say), or an empty name, is refused before any request; leave the option
+        out to mean every policy.
     type: list
     elements: str
 author: vaultlock.azure maintainers (@vaultlock)

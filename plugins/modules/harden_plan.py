@@ -22,7 +22,8 @@ description:
   - O(baseline), O(lock_requirements), O(exclude) and O(report_dir) are checked before any request. A baseline that asks
     for an irreversible state (immutability V(locked), soft delete V(always_on)) must say C(allow_irreversible=true) in it.
   - Consent is task-scoped. A O(baseline) with C(allow_irreversible=true) counts only when it is written in the task itself;
-    one that C(module_defaults) supplies is refused before any request.
+    one that C(module_defaults) supplies is refused before any request. So is O(lock_requirements) from C(module_defaults)
+    that is looser than the defaults (see O(lock_requirements)).
   - A scope or a named vault that cannot be read becomes an error of the plan (in the reports), not a failure of the task.
     An exclusion entry that matched no vault is a warning; when the run would make an irreversible change, it also blocks
     the run (RV(blocked)).
@@ -63,6 +64,12 @@ options:
     description:
       - When a vault the baseline would lock is ready to lock (C(max_retention), C(require_soft_delete), C(require_mua),
         C(no_unfixable_findings)); see M(vaultlock.azure.vault_lock_readiness_info).
+      - Default is the defaults of M(vaultlock.azure.vault_lock_readiness_info) (C(max_retention=null),
+        C(require_soft_delete=on), C(require_mua=false), C(no_unfixable_findings=true)).
+      - Requirements looser than those defaults (C(require_soft_delete=null), C(no_unfixable_findings=false), say) let a
+        vault lock that the defaults would keep unlocked, so they count only when written in the task itself. From
+        C(module_defaults) they are refused before any request; requirements as strict as the defaults or stricter may
+        come from C(module_defaults).
     type: dict
   discover:
     description:

@@ -73,6 +73,9 @@ options:
         (Recovery Services C(backupResourceGuardProxies/VaultProxy), Backup vaults
         C(backupResourceGuardProxies/DppResourceGuardProxy)).
       - A vault already protected by another guard is refused before any request (changing a guard needs the guard's approval).
+      - An id that is empty or only spaces (a variable that came out empty, say), or that is not the ARM id of a Resource Guard
+        (C(/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.DataProtection/resourceGuards/<name>)), is refused
+        before any request. Leave the option out to leave multi-user authorization as it is.
       - The identity needs rights on the Resource Guard too; Azure's refusal (403, C(LinkedAuthorizationFailed)) says so.
     type: str
     version_added: 0.2.0

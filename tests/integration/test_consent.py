@@ -153,3 +153,57 @@ def test_a_harden_plan_baseline_that_consents_comes_from_the_task_never_from_mod
     assert imm_state(emulator, 'rsv-a')['state'] == 'Unlocked'
     assert run['r3']['changed'] is True and imm_state(emulator, 'rsv-b')['state'] == 'Locked'
     assert 'Traceback' not in run.output
+
+
+def gate_fleet():
+    """Soft delete off: not ready under the default lock requirements (require_soft_delete: on), ready without them."""
+    vaults = [vault(name, 'recovery_services', 'enabled', soft_delete='off') for name in ('rsv-off-a', 'rsv-off-b', 'rsv-off-c')]
+    vaults.append(vault('rsv-on-d', 'recovery_services', 'enabled'))
+    return {'subscriptions': [{'id': SUB1, 'display_name': 'lock gate', 'resource_groups': [
+        {'name': RG, 'location': 'westeurope', 'vaults': vaults}]}]}
+
+
+LOOSE = {'require_soft_delete': None}
+
+
+def test_harden_plan_lock_requirements_looser_than_the_defaults_come_from_the_task_never_from_module_defaults(runner, emulator, tmp_path):
+    """The lock gate: lock_requirements from module_defaults that are looser than the defaults let a harden_apply task lock
+    vaults that no task agreed to lock unready. Refused before any request; stricter ones from module_defaults count; the
+    same loose requirements written in the task lock."""
+    emulator.load_fleet(gate_fleet())
+    emulator.clear_journal()
+    reports = str(tmp_path / 'reports')
+
+    def plan(name, **extra):
+        return dict({'vaults': [{'id': vault_id(name)}], 'report_dir': reports, 'baseline': LOCK_BASELINE}, **extra)
+    tasks = [
+        # r0, r1: loose requirements from module_defaults for the module: refused, nothing to apply.
+        {'name': 'loose from defaults', PLAN: plan('rsv-off-a'), 'module_defaults': {PLAN: {'lock_requirements': LOOSE}}},
+        {'name': 'apply', APPLY: {'plan': '{{ r0.plan }}', 'allow_irreversible': True}, 'when': 'r0.plan is defined'},
+        # r2: the same through the action group.
+        {'name': 'loose from the group', PLAN: plan('rsv-off-b'),
+         'module_defaults': {'group/vaultlock.azure.all': {'lock_requirements': {'no_unfixable_findings': False, 'require_soft_delete': False}}}},
+        # r3, r4: stricter from module_defaults counts: rsv-on-d (soft delete on, ready by the defaults) is not ready.
+        {'name': 'strict from defaults', PLAN: plan('rsv-on-d'),
+         'module_defaults': {PLAN: {'lock_requirements': {'require_soft_delete': 'always_on'}}}},
+        {'name': 'apply', APPLY: {'plan': '{{ r3.plan }}', 'allow_irreversible': True}},
+        # r5, r6: the loose requirements written in the task: rsv-off-c is planned to lock, and locked.
+        {'name': 'loose in the task', PLAN: plan('rsv-off-c', lock_requirements=LOOSE)},
+        {'name': 'apply', APPLY: {'plan': '{{ r5.plan }}', 'allow_irreversible': True}},
+    ]
+    run = runner.play(tasks, marks=[])
+    for key, loosened in (('r0', 'require_soft_delete: null where the default is on'),
+                          ('r2', 'require_soft_delete: null where the default is on; no_unfixable_findings: false where the '
+                                 'default is true')):
+        assert run[key]['failed'] is True and run[key]['changed'] is False
+        assert 'lock_requirements comes from module_defaults, but it is looser than the defaults (%s)' % loosened in run[key]['msg'], \
+            run[key]['msg']
+        assert run.requests(key) == []
+    assert run['r1'].get('skipped') is True
+    assert imm_state(emulator, 'rsv-off-a')['state'] == imm_state(emulator, 'rsv-off-b')['state'] == 'Unlocked'
+    assert not [j for j in emulator.journal() if j['path'].lower().rstrip('/').endswith(('/rsv-off-a', '/rsv-off-b'))]
+    # The stricter gate held rsv-on-d back: it drifts (enabled, not locked), and nothing is planned for it.
+    assert run['r3'].get('failed') is not True and (run['r3']['drifting'], run['r3']['with_actions']) == (1, 0), run['r3']
+    assert run['r4'].get('failed') is not True and run.writes('r4') == [] and imm_state(emulator, 'rsv-on-d')['state'] == 'Unlocked'
+    assert run['r5']['with_actions'] == 1 and run['r6']['changed'] is True and imm_state(emulator, 'rsv-off-c')['state'] == 'Locked'
+    assert 'Traceback' not in run.output

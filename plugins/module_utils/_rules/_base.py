@@ -197,6 +197,11 @@ class Rule:
         """The rule's lock requirement normalised; raises DriftError naming ``where``."""
         return value
 
+    def looser_requirement(self, value, default):
+        """True when the rule's lock requirement ``value`` may let a vault lock that ``default`` would keep unlocked (both
+        as check_requirement returns them). This base is a yes/no requirement (true requires)."""
+        return bool(default) and not value
+
     def blocker(self, vault, want, context):
         """``(want, found, message)`` when the vault fails the rule's lock requirement ``want`` (set), else None.
         ``context``: ``today``, ``in_use`` (the policy views of the policies in use), ``until(duration)`` (the date a

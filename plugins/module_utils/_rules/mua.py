@@ -80,6 +80,10 @@ class GuardError(VaultlockError, ValueError):
     """A Resource Guard association this collection refuses before any request."""
 
 
+# What the ARM id of a Resource Guard looks like, for error messages.
+GUARD_ID_FORM = '/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.DataProtection/resourceGuards/<name>'
+
+
 def guard_id(value, where):
     """The ARM id of a Resource Guard (any casing), or None for null / ''; raises DriftError naming ``where``."""
     if value is None or (isinstance(value, str) and value.strip() == ''):
@@ -87,8 +91,7 @@ def guard_id(value, where):
     parts = split_resource_id(value.strip()) if isinstance(value, str) and not has_control(value) else {}
     provider = (str(parts.get('namespace')).lower(), str(parts.get('type')).lower())
     if not parts.get('resource_group') or provider != _GUARD_PROVIDER or parts.get('last_child_num'):
-        raise DriftError("%s must be the ARM id of a Resource Guard (/subscriptions/<id>/resourceGroups/<rg>/providers/"
-                         "Microsoft.DataProtection/resourceGuards/<name>) or null, got '%s'" % (where, value))
+        raise DriftError("%s must be the ARM id of a Resource Guard (%s) or null, got '%s'" % (where, GUARD_ID_FORM, value))
     return arm_tools().resource_id(subscription=parts['subscription'], resource_group=parts['resource_group'],
                                    namespace=parts['namespace'], type=parts['type'], name=parts['name'])
 

@@ -103,6 +103,10 @@ class RetentionRule(Rule):
                              % (where, duration.short))
         return duration.iso
 
+    def looser_requirement(self, value, default):
+        """No limit is looser than a limit; a limit is looser unless the default surely keeps at least as long (meets)."""
+        return default is not None and (value is None or not meets(default, value))
+
     def blocker(self, vault, want, context):
         limit = context['until'](want)
         over = [(v, t) for v in context['in_use'] for t in v['tiers'] if t['protected_by_immutability'] and t['held_until'] > limit]

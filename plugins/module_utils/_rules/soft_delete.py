@@ -212,6 +212,10 @@ class SoftDeleteRule(Rule):
             value = key
         return value
 
+    def looser_requirement(self, value, default):
+        """No requirement is looser than any; ``on`` is looser than ``always_on``."""
+        return default is not None and (value is None or _soft_delete.RANK[value] < _soft_delete.RANK[default])
+
     def blocker(self, vault, want, context):
         state = (vault.get('soft_delete') or {}).get('state') if isinstance(vault.get('soft_delete'), Mapping) else None
         state = lower(state or '').replace('alwayson', 'always_on') or None

@@ -144,3 +144,13 @@ def test_ansible_doc(collections_path):
         assert doc['doc']['name'] == name, name
         assert doc['doc']['version_added'] == ('0.2.0' if name in ('drift_report_html', 'drift_report_sarif') else '0.1.0'), name
         assert doc['examples'] and doc['return'], name
+
+
+@pytest.mark.parametrize('name', ['drift_summary', 'drift_report_json'])
+def test_vault_records_are_not_a_fleet_without_drift(name):
+    # Vault records (vault_immutability_info's vaults) passed without vault_drift: "2 vaults, 0 drifting, 2 clean" before.
+    with pytest.raises(AnsibleFilterError, match=r'vaultlock\.azure\.%s: drift\[0\] \(/subscriptions/s1/.*rsv-1\) is not a drift entry: '
+                       r'it has no drift true or false' % name):
+        FilterModule().filters()[name](VAULTS)
+    with pytest.raises(AnsibleFilterError, match=r'drift\[0\]\.findings must be a list of dictionaries'):
+        FilterModule().filters()[name]([{'drift': True, 'findings': 'x'}])

@@ -86,3 +86,35 @@ def test_a_harden_plan_baseline_that_consents_from_module_defaults_is_refused(co
 ])
 def test_a_harden_plan_baseline_written_in_the_task_or_without_consent_is_kept(merged, own):
     assert scope_plan_arguments(merged, own) == merged
+
+
+@pytest.mark.parametrize('requirements, loosened', [
+    ({'require_soft_delete': None}, 'require_soft_delete: null where the default is on'),
+    ({'require_soft_delete': False}, 'require_soft_delete: null where the default is on'),
+    ({'no_unfixable_findings': False}, 'no_unfixable_findings: false where the default is true'),
+    ({'require_soft_delete': 'always_on', 'no_unfixable_findings': False}, 'no_unfixable_findings: false where the default is true'),
+])
+def test_harden_plan_lock_requirements_looser_than_the_defaults_from_module_defaults_are_refused(requirements, loosened):
+    # The lock gate: requirements looser than the defaults let a play lock vaults that the defaults keep unlocked; from
+    # module_defaults no task agreed to that.
+    merged = {'baseline': {'immutability': 'locked', 'allow_irreversible': True}, 'lock_requirements': requirements}
+    with pytest.raises(ConsentError, match='lock_requirements comes from module_defaults, but it is looser than the defaults') as err:
+        scope_plan_arguments(merged, {'baseline'})
+    assert loosened in str(err.value) and 'nothing was sent to Azure' in str(err.value)
+    with pytest.raises(ConsentError):
+        scope_plan_arguments(merged, None)
+    # Written in the task itself, the same requirements count.
+    assert scope_plan_arguments(merged, {'baseline', 'lock_requirements'}) == merged
+
+
+@pytest.mark.parametrize('requirements', [
+    None, {}, {'require_soft_delete': 'on'}, {'require_soft_delete': 'always_on'}, {'require_mua': True},
+    {'max_retention': '10y'}, {'max_retention': None}, {'no_unfixable_findings': True},
+    # A null that takes the default is the default (require_soft_delete null is "no requirement", see below).
+    {'require_mua': None, 'no_unfixable_findings': None},
+    # Not usable: refused before any request by the plan's own check, with its own message.
+    {'require_soft_delete': 'sometimes'}, 'strict',
+])
+def test_harden_plan_lock_requirements_as_strict_as_the_defaults_may_come_from_module_defaults(requirements):
+    merged = {'baseline': {'immutability': 'locked', 'allow_irreversible': True}, 'lock_requirements': requirements}
+    assert scope_plan_arguments(merged, {'baseline'}) == merged

@@ -13,7 +13,9 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._errors import Inp
 from ansible_collections.vaultlock.azure.plugins.module_utils._readiness import (
     DEFAULT_REQUIREMENTS,
     ReadinessError,
+    REQUIRING,
     add_duration,
+    looser_requirements,
     readiness,
     validate_requirements,
 )
@@ -93,6 +95,39 @@ def test_bad_requirements_are_refused_with_clear_errors(requirements, words):
     assert isinstance(raised.value, InputError) and isinstance(raised.value, VaultlockError)
     for word in words:
         assert word in str(raised.value)
+
+
+def test_looser_requirements_are_those_that_may_let_a_vault_lock_that_the_defaults_keep_unlocked():
+    assert looser_requirements(None) == looser_requirements({}) == []
+    assert looser_requirements({'max_retention': '10y', 'require_soft_delete': 'always_on', 'require_mua': True}) == []
+    assert looser_requirements({'require_soft_delete': False, 'no_unfixable_findings': False}) == [
+        ('require_soft_delete', None, 'on'), ('no_unfixable_findings', False, True)]
+    with pytest.raises(ReadinessError):
+        looser_requirements({'require_soft_delete': 'sometimes'})
+
+
+@pytest.mark.parametrize('key, value, default, looser', [
+    # max_retention: no limit is looser than any; a longer limit, or one not surely as short (1m against 30d), is looser.
+    ('max_retention', None, 'P10Y', True),
+    ('max_retention', 'P11Y', 'P10Y', True),
+    ('max_retention', 'P1M', 'P30D', True),
+    ('max_retention', 'P10Y', 'P10Y', False),
+    ('max_retention', 'P7Y', 'P10Y', False),
+    ('max_retention', 'P10Y', None, False),
+    ('max_retention', None, None, False),
+    # require_soft_delete: none < on < always_on.
+    ('require_soft_delete', None, 'on', True),
+    ('require_soft_delete', 'on', 'always_on', True),
+    ('require_soft_delete', 'always_on', 'on', False),
+    ('require_soft_delete', 'on', None, False),
+    # require_mua: a yes/no requirement.
+    ('require_mua', False, True, True),
+    ('require_mua', True, False, False),
+    ('require_mua', False, False, False),
+])
+def test_each_rule_says_when_its_requirement_is_looser(key, value, default, looser):
+    rule = next(rule for rule in REQUIRING if rule.requirement.key == key)
+    assert rule.looser_requirement(value, default) is looser
 
 
 def test_the_error_names_where_the_requirements_came_from():

@@ -133,6 +133,24 @@ def test_policies_error_becomes_unchecked_and_failed_reads_become_errors():
     assert selected['errors'] == [{'scope': 'vault rg/rsv-x', 'message': 'boom'}]
 
 
+@pytest.mark.parametrize('read, words, kept', [
+    # Each was left out without a word: "no vaults, no errors" is a fleet without drift.
+    ({'vaults': 'rsv-a', 'errors': []}, "vaults is 'rsv-a', so its vaults were not read", []),
+    ({'vaults': {'rsv-a': record('rsv-a')}, 'errors': []}, 'vaults is dict, so its vaults were not read', []),
+    ({'vaults': [record('rsv-a'), None], 'errors': []}, "vaults[1] is 'None', so that vault was not read", ['rsv-a']),
+    ({'vaults': [{'name': 'rsv-b'}], 'errors': []}, "vaults[0] is 'a vault without an id', so that vault was not read", []),
+    ({'vaults': [dict(record('rsv-b'), id=' ')], 'errors': []}, "vaults[0] is 'a vault without an id'", []),
+    ({'vaults': [record('rsv-a')], 'errors': 'AuthorizationFailed'}, "errors is 'AuthorizationFailed', so what could not be read is unknown", ['rsv-a']),
+    ({'vaults': [record('rsv-a')], 'errors': ['AuthorizationFailed']}, "errors[0] is 'AuthorizationFailed'", ['rsv-a']),
+])
+def test_a_result_part_that_is_not_what_the_module_returns_is_an_error_never_left_out(read, words, kept):
+    selected = select_vaults([dict(read, item='rg-prod')], [])
+    assert [error['scope'] for error in selected['errors']] == ['resource group rg-prod']
+    message = selected['errors'][0]['message']
+    assert message.startswith('the discovery result is not one vault_immutability_info returns: ') and words in message, message
+    assert [v['name'] for v in selected['vaults']] == kept
+
+
 def test_an_unreadable_vault_is_an_error_unless_excluded():
     bad = {'scope': RS % (SUB, 'rg-prod', 'rsv-bad'), 'code': 'UnreadableVault', 'message': 'cannot read properties.x',
            'vault': dict(record('rsv-bad'), unreadable={'field': 'properties.x', 'message': 'm'})}

@@ -123,3 +123,18 @@ def test_a_failed_put_after_a_raise_reports_what_changed(run_module, azure):
                                                   'minimum': {'daily': '30d'}, 'mode': 'enforce'})
     assert result['failed'] is True and result['changed'] is True
     assert [c['policy'] for c in result['changes']] == ['a'] and result['error']['code'] == 'BMSUserErrorSomething'
+
+
+@pytest.mark.parametrize('policies, words', [
+    ([], 'policies is empty (from a variable that came out empty?), which would mean every policy of the vault: leave policies out'),
+    (['weak', ''], "policies[1] is '': each entry names one backup policy"),
+    (['  '], "policies[0] is '  ': each entry names one backup policy"),
+])
+def test_an_empty_policies_list_or_a_blank_name_is_refused_before_any_request(run_module, azure, policies, words):
+    # policies: [] checked and raised every policy of the vault, as leaving the option out does: a templated list that came
+    # out empty widened to every policy. The vault is not even read (a vault that does not exist says so only afterwards).
+    vault = rsv(azure)
+    for vault_ref in (vault['id'], vault['id'] + '-missing'):
+        result = run_module(backup_policy_retention, {'id': vault_ref, 'minimum': {'daily': '30d'}, 'mode': 'enforce', 'policies': policies})
+        assert result['failed'] is True and words in result['msg'] and 'nothing was sent to Azure' in result['msg'], result['msg']
+    assert azure.writes == []

@@ -46,3 +46,14 @@ def test_several_vaults_one_unreadable(run_module, azure):
 def test_no_vault_named_is_refused(run_module, azure):
     result = run_module(backup_policy_retention_info, {})
     assert result['failed'] is True and 'identify the vaults' in result['msg']
+
+
+def test_empty_vaults_or_policies_lists_are_refused_before_any_request(run_module, azure):
+    # An empty list never widens the read: policies [] read every policy of the vault, as leaving it out does.
+    rsv, _bv = vaults(azure)
+    result = run_module(backup_policy_retention_info, {'id': rsv['id'] + '-missing', 'policies': []})
+    assert result['failed'] is True and 'policies is empty' in result['msg'] and 'every policy of each vault' in result['msg']
+    result = run_module(backup_policy_retention_info, {'vaults': []})
+    assert result['failed'] is True and 'vaults is empty' in result['msg'] and 'nothing was sent to Azure' in result['msg']
+    result = run_module(backup_policy_retention_info, {'vaults': [rsv['id'] + '-missing'], 'policies': ['vm', ' ']})
+    assert result['failed'] is True and "policies[1] is ' ': each entry names one backup policy" in result['msg']

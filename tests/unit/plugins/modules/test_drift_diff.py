@@ -50,3 +50,22 @@ def test_a_compliant_fleet_changes_nothing(action):
 def test_anything_but_a_drift_list_is_refused(action):
     with pytest.raises(AnsibleActionFail, match='vault_drift filter'):
         action(ActionModule, {'drift': 'nope'}).run(task_vars={})
+
+
+@pytest.mark.parametrize('entries, words', [
+    # Vault records not passed through vault_drift: "0 of 3 vaults drift", a fleet without drift.
+    ([vault_record(arm_vault('rsv-open'), 'recovery_services')], 'drift[0] (/subscriptions/'),
+    ([{}], 'drift[0] (no id) is not a drift entry: it has no drift true or false'),
+    ([{'drift': 'yes', 'name': 'v'}], 'drift[0] (v) is not a drift entry'),
+    # Malformed drift entries: an AttributeError (a traceback) before.
+    ([{'drift': True, 'findings': 'x'}], 'drift[0].findings must be a list of dictionaries (as vault_drift makes it), got str'),
+    ([{'drift': True, 'findings': [None]}], 'drift[0].findings must be a list of dictionaries'),
+    ([{'drift': True, 'changes': [None]}], 'drift[0].changes must be a list of dictionaries'),
+    ([{'drift': True, 'changes': 'x', 'actions': {'immutability': 'locked'}}], 'drift[0].changes must be a list'),
+    ([{'drift': True, 'actions': 'x'}], 'drift[0].actions must be a dictionary'),
+    ([None], 'drift[0] must be a drift entry (a dictionary from the vaultlock.azure.vault_drift filter), got NoneType'),
+])
+def test_entries_that_are_not_vault_drift_entries_are_refused(action, entries, words):
+    with pytest.raises(AnsibleActionFail) as raised:
+        action(ActionModule, {'drift': entries}).run(task_vars={})
+    assert words in str(raised.value)

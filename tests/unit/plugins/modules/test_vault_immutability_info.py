@@ -179,3 +179,17 @@ def test_an_unreadable_vault_in_resource_graph_is_an_error_of_its_own_too(run_mo
     (error,) = result['errors']
     assert error['code'] == 'UnreadableVault' and error['vault']['name'] == 'rsv-odd'
     assert error == run_module(vault_immutability_info, {'discovery': 'arm'})['errors'][0]
+
+
+def test_empty_subscription_ids_or_tags_are_refused_before_any_request(run_module, azure):
+    # subscription_ids [] read the subscription of the authentication options and tags {} every vault, as leaving them out
+    # does: a filter templated from a variable that came out empty widened the read without a word.
+    fleet(azure)
+    for args, words in (({'subscription_ids': []}, 'subscription_ids is empty'), ({'tags': {}}, 'tags is empty'),
+                        ({'subscription_ids': [SUB, '']}, "subscription_ids[1] is '': each entry names one subscription id")):
+        result = run_module(vault_immutability_info, dict(args, discovery='arm'))
+        assert result['failed'] is True and words in result['msg'] and 'nothing was sent to Azure' in result['msg'], result['msg']
+    assert azure.listed == [] and azure.graph_queries == []
+    # Left out, or [all], as before.
+    assert len(run_module(vault_immutability_info, {'discovery': 'arm'})['vaults']) == 3
+    assert len(run_module(vault_immutability_info, {'subscription_ids': ['all'], 'tags': {'env': 'prod'}, 'discovery': 'arm'})['vaults']) == 2

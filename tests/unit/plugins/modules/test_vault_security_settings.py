@@ -115,3 +115,23 @@ def test_a_bad_alert_value_fails_clearly(run_module, azure):
     result = run_module(vault_security_settings, {'id': vault['id'], 'alerts': {'job_failure_alerts': 'sometimes'}})
     assert result['failed'] is True and 'alerts.job_failure_alerts must be enabled, disabled' in result['msg']
     assert azure.writes == []
+
+
+GUARD = '/subscriptions/22222222-2222-2222-2222-222222222222/resourceGroups/rg-sec/providers/Microsoft.DataProtection/resourceGuards/guard'
+
+
+def test_a_blank_or_malformed_resource_guard_id_is_refused_before_any_request(run_module, azure):
+    # '' or spaces (a variable that came out empty) did nothing and said nothing: the vault stayed unprotected. The vault is
+    # not even read: one that does not exist would answer 404 only afterwards.
+    vault = rsv(azure)
+    for vault_ref in (vault['id'], vault['id'] + '-missing'):
+        for value, words in (('', "resource_guard_id is '': give the ARM id of a Resource Guard (/subscriptions/<id>/resourceGroups/"
+                                  "<rg>/providers/Microsoft.DataProtection/resourceGuards/<name>), or leave resource_guard_id out"),
+                             ('  ', "resource_guard_id is '  ': give the ARM id of a Resource Guard"),
+                             (GUARD.replace('resourceGuards', 'backupVaults'), 'resource_guard_id must be the ARM id of a Resource Guard')):
+            result = run_module(vault_security_settings, {'id': vault_ref, 'resource_guard_id': value}, check_mode=value == '')
+            assert result['failed'] is True and words in result['msg'] and 'nothing was sent to Azure' in result['msg'], result['msg']
+    assert azure.writes == []
+    # A valid id (with spaces around it) still associates the guard.
+    result = run_module(vault_security_settings, {'id': vault['id'], 'resource_guard_id': ' %s ' % GUARD}, check_mode=True)
+    assert result['changed'] is True and result['changes'][0]['after'].lower() == GUARD.lower()

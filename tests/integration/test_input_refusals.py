@@ -1,0 +1,116 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Inputs that came out empty never widen a scope nor pass for a value: refused before any request.
+
+A list or dict option that narrows a scope (policies, subscription_ids, tags) given empty meant the same as leaving it out
+(every policy, the subscription of the authentication options, every vault), so a variable that came out empty widened
+the task without a word; a blank resource_guard_id did nothing and said nothing. One playbook run holds every case, each
+templated from a play variable as a real play would; the request journal shows what reached the emulator.
+"""
+
+from __future__ import annotations
+
+from tests.emulator import generator as templates
+from tests.integration.fleets import RG, SUB1, vault, vault_id
+
+RET = 'vaultlock.azure.backup_policy_retention'
+RET_INFO = 'vaultlock.azure.backup_policy_retention_info'
+IMM_INFO = 'vaultlock.azure.vault_immutability_info'
+SEC = 'vaultlock.azure.vault_security_settings'
+POLICY = vault_id('rsv-a') + '/backupPolicies/VMDaily'
+
+
+def daily(resource):
+    return resource['properties']['retentionPolicy']['dailySchedule']['retentionDuration']
+
+
+def test_empty_filters_and_a_blank_resource_guard_id_are_refused_before_any_request(runner, emulator):
+    emulator.load_fleet({'subscriptions': [{'id': SUB1, 'display_name': 'refusals', 'resource_groups': [
+        {'name': RG, 'location': 'westeurope', 'vaults': [
+            vault('rsv-a', 'recovery_services', 'enabled', policies=[{'name': 'VMDaily', 'properties': templates.iaas_v1(True)}])]}]}]})
+    emulator.clear_journal()
+    weak = daily(emulator.resource(POLICY))
+    raise_all = {'id': vault_id('rsv-a'), 'minimum': {'daily': '30d'}, 'mode': 'enforce'}
+    tasks = [
+        # r0: the issue's case: an empty policies list raised every policy of the vault.
+        {'name': 'raise the named policies', RET: dict(raise_all, policies='{{ wanted_policies }}')},
+        # r1: a blank name in the list.
+        {'name': 'a blank policy name', RET: dict(raise_all, policies=['VMDaily', '{{ blank }}'])},
+        # r2: the info module's policies.
+        {'name': 'read the named policies', RET_INFO: {'id': vault_id('rsv-a'), 'policies': '{{ wanted_policies }}'}},
+        # r3, r4: vault_immutability_info's subscription_ids and tags.
+        {'name': 'read the named subscriptions', IMM_INFO: {'subscription_ids': '{{ wanted_subscriptions }}', 'discovery': 'arm'}},
+        {'name': 'read the tagged vaults', IMM_INFO: {'tags': '{{ wanted_tags }}', 'discovery': 'arm'}},
+        # r5, r6: a blank Resource Guard id, in check mode and for real.
+        {'name': 'protect with the guard (check)', SEC: {'id': vault_id('rsv-a'), 'resource_guard_id': '{{ blank }}'}, 'check_mode': True},
+        {'name': 'protect with the guard', SEC: {'id': vault_id('rsv-a'), 'resource_guard_id': '   '}},
+        # r7: policies left out: every policy, as documented.
+        {'name': 'raise every policy', RET: raise_all},
+    ]
+    play_vars = {'wanted_policies': [], 'wanted_subscriptions': [], 'wanted_tags': {}, 'blank': ''}
+    run = runner.play(tasks, marks=[POLICY], play_extra={'vars': play_vars})
+    expected = {
+        'r0': 'policies is empty (from a variable that came out empty?), which would mean every policy of the vault: leave '
+              'policies out to mean that',
+        'r1': "policies[1] is '': each entry names one backup policy",
+        'r2': 'policies is empty (from a variable that came out empty?), which would mean every policy of each vault',
+        'r3': 'subscription_ids is empty (from a variable that came out empty?), which would mean the subscription of the '
+              'authentication options',
+        'r4': 'tags is empty (from a variable that came out empty?), which would mean every vault, whatever its tags',
+        'r5': "resource_guard_id is '': give the ARM id of a Resource Guard (/subscriptions/<id>/resourceGroups/<rg>/providers/"
+              "Microsoft.DataProtection/resourceGuards/<name>), or leave resource_guard_id out",
+        'r6': "resource_guard_id is '   ': give the ARM id of a Resource Guard",
+    }
+    for key, words in expected.items():
+        assert run[key]['failed'] is True and run[key]['changed'] is False, (key, run[key])
+        assert words in run[key]['msg'] and 'nothing was sent to Azure' in run[key]['msg'], (key, run[key]['msg'])
+        assert run.requests(key) == [], (key, run.requests(key))
+    assert daily(run.after('r1').resource(POLICY)) == weak == {'count': 7, 'durationType': 'Days'}
+    # Left out, policies means every policy: the weak one is raised.
+    assert run['r7']['changed'] is True and daily(emulator.resource(POLICY)) == {'count': 30, 'durationType': 'Days'}
+    assert 'Traceback' not in run.output
+
+
+def test_vault_records_given_for_drift_are_refused_never_a_fleet_without_drift(runner, emulator):
+    """drift_diff and the drift_summary / drift_report_json filters took vault records (a registered vault_immutability_info
+    result's vaults, not passed through vault_drift) as a fleet without drift: "0 of 1 vaults drift", changed false."""
+    emulator.load_fleet({'subscriptions': [{'id': SUB1, 'display_name': 'records', 'resource_groups': [
+        {'name': RG, 'location': 'westeurope', 'vaults': [vault('rsv-open', 'recovery_services', 'disabled')]}]}]})
+    tasks = [
+        {'name': 'read', IMM_INFO: {'discovery': 'arm'}},
+        {'name': 'diff the records', 'vaultlock.azure.drift_diff': {'drift': '{{ r0.vaults }}'}},
+        {'name': 'summarise the records', 'ansible.builtin.debug': {'msg': '{{ r0.vaults | vaultlock.azure.drift_summary }}'}},
+        {'name': 'report the records', 'ansible.builtin.debug': {'msg': '{{ r0.vaults | vaultlock.azure.drift_report_json }}'}},
+        # Through vault_drift: the drift is there.
+        {'name': 'diff the drift', 'vaultlock.azure.drift_diff': {'drift': "{{ r0.vaults | vaultlock.azure.vault_drift({'immutability': 'enabled'}) }}"}},
+    ]
+    run = runner.play(tasks)
+    assert len(run['r0']['vaults']) == 1
+    for key in ('r1', 'r2', 'r3'):
+        assert run[key]['failed'] is True, (key, run[key])
+        assert 'is not a drift entry: it has no drift true or false' in run[key]['msg'] and 'vault_drift filter first' in run[key]['msg'], \
+            (key, run[key]['msg'])
+    assert run['r4']['changed'] is True and run['r4']['drifting'] == 1
+    assert 'Traceback' not in run.output
+
+
+def test_vault_targets_reports_a_result_it_cannot_use_as_an_error(runner, emulator):
+    """The vault_targets filter left out a discovery result whose vaults or errors were not lists, and a vault without an
+    id, without a word: a run over such results planned nothing and reported no error."""
+    emulator.load_fleet({'subscriptions': [{'id': SUB1, 'display_name': 'targets', 'resource_groups': [
+        {'name': RG, 'location': 'westeurope', 'vaults': [vault('rsv-open', 'recovery_services', 'disabled')]}]}]})
+    baseline = "{'immutability': 'enabled'}"
+    tasks = [
+        {'name': 'read', IMM_INFO: {'discovery': 'arm'}},
+        # A result rebuilt by hand (set_fact, a file) whose vaults came out as a string.
+        {'name': 'plan', 'ansible.builtin.set_fact': {
+            'plan': "{{ [r0, {'vaults': 'rsv-gone', 'errors': [], 'item': 'rg-hand'}] | vaultlock.azure.vault_targets(baseline=%s) }}" % baseline}},
+        {'name': 'show', 'ansible.builtin.debug': {'var': 'plan'}},
+    ]
+    run = runner.play(tasks)
+    plan = run['r2']['plan']
+    assert [v['name'] for v in plan['vaults']] == ['rsv-open'] and len(plan['drift']) == 1
+    message = "the discovery result is not one vault_immutability_info returns: vaults is 'rsv-gone', so its vaults were not read"
+    assert plan['errors'] == [{'scope': 'resource group rg-hand', 'message': message}]
+    assert plan['report_errors'] == plan['errors']
+    assert 'Traceback' not in run.output

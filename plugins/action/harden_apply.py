@@ -15,7 +15,7 @@ from ansible import constants as C
 from ansible_collections.vaultlock.azure.plugins.module_utils._auth import AUTH_ARGSPEC
 from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession
 from ansible_collections.vaultlock.azure.plugins.module_utils._consent import ConsentError, scope_arguments
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError, at_least_one
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import failure, insecure_warning
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._consent_action import task_own_keys
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._controller_action import ControllerActionBase, without_cyclic_gc
@@ -23,7 +23,6 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_apply impo
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import (
     APPLY_ARGSPEC,
     applied_before,
-    at_least_one,
     apply_summary,
     load_plan,
     save_applied,

@@ -72,6 +72,7 @@ options:
       - How many ARM list calls run at once. Policy and item lists (one per vault) take turns across subscriptions, as Azure
         throttles reads per subscription.
       - The default suits fleets of thousands of vaults (see C(docs/performance.md)); lower it when many runs share an identity.
+      - At least 1; a lower count is refused before any request.
     type: int
     default: 32
 '''

@@ -101,7 +101,7 @@ options:
     type: bool
     default: true
   max_concurrency:
-    description: How many list calls run at once (the same default as M(vaultlock.azure.vault_immutability_info)).
+    description: How many list calls run at once (the same default as M(vaultlock.azure.vault_immutability_info)); at least 1.
     type: int
     default: 32
 notes:

@@ -36,7 +36,7 @@ import time
 
 from ansible_collections.vaultlock.azure.plugins.module_utils import _fleet
 from ansible_collections.vaultlock.azure.plugins.module_utils import _resource_graph
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError, check_filter
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError, at_least_one, check_filter
 from ansible_collections.vaultlock.azure.plugins.module_utils._items import attach_items
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import DEFAULT_DISCOVERY, DISCOVERY_CHOICES, MAX_CONCURRENCY
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend, check_resource_group, vault_record
@@ -102,6 +102,7 @@ def read_fleet(session, subscription_ids, vault_types, resource_groups=None, tag
     ``discovery`` block. Raises AzureOperationError when every scope failed (nothing could be read at all).
     """
     requested = check_discovery(discovery)
+    at_least_one(max_concurrency, 'max_concurrency')
     for index, group in enumerate(resource_groups or []):
         check_resource_group(group, 'resource_groups[%d]' % index)
     kinds = list(vault_types)
@@ -163,7 +164,7 @@ def read_scope(session, params):
     policies / protected items. The options of vault_immutability_info and vault_lock_readiness_info
     (_module.SCOPE_ARGSPEC); ``discovery`` is the block of ``describe`` (source per subscription, fallbacks, data time).
     """
-    concurrency = params.get('max_concurrency') or MAX_CONCURRENCY
+    concurrency = MAX_CONCURRENCY if params.get('max_concurrency') is None else at_least_one(params['max_concurrency'], 'max_concurrency')
     named = params.get('name') and params.get('resource_group') and params.get('vault_type')
     if params.get('id') or (named and not _GLOB.intersection(params['name'])):
         started, data_time = time.monotonic(), now_iso()

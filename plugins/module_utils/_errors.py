@@ -174,6 +174,15 @@ def check_filter(value, option, left_out, entry=None):
     return value
 
 
+def at_least_one(value, option, hint=''):
+    """``value`` when it is at least 1, else InputError naming ``option``: a count of 0 or below (a concurrency, a number
+    of processes) was taken as 1 or as the default without a word, or refused only where a real run started processes
+    (harden_apply), so check mode did not predict the run."""
+    if value < 1:
+        raise InputError('%s must be at least 1%s; got %d; nothing was sent to Azure' % (option, hint, value))
+    return value
+
+
 class AzureOperationError(VaultlockError):
     """An Azure request failed.
 

@@ -30,7 +30,7 @@ import time
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import error_warnings, fallback_warnings, read_scope
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import drift_diffs
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError, has_control, shown
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError, at_least_one, has_control, shown
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import SCOPE_ARGSPEC, failure
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy._preset import PRESETS
@@ -102,14 +102,6 @@ APPLY_ARGSPEC = {
 }
 
 _VAULT_KEYS = ('id', 'name', 'resource_group', 'vault_type', 'subscription_id')
-
-
-def at_least_one(value, option, hint=''):
-    """``value`` when it is at least 1, else InputError naming ``option``: 0 or a negative count was taken as 1 without a
-    word, where a count of processes was refused (harden_apply), and in check mode not at all."""
-    if value < 1:
-        raise InputError('%s must be at least 1%s; got %d' % (option, hint, value))
-    return value
 
 
 def check_inputs(args):

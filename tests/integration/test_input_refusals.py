@@ -46,8 +46,10 @@ def test_empty_filters_and_a_blank_resource_guard_id_are_refused_before_any_requ
         {'name': 'protect with the guard', SEC: {'id': vault_id('rsv-a'), 'resource_guard_id': '   '}},
         # r7: policies left out: every policy, as documented.
         {'name': 'raise every policy', RET: raise_all},
+        # r8: a concurrency of 0 read with the default of 32.
+        {'name': 'read with no reader', IMM_INFO: {'discovery': 'arm', 'max_concurrency': '{{ readers }}'}},
     ]
-    play_vars = {'wanted_policies': [], 'wanted_subscriptions': [], 'wanted_tags': {}, 'blank': ''}
+    play_vars = {'wanted_policies': [], 'wanted_subscriptions': [], 'wanted_tags': {}, 'blank': '', 'readers': 0}
     run = runner.play(tasks, marks=[POLICY], play_extra={'vars': play_vars})
     expected = {
         'r0': 'policies is empty (from a variable that came out empty?), which would mean every policy of the vault: leave '
@@ -60,6 +62,7 @@ def test_empty_filters_and_a_blank_resource_guard_id_are_refused_before_any_requ
         'r5': "resource_guard_id is '': give the ARM id of a Resource Guard (/subscriptions/<id>/resourceGroups/<rg>/providers/"
               "Microsoft.DataProtection/resourceGuards/<name>), or leave resource_guard_id out",
         'r6': "resource_guard_id is '   ': give the ARM id of a Resource Guard",
+        'r8': 'max_concurrency must be at least 1; got 0',
     }
     for key, words in expected.items():
         assert run[key]['failed'] is True and run[key]['changed'] is False, (key, run[key])

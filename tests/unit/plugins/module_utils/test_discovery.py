@@ -182,3 +182,16 @@ def test_a_resource_group_that_is_not_a_name_is_refused_before_any_request(group
         _discovery.read_scope(NoRequests(), params)
     with pytest.raises(InputError, match=r"resource_groups\[1\]: resource group name '.*' is not valid"):
         _discovery.read_fleet(NoRequests(), None, ['backup'], ['rg-a', group], discovery='auto')
+
+
+@pytest.mark.parametrize('count', [0, -1])
+def test_a_concurrency_below_one_is_refused_before_any_request(count):
+    # 0 read with the default of 32 in the info modules and with 1 in the inventory plugin, without a word.
+    message = r'^max_concurrency must be at least 1; got %d; nothing was sent to Azure$' % count
+    with pytest.raises(InputError, match=message):
+        _discovery.read_scope(NoRequests(), {'vault_types': ['backup'], 'discovery': 'arm', 'max_concurrency': count})
+    with pytest.raises(InputError, match=message):
+        _discovery.read_scope(NoRequests(), {'id': '/subscriptions/%s/resourceGroups/rg/providers/Microsoft.DataProtection/'
+                                                   'backupVaults/bv' % SUB, 'vault_types': ['backup'], 'max_concurrency': count})
+    with pytest.raises(InputError, match=message):
+        _discovery.read_fleet(NoRequests(), None, ['backup'], max_concurrency=count)

@@ -16,7 +16,7 @@ import stat
 
 import pytest
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError, UnreadableResourceError
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError, UnreadableResourceError, at_least_one
 from ansible_collections.vaultlock.azure.plugins.module_utils._report_html import render_html
 from ansible_collections.vaultlock.azure.plugins.module_utils._report_sarif import render_sarif
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports import build_report, render_junit, render_markdown
@@ -26,7 +26,6 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils import _harden_run
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import (
     PLAN_FORMAT,
     REPORT_FILES,
-    at_least_one,
     build_run_report,
     check_diffs,
     check_inputs,
@@ -138,9 +137,9 @@ def test_a_discovery_count_below_one_is_refused(count):
 
 def test_counts_below_one_are_refused_naming_the_option():
     assert at_least_one(1, 'max_concurrency') == 1 and at_least_one(64, 'max_concurrency') == 64
-    with pytest.raises(InputError, match=r'^max_concurrency must be at least 1; got -3$'):
+    with pytest.raises(InputError, match=r'^max_concurrency must be at least 1; got -3; nothing was sent to Azure$'):
         at_least_one(-3, 'max_concurrency')
-    with pytest.raises(InputError, match=r'^max_processes must be at least 1 \(one\); got 0$'):
+    with pytest.raises(InputError, match=r'^max_processes must be at least 1 \(one\); got 0; nothing was sent to Azure$'):
         at_least_one(0, 'max_processes', ' (one)')
 
 

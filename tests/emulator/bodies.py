@@ -79,6 +79,13 @@ def _date(api_version) -> str:
     return str(api_version or "9999-12-31")[:10]
 
 
+def _drop_newer(obj: dict, introduced: dict, ver: str):
+    """Remove from ``obj`` (in place) the keys ``introduced`` dates after the api-version date ``ver``."""
+    for key, since in introduced.items():
+        if ver < since:
+            obj.pop(key, None)
+
+
 def tagged(body: dict, tags) -> dict:
     """The vault body with its ``tags`` (in place): only when it has some. Recorded creates without tags answer no
     ``tags`` key at all (cliext-dp-vault-update: every Backup vault answer; cli-rs-softdelete-basic: the Recovery
@@ -118,14 +125,10 @@ def dp_vault_view(body: dict, api_version) -> dict:
     if not isinstance(props, dict):
         return view
     ver = _date(api_version)
-    for key, since in _DP_INTRODUCED.items():
-        if ver < since:
-            props.pop(key, None)
+    _drop_newer(props, _DP_INTRODUCED, ver)
     features = props.get("featureSettings")
     if isinstance(features, dict):
-        for key, since in _DP_FEATURE_INTRODUCED.items():
-            if ver < since:
-                features.pop(key, None)
+        _drop_newer(features, _DP_FEATURE_INTRODUCED, ver)
         if not features:
             del props["featureSettings"]
     return view
@@ -176,14 +179,10 @@ def rs_vault_view(body: dict, api_version) -> dict:
         for key in [k for k in props if k not in OLD_SHAPE_PROPERTIES]:
             del props[key]
         return view
-    for key, since in _INTRODUCED.items():
-        if ver < since:
-            props.pop(key, None)
+    _drop_newer(props, _INTRODUCED, ver)
     sec = props.get("securitySettings")
     if isinstance(sec, dict):
-        for key, since in _SECURITY_INTRODUCED.items():
-            if ver < since:
-                sec.pop(key, None)
+        _drop_newer(sec, _SECURITY_INTRODUCED, ver)
         imm = sec.get("immutabilitySettings")
         if isinstance(imm, dict) and ver <= LEGACY_DISABLING_TIME_UNTIL:
             imm.setdefault("disablingAllowedTimeInUTC", None)

@@ -215,7 +215,7 @@ class Arm:
                 ver = self.check_version(req, versions.DP_VERSIONS, "backupVaults")
                 self._only(req, "GET")
                 with self.store.lock:
-                    items = bodies.json_copy(self.store.vaults_in_sub(sid, "dp"))
+                    items = [bodies.dp_vault_view(v, ver) for v in self.store.vaults_in_sub(sid, "dp")]
                 return self.page(req, items, req.path, ver)
         if len(parts) >= 4 and low[2] == "providers":
             raise versions.unknown_type(req, *versions.resource_type_of(parts[3:]))
@@ -403,6 +403,7 @@ class Arm:
                 return 202, self._lro_headers(vid, op_id, ver, location=True), None
             shown = copy.deepcopy(new)
             if kind == "dp":
+                shown = bodies.dp_vault_view(shown, ver)
                 # Recorded live behaviour: 201 on every accepted PUT, Provisioning (create) / Updating (update).
                 shown["properties"]["provisioningState"] = "Provisioning" if creating else "Updating"
                 return 201, self._lro_headers(vid, op_id, ver, location=False), shown
@@ -415,7 +416,7 @@ class Arm:
     @staticmethod
     def _view(kind, body, ver):
         """A stored vault body as this api-version answers it (a copy)."""
-        return bodies.rs_vault_view(body, ver) if kind == "rs" else bodies.json_copy(body)
+        return bodies.rs_vault_view(body, ver) if kind == "rs" else bodies.dp_vault_view(body, ver)
 
     def _take_lro_failure(self, method, record):
         """The error the next vault PATCH should end with (settings lro_fail: {code, message, times}), or None."""
@@ -558,12 +559,16 @@ class Arm:
             props["resourceGuardOperationRequests"] = old_props["resourceGuardOperationRequests"]
         props["provisioningState"] = "Succeeded"
         props["isVaultProtectedByResourceGuard"] = bool(props.get("resourceGuardOperationRequests"))
+        # Cross subscription restore as written, else as it was, else Enabled (bodies.dp_defaults: rec ps-dp-getvault,
+        # Learn create-manage-backup-vault); a PUT without featureSettings keeps a PermanentlyDisabled state.
+        bodies.dp_defaults(props, old_props)
         security.check_csr("dp", old_props, props)
         body = bodies.tagged({"location": location, "properties": props, "id": vid, "name": vname, "type": DP_TYPE},
                              desired.get("tags"))
         ident = self._identity(desired, old, vid)
         if ident is not None:
             body["identity"] = ident
+        props["secureScore"] = score("dp", body)[0]  # read-only, the service's (rec ps-dp-getvault; value: store.score)
         return body
 
     # ------------------------------------------------------------------ backup resource vault config

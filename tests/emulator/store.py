@@ -16,7 +16,7 @@ import uuid
 from . import items as item_bodies
 from . import mua, secure_default
 from . import security
-from .bodies import rs_defaults, tagged
+from .bodies import dp_defaults, rs_defaults, tagged
 
 RS_TYPE = "Microsoft.RecoveryServices/vaults"
 DP_TYPE = "Microsoft.DataProtection/backupVaults"
@@ -165,7 +165,12 @@ def dp_vault_body(sub: str, rg: str, spec: dict, rg_location: str, tenant_id: st
     if spec.get("resource_guard_id"):
         body["properties"]["resourceGuardOperationRequests"] = mua.operation_requests("dp", spec["resource_guard_id"],
                                                                                       spec.get("resource_guard_excluded"))
+    # The stored defaults of a Backup vault (bodies.dp_defaults: cross subscription restore Enabled, rec ps-dp-getvault at
+    # 2023-05-01 and Learn create-manage-backup-vault): a seeded vault has them as a vault Azure made; the fleet's
+    # cross_subscription_restore key comes after and overrides. secureScore: rec ps-dp-getvault (the value: score()).
+    dp_defaults(body["properties"], None)
     _security(body, "dp", spec)
+    body["properties"]["secureScore"] = score("dp", body)[0]
     return tagged(body, spec.get("tags"))
 
 

@@ -123,3 +123,69 @@ def test_a_seeded_recovery_services_vault_has_what_every_recorded_vault_has(emul
     assert got["backupStorageVersion"] == "Unassigned"   # a vault Azure just made (ps-rs-immutability GET after create)
     off = emulator.arm_request("GET", path.replace("rsv-plain", "rsv-csr-off"), api).json()["properties"]
     assert off["restoreSettings"]["crossSubscriptionRestoreSettings"]["crossSubscriptionRestoreState"] == "Disabled"
+
+
+# The recorded GET of a Backup vault at 2023-05-01 (ps-dp-getvault): a vault that never set cross subscription restore
+# answers featureSettings.crossSubscriptionRestoreSettings.state Enabled and a secureScore. Learn
+# (create-manage-backup-vault, "Cross Subscription Restore using Azure portal"): CSR "is enabled for existing vaults by default".
+DP_VAULT_GET = ("ps-dp-getvault/get-sarath-vault.json", "2023-05-01")
+# SecureScoreLevel of the DataProtection spec (stable/2023-05-01/dataprotection.json, BackupVault.secureScore).
+SECURE_SCORE_LEVELS = ("None", "Minimum", "Adequate", "Maximum", "NotSupported")
+
+
+def _paths(props):
+    """The property paths of a vault body's ``properties`` to depth 2."""
+    return sorted({(key,) for key in props} | {(key, sub) for key, value in props.items() if isinstance(value, dict) for sub in value})
+
+
+def _has(props, where):
+    value = props
+    for key in where:
+        if not (isinstance(value, dict) and key in value):
+            return False
+        value = value[key]
+    return True
+
+
+def test_a_seeded_backup_vault_has_what_the_recorded_vault_has(emulator):
+    """A Backup vault seeded without security keys carries every property path the recorded GET at 2023-05-01 has, with
+    cross subscription restore Enabled, in ARM at that api-version, in its Resource Graph row and after a write (a PUT
+    that does not send featureSettings, as the az CLI's create does not); an explicit fleet key still overrides."""
+    name, api = DP_VAULT_GET
+    recorded = load_real(name)["properties"]
+    emulator.load_fleet({"subscriptions": [{"id": SEEDED_SUB, "resource_groups": [{"name": "rg-seed", "location": "westeurope", "vaults": [
+        {"name": "bv-plain", "type": "backup"}, {"name": "bv-csr-off", "type": "backup", "cross_subscription_restore": "disabled"}]}]}]})
+    path = "/subscriptions/%s/resourceGroups/rg-seed/providers/Microsoft.DataProtection/backupVaults/bv-plain" % SEEDED_SUB
+    got = emulator.arm_request("GET", path, api).json()["properties"]
+    row, = emulator.graph_query("resources | where name == 'bv-plain'", [SEEDED_SUB]).json()["data"]
+    emulator.arm_request("PUT", path.replace("bv-plain", "bv-new"), api, {
+        "location": "westeurope", "properties": {"storageSettings": [{"datastoreType": "VaultStore", "type": "LocallyRedundant"}]}})
+    written = emulator.arm_request("GET", path.replace("bv-plain", "bv-new"), api).json()["properties"]
+    for where in _paths(recorded):
+        for what, props in (("ARM", got), ("Resource Graph", row["properties"]), ("ARM after a PUT", written)):
+            assert _has(props, where), "%s: %s absent, recorded in %s" % (what, ".".join(where), name)
+    for props in (got, row["properties"], written):
+        assert props["featureSettings"]["crossSubscriptionRestoreSettings"] == recorded["featureSettings"]["crossSubscriptionRestoreSettings"]
+        assert props["secureScore"] in SECURE_SCORE_LEVELS
+    off = emulator.arm_request("GET", path.replace("bv-plain", "bv-csr-off"), api).json()["properties"]
+    assert off["featureSettings"]["crossSubscriptionRestoreSettings"]["state"] == "Disabled"
+
+
+@pytest.mark.parametrize("api,feature_settings,secure_score", [
+    ("2022-12-01", False, False),   # recorded (cliext-dp-vault-update): no featureSettings, no secureScore in any answer
+    ("2023-01-01", True, False),    # spec stable/2023-01-01: featureSettings, no secureScore
+    ("2023-05-01", True, True),     # recorded (ps-dp-getvault) and spec stable/2023-05-01: both
+])
+def test_a_backup_vault_answers_what_its_api_version_has(emulator, api, feature_settings, secure_score):
+    """The stored defaults are answered only at the api-versions whose contract (recording, then spec) carries them; a
+    stored crossRegionRestoreSettings only from 2023-05-01 (CrossRegionRestoreSettings first in stable/2023-05-01)."""
+    emulator.load_fleet({"subscriptions": [{"id": SEEDED_SUB, "resource_groups": [{"name": "rg-seed", "location": "westeurope", "vaults": [
+        {"name": "bv-crr", "type": "backup", "cross_region_restore": "enabled"}]}]}]})
+    path = "/subscriptions/%s/resourceGroups/rg-seed/providers/Microsoft.DataProtection/backupVaults/bv-crr" % SEEDED_SUB
+    for props in (emulator.arm_request("GET", path, api).json()["properties"],
+                  emulator.arm_request("GET", path.rsplit("/", 1)[0], api).json()["value"][0]["properties"]):
+        assert ("featureSettings" in props) is feature_settings
+        assert ("secureScore" in props) is secure_score
+        if feature_settings:
+            assert props["featureSettings"]["crossSubscriptionRestoreSettings"] == {"state": "Enabled"}
+            assert ("crossRegionRestoreSettings" in props["featureSettings"]) is secure_score

@@ -51,7 +51,7 @@ def _entries():
         entries.append({
             'id': '/subscriptions/%s/resourceGroups/rg-%d/providers/Microsoft.RecoveryServices/vaults/%s' % (sub, index % 7, name),
             'name': name, 'vault_type': 'recovery_services', 'subscription_id': sub, 'resource_group': 'rg-%d' % (index % 7),
-            'location': 'westeurope', 'findings': findings, 'changes': [],
+            'location': 'westeurope', 'drift': bool(findings), 'findings': findings, 'changes': [],
             'actions': {'immutability': 'enabled' if state == 'disabled' else None, 'soft_delete': None, 'raise_policies': []},
             'mua': {'protected': index % 10 == 0, 'resource_guard_id': None},
             'posture': {'immutability': {'state': state, 'retention_days': None, 'compliant': state != 'disabled'},

@@ -148,6 +148,16 @@ def apply(store, ref, params, before):
             steps = plan_steps(ref, current, params)
             if not steps:
                 break
+            if getattr(store, 'unfinished', None) is not None:
+                # The step before did not finish within wait_timeout (a read shows its change): the next one (the lock,
+                # say) is not sent while that operation may still be running or end Failed.
+                late = store.unfinished
+                why = AzureOperationError(late.operation, late.resource, late.status, late.code,
+                                          '%s; a fresh read shows the vault %s, but that operation had not ended, so the next '
+                                          'step (%s) was not sent: run again once Azure has finished (it reads the vault first)'
+                                          % (late.azure_message, current.get('immutability'), ', '.join(c['after'] for c in steps[0][1])),
+                                          late.request_id)
+                raise PartialChangeError(why, {'changed': True, 'outcome': 'unknown', 'changes': confirmed, 'vault': current})
             body, changes = steps[0]
             sent.extend(changes)
             store.reconcile_patch(ref, body, OPERATION, _applied(ref, body),
@@ -157,6 +167,8 @@ def apply(store, ref, params, before):
     except UnreadAfterWriteError as exc:
         # Azure accepted a step (or may have), and the vault cannot be read back: whether it changed is unknown, never "no".
         raise PartialChangeError(exc, {'changed': True, 'outcome': 'unknown', 'changes': sent, 'vault': current}) from exc
+    except PartialChangeError:
+        raise   # already says what changed (a step whose operation had not ended)
     except VaultlockError as exc:
         if not sent:
             raise

@@ -266,6 +266,10 @@ class _Backend:
 
     def __init__(self, session):
         self.session = session
+        # The write (an AzureOperationError, OperationTimedOut) whose long-running operation did not finish within
+        # wait_timeout although a fresh read already shows its change: the operation may still be running (and may still
+        # end Failed), so no further write of this vault may follow it in this run (see reconcile).
+        self.unfinished = None
 
     def client(self, subscription_id):
         return self.session.client(self.sdk, subscription_id)
@@ -357,6 +361,13 @@ class _Backend:
                 raise
             current = reread(lambda: self.get(ref), operation, ref.label)
             if applied(current):
+                if exc.code == 'OperationTimedOut':
+                    # The vault reads as changed, but its operation has not ended: the step is done as far as a read
+                    # can tell, and whoever sends a further write of this vault must not while it may still be running.
+                    self.unfinished = exc
+                    note = getattr(self.session, 'note_unfinished', None)
+                    if note is not None:
+                        note(exc)
                 return current
             if exc.code == 'OperationTimedOut':
                 # Azure may still be working on it: never send it again while its fate is unknown.

@@ -106,6 +106,11 @@ class VaultSession:
         self._path = vault_path.lower()
         self._last = None
         self._handed = None
+        self.unfinished = None   # a write of this vault whose operation had not ended within wait_timeout (note_unfinished)
+
+    def note_unfinished(self, exc):
+        """A step's write was settled by a read while its long-running operation had not ended (_Backend.reconcile)."""
+        self.unfinished = exc
 
     def __getattr__(self, name):
         return getattr(self._session, name)
@@ -379,6 +384,11 @@ class PlanApplier:
         if earlier_failed:
             return 'enabled', {'reason': 'planned lock not made: an earlier change of this vault failed in this run, so it was '
                                          'not locked (the reversible step to enabled was applied)', 'lock_readiness': None}
+        if getattr(session, 'unfinished', None) is not None:
+            # No write of this vault while an earlier one may still be running (or end Failed): not even the reversible one.
+            return None, {'reason': 'planned lock not made: the long-running operation of an earlier change of this vault had not '
+                                    'ended (%s), so nothing more was sent to it: run again once Azure has finished'
+                                    % session.unfinished.describe(), 'lock_readiness': None, 'failed': True}
         if not self.consent:
             return 'enabled', {'reason': 'planned lock not made: the apply task does not consent (allow_irreversible is not true '
                                          'in the task itself)', 'lock_readiness': None, 'failed': True}

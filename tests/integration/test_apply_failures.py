@@ -1,0 +1,196 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""harden_apply's controller-side apply (plugin_utils/_harden_apply.py) under Azure's failure modes, in process through
+the real SDKs against the emulator: a 409 Conflict on a policy PUT and on the lock PATCH, a 403 AuthorizationFailed on
+the vaults of one resource group only, a long-running operation that does not end within wait_timeout (and the run after
+it), and vaults deleted or moved between plan and apply. Each vault is reported as what happened to it, and no
+irreversible write is sent twice or after a step whose outcome is unknown."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession
+from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import attach_policies, list_vaults
+from ansible_collections.vaultlock.azure.plugins.module_utils._items import attach_items
+from ansible_collections.vaultlock.azure.plugins.module_utils._targets import plan_run
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_apply import PlanApplier
+from tests.emulator import generator as templates
+from tests.integration.fleets import RG, SUB1, vault, vault_id
+
+BASELINE = {'immutability': 'locked', 'allow_irreversible': True, 'soft_delete': {'state': 'on', 'retention_days': 14},
+            'retention': {'minimum': {'daily': '30d'}, 'mode': 'enforce'}, 'tiers': []}
+REQUIREMENTS = {'require_soft_delete': None, 'no_unfixable_findings': False, 'max_retention': '30y'}
+DENIED_RG = 'rg-denied'
+
+
+def fleet(denied_rg=DENIED_RG):
+    """rsv-a: a weak policy (a retention raise, then the lock); bv-b and rsv-c: the two lock steps only."""
+    return {'subscriptions': [{'id': SUB1, 'display_name': 'failures', 'resource_groups': [
+        {'name': RG, 'location': 'westeurope', 'vaults': [
+            vault('rsv-a', 'recovery_services', 'disabled', policies=[{'name': 'VMWeak', 'properties': templates.iaas_v1(True)}]),
+            vault('bv-b', 'backup', 'disabled'),
+        ]},
+        {'name': denied_rg, 'location': 'westeurope', 'vaults': [vault('rsv-c', 'recovery_services', 'disabled')]},
+    ]}]}
+
+
+IDS = {'rsv-a': vault_id('rsv-a'), 'bv-b': vault_id('bv-b', 'backup'), 'rsv-c': vault_id('rsv-c', rg=DENIED_RG)}
+
+
+@pytest.fixture
+def session(emulator, monkeypatch):
+    for key, value in emulator.env.items():
+        monkeypatch.setenv(key, value)
+    return AzureSession({'polling_interval': 0.05, 'api_retries': 0, 'wait_timeout': 1})
+
+
+def plan(session):
+    records, errors = list_vaults(session, [SUB1], ['recovery_services', 'backup'])
+    errors += attach_policies(session, records) + attach_items(session, records)
+    assert errors == []
+    reads = [{'vaults': records, 'errors': [], 'subscriptions': [SUB1], 'discovery': None, 'item': ''}]
+    return plan_run(reads, [], BASELINE, REQUIREMENTS)['drift']
+
+
+def apply(session, drift):
+    return PlanApplier(session, BASELINE, REQUIREMENTS, True, max_concurrency=4).apply(drift)
+
+
+def results(done):
+    """{(vault, action): result}"""
+    return {(r['item']['name'], action): r for action, rows in done['results'].items() for r in rows}
+
+
+def lock_writes(emulator, name):
+    """(state sent, HTTP status) of every immutability PATCH of the vault, in order; a PATCH an injected fault answered
+    has no body in the journal (the emulator answers it before reading the body): (None, status)."""
+    sent = []
+    for entry in emulator.journal():
+        if entry['method'] == 'PATCH' and entry['path'].lower() == IDS[name].lower():
+            if entry.get('body') is None:
+                sent.append((None, entry['status']))
+                continue
+            settings = (entry['body'].get('properties') or {}).get('securitySettings') or {}
+            if 'immutabilitySettings' in settings:
+                sent.append((settings['immutabilitySettings']['state'], entry['status']))
+    return sent
+
+
+def immutability(emulator, name):
+    return emulator.resource(IDS[name])['properties']['securitySettings']['immutabilitySettings']['state']
+
+
+def test_a_409_conflict_is_a_refusal_reported_as_such_and_never_sent_again(emulator, session):
+    """Another operation holds the vault (Azure Policy's Modify remediation, another pipeline): Azure answers the write
+    409. The code and message Recovery Services and DataProtection send for it are not published (no recording, spec
+    example or issue found; errors.md has none): ARM's generic ``Conflict`` is used here (**assumed**). A 409 is a
+    synchronous refusal: nothing was applied, so the collection neither retries it blindly nor reads it as unknown."""
+    emulator.load_fleet(fleet())
+    drift = plan(session)
+    emulator.clear_journal()
+    conflict = {'status': 409, 'code': 'Conflict', 'times': 1,
+                'message': 'There is an operation in progress on the vault; retry once it has completed.'}
+    emulator.fault(method='PUT', path_regex='/vaults/rsv-a/backupPolicies/VMWeak$', **conflict)
+    emulator.fault(method='PATCH', path_regex='/backupVaults/bv-b$', skip=1, **conflict)   # the second step: Locked
+    done = results(apply(session, drift))
+    # rsv-a: its policy PUT refused and sent once; then only the reversible step, never the lock.
+    puts = [e for e in emulator.writes() if e['method'] == 'PUT' and e['path'].endswith('/VMWeak')]
+    assert [e['status'] for e in puts] == [409]
+    assert done[('rsv-a', 'retention')]['failed'] is True and done[('rsv-a', 'retention')]['changed'] is False
+    assert 'HTTP 409, Conflict' in done[('rsv-a', 'retention')]['msg']
+    assert lock_writes(emulator, 'rsv-a') == [('Unlocked', 202)] and immutability(emulator, 'rsv-a') == 'Unlocked'
+    # bv-b: Unlocked applied, Locked refused once and not sent again; the result lists only what happened.
+    assert lock_writes(emulator, 'bv-b') == [('Unlocked', 202), (None, 409)] and immutability(emulator, 'bv-b') == 'Unlocked'
+    bv_b = done[('bv-b', 'immutability')]
+    assert bv_b['failed'] is True and bv_b['changed'] is True and 'HTTP 409' in bv_b['msg']
+    assert [c['after'] for c in bv_b['changes']] == ['enabled']
+    # rsv-c, untouched by the faults, is locked.
+    assert lock_writes(emulator, 'rsv-c') == [('Unlocked', 202), ('Locked', 202)]
+
+
+def test_a_403_on_one_resource_group_fails_its_vaults_only_and_says_why(emulator, session):
+    """The identity may write in rg-backup-prod but not in rg-denied: ARM answers 403 AuthorizationFailed with the
+    wording of server.py's RBAC (docs: ARM's message). rsv-c fails with Azure's message and which role it lacks; the
+    others are changed as planned."""
+    emulator.load_fleet(fleet())
+    drift = plan(session)
+    emulator.clear_journal()
+    scope = IDS['rsv-c']
+    emulator.fault(method='PATCH', path_regex='/resourceGroups/%s/' % DENIED_RG, status=403, code='AuthorizationFailed', times=10,
+                   message="The client 'x' with object id 'x' does not have authorization to perform action "
+                           "'Microsoft.RecoveryServices/vaults/write' over scope '%s' or the scope is invalid." % scope)
+    done = results(apply(session, drift))
+    rsv_c = done[('rsv-c', 'immutability')]
+    assert rsv_c['failed'] is True and rsv_c['changed'] is False and rsv_c['changes'] == []
+    assert 'AuthorizationFailed' in rsv_c['msg'] and 'Microsoft.RecoveryServices/vaults/write' in rsv_c['msg']
+    assert 'Backup Contributor' in rsv_c['msg']
+    assert lock_writes(emulator, 'rsv-c') == [(None, 403)]
+    for name in ('rsv-a', 'bv-b'):
+        assert lock_writes(emulator, name) == [('Unlocked', 202), ('Locked', 202)] and immutability(emulator, name) == 'Locked'
+
+
+def test_an_operation_past_wait_timeout_is_unknown_and_the_next_run_finishes_the_job(emulator, session):
+    """Every vault PATCH's operation runs 1000 s (lro_retry_after, clock frozen) and wait_timeout is 1 s. The emulator
+    shows the change at once (lro.py, **assumed**), so a read says Unlocked while the operation has not ended and may
+    still end Failed. The lock must not follow it: each vault is reported changed (enabled), failed, outcome unknown, with
+    no Locked PATCH. Once the operations have ended, a second run plans again from ARM and sends only the lock."""
+    emulator.load_fleet(fleet())
+    drift = plan(session)
+    emulator.clear_journal()
+    emulator.settings(lro_retry_after=1000)
+    emulator.clock(freeze=True)
+    done = results(apply(session, drift))
+    for name in IDS:
+        result = done[(name, 'immutability')]
+        assert result['failed'] is True and result['changed'] is True and result.get('outcome') == 'unknown', (name, result)
+        assert [c['after'] for c in result['changes']] == ['enabled'], (name, result)
+        assert 'OperationTimedOut' in result['msg'] and 'was not sent' in result['msg'], (name, result)
+        assert lock_writes(emulator, name) == [('Unlocked', 202)], name
+    emulator.clock(advance_s=2000)
+    emulator.settings(lro_retry_after=0)
+    emulator.clear_journal()
+    drift = plan(session)
+    assert sorted((e['name'], e['actions']['immutability']) for e in drift if e.get('changes')) == [
+        ('bv-b', 'locked'), ('rsv-a', 'locked'), ('rsv-c', 'locked')]
+    done = results(apply(session, drift))
+    for name in IDS:
+        assert done[(name, 'immutability')]['failed'] is False and lock_writes(emulator, name) == [('Locked', 202)], name
+
+
+def test_an_earlier_step_past_wait_timeout_keeps_the_lock_from_following(emulator, session):
+    """bv-b's soft delete raise (a vault PATCH, reversible) is applied, but its operation status does not answer within
+    wait_timeout (a delayed poll, as test_reliability's lro_timeout): a read shows it applied, so the step reads as done,
+    and the planned lock is not made: nothing more is sent to bv-b, the gate says why and the vault fails. rsv-c, whose
+    operations end at once, is locked."""
+    emulator.load_fleet(fleet())
+    drift = plan(session)
+    for entry in drift:
+        if entry['name'] == 'bv-b':
+            entry['actions']['soft_delete'] = {'state': 'on', 'retention_days': 30}
+    emulator.clear_journal()
+    emulator.fault(method='GET', path_regex='/backupVaults/bv-b/operation', delay_ms=2500, times=1)
+    done = apply(session, drift)
+    rows = results(done)
+    assert rows[('bv-b', 'soft_delete')]['failed'] is False and rows[('bv-b', 'soft_delete')]['changed'] is True
+    assert lock_writes(emulator, 'bv-b') == [] and immutability(emulator, 'bv-b') == 'Disabled'
+    gate = done['gates'][IDS['bv-b'].lower()]
+    assert 'had not ended' in gate['reason'] and 'OperationTimedOut' in gate['reason']
+    assert rows[('bv-b', 'immutability')]['failed'] is True and rows[('bv-b', 'immutability')]['changes'] == []
+    assert lock_writes(emulator, 'rsv-c') == [('Unlocked', 202), ('Locked', 202)]
+
+
+def test_vaults_deleted_or_moved_after_the_plan_fail_alone_and_nothing_is_written_to_them(emulator, session):
+    """rsv-a is deleted after the plan, rsv-c moved to another resource group (its planned id answers 404): both are
+    errors naming the 404 with no write at all (nor at the moved vault's new id); bv-b is locked."""
+    emulator.load_fleet(fleet())
+    drift = plan(session)
+    emulator.load_fleet(fleet(denied_rg='rg-moved'))   # rsv-c now lives in rg-moved
+    emulator.arm_request('DELETE', IDS['rsv-a'], api_version='2026-11-01')
+    emulator.clear_journal()
+    rows = results(apply(session, drift))
+    for name, action in (('rsv-a', 'retention'), ('rsv-c', 'immutability')):
+        assert rows[(name, action)]['failed'] is True and rows[(name, action)]['changed'] is False, name
+        assert 'HTTP 404' in rows[(name, action)]['msg'], name
+    assert [e['path'] for e in emulator.writes() if 'bv-b' not in e['path']] == []
+    assert lock_writes(emulator, 'bv-b') == [('Unlocked', 202), ('Locked', 202)]

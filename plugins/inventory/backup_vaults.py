@@ -24,12 +24,22 @@ description:
   - Host names are vault names. Vault names are unique only per resource group and vault kind, so when two vaults of the
     inventory share a name, each of them is named C(<name>.<rsv|bv>.<resource group>.<subscription id>) instead (lowercase), and a
     warning says so. O(hostname=qualified) names every vault that way, so a host name never changes as the fleet grows.
+  - A vault whose name is that of a group (C(all), C(ungrouped), C(unreadable), a group of O(groups) or of an inventory source
+    read before), C(localhost), or a host of another inventory source that is not this vault is named the qualified way too,
+    with a warning; before, a vault named C(all) made Ansible's group C(all) a member of the vault's groups, and a vault named
+    like a machine of a static inventory gave that machine its variables. The same vault listed by two sources is one host.
+  - A key of the inventory file that is not an option of this plugin (C(resource_group) for O(resource_groups), say) is an
+    error before any request, naming the option it may stand for; it was ignored, and the inventory then held every vault the
+    identity can see.
   - Vault hosts are not machines. With O(local_connection) (the default) each host gets C(ansible_connection=local) and
     C(ansible_python_interpreter) set to the Python that runs Ansible (which has the Azure SDKs), so collection modules run on
     the controller for each vault host without C(delegate_to).
-  - Results can be cached with Ansible's inventory cache (O(cache), O(cache_plugin)). The cache key is the inventory file path, so
-    flush the cache after changing the file, with C(ansible-playbook --flush-cache) or, from ansible-core 2.19, with
-    C(ansible-inventory --flush-cache) (before 2.19 only C(ansible-playbook) has the option).
+  - Results can be cached with Ansible's inventory cache (O(cache), O(cache_plugin)). The cache key is the inventory file path;
+    a cached answer is used only for the options it was read with (the scope options, the authentication options and the
+    E(AZURE_*) environment but secrets), so a file narrowed to fewer vaults, or another subscription, is read again rather
+    than answered with the fleet cached before. To read again with the same options, flush the cache with
+    C(ansible-playbook --flush-cache) or, from ansible-core 2.19, with C(ansible-inventory --flush-cache) (before 2.19 only
+    C(ansible-playbook) has the option).
   - A vault whose body Azure returned with a value the collection cannot read (an immutability state it does not know, a day
     count that is not a whole number, no C(properties)) becomes a host of the group C(unreadable) only, with
     C(vaultlock_vault) holding its id, name, resource group, subscription, vault type and C(unreadable.field) /
@@ -136,6 +146,10 @@ include_policies: true
 hostname: qualified
 '''
 
+import difflib
+import hashlib
+import json
+import os
 import re
 import sys
 
@@ -180,23 +194,36 @@ def qualified_name(record):
                              record['subscription_id'])).lower()
 
 
-def host_names(records, mode):
-    """{vault id (lowercase): host name}, and the names that had to be qualified."""
+# Names a vault host must never take: Ansible's own groups and its implicit localhost (the collection playbook's hosts),
+# and this plugin's groups. A vault may be named 'all': as a host name Ansible took it for the group 'all'.
+RESERVED_NAMES = ('all', 'ungrouped', 'localhost', 'backup_vaults', UNREADABLE_GROUP, UNREADABLE_POLICIES_GROUP)
+
+
+def host_names(records, mode, taken=None):
+    """{vault id (lowercase): host name}, the names that had to be qualified because several vaults share them, and the
+    names qualified because they are taken: ``taken`` maps a lowercase name to the vault id (lowercase) of the host
+    that has it, or None for a group, a reserved name or a host that is not this vault (a vault never merges into it)."""
+    taken = dict(taken or {})
+    for name in RESERVED_NAMES:
+        taken.setdefault(name, None)
     counts = {}
     for record in records:
         key = str(record['name']).lower()
         counts[key] = counts.get(key, 0) + 1
     names = {}
     shared = set()
+    clashing = set()
     for record in records:
         key = str(record['name']).lower()
-        if mode == 'qualified' or counts[key] > 1:
-            names[str(record['id']).lower()] = qualified_name(record)
+        vault = str(record['id']).lower()
+        clash = key in taken and taken[key] != vault
+        if mode == 'qualified' or counts[key] > 1 or clash:
+            names[vault] = qualified_name(record)
             if mode != 'qualified':
-                shared.add(record['name'])
+                (shared if counts[key] > 1 else clashing).add(record['name'])
         else:
-            names[str(record['id']).lower()] = record['name']
-    return names, sorted(shared)
+            names[vault] = record['name']
+    return names, sorted(shared), sorted(clashing)
 
 
 def read_fleet(session, subscription_ids, vault_types, resource_groups, tags, include_policies, max_concurrency,
@@ -219,21 +246,55 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
-        self._read_config_data(path)
+        self._check_keys(self._read_config_data(path), path)
         cache_key = self.get_cache_key(path)
         use_cache = self.get_option('cache') and cache
         update_cache = self.get_option('cache') and not cache
+        scope = self._scope()
         fleet = None
         if use_cache:
             try:
-                fleet = self._cache[cache_key]
+                cached = self._cache[cache_key]
             except KeyError:
+                cached = None
+            # The cache key is the file's path: an answer cached for other options (a wider scope, another identity) is
+            # read again, never listed for this one.
+            if isinstance(cached, dict) and cached.get('scope') == scope and isinstance(cached.get('fleet'), dict):
+                fleet = cached['fleet']
+            else:
                 update_cache = True
         if fleet is None:
             fleet = self._fetch()
         if update_cache:
-            self._cache[cache_key] = fleet
+            self._cache[cache_key] = {'scope': scope, 'fleet': fleet}
         self._populate(fleet)
+
+    def _check_keys(self, config, path):
+        """Refuse a key that is no option: a misspelt scope option (resource_group for resource_groups) was ignored, and the
+        inventory then held every vault the identity can see."""
+        known = set(self._options)
+        unknown = sorted(str(key) for key in config if str(key) not in known)
+        if unknown:
+            hints = []
+            for key in unknown:
+                close = difflib.get_close_matches(key, sorted(known), n=1)
+                hints.append('%s (did you mean %s?)' % (key, close[0]) if close else key)
+            raise AnsibleParserError('vaultlock.azure.backup_vaults: %s has unknown option(s) %s; nothing was read from Azure'
+                                     % (path, ', '.join(hints)))
+
+    def _scope(self):
+        """A digest of the options that decide which vaults are read and what their records hold, and of the identity
+        (never a secret): the cached answer of other options is not this one's."""
+        auth = {name: value for name, value in auth_params(self.get_option).items()
+                if name not in ('secret', 'certificate_password', 'api_retries', 'api_timeout', 'polling_interval', 'wait_timeout')}
+        options = {name: self.get_option(name) for name in ('subscription_ids', 'vault_types', 'resource_groups', 'tags',
+                                                            'include_policies', 'discovery')}
+        # The AZURE_* environment the credential is built from (AZURE_SUBSCRIPTION_ID is the scope when subscription_ids is
+        # empty), without secrets.
+        env = {name: value for name, value in os.environ.items()
+               if name.startswith('AZURE_') and not any(word in name for word in ('SECRET', 'PASSWORD', 'TOKEN'))}
+        text = json.dumps({'auth': auth, 'options': options, 'env': env}, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode('utf-8')).hexdigest()
 
     def _fetch(self):
         try:
@@ -259,14 +320,29 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                                      "lists the values" % (record['id'], name, '; '.join(values), UNREADABLE_POLICIES_GROUP))
         return fleet
 
+    def _taken_names(self):
+        """{lowercase name: vault id or None} of the names already in the inventory (groups; hosts, with the vault a host of
+        this plugin stands for, so the same vault from two sources stays one host) and of the O(groups) this source makes."""
+        taken = {str(name).lower(): None for name in list(self.inventory.groups) + list(self.get_option('groups') or {})}
+        for name, host in self.inventory.hosts.items():
+            record = host.vars.get(HOST_VAR)
+            vault = str(record.get('id')).lower() if isinstance(record, dict) and record.get('id') else None
+            if taken.get(str(name).lower(), vault) == vault:
+                taken[str(name).lower()] = vault
+        return taken
+
     def _populate(self, fleet):
         records = fleet.get('vaults') or []
         unreadable = [error['vault'] for error in fleet.get('errors') or []
                       if isinstance(error.get('vault'), dict) and error['vault'].get('id') and error['vault'].get('name')]
-        names, shared = host_names(records + unreadable, self.get_option('hostname'))
+        names, shared, clashing = host_names(records + unreadable, self.get_option('hostname'), self._taken_names())
         if shared:
             self.display.warning('vaultlock.azure.backup_vaults: vault names shared by several vaults were qualified '
                                  '(<name>.<rsv|bv>.<resource group>.<subscription id>): %s' % ', '.join(shared))
+        if clashing:
+            self.display.warning('vaultlock.azure.backup_vaults: vault names that are the name of a group, of localhost or of a '
+                                 'host of another inventory source were qualified (<name>.<rsv|bv>.<resource group>.<subscription '
+                                 'id>): %s' % ', '.join(clashing))
         strict = self.get_option('strict')
         default_groups = self.get_option('default_groups')
         local = self.get_option('local_connection')

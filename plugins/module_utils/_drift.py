@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import escaped
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy._preset import PRESET_DEFERRED
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import BASELINE_KEYS, PER_POLICY, RULES, SETTING_NAMES, applied, context
@@ -236,9 +237,11 @@ def drift_diffs(drift):
         if unfixable:
             before['not fixable'] = unfixable
             after['not fixable'] = unfixable
-        header = '%s (%s, %s/%s%s)' % (entry.get('name'), entry.get('vault_type'), entry.get('subscription_id'), entry.get('resource_group'),
-                                       ', baseline tier %s' % entry['tier'] if entry.get('tier') else '')
-        after_header = header + (' - IRREVERSIBLE: %s' % ', '.join(irreversible) if irreversible else '')
+        # Names come from Azure and from the play: control characters escaped, as in error messages (Ansible prints the
+        # diff to the terminal; a line break would forge a line of it).
+        header = escaped('%s (%s, %s/%s%s)' % (entry.get('name'), entry.get('vault_type'), entry.get('subscription_id'),
+                                               entry.get('resource_group'), ', baseline tier %s' % entry['tier'] if entry.get('tier') else ''))
+        after_header = header + (' - IRREVERSIBLE: %s' % escaped(', '.join(irreversible)) if irreversible else '')
         diffs.append({'before_header': header, 'after_header': after_header,
                       'before': _yaml_like(before), 'after': _yaml_like(after)})
     return diffs
@@ -249,8 +252,8 @@ def _yaml_like(mapping, indent=0):
     for key in sorted(mapping, key=str):
         value = mapping[key]
         if isinstance(value, dict):
-            lines.append('%s%s:' % (' ' * indent, key))
+            lines.append('%s%s:' % (' ' * indent, escaped(key)))
             lines.append(_yaml_like(value, indent + 2).rstrip('\n'))
         else:
-            lines.append('%s%s: %s' % (' ' * indent, key, 'null' if value is None else value))
+            lines.append('%s%s: %s' % (' ' * indent, escaped(key), 'null' if value is None else escaped(value)))
     return '\n'.join(lines) + '\n'

@@ -141,15 +141,22 @@ def azure_errors():
 _CONTROL = re.compile('[\x00-\x1f\x7f-\x9f\u2028\u2029]')
 
 
+_ESCAPED = {'\n': '\\n', '\r': '\\r', '\t': '\\t'}
+
+
+def _escape(match):
+    char = match.group(0)
+    return _ESCAPED.get(char) or ('\\x%02x' % ord(char) if ord(char) < 256 else '\\u%04x' % ord(char))
+
+
+def escaped(value):
+    """A value as text with its control characters escaped (\\n, \\x1b, \\u2028): one line, never driving a terminal."""
+    return _CONTROL.sub(_escape, str(value))
+
+
 def shown(value):
     """A value quoted for an error message, control characters escaped (a trailing newline shows as \\n)."""
-    text = str(value)
-    escapes = {'\n': '\\n', '\r': '\\r', '\t': '\\t'}
-
-    def escape(match):
-        char = match.group(0)
-        return escapes.get(char) or ('\\x%02x' % ord(char) if ord(char) < 256 else '\\u%04x' % ord(char))
-    return "'%s'" % _CONTROL.sub(escape, text)
+    return "'%s'" % escaped(value)
 
 
 def has_control(value):

@@ -221,8 +221,13 @@ def select_vaults(reads, exclude=None):
         raise TargetError('the discovery results must be a list of vault_immutability_info results')
     seen = {}
     found_errors = []
-    for read in reads:
-        if not isinstance(read, dict) or read.get('skipped'):
+    for index, read in enumerate(reads):
+        if not isinstance(read, dict):
+            # Never left out without a word: "no vaults, no errors" is a fleet without drift.
+            found_errors.append(({'scope': 'discovery', 'message': 'the discovery result is not one vault_immutability_info returns: '
+                                  'results[%d] is %s, so what it read is unknown' % (index, shown(read))}, None))
+            continue
+        if read.get('skipped'):
             continue
         found_errors.extend(_read_errors(read))
         for vault in _result_vaults(read):

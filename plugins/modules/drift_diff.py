@@ -15,6 +15,9 @@ description:
     when a run would change anything.
   - A change that can never be undone (locking, soft delete V(always_on), raising retention of a locked vault) is marked
     C(IRREVERSIBLE) in its key and in the diff's after header.
+  - Control characters in names and values (a vault, resource group or policy name from Azure or from the play) are shown
+    escaped in the headers, keys and values (C(\n), C(\x1b)), as error messages show them, so the diff is never a terminal
+    escape sequence or a forged line.
   - It runs on the controller and sends no request to Azure, so a check-mode drift report of a large fleet costs one task,
     not one module run per vault. The C(vaultlock.azure.harden_backup_vaults) role uses it in check mode.
 author: vaultlock.azure maintainers (@vaultlock)

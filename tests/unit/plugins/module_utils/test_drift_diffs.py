@@ -62,3 +62,20 @@ def test_report_mode_does_not_predict_retention_changes():
     report = build_report(drift, {'check_mode': True, 'predict': True})
     assert report['changed'] == []
     assert report['summary']['drifting'] == 1
+
+
+def test_control_characters_are_escaped_in_headers_keys_and_values():
+    """A vault, resource group or policy name with a terminal escape or a line break was written raw into the diff, which
+    Ansible prints to the terminal: it could recolour or retitle the terminal and forge lines of the diff. Shown escaped,
+    as the error messages show such values; the reports drop them."""
+    hostile = vault('rsv\x1b]0;owned\x07\nimmutability: locked', 'disabled', [dict(weak_policy(), name='Weak\r\n\x9b31mred\u2028')])
+    hostile['resource_group'] = 'rg\x1b[2J'
+    hostile['tier'] = 'gold\n'
+    drift = compute_drift([hostile], BASELINE)
+    (diff,) = drift_diffs(drift)
+    text = ''.join(diff[key] for key in ('before_header', 'after_header', 'before', 'after'))
+    assert not [char for char in text if char != '\n' and (ord(char) < 32 or 0x7f <= ord(char) <= 0x9f or char in '\u2028\u2029')]
+    assert diff['before_header'].startswith('rsv\\x1b]0;owned\\x07\\nimmutability: locked (recovery_services, %s/rg\\x1b[2J' % SUB)
+    assert 'retention Weak\\r\\n\\x9b31mred\\u2028/daily: P7D' in diff['before']
+    # Each diff line is one key: no line was forged.
+    assert [line.split(':')[0] for line in diff['after'].splitlines()] == ['immutability', 'retention Weak\\r\\n\\x9b31mred\\u2028/daily']

@@ -151,6 +151,17 @@ def test_a_result_part_that_is_not_what_the_module_returns_is_an_error_never_lef
     assert [v['name'] for v in selected['vaults']] == kept
 
 
+def test_a_result_that_is_not_a_dictionary_is_an_error_never_left_out():
+    """A registered result that is not one (a string, null, a number: a play's odd variable in the list) was skipped
+    without a word, as if it had read no vault."""
+    selected = select_vaults(reads(record('rsv-a')) + ['rsv-b', None, 3], [])
+    assert [v['name'] for v in selected['vaults']] == ['rsv-a']
+    assert [error['scope'] for error in selected['errors']] == ['discovery'] * 3
+    assert [error['message'] for error in selected['errors']] == [
+        "the discovery result is not one vault_immutability_info returns: results[%d] is %s, so what it read is unknown"
+        % (index, shown) for index, shown in ((1, "'rsv-b'"), (2, "'None'"), (3, "'3'"))]
+
+
 def test_an_unreadable_vault_is_an_error_unless_excluded():
     bad = {'scope': RS % (SUB, 'rg-prod', 'rsv-bad'), 'code': 'UnreadableVault', 'message': 'cannot read properties.x',
            'vault': dict(record('rsv-bad'), unreadable={'field': 'properties.x', 'message': 'm'})}

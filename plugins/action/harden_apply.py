@@ -65,7 +65,10 @@ class ActionModule(ControllerActionBase):
             session = AzureSession(auth)
             applier = PlanApplier(session, inputs['baseline'], inputs.get('lock_requirements'), args['allow_irreversible'],
                                   check_mode, args['max_concurrency'], diff_mode=bool(self._task.diff), processes=processes,
-                                  session_factory=functools.partial(AzureSession, auth))
+                                  session_factory=functools.partial(AzureSession, auth),
+                                  # ansible-playbook, which forked this task's process: once it is gone (a SIGKILL leaves
+                                  # this process running), no further vault or step is sent (PlanApplier.stopped).
+                                  controller=os.getppid())
             done = applier.apply(plan.pop('drift'))
             diffs = done.pop('diffs')
             save_applied(C.DEFAULT_LOCAL_TMP, args['plan'], done)

@@ -158,6 +158,14 @@ def apply(store, ref, params, before):
                                           % (late.azure_message, current.get('immutability'), ', '.join(c['after'] for c in steps[0][1])),
                                           late.request_id)
                 raise PartialChangeError(why, {'changed': True, 'outcome': 'unknown', 'changes': confirmed, 'vault': current})
+            stopped = getattr(store.session, 'run_stopped', None)
+            if sent and stopped is not None and stopped():
+                # harden_apply's run was stopped (ansible-playbook is gone) between two steps (Unlocked, then Locked): the
+                # next step is not sent by a process nobody watches any more.
+                why = VaultlockError('the run was stopped (ansible-playbook is gone) after %s, so the next step (%s) was not '
+                                     'sent: run again to plan from what Azure holds now'
+                                     % (', '.join(c['after'] for c in confirmed) or 'the first step', ', '.join(c['after'] for c in steps[0][1])))
+                raise PartialChangeError(why, {'changed': bool(confirmed), 'changes': confirmed, 'vault': current})
             body, changes = steps[0]
             sent.extend(changes)
             store.reconcile_patch(ref, body, OPERATION, _applied(ref, body),

@@ -34,6 +34,13 @@ subscription belongs to exactly one process, so each pacer still sees every requ
 reports each vault as it finishes; a vault it did not report (the process died) is an error whose outcome is unknown,
 never "unchanged". A process whose parent is gone starts no further vault.
 
+The run that stopped: ansible-playbook forwards SIGINT and SIGTERM to the task's process group (the task process and
+every worker process end with it), but a SIGKILL of ansible-playbook (a CI runner's last resort) leaves the task process
+and its workers running, unobserved: they went on starting vaults and locking them. With ``controller`` (the pid of
+ansible-playbook, the task process's parent), every process checks before each vault and before each step that it is
+still there; once it is gone no further vault starts and no further step of a started vault is sent (a request already
+on its way is not called back, and the long-running operation it started is still followed by reads).
+
 Nothing here imports an Azure SDK: the session does, lazily, when it first needs one.
 """
 
@@ -172,11 +179,13 @@ class PlanApplier:
     ``baseline`` and ``lock_requirements``: the plan's inputs as the harden_plan task took them (checked again here);
     ``consent``: allow_irreversible as written in the apply task; ``today``: the day readiness counts from.
     ``processes``: how many worker processes may share the subscriptions (1: every vault in this process);
-    ``session_factory``: builds each worker process's own session (without it, everything runs in this process)."""
+    ``session_factory``: builds each worker process's own session (without it, everything runs in this process);
+    ``controller``: the pid of the process (ansible-playbook) whose end stops the apply (no further vault or step)."""
 
     def __init__(self, session, baseline, lock_requirements, consent, check_mode=False, max_concurrency=16, today=None,
-                 diff_mode=False, processes=1, session_factory=None):
+                 diff_mode=False, processes=1, session_factory=None, controller=None):
         self.session = session
+        self.controller = controller
         self.processes = max(1, min(MAX_PROCESSES, int(processes or 1)))
         self.session_factory = session_factory
         self.baseline = check_baseline(baseline)
@@ -239,6 +248,8 @@ class PlanApplier:
             entry = todo[index]
             if entry is None:   # a worker process whose parent is gone starts no further vault
                 return None
+            if applier.stopped():
+                return applier.not_sent(entry, None, {'id': entry['id'], 'results': [], 'gate': None, 'warnings': [], 'diffs': []})
             outcome = applier.apply_vault(entry)
             if each is not None:
                 each(index, outcome)
@@ -333,6 +344,21 @@ class PlanApplier:
                       % why}
         return {'id': entry['id'], 'results': [(first, self._result(entry, raw))], 'gate': None, 'warnings': [], 'diffs': []}
 
+    def stopped(self):
+        """True once the controller process (ansible-playbook) is gone: the run was stopped, nothing more is sent."""
+        return self.controller is not None and not process_alive(self.controller)
+
+    def not_sent(self, entry, task, outcome):
+        """``outcome`` with the result of the step ``task`` (None: the vault's first) that was not sent because the run was
+        stopped; the vault's later steps are not sent either."""
+        actions = entry.get('actions') or {}
+        task = task or next((name for name, action in STEPS if actions.get(action)), 'immutability')
+        raw = {'changed': False, 'failed': True, 'changes': [], 'outcome': 'not_sent',
+               'msg': 'not sent: the run was stopped (ansible-playbook is gone) before this change, so it and the later changes '
+                      'of this vault were not made; run again to plan from what Azure holds now'}
+        outcome['results'].append((task, self._result(entry, raw)))
+        return outcome
+
     def apply_vault(self, entry):
         """One vault's steps in order; never raises for the vault's own failures (they are its results)."""
         actions = entry.get('actions') or {}
@@ -344,21 +370,30 @@ class PlanApplier:
             outcome['results'].append((first, self._result(entry, dict(failure(exc)[1], failed=True, msg=failure(exc)[0]))))
             return outcome
         session = VaultSession(self.session, backend(self.session, ref.vault_type).vault_path(ref))
+        session.run_stopped = self.stopped
         failed = False
         if actions.get('raise_policies'):
+            if self.stopped():
+                return self.not_sent(entry, 'retention', outcome)
             result = self._step(session, entry, 'retention', _state_retention.run, retention_params(entry, self.consent), outcome)
             failed = failed or result['failed']
         if actions.get('soft_delete'):
+            if self.stopped():
+                return self.not_sent(entry, 'soft_delete', outcome)
             result = self._step(session, entry, 'soft_delete', _state_soft_delete.run, soft_delete_params(entry, self.consent),
                                 outcome)
             failed = failed or result['failed']
         for action in SECURITY_ACTIONS:
             if actions.get(action):
+                if self.stopped():
+                    return self.not_sent(entry, action, outcome)
                 result = self._step(session, entry, action, _state_security.run, security_params(entry, action, self.consent), outcome)
                 failed = failed or result['failed']
         target = actions.get('immutability')
         if not target:
             return outcome
+        if self.stopped():
+            return self.not_sent(entry, 'immutability', outcome)
         gate = None
         if target == 'locked':
             target, gate = self.lock_gate(session, entry, failed)
@@ -475,6 +510,17 @@ class _WhileParent:
             self.skipped += 1
             return None
         return self._entries[index]
+
+
+def process_alive(pid):
+    """Whether process ``pid`` still exists (a process of another user with that pid means it was reused: gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return False
+    return True
 
 
 def _read_lines(read_end, lines):

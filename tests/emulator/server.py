@@ -405,6 +405,13 @@ class Handler(BaseHTTPRequestHandler):
         except tokens.TokenError as exc:
             chal = {"WWW-Authenticate": 'Bearer authorization_uri="%s%s", error="invalid_token", error_description="%s"'
                     % (self.emu.base_url, TENANT_ID, str(exc).replace('"', "'"))}
+            if isinstance(exc, tokens.TokenExpired):
+                # ARM's answer to an expired token, as the live service sent it (hashicorp/terraform-provider-azurerm#20867:
+                # 401, code ExpiredAuthenticationToken, X-Ms-Failure-Cause: gateway, the request refused before any resource
+                # provider saw it); the challenge header as for every token fault (RFC 6750 error="invalid_token", Learn:
+                # "Errors from Secured Resources", dn645539).
+                chal["x-ms-failure-cause"] = "gateway"
+                return None, ArmError(401, "ExpiredAuthenticationToken", str(exc), headers=chal)
             return None, ArmError(401, "InvalidAuthenticationToken", str(exc), headers=chal)
         return claims, None
 

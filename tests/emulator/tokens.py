@@ -19,6 +19,18 @@ class TokenError(Exception):
     """A token that cannot be accepted; ``reason`` is ARM's wording."""
 
 
+class TokenExpired(TokenError):
+    """A token past its ``exp``: ARM answers it 401 ``ExpiredAuthenticationToken`` (not ``InvalidAuthenticationToken``)."""
+
+
+def arm_time(seconds: float) -> str:
+    """A UTC time as ARM writes it in ExpiredAuthenticationToken: month/day/year without leading zeros, 12-hour clock
+    with AM/PM, e.g. '3/19/2023 8:55:46 AM' (hashicorp/terraform-provider-azurerm#20867, MicrosoftDocs/power-automate-docs#121)."""
+    tm = time.gmtime(seconds)
+    hour = tm.tm_hour % 12 or 12
+    return "%d/%d/%d %d:%02d:%02d %s" % (tm.tm_mon, tm.tm_mday, tm.tm_year, hour, tm.tm_min, tm.tm_sec, "AM" if tm.tm_hour < 12 else "PM")
+
+
 def encode(claims: dict, key: bytes) -> str:
     return jwt.encode(claims, key, algorithm=ALGORITHM)
 
@@ -66,8 +78,7 @@ def verify(token: str, key: bytes, audience: str, now: float | None = None) -> d
     now = time.time() if now is None else now
     exp = claims.get("exp", 0)
     if exp <= now:
-        raise TokenError("The access token expiry UTC time '%s' is earlier than current UTC time '%s'." % (
-            time.strftime("%m/%d/%Y %H:%M:%S", time.gmtime(exp)), time.strftime("%m/%d/%Y %H:%M:%S", time.gmtime(now))))
+        raise TokenExpired("The access token expiry UTC time '%s' is earlier than current UTC time '%s'." % (arm_time(exp), arm_time(now)))
     aud = claims.get("aud", "")
     if aud.rstrip("/").lower() != audience.rstrip("/").lower():
         raise TokenError(

@@ -1,0 +1,116 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""harden_apply when the run is stopped under it, in process through the real SDKs against the emulator.
+
+ansible-playbook forwards SIGINT and SIGTERM to the task's process group, so the task process and its worker processes
+end with it; a SIGKILL of ansible-playbook (a CI runner's last resort) did not reach them, and they went on changing and
+locking vaults that nobody watched any more. Here a stand-in for ansible-playbook (a ``sleep`` process: its pid is the
+apply's ``controller``, as the action plugin passes os.getppid()) is killed while the writes are in flight (the
+emulator's latency), with the vaults applied by the task's own threads and by two worker processes. After the kill no
+write arrives; the next run plans from ARM and finishes, sending no step twice."""
+
+from __future__ import annotations
+
+import collections
+import subprocess
+import threading
+import time
+
+import pytest
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession
+from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import attach_policies, list_vaults
+from ansible_collections.vaultlock.azure.plugins.module_utils._items import attach_items
+from ansible_collections.vaultlock.azure.plugins.module_utils._targets import plan_run
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_apply import PlanApplier
+from tests.emulator.client import is_write
+from tests.integration.fleets import SUB1, SUB2, vault
+
+BASELINE = {'immutability': 'locked', 'allow_irreversible': True, 'soft_delete': {'state': 'on', 'retention_days': 14}, 'tiers': []}
+REQUIREMENTS = {'require_soft_delete': None, 'no_unfixable_findings': False, 'max_retention': '30y'}
+LATENCY_MS = 400
+SUBS = (SUB1, SUB2)
+
+
+def fleet():
+    """3 Recovery Services vaults in each of 2 subscriptions, soft delete off and immutability disabled: three writes
+    each (soft delete, Unlocked, Locked)."""
+    return {'subscriptions': [
+        {'id': sub, 'display_name': 'interrupted-%d' % index, 'resource_groups': [{'name': 'rg-%d' % index, 'location': 'westeurope', 'vaults': [
+            vault('rsv-%d-%d' % (index, number), 'recovery_services', 'disabled', soft_delete='off') for number in range(3)]}]}
+        for index, sub in enumerate(SUBS)]}
+
+
+def new_session():
+    return AzureSession({'polling_interval': 0.05, 'api_retries': 0})
+
+
+def plan():
+    session = new_session()
+    records, errors = list_vaults(session, list(SUBS), ['recovery_services'])
+    errors += attach_policies(session, records) + attach_items(session, records)
+    assert errors == []
+    reads = [{'vaults': records, 'errors': [], 'subscriptions': list(SUBS), 'discovery': None, 'item': ''}]
+    return plan_run(reads, [], BASELINE, REQUIREMENTS)['drift']
+
+
+def immutability_patches(journal):
+    """{vault name: [state sent, ...]} of every immutability PATCH, in order."""
+    sent = collections.defaultdict(list)
+    for entry in journal:
+        settings = ((entry.get('body') or {}).get('properties') or {}).get('securitySettings') or {}
+        if entry['method'] == 'PATCH' and 'immutabilitySettings' in settings:
+            sent[entry['path'].rsplit('/', 1)[1]].append(settings['immutabilitySettings']['state'])
+    return dict(sent)
+
+
+@pytest.mark.parametrize('processes', [1, 2])
+def test_no_write_after_ansible_playbook_is_killed_and_the_next_run_finishes(emulator, monkeypatch, processes):
+    for key, value in emulator.env.items():
+        monkeypatch.setenv(key, value)
+    emulator.load_fleet(fleet())
+    drift = plan()
+    assert len([entry for entry in drift if entry.get('changes')]) == 6
+    emulator.clear_journal()
+    emulator.latency(LATENCY_MS)
+    controller = subprocess.Popen(['sleep', '120'])
+    killed = {}
+
+    def kill_after_first_lock_step():
+        # Killed once the first Unlocked PATCH arrived: soft delete done, the lock's first step in flight.
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if any(immutability_patches(emulator.journal()).values()):
+                break
+            time.sleep(0.05)
+        controller.kill()
+        controller.wait()   # reaped, as the shell or the CI runner reaps a killed ansible-playbook
+        killed['at'] = time.time()
+
+    watcher = threading.Thread(target=kill_after_first_lock_step)
+    watcher.start()
+    applier = PlanApplier(new_session(), BASELINE, REQUIREMENTS, True, max_concurrency=2, processes=processes,
+                          session_factory=new_session, controller=controller.pid)
+    done = applier.apply(drift)
+    watcher.join()
+    time.sleep(2 * LATENCY_MS / 1000.0)   # anything still running would have sent its next write by now
+    journal = emulator.journal()
+    late = [entry for entry in journal if is_write(entry) and entry['time'] > killed['at'] + 0.25]
+    assert late == [], late
+    first = immutability_patches(journal)
+    assert sum(states.count('Locked') for states in first.values()) < 6, first
+    results = [result for rows in done['results'].values() for result in rows]
+    stopped = [result for result in results if 'the run was stopped' in (result.get('msg') or '')]
+    assert stopped and all(result['failed'] for result in stopped), results
+
+    # The next run reads ARM, plans what is left and finishes: across both runs each vault got Unlocked once and Locked once.
+    emulator.latency(0)
+    again = plan()
+    left = [entry for entry in again if entry.get('changes')]
+    assert 0 < len(left) <= 6
+    done = PlanApplier(new_session(), BASELINE, REQUIREMENTS, True, max_concurrency=4).apply(again)
+    assert not [r for rows in done['results'].values() for r in rows if r['failed']], done['results']
+    both = immutability_patches(emulator.journal())
+    assert sorted(both) == sorted('rsv-%d-%d' % (i, n) for i in range(2) for n in range(3)), both
+    assert all(states == ['Unlocked', 'Locked'] for states in both.values()), both
+    assert [entry for entry in plan() if entry.get('changes')] == []

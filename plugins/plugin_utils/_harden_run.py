@@ -377,12 +377,15 @@ def _read_private(path, what, plan_id):
 
 
 def remove_stale_plans(directory, max_age=STALE_PLAN_SECONDS, now=None):
-    """Remove the plan files that runs killed before their end left in their temporary directories (beside
-    ``directory``, this run's), once they are older than ``max_age`` seconds; returns how many were removed."""
+    """Remove the plan files (and the part files of plans being written) that runs killed before their end left in their
+    temporary directories (beside ``directory``, this run's), once they are older than ``max_age`` seconds; returns how
+    many were removed."""
     now = time.time() if now is None else now
     removed = 0
     parent = os.path.dirname(os.path.abspath(directory))
-    for path in glob.glob(os.path.join(glob.escape(parent), '*', _PLAN_PREFIX + '*.json')):
+    # '*.json.part': a plan (or applied record) whose run was killed while _write_private wrote it.
+    pattern = os.path.join(glob.escape(parent), '*', _PLAN_PREFIX + '*')
+    for path in glob.glob(pattern + '.json') + glob.glob(pattern + '.json.part'):
         try:
             if now - os.stat(path).st_mtime > max_age:
                 os.unlink(path)

@@ -767,15 +767,20 @@ def test_plans_that_killed_runs_left_behind_are_removed_after_a_day(tmp_path):
     killed.mkdir()
     old = killed / ('vaultlock-harden-plan-%s.json' % ('a' * 32))
     old_applied = killed / ('vaultlock-harden-plan-%s.applied.json' % ('a' * 32))
+    # A run killed while it wrote a plan leaves the part file _write_private writes first.
+    old_part = killed / ('vaultlock-harden-plan-%s.json.part' % ('c' * 32))
     recent = killed / ('vaultlock-harden-plan-%s.json' % ('b' * 32))
+    recent_part = killed / ('vaultlock-harden-plan-%s.json.part' % ('d' * 32))
     other = killed / 'something-else.json'
-    for path in (old, old_applied, recent, other):
+    other_part = killed / 'something-else.json.part'
+    for path in (old, old_applied, old_part, recent, recent_part, other, other_part):
         path.write_text('{}')
     day_ago = os.stat(recent).st_mtime - 2 * 86400
-    for path in (old, old_applied, other):
+    for path in (old, old_applied, old_part, other, other_part):
         os.utime(path, (day_ago, day_ago))
-    assert _harden_run.remove_stale_plans(str(mine)) == 2
-    assert not old.exists() and not old_applied.exists() and recent.exists() and other.exists()
+    assert _harden_run.remove_stale_plans(str(mine)) == 3
+    assert not old.exists() and not old_applied.exists() and not old_part.exists()
+    assert recent.exists() and recent_part.exists() and other.exists() and other_part.exists()
 
 
 @pytest.mark.parametrize('report_dir', ['reports\nx', 'reports/\x1b[31mred', 'a\rb'])

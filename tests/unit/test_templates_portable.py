@@ -27,7 +27,7 @@ def backslashes(text):
 
 def test_the_check_finds_an_escaped_quote_and_passes_plain_jinja():
     text = "a: \"{{ x ~ 'it\\'s' }}\"\nb: \"{{ y | default('none') }}\"\nc: >-\n  {% if z == 'a\\b' %}\n  q\\n{% endif %}\n"
-    assert [line for line, _ in backslashes(text)] == [1, 4]
+    assert [found[0] for found in backslashes(text)] == [1, 4]
 
 
 def test_no_backslash_inside_jinja_in_the_collection_yaml():

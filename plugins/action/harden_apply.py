@@ -25,6 +25,7 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import
     applied_before,
     apply_summary,
     load_plan,
+    retire_reports,
     save_applied,
 )
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._preload import CORE
@@ -69,7 +70,11 @@ class ActionModule(ControllerActionBase):
                                   # ansible-playbook, which forked this task's process: once it is gone (a SIGKILL leaves
                                   # this process running), no further vault or step is sent (PlanApplier.stopped).
                                   controller=os.getppid())
-            done = applier.apply(plan.pop('drift'))
+            drift = plan.pop('drift')
+            if not check_mode and any(entry.get('changes') for entry in drift):
+                # Before the first write: a run cut off from here on leaves no report of an earlier run behind.
+                retire_reports(plan['report_dir'])
+            done = applier.apply(drift)
             diffs = done.pop('diffs')
             save_applied(C.DEFAULT_LOCAL_TMP, args['plan'], done)
         except VaultlockError as exc:

@@ -28,6 +28,10 @@ description:
     from C(module_defaults) is ignored.
   - A vault that fails does not stop the others; its error is in the task's counts and in the reports that
     M(vaultlock.azure.harden_report) writes from the same O(plan). A plan is applied once.
+  - Before its first write (not in check mode, and only when the plan changes a vault), the reports of an earlier run
+    (C(drift.json), C(drift.md), C(drift.junit.xml), C(drift.html), C(drift.sarif)) are removed from the plan's report
+    directory, so a run cut off during its writes leaves no report describing the vaults as they were;
+    M(vaultlock.azure.harden_report) writes this run's. Other files there stay.
   - The Azure SDKs must be installed in the Python that runs C(ansible-playbook) (C(pip install -r requirements.txt) from
     the collection). The E(AZURE_*) variables are read from the controller's environment.
 extends_documentation_fragment:

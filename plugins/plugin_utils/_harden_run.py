@@ -549,6 +549,26 @@ def prepare_report_dir(report_dir):
     return path
 
 
+def retire_reports(report_dir):
+    """Remove the reports of an earlier run from ``report_dir`` (REPORT_FILES only; anything else stays) before a real
+    apply's first write; returns the names removed. A run cut off during its writes (Ctrl-C, a cancelled CI job, SIGKILL)
+    writes no report, and the earlier run's drift.json would then describe vaults this run changed: no report is the
+    truthful state until harden_report writes this run's. InputError when one cannot be removed (before any write)."""
+    path = os.path.realpath(os.path.expanduser(report_dir))
+    removed = []
+    for name in REPORT_FILES:
+        target = os.path.join(path, name)
+        try:
+            os.unlink(target)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise InputError('cannot remove the earlier report %s before this run changes vaults it describes: %s; nothing '
+                             'was sent to Azure' % (target, exc.strerror or exc)) from exc
+        removed.append(name)
+    return removed
+
+
 # What each report costs to write, relative to the others (CPU seconds per 20,000 vaults, docs/performance.md): how the
 # writers are shared between two processes.
 _WRITER_COST = {'drift.json': 0.84, 'drift.md': 0.12, 'drift.junit.xml': 0.69, 'drift.html': 1.16, 'drift.sarif': 1.21}

@@ -22,6 +22,7 @@ from tests.unit.builders import SECURITY_ACTIONS_NULL
 
 PLAN = 'vaultlock.azure.harden_plan'
 REPORT = 'vaultlock.azure.harden_report'
+APPLY = 'vaultlock.azure.harden_apply'
 IMM = 'vaultlock.azure.vault_immutability'
 FILES = ['drift.html', 'drift.json', 'drift.junit.xml', 'drift.md', 'drift.sarif']
 BASELINE = {'immutability': 'enabled', 'soft_delete': {'state': 'on', 'retention_days': 14}}
@@ -73,8 +74,16 @@ def plans_fixture(module_runner):
     check = [
         step({'name': 'plan in check mode', PLAN: {'baseline': BASELINE, 'report_dir': str(tmp_path / 'reports-check')}}, check=True, diff=True),
         step({'name': 'report in check mode', REPORT: {'plan': '{{ check_r0.plan }}'}}, check=True, diff=True),
+        # check_r2: applying in check mode writes nothing, and leaves the reports of r1 in place.
+        step({'name': 'apply in check mode', APPLY: {'plan': '{{ check_r0.plan }}'}}, check=True),
     ]
     reports = str(tmp_path / 'reports-run')
+    # An earlier run's reports where run_r4's plan reports: the real apply removes them before its first write, so a run
+    # cut off during its writes leaves no report describing vaults as they were (harden_report is not run here).
+    earlier = tmp_path / 'reports-earlier'
+    earlier.mkdir(exist_ok=True)
+    for name in FILES + ['notes.txt']:
+        (earlier / name).write_text('an earlier run')
     real = [
         {'name': 'plan', PLAN: {'baseline': BASELINE, 'report_dir': reports}},
         {'name': 'immutability where the plan says so',
@@ -83,6 +92,9 @@ def plans_fixture(module_runner):
         # No soft delete task: rsv-soft-off stays drifting, and the report must say so.
         {'name': 'report', REPORT: {'plan': '{{ run_r0.plan }}', 'results': {'immutability': '{{ run_r1 }}'}}},
         {'name': 'plan again', PLAN: {'baseline': BASELINE, 'report_dir': reports}},
+        # run_r4, run_r5: plan into the earlier run's report directory, and apply for real (soft delete of rsv-soft-off).
+        {'name': 'plan into the earlier reports', PLAN: {'baseline': BASELINE, 'report_dir': str(earlier)}},
+        {'name': 'apply the plan', APPLY: {'plan': '{{ run_r4.plan }}'}},
     ]
     return Batch(module_runner).tasks(part('check', check) + part('run', real)).play(marks=[vault_id('rsv-open'), vault_id('bv-unset', 'backup')])
 
@@ -114,7 +126,8 @@ def test_check_mode_plans_without_writing_and_returns_only_vaults_with_actions(p
     assert 'rsv-ok' not in text and 'bv-ok' not in text and 'rsv-locked' not in text
     assert len(text) < 20000, len(text)
     # Reads only: Resource Graph queries and ARM reads reached the emulator, no write.
-    assert run.requests('r0') and run.writes('r0') + run.writes('r1') == []
+    assert run.requests('r0') and run.writes('r0') + run.writes('r1') + run.writes('r2') == []
+    assert run['r2']['changed'] is True and not run['r2'].get('failed'), run['r2']
     assert immutability(run.after('r1'), 'rsv-open') == 'Disabled'
     # The reports are written in check mode too, and predict the changes.
     result = run['r1']
@@ -166,6 +179,11 @@ def test_plan_change_and_report_in_one_play(plans):
     assert 'rsv-soft-off' in (reports / 'drift.md').read_text()
     # A second plan sees the changes: only the soft delete drift is left.
     assert [entry['name'] for entry in again['actions']] == ['rsv-soft-off']
+    # Its real apply removed the earlier run's reports (and only them) before it wrote.
+    applied = run['r5']
+    assert not applied.get('failed') and applied['changed'] is True, applied
+    assert {entry['path'].lower().split('/vaults/')[1].split('/')[0] for entry in run.writes('r5')} == {'rsv-soft-off'}
+    assert os.listdir(plans.tmp_path / 'reports-earlier') == ['notes.txt']
     assert plan_files(plans.tmp_path) == []
 
 

@@ -787,3 +787,29 @@ def test_plans_that_killed_runs_left_behind_are_removed_after_a_day(tmp_path):
 def test_a_report_dir_with_a_control_character_is_refused(report_dir):
     with pytest.raises(InputError, match='control character'):
         check_inputs({'report_dir': report_dir, 'vaults': [], 'discover': True})
+
+
+def test_an_earlier_runs_reports_are_retired_and_nothing_else(tmp_path):
+    reports = tmp_path / 'reports'
+    reports.mkdir()
+    for name in ('drift.json', 'drift.md', 'drift.sarif', 'notes.txt', 'drift.json.bak'):
+        (reports / name).write_text('earlier')
+    assert _harden_run.retire_reports(str(reports)) == ['drift.json', 'drift.md', 'drift.sarif']
+    assert sorted(os.listdir(reports)) == ['drift.json.bak', 'notes.txt']
+    # Nothing to retire, or no directory yet: nothing happens.
+    assert _harden_run.retire_reports(str(reports)) == []
+    assert _harden_run.retire_reports(str(tmp_path / 'missing')) == []
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason='root may write into any directory')
+def test_a_report_that_cannot_be_retired_stops_the_run_before_any_write(tmp_path):
+    reports = tmp_path / 'reports'
+    reports.mkdir()
+    (reports / 'drift.json').write_text('earlier')
+    os.chmod(reports, 0o555)
+    try:
+        with pytest.raises(InputError, match=r'cannot remove the earlier report .*drift\.json before this run changes vaults it '
+                                             r'describes: .*nothing was sent to Azure'):
+            _harden_run.retire_reports(str(reports))
+    finally:
+        os.chmod(reports, 0o755)

@@ -40,8 +40,13 @@ options:
       - The registered results of the state tasks, by what they do (C(retention) for
         M(vaultlock.azure.backup_policy_retention), C(soft_delete) for M(vaultlock.azure.vault_soft_delete), C(immutability)
         for M(vaultlock.azure.vault_immutability); C(cross_subscription_restore), C(public_network_access) and C(alerts)
-        for M(vaultlock.azure.vault_security_settings)), each a loop's registered result or its C(results) list. Leave one
-        out when no such task ran.
+        for M(vaultlock.azure.vault_security_settings)), each a loop's registered result or its C(results) list (or the
+        registered result of a task without a loop). Leave one out when no such task ran.
+      - A result the reports cannot take as what happened fails the task, naming it (C(results.<key>[<index>])), and no report
+        is written - one that names no vault or a vault not in the plan, has no C(changes) list or changes a setting
+        its module does not (the result of another task), says C(changed) with no change or lists changes it says it did not
+        make, has a C(changed), C(failed), C(skipped) or C(check_mode) that is not a boolean, or ran in another check mode
+        than the plan.
     type: dict
     default: {}
 seealso:

@@ -155,6 +155,13 @@ api:
   returned: always
   type: str
   sample: vault_config
+check_mode:
+  description:
+    - Whether the task ran in check mode. M(vaultlock.azure.harden_report) refuses a result whose check mode is not its plan's.
+  returned: always
+  type: bool
+  sample: false
+  version_added: 0.2.0
 diff:
   description: Soft delete settings before and after, with C(--diff).
   returned: when diff mode is on

@@ -58,6 +58,8 @@ class ConsentActionBase(ModuleActionBase):
     def run(self, tmp=None, task_vars=None):
         result = ActionBase.run(self, tmp, task_vars)  # ModuleActionBase.run would run the module with the merged arguments
         del tmp  # no longer has any effect
+        # Whether the task ran in check mode: harden_report refuses results of another check mode than its plan's.
+        result['check_mode'] = bool(self._task.check_mode)
         try:
             args, warnings = scope_arguments(self.MODULE, self._task.args, self.own_keys())
         except ConsentError as exc:

@@ -43,7 +43,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._reports import (
     render_markdown,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports import write_json as write_report_json
-from ansible_collections.vaultlock.azure.plugins.module_utils._rules import TASKS
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules import SETTINGS, TASKS
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import APPLY_CONCURRENCY
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import check_resource_group
 
@@ -479,11 +479,14 @@ def build_run_report(plan, results, applied=None):
     for key in TASKS:
         value = results.get(key)
         if isinstance(value, dict):
-            value = value.get('results', [])
+            # A loop's registered result, or one task's own (no loop): a result of its own, never nothing.
+            value = value['results'] if 'results' in value else [value]
         if value is None:
             value = []
         if not isinstance(value, list):
             raise InputError('results.%s must be the registered result of the state task (or its results list)' % key)
+        if applied is None:
+            _check_results(plan, key, value)
         normalised[key] = value
     drift = plan['drift']
     warnings = list(plan['warnings'])
@@ -495,6 +498,67 @@ def build_run_report(plan, results, applied=None):
         'errors': plan['errors'], 'warnings': warnings, 'discovery': plan['discovery'], 'results': normalised,
         'azure_policy': plan.get('azure_policy'),
     })
+
+
+# The state tasks one module does (a vault_security_settings result may change any of its settings).
+_OWN_MODULE_TASKS = ('immutability', 'soft_delete', 'retention')
+
+
+def _settings_of(key):
+    """The settings a result of the state task ``key`` may name in its changes: those its module changes."""
+    tasks = {key} if key in _OWN_MODULE_TASKS else set(TASKS) - set(_OWN_MODULE_TASKS)
+    return {setting.name for setting in SETTINGS if setting.action in tasks} | tasks
+
+
+def _check_results(plan, key, items):
+    """InputError naming the first result of the state task ``key`` that the reports cannot take as what happened: not a
+    result of that task's module, a vault outside the plan, another check mode than the plan's, or an outcome that says
+    two things (changed with no change, unchanged with changes)."""
+    planned = {str(entry.get('id')).strip().lower() for entry in plan['drift'] if entry.get('id')}
+    settings = _settings_of(key)
+    for index, item in enumerate(items):
+        where = 'results.%s[%d]' % (key, index)
+        if not isinstance(item, dict):
+            raise InputError('%s must be a registered result (a dictionary), got %s' % (where, type(item).__name__))
+        for flag in ('skipped', 'failed', 'changed', 'check_mode'):
+            if flag in item and not isinstance(item[flag], bool):
+                raise InputError('%s: %s must be true or false, got %s' % (where, flag, shown(str(item[flag]))))
+        if item.get('skipped'):
+            continue
+        vault = _result_vault_id(item)
+        if not isinstance(vault, str) or not vault.strip():
+            raise InputError('%s names no vault (no id, item.id or vault.id): it is not the result of a state task that looped '
+                             'over the plan\'s vaults, so what it changed cannot be reported' % where)
+        if vault.strip().lower() not in planned:
+            raise InputError('%s is for vault %s, which is not in the plan (not in its scope, or excluded): a change the plan '
+                             'did not make is not reported as the run\'s' % (where, shown(vault)))
+        if 'check_mode' in item and item['check_mode'] != plan['check_mode']:
+            raise InputError('%s is of a task run with check_mode %s, the plan\'s check_mode is %s: give the results of the '
+                             'tasks that applied this plan' % (where, item['check_mode'], plan['check_mode']))
+        changes = item.get('changes')
+        if changes is None and item.get('failed'):
+            changes = []
+        if not isinstance(changes, list):
+            raise InputError('%s has no changes list: it is not the result of the state task for %s (every state module '
+                             'returns changes)' % (where, key))
+        for change in changes:
+            setting = change.get('setting') or key if isinstance(change, dict) else None
+            if setting not in settings:
+                raise InputError('%s changes %s, which the state task for %s does not change: it is the result of another '
+                                 'task' % (where, shown(str(setting)), key))
+        if item.get('changed') and not changes and not item.get('failed'):
+            raise InputError('%s says changed but lists no change: what it changed cannot be reported' % where)
+        if changes and not item.get('changed'):
+            raise InputError('%s lists changes but says it changed nothing: it cannot be reported either way' % where)
+
+
+def _result_vault_id(item):
+    """The vault id of a result as the reports read it (_reports._result_vault)."""
+    for key in ('item', 'vault'):
+        candidate = item.get(key)
+        if isinstance(candidate, dict) and candidate.get('id'):
+            return item.get('id') or candidate.get('id')
+    return item.get('id')
 
 
 def gated_drift(drift, gates):

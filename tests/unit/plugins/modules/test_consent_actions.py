@@ -35,3 +35,10 @@ def test_consent_does_not_cover_a_minimum_from_module_defaults(action):
     own = {'id': VID, 'mode': 'enforce', 'allow_irreversible': True}
     result = action(backup_policy_retention.ActionModule, args, own=own).run(task_vars={})
     assert result['failed'] is True and 'minimum comes from module_defaults' in result['msg']
+
+
+def test_a_state_task_result_says_whether_it_ran_in_check_mode(action):
+    # harden_report compares it with its plan's check mode.
+    args = {'id': VID, 'immutability': 'enabled'}
+    assert action(vault_immutability.ActionModule, args).run(task_vars={})['check_mode'] is False
+    assert action(vault_immutability.ActionModule, args, check_mode=True).run(task_vars={})['check_mode'] is True

@@ -518,6 +518,73 @@ def test_results_that_are_not_lists_are_refused(tmp_path, value):
         build_run_report(plan, {'soft_delete': value})
 
 
+def a_change(run, **overrides):
+    """A successful immutability result for rsv-open, as vault_immutability registers it in a loop over the plan."""
+    result = {'item': by_name(run['drift'])['rsv-open'], 'changed': True, 'failed': False, 'check_mode': False,
+              'changes': [{'setting': 'immutability', 'before': 'disabled', 'after': 'enabled'}]}
+    result.update(overrides)
+    return result
+
+
+def test_the_result_of_a_task_without_a_loop_is_one_result(tmp_path):
+    run = a_run()
+    single = dict(a_change(run), id=by_name(run['drift'])['rsv-open']['id'])
+    del single['item']
+    report = build_run_report(loaded_plan(tmp_path, run), {'immutability': single})
+    assert [c['name'] for c in report['changed']] == ['rsv-open'] and report['summary']['resolved'] == 1
+
+
+OTHER_VAULT = '/subscriptions/%s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/not-planned' % SUB
+
+
+@pytest.mark.parametrize('overrides, message', [
+    ({'item': None, 'failed': True, 'changed': False, 'changes': None, 'msg': 'boom'}, r'results.immutability\[0\] names no vault'),
+    ({'item': {'id': ['a list']}}, r'results.immutability\[0\] names no vault'),
+    ({'item': {'id': OTHER_VAULT}}, r'results.immutability\[0\] is for vault .*not-planned.*, which is not in the plan'),
+    ({'changes': None, 'changed': False, 'msg': 'Hello world!'}, r'results.immutability\[0\] has no changes list'),
+    ({'changes': 'everything'}, r'has no changes list'),
+    ({'changes': [{'setting': 'soft_delete', 'before': 'off', 'after': 'on'}]}, r"changes 'soft_delete', which the state task for immutability"),
+    ({'changes': ['locked']}, r"changes 'None', which the state task for immutability"),
+    ({'changes': []}, r'says changed but lists no change'),
+    ({'changed': False}, r'lists changes but says it changed nothing'),
+    ({'changed': 'false'}, r"changed must be true or false, got 'false'"),
+    ({'skipped': 'no'}, r"skipped must be true or false, got 'no'"),
+    ({'failed': 0}, r"failed must be true or false, got '0'"),
+    ({'check_mode': True}, r"check_mode True, the plan's check_mode is False"),
+])
+def test_results_the_reports_cannot_take_as_what_happened_are_refused_by_name(tmp_path, overrides, message):
+    run = a_run()
+    plan = loaded_plan(tmp_path, run)
+    good = a_change(run)
+    with pytest.raises(InputError, match=message):
+        build_run_report(plan, {'immutability': {'results': [a_change(run, **overrides)] if overrides.get('item', 1) is not None
+                                                 else [{k: v for k, v in a_change(run, **overrides).items() if k != 'item'}]}})
+    # Beside a good one, second in the list: named by its index.
+    bad = a_change(run, **overrides)
+    if overrides.get('item', 1) is None:
+        del bad['item']
+    with pytest.raises(InputError, match=message.replace('[0', '[1')):
+        build_run_report(plan, {'immutability': [good, bad]})
+    # Nothing was written: the error is raised before any report.
+    assert not os.path.exists(str(tmp_path / 'reports' / 'drift.json'))
+
+
+def test_trusted_results_still_count(tmp_path):
+    run = a_run()
+    plan = loaded_plan(tmp_path, run)
+    # A failure that changed something (outcome unknown) lists no change: an error, and a change whose details are unknown.
+    unknown = a_change(run, failed=True, changes=[], outcome='unknown', msg='lost')
+    report = build_run_report(plan, {'immutability': [unknown], 'soft_delete': {'skipped': True, 'changed': False}})
+    assert [c['name'] for c in report['changed']] == ['rsv-open'] and report['summary']['resolved'] == 0
+    assert [e['message'] for e in report['errors']] == ['lost']
+    # A security settings result may change any of that module's settings, whichever key it is given under.
+    vault = by_name(run['drift'])['rsv-open']
+    security = {'item': vault, 'changed': True, 'changes': [{'setting': 'public_network_access', 'before': 'Enabled', 'after': 'Disabled'}]}
+    assert build_run_report(plan, {'alerts': [security]})['summary']['changed'] == 1
+    with pytest.raises(InputError, match="changes 'public_network_access', which the state task for retention"):
+        build_run_report(plan, {'retention': [security]})
+
+
 # ------------------------------------------------------------------------------------------- write_reports
 
 def a_report(tmp_path):

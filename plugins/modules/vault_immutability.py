@@ -197,11 +197,9 @@ changes:
   sample: [{"setting": "immutability", "before": "disabled", "after": "enabled", "irreversible": false},
            {"setting": "immutability", "before": "enabled", "after": "locked", "irreversible": true}]
 check_mode:
-  description:
-    - Whether the task ran in check mode. M(vaultlock.azure.harden_report) refuses a result whose check mode is not its plan's.
+  description: Whether the task ran in check mode (M(vaultlock.azure.harden_report) refuses a result of another check mode than its plan's).
   returned: always
   type: bool
-  sample: false
   version_added: 0.2.0
 diff:
   description: Immutability settings before and after, with C(--diff); C(after_header) says IRREVERSIBLE and which settings.

@@ -164,11 +164,9 @@ changes:
   sample: [{"setting": "cross_subscription_restore", "before": "enabled", "after": "disabled", "irreversible": false},
            {"setting": "alerts", "before": {"job_failure_alerts": null}, "after": {"job_failure_alerts": "enabled"}, "irreversible": false}]
 check_mode:
-  description:
-    - Whether the task ran in check mode. M(vaultlock.azure.harden_report) refuses a result whose check mode is not its plan's.
+  description: Whether the task ran in check mode (M(vaultlock.azure.harden_report) refuses a result of another check mode than its plan's).
   returned: always
   type: bool
-  sample: false
   version_added: 0.2.0
 diff:
   description: The managed settings before and after, with C(--diff).

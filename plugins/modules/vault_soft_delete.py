@@ -156,11 +156,9 @@ api:
   type: str
   sample: vault_config
 check_mode:
-  description:
-    - Whether the task ran in check mode. M(vaultlock.azure.harden_report) refuses a result whose check mode is not its plan's.
+  description: Whether the task ran in check mode (M(vaultlock.azure.harden_report) refuses a result of another check mode than its plan's).
   returned: always
   type: bool
-  sample: false
   version_added: 0.2.0
 diff:
   description: Soft delete settings before and after, with C(--diff).

@@ -200,6 +200,7 @@ check_mode:
   description: Whether the task ran in check mode (M(vaultlock.azure.harden_report) refuses a result of another check mode than its plan's).
   returned: always
   type: bool
+  sample: false
   version_added: 0.2.0
 diff:
   description: Immutability settings before and after, with C(--diff); C(after_header) says IRREVERSIBLE and which settings.

@@ -167,6 +167,7 @@ check_mode:
   description: Whether the task ran in check mode (M(vaultlock.azure.harden_report) refuses a result of another check mode than its plan's).
   returned: always
   type: bool
+  sample: false
   version_added: 0.2.0
 diff:
   description: The managed settings before and after, with C(--diff).

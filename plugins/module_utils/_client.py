@@ -38,6 +38,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._transport import 
     UntrustedEndpointError,
     bounded_retry_policy,
     endpoint_authority,
+    expired_token_policy,
     honour_zero_retry_after,
     json_body,
     pooled_transport,
@@ -72,6 +73,45 @@ class TenantCredential:
         return self.credential.get_token(*scopes, **kwargs)
 
 
+class RenewableCredential:
+    """The session's credential as every pipeline sees it: the azure-identity credential in use, replaced by a newly built
+    one when ARM's gateway refused a token it gave as expired (_transport.expired_token_policy).
+
+    azure-identity has no forced refresh: a credential hands out its cached token until it thinks the token is about to
+    expire (an ARM clock ahead of the controller's is not that), and the only way past its cache is a claims challenge,
+    which is Entra ID's to issue, not ours to make up. A newly built credential has an empty cache, so it asks Entra ID
+    for a new token.
+    """
+
+    def __init__(self, session):
+        self._session = session
+        self._issued = set()
+        self.renewals = 0
+
+    def _noted(self, token):
+        self._issued.add(token.token)
+        return token
+
+    def get_token(self, *scopes, **kwargs):
+        return self._noted(self._session.identity_credential().get_token(*scopes, **kwargs))
+
+    def get_token_info(self, *scopes, options=None):
+        inner = self._session.identity_credential()
+        if hasattr(inner, 'get_token_info'):
+            return self._noted(inner.get_token_info(*scopes, options=options))
+        return self._noted(inner.get_token(*scopes, **(options or {})))
+
+    def renew(self, authorization):
+        """Build a new credential if the refused token (an Authorization header) came from the one in use; a token of an
+        earlier credential (another thread renewed it already) changes nothing."""
+        token = str(authorization or '')[len('Bearer '):] if str(authorization or '').lower().startswith('bearer ') else None
+        with self._session.lock:
+            if token in self._issued:
+                self._issued = set()
+                self._session.drop_identity_credential()
+                self.renewals += 1
+
+
 class AzureSession:
     """Everything a task needs to talk to Azure: cloud, credential, subscription, clients.
 
@@ -86,6 +126,7 @@ class AzureSession:
         self._plan = None
         self._cloud = None
         self._credential = None
+        self._renewable = RenewableCredential(self)
         self._auxiliary = None
         self._clients = {}
         self._lock = threading.RLock()
@@ -164,13 +205,27 @@ class AzureSession:
         return self._auxiliary
 
     @property
+    def lock(self):
+        return self._lock
+
+    @property
     def credential(self):
+        """The credential every pipeline of the session authenticates with (RenewableCredential)."""
+        return self._renewable
+
+    def identity_credential(self):
+        """The azure-identity credential in use, built on first use (and again after drop_identity_credential)."""
         with self._lock:
             if self._credential is None:
                 self._credential = build_credential(self.plan, self.cloud, verify=self.verify,
                                                     disable_instance_discovery=self.params.get('disable_instance_discovery'),
                                                     additionally_allowed_tenants=self.auxiliary_tenants)
             return self._credential
+
+    def drop_identity_credential(self):
+        """Forget the azure-identity credential and its token cache; the next token comes from a newly built one."""
+        with self._lock:
+            self._credential = None
 
     def auxiliary_policy(self):
         """azure-mgmt-core's AuxiliaryAuthenticationPolicy with a token of each auxiliary tenant, from the task's own
@@ -207,7 +262,8 @@ class AzureSession:
             'user_agent': USER_AGENT,
             'retry_policy': bounded_retry_policy(settings),
             'raw_response_hook': honour_zero_retry_after,
-            'per_retry_policies': [p for p in (same_host_policy(self.cloud.resource_manager, self._seen), pacing_policy(self.pacer),
+            'per_retry_policies': [p for p in (expired_token_policy(self._renewable.renew),
+                                               same_host_policy(self.cloud.resource_manager, self._seen), pacing_policy(self.pacer),
                                                self.auxiliary_policy()) if p is not None],
             # One connection pool for every client of the session (_transport_shared): a fleet's writes go out many at once.
             'transport': self._transport_shared(),
@@ -238,7 +294,8 @@ class AzureSession:
 
     def _arm(self):
         if 'arm' not in self._clients:
-            self._clients['arm'] = self.build_arm_client([same_host_policy(self.cloud.resource_manager), pacing_policy(self.pacer)])
+            self._clients['arm'] = self.build_arm_client([expired_token_policy(self._renewable.renew),
+                                                          same_host_policy(self.cloud.resource_manager), pacing_policy(self.pacer)])
         return self._clients['arm']
 
     def build_arm_client(self, per_retry_policies):

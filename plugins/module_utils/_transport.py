@@ -128,6 +128,52 @@ def same_host_policy(resource_manager, seen=None):
     return SameHostPolicy()
 
 
+def expired_at_gateway(response):
+    """True for ARM's answer to an expired token: HTTP 401, ``x-ms-failure-cause: gateway`` and the error code
+    ``ExpiredAuthenticationToken`` (as the live service sends it: hashicorp/terraform-provider-azurerm#20867). ARM's gateway
+    refused the request before any resource provider saw it, so nothing was written."""
+    http = getattr(response, 'http_response', response)
+    if getattr(http, 'status_code', None) != 401:
+        return False
+    headers = getattr(http, 'headers', None) or {}
+    if str(headers.get('x-ms-failure-cause') or '').strip().lower() != 'gateway':
+        return False
+    try:
+        # The SDKs send a long-running write's first request streamed: its (small) error body is read now, and stays read
+        # for the SDK's own error handling.
+        if callable(getattr(http, 'read', None)):
+            http.read()
+        body = json.loads(http.text())
+    except Exception:  # pylint: disable=broad-except
+        # No JSON error to read (an empty, garbled or broken body): not the answer this is about.
+        return False
+    error = body.get('error') if isinstance(body, dict) else None
+    return isinstance(error, dict) and str(error.get('code') or '').lower() == 'expiredauthenticationtoken'
+
+
+def expired_token_policy(renew):
+    """An azure-core policy that sends a request ARM's gateway refused as carrying an expired token (expired_at_gateway)
+    once more, after ``renew(authorization)`` was told which Authorization header was refused (so the credential gives a
+    new token, not its cached one). Safe for any write, an irreversible one too: the refused request was not carried out.
+
+    It sits after the retry policy and before the bearer token policy (a per-retry policy): the bearer token policy drops
+    its token on any 401 and asks the credential again for the resend. The resend is the only one: a second 401 is
+    answered as it is today, and any other 401 (InvalidAuthenticationToken, a claims challenge the bearer token policy
+    handles itself) is left alone.
+    """
+    policies = _import('azure.core.pipeline.policies', 'azure-core')  # lazy: as bounded_retry_policy
+
+    class ExpiredTokenPolicy(policies.HTTPPolicy):
+        def send(self, request):
+            response = self.next.send(request)
+            if expired_at_gateway(response):
+                renew(request.http_request.headers.get('Authorization'))
+                response = self.next.send(request)
+            return response
+
+    return ExpiredTokenPolicy()
+
+
 def json_body(response, operation, resource=None):
     """The JSON body of an answer; an empty, truncated or non-JSON body is an error naming the operation and the status."""
     try:

@@ -422,7 +422,13 @@ class Handler(BaseHTTPRequestHandler):
         claims, auth_err = self._auth()
         client_id = (claims or {}).get("appid")
         entry = {"method": self.command, "path": path, "query": query, "status": None, "client_id": client_id,
-                 "time": started, "request_id": request_id, "body": None}
+                 "token": (claims or {}).get("uti"), "time": started, "request_id": request_id, "body": None}
+        if self.command in ("PUT", "PATCH", "POST") and body:
+            # The body as sent, also of a request an injected fault answers (a test checks what a resend carried).
+            try:
+                entry["body"] = json.loads(body)
+            except ValueError:
+                pass
         emu.journal.append(entry)
         with emu.lock:
             emu.counts["arm"] += 1
@@ -545,7 +551,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         cmd = (self.command, name)
         if cmd == ("GET", "journal"):
-            self._send(200, [{k: e.get(k) for k in ("method", "path", "query", "status", "client_id", "time", "request_id", "body")}
+            self._send(200, [{k: e.get(k) for k in ("method", "path", "query", "status", "client_id", "token", "time", "request_id", "body")}
                              for e in list(emu.journal)])
         elif cmd == ("DELETE", "journal"):
             emu.journal.clear()

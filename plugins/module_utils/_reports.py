@@ -111,7 +111,7 @@ def _as_list(value, what):
     return list(value)
 
 
-def _result_vault(item):
+def result_vault(item):
     """The vault a module result is about: {id, name, ...} from the result, its loop item or its vault."""
     for key in ('item', 'vault'):
         candidate = item.get(key)
@@ -152,7 +152,7 @@ def _normalise_results(results):
             raise ReportError("every result in meta.results must be a dictionary, got %s" % type(item).__name__)
         if item.get('skipped'):
             continue
-        vault = _result_vault(item)
+        vault = result_vault(item)
         if not vault.get('id'):
             raise ReportError("a result for %s names no vault: give it id (or loop over drift entries so it has item.id)" % action)
         changes = item.get('changes')

@@ -372,23 +372,10 @@ class PlanApplier:
         session = VaultSession(self.session, backend(self.session, ref.vault_type).vault_path(ref))
         session.run_stopped = self.stopped
         failed = False
-        if actions.get('raise_policies'):
+        for task, run, params in self._steps_before_immutability(entry, actions):
             if self.stopped():
-                return self.not_sent(entry, 'retention', outcome)
-            result = self._step(session, entry, 'retention', _state_retention.run, retention_params(entry, self.consent), outcome)
-            failed = failed or result['failed']
-        if actions.get('soft_delete'):
-            if self.stopped():
-                return self.not_sent(entry, 'soft_delete', outcome)
-            result = self._step(session, entry, 'soft_delete', _state_soft_delete.run, soft_delete_params(entry, self.consent),
-                                outcome)
-            failed = failed or result['failed']
-        for action in SECURITY_ACTIONS:
-            if actions.get(action):
-                if self.stopped():
-                    return self.not_sent(entry, action, outcome)
-                result = self._step(session, entry, action, _state_security.run, security_params(entry, action, self.consent), outcome)
-                failed = failed or result['failed']
+                return self.not_sent(entry, task, outcome)
+            failed = self._step(session, entry, task, run, params, outcome)['failed'] or failed
         target = actions.get('immutability')
         if not target:
             return outcome
@@ -465,6 +452,17 @@ class PlanApplier:
         gate_locks(fresh, records, self.requirements, self.today)
         return fresh[0]
 
+    def _steps_before_immutability(self, entry, actions):
+        """``(task, run, params)`` of the vault's steps before immutability, in their order: retention raises, soft delete,
+        then the security settings (each one's params made right before it runs)."""
+        if actions.get('raise_policies'):
+            yield 'retention', _state_retention.run, retention_params(entry, self.consent)
+        if actions.get('soft_delete'):
+            yield 'soft_delete', _state_soft_delete.run, soft_delete_params(entry, self.consent)
+        for action in SECURITY_ACTIONS:
+            if actions.get(action):
+                yield action, _state_security.run, security_params(entry, action, self.consent)
+
     def _step(self, session, entry, action, run, params, outcome):
         context = StepContext(params, session, self.check_mode, self.diff_mode)
         try:
@@ -516,9 +514,7 @@ def process_alive(pid):
     """Whether process ``pid`` still exists (a process of another user with that pid means it was reused: gone)."""
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
+    except (ProcessLookupError, PermissionError):
         return False
     return True
 

@@ -41,6 +41,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._reports import (
     render_junit,
     json_chunks,
     render_markdown,
+    result_vault,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports import write_json as write_report_json
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import SETTINGS, TASKS
@@ -525,7 +526,7 @@ def _check_results(plan, key, items):
                 raise InputError('%s: %s must be true or false, got %s' % (where, flag, shown(str(item[flag]))))
         if item.get('skipped'):
             continue
-        vault = _result_vault_id(item)
+        vault = result_vault(item)['id']
         if not isinstance(vault, str) or not vault.strip():
             raise InputError('%s names no vault (no id, item.id or vault.id): it is not the result of a state task that looped '
                              'over the plan\'s vaults, so what it changed cannot be reported' % where)
@@ -550,15 +551,6 @@ def _check_results(plan, key, items):
             raise InputError('%s says changed but lists no change: what it changed cannot be reported' % where)
         if changes and not item.get('changed'):
             raise InputError('%s lists changes but says it changed nothing: it cannot be reported either way' % where)
-
-
-def _result_vault_id(item):
-    """The vault id of a result as the reports read it (_reports._result_vault)."""
-    for key in ('item', 'vault'):
-        candidate = item.get(key)
-        if isinstance(candidate, dict) and candidate.get('id'):
-            return item.get('id') or candidate.get('id')
-    return item.get('id')
 
 
 def gated_drift(drift, gates):

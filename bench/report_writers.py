@@ -71,7 +71,9 @@ def main(argv=None):
     # The collection is imported from --collections, so the same script measures another checkout.
     from ansible_collections.vaultlock.azure.plugins.module_utils._drift import compute_drift  # pylint: disable=import-outside-toplevel
     from ansible_collections.vaultlock.azure.plugins.module_utils._retention import normalise_policy  # pylint: disable=import-outside-toplevel
-    from ansible_collections.vaultlock.azure.plugins.module_utils import _reports, _report_html, _report_sarif  # pylint: disable=import-outside-toplevel
+    from ansible_collections.vaultlock.azure.plugins.module_utils._reports import document as _reports  # pylint: disable=import-outside-toplevel
+    from ansible_collections.vaultlock.azure.plugins.module_utils._reports import html as _report_html
+    from ansible_collections.vaultlock.azure.plugins.module_utils._reports import sarif as _report_sarif
     import tempfile  # pylint: disable=import-outside-toplevel
     out = args.out or tempfile.mkdtemp(prefix='report-writers-')
     os.makedirs(out, exist_ok=True)

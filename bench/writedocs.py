@@ -328,7 +328,7 @@ Measured in CPU seconds, since two other engineers shared the cores: each proces
 | all of the above (id cache, emulator copy), concurrency 64 | 4.8 / 3.0 | 83.4 s | 27.9 s | 45.9 s | 7.6 s | 39.8 s | 25.4 s |
 
 Every run sent 4,634 writes and 12,472 ARM reads (floor 16.6 s), 0 answers 429, 4,000 vaults changed, 0 errors; largest
-worker 434 to 440 MiB (the report worker). The same state module steps in one process (`_state_immutability.run` enabling
+worker 434 to 440 MiB (the report worker). The same state module steps in one process (`_state/immutability.py` `run` enabling
 1,000 vaults over 20 subscriptions, 16 threads, 4,000 requests, no latency or throttling; `getrusage` and `/proc`), twice
 each, alternating: client 2.38 and 2.48 ms of CPU a request before, 2.09 and 2.13 after (-13 %); emulator 0.77 and 0.80
 ms before, 0.50 and 0.51 after (-35 %).
@@ -445,7 +445,7 @@ before: one policy list per vault, paced per subscription.
   showed `_finalize_template_result`, `transform_to_native_types` and the lazy containers at the top), and the
   `ansible-playbook` process peaked at 589 MiB. The change tasks now skip once in check mode instead of once per vault
   with an action (a skipped loop of 200 items cost over a second).
-- **Discovery through Resource Graph** (`plugins/module_utils/_resource_graph.py`, `_discovery.py`): two queries (vault
+- **Discovery through Resource Graph** (`plugins/module_utils/_discovery/resource_graph.py`, `scope.py`): two queries (vault
   rows, policy rows) per 1,000 subscriptions, 1,000 rows a page, so 20,000 vaults with 40,000 policies take 60 queries
   instead of about 20,000 ARM requests. Resource Graph's quota then allows no less than 15 s (four windows of 15 queries).
   The first page of an answer gives `totalRecords` and a `$skipToken`; the other pages are asked for at once, each with
@@ -458,7 +458,7 @@ before: one policy list per vault, paced per subscription.
   20,000-vault read took in process.
 - **The retention analysis of 40,000 policies** parsed the same few durations hundreds of thousands of times; durations
   are immutable, so a parsed duration and its calendar are now computed once (`_retention.py`).
-- **The ARM path waits for ARM's tokens** (`_pacing.py`, in every pipeline of the session): from the
+- **The ARM path waits for ARM's tokens** (`_azure/pacing.py`, in every pipeline of the session): from the
   `x-ms-ratelimit-remaining-subscription-*` headers, minus the requests still on their way, so not one request is
   answered 429; 5,000 vaults of one subscription cannot take less than (5,000 - 250) / 25 = 190 s through ARM on real
   Azure, and the table shows what it took here.
@@ -562,7 +562,7 @@ Profiling `vault_immutability_info` (cProfile of the module process, and of its 
   them back into dicts (`as_dict`). On 2 cores shared with the emulator, that CPU is what bounds 5,000 vaults.
 - **Concurrency 8 made 5,000 vaults latency-bound**: 5,000 policy lists at 100 ms each need 62 s at 8 in flight.
 
-Changes (all in `plugins/module_utils/_vaults.py`, `_client.py` and `plugins/modules/vault_immutability_info.py`):
+Changes (all in `plugins/module_utils/_vaults.py`, `_azure/client.py` and `plugins/modules/vault_immutability_info.py`):
 
 1. Reads (one vault, vault lists, policy lists) are plain ARM GETs through the session's one ARM pipeline
    (`AzureSession.arm_get`, which follows `nextLink`), at the api-versions the pinned SDKs use. No SDK is imported

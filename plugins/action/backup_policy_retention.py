@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.vaultlock.azure.plugins.module_utils import _state_retention
+from ansible_collections.vaultlock.azure.plugins.module_utils._state import retention as _state_retention
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._consent_action import ConsentActionBase
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._preload import DATA_PROTECTION, RECOVERY_SERVICES_BACKUP
 

@@ -6,7 +6,7 @@ ansible-playbook over a local connection, as a module on the target otherwise (p
 
 from __future__ import annotations
 
-from ansible_collections.vaultlock.azure.plugins.module_utils import _info_retention
+from ansible_collections.vaultlock.azure.plugins.module_utils._info import retention as _info_retention
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._module_action import ModuleActionBase
 
 

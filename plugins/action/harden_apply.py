@@ -12,8 +12,8 @@ import sys
 
 from ansible import constants as C
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._auth import AUTH_ARGSPEC
-from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.auth import AUTH_ARGSPEC
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.client import AzureSession
 from ansible_collections.vaultlock.azure.plugins.module_utils._consent import ConsentError, scope_arguments
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError, at_least_one
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import failure, insecure_warning

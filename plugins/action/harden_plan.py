@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from ansible import constants as C
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._auth import AUTH_ARGSPEC
-from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.auth import AUTH_ARGSPEC
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.client import AzureSession
 from ansible_collections.vaultlock.azure.plugins.module_utils._consent import ConsentError, scope_plan_arguments
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import failure

@@ -6,7 +6,7 @@ ansible-playbook over a local connection, as a module on the target otherwise (p
 
 from __future__ import annotations
 
-from ansible_collections.vaultlock.azure.plugins.module_utils import _info_readiness
+from ansible_collections.vaultlock.azure.plugins.module_utils._info import readiness as _info_readiness
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._module_action import ModuleActionBase
 
 

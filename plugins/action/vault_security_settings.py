@@ -6,7 +6,7 @@ restore permanently_disabled), then the module (plugin_utils/_consent_action.py)
 
 from __future__ import annotations
 
-from ansible_collections.vaultlock.azure.plugins.module_utils import _state_security
+from ansible_collections.vaultlock.azure.plugins.module_utils._state import security as _state_security
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._consent_action import ConsentActionBase
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._preload import DATA_PROTECTION, RECOVERY_SERVICES
 

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.vaultlock.azure.plugins.module_utils import _state_soft_delete
+from ansible_collections.vaultlock.azure.plugins.module_utils._state import soft_delete as _state_soft_delete
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._consent_action import ConsentActionBase
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._preload import DATA_PROTECTION, RECOVERY_SERVICES, RECOVERY_SERVICES_BACKUP
 

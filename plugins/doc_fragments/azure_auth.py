@@ -8,7 +8,7 @@ from __future__ import annotations
 class ModuleDocFragment:
     """Authentication and connection options shared by every vaultlock.azure module and the backup_vaults inventory plugin.
 
-    The argument spec is module_utils/_auth.py AUTH_ARGSPEC (its defaults come from _settings.DEFAULT_SETTINGS); ansible-test
+    The argument spec is module_utils/_azure/auth.py AUTH_ARGSPEC (its defaults come from _settings.DEFAULT_SETTINGS); ansible-test
     validate-modules checks that the two agree.
     """
 

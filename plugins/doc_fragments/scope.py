@@ -7,7 +7,7 @@ from __future__ import annotations
 
 class ModuleDocFragment:
     """Which vaults a read-only module reads (module_utils._module.SCOPE_ARGSPEC is the matching argument spec;
-    module_utils._discovery.read_scope reads them): DOCUMENTATION (one vault, or a name pattern and a resource group)
+    module_utils._discovery.scope.read_scope reads them): DOCUMENTATION (one vault, or a name pattern and a resource group)
     and FLEET.
 
     FLEET (subscriptions, vault kinds, tags, discovery, max_concurrency) is shared with harden_plan and the backup_vaults

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters that compute vault drift from a baseline and render the drift reports.
 
-Thin wrappers: the logic is in module_utils/_drift.py and module_utils/_reports.py.
+Thin wrappers: the logic is in module_utils/_drift.py and module_utils/_reports/document.py.
 Documentation: the sidecar YAML files next to this one (vault_drift.yml, drift_summary.yml, ...).
 """
 
@@ -13,9 +13,9 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import check_entries, compute_drift, summarize
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
-from ansible_collections.vaultlock.azure.plugins.module_utils._report_html import render_html
-from ansible_collections.vaultlock.azure.plugins.module_utils._report_sarif import render_sarif
-from ansible_collections.vaultlock.azure.plugins.module_utils._reports import (
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports.html import render_html
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports.sarif import render_sarif
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document import (
     build_report,
     render_junit,
     render_markdown,

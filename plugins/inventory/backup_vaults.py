@@ -156,9 +156,9 @@ import sys
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._auth import auth_params
-from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession
-from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import read_fleet as _read_fleet
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.auth import auth_params
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.client import AzureSession
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.scope import read_fleet as _read_fleet
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     AzureOperationError,
     MissingLibraryError,
@@ -228,7 +228,7 @@ def host_names(records, mode, taken=None):
 
 def read_fleet(session, subscription_ids, vault_types, resource_groups, tags, include_policies, max_concurrency,
                discovery=DEFAULT_DISCOVERY):
-    """{vaults (sorted by id), errors (scopes that could not be read), subscriptions, discovery} (module_utils/_discovery.py).
+    """{vaults (sorted by id), errors (scopes that could not be read), subscriptions, discovery} (module_utils/_discovery/scope.py).
     Raises AzureOperationError when nothing could be read."""
     return _read_fleet(session, subscription_ids, vault_types, resource_groups or None, tags, include_policies, max_concurrency,
                        discovery)

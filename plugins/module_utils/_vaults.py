@@ -19,7 +19,7 @@ import re
 import time
 from urllib.parse import quote
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._arm_ids import split_resource_id
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.arm_ids import split_resource_id
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     AzureOperationError,
     InputError,
@@ -42,7 +42,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._policy import pol
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import RULES
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import mapping
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import RETRY_AFTER_MAX
-from ansible_collections.vaultlock.azure.plugins.module_utils._transport import endpoint_authority
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.transport import endpoint_authority
 
 # Every pattern below is used with fullmatch(): Python's `$` also matches before a final newline, so a name such as
 # 'rsv-01\n' would pass a match() against '...$' and reach a request URL.

@@ -248,7 +248,7 @@ diff:
 '''
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import VaultlockModule
-from ansible_collections.vaultlock.azure.plugins.module_utils._state_retention import ARGUMENT_SPEC, CONSTRAINTS, run
+from ansible_collections.vaultlock.azure.plugins.module_utils._state.retention import ARGUMENT_SPEC, CONSTRAINTS, run
 
 
 def main():

@@ -138,7 +138,7 @@ errors:
             "operation": "list backup policies", "status": 404, "code": "ResourceNotFound", "message": "The Resource was not found."}]
 '''
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._info_retention import ARGUMENT_SPEC, CONSTRAINTS, run
+from ansible_collections.vaultlock.azure.plugins.module_utils._info.retention import ARGUMENT_SPEC, CONSTRAINTS, run
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import VaultlockModule
 
 

@@ -210,7 +210,7 @@ diff:
 '''
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import VaultlockModule
-from ansible_collections.vaultlock.azure.plugins.module_utils._state_immutability import ARGUMENT_SPEC, CONSTRAINTS, run
+from ansible_collections.vaultlock.azure.plugins.module_utils._state.immutability import ARGUMENT_SPEC, CONSTRAINTS, run
 
 
 def main():

@@ -216,7 +216,7 @@ discovery:
       sample: 2.41
 '''
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._info_immutability import ARGUMENT_SPEC, CONSTRAINTS, run
+from ansible_collections.vaultlock.azure.plugins.module_utils._info.immutability import ARGUMENT_SPEC, CONSTRAINTS, run
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import VaultlockModule
 
 

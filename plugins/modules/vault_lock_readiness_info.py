@@ -319,7 +319,7 @@ subscriptions:
   sample: [11111111-1111-1111-1111-111111111111]
 '''
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._info_readiness import ARGUMENT_SPEC, CONSTRAINTS, run
+from ansible_collections.vaultlock.azure.plugins.module_utils._info.readiness import ARGUMENT_SPEC, CONSTRAINTS, run
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import VaultlockModule
 
 

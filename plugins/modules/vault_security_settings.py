@@ -177,7 +177,7 @@ diff:
 '''
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import VaultlockModule
-from ansible_collections.vaultlock.azure.plugins.module_utils._state_security import ARGUMENT_SPEC, CONSTRAINTS, run
+from ansible_collections.vaultlock.azure.plugins.module_utils._state.security import ARGUMENT_SPEC, CONSTRAINTS, run
 
 
 def main():

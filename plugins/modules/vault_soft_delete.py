@@ -169,7 +169,7 @@ diff:
 '''
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import VaultlockModule
-from ansible_collections.vaultlock.azure.plugins.module_utils._state_soft_delete import ARGUMENT_SPEC, CONSTRAINTS, run
+from ansible_collections.vaultlock.azure.plugins.module_utils._state.soft_delete import ARGUMENT_SPEC, CONSTRAINTS, run
 
 
 def main():

@@ -22,8 +22,8 @@ from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.common.text.converters import jsonify
 from ansible.module_utils.errors import UnsupportedError
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._auth import AUTH_ARGSPEC
-from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.auth import AUTH_ARGSPEC
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.client import AzureSession
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import outcome
 
 

@@ -13,8 +13,8 @@ allow: one Azure session (one token, one connection pool, one pacer that mirrors
 bounded pool of workers, the vaults of every subscription taking turns.
 
 Per vault, the state modules' own code runs, in their order: retention raises, soft delete, the vault security settings
-(cross subscription restore, public network access, alerts: one step each), then immutability (_state_retention,
-_state_soft_delete, _state_security and _state_immutability, each of which re-reads what it changes from ARM, refuses
+(cross subscription restore, public network access, alerts: one step each), then immutability (_state/: retention,
+soft_delete, security and immutability, each of which re-reads what it changes from ARM, refuses
 what it must refuse, never re-sends a write whose outcome is unknown without reading again, and says truthfully what
 changed). What only a fleet run has to decide is decided here, right before the irreversible write:
 
@@ -52,10 +52,13 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.vaultlock.azure.plugins.module_utils import _state_immutability, _state_retention, _state_security, _state_soft_delete
+from ansible_collections.vaultlock.azure.plugins.module_utils._state import immutability as _state_immutability
+from ansible_collections.vaultlock.azure.plugins.module_utils._state import retention as _state_retention
+from ansible_collections.vaultlock.azure.plugins.module_utils._state import security as _state_security
+from ansible_collections.vaultlock.azure.plugins.module_utils._state import soft_delete as _state_soft_delete
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
-from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import attach_policies, interleaved
-from ansible_collections.vaultlock.azure.plugins.module_utils._items import attach_items
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.fleet import attach_policies, interleaved
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.items import attach_items
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import failure
 from ansible_collections.vaultlock.azure.plugins.module_utils._readiness import validate_requirements
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import applied
@@ -66,7 +69,7 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils._preload import DA
 
 # Each vault's steps, in the registry's order (Rule.apply_rank): its task (the results' key) and its action (the plan's).
 # Retention, soft delete and immutability have state code of their own; every other rule that changes vaults is a vault
-# security setting (_state_security), set through the vault_security_settings option it names (Rule.option).
+# security setting (_state/security.py), set through the vault_security_settings option it names (Rule.option).
 STEPS = tuple((rule.task, rule.action) for rule in applied())
 ACTIONS = tuple(task for task, _action in STEPS)
 SECURITY_OPTIONS = dict((rule.action, rule.option) for rule in applied() if rule.task not in ('retention', 'soft_delete', 'immutability'))

@@ -28,22 +28,22 @@ import secrets
 import tempfile
 import time
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import error_warnings, fallback_warnings, read_scope
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.scope import error_warnings, fallback_warnings, read_scope
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import drift_diffs
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError, at_least_one, has_control, shown
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import SCOPE_ARGSPEC, failure
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy._preset import PRESETS
-from ansible_collections.vaultlock.azure.plugins.module_utils._report_html import render_html
-from ansible_collections.vaultlock.azure.plugins.module_utils._report_sarif import render_sarif
-from ansible_collections.vaultlock.azure.plugins.module_utils._reports import (
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports.html import render_html
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports.sarif import render_sarif
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document import (
     build_report,
     render_junit,
     json_chunks,
     render_markdown,
     result_vault,
 )
-from ansible_collections.vaultlock.azure.plugins.module_utils._reports import write_json as write_report_json
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document import write_json as write_report_json
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import SETTINGS, TASKS
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import APPLY_CONCURRENCY
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import check_resource_group

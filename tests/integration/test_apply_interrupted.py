@@ -18,9 +18,9 @@ import time
 
 import pytest
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession
-from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import attach_policies, list_vaults
-from ansible_collections.vaultlock.azure.plugins.module_utils._items import attach_items
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.client import AzureSession
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.fleet import attach_policies, list_vaults
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.items import attach_items
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import plan_run
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_apply import PlanApplier
 from tests.emulator.client import is_write

@@ -15,14 +15,14 @@ import random
 
 import pytest
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.client import AzureSession
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import compute_drift
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
-from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import attach_policies, list_vaults
-from ansible_collections.vaultlock.azure.plugins.module_utils._reports import build_report
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.fleet import attach_policies, list_vaults
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document import build_report
 from ansible_collections.vaultlock.azure.plugins.module_utils._retention import normalise_policy
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import vault_record
-from ansible_collections.vaultlock.azure.plugins.module_utils._items import attach_items
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.items import attach_items
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import TargetError, check_baseline, plan_run
 from ansible_collections.vaultlock.azure.plugins.modules import backup_policy_retention, vault_immutability, vault_soft_delete
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_apply import PlanApplier

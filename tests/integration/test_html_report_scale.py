@@ -15,8 +15,8 @@ import time
 
 import pytest
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._report_html import PAGE_SIZE, render_html
-from ansible_collections.vaultlock.azure.plugins.module_utils._reports import build_report
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports.html import PAGE_SIZE, render_html
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document import build_report
 from tests.integration import chromium
 
 REPO = pathlib.Path(__file__).resolve().parents[2]

@@ -248,7 +248,7 @@ def test_cache_is_used_and_flushed(inventory, emulator, tmp_path):
 
 
 def test_auth_options_are_the_modules_and_work(inventory, emulator):
-    from ansible_collections.vaultlock.azure.plugins.module_utils._auth import AUTH_ARGSPEC  # pylint: disable=import-outside-toplevel
+    from ansible_collections.vaultlock.azure.plugins.module_utils._azure.auth import AUTH_ARGSPEC  # pylint: disable=import-outside-toplevel
     env = inventory.runner.env()
     out = subprocess.run([os.path.join(BIN, 'ansible-doc'), '-t', 'inventory', '--json', 'vaultlock.azure.backup_vaults'], env=env,
                          capture_output=True, text=True, timeout=120, check=False)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vaultlock.azure.plugins.module_utils import _fleet
-from ansible_collections.vaultlock.azure.plugins.module_utils import _resource_graph as rg
-from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import fleet as _fleet
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import resource_graph as rg
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.client import AzureSession
 
 BOTH = ('recovery_services', 'backup')
 SUB = '55555555-aaaa-4000-8000-000000000005'

@@ -77,7 +77,7 @@ def test_info_modules_read_every_real_body(runner, emulator):
 
 def test_missing_recovery_services_policy_answering_an_empty_body_is_not_found(emulator, monkeypatch):
     """Azure answers a missing Recovery Services policy 404 with the body {} and no error code (recorded)."""
-    from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession  # pylint: disable=import-outside-toplevel
+    from ansible_collections.vaultlock.azure.plugins.module_utils._azure.client import AzureSession  # pylint: disable=import-outside-toplevel
     from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError  # pylint: disable=import-outside-toplevel
     from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend  # pylint: disable=import-outside-toplevel
 

@@ -11,11 +11,12 @@ import time
 
 import pytest
 
-from ansible_collections.vaultlock.azure.plugins.module_utils import _fleet, _items
-from ansible_collections.vaultlock.azure.plugins.module_utils import _resource_graph as rg
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import fleet as _fleet
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import items as _items
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import resource_graph as rg
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import drift_entries, validate_baseline
-from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession
-from ansible_collections.vaultlock.azure.plugins.module_utils._pacing import OPERATION_TYPES, SubscriptionPacer
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.client import AzureSession
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.pacing import OPERATION_TYPES, SubscriptionPacer
 
 BOTH = ('recovery_services', 'backup')
 

@@ -8,8 +8,8 @@ was asked again."""
 
 from __future__ import annotations
 
-from ansible_collections.vaultlock.azure.plugins.module_utils import _resource_graph as rg
-from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import resource_graph as rg
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.client import AzureSession
 from tests.integration.test_resource_graph_discovery import BOTH, arm_discovery, graph_calls
 
 

@@ -24,7 +24,7 @@ from tests.integration.test_harden_role import ENFORCE_ALL, PLAYBOOK, Harden, dr
 REPO = pathlib.Path(__file__).resolve().parents[2]
 SARIF_SCHEMA = REPO / 'tests' / 'fixtures' / 'sarif' / 'sarif-schema-2.1.0.json'
 SCREENSHOTS = REPO / 'tests' / 'output' / 'screenshots'
-# The chart colours of module_utils/_report_html.py (COLORS).
+# The chart colours of module_utils/_reports/html.py (COLORS).
 RED, GREEN, ORANGE, PURPLE = (0xc6, 0x28, 0x28), (0x2e, 0x7d, 0x32), (0xef, 0x8f, 0x00), (0x6a, 0x1b, 0x9a)
 
 

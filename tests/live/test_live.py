@@ -28,7 +28,7 @@ pytestmark = pytest.mark.skipif(not RG, reason='VAULTLOCK_LIVE_RESOURCE_GROUP is
 
 
 def _session():
-    from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession  # pylint: disable=import-outside-toplevel
+    from ansible_collections.vaultlock.azure.plugins.module_utils._azure.client import AzureSession  # pylint: disable=import-outside-toplevel
     return AzureSession({'auth_source': 'env', 'polling_interval': 5})
 
 

@@ -54,7 +54,7 @@ WRITE_SDKS = {
     'vaultlock.azure.vault_soft_delete': {'azure-mgmt-recoveryservices', 'azure-mgmt-recoveryservicesbackup', 'azure-mgmt-dataprotection'},
     'vaultlock.azure.backup_policy_retention': {'azure-mgmt-recoveryservicesbackup', 'azure-mgmt-dataprotection'},
 }
-# What every module and the inventory plugin import to authenticate and read (module_utils/_client.py).
+# What every module and the inventory plugin import to authenticate and read (module_utils/_azure/client.py).
 READ_PACKAGES = {'azure-identity', 'azure-core', 'azure-mgmt-core', 'requests'}
 
 

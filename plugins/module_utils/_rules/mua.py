@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._arm_ids import arm_tools, split_resource_id
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.arm_ids import arm_tools, split_resource_id
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import has_control
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import (
     DriftError,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from azure.mgmt.core import tools
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._arm_ids import split_resource_id
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.arm_ids import split_resource_id
 
 SUB = '00000000-0000-4000-8000-000000000001'
 VAULT = '/subscriptions/%s/resourceGroups/rg-a/providers/Microsoft.RecoveryServices/vaults/rsv-1' % SUB

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.vaultlock.azure.plugins.module_utils import _arm_ids
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure import arm_ids as _arm_ids
 from tests.unit.builders import SUB
 
 VAULT = '/subscriptions/%s/resourceGroups/rg-a/providers/Microsoft.RecoveryServices/vaults/rsv-a' % SUB

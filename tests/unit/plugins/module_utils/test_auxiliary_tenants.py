@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vaultlock.azure.plugins.module_utils import _auth
-from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession, TenantCredential
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure import auth as _auth
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.client import AzureSession, TenantCredential
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import MUA_HINT, AzureOperationError, InputError, _hint
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules.mua import read_mua
 

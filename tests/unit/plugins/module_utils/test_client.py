@@ -10,9 +10,9 @@ import sys
 
 import pytest
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._auth import build_credential, check_thumbprint, read_credential_file, select_auth
-from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession
-from ansible_collections.vaultlock.azure.plugins.module_utils._cloud import parse_metadata, resolve_cloud
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.auth import build_credential, check_thumbprint, read_credential_file, select_auth
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.client import AzureSession
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.cloud import parse_metadata, resolve_cloud
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError
 
 SP_ENV = {'AZURE_CLIENT_ID': 'env-id', 'AZURE_SECRET': 'env-secret', 'AZURE_TENANT': 'env-tenant'}
@@ -222,7 +222,7 @@ def test_cli_without_azure_cli_says_what_is_missing(monkeypatch, tmp_path):
 
 
 def test_azure_config_dir_holds_the_credential_file_and_cli_profile(tmp_path, monkeypatch):
-    from ansible_collections.vaultlock.azure.plugins.module_utils._auth import cli_default_subscription  # pylint: disable=import-outside-toplevel
+    from ansible_collections.vaultlock.azure.plugins.module_utils._azure.auth import cli_default_subscription  # pylint: disable=import-outside-toplevel
     (tmp_path / 'credentials').write_text('[default]\nclient_id=c\nsecret=x\ntenant=t\nsubscription_id=s\n')
     (tmp_path / 'azureProfile.json').write_text('{"subscriptions": [{"id": "cli-sub", "isDefault": true}]}')
     plan = select_auth(params(), {'AZURE_CONFIG_DIR': str(tmp_path)})
@@ -264,7 +264,7 @@ class _PipelineResponse:
 def test_retry_after_zero_is_honoured_as_poll_now():
     """azure-core's LRO polling treats Retry-After: 0 as absent (it would wait polling_interval); the hook makes it 1 ms."""
     from azure.core.pipeline.policies._utils import get_retry_after  # pylint: disable=import-outside-toplevel
-    from ansible_collections.vaultlock.azure.plugins.module_utils._transport import honour_zero_retry_after  # pylint: disable=import-outside-toplevel
+    from ansible_collections.vaultlock.azure.plugins.module_utils._azure.transport import honour_zero_retry_after  # pylint: disable=import-outside-toplevel
 
     zero = _PipelineResponse({'Retry-After': '0'})
     assert not get_retry_after(zero)  # falsy: azure-core's polling would wait polling_interval instead

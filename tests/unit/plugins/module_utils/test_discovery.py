@@ -14,11 +14,11 @@ import jsonschema
 import pytest
 
 from ansible_collections.vaultlock.azure.plugins.filter.targets import vault_targets
-from ansible_collections.vaultlock.azure.plugins.module_utils import _discovery
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import scope as _discovery
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import compute_drift
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError
-from ansible_collections.vaultlock.azure.plugins.module_utils._pacing import SubscriptionPacer
-from ansible_collections.vaultlock.azure.plugins.module_utils._reports import (
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.pacing import SubscriptionPacer
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document import (
     MD_MAX_ERRORS,
     MD_MAX_VAULTS,
     ReportError,

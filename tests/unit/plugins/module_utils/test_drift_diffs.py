@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import compute_drift, drift_diffs
-from ansible_collections.vaultlock.azure.plugins.module_utils._reports import build_report
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document import build_report
 from tests.unit.builders import SUB
 
 

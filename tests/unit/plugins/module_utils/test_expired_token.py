@@ -10,9 +10,9 @@ import json
 
 import pytest
 
-from ansible_collections.vaultlock.azure.plugins.module_utils import _client
-from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession
-from ansible_collections.vaultlock.azure.plugins.module_utils._transport import expired_at_gateway
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure import client as _client
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.client import AzureSession
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.transport import expired_at_gateway
 
 EXPIRED = {'error': {'code': 'ExpiredAuthenticationToken', 'message': "The access token expiry UTC time '3/19/2023 8:55:46 AM' is "
                      "earlier than current UTC time '3/19/2023 8:55:57 AM'."}}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vaultlock.azure.plugins.module_utils import _pacing
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure import pacing as _pacing
 
 SUB = '0b1f6f6e-0000-4000-8000-000000000001'
 OTHER = '0b1f6f6e-0000-4000-8000-000000000002'

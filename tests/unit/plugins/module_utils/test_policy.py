@@ -25,10 +25,10 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._policy._evaluator
     read_path,
     resolve,
 )
-from ansible_collections.vaultlock.azure.plugins.module_utils._report_html import render_html
-from ansible_collections.vaultlock.azure.plugins.module_utils._report_sarif import build_sarif
-from ansible_collections.vaultlock.azure.plugins.module_utils._reports import build_report, render_markdown
-from ansible_collections.vaultlock.azure.plugins.module_utils._resource_graph import vault_records
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports.html import render_html
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports.sarif import build_sarif
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document import build_report, render_markdown
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.resource_graph import vault_records
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import plan_run
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import vault_record
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import build_run_report, load_plan, save_plan, write_reports

@@ -16,7 +16,7 @@ import pytest
 
 from ansible_collections.vaultlock.azure.plugins.module_utils import _policy
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import UnreadableResourceError
-from ansible_collections.vaultlock.azure.plugins.module_utils._resource_graph import vault_records
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.resource_graph import vault_records
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import vault_record
 
 from tests.fixtures import load_real

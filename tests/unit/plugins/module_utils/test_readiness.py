@@ -421,9 +421,9 @@ def test_every_report_format_has_the_lock_readiness_section():
 
     import jsonschema  # pylint: disable=import-outside-toplevel
 
-    from ansible_collections.vaultlock.azure.plugins.module_utils._report_html import render_html  # pylint: disable=import-outside-toplevel
-    from ansible_collections.vaultlock.azure.plugins.module_utils._report_sarif import build_sarif  # pylint: disable=import-outside-toplevel
-    from ansible_collections.vaultlock.azure.plugins.module_utils._reports import (  # pylint: disable=import-outside-toplevel
+    from ansible_collections.vaultlock.azure.plugins.module_utils._reports.html import render_html  # pylint: disable=import-outside-toplevel
+    from ansible_collections.vaultlock.azure.plugins.module_utils._reports.sarif import build_sarif  # pylint: disable=import-outside-toplevel
+    from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document import (  # pylint: disable=import-outside-toplevel
         build_report,
         render_junit,
         render_markdown,

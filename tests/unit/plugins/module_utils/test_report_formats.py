@@ -18,14 +18,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import compute_drift
-from ansible_collections.vaultlock.azure.plugins.module_utils._report_html import render_html
-from ansible_collections.vaultlock.azure.plugins.module_utils._report_sarif import (
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports.html import render_html
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports.sarif import (
     FINGERPRINT_KEY,
     build_sarif,
     finding_level,
     render_sarif,
 )
-from ansible_collections.vaultlock.azure.plugins.module_utils._reports import ReportError, build_report
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document import ReportError, build_report
 from tests.unit.plugins.module_utils.test_reports import BASELINE, STAMP, SUB, drift, vault
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))

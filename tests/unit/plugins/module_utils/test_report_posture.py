@@ -16,9 +16,9 @@ import jsonschema
 import pytest
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import compute_drift
-from ansible_collections.vaultlock.azure.plugins.module_utils._report_html import PAGE_SIZE, render_html
-from ansible_collections.vaultlock.azure.plugins.module_utils._report_sarif import FINGERPRINT_KEY, build_sarif
-from ansible_collections.vaultlock.azure.plugins.module_utils._reports import build_report, is_locked, posture_summary, render_junit, render_markdown
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports.html import PAGE_SIZE, render_html
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports.sarif import FINGERPRINT_KEY, build_sarif
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document import build_report, is_locked, posture_summary, render_junit, render_markdown
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import Rule, Setting
 from tests.unit.builders import SECURITY_POSTURE_UNSET
 from tests.unit.plugins.module_utils.test_drift import rs_policies, vault

@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import compute_drift
-from ansible_collections.vaultlock.azure.plugins.module_utils._reports import (
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document import (
     ReportError,
     build_report,
     md_escape,
@@ -352,7 +352,7 @@ if given is not None:
 
 def test_markdown_never_mentions_anyone():
     """Issue 25: '@org/team' in a vault's tag or Azure's message must not notify a team when drift.md is posted."""
-    from ansible_collections.vaultlock.azure.plugins.module_utils._reports import md_escape
+    from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document import md_escape
     assert md_escape('ping @org/team and @me') == 'ping &#64;org/team and &#64;me'
     assert '@' not in md_escape('a@b|c')
 

@@ -10,7 +10,7 @@ import datetime
 import enum
 import json
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._reports import _plain
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document import _plain
 
 
 class Tagged(str):

@@ -12,9 +12,9 @@ import json
 import pytest
 from requests.structures import CaseInsensitiveDict
 
-from ansible_collections.vaultlock.azure.plugins.module_utils import _resource_graph as rg
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import resource_graph as rg
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError
-from ansible_collections.vaultlock.azure.plugins.module_utils._items import item_record
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.items import item_record
 from ansible_collections.vaultlock.azure.plugins.module_utils._retention import normalise_policy
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import vault_record
 from tests.emulator import generator, graph, kql

@@ -12,7 +12,7 @@ import pytest
 from ansible_collections.vaultlock.azure.plugins.module_utils import _rules
 from ansible_collections.vaultlock.azure.plugins.module_utils._consent import SCOPED_TARGETS, ConsentError, scope_arguments
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import validate_baseline, vault_drift
-from ansible_collections.vaultlock.azure.plugins.module_utils._report_sarif import RULES as SARIF_RULES
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports.sarif import RULES as SARIF_RULES
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import Rule, Setting
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import TargetError, check_baseline
 from tests.unit.builders import SECURITY_ACTIONS_NULL, SECURITY_BASELINE_KEYS

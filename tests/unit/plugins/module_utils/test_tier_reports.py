@@ -13,9 +13,9 @@ import jsonschema
 import pytest
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import compute_drift
-from ansible_collections.vaultlock.azure.plugins.module_utils._report_html import render_html
-from ansible_collections.vaultlock.azure.plugins.module_utils._report_sarif import build_sarif
-from ansible_collections.vaultlock.azure.plugins.module_utils._reports import (
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports.html import render_html
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports.sarif import build_sarif
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document import (
     ReportError,
     build_report,
     render_junit,

@@ -13,7 +13,7 @@ import requests.sessions
 import requests.utils
 from azure.core.rest import HttpRequest
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.client import AzureSession
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules.immutability import immutability_patch
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend

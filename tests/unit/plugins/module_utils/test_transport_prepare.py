@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 import requests
 
-from ansible_collections.vaultlock.azure.plugins.module_utils import _transport
-from ansible_collections.vaultlock.azure.plugins.module_utils._client import AzureSession
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure import transport as _transport
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.client import AzureSession
 from tests.unit.builders import SUB
 
 URL = 'https://arm.example/subscriptions/%s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v?api-version=2026-11-01' % SUB

@@ -10,10 +10,10 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import compute_drift, drift_diffs
-from ansible_collections.vaultlock.azure.plugins.module_utils import _fleet
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import fleet as _fleet
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, UnreadableResourceError, from_exception
-from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import read_records
-from ansible_collections.vaultlock.azure.plugins.module_utils._reports import build_report, render_junit, render_markdown
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.fleet import read_records
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document import build_report, render_junit, render_markdown
 from ansible_collections.vaultlock.azure.plugins.module_utils._retention import normalise_policy
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import vault_record
 from tests.unit.builders import SUB

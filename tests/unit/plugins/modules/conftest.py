@@ -18,9 +18,11 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.vaultlock.azure.plugins.module_utils import _module, _resource_graph, _state_soft_delete, _vaults
+from ansible_collections.vaultlock.azure.plugins.module_utils import _module, _vaults
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import resource_graph as _resource_graph
+from ansible_collections.vaultlock.azure.plugins.module_utils._state import soft_delete as _state_soft_delete
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError
-from ansible_collections.vaultlock.azure.plugins.module_utils._pacing import SubscriptionPacer
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.pacing import SubscriptionPacer
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import DEFAULT_SETTINGS
 
 from tests.emulator import kql

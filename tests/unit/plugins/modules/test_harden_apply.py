@@ -13,8 +13,8 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._targets import pl
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import vault_record
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_apply import PlanApplier, VaultSession
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import apply_summary, gated_drift
-from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import attach_policies
-from ansible_collections.vaultlock.azure.plugins.module_utils._items import attach_items
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.fleet import attach_policies
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.items import attach_items
 
 from tests.unit.builders import BV, RS, arm_vault, iaas
 from tests.unit.plugins.modules.conftest import FakeSession

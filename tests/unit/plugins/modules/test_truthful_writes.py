@@ -10,7 +10,7 @@ import pytest
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, PartialChangeError
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import RecoveryServicesBackend, VaultRef
-from ansible_collections.vaultlock.azure.plugins.module_utils._state_immutability import apply
+from ansible_collections.vaultlock.azure.plugins.module_utils._state.immutability import apply
 from tests.unit.builders import SUB
 
 REF = VaultRef(SUB, 'rg', 'rsv-1', 'recovery_services')

@@ -17,9 +17,9 @@ import stat
 import pytest
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError, UnreadableResourceError, at_least_one
-from ansible_collections.vaultlock.azure.plugins.module_utils._report_html import render_html
-from ansible_collections.vaultlock.azure.plugins.module_utils._report_sarif import render_sarif
-from ansible_collections.vaultlock.azure.plugins.module_utils._reports import build_report, render_junit, render_markdown
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports.html import render_html
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports.sarif import render_sarif
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document import build_report, render_junit, render_markdown
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import TLS_WARNING, plan_run
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import vault_record
 from ansible_collections.vaultlock.azure.plugins.plugin_utils import _harden_run

@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import scope_result
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.scope import scope_result
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import SCOPE_ARGSPEC, SCOPE_CONSTRAINTS
 from ansible_collections.vaultlock.azure.plugins.module_utils._readiness import readiness, utc_today, validate_requirements
 

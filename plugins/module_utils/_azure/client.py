@@ -8,8 +8,8 @@
 
 Nothing heavy is imported at load time: azure-identity is imported when a credential is first
 built, and each management SDK when a client of it is first asked for. A task that only reads
-Recovery Services vaults never imports the Data Protection SDK. Credential selection is in _auth.py,
-clouds in _cloud.py, the HTTP policies in _transport.py.
+Recovery Services vaults never imports the Data Protection SDK. Credential selection is in auth.py,
+clouds in cloud.py, the HTTP policies in transport.py (this package).
 
 Every pipeline the session builds (the ARM read pipeline and each SDK client) paces its requests per subscription
 through the session's one ``pacer`` (``_pacing.SubscriptionPacer``, fed from ARM's remaining-requests headers), so a
@@ -23,18 +23,18 @@ import os
 import threading
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._auth import (
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.auth import (
     auxiliary_tenants,
     build_credential,
     cli_default_subscription,
     first_value,
     select_auth,
 )
-from ansible_collections.vaultlock.azure.plugins.module_utils._cloud import resolve_cloud
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.cloud import resolve_cloud
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError, azure_errors, from_exception, import_package
-from ansible_collections.vaultlock.azure.plugins.module_utils._pacing import SubscriptionPacer, pacing_policy
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.pacing import SubscriptionPacer, pacing_policy
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import DEFAULT_SETTINGS, USER_AGENT
-from ansible_collections.vaultlock.azure.plugins.module_utils._transport import (
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.transport import (
     UntrustedEndpointError,
     bounded_retry_policy,
     endpoint_authority,

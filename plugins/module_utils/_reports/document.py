@@ -19,7 +19,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import kind_label
-from ansible_collections.vaultlock.azure.plugins.module_utils._report_policy import annotate_findings, finding_verdicts, markdown_lines, section
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports.policy import annotate_findings, finding_verdicts, markdown_lines, section
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import (
     FLAGS,
     LOCK_RULES,

@@ -15,7 +15,7 @@ through the session's ARM pipeline, paged, like every other read of the collecti
 from __future__ import annotations
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError
-from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import for_each_vault, scope_error
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.fleet import for_each_vault, scope_error
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import MAX_CONCURRENCY
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import (
     BackupVaultBackend,

@@ -34,10 +34,10 @@ import datetime
 import fnmatch
 import time
 
-from ansible_collections.vaultlock.azure.plugins.module_utils import _fleet
-from ansible_collections.vaultlock.azure.plugins.module_utils import _resource_graph
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import fleet as _fleet
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import resource_graph as _resource_graph
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError, at_least_one, check_filter
-from ansible_collections.vaultlock.azure.plugins.module_utils._items import attach_items
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.items import attach_items
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import DEFAULT_DISCOVERY, DISCOVERY_CHOICES, MAX_CONCURRENCY
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend, check_resource_group, vault_record
 

@@ -6,7 +6,7 @@
 # Its API may change without notice.
 """drift.sarif: the drift report as SARIF 2.1.0, for code-scanning dashboards (pure, no I/O).
 
-``render_sarif(report)`` takes the drift.json document (module_utils/_reports.py) and writes one run:
+``render_sarif(report)`` takes the drift.json document (module_utils/_reports/document.py) and writes one run:
 one rule per setting, one result per open finding, each located at its vault's ARM id (a logical
 location, and the same id as a relative artifact path, since code-scanning services need one) and, for a
 finding about a backup policy, at the policy's ARM id too, with a partial fingerprint that stays the same
@@ -20,9 +20,9 @@ from urllib.parse import quote
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import COLLECTION_VERSION
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import kind_label
-from ansible_collections.vaultlock.azure.plugins.module_utils._report_policy import finding_verdicts, sarif_rules
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports.policy import finding_verdicts, sarif_rules
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import FLAGS, LOCK_SETTINGS, SETTING_LABEL, SETTINGS
-from ansible_collections.vaultlock.azure.plugins.module_utils._reports import (
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document import (
     _check_report,
     _value,
     finding_label,
@@ -187,7 +187,7 @@ def build_sarif(report, tool_version=COLLECTION_VERSION):
     errors = report.get('errors') or []
     driver = {'name': TOOL_NAME, 'informationUri': INFORMATION_URI,
               'rules': [_rule(*rule) for rule in RULES] + sarif_rules(report)}
-    # The azure_policy section: one rule per definition, its verdicts counted in the rule's properties (_report_policy).
+    # The azure_policy section: one rule per definition, its verdicts counted in the rule's properties (_reports.policy).
     if tool_version:
         driver['semanticVersion'] = str(tool_version)
     # Warnings (an exclusion that matched no vault, TLS validation off) are notifications too: a pipeline shows them.

@@ -6,7 +6,7 @@
 # Its API may change without notice.
 """drift.html: the drift report as one self-contained page for people (pure, no I/O).
 
-``render_html(report)`` takes the drift.json document (module_utils/_reports.py). The page has no external
+``render_html(report)`` takes the drift.json document (module_utils/_reports/document.py). The page has no external
 script, style, font or image. It leads with the posture (every vault counted by each rule's state, locked or not,
 a chart of states per subscription), then headline figures, inline SVG charts (vaults per subscription, drifting
 vs clean; findings per setting by who fixes them), and the findings table grouped by vault (one ``tbody`` per
@@ -24,9 +24,9 @@ import json
 import re
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import kind_label
-from ansible_collections.vaultlock.azure.plugins.module_utils._report_policy import finding_verdicts, html_section
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports.policy import finding_verdicts, html_section
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import FLAGS, SETTING_LABEL
-from ansible_collections.vaultlock.azure.plugins.module_utils._reports import (
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document import (
     _check_report,
     _value,
     finding_label,

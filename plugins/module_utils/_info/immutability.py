@@ -9,7 +9,7 @@ their policies and protected items when asked (_discovery.scope_result)."""
 
 from __future__ import annotations
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import scope_result
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.scope import scope_result
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import SCOPE_ARGSPEC, SCOPE_CONSTRAINTS
 
 

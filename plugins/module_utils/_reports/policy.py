@@ -6,7 +6,7 @@
 # Its API may change without notice.
 """The azure_policy section of the drift reports: drift.json, drift.md, drift.html and drift.sarif (pure, no I/O).
 
-The writers (_reports, _report_html, _report_sarif) call these functions through small hooks; escaping is theirs
+The writers (document, html and sarif of this package) call these functions through small hooks; escaping is theirs
 (passed in), so this file imports no writer.
 """
 

@@ -35,7 +35,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.vaultlock.azure.plugins.module_utils import _fleet
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import fleet as _fleet
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     AzureOperationError,
     InputError,
@@ -44,7 +44,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     from_exception,
     import_package,
 )
-from ansible_collections.vaultlock.azure.plugins.module_utils._items import attach_items, item_record, vault_id_of_item
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.items import attach_items, item_record, vault_id_of_item
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES, resource_type
 from ansible_collections.vaultlock.azure.plugins.module_utils._retention import normalise_policy
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import MAX_CONCURRENCY, RETRY_AFTER_MAX

@@ -1,0 +1,8 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This module is for internal use by the vaultlock.azure collection only.
+# Its API may change without notice.
+"""Reading a fleet: one vault or a scope from ARM (scope), subscriptions and listings (fleet), policies and protected
+items (items), and Azure Resource Graph (resource_graph)."""

@@ -137,6 +137,14 @@ class Rule:
         is null; a value it refuses raises DriftError naming ``where``."""
         return normalised(self.normalise, value, where)
 
+    def recorded_state(self, value, where, default):
+        """A vault record's state through ``state_of``: ``default`` when the vault reports none, None when ``normalise``
+        refuses it (a state the rule does not know: an ``unknown`` posture, a finding no run can fix)."""
+        try:
+            return self.state_of(value, where) or default
+        except DriftError:
+            return None
+
     def read(self, vault_type, raw, security, resource):
         """The rule's fields of a vault record (_vaults.vault_record) from the vault's ARM body or Resource Graph row
         (``security``: its ``properties.securitySettings``; ``resource``: how errors name the vault). Raises

@@ -149,18 +149,20 @@ class ReportOnlyRule(SecurityPosture, Rule):
     def normalise(self, value, where):
         return choice(value, where, REQUIRED)
 
-    def meets(self, vault):
-        """True when the vault meets ``required`` (its state is ``enabled`` unless the rule says otherwise); None when
-        the setting does not apply to the vault's kind."""
-        return vault.get(self.key) == 'enabled'
+    def meets(self, vault, want):
+        """True when the vault meets the baseline's checked value ``want`` (``required``: what it has, ``have``, is
+        ``enabled``, unless the rule says otherwise); None when the setting does not apply to the vault's kind."""
+        return self.have(vault) == 'enabled'
 
     def have(self, vault):
+        """What a finding says the vault has: its field of the vault record unless the rule says otherwise."""
         return vault.get(self.key)
 
     def evaluate(self, vault, baseline, context):
-        if baseline.get(self.key) is None:
+        want = baseline.get(self.key)
+        if want is None:
             return [], None, []
-        ok = self.meets(vault)
+        ok = self.meets(vault, want)
         if ok is None or ok:
             return [], None, []
-        return [finding(self.key, self.have(vault), baseline[self.key], False, 'report only: %s' % self.manual)], None, []
+        return [finding(self.key, self.have(vault), want, False, 'report only: %s' % self.manual)], None, []

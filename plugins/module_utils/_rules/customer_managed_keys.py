@@ -46,9 +46,6 @@ class CustomerManagedKeysRule(_security.ReportOnlyRule):
         'With a customer-managed key the customer controls (and can revoke) the key of the backup data.', '4.0'),
         azure_policy=CMK_DEFINITIONS),)
 
-    def meets(self, vault):
-        return bool((vault.get('customer_managed_keys') or {}).get('enabled'))
-
     def posture_value(self, vault):
         return self.have(vault)
 
@@ -56,7 +53,7 @@ class CustomerManagedKeysRule(_security.ReportOnlyRule):
         return {'key_uri': (vault.get('customer_managed_keys') or {}).get('key_uri')}
 
     def have(self, vault):
-        return 'enabled' if self.meets(vault) else 'disabled'
+        return 'enabled' if (vault.get('customer_managed_keys') or {}).get('enabled') else 'disabled'
 
 
 RULE = CustomerManagedKeysRule()

@@ -19,7 +19,6 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAUL
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import (
     MUA_REASON,
     OPTION_CONSENT,
-    DriftError,
     Rule,
     Setting,
     change,
@@ -131,11 +130,7 @@ class ImmutabilityRule(Rule):
     posture_key = 'immutability'
 
     def state(self, vault, baseline, findings):
-        raw = vault.get('immutability')
-        try:
-            state = self.state_of(raw, 'immutability') or 'disabled'
-        except DriftError:
-            state = 'unknown'
+        state = self.recorded_state(vault.get('immutability'), 'immutability', 'disabled') or 'unknown'
         return {'state': state, 'retention_days': vault.get('immutability_retention_days')}
 
     def posture_after(self, posture, changes, open_findings):
@@ -154,9 +149,8 @@ class ImmutabilityRule(Rule):
             return [], None, []
         mua = context['mua']
         raw = vault.get('immutability')
-        try:
-            have = self.state_of(raw, 'immutability') or 'disabled'
-        except DriftError:
+        have = self.recorded_state(raw, 'immutability', 'disabled')
+        if have is None:
             return [finding('immutability', raw, want, False, "the vault reports an unknown immutability state '%s'" % raw)], None, []
         if want == 'disabled':
             if have == 'disabled':

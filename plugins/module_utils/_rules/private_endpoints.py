@@ -47,13 +47,13 @@ class PrivateEndpointsRule(_security.ReportOnlyRule):
         'the only way to reach the vault.', '4.0'),
         azure_policy={'recovery_services': ('deeddb44-9f94-4903-9fa0-081d524406e3',)}),)
 
-    def meets(self, vault):
+    def meets(self, vault, want):
         if vault.get('vault_type') != 'recovery_services':
             return None
-        return bool((vault.get('private_endpoints') or {}).get('approved'))
+        return bool(self.have(vault))
 
     def posture_value(self, vault):
-        return 'approved' if self.meets(vault) else 'none'
+        return 'approved' if self.have(vault) else 'none'
 
     def posture_details(self, vault):
         endpoints = vault.get('private_endpoints') or {}

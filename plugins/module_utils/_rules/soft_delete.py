@@ -241,10 +241,7 @@ class SoftDeleteRule(Rule):
 
     def state(self, vault, baseline, findings):
         current = vault.get('soft_delete') if isinstance(vault.get('soft_delete'), Mapping) else {}
-        try:
-            state = self.state_of(current.get('state'), 'soft_delete.state') or 'off'
-        except DriftError:
-            state = 'unknown'
+        state = self.recorded_state(current.get('state'), 'soft_delete.state', 'off') or 'unknown'
         days = current.get('retention_days')
         if isinstance(days, float) and days.is_integer():
             days = int(days)
@@ -291,9 +288,8 @@ class SoftDeleteRule(Rule):
         if not isinstance(current, Mapping):
             current = {}
         raw_state = current.get('state')
-        try:
-            have_state = self.state_of(raw_state, 'soft_delete.state') or 'off'
-        except DriftError:
+        have_state = self.recorded_state(raw_state, 'soft_delete.state', 'off')
+        if have_state is None:
             return [finding('soft_delete', raw_state, want['state'], False,
                             "the vault reports an unknown soft delete state '%s'" % raw_state)], None
         have_days = current.get('retention_days')

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import _security
-from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import DriftError, Setting, finding
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import DriftError, Setting
 
 VALUES = ('GeoRedundant', 'LocallyRedundant', 'ZoneRedundant')
 _BY_LOWER = dict((value.lower(), value) for value in VALUES)
@@ -69,14 +69,9 @@ class StorageRedundancyRule(_security.ReportOnlyRule):
         value = vault.get(self.key)
         return {'state': value if isinstance(value, str) else 'not_reported'}
 
-    def evaluate(self, vault, baseline, context):
-        allowed = baseline.get(self.key)
-        if not allowed:
-            return [], None, []
-        have = vault.get('storage_redundancy')
-        if str(have or '').lower() in [value.lower() for value in allowed]:
-            return [], None, []
-        return [finding(self.key, have, list(allowed), False, 'report only: %s' % self.manual)], None, []
+    def meets(self, vault, want):
+        # want: the baseline's allowed redundancies (normalise: a non-empty list in API casing).
+        return str(self.have(vault) or '').lower() in [value.lower() for value in want]
 
 
 RULE = StorageRedundancyRule()

@@ -257,6 +257,14 @@ scope_failure:
   returned: success
   type: str
   sample: "could not read subscription 00000000-0000-0000-0000-000000000000: SubscriptionNotFound"
+scope_errors:
+  description:
+    - The subscriptions, resource groups and listings the run could not read (credentials, a subscription that does not
+      exist or is not visible), in words and joined by C(; ), also when other vaults were read; an empty string when every
+      scope was read. Errors of single vaults are not among them. The role names them in its failure at the end.
+  returned: success
+  type: str
+  sample: "could not read subscriptions 00000000-0000-0000-0000-000000000000: The subscription could not be found. (SubscriptionNotFound)"
 discovery:
   description:
     - Where the vaults came from (as the C(discovery) block of drift.json), or null when nothing was read.

@@ -252,6 +252,7 @@ def plan_summary(run, with_actions=True):
         'include_items': run['include_items'],
         'discovery': run['discovery'],
         'scope_failure': run.get('scope_failure') or '',
+        'scope_errors': run.get('scope_errors') or '',
     }
 
 

@@ -266,6 +266,10 @@ def test_a_run_that_does_not_read_its_scope_fails_with_the_cause_first(lock_run,
     run = lock_run.steps['empty_%d' % index]
     assert run.failed is not None
     assert 'The run did not read its scope: ' + cause in ' '.join(run.output.split()), run.output
+    # The hint to allow an empty scope only where it is what to do: a subscription that could not be read still fails the
+    # run on its error (harden_backup_vaults_fail_on_error) with the variable set.
+    hint = 'set harden_backup_vaults_allow_empty_scope: true if an empty scope is expected'
+    assert (hint in ' '.join(run.failed['msg'].split())) == (cause == 'the scope matched no vault'), run.failed
     assert run.report is not None                  # the reports are written all the same
     allowed = lock_run.steps['allowed_%d' % index]
     assert allowed.failed is None, allowed.output

@@ -303,6 +303,8 @@ def test_listed_vaults_exclusions_and_discovery_errors(checks):
     report = check_reports(run)
     assert sorted(v['name'] for v in report['vaults']) == ['bv-locked', 'bv-short', 'rsv-guarded', 'rsv-locked', 'rsv-softoff', 'rsv-unset']
     assert any('rg-absent' in e['scope'] + e['message'] for e in report['errors'])
+    # The role's failure names the scope it could not read (harden_plan's scope_errors), not only a count.
+    assert '1 errors: could not read resource group rg-absent' in ' '.join(run.failed['msg'].split()), run.failed
 
 
 # Bad role variables: tests/integration/test_role_bad_variables.py (all the cases in one ansible-playbook run).

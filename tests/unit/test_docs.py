@@ -103,3 +103,23 @@ def test_changelog_has_the_released_versions():
     for fragment in (REPO / 'changelogs' / 'fragments').glob('*.yml'):
         text = fragment.read_text()
         assert ' - new module' not in text.lower() and 'new filter' not in text.lower(), fragment.name
+
+
+def test_role_md_lists_every_role_variable_with_its_default():
+    """docs/role.md's Variables table is where a user looks a variable up: every variable of the role's argument spec has
+    a row, and the row's default is the one in defaults/main.yml."""
+    import re                                                            # pylint: disable=import-outside-toplevel
+    import yaml                                                          # pylint: disable=import-outside-toplevel
+    role = REPO / 'roles' / 'harden_backup_vaults'
+    spec = yaml.safe_load((role / 'meta' / 'argument_specs.yml').read_text(encoding='utf-8'))['argument_specs']['main']['options']
+    defaults = yaml.safe_load((role / 'defaults' / 'main.yml').read_text(encoding='utf-8'))
+    table = (REPO / 'docs' / 'role.md').read_text(encoding='utf-8').split('## Variables', 1)[1].split('\n### ', 1)[0]
+    rows = {}
+    for names, default in re.findall(r'^\| ((?:`harden_backup_vaults_\w+`(?:, )?)+) \| ([^|]+) \|', table, re.M):
+        for name in re.findall(r'`(\w+)`', names):
+            rows[name] = default.strip()
+    assert sorted(set(spec) - set(rows)) == [], 'docs/role.md has no row for these variables'
+    assert sorted(set(rows) - set(spec)) == [], 'docs/role.md has rows for variables the role does not have'
+    for name, default in rows.items():
+        if default.startswith('`') and default.endswith('`'):
+            assert yaml.safe_load(default.strip('`')) == defaults[name], (name, default, defaults[name])

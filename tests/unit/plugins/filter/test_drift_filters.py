@@ -154,3 +154,24 @@ def test_vault_records_are_not_a_fleet_without_drift(name):
         FilterModule().filters()[name](VAULTS)
     with pytest.raises(AnsibleFilterError, match=r'drift\[0\]\.findings must be a list of dictionaries'):
         FilterModule().filters()[name]([{'drift': True, 'findings': 'x'}])
+
+
+def test_the_json_example_timestamp_is_a_schema_date_time():
+    """drift_report_json's example passes meta.timestamp as the report's generated_at, which the schema types as a JSON
+    Schema date-time (RFC 3339: a UTC offset or Z is required). Ansible's now(utc=true).isoformat() has none."""
+    import re                                                            # pylint: disable=import-outside-toplevel
+    import yaml                                                          # pylint: disable=import-outside-toplevel
+    from ansible.parsing.dataloader import DataLoader                    # pylint: disable=import-outside-toplevel
+    from ansible.template import Templar                                 # pylint: disable=import-outside-toplevel
+    try:
+        from ansible.template import trust_as_template                   # pylint: disable=import-outside-toplevel
+    except ImportError:                                                  # ansible-core before 2.19 templates any string
+        def trust_as_template(text):
+            return text
+    with open(os.path.join(ROOT, 'plugins', 'filter', 'drift_report_json.yml'), encoding='utf-8') as handle:
+        examples = yaml.safe_load(handle)['EXAMPLES']
+    [expression] = re.findall(r"'timestamp': (.+),\n", examples)
+    stamp = Templar(loader=DataLoader()).template(trust_as_template('{{ %s }}' % expression))
+    assert re.fullmatch(r'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)', str(stamp)), stamp
+    with open(os.path.join(ROOT, 'docs', 'drift-report-schema.json'), encoding='utf-8') as handle:
+        assert json.load(handle)['properties']['generated_at']['format'] == 'date-time'

@@ -260,5 +260,5 @@ def test_vault_still_provisioning_fails_clearly(shared):
     # The shared run's task on rsv-busy (busy_fleet).
     run = shared
     assert run['busy']['failed'] is True
-    assert 'still Updating' in run['busy']['msg'] and 'rsv-busy' in run['busy']['msg']
+    assert 'provisioningState Updating' in run['busy']['msg'] and 'rsv-busy' in run['busy']['msg']
     assert run.writes('busy') == []

@@ -8,7 +8,8 @@ from __future__ import annotations
 class ModuleDocFragment:
     """The attributes of the collection's modules, written once (as community.hashi_vault's doc_fragments/attributes.py).
 
-    Split by aspect. STATE (check mode, diff, idempotence) is for the state modules (vault_immutability,
+    Split by aspect. STATE (check mode, diff, idempotence, and the notes on vaults an operation still runs on) is for the
+    state modules (vault_immutability,
     vault_soft_delete, vault_security_settings, backup_policy_retention), INFO for the read-only ones. LOCAL (all seven
     modules that talk to Azure) says what they share as actions: the action group vaultlock.azure.all and where the work
     runs (plugins/plugin_utils/_module_action.py). CONTROLLER is for the action plugins that run on the controller only
@@ -36,6 +37,20 @@ attributes:
   idempotent:
     support: full
     description: A second run with the same arguments sends no write and reports no change.
+notes:
+  - >-
+    Operations still running. A task writes to a vault only while a fresh read of it says C(provisioningState)
+    C(Succeeded) (in any case). While an operation on the vault has not ended (an earlier task's write whose long-running
+    operation outlived its O(wait_timeout), or another tool's), Azure reads it C(Provisioning) or C(Updating);
+    C(Failed), C(Unknown), any other value and none at all count the same. The task then fails before any write,
+    naming the vault and the state it read: wait until the operation has finished, then run the task again. Check
+    mode predicts the same failure. Reversible writes wait too: whether a change can be undone is judged from the vault
+    as read, and a running operation (the lock itself, say) may still change it.
+  - >-
+    M(vaultlock.azure.vault_immutability), M(vaultlock.azure.vault_soft_delete) and
+    M(vaultlock.azure.vault_security_settings) fail so on such a vault even with nothing to change;
+    M(vaultlock.azure.backup_policy_retention) only when it would raise a policy (a report is answered). The reads
+    a task makes after its own write are not refused: they say what the write did.
 '''
 
     INFO = r'''

@@ -249,6 +249,63 @@ class AcceptedWriteUnreadable(AzureOperationError):
     outcome_unknown = True
 
 
+# A vault is settled, and may be written to, only when a fresh ARM read says provisioningState Succeeded (in any case;
+# nothing else: not with spaces or control characters around it).
+#
+# Which values Azure sends: a Backup vault's ProvisioningState is the enum Failed, Provisioning, Succeeded, Unknown,
+# Updating (the DataProtection spec; sdk-models/enums.txt; Learn, azure-mgmt-dataprotection ProvisioningState); a Recovery
+# Services vault's is a plain string the spec lists no values of. Recorded: Provisioning in the 201 of a create (both
+# kinds), Updating in the 201 of every Backup vault update (cliext-dp-vault-update), Succeeded in every read made after an
+# operation had ended. Everything but Succeeded means an operation on the vault has not ended (Provisioning, Updating), did
+# not succeed (Failed) or cannot be told (Unknown).
+#
+# An absent value counts as not settled. Every vault body in the recordings and the spec examples carries
+# provisioningState, at every api-version recorded (Recovery Services 2021-03-01 to 2026-07-01, Backup vaults 2022-12-01
+# and 2023-05-01) and in the 2021-03-01 contract too (the emulator's OLD_SHAPE_PROPERTIES), so a read without one is not an
+# answer Azure is known to give, and it cannot say that no operation is running. Learn's async-operations page does say
+# that a write's own 201/202 answer without provisioningState means the operation finished; that is the answer to one's
+# own write, not a read of a vault another task's operation may still be changing, and for an irreversible write the
+# safe side is to wait.
+#
+# Reversible writes wait as well (every write of the four state modules and of harden_apply): whether a change can be
+# undone is judged from the vault as read (a retention raise or time-based days are irreversible only on a Locked vault),
+# and while an operation runs the vault may not end as it reads (the running operation may be the lock itself, or end
+# Failed); and a write sent while another runs races with it, so what a task then reports as changed could be untrue.
+SETTLED_STATE = 'succeeded'
+
+
+def unsettled_state(state):
+    """None when ``state`` (a vault's provisioningState) says Succeeded, in any case; else how to name it in a message."""
+    if isinstance(state, str) and state.lower() == SETTLED_STATE:
+        return None
+    if state is None or (isinstance(state, str) and not state.strip()):
+        return ''
+    return state if isinstance(state, str) and state == state.strip() and not has_control(state) else shown(state)
+
+
+class VaultBusyError(VaultlockError):
+    """A write refused before it was sent: a fresh read of the vault does not say provisioningState Succeeded."""
+
+    def __init__(self, label, state):
+        self.label = label
+        self.state = state
+        if state:
+            why = ('reads provisioningState %s, not Succeeded: an operation on the vault has not ended in Azure (or did not '
+                   'succeed)' % state)
+        else:
+            why = ('reads no provisioningState, so whether an operation on the vault is still running in Azure cannot be told '
+                   '(every vault Azure answers carries one)')
+        super().__init__('%s %s, so nothing was sent to it. Wait until the operation has finished and the vault reads '
+                         'Succeeded, then run again (it reads the vault first)' % (label, why))
+
+
+def check_settled(label, state):
+    """Raise VaultBusyError unless ``state`` (a fresh read's provisioningState) says Succeeded."""
+    busy = unsettled_state(state)
+    if busy is not None:
+        raise VaultBusyError(label, busy)
+
+
 def _accepted(exc):
     """An error met while following an accepted long-running write: an unreadable answer makes the outcome unknown."""
     if exc.code != 'InvalidResponseBody' or isinstance(exc, AcceptedWriteUnreadable):
@@ -377,17 +434,17 @@ class _Backend:
                                           '%s; a fresh read does not show the change yet, and an irreversible change is never '
                                           'sent twice while the first request may still be on its way: run the task again '
                                           'later (it reads the vault first)' % exc.azure_message, exc.request_id)
-            state = str((current.get('properties') or {}).get('provisioningState') or 'Succeeded')
-            if state.lower() != 'succeeded':
+            state = unsettled_state((current.get('properties') or {}).get('provisioningState'))
+            if state is not None:
                 raise AzureOperationError(operation, ref.label, exc.status, exc.code,
-                                          '%s; the vault is now %s and the outcome is unknown: run the task again once '
-                                          'Azure has finished' % (exc.azure_message, state), exc.request_id)
+                                          '%s; the vault now reads %s and the outcome is unknown: run the task again once '
+                                          'Azure has finished' % (exc.azure_message, 'provisioningState %s' % state if state
+                                                                  else 'no provisioningState'), exc.request_id)
             return send()
 
-    def read_settled(self, ref):
-        """(ARM JSON, record) of a vault that exists and is not being provisioned; clear errors otherwise.
-
-        Only a 404 means "not found"; every other error is reported as itself.
+    def read_existing(self, ref):
+        """(ARM JSON, record) of a vault that exists, whatever its provisioningState (the reads after a write, which
+        say what it did); clear errors otherwise. Only a 404 means "not found"; every other error is reported as itself.
         """
         try:
             raw = self.get(ref)
@@ -396,11 +453,13 @@ class _Backend:
                 raise AzureOperationError('read vault', ref.label, 404, exc.code or 'ResourceNotFound',
                                           'the vault does not exist (or the identity cannot see it)', exc.request_id)
             raise
-        record = vault_record(raw, ref.vault_type)
-        state = (record.get('provisioning_state') or 'Succeeded').lower()
-        if state not in ('succeeded', ''):
-            raise InputError('%s is still %s (provisioningState); run again once Azure has finished with it'
-                             % (ref.label, record.get('provisioning_state')))
+        return raw, vault_record(raw, ref.vault_type)
+
+    def read_settled(self, ref):
+        """read_existing of a vault that may be written to now: VaultBusyError unless it reads provisioningState
+        Succeeded (see SETTLED_STATE)."""
+        raw, record = self.read_existing(ref)
+        check_settled(ref.label, record.get('provisioning_state'))
         return raw, record
 
     def list_policies(self, ref):

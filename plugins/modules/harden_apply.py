@@ -24,6 +24,12 @@ description:
     requirements are judged again on what was read. A vault that no longer meets them, that changed since the plan, or
     whose earlier step failed in this run is not locked (the reversible step to enabled is still made), and the reports
     say why the planned lock was not made.
+  - Operations still running. A vault gets a write only while a fresh ARM read of it says C(provisioningState)
+    C(Succeeded) (in any case; C(Provisioning), C(Updating), C(Failed), any other value and none at all mean an operation
+    on it, another task's or another tool's, has not ended or cannot be told to have). Each step reads the vault first,
+    and the lock gate reads it again right before the lock; when a read finds it so, that step and every later step of
+    the vault are not sent, reversible ones included, each result says why (the vault, the state read, and to run
+    again once the operation has finished), and a planned lock is reported as not made. Check mode predicts the same.
   - Irreversible steps need O(allow_irreversible=true) in this task itself, besides the baseline's own consent; a value
     from C(module_defaults) is ignored.
   - A vault that fails does not stop the others; its error is in the task's counts and in the reports that

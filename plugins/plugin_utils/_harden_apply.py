@@ -24,7 +24,10 @@ changed). What only a fleet run has to decide is decided here, right before the 
   (_targets.gate_locks, the same code the plan used). A vault that no longer meets them is not locked; the reversible
   step (enabled) still happens, and the reports say why the planned lock did not;
 * consent: an irreversible step needs ``allow_irreversible`` written in this task (the action plugin decides that),
-  besides the baseline's own.
+  besides the baseline's own;
+* a vault whose fresh read does not say provisioningState Succeeded (an operation on it still running in Azure, another
+  task's or another tool's: _vaults.SETTLED_STATE) gets no write: the step that read it says so, and no later step of
+  that vault is sent (the planned lock is reported not made, with the reason). Check mode predicts the same.
 
 Many processes: one interpreter sends a few hundred requests a second at most (every request costs it milliseconds of
 Python in azure-core, requests and the SDK models), well under what ARM's buckets allow a fleet of subscriptions. With
@@ -56,7 +59,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._state import immu
 from ansible_collections.vaultlock.azure.plugins.module_utils._state import retention as _state_retention
 from ansible_collections.vaultlock.azure.plugins.module_utils._state import security as _state_security
 from ansible_collections.vaultlock.azure.plugins.module_utils._state import soft_delete as _state_soft_delete
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import PartialChangeError, VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.fleet import attach_policies, interleaved
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.items import attach_items
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import failure
@@ -64,7 +67,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._readiness import 
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import applied
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import check_baseline, gate_locks
 from ansible_collections.vaultlock.azure.plugins.module_utils._tiers import drift_entries
-from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultBusyError, VaultRef, backend
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._preload import DATA_PROTECTION, RECOVERY_SERVICES, RECOVERY_SERVICES_BACKUP, preload
 
 # Each vault's steps, in the registry's order (Rule.apply_rank): its task (the results' key) and its action (the plan's).
@@ -117,6 +120,7 @@ class VaultSession:
         self._last = None
         self._handed = None
         self.unfinished = None   # a write of this vault whose operation had not ended within wait_timeout (note_unfinished)
+        self.busy = None         # the VaultBusyError a step met: the vault did not read Succeeded, nothing more is sent to it
 
     def note_unfinished(self, exc):
         """A step's write was settled by a read while its long-running operation had not ended (_Backend.reconcile)."""
@@ -379,6 +383,8 @@ class PlanApplier:
             if self.stopped():
                 return self.not_sent(entry, task, outcome)
             failed = self._step(session, entry, task, run, params, outcome)['failed'] or failed
+            if session.busy is not None:
+                return self.busy_stop(entry, task, outcome, session.busy)
         target = actions.get('immutability')
         if not target:
             return outcome
@@ -389,9 +395,14 @@ class PlanApplier:
             target, gate = self.lock_gate(session, entry, failed)
         if gate:
             outcome['gate'] = gate
+        if session.busy is not None:
+            return self.busy_stop(entry, None, outcome, session.busy)
         if target:
             result = self._step(session, entry, 'immutability', _state_immutability.run,
                                 immutability_params(entry, target, self.consent), outcome)
+            if session.busy is not None and actions.get('immutability') == 'locked' and not gate:
+                # Check mode, or a busy vault met by the step itself: the planned lock is reported not made, as the gate does.
+                outcome['gate'] = self.busy_gate(session.busy)
             if gate and gate.get('failed'):
                 # The planned lock was refused here (no consent in this task): an error of the vault, after the reversible step.
                 result['msg'] = '%s%s' % (gate['reason'], ('; ' + result['msg']) if result.get('msg') else '')
@@ -401,6 +412,27 @@ class PlanApplier:
         elif gate:
             skipped = {'changed': False, 'failed': bool(gate.get('failed')), 'changes': [], 'msg': gate['reason'], 'note': gate['reason']}
             outcome['results'].append(('immutability', self._result(entry, skipped)))
+        return outcome
+
+    @staticmethod
+    def busy_gate(busy):
+        """The gate of a planned lock not made because the vault did not read settled."""
+        return {'reason': 'planned lock not made: %s' % busy, 'lock_readiness': None, 'failed': True}
+
+    def busy_stop(self, entry, task, outcome, busy):
+        """``outcome`` once a fresh read found the vault not settled (``busy``, a VaultBusyError) at the step ``task`` (None:
+        the lock gate's read): every later planned step gets a result saying it was not sent and why, and a planned lock
+        is reported not made."""
+        actions = entry.get('actions') or {}
+        tasks = [name for name, action in STEPS if actions.get(action)]
+        later = tasks[tasks.index(task) + 1:] if task in tasks else [name for name in tasks if name == 'immutability']
+        for name in later:
+            # task None: the lock gate's read found it, as the immutability step's own read would have (check mode).
+            raw = {'changed': False, 'failed': True, 'changes': [], 'outcome': 'not_sent',
+                   'msg': str(busy) if task is None else 'not sent: the %s step found that %s' % (task.replace('_', ' '), busy)}
+            outcome['results'].append((name, self._result(entry, raw)))
+        if actions.get('immutability') == 'locked':
+            outcome['gate'] = self.busy_gate(busy)
         return outcome
 
     def lock_gate(self, session, entry, earlier_failed):
@@ -422,6 +454,11 @@ class PlanApplier:
             return 'locked', None
         try:
             fresh = self._fresh_entry(session, entry)
+        except VaultBusyError as exc:
+            # An operation on the vault has not ended (another task's, another tool's): no write at all, not even enabled.
+            session.step_done(False)
+            session.busy = exc
+            return None, None
         except VaultlockError as exc:
             session.step_done(False)
             msg, _extra = failure(exc)
@@ -476,6 +513,11 @@ class PlanApplier:
         except VaultlockError as exc:
             msg, extra = failure(exc)
             raw = dict(extra, failed=True, msg=msg, changed=bool(extra.get('changed')))
+            cause = exc.cause if isinstance(exc, PartialChangeError) else exc
+            if isinstance(cause, VaultBusyError):
+                session.busy = cause
+                if not raw['changed']:
+                    raw['outcome'] = 'not_sent'
         outcome['warnings'].extend(context.warnings)
         session.step_done(not raw['failed'])
         result = self._result(entry, raw)

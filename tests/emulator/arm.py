@@ -149,13 +149,18 @@ class Arm:
             body["nextLink"] = self.url(path, ver, extra)
         return 200, {}, body
 
-    def _op(self, op_id, **info):
+    def _op(self, op_id, vault_state=None, **info):
+        """Record an accepted long-running operation; ``vault_state``: what the vault it writes reads while it runs
+        (a vault PUT or PATCH: Provisioning or Updating, see vault_view)."""
         info.setdefault("status", "Succeeded")
         info.setdefault("startTime", now_iso())
         info.setdefault("endTime", now_iso())
         info.update(lro.start(self.settings, self.clock))
         with self.store.lock:
             self.store.ops[op_id] = info
+            if vault_state is not None:
+                info["vault_state"] = vault_state
+                self.store.vault_ops[info["target"].lower()] = info
 
     def _retry_after(self, op=None) -> dict:
         """Retry-After of an accepted write (the setting) or of a running operation (the one it was accepted with)."""
@@ -209,13 +214,13 @@ class Arm:
                 ver = self.check_version(req, versions.RS_VAULT_VERSIONS, "vaults")
                 self._only(req, "GET")
                 with self.store.lock:
-                    items = [bodies.rs_vault_view(v, ver) for v in self.store.vaults_in_sub(sid, "rs")]
+                    items = [self._view("rs", v, ver) for v in self.store.vaults_in_sub(sid, "rs")]
                 return self.page(req, items, req.path, ver)
             if ns == "microsoft.dataprotection/backupvaults":
                 ver = self.check_version(req, versions.DP_VERSIONS, "backupVaults")
                 self._only(req, "GET")
                 with self.store.lock:
-                    items = [bodies.dp_vault_view(v, ver) for v in self.store.vaults_in_sub(sid, "dp")]
+                    items = [self._view("dp", v, ver) for v in self.store.vaults_in_sub(sid, "dp")]
                 return self.page(req, items, req.path, ver)
         if len(parts) >= 4 and low[2] == "providers":
             raise versions.unknown_type(req, *versions.resource_type_of(parts[3:]))
@@ -377,7 +382,8 @@ class Arm:
                 # ARM async-operation contract: the request is accepted (202), the operation ends Failed with an
                 # error object, and the resource is left as it was (control: settings lro_fail).
                 op_id = new_op_id()
-                self._op(op_id, kind=kind, target=vid, method=req.method, result=None, status="Failed", error=failure)
+                self._op(op_id, kind=kind, target=vid, method=req.method, result=None, status="Failed", error=failure,
+                         vault_state="Updating")
                 return 202, self._lro_headers(vid, op_id, ver, location=True), None
             sbd = record.get("sbd", "none") if record else secure_default.mode_for(
                 self.store.sbd_regions, kind, desired.get("location") or rg_entry.get("location"))
@@ -398,7 +404,8 @@ class Arm:
                 # From now on only the vault API may change soft delete (azure-bicep-registry-modules#7292).
                 record["sd_api"] = "vault"
             op_id = new_op_id()
-            self._op(op_id, kind=kind, target=vid, method=req.method, result=new)
+            self._op(op_id, kind=kind, target=vid, method=req.method, result=new,
+                     vault_state="Provisioning" if creating else "Updating")
             if req.method == "PATCH":
                 return 202, self._lro_headers(vid, op_id, ver, location=True), None
             shown = copy.deepcopy(new)
@@ -413,10 +420,33 @@ class Arm:
                 return 201, self._lro_headers(vid, op_id, ver, location=False), bodies.rs_create_answer(shown, req.body)
             return 200, self._lro_headers(vid, op_id, ver, location=False), shown
 
-    @staticmethod
-    def _view(kind, body, ver):
-        """A stored vault body as this api-version answers it (a copy)."""
-        return bodies.rs_vault_view(body, ver) if kind == "rs" else bodies.dp_vault_view(body, ver)
+    def _view(self, kind, body, ver):
+        """A stored vault body as this api-version answers it (a copy), with the provisioningState of a write still running."""
+        return self.vault_view(bodies.rs_vault_view(body, ver) if kind == "rs" else bodies.dp_vault_view(body, ver))
+
+    def vault_view(self, shown):
+        """``shown`` (a vault body as answered, a copy) with ``properties.provisioningState`` of the long-running write of
+        this vault that is still running, if one is (in place; returns it).
+
+        Which value: a create reads ``Provisioning`` (rec: cli-rs-softdelete-basic and ps-rs-immutability, the Recovery
+        Services 201; cliext-dp-vault-update, the Backup vault 201). An update of a Backup vault reads ``Updating``: the
+        live 201 of every update PUT in cliext-dp-vault-update says so, and ``Updating`` is a value of the spec's
+        ProvisioningState enum (Failed, Provisioning, Succeeded, Unknown, Updating; sdk-models/enums.txt, Learn's
+        azure-mgmt-dataprotection ProvisioningState). That a GET made while the operation runs shows the same value as
+        the write's answer is **assumed** (no recording reads the vault during an operation: every recorded GET came after
+        the operation had ended, and read Succeeded). For a Recovery Services vault the spec's provisioningState is a
+        plain string with no values listed, and no recording or Microsoft page shows one during an update: ``Updating``
+        is **assumed** (the Backup vault's value for an update; any value but Succeeded keeps a client from taking the
+        vault as settled, the safe side). Once the operation has ended the stored state shows again (Succeeded; a failed
+        operation leaves the vault as it was, see _take_lro_failure)."""
+        props = shown.get("properties")
+        if not isinstance(props, dict) or not self.store.vault_ops:
+            return shown
+        with self.store.lock:
+            op = self.store.vault_ops.get(str(shown.get("id") or "").lower())
+        if op is not None and lro.running(op, self.clock):
+            props["provisioningState"] = op["vault_state"]
+        return shown
 
     def _take_lro_failure(self, method, record):
         """The error the next vault PATCH should end with (settings lro_fail: {code, message, times}), or None."""

@@ -15,7 +15,8 @@ With the default ``Retry-After: 0`` an operation has finished by the first poll,
 (the collection honours an explicit 0, ``_client.honour_zero_retry_after``). Tests of a running operation set
 ``lro_retry_after`` and freeze and advance the emulator's clock (control ``POST clock``, the clock throttling uses)
 instead of sleeping. The resource itself changes when the request is accepted (assumed: a GET during the operation
-already shows the new values).
+already shows the new values), and while a vault's write runs the vault reads provisioningState Provisioning or Updating
+(arm.Arm.vault_view says which and from which source).
 """
 from __future__ import annotations
 

@@ -23,6 +23,9 @@ unchanged. How a recording is turned into the emulator's starting state, and wha
   client's wait is read from what it saw: a client that recorded a terminal status (Succeeded, Failed, Canceled)
   waited the ``Retry-After`` it was given first (the replay advances the clock by it: the dataprotection extension's
   polls), and one that recorded ``InProgress`` polled at once (the clock stays: azure-cli's vault create poll).
+  A write whose operation the sequence has no poll of before the client's next request (ps-rs-immutability: the
+  excerpt transcribed none) was waited out by the client: the clock advances by its ``Retry-After`` before that
+  request (PowerShell's vault cmdlets return once the operation has ended; the GET after the PATCH reads Succeeded).
 """
 from __future__ import annotations
 
@@ -142,10 +145,14 @@ def replay(emulator, sequence):
     problems = []
     last_async = None
     last_retry_after = 0.0
+    unpolled = 0.0   # the Retry-After of the last accepted write when no poll of it followed yet
     emulator.settings(lro_retry_after=RECORDED_RETRY_AFTER)
     emulator.clock(freeze=True)
     for index, step in enumerate(sequence):
         label = "step %d %s %s" % (index, step["method"], step["path"] if step["path"] == POLL else step["path"].split("/providers/")[-1])
+        if step["path"] != POLL and unpolled > 0:
+            emulator.clock(advance_s=unpolled)  # the recording client waited out the write before this request
+        unpolled = 0.0
         if step["path"] == POLL:
             if last_async is None:
                 problems.append("%s: no Azure-AsyncOperation header to poll" % label)
@@ -163,6 +170,8 @@ def replay(emulator, sequence):
                 last_retry_after = float(resp.headers["Retry-After"])
             except ValueError:
                 last_retry_after = 0.0
+        if step["path"] != POLL and resp.headers.get("Azure-AsyncOperation"):
+            unpolled = last_retry_after
         body = _json(resp)
         if step.get("status") is not None and resp.status_code != step["status"]:
             problems.append("%s: status %s, recorded %s (%s)" % (label, resp.status_code, step["status"], resp.text[:300]))

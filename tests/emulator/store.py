@@ -217,6 +217,9 @@ class Store:
         self.tenant_id = tenant_id
         self.subs: dict = {}
         self.ops: dict = {}
+        # The last long-running write accepted for each vault (lowercase id -> its op): while it runs, the vault reads
+        # Provisioning or Updating (arm.Arm.vault_view).
+        self.vault_ops: dict = {}
         self.sbd_regions: dict = {}
         self.load(fleet or DEFAULT_FLEET)
 
@@ -292,6 +295,7 @@ class Store:
         with self.lock:
             self.subs = subs
             self.ops = {}
+            self.vault_ops = {}
             self.sbd_regions = sbd_regions
 
     # -- lookups (caller holds the lock)

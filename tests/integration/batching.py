@@ -13,7 +13,7 @@ play, say) is still what runs.
   ``run.after(register)`` read it.
 - ``batch.role_steps(steps, **play_keywords)``: a play of the role's steps (``role_steps.step``), each read back as
   ``run.steps[name]``, a ``role_steps.StepRun`` as ``play_role_steps`` gives it (a step that fails is rescued and kept).
-- ``batch.emulator(reset=..., load_fleet=..., clear_faults=..., faults=..., settings=...)``: a play of one task that
+- ``batch.emulator(reset=..., load_fleet=..., clear_faults=..., faults=..., settings=..., clock=...)``: a play of one task that
   changes the emulator before the next play (action_plugins/vaultlock_test_emulator.py), in check mode off, the journal
   kept: parts that needed another fleet, faults or settings share the run. It also clears the host's errors, so a part
   that failed does not take localhost out of the plays after it.

@@ -261,3 +261,27 @@ def test_a_read_refused_for_an_expired_token_at_the_gateway_is_sent_once_more_wi
     assert session.arm_get(IDS['rsv-c'], '2024-04-01', 'read vault')['name'] == 'rsv-c'
     reads = [e for e in emulator.journal() if e['method'] == 'GET' and e['path'].lower() == IDS['rsv-c'].lower()]
     assert [e['status'] for e in reads] == [401, 200] and reads[0]['token'] != reads[1]['token']
+
+
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_a_vault_an_earlier_operation_still_runs_on_gets_no_write(emulator, session, check_mode):
+    """After the plan, another task's PATCH of bv-b (a tag) is accepted and its operation runs on (1000 s, frozen clock):
+    the emulator reads bv-b Updating (Arm.vault_view). harden_apply sends bv-b nothing, not even the reversible
+    enabled; its result and gate say it reads provisioningState Updating and to run again once it has finished. rsv-c is
+    locked as planned. Check mode predicts the same for bv-b."""
+    emulator.load_fleet(fleet())
+    drift = plan(session)
+    emulator.settings(lro_retry_after=1000)
+    emulator.clock(freeze=True)
+    assert emulator.arm_request('PATCH', IDS['bv-b'], '2026-06-01', {'tags': {'owner': 'other'}}).status_code == 202
+    emulator.settings(lro_retry_after=0)   # the operations harden_apply starts end at once
+    emulator.clear_journal()
+    done = PlanApplier(session, BASELINE, REQUIREMENTS, True, check_mode=check_mode, max_concurrency=4).apply(drift)
+    rows = results(done)
+    assert lock_writes(emulator, 'bv-b') == [] and immutability(emulator, 'bv-b') == 'Disabled'
+    bv_b = rows[('bv-b', 'immutability')]
+    assert bv_b['failed'] is True and bv_b['changed'] is False and bv_b['changes'] == []
+    assert "'bv-b'" in bv_b['msg'] and 'provisioningState Updating' in bv_b['msg'] and 'then run again' in bv_b['msg']
+    gate = done['gates'][IDS['bv-b'].lower()]
+    assert gate['failed'] is True and 'planned lock not made' in gate['reason'] and 'Updating' in gate['reason']
+    assert lock_writes(emulator, 'rsv-c') == ([] if check_mode else [('Unlocked', 202), ('Locked', 202)])

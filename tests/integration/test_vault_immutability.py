@@ -8,7 +8,8 @@ import pytest
 
 from tests.integration.batching import Batch
 from tests.integration.conftest import PlaybookPart, fresh_fleet, part, step
-from tests.integration.fleets import RG, SUB1, states_fleet, vault_id
+from tests.emulator import generator as templates
+from tests.integration.fleets import RG, SUB1, states_fleet, vault, vault_id
 
 MOD = 'vaultlock.azure.vault_immutability'
 
@@ -54,7 +55,12 @@ def immutability_run(module_runner):
     batch = Batch(module_runner).tasks(idempotent_tasks())
     batch.emulator(reset=True, load_fleet=busy_fleet())
     batch.tasks(shared_tasks())
-    return batch.play(marks=sorted(set([vault_id(name, kind) for kind, name in IDEMPOTENT] + MARKED)))
+    # An earlier task's operation still running: every vault write's operation runs 1000 s on a frozen clock.
+    batch.emulator(reset=True, load_fleet=slow_fleet(), settings={'lro_retry_after': 1000}, clock={'freeze': True})
+    batch.tasks(slow_tasks())
+    batch.emulator(settings={'lro_retry_after': 0}, clock={'advance_s': 2000})   # the operations end
+    batch.tasks([named('slow_lock_after', slow(by_name('rsv-slow', immutability='locked', allow_irreversible=True)))])
+    return batch.play(marks=sorted(set([vault_id(name, kind) for kind, name in IDEMPOTENT] + MARKED + SLOW)))
 
 
 @pytest.fixture(scope='module')
@@ -132,6 +138,40 @@ def busy_fleet():
     fleet['subscriptions'][0]['resource_groups'][0]['vaults'].append(
         {'name': 'rsv-busy', 'type': 'recovery_services', 'immutability': 'disabled', 'provisioning_state': 'Updating'})
     return fleet
+
+
+SLOW = [vault_id('rsv-slow'), vault_id('rsv-slow-locked')]
+
+
+def slow_fleet():
+    """rsv-slow (disabled) and rsv-slow-locked (Locked, a policy keeping daily points 7 days), for the tasks of
+    test_a_later_task_sends_nothing_while_an_earlier_tasks_operation_runs."""
+    fleet = states_fleet()
+    fleet['subscriptions'][0]['resource_groups'][0]['vaults'] += [
+        vault('rsv-slow', 'recovery_services', 'disabled'),
+        vault('rsv-slow-locked', 'recovery_services', 'locked', policies=[{'name': 'VMWeak', 'properties': templates.iaas_v1(True)}])]
+    return fleet
+
+
+def slow(entry):
+    """A task that waits at most 1 s for its long-running operation."""
+    module = next(key for key in entry if key.startswith('vaultlock.azure.'))
+    return dict(entry, **{module: dict(entry[module], wait_timeout=1, polling_interval=0.2)})
+
+
+def slow_tasks():
+    """Each earlier task's write is accepted and shows in a read, but its operation outlives the task's wait_timeout;
+    the later tasks on the same vault (check mode, then for real) find it Updating."""
+    lock = slow(by_name('rsv-slow', immutability='locked', allow_irreversible=True))
+    raise_ = {'name': 'raise', 'vaultlock.azure.backup_policy_retention': {
+        'name': 'rsv-slow-locked', 'resource_group': RG, 'vault_type': 'recovery_services', 'minimum': {'daily': '30d'},
+        'mode': 'enforce', 'allow_irreversible': True}}
+    network = {'name': 'network', 'vaultlock.azure.vault_security_settings': {
+        'name': 'rsv-slow-locked', 'resource_group': RG, 'vault_type': 'recovery_services', 'public_network_access': 'disabled'}}
+    return [named('slow_enable', slow(by_name('rsv-slow', immutability='enabled'))),
+            named('slow_lock_check', step(lock, check=True)), named('slow_lock', lock),
+            named('slow_network', slow(network)),
+            named('slow_raise_check', step(raise_, check=True)), named('slow_raise', raise_)]
 
 
 @pytest.fixture(scope='module')
@@ -260,5 +300,30 @@ def test_vault_still_provisioning_fails_clearly(shared):
     # The shared run's task on rsv-busy (busy_fleet).
     run = shared
     assert run['busy']['failed'] is True
-    assert 'still Updating' in run['busy']['msg'] and 'rsv-busy' in run['busy']['msg']
+    assert 'provisioningState Updating' in run['busy']['msg'] and 'rsv-busy' in run['busy']['msg']
     assert run.writes('busy') == []
+
+
+def test_a_later_task_sends_nothing_while_an_earlier_tasks_operation_runs(shared):
+    """Gap of issue "operations that are still running": slow_enable's PATCH (Disabled -> Unlocked) is accepted and a read
+    shows it, but its operation runs on past the task's wait_timeout. The emulator reads the vault Updating meanwhile
+    (Arm.vault_view), and the later lock task, in check mode and for real, refuses before any write, naming the vault, the
+    state and what to do. The same for a retention raise on a Locked vault after a vault_security_settings task. Once the
+    operations have ended, the lock goes through."""
+    run = shared
+    assert not run['slow_enable'].get('failed') and run['slow_enable']['changed'] is True, run['slow_enable']
+    assert [w['method'] for w in run.writes('slow_enable')] == ['PATCH']
+    for key, name in (('slow_lock_check', 'rsv-slow'), ('slow_lock', 'rsv-slow'),
+                      ('slow_raise_check', 'rsv-slow-locked'), ('slow_raise', 'rsv-slow-locked')):
+        result = run[key]
+        assert result['failed'] is True, (key, result)
+        assert "'%s'" % name in result['msg'] and 'provisioningState Updating' in result['msg'], (key, result['msg'])
+        assert 'nothing was sent' in result['msg'] and 'then run again' in result['msg'], (key, result['msg'])
+        assert run.writes(key) == [], key
+    assert api_state(run.after('slow_lock'), 'rsv-slow') == 'Unlocked'
+    assert not run['slow_network'].get('failed') and run['slow_network']['changed'] is True, run['slow_network']
+    assert 'Traceback' not in run.output
+    # The operations ended (the clock moved 2000 s): the same lock task now locks.
+    assert not run['slow_lock_after'].get('failed'), run['slow_lock_after']
+    assert [c['after'] for c in run['slow_lock_after']['changes']] == ['locked']
+    assert api_state(run.after('slow_lock_after'), 'rsv-slow') == 'Locked'

@@ -26,8 +26,10 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._immutability impo
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import VAULT_REF_CONSTRAINTS, state_argument_spec
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules.immutability import IRREVERSIBLE, immutability_patch, plan_transition
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import (
+    VaultBusyError,
     VaultRef,
     backend,
+    check_settled,
     reread,
     vault_record,
 )
@@ -45,7 +47,13 @@ def _diff_view(record):
 
 
 def read_vault(store, ref):
+    """The vault before any write: refused unless it reads provisioningState Succeeded (_vaults.SETTLED_STATE)."""
     return store.read_settled(ref)[1]
+
+
+def read_current(store, ref):
+    """The vault after a write, as it now reads (whatever its provisioningState: the read says what the write did)."""
+    return store.read_existing(ref)[1]
 
 
 def _change(setting, before, after, irreversible):
@@ -158,6 +166,13 @@ def apply(store, ref, params, before):
                                           % (late.azure_message, current.get('immutability'), ', '.join(c['after'] for c in steps[0][1])),
                                           late.request_id)
                 raise PartialChangeError(why, {'changed': True, 'outcome': 'unknown', 'changes': confirmed, 'vault': current})
+            try:
+                # Each step only on a vault that reads settled: the read after the step before must say Succeeded too.
+                check_settled(ref.label, current.get('provisioning_state'))
+            except VaultBusyError as busy:
+                if not confirmed:
+                    raise
+                raise PartialChangeError(busy, {'changed': True, 'changes': confirmed, 'vault': current}) from None
             stopped = getattr(store.session, 'run_stopped', None)
             if sent and stopped is not None and stopped():
                 # harden_apply's run was stopped (ansible-playbook is gone) between two steps (Unlocked, then Locked): the
@@ -171,7 +186,7 @@ def apply(store, ref, params, before):
             store.reconcile_patch(ref, body, OPERATION, _applied(ref, body),
                                   irreversible=any(change['irreversible'] for change in changes))
             confirmed.extend(changes)
-            current = reread(lambda: read_vault(store, ref), OPERATION, ref.label)
+            current = reread(lambda: read_current(store, ref), OPERATION, ref.label)
     except UnreadAfterWriteError as exc:
         # Azure accepted a step (or may have), and the vault cannot be read back: whether it changed is unknown, never "no".
         raise PartialChangeError(exc, {'changed': True, 'outcome': 'unknown', 'changes': sent, 'vault': current}) from exc
@@ -181,7 +196,7 @@ def apply(store, ref, params, before):
         if not sent:
             raise
         try:
-            fresh = reread(lambda: read_vault(store, ref), OPERATION, ref.label)
+            fresh = reread(lambda: read_current(store, ref), OPERATION, ref.label)
         except UnreadAfterWriteError:
             fresh = None
         if fresh is None and isinstance(exc, AzureOperationError) and exc.outcome_unknown:

@@ -31,7 +31,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._retention import 
     validate_minimum,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules.immutability import IRREVERSIBLE as IMMUTABILITY_IRREVERSIBLE
-from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend, vault_record
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend, check_settled, vault_record
 
 # Read-only values that GET returns and a PUT must not carry back.
 _READ_ONLY_PROPERTIES = ('protectedItemsCount',)
@@ -202,7 +202,8 @@ def run(mod):
     ref = VaultRef.from_params(params, session.default_subscription)
     minimum = check_arguments(params)
     store = backend(session, ref.vault_type)
-    immutability = vault_record(store.get(ref), ref.vault_type)['immutability']
+    vault = vault_record(store.get(ref), ref.vault_type)
+    immutability = vault['immutability']
     resources = store.list_policies(ref)
     result = {'changed': False, 'changes': [], 'policies': [], 'immutability': immutability}
     messages = []
@@ -220,6 +221,10 @@ def run(mod):
     locked = immutability in IMMUTABILITY_IRREVERSIBLE
     plans, violations = _plan(params, ref, _select(resources, params['policies'], ref), locked)
     _check_consent(params, ref, plans, locked)
+    if any(changes for _resource, _record, _new, changes in plans):
+        # A raise only on a vault that reads settled (_vaults.SETTLED_STATE): whether it can be undone is judged from the
+        # vault's immutability, which a running operation may still change. Check mode predicts the same refusal.
+        check_settled(ref.label, vault['provisioning_state'])
     diff_before, diff_after = {}, {}
     for resource, record, new, changes in plans:
         name = record['name']

@@ -126,7 +126,7 @@ def run(mod):
 
         def read_back():
             # After an accepted write: read again (as the other state modules do, _vaults.reread) before saying anything.
-            return reread(lambda: store.read_settled(ref)[1], OPERATION, ref.label)
+            return reread(lambda: store.read_existing(ref)[1], OPERATION, ref.label)
         try:
             patched = [item for item in changes if item['setting'] != 'mua']
             if patched:

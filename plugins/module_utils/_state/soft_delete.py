@@ -37,9 +37,10 @@ def _diff_view(vault_type, settings):
     return view
 
 
-def read_vault(store, ref):
-    """(record, soft delete settings) of the vault; fails when it is missing or busy."""
-    record = store.read_settled(ref)[1]
+def read_vault(store, ref, settled=True):
+    """(record, soft delete settings) of the vault; fails when it is missing, or (settled: the read before any write)
+    when it does not read provisioningState Succeeded (_vaults.SETTLED_STATE)."""
+    record = (store.read_settled if settled else store.read_existing)(ref)[1]
     return record, settings_of(record)
 
 
@@ -93,7 +94,7 @@ def confirm(mod, store, ref, target):
     deadline = time.monotonic() + float(settings['wait_timeout'])
     delay = max(1.0, float(settings['polling_interval']))
     for attempt in range(CONFIRM_READS):
-        record, current = read_vault(store, ref)
+        record, current = read_vault(store, ref, settled=False)
         missing = differences(ref.vault_type, current, target)
         if not missing:
             return record, current
@@ -127,7 +128,7 @@ def run(mod):
             fresh = None
             for _attempt in range(2):
                 try:
-                    fresh, fresh_settings = read_vault(store, ref)
+                    fresh, fresh_settings = read_vault(store, ref, settled=False)
                     break
                 except VaultlockError:
                     continue

@@ -12,7 +12,8 @@ callback records stay valid. It acts in check mode too (the emulator is the test
 Arguments, applied in this order: ``reset`` (true: the emulator's start fleet, no faults, default settings),
 ``load_fleet`` (a fleet document), ``generate`` (EmulatorClient.generate arguments; its answer returned as ``generated``),
 ``clear_faults`` (true), ``faults`` (a list of EmulatorClient.fault arguments),
-``settings`` (EmulatorClient.settings arguments), ``read`` (ARM ids: their stored documents, returned as ``resources``).
+``settings`` (EmulatorClient.settings arguments), ``clock`` (EmulatorClient.clock arguments: freeze, advance_s; a part whose
+operations must outlive its tasks), ``read`` (ARM ids: their stored documents, returned as ``resources``).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         args = self._task.args
-        unknown = set(args) - {'reset', 'load_fleet', 'generate', 'clear_faults', 'faults', 'settings', 'read'}
+        unknown = set(args) - {'reset', 'load_fleet', 'generate', 'clear_faults', 'faults', 'settings', 'clock', 'read'}
         if unknown:
             raise AnsibleActionFail('vaultlock_test_emulator: unknown arguments %s' % ', '.join(sorted(unknown)))
         client = _client()
@@ -69,6 +70,9 @@ class ActionModule(ActionBase):
             if args.get('settings'):
                 result['settings'] = client.settings(**args['settings'])
                 done.append('settings')
+            if args.get('clock'):
+                result['clock'] = client.clock(**args['clock'])
+                done.append('clock')
             if args.get('read'):
                 result['resources'] = client.resources(args['read'])
         except RuntimeError as exc:

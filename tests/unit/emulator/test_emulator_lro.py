@@ -138,3 +138,68 @@ def test_retry_after_is_a_setting(emulator):
     assert resp.headers["Retry-After"] == "7"
     running = emulator.arm_request("GET", resp.headers["Azure-AsyncOperation"])
     assert running.json()["status"] == "InProgress" and running.headers["Retry-After"] == "7"
+
+
+def provisioning_states(emulator, path, api):
+    """The vault's provisioningState as a GET, its resource group's list and its subscription's list answer it."""
+    rg_list = path.rsplit("/", 1)[0]
+    sub_list = "subscriptions/%s/providers/%s" % (SUB, rg_list.split("/providers/", 1)[1])
+    name = path.rsplit("/", 1)[1]
+    listed = [[v["properties"]["provisioningState"] for v in emulator.arm_request("GET", where, api).json()["value"]
+               if v["name"] == name][0] for where in (rg_list, sub_list)]
+    return [emulator.arm_request("GET", path, api).json()["properties"]["provisioningState"]] + listed
+
+
+@pytest.mark.parametrize("path,api", [(RSV, "2026-11-01"), (BV, "2026-06-01"), (RSV, "2021-03-01"), (BV, "2022-12-01")])
+def test_a_vault_reads_updating_while_a_write_of_it_runs(emulator, path, api):
+    """While a PATCH of the vault runs, a read of the vault (GET, and both vault lists) says Updating (Backup vault: the
+    recorded 201 of an update, spec enum; Recovery Services: assumed, see Arm.vault_view); once it has ended, Succeeded.
+    Another vault, with no operation, reads Succeeded throughout."""
+    emulator.load_fleet(fleet())
+    other = RSV if path == BV else BV
+    emulator.settings(lro_retry_after=30)
+    emulator.clock(freeze=True)
+    assert provisioning_states(emulator, path, api) == ["Succeeded"] * 3
+    url = emulator.arm_request("PATCH", path, api, {"tags": {"a": "b"}}).headers["Azure-AsyncOperation"]
+    assert provisioning_states(emulator, path, api) == ["Updating"] * 3
+    other_api = "2026-06-01" if other == BV else "2026-11-01"
+    assert emulator.arm_request("GET", other, other_api).json()["properties"]["provisioningState"] == "Succeeded"
+    emulator.clock(advance_s=29)
+    assert provisioning_states(emulator, path, api) == ["Updating"] * 3
+    emulator.clock(advance_s=1)
+    assert status(emulator, url) == "Succeeded"
+    assert provisioning_states(emulator, path, api) == ["Succeeded"] * 3
+
+
+def test_a_vault_reads_updating_while_a_write_that_will_fail_runs_and_as_before_after_it(emulator):
+    emulator.load_fleet(fleet())
+    emulator.settings(lro_retry_after=10, lro_fail={"code": "InternalError", "message": "boom", "times": 1})
+    emulator.clock(freeze=True)
+    emulator.arm_request("PATCH", RSV, "2026-11-01", {"tags": {"a": "b"}})
+    assert emulator.arm_request("GET", RSV, "2026-11-01").json()["properties"]["provisioningState"] == "Updating"
+    emulator.clock(advance_s=10)
+    after = emulator.arm_request("GET", RSV, "2026-11-01").json()
+    assert after["properties"]["provisioningState"] == "Succeeded" and "tags" not in after
+
+
+def test_a_vault_being_created_reads_provisioning(emulator):
+    """Recorded: the 201 of a create says Provisioning (both kinds); a GET while the create runs says the same (assumed)."""
+    emulator.load_fleet(fleet())
+    emulator.settings(lro_retry_after=10)
+    emulator.clock(freeze=True)
+    path = RSV + "-new"
+    body = {"location": "westeurope", "sku": {"name": "Standard"}, "properties": {}}
+    assert emulator.arm_request("PUT", path, "2026-11-01", body).json()["properties"]["provisioningState"] == "Provisioning"
+    assert emulator.arm_request("GET", path, "2026-11-01").json()["properties"]["provisioningState"] == "Provisioning"
+    emulator.clock(advance_s=10)
+    assert emulator.arm_request("GET", path, "2026-11-01").json()["properties"]["provisioningState"] == "Succeeded"
+
+
+def test_the_sdk_reads_succeeded_once_its_operation_has_ended(emulator):
+    """An SDK that waits for its operation reads the vault afterwards (its final GET): Succeeded, as every recorded read
+    after an operation did (cliext-dp-vault-update, ps-rs-immutability)."""
+    emulator.load_fleet(fleet())
+    emulator.settings(lro_retry_after=1)
+    vault = emulator.dp_client().backup_vaults.begin_update(
+        RG, "bv", {"properties": {"securitySettings": {"immutabilitySettings": {"state": "Unlocked"}}}}, polling_interval=0).result()
+    assert vault.properties.provisioning_state == "Succeeded"

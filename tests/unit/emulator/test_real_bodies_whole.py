@@ -44,8 +44,11 @@ def _play(emulator, sequence):
     emulator.load_fleet(start_fleet(sequence))
     emulator.settings(lro_retry_after=RECORDED_RETRY_AFTER)
     emulator.clock(freeze=True)
-    last_async, retry_after = None, 0.0
+    last_async, retry_after, unpolled = None, 0.0, 0.0
     for step in sequence:
+        if step["path"] != POLL and unpolled:
+            emulator.clock(advance_s=unpolled)   # a write the client waited out with no poll recorded (replay.py)
+        unpolled = 0.0
         if step["path"] == POLL:
             if str(step.get("resp_status") or "").lower() in TERMINAL and retry_after:
                 emulator.clock(advance_s=retry_after)
@@ -54,6 +57,8 @@ def _play(emulator, sequence):
             resp = emulator.arm_request(step["method"], step["path"], step.get("api"), step.get("body"))
         last_async = resp.headers.get("Azure-AsyncOperation") or last_async
         retry_after = float(resp.headers.get("Retry-After") or retry_after)
+        if step["path"] != POLL and resp.headers.get("Azure-AsyncOperation"):
+            unpolled = retry_after
         yield step, resp.status_code, resp.json() if resp.content else None
 
 

@@ -42,6 +42,8 @@ CASES = [
     ({'harden_backup_vaults_apply_processes': 0}, 'harden_backup_vaults_apply_processes must be at least 1'),
     ({'harden_backup_vaults_apply_concurrency': -3}, 'harden_backup_vaults_apply_concurrency must be at least 1; got -3'),
     ({'harden_backup_vaults_discovery_concurrency': 0}, 'max_concurrency must be at least 1; got 0'),
+    # An exclusion id with a look-alike letter (Cyrillic o) excluded nothing, and the vault it shows was changed.
+    ({'harden_backup_vaults_exclude': [vault_id('rsv-pr\u043ed')]}, 'it holds U+043E CYRILLIC SMALL LETTER O, so it would exclude nothing'),
 ]
 
 

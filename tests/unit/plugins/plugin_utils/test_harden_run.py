@@ -827,6 +827,31 @@ def test_apply_results_are_sealed_and_bound_to_their_plan(tmp_path):
         _harden_run.load_applied(str(tmp_path), other)
 
 
+def test_a_plan_replaced_by_another_file_of_the_run_is_refused(tmp_path):
+    """The seal held against edits, but not against another file the same run sealed: a second plan of the run (another
+    baseline, other vaults, another report directory) put in a plan's place was applied and reported as that plan, and a
+    plan's apply results put there failed harden_apply and harden_report with a KeyError traceback."""
+    plan_id = save_plan(str(tmp_path), a_run(), 'reports/one', False)
+    other = save_plan(str(tmp_path), a_run(), 'reports/two', False)
+    assert load_plan(str(tmp_path), plan_id)['report_dir'] == 'reports/one'
+    path = tmp_path / ('vaultlock-harden-plan-%s.json' % plan_id)
+    path.write_bytes((tmp_path / ('vaultlock-harden-plan-%s.json' % other)).read_bytes())
+    with pytest.raises(InputError, match='plan %s on this controller was replaced by another plan of this run: it is not used' % plan_id):
+        load_plan(str(tmp_path), plan_id)
+    # The apply results of the plan, in the plan's place.
+    _harden_run.save_applied(str(tmp_path), other, {'results': {}, 'gates': {}, 'warnings': []})
+    path = tmp_path / ('vaultlock-harden-plan-%s.json' % other)
+    path.write_bytes((tmp_path / ('vaultlock-harden-plan-%s.applied.json' % other)).read_bytes())
+    with pytest.raises(InputError, match='was replaced by the apply results of a plan of this run'):
+        load_plan(str(tmp_path), other)
+    # And a plan in the place of apply results is not apply results.
+    third = save_plan(str(tmp_path), a_run(), 'reports/three', False)
+    (tmp_path / ('vaultlock-harden-plan-%s.applied.json' % third)).write_bytes(
+        (tmp_path / ('vaultlock-harden-plan-%s.json' % third)).read_bytes())
+    with pytest.raises(InputError, match='those of another plan'):
+        _harden_run.load_applied(str(tmp_path), third)
+
+
 def test_plans_that_killed_runs_left_behind_are_removed_after_a_day(tmp_path):
     mine = tmp_path / 'ansible-local-1abc'
     killed = tmp_path / 'ansible-local-2def'

@@ -609,6 +609,10 @@ def prepare_report_dir(report_dir):
         os.makedirs(path, mode=0o755, exist_ok=True)
     except OSError as exc:
         raise InputError('cannot create the report directory %s: %s' % (report_dir, exc.strerror or exc)) from exc
+    except RecursionError as exc:
+        # os.makedirs recurses once per missing directory: a path of about a thousand of them ended in a traceback.
+        raise InputError('cannot create the report directory %s: it has too many directories that do not exist yet'
+                         % report_dir) from exc
     if not os.access(path, os.W_OK | os.X_OK):
         raise InputError('cannot write into the report directory %s' % report_dir)
     return path

@@ -719,6 +719,13 @@ def test_a_report_dir_that_cannot_be_created_is_an_input_error(tmp_path):
     assert blocker.read_text() == 'not a directory'
 
 
+def test_a_report_dir_of_too_many_missing_directories_is_an_input_error(tmp_path):
+    """os.makedirs recurses once per missing directory: a report_dir of 1,200 of them was a RecursionError traceback."""
+    deep = str(tmp_path / '/'.join(['d'] * 1200))
+    with pytest.raises(InputError, match='cannot create the report directory .*: it has too many directories that do not exist'):
+        prepare_report_dir(deep)
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason='root may write into any directory')
 def test_a_read_only_report_dir_is_an_input_error(tmp_path):
     target = tmp_path / 'read-only'

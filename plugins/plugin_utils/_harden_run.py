@@ -31,6 +31,7 @@ import time
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import error_warnings, fallback_warnings, read_scope
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import drift_diffs
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError, at_least_one, has_control, shown
+from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import check_tags
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import SCOPE_ARGSPEC, failure
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy._preset import PRESETS
@@ -124,6 +125,7 @@ def check_inputs(args):
     # An empty entry (-e harden_backup_vaults_resource_groups= from an unset variable) would read every resource group.
     for index, group in enumerate(args.get('resource_groups') or []):
         check_resource_group(group, 'resource_groups[%d]' % index)
+    check_tags(args.get('tags'))
     at_least_one(args['max_concurrency'], 'max_concurrency')
     for index, vault in enumerate(vaults):
         unknown = sorted(set(vault) - set(_VAULT_KEYS))

@@ -44,6 +44,8 @@ CASES = [
     ({'harden_backup_vaults_discovery_concurrency': 0}, 'max_concurrency must be at least 1; got 0'),
     # An exclusion id with a look-alike letter (Cyrillic o) excluded nothing, and the vault it shows was changed.
     ({'harden_backup_vaults_exclude': [vault_id('rsv-pr\u043ed')]}, 'it holds U+043E CYRILLIC SMALL LETTER O, so it would exclude nothing'),
+    # An unquoted yes is a boolean, matched as the text 'True': vaults tagged backup=yes were left out without a word.
+    ({'harden_backup_vaults_tags': {'backup': True}}, "tags.backup: 'True' is not text (bool), and Azure tag values are text"),
     # A lock requirement that came out empty was no requirement: vaults with soft delete off were locked.
     ({'harden_backup_vaults_lock_requirements': {'require_soft_delete': ''}},
      "harden_backup_vaults_lock_requirements.require_soft_delete is '' (from a variable that came out empty?)"),

@@ -143,6 +143,15 @@ def test_counts_below_one_are_refused_naming_the_option():
         at_least_one(0, 'max_processes', ' (one)')
 
 
+@pytest.mark.parametrize('count', [True, False])
+def test_a_count_given_as_a_boolean_is_refused(count):
+    """An unquoted yes (or true) for a count is a boolean, which Python counts as 1: taken as a concurrency of 1 without a word."""
+    with pytest.raises(InputError, match='^max_processes must be a whole number of at least 1 \\(one\\); got (true|false), a boolean'):
+        at_least_one(count, 'max_processes', ' (one)')
+    with pytest.raises(InputError, match='max_concurrency must be a whole number of at least 1; got'):
+        check_inputs(plan_args(max_concurrency=count))
+
+
 def test_good_vault_entries_pass():
     vaults = [{'id': vault_id('rsv-a')},
               {'name': 'bv-a', 'resource_group': 'rg', 'vault_type': 'backup', 'subscription_id': SUB2},

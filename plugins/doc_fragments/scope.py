@@ -50,7 +50,10 @@ options:
     choices: [recovery_services, backup]
     default: [recovery_services, backup]
   tags:
-    description: Only vaults that carry all these tags. A tag whose value is null only needs to exist.
+    description:
+      - Only vaults that carry all these tags. A tag whose value is null only needs to exist.
+      - Tag names are compared case-insensitively and values as text, as Azure does. A value YAML reads as a boolean or a float
+        (an unquoted V(yes), V(true) or V(1.0)) is refused before any request, as are two names of one tag; quote the value.
     type: dict
   discovery:
     description:

@@ -21,6 +21,8 @@ plugins compare the task's own arguments with the merged ones and call ``scope_a
 
 from __future__ import annotations
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._readiness import ReadinessError, looser_requirements
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import RULES
@@ -35,9 +37,11 @@ class ConsentError(VaultlockError, ValueError):
 
 
 def _truthy(value):
-    if isinstance(value, bool):
-        return value
-    return str(value).strip().lower() in ('1', 'true', 'yes', 'on', 'y', 't')
+    """Whether the module takes ``value`` as true: Ansible's own conversion of a bool option (ansible.module_utils.parsing.
+    convert_bool, which the module's argument spec runs), so that every value that consents in the module counts as consent
+    here. A list of spellings of its own left out the float 1.0 (``allow_irreversible: 1.0``, or a variable holding it),
+    which the module takes as true: the task consented, and options from module_defaults went with it unchecked."""
+    return boolean(value, strict=False)
 
 
 def scope_arguments(module, merged, own_keys):

@@ -184,7 +184,11 @@ def check_filter(value, option, left_out, entry=None):
 def at_least_one(value, option, hint=''):
     """``value`` when it is at least 1, else InputError naming ``option``: a count of 0 or below (a concurrency, a number
     of processes) was taken as 1 or as the default without a word, or refused only where a real run started processes
-    (harden_apply), so check mode did not predict the run."""
+    (harden_apply), so check mode did not predict the run. A boolean is no count (YAML reads an unquoted yes as true, which
+    Python counts as 1): refused too."""
+    if isinstance(value, bool):
+        raise InputError('%s must be a whole number of at least 1%s; got %s, a boolean (an unquoted yes or true in YAML); nothing '
+                         'was sent to Azure' % (option, hint, 'true' if value else 'false'))
     if value < 1:
         raise InputError('%s must be at least 1%s; got %d; nothing was sent to Azure' % (option, hint, value))
     return value

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+import unicodedata
 from collections.abc import Mapping
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import validate_baseline
@@ -40,6 +41,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._rules import LOCK
 from ansible_collections.vaultlock.azure.plugins.module_utils._tiers import drift_entries, reads_items, reads_policies, resolve_tiers
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import GUID as _GUID
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import RG_NAME as _RG
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import _VAULT_NAME
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import has_control, parse_resource_id, shown
 
 _SCOPE = re.compile(r'/subscriptions/(?P<sub>[^/]+)(?:/resourceGroups/(?P<rg>[^/]+))?/?', re.IGNORECASE)
@@ -51,6 +53,22 @@ _PATTERN = re.compile(r'[A-Za-z0-9*?-]+')
 
 class TargetError(VaultlockError, ValueError):
     """A target or an exclusion that cannot be understood; raised before any request."""
+
+
+_NAME_CHARACTER = re.compile(r'[A-Za-z0-9-]')
+_RG_CHARACTER = re.compile(r'[-\w.()]')
+
+
+def _odd(text, allowed):
+    """'' or ': it holds U+0430 CYRILLIC SMALL LETTER A, ...': the characters of ``text`` that ``allowed`` refuses, by code
+    point and name, since a look-alike or an invisible one does not show in the value itself."""
+    odd = []
+    for char in text:
+        if not allowed.fullmatch(char):
+            label = 'U+%04X %s' % (ord(char), unicodedata.name(char, 'unnamed'))
+            if label not in odd:
+                odd.append(label)
+    return (': it holds %s' % ', '.join(odd)) if odd else ''
 
 
 def _clean(value):
@@ -114,6 +132,16 @@ def parse_exclusion(entry, index=None):
             raise TargetError('%s: %s is not the id of a subscription (/subscriptions/<guid>), a resource group '
                               '(/subscriptions/<guid>/resourceGroups/<name>), a Recovery Services vault or a Backup vault'
                               % (where, shown(entry)))
+        # An id whose name no vault can have (a look-alike letter, an invisible character, '?' or '%') excludes nothing, and
+        # its vault, the one the operator reads in the entry, would be changed: refused as the name patterns are.
+        parts = _VAULT_ID.fullmatch(text)
+        if not _RG.fullmatch(parts.group('rg')):
+            raise TargetError('%s: %s cannot name a vault: %s is not a resource group name%s, so it would exclude nothing'
+                              % (where, shown(entry), shown(parts.group('rg')), _odd(parts.group('rg'), _RG_CHARACTER)))
+        if not _VAULT_NAME.fullmatch(parts.group('name')):
+            raise TargetError('%s: %s cannot name a vault: %s is not a vault name (2 to 50 letters A-Z, digits or hyphens, '
+                              'starting with a letter)%s, so it would exclude nothing'
+                              % (where, shown(entry), shown(parts.group('name')), _odd(parts.group('name'), _NAME_CHARACTER)))
         return {'entry': entry, 'kind': 'vault', 'key': key}
     if not _PATTERN.fullmatch(text):
         raise TargetError('%s: %s is neither an id (starting with /subscriptions/) nor a vault name pattern (letters, digits, '

@@ -31,6 +31,7 @@ import time
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.scope import error_warnings, fallback_warnings, read_scope
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import drift_diffs
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError, at_least_one, has_control, shown
+from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import check_tags
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import SCOPE_ARGSPEC, failure
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy._preset import PRESETS
@@ -124,6 +125,7 @@ def check_inputs(args):
     # An empty entry (-e harden_backup_vaults_resource_groups= from an unset variable) would read every resource group.
     for index, group in enumerate(args.get('resource_groups') or []):
         check_resource_group(group, 'resource_groups[%d]' % index)
+    check_tags(args.get('tags'))
     at_least_one(args['max_concurrency'], 'max_concurrency')
     for index, vault in enumerate(vaults):
         unknown = sorted(set(vault) - set(_VAULT_KEYS))
@@ -299,7 +301,10 @@ def save_plan(directory, run, report_dir, check_mode, inputs=None):
     """
     plan_id = secrets.token_hex(16)
     doc = {
-        'format': PLAN_FORMAT, 'report_dir': report_dir, 'check_mode': bool(check_mode), 'drift': run['drift'],
+        # What the file is and its plan id, under the seal: another sealed file of this run put in its place (another plan,
+        # or a plan's apply results) is refused by load_plan, never read as this plan.
+        'format': PLAN_FORMAT, 'kind': 'plan', 'plan': plan_id,
+        'report_dir': report_dir, 'check_mode': bool(check_mode), 'drift': run['drift'],
         'baseline': run['baseline'], 'blocked': run['blocked'], 'errors': run['report_errors'],
         'warnings': run['report_warnings'], 'discovery': run['discovery'], 'inputs': inputs or {},
         'scope_failure': run.get('scope_failure') or '', 'azure_policy': run.get('azure_policy'),
@@ -428,8 +433,8 @@ def applied_path(directory, plan_id):
 def save_applied(directory, plan_id, doc):
     """Keep what harden_apply did; a plan is applied once (a second apply of the same plan is refused)."""
     try:
-        _write_private(applied_path(directory, plan_id), dict(doc, format=PLAN_FORMAT, plan=plan_id), 'the apply results',
-                       replace=False)
+        _write_private(applied_path(directory, plan_id), dict(doc, format=PLAN_FORMAT, kind='applied', plan=plan_id),
+                       'the apply results', replace=False)
     except FileExistsError as exc:
         raise InputError('plan %s was applied already in this run: plan again (vaultlock.azure.harden_plan) to change the '
                          'vaults once more' % plan_id) from exc
@@ -443,7 +448,7 @@ def load_applied(directory, plan_id):
     except FileNotFoundError:
         return None
     doc = _open_envelope(text, what, plan_id)
-    if doc.get('plan') != plan_id:
+    if doc.get('kind') != 'applied' or doc.get('plan') != plan_id:
         raise InputError('the apply results beside plan %s are those of another plan: they are not used' % plan_id)
     return doc
 
@@ -460,7 +465,13 @@ def load_plan(directory, plan_id):
     except FileNotFoundError as exc:
         raise InputError('no plan %s on this controller: give the plan value of a vaultlock.azure.harden_plan task of the '
                          'same ansible-playbook run (plans are kept until the run ends)' % plan_id) from exc
-    return _open_envelope(text, 'plan', plan_id)
+    doc = _open_envelope(text, 'plan', plan_id)
+    if doc.get('kind') != 'plan' or doc.get('plan') != plan_id:
+        # Sealed by this run, but another of its files: another plan (another baseline, other vaults), or apply results.
+        raise InputError('plan %s on this controller was replaced by %s of this run: it is not used (nothing was sent to Azure and '
+                         'no report was written from it); plan again with vaultlock.azure.harden_plan'
+                         % (plan_id, 'the apply results of a plan' if doc.get('kind') == 'applied' else 'another plan'))
+    return doc
 
 
 # ------------------------------------------------------------------------------------------- the reports
@@ -601,6 +612,10 @@ def prepare_report_dir(report_dir):
         os.makedirs(path, mode=0o755, exist_ok=True)
     except OSError as exc:
         raise InputError('cannot create the report directory %s: %s' % (report_dir, exc.strerror or exc)) from exc
+    except RecursionError as exc:
+        # os.makedirs recurses once per missing directory: a path of about a thousand of them ended in a traceback.
+        raise InputError('cannot create the report directory %s: it has too many directories that do not exist yet'
+                         % report_dir) from exc
     if not os.access(path, os.W_OK | os.X_OK):
         raise InputError('cannot write into the report directory %s' % report_dir)
     return path

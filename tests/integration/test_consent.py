@@ -20,7 +20,7 @@ RET = 'vaultlock.azure.backup_policy_retention'
 
 def fleet():
     names = [('rsv-a', 'enabled'), ('rsv-b', 'enabled'), ('rsv-c', 'enabled'), ('rsv-d', 'enabled'), ('rsv-e', 'locked'),
-             ('rsv-f', 'enabled'), ('rsv-g', 'enabled'), ('rsv-h', 'enabled')]
+             ('rsv-f', 'enabled'), ('rsv-g', 'enabled'), ('rsv-h', 'enabled'), ('rsv-i', 'enabled')]
     vaults = [vault(name, 'recovery_services', state) for name, state in names]
     vaults.append(vault('rsv-locked', 'recovery_services', 'locked',
                         policies=[{'name': 'VMDaily', 'properties': templates.iaas_v1(True)}]))
@@ -91,23 +91,28 @@ def test_consent_and_irreversible_targets_come_from_the_task_never_from_module_d
         # r13: raise on a Locked vault with the task's own consent.
         {'name': 'task raise on locked', RET: {'id': vault_id('rsv-locked'), 'minimum': {'daily': '30d'}, 'mode': 'enforce',
                                                'allow_irreversible': True}},
+        # r14: r3 with the consent written as 1.0, which the module takes as true: the days from module_defaults went with
+        # the lock unchecked (36135 days on a Locked vault, never to be shortened).
+        {'name': 'borrowed days, consent 1.0', IMM: {'id': vault_id('rsv-i'), 'immutability': 'locked', 'allow_irreversible': 1.0},
+         'module_defaults': {IMM: {'immutability_retention_days': 36135}}},
     ]
     run = runner.play(tasks, ['--diff'])
     refused = {'r0': 'immutability: locked comes from module_defaults', 'r1': 'was ignored', 'r2': 'was ignored',
                'r3': 'immutability_retention_days comes from module_defaults', 'r4': 'allow_irreversible=true to consent',
                'r5': 'soft_delete: always_on comes from module_defaults', 'r6': 'allow_irreversible=true to consent',
-               'r7': 'minimum comes from module_defaults', 'r8': 'immutability: locked comes from module_defaults'}
+               'r7': 'minimum comes from module_defaults', 'r8': 'immutability: locked comes from module_defaults',
+               'r14': 'immutability_retention_days comes from module_defaults'}
     for key, text in refused.items():
         result = run[key]
         assert result['failed'] is True, (key, result)
         assert result['changed'] is False, key
         assert text in result['msg'], (key, result['msg'])
     assert any('from module_defaults is ignored' in w for w in run['r1'].get('warnings') or []), run['r1']
-    for name in ('rsv-a', 'rsv-b', 'rsv-c', 'rsv-d', 'rsv-e', 'bv-a'):
+    for name in ('rsv-a', 'rsv-b', 'rsv-c', 'rsv-d', 'rsv-e', 'rsv-i', 'bv-a'):
         assert writes_to(emulator, name) == [], name
     assert [j for j in emulator.writes() if '/backuppolicies/' in j['path'].lower()] == [emulator.writes()[-1]]
     # Nothing of the refused tasks reached Azure: not even a read for the ones refused by the action plugin.
-    assert not [j for j in emulator.journal() if j['path'].lower().endswith(('/rsv-a', '/rsv-d', '/bv-a'))]
+    assert not [j for j in emulator.journal() if j['path'].lower().endswith(('/rsv-a', '/rsv-d', '/rsv-i', '/bv-a'))]
     assert imm_state(emulator, 'rsv-a')['state'] == 'Unlocked' and imm_state(emulator, 'rsv-e').get('configuration') is None
 
     # The normal paths changed what the tasks asked for, and say it cannot be undone.

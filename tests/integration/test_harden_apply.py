@@ -144,6 +144,23 @@ def _edited_plan_tasks(tmp_path):
     ]
 
 
+SWAP = 'import glob, shutil, sys; [a] = glob.glob(sys.argv[1]); [b] = glob.glob(sys.argv[2]); shutil.copyfile(b, a)'
+
+
+def _swapped_plan_tasks(tmp_path):
+    """Another plan of the same run, sealed with the same key, copied over a plan before its apply."""
+    def kept(register):
+        return str(tmp_path / 'ansible-home' / 'tmp' / '*' / ('vaultlock-harden-plan-{{ %s.plan }}.json' % register))
+    return [
+        {'vaultlock.azure.harden_plan': dict(LOCK, report_dir=str(tmp_path / 'reports-swapped')), 'register': 'swapped_planned'},
+        {'vaultlock.azure.harden_plan': dict(LOCK, report_dir=str(tmp_path / 'elsewhere-swapped')), 'register': 'swapped_other'},
+        {'ansible.builtin.command': {'argv': ['python3', '-c', SWAP, kept('swapped_planned'), kept('swapped_other')]},
+         'register': 'swapped_r1'},
+        {'vaultlock.azure.harden_apply': {'plan': '{{ swapped_planned.plan }}', 'allow_irreversible': True}, 'register': 'swapped_r2'},
+        {'vaultlock.azure.harden_report': {'plan': '{{ swapped_planned.plan }}'}, 'register': 'swapped_r3'},
+    ]
+
+
 @pytest.fixture(scope='module')
 def lock_run(module_runner):
     """The tests below on the lock fleet, as plays of one ansible-playbook run (batching.Batch), each test's tasks registered
@@ -153,7 +170,8 @@ def lock_run(module_runner):
        run that allows it (allowed_N); then the empty scope whose SARIF is read (sarif);
     2. consent from module_defaults: a play of its own, with those module_defaults (defaults_*); it writes nothing;
     3. a plan made in check mode, applied (check_*): refused, no write;
-    4. a plan file edited between plan and apply (edited_*): refused, no write;
+    4. a plan file edited between plan and apply (edited_*), or replaced by another plan of the run (swapped_*): refused,
+       no write;
     5. the one that locks rsv-a: the task consents, and the plan is applied once (consents_*);
     6. on the readiness fleet loaded in the run with DENIED and SOFT_DELETE_REFUSED, the role step failed_step;
     7. on 300 vaults over 2 subscriptions generated in the run under Azure's throttling (their subscriptions the ones the
@@ -178,7 +196,7 @@ def lock_run(module_runner):
     batch.tasks([
         {'vaultlock.azure.harden_plan': dict(LOCK, report_dir=str(tmp_path / 'r')), 'register': 'check_planned', 'check_mode': True},
         {'vaultlock.azure.harden_apply': {'plan': '{{ check_planned.plan }}', 'allow_irreversible': True}, 'register': 'check_r1'},
-    ] + _edited_plan_tasks(tmp_path) + consents)
+    ] + _edited_plan_tasks(tmp_path) + _swapped_plan_tasks(tmp_path) + consents)
     batch.emulator(reset=True, load_fleet=readiness_fleet(), faults=[DENIED, SOFT_DELETE_REFUSED])
     batch.role_steps([step('failed_step', harden_backup_vaults_soft_delete={'state': 'on', 'retention_days': 30},
                            harden_backup_vaults_fail_on_error=False, **LOCKED_BASELINE)])
@@ -257,6 +275,18 @@ def test_a_plan_file_edited_between_plan_and_apply_is_refused(lock_run):
     assert run['edited_r3'].get('failed') and 'was changed after this run wrote it' in run['edited_r3']['msg'], run['edited_r3']
     assert _writes(run, 'edited_planned', 'edited_r1', 'edited_r2', 'edited_r3') == []
     assert not elsewhere.exists()
+
+
+def test_a_plan_file_replaced_by_another_plan_of_the_run_is_refused(lock_run):
+    """The seal is the run's: another plan of the same run (its baseline, its vaults, its report directory) copied over the
+    kept plan passed the seal and was applied and reported as that plan. Refused now: no write, no report."""
+    run = lock_run
+    assert run['swapped_r1'].get('rc') == 0, run['swapped_r1']['stderr']
+    for key in ('swapped_r2', 'swapped_r3'):
+        assert run[key].get('failed') and 'was replaced by another plan of this run: it is not used' in run[key]['msg'], run[key]
+    assert _writes(run, 'swapped_r1', 'swapped_r2', 'swapped_r3') == []
+    assert not (run.tmp_path / 'reports-swapped' / 'drift.json').exists()
+    assert not (run.tmp_path / 'elsewhere-swapped' / 'drift.json').exists()
 
 
 @pytest.mark.parametrize('index', range(len(SCOPES)), ids=['variables%d-%s' % (i, cause) for i, (_v, cause) in enumerate(SCOPES)])

@@ -42,6 +42,16 @@ CASES = [
     ({'harden_backup_vaults_apply_processes': 0}, 'harden_backup_vaults_apply_processes must be at least 1'),
     ({'harden_backup_vaults_apply_concurrency': -3}, 'harden_backup_vaults_apply_concurrency must be at least 1; got -3'),
     ({'harden_backup_vaults_discovery_concurrency': 0}, 'max_concurrency must be at least 1; got 0'),
+    # A boolean (an unquoted yes) is no count, though Python counts true as 1; refused in check mode as in the run.
+    ({'harden_backup_vaults_apply_concurrency': True}, 'harden_backup_vaults_apply_concurrency must be at least 1; got True'),
+    ({'harden_backup_vaults_discovery_concurrency': True}, 'max_concurrency must be a whole number of at least 1; got true, a boolean'),
+    # An exclusion id with a look-alike letter (Cyrillic o) excluded nothing, and the vault it shows was changed.
+    ({'harden_backup_vaults_exclude': [vault_id('rsv-pr\u043ed')]}, 'it holds U+043E CYRILLIC SMALL LETTER O, so it would exclude nothing'),
+    # An unquoted yes is a boolean, matched as the text 'True': vaults tagged backup=yes were left out without a word.
+    ({'harden_backup_vaults_tags': {'backup': True}}, "tags.backup: 'True' is not text (bool), and Azure tag values are text"),
+    # A lock requirement that came out empty was no requirement: vaults with soft delete off were locked.
+    ({'harden_backup_vaults_lock_requirements': {'require_soft_delete': ''}},
+     "harden_backup_vaults_lock_requirements.require_soft_delete is '' (from a variable that came out empty?)"),
 ]
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, UnreadableResourceError
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError, UnreadableResourceError, has_control, shown
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import plural_label
 from ansible_collections.vaultlock.azure.plugins.module_utils._retention import normalise_policy
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import MAX_CONCURRENCY
@@ -33,6 +33,35 @@ SUBSCRIPTIONS_API_VERSION = '2022-12-01'
 def scope_error(scope, exc):
     """A per-scope error entry (the `errors` list of the info module and the inventory)."""
     return {'scope': scope, 'operation': exc.operation, 'status': exc.status, 'code': exc.code, 'message': exc.azure_message}
+
+
+def check_tags(wanted, option='tags'):
+    """Raise InputError, before any request, for a tag filter that cannot mean what it shows: a value YAML read as a
+    boolean or a float (unquoted ``yes`` is true, matched as the text 'True', so vaults tagged 'yes' were left out of the run
+    without a word), a value that is no text, and two names that are one tag (Azure compares tag names case-insensitively,
+    so no vault could match both). Text, whole numbers (compared as their digits) and null (the tag only needs to exist)
+    pass."""
+    if wanted is None:
+        return wanted
+    if not isinstance(wanted, dict):
+        raise InputError('%s must be a dictionary of tag name: value, got %s' % (option, type(wanted).__name__))
+    seen = {}
+    for key, value in wanted.items():
+        if not isinstance(key, str) or not key.strip() or has_control(key):
+            raise InputError('%s: %s is not a tag name; nothing was sent to Azure' % (option, shown(key)))
+        lowered = key.strip().lower()
+        if lowered in seen:
+            raise InputError('%s: %s and %s are the same tag (Azure compares tag names case-insensitively), so no vault could '
+                             'match both; nothing was sent to Azure' % (option, shown(seen[lowered]), shown(key)))
+        seen[lowered] = key
+        if isinstance(value, (bool, float)) or not (value is None or isinstance(value, (str, int))):
+            raise InputError('%s.%s: %s is not text (%s), and Azure tag values are text: it would match only the text %s; quote '
+                             'the value in YAML (an unquoted yes or true is a boolean), or give null to need only the tag; '
+                             'nothing was sent to Azure' % (option, key, shown(value), type(value).__name__, shown(str(value))))
+        if isinstance(value, str) and has_control(value):
+            raise InputError('%s.%s: %s contains a control character (a newline, say); nothing was sent to Azure'
+                             % (option, key, shown(value)))
+    return wanted
 
 
 def tags_match(record, wanted):

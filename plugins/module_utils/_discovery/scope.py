@@ -105,6 +105,7 @@ def read_fleet(session, subscription_ids, vault_types, resource_groups=None, tag
     at_least_one(max_concurrency, 'max_concurrency')
     for index, group in enumerate(resource_groups or []):
         check_resource_group(group, 'resource_groups[%d]' % index)
+    _fleet.check_tags(tags)
     kinds = list(vault_types)
     started = time.monotonic()
     data_time = now_iso()

@@ -91,9 +91,12 @@ class RetentionRule(Rule):
     requirement = Requirement('max_retention', None, True, 1)
 
     def check_requirement(self, value, where):
-        """ISO-8601 (``P10Y``) or None."""
-        if value is None or (isinstance(value, str) and not value.strip()):
+        """ISO-8601 (``P10Y``) or None. An empty text is refused, not taken as no limit (a variable that came out empty)."""
+        if value is None:
             return None
+        if isinstance(value, str) and not value.strip():
+            raise DriftError('%s.max_retention is %s (from a variable that came out empty?): write a duration such as 10y, or null '
+                             'for no limit' % (where, shown(value)))
         try:
             duration = parse_duration(value)
         except RetentionError as exc:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ansible_collections.vaultlock.azure.plugins.module_utils import _soft_delete
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import shown
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES, vault_label
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import (
     MUA_REASON,
@@ -199,11 +200,16 @@ class SoftDeleteRule(Rule):
     requirement = Requirement('require_soft_delete', 'on', True, 2)
 
     def check_requirement(self, value, where):
-        """``on``, ``always_on`` or None (YAML's unquoted ``on`` is true, which means ``on``; false means no requirement)."""
+        """``on``, ``always_on`` or None (YAML's unquoted ``on`` is true, which means ``on``; false means no requirement).
+        An empty text is refused: it is a variable that came out empty far more often than a wish for no requirement, and
+        taken as none it let vaults with soft delete off be locked."""
         if value is True:
             value = 'on'
-        elif value is False or (isinstance(value, str) and value.strip() == ''):
+        elif value is False:
             value = None
+        elif isinstance(value, str) and value.strip() == '':
+            raise DriftError("%s.require_soft_delete is %s (from a variable that came out empty?): write on, always_on, or null "
+                             "for no requirement" % (where, shown(value)))
         if value is not None:
             key = str(value).strip().lower().replace('-', '_').replace(' ', '_')
             key = 'always_on' if key == 'alwayson' else key

@@ -118,3 +118,18 @@ def test_harden_plan_lock_requirements_looser_than_the_defaults_from_module_defa
 def test_harden_plan_lock_requirements_as_strict_as_the_defaults_may_come_from_module_defaults(requirements):
     merged = {'baseline': {'immutability': 'locked', 'allow_irreversible': True}, 'lock_requirements': requirements}
     assert scope_plan_arguments(merged, {'baseline'}) == merged
+
+
+@pytest.mark.parametrize('consent', [1.0, 1, 'Y', ' TRUE ', 't', 'On'])
+def test_every_value_the_module_takes_as_consent_counts_as_the_tasks_consent(consent):
+    """allow_irreversible: 1.0 in a task (or a variable holding it): Ansible's bool conversion, which the module's argument
+    spec runs, takes it as true, but the consent rules did not, so the days from module_defaults went to a vault the task
+    locks (irreversible) unchecked."""
+    from ansible.module_utils.common.validation import check_type_bool
+    assert check_type_bool(consent) is True     # the module consents
+    merged = {'id': VID, 'immutability': 'locked', 'immutability_retention_days': 36135, 'allow_irreversible': consent}
+    with pytest.raises(ConsentError, match='immutability_retention_days comes from module_defaults'):
+        scope_arguments('vault_immutability', merged, {'id', 'immutability', 'allow_irreversible'})
+    # From module_defaults, the same value is consent that never counts: set to false, with the warning.
+    args, warnings = scope_arguments('vault_immutability', {'id': VID, 'immutability': 'enabled', 'allow_irreversible': consent}, {'id'})
+    assert args['allow_irreversible'] is False and warnings

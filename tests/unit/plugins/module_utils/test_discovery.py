@@ -195,3 +195,31 @@ def test_a_concurrency_below_one_is_refused_before_any_request(count):
                                                    'backupVaults/bv' % SUB, 'vault_types': ['backup'], 'max_concurrency': count})
     with pytest.raises(InputError, match=message):
         _discovery.read_fleet(NoRequests(), None, ['backup'], max_concurrency=count)
+
+
+@pytest.mark.parametrize('tags, words', [
+    # Unquoted YAML: yes / true are booleans, matched as the text 'True': vaults tagged 'yes' were left out without a word.
+    ({'backup': True}, "tags.backup: 'True' is not text (bool), and Azure tag values are text: it would match only the text 'True'"),
+    ({'version': 1.0}, "tags.version: '1.0' is not text (float)"),
+    ({'owners': ['a', 'b']}, "tags.owners: '['a', 'b']' is not text (list)"),
+    ({'Env': 'prod', 'env': 'dev'}, "tags: 'Env' and 'env' are the same tag (Azure compares tag names case-insensitively)"),
+    ({'': 'x'}, "tags: '' is not a tag name"),
+    ({'env': 'prod\n'}, "tags.env: 'prod\\n' contains a control character"),
+])
+def test_a_tag_filter_that_cannot_mean_what_it_shows_is_refused_before_any_request(tags, words):
+    from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import tags_match
+    if isinstance(tags.get('backup'), bool):
+        # What the filter did: a vault tagged backup=yes (as Azure stores every tag value: text) did not match.
+        assert tags_match({'tags': {'backup': 'yes'}}, tags) is False
+    with pytest.raises(InputError) as err:
+        _discovery.read_fleet(NoRequests(), None, ['backup'], tags=tags, discovery='auto')
+    assert words in str(err.value) and 'nothing was sent to Azure' in str(err.value)
+    with pytest.raises(InputError):
+        _discovery.read_scope(NoRequests(), {'vault_types': ['backup'], 'discovery': 'arm', 'tags': tags})
+
+
+def test_tag_filters_of_text_whole_numbers_and_null_pass():
+    from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import check_tags, tags_match
+    wanted = {'env': 'prod', 'costcenter': 1234, 'owner': None}
+    assert check_tags(wanted) == wanted
+    assert tags_match({'tags': {'Env': 'prod', 'CostCenter': '1234', 'owner': 'x'}}, wanted) is True

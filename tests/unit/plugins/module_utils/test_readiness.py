@@ -72,7 +72,6 @@ def test_defaults_and_normal_forms():
     assert validate_requirements({'require_soft_delete': False})['require_soft_delete'] is None
     assert validate_requirements({'require_soft_delete': None, 'require_mua': None}) == dict(DEFAULT_REQUIREMENTS, require_soft_delete=None)
     assert validate_requirements({'max_retention': 'P10Y'})['max_retention'] == 'P10Y'
-    assert validate_requirements({'max_retention': ''})['max_retention'] is None
     # Validating what validation returned changes nothing.
     done = validate_requirements({'max_retention': '10y', 'require_soft_delete': 'always_on'})
     assert validate_requirements(done) == done
@@ -80,6 +79,11 @@ def test_defaults_and_normal_forms():
 
 @pytest.mark.parametrize('requirements, words', [
     ({'max_retentoin': '10y'}, ['unknown key(s) max_retentoin', 'allowed: max_retention, require_soft_delete']),
+    # Empty text (a variable that came out empty) was taken as no requirement: vaults with soft delete off, or keeping
+    # recovery points for any time, were then locked. Null still means no requirement.
+    ({'require_soft_delete': ''}, ["requirements.require_soft_delete is '' (from a variable that came out empty?)", 'null for no']),
+    ({'require_soft_delete': '  '}, ["require_soft_delete is '  '"]),
+    ({'max_retention': ''}, ["requirements.max_retention is '' (from a variable that came out empty?)", 'null for no limit']),
     ({'max_retention': 'ten years'}, ["requirements.max_retention: invalid duration 'ten years'", 'P1Y']),
     ({'max_retention': 'PT10H'}, ['requirements.max_retention']),
     ({'max_retention': '101y'}, ['requirements.max_retention is 101y', '99 years']),

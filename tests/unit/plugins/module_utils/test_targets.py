@@ -90,6 +90,32 @@ def test_exclusions_not_understood_are_errors_naming_the_entry(entry, message):
     assert message in str(err.value)
 
 
+@pytest.mark.parametrize('name, rg, words', [
+    ('rsv-prod-0\u0031', 'rg-prod', None),                                       # plain digits: a vault name
+    ('rsv-pr\u043ed-01', 'rg-prod', 'U+043E CYRILLIC SMALL LETTER O'),         # a look-alike letter
+    ('rsv-prod-01\u200b', 'rg-prod', 'U+200B ZERO WIDTH SPACE'),               # an invisible character
+    ('rsv-prod-01?api-version=1', 'rg-prod', 'U+003F QUESTION MARK'),
+    ('rsv-prod-01#x', 'rg-prod', 'U+0023 NUMBER SIGN'),
+    ('rsv-prod%2F..', 'rg-prod', 'U+0025 PERCENT SIGN'),
+    ('r' * 51, 'rg-prod', 'is not a vault name (2 to 50 letters A-Z'),
+    ('rsv-prod-01', 'rg-prod\u202e', 'U+202E RIGHT-TO-LEFT OVERRIDE'),
+    ('rsv-prod-01', 'rg%2Fprod', 'U+0025 PERCENT SIGN'),
+])
+def test_an_exclusion_id_whose_vault_name_no_vault_can_have_is_refused(name, rg, words):
+    """Vault ids were taken as exclusions whatever their name: a look-alike letter or an invisible character (written by
+    mistake, or by someone who edits the exclusions) excluded nothing, and the vault the entry shows was changed with only a
+    warning. Refused before any request, as a name pattern with such characters is, naming the character."""
+    entry = RS % (SUB, rg, name)
+    if words is None:
+        assert parse_exclusion(entry)['kind'] == 'vault'
+        return
+    with pytest.raises(TargetError, match=r'harden_backup_vaults_exclude\[2\]') as err:
+        parse_exclusion(entry, 2)
+    assert 'cannot name a vault' in str(err.value) and words in str(err.value) and 'would exclude nothing' in str(err.value)
+    with pytest.raises(TargetError):
+        plan_run(reads(record('rsv-prod-01')), [entry], {'immutability': 'enabled'})
+
+
 def test_bad_entry_stops_select_before_anything_else():
     with pytest.raises(TargetError, match=r'\[1\]'):
         select_vaults(reads(record('rsv-a')), ['rsv-*', '/subscriptions/nope'])

@@ -143,6 +143,15 @@ def test_counts_below_one_are_refused_naming_the_option():
         at_least_one(0, 'max_processes', ' (one)')
 
 
+@pytest.mark.parametrize('count', [True, False])
+def test_a_count_given_as_a_boolean_is_refused(count):
+    """An unquoted yes (or true) for a count is a boolean, which Python counts as 1: taken as a concurrency of 1 without a word."""
+    with pytest.raises(InputError, match='^max_processes must be a whole number of at least 1 \\(one\\); got (true|false), a boolean'):
+        at_least_one(count, 'max_processes', ' (one)')
+    with pytest.raises(InputError, match='max_concurrency must be a whole number of at least 1; got'):
+        check_inputs(plan_args(max_concurrency=count))
+
+
 def test_good_vault_entries_pass():
     vaults = [{'id': vault_id('rsv-a')},
               {'name': 'bv-a', 'resource_group': 'rg', 'vault_type': 'backup', 'subscription_id': SUB2},
@@ -719,6 +728,13 @@ def test_a_report_dir_that_cannot_be_created_is_an_input_error(tmp_path):
     assert blocker.read_text() == 'not a directory'
 
 
+def test_a_report_dir_of_too_many_missing_directories_is_an_input_error(tmp_path):
+    """os.makedirs recurses once per missing directory: a report_dir of 1,200 of them was a RecursionError traceback."""
+    deep = str(tmp_path / '/'.join(['d'] * 1200))
+    with pytest.raises(InputError, match='cannot create the report directory .*: it has too many directories that do not exist'):
+        prepare_report_dir(deep)
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason='root may write into any directory')
 def test_a_read_only_report_dir_is_an_input_error(tmp_path):
     target = tmp_path / 'read-only'
@@ -825,6 +841,31 @@ def test_apply_results_are_sealed_and_bound_to_their_plan(tmp_path):
     (tmp_path / ('vaultlock-harden-plan-%s.applied.json' % other)).write_text(sealed)
     with pytest.raises(InputError, match='those of another plan'):
         _harden_run.load_applied(str(tmp_path), other)
+
+
+def test_a_plan_replaced_by_another_file_of_the_run_is_refused(tmp_path):
+    """The seal held against edits, but not against another file the same run sealed: a second plan of the run (another
+    baseline, other vaults, another report directory) put in a plan's place was applied and reported as that plan, and a
+    plan's apply results put there failed harden_apply and harden_report with a KeyError traceback."""
+    plan_id = save_plan(str(tmp_path), a_run(), 'reports/one', False)
+    other = save_plan(str(tmp_path), a_run(), 'reports/two', False)
+    assert load_plan(str(tmp_path), plan_id)['report_dir'] == 'reports/one'
+    path = tmp_path / ('vaultlock-harden-plan-%s.json' % plan_id)
+    path.write_bytes((tmp_path / ('vaultlock-harden-plan-%s.json' % other)).read_bytes())
+    with pytest.raises(InputError, match='plan %s on this controller was replaced by another plan of this run: it is not used' % plan_id):
+        load_plan(str(tmp_path), plan_id)
+    # The apply results of the plan, in the plan's place.
+    _harden_run.save_applied(str(tmp_path), other, {'results': {}, 'gates': {}, 'warnings': []})
+    path = tmp_path / ('vaultlock-harden-plan-%s.json' % other)
+    path.write_bytes((tmp_path / ('vaultlock-harden-plan-%s.applied.json' % other)).read_bytes())
+    with pytest.raises(InputError, match='was replaced by the apply results of a plan of this run'):
+        load_plan(str(tmp_path), other)
+    # And a plan in the place of apply results is not apply results.
+    third = save_plan(str(tmp_path), a_run(), 'reports/three', False)
+    (tmp_path / ('vaultlock-harden-plan-%s.applied.json' % third)).write_bytes(
+        (tmp_path / ('vaultlock-harden-plan-%s.json' % third)).read_bytes())
+    with pytest.raises(InputError, match='those of another plan'):
+        _harden_run.load_applied(str(tmp_path), third)
 
 
 def test_plans_that_killed_runs_left_behind_are_removed_after_a_day(tmp_path):

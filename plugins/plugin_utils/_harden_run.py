@@ -31,7 +31,7 @@ import time
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.scope import error_warnings, fallback_warnings, read_scope
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import drift_diffs
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError, at_least_one, has_control, shown
-from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import check_tags
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.fleet import check_tags
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import SCOPE_ARGSPEC, failure
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy._preset import PRESETS

@@ -207,7 +207,7 @@ def test_a_concurrency_below_one_is_refused_before_any_request(count):
     ({'env': 'prod\n'}, "tags.env: 'prod\\n' contains a control character"),
 ])
 def test_a_tag_filter_that_cannot_mean_what_it_shows_is_refused_before_any_request(tags, words):
-    from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import tags_match
+    from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.fleet import tags_match
     if isinstance(tags.get('backup'), bool):
         # What the filter did: a vault tagged backup=yes (as Azure stores every tag value: text) did not match.
         assert tags_match({'tags': {'backup': 'yes'}}, tags) is False
@@ -219,7 +219,7 @@ def test_a_tag_filter_that_cannot_mean_what_it_shows_is_refused_before_any_reque
 
 
 def test_tag_filters_of_text_whole_numbers_and_null_pass():
-    from ansible_collections.vaultlock.azure.plugins.module_utils._fleet import check_tags, tags_match
+    from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.fleet import check_tags, tags_match
     wanted = {'env': 'prod', 'costcenter': 1234, 'owner': None}
     assert check_tags(wanted) == wanted
     assert tags_match({'tags': {'Env': 'prod', 'CostCenter': '1234', 'owner': 'x'}}, wanted) is True

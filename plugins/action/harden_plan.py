@@ -14,9 +14,11 @@ from ansible import constants as C
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.auth import AUTH_ARGSPEC
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.client import AzureSession
 from ansible_collections.vaultlock.azure.plugins.module_utils._consent import ConsentError, scope_plan_arguments
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.diagnostics import attach_related
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.scope import error_warnings
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import failure
-from ansible_collections.vaultlock.azure.plugins.module_utils._policy import check_assignments, evaluate
+from ansible_collections.vaultlock.azure.plugins.module_utils._policy import check_assignments, evaluate, related_assignments
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy._preset import apply_preset
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import TLS_WARNING, plan_run
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._consent_action import task_own_keys
@@ -65,9 +67,14 @@ class ActionModule(ControllerActionBase):
             # Tens of thousands of records and drift entries: no cycle collector while they are built (freed by reference
             # counting; without_cyclic_gc collects once at its end).
             with without_cyclic_gc():
-                reads = read_targets(self._session_for(args), args, discover, flags)
+                session_for = self._session_for(args)
+                reads = read_targets(session_for, args, discover, flags)
                 warnings = read_warnings(reads)
                 run = plan_run(reads, args['exclude'], checked['baseline'], args['lock_requirements'])
+                # A listed deployIfNotExists definition (diagnostic settings, opt-in) judges each selected Recovery Services
+                # vault by its related resources: one ARM read a vault (none when no such definition is listed).
+                if related_assignments(assignments):
+                    warnings.extend(error_warnings(attach_related(session_for(None), run['vaults'], assignments, args['max_concurrency'])))
                 run['scope_failure'] = scope_failure(reads, run, args, discover)
                 run['scope_errors'] = '; '.join(scope_errors(reads))
                 # What Azure Policy would say of the vaults as read (pure: no request, check mode or not).

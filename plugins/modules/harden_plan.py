@@ -129,9 +129,14 @@ options:
     description:
       - The Azure Policy built-in definitions to evaluate on the vaults read, for the C(azure_policy) section of the reports,
         a dictionary from a vault-level Azure Backup built-in definition's name (its GUID) to its parameters (V({}) for the
-        definition's defaults). Unset (null) means every one of the 14 with its default parameters; V({}) means no section.
+        definition's defaults). Unset (null) means the 14 that judge a vault property, each with its default parameters;
+        V({}) means no section. The deployIfNotExists definition for diagnostic settings (c717fb0c-d118-4c43-ab3d-ece30ac81fb3)
+        is evaluated only when listed here, and then reads each selected Recovery Services vault's diagnostic settings from
+        ARM (one read a vault); a vault whose settings cannot be read is reported as not evaluated, with the reason. The
+        collection never deploys diagnostic settings.
       - Checked before any request; an unknown name, an unknown parameter or a value the definition does not allow is an error.
-      - The evaluation reads no more than the vaults discovery read, and sends no request.
+      - The evaluation reads no more than the vaults discovery read, and sends no request, but for the diagnostic settings
+        reads of that definition when it is listed.
     type: raw
     version_added: 0.2.0
   baseline_preset:

@@ -14,7 +14,7 @@ import re
 import uuid
 from urllib.parse import quote
 
-from . import bodies, lro, mua, routes, rules, secure_default, security, versions
+from . import bodies, diagnostics, lro, mua, routes, rules, secure_default, security, versions
 from . import items as items_model
 from .errors import ArmError, bad_request, not_found, rg_not_found, sub_not_found
 from .throttle import VirtualClock
@@ -83,6 +83,8 @@ def _route(kind, rest_low):
         return "guard_proxy"
     if kind == "rs" and count == 3 and rest_low[1] == "backupstorageconfig" and rest_low[2] == "vaultstorageconfig":
         return "storage_config"
+    if kind == "rs" and count in (4, 5) and rest_low[1:4] == ["providers", "microsoft.insights", "diagnosticsettings"]:
+        return "diagnostics"
     if kind == "dp" and rest_low[1] == "backupinstances" and count in (2, 3):
         return "items" if count == 2 else "item"
     if rest_low[1] == "backuppolicies":
@@ -299,7 +301,9 @@ class Arm:
         location = vault["body"].get("location") if vault else (req.body.get("location") if isinstance(req.body, dict) else None)
         location = location or rg_entry.get("location")
         vtype = "vaults" if kind == "rs" else "backupVaults"
-        if route in ("policies", "policy", "policy_op", "config", "items", "guard_proxy", "storage_config") and kind == "rs":
+        if route == "diagnostics":
+            ver = self.check_version(req, diagnostics.VERSIONS, "diagnosticSettings", location)
+        elif route in ("policies", "policy", "policy_op", "config", "items", "guard_proxy", "storage_config") and kind == "rs":
             ver = self.check_version(req, versions.RS_BACKUP_VERSIONS, _rtype(vtype, rest), location)
         else:
             ver = self.check_version(req, versions.RS_VAULT_VERSIONS if kind == "rs" else versions.DP_VERSIONS,
@@ -318,6 +322,9 @@ class Arm:
             raise not_found(RS_TYPE if kind == "rs" else DP_TYPE, name, rg_entry["name"])
         if route == "config":
             return self.vault_config(req, vault)
+        if route == "diagnostics":
+            with self.store.lock:
+                return diagnostics.handle(req, vault, rest[4] if len(rest) > 4 else None)
         if route == "guard_proxy":
             with self.store.lock:
                 return routes.guard_proxies(req, vault, rest[2] if len(rest) > 2 else None, rest_low[3] if len(rest) > 3 else None,

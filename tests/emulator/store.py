@@ -14,7 +14,7 @@ import threading
 import uuid
 
 from . import items as item_bodies
-from . import mua, secure_default
+from . import diagnostics, mua, secure_default
 from . import security
 from .bodies import dp_defaults, rs_defaults, tagged
 
@@ -287,9 +287,15 @@ class Store:
                         mua.check_exclusions(kind, vault.get("resource_guard_excluded"))
                     except ValueError as exc:
                         raise FleetError("vault %s: %s" % (vault["name"], exc)) from exc
-                    rg_entry[kind][vault["name"].lower()] = {"body": body, "policies": policies, "sd_api": sd_api, "sbd": sbd,
-                                                             "items": items, "guard_tenant": vault.get("resource_guard_tenant"),
-                                                             "guard_excluded": list(vault.get("resource_guard_excluded") or [])}
+                    record = {"body": body, "policies": policies, "sd_api": sd_api, "sbd": sbd,
+                              "items": items, "guard_tenant": vault.get("resource_guard_tenant"),
+                              "guard_excluded": list(vault.get("resource_guard_excluded") or [])}
+                    if vault.get("diagnostic_settings"):
+                        if kind != "rs" or not isinstance(vault["diagnostic_settings"], dict):
+                            raise FleetError("vault %s: diagnostic_settings is a dictionary {name: properties}, on a Recovery "
+                                             "Services vault" % vault["name"])
+                        record["diagnostics"] = diagnostics.load(record, vault["diagnostic_settings"])
+                    rg_entry[kind][vault["name"].lower()] = record
                 entry["rgs"][rg_name.lower()] = rg_entry
             subs[sid.lower()] = entry
         with self.lock:

@@ -9,6 +9,7 @@ evaluator are test_azure_policy.py's."""
 from __future__ import annotations
 
 import json
+import re
 
 import jsonschema
 import pytest
@@ -68,6 +69,31 @@ def non_compliant_of_findings(report, want):
 
 
 BAD = {'d6f6f560-14b7-49a4-9fc8-d2c3a9807868': {'effect': 'Deny'}}
+# The deployIfNotExists definition for diagnostic settings (opt-in): listed alone in the 'dine' step.
+DINE = 'c717fb0c-d118-4c43-ab3d-ece30ac81fb3'
+
+
+def with_diagnostic_settings(fleet):
+    """Recovery Services vaults of the fleet with diagnostic settings (the Azure Monitor spec examples' shapes,
+    test_policy_dine.py): index 0 of each group compliant, 2 the list example's setting, 4 none; the verdict each should
+    get ({vault name: True for non-compliant}) and the vault whose read is refused with a 403."""
+    from tests.unit.plugins.module_utils.test_policy_dine import compliant_setting, listed  # pylint: disable=import-outside-toplevel
+    want, denied = {}, None
+    for sub in fleet['subscriptions']:
+        for group in sub['resource_groups']:
+            for entry in group['vaults']:
+                if entry['type'] != 'recovery_services':
+                    continue
+                index = int(entry['name'].rsplit('-', 1)[-1])
+                if index == 0:
+                    entry['diagnostic_settings'] = {'setbypolicy_logAnalytics': compliant_setting()['properties']}
+                elif index == 2:
+                    entry['diagnostic_settings'] = {'mysetting': listed()['properties']}
+                want[entry['body']['id']] = index != 0
+                denied = denied or entry['body']['id']
+    return want, denied
+
+
 EVERYWHERE = {'harden_backup_vaults_subscription_ids': ['all']}
 
 
@@ -79,17 +105,58 @@ def policy_run(module_runner):
     emulator = module_runner.emulator
     fleet_27, vaults_27 = policy_fleet(27)
     fleet_2727, vaults_2727 = policy_fleet(2727)
+    dine_want, denied = with_diagnostic_settings(fleet_2727)
     before_2727 = stored(fresh_fleet(module_runner, fleet_2727), vaults_2727)
     bodies_27 = stored(fresh_fleet(module_runner, fleet_27), vaults_27)
     steps_27, runs = check_steps()
     batch = Batch(module_runner).role_steps(steps_27)
-    batch.emulator(reset=True, load_fleet=fleet_2727)
+    batch.emulator(reset=True, load_fleet=fleet_2727, faults=[{
+        'method': 'GET', 'path_regex': re.escape(denied) + '/providers/Microsoft.Insights/diagnosticSettings$', 'status': 403,
+        'code': 'AuthorizationFailed', 'message': 'The client does not have authorization to perform action '
+        "'Microsoft.Insights/diagnosticSettings/read' over scope '%s/providers/Microsoft.Insights'." % denied}])
     batch.role_steps([
+        step('dine', check=True, harden_backup_vaults_azure_policy={DINE: {}}, **EVERYWHERE),
         step('apply', harden_backup_vaults_discovery='arm', harden_backup_vaults_fail_on_error=False, **EVERYWHERE),
         step('off', check=True, harden_backup_vaults_azure_policy={}, **EVERYWHERE),
         step('bad', check=True, harden_backup_vaults_azure_policy=BAD, **EVERYWHERE)])
     run = batch.play()
-    return {'bodies': bodies_27, 'runs': runs, 'before': before_2727, 'after': stored(emulator, vaults_2727), 'steps': run.steps}
+    return {'bodies': bodies_27, 'runs': runs, 'before': before_2727, 'after': stored(emulator, vaults_2727), 'steps': run.steps,
+            'dine': (dine_want, denied)}
+
+
+def diagnostic_reads(run):
+    return [e for e in run.requests if e['method'] == 'GET' and 'diagnosticsettings' in e['path'].lower()]
+
+
+def test_the_diagnostic_settings_definition_is_read_and_judged_only_when_listed(policy_run):
+    """Listed, the deployIfNotExists definition costs one diagnostic settings read per Recovery Services vault (through the
+    paced ARM pipeline) and gives its verdict in every report; a vault whose read is refused (403) is not evaluated, with
+    the reason. Not listed (every other step: the defaults, other parameters, the apply, {}), nothing of it is read."""
+    want, denied = policy_run['dine']
+    steps = policy_run['steps']
+    run = steps['dine']
+    assert run.failed is None, run.output
+    assert run.writes == []
+    reads = diagnostic_reads(run)
+    assert sorted(e['path'].lower() for e in reads) == sorted(
+        (vid + '/providers/Microsoft.Insights/diagnosticSettings').lower() for vid in want)
+    assert all(e['query'].get('api-version') in ('2021-05-01-preview', ['2021-05-01-preview']) for e in reads)
+    files = files_of(run)
+    report = check_files(files, 1)
+    (row,) = report['azure_policy']['definitions']
+    assert row['name'] == DINE and row['effect'] == 'deployIfNotExists' and row['related_type'] == 'Microsoft.Insights/diagnosticSettings'
+    assert row['not_evaluated'] == [{'id': denied, 'reason': row['not_evaluated'][0]['reason']}]
+    assert 'HTTP 403 AuthorizationFailed' in row['not_evaluated'][0]['reason']
+    judged = dict((vid, bad) for vid, bad in want.items() if vid != denied)
+    assert row['vaults'] == len(judged) and sorted(row['non_compliant'], key=str.lower) == sorted(
+        (vid for vid, bad in judged.items() if bad), key=str.lower)
+    assert 0 < len(row['non_compliant']) < row['vaults']
+    for text in (files['drift.md'], files['drift.html']):
+        assert 'does not deploy Microsoft.Insights/diagnosticSettings' in text and '1 not evaluated' in text
+    (rule,) = [r for r in json.loads(files['drift.sarif'])['runs'][0]['tool']['driver']['rules'] if r['id'] == 'azure-policy/' + DINE]
+    assert rule['properties']['not_evaluated'] == 1 and rule['properties']['non_compliant'] == len(row['non_compliant'])
+    for name in ('graph_defaults', 'arm_defaults', 'graph_params', 'arm_params', 'locked_vs_audit', 'apply', 'off'):
+        assert diagnostic_reads(steps[name]) == [], name
 
 
 def test_check_mode_verdicts_equal_the_definitions_through_resource_graph_and_arm(policy_run):

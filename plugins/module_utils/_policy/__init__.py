@@ -6,7 +6,7 @@
 # Its API may change without notice.
 """Azure Policy parity: what the vault-level Azure Backup built-in definitions say of each vault (pure, no I/O).
 
-- ``_definitions``: the 14 definitions (Microsoft's JSON files, with their source), read on first use;
+- ``_definitions``: the 15 definitions (Microsoft's JSON files, with their source), read on first use;
   ``_aliases``: the property path of each alias they read (with its source); ``_evaluator``: the condition language.
 - ``policy_fields(raw)``: the part of a vault's ARM body (or Resource Graph row: the same ``type`` and ``properties``)
   the definitions read, kept on each vault record as ``policy_fields`` (a few short strings a vault, so 20,000 vaults
@@ -17,6 +17,11 @@
 - ``check_assignments(value)``: the role variable harden_backup_vaults_azure_policy checked (names, parameters,
   allowed values), with every definition's parameter defaults applied.
 - ``evaluate(records, assignments)``: drift.json's ``azure_policy`` section.
+- ``related_assignments(assignments)`` and ``selects(definition, parameters, record)``: the assigned definitions whose
+  verdict needs a related resource of each vault (the deployIfNotExists definition for diagnostic settings, opt-in), and
+  whether a definition's ``if`` selects a vault (so only those vaults' related resources are read). Discovery reads them
+  (``_discovery/diagnostics.py``) into ``record['related'][<type lower-cased>]`` (the resources' ARM bodies) or
+  ``record['related_errors'][<type lower-cased>]`` (why they could not be read).
 - ``DEFINITIONS_BY_SETTING``: the definitions each hardening setting's findings answer to, per vault kind.
 
 Independent of the baseline: the baseline says what a run changes, this says what Azure Policy would say of the vaults
@@ -26,16 +31,21 @@ as discovery read them.
 from __future__ import annotations
 
 import functools
+import json
+import re
 import sys
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, shown
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import PROVIDERS
-from ansible_collections.vaultlock.azure.plugins.module_utils._policy._aliases import ALIASES, TOP_LEVEL, split_path
-from ansible_collections.vaultlock.azure.plugins.module_utils._policy._definitions import definitions
+from ansible_collections.vaultlock.azure.plugins.module_utils._policy._aliases import ALIASES, RELATED_ALIASES, TOP_LEVEL, split_path
+from ansible_collections.vaultlock.azure.plugins.module_utils._policy._definitions import OPT_IN, definitions
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy._evaluator import (
+    Context,
     PolicyRuleError,
     effect_of,
+    existence,
     non_compliant,
+    resolve,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import RULES
 
@@ -70,20 +80,52 @@ def _fields(condition, found):
     return found
 
 
+def _all_of(condition):
+    """The members of a condition's ``allOf`` (the key is case-insensitive: the diagnostic settings definition writes
+    ``allof``)."""
+    for key, value in condition.items():
+        if str(key).lower() == 'allof' and isinstance(value, list):
+            return value
+    return []
+
+
 def _kind_of(definition):
     """The vault kind a definition judges (its ``field: type`` condition)."""
-    for condition in definition['if'].get('allOf') or []:
+    for condition in _all_of(definition['if']):
         if isinstance(condition, dict) and str(condition.get('field', '')).lower() == 'type':
             return _TYPE_KIND[str(condition.get('equals')).lower()]
     raise PolicyRuleError('definition %s names no vault type' % definition['name'])
 
 
+_TAG_FIELD = re.compile(r"tags(\..+|\[.*\])?", re.IGNORECASE | re.DOTALL)
+
+
+def _known_field(name, definition):
+    """Whether the collection can read a field of a definition's ``if``: an alias of ``_aliases``, a top-level field, or a
+    template expression that names a tag (``[concat('tags[', parameters('tagName'), ']')]``, checked with the parameters'
+    defaults; a vault record keeps its tags)."""
+    if name.lower() in ALIASES or name in TOP_LEVEL:
+        return True
+    if name.startswith('[') and not name.startswith('[['):
+        defaults = dict((key, spec['default']) for key, spec in definition['parameters'].items() if 'default' in spec)
+        try:
+            value = resolve(name, Context({}, defaults))
+        except PolicyRuleError:
+            return False
+        return isinstance(value, str) and _TAG_FIELD.fullmatch(value) is not None
+    return False
+
+
 @functools.lru_cache(maxsize=None)
 def _tables():
     """BY_NAME and KIND, from the definitions (read now); a definition that reads a field no alias of ``_aliases`` names
-    (so policy_fields would not keep it) is refused."""
+    (so policy_fields would not keep it), or a related resource's field ``RELATED_ALIASES`` does not map, is refused."""
     for definition in definitions():
-        unknown = sorted(name for name in _fields(definition['if'], set()) if name.lower() not in ALIASES and name not in TOP_LEVEL)
+        unknown = sorted(name for name in _fields(definition['if'], set()) if not _known_field(name, definition))
+        details = definition.get('details')
+        if details:
+            unknown.extend(sorted(name for name in _fields(details.get('existenceCondition') or {}, set())
+                                  if name.lower() not in RELATED_ALIASES))
         if unknown:
             raise PolicyRuleError('definition %s reads %s, which _aliases does not map' % (definition['name'], ', '.join(unknown)))
     return {
@@ -241,8 +283,9 @@ def body_of(fields):
 # ------------------------------------------------------------------------------------------- the role variable
 
 def default_assignments():
-    """Every definition with its default parameters (the default of harden_backup_vaults_azure_policy)."""
-    return dict((definition['name'], {}) for definition in definitions())
+    """Every definition with its default parameters (the default of harden_backup_vaults_azure_policy), but the opt-in
+    ones (``_definitions.OPT_IN``: they cost one ARM read per vault)."""
+    return dict((definition['name'], {}) for definition in definitions() if definition['name'] not in OPT_IN)
 
 
 def _check_value(name, key, spec, value):
@@ -262,6 +305,12 @@ def _check_value(name, key, spec, value):
             return candidate
     raise InputError('%s: %s is not one of the values the definition allows (%s)'
                      % (where, shown(value), ', '.join(str(v).lower() if isinstance(v, bool) else str(v) for v in allowed)))
+
+
+def _judged_by(definition, key):
+    """Whether the verdict reads parameter ``key`` (its ``if``, effect or existenceCondition name parameters('key'))."""
+    text = json.dumps([definition['if'], definition['effect'], (definition.get('details') or {}).get('existenceCondition')]).lower()
+    return "parameters('%s')" % key.lower() in text
 
 
 def check_assignments(value):
@@ -304,8 +353,10 @@ def check_assignments(value):
                 parameters[key] = wanted[definition['name']][key]
             elif 'default' in spec:
                 parameters[key] = spec['default']
-            else:
+            elif _judged_by(definition, key):
                 raise InputError('%s.%s: parameter %s has no default: give it' % (VARIABLE, definition['name'], key))
+            # else: a parameter only the deployment of a deployIfNotExists definition takes (logAnalytics, the workspace a
+            # remediation task deploys to) plays no part in the verdict and may be left out.
         assignments.append((definition, parameters))
     return assignments
 
@@ -329,17 +380,44 @@ class _Judged:
         self.effect = effect_of(definition['effect'], parameters)
         self.evaluated = self.effect.lower() != 'disabled'
         self.kind = _tables()['KIND'][definition['name']]
+        self.related = (definition.get('details') or {}).get('type')
         self.vaults = 0
         self.failing = []
+        self.unjudged = []
 
     def row(self):
         definition = self.definition
-        return {
+        row = {
             'name': definition['name'], 'id': definition_id(definition['name']), 'display_name': definition['display_name'],
             'version': definition['version'], 'parameters': dict(self.parameters), 'effect': self.effect,
             'evaluated': self.evaluated, 'vault_type': self.kind, 'vaults': self.vaults,
             'non_compliant': sorted(self.failing, key=str.lower), 'help_uri': help_uri(definition),
         }
+        if self.related:
+            # A deployIfNotExists definition: judged on each vault's related resources, which only Azure Policy's
+            # remediation task deploys (this collection never writes them); vaults whose resources could not be read.
+            row.update(related_type=self.related, remediation=REMEDIATION % self.related,
+                       not_evaluated=sorted(self.unjudged, key=lambda item: item['id'].lower()))
+        return row
+
+    def judge_related(self, record, kind):
+        """The verdict on one vault of a definition that reads related resources (no memo: it depends on the vault's own
+        tags and related resources)."""
+        if not self.evaluated or kind != self.kind:
+            return
+        if not selects(self.definition, self.parameters, record):
+            # The if does not select the vault (its exclusion tag): nothing to deploy, so not non-compliant.
+            self.vaults += 1
+            return
+        key = self.related.lower()
+        error = (record.get('related_errors') or {}).get(key)
+        found = (record.get('related') or {}).get(key)
+        if error is not None or found is None:
+            self.unjudged.append({'id': str(record['id']), 'reason': error or 'its %s were not read' % self.related})
+            return
+        self.vaults += 1
+        if not exists(self.definition, self.parameters, found):
+            self.failing.append(str(record['id']))
 
 
 def _verdict(judged, kind, fields):
@@ -347,7 +425,7 @@ def _verdict(judged, kind, fields):
     body = None
     verdict = []
     for entry in judged:
-        if not entry.evaluated or kind != entry.kind:
+        if not entry.evaluated or kind != entry.kind or entry.related:
             continue
         body = body if body is not None else body_of(fields)
         verdict.append((entry, non_compliant(entry.definition['if'], body, entry.parameters)))
@@ -370,8 +448,15 @@ def evaluate(records, assignments):
     A verdict depends only on the vault's kind and its policy_fields (the parameters are the same for every vault), so
     vaults configured alike are judged once: the body is rebuilt from policy_fields, judged by every definition of the
     kind, and dropped. A vault whose fields cannot be a key is judged on its own.
+
+    A definition that reads related resources (deployIfNotExists, Learn "Azure Policy definitions deployIfNotExists
+    effect") judges each vault its ``if`` selects by them: compliant when at least one related resource satisfies
+    ``details.existenceCondition``, non-compliant when none does (none at all included); a vault whose related resources
+    could not be read is listed in the row's ``not_evaluated`` with the reason, never counted as compliant. Its row also
+    names ``related_type`` and says that Azure Policy's remediation task, not this collection, deploys them.
     """
     judged = [_Judged(definition, parameters) for definition, parameters in assignments]
+    related = [entry for entry in judged if entry.related]
     verdicts = {}
     for record in records:
         kind = record.get('vault_type')
@@ -386,7 +471,47 @@ def evaluate(records, assignments):
             entry.vaults += 1
             if failed:
                 entry.failing.append(str(record['id']))
+        for entry in related:
+            entry.judge_related(record, kind)
     return {'definitions': [entry.row() for entry in judged]}
+
+
+REMEDIATION = ('This collection does not deploy %s: Azure Policy\'s remediation task does (an assignment of the definition '
+               'with a managed identity). No hardening setting answers to it.')
+
+
+def related_assignments(assignments):
+    """The checked assignments (``check_assignments``) whose definitions read related resources, evaluated ones only:
+    ``[(definition, parameters, related type)]``."""
+    out = []
+    for definition, parameters in assignments or []:
+        details = definition.get('details')
+        if details and str(effect_of(definition['effect'], parameters)).lower() != 'disabled':
+            out.append((definition, parameters, details['type']))
+    return out
+
+
+def vault_body(record):
+    """What a definition's ``if`` reads of a vault record: its policy_fields as a body, with the record's name, id and
+    tags (a definition's tag exclusion reads them)."""
+    body = body_of(record.get('policy_fields') or {})
+    body.update(name=record.get('name'), id=record.get('id'), tags=dict(record.get('tags') or {}))
+    return body
+
+
+def selects(definition, parameters, record):
+    """Whether the definition's ``if`` selects the vault record (for a deployIfNotExists definition: the vaults whose
+    related resources count)."""
+    return non_compliant(definition['if'], vault_body(record), parameters)
+
+
+def exists(definition, parameters, resources):
+    """Whether at least one related resource (ARM bodies) satisfies the definition's ``existenceCondition`` (none given:
+    any resource does; Learn, "deployIfNotExists properties")."""
+    condition = (definition.get('details') or {}).get('existenceCondition')
+    if not condition:
+        return bool(resources)
+    return any(existence(condition, resource if isinstance(resource, dict) else {}, parameters) for resource in resources)
 
 
 def finding_definitions(section, setting, vault_type):

@@ -14,6 +14,12 @@ none is assumed. Most read ``properties.<the alias' path>``; the private endpoin
 (``privateEndpointConnections[*].provisioningState`` reads ``properties.privateEndpointConnections[*].properties.
 provisioningState``, while ``privateEndpointConnections[*].id`` reads the connection's own ``id``).
 
+The deployIfNotExists definition for diagnostic settings reads a related resource, ``Microsoft.Insights/diagnosticSettings``
+(an extension resource of the vault, read by ``GET {vault id}/providers/Microsoft.Insights/diagnosticSettings``), in its
+``existenceCondition``: ``RELATED_ALIASES`` holds those aliases, from the same list, same commit,
+aliases/microsoft.insights/diagnosticSettings.md ("Default Path" column). They are kept apart from ``ALIASES`` because
+they are never read from a vault body (``_policy.policy_fields`` reads the paths of ``ALIASES`` only).
+
 Alias names are case-insensitive (Microsoft Learn, "Azure Policy definition structure": aliases; the backup vault
 immutability definition writes ``immutabilitySettings.State``); the keys below are lower-cased.
 """
@@ -47,6 +53,16 @@ ALIASES = {
     _BV + 'featuresettings.crosssubscriptionrestoresettings.state': 'properties.featureSettings.crossSubscriptionRestoreSettings.state',
     _BV + 'securitysettings.immutabilitysettings.state': 'properties.securitySettings.immutabilitySettings.state',
     _BV + 'securitysettings.softdeletesettings.state': 'properties.securitySettings.softDeleteSettings.state',
+}
+
+# The aliases of related resources (lower-cased) -> property path in the related resource's ARM body, by resource type.
+_DS = 'microsoft.insights/diagnosticsettings/'
+RELATED_ALIASES = {
+    _DS + 'logs[*]': 'properties.logs[*]',
+    _DS + 'logs[*].category': 'properties.logs[*].category',
+    _DS + 'logs[*].enabled': 'properties.logs[*].enabled',
+    _DS + 'workspaceid': 'properties.workspaceId',
+    _DS + 'loganalyticsdestinationtype': 'properties.logAnalyticsDestinationType',
 }
 
 # Fields that are not aliases (Microsoft Learn, "Azure Policy definition structure", policy rule: fields).

@@ -11,8 +11,13 @@ definitions count", "Azure Policy definition functions"):
 
 - logical operators ``allOf``, ``anyOf``, ``not`` (their names, like every key and every alias, case-insensitive);
 - conditions on ``field`` (``type``, ``name``, ``kind``, ``location``, ``id``, ``fullName``, ``tags``, ``tags.<name>``,
-  ``tags['<name>']`` and aliases), on ``value`` (a literal or a template expression) and on ``count`` (``field`` of an
-  ``[*]`` alias, with an optional ``where`` whose ``[*]`` aliases read the current member);
+  ``tags['<name>']``, ``tags[<name>]`` and aliases; Learn, "Fields": "``tags.<tagName>``, ``tags[tagName]``, and
+  ``tags[tag.with.dots]`` are acceptable ways to declare a tags field"). ``tags[]`` (a tag of empty name, what the
+  diagnostic settings definition builds from its default tagName '') names no tag a resource can have: no Microsoft
+  source says how Azure evaluates it, so it is **assumed** to be a missing field like any absent tag (it equals nothing,
+  so the definition's ``not equals`` exclusion does not exclude the vault: the safe side, the definition applies),
+  on ``value`` (a literal or a template expression) and on ``count`` (``field`` of an ``[*]`` alias, with an optional
+  ``where`` whose ``[*]`` aliases read the current member);
 - the operators equals, notEquals, like, notLike, match, matchInsensitively, notMatch, notMatchInsensitively, contains,
   notContains, in, notIn, containsKey, notContainsKey, less, lessOrEquals, greater, greaterOrEquals, exists;
 - strings compare case-insensitively, except ``match``/``notMatch`` ("Conditions": "When using the match and notMatch
@@ -28,7 +33,10 @@ definitions count", "Azure Policy definition functions"):
   length, string, bool, int, true, false; ``[[`` at the start is a literal ``[``.
 
 A boolean compared with a string compares as 'true' / 'false' (Azure Policy's comparisons are not typed for strings;
-this coercion is **assumed**, the definitions here compare booleans with booleans only). Anything else (another
+this coercion is **assumed**: no Microsoft page says it. The diagnostic settings definition relies on it, comparing
+``logs[*].enabled`` (a boolean in the Azure Monitor spec) with the string "True", and its own deployment writes
+``"enabled": "true"``; without the coercion no setting could ever satisfy Microsoft's built-in, so the collection follows
+the definition's evident intent). Anything else (another
 function, an unknown operator) raises PolicyRuleError, never a wrong verdict.
 """
 
@@ -37,7 +45,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
-from ansible_collections.vaultlock.azure.plugins.module_utils._policy._aliases import ALIASES, split_path
+from ansible_collections.vaultlock.azure.plugins.module_utils._policy._aliases import ALIASES, RELATED_ALIASES, split_path
 
 
 class PolicyRuleError(VaultlockError):
@@ -107,7 +115,7 @@ def read_path(body, parts):
 
 def alias_path(alias):
     """The property path of a field alias; PolicyRuleError when it is not one this collection knows."""
-    path = ALIASES.get(alias.lower())
+    path = ALIASES.get(alias.lower()) or RELATED_ALIASES.get(alias.lower())
     if path is None:
         raise PolicyRuleError('unknown Azure Policy alias %s (plugins/module_utils/_policy/_aliases.py lists the known ones)' % alias)
     return path
@@ -256,13 +264,15 @@ def _tokens(text):
 class Context:
     """What an expression or a condition reads: the resource body, the parameters and the current count members."""
 
-    def __init__(self, body, parameters, members=None):
+    def __init__(self, body, parameters, members=None, absent_fails=False):
         self.body = body
         self.parameters = _lower_keys(parameters or {})
         self.members = members or []
+        # True: a condition on an absent field (other than exists) is false, whatever its operator (see existence()).
+        self.absent_fails = absent_fails
 
     def with_member(self, prefix_parts, member):
-        return Context(self.body, self.parameters, self.members + [(prefix_parts, member)])
+        return Context(self.body, self.parameters, self.members + [(prefix_parts, member)], self.absent_fails)
 
     def _scope(self, name):
         """(the node a field alias is read from, the rest of its path): the current count member its path starts with,
@@ -293,9 +303,11 @@ class Context:
             return read_path(self.body, ['identity', 'type'])
         if lowered == 'tags':
             return _get(self.body, 'tags')
-        tag = re.fullmatch(r"tags(?:\.(.+)|\['(.+)'\])", name, re.IGNORECASE)
+        tag = re.fullmatch(r"tags(?:\.(.+)|\['(.+)'\]|\[([^']*)\])", name, re.IGNORECASE | re.DOTALL)
         if tag:
-            return _get(_get(self.body, 'tags'), tag.group(1) or tag.group(2))
+            wanted = tag.group(1) or tag.group(2) or tag.group(3) or ''
+            # tags[] (empty name): no tag has it (assumed, see the module docstring): missing.
+            return _get(_get(self.body, 'tags'), wanted) if wanted else MISSING
         node, parts = self._scope(name)
         return read_path(node, parts)
 
@@ -386,6 +398,12 @@ def _count(spec, context):
     return sum(1 for member in members if evaluate(spec['where'], context.with_member(parts, member)))
 
 
+def _compare(context, operator, value, wanted):
+    if value is MISSING and context.absent_fails and operator != 'exists':
+        return False
+    return compare(operator, value, wanted)
+
+
 def evaluate(condition, context):
     """Whether a condition (a policyRule.if, or a part of it) holds for the context's resource."""
     if not isinstance(condition, dict):
@@ -405,8 +423,8 @@ def evaluate(condition, context):
         name = resolve(lowered['field'], context)
         selected = context.selects(name)
         if selected is not None:
-            return all(compare(operator, value, wanted) for value in selected)
-        return compare(operator, context.field(name), wanted)
+            return all(_compare(context, operator, value, wanted) for value in selected)
+        return _compare(context, operator, context.field(name), wanted)
     if 'value' in lowered:
         value = resolve(lowered['value'], context)
         return compare(operator, MISSING if value is None else value, wanted)
@@ -416,6 +434,18 @@ def evaluate(condition, context):
 def effect_of(effect, parameters):
     """The effect of a definition under its parameters ('Audit', 'Deny', 'Modify', 'Disabled', ...)."""
     return str(resolve(effect, Context({}, parameters)))
+
+
+def existence(condition, body, parameters):
+    """Whether a related resource (its ARM body) satisfies a definition's ``details.existenceCondition``.
+
+    An absent (or null) field is read both ways this module knows: as everywhere else (it equals nothing, so the negated
+    operators hold) and as failing every condition but ``exists``; the resource satisfies the condition only when both
+    readings say so. No Microsoft source says how Azure Policy compares an absent property with ``notEquals ""`` (the
+    diagnostic settings definition's ``workspaceId`` test, which the Azure Monitor spec may answer with null or leave out):
+    the rule is **assumed**, on the safe side, so that a setting without a workspace never makes a vault compliant.
+    """
+    return bool(evaluate(condition, Context(body, parameters)) and evaluate(condition, Context(body, parameters, absent_fails=True)))
 
 
 def non_compliant(rule_if, body, parameters):

@@ -40,6 +40,14 @@ def section(value):
         out = dict((key, None if row.get(key) is None else str(row.get(key))) for key in _KEYS)
         out.update(parameters=dict(row.get('parameters') or {}), evaluated=bool(row.get('evaluated')),
                    vaults=int(row.get('vaults') or 0), non_compliant=[str(v) for v in row['non_compliant']])
+        if row.get('related_type') is not None:
+            # A deployIfNotExists definition (diagnostic settings): judged on related resources, which the collection
+            # never deploys; the vaults whose related resources could not be read, with the reason.
+            unread = row.get('not_evaluated') or []
+            if not isinstance(unread, list) or not all(isinstance(item, Mapping) for item in unread):
+                raise PolicyReportError('azure_policy not_evaluated must be a list of {id, reason}')
+            out.update(related_type=str(row['related_type']), remediation=str(row.get('remediation') or ''),
+                       not_evaluated=[{'id': str(item.get('id')), 'reason': str(item.get('reason'))} for item in unread])
         rows.append(out)
     return {'definitions': rows}
 
@@ -79,7 +87,10 @@ def finding_verdicts(report, finding):
 def _status(row):
     if not row['evaluated']:
         return 'not evaluated (effect Disabled)'
-    return '%d of %d non-compliant' % (len(row['non_compliant']), row['vaults'])
+    status = '%d of %d non-compliant' % (len(row['non_compliant']), row['vaults'])
+    if row.get('not_evaluated'):
+        status += ', %d not evaluated' % len(row['not_evaluated'])
+    return status
 
 
 def _parameters(row):
@@ -111,13 +122,23 @@ def markdown_lines(report, escape, table):
         ['[%s](%s)' % (escape(r['display_name']), r['help_uri']), escape(r['version']), escape(r['effect']),
          escape(_parameters(r)), escape(_status(r))] for r in rows]))
     for row in rows:
-        if not row['non_compliant']:
+        if not row['non_compliant'] and not row.get('not_evaluated') and not row.get('remediation'):
             continue
-        lines.extend(['', '### %s' % escape(row['display_name']), '', '`%s`' % row['id'].replace('`', ''), ''])
-        lines.extend(table(['Non-compliant vault', 'ARM id'], [
-            [escape(_vault_name(v)), escape(v)] for v in row['non_compliant'][:MAX_LISTED]]))
-        if len(row['non_compliant']) > MAX_LISTED:
-            lines.extend(['', '... and %d more (drift.json lists them all)' % (len(row['non_compliant']) - MAX_LISTED)])
+        lines.extend(['', '### %s' % escape(row['display_name']), '', '`%s`' % row['id'].replace('`', '')])
+        if row.get('remediation'):
+            lines.extend(['', escape(row['remediation'])])
+        if row['non_compliant']:
+            lines.append('')
+            lines.extend(table(['Non-compliant vault', 'ARM id'], [
+                [escape(_vault_name(v)), escape(v)] for v in row['non_compliant'][:MAX_LISTED]]))
+            if len(row['non_compliant']) > MAX_LISTED:
+                lines.extend(['', '... and %d more (drift.json lists them all)' % (len(row['non_compliant']) - MAX_LISTED)])
+        if row.get('not_evaluated'):
+            lines.append('')
+            lines.extend(table(['Vault not evaluated', 'Why'], [
+                [escape(_vault_name(item['id'])), escape(item['reason'])] for item in row['not_evaluated'][:MAX_LISTED]]))
+            if len(row['not_evaluated']) > MAX_LISTED:
+                lines.extend(['', '... and %d more (drift.json lists them all)' % (len(row['not_evaluated']) - MAX_LISTED)])
     return lines
 
 
@@ -141,15 +162,27 @@ def html_section(report, esc):
                                          esc(row['effect']), esc(_parameters(row)), esc(_status(row))))
     out.append('</tbody></table>')
     for row in rows:
-        if not row['non_compliant']:
+        if not row['non_compliant'] and not row.get('not_evaluated') and not row.get('remediation'):
             continue
-        out.append('<h3>%s</h3><table class="azure-policy-vaults"><thead><tr><th>Non-compliant vault</th><th>ARM id</th></tr>'
-                   '</thead><tbody>' % esc(row['display_name']))
-        out.extend('<tr><td>%s</td><td><code>%s</code></td></tr>' % (esc(_vault_name(v)), esc(v))
-                   for v in row['non_compliant'][:MAX_LISTED])
-        out.append('</tbody></table>')
-        if len(row['non_compliant']) > MAX_LISTED:
-            out.append('<p>... and %d more (drift.json lists them all)</p>' % (len(row['non_compliant']) - MAX_LISTED))
+        out.append('<h3>%s</h3>' % esc(row['display_name']))
+        if row.get('remediation'):
+            out.append('<p class="azure-policy-remediation">%s</p>' % esc(row['remediation']))
+        if row['non_compliant']:
+            out.append('<table class="azure-policy-vaults"><thead><tr><th>Non-compliant vault</th><th>ARM id</th></tr>'
+                       '</thead><tbody>')
+            out.extend('<tr><td>%s</td><td><code>%s</code></td></tr>' % (esc(_vault_name(v)), esc(v))
+                       for v in row['non_compliant'][:MAX_LISTED])
+            out.append('</tbody></table>')
+            if len(row['non_compliant']) > MAX_LISTED:
+                out.append('<p>... and %d more (drift.json lists them all)</p>' % (len(row['non_compliant']) - MAX_LISTED))
+        if row.get('not_evaluated'):
+            out.append('<table class="azure-policy-unread"><thead><tr><th>Vault not evaluated</th><th>Why</th></tr>'
+                       '</thead><tbody>')
+            out.extend('<tr><td>%s</td><td>%s</td></tr>' % (esc(_vault_name(item['id'])), esc(item['reason']))
+                       for item in row['not_evaluated'][:MAX_LISTED])
+            out.append('</tbody></table>')
+            if len(row['not_evaluated']) > MAX_LISTED:
+                out.append('<p>... and %d more (drift.json lists them all)</p>' % (len(row['not_evaluated']) - MAX_LISTED))
     out.append('</section>')
     return ''.join(out)
 
@@ -170,8 +203,9 @@ def sarif_rules(report):
             'fullDescription': {'text': '%s (Azure Policy built-in definition %s, version %s, effect %s).'
                                         % (row['display_name'], row['id'], row['version'], row['effect'])},
             'helpUri': row['help_uri'],
-            'help': {'text': 'Azure Policy built-in definition %s: %s. Source: %s; index: %s.'
-                             % (row['id'], row['display_name'], row['help_uri'], LEARN_URI)},
+            'help': {'text': 'Azure Policy built-in definition %s: %s. Source: %s; index: %s.%s'
+                             % (row['id'], row['display_name'], row['help_uri'], LEARN_URI,
+                                (' ' + row['remediation']) if row.get('remediation') else '')},
             'defaultConfiguration': {'level': _level(row['effect']), 'enabled': bool(row['evaluated'])},
             # The verdicts are counted here, not listed: one result per non-compliant vault and definition made drift.sarif
             # 240 MB at 20,000 vaults (GitHub code scanning takes 25,000 results a run). drift.json lists the vaults, and
@@ -180,4 +214,6 @@ def sarif_rules(report):
                            'parameters': row['parameters'], 'evaluated': row['evaluated'], 'vaults': row['vaults'],
                            'non_compliant': len(row['non_compliant'])},
         })
+        if row.get('related_type') is not None:
+            rules[-1]['properties'].update(related_type=row['related_type'], not_evaluated=len(row.get('not_evaluated') or []))
     return rules

@@ -1,0 +1,227 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The deployIfNotExists definition for Recovery Services vault diagnostic settings (c717fb0c-...): opt-in, judged on each
+vault's Microsoft.Insights/diagnosticSettings (Learn, "Azure Policy definitions deployIfNotExists effect": compliant when
+at least one related resource satisfies details.existenceCondition, otherwise non-compliant).
+
+The settings' bodies are the Azure Monitor spec examples (tests/fixtures/azure_monitor, SOURCE.txt), changed one property
+at a time; the definition is Microsoft's file (tests/fixtures/azure_policy), its aliases Azure's alias list.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+
+import jsonschema
+import pytest
+
+from ansible_collections.vaultlock.azure.plugins.module_utils import _policy
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError
+from ansible_collections.vaultlock.azure.plugins.module_utils._policy._aliases import RELATED_ALIASES
+from ansible_collections.vaultlock.azure.plugins.module_utils._policy._definitions import DEFINITIONS, OPT_IN
+from ansible_collections.vaultlock.azure.plugins.module_utils._policy._evaluator import Context, PolicyRuleError, evaluate
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document import build_report, render_markdown
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports.html import render_html
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports.sarif import build_sarif
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import vault_record
+from tests.fixtures import FIXTURES
+from tests.unit import policy_oracle as oracle
+from tests.unit.builders import BV, RS, arm_vault
+
+DINE = 'c717fb0c-d118-4c43-ab3d-ece30ac81fb3'
+DS = 'Microsoft.Insights/diagnosticSettings'
+CATEGORIES = ('CoreAzureBackup', 'AddonAzureBackupJobs', 'AddonAzureBackupAlerts', 'AddonAzureBackupPolicy',
+              'AddonAzureBackupStorage', 'AddonAzureBackupProtectedInstance')
+# The workspace id the spec's DiagnosticSettings.workspaceId description gives as its example.
+WORKSPACE = ('/subscriptions/4b9e8510-67ab-4e9a-95a9-e2f1e570ea9c/resourceGroups/insights-integration/providers/'
+             'Microsoft.OperationalInsights/workspaces/viruela2')
+
+
+def _example(name):
+    return json.loads((FIXTURES / 'azure_monitor' / name).read_text(encoding='utf-8'))
+
+
+def listed():
+    """The list example's one setting (categoryGroup allLogs, workspaceId '')."""
+    return _example('listDiagnosticSettings.json')['responses']['200']['body']['value'][0]
+
+
+def compliant_setting():
+    """The create example's answer, its logs the six categories the definition counts, each enabled, to a workspace,
+    Dedicated (what the definition's own deployment writes)."""
+    body = copy.deepcopy(_example('createOrUpdateDiagnosticSetting.json')['responses']['200']['body'])
+    retention = body['properties']['logs'][0]['retentionPolicy']
+    body['properties']['logs'] = [{'category': name, 'enabled': True, 'retentionPolicy': dict(retention)} for name in CATEGORIES]
+    body['properties']['workspaceId'] = WORKSPACE
+    assert body['properties']['logAnalyticsDestinationType'] == 'Dedicated'
+    return body
+
+
+def record(name='rsv-a', settings=None, error=None, tags=None, kind=RS):
+    rec = vault_record(dict(arm_vault(name, kind), tags=tags or {}), kind)
+    if settings is not None:
+        rec['related'] = {DS.lower(): settings}
+    if error is not None:
+        rec['related_errors'] = {DS.lower(): error}
+    return rec
+
+
+def row(records, parameters=None):
+    assignments = _policy.check_assignments({DINE: parameters or {}})
+    section = _policy.evaluate(records, assignments)
+    assert [r['name'] for r in section['definitions']] == [DINE]
+    return section['definitions'][0]
+
+
+# --------------------------------------------------------------------------- the definition and its aliases
+
+def test_the_definition_is_microsofts_file_and_opt_in():
+    ((_file, doc),) = [(path.name, json.loads(path.read_text(encoding='utf-8')))
+                       for path in sorted((FIXTURES / 'azure_policy').glob('*_DINE.json'))]
+    mine = [d for d in DEFINITIONS if d['name'] == DINE][0]
+    then = doc['properties']['policyRule']['then']
+    assert mine['if'] == doc['properties']['policyRule']['if'] and mine['effect'] == then['effect'] == 'deployIfNotExists'
+    assert mine['details'] == {'type': then['details']['type'], 'existenceCondition': then['details']['existenceCondition']}
+    assert OPT_IN == (DINE,) and DINE not in _policy.default_assignments() and len(_policy.default_assignments()) == 14
+    assert _policy.KIND[DINE] == RS
+    # Listing it is no longer refused as unknown; its parameters are checked like any definition's.
+    ((definition, params),) = _policy.check_assignments({DINE.upper(): {'tagname': 'backup-diag', 'tagValue': 'off'}})
+    assert definition['name'] == DINE
+    assert params == {'profileName': 'setbypolicy_logAnalytics', 'tagName': 'backup-diag', 'tagValue': 'off'}
+    # logAnalytics (no default) only feeds the deployment a remediation task runs: not needed for the verdict; given, it
+    # is checked and shown like any parameter.
+    assert _policy.check_assignments({DINE: {'logAnalytics': '/subscriptions/x/ws'}})[0][1]['logAnalytics'] == '/subscriptions/x/ws'
+    with pytest.raises(InputError, match='logAnalytics must be a string'):
+        _policy.check_assignments({DINE: {'logAnalytics': 1}})
+
+
+def test_the_related_aliases_are_azures():
+    """Every alias the existenceCondition reads maps to the path Azure's alias list gives (fixture table)."""
+    (definition,) = [d for d in DEFINITIONS if d['name'] == DINE]
+    condition = definition['details']['existenceCondition']
+    used = set(name.lower() for name in _policy._fields(condition, set()))  # pylint: disable=protected-access
+    assert used == set(RELATED_ALIASES)
+    for alias in used:
+        assert RELATED_ALIASES[alias] == oracle.ALIASES[alias], alias
+
+
+# --------------------------------------------------------------------------- verdicts
+
+def test_a_setting_of_the_six_categories_to_a_dedicated_workspace_is_compliant():
+    out = row([record(settings=[compliant_setting()])])
+    assert (out['vaults'], out['non_compliant'], out['not_evaluated']) == (1, [], [])
+    assert out['evaluated'] is True and out['effect'] == 'deployIfNotExists' and out['related_type'] == DS
+    assert 'does not deploy %s' % DS in out['remediation'] and 'remediation task' in out['remediation']
+
+
+def _changed(change):
+    body = compliant_setting()
+    change(body['properties'])
+    return body
+
+
+NON_COMPLIANT = {
+    'a category missing': lambda p: p['logs'].pop(3),
+    'a category disabled': lambda p: p['logs'][1].update(enabled=False),
+    'no workspace (the spec example writes "")': lambda p: p.update(workspaceId=''),
+    'no workspace property': lambda p: p.pop('workspaceId'),
+    'AzureDiagnostics destination': lambda p: p.update(logAnalyticsDestinationType='AzureDiagnostics'),
+    'destination null (AzureDiagnostics, the spec\'s default)': lambda p: p.update(logAnalyticsDestinationType=None),
+    'categoryGroup allLogs instead of the categories':
+        lambda p: p.update(logs=[dict(p['logs'][0], category=None, categoryGroup='allLogs')]),
+}
+
+
+@pytest.mark.parametrize('why', sorted(NON_COMPLIANT))
+def test_each_way_of_missing_the_condition_is_non_compliant(why):
+    rec = record(settings=[_changed(NON_COMPLIANT[why])])
+    out = row([rec])
+    assert (out['vaults'], out['non_compliant'], out['not_evaluated']) == (1, [rec['id']], []), why
+
+
+def test_the_spec_examples_setting_and_no_setting_at_all_are_non_compliant():
+    a, b = record('rsv-a', settings=[listed()]), record('rsv-b', settings=[])
+    out = row([a, b])
+    assert out['vaults'] == 2 and out['non_compliant'] == sorted([a['id'], b['id']], key=str.lower)
+
+
+def test_one_satisfying_setting_among_others_is_enough():
+    rec = record(settings=[listed(), _changed(NON_COMPLIANT['a category disabled']), compliant_setting()])
+    assert row([rec])['non_compliant'] == []
+
+
+def test_a_vault_whose_settings_could_not_be_read_is_not_evaluated_never_compliant():
+    denied = record('rsv-denied', error='HTTP 403 AuthorizationFailed: no read on diagnosticSettings')
+    unread = record('rsv-unread')
+    good = record('rsv-good', settings=[compliant_setting()])
+    out = row([denied, unread, good])
+    assert out['vaults'] == 1 and out['non_compliant'] == []
+    assert out['not_evaluated'] == [
+        {'id': denied['id'], 'reason': 'HTTP 403 AuthorizationFailed: no read on diagnosticSettings'},
+        {'id': unread['id'], 'reason': 'its %s were not read' % DS}]
+
+
+def test_the_exclusion_tag_and_its_empty_default():
+    """Default tagName/tagValue '': the field is tags[], no tag (assumed: missing), equals '' is false, not -> the vault is
+    selected, whatever its tags. With a tag name and value, a vault with that tag is not selected (not non-compliant, and
+    its settings need no read); another value, or no such tag, is selected."""
+    plain = record('rsv-plain', settings=[])
+    tagged = record('rsv-tagged', settings=[], tags={'': 'x', 'diag': 'off'})
+    assert row([plain, tagged])['non_compliant'] == sorted([plain['id'], tagged['id']], key=str.lower)
+    definition = [d for d in DEFINITIONS if d['name'] == DINE][0]
+    params = {'profileName': 'p', 'tagName': 'diag', 'tagValue': 'OFF'}
+    assert not _policy.selects(definition, params, tagged)   # tag values compare case-insensitively
+    assert _policy.selects(definition, params, plain)
+    assert _policy.selects(definition, params, record('rsv-on', tags={'diag': 'on'}))
+    excluded_unread = record('rsv-tagged-unread', tags={'Diag': 'off'})
+    out = row([plain, excluded_unread], {'tagName': 'diag', 'tagValue': 'off'})
+    assert out['vaults'] == 2 and out['non_compliant'] == [plain['id']] and out['not_evaluated'] == []
+
+
+def test_tag_fields_by_every_documented_spelling():
+    body = {'tags': {'Acct.CostCenter': 'A1', 'env': 'prod'}}
+    for field in ("tags['Acct.CostCenter']", 'tags[Acct.CostCenter]', 'tags.env', 'tags[env]'):
+        assert evaluate({'field': field, 'exists': 'true'}, Context(body, {})), field
+    assert evaluate({'field': 'tags[]', 'exists': 'false'}, Context(body, {}))
+    assert not evaluate({'field': 'tags[]', 'equals': ''}, Context(body, {}))
+
+
+def test_only_recovery_services_vaults_are_judged_and_a_disabled_set_of_reads_is_none():
+    out = row([record('bv-a', kind=BV), record('rsv-a', settings=[compliant_setting()])])
+    assert out['vaults'] == 1 and out['vault_type'] == RS
+    assert _policy.related_assignments(_policy.check_assignments(None)) == []
+    ((definition, _params, related),) = _policy.related_assignments(_policy.check_assignments({DINE: {}}))
+    assert definition['name'] == DINE and related == DS
+
+
+def test_an_odd_setting_body_never_tracebacks():
+    for odd in ([None], ['text'], [{'properties': None}], [{'properties': {'logs': 'x'}}], [{'properties': {'logs': [None, 3]}}]):
+        out = row([record(settings=odd)])
+        assert out['vaults'] == 1 and len(out['non_compliant']) == 1, odd
+    with pytest.raises(PolicyRuleError):
+        evaluate({'field': 'Microsoft.Insights/diagnosticSettings/nope', 'equals': 1}, Context({}, {}))
+
+
+# --------------------------------------------------------------------------- reports
+
+def test_the_reports_show_the_verdict_the_unread_vaults_and_that_nothing_is_deployed():
+    good, bad = record('rsv-good', settings=[compliant_setting()]), record('rsv-bad', settings=[])
+    denied = record('rsv-denied', error='HTTP 403 AuthorizationFailed: denied')
+    section = _policy.evaluate([good, bad, denied], _policy.check_assignments({DINE: {}}))
+    report = build_report([], {'azure_policy': section, 'timestamp': '2026-01-02T03:04:05+00:00'})
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+    with open(os.path.join(root, 'docs', 'drift-report-schema.json'), encoding='utf-8') as handle:
+        jsonschema.validate(report, json.load(handle))
+    (out,) = report['azure_policy']['definitions']
+    assert out['non_compliant'] == [bad['id']] and out['not_evaluated'] == [{'id': denied['id'], 'reason': 'HTTP 403 AuthorizationFailed: denied'}]
+    assert out['related_type'] == DS and 'does not deploy' in out['remediation']
+    markdown, html = render_markdown(report), render_html(report)
+    for text in (markdown, html):
+        assert '1 of 2 non-compliant, 1 not evaluated' in text
+        assert 'rsv-denied' in text and 'HTTP 403 AuthorizationFailed: denied' in text
+        assert 'does not deploy Microsoft.Insights/diagnosticSettings' in text
+    (rule,) = [r for r in build_sarif(report)['runs'][0]['tool']['driver']['rules'] if r['id'] == 'azure-policy/' + DINE]
+    assert rule['properties']['non_compliant'] == 1 and rule['properties']['not_evaluated'] == 1
+    assert 'does not deploy' in rule['help']['text']

@@ -52,8 +52,11 @@ def attach_related(session, records, assignments, max_concurrency=MAX_CONCURRENC
     for definition, parameters, related in related_assignments(assignments):
         key = related.lower()
         path, api_version, operation = _READERS[key]
-        wanted = [r for r in records if r.get('vault_type') == 'recovery_services' and selects(definition, parameters, r)
-                  and key not in (r.get('related') or {}) and key not in (r.get('related_errors') or {})]
+
+        def unread(record, key=key):
+            return key not in (record.get('related') or {}) and key not in (record.get('related_errors') or {})
+
+        wanted = [r for r in records if r.get('vault_type') == 'recovery_services' and selects(definition, parameters, r) and unread(r)]
 
         def load(record, path=path, api_version=api_version, operation=operation, key=key):
             ref = VaultRef(record['subscription_id'], record['resource_group'], record['name'], record['vault_type'])

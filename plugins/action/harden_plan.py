@@ -37,6 +37,7 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import
     scope_failure,
 )
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._preload import CORE
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._run_scoped import VariableLayers, run_scoped_refusals
 
 
 class ActionModule(ControllerActionBase):
@@ -51,6 +52,12 @@ class ActionModule(ControllerActionBase):
             scope_plan_arguments(args, task_own_keys(self._task, self._templar))
         except ConsentError as exc:
             return self._failed(result, str(exc))
+        if args.get('run_scoped_variables'):
+            # ... and so is the role's: consent and a looser lock gate from the inventory or facts are refused.
+            refusals = run_scoped_refusals(args['run_scoped_variables'], args, self._templar,
+                                           VariableLayers.of(self._task, task_vars))
+            if refusals:
+                return self._failed(result, '; '.join(refusals))
         try:
             discover = check_inputs(args)
             # harden_backup_vaults_azure_policy is checked before any request too.

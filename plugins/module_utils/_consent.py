@@ -24,7 +24,7 @@ from __future__ import annotations
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
-from ansible_collections.vaultlock.azure.plugins.module_utils._readiness import ReadinessError, looser_requirements
+from ansible_collections.vaultlock.azure.plugins.module_utils._readiness import ReadinessError, looser_requirements, validate_requirements
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import RULES
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import CONSENT
 
@@ -114,3 +114,137 @@ def _plain(value):
     if isinstance(value, bool):
         return 'true' if value else 'false'
     return str(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Role variables: consent and a looser lock gate only from what is written for the run
+#
+# A role cannot see module_defaults in its variables, but it sees the inventory: group_vars, host_vars, inventory file
+# variables and vars plugins reach it like any other variable, and so do facts (set_fact, include_vars). Those are shared,
+# lasting configuration, written by whoever may edit the inventory: ambient, like module_defaults. harden_plan's
+# ``run_scoped_variables`` names the variables its consent, lock requirements, tiers and baseline come from; for each, the
+# action plugin (plugin_utils/_run_scoped.py) reads the variable's value from the sources written for the run (extra vars,
+# the play's vars, role parameters, the vars of the role's invocation, task and blocks: the trusted layer) and from the
+# ambient layer (inventory, vars plugins, facts), and run_scoped_refusal decides.
+
+RUN_SCOPED_PARTS = ('allow_irreversible', 'lock_requirements', 'tiers', 'baseline')
+
+# Where a refused value came from, in general terms (the action plugin tells facts from the inventory).
+FROM_INVENTORY = 'the inventory (group_vars, host_vars, inventory file variables or a vars plugin)'
+FROM_FACTS = 'facts (set_fact, include_vars or gathered facts)'
+WHERE_INSTEAD = ('give it for the run instead: with -e (JSON for a dictionary), in the play\'s vars, as a role parameter or in '
+                 'the vars of the task that imports the role (or of a block around it)')
+
+
+class _Missing(object):
+    """A layer that does not give the variable."""
+
+    def __repr__(self):
+        return 'MISSING'
+
+
+MISSING = _Missing()
+
+
+def run_scoped_effective(part, args):
+    """What harden_plan received for ``part`` (one of RUN_SCOPED_PARTS): the value its variable gave the task."""
+    baseline = args.get('baseline') if isinstance(args.get('baseline'), dict) else {}
+    if part == 'allow_irreversible':
+        return _truthy(baseline.get(CONSENT, False))
+    if part == 'lock_requirements':
+        return args.get('lock_requirements')
+    if part == 'tiers':
+        return baseline.get('tiers') or []
+    if part == 'baseline':
+        return args.get('baseline')
+    raise ValueError('unknown part %r' % (part,))
+
+
+def _looser_text(requirements, where):
+    """'key: value where the default is default; ...' for requirements looser than the defaults, '' when none are (or
+    when they cannot be used: harden_plan refuses those with their own message)."""
+    if requirements is None:
+        return ''
+    try:
+        looser = looser_requirements(requirements, where)
+    except ReadinessError:
+        return ''
+    return '; '.join('%s: %s where the default is %s' % (key, _plain(value), _plain(default)) for key, value, default in looser)
+
+
+def _loose_tiers(tiers):
+    """'tier NAME: ...' for each tier whose lock_requirements are looser than the defaults."""
+    found = []
+    for index, tier in enumerate(tiers if isinstance(tiers, list) else []):
+        if isinstance(tier, dict) and isinstance(tier.get('lock_requirements'), dict):
+            text = _looser_text(tier['lock_requirements'], 'tiers[%d].lock_requirements' % index)
+            if text:
+                found.append('tier %s: %s' % (tier.get('name', index), text))
+    return '; '.join(found)
+
+
+def run_scoped_matters(part, effective):
+    """Why ``effective`` (run_scoped_effective) must come from a source written for the run, or '' when it need not: it
+    consents to irreversible changes, or it loosens the lock gate."""
+    if part == 'allow_irreversible':
+        return 'consents to irreversible changes' if effective is True else ''
+    if part == 'lock_requirements':
+        looser = _looser_text(effective, 'lock_requirements')
+        return ('is looser than the default lock requirements (%s)' % looser) if looser else ''
+    if part == 'tiers':
+        looser = _loose_tiers(effective)
+        return ('gives lock requirements looser than the defaults (%s)' % looser) if looser else ''
+    if part == 'baseline':
+        baseline = effective if isinstance(effective, dict) else {}
+        why = []
+        if _truthy(baseline.get(CONSENT, False)):
+            why.append('consents to irreversible changes (%s: %s)' % (CONSENT, _plain(baseline.get(CONSENT))))
+        looser = _loose_tiers(baseline.get('tiers') or [])
+        if looser:
+            why.append('gives lock requirements looser than the defaults (%s)' % looser)
+        return ' and '.join(why)
+    raise ValueError('unknown part %r' % (part,))
+
+
+def _normalised(part, value):
+    """``value`` as the plan uses it, for comparing two sources: lock requirements complete and normalised (10y and P10Y
+    are the same requirement), everything else as it is (allow_irreversible arrives converted as the role converts it)."""
+    if part == 'lock_requirements' and value is not MISSING:
+        try:
+            return validate_requirements(value, 'lock_requirements')
+        except ReadinessError:
+            return value
+    return value
+
+
+def run_scoped_refusal(part, name, effective, trusted, ambient, origin=FROM_INVENTORY):
+    """The message refusing ``part`` of harden_plan's arguments, or None when it may be used.
+
+    name: the variable it came from; effective: what the task received (run_scoped_effective); trusted: the variable's
+    value from the sources written for the run (MISSING when none gives it); ambient: its value from the inventory, vars
+    plugins and facts (MISSING when none gives it); both templated and converted as the role converts them. A value
+    counts as written for the run when the trusted sources give the effective value. Otherwise, when the ambient layer
+    gives it, it is refused: whoever may edit the inventory must not consent for a run, nor lower the lock gate. A value
+    from neither (a play's vars_files, say) is not refused.
+    """
+    why = run_scoped_matters(part, effective)
+    if not why:
+        return None
+    wanted = _normalised(part, effective)
+    if trusted is not MISSING and _normalised(part, trusted) == wanted:
+        return None
+    if ambient is MISSING or _normalised(part, ambient) != wanted:
+        return None
+    return ('%s comes from %s and %s; the inventory and facts are lasting, shared configuration, not a decision for this run: '
+            '%s; nothing was sent to Azure'
+            % (('%s: %s' % (name, _plain(effective))) if part == 'allow_irreversible' else name, origin, why, WHERE_INSTEAD))
+
+
+def run_scoped_unknown(part, name, effective):
+    """The message refusing ``part`` when where its variable came from cannot be told (no variable manager), or None
+    when the value needs no such check."""
+    why = run_scoped_matters(part, effective)
+    if not why:
+        return None
+    return ('%s %s, but where its value came from cannot be told here, so it is refused; %s; nothing was sent to Azure'
+            % (name, why, WHERE_INSTEAD))

@@ -151,6 +151,33 @@ options:
     type: str
     choices: [azure_policy]
     version_added: 0.2.0
+  run_scoped_variables:
+    description:
+      - The variables O(baseline) and O(lock_requirements) were built from, for a task of a role whose variables hold the
+        consent (the C(vaultlock.azure.harden_backup_vaults) role sets it). For each variable named, a value that consents to
+        irreversible changes or loosens the lock gate must come from a source written for the run (C(-e), the play's
+        C(vars), role parameters, the C(vars) of the role's import, include or C(roles) entry, of the task or of its
+        blocks). When the task received it from the inventory (C(group_vars), C(host_vars), inventory file variables, vars
+        plugins) or from facts (C(set_fact), C(include_vars)), and no such source gives the same value, it is refused
+        before any request, in check mode too, naming the variable, where it came from and where to give it instead.
+      - Values that neither consent nor loosen the lock gate (no consent, lock requirements as strict as the defaults or
+        stricter) may come from anywhere.
+    type: dict
+    version_added: 0.2.0
+    suboptions:
+      allow_irreversible:
+        description: The variable whose value (converted with the C(bool) filter) is C(allow_irreversible) of O(baseline).
+        type: str
+      lock_requirements:
+        description: The variable O(lock_requirements) comes from; checked when it is looser than the defaults.
+        type: str
+      tiers:
+        description: The variable the C(tiers) of O(baseline) come from; checked when a tier's C(lock_requirements) are looser
+          than the defaults.
+        type: str
+      baseline:
+        description: The variable O(baseline) itself comes from; checked when it consents or a tier loosens the lock gate.
+        type: str
 seealso:
   - module: vaultlock.azure.harden_report
   - module: vaultlock.azure.vault_immutability_info

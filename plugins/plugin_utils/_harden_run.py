@@ -28,6 +28,7 @@ import secrets
 import tempfile
 import time
 
+from ansible_collections.vaultlock.azure.plugins.module_utils._consent import RUN_SCOPED_PARTS
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.scope import error_warnings, fallback_warnings, read_scope
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import drift_diffs
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError, at_least_one, has_control, shown
@@ -88,6 +89,9 @@ PLAN_ARGSPEC = {
     'azure_policy': {'type': 'raw'},
     # azure_policy: the baseline raised to what the Azure Policy section's definitions need (_policy/_preset.py).
     'baseline_preset': {'type': 'str', 'choices': list(PRESETS)},
+    # The variables the consent, lock requirements, tiers and baseline come from: from the inventory or facts, a value that
+    # consents or loosens the lock gate is refused (plugin_utils/_run_scoped.py).
+    'run_scoped_variables': {'type': 'dict', 'options': dict((part, {'type': 'str'}) for part in RUN_SCOPED_PARTS)},
 }
 
 REPORT_ARGSPEC = {

@@ -7,6 +7,11 @@ its own that imports the role with the case's variables, and whose rescue keeps 
 records that too. Each case is still a test of its own, on its own block's result. The collection playbook does nothing
 else than run the role on localhost with the playbook's Python (playbooks/harden_backup_vaults.yml), which the play
 below does too.
+
+The same run holds the role variables that only a source written for the run may give (consent, lock requirements looser
+than the defaults): an inventory of two more hosts, one whose group_vars consent and one whose host_vars loosen the lock
+gate, runs the role (still in check mode) with nothing else, then with the same values in the import's vars, in the
+play's vars and as role parameters.
 """
 
 from __future__ import annotations
@@ -67,6 +72,61 @@ def strings(value):
             yield from strings(item)
 
 
+CONSENT = 'harden_backup_vaults_allow_irreversible'
+REQUIREMENTS = 'harden_backup_vaults_lock_requirements'
+LOOSE = {'require_soft_delete': None}
+CONSENTING = 'consent-group-vars'       # its group's group_vars consent
+LOOSENED = 'loose-host-vars'            # its host_vars loosen the lock gate
+# (result name, host): what each inventory host's cases set, collected at the end of the run as NAME@HOST.
+INVENTORY_RESULTS = [('inventory_only', CONSENTING), ('inventory_only', LOOSENED), ('import_vars', CONSENTING),
+                     ('import_vars', LOOSENED), ('play_vars', CONSENTING), ('role_params', CONSENTING)]
+
+
+def write_inventory(tmp):
+    """An ini inventory of the two hosts (ansible_connection local), with a group_vars and a host_vars file beside it."""
+    directory = tmp / 'inventory'
+    (directory / 'group_vars').mkdir(parents=True, exist_ok=True)
+    (directory / 'host_vars').mkdir(exist_ok=True)
+    (directory / 'group_vars' / 'consenting.yml').write_text(yaml.safe_dump({CONSENT: True}))
+    (directory / 'host_vars' / ('%s.yml' % LOOSENED)).write_text(yaml.safe_dump({REQUIREMENTS: LOOSE}))
+    path = directory / 'hosts.ini'
+    path.write_text('[consenting]\n%s ansible_connection=local\n\n[loosened]\n%s ansible_connection=local\n' % (CONSENTING, LOOSENED))
+    return path
+
+
+def _case(name, report_dir, role_vars=None):
+    """A block that imports the role (its vars: role_vars) and sets ``name`` on the host: passed, or what failed."""
+    variables = dict(role_vars or {}, harden_backup_vaults_report_dir=report_dir)
+    return {'name': name, 'block': [
+        {'name': '%s: the role' % name, 'ansible.builtin.import_role': {'name': ROLE}, 'vars': variables},
+        {'name': '%s: passed' % name, 'ansible.builtin.set_fact': {name: {'failed': False}}},
+    ], 'rescue': [
+        {'name': '%s: failed' % name, 'ansible.builtin.set_fact': {
+            name: {'failed': True, 'task': '{{ ansible_failed_task.name }}', 'result': '{{ ansible_failed_result }}'}}},
+    ]}
+
+
+def inventory_plays(tmp):
+    """The plays of the inventory hosts: the role with the inventory's values only (refused), with the same values in the
+    import's vars, in the play's vars, and as role parameters (each kept)."""
+    report_dir = str(tmp) + '/reports-{{ inventory_hostname }}-'
+    empty = {'harden_backup_vaults_allow_empty_scope': True}     # this run's emulator holds no vault
+    common = {'gather_facts': False, 'vars': {'ansible_python_interpreter': '{{ ansible_playbook_python }}'}}
+    return [
+        dict(common, name='Inventory values', hosts='%s,%s' % (CONSENTING, LOOSENED), tasks=[
+            _case('inventory_only', report_dir + 'inventory', empty),
+            _case('import_vars', report_dir + 'import', dict(empty, **{CONSENT: True, REQUIREMENTS: LOOSE})),
+        ]),
+        dict(common, name='Consent in the play\'s vars', hosts=CONSENTING,
+             vars=dict(common['vars'], **empty, **{CONSENT: 'yes', 'harden_backup_vaults_report_dir': report_dir + 'play'}),
+             tasks=[{'name': 'play_vars: passed', 'ansible.builtin.set_fact': {'play_vars': {'failed': False}}}],
+             pre_tasks=[{'ansible.builtin.import_role': {'name': ROLE}}]),
+        dict(common, name='Consent as a role parameter', hosts=CONSENTING,
+             roles=[dict(empty, role=ROLE, harden_backup_vaults_report_dir=report_dir + 'params', **{CONSENT: True})],
+             tasks=[{'name': 'role_params: passed', 'ansible.builtin.set_fact': {'role_params': {'failed': False}}}]),
+    ]
+
+
 @pytest.fixture(scope='module')
 def shared(module_runner):
     emulator = module_runner.emulator
@@ -88,15 +148,20 @@ def shared(module_runner):
                     name: {'failed': True, 'task': '{{ ansible_failed_task.name }}', 'result': '{{ ansible_failed_result }}'}}},
             ],
         })
-    collect = '{{ {%s} | to_json }}' % ', '.join("'case%d': case%d" % (i, i) for i in range(len(CASES)))
+    collect = '{{ {%s} | to_json }}' % ', '.join(["'case%d': case%d" % (i, i) for i in range(len(CASES))] + [
+        "'%s@%s': hostvars['%s'].%s | default(None)" % (key, host, host, key) for key, host in INVENTORY_RESULTS])
     out = tmp / 'results.json'
-    tasks.append(collect_results(collect, out))
     play = {'name': 'Bad role variables', 'hosts': 'localhost', 'connection': 'local', 'gather_facts': False,
             'vars': {'ansible_python_interpreter': '{{ ansible_playbook_python }}'}, 'tasks': tasks}
+    collect_play = {'name': 'Collect', 'hosts': 'localhost', 'connection': 'local', 'gather_facts': False,
+                    'tasks': [collect_results(collect, out)]}
     path = tmp / 'bad-variables.yml'
-    path.write_text(yaml.safe_dump([play], sort_keys=False))
-    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,', str(path), '--check'],
-                          env=module_runner.env(), capture_output=True, text=True, timeout=300, check=False)
+    path.write_text(yaml.safe_dump([play] + inventory_plays(tmp) + [collect_play], sort_keys=False))
+    inventory = write_inventory(tmp)
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,', '-i', str(inventory),
+                           str(path), '--check'],
+                          env=module_runner.env({'ANSIBLE_INVENTORY_ENABLED': 'host_list,ini'}), capture_output=True, text=True,
+                          timeout=300, check=False)
     assert proc.returncode == 0 and out.exists(), proc.stdout[-4000:] + proc.stderr[-4000:]
     return {'results': json.loads(out.read_text()), 'journal': emulator.journal(), 'output': proc.stdout + proc.stderr}
 
@@ -111,3 +176,28 @@ def test_bad_variables_fail_with_clear_messages(shared, index):
     assert any(message in text for text in strings(case['result'])), case['result']
     # No case wrote anything (the run's whole journal).
     assert [e for e in shared['journal'] if is_write(e)] == []
+
+
+@pytest.mark.parametrize('host, variable, why', [
+    (CONSENTING, '%s: true comes from the inventory' % CONSENT, 'consents to irreversible changes'),
+    (LOOSENED, '%s comes from the inventory' % REQUIREMENTS,
+     'is looser than the default lock requirements (require_soft_delete: null where the default is on)'),
+])
+def test_consent_and_a_looser_lock_gate_from_the_inventory_are_refused_in_check_mode(shared, host, variable, why):
+    """group_vars consented for the run, and host_vars loosened the lock gate: now refused by the planning task, before any
+    request, in this check-mode run, naming the variable, where it came from and where to give it."""
+    case = shared['results']['inventory_only@%s' % host]
+    assert case['failed'] is True, shared['output'][-3000:]
+    assert case['task'] == 'Discover vaults and plan the run', case
+    message = case['result']['msg']
+    assert message.startswith(variable) and why in message, message
+    assert 'with -e (JSON for a dictionary), in the play\'s vars, as a role parameter' in message
+    assert message.endswith('nothing was sent to Azure')
+
+
+@pytest.mark.parametrize('key', ['import_vars@%s' % CONSENTING, 'import_vars@%s' % LOOSENED, 'play_vars@%s' % CONSENTING,
+                                 'role_params@%s' % CONSENTING])
+def test_the_same_values_written_for_the_run_are_kept(shared, key):
+    """The import's vars, the play's vars and role parameters are written for the run: the same consent and lock
+    requirements given there count, whatever the inventory says."""
+    assert shared['results'][key] == {'failed': False}, (shared['results'][key], shared['output'][-3000:])

@@ -74,12 +74,29 @@ def playbook(runner, emulator, tmp_path):
     emulator.load_fleet(fleet())
     emulator.clear_journal()
 
-    def run(*extra):
-        cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,', PLAYBOOK, '--check',
+    def run(*extra, inventory='localhost,'):
+        cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', inventory, PLAYBOOK, '--check',
                '-e', 'harden_backup_vaults_report_dir=%s' % (tmp_path / 'reports')] + list(extra)
-        proc = subprocess.run(cmd, env=runner.env(), capture_output=True, text=True, timeout=300, check=False)
+        proc = subprocess.run(cmd, env=runner.env({'ANSIBLE_INVENTORY_ENABLED': 'host_list,ini'}), capture_output=True, text=True,
+                              timeout=300, check=False)
         return proc.returncode, proc.stdout + proc.stderr
     return run
+
+
+CONSENT = 'harden_backup_vaults_allow_irreversible'
+LOOSE = {'harden_backup_vaults_lock_requirements': {'require_soft_delete': None}}
+
+
+def consenting_inventory(tmp_path):
+    """An ini inventory whose localhost gets consent from its group's group_vars and lock requirements looser than the
+    defaults from its host_vars: what the role refuses unless the run itself gives the same values."""
+    directory = tmp_path / 'inventory'
+    (directory / 'group_vars').mkdir(parents=True)
+    (directory / 'host_vars').mkdir()
+    (directory / 'group_vars' / 'consenting.yml').write_text('%s: true\n' % CONSENT)
+    (directory / 'host_vars' / 'localhost.yml').write_text(json.dumps(LOOSE))
+    (directory / 'hosts.ini').write_text('[consenting]\nlocalhost ansible_connection=local\n')
+    return str(directory / 'hosts.ini')
 
 
 def message(output):
@@ -122,10 +139,15 @@ def test_the_json_form_of_the_message_works(refused, playbook, emulator, tmp_pat
     assert message(output) == refused['kv0'].failed['msg']
     assert emulator.journal() == []
     shown = message(output).split("-e '", 1)[1].rstrip("'")
-    rc, output = playbook('-e', shown, '-e', '{"harden_backup_vaults_soft_delete": {"state": "on", "retention_days": 14}}')
+    # The same run (no run of its own: make test's time) also gives the consent and lock requirements looser than the
+    # defaults with -e, while its inventory's group_vars and host_vars give the same: -e is written for the run, so they
+    # count (without the -e, the inventory's values are refused: test_role_bad_variables.py).
+    rc, output = playbook('-e', shown, '-e', '{"harden_backup_vaults_soft_delete": {"state": "on", "retention_days": 14}}',
+                          '-e', '%s=true' % CONSENT, '-e', json.dumps(LOOSE), inventory=consenting_inventory(tmp_path))
     assert rc == 0, output[-3000:]
     report = json.loads((tmp_path / 'reports' / 'drift.json').read_text())
     assert report['baseline']['retention'] == {'minimum': {'daily': '30d'}, 'mode': 'report'}
+    assert report['baseline']['allow_irreversible'] is True
     assert report['summary']['vaults'] == 1
     assert emulator.writes() == []
 

@@ -6,7 +6,17 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._consent import ConsentError, scope_arguments, scope_plan_arguments
+from ansible_collections.vaultlock.azure.plugins.module_utils._consent import (
+    FROM_FACTS,
+    FROM_INVENTORY,
+    MISSING,
+    ConsentError,
+    run_scoped_effective,
+    run_scoped_refusal,
+    run_scoped_unknown,
+    scope_arguments,
+    scope_plan_arguments,
+)
 
 VID = '/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v'
 
@@ -133,3 +143,90 @@ def test_every_value_the_module_takes_as_consent_counts_as_the_tasks_consent(con
     # From module_defaults, the same value is consent that never counts: set to false, with the warning.
     args, warnings = scope_arguments('vault_immutability', {'id': VID, 'immutability': 'enabled', 'allow_irreversible': consent}, {'id'})
     assert args['allow_irreversible'] is False and warnings
+
+
+# ---------------------------------------------------------------------------------------------
+# Role variables: consent and a looser lock gate only from what is written for the run (run_scoped_refusal)
+
+CONSENT_VAR = 'harden_backup_vaults_allow_irreversible'
+REQ_VAR = 'harden_backup_vaults_lock_requirements'
+LOOSE_REQ = {'require_soft_delete': None}
+
+
+def refusal(part, effective, trusted=MISSING, ambient=MISSING, origin=FROM_INVENTORY, name=CONSENT_VAR):
+    return run_scoped_refusal(part, name, effective, trusted, ambient, origin)
+
+
+def test_consent_only_the_inventory_gives_is_refused_naming_the_variable_its_origin_and_where_to_give_it():
+    message = refusal('allow_irreversible', True, ambient=True)
+    assert message.startswith('harden_backup_vaults_allow_irreversible: true comes from the inventory (group_vars, host_vars, '
+                              'inventory file variables or a vars plugin) and consents to irreversible changes')
+    assert 'with -e (JSON for a dictionary), in the play\'s vars, as a role parameter' in message
+    assert message.endswith('nothing was sent to Azure')
+    assert 'comes from facts (set_fact' in refusal('allow_irreversible', True, ambient=True, origin=FROM_FACTS)
+
+
+@pytest.mark.parametrize('trusted, ambient', [
+    (True, MISSING),     # -e, the play's vars, a role parameter, the task's vars
+    (True, True),        # the same consent in the inventory too (-e is in the ambient layer as well)
+    (MISSING, MISSING),  # neither layer: a play's vars_files, say
+    (False, False),      # an ambient value that is not the effective one cannot have given it
+])
+def test_consent_written_for_the_run_or_from_neither_layer_is_kept(trusted, ambient):
+    assert refusal('allow_irreversible', True, trusted, ambient) is None
+
+
+def test_consent_from_set_fact_over_a_play_that_says_false_is_refused():
+    """set_fact ranks above the play's vars: the trusted layer says false, the task received true from the facts."""
+    assert 'comes from facts' in refusal('allow_irreversible', True, trusted=False, ambient=True, origin=FROM_FACTS)
+
+
+def test_no_consent_needs_no_source():
+    assert refusal('allow_irreversible', False, ambient=False) is None
+
+
+def test_lock_requirements_looser_than_the_defaults_from_the_inventory_are_refused_stricter_ones_kept():
+    message = refusal('lock_requirements', LOOSE_REQ, ambient=dict(LOOSE_REQ), name=REQ_VAR)
+    assert message.startswith('harden_backup_vaults_lock_requirements comes from the inventory')
+    assert 'is looser than the default lock requirements (require_soft_delete: null where the default is on)' in message
+    strict = {'require_mua': True, 'max_retention': '10y'}
+    assert refusal('lock_requirements', strict, ambient=dict(strict), name=REQ_VAR) is None
+
+
+def test_lock_requirements_compare_as_the_plan_uses_them():
+    """10y and P10Y are one requirement: the trusted layer's spelling gives the effective value."""
+    effective = dict(LOOSE_REQ, max_retention='10y')
+    assert refusal('lock_requirements', effective, trusted=dict(LOOSE_REQ, max_retention='P10Y'), ambient=effective, name=REQ_VAR) is None
+    # A trusted value the task did not receive (set_fact over the play's vars) does not vouch for it.
+    assert refusal('lock_requirements', effective, trusted={'max_retention': '10y'}, ambient=effective, name=REQ_VAR)
+
+
+def test_a_tier_with_loose_lock_requirements_from_the_inventory_is_refused_naming_the_tier():
+    tiers = [{'name': 'dev', 'match': {'names': ['*-dev-*']}},
+             {'name': 'prod', 'match': {'tags': {'env': 'prod'}}, 'lock_requirements': {'no_unfixable_findings': False}}]
+    message = refusal('tiers', tiers, ambient=tiers, name='harden_backup_vaults_baselines')
+    assert 'gives lock requirements looser than the defaults (tier prod: no_unfixable_findings: false where the default is true)' \
+        in message
+    assert refusal('tiers', tiers[:1], ambient=tiers[:1], name='harden_backup_vaults_baselines') is None
+
+
+def test_a_baseline_that_consents_from_facts_is_refused():
+    """The role's internal baseline variable, set by set_fact, would carry consent past the consent variable."""
+    baseline = {'immutability': 'locked', 'allow_irreversible': True, 'tiers': []}
+    message = refusal('baseline', baseline, ambient=dict(baseline), origin=FROM_FACTS, name='harden_backup_vaults__baseline')
+    assert 'harden_backup_vaults__baseline comes from facts' in message and 'consents to irreversible changes' in message
+    assert refusal('baseline', dict(baseline, allow_irreversible=False), ambient=dict(baseline, allow_irreversible=False)) is None
+
+
+def test_run_scoped_effective_reads_what_the_role_passed():
+    args = {'baseline': {'allow_irreversible': 'yes', 'tiers': None}, 'lock_requirements': LOOSE_REQ}
+    assert run_scoped_effective('allow_irreversible', args) is True
+    assert run_scoped_effective('lock_requirements', args) == LOOSE_REQ
+    assert run_scoped_effective('tiers', args) == []
+    assert run_scoped_effective('baseline', args) is args['baseline']
+
+
+def test_without_the_layers_a_value_that_needs_them_is_refused():
+    assert 'cannot be told here' in run_scoped_unknown('allow_irreversible', CONSENT_VAR, True)
+    assert run_scoped_unknown('allow_irreversible', CONSENT_VAR, False) is None
+    assert run_scoped_unknown('lock_requirements', REQ_VAR, {'require_mua': True}) is None

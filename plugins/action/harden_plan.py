@@ -60,7 +60,9 @@ class ActionModule(ControllerActionBase):
                 args['baseline'] = apply_preset(args['baseline'], assignments or check_assignments(None))
             # The baseline, the lock requirements and the exclusions are checked before any request.
             checked = plan_run([], args['exclude'], args['baseline'], args['lock_requirements'])
-            prepare_report_dir(args['report_dir'])
+            # Resolved once, here: the later tasks of the run write (and retire) the reports in this directory, whatever a
+            # symlink on the way to it says by then (_harden_run.planned_report_dir).
+            report_dir = prepare_report_dir(args['report_dir'])
             remove_stale_plans(C.DEFAULT_LOCAL_TMP)
             flags = {'include_policies': bool(checked['include_policies'] or checked['include_items']),
                      'include_items': bool(checked['include_items'])}
@@ -87,7 +89,7 @@ class ActionModule(ControllerActionBase):
                 # The vault records are not part of the plan (its drift entries are): freed before the plan is written.
                 del reads
                 run.pop('vaults', None)
-                plan_id = save_plan(C.DEFAULT_LOCAL_TMP, run, args['report_dir'], check_mode,
+                plan_id = save_plan(C.DEFAULT_LOCAL_TMP, run, report_dir, check_mode,
                                     {'baseline': args['baseline'], 'lock_requirements': args['lock_requirements']})
                 summary = plan_summary(run, args['return_actions'])
                 warnings.extend(run['warnings'])

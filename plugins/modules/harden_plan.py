@@ -101,6 +101,10 @@ options:
     description:
       - The directory M(vaultlock.azure.harden_report) writes the reports into; created now (so a directory that cannot be
         written stops the run before any change), and kept in the plan.
+      - Resolved once, by this task; the plan keeps its real path, and M(vaultlock.azure.harden_apply) (which removes an
+        earlier run's reports before its first change) and M(vaultlock.azure.harden_report) use that path, so a symlink on
+        the way to it that changes during the run does not move the reports. A directory on the resolved path that was
+        replaced by a symlink after this task fails those tasks.
       - An empty value is an error, never the current directory.
     type: path
     required: true

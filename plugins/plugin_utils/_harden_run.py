@@ -621,6 +621,22 @@ def prepare_report_dir(report_dir):
     return path
 
 
+def planned_report_dir(plan):
+    """The report directory harden_plan resolved once (its real path, kept in the sealed plan), for the later tasks of the
+    run: used as it is, never resolved again, so a symlink on the way to it that is changed during the run does not move
+    the later reports. InputError when that path itself now goes through a symlink (a directory on it was replaced by one
+    after the plan): neither written nor emptied."""
+    path = plan.get('report_dir')
+    if not isinstance(path, str) or not os.path.isabs(path):
+        raise InputError('the plan holds no resolved report directory (made by another version of vaultlock.azure?): plan again')
+    now = os.path.realpath(path)
+    if now != path:
+        raise InputError('the report directory %s that harden_plan resolved now leads to %s (a directory on its path was '
+                         'replaced by a symlink during the run): no report was written or removed there; plan again'
+                         % (shown(path), shown(now)))
+    return path
+
+
 def retire_reports(report_dir):
     """Remove the reports of an earlier run from ``report_dir`` (REPORT_FILES only; anything else stays) before a real
     apply's first write; returns the names removed. A run cut off during its writes (Ctrl-C, a cancelled CI job, SIGKILL)

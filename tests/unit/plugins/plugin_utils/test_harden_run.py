@@ -921,3 +921,21 @@ def test_a_report_that_cannot_be_retired_stops_the_run_before_any_write(tmp_path
             _harden_run.retire_reports(str(reports))
     finally:
         os.chmod(reports, 0o755)
+
+
+def test_the_planned_report_dir_is_used_as_resolved_and_refused_once_it_leads_elsewhere(tmp_path):
+    """harden_apply and harden_report take the report directory harden_plan resolved from the plan, never resolving it
+    again: a directory on that path replaced by a symlink during the run is refused, so no report is written or removed
+    where the symlink leads."""
+    resolved = prepare_report_dir(str(tmp_path / 'reports'))
+    assert _harden_run.planned_report_dir({'report_dir': resolved}) == resolved
+    elsewhere = tmp_path / 'elsewhere'
+    elsewhere.mkdir()
+    os.rmdir(resolved)
+    os.symlink(str(elsewhere), resolved)
+    with pytest.raises(InputError, match=r"the report directory '%s' that harden_plan resolved now leads to '%s'"
+                       % (re.escape(resolved), re.escape(str(elsewhere)))):
+        _harden_run.planned_report_dir({'report_dir': resolved})
+    for given in ('reports/harden', None):
+        with pytest.raises(InputError, match='the plan holds no resolved report directory'):
+            _harden_run.planned_report_dir({'report_dir': given})

@@ -31,7 +31,7 @@ import time
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.scope import error_warnings, fallback_warnings, read_scope
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import drift_diffs
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError, at_least_one, has_control, shown
-from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.fleet import check_tags
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.fleet import check_subscription_ids, check_tags
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import SCOPE_ARGSPEC, failure
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy._preset import PRESETS
@@ -47,7 +47,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document 
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document import write_json as write_report_json
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import SETTINGS, TASKS
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import APPLY_CONCURRENCY
-from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import check_resource_group
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import check_resource_group, validate_subscription
 
 PLAN_FORMAT = 2
 _PLAN_ID = re.compile(r'[0-9a-f]{32}')
@@ -126,6 +126,8 @@ def check_inputs(args):
     for index, group in enumerate(args.get('resource_groups') or []):
         check_resource_group(group, 'resource_groups[%d]' % index)
     check_tags(args.get('tags'))
+    # A subscription id that is no GUID (braces, a typo) failed only at discovery: the run went on and wrote its reports.
+    check_subscription_ids(args.get('subscription_ids'))
     at_least_one(args['max_concurrency'], 'max_concurrency')
     for index, vault in enumerate(vaults):
         unknown = sorted(set(vault) - set(_VAULT_KEYS))
@@ -134,6 +136,8 @@ def check_inputs(args):
                              '(and subscription_id)' % (index, ', '.join(unknown)))
         if not vault.get('id') and not (vault.get('name') and vault.get('resource_group') and vault.get('vault_type')):
             raise InputError('vaults[%d]: name a vault by id, or by name, resource_group and vault_type' % index)
+        if vault.get('subscription_id') is not None:
+            validate_subscription(vault['subscription_id'], 'vaults[%d].subscription_id' % index)
         if vault.get('vault_type') and vault['vault_type'] not in VAULT_TYPES:
             raise InputError('vaults[%d]: vault_type must be one of %s; got %s' % (index, ', '.join(VAULT_TYPES), vault['vault_type']))
     return discover

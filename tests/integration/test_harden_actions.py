@@ -242,6 +242,9 @@ def test_bad_input_fails_cleanly_before_any_request(runner, emulator, tmp_path):
         {'name': 'half a vault', PLAN: {'baseline': BASELINE, 'report_dir': reports, 'vaults': [{'name': 'rsv-open'}]}},
         # r7: an exclusion that is not understood.
         {'name': 'bad exclusion', PLAN: {'baseline': BASELINE, 'report_dir': reports, 'exclude': ['rsv prod']}},
+        # r8, r9: a subscription id in braces, and all beside an id: refused here, not at discovery (which wrote the reports).
+        {'name': 'subscription in braces', PLAN: {'baseline': BASELINE, 'report_dir': reports, 'subscription_ids': ['{%s}' % SUB1]}},
+        {'name': 'all and an id', PLAN: {'baseline': BASELINE, 'report_dir': reports, 'subscription_ids': ['all', SUB1]}},
     ])
     expected = [
         'report_dir is empty',
@@ -252,6 +255,8 @@ def test_bad_input_fails_cleanly_before_any_request(runner, emulator, tmp_path):
         'cannot create the report directory',
         'vaults[0]: name a vault by id, or by name, resource_group and vault_type',
         'neither an id',
+        "subscription_ids[0]: '{%s}' is not a subscription id" % SUB1,
+        "subscription_ids[0] is 'all', which means every subscription the identity can see: give it alone",
     ]
     for index, fragment in enumerate(expected):
         result = run['r%d' % index]

@@ -124,6 +124,25 @@ def test_a_resource_group_entry_that_is_not_a_name_is_refused_before_any_request
         check_inputs(plan_args(resource_groups=groups))
 
 
+@pytest.mark.parametrize('args,message', [
+    ({'subscription_ids': ['{%s}' % SUB]}, r"subscription_ids\[0\]: '\{%s\}' is not a subscription id" % SUB),
+    ({'subscription_ids': [SUB, 'prod']}, r"subscription_ids\[1\]: 'prod' is not a subscription id"),
+    ({'subscription_ids': [SUB, 'all']}, r"subscription_ids\[1\] is 'all', which means every subscription the identity can see"),
+    ({'vaults': [{'name': 'rsv-a', 'resource_group': 'rg', 'vault_type': 'recovery_services', 'subscription_id': '%s}' % SUB}]},
+     r"vaults\[0\].subscription_id: subscription id '%s\}' is not a GUID" % SUB),
+])
+def test_a_subscription_id_that_is_no_guid_is_refused_before_any_request(args, message):
+    """It failed only at discovery: the run went on, wrote its reports and failed at its end."""
+    with pytest.raises(InputError, match=message):
+        check_inputs(plan_args(**args))
+
+
+def test_subscription_ids_all_and_guids_pass():
+    assert check_inputs(plan_args(subscription_ids=['all'])) is True
+    assert check_inputs(plan_args(subscription_ids=['ALL'])) is True
+    assert check_inputs(plan_args(subscription_ids=[SUB, SUB2.upper()])) is True
+
+
 def test_resource_group_names_pass():
     assert check_inputs(plan_args(resource_groups=['rg-a', 'RG_b.(1)', 'rg-\u00e9t\u00e9'])) is True
 

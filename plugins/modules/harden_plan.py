@@ -136,7 +136,8 @@ options:
         definition's defaults). Unset (null) means the 14 that judge a vault property, each with its default parameters;
         V({}) means no section. The deployIfNotExists definition for diagnostic settings (c717fb0c-d118-4c43-ab3d-ece30ac81fb3)
         is evaluated only when listed here, and then reads each selected Recovery Services vault's diagnostic settings from
-        ARM (one read a vault); a vault whose settings cannot be read is reported as not evaluated, with the reason. The
+        ARM (one read a vault); a vault whose settings cannot be read is reported as not evaluated, with the reason, and is
+        an error of the run (counted in RV(errors), and a warning), as a vault whose policies cannot be read. The
         collection never deploys diagnostic settings.
       - Checked before any request; an unknown name, an unknown parameter or a value the definition does not allow is an error.
       - The evaluation reads no more than the vaults discovery read, and sends no request, but for the diagnostic settings

@@ -164,6 +164,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     AzureOperationError,
     MissingLibraryError,
     VaultlockError,
+    escaped,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import DEFAULT_DISCOVERY
 
@@ -284,7 +285,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             hints = []
             for key in unknown:
                 close = difflib.get_close_matches(key, sorted(known), n=1)
-                hints.append('%s (did you mean %s?)' % (key, close[0]) if close else key)
+                hints.append('%s (did you mean %s?)' % (escaped(key), close[0]) if close else escaped(key))
             raise AnsibleParserError('vaultlock.azure.backup_vaults: %s has unknown option(s) %s; nothing was read from Azure'
                                      % (path, ', '.join(hints)))
 

@@ -30,7 +30,7 @@ import time
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.scope import error_warnings, fallback_warnings, read_scope
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import drift_diffs
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError, at_least_one, has_control, shown
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError, at_least_one, escaped, has_control, shown
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.fleet import check_subscription_ids, check_tags
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import SCOPE_ARGSPEC, failure
@@ -133,13 +133,13 @@ def check_inputs(args):
         unknown = sorted(set(vault) - set(_VAULT_KEYS))
         if unknown:
             raise InputError('vaults[%d]: unknown key(s) %s; a vault is named by id, or by name, resource_group and vault_type '
-                             '(and subscription_id)' % (index, ', '.join(unknown)))
+                             '(and subscription_id)' % (index, ', '.join(escaped(key) for key in unknown)))
         if not vault.get('id') and not (vault.get('name') and vault.get('resource_group') and vault.get('vault_type')):
             raise InputError('vaults[%d]: name a vault by id, or by name, resource_group and vault_type' % index)
         if vault.get('subscription_id') is not None:
             validate_subscription(vault['subscription_id'], 'vaults[%d].subscription_id' % index)
         if vault.get('vault_type') and vault['vault_type'] not in VAULT_TYPES:
-            raise InputError('vaults[%d]: vault_type must be one of %s; got %s' % (index, ', '.join(VAULT_TYPES), vault['vault_type']))
+            raise InputError('vaults[%d]: vault_type must be one of %s; got %s' % (index, ', '.join(VAULT_TYPES), shown(vault['vault_type'])))
     return discover
 
 
@@ -486,7 +486,7 @@ def build_run_report(plan, results, applied=None):
     results = results or {}
     unknown = sorted(set(results) - set(TASKS))
     if unknown:
-        raise InputError('results: unknown key(s) %s; give %s' % (', '.join(unknown), ', '.join(TASKS)))
+        raise InputError('results: unknown key(s) %s; give %s' % (', '.join(escaped(key) for key in unknown), ', '.join(TASKS)))
     if applied is not None and any(results.get(key) for key in results):
         raise InputError('results: this plan was applied by vaultlock.azure.harden_apply, whose results the report takes; '
                          'give no results of state tasks as well')
@@ -615,13 +615,13 @@ def prepare_report_dir(report_dir):
     try:
         os.makedirs(path, mode=0o755, exist_ok=True)
     except OSError as exc:
-        raise InputError('cannot create the report directory %s: %s' % (report_dir, exc.strerror or exc)) from exc
+        raise InputError('cannot create the report directory %s: %s' % (shown(report_dir), exc.strerror or exc)) from exc
     except RecursionError as exc:
         # os.makedirs recurses once per missing directory: a path of about a thousand of them ended in a traceback.
         raise InputError('cannot create the report directory %s: it has too many directories that do not exist yet'
-                         % report_dir) from exc
+                         % shown(report_dir)) from exc
     if not os.access(path, os.W_OK | os.X_OK):
-        raise InputError('cannot write into the report directory %s' % report_dir)
+        raise InputError('cannot write into the report directory %s' % shown(report_dir))
     return path
 
 

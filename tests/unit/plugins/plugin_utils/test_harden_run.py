@@ -103,7 +103,7 @@ def test_no_discovery_and_no_vaults_is_refused():
     ({}, r'vaults\[1\]: name a vault by id'),
     ({'id': vault_id('rsv-a'), 'colour': 'blue', 'group': 'x'}, r'vaults\[1\]: unknown key\(s\) colour, group;'),
     ({'name': 'rsv-a', 'resource_group': 'rg', 'vault_type': 'recovery-services'},
-     r'vaults\[1\]: vault_type must be one of recovery_services, backup; got recovery-services'),
+     r"vaults\[1\]: vault_type must be one of recovery_services, backup; got 'recovery-services'"),
     ({'id': vault_id('rsv-a'), 'vault_type': 'Backup'}, r'vaults\[1\]: vault_type must be one of'),
 ])
 def test_bad_vault_entries_are_refused_with_their_index(vault, message):
@@ -771,7 +771,7 @@ def test_a_report_dir_without_write_access_is_refused_before_writing(tmp_path, m
     target = tmp_path / 'denied'
     real_access = os.access
     monkeypatch.setattr(_harden_run.os, 'access', lambda path, mode: False if path == str(target) else real_access(path, mode))
-    with pytest.raises(InputError, match='cannot write into the report directory %s' % re.escape(str(target))):
+    with pytest.raises(InputError, match="cannot write into the report directory '%s'" % re.escape(str(target))):
         write_reports(a_report(tmp_path), str(target))
     assert os.listdir(target) == []
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError, escaped
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._readiness import ReadinessError, looser_requirements
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import RULES
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import CONSENT
@@ -113,4 +113,4 @@ def _plain(value):
         return 'null'
     if isinstance(value, bool):
         return 'true' if value else 'false'
-    return escaped(value)
+    return str(value)

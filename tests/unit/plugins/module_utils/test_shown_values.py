@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vaultlock.azure.plugins.module_utils import _consent, _immutability, _readiness, _soft_delete, _tiers
+from ansible_collections.vaultlock.azure.plugins.module_utils import _immutability, _readiness, _soft_delete, _tiers
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.auth import select_auth
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import _base, _security, mua, storage_redundancy
@@ -52,8 +52,3 @@ def test_a_value_with_direction_or_zero_width_characters_is_escaped_in_the_refus
         CASES[case]()
     message = str(err.value)
     assert ESCAPED in message and '\u202e' not in message and '\u200b' not in message, message
-
-
-def test_consent_messages_escape_the_values_they_show():
-    assert _consent._plain(RLO) == ESCAPED  # pylint: disable=protected-access
-    assert [_consent._plain(v) for v in (True, None, 'x')] == ['true', 'null', 'x']  # pylint: disable=protected-access

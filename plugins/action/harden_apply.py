@@ -25,6 +25,7 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import
     applied_before,
     apply_summary,
     load_plan,
+    planned_report_dir,
     retire_reports,
     save_applied,
 )
@@ -73,7 +74,7 @@ class ActionModule(ControllerActionBase):
             drift = plan.pop('drift')
             if not check_mode and any(entry.get('changes') for entry in drift):
                 # Before the first write: a run cut off from here on leaves no report of an earlier run behind.
-                retire_reports(plan['report_dir'])
+                retire_reports(planned_report_dir(plan))
             done = applier.apply(drift)
             diffs = done.pop('diffs')
             save_applied(C.DEFAULT_LOCAL_TMP, args['plan'], done)

@@ -14,8 +14,7 @@ from ansible import constants as C
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.auth import AUTH_ARGSPEC
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.client import AzureSession
 from ansible_collections.vaultlock.azure.plugins.module_utils._consent import ConsentError, scope_plan_arguments
-from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.diagnostics import attach_related
-from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.scope import error_warnings
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.diagnostics import attach_related, related_read_errors
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import failure
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy import check_assignments, evaluate, related_assignments
@@ -67,7 +66,9 @@ class ActionModule(ControllerActionBase):
                 args['baseline'] = apply_preset(args['baseline'], assignments or check_assignments(None))
             # The baseline, the lock requirements and the exclusions are checked before any request.
             checked = plan_run([], args['exclude'], args['baseline'], args['lock_requirements'])
-            prepare_report_dir(args['report_dir'])
+            # Resolved once, here: the later tasks of the run write (and retire) the reports in this directory, whatever a
+            # symlink on the way to it says by then (_harden_run.planned_report_dir).
+            report_dir = prepare_report_dir(args['report_dir'])
             remove_stale_plans(C.DEFAULT_LOCAL_TMP)
             flags = {'include_policies': bool(checked['include_policies'] or checked['include_items']),
                      'include_items': bool(checked['include_items'])}
@@ -80,8 +81,13 @@ class ActionModule(ControllerActionBase):
                 run = plan_run(reads, args['exclude'], checked['baseline'], args['lock_requirements'])
                 # A listed deployIfNotExists definition (diagnostic settings, opt-in) judges each selected Recovery Services
                 # vault by its related resources: one ARM read a vault (none when no such definition is listed).
+                # A vault whose related resources could not be read (a 403, say) is not evaluated, and an error of the run (as
+                # a vault whose policies could not be read): harden_backup_vaults_fail_on_error fails the run for it.
                 if related_assignments(assignments):
-                    warnings.extend(error_warnings(attach_related(session_for(None), run['vaults'], assignments, args['max_concurrency'])))
+                    attach_related(session_for(None), run['vaults'], assignments, args['max_concurrency'])
+                    unread = related_read_errors(run['vaults'])
+                    run['report_errors'].extend(unread)
+                    warnings.extend('%s: %s' % (error['scope'], error['message']) for error in unread)
                 run['scope_failure'] = scope_failure(reads, run, args, discover)
                 run['scope_errors'] = '; '.join(scope_errors(reads))
                 # What Azure Policy would say of the vaults as read (pure: no request, check mode or not).
@@ -94,7 +100,7 @@ class ActionModule(ControllerActionBase):
                 # The vault records are not part of the plan (its drift entries are): freed before the plan is written.
                 del reads
                 run.pop('vaults', None)
-                plan_id = save_plan(C.DEFAULT_LOCAL_TMP, run, args['report_dir'], check_mode,
+                plan_id = save_plan(C.DEFAULT_LOCAL_TMP, run, report_dir, check_mode,
                                     {'baseline': args['baseline'], 'lock_requirements': args['lock_requirements']})
                 summary = plan_summary(run, args['return_actions'])
                 warnings.extend(run['warnings'])

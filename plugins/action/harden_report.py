@@ -14,6 +14,7 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import
     build_run_report,
     load_applied,
     load_plan,
+    planned_report_dir,
     write_reports,
 )
 
@@ -25,7 +26,7 @@ class ActionModule(ControllerActionBase):
         try:
             with without_cyclic_gc():
                 plan = load_plan(C.DEFAULT_LOCAL_TMP, args['plan'])
-                report_dir = plan['report_dir']
+                report_dir = planned_report_dir(plan)
                 report = build_run_report(plan, args['results'], load_applied(C.DEFAULT_LOCAL_TMP, args['plan']))
                 del plan
                 # The reports are local files: they are written in check mode too (that is what check mode is for).

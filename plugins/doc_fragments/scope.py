@@ -40,6 +40,8 @@ options:
   subscription_ids:
     description:
       - Subscriptions to read. V(all) reads every subscription the identity can see.
+      - Each entry is a subscription id (a GUID, without braces), or the list is V(all) alone; anything else fails the task
+        before any request, naming the entry.
       - Default is the subscription of the authentication options (O(subscription_id) or E(AZURE_SUBSCRIPTION_ID)).
     type: list
     elements: str

@@ -158,11 +158,13 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.auth import auth_params
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.client import AzureSession
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.fleet import check_subscription_ids
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.scope import read_fleet as _read_fleet
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     AzureOperationError,
     MissingLibraryError,
     VaultlockError,
+    escaped,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import DEFAULT_DISCOVERY
 
@@ -247,6 +249,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
         self._check_keys(self._read_config_data(path), path)
+        try:
+            # Before any request, and before a cached answer is looked up.
+            check_subscription_ids(self.get_option('subscription_ids'))
+        except VaultlockError as exc:
+            raise AnsibleParserError('vaultlock.azure.backup_vaults: %s' % exc) from exc
         cache_key = self.get_cache_key(path)
         use_cache = self.get_option('cache') and cache
         update_cache = self.get_option('cache') and not cache
@@ -278,7 +285,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             hints = []
             for key in unknown:
                 close = difflib.get_close_matches(key, sorted(known), n=1)
-                hints.append('%s (did you mean %s?)' % (key, close[0]) if close else key)
+                hints.append('%s (did you mean %s?)' % (escaped(key), close[0]) if close else escaped(key))
             raise AnsibleParserError('vaultlock.azure.backup_vaults: %s has unknown option(s) %s; nothing was read from Azure'
                                      % (path, ', '.join(hints)))
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import escaped
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import escaped, shown
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy._preset import PRESET_DEFERRED
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import BASELINE_KEYS, PER_POLICY, RULES, SETTING_NAMES, applied, context
@@ -47,7 +47,7 @@ def validate_baseline(baseline):
     if allow is None:
         allow = False
     if not is_bool(allow):
-        raise DriftError("baseline.allow_irreversible must be true or false, got '%s'" % (allow,))
+        raise DriftError("baseline.allow_irreversible must be true or false, got %s" % shown(allow))
     result = {CONSENT: allow}
     for rule in RULES:
         if rule.key:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import re
+import unicodedata
 
 # Strings that must never reach a result, a log or a report.
 _BEARER = re.compile(r'(?i)(bearer\s+)[A-Za-z0-9\-_.=]+')
@@ -143,19 +144,51 @@ _CONTROL = re.compile('[\x00-\x1f\x7f-\x9f\u2028\u2029]')
 
 _ESCAPED = {'\n': '\\n', '\r': '\\r', '\t': '\\t'}
 
+# Besides the control characters, what a message must not show as itself: format characters (right-to-left and other
+# direction marks, overrides and isolates, zero-width spaces and joiners, the word joiner, the byte order mark, the soft
+# hyphen), line and paragraph separators, every space but ' ' (a no-break space reads as one), surrogates, private use
+# and unassigned code points, and the letters and marks that show nothing (Hangul fillers, the braille blank, the
+# combining grapheme joiner, variation selectors). Shown as they are, such characters make a value read as another one
+# (U+202E writes what follows backwards), or hide that it differs from what it looks like.
+_HIDDEN_CATEGORIES = frozenset(('Cc', 'Cf', 'Cs', 'Co', 'Cn', 'Zl', 'Zp', 'Zs'))
+_HIDDEN_CHARACTERS = frozenset('\u034f\u115f\u1160\u17b4\u17b5\u2800\u3164\uffa0')
+# Every character but printable ASCII is looked at (most text is ASCII: nothing to do).
+_NOT_PLAIN = re.compile('[^\x20-\x7e]')
+
+
+def _hidden(char):
+    code = ord(char)
+    return (char in _HIDDEN_CHARACTERS or 0xfe00 <= code <= 0xfe0f or 0xe0100 <= code <= 0xe01ef
+            or unicodedata.category(char) in _HIDDEN_CATEGORIES)
+
 
 def _escape(match):
     char = match.group(0)
-    return _ESCAPED.get(char) or ('\\x%02x' % ord(char) if ord(char) < 256 else '\\u%04x' % ord(char))
+    if char in _ESCAPED:
+        return _ESCAPED[char]
+    if not _hidden(char):
+        return char
+    code = ord(char)
+    return '\\x%02x' % code if code < 256 else ('\\u%04x' % code if code < 0x10000 else '\\U%08x' % code)
 
 
 def escaped(value):
-    """A value as text with its control characters escaped (\\n, \\x1b, \\u2028): one line, never driving a terminal."""
-    return _CONTROL.sub(_escape, str(value))
+    """A value as text with its control characters (\\n, \\x1b, \\u2028) and the characters that show nothing or change
+    how the text around them reads (\\u202e, \\u200b, \\u00a0: _hidden) escaped: one line, never driving a terminal,
+    never reading as another value."""
+    return _NOT_PLAIN.sub(_escape, str(value))
 
 
 def shown(value):
-    """A value quoted for an error message, control characters escaped (a trailing newline shows as \\n)."""
+    """A value as an error message shows it: what the user wrote. Text quoted, its control and invisible characters
+    escaped (a trailing newline shows as \\n; escaped()); true, false and null as YAML and JSON write them (Python's
+    True, False and None are spellings nobody wrote); a number as it is."""
+    if value is None:
+        return 'null'
+    if isinstance(value, bool):
+        return 'true' if value else 'false'
+    if isinstance(value, (int, float)):
+        return repr(value)
     return "'%s'" % escaped(value)
 
 
@@ -179,6 +212,10 @@ def check_filter(value, option, left_out, entry=None):
                 raise InputError('%s[%d] is %s: each entry names one %s; nothing was sent to Azure'
                                  % (option, index, shown(item) if item is not None else 'null', entry))
     return value
+
+
+# Said after a boolean given where a number belongs.
+BOOLEAN_HINT = ', a boolean (an unquoted yes or true in YAML)'
 
 
 def at_least_one(value, option, hint=''):

@@ -37,7 +37,7 @@ import calendar
 import datetime
 from collections.abc import Mapping
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError, escaped, shown
 from ansible_collections.vaultlock.azure.plugins.module_utils._immutability import normalise_choice as _immutability_state
 from ansible_collections.vaultlock.azure.plugins.module_utils._retention import Duration, RetentionError, is_operational, is_unsourced, parse_duration
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import LOCK_RULES, LOCK_SETTINGS, PER_POLICY, RULES
@@ -70,7 +70,7 @@ def validate_requirements(requirements, where='requirements'):
         raise ReadinessError('%s must be a dictionary of %s, got %s' % (where, ', '.join(REQUIREMENT_KEYS), type(requirements).__name__))
     unknown = sorted(str(key) for key in requirements if key not in REQUIREMENT_KEYS)
     if unknown:
-        raise ReadinessError('%s has unknown key(s) %s; allowed: %s' % (where, ', '.join(unknown), ', '.join(REQUIREMENT_KEYS)))
+        raise ReadinessError('%s has unknown key(s) %s; allowed: %s' % (where, ', '.join(escaped(key) for key in unknown), ', '.join(REQUIREMENT_KEYS)))
     result = dict(DEFAULT_REQUIREMENTS)
     nullable = [rule.requirement.key for rule in REQUIRING if rule.requirement.nullable]
     for key in REQUIREMENT_KEYS:
@@ -132,7 +132,7 @@ def _as_date(value):
     try:
         return datetime.date.fromisoformat(str(value))
     except ValueError:
-        raise ReadinessError("today must be a date (YYYY-MM-DD), got '%s'" % (value,)) from None
+        raise ReadinessError("today must be a date (YYYY-MM-DD), got %s" % shown(value)) from None
 
 
 def _iso(day):

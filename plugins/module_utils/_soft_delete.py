@@ -18,7 +18,7 @@ This is the one place where the vocabularies are mapped.
 
 from __future__ import annotations
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import BOOLEAN_HINT, InputError, shown
 
 STATES = ('off', 'on', 'always_on')
 # Strength order: a baseline is a minimum, always_on is stronger than on.
@@ -74,7 +74,7 @@ def normalise_choice(value, where='soft_delete'):
     if key == 'alwayson':
         key = 'always_on'
     if key not in STATES:
-        raise SoftDeleteError("%s must be one of off, on, always_on or null; got '%s'" % (where, value))
+        raise SoftDeleteError("%s must be one of off, on, always_on or null; got %s" % (where, shown(value)))
     return key
 
 
@@ -120,7 +120,8 @@ def validate_days(days):
     if days is None:
         return None
     if isinstance(days, bool) or not isinstance(days, int) or not MIN_DAYS <= days <= MAX_DAYS:
-        raise SoftDeleteError('retention_days must be between %d and %d; got %s' % (MIN_DAYS, MAX_DAYS, days))
+        raise SoftDeleteError('retention_days must be a whole number of days between %d and %d; got %s%s'
+                              % (MIN_DAYS, MAX_DAYS, shown(days), BOOLEAN_HINT if isinstance(days, bool) else ''))
     return days
 
 

@@ -40,7 +40,7 @@ import re
 from collections.abc import Mapping
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import DriftError, sort_key, validate_baseline, vault_drift
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError, escaped
 from ansible_collections.vaultlock.azure.plugins.module_utils._readiness import ReadinessError, validate_requirements
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import RULES
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import CONSENT
@@ -70,7 +70,7 @@ class TierError(VaultlockError, ValueError):
 def _label(index, tier):
     name = tier.get('name') if isinstance(tier, Mapping) else None
     if isinstance(name, str) and name and not has_control(name):
-        return '%s[%d] (%s)' % (WHERE, index, name)
+        return '%s[%d] (%s)' % (WHERE, index, escaped(name))
     return '%s[%d]' % (WHERE, index)
 
 
@@ -140,7 +140,7 @@ def validate_match(match, where):
         raise TierError('%s must be a dict with one or more of %s, got %s' % (where, ', '.join(MATCH_KEYS), got))
     unknown = sorted(str(key) for key in match if key not in MATCH_KEYS)
     if unknown:
-        raise TierError('%s has unknown key(s) %s; allowed: %s' % (where, ', '.join(unknown), ', '.join(MATCH_KEYS)))
+        raise TierError('%s has unknown key(s) %s; allowed: %s' % (where, ', '.join(escaped(key) for key in unknown), ', '.join(MATCH_KEYS)))
     given = dict((key, value) for key, value in match.items() if value is not None)
     if not given:
         raise TierError('%s is empty: a tier must select vaults by %s (a tier for every vault is the top-level baseline)'
@@ -204,7 +204,7 @@ def resolve_tier(tier, index, default, allow_irreversible, defaults):
             raise TierError('%s: %s is not a tier key: %s' % (where, key, reason))
     unknown = sorted(str(key) for key in tier if key not in TIER_KEYS)
     if unknown:
-        raise TierError('%s has unknown key(s) %s; allowed: %s' % (where, ', '.join(unknown), ', '.join(TIER_KEYS)))
+        raise TierError('%s has unknown key(s) %s; allowed: %s' % (where, ', '.join(escaped(key) for key in unknown), ', '.join(TIER_KEYS)))
     name = tier.get('name')
     if not isinstance(name, str) or not _TIER_NAME.fullmatch(name):
         raise TierError('%s: name %s must be 1 to 64 letters, digits, dots, underscores or hyphens, starting with a letter or '

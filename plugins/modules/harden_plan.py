@@ -101,6 +101,10 @@ options:
     description:
       - The directory M(vaultlock.azure.harden_report) writes the reports into; created now (so a directory that cannot be
         written stops the run before any change), and kept in the plan.
+      - Resolved once, by this task; the plan keeps its real path, and M(vaultlock.azure.harden_apply) (which removes an
+        earlier run's reports before its first change) and M(vaultlock.azure.harden_report) use that path, so a symlink on
+        the way to it that changes during the run does not move the reports. A directory on the resolved path that was
+        replaced by a symlink after this task fails those tasks.
       - An empty value is an error, never the current directory.
     type: path
     required: true
@@ -132,7 +136,8 @@ options:
         definition's defaults). Unset (null) means the 14 that judge a vault property, each with its default parameters;
         V({}) means no section. The deployIfNotExists definition for diagnostic settings (c717fb0c-d118-4c43-ab3d-ece30ac81fb3)
         is evaluated only when listed here, and then reads each selected Recovery Services vault's diagnostic settings from
-        ARM (one read a vault); a vault whose settings cannot be read is reported as not evaluated, with the reason. The
+        ARM (one read a vault); a vault whose settings cannot be read is reported as not evaluated, with the reason, and is
+        an error of the run (counted in RV(errors), and a warning), as a vault whose policies cannot be read. The
         collection never deploys diagnostic settings.
       - Checked before any request; an unknown name, an unknown parameter or a value the definition does not allow is an error.
       - The evaluation reads no more than the vaults discovery read, and sends no request, but for the diagnostic settings

@@ -31,8 +31,8 @@ import time
 from ansible_collections.vaultlock.azure.plugins.module_utils._consent import RUN_SCOPED_PARTS
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.scope import error_warnings, fallback_warnings, read_scope
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import drift_diffs
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError, at_least_one, has_control, shown
-from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.fleet import check_tags
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError, at_least_one, escaped, has_control, shown
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.fleet import check_subscription_ids, check_tags
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import SCOPE_ARGSPEC, failure
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy._preset import PRESETS
@@ -48,7 +48,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document 
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document import write_json as write_report_json
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import SETTINGS, TASKS
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import APPLY_CONCURRENCY
-from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import check_resource_group
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import check_resource_group, validate_subscription
 
 PLAN_FORMAT = 2
 _PLAN_ID = re.compile(r'[0-9a-f]{32}')
@@ -130,16 +130,20 @@ def check_inputs(args):
     for index, group in enumerate(args.get('resource_groups') or []):
         check_resource_group(group, 'resource_groups[%d]' % index)
     check_tags(args.get('tags'))
+    # A subscription id that is no GUID (braces, a typo) failed only at discovery: the run went on and wrote its reports.
+    check_subscription_ids(args.get('subscription_ids'))
     at_least_one(args['max_concurrency'], 'max_concurrency')
     for index, vault in enumerate(vaults):
         unknown = sorted(set(vault) - set(_VAULT_KEYS))
         if unknown:
             raise InputError('vaults[%d]: unknown key(s) %s; a vault is named by id, or by name, resource_group and vault_type '
-                             '(and subscription_id)' % (index, ', '.join(unknown)))
+                             '(and subscription_id)' % (index, ', '.join(escaped(key) for key in unknown)))
         if not vault.get('id') and not (vault.get('name') and vault.get('resource_group') and vault.get('vault_type')):
             raise InputError('vaults[%d]: name a vault by id, or by name, resource_group and vault_type' % index)
+        if vault.get('subscription_id') is not None:
+            validate_subscription(vault['subscription_id'], 'vaults[%d].subscription_id' % index)
         if vault.get('vault_type') and vault['vault_type'] not in VAULT_TYPES:
-            raise InputError('vaults[%d]: vault_type must be one of %s; got %s' % (index, ', '.join(VAULT_TYPES), vault['vault_type']))
+            raise InputError('vaults[%d]: vault_type must be one of %s; got %s' % (index, ', '.join(VAULT_TYPES), shown(vault['vault_type'])))
     return discover
 
 
@@ -486,7 +490,7 @@ def build_run_report(plan, results, applied=None):
     results = results or {}
     unknown = sorted(set(results) - set(TASKS))
     if unknown:
-        raise InputError('results: unknown key(s) %s; give %s' % (', '.join(unknown), ', '.join(TASKS)))
+        raise InputError('results: unknown key(s) %s; give %s' % (', '.join(escaped(key) for key in unknown), ', '.join(TASKS)))
     if applied is not None and any(results.get(key) for key in results):
         raise InputError('results: this plan was applied by vaultlock.azure.harden_apply, whose results the report takes; '
                          'give no results of state tasks as well')
@@ -615,13 +619,29 @@ def prepare_report_dir(report_dir):
     try:
         os.makedirs(path, mode=0o755, exist_ok=True)
     except OSError as exc:
-        raise InputError('cannot create the report directory %s: %s' % (report_dir, exc.strerror or exc)) from exc
+        raise InputError('cannot create the report directory %s: %s' % (shown(report_dir), exc.strerror or exc)) from exc
     except RecursionError as exc:
         # os.makedirs recurses once per missing directory: a path of about a thousand of them ended in a traceback.
         raise InputError('cannot create the report directory %s: it has too many directories that do not exist yet'
-                         % report_dir) from exc
+                         % shown(report_dir)) from exc
     if not os.access(path, os.W_OK | os.X_OK):
-        raise InputError('cannot write into the report directory %s' % report_dir)
+        raise InputError('cannot write into the report directory %s' % shown(report_dir))
+    return path
+
+
+def planned_report_dir(plan):
+    """The report directory harden_plan resolved once (its real path, kept in the sealed plan), for the later tasks of the
+    run: used as it is, never resolved again, so a symlink on the way to it that is changed during the run does not move
+    the later reports. InputError when that path itself now goes through a symlink (a directory on it was replaced by one
+    after the plan): neither written nor emptied."""
+    path = plan.get('report_dir')
+    if not isinstance(path, str) or not os.path.isabs(path):
+        raise InputError('the plan holds no resolved report directory (made by another version of vaultlock.azure?): plan again')
+    now = os.path.realpath(path)
+    if now != path:
+        raise InputError('the report directory %s that harden_plan resolved now leads to %s (a directory on its path was '
+                         'replaced by a symlink during the run): no report was written or removed there; plan again'
+                         % (shown(path), shown(now)))
     return path
 
 

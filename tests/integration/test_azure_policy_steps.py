@@ -120,8 +120,9 @@ def policy_run(module_runner):
         step('off', check=True, harden_backup_vaults_azure_policy={}, **EVERYWHERE),
         step('bad', check=True, harden_backup_vaults_azure_policy=BAD, **EVERYWHERE)])
     run = batch.play()
+    # Ansible prints a task's warnings on stderr (Display.warning), which a step's output (its part of stdout) does not hold.
     return {'bodies': bodies_27, 'runs': runs, 'before': before_2727, 'after': stored(emulator, vaults_2727), 'steps': run.steps,
-            'dine': (dine_want, denied)}
+            'dine': (dine_want, denied), 'stderr': run.stderr}
 
 
 def diagnostic_reads(run):
@@ -131,11 +132,25 @@ def diagnostic_reads(run):
 def test_the_diagnostic_settings_definition_is_read_and_judged_only_when_listed(policy_run):
     """Listed, the deployIfNotExists definition costs one diagnostic settings read per Recovery Services vault (through the
     paced ARM pipeline) and gives its verdict in every report; a vault whose read is refused (403) is not evaluated, with
-    the reason. Not listed (every other step: the defaults, other parameters, the apply, {}), nothing of it is read."""
+    the reason, an error of the run (harden_backup_vaults_fail_on_error, true by default, fails it) and a warning of the
+    planning task. Not listed (every other step: the defaults, other parameters, the apply, {}), nothing of it is read."""
     want, denied = policy_run['dine']
     steps = policy_run['steps']
     run = steps['dine']
-    assert run.failed is None, run.output
+    # The vault whose diagnostic settings could not be read is counted as a read error of the run, as a vault whose
+    # policies could not be read: the run fails for it, after writing the reports.
+    assert run.failed is not None and run.failed['msg'].startswith('1 errors: some vaults could not be read'), run.failed
+    sub, group, name = denied.split('/')[2], denied.split('/')[4], denied.split('/')[-1]
+    label = "Recovery Services vault '%s' (resource group '%s', subscription %s)" % (name, group, sub)
+    (error,) = run.report['errors']
+    assert run.report['summary']['errors'] == 1 and error['scope'] == label, run.report['errors']
+    assert error['message'].startswith('could not read its Microsoft.Insights/diagnosticSettings (HTTP 403 AuthorizationFailed: The client '
+                                       "does not have authorization to perform action 'Microsoft.Insights/diagnosticSettings/read'")
+    assert error['message'].endswith('which the Azure Policy deployIfNotExists definition judges it by: not evaluated')
+    # The planning task's warning (on stderr, once: no other step lists the definition).
+    warnings = [line for line in policy_run['stderr'].splitlines() if line.startswith('[WARNING]: ')]
+    said = [line for line in warnings if 'diagnosticSettings' in line]
+    assert said == ['[WARNING]: %s: %s' % (label, error['message'])], warnings
     assert run.writes == []
     reads = diagnostic_reads(run)
     assert sorted(e['path'].lower() for e in reads) == sorted(

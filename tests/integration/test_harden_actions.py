@@ -84,6 +84,15 @@ def plans_fixture(module_runner):
     earlier.mkdir(exist_ok=True)
     for name in FILES + ['notes.txt']:
         (earlier / name).write_text('an earlier run')
+    # Two report directories holding an earlier run's reports, and a symlink to the first.
+    link, first, second = tmp_path / 'reports-link', tmp_path / 'reports-first', tmp_path / 'reports-second'
+    for directory in (first, second):
+        directory.mkdir(exist_ok=True)
+        for name in FILES:
+            (directory / name).write_text('an earlier run')
+    if link.is_symlink():
+        link.unlink()
+    link.symlink_to(first, target_is_directory=True)
     real = [
         {'name': 'plan', PLAN: {'baseline': BASELINE, 'report_dir': reports}},
         {'name': 'immutability where the plan says so',
@@ -95,6 +104,13 @@ def plans_fixture(module_runner):
         # run_r4, run_r5: plan into the earlier run's report directory, and apply for real (soft delete of rsv-soft-off).
         {'name': 'plan into the earlier reports', PLAN: {'baseline': BASELINE, 'report_dir': str(earlier)}},
         {'name': 'apply the plan', APPLY: {'plan': '{{ run_r4.plan }}'}},
+        # run_r6 to run_r9: report_dir is a symlink (to reports-first), repointed (to reports-second) between the plan and
+        # the apply: the apply retires, and the report writes, the reports of the directory the plan resolved.
+        {'name': 'plan through a symlink', PLAN: {'baseline': {'soft_delete': {'state': 'on', 'retention_days': 30}},
+                                                  'vaults': [{'id': vault_id('rsv-ok')}], 'report_dir': str(link)}},
+        {'name': 'repoint the symlink', 'ansible.builtin.file': {'src': str(second), 'dest': str(link), 'state': 'link', 'force': True}},
+        {'name': 'apply through the repointed symlink', APPLY: {'plan': '{{ run_r6.plan }}'}},
+        {'name': 'report through the repointed symlink', REPORT: {'plan': '{{ run_r6.plan }}'}},
     ]
     return Batch(module_runner).tasks(part('check', check) + part('run', real)).play(marks=[vault_id('rsv-open'), vault_id('bv-unset', 'backup')])
 
@@ -187,6 +203,23 @@ def test_plan_change_and_report_in_one_play(plans):
     assert plan_files(plans.tmp_path) == []
 
 
+def test_a_report_dir_symlink_repointed_during_the_run_moves_no_report(plans):
+    """harden_plan resolves report_dir once and keeps the real path in the sealed plan: harden_apply retires, and
+    harden_report writes, the reports of that directory, even when the symlink was repointed between the tasks."""
+    run = PlaybookPart(plans, 'run')
+    first, second = plans.tmp_path / 'reports-first', plans.tmp_path / 'reports-second'
+    assert not run['r6'].get('failed') and run['r6']['with_actions'] == 1, run['r6']
+    assert os.readlink(plans.tmp_path / 'reports-link') == str(second)
+    assert run['r8']['changed'] is True and not run['r8'].get('failed'), run['r8']
+    result = run['r9']
+    assert not result.get('failed'), result
+    assert result['report_dir'] == os.path.realpath(str(first))
+    report = json.loads((first / 'drift.json').read_text())
+    assert [vault['name'] for vault in report['vaults']] == ['rsv-ok'] and report['summary']['changed'] == 1
+    # The directory the symlink points at now was neither emptied nor written.
+    assert sorted(os.listdir(second)) == FILES and {(second / name).read_text() for name in FILES} == {'an earlier run'}
+
+
 @pytest.mark.usefixtures('actions_fleet')
 def test_bad_input_fails_cleanly_before_any_request(runner, emulator, tmp_path):
     blocker = tmp_path / 'a-file'
@@ -209,6 +242,9 @@ def test_bad_input_fails_cleanly_before_any_request(runner, emulator, tmp_path):
         {'name': 'half a vault', PLAN: {'baseline': BASELINE, 'report_dir': reports, 'vaults': [{'name': 'rsv-open'}]}},
         # r7: an exclusion that is not understood.
         {'name': 'bad exclusion', PLAN: {'baseline': BASELINE, 'report_dir': reports, 'exclude': ['rsv prod']}},
+        # r8, r9: a subscription id in braces, and all beside an id: refused here, not at discovery (which wrote the reports).
+        {'name': 'subscription in braces', PLAN: {'baseline': BASELINE, 'report_dir': reports, 'subscription_ids': ['{%s}' % SUB1]}},
+        {'name': 'all and an id', PLAN: {'baseline': BASELINE, 'report_dir': reports, 'subscription_ids': ['all', SUB1]}},
     ])
     expected = [
         'report_dir is empty',
@@ -219,6 +255,8 @@ def test_bad_input_fails_cleanly_before_any_request(runner, emulator, tmp_path):
         'cannot create the report directory',
         'vaults[0]: name a vault by id, or by name, resource_group and vault_type',
         'neither an id',
+        "subscription_ids[0]: '{%s}' is not a subscription id" % SUB1,
+        "subscription_ids[0] is 'all', which means every subscription the identity can see: give it alone",
     ]
     for index, fragment in enumerate(expected):
         result = run['r%d' % index]

@@ -48,12 +48,17 @@ CASES = [
     ({'harden_backup_vaults_apply_concurrency': -3}, 'harden_backup_vaults_apply_concurrency must be at least 1; got -3'),
     ({'harden_backup_vaults_discovery_concurrency': 0}, 'max_concurrency must be at least 1; got 0'),
     # A boolean (an unquoted yes) is no count, though Python counts true as 1; refused in check mode as in the run.
-    ({'harden_backup_vaults_apply_concurrency': True}, 'harden_backup_vaults_apply_concurrency must be at least 1; got True'),
+    # Shown as written (true), never as Python's True.
+    ({'harden_backup_vaults_apply_concurrency': True}, 'harden_backup_vaults_apply_concurrency must be at least 1; got true'),
+    ({'harden_backup_vaults_apply_processes': False}, 'harden_backup_vaults_apply_processes must be at least 1 (null: one per CPU core '
+                                                      'of the controller); got false'),
+    ({'harden_backup_vaults_soft_delete': {'state': 'on', 'retention_days': True}},
+     'baseline.soft_delete.retention_days must be a whole number of days from 14 to 180, got true'),
     ({'harden_backup_vaults_discovery_concurrency': True}, 'max_concurrency must be a whole number of at least 1; got true, a boolean'),
     # An exclusion id with a look-alike letter (Cyrillic o) excluded nothing, and the vault it shows was changed.
     ({'harden_backup_vaults_exclude': [vault_id('rsv-pr\u043ed')]}, 'it holds U+043E CYRILLIC SMALL LETTER O, so it would exclude nothing'),
     # An unquoted yes is a boolean, matched as the text 'True': vaults tagged backup=yes were left out without a word.
-    ({'harden_backup_vaults_tags': {'backup': True}}, "tags.backup: 'True' is not text (bool), and Azure tag values are text"),
+    ({'harden_backup_vaults_tags': {'backup': True}}, "tags.backup: true is not text (bool), and Azure tag values are text"),
     # A lock requirement that came out empty was no requirement: vaults with soft delete off were locked.
     ({'harden_backup_vaults_lock_requirements': {'require_soft_delete': ''}},
      "harden_backup_vaults_lock_requirements.require_soft_delete is '' (from a variable that came out empty?)"),

@@ -172,7 +172,7 @@ def select_auth(params, env=None, credential_file_reader=None):
     source = params.get('auth_source') or env.get(AUTH_SOURCE_ENV) or 'auto'
     if source not in AUTH_SOURCES:
         origin = 'auth_source' if params.get('auth_source') else AUTH_SOURCE_ENV
-        raise InputError('%s must be one of %s; got %s' % (origin, ', '.join(AUTH_SOURCES), source))
+        raise InputError('%s must be one of %s; got %s' % (origin, ', '.join(AUTH_SOURCES), shown(source)))
     options = {k: params.get(k) for k in ('client_id', 'secret', 'tenant', 'certificate_path', 'certificate_password',
                                           'x509_certificate_path', 'thumbprint')}
     for name in PATH_OPTIONS:

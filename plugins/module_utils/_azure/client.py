@@ -31,7 +31,14 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._azure.auth import
     select_auth,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.cloud import resolve_cloud
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError, azure_errors, from_exception, import_package
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
+    AzureOperationError,
+    InputError,
+    azure_errors,
+    from_exception,
+    import_package,
+    shown,
+)
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.pacing import SubscriptionPacer, pacing_policy
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import DEFAULT_SETTINGS, USER_AGENT
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.transport import (
@@ -187,7 +194,7 @@ class AzureSession:
         if self._verify is None:
             mode = str(self._setting('cert_validation_mode', 'AZURE_CERT_VALIDATION_MODE') or 'validate').lower()
             if mode not in CERT_VALIDATION_MODES:
-                raise InputError("cert_validation_mode must be validate or ignore; got '%s'" % mode)
+                raise InputError("cert_validation_mode must be validate or ignore; got %s" % shown(mode))
             self._verify = mode != 'ignore'
         return self._verify
 

@@ -21,7 +21,8 @@ users report ``Resources | where type == 'microsoft.insights/diagnosticsettings'
 so they are read from ARM whatever the discovery source.
 
 A vault whose settings could not be read gets ``related_errors[<type>]``: the reason, in words (the definition then
-reports it as not evaluated, never compliant).
+reports it as not evaluated, never compliant), and ``related_read_errors`` makes each such vault an error of the run, as a
+vault whose backup policies could not be read is one.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ DIAGNOSTIC_SETTINGS_API_VERSION = '2021-05-01-preview'
 # The related resource types this module reads: type -> (path under the vault id, api-version, what the read is).
 _READERS = {DIAGNOSTIC_SETTINGS.lower(): ('/providers/Microsoft.Insights/diagnosticSettings', DIAGNOSTIC_SETTINGS_API_VERSION,
                                           'list diagnostic settings')}
+# The related resource types by their lower-cased key, as Azure spells them.
+_TYPES = {DIAGNOSTIC_SETTINGS.lower(): DIAGNOSTIC_SETTINGS}
 
 
 def reason(exc):
@@ -76,4 +79,19 @@ def attach_related(session, records, assignments, max_concurrency=MAX_CONCURRENC
         for record in wanted:
             record.pop('_related_read', None)
             record.pop('_related_read_error', None)
+    return errors
+
+
+def related_read_errors(records):
+    """The errors of the run (``{scope, message}``, as the reports take them) for the vault records whose related resources
+    an assigned deployIfNotExists definition needs and could not be read (``related_errors``, set by attach_related):
+    one per vault and related type. The definition reports such a vault as not evaluated; counted among the run's errors
+    too (as a vault whose backup policies could not be read), so harden_backup_vaults_fail_on_error fails the run for it
+    rather than letting a vault nobody judged pass unnoticed."""
+    errors = []
+    for record in records:
+        for key, why in sorted((record.get('related_errors') or {}).items()):
+            ref = VaultRef(record['subscription_id'], record['resource_group'], record['name'], record['vault_type'])
+            errors.append({'scope': ref.label, 'message': 'could not read its %s (%s), which the Azure Policy deployIfNotExists '
+                           'definition judges it by: not evaluated' % (_TYPES.get(key, key), why)})
     return errors

@@ -20,6 +20,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import plur
 from ansible_collections.vaultlock.azure.plugins.module_utils._retention import normalise_policy
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import MAX_CONCURRENCY
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import (
+    GUID,
     VaultRef,
     backend,
     unreadable_record,
@@ -76,11 +77,35 @@ def tags_match(record, wanted):
     return True
 
 
+def every_subscription(wanted):
+    """Whether ``wanted`` (subscription_ids) is ``[all]``: every subscription the identity can see."""
+    return bool(wanted) and [str(s).strip().lower() for s in wanted] == ['all']
+
+
+def check_subscription_ids(wanted, option='subscription_ids'):
+    """Raise InputError, before any request, naming the entry and its value, unless each entry of ``wanted`` is a
+    subscription GUID (spaces around it are dropped, as discovery drops them; no braces) or ``wanted`` is ``[all]``.
+    None or empty passes (the subscription of the authentication options, where an option's default is empty: the
+    read-only modules refuse an empty list with _errors.check_filter)."""
+    if not wanted or every_subscription(wanted):
+        return wanted
+    for index, sub in enumerate(wanted):
+        text = sub.strip(' ') if isinstance(sub, str) else sub
+        if isinstance(text, str) and text.lower() == 'all':
+            raise InputError('%s[%d] is %s, which means every subscription the identity can see: give it alone (%s: [all]), or '
+                             'only subscription ids; nothing was sent to Azure' % (option, index, shown(sub), option))
+        if not isinstance(text, str) or not GUID.fullmatch(text):
+            raise InputError('%s[%d]: %s is not a subscription id (a GUID xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx, without braces) '
+                             'nor all; nothing was sent to Azure' % (option, index, shown(sub)))
+    return wanted
+
+
 def resolve_subscriptions(session, wanted):
     """Subscription ids to read: the auth subscription when none is given, every visible one for ['all']."""
     if not wanted:
         return [validate_subscription(session.default_subscription())]
-    if [str(s).strip().lower() for s in wanted] == ['all']:
+    check_subscription_ids(wanted)
+    if every_subscription(wanted):
         body = session.arm_get('/subscriptions', SUBSCRIPTIONS_API_VERSION, 'list subscriptions')
         return sorted(s['subscriptionId'] for s in body.get('value', []) if str(s.get('state', 'Enabled')).lower() != 'disabled')
     seen = []

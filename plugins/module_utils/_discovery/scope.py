@@ -198,6 +198,7 @@ def scope_result(mod, params):
     check_filter(params.get('subscription_ids'), 'subscription_ids',
                  'the subscription of the authentication options (give [all] for every subscription the identity can see)',
                  'subscription id')
+    _fleet.check_subscription_ids(params.get('subscription_ids'))
     check_filter(params.get('tags'), 'tags', 'every vault, whatever its tags')
     records, errors, subs, discovery = read_scope(mod.session, params)
     for warning in fallback_warnings(discovery) + error_warnings(errors):

@@ -9,7 +9,7 @@ retention to tiers (_retention.normalise_policy, pure)."""
 
 from __future__ import annotations
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError, check_filter
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError, check_filter, shown
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import VAULT_REF_ARGSPEC, VAULT_REF_EXCLUSIVE
 from ansible_collections.vaultlock.azure.plugins.module_utils._retention import normalise_policy
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend
@@ -33,7 +33,7 @@ def policy_records(session, ref, names=None):
 
 
 def _missing_message(ref, missing):
-    return '%s has no backup policy named %s' % (ref.label, ', '.join("'%s'" % m for m in missing))
+    return '%s has no backup policy named %s' % (ref.label, ', '.join(shown(m) for m in missing))
 
 
 def run(mod):

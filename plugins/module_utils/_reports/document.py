@@ -18,6 +18,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import escaped, shown
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import kind_label
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports.policy import annotate_findings, finding_verdicts, markdown_lines, section
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import (
@@ -136,7 +137,7 @@ def _normalise_results(results):
     if isinstance(results, Mapping):
         unknown = sorted(str(k) for k in results if k not in ACTIONS)
         if unknown:
-            raise ReportError("meta.results has unknown action(s) %s; allowed: %s" % (', '.join(unknown), ', '.join(ACTIONS)))
+            raise ReportError("meta.results has unknown action(s) %s; allowed: %s" % (', '.join(escaped(key) for key in unknown), ', '.join(ACTIONS)))
         for action in ACTIONS:
             for item in _as_list(results.get(action), 'meta.results.%s' % action):
                 items.append((action, item))
@@ -247,7 +248,7 @@ def _check_mode(meta):
                           % SCHEMA_VERSION)
     check_mode = meta.get('check_mode', True)
     if not isinstance(check_mode, bool):
-        raise ReportError("meta.check_mode must be true or false, got '%s'" % (check_mode,))
+        raise ReportError("meta.check_mode must be true or false, got %s" % shown(check_mode))
     return check_mode
 
 

@@ -38,7 +38,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import UnreadableResourceError, VaultlockError
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import UnreadableResourceError, VaultlockError, escaped, shown
 
 CONSENT = 'allow_irreversible'
 
@@ -280,7 +280,7 @@ class Rule:
 
 def must_be_bool(value, where, key):
     if not is_bool(value):
-        raise DriftError("%s.%s must be true or false, got '%s'" % (where, key, value))
+        raise DriftError("%s.%s must be true or false, got %s" % (where, key, shown(value)))
     return value
 
 
@@ -332,7 +332,7 @@ def plain_dict(mapping):
 def check_keys(mapping, allowed, where):
     unknown = sorted(str(k) for k in mapping if k not in allowed)
     if unknown:
-        raise DriftError("%s has unknown key(s) %s; allowed: %s" % (where, ', '.join(unknown), ', '.join(allowed)))
+        raise DriftError("%s has unknown key(s) %s; allowed: %s" % (where, ', '.join(escaped(key) for key in unknown), ', '.join(allowed)))
 
 
 # The role variables behind the baseline's dictionaries, with an example value: a message about one of them names the

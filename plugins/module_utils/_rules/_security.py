@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import shown
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import DriftError, Rule, UnreadableResourceError, finding
 
 API_STATES = {'enabled': 'Enabled', 'disabled': 'Disabled', 'permanently_disabled': 'PermanentlyDisabled'}
@@ -36,7 +37,7 @@ def choice(value, where, allowed):
         value = 'enabled' if value else 'disabled'
     key = spelling(value)
     if key not in allowed:
-        raise DriftError("%s must be %s or null, got '%s'" % (where, ', '.join(allowed), value))
+        raise DriftError("%s must be %s or null, got %s" % (where, ', '.join(allowed), shown(value)))
     return key
 
 

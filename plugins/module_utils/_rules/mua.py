@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.arm_ids import arm_tools, split_resource_id
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import has_control
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import has_control, shown
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import (
     DriftError,
     Flag,
@@ -91,7 +91,7 @@ def guard_id(value, where):
     parts = split_resource_id(value.strip()) if isinstance(value, str) and not has_control(value) else {}
     provider = (str(parts.get('namespace')).lower(), str(parts.get('type')).lower())
     if not parts.get('resource_group') or provider != _GUARD_PROVIDER or parts.get('last_child_num'):
-        raise DriftError("%s must be the ARM id of a Resource Guard (%s) or null, got '%s'" % (where, GUARD_ID_FORM, value))
+        raise DriftError("%s must be the ARM id of a Resource Guard (%s) or null, got %s" % (where, GUARD_ID_FORM, shown(value)))
     return arm_tools().resource_id(subscription=parts['subscription'], resource_group=parts['resource_group'],
                                    namespace=parts['namespace'], type=parts['type'], name=parts['name'])
 

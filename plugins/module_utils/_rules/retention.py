@@ -71,7 +71,7 @@ class RetentionRule(Rule):
             return None
         mode = lower(retention.get('mode')) or 'report'
         if mode not in RETENTION_MODES:
-            raise DriftError("baseline.retention.mode must be report or enforce, got '%s'" % retention.get('mode'))
+            raise DriftError("baseline.retention.mode must be report or enforce, got %s" % shown(retention.get('mode')))
         minimum = retention.get('minimum')
         if minimum is None:
             minimum = {}

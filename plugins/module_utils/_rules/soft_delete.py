@@ -188,8 +188,8 @@ class SoftDeleteRule(Rule):
         days = soft_delete.get('retention_days')
         if days is not None:
             if not is_int(days) or not _soft_delete.MIN_DAYS <= days <= _soft_delete.MAX_DAYS:
-                raise DriftError("baseline.soft_delete.retention_days must be a whole number of days from %d to %d, got '%s'"
-                                 % (_soft_delete.MIN_DAYS, _soft_delete.MAX_DAYS, days))
+                raise DriftError("baseline.soft_delete.retention_days must be a whole number of days from %d to %d, got %s"
+                                 % (_soft_delete.MIN_DAYS, _soft_delete.MAX_DAYS, shown(days)))
             if state == 'off':
                 raise DriftError("baseline.soft_delete.retention_days cannot be set when baseline.soft_delete.state is off")
         if state is not None or days is not None:
@@ -214,7 +214,7 @@ class SoftDeleteRule(Rule):
             key = str(value).strip().lower().replace('-', '_').replace(' ', '_')
             key = 'always_on' if key == 'alwayson' else key
             if key not in REQUIREMENTS:
-                raise DriftError("%s.require_soft_delete must be on, always_on or null (no requirement), got '%s'" % (where, value))
+                raise DriftError("%s.require_soft_delete must be on, always_on or null (no requirement), got %s" % (where, shown(value)))
             value = key
         return value
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import shown
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import _security
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import DriftError, Setting
 
@@ -41,12 +42,12 @@ def normalise(value, where):
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, (list, tuple)) or not value:
-        raise DriftError('%s must be a non-empty list of %s or null, got %s' % (where, ', '.join(VALUES), value))
+        raise DriftError('%s must be a non-empty list of %s or null, got %s' % (where, ', '.join(VALUES), shown(value)))
     out = []
     for item in value:
         known = _BY_LOWER.get(str(item).strip().lower().replace('_', ''))
         if known is None:
-            raise DriftError("%s must list only %s, got '%s'" % (where, ', '.join(VALUES), item))
+            raise DriftError("%s must list only %s, got %s" % (where, ', '.join(VALUES), shown(item)))
         if known not in out:
             out.append(known)
     return out

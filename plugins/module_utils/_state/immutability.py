@@ -14,9 +14,11 @@ import copy
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     AzureOperationError,
     InputError,
+    BOOLEAN_HINT,
     PartialChangeError,
     UnreadAfterWriteError,
     VaultlockError,
+    shown,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._immutability import (
     TransitionError,
@@ -72,8 +74,10 @@ def plan_steps(ref, record, params):
         if ref.vault_type != 'recovery_services':
             raise InputError('immutability_retention_days (time-based immutability) exists for Recovery Services vaults only; '
                              '%s is a Backup vault' % ref.label)
-        if not MIN_DAYS <= days <= MAX_DAYS:
-            raise InputError('immutability_retention_days must be between %d and %d; got %d' % (MIN_DAYS, MAX_DAYS, days))
+        # A boolean is no day count (Python counts true as 1): shown as written, never as 'got 1'.
+        if isinstance(days, bool) or not MIN_DAYS <= days <= MAX_DAYS:
+            raise InputError('immutability_retention_days must be a whole number of days between %d and %d; got %s%s'
+                             % (MIN_DAYS, MAX_DAYS, shown(days), BOOLEAN_HINT if isinstance(days, bool) else ''))
     steps = plan_transition(ref.vault_type, record['immutability'], desired, params['allow_irreversible'], ref.name)
     target = desired or record['immutability']
     if days is not None and target in ('disabled', None):

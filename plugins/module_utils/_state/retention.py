@@ -16,6 +16,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     ResultError,
     UnreadAfterWriteError,
     check_filter,
+    shown,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import VAULT_REF_CONSTRAINTS, state_argument_spec
 from ansible_collections.vaultlock.azure.plugins.module_utils._retention import (
@@ -64,7 +65,7 @@ def _select(resources, names, ref):
     if missing:
         known = ', '.join(sorted(str(r.get('name')) for r in resources)) or 'none'
         raise InputError("%s has no backup policy named %s (its policies: %s)"
-                         % (ref.label, ', '.join("'%s'" % m for m in missing), known))
+                         % (ref.label, ', '.join(shown(m) for m in missing), known))
     selected = []
     for name in names:
         if by_name[name.lower()] not in selected:

@@ -136,6 +136,20 @@ def test_unknown_keys_are_refused_before_any_request(source, text, key):
     assert source.calls == []
 
 
+@pytest.mark.parametrize('subs,words', [
+    ('["{11111111-1111-1111-1111-111111111111}"]', r"subscription_ids\[0\]: '\{11111111-1111-1111-1111-111111111111\}' is not a subscription id"),
+    ('[11111111-1111-1111-1111-111111111111, "2222 2222"]', r"subscription_ids\[1\]: '2222 2222' is not a subscription id"),
+    ('[all, 11111111-1111-1111-1111-111111111111]', r"subscription_ids\[0\] is 'all', which means every subscription"),
+])
+def test_subscription_ids_that_are_no_guid_are_refused_before_any_request(source, subs, words):
+    """A subscription id with braces or a typo failed only at the read; refused here naming the entry, before any request."""
+    source.vaults = [record('a')]
+    with pytest.raises(AnsibleParserError, match='vaultlock.azure.backup_vaults: %s.*nothing was sent to Azure' % words):
+        source.parse('subscription_ids: %s\n' % subs)
+    assert source.calls == []
+    assert sorted(source.parse('subscription_ids: [All]\n', name='all.backup_vaults.yml').hosts) == ['a']
+
+
 def test_a_cache_answers_only_for_the_scope_it_was_built_for(source, monkeypatch):
     """The cache key is the file's path: the file narrowed to one resource group still listed the whole fleet cached before;
     so did another AZURE_SUBSCRIPTION_ID (the scope when subscription_ids is empty). No secret is in the cache."""

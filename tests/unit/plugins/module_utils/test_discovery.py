@@ -199,8 +199,8 @@ def test_a_concurrency_below_one_is_refused_before_any_request(count):
 
 @pytest.mark.parametrize('tags, words', [
     # Unquoted YAML: yes / true are booleans, matched as the text 'True': vaults tagged 'yes' were left out without a word.
-    ({'backup': True}, "tags.backup: 'True' is not text (bool), and Azure tag values are text: it would match only the text 'True'"),
-    ({'version': 1.0}, "tags.version: '1.0' is not text (float)"),
+    ({'backup': True}, "tags.backup: true is not text (bool), and Azure tag values are text: it would match only the text 'True'"),
+    ({'version': 1.0}, "tags.version: 1.0 is not text (float)"),
     ({'owners': ['a', 'b']}, "tags.owners: '['a', 'b']' is not text (list)"),
     ({'Env': 'prod', 'env': 'dev'}, "tags: 'Env' and 'env' are the same tag (Azure compares tag names case-insensitively)"),
     ({'': 'x'}, "tags: '' is not a tag name"),

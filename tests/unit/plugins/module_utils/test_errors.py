@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError, ServiceRequestError
 from azure.core.rest import HttpRequest
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, from_exception, scrub
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, escaped, from_exception, scrub, shown
 
 
 class FakeResponse:
@@ -115,3 +117,30 @@ def test_terminal_escape_sequences_in_service_text_never_reach_the_terminal():
     assert scrub(text) == 'bad red title clear done\nnext\ttab'
     error = AzureOperationError('update vault', 'rsv-1', 400, 'BadRequest', 'no \x1b[1;31mway\x1b[0m')
     assert '\x1b' not in str(error) and 'no way' in str(error)
+
+
+@pytest.mark.parametrize('char', ['\u202e', '\u202d', '\u2066', '\u2067', '\u2068', '\u2069', '\u200e', '\u200f', '\u061c',
+                                  '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff', '\u00ad', '\u00a0', '\u3000', '\u2028',
+                                  '\u3164', '\u115f', '\u2800', '\ufe0f', '\U000e0001', '\ue000', '\x1b', '\x85'])
+def test_invisible_and_direction_characters_are_escaped_in_shown_values(char):
+    """A right-to-left override (or a zero-width space, a no-break space...) shown as itself makes a value read as another
+    one in an error message: 'rsv-\u202eavorp' reads as rsv-prova. Each is shown as its escape, as control characters are."""
+    value = 'rsv-%sprod' % char
+    text = shown(value)
+    code = ord(char)
+    escape = '\\x%02x' % code if code < 256 else ('\\u%04x' % code if code < 0x10000 else '\\U%08x' % code)
+    assert char not in text and text == "'rsv-%sprod'" % escape
+    assert escaped(value) == text[1:-1]
+
+
+def test_letters_of_any_script_are_shown_as_they_are():
+    for value in ('rg-\u00e9t\u00e9', 'rsv-pr\u043ed', '\u65e5\u672c', 'caf\u0065\u0301', 'a b'):
+        assert shown(value) == "'%s'" % value
+
+
+@pytest.mark.parametrize('value,text', [(True, 'true'), (False, 'false'), (None, 'null'), (30, '30'), (30.5, '30.5'),
+                                        ('30', "'30'"), ('true', "'true'")])
+def test_shown_writes_what_the_user_wrote(value, text):
+    """YAML's true is Python's True: shown as true, never 'True' (nor as 1, its value as a number); text stays quoted, so
+    '30' and 30 differ."""
+    assert shown(value) == text

@@ -18,7 +18,8 @@ import jsonschema
 import pytest
 
 from ansible_collections.vaultlock.azure.plugins.module_utils import _policy
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.diagnostics import attach_related, related_read_errors
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy._aliases import RELATED_ALIASES
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy._definitions import DEFINITIONS, OPT_IN
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy._evaluator import Context, PolicyRuleError, evaluate
@@ -225,3 +226,35 @@ def test_the_reports_show_the_verdict_the_unread_vaults_and_that_nothing_is_depl
     (rule,) = [r for r in build_sarif(report)['runs'][0]['tool']['driver']['rules'] if r['id'] == 'azure-policy/' + DINE]
     assert rule['properties']['non_compliant'] == 1 and rule['properties']['not_evaluated'] == 1
     assert 'does not deploy' in rule['help']['text']
+
+
+class _DiagnosticsSession:
+    """An AzureSession's ARM reads: a 403 for one vault's diagnostic settings, an answer without a list for another."""
+
+    def __init__(self, refused, odd):
+        self.refused, self.odd, self.paths = refused, odd, []
+
+    def arm_get(self, path, api_version, operation, resource):
+        self.paths.append(path)
+        if self.refused in path:
+            raise AzureOperationError(operation, resource, 403, 'AuthorizationFailed', 'The client does not have authorization')
+        return {'value': 'not a list'} if self.odd in path else {'value': [compliant_setting()]}
+
+
+def test_each_vault_whose_diagnostic_settings_could_not_be_read_is_an_error_of_the_run():
+    """Not evaluated by the definition, and (related_read_errors) one error of the run each, as a vault whose policies could
+    not be read: a 403, and an answer that is no list of settings. A vault read and judged is none."""
+    records = [record('rsv-a'), record('rsv-b'), record('rsv-c')]
+    for rec in records:
+        rec.pop('related', None)
+    session = _DiagnosticsSession('/rsv-b/', '/rsv-c/')
+    attach_related(session, records, _policy.check_assignments({DINE: {}}), 2)
+    assert len(session.paths) == 3
+    errors = related_read_errors(records)
+    label = "Recovery Services vault '%s' (resource group '%s', subscription %s)"
+    assert [error['scope'] for error in errors] == [label % (r['name'], r['resource_group'], r['subscription_id']) for r in records[1:]]
+    assert errors[0]['message'] == ('could not read its Microsoft.Insights/diagnosticSettings (HTTP 403 AuthorizationFailed: The client '
+                                    'does not have authorization), which the Azure Policy deployIfNotExists definition judges it by: '
+                                    'not evaluated')
+    assert errors[1]['message'].startswith('could not read its Microsoft.Insights/diagnosticSettings (Azure answered with no list')
+    assert related_read_errors([records[0]]) == []

@@ -163,7 +163,7 @@ def test_policies_error_becomes_unchecked_and_failed_reads_become_errors():
     # Each was left out without a word: "no vaults, no errors" is a fleet without drift.
     ({'vaults': 'rsv-a', 'errors': []}, "vaults is 'rsv-a', so its vaults were not read", []),
     ({'vaults': {'rsv-a': record('rsv-a')}, 'errors': []}, 'vaults is dict, so its vaults were not read', []),
-    ({'vaults': [record('rsv-a'), None], 'errors': []}, "vaults[1] is 'None', so that vault was not read", ['rsv-a']),
+    ({'vaults': [record('rsv-a'), None], 'errors': []}, "vaults[1] is null, so that vault was not read", ['rsv-a']),
     ({'vaults': [{'name': 'rsv-b'}], 'errors': []}, "vaults[0] is 'a vault without an id', so that vault was not read", []),
     ({'vaults': [dict(record('rsv-b'), id=' ')], 'errors': []}, "vaults[0] is 'a vault without an id'", []),
     ({'vaults': [record('rsv-a')], 'errors': 'AuthorizationFailed'}, "errors is 'AuthorizationFailed', so what could not be read is unknown", ['rsv-a']),
@@ -185,7 +185,7 @@ def test_a_result_that_is_not_a_dictionary_is_an_error_never_left_out():
     assert [error['scope'] for error in selected['errors']] == ['discovery'] * 3
     assert [error['message'] for error in selected['errors']] == [
         "the discovery result is not one vault_immutability_info returns: results[%d] is %s, so what it read is unknown"
-        % (index, shown) for index, shown in ((1, "'rsv-b'"), (2, "'None'"), (3, "'3'"))]
+        % (index, shown) for index, shown in ((1, "'rsv-b'"), (2, 'null'), (3, '3'))]
 
 
 def test_an_unreadable_vault_is_an_error_unless_excluded():

@@ -28,7 +28,7 @@ def test_succeeded_in_any_case_is_settled(state):
 
 @pytest.mark.parametrize('state,named', [('Updating', 'Updating'), ('Provisioning', 'Provisioning'), ('Failed', 'Failed'),
                                          ('Unknown', 'Unknown'), ('Succeeded\n', "'Succeeded\\n'"), (' Succeeded', "' Succeeded'"),
-                                         ('Deleting\x1b', "'Deleting\\x1b'"), (None, ''), ('', ''), ('  ', ''), (5, "'5'")])
+                                         ('Deleting\x1b', "'Deleting\\x1b'"), (None, ''), ('', ''), ('  ', ''), (5, '5')])
 def test_anything_else_is_not_settled_and_names_what_was_read(state, named):
     assert unsettled_state(state) == named
 

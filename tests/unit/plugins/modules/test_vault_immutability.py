@@ -160,3 +160,13 @@ def test_a_second_step_failing_reports_the_first(run_module, azure):
     result = run_module(vault_immutability, by_name(vault, immutability='locked', allow_irreversible=True))
     assert result['failed'] is True and result['changed'] is True
     assert [c['after'] for c in result['changes']] == ['enabled'] and result['vault']['immutability'] == 'enabled'
+
+
+@pytest.mark.parametrize('days,got', [(True, 'got true, a boolean (an unquoted yes or true in YAML)'), (False, 'got false, a boolean'),
+                                      (10, 'got 10')])
+def test_days_given_as_a_boolean_are_refused_as_written(run_module, azure, days, got):
+    """immutability_retention_days: true passes Ansible's int check (Python counts true as 1) and was refused with 'got 1'."""
+    vault = azure.add(arm_vault('rsv-1'))
+    result = run_module(vault_immutability, by_name(vault, immutability='enabled', immutability_retention_days=days))
+    assert result['failed'] is True and 'must be a whole number of days between 30 and 36135; ' + got in result['msg'], result['msg']
+    assert not result['msg'].endswith(('got 1', 'got 0')) and azure.writes == []

@@ -193,3 +193,18 @@ def test_empty_subscription_ids_or_tags_are_refused_before_any_request(run_modul
     # Left out, or [all], as before.
     assert len(run_module(vault_immutability_info, {'discovery': 'arm'})['vaults']) == 3
     assert len(run_module(vault_immutability_info, {'subscription_ids': ['all'], 'tags': {'env': 'prod'}, 'discovery': 'arm'})['vaults']) == 2
+
+
+def test_subscription_ids_that_are_no_guid_are_refused_naming_the_entry_before_any_request(run_module, azure):
+    """The shared check of harden_plan, the read-only modules and the inventory (_discovery.fleet.check_subscription_ids):
+    braces, a space inside, a typo, or all beside subscription ids."""
+    fleet(azure)
+    for subs, words in (([SUB, '{%s}' % SUB2], "subscription_ids[1]: '{%s}' is not a subscription id" % SUB2),
+                        (['%s x' % SUB], "subscription_ids[0]: '%s x' is not a subscription id" % SUB),
+                        (['all', SUB], "subscription_ids[0] is 'all', which means every subscription the identity can see: give it alone")):
+        result = run_module(vault_immutability_info, {'subscription_ids': subs, 'discovery': 'arm'})
+        assert result['failed'] is True and words in result['msg'] and 'nothing was sent to Azure' in result['msg'], result['msg']
+    assert azure.listed == [] and azure.graph_queries == []
+    # all in any case, and ids with spaces around them (discovery drops them), still read.
+    assert len(run_module(vault_immutability_info, {'subscription_ids': [' ALL '], 'discovery': 'arm'})['vaults']) == 3
+    assert len(run_module(vault_immutability_info, {'subscription_ids': [' %s ' % SUB], 'discovery': 'arm'})['vaults']) == 3

@@ -136,3 +136,11 @@ def test_an_accepted_write_whose_vault_cannot_be_read_back_is_an_unknown_outcome
     assert result['failed'] is True and result['changed'] is True and result['outcome'] == 'unknown'
     assert [c['after'] for c in result['changes']] == ['on']
     assert len(azure.writes) == 1
+
+
+def test_days_given_as_a_boolean_are_refused_as_written(run_module, azure):
+    """retention_days: true passes Ansible's int check (Python counts true as 1) and was refused with 'got True'."""
+    vault = azure.add(arm_vault('rsv-1', soft_delete='on'))
+    result = run_module(vault_soft_delete, {'id': vault['id'], 'retention_days': True})
+    assert result['failed'] is True and 'between 14 and 180; got true, a boolean (an unquoted yes' in result['msg'], result['msg']
+    assert azure.writes == []

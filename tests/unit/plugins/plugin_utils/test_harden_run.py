@@ -103,7 +103,7 @@ def test_no_discovery_and_no_vaults_is_refused():
     ({}, r'vaults\[1\]: name a vault by id'),
     ({'id': vault_id('rsv-a'), 'colour': 'blue', 'group': 'x'}, r'vaults\[1\]: unknown key\(s\) colour, group;'),
     ({'name': 'rsv-a', 'resource_group': 'rg', 'vault_type': 'recovery-services'},
-     r'vaults\[1\]: vault_type must be one of recovery_services, backup; got recovery-services'),
+     r"vaults\[1\]: vault_type must be one of recovery_services, backup; got 'recovery-services'"),
     ({'id': vault_id('rsv-a'), 'vault_type': 'Backup'}, r'vaults\[1\]: vault_type must be one of'),
 ])
 def test_bad_vault_entries_are_refused_with_their_index(vault, message):
@@ -122,6 +122,25 @@ def test_bad_vault_entries_are_refused_with_their_index(vault, message):
 def test_a_resource_group_entry_that_is_not_a_name_is_refused_before_any_request(groups, message):
     with pytest.raises(InputError, match=message):
         check_inputs(plan_args(resource_groups=groups))
+
+
+@pytest.mark.parametrize('args,message', [
+    ({'subscription_ids': ['{%s}' % SUB]}, r"subscription_ids\[0\]: '\{%s\}' is not a subscription id" % SUB),
+    ({'subscription_ids': [SUB, 'prod']}, r"subscription_ids\[1\]: 'prod' is not a subscription id"),
+    ({'subscription_ids': [SUB, 'all']}, r"subscription_ids\[1\] is 'all', which means every subscription the identity can see"),
+    ({'vaults': [{'name': 'rsv-a', 'resource_group': 'rg', 'vault_type': 'recovery_services', 'subscription_id': '%s}' % SUB}]},
+     r"vaults\[0\].subscription_id: subscription id '%s\}' is not a GUID" % SUB),
+])
+def test_a_subscription_id_that_is_no_guid_is_refused_before_any_request(args, message):
+    """It failed only at discovery: the run went on, wrote its reports and failed at its end."""
+    with pytest.raises(InputError, match=message):
+        check_inputs(plan_args(**args))
+
+
+def test_subscription_ids_all_and_guids_pass():
+    assert check_inputs(plan_args(subscription_ids=['all'])) is True
+    assert check_inputs(plan_args(subscription_ids=['ALL'])) is True
+    assert check_inputs(plan_args(subscription_ids=[SUB, SUB2.upper()])) is True
 
 
 def test_resource_group_names_pass():
@@ -752,7 +771,7 @@ def test_a_report_dir_without_write_access_is_refused_before_writing(tmp_path, m
     target = tmp_path / 'denied'
     real_access = os.access
     monkeypatch.setattr(_harden_run.os, 'access', lambda path, mode: False if path == str(target) else real_access(path, mode))
-    with pytest.raises(InputError, match='cannot write into the report directory %s' % re.escape(str(target))):
+    with pytest.raises(InputError, match="cannot write into the report directory '%s'" % re.escape(str(target))):
         write_reports(a_report(tmp_path), str(target))
     assert os.listdir(target) == []
 
@@ -921,3 +940,21 @@ def test_a_report_that_cannot_be_retired_stops_the_run_before_any_write(tmp_path
             _harden_run.retire_reports(str(reports))
     finally:
         os.chmod(reports, 0o755)
+
+
+def test_the_planned_report_dir_is_used_as_resolved_and_refused_once_it_leads_elsewhere(tmp_path):
+    """harden_apply and harden_report take the report directory harden_plan resolved from the plan, never resolving it
+    again: a directory on that path replaced by a symlink during the run is refused, so no report is written or removed
+    where the symlink leads."""
+    resolved = prepare_report_dir(str(tmp_path / 'reports'))
+    assert _harden_run.planned_report_dir({'report_dir': resolved}) == resolved
+    elsewhere = tmp_path / 'elsewhere'
+    elsewhere.mkdir()
+    os.rmdir(resolved)
+    os.symlink(str(elsewhere), resolved)
+    with pytest.raises(InputError, match=r"the report directory '%s' that harden_plan resolved now leads to '%s'"
+                       % (re.escape(resolved), re.escape(str(elsewhere)))):
+        _harden_run.planned_report_dir({'report_dir': resolved})
+    for given in ('reports/harden', None):
+        with pytest.raises(InputError, match='the plan holds no resolved report directory'):
+            _harden_run.planned_report_dir({'report_dir': given})

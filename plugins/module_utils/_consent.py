@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError, escaped
 from ansible_collections.vaultlock.azure.plugins.module_utils._readiness import ReadinessError, looser_requirements, validate_requirements
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import RULES
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import CONSENT
@@ -108,12 +108,12 @@ def scope_plan_arguments(merged, own_keys):
 
 
 def _plain(value):
-    """A requirement's value as YAML writes it."""
+    """A requirement's value as YAML writes it, with characters that show nothing or change how text reads escaped."""
     if value is None:
         return 'null'
     if isinstance(value, bool):
         return 'true' if value else 'false'
-    return str(value)
+    return escaped(str(value))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -179,7 +179,7 @@ def _loose_tiers(tiers):
         if isinstance(tier, dict) and isinstance(tier.get('lock_requirements'), dict):
             text = _looser_text(tier['lock_requirements'], 'tiers[%d].lock_requirements' % index)
             if text:
-                found.append('tier %s: %s' % (tier.get('name', index), text))
+                found.append('tier %s: %s' % (escaped(str(tier.get('name', index))), text))
     return '; '.join(found)
 
 

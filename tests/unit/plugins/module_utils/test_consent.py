@@ -230,3 +230,11 @@ def test_without_the_layers_a_value_that_needs_them_is_refused():
     assert 'cannot be told here' in run_scoped_unknown('allow_irreversible', CONSENT_VAR, True)
     assert run_scoped_unknown('allow_irreversible', CONSENT_VAR, False) is None
     assert run_scoped_unknown('lock_requirements', REQ_VAR, {'require_mua': True}) is None
+
+
+def test_consent_messages_escape_what_shows_nothing():
+    """A value in a consent refusal cannot hide or reorder text: right-to-left and zero-width characters are escaped."""
+    from ansible_collections.vaultlock.azure.plugins.module_utils._consent import _plain
+    assert _plain('10y\u202e') != '10y\u202e'
+    assert '\u202e' not in _plain('10y\u202e') and '\u200b' not in _plain('a\u200bb')
+    assert _plain('P10Y') == 'P10Y' and _plain(None) == 'null' and _plain(True) == 'true'

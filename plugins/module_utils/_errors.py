@@ -196,6 +196,22 @@ def has_control(value):
     return isinstance(value, str) and bool(_CONTROL.search(value))
 
 
+def tag_names(tags, where, error, suffix=''):
+    """``(name, value)`` of each entry of a tag dictionary, raising ``error`` (an exception class) for a name that is no
+    text, empty or holds a control character, and for two names that are one tag (Azure compares tag names
+    case-insensitively, so no vault could carry both apart). ``suffix`` ends each message (what was not sent, say)."""
+    seen = {}
+    for key, value in tags.items():
+        if not isinstance(key, str) or not key.strip() or has_control(key):
+            raise error('%s: %s is not a tag name%s' % (where, shown(key), suffix))
+        lowered = key.strip().lower()
+        if lowered in seen:
+            raise error('%s: %s and %s are the same tag (Azure compares tag names case-insensitively), so no vault could '
+                        'match both%s' % (where, shown(seen[lowered]), shown(key), suffix))
+        seen[lowered] = key
+        yield key, value
+
+
 def check_filter(value, option, left_out, entry=None):
     """Raise InputError when ``value``, an option that narrows a scope, was given empty (``[]`` or ``{}``), or (``entry``:
     what each list entry names) holds an entry that is empty or only spaces. Left out (None), the option means

@@ -40,7 +40,7 @@ import re
 from collections.abc import Mapping
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import DriftError, sort_key, validate_baseline, vault_drift
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError, escaped
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError, escaped, tag_names
 from ansible_collections.vaultlock.azure.plugins.module_utils._readiness import ReadinessError, validate_requirements
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import RULES
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import CONSENT
@@ -119,16 +119,8 @@ def _match_tags(tags, where):
                         % (where, type(tags).__name__))
     if not tags:
         raise TierError('%s is empty: give at least one tag, or leave the criterion out' % where)
-    seen = {}
     result = {}
-    for key, value in tags.items():
-        if not isinstance(key, str) or not key.strip() or has_control(key):
-            raise TierError('%s: %s is not a tag name' % (where, shown(key)))
-        lowered = key.strip().lower()
-        if lowered in seen:
-            raise TierError('%s: %s and %s are the same tag (Azure compares tag names case-insensitively)'
-                            % (where, shown(seen[lowered]), shown(key)))
-        seen[lowered] = key
+    for key, value in tag_names(tags, where, TierError):
         result[key.strip()] = _tag_values(value, '%s.%s' % (where, key))
     return result
 

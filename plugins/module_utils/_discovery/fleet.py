@@ -15,7 +15,14 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError, UnreadableResourceError, has_control, shown
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
+    AzureOperationError,
+    InputError,
+    UnreadableResourceError,
+    has_control,
+    shown,
+    tag_names,
+)
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import plural_label
 from ansible_collections.vaultlock.azure.plugins.module_utils._retention import normalise_policy
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import MAX_CONCURRENCY
@@ -46,15 +53,7 @@ def check_tags(wanted, option='tags'):
         return wanted
     if not isinstance(wanted, dict):
         raise InputError('%s must be a dictionary of tag name: value, got %s' % (option, type(wanted).__name__))
-    seen = {}
-    for key, value in wanted.items():
-        if not isinstance(key, str) or not key.strip() or has_control(key):
-            raise InputError('%s: %s is not a tag name; nothing was sent to Azure' % (option, shown(key)))
-        lowered = key.strip().lower()
-        if lowered in seen:
-            raise InputError('%s: %s and %s are the same tag (Azure compares tag names case-insensitively), so no vault could '
-                             'match both; nothing was sent to Azure' % (option, shown(seen[lowered]), shown(key)))
-        seen[lowered] = key
+    for key, value in tag_names(wanted, option, InputError, '; nothing was sent to Azure'):
         if isinstance(value, (bool, float)) or not (value is None or isinstance(value, (str, int))):
             raise InputError('%s.%s: %s is not text (%s), and Azure tag values are text: it would match only the text %s; quote '
                              'the value in YAML (an unquoted yes or true is a boolean), or give null to need only the tag; '

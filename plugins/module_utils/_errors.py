@@ -158,8 +158,8 @@ _NOT_PLAIN = re.compile('[^\x20-\x7e]')
 
 def _hidden(char):
     code = ord(char)
-    return (char in _HIDDEN_CHARACTERS or 0xfe00 <= code <= 0xfe0f or 0xe0100 <= code <= 0xe01ef
-            or unicodedata.category(char) in _HIDDEN_CATEGORIES)
+    selector = 0xfe00 <= code <= 0xfe0f or 0xe0100 <= code <= 0xe01ef
+    return char in _HIDDEN_CHARACTERS or selector or unicodedata.category(char) in _HIDDEN_CATEGORIES
 
 
 def _escape(match):

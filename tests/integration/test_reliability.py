@@ -238,7 +238,7 @@ BAD_INPUT = [
     ('vaultlock.azure.backup_policy_retention', {'id': vault_id('rsv-unset'), 'minimum': {'hourly': '7d'}}, 'unknown tier'),
     ('vaultlock.azure.backup_policy_retention', {'id': vault_id('rsv-unset'), 'minimum': {'log': '1d'}}, 'below'),
     ('vaultlock.azure.backup_policy_retention', {'id': vault_id('rsv-unset'), 'minimum': {'daily': '30d'}, 'mode': 'enforced'}, 'mode'),
-    ('vaultlock.azure.vault_immutability_info', {'subscription_ids': ['not-a-guid']}, 'not a GUID'),
+    ('vaultlock.azure.vault_immutability_info', {'subscription_ids': ['not-a-guid']}, "subscription_ids[0]: 'not-a-guid' is not a subscription id"),
     ('vaultlock.azure.vault_immutability_info', {'vault_types': ['files']}, 'vault_types'),
 ]
 
@@ -374,7 +374,7 @@ BEFORE_ANY_REQUEST = [
     (MOD, {'name': 'rsv\tunset', 'resource_group': RG, 'vault_type': 'recovery_services'}, "name: vault name 'rsv\\tunset'"),
     ('vaultlock.azure.vault_soft_delete', {'name': 'bv-disabled\r', 'resource_group': RG, 'vault_type': 'backup', 'soft_delete': 'on'},
      "name: vault name 'bv-disabled\\r'"),
-    ('vaultlock.azure.vault_immutability_info', {'subscription_ids': [SUB1 + '\n']}, "subscription_ids: subscription id '%s\\n'" % SUB1),
+    ('vaultlock.azure.vault_immutability_info', {'subscription_ids': [SUB1 + '\n']}, "subscription_ids[0]: '%s\\n' is not a subscription id" % SUB1),
     ('vaultlock.azure.vault_immutability_info', {'subscription_id': '', 'vault_types': ['backup']}, "subscription_id: '' is empty"),
     ('vaultlock.azure.backup_policy_retention', {'id': vault_id('rsv-unset'), 'minimum': {'daily': '99999999d'}, 'mode': 'enforce'},
      'more than 6 digits'),

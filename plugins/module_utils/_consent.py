@@ -132,6 +132,10 @@ RUN_SCOPED_PARTS = ('allow_irreversible', 'lock_requirements', 'tiers', 'baselin
 # Where a refused value came from, in general terms (the action plugin tells facts from the inventory).
 FROM_INVENTORY = 'the inventory (group_vars, host_vars, inventory file variables or a vars plugin)'
 FROM_FACTS = 'facts (set_fact, include_vars or gathered facts)'
+# A value neither layer gives (then no source written for the run gave it either): a play's vars_files, another role's
+# vars/ or defaults, a loop variable, or dictionaries of several sources merged (hash_behaviour = merge).
+FROM_ELSEWHERE = ('a source not written for the run (a play\'s vars_files, another role\'s vars or defaults, a loop variable, '
+                  'or dictionaries merged with hash_behaviour = merge)')
 WHERE_INSTEAD = ('give it for the run instead: with -e (JSON for a dictionary), in the play\'s vars, as a role parameter or in '
                  'the vars of the task that imports the role (or of a block around it)')
 
@@ -222,10 +226,13 @@ def run_scoped_refusal(part, name, effective, trusted, ambient, origin=FROM_INVE
 
     name: the variable it came from; effective: what the task received (run_scoped_effective); trusted: the variable's
     value from the sources written for the run (MISSING when none gives it); ambient: its value from the inventory, vars
-    plugins and facts (MISSING when none gives it); both templated and converted as the role converts them. A value
-    counts as written for the run when the trusted sources give the effective value. Otherwise, when the ambient layer
-    gives it, it is refused: whoever may edit the inventory must not consent for a run, nor lower the lock gate. A value
-    from neither (a play's vars_files, say) is not refused.
+    plugins and facts (MISSING when none gives it); both templated and converted as the role converts them; origin: where
+    the ambient layer's value came from (FROM_INVENTORY or FROM_FACTS). A value counts as written for the run only when
+    the trusted sources give the effective value; otherwise it is refused, whatever gave it: the inventory, facts, a
+    play's vars_files, another role's vars, a loop variable or a merge of several of those (hash_behaviour = merge).
+    The role's own internal baseline (``part`` 'baseline') is the exception: the role's vars/main.yml builds it from the
+    variables checked under their own names, and only the ambient layer ranks above that file without being written for
+    the run, so it is refused only when the ambient layer gives it.
     """
     why = run_scoped_matters(part, effective)
     if not why:
@@ -233,11 +240,15 @@ def run_scoped_refusal(part, name, effective, trusted, ambient, origin=FROM_INVE
     wanted = _normalised(part, effective)
     if trusted is not MISSING and _normalised(part, trusted) == wanted:
         return None
-    if ambient is MISSING or _normalised(part, ambient) != wanted:
+    from_ambient = ambient is not MISSING and _normalised(part, ambient) == wanted
+    if part == 'baseline' and not from_ambient:
         return None
+    subject = ('%s: %s' % (name, _plain(effective))) if part == 'allow_irreversible' else name
+    if not from_ambient:
+        return ('%s comes from %s and %s; only what is written for this run counts: %s; nothing was sent to Azure'
+                % (subject, FROM_ELSEWHERE, why, WHERE_INSTEAD))
     return ('%s comes from %s and %s; the inventory and facts are lasting, shared configuration, not a decision for this run: '
-            '%s; nothing was sent to Azure'
-            % (('%s: %s' % (name, _plain(effective))) if part == 'allow_irreversible' else name, origin, why, WHERE_INSTEAD))
+            '%s; nothing was sent to Azure' % (subject, origin, why, WHERE_INSTEAD))
 
 
 def run_scoped_unknown(part, name, effective):

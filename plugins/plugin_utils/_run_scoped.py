@@ -18,8 +18,11 @@ still holds the sources apart:
   variables of the inventory sources), the vars plugins (``group_vars``/``host_vars`` beside the inventory or the
   playbook), the facts, and the caches of ``include_vars`` and ``set_fact``.
 
-Both ansible-core 2.17 and 2.19 build a task's variables that way (``VariableManager.get_vars``); the sources left out of
-both layers (a play's ``vars_files``, roles' ``vars/`` files and defaults) neither consent nor are refused.
+Both ansible-core 2.17 and 2.19 build a task's variables that way (``VariableManager.get_vars``). Only the trusted layer
+vouches for a value: one it does not give is refused, from the ambient layer or from a source left out of both (a play's
+``vars_files``, other roles' ``vars/`` files and defaults, a loop variable, dictionaries merged by ``hash_behaviour``);
+the role's own internal baseline, built by its ``vars/main.yml``, only when the ambient layer gives it
+(module_utils/_consent.py run_scoped_refusal).
 """
 
 from __future__ import annotations

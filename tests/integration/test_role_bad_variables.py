@@ -84,7 +84,8 @@ CONSENTING = 'consent-group-vars'       # its group's group_vars consent
 LOOSENED = 'loose-host-vars'            # its host_vars loosen the lock gate
 # (result name, host): what each inventory host's cases set, collected at the end of the run as NAME@HOST.
 INVENTORY_RESULTS = [('inventory_only', CONSENTING), ('inventory_only', LOOSENED), ('import_vars', CONSENTING),
-                     ('import_vars', LOOSENED), ('play_vars', CONSENTING), ('role_params', CONSENTING)]
+                     ('import_vars', LOOSENED), ('play_vars', CONSENTING), ('role_params', CONSENTING),
+                     ('vars_files_only', 'localhost'), ('other_role', 'localhost')]
 
 
 def write_inventory(tmp):
@@ -94,6 +95,13 @@ def write_inventory(tmp):
     (directory / 'host_vars').mkdir(exist_ok=True)
     (directory / 'group_vars' / 'consenting.yml').write_text(yaml.safe_dump({CONSENT: True}))
     (directory / 'host_vars' / ('%s.yml' % LOOSENED)).write_text(yaml.safe_dump({REQUIREMENTS: LOOSE}))
+    # What an insider who edits vars files but not the playbook may change: a vars file the play reads (vars_files), and
+    # another role's vars/main.yml (a role's vars reach the whole play).
+    (tmp / 'site-vars.yml').write_text(yaml.safe_dump({CONSENT: True, REQUIREMENTS: LOOSE}))
+    (tmp / 'sidecar' / 'vars').mkdir(parents=True, exist_ok=True)
+    (tmp / 'sidecar' / 'tasks').mkdir(exist_ok=True)
+    (tmp / 'sidecar' / 'vars' / 'main.yml').write_text(yaml.safe_dump({CONSENT: 'yes'}))
+    (tmp / 'sidecar' / 'tasks' / 'main.yml').write_text(yaml.safe_dump([{'name': 'sidecar', 'ansible.builtin.meta': 'noop'}]))
     path = directory / 'hosts.ini'
     path.write_text('[consenting]\n%s ansible_connection=local\n\n[loosened]\n%s ansible_connection=local\n' % (CONSENTING, LOOSENED))
     return path
@@ -129,6 +137,10 @@ def inventory_plays(tmp):
         dict(common, name='Consent as a role parameter', hosts=CONSENTING,
              roles=[dict(empty, role=ROLE, harden_backup_vaults_report_dir=report_dir + 'params', **{CONSENT: True})],
              tasks=[{'name': 'role_params: passed', 'ansible.builtin.set_fact': {'role_params': {'failed': False}}}]),
+        dict(common, name='Consent from a vars file', hosts='localhost', connection='local', vars_files=[str(tmp / 'site-vars.yml')],
+             tasks=[_case('vars_files_only', report_dir + 'vars-files', empty)]),
+        dict(common, name='Consent from another role', hosts='localhost', connection='local', roles=[str(tmp / 'sidecar')],
+             tasks=[_case('other_role', report_dir + 'other-role', empty)]),
     ]
 
 
@@ -197,6 +209,23 @@ def test_consent_and_a_looser_lock_gate_from_the_inventory_are_refused_in_check_
     message = case['result']['msg']
     assert message.startswith(variable) and why in message, message
     assert 'with -e (JSON for a dictionary), in the play\'s vars, as a role parameter' in message
+    assert message.endswith('nothing was sent to Azure')
+
+
+@pytest.mark.parametrize('key, messages', [
+    ('vars_files_only@localhost', ['%s: true comes from a source not written for the run' % CONSENT,
+                                   '%s comes from a source not written for the run' % REQUIREMENTS]),
+    ('other_role@localhost', ['%s: true comes from a source not written for the run' % CONSENT]),
+])
+def test_consent_and_a_looser_lock_gate_from_vars_files_or_another_role_are_refused(shared, key, messages):
+    """A vars file the play reads, and another role's vars/main.yml, consented and loosened the lock gate (a real run locked
+    the vault): only the sources written for the run vouch for them, so they are refused like the inventory's."""
+    case = shared['results'][key]
+    assert case['failed'] is True, (case, shared['output'][-3000:])
+    assert case['task'] == 'Discover vaults and plan the run', case
+    message = case['result']['msg']
+    assert message.startswith(messages[0]) and all(text in message for text in messages), message
+    assert "(a play's vars_files, another role's vars or defaults, a loop variable, or dictionaries merged" in message
     assert message.endswith('nothing was sent to Azure')
 
 

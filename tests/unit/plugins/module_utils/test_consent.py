@@ -169,11 +169,39 @@ def test_consent_only_the_inventory_gives_is_refused_naming_the_variable_its_ori
 @pytest.mark.parametrize('trusted, ambient', [
     (True, MISSING),     # -e, the play's vars, a role parameter, the task's vars
     (True, True),        # the same consent in the inventory too (-e is in the ambient layer as well)
-    (MISSING, MISSING),  # neither layer: a play's vars_files, say
-    (False, False),      # an ambient value that is not the effective one cannot have given it
 ])
-def test_consent_written_for_the_run_or_from_neither_layer_is_kept(trusted, ambient):
+def test_consent_written_for_the_run_is_kept(trusted, ambient):
     assert refusal('allow_irreversible', True, trusted, ambient) is None
+
+
+@pytest.mark.parametrize('trusted, ambient', [
+    (MISSING, MISSING),  # neither layer: a play's vars_files, another role's vars/main.yml, a loop variable
+    (False, False),      # the run says false and the inventory too: the consent came from elsewhere
+    (False, MISSING),
+])
+def test_consent_no_source_written_for_the_run_gives_is_refused(trusted, ambient):
+    """A play's vars_files or another role's vars consented (an irreversible lock): only the sources written for the run
+    vouch for consent, not the absence of an inventory value."""
+    message = refusal('allow_irreversible', True, trusted, ambient)
+    assert message.startswith('harden_backup_vaults_allow_irreversible: true comes from a source not written for the run '
+                              "(a play's vars_files, another role's vars or defaults, a loop variable, or dictionaries merged "
+                              'with hash_behaviour = merge) and consents to irreversible changes'), message
+    assert message.endswith('nothing was sent to Azure')
+
+
+def test_lock_requirements_merged_from_the_inventory_into_the_runs_are_refused():
+    """hash_behaviour = merge: the play's {max_retention: 100y} and the inventory's {require_soft_delete: null} made
+    requirements neither layer gives; they loosen the gate, so they are refused."""
+    effective = {'max_retention': '100y', 'require_soft_delete': None}
+    message = refusal('lock_requirements', effective, trusted={'max_retention': '100y'}, ambient=dict(LOOSE_REQ), name=REQ_VAR)
+    assert message and message.startswith('harden_backup_vaults_lock_requirements comes from a source not written for the run')
+
+
+def test_the_roles_own_baseline_is_refused_only_when_the_inventory_or_facts_give_it():
+    """harden_backup_vaults__baseline comes from the role's vars/main.yml (neither layer), built from the variables
+    checked under their own names; only facts rank above that file."""
+    baseline = {'immutability': 'locked', 'allow_irreversible': True, 'tiers': []}
+    assert refusal('baseline', baseline, name='harden_backup_vaults__baseline') is None
 
 
 def test_consent_from_set_fact_over_a_play_that_says_false_is_refused():

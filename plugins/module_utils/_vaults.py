@@ -27,6 +27,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     UnreadAfterWriteError,
     VaultlockError,
     azure_errors,
+    escaped,
     from_exception,
     has_control,
     shown,
@@ -274,13 +275,23 @@ class AcceptedWriteUnreadable(AzureOperationError):
 SETTLED_STATE = 'succeeded'
 
 
+# How much of an odd provisioningState a message shows (Azure's are single words).
+SHOWN_STATE_LENGTH = 80
+
+
 def unsettled_state(state):
-    """None when ``state`` (a vault's provisioningState) says Succeeded, in any case; else how to name it in a message."""
+    """None when ``state`` (a vault's provisioningState) says Succeeded, in any case; else how to name it in a message:
+    a plain word as it is; anything else (spaces around it, control characters, characters that show nothing or reorder
+    the text, no text at all) quoted and escaped as _errors.shown writes it, and cut after SHOWN_STATE_LENGTH characters."""
     if isinstance(state, str) and state.lower() == SETTLED_STATE:
         return None
     if state is None or (isinstance(state, str) and not state.strip()):
         return ''
-    return state if isinstance(state, str) and state == state.strip() and not has_control(state) else shown(state)
+    if isinstance(state, str) and state == state.strip() and escaped(state) == state and len(state) <= SHOWN_STATE_LENGTH:
+        return state
+    if isinstance(state, str) and len(state) > SHOWN_STATE_LENGTH:
+        return '%s... (%d characters)' % (shown(state[:SHOWN_STATE_LENGTH]), len(state))
+    return shown(state)
 
 
 class VaultBusyError(VaultlockError):

@@ -121,6 +121,7 @@ def shared_tasks():
     timed = by_name('rsv-enabled', immutability='enabled', immutability_retention_days=90)
     tasks = [named('bad_%d' % index, entry) for index, entry in enumerate(BAD_INPUT)]
     tasks += [named('busy', by_name('rsv-busy', immutability='enabled'))]
+    tasks += [named(key, by_name(name, kind, immutability='enabled')) for key, kind, name, _state, _shown in ODD_STATES]
     tasks += [named('lock_no_consent', lock), named('lock_no_consent_check', step(lock, check=True)),
               named('mixed_case', task(id=MIXED_CASE_ID, immutability='enabled')),
               named('time_based', timed), named('time_based_again', timed),
@@ -132,11 +133,23 @@ def shared_tasks():
     return tasks
 
 
+# (register, kind, vault, provisioningState ARM answers, how the refusal shows it): odd values of both kinds
+# (test_odd_provisioning_states_send_nothing_and_are_shown_escaped).
+ODD_STATES = [
+    ('odd_rtl', 'recovery_services', 'rsv-odd', 'Updating\u202eSucceeded', "'Updating\\u202eSucceeded'"),
+    ('odd_list', 'backup', 'bv-odd', ['Succeeded'], "'['Succeeded']'"),
+    ('odd_spaces', 'backup', 'bv-odd-spaces', ' SUCCEEDED ', "' SUCCEEDED '"),
+]
+
+
 def busy_fleet():
-    """The states fleet and rsv-busy, a vault still provisioning (test_vault_still_provisioning_fails_clearly)."""
+    """The states fleet, rsv-busy, a vault still provisioning (test_vault_still_provisioning_fails_clearly), and the
+    vaults of ODD_STATES."""
     fleet = states_fleet()
-    fleet['subscriptions'][0]['resource_groups'][0]['vaults'].append(
-        {'name': 'rsv-busy', 'type': 'recovery_services', 'immutability': 'disabled', 'provisioning_state': 'Updating'})
+    vaults = fleet['subscriptions'][0]['resource_groups'][0]['vaults']
+    vaults.append({'name': 'rsv-busy', 'type': 'recovery_services', 'immutability': 'disabled', 'provisioning_state': 'Updating'})
+    vaults.extend({'name': name, 'type': kind, 'immutability': 'disabled', 'provisioning_state': state}
+                  for _key, kind, name, state, _shown in ODD_STATES)
     return fleet
 
 
@@ -302,6 +315,19 @@ def test_vault_still_provisioning_fails_clearly(shared):
     assert run['busy']['failed'] is True
     assert 'provisioningState Updating' in run['busy']['msg'] and 'rsv-busy' in run['busy']['msg']
     assert run.writes('busy') == []
+
+
+@pytest.mark.parametrize('key, kind, name, state, shown', ODD_STATES, ids=[case[0] for case in ODD_STATES])
+def test_odd_provisioning_states_send_nothing_and_are_shown_escaped(shared, key, kind, name, state, shown):
+    """A provisioningState that is not the word Succeeded (a right-to-left override inside it, a list, spaces around it)
+    is no settled vault: nothing is sent, and the message shows the value escaped (the override reordered it before)."""
+    run = shared
+    result = run[key]
+    assert result['failed'] is True, result
+    assert 'provisioningState %s, not Succeeded' % shown in result['msg'], result['msg']
+    assert '\u202e' not in result['msg'] and 'nothing was sent' in result['msg']
+    assert run.writes(key) == []
+    assert 'Traceback' not in run.output
 
 
 def test_a_later_task_sends_nothing_while_an_earlier_tasks_operation_runs(shared):

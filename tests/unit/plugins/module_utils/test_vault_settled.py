@@ -33,6 +33,26 @@ def test_anything_else_is_not_settled_and_names_what_was_read(state, named):
     assert unsettled_state(state) == named
 
 
+@pytest.mark.parametrize('state,named', [
+    ('Updating\u202eSucceeded', "'Updating\\u202eSucceeded'"),    # a right-to-left override reorders the message
+    ('Succeeded\u200b', "'Succeeded\\u200b'"),                    # read as 'Succeeded, not Succeeded'
+    ('Succeeded\u00a0', "'Succeeded\\xa0'"),
+])
+def test_a_state_with_characters_that_show_nothing_or_reorder_text_is_escaped(state, named):
+    """Before, only control characters were escaped: U+202E and U+200B reached the message as they were."""
+    assert unsettled_state(state) == named
+    with pytest.raises(VaultBusyError) as err:
+        check_settled(REF.label, state)
+    assert named in str(err.value) and state not in str(err.value)
+
+
+@pytest.mark.parametrize('state', [['Succeeded'], {'state': 'Succeeded'}, True, 1.5, 'Succeeded' * 2000])
+def test_a_state_that_is_no_word_is_refused_and_the_message_stays_short(state):
+    with pytest.raises(VaultBusyError) as err:
+        check_settled(REF.label, state)
+    assert len(str(err.value)) < 500 and 'nothing was sent' in str(err.value)
+
+
 def test_the_refusal_names_the_vault_the_state_and_what_to_do():
     with pytest.raises(VaultBusyError) as err:
         check_settled(REF.label, 'Updating')

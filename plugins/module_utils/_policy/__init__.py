@@ -100,20 +100,33 @@ def _kind_of(definition):
 _TAG_FIELD = re.compile(r"tags(\..+|\[.*\])?", re.IGNORECASE | re.DOTALL)
 
 
-def _known_field(name, definition):
+def _known_field(name, definition, parameters=None):
     """Whether the collection can read a field of a definition's ``if``: an alias of ``_aliases``, a top-level field, or a
-    template expression that names a tag (``[concat('tags[', parameters('tagName'), ']')]``, checked with the parameters'
-    defaults; a vault record keeps its tags)."""
+    template expression that names a tag (``[concat('tags[', parameters('tagName'), ']')]``, checked with ``parameters``,
+    or the parameters' defaults; a vault record keeps its tags) in a form the evaluator reads."""
     if name.lower() in ALIASES or name in TOP_LEVEL:
         return True
     if name.startswith('[') and not name.startswith('[['):
-        defaults = dict((key, spec['default']) for key, spec in definition['parameters'].items() if 'default' in spec)
+        if parameters is None:
+            parameters = dict((key, spec['default']) for key, spec in definition['parameters'].items() if 'default' in spec)
         try:
-            value = resolve(name, Context({}, defaults))
+            value = resolve(name, Context({}, parameters))
+            if not isinstance(value, str) or _TAG_FIELD.fullmatch(value) is None:
+                return False
+            Context({'tags': {}}, {}).field(value)
         except PolicyRuleError:
             return False
-        return isinstance(value, str) and _TAG_FIELD.fullmatch(value) is not None
+        return True
     return False
+
+
+def _field_text(name, parameters):
+    """A field of a definition as the parameters make it (the expression itself when it cannot be resolved)."""
+    try:
+        value = resolve(name, Context({}, parameters))
+    except PolicyRuleError:
+        return name
+    return value if isinstance(value, str) else name
 
 
 @functools.lru_cache(maxsize=None)
@@ -357,6 +370,19 @@ def check_assignments(value):
                 raise InputError('%s.%s: parameter %s has no default: give it' % (VARIABLE, definition['name'], key))
             # else: a parameter only the deployment of a deployIfNotExists definition takes (logAnalytics, the workspace a
             # remediation task deploys to) plays no part in the verdict and may be left out.
+        # A tag name the definition puts into a field (tags[<tagName>]) that field syntax cannot name (an apostrophe: Learn,
+        # "Fields", names such tags only as tags['...'] with the apostrophe doubled), or a template expression: refused now,
+        # before any request, rather than failing the run after discovery. Assumed: no Microsoft source says how Azure
+        # Policy reads tags[a'b].
+        unreadable = sorted(field for field in _fields(definition['if'], set())
+                            if not _known_field(field, definition, parameters))
+        if unreadable:
+            raise InputError('%s.%s: with the parameters %s the definition would read the field %s, which names no tag this '
+                             'collection can read as Azure Policy does (a tag name holding an apostrophe, or a template '
+                             'expression); nothing was sent to Azure'
+                             % (VARIABLE, definition['name'], ', '.join('%s: %s' % (key, shown(parameters[key]))
+                                                                         for key in sorted(wanted[definition['name']])),
+                                ', '.join(shown(_field_text(field, parameters)) for field in unreadable)))
         assignments.append((definition, parameters))
     return assignments
 

@@ -258,3 +258,22 @@ def test_each_vault_whose_diagnostic_settings_could_not_be_read_is_an_error_of_t
                                     'not evaluated')
     assert errors[1]['message'].startswith('could not read its Microsoft.Insights/diagnosticSettings (Azure answered with no list')
     assert related_read_errors([records[0]]) == []
+
+
+@pytest.mark.parametrize('tag_name', ["owner's", "[concat('a','b')]"])
+def test_a_tag_name_the_field_syntax_cannot_name_is_refused_before_any_request(tag_name):
+    """tags[<tagName>] with an apostrophe (Learn, "Fields": such tags only as tags['...'], the apostrophe doubled) or a
+    template expression: before, check_assignments took it and the run failed after discovery naming an unknown alias."""
+    with pytest.raises(InputError) as err:
+        _policy.check_assignments({DINE: {'tagName': tag_name, 'tagValue': 'x'}})
+    message = str(err.value)
+    assert message.startswith('harden_backup_vaults_azure_policy.%s: with the parameters tagName: ' % DINE), message
+    assert 'nothing was sent to Azure' in message
+
+
+@pytest.mark.parametrize('tag_name', ['backup diag', 'a]b', '[x]', 'Acct.CostCenter'])
+def test_tag_names_with_spaces_brackets_or_dots_exclude_the_vaults_that_carry_them(tag_name):
+    excluded = record('rsv-excluded', settings=[], tags={tag_name: 'off'})
+    judged = record('rsv-judged', settings=[])
+    out = row([excluded, judged], {'tagName': tag_name, 'tagValue': 'OFF'})
+    assert out['non_compliant'] == [judged['id']] and out['not_evaluated'] == [], tag_name

@@ -377,12 +377,11 @@ def check_assignments(value):
         unreadable = sorted(field for field in _fields(definition['if'], set())
                             if not _known_field(field, definition, parameters))
         if unreadable:
+            given = ', '.join('%s: %s' % (key, shown(parameters[key])) for key in sorted(wanted[definition['name']]))
+            fields = ', '.join(shown(_field_text(field, parameters)) for field in unreadable)
             raise InputError('%s.%s: with the parameters %s the definition would read the field %s, which names no tag this '
                              'collection can read as Azure Policy does (a tag name holding an apostrophe, or a template '
-                             'expression); nothing was sent to Azure'
-                             % (VARIABLE, definition['name'], ', '.join('%s: %s' % (key, shown(parameters[key]))
-                                                                         for key in sorted(wanted[definition['name']])),
-                                ', '.join(shown(_field_text(field, parameters)) for field in unreadable)))
+                             'expression); nothing was sent to Azure' % (VARIABLE, definition['name'], given, fields))
         assignments.append((definition, parameters))
     return assignments
 

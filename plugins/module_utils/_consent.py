@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError, escaped
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError, escaped, shown
 from ansible_collections.vaultlock.azure.plugins.module_utils._readiness import ReadinessError, looser_requirements, validate_requirements
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import RULES
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import CONSENT
@@ -92,28 +92,19 @@ def scope_plan_arguments(merged, own_keys):
     if 'baseline' not in own and isinstance(baseline, dict) and _truthy(baseline.get(CONSENT, False)):
         raise ConsentError('baseline comes from module_defaults, but it consents to irreversible changes (%s: %s): write the '
                            'baseline in the task itself (module_defaults never change a vault beyond recall); nothing was sent '
-                           'to Azure' % (CONSENT, baseline.get(CONSENT)))
-    if 'lock_requirements' not in own and merged.get('lock_requirements') is not None:
-        try:
-            looser = looser_requirements(merged['lock_requirements'], 'lock_requirements')
-        except ReadinessError:
-            looser = []    # requirements that cannot be used are refused before any request with their own message
+                           'to Azure' % (CONSENT, _plain(baseline.get(CONSENT))))
+    if 'lock_requirements' not in own:
+        looser = _looser_text(merged.get('lock_requirements'), 'lock_requirements')
         if looser:
             raise ConsentError('lock_requirements comes from module_defaults, but it is looser than the defaults (%s): write '
                                'lock_requirements in the task itself to lock vaults the defaults would keep unlocked '
-                               '(module_defaults may only make the lock gate stricter); nothing was sent to Azure'
-                               % '; '.join('%s: %s where the default is %s' % (key, _plain(value), _plain(default))
-                                           for key, value, default in looser))
+                               '(module_defaults may only make the lock gate stricter); nothing was sent to Azure' % looser)
     return merged
 
 
 def _plain(value):
-    """A requirement's value as YAML writes it, with characters that show nothing or change how text reads escaped."""
-    if value is None:
-        return 'null'
-    if isinstance(value, bool):
-        return 'true' if value else 'false'
-    return escaped(str(value))
+    """A requirement's value as YAML writes it: shown() without quotes around text (10y, on)."""
+    return escaped(value) if isinstance(value, str) else shown(value)
 
 
 # ---------------------------------------------------------------------------------------------

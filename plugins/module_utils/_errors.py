@@ -225,8 +225,7 @@ def check_filter(value, option, left_out, entry=None):
     if entry:
         for index, item in enumerate(value):
             if not isinstance(item, str) or not item.strip():
-                raise InputError('%s[%d] is %s: each entry names one %s; nothing was sent to Azure'
-                                 % (option, index, shown(item) if item is not None else 'null', entry))
+                raise InputError('%s[%d] is %s: each entry names one %s; nothing was sent to Azure' % (option, index, shown(item), entry))
     return value
 
 
@@ -240,8 +239,8 @@ def at_least_one(value, option, hint=''):
     (harden_apply), so check mode did not predict the run. A boolean is no count (YAML reads an unquoted yes as true, which
     Python counts as 1): refused too."""
     if isinstance(value, bool):
-        raise InputError('%s must be a whole number of at least 1%s; got %s, a boolean (an unquoted yes or true in YAML); nothing '
-                         'was sent to Azure' % (option, hint, 'true' if value else 'false'))
+        raise InputError('%s must be a whole number of at least 1%s; got %s%s; nothing was sent to Azure'
+                         % (option, hint, shown(value), BOOLEAN_HINT))
     if value < 1:
         raise InputError('%s must be at least 1%s; got %d; nothing was sent to Azure' % (option, hint, value))
     return value

@@ -283,15 +283,15 @@ def unsettled_state(state):
     """None when ``state`` (a vault's provisioningState) says Succeeded, in any case; else how to name it in a message:
     a plain word as it is; anything else (spaces around it, control characters, characters that show nothing or reorder
     the text, no text at all) quoted and escaped as _errors.shown writes it, and cut after SHOWN_STATE_LENGTH characters."""
-    if isinstance(state, str) and state.lower() == SETTLED_STATE:
-        return None
     if state is None or (isinstance(state, str) and not state.strip()):
         return ''
-    if isinstance(state, str) and state == state.strip() and escaped(state) == state and len(state) <= SHOWN_STATE_LENGTH:
-        return state
-    if isinstance(state, str) and len(state) > SHOWN_STATE_LENGTH:
+    if not isinstance(state, str):
+        return shown(state)
+    if state.lower() == SETTLED_STATE:
+        return None
+    if len(state) > SHOWN_STATE_LENGTH:
         return '%s... (%d characters)' % (shown(state[:SHOWN_STATE_LENGTH]), len(state))
-    return shown(state)
+    return state if state == state.strip() and escaped(state) == state else shown(state)
 
 
 class VaultBusyError(VaultlockError):

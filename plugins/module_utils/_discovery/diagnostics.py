@@ -27,7 +27,7 @@ vault whose backup policies could not be read is one.
 
 from __future__ import annotations
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.fleet import for_each_vault, scope_error
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.fleet import for_each_vault
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy import related_assignments, selects
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import MAX_CONCURRENCY
@@ -49,9 +49,9 @@ def reason(exc):
 
 
 def attach_related(session, records, assignments, max_concurrency=MAX_CONCURRENCY):
-    """Read the related resources of each vault record an assigned deployIfNotExists definition selects; returns the
-    errors (``scope_error`` entries). Nothing is read when no such definition is assigned (or its effect is Disabled)."""
-    errors = []
+    """Read the related resources of each vault record an assigned deployIfNotExists definition selects, into its
+    ``related`` (or, when the read failed, ``related_errors``: related_read_errors makes those errors of the run). Nothing
+    is read when no such definition is assigned (or its effect is Disabled)."""
     for definition, parameters, related in related_assignments(assignments):
         key = related.lower()
         path, api_version, operation = _READERS[key]
@@ -67,7 +67,7 @@ def attach_related(session, records, assignments, max_concurrency=MAX_CONCURRENC
                 body = session.arm_get(str(record['id']).rstrip('/') + path, api_version, operation, ref.label)
             except AzureOperationError as exc:
                 record.setdefault('related_errors', {})[key] = reason(exc)
-                return None, scope_error(ref.label, exc)
+                return None, None
             found = body.get('value') if isinstance(body, dict) else None
             if not isinstance(found, list):
                 record.setdefault('related_errors', {})[key] = 'Azure answered with no list of %s' % related
@@ -75,11 +75,9 @@ def attach_related(session, records, assignments, max_concurrency=MAX_CONCURRENC
             record.setdefault('related', {})[key] = found
             return found, None
 
-        errors.extend(for_each_vault(wanted, load, '_related_read', max_concurrency))
+        for_each_vault(wanted, load, '_related_read', max_concurrency)
         for record in wanted:
             record.pop('_related_read', None)
-            record.pop('_related_read_error', None)
-    return errors
 
 
 def related_read_errors(records):

@@ -130,6 +130,33 @@ def test_dp_locked_cannot_change(emulator):
         "properties"]["securitySettings"]["immutabilitySettings"]["state"] == "Locked"
 
 
+@pytest.mark.parametrize("start", ["disabled", "unset"])
+def test_dp_lock_in_one_request_refused(emulator, start):
+    """Disabled (or never set) -> Locked in one request, and a Backup vault created Locked: refused, the vault unchanged
+    (assumed, the refusing side: rules.check_dp_immutability; docs/reliability.md "Where Azure has not said")."""
+    emulator.load_fleet(fleet({"name": "bv", "type": "backup", "immutability": start}))
+    client = emulator.dp_client()
+    vault_id = "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.DataProtection/backupVaults/bv" % (SUB, RG)
+    before = emulator.resource(vault_id)["properties"]["securitySettings"].get("immutabilitySettings")
+    with pytest.raises(HttpResponseError) as err:
+        client.backup_vaults.begin_update(RG, "bv", {"properties": {"securitySettings": {
+            "immutabilitySettings": {"state": "Locked"}}}}).result()
+    assert err.value.status_code == 400
+    assert _err(err).code == "UserErrorUnsupportedVaultImmutabilityStateChange"
+    assert emulator.resource(vault_id)["properties"]["securitySettings"].get("immutabilitySettings") == before
+    body = client.backup_vaults.get(RG, "bv").as_dict()
+    body["properties"]["securitySettings"]["immutabilitySettings"] = {"state": "Locked"}
+    with pytest.raises(HttpResponseError) as err:
+        client.backup_vaults.begin_create_or_update(RG, "bv", body).result()
+    assert _err(err).code == "UserErrorUnsupportedVaultImmutabilityStateChange"
+    body.pop("id", None)
+    with pytest.raises(HttpResponseError) as err:
+        client.backup_vaults.begin_create_or_update(RG, "bv-new", body).result()
+    assert _err(err).code == "UserErrorUnsupportedVaultImmutabilityStateChange"
+    assert emulator.resource(vault_id.replace("/bv", "/bv-new")) is None
+    assert emulator.resource(vault_id)["properties"]["securitySettings"].get("immutabilitySettings") == before
+
+
 def test_dp_disabled_unlocked_locked_put_sequence_like_recording(emulator):
     emulator.load_fleet(fleet({"name": "bv", "type": "backup", "immutability": "disabled"}))
     client = emulator.dp_client()

@@ -399,6 +399,7 @@ class Arm:
             else:
                 new = self._build_dp(desired, old, vid, vname, sbd, ver)
             if record is not None:
+                security.check_redundancy(kind, old.get("properties"), new.get("properties"), bool(record.get("items")))
                 mua.check(self.aux_tenants, req, record, mua.vault_operations(kind, old, new), "update vault")
             if creating:
                 record = rg_entry[kind][name.lower()] = {"body": new, "policies": {}, "sd_api": None, "sbd": sbd, "items": {}}

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime
 import re
 
-from . import mua, versions
+from . import mua, security, versions
 from .errors import ArmError, bad_request
 
 RS_TYPE = "Microsoft.RecoveryServices/vaults"
@@ -163,6 +163,17 @@ def storage_config(req, vault):
         body = vault["body"]
         if not isinstance(body.get("properties"), dict):
             body["properties"] = {}
+        old_redundancy = body["properties"].get("redundancySettings")
+        old_redundancy = dict(old_redundancy) if isinstance(old_redundancy, dict) else {}
+        old_redundancy["standardTierStorageRedundancy"] = _storage_view(vault)["storageType"]  # as the config shows it
+        wanted = dict(old_redundancy)
+        if storage is not None:
+            wanted["standardTierStorageRedundancy"] = storage
+        if props.get("crossRegionRestoreFlag") is not None:
+            wanted["crossRegionRestore"] = "Enabled" if props["crossRegionRestoreFlag"] else "Disabled"
+        # One-way storage settings (security.check_redundancy): refused before anything changes.
+        security.check_redundancy("rs", {"redundancySettings": old_redundancy}, {"redundancySettings": wanted},
+                                  bool(vault.get("items")))
         redundancy = body["properties"].get("redundancySettings")
         if not isinstance(redundancy, dict):
             redundancy = body["properties"]["redundancySettings"] = {}

@@ -39,6 +39,19 @@ CSR_CODE = "UserErrorCrossSubscriptionRestoreStateChangeNotAllowed"
 CSR_MSG = ("Cross subscription restore is permanently disabled for this vault and cannot be enabled or changed again.")
 
 
+# Two one-way settings of a vault's storage (Learn, backup-create-recovery-services-vault, the page the collection's
+# _rules/storage_redundancy.py and _rules/cross_region_restore.py cite): the storage redundancy can be changed only
+# before items are protected, and cross region restore, once enabled, cannot be disabled (hashicorp/terraform-provider-
+# azurerm#20373 reports true -> false not taking effect). Behaviour docs; Azure's answer (refused rather than ignored),
+# and the codes and messages, **assumed**: the refusing side, so that no test can see either change made. Applied to
+# both vault kinds (Backup vaults: Learn's Recovery Services page only; the same rule assumed).
+REDUNDANCY_CODE = "UserErrorStorageRedundancyChangeNotAllowed"
+REDUNDANCY_MSG = ("The storage redundancy of this vault cannot be changed because items are protected in it. Stop protection "
+                  "and delete the backup data of every item first.")
+CRR_CODE = "UserErrorCrossRegionRestoreCannotBeDisabled"
+CRR_MSG = "Cross region restore cannot be disabled once it has been enabled for this vault."
+
+
 class FleetValueError(ValueError):
     """A fleet security key with a value the emulator does not know."""
 
@@ -164,6 +177,31 @@ def csr_state(kind: str, props: dict):
         return (((props.get("restoreSettings") or {}).get("crossSubscriptionRestoreSettings") or {})
                 .get("crossSubscriptionRestoreState"))
     return ((props.get("featureSettings") or {}).get("crossSubscriptionRestoreSettings") or {}).get("state")
+
+
+def redundancy_state(kind: str, props: dict):
+    """(storage redundancy, cross region restore state) of a vault's properties, as stored (None when absent)."""
+    props = props or {}
+    if kind == "rs":
+        redundancy = props.get("redundancySettings") if isinstance(props.get("redundancySettings"), dict) else {}
+        return redundancy.get("standardTierStorageRedundancy"), redundancy.get("crossRegionRestore")
+    settings = props.get("storageSettings")
+    stores = [entry for entry in settings if isinstance(entry, dict)] if isinstance(settings, list) else []
+    vault_store = [entry for entry in stores if str(entry.get("datastoreType")).lower() == "vaultstore"] or stores
+    feature = props.get("featureSettings") if isinstance(props.get("featureSettings"), dict) else {}
+    crr = feature.get("crossRegionRestoreSettings") if isinstance(feature.get("crossRegionRestoreSettings"), dict) else {}
+    return (vault_store[0].get("type") if vault_store else None), crr.get("state")
+
+
+def check_redundancy(kind: str, old_props: dict, new_props: dict, protects_items: bool):
+    """A write that changes the storage redundancy of a vault that protects items, or disables cross region restore once
+    enabled, is refused and changes nothing (see REDUNDANCY_CODE: behaviour docs, answer assumed)."""
+    old_storage, old_crr = redundancy_state(kind, old_props)
+    new_storage, new_crr = redundancy_state(kind, new_props)
+    if protects_items and old_storage and new_storage and str(old_storage).lower() != str(new_storage).lower():
+        raise ArmError(400, REDUNDANCY_CODE, REDUNDANCY_MSG, target="storageType" if kind == "rs" else "storageSettings")
+    if str(old_crr or "").lower() == "enabled" and new_crr is not None and str(new_crr).lower() != "enabled":
+        raise ArmError(400, CRR_CODE, CRR_MSG, target="crossRegionRestore")
 
 
 def check_csr(kind: str, old_props: dict, new_props: dict):

@@ -170,3 +170,64 @@ def test_backup_vault_resource_guard_proxy_through_the_sdk(emulator):
         dp.dpp_resource_guard_proxy.delete(RG, "bv", "DppResourceGuardProxy")
     assert refused.value.status_code == 403 and refused.value.error.code == "UserErrorResourceGuardAuthorizationRequired"
     assert dp.backup_vaults.get(RG, "bv").properties.is_vault_protected_by_resource_guard is True
+
+
+# ------------------------------------------------------------------ one-way storage settings (security.check_redundancy)
+def _protected(name, kind="rs", **keys):
+    from tests.emulator import generator
+    if kind == "rs":
+        policy, item = {"name": "VMDaily", "properties": generator.iaas_v1(False)}, "VM"
+    else:
+        policy, item = {"name": "DiskHourly", "properties": generator.dp_disk(False)}, "Microsoft.Compute/disks"
+    return dict({"name": name, "type": "recovery_services" if kind == "rs" else "backup", "policies": [policy],
+                 "protected_items": [{"name": "item-1", "policy": policy["name"], "datasource_type": item}]}, **keys)
+
+
+def test_storage_redundancy_is_fixed_once_items_are_protected(emulator):
+    """Learn: the storage redundancy can be changed only before items are protected; the emulator refuses the change
+    (the refusing side; code assumed) through the vault API of both kinds and the storage config, and the vault without
+    items may still change it."""
+    emulator.load_fleet(fleet(_protected("rsv", storage_redundancy="GeoRedundant"),
+                              _protected("bv", "dp", storage_redundancy="GeoRedundant"),
+                              {"name": "empty", "storage_redundancy": "GeoRedundant"}))
+    rs, dp, backup = emulator.rs_client(SUB), emulator.dp_client(SUB), emulator.backup_client(SUB)
+    with pytest.raises(HttpResponseError) as err:
+        rs.vaults.begin_update(RG, "rsv", {"properties": {"redundancySettings": {
+            "standardTierStorageRedundancy": "LocallyRedundant"}}}).result()
+    assert err.value.status_code == 400 and err.value.error.code == security.REDUNDANCY_CODE
+    with pytest.raises(HttpResponseError) as err:
+        backup.backup_resource_storage_configs_non_crr.patch("rsv", RG, {"properties": {"storageType": "LocallyRedundant"}})
+    assert err.value.error.code == security.REDUNDANCY_CODE
+    assert emulator.resource(vid("rsv"))["properties"]["redundancySettings"]["standardTierStorageRedundancy"] == "GeoRedundant"
+    with pytest.raises(HttpResponseError) as err:
+        dp.backup_vaults.begin_update(RG, "bv", {"properties": {"storageSettings": [
+            {"datastoreType": "VaultStore", "type": "LocallyRedundant"}]}}).result()
+    assert err.value.error.code == security.REDUNDANCY_CODE
+    assert emulator.resource(vid("bv", "dp"))["properties"]["storageSettings"][0]["type"] == "GeoRedundant"
+    # The same redundancy again is no change; a vault without items changes it.
+    rs.vaults.begin_update(RG, "rsv", {"properties": {"redundancySettings": {"standardTierStorageRedundancy": "GeoRedundant"}}}).result()
+    backup.backup_resource_storage_configs_non_crr.patch("empty", RG, {"properties": {"storageType": "LocallyRedundant"}})
+    assert emulator.resource(vid("empty"))["properties"]["redundancySettings"]["standardTierStorageRedundancy"] == "LocallyRedundant"
+
+
+def test_cross_region_restore_cannot_be_disabled_once_enabled(emulator):
+    """Learn: cross region restore, once enabled, cannot be disabled; the emulator refuses it (code assumed), both kinds
+    and the storage config; enabling it stays allowed."""
+    emulator.load_fleet(fleet({"name": "rsv", "cross_region_restore": "enabled"},
+                              {"name": "bv", "type": "backup", "cross_region_restore": "enabled"},
+                              {"name": "off", "cross_region_restore": "disabled"}))
+    rs, dp, backup = emulator.rs_client(SUB), emulator.dp_client(SUB), emulator.backup_client(SUB)
+    with pytest.raises(HttpResponseError) as err:
+        rs.vaults.begin_update(RG, "rsv", {"properties": {"redundancySettings": {"crossRegionRestore": "Disabled"}}}).result()
+    assert err.value.status_code == 400 and err.value.error.code == security.CRR_CODE
+    with pytest.raises(HttpResponseError) as err:
+        backup.backup_resource_storage_configs_non_crr.patch("rsv", RG, {"properties": {"crossRegionRestoreFlag": False}})
+    assert err.value.error.code == security.CRR_CODE
+    assert emulator.resource(vid("rsv"))["properties"]["redundancySettings"]["crossRegionRestore"] == "Enabled"
+    with pytest.raises(HttpResponseError) as err:
+        dp.backup_vaults.begin_update(RG, "bv", {"properties": {"featureSettings": {
+            "crossRegionRestoreSettings": {"state": "Disabled"}}}}).result()
+    assert err.value.error.code == security.CRR_CODE
+    assert emulator.resource(vid("bv", "dp"))["properties"]["featureSettings"]["crossRegionRestoreSettings"]["state"] == "Enabled"
+    rs.vaults.begin_update(RG, "off", {"properties": {"redundancySettings": {"crossRegionRestore": "Enabled"}}}).result()
+    assert emulator.resource(vid("off"))["properties"]["redundancySettings"]["crossRegionRestore"] == "Enabled"

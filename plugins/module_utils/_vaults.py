@@ -260,9 +260,10 @@ class AcceptedWriteUnreadable(AzureOperationError):
 # operation had ended. Everything but Succeeded means an operation on the vault has not ended (Provisioning, Updating), did
 # not succeed (Failed) or cannot be told (Unknown).
 #
-# An absent value counts as not settled. Every vault body in the recordings and the spec examples carries
-# provisioningState, at every api-version recorded (Recovery Services 2021-03-01 to 2026-07-01, Backup vaults 2022-12-01
-# and 2023-05-01) and in the 2021-03-01 contract too (the emulator's OLD_SHAPE_PROPERTIES), so a read without one is not an
+# An absent value counts as not settled (assumed, the safe side: no source says what a read without one means). Every
+# vault body in the recordings and the spec examples carries provisioningState, at every api-version recorded (Recovery
+# Services 2021-03-01 to 2026-07-01, Backup vaults 2022-12-01 and 2023-05-01) and in the 2021-03-01 contract too (the
+# emulator's OLD_SHAPE_PROPERTIES), so a read without one is not an
 # answer Azure is known to give, and it cannot say that no operation is running. Learn's async-operations page does say
 # that a write's own 201/202 answer without provisioningState means the operation finished; that is the answer to one's
 # own write, not a read of a vault another task's operation may still be changing, and for an irreversible write the

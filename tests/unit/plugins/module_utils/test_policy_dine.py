@@ -277,3 +277,84 @@ def test_tag_names_with_spaces_brackets_or_dots_exclude_the_vaults_that_carry_th
     judged = record('rsv-judged', settings=[])
     out = row([excluded, judged], {'tagName': tag_name, 'tagValue': 'OFF'})
     assert out['non_compliant'] == [judged['id']] and out['not_evaluated'] == [], tag_name
+
+
+# --------------------------------------------------------------------------- the shapes Azure returns today
+
+def got():
+    """The Get example's setting (tests/fixtures/azure_monitor: storage account and event hub only, workspaceId '', a
+    categoryGroup allLogs entry, no logAnalyticsDestinationType)."""
+    return _example('getDiagnosticSetting.json')['responses']['200']['body']
+
+
+def _groups(*groups):
+    """Log entries by category group, category null (Learn, "Create diagnostic settings in Azure Monitor", its Resource
+    Manager template: SOURCE.txt)."""
+    return [{'category': None, 'categoryGroup': group, 'enabled': True, 'retentionPolicy': {'enabled': False, 'days': 0}}
+            for group in groups]
+
+
+def _as_deployed():
+    """What the definition's own deployment writes: the six categories with "enabled": "true" (strings)."""
+    body = compliant_setting()
+    body['properties']['logs'] = [{'category': name, 'enabled': 'true'} for name in CATEGORIES]
+    return body
+
+
+def _recased(body, fn):
+    def walk(node):
+        if isinstance(node, dict):
+            return dict((fn(k), walk(v)) for k, v in node.items())
+        return [walk(m) for m in node] if isinstance(node, list) else node
+    return dict(body, properties=walk(body['properties']))
+
+
+def _split():
+    """The six categories over two settings, three each (each to the same Dedicated workspace)."""
+    first, second = compliant_setting(), compliant_setting()
+    first['properties']['logs'], second['properties']['logs'] = first['properties']['logs'][:3], second['properties']['logs'][3:]
+    return [first, second]
+
+
+# Each shape: (the vault's settings, non-compliant?). The verdict is the rule text's (Learn, "deployIfNotExists": compliant
+# when one related resource satisfies existenceCondition; "Count": the members whose where holds, counted per setting;
+# "Conditions": strings compare case-insensitively; "Fields"/aliases: property names case-insensitively).
+SHAPES = {
+    'the Get example: storage and event hub only, categoryGroup allLogs': ([got()], True),
+    'categoryGroup allLogs and audit, category null, to a Dedicated workspace':
+        ([_changed(lambda p: p.update(logs=_groups('allLogs', 'audit')))], True),
+    'the six categories to storage only (no workspaceId), Dedicated':
+        ([_changed(lambda p: (p.pop('workspaceId'), p.update(storageAccountId=got()['properties']['storageAccountId'])))], True),
+    'the six categories to an event hub only, workspaceId ""':
+        ([_changed(lambda p: p.update(workspaceId='', eventHubName='hub', eventHubAuthorizationRuleId='/x/rule'))], True),
+    'logAnalyticsDestinationType null': ([_changed(lambda p: p.update(logAnalyticsDestinationType=None))], True),
+    'logAnalyticsDestinationType absent': ([_changed(lambda p: p.pop('logAnalyticsDestinationType'))], True),
+    'logAnalyticsDestinationType AzureDiagnostics': ([_changed(lambda p: p.update(logAnalyticsDestinationType='AzureDiagnostics'))], True),
+    'logAnalyticsDestinationType dedicated (lower case)': ([_changed(lambda p: p.update(logAnalyticsDestinationType='dedicated'))], False),
+    'several settings, only the last satisfies':
+        ([got(), _changed(lambda p: p.update(logs=_groups('allLogs'))), _changed(lambda p: p.update(logAnalyticsDestinationType=None)),
+          compliant_setting()], False),
+    'several settings, none satisfies':
+        ([got(), _changed(lambda p: p.update(logs=_groups('allLogs'))), _changed(lambda p: p.update(logAnalyticsDestinationType=None))], True),
+    'the six categories over two settings': (_split(), True),
+    'what the definition deploys ("enabled": "true")': ([_as_deployed()], False),
+    'enabled "False" (a string)': ([_changed(lambda p: p['logs'][0].update(enabled='False'))], True),
+    'enabled null': ([_changed(lambda p: p['logs'][0].update(enabled=None))], True),
+    'category names in lower case': ([_changed(lambda p: [log.update(category=log['category'].lower()) for log in p['logs']])], False),
+    'property names in lower case': ([_recased(compliant_setting(), str.lower)], False),
+    'property names in upper case': ([_recased(compliant_setting(), str.upper)], False),
+    'the six and categoryGroup allLogs': ([_changed(lambda p: p['logs'].extend(_groups('allLogs')))], False),
+    'the six and other categories': ([_changed(lambda p: p['logs'].append({'category': 'AzureBackupReport', 'enabled': True}))], False),
+    # count counts members, not distinct categories: a seventh enabled member of the six makes 7, not 6.
+    'one of the six twice, both enabled': ([_changed(lambda p: p['logs'].append(dict(p['logs'][0])))], True),
+    'one of the six twice, the second disabled': ([_changed(lambda p: p['logs'].append(dict(p['logs'][0], enabled=False)))], False),
+}
+
+
+@pytest.mark.parametrize('shape', sorted(SHAPES))
+def test_the_diagnostic_settings_shapes_azure_returns_are_judged_as_the_rule_says(shape):
+    settings, bad = SHAPES[shape]
+    rec = record(settings=settings)
+    out = row([rec])
+    assert (out['vaults'], out['non_compliant'], out['not_evaluated']) == (1, [rec['id']] if bad else [], []), shape
+

@@ -358,3 +358,13 @@ def test_the_diagnostic_settings_shapes_azure_returns_are_judged_as_the_rule_say
     out = row([rec])
     assert (out['vaults'], out['non_compliant'], out['not_evaluated']) == (1, [rec['id']] if bad else [], []), shape
 
+
+@pytest.mark.parametrize('workspace', [0, 1, [], [WORKSPACE], {}, {'id': WORKSPACE}, True, False])
+def test_a_workspace_id_that_is_not_a_string_never_makes_a_vault_compliant(workspace):
+    """``workspaceId notEquals ""`` on a value of another JSON type (the spec makes it a string): Learn says strings
+    compare case-insensitively and a boolean compares with "true"/"false", nothing of a number, list or object against a
+    string. Assumed, the safe side: it does not satisfy (before, ``0`` or ``[]`` was "not equal to ''" and compliant)."""
+    rec = record(settings=[_changed(lambda p: p.update(workspaceId=workspace))])
+    assert row([rec])['non_compliant'] == [rec['id']]
+    # A string workspace id in any case satisfies.
+    assert row([record(settings=[_changed(lambda p: p.update(workspaceId=WORKSPACE.upper()))])])['non_compliant'] == []

@@ -29,7 +29,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._reports.sarif imp
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import vault_record
 from tests.fixtures import FIXTURES
 from tests.unit import policy_oracle as oracle
-from tests.unit.builders import BV, RS, arm_vault
+from tests.unit.builders import BV, RG as RG_NAME, RS, SUB, arm_vault
 
 DINE = 'c717fb0c-d118-4c43-ab3d-ece30ac81fb3'
 DS = 'Microsoft.Insights/diagnosticSettings'
@@ -234,7 +234,8 @@ class _DiagnosticsSession:
     def __init__(self, refused, odd):
         self.refused, self.odd, self.paths = refused, odd, []
 
-    def arm_get(self, path, api_version, operation, resource):
+    def arm_get(self, path, api_version, operation, resource, null_page=True):
+        assert null_page is False
         self.paths.append(path)
         if self.refused in path:
             raise AzureOperationError(operation, resource, 403, 'AuthorizationFailed', 'The client does not have authorization')
@@ -368,3 +369,32 @@ def test_a_workspace_id_that_is_not_a_string_never_makes_a_vault_compliant(works
     assert row([rec])['non_compliant'] == [rec['id']]
     # A string workspace id in any case satisfies.
     assert row([record(settings=[_changed(lambda p: p.update(workspaceId=WORKSPACE.upper()))])])['non_compliant'] == []
+
+
+def test_a_list_answer_whose_value_is_null_is_not_evaluated_never_no_settings(emulator, monkeypatch):
+    """Through the real ARM read pipeline against the emulator: a DiagnosticSettings_List answer ``{"value": null}`` says
+    nothing of the vault's settings (Azure Policy judges the settings themselves, not this answer), so the vault is not
+    evaluated and the read is an error of the run. Before, it was read as no settings at all: non-compliant. The vault
+    whose list is served as the emulator stores it (its settings, or none) is judged."""
+    from ansible_collections.vaultlock.azure.plugins.module_utils._azure.client import AzureSession  # pylint: disable=import-outside-toplevel
+    emulator.load_fleet({'subscriptions': [{'id': SUB, 'resource_groups': [{'name': RG_NAME, 'location': 'westeurope', 'vaults': [
+        {'name': 'rsv-null', 'type': RS}, {'name': 'rsv-none', 'type': RS},
+        {'name': 'rsv-good', 'type': RS, 'diagnostic_settings': {'setbypolicy_logAnalytics': compliant_setting()['properties']}},
+    ]}]}]})
+    for key, value in emulator.env.items():
+        monkeypatch.setenv(key, value)
+    emulator.fault(method='GET', path_regex='/vaults/rsv-null/providers/Microsoft.Insights/diagnosticSettings$', status=200,
+                   raw_body='{"value": null}')
+    session = AzureSession({'api_retries': 0, 'polling_interval': 0.1, 'wait_timeout': 10})
+    records = [record(name) for name in ('rsv-null', 'rsv-none', 'rsv-good')]
+    attach_related(session, records, _policy.check_assignments({DINE: {}}), 2)
+    null, none, good = records
+    assert DS.lower() not in (null.get('related') or {})
+    assert null['related_errors'][DS.lower()] == ('HTTP 200 InvalidResponseBody: Azure answered HTTP 200 with a page whose value '
+                                                  'is null, not a list')
+    assert none['related'] == {DS.lower(): []} and len(good['related'][DS.lower()]) == 1
+    out = row(records)
+    assert out['vaults'] == 2 and out['non_compliant'] == [none['id']]
+    assert out['not_evaluated'] == [{'id': null['id'], 'reason': null['related_errors'][DS.lower()]}]
+    (error,) = related_read_errors(records)
+    assert "vault 'rsv-null'" in error['scope'] and 'page whose value is null' in error['message']

@@ -117,7 +117,7 @@ def test_a_setting_of_the_six_categories_to_a_dedicated_workspace_is_compliant()
     assert 'does not deploy %s' % DS in out['remediation'] and 'remediation task' in out['remediation']
 
 
-def _changed(change):
+def changed(change):
     body = compliant_setting()
     change(body['properties'])
     return body
@@ -137,7 +137,7 @@ NON_COMPLIANT = {
 
 @pytest.mark.parametrize('why', sorted(NON_COMPLIANT))
 def test_each_way_of_missing_the_condition_is_non_compliant(why):
-    rec = record(settings=[_changed(NON_COMPLIANT[why])])
+    rec = record(settings=[changed(NON_COMPLIANT[why])])
     out = row([rec])
     assert (out['vaults'], out['non_compliant'], out['not_evaluated']) == (1, [rec['id']], []), why
 
@@ -149,7 +149,7 @@ def test_the_spec_examples_setting_and_no_setting_at_all_are_non_compliant():
 
 
 def test_one_satisfying_setting_among_others_is_enough():
-    rec = record(settings=[listed(), _changed(NON_COMPLIANT['a category disabled']), compliant_setting()])
+    rec = record(settings=[listed(), changed(NON_COMPLIANT['a category disabled']), compliant_setting()])
     assert row([rec])['non_compliant'] == []
 
 
@@ -295,14 +295,14 @@ def _groups(*groups):
             for group in groups]
 
 
-def _as_deployed():
+def as_deployed():
     """What the definition's own deployment writes: the six categories with "enabled": "true" (strings)."""
     body = compliant_setting()
     body['properties']['logs'] = [{'category': name, 'enabled': 'true'} for name in CATEGORIES]
     return body
 
 
-def _recased(body, fn):
+def recased(body, fn):
     def walk(node):
         if isinstance(node, dict):
             return dict((fn(k), walk(v)) for k, v in node.items())
@@ -323,32 +323,32 @@ def _split():
 SHAPES = {
     'the Get example: storage and event hub only, categoryGroup allLogs': ([got()], True),
     'categoryGroup allLogs and audit, category null, to a Dedicated workspace':
-        ([_changed(lambda p: p.update(logs=_groups('allLogs', 'audit')))], True),
+        ([changed(lambda p: p.update(logs=_groups('allLogs', 'audit')))], True),
     'the six categories to storage only (no workspaceId), Dedicated':
-        ([_changed(lambda p: (p.pop('workspaceId'), p.update(storageAccountId=got()['properties']['storageAccountId'])))], True),
+        ([changed(lambda p: (p.pop('workspaceId'), p.update(storageAccountId=got()['properties']['storageAccountId'])))], True),
     'the six categories to an event hub only, workspaceId ""':
-        ([_changed(lambda p: p.update(workspaceId='', eventHubName='hub', eventHubAuthorizationRuleId='/x/rule'))], True),
-    'logAnalyticsDestinationType null': ([_changed(lambda p: p.update(logAnalyticsDestinationType=None))], True),
-    'logAnalyticsDestinationType absent': ([_changed(lambda p: p.pop('logAnalyticsDestinationType'))], True),
-    'logAnalyticsDestinationType AzureDiagnostics': ([_changed(lambda p: p.update(logAnalyticsDestinationType='AzureDiagnostics'))], True),
-    'logAnalyticsDestinationType dedicated (lower case)': ([_changed(lambda p: p.update(logAnalyticsDestinationType='dedicated'))], False),
+        ([changed(lambda p: p.update(workspaceId='', eventHubName='hub', eventHubAuthorizationRuleId='/x/rule'))], True),
+    'logAnalyticsDestinationType null': ([changed(lambda p: p.update(logAnalyticsDestinationType=None))], True),
+    'logAnalyticsDestinationType absent': ([changed(lambda p: p.pop('logAnalyticsDestinationType'))], True),
+    'logAnalyticsDestinationType AzureDiagnostics': ([changed(lambda p: p.update(logAnalyticsDestinationType='AzureDiagnostics'))], True),
+    'logAnalyticsDestinationType dedicated (lower case)': ([changed(lambda p: p.update(logAnalyticsDestinationType='dedicated'))], False),
     'several settings, only the last satisfies':
-        ([got(), _changed(lambda p: p.update(logs=_groups('allLogs'))), _changed(lambda p: p.update(logAnalyticsDestinationType=None)),
+        ([got(), changed(lambda p: p.update(logs=_groups('allLogs'))), changed(lambda p: p.update(logAnalyticsDestinationType=None)),
           compliant_setting()], False),
     'several settings, none satisfies':
-        ([got(), _changed(lambda p: p.update(logs=_groups('allLogs'))), _changed(lambda p: p.update(logAnalyticsDestinationType=None))], True),
+        ([got(), changed(lambda p: p.update(logs=_groups('allLogs'))), changed(lambda p: p.update(logAnalyticsDestinationType=None))], True),
     'the six categories over two settings': (_split(), True),
-    'what the definition deploys ("enabled": "true")': ([_as_deployed()], False),
-    'enabled "False" (a string)': ([_changed(lambda p: p['logs'][0].update(enabled='False'))], True),
-    'enabled null': ([_changed(lambda p: p['logs'][0].update(enabled=None))], True),
-    'category names in lower case': ([_changed(lambda p: [log.update(category=log['category'].lower()) for log in p['logs']])], False),
-    'property names in lower case': ([_recased(compliant_setting(), str.lower)], False),
-    'property names in upper case': ([_recased(compliant_setting(), str.upper)], False),
-    'the six and categoryGroup allLogs': ([_changed(lambda p: p['logs'].extend(_groups('allLogs')))], False),
-    'the six and other categories': ([_changed(lambda p: p['logs'].append({'category': 'AzureBackupReport', 'enabled': True}))], False),
+    'what the definition deploys ("enabled": "true")': ([as_deployed()], False),
+    'enabled "False" (a string)': ([changed(lambda p: p['logs'][0].update(enabled='False'))], True),
+    'enabled null': ([changed(lambda p: p['logs'][0].update(enabled=None))], True),
+    'category names in lower case': ([changed(lambda p: [log.update(category=log['category'].lower()) for log in p['logs']])], False),
+    'property names in lower case': ([recased(compliant_setting(), str.lower)], False),
+    'property names in upper case': ([recased(compliant_setting(), str.upper)], False),
+    'the six and categoryGroup allLogs': ([changed(lambda p: p['logs'].extend(_groups('allLogs')))], False),
+    'the six and other categories': ([changed(lambda p: p['logs'].append({'category': 'AzureBackupReport', 'enabled': True}))], False),
     # count counts members, not distinct categories: a seventh enabled member of the six makes 7, not 6.
-    'one of the six twice, both enabled': ([_changed(lambda p: p['logs'].append(dict(p['logs'][0])))], True),
-    'one of the six twice, the second disabled': ([_changed(lambda p: p['logs'].append(dict(p['logs'][0], enabled=False)))], False),
+    'one of the six twice, both enabled': ([changed(lambda p: p['logs'].append(dict(p['logs'][0])))], True),
+    'one of the six twice, the second disabled': ([changed(lambda p: p['logs'].append(dict(p['logs'][0], enabled=False)))], False),
 }
 
 
@@ -365,10 +365,10 @@ def test_a_workspace_id_that_is_not_a_string_never_makes_a_vault_compliant(works
     """``workspaceId notEquals ""`` on a value of another JSON type (the spec makes it a string): Learn says strings
     compare case-insensitively and a boolean compares with "true"/"false", nothing of a number, list or object against a
     string. Assumed, the safe side: it does not satisfy (before, ``0`` or ``[]`` was "not equal to ''" and compliant)."""
-    rec = record(settings=[_changed(lambda p: p.update(workspaceId=workspace))])
+    rec = record(settings=[changed(lambda p: p.update(workspaceId=workspace))])
     assert row([rec])['non_compliant'] == [rec['id']]
     # A string workspace id in any case satisfies.
-    assert row([record(settings=[_changed(lambda p: p.update(workspaceId=WORKSPACE.upper()))])])['non_compliant'] == []
+    assert row([record(settings=[changed(lambda p: p.update(workspaceId=WORKSPACE.upper()))])])['non_compliant'] == []
 
 
 def test_a_list_answer_whose_value_is_null_is_not_evaluated_never_no_settings(emulator, monkeypatch):

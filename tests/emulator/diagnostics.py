@@ -8,7 +8,10 @@ Source: Azure/azure-rest-api-specs specification/monitor/resource-manager/Micros
 diagnosticsSettings_API.json and its examples (tests/fixtures/azure_monitor, SOURCE.txt): the list answers
 ``{"value": [...]}`` in one page (x-ms-pageable, nextLinkName null); a setting is ``{id, type, name, properties}``, its
 id the vault's id followed by ``/providers/microsoft.insights/diagnosticSettings/<name>`` (as the examples write it);
-PUT answers 200 with the setting (the spec's only success code) and keeps the properties sent.
+PUT answers 200 with the setting (the spec's only success code) and keeps the properties sent. Settings are served as
+stored, so a fleet can hold the shapes Azure returns today (SOURCE.txt): the Get example's storage-and-event-hub-only
+setting with a categoryGroup entry and no logAnalyticsDestinationType, Learn's ``"category": null`` beside a
+``categoryGroup``, a null or ``AzureDiagnostics`` destination type, several settings a vault.
 
 ARM's answers: an unknown vault is the vault's own 404 (arm.py, as for every vault sub-resource); writes need a
 Contributor and reads are paced and throttled as every ARM request is (server.py). A GET of a setting that does not exist:

@@ -74,23 +74,36 @@ DINE = 'c717fb0c-d118-4c43-ab3d-ece30ac81fb3'
 
 
 def with_diagnostic_settings(fleet):
-    """Recovery Services vaults of the fleet with diagnostic settings (the Azure Monitor spec examples' shapes,
-    test_policy_dine.py): index 0 of each group compliant, 2 the list example's setting, 4 none; the verdict each should
-    get ({vault name: True for non-compliant}) and the vault whose read is refused with a 403."""
-    from tests.unit.plugins.module_utils.test_policy_dine import compliant_setting, listed  # pylint: disable=import-outside-toplevel
-    want, denied = {}, None
+    """Recovery Services vaults of the fleet with diagnostic settings (the Azure Monitor spec examples' shapes and those
+    Azure returns today, test_policy_dine.py), one shape a vault in the fleet's order (the first is the vault whose read is
+    refused with a 403); the verdict each should get ({vault id: True for non-compliant}, the rule text's) and that
+    vault."""
+    from tests.unit.plugins.module_utils import test_policy_dine as dine  # pylint: disable=import-outside-toplevel
+    shapes = [
+        ([dine.compliant_setting()], False),
+        ([dine.listed()], True),
+        ([], True),
+        (dine.SHAPES['several settings, only the last satisfies'][0], False),
+        (dine.SHAPES['categoryGroup allLogs and audit, category null, to a Dedicated workspace'][0], True),
+        (dine.SHAPES['logAnalyticsDestinationType null'][0], True),
+        (dine.SHAPES['the Get example: storage and event hub only, categoryGroup allLogs'][0] +
+         dine.SHAPES['logAnalyticsDestinationType AzureDiagnostics'][0], True),
+        ([dine.changed(lambda p: p.update(workspaceId=0))], True),
+        ([dine.recased(dine.as_deployed(), str.lower)], False),
+    ]
+    want, denied, rs = {}, None, 0
     for sub in fleet['subscriptions']:
         for group in sub['resource_groups']:
             for entry in group['vaults']:
                 if entry['type'] != 'recovery_services':
                     continue
-                index = int(entry['name'].rsplit('-', 1)[-1])
-                if index == 0:
-                    entry['diagnostic_settings'] = {'setbypolicy_logAnalytics': compliant_setting()['properties']}
-                elif index == 2:
-                    entry['diagnostic_settings'] = {'mysetting': listed()['properties']}
-                want[entry['body']['id']] = index != 0
+                settings, bad = shapes[rs % len(shapes)]
+                rs += 1
+                if settings:
+                    entry['diagnostic_settings'] = dict(('setting-%d' % n, s['properties']) for n, s in enumerate(settings))
+                want[entry['body']['id']] = bad
                 denied = denied or entry['body']['id']
+    assert rs == len(shapes), rs
     return want, denied
 
 

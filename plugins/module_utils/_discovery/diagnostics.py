@@ -20,7 +20,8 @@ Azure Resource Graph does not hold diagnostic settings (they are not among the r
 users report ``Resources | where type == 'microsoft.insights/diagnosticsettings'`` returning nothing: Azure/bicep#18820),
 so they are read from ARM whatever the discovery source.
 
-A vault whose settings could not be read gets ``related_errors[<type>]``: the reason, in words (the definition then
+A vault whose settings could not be read (an error answer, or a list whose ``value`` is null or not a list: it says
+nothing of the settings Azure Policy judges) gets ``related_errors[<type>]``: the reason, in words (the definition then
 reports it as not evaluated, never compliant), and ``related_read_errors`` makes each such vault an error of the run, as a
 vault whose backup policies could not be read is one.
 """
@@ -64,7 +65,8 @@ def attach_related(session, records, assignments, max_concurrency=MAX_CONCURRENC
         def load(record, path=path, api_version=api_version, operation=operation, key=key):
             ref = VaultRef(record['subscription_id'], record['resource_group'], record['name'], record['vault_type'])
             try:
-                body = session.arm_get(str(record['id']).rstrip('/') + path, api_version, operation, ref.label)
+                # A page whose value is null says nothing of the vault's settings: an error, never "none" (null_page).
+                body = session.arm_get(str(record['id']).rstrip('/') + path, api_version, operation, ref.label, null_page=False)
             except AzureOperationError as exc:
                 record.setdefault('related_errors', {})[key] = reason(exc)
                 return None, None

@@ -32,11 +32,14 @@ definitions count", "Azure Policy definition functions"):
 - template expressions ``[function(...)]``: parameters, concat, field, toLower, toUpper, equals, not, and, or, if, empty,
   length, string, bool, int, true, false; ``[[`` at the start is a literal ``[``.
 
-A boolean compared with a string compares as 'true' / 'false' (Azure Policy's comparisons are not typed for strings;
-this coercion is **assumed**: no Microsoft page says it. The diagnostic settings definition relies on it, comparing
+A boolean compared with a string compares as 'true' / 'false' (Learn's "Value examples" compare a function's boolean with
+``"equals": "true"``; for a boolean property the coercion is **assumed**: no Microsoft page says it. The diagnostic
+settings definition relies on it, comparing
 ``logs[*].enabled`` (a boolean in the Azure Monitor spec) with the string "True", and its own deployment writes
 ``"enabled": "true"``; without the coercion no setting could ever satisfy Microsoft's built-in, so the collection follows
-the definition's evident intent). Anything else (another
+the definition's evident intent). A number, array or object compared with a string (or a boolean with a string other
+than 'true'/'false') is a comparison Learn does not describe: it equals nothing, so a negated operator holds, except in
+existence()'s strict reading, where it fails (**assumed**, the safe side). Anything else (another
 function, an unknown operator) raises PolicyRuleError, never a wrong verdict.
 """
 
@@ -205,14 +208,42 @@ def _truthy(flag):
     raise PolicyRuleError('exists takes true or false, got %r' % (flag,))
 
 
+# Each negated operator (lower-cased) -> the operator it negates.
+NEGATED = {'notequals': 'equals', 'notlike': 'like', 'notmatch': 'match', 'notmatchinsensitively': 'matchinsensitively',
+           'notcontains': 'contains', 'notin': 'in', 'notcontainskey': 'containskey'}
+
+
+def _same_kind(value, wanted):
+    """Whether Learn says how a value compares with ``wanted``: strings with strings ("Conditions": InvariantCultureIgnoreCase),
+    a boolean with a boolean or with the string "true"/"false" ("Value examples": a function's boolean ``equals "true"``),
+    numbers with numbers, arrays with arrays, objects with objects."""
+    if isinstance(value, bool) or isinstance(wanted, bool):
+        other = wanted if isinstance(value, bool) else value
+        return isinstance(other, bool) or (isinstance(other, str) and other.lower() in ('true', 'false'))
+    return ((isinstance(value, str) and isinstance(wanted, str)) or (_is_number(value) and _is_number(wanted)) or
+            (isinstance(value, list) and isinstance(wanted, list)) or (isinstance(value, dict) and isinstance(wanted, dict)))
+
+
+def typed(operator, value, wanted):
+    """Whether a negated operator's operands are of types its positive operator is documented to compare (a value of
+    another type, such as a number or an array against ``notEquals ""``, is not: see existence())."""
+    if operator == 'notin':
+        return isinstance(wanted, list) and all(_same_kind(value, member) for member in wanted)
+    if operator == 'notequals':
+        return _same_kind(value, wanted)
+    if operator == 'notcontains':
+        return isinstance(value, list) or (isinstance(value, str) and isinstance(_text(wanted), str))
+    if operator == 'notcontainskey':
+        return isinstance(value, dict) and isinstance(wanted, str)
+    return isinstance(value, str) and isinstance(wanted, str)
+
+
 def compare(operator, value, wanted):
     """One operator of a condition (lower-cased name) on one value."""
     if operator == 'exists':
         return (value is not MISSING) == _truthy(wanted)
-    negated = {'notequals': 'equals', 'notlike': 'like', 'notmatch': 'match', 'notmatchinsensitively': 'matchinsensitively',
-               'notcontains': 'contains', 'notin': 'in', 'notcontainskey': 'containskey'}
-    if operator in negated:
-        return not compare(negated[operator], value, wanted)
+    if operator in NEGATED:
+        return not compare(NEGATED[operator], value, wanted)
     if operator == 'equals':
         return equals(value, wanted)
     if operator == 'in':
@@ -264,15 +295,16 @@ def _tokens(text):
 class Context:
     """What an expression or a condition reads: the resource body, the parameters and the current count members."""
 
-    def __init__(self, body, parameters, members=None, absent_fails=False):
+    def __init__(self, body, parameters, members=None, strict=False):
         self.body = body
         self.parameters = _lower_keys(parameters or {})
         self.members = members or []
-        # True: a condition on an absent field (other than exists) is false, whatever its operator (see existence()).
-        self.absent_fails = absent_fails
+        # True: a condition on an absent field (other than exists), or a negated one whose operands are of types Learn does
+        # not say it compares, is false, whatever its operator (see existence()).
+        self.strict = strict
 
     def with_member(self, prefix_parts, member):
-        return Context(self.body, self.parameters, self.members + [(prefix_parts, member)], self.absent_fails)
+        return Context(self.body, self.parameters, self.members + [(prefix_parts, member)], self.strict)
 
     def _scope(self, name):
         """(the node a field alias is read from, the rest of its path): the current count member its path starts with,
@@ -399,7 +431,7 @@ def _count(spec, context):
 
 
 def _compare(context, operator, value, wanted):
-    if value is MISSING and context.absent_fails and operator != 'exists':
+    if context.strict and operator != 'exists' and (value is MISSING or (operator in NEGATED and not typed(operator, value, wanted))):
         return False
     return compare(operator, value, wanted)
 
@@ -439,13 +471,16 @@ def effect_of(effect, parameters):
 def existence(condition, body, parameters):
     """Whether a related resource (its ARM body) satisfies a definition's ``details.existenceCondition``.
 
-    An absent (or null) field is read both ways this module knows: as everywhere else (it equals nothing, so the negated
-    operators hold) and as failing every condition but ``exists``; the resource satisfies the condition only when both
-    readings say so. No Microsoft source says how Azure Policy compares an absent property with ``notEquals ""`` (the
-    diagnostic settings definition's ``workspaceId`` test, which the Azure Monitor spec may answer with null or leave out):
-    the rule is **assumed**, on the safe side, so that a setting without a workspace never makes a vault compliant.
+    An absent (or null) field, and a value of a type the operator is not documented to compare with the condition's (a
+    number, an array or an object against a string; a boolean against a string other than "true"/"false": see
+    ``_same_kind``), is read both ways this module knows: as everywhere else (it equals nothing, so the negated operators
+    hold) and as failing every condition but ``exists`` (``Context.strict``); the resource satisfies the condition only
+    when both readings say so. No Microsoft source says how Azure Policy compares an absent property, or a ``0`` or ``[]``,
+    with ``notEquals ""`` (the diagnostic settings definition's ``workspaceId`` test; the Azure Monitor spec makes it a
+    string, may answer null or leave it out): the rule is **assumed**, on the safe side, so that a setting without a
+    workspace id string never makes a vault compliant.
     """
-    return bool(evaluate(condition, Context(body, parameters)) and evaluate(condition, Context(body, parameters, absent_fails=True)))
+    return bool(evaluate(condition, Context(body, parameters)) and evaluate(condition, Context(body, parameters, strict=True)))
 
 
 def non_compliant(rule_if, body, parameters):

@@ -75,3 +75,27 @@ def test_a_fleet_vault_can_carry_settings(emulator):
     status, page = call(client(emulator), "GET", DS)
     assert status == 200
     assert [(s["name"], s["properties"]) for s in page["value"]] == [("setbypolicy_logAnalytics", {"workspaceId": "/w", "logs": []})]
+
+
+def test_the_shapes_azure_returns_today_are_served_as_stored(emulator):
+    """Several settings a vault, as Azure Monitor answers them today (tests/fixtures/azure_monitor, SOURCE.txt): the Get
+    example (storage account and event hub only, categoryGroup allLogs, no logAnalyticsDestinationType), Learn's
+    categoryGroup entry with "category": null, a null logAnalyticsDestinationType, AzureDiagnostics. The list serves each
+    setting's properties as stored: nulls kept, nothing added or dropped."""
+    got = json.loads((FIXTURES / "azure_monitor" / "getDiagnosticSetting.json").read_text(encoding="utf-8"))
+    shapes = {
+        "mysetting": got["responses"]["200"]["body"]["properties"],
+        "groups": {"workspaceId": "/w", "logAnalyticsDestinationType": "Dedicated", "metrics": [],
+                   "logs": [{"category": None, "categoryGroup": "audit", "enabled": True},
+                            {"category": None, "categoryGroup": "allLogs", "enabled": True}]},
+        "nulltype": {"workspaceId": "/w", "logAnalyticsDestinationType": None,
+                     "logs": [{"category": "CoreAzureBackup", "enabled": True, "categoryGroup": None}]},
+        "azurediagnostics": {"workspaceId": "/w", "logAnalyticsDestinationType": "AzureDiagnostics", "logs": []},
+    }
+    emulator.load_fleet({"subscriptions": [{"id": SUB, "resource_groups": [{"name": RG, "location": "westeurope", "vaults": [
+        {"name": "rsv-diag", "type": "recovery_services", "diagnostic_settings": shapes}]}]}]})
+    status, page = call(client(emulator), "GET", DS)
+    assert status == 200 and sorted(s["name"] for s in page["value"]) == sorted(shapes)
+    for setting in page["value"]:
+        assert setting["properties"] == shapes[setting["name"]], setting["name"]
+        assert setting["type"] == "Microsoft.Insights/diagnosticSettings"

@@ -29,7 +29,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._reports.sarif imp
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import vault_record
 from tests.fixtures import FIXTURES
 from tests.unit import policy_oracle as oracle
-from tests.unit.builders import BV, RS, arm_vault
+from tests.unit.builders import BV, RG as RG_NAME, RS, SUB, arm_vault
 
 DINE = 'c717fb0c-d118-4c43-ab3d-ece30ac81fb3'
 DS = 'Microsoft.Insights/diagnosticSettings'
@@ -117,7 +117,7 @@ def test_a_setting_of_the_six_categories_to_a_dedicated_workspace_is_compliant()
     assert 'does not deploy %s' % DS in out['remediation'] and 'remediation task' in out['remediation']
 
 
-def _changed(change):
+def changed(change):
     body = compliant_setting()
     change(body['properties'])
     return body
@@ -137,7 +137,7 @@ NON_COMPLIANT = {
 
 @pytest.mark.parametrize('why', sorted(NON_COMPLIANT))
 def test_each_way_of_missing_the_condition_is_non_compliant(why):
-    rec = record(settings=[_changed(NON_COMPLIANT[why])])
+    rec = record(settings=[changed(NON_COMPLIANT[why])])
     out = row([rec])
     assert (out['vaults'], out['non_compliant'], out['not_evaluated']) == (1, [rec['id']], []), why
 
@@ -149,7 +149,7 @@ def test_the_spec_examples_setting_and_no_setting_at_all_are_non_compliant():
 
 
 def test_one_satisfying_setting_among_others_is_enough():
-    rec = record(settings=[listed(), _changed(NON_COMPLIANT['a category disabled']), compliant_setting()])
+    rec = record(settings=[listed(), changed(NON_COMPLIANT['a category disabled']), compliant_setting()])
     assert row([rec])['non_compliant'] == []
 
 
@@ -234,7 +234,8 @@ class _DiagnosticsSession:
     def __init__(self, refused, odd):
         self.refused, self.odd, self.paths = refused, odd, []
 
-    def arm_get(self, path, api_version, operation, resource):
+    def arm_get(self, path, api_version, operation, resource, null_page=True):
+        assert null_page is False
         self.paths.append(path)
         if self.refused in path:
             raise AzureOperationError(operation, resource, 403, 'AuthorizationFailed', 'The client does not have authorization')
@@ -277,3 +278,123 @@ def test_tag_names_with_spaces_brackets_or_dots_exclude_the_vaults_that_carry_th
     judged = record('rsv-judged', settings=[])
     out = row([excluded, judged], {'tagName': tag_name, 'tagValue': 'OFF'})
     assert out['non_compliant'] == [judged['id']] and out['not_evaluated'] == [], tag_name
+
+
+# --------------------------------------------------------------------------- the shapes Azure returns today
+
+def got():
+    """The Get example's setting (tests/fixtures/azure_monitor: storage account and event hub only, workspaceId '', a
+    categoryGroup allLogs entry, no logAnalyticsDestinationType)."""
+    return _example('getDiagnosticSetting.json')['responses']['200']['body']
+
+
+def _groups(*groups):
+    """Log entries by category group, category null (Learn, "Create diagnostic settings in Azure Monitor", its Resource
+    Manager template: SOURCE.txt)."""
+    return [{'category': None, 'categoryGroup': group, 'enabled': True, 'retentionPolicy': {'enabled': False, 'days': 0}}
+            for group in groups]
+
+
+def as_deployed():
+    """What the definition's own deployment writes: the six categories with "enabled": "true" (strings)."""
+    body = compliant_setting()
+    body['properties']['logs'] = [{'category': name, 'enabled': 'true'} for name in CATEGORIES]
+    return body
+
+
+def recased(body, fn):
+    def walk(node):
+        if isinstance(node, dict):
+            return dict((fn(k), walk(v)) for k, v in node.items())
+        return [walk(m) for m in node] if isinstance(node, list) else node
+    return dict(body, properties=walk(body['properties']))
+
+
+def _split():
+    """The six categories over two settings, three each (each to the same Dedicated workspace)."""
+    first, second = compliant_setting(), compliant_setting()
+    first['properties']['logs'], second['properties']['logs'] = first['properties']['logs'][:3], second['properties']['logs'][3:]
+    return [first, second]
+
+
+# Each shape: (the vault's settings, non-compliant?). The verdict is the rule text's (Learn, "deployIfNotExists": compliant
+# when one related resource satisfies existenceCondition; "Count": the members whose where holds, counted per setting;
+# "Conditions": strings compare case-insensitively; "Fields"/aliases: property names case-insensitively).
+SHAPES = {
+    'the Get example: storage and event hub only, categoryGroup allLogs': ([got()], True),
+    'categoryGroup allLogs and audit, category null, to a Dedicated workspace':
+        ([changed(lambda p: p.update(logs=_groups('allLogs', 'audit')))], True),
+    'the six categories to storage only (no workspaceId), Dedicated':
+        ([changed(lambda p: (p.pop('workspaceId'), p.update(storageAccountId=got()['properties']['storageAccountId'])))], True),
+    'the six categories to an event hub only, workspaceId ""':
+        ([changed(lambda p: p.update(workspaceId='', eventHubName='hub', eventHubAuthorizationRuleId='/x/rule'))], True),
+    'logAnalyticsDestinationType null': ([changed(lambda p: p.update(logAnalyticsDestinationType=None))], True),
+    'logAnalyticsDestinationType absent': ([changed(lambda p: p.pop('logAnalyticsDestinationType'))], True),
+    'logAnalyticsDestinationType AzureDiagnostics': ([changed(lambda p: p.update(logAnalyticsDestinationType='AzureDiagnostics'))], True),
+    'logAnalyticsDestinationType dedicated (lower case)': ([changed(lambda p: p.update(logAnalyticsDestinationType='dedicated'))], False),
+    'several settings, only the last satisfies':
+        ([got(), changed(lambda p: p.update(logs=_groups('allLogs'))), changed(lambda p: p.update(logAnalyticsDestinationType=None)),
+          compliant_setting()], False),
+    'several settings, none satisfies':
+        ([got(), changed(lambda p: p.update(logs=_groups('allLogs'))), changed(lambda p: p.update(logAnalyticsDestinationType=None))], True),
+    'the six categories over two settings': (_split(), True),
+    'what the definition deploys ("enabled": "true")': ([as_deployed()], False),
+    'enabled "False" (a string)': ([changed(lambda p: p['logs'][0].update(enabled='False'))], True),
+    'enabled null': ([changed(lambda p: p['logs'][0].update(enabled=None))], True),
+    'category names in lower case': ([changed(lambda p: [log.update(category=log['category'].lower()) for log in p['logs']])], False),
+    'property names in lower case': ([recased(compliant_setting(), str.lower)], False),
+    'property names in upper case': ([recased(compliant_setting(), str.upper)], False),
+    'the six and categoryGroup allLogs': ([changed(lambda p: p['logs'].extend(_groups('allLogs')))], False),
+    'the six and other categories': ([changed(lambda p: p['logs'].append({'category': 'AzureBackupReport', 'enabled': True}))], False),
+    # count counts members, not distinct categories: a seventh enabled member of the six makes 7, not 6.
+    'one of the six twice, both enabled': ([changed(lambda p: p['logs'].append(dict(p['logs'][0])))], True),
+    'one of the six twice, the second disabled': ([changed(lambda p: p['logs'].append(dict(p['logs'][0], enabled=False)))], False),
+}
+
+
+@pytest.mark.parametrize('shape', sorted(SHAPES))
+def test_the_diagnostic_settings_shapes_azure_returns_are_judged_as_the_rule_says(shape):
+    settings, bad = SHAPES[shape]
+    rec = record(settings=settings)
+    out = row([rec])
+    assert (out['vaults'], out['non_compliant'], out['not_evaluated']) == (1, [rec['id']] if bad else [], []), shape
+
+
+@pytest.mark.parametrize('workspace', [0, 1, [], [WORKSPACE], {}, {'id': WORKSPACE}, True, False])
+def test_a_workspace_id_that_is_not_a_string_never_makes_a_vault_compliant(workspace):
+    """``workspaceId notEquals ""`` on a value of another JSON type (the spec makes it a string): Learn says strings
+    compare case-insensitively and a boolean compares with "true"/"false", nothing of a number, list or object against a
+    string. Assumed, the safe side: it does not satisfy (before, ``0`` or ``[]`` was "not equal to ''" and compliant)."""
+    rec = record(settings=[changed(lambda p: p.update(workspaceId=workspace))])
+    assert row([rec])['non_compliant'] == [rec['id']]
+    # A string workspace id in any case satisfies.
+    assert row([record(settings=[changed(lambda p: p.update(workspaceId=WORKSPACE.upper()))])])['non_compliant'] == []
+
+
+def test_a_list_answer_whose_value_is_null_is_not_evaluated_never_no_settings(emulator, monkeypatch):
+    """Through the real ARM read pipeline against the emulator: a DiagnosticSettings_List answer ``{"value": null}`` says
+    nothing of the vault's settings (Azure Policy judges the settings themselves, not this answer), so the vault is not
+    evaluated and the read is an error of the run. Before, it was read as no settings at all: non-compliant. The vault
+    whose list is served as the emulator stores it (its settings, or none) is judged."""
+    from ansible_collections.vaultlock.azure.plugins.module_utils._azure.client import AzureSession  # pylint: disable=import-outside-toplevel
+    emulator.load_fleet({'subscriptions': [{'id': SUB, 'resource_groups': [{'name': RG_NAME, 'location': 'westeurope', 'vaults': [
+        {'name': 'rsv-null', 'type': RS}, {'name': 'rsv-none', 'type': RS},
+        {'name': 'rsv-good', 'type': RS, 'diagnostic_settings': {'setbypolicy_logAnalytics': compliant_setting()['properties']}},
+    ]}]}]})
+    for key, value in emulator.env.items():
+        monkeypatch.setenv(key, value)
+    emulator.fault(method='GET', path_regex='/vaults/rsv-null/providers/Microsoft.Insights/diagnosticSettings$', status=200,
+                   raw_body='{"value": null}')
+    session = AzureSession({'api_retries': 0, 'polling_interval': 0.1, 'wait_timeout': 10})
+    records = [record(name) for name in ('rsv-null', 'rsv-none', 'rsv-good')]
+    attach_related(session, records, _policy.check_assignments({DINE: {}}), 2)
+    null, none, good = records
+    assert DS.lower() not in (null.get('related') or {})
+    assert null['related_errors'][DS.lower()] == ('HTTP 200 InvalidResponseBody: Azure answered HTTP 200 with a page whose value '
+                                                  'is null, not a list')
+    assert none['related'] == {DS.lower(): []} and len(good['related'][DS.lower()]) == 1
+    out = row(records)
+    assert out['vaults'] == 2 and out['non_compliant'] == [none['id']]
+    assert out['not_evaluated'] == [{'id': null['id'], 'reason': null['related_errors'][DS.lower()]}]
+    (error,) = related_read_errors(records)
+    assert "vault 'rsv-null'" in error['scope'] and 'page whose value is null' in error['message']

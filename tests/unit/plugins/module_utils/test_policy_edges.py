@@ -211,6 +211,37 @@ def test_every_definition_judges_the_edges_as_the_oracle(kind):
     assert judged > 3000
 
 
+def _recased(node, fn):
+    if isinstance(node, dict):
+        return dict((fn(key), _recased(value, fn)) for key, value in node.items())
+    return [_recased(member, fn) for member in node] if isinstance(node, list) else node
+
+
+@pytest.mark.parametrize('kind', [RS, BV])
+def test_property_names_and_parameter_values_in_other_letter_case_are_judged_as_the_oracle(kind):
+    """Every property name under ``properties`` in lower and in upper case (an alias names a property case-insensitively,
+    Learn "Aliases"), and each parameter value in lower and upper case ("Audit" and "audit" are one effect; "true" and
+    "TRUE" one checkLockedImmutabilityOnly): the verdict is the oracle's on the body as Azure writes it with the
+    parameters as the definition spells them."""
+    judged, wrong = 0, []
+    for base_index, name in enumerate(BASES[kind]):
+        base = load_real(name)
+        for case in (str.lower, str.upper):
+            raw = dict(copy.deepcopy(base), properties=_recased(base['properties'], case))
+            body, arm, graph = _records(kind, raw, 'v%d-%s' % (base_index, case.__name__))
+            for _file, definition in oracle.load_definitions():
+                for given in parameter_sets(definition):
+                    want = _oracle_verdict(definition, dict(body, properties=base['properties']), given)
+                    spelt = dict((key, case(value) if isinstance(value, str) else value) for key, value in given.items())
+                    for source, records, params in (('arm', arm, given), ('graph', graph, given), ('arm', arm, spelt)):
+                        got = _verdict(records, definition, params)
+                        judged += 1
+                        if got != want:
+                            wrong.append('%s %s %s %s %s: collection %r, oracle %r' % (_file, params, source, name, case.__name__, got, want))
+    assert not wrong, '\n'.join(wrong[:20]) + ('\n... %d in all' % len(wrong))
+    assert judged > 500
+
+
 # --------------------------------------------------------------------------- the oracle, on what Microsoft Learn documents
 
 PNA = 'Microsoft.RecoveryServices/vaults/publicNetworkAccess'

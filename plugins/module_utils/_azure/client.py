@@ -333,13 +333,14 @@ class AzureSession:
             kwargs['connection_verify'] = False
         return kwargs
 
-    def arm_get(self, path, api_version, operation, resource=None, null_page=True):
+    def arm_get(self, path, api_version, operation, resource=None):
         """GET an ARM path (no SDK) and return the JSON body; follows nextLink when the body is a page.
 
         A nextLink must point at the ARM endpoint in use (the token never goes elsewhere); a link seen before, or
         more than MAX_PAGES pages, ends the listing with an error instead of looping or hiding vaults. A page whose
-        ``value`` is null counts as an empty one, unless ``null_page`` is False: then it is an error (InvalidResponseBody),
-        for a listing where "none" is a verdict (the diagnostic settings a deployIfNotExists definition judges a vault by).
+        ``value`` is null is an error too (InvalidResponseBody), never an empty page: in every listing read here "none" is
+        a verdict (no vaults to harden, no policies or protected items to judge, no diagnostic settings), and the specs
+        make ``value`` a list (every recorded answer carries one).
         """
         rest = import_package('azure.core.rest', 'azure-core')  # lazy: loaded with the first request
         client = self.arm()
@@ -364,13 +365,13 @@ class AzureSession:
             body = json_body(response, operation, resource)
             if not isinstance(body, dict) or 'value' not in body:
                 return body
-            if body.get('value') is None and not null_page:
+            if body.get('value') is None:
                 raise AzureOperationError(operation, resource, response.status_code, 'InvalidResponseBody',
                                           'Azure answered HTTP %s with a page whose value is null, not a list' % response.status_code)
-            if not isinstance(body.get('value'), (list, type(None))):
+            if not isinstance(body.get('value'), list):
                 raise AzureOperationError(operation, resource, response.status_code, 'InvalidResponseBody',
                                           'Azure answered HTTP %s with a page whose value is not a list' % response.status_code)
-            items.extend(body.get('value') or [])
+            items.extend(body['value'])
             url = body.get('nextLink')
             if url is not None and not isinstance(url, str):
                 raise AzureOperationError(operation, resource, response.status_code, 'InvalidResponseBody',

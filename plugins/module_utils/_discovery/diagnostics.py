@@ -65,8 +65,8 @@ def attach_related(session, records, assignments, max_concurrency=MAX_CONCURRENC
         def load(record, path=path, api_version=api_version, operation=operation, key=key):
             ref = VaultRef(record['subscription_id'], record['resource_group'], record['name'], record['vault_type'])
             try:
-                # A page whose value is null says nothing of the vault's settings: an error, never "none" (null_page).
-                body = session.arm_get(str(record['id']).rstrip('/') + path, api_version, operation, ref.label, null_page=False)
+                # A page whose value is null says nothing of the vault's settings: an error, never "none" (arm_get).
+                body = session.arm_get(str(record['id']).rstrip('/') + path, api_version, operation, ref.label)
             except AzureOperationError as exc:
                 record.setdefault('related_errors', {})[key] = reason(exc)
                 return None, None

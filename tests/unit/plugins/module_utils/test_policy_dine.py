@@ -234,8 +234,7 @@ class _DiagnosticsSession:
     def __init__(self, refused, odd):
         self.refused, self.odd, self.paths = refused, odd, []
 
-    def arm_get(self, path, api_version, operation, resource, null_page=True):
-        assert null_page is False
+    def arm_get(self, path, api_version, operation, resource):
         self.paths.append(path)
         if self.refused in path:
             raise AzureOperationError(operation, resource, 403, 'AuthorizationFailed', 'The client does not have authorization')

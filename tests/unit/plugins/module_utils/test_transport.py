@@ -167,3 +167,21 @@ def test_netrc_is_looked_up_once_per_host(session, monkeypatch):
         backend(session, 'recovery_services').get(ref)
     arm_calls = [url for url in calls if '/subscriptions/' in url]     # the cloud metadata and token requests are not ours
     assert len(arm_calls) == 1, calls
+
+
+@pytest.mark.parametrize('raw', ['{"value": null}', '{"value": "none"}', '{"value": {}}'])
+def test_a_vault_list_page_without_a_list_is_an_error_never_no_vaults(session, emulator, raw):
+    """A listing whose page carries no list says nothing of the vaults: "no vaults" would be a fleet with no drift."""
+    emulator.fault(method='GET', path_regex=LIST_PATH, status=200, raw_body=raw)
+    with pytest.raises(AzureOperationError) as err:
+        backend(session, 'recovery_services').list(SUB)
+    assert err.value.code == 'InvalidResponseBody' and 'not a list' in err.value.describe()
+    assert 'list Recovery Services vaults failed for subscription' in err.value.describe()
+
+
+def test_a_policy_list_page_whose_value_is_null_is_an_error_never_no_policies(session, emulator):
+    ref = VaultRef(SUB, RG, 'rsv-a', 'recovery_services')
+    emulator.fault(method='GET', path_regex='/vaults/rsv-a/backupPolicies$', status=200, raw_body='{"value": null}')
+    with pytest.raises(AzureOperationError) as err:
+        backend(session, 'recovery_services').list_policies(ref)
+    assert err.value.code == 'InvalidResponseBody' and 'page whose value is null' in err.value.describe()

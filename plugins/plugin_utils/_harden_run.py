@@ -626,7 +626,18 @@ def prepare_report_dir(report_dir):
                          % shown(report_dir)) from exc
     if not os.access(path, os.W_OK | os.X_OK):
         raise InputError('cannot write into the report directory %s' % shown(report_dir))
+    taken = _taken_report_names(path)
+    if taken:
+        raise InputError('cannot write the reports into %s: %s, where a report goes, %s a directory (a report replaces a file '
+                         'or a symlink, never a directory); move %s' % (shown(report_dir), ', '.join(taken),
+                                                                       'is' if len(taken) == 1 else 'are', 'it' if len(taken) == 1 else 'them'))
     return path
+
+
+def _taken_report_names(path):
+    """The names of REPORT_FILES that are directories in ``path`` (not symlinks): a rename cannot replace one, so writing
+    the reports there would stop after the ones before it, leaving a mix of this run's reports and an earlier run's."""
+    return [name for name in REPORT_FILES if os.path.isdir(os.path.join(path, name)) and not os.path.islink(os.path.join(path, name))]
 
 
 def planned_report_dir(plan):
@@ -690,9 +701,15 @@ def write_reports(report, report_dir, processes=2):
             _write_in_two(report, renderers, temps)
         else:
             _write_each(report, renderers, temps, list(renderers))
+        # Checked again right before the renames (prepare_report_dir checked when the run began): a directory made under a
+        # report's name since would stop the renames part way, and the reports on disk would come from two runs.
+        taken = _taken_report_names(path)
+        if taken:
+            raise IsADirectoryError('%s in %s %s a directory: no report was replaced' % (', '.join(taken), path, 'is' if len(taken) == 1 else 'are'))
         for name in renderers:
             os.chmod(temps[name], 0o644)
-            os.replace(temps.pop(name), os.path.join(path, name))
+            os.replace(temps[name], os.path.join(path, name))
+            del temps[name]
     finally:
         for tmp in temps.values():
             if os.path.exists(tmp):

@@ -679,6 +679,52 @@ def test_a_failing_renderer_leaves_no_temporary_file_and_keeps_the_old_report(tm
         assert (target / name).read_text() == 'old ' + name
 
 
+def test_a_directory_named_like_a_report_is_refused_before_anything_is_written(tmp_path):
+    """A directory named drift.md in report_dir: the renames stopped at it, so drift.json was this run's and drift.md,
+    .junit.xml, .html and .sarif were an earlier run's (in check mode, where no earlier report is retired), and a
+    .drift.md.* temporary file was left. prepare_report_dir (harden_plan's check, before any request) names it now."""
+    target = tmp_path / 'reports'
+    target.mkdir()
+    for name in REPORT_FILES:
+        (target / name).write_text('old ' + name)
+    os.unlink(target / 'drift.md')
+    (target / 'drift.md').mkdir()
+    (target / 'drift.sarif').unlink()
+    (target / 'drift.sarif').symlink_to(tmp_path / 'elsewhere.sarif')   # a symlink is replaced, never followed
+    with pytest.raises(InputError, match=r"into '.*reports': drift.md, where a report goes, is a directory"):
+        prepare_report_dir(str(target))
+    with pytest.raises(InputError, match='drift.md, where a report goes, is a directory'):
+        write_reports(a_report(tmp_path), str(target))
+    assert sorted(os.listdir(target)) == sorted(REPORT_FILES)
+    assert (target / 'drift.json').read_text() == 'old drift.json'
+
+
+def test_a_directory_made_under_a_report_name_while_rendering_changes_no_report(tmp_path, monkeypatch):
+    target = tmp_path / 'reports'
+    target.mkdir()
+    for name in REPORT_FILES:
+        (target / name).write_text('old ' + name)
+    real = _harden_run._renderers
+
+    def renderers():
+        table = real()
+        render = table['drift.sarif']
+
+        def sarif(report, handle):
+            os.unlink(target / 'drift.html')
+            (target / 'drift.html').mkdir()
+            render(report, handle)
+        table['drift.sarif'] = sarif
+        return table
+
+    monkeypatch.setattr(_harden_run, '_renderers', renderers)
+    with pytest.raises(IsADirectoryError, match='drift.html in .* is a directory: no report was replaced'):
+        write_reports(a_report(tmp_path), str(target))
+    assert sorted(os.listdir(target)) == sorted(REPORT_FILES)   # no .drift.*.* left behind
+    for name in set(REPORT_FILES) - {'drift.html'}:
+        assert (target / name).read_text() == 'old ' + name
+
+
 def _broken_renderers(monkeypatch, name):
     real = _harden_run._renderers
 

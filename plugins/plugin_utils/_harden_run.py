@@ -18,6 +18,8 @@ Nothing here imports an Azure SDK: the session does, lazily, when it first needs
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import glob
 import hashlib
 import hmac
@@ -656,6 +658,28 @@ def planned_report_dir(plan):
     return path
 
 
+@contextlib.contextmanager
+def _reports_locked(path):
+    """An exclusive flock on the report directory itself (no lock file beside the reports) while one run replaces or
+    removes its reports: two runs at once with the same report_dir (two CI jobs, an operator beside a schedule) renamed
+    their five files in turn, and the directory held one run's drift.json beside the other's drift.sarif. Where the
+    directory cannot be locked (a file system without flock), the reports are written as before."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, 'O_DIRECTORY', 0))
+    except OSError:
+        fd = None
+    try:
+        if fd is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except OSError:
+                pass
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
 def retire_reports(report_dir):
     """Remove the reports of an earlier run from ``report_dir`` (REPORT_FILES only; anything else stays) before a real
     apply's first write; returns the names removed. A run cut off during its writes (Ctrl-C, a cancelled CI job, SIGKILL)
@@ -663,16 +687,17 @@ def retire_reports(report_dir):
     truthful state until harden_report writes this run's. InputError when one cannot be removed (before any write)."""
     path = os.path.realpath(os.path.expanduser(report_dir))
     removed = []
-    for name in REPORT_FILES:
-        target = os.path.join(path, name)
-        try:
-            os.unlink(target)
-        except FileNotFoundError:
-            continue
-        except OSError as exc:
-            raise InputError('cannot remove the earlier report %s before this run changes vaults it describes: %s; nothing '
-                             'was sent to Azure' % (target, exc.strerror or exc)) from exc
-        removed.append(name)
+    with _reports_locked(path):
+        for name in REPORT_FILES:
+            target = os.path.join(path, name)
+            try:
+                os.unlink(target)
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                raise InputError('cannot remove the earlier report %s before this run changes vaults it describes: %s; nothing '
+                                 'was sent to Azure' % (target, exc.strerror or exc)) from exc
+            removed.append(name)
     return removed
 
 
@@ -701,15 +726,17 @@ def write_reports(report, report_dir, processes=2):
             _write_in_two(report, renderers, temps)
         else:
             _write_each(report, renderers, temps, list(renderers))
-        # Checked again right before the renames (prepare_report_dir checked when the run began): a directory made under a
-        # report's name since would stop the renames part way, and the reports on disk would come from two runs.
-        taken = _taken_report_names(path)
-        if taken:
-            raise IsADirectoryError('%s in %s %s a directory: no report was replaced' % (', '.join(taken), path, 'is' if len(taken) == 1 else 'are'))
-        for name in renderers:
-            os.chmod(temps[name], 0o644)
-            os.replace(temps[name], os.path.join(path, name))
-            del temps[name]
+        # Another run's five renames into the same directory wait for these, and these for them.
+        with _reports_locked(path):
+            # Checked again right before the renames (prepare_report_dir checked when the run began): a directory made under
+            # a report's name since would stop the renames part way, and the reports on disk would come from two runs.
+            taken = _taken_report_names(path)
+            if taken:
+                raise IsADirectoryError('%s in %s %s a directory: no report was replaced' % (', '.join(taken), path, 'is' if len(taken) == 1 else 'are'))
+            for name in renderers:
+                os.chmod(temps[name], 0o644)
+                os.replace(temps[name], os.path.join(path, name))
+                del temps[name]
     finally:
         for tmp in temps.values():
             if os.path.exists(tmp):

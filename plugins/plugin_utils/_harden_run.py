@@ -630,9 +630,10 @@ def prepare_report_dir(report_dir):
         raise InputError('cannot write into the report directory %s' % shown(report_dir))
     taken = _taken_report_names(path)
     if taken:
+        one = len(taken) == 1
         raise InputError('cannot write the reports into %s: %s, where a report goes, %s a directory (a report replaces a file '
-                         'or a symlink, never a directory); move %s' % (shown(report_dir), ', '.join(taken),
-                                                                       'is' if len(taken) == 1 else 'are', 'it' if len(taken) == 1 else 'them'))
+                         'or a symlink, never a directory); move %s' % (shown(report_dir), ', '.join(taken), 'is' if one else 'are',
+                                                                        'it' if one else 'them'))
     return path
 
 

@@ -125,9 +125,9 @@ def read_credential_file(profile=None, path=None):
     except configparser.Error as exc:
         lines = _parse_error_lines(exc)
         where = (' (line%s %s)' % ('s' if len(lines) > 1 else '', ', '.join(str(n) for n in lines))) if lines else ''
+        what = _PARSE_ERRORS.get(type(exc).__name__, 'it is not an INI file of [profile] sections and name = value lines')
         raise InputError('the credential file %s cannot be parsed%s: %s; the lines are not shown (they may hold a secret)'
-                         % (path, where, _PARSE_ERRORS.get(type(exc).__name__, 'it is not an INI file of [profile] sections '
-                                                            'and name = value lines')))
+                         % (path, where, what))
     except UnicodeDecodeError as exc:
         raise InputError('the credential file %s cannot be parsed: it is not text in the encoding %s (byte %d)'
                          % (path, exc.encoding, exc.start))

@@ -18,6 +18,8 @@ Nothing here imports an Azure SDK: the session does, lazily, when it first needs
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import glob
 import hashlib
 import hmac
@@ -626,7 +628,19 @@ def prepare_report_dir(report_dir):
                          % shown(report_dir)) from exc
     if not os.access(path, os.W_OK | os.X_OK):
         raise InputError('cannot write into the report directory %s' % shown(report_dir))
+    taken = _taken_report_names(path)
+    if taken:
+        one = len(taken) == 1
+        raise InputError('cannot write the reports into %s: %s, where a report goes, %s a directory (a report replaces a file '
+                         'or a symlink, never a directory); move %s' % (shown(report_dir), ', '.join(taken), 'is' if one else 'are',
+                                                                        'it' if one else 'them'))
     return path
+
+
+def _taken_report_names(path):
+    """The names of REPORT_FILES that are directories in ``path`` (not symlinks): a rename cannot replace one, so writing
+    the reports there would stop after the ones before it, leaving a mix of this run's reports and an earlier run's."""
+    return [name for name in REPORT_FILES if os.path.isdir(os.path.join(path, name)) and not os.path.islink(os.path.join(path, name))]
 
 
 def planned_report_dir(plan):
@@ -645,6 +659,28 @@ def planned_report_dir(plan):
     return path
 
 
+@contextlib.contextmanager
+def _reports_locked(path):
+    """An exclusive flock on the report directory itself (no lock file beside the reports) while one run replaces or
+    removes its reports: two runs at once with the same report_dir (two CI jobs, an operator beside a schedule) renamed
+    their five files in turn, and the directory held one run's drift.json beside the other's drift.sarif. Where the
+    directory cannot be locked (a file system without flock), the reports are written as before."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, 'O_DIRECTORY', 0))
+    except OSError:
+        fd = None
+    try:
+        if fd is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except OSError:
+                pass
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
 def retire_reports(report_dir):
     """Remove the reports of an earlier run from ``report_dir`` (REPORT_FILES only; anything else stays) before a real
     apply's first write; returns the names removed. A run cut off during its writes (Ctrl-C, a cancelled CI job, SIGKILL)
@@ -652,16 +688,17 @@ def retire_reports(report_dir):
     truthful state until harden_report writes this run's. InputError when one cannot be removed (before any write)."""
     path = os.path.realpath(os.path.expanduser(report_dir))
     removed = []
-    for name in REPORT_FILES:
-        target = os.path.join(path, name)
-        try:
-            os.unlink(target)
-        except FileNotFoundError:
-            continue
-        except OSError as exc:
-            raise InputError('cannot remove the earlier report %s before this run changes vaults it describes: %s; nothing '
-                             'was sent to Azure' % (target, exc.strerror or exc)) from exc
-        removed.append(name)
+    with _reports_locked(path):
+        for name in REPORT_FILES:
+            target = os.path.join(path, name)
+            try:
+                os.unlink(target)
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                raise InputError('cannot remove the earlier report %s before this run changes vaults it describes: %s; nothing '
+                                 'was sent to Azure' % (target, exc.strerror or exc)) from exc
+            removed.append(name)
     return removed
 
 
@@ -690,9 +727,17 @@ def write_reports(report, report_dir, processes=2):
             _write_in_two(report, renderers, temps)
         else:
             _write_each(report, renderers, temps, list(renderers))
-        for name in renderers:
-            os.chmod(temps[name], 0o644)
-            os.replace(temps.pop(name), os.path.join(path, name))
+        # Another run's five renames into the same directory wait for these, and these for them.
+        with _reports_locked(path):
+            # Checked again right before the renames (prepare_report_dir checked when the run began): a directory made under
+            # a report's name since would stop the renames part way, and the reports on disk would come from two runs.
+            taken = _taken_report_names(path)
+            if taken:
+                raise IsADirectoryError('%s in %s %s a directory: no report was replaced' % (', '.join(taken), path, 'is' if len(taken) == 1 else 'are'))
+            for name in renderers:
+                os.chmod(temps[name], 0o644)
+                os.replace(temps[name], os.path.join(path, name))
+                del temps[name]
     finally:
         for tmp in temps.values():
             if os.path.exists(tmp):

@@ -65,3 +65,15 @@ def test_credential_file_in_azure_config_dir_with_its_cloud(runner, emulator, tm
     run = runner.play([{'name': 'no config dir', MOD: {'profile': 'emulator', 'auth_source': 'credential_file'}}],
                       extra_env=dict(env, AZURE_CONFIG_DIR='', HOME=str(tmp_path)))
     assert run['r0']['failed'] and 'does not exist' in run['r0']['msg'], run['r0']
+    # A profile line without '=' holding the secret: configparser quoted it, and the message went into the play's output
+    # (and, through harden_plan, into every report file). Only its line number is named now, before any request.
+    broken = tmp_path / 'broken-config'
+    broken.mkdir()
+    (broken / 'credentials').write_text('[emulator]\nclient_id=%s\nsecret %s\ntenant=%s\n' % (ep['client_id'], ep['client_secret'], ep['tenant_id']))
+    emulator.clear_journal()
+    tokens_before = len(emulator.token_journal())
+    run = runner.play([{'name': 'broken file', MOD: {'profile': 'emulator', 'auth_source': 'credential_file'}}],
+                      extra_env=dict(env, AZURE_CONFIG_DIR=str(broken)))
+    assert run['r0']['failed'] and 'cannot be parsed (line 3)' in run['r0']['msg'], run['r0']
+    assert ep['client_secret'] not in run.output
+    assert emulator.journal() == [] and len(emulator.token_journal()) == tokens_before

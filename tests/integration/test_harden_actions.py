@@ -225,6 +225,9 @@ def test_bad_input_fails_cleanly_before_any_request(runner, emulator, tmp_path):
     blocker = tmp_path / 'a-file'
     blocker.write_text('not a directory')
     reports = str(tmp_path / 'reports-bad')
+    taken = tmp_path / 'reports-taken'
+    (taken / 'drift.md').mkdir(parents=True)
+    (taken / 'drift.json').write_text('an earlier run')
     run = runner.play([
         # r0: an empty report_dir (an unset variable given with -e).
         {'name': 'empty report dir', PLAN: {'baseline': BASELINE, 'report_dir': ''}},
@@ -245,6 +248,9 @@ def test_bad_input_fails_cleanly_before_any_request(runner, emulator, tmp_path):
         # r8, r9: a subscription id in braces, and all beside an id: refused here, not at discovery (which wrote the reports).
         {'name': 'subscription in braces', PLAN: {'baseline': BASELINE, 'report_dir': reports, 'subscription_ids': ['{%s}' % SUB1]}},
         {'name': 'all and an id', PLAN: {'baseline': BASELINE, 'report_dir': reports, 'subscription_ids': ['all', SUB1]}},
+        # r10: a directory where drift.md goes: the renames stopped at it after this run's drift.json, beside an earlier
+        # run's other reports (check mode retires none), and a temporary file was left.
+        {'name': 'a directory named drift.md', PLAN: {'baseline': BASELINE, 'report_dir': str(taken)}},
     ])
     expected = [
         'report_dir is empty',
@@ -257,6 +263,7 @@ def test_bad_input_fails_cleanly_before_any_request(runner, emulator, tmp_path):
         'neither an id',
         "subscription_ids[0]: '{%s}' is not a subscription id" % SUB1,
         "subscription_ids[0] is 'all', which means every subscription the identity can see: give it alone",
+        'drift.md, where a report goes, is a directory',
     ]
     for index, fragment in enumerate(expected):
         result = run['r%d' % index]
@@ -268,6 +275,7 @@ def test_bad_input_fails_cleanly_before_any_request(runner, emulator, tmp_path):
     # Nothing reached Azure, not even a token request; no report directory was made.
     assert emulator.journal() == [] and emulator.token_journal() == []
     assert not os.path.exists(reports) and blocker.read_text() == 'not a directory'
+    assert sorted(os.listdir(taken)) == ['drift.json', 'drift.md'] and (taken / 'drift.json').read_text() == 'an earlier run'
 
 
 @pytest.mark.usefixtures('actions_fleet')

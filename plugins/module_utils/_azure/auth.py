@@ -91,16 +91,46 @@ def azure_config_dir(env=None):
     return env.get('AZURE_CONFIG_DIR') or os.path.join(os.path.expanduser('~'), '.azure')
 
 
+# What each configparser error means, in words that quote nothing of the file.
+_PARSE_ERRORS = {
+    'MissingSectionHeaderError': 'a line comes before the first [profile] header',
+    'ParsingError': 'a line is neither a [profile] header nor a name = value line',
+    'DuplicateOptionError': 'a name is given twice in one profile',
+    'DuplicateSectionError': 'a profile is given twice',
+}
+
+
+def _parse_error_lines(exc):
+    """The line numbers a configparser error names, never the lines themselves (they may hold the secret)."""
+    lines = [lineno for lineno, _line in getattr(exc, 'errors', None) or ()]
+    if not lines and getattr(exc, 'lineno', None):
+        lines = [exc.lineno]
+    return sorted(set(lines))
+
+
 def read_credential_file(profile=None, path=None):
-    """Read the credentials INI file (<AZURE_CONFIG_DIR or ~/.azure>/credentials) that azure.azcollection users already have."""
+    """Read the credentials INI file (<AZURE_CONFIG_DIR or ~/.azure>/credentials) that azure.azcollection users already have.
+
+    Values are taken as written, as azure.azcollection reads them (``config.get(profile, key, raw=True)``): no ``%``
+    interpolation, so a secret with a ``%`` in it is that secret (ConfigParser's default interpolation raised on it, with
+    the text after the ``%`` in its message). A file that cannot be parsed is named with the numbers of its bad lines, never
+    their text: configparser's own message quotes them, and the line may be the secret.
+    """
     path = path or os.path.join(azure_config_dir(), 'credentials')
     if not os.path.isfile(path):
         return None
-    parser = configparser.ConfigParser()
+    parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read(path)
     except configparser.Error as exc:
-        raise InputError('the credential file %s cannot be parsed: %s' % (path, exc))
+        lines = _parse_error_lines(exc)
+        where = (' (line%s %s)' % ('s' if len(lines) > 1 else '', ', '.join(str(n) for n in lines))) if lines else ''
+        what = _PARSE_ERRORS.get(type(exc).__name__, 'it is not an INI file of [profile] sections and name = value lines')
+        raise InputError('the credential file %s cannot be parsed%s: %s; the lines are not shown (they may hold a secret)'
+                         % (path, where, what))
+    except UnicodeDecodeError as exc:
+        raise InputError('the credential file %s cannot be parsed: it is not text in the encoding %s (byte %d)'
+                         % (path, exc.encoding, exc.start))
     profile = profile or 'default'
     if not parser.has_section(profile):
         raise InputError("the credential file %s has no profile '%s'" % (path, profile))

@@ -92,6 +92,42 @@ def test_credential_file_format(tmp_path):
     assert read_credential_file(None, str(tmp_path / 'missing')) is None
 
 
+@pytest.mark.parametrize('text,lines', [
+    ('secret=s3cr3t-line-one\n[default]\nclient_id=c\n', '(line 1): a line comes before the first [profile] header'),
+    ('[default]\nclient_id=c\nsecret s3cr3t-no-equals\ntenant=t\n', '(line 3): a line is neither'),
+    ('[default]\n  s3cr3t-indented\nsecret s3cr3t-again\n', '(lines 2, 3): a line is neither'),
+    ('[default]\nsecret=a\nsecret=s3cr3t-twice\n', '(line 3): a name is given twice'),
+])
+def test_credential_file_errors_never_quote_its_lines(tmp_path, text, lines):
+    """configparser's messages quote the bad line, and in a credential file that line may be the secret: the error
+    names the line numbers only (before, 'secret s3cr3t-no-equals' was in the message, the play's output and all five
+    report files)."""
+    path = tmp_path / 'credentials'
+    path.write_text(text)
+    with pytest.raises(InputError) as info:
+        read_credential_file(None, str(path))
+    message = str(info.value)
+    assert 's3cr3t' not in message, message
+    assert lines in message and str(path) in message, message
+
+
+def test_credential_file_values_are_raw(tmp_path):
+    """A '%' in a secret is part of it, as azure.azcollection reads the file (raw=True); ConfigParser's interpolation
+    raised "'%' must be followed by '%' or '(', found: '%zz'" (the secret's tail), an error no handler named."""
+    path = tmp_path / 'credentials'
+    path.write_text('[default]\nclient_id=c\nsecret=pa%zz%(x)s%%\ntenant=t\n')
+    assert read_credential_file(None, str(path))['secret'] == 'pa%zz%(x)s%%'
+    plan = select_auth({'auth_source': 'credential_file'}, {}, lambda profile: read_credential_file(profile, str(path)))
+    assert plan.kind == 'secret' and plan.kwargs['client_secret'] == 'pa%zz%(x)s%%'
+
+
+def test_credential_file_not_text(tmp_path):
+    path = tmp_path / 'credentials'
+    path.write_bytes(b'[default]\nsecret=\xff\xfe\n')
+    with pytest.raises(InputError, match='cannot be parsed: it is not text'):
+        read_credential_file(None, str(path))
+
+
 @pytest.mark.parametrize('name,rm,login', [
     (None, 'https://management.azure.com/', 'https://login.microsoftonline.com/'),
     ('AzureCloud', 'https://management.azure.com/', 'https://login.microsoftonline.com/'),

@@ -13,6 +13,8 @@ import json
 import os
 import re
 import stat
+import threading
+import time
 
 import pytest
 
@@ -677,6 +679,93 @@ def test_a_failing_renderer_leaves_no_temporary_file_and_keeps_the_old_report(tm
     # None of the five changed: the reports on disk always come from one run.
     for name in REPORT_FILES:
         assert (target / name).read_text() == 'old ' + name
+
+
+def test_a_directory_named_like_a_report_is_refused_before_anything_is_written(tmp_path):
+    """A directory named drift.md in report_dir: the renames stopped at it, so drift.json was this run's and drift.md,
+    .junit.xml, .html and .sarif were an earlier run's (in check mode, where no earlier report is retired), and a
+    .drift.md.* temporary file was left. prepare_report_dir (harden_plan's check, before any request) names it now."""
+    target = tmp_path / 'reports'
+    target.mkdir()
+    for name in REPORT_FILES:
+        (target / name).write_text('old ' + name)
+    os.unlink(target / 'drift.md')
+    (target / 'drift.md').mkdir()
+    (target / 'drift.sarif').unlink()
+    (target / 'drift.sarif').symlink_to(tmp_path / 'elsewhere.sarif')   # a symlink is replaced, never followed
+    with pytest.raises(InputError, match=r"into '.*reports': drift.md, where a report goes, is a directory"):
+        prepare_report_dir(str(target))
+    with pytest.raises(InputError, match='drift.md, where a report goes, is a directory'):
+        write_reports(a_report(tmp_path), str(target))
+    assert sorted(os.listdir(target)) == sorted(REPORT_FILES)
+    assert (target / 'drift.json').read_text() == 'old drift.json'
+
+
+def test_a_directory_made_under_a_report_name_while_rendering_changes_no_report(tmp_path, monkeypatch):
+    target = tmp_path / 'reports'
+    target.mkdir()
+    for name in REPORT_FILES:
+        (target / name).write_text('old ' + name)
+    real = _harden_run._renderers
+
+    def renderers():
+        table = real()
+        render = table['drift.sarif']
+
+        def sarif(report, handle):
+            os.unlink(target / 'drift.html')
+            (target / 'drift.html').mkdir()
+            render(report, handle)
+        table['drift.sarif'] = sarif
+        return table
+
+    monkeypatch.setattr(_harden_run, '_renderers', renderers)
+    with pytest.raises(IsADirectoryError, match='drift.html in .* is a directory: no report was replaced'):
+        write_reports(a_report(tmp_path), str(target))
+    assert sorted(os.listdir(target)) == sorted(REPORT_FILES)   # no .drift.*.* left behind
+    for name in set(REPORT_FILES) - {'drift.html'}:
+        assert (target / name).read_text() == 'old ' + name
+
+
+def test_two_runs_writing_into_one_report_dir_at_once_leave_one_runs_five_reports(tmp_path, monkeypatch):
+    """Two runs with the same report_dir (two CI jobs, an operator beside a schedule) renamed their five files in turn:
+    the directory held one run's drift.json beside the other's drift.sarif. Each run's renames now hold a lock on the
+    directory, so the five files on disk always come from one run."""
+    target = tmp_path / 'reports'
+    target.mkdir()
+    first, second = a_report(tmp_path), a_report(tmp_path)
+    first['generated_at'], second['generated_at'] = 'first-run', 'second-run'
+    real_replace = os.replace
+    started = threading.Event()
+
+    def slow_replace(src, dst):
+        # The first run's renames are slow, the second's are not: without the lock the second run's five land between
+        # the first run's first and second rename, and the first run's last four land after them.
+        real_replace(src, dst)
+        if threading.current_thread() is one:
+            started.set()
+            time.sleep(0.1)
+
+    monkeypatch.setattr(_harden_run.os, 'replace', slow_replace)
+    errors = []
+
+    def write(report):
+        try:
+            write_reports(report, str(target), processes=1)
+        except Exception as exc:  # pylint: disable=broad-except
+            errors.append(exc)
+
+    one = threading.Thread(target=write, args=(first,))
+    one.start()
+    started.wait(5)
+    two = threading.Thread(target=write, args=(second,))
+    two.start()
+    one.join(10)
+    two.join(10)
+    assert errors == []
+    runs = {name: 'first-run' in (target / name).read_text() for name in REPORT_FILES}
+    assert all(runs.values()) or not any(runs.values()), runs
+    assert all('second-run' in (target / name).read_text() for name in REPORT_FILES), runs
 
 
 def _broken_renderers(monkeypatch, name):

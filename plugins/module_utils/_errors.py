@@ -168,8 +168,29 @@ def _escape(match):
         return _ESCAPED[char]
     if not _hidden(char):
         return char
+    return _code(char)
+
+
+def _code(char):
     code = ord(char)
     return '\\x%02x' % code if code < 256 else ('\\u%04x' % code if code < 0x10000 else '\\U%08x' % code)
+
+
+# Every character above ASCII (for visible(): the ASCII controls are each report format's own business).
+_ABOVE_ASCII = re.compile('[^\x00-\x7f]')
+
+
+def visible(value, in_json=False):
+    """Text for a report a person reads (Markdown, HTML): the characters above ASCII that show nothing or change how the
+    text around them reads (_hidden: \\u202e, \\u200b, \\u00a0) written as their code (\\u202e); every other character,
+    ASCII controls included, as it is (each format deals with those its own way). ``in_json``: the value is the text of
+    a JSON document whose strings must read back as the code, so the code's backslash is escaped (\\\\u202e)."""
+    prefix = '\\' if in_json else ''
+
+    def show(match):
+        char = match.group(0)
+        return prefix + _code(char) if _hidden(char) else char
+    return _ABOVE_ASCII.sub(show, str(value))
 
 
 def escaped(value):

@@ -18,7 +18,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import escaped, shown
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import escaped, shown, visible
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import kind_label
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports.policy import annotate_findings, finding_verdicts, markdown_lines, section
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import (
@@ -572,12 +572,13 @@ _NEWLINES = re.compile('[\\s\x00-\x1f\x7f-\x9f\u2028\u2029]+')
 
 
 def md_escape(value):
-    """Text safe in a GitHub-flavoured Markdown table cell: one line, no markup, '|' escaped."""
+    """Text safe in a GitHub-flavoured Markdown table cell: one line, no markup, '|' escaped, nothing hidden."""
     if value is None:
         return '-'
     if isinstance(value, bool):
         return 'yes' if value else 'no'
-    text = _NEWLINES.sub(' ', str(value)).replace('&', '&amp;')
+    # Characters that show nothing or turn the text around them (U+202E, U+200B) as their code: visible().
+    text = visible(_NEWLINES.sub(' ', str(value))).replace('&', '&amp;')
     # '@' as an entity: '@org/team' in a report posted as a pull request comment must not notify anyone (GitHub does not
     # treat an entity as a mention).
     return _MD_SPECIAL.sub(r'\\\1', text).replace('@', '&#64;')

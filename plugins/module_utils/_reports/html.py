@@ -23,6 +23,7 @@ import html
 import json
 import re
 
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import visible
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import kind_label
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports.policy import finding_verdicts, html_section
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import FLAGS, SETTING_LABEL
@@ -343,7 +344,9 @@ _HTML_INVALID = re.compile('[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]')
 
 
 def esc(value):
-    return html.escape(_HTML_INVALID.sub('\ufffd', '' if value is None else str(value)), quote=True)
+    """Text for HTML: markup escaped, what HTML must not carry as U+FFFD, what shows nothing or turns the text around it
+    (U+202E, U+200B) as its code (visible())."""
+    return html.escape(visible(_HTML_INVALID.sub('\ufffd', '' if value is None else str(value))), quote=True)
 
 
 def _figure(value, label, css=''):
@@ -494,8 +497,9 @@ def _head_line(vault, open_findings):
 
 
 def script_json(value):
-    """JSON for a <script type="application/json"> block: '<', '>' and '&' as escapes, so no text can close the element."""
-    text = _HTML_INVALID.sub('\ufffd', json.dumps(value, ensure_ascii=False, separators=(',', ':')))
+    """JSON for a <script type="application/json"> block: '<', '>' and '&' as escapes, so no text can close the element;
+    what shows nothing or turns the text around it (U+202E) reads as its code once the page puts it in with textContent."""
+    text = visible(_HTML_INVALID.sub('\ufffd', json.dumps(value, ensure_ascii=False, separators=(',', ':'))), in_json=True)
     return text.replace('<', '\\u003c').replace('>', '\\u003e').replace('&', '\\u0026').replace(
         '\u2028', '\\u2028').replace('\u2029', '\\u2029')
 

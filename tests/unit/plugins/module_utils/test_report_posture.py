@@ -11,6 +11,7 @@ import copy
 import html.parser
 import json
 import os
+import re
 
 import jsonschema
 import pytest
@@ -371,6 +372,20 @@ def test_html_escapes_the_vault_group_head():
     page = render_html(report_of(vaults=records))
     assert '<img src=x' not in page and '<script>alert(2)' not in page
     assert '&lt;img src=x onerror=alert(1)&gt;' in page
+
+
+def test_html_shows_the_code_of_what_would_turn_or_hide_text():
+    """A right-to-left override in a name or an Azure error text would make the page read as something else (Trojan
+    Source): the page shows its code, in the text it writes and in the data its script puts in with textContent."""
+    records = fleet()
+    records[2]['resource_group'] = 'rg-\u202eexe.txt'
+    report = report_of(vaults=records)
+    report['errors'] = [{'scope': 'subscription x', 'message': 'refused: policy p\u200bolicy'}]
+    page = render_html(report)
+    assert '\u202e' not in page and '\u200b' not in page
+    assert '\\u202e' in page and '\\u200b' in page
+    data = json.loads(re.search(r'<script type="application/json" id="findings-data">(.*?)</script>', page, re.S).group(1))
+    assert 'rg-\\u202eexe.txt' in [row[4] for row in data['vaults']]
 
 
 def test_html_carries_every_vault_as_data_and_writes_only_the_first_page():

@@ -211,6 +211,10 @@ def test_markdown_apply_sections():
     ('*bold* `code` [link](x)', '\\*bold\\* \\`code\\` \\[link\\](x)'),
     ('back\\slash & co', 'back\\\\slash &amp; co'),
     (None, '-'),
+    # What shows nothing or turns the text after it (Trojan Source) as its code; other letters as they are.
+    ('rg-\u202eexe.txt', 'rg-\\\\u202eexe.txt'),
+    ('a\u200bb\u00a0c\u2066d', 'a\\\\u200bb c\\\\u2066d'),  # a no-break space is a space (_NEWLINES)
+    ('caf\u00e9-\u65e5\u672c', 'caf\u00e9-\u65e5\u672c'),
 ])
 def test_md_escape(raw, escaped):
     assert md_escape(raw) == escaped

@@ -290,8 +290,26 @@ def select_vaults(reads, exclude=None):
             reported.add(key)
         errors.append(error)
     unmatched = [exclusion['entry'] for index, exclusion in enumerate(exclusions) if index not in used]
-    warnings = ['exclusion %s matched no vault, so it protected nothing' % shown(entry) for entry in unmatched]
-    return {'vaults': kept, 'errors': errors, 'excluded': excluded, 'unmatched': unmatched, 'warnings': warnings}
+    return {'vaults': kept, 'errors': errors, 'excluded': excluded, 'unmatched': unmatched, 'warnings': unmatched_warnings(unmatched)}
+
+
+# How many unmatched exclusion entries the warnings and a refusal name one by one; the rest are counted (vault_targets
+# returns them all in `unmatched`): a list of 50,000 retired vault names was 50,000 lines of output.
+LISTED_UNMATCHED = 20
+
+
+def _listed(entries):
+    named = ', '.join(shown(entry) for entry in entries[:LISTED_UNMATCHED])
+    rest = len(entries) - LISTED_UNMATCHED
+    return named + (' and %d more' % rest if rest > 0 else '')
+
+
+def unmatched_warnings(unmatched):
+    """One warning an exclusion entry that matched no vault, the first LISTED_UNMATCHED of them, then one that counts the rest."""
+    warnings = ['exclusion %s matched no vault, so it protected nothing' % shown(entry) for entry in unmatched[:LISTED_UNMATCHED]]
+    if len(unmatched) > LISTED_UNMATCHED:
+        warnings.append('%d more exclusions matched no vault, so they protected nothing' % (len(unmatched) - LISTED_UNMATCHED))
+    return warnings
 
 
 TLS_WARNING = ('TLS certificate validation was off (cert_validation_mode or AZURE_CERT_VALIDATION_MODE is ignore): the identity of '
@@ -469,7 +487,7 @@ def plan_run(reads, exclude=None, baseline=None, lock_requirements=None, today=N
     blocked = ''
     if selected['unmatched'] and irreversible:
         blocked = ('harden_backup_vaults_exclude: %s matched no vault, and this run would make %d irreversible change(s): nothing '
-                   'was changed. Fix the exclusion (or remove it) and run again.' % (', '.join(selected['unmatched']), len(irreversible)))
+                   'was changed. Fix the exclusion (or remove it) and run again.' % (_listed(selected['unmatched']), len(irreversible)))
     insecure = any(isinstance(read, dict) and 'cert_validation_mode' in read for read in _reads(reads))
     return dict(selected, baseline=normalised, lock_requirements=requirements, drift=drift, blocked=blocked,
                 include_policies=reads_policies(normalised, normalised.get('tiers')),

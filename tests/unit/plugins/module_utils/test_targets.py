@@ -232,11 +232,26 @@ def test_an_unmatched_entry_blocks_only_irreversible_runs():
     vaults = reads(dict(state_record('rsv-a'), policies=[], protected_items=[]))
     lock = {'immutability': 'locked', 'allow_irreversible': True}
     plan = plan_run(vaults, ['rsv-typo'], lock)
-    assert 'rsv-typo matched no vault, and this run would make 1 irreversible change(s)' in plan['blocked']
+    assert "'rsv-typo' matched no vault, and this run would make 1 irreversible change(s)" in plan['blocked']
     assert plan['report_errors'] == [{'scope': 'harden_backup_vaults_exclude', 'message': plan['blocked']}]
     assert plan['report_warnings'] == ["exclusion 'rsv-typo' matched no vault, so it protected nothing"]
     assert plan_run(vaults, ['rsv-typo'], {'immutability': 'enabled'})['blocked'] == ''
     assert plan_run(vaults, ['rsv-a'], lock)['drift'] == []
+
+
+def test_many_unmatched_entries_are_named_up_to_twenty_and_counted_after():
+    """50,000 retired vault names in the exclusions were 50,000 warning lines and a refusal as long: the first twenty are
+    named, the rest counted."""
+    vaults = reads(dict(state_record('rsv-a'), policies=[], protected_items=[]))
+    retired = ['rsv-retired-%05d' % index for index in range(50000)]
+    plan = plan_run(vaults, retired, {'immutability': 'locked', 'allow_irreversible': True})
+    assert len(plan['unmatched']) == 50000
+    assert plan['report_warnings'][:2] == ["exclusion 'rsv-retired-00000' matched no vault, so it protected nothing",
+                                           "exclusion 'rsv-retired-00001' matched no vault, so it protected nothing"]
+    assert len(plan['report_warnings']) == 21
+    assert plan['report_warnings'][-1] == '49980 more exclusions matched no vault, so they protected nothing'
+    assert "'rsv-retired-00019' and 49980 more matched no vault, and this run would make 1 irreversible" in plan['blocked']
+    assert 'rsv-retired-00020' not in plan['blocked'] and len(plan['blocked']) < 1000
 
 
 def test_tls_validation_off_in_a_discovery_task_is_a_report_warning():

@@ -178,6 +178,7 @@ def test_a_template_written_for_the_run_that_reads_group_vars_is_refused(build, 
     ('{{ lock_ok }}', {'included': {'lock_ok': 'yes'}}, 'reads lock_ok'),                    # include_vars
     ("{{ hostvars['h2'].lock_ok }}", {}, 'reads hostvars'),                                 # another host's inventory
     ("{{ groups['g2'] | length > 0 }}", {}, 'reads groups'),                                # the inventory's groups
+    ("{{ 'g1' in group_names }}", {}, 'reads group_names'),                                 # the host's groups
     ('{{ lock_ok | default(false) }}', {'group_vars': 'lock_ok: true\n'}, 'reads lock_ok'),  # the run said false
     ('{{ switch }}', {'group_vars': 'switch: "{{ lock_ok }}"\nlock_ok: true\n'}, 'reads switch'),
 ])

@@ -29,7 +29,8 @@ vars, with ``lock_ok: true`` in group_vars, gives whoever edits group_vars the c
 only for what it gives **by itself**: its raw value is templated with a Templar that sees nothing else (the trusted layer
 and the variables Ansible sets from the command line, ``ansible_check_mode`` and the like; not ``hostvars``, ``groups``,
 ``vars`` or any other magic variable of the inventory), whose ``lookup``, ``query`` and ``q`` are refused (a lookup reads
-the controller's environment, files or commands, none of them written for the run). A template whose every variable is
+the controller's environment, files or commands, none of them written for the run), as are the tests of the controller's
+files (``is file``, ``is exists``, ...). A template whose every variable is
 itself run-scoped gives the same value there; one that reads the inventory or facts, another host's variables or a
 lookup does not (an undefined variable, or a ``default`` the run wrote), and is refused, naming what it read.
 """
@@ -66,6 +67,11 @@ LOOKUPS = ('lookup', 'query', 'q')
 # Jinja's own names and Ansible's globals: not variables a template reads.
 _NOT_VARIABLES = frozenset(LOOKUPS + ('range', 'dict', 'lipsum', 'cycler', 'joiner', 'namespace', 'now', 'undef', 'loop',
                                       'self', 'super', 'caller', 'varargs', 'kwargs'))
+# The tests that read the controller's files (ansible.builtin's files tests, not the pure abs): a template of the run that
+# uses one is refused, as a lookup is.
+CONTROLLER_TESTS = frozenset(prefix + name for prefix in ('', 'ansible.builtin.') for name in (
+    'directory', 'is_dir', 'file', 'is_file', 'link', 'is_link', 'exists', 'link_exists', 'same_file', 'is_same_file', 'mount',
+    'is_mount'))
 # Only parses templates (for the names they read); never renders one.
 _PARSER = Environment()
 
@@ -95,6 +101,13 @@ class VariableLayers(object):
         self.command_line = dict(command_line or {})  # what Ansible sets from the command line (ansible_check_mode, ...)
         self.loader = loader
 
+    def scoped_variables(self):
+        """The variables written for the run: the trusted layer and the command line's (which Ansible ranks above every
+        other source, as it does here)."""
+        variables = dict(self.trusted)
+        variables.update(self.command_line)
+        return variables
+
     def scoped(self):
         """(templar, lookups): a Templar that sees only what is written for the run (the trusted layer, and the command
         line's variables, which Ansible ranks above every other source as it does here); a lookup in a template it renders
@@ -104,8 +117,7 @@ class VariableLayers(object):
         def refused(name=None, *_args, **_kwargs):
             lookups.append(str(name))
             raise LookupRefused('lookup %s refused: a lookup is not written for the run' % name)
-        variables = dict(self.trusted)
-        variables.update(self.command_line)
+        variables = self.scoped_variables()
         variables.update((name, refused) for name in LOOKUPS)   # variables shadow the template engine's globals
         return Templar(loader=self.loader, variables=variables), lookups
 
@@ -175,29 +187,33 @@ def _is_template(value, templar):
     return isinstance(value, str) and not getattr(value, '__UNSAFE__', False) and templar.is_template(value)
 
 
-def _names_read(value, variables, templar, found=None):
-    """The variables the templates in ``value`` read (in its dictionaries and lists too), in the order they are read,
-    following those that ``variables`` gives into their own values."""
-    found = [] if found is None else found
+def _reads(value, variables, templar, found=None):
+    """{'names': the variables the templates in ``value`` read (in its dictionaries and lists too), in the order they are
+    read, following those that ``variables`` gives into their own values; 'tests': the tests of the controller's files
+    they use (CONTROLLER_TESTS)}."""
+    found = {'names': [], 'tests': []} if found is None else found
     if isinstance(value, Mapping):
         for key, item in value.items():
-            _names_read(key, variables, templar, found)
-            _names_read(item, variables, templar, found)
+            _reads(key, variables, templar, found)
+            _reads(item, variables, templar, found)
     elif isinstance(value, (list, tuple)):
         for item in value:
-            _names_read(item, variables, templar, found)
+            _reads(item, variables, templar, found)
     elif _is_template(value, templar):
         try:
             tree = _PARSER.parse(str(value))
         except TemplateError:
             return found        # rendering it fails too, and that refuses it
+        for node in tree.find_all(nodes.Test):
+            if node.name in CONTROLLER_TESTS and node.name not in found['tests']:
+                found['tests'].append(node.name)
         local = set(node.name for node in tree.find_all(nodes.Name) if node.ctx in ('store', 'param'))
         for node in tree.find_all(nodes.Name):
             name = node.name
-            if node.ctx == 'load' and name not in local and name not in _NOT_VARIABLES and name not in found:
-                found.append(name)
+            if node.ctx == 'load' and name not in local and name not in _NOT_VARIABLES and name not in found['names']:
+                found['names'].append(name)
                 if name in variables:
-                    _names_read(variables[name], variables, templar, found)
+                    _reads(variables[name], variables, templar, found)
     return found
 
 
@@ -213,8 +229,9 @@ def _what_it_reads(raw, layers, scoped, lookups, templar):
     """What a template of the trusted layer reads that is not written for the run: 'reads lock_ok and calls
     lookup(env)'. A variable counts when the trusted layer does not give it, or gives it another value than the task's
     (``lookups``: those ``scoped`` was asked for, rendering the template and now those variables)."""
-    variables = dict(layers.trusted, **layers.command_line)
-    foreign = [name for name in _names_read(raw, variables, templar)
+    variables = layers.scoped_variables()
+    found = _reads(raw, variables, templar)
+    foreign = [name for name in found['names']
                if name not in variables or _rendered(name, scoped) != _rendered(name, templar)]
     what = []
     if foreign:
@@ -222,6 +239,8 @@ def _what_it_reads(raw, layers, scoped, lookups, templar):
     called = sorted(set(lookups))
     if called:
         what.append('calls %s' % ', '.join('lookup(%s)' % name for name in called))
+    if found['tests']:
+        what.append('tests the controller\'s files (%s)' % ', '.join(found['tests']))
     return ' and '.join(what) or 'reads values no source written for the run gives'
 
 
@@ -241,8 +260,11 @@ def run_scoped_refusals(variables, args, templar, layers):
         else:
             raw = layers.trusted.get(name, MISSING)
             scoped, lookups = layers.scoped()
-            # What the run's sources give by themselves, and the same text templated with every variable of the task.
+            # What the run's sources give by themselves, and the same text templated with every variable of the task. A
+            # test of the controller's files reads what a lookup would: what the run's sources give with one is refused.
             trusted = _converted(part, raw, scoped)
+            if trusted is not MISSING and _reads(raw, layers.scoped_variables(), templar)['tests']:
+                trusted = MISSING
             templated = _converted(part, raw, templar)
             reads = ''
             if templated is not MISSING and trusted != templated:

@@ -203,6 +203,19 @@ def test_a_lookup_in_a_template_written_for_the_run_is_refused(build, tmp_path, 
     assert message.startswith('%s: true is given for the run as a template that calls %s, and consents' % (CONSENT, called)), message
 
 
+@pytest.mark.parametrize('test', ['file', 'ansible.builtin.exists'])
+def test_a_test_of_the_controller_s_files_in_a_template_written_for_the_run_is_refused(build, tmp_path, test):
+    # A flag file on the controller consents as lookup('file') would.
+    (tmp_path / 'consent.flag').write_text('')
+    _task, task_vars, layers = build(play_vars='%s: "{{ flag is %s }}"\nflag: %s\n' % (CONSENT, test, tmp_path / 'consent.flag'))
+    [message] = refusals(task_vars, layers)
+    assert message.startswith('%s: true is given for the run as a template that tests the controller\'s files (%s), and consents'
+                              % (CONSENT, test)), message
+    # The pure test of a path's form reads nothing: kept.
+    _task, task_vars, layers = build(play_vars='%s: "{{ \'/x\' is abs }}"\n' % CONSENT)
+    assert refusals(task_vars, layers) == []
+
+
 def test_a_lookup_in_a_variable_the_template_reads_is_refused_with_both(build, monkeypatch):
     monkeypatch.setenv('VAULTLOCK_TEST_CONSENT', 'yes')
     _task, task_vars, layers = build(play_vars='%s: "{{ switch }}"\nswitch: "{{ lookup(\'env\', \'VAULTLOCK_TEST_CONSENT\') }}"\n' % CONSENT)

@@ -130,6 +130,9 @@ FROM_ELSEWHERE = ('a source not written for the run (a play\'s vars_files, anoth
 WHERE_INSTEAD = ('give it for the run instead: with -e (JSON for a dictionary), in the play\'s vars, as a role parameter or in '
                  'the vars of the task that imports the role (or of a block around it)')
 
+TEMPLATE_INSTEAD = ('write the value itself there rather than a template, or give each variable the template reads for the run '
+                    'too (with -e, in the play\'s vars, as a role parameter or in the vars of the task that imports the role)')
+
 
 class _Missing(object):
     """A layer that does not give the variable."""
@@ -212,18 +215,25 @@ def _normalised(part, value):
     return value
 
 
-def run_scoped_refusal(part, name, effective, trusted, ambient, origin=FROM_INVENTORY):
+def run_scoped_refusal(part, name, effective, trusted, ambient, origin=FROM_INVENTORY, templated=MISSING, reads=''):
     """The message refusing ``part`` of harden_plan's arguments, or None when it may be used.
 
     name: the variable it came from; effective: what the task received (run_scoped_effective); trusted: the variable's
-    value from the sources written for the run (MISSING when none gives it); ambient: its value from the inventory, vars
-    plugins and facts (MISSING when none gives it); both templated and converted as the role converts them; origin: where
-    the ambient layer's value came from (FROM_INVENTORY or FROM_FACTS). A value counts as written for the run only when
-    the trusted sources give the effective value; otherwise it is refused, whatever gave it: the inventory, facts, a
-    play's vars_files, another role's vars, a loop variable or a merge of several of those (hash_behaviour = merge).
-    The role's own internal baseline (``part`` 'baseline') is the exception: the role's vars/main.yml builds it from the
-    variables checked under their own names, and only the ambient layer ranks above that file without being written for
-    the run, so it is refused only when the ambient layer gives it.
+    value from the sources written for the run, templated with nothing but those sources (MISSING when none gives it, or
+    when its template reads anything else); ambient: its value from the inventory, vars plugins and facts (MISSING when
+    none gives it); both converted as the role converts them; origin: where the ambient layer's value came from
+    (FROM_INVENTORY or FROM_FACTS); templated: the trusted sources' value templated with every variable of the task, when
+    that differs from ``trusted``, with ``reads`` what its template reads that is not written for the run ('reads lock_ok',
+    'calls lookup(env)').
+
+    A value counts as written for the run only when the trusted sources give the effective value by themselves: a literal,
+    or a template whose every variable is itself written for the run (a lookup never is). A template of those sources that
+    gives the effective value only with the inventory's or facts' variables, another host's, or a lookup, is refused
+    (before, ``"{{ lock_ok }}"`` in the play's vars with ``lock_ok: true`` in group_vars consented). Otherwise it is
+    refused, whatever gave it: the inventory, facts, a play's vars_files, another role's vars, a loop variable or a merge
+    of several of those (hash_behaviour = merge). The role's own internal baseline (``part`` 'baseline') is the exception:
+    the role's vars/main.yml builds it from the variables checked under their own names, and only the ambient layer ranks
+    above that file without being written for the run, so it is refused only when the ambient layer gives it.
     """
     why = run_scoped_matters(part, effective)
     if not why:
@@ -231,10 +241,15 @@ def run_scoped_refusal(part, name, effective, trusted, ambient, origin=FROM_INVE
     wanted = _normalised(part, effective)
     if trusted is not MISSING and _normalised(part, trusted) == wanted:
         return None
+    subject = ('%s: %s' % (name, _plain(effective))) if part == 'allow_irreversible' else name
+    if templated is not MISSING and _normalised(part, templated) == wanted:
+        return ('%s is given for the run as a template that %s, and %s; a template counts only when every variable it '
+                'reads is itself written for the run, and never with a lookup (the inventory, facts, another host\'s variables, '
+                'the controller\'s environment and files are not a decision for this run): %s; nothing was sent to Azure'
+                % (subject, reads or 'reads values no source written for the run gives', why, TEMPLATE_INSTEAD))
     from_ambient = ambient is not MISSING and _normalised(part, ambient) == wanted
     if part == 'baseline' and not from_ambient:
         return None
-    subject = ('%s: %s' % (name, _plain(effective))) if part == 'allow_irreversible' else name
     if not from_ambient:
         return ('%s comes from %s and %s; only what is written for this run counts: %s; nothing was sent to Azure'
                 % (subject, FROM_ELSEWHERE, why, WHERE_INSTEAD))

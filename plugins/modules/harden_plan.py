@@ -165,6 +165,10 @@ options:
         blocks). When the task received it from the inventory (C(group_vars), C(host_vars), inventory file variables, vars
         plugins) or from facts (C(set_fact), C(include_vars)), and no such source gives the same value, it is refused
         before any request, in check mode too, naming the variable, where it came from and where to give it instead.
+      - Such a source gives a value by itself only. A template there is rendered with nothing but those sources and the
+        variables Ansible sets from the command line (C(ansible_check_mode) and the like), lookups and tests of the
+        controller's files refused; one that gives the task's value only with other variables (the inventory's, facts,
+        C(hostvars), C(groups)), a lookup or such a test is refused the same way, naming what it reads.
       - Values that neither consent nor loosen the lock gate (no consent, lock requirements as strict as the defaults or
         stricter) may come from anywhere.
     type: dict

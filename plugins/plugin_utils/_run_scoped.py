@@ -23,13 +23,34 @@ vouches for a value: one it does not give is refused, from the ambient layer or 
 ``vars_files``, other roles' ``vars/`` files and defaults, a loop variable, dictionaries merged by ``hash_behaviour``);
 the role's own internal baseline, built by its ``vars/main.yml``, only when the ambient layer gives it
 (module_utils/_consent.py run_scoped_refusal).
+
+A value the trusted layer gives may be a template, and a template may read anything: ``"{{ lock_ok }}"`` in the play's
+vars, with ``lock_ok: true`` in group_vars, gives whoever edits group_vars the consent again. So the trusted layer vouches
+only for what it gives **by itself**: its raw value is templated with a Templar that sees nothing else (the trusted layer
+and the variables Ansible sets from the command line, ``ansible_check_mode`` and the like; not ``hostvars``, ``groups``,
+``vars`` or any other magic variable of the inventory), whose ``lookup``, ``query`` and ``q`` are refused (a lookup reads
+the controller's environment, files or commands, none of them written for the run), as are the tests of the controller's
+files (``is file``, ``is exists``, ...). A template whose every variable is
+itself run-scoped gives the same value there; one that reads the inventory or facts, another host's variables or a
+lookup does not (an undefined variable, or a ``default`` the run wrote), and is refused, naming what it read.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ansible.errors import AnsibleError
 from ansible.plugins.filter.core import to_bool
+from ansible.template import Templar
 from ansible.utils.vars import combine_vars
+from jinja2 import Environment, nodes
+from jinja2.exceptions import TemplateError
+
+try:
+    from ansible.template import trust_as_template     # ansible-core 2.19: only text from a trusted source is a template
+except ImportError:                                     # 2.17: every string is (but an !unsafe one)
+    def trust_as_template(value):
+        return value
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._consent import (
     FROM_FACTS,
@@ -40,6 +61,23 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._consent import (
     run_scoped_refusal,
     run_scoped_unknown,
 )
+
+# The names a template calls a lookup by: refused in the Templar of the trusted layer.
+LOOKUPS = ('lookup', 'query', 'q')
+# Jinja's own names and Ansible's globals: not variables a template reads.
+_NOT_VARIABLES = frozenset(LOOKUPS + ('range', 'dict', 'lipsum', 'cycler', 'joiner', 'namespace', 'now', 'undef', 'loop',
+                                      'self', 'super', 'caller', 'varargs', 'kwargs'))
+# The tests that read the controller's files (ansible.builtin's files tests, not the pure abs): a template of the run that
+# uses one is refused, as a lookup is.
+CONTROLLER_TESTS = frozenset(prefix + name for prefix in ('', 'ansible.builtin.') for name in (
+    'directory', 'is_dir', 'file', 'is_file', 'link', 'is_link', 'exists', 'link_exists', 'same_file', 'is_same_file', 'mount',
+    'is_mount'))
+# Only parses templates (for the names they read); never renders one.
+_PARSER = Environment()
+
+
+class LookupRefused(AnsibleError):
+    """A lookup in a template of the trusted layer (VariableLayers.scoped)."""
 
 
 def _play_of(task):
@@ -56,10 +94,32 @@ def _play_of(task):
 class VariableLayers(object):
     """The trusted and ambient layers of a task's variables on its host (see the module's docstring)."""
 
-    def __init__(self, trusted, ambient, facts):
+    def __init__(self, trusted, ambient, facts, command_line=None, loader=None):
         self.trusted = trusted      # {name: raw value} from the sources written for the run
         self.ambient = ambient      # {name: raw value} from the inventory, vars plugins and facts (and the extra vars)
         self.facts = facts          # [{name: value}] the fact, include_vars and set_fact caches of the host
+        self.command_line = dict(command_line or {})  # what Ansible sets from the command line (ansible_check_mode, ...)
+        self.loader = loader
+
+    def scoped_variables(self):
+        """The variables written for the run: the trusted layer and the command line's (which Ansible ranks above every
+        other source, as it does here)."""
+        variables = dict(self.trusted)
+        variables.update(self.command_line)
+        return variables
+
+    def scoped(self):
+        """(templar, lookups): a Templar that sees only what is written for the run (the trusted layer, and the command
+        line's variables, which Ansible ranks above every other source as it does here); a lookup in a template it renders
+        fails, and its name is added to the list ``lookups``."""
+        lookups = []
+
+        def refused(name=None, *_args, **_kwargs):
+            lookups.append(str(name))
+            raise LookupRefused('lookup %s refused: a lookup is not written for the run' % name)
+        variables = self.scoped_variables()
+        variables.update((name, refused) for name in LOOKUPS)   # variables shadow the template engine's globals
+        return Templar(loader=self.loader, variables=variables), lookups
 
     @classmethod
     def of(cls, task, task_vars):
@@ -97,7 +157,7 @@ class VariableLayers(object):
                 facts.append(dict(getattr(manager, cache).get(host.name) or {}))
             except (AttributeError, KeyError, TypeError):
                 continue
-        return cls(trusted, ambient, facts)
+        return cls(trusted, ambient, facts, getattr(manager, '_options_vars', None), getattr(manager, '_loader', None))
 
     def origin(self, name):
         """Where the ambient layer's value of ``name`` came from, in general terms."""
@@ -121,11 +181,74 @@ def _converted(part, raw, templar):
         return MISSING
 
 
+def _is_template(value, templar):
+    """Whether ``value`` is text the template engine renders (not an !unsafe string, which 2.17 marks and 2.19 leaves
+    untrusted)."""
+    return isinstance(value, str) and not getattr(value, '__UNSAFE__', False) and templar.is_template(value)
+
+
+def _reads(value, variables, templar, found=None):
+    """{'names': the variables the templates in ``value`` read (in its dictionaries and lists too), in the order they are
+    read, following those that ``variables`` gives into their own values; 'tests': the tests of the controller's files
+    they use (CONTROLLER_TESTS)}."""
+    found = {'names': [], 'tests': []} if found is None else found
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            _reads(key, variables, templar, found)
+            _reads(item, variables, templar, found)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _reads(item, variables, templar, found)
+    elif _is_template(value, templar):
+        try:
+            tree = _PARSER.parse(str(value))
+        except TemplateError:
+            return found        # rendering it fails too, and that refuses it
+        for node in tree.find_all(nodes.Test):
+            if node.name in CONTROLLER_TESTS and node.name not in found['tests']:
+                found['tests'].append(node.name)
+        local = set(node.name for node in tree.find_all(nodes.Name) if node.ctx in ('store', 'param'))
+        for node in tree.find_all(nodes.Name):
+            name = node.name
+            if node.ctx == 'load' and name not in local and name not in _NOT_VARIABLES and name not in found['names']:
+                found['names'].append(name)
+                if name in variables:
+                    _reads(variables[name], variables, templar, found)
+    return found
+
+
+def _rendered(name, templar):
+    """The value of the variable ``name`` in ``templar``, or MISSING."""
+    try:
+        return templar.template(trust_as_template('{{ %s }}' % name))
+    except (AnsibleError, TypeError, ValueError):
+        return MISSING
+
+
+def _what_it_reads(raw, layers, scoped, lookups, templar):
+    """What a template of the trusted layer reads that is not written for the run: 'reads lock_ok and calls
+    lookup(env)'. A variable counts when the trusted layer does not give it, or gives it another value than the task's
+    (``lookups``: those ``scoped`` was asked for, rendering the template and now those variables)."""
+    variables = layers.scoped_variables()
+    found = _reads(raw, variables, templar)
+    foreign = [name for name in found['names']
+               if name not in variables or _rendered(name, scoped) != _rendered(name, templar)]
+    what = []
+    if foreign:
+        what.append('reads %s' % ', '.join(foreign))
+    called = sorted(set(lookups))
+    if called:
+        what.append('calls %s' % ', '.join('lookup(%s)' % name for name in called))
+    if found['tests']:
+        what.append('tests the controller\'s files (%s)' % ', '.join(found['tests']))
+    return ' and '.join(what) or 'reads values no source written for the run gives'
+
+
 def run_scoped_refusals(variables, args, templar, layers):
     """The refusals (messages) of harden_plan's ``args`` whose ``variables`` (part -> variable name, its
     ``run_scoped_variables``) came from the inventory or facts rather than from a source written for the run.
-    ``layers``: VariableLayers.of the task, or None when they cannot be read (then every value that needs the check is
-    refused)."""
+    ``templar``: the task's (every variable of the task); ``layers``: VariableLayers.of the task, or None when they cannot
+    be read (then every value that needs the check is refused)."""
     refusals = []
     for part in RUN_SCOPED_PARTS:
         name = (variables or {}).get(part)
@@ -135,9 +258,19 @@ def run_scoped_refusals(variables, args, templar, layers):
         if layers is None:
             message = run_scoped_unknown(part, name, effective)
         else:
-            trusted = _converted(part, layers.trusted.get(name, MISSING), templar)
+            raw = layers.trusted.get(name, MISSING)
+            scoped, lookups = layers.scoped()
+            # What the run's sources give by themselves, and the same text templated with every variable of the task. A
+            # test of the controller's files reads what a lookup would: what the run's sources give with one is refused.
+            trusted = _converted(part, raw, scoped)
+            if trusted is not MISSING and _reads(raw, layers.scoped_variables(), templar)['tests']:
+                trusted = MISSING
+            templated = _converted(part, raw, templar)
+            reads = ''
+            if templated is not MISSING and trusted != templated:
+                reads = _what_it_reads(raw, layers, scoped, lookups, templar)
             ambient = _converted(part, layers.ambient.get(name, MISSING), templar)
-            message = run_scoped_refusal(part, name, effective, trusted, ambient, layers.origin(name))
+            message = run_scoped_refusal(part, name, effective, trusted, ambient, layers.origin(name), templated, reads)
         if message:
             refusals.append(message)
     return refusals

@@ -11,7 +11,9 @@ below does too.
 The same run holds the role variables that only a source written for the run may give (consent, lock requirements looser
 than the defaults): an inventory of two more hosts, one whose group_vars consent and one whose host_vars loosen the lock
 gate, runs the role (still in check mode) with nothing else, then with the same values in the import's vars, in the
-play's vars and as role parameters.
+play's vars and as role parameters. A group_vars file for all the inventory's hosts gives variables that the import's
+vars read through templates (lock_ok, site_requirements), as does a lookup of the run's environment: refused, where a
+template of variables the import's vars give themselves is kept.
 """
 
 from __future__ import annotations
@@ -82,10 +84,24 @@ REQUIREMENTS = 'harden_backup_vaults_lock_requirements'
 LOOSE = {'require_soft_delete': None}
 CONSENTING = 'consent-group-vars'       # its group's group_vars consent
 LOOSENED = 'loose-host-vars'            # its host_vars loosen the lock gate
+# What the inventory's group_vars/all.yml gives every inventory host: read by templates written for the run.
+SITE = {'lock_ok': True, 'site_requirements': LOOSE}
+# The run's environment, read by a lookup written for the run.
+CONSENT_ENV = 'VAULTLOCK_TEST_CONSENT'
+# Templates in the import's vars: of the inventory's variables, of a lookup, nested in a tier (each refused); of the
+# import's own variables (kept).
+TEMPLATE_CASES = {
+    'template_inventory': {CONSENT: '{{ lock_ok }}', REQUIREMENTS: '{{ site_requirements }}'},
+    'template_lookup': {CONSENT: "{{ lookup('ansible.builtin.env', '%s') }}" % CONSENT_ENV},
+    'template_tier': {'harden_backup_vaults_baselines': [{'name': 'prod', 'match': {'names': ['rsv-prod-*']},
+                                                          'lock_requirements': '{{ site_requirements }}'}]},
+    'template_run_scoped': {CONSENT: '{{ run_ok }}', 'run_ok': 'yes', REQUIREMENTS: '{{ run_requirements }}', 'run_requirements': LOOSE},
+}
 # (result name, host): what each inventory host's cases set, collected at the end of the run as NAME@HOST.
 INVENTORY_RESULTS = [('inventory_only', CONSENTING), ('inventory_only', LOOSENED), ('import_vars', CONSENTING),
                      ('import_vars', LOOSENED), ('play_vars', CONSENTING), ('role_params', CONSENTING),
                      ('vars_files_only', 'localhost'), ('other_role', 'localhost')]
+INVENTORY_RESULTS += [(name, host) for name in TEMPLATE_CASES for host in (CONSENTING, LOOSENED)]
 
 
 def write_inventory(tmp):
@@ -95,6 +111,7 @@ def write_inventory(tmp):
     (directory / 'host_vars').mkdir(exist_ok=True)
     (directory / 'group_vars' / 'consenting.yml').write_text(yaml.safe_dump({CONSENT: True}))
     (directory / 'host_vars' / ('%s.yml' % LOOSENED)).write_text(yaml.safe_dump({REQUIREMENTS: LOOSE}))
+    (directory / 'group_vars' / 'all.yml').write_text(yaml.safe_dump(SITE))
     # What an insider who edits vars files but not the playbook may change: a vars file the play reads (vars_files), and
     # another role's vars/main.yml (a role's vars reach the whole play).
     (tmp / 'site-vars.yml').write_text(yaml.safe_dump({CONSENT: True, REQUIREMENTS: LOOSE}))
@@ -129,7 +146,7 @@ def inventory_plays(tmp):
         dict(common, name='Inventory values', hosts='%s,%s' % (CONSENTING, LOOSENED), tasks=[
             _case('inventory_only', report_dir + 'inventory', empty),
             _case('import_vars', report_dir + 'import', dict(empty, **{CONSENT: True, REQUIREMENTS: LOOSE})),
-        ]),
+        ] + [_case(name, report_dir + name, dict(empty, **role_vars)) for name, role_vars in TEMPLATE_CASES.items()]),
         dict(common, name='Consent in the play\'s vars', hosts=CONSENTING,
              vars=dict(common['vars'], **empty, **{CONSENT: 'yes', 'harden_backup_vaults_report_dir': report_dir + 'play'}),
              tasks=[{'name': 'play_vars: passed', 'ansible.builtin.set_fact': {'play_vars': {'failed': False}}}],
@@ -177,7 +194,7 @@ def shared(module_runner):
     inventory = write_inventory(tmp)
     proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,', '-i', str(inventory),
                            str(path), '--check'],
-                          env=module_runner.env({'ANSIBLE_INVENTORY_ENABLED': 'host_list,ini'}), capture_output=True, text=True,
+                          env=module_runner.env({'ANSIBLE_INVENTORY_ENABLED': 'host_list,ini', CONSENT_ENV: 'true'}), capture_output=True, text=True,
                           timeout=300, check=False)
     assert proc.returncode == 0 and out.exists(), proc.stdout[-4000:] + proc.stderr[-4000:]
     return {'results': json.loads(out.read_text()), 'journal': emulator.journal(), 'output': proc.stdout + proc.stderr}
@@ -230,8 +247,32 @@ def test_consent_and_a_looser_lock_gate_from_vars_files_or_another_role_are_refu
 
 
 @pytest.mark.parametrize('key', ['import_vars@%s' % CONSENTING, 'import_vars@%s' % LOOSENED, 'play_vars@%s' % CONSENTING,
-                                 'role_params@%s' % CONSENTING])
+                                 'role_params@%s' % CONSENTING, 'template_run_scoped@%s' % CONSENTING,
+                                 'template_run_scoped@%s' % LOOSENED])
 def test_the_same_values_written_for_the_run_are_kept(shared, key):
     """The import's vars, the play's vars and role parameters are written for the run: the same consent and lock
     requirements given there count, whatever the inventory says."""
     assert shared['results'][key] == {'failed': False}, (shared['results'][key], shared['output'][-3000:])
+
+
+@pytest.mark.parametrize('name, messages', [
+    ('template_inventory', ['%s: true is given for the run as a template that reads lock_ok, and consents to irreversible changes' % CONSENT,
+                            '%s is given for the run as a template that reads site_requirements, and is looser than the default '
+                            'lock requirements (require_soft_delete: null where the default is on)' % REQUIREMENTS]),
+    ('template_lookup', ['%s: true is given for the run as a template that calls lookup(ansible.builtin.env), and consents' % CONSENT]),
+    ('template_tier', ['harden_backup_vaults_baselines is given for the run as a template that reads site_requirements, and gives lock '
+                       'requirements looser than the defaults (tier prod: require_soft_delete: null where the default is on)']),
+])
+@pytest.mark.parametrize('host', [CONSENTING, LOOSENED])
+def test_a_template_written_for_the_run_that_reads_the_inventory_or_a_lookup_is_refused(shared, name, messages, host):
+    """The import's vars consented and loosened the lock gate through templates of group_vars/all.yml's variables, of the
+    run's environment (a lookup), and nested in a tier: whoever edits group_vars (or the controller's environment) gave the
+    consent again. Refused by the planning task, in check mode, before any request, naming what the template reads (with
+    what the host's own group_vars or host_vars give, refused as before)."""
+    case = shared['results']['%s@%s' % (name, host)]
+    assert case['failed'] is True, (case, shared['output'][-3000:])
+    assert case['task'] == 'Discover vaults and plan the run', case
+    message = case['result']['msg']
+    assert all(text in message for text in messages), message
+    assert 'a template counts only when every variable it reads is itself written for the run, and never with a lookup' in message
+    assert message.endswith('nothing was sent to Azure')

@@ -266,3 +266,20 @@ def test_consent_messages_escape_what_shows_nothing():
     assert _plain('10y\u202e') != '10y\u202e'
     assert '\u202e' not in _plain('10y\u202e') and '\u200b' not in _plain('a\u200bb')
     assert _plain('P10Y') == 'P10Y' and _plain(None) == 'null' and _plain(True) == 'true'
+
+
+def test_a_template_of_the_run_that_gives_the_value_only_with_other_variables_is_refused_saying_what_it_reads():
+    """The run's sources give "{{ lock_ok }}": by themselves nothing (MISSING), with the inventory's lock_ok true. The
+    template message wins over the inventory's own (which would say the inventory gave it)."""
+    message = run_scoped_refusal('allow_irreversible', CONSENT_VAR, True, MISSING, True, FROM_INVENTORY, True, 'reads lock_ok')
+    assert message.startswith('harden_backup_vaults_allow_irreversible: true is given for the run as a template that reads '
+                              'lock_ok, and consents to irreversible changes; a template counts only when every variable it '
+                              'reads is itself written for the run, and never with a lookup'), message
+    assert 'write the value itself there rather than a template' in message and message.endswith('nothing was sent to Azure')
+    # The run's default (a template that gives true by itself) counts; so does a template that does not consent.
+    assert run_scoped_refusal('allow_irreversible', CONSENT_VAR, True, True, True, FROM_INVENTORY, True, '') is None
+    assert run_scoped_refusal('allow_irreversible', CONSENT_VAR, False, MISSING, True, FROM_INVENTORY, False, 'reads x') is None
+    # The role's internal baseline overridden for the run with a template of the inventory's: refused too.
+    baseline = {'immutability': 'locked', 'allow_irreversible': True, 'tiers': []}
+    assert run_scoped_refusal('baseline', 'harden_backup_vaults__baseline', baseline, MISSING, MISSING, FROM_INVENTORY, baseline,
+                              'reads site_baseline').startswith('harden_backup_vaults__baseline is given for the run as a template')

@@ -12,7 +12,8 @@ from ansible.inventory.manager import InventoryManager
 from ansible.parsing.dataloader import DataLoader
 from ansible.playbook.play import Play
 from ansible.template import Templar
-from ansible.utils.vars import load_extra_vars
+from ansible.utils.vars import load_extra_vars, load_options_vars
+from ansible.vars.hostvars import HostVars
 from ansible.vars.manager import VariableManager
 
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._run_scoped import VariableLayers, run_scoped_refusals
@@ -25,24 +26,35 @@ except ImportError:                                     # 2.17: every string is
 
 CONSENT = 'harden_backup_vaults_allow_irreversible'
 REQUIREMENTS = 'harden_backup_vaults_lock_requirements'
-VARIABLES = {'allow_irreversible': CONSENT, 'lock_requirements': REQUIREMENTS}
+TIERS = 'harden_backup_vaults_baselines'
+VARIABLES = {'allow_irreversible': CONSENT, 'lock_requirements': REQUIREMENTS, 'tiers': TIERS}
 LOOSE = {'require_soft_delete': None}
 
 
 @pytest.fixture
 def build(tmp_path, monkeypatch):
     """build(extra_vars=(), play_vars=None, block_vars=None, task_vars=None, group_vars=None, facts=None, included=None)
-    -> (task, task_vars, layers): the one task of a play on host h1 of group g1, as its action plugin sees it."""
+    -> (task, task_vars, layers): the one task of a play on host h1 of group g1, as its action plugin sees it (host h2 of
+    group g2 has lock_ok=true). play_vars as text is the YAML of the play's vars, read from a playbook file as
+    ansible-playbook reads it (its templates trusted, !unsafe kept)."""
     def make(extra_vars=(), play_vars=None, block_vars=None, task_vars=None, group_vars=None, facts=None, included=None):
-        # -e as ansible-playbook gives it (load_extra_vars reads it once per process: its cache is reset for each case).
-        monkeypatch.setattr(context, 'CLIARGS', ImmutableDict(extra_vars=tuple(extra_vars)))
+        # -e and --check as ansible-playbook gives them (load_extra_vars reads -e once per process: its cache is reset).
+        monkeypatch.setattr(context, 'CLIARGS', ImmutableDict(extra_vars=tuple(extra_vars), check=False))
         monkeypatch.setattr(load_extra_vars, 'extra_vars', None, raising=False)
-        (tmp_path / 'hosts.ini').write_text('[g1]\nh1 ansible_connection=local\n')
+        monkeypatch.setattr(load_options_vars, 'options_vars', None, raising=False)
+        (tmp_path / 'hosts.ini').write_text('[g1]\nh1 ansible_connection=local\n[g2]\nh2 ansible_connection=local lock_ok=true\n')
         (tmp_path / 'group_vars').mkdir(exist_ok=True)
         (tmp_path / 'group_vars' / 'g1.yml').write_text(group_vars or '{}\n')
         loader = DataLoader()
         inventory = InventoryManager(loader=loader, sources=[str(tmp_path / 'hosts.ini')])
         manager = VariableManager(loader=loader, inventory=inventory)
+        manager._hostvars = HostVars(inventory=inventory, variable_manager=manager, loader=loader)    # as the strategy does
+        if isinstance(play_vars, str):
+            (tmp_path / 'play-vars.yml').write_text(play_vars)
+            try:
+                play_vars = loader.load_from_file(str(tmp_path / 'play-vars.yml'), trusted_as_template=True)   # 2.19
+            except TypeError:
+                play_vars = loader.load_from_file(str(tmp_path / 'play-vars.yml'))                            # 2.17
         host = inventory.get_host('h1')
         if facts:
             manager.set_nonpersistent_facts(host.name, facts)   # the strategy keys them by host name
@@ -55,7 +67,7 @@ def build(tmp_path, monkeypatch):
         block = {'block': [task]}
         if block_vars:
             block['vars'] = block_vars
-        play = Play.load({'hosts': 'all', 'gather_facts': False, 'vars': play_vars or {}, 'tasks': [block]},
+        play = Play.load({'hosts': 'h1', 'gather_facts': False, 'vars': play_vars or {}, 'tasks': [block]},
                          variable_manager=manager, loader=loader)
         [the_task] = [task for task in tasks_of(play.compile()) if task.name == 'the task']
         variables = manager.get_vars(play=play, host=host, task=the_task)
@@ -72,12 +84,19 @@ def tasks_of(blocks):
             yield item
 
 
+def extra_vars_file(tmp_path, text):
+    """-e @FILE of ``text`` (2.19 templates -e only from a file; 2.17 from inline JSON too)."""
+    (tmp_path / 'extra-vars.yml').write_text(text)
+    return '@%s' % (tmp_path / 'extra-vars.yml')
+
+
 def refusals(task_vars, layers, variables=None):
     """run_scoped_refusals of a harden_plan task that received the values the role makes of task_vars."""
     templar = Templar(loader=DataLoader(), variables=task_vars)
     consent = templar.template(trust_as_template('{{ %s | default(false) | bool }}' % CONSENT))
     requirements = templar.template(trust_as_template('{{ %s | default(none) }}' % REQUIREMENTS))
-    args = {'baseline': {'allow_irreversible': consent}, 'lock_requirements': requirements}
+    tiers = templar.template(trust_as_template('{{ %s | default([]) }}' % TIERS))
+    args = {'baseline': {'allow_irreversible': consent, 'tiers': tiers}, 'lock_requirements': requirements}
     return run_scoped_refusals(variables or VARIABLES, args, templar, layers)
 
 
@@ -134,3 +153,148 @@ def test_a_task_without_its_variable_manager_refuses_what_needs_the_check(build)
     assert VariableLayers.of(task, task_vars) is None
     [message] = refusals(task_vars, None)
     assert 'cannot be told here' in message
+
+
+# A template written for the run counts only when every variable it reads is written for the run too, judged by rendering
+# it with nothing but the run's sources; a lookup never counts. Before, "{{ lock_ok }}" in the play's vars with
+# lock_ok: true in group_vars consented: whoever edits group_vars consented again.
+@pytest.mark.parametrize('where', ['play_vars', 'extra_vars', 'block_vars', 'task_vars'])
+def test_a_template_written_for_the_run_that_reads_group_vars_is_refused(build, tmp_path, where):
+    template = '{{ lock_ok }}'
+    given = {'play_vars': {'play_vars': '%s: "%s"\n' % (CONSENT, template)},
+             'extra_vars': {'extra_vars': [extra_vars_file(tmp_path, '%s: "%s"\n' % (CONSENT, template))]},
+             'block_vars': {'block_vars': {CONSENT: trust_as_template(template)}},
+             'task_vars': {'task_vars': {CONSENT: trust_as_template(template)}}}[where]
+    _task, task_vars, layers = build(group_vars='lock_ok: true\n', **given)
+    [message] = refusals(task_vars, layers)
+    assert message.startswith('%s: true is given for the run as a template that reads lock_ok, and consents to irreversible '
+                              'changes' % CONSENT), message
+    assert 'write the value itself there rather than a template, or give each variable the template reads for the run too' in message
+    assert message.endswith('nothing was sent to Azure')
+
+
+@pytest.mark.parametrize('template, given, reads', [
+    ('{{ lock_ok }}', {'facts': {'lock_ok': True}}, 'reads lock_ok'),                        # set_fact
+    ('{{ lock_ok }}', {'included': {'lock_ok': 'yes'}}, 'reads lock_ok'),                    # include_vars
+    ("{{ hostvars['h2'].lock_ok }}", {}, 'reads hostvars'),                                 # another host's inventory
+    ("{{ groups['g2'] | length > 0 }}", {}, 'reads groups'),                                # the inventory's groups
+    ("{{ 'g1' in group_names }}", {}, 'reads group_names'),                                 # the host's groups
+    ('{{ lock_ok | default(false) }}', {'group_vars': 'lock_ok: true\n'}, 'reads lock_ok'),  # the run said false
+    ('{{ switch }}', {'group_vars': 'switch: "{{ lock_ok }}"\nlock_ok: true\n'}, 'reads switch'),
+])
+def test_a_template_that_reads_what_is_not_written_for_the_run_is_refused(build, template, given, reads):
+    _task, task_vars, layers = build(play_vars='%s: "%s"\n' % (CONSENT, template), **given)
+    [message] = refusals(task_vars, layers)
+    assert message.startswith('%s: true is given for the run as a template that %s, and consents' % (CONSENT, reads)), message
+
+
+@pytest.mark.parametrize('template, called', [
+    ("{{ lookup('env', 'VAULTLOCK_TEST_CONSENT') }}", 'lookup(env)'),
+    ("{{ lookup('file', 'consent.txt') }}", 'lookup(file)'),
+    ("{{ lookup('pipe', 'echo true') }}", 'lookup(pipe)'),
+    ("{{ query('env', 'VAULTLOCK_TEST_CONSENT') | first }}", 'lookup(env)'),
+])
+def test_a_lookup_in_a_template_written_for_the_run_is_refused(build, tmp_path, monkeypatch, template, called):
+    monkeypatch.setenv('VAULTLOCK_TEST_CONSENT', 'true')
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / 'consent.txt').write_text('true\n')
+    _task, task_vars, layers = build(play_vars='%s: "%s"\n' % (CONSENT, template.replace('"', '\\"')))
+    [message] = refusals(task_vars, layers)
+    assert message.startswith('%s: true is given for the run as a template that calls %s, and consents' % (CONSENT, called)), message
+
+
+@pytest.mark.parametrize('test', ['file', 'ansible.builtin.exists'])
+def test_a_test_of_the_controller_s_files_in_a_template_written_for_the_run_is_refused(build, tmp_path, test):
+    # A flag file on the controller consents as lookup('file') would.
+    (tmp_path / 'consent.flag').write_text('')
+    _task, task_vars, layers = build(play_vars='%s: "{{ flag is %s }}"\nflag: %s\n' % (CONSENT, test, tmp_path / 'consent.flag'))
+    [message] = refusals(task_vars, layers)
+    assert message.startswith('%s: true is given for the run as a template that tests the controller\'s files (%s), and consents'
+                              % (CONSENT, test)), message
+    # The pure test of a path's form reads nothing: kept.
+    _task, task_vars, layers = build(play_vars='%s: "{{ \'/x\' is abs }}"\n' % CONSENT)
+    assert refusals(task_vars, layers) == []
+
+
+def test_a_lookup_in_a_variable_the_template_reads_is_refused_with_both(build, monkeypatch):
+    monkeypatch.setenv('VAULTLOCK_TEST_CONSENT', 'yes')
+    _task, task_vars, layers = build(play_vars='%s: "{{ switch }}"\nswitch: "{{ lookup(\'env\', \'VAULTLOCK_TEST_CONSENT\') }}"\n' % CONSENT)
+    [message] = refusals(task_vars, layers)
+    assert 'as a template that reads switch and calls lookup(env), and consents' in message, message
+
+
+def test_a_run_scoped_variable_overridden_by_set_fact_is_refused(build):
+    # run_ok is false in the play's vars, which the run wrote; set_fact (above play vars) made it true.
+    _task, task_vars, layers = build(play_vars='%s: "{{ run_ok }}"\nrun_ok: false\n' % CONSENT, facts={'run_ok': True})
+    [message] = refusals(task_vars, layers)
+    assert message.startswith('%s: true is given for the run as a template that reads run_ok, and consents' % CONSENT), message
+
+
+@pytest.mark.parametrize('play_vars, extra_vars', [
+    ('%s: "{{ run_ok }}"\nrun_ok: true\n' % CONSENT, []),                               # a play var
+    ('%s: "{{ run_ok }}"\n' % CONSENT, ['run_ok=yes']),                                   # -e
+    ('%s: "{{ a }}"\na: "{{ b and not c }}"\nb: true\nc: false\n' % CONSENT, []),          # through play vars
+    ('%s: "{{ not ansible_check_mode }}"\n' % CONSENT, []),                              # the command line (no --check)
+    ('%s: "{{ lock_ok | default(true) }}"\n' % CONSENT, []),                             # the run's own default
+])
+def test_a_template_of_what_is_written_for_the_run_is_kept(build, play_vars, extra_vars):
+    # The inventory gives lock_ok and run_ok too: the run's template reads them from the run's own sources, or its default.
+    _task, task_vars, layers = build(play_vars=play_vars, extra_vars=extra_vars, group_vars='lock_ok: true\nrun_ok: false\n')
+    assert refusals(task_vars, layers) == []
+
+
+def test_an_unsafe_template_does_not_consent(build):
+    # !unsafe: the text itself, never templated: "{{ lock_ok }}" is no consent (| bool makes it false), so there is nothing
+    # to refuse, and the inventory's lock_ok consents to nothing.
+    _task, task_vars, layers = build(play_vars='%s: !unsafe "{{ lock_ok }}"\n' % CONSENT, group_vars='lock_ok: true\n')
+    templar = Templar(loader=DataLoader(), variables=task_vars)
+    assert templar.template(trust_as_template('{{ %s | bool }}' % CONSENT)) is False
+    assert refusals(task_vars, layers) == []
+
+
+def indented(text):
+    """YAML ``text`` as the value of a key on the line above."""
+    return ''.join('  %s\n' % line for line in text.splitlines())
+
+
+TIER = '- name: prod\n  match: {names: [rsv-prod-*]}\n  immutability: locked\n'
+
+
+@pytest.mark.parametrize('tiers, group_vars', [
+    (TIER + '  lock_requirements: "{{ loose }}"\n', 'loose: {require_soft_delete: null}\n'),
+    (TIER + '  lock_requirements: {require_soft_delete: "{{ rsd }}"}\n', 'rsd: false\n'),
+    ('"{{ inventory_tiers }}"', 'inventory_tiers: [{name: prod, match: {names: [x]}, lock_requirements: {require_soft_delete: null}}]\n'),
+])
+def test_a_template_nested_in_the_tiers_that_loosens_the_lock_gate_is_refused(build, tiers, group_vars):
+    _task, task_vars, layers = build(play_vars='%s:\n%s' % (TIERS, indented(tiers)), group_vars=group_vars)
+    [message] = refusals(task_vars, layers)
+    assert message.startswith('%s is given for the run as a template that reads ' % TIERS), message
+    assert 'gives lock requirements looser than the defaults (tier prod: require_soft_delete: ' in message
+
+
+def test_a_nested_template_of_run_scoped_tiers_is_kept(build):
+    tiers = TIER + '  lock_requirements: {require_soft_delete: "{{ rsd }}"}\n'
+    _task, task_vars, layers = build(play_vars='rsd: false\n%s:\n%s' % (TIERS, indented(tiers)),
+                                     group_vars='rsd: "on"\n')
+    assert refusals(task_vars, layers) == []
+
+
+def test_loose_lock_requirements_templated_from_group_vars_are_refused(build, tmp_path):
+    _task, task_vars, layers = build(extra_vars=[extra_vars_file(tmp_path, '%s: "{{ loose }}"\n' % REQUIREMENTS)],
+                                     group_vars='loose: {require_soft_delete: null}\n')
+    [message] = refusals(task_vars, layers)
+    assert message.startswith('%s is given for the run as a template that reads loose, and is looser than the default lock '
+                              'requirements (require_soft_delete: null where the default is on)' % REQUIREMENTS), message
+
+
+def test_the_role_s_internal_baseline_templated_from_group_vars_is_refused(build, tmp_path):
+    # The role's own baseline (its vars/main.yml) is refused only when the ambient layer gives it; one the run overrides
+    # with a template of the inventory's was taken as the role's own.
+    name = 'harden_backup_vaults__baseline'
+    _task, task_vars, layers = build(extra_vars=[extra_vars_file(tmp_path, '%s: "{{ site_baseline }}"\n' % name)],
+                                     group_vars='site_baseline: {immutability: locked, allow_irreversible: true}\n')
+    templar = Templar(loader=DataLoader(), variables=task_vars)
+    args = {'baseline': templar.template(trust_as_template('{{ %s }}' % name)), 'lock_requirements': None}
+    [message] = run_scoped_refusals({'baseline': name}, args, templar, layers)
+    assert message.startswith('%s is given for the run as a template that reads site_baseline, and consents to irreversible '
+                              'changes (allow_irreversible: true)' % name), message

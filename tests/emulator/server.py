@@ -30,7 +30,7 @@ CONTROL_PREFIX = "/_emulator/"
 GRAPH_PATH = "/providers/microsoft.resourcegraph/resources"
 THROTTLE_MODES = ("off", "azure")
 SETTINGS = ("page_size", "policy_put_async", "lro_fail", "lro_retry_after", "throttle",
-            "arg_tenant_subscription_limit", "graph_page_size", "graph_live", "graph_unserved")
+            "arg_tenant_subscription_limit", "graph_page_size", "graph_live", "graph_unserved", "graph_lag_s")
 
 WRITE_ACTIONS = {"PUT": "write", "PATCH": "write", "POST": "action", "DELETE": "delete"}
 
@@ -75,7 +75,8 @@ class Emulator:
         self.default_settings = {"page_size": page_size, "policy_put_async": False, "lro_fail": None,
                                  "lro_retry_after": lro.DEFAULT_RETRY_AFTER,
                                  "throttle": throttle_mode, "arg_tenant_subscription_limit": graph.TENANT_SUBSCRIPTION_LIMIT,
-                                 "graph_page_size": None, "graph_live": None, "graph_unserved": None}
+                                 "graph_page_size": None, "graph_live": None, "graph_unserved": None,
+                                 "graph_lag_s": graph.DEFAULT_LAG_S}
         self.settings = dict(self.default_settings)
         # Throttling (settings throttle: azure) and long-running operations (lro.py) run on a clock that tests can
         # freeze and advance (control clock).
@@ -87,7 +88,7 @@ class Emulator:
         # still counts and reports them, against a larger quota that the tests do not exhaust (Learn: "The quota value
         # is determined by many factors"; its size here is assumed).
         self.arg_quota_raised = throttle.ArgQuota(self.clock, queries=throttle.ARG_RAISED_QUERIES)
-        self.graph = graph.Graph(self.store, self.settings)
+        self.graph = graph.Graph(self.store, self.settings, clock=self.clock)
         self.token_lifetime = token_lifetime
         self.base_url = ""
         self.arm: Arm | None = None
@@ -477,7 +478,12 @@ class Handler(BaseHTTPRequestHandler):
                 status, extra, payload = emu.graph.handle(request, client_id)
                 extra["x-ms-resource-graph-request-duration"] = _duration(time.time() - began)
             else:
-                status, extra, payload = emu.arm.handle(request)
+                # Resource Graph's index learns of a write graph_lag_s after ARM carried it out (graph.py, DEFAULT_LAG_S).
+                mark = emu.graph.before_write(path) if is_write else None
+                try:
+                    status, extra, payload = emu.arm.handle(request)
+                finally:
+                    emu.graph.after_write(mark)
             if fault and fault.get("after") and self._send_fault(fault, entry, headers):
                 # The request was carried out; the answer is lost or replaced (an unknown outcome for the client).
                 return
@@ -640,6 +646,9 @@ class Handler(BaseHTTPRequestHandler):
             emu.reset(keep_journal=query.get("keep_journal") == "1")
             self._send(200, {"reset": True, **emu.store.count()})
         elif cmd == ("POST", "fleet"):
+            # ?lagged=1: the new fleet stands for changes made through ARM just now; Resource Graph shows the vaults as they
+            # were for graph_lag_s (graph.Graph.changed_all), as it would after real writes (a test of a stale row).
+            held = emu.graph.capture() if query.get("lagged") == "1" else None
             try:
                 emu.store.load(data)
             except (FleetError, KeyError, TypeError, ValueError) as exc:
@@ -650,6 +659,8 @@ class Handler(BaseHTTPRequestHandler):
                     emu.journal.clear()
                 emu.faults = []
             emu.reset_throttling()
+            if held is not None:
+                emu.graph.changed_all(held)
             self._send(200, emu.store.count())
         elif cmd == ("GET", "resource"):
             found = emu.store.find(query.get("id", ""))

@@ -28,6 +28,8 @@ READER_ID = "c0ffee00-0000-4000-8000-000000000002"
 AUDIENCE = "https://management.emulator.local/"
 CONTROL_PREFIX = "/_emulator/"
 GRAPH_PATH = "/providers/microsoft.resourcegraph/resources"
+# Learn, request-limits-and-throttling (the hourly limits per principal that preceded the token buckets).
+HOURLY_LIMITS = {"reads": 12000, "writes": 1200, "deletes": 15000}
 THROTTLE_MODES = ("off", "azure")
 SETTINGS = ("page_size", "policy_put_async", "lro_fail", "lro_retry_after", "throttle",
             "arg_tenant_subscription_limit", "graph_page_size", "graph_live", "graph_unserved", "graph_lag_s")
@@ -169,13 +171,17 @@ class Emulator:
                 return dict(fault)
         return None
 
-    def remaining(self, sid: str, write: bool) -> int:
+    def remaining(self, sid: str, op: str) -> tuple:
+        """(principal's, global) requests of ``op`` (reads, writes, deletes) left this hour when throttling is off: Learn's
+        hourly limits (12,000 reads, 1,200 writes, 15,000 deletes), the global count 15 times as many (Learn's factor for
+        the token buckets; hourly counts **assumed**)."""
         hour = int(time.time() // 3600)
-        key = (sid.lower(), write, hour)
+        key = (sid.lower(), op, hour)
         with self.lock:
             self.rate[key] = self.rate.get(key, 0) + 1
             used = self.rate[key]
-        return max(0, (1199 if write else 11999) - used + 1)
+        limit = HOURLY_LIMITS.get(op, HOURLY_LIMITS["reads"])
+        return max(0, limit - used), max(0, limit * 15 - used)
 
 
 def _duration(seconds: float) -> str:
@@ -465,7 +471,13 @@ class Handler(BaseHTTPRequestHandler):
                                "'%s' or the scope is invalid. If access was recently granted, please refresh your credentials."
                                % (oid, oid, _action(path, self.command), path.rstrip("/")))
             if sid and not emu.throttling:
-                headers["x-ms-ratelimit-remaining-subscription-" + ("writes" if is_write else "reads")] = str(emu.remaining(sid, is_write))
+                # The headers Learn documents (request-limits-and-throttling, "Remaining requests"): the principal's and the
+                # global count of the request's operation type (a DELETE reports deletes), on every answer; the counts are
+                # the hourly ones (assumed) while throttling is off.
+                op = throttle.operation_type(self.command) if not is_graph else "reads"
+                mine, shared = emu.remaining(sid, op)
+                headers["x-ms-ratelimit-remaining-subscription-" + op] = str(mine)
+                headers["x-ms-ratelimit-remaining-subscription-global-" + op] = str(shared)
             try:
                 parsed = json.loads(body) if body else None
                 if self.command in ("PUT", "PATCH", "POST"):

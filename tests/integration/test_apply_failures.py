@@ -8,6 +8,9 @@ irreversible write is sent twice or after a step whose outcome is unknown."""
 
 from __future__ import annotations
 
+import email.utils
+import time
+
 import pytest
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.client import AzureSession
@@ -340,3 +343,23 @@ def test_a_stale_row_that_says_locked_while_arm_says_enabled_is_not_taken_for_a_
     assert all((r.get('vault') or {}).get('immutability') != 'locked' for r in reported), reported
     assert immutability(emulator, 'rsv-c') == 'Unlocked'
     assert lock_writes(emulator, 'bv-b') == [('Unlocked', 202), ('Locked', 202)]
+
+
+def test_a_429_on_an_operation_poll_is_retried_as_a_read_and_the_write_is_not_sent_again(emulator, monkeypatch):
+    """ARM throttles an operation status poll (a GET): 429 with Retry-After as an HTTP date (RFC 9110; azure-core and the
+    pacer read both forms). The poll is retried after that date as a read; the accepted PATCH it follows is never re-sent
+    (its outcome is known: accepted), and the lock follows once the poll says Succeeded."""
+    for key, value in emulator.env.items():
+        monkeypatch.setenv(key, value)
+    session = AzureSession({'polling_interval': 0.05, 'api_retries': 2, 'wait_timeout': 30})
+    emulator.load_fleet(fleet())
+    drift = plan(session)
+    emulator.clear_journal()
+    emulator.fault(method='GET', path_regex='/backupVaults/bv-b/operationStatus/', status=429, times=1,
+                   retry_after=email.utils.formatdate(time.time() + 2, usegmt=True))
+    rows = results(apply(session, drift))
+    assert rows[('bv-b', 'immutability')]['failed'] is False
+    assert lock_writes(emulator, 'bv-b') == [('Unlocked', 202), ('Locked', 202)] and immutability(emulator, 'bv-b') == 'Locked'
+    polls = [e for e in emulator.journal() if e['method'] == 'GET' and '/backupvaults/bv-b/operationstatus/' in e['path'].lower()]
+    assert [e['status'] for e in polls[:2]] == [429, 200] and polls[0]['path'] == polls[1]['path']
+    assert polls[1]['time'] - polls[0]['time'] >= 0.9   # the date's whole second, not at once

@@ -354,6 +354,9 @@ class _Backend:
 
     def _with_status(self, exc):
         """An unreadable answer whose SDK error does not carry the HTTP status: take it from the pipeline."""
+        explain = getattr(self.session, 'explain', None)
+        if explain is not None:
+            exc = explain(exc)   # an HTTP 401: which credential's token Azure refused
         status = getattr(self.session, 'last_status', lambda: None)()
         if exc.code != 'InvalidResponseBody' or exc.status is not None or status is None:
             return exc

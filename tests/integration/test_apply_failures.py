@@ -243,6 +243,10 @@ def test_a_second_expired_token_answer_fails_the_vault_as_before_and_the_write_w
     bv_b = done[('bv-b', 'immutability')]
     assert bv_b['failed'] is True and 'HTTP 401' in bv_b['msg'] and immutability(emulator, 'bv-b') == 'Unlocked'
     assert lock_writes(emulator, 'rsv-c') == [('Unlocked', 202), ('Locked', 202)]
+    # The error names the credential whose tokens were refused, and says the new one was refused too (no further resend).
+    for msg in (bv_b['msg'], done[('rsv-a', 'retention')]['msg']):
+        assert 'refused the access token of the service principal (client secret), also the new token of a newly built ' \
+               'credential' in msg and 'Traceback' not in msg, msg
 
 
 @pytest.mark.parametrize('code, headers', [
@@ -257,6 +261,7 @@ def test_any_other_401_is_not_sent_again(emulator, session, code, headers):
     done = results(apply(session, drift))
     assert lock_writes(emulator, 'bv-b') == [('Unlocked', 202), ('Locked', 401)]
     assert done[('bv-b', 'immutability')]['failed'] is True and session.credential.renewals == 0
+    assert 'refused the access token of the service principal (client secret); check client_id' in done[('bv-b', 'immutability')]['msg']
 
 
 def test_a_read_refused_for_an_expired_token_at_the_gateway_is_sent_once_more_with_a_new_token(emulator, session):

@@ -516,6 +516,9 @@ class ResourceGraph:
             except azure_errors() as exc:
                 self.pacer.failed()
                 error = from_exception(exc, OPERATION)
+                explain = getattr(self.session, 'explain', None)
+                if explain is not None:
+                    error = explain(error)   # an HTTP 401: which credential's token Azure refused
                 if attempt < self.retries and error.status is None:
                     attempt += 1
                     self._wait(self._backoff(attempt))

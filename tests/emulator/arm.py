@@ -673,10 +673,12 @@ class Arm:
         running = lro.running(op, self.clock)
         if which == "operationstatus":
             # Recorded shapes (whole bodies, tests/unit/emulator/test_real_bodies_whole.py): Recovery Services answers id, name
-            # and status only, running or ended (azure-cli test_vault_soft_delete_basic: InProgress, then Succeeded), and its
-            # InProgress answer carries the Azure-AsyncOperation header again; a Backup vault's ended operation adds startTime
-            # and endTime (azure-cli-extensions test_dataprotection_backup_vault_update). A running Backup vault operation was
-            # never recorded: id, name, status and startTime (**assumed**, its ended shape without endTime).
+            # and status only while running (azure-cli test_vault_soft_delete_basic: a create, InProgress), with the
+            # Azure-AsyncOperation header again, and for an ended DELETE (same recording, the vault delete: Succeeded); an
+            # ended Recovery Services PUT or PATCH adds startTime and endTime (spec example GetOperationStatus, no recording
+            # says otherwise), as a Backup vault's ended operation does (azure-cli-extensions
+            # test_dataprotection_backup_vault_update). A running Backup vault operation was never recorded: id, name,
+            # status and startTime (**assumed**, its ended shape without endTime).
             here = {"id": op["target"] + "/operationStatus/" + op_id, "name": op_id}
             if running:
                 if kind == "rs":
@@ -684,7 +686,7 @@ class Arm:
                     return 200, headers, dict(here, status="InProgress")
                 return 200, self._retry_after(op), dict(here, status="InProgress", startTime=op["startTime"])
             status = dict(here, status=op["status"])
-            if kind != "rs":
+            if kind != "rs" or op.get("method") != "DELETE":
                 status.update(startTime=op["startTime"], endTime=op["endTime"])
             if op.get("error"):
                 status["error"] = op["error"]

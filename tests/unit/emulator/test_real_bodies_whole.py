@@ -139,6 +139,20 @@ def test_operation_status_bodies_are_the_recorded_ones(emulator, name, excerpt):
         assert their_headers - {"content-length"} <= headers, (their_headers, headers)
 
 
+def test_an_ended_recovery_services_delete_status_is_the_recorded_one(emulator):
+    """The recording's last interaction: the vault delete's operation status, ended: id, name and status only (an ended
+    PUT or PATCH also has startTime and endTime: spec example GetOperationStatus)."""
+    sequence = load_real("replay/B_rs_softdelete_basic.json")["sequence"]
+    (_running, _headers), (recorded, _kept) = _recorded_polls("recoveryservices_vault_create_softdelete.excerpt.json")
+    emulator.load_fleet(start_fleet(sequence))
+    path = next(step for step in sequence if step["method"] == "PUT")
+    assert emulator.arm_request("PUT", path["path"], path["api"], path["body"]).status_code == 201
+    gone = emulator.arm_request("DELETE", path["path"], path["api"])
+    assert gone.status_code == 202
+    mine = emulator.arm_request("GET", gone.headers["Azure-AsyncOperation"]).json()
+    assert sorted(mine) == sorted(recorded) and mine["status"] == recorded["status"] == "Succeeded"
+
+
 # Every recorded GET of a Recovery Services vault (ps-rs-immutability at 2024-02-01, a vault just created;
 # ps-rs-enhancedpolicy at 2026-01-01, an old one) with the api-version it was read at.
 RS_VAULT_GETS = (("ps-rs-immutability/get-unlocked.json", "2024-02-01"), ("ps-rs-enhancedpolicy/get-hiagaVault.json", "2026-01-01"))

@@ -44,6 +44,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._rules import RULE
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import mapping
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import RETRY_AFTER_MAX
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.transport import endpoint_authority
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.pacing import retry_after_seconds
 
 # Every pattern below is used with fullmatch(): Python's `$` also matches before a final newline, so a name such as
 # 'rsv-01\n' would pass a match() against '...$' and reach a request URL.
@@ -197,9 +198,10 @@ def _retry_after(headers, default):
     try:
         if headers.get('retry-after') is None and headers.get('retry-after-ms') is not None:
             return max(0.0, min(float(headers['retry-after-ms']) / 1000.0, RETRY_AFTER_MAX))
-        return max(0.0, min(float(headers.get('retry-after')), RETRY_AFTER_MAX))
     except (TypeError, ValueError):
         return float(default)
+    seconds = retry_after_seconds(headers.get('retry-after'))   # seconds or an HTTP date (RFC 9110)
+    return float(default) if seconds is None else min(seconds, RETRY_AFTER_MAX)
 
 
 def arm_path(*segments):
@@ -353,6 +355,9 @@ class _Backend:
 
     def _with_status(self, exc):
         """An unreadable answer whose SDK error does not carry the HTTP status: take it from the pipeline."""
+        explain = getattr(self.session, 'explain', None)
+        if explain is not None:
+            exc = explain(exc)   # an HTTP 401: which credential's token Azure refused
         status = getattr(self.session, 'last_status', lambda: None)()
         if exc.code != 'InvalidResponseBody' or exc.status is not None or status is None:
             return exc

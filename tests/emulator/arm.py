@@ -673,12 +673,22 @@ class Arm:
                            "The operation '%s' was not found for vault '%s' in resource group '%s'." % (op_id, name, rg_entry["name"]))
         running = lro.running(op, self.clock)
         if which == "operationstatus":
+            # Recorded shapes (whole bodies, tests/unit/emulator/test_real_bodies_whole.py): Recovery Services answers id, name
+            # and status only while running (azure-cli test_vault_soft_delete_basic: a create, InProgress), with the
+            # Azure-AsyncOperation header again, and for an ended DELETE (same recording, the vault delete: Succeeded); an
+            # ended Recovery Services PUT or PATCH adds startTime and endTime (spec example GetOperationStatus, no recording
+            # says otherwise), as a Backup vault's ended operation does (azure-cli-extensions
+            # test_dataprotection_backup_vault_update). A running Backup vault operation was never recorded: id, name,
+            # status and startTime (**assumed**, its ended shape without endTime).
+            here = {"id": op["target"] + "/operationStatus/" + op_id, "name": op_id}
             if running:
-                # The recorded shape of a running operation: id, name and status only.
-                return 200, self._retry_after(op), {"id": op["target"] + "/operationStatus/" + op_id, "name": op_id,
-                                                    "status": "InProgress", "startTime": op["startTime"]}
-            status = {"id": op["target"] + "/operationStatus/" + op_id, "name": op_id, "status": op["status"],
-                      "startTime": op["startTime"], "endTime": op["endTime"]}
+                if kind == "rs":
+                    headers = dict(self._retry_after(op), **{"Azure-AsyncOperation": self.url(req.path, req.query.get("api-version", ""))})
+                    return 200, headers, dict(here, status="InProgress")
+                return 200, self._retry_after(op), dict(here, status="InProgress", startTime=op["startTime"])
+            status = dict(here, status=op["status"])
+            if kind != "rs" or op.get("method") != "DELETE":
+                status.update(startTime=op["startTime"], endTime=op["endTime"])
             if op.get("error"):
                 status["error"] = op["error"]
             return 200, {}, status

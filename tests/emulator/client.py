@@ -104,8 +104,10 @@ class EmulatorClient:
         """``keep_journal``: the journal stays (journal positions of a running playbook stay valid)."""
         self._call("POST", "reset", params={"keep_journal": "1"} if keep_journal else None)
 
-    def load_fleet(self, doc: dict, keep_journal: bool = False) -> dict:
-        return self._call("POST", "fleet", doc, params={"keep_journal": "1"} if keep_journal else None).json()
+    def load_fleet(self, doc: dict, keep_journal: bool = False, lagged: bool = False) -> dict:
+        """``lagged``: the fleet stands for changes made through ARM now; Resource Graph shows the old vaults for graph_lag_s."""
+        params = dict({"keep_journal": "1"} if keep_journal else {}, **({"lagged": "1"} if lagged else {}))
+        return self._call("POST", "fleet", doc, params=params or None).json()
 
     def fault(self, **kw) -> list:
         kw.setdefault("times", 1)

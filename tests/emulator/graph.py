@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import base64
 import collections
+import copy
 import datetime
 import hashlib
 import json
+import re
 import threading
 import uuid
 
@@ -25,6 +27,7 @@ from . import items as item_bodies
 from . import kql, versions
 from .errors import ArmError
 from .store import rs_vault_body
+from .throttle import VirtualClock
 
 # Stable versions of the resources query (azure-rest-api-specs specification/resourcegraph/resource-manager/
 # Microsoft.ResourceGraph/stable/2021-03-01, 2022-10-01 and 2024-04-01/resourcegraph.json @af408c4a98d8).
@@ -42,6 +45,18 @@ RS_POLICY_TYPE = "microsoft.recoveryservices/vaults/backuppolicies"
 # when they are asked for.
 LIVE_MODES = ("add", "remove", "reorder")
 LIVE_PREFIX = "aaa-live-"
+# Setting graph_lag_s: Resource Graph is eventually consistent. Learn ("What is Azure Resource Graph?", "How Resource Graph
+# is kept current"): when a resource changes, Azure Resource Manager notifies Resource Graph, which then updates its
+# database (and also runs regular full scans); Learn's Resource Graph pages say changes show "within seconds to minutes".
+# The live service's guarantee is quoted in Azure/azure-dev#540: 95 % of changes in Resource Graph within 30 s, no upper
+# bound. The emulator answers every query from the index as ARM was ``graph_lag_s`` seconds earlier (by the emulator's
+# clock): a vault, its policies and items as they were then, and a provisioningState Updating/Provisioning of a write that
+# was running then (ARM's own view, Arm.vault_view). The default is small so tests stay fast; a test of the lag sets a
+# larger one and moves the clock. One fixed lag for every change (no spread, no change ever later than the lag) is
+# **assumed**. Deleting a vault through ARM removes its rows at once (not modelled: the collection deletes nothing).
+DEFAULT_LAG_S = 0.2
+_VAULT_PATH = re.compile(r"^/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/(Microsoft\.RecoveryServices/vaults|"
+                         r"Microsoft\.DataProtection/backupVaults)/([^/]+)", re.IGNORECASE)
 INVALID_QUERY = {"code": "InvalidQuery", "message": "Query is invalid. Please refer to the documentation for the Azure Resource "
                                                     "Graph service and fix the error before retrying."}
 
@@ -82,8 +97,10 @@ def _row(sub, rg_name, tenant, rid, name, rtype, props, location="", tags=None, 
             "extendedLocation": None}
 
 
-def table_rows(store, table: str, subs: list) -> list:
-    """Shallow rows of a table over the given subscription entries (the caller holds the store lock)."""
+def table_rows(store, table: str, subs: list, view=None) -> list:
+    """Shallow rows of a table over the given subscription entries (the caller holds the store lock). ``view(kind,
+    vault)``: the vault record as the index holds it (Graph.indexed: a record of graph_lag_s ago, or None when the index
+    does not hold the vault yet); without it, the store's."""
     tenant = store.tenant_id
     rows = []
     for sub in subs:
@@ -99,6 +116,10 @@ def table_rows(store, table: str, subs: list) -> list:
                 continue
             for kind in ("rs", "dp"):
                 for vault in rg_entry[kind].values():
+                    if view is not None:
+                        vault = view(kind, vault)
+                        if vault is None:
+                            continue
                     body = vault["body"]
                     if table == "resources":
                         rows.append(_row(sub, rg, tenant, body["id"], body["name"], body["type"], body.get("properties"),
@@ -126,17 +147,115 @@ def _unb64(text: str):
 class Graph:
     """Resource Graph over a Store. ``handle()`` is transport-free, like ``Arm.handle()``."""
 
-    def __init__(self, store, settings: dict):
+    def __init__(self, store, settings: dict, clock=None):
         self.store = store
         self.settings = settings
+        self.clock = clock if clock is not None else VirtualClock()
         self._lock = threading.Lock()
         self._snapshots = collections.OrderedDict()
         self._moving = {}
+        # Vault id (lower-cased) -> [(changed at, record copy or None), ...], oldest first: the versions of a vault ARM
+        # changed within the last graph_lag_s (the first one: before the first of those changes; None: not there).
+        self._history = {}
 
     def reset(self):
+        """No continuations, and the index caught up with the store (a fleet load or reset is indexed at once)."""
         with self._lock:
             self._snapshots.clear()
             self._moving.clear()
+            self._history.clear()
+
+    # ------------------------------------------------------------------ the index's lag (setting graph_lag_s)
+    def lag_s(self) -> float:
+        value = self.settings.get("graph_lag_s")
+        return max(0.0, float(DEFAULT_LAG_S if value is None else value))
+
+    @staticmethod
+    def _copy(record):
+        if record is None:
+            return None
+        return {"body": copy.deepcopy(record["body"]), "policies": copy.deepcopy(record.get("policies") or {}),
+                "items": copy.deepcopy(record.get("items") or {})}
+
+    def _record(self, path):
+        """(id key, record or None) of the vault an ARM path is about, or (None, None) (the caller holds the store lock)."""
+        match = _VAULT_PATH.match(path or "")
+        if not match:
+            return None, None
+        sid, rg, namespace, name = match.groups()
+        kind = "rs" if namespace.lower().startswith("microsoft.recoveryservices") else "dp"
+        key = ("/subscriptions/%s/resourceGroups/%s/providers/%s/%s" % (sid, rg, namespace, name)).lower()
+        return key, self.store.vault(sid, rg, kind, name)
+
+    def before_write(self, path):
+        """An ARM write of ``path`` is about to run: keep the vault as the index holds it now. Returns a mark for after_write."""
+        with self.store.lock:
+            key, record = self._record(path)
+            if key is None:
+                return None
+            with self._lock:
+                if key not in self._history:
+                    self._history[key] = [(float("-inf"), self._copy(record))]
+        return path
+
+    def after_write(self, mark):
+        """The write of ``mark`` (before_write's) has run: its outcome reaches the index graph_lag_s from now."""
+        if mark is None:
+            return
+        with self.store.lock:
+            key, record = self._record(mark)
+            with self._lock:
+                if key in self._history:
+                    self._history[key].append((self.clock.now(), self._copy(record)))
+
+    def capture(self) -> dict:
+        """Every vault as the index holds it now (before a fleet load that stands for changes made through ARM)."""
+        with self.store.lock:
+            held = {}
+            for sub in self.store.subs.values():
+                for rg_entry in sub["rgs"].values():
+                    for kind in ("rs", "dp"):
+                        for record in rg_entry[kind].values():
+                            held[str(record["body"].get("id") or "").lower()] = self._copy(self._indexed_locked(kind, record))
+            return held
+
+    def changed_all(self, held: dict):
+        """The fleet now loaded changed every vault of ``held`` (capture's) now: the index shows the old ones for graph_lag_s,
+        and a vault that is new from now on."""
+        now = self.clock.now()
+        with self.store.lock:
+            with self._lock:
+                for sub in self.store.subs.values():
+                    for rg_entry in sub["rgs"].values():
+                        for kind in ("rs", "dp"):
+                            for record in rg_entry[kind].values():
+                                key = str(record["body"].get("id") or "").lower()
+                                self._history[key] = [(float("-inf"), held.get(key)), (now, self._copy(record))]
+
+    def _indexed_locked(self, kind, record):
+        """``record`` as the index holds it: as ARM had it graph_lag_s ago (store lock held)."""
+        del kind   # one index for both kinds
+        key = str(record["body"].get("id") or "").lower()
+        seen_at = self.clock.now() - self.lag_s()
+        with self._lock:
+            versions = self._history.get(key)
+            if versions is not None:
+                shown = [version for at, version in versions if at <= seen_at][-1]
+                if versions[-1][0] <= seen_at:
+                    del self._history[key]   # caught up: the store's record is what the index holds
+                    shown = record
+            else:
+                shown = record
+        if shown is None:
+            return None
+        # A write of this vault that was running graph_lag_s ago: the vault read Provisioning/Updating in ARM then.
+        op = self.store.vault_ops.get(key) if self.store.vault_ops else None
+        if op is not None and op.get("vault_state") and isinstance(shown["body"].get("properties"), dict):
+            started = float(op.get("accepted_at") or 0.0)
+            if started <= seen_at < started + float(op.get("retry_after_s") or 0.0):
+                body = dict(shown["body"], properties=dict(shown["body"]["properties"], provisioningState=op["vault_state"]))
+                shown = dict(shown, body=body)
+        return shown
 
     def _move(self, query, first_page, snap_id):
         """Setting ``graph_live`` ``{mode, times, count, table}``: after the first page of a query that has more, the
@@ -201,7 +320,7 @@ class Graph:
             subs = self._scope(body, partial, headers)
 
             def tables(name, subs=subs):
-                return table_rows(self.store, name, subs)   # a join's right side: the same scope
+                return table_rows(self.store, name, subs, self._indexed_locked)   # a join's right side: the same scope
             key = hashlib.sha256(json.dumps([body["query"], sorted(s["id"].lower() for s in subs)]).encode()).hexdigest()[:16]
             start = skip if skip is not None else 0
             result = None
@@ -214,11 +333,11 @@ class Graph:
                     moving = snap_id in self._moving
                 if result is not None and moving:
                     # A query whose index moved while it was paged: later pages are cut from the index as it is now.
-                    result = query.run(table_rows(self.store, query.table, subs), tables)
+                    result = query.run(table_rows(self.store, query.table, subs, self._indexed_locked), tables)
                     if moving and self._moving.get(snap_id) == "reorder":
                         result = list(reversed(result))
             if result is None:
-                result = query.run(table_rows(self.store, query.table, subs), tables)
+                result = query.run(table_rows(self.store, query.table, subs, self._indexed_locked), tables)
                 snap_id = uuid.uuid4().hex[:12]
                 with self._lock:
                     self._snapshots[snap_id] = result

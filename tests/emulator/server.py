@@ -28,9 +28,11 @@ READER_ID = "c0ffee00-0000-4000-8000-000000000002"
 AUDIENCE = "https://management.emulator.local/"
 CONTROL_PREFIX = "/_emulator/"
 GRAPH_PATH = "/providers/microsoft.resourcegraph/resources"
+# Learn, request-limits-and-throttling (the hourly limits per principal that preceded the token buckets).
+HOURLY_LIMITS = {"reads": 12000, "writes": 1200, "deletes": 15000}
 THROTTLE_MODES = ("off", "azure")
 SETTINGS = ("page_size", "policy_put_async", "lro_fail", "lro_retry_after", "throttle",
-            "arg_tenant_subscription_limit", "graph_page_size", "graph_live", "graph_unserved")
+            "arg_tenant_subscription_limit", "graph_page_size", "graph_live", "graph_unserved", "graph_lag_s")
 
 WRITE_ACTIONS = {"PUT": "write", "PATCH": "write", "POST": "action", "DELETE": "delete"}
 
@@ -75,7 +77,8 @@ class Emulator:
         self.default_settings = {"page_size": page_size, "policy_put_async": False, "lro_fail": None,
                                  "lro_retry_after": lro.DEFAULT_RETRY_AFTER,
                                  "throttle": throttle_mode, "arg_tenant_subscription_limit": graph.TENANT_SUBSCRIPTION_LIMIT,
-                                 "graph_page_size": None, "graph_live": None, "graph_unserved": None}
+                                 "graph_page_size": None, "graph_live": None, "graph_unserved": None,
+                                 "graph_lag_s": graph.DEFAULT_LAG_S}
         self.settings = dict(self.default_settings)
         # Throttling (settings throttle: azure) and long-running operations (lro.py) run on a clock that tests can
         # freeze and advance (control clock).
@@ -87,7 +90,7 @@ class Emulator:
         # still counts and reports them, against a larger quota that the tests do not exhaust (Learn: "The quota value
         # is determined by many factors"; its size here is assumed).
         self.arg_quota_raised = throttle.ArgQuota(self.clock, queries=throttle.ARG_RAISED_QUERIES)
-        self.graph = graph.Graph(self.store, self.settings)
+        self.graph = graph.Graph(self.store, self.settings, clock=self.clock)
         self.token_lifetime = token_lifetime
         self.base_url = ""
         self.arm: Arm | None = None
@@ -168,13 +171,17 @@ class Emulator:
                 return dict(fault)
         return None
 
-    def remaining(self, sid: str, write: bool) -> int:
+    def remaining(self, sid: str, op: str) -> tuple:
+        """(principal's, global) requests of ``op`` (reads, writes, deletes) left this hour when throttling is off: Learn's
+        hourly limits (12,000 reads, 1,200 writes, 15,000 deletes), the global count 15 times as many (Learn's factor for
+        the token buckets; hourly counts **assumed**)."""
         hour = int(time.time() // 3600)
-        key = (sid.lower(), write, hour)
+        key = (sid.lower(), op, hour)
         with self.lock:
             self.rate[key] = self.rate.get(key, 0) + 1
             used = self.rate[key]
-        return max(0, (1199 if write else 11999) - used + 1)
+        limit = HOURLY_LIMITS.get(op, HOURLY_LIMITS["reads"])
+        return max(0, limit - used), max(0, limit * 15 - used)
 
 
 def _duration(seconds: float) -> str:
@@ -464,7 +471,13 @@ class Handler(BaseHTTPRequestHandler):
                                "'%s' or the scope is invalid. If access was recently granted, please refresh your credentials."
                                % (oid, oid, _action(path, self.command), path.rstrip("/")))
             if sid and not emu.throttling:
-                headers["x-ms-ratelimit-remaining-subscription-" + ("writes" if is_write else "reads")] = str(emu.remaining(sid, is_write))
+                # The headers Learn documents (request-limits-and-throttling, "Remaining requests"): the principal's and the
+                # global count of the request's operation type (a DELETE reports deletes), on every answer; the counts are
+                # the hourly ones (assumed) while throttling is off.
+                op = throttle.operation_type(self.command) if not is_graph else "reads"
+                mine, shared = emu.remaining(sid, op)
+                headers["x-ms-ratelimit-remaining-subscription-" + op] = str(mine)
+                headers["x-ms-ratelimit-remaining-subscription-global-" + op] = str(shared)
             try:
                 parsed = json.loads(body) if body else None
                 if self.command in ("PUT", "PATCH", "POST"):
@@ -477,7 +490,12 @@ class Handler(BaseHTTPRequestHandler):
                 status, extra, payload = emu.graph.handle(request, client_id)
                 extra["x-ms-resource-graph-request-duration"] = _duration(time.time() - began)
             else:
-                status, extra, payload = emu.arm.handle(request)
+                # Resource Graph's index learns of a write graph_lag_s after ARM carried it out (graph.py, DEFAULT_LAG_S).
+                mark = emu.graph.before_write(path) if is_write else None
+                try:
+                    status, extra, payload = emu.arm.handle(request)
+                finally:
+                    emu.graph.after_write(mark)
             if fault and fault.get("after") and self._send_fault(fault, entry, headers):
                 # The request was carried out; the answer is lost or replaced (an unknown outcome for the client).
                 return
@@ -640,6 +658,9 @@ class Handler(BaseHTTPRequestHandler):
             emu.reset(keep_journal=query.get("keep_journal") == "1")
             self._send(200, {"reset": True, **emu.store.count()})
         elif cmd == ("POST", "fleet"):
+            # ?lagged=1: the new fleet stands for changes made through ARM just now; Resource Graph shows the vaults as they
+            # were for graph_lag_s (graph.Graph.changed_all), as it would after real writes (a test of a stale row).
+            held = emu.graph.capture() if query.get("lagged") == "1" else None
             try:
                 emu.store.load(data)
             except (FleetError, KeyError, TypeError, ValueError) as exc:
@@ -650,6 +671,8 @@ class Handler(BaseHTTPRequestHandler):
                     emu.journal.clear()
                 emu.faults = []
             emu.reset_throttling()
+            if held is not None:
+                emu.graph.changed_all(held)
             self._send(200, emu.store.count())
         elif cmd == ("GET", "resource"):
             found = emu.store.find(query.get("id", ""))

@@ -8,11 +8,15 @@ irreversible write is sent twice or after a step whose outcome is unknown."""
 
 from __future__ import annotations
 
+import email.utils
+import time
+
 import pytest
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.client import AzureSession
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.fleet import attach_policies, list_vaults
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.items import attach_items
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.scope import read_fleet
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import plan_run
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_apply import PlanApplier
 from tests.emulator import generator as templates
@@ -239,6 +243,10 @@ def test_a_second_expired_token_answer_fails_the_vault_as_before_and_the_write_w
     bv_b = done[('bv-b', 'immutability')]
     assert bv_b['failed'] is True and 'HTTP 401' in bv_b['msg'] and immutability(emulator, 'bv-b') == 'Unlocked'
     assert lock_writes(emulator, 'rsv-c') == [('Unlocked', 202), ('Locked', 202)]
+    # The error names the credential whose tokens were refused, and says the new one was refused too (no further resend).
+    for msg in (bv_b['msg'], done[('rsv-a', 'retention')]['msg']):
+        assert 'refused the access token of the service principal (client secret), also the new token of a newly built ' \
+               'credential' in msg and 'Traceback' not in msg, msg
 
 
 @pytest.mark.parametrize('code, headers', [
@@ -253,6 +261,7 @@ def test_any_other_401_is_not_sent_again(emulator, session, code, headers):
     done = results(apply(session, drift))
     assert lock_writes(emulator, 'bv-b') == [('Unlocked', 202), ('Locked', 401)]
     assert done[('bv-b', 'immutability')]['failed'] is True and session.credential.renewals == 0
+    assert 'refused the access token of the service principal (client secret); check client_id' in done[('bv-b', 'immutability')]['msg']
 
 
 def test_a_read_refused_for_an_expired_token_at_the_gateway_is_sent_once_more_with_a_new_token(emulator, session):
@@ -285,3 +294,77 @@ def test_a_vault_an_earlier_operation_still_runs_on_gets_no_write(emulator, sess
     gate = done['gates'][IDS['bv-b'].lower()]
     assert gate['failed'] is True and 'planned lock not made' in gate['reason'] and 'Updating' in gate['reason']
     assert lock_writes(emulator, 'rsv-c') == ([] if check_mode else [('Unlocked', 202), ('Locked', 202)])
+
+
+def plan_from_rows(session):
+    """The plan as harden_plan makes it with discovery resource_graph: from Resource Graph rows only."""
+    found = read_fleet(session, [SUB1], ['recovery_services', 'backup'], include_policies=True, include_items=True,
+                       discovery='resource_graph')
+    assert found['errors'] == [] and set(found['discovery']['source_by_subscription'].values()) == {'resource_graph'}
+    reads = [{'vaults': found['vaults'], 'errors': [], 'subscriptions': [SUB1], 'discovery': found['discovery'], 'item': ''}]
+    return plan_run(reads, [], BASELINE, REQUIREMENTS)['drift']
+
+
+def with_immutability(**states):
+    doc = fleet()
+    for group in doc['subscriptions'][0]['resource_groups']:
+        for entry in group['vaults']:
+            entry['immutability'] = states.get(entry['name'], entry['immutability'])
+    return doc
+
+
+def test_a_stale_row_that_says_enabled_while_arm_says_locked_gets_no_write(emulator, session):
+    """Resource Graph lags ARM (the emulator's graph_lag_s; Learn: within seconds to minutes): bv-b was locked through ARM
+    a moment ago (out of band), and its row still says Unlocked. The plan, made from the rows, plans bv-b's lock; the apply
+    reads ARM before any write, finds bv-b Locked and sends it nothing (no second lock, no other step); rsv-c is locked."""
+    emulator.load_fleet(with_immutability(**{'bv-b': 'enabled'}))
+    emulator.settings(graph_lag_s=600)
+    emulator.load_fleet(with_immutability(**{'bv-b': 'locked'}), lagged=True)
+    drift = plan_from_rows(session)
+    assert [e['actions']['immutability'] for e in drift if e['name'] == 'bv-b'] == ['locked']   # planned from the stale row
+    emulator.clear_journal()
+    done = apply(session, drift)
+    rows = results(done)
+    assert [e['path'] for e in emulator.writes() if 'bv-b' in e['path']] == []
+    assert rows[('bv-b', 'immutability')]['failed'] is False and rows[('bv-b', 'immutability')]['changed'] is False
+    assert immutability(emulator, 'bv-b') == 'Locked'
+    assert lock_writes(emulator, 'rsv-c') == [('Unlocked', 202), ('Locked', 202)]
+
+
+def test_a_stale_row_that_says_locked_while_arm_says_enabled_is_not_taken_for_a_lock(emulator, session):
+    """The opposite: rsv-c's row says Locked while ARM says Unlocked (the index still holds an older vault: a stand-in made
+    with a lagged fleet load, as ARM itself never unlocks). Planned from the rows, rsv-c needs no lock; the apply sends it no
+    write it did not plan, and what it reports of rsv-c is ARM's Unlocked, never the row's Locked. bv-b (rows and ARM
+    agree) is locked."""
+    emulator.load_fleet(with_immutability(**{'rsv-c': 'locked'}))
+    emulator.settings(graph_lag_s=600)
+    emulator.load_fleet(with_immutability(**{'rsv-c': 'enabled'}), lagged=True)
+    drift = plan_from_rows(session)
+    assert [e for e in drift if e['name'] == 'rsv-c' and e.get('changes')] == []
+    emulator.clear_journal()
+    done = apply(session, drift)
+    assert [e['path'] for e in emulator.writes() if 'rsv-c' in e['path']] == []
+    reported = [r for rows in done['results'].values() for r in rows if r['item']['name'] == 'rsv-c']
+    assert all((r.get('vault') or {}).get('immutability') != 'locked' for r in reported), reported
+    assert immutability(emulator, 'rsv-c') == 'Unlocked'
+    assert lock_writes(emulator, 'bv-b') == [('Unlocked', 202), ('Locked', 202)]
+
+
+def test_a_429_on_an_operation_poll_is_retried_as_a_read_and_the_write_is_not_sent_again(emulator, monkeypatch):
+    """ARM throttles an operation status poll (a GET): 429 with Retry-After as an HTTP date (RFC 9110; azure-core and the
+    pacer read both forms). The poll is retried after that date as a read; the accepted PATCH it follows is never re-sent
+    (its outcome is known: accepted), and the lock follows once the poll says Succeeded."""
+    for key, value in emulator.env.items():
+        monkeypatch.setenv(key, value)
+    session = AzureSession({'polling_interval': 0.05, 'api_retries': 2, 'wait_timeout': 30})
+    emulator.load_fleet(fleet())
+    drift = plan(session)
+    emulator.clear_journal()
+    emulator.fault(method='GET', path_regex='/backupVaults/bv-b/operationStatus/', status=429, times=1,
+                   retry_after=email.utils.formatdate(time.time() + 2, usegmt=True))
+    rows = results(apply(session, drift))
+    assert rows[('bv-b', 'immutability')]['failed'] is False
+    assert lock_writes(emulator, 'bv-b') == [('Unlocked', 202), ('Locked', 202)] and immutability(emulator, 'bv-b') == 'Locked'
+    polls = [e for e in emulator.journal() if e['method'] == 'GET' and '/backupvaults/bv-b/operationstatus/' in e['path'].lower()]
+    assert [e['status'] for e in polls[:2]] == [429, 200] and polls[0]['path'] == polls[1]['path']
+    assert polls[1]['time'] - polls[0]['time'] >= 0.9   # the date's whole second, not at once

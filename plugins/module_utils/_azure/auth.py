@@ -85,6 +85,42 @@ class AuthPlan:
         return 'AuthPlan(%s from %s, %s)' % (self.kind, self.source, safe)
 
 
+# What each credential kind is called in an error, and what to do when Azure Resource Manager refuses its token (HTTP 401).
+# Managed identity and the Azure CLI hand out a cached token: a newly built credential may get the same one again (the
+# managed identity endpoint and the CLI keep tokens until shortly before they expire; azure-identity cannot force either
+# to issue a new one), so a second refusal is not retried further.
+REFUSED_TOKEN_ADVICE = {
+    'secret': ('the service principal (client secret)',
+               'check client_id, secret, tenant and cloud_environment'),
+    'certificate': ('the service principal (certificate)',
+                    'check client_id, the certificate, tenant and cloud_environment'),
+    'workload_identity': ('workload identity (AZURE_FEDERATED_TOKEN_FILE)',
+                          'check that the federated token file is renewed and that its identity, tenant and cloud_environment '
+                          'are the ones meant'),
+    'msi': ('the managed identity (auth_source msi)',
+            'the managed identity endpoint hands out its cached token until it nears expiry: wait a few minutes and run again, '
+            'and check the identity (client_id) and cloud_environment'),
+    'cli': ("the Azure CLI login (auth_source cli)",
+            "the Azure CLI hands out its cached token: run 'az login' again (for the tenant and cloud in use) and run again"),
+    'chained_cli_msi': ('the Azure CLI login, else the managed identity (auth_source auto)',
+                        "the Azure CLI and the managed identity endpoint hand out cached tokens: run 'az login' again, or wait a "
+                        'few minutes for the managed identity, and run again'),
+}
+
+
+def refused_token_hint(kind, renewed=False, same_token=False):
+    """The hint of an HTTP 401 from Azure Resource Manager naming the credential in use (AuthPlan.kind) and what to do.
+    ``renewed``: the request was sent once more with a token of a newly built credential, and refused again;
+    ``same_token``: that credential handed back the token just refused."""
+    label, advice = REFUSED_TOKEN_ADVICE.get(kind, ('the credential in use', 'check the credentials and cloud_environment'))
+    text = 'Azure Resource Manager refused the access token of %s' % label
+    if same_token:
+        text += ', also when sent once more: a newly built credential handed back the same (cached) token'
+    elif renewed:
+        text += ', also the new token of a newly built credential'
+    return '%s; %s. Nothing further was sent with that token.' % (text, advice)
+
+
 def azure_config_dir(env=None):
     """The Azure CLI's configuration directory: AZURE_CONFIG_DIR, else ~/.azure (as the CLI and azure.azcollection do)."""
     env = os.environ if env is None else env

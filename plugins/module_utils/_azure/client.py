@@ -28,12 +28,14 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._azure.auth import
     build_credential,
     cli_default_subscription,
     first_value,
+    refused_token_hint,
     select_auth,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.cloud import resolve_cloud
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     AzureOperationError,
     InputError,
+    VaultlockError,
     azure_errors,
     from_exception,
     import_package,
@@ -93,9 +95,14 @@ class RenewableCredential:
     def __init__(self, session):
         self._session = session
         self._issued = set()
+        self._refused = None
         self.renewals = 0
+        self.same_token_again = 0   # tokens a newly built credential handed out that were the one just refused
 
     def _noted(self, token):
+        if self._refused is not None and token.token == self._refused:
+            # Managed identity and the Azure CLI give their cached token: the resend carries the refused one again.
+            self.same_token_again += 1
         self._issued.add(token.token)
         return token
 
@@ -115,6 +122,7 @@ class RenewableCredential:
         with self._session.lock:
             if token in self._issued:
                 self._issued = set()
+                self._refused = token
                 self._session.drop_identity_credential()
                 self.renewals += 1
 
@@ -228,6 +236,20 @@ class AzureSession:
                                                     disable_instance_discovery=self.params.get('disable_instance_discovery'),
                                                     additionally_allowed_tenants=self.auxiliary_tenants)
             return self._credential
+
+    def explain(self, exc):
+        """``exc`` (an AzureOperationError) with, for an HTTP 401 from Azure Resource Manager, a hint naming the credential
+        in use (auth.refused_token_hint) instead of the generic one; anything else as it is."""
+        if getattr(exc, 'status', None) != 401 or getattr(exc, 'code', None) == 'CredentialUnavailable':
+            return exc
+        try:
+            kind = self.plan.kind
+        except VaultlockError:
+            return exc
+        renewable = self._renewable
+        exc.hint = refused_token_hint(kind, renewed=renewable.renewals > 0, same_token=renewable.same_token_again > 0)
+        exc.args = (exc.describe(),)
+        return exc
 
     def drop_identity_credential(self):
         """Forget the azure-identity credential and its token cache; the next token comes from a newly built one."""
@@ -361,7 +383,7 @@ class AzureSession:
             except UntrustedEndpointError as exc:
                 raise AzureOperationError(operation, resource, None, exc.code, exc.azure_message)
             except azure_errors() as exc:
-                raise from_exception(exc, operation, resource)
+                raise self.explain(from_exception(exc, operation, resource))
             body = json_body(response, operation, resource)
             if not isinstance(body, dict) or 'value' not in body:
                 return body

@@ -28,6 +28,8 @@ every ARM request of a task takes a token from one pacer.
 
 from __future__ import annotations
 
+import email.utils
+import math
 import re
 import threading
 import time
@@ -61,6 +63,29 @@ def subscription_of(url):
     """The subscription id of an ARM URL or path (lower-cased), or None for tenant-level requests."""
     match = _SUBSCRIPTION.match(str(url or ''))
     return match.group(1).lower() if match else None
+
+
+def retry_after_seconds(value, now=None):
+    """Seconds a Retry-After value asks to wait, or None when it says nothing usable.
+
+    RFC 9110 (10.2.3) allows either form: ``delay-seconds`` or an ``HTTP-date``; Learn (request-limits-and-throttling,
+    "Error code") says ARM's 429 carries Retry-After in seconds, and azure-core reads both (its parse_retry_after). A
+    date in the past is 0; a number that is negative, nan or infinite is nothing usable. ``now``: epoch seconds (tests).
+    """
+    text = str(value).strip() if value is not None else ''
+    if not text:
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when is None or when.tzinfo is None:
+            return None
+        return max(0.0, when.timestamp() - (time.time() if now is None else now))
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None
 
 
 def _header(headers, name):
@@ -224,11 +249,8 @@ class SubscriptionPacer:
 
     def throttled(self, subscription_id, retry_after, op='reads'):
         """ARM answered 429: no token until Retry-After has passed. Returns the (bounded) seconds to wait."""
-        try:
-            seconds = max(0.0, float(retry_after))
-        except (TypeError, ValueError):
-            seconds = 1.0
-        seconds = min(seconds, self.max_wait)
+        seconds = retry_after_seconds(retry_after)
+        seconds = min(1.0 if seconds is None else seconds, self.max_wait)
         with self._lock:
             now = self.clock()
             own, _shared = self._pair(subscription_id, op, now)

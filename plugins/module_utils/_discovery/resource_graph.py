@@ -35,6 +35,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.pacing import retry_after_seconds
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import fleet as _fleet
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     AzureOperationError,
@@ -290,7 +291,7 @@ class QuotaPacer:
 
     def throttled(self, headers):
         """A 429: the seconds to wait (Retry-After, else the quota's reset), bounded by ``max_wait``."""
-        wait = _float(headers, 'Retry-After')
+        wait = retry_after_seconds(_get(headers, 'Retry-After'))   # seconds or an HTTP date (RFC 9110)
         if wait is None:
             wait = _seconds(_get(headers, 'x-ms-user-quota-resets-after'))
         wait = min(max(wait if wait is not None else 1.0, 0.0), self.max_wait)
@@ -515,6 +516,9 @@ class ResourceGraph:
             except azure_errors() as exc:
                 self.pacer.failed()
                 error = from_exception(exc, OPERATION)
+                explain = getattr(self.session, 'explain', None)
+                if explain is not None:
+                    error = explain(error)   # an HTTP 401: which credential's token Azure refused
                 if attempt < self.retries and error.status is None:
                     attempt += 1
                     self._wait(self._backoff(attempt))

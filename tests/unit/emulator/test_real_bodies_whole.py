@@ -91,6 +91,68 @@ def test_error_bodies_are_the_recorded_ones(emulator):
     assert status == 404 and body == recorded
 
 
+def _recorded_polls(excerpt):
+    """(body, headers) of every recorded operation status answer of an excerpt, in order."""
+    return [(json.loads(i["response"]["body"]), {k.lower() for k in i["response"].get("headers") or {}})
+            for i in load_reference("recordings/" + excerpt)["interactions"]
+            if i["request"]["method"] == "GET" and "/operationStatus/" in i["request"]["uri"]]
+
+
+# The operation status answers, whole: replay.py compares only their status, and test_recorded_vault_and_policy_bodies_whole
+# skips them (the replay sequences transcribed the status alone); the recordings' excerpts hold the whole bodies.
+POLL_KEYS_VOLATILE = ("id", "name", "startTime", "endTime")
+
+
+@pytest.mark.parametrize("name, excerpt", [
+    ("B_rs_softdelete_basic.json", "recoveryservices_vault_create_softdelete.excerpt.json"),
+    ("A_dp_vault_update.json", "dataprotection_backup_vault_update_immutability.excerpt.json"),
+])
+def test_operation_status_bodies_are_the_recorded_ones(emulator, name, excerpt):
+    """Each poll the replay makes answers the recorded body's keys, no more (a Recovery Services status is id, name and
+    status, running or ended; a Backup vault's ended one adds startTime and endTime), with the recorded status; an id
+    under the vault's operationStatus path and the operation id as its name; the headers the recording kept."""
+    sequence = load_real("replay/" + name)["sequence"]
+    recorded = _recorded_polls(excerpt)
+    answered = []
+    emulator.load_fleet(start_fleet(sequence))
+    emulator.settings(lro_retry_after=RECORDED_RETRY_AFTER)
+    emulator.clock(freeze=True)
+    last_async, retry_after = None, 0.0
+    for step in sequence:
+        if step["path"] == POLL:
+            if str(step.get("resp_status") or "").lower() in TERMINAL:
+                emulator.clock(advance_s=retry_after)
+            resp = emulator.arm_request("GET", last_async)
+            answered.append((resp.json(), {k.lower() for k in resp.headers}, last_async))
+            continue
+        resp = emulator.arm_request(step["method"], step["path"], step.get("api"), step.get("body"))
+        last_async = resp.headers.get("Azure-AsyncOperation") or last_async
+        retry_after = float(resp.headers.get("Retry-After") or retry_after)
+    assert answered
+    for (mine, headers, url), (theirs, their_headers) in zip(answered, recorded):
+        assert sorted(mine) == sorted(theirs), (mine, theirs)
+        assert mine["status"] == theirs["status"]
+        assert not differences({k: v for k, v in mine.items() if k not in POLL_KEYS_VOLATILE},
+                               {k: v for k, v in theirs.items() if k not in POLL_KEYS_VOLATILE})
+        op_path = url.split("://", 1)[-1].split("/", 1)[-1].split("?")[0]
+        assert "/" + op_path == mine["id"] and mine["name"] == op_path.rsplit("/", 1)[-1]
+        assert their_headers - {"content-length"} <= headers, (their_headers, headers)
+
+
+def test_an_ended_recovery_services_delete_status_is_the_recorded_one(emulator):
+    """The recording's last interaction: the vault delete's operation status, ended: id, name and status only (an ended
+    PUT or PATCH also has startTime and endTime: spec example GetOperationStatus)."""
+    sequence = load_real("replay/B_rs_softdelete_basic.json")["sequence"]
+    (_running, _headers), (recorded, _kept) = _recorded_polls("recoveryservices_vault_create_softdelete.excerpt.json")
+    emulator.load_fleet(start_fleet(sequence))
+    path = next(step for step in sequence if step["method"] == "PUT")
+    assert emulator.arm_request("PUT", path["path"], path["api"], path["body"]).status_code == 201
+    gone = emulator.arm_request("DELETE", path["path"], path["api"])
+    assert gone.status_code == 202
+    mine = emulator.arm_request("GET", gone.headers["Azure-AsyncOperation"]).json()
+    assert sorted(mine) == sorted(recorded) and mine["status"] == recorded["status"] == "Succeeded"
+
+
 # Every recorded GET of a Recovery Services vault (ps-rs-immutability at 2024-02-01, a vault just created;
 # ps-rs-enhancedpolicy at 2026-01-01, an old one) with the api-version it was read at.
 RS_VAULT_GETS = (("ps-rs-immutability/get-unlocked.json", "2024-02-01"), ("ps-rs-enhancedpolicy/get-hiagaVault.json", "2026-01-01"))

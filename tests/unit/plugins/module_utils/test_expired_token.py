@@ -11,8 +11,10 @@ import json
 import pytest
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure import client as _client
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.auth import refused_token_hint
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.client import AzureSession
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.transport import expired_at_gateway
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError
 
 EXPIRED = {'error': {'code': 'ExpiredAuthenticationToken', 'message': "The access token expiry UTC time '3/19/2023 8:55:46 AM' is "
                      "earlier than current UTC time '3/19/2023 8:55:57 AM'."}}
@@ -78,3 +80,42 @@ def test_a_refused_token_renews_the_credential_once_whichever_thread_saw_it_firs
     credential.renew('Bearer someone-elses')
     assert credential.renewals == 1 and len(built) == 2
     assert credential.get_token_info('scope').token == 'token-2'
+
+
+def test_a_credential_that_hands_back_the_refused_token_is_named_in_the_error(monkeypatch):
+    """Managed identity and the Azure CLI give their cached token: a newly built credential hands back the very token ARM
+    refused. The resend is the only one (expired_token_policy), and the HTTP 401 error then names the credential kind and
+    says that it gave the same token, with what to do for that kind; not the generic 'check the credentials'."""
+    class Cached:
+        def get_token(self, *scopes, **kwargs):
+            return type('Token', (), {'token': 'cached', 'expires_on': 9999999999})()
+
+    monkeypatch.setattr(_client, 'build_credential', lambda *args, **kwargs: Cached())
+    session = AzureSession({'auth_source': 'msi'}, env={})
+    session._cloud = object()   # pylint: disable=protected-access
+    session._verify = True   # pylint: disable=protected-access
+    session._auxiliary = []   # pylint: disable=protected-access
+    credential = session.credential
+    credential.get_token('scope')
+    credential.renew('Bearer cached')
+    assert credential.get_token('scope').token == 'cached' and credential.same_token_again == 1
+    error = session.explain(AzureOperationError('update immutability', 'vault x', 401, 'ExpiredAuthenticationToken', 'expired',
+                                                hint='Check the credentials'))
+    assert 'refused the access token of the managed identity (auth_source msi), also when sent once more: a newly built ' \
+           'credential handed back the same (cached) token' in str(error)
+    assert 'wait a few minutes' in str(error) and 'Check the credentials' not in str(error)
+    other = AzureOperationError('read vault', 'vault x', 403, 'AuthorizationFailed', 'no', hint='grant a role')
+    assert session.explain(other) is other and str(other).endswith('grant a role')
+
+
+@pytest.mark.parametrize('kind, words', [
+    ('secret', 'the service principal (client secret); check client_id'),
+    ('certificate', 'the service principal (certificate)'),
+    ('workload_identity', 'workload identity (AZURE_FEDERATED_TOKEN_FILE)'),
+    ('msi', 'the managed identity (auth_source msi)'),
+    ('cli', "the Azure CLI login (auth_source cli); the Azure CLI hands out its cached token: run 'az login' again"),
+    ('chained_cli_msi', 'the Azure CLI login, else the managed identity (auth_source auto)'),
+])
+def test_the_refused_token_hint_names_each_credential_kind(kind, words):
+    assert words in refused_token_hint(kind)
+    assert 'also the new token of a newly built credential' in refused_token_hint(kind, renewed=True)

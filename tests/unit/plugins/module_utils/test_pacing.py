@@ -112,6 +112,28 @@ def test_a_429_blocks_until_retry_after_bounded(clock):
     assert paced.stats['throttled'] == 3
 
 
+@pytest.mark.parametrize('value, seconds', [
+    ('7', 7.0), (' 2.5 ', 2.5), ('0', 0.0),
+    ('Wed, 21 Oct 2015 07:28:12 GMT', 12.0),      # RFC 9110's HTTP-date form, 12 s after "now" below
+    ('Wed, 21 Oct 2015 07:27:00 GMT', 0.0),       # a date already past: at once
+    ('-3', None), ('nan', None), ('inf', None), ('soon', None), ('', None), (None, None),
+    ('Wed, 21 Oct 2015 07:28:12', None),          # a date without its zone names no instant
+])
+def test_retry_after_is_seconds_or_an_http_date(value, seconds):
+    now = 1445412480.0   # Wed, 21 Oct 2015 07:28:00 GMT
+    assert _pacing.retry_after_seconds(value, now=now) == (None if seconds is None else pytest.approx(seconds))
+
+
+def test_a_429_with_an_http_date_blocks_until_that_date(clock, monkeypatch):
+    """Retry-After as an HTTP date (RFC 9110) held the bucket 1 s only (float() failed): the next requests of the same
+    subscription went out long before the date and were throttled again."""
+    monkeypatch.setattr(_pacing.time, 'time', lambda: 1445412480.0)
+    paced = pacer(clock, max_wait=60)
+    paced.after_response('PATCH', '/subscriptions/%s/resourceGroups/rg/providers/x/y/z' % SUB, 429,
+                         {'Retry-After': 'Wed, 21 Oct 2015 07:28:20 GMT'})
+    assert paced.acquire(SUB, 'writes') == pytest.approx(20.0)
+
+
 def test_headroom_leaves_tokens_for_other_clients(clock):
     paced = pacer(clock, headroom=50)
     assert [paced.acquire(SUB) for _count in range(200)] == [0.0] * 200

@@ -7,7 +7,9 @@ paging and retries against a fake transport, and rows -> the same records as the
 from __future__ import annotations
 
 import copy
+import email.utils
 import json
+import time
 
 import pytest
 from requests.structures import CaseInsensitiveDict
@@ -107,6 +109,9 @@ def test_the_quota_pacer_waits_for_the_window_to_reset():
     assert pacer.throttled({'x-ms-user-quota-resets-after': '00:00:04'}) == 4.0
     assert pacer.throttled({'Retry-After': '3600'}) == 60.0
     assert pacer.throttled({}) == 1.0
+    # Retry-After as an HTTP date (RFC 9110): the seconds until then (it fell back to 1 s before).
+    soon = email.utils.formatdate(time.time() + 9, usegmt=True)
+    assert 7.0 <= pacer.throttled({'Retry-After': soon, 'x-ms-user-quota-resets-after': '00:00:01'}) <= 9.0
     pacer.observe({'x-ms-user-quota-remaining': 'many'})   # unreadable: ignored
 
 

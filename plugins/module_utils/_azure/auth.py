@@ -111,7 +111,9 @@ REFUSED_TOKEN_ADVICE = {
 def refused_token_hint(kind, renewed=False, same_token=False):
     """The hint of an HTTP 401 from Azure Resource Manager naming the credential in use (AuthPlan.kind) and what to do.
     ``renewed``: the request was sent once more with a token of a newly built credential, and refused again;
-    ``same_token``: that credential handed back the token just refused."""
+    ``same_token``: that credential handed back the token just refused (managed identity and the Azure CLI cache tokens;
+    how long they keep one ARM refused is not published, **assumed** it may be until it expires: nothing is sent a third
+    time)."""
     label, advice = REFUSED_TOKEN_ADVICE.get(kind, ('the credential in use', 'check the credentials and cloud_environment'))
     text = 'Azure Resource Manager refused the access token of %s' % label
     if same_token:

@@ -370,7 +370,7 @@ def test_a_thumbprint_that_is_not_the_certificates_is_refused(tmp_path):
 
 
 def test_auto_tries_the_azure_cli_before_the_managed_identity(monkeypatch, tmp_path):
-    _identity_spy(monkeypatch)
+    made = _identity_spy(monkeypatch)
     monkeypatch.setenv('PATH', str(tmp_path))
     credential = build_credential(select_auth(params(), {}, no_file), resolve_cloud('AzureCloud'))
     assert credential[0] == 'ChainedTokenCredential'

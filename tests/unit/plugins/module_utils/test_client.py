@@ -375,7 +375,7 @@ def test_auto_tries_the_azure_cli_before_the_managed_identity(monkeypatch, tmp_p
     credential = build_credential(select_auth(params(), {}, no_file), resolve_cloud('AzureCloud'))
     assert credential[0] == 'ChainedTokenCredential'
     assert [part[0] for part in credential[1]] == ['AzureCliCredential', 'ManagedIdentityCredential']
-    assert sorted(name for name, _ in made) == ['AzureCliCredential', 'ChainedTokenCredential', 'ManagedIdentityCredential']
+    assert sorted(entry[0] for entry in made) == ['AzureCliCredential', 'ChainedTokenCredential', 'ManagedIdentityCredential']
 
 
 def test_disable_instance_discovery_reaches_the_credential(monkeypatch):

@@ -220,8 +220,8 @@ def _same_kind(value, wanted):
     if isinstance(value, bool) or isinstance(wanted, bool):
         other = wanted if isinstance(value, bool) else value
         return isinstance(other, bool) or (isinstance(other, str) and other.lower() in ('true', 'false'))
-    return ((isinstance(value, str) and isinstance(wanted, str)) or (_is_number(value) and _is_number(wanted)) or
-            (isinstance(value, list) and isinstance(wanted, list)) or (isinstance(value, dict) and isinstance(wanted, dict)))
+    kinds = (str, list, dict)
+    return _is_number(value) and _is_number(wanted) or any(isinstance(value, kind) and isinstance(wanted, kind) for kind in kinds)
 
 
 def typed(operator, value, wanted):

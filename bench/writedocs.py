@@ -474,8 +474,8 @@ before: one policy list per vault, paced per subscription.
   Azure) instead of being answered at once by an emulator that does not throttle.
 - **What is left at 20,000 vaults**: Resource Graph's quota (15 s, plus the answers of the last window), turning 60,000
   rows into records and planning them (single-threaded Python, on 2 cores shared with the emulator here), and writing
-  17 MB of indented JSON and as much SARIF. Resource Graph can lag ARM; the emulator models no lag (no documented figure),
-  and every write is still planned from a fresh ARM read by the state module.
+  17 MB of indented JSON and as much SARIF. Resource Graph can lag ARM; the emulator serves rows as ARM was a fixed
+  `graph_lag_s` earlier (0.2 s by default: Learn gives no figure), and every write is still made from a fresh ARM read.
 
 ## Reports an auditor can sign (issue 26): the cost at 20,000 vaults
 

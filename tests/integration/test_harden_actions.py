@@ -100,7 +100,9 @@ def plans_fixture(module_runner):
          'loop': '{{ run_r0.actions | selectattr("actions.immutability") | list }}', 'loop_control': {'label': '{{ item.name }}'}},
         # No soft delete task: rsv-soft-off stays drifting, and the report must say so.
         {'name': 'report', REPORT: {'plan': '{{ run_r0.plan }}', 'results': {'immutability': '{{ run_r1 }}'}}},
-        {'name': 'plan again', PLAN: {'baseline': BASELINE, 'report_dir': reports}},
+        # Resource Graph lags ARM (the emulator by its graph_lag_s): a plan made the moment after the writes reads ARM
+        # (discovery arm), as docs/role.md tells a run that checks an apply at once to do.
+        {'name': 'plan again', PLAN: {'baseline': BASELINE, 'report_dir': reports, 'discovery': 'arm'}},
         # run_r4, run_r5: plan into the earlier run's report directory, and apply for real (soft delete of rsv-soft-off).
         {'name': 'plan into the earlier reports', PLAN: {'baseline': BASELINE, 'report_dir': str(earlier)}},
         {'name': 'apply the plan', APPLY: {'plan': '{{ run_r4.plan }}'}},
@@ -193,7 +195,7 @@ def test_plan_change_and_report_in_one_play(plans):
     for change in report['changed']:
         assert [(c['action'], c['setting'], c['after']) for c in change['changes']] == [('immutability', 'immutability', 'enabled')], change
     assert 'rsv-soft-off' in (reports / 'drift.md').read_text()
-    # A second plan sees the changes: only the soft delete drift is left.
+    # A second plan, read from ARM, sees the changes at once: only the soft delete drift is left.
     assert [entry['name'] for entry in again['actions']] == ['rsv-soft-off']
     # Its real apply removed the earlier run's reports (and only them) before it wrote.
     applied = run['r5']

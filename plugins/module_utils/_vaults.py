@@ -574,9 +574,19 @@ class RecoveryServicesBackend(_Backend):
                                       'endpoint in use (%s://%s); it was not called' % (endpoint_authority(url) + allowed))
         op_id = url.split('?')[0].rstrip('/').split('/')[-1]
         deadline = time.monotonic() + self.session.settings['wait_timeout']
-        delay = _retry_after(headers, self.session.settings['polling_interval'])
+        interval = self.session.settings['polling_interval']
+        # Each wait is the one Azure asked for: the 202's Retry-After before the first status read, then each status
+        # answer's own (Learn, async operations: the status URL may send Retry-After too), else polling_interval. No
+        # status read before the first wait: it would only spend a read of the subscription's budget.
+        delay = _retry_after(headers, interval)
         while True:
-            operation = client.protection_policy_operation_statuses.get(ref.name, ref.resource_group, name, op_id)
+            if time.monotonic() + delay > deadline:
+                raise AzureOperationError('update backup policy', label, None, 'OperationTimedOut',
+                                          'the policy update did not finish within wait_timeout=%ss; its state is unknown, '
+                                          'read the policy again before retrying' % self.session.settings['wait_timeout'])
+            time.sleep(delay)
+            operation, poll_headers = client.protection_policy_operation_statuses.get(ref.name, ref.resource_group, name, op_id,
+                                                                                      cls=_with_headers)
             state = str(_as_dict(operation).get('status') or '').lower()
             if state == 'succeeded':
                 return None
@@ -584,11 +594,12 @@ class RecoveryServicesBackend(_Backend):
                 error = _as_dict(operation).get('error') or {}
                 raise AzureOperationError('update backup policy', label, None, error.get('code') or 'OperationFailed',
                                           error.get('message') or 'the policy update ended %s' % state)
-            if time.monotonic() + delay > deadline:
-                raise AzureOperationError('update backup policy', label, None, 'OperationTimedOut',
-                                          'the policy update did not finish within wait_timeout=%ss; its state is unknown, '
-                                          'read the policy again before retrying' % self.session.settings['wait_timeout'])
-            time.sleep(delay)
+            delay = _retry_after(poll_headers, interval)
+
+
+def _with_headers(pipeline_response, deserialized, _headers):
+    """An SDK call's ``cls``: the model and the answer's headers (lower-case names), which the SDK does not pass."""
+    return deserialized, {k.lower(): v for k, v in pipeline_response.http_response.headers.items()}
 
 
 class BackupVaultBackend(_Backend):

@@ -185,3 +185,34 @@ def test_a_policy_list_page_whose_value_is_null_is_an_error_never_no_policies(se
     with pytest.raises(AzureOperationError) as err:
         backend(session, 'recovery_services').list_policies(ref)
     assert err.value.code == 'InvalidResponseBody' and 'page whose value is null' in err.value.describe()
+
+
+def test_a_policy_update_waits_as_the_202_and_then_each_status_answer_ask(session, emulator, monkeypatch):
+    """A Recovery Services policy PUT answered 202: the first status read comes after the 202's Retry-After (not at once,
+    which only spent a read of the subscription's budget), and each later one after the Retry-After of the status answer
+    before it (Learn, asynchronous operations), not after the 202's again."""
+    import time as real_time
+    import types
+    from ansible_collections.vaultlock.azure.plugins.module_utils import _vaults
+    ref = VaultRef(SUB, RG, 'rsv-a', 'recovery_services')
+    emulator.settings(lro_retry_after=5, policy_put_async=True)
+    emulator.clock(freeze=True)
+    slept = []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        emulator.clock(advance_s=seconds)
+    monkeypatch.setattr(_vaults, 'time', types.SimpleNamespace(monotonic=real_time.monotonic, sleep=sleep))
+    emulator.fault(method='GET', path_regex='/backupPolicies/p1/operations/', times=1, status=200,
+                   raw_body='{"id": "op", "name": "op", "status": "InProgress"}', headers={'Retry-After': '7'})
+    body = {'properties': {'backupManagementType': 'AzureIaasVM', 'instantRpRetentionRangeInDays': 2,
+                           'schedulePolicy': {'schedulePolicyType': 'SimpleSchedulePolicy', 'scheduleRunFrequency': 'Daily',
+                                              'scheduleRunTimes': ['2026-01-01T02:00:00Z']},
+                           'retentionPolicy': {'retentionPolicyType': 'LongTermRetentionPolicy',
+                                               'dailySchedule': {'retentionTimes': ['2026-01-01T02:00:00Z'],
+                                                                 'retentionDuration': {'count': 30, 'durationType': 'Days'}}},
+                           'timeZone': 'UTC'}}
+    backend(session, 'recovery_services')._put_policy(ref, 'p1', body, ref.label)  # pylint: disable=protected-access
+    assert slept == [5.0, 7.0]
+    polls = [j for j in emulator.journal() if j['method'] == 'GET' and '/operations/' in j['path']]
+    assert len(polls) == 2

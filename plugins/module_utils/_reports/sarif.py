@@ -19,6 +19,7 @@ import hashlib
 from urllib.parse import quote
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import COLLECTION_VERSION
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import visible
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import kind_label
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports.policy import finding_verdicts, sarif_rules
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import FLAGS, LOCK_SETTINGS, SETTING_LABEL, SETTINGS
@@ -152,13 +153,16 @@ def _result(vault, finding, report):
         verdicts = finding_verdicts(report, finding)
         if verdicts:
             result['message']['text'] += ' Azure Policy: %s.' % verdicts
+    # A message is read by a person (a code scanning alert): what would hide or turn text shows as its code; the
+    # properties keep the values as they are.
+    result['message']['text'] = visible(result['message']['text'])
     return result
 
 
 def _notification(error):
     scope = str(error.get('scope') or 'unknown')
     text = '%s: %s' % (error.get('action') or 'discovery', error.get('message') or 'unknown error')
-    notification = {'level': 'error', 'message': {'text': text}, 'properties': {'scope': scope}}
+    notification = {'level': 'error', 'message': {'text': visible(text)}, 'properties': {'scope': scope}}
     if scope.lower().startswith('/subscriptions/'):
         notification['locations'] = [{'logicalLocations': [{'fullyQualifiedName': scope, 'kind': 'resource'}]}]
     return notification
@@ -192,7 +196,7 @@ def build_sarif(report, tool_version=COLLECTION_VERSION):
         driver['semanticVersion'] = str(tool_version)
     # Warnings (an exclusion that matched no vault, TLS validation off) are notifications too: a pipeline shows them.
     notifications = [_notification(e) for e in errors] + [
-        {'level': 'warning', 'message': {'text': str(w)}} for w in report.get('warnings') or []]
+        {'level': 'warning', 'message': {'text': visible(w)}} for w in report.get('warnings') or []]
     invocation = {'executionSuccessful': not errors, 'toolExecutionNotifications': notifications}
     if report.get('generated_at'):
         invocation['endTimeUtc'] = str(report['generated_at'])

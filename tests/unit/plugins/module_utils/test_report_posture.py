@@ -388,6 +388,22 @@ def test_html_shows_the_code_of_what_would_turn_or_hide_text():
     assert 'rg-\\u202eexe.txt' in [row[4] for row in data['vaults']]
 
 
+def test_sarif_messages_show_the_code_of_what_would_turn_or_hide_text_and_properties_keep_the_value():
+    records = fleet()
+    records[2]['resource_group'] = 'rg-\u202eexe.txt'
+    records[2]['name'] = 'rsv-\u200bhidden'
+    report = report_of(vaults=records)
+    report['errors'] = [{'scope': 'subscription x', 'message': 'refused: policy p\u2066olicy'}]
+    report['warnings'] = ["exclusion 'a\u200bb' matched no vault"]
+    log = build_sarif(report)
+    texts = [r['message']['text'] for r in log['runs'][0]['results']]
+    texts += [n['message']['text'] for n in log['runs'][0]['invocations'][0]['toolExecutionNotifications']]
+    assert not [t for t in texts if '\u202e' in t or '\u200b' in t or '\u2066' in t]
+    assert any('\\u200b' in t for t in texts) and any('p\\u2066olicy' in t for t in texts) and any("'a\\u200bb'" in t for t in texts)
+    hidden = [r for r in log['runs'][0]['results'] if r['properties']['resource_group'] == 'rg-\u202eexe.txt']
+    assert hidden, 'the properties keep the value as Azure has it'
+
+
 def test_html_carries_every_vault_as_data_and_writes_only_the_first_page():
     records = [vault(name='v%03d' % index, immutability='disabled', policies=[]) for index in range(PAGE_SIZE + 20)]
     records[-1]['name'] = '</script><script>alert(1)</script>'

@@ -194,6 +194,7 @@ def test_a_policy_update_waits_as_the_202_and_then_each_status_answer_ask(sessio
     import time as real_time
     import types
     from ansible_collections.vaultlock.azure.plugins.module_utils import _vaults
+    from tests.emulator import generator
     ref = VaultRef(SUB, RG, 'rsv-a', 'recovery_services')
     emulator.settings(lro_retry_after=5, policy_put_async=True)
     emulator.clock(freeze=True)
@@ -205,13 +206,7 @@ def test_a_policy_update_waits_as_the_202_and_then_each_status_answer_ask(sessio
     monkeypatch.setattr(_vaults, 'time', types.SimpleNamespace(monotonic=real_time.monotonic, sleep=sleep))
     emulator.fault(method='GET', path_regex='/backupPolicies/p1/operations/', times=1, status=200,
                    raw_body='{"id": "op", "name": "op", "status": "InProgress"}', headers={'Retry-After': '7'})
-    body = {'properties': {'backupManagementType': 'AzureIaasVM', 'instantRpRetentionRangeInDays': 2,
-                           'schedulePolicy': {'schedulePolicyType': 'SimpleSchedulePolicy', 'scheduleRunFrequency': 'Daily',
-                                              'scheduleRunTimes': ['2026-01-01T02:00:00Z']},
-                           'retentionPolicy': {'retentionPolicyType': 'LongTermRetentionPolicy',
-                                               'dailySchedule': {'retentionTimes': ['2026-01-01T02:00:00Z'],
-                                                                 'retentionDuration': {'count': 30, 'durationType': 'Days'}}},
-                           'timeZone': 'UTC'}}
+    body = {'properties': generator.iaas_v1(False)}
     backend(session, 'recovery_services')._put_policy(ref, 'p1', body, ref.label)  # pylint: disable=protected-access
     assert slept == [5.0, 7.0]
     polls = [j for j in emulator.journal() if j['method'] == 'GET' and '/operations/' in j['path']]

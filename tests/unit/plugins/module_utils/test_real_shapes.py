@@ -32,6 +32,7 @@ import pytest
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.client import AzureSession
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.fleet import attach_policies
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.items import attach_items
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.resource_graph import attach_item_rows
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import validate_baseline, vault_drift
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import UnreadableResourceError
 from ansible_collections.vaultlock.azure.plugins.module_utils._readiness import readiness
@@ -347,4 +348,21 @@ def test_protected_items_that_are_not_objects_make_the_items_unreadable_never_a_
     assert record['protected_items'] == [] and record['protected_items_error'] is True
     assert [e['code'] for e in errors] == ['InvalidResponseBody']
     found = readiness(dict(record, policies=[]), findings=[], today=TODAY)
+    assert not found['ready'] and 'readable' in [b['requirement'] for b in found['blockers']]
+
+
+def test_a_resource_graph_item_row_that_cannot_be_read_makes_that_vaults_items_unreadable():
+    """The same item shapes as Resource Graph rows (recoveryservicesresources carries the ARM body): the vault whose row
+    cannot be read gets protected_items_error, the other vault its items."""
+    rs = vault_record(load_real(RS_VAULT), RS)
+    dp = vault_record(load_real(DP_VAULT), DP)
+    good = _dp_item(load_real(DP_VAULT), 'BlobPolicy1')
+    good['type'] = 'microsoft.dataprotection/backupvaults/backupinstances'
+    bad = _rs_item(load_real(RS_VAULT), 'p')
+    bad['type'] = 'microsoft.recoveryservices/vaults/backupfabrics/protectioncontainers/protecteditems'
+    bad['properties']['dataSourceInfo'] = 'VM'
+    attach_item_rows([rs, dp], [bad, good])
+    assert rs['protected_items'] == [] and rs.get('protected_items_error') is True
+    assert [i['policy'] for i in dp['protected_items']] == ['BlobPolicy1'] and not dp.get('protected_items_error')
+    found = readiness(dict(rs, policies=[]), findings=[], today=TODAY)
     assert not found['ready'] and 'readable' in [b['requirement'] for b in found['blockers']]

@@ -48,6 +48,8 @@ options:
     description:
       - Days deleted backup data is kept, 14 to 180.
       - Left out, the vault keeps its retention (14 days when soft delete is turned on and Azure reports none).
+      - Required to turn soft delete on for a vault that reports no soft delete state (C(softDeleteSettings) absent, null or
+        C(Invalid), as Azure answers while a vault is created); what it keeps is not known, so no number of days is guessed.
       - Cannot be combined with soft delete V(off).
     type: int
   allow_irreversible:

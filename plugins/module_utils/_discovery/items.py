@@ -14,7 +14,7 @@ through the session's ARM pipeline, paged, like every other read of the collecti
 
 from __future__ import annotations
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, UnreadableResourceError
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.fleet import for_each_vault, scope_error
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import MAX_CONCURRENCY
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import (
@@ -44,6 +44,16 @@ def vault_id_of_item(item_id, vault_type):
     return text[:at] if at > 0 else None
 
 
+def _object(value, resource, field):
+    """A JSON object of an item that may be absent (None -> {}); anything else makes the item unreadable: an item read as
+    one without a policy would count as protection stopped, and lock readiness would judge a vault it has not read."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise UnreadableResourceError(resource, field, value, 'a JSON object')
+    return value
+
+
 def item_record(raw, vault_type, vault_id=None):
     """ARM JSON (or a Resource Graph row) of a protected item / backup instance -> the collection's item record.
 
@@ -54,20 +64,23 @@ def item_record(raw, vault_type, vault_id=None):
     (``vault_id`` when given, so records of both paths agree on casing). ``protection_state`` is ``protectionState``
     (Recovery Services, ``currentProtectionState`` when absent) or ``currentProtectionState`` (Backup vaults).
     """
-    props = raw.get('properties') or {}
+    if not isinstance(raw, dict):
+        raise UnreadableResourceError('a protected item of %s' % (vault_id or 'the vault'), 'the item', raw, 'a JSON object')
+    resource = raw.get('id') if isinstance(raw.get('id'), str) and raw.get('id') else 'a protected item of %s' % (vault_id or 'the vault')
+    props = _object(raw.get('properties'), resource, 'properties')
     vault = vault_id or vault_id_of_item(raw.get('id'), vault_type)
     if vault_type == 'recovery_services':
-        source = props.get('dataSourceInfo') or {}
+        source = _object(props.get('dataSourceInfo'), resource, 'properties.dataSourceInfo')
         datasource_type = props.get('workloadType') or source.get('datasourceType')
         datasource_id = props.get('sourceResourceId') or source.get('resourceID')
         policy = props.get('policyName') or _last_segment(props.get('policyId'))
         state = props.get('protectionState') or props.get('currentProtectionState')
     else:
-        source = props.get('dataSourceInfo') or {}
+        source = _object(props.get('dataSourceInfo'), resource, 'properties.dataSourceInfo')
         datasource_type = source.get('datasourceType')
         datasource_id = source.get('resourceID')
-        policy = _last_segment((props.get('policyInfo') or {}).get('policyId'))
-        state = props.get('currentProtectionState') or (props.get('protectionStatus') or {}).get('status')
+        policy = _last_segment(_object(props.get('policyInfo'), resource, 'properties.policyInfo').get('policyId'))
+        state = props.get('currentProtectionState') or _object(props.get('protectionStatus'), resource, 'properties.protectionStatus').get('status')
     return {
         'id': raw.get('id'),
         'name': raw.get('name'),
@@ -91,7 +104,11 @@ def list_items(session, record):
     path = arm_path('subscriptions', ref.subscription_id, 'resourceGroups', ref.resource_group, 'providers', namespace, kind,
                     ref.name, segment)
     body = session.arm_get(path, api_version, 'list protected items', ref.label)
-    items = [item_record(raw, record['vault_type'], record['id']) for raw in body.get('value') or []]
+    try:
+        items = [item_record(raw, record['vault_type'], record['id']) for raw in body.get('value') or []]
+    except UnreadableResourceError as exc:
+        # The vault's items are not read: an error of the vault (protected_items_error), never a traceback.
+        raise AzureOperationError('list protected items', ref.label, 200, 'InvalidResponseBody', str(exc)) from None
     return sorted(items, key=lambda item: str(item['id']).lower())
 
 

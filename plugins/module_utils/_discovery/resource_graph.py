@@ -44,6 +44,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     first_line,
     from_exception,
     import_package,
+    UnreadableResourceError,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.items import attach_items, item_record, vault_id_of_item
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES, resource_type
@@ -724,7 +725,12 @@ class ItemRows(_RowsByVault):
             record = self.by_vault.get(parent)
             if record is None or record['vault_type'] != kind:
                 continue
-            self.grouped[parent].append(item_record(row, kind, record['id']))
+            try:
+                self.grouped[parent].append(item_record(row, kind, record['id']))
+            except UnreadableResourceError:
+                # A row that is not an item this collection can read: that vault's items are not read (its lock
+                # readiness is blocked as unreadable), the other vaults' are.
+                record['protected_items_error'] = True
 
 
 def attach_policy_rows(records, rows):

@@ -157,10 +157,15 @@ def test_validate_days_refuses(days):
 def test_unknown_state_with_nothing_asked_is_left_alone():
     current = {'state': None, 'retention_days': None, 'enhanced_security': None}
     assert plan('backup', current, None, None)[0] == []
-    changes, target = plan('backup', current, 'on')
+    # What the vault keeps is unknown (softDeleteSettings null in a recorded create answer, then Enabled 14 days): the
+    # default 14 days are never written to it, they could shorten a longer retention.
+    with pytest.raises(SoftDeleteError, match='reports no soft delete state .* give retention_days'):
+        plan('backup', current, 'on')
+    changes, target = plan('backup', current, 'on', 30)
     assert changes == [{'setting': 'soft_delete', 'before': None, 'after': 'on', 'irreversible': False},
-                       {'setting': 'soft_delete_retention_days', 'before': None, 'after': 14, 'irreversible': False}]
+                       {'setting': 'soft_delete_retention_days', 'before': None, 'after': 30, 'irreversible': False}]
     assert target['state'] == 'on'
+    assert plan('backup', current, 'off')[1]['state'] == 'off'
 
 
 # Every API spelling seen: RS vault and config API (Enabled/Disabled/AlwaysON; request AlwaysOn), DP (On/Off/AlwaysOn).

@@ -156,3 +156,12 @@ class LockedStream:
 
     def flush(self):
         pass
+
+
+def emulator_session(emulator, monkeypatch, fleet):
+    """An AzureSession (no SDK retries, fast polls) pointed at the emulator, which now holds ``fleet``."""
+    from ansible_collections.vaultlock.azure.plugins.module_utils._azure.client import AzureSession  # pylint: disable=import-outside-toplevel
+    emulator.load_fleet(fleet)
+    for key, value in emulator.env.items():
+        monkeypatch.setenv(key, value)
+    return AzureSession({'api_retries': 0, 'polling_interval': 0.1, 'wait_timeout': 10})

@@ -29,7 +29,6 @@ import json
 
 import pytest
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._azure.client import AzureSession
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.fleet import attach_policies
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.items import attach_items
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.resource_graph import attach_item_rows
@@ -40,7 +39,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._retention import 
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import vault_key
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend, vault_record
 from tests.fixtures import load_real, load_reference
-from tests.unit.builders import SUB
+from tests.unit.builders import SUB, emulator_session
 
 RS = 'recovery_services'
 DP = 'backup'
@@ -58,10 +57,7 @@ def fleet():
 
 @pytest.fixture
 def session(emulator, monkeypatch):
-    emulator.load_fleet(fleet())
-    for key, value in emulator.env.items():
-        monkeypatch.setenv(key, value)
-    return AzureSession({'api_retries': 0, 'polling_interval': 0.1, 'wait_timeout': 10})
+    return emulator_session(emulator, monkeypatch, fleet())
 
 
 def _path(body):

@@ -13,11 +13,10 @@ import requests.sessions
 import requests.utils
 from azure.core.rest import HttpRequest
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._azure.client import AzureSession
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules.immutability import immutability_patch
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend
-from tests.unit.builders import SUB
+from tests.unit.builders import SUB, emulator_session
 
 RG = 'rg-t'
 LIST_PATH = '/subscriptions/%s/providers/Microsoft.RecoveryServices/vaults$' % SUB
@@ -31,10 +30,7 @@ def fleet():
 
 @pytest.fixture
 def session(emulator, monkeypatch):
-    emulator.load_fleet(fleet())
-    for key, value in emulator.env.items():
-        monkeypatch.setenv(key, value)
-    return AzureSession({'api_retries': 0, 'polling_interval': 0.1, 'wait_timeout': 10})
+    return emulator_session(emulator, monkeypatch, fleet())
 
 
 @pytest.fixture

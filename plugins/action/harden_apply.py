@@ -17,6 +17,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._azure.client impo
 from ansible_collections.vaultlock.azure.plugins.module_utils._consent import ConsentError, scope_arguments
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError, at_least_one
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import failure, insecure_warning
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal import JOURNAL, ApplyJournal
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._consent_action import task_own_keys
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._controller_action import ControllerActionBase, without_cyclic_gc
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_apply import PlanApplier
@@ -72,15 +73,32 @@ class ActionModule(ControllerActionBase):
                                   # this process running), no further vault or step is sent (PlanApplier.stopped).
                                   controller=os.getppid())
             drift = plan.pop('drift')
+            journal = None
             if not check_mode and any(entry.get('changes') for entry in drift):
-                # Before the first write: a run cut off from here on leaves no report of an earlier run behind.
-                retire_reports(planned_report_dir(plan))
-            done = applier.apply(drift)
-            diffs = done.pop('diffs')
-            save_applied(C.DEFAULT_LOCAL_TMP, args['plan'], done)
+                # Before the first write: a run cut off from here on leaves no report of an earlier run behind, and the
+                # journal says vault by vault what it did (_apply_journal).
+                report_dir = planned_report_dir(plan)
+                retire_reports(report_dir)
+                journal, kept = start_journal(report_dir, args['plan'], sum(1 for entry in drift if entry.get('changes')))
+                if kept:
+                    warnings.append('an earlier apply journal was found in the report directory (no harden_plan into it since '
+                                    'that apply): it is kept as %s' % kept)
+            applier.journal = journal
+            try:
+                done = applier.apply(drift)
+                diffs = done.pop('diffs')
+                save_applied(C.DEFAULT_LOCAL_TMP, args['plan'], done)
+                summary = apply_summary(done)
+                if journal is not None:
+                    journal.ended(summary)
+            finally:
+                if journal is not None:
+                    journal.close()
         except VaultlockError as exc:
             return self._failed(result, failure(exc, controller=True)[0])
-        summary = apply_summary(done)
+        if journal is not None and journal.error is not None:
+            warnings.append('the apply journal (%s in the report directory) could not be written to the end (%s): it may not '
+                            'list every vault this apply changed' % (JOURNAL, journal.error.strerror or journal.error))
         result.update(summary)
         result['changed'] = bool(summary['vaults_changed'])
         if diffs:
@@ -92,6 +110,16 @@ class ActionModule(ControllerActionBase):
         if warnings:
             result['warnings'] = list(result.get('warnings') or []) + warnings
         return result
+
+
+def start_journal(report_dir, plan_id, vaults):
+    """(the apply's journal, the name an earlier journal was kept aside as or None); InputError before any write when it
+    cannot be made."""
+    try:
+        return ApplyJournal.start(report_dir, plan_id, vaults)
+    except OSError as exc:
+        raise InputError('cannot write the apply journal %s in the report directory %s: %s; nothing was sent to Azure'
+                         % (JOURNAL, report_dir, exc.strerror or exc)) from exc
 
 
 def worker_processes(given):

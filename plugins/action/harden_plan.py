@@ -20,6 +20,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._module import fai
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy import check_assignments, evaluate, related_assignments
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy._preset import apply_preset
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import TLS_WARNING, plan_run
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal import earlier_apply_warning
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._consent_action import task_own_keys
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._controller_action import ControllerActionBase, without_cyclic_gc
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import (
@@ -57,6 +58,7 @@ class ActionModule(ControllerActionBase):
                                            VariableLayers.of(self._task, task_vars))
             if refusals:
                 return self._failed(result, '; '.join(refusals))
+        interrupted = None
         try:
             discover = check_inputs(args)
             # harden_backup_vaults_azure_policy is checked before any request too.
@@ -69,6 +71,8 @@ class ActionModule(ControllerActionBase):
             # Resolved once, here: the later tasks of the run write (and retire) the reports in this directory, whatever a
             # symlink on the way to it says by then (_harden_run.planned_report_dir).
             report_dir = prepare_report_dir(args['report_dir'])
+            # An earlier apply into it that did not end with its reports (interrupted) left its journal: said, and kept aside.
+            interrupted = earlier_apply_warning(report_dir)
             remove_stale_plans(C.DEFAULT_LOCAL_TMP)
             flags = {'include_policies': bool(checked['include_policies'] or checked['include_items']),
                      'include_items': bool(checked['include_items'])}
@@ -79,6 +83,9 @@ class ActionModule(ControllerActionBase):
                 reads = read_targets(session_for, args, discover, flags)
                 warnings = read_warnings(reads)
                 run = plan_run(reads, args['exclude'], checked['baseline'], args['lock_requirements'])
+                if interrupted:
+                    run['report_warnings'].insert(0, interrupted)
+                    warnings.insert(0, interrupted)
                 # A listed deployIfNotExists definition (diagnostic settings, opt-in) judges each selected Recovery Services
                 # vault by its related resources: one ARM read a vault (none when no such definition is listed).
                 # A vault whose related resources could not be read (a 403, say) is not evaluated, and an error of the run (as
@@ -112,6 +119,8 @@ class ActionModule(ControllerActionBase):
                 # without_cyclic_gc makes at its end).
                 del run
         except VaultlockError as exc:
+            if interrupted:
+                result['warnings'] = list(result.get('warnings') or []) + [interrupted]
             return self._failed(result, failure(exc)[0])
         result.update(summary)
         result.update(

@@ -38,6 +38,14 @@ description:
     (C(drift.json), C(drift.md), C(drift.junit.xml), C(drift.html), C(drift.sarif)) are removed from the plan's report
     directory, so a run cut off during its writes leaves no report describing the vaults as they were;
     M(vaultlock.azure.harden_report) writes this run's. Other files there stay.
+  - While it writes, it keeps a journal in that directory, C(apply-journal.jsonl), with one JSON line as each vault's first
+    step begins (C(started)) and one as the vault is settled (C(settled), with its outcome C(changed), C(unchanged),
+    C(failed) or C(unknown) and the changes made), written whole and at once by the process that applied the vault, so a
+    run stopped by Ctrl-C (SIGINT) or a cancelled job (SIGTERM) leaves every settled vault in it; a vault with a
+    C(started) line and no C(settled) line was being changed when the run stopped. It holds vault ids, names and setting
+    values, never a credential. M(vaultlock.azure.harden_report) removes it once this run's reports are written; the next
+    M(vaultlock.azure.harden_plan) into that directory that finds one warns and keeps it aside. A journal that cannot be
+    created fails the task before any write.
   - The Azure SDKs must be installed in the Python that runs C(ansible-playbook) (C(pip install -r requirements.txt) from
     the collection). The E(AZURE_*) variables are read from the controller's environment.
 extends_documentation_fragment:

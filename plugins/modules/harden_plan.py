@@ -105,6 +105,11 @@ options:
         earlier run's reports before its first change) and M(vaultlock.azure.harden_report) use that path, so a symlink on
         the way to it that changes during the run does not move the reports. A directory on the resolved path that was
         replaced by a symlink after this task fails those tasks.
+      - When the directory holds the journal of an earlier M(vaultlock.azure.harden_apply) that did not end with its
+        reports (C(apply-journal.jsonl), left when the run was interrupted or no report was written after it), this task warns, in
+        its result and in the reports, how many vaults that apply changed and which (the first 20), which it was changing
+        when it stopped (whether they changed is unknown), and which failed; and renames the journal to
+        C(apply-journal.<UTC time>.jsonl), so the evidence stays. The plan itself reads the vaults as Azure holds them now.
       - An empty value is an error, never the current directory.
     type: path
     required: true

@@ -187,11 +187,14 @@ class PlanApplier:
     ``consent``: allow_irreversible as written in the apply task; ``today``: the day readiness counts from.
     ``processes``: how many worker processes may share the subscriptions (1: every vault in this process);
     ``session_factory``: builds each worker process's own session (without it, everything runs in this process);
-    ``controller``: the pid of the process (ansible-playbook) whose end stops the apply (no further vault or step)."""
+    ``controller``: the pid of the process (ansible-playbook) whose end stops the apply (no further vault or step);
+    ``journal``: the _apply_journal.ApplyJournal each vault is written to as it starts and as it is settled (by the process
+    that applied it, so a stop loses no settled vault)."""
 
     def __init__(self, session, baseline, lock_requirements, consent, check_mode=False, max_concurrency=16, today=None,
-                 diff_mode=False, processes=1, session_factory=None, controller=None):
+                 diff_mode=False, processes=1, session_factory=None, controller=None, journal=None):
         self.session = session
+        self.journal = journal
         self.controller = controller
         self.processes = max(1, min(MAX_PROCESSES, int(processes or 1)))
         self.session_factory = session_factory
@@ -257,7 +260,11 @@ class PlanApplier:
                 return None
             if applier.stopped():
                 return applier.not_sent(entry, None, {'id': entry['id'], 'results': [], 'gate': None, 'warnings': [], 'diffs': []})
+            if applier.journal is not None:
+                applier.journal.started(entry)
             outcome = applier.apply_vault(entry)
+            if applier.journal is not None:
+                applier.journal.settled(entry, outcome['results'])
             if each is not None:
                 each(index, outcome)
             return outcome
@@ -310,6 +317,8 @@ class PlanApplier:
                 index = position[id(entry)]
                 if outcomes[index] is None:
                     outcomes[index] = self._unknown(entry, why)
+                    if self.journal is not None:
+                        self.journal.settled(entry, outcomes[index]['results'])
         return outcomes, pacing
 
     def _worker(self, group, indices, write_end, parent, threads):

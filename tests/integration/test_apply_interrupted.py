@@ -12,11 +12,16 @@ write arrives; the next run plans from ARM and finishes, sending no step twice."
 from __future__ import annotations
 
 import collections
+import json
+import os
+import signal
 import subprocess
+import sys
 import threading
 import time
 
 import pytest
+import yaml
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.client import AzureSession
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.fleet import attach_policies, list_vaults
@@ -30,6 +35,13 @@ BASELINE = {'immutability': 'locked', 'allow_irreversible': True, 'soft_delete':
 REQUIREMENTS = {'require_soft_delete': None, 'no_unfixable_findings': False, 'max_retention': '30y'}
 LATENCY_MS = 400
 SUBS = (SUB1, SUB2)
+# Ctrl-C reaches the apply through three Python signal handlers, each run by its process's main thread: ansible-playbook's
+# (it forwards SIGINT to the task process), the task process's (ansible-core's WorkerProcess._term: SIGINT to its process
+# group, the default action) and the worker process's. On a loaded machine that took up to 0.45 s; a vault started in that
+# moment reads for a second (SLOW_MS) before its first write, so a write later than SIGNAL_SLACK_S after the signal is one
+# the stop did not prevent.
+SLOW_MS = 1000
+SIGNAL_SLACK_S = 0.75
 
 
 def fleet():
@@ -114,3 +126,73 @@ def test_no_write_after_ansible_playbook_is_killed_and_the_next_run_finishes(emu
     assert sorted(both) == sorted('rsv-%d-%d' % (i, n) for i in range(2) for n in range(3)), both
     assert all(states == ['Unlocked', 'Locked'] for states in both.values()), both
     assert [entry for entry in plan() if entry.get('changes')] == []
+
+
+def vault_state(emulator, name):
+    """(soft delete state, immutability state) of a vault of fleet() as the emulator holds it."""
+    sub = SUBS[int(name.split('-')[1])]
+    body = emulator.resource('/subscriptions/%s/resourceGroups/rg-%s/providers/Microsoft.RecoveryServices/vaults/%s'
+                             % (sub, name.split('-')[1], name))
+    settings = body['properties'].get('securitySettings') or {}
+    return (settings.get('softDeleteSettings') or {}).get('softDeleteState'), (settings.get('immutabilitySettings') or {}).get('state')
+
+
+def test_ctrl_c_during_the_apply_leaves_a_journal_of_what_it_did(runner, emulator, tmp_path):
+    """ansible-playbook, its harden_apply forking two worker processes, gets SIGINT as Ctrl-C sends it (to its process
+    group) once the first vault is settled: no write after it, and apply-journal.jsonl in the report directory lists every
+    vault a write was sent to, each settled one with the changes the emulator holds."""
+    emulator.load_fleet(fleet())
+    emulator.clear_journal()
+    emulator.latency(SLOW_MS)
+    reports = tmp_path / 'reports'
+    journal = reports / 'apply-journal.jsonl'
+    baseline = {'immutability': 'enabled', 'soft_delete': {'state': 'on', 'retention_days': 14}}
+    planning = {'baseline': baseline, 'report_dir': str(reports), 'discovery': 'arm', 'subscription_ids': list(SUBS),
+                'vault_types': ['recovery_services']}
+    play = [{'hosts': 'localhost', 'connection': 'local', 'gather_facts': False, 'tasks': [
+        {'name': 'plan', 'register': 'planned', 'vaultlock.azure.harden_plan': planning},
+        {'name': 'apply', 'vaultlock.azure.harden_apply': {'plan': '{{ planned.plan }}', 'max_processes': 2, 'max_concurrency': 2}},
+        {'name': 'report', 'vaultlock.azure.harden_report': {'plan': '{{ planned.plan }}'}},
+    ]}]
+    path = tmp_path / 'interrupted.yml'
+    path.write_text(yaml.safe_dump(play, sort_keys=False))
+    proc = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,', str(path)],
+                            env=runner.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and proc.poll() is None:
+            if journal.exists() and '"event":"settled"' in journal.read_text(encoding='utf-8'):
+                break
+            time.sleep(0.02)
+        assert proc.poll() is None, proc.communicate()[0][-3000:]
+        os.killpg(proc.pid, signal.SIGINT)   # Ctrl-C: the terminal signals the foreground process group
+        signalled = time.time()
+        out = proc.communicate(timeout=60)[0]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    time.sleep(2 * SLOW_MS / 1000.0)   # anything still running would have sent its next write by now
+    emulator.latency(0)
+    assert proc.returncode != 0 and 'Traceback' not in out, out[-3000:]
+    writes = [entry for entry in emulator.journal() if is_write(entry)]
+    late = [entry for entry in writes if entry['time'] > signalled + SIGNAL_SLACK_S]
+    assert late == [], ['%.3f s after: %s %s' % (entry['time'] - signalled, entry['method'], entry['path']) for entry in late]
+    written = {entry['path'].split('?')[0].split('/vaults/')[1].split('/')[0] for entry in writes}
+    # No report (harden_report never ran), the journal with its header and no end.
+    assert sorted(os.listdir(reports)) == ['apply-journal.jsonl']
+    lines = [json.loads(text) for text in journal.read_text(encoding='utf-8').splitlines()]
+    assert lines[0]['journal'] == 'vaultlock.azure harden_apply' and lines[0]['vaults'] == 6
+    assert not [line for line in lines if line.get('event') == 'ended']
+    started = {line['name'] for line in lines if line.get('event') == 'started'}
+    settled = {line['name']: line for line in lines if line.get('event') == 'settled'}
+    # Every vault a write was sent to is in the journal; not every vault was reached.
+    assert settled and written <= started and started <= {'rsv-%d-%d' % (i, n) for i in range(2) for n in range(3)}, (written, started)
+    assert len(settled) < 6
+    for name, line in settled.items():
+        assert line['outcome'] == 'changed', line
+        after = {change['setting']: change['after'] for change in line['changes']}
+        assert after['soft_delete'] == 'on' and after['immutability'] == 'enabled', line
+        assert vault_state(emulator, name) == ('Enabled', 'Unlocked'), name
+    for name in {'rsv-%d-%d' % (i, n) for i in range(2) for n in range(3)} - started:
+        assert vault_state(emulator, name) == ('Disabled', 'Disabled'), name

@@ -15,6 +15,7 @@ import re
 
 import pytest
 
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal import ApplyJournal
 from tests.integration.batching import Batch
 from tests.integration.conftest import PlaybookPart, fresh_fleet, part, step
 from tests.integration.fleets import RG, SUB1, vault, vault_id
@@ -78,6 +79,16 @@ def plans_fixture(module_runner):
         step({'name': 'apply in check mode', APPLY: {'plan': '{{ check_r0.plan }}'}}, check=True),
     ]
     reports = str(tmp_path / 'reports-run')
+    # An apply into reports-run that was interrupted (Ctrl-C) after it changed rsv-gone, while it was changing rsv-half: its
+    # journal, as harden_apply writes it. run_r0's plan says so and keeps it aside.
+    os.makedirs(reports, exist_ok=True)
+    journal, _kept = ApplyJournal.start(reports, 'f' * 32, 2)
+    for name, settled in (('rsv-gone', True), ('rsv-half', False)):
+        entry = {'id': vault_id(name), 'name': name}
+        journal.started(entry)
+        if settled:
+            journal.settled(entry, [('soft_delete', {'changed': True, 'changes': [{'setting': 'soft_delete', 'before': 'off', 'after': 'on'}]})])
+    journal.close()
     # An earlier run's reports where run_r4's plan reports: the real apply removes them before its first write, so a run
     # cut off during its writes leaves no report describing vaults as they were (harden_report is not run here).
     earlier = tmp_path / 'reports-earlier'
@@ -182,8 +193,20 @@ def test_plan_change_and_report_in_one_play(plans):
     assert result['changed'] is False and result['check_mode'] is False
     assert result['report_dir'] == os.path.realpath(str(reports))
     assert result['files'] == ['drift.json', 'drift.md', 'drift.junit.xml', 'drift.html', 'drift.sarif']
-    assert sorted(os.listdir(reports)) == FILES
+    # The interrupted apply's journal, found by the plan, kept aside under the time it was found.
+    kept = [name for name in os.listdir(reports) if name not in FILES]
+    assert len(kept) == 1 and re.fullmatch(r'apply-journal\.\d{8}T\d{6}Z\.jsonl', kept[0]), kept
+    interrupted = [warning for warning in plan.get('warnings') or [] if 'earlier harden_apply' in warning]
+    assert interrupted == ['an earlier harden_apply into this report directory (started %s) was interrupted (it did not finish: '
+                           'Ctrl-C, a cancelled job or a killed process): it changed 1 vault(s): rsv-gone; 1 vault(s) were being '
+                           'changed when it stopped, whether they changed is unknown: rsv-half; its journal (apply-journal.jsonl) '
+                           'is kept as %s; this plan reads the vaults as Azure holds them now'
+                           % (json.loads((reports / kept[0]).read_text().splitlines()[0])['started_at'], kept[0])], plan.get('warnings')
     report = json.loads((reports / 'drift.json').read_text())
+    assert interrupted[0] in report['warnings']
+    assert 'rsv-gone' in (reports / 'drift.md').read_text().split('rsv-half')[0]
+    # Said once: the plan after it found no journal.
+    assert not [warning for warning in again.get('warnings') or [] if 'earlier harden_apply' in warning]
     summary = report['summary']
     assert (summary['vaults'], summary['drifting'], summary['resolved'], summary['fixed'], summary['changed'], summary['errors']) == \
         (6, 1, 2, 2, 2, 0)
@@ -201,7 +224,15 @@ def test_plan_change_and_report_in_one_play(plans):
     applied = run['r5']
     assert not applied.get('failed') and applied['changed'] is True, applied
     assert {entry['path'].lower().split('/vaults/')[1].split('/')[0] for entry in run.writes('r5')} == {'rsv-soft-off'}
-    assert os.listdir(plans.tmp_path / 'reports-earlier') == ['notes.txt']
+    # ... and kept its journal there: no harden_report into that directory ran, so the journal stays for the next plan.
+    assert sorted(os.listdir(plans.tmp_path / 'reports-earlier')) == ['apply-journal.jsonl', 'notes.txt']
+    lines = [json.loads(line) for line in (plans.tmp_path / 'reports-earlier' / 'apply-journal.jsonl').read_text().splitlines()]
+    assert lines[0]['plan'] == run['r4']['plan'] and lines[-1]['event'] == 'ended', lines
+    settled = {line['name']: line for line in lines if line.get('event') == 'settled'}
+    assert sorted(settled) == sorted(line['name'] for line in lines if line.get('event') == 'started')
+    assert sorted(settled) == sorted(entry['name'] for entry in run['r4']['actions']), lines
+    assert settled['rsv-soft-off']['outcome'] == 'changed', lines
+    assert ('soft_delete', 'on') in [(c['setting'], c['after']) for c in settled['rsv-soft-off']['changes']], lines
     assert plan_files(plans.tmp_path) == []
 
 
@@ -218,6 +249,8 @@ def test_a_report_dir_symlink_repointed_during_the_run_moves_no_report(plans):
     assert result['report_dir'] == os.path.realpath(str(first))
     report = json.loads((first / 'drift.json').read_text())
     assert [vault['name'] for vault in report['vaults']] == ['rsv-ok'] and report['summary']['changed'] == 1
+    # The run ended with its reports: harden_report removed its apply's journal.
+    assert sorted(os.listdir(first)) == FILES
     # The directory the symlink points at now was neither emptied nor written.
     assert sorted(os.listdir(second)) == FILES and {(second / name).read_text() for name in FILES} == {'an earlier run'}
 

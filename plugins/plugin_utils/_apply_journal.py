@@ -1,0 +1,217 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This file is for internal use by the vaultlock.azure collection only.
+# Its API may change without notice.
+"""The apply journal: what a real harden_apply did, vault by vault, in the report directory while it runs.
+
+A real apply removes the earlier run's reports before its first write (_harden_run.retire_reports) and writes its own only
+when the run ends (harden_report). A run stopped in between (Ctrl-C, a cancelled CI job) left an empty report directory
+and nothing that said which vaults it had changed. So the apply keeps ``apply-journal.jsonl`` there: a header line, a
+``started`` line as each vault's first step begins, a ``settled`` line as each vault ends (its outcome changed, unchanged,
+failed or unknown, and the changes made), and an ``ended`` line when the apply returns. harden_report removes it once the
+run's reports are written; the next harden_plan into that directory that finds one warns (in its result and in the
+reports) and keeps it aside as ``apply-journal.<UTC time>.jsonl``.
+
+How a stop reaches the apply (ansible-core 2.19): ansible-playbook's TaskQueueManager forwards SIGINT and SIGTERM to each
+task worker process; the worker (its own session, setsid) resets the signal to its default action and sends it to its
+whole process group, so the task process and the worker processes it forked end at once, without running any Python
+(no finally, no atexit). Hence every line is one os.write of a whole line to a file opened O_APPEND, made by the process
+that settled the vault (a worker process writes its own vaults' lines, not its parent): once written it is in the file,
+whatever kills the process next. Lines hold ids, names and setting values, never a credential.
+
+Nothing here imports an Azure SDK.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import threading
+
+JOURNAL = 'apply-journal.jsonl'
+JOURNAL_FORMAT = 1
+# How many vault names a warning lists at most.
+NAMED = 20
+
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%fZ')
+
+
+class ApplyJournal:
+    """The journal file of one apply, open for appending; ``record`` may be called from any thread of any process that
+    inherited it (each line one write)."""
+
+    def __init__(self, fd, path):
+        self._fd = fd
+        self.path = path
+        self._lock = threading.Lock()
+        self.error = None   # the first OSError a write met (the apply goes on; harden_apply warns)
+
+    @classmethod
+    def start(cls, report_dir, plan_id, vaults):
+        """A new journal in ``report_dir`` with its header line. An earlier one there is kept aside first (returned as its
+        new name, else None): its evidence is never overwritten. OSError when the file cannot be made."""
+        kept = set_aside(report_dir)
+        path = os.path.join(report_dir, JOURNAL)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_CLOEXEC', 0)
+        journal = cls(os.open(path, flags, 0o644), path)
+        journal.record({'journal': 'vaultlock.azure harden_apply', 'format': JOURNAL_FORMAT, 'plan': plan_id,
+                        'started_at': _now(), 'vaults': vaults})
+        if journal.error is not None:
+            journal.close()
+            raise journal.error
+        return journal, kept
+
+    def record(self, doc):
+        """One JSON line, written whole with one write."""
+        data = (json.dumps(doc, separators=(',', ':'), sort_keys=True, default=str) + '\n').encode('utf-8')
+        with self._lock:
+            try:
+                while data:
+                    data = data[os.write(self._fd, data):]
+            except OSError as exc:
+                # A full disk must not stop the vaults' writes half way: the apply goes on, and says the journal is incomplete.
+                self.error = self.error or exc
+
+    def started(self, entry):
+        self.record({'event': 'started', 'id': entry['id'], 'name': entry.get('name'), 'at': _now()})
+
+    def settled(self, entry, results):
+        """``results``: the vault's step results as the reports take them ([(task, result)])."""
+        self.record(dict(settled_line(results), event='settled', id=entry['id'], name=entry.get('name'), at=_now()))
+
+    def ended(self, summary):
+        self.record({'event': 'ended', 'at': _now(), 'vaults_changed': summary.get('vaults_changed'),
+                     'vaults_failed': summary.get('vaults_failed')})
+
+    def close(self):
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def settled_line(results):
+    """The outcome of a vault from its step results: unknown (a write may have happened) before changed before failed
+    before unchanged; the changes made, step by step."""
+    results = [result for _task, result in results]
+    if any(result.get('outcome') == 'unknown' for result in results):
+        outcome = 'unknown'
+    elif any(result.get('changed') for result in results):
+        outcome = 'changed'
+    elif any(result.get('failed') for result in results):
+        outcome = 'failed'
+    else:
+        outcome = 'unchanged'
+    changes = [change for result in results for change in result.get('changes') or []]
+    return {'outcome': outcome, 'failed': any(result.get('failed') for result in results), 'changes': changes}
+
+
+def read_journal(path):
+    """(header, {vault id: state}, ended, unreadable lines) of a journal file; OSError when it cannot be opened.
+    A state: {id, name, outcome (None: started, never settled), changes}."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0))
+    header, vaults, ended, bad = None, {}, None, 0
+    with os.fdopen(fd, 'rb') as stream:
+        for raw in stream:
+            try:
+                line = json.loads(raw.decode('utf-8'))
+            except ValueError:
+                bad += 1
+                continue
+            if not isinstance(line, dict):
+                bad += 1
+                continue
+            event = line.get('event')
+            if 'journal' in line and header is None:
+                header = line
+            elif event in ('started', 'settled') and isinstance(line.get('id'), str):
+                state = vaults.setdefault(line['id'].lower(), {'id': line['id'], 'name': line.get('name'), 'outcome': None, 'changes': []})
+                if event == 'settled':
+                    state.update(outcome=line.get('outcome'), changes=list(line.get('changes') or []))
+            elif event == 'ended':
+                ended = line
+            else:
+                bad += 1
+    return header, vaults, ended, bad
+
+
+def set_aside(report_dir, now=None):
+    """Rename ``report_dir``'s journal to apply-journal.<UTC time>.jsonl (never over another file); its new name, or None
+    when there is none. OSError when it cannot be renamed."""
+    path = os.path.join(report_dir, JOURNAL)
+    if not os.path.lexists(path):
+        return None
+    stamp = (now or datetime.datetime.now(datetime.timezone.utc)).strftime('%Y%m%dT%H%M%SZ')
+    for number in range(1, 1000):
+        name = 'apply-journal.%s%s.jsonl' % (stamp, '' if number == 1 else '-%d' % number)
+        target = os.path.join(report_dir, name)
+        if not os.path.lexists(target):
+            os.rename(path, target)
+            return name
+    raise FileExistsError('no free name to keep %s aside' % path)
+
+
+def _names(states):
+    shown = [state.get('name') or state['id'] for state in states[:NAMED]]
+    more = len(states) - len(shown)
+    return ', '.join(str(name) for name in shown) + (' and %d more' % more if more > 0 else '')
+
+
+def earlier_apply_warning(report_dir, now=None):
+    """The warning of a harden_plan that finds an earlier apply's journal in ``report_dir`` (None when there is none); the
+    journal is kept aside under a timestamped name first. Never raises: a journal that cannot be read or moved is said."""
+    path = os.path.join(report_dir, JOURNAL)
+    if not os.path.lexists(path):
+        return None
+    try:
+        header, vaults, ended, bad = read_journal(path)
+    except OSError as exc:
+        header, vaults, ended, bad = None, {}, None, 0
+        unread = 'it could not be read (%s)' % (exc.strerror or exc)
+    else:
+        unread = None
+    try:
+        kept = 'is kept as %s' % set_aside(report_dir, now)
+    except OSError as exc:
+        kept = 'could not be kept aside (%s) and stays where it is' % (exc.strerror or exc)
+    started_at = (header or {}).get('started_at') or 'at an unknown time'
+    if unread:
+        return ('a journal of an earlier harden_apply (%s) was found in the report directory, but %s; %s. This plan reads the '
+                'vaults as Azure holds them now' % (JOURNAL, unread, 'it ' + kept))
+    states = list(vaults.values())
+    changed = [state for state in states if state['outcome'] == 'changed']
+    unknown = [state for state in states if state['outcome'] in (None, 'unknown')]
+    failed = [state for state in states if state['outcome'] == 'failed']
+    how = ('finished its writes but its reports were not written' if ended
+           else 'was interrupted (it did not finish: Ctrl-C, a cancelled job or a killed process)')
+    parts = ['an earlier harden_apply into this report directory (started %s) %s: it changed %d vault(s)%s'
+             % (started_at, how, len(changed), (': ' + _names(changed)) if changed else '')]
+    if unknown:
+        parts.append('%d vault(s) were being changed when it stopped, whether they changed is unknown: %s' % (len(unknown), _names(unknown)))
+    if failed:
+        parts.append('%d vault(s) failed: %s' % (len(failed), _names(failed)))
+    if bad:
+        parts.append('%d line(s) of its journal could not be read' % bad)
+    parts.append('its journal (%s) %s; this plan reads the vaults as Azure holds them now' % (JOURNAL, kept))
+    return '; '.join(parts)
+
+
+def remove_journal(report_dir, plan_id):
+    """Remove ``report_dir``'s journal once the run of ``plan_id`` wrote its reports (a journal of another plan stays);
+    True when removed."""
+    path = os.path.join(report_dir, JOURNAL)
+    try:
+        header, _vaults, _ended, _bad = read_journal(path)
+    except OSError:
+        return False
+    if not header or header.get('plan') != plan_id:
+        return False
+    try:
+        os.unlink(path)
+    except OSError:
+        return False
+    return True

@@ -1,0 +1,170 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""plugin_utils/_apply_journal.py: the apply journal written vault by vault (in this process and by forked worker
+processes), what the next harden_plan says of it and where it keeps it, and harden_report removing only its own run's."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+
+import pytest
+
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal import (
+    JOURNAL,
+    ApplyJournal,
+    earlier_apply_warning,
+    read_journal,
+    remove_journal,
+    set_aside,
+)
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_apply import PlanApplier
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import apply_summary
+
+from tests.unit.plugins.modules.conftest import FakeSession
+from tests.unit.plugins.modules.test_harden_apply import LOCK, REQUIREMENTS, plan
+from tests.unit.plugins.modules.test_harden_apply_processes import SUBS, fleet
+
+PLAN = 'a' * 32
+NOW = datetime.datetime(2026, 12, 6, 23, 50, 1, tzinfo=datetime.timezone.utc)
+
+
+def lines(path):
+    with open(path, encoding='utf-8') as handle:
+        return [json.loads(text) for text in handle]
+
+
+@pytest.mark.parametrize('processes', [1, 2])
+def test_every_vault_is_journalled_as_it_starts_and_settles_with_the_changes_it_made(azure, tmp_path, processes):
+    fleet(azure)
+    session = FakeSession({}, subscriptions=SUBS, azure=azure)
+    drift = plan(azure, session)
+    todo = [entry for entry in drift if entry.get('changes')]
+    journal, kept = ApplyJournal.start(str(tmp_path), PLAN, len(todo))
+    applier = PlanApplier(session, LOCK, REQUIREMENTS, True, max_concurrency=4, processes=processes,
+                          session_factory=lambda: FakeSession({}, subscriptions=SUBS, azure=azure), journal=journal)
+    done = applier.apply(drift)
+    journal.ended(apply_summary(done))
+    journal.close()
+    assert kept is None and journal.error is None
+    header, vaults, ended, bad = read_journal(str(tmp_path / JOURNAL))
+    assert header['plan'] == PLAN and header['vaults'] == 9 and bad == 0
+    assert ended['vaults_changed'] == 9 and ended['vaults_failed'] == 0
+    # One started and one settled line a vault: with 2 processes, written by the worker process that applied it.
+    events = [(line['event'], line['id']) for line in lines(tmp_path / JOURNAL)[1:-1]]
+    assert sorted(events) == sorted([(event, entry['id']) for entry in todo for event in ('started', 'settled')])
+    for entry in todo:
+        state = vaults[entry['id'].lower()]
+        made = [change for rows in done['results'].values() for result in rows if result['id'] == entry['id'] for change in result['changes']]
+        assert state['outcome'] == 'changed' and state['name'] == entry['name']
+        assert sorted(json.dumps(c, sort_keys=True) for c in state['changes']) == sorted(json.dumps(c, sort_keys=True) for c in made)
+        assert any(change.get('setting') == 'immutability' and change.get('after') == 'locked' for change in state['changes'])
+    assert os.stat(tmp_path / JOURNAL).st_mode & 0o777 == 0o644 & ~current_umask()
+
+
+def current_umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_a_vault_its_worker_process_did_not_report_is_journalled_unknown(azure, tmp_path):
+    fleet(azure)
+    session = FakeSession({}, subscriptions=SUBS, azure=azure)
+    drift = plan(azure, session)
+    journal, _kept = ApplyJournal.start(str(tmp_path), PLAN, 9)
+
+    def dies():
+        os._exit(3)  # pylint: disable=protected-access
+
+    PlanApplier(session, LOCK, REQUIREMENTS, True, max_concurrency=4, processes=2, session_factory=dies, journal=journal).apply(drift)
+    journal.close()
+    _header, vaults, ended, _bad = read_journal(str(tmp_path / JOURNAL))
+    assert ended is None and len(vaults) == 9
+    assert all(state['outcome'] == 'unknown' for state in vaults.values())
+
+
+def write_journal(directory, states, ended=False, extra=''):
+    with open(os.path.join(directory, JOURNAL), 'w', encoding='utf-8') as handle:
+        handle.write(json.dumps({'journal': 'vaultlock.azure harden_apply', 'format': 1, 'plan': PLAN,
+                                 'started_at': '2026-12-06T23:40:00.000000Z', 'vaults': len(states)}) + '\n')
+        for number, outcome in enumerate(states):
+            vault_id = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v%02d' % number
+            handle.write(json.dumps({'event': 'started', 'id': vault_id, 'name': 'v%02d' % number}) + '\n')
+            if outcome:
+                handle.write(json.dumps({'event': 'settled', 'id': vault_id, 'name': 'v%02d' % number, 'outcome': outcome,
+                                         'changes': [{'setting': 'soft_delete', 'before': 'off', 'after': 'on'}]}) + '\n')
+        if ended:
+            handle.write(json.dumps({'event': 'ended', 'vaults_changed': 1}) + '\n')
+        handle.write(extra)
+
+
+def test_the_next_plan_says_what_the_interrupted_apply_did_and_keeps_the_journal_aside(tmp_path):
+    # 25 changed, one failed, one settled unknown, one started and never settled, then a line cut off by the stop.
+    write_journal(str(tmp_path), ['changed'] * 25 + ['failed', 'unknown', None], extra='{"event": "sett')
+    warning = earlier_apply_warning(str(tmp_path), NOW)
+    assert warning.startswith('an earlier harden_apply into this report directory (started 2026-12-06T23:40:00.000000Z) was '
+                              'interrupted')
+    assert 'it changed 25 vault(s): v00, v01, ' in warning and 'v19 and 5 more;' in warning and 'v20' not in warning
+    assert '2 vault(s) were being changed when it stopped, whether they changed is unknown: v26, v27;' in warning
+    assert '1 vault(s) failed: v25;' in warning
+    assert '1 line(s) of its journal could not be read' in warning
+    assert 'is kept as apply-journal.20261206T235001Z.jsonl' in warning
+    assert sorted(os.listdir(tmp_path)) == ['apply-journal.20261206T235001Z.jsonl']
+    # Said once: the plan after it finds no journal.
+    assert earlier_apply_warning(str(tmp_path), NOW) is None
+
+
+def test_a_journal_of_an_apply_that_ended_without_its_reports_is_said_so(tmp_path):
+    write_journal(str(tmp_path), ['changed', 'unchanged'], ended=True)
+    warning = earlier_apply_warning(str(tmp_path), NOW)
+    assert 'finished its writes but its reports were not written: it changed 1 vault(s): v00;' in warning
+    assert 'unknown' not in warning
+
+
+def test_a_kept_journal_is_never_overwritten(tmp_path):
+    for _number in range(3):
+        write_journal(str(tmp_path), ['changed'])
+        set_aside(str(tmp_path), NOW)
+    assert sorted(os.listdir(tmp_path)) == ['apply-journal.20261206T235001Z-2.jsonl', 'apply-journal.20261206T235001Z-3.jsonl',
+                                            'apply-journal.20261206T235001Z.jsonl']
+
+
+def test_a_new_apply_keeps_an_earlier_journal_aside(tmp_path):
+    write_journal(str(tmp_path), ['changed'])
+    journal, kept = ApplyJournal.start(str(tmp_path), 'b' * 32, 1)
+    journal.close()
+    assert kept.startswith('apply-journal.') and kept != JOURNAL
+    assert read_journal(str(tmp_path / JOURNAL))[0]['plan'] == 'b' * 32
+    assert read_journal(str(tmp_path / kept))[0]['plan'] == PLAN
+
+
+@pytest.mark.parametrize('how', ['directory', 'symlink'])
+def test_a_journal_that_cannot_be_read_is_said_without_a_traceback(tmp_path, how):
+    path = tmp_path / JOURNAL
+    if how == 'directory':
+        path.mkdir()
+    else:
+        (tmp_path / 'elsewhere').write_text('secret', encoding='utf-8')
+        path.symlink_to(tmp_path / 'elsewhere')
+    warning = earlier_apply_warning(str(tmp_path), NOW)
+    assert 'was found in the report directory, but it could not be read' in warning
+    assert 'it is kept as apply-journal.20261206T235001Z.jsonl' in warning
+    assert (tmp_path / 'elsewhere').exists() or how == 'directory'
+
+
+def test_harden_report_removes_only_its_own_runs_journal(tmp_path):
+    write_journal(str(tmp_path), ['changed'])
+    assert remove_journal(str(tmp_path), 'b' * 32) is False and (tmp_path / JOURNAL).exists()
+    assert remove_journal(str(tmp_path), PLAN) is True and not (tmp_path / JOURNAL).exists()
+    assert remove_journal(str(tmp_path), PLAN) is False
+
+
+def test_a_journal_write_that_fails_is_remembered_not_raised(tmp_path):
+    if not os.path.exists('/dev/full'):
+        pytest.skip('no /dev/full')
+    journal = ApplyJournal(os.open('/dev/full', os.O_WRONLY), '/dev/full')
+    journal.started({'id': 'x', 'name': 'x'})
+    journal.close()
+    assert journal.error is not None and journal.error.errno == 28

@@ -39,10 +39,11 @@ never "unchanged". A process whose parent is gone starts no further vault.
 
 The run that stopped: ansible-playbook forwards SIGINT and SIGTERM to the task process, whose handler (ansible-core's)
 sends them on to its process group (the task process and every worker process end with it), but a SIGKILL of
-ansible-playbook (a CI runner's last resort) leaves the task process and its workers running, unobserved: they went on starting vaults and locking them. With ``controller`` (the pid of
-ansible-playbook, the task process's parent), every process checks before each vault and before each step that it is
-still there; once it is gone no further vault starts and no further step of a started vault is sent (a request already
-on its way is not called back, and the long-running operation it started is still followed by reads).
+ansible-playbook (a CI runner's last resort) leaves the task process and its workers running, unobserved: they went on
+starting vaults and locking them. With ``controller`` (the pid of ansible-playbook, the task process's parent), every
+process checks before each vault and before each step that it is still there; once it is gone no further vault starts
+and no further step of a started vault is sent (a request already on its way is not called back, and the long-running
+operation it started is still followed by reads).
 
 Nothing here imports an Azure SDK: the session does, lazily, when it first needs one.
 """

@@ -30,7 +30,10 @@ only for what it gives **by itself**: its raw value is templated with a Templar 
 and the variables Ansible sets from the command line, ``ansible_check_mode`` and the like; not ``hostvars``, ``groups``,
 ``vars`` or any other magic variable of the inventory), whose ``lookup``, ``query`` and ``q`` are refused (a lookup reads
 the controller's environment, files or commands, none of them written for the run), as are the tests of the controller's
-files (``is file``, ``is exists``, ...). A template whose every variable is
+files (``is file``, ``is exists``, ...), and so are the statements that read a template file (``{% include %}``,
+``{% import %}``, ``{% from %}``, ``{% extends %}``). The item of a looping include_tasks or include_role, which the
+strategy copies into the include's vars, is not taken from the trusted layer (its list may be the inventory's). A template
+whose every variable is
 itself run-scoped gives the same value there; one that reads the inventory or facts, another host's variables or a
 lookup does not (an undefined variable, or a ``default`` the run wrote), and is refused, naming what it read.
 """
@@ -72,6 +75,12 @@ _NOT_VARIABLES = frozenset(LOOKUPS + ('range', 'dict', 'lipsum', 'cycler', 'join
 CONTROLLER_TESTS = frozenset(prefix + name for prefix in ('', 'ansible.builtin.') for name in (
     'directory', 'is_dir', 'file', 'is_file', 'link', 'is_link', 'exists', 'link_exists', 'same_file', 'is_same_file', 'mount',
     'is_mount'))
+# The statements that read a template file from the controller (beside the playbook: group_vars/ too), as lookup('file')
+# would: a template of the run that uses one is refused.
+FILE_STATEMENTS = ((nodes.Include, 'include'), (nodes.Import, 'import'), (nodes.FromImport, 'from import'), (nodes.Extends, 'extends'))
+# The variables a looping include_tasks or include_role copies into its own vars (ansible.playbook.included_file), besides
+# the loop variable and index variable it names: each item comes from the loop's list, which the inventory may give.
+LOOP_VARIABLES = ('ansible_loop', 'ansible_loop_var', 'ansible_index_var', '_ansible_item_label')
 # Only parses templates (for the names they read); never renders one.
 _PARSER = Environment()
 
@@ -89,6 +98,25 @@ def _play_of(task):
             return play
         node = getattr(node, '_parent', None)
     return None
+
+
+def _loop_variables(task):
+    """The variables the looping includes above ``task`` (and the task itself) set for each item: the strategy copies them
+    into the include's vars (StrategyBase._copy_included_file), whose items the trusted layer must not take as written for
+    the run."""
+    names = set()
+    node = task
+    while node is not None:
+        own = getattr(node, 'vars', None)
+        own = own if isinstance(own, Mapping) else {}
+        if getattr(node, 'loop', None) is not None or getattr(node, 'loop_with', None) or 'ansible_loop_var' in own:
+            control = getattr(node, 'loop_control', None)
+            given = (getattr(control, 'loop_var', None) or 'item', getattr(control, 'index_var', None), own.get('ansible_loop_var'),
+                     own.get('ansible_index_var'))
+            names.update(name for name in given if isinstance(name, str) and name)
+            names.update(LOOP_VARIABLES)
+        node = getattr(node, '_parent', None)
+    return names
 
 
 class VariableLayers(object):
@@ -146,6 +174,9 @@ class VariableLayers(object):
         if role is not None:
             trusted = combine_vars(trusted, role.get_role_params(dep_chain))
         trusted = combine_vars(trusted, task.get_include_params())
+        # A looping include's item is no value written for the run: its list may come from the inventory.
+        for name in _loop_variables(task):
+            trusted.pop(name, None)
         trusted = combine_vars(trusted, manager.extra_vars)
         try:
             ambient = manager.get_vars(host=host, include_hostvars=False)
@@ -190,8 +221,8 @@ def _is_template(value, templar):
 def _reads(value, variables, templar, found=None):
     """{'names': the variables the templates in ``value`` read (in its dictionaries and lists too), in the order they are
     read, following those that ``variables`` gives into their own values; 'tests': the tests of the controller's files
-    they use (CONTROLLER_TESTS)}."""
-    found = {'names': [], 'tests': []} if found is None else found
+    they use (CONTROLLER_TESTS); 'files': the statements that read a template file (FILE_STATEMENTS)}."""
+    found = {'names': [], 'tests': [], 'files': []} if found is None else found
     if isinstance(value, Mapping):
         for key, item in value.items():
             _reads(key, variables, templar, found)
@@ -207,7 +238,13 @@ def _reads(value, variables, templar, found=None):
         for node in tree.find_all(nodes.Test):
             if node.name in CONTROLLER_TESTS and node.name not in found['tests']:
                 found['tests'].append(node.name)
+        for kind, statement in FILE_STATEMENTS:
+            if statement not in found['files'] and any(True for _node in tree.find_all(kind)):
+                found['files'].append(statement)
         local = set(node.name for node in tree.find_all(nodes.Name) if node.ctx in ('store', 'param'))
+        # What {% import %} and {% from import %} bind (refused as files read already) are no variables either.
+        local.update(node.target for node in tree.find_all(nodes.Import))
+        local.update(name if isinstance(name, str) else name[-1] for node in tree.find_all(nodes.FromImport) for name in node.names)
         for node in tree.find_all(nodes.Name):
             name = node.name
             if node.ctx == 'load' and name not in local and name not in _NOT_VARIABLES and name not in found['names']:
@@ -239,6 +276,8 @@ def _what_it_reads(raw, layers, scoped, lookups, templar):
     called = sorted(set(lookups))
     if called:
         what.append('calls %s' % ', '.join('lookup(%s)' % name for name in called))
+    if found['files']:
+        what.append('reads the controller\'s files (%s)' % ', '.join('{%% %s %%}' % statement for statement in found['files']))
     if found['tests']:
         what.append('tests the controller\'s files (%s)' % ', '.join(found['tests']))
     return ' and '.join(what) or 'reads values no source written for the run gives'
@@ -263,7 +302,8 @@ def run_scoped_refusals(variables, args, templar, layers):
             # What the run's sources give by themselves, and the same text templated with every variable of the task. A
             # test of the controller's files reads what a lookup would: what the run's sources give with one is refused.
             trusted = _converted(part, raw, scoped)
-            if trusted is not MISSING and _reads(raw, layers.scoped_variables(), templar)['tests']:
+            controller = _reads(raw, layers.scoped_variables(), templar)
+            if trusted is not MISSING and (controller['tests'] or controller['files']):
                 trusted = MISSING
             templated = _converted(part, raw, templar)
             reads = ''

@@ -298,3 +298,45 @@ def test_the_role_s_internal_baseline_templated_from_group_vars_is_refused(build
     [message] = run_scoped_refusals({'baseline': name}, args, templar, layers)
     assert message.startswith('%s is given for the run as a template that reads site_baseline, and consents to irreversible '
                               'changes (allow_irreversible: true)' % name), message
+
+
+def looped_include(task, loop_var='item', value=True):
+    """Put ``task`` under an include_tasks/include_role that loops, as the strategy does (IncludedFile and
+    StrategyBase._copy_included_file): the copy of the include task gets the loop variable in its vars. Returns the new
+    task_vars and layers."""
+    from ansible.playbook.task import Task   # pylint: disable=import-outside-toplevel
+    include = Task.load({'include_tasks': 'other.yml', 'loop': '{{ consent_list }}', 'loop_control': {'loop_var': loop_var},
+                         'vars': {CONSENT: trust_as_template('{{ %s }}' % loop_var)}},
+                        block=task._parent, variable_manager=task.get_variable_manager(), loader=task._loader)
+    copy = include.copy(exclude_parent=True)
+    copy.vars = dict(copy.vars, **{loop_var: value, 'ansible_loop_var': loop_var})
+    copy._parent = task._parent
+    task._parent = copy
+    manager = task.get_variable_manager()
+    host = manager._inventory.get_host('h1')
+    variables = manager.get_vars(play=task._parent._parent._play if hasattr(task._parent._parent, '_play') else None, host=host, task=task)
+    return variables, VariableLayers.of(task, variables)
+
+
+@pytest.mark.parametrize('loop_var', ['item', 'vault_group'])
+def test_a_template_of_an_include_s_loop_variable_is_refused(build, loop_var):
+    # include_role/include_tasks with vars {consent: "{{ item }}"} and loop: "{{ consent_list }}" (consent_list: [true] in
+    # group_vars): the strategy copies the loop variable into the include's vars, where the trusted layer took it as written
+    # for the run.
+    task, _task_vars, _layers = build(group_vars='consent_list: [true]\n')
+    task_vars, layers = looped_include(task, loop_var)
+    assert loop_var not in layers.trusted
+    [message] = refusals(task_vars, layers)
+    assert message.startswith('%s: true is given for the run as a template that reads %s, and consents' % (CONSENT, loop_var)), message
+
+
+@pytest.mark.parametrize('template', ["{% include 'consent.txt' %}", "{% import 'consent.j2' as c %}{{ c.v }}",
+                                      "{% from 'consent.j2' import v %}{{ v }}", "{% extends 'consent.txt' %}"])
+def test_a_template_that_reads_the_controller_s_files_with_a_jinja_statement_is_refused(build, tmp_path, monkeypatch, template):
+    # {% include %} and {% import %} read a file beside the playbook (group_vars/, say) as lookup('file') would.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / 'consent.txt').write_text('true')
+    (tmp_path / 'consent.j2').write_text('{% set v = true %}')
+    _task, task_vars, layers = build(play_vars='%s: "%s"\n' % (CONSENT, template))
+    [message] = refusals(task_vars, layers)
+    assert message.startswith('%s: true is given for the run as a template that reads the controller\'s files (' % CONSENT), message

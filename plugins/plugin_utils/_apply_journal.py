@@ -27,14 +27,22 @@ Nothing here imports an Azure SDK.
 from __future__ import annotations
 
 import datetime
+import errno
 import json
 import os
+import stat
 import threading
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import escaped
 
 JOURNAL = 'apply-journal.jsonl'
 JOURNAL_FORMAT = 1
 # How many vault names a warning lists at most.
 NAMED = 20
+# The longest line read (the apply writes a few kilobytes a vault); a longer one, hand-made, is an unreadable line.
+LINE_LIMIT = 1024 * 1024
+# The most characters of one name or time a warning shows.
+SHOWN = 200
 
 
 def _now():
@@ -113,13 +121,18 @@ def settled_line(results):
 def read_journal(path):
     """(header, {vault id: state}, ended, unreadable lines) of a journal file; OSError when it cannot be opened.
     A state: {id, name, outcome (None: started, never settled), changes}."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0))
+    # O_NONBLOCK: a FIFO put there opens at once (then refused: not a regular file) instead of waiting for a writer.
+    fd = os.open(path, os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_NONBLOCK', 0))
     header, vaults, ended, bad = None, {}, None, 0
     with os.fdopen(fd, 'rb') as stream:
-        for raw in stream:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, 'not a regular file')
+        for raw in _lines(stream):
             try:
-                line = json.loads(raw.decode('utf-8'))
-            except ValueError:
+                line = json.loads(raw.decode('utf-8')) if raw is not None else None
+            except (ValueError, RecursionError):    # RecursionError: a hand-made line nested thousands deep
+                line = None
+            if line is None:
                 bad += 1
                 continue
             if not isinstance(line, dict):
@@ -137,6 +150,27 @@ def read_journal(path):
             else:
                 bad += 1
     return header, vaults, ended, bad
+
+
+def _lines(stream):
+    """Each line of ``stream`` as bytes, None for one longer than LINE_LIMIT (never held whole)."""
+    while True:
+        raw = stream.readline(LINE_LIMIT + 1)
+        if not raw:
+            return
+        if len(raw) > LINE_LIMIT and not raw.endswith(b'\n'):
+            while raw and not raw.endswith(b'\n'):
+                raw = stream.readline(LINE_LIMIT + 1)
+            yield None
+        else:
+            yield raw
+
+
+def _shown(value):
+    """A name or time of a hand-editable file as a warning shows it: text, its control and hidden characters escaped,
+    at most SHOWN characters."""
+    text = escaped(value if isinstance(value, str) else json.dumps(value, default=str))
+    return text if len(text) <= SHOWN else text[:SHOWN] + '...'
 
 
 def set_aside(report_dir, now=None):
@@ -158,7 +192,7 @@ def set_aside(report_dir, now=None):
 def _names(states):
     shown = [state.get('name') or state['id'] for state in states[:NAMED]]
     more = len(states) - len(shown)
-    return ', '.join(str(name) for name in shown) + (' and %d more' % more if more > 0 else '')
+    return ', '.join(_shown(name) for name in shown) + (' and %d more' % more if more > 0 else '')
 
 
 def earlier_apply_warning(report_dir, now=None):
@@ -178,7 +212,7 @@ def earlier_apply_warning(report_dir, now=None):
         kept = 'is kept as %s' % set_aside(report_dir, now)
     except OSError as exc:
         kept = 'could not be kept aside (%s) and stays where it is' % (exc.strerror or exc)
-    started_at = (header or {}).get('started_at') or 'at an unknown time'
+    started_at = _shown((header or {}).get('started_at') or 'at an unknown time')
     if unread:
         return ('a journal of an earlier harden_apply (%s) was found in the report directory, but %s; %s. This plan reads the '
                 'vaults as Azure holds them now' % (JOURNAL, unread, 'it ' + kept))

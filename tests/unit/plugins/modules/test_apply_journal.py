@@ -168,3 +168,34 @@ def test_a_journal_write_that_fails_is_remembered_not_raised(tmp_path):
     journal.started({'id': 'x', 'name': 'x'})
     journal.close()
     assert journal.error is not None and journal.error.errno == 28
+
+
+def _within(seconds, call):
+    """``call()`` in a thread; fails the test when it has not returned after ``seconds`` (a FIFO's open blocks)."""
+    import threading   # pylint: disable=import-outside-toplevel
+    done = {}
+    thread = threading.Thread(target=lambda: done.update(value=call()), daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert 'value' in done, 'still blocked after %ss' % seconds
+    return done['value']
+
+
+def test_a_fifo_in_place_of_the_journal_neither_blocks_the_plan_nor_the_report(tmp_path):
+    os.mkfifo(str(tmp_path / JOURNAL))
+    assert _within(5, lambda: remove_journal(str(tmp_path), 'p1')) is False
+    warning = _within(5, lambda: earlier_apply_warning(str(tmp_path)))
+    assert 'could not be read' in warning and 'not a regular file' in warning, warning
+
+
+def test_a_hand_edited_journal_is_read_bounded_and_shown_escaped(tmp_path):
+    lines = [json.dumps({'journal': 'vaultlock.azure harden_apply', 'plan': 'p1', 'started_at': 'x\u202eevil\x1b[2J'}),
+             '[' * 200000,                                   # nested past the parser's recursion limit
+             '"' + 'a' * (3 * 1024 * 1024) + '"',            # one huge line
+             json.dumps({'event': 'settled', 'id': '/v/1', 'name': 'rsv\u202e1\n\x1b[31m' + 'n' * 5000, 'outcome': 'changed'}),
+             json.dumps({'event': 'settled', 'id': '/v/2', 'name': {'not': 'text'}, 'outcome': 'changed'})]
+    (tmp_path / JOURNAL).write_text('\n'.join(lines) + '\n')
+    warning = earlier_apply_warning(str(tmp_path))
+    assert '\u202e' not in warning and '\x1b' not in warning and '\n' not in warning, warning
+    assert '\\u202e' in warning and '2 line(s) of its journal could not be read' in warning, warning
+    assert len(warning) < 2000

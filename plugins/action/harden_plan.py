@@ -71,8 +71,9 @@ class ActionModule(ControllerActionBase):
             # Resolved once, here: the later tasks of the run write (and retire) the reports in this directory, whatever a
             # symlink on the way to it says by then (_harden_run.planned_report_dir).
             report_dir = prepare_report_dir(args['report_dir'])
-            # An earlier apply into it that did not end with its reports (interrupted) left its journal: said, and kept aside.
-            interrupted = earlier_apply_warning(report_dir)
+            # An earlier apply into it that did not end with its reports (interrupted) left its journal: said, and kept aside
+            # (left in place in check mode).
+            interrupted = earlier_apply_warning(report_dir, check_mode=check_mode)
             remove_stale_plans(C.DEFAULT_LOCAL_TMP)
             flags = {'include_policies': bool(checked['include_policies'] or checked['include_items']),
                      'include_items': bool(checked['include_items'])}

@@ -109,7 +109,8 @@ options:
         reports (C(apply-journal.jsonl), left when the run was interrupted or no report was written after it), this task warns, in
         its result and in the reports, how many vaults that apply changed and which (the first 20), which it was changing
         when it stopped (whether they changed is unknown), and which failed; and renames the journal to
-        C(apply-journal.<UTC time>.jsonl), so the evidence stays. The plan itself reads the vaults as Azure holds them now.
+        C(apply-journal.<UTC time>.jsonl), so the evidence stays (in check mode it stays where it is, and the real run's plan
+        says it again). The plan itself reads the vaults as Azure holds them now.
       - An empty value is an error, never the current directory.
     type: path
     required: true

@@ -195,9 +195,10 @@ def _names(states):
     return ', '.join(_shown(name) for name in shown) + (' and %d more' % more if more > 0 else '')
 
 
-def earlier_apply_warning(report_dir, now=None):
+def earlier_apply_warning(report_dir, now=None, check_mode=False):
     """The warning of a harden_plan that finds an earlier apply's journal in ``report_dir`` (None when there is none); the
-    journal is kept aside under a timestamped name first. Never raises: a journal that cannot be read or moved is said."""
+    journal is kept aside under a timestamped name first, except in check mode, which moves nothing (the real run's plan
+    finds it and says so again). Never raises: a journal that cannot be read or moved is said."""
     path = os.path.join(report_dir, JOURNAL)
     if not os.path.lexists(path):
         return None
@@ -209,7 +210,7 @@ def earlier_apply_warning(report_dir, now=None):
     else:
         unread = None
     try:
-        kept = 'is kept as %s' % set_aside(report_dir, now)
+        kept = 'stays where it is (check mode)' if check_mode else 'is kept as %s' % set_aside(report_dir, now)
     except OSError as exc:
         kept = 'could not be kept aside (%s) and stays where it is' % (exc.strerror or exc)
     started_at = _shown((header or {}).get('started_at') or 'at an unknown time')

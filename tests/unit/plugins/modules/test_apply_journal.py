@@ -116,6 +116,17 @@ def test_the_next_plan_says_what_the_interrupted_apply_did_and_keeps_the_journal
     assert earlier_apply_warning(str(tmp_path), NOW) is None
 
 
+def test_a_check_mode_plan_says_so_and_moves_nothing(tmp_path):
+    """Check mode writes nothing of Azure and keeps the evidence where the real run's plan will find it and say it again."""
+    write_journal(str(tmp_path), ['changed', 'unknown'])
+    for _attempt in range(2):
+        warning = earlier_apply_warning(str(tmp_path), NOW, check_mode=True)
+        assert 'was interrupted' in warning and 'it changed 1 vault(s): v00;' in warning
+        assert 'stays where it is (check mode)' in warning
+        assert sorted(os.listdir(tmp_path)) == ['apply-journal.jsonl']
+    assert 'is kept as apply-journal.20261206T235001Z.jsonl' in earlier_apply_warning(str(tmp_path), NOW)
+
+
 def test_a_journal_of_an_apply_that_ended_without_its_reports_is_said_so(tmp_path):
     write_journal(str(tmp_path), ['changed', 'unchanged'], ended=True)
     warning = earlier_apply_warning(str(tmp_path), NOW)

@@ -197,6 +197,8 @@ class PlanApplier:
         self.session = session
         self.journal = journal
         self.controller = controller
+        # Set when a stop reached this process as KeyboardInterrupt (_in_threads): no further vault, step or write.
+        self.halted = threading.Event()
         self.processes = max(1, min(MAX_PROCESSES, int(processes or 1)))
         self.session_factory = session_factory
         self.baseline = check_baseline(baseline)
@@ -270,8 +272,18 @@ class PlanApplier:
                 each(index, outcome)
             return outcome
 
-        with ThreadPoolExecutor(max_workers=min(max(1, threads), max(1, len(todo)))) as pool:
+        pool = ThreadPoolExecutor(max_workers=min(max(1, threads), max(1, len(todo))))
+        try:
             return list(pool.map(one, range(len(todo))))
+        except BaseException:
+            # A Ctrl-C that reached this process's main thread as KeyboardInterrupt (ansible-core 2.17 and 2.18 leave
+            # SIGINT to it; 2.19 ends the process group first): the threads finish what is in flight, but start no
+            # further vault or step (stopped) and send no further write (the pacer refuses it before it leaves).
+            applier.halted.set()
+            session.pacer.halt()
+            raise
+        finally:
+            pool.shutdown(wait=True)
 
     def _in_processes(self, todo, groups):
         """Fork a worker process per group; (outcomes in ``todo``'s order, pacing added up)."""
@@ -362,8 +374,9 @@ class PlanApplier:
         return {'id': entry['id'], 'results': [(first, self._result(entry, raw))], 'gate': None, 'warnings': [], 'diffs': []}
 
     def stopped(self):
-        """True once the controller process (ansible-playbook) is gone: the run was stopped, nothing more is sent."""
-        return self.controller is not None and not process_alive(self.controller)
+        """True once the run was stopped (a Ctrl-C reached this process) or the controller process (ansible-playbook) is
+        gone: nothing more is sent."""
+        return self.halted.is_set() or (self.controller is not None and not process_alive(self.controller))
 
     def not_sent(self, entry, task, outcome):
         """``outcome`` with the result of the step ``task`` (None: the vault's first) that was not sent because the run was

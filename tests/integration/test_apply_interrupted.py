@@ -190,8 +190,14 @@ def test_ctrl_c_during_the_apply_leaves_a_journal_of_what_it_did(runner, emulato
     assert settled and written <= started and started <= {'rsv-%d-%d' % (i, n) for i in range(2) for n in range(3)}, (written, started)
     assert len(settled) < 6
     for name, line in settled.items():
-        assert line['outcome'] == 'changed', line
         after = {change['setting']: change['after'] for change in line['changes']}
+        if line['outcome'] != 'changed':
+            # ansible-core 2.17 and 2.18 let the stop reach the apply as KeyboardInterrupt: a vault in flight sends no
+            # further write (the pacer refuses it) and settles failed, with only the changes it made.
+            assert line['outcome'] == 'failed', line
+            assert vault_state(emulator, name) == ('Enabled' if after.get('soft_delete') == 'on' else 'Disabled',
+                                                   'Unlocked' if after.get('immutability') == 'enabled' else 'Disabled'), (name, line)
+            continue
         assert after['soft_delete'] == 'on' and after['immutability'] == 'enabled', line
         assert vault_state(emulator, name) == ('Enabled', 'Unlocked'), name
     for name in {'rsv-%d-%d' % (i, n) for i in range(2) for n in range(3)} - started:

@@ -193,6 +193,14 @@ def visible(value, in_json=False):
     return _ABOVE_ASCII.sub(show, str(value))
 
 
+def first_named(values, limit, show=None):
+    """``'a', 'b' and 3 more``: the first ``limit`` of ``values`` as ``show`` writes each (shown() by default), then how
+    many more there are: a list of thousands stays one line a reader can take in."""
+    show = shown if show is None else show
+    rest = len(values) - limit
+    return ', '.join(show(value) for value in values[:limit]) + (' and %d more' % rest if rest > 0 else '')
+
+
 def escaped(value):
     """A value as text with its control characters (\\n, \\x1b, \\u2028) and the characters that show nothing or change
     how the text around them reads (\\u202e, \\u200b, \\u00a0: _hidden) escaped: one line, never driving a terminal,

@@ -33,7 +33,7 @@ import unicodedata
 from collections.abc import Mapping
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import validate_baseline
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError, first_named
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import resource_type, vault_type_from_provider
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy._preset import PRESET_DEFERRED
 from ansible_collections.vaultlock.azure.plugins.module_utils._readiness import readiness, validate_requirements
@@ -298,12 +298,6 @@ def select_vaults(reads, exclude=None):
 LISTED_UNMATCHED = 20
 
 
-def _listed(entries):
-    named = ', '.join(shown(entry) for entry in entries[:LISTED_UNMATCHED])
-    rest = len(entries) - LISTED_UNMATCHED
-    return named + (' and %d more' % rest if rest > 0 else '')
-
-
 def unmatched_warnings(unmatched):
     """One warning an exclusion entry that matched no vault, the first LISTED_UNMATCHED of them, then one that counts the rest."""
     warnings = ['exclusion %s matched no vault, so it protected nothing' % shown(entry) for entry in unmatched[:LISTED_UNMATCHED]]
@@ -487,7 +481,7 @@ def plan_run(reads, exclude=None, baseline=None, lock_requirements=None, today=N
     blocked = ''
     if selected['unmatched'] and irreversible:
         blocked = ('harden_backup_vaults_exclude: %s matched no vault, and this run would make %d irreversible change(s): nothing '
-                   'was changed. Fix the exclusion (or remove it) and run again.' % (_listed(selected['unmatched']), len(irreversible)))
+                   'was changed. Fix the exclusion (or remove it) and run again.' % (first_named(selected['unmatched'], LISTED_UNMATCHED), len(irreversible)))
     insecure = any(isinstance(read, dict) and 'cert_validation_mode' in read for read in _reads(reads))
     return dict(selected, baseline=normalised, lock_requirements=requirements, drift=drift, blocked=blocked,
                 include_policies=reads_policies(normalised, normalised.get('tiers')),

@@ -559,11 +559,8 @@ class RecoveryServicesBackend(_Backend):
         """PUT, then follow Azure's 202 + operation status flow (the SDK returns None on 202)."""
         client = self.session.client('recoveryservicesbackup', ref.subscription_id)
 
-        def keep(pipeline_response, deserialized, _headers):
-            # The SDK passes no headers for this operation: read them from the raw response.
-            response = pipeline_response.http_response
-            return response.status_code, deserialized, {k.lower(): v for k, v in response.headers.items()}
-        status, deserialized, headers = client.protection_policies.create_or_update(ref.name, ref.resource_group, name, body, cls=keep)
+        status, deserialized, headers = client.protection_policies.create_or_update(ref.name, ref.resource_group, name, body,
+                                                                                    cls=_answer)
         if status != 202:
             return deserialized
         url = headers.get('azure-asyncoperation') or headers.get('location') or ''
@@ -585,8 +582,8 @@ class RecoveryServicesBackend(_Backend):
                                           'the policy update did not finish within wait_timeout=%ss; its state is unknown, '
                                           'read the policy again before retrying' % self.session.settings['wait_timeout'])
             time.sleep(delay)
-            operation, poll_headers = client.protection_policy_operation_statuses.get(ref.name, ref.resource_group, name, op_id,
-                                                                                      cls=_with_headers)
+            _status, operation, poll_headers = client.protection_policy_operation_statuses.get(ref.name, ref.resource_group, name,
+                                                                                               op_id, cls=_answer)
             state = str(_as_dict(operation).get('status') or '').lower()
             if state == 'succeeded':
                 return None
@@ -597,9 +594,11 @@ class RecoveryServicesBackend(_Backend):
             delay = _retry_after(poll_headers, interval)
 
 
-def _with_headers(pipeline_response, deserialized, _headers):
-    """An SDK call's ``cls``: the model and the answer's headers (lower-case names), which the SDK does not pass."""
-    return deserialized, {k.lower(): v for k, v in pipeline_response.http_response.headers.items()}
+def _answer(pipeline_response, deserialized, _headers):
+    """An SDK call's ``cls``: (HTTP status, the model, the answer's headers with lower-case names); the SDK passes no
+    headers for the policy operations, so they are read from the raw response."""
+    response = pipeline_response.http_response
+    return response.status_code, deserialized, {k.lower(): v for k, v in response.headers.items()}
 
 
 class BackupVaultBackend(_Backend):

@@ -33,7 +33,7 @@ import os
 import stat
 import threading
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import escaped
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import escaped, first_named
 
 JOURNAL = 'apply-journal.jsonl'
 JOURNAL_FORMAT = 1
@@ -190,9 +190,7 @@ def set_aside(report_dir, now=None):
 
 
 def _names(states):
-    shown = [state.get('name') or state['id'] for state in states[:NAMED]]
-    more = len(states) - len(shown)
-    return ', '.join(_shown(name) for name in shown) + (' and %d more' % more if more > 0 else '')
+    return first_named([state.get('name') or state['id'] for state in states], NAMED, _shown)
 
 
 def earlier_apply_warning(report_dir, now=None, check_mode=False):

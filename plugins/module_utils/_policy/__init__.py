@@ -457,10 +457,19 @@ def _verdict(judged, kind, fields):
     return tuple(verdict)
 
 
+def _typed(value):
+    """A field's value as part of a memo key: with its type, member by member, since Python's equality is not Azure
+    Policy's (``True == 1 == 1.0`` and ``False == 0`` are one dictionary key, while a condition ``notEquals: true`` holds
+    for 1 and not for true)."""
+    if isinstance(value, tuple):
+        return ('tuple',) + tuple(_typed(member) for member in value)
+    return (type(value).__name__, value)
+
+
 def _memo_key(kind, fields):
     """What a verdict depends on besides the assignments, as a dictionary key; None when a value is not hashable."""
     try:
-        key = (kind, tuple(sorted(fields.items())))
+        key = (kind, tuple(sorted((name, _typed(value)) for name, value in fields.items())))
         hash(key)
     except TypeError:
         return None

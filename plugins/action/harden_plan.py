@@ -98,8 +98,9 @@ class ActionModule(ControllerActionBase):
                     warnings.extend('%s: %s' % (error['scope'], error['message']) for error in unread)
                 run['scope_failure'] = scope_failure(reads, run, args, discover)
                 run['scope_errors'] = '; '.join(scope_errors(reads))
-                # What Azure Policy would say of the vaults as read (pure: no request, check mode or not).
-                run['azure_policy'] = evaluate(run['vaults'], assignments) if assignments else None
+                # What Azure Policy would say of the vaults as read (pure: no request, check mode or not), those whose bodies
+                # the rules could not read included: Azure Policy judges them all the same.
+                run['azure_policy'] = evaluate(run['vaults'] + run['unreadable_vaults'], assignments) if assignments else None
                 if run['scope_failure'] and not args['allow_empty_scope'] and not run['report_errors']:
                     # A scope that matched nothing is an error of the run in every report: drift.sarif then says the run did
                     # not succeed (executionSuccessful false, with the cause), and never closes open alerts with 0 results.

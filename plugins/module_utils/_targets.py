@@ -237,7 +237,8 @@ def select_vaults(reads, exclude=None):
     items allowed). Returns ``{vaults, errors, excluded, unmatched, warnings}``: the vault records, each once (by
     vault_key) and sorted; the errors as the drift report takes them (``{scope, message}``, ``vault`` for an
     unreadable vault); the ids of the excluded vaults; the exclusion entries that matched no vault, and a warning
-    sentence for each. A vault whose policies could not
+    sentence for each; and ``unreadable_vaults``: the records of the vaults whose bodies could not be read (an error
+    each), not excluded, for the azure_policy section (Azure Policy judges their bodies all the same). A vault whose policies could not
     be listed gets ``policies: None`` (its retention is reported as unchecked, not as compliant).
     """
     exclusions = parse_exclusions(exclude)
@@ -277,6 +278,7 @@ def select_vaults(reads, exclude=None):
             kept.append(vault)
     errors = []
     reported = set()
+    unreadable = []
     for error, vault in found_errors:
         if vault is not None:
             hits = [index for index, exclusion in enumerate(exclusions) if excluded_by(exclusion, vault)]
@@ -288,9 +290,14 @@ def select_vaults(reads, exclude=None):
             if key in reported:
                 continue
             reported.add(key)
+            # A vault whose body the rules cannot read is still judged by Azure Policy (_policy.evaluate): kept with its
+            # policy_fields, unless it has no id to be named by or was read elsewhere.
+            if vault_key(vault) and key not in seen and isinstance(vault.get('policy_fields'), dict):
+                unreadable.append(vault)
         errors.append(error)
     unmatched = [exclusion['entry'] for index, exclusion in enumerate(exclusions) if index not in used]
-    return {'vaults': kept, 'errors': errors, 'excluded': excluded, 'unmatched': unmatched, 'warnings': unmatched_warnings(unmatched)}
+    return {'vaults': kept, 'errors': errors, 'excluded': excluded, 'unmatched': unmatched, 'warnings': unmatched_warnings(unmatched),
+            'unreadable_vaults': sorted(unreadable, key=vault_key)}
 
 
 # How many unmatched exclusion entries the warnings and a refusal name one by one; the rest are counted (vault_targets

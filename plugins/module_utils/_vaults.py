@@ -179,7 +179,11 @@ def vault_record(raw, vault_type):
 
 
 def unreadable_record(raw, vault_type, error):
-    """What can be said of a vault whose body could not be read: where it is, and why (for reports and inventories)."""
+    """What can be said of a vault whose body could not be read: where it is, and why (for reports and inventories).
+
+    ``policy_fields`` too: the hardening rules cannot read the body, but Azure Policy judges it all the same (its
+    definitions read a few properties, whatever the others hold), so the role's azure_policy section judges it as well.
+    """
     raw = raw if isinstance(raw, dict) else {}
     ids = parse_resource_id(raw.get('id')) if isinstance(raw.get('id'), str) else {}
     return {
@@ -190,6 +194,7 @@ def unreadable_record(raw, vault_type, error):
         'location': raw.get('location') if isinstance(raw.get('location'), str) else None,
         'vault_type': vault_type,
         'unreadable': {'field': error.field, 'message': str(error)},
+        'policy_fields': policy_fields(raw, vault_type),
     }
 
 

@@ -138,7 +138,8 @@ errors:
       when every vault kind failed the same way there, otherwise once per vault kind, with C(vault_type).
     - A vault whose body holds a value the collection cannot read (an unknown immutability state, a day count that is not a whole
       number, no C(properties)) is an error of its own, C(code=UnreadableVault), with the vault id as C(scope), the C(field), and
-      C(vault) (what is known of it); every other vault is returned as usual.
+      C(vault) (what is known of it, with the C(policy_fields) the Azure Policy definitions read, since Azure Policy judges the vault
+      all the same); every other vault is returned as usual.
   returned: always
   type: list
   elements: dict

@@ -437,6 +437,10 @@ class _Judged:
         key = self.related.lower()
         error = (record.get('related_errors') or {}).get(key)
         found = (record.get('related') or {}).get(key)
+        if record.get('unreadable'):
+            # Its body could not be read (an error of the run): its related resources were never read.
+            error = 'the vault body could not be read (%s), so its %s were not read' % (
+                (record['unreadable'] or {}).get('field') or 'unknown field', self.related)
         if error is not None or found is None:
             self.unjudged.append({'id': str(record['id']), 'reason': error or 'its %s were not read' % self.related})
             return
@@ -478,6 +482,10 @@ def _memo_key(kind, fields):
 
 def evaluate(records, assignments):
     """drift.json's ``azure_policy`` section for vault records (each with ``policy_fields``) and checked assignments.
+
+    ``records`` may hold vaults whose bodies the hardening rules could not read (``_vaults.unreadable_record``, with
+    ``unreadable``): Azure Policy judges their bodies all the same, so they are judged on their policy_fields like any
+    other vault (a definition that reads related resources lists them as not evaluated: those were never read).
 
     A verdict depends only on the vault's kind and its policy_fields (the parameters are the same for every vault), so
     vaults configured alike are judged once: the body is rebuilt from policy_fields, judged by every definition of the

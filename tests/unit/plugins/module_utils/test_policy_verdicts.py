@@ -21,6 +21,9 @@ import copy
 import pytest
 
 from ansible_collections.vaultlock.azure.plugins.module_utils import _policy
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.fleet import read_records
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.resource_graph import read_vault_rows
+from ansible_collections.vaultlock.azure.plugins.module_utils._targets import plan_run
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import vault_record
 
 from tests.fixtures import load_real
@@ -29,6 +32,7 @@ from tests.unit import policy_oracle as oracle
 SUB = '11111111-1111-1111-1111-111111111111'
 RS, BV = 'recovery_services', 'backup'
 BV_MUA = 'c58e083e-7982-4e24-afdc-be14d312389e'
+DINE = 'c717fb0c-d118-4c43-ab3d-ece30ac81fb3'
 PROPERTY_DEFINITIONS = dict((d['name'], d) for _f, d in oracle.load_definitions())
 
 
@@ -80,3 +84,86 @@ def test_values_python_calls_equal_are_judged_each_on_its_own(first, second):
     given = {BV_MUA: {}}
     assert verdicts(records, given) == expected(bodies, given)
     assert verdicts(list(reversed(records)), given) == expected(bodies, given)
+
+
+# --------------------------------------------------------------------------- vaults the hardening rules cannot read
+
+ODD = [
+    # (kind, what is odd, properties): each a body vault_record refuses (UnreadableResourceError); Azure Policy judges it.
+    (RS, 'soft delete days not a whole number', {'securitySettings': {
+        'immutabilitySettings': {'state': 'Locked'}, 'multiUserAuthorization': 'Enabled',
+        'softDeleteSettings': {'softDeleteState': 'AlwaysON', 'softDeleteRetentionPeriodInDays': 14.5, 'enhancedSecurityState': 'AlwaysON'}}}),
+    (RS, 'an immutability state the rules have never seen', {'securitySettings': {
+        'immutabilitySettings': {'state': 'Enabled'}, 'softDeleteSettings': {'softDeleteState': 'Enabled', 'softDeleteRetentionPeriodInDays': 14}}}),
+    (RS, 'public network access a number', {'publicNetworkAccess': 3}),
+    (BV, 'an immutability state the rules have never seen', {'securitySettings': {
+        'immutabilitySettings': {'state': 'Enabled'}, 'softDeleteSettings': {'state': 'AlwaysOn', 'retentionDurationInDays': 14.0}}}),
+    (BV, 'soft delete days not a whole number', {'isVaultProtectedByResourceGuard': True, 'securitySettings': {
+        'immutabilitySettings': {'state': 'Locked'}, 'softDeleteSettings': {'state': 'AlwaysOn', 'retentionDurationInDays': 14.5}}}),
+]
+
+
+def _reads(bodies):
+    """One vault_immutability_info result per kind of the bodies, as discovery makes it (fleet.read_records: a vault the
+    rules cannot read is an error carrying what is known of the vault)."""
+    reads = []
+    for kind in (RS, BV):
+        mine = [b for b in bodies if oracle.KIND_TYPE[kind].lower() == b['type'].lower()]
+        records, errors = read_records(mine, kind)
+        reads.append({'vaults': records, 'errors': errors, 'subscriptions': [SUB], 'item': ''})
+    return reads
+
+
+def test_a_vault_the_rules_cannot_read_is_judged_on_its_body_as_azure_policy_judges_it():
+    """Before, such a vault was an error of the run and absent from every definition's verdict (neither compliant nor
+    non-compliant nor counted): Azure Policy judges its body all the same."""
+    readable = [body(RS, 'rsv-good'), body(BV, 'bv-good')]
+    odd = [body(kind, '%s-odd-%d' % ('rsv' if kind == RS else 'bv', index), **props) for index, (kind, _why, props) in enumerate(ODD)]
+    for raw, (kind, why, _props) in zip(odd, ODD):
+        assert read_records([raw], kind)[0] == [], why
+    run = plan_run(_reads(readable + odd), [], {'immutability': 'enabled'})
+    assert len(run['report_errors']) == len(ODD)
+    given = dict((name, {}) for name in PROPERTY_DEFINITIONS)
+    got = verdicts(run['vaults'] + run['unreadable_vaults'], given)
+    assert got == expected(readable + odd, given)
+    # The odd vaults are flagged where their bodies say so (the first: Locked, AlwaysON, MUA on, yet public network access
+    # enabled and no private endpoint).
+    assert odd[0]['id'] in got['9ebbbba3-4d65-4da9-bb67-b22cfaaff090'][1]
+    assert odd[0]['id'] not in got['d6f6f560-14b7-49a4-9fc8-d2c3a9807868'][1]
+    # With other parameters too.
+    rng = oracle.random_rng(33)
+    other = dict((name, oracle.random_parameters(definition, rng)) for name, definition in PROPERTY_DEFINITIONS.items())
+    assert verdicts(run['vaults'] + run['unreadable_vaults'], other) == expected(readable + odd, other)
+
+
+def test_an_excluded_or_unidentifiable_unreadable_vault_is_not_judged():
+    odd = [body(kind, 'odd-%d' % index, **props) for index, (kind, _why, props) in enumerate(ODD)]
+    run = plan_run(_reads(odd), [odd[0]['id'], '/subscriptions/%s/resourceGroups/rg-a/providers/Microsoft.DataProtection/backupVaults/odd-3' % SUB],
+                   {'immutability': 'enabled'})
+    assert sorted(v['id'] for v in run['unreadable_vaults']) == sorted(b['id'] for index, b in enumerate(odd) if index not in (0, 3))
+    # A body without an id names no vault Azure Policy could be said to judge: an error of the run only.
+    nameless = dict(body(RS, 'x', publicNetworkAccess=3), id=None)
+    run = plan_run(_reads([nameless]), [], {'immutability': 'enabled'})
+    assert run['unreadable_vaults'] == [] and len(run['report_errors']) == 1
+
+
+def test_an_unreadable_vault_is_not_evaluated_by_the_definition_that_reads_related_resources():
+    """The diagnostic settings definition reads each vault's settings; an unreadable vault's were never read: it is listed
+    in the row's not_evaluated with why, never compliant."""
+    odd = body(RS, 'rsv-odd', publicNetworkAccess=3)
+    run = plan_run(_reads([odd]), [], {'immutability': 'enabled'})
+    section = _policy.evaluate(run['vaults'] + run['unreadable_vaults'], _policy.check_assignments({DINE: {}}))
+    row = section['definitions'][0]
+    assert row['non_compliant'] == [] and row['vaults'] == 0
+    assert [item['id'] for item in row['not_evaluated']] == [odd['id']]
+    assert 'could not be read' in row['not_evaluated'][0]['reason']
+
+
+def test_unreadable_vaults_through_resource_graph_rows_are_judged_the_same():
+    odd = [body(kind, 'odd-%d' % index, **props) for index, (kind, _why, props) in enumerate(ODD)]
+    rows = [dict(copy.deepcopy(b), type=b['type'].lower(), kind='', managedBy='', resourceGroup='rg-a', subscriptionId=SUB) for b in odd]
+    records, errors = read_vault_rows(rows)
+    assert records == [] and len(errors) == len(ODD)
+    run = plan_run([{'vaults': records, 'errors': errors, 'subscriptions': [SUB], 'item': ''}], [], {'immutability': 'enabled'})
+    given = dict((name, {}) for name in PROPERTY_DEFINITIONS)
+    assert verdicts(run['unreadable_vaults'], given) == expected(odd, given)

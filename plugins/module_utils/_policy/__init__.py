@@ -311,13 +311,20 @@ def _check_value(name, key, spec, value):
     allowed = spec.get('allowed_values')
     if allowed is None:
         return value
+    listed = ', '.join(str(v).lower() if isinstance(v, bool) else str(v) for v in allowed)
     for candidate in allowed:
-        same = candidate == value if isinstance(value, bool) else str(candidate).lower() == str(value).lower()
-        if same:
-            # Azure Policy's own spelling (effects are case-insensitive, 'audit' is 'Audit').
+        if isinstance(candidate, bool) == isinstance(value, bool) and candidate == value:
             return candidate
-    raise InputError('%s: %s is not one of the values the definition allows (%s)'
-                     % (where, shown(value), ', '.join(str(v).lower() if isinstance(v, bool) else str(v) for v in allowed)))
+    # Azure Policy checks an assignment's value against allowedValues case-sensitively and refuses the assignment
+    # (PolicyParameterValueNotAllowed: "The value 'deny' is not allowed for policy parameter 'effect' ... The allowed values
+    # are 'Audit, Deny, Disabled'", Azure/Azure-Landing-Zones#442, Azure/azure-policy#721): an assignment Azure would not
+    # take has no verdict to predict, so the value is refused, naming the spelling Azure takes.
+    spelt = [candidate for candidate in allowed if isinstance(candidate, str) and str(candidate).lower() == str(value).lower()]
+    if spelt:
+        raise InputError('%s: %s is not one of the values the definition allows (%s) in their letter case: Azure Policy refuses '
+                         'such an assignment (PolicyParameterValueNotAllowed), so it has no verdict; write %s'
+                         % (where, shown(value), listed, spelt[0]))
+    raise InputError('%s: %s is not one of the values the definition allows (%s)' % (where, shown(value), listed))
 
 
 def _judged_by(definition, key):

@@ -199,8 +199,12 @@ def test_assignments_default_to_every_definition_and_empty_turns_them_off():
     params = dict((d['name'], p) for d, p in assignments)
     assert params[RS_IMMUTABILITY] == {'effect': 'Audit', 'checkLockedImmutabilityOnly': True}
     assert _policy.check_assignments({}) == []
-    one = _policy.check_assignments({RS_REDUNDANCY.upper(): {'backupstorageredundancy': 'locallyredundant', 'effect': 'DISABLED'}})
+    # Names in any letter case; values as the definition spells them (Azure Policy refuses another spelling of a value:
+    # test_policy_verdicts.py).
+    one = _policy.check_assignments({RS_REDUNDANCY.upper(): {'backupstorageredundancy': 'LocallyRedundant', 'effect': 'Disabled'}})
     assert one[0][1] == {'effect': 'Disabled', 'BackupStorageRedundancy': 'LocallyRedundant'}
+    with pytest.raises(InputError, match='PolicyParameterValueNotAllowed'):
+        _policy.check_assignments({RS_REDUNDANCY: {'effect': 'DISABLED'}})
 
 
 @pytest.mark.parametrize('value, message', [

@@ -15,7 +15,7 @@ import itertools
 import pytest
 
 from ansible_collections.vaultlock.azure.plugins.module_utils import _policy
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import UnreadableResourceError
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, UnreadableResourceError
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.resource_graph import vault_records
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import vault_record
 
@@ -220,9 +220,9 @@ def _recased(node, fn):
 @pytest.mark.parametrize('kind', [RS, BV])
 def test_property_names_and_parameter_values_in_other_letter_case_are_judged_as_the_oracle(kind):
     """Every property name under ``properties`` in lower and in upper case (an alias names a property case-insensitively,
-    Learn "Aliases"), and each parameter value in lower and upper case ("Audit" and "audit" are one effect; "true" and
-    "TRUE" one checkLockedImmutabilityOnly): the verdict is the oracle's on the body as Azure writes it with the
-    parameters as the definition spells them."""
+    Learn "Aliases"): the verdict is the oracle's on the body as Azure writes it. A parameter value in another letter case
+    than the definition's allowed value ("audit" for "Audit") is refused, as Azure Policy refuses such an assignment
+    (PolicyParameterValueNotAllowed; test_policy_verdicts.py): it has no verdict."""
     judged, wrong = 0, []
     for base_index, name in enumerate(BASES[kind]):
         base = load_real(name)
@@ -233,7 +233,10 @@ def test_property_names_and_parameter_values_in_other_letter_case_are_judged_as_
                 for given in parameter_sets(definition):
                     want = _oracle_verdict(definition, dict(body, properties=base['properties']), given)
                     spelt = dict((key, case(value) if isinstance(value, str) else value) for key, value in given.items())
-                    for source, records, params in (('arm', arm, given), ('graph', graph, given), ('arm', arm, spelt)):
+                    if spelt != given:
+                        with pytest.raises(InputError, match='PolicyParameterValueNotAllowed'):
+                            _policy.check_assignments({definition['name']: spelt})
+                    for source, records, params in (('arm', arm, given), ('graph', graph, given)):
                         got = _verdict(records, definition, params)
                         judged += 1
                         if got != want:

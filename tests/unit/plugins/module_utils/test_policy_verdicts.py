@@ -21,6 +21,7 @@ import copy
 import pytest
 
 from ansible_collections.vaultlock.azure.plugins.module_utils import _policy
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.fleet import read_records
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.resource_graph import read_vault_rows
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import plan_run
@@ -167,3 +168,29 @@ def test_unreadable_vaults_through_resource_graph_rows_are_judged_the_same():
     run = plan_run([{'vaults': records, 'errors': errors, 'subscriptions': [SUB], 'item': ''}], [], {'immutability': 'enabled'})
     given = dict((name, {}) for name in PROPERTY_DEFINITIONS)
     assert verdicts(run['unreadable_vaults'], given) == expected(odd, given)
+
+
+# --------------------------------------------------------------------------- parameter values: Azure's spelling only
+
+@pytest.mark.parametrize('name, params, allowed', [
+    ('9ebbbba3-4d65-4da9-bb67-b22cfaaff090', {'effect': 'audit'}, 'Audit, Deny, Disabled'),
+    ('9ebbbba3-4d65-4da9-bb67-b22cfaaff090', {'effect': 'DENY'}, 'Audit, Deny, Disabled'),
+    ('31b8092a-36b8-434b-9af7-5ec844364148', {'effect': 'disabled'}, 'Audit, Disabled'),
+    ('04726aae-4e8d-427c-af7d-ecf56d490022', {'effect': 'modify'}, 'Modify, Disabled'),
+    ('8f09fda1-91a2-4e14-96a2-67c6281158f7', {'BackupStorageRedundancy': 'locallyredundant'}, 'GeoRedundant, ZoneRedundant, LocallyRedundant'),
+    ('4d479a11-f2b5-4f0a-bb1e-d2332aa95cda', {'crossSubscriptionRestoreStateParameter': 'permanentlyDisabled'}, 'Disabled, PermanentlyDisabled'),
+])
+def test_an_allowed_value_in_another_letter_case_is_refused_as_azure_refuses_the_assignment(name, params, allowed):
+    """Azure Policy checks a parameter value against allowedValues case-sensitively and refuses the assignment
+    (PolicyParameterValueNotAllowed, "The value 'deny' is not allowed for policy parameter 'effect' ... The allowed values
+    are 'Audit, Deny, Disabled'": Azure/Azure-Landing-Zones#442, Azure/azure-policy#721, #736, #885): there is no verdict
+    to predict. Before, 'audit' was taken for 'Audit' and judged the vaults."""
+    with pytest.raises(InputError) as caught:
+        _policy.check_assignments({name: params})
+    message = str(caught.value)
+    assert 'harden_backup_vaults_azure_policy.%s.%s' % (name, next(iter(params))) in message
+    assert allowed in message and 'letter case' in message and 'PolicyParameterValueNotAllowed' in message
+    # Azure's own spelling is taken.
+    spelt = dict((key, next(v for v in PROPERTY_DEFINITIONS[name]['properties']['parameters'][key]['allowedValues']
+                            if str(v).lower() == str(value).lower())) for key, value in params.items())
+    assert _policy.check_assignments({name: spelt})[0][1][next(iter(params))] == spelt[next(iter(params))]

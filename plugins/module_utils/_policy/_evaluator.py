@@ -155,6 +155,12 @@ def equals(left, right):
 
 
 def _like(value, pattern):
+    """'*' any text, once (Learn, "Conditions": the value "shouldn't have more than one wildcard"). How Azure Policy answers
+    a pattern with two is not written: assumed to be no verdict (PolicyRuleError) rather than a guess. None of the
+    vault-level definitions uses like."""
+    if isinstance(pattern, str) and pattern.count('*') > 1:
+        raise PolicyRuleError('like and notLike take one wildcard (*) at most (Microsoft Learn, "Azure Policy definition '
+                              'structure: policy rule", Conditions); got %r' % (pattern,))
     if not isinstance(value, str) or not isinstance(pattern, str):
         return False
     regex = '.*'.join(re.escape(part) for part in pattern.split('*'))
@@ -162,12 +168,16 @@ def _like(value, pattern):
 
 
 def _match(value, pattern, insensitive):
-    """'#' a digit, '?' a letter, '.' any character, anything else itself."""
+    """'#' a digit, '?' a letter, '.' any character, anything else itself (Learn, "Conditions").
+
+    A digit is a decimal digit (Unicode category Nd, what .NET's char.IsDigit tests), not every character Python's
+    isdigit() takes (a superscript two, a circled one): which digits Azure Policy takes is not written, assumed to be
+    .NET's. None of the vault-level definitions uses match."""
     if not isinstance(value, str) or not isinstance(pattern, str) or len(value) != len(pattern):
         return False
     for char, want in zip(value, pattern):
         if want == '#':
-            ok = char.isdigit()
+            ok = char.isdecimal()
         elif want == '?':
             ok = char.isalpha()
         elif want == '.':

@@ -17,7 +17,8 @@ definitions count", "Azure Policy definition functions"):
   source says how Azure evaluates it, so it is **assumed** to be a missing field like any absent tag (it equals nothing,
   so the definition's ``not equals`` exclusion does not exclude the vault: the safe side, the definition applies),
   on ``value`` (a literal or a template expression) and on ``count`` (``field`` of an ``[*]`` alias, with an optional
-  ``where`` whose ``[*]`` aliases read the current member);
+  ``where`` whose ``[*]`` aliases read the current member; a count over ``a[*].b[*]`` counts every ``b`` member of every
+  ``a``, and inside a ``where`` over ``a[*]`` the current member's ``b`` members);
 - the operators equals, notEquals, like, notLike, match, matchInsensitively, notMatch, notMatchInsensitively, contains,
   notContains, in, notIn, containsKey, notContainsKey, less, lessOrEquals, greater, greaterOrEquals, exists;
 - strings compare case-insensitively, except ``match``/``notMatch`` ("Conditions": "When using the match and notMatch
@@ -319,9 +320,12 @@ class Context:
     def _scope(self, name):
         """(the node a field alias is read from, the rest of its path): the current count member its path starts with,
         else the resource body."""
-        parts = split_path(alias_path(name))
+        return self.scope(split_path(alias_path(name)))
+
+    def scope(self, parts, strictly_below=False):
+        """_scope of a split path; ``strictly_below``: only a current member the path goes below (a count's array)."""
         for prefix, member in reversed(self.members):
-            if parts[:len(prefix)] == prefix:
+            if parts[:len(prefix)] == prefix and (len(parts) > len(prefix) or not strictly_below):
                 return member, parts[len(prefix):]
         return self.body, parts
 
@@ -432,9 +436,12 @@ def _count(spec, context):
     parts = split_path(alias_path(spec['field']))
     if parts[-1:] != ['[*]']:
         raise PolicyRuleError('count.field must be an [*] alias, got %s' % spec['field'])
-    # The counted array is the path up to its '[*]'; in ``where`` each member is the current one. No array: 0 members.
-    members = read_path(context.body, parts[:-1])
-    members = members if isinstance(members, list) else []
+    # The members of the counted array, of every inner array when the path has more than one '[*]' (Learn, field count:
+    # a count over a[*].b[*] counts every b member of every a); inside a ``where`` whose current member the path goes
+    # below, that member's (a count of the same array again enumerates the whole array). No array: 0 members. In
+    # ``where`` each member is the current one.
+    node, rest = context.scope(parts, strictly_below=True)
+    members = select(node, rest)
     if 'where' not in spec:
         return len(members)
     return sum(1 for member in members if evaluate(spec['where'], context.with_member(parts, member)))

@@ -225,3 +225,44 @@ def test_like_with_more_than_one_wildcard_is_not_judged():
         holds({'field': PNA, 'like': 'E*b*'}, {'publicNetworkAccess': 'Enabled'})
     with pytest.raises(PolicyRuleError, match='one wildcard'):
         holds({'field': PNA, 'notLike': '**'}, {'publicNetworkAccess': 'Enabled'})
+
+
+# --------------------------------------------------------------------------- count over nested arrays
+
+GROUPS = 'Microsoft.RecoveryServices/vaults/privateEndpointConnections[*].groupIds[*]'
+PEC_ALIAS = 'Microsoft.RecoveryServices/vaults/privateEndpointConnections[*]'
+
+
+@pytest.fixture
+def group_ids_alias(monkeypatch):
+    """Azure's alias of each private endpoint connection's groupIds members (tests/fixtures/azure_policy/aliases/
+    Microsoft.RecoveryServices-vaults.md), which no vault-level definition reads, so the collection's table leaves it out."""
+    from ansible_collections.vaultlock.azure.plugins.module_utils._policy import _aliases  # pylint: disable=import-outside-toplevel
+    monkeypatch.setitem(_aliases.ALIASES, GROUPS.lower(), 'properties.privateEndpointConnections[*].properties.groupIds[*]')
+
+
+def _connections(*groups):
+    return {'privateEndpointConnections': [{'id': 'pe%d.backup' % n, 'properties': {'groupIds': list(g)} if g is not None else {}}
+                                           for n, g in enumerate(groups)]}
+
+
+def test_count_over_a_nested_array_counts_every_member_of_every_inner_array(group_ids_alias):
+    """Learn, "Azure Policy definition structure: policy rule", field count: a count over ``a[*].b[*]`` counts the members
+    of every ``b`` of every ``a`` (two connections with two group ids each: 4), not the ``a`` members (it said 2)."""
+    properties = _connections(['AzureBackup', 'AzureSiteRecovery'], ['AzureBackup', 'AzureBackup_Secondary'])
+    assert holds({'count': {'field': GROUPS}, 'equals': 4}, properties)
+    assert holds({'count': {'field': GROUPS, 'where': {'field': GROUPS, 'like': 'AzureBackup*'}}, 'equals': 3}, properties)
+    # A member without the inner array adds none; no outer array: 0.
+    assert holds({'count': {'field': GROUPS}, 'equals': 2}, _connections(['AzureBackup', 'x'], None))
+    assert holds({'count': {'field': GROUPS}, 'equals': 0}, {})
+
+
+def test_a_count_inside_where_counts_the_current_members_inner_array(group_ids_alias):
+    """Learn, field count: a count in a ``where`` over a path below the current member enumerates that member's inner
+    array. Connections with at least two group ids: one of three (it counted every connection's)."""
+    properties = _connections(['AzureBackup', 'AzureSiteRecovery'], ['AzureBackup'], [])
+    condition = {'count': {'field': PEC_ALIAS, 'where': {'count': {'field': GROUPS}, 'greaterOrEquals': 2}}, 'equals': 1}
+    assert holds(condition, properties)
+    # The same array counted again inside its own where is the whole array (3 connections for each of 3).
+    again = {'count': {'field': PEC_ALIAS, 'where': {'count': {'field': PEC_ALIAS}, 'equals': 3}}, 'equals': 3}
+    assert holds(again, properties)

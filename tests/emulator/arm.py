@@ -354,6 +354,7 @@ class Arm:
             if req.method == "DELETE":
                 if record is None:
                     return 204, {}, None
+                items_model.check_delete(kind, record)  # Learn: a vault holding backup items cannot be deleted
                 del rg_entry[kind][name.lower()]
                 op_id = new_op_id()
                 self._op(op_id, kind=kind, target=record["body"]["id"], method="DELETE", result=None)

@@ -19,7 +19,6 @@ from ansible_collections.vaultlock.azure.plugins.module_utils import _soft_delet
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import shown
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES, vault_label
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import (
-    MUA_REASON,
     OPTION_CONSENT,
     DriftError,
     Requirement,
@@ -28,12 +27,13 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base impor
     baseline_mapping,
     change,
     finding,
-    guard_name,
+    guarded,
     UnreadableResourceError,
     is_int,
     latest_after,
     lower,
     mapping,
+    mua_reason,
     whole_days,
 )
 
@@ -334,8 +334,8 @@ class SoftDeleteRule(Rule):
                 if have_state in self.irreversible:
                     findings.append(finding('soft_delete', have_state, want_state, False,
                                             "soft delete is always_on, which is irreversible: Azure never turns it off again"))
-                elif weaker and mua['protected']:
-                    findings.append(finding('soft_delete', have_state, want_state, False, MUA_REASON % (guard_name(mua), 'soft delete')))
+                elif weaker and guarded(mua):
+                    findings.append(finding('soft_delete', have_state, want_state, False, mua_reason(mua, 'soft delete')))
                 elif want_state in self.irreversible and not baseline['allow_irreversible']:
                     findings.append(finding('soft_delete', have_state, want_state, False,
                                             "soft delete always_on cannot be undone: set allow_irreversible to consent", irreversible=True,

@@ -160,7 +160,9 @@ vault:
       returned: always
       sample: "on"
     mua:
-      description: Whether multi-user authorization protects the vault, and the Resource Guard where visible.
+      description:
+        - Whether multi-user authorization protects the vault, and the Resource Guard where visible.
+        - C(state=unknown) (with C(protected=false)) when the vault names a Resource Guard but does not report the protection.
       type: dict
       returned: always
       sample: {"protected": false, "resource_guard_id": null}

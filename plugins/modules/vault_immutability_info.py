@@ -98,6 +98,10 @@ vaults:
       (C(resource_guard_id)) and which operations of the vault it protects (C(protected_operations), as the vault's
       C(resourceGuardOperationRequests) name them, such as C(disableSoftDeleteRequests) or C(reduceRetentionRequests));
       such an operation needs O(auxiliary_tenant_ids) set to the Resource Guard's tenant.
+    - A vault that names a Resource Guard but does not report multi-user authorization as enabled (Recovery Services
+      C(multiUserAuthorization) absent, V(Disabled) or V(Invalid); Backup vaults C(isVaultProtectedByResourceGuard) absent or
+      false), or reports a value outside the API's, has C(mua.state=unknown) and C(protected=false), so it is not counted as
+      protected, and no run changes its guard or weakens a setting a guard could protect.
     - With O(include_policies), C(policies) (and C(policies_error=true) for a vault whose policies could not be read).
     - With O(include_items), C(protected_items), each item with C(id), C(name), C(vault), C(vault_type), C(friendly_name),
       C(datasource_type), C(datasource_id), C(policy), C(policy_id) and C(protection_state) (and C(protected_items_error=true)

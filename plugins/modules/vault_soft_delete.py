@@ -47,7 +47,8 @@ options:
   retention_days:
     description:
       - Days deleted backup data is kept, 14 to 180.
-      - Left out, the vault keeps its retention (14 days when soft delete is turned on and Azure reports none).
+      - Left out, the vault keeps its retention (14 days when soft delete is turned on and Azure reports none, or reports days
+        outside 14 to 180 for a vault whose soft delete is off, such as the 0 days of a Backup vault's Resource Graph row).
       - Required to turn soft delete on for a vault that reports no soft delete state (C(softDeleteSettings) absent, null or
         C(Invalid), as Azure answers while a vault is created); what it keeps is not known, so no number of days is guessed.
       - Cannot be combined with soft delete V(off).

@@ -45,6 +45,8 @@ def merge_patch(target, patch):
 
 CONFIG_SD_KEYS = ("softDeleteFeatureState", "enhancedSecurityState", "softDeleteRetentionPeriodInDays")
 CONFIG_STATES = {"enabled": "Enabled", "disabled": "Disabled", "alwayson": "AlwaysON"}
+# A running Backup vault operation's endTime: .NET's empty date, as the dataprotection extension recorded it.
+DP_NO_END_TIME = "0001-01-01T00:00:00Z"
 
 
 def _sends_soft_delete(body) -> bool:
@@ -354,6 +356,7 @@ class Arm:
             if req.method == "DELETE":
                 if record is None:
                     return 204, {}, None
+                items_model.check_delete(kind, record)  # Learn: a vault holding backup items cannot be deleted
                 del rg_entry[kind][name.lower()]
                 op_id = new_op_id()
                 self._op(op_id, kind=kind, target=record["body"]["id"], method="DELETE", result=None)
@@ -678,14 +681,15 @@ class Arm:
             # Azure-AsyncOperation header again, and for an ended DELETE (same recording, the vault delete: Succeeded); an
             # ended Recovery Services PUT or PATCH adds startTime and endTime (spec example GetOperationStatus, no recording
             # says otherwise), as a Backup vault's ended operation does (azure-cli-extensions
-            # test_dataprotection_backup_vault_update). A running Backup vault operation was never recorded: id, name,
-            # status and startTime (**assumed**, its ended shape without endTime).
+            # test_dataprotection_backup_vault_update). A running Backup vault operation answers status "Inprogress" (that
+            # spelling), startTime and endTime "0001-01-01T00:00:00Z" (recorded twice by the dataprotection extension:
+            # tests/fixtures/azure-real/cliext-dp-mua-vault and cliext-dp-cmk).
             here = {"id": op["target"] + "/operationStatus/" + op_id, "name": op_id}
             if running:
                 if kind == "rs":
                     headers = dict(self._retry_after(op), **{"Azure-AsyncOperation": self.url(req.path, req.query.get("api-version", ""))})
                     return 200, headers, dict(here, status="InProgress")
-                return 200, self._retry_after(op), dict(here, status="InProgress", startTime=op["startTime"])
+                return 200, self._retry_after(op), dict(here, status="Inprogress", startTime=op["startTime"], endTime=DP_NO_END_TIME)
             status = dict(here, status=op["status"])
             if kind != "rs" or op.get("method") != "DELETE":
                 status.update(startTime=op["startTime"], endTime=op["endTime"])

@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Progress of long-running operations: by the clock, as Azure's.
 
-An operation answers ``InProgress`` until its ``Retry-After`` has passed since it was accepted, then its final status.
+An operation answers ``InProgress`` (a Backup vault's: ``Inprogress``, recorded) until its ``Retry-After`` has passed
+since it was accepted, then its final status.
 Sources: the ARM async-operation contract (Learn, async-operations: the client waits ``Retry-After`` seconds before
 it polls the status URL); recordings: azure-cli test_vault_soft_delete_basic polled a vault create at once and saw
 ``{"status": "InProgress"}``, while the dataprotection extension (test_dataprotection_backup_vault_update) waited

@@ -319,6 +319,45 @@ def _rs_durations(value, path, out):
     return out
 
 
+# Ranges of one policy kind, narrower than RS_COUNT_MAX.
+# * Azure Files snapshot tiers (an AzureStorage policy's own ``retentionPolicy``; the vault-standard tiers under
+#   ``vaultRetentionPolicy`` keep RS_COUNT_MAX): 200 days, 200 weeks, 120 months, 10 years (Azure PowerShell
+#   PolicyConstants Afs*RetentionMax, the file cited above, which Microsoft's client enforces "as per backup service").
+# * Azure VM instant restore (``instantRpRetentionRangeInDays``): 1..5 days for a V1 (standard) policy, 1..30 for V2
+#   (enhanced); SQL / SAP HANA log backups (a ``Log`` sub-policy's simple retention): 7..35 days. These are Azure Backup's
+#   support matrices (Learn), which the shared reference does not hold (**assumed**, as the collection's
+#   _retention._CEILINGS and FLOORS assume them: the emulator refuses what the collection refuses).
+# The answer is the malformed-policy one above (assumed, as for RS_COUNT_MAX).
+AFS_SNAPSHOT_MAX = {"days": 200, "weeks": 200, "months": 120, "years": 10}
+INSTANT_RP_DAYS = {"v1": (1, 5), "v2": (1, 30)}
+LOG_DAYS = (7, 35)
+
+
+def _refuse(path):
+    raise ArmError(400, RS_POLICY_INPUT_CODE, RS_POLICY_INPUT_MSG, target=path)
+
+
+def _rs_kind_ranges(props):
+    """The ranges of one policy kind (AFS_SNAPSHOT_MAX, INSTANT_RP_DAYS, LOG_DAYS); raises ArmError."""
+    management = str(props.get("backupManagementType") or "").lower()
+    if management == "azurestorage":
+        for path, duration in _rs_durations(props.get("retentionPolicy"), "retentionPolicy", []):
+            limit = AFS_SNAPSHOT_MAX.get(str(duration.get("durationType") or "").lower())
+            if limit is not None and duration["count"] > limit:
+                _refuse(path + ".count")
+    if management == "azureiaasvm" and props.get("instantRpRetentionRangeInDays") is not None:
+        days = props["instantRpRetentionRangeInDays"]
+        low, high = INSTANT_RP_DAYS.get(str(props.get("policyType") or "V1").lower(), INSTANT_RP_DAYS["v1"])
+        if isinstance(days, bool) or not isinstance(days, int) or not low <= days <= high:
+            _refuse("instantRpRetentionRangeInDays")
+    for index, sub in enumerate(props.get("subProtectionPolicy") or []):
+        if not isinstance(sub, dict) or str(sub.get("policyType") or "").lower() != "log":
+            continue
+        days = duration_days((sub.get("retentionPolicy") or {}).get("retentionDuration"))
+        if days is not None and not (LOG_DAYS[0] <= days.lo and days.hi <= LOG_DAYS[1]):
+            _refuse("subProtectionPolicy[%d].retentionPolicy.retentionDuration.count" % index)
+
+
 def check_policy_ceilings(props, kind: str):
     """Refuse a policy that keeps longer than the service allows (or a count that is not a whole number)."""
     if kind == "rs":
@@ -326,7 +365,8 @@ def check_policy_ceilings(props, kind: str):
             count = duration.get("count")
             limit = RS_COUNT_MAX.get(str(duration.get("durationType") or "").lower())
             if isinstance(count, bool) or not isinstance(count, int) or count < 1 or (limit is not None and count > limit):
-                raise ArmError(400, RS_POLICY_INPUT_CODE, RS_POLICY_INPUT_MSG, target=path + ".count")
+                _refuse(path + ".count")
+        _rs_kind_ranges(props if isinstance(props, dict) else {})
         return
     for rule in (props or {}).get("policyRules") or []:
         for life in (rule.get("lifecycles") or []) if isinstance(rule, dict) else []:

@@ -411,3 +411,20 @@ def guard_name(mua):
     if not guard:
         return 'not visible'
     return "'%s'" % str(guard).rstrip('/').rsplit('/', 1)[-1]
+
+
+# A vault's multi-user authorization state that cannot be told (_rules/mua.py, mua_state).
+UNKNOWN = 'unknown'
+MUA_UNKNOWN_REASON = ("the vault names the Resource Guard %s but does not report multi-user authorization as enabled: a guard "
+                      "may protect it, and weakening %s would then need an approval through the guard, so this run leaves it alone")
+
+
+def guarded(mua):
+    """Whether weakening a setting of the vault may need an approval through a Resource Guard (the ``mua`` of a rule's
+    context): protected, or not known not to be."""
+    return bool(mua.get('protected')) or mua.get('state') == UNKNOWN
+
+
+def mua_reason(mua, what):
+    """Why a weakening of ``what`` is left alone on a guarded vault (MUA_REASON, MUA_UNKNOWN_REASON)."""
+    return (MUA_UNKNOWN_REASON if mua.get('state') == UNKNOWN else MUA_REASON) % (guard_name(mua), what)

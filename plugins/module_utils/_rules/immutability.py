@@ -17,16 +17,16 @@ from __future__ import annotations
 from ansible_collections.vaultlock.azure.plugins.module_utils import _immutability
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES, vault_label
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import (
-    MUA_REASON,
     OPTION_CONSENT,
     Rule,
     Setting,
     change,
     finding,
     UnreadableResourceError,
-    guard_name,
+    guarded,
     latest_after,
     mapping,
+    mua_reason,
     whole_days,
 )
 
@@ -160,8 +160,8 @@ class ImmutabilityRule(Rule):
             return [], None, []
 
         irreversible = want in self.irreversible
-        if _immutability.RANK[want] < _immutability.RANK[have] and mua['protected']:
-            return [finding('immutability', have, want, False, MUA_REASON % (guard_name(mua), 'immutability'))], None, []
+        if _immutability.RANK[want] < _immutability.RANK[have] and guarded(mua):
+            return [finding('immutability', have, want, False, mua_reason(mua, 'immutability'))], None, []
         try:
             steps = plan_transition(vault.get('vault_type'), have, want, allow_irreversible=baseline['allow_irreversible'],
                                     vault_name=vault.get('name') or '?')

@@ -32,6 +32,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base impor
     Requirement,
     Rule,
     Setting,
+    UNKNOWN,
     VaultlockError,
     change,
     finding,
@@ -43,9 +44,10 @@ _GUARD_PROVIDER = ('microsoft.dataprotection', 'resourceguards')
 
 
 def read_mua(vault_type, props):
-    """``{protected, resource_guard_id, protected_operations}``: ``protected_operations`` names the operations of the vault
-    that its Resource Guard protects, as the vault's ``resourceGuardOperationRequests`` list them
-    (``<guard id>/<operation>/default``: ``disableSoftDeleteRequests``, ``reduceRetentionRequests``, ...), in their order."""
+    """``{protected, resource_guard_id, protected_operations}`` (and ``state: unknown`` when it cannot be told, see
+    ``mua_state``): ``protected_operations`` names the operations of the vault that its Resource Guard protects, as the
+    vault's ``resourceGuardOperationRequests`` list them (``<guard id>/<operation>/default``: ``disableSoftDeleteRequests``,
+    ``reduceRetentionRequests``, ...), in their order."""
     security = props.get('securitySettings') or {}
     guard = None
     operations = []
@@ -61,10 +63,40 @@ def read_mua(vault_type, props):
             if found.lower() == guard.lower() and operation and operation not in operations:
                 operations.append(operation)
     if vault_type == 'recovery_services':
-        protected = str(security.get('multiUserAuthorization') or '').lower() == 'enabled'
+        reported = security.get('multiUserAuthorization')
     else:
-        protected = bool(props.get('isVaultProtectedByResourceGuard')) or bool(guard)
-    return {'protected': protected, 'resource_guard_id': guard, 'protected_operations': operations}
+        reported = props.get('isVaultProtectedByResourceGuard')
+    found = mua_state(vault_type, reported, guard)
+    record = {'protected': found == 'protected', 'resource_guard_id': guard, 'protected_operations': operations}
+    if found == UNKNOWN:
+        record.update(state=UNKNOWN, reported=reported)
+    return record
+
+
+def mua_state(vault_type, reported, guard):
+    """``protected``, ``not_protected`` or ``unknown`` from what the vault reports.
+
+    The sources: a Recovery Services vault's ``securitySettings.multiUserAuthorization`` (read-only, ``Invalid | Enabled |
+    Disabled``) and a Backup vault's ``isVaultProtectedByResourceGuard`` (read-only, a boolean) say whether a Resource
+    Guard protects the vault (REST spec, SDK models). ``resourceGuardOperationRequests`` is, by the spec, the list of
+    operation requests "on which LAC check will be performed": naming a guard there does not say the vault is protected.
+    ``Invalid`` is recorded only in the answer to a vault's create, a vault no guard can protect yet (``Disabled`` on every
+    later read): without a guard named it reads as not protected. What a vault that names a guard but does not report
+    protection (absent, ``Disabled``, ``Invalid``, ``false``) means, or a value outside the enum, no Microsoft source says.
+    Such a vault is **assumed** neither protected nor unprotected: ``unknown``, the safe side both ways (lock readiness
+    does not count it as protected; a run plans no change of its guard and no weakening a guard could protect)."""
+    if vault_type == 'recovery_services':
+        value = str(reported).strip().lower() if isinstance(reported, str) else reported
+        if value == 'enabled':
+            return 'protected'
+        if value in (None, '', 'disabled', 'invalid'):
+            return UNKNOWN if guard else 'not_protected'
+        return UNKNOWN
+    if reported is True:
+        return 'protected'
+    if reported in (None, False):
+        return UNKNOWN if guard else 'not_protected'
+    return UNKNOWN
 
 
 def _operation_of(request):
@@ -102,11 +134,16 @@ def same_guard(one, two):
 
 def plan(vault_type, mua, want, vault_name='?'):
     """The change that associates a vault with the Resource Guard ``want``; [] when it already is; raises GuardError
-    before any request when the vault is protected by another (or an invisible) guard."""
+    before any request when the vault is protected by another (or an invisible) guard, or when whether a guard protects
+    it is unknown (``mua_state``)."""
     del vault_type
     if want is None:
         return []
     mua = mua or {}
+    if mua.get('state') == UNKNOWN:
+        raise GuardError("vault '%s' names the Resource Guard %s but reports its multi-user authorization as %s: whether a "
+                         "guard protects it is unknown, so nothing was sent (associating a guard could be a change only the "
+                         "guard itself may approve)" % (vault_name, mua.get('resource_guard_id') or '(none)', shown(mua.get('reported'))))
     if mua.get('protected') and same_guard(mua.get('resource_guard_id'), want):
         return []
     if mua.get('protected'):
@@ -117,11 +154,15 @@ def plan(vault_type, mua, want, vault_name='?'):
 
 
 def state(vault):
-    """``{protected, resource_guard_id}`` of a vault record (``mua``, _vaults.vault_record); not protected when absent."""
+    """``{protected, resource_guard_id}`` of a vault record (``mua``, _vaults.vault_record), with ``state: unknown`` when
+    read_mua could not tell; not protected when absent."""
     mua = vault.get('mua')
     if not isinstance(mua, Mapping):
         return {'protected': False, 'resource_guard_id': None}
-    return {'protected': bool(mua.get('protected')), 'resource_guard_id': mua.get('resource_guard_id')}
+    found = {'protected': bool(mua.get('protected')), 'resource_guard_id': mua.get('resource_guard_id')}
+    if mua.get('state') == UNKNOWN:
+        found.update(protected=False, state=UNKNOWN, reported=mua.get('reported'))
+    return found
 
 
 def protected_operations(vault):
@@ -171,14 +212,19 @@ class MuaRule(Rule):
 
     def state(self, vault, baseline, findings):
         mua = state(vault)
-        return {'state': 'protected' if mua['protected'] else 'not_protected', 'resource_guard_id': mua['resource_guard_id']}
+        word = UNKNOWN if mua.get('state') == UNKNOWN else ('protected' if mua['protected'] else 'not_protected')
+        return {'state': word, 'resource_guard_id': mua['resource_guard_id']}
 
     def check_requirement(self, value, where):
         return must_be_bool(value, where, self.requirement.key)
 
     def blocker(self, vault, want, context):
-        if state(vault)['protected']:
+        mua = state(vault)
+        if mua['protected']:
             return None
+        if mua.get('state') == UNKNOWN:
+            return True, False, ('require_mua: whether multi-user authorization protects the vault is unknown (it names the '
+                                 'Resource Guard %s but reports %s)' % (mua.get('resource_guard_id') or '(none)', shown(mua.get('reported'))))
         return True, False, 'require_mua: the vault is not protected by multi-user authorization (no Resource Guard)'
 
     def read(self, vault_type, raw, security, resource):
@@ -186,7 +232,10 @@ class MuaRule(Rule):
 
     def report_entry(self, entry, plain):
         mua = entry.get('mua') if isinstance(entry.get('mua'), Mapping) else {}
-        return {'mua': {'protected': bool(mua.get('protected')), 'resource_guard_id': plain(mua.get('resource_guard_id'))}}
+        shown_mua = {'protected': bool(mua.get('protected')), 'resource_guard_id': plain(mua.get('resource_guard_id'))}
+        if mua.get('state') == UNKNOWN:
+            shown_mua['state'] = UNKNOWN
+        return {'mua': shown_mua}
 
     def context(self, vault):
         return {'mua': state(vault)}

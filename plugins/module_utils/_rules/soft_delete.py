@@ -19,7 +19,6 @@ from ansible_collections.vaultlock.azure.plugins.module_utils import _soft_delet
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import shown
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES, vault_label
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import (
-    MUA_REASON,
     OPTION_CONSENT,
     DriftError,
     Requirement,
@@ -28,12 +27,13 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base impor
     baseline_mapping,
     change,
     finding,
-    guard_name,
+    guarded,
     UnreadableResourceError,
     is_int,
     latest_after,
     lower,
     mapping,
+    mua_reason,
     whole_days,
 )
 
@@ -161,8 +161,14 @@ def plan(vault_type, current, desired_state=None, desired_days=None, allow_irrev
             "Setting soft delete of %s to AlwaysOn cannot be undone: once AlwaysOn it can never be turned off or back to On. "
             "Set allow_irreversible=true to consent." % label)
     days = cur_days
+    kept = cur_days
+    if cur_state == 'off' and (cur_days is None or not _soft_delete.MIN_DAYS <= cur_days <= _soft_delete.MAX_DAYS):
+        # A vault with soft delete off may report days Azure never keeps while it is on: a Backup vault's Resource Graph
+        # row says 0.0 (recorded, tests/fixtures/azure-real/cliext-dp-graph). Turned on, it gets Azure's default; an off
+        # vault keeps nothing deleted, so no retention is shortened.
+        kept = None
     if state != 'off':
-        days = desired_days if desired_days is not None else (cur_days if cur_days is not None else _soft_delete.DEFAULT_DAYS)
+        days = desired_days if desired_days is not None else (kept if kept is not None else _soft_delete.DEFAULT_DAYS)
     target = {'state': state, 'retention_days': days, 'enhanced_security': state if rs else None}
     changes = []
     if state != cur_state:
@@ -334,8 +340,8 @@ class SoftDeleteRule(Rule):
                 if have_state in self.irreversible:
                     findings.append(finding('soft_delete', have_state, want_state, False,
                                             "soft delete is always_on, which is irreversible: Azure never turns it off again"))
-                elif weaker and mua['protected']:
-                    findings.append(finding('soft_delete', have_state, want_state, False, MUA_REASON % (guard_name(mua), 'soft delete')))
+                elif weaker and guarded(mua):
+                    findings.append(finding('soft_delete', have_state, want_state, False, mua_reason(mua, 'soft delete')))
                 elif want_state in self.irreversible and not baseline['allow_irreversible']:
                     findings.append(finding('soft_delete', have_state, want_state, False,
                                             "soft delete always_on cannot be undone: set allow_irreversible to consent", irreversible=True,

@@ -100,3 +100,45 @@ def test_backup_vault_policy_above_azures_ceiling_is_refused(emulator, duration,
     assert response.status_code == status, response.text[:300]
     if status == 400:
         assert response.json()["error"]["code"] == "BMSUserErrorInvalidInput"
+
+
+def _kind_policies():
+    from tests.emulator import generator
+    files = generator.azure_files(False)
+    files_over = generator.azure_files(False)
+    files_over["retentionPolicy"]["dailySchedule"]["retentionDuration"]["count"] = 201
+    files_years = generator.azure_files(False)
+    files_years["retentionPolicy"]["yearlySchedule"]["retentionDuration"]["count"] = 11
+    hardened = generator.azure_files_hardened(False)
+    hardened["vaultRetentionPolicy"]["vaultRetention"]["dailySchedule"]["retentionDuration"]["count"] = 9999
+    v1, v1_over, v2, v2_over = (generator.iaas_v1(False), generator.iaas_v1(False), generator.iaas_v2(False), generator.iaas_v2(False))
+    v1["instantRpRetentionRangeInDays"], v1_over["instantRpRetentionRangeInDays"] = 5, 6
+    v2["instantRpRetentionRangeInDays"], v2_over["instantRpRetentionRangeInDays"] = 30, 10000
+    sql, sql_long, sql_short = generator.sql(False), generator.sql(False), generator.sql(False)
+    sql["subProtectionPolicy"][1]["retentionPolicy"]["retentionDuration"]["count"] = 35
+    sql_long["subProtectionPolicy"][1]["retentionPolicy"]["retentionDuration"]["count"] = 36
+    sql_short["subProtectionPolicy"][1]["retentionPolicy"]["retentionDuration"]["count"] = 6
+    return [("files", files, None), ("files-201d", files_over, "retentionPolicy.dailySchedule.retentionDuration.count"),
+            ("files-11y", files_years, "retentionPolicy.yearlySchedule.retentionDuration.count"), ("files-vault-9999d", hardened, None),
+            ("vm-v1-5", v1, None), ("vm-v1-6", v1_over, "instantRpRetentionRangeInDays"), ("vm-v2-30", v2, None),
+            ("vm-v2-10000", v2_over, "instantRpRetentionRangeInDays"), ("sql-log-35", sql, None),
+            ("sql-log-36", sql_long, "subProtectionPolicy[1].retentionPolicy.retentionDuration.count"),
+            ("sql-log-6", sql_short, "subProtectionPolicy[1].retentionPolicy.retentionDuration.count")]
+
+
+@pytest.mark.parametrize("name, props, target", _kind_policies(), ids=[case[0] for case in _kind_policies()])
+def test_recovery_services_policy_beyond_its_kinds_range_is_refused_through_the_sdk(emulator, name, props, target):
+    """Azure Files snapshot tiers (PowerShell PolicyConstants Afs*), VM instant restore and workload log ranges (support
+    matrices, assumed): the emulator accepted all of them up to 9999 days (instant restore without any bound)."""
+    from azure.core.exceptions import HttpResponseError
+    emulator.load_fleet(fleet())
+    client = emulator.backup_client(SUB)
+    if target is None:
+        client.protection_policies.create_or_update("rsv-ok", RG, name, {"properties": props})
+        assert client.protection_policies.get("rsv-ok", RG, name).name == name
+        return
+    with pytest.raises(HttpResponseError) as err:
+        client.protection_policies.create_or_update("rsv-ok", RG, name, {"properties": props})
+    assert err.value.status_code == 400 and err.value.error.code == "BMSUserErrorInvalidPolicyInput"
+    assert err.value.error.target == target
+    assert call(emulator, "GET", RS % "rsv-ok" + "/backupPolicies/" + name, RS_BACKUP_API).status_code == 404

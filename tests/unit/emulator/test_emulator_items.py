@@ -168,3 +168,44 @@ def test_generate_command_writes_yaml_json_and_presets():
     assert sorted(generator.PRESETS) == ["vaults-1k", "vaults-20k-20-subscriptions", "vaults-5k-one-subscription"]
     assert generator.PRESETS["vaults-5k-one-subscription"]["subscriptions"] == 1
     assert (generator.PRESETS["vaults-20k-20-subscriptions"]["vaults"], generator.PRESETS["vaults-20k-20-subscriptions"]["subscriptions"]) == (20000, 20)
+
+
+def test_a_vault_with_protected_items_cannot_be_deleted(emulator):
+    """Learn, backup-azure-delete-vault: a Recovery Services vault holding backup items (soft deleted ones too) cannot be
+    deleted; the code is the live service's (Azure/azure-cli#7619). Until this test the emulator deleted it."""
+    emulator.load_fleet(_fleet())
+    client = emulator.rs_client(SUB)
+    with pytest.raises(HttpResponseError) as err:
+        client.vaults.begin_delete(RG, "rsv-items").result()
+    assert err.value.status_code == 400 and err.value.error.code == "ServiceResourceNotEmptyWithContainerDetails"
+    assert "existing resources within the vault" in err.value.error.message
+    assert "iaasvmcontainerv2;%s;vm-app-1" % RG.lower() in err.value.error.message
+    assert client.vaults.get(RG, "rsv-items").name == "rsv-items"
+    # Only soft deleted items left: refused with Learn's other message.
+    emulator.load_fleet(_fleet(rs_items=[{"name": "vm-old", "policy": "VMDaily", "datasource_type": "VM", "soft_deleted": True}]))
+    item = list(emulator.backup_client(SUB).backup_protected_items.list("rsv-items", RG))[0]
+    assert item.properties.is_scheduled_for_deferred_delete is True
+    with pytest.raises(HttpResponseError) as err:
+        client.vaults.begin_delete(RG, "rsv-items").result()
+    assert err.value.status_code == 400 and "backup items in soft deleted state" in err.value.error.message
+    assert client.vaults.get(RG, "rsv-items").name == "rsv-items"
+    # An empty vault goes.
+    emulator.load_fleet(_fleet(rs_items=[]))
+    client.vaults.begin_delete(RG, "rsv-items", polling_interval=0).result()
+    with pytest.raises(HttpResponseError) as err:
+        client.vaults.get(RG, "rsv-items")
+    assert err.value.status_code == 404
+
+
+def test_a_backup_vault_with_backup_instances_cannot_be_deleted(emulator):
+    emulator.load_fleet(_fleet(dp_items=[{"name": "disk-os", "policy": "DiskHourly", "datasource_type": "Microsoft.Compute/disks",
+                                          "soft_deleted": True}]))
+    client = emulator.dp_client(SUB)
+    assert client.backup_instances.get(RG, "bv-items", "disk-os").properties.current_protection_state == "SoftDeleted"
+    with pytest.raises(HttpResponseError) as err:
+        client.backup_vaults.begin_delete(RG, "bv-items").result()
+    assert err.value.status_code == 400 and "disk-os" in err.value.error.message
+    assert client.backup_vaults.get(RG, "bv-items").name == "bv-items"
+    emulator.load_fleet(_fleet(dp_items=[]))
+    client.backup_vaults.begin_delete(RG, "bv-items", polling_interval=0).result()
+    assert [v.name for v in client.backup_vaults.get_in_resource_group(RG)] == []

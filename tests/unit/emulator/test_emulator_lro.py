@@ -43,6 +43,11 @@ def test_retry_after_zero_finishes_at_once_so_sdk_calls_stay_fast(emulator):
     assert len(polls(emulator, "/operationStatus/")) == 1
 
 
+# The running status as each service spells it (recorded: azure-cli test_vault_soft_delete_basic "InProgress"; the
+# dataprotection extension "Inprogress", tests/fixtures/azure-real/cliext-dp-mua-vault).
+RUNNING = {RSV: "InProgress", BV: "Inprogress"}
+
+
 @pytest.mark.parametrize("path,api", [(RSV, "2026-11-01"), (BV, "2026-06-01")])
 def test_in_progress_until_retry_after_has_passed_since_accepted(emulator, path, api):
     emulator.load_fleet(fleet())
@@ -54,10 +59,10 @@ def test_in_progress_until_retry_after_has_passed_since_accepted(emulator, path,
     # A client that polls at once sees InProgress (recording: azure-cli test_vault_soft_delete_basic), and so does
     # any number of polls before the Retry-After has passed: polls are not counted.
     seen = [status(emulator, url) for _poll in range(5)]
-    assert seen == ["InProgress"] * 5
+    assert seen == [RUNNING[path]] * 5
     emulator.clock(advance_s=29.5)
     running = emulator.arm_request("GET", url)
-    assert running.json()["status"] == "InProgress" and running.headers["Retry-After"] == "30"
+    assert running.json()["status"] == RUNNING[path] and running.headers["Retry-After"] == "30"
     emulator.clock(advance_s=0.5)
     assert [status(emulator, url) for _poll in range(2)] == ["Succeeded", "Succeeded"]
 
@@ -137,7 +142,7 @@ def test_retry_after_is_a_setting(emulator):
     resp = emulator.arm_request("PATCH", BV, "2026-06-01", {"tags": {"a": "b"}})
     assert resp.headers["Retry-After"] == "7"
     running = emulator.arm_request("GET", resp.headers["Azure-AsyncOperation"])
-    assert running.json()["status"] == "InProgress" and running.headers["Retry-After"] == "7"
+    assert running.json()["status"] == RUNNING[BV] and running.headers["Retry-After"] == "7"
 
 
 def provisioning_states(emulator, path, api):

@@ -256,3 +256,27 @@ def test_a_backup_vault_answers_what_its_api_version_has(emulator, api, feature_
         if feature_settings:
             assert props["featureSettings"]["crossSubscriptionRestoreSettings"] == {"state": "Enabled"}
             assert ("crossRegionRestoreSettings" in props["featureSettings"]) is secure_score
+
+
+# A running Backup vault operation, as the dataprotection extension recorded it twice (tests/fixtures/azure-real:
+# cliext-dp-mua-vault, a create at api-version 2023-05-01; cliext-dp-cmk, a delete at 2024-04-01): status "Inprogress"
+# (that spelling), startTime, and endTime 0001-01-01T00:00:00Z (.NET's empty date) until it ends.
+DP_RUNNING = ("cliext-dp-mua-vault/operation-status-inprogress.json", "cliext-dp-cmk/operation-status-delete-inprogress.json")
+
+
+@pytest.mark.parametrize("recorded", DP_RUNNING)
+def test_a_running_backup_vault_operation_status_is_the_recorded_one(emulator, recorded):
+    want = load_real(recorded)
+    emulator.load_fleet({"subscriptions": [{"id": SEEDED_SUB, "resource_groups": [{"name": "rg-t", "location": "westeurope", "vaults": [
+        {"name": "bv-a", "type": "backup", "immutability": "disabled"}]}]}]})
+    emulator.settings(lro_retry_after=30)
+    emulator.clock(freeze=True)
+    path = "/subscriptions/%s/resourceGroups/rg-t/providers/Microsoft.DataProtection/backupVaults/bv-a" % SEEDED_SUB
+    resp = emulator.arm_request("PATCH", path, "2023-05-01", {"properties": {"securitySettings": {"immutabilitySettings": {"state": "Unlocked"}}}})
+    assert resp.status_code in (200, 202) and resp.headers.get("Azure-AsyncOperation")
+    mine = emulator.arm_request("GET", resp.headers["Azure-AsyncOperation"]).json()
+    assert sorted(mine) == sorted(want), (mine, want)
+    assert (mine["status"], mine["endTime"]) == (want["status"], want["endTime"]) == ("Inprogress", "0001-01-01T00:00:00Z")
+    emulator.clock(advance_s=30)
+    ended = emulator.arm_request("GET", resp.headers["Azure-AsyncOperation"]).json()
+    assert ended["status"] == "Succeeded" and ended["endTime"] != "0001-01-01T00:00:00Z"

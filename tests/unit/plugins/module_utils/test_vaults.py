@@ -123,8 +123,8 @@ def test_records_take_ids_apart_with_the_sdk_parser():
     from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import parse_resource_id, vault_record
     vid = '/subscriptions/%s/resourceGroups/RG-x/providers/Microsoft.DataProtection/backupVaults/bv-1' % SUB
     guard = '/subscriptions/%s/resourceGroups/rg-guard/providers/Microsoft.DataProtection/resourceGuards/g1' % SUB
-    record = vault_record({'id': vid, 'properties': {'resourceGuardOperationRequests': [guard + '/deleteResourceGuardProxyRequests/default']}},
-                          'backup')
+    record = vault_record({'id': vid, 'properties': {'resourceGuardOperationRequests': [guard + '/deleteResourceGuardProxyRequests/default'],
+                                                     'isVaultProtectedByResourceGuard': True}}, 'backup')
     assert (record['subscription_id'], record['resource_group'], record['name']) == (SUB, 'RG-x', 'bv-1')
     assert record['mua'] == {'protected': True, 'resource_guard_id': guard, 'protected_operations': ['deleteResourceGuardProxyRequests']}
     assert parse_resource_id(vid + '/backupPolicies/p1') == {}

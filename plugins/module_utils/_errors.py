@@ -148,7 +148,7 @@ _ESCAPED = {'\n': '\\n', '\r': '\\r', '\t': '\\t'}
 # direction marks, overrides and isolates, zero-width spaces and joiners, the word joiner, the byte order mark, the soft
 # hyphen), line and paragraph separators, every space but ' ' (a no-break space reads as one), surrogates, private use
 # and unassigned code points, and the letters and marks that show nothing (Hangul fillers, the braille blank, the
-# combining grapheme joiner, variation selectors). Shown as they are, such characters make a value read as another one
+# combining grapheme joiner, variation selectors, the Mongolian ones too). Shown as they are, such characters make a value read as another one
 # (U+202E writes what follows backwards), or hide that it differs from what it looks like.
 _HIDDEN_CATEGORIES = frozenset(('Cc', 'Cf', 'Cs', 'Co', 'Cn', 'Zl', 'Zp', 'Zs'))
 _HIDDEN_CHARACTERS = frozenset('\u034f\u115f\u1160\u17b4\u17b5\u2800\u3164\uffa0')
@@ -158,7 +158,9 @@ _NOT_PLAIN = re.compile('[^\x20-\x7e]')
 
 def _hidden(char):
     code = ord(char)
-    selector = 0xfe00 <= code <= 0xfe0f or 0xe0100 <= code <= 0xe01ef
+    # Variation selectors, the Mongolian free ones (U+180B to U+180D, U+180F: combining marks, not format characters) too:
+    # with the categories and characters above, every Default_Ignorable_Code_Point of Unicode's DerivedCoreProperties.
+    selector = 0xfe00 <= code <= 0xfe0f or 0xe0100 <= code <= 0xe01ef or 0x180b <= code <= 0x180f
     return char in _HIDDEN_CHARACTERS or selector or unicodedata.category(char) in _HIDDEN_CATEGORIES
 
 

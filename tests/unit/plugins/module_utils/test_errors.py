@@ -11,7 +11,7 @@ import pytest
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError, ServiceRequestError
 from azure.core.rest import HttpRequest
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, escaped, from_exception, scrub, shown
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, escaped, from_exception, scrub, shown, visible
 
 
 class FakeResponse:
@@ -121,7 +121,9 @@ def test_terminal_escape_sequences_in_service_text_never_reach_the_terminal():
 
 @pytest.mark.parametrize('char', ['\u202e', '\u202d', '\u2066', '\u2067', '\u2068', '\u2069', '\u200e', '\u200f', '\u061c',
                                   '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff', '\u00ad', '\u00a0', '\u3000', '\u2028',
-                                  '\u3164', '\u115f', '\u2800', '\ufe0f', '\U000e0001', '\ue000', '\x1b', '\x85'])
+                                  '\u3164', '\u115f', '\u2800', '\ufe0f', '\U000e0001', '\ue000', '\x1b', '\x85',
+                                  # Mongolian free variation selectors (combining marks that show nothing; U+180E is Cf).
+                                  '\u180b', '\u180c', '\u180d', '\u180e', '\u180f'])
 def test_invisible_and_direction_characters_are_escaped_in_shown_values(char):
     """A right-to-left override (or a zero-width space, a no-break space...) shown as itself makes a value read as another
     one in an error message: 'rsv-\u202eavorp' reads as rsv-prova. Each is shown as its escape, as control characters are."""
@@ -131,6 +133,9 @@ def test_invisible_and_direction_characters_are_escaped_in_shown_values(char):
     escape = '\\x%02x' % code if code < 256 else ('\\u%04x' % code if code < 0x10000 else '\\U%08x' % code)
     assert char not in text and text == "'rsv-%sprod'" % escape
     assert escaped(value) == text[1:-1]
+    if code > 0x7f:
+        # The reports (drift.md, drift.html, drift.sarif) show the same characters as their code too (_errors.visible).
+        assert visible(value) == 'rsv-%sprod' % escape and visible(value, in_json=True) == 'rsv-\\%sprod' % escape
 
 
 def test_letters_of_any_script_are_shown_as_they_are():

@@ -149,3 +149,12 @@ def test_shown_writes_what_the_user_wrote(value, text):
     """YAML's true is Python's True: shown as true, never 'True' (nor as 1, its value as a number); text stays quoted, so
     '30' and 30 differ."""
     assert shown(value) == text
+
+
+def test_non_finite_numbers_are_found_by_their_path_and_written_as_yaml():
+    from ansible_collections.vaultlock.azure.plugins.module_utils._errors import finite, non_finite, non_finite_refusal
+    args = {'id': 'x', 'alerts': {'days': [1, float('-inf')]}, 'n': 2.5}
+    assert non_finite(args) == 'alerts.days[1]' and non_finite({'n': 2.5, 'm': 10 ** 400}) is None
+    assert finite(args) == {'id': 'x', 'alerts': {'days': [1, '-.inf']}, 'n': 2.5}
+    assert finite([float('nan'), float('inf')]) == ['.nan', '.inf']
+    assert non_finite_refusal({'wait_timeout': float('nan')}).startswith('wait_timeout is not a finite number (YAML .inf, -.inf or .nan)')

@@ -187,7 +187,12 @@ def read_credential_file(profile=None, path=None):
         return None
     parser = configparser.ConfigParser(interpolation=None)
     try:
-        parser.read(path)
+        # Opened here: ConfigParser.read passes over a file it cannot open, and one its user may not read was reported as
+        # having no profile.
+        with open(path, encoding='utf-8') as handle:
+            parser.read_file(handle, source=path)
+    except OSError as exc:
+        raise InputError('the credential file %s cannot be read (%s)' % (path, exc.strerror or exc))
     except configparser.Error as exc:
         lines = _parse_error_lines(exc)
         where = (' (line%s %s)' % ('s' if len(lines) > 1 else '', ', '.join(str(n) for n in lines))) if lines else ''

@@ -428,3 +428,21 @@ def test_a_tenant_azure_identity_refuses_is_refused_naming_it(tenant):
     assert 'is no tenant id (a GUID) or domain name' in str(caught.value)
     for good in ('7e0e0e0e-0000-4000-8000-000000000001', 'contoso.onmicrosoft.com'):
         assert select_auth(params(client_id='i', secret='s', tenant=good), {}, no_file).kwargs['tenant_id'] == good
+
+
+def test_a_credential_file_that_cannot_be_read_says_so(tmp_path, monkeypatch):
+    """configparser's read() passes over a file it cannot open: a credentials file its user may not read (mode 600 of
+    another user; root reads every file, so the denial is what a non-root user gets) was reported as having no profile."""
+    import builtins
+    path = tmp_path / 'credentials'
+    path.write_text('[default]\nclient_id=c\nsecret=s\ntenant=t\n')
+    real_open = builtins.open
+
+    def denying_open(file, *args, **kwargs):
+        if str(file) == str(path):
+            raise PermissionError(13, 'Permission denied', str(file))
+        return real_open(file, *args, **kwargs)
+    monkeypatch.setattr(builtins, 'open', denying_open)
+    with pytest.raises(InputError) as info:
+        read_credential_file(None, str(path))
+    assert str(info.value) == 'the credential file %s cannot be read (Permission denied)' % path

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ansible import constants as C
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._azure.auth import AUTH_ARGSPEC
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.auth import AUTH_ARGSPEC, check_settings
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.client import AzureSession
 from ansible_collections.vaultlock.azure.plugins.module_utils._consent import ConsentError, scope_plan_arguments
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.diagnostics import attach_related, related_read_errors
@@ -60,6 +60,8 @@ class ActionModule(ControllerActionBase):
                 return self._failed(result, '; '.join(refusals))
         interrupted = None
         try:
+            # The connection options before anything else (the report directory, an earlier apply's journal set aside).
+            check_settings(args)
             discover = check_inputs(args)
             # harden_backup_vaults_azure_policy is checked before any request too.
             assignments = check_assignments(args['azure_policy'])

@@ -112,20 +112,25 @@ options:
   api_retries:
     description:
       - How often a request that was throttled (HTTP 429) or failed transiently is retried. C(Retry-After) is honoured, up to 60 seconds.
+      - From 0 to 100; another value (or a boolean) fails the task before any request.
     type: int
     default: 4
   api_timeout:
-    description: Seconds to wait for an answer to one request.
+    description:
+      - Seconds to wait for an answer to one request.
+      - From 1 to 3600; another value fails the task before any request.
     type: int
     default: 60
   polling_interval:
     description:
       - Seconds between polls of a long-running operation when Azure sends no C(Retry-After).
+      - Above 0, up to 3600; another value fails the task before any request.
     type: float
     default: 5
   wait_timeout:
     description:
       - Seconds to wait for a long-running operation (a vault update) to finish before failing with the state reported as unknown.
+      - From 1 to 86400; another value fails the task before any request.
     type: int
     default: 900
 requirements:

@@ -13,6 +13,7 @@ so this module can be used (and unit tested) without the SDKs installed.
 from __future__ import annotations
 
 import importlib
+import math
 import re
 import unicodedata
 
@@ -148,7 +149,7 @@ _ESCAPED = {'\n': '\\n', '\r': '\\r', '\t': '\\t'}
 # direction marks, overrides and isolates, zero-width spaces and joiners, the word joiner, the byte order mark, the soft
 # hyphen), line and paragraph separators, every space but ' ' (a no-break space reads as one), surrogates, private use
 # and unassigned code points, and the letters and marks that show nothing (Hangul fillers, the braille blank, the
-# combining grapheme joiner, variation selectors). Shown as they are, such characters make a value read as another one
+# combining grapheme joiner, variation selectors, the Mongolian ones too). Shown as they are, such characters make a value read as another one
 # (U+202E writes what follows backwards), or hide that it differs from what it looks like.
 _HIDDEN_CATEGORIES = frozenset(('Cc', 'Cf', 'Cs', 'Co', 'Cn', 'Zl', 'Zp', 'Zs'))
 _HIDDEN_CHARACTERS = frozenset('\u034f\u115f\u1160\u17b4\u17b5\u2800\u3164\uffa0')
@@ -158,7 +159,9 @@ _NOT_PLAIN = re.compile('[^\x20-\x7e]')
 
 def _hidden(char):
     code = ord(char)
-    selector = 0xfe00 <= code <= 0xfe0f or 0xe0100 <= code <= 0xe01ef
+    # Variation selectors, the Mongolian free ones (U+180B to U+180D, U+180F: combining marks, not format characters) too:
+    # with the categories and characters above, every Default_Ignorable_Code_Point of Unicode's DerivedCoreProperties.
+    selector = 0xfe00 <= code <= 0xfe0f or 0xe0100 <= code <= 0xe01ef or 0x180b <= code <= 0x180f
     return char in _HIDDEN_CHARACTERS or selector or unicodedata.category(char) in _HIDDEN_CATEGORIES
 
 
@@ -219,6 +222,46 @@ def shown(value):
     if isinstance(value, (int, float)):
         return repr(value)
     return "'%s'" % escaped(value)
+
+
+def non_finite(value, where=''):
+    """The path (``a.b[0]``) of the first float in ``value`` (a task's arguments: dictionaries and lists) that is no finite
+    number (YAML's .inf, -.inf, .nan), or None. ansible-core's conversion of such a value to an int option raises
+    OverflowError (ArgumentSpecValidator), which reached the task as a traceback."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return where or 'value'
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = non_finite(item, '%s.%s' % (where, key) if where else str(key))
+            if found:
+                return found
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            found = non_finite(item, '%s[%d]' % (where, index))
+            if found:
+                return found
+    return None
+
+
+def non_finite_refusal(args):
+    """The message refusing a task's ``args`` that hold a float that is no finite number (non_finite), or None."""
+    where = non_finite(args)
+    if where is None:
+        return None
+    return ('%s is not a finite number (YAML .inf, -.inf or .nan): no option takes one; give a number, or leave the option out; '
+            'nothing was sent to Azure' % where)
+
+
+def finite(value):
+    """``value`` with each float that is no finite number replaced by its YAML spelling (.inf, -.inf, .nan), which the
+    argument spec's checks refuse for a number and show as written."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return '.nan' if math.isnan(value) else ('.inf' if value > 0 else '-.inf')
+    if isinstance(value, dict):
+        return dict((key, finite(item)) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return [finite(item) for item in value]
+    return value
 
 
 def has_control(value):

@@ -12,8 +12,10 @@ from __future__ import annotations
 import contextlib
 import gc
 
+from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import non_finite_refusal
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._preload import Preloading
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._stdio import add_warnings, worker_stdio
 
@@ -76,6 +78,10 @@ class ControllerActionBase(Preloading, ActionBase):
     def _start(self, tmp, task_vars, argument_spec):
         """The result of ActionBase.run and the task's arguments, validated against argument_spec."""
         result = self._base_run(tmp, task_vars)
+        # A float that is no finite number (.inf) raised OverflowError in ansible-core's int conversion: a traceback.
+        refusal = non_finite_refusal(dict(self._task.args))
+        if refusal:
+            raise AnsibleActionFail(refusal)
         _validation, args = self.validate_argument_spec(argument_spec)
         return result, args
 

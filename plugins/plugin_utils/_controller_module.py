@@ -24,6 +24,7 @@ from ansible.module_utils.errors import UnsupportedError
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.auth import AUTH_ARGSPEC
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.client import AzureSession
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import finite, non_finite_refusal
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import outcome
 
 
@@ -39,7 +40,9 @@ class ControllerModule:
         spec = dict(AUTH_ARGSPEC)
         spec.update(argument_spec)
         self.name = name
-        self._validation = ArgumentSpecValidator(spec, **(constraints or {})).validate(dict(args))
+        # A float that is no finite number (.inf) raised OverflowError in the int conversion: refused by run() instead.
+        self._non_finite = non_finite_refusal(dict(args))
+        self._validation = ArgumentSpecValidator(spec, **(constraints or {})).validate(finite(dict(args)))
         self.params = self._validation.validated_parameters
         # Values of no_log options (secret, certificate_password): never in a result, a message or a warning.
         self.no_log_values = set(self._validation._no_log_values)  # pylint: disable=protected-access
@@ -61,6 +64,8 @@ class ControllerModule:
     def run(self, work):
         """Call work(self) and return the task result, as the module would have returned it: a failure has
         ``failed: true`` and ``msg``; warnings are in ``warnings``; no no_log value anywhere."""
+        if self._non_finite:
+            return self._finish({'msg': self._non_finite}, True)
         errors = self._validation.errors.errors
         if errors:
             # As AnsibleModule reports them (the first error, even in check mode).

@@ -30,23 +30,30 @@ only for what it gives **by itself**: its raw value is templated with a Templar 
 and the variables Ansible sets from the command line, ``ansible_check_mode`` and the like; not ``hostvars``, ``groups``,
 ``vars`` or any other magic variable of the inventory), whose ``lookup``, ``query`` and ``q`` are refused (a lookup reads
 the controller's environment, files or commands, none of them written for the run), as are the tests of the controller's
-files (``is file``, ``is exists``, ...), and so are the statements that read a template file (``{% include %}``,
-``{% import %}``, ``{% from %}``, ``{% extends %}``). The item of a looping include_tasks or include_role, which the
-strategy copies into the include's vars, is not taken from the trusted layer (its list may be the inventory's). A template
-whose every variable is
-itself run-scoped gives the same value there; one that reads the inventory or facts, another host's variables or a
-lookup does not (an undefined variable, or a ``default`` the run wrote), and is refused, naming what it read.
+files (``is file``, ``is exists``, ``is vaulted_file``, ...), the filters that read its environment or files
+(``expandvars``, ``expanduser``, ``fileglob``, ``realpath``, ``relpath``), and the statements that read a template file
+(``{% include %}``, ``{% import %}``, ``{% from %}``, ``{% extends %}``). Those tests and filters are refused in the
+Templar's own Jinja environment, under any name (``ansible.legacy.exists``) and however a template reaches them
+(``select('exists')``, ``map('expandvars')``, a ``#jinja2:`` first line that changes the delimiters). ``now()`` is kept:
+the clock is no one's configuration. The item of a looping include_tasks or include_role, which the strategy copies into
+the include's vars, is not taken from the trusted layer (its list may be the inventory's). A template whose every
+variable is itself run-scoped gives the same value there; one that reads the inventory or facts, another host's
+variables or a lookup does not (an undefined variable, or a ``default`` the run wrote), and is refused, naming what it
+read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import ast
+from collections.abc import Mapping, MutableMapping
 
+from ansible import constants as C
 from ansible.errors import AnsibleError
 from ansible.plugins.filter.core import to_bool
+from ansible.plugins.loader import filter_loader, test_loader
 from ansible.template import Templar
 from ansible.utils.vars import combine_vars
-from jinja2 import Environment, nodes
+from jinja2 import BaseLoader, Environment, nodes
 from jinja2.exceptions import TemplateError
 
 try:
@@ -70,11 +77,21 @@ LOOKUPS = ('lookup', 'query', 'q')
 # Jinja's own names and Ansible's globals: not variables a template reads.
 _NOT_VARIABLES = frozenset(LOOKUPS + ('range', 'dict', 'lipsum', 'cycler', 'joiner', 'namespace', 'now', 'undef', 'loop',
                                       'self', 'super', 'caller', 'varargs', 'kwargs'))
-# The tests that read the controller's files (ansible.builtin's files tests, not the pure abs): a template of the run that
-# uses one is refused, as a lookup is.
-CONTROLLER_TESTS = frozenset(prefix + name for prefix in ('', 'ansible.builtin.') for name in (
+# The tests that read the controller's files (ansible.builtin's files tests, not the pure abs; vaulted_file opens the file):
+# a template of the run that uses one is refused, as a lookup is. By short name: ansible.builtin.exists and
+# ansible.legacy.exists are the same test (_short).
+CONTROLLER_TESTS = frozenset((
     'directory', 'is_dir', 'file', 'is_file', 'link', 'is_link', 'exists', 'link_exists', 'same_file', 'is_same_file', 'mount',
-    'is_mount'))
+    'is_mount', 'vaulted_file'))
+# The filters that read the controller's environment or files (ansible.builtin's os.path filters that do: expandvars is
+# lookup('env') by another name, fileglob and realpath read the file system, expanduser the home directories, relpath the
+# working directory): refused as those tests are.
+CONTROLLER_FILTERS = frozenset(('expandvars', 'expanduser', 'fileglob', 'realpath', 'relpath'))
+# Jinja's filters that call a test or filter named by their argument (its position): select('exists'), map('expandvars').
+NAMING_FILTERS = {'select': (0, CONTROLLER_TESTS), 'reject': (0, CONTROLLER_TESTS), 'selectattr': (1, CONTROLLER_TESTS),
+                  'rejectattr': (1, CONTROLLER_TESTS), 'map': (0, CONTROLLER_FILTERS)}
+# The prefixes under which ansible-core finds its own tests and filters.
+_BUILTIN_PREFIXES = ('ansible.builtin.', 'ansible.legacy.')
 # The statements that read a template file from the controller (beside the playbook: group_vars/ too), as lookup('file')
 # would: a template of the run that uses one is refused.
 FILE_STATEMENTS = ((nodes.Include, 'include'), (nodes.Import, 'import'), (nodes.FromImport, 'from import'), (nodes.Extends, 'extends'))
@@ -83,10 +100,92 @@ FILE_STATEMENTS = ((nodes.Include, 'include'), (nodes.Import, 'import'), (nodes.
 LOOP_VARIABLES = ('ansible_loop', 'ansible_loop_var', 'ansible_index_var', '_ansible_item_label')
 # Only parses templates (for the names they read); never renders one.
 _PARSER = Environment()
+# A template's first line that sets its delimiters (ansible-core reads it in every template: 2.19 _jinja_bits, 2.17 Templar).
+JINJA2_OVERRIDE = '#jinja2:'
 
 
 class LookupRefused(AnsibleError):
-    """A lookup in a template of the trusted layer (VariableLayers.scoped)."""
+    """A lookup, a test or filter of the controller's files or environment, or a template file read, in a template of the
+    trusted layer (VariableLayers.scoped)."""
+
+
+def _short(name):
+    """A test's or filter's name without the prefix under which ansible-core finds its own (ansible.builtin.exists and
+    ansible.legacy.exists are exists)."""
+    name = str(name)
+    for prefix in _BUILTIN_PREFIXES:
+        if name.startswith(prefix):
+            return name[len(prefix):]
+    return name
+
+
+def _names_of(name, loader):
+    """The short names ``name`` goes by: its own, and that of the plugin it resolves to (a collection's redirect)."""
+    names = {_short(name)}
+    try:
+        plugin = loader.get(name)
+    except Exception:   # pylint: disable=broad-exception-caught
+        # Any failure to resolve it leaves its own name, which Jinja fails on as well if it names nothing.
+        plugin = None
+    if getattr(plugin, 'ansible_name', None):
+        names.add(_short(plugin.ansible_name))
+    return names
+
+
+class _Guarded(MutableMapping):
+    """A Jinja environment's filters or tests (``wrapped``), but those of ``refused`` (short names): each fails when called
+    and is recorded in ``used``. Every way a template reaches a test or filter goes through this mapping: by its name with
+    any prefix, through select('exists') or map('expandvars'), under other delimiters (a #jinja2: header)."""
+
+    def __init__(self, wrapped, refused, loader, used):
+        self._wrapped = wrapped
+        self._refused = refused
+        self._loader = loader
+        self._used = used
+
+    def __getitem__(self, key):
+        names = _names_of(key, self._loader) & self._refused
+        if not names:
+            return self._wrapped[key]
+        used = self._used
+
+        def refused(*_args, **_kwargs):
+            for name in sorted(names):
+                if name not in used:
+                    used.append(name)
+            raise LookupRefused('%s refused: the controller\'s files and environment are not written for the run' % key)
+        return refused
+
+    def __setitem__(self, key, value):
+        self._wrapped[key] = value
+
+    def __delitem__(self, key):
+        del self._wrapped[key]
+
+    def __iter__(self):
+        return iter(self._wrapped)
+
+    def __len__(self):
+        return len(self._wrapped)
+
+
+class _NoTemplateFiles(BaseLoader):
+    """The template loader of the trusted layer's Templar: {% include %}, {% import %} and {% extends %} read a file of the
+    controller, as lookup('file') does, and are refused (recorded in ``used``)."""
+
+    def __init__(self, used):
+        self._used = used
+
+    def get_source(self, environment, template):
+        if 'template files' not in self._used:
+            self._used.append('template files')
+        raise LookupRefused('reading the template file %s refused: the controller\'s files are not written for the run' % template)
+
+
+def _environment(templar):
+    """The Jinja environment ``templar`` renders with."""
+    engine = getattr(templar, '_engine', None)      # ansible-core 2.19: the engine's (Templar.environment is deprecated)
+    return engine.environment if engine is not None else templar.environment
 
 
 def _play_of(task):
@@ -137,17 +236,24 @@ class VariableLayers(object):
         return variables
 
     def scoped(self):
-        """(templar, lookups): a Templar that sees only what is written for the run (the trusted layer, and the command
-        line's variables, which Ansible ranks above every other source as it does here); a lookup in a template it renders
-        fails, and its name is added to the list ``lookups``."""
-        lookups = []
+        """(templar, used): a Templar that sees only what is written for the run (the trusted layer, and the command line's
+        variables, which Ansible ranks above every other source as it does here). What reads the controller instead fails
+        in a template it renders, and is recorded in ``used``: a lookup (``used['lookups']``, its name), a test or filter of
+        the controller's files or environment (``used['controller']``: CONTROLLER_TESTS, CONTROLLER_FILTERS) and a template
+        file read by {% include %}, {% import %}, {% from %} or {% extends %} (``used['controller']``: 'template files')."""
+        used = {'lookups': [], 'controller': []}
 
         def refused(name=None, *_args, **_kwargs):
-            lookups.append(str(name))
+            used['lookups'].append(str(name))
             raise LookupRefused('lookup %s refused: a lookup is not written for the run' % name)
         variables = self.scoped_variables()
         variables.update((name, refused) for name in LOOKUPS)   # variables shadow the template engine's globals
-        return Templar(loader=self.loader, variables=variables), lookups
+        templar = Templar(loader=self.loader, variables=variables)
+        environment = _environment(templar)
+        environment.tests = _Guarded(environment.tests, CONTROLLER_TESTS, test_loader, used['controller'])
+        environment.filters = _Guarded(environment.filters, CONTROLLER_FILTERS, filter_loader, used['controller'])
+        environment.loader = _NoTemplateFiles(used['controller'])
+        return templar, used
 
     @classmethod
     def of(cls, task, task_vars):
@@ -218,11 +324,50 @@ def _is_template(value, templar):
     return isinstance(value, str) and not getattr(value, '__UNSAFE__', False) and templar.is_template(value)
 
 
+def _parse(text):
+    """The tree of the template ``text`` as ansible-core reads it (a ``#jinja2:`` first line sets its delimiters, the
+    configured Jinja extensions their statements), or None when it cannot be parsed here (what it uses is then caught as it
+    is rendered: VariableLayers.scoped)."""
+    options = {}
+    if text.startswith(JINJA2_OVERRIDE):
+        line, _newline, text = text.partition('\n')
+        try:
+            for pair in line[len(JINJA2_OVERRIDE):].split(','):
+                key, value = pair.split(':', 1)
+                options[key.strip()] = ast.literal_eval(value.strip())
+        except (ValueError, SyntaxError):
+            return None
+    try:
+        parser = _PARSER
+        if options or C.DEFAULT_JINJA2_EXTENSIONS:
+            parser = Environment(extensions=list(C.DEFAULT_JINJA2_EXTENSIONS or []), **options)
+        return parser.parse(text)
+    except (TemplateError, TypeError, ValueError, ImportError, AttributeError):
+        return None
+
+
+def _controller_uses(tree, found):
+    """Add to ``found`` the tests (CONTROLLER_TESTS) and filters (CONTROLLER_FILTERS) of the controller's files and
+    environment that the template ``tree`` names, as written: ``is exists``, ``| expandvars``, ``select('exists')``,
+    ``map('ansible.builtin.expandvars')``, with any prefix ansible-core finds its own under."""
+    named = [(node.name, CONTROLLER_TESTS, test_loader, 'tests') for node in tree.find_all(nodes.Test)]
+    for node in tree.find_all(nodes.Filter):
+        named.append((node.name, CONTROLLER_FILTERS, filter_loader, 'filters'))
+        position, refused = NAMING_FILTERS.get(_short(node.name), (None, None))
+        if position is not None and len(node.args) > position and isinstance(node.args[position], nodes.Const):
+            kind = 'tests' if refused is CONTROLLER_TESTS else 'filters'
+            named.append((node.args[position].value, refused, test_loader if kind == 'tests' else filter_loader, kind))
+    for name, refused, loader, kind in named:
+        if isinstance(name, str) and _names_of(name, loader) & refused and name not in found[kind]:
+            found[kind].append(name)
+
+
 def _reads(value, variables, templar, found=None):
     """{'names': the variables the templates in ``value`` read (in its dictionaries and lists too), in the order they are
-    read, following those that ``variables`` gives into their own values; 'tests': the tests of the controller's files
-    they use (CONTROLLER_TESTS); 'files': the statements that read a template file (FILE_STATEMENTS)}."""
-    found = {'names': [], 'tests': [], 'files': []} if found is None else found
+    read, following those that ``variables`` gives into their own values; 'tests' and 'filters': the tests and filters of
+    the controller's files and environment they name (CONTROLLER_TESTS, CONTROLLER_FILTERS); 'files': the statements that
+    read a template file (FILE_STATEMENTS)}."""
+    found = {'names': [], 'tests': [], 'filters': [], 'files': []} if found is None else found
     if isinstance(value, Mapping):
         for key, item in value.items():
             _reads(key, variables, templar, found)
@@ -231,13 +376,10 @@ def _reads(value, variables, templar, found=None):
         for item in value:
             _reads(item, variables, templar, found)
     elif _is_template(value, templar):
-        try:
-            tree = _PARSER.parse(str(value))
-        except TemplateError:
-            return found        # rendering it fails too, and that refuses it
-        for node in tree.find_all(nodes.Test):
-            if node.name in CONTROLLER_TESTS and node.name not in found['tests']:
-                found['tests'].append(node.name)
+        tree = _parse(str(value))
+        if tree is None:
+            return found
+        _controller_uses(tree, found)
         for kind, statement in FILE_STATEMENTS:
             if statement not in found['files'] and any(True for _node in tree.find_all(kind)):
                 found['files'].append(statement)
@@ -262,24 +404,34 @@ def _rendered(name, templar):
         return MISSING
 
 
-def _what_it_reads(raw, layers, scoped, lookups, templar):
+def _what_it_reads(raw, layers, scoped, used, templar):
     """What a template of the trusted layer reads that is not written for the run: 'reads lock_ok and calls
     lookup(env)'. A variable counts when the trusted layer does not give it, or gives it another value than the task's
-    (``lookups``: those ``scoped`` was asked for, rendering the template and now those variables)."""
+    (``used``: what ``scoped`` refused, rendering the template and now those variables: VariableLayers.scoped)."""
     variables = layers.scoped_variables()
     found = _reads(raw, variables, templar)
     foreign = [name for name in found['names']
                if name not in variables or _rendered(name, scoped) != _rendered(name, templar)]
+    # What only the rendering met (a test named by a variable, a template under other delimiters): by its short name.
+    named = set(_short(name) for name in found['tests'] + found['filters'])
+    for name in used['controller']:
+        if name == 'template files':
+            if not found['files']:
+                found['files'].append('include')
+        elif name not in named:
+            found['tests' if name in CONTROLLER_TESTS else 'filters'].append(name)
     what = []
     if foreign:
         what.append('reads %s' % ', '.join(foreign))
-    called = sorted(set(lookups))
+    called = sorted(set(used['lookups']))
     if called:
         what.append('calls %s' % ', '.join('lookup(%s)' % name for name in called))
     if found['files']:
         what.append('reads the controller\'s files (%s)' % ', '.join('{%% %s %%}' % statement for statement in found['files']))
     if found['tests']:
         what.append('tests the controller\'s files (%s)' % ', '.join(found['tests']))
+    if found['filters']:
+        what.append('reads the controller\'s environment or files (%s)' % ', '.join('| %s' % name for name in found['filters']))
     return ' and '.join(what) or 'reads values no source written for the run gives'
 
 
@@ -298,17 +450,17 @@ def run_scoped_refusals(variables, args, templar, layers):
             message = run_scoped_unknown(part, name, effective)
         else:
             raw = layers.trusted.get(name, MISSING)
-            scoped, lookups = layers.scoped()
+            scoped, used = layers.scoped()
             # What the run's sources give by themselves, and the same text templated with every variable of the task. A
             # test of the controller's files reads what a lookup would: what the run's sources give with one is refused.
             trusted = _converted(part, raw, scoped)
             controller = _reads(raw, layers.scoped_variables(), templar)
-            if trusted is not MISSING and (controller['tests'] or controller['files']):
+            if trusted is not MISSING and (controller['tests'] or controller['filters'] or controller['files']):
                 trusted = MISSING
             templated = _converted(part, raw, templar)
             reads = ''
             if templated is not MISSING and trusted != templated:
-                reads = _what_it_reads(raw, layers, scoped, lookups, templar)
+                reads = _what_it_reads(raw, layers, scoped, used, templar)
             ambient = _converted(part, layers.ambient.get(name, MISSING), templar)
             message = run_scoped_refusal(part, name, effective, trusted, ambient, layers.origin(name), templated, reads)
         if message:

@@ -117,3 +117,52 @@ def test_vault_targets_reports_a_result_it_cannot_use_as_an_error(runner, emulat
     assert plan['errors'] == [{'scope': 'resource group rg-hand', 'message': message}]
     assert plan['report_errors'] == plan['errors']
     assert 'Traceback' not in run.output
+
+
+def test_connection_options_tenants_and_infinite_numbers_are_refused_before_any_request(runner, emulator):
+    """Seventh hostile pass: api_timeout 0, negative or past what the clock counts, a tenant azure-identity refuses and a
+    YAML .inf for a number failed with a traceback ('Task failed: Invalid timeout (0, 0)', 'cannot convert Infinity to
+    integer'); wait_timeout -1 and api_retries true were taken (a lock with wait_timeout -1 gives up on its first step and
+    leaves the vault Unlocked). Each is refused with its name, before any request, in check mode and for real."""
+    emulator.load_fleet({'subscriptions': [{'id': SUB1, 'display_name': 'options', 'resource_groups': [
+        {'name': RG, 'location': 'westeurope', 'vaults': [vault('rsv-a', 'recovery_services', 'disabled')]}]}]})
+    emulator.clear_journal()
+    imm = 'vaultlock.azure.vault_immutability'
+    lock = {'id': vault_id('rsv-a'), 'immutability': 'locked', 'allow_irreversible': True}
+    check = {'id': vault_id('rsv-a'), 'immutability': 'enabled'}
+    tasks = [
+        {'name': 'timeout 0', imm: dict(check, api_timeout=0), 'check_mode': True},
+        {'name': 'timeout negative', imm: dict(check, api_timeout=-5), 'check_mode': True},
+        {'name': 'timeout huge', imm: dict(check, api_timeout=10 ** 21), 'check_mode': True},
+        {'name': 'lock with wait_timeout -1', imm: dict(lock, wait_timeout=-1)},
+        {'name': 'retries as a boolean', imm: dict(check, api_retries=True), 'check_mode': True},
+        {'name': 'polling every 0 s', imm: dict(check, polling_interval=0), 'check_mode': True},
+        {'name': 'a tenant with slashes', imm: dict(check, tenant='../../x'), 'check_mode': True},
+        {'name': 'days .inf', imm: dict(lock, immutability_retention_days=float('inf'))},
+        {'name': 'plan with timeout -3',
+         'vaultlock.azure.harden_plan': {'baseline': {'immutability': 'enabled'}, 'api_timeout': -3, 'report_dir': '{{ report_dir }}'}},
+        {'name': 'info with -.inf readers', IMM_INFO: {'discovery': 'arm', 'max_concurrency': float('-inf')}},
+        {'name': 'apply with .inf workers', 'vaultlock.azure.harden_apply': {'plan': 'x', 'max_concurrency': float('inf')}},
+    ]
+    run = runner.play(tasks, marks=[vault_id('rsv-a')], play_extra={'vars': {'report_dir': str(runner.tmp_path / 'reports')}})
+    expected = {
+        'r0': 'api_timeout must be a whole number of seconds from 1 to 3600; got 0',
+        'r1': 'api_timeout must be a whole number of seconds from 1 to 3600; got -5',
+        'r2': 'api_timeout must be a whole number of seconds from 1 to 3600; got 1000000000000000000000',
+        'r3': 'wait_timeout must be a whole number of seconds from 1 to 86400; got -1',
+        'r4': 'api_retries must be a whole number of retries from 0 to 100; got true, a boolean',
+        'r5': 'polling_interval must be a number of seconds above 0, up to 3600; got 0',
+        'r6': "the tenant '../../x' (tenant, AZURE_TENANT, AZURE_TENANT_ID or the credential file) is no tenant id (a GUID) or "
+              "domain name: only letters, digits, '-' and '.'; no token was asked for",
+        'r7': 'immutability_retention_days is not a finite number (YAML .inf, -.inf or .nan): no option takes one',
+        'r8': 'api_timeout must be a whole number of seconds from 1 to 3600; got -3',
+        'r9': 'max_concurrency is not a finite number (YAML .inf, -.inf or .nan)',
+        'r10': 'max_concurrency is not a finite number (YAML .inf, -.inf or .nan)',
+    }
+    for key, words in expected.items():
+        assert run[key]['failed'] is True and run[key]['changed'] is False, (key, run[key])
+        assert words in run[key]['msg'], (key, run[key]['msg'])
+        assert not run[key]['msg'].startswith('Task failed'), (key, run[key]['msg'])
+        assert run.requests(key) == [], (key, run.requests(key))
+    assert emulator.resource(vault_id('rsv-a'))['properties']['securitySettings']['immutabilitySettings'] == {'state': 'Disabled'}
+    assert 'Traceback' not in run.output

@@ -93,6 +93,10 @@ CONSENT_ENV = 'VAULTLOCK_TEST_CONSENT'
 TEMPLATE_CASES = {
     'template_inventory': {CONSENT: '{{ lock_ok }}', REQUIREMENTS: '{{ site_requirements }}'},
     'template_lookup': {CONSENT: "{{ lookup('ansible.builtin.env', '%s') }}" % CONSENT_ENV},
+    # The run's environment and the controller's files without a lookup (a filter, a test through select() under other
+    # delimiters): consented before the seventh hostile pass.
+    'template_environment': {CONSENT: "{{ '$%s' | expandvars }}" % CONSENT_ENV},
+    'template_files': {CONSENT: "#jinja2:variable_start_string:'[[',variable_end_string:']]'\n[[ ['/'] | select('exists') | list | length > 0 ]]"},
     'template_tier': {'harden_backup_vaults_baselines': [{'name': 'prod', 'match': {'names': ['rsv-prod-*']},
                                                           'lock_requirements': '{{ site_requirements }}'}]},
     'template_run_scoped': {CONSENT: '{{ run_ok }}', 'run_ok': 'yes', REQUIREMENTS: '{{ run_requirements }}', 'run_requirements': LOOSE},
@@ -260,6 +264,9 @@ def test_the_same_values_written_for_the_run_are_kept(shared, key):
                             '%s is given for the run as a template that reads site_requirements, and is looser than the default '
                             'lock requirements (require_soft_delete: null where the default is on)' % REQUIREMENTS]),
     ('template_lookup', ['%s: true is given for the run as a template that calls lookup(ansible.builtin.env), and consents' % CONSENT]),
+    ('template_environment', ["%s: true is given for the run as a template that reads the controller's environment or files "
+                              "(| expandvars), and consents" % CONSENT]),
+    ('template_files', ["%s: true is given for the run as a template that tests the controller's files (exists), and consents" % CONSENT]),
     ('template_tier', ['harden_backup_vaults_baselines is given for the run as a template that reads site_requirements, and gives lock '
                        'requirements looser than the defaults (tier prod: require_soft_delete: null where the default is on)']),
 ])

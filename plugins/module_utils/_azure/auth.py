@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import configparser
 import json
+import math
 import os
 import re
 import shutil
@@ -56,6 +57,33 @@ AUTH_ARGSPEC = {
     'polling_interval': {'type': 'float', 'default': DEFAULT_SETTINGS['polling_interval']},
     'wait_timeout': {'type': 'int', 'default': DEFAULT_SETTINGS['wait_timeout']},
 }
+
+
+# The connection options' bounds (plugins/doc_fragments/azure_auth.py): (least, most, what one is). Outside them a task fails
+# before any request: a timeout of 0 or below, or past what the clock can count, failed in the HTTP library with a traceback;
+# a negative wait_timeout gave up on the first step of a lock before its second (the vault left Unlocked); a negative or
+# huge count of retries is no count a person means.
+SETTING_BOUNDS = {
+    'api_retries': (0, 100, 'a whole number of retries from 0 to 100'),
+    'api_timeout': (1, 3600, 'a whole number of seconds from 1 to 3600'),
+    'polling_interval': (0, 3600, 'a number of seconds above 0, up to 3600'),
+    'wait_timeout': (1, 86400, 'a whole number of seconds from 1 to 86400'),
+}
+
+
+def check_settings(params):
+    """Raise InputError for a connection option (api_retries, api_timeout, polling_interval, wait_timeout) of ``params``
+    outside its bounds (SETTING_BOUNDS), a boolean or no finite number; None is its default."""
+    for name, (least, most, what) in SETTING_BOUNDS.items():
+        value = params.get(name)
+        if value is None:
+            continue
+        whole = name != 'polling_interval'
+        number = isinstance(value, int) if whole else isinstance(value, (int, float))
+        bad = isinstance(value, bool) or not number or not math.isfinite(value)
+        if bad or value < least or value > most or (not whole and value <= least):
+            raise InputError('%s must be %s; got %s%s; nothing was sent to Azure'
+                             % (name, what, shown(value), ', a boolean' if isinstance(value, bool) else ''))
 
 
 def auth_params(get_option):
@@ -159,7 +187,12 @@ def read_credential_file(profile=None, path=None):
         return None
     parser = configparser.ConfigParser(interpolation=None)
     try:
-        parser.read(path)
+        # Opened here: ConfigParser.read passes over a file it cannot open, and one its user may not read was reported as
+        # having no profile.
+        with open(path, encoding='utf-8') as handle:
+            parser.read_file(handle, source=path)
+    except OSError as exc:
+        raise InputError('the credential file %s cannot be read (%s)' % (path, exc.strerror or exc))
     except configparser.Error as exc:
         lines = _parse_error_lines(exc)
         where = (' (line%s %s)' % ('s' if len(lines) > 1 else '', ', '.join(str(n) for n in lines))) if lines else ''
@@ -223,7 +256,22 @@ def env_settings(env):
     }
 
 
+# What azure-identity takes as a tenant (its id, a GUID, or a domain name): it raised a ValueError from inside the first
+# request for anything else, which reached the task as a traceback.
+_TENANT_TEXT = re.compile(r'[A-Za-z0-9.-]+')
+
+
 def select_auth(params, env=None, credential_file_reader=None):
+    """_select_auth, with the tenant it chose checked (InputError naming it) before any credential is built."""
+    plan = _select_auth(params, env, credential_file_reader)
+    tenant = plan.kwargs.get('tenant_id')
+    if tenant is not None and not (isinstance(tenant, str) and _TENANT_TEXT.fullmatch(tenant)):
+        raise InputError('the tenant %s (tenant, AZURE_TENANT, AZURE_TENANT_ID or the credential file) is no tenant id (a GUID) '
+                         'or domain name: only letters, digits, \'-\' and \'.\'; no token was asked for' % shown(tenant))
+    return plan
+
+
+def _select_auth(params, env=None, credential_file_reader=None):
     """Decide which credential to use. Pure apart from reading the credential file.
 
     auth_source comes from the task, else ANSIBLE_AZURE_AUTH_SOURCE, else auto.

@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.auth import (
     auxiliary_tenants,
     build_credential,
+    check_settings,
     cli_default_subscription,
     first_value,
     refused_token_hint,
@@ -134,6 +135,8 @@ class AzureSession:
     """
 
     def __init__(self, params, env=None):
+        # Refused before the session exists, so before any request (a timeout of 0 failed in the HTTP library).
+        check_settings(params)
         self.params = params
         self.env = os.environ if env is None else env
         self._verify = None

@@ -392,3 +392,57 @@ def test_disable_instance_discovery_reaches_the_credential(monkeypatch):
 def test_a_path_option_with_a_control_character_is_refused(name):
     with pytest.raises(InputError, match='%s .* contains a control character' % name):
         select_auth(params(client_id='app', tenant='t', thumbprint='AB', **{name: '/secure/spn.pem\nother'}), {}, no_file)
+
+
+# Seventh hostile pass: the connection options had no bounds (api_timeout 0 failed in requests with a traceback, a negative
+# wait_timeout gave up on a lock's first step), and a tenant azure-identity refuses raised its ValueError from inside the
+# first request.
+@pytest.mark.parametrize('name, value, words', [
+    ('api_timeout', 0, 'api_timeout must be a whole number of seconds from 1 to 3600; got 0;'),
+    ('api_timeout', 10 ** 21, 'got 1000000000000000000000;'),
+    ('api_timeout', 2.5, 'got 2.5;'),
+    ('wait_timeout', -1, 'wait_timeout must be a whole number of seconds from 1 to 86400; got -1;'),
+    ('api_retries', True, 'api_retries must be a whole number of retries from 0 to 100; got true, a boolean;'),
+    ('api_retries', -1, 'got -1;'),
+    ('api_retries', 101, 'got 101;'),
+    ('polling_interval', 0, 'polling_interval must be a number of seconds above 0, up to 3600; got 0;'),
+    ('polling_interval', float('nan'), 'got nan;'),
+    ('polling_interval', -0.5, 'got -0.5;'),
+])
+def test_connection_options_outside_their_bounds_are_refused_before_the_session_exists(name, value, words):
+    with pytest.raises(InputError) as caught:
+        AzureSession({name: value})
+    assert words in str(caught.value) and str(caught.value).endswith('nothing was sent to Azure')
+
+
+def test_connection_options_at_their_bounds_are_taken():
+    for values in ({'api_timeout': 1, 'wait_timeout': 1, 'api_retries': 0, 'polling_interval': 0.05},
+                   {'api_timeout': 3600, 'wait_timeout': 86400, 'api_retries': 100, 'polling_interval': 3600}, {}):
+        assert AzureSession(values).settings['api_timeout'] == values.get('api_timeout', 60)
+
+
+@pytest.mark.parametrize('tenant', ['../../x', 'contoso.onmicrosoft.com/x', 'a b', 't\u180b', ''])
+def test_a_tenant_azure_identity_refuses_is_refused_naming_it(tenant):
+    with pytest.raises(InputError) as caught:
+        select_auth(params(client_id='i', secret='s', tenant=tenant or ' '), {}, no_file)
+    assert 'is no tenant id (a GUID) or domain name' in str(caught.value)
+    for good in ('7e0e0e0e-0000-4000-8000-000000000001', 'contoso.onmicrosoft.com'):
+        assert select_auth(params(client_id='i', secret='s', tenant=good), {}, no_file).kwargs['tenant_id'] == good
+
+
+def test_a_credential_file_that_cannot_be_read_says_so(tmp_path, monkeypatch):
+    """configparser's read() passes over a file it cannot open: a credentials file its user may not read (mode 600 of
+    another user; root reads every file, so the denial is what a non-root user gets) was reported as having no profile."""
+    import builtins
+    path = tmp_path / 'credentials'
+    path.write_text('[default]\nclient_id=c\nsecret=s\ntenant=t\n')
+    real_open = builtins.open
+
+    def denying_open(file, *args, **kwargs):
+        if str(file) == str(path):
+            raise PermissionError(13, 'Permission denied', str(file))
+        return real_open(file, *args, **kwargs)
+    monkeypatch.setattr(builtins, 'open', denying_open)
+    with pytest.raises(InputError) as info:
+        read_credential_file(None, str(path))
+    assert str(info.value) == 'the credential file %s cannot be read (Permission denied)' % path

@@ -11,7 +11,7 @@ import pytest
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError, ServiceRequestError
 from azure.core.rest import HttpRequest
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, escaped, from_exception, scrub, shown
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, escaped, from_exception, scrub, shown, visible
 
 
 class FakeResponse:
@@ -121,7 +121,9 @@ def test_terminal_escape_sequences_in_service_text_never_reach_the_terminal():
 
 @pytest.mark.parametrize('char', ['\u202e', '\u202d', '\u2066', '\u2067', '\u2068', '\u2069', '\u200e', '\u200f', '\u061c',
                                   '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff', '\u00ad', '\u00a0', '\u3000', '\u2028',
-                                  '\u3164', '\u115f', '\u2800', '\ufe0f', '\U000e0001', '\ue000', '\x1b', '\x85'])
+                                  '\u3164', '\u115f', '\u2800', '\ufe0f', '\U000e0001', '\ue000', '\x1b', '\x85',
+                                  # Mongolian free variation selectors (combining marks that show nothing; U+180E is Cf).
+                                  '\u180b', '\u180c', '\u180d', '\u180e', '\u180f'])
 def test_invisible_and_direction_characters_are_escaped_in_shown_values(char):
     """A right-to-left override (or a zero-width space, a no-break space...) shown as itself makes a value read as another
     one in an error message: 'rsv-\u202eavorp' reads as rsv-prova. Each is shown as its escape, as control characters are."""
@@ -131,6 +133,9 @@ def test_invisible_and_direction_characters_are_escaped_in_shown_values(char):
     escape = '\\x%02x' % code if code < 256 else ('\\u%04x' % code if code < 0x10000 else '\\U%08x' % code)
     assert char not in text and text == "'rsv-%sprod'" % escape
     assert escaped(value) == text[1:-1]
+    if code > 0x7f:
+        # The reports (drift.md, drift.html, drift.sarif) show the same characters as their code too (_errors.visible).
+        assert visible(value) == 'rsv-%sprod' % escape and visible(value, in_json=True) == 'rsv-\\%sprod' % escape
 
 
 def test_letters_of_any_script_are_shown_as_they_are():
@@ -144,3 +149,12 @@ def test_shown_writes_what_the_user_wrote(value, text):
     """YAML's true is Python's True: shown as true, never 'True' (nor as 1, its value as a number); text stays quoted, so
     '30' and 30 differ."""
     assert shown(value) == text
+
+
+def test_non_finite_numbers_are_found_by_their_path_and_written_as_yaml():
+    from ansible_collections.vaultlock.azure.plugins.module_utils._errors import finite, non_finite, non_finite_refusal
+    args = {'id': 'x', 'alerts': {'days': [1, float('-inf')]}, 'n': 2.5}
+    assert non_finite(args) == 'alerts.days[1]' and non_finite({'n': 2.5, 'm': 10 ** 400}) is None
+    assert finite(args) == {'id': 'x', 'alerts': {'days': [1, '-.inf']}, 'n': 2.5}
+    assert finite([float('nan'), float('inf')]) == ['.nan', '.inf']
+    assert non_finite_refusal({'wait_timeout': float('nan')}).startswith('wait_timeout is not a finite number (YAML .inf, -.inf or .nan)')

@@ -5,12 +5,15 @@ with group_vars, a VariableManager with extra vars, facts and include_vars, a pl
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from ansible import context
 from ansible.module_utils.common.collections import ImmutableDict
 from ansible.inventory.manager import InventoryManager
 from ansible.parsing.dataloader import DataLoader
 from ansible.playbook.play import Play
+from ansible.plugins.test import core as core_tests
 from ansible.template import Templar
 from ansible.utils.vars import load_extra_vars, load_options_vars
 from ansible.vars.hostvars import HostVars
@@ -340,3 +343,45 @@ def test_a_template_that_reads_the_controller_s_files_with_a_jinja_statement_is_
     _task, task_vars, layers = build(play_vars='%s: "%s"\n' % (CONSENT, template))
     [message] = refusals(task_vars, layers)
     assert message.startswith('%s: true is given for the run as a template that reads the controller\'s files (' % CONSENT), message
+
+
+# The controller's environment and files reached without a lookup (seventh hostile pass): a filter that reads them
+# (expandvars is lookup('env') by another name), a files test under a prefix or through select(), the test vaulted_file,
+# and a template under other delimiters (a #jinja2: first line) that the parser of the names read with Jinja's own. Each
+# consented before; each is refused now when the run's template renders with it, and named.
+@pytest.mark.parametrize('template, uses', [
+    ("{{ '$VAULTLOCK_TEST_CONSENT' | expandvars }}", "reads the controller's environment or files (| expandvars)"),
+    ("{{ '$VAULTLOCK_TEST_CONSENT' | ansible.builtin.expandvars }}", "reads the controller's environment or files (| ansible.builtin.expandvars)"),
+    ("{% filter expandvars %}$VAULTLOCK_TEST_CONSENT{% endfilter %}", "reads the controller's environment or files (| expandvars)"),
+    ("{{ ['$VAULTLOCK_TEST_CONSENT'] | map('expandvars') | first }}", "reads the controller's environment or files (| expandvars)"),
+    ("{{ '~vaultlock-no-such-user' | expanduser == '~vaultlock-no-such-user' }}", "reads the controller's environment or files (| expanduser)"),
+    ("{{ FLAG | realpath != FLAG }}", "reads the controller's environment or files (| realpath)"),
+    ("{{ GLOB | fileglob | length > 0 }}", "reads the controller's environment or files (| fileglob)"),
+    ("{{ FLAG is ansible.legacy.exists }}", "tests the controller's files (ansible.legacy.exists)"),
+    ("{{ [FLAG] | select('exists') | list | length > 0 }}", "tests the controller's files (exists)"),
+    ("{{ [FLAG] | select('ansible.legacy.file') | list | length > 0 }}", "tests the controller's files (ansible.legacy.file)"),
+    ("{{ [{'p': FLAG}] | selectattr('p', 'link') | list | length > 0 }}", "tests the controller's files (link)"),
+    ("{{ [FLAG] | select(test_name) | list | length > 0 }}", "tests the controller's files (exists)"),
+    ("#jinja2:variable_start_string:'[[',variable_end_string:']]'\\n[[ FLAG is exists ]]", "tests the controller's files (exists)"),
+    ("#jinja2:block_start_string:'[%',block_end_string:'%]'\\n[% include 'consent.txt' %]", "reads the controller's files ({% include %})"),
+] + ([("{{ FLAG is vaulted_file }}", "tests the controller's files (vaulted_file)")] if 'vaulted_file' in core_tests.TestModule().tests() else []))   # 2.18 on
+def test_the_controller_s_environment_and_files_read_without_a_lookup_are_refused(build, tmp_path, monkeypatch, template, uses):
+    monkeypatch.setenv('VAULTLOCK_TEST_CONSENT', 'true')
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / 'consent.txt').write_text('true')
+    (tmp_path / 'consent.flag').write_text('$ANSIBLE_VAULT;1.1;AES256\n3132\n')
+    os.symlink(tmp_path / 'consent.flag', tmp_path / 'consent.link')
+    template = template.replace('FLAG', "'%s'" % (tmp_path / 'consent.link')).replace('GLOB', "'%s'" % (tmp_path / 'consent.*'))
+    _task, task_vars, layers = build(play_vars='test_name: exists\n%s: "%s"\n' % (CONSENT, template.replace('"', '\\"')))
+    assert Templar(loader=DataLoader(), variables=task_vars).template(trust_as_template('{{ %s | bool }}' % CONSENT)) is True
+    [message] = refusals(task_vars, layers)
+    assert message.startswith('%s: true is given for the run as a template that %s, and consents' % (CONSENT, uses)), message
+
+
+@pytest.mark.parametrize('template', ["{{ ['a', 'b'] | select('equalto', 'a') | list == ['a'] }}", "{{ ['x'] | map('upper') | first == 'X' }}",
+                                      "{{ '/x' | basename == 'x' }}", "{{ run_ok | ansible.builtin.bool }}",
+                                      "#jinja2:variable_start_string:'[[',variable_end_string:']]'\\n[[ run_ok ]]"])
+def test_a_template_of_the_run_with_pure_tests_and_filters_is_kept(build, template):
+    _task, task_vars, layers = build(play_vars='run_ok: true\n%s: "%s"\n' % (CONSENT, template.replace('"', '\\"')),
+                                     group_vars='run_ok: false\n')
+    assert refusals(task_vars, layers) == []

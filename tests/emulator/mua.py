@@ -16,6 +16,11 @@ Sources (tests/emulator/README.md, "Service rules"):
   (``Bearer <token>``, comma separated, up to three); the SDKs send it (``x_ms_authorization_auxiliary`` on vault
   PUT/PATCH, policy PUT, vault config PUT).
 * Spec (DataProtection ResourceGuard): ``resourceGuardOperations`` and ``vaultCriticalOperationExclusionList``.
+* Which policy changes reduce retention (rules.policy_reductions: every tier, operational ones included): Azure PowerShell
+  sends the guard's token with a policy change that lowers a VM policy's ``instantRpRetentionRangeInDays``, lowers a
+  tier's count, or drops a tier or a workload sub-policy (Azure/azure-powershell
+  ``src/RecoveryServices/RecoveryServices.Backup.Providers/AzureWorkloadProviderHelper.cs`` at 8b76ababec92,
+  ``checkMUAForRetentionPolicy``).
 
 **Assumed**: the operation names the emulator writes into ``resourceGuardOperationRequests`` (one
 ``<guard id>/<operation>/default`` per protected operation, mandatory ones always, optional ones unless the fleet

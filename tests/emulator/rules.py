@@ -132,12 +132,18 @@ def check_rs_immutability(old_settings, new_settings, creating: bool):
                 raise ArmError(400, RS_IMMUTABILITY_CODE, RS_IMMUTABILITY_MSG)
 
 
-# A Backup vault locked in one request (Disabled -> Locked, or created Locked). Learn (immutable vault how-to; errors.md,
-# "Documented behaviour": Disabled -> Unlocked -> Locked, "Locking is only offered after immutability is enabled") shows
-# the lock only after Unlocked, and the only Backup vault lock on record (cliext-dp-vault-update) went through Unlocked;
-# no source shows Azure accepting or refusing it in one request. **Assumed** refused (the refusing side: an emulator that
-# accepted it would let a one-request lock pass its tests and fail on Azure), with Recovery Services' documented code and
-# message for the same request (RS_IMMUTABILITY_CODE) in the Backup service's user-facing error shape.
+# A Backup vault locked in one request. Learn (immutable vault how-to; errors.md, "Documented behaviour") shows the lock
+# only after immutability is enabled, and the only Backup vault lock on record (cliext-dp-vault-update) went through
+# Unlocked. Microsoft's own remediation script for Backup vaults locks a vault whose state reads Disabled in one request,
+# and steps a vault that reports no immutability state through another state first: azsk/AzTS-docs,
+# Scripts/RemediationScripts/Remediate-EnableImmutabilitySettingForBackupVault.ps1 (commits 0b752f9dabbb and
+# 4ed06f33a010: Update-AzDataProtectionBackupVault -ImmutabilityState Locked right after a Disabled read; an absent
+# state is first set Disabled, or Unlocked), and its review thread (azsk/AzTS-docs PR #468: with no state the vault
+# cannot be locked directly, it must be made Disabled or Unlocked first). So Disabled -> Locked is accepted (the
+# emulator refused it until this pass). Still **assumed** refused (the refusing side): a vault with no immutability
+# state locked in one request, and a Backup vault created Locked (no source either way), answered with Recovery
+# Services' documented code and message for the same request (RS_IMMUTABILITY_CODE) in the Backup service's
+# user-facing error shape.
 # recommendedAction: the Backup service's recorded generic one (cliext-dp-vault-update, UserErrorDisableSoftDeleteNotAllowed).
 DP_LOCK_IN_ONE_RECOMMENDED = "Please contact Microsoft Support if this is not expected."
 
@@ -148,10 +154,11 @@ def check_dp_immutability(old_settings, new_settings, creating: bool):
         if new == "Locked":
             raise _dp_error(400, RS_IMMUTABILITY_CODE, RS_IMMUTABILITY_MSG, DP_LOCK_IN_ONE_RECOMMENDED)
         return
-    old = norm_state((old_settings or {}).get("state"))
+    reported = (old_settings or {}).get("state")
+    old = norm_state(reported)
     if old == "Locked" and new != "Locked":
         raise _dp_error(400, DP_LOCKED_CODE, DP_LOCKED_MSG, "Please retry after few hours")
-    if old == "Disabled" and new == "Locked":
+    if not reported and new == "Locked":
         raise _dp_error(400, RS_IMMUTABILITY_CODE, RS_IMMUTABILITY_MSG, DP_LOCK_IN_ONE_RECOMMENDED)
 
 

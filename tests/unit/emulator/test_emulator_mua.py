@@ -115,6 +115,25 @@ def test_a_policy_change_that_reduces_retention_is_guarded_unless_excluded(guard
     assert guarded.arm_request("PUT", RSV + "rsv-guarded/backupPolicies/vm", POLICY_VER, body=stronger).status_code == 200
 
 
+def test_the_reductions_the_guard_protects_are_those_microsofts_client_sends_the_guards_token_for(guarded):
+    """Azure PowerShell sends the Resource Guard's token with a policy change when the change lowers a VM policy's
+    instant restore snapshot days, lowers a tier's count or drops a tier (Azure/azure-powershell,
+    src/RecoveryServices/RecoveryServices.Backup.Providers/AzureWorkloadProviderHelper.cs at 8b76ababec92,
+    checkMUAForRetentionPolicy, checkInstantRpRetentionRange, checkMUAForLongTermRetentionPolicy). The emulator guards the same changes, and a raise
+    goes through without the token."""
+    policy = guarded.arm_request("GET", RSV + "rsv-guarded/backupPolicies/vm", POLICY_VER).json()
+    assert policy["properties"]["instantRpRetentionRangeInDays"] == 2
+    fewer_snapshot_days = copy.deepcopy(policy)
+    fewer_snapshot_days["properties"]["instantRpRetentionRangeInDays"] = 1
+    no_weekly = copy.deepcopy(policy)
+    del no_weekly["properties"]["retentionPolicy"]["weeklySchedule"]
+    for weaker in (fewer_snapshot_days, no_weekly):
+        assert "reduceRetentionRequests" in refused(guarded.arm_request("PUT", RSV + "rsv-guarded/backupPolicies/vm", POLICY_VER, body=weaker))
+    more_snapshot_days = copy.deepcopy(policy)
+    more_snapshot_days["properties"]["instantRpRetentionRangeInDays"] = 3
+    assert guarded.arm_request("PUT", RSV + "rsv-guarded/backupPolicies/vm", POLICY_VER, body=more_snapshot_days).status_code == 200
+
+
 def test_the_identity_endpoint_issues_tokens_of_the_guards_tenant(guarded):
     ep = guarded.endpoint
     credential = ClientSecretCredential(ep["tenant_id"], ep["client_id"], ep["client_secret"], authority=ep["authority_host"],

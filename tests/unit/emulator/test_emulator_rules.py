@@ -130,14 +130,15 @@ def test_dp_locked_cannot_change(emulator):
         "properties"]["securitySettings"]["immutabilitySettings"]["state"] == "Locked"
 
 
-@pytest.mark.parametrize("start", ["disabled", "unset"])
-def test_dp_lock_in_one_request_refused(emulator, start):
-    """Disabled (or never set) -> Locked in one request, and a Backup vault created Locked: refused, the vault unchanged
-    (assumed, the refusing side: rules.check_dp_immutability; docs/reliability.md "Where Azure has not said")."""
-    emulator.load_fleet(fleet({"name": "bv", "type": "backup", "immutability": start}))
+def test_dp_lock_in_one_request_refused(emulator):
+    """A Backup vault that reports no immutability state, locked in one request, and a Backup vault created Locked:
+    refused, the vault unchanged (assumed, the refusing side: rules.check_dp_immutability; docs/reliability.md "Where
+    Azure has not said")."""
+    emulator.load_fleet(fleet({"name": "bv", "type": "backup", "immutability": "unset"}))
     client = emulator.dp_client()
     vault_id = "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.DataProtection/backupVaults/bv" % (SUB, RG)
     before = emulator.resource(vault_id)["properties"]["securitySettings"].get("immutabilitySettings")
+    assert before is None
     with pytest.raises(HttpResponseError) as err:
         client.backup_vaults.begin_update(RG, "bv", {"properties": {"securitySettings": {
             "immutabilitySettings": {"state": "Locked"}}}}).result()
@@ -155,6 +156,21 @@ def test_dp_lock_in_one_request_refused(emulator, start):
     assert _err(err).code == "UserErrorUnsupportedVaultImmutabilityStateChange"
     assert emulator.resource(vault_id.replace("/bv", "/bv-new")) is None
     assert emulator.resource(vault_id)["properties"]["securitySettings"].get("immutabilitySettings") == before
+
+
+@pytest.mark.parametrize("steps", [("Locked",), ("Disabled", "Locked")], ids=["disabled", "unset-then-disabled"])
+def test_dp_disabled_vault_locked_in_one_request_like_microsofts_remediation_script(emulator, steps):
+    """A Backup vault whose state reads Disabled is locked in one PATCH, as Microsoft's AzTS remediation script for
+    Backup vaults does (azsk/AzTS-docs Remediate-EnableImmutabilitySettingForBackupVault.ps1; a vault with no state is
+    set Disabled first). The emulator refused it until this pass (rules.check_dp_immutability)."""
+    emulator.load_fleet(fleet({"name": "bv", "type": "backup", "immutability": "disabled" if len(steps) == 1 else "unset"}))
+    client = emulator.dp_client()
+    for state in steps:
+        vault = client.backup_vaults.begin_update(RG, "bv", {"properties": {"securitySettings": {
+            "immutabilitySettings": {"state": state}}}}).result()
+        assert vault.properties.security_settings.immutability_settings.state == state
+    vault_id = "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.DataProtection/backupVaults/bv" % (SUB, RG)
+    assert emulator.resource(vault_id)["properties"]["securitySettings"]["immutabilitySettings"]["state"] == "Locked"
 
 
 def test_dp_disabled_unlocked_locked_put_sequence_like_recording(emulator):

@@ -147,7 +147,8 @@ options:
         collection never deploys diagnostic settings.
       - Checked before any request; an unknown name, an unknown parameter or a value the definition does not allow is an error.
         Values are taken as the definition spells them (V(Audit), not V(audit)), since Azure Policy refuses an assignment whose
-        value differs from an allowed value in letter case (PolicyParameterValueNotAllowed); parameter names may be in any case.
+        value differs from an allowed value in letter case (PolicyParameterValueNotAllowed). Parameter names too
+        (V(effect), not V(Effect)), since Azure Policy does not take a parameter named in another letter case for the definition's.
       - The evaluation reads no more than the vaults discovery read, and sends no request, but for the diagnostic settings
         reads of that definition when it is listed.
     type: raw

@@ -361,6 +361,14 @@ def check_assignments(value):
             if real is None:
                 raise InputError('%s.%s: unknown parameter %s; definition "%s" takes %s'
                                  % (VARIABLE, name, shown(key), definition['display_name'], ', '.join(definition['parameters'])))
+            if real != key:
+                # A parameter named in another letter case than the definition's: Azure Policy does not take it for the
+                # definition's parameter (Azure/Enterprise-Scale#833: an assignment's pricingTierVMs in another case left
+                # the definition's default in force). Whether Azure then refuses the assignment or evaluates with the
+                # default is not published (assumed either way): the value is refused, naming the definition's spelling.
+                raise InputError('%s.%s: parameter %s is spelt %s in the definition: Azure Policy matches parameter names in '
+                                 'their letter case and would not use this value, so it has no verdict; write %s'
+                                 % (VARIABLE, name, shown(key), real, real))
             checked[real] = _check_value(name, real, definition['parameters'][real], param)
         wanted[definition['name']] = checked
     assignments = []

@@ -24,7 +24,10 @@ definitions count", "Azure Policy definition functions"):
 - strings compare case-insensitively, except ``match``/``notMatch`` ("Conditions": "When using the match and notMatch
   conditions ... the comparison is case-sensitive"; every other string comparison is case-insensitive);
 - a field that is absent (or null) from the body equals nothing, is in no list, contains nothing and does not exist; the
-  negated operators (notEquals, notIn, notContains, notLike, notMatch, notContainsKey) are then true;
+  negated operators (notEquals, notIn, notContains, notLike, notMatch, notContainsKey) are then true; whether an empty
+  value exists, and whether an absent one equals "", is read both ways (EMPTY_READING);
+- less, lessOrEquals, greater, greaterOrEquals order numbers, ISO 8601 dates and plain strings, and raise PolicyRuleError
+  for anything else (Learn: a type mismatch "is thrown" as an error; see _order);
 - an ``[*]`` alias outside ``count`` (or an ``[*]`` below the current member inside ``where``) selects a collection of
   values and holds when the condition holds for every selected value (Learn, "Author policies for array properties":
   "Referencing the array members collection"); a missing array selects an empty collection, as an empty one does, so the
@@ -46,7 +49,9 @@ function, an unknown operator) raises PolicyRuleError, never a wrong verdict.
 
 from __future__ import annotations
 
+import datetime
 import re
+import unicodedata
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy._aliases import ALIASES, RELATED_ALIASES, split_path
@@ -137,6 +142,33 @@ def _text(value):
     return value
 
 
+def _loose(text):
+    """Text as a linguistic comparison sees more of it alike: compatibility-decomposed (NFKD), case-folded, without the
+    format and control characters (zero-width joiners, soft hyphens) such comparisons pass over."""
+    folded = unicodedata.normalize('NFKD', text).casefold()
+    return ''.join(char for char in folded if unicodedata.category(char) not in ('Cf', 'Cc'))
+
+
+def _same_text(left, right):
+    """Whether two strings are equal ignoring case, as Azure Policy compares them (Learn, "Conditions": "String comparisons
+    are made using InvariantCultureIgnoreCase", .NET's culture-aware comparison, not an ordinal one).
+
+    Python has no InvariantCultureIgnoreCase. Two readings are taken: full case folding (``casefold``, which agrees with it on
+    the German sharp s and the Kelvin sign, where .NET's OrdinalIgnoreCase does not), and the same after compatibility
+    decomposition without format and control characters (a precomposed and a decomposed e-acute, a zero-width space:
+    alike to a linguistic comparison, not to casefold). Where the two disagree, which one .NET's answer follows is
+    **assumed** unknown: no verdict (PolicyRuleError, an error of the run) rather than a guess. Plain ASCII text without
+    control characters is read one way only."""
+    plain = left.casefold() == right.casefold()
+    if left.isascii() and right.isascii() and left.isprintable() and right.isprintable():
+        return plain
+    if plain != (_loose(left) == _loose(right)):
+        raise PolicyRuleError('%r and %r may be equal or not under InvariantCultureIgnoreCase, the comparison Azure Policy makes '
+                              '(Microsoft Learn, "Azure Policy definition structure: policy rule", Conditions): no verdict '
+                              'rather than a guess' % (left, right))
+    return plain
+
+
 def equals(left, right):
     if left is MISSING or right is MISSING:
         return False
@@ -144,7 +176,7 @@ def equals(left, right):
         return left == right
     left, right = _text(left), _text(right)
     if isinstance(left, str) and isinstance(right, str):
-        return left.casefold() == right.casefold()
+        return _same_text(left, right)
     if _is_number(left) and _is_number(right):
         return left == right
     if isinstance(left, list) and isinstance(right, list):
@@ -192,7 +224,13 @@ def _match(value, pattern, insensitive):
 
 def _contains(value, wanted):
     if isinstance(value, str) and isinstance(_text(wanted), str):
-        return _text(wanted).casefold() in value.casefold()
+        wanted = _text(wanted)
+        found = wanted.casefold() in value.casefold()
+        if not (value + wanted).isascii() or not (value + wanted).isprintable():
+            if found != (_loose(wanted) in _loose(value)):
+                raise PolicyRuleError('whether %r contains %r under InvariantCultureIgnoreCase is not known here (see _same_text): '
+                                      'no verdict' % (value, wanted))
+        return found
     if isinstance(value, list):
         return any(equals(member, wanted) for member in value)
     return False
@@ -202,13 +240,55 @@ def _contains_key(value, key):
     return isinstance(value, dict) and isinstance(key, str) and key.lower() in _lower_keys(value)
 
 
-def _order(value, wanted):
-    """(value, wanted) as comparable numbers or strings; None when they cannot be ordered."""
+_DATE = re.compile(r'\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?', re.IGNORECASE)
+# Strings whose case-insensitive order is the same by code point and by a linguistic collation: ASCII letters and digits.
+_PLAIN_ORDER = re.compile(r'[A-Za-z0-9]*')
+
+
+def _date(text):
+    """A string in the ISO 8601 form Learn gives for dates (utcNow, addDays: ``yyyy-MM-ddTHH:mm:ss.fffffffZ``) as a datetime;
+    None when it is not one."""
+    if not isinstance(text, str) or not _DATE.fullmatch(text):
+        return None
+    text = text[:-1] + '+00:00' if text[-1:] in ('z', 'Z') else text
+    head, dot, rest = text.partition('.')
+    if dot:
+        digits = re.match(r'\d+', rest).group(0)
+        text = head + dot + digits[:6].ljust(6, '0') + rest[len(digits):]
+    try:
+        return datetime.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _order(operator, value, wanted):
+    """(value, wanted) as values Python orders as Azure Policy does, for less, lessOrEquals, greater, greaterOrEquals.
+
+    Learn ("Conditions"): these take a date, a string or an integer, and "if the property type doesn't match the condition
+    type, an error is thrown". Numbers order as numbers, ISO 8601 dates as points in time (their text does not: a
+    fraction of a second sorts before the 'Z' of a time without one); strings by InvariantCultureIgnoreCase. A thrown error
+    is a failed evaluation ("Value": "A failed evaluation is an implicit deny"); what a compliance scan then records is not
+    written. Such a condition is no verdict here (PolicyRuleError: the definition is not judged, an error of the run),
+    never compliant; so are (**assumed**) a property that is absent or null, a date against a time zone it cannot be
+    compared with, and two strings that are not both ASCII letters and digits (whose order under a linguistic collation
+    Python cannot reproduce)."""
     if _is_number(value) and _is_number(wanted):
         return value, wanted
     if isinstance(value, str) and isinstance(wanted, str):
-        return value.casefold(), wanted.casefold()
-    return None
+        dates = _date(value), _date(wanted)
+        if dates[0] is not None and dates[1] is not None:
+            if (dates[0].tzinfo is None) != (dates[1].tzinfo is None):
+                raise PolicyRuleError('%s: %r and %r are dates with and without a time zone: no verdict' % (operator, value, wanted))
+            return dates
+        if dates == (None, None) and _PLAIN_ORDER.fullmatch(value) and _PLAIN_ORDER.fullmatch(wanted):
+            return value.casefold(), wanted.casefold()
+    raise PolicyRuleError('%s cannot order %r and %r as Azure Policy does (Microsoft Learn, "Azure Policy definition '
+                          'structure: policy rule", Conditions: a property whose type does not match the condition\'s is '
+                          'an error): no verdict' % (operator, _shown(value), wanted))
+
+
+def _shown(value):
+    return 'an absent property' if value is MISSING else value
 
 
 def _truthy(flag):
@@ -270,10 +350,7 @@ def compare(operator, value, wanted):
     if operator == 'containskey':
         return _contains_key(value, wanted)
     if operator in ('less', 'lessorequals', 'greater', 'greaterorequals'):
-        pair = _order(value, wanted)
-        if pair is None:
-            return False
-        left, right = pair
+        left, right = _order(operator, value, wanted)
         return {'less': left < right, 'lessorequals': left <= right, 'greater': left > right,
                 'greaterorequals': left >= right}[operator]
     raise PolicyRuleError('unknown condition operator %s' % operator)
@@ -306,16 +383,18 @@ def _tokens(text):
 class Context:
     """What an expression or a condition reads: the resource body, the parameters and the current count members."""
 
-    def __init__(self, body, parameters, members=None, strict=False):
+    def __init__(self, body, parameters, members=None, strict=False, empty=False):
         self.body = body
         self.parameters = _lower_keys(parameters or {})
         self.members = members or []
         # True: a condition on an absent field (other than exists), or a negated one whose operands are of types Learn does
         # not say it compares, is false, whatever its operator (see existence()).
         self.strict = strict
+        # True: an empty value (absent, null, "", [], {}) is read as no value that equals "" (see EMPTY_READING).
+        self.empty = empty
 
     def with_member(self, prefix_parts, member):
-        return Context(self.body, self.parameters, self.members + [(prefix_parts, member)], self.strict)
+        return Context(self.body, self.parameters, self.members + [(prefix_parts, member)], self.strict, self.empty)
 
     def _scope(self, name):
         """(the node a field alias is read from, the rest of its path): the current count member its path starts with,
@@ -447,7 +526,31 @@ def _count(spec, context):
     return sum(1 for member in members if evaluate(spec['where'], context.with_member(parts, member)))
 
 
+def _empty(value):
+    return value is MISSING or (not isinstance(value, bool) and value in ('', [], {}))
+
+
+# The operators whose answer the empty reading changes: exists, and those that compare a value with "".
+_EMPTY_OPERATORS = ('exists', 'equals', 'notequals', 'in', 'notin')
+
+EMPTY_READING = """How an empty value meets ``exists`` and ``equals ""``: two readings, both taken.
+
+Learn says a condition on an absent property selects null, and ``field()`` of one returns ``""`` ("Author policies for
+array properties", the tables of selected and returned values); it does not say whether a property present as ``""``,
+``[]`` or ``{}`` exists, nor whether an absent one equals ``""`` (Azure/azure-policy#142, a maintainer: exists "only
+checks to see if the property exists in the resource"). So a condition is read as written (an empty string, array or
+object exists; an absent property equals nothing) and with every empty value (absent, null, ``""``, ``[]``, ``{}``) taken
+as not existing and equal to ``""`` (**assumed**: no Microsoft source says which one Azure Policy takes). A vault is
+non-compliant, or selected by a deployIfNotExists definition, when either reading matches it; a related resource satisfies
+an existenceCondition only when every reading says so. A vault whose customer-managed key URI is ``""`` is therefore not
+taken for one with a key (the built-in's ``keyUri exists false``)."""
+
+
 def _compare(context, operator, value, wanted):
+    if context.empty and operator in _EMPTY_OPERATORS and _empty(value):
+        if operator == 'exists':
+            return not _truthy(wanted)
+        value = ''
     if context.strict and operator != 'exists' and (value is MISSING or (operator in NEGATED and not typed(operator, value, wanted))):
         return False
     return compare(operator, value, wanted)
@@ -497,9 +600,11 @@ def existence(condition, body, parameters):
     string, may answer null or leave it out): the rule is **assumed**, on the safe side, so that a setting without a
     workspace id string never makes a vault compliant.
     """
-    return bool(evaluate(condition, Context(body, parameters)) and evaluate(condition, Context(body, parameters, strict=True)))
+    readings = (Context(body, parameters), Context(body, parameters, strict=True), Context(body, parameters, empty=True))
+    return all(evaluate(condition, context) for context in readings)
 
 
 def non_compliant(rule_if, body, parameters):
-    """Whether the rule's ``if`` matches the resource body (for audit, deny and modify effects: non-compliant)."""
-    return bool(evaluate(rule_if, Context(body, parameters)))
+    """Whether the rule's ``if`` matches the resource body (for audit, deny and modify effects: non-compliant), under either
+    reading of empty values (EMPTY_READING)."""
+    return bool(evaluate(rule_if, Context(body, parameters)) or evaluate(rule_if, Context(body, parameters, empty=True)))

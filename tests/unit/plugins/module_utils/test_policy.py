@@ -199,10 +199,13 @@ def test_assignments_default_to_every_definition_and_empty_turns_them_off():
     params = dict((d['name'], p) for d, p in assignments)
     assert params[RS_IMMUTABILITY] == {'effect': 'Audit', 'checkLockedImmutabilityOnly': True}
     assert _policy.check_assignments({}) == []
-    # Names in any letter case; values as the definition spells them (Azure Policy refuses another spelling of a value:
-    # test_policy_verdicts.py).
-    one = _policy.check_assignments({RS_REDUNDANCY.upper(): {'backupstorageredundancy': 'LocallyRedundant', 'effect': 'Disabled'}})
+    # Definition names in any letter case; parameter names and values as the definition spells them (Azure Policy refuses
+    # another spelling of a value, test_policy_verdicts.py, and does not use a parameter named in another letter case,
+    # test_policy_empty_and_order.py).
+    one = _policy.check_assignments({RS_REDUNDANCY.upper(): {'BackupStorageRedundancy': 'LocallyRedundant', 'effect': 'Disabled'}})
     assert one[0][1] == {'effect': 'Disabled', 'BackupStorageRedundancy': 'LocallyRedundant'}
+    with pytest.raises(InputError, match='spelt BackupStorageRedundancy'):
+        _policy.check_assignments({RS_REDUNDANCY: {'backupstorageredundancy': 'LocallyRedundant'}})
     with pytest.raises(InputError, match='PolicyParameterValueNotAllowed'):
         _policy.check_assignments({RS_REDUNDANCY: {'effect': 'DISABLED'}})
 

@@ -88,7 +88,7 @@ def test_the_definition_is_microsofts_file_and_opt_in():
     assert OPT_IN == (DINE,) and DINE not in _policy.default_assignments() and len(_policy.default_assignments()) == 14
     assert _policy.KIND[DINE] == RS
     # Listing it is no longer refused as unknown; its parameters are checked like any definition's.
-    ((definition, params),) = _policy.check_assignments({DINE.upper(): {'tagname': 'backup-diag', 'tagValue': 'off'}})
+    ((definition, params),) = _policy.check_assignments({DINE.upper(): {'tagName': 'backup-diag', 'tagValue': 'off'}})
     assert definition['name'] == DINE
     assert params == {'profileName': 'setbypolicy_logAnalytics', 'tagName': 'backup-diag', 'tagValue': 'off'}
     # logAnalytics (no default) only feeds the deployment a remediation task runs: not needed for the verdict; given, it

@@ -436,8 +436,9 @@ class _Judged:
         if self.related:
             # A deployIfNotExists definition: judged on each vault's related resources, which only Azure Policy's
             # remediation task deploys (this collection never writes them); vaults whose resources could not be read.
-            row.update(related_type=self.related, remediation=REMEDIATION % self.related,
-                       not_evaluated=sorted(self.unjudged, key=lambda item: item['id'].lower()))
+            row.update(related_type=self.related, remediation=REMEDIATION % self.related)
+        if self.related or self.unjudged:
+            row['not_evaluated'] = sorted(self.unjudged, key=lambda item: item['id'].lower())
         return row
 
     def judge_related(self, record, kind):
@@ -445,7 +446,12 @@ class _Judged:
         tags and related resources)."""
         if not self.evaluated or kind != self.kind:
             return
-        if not selects(self.definition, self.parameters, record):
+        try:
+            selected = selects(self.definition, self.parameters, record)
+        except PolicyRuleError as exc:
+            self.unjudged.append({'id': str(record['id']), 'reason': str(exc)})
+            return
+        if not selected:
             # The if does not select the vault (its exclusion tag): nothing to deploy, so not non-compliant.
             self.vaults += 1
             return
@@ -459,8 +465,13 @@ class _Judged:
         if error is not None or found is None:
             self.unjudged.append({'id': str(record['id']), 'reason': error or 'its %s were not read' % self.related})
             return
+        try:
+            present = exists(self.definition, self.parameters, found)
+        except PolicyRuleError as exc:
+            self.unjudged.append({'id': str(record['id']), 'reason': str(exc)})
+            return
         self.vaults += 1
-        if not exists(self.definition, self.parameters, found):
+        if not present:
             self.failing.append(str(record['id']))
 
 
@@ -472,7 +483,13 @@ def _verdict(judged, kind, fields):
         if not entry.evaluated or kind != entry.kind or entry.related:
             continue
         body = body if body is not None else body_of(fields)
-        verdict.append((entry, non_compliant(entry.definition['if'], body, entry.parameters)))
+        try:
+            verdict.append((entry, non_compliant(entry.definition['if'], body, entry.parameters), None))
+        except PolicyRuleError as exc:
+            # What the vault's own values make undecidable (text .NET may compare otherwise, an order across types) is no
+            # verdict on that vault: listed as not evaluated with the reason, never compliant, and the other vaults are
+            # still judged (one odd vault must not take the fleet's compliance report down).
+            verdict.append((entry, None, str(exc)))
     return tuple(verdict)
 
 
@@ -524,7 +541,10 @@ def evaluate(records, assignments):
             verdict = _verdict(judged, kind, fields)
             if key is not None:
                 verdicts[key] = verdict
-        for entry, failed in verdict:
+        for entry, failed, reason in verdict:
+            if reason is not None:
+                entry.unjudged.append({'id': str(record['id']), 'reason': reason})
+                continue
             entry.vaults += 1
             if failed:
                 entry.failing.append(str(record['id']))

@@ -157,8 +157,8 @@ def _same_text(left, right):
     the German sharp s and the Kelvin sign, where .NET's OrdinalIgnoreCase does not), and the same after compatibility
     decomposition without format and control characters (a precomposed and a decomposed e-acute, a zero-width space:
     alike to a linguistic comparison, not to casefold). Where the two disagree, which one .NET's answer follows is
-    **assumed** unknown: no verdict (PolicyRuleError, an error of the run) rather than a guess. Plain ASCII text without
-    control characters is read one way only."""
+    **assumed** unknown: no verdict (PolicyRuleError: the vault is listed under the definition's not_evaluated) rather
+    than a guess. Plain ASCII text without control characters is read one way only."""
     plain = left.casefold() == right.casefold()
     if left.isascii() and right.isascii() and left.isprintable() and right.isprintable():
         return plain
@@ -268,7 +268,7 @@ def _order(operator, value, wanted):
     type, an error is thrown". Numbers order as numbers, ISO 8601 dates as points in time (their text does not: a
     fraction of a second sorts before the 'Z' of a time without one); strings by InvariantCultureIgnoreCase. A thrown error
     is a failed evaluation ("Value": "A failed evaluation is an implicit deny"); what a compliance scan then records is not
-    written. Such a condition is no verdict here (PolicyRuleError: the definition is not judged, an error of the run),
+    written. Such a condition is no verdict here (PolicyRuleError: the vault is listed under the definition's not_evaluated),
     never compliant; so are (**assumed**) a property that is absent or null, a date against a time zone it cannot be
     compared with, and two strings that are not both ASCII letters and digits (whose order under a linguistic collation
     Python cannot reproduce)."""

@@ -144,3 +144,39 @@ def test_a_parameter_named_in_another_letter_case_is_refused(key):
     with pytest.raises(InputError, match='spelt'):
         _policy.check_assignments({RS_CMK: {key: value}})
     assert _policy.check_assignments({RS_CMK: {'effect': 'Disabled'}})[0][1]['effect'] == 'Disabled'
+
+
+# --------------------------------------------------------------------------- one undecidable vault among others
+
+PNA_AUDIT = '9ebbbba3-4d65-4da9-bb67-b22cfaaff090'
+
+
+def test_a_vault_whose_own_text_is_undecidable_is_not_evaluated_and_the_others_are_judged():
+    """A value only the vault carries (here a zero-width space in publicNetworkAccess, which a linguistic comparison may
+    ignore) gives no verdict on that vault: it is listed as not evaluated with the reason, never compliant, and the
+    fleet's other vaults keep their verdicts. Before, the PolicyRuleError left the whole evaluation, and with it the
+    fleet's compliance section."""
+    bodies = [rs_body('rsv-open', publicNetworkAccess='Enabled'), rs_body('rsv-closed', publicNetworkAccess='Disabled'),
+              rs_body('rsv-odd', publicNetworkAccess='Dis\u200babled')]
+    section = _policy.evaluate([vault_record(b, 'recovery_services') for b in bodies], _policy.check_assignments({PNA_AUDIT: {}}))
+    (row,) = section['definitions']
+    assert [i.rsplit('/', 1)[-1] for i in row['non_compliant']] == ['rsv-open']
+    assert row['vaults'] == 2
+    assert [item['id'].rsplit('/', 1)[-1] for item in row['not_evaluated']] == ['rsv-odd']
+    assert 'InvariantCultureIgnoreCase' in row['not_evaluated'][0]['reason']
+
+
+def test_a_tag_value_that_is_undecidable_leaves_that_vault_not_evaluated_by_the_deploy_if_not_exists_definition():
+    """The diagnostic settings definition excludes vaults by a tag; a tag value only a linguistic comparison could
+    match to the exclusion's value makes that vault not evaluated, and the others are still judged."""
+    dine = 'c717fb0c-d118-4c43-ab3d-ece30ac81fb3'
+    records = []
+    for name, tags in (('rsv-plain', {}), ('rsv-excluded', {'diag': 'off'}), ('rsv-odd', {'diag': 'o\u200bff'})):
+        record = vault_record(dict(rs_body(name), tags=tags), 'recovery_services')
+        record['related'] = {'microsoft.insights/diagnosticsettings': []}
+        records.append(record)
+    section = _policy.evaluate(records, _policy.check_assignments({dine: {'tagName': 'diag', 'tagValue': 'off'}}))
+    (row,) = section['definitions']
+    assert [i.rsplit('/', 1)[-1] for i in row['non_compliant']] == ['rsv-plain']
+    assert row['vaults'] == 2
+    assert [item['id'].rsplit('/', 1)[-1] for item in row['not_evaluated']] == ['rsv-odd']

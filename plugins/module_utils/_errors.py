@@ -434,6 +434,14 @@ def _hint(status, code):
     return None
 
 
+def _attempted_credentials(exc):
+    """What a credential chain tried and why each failed, on one line ('AzureCliCredential: Azure CLI not found on path;
+    ManagedIdentityCredential: ...'): azure-identity lists them on the lines after the first, which the message kept not."""
+    lines = str(exc).split('\n')
+    tried = [line.strip() for line in lines[1:] if line.startswith('\t') and line.strip()]
+    return '; '.join(tried)
+
+
 def from_exception(exc, operation, resource=None):
     """Turn any exception raised by azure-core / azure-identity / an SDK into an AzureOperationError."""
     if isinstance(exc, AzureOperationError):
@@ -457,6 +465,9 @@ def from_exception(exc, operation, resource=None):
     if 'CredentialUnavailableError' in names or chain_unavailable:
         # No credential could even be tried (no Azure CLI, no managed identity here, ...): no HTTP request was refused.
         code, message = _error_from_response(exc)
+        tried = _attempted_credentials(exc)
+        if tried:
+            message = '%s (%s)' % (message.rstrip('.'), tried)
         return AzureOperationError(operation, resource, None, code or 'CredentialUnavailable', message, None,
                                    'No credential could be obtained: check auth_source and what it needs (the Azure CLI and '
                                    "'az login' for cli, a managed identity for msi, AZURE_FEDERATED_TOKEN_FILE for workload_identity), "

@@ -47,6 +47,18 @@ KEY_VALUE = [
     ('harden_backup_vaults_auth', 'subscription_id=%s' % SUB1),
 ]
 EVERY_WRONG = ['harden_backup_vaults_tags=env:prod', 'harden_backup_vaults_soft_delete=on']
+# A misspelt variable was ignored without a word (the run went on with the default): each is refused naming it, with
+# the role's variables that begin like it.
+MISSPELT = [
+    (['harden_backup_vaults_immutabilty=locked'],
+     'harden_backup_vaults_immutabilty is not a variable of the role vaultlock.azure.harden_backup_vaults and would be '
+     'ignored (did you mean harden_backup_vaults_immutability?)'),
+    (['harden_backup_vault_fail_on_drift=true', 'harden_backup_vaults_exlude=rsv-ok'],
+     'harden_backup_vault_fail_on_drift is not a variable of the role vaultlock.azure.harden_backup_vaults and would be '
+     'ignored (did you mean harden_backup_vaults_fail_on_drift or harden_backup_vaults_fail_on_error?); '
+     'harden_backup_vaults_exlude is not a variable of the role vaultlock.azure.harden_backup_vaults and would be '
+     'ignored (did you mean harden_backup_vaults_exclude?)'),
+]
 
 
 def command_line(*arguments):
@@ -65,6 +77,7 @@ def refused(module_runner):
     steps = [step('kv%d' % index, check=True, **command_line('%s=%s' % case)) for index, case in enumerate(KEY_VALUE)]
     steps += [step('null%d' % index, check=True, **command_line(json.dumps({name: None}))) for index, name in enumerate(DICT_VARIABLES)]
     steps.append(step('every_wrong', check=True, **command_line(*EVERY_WRONG)))
+    steps += [step('misspelt%d' % index, check=True, **command_line(*case)) for index, (case, _msg) in enumerate(MISSPELT)]
     _run, results = play_role_steps(module_runner, steps)
     return results
 
@@ -162,3 +175,14 @@ def test_every_wrong_dictionary_variable_is_named_in_one_message(refused):
         '-e \'{"harden_backup_vaults_tags": {"environment": "production"}}\'' in msg, msg
     assert '(item=' not in output                                # one task, no line per variable
     assert result.requests == []
+
+
+@pytest.mark.parametrize('index', range(len(MISSPELT)), ids=[' '.join(case) for case, _msg in MISSPELT])
+def test_a_misspelt_variable_is_refused_naming_the_variable_it_resembles(refused, index):
+    _case, expected = MISSPELT[index]
+    result = refused['misspelt%d' % index]
+    assert result.failed, result.output
+    msg = result.failed['msg']
+    assert msg.startswith(expected + '. The role\'s variables are in docs/role.md'), msg
+    assert msg.endswith('nothing was sent to Azure'), msg
+    assert result.requests == []                                 # refused before any request

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import configparser
 import json
+import logging
 import math
 import os
 import re
@@ -364,6 +365,7 @@ def build_credential(plan, cloud, verify=True, disable_instance_discovery=None, 
     lets it issue tokens in those tenants too."""
     # Lazy: azure-identity is the slowest import of all; only a task that authenticates loads it.
     identity = import_package('azure.identity', 'azure-identity')
+    quiet_identity_log()
     if additionally_allowed_tenants and plan.kind in ('msi', 'chained_cli_msi'):
         raise InputError('auxiliary_tenant_ids needs a credential that can sign in to other tenants: a service principal '
                          '(secret or certificate), workload identity or the Azure CLI (auth_source %s gives a managed identity, '
@@ -392,6 +394,17 @@ def build_credential(plan, cloud, verify=True, disable_instance_discovery=None, 
         return _azure_cli(identity, kw.get('tenant_id'), required=True, allowed=additionally_allowed_tenants)
     return identity.ChainedTokenCredential(_azure_cli(identity, kw.get('tenant_id'), required=False),
                                            _managed_identity(identity, kw.get('client_id')))
+
+
+def quiet_identity_log():
+    """Keep azure-identity's log records off the worker's stderr. With no handler anywhere, Python's last-resort handler
+    wrote its warnings there (a credential chain's 'failed to retrieve a token', with what it tried), and Ansible showed
+    them as a worker that 'errantly sent data directly to stderr', cut at 256 characters. What they say is in the task's
+    error (errors.from_exception keeps what the chain tried). A handler of the user's own, on the root logger, still
+    gets them."""
+    logger = logging.getLogger('azure.identity')
+    if not any(isinstance(handler, logging.NullHandler) for handler in logger.handlers):
+        logger.addHandler(logging.NullHandler())
 
 
 def check_thumbprint(path, thumbprint):

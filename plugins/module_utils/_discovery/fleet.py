@@ -39,8 +39,13 @@ SUBSCRIPTIONS_API_VERSION = '2022-12-01'
 
 
 def scope_error(scope, exc):
-    """A per-scope error entry (the `errors` list of the info module and the inventory)."""
-    return {'scope': scope, 'operation': exc.operation, 'status': exc.status, 'code': exc.code, 'message': exc.azure_message}
+    """A per-scope error entry (the `errors` list of the info module and the inventory). The error's hint (what to do:
+    the credential to give, the role to grant) follows Azure's message: without it a scope that could not be read said
+    only what failed (a credential chain's 'failed to retrieve a token'), not what to do."""
+    message = exc.azure_message
+    if exc.hint:
+        message = '%s %s' % (message, exc.hint) if message else exc.hint
+    return {'scope': scope, 'operation': exc.operation, 'status': exc.status, 'code': exc.code, 'message': message}
 
 
 def check_tags(wanted, option='tags'):

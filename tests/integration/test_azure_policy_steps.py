@@ -152,7 +152,7 @@ def test_the_diagnostic_settings_definition_is_read_and_judged_only_when_listed(
     run = steps['dine']
     # The vault whose diagnostic settings could not be read is counted as a read error of the run, as a vault whose
     # policies could not be read: the run fails for it, after writing the reports.
-    assert run.failed is not None and run.failed['msg'].startswith('1 errors: some vaults could not be read'), run.failed
+    assert run.failed is not None and run.failed['msg'].startswith('1 error: a vault or a scope could not be read'), run.failed
     sub, group, name = denied.split('/')[2], denied.split('/')[4], denied.split('/')[-1]
     label = "Recovery Services vault '%s' (resource group '%s', subscription %s)" % (name, group, sub)
     (error,) = run.report['errors']

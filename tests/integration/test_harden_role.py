@@ -279,7 +279,7 @@ def test_one_failing_vault_does_not_stop_the_others(role_run):
     # Two role steps of role_run (runs of the collection's playbook before): FAILING_PATCH set, then cleared.
     run = role_run.steps['failing']
     assert run.failed is not None
-    assert '1 errors: some vaults could not be read or changed' in run.output
+    assert '1 error: a vault or a scope could not be read or changed; see ' in run.output
     report = check_reports(run)
     assert [(e['vault'], e['action']) for e in report['errors']] == [('rsv-unset', 'immutability')]
     assert run.vault('rsv-unset')['status'] == 'drift'
@@ -304,7 +304,8 @@ def test_listed_vaults_exclusions_and_discovery_errors(checks):
     assert sorted(v['name'] for v in report['vaults']) == ['bv-locked', 'bv-short', 'rsv-guarded', 'rsv-locked', 'rsv-softoff', 'rsv-unset']
     assert any('rg-absent' in e['scope'] + e['message'] for e in report['errors'])
     # The role's failure names the scope it could not read (harden_plan's scope_errors), not only a count.
-    assert '1 errors: could not read resource group rg-absent' in ' '.join(run.failed['msg'].split()), run.failed
+    assert '1 error: could not read resource group rg-absent: ' in ' '.join(run.failed['msg'].split()), run.failed
+    assert '.; see ' not in run.failed['msg'] and 'it); see ' in ' '.join(run.failed['msg'].split())
 
 
 # Bad role variables: tests/integration/test_role_bad_variables.py (all the cases in one ansible-playbook run).

@@ -103,6 +103,8 @@ def _route(kind, rest_low):
         return "diagnostics"
     if kind == "dp" and rest_low[1] == "backupinstances" and count in (2, 3):
         return "items" if count == 2 else "item"
+    if kind == "dp" and rest_low[1] == "deletedbackupinstances" and count in (2, 3):
+        return "deleted_items" if count == 2 else "deleted_item"
     if rest_low[1] == "backuppolicies":
         if count == 2:
             return "policies"
@@ -356,6 +358,9 @@ class Arm:
         if route in ("items", "item"):
             self._only(req, "GET")
             return self.list_items(req, rg_entry, vault, kind, ver, rest[2] if route == "item" else None)
+        if route in ("deleted_items", "deleted_item"):
+            self._only(req, "GET")
+            return self.list_items(req, rg_entry, vault, kind, ver, rest[2] if route == "deleted_item" else None, deleted=True)
         return self.policy_operation(req, rg_entry, vault, rest[2], rest_low[3], rest[4])
 
     # ------------------------------------------------------------------ vaults
@@ -737,15 +742,20 @@ class Arm:
         return self.page(req, items, req.path, ver)
 
     # ------------------------------------------------------------------ protected items / backup instances
-    def list_items(self, req, rg_entry, vault, kind, ver, name=None):
-        """BackupProtectedItems_List (RS, with the $filter clients send) and BackupInstances_List / _Get (DP), paged."""
+    def list_items(self, req, rg_entry, vault, kind, ver, name=None, deleted=False):
+        """BackupProtectedItems_List (RS, with the $filter clients send), BackupInstances_List / _Get and
+        DeletedBackupInstances_List / _Get (DP), paged. A Backup vault's soft deleted instances are the separate
+        deletedBackupInstances resource (items.dp_split), Recovery Services keeps them among its protected items."""
         with self.store.lock:
             found = [copy.deepcopy(i) for i in (vault.get("items") or {}).values()]
+        if kind == "dp":
+            found = items_model.dp_split(found, deleted)
         if name is not None:
             for item in found:
                 if item["name"].lower() == name.lower():
                     return 200, {}, item
-            raise not_found(DP_TYPE + "/" + vault["body"]["name"] + "/backupInstances", name, rg_entry["name"], gateway=False)
+            raise not_found(DP_TYPE + "/" + vault["body"]["name"] + ("/deletedBackupInstances" if deleted else "/backupInstances"), name,
+                            rg_entry["name"], gateway=False)
         filt = req.query.get("$filter")
         if filt:
             if kind != "rs":

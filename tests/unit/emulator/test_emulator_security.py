@@ -241,10 +241,12 @@ def test_storage_redundancy_is_fixed_once_items_are_protected(emulator):
     with pytest.raises(HttpResponseError) as err:
         rs.vaults.begin_update(RG, "rsv", {"properties": {"redundancySettings": {
             "standardTierStorageRedundancy": "LocallyRedundant"}}}).result()
-    assert err.value.status_code == 400 and err.value.error.code == security.REDUNDANCY_CODE
+    # Recovery Services: the live answer quoted in hashicorp/terraform-provider-azurerm#8813 (the emulator had an assumed code).
+    assert err.value.status_code == 400 and err.value.error.code == "StorageModelModifyError"
+    assert err.value.error.message.startswith("Storage Redundancy option is locked when the first machine is registered")
     with pytest.raises(HttpResponseError) as err:
         backup.backup_resource_storage_configs_non_crr.patch("rsv", RG, {"properties": {"storageType": "LocallyRedundant"}})
-    assert err.value.error.code == security.REDUNDANCY_CODE
+    assert err.value.error.code == "StorageModelModifyError"
     assert emulator.resource(vid("rsv"))["properties"]["redundancySettings"]["standardTierStorageRedundancy"] == "GeoRedundant"
     with pytest.raises(HttpResponseError) as err:
         # A PUT: a Backup vault PATCH has no storageSettings (PatchBackupVaultInput), the emulator leaves them as they are.

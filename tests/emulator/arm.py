@@ -26,6 +26,12 @@ RS_READONLY_PROPS = ("provisioningState", "secureScore", "bcdrSecurityLevel", "p
                      "moveDetails", "moveState")
 DP_READONLY_PROPS = ("provisioningState", "secureScore", "bcdrSecurityLevel", "isVaultProtectedByResourceGuard",
                      "resourceMoveState", "resourceMoveDetails")
+# What a Backup vault PATCH may change: PatchResourceRequestInput {identity, tags, properties: PatchBackupVaultInput} (SDK
+# azure-mgmt-dataprotection 2.2.0; api-notes). Other properties in a PATCH (storageSettings, replicatedRegions, the
+# read-only ones) leave the vault as it was: ignored, not refused (**assumed**: no source gives the service's answer; ignoring
+# is the safe side for the collection, which reads a vault back after every write and would report the change not made).
+DP_PATCH_PROPS = ("monitoringSettings", "securitySettings", "featureSettings", "costManagementSettings", "resourceGuardOperationRequests")
+DP_PATCH_TOP = ("identity", "tags", "properties")
 _FILTER = re.compile(r"backupManagementType\s+eq\s+'([^']*)'", re.IGNORECASE)
 
 
@@ -59,6 +65,14 @@ def _soft_delete_of(body):
     return (((body or {}).get("properties") or {}).get("securitySettings") or {}).get("softDeleteSettings")
 
 
+def _dp_patch(body):
+    """The part of a Backup vault PATCH body its contract holds (DP_PATCH_TOP, DP_PATCH_PROPS); the rest is dropped."""
+    kept = {k: copy.deepcopy(v) for k, v in body.items() if k in DP_PATCH_TOP}
+    if isinstance(kept.get("properties"), dict):
+        kept["properties"] = {k: v for k, v in kept["properties"].items() if k in DP_PATCH_PROPS}
+    return kept
+
+
 def new_op_id() -> str:
     # Shape of the live operation ids: base64 of "<guid>;<guid>".
     return base64.b64encode(("%s;%s" % (uuid.uuid4(), uuid.uuid4())).encode()).decode()
@@ -89,6 +103,8 @@ def _route(kind, rest_low):
         return "diagnostics"
     if kind == "dp" and rest_low[1] == "backupinstances" and count in (2, 3):
         return "items" if count == 2 else "item"
+    if kind == "dp" and rest_low[1] == "deletedbackupinstances" and count in (2, 3):
+        return "deleted_items" if count == 2 else "deleted_item"
     if rest_low[1] == "backuppolicies":
         if count == 2:
             return "policies"
@@ -342,6 +358,9 @@ class Arm:
         if route in ("items", "item"):
             self._only(req, "GET")
             return self.list_items(req, rg_entry, vault, kind, ver, rest[2] if route == "item" else None)
+        if route in ("deleted_items", "deleted_item"):
+            self._only(req, "GET")
+            return self.list_items(req, rg_entry, vault, kind, ver, rest[2] if route == "deleted_item" else None, deleted=True)
         return self.policy_operation(req, rg_entry, vault, rest[2], rest_low[3], rest[4])
 
     # ------------------------------------------------------------------ vaults
@@ -368,7 +387,10 @@ class Arm:
             if req.method == "PATCH":
                 if record is None:
                     raise not_found(rtype, name, rg_entry["name"])
-                desired = merge_patch(copy.deepcopy(record["body"]), req.body)
+                patch = req.body
+                if kind == "dp":
+                    patch = _dp_patch(patch)
+                desired = merge_patch(copy.deepcopy(record["body"]), patch)
                 if "tags" in req.body:
                     # ARM resource-provider contract: tags in a PATCH replace the whole tag set (assumed from ARM RPC).
                     desired["tags"] = copy.deepcopy(req.body["tags"] or {})
@@ -720,15 +742,20 @@ class Arm:
         return self.page(req, items, req.path, ver)
 
     # ------------------------------------------------------------------ protected items / backup instances
-    def list_items(self, req, rg_entry, vault, kind, ver, name=None):
-        """BackupProtectedItems_List (RS, with the $filter clients send) and BackupInstances_List / _Get (DP), paged."""
+    def list_items(self, req, rg_entry, vault, kind, ver, name=None, deleted=False):
+        """BackupProtectedItems_List (RS, with the $filter clients send), BackupInstances_List / _Get and
+        DeletedBackupInstances_List / _Get (DP), paged. A Backup vault's soft deleted instances are the separate
+        deletedBackupInstances resource (items.dp_split), Recovery Services keeps them among its protected items."""
         with self.store.lock:
             found = [copy.deepcopy(i) for i in (vault.get("items") or {}).values()]
+        if kind == "dp":
+            found = items_model.dp_split(found, deleted)
         if name is not None:
             for item in found:
                 if item["name"].lower() == name.lower():
                     return 200, {}, item
-            raise not_found(DP_TYPE + "/" + vault["body"]["name"] + "/backupInstances", name, rg_entry["name"], gateway=False)
+            raise not_found(DP_TYPE + "/" + vault["body"]["name"] + ("/deletedBackupInstances" if deleted else "/backupInstances"), name,
+                            rg_entry["name"], gateway=False)
         filt = req.query.get("$filter")
         if filt:
             if kind != "rs":

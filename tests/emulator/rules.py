@@ -344,6 +344,45 @@ def _refuse(path):
     raise ArmError(400, RS_POLICY_INPUT_CODE, RS_POLICY_INPUT_MSG, target=path)
 
 
+# Hourly schedules of an Azure Files (AzureStorage) policy: ``schedulePolicy.scheduleRunFrequency: Hourly`` with
+# ``hourlySchedule {interval, scheduleWindowStartTime, scheduleWindowDuration}``. What Azure PowerShell's client refuses
+# before it sends one (Azure/azure-powershell, src/RecoveryServices/RecoveryServices.Backup.Models/CommonModels/
+# PolicyScheduleObjects.cs, SimpleSchedulePolicy.Validate): the interval one of 4, 6, 8, 12 hours; the window duration
+# between PolicyConstants.AfsHourlyWindowDurationMin and AfsHourlyWindowDurationMax (4 and 23 hours, as the same file's
+# description of ScheduleWindowDuration gives them) and not shorter than the interval; the window start from 00:00 to
+# 19:30 (UTC) on a half hour with no seconds; the last backup, start plus duration, no later than 23:30. The REST spec
+# has none of these bounds; that the service refuses what Microsoft's client refuses, and with the malformed-policy answer
+# above, is **assumed** (the refusing side).
+AFS_HOURLY_INTERVALS = (4, 6, 8, 12)
+AFS_HOURLY_WINDOW_HOURS = (4, 23)
+AFS_HOURLY_LATEST_START_MIN = 19 * 60 + 30
+AFS_HOURLY_LAST_BACKUP_MIN = 23 * 60 + 30
+_START_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T(\d{2}):(\d{2}):(\d{2})(\.0+)?(Z|[+-]00:00)?$")
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _afs_hourly(schedule, path):
+    """Refuse an Azure Files hourly schedule Azure PowerShell refuses (AFS_HOURLY_*); raises ArmError."""
+    if not isinstance(schedule, dict) or str(schedule.get("scheduleRunFrequency") or "").lower() != "hourly":
+        return
+    hourly = schedule.get("hourlySchedule")
+    if not isinstance(hourly, dict):
+        _refuse(path + ".hourlySchedule")
+    interval, window = hourly.get("interval"), hourly.get("scheduleWindowDuration")
+    if not _whole(interval) or interval not in AFS_HOURLY_INTERVALS:
+        _refuse(path + ".hourlySchedule.interval")
+    if not _whole(window) or not AFS_HOURLY_WINDOW_HOURS[0] <= window <= AFS_HOURLY_WINDOW_HOURS[1] or window < interval:
+        _refuse(path + ".hourlySchedule.scheduleWindowDuration")
+    match = _START_TIME.match(str(hourly.get("scheduleWindowStartTime") or ""))
+    start = int(match.group(1)) * 60 + int(match.group(2)) if match else None
+    if start is None or int(match.group(3)) != 0 or start % 30 or start > AFS_HOURLY_LATEST_START_MIN \
+            or start + window * 60 > AFS_HOURLY_LAST_BACKUP_MIN:
+        _refuse(path + ".hourlySchedule.scheduleWindowStartTime")
+
+
 def _rs_kind_ranges(props):
     """The ranges of one policy kind (AFS_SNAPSHOT_MAX, INSTANT_RP_DAYS, LOG_DAYS); raises ArmError."""
     management = str(props.get("backupManagementType") or "").lower()
@@ -352,6 +391,7 @@ def _rs_kind_ranges(props):
             limit = AFS_SNAPSHOT_MAX.get(str(duration.get("durationType") or "").lower())
             if limit is not None and duration["count"] > limit:
                 _refuse(path + ".count")
+        _afs_hourly(props.get("schedulePolicy"), "schedulePolicy")
     if management == "azureiaasvm" and props.get("instantRpRetentionRangeInDays") is not None:
         days = props["instantRpRetentionRangeInDays"]
         low, high = INSTANT_RP_DAYS.get(str(props.get("policyType") or "V1").lower(), INSTANT_RP_DAYS["v1"])

@@ -48,6 +48,10 @@ CSR_MSG = ("Cross subscription restore is permanently disabled for this vault an
 REDUNDANCY_CODE = "UserErrorStorageRedundancyChangeNotAllowed"
 REDUNDANCY_MSG = ("The storage redundancy of this vault cannot be changed because items are protected in it. Stop protection "
                   "and delete the backup data of every item first.")
+# Recovery Services: the live answer to a redundancy change of a vault with a registered item, quoted in
+# hashicorp/terraform-provider-azurerm#8813 (400, code and message verbatim; the status the SDK printed).
+RS_REDUNDANCY_CODE = "StorageModelModifyError"
+RS_REDUNDANCY_MSG = "Storage Redundancy option is locked when the first machine is registered with the vault, and cannot be modified thereafter."
 CRR_CODE = "UserErrorCrossRegionRestoreCannotBeDisabled"
 CRR_MSG = "Cross region restore cannot be disabled once it has been enabled for this vault."
 
@@ -199,7 +203,9 @@ def check_redundancy(kind: str, old_props: dict, new_props: dict, protects_items
     old_storage, old_crr = redundancy_state(kind, old_props)
     new_storage, new_crr = redundancy_state(kind, new_props)
     if protects_items and old_storage and new_storage and str(old_storage).lower() != str(new_storage).lower():
-        raise ArmError(400, REDUNDANCY_CODE, REDUNDANCY_MSG, target="storageType" if kind == "rs" else "storageSettings")
+        if kind == "rs":
+            raise ArmError(400, RS_REDUNDANCY_CODE, RS_REDUNDANCY_MSG, target="storageType")
+        raise ArmError(400, REDUNDANCY_CODE, REDUNDANCY_MSG, target="storageSettings")
     if str(old_crr or "").lower() == "enabled" and new_crr is not None and str(new_crr).lower() != "enabled":
         raise ArmError(400, CRR_CODE, CRR_MSG, target="crossRegionRestore")
 

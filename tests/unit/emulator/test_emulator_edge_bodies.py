@@ -142,3 +142,48 @@ def test_recovery_services_policy_beyond_its_kinds_range_is_refused_through_the_
     assert err.value.status_code == 400 and err.value.error.code == "BMSUserErrorInvalidPolicyInput"
     assert err.value.error.target == target
     assert call(emulator, "GET", RS % "rsv-ok" + "/backupPolicies/" + name, RS_BACKUP_API).status_code == 404
+
+
+def _files_hourly(interval=6, start="2026-01-01T06:00:00Z", window=14, hourly=True):
+    from tests.emulator import generator
+    props = generator.azure_files(False)
+    props["schedulePolicy"] = {"schedulePolicyType": "SimpleSchedulePolicy", "scheduleRunFrequency": "Hourly"}
+    if hourly:
+        props["schedulePolicy"]["hourlySchedule"] = {"interval": interval, "scheduleWindowStartTime": start, "scheduleWindowDuration": window}
+    return props
+
+
+HOURLY = "schedulePolicy.hourlySchedule"
+FILES_HOURLY_CASES = [
+    ("every-6h-06:00-14h", _files_hourly(), None),
+    ("every-12h-00:00-23h", _files_hourly(12, "2026-01-01T00:00:00Z", 23), None),
+    ("every-4h-19:30-4h", _files_hourly(4, "2026-01-01T19:30:00.0000000Z", 4), None),
+    ("every-5h", _files_hourly(interval=5), HOURLY + ".interval"),
+    ("every-24h", _files_hourly(interval=24, window=23), HOURLY + ".interval"),
+    ("window-3h", _files_hourly(interval=4, window=3), HOURLY + ".scheduleWindowDuration"),
+    ("window-24h", _files_hourly(start="2026-01-01T00:00:00Z", window=24), HOURLY + ".scheduleWindowDuration"),
+    ("window-shorter-than-interval", _files_hourly(interval=8, window=6), HOURLY + ".scheduleWindowDuration"),
+    ("start-20:00", _files_hourly(interval=4, start="2026-01-01T20:00:00Z", window=4), HOURLY + ".scheduleWindowStartTime"),
+    ("start-06:15", _files_hourly(start="2026-01-01T06:15:00Z"), HOURLY + ".scheduleWindowStartTime"),
+    ("last-backup-after-23:30", _files_hourly(start="2026-01-01T10:00:00Z", window=14), HOURLY + ".scheduleWindowStartTime"),
+    ("no-hourly-schedule", _files_hourly(hourly=False), HOURLY),
+]
+
+
+@pytest.mark.parametrize("name, props, target", FILES_HOURLY_CASES, ids=[case[0] for case in FILES_HOURLY_CASES])
+def test_azure_files_hourly_schedule_outside_what_azure_powershell_allows_is_refused(emulator, name, props, target):
+    """Azure Files hourly schedules (Azure PowerShell SimpleSchedulePolicy.Validate: interval 4, 6, 8 or 12 hours, window 4 to
+    23 hours and not shorter than the interval, start 00:00 to 19:30 on a half hour, last backup by 23:30): the emulator
+    accepted any hourly schedule, a missing one included."""
+    from azure.core.exceptions import HttpResponseError
+    emulator.load_fleet(fleet())
+    client = emulator.backup_client(SUB)
+    if target is None:
+        client.protection_policies.create_or_update("rsv-ok", RG, name, {"properties": props})
+        assert client.protection_policies.get("rsv-ok", RG, name).name == name
+        return
+    with pytest.raises(HttpResponseError) as err:
+        client.protection_policies.create_or_update("rsv-ok", RG, name, {"properties": props})
+    assert err.value.status_code == 400 and err.value.error.code == "BMSUserErrorInvalidPolicyInput"
+    assert err.value.error.target == target
+    assert call(emulator, "GET", RS % "rsv-ok" + "/backupPolicies/" + name, RS_BACKUP_API).status_code == 404

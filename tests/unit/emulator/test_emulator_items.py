@@ -201,7 +201,7 @@ def test_a_backup_vault_with_backup_instances_cannot_be_deleted(emulator):
     emulator.load_fleet(_fleet(dp_items=[{"name": "disk-os", "policy": "DiskHourly", "datasource_type": "Microsoft.Compute/disks",
                                           "soft_deleted": True}]))
     client = emulator.dp_client(SUB)
-    assert client.backup_instances.get(RG, "bv-items", "disk-os").properties.current_protection_state == "SoftDeleted"
+    assert client.deleted_backup_instances.get(RG, "bv-items", "disk-os").properties.current_protection_state == "SoftDeleted"
     with pytest.raises(HttpResponseError) as err:
         client.backup_vaults.begin_delete(RG, "bv-items").result()
     assert err.value.status_code == 400 and "disk-os" in err.value.error.message
@@ -209,3 +209,33 @@ def test_a_backup_vault_with_backup_instances_cannot_be_deleted(emulator):
     emulator.load_fleet(_fleet(dp_items=[]))
     client.backup_vaults.begin_delete(RG, "bv-items", polling_interval=0).result()
     assert [v.name for v in client.backup_vaults.get_in_resource_group(RG)] == []
+
+
+def test_a_backup_vaults_soft_deleted_instances_are_the_deleted_backup_instances_resource(emulator):
+    """DataProtection spec: soft deleted backup instances are ``backupVaults/{v}/deletedBackupInstances`` (DeletedBackupInstances
+    List/Get, the GetDeletedBackupInstance example's shape); backupInstances lists the others. The emulator served soft deleted
+    instances under backupInstances and had no deletedBackupInstances route (404 InvalidResourceType)."""
+    emulator.load_fleet(_fleet(dp_items=[
+        {"name": "disk-os", "policy": "DiskHourly", "datasource_type": "Microsoft.Compute/disks"},
+        {"name": "disk-old", "policy": "DiskHourly", "datasource_type": "Microsoft.Compute/disks", "soft_deleted": True}]))
+    client = emulator.dp_client(SUB)
+    assert [i.name for i in client.backup_instances.list(RG, "bv-items")] == ["disk-os"]
+    with pytest.raises(HttpResponseError) as err:
+        client.backup_instances.get(RG, "bv-items", "disk-old")
+    assert err.value.status_code == 404
+    deleted = list(client.deleted_backup_instances.list(RG, "bv-items"))
+    assert [d.name for d in deleted] == ["disk-old"]
+    one = client.deleted_backup_instances.get(RG, "bv-items", "disk-old")
+    assert one.type == "Microsoft.DataProtection/backupVaults/deletedBackupInstances"
+    assert one.id.endswith("/backupVaults/bv-items/deletedBackupInstances/disk-old")
+    assert one.properties.object_type == "DeletedBackupInstance" and one.properties.protection_status.status == "SoftDeleted"
+    assert one.properties.deletion_info.scheduled_purge_time is not None
+    with pytest.raises(HttpResponseError) as err:
+        client.deleted_backup_instances.get(RG, "bv-items", "disk-os")
+    assert err.value.status_code == 404
+    # Still refused: a vault whose only instances are soft deleted cannot be deleted.
+    emulator.load_fleet(_fleet(dp_items=[{"name": "disk-old", "policy": "DiskHourly", "datasource_type": "Microsoft.Compute/disks",
+                                          "soft_deleted": True}]))
+    with pytest.raises(HttpResponseError) as err:
+        client.backup_vaults.begin_delete(RG, "bv-items").result()
+    assert err.value.status_code == 400 and "disk-old" in err.value.error.message

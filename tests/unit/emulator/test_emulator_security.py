@@ -85,6 +85,53 @@ def test_patch_merges_the_settings_and_keeps_read_only_ones(emulator):
     assert got["featureSettings"]["crossSubscriptionRestoreSettings"]["state"] == "Disabled"
 
 
+READ_ONLY_RS = {"provisioningState": "Failed", "secureScore": "Maximum", "bcdrSecurityLevel": "Excellent",
+                "privateEndpointStateForBackup": "Enabled", "privateEndpointStateForSiteRecovery": "Enabled",
+                "backupStorageVersion": "V1", "moveState": "MoveSucceeded",
+                "securitySettings": {"multiUserAuthorization": "Enabled"}}
+READ_ONLY_DP = {"provisioningState": "Failed", "secureScore": "Maximum", "bcdrSecurityLevel": "Excellent",
+                "isVaultProtectedByResourceGuard": True, "resourceMoveState": "MoveSucceeded"}
+
+
+@pytest.mark.parametrize("method", ["PATCH", "PUT"])
+def test_read_only_values_in_a_write_change_nothing(emulator, method):
+    """Read-only properties (SDK models: vis read; spec readOnly) sent in a vault PUT or PATCH of either kind are ignored:
+    the stored values stay, and the service's own ones (score, provisioning state) are computed as before."""
+    emulator.load_fleet(fleet({"name": "rsv"}, {"name": "bv", "type": "backup"}))
+    for kind, name, sent in (("rs", "rsv", READ_ONLY_RS), ("dp", "bv", READ_ONLY_DP)):
+        before = emulator.resource(vid(name, kind))
+        api = "2026-11-01" if kind == "rs" else "2026-06-01"
+        body = {"properties": sent}
+        if method == "PUT":
+            body = {"location": before["location"], "properties": dict(sent)}
+            if kind == "rs":
+                body["sku"] = before["sku"]
+        answer = emulator.arm_request(method, vid(name, kind), api, body=body)
+        assert answer.status_code in (200, 201, 202), answer.text
+        after = emulator.resource(vid(name, kind))["properties"]
+        for key in sent:
+            if key == "securitySettings":
+                assert after[key]["multiUserAuthorization"] == before["properties"][key]["multiUserAuthorization"]
+            else:
+                assert after.get(key) == before["properties"].get(key), (kind, key)
+
+
+def test_a_backup_vault_patch_changes_only_what_the_patch_contract_holds(emulator):
+    """A Backup vault PATCH carries PatchBackupVaultInput (monitoringSettings, securitySettings, featureSettings,
+    costManagementSettings, resourceGuardOperationRequests; SDK azure-mgmt-dataprotection, api-notes): anything else in
+    it, storage redundancy included, leaves the vault as it was (ignored, assumed). The emulator merged the whole body,
+    so a PATCH changed storageSettings, which only a PUT can."""
+    emulator.load_fleet(fleet({"name": "bv", "type": "backup"}))
+    before = emulator.resource(vid("bv", "dp"))["properties"]
+    emulator.dp_client(SUB).backup_vaults.begin_update(RG, "bv", {"properties": {
+        "storageSettings": [{"datastoreType": "VaultStore", "type": "GeoRedundant"}], "replicatedRegions": ["northeurope"],
+        "monitoringSettings": {"azureMonitorAlertSettings": {"alertsForAllJobFailures": "Disabled"}}}}).result()
+    after = emulator.resource(vid("bv", "dp"))["properties"]
+    assert after["storageSettings"] == before["storageSettings"]
+    assert "replicatedRegions" not in after or after.get("replicatedRegions") == before.get("replicatedRegions")
+    assert after["monitoringSettings"]["azureMonitorAlertSettings"]["alertsForAllJobFailures"] == "Disabled"
+
+
 @pytest.mark.parametrize("kind", ["rs", "dp"])
 def test_permanently_disabled_is_one_way(emulator, kind):
     spec = {"name": "v1", "cross_subscription_restore": "permanently_disabled"}
@@ -194,13 +241,16 @@ def test_storage_redundancy_is_fixed_once_items_are_protected(emulator):
     with pytest.raises(HttpResponseError) as err:
         rs.vaults.begin_update(RG, "rsv", {"properties": {"redundancySettings": {
             "standardTierStorageRedundancy": "LocallyRedundant"}}}).result()
-    assert err.value.status_code == 400 and err.value.error.code == security.REDUNDANCY_CODE
+    # Recovery Services: the live answer quoted in hashicorp/terraform-provider-azurerm#8813 (the emulator had an assumed code).
+    assert err.value.status_code == 400 and err.value.error.code == "StorageModelModifyError"
+    assert err.value.error.message.startswith("Storage Redundancy option is locked when the first machine is registered")
     with pytest.raises(HttpResponseError) as err:
         backup.backup_resource_storage_configs_non_crr.patch("rsv", RG, {"properties": {"storageType": "LocallyRedundant"}})
-    assert err.value.error.code == security.REDUNDANCY_CODE
+    assert err.value.error.code == "StorageModelModifyError"
     assert emulator.resource(vid("rsv"))["properties"]["redundancySettings"]["standardTierStorageRedundancy"] == "GeoRedundant"
     with pytest.raises(HttpResponseError) as err:
-        dp.backup_vaults.begin_update(RG, "bv", {"properties": {"storageSettings": [
+        # A PUT: a Backup vault PATCH has no storageSettings (PatchBackupVaultInput), the emulator leaves them as they are.
+        dp.backup_vaults.begin_create_or_update(RG, "bv", {"location": "westeurope", "properties": {"storageSettings": [
             {"datastoreType": "VaultStore", "type": "LocallyRedundant"}]}}).result()
     assert err.value.error.code == security.REDUNDANCY_CODE
     assert emulator.resource(vid("bv", "dp"))["properties"]["storageSettings"][0]["type"] == "GeoRedundant"

@@ -362,3 +362,26 @@ def test_a_resource_graph_item_row_that_cannot_be_read_makes_that_vaults_items_u
     assert [i['policy'] for i in dp['protected_items']] == ['BlobPolicy1'] and not dp.get('protected_items_error')
     found = readiness(dict(rs, policies=[]), findings=[], today=TODAY)
     assert not found['ready'] and 'readable' in [b['requirement'] for b in found['blockers']]
+
+
+def test_a_backup_vaults_soft_deleted_instance_is_not_counted_as_protected_by_a_policy(emulator, monkeypatch):
+    """Lock readiness of a Backup vault with one protected and one soft deleted backup instance: ARM serves the soft deleted
+    one as the separate deletedBackupInstances resource (the DataProtection spec), so the collection's backupInstances read
+    counts one item, held by its policy. That is what readiness must count: a soft deleted instance is no longer protected
+    by a policy (its data goes at the soft delete purge time, whatever the policy keeps), and no stop protection is left to
+    refuse for it. A vault holding only soft deleted instances still cannot be deleted (the emulator refuses it; the
+    collection never deletes a vault)."""
+    from tests.emulator import generator
+    session = emulator_session(emulator, monkeypatch, {'subscriptions': [{'id': SUB, 'resource_groups': [
+        {'name': 'rg-t', 'location': 'westeurope', 'vaults': [
+            {'name': 'bv-sd', 'type': 'backup', 'policies': [{'name': 'DiskHourly', 'properties': generator.dp_disk(False)}],
+             'protected_items': [{'name': 'disk-live', 'policy': 'DiskHourly', 'datasource_type': 'Microsoft.Compute/disks'},
+                                 {'name': 'disk-gone', 'policy': 'DiskHourly', 'datasource_type': 'Microsoft.Compute/disks',
+                                  'soft_deleted': True}]}]}]}]})
+    ref = VaultRef(SUB, 'rg-t', 'bv-sd', DP)
+    record = vault_record(backend(session, DP).get(ref), DP)
+    assert attach_policies(session, [record]) == [] and attach_items(session, [record]) == []
+    assert [item['name'] for item in record['protected_items']] == ['disk-live']
+    found = readiness(record, {}, today=TODAY)
+    assert found['protected_items']['count'] == 1
+    assert [p['name'] for p in found['policies']] == ['DiskHourly'] and found['policies'][0]['items'] == 1

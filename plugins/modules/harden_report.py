@@ -18,6 +18,9 @@ description:
   - The five files are replaced together or not at all (each is written to a new file first, and the new files are renamed
     over the old ones only when all five were written), in check mode too (a drift report is what check mode is for). For
     a large fleet a forked process writes about half of them meanwhile. It sends no request to Azure.
+  - While another run's M(vaultlock.azure.harden_apply) is applying into the report directory (its C(apply-journal.jsonl)
+    locked), this task fails and writes no report, as reports beside an apply that has not ended would describe vaults it is
+    changing.
 extends_documentation_fragment:
   - vaultlock.azure.attributes.controller
 attributes:

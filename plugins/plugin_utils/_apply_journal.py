@@ -79,7 +79,8 @@ class ApplyJournal:
         kept = set_aside(report_dir)
         path = os.path.join(report_dir, JOURNAL)
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_CLOEXEC', 0)
-        fd = os.open(path, flags, 0o644)
+        # 0666 less the umask, as any file the user makes: the journal holds vault ids, names and settings, never a credential.
+        fd = os.open(path, flags, 0o666)
         try:
             # Blocking: a run checking the journal holds a shared lock for a moment only.
             fcntl.flock(fd, fcntl.LOCK_EX)

@@ -26,7 +26,6 @@ import json
 import os
 import re
 import secrets
-import tempfile
 import time
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._consent import RUN_SCOPED_PARTS
@@ -616,10 +615,11 @@ def _renderers():
 
 
 def prepare_report_dir(report_dir):
-    """The report directory as an absolute path, created (0755) if missing; InputError when it cannot be written."""
+    """The report directory as an absolute path, created if missing (0777 less the umask, each directory made, as mkdir -p
+    makes them); InputError when it cannot be written."""
     path = os.path.realpath(os.path.expanduser(report_dir))
     try:
-        os.makedirs(path, mode=0o755, exist_ok=True)
+        os.makedirs(path, mode=0o777, exist_ok=True)
     except OSError as exc:
         raise InputError('cannot create the report directory %s: %s' % (shown(report_dir), exc.strerror or exc)) from exc
     except RecursionError as exc:
@@ -700,8 +700,7 @@ def write_reports(report, report_dir, processes=2):
     temps = {}
     try:
         for name in renderers:
-            fd, temps[name] = tempfile.mkstemp(prefix='.%s.' % name, dir=path)
-            os.close(fd)
+            temps[name] = _new_file(path, name)
         forked = processes > 1 and hasattr(os, 'fork') and len(report.get('vaults') or ()) >= FORK_WRITERS_FROM
         if forked:
             _write_in_two(report, renderers, temps)
@@ -717,7 +716,6 @@ def write_reports(report, report_dir, processes=2):
             if taken:
                 raise IsADirectoryError('%s in %s %s a directory: no report was replaced' % (', '.join(taken), path, 'is' if len(taken) == 1 else 'are'))
             for name in renderers:
-                os.chmod(temps[name], 0o644)
                 os.replace(temps[name], os.path.join(path, name))
                 del temps[name]
     finally:
@@ -725,6 +723,20 @@ def write_reports(report, report_dir, processes=2):
             if os.path.exists(tmp):
                 os.unlink(tmp)
     return path, list(renderers)
+
+
+def _new_file(path, name):
+    """A new empty file in ``path`` named after the report ``name`` (``.drift.json.<random>``), made 0666 less the umask, as
+    the user's own files are (tempfile makes 0600, which the reports were then set to 0644 from, whatever the umask)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_CLOEXEC', 0)
+    for _attempt in range(100):
+        tmp = os.path.join(path, '.%s.%s' % (name, secrets.token_hex(6)))
+        try:
+            os.close(os.open(tmp, flags, 0o666))
+        except FileExistsError:
+            continue
+        return tmp
+    raise FileExistsError('no free temporary name for %s in %s' % (name, path))
 
 
 def _write_each(report, renderers, temps, names):

@@ -405,3 +405,27 @@ def test_a_run_beside_a_live_apply_in_one_report_dir_is_refused_and_the_apply_ke
         assert [entry for entry in second.requests(key) if entry['client_id'] == reader['AZURE_CLIENT_ID']] == [], key
     assert [entry for entry in second.requests('r0') if entry['client_id'] == reader['AZURE_CLIENT_ID']]
 
+
+@pytest.mark.usefixtures('actions_fleet')
+def test_the_reports_and_the_journal_follow_the_umask_of_ansible_playbook(runner, tmp_path):
+    """Under a umask of 007 (a team that shares its reports with its group and no one else), the report directory the plan
+    makes, the five reports and the apply journal are 0770 and 0660: before, the reports were 0644 whatever the umask (and
+    the journal 0644 less it), so the group could not replace them and everyone could read them."""
+    applied, checked = tmp_path / 'applied', tmp_path / 'checked' / 'reports'
+    old = os.umask(0o007)
+    try:
+        run = runner.play([
+            {'name': 'plan', PLAN: {'baseline': BASELINE, 'report_dir': str(applied)}},
+            # No report after the apply: its journal stays, for the next plan.
+            {'name': 'apply', APPLY: {'plan': '{{ r0.plan }}'}},
+            step({'name': 'plan in check mode', PLAN: {'baseline': BASELINE, 'report_dir': str(checked)}}, check=True),
+            step({'name': 'report in check mode', REPORT: {'plan': '{{ r2.plan }}'}}, check=True),
+        ])
+    finally:
+        os.umask(old)
+    for key in ('r0', 'r1', 'r2', 'r3'):
+        assert not run[key].get('failed'), (key, run[key])
+    modes = {name: oct(os.stat(checked / name).st_mode & 0o777) for name in FILES}
+    modes['apply-journal.jsonl'] = oct(os.stat(applied / 'apply-journal.jsonl').st_mode & 0o777)
+    assert modes == dict.fromkeys(FILES + ['apply-journal.jsonl'], '0o660')
+    assert [oct(os.stat(path).st_mode & 0o777) for path in (applied, checked, checked.parent)] == ['0o770'] * 3

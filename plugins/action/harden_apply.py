@@ -17,7 +17,12 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._azure.client impo
 from ansible_collections.vaultlock.azure.plugins.module_utils._consent import ConsentError, scope_arguments
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError, at_least_one
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import failure, insecure_warning
-from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal import JOURNAL, ApplyJournal
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal import (
+    JOURNAL,
+    ApplyJournal,
+    refuse_while_applying,
+    report_dir_locked,
+)
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._consent_action import task_own_keys
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._controller_action import ControllerActionBase, without_cyclic_gc
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_apply import PlanApplier
@@ -78,8 +83,12 @@ class ActionModule(ControllerActionBase):
                 # Before the first write: a run cut off from here on leaves no report of an earlier run behind, and the
                 # journal says vault by vault what it did (_apply_journal).
                 report_dir = planned_report_dir(plan)
-                retire_reports(report_dir)
-                journal, kept = start_journal(report_dir, args['plan'], sum(1 for entry in drift if entry.get('changes')))
+                # One hold of the directory: another run's apply there is refused before anything is removed, and no
+                # other run checks or starts one between this check and this apply's journal.
+                with report_dir_locked(report_dir):
+                    refuse_while_applying(report_dir, 'harden_apply')
+                    retire_reports(report_dir, locked=True)
+                    journal, kept = start_journal(report_dir, args['plan'], sum(1 for entry in drift if entry.get('changes')))
                 if kept:
                     warnings.append('an earlier apply journal was found in the report directory (no harden_plan into it since '
                                     'that apply): it is kept as %s' % kept)

@@ -46,6 +46,10 @@ description:
     values, never a credential. M(vaultlock.azure.harden_report) removes it once this run's reports are written; the next
     M(vaultlock.azure.harden_plan) into that directory that finds one warns and keeps it aside. A journal that cannot be
     created fails the task before any write.
+  - The journal is locked (C(flock)) for as long as the apply runs, its worker processes included. While another run's
+    apply holds it, this task (and M(vaultlock.azure.harden_plan), in check mode too, and M(vaultlock.azure.harden_report))
+    fails before any request, naming the directory; two runs at once in one report directory, or in two that are one
+    through a symlink, would mix their journals and reports. Give each run its own report directory.
   - The Azure SDKs must be installed in the Python that runs C(ansible-playbook) (C(pip install -r requirements.txt) from
     the collection). The E(AZURE_*) variables are read from the controller's environment.
 extends_documentation_fragment:

@@ -15,9 +15,13 @@ description:
     C(drift.sarif) into the plan's report directory (the P(vaultlock.azure.drift_report_json#filter) document and its renderings).
   - After a real run a fixable finding counts as resolved when the task that fixes it ran for that vault without failing;
     in check mode without state tasks the reports list what a run would change.
+  - The files are made with the mode the umask of C(ansible-playbook) gives a new file (0644 with umask 022, 0600 with 077).
   - The five files are replaced together or not at all (each is written to a new file first, and the new files are renamed
     over the old ones only when all five were written), in check mode too (a drift report is what check mode is for). For
     a large fleet a forked process writes about half of them meanwhile. It sends no request to Azure.
+  - While another run's M(vaultlock.azure.harden_apply) is applying into the report directory (its C(apply-journal.jsonl)
+    locked), this task fails and writes no report, as reports beside an apply that has not ended would describe vaults it is
+    changing.
 extends_documentation_fragment:
   - vaultlock.azure.attributes.controller
 attributes:

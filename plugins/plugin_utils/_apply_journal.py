@@ -21,19 +21,29 @@ whole process group, so the task process and the worker processes it forked end 
 that settled the vault (a worker process writes its own vaults' lines, not its parent): once written it is in the file,
 whatever kills the process next. Lines hold ids, names and setting values, never a credential.
 
+A live apply holds an exclusive flock on its journal for as long as it runs (the worker processes it forks share the lock:
+one open file description), and the kernel drops the lock when the last of them ends, however it ends. So a journal that
+is locked is an apply still running (another run's: two runs on one report directory), and one that is not is an apply
+that ended without its reports. harden_plan, harden_apply and harden_report refuse a report directory an apply of another
+run is applying into, before any request (refuse_while_applying), instead of calling that apply interrupted, moving its
+journal aside or writing reports beside it. The checks and the journal's creation hold report_dir_locked, so two runs
+cannot both find the directory free.
+
 Nothing here imports an Azure SDK.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import errno
+import fcntl
 import json
 import os
 import stat
 import threading
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import escaped, first_named
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, escaped, first_named, shown
 
 JOURNAL = 'apply-journal.jsonl'
 JOURNAL_FORMAT = 1
@@ -61,12 +71,22 @@ class ApplyJournal:
 
     @classmethod
     def start(cls, report_dir, plan_id, vaults):
-        """A new journal in ``report_dir`` with its header line. An earlier one there is kept aside first (returned as its
-        new name, else None): its evidence is never overwritten. OSError when the file cannot be made."""
+        """A new journal in ``report_dir`` with its header line, locked for as long as this apply runs. An earlier one there
+        is kept aside first (returned as its new name, else None): its evidence is never overwritten. InputError when another
+        run's apply holds the journal there (nothing moved); OSError when the file cannot be made. harden_apply holds
+        report_dir_locked around it and the earlier reports' removal, so that no other run checks or starts in between."""
+        refuse_while_applying(report_dir, 'harden_apply')
         kept = set_aside(report_dir)
         path = os.path.join(report_dir, JOURNAL)
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_CLOEXEC', 0)
-        journal = cls(os.open(path, flags, 0o644), path)
+        # 0666 less the umask, as any file the user makes: the journal holds vault ids, names and settings, never a credential.
+        fd = os.open(path, flags, 0o666)
+        try:
+            # Blocking: a run checking the journal holds a shared lock for a moment only.
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError:
+            pass    # a file system without flock: the apply runs as before, unmarked
+        journal = cls(fd, path)
         journal.record({'journal': 'vaultlock.azure harden_apply', 'format': JOURNAL_FORMAT, 'plan': plan_id,
                         'started_at': _now(), 'vaults': vaults})
         if journal.error is not None:
@@ -193,10 +213,84 @@ def _names(states):
     return first_named([state.get('name') or state['id'] for state in states], NAMED, _shown)
 
 
+@contextlib.contextmanager
+def report_dir_locked(path):
+    """An exclusive flock on the report directory itself (no lock file beside the reports) while one run replaces or
+    removes its reports, or checks, keeps aside or starts an apply journal: two runs at once with the same report_dir (two
+    CI jobs, an operator beside a schedule) renamed their five files in turn, and the directory held one run's drift.json
+    beside the other's drift.sarif. Where the directory cannot be locked (a file system without flock), the work is done as
+    before. Not reentrant: a second hold from the same process waits for the first."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, 'O_DIRECTORY', 0) | getattr(os, 'O_CLOEXEC', 0))
+    except OSError:
+        fd = None
+    try:
+        if fd is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except OSError:
+                pass
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+def applying(report_dir):
+    """When an apply is running in ``report_dir`` right now (its journal locked by a live process): the time it started as
+    its journal says (shown, escaped), else None: no journal, an apply that ended, or a file system without flock."""
+    path = os.path.join(report_dir, JOURNAL)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_NONBLOCK', 0) | getattr(os, 'O_CLOEXEC', 0))
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pass
+        except OSError:
+            return None
+        else:
+            return None
+        with os.fdopen(os.dup(fd), 'rb') as stream:
+            first = next(_lines(stream), None)
+        try:
+            header = json.loads(first.decode('utf-8')) if first else None
+        except (ValueError, RecursionError):
+            header = None
+        return _shown(header.get('started_at')) if isinstance(header, dict) and header.get('started_at') else 'at an unknown time'
+    finally:
+        os.close(fd)
+
+
+def refuse_while_applying(report_dir, task):
+    """InputError, before any request, when another run's harden_apply is applying into ``report_dir`` right now: a plan
+    would call it interrupted and move its journal aside, an apply would change the same vaults beside it, reports would
+    stand beside an apply that has not ended. ``task``: the refused task's name."""
+    started = applying(report_dir)
+    if started is None:
+        return
+    raise InputError('%s refused: another run\'s harden_apply is applying into the report directory %s right now (it holds its '
+                     '%s there, started %s); two runs at once in one report directory would mix their journals and reports. '
+                     'Wait for that run to end, or give this run a report directory of its own; %s'
+                     % (task, shown(report_dir), JOURNAL, started,
+                        'no report was written' if task == 'harden_report' else 'nothing was sent to Azure'))
+
+
 def earlier_apply_warning(report_dir, now=None, check_mode=False):
     """The warning of a harden_plan that finds an earlier apply's journal in ``report_dir`` (None when there is none); the
     journal is kept aside under a timestamped name first, except in check mode, which moves nothing (the real run's plan
-    finds it and says so again). Never raises: a journal that cannot be read or moved is said."""
+    finds it and says so again). InputError, in check mode too, when that apply is still running (another run's): its
+    journal is neither moved nor called interrupted. Otherwise never raises: a journal that cannot be read or moved is said."""
+    with report_dir_locked(report_dir):
+        refuse_while_applying(report_dir, 'harden_plan')
+        return _earlier_apply_warning(report_dir, now, check_mode)
+
+
+def _earlier_apply_warning(report_dir, now, check_mode):
     path = os.path.join(report_dir, JOURNAL)
     if not os.path.lexists(path):
         return None

@@ -19,7 +19,6 @@ Nothing here imports an Azure SDK: the session does, lazily, when it first needs
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import glob
 import hashlib
 import hmac
@@ -27,7 +26,6 @@ import json
 import os
 import re
 import secrets
-import tempfile
 import time
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._consent import RUN_SCOPED_PARTS
@@ -51,6 +49,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document 
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import SETTINGS, TASKS
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import APPLY_CONCURRENCY
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import check_resource_group, validate_subscription
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal import refuse_while_applying, report_dir_locked
 
 PLAN_FORMAT = 2
 _PLAN_ID = re.compile(r'[0-9a-f]{32}')
@@ -616,10 +615,11 @@ def _renderers():
 
 
 def prepare_report_dir(report_dir):
-    """The report directory as an absolute path, created (0755) if missing; InputError when it cannot be written."""
+    """The report directory as an absolute path, created if missing (0777 less the umask, each directory made, as mkdir -p
+    makes them); InputError when it cannot be written."""
     path = os.path.realpath(os.path.expanduser(report_dir))
     try:
-        os.makedirs(path, mode=0o755, exist_ok=True)
+        os.makedirs(path, mode=0o777, exist_ok=True)
     except OSError as exc:
         raise InputError('cannot create the report directory %s: %s' % (shown(report_dir), exc.strerror or exc)) from exc
     except RecursionError as exc:
@@ -659,36 +659,15 @@ def planned_report_dir(plan):
     return path
 
 
-@contextlib.contextmanager
-def _reports_locked(path):
-    """An exclusive flock on the report directory itself (no lock file beside the reports) while one run replaces or
-    removes its reports: two runs at once with the same report_dir (two CI jobs, an operator beside a schedule) renamed
-    their five files in turn, and the directory held one run's drift.json beside the other's drift.sarif. Where the
-    directory cannot be locked (a file system without flock), the reports are written as before."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, 'O_DIRECTORY', 0))
-    except OSError:
-        fd = None
-    try:
-        if fd is not None:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-            except OSError:
-                pass
-        yield
-    finally:
-        if fd is not None:
-            os.close(fd)
-
-
-def retire_reports(report_dir):
+def retire_reports(report_dir, locked=False):
     """Remove the reports of an earlier run from ``report_dir`` (REPORT_FILES only; anything else stays) before a real
     apply's first write; returns the names removed. A run cut off during its writes (Ctrl-C, a cancelled CI job, SIGKILL)
     writes no report, and the earlier run's drift.json would then describe vaults this run changed: no report is the
-    truthful state until harden_report writes this run's. InputError when one cannot be removed (before any write)."""
+    truthful state until harden_report writes this run's. InputError when one cannot be removed (before any write).
+    ``locked``: the caller holds report_dir_locked on it already (the lock is not reentrant)."""
     path = os.path.realpath(os.path.expanduser(report_dir))
     removed = []
-    with _reports_locked(path):
+    with (contextlib.nullcontext() if locked else report_dir_locked(path)):
         for name in REPORT_FILES:
             target = os.path.join(path, name)
             try:
@@ -716,26 +695,27 @@ def write_reports(report, report_dir, processes=2):
     With ``processes`` 2 and a large report, a forked process writes about half of them while this one writes the rest
     (the report is shared by the fork, not copied); an error of either is raised here as OSError."""
     path = prepare_report_dir(report_dir)
+    refuse_while_applying(path, 'harden_report')
     renderers = _renderers()
     temps = {}
     try:
         for name in renderers:
-            fd, temps[name] = tempfile.mkstemp(prefix='.%s.' % name, dir=path)
-            os.close(fd)
+            temps[name] = _new_file(path, name)
         forked = processes > 1 and hasattr(os, 'fork') and len(report.get('vaults') or ()) >= FORK_WRITERS_FROM
         if forked:
             _write_in_two(report, renderers, temps)
         else:
             _write_each(report, renderers, temps, list(renderers))
         # Another run's five renames into the same directory wait for these, and these for them.
-        with _reports_locked(path):
+        with report_dir_locked(path):
+            # Reports written while another run's apply changes the vaults they describe would be read as that run's state.
+            refuse_while_applying(path, 'harden_report')
             # Checked again right before the renames (prepare_report_dir checked when the run began): a directory made under
             # a report's name since would stop the renames part way, and the reports on disk would come from two runs.
             taken = _taken_report_names(path)
             if taken:
                 raise IsADirectoryError('%s in %s %s a directory: no report was replaced' % (', '.join(taken), path, 'is' if len(taken) == 1 else 'are'))
             for name in renderers:
-                os.chmod(temps[name], 0o644)
                 os.replace(temps[name], os.path.join(path, name))
                 del temps[name]
     finally:
@@ -743,6 +723,20 @@ def write_reports(report, report_dir, processes=2):
             if os.path.exists(tmp):
                 os.unlink(tmp)
     return path, list(renderers)
+
+
+def _new_file(path, name):
+    """A new empty file in ``path`` named after the report ``name`` (``.drift.json.<random>``), made 0666 less the umask, as
+    the user's own files are (tempfile makes 0600, which the reports were then set to 0644 from, whatever the umask)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_CLOEXEC', 0)
+    for _attempt in range(100):
+        tmp = os.path.join(path, '.%s.%s' % (name, secrets.token_hex(6)))
+        try:
+            os.close(os.open(tmp, flags, 0o666))
+        except FileExistsError:
+            continue
+        return tmp
+    raise FileExistsError('no free temporary name for %s in %s' % (name, path))
 
 
 def _write_each(report, renderers, temps, names):

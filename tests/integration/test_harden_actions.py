@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 
 import pytest
 
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal import ApplyJournal
 from tests.integration.batching import Batch
-from tests.integration.conftest import PlaybookPart, fresh_fleet, part, step
+from tests.integration.conftest import PlaybookPart, Runner, fresh_fleet, part, step
 from tests.integration.fleets import RG, SUB1, vault, vault_id
 from tests.unit.builders import SECURITY_ACTIONS_NULL
 
@@ -340,3 +341,91 @@ def test_module_defaults_of_the_action_group_give_harden_plan_its_auth(runner, e
     # The secret never shows in the output or the results.
     assert auth['secret'] not in run.output and auth['secret'] not in json.dumps(run.results)
     assert emulator.writes() == []
+
+
+def test_a_run_beside_a_live_apply_in_one_report_dir_is_refused_and_the_apply_keeps_its_journal(runner, emulator, tmp_path):
+    """Two ansible-playbook runs on one report directory (the second through a symlink to it): while the first run's
+    harden_apply is applying (its first PATCH held by the emulator), the second run's plan in check mode and for real, its
+    apply of a plan it made before, and its report are each refused, naming the directory and the other run's apply; the
+    live apply's journal is never moved nor called interrupted, and the first run ends with its own reports."""
+    emulator.load_fleet(fleet())
+    emulator.clear_journal()
+    reports, link = tmp_path / 'reports', tmp_path / 'reports-link'
+    reports.mkdir()
+    link.symlink_to(reports, target_is_directory=True)
+    planned, journal = tmp_path / 'second-planned', reports / 'apply-journal.jsonl'
+    # The first PATCH (the first run's apply: the second run sends none) waits long enough for the second run's tasks.
+    emulator.fault(method='PATCH', delay_ms=15000, times=1)
+    endpoint = emulator.endpoint
+    reader = {'AZURE_CLIENT_ID': endpoint['readonly_client_id'], 'AZURE_SECRET': endpoint['readonly_client_secret'],
+              'AZURE_CLIENT_SECRET': endpoint['readonly_client_secret']}
+    first = Runner(emulator, tmp_path / 'first')
+    (tmp_path / 'first').mkdir()
+    ran = {}
+    thread = threading.Thread(target=lambda: ran.update(run=first.play([
+        {'name': 'wait for the second run to plan', 'ansible.builtin.wait_for': {'path': str(planned), 'timeout': 120}},
+        {'name': 'plan', PLAN: {'baseline': BASELINE, 'report_dir': str(reports)}},
+        {'name': 'apply', APPLY: {'plan': '{{ r1.plan }}'}},
+        {'name': 'report', REPORT: {'plan': '{{ r1.plan }}'}},
+    ])))
+    thread.start()
+    try:
+        second = runner.play(marks=[], extra_env=reader, tasks=[
+            {'name': 'plan before the other run applies', PLAN: {'baseline': BASELINE, 'report_dir': str(reports)}},
+            {'name': 'say so', 'ansible.builtin.file': {'path': str(planned), 'state': 'touch'}},
+            {'name': 'wait for the other run to apply',
+             'ansible.builtin.wait_for': {'path': str(journal), 'search_regex': '"event":"started"', 'timeout': 120}},
+            step({'name': 'plan in check mode through the symlink', PLAN: {'baseline': BASELINE, 'report_dir': str(link)}}, check=True),
+            {'name': 'plan for real', PLAN: {'baseline': BASELINE, 'report_dir': str(reports)}},
+            {'name': 'apply the earlier plan', APPLY: {'plan': '{{ r0.plan }}'}},
+            {'name': 'report the earlier plan', REPORT: {'plan': '{{ r0.plan }}'}},
+        ])
+    finally:
+        thread.join(timeout=240)
+    run = ran['run']
+    assert not second['r0'].get('failed') and second['r0']['with_actions'] == 3, second['r0']
+    assert not second['r2'].get('failed'), second['r2']
+    real = os.path.realpath(str(reports))
+    for key, task in (('r3', 'harden_plan'), ('r4', 'harden_plan'), ('r5', 'harden_apply'), ('r6', 'harden_report')):
+        result = second[key]
+        assert result.get('failed'), (key, result)
+        no_traceback(second, result)
+        assert result['msg'].startswith("%s refused: another run's harden_apply is applying into the report directory '%s' right now"
+                                        % (task, real)), (key, result['msg'])
+        assert ('nothing was sent to Azure' if task != 'harden_report' else 'no report was written') in result['msg'], result['msg']
+        assert 'interrupted' not in result['msg'] and not any('earlier harden_apply' in w for w in result.get('warnings') or []), result
+    # The first run applied, reported, and removed its own journal: it was never moved aside.
+    for key in ('r0', 'r1', 'r2', 'r3'):
+        assert not run[key].get('failed'), (key, run[key])
+    assert run['r2']['changed'] is True and run['r3']['summary']['changed'] == 3, (run['r2'], run['r3'])
+    assert sorted(os.listdir(reports)) == FILES
+    assert json.loads((reports / 'drift.json').read_text())['summary']['changed'] == 3
+    # The second run (its own identity, a Reader) sent nothing from its refused tasks on.
+    for key in ('r3', 'r4', 'r5', 'r6'):
+        assert [entry for entry in second.requests(key) if entry['client_id'] == reader['AZURE_CLIENT_ID']] == [], key
+    assert [entry for entry in second.requests('r0') if entry['client_id'] == reader['AZURE_CLIENT_ID']]
+
+
+@pytest.mark.usefixtures('actions_fleet')
+def test_the_reports_and_the_journal_follow_the_umask_of_ansible_playbook(runner, tmp_path):
+    """Under a umask of 007 (a team that shares its reports with its group and no one else), the report directory the plan
+    makes, the five reports and the apply journal are 0770 and 0660: before, the reports were 0644 whatever the umask (and
+    the journal 0644 less it), so the group could not replace them and everyone could read them."""
+    applied, checked = tmp_path / 'applied', tmp_path / 'checked' / 'reports'
+    old = os.umask(0o007)
+    try:
+        run = runner.play([
+            {'name': 'plan', PLAN: {'baseline': BASELINE, 'report_dir': str(applied)}},
+            # No report after the apply: its journal stays, for the next plan.
+            {'name': 'apply', APPLY: {'plan': '{{ r0.plan }}'}},
+            step({'name': 'plan in check mode', PLAN: {'baseline': BASELINE, 'report_dir': str(checked)}}, check=True),
+            step({'name': 'report in check mode', REPORT: {'plan': '{{ r2.plan }}'}}, check=True),
+        ])
+    finally:
+        os.umask(old)
+    for key in ('r0', 'r1', 'r2', 'r3'):
+        assert not run[key].get('failed'), (key, run[key])
+    modes = {name: oct(os.stat(checked / name).st_mode & 0o777) for name in FILES}
+    modes['apply-journal.jsonl'] = oct(os.stat(applied / 'apply-journal.jsonl').st_mode & 0o777)
+    assert modes == dict.fromkeys(FILES + ['apply-journal.jsonl'], '0o660')
+    assert [oct(os.stat(path).st_mode & 0o777) for path in (applied, checked, checked.parent)] == ['0o770'] * 3

@@ -48,7 +48,7 @@ CASES = [
     # Counts below 1 were taken as 1 (apply and discovery concurrency) or refused only by a real run (apply processes).
     ({'harden_backup_vaults_apply_processes': 0}, 'harden_backup_vaults_apply_processes must be at least 1'),
     ({'harden_backup_vaults_apply_concurrency': -3}, 'harden_backup_vaults_apply_concurrency must be at least 1; got -3'),
-    ({'harden_backup_vaults_discovery_concurrency': 0}, 'max_concurrency must be at least 1; got 0'),
+    ({'harden_backup_vaults_discovery_concurrency': 0}, 'harden_backup_vaults_discovery_concurrency must be at least 1; got 0'),
     # A boolean (an unquoted yes) is no count, though Python counts true as 1; refused in check mode as in the run.
     # Shown as written (true), never as Python's True.
     ({'harden_backup_vaults_apply_concurrency': True}, 'harden_backup_vaults_apply_concurrency must be at least 1; got true'),
@@ -56,7 +56,20 @@ CASES = [
                                                       'of the controller); got false'),
     ({'harden_backup_vaults_soft_delete': {'state': 'on', 'retention_days': True}},
      'baseline.soft_delete.retention_days must be a whole number of days from 14 to 180, got true'),
-    ({'harden_backup_vaults_discovery_concurrency': True}, 'max_concurrency must be a whole number of at least 1; got true, a boolean'),
+    ({'harden_backup_vaults_discovery_concurrency': True}, 'harden_backup_vaults_discovery_concurrency must be at least 1; got true'),
+    # YAML's .inf, -.inf and .nan for a count or a number of days: ansible-core's role argument check failed with its own
+    # exception ("cannot convert Infinity to integer"), naming no variable.
+    ({'harden_backup_vaults_apply_concurrency': float('inf')},
+     'harden_backup_vaults_apply_concurrency is not a finite number (YAML .inf, -.inf or .nan): give a whole number of at least 1'),
+    ({'harden_backup_vaults_discovery_concurrency': float('-inf')},
+     'harden_backup_vaults_discovery_concurrency is not a finite number (YAML .inf, -.inf or .nan): give a whole number of at least 1'),
+    ({'harden_backup_vaults_apply_processes': float('nan')},
+     'harden_backup_vaults_apply_processes is not a finite number (YAML .inf, -.inf or .nan): give a whole number of at least 1'),
+    ({'harden_backup_vaults_soft_delete': {'state': 'on', 'retention_days': float('inf')}},
+     'harden_backup_vaults_soft_delete.retention_days is not a finite number (YAML .inf, -.inf or .nan): give a whole number of days'),
+    ({'harden_backup_vaults_baselines': [{'name': 'prod', 'match': {'names': ['rsv-*']}, 'soft_delete': {'state': 'on', 'retention_days': float('-inf')}}]},
+     'harden_backup_vaults_baselines[0].soft_delete.retention_days is not a finite number (YAML .inf, -.inf or .nan)'),
+    ({'harden_backup_vaults_apply_concurrency': 2.5}, 'harden_backup_vaults_apply_concurrency must be a whole number of at least 1; got 2.5'),
     # An exclusion id with a look-alike letter (Cyrillic o) excluded nothing, and the vault it shows was changed.
     ({'harden_backup_vaults_exclude': [vault_id('rsv-pr\u043ed')]}, 'it holds U+043E CYRILLIC SMALL LETTER O, so it would exclude nothing'),
     # An unquoted yes is a boolean, matched as the text 'True': vaults tagged backup=yes were left out without a word.

@@ -8,17 +8,23 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import re
+import signal
+import time
 
 import pytest
 
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal import (
     JOURNAL,
     ApplyJournal,
+    applying,
     earlier_apply_warning,
     read_journal,
+    refuse_while_applying,
     remove_journal,
     set_aside,
 )
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_apply import PlanApplier
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import apply_summary
 
@@ -210,3 +216,37 @@ def test_a_hand_edited_journal_is_read_bounded_and_shown_escaped(tmp_path):
     assert '\u202e' not in warning and '\x1b' not in warning and '\n' not in warning, warning
     assert '\\u202e' in warning and '2 line(s) of its journal could not be read' in warning, warning
     assert len(warning) < 2000
+
+
+def test_a_journal_held_by_a_live_apply_is_refused_and_never_moved_and_its_end_frees_it(tmp_path):
+    """An apply holds its journal locked while any of its processes lives (here a forked process stands for a worker
+    process of it): a plan in check mode or for real, another apply and a report into that directory are refused naming it,
+    the journal stays where it is; once the process is killed (SIGKILL: no Python runs), the next plan calls it
+    interrupted and keeps it aside, as before."""
+    journal, _kept = ApplyJournal.start(str(tmp_path), PLAN, 1)
+    pid = os.fork()
+    if pid == 0:    # the worker process: it inherited the journal, and with it the lock
+        try:
+            journal.started({'id': '/v/1', 'name': 'rsv-1'})
+            time.sleep(60)
+        finally:
+            os._exit(0)  # pylint: disable=protected-access
+    journal.close()     # the task process's own hold gone: the worker process still holds the lock
+    try:
+        for call in (lambda: earlier_apply_warning(str(tmp_path), NOW, check_mode=True),
+                     lambda: earlier_apply_warning(str(tmp_path), NOW),
+                     lambda: ApplyJournal.start(str(tmp_path), 'b' * 32, 1)):
+            with pytest.raises(InputError, match=r"^harden_(plan|apply) refused: another run's harden_apply is applying into the report "
+                                                 r"directory '%s' right now \(it holds its apply-journal.jsonl there, started 20"
+                                                 % re.escape(str(tmp_path))):
+                call()
+        with pytest.raises(InputError, match=r"^harden_report refused: .*; no report was written$"):
+            refuse_while_applying(str(tmp_path), 'harden_report')
+        assert os.listdir(tmp_path) == [JOURNAL]
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    assert applying(str(tmp_path)) is None
+    warning = earlier_apply_warning(str(tmp_path), NOW)
+    assert 'was interrupted' in warning and 'is kept as apply-journal.20261206T235001Z.jsonl' in warning, warning
+    assert os.listdir(tmp_path) == ['apply-journal.20261206T235001Z.jsonl']

@@ -24,6 +24,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._reports.sarif imp
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document import build_report, render_junit, render_markdown
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import TLS_WARNING, plan_run
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import vault_record
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal import ApplyJournal
 from ansible_collections.vaultlock.azure.plugins.plugin_utils import _harden_run
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import (
     PLAN_FORMAT,
@@ -1047,3 +1048,25 @@ def test_the_planned_report_dir_is_used_as_resolved_and_refused_once_it_leads_el
     for given in ('reports/harden', None):
         with pytest.raises(InputError, match='the plan holds no resolved report directory'):
             _harden_run.planned_report_dir({'report_dir': given})
+
+
+@pytest.mark.parametrize('mask', [0o002, 0o027, 0o077])
+def test_the_reports_their_directory_and_the_journal_follow_the_umask_and_the_plan_stays_private(tmp_path, mask):
+    """Files a user makes take 0666 (directories 0777) less the umask: the reports, the report directory harden_plan
+    creates and the apply journal follow it (the reports were 0644 whatever the umask: a group that shares a 002 umask
+    could not replace them, a 077 user's drift report was world-readable). The plan and its applied record stay 0600
+    whatever the umask: they are private to the run, in Ansible's local temporary directory, and sealed with its key."""
+    old = os.umask(mask)
+    try:
+        path, written = write_reports(a_report(tmp_path), str(tmp_path / 'made' / 'reports'))
+        journal, _kept = ApplyJournal.start(path, 'a' * 32, 1)
+        journal.close()
+        plan_id = save_plan(str(tmp_path), a_run(), path, False)
+    finally:
+        os.umask(old)
+    for name in written:
+        assert stat.S_IMODE(os.stat(os.path.join(path, name)).st_mode) == 0o666 & ~mask, name
+    assert stat.S_IMODE(os.stat(os.path.join(path, 'apply-journal.jsonl')).st_mode) == 0o666 & ~mask
+    for directory in (path, os.path.dirname(path)):
+        assert stat.S_IMODE(os.stat(directory).st_mode) == 0o777 & ~mask, directory
+    assert stat.S_IMODE(os.stat(plan_path(str(tmp_path), plan_id)).st_mode) == 0o600

@@ -676,6 +676,52 @@ _CEILINGS = {
 }
 
 
+# Longest retention of a Backup vault (DataProtection) policy tier, per datasource type and datastore. The REST spec has
+# no maximum (deleteAfter.duration is a plain string) and neither az dataprotection nor Az.DataProtection checks one.
+# Microsoft Learn (MicrosoftDocs/azure-docs, articles/backup/): Azure Disks keep operational backups at most one year
+# (or 450 snapshots, whichever comes first: backup-managed-disks.md); vaulted tiers keep daily points 3,650 days,
+# weekly 521 weeks, monthly 120 months, yearly 10 years (azure-data-lake-storage-backup-support-matrix.md). Assumed, on
+# the short side: the ADLS table for the vaulted tier of every other datasource type (blobs, PostgreSQL, MySQL: "up to
+# 10 years") and for the ArchiveStore; 360 days for every OperationalStore but disks' (blobs, AKS: only third-party
+# pages give it). A Default rule is held to the daily limit. A tier that would have to exceed its limit is not fixable.
+DP_VAULTED_CEILINGS = {
+    'daily': Duration.of(3650, 'days'),
+    'weekly': Duration.of(521, 'weeks'),
+    'monthly': Duration.of(120, 'months'),
+    'yearly': Duration.of(10, 'years'),
+}
+_DP_STORE_CEILINGS = {
+    'OperationalStore': {'microsoft.compute/disks': Duration.of(1, 'years'), None: Duration.of(360, 'days')},
+    'VaultStore': {None: DP_VAULTED_CEILINGS},
+    'ArchiveStore': {None: DP_VAULTED_CEILINGS},
+}
+
+
+def _dp_limit(limit, tier):
+    if isinstance(limit, dict):
+        return limit.get(tier, limit['daily'])
+    return limit
+
+
+def dp_ceiling(workload, tier, datastore):
+    """The longest retention Azure keeps for a tier of a Backup vault policy (a Duration), or None when no datastore of
+    the table is named. ``workload`` is the record's ``datasourceTypes`` joined by ``, ``; of several, the shortest."""
+    store = _canonical(datastore, tuple(_DP_STORE_CEILINGS))
+    if store not in _DP_STORE_CEILINGS:
+        return None
+    table = _DP_STORE_CEILINGS[store]
+    types = [item.strip().lower() for item in str(workload or '').split(',') if item.strip()] or [None]
+    limits = [_dp_limit(table.get(item, table[None]), tier) for item in types]
+    return min(limits, key=lambda limit: limit.min_days)
+
+
+def dp_store_ceiling(tier, datastore):
+    """The longest retention any Backup vault policy keeps for ``tier`` on ``datastore`` (None: not a Backup vault store)."""
+    if datastore not in _DP_STORE_CEILINGS:
+        return None
+    return max((_dp_limit(limit, tier) for limit in _DP_STORE_CEILINGS[datastore].values()), key=lambda limit: limit.max_days)
+
+
 def ceiling_for(kind, tier, policy_type=None, datastore=None):
     """The longest retention Azure keeps for a tier of a policy kind (a Duration)."""
     for key in ((kind, tier, policy_type), (kind, tier, datastore), (kind, tier, None)):
@@ -721,7 +767,7 @@ def validate_minimum(minimum):
                 name = _canonical(store, DATASTORES)
                 if name not in DATASTORES:
                     raise RetentionError('unknown datastore %r in minimum.%s: expected one of %s' % (store, tier, ', '.join(DATASTORES)))
-                per_store[name] = _checked(tier + '.' + name, tier, store_value)
+                per_store[name] = _checked(tier + '.' + name, tier, store_value, name)
             if per_store:
                 result[tier] = per_store
         else:
@@ -729,7 +775,7 @@ def validate_minimum(minimum):
     return result
 
 
-def _checked(label, tier, value):
+def _checked(label, tier, value, datastore=None):
     try:
         duration = parse_duration(value)
     except RetentionError as exc:
@@ -741,6 +787,10 @@ def _checked(label, tier, value):
     if not meets(ceiling, duration):
         raise RetentionError('minimum.%s is %s, above the longest %s retention Azure accepts for any policy (%s)'
                              % (label, duration.short, tier, _spelled(ceiling)))
+    store_ceiling = dp_store_ceiling(tier, datastore)
+    if store_ceiling is not None and not meets(store_ceiling, duration):
+        raise RetentionError('minimum.%s is %s, above the longest %s retention a Backup vault policy keeps on %s (%s)'
+                             % (label, duration.short, tier, datastore, _spelled(store_ceiling)))
     return duration
 
 
@@ -809,6 +859,8 @@ def _plan(record, minimum):
         label = _label(tier['tier'], tier['sub_policy'], tier['datastore'])
         raised = raised_duration(have, need, vault_type, tier['tier'])
         ceiling = ceiling_for(kind, tier['tier'], record.get('policy_type'), tier['datastore'])
+        if vault_type == 'backup':
+            ceiling = dp_ceiling(record.get('workload'), tier['tier'], tier['datastore']) or ceiling
         if not meets(ceiling, raised):
             reason = '%s keeps %s, less than minimum.%s %s, and Azure allows at most %s here' % (
                 label, have.short, key, need.short, _spelled(ceiling))

@@ -304,13 +304,53 @@ def retention_reductions(old: dict, new: dict) -> list:
 # Terraform provider checks (backup_policy_vm_resource.go). The answer to a longer retention is the one the service gives
 # to a malformed policy: RS 400 BMSUserErrorInvalidPolicyInput (Azure/azure-sdk-for-go#2822, message verbatim), DP 400
 # BMSUserErrorInvalidInput (hashicorp/terraform-provider-azurerm#33493). That these codes are the answer to this case is
-# assumed. DP deleteAfter: at most 99 years (assumed, the same longest span).
+# assumed. Backup vault (DataProtection) policies: DP_RANGES below.
 RS_COUNT_MAX = {"days": 9999, "weeks": 5163, "months": 1188, "years": 99}
 RS_POLICY_INPUT_CODE = "BMSUserErrorInvalidPolicyInput"
 RS_POLICY_INPUT_MSG = ("Input for create or update policy is not in proper format\r\nPlease check format of parameters like "
                        "schedule time, schedule days, retention time and retention days ")
 DP_POLICY_INPUT_CODE = "BMSUserErrorInvalidInput"
-DP_DURATION_MAX_DAYS = 99 * 365
+
+# Backup vault (DataProtection) retention ranges, per datasource type and source datastore of a lifecycle (deleteAfter).
+# The REST spec has none (deleteAfter.duration is a plain string) and neither Microsoft client checks one (az
+# dataprotection's manual/helpers.py and Manifests/, Az.DataProtection's custom/Helpers/PolicyHelpers.ps1 and
+# manifests: datastores and tags only). Microsoft Learn's pages (MicrosoftDocs/azure-docs, articles/backup/):
+# * Azure Disks, OperationalStore: at most one year, or 450 snapshots, whichever comes first (backup-managed-disks.md,
+#   back-up-managed-disks-tutorial.md). The snapshot count is not modelled here.
+# * Vaulted tiers (VaultStore): daily 3,650 days, weekly 521 weeks, monthly 120 months, yearly 10 years (the retention
+#   limits table of azure-data-lake-storage-backup-support-matrix.md, for ADLS). Blobs' vaulted backup keeps "a maximum
+#   of 10 years" (backup-blobs-storage-account-bicep.md), PostgreSQL and MySQL flexible server "up to 10 years"
+#   (backup-azure-database-postgresql-overview.md, backup-azure-mysql-flexible-server-about.md): the ADLS table is
+#   **assumed** to hold for them, and for AKS's vault tier and every ArchiveStore tier. A Default rule is held to the
+#   daily limit.
+# * OperationalStore of blobs and AKS, and of any other datasource type: 360 days (**assumed**: only third-party pages
+#   give it; it is the shorter of the two operational limits known).
+# * Floors: every tier at least one day (a zero or empty duration is refused); ArchiveStore at least 180 days
+#   (**assumed**: Learn's archive tier minimum for Recovery Services).
+# The answer, for a ceiling and a floor alike, is DP_POLICY_INPUT_CODE with status 400 (**assumed**: no source gives it).
+DP_VAULTED_MAX = {"default": Span(days=3650), "daily": Span(days=3650), "weekly": Span(days=521 * 7),
+                  "monthly": Span(months=120), "yearly": Span(years=10)}
+DP_OPERATIONAL_MAX = Span(days=360)
+DP_DISK_MAX = Span(years=1)
+DP_RANGES = {
+    "microsoft.compute/disks": {"operationalstore": DP_DISK_MAX},
+}
+DP_STORE_MAX = {"operationalstore": DP_OPERATIONAL_MAX, "vaultstore": DP_VAULTED_MAX, "archivestore": DP_VAULTED_MAX}
+DP_FLOORS = {"archivestore": Span(days=180)}
+DP_FLOOR = Span(days=1)
+
+
+def dp_ceiling(datasource_types, store: str, rule_name: str):
+    """The longest retention (a Span) a lifecycle of this datastore may keep, or None when no limit is known."""
+    store = store.lower()
+    limits = []
+    for datasource in datasource_types or [None]:
+        limit = DP_RANGES.get(str(datasource or "").lower(), {}).get(store, DP_STORE_MAX.get(store))
+        if isinstance(limit, dict):
+            limit = limit.get(str(rule_name or "default").lower(), limit["daily"])
+        if limit is not None:
+            limits.append(limit)
+    return min(limits, key=lambda span: span.lo) if limits else None
 
 
 def _rs_durations(value, path, out):
@@ -415,13 +455,18 @@ def check_policy_ceilings(props, kind: str):
                 _refuse(path + ".count")
         _rs_kind_ranges(props if isinstance(props, dict) else {})
         return
+    types = (props or {}).get("datasourceTypes")
+    types = types if isinstance(types, list) else []
     for rule in (props or {}).get("policyRules") or []:
         for life in (rule.get("lifecycles") or []) if isinstance(rule, dict) else []:
             duration = ((life or {}).get("deleteAfter") or {}).get("duration") if isinstance(life, dict) else None
             if duration is None:
                 continue
+            store = str(((life.get("sourceDataStore") or {}).get("dataStoreType")) or "")
             days = iso_days(duration)
-            if days is None or days > DP_DURATION_MAX_DAYS:
+            ceiling = dp_ceiling(types, store, rule.get("name"))
+            floor = DP_FLOORS.get(store.lower(), DP_FLOOR)
+            if days is None or is_shorter(floor, days) or (ceiling is not None and is_shorter(days, ceiling)):
                 raise ArmError(400, DP_POLICY_INPUT_CODE, "Input provided for the call is invalid. The retention duration '%s' of rule "
                                "'%s' is not supported." % (duration, rule.get("name")), target="deleteAfter.duration")
 

@@ -456,6 +456,7 @@ def shared_tasks():
     tasks += [named('compare_and_minimum', step(by_name('rsv-immutable', policy='v2-daily-sample', compare_to={'proposed': v2_proposal()},
                                                         minimum={'daily': '30d'}, policies=['v2-daily-sample', 'testPolicy1']), check=True))]
     tasks += [named('bad_%d' % index, case) for index, (case, _expected) in enumerate(ERROR_CASES)]
+    tasks += [named('dp_ceilings', by_name('bv-open', 'backup', minimum={'default': '2y'}, policies=['DiskPolicy1', 'blob-ops-30d'], mode='enforce'))]
     # The ones that write, last: the locked Backup vault's part (test_enforce_on_locked_backup_vault), then two on rsv-immutable.
     tasks += part('locked_bv', locked_backup_vault_tasks())
     tasks += [named('day_count', by_name('rsv-immutable', minimum={'snapshot': '10d', 'instant': '35d'},
@@ -562,6 +563,24 @@ def test_enforce_day_count_tiers_and_azure_maximum(shared):
     expected = rs_original('newPolicyV2')
     expected['vaultRetentionPolicy']['snapshotRetentionInDays'] = 10
     assert stored(run.after('day_count'), 'rsv-immutable', 'newPolicyV2') == dict(expected, protectedItemsCount=0)
+
+
+def test_enforce_on_a_backup_vault_never_raises_past_the_datasources_limit(shared):
+    """Disks keep operational backups at most one year (Learn), blobs' operational tier 360 days (assumed): a minimum of two
+    years is not fixable there, reported with the limit, and nothing is written. Before, both raises were planned as
+    fixable with the Recovery Services ceilings and sent: Azure refuses such a policy."""
+    run = shared
+    result = run['dp_ceilings']
+    assert result.get('failed') is not True, result.get('msg')
+    assert result['changed'] is False and changes(result) == []
+    assert violations(result) == {
+        ('DiskPolicy1', 'default', None, 'OperationalStore', 'P7D', 'P2Y', False),
+        ('blob-ops-30d', 'default', None, 'OperationalStore', 'P30D', 'P2Y', False),
+    }
+    reasons = {v['policy']: v['reason'] for v in result['violations']}
+    assert 'Azure allows at most 1 year here' in reasons['DiskPolicy1']
+    assert 'Azure allows at most 360 days here' in reasons['blob-ops-30d']
+    assert run.writes('dp_ceilings') == []
 
 
 def test_enforce_with_fail_on_violation_raises_then_fails_on_missing_tiers(shared):

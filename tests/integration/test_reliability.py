@@ -387,6 +387,12 @@ BEFORE_ANY_REQUEST = [
     ('vaultlock.azure.backup_policy_retention', {'id': vault_id('rsv-unset'), 'minimum': {'weekly': '5164w'}}, '(5163 weeks)'),
     ('vaultlock.azure.backup_policy_retention', {'id': vault_id('rsv-unset'), 'minimum': {'monthly': '1189m'}}, '(1188 months)'),
     ('vaultlock.azure.backup_policy_retention', {'id': vault_id('rsv-unset'), 'minimum': {'yearly': '100y'}}, '(99 years)'),
+    # Backup vault datastores (Learn: disks' operational tier one year, vaulted tiers 10 years): before, these minimums were
+    # taken and every Backup vault policy below them was planned to be raised to a retention Azure refuses.
+    ('vaultlock.azure.backup_policy_retention', {'id': vault_id('bv-disabled', 'backup'), 'minimum': {'default': {'OperationalStore': '2y'}}},
+     'above the longest default retention a Backup vault policy keeps on OperationalStore (1 year)'),
+    ('vaultlock.azure.backup_policy_retention', {'id': vault_id('bv-disabled', 'backup'), 'minimum': {'yearly': {'VaultStore': '11y'}}, 'mode': 'enforce'},
+     'on VaultStore (10 years)'),
 ]
 
 

@@ -93,13 +93,71 @@ def test_recovery_services_policy_above_azures_ceiling_is_refused(emulator, dura
         assert response.json()["error"]["code"] == "BMSUserErrorInvalidPolicyInput"
 
 
-@pytest.mark.parametrize("duration, status", [("P99Y", 200), ("P100Y", 400), ("P99999999Y", 400), ("P36500D", 400), ("nonsense", 400)])
+@pytest.mark.parametrize("duration, status", [("P1Y", 200), ("P100Y", 400), ("P99999999Y", 400), ("P36500D", 400), ("nonsense", 400)])
 def test_backup_vault_policy_above_azures_ceiling_is_refused(emulator, duration, status):
     emulator.load_fleet(fleet())
     response = call(emulator, "PUT", DP % "bv-ok" + "/backupPolicies/long", DP_API, dp_policy(duration))
     assert response.status_code == status, response.text[:300]
     if status == 400:
         assert response.json()["error"]["code"] == "BMSUserErrorInvalidInput"
+
+
+DISKS, BLOBS, ADLS = "Microsoft.Compute/disks", "Microsoft.Storage/storageAccounts/blobServices", "Microsoft.Storage/storageAccounts/adlsBlobServices"
+PG, PG_FLEX, MYSQL, AKS = ("Microsoft.DBforPostgreSQL/servers/databases", "Microsoft.DBforPostgreSQL/flexibleServers",
+                           "Microsoft.DBforMySQL/flexibleServers", "Microsoft.ContainerService/managedClusters")
+
+
+def _dp_rules(datasource, *lifecycles):
+    """A Backup vault policy of one datasource type: (rule name, datastore, duration) per retention rule."""
+    rules = [{"name": name, "objectType": "AzureRetentionRule", "isDefault": name.startswith("Default"), "lifecycles": [
+        {"deleteAfter": {"objectType": "AbsoluteDeleteOption", "duration": duration},
+         "sourceDataStore": {"dataStoreType": store, "objectType": "DataStoreInfoBase"}}]} for name, store, duration in lifecycles]
+    return {"objectType": "BackupPolicy", "datasourceTypes": [datasource], "policyRules": rules}
+
+
+# (id, policy, accepted): each datasource type and datastore at its limit and past it (rules.DP_RANGES and its sources).
+DP_LIMIT_CASES = [
+    ("disk-op-1y", _dp_rules(DISKS, ("Default", "OperationalStore", "P1Y")), True),
+    ("disk-op-365d", _dp_rules(DISKS, ("Default", "OperationalStore", "P365D")), True),
+    ("disk-op-366d", _dp_rules(DISKS, ("Default", "OperationalStore", "P366D")), False),
+    ("disk-op-13m", _dp_rules(DISKS, ("Default", "OperationalStore", "P13M")), False),
+    ("disk-weekly-2y", _dp_rules(DISKS, ("Default", "OperationalStore", "P7D"), ("Weekly", "OperationalStore", "P2Y")), False),
+    ("blob-op-360d", _dp_rules(BLOBS, ("Default_OperationalStore", "OperationalStore", "P360D")), True),
+    ("blob-op-361d", _dp_rules(BLOBS, ("Default_OperationalStore", "OperationalStore", "P361D")), False),
+    ("blob-vault-3650d", _dp_rules(BLOBS, ("Default", "VaultStore", "P3650D")), True),
+    ("blob-vault-3651d", _dp_rules(BLOBS, ("Default", "VaultStore", "P3651D")), False),
+    ("blob-vault-yearly-10y", _dp_rules(BLOBS, ("Default", "VaultStore", "P30D"), ("Yearly", "VaultStore", "P10Y")), True),
+    ("blob-vault-yearly-11y", _dp_rules(BLOBS, ("Default", "VaultStore", "P30D"), ("Yearly", "VaultStore", "P11Y")), False),
+    ("adls-weekly-521w", _dp_rules(ADLS, ("Default", "VaultStore", "P30D"), ("Weekly", "VaultStore", "P521W")), True),
+    ("adls-weekly-522w", _dp_rules(ADLS, ("Default", "VaultStore", "P30D"), ("Weekly", "VaultStore", "P522W")), False),
+    ("adls-monthly-121m", _dp_rules(ADLS, ("Default", "VaultStore", "P30D"), ("Monthly", "VaultStore", "P121M")), False),
+    ("pg-vault-10y-yearly", _dp_rules(PG, ("Default", "VaultStore", "P3M"), ("Yearly", "VaultStore", "P10Y")), True),
+    ("pg-archive-11y", _dp_rules(PG, ("Default", "VaultStore", "P3M"), ("Yearly", "ArchiveStore", "P11Y")), False),
+    ("pg-archive-90d", _dp_rules(PG, ("Default", "VaultStore", "P3M"), ("Monthly", "ArchiveStore", "P90D")), False),
+    ("pg-archive-180d", _dp_rules(PG, ("Default", "VaultStore", "P3M"), ("Monthly", "ArchiveStore", "P180D")), True),
+    ("pg-flex-default-20y", _dp_rules(PG_FLEX, ("Default", "VaultStore", "P20Y")), False),
+    ("mysql-monthly-120m", _dp_rules(MYSQL, ("Default", "VaultStore", "P30D"), ("Monthly", "VaultStore", "P120M")), True),
+    ("aks-op-400d", _dp_rules(AKS, ("Default", "OperationalStore", "P400D")), False),
+    ("aks-vault-99y", _dp_rules(AKS, ("Default", "OperationalStore", "P7D"), ("Yearly", "VaultStore", "P99Y")), False),
+    ("disk-op-0d", _dp_rules(DISKS, ("Default", "OperationalStore", "P0D")), False),
+]
+
+
+@pytest.mark.parametrize("name, props, accepted", DP_LIMIT_CASES, ids=[case[0] for case in DP_LIMIT_CASES])
+def test_backup_vault_policy_beyond_its_datasources_limits_is_refused_through_the_sdk(emulator, name, props, accepted):
+    """Before, the emulator held every Backup vault policy to one assumed 99-year ceiling and no floor: a disk policy
+    keeping its snapshots 99 years, a vaulted blob tier of 11 years and an archive tier of 90 days were all stored."""
+    from azure.core.exceptions import HttpResponseError
+    emulator.load_fleet(fleet())
+    client = emulator.dp_client(SUB)
+    if accepted:
+        client.backup_policies.create_or_update(RG, "bv-ok", name, {"properties": props})
+        assert client.backup_policies.get(RG, "bv-ok", name).name == name
+        return
+    with pytest.raises(HttpResponseError) as err:
+        client.backup_policies.create_or_update(RG, "bv-ok", name, {"properties": props})
+    assert err.value.status_code == 400 and err.value.error.code == "BMSUserErrorInvalidInput"
+    assert call(emulator, "GET", DP % "bv-ok" + "/backupPolicies/" + name, DP_API).status_code == 404
 
 
 def _kind_policies():

@@ -104,3 +104,65 @@ def test_azure_files_snapshot_tiers_have_their_own_ceiling():
     [violation] = check_minimum(normalise_policy(files, 'recovery_services'), {'daily': '365d'})
     assert violation['fixable'] is False and 'at most 200 days' in violation['reason']
     assert check_minimum(normalise_policy(files, 'recovery_services'), {'daily': '200d'})[0]['fixable'] is True
+
+
+# --------------------------------------------------------------------------- Backup vault policies
+
+def _dp(datasource, *lifecycles):
+    """A Backup vault policy: (rule name, datastore, duration) per retention rule."""
+    rules = [{'name': name, 'objectType': 'AzureRetentionRule', 'isDefault': name.startswith('Default'), 'lifecycles': [
+        {'deleteAfter': {'objectType': 'AbsoluteDeleteOption', 'duration': duration},
+         'sourceDataStore': {'dataStoreType': store, 'objectType': 'DataStoreInfoBase'}}]} for name, store, duration in lifecycles]
+    return {'name': 'p', 'properties': {'objectType': 'BackupPolicy', 'datasourceTypes': [datasource], 'policyRules': rules}}
+
+
+DISKS, BLOBS = 'Microsoft.Compute/disks', 'Microsoft.Storage/storageAccounts/blobServices'
+PG_FLEX, AKS = 'Microsoft.DBforPostgreSQL/flexibleServers', 'Microsoft.ContainerService/managedClusters'
+
+
+# (policy, minimum, fixable, limit named in the reason): before, every Backup vault tier was held to the Recovery
+# Services ceilings (9999 days...), so each raise below was planned as fixable and its PUT refused by Azure.
+DP_CASES = [
+    (_dp(DISKS, ('Default', 'OperationalStore', 'P7D')), {'default': '2y'}, False, 'at most 1 year'),
+    (_dp(DISKS, ('Default', 'OperationalStore', 'P7D')), {'default': '400d'}, False, 'at most 1 year'),
+    (_dp(DISKS, ('Default', 'OperationalStore', 'P7D')), {'default': '1y'}, True, None),
+    (_dp(BLOBS, ('Default_OperationalStore', 'OperationalStore', 'P30D')), {'default': '1y'}, False, 'at most 360 days'),
+    (_dp(BLOBS, ('Default_OperationalStore', 'OperationalStore', 'P30D')), {'default': '360d'}, True, None),
+    (_dp(BLOBS, ('Default', 'VaultStore', 'P30D')), {'default': '3651d'}, False, 'at most 3650 days'),
+    (_dp(BLOBS, ('Default', 'VaultStore', 'P30D'), ('Yearly', 'VaultStore', 'P1Y')), {'yearly': '11y'}, False, 'at most 10 years'),
+    (_dp(BLOBS, ('Default', 'VaultStore', 'P30D'), ('Yearly', 'VaultStore', 'P1Y')), {'yearly': '10y'}, True, None),
+    (_dp(PG_FLEX, ('Default', 'VaultStore', 'P3M'), ('Weekly', 'VaultStore', 'P12W')), {'weekly': '600w'}, False, 'at most 521 weeks'),
+    (_dp(PG_FLEX, ('Default', 'VaultStore', 'P3M'), ('Monthly', 'ArchiveStore', 'P12M')), {'monthly': '121m'}, False, 'at most 120 months'),
+    (_dp(AKS, ('Default', 'OperationalStore', 'P7D')), {'default': '361d'}, False, 'at most 360 days'),
+    (_dp('Microsoft.Example/unknown', ('Default', 'OperationalStore', 'P7D')), {'default': '361d'}, False, 'at most 360 days'),
+]
+
+
+@pytest.mark.parametrize('policy, minimum, fixable, limit', DP_CASES)
+def test_a_backup_vault_tier_is_held_to_its_datasources_limit(policy, minimum, fixable, limit):
+    [violation] = check_minimum(normalise_policy(policy, 'backup'), minimum)
+    assert violation['fixable'] is fixable, violation['reason']
+    if limit:
+        assert limit in violation['reason']
+    new, changes, unfixable = raise_policy(policy, 'backup', minimum)
+    assert (new is not None, len(changes), len(unfixable)) == ((True, 1, 0) if fixable else (False, 0, 1))
+
+
+@pytest.mark.parametrize('minimum, message', [
+    ({'default': {'OperationalStore': '2y'}}, 'a Backup vault policy keeps on OperationalStore (1 year)'),
+    ({'daily': {'OperationalStore': '400d'}}, 'on OperationalStore (1 year)'),
+    ({'default': {'VaultStore': '3651d'}}, 'on VaultStore (3650 days)'),
+    ({'weekly': {'VaultStore': '522w'}}, 'on VaultStore (521 weeks)'),
+    ({'monthly': {'ArchiveStore': '121m'}}, 'on ArchiveStore (120 months)'),
+    ({'yearly': {'ArchiveStore': '11y'}}, 'on ArchiveStore (10 years)'),
+])
+def test_a_minimum_above_every_backup_vault_datastores_ceiling_is_refused_before_any_request(minimum, message):
+    with pytest.raises(RetentionError) as err:
+        validate_minimum(minimum)
+    assert message in str(err.value)
+
+
+@pytest.mark.parametrize('minimum', [{'default': {'OperationalStore': '1y'}}, {'default': {'VaultStore': '3650d'}},
+                                     {'yearly': {'ArchiveStore': '10y'}}, {'default': {'Snapshot': '1y'}}, {'daily': '20y'}])
+def test_a_minimum_within_the_backup_vault_datastores_ceiling_is_accepted(minimum):
+    assert validate_minimum(minimum)

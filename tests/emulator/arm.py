@@ -631,7 +631,8 @@ class Arm:
         ident = self._identity(desired, old, vid)
         if ident is not None:
             body["identity"] = ident
-        props["secureScore"] = score("dp", body)[0]  # read-only, the service's (rec ps-dp-getvault; value: store.score)
+        # read-only, the service's (rec ps-dp-getvault; bcdrSecurityLevel: rec cliext-dp-vault-refusals; values: store.score)
+        props["secureScore"], props["bcdrSecurityLevel"] = score("dp", body)
         return body
 
     # ------------------------------------------------------------------ backup resource vault config

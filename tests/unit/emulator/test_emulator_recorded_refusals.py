@@ -67,3 +67,21 @@ def test_a_backup_vault_created_locked_is_accepted_as_recorded(emulator):
     assert props["securitySettings"]["immutabilitySettings"] == want["securitySettings"]["immutabilitySettings"] == {"state": "Locked"}
     assert props["featureSettings"]["crossRegionRestoreSettings"] == want["featureSettings"]["crossRegionRestoreSettings"]
     assert emulator.resource(PATH)["properties"]["securitySettings"]["immutabilitySettings"]["state"] == "Locked"
+
+
+def test_a_locked_always_on_backup_vault_without_a_resource_guard_reads_secure_score_adequate_as_recorded(emulator):
+    """The recorded GETs right before the refused PUTs (2024-02-12, api-version 2023-11-01) read a Backup vault with
+    immutability Locked and soft delete AlwaysOn, no Resource Guard (isVaultProtectedByResourceGuard false): secureScore
+    "Adequate" (the emulator's heuristic said "Maximum"); the created Locked vault with soft delete On reads Adequate and
+    bcdrSecurityLevel Good (2025-11-04, api-version 2025-07-01)."""
+    recorded = ANSWERS["disable_crr"]
+    emulator.load_fleet(_fleet(recorded["vault_before"]))
+    props = emulator.arm_request("GET", PATH, api_version=recorded["api"]).json()["properties"]
+    assert props["isVaultProtectedByResourceGuard"] is False
+    assert props["secureScore"] == "Adequate"
+    created = ANSWERS["create_locked"]
+    emulator.load_fleet(_fleet(None))
+    emulator.arm_request("PUT", PATH, api_version=created["api"], body=created["body"])
+    props = emulator.arm_request("GET", PATH, api_version=created["api"]).json()["properties"]
+    want = created["resp"]["properties"]
+    assert (props["secureScore"], props.get("bcdrSecurityLevel")) == (want["secureScore"], want["bcdrSecurityLevel"])

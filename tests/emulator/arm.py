@@ -600,7 +600,7 @@ class Arm:
         imm = sec.get("immutabilitySettings")
         if isinstance(imm, dict) and imm.get("state") is not None:
             imm["state"] = rules.norm_state(imm["state"])
-        rules.check_dp_immutability(old_sec.get("immutabilitySettings"), imm, creating=old is None)
+        rules.check_dp_immutability(old_sec.get("immutabilitySettings"), imm, creating=old is None, api_version=ver)
         old_sd = old_sec.get("softDeleteSettings") or {}
         new_sd = sec.get("softDeleteSettings")
         new_sd = dict(new_sd) if isinstance(new_sd, dict) else {}
@@ -631,7 +631,8 @@ class Arm:
         ident = self._identity(desired, old, vid)
         if ident is not None:
             body["identity"] = ident
-        props["secureScore"] = score("dp", body)[0]  # read-only, the service's (rec ps-dp-getvault; value: store.score)
+        # read-only, the service's (rec ps-dp-getvault; bcdrSecurityLevel: rec cliext-dp-vault-refusals; values: store.score)
+        props["secureScore"], props["bcdrSecurityLevel"] = score("dp", body)
         return body
 
     # ------------------------------------------------------------------ backup resource vault config

@@ -71,7 +71,9 @@ LEGACY_DISABLING_TIME_UNTIL = "2024-02-01"
 #   33 interactions) has no featureSettings, and recordings outrank the spec: hidden before 2023-01-01.
 # * featureSettings.crossRegionRestoreSettings: CrossRegionRestoreSettings first defined in stable/2023-05-01 (absent
 #   from 2023-01-01; azure-sdk-for-java 1.1.0, package-2023-05, added CrossRegionRestoreState).
-_DP_INTRODUCED = {"secureScore": "2023-05-01", "featureSettings": "2023-01-01"}
+# * bcdrSecurityLevel: recorded in a create answer at 2025-07-01 (cliext-dp-vault-refusals, create_locked: "Good"), absent
+#   from the recorded GETs at 2023-11-01 (the same folder's source); the versions in between are assumed not to carry it.
+_DP_INTRODUCED = {"secureScore": "2023-05-01", "featureSettings": "2023-01-01", "bcdrSecurityLevel": "2025-07-01"}
 _DP_FEATURE_INTRODUCED = {"crossRegionRestoreSettings": "2023-05-01"}
 
 

@@ -57,9 +57,19 @@ RS_IMMUTABILITY_MSG = (
     "The immutable vault property for this vault is locked, hence, this setting cannot be disabled. The vault has its "
     "immutable vault property enabled and locked, and it can no longer be reverted to a non-immutable vault. Refer to "
     "the documentation to learn more: https://aka.ms/AB-ImmutableVaults-States ")
-# errors.md, recorded (confidence R) for DataProtection Locked->Disabled and Locked->Unlocked.
+# A Backup vault leaving Locked, recorded (tests/fixtures/azure-real/cliext-dp-vault-refusals, leave_locked: az CLI
+# dataprotection test recording of 2024-02-12, api-version 2023-11-01): Recovery Services' code, the first sentence of its
+# message as the message and the rest as the recommended action. (The 2023-06-12 recording of the same test answered
+# CloudDosTimeboudLimitReached, errors.md: the service's guard against repeated attempts, not the immutability rule.)
+# The two recordings differ in date and in api-version (2022-12-01 and 2023-11-01); which of the two decides the answer is
+# not known (assumed: the api-version, so that each recording replays as it was made; the collection's 2026-06-01 gets
+# the newer answer). Both refuse and change nothing.
+DP_LEAVE_LOCKED_FROM = "2023-11-01"
 DP_LOCKED_CODE = "CloudDosTimeboudLimitReached"
 DP_LOCKED_MSG = "The operation is blocked, as a security precaution, since multiple attempts were made beyond an internal limit."
+DP_LEAVE_LOCKED_MSG = "The immutable vault property for this vault is locked, hence, this setting cannot be disabled."
+DP_LEAVE_LOCKED_ACTION = ("The vault has its immutable vault property enabled and locked, and it can no longer be reverted "
+                          "to a non-immutable vault. Refer to the documentation to learn more: https://aka.ms/AB-ImmutableVaults-States ")
 # errors.md, recorded (R) on DataProtection; reused (unconfirmed) for Recovery Services.
 SOFT_DELETE_CODE = "UserErrorDisableSoftDeleteNotAllowed"
 SOFT_DELETE_MSG = "Cannot disable soft delete once set to AlwaysOn"
@@ -140,24 +150,26 @@ def check_rs_immutability(old_settings, new_settings, creating: bool):
 # 4ed06f33a010: Update-AzDataProtectionBackupVault -ImmutabilityState Locked right after a Disabled read; an absent
 # state is first set Disabled, or Unlocked), and its review thread (azsk/AzTS-docs PR #468: with no state the vault
 # cannot be locked directly, it must be made Disabled or Unlocked first). So Disabled -> Locked is accepted (the
-# emulator refused it until this pass). Still **assumed** refused (the refusing side): a vault with no immutability
-# state locked in one request, and a Backup vault created Locked (no source either way), answered with Recovery
-# Services' documented code and message for the same request (RS_IMMUTABILITY_CODE) in the Backup service's
-# user-facing error shape.
+# emulator refused it until the first sources pass), and so is a Backup vault created Locked: the az CLI dataprotection
+# test recording of 2025-11-04 (api-version 2025-07-01, tests/fixtures/azure-real/cliext-dp-vault-refusals, create_locked)
+# answered 201 with the vault Locked (the emulator refused it until the third sources pass). Still **assumed** refused
+# (the refusing side): a vault with no immutability state locked in one request (the engineer's word says it cannot be
+# done, not how it is answered), with Recovery Services' documented code and message for the same request
+# (RS_IMMUTABILITY_CODE) in the Backup service's user-facing error shape.
 # recommendedAction: the Backup service's recorded generic one (cliext-dp-vault-update, UserErrorDisableSoftDeleteNotAllowed).
 DP_LOCK_IN_ONE_RECOMMENDED = "Please contact Microsoft Support if this is not expected."
 
 
-def check_dp_immutability(old_settings, new_settings, creating: bool):
+def check_dp_immutability(old_settings, new_settings, creating: bool, api_version=None):
     new = norm_state((new_settings or {}).get("state"))
     if creating:
-        if new == "Locked":
-            raise _dp_error(400, RS_IMMUTABILITY_CODE, RS_IMMUTABILITY_MSG, DP_LOCK_IN_ONE_RECOMMENDED)
         return
     reported = (old_settings or {}).get("state")
     old = norm_state(reported)
     if old == "Locked" and new != "Locked":
-        raise _dp_error(400, DP_LOCKED_CODE, DP_LOCKED_MSG, "Please retry after few hours")
+        if api_version and str(api_version)[:10] < DP_LEAVE_LOCKED_FROM:
+            raise _dp_error(400, DP_LOCKED_CODE, DP_LOCKED_MSG, "Please retry after few hours")
+        raise _dp_error(400, RS_IMMUTABILITY_CODE, DP_LEAVE_LOCKED_MSG, DP_LEAVE_LOCKED_ACTION)
     if not reported and new == "Locked":
         raise _dp_error(400, RS_IMMUTABILITY_CODE, RS_IMMUTABILITY_MSG, DP_LOCK_IN_ONE_RECOMMENDED)
 

@@ -42,9 +42,10 @@ CSR_MSG = ("Cross subscription restore is permanently disabled for this vault an
 # Two one-way settings of a vault's storage (Learn, backup-create-recovery-services-vault, the page the collection's
 # _rules/storage_redundancy.py and _rules/cross_region_restore.py cite): the storage redundancy can be changed only
 # before items are protected, and cross region restore, once enabled, cannot be disabled (hashicorp/terraform-provider-
-# azurerm#20373 reports true -> false not taking effect). Behaviour docs; Azure's answer (refused rather than ignored),
-# and the codes and messages, **assumed**: the refusing side, so that no test can see either change made. Applied to
-# both vault kinds (Backup vaults: Learn's Recovery Services page only; the same rule assumed).
+# azurerm#20373 reports true -> false not taking effect). Both kinds: for Backup vaults Learn's "Create and manage Backup
+# vaults" (create-manage-backup-vault) says the storage redundancy cannot be changed after items are protected, and a
+# recorded live answer refuses disabling cross region restore (CRR_CODE). Still **assumed**: a Backup vault's redundancy
+# change refused rather than ignored, with this code and message (the refusing side, so that no test can see it made).
 REDUNDANCY_CODE = "UserErrorStorageRedundancyChangeNotAllowed"
 REDUNDANCY_MSG = ("The storage redundancy of this vault cannot be changed because items are protected in it. Stop protection "
                   "and delete the backup data of every item first.")
@@ -52,8 +53,12 @@ REDUNDANCY_MSG = ("The storage redundancy of this vault cannot be changed becaus
 # hashicorp/terraform-provider-azurerm#8813 (400, code and message verbatim; the status the SDK printed).
 RS_REDUNDANCY_CODE = "StorageModelModifyError"
 RS_REDUNDANCY_MSG = "Storage Redundancy option is locked when the first machine is registered with the vault, and cannot be modified thereafter."
-CRR_CODE = "UserErrorCrossRegionRestoreCannotBeDisabled"
-CRR_MSG = "Cross region restore cannot be disabled once it has been enabled for this vault."
+# Backup vaults: the live answer to disabling cross region restore once enabled, recorded (az CLI dataprotection test
+# recording of 2024-02-12, api-version 2023-11-01: tests/fixtures/azure-real/cliext-dp-vault-refusals, disable_crr), in the
+# Backup service's user-facing error shape. Recovery Services (the vault API and the storage config) answer with the
+# same code and message (**assumed**: no recording of theirs).
+CRR_CODE = "UserErrorCrossRegionRestoreStateChangeNotAllowed"
+CRR_MSG = "CrossRegionRestore state cannot be changed from Enabled to Disabled."
 
 
 class FleetValueError(ValueError):
@@ -207,7 +212,7 @@ def check_redundancy(kind: str, old_props: dict, new_props: dict, protects_items
             raise ArmError(400, RS_REDUNDANCY_CODE, RS_REDUNDANCY_MSG, target="storageType")
         raise ArmError(400, REDUNDANCY_CODE, REDUNDANCY_MSG, target="storageSettings")
     if str(old_crr or "").lower() == "enabled" and new_crr is not None and str(new_crr).lower() != "enabled":
-        raise ArmError(400, CRR_CODE, CRR_MSG, target="crossRegionRestore")
+        raise ArmError(400, CRR_CODE, CRR_MSG, user_facing=True)
 
 
 def check_csr(kind: str, old_props: dict, new_props: dict):

@@ -60,12 +60,20 @@ def _bool_state(value) -> str:
 
 
 def score(kind: str, body: dict) -> tuple:
-    """(secureScore, bcdrSecurityLevel) from the vault's security settings (assumed heuristic)."""
-    sec = (body.get("properties") or {}).get("securitySettings") or {}
+    """(secureScore, bcdrSecurityLevel) from the vault's security settings (assumed heuristic).
+
+    Recorded pairs it meets: Recovery Services soft delete Enabled, enhanced security Disabled, no immutability: None,
+    Poor (ps-rs-enhancedpolicy); Backup vaults Locked with soft delete AlwaysOn and no Resource Guard: Adequate (api
+    2023-11-01), Locked with soft delete On: Adequate, Good (api 2025-07-01) (cliext-dp-vault-refusals). So Maximum,
+    Excellent needs a Resource Guard as well (the rest of the mapping is not recorded)."""
+    props = body.get("properties") or {}
+    sec = props.get("securitySettings") or {}
     imm = str(((sec.get("immutabilitySettings") or {}).get("state")) or "Disabled").lower()
     sds = sec.get("softDeleteSettings") or {}
     sd = str(sds.get("softDeleteState" if kind == "rs" else "state") or "").lower()
-    if imm == "locked" and sd == "alwayson":
+    guarded = (str(sec.get("multiUserAuthorization") or "").lower() == "enabled" if kind == "rs"
+               else props.get("isVaultProtectedByResourceGuard") is True)
+    if imm == "locked" and sd == "alwayson" and guarded:
         return "Maximum", "Excellent"
     if sd == "alwayson" or imm in ("unlocked", "locked"):
         return "Adequate", "Good"
@@ -170,7 +178,7 @@ def dp_vault_body(sub: str, rg: str, spec: dict, rg_location: str, tenant_id: st
     # cross_subscription_restore key comes after and overrides. secureScore: rec ps-dp-getvault (the value: score()).
     dp_defaults(body["properties"], None)
     _security(body, "dp", spec)
-    body["properties"]["secureScore"] = score("dp", body)[0]
+    body["properties"]["secureScore"], body["properties"]["bcdrSecurityLevel"] = score("dp", body)
     return tagged(body, spec.get("tags"))
 
 

@@ -127,22 +127,26 @@ REFUSED_TOKEN_ADVICE = {
                           'check that the federated token file is renewed and that its identity, tenant and cloud_environment '
                           'are the ones meant'),
     'msi': ('the managed identity (auth_source msi)',
-            'the managed identity endpoint hands out its cached token until it nears expiry: wait a few minutes and run again, '
-            'and check the identity (client_id) and cloud_environment'),
+            'managed identity tokens are cached per resource for around 24 hours and a refresh cannot be forced, so the '
+            'identity endpoint may hand out the same token until it expires: run again after its expiry, and check the '
+            'identity (client_id) and cloud_environment'),
     'cli': ("the Azure CLI login (auth_source cli)",
             "the Azure CLI hands out its cached token: run 'az login' again (for the tenant and cloud in use) and run again"),
     'chained_cli_msi': ('the Azure CLI login, else the managed identity (auth_source auto)',
-                        "the Azure CLI and the managed identity endpoint hand out cached tokens: run 'az login' again, or wait a "
-                        'few minutes for the managed identity, and run again'),
+                        "the Azure CLI and the managed identity endpoint hand out cached tokens: run 'az login' again, or for "
+                        'the managed identity (tokens cached per resource for around 24 hours, a refresh cannot be forced) run '
+                        'again after the token expires'),
 }
 
 
 def refused_token_hint(kind, renewed=False, same_token=False):
     """The hint of an HTTP 401 from Azure Resource Manager naming the credential in use (AuthPlan.kind) and what to do.
     ``renewed``: the request was sent once more with a token of a newly built credential, and refused again;
-    ``same_token``: that credential handed back the token just refused (managed identity and the Azure CLI cache tokens;
-    how long they keep one ARM refused is not published, **assumed** it may be until it expires: nothing is sent a third
-    time)."""
+    ``same_token``: that credential handed back the token just refused (managed identity and the Azure CLI cache tokens.
+    Managed identity: Learn, "Managed identities for Azure resources frequently asked questions" ("Are managed identities
+    tokens cached?"): the back-end caches a token per resource URI for around 24 hours and a refresh cannot be forced. How
+    long the Azure CLI keeps one ARM refused is not published, **assumed** it may be until it expires. Nothing is sent a
+    third time)."""
     label, advice = REFUSED_TOKEN_ADVICE.get(kind, ('the credential in use', 'check the credentials and cloud_environment'))
     text = 'Azure Resource Manager refused the access token of %s' % label
     if same_token:

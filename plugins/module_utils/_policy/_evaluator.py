@@ -37,11 +37,11 @@ definitions count", "Azure Policy definition functions"):
   length, string, bool, int, true, false; ``[[`` at the start is a literal ``[``.
 
 A boolean compared with a string compares as 'true' / 'false' (Learn's "Value examples" compare a function's boolean with
-``"equals": "true"``; for a boolean property the coercion is **assumed**: no Microsoft page says it. The diagnostic
-settings definition relies on it, comparing
-``logs[*].enabled`` (a boolean in the Azure Monitor spec) with the string "True", and its own deployment writes
-``"enabled": "true"``; without the coercion no setting could ever satisfy Microsoft's built-in, so the collection follows
-the definition's evident intent). A number, array or object compared with a string (or a boolean with a string other
+``"equals": "true"``; for a boolean property Microsoft's own built-ins do the same: "Secure transfer to storage accounts
+should be enabled" (Azure/azure-policy, built-in-policies/policyDefinitions/Storage/Storage_AuditForHTTPSEnabled_Audit.json
+at 8f5ad30e2356) audits the boolean ``supportsHttpsTrafficOnly`` ``"equals": "false"``, and the diagnostic settings
+definition compares ``logs[*].enabled`` (a boolean in the Azure Monitor spec) with the string "True"; neither could ever
+match without the coercion). A number, array or object compared with a string (or a boolean with a string other
 than 'true'/'false') is a comparison Learn does not describe: it equals nothing, so a negated operator holds, except in
 existence()'s strict reading, where it fails (**assumed**, the safe side). Anything else (another
 function, an unknown operator) raises PolicyRuleError, never a wrong verdict.

@@ -261,8 +261,9 @@ def test_storage_redundancy_is_fixed_once_items_are_protected(emulator):
 
 
 def test_cross_region_restore_cannot_be_disabled_once_enabled(emulator):
-    """Learn: cross region restore, once enabled, cannot be disabled; the emulator refuses it (code assumed), both kinds
-    and the storage config; enabling it stays allowed."""
+    """Learn: cross region restore, once enabled, cannot be disabled; the emulator refuses it, both kinds and the storage
+    config, with the Backup vault's recorded answer (test_emulator_recorded_refusals.py; for Recovery Services assumed);
+    enabling it stays allowed."""
     emulator.load_fleet(fleet({"name": "rsv", "cross_region_restore": "enabled"},
                               {"name": "bv", "type": "backup", "cross_region_restore": "enabled"},
                               {"name": "off", "cross_region_restore": "disabled"}))

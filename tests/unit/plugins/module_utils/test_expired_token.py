@@ -103,7 +103,10 @@ def test_a_credential_that_hands_back_the_refused_token_is_named_in_the_error(mo
                                                 hint='Check the credentials'))
     assert 'refused the access token of the managed identity (auth_source msi), also when sent once more: a newly built ' \
            'credential handed back the same (cached) token' in str(error)
-    assert 'wait a few minutes' in str(error) and 'Check the credentials' not in str(error)
+    # Learn (managed identities FAQ, "Are managed identities tokens cached?"): the back-end caches a token per resource
+    # for around 24 hours and a refresh cannot be forced, so waiting a few minutes is no advice.
+    assert 'around 24 hours' in str(error) and 'cannot be forced' in str(error)
+    assert 'few minutes' not in str(error) and 'Check the credentials' not in str(error)
     other = AzureOperationError('read vault', 'vault x', 403, 'AuthorizationFailed', 'no', hint='grant a role')
     assert session.explain(other) is other and str(other).endswith('grant a role')
 
@@ -118,4 +121,5 @@ def test_a_credential_that_hands_back_the_refused_token_is_named_in_the_error(mo
 ])
 def test_the_refused_token_hint_names_each_credential_kind(kind, words):
     assert words in refused_token_hint(kind)
+    assert 'few minutes' not in refused_token_hint(kind)
     assert 'also the new token of a newly built credential' in refused_token_hint(kind, renewed=True)

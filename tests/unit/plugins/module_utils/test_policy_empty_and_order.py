@@ -180,3 +180,17 @@ def test_a_tag_value_that_is_undecidable_leaves_that_vault_not_evaluated_by_the_
     assert [i.rsplit('/', 1)[-1] for i in row['non_compliant']] == ['rsv-plain']
     assert row['vaults'] == 2
     assert [item['id'].rsplit('/', 1)[-1] for item in row['not_evaluated']] == ['rsv-odd']
+
+
+def test_a_boolean_property_compared_with_a_string_compares_as_its_text():
+    """Microsoft's own built-in "Secure transfer to storage accounts should be enabled" (Azure/azure-policy,
+    built-in-policies/policyDefinitions/Storage/Storage_AuditForHTTPSEnabled_Audit.json at 8f5ad30e2356) audits a storage
+    account whose boolean ``supportsHttpsTrafficOnly`` ``"equals": "false"``: the definition can only ever match if a
+    boolean property equals the text of its value. The same condition on a Backup vault's boolean
+    ``isVaultProtectedByResourceGuard``, written as Microsoft writes it."""
+    bv_type = 'Microsoft.DataProtection/backupVaults'
+    guard = 'Microsoft.DataProtection/backupVaults/isVaultProtectedByResourceGuard'
+    condition = {'field': guard, 'equals': 'false'}
+    assert non_compliant(condition, {'type': bv_type, 'properties': {'isVaultProtectedByResourceGuard': False}}, {})
+    assert not non_compliant(condition, {'type': bv_type, 'properties': {'isVaultProtectedByResourceGuard': True}}, {})
+    assert non_compliant({'field': guard, 'equals': 'True'}, {'type': bv_type, 'properties': {'isVaultProtectedByResourceGuard': True}}, {})

@@ -46,6 +46,11 @@ description:
     values, never a credential. M(vaultlock.azure.harden_report) removes it once this run's reports are written; the next
     M(vaultlock.azure.harden_plan) into that directory that finds one warns and keeps it aside. A journal that cannot be
     created fails the task before any write.
+  - A stop (Ctrl-C, SIGINT, or SIGTERM) lets no further write leave from the moment it is sent, to this task's processes
+    (ansible-core 2.17, 2.18) or to C(ansible-playbook), which sends it on (2.19). No further vault or step starts, a
+    request already sent is not called back, reads still go out, and a vault in flight settles failed with the changes it
+    made. A signal that C(ansible-playbook) was started ignoring (a shell's background job ignores SIGINT) stops nothing,
+    as it stops nothing else of the run on 2.17 and 2.18.
   - The Azure SDKs must be installed in the Python that runs C(ansible-playbook) (C(pip install -r requirements.txt) from
     the collection). The E(AZURE_*) variables are read from the controller's environment.
 extends_documentation_fragment:

@@ -16,10 +16,11 @@ reports) and keeps it aside as ``apply-journal.<UTC time>.jsonl``.
 
 How a stop reaches the apply (ansible-core 2.19): ansible-playbook's TaskQueueManager forwards SIGINT and SIGTERM to each
 task worker process; the worker (its own session, setsid) resets the signal to its default action and sends it to its
-whole process group, so the task process and the worker processes it forked end at once, without running any Python
-(no finally, no atexit). Hence every line is one os.write of a whole line to a file opened O_APPEND, made by the process
-that settled the vault (a worker process writes its own vaults' lines, not its parent): once written it is in the file,
-whatever kills the process next. Lines hold ids, names and setting values, never a credential.
+whole process group, so the task process and the worker processes it forked end without running any more Python (no
+finally, no atexit) once the apply lets the signal through (_azure/stop.py: it halts first). Hence every line is one
+os.write of a whole line to a file opened O_APPEND, made by the process that settled the vault (a worker process writes
+its own vaults' lines, not its parent): once written it is in the file, whatever kills the process next. Lines hold ids,
+names and setting values, never a credential.
 
 Nothing here imports an Azure SDK.
 """

@@ -141,6 +141,12 @@ def vault_state(emulator, name):
     return (settings.get('softDeleteSettings') or {}).get('softDeleteState'), (settings.get('immutabilitySettings') or {}).get('state')
 
 
+def process_state(pid):
+    """The state letter of process ``pid`` (/proc/<pid>/stat: T when stopped)."""
+    with open('/proc/%d/stat' % pid, encoding='ascii') as stream:
+        return stream.read().rsplit(')', 1)[1].split()[0]
+
+
 def test_ctrl_c_during_the_apply_leaves_a_journal_of_what_it_did(runner, emulator, tmp_path):
     """ansible-playbook, its harden_apply forking two worker processes, gets SIGINT as Ctrl-C sends it (to its process
     group) once the first vault is settled: no write after it, and apply-journal.jsonl in the report directory lists every
@@ -181,6 +187,11 @@ def test_ctrl_c_during_the_apply_leaves_a_journal_of_what_it_did(runner, emulato
         # ansible-playbook not yet scheduled when the Ctrl-C comes (a loaded machine): stopped, it runs no signal handler until
         # it is continued, and ansible-core 2.19 sends the stop on to the task process only from that handler.
         os.kill(proc.pid, signal.SIGSTOP)
+        while time.time() < deadline and process_state(proc.pid) != 'T':
+            # Stopped, not only sent SIGSTOP: a process that has both pending takes SIGINT first (the lower number) and
+            # runs its C-level handler, which leaves nothing pending for anyone to see until its Python handler has run.
+            time.sleep(0.01)
+        assert process_state(proc.pid) == 'T'
         os.killpg(proc.pid, signal.SIGINT)   # Ctrl-C: the terminal signals the foreground process group
         signalled = time.time()
         # The answers go back at once: each thread would send its next request (a write, for most) right after the signal.

@@ -18,7 +18,9 @@ handler that was there (ansible-core's) runs as before.
 ansible-core 2.19 starts the task process in a session of its own: a Ctrl-C reaches ansible-playbook, whose handler sends
 it on. With ``controller`` (ansible-playbook's pid), the stop is also seen while the signal waits in ansible-playbook
 (pending, on Linux through /proc) and once its handler has run (2.19's handler sets the signal back to its default
-action before it sends it on, so ansible-playbook no longer catches a signal it caught when the apply started).
+action before it sends it on, so ansible-playbook no longer catches a signal it caught when the apply started). Not seen:
+the moment between ansible-playbook's thread taking the signal (its C-level handler ran, nothing is pending any more) and
+its Python handler running, normally that thread's next bytecode.
 
 ``refuse(method, url)`` is that check for one request; the session's transport calls it right before a request goes on
 the wire (transport.pooled_transport), so a write is refused after the stop however long the pipeline took before.

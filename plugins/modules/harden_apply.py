@@ -50,6 +50,11 @@ description:
     apply holds it, this task (and M(vaultlock.azure.harden_plan), in check mode too, and M(vaultlock.azure.harden_report))
     fails before any request, naming the directory; two runs at once in one report directory, or in two that are one
     through a symlink, would mix their journals and reports. Give each run its own report directory.
+  - A stop (Ctrl-C, SIGINT, or SIGTERM) lets no further write leave from the moment it is sent, to this task's processes
+    (ansible-core 2.17, 2.18) or to C(ansible-playbook), which sends it on (2.19). No further vault or step starts, a
+    request already sent is not called back, reads still go out, and a vault in flight settles failed with the changes it
+    made. A signal that C(ansible-playbook) was started ignoring (a shell's background job ignores SIGINT) stops nothing,
+    as it stops nothing else of the run on 2.17 and 2.18.
   - The Azure SDKs must be installed in the Python that runs C(ansible-playbook) (C(pip install -r requirements.txt) from
     the collection). The E(AZURE_*) variables are read from the controller's environment.
 extends_documentation_fragment:

@@ -110,7 +110,8 @@ options:
         its result and in the reports, how many vaults that apply changed and which (the first 20), which it was changing
         when it stopped (whether they changed is unknown), and which failed; and renames the journal to
         C(apply-journal.<UTC time>.jsonl), so the evidence stays (in check mode it stays where it is, and the real run's plan
-        says it again). The plan itself reads the vaults as Azure holds them now.
+        says it again). The directory keeps the 10 newest of these copies; keeping one more aside removes older ones (only
+        regular files named so). The plan itself reads the vaults as Azure holds them now.
       - When another run's M(vaultlock.azure.harden_apply) is still applying into the directory (its journal locked), this
         task fails before any request, in check mode too, naming the directory; that journal is neither moved nor called
         interrupted.

@@ -12,14 +12,16 @@ and nothing that said which vaults it had changed. So the apply keeps ``apply-jo
 ``started`` line as each vault's first step begins, a ``settled`` line as each vault ends (its outcome changed, unchanged,
 failed or unknown, and the changes made), and an ``ended`` line when the apply returns. harden_report removes it once the
 run's reports are written; the next harden_plan into that directory that finds one warns (in its result and in the
-reports) and keeps it aside as ``apply-journal.<UTC time>.jsonl``.
+reports) and keeps it aside as ``apply-journal.<UTC time>.jsonl``; the newest KEEP_ASIDE of those stay, older ones are
+removed.
 
 How a stop reaches the apply (ansible-core 2.19): ansible-playbook's TaskQueueManager forwards SIGINT and SIGTERM to each
 task worker process; the worker (its own session, setsid) resets the signal to its default action and sends it to its
-whole process group, so the task process and the worker processes it forked end at once, without running any Python
-(no finally, no atexit). Hence every line is one os.write of a whole line to a file opened O_APPEND, made by the process
-that settled the vault (a worker process writes its own vaults' lines, not its parent): once written it is in the file,
-whatever kills the process next. Lines hold ids, names and setting values, never a credential.
+whole process group, so the task process and the worker processes it forked end without running any more Python (no
+finally, no atexit) once the apply lets the signal through (_azure/stop.py: it halts first). Hence every line is one
+os.write of a whole line to a file opened O_APPEND, made by the process that settled the vault (a worker process writes
+its own vaults' lines, not its parent): once written it is in the file, whatever kills the process next. Lines hold ids,
+names and setting values, never a credential.
 
 A live apply holds an exclusive flock on its journal for as long as it runs (the worker processes it forks share the lock:
 one open file description), and the kernel drops the lock when the last of them ends, however it ends. So a journal that
@@ -40,6 +42,7 @@ import errno
 import fcntl
 import json
 import os
+import re
 import stat
 import threading
 
@@ -53,6 +56,10 @@ NAMED = 20
 LINE_LIMIT = 1024 * 1024
 # The most characters of one name or time a warning shows.
 SHOWN = 200
+# How many journals of earlier applies a report directory keeps aside (the newest; older ones are removed as one more is
+# kept aside). Each is the record of an apply that did not end with its reports, until someone has read it.
+KEEP_ASIDE = 10
+_ASIDE = re.compile(r'^apply-journal\.(\d{8}T\d{6}Z)(?:-(\d{1,3}))?\.jsonl$')
 
 
 def _now():
@@ -194,8 +201,9 @@ def _shown(value):
 
 
 def set_aside(report_dir, now=None):
-    """Rename ``report_dir``'s journal to apply-journal.<UTC time>.jsonl (never over another file); its new name, or None
-    when there is none. OSError when it cannot be renamed."""
+    """Rename ``report_dir``'s journal to apply-journal.<UTC time>.jsonl (never over another file), then remove the copies
+    kept aside before beyond the newest KEEP_ASIDE (prune_aside); its new name, or None when there is none. OSError when
+    it cannot be renamed."""
     path = os.path.join(report_dir, JOURNAL)
     if not os.path.lexists(path):
         return None
@@ -205,8 +213,40 @@ def set_aside(report_dir, now=None):
         target = os.path.join(report_dir, name)
         if not os.path.lexists(target):
             os.rename(path, target)
+            prune_aside(report_dir)
             return name
     raise FileExistsError('no free name to keep %s aside' % path)
+
+
+def prune_aside(report_dir, keep=None):
+    """Remove the journals kept aside in ``report_dir`` (regular files named as set_aside names them) but the newest
+    ``keep`` (KEEP_ASIDE), by the time and number in their names; the names removed. A file that cannot be removed stays
+    (one more old journal is no harm); nothing else in the directory is touched."""
+    keep = KEEP_ASIDE if keep is None else keep
+    kept = []
+    try:
+        names = os.listdir(report_dir)
+    except OSError:
+        return []
+    for name in names:
+        match = _ASIDE.match(name)
+        if not match:
+            continue
+        try:
+            if not stat.S_ISREG(os.lstat(os.path.join(report_dir, name)).st_mode):
+                continue
+        except OSError:
+            continue
+        kept.append(((match.group(1), int(match.group(2) or 1)), name))
+    kept.sort(reverse=True)
+    removed = []
+    for _order, name in kept[keep:]:
+        try:
+            os.unlink(os.path.join(report_dir, name))
+        except OSError:
+            continue
+        removed.append(name)
+    return removed
 
 
 def _names(states):

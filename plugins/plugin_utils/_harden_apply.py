@@ -38,7 +38,10 @@ reports each vault as it finishes; a vault it did not report (the process died) 
 never "unchanged". A process whose parent is gone starts no further vault.
 
 The run that stopped: ansible-playbook forwards SIGINT and SIGTERM to the task process, whose handler (ansible-core's)
-sends them on to its process group (the task process and every worker process end with it), but a SIGKILL of
+sends them on to its process group (the task process and every worker process end with it). No write leaves after the
+signal was sent (_azure/stop.py): while the apply runs the signals are blocked, so they stay pending where every thread
+sees them, the transport refuses writes from then on, and the waiting main thread halts the apply and lets the signal
+through to that handler (watch_stop). A SIGKILL of
 ansible-playbook (a CI runner's last resort) leaves the task process and its workers running, unobserved: they went on
 starting vaults and locking them. With ``controller`` (the pid of ansible-playbook, the task process's parent), every
 process checks before each vault and before each step that it is still there; once it is gone no further vault starts
@@ -54,12 +57,13 @@ import copy
 import json
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._state import immutability as _state_immutability
 from ansible_collections.vaultlock.azure.plugins.module_utils._state import retention as _state_retention
 from ansible_collections.vaultlock.azure.plugins.module_utils._state import security as _state_security
 from ansible_collections.vaultlock.azure.plugins.module_utils._state import soft_delete as _state_soft_delete
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.stop import STOP, STOP_POLL_S
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import PartialChangeError, VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.fleet import attach_policies, interleaved
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.items import attach_items
@@ -215,11 +219,17 @@ class PlanApplier:
         what ARM's limits cost, every process's added up; ``processes``: how many processes applied vaults)."""
         todo = interleaved([entry for entry in entries if entry.get('changes')])
         groups = self.split(todo)
-        if len(groups) > 1:
-            outcomes, pacing = self._in_processes(todo, groups)
-        else:
-            outcomes = self._in_threads(self.session, todo, self.max_concurrency)
-            pacing = self.session.pacer.summary()
+        # From here on a Ctrl-C or SIGTERM is seen the moment it is sent, by every thread and worker process (stop.STOP):
+        # no write leaves after it.
+        previous = STOP.arm(self.controller)
+        try:
+            if len(groups) > 1:
+                outcomes, pacing = self._in_processes(todo, groups)
+            else:
+                outcomes = self._in_threads(self.session, todo, self.max_concurrency)
+                pacing = self.session.pacer.summary()
+        finally:
+            STOP.disarm(previous)
         results = {action: [] for action in ACTIONS}
         gates = {}
         warnings = []
@@ -262,28 +272,49 @@ class PlanApplier:
             if entry is None:   # a worker process whose parent is gone starts no further vault
                 return None
             if applier.stopped():
-                return applier.not_sent(entry, None, {'id': entry['id'], 'results': [], 'gate': None, 'warnings': [], 'diffs': []})
-            if applier.journal is not None:
-                applier.journal.started(entry)
-            outcome = applier.apply_vault(entry)
-            if applier.journal is not None:
-                applier.journal.settled(entry, outcome['results'])
+                # Reported like any other vault: a worker process's parent would otherwise take it for one whose outcome is
+                # unknown (a write may have been sent) and count it changed.
+                outcome = applier.not_sent(entry, None, {'id': entry['id'], 'results': [], 'gate': None, 'warnings': [], 'diffs': []})
+            else:
+                if applier.journal is not None:
+                    applier.journal.started(entry)
+                outcome = applier.apply_vault(entry)
+                if applier.journal is not None:
+                    applier.journal.settled(entry, outcome['results'])
             if each is not None:
                 each(index, outcome)
             return outcome
 
         pool = ThreadPoolExecutor(max_workers=min(max(1, threads), max(1, len(todo))))
         try:
-            return list(pool.map(one, range(len(todo))))
+            futures = [pool.submit(one, index) for index in range(len(todo))]
+            while True:
+                done, waiting = wait(futures, STOP_POLL_S, FIRST_EXCEPTION)
+                if not waiting or any(future.exception() is not None for future in done):
+                    break
+                applier.watch_stop(session)
+            return [future.result() for future in futures]
         except BaseException:
             # A Ctrl-C that reached this process's main thread as KeyboardInterrupt (ansible-core 2.17 and 2.18 leave
-            # SIGINT to it; 2.19 ends the process group first): the threads finish what is in flight, but start no
-            # further vault or step (stopped) and send no further write (the pacer refuses it before it leaves).
-            applier.halted.set()
-            session.pacer.halt()
+            # SIGINT to it; 2.19 ends the process group): the threads finish what is in flight, but start no further vault
+            # or step (stopped) and send no further write (the pacer and the transport refuse it before it leaves).
+            applier.halt(session)
             raise
         finally:
             pool.shutdown(wait=True)
+
+    def halt(self, session):
+        """No further vault, step or write in this process."""
+        self.halted.set()
+        STOP.halt()
+        session.pacer.halt()
+
+    def watch_stop(self, session):
+        """In the waiting main thread: once a stop signal is pending (or reached ansible-playbook), halt, then let the
+        signal's handler run (ansible-core's: the process group ends, or KeyboardInterrupt is raised here)."""
+        if STOP.signalled():
+            self.halt(session)
+            STOP.deliver()
 
     def _in_processes(self, todo, groups):
         """Fork a worker process per group; (outcomes in ``todo``'s order, pacing added up)."""
@@ -309,7 +340,9 @@ class PlanApplier:
         outcomes = [None] * len(todo)
         pacing = {'requests': 0, 'waited_s': 0.0, 'throttled': 0}
         for (pid, _read_end, group, lines), reader in zip(children, readers):
-            reader.join()
+            while reader.is_alive():
+                reader.join(STOP_POLL_S)
+                self.watch_stop(self.session)
             _pid, status = os.waitpid(pid, 0)
             ended = None
             last_words = None
@@ -376,7 +409,7 @@ class PlanApplier:
     def stopped(self):
         """True once the run was stopped (a Ctrl-C reached this process) or the controller process (ansible-playbook) is
         gone: nothing more is sent."""
-        return self.halted.is_set() or (self.controller is not None and not process_alive(self.controller))
+        return self.halted.is_set() or STOP.requested() or (self.controller is not None and not process_alive(self.controller))
 
     def not_sent(self, entry, task, outcome):
         """``outcome`` with the result of the step ``task`` (None: the vault's first) that was not sent because the run was
@@ -384,7 +417,7 @@ class PlanApplier:
         actions = entry.get('actions') or {}
         task = task or next((name for name, action in STEPS if actions.get(action)), 'immutability')
         raw = {'changed': False, 'failed': True, 'changes': [], 'outcome': 'not_sent',
-               'msg': 'not sent: the run was stopped (ansible-playbook is gone) before this change, so it and the later changes '
+               'msg': 'not sent: the run was stopped (Ctrl-C, a signal, or ansible-playbook is gone) before this change, so it and the later changes '
                       'of this vault were not made; run again to plan from what Azure holds now'}
         outcome['results'].append((task, self._result(entry, raw)))
         return outcome

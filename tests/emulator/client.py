@@ -119,6 +119,15 @@ class EmulatorClient:
     def latency(self, ms: int):
         self._call("POST", "latency", {"ms": ms})
 
+    def hold(self, on: bool, method: str | None = None, path_regex: str | None = None) -> dict:
+        """``on``: every ARM request from now on (of ``method``, whose path ``path_regex`` matches, when given) is journaled,
+        then waits unanswered; off: the held ones are answered. Returns ``{on, held}`` (held: how many requests wait now)."""
+        return self._call("POST", "hold", {"on": bool(on), "method": method, "path_regex": path_regex}).json()
+
+    def held(self) -> int:
+        """How many ARM requests the hold keeps waiting now."""
+        return self._call("GET", "hold").json()["held"]
+
     def settings(self, **kw) -> dict:
         return self._call("POST", "settings", kw).json()
 

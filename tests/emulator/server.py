@@ -31,6 +31,9 @@ GRAPH_PATH = "/providers/microsoft.resourcegraph/resources"
 # Learn, request-limits-and-throttling (the hourly limits per principal that preceded the token buckets).
 HOURLY_LIMITS = {"reads": 12000, "writes": 1200, "deletes": 15000}
 THROTTLE_MODES = ("off", "azure")
+# Longest a request waits under the hold (control hold) before it is answered anyway: a test that never releases it does
+# not leave its client waiting for ever.
+HOLD_MAX_S = 60.0
 SETTINGS = ("page_size", "policy_put_async", "lro_fail", "lro_retry_after", "throttle",
             "arg_tenant_subscription_limit", "graph_page_size", "graph_live", "graph_unserved", "graph_lag_s")
 
@@ -72,6 +75,13 @@ class Emulator:
         self.faults: list = []
         self.initial_latency = latency_ms
         self.latency_ms = latency_ms
+        # The hold (control hold, a test control, not Azure behaviour): while it is on, every ARM request it matches
+        # (``hold_match``: method and path regex, None for any) is journaled and then waits, unanswered, until it is
+        # released; ``held`` counts the requests waiting.
+        self.released = threading.Event()
+        self.released.set()
+        self.hold_match = (None, None)
+        self.held = 0
         if throttle_mode not in THROTTLE_MODES:
             raise ValueError("throttle must be one of %s" % ", ".join(THROTTLE_MODES))
         self.default_settings = {"page_size": page_size, "policy_put_async": False, "lro_fail": None,
@@ -115,7 +125,13 @@ class Emulator:
             self.latency_ms = self.initial_latency
             self.settings.clear()
             self.settings.update(self.default_settings)
+        self.released.set()   # requests held by a test that ended are answered
         self.reset_throttling()
+
+    def holds(self, method: str, path: str) -> bool:
+        """Whether the hold (on) keeps this request waiting."""
+        want, pattern = self.hold_match
+        return (want is None or want.upper() == method.upper()) and (pattern is None or re.search(pattern, path, re.IGNORECASE) is not None)
 
     def reset_throttling(self):
         """Full buckets and quotas, the clock running again, no Resource Graph continuations."""
@@ -440,6 +456,12 @@ class Handler(BaseHTTPRequestHandler):
         with emu.lock:
             emu.counts["arm"] += 1
             emu.counts["method:" + self.command] += 1
+        if not emu.released.is_set() and emu.holds(self.command, path):
+            with emu.lock:
+                emu.held += 1
+            emu.released.wait(HOLD_MAX_S)
+            with emu.lock:
+                emu.held -= 1
         if emu.latency_ms:
             time.sleep(emu.latency_ms / 1000.0)
         headers = {"x-ms-request-id": request_id,
@@ -607,6 +629,20 @@ class Handler(BaseHTTPRequestHandler):
             with emu.lock:
                 emu.faults = []
             self._send(204)
+        elif cmd in (("POST", "hold"), ("GET", "hold")):
+            if self.command == "POST":
+                if data.get("on"):
+                    try:
+                        re.compile(data.get("path_regex") or "")
+                    except re.error as exc:
+                        self._send(400, {"error": "bad path_regex: %s" % exc})
+                        return
+                    emu.hold_match = (data.get("method"), data.get("path_regex"))
+                    emu.released.clear()
+                else:
+                    emu.released.set()
+            with emu.lock:
+                self._send(200, {"on": not emu.released.is_set(), "held": emu.held})
         elif cmd in (("POST", "latency"), ("GET", "latency")):
             if self.command == "POST":
                 emu.latency_ms = int(data.get("ms") or 0)

@@ -35,13 +35,17 @@ BASELINE = {'immutability': 'locked', 'allow_irreversible': True, 'soft_delete':
 REQUIREMENTS = {'require_soft_delete': None, 'no_unfixable_findings': False, 'max_retention': '30y'}
 LATENCY_MS = 400
 SUBS = (SUB1, SUB2)
-# Ctrl-C reaches the apply through three Python signal handlers, each run by its process's main thread: ansible-playbook's
-# (it forwards SIGINT to the task process), the task process's (ansible-core's WorkerProcess._term: SIGINT to its process
-# group, the default action) and the worker process's. On a loaded machine that took up to 0.45 s; a vault started in that
-# moment reads for a second (SLOW_MS) before its first write, so a write later than SIGNAL_SLACK_S after the signal is one
-# the stop did not prevent.
+# The Ctrl-C test's requests take this long until the signal, so that it comes while vaults are in flight.
 SLOW_MS = 1000
-SIGNAL_SLACK_S = 0.75
+# harden_apply's threads in the Ctrl-C test: 2 worker processes, max_concurrency 2 (one thread each).
+APPLY_THREADS = 2
+VAULT_PATH = r'/vaults/[^/]+$'
+# ansible-playbook started with SIGINT at its default action, as a terminal's foreground job has it. A process started in
+# the background by a shell without job control (`cmd &` in a script, a CI runner's step) inherits SIGINT ignored, and
+# ansible-core 2.17 and 2.18 keep it so (2.19 installs a handler of its own): such a run cannot be stopped with SIGINT, so
+# the test would find it ran to its end (rc 0, every vault changed; seen once in a whole make integration-compat run).
+FOREGROUND = ('import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); '
+              'signal.signal(signal.SIGTERM, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])')
 
 
 def fleet():
@@ -137,6 +141,12 @@ def vault_state(emulator, name):
     return (settings.get('softDeleteSettings') or {}).get('softDeleteState'), (settings.get('immutabilitySettings') or {}).get('state')
 
 
+def process_state(pid):
+    """The state letter of process ``pid`` (/proc/<pid>/stat: T when stopped)."""
+    with open('/proc/%d/stat' % pid, encoding='ascii') as stream:
+        return stream.read().rsplit(')', 1)[1].split()[0]
+
+
 def test_ctrl_c_during_the_apply_leaves_a_journal_of_what_it_did(runner, emulator, tmp_path):
     """ansible-playbook, its harden_apply forking two worker processes, gets SIGINT as Ctrl-C sends it (to its process
     group) once the first vault is settled: no write after it, and apply-journal.jsonl in the report directory lists every
@@ -156,7 +166,8 @@ def test_ctrl_c_during_the_apply_leaves_a_journal_of_what_it_did(runner, emulato
     ]}]
     path = tmp_path / 'interrupted.yml'
     path.write_text(yaml.safe_dump(play, sort_keys=False))
-    proc = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,', str(path)],
+    proc = subprocess.Popen([sys.executable, '-c', FOREGROUND, os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'),
+                             '-i', 'localhost,', str(path)],
                             env=runner.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
         deadline = time.time() + 120
@@ -165,40 +176,60 @@ def test_ctrl_c_during_the_apply_leaves_a_journal_of_what_it_did(runner, emulato
                 break
             time.sleep(0.02)
         assert proc.poll() is None, proc.communicate()[0][-3000:]
+        # Every read of a vault from here on waits unanswered (the read a step makes right before its write); once each of the
+        # apply's threads waits for one, none of them is between deciding to send and sending: a write the emulator
+        # journals after the signal was sent after it.
+        emulator.hold(True, 'GET', VAULT_PATH)
+        while time.time() < deadline and proc.poll() is None and emulator.held() < APPLY_THREADS:
+            time.sleep(0.02)
+        assert emulator.held() == APPLY_THREADS, proc.poll()
+        emulator.latency(0)
+        # ansible-playbook not yet scheduled when the Ctrl-C comes (a loaded machine): stopped, it runs no signal handler until
+        # it is continued, and ansible-core 2.19 sends the stop on to the task process only from that handler.
+        os.kill(proc.pid, signal.SIGSTOP)
+        while time.time() < deadline and process_state(proc.pid) != 'T':
+            # Stopped, not only sent SIGSTOP: a process that has both pending takes SIGINT first (the lower number) and
+            # runs its C-level handler, which leaves nothing pending for anyone to see until its Python handler has run.
+            time.sleep(0.01)
+        assert process_state(proc.pid) == 'T'
         os.killpg(proc.pid, signal.SIGINT)   # Ctrl-C: the terminal signals the foreground process group
         signalled = time.time()
+        # The answers go back at once: each thread would send its next request (a write, for most) right after the signal.
+        emulator.hold(False)
+        time.sleep(1)   # what the apply's threads would send, they have sent by now
+        os.kill(proc.pid, signal.SIGCONT)
         out = proc.communicate(timeout=60)[0]
     finally:
+        emulator.hold(False)
         if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGCONT)
             proc.kill()
             proc.wait()
-    time.sleep(2 * SLOW_MS / 1000.0)   # anything still running would have sent its next write by now
-    emulator.latency(0)
+    time.sleep(1)   # a process still applying would have sent its next write by now
     assert proc.returncode != 0 and 'Traceback' not in out, out[-3000:]
     writes = [entry for entry in emulator.journal() if is_write(entry)]
-    late = [entry for entry in writes if entry['time'] > signalled + SIGNAL_SLACK_S]
+    late = [entry for entry in writes if entry['time'] > signalled]
     assert late == [], ['%.3f s after: %s %s' % (entry['time'] - signalled, entry['method'], entry['path']) for entry in late]
     written = {entry['path'].split('?')[0].split('/vaults/')[1].split('/')[0] for entry in writes}
     # No report (harden_report never ran), the journal with its header and no end.
     assert sorted(os.listdir(reports)) == ['apply-journal.jsonl']
     lines = [json.loads(text) for text in journal.read_text(encoding='utf-8').splitlines()]
     assert lines[0]['journal'] == 'vaultlock.azure harden_apply' and lines[0]['vaults'] == 6
-    assert not [line for line in lines if line.get('event') == 'ended']
+    # ansible-core 2.19: the apply saw the stop while ansible-playbook was stopped and ended on its own (every vault in flight
+    # settled, none started after), so its journal may end; 2.17 and 2.18 end its process first.
+    assert [line for line in lines if line.get('event') == 'ended'] in ([], [lines[-1]]), lines
     started = {line['name'] for line in lines if line.get('event') == 'started'}
     settled = {line['name']: line for line in lines if line.get('event') == 'settled'}
     # Every vault a write was sent to is in the journal; not every vault was reached.
     assert settled and written <= started and started <= {'rsv-%d-%d' % (i, n) for i in range(2) for n in range(3)}, (written, started)
-    assert len(settled) < 6
+    assert len(settled) < 6, lines
     for name, line in settled.items():
+        # A vault in flight at the stop sends no further write and settles failed, with the changes it made (its outcome
+        # says changed when it made some); a vault that ended before it has both.
         after = {change['setting']: change['after'] for change in line['changes']}
-        if line['outcome'] != 'changed':
-            # ansible-core 2.17 and 2.18 let the stop reach the apply as KeyboardInterrupt: a vault in flight sends no
-            # further write (the pacer refuses it) and settles failed, with only the changes it made.
-            assert line['outcome'] == 'failed', line
-            assert vault_state(emulator, name) == ('Enabled' if after.get('soft_delete') == 'on' else 'Disabled',
-                                                   'Unlocked' if after.get('immutability') == 'enabled' else 'Disabled'), (name, line)
-            continue
-        assert after['soft_delete'] == 'on' and after['immutability'] == 'enabled', line
-        assert vault_state(emulator, name) == ('Enabled', 'Unlocked'), name
+        done = (after.get('soft_delete'), after.get('immutability'))
+        assert line['outcome'] in ('changed', 'failed') and (line['failed'] or done == ('on', 'enabled')), line
+        assert vault_state(emulator, name) == ('Enabled' if after.get('soft_delete') == 'on' else 'Disabled',
+                                               'Unlocked' if after.get('immutability') == 'enabled' else 'Disabled'), (name, line)
     for name in {'rsv-%d-%d' % (i, n) for i in range(2) for n in range(3)} - started:
         assert vault_state(emulator, name) == ('Disabled', 'Disabled'), name

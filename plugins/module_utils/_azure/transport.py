@@ -17,6 +17,7 @@ import json
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.stop import STOP
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import import_package as _import
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import RETRY_AFTER_MAX
@@ -287,9 +288,18 @@ def pooled_transport():
     retry = _import('urllib3.util.retry', 'urllib3')
     transport = _import('azure.core.pipeline.transport', 'azure-core')
     session = _settled_session(requests)()
+
+    class StoppableAdapter(adapters.HTTPAdapter):
+        """requests' adapter, which refuses a write once the run was told to stop (stop.STOP): the last check before the
+        request goes on the wire, after every pipeline policy (a token fetched, a wait for ARM's buckets)."""
+
+        def send(self, request, *args, **kwargs):  # pylint: disable=arguments-differ
+            STOP.refuse(request.method, request.url)
+            return super().send(request, *args, **kwargs)
+
     # azure-core retries (RetryPolicy); urllib3 must not, as in azure-core's own session setup.
-    adapter = adapters.HTTPAdapter(pool_connections=4, pool_maxsize=ARM_POOL_SIZE,
-                                   max_retries=retry.Retry(total=False, redirect=False, raise_on_status=False))
+    adapter = StoppableAdapter(pool_connections=4, pool_maxsize=ARM_POOL_SIZE,
+                               max_retries=retry.Retry(total=False, redirect=False, raise_on_status=False))
     for prefix in ('http://', 'https://'):
         session.mount(prefix, adapter)
     return transport.RequestsTransport(session=session, session_owner=True)

@@ -179,10 +179,10 @@ def apply(store, ref, params, before):
                 raise PartialChangeError(busy, {'changed': True, 'changes': confirmed, 'vault': current}) from None
             stopped = getattr(store.session, 'run_stopped', None)
             if sent and stopped is not None and stopped():
-                # harden_apply's run was stopped (ansible-playbook is gone) between two steps (Unlocked, then Locked): the
-                # next step is not sent by a process nobody watches any more.
-                why = VaultlockError('the run was stopped (ansible-playbook is gone) after %s, so the next step (%s) was not '
-                                     'sent: run again to plan from what Azure holds now'
+                # harden_apply's run was stopped (Ctrl-C, a signal, ansible-playbook gone) between two steps (Unlocked, then
+                # Locked): the next step is not sent.
+                why = VaultlockError('the run was stopped (Ctrl-C, a signal, or ansible-playbook is gone) after %s, so the next '
+                                     'step (%s) was not sent: run again to plan from what Azure holds now'
                                      % (', '.join(c['after'] for c in confirmed) or 'the first step', ', '.join(c['after'] for c in steps[0][1])))
                 raise PartialChangeError(why, {'changed': bool(confirmed), 'changes': confirmed, 'vault': current})
             body, changes = steps[0]

@@ -148,6 +148,36 @@ def test_a_kept_journal_is_never_overwritten(tmp_path):
                                             'apply-journal.20261206T235001Z.jsonl']
 
 
+def stamp(when):
+    return when.strftime('%Y%m%dT%H%M%SZ')
+
+
+def test_only_the_newest_ten_kept_journals_stay(tmp_path):
+    """Keeping one more journal aside removes the oldest beyond the newest ten, by the time and number in their names;
+    files not named as a kept journal, and anything that is not a regular file, are never touched."""
+    directory = str(tmp_path)
+    older = [NOW - datetime.timedelta(minutes=minutes) for minutes in range(12, 0, -1)]   # the oldest first
+    for when in older:
+        write_journal(directory, ['changed'])
+        set_aside(directory, when)
+    write_journal(directory, ['changed'])
+    set_aside(directory, older[-1])   # the same second as the newest: its name carries -2, and it is newer
+    os.mkdir(os.path.join(directory, 'apply-journal.20000101T000000Z.jsonl'))
+    os.symlink('drift.json', os.path.join(directory, 'apply-journal.20000101T000001Z.jsonl'))
+    for name in ('apply-journal.jsonl.bak', 'apply-journal.notes.jsonl', 'drift.json'):
+        with open(os.path.join(directory, name), 'w', encoding='utf-8') as handle:
+            handle.write('{}')
+    write_journal(directory, ['changed'])
+    kept = set_aside(directory, NOW)
+    journals = ['apply-journal.%s.jsonl' % stamp(when) for when in older[-8:]] + [
+        'apply-journal.%s-2.jsonl' % stamp(older[-1]), kept]
+    assert kept == 'apply-journal.%s.jsonl' % stamp(NOW)
+    assert sorted(os.listdir(directory)) == sorted(journals + [
+        'apply-journal.20000101T000000Z.jsonl', 'apply-journal.20000101T000001Z.jsonl', 'apply-journal.jsonl.bak',
+        'apply-journal.notes.jsonl', 'drift.json'])
+    assert len(journals) == 10
+
+
 def test_a_new_apply_keeps_an_earlier_journal_aside(tmp_path):
     write_journal(str(tmp_path), ['changed'])
     journal, kept = ApplyJournal.start(str(tmp_path), 'b' * 32, 1)

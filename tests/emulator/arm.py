@@ -622,8 +622,8 @@ class Arm:
             props["resourceGuardOperationRequests"] = old_props["resourceGuardOperationRequests"]
         props["provisioningState"] = "Succeeded"
         props["isVaultProtectedByResourceGuard"] = bool(props.get("resourceGuardOperationRequests"))
-        # Cross subscription restore as written, else as it was, else Enabled (bodies.dp_defaults: rec ps-dp-getvault,
-        # Learn create-manage-backup-vault); a PUT without featureSettings keeps a PermanentlyDisabled state.
+        # Cross subscription restore as written, else as it was, else none (bodies.dp_defaults: three recorded vaults
+        # created without it report none); a PUT without featureSettings keeps a PermanentlyDisabled state.
         bodies.dp_defaults(props, old_props)
         security.check_csr("dp", old_props, props)
         body = bodies.tagged({"location": location, "properties": props, "id": vid, "name": vname, "type": DP_TYPE},

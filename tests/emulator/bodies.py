@@ -8,10 +8,13 @@
 * Stored defaults of a Recovery Services vault (rec): ``restoreSettings.crossSubscriptionRestoreSettings``
   ``Enabled`` (every recorded vault), ``backupStorageVersion`` ``Unassigned`` for a new vault (ps-rs-immutability
   GET after create), ``regionOfChoiceSettings.status`` ``Disabled`` (cli-rs-softdelete-basic).
-* Stored defaults of a Backup vault: ``featureSettings.crossSubscriptionRestoreSettings.state`` ``Enabled`` (rec
-  ps-dp-getvault at 2023-05-01, a vault that never set it; Learn, create-manage-backup-vault "Cross Subscription Restore
-  using Azure portal": "Cross Subscription Restore (CSR) is enabled for existing vaults by default") and ``secureScore``
-  (rec ps-dp-getvault: ``None``; spec stable/2023-05-01 ``SecureScoreLevel``), shown per api-version (``dp_vault_view``).
+* Cross subscription restore of a Backup vault: a vault created without it carries no
+  ``featureSettings.crossSubscriptionRestoreSettings`` (rec, three vaults made by the az CLI dataprotection extension's
+  tests: cliext-dp-mua-vault GET at 2023-05-01, cliext-dp-cmk GET at 2024-04-01, cliext-dp-vault-refusals create_locked
+  answer at 2025-07-01); a seeded vault models an existing vault and reports ``Enabled`` (rec ps-dp-getvault at
+  2023-05-01; Learn, create-manage-backup-vault "Cross Subscription Restore using Azure portal": "Cross Subscription
+  Restore (CSR) is enabled for existing vaults by default"), unless its fleet says ``not_reported``. ``secureScore``
+  (rec ps-dp-getvault: ``None``; spec stable/2023-05-01 ``SecureScoreLevel``) is shown per api-version (``dp_vault_view``).
 * The 201 answer of a vault create shows the request as the service parsed it (rec): ``multiUserAuthorization``
   ``Invalid``, no ``backupStorageVersion``, and, when the request carried no soft delete settings,
   ``softDeleteSettings: null`` and ``standardTierStorageRedundancy: "Invalid"`` (ps-rs-immutability; with soft delete
@@ -108,16 +111,22 @@ def rs_defaults(props: dict, old_props: dict | None):
 
 
 def dp_defaults(props: dict, old_props: dict | None):
-    """Fill the stored defaults of a Backup vault's properties (in place): cross subscription restore, as the write left
-    it, else as the vault had it, else ``Enabled`` (see the module docstring). Other featureSettings keys are as written."""
+    """Keep a Backup vault's cross subscription restore (in place): as the write left it, else as the vault had it, else
+    not at all (a new vault created without it reports none: see the module docstring). Other featureSettings keys are as
+    written; an empty featureSettings is left out, as the recorded answers without it have none."""
     old_csr = (((old_props or {}).get("featureSettings") or {}).get("crossSubscriptionRestoreSettings"))
     features = props.get("featureSettings")
     if not isinstance(features, dict):
-        features = props["featureSettings"] = {}
+        features = {}
     if not isinstance(features.get("crossSubscriptionRestoreSettings"), dict) or \
             features["crossSubscriptionRestoreSettings"].get("state") is None:
-        features["crossSubscriptionRestoreSettings"] = copy.deepcopy(old_csr if isinstance(old_csr, dict) and old_csr.get("state")
-                                                                     else DP_CSR_DEFAULT)
+        features.pop("crossSubscriptionRestoreSettings", None)
+        if isinstance(old_csr, dict) and old_csr.get("state"):
+            features["crossSubscriptionRestoreSettings"] = copy.deepcopy(old_csr)
+    if features:
+        props["featureSettings"] = features
+    else:
+        props.pop("featureSettings", None)
 
 
 def dp_vault_view(body: dict, api_version) -> dict:

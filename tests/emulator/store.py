@@ -16,7 +16,7 @@ import uuid
 from . import items as item_bodies
 from . import diagnostics, mua, secure_default
 from . import security
-from .bodies import dp_defaults, rs_defaults, tagged
+from .bodies import DP_CSR_DEFAULT, rs_defaults, tagged
 
 RS_TYPE = "Microsoft.RecoveryServices/vaults"
 DP_TYPE = "Microsoft.DataProtection/backupVaults"
@@ -173,10 +173,11 @@ def dp_vault_body(sub: str, rg: str, spec: dict, rg_location: str, tenant_id: st
     if spec.get("resource_guard_id"):
         body["properties"]["resourceGuardOperationRequests"] = mua.operation_requests("dp", spec["resource_guard_id"],
                                                                                       spec.get("resource_guard_excluded"))
-    # The stored defaults of a Backup vault (bodies.dp_defaults: cross subscription restore Enabled, rec ps-dp-getvault at
-    # 2023-05-01 and Learn create-manage-backup-vault): a seeded vault has them as a vault Azure made; the fleet's
-    # cross_subscription_restore key comes after and overrides. secureScore: rec ps-dp-getvault (the value: score()).
-    dp_defaults(body["properties"], None)
+    # A seeded Backup vault is an existing vault: cross subscription restore Enabled (bodies.DP_CSR_DEFAULT: rec
+    # ps-dp-getvault at 2023-05-01 and Learn create-manage-backup-vault, "enabled for existing vaults by default"); the
+    # fleet's cross_subscription_restore key comes after and overrides (``not_reported``: none, as recorded for vaults
+    # created without it, bodies.dp_defaults). secureScore: rec ps-dp-getvault (the value: score()).
+    body["properties"].setdefault("featureSettings", {})["crossSubscriptionRestoreSettings"] = dict(DP_CSR_DEFAULT)
     _security(body, "dp", spec)
     body["properties"]["secureScore"], body["properties"]["bcdrSecurityLevel"] = score("dp", body)
     return tagged(body, spec.get("tags"))

@@ -216,8 +216,8 @@ def _has(props, where):
 
 def test_a_seeded_backup_vault_has_what_the_recorded_vault_has(emulator):
     """A Backup vault seeded without security keys carries every property path the recorded GET at 2023-05-01 has, with
-    cross subscription restore Enabled, in ARM at that api-version, in its Resource Graph row and after a write (a PUT
-    that does not send featureSettings, as the az CLI's create does not); an explicit fleet key still overrides."""
+    cross subscription restore Enabled, in ARM at that api-version and in its Resource Graph row; an explicit fleet key
+    still overrides. A vault created through the API without it carries the recorded paths but that one (next test)."""
     name, api = DP_VAULT_GET
     recorded = load_real(name)["properties"]
     emulator.load_fleet({"subscriptions": [{"id": SEEDED_SUB, "resource_groups": [{"name": "rg-seed", "location": "westeurope", "vaults": [
@@ -230,12 +230,55 @@ def test_a_seeded_backup_vault_has_what_the_recorded_vault_has(emulator):
     written = emulator.arm_request("GET", path.replace("bv-plain", "bv-new"), api).json()["properties"]
     for where in _paths(recorded):
         for what, props in (("ARM", got), ("Resource Graph", row["properties"]), ("ARM after a PUT", written)):
+            if what == "ARM after a PUT" and where[0] == "featureSettings":
+                continue
             assert _has(props, where), "%s: %s absent, recorded in %s" % (what, ".".join(where), name)
-    for props in (got, row["properties"], written):
+    for props in (got, row["properties"]):
         assert props["featureSettings"]["crossSubscriptionRestoreSettings"] == recorded["featureSettings"]["crossSubscriptionRestoreSettings"]
+    for props in (got, row["properties"], written):
         assert props["secureScore"] in SECURE_SCORE_LEVELS
     off = emulator.arm_request("GET", path.replace("bv-plain", "bv-csr-off"), api).json()["properties"]
     assert off["featureSettings"]["crossSubscriptionRestoreSettings"]["state"] == "Disabled"
+
+
+# Backup vaults created by the az CLI dataprotection extension's tests without cross subscription restore: none of their
+# recorded answers carries featureSettings.crossSubscriptionRestoreSettings (a create answer, and GETs after creates).
+DP_CREATED_WITHOUT_CSR = (("cliext-dp-mua-vault/get-softdelete-off.json", "2023-05-01"),
+                          ("cliext-dp-cmk/get-cmk-key1.json", "2024-04-01"))
+
+
+def test_a_backup_vault_created_without_cross_subscription_restore_reports_none_as_recorded(emulator):
+    """The recorded create answer at 2025-07-01 (cliext-dp-vault-refusals create_locked) and the recorded GETs at
+    2023-05-01 and 2024-04-01 of vaults created without the setting carry no crossSubscriptionRestoreSettings; the
+    emulator added Enabled to every one. Created here through the SDK and at each recorded api-version: the answer, a
+    GET through the SDK, the raw GET and the Resource Graph row carry none, and a PUT that leaves it out adds none."""
+    created = json.loads((REAL / "cliext-dp-vault-refusals" / "answers.json").read_text())["create_locked"]
+    assert "crossSubscriptionRestoreSettings" not in created["resp"]["properties"]["featureSettings"]
+    for name, api in DP_CREATED_WITHOUT_CSR:
+        assert "featureSettings" not in load_real(name)["properties"], name
+    emulator.load_fleet({"subscriptions": [{"id": SEEDED_SUB, "resource_groups": [{"name": "rg-new", "location": "westeurope", "vaults": []}]}]})
+    emulator.settings(lro_retry_after=0, graph_lag_s=0)
+    base = "/subscriptions/%s/resourceGroups/rg-new/providers/Microsoft.DataProtection/backupVaults/" % SEEDED_SUB
+    answer = emulator.arm_request("PUT", base + "bv-locked", created["api"], created["body"]).json()["properties"]
+    assert answer["featureSettings"] == created["resp"]["properties"]["featureSettings"]
+    for index, (name, api) in enumerate(DP_CREATED_WITHOUT_CSR):
+        emulator.arm_request("PUT", base + "bv-%d" % index, api, {"location": "westeurope", "properties": {
+            "storageSettings": [{"datastoreType": "VaultStore", "type": "LocallyRedundant"}]}})
+        got = emulator.arm_request("GET", base + "bv-%d" % index, api).json()["properties"]
+        assert "featureSettings" not in got, name
+    client = emulator.dp_client(SEEDED_SUB)
+    sdk = client.backup_vaults.begin_create_or_update("rg-new", "bv-sdk", {"location": "westeurope", "properties": {
+        "storageSettings": [{"datastoreType": "VaultStore", "type": "LocallyRedundant"}]}}).result()
+    assert sdk.properties.feature_settings is None
+    assert client.backup_vaults.get("rg-new", "bv-sdk").properties.feature_settings is None
+    client.backup_vaults.begin_update("rg-new", "bv-sdk", {"properties": {
+        "monitoringSettings": {"azureMonitorAlertSettings": {"alertsForAllJobFailures": "Enabled"}}}}).result()
+    assert client.backup_vaults.get("rg-new", "bv-sdk").properties.feature_settings is None
+    row, = emulator.graph_query("resources | where name == 'bv-sdk'", [SEEDED_SUB]).json()["data"]
+    assert "featureSettings" not in row["properties"]
+    client.backup_vaults.begin_update("rg-new", "bv-sdk", {"properties": {
+        "featureSettings": {"crossSubscriptionRestoreSettings": {"state": "Disabled"}}}}).result()
+    assert client.backup_vaults.get("rg-new", "bv-sdk").properties.feature_settings.cross_subscription_restore_settings.state == "Disabled"
 
 
 @pytest.mark.parametrize("api,feature_settings,secure_score", [

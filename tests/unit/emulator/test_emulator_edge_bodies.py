@@ -184,10 +184,9 @@ def _kind_policies():
             ("sql-log-6", sql_short, "subProtectionPolicy[1].retentionPolicy.retentionDuration.count")]
 
 
-@pytest.mark.parametrize("name, props, target", _kind_policies(), ids=[case[0] for case in _kind_policies()])
-def test_recovery_services_policy_beyond_its_kinds_range_is_refused_through_the_sdk(emulator, name, props, target):
-    """Azure Files snapshot tiers (PowerShell PolicyConstants Afs*), VM instant restore and workload log ranges (support
-    matrices, assumed): the emulator accepted all of them up to 9999 days (instant restore without any bound)."""
+def _rs_policy_put_answers(emulator, name, props, target):
+    """A Recovery Services policy PUT through the SDK: stored when ``target`` is None, else refused with 400
+    BMSUserErrorInvalidPolicyInput naming ``target``, and nothing stored."""
     from azure.core.exceptions import HttpResponseError
     emulator.load_fleet(fleet())
     client = emulator.backup_client(SUB)
@@ -200,6 +199,13 @@ def test_recovery_services_policy_beyond_its_kinds_range_is_refused_through_the_
     assert err.value.status_code == 400 and err.value.error.code == "BMSUserErrorInvalidPolicyInput"
     assert err.value.error.target == target
     assert call(emulator, "GET", RS % "rsv-ok" + "/backupPolicies/" + name, RS_BACKUP_API).status_code == 404
+
+
+@pytest.mark.parametrize("name, props, target", _kind_policies(), ids=[case[0] for case in _kind_policies()])
+def test_recovery_services_policy_beyond_its_kinds_range_is_refused_through_the_sdk(emulator, name, props, target):
+    """Azure Files snapshot tiers (PowerShell PolicyConstants Afs*), VM instant restore and workload log ranges (support
+    matrices, assumed): the emulator accepted all of them up to 9999 days (instant restore without any bound)."""
+    _rs_policy_put_answers(emulator, name, props, target)
 
 
 def _files_hourly(interval=6, start="2026-01-01T06:00:00Z", window=14, hourly=True):
@@ -233,15 +239,4 @@ def test_azure_files_hourly_schedule_outside_what_azure_powershell_allows_is_ref
     """Azure Files hourly schedules (Azure PowerShell SimpleSchedulePolicy.Validate: interval 4, 6, 8 or 12 hours, window 4 to
     23 hours and not shorter than the interval, start 00:00 to 19:30 on a half hour, last backup by 23:30): the emulator
     accepted any hourly schedule, a missing one included."""
-    from azure.core.exceptions import HttpResponseError
-    emulator.load_fleet(fleet())
-    client = emulator.backup_client(SUB)
-    if target is None:
-        client.protection_policies.create_or_update("rsv-ok", RG, name, {"properties": props})
-        assert client.protection_policies.get("rsv-ok", RG, name).name == name
-        return
-    with pytest.raises(HttpResponseError) as err:
-        client.protection_policies.create_or_update("rsv-ok", RG, name, {"properties": props})
-    assert err.value.status_code == 400 and err.value.error.code == "BMSUserErrorInvalidPolicyInput"
-    assert err.value.error.target == target
-    assert call(emulator, "GET", RS % "rsv-ok" + "/backupPolicies/" + name, RS_BACKUP_API).status_code == 404
+    _rs_policy_put_answers(emulator, name, props, target)

@@ -43,6 +43,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._soft_delete impor
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultBusyError, VaultRef, backend, vault_record
 from tests.fixtures import load_real
 from tests.unit.builders import SUB, emulator_session
+from tests.unit.plugins.module_utils.test_real_shapes import _path
 
 RS = 'recovery_services'
 DP = 'backup'
@@ -60,10 +61,6 @@ def fleet():
 @pytest.fixture
 def session(emulator, monkeypatch):
     return emulator_session(emulator, monkeypatch, fleet())
-
-
-def _path(body):
-    return '(?i)/%s/%s$' % (body['id'].split('/')[-2], body['id'].split('/')[-1])
 
 
 def serve_and_read(emulator, session, body, kind):

@@ -82,24 +82,36 @@ def test_a_signal_ignored_when_the_apply_starts_stops_nothing():
     assert out == ['stopped', 'False']
 
 
+def _wait_until(condition, seconds=30):
+    """Poll ``condition`` until it holds or ``seconds`` pass (the caller asserts what it needs afterwards)."""
+    deadline = time.time() + seconds
+    while not condition() and time.time() < deadline:
+        time.sleep(0.01)
+
+
+def _assert_stop_seen(pid, signum):
+    """A RunStop watching the controller ``pid`` says nothing until ``signum`` is sent to it, then says stop and refuses
+    a write (within 30 s)."""
+    gate = _stop.RunStop()
+    previous = gate.arm(pid)
+    try:
+        assert not gate.requested()
+        os.kill(pid, signum)
+        _wait_until(gate.requested)
+        assert gate.requested()
+        with pytest.raises(AzureOperationError) as caught:
+            gate.refuse('PUT', URL)
+        assert caught.value.code == 'RunStopped'
+    finally:
+        gate.disarm(previous)
+
+
 def test_a_signal_waiting_in_the_controller_is_a_stop():
     # ansible-playbook (2.19) not yet scheduled to run its handler: the signal waits there, pending.
     controller = subprocess.Popen(['sleep', '60'])
     try:
         os.kill(controller.pid, signal.SIGSTOP)
-        gate = _stop.RunStop()
-        previous = gate.arm(controller.pid)
-        try:
-            assert not gate.requested()
-            os.kill(controller.pid, signal.SIGINT)
-            deadline = time.time() + 30
-            while not gate.requested() and time.time() < deadline:
-                time.sleep(0.01)
-            with pytest.raises(AzureOperationError) as caught:
-                gate.refuse('PUT', URL)
-            assert caught.value.code == 'RunStopped'
-        finally:
-            gate.disarm(previous)
+        _assert_stop_seen(controller.pid, signal.SIGINT)
     finally:
         os.kill(controller.pid, signal.SIGCONT)
         controller.wait()
@@ -114,17 +126,7 @@ def test_a_controller_whose_handler_ran_is_a_stop():
     controller = subprocess.Popen([sys.executable, '-c', script], stdout=subprocess.PIPE, text=True)
     try:
         assert controller.stdout.readline().strip() == 'ready'
-        gate = _stop.RunStop()
-        previous = gate.arm(controller.pid)
-        try:
-            assert not gate.requested()
-            os.kill(controller.pid, signal.SIGUSR1)
-            deadline = time.time() + 30
-            while not gate.requested() and time.time() < deadline:
-                time.sleep(0.01)
-            assert gate.requested()
-        finally:
-            gate.disarm(previous)
+        _assert_stop_seen(controller.pid, signal.SIGUSR1)
     finally:
         controller.kill()
         controller.wait()

@@ -203,3 +203,17 @@ def test_starting_past_the_plan_fails_saying_why_and_sends_nothing(playbook, emu
         assert NO_PLAN in ' '.join(output.split()), output[-3000:]
         assert 'is undefined' not in output
         assert emulator.journal() == []
+
+
+def test_skipping_the_argument_check_keeps_the_switches_checked(playbook, emulator):
+    """ansible-core's check of the role's argument spec is a task tagged always: --skip-tags always left it out, and
+    `| bool` took a mistyped switch as false, so -e harden_backup_vaults_fail_on_drift=ture turned the gate off and the
+    run passed (rc 0) with drift. The role checks its switches itself, naming each, before any request."""
+    rc, output = playbook('--skip-tags', 'always', '-e', 'harden_backup_vaults_fail_on_drift=ture',
+                          '-e', 'harden_backup_vaults_fail_on_error=flase', '-e', '{"harden_backup_vaults_allow_empty_scope": 2}')
+    assert rc != 0, output[-3000:]
+    assert message(output) == ('harden_backup_vaults_fail_on_drift must be true or false; got "ture"; '
+                               'harden_backup_vaults_fail_on_error must be true or false; got "flase"; '
+                               'harden_backup_vaults_allow_empty_scope must be true or false; got 2; nothing was sent to Azure')
+    assert 'Traceback' not in output
+    assert emulator.journal() == []

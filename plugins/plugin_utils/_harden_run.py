@@ -411,6 +411,56 @@ def remove_stale_plans(directory, max_age=STALE_PLAN_SECONDS, now=None):
     return removed
 
 
+# ------------------------------------------------------------------------------------------- one host per report directory
+
+_CLAIM_PREFIX = 'vaultlock-harden-claim-'
+
+
+def _claim_path(directory, report_dir):
+    return os.path.join(directory, _CLAIM_PREFIX + hashlib.sha256(report_dir.encode('utf-8', 'surrogateescape')).hexdigest())
+
+
+def claim_report_dir(directory, report_dir, host):
+    """Record, in this run's temporary directory, that ``host`` plans into ``report_dir`` until its reports are written
+    (release_report_dir). InputError when another host of this ansible-playbook run holds it: the role on several inventory
+    hosts plans and applies the same fleet once per host (with --forks 1 or strategy free the second apply came after the
+    first, moved its journal aside, and its reports replaced the first's, which said what was changed). The same host may
+    plan again (the role twice in one play)."""
+    path = _claim_path(directory, report_dir)
+    host = str(host)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        try:
+            with open(path, encoding='utf-8') as handle:
+                holder = handle.read()
+        except OSError:
+            holder = ''
+        if holder == host:
+            return
+        raise InputError('harden_plan refused: host %s of this play already planned a run into the report directory %s, and '
+                         'that run has not written its reports: the role on several hosts plans and applies the same fleet once '
+                         'per host. Run it on one host (hosts: localhost, or run_once: true on its import), or give each host a '
+                         'report directory of its own; nothing was sent to Azure' % (shown(holder), shown(report_dir)))
+    except OSError as exc:
+        raise InputError('cannot keep the plan on the controller (in ansible\'s local temporary directory): %s'
+                         % (exc.strerror or exc)) from exc
+    with os.fdopen(fd, 'w', encoding='utf-8') as handle:
+        handle.write(host)
+
+
+def release_report_dir(directory, report_dir, host):
+    """End ``host``'s claim on ``report_dir`` (its reports are written, or its plan failed); another host's stays."""
+    path = _claim_path(directory, report_dir)
+    try:
+        with open(path, encoding='utf-8') as handle:
+            if handle.read() != str(host):
+                return
+        os.unlink(path)
+    except OSError:
+        return
+
+
 def _write_private(path, doc, what, replace=True):
     """Write ``doc``, sealed, as JSON to a new 0600 file at ``path`` (whole or not at all). With ``replace=False`` an
     existing file is an error (FileExistsError)."""

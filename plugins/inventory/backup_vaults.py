@@ -37,7 +37,8 @@ description:
   - Results can be cached with Ansible's inventory cache (O(cache), O(cache_plugin)). The cache key is the inventory file path;
     a cached answer is used only for the options it was read with (the scope options, the authentication options and the
     E(AZURE_*) environment but secrets), so a file narrowed to fewer vaults, or another subscription, is read again rather
-    than answered with the fleet cached before. To read again with the same options, flush the cache with
+    than answered with the fleet cached before. An answer cached by another version of the collection, or one whose vault
+    records this version cannot read (a cache edited by hand), is read again too. To read again with the same options, flush the cache with
     C(ansible-playbook --flush-cache) or, from ansible-core 2.19, with C(ansible-inventory --flush-cache) (before 2.19 only
     C(ansible-playbook) has the option).
   - A vault whose body Azure returned with a value the collection cannot read (an immutability state it does not know, a day
@@ -165,8 +166,9 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     MissingLibraryError,
     VaultlockError,
     escaped,
+    has_control,
 )
-from ansible_collections.vaultlock.azure.plugins.module_utils._settings import DEFAULT_DISCOVERY
+from ansible_collections.vaultlock.azure.plugins.module_utils._settings import COLLECTION_VERSION, DEFAULT_DISCOVERY
 
 HOST_VAR = 'vaultlock_vault'
 DISCOVERY_VAR = 'vaultlock_discovery'
@@ -228,6 +230,40 @@ def host_names(records, mode, taken=None):
     return names, sorted(shared), sorted(clashing)
 
 
+_RECORD_TEXT = ('id', 'name', 'resource_group', 'subscription_id', 'vault_type')
+
+
+def readable_cached_fleet(entry, scope):
+    """The fleet of a cache entry, when this version of the collection wrote it for these options and its records have the
+    shape this version reads; None otherwise (read again). Another version's records (or a cache edited by hand) failed the
+    inventory with a KeyError or a TypeError, or named a host with a newline."""
+    if not isinstance(entry, dict) or entry.get('version') != COLLECTION_VERSION or entry.get('scope') != scope:
+        return None
+    fleet = entry.get('fleet')
+    if not isinstance(fleet, dict) or not isinstance(fleet.get('vaults'), list) or not isinstance(fleet.get('errors', []), list):
+        return None
+    if not isinstance(fleet.get('discovery', {}), dict) or not all(isinstance(error, dict) for error in fleet.get('errors', [])):
+        return None
+    for record in fleet['vaults']:
+        if not _text_fields(record, _RECORD_TEXT):
+            return None
+    # The unreadable vaults the errors hold with an id and a name are hosts of the group unreadable.
+    for error in fleet.get('errors', []):
+        vault = error.get('vault')
+        if vault is None:
+            continue
+        if not isinstance(vault, dict) or (vault.get('id') and vault.get('name') and not _text_fields(vault, ('id', 'name'))):
+            return None
+    return fleet
+
+
+def _text_fields(record, keys):
+    """Whether a cached vault record holds a known vault type and, under ``keys``, text without control characters."""
+    if not isinstance(record, dict) or record.get('vault_type') not in KIND_SHORT:
+        return False
+    return all(isinstance(record.get(key), str) and record[key] and not has_control(record[key]) for key in keys)
+
+
 def read_fleet(session, subscription_ids, vault_types, resource_groups, tags, include_policies, max_concurrency,
                discovery=DEFAULT_DISCOVERY):
     """{vaults (sorted by id), errors (scopes that could not be read), subscriptions, discovery} (module_utils/_discovery/scope.py).
@@ -264,16 +300,15 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 cached = self._cache[cache_key]
             except KeyError:
                 cached = None
-            # The cache key is the file's path: an answer cached for other options (a wider scope, another identity) is
-            # read again, never listed for this one.
-            if isinstance(cached, dict) and cached.get('scope') == scope and isinstance(cached.get('fleet'), dict):
-                fleet = cached['fleet']
-            else:
+            # The cache key is the file's path: an answer cached for other options (a wider scope, another identity), by
+            # another version of the collection, or that this version cannot read is read again, never listed.
+            fleet = readable_cached_fleet(cached, scope)
+            if fleet is None:
                 update_cache = True
         if fleet is None:
             fleet = self._fetch()
         if update_cache:
-            self._cache[cache_key] = {'scope': scope, 'fleet': fleet}
+            self._cache[cache_key] = {'version': COLLECTION_VERSION, 'scope': scope, 'fleet': fleet}
         self._populate(fleet)
 
     def _check_keys(self, config, path):

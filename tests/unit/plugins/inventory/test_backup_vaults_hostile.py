@@ -181,3 +181,33 @@ def test_a_cache_answers_only_for_the_scope_it_was_built_for(source, monkeypatch
     source.parse(cache + 'secret: also-not-in-the-cache-456\n')
     assert len(source.calls) == 4
     assert 'not-in-the-cache' not in repr(source.cache)
+
+
+@pytest.mark.parametrize('fleet', [
+    {'vaults': [{'id': '/subscriptions/x/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/a'}]},  # no name
+    {'vaults': 'a'},
+    {'vaults': [None]},
+    {'vaults': [], 'errors': ['a']},
+    {'vaults': [dict(record('a'), name='a\nall')]},
+    {'vaults': [dict(record('a'), vault_type='classic')]},
+], ids=['no-name', 'vaults-text', 'vault-null', 'error-text', 'name-newline', 'kind-unknown'])
+def test_a_cached_answer_of_another_version_or_edited_is_read_again(source, fleet):
+    """A cache entry with the options' digest but written by another version of the collection (another record shape) or
+    edited by hand: the inventory failed with a KeyError, TypeError or AttributeError ("'name'"), or listed a host whose
+    name held a newline. Only an answer this version wrote and whose records it can read is used; any other is read
+    again from Azure and replaced."""
+    cache = 'cache: true\ncache_plugin: ansible.builtin.jsonfile\ncache_timeout: 3600\n'
+    source.vaults = [record('a'), record('b', rg='rg2')]
+    source.parse(cache, cache=False)
+    assert len(source.calls) == 1
+    [key] = list(source.cache)
+    source.cache[key]['fleet'] = fleet
+    source.inventory = InventoryData()
+    assert sorted(source.parse(cache).hosts) == ['a', 'b']
+    assert len(source.calls) == 2
+    assert source.cache[key]['fleet']['vaults'][0]['name'] == 'a'
+    # Another version's entry, however well formed, is read again too.
+    source.cache[key]['version'] = '0.0.1'
+    source.inventory = InventoryData()
+    assert sorted(source.parse(cache).hosts) == ['a', 'b']
+    assert len(source.calls) == 3

@@ -31,6 +31,8 @@ description:
   - A key of the inventory file that is not an option of this plugin (C(resource_group) for O(resource_groups), say) is an
     error before any request, naming the option it may stand for; it was ignored, and the inventory then held every vault the
     identity can see.
+  - A number option given as a boolean (V(true) for O(max_concurrency), which ansible-core takes as 1) or as YAML's C(.inf),
+    C(-.inf) or C(.nan) is an error before any request, naming the option.
   - Vault hosts are not machines. With O(local_connection) (the default) each host gets C(ansible_connection=local) and
     C(ansible_python_interpreter) set to the Python that runs Ansible (which has the Azure SDKs), so collection modules run on
     the controller for each vault host without C(delegate_to).
@@ -150,11 +152,13 @@ hostname: qualified
 import difflib
 import hashlib
 import json
+import math
 import os
 import re
 import sys
 
-from ansible.errors import AnsibleParserError
+from ansible import constants as C
+from ansible.errors import AnsibleOptionsError, AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.auth import auth_params
@@ -284,7 +288,15 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
-        self._check_keys(self._read_config_data(path), path)
+        try:
+            config = self._read_config_data(path)
+        except (OverflowError, ValueError, AnsibleOptionsError):
+            # ansible-core's conversion of YAML's .inf or .nan to a whole number ("cannot convert Infinity to integer") names
+            # no option: the file's numbers are checked first, naming it.
+            self._check_numbers(loader.load_from_file(path, cache='none'), path)
+            raise
+        self._check_keys(config, path)
+        self._check_numbers(config, path)
         try:
             # Before any request, and before a cached answer is looked up.
             check_subscription_ids(self.get_option('subscription_ids'))
@@ -323,6 +335,25 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 hints.append('%s (did you mean %s?)' % (escaped(key), close[0]) if close else escaped(key))
             raise AnsibleParserError('vaultlock.azure.backup_vaults: %s has unknown option(s) %s; nothing was read from Azure'
                                      % (path, ', '.join(hints)))
+
+    def _check_numbers(self, config, path):
+        """Refuse a number option given as a boolean (ansible-core takes true as 1) or as YAML's .inf, -.inf or .nan."""
+        if not isinstance(config, dict):
+            return
+        definitions = C.config.get_configuration_definitions('inventory', self._load_name) or {}
+        problems = []
+        for key in sorted(str(name) for name in config):
+            kind = (definitions.get(key) or {}).get('type')
+            if kind not in ('int', 'integer', 'float'):
+                continue
+            value = config[key]
+            if isinstance(value, bool):
+                problems.append('%s must be %s, got %s' % (key, 'a number' if kind == 'float' else 'a whole number',
+                                                           'true' if value else 'false'))
+            elif isinstance(value, float) and not math.isfinite(value):
+                problems.append('%s is not a finite number (YAML .inf, -.inf or .nan)' % key)
+        if problems:
+            raise AnsibleParserError('vaultlock.azure.backup_vaults: %s: %s; nothing was read from Azure' % (path, '; '.join(problems)))
 
     def _scope(self):
         """A digest of the options that decide which vaults are read and what their records hold, and of the identity

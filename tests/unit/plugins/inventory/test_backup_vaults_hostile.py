@@ -211,3 +211,20 @@ def test_a_cached_answer_of_another_version_or_edited_is_read_again(source, flee
     source.inventory = InventoryData()
     assert sorted(source.parse(cache).hosts) == ['a', 'b']
     assert len(source.calls) == 3
+
+
+@pytest.mark.parametrize('text,words', [
+    ('max_concurrency: .inf\n', r'max_concurrency is not a finite number \(YAML \.inf, -\.inf or \.nan\)'),
+    ('api_timeout: -.inf\n', r'api_timeout is not a finite number'),
+    ('cache_timeout: .nan\n', r'cache_timeout is not a finite number'),
+    ('max_concurrency: true\n', r'max_concurrency must be a whole number, got true'),
+    ('api_retries: false\nmax_concurrency: yes\n', r'api_retries must be a whole number, got false; max_concurrency must be a whole number, got true'),
+])
+def test_counts_given_as_infinity_or_a_boolean_are_refused_naming_them(source, text, words):
+    """YAML's .inf for a count failed the inventory with ansible-core's own "cannot convert Infinity to integer" (an
+    OverflowError that named no option), and a boolean count was taken as 1 or 0 (max_concurrency: true read one vault list
+    at a time). Refused naming the option, before any request."""
+    source.vaults = [record('a')]
+    with pytest.raises(AnsibleParserError, match=r'^vaultlock.azure.backup_vaults: .*%s.*; nothing was read from Azure' % words):
+        source.parse(text)
+    assert source.calls == []

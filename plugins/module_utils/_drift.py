@@ -203,6 +203,12 @@ def check_entries(drift, where='drift'):
                                  % (where, index, key, type(value).__name__ if not isinstance(value, list) else 'a list with other values'))
         if entry.get('actions') is not None and not isinstance(entry['actions'], Mapping):
             raise DriftError('%s[%d].actions must be a dictionary (as vault_drift makes it), got %s' % (where, index, type(entry['actions']).__name__))
+        if entry['drift'] and not entry.get('findings'):
+            # vault_drift says drift true only with findings: an entry whose findings were cut off (a truncated or edited
+            # list) was counted clean, and the report called the fleet compliant.
+            raise DriftError('%s[%d] (%s) says drift true but lists no finding: it is not a whole drift entry (truncated or '
+                             'edited?), and a drifting vault never counts as one without drift'
+                             % (where, index, entry.get('id') or entry.get('name') or 'no id'))
     return list(drift)
 
 

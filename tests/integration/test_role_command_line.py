@@ -244,3 +244,28 @@ def test_the_role_on_two_inventory_hosts_plans_and_applies_once(runner, emulator
     assert [entry['method'] for entry in emulator.writes()] == ['PATCH']        # the vault enabled once, by host-a
     assert sorted(os.listdir(reports)) == ['drift.html', 'drift.json', 'drift.junit.xml', 'drift.md', 'drift.sarif']
     assert json.loads((reports / 'drift.json').read_text())['summary']['changed'] == 1
+
+
+def test_ignore_errors_on_the_import_never_runs_the_role_past_its_own_checks(runner, emulator, tmp_path):
+    """ignore_errors: true on the role's import (so that a drift or error gate does not stop the rest of the play) also
+    ignored the role's checks of its own variables: with a misspelt exclusion (harden_backup_vaults_exlude) the check
+    failed, was ignored, and the run enabled immutability on the vault it meant to exclude (rc 0). The checks stop the
+    role whatever the import says; nothing is sent."""
+    emulator.load_fleet({'subscriptions': [{'id': SUB1, 'display_name': 'vaultlock-test-1', 'resource_groups': [
+        {'name': RG, 'location': 'westeurope', 'vaults': [vault('rsv-off', 'recovery_services', 'disabled')]}]}]})
+    emulator.clear_journal()
+    play = tmp_path / 'ignored.yml'
+    play.write_text(json.dumps([{'hosts': 'localhost', 'connection': 'local', 'gather_facts': False,
+                                 'vars': {'ansible_python_interpreter': '{{ ansible_playbook_python }}'},
+                                 'tasks': [{'name': 'Harden, whatever happens', 'ansible.builtin.import_role': {
+                                     'name': 'vaultlock.azure.harden_backup_vaults'}, 'ignore_errors': True,
+                                     'vars': {'harden_backup_vaults_report_dir': str(tmp_path / 'reports'),
+                                              'harden_backup_vaults_exlude': ['rsv-off']}}]}]))
+    cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,', str(play)]
+    proc = subprocess.run(cmd, env=runner.env({'ANSIBLE_INVENTORY_ENABLED': 'host_list'}), capture_output=True, text=True,
+                          timeout=300, check=False)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0, output[-3000:]
+    assert 'harden_backup_vaults_exlude is not a variable of the role' in ' '.join(output.split()), output[-3000:]
+    assert '...ignoring' not in output
+    assert emulator.journal() == []

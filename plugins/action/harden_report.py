@@ -16,7 +16,6 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import
     load_applied,
     load_plan,
     planned_report_dir,
-    release_report_dir,
     write_reports,
 )
 
@@ -35,8 +34,6 @@ class ActionModule(ControllerActionBase):
                 path, written = write_reports(report, report_dir)
                 # The run ended and its reports say what it did: its apply's journal is no longer needed (another plan's stays).
                 remove_journal(path, args['plan'])
-                # ... and the report directory is free for another host of the run (_harden_run.claim_report_dir).
-                release_report_dir(C.DEFAULT_LOCAL_TMP, report_dir, (task_vars or {}).get('inventory_hostname'))
         except VaultlockError as exc:
             return self._failed(result, str(exc))
         except OSError as exc:

@@ -421,11 +421,11 @@ def _claim_path(directory, report_dir):
 
 
 def claim_report_dir(directory, report_dir, host):
-    """Record, in this run's temporary directory, that ``host`` plans into ``report_dir`` until its reports are written
-    (release_report_dir). InputError when another host of this ansible-playbook run holds it: the role on several inventory
-    hosts plans and applies the same fleet once per host (with --forks 1 or strategy free the second apply came after the
-    first, moved its journal aside, and its reports replaced the first's, which said what was changed). The same host may
-    plan again (the role twice in one play)."""
+    """Record, in this run's temporary directory, that ``host`` plans into ``report_dir`` for the rest of this
+    ansible-playbook run. InputError when another host of the run holds it: the role on several inventory hosts plans and
+    applies the same fleet once per host, and each host's reports replace the other's (with --forks 1, serial or strategy
+    free the second host's apply came after the first, moved its journal aside, and its reports said nothing was changed).
+    The same host may plan again (the role twice in one play)."""
     path = _claim_path(directory, report_dir)
     host = str(host)
     try:
@@ -438,10 +438,11 @@ def claim_report_dir(directory, report_dir, host):
             holder = ''
         if holder == host:
             return
-        raise InputError('harden_plan refused: host %s of this play already planned a run into the report directory %s, and '
-                         'that run has not written its reports: the role on several hosts plans and applies the same fleet once '
-                         'per host. Run it on one host (hosts: localhost, or run_once: true on its import), or give each host a '
-                         'report directory of its own; nothing was sent to Azure' % (shown(holder), shown(report_dir)))
+        raise InputError('harden_plan refused: host %s of this play already planned a run into the report directory %s in '
+                         'this ansible-playbook run: the role on several hosts plans and applies the same fleet once per host, '
+                         'and each host\'s reports replace the other\'s. Run it on one host (hosts: localhost, or run_once: true '
+                         'on its import), or give each host a report directory of its own; nothing was sent to Azure'
+                         % (shown(holder), shown(report_dir)))
     except OSError as exc:
         raise InputError('cannot keep the plan on the controller (in ansible\'s local temporary directory): %s'
                          % (exc.strerror or exc)) from exc
@@ -450,7 +451,7 @@ def claim_report_dir(directory, report_dir, host):
 
 
 def release_report_dir(directory, report_dir, host):
-    """End ``host``'s claim on ``report_dir`` (its reports are written, or its plan failed); another host's stays."""
+    """End ``host``'s claim on ``report_dir`` (its plan failed before any request); another host's stays."""
     path = _claim_path(directory, report_dir)
     try:
         with open(path, encoding='utf-8') as handle:

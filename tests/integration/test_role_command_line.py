@@ -221,29 +221,37 @@ def test_skipping_the_argument_check_keeps_the_switches_checked(playbook, emulat
 
 def test_the_role_on_two_inventory_hosts_plans_and_applies_once(runner, emulator, tmp_path):
     """The role on two inventory hosts with one report directory: each host planned and applied the same fleet. With
-    --forks 1 the second apply came after the first, moved its journal aside, and its reports replaced the first's, which
-    said what was changed (rc 0, the final drift.json said 0 vaults changed). The second host's plan is now refused before
-    any request, naming the first host, and the first host's run changes each vault once and reports it."""
+    --forks 1 (and with serial: 1) the second host's apply came after the first, moved its journal aside, and its reports
+    replaced the first's, which said what was changed (rc 0, the final drift.json said 0 vaults changed). The second host's
+    plan is now refused before any request, naming the first host, and the first host's run changes each vault once and
+    reports it."""
     emulator.load_fleet({'subscriptions': [{'id': SUB1, 'display_name': 'vaultlock-test-1', 'resource_groups': [
-        {'name': RG, 'location': 'westeurope', 'vaults': [vault('rsv-off', 'recovery_services', 'disabled')]}]}]})
+        {'name': RG, 'location': 'westeurope', 'vaults': [vault('rsv-off', 'recovery_services', 'disabled'),
+                                                          vault('bv-off', 'backup', 'disabled')]}]}]})
     emulator.clear_journal()
-    reports = tmp_path / 'reports'
-    play = tmp_path / 'two_hosts.yml'
-    play.write_text(json.dumps([{'hosts': 'all', 'connection': 'local', 'gather_facts': False,
-                                 'vars': {'ansible_python_interpreter': '{{ ansible_playbook_python }}',
-                                          'harden_backup_vaults_report_dir': str(reports)},
-                                 'roles': [{'role': 'vaultlock.azure.harden_backup_vaults'}]}]))
-    cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'host-a,host-b,', '--forks', '1', str(play)]
-    proc = subprocess.run(cmd, env=runner.env({'ANSIBLE_INVENTORY_ENABLED': 'host_list'}), capture_output=True, text=True,
-                          timeout=300, check=False)
-    output = ' '.join((proc.stdout + proc.stderr).split())
-    assert proc.returncode != 0, output[-3000:]
-    assert ("harden_plan refused: host 'host-a' of this play already planned a run into the report directory '%s', and that "
-            "run has not written its reports" % os.path.realpath(str(reports))) in output, output[-3000:]
-    assert 'Traceback' not in output
-    assert [entry['method'] for entry in emulator.writes()] == ['PATCH']        # the vault enabled once, by host-a
-    assert sorted(os.listdir(reports)) == ['drift.html', 'drift.json', 'drift.junit.xml', 'drift.md', 'drift.sarif']
-    assert json.loads((reports / 'drift.json').read_text())['summary']['changed'] == 1
+    for way, vault_name in (('forks', 'rsv-off'), ('serial', 'bv-off')):
+        reports = tmp_path / way
+        play = {'hosts': 'all', 'connection': 'local', 'gather_facts': False,
+                'vars': {'ansible_python_interpreter': '{{ ansible_playbook_python }}', 'harden_backup_vaults_report_dir': str(reports),
+                         'harden_backup_vaults_vaults': [{'name': vault_name, 'resource_group': RG,
+                                                          'vault_type': 'recovery_services' if way == 'forks' else 'backup'}]},
+                'roles': [{'role': 'vaultlock.azure.harden_backup_vaults'}]}
+        if way == 'serial':
+            play['serial'] = 1
+        path = tmp_path / ('%s.yml' % way)
+        path.write_text(json.dumps([play]))
+        cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'host-a,host-b,', '--forks', '1', str(path)]
+        proc = subprocess.run(cmd, env=runner.env({'ANSIBLE_INVENTORY_ENABLED': 'host_list'}), capture_output=True, text=True,
+                              timeout=300, check=False)
+        output = ' '.join((proc.stdout + proc.stderr).split())
+        assert proc.returncode != 0, (way, output[-3000:])
+        assert 'Traceback' not in output
+        assert ("harden_plan refused: host 'host-a' of this play already planned a run into the report directory '%s' in this "
+                "ansible-playbook run" % os.path.realpath(str(reports))) in output, (way, output[-3000:])
+        assert sorted(os.listdir(reports)) == ['drift.html', 'drift.json', 'drift.junit.xml', 'drift.md', 'drift.sarif']
+        assert json.loads((reports / 'drift.json').read_text())['summary']['changed'] == 1
+    # Each vault enabled once, by host-a.
+    assert sorted(entry['path'].rsplit('/', 1)[1] for entry in emulator.writes()) == ['bv-off', 'rsv-off']
 
 
 def test_ignore_errors_on_the_import_never_runs_the_role_past_its_own_checks(runner, emulator, tmp_path):

@@ -31,7 +31,7 @@ import time
 from ansible_collections.vaultlock.azure.plugins.module_utils._consent import RUN_SCOPED_PARTS
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.scope import error_warnings, fallback_warnings, read_scope
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import drift_diffs
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError, at_least_one, escaped, has_control, shown
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError, at_least_one, escaped, has_control, shown, type_name
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.fleet import check_subscription_ids, check_tags
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import SCOPE_ARGSPEC, failure
@@ -592,7 +592,7 @@ def _check_results(plan, key, items):
     for index, item in enumerate(items):
         where = 'results.%s[%d]' % (key, index)
         if not isinstance(item, dict):
-            raise InputError('%s must be a registered result (a dictionary), got %s' % (where, type(item).__name__))
+            raise InputError('%s must be a registered result (a dictionary), got %s' % (where, type_name(item)))
         for flag in ('skipped', 'failed', 'changed', 'check_mode'):
             if flag in item and not isinstance(item[flag], bool):
                 raise InputError('%s: %s must be true or false, got %s' % (where, flag, shown(str(item[flag]))))
@@ -816,7 +816,7 @@ def _write_in_two(report, renderers, temps):
             code = 0
         except BaseException as exc:  # pylint: disable=broad-except
             try:
-                os.write(write_end, ('%s: %s' % (type(exc).__name__, exc)).encode('utf-8', 'replace')[:4000])
+                os.write(write_end, ('%s: %s' % (type_name(exc), exc)).encode('utf-8', 'replace')[:4000])
             except OSError:
                 code = 2
         finally:

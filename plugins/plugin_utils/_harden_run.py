@@ -425,7 +425,8 @@ def claim_report_dir(directory, report_dir, host):
     ansible-playbook run. InputError when another host of the run holds it: the role on several inventory hosts plans and
     applies the same fleet once per host, and each host's reports replace the other's (with --forks 1, serial or strategy
     free the second host's apply came after the first, moved its journal aside, and its reports said nothing was changed).
-    The same host may plan again (the role twice in one play)."""
+    The same host may plan again (the role twice in one play): True then, for a warning that this run's reports replace
+    the earlier run's."""
     path = _claim_path(directory, report_dir)
     host = str(host)
     try:
@@ -437,7 +438,7 @@ def claim_report_dir(directory, report_dir, host):
         except OSError:
             holder = ''
         if holder == host:
-            return
+            return True
         raise InputError('harden_plan refused: host %s of this play already planned a run into the report directory %s in '
                          'this ansible-playbook run: the role on several hosts plans and applies the same fleet once per host, '
                          'and each host\'s reports replace the other\'s. Run it on one host (hosts: localhost, or run_once: true '
@@ -448,6 +449,14 @@ def claim_report_dir(directory, report_dir, host):
                          % (exc.strerror or exc)) from exc
     with os.fdopen(fd, 'w', encoding='utf-8') as handle:
         handle.write(host)
+    return False
+
+
+def replaced_reports_warning(report_dir):
+    """The warning of a plan into a report directory the same host planned into earlier in this ansible-playbook run."""
+    return ('an earlier run of harden_plan in this ansible-playbook run (the role imported twice in one play?) planned into '
+            'the report directory %s: this run\'s reports replace that run\'s there. Give each run a report directory of its '
+            'own to keep both' % shown(report_dir))
 
 
 def release_report_dir(directory, report_dir, host):

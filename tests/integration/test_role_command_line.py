@@ -277,3 +277,35 @@ def test_ignore_errors_on_the_import_never_runs_the_role_past_its_own_checks(run
     assert 'harden_backup_vaults_exlude is not a variable of the role' in ' '.join(output.split()), output[-3000:]
     assert '...ignoring' not in output
     assert emulator.journal() == []
+
+
+def test_the_role_twice_in_one_play_into_one_report_dir_says_the_second_replaces_the_first(runner, emulator, tmp_path):
+    """The role imported twice in one play (two scopes) with one report directory: the second run's reports replaced the
+    first's without a word, so drift.json told of one scope only. The second plan warns, in the play and in the reports;
+    a second import with a report directory of its own says nothing."""
+    emulator.load_fleet({'subscriptions': [{'id': SUB1, 'display_name': 'vaultlock-test-1', 'resource_groups': [
+        {'name': RG, 'location': 'westeurope', 'vaults': [vault('rsv-off', 'recovery_services', 'disabled'),
+                                                          vault('bv-off', 'backup', 'disabled')]}]}]})
+    emulator.clear_journal()
+    reports, own = tmp_path / 'reports', tmp_path / 'own'
+
+    def scope(name, kind, directory):
+        return {'name': 'Harden %s' % name, 'ansible.builtin.import_role': {'name': 'vaultlock.azure.harden_backup_vaults'},
+                'vars': {'harden_backup_vaults_report_dir': str(directory),
+                         'harden_backup_vaults_vaults': [{'name': name, 'resource_group': RG, 'vault_type': kind}]}}
+    play = tmp_path / 'twice.yml'
+    play.write_text(json.dumps([{'hosts': 'localhost', 'connection': 'local', 'gather_facts': False,
+                                 'vars': {'ansible_python_interpreter': '{{ ansible_playbook_python }}'},
+                                 'tasks': [scope('rsv-off', 'recovery_services', reports), scope('bv-off', 'backup', reports),
+                                           scope('rsv-off', 'recovery_services', own)]}]))
+    cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,', '--check', str(play)]
+    proc = subprocess.run(cmd, env=runner.env({'ANSIBLE_INVENTORY_ENABLED': 'host_list'}), capture_output=True, text=True,
+                          timeout=300, check=False)
+    output = ' '.join((proc.stdout + proc.stderr).split())
+    assert proc.returncode == 0, output[-3000:]
+    warning = ("an earlier run of harden_plan in this ansible-playbook run (the role imported twice in one play?) planned into "
+               "the report directory '%s': this run's reports replace that run's there" % os.path.realpath(str(reports)))
+    assert output.count(warning) == 1, output[-3000:]
+    assert warning in ' '.join(json.loads((reports / 'drift.json').read_text())['warnings'])
+    assert not any('an earlier run of harden_plan' in item for item in json.loads((own / 'drift.json').read_text())['warnings'])
+    assert emulator.writes() == []

@@ -27,11 +27,14 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import
     PLAN_ARGSPEC,
     check_diffs,
     check_inputs,
+    claim_report_dir,
     plan_summary,
     prepare_report_dir,
     read_targets,
     read_warnings,
+    release_report_dir,
     remove_stale_plans,
+    replaced_reports_warning,
     save_plan,
     scope_errors,
     scope_failure,
@@ -59,6 +62,8 @@ class ActionModule(ControllerActionBase):
             if refusals:
                 return self._failed(result, '; '.join(refusals))
         interrupted = None
+        claimed = None
+        host = (task_vars or {}).get('inventory_hostname')
         try:
             # The connection options before anything else (the report directory, an earlier apply's journal set aside).
             check_settings(args)
@@ -73,6 +78,10 @@ class ActionModule(ControllerActionBase):
             # Resolved once, here: the later tasks of the run write (and retire) the reports in this directory, whatever a
             # symlink on the way to it says by then (_harden_run.planned_report_dir).
             report_dir = prepare_report_dir(args['report_dir'])
+            # One host of the run plans into a report directory until its reports are written: the role on several inventory
+            # hosts is refused here for the second, before any request and before an earlier journal is set aside.
+            again = claim_report_dir(C.DEFAULT_LOCAL_TMP, report_dir, host)
+            claimed = report_dir if not again else None
             # An earlier apply into it that did not end with its reports (interrupted) left its journal: said, and kept aside
             # (left in place in check mode).
             interrupted = earlier_apply_warning(report_dir, check_mode=check_mode)
@@ -89,6 +98,9 @@ class ActionModule(ControllerActionBase):
                 if interrupted:
                     run['report_warnings'].insert(0, interrupted)
                     warnings.insert(0, interrupted)
+                if again:
+                    run['report_warnings'].insert(0, replaced_reports_warning(report_dir))
+                    warnings.insert(0, replaced_reports_warning(report_dir))
                 # A listed deployIfNotExists definition (diagnostic settings, opt-in) judges each selected Recovery Services
                 # vault by its related resources: one ARM read a vault (none when no such definition is listed).
                 # A vault whose related resources could not be read (a 403, say) is not evaluated, and an error of the run (as
@@ -123,6 +135,8 @@ class ActionModule(ControllerActionBase):
                 # without_cyclic_gc makes at its end).
                 del run
         except VaultlockError as exc:
+            if claimed:
+                release_report_dir(C.DEFAULT_LOCAL_TMP, claimed, host)
             if interrupted:
                 result['warnings'] = list(result.get('warnings') or []) + [interrupted]
             return self._failed(result, failure(exc)[0])

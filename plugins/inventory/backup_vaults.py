@@ -31,13 +31,16 @@ description:
   - A key of the inventory file that is not an option of this plugin (C(resource_group) for O(resource_groups), say) is an
     error before any request, naming the option it may stand for; it was ignored, and the inventory then held every vault the
     identity can see.
+  - A number option given as a boolean (V(true) for O(max_concurrency), which ansible-core takes as 1) or as YAML's C(.inf),
+    C(-.inf) or C(.nan) is an error before any request, naming the option.
   - Vault hosts are not machines. With O(local_connection) (the default) each host gets C(ansible_connection=local) and
     C(ansible_python_interpreter) set to the Python that runs Ansible (which has the Azure SDKs), so collection modules run on
     the controller for each vault host without C(delegate_to).
   - Results can be cached with Ansible's inventory cache (O(cache), O(cache_plugin)). The cache key is the inventory file path;
     a cached answer is used only for the options it was read with (the scope options, the authentication options and the
     E(AZURE_*) environment but secrets), so a file narrowed to fewer vaults, or another subscription, is read again rather
-    than answered with the fleet cached before. To read again with the same options, flush the cache with
+    than answered with the fleet cached before. An answer cached by another version of the collection, or one whose vault
+    records this version cannot read (a cache edited by hand), is read again too. To read again with the same options, flush the cache with
     C(ansible-playbook --flush-cache) or, from ansible-core 2.19, with C(ansible-inventory --flush-cache) (before 2.19 only
     C(ansible-playbook) has the option).
   - A vault whose body Azure returned with a value the collection cannot read (an immutability state it does not know, a day
@@ -149,11 +152,13 @@ hostname: qualified
 import difflib
 import hashlib
 import json
+import math
 import os
 import re
 import sys
 
-from ansible.errors import AnsibleParserError
+from ansible import constants as C
+from ansible.errors import AnsibleOptionsError, AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.auth import auth_params
@@ -165,8 +170,9 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     MissingLibraryError,
     VaultlockError,
     escaped,
+    has_control,
 )
-from ansible_collections.vaultlock.azure.plugins.module_utils._settings import DEFAULT_DISCOVERY
+from ansible_collections.vaultlock.azure.plugins.module_utils._settings import COLLECTION_VERSION, DEFAULT_DISCOVERY
 
 HOST_VAR = 'vaultlock_vault'
 DISCOVERY_VAR = 'vaultlock_discovery'
@@ -228,6 +234,40 @@ def host_names(records, mode, taken=None):
     return names, sorted(shared), sorted(clashing)
 
 
+_RECORD_TEXT = ('id', 'name', 'resource_group', 'subscription_id', 'vault_type')
+
+
+def readable_cached_fleet(entry, scope):
+    """The fleet of a cache entry, when this version of the collection wrote it for these options and its records have the
+    shape this version reads; None otherwise (read again). Another version's records (or a cache edited by hand) failed the
+    inventory with a KeyError or a TypeError, or named a host with a newline."""
+    if not isinstance(entry, dict) or entry.get('version') != COLLECTION_VERSION or entry.get('scope') != scope:
+        return None
+    fleet = entry.get('fleet')
+    if not isinstance(fleet, dict) or not isinstance(fleet.get('vaults'), list) or not isinstance(fleet.get('errors', []), list):
+        return None
+    if not isinstance(fleet.get('discovery', {}), dict) or not all(isinstance(error, dict) for error in fleet.get('errors', [])):
+        return None
+    for record in fleet['vaults']:
+        if not _text_fields(record, _RECORD_TEXT):
+            return None
+    # The unreadable vaults the errors hold with an id and a name are hosts of the group unreadable.
+    for error in fleet.get('errors', []):
+        vault = error.get('vault')
+        if vault is None:
+            continue
+        if not isinstance(vault, dict) or (vault.get('id') and vault.get('name') and not _text_fields(vault, ('id', 'name'))):
+            return None
+    return fleet
+
+
+def _text_fields(record, keys):
+    """Whether a cached vault record holds a known vault type and, under ``keys``, text without control characters."""
+    if not isinstance(record, dict) or record.get('vault_type') not in KIND_SHORT:
+        return False
+    return all(isinstance(record.get(key), str) and record[key] and not has_control(record[key]) for key in keys)
+
+
 def read_fleet(session, subscription_ids, vault_types, resource_groups, tags, include_policies, max_concurrency,
                discovery=DEFAULT_DISCOVERY):
     """{vaults (sorted by id), errors (scopes that could not be read), subscriptions, discovery} (module_utils/_discovery/scope.py).
@@ -248,7 +288,15 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
-        self._check_keys(self._read_config_data(path), path)
+        try:
+            config = self._read_config_data(path)
+        except (OverflowError, ValueError, AnsibleOptionsError):
+            # ansible-core's conversion of YAML's .inf or .nan to a whole number ("cannot convert Infinity to integer") names
+            # no option: the file's numbers are checked first, naming it.
+            self._check_numbers(loader.load_from_file(path, cache='none'), path)
+            raise
+        self._check_keys(config, path)
+        self._check_numbers(config, path)
         try:
             # Before any request, and before a cached answer is looked up.
             check_subscription_ids(self.get_option('subscription_ids'))
@@ -264,16 +312,15 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 cached = self._cache[cache_key]
             except KeyError:
                 cached = None
-            # The cache key is the file's path: an answer cached for other options (a wider scope, another identity) is
-            # read again, never listed for this one.
-            if isinstance(cached, dict) and cached.get('scope') == scope and isinstance(cached.get('fleet'), dict):
-                fleet = cached['fleet']
-            else:
+            # The cache key is the file's path: an answer cached for other options (a wider scope, another identity), by
+            # another version of the collection, or that this version cannot read is read again, never listed.
+            fleet = readable_cached_fleet(cached, scope)
+            if fleet is None:
                 update_cache = True
         if fleet is None:
             fleet = self._fetch()
         if update_cache:
-            self._cache[cache_key] = {'scope': scope, 'fleet': fleet}
+            self._cache[cache_key] = {'version': COLLECTION_VERSION, 'scope': scope, 'fleet': fleet}
         self._populate(fleet)
 
     def _check_keys(self, config, path):
@@ -288,6 +335,25 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 hints.append('%s (did you mean %s?)' % (escaped(key), close[0]) if close else escaped(key))
             raise AnsibleParserError('vaultlock.azure.backup_vaults: %s has unknown option(s) %s; nothing was read from Azure'
                                      % (path, ', '.join(hints)))
+
+    def _check_numbers(self, config, path):
+        """Refuse a number option given as a boolean (ansible-core takes true as 1) or as YAML's .inf, -.inf or .nan."""
+        if not isinstance(config, dict):
+            return
+        definitions = C.config.get_configuration_definitions('inventory', self._load_name) or {}
+        problems = []
+        for key in sorted(str(name) for name in config):
+            kind = (definitions.get(key) or {}).get('type')
+            if kind not in ('int', 'integer', 'float'):
+                continue
+            value = config[key]
+            if isinstance(value, bool):
+                problems.append('%s must be %s, got %s' % (key, 'a number' if kind == 'float' else 'a whole number',
+                                                           'true' if value else 'false'))
+            elif isinstance(value, float) and not math.isfinite(value):
+                problems.append('%s is not a finite number (YAML .inf, -.inf or .nan)' % key)
+        if problems:
+            raise AnsibleParserError('vaultlock.azure.backup_vaults: %s: %s; nothing was read from Azure' % (path, '; '.join(problems)))
 
     def _scope(self):
         """A digest of the options that decide which vaults are read and what their records hold, and of the identity

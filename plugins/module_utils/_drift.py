@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import escaped, shown
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import escaped, shown, type_name
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy._preset import PRESET_DEFERRED
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import BASELINE_KEYS, PER_POLICY, RULES, SETTING_NAMES, applied, context
@@ -34,7 +34,7 @@ def validate_baseline(baseline):
     if baseline is None:
         baseline = {}
     if not isinstance(baseline, Mapping):
-        raise DriftError("the baseline must be a dictionary, got %s" % type(baseline).__name__)
+        raise DriftError("the baseline must be a dictionary, got %s" % type_name(baseline))
     deferred = baseline.get(PRESET_DEFERRED)
     if deferred is not None:
         # Written by the azure_policy preset (_policy/_preset.py): the settings it raised to an irreversible target.
@@ -61,7 +61,7 @@ def vault_drift(vault, baseline):
     """Drift entry of one vault against a baseline already passed through validate_baseline: each rule's findings (in
     report order), actions and changes (in the order a run applies them), and the keys a rule adds of its own."""
     if not isinstance(vault, Mapping):
-        raise DriftError("every vault must be a dictionary (a vault_immutability_info record), got %s" % type(vault).__name__)
+        raise DriftError("every vault must be a dictionary (a vault_immutability_info record), got %s" % type_name(vault))
     shared = context(vault)
     findings = []
     actions = {}
@@ -107,7 +107,7 @@ def compute_drift(vaults, baseline):
         # A registered vault_immutability_info result.
         vaults = vaults['vaults']
     if isinstance(vaults, (str, bytes)) or not isinstance(vaults, (list, tuple)):
-        raise DriftError("vaults must be a list of vault records, got %s" % type(vaults).__name__)
+        raise DriftError("vaults must be a list of vault records, got %s" % type_name(vaults))
     return drift_entries(vaults, validate_baseline(baseline))
 
 
@@ -125,7 +125,7 @@ def summarize(drift):
     if drift is None:
         drift = []
     if isinstance(drift, (str, bytes, Mapping)) or not isinstance(drift, (list, tuple)):
-        raise DriftError("drift must be the list that vault_drift returns, got %s" % type(drift).__name__)
+        raise DriftError("drift must be the list that vault_drift returns, got %s" % type_name(drift))
     by_setting = dict((s, {'vaults': 0, 'findings': 0, 'fixable': 0, 'unfixable': 0, 'option': 0, 'person': 0}) for s in SETTINGS)
     by_type = dict((t, {'vaults': 0, 'drifting': 0, 'findings': 0}) for t in VAULT_TYPES)
     counts = {'vaults': 0, 'drifting': 0, 'clean': 0, 'findings': 0, 'fixable': 0, 'unfixable': 0,
@@ -134,7 +134,7 @@ def summarize(drift):
         counts.update(dict.fromkeys(rule.counts({}), 0))
     for entry in drift:
         if not isinstance(entry, Mapping):
-            raise DriftError("every drift entry must be a dictionary, got %s" % type(entry).__name__)
+            raise DriftError("every drift entry must be a dictionary, got %s" % type_name(entry))
         open_findings = [f for f in entry.get('findings') or [] if not f.get('resolved')]
         counts['resolved'] += len(entry.get('findings') or []) - len(open_findings)
         counts['vaults'] += 1
@@ -187,11 +187,11 @@ def check_entries(drift, where='drift'):
     if drift is None:
         return []
     if isinstance(drift, (str, bytes, Mapping)) or not isinstance(drift, (list, tuple)):
-        raise DriftError('%s must be the list that the vaultlock.azure.vault_drift filter returns, got %s' % (where, type(drift).__name__))
+        raise DriftError('%s must be the list that the vaultlock.azure.vault_drift filter returns, got %s' % (where, type_name(drift)))
     for index, entry in enumerate(drift):
         if not isinstance(entry, Mapping):
             raise DriftError('%s[%d] must be a drift entry (a dictionary from the vaultlock.azure.vault_drift filter), got %s'
-                             % (where, index, type(entry).__name__))
+                             % (where, index, type_name(entry)))
         if not is_bool(entry.get('drift')):
             raise DriftError('%s[%d] (%s) is not a drift entry: it has no drift true or false. Pass vault records through the '
                              'vaultlock.azure.vault_drift filter first (a vault record never counts as a vault without drift)'
@@ -200,9 +200,15 @@ def check_entries(drift, where='drift'):
             value = entry.get(key)
             if value is not None and (not isinstance(value, list) or not all(isinstance(item, Mapping) for item in value)):
                 raise DriftError('%s[%d].%s must be a list of dictionaries (as vault_drift makes it), got %s'
-                                 % (where, index, key, type(value).__name__ if not isinstance(value, list) else 'a list with other values'))
+                                 % (where, index, key, type_name(value) if not isinstance(value, list) else 'a list with other values'))
         if entry.get('actions') is not None and not isinstance(entry['actions'], Mapping):
-            raise DriftError('%s[%d].actions must be a dictionary (as vault_drift makes it), got %s' % (where, index, type(entry['actions']).__name__))
+            raise DriftError('%s[%d].actions must be a dictionary (as vault_drift makes it), got %s' % (where, index, type_name(entry['actions'])))
+        if entry['drift'] and not entry.get('findings'):
+            # vault_drift says drift true only with findings: an entry whose findings were cut off (a truncated or edited
+            # list) was counted clean, and the report called the fleet compliant.
+            raise DriftError('%s[%d] (%s) says drift true but lists no finding: it is not a whole drift entry (truncated or '
+                             'edited?), and a drifting vault never counts as one without drift'
+                             % (where, index, entry.get('id') or entry.get('name') or 'no id'))
     return list(drift)
 
 

@@ -211,6 +211,18 @@ def escaped(value):
     return _NOT_PLAIN.sub(_escape, str(value))
 
 
+_PLAIN_TYPES = (bool, int, float, str, bytes, list, tuple, dict, set)
+
+
+def type_name(value):
+    """The name of a value's type as the person who wrote it knows it: ansible-core 2.19 hands over the values it read as
+    its own tagged types (``_AnsibleTaggedStr``, ``_AnsibleTaggedDict``), whose names an error message should not show."""
+    for base in type(value).__mro__:
+        if base in _PLAIN_TYPES:
+            return base.__name__
+    return type(value).__name__
+
+
 def shown(value):
     """A value as an error message shows it: what the user wrote. Text quoted, its control and invisible characters
     escaped (a trailing newline shows as \\n; escaped()); true, false and null as YAML and JSON write them (Python's

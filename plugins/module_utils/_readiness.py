@@ -37,7 +37,7 @@ import calendar
 import datetime
 from collections.abc import Mapping
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError, escaped, shown
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError, escaped, shown, type_name
 from ansible_collections.vaultlock.azure.plugins.module_utils._immutability import normalise_choice as _immutability_state
 from ansible_collections.vaultlock.azure.plugins.module_utils._retention import Duration, RetentionError, is_operational, is_unsourced, parse_duration
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import LOCK_RULES, LOCK_SETTINGS, PER_POLICY, RULES
@@ -67,7 +67,7 @@ def validate_requirements(requirements, where='requirements'):
     if requirements is None:
         return dict(DEFAULT_REQUIREMENTS)
     if not isinstance(requirements, Mapping):
-        raise ReadinessError('%s must be a dictionary of %s, got %s' % (where, ', '.join(REQUIREMENT_KEYS), type(requirements).__name__))
+        raise ReadinessError('%s must be a dictionary of %s, got %s' % (where, ', '.join(REQUIREMENT_KEYS), type_name(requirements)))
     unknown = sorted(str(key) for key in requirements if key not in REQUIREMENT_KEYS)
     if unknown:
         raise ReadinessError('%s has unknown key(s) %s; allowed: %s' % (where, ', '.join(escaped(key) for key in unknown), ', '.join(REQUIREMENT_KEYS)))
@@ -235,7 +235,7 @@ def readiness(vault, requirements=None, findings=None, raises=None, today=None):
     immutability_days, immutable_until, commitments}``; dates are ISO-8601 strings.
     """
     if not isinstance(vault, Mapping):
-        raise ReadinessError('a vault must be a dictionary (a vault_immutability_info record), got %s' % type(vault).__name__)
+        raise ReadinessError('a vault must be a dictionary (a vault_immutability_info record), got %s' % type_name(vault))
     wanted = validate_requirements(requirements)
     today = _as_date(today)
     problems = []

@@ -33,7 +33,7 @@ import unicodedata
 from collections.abc import Mapping
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import validate_baseline
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError, first_named
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError, first_named, type_name
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import resource_type, vault_type_from_provider
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy._preset import PRESET_DEFERRED
 from ansible_collections.vaultlock.azure.plugins.module_utils._readiness import readiness, validate_requirements
@@ -156,7 +156,7 @@ def parse_exclusions(entries):
     if isinstance(entries, str):
         entries = [entries]
     if not isinstance(entries, (list, tuple)):
-        raise TargetError('harden_backup_vaults_exclude must be a list of ids and name patterns, got %s' % type(entries).__name__)
+        raise TargetError('harden_backup_vaults_exclude must be a list of ids and name patterns, got %s' % type_name(entries))
     return [parse_exclusion(entry, index) for index, entry in enumerate(entries)]
 
 
@@ -192,7 +192,7 @@ def _read_scope(read):
 def _malformed(read, what, value, meaning):
     """An error of a result part that is not what vault_immutability_info returns: never dropped without a word."""
     return {'scope': _read_scope(read), 'message': 'the discovery result is not one vault_immutability_info returns: %s is %s, '
-            'so %s' % (what, shown(value) if not isinstance(value, (dict, list)) else type(value).__name__, meaning)}, None
+            'so %s' % (what, shown(value) if not isinstance(value, (dict, list)) else type_name(value), meaning)}, None
 
 
 def _read_errors(read):

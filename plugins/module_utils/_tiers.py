@@ -40,7 +40,7 @@ import re
 from collections.abc import Mapping
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import DriftError, sort_key, validate_baseline, vault_drift
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError, escaped, tag_names
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError, escaped, tag_names, type_name
 from ansible_collections.vaultlock.azure.plugins.module_utils._readiness import ReadinessError, validate_requirements
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import RULES
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import CONSENT
@@ -79,7 +79,7 @@ def _as_list(value, where, what):
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, (list, tuple)):
-        raise TierError('%s must be a list of %s, got %s' % (where, what, type(value).__name__))
+        raise TierError('%s must be a list of %s, got %s' % (where, what, type_name(value)))
     if not value:
         raise TierError('%s is an empty list, which matches no vault: give at least one of %s, or leave the criterion out'
                         % (where, what))
@@ -116,7 +116,7 @@ def _tag_values(value, where):
 def _match_tags(tags, where):
     if not isinstance(tags, Mapping):
         raise TierError('%s must be a dict of tag name: value (a string, a list of strings, or null for any value), got %s'
-                        % (where, type(tags).__name__))
+                        % (where, type_name(tags)))
     if not tags:
         raise TierError('%s is empty: give at least one tag, or leave the criterion out' % where)
     result = {}
@@ -128,7 +128,7 @@ def _match_tags(tags, where):
 def validate_match(match, where):
     """A tier's match normalised: only the criteria given, lists of strings; raises TierError."""
     if not isinstance(match, Mapping):
-        got = 'null' if match is None else type(match).__name__
+        got = 'null' if match is None else type_name(match)
         raise TierError('%s must be a dict with one or more of %s, got %s' % (where, ', '.join(MATCH_KEYS), got))
     unknown = sorted(str(key) for key in match if key not in MATCH_KEYS)
     if unknown:
@@ -190,7 +190,7 @@ def resolve_tier(tier, index, default, allow_irreversible, defaults):
     where = _label(index, tier)
     if not isinstance(tier, Mapping):
         raise TierError('%s must be a dict {name, match, immutability, soft_delete, retention_minimum, lock_requirements}, got %s'
-                        % (where, type(tier).__name__))
+                        % (where, type_name(tier)))
     for key, reason in _REFUSED.items():
         if key in tier:
             raise TierError('%s: %s is not a tier key: %s' % (where, key, reason))
@@ -220,7 +220,7 @@ def resolve_tier(tier, index, default, allow_irreversible, defaults):
     requirements = resolved['lock_requirements']
     if requirements is not None and not isinstance(requirements, Mapping):
         raise TierError('%s: lock_requirements must be a dict (the keys of harden_backup_vaults_lock_requirements), got %s'
-                        % (where, type(requirements).__name__))
+                        % (where, type_name(requirements)))
     try:
         checked = validate_baseline(given)
     except DriftError as exc:
@@ -248,7 +248,7 @@ def resolve_tiers(tiers, normalised, given=None):
     if tiers is None:
         return []
     if not isinstance(tiers, (list, tuple)):
-        raise TierError('%s must be a list of tiers {name, match, ...}, got %s' % (WHERE, type(tiers).__name__))
+        raise TierError('%s must be a list of tiers {name, match, ...}, got %s' % (WHERE, type_name(tiers)))
     default = default_tier(normalised)
     defaults = {}
     for rule in RULES:

@@ -38,7 +38,8 @@ options:
     description:
       - The output of the P(vaultlock.azure.vault_drift#filter) filter.
       - An entry that is not a drift entry (a vault record, which has no C(drift) true or false, say; C(findings) or
-        C(changes) that are not lists of dictionaries) fails the task, naming the entry; it never counts as a vault without drift.
+        C(changes) that are not lists of dictionaries; C(drift) true with no findings, as in a truncated list) fails the task,
+        naming the entry; it never counts as a vault without drift.
     type: list
     elements: dict
     required: true

@@ -115,6 +115,11 @@ options:
       - When another run's M(vaultlock.azure.harden_apply) is still applying into the directory (its journal locked), this
         task fails before any request, in check mode too, naming the directory; that journal is neither moved nor called
         interrupted.
+      - Within one C(ansible-playbook) run, the first inventory host that plans into the directory holds it for the rest of
+        the run; a plan of another host into it fails before any request, in check mode too, naming the first host (the role
+        on several hosts would plan and apply the same fleet once per host, and each host's reports would replace the other's).
+        The same host may plan into it again (the role imported twice in one play); that plan warns, in its result and in the
+        reports, that its reports replace the earlier run's there.
       - An empty value is an error, never the current directory.
     type: path
     required: true

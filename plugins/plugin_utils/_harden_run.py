@@ -31,7 +31,7 @@ import time
 from ansible_collections.vaultlock.azure.plugins.module_utils._consent import RUN_SCOPED_PARTS
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.scope import error_warnings, fallback_warnings, read_scope
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import drift_diffs
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError, at_least_one, escaped, has_control, shown
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError, at_least_one, escaped, has_control, shown, type_name
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.fleet import check_subscription_ids, check_tags
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import SCOPE_ARGSPEC, failure
@@ -411,6 +411,66 @@ def remove_stale_plans(directory, max_age=STALE_PLAN_SECONDS, now=None):
     return removed
 
 
+# ------------------------------------------------------------------------------------------- one host per report directory
+
+_CLAIM_PREFIX = 'vaultlock-harden-claim-'
+
+
+def _claim_path(directory, report_dir):
+    return os.path.join(directory, _CLAIM_PREFIX + hashlib.sha256(report_dir.encode('utf-8', 'surrogateescape')).hexdigest())
+
+
+def claim_report_dir(directory, report_dir, host):
+    """Record, in this run's temporary directory, that ``host`` plans into ``report_dir`` for the rest of this
+    ansible-playbook run. InputError when another host of the run holds it: the role on several inventory hosts plans and
+    applies the same fleet once per host, and each host's reports replace the other's (with --forks 1, serial or strategy
+    free the second host's apply came after the first, moved its journal aside, and its reports said nothing was changed).
+    The same host may plan again (the role twice in one play): True then, for a warning that this run's reports replace
+    the earlier run's."""
+    path = _claim_path(directory, report_dir)
+    host = str(host)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        try:
+            with open(path, encoding='utf-8') as handle:
+                holder = handle.read()
+        except OSError:
+            holder = ''
+        if holder == host:
+            return True
+        raise InputError('harden_plan refused: host %s of this play already planned a run into the report directory %s in '
+                         'this ansible-playbook run: the role on several hosts plans and applies the same fleet once per host, '
+                         'and each host\'s reports replace the other\'s. Run it on one host (hosts: localhost, or run_once: true '
+                         'on its import), or give each host a report directory of its own; nothing was sent to Azure'
+                         % (shown(holder), shown(report_dir)))
+    except OSError as exc:
+        raise InputError('cannot keep the plan on the controller (in ansible\'s local temporary directory): %s'
+                         % (exc.strerror or exc)) from exc
+    with os.fdopen(fd, 'w', encoding='utf-8') as handle:
+        handle.write(host)
+    return False
+
+
+def replaced_reports_warning(report_dir):
+    """The warning of a plan into a report directory the same host planned into earlier in this ansible-playbook run."""
+    return ('an earlier run of harden_plan in this ansible-playbook run (the role imported twice in one play?) planned into '
+            'the report directory %s: this run\'s reports replace that run\'s there. Give each run a report directory of its '
+            'own to keep both' % shown(report_dir))
+
+
+def release_report_dir(directory, report_dir, host):
+    """End ``host``'s claim on ``report_dir`` (its plan failed before any request); another host's stays."""
+    path = _claim_path(directory, report_dir)
+    try:
+        with open(path, encoding='utf-8') as handle:
+            if handle.read() != str(host):
+                return
+        os.unlink(path)
+    except OSError:
+        return
+
+
 def _write_private(path, doc, what, replace=True):
     """Write ``doc``, sealed, as JSON to a new 0600 file at ``path`` (whole or not at all). With ``replace=False`` an
     existing file is an error (FileExistsError)."""
@@ -541,7 +601,7 @@ def _check_results(plan, key, items):
     for index, item in enumerate(items):
         where = 'results.%s[%d]' % (key, index)
         if not isinstance(item, dict):
-            raise InputError('%s must be a registered result (a dictionary), got %s' % (where, type(item).__name__))
+            raise InputError('%s must be a registered result (a dictionary), got %s' % (where, type_name(item)))
         for flag in ('skipped', 'failed', 'changed', 'check_mode'):
             if flag in item and not isinstance(item[flag], bool):
                 raise InputError('%s: %s must be true or false, got %s' % (where, flag, shown(str(item[flag]))))
@@ -765,7 +825,7 @@ def _write_in_two(report, renderers, temps):
             code = 0
         except BaseException as exc:  # pylint: disable=broad-except
             try:
-                os.write(write_end, ('%s: %s' % (type(exc).__name__, exc)).encode('utf-8', 'replace')[:4000])
+                os.write(write_end, ('%s: %s' % (type_name(exc), exc)).encode('utf-8', 'replace')[:4000])
             except OSError:
                 code = 2
         finally:

@@ -203,3 +203,109 @@ def test_starting_past_the_plan_fails_saying_why_and_sends_nothing(playbook, emu
         assert NO_PLAN in ' '.join(output.split()), output[-3000:]
         assert 'is undefined' not in output
         assert emulator.journal() == []
+
+
+def test_skipping_the_argument_check_keeps_the_switches_checked(playbook, emulator):
+    """ansible-core's check of the role's argument spec is a task tagged always: --skip-tags always left it out, and
+    `| bool` took a mistyped switch as false, so -e harden_backup_vaults_fail_on_drift=ture turned the gate off and the
+    run passed (rc 0) with drift. The role checks its switches itself, naming each, before any request."""
+    rc, output = playbook('--skip-tags', 'always', '-e', 'harden_backup_vaults_fail_on_drift=ture',
+                          '-e', 'harden_backup_vaults_fail_on_error=flase', '-e', '{"harden_backup_vaults_allow_empty_scope": 2}')
+    assert rc != 0, output[-3000:]
+    assert message(output) == ('harden_backup_vaults_fail_on_drift must be true or false; got "ture"; '
+                               'harden_backup_vaults_fail_on_error must be true or false; got "flase"; '
+                               'harden_backup_vaults_allow_empty_scope must be true or false; got 2; nothing was sent to Azure')
+    assert 'Traceback' not in output
+    assert emulator.journal() == []
+
+
+def test_the_role_on_two_inventory_hosts_plans_and_applies_once(runner, emulator, tmp_path):
+    """The role on two inventory hosts with one report directory: each host planned and applied the same fleet. With
+    --forks 1 (and with serial: 1) the second host's apply came after the first, moved its journal aside, and its reports
+    replaced the first's, which said what was changed (rc 0, the final drift.json said 0 vaults changed). The second host's
+    plan is now refused before any request, naming the first host, and the first host's run changes each vault once and
+    reports it."""
+    emulator.load_fleet({'subscriptions': [{'id': SUB1, 'display_name': 'vaultlock-test-1', 'resource_groups': [
+        {'name': RG, 'location': 'westeurope', 'vaults': [vault('rsv-off', 'recovery_services', 'disabled'),
+                                                          vault('bv-off', 'backup', 'disabled')]}]}]})
+    emulator.clear_journal()
+    for way, vault_name in (('forks', 'rsv-off'), ('serial', 'bv-off')):
+        reports = tmp_path / way
+        play = {'hosts': 'all', 'connection': 'local', 'gather_facts': False,
+                'vars': {'ansible_python_interpreter': '{{ ansible_playbook_python }}', 'harden_backup_vaults_report_dir': str(reports),
+                         'harden_backup_vaults_vaults': [{'name': vault_name, 'resource_group': RG,
+                                                          'vault_type': 'recovery_services' if way == 'forks' else 'backup'}]},
+                'roles': [{'role': 'vaultlock.azure.harden_backup_vaults'}]}
+        if way == 'serial':
+            play['serial'] = 1
+        path = tmp_path / ('%s.yml' % way)
+        path.write_text(json.dumps([play]))
+        cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'host-a,host-b,', '--forks', '1', str(path)]
+        proc = subprocess.run(cmd, env=runner.env({'ANSIBLE_INVENTORY_ENABLED': 'host_list'}), capture_output=True, text=True,
+                              timeout=300, check=False)
+        output = ' '.join((proc.stdout + proc.stderr).split())
+        assert proc.returncode != 0, (way, output[-3000:])
+        assert 'Traceback' not in output
+        assert ("harden_plan refused: host 'host-a' of this play already planned a run into the report directory '%s' in this "
+                "ansible-playbook run" % os.path.realpath(str(reports))) in output, (way, output[-3000:])
+        assert sorted(os.listdir(reports)) == ['drift.html', 'drift.json', 'drift.junit.xml', 'drift.md', 'drift.sarif']
+        assert json.loads((reports / 'drift.json').read_text())['summary']['changed'] == 1
+    # Each vault enabled once, by host-a.
+    assert sorted(entry['path'].rsplit('/', 1)[1] for entry in emulator.writes()) == ['bv-off', 'rsv-off']
+
+
+def test_ignore_errors_on_the_import_never_runs_the_role_past_its_own_checks(runner, emulator, tmp_path):
+    """ignore_errors: true on the role's import (so that a drift or error gate does not stop the rest of the play) also
+    ignored the role's checks of its own variables: with a misspelt exclusion (harden_backup_vaults_exlude) the check
+    failed, was ignored, and the run enabled immutability on the vault it meant to exclude (rc 0). The checks stop the
+    role whatever the import says; nothing is sent."""
+    emulator.load_fleet({'subscriptions': [{'id': SUB1, 'display_name': 'vaultlock-test-1', 'resource_groups': [
+        {'name': RG, 'location': 'westeurope', 'vaults': [vault('rsv-off', 'recovery_services', 'disabled')]}]}]})
+    emulator.clear_journal()
+    play = tmp_path / 'ignored.yml'
+    play.write_text(json.dumps([{'hosts': 'localhost', 'connection': 'local', 'gather_facts': False,
+                                 'vars': {'ansible_python_interpreter': '{{ ansible_playbook_python }}'},
+                                 'tasks': [{'name': 'Harden, whatever happens', 'ansible.builtin.import_role': {
+                                     'name': 'vaultlock.azure.harden_backup_vaults'}, 'ignore_errors': True,
+                                     'vars': {'harden_backup_vaults_report_dir': str(tmp_path / 'reports'),
+                                              'harden_backup_vaults_exlude': ['rsv-off']}}]}]))
+    cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,', str(play)]
+    proc = subprocess.run(cmd, env=runner.env({'ANSIBLE_INVENTORY_ENABLED': 'host_list'}), capture_output=True, text=True,
+                          timeout=300, check=False)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0, output[-3000:]
+    assert 'harden_backup_vaults_exlude is not a variable of the role' in ' '.join(output.split()), output[-3000:]
+    assert '...ignoring' not in output
+    assert emulator.journal() == []
+
+
+def test_the_role_twice_in_one_play_into_one_report_dir_says_the_second_replaces_the_first(runner, emulator, tmp_path):
+    """The role imported twice in one play (two scopes) with one report directory: the second run's reports replaced the
+    first's without a word, so drift.json told of one scope only. The second plan warns, in the play and in the reports;
+    a second import with a report directory of its own says nothing."""
+    emulator.load_fleet({'subscriptions': [{'id': SUB1, 'display_name': 'vaultlock-test-1', 'resource_groups': [
+        {'name': RG, 'location': 'westeurope', 'vaults': [vault('rsv-off', 'recovery_services', 'disabled'),
+                                                          vault('bv-off', 'backup', 'disabled')]}]}]})
+    emulator.clear_journal()
+    reports, own = tmp_path / 'reports', tmp_path / 'own'
+
+    def scope(name, kind, directory):
+        return {'name': 'Harden %s' % name, 'ansible.builtin.import_role': {'name': 'vaultlock.azure.harden_backup_vaults'},
+                'vars': {'harden_backup_vaults_report_dir': str(directory),
+                         'harden_backup_vaults_vaults': [{'name': name, 'resource_group': RG, 'vault_type': kind}]}}
+    play = tmp_path / 'twice.yml'
+    play.write_text(json.dumps([{'hosts': 'localhost', 'connection': 'local', 'gather_facts': False,
+                                 'vars': {'ansible_python_interpreter': '{{ ansible_playbook_python }}'},
+                                 'tasks': [scope('rsv-off', 'recovery_services', reports), scope('bv-off', 'backup', reports),
+                                           scope('rsv-off', 'recovery_services', own)]}]))
+    cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,', '--check', str(play)]
+    proc = subprocess.run(cmd, env=runner.env({'ANSIBLE_INVENTORY_ENABLED': 'host_list'}), capture_output=True, text=True,
+                          timeout=300, check=False)
+    output = ' '.join((proc.stdout + proc.stderr).split())
+    assert proc.returncode == 0, output[-3000:]
+    warning = ("an earlier run of harden_plan in this ansible-playbook run (the role imported twice in one play?) planned into "
+               "the report directory '%s': this run's reports replace that run's there" % os.path.realpath(str(reports)))
+    assert output.count(warning) == 1, output[-3000:]
+    assert warning in ' '.join(json.loads((reports / 'drift.json').read_text())['warnings'])
+    assert not any('an earlier run of harden_plan' in item for item in json.loads((own / 'drift.json').read_text())['warnings'])
+    assert emulator.writes() == []

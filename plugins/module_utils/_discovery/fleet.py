@@ -22,6 +22,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     has_control,
     shown,
     tag_names,
+    type_name,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import plural_label
 from ansible_collections.vaultlock.azure.plugins.module_utils._retention import normalise_policy
@@ -57,12 +58,12 @@ def check_tags(wanted, option='tags'):
     if wanted is None:
         return wanted
     if not isinstance(wanted, dict):
-        raise InputError('%s must be a dictionary of tag name: value, got %s' % (option, type(wanted).__name__))
+        raise InputError('%s must be a dictionary of tag name: value, got %s' % (option, type_name(wanted)))
     for key, value in tag_names(wanted, option, InputError, '; nothing was sent to Azure'):
         if isinstance(value, (bool, float)) or not (value is None or isinstance(value, (str, int))):
             raise InputError('%s.%s: %s is not text (%s), and Azure tag values are text: it would match only the text %s; quote '
                              'the value in YAML (an unquoted yes or true is a boolean), or give null to need only the tag; '
-                             'nothing was sent to Azure' % (option, key, shown(value), type(value).__name__, shown(str(value))))
+                             'nothing was sent to Azure' % (option, key, shown(value), type_name(value), shown(str(value))))
         if isinstance(value, str) and has_control(value):
             raise InputError('%s.%s: %s contains a control character (a newline, say); nothing was sent to Azure'
                              % (option, key, shown(value)))

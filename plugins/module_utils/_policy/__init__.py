@@ -35,7 +35,7 @@ import json
 import re
 import sys
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, shown
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, shown, type_name
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import PROVIDERS
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy._aliases import ALIASES, RELATED_ALIASES, TOP_LEVEL, split_path
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy._definitions import OPT_IN, definitions
@@ -499,7 +499,7 @@ def _typed(value):
     for 1 and not for true)."""
     if isinstance(value, tuple):
         return ('tuple',) + tuple(_typed(member) for member in value)
-    return (type(value).__name__, value)
+    return (type_name(value), value)
 
 
 def _memo_key(kind, fields):

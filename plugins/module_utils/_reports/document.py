@@ -18,7 +18,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import escaped, shown, visible
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import escaped, shown, type_name, visible
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import kind_label
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports.policy import annotate_findings, finding_verdicts, markdown_lines, section
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import (
@@ -108,7 +108,7 @@ def _as_list(value, what):
         # A registered loop result.
         value = value['results']
     if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, (list, tuple)):
-        raise ReportError("%s must be a list, got %s" % (what, type(value).__name__))
+        raise ReportError("%s must be a list, got %s" % (what, type_name(value)))
     return list(value)
 
 
@@ -150,7 +150,7 @@ def _normalise_results(results):
     normalised = []
     for action, item in items:
         if not isinstance(item, Mapping):
-            raise ReportError("every result in meta.results must be a dictionary, got %s" % type(item).__name__)
+            raise ReportError("every result in meta.results must be a dictionary, got %s" % type_name(item))
         if item.get('skipped'):
             continue
         vault = result_vault(item)
@@ -211,7 +211,7 @@ def _normalise_discovery(discovery):
     """meta.discovery (the role's merged vault_immutability_info ``discovery`` blocks, _targets.merge_discovery) ->
     the report's ``discovery``: where the data came from and when."""
     if not isinstance(discovery, Mapping):
-        raise ReportError("meta.discovery must be a dictionary (vault_targets' discovery), got %s" % type(discovery).__name__)
+        raise ReportError("meta.discovery must be a dictionary (vault_targets' discovery), got %s" % type_name(discovery))
     by_sub = discovery.get('source_by_subscription') or {}
     if not isinstance(by_sub, Mapping):
         raise ReportError("meta.discovery.source_by_subscription must be a dictionary")
@@ -256,7 +256,7 @@ def _entries(drift):
     entries = _as_list(drift, 'drift')
     for entry in entries:
         if not isinstance(entry, Mapping):
-            raise ReportError("every drift entry must be a dictionary (from vault_drift), got %s" % type(entry).__name__)
+            raise ReportError("every drift entry must be a dictionary (from vault_drift), got %s" % type_name(entry))
     return check_entries(entries)
 
 
@@ -302,7 +302,7 @@ def _report_vault(entry, check_mode, done, changed=None):
     findings = []
     for raw in entry.get('findings') or []:
         if not isinstance(raw, Mapping):
-            raise ReportError("every finding must be a dictionary (from vault_drift), got %s" % type(raw).__name__)
+            raise ReportError("every finding must be a dictionary (from vault_drift), got %s" % type_name(raw))
         finding = dict((key, _plain(raw.get(key))) for key in FINDING_KEYS)
         finding['fixable'] = bool(raw.get('fixable'))
         finding['irreversible'] = bool(raw.get('irreversible'))
@@ -511,7 +511,7 @@ def build_report(drift, meta=None):
     if meta is None:
         meta = {}
     if not isinstance(meta, Mapping):
-        raise ReportError("meta must be a dictionary, got %s" % type(meta).__name__)
+        raise ReportError("meta must be a dictionary, got %s" % type_name(meta))
     check_mode = _check_mode(meta)
     entries = _entries(drift)
     baseline, tiers = _split_baseline(meta.get('baseline'))

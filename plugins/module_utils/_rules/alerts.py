@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import type_name
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import vault_label
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import _security
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import (
@@ -64,7 +65,7 @@ def normalise(value, where='alerts'):
     if value is None:
         return None
     if not isinstance(value, Mapping):
-        raise DriftError('%s must be a dictionary {%s} or null, got %s' % (where, ', '.join(KEYS), type(value).__name__))
+        raise DriftError('%s must be a dictionary {%s} or null, got %s' % (where, ', '.join(KEYS), type_name(value)))
     check_keys(value, KEYS, where)
     out = dict((key, _security.choice(value.get(key), '%s.%s' % (where, key), CHOICES)) for key in KEYS)
     return out if any(out.values()) else None

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import shown
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import shown, type_name
 from ansible_collections.vaultlock.azure.plugins.module_utils._retention import (
     RETENTION_MODES,
     UNSOURCED_NOTE,
@@ -140,7 +140,7 @@ class RetentionRule(Rule):
             minimum = {}
         if not isinstance(minimum, Mapping):
             raise DriftError('retention_minimum must be a dict of tier: duration ({} checks no retention), got %s'
-                             % type(minimum).__name__)
+                             % type_name(minimum))
         return {'minimum': minimum, 'mode': resolved['retention_mode']} if minimum else None
 
     tier_heading = 'Retention minimum'

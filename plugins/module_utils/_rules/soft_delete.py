@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ansible_collections.vaultlock.azure.plugins.module_utils import _soft_delete
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import shown
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import shown, type_name
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES, vault_label
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import (
     OPTION_CONSENT,
@@ -261,7 +261,7 @@ class SoftDeleteRule(Rule):
         soft_delete = resolved.get(self.key)
         if soft_delete is not None and not isinstance(soft_delete, Mapping):
             raise DriftError('soft_delete must be a dict {state, retention_days} ({} checks no soft delete), got %s'
-                             % type(soft_delete).__name__)
+                             % type_name(soft_delete))
         return soft_delete
 
     normalise = staticmethod(_soft_delete.normalise_choice)

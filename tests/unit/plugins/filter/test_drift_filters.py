@@ -175,3 +175,18 @@ def test_the_json_example_timestamp_is_a_schema_date_time():
     assert re.fullmatch(r'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)', str(stamp)), stamp
     with open(os.path.join(ROOT, 'docs', 'drift-report-schema.json'), encoding='utf-8') as handle:
         assert json.load(handle)['properties']['generated_at']['format'] == 'date-time'
+
+
+@pytest.mark.parametrize('name', ['drift_summary', 'drift_report_json'])
+@pytest.mark.parametrize('cut', [{'findings': None}, {'findings': []}, 'no findings'], ids=['null', 'empty', 'missing'])
+def test_a_drifting_entry_without_its_findings_is_not_counted_clean(name, cut):
+    """A drift entry that says drift true but whose findings were cut off (a truncated or hand-edited drift list): the
+    summary counted it clean ("1 vault, 0 drifting, 1 clean") and the report called the fleet compliant."""
+    [entry] = [dict(entry) for entry in FilterModule().filters()['vault_drift'](VAULTS, BASELINE) if entry['drift']]
+    if cut == 'no findings':
+        del entry['findings']
+    else:
+        entry.update(cut)
+    with pytest.raises(AnsibleFilterError, match=r'vaultlock\.azure\.%s: drift\[0\] \(/subscriptions/s1/.*rsv-1\) says drift true but '
+                       r'lists no finding' % name):
+        FilterModule().filters()[name]([entry])

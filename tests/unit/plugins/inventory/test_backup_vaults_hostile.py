@@ -181,3 +181,50 @@ def test_a_cache_answers_only_for_the_scope_it_was_built_for(source, monkeypatch
     source.parse(cache + 'secret: also-not-in-the-cache-456\n')
     assert len(source.calls) == 4
     assert 'not-in-the-cache' not in repr(source.cache)
+
+
+@pytest.mark.parametrize('fleet', [
+    {'vaults': [{'id': '/subscriptions/x/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/a'}]},  # no name
+    {'vaults': 'a'},
+    {'vaults': [None]},
+    {'vaults': [], 'errors': ['a']},
+    {'vaults': [dict(record('a'), name='a\nall')]},
+    {'vaults': [dict(record('a'), vault_type='classic')]},
+], ids=['no-name', 'vaults-text', 'vault-null', 'error-text', 'name-newline', 'kind-unknown'])
+def test_a_cached_answer_of_another_version_or_edited_is_read_again(source, fleet):
+    """A cache entry with the options' digest but written by another version of the collection (another record shape) or
+    edited by hand: the inventory failed with a KeyError, TypeError or AttributeError ("'name'"), or listed a host whose
+    name held a newline. Only an answer this version wrote and whose records it can read is used; any other is read
+    again from Azure and replaced."""
+    cache = 'cache: true\ncache_plugin: ansible.builtin.jsonfile\ncache_timeout: 3600\n'
+    source.vaults = [record('a'), record('b', rg='rg2')]
+    source.parse(cache, cache=False)
+    assert len(source.calls) == 1
+    [key] = list(source.cache)
+    source.cache[key]['fleet'] = fleet
+    source.inventory = InventoryData()
+    assert sorted(source.parse(cache).hosts) == ['a', 'b']
+    assert len(source.calls) == 2
+    assert source.cache[key]['fleet']['vaults'][0]['name'] == 'a'
+    # Another version's entry, however well formed, is read again too.
+    source.cache[key]['version'] = '0.0.1'
+    source.inventory = InventoryData()
+    assert sorted(source.parse(cache).hosts) == ['a', 'b']
+    assert len(source.calls) == 3
+
+
+@pytest.mark.parametrize('text,words', [
+    ('max_concurrency: .inf\n', r'max_concurrency is not a finite number \(YAML \.inf, -\.inf or \.nan\)'),
+    ('api_timeout: -.inf\n', r'api_timeout is not a finite number'),
+    ('cache_timeout: .nan\n', r'cache_timeout is not a finite number'),
+    ('max_concurrency: true\n', r'max_concurrency must be a whole number, got true'),
+    ('api_retries: false\nmax_concurrency: yes\n', r'api_retries must be a whole number, got false; max_concurrency must be a whole number, got true'),
+])
+def test_counts_given_as_infinity_or_a_boolean_are_refused_naming_them(source, text, words):
+    """YAML's .inf for a count failed the inventory with ansible-core's own "cannot convert Infinity to integer" (an
+    OverflowError that named no option), and a boolean count was taken as 1 or 0 (max_concurrency: true read one vault list
+    at a time). Refused naming the option, before any request."""
+    source.vaults = [record('a')]
+    with pytest.raises(AnsibleParserError, match=r'^vaultlock.azure.backup_vaults: .*%s.*; nothing was read from Azure' % words):
+        source.parse(text)
+    assert source.calls == []

@@ -10,8 +10,18 @@ import pytest
 
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError, ServiceRequestError
 from azure.core.rest import HttpRequest
+from ansible.parsing.utils.yaml import from_yaml
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, escaped, from_exception, scrub, shown, visible
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
+    AzureOperationError,
+    escaped,
+    from_exception,
+    scrub,
+    shown,
+    type_name,
+    visible,
+)
+from ansible_collections.vaultlock.azure.plugins.module_utils._tiers import TierError, resolve_tiers
 
 
 class FakeResponse:
@@ -158,3 +168,15 @@ def test_non_finite_numbers_are_found_by_their_path_and_written_as_yaml():
     assert finite(args) == {'id': 'x', 'alerts': {'days': [1, '-.inf']}, 'n': 2.5}
     assert finite([float('nan'), float('inf')]) == ['.nan', '.inf']
     assert non_finite_refusal({'wait_timeout': float('nan')}).startswith('wait_timeout is not a finite number (YAML .inf, -.inf or .nan)')
+
+
+def test_a_refusal_names_the_type_the_user_wrote_not_ansible_cores_tagged_type():
+    """ansible-core 2.19 hands over the values it read as its own tagged types: a refusal said "got _AnsibleTaggedStr"
+    (harden_backup_vaults_baselines given as text with -e) or "got _AnsibleTaggedDict"; it says str and dict."""
+    read = from_yaml('text: baselines\nmapping: {a: 1}\nitems: [1]\nnumber: 2\n')
+    assert [type_name(read[key]) for key in ('text', 'mapping', 'items', 'number')] == ['str', 'dict', 'list', 'int']
+    assert (type_name(True), type_name(None), type_name(1.5)) == ('bool', 'NoneType', 'float')
+    with pytest.raises(TierError, match=r'must be a list of tiers \{name, match, \.\.\.\}, got str$'):
+        resolve_tiers(read['text'], {})
+    with pytest.raises(TierError, match=r'got dict$'):
+        resolve_tiers(read['mapping'], {})

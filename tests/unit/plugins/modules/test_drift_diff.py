@@ -64,6 +64,8 @@ def test_anything_but_a_drift_list_is_refused(action):
     ([{'drift': True, 'changes': 'x', 'actions': {'immutability': 'locked'}}], 'drift[0].changes must be a list'),
     ([{'drift': True, 'actions': 'x'}], 'drift[0].actions must be a dictionary'),
     ([None], 'drift[0] must be a drift entry (a dictionary from the vaultlock.azure.vault_drift filter), got NoneType'),
+    # Findings cut off (a truncated list): shown as a vault with nothing to say before.
+    ([{'drift': True, 'id': 'v', 'findings': []}], 'drift[0] (v) says drift true but lists no finding'),
 ])
 def test_entries_that_are_not_vault_drift_entries_are_refused(action, entries, words):
     with pytest.raises(AnsibleActionFail) as raised:

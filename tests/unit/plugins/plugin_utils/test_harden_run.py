@@ -1070,3 +1070,21 @@ def test_the_reports_their_directory_and_the_journal_follow_the_umask_and_the_pl
     for directory in (path, os.path.dirname(path)):
         assert stat.S_IMODE(os.stat(directory).st_mode) == 0o777 & ~mask, directory
     assert stat.S_IMODE(os.stat(plan_path(str(tmp_path), plan_id)).st_mode) == 0o600
+
+
+def test_a_report_dir_is_held_by_the_first_host_of_the_run_that_plans_into_it(tmp_path):
+    """claim_report_dir: another host's plan into a held report directory is refused naming the holder; the holder may plan
+    again; a release by another host keeps the claim, the holder's release (its plan failed) frees it."""
+    run_tmp, report_dir = str(tmp_path / 'tmp'), str(tmp_path / 'reports')
+    os.mkdir(run_tmp)
+    _harden_run.claim_report_dir(run_tmp, report_dir, 'host-a')
+    _harden_run.claim_report_dir(run_tmp, report_dir, 'host-a')            # the role twice on one host
+    with pytest.raises(InputError, match="^harden_plan refused: host 'host-a' of this play already planned a run into the report "
+                                         "directory '%s' in this ansible-playbook run" % re.escape(report_dir)):
+        _harden_run.claim_report_dir(run_tmp, report_dir, 'host-b')
+    _harden_run.claim_report_dir(run_tmp, str(tmp_path / 'other'), 'host-b')  # a directory of its own
+    _harden_run.release_report_dir(run_tmp, report_dir, 'host-b')
+    with pytest.raises(InputError):
+        _harden_run.claim_report_dir(run_tmp, report_dir, 'host-b')
+    _harden_run.release_report_dir(run_tmp, report_dir, 'host-a')
+    _harden_run.claim_report_dir(run_tmp, report_dir, 'host-b')

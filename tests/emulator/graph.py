@@ -24,10 +24,10 @@ import threading
 import uuid
 
 from . import items as item_bodies
-from . import kql, versions
+from . import kql, lro, versions
 from .errors import ArmError
 from .store import rs_vault_body
-from .throttle import VirtualClock
+from .throttle import VirtualClock, to_ns
 
 # Stable versions of the resources query (azure-rest-api-specs specification/resourcegraph/resource-manager/
 # Microsoft.ResourceGraph/stable/2021-03-01, 2022-10-01 and 2024-04-01/resourcegraph.json @af408c4a98d8).
@@ -206,7 +206,7 @@ class Graph:
             key, record = self._record(mark)
             with self._lock:
                 if key in self._history:
-                    self._history[key].append((self.clock.now(), self._copy(record)))
+                    self._history[key].append((self.clock.now_ns(), self._copy(record)))
 
     def capture(self) -> dict:
         """Every vault as the index holds it now (before a fleet load that stands for changes made through ARM)."""
@@ -222,7 +222,7 @@ class Graph:
     def changed_all(self, held: dict):
         """The fleet now loaded changed every vault of ``held`` (capture's) now: the index shows the old ones for graph_lag_s,
         and a vault that is new from now on."""
-        now = self.clock.now()
+        now = self.clock.now_ns()
         with self.store.lock:
             with self._lock:
                 for sub in self.store.subs.values():
@@ -236,7 +236,7 @@ class Graph:
         """``record`` as the index holds it: as ARM had it graph_lag_s ago (store lock held)."""
         del kind   # one index for both kinds
         key = str(record["body"].get("id") or "").lower()
-        seen_at = self.clock.now() - self.lag_s()
+        seen_at = self.clock.now_ns() - to_ns(self.lag_s())
         with self._lock:
             versions = self._history.get(key)
             if versions is not None:
@@ -251,8 +251,7 @@ class Graph:
         # A write of this vault that was running graph_lag_s ago: the vault read Provisioning/Updating in ARM then.
         op = self.store.vault_ops.get(key) if self.store.vault_ops else None
         if op is not None and op.get("vault_state") and isinstance(shown["body"].get("properties"), dict):
-            started = float(op.get("accepted_at") or 0.0)
-            if started <= seen_at < started + float(op.get("retry_after_s") or 0.0):
+            if int(op.get("accepted_ns") or 0) <= seen_at < lro.ends_ns(op):
                 body = dict(shown["body"], properties=dict(shown["body"]["properties"], provisioningState=op["vault_state"]))
                 shown = dict(shown, body=body)
         return shown

@@ -21,6 +21,8 @@ already shows the new values), and while a vault's write runs the vault reads pr
 """
 from __future__ import annotations
 
+from .throttle import to_ns
+
 DEFAULT_RETRY_AFTER = 0
 
 
@@ -40,8 +42,9 @@ def retry_after(settings) -> str:
 
 
 def start(settings, clock) -> dict:
-    """What an operation accepted now records about its progress: when it was accepted, and its Retry-After."""
-    return {"accepted_at": clock.now(), "retry_after_s": retry_after_s(settings)}
+    """What an operation accepted now records about its progress: when it was accepted (the clock's nanoseconds, so that
+    moving the clock by the Retry-After ends it exactly), and its Retry-After."""
+    return {"accepted_ns": clock.now_ns(), "retry_after_s": retry_after_s(settings)}
 
 
 def op_retry_after(op) -> str:
@@ -51,4 +54,9 @@ def op_retry_after(op) -> str:
 
 def running(op, clock) -> bool:
     """True while ``op`` is still running: its Retry-After has not yet passed since it was accepted."""
-    return clock.now() < float(op.get("accepted_at") or 0.0) + float(op.get("retry_after_s") or 0.0)
+    return clock.now_ns() < ends_ns(op)
+
+
+def ends_ns(op) -> int:
+    """The clock's nanoseconds at which ``op`` ends: accepted, plus its Retry-After."""
+    return int(op.get("accepted_ns") or 0) + to_ns(op.get("retry_after_s") or 0.0)

@@ -38,38 +38,59 @@ EPSILON = 1e-9
 OPERATION_WORDS = {"reads": "read", "writes": "write", "deletes": "delete"}
 
 
+NS_PER_S = 1_000_000_000
+
+
+def to_ns(seconds: float) -> int:
+    """A duration in seconds as whole nanoseconds, the clock's unit: an instant plus a duration is then exact."""
+    return int(round(float(seconds) * NS_PER_S))
+
+
 class VirtualClock:
-    """Monotonic seconds that tests can freeze and move forward."""
+    """Monotonic time that tests can freeze and move forward, kept in whole nanoseconds (``now_ns``).
+
+    Integers, because an operation accepted at ``t`` that runs ``R`` seconds must have ended once the clock moved ``R``
+    forward, whatever offset earlier freezes and moves left: in float seconds ``(t + o) + R`` can be one unit in the last
+    place above ``t + (o + R)``, and a replay read a finished operation as running (test_replay, A_dp_vault_update).
+    Deadlines compare ``now_ns()`` with an instant plus ``to_ns(duration)``; ``now()`` (float seconds) is for the rest.
+    ``source`` gives seconds (time.monotonic by default).
+    """
 
     def __init__(self, source=time.monotonic):
         self._source = source
         self._lock = threading.Lock()
-        self._offset = 0.0
+        self._offset = 0
         self._frozen_at = None
 
-    def now(self) -> float:
+    def _source_ns(self) -> int:
+        return to_ns(self._source())
+
+    def now_ns(self) -> int:
         with self._lock:
             if self._frozen_at is not None:
                 return self._frozen_at + self._offset
-            return self._source() + self._offset
+            return self._source_ns() + self._offset
+
+    def now(self) -> float:
+        return self.now_ns() / NS_PER_S
 
     def freeze(self):
         with self._lock:
             if self._frozen_at is None:
-                self._frozen_at = self._source()
+                self._frozen_at = self._source_ns()
 
     def unfreeze(self):
         with self._lock:
             if self._frozen_at is not None:
                 # Continue from the frozen instant: time never runs backwards.
-                self._offset += self._frozen_at - self._source()
+                self._offset += self._frozen_at - self._source_ns()
                 self._frozen_at = None
 
     def advance(self, seconds: float):
         if seconds < 0:
             raise ValueError("the clock only moves forward")
         with self._lock:
-            self._offset += float(seconds)
+            self._offset += to_ns(seconds)
 
     @property
     def frozen(self) -> bool:
@@ -206,13 +227,13 @@ class ArgQuota:
             self._windows = {}
 
     def take(self, principal: str) -> Decision:
-        now = self.clock.now()
+        now = self.clock.now_ns()
         key = str(principal).lower()
         with self._lock:
             window = self._windows.get(key)
-            if window is None or now >= window[0] + self.window_s:
+            if window is None or now >= window[0] + to_ns(self.window_s):
                 window = self._windows[key] = [now, 0]
-            left = window[0] + self.window_s - now
+            left = (window[0] + to_ns(self.window_s) - now) / NS_PER_S
             allowed = window[1] < self.queries
             if allowed:
                 window[1] += 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.emulator import throttle
+from tests.emulator import lro, throttle
 from tests.emulator.client import EmulatorProcess
 
 SUB_A = "aaaaaaaa-0000-4000-8000-00000000000a"
@@ -150,6 +150,49 @@ def test_virtual_clock_freezes_advances_and_never_runs_back():
     assert clock.now() == 1003.5
     with pytest.raises(ValueError):
         clock.advance(-1)
+
+
+# Offsets a session's earlier freezes and moves leave on the clock (the source at 1000.0 s moved 0.01 to 0.99 s): in float
+# seconds, (1000.0 + 0.07) + 60 is one unit in the last place above 1000.0 + (0.07 + 60), so an operation accepted at the
+# first read as running after the clock moved its whole Retry-After (test_replay's A_dp_vault_update, once in a full run).
+OFFSETS = [hundredths / 100 for hundredths in range(1, 100)]
+
+
+def _clock_moved(offset, source=1000.0):
+    fake = FakeTime()
+    fake.now = source
+    clock = throttle.VirtualClock(source=fake)
+    clock.advance(offset)
+    clock.freeze()
+    return clock
+
+
+@pytest.mark.parametrize("retry_after", [60, 30, 0.5, 0.2])
+def test_an_operation_ends_exactly_when_the_clock_moved_its_retry_after_whatever_the_offset(retry_after):
+    ended_late = []
+    for offset in OFFSETS:
+        clock = _clock_moved(offset)
+        op = lro.start({"lro_retry_after": retry_after}, clock)
+        clock.advance(retry_after / 2)
+        clock.advance(retry_after / 2 - 0.001 if retry_after > 0.01 else 0)
+        assert lro.running(op, clock), offset
+        clock.advance(0.001)
+        if lro.running(op, clock):
+            ended_late.append(offset)
+    assert ended_late == []
+
+
+def test_a_resource_graph_window_ends_exactly_window_s_after_its_first_query_whatever_the_offset():
+    refused_late = []
+    # The last pair: a source and an offset for which float seconds ended the window one unit in the last place late.
+    for source, offset in [(1000.0, offset) for offset in OFFSETS] + [(776.4470272461715, 1022.173297764985)]:
+        clock = _clock_moved(offset, source)
+        quota = throttle.ArgQuota(clock)
+        assert [quota.take("app").allowed for _query in range(16)] == [True] * 15 + [False]
+        clock.advance(throttle.ARG_WINDOW_S)
+        if not quota.take("app").allowed:
+            refused_late.append((source, offset))
+    assert refused_late == []
 
 
 def test_operation_types():

@@ -106,10 +106,17 @@ def _assert_stop_seen(pid, signum):
         gate.disarm(previous)
 
 
+# The stand-in for ansible-playbook handles SIGINT itself, as ansible-playbook does, whatever it inherited: under a shell that
+# ignores SIGINT (a `&` job of a script, nohup) a plain child would ignore it too, and a SIGINT sent to it would be dropped.
+CONTROLLER = 'import signal, sys, time\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n'
+
+
 def test_a_signal_waiting_in_the_controller_is_a_stop():
     # ansible-playbook (2.19) not yet scheduled to run its handler: the signal waits there, pending.
-    controller = subprocess.Popen(['sleep', '60'])
+    controller = subprocess.Popen([sys.executable, '-c', CONTROLLER + 'print("ready", flush=True)\ntime.sleep(60)\n'],
+                                  stdout=subprocess.PIPE, text=True)
     try:
+        assert controller.stdout.readline().strip() == 'ready'
         os.kill(controller.pid, signal.SIGSTOP)
         _assert_stop_seen(controller.pid, signal.SIGINT)
     finally:
@@ -119,7 +126,7 @@ def test_a_signal_waiting_in_the_controller_is_a_stop():
 
 def test_a_controller_whose_handler_ran_is_a_stop():
     # ansible-core 2.19's handler sets the signal back to its default action, then sends it on to the task process.
-    script = ('import signal, sys, time\n'
+    script = (CONTROLLER +
               'signal.signal(signal.SIGUSR1, lambda signum, frame: signal.signal(signal.SIGINT, signal.SIG_DFL))\n'
               'print("ready", flush=True)\n'
               'time.sleep(60)\n')

@@ -51,8 +51,7 @@ def session(emulator, monkeypatch):
 
 @pytest.mark.parametrize('case, kind, make', BODIES, ids=[b[0] for b in BODIES])
 @pytest.mark.parametrize('want', ['disabled', 'enabled', 'permanently_disabled'])
-def test_a_vault_that_does_not_report_cross_subscription_restore_is_never_compliant_and_gets_the_write(emulator, session, case, kind, make,
-                                                                                                        want):
+def test_a_vault_not_reporting_cross_subscription_restore_is_never_compliant_and_gets_the_write(emulator, session, case, kind, make, want):
     record = read_vault(emulator, session, make(), kind)
     assert record['cross_subscription_restore'] is None
     entry = vault_drift(record, validate_baseline({'cross_subscription_restore': want, 'allow_irreversible': True}))

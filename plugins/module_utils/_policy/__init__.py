@@ -441,15 +441,22 @@ class _Judged:
             row['not_evaluated'] = sorted(self.unjudged, key=lambda item: item['id'].lower())
         return row
 
+    def _decided(self, record, decide, resources):
+        """``decide(definition, parameters, resources)``; None, with the vault listed as not evaluated and the reason,
+        when the vault's own values make Azure Policy's answer unknown here (PolicyRuleError)."""
+        try:
+            return bool(decide(self.definition, self.parameters, resources))
+        except PolicyRuleError as exc:
+            self.unjudged.append({'id': str(record['id']), 'reason': str(exc)})
+            return None
+
     def judge_related(self, record, kind):
         """The verdict on one vault of a definition that reads related resources (no memo: it depends on the vault's own
         tags and related resources)."""
         if not self.evaluated or kind != self.kind:
             return
-        try:
-            selected = selects(self.definition, self.parameters, record)
-        except PolicyRuleError as exc:
-            self.unjudged.append({'id': str(record['id']), 'reason': str(exc)})
+        selected = self._decided(record, selects, record)
+        if selected is None:
             return
         if not selected:
             # The if does not select the vault (its exclusion tag): nothing to deploy, so not non-compliant.
@@ -465,10 +472,8 @@ class _Judged:
         if error is not None or found is None:
             self.unjudged.append({'id': str(record['id']), 'reason': error or 'its %s were not read' % self.related})
             return
-        try:
-            present = exists(self.definition, self.parameters, found)
-        except PolicyRuleError as exc:
-            self.unjudged.append({'id': str(record['id']), 'reason': str(exc)})
+        present = self._decided(record, exists, found)
+        if present is None:
             return
         self.vaults += 1
         if not present:

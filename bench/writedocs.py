@@ -430,12 +430,19 @@ exception types the unknown-outcome rules depend on). What changed instead:
   writes and 12,472 ARM reads as before that rule (the state code's fresh read before each write was already there);
   400 vaults over 4 subscriptions 4.4 s (913 ARM reads, as before); 2,000 changes in one subscription 1.04 x the floor;
   check mode at 20,000 vaults 14.1 s and 5,000 in one subscription 4.2 s; the module loop 6.6 x.
-- **The `make bench` behind the tables above** (2026-12-07, 00:08 to 00:21 UTC, quiet machine, commit c12de14: the
+- **The `make bench` of 2026-12-07, 00:08 to 00:21 UTC** (quiet machine, commit c12de14: the
   emulator's Resource Graph now lags ARM by 0.2 s, Retry-After may be an HTTP date, a policy 202 is first polled after its
   Retry-After, harden_apply keeps a journal of each vault as it settles): the 20,000-vault apply took 43.0 s (worker peak
   385 MiB, `ansible-playbook` 75 MiB), the same 4,634 writes and 12,472 ARM reads; 400 vaults over 4 subscriptions 4.7 s;
   2,000 changes in one subscription 1.02 x the floor; check mode at 20,000 vaults 12.3 s and 5,000 in one subscription
   3.3 s; the module loop 6.5 x.
+- **The `make bench` behind the tables above** (2026-12-07, 03:02 to 03:15 UTC, quiet machine, commit e107abc: no write
+  after Ctrl-C (signals blocked in the apply's threads, the controller watched through /proc, the transport's last check),
+  the apply journal locked while the apply runs, Backup vault retention limits, Azure Policy's two readings of empty
+  values, the emulator's clock in nanoseconds): the 20,000-vault apply took 46.0 s (worker peak 387 MiB,
+  `ansible-playbook` 75 MiB), the same 4,634 writes and 12,472 ARM reads; 400 vaults over 4 subscriptions 5.3 s; 2,000
+  changes in one subscription 1.03 x the floor (190.0 s against 185.1 s); check mode at 20,000 vaults 12.2 s and 5,000
+  in one subscription 4.0 s; the module loop 6.6 x.
 
 ## Tenant scale under Azure's throttling (issue 15): what was built, and where the time goes
 

@@ -348,7 +348,7 @@ subscription 192.4 s (apply task 187.5 s) against a floor of 185.1 s (1.04 x; wr
 - `harden_backup_vaults_apply_concurrency` stays 64: with the worker bound by its interpreter, 128 threads were not faster
   and spent slightly more CPU.
 - The whole 20,000-vault run stays above its 60 s target (83.4 s at best here); the plan task alone takes 28 to 40 s.
-- On the final tree of this round, on the quiet machine: the `make bench` run behind the tables above took 100.6 s for the
+- On the final tree of that round, on the quiet machine: the `make bench` run then behind the tables took 100.6 s for the
   20,000-vault apply (apply task 63.8 s, largest worker 387 MiB); the same case run alone right after it
   (`--only apply --apply-fleets 20000x20x20 --apply-loop 0`) took 89.0 s (plan task 28.2 s, apply task 51.8 s, reports
   6.9 s). Run to run the apply task varies by a fifth here; it stays bound by the one interpreter of its worker.

@@ -6,6 +6,8 @@ at 10/s, global 15x), fed from ARM's remaining-requests headers. A fake clock; n
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure import pacing as _pacing
@@ -185,7 +187,11 @@ def test_the_first_request_to_a_subscription_goes_alone_until_its_answer_says_wh
 
     waiter = threading.Thread(target=second)
     waiter.start()
-    waiter.join(0.3)
+    # Wait until it waits (a fixed 0.3 s could pass on a loaded machine before the thread even ran), then check it stays held.
+    deadline = time.monotonic() + 10
+    while paced.stats['probe_waits'] < 1 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    waiter.join(0.1)
     assert waiter.is_alive() and released == [] and paced.stats['probe_waits'] == 1
     # The answer: another task of the same principal left 2 reads in the bucket.
     paced.after_response('GET', URL, 200, {'x-ms-ratelimit-remaining-subscription-reads': '2'})

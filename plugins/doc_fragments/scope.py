@@ -46,7 +46,9 @@ options:
     type: list
     elements: str
   vault_types:
-    description: Which vault kinds to read.
+    description:
+      - Which vault kinds to read.
+      - An empty list (a variable that came out empty, say) is refused before any request; it would read no vault at all.
     type: list
     elements: str
     choices: [recovery_services, backup]

@@ -106,7 +106,11 @@ def read_fleet(session, subscription_ids, vault_types, resource_groups=None, tag
     for index, group in enumerate(resource_groups or []):
         check_resource_group(group, 'resource_groups[%d]' % index)
     _fleet.check_tags(tags)
-    kinds = list(vault_types)
+    kinds = list(vault_types or [])
+    if not kinds:
+        # An empty list (a variable that came out empty, say) read no vault at all, and the run reported a clean, empty fleet.
+        raise InputError('vault_types is empty (from a variable that came out empty?), so no vault would be read: leave it out '
+                         'to read both kinds, or name recovery_services or backup; nothing was sent to Azure')
     started = time.monotonic()
     data_time = now_iso()
     subs = _fleet.resolve_subscriptions(session, subscription_ids)

@@ -184,6 +184,17 @@ def test_a_resource_group_that_is_not_a_name_is_refused_before_any_request(group
         _discovery.read_fleet(NoRequests(), None, ['backup'], ['rg-a', group], discovery='auto')
 
 
+@pytest.mark.parametrize('kinds', [[], None])
+def test_no_vault_kind_is_refused_before_any_request(kinds):
+    """vault_types: [] (a variable that came out empty) read no vault and reported a clean, empty fleet: the info
+    modules, harden_plan and the inventory plugin all read through read_fleet, which now refuses it."""
+    message = r'^vault_types is empty .*leave it out to read both kinds.*; nothing was sent to Azure$'
+    with pytest.raises(InputError, match=message):
+        _discovery.read_fleet(NoRequests(), None, kinds, discovery='auto')
+    with pytest.raises(InputError, match=message):
+        _discovery.read_scope(NoRequests(), {'vault_types': kinds, 'discovery': 'arm', 'max_concurrency': 4})
+
+
 @pytest.mark.parametrize('count', [0, -1])
 def test_a_concurrency_below_one_is_refused_before_any_request(count):
     # 0 read with the default of 32 in the info modules and with 1 in the inventory plugin, without a word.

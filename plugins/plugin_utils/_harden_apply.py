@@ -201,8 +201,6 @@ class PlanApplier:
         self.session = session
         self.journal = journal
         self.controller = controller
-        # Set when a stop reached this process as KeyboardInterrupt (_in_threads): no further vault, step or write.
-        self.halted = threading.Event()
         self.processes = max(1, min(MAX_PROCESSES, int(processes or 1)))
         self.session_factory = session_factory
         self.baseline = check_baseline(baseline)
@@ -292,28 +290,27 @@ class PlanApplier:
                 done, waiting = wait(futures, STOP_POLL_S, FIRST_EXCEPTION)
                 if not waiting or any(future.exception() is not None for future in done):
                     break
-                applier.watch_stop(session)
+                applier.watch_stop()
             return [future.result() for future in futures]
         except BaseException:
             # A Ctrl-C that reached this process's main thread as KeyboardInterrupt (ansible-core 2.17 and 2.18 leave
             # SIGINT to it; 2.19 ends the process group): the threads finish what is in flight, but start no further vault
             # or step (stopped) and send no further write (the pacer and the transport refuse it before it leaves).
-            applier.halt(session)
+            applier.halt()
             raise
         finally:
             pool.shutdown(wait=True)
 
-    def halt(self, session):
-        """No further vault, step or write in this process."""
-        self.halted.set()
+    @staticmethod
+    def halt():
+        """No further vault, step or write in this process (stop.STOP: the pacer and the transport refuse every write)."""
         STOP.halt()
-        session.pacer.halt()
 
-    def watch_stop(self, session):
+    def watch_stop(self):
         """In the waiting main thread: once a stop signal is pending (or reached ansible-playbook), halt, then let the
         signal's handler run (ansible-core's: the process group ends, or KeyboardInterrupt is raised here)."""
         if STOP.signalled():
-            self.halt(session)
+            self.halt()
             STOP.deliver()
 
     def _in_processes(self, todo, groups):
@@ -342,7 +339,7 @@ class PlanApplier:
         for (pid, _read_end, group, lines), reader in zip(children, readers):
             while reader.is_alive():
                 reader.join(STOP_POLL_S)
-                self.watch_stop(self.session)
+                self.watch_stop()
             _pid, status = os.waitpid(pid, 0)
             ended = None
             last_words = None
@@ -409,7 +406,7 @@ class PlanApplier:
     def stopped(self):
         """True once the run was stopped (a Ctrl-C reached this process) or the controller process (ansible-playbook) is
         gone: nothing more is sent."""
-        return self.halted.is_set() or STOP.requested() or (self.controller is not None and not process_alive(self.controller))
+        return STOP.requested() or (self.controller is not None and not process_alive(self.controller))
 
     def not_sent(self, entry, task, outcome):
         """``outcome`` with the result of the step ``task`` (None: the vault's first) that was not sent because the run was

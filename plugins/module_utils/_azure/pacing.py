@@ -34,7 +34,7 @@ import re
 import threading
 import time
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.stop import STOP
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import RETRY_AFTER_MAX
 
 # (bucket size, refill per second) of one principal, per operation type (Learn: request-limits-and-throttling).
@@ -147,8 +147,6 @@ class SubscriptionPacer:
         self.probe = bool(probe)
         self.probe_timeout = float(probe_timeout)
         self._lock = threading.Condition()
-        # Set by halt(): the run was stopped, no write or delete leaves this process any more (reads still do).
-        self._halted = threading.Event()
         self._buckets = {}
         self._known = set()       # (subscription, op) whose remaining tokens an answer has reported
         self._probing = set()     # (subscription, op) with a probe in flight
@@ -263,15 +261,10 @@ class SubscriptionPacer:
         return seconds
 
     # Transport-neutral hooks: a pipeline policy (or a plain loop) calls these around each request.
-    def halt(self):
-        """The run was stopped (a Ctrl-C that reached this process): every later write or delete is refused before it is
-        sent, in every thread that uses this pacer."""
-        self._halted.set()
-
     def before_request(self, method, url):
-        if self._halted.is_set() and operation_type(method) != 'reads':
-            raise AzureOperationError('send %s %s' % (method, url.split('?')[0]), None, None, 'RunStopped',
-                                      'the run was stopped (Ctrl-C or a signal) before this write: it was not sent')
+        # Once the run was told to stop (stop.STOP), a write or delete is refused here, before it waits for a token; the
+        # transport checks again right before the wire. Reads still go.
+        STOP.refuse(method, url)
         subscription_id = subscription_of(url)
         if subscription_id is None:
             return 0.0

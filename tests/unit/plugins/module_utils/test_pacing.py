@@ -251,16 +251,20 @@ def test_requests_without_an_answer_yet_count_against_what_arm_reports(clock):
 
 
 def test_a_halted_pacer_refuses_every_write_and_delete_before_it_leaves_and_lets_reads_go():
-    """harden_apply halts its pacer when a Ctrl-C reaches its process (ansible-core 2.17 and 2.18): the threads still in
-    flight read on, but send no further write."""
+    """harden_apply halts the process's stop (stop.STOP) when a Ctrl-C reaches its process (ansible-core 2.17 and 2.18):
+    the pacer refuses every later write before it waits for a token; the threads still in flight read on."""
+    from ansible_collections.vaultlock.azure.plugins.module_utils._azure.stop import STOP
     from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError
     paced = _pacing.SubscriptionPacer(clock=lambda: 0.0, sleep=lambda s: None, probe=False)
     url = 'https://management.azure.com/subscriptions/%s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v?api-version=1' % SUB
     paced.before_request('PATCH', url)
-    paced.halt()
-    for method in ('PATCH', 'PUT', 'POST', 'DELETE'):
-        with pytest.raises(AzureOperationError) as err:
-            paced.before_request(method, url)
-        assert err.value.code == 'RunStopped' and 'was not sent' in err.value.describe()
-        assert 'api-version' not in err.value.describe()
-    paced.before_request('GET', url)
+    STOP.halt()
+    try:
+        for method in ('PATCH', 'PUT', 'POST', 'DELETE'):
+            with pytest.raises(AzureOperationError) as err:
+                paced.before_request(method, url)
+            assert err.value.code == 'RunStopped' and 'was not sent' in err.value.describe()
+            assert 'api-version' not in err.value.describe()
+        paced.before_request('GET', url)
+    finally:
+        STOP.disarm(STOP.arm())

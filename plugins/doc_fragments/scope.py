@@ -8,7 +8,8 @@ from __future__ import annotations
 class ModuleDocFragment:
     """Which vaults a read-only module reads (module_utils._module.SCOPE_ARGSPEC is the matching argument spec;
     module_utils._discovery.scope.read_scope reads them): DOCUMENTATION (one vault, or a name pattern and a resource group)
-    and FLEET.
+    and FLEET. DOCUMENTATION also holds the note on empty subscription_ids and tags, which only these modules refuse
+    (harden_plan and the inventory plugin default them to empty).
 
     FLEET (subscriptions, vault kinds, tags, discovery, max_concurrency) is shared with harden_plan and the backup_vaults
     inventory plugin, which read a fleet too; they set their own defaults of subscription_ids and tags (an empty list and
@@ -33,6 +34,11 @@ options:
     description: With O(name) and O(resource_group), the kind of the one vault to read.
     type: str
     choices: [recovery_services, backup]
+notes:
+  - >-
+    O(subscription_ids) or O(tags) given empty (C([]), C({}); a variable that came out empty, say) is refused before any
+    request. Leave the option out to mean the subscription of the authentication options, or every vault whatever its
+    tags. An empty entry of O(subscription_ids) is refused too.
 '''
 
     FLEET = r'''

@@ -29,9 +29,6 @@ description:
   - A vault whose body the collection cannot read is reported in RV(errors) with its id and the field, and hides no other vault.
   - Listings follow C(nextLink) only to the Azure Resource Manager endpoint in use (never to another host, so the token never
     leaves), stop on a link already read and after 1000 pages, with an error.
-  - O(subscription_ids) or O(tags) given empty (C([]), C({}); a variable that came out empty, say) is refused before any
-    request. Leave the option out to mean the subscription of the authentication options, or every vault whatever its
-    tags. An empty entry of O(subscription_ids) is refused too.
 extends_documentation_fragment:
   - vaultlock.azure.attributes.info
   - vaultlock.azure.attributes.local

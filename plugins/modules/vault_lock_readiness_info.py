@@ -32,9 +32,6 @@ description:
   - A scope that fails is reported in RV(errors) and hides no other vault; a vault whose policies or items could not be read
     is not ready (blocker C(readable)). The task fails only when every scope failed, or a single vault was asked for and could
     not be read.
-  - O(subscription_ids) or O(tags) given empty (C([]), C({}); a variable that came out empty, say) is refused before any
-    request. Leave the option out to mean the subscription of the authentication options, or every vault whatever its
-    tags. An empty entry of O(subscription_ids) is refused too.
 extends_documentation_fragment:
   - vaultlock.azure.attributes.info
   - vaultlock.azure.attributes.local

@@ -19,7 +19,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._errors import Vau
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import failure
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy import check_assignments, evaluate, related_assignments
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy._preset import apply_preset
-from ansible_collections.vaultlock.azure.plugins.module_utils._targets import TLS_WARNING, plan_run
+from ansible_collections.vaultlock.azure.plugins.module_utils._targets import TLS_WARNING, check_written_choices, plan_run
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal import earlier_apply_warning
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._consent_action import task_own_keys
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._controller_action import ControllerActionBase, without_cyclic_gc
@@ -68,6 +68,8 @@ class ActionModule(ControllerActionBase):
             # The connection options before anything else (the report directory, an earlier apply's journal set aside).
             check_settings(args)
             discover = check_inputs(args)
+            # The baseline's choices as written (ENFORCE is no retention mode), whatever skipped the role's argument check.
+            check_written_choices(args['baseline'])
             # harden_backup_vaults_azure_policy is checked before any request too.
             assignments = check_assignments(args['azure_policy'])
             if args['baseline_preset'] == 'azure_policy':

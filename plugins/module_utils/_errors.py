@@ -16,6 +16,7 @@ import importlib
 import math
 import re
 import unicodedata
+from collections.abc import Mapping
 
 # Strings that must never reach a result, a log or a report.
 _BEARER = re.compile(r'(?i)(bearer\s+)[A-Za-z0-9\-_.=]+')
@@ -262,6 +263,20 @@ def non_finite_refusal(args):
         return None
     return ('%s is not a finite number (YAML .inf, -.inf or .nan): no option takes one; give a number, or leave the option out; '
             'nothing was sent to Azure' % where)
+
+
+def text_option_refusal(args, argument_spec):
+    """The message refusing a task's ``args`` where an option the spec types ``str`` or ``path`` holds a dictionary, a list
+    or a boolean, or None. ansible-core's conversion takes such a value as its Python text (``{'a': 1}``, ``True``) without a
+    word: a report_dir given as a dictionary became a directory of that name."""
+    for name, spec in argument_spec.items():
+        value = args.get(name)
+        if spec.get('type') not in ('str', 'path') or value is None:
+            continue
+        if isinstance(value, (bool, Mapping, list, tuple)):
+            return ('%s must be text, got %s%s; nothing was sent to Azure'
+                    % (name, type_name(value), (' ' + shown(value)) if isinstance(value, bool) else ''))
+    return None
 
 
 def finite(value):

@@ -460,6 +460,41 @@ def gate_locks(drift, vaults, default_requirements, today=None):
     return drift
 
 
+def _at(mapping, path):
+    for part in path:
+        if not isinstance(mapping, Mapping):
+            return None
+        mapping = mapping.get(part)
+    return mapping
+
+
+def check_written_choices(baseline):
+    """Raise TargetError for a choice of ``baseline`` (or of one of its ``tiers``) not written as the role's argument spec
+    takes it (each rule's ``choices``): ansible-core compares an option's choices exactly, so ``ENFORCE``, ``Enabled``,
+    `` on`` and '' fail its check of the role's variables. harden_plan checks them so whatever skipped that check
+    (``--skip-tags always``, ``rolespec_validate: false``, a play that calls harden_plan itself): the rules' normalisers,
+    which read any casing (vault records, the filters), took ``ENFORCE`` as enforce, and the run raised policies. A boolean
+    is left to the rule (``on`` unquoted in YAML), as ansible-core maps it back to a choice."""
+    if not isinstance(baseline, Mapping):
+        return
+    parts = [('baseline', baseline)]
+    tiers = baseline.get('tiers')
+    if isinstance(tiers, (list, tuple)):
+        parts += [('harden_backup_vaults_baselines[%d]' % index, tier) for index, tier in enumerate(tiers)]
+    for where, part in parts:
+        for rule in RULES:
+            for path, allowed in rule.choices.items():
+                value = _at(part, path)
+                if not isinstance(value, str) or value in allowed:
+                    continue
+                name = '%s.%s' % (where, '.'.join(path))
+                if not value.strip():
+                    raise TargetError('%s is %s (from a variable that came out empty?): write one of %s, or leave it out; nothing was '
+                                      'sent to Azure' % (name, shown(value), ', '.join(allowed)))
+                raise TargetError('%s must be one of %s, written so (choices are compared exactly, as the role\'s argument spec '
+                                  'compares them), got %s; nothing was sent to Azure' % (name, ', '.join(allowed), shown(value)))
+
+
 def plan_run(reads, exclude=None, baseline=None, lock_requirements=None, today=None):
     """select_vaults, and with a baseline everything a harden_backup_vaults run decides before it changes anything.
 

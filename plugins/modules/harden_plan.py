@@ -53,6 +53,10 @@ options:
       - What every vault must meet, as the P(vaultlock.azure.vault_targets#filter) filter takes it (C(immutability),
         C(allow_irreversible), C(retention) with C(minimum) and C(mode), C(soft_delete), C(tiers), C(retention_mode)).
       - The C(vaultlock.azure.harden_backup_vaults) role builds it from its variables.
+      - Its choices are taken only as the role's argument spec writes them (C(immutability), C(soft_delete.state),
+        C(retention.mode), C(retention_mode), the security settings, and the same keys of each tier), as ansible-core
+        compares choices exactly. Another letter case (C(ENFORCE), C(Enabled)), spaces around a value or empty text is
+        refused before any request, naming it, also when the role's own argument check was skipped.
     type: dict
     required: true
   exclude:
@@ -120,7 +124,9 @@ options:
         on several hosts would plan and apply the same fleet once per host, and each host's reports would replace the other's).
         The same host may plan into it again (the role imported twice in one play); that plan warns, in its result and in the
         reports, that its reports replace the earlier run's there.
-      - An empty value is an error, never the current directory.
+      - An empty value is an error, never the current directory. So are a dictionary, a list or a boolean (which ansible-core
+        would turn into its Python text), and text that reads as one or as null (C({"a":1}), C([1]), C(None), C(true)), which is
+        a value meant for another option, or the text of an unset variable.
     type: path
     required: true
   check_diff:

@@ -15,7 +15,7 @@ import gc
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import non_finite_refusal
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import non_finite_refusal, text_option_refusal
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._preload import Preloading
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._stdio import add_warnings, worker_stdio
 
@@ -79,7 +79,9 @@ class ControllerActionBase(Preloading, ActionBase):
         """The result of ActionBase.run and the task's arguments, validated against argument_spec."""
         result = self._base_run(tmp, task_vars)
         # A float that is no finite number (.inf) raised OverflowError in ansible-core's int conversion: a traceback.
-        refusal = non_finite_refusal(dict(self._task.args))
+        # A dictionary, list or boolean for a text option (report_dir, plan) became its Python text in ansible-core's
+        # conversion (a directory named {'a': 1}): refused here, before the conversion, whatever checked the task before.
+        refusal = non_finite_refusal(dict(self._task.args)) or text_option_refusal(dict(self._task.args), argument_spec)
         if refusal:
             raise AnsibleActionFail(refusal)
         _validation, args = self.validate_argument_spec(argument_spec)

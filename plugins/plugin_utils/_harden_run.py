@@ -111,6 +111,23 @@ APPLY_ARGSPEC = {
 _VAULT_KEYS = ('id', 'name', 'resource_group', 'vault_type', 'subscription_id')
 
 
+# The whole text of a value that YAML or JSON reads as no text: what a dictionary, a list, a boolean or null became on its
+# way through a template or -e (ansible-core 2.17 renders a lone None as the text None).
+_NOT_TEXT_WORDS = {'true': 'a boolean', 'false': 'a boolean', 'yes': 'a boolean', 'no': 'a boolean', 'null': 'null',
+                   'none': 'null', '~': 'null'}
+
+
+def not_a_path(text):
+    """What ``text`` reads as when YAML or JSON would read it as a dictionary, a list, a boolean or null (its whole text:
+    ``{"a": 1}``, ``[1]``, ``True``, ``None``), else None."""
+    stripped = text.strip()
+    if stripped[:1] == '{' and stripped[-1:] == '}':
+        return 'a dictionary'
+    if stripped[:1] == '[' and stripped[-1:] == ']':
+        return 'a list'
+    return _NOT_TEXT_WORDS.get(stripped.lower())
+
+
 def check_inputs(args):
     """Raise InputError for a run that cannot be what the operator meant, before any request."""
     report_dir = args.get('report_dir')
@@ -121,6 +138,11 @@ def check_inputs(args):
     if has_control(report_dir):
         raise InputError('report_dir %s contains a control character (a newline, say): give the directory the reports belong '
                          'in on one line' % shown(report_dir))
+    reads_as = not_a_path(report_dir)
+    if reads_as:
+        raise InputError('report_dir %s reads as %s, not as a directory (a value meant for another variable, or the text of an '
+                         'unset one?): give the directory the reports belong in, for example reports/harden_backup_vaults (the '
+                         'default of harden_backup_vaults_report_dir); nothing was sent to Azure' % (shown(report_dir), reads_as))
     discover = args.get('discover')
     vaults = args.get('vaults') or []
     if discover is None:

@@ -98,6 +98,10 @@ class Rule:
     irreversible = ()
     irreversible_field = None    # the key of the rule's baseline value holding the target (None: the value itself)
     irreversible_why = ''        # said after "<value> is irreversible" when a baseline asks for it without consent
+    # The baseline's values that are choices, {path under the baseline (or a tier): the values, as the role's argument spec
+    # writes them}: the role's plan takes them only as written (_targets.check_written_choices), as ansible-core's check of
+    # the spec does, whatever skipped that check; the filters' normalisers read any casing.
+    choices = {}
     module = None
     module_targets = ()
     settings = ()

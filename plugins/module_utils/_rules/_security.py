@@ -147,6 +147,10 @@ class ReportOnlyRule(SecurityPosture, Rule):
 
     manual = ''
 
+    @property
+    def choices(self):
+        return {(self.key,): REQUIRED}
+
     def normalise(self, value, where):
         return choice(value, where, REQUIRED)
 

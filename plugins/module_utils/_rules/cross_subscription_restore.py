@@ -71,6 +71,7 @@ def normalise(value, where='cross_subscription_restore'):
 
 class CrossSubscriptionRestoreRule(_security.SecurityPosture, Rule):
     key = 'cross_subscription_restore'
+    choices = {('cross_subscription_restore',): CHOICES}
     paths = {'recovery_services': _RS_PATH, 'backup': _DP_PATH}
     normalise = staticmethod(normalise)
     apply_rank = 2.5

@@ -100,6 +100,7 @@ def plan_transition(vault_type, current, desired, allow_irreversible=False, vaul
 
 class ImmutabilityRule(Rule):
     key = 'immutability'
+    choices = {('immutability',): _immutability.STATES}
     apply_rank = 3
     irreversible = IRREVERSIBLE
     is_lock = True

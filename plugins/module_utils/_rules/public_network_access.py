@@ -47,6 +47,7 @@ class PublicNetworkAccessRule(_security.SecurityPosture, Rule):
     normalise = staticmethod(normalise)
 
     key = 'public_network_access'
+    choices = {('public_network_access',): CHOICES}
     apply_rank = 2.6
     settings = (Setting('public_network_access', 'public network access', 'public_network_access', (
         'VaultPublicNetworkAccessEnabled', 'The vault accepts backup traffic from public networks',

@@ -53,6 +53,8 @@ MAX_RETENTION_CEILING = Duration.of(100, 'years')
 
 class RetentionRule(Rule):
     key = 'retention'
+    # retention_mode: a tier's, and the role's default of every tier.
+    choices = {('retention', 'mode'): RETENTION_MODES, ('retention_mode',): RETENTION_MODES}
     action = 'raise_policies'
     task = 'retention'
     module = 'backup_policy_retention'

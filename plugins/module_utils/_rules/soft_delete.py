@@ -182,6 +182,7 @@ def plan(vault_type, current, desired_state=None, desired_days=None, allow_irrev
 
 class SoftDeleteRule(Rule):
     key = 'soft_delete'
+    choices = {('soft_delete', 'state'): _soft_delete.STATES}
     apply_rank = 2
     irreversible = IRREVERSIBLE
     irreversible_field = 'state'

@@ -55,6 +55,7 @@ def normalise(value, where):
 
 class StorageRedundancyRule(_security.ReportOnlyRule):
     key = 'storage_redundancy'
+    choices = {}     # a list of Azure's own spellings, any casing (the role's spec gives it no choices)
     read_value = staticmethod(read_redundancy)
     normalise = staticmethod(normalise)
     manual = ('storage redundancy is fixed once the vault protects items; a vault with another redundancy is replaced by '

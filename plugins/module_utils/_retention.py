@@ -553,6 +553,7 @@ def _analyse(resource, vault_type):
             record['workload'] = ', '.join(str(item) for item in types)
         if isinstance(props.get('policyRules'), list):
             slots = _dp_slots(props)
+            record['backups_per_day'] = backups_per_day(props)
     if slots is not None:
         record['unknown'] = False
         for slot in slots:
@@ -612,6 +613,8 @@ def normalise_policy(resource, vault_type):
     ``weekly``); ``datastore`` is ``sourceDataStore.dataStoreType``; ``duration`` is
     ``deleteAfter.duration``. ``targetDataStoreCopySettings`` adds no tier: a copy is kept by the
     target datastore's own lifecycle, which Azure lists in the same rule. ``sub_policy`` is None.
+    Their record also has ``backups_per_day`` (``backups_per_day``: from the backup rules' intervals, None when none can
+    be read), which bounds a disk's operational tier (450 snapshots).
     """
     return _analyse(resource, vault_type)[0]
 
@@ -703,16 +706,88 @@ def _dp_limit(limit, tier):
     return limit
 
 
-def dp_ceiling(workload, tier, datastore):
+# Azure Disks' operational tier keeps at most 450 snapshots (50 more kept aside for on-demand backups): a daily policy
+# 450 days, an hourly one (every hour) 18 days (Learn, MicrosoftDocs/azure-docs articles/backup/disk-backup-overview.md;
+# hourly frequencies 1, 2, 4, 6, 8 or 12 hours). The limit is whole days of 450 / backups per day, and the year above when
+# shorter. Learn states it for the backups' retention (the Default rule); a Daily or Weekly tag of a disk policy is held
+# to the same days, and a policy whose frequency cannot be read to the hourly 18 days (both **assumed**, the safe side:
+# a raise past them is reported not fixable, never sent).
+DISK_SNAPSHOTS = 450
+DISK_HOURLY = (1, 2, 4, 6, 8, 12)
+_INTERVAL = re.compile(r'R/[^/]+/P(?:T(\d+)H|(\d+)D)', re.IGNORECASE)
+_DISKS = 'microsoft.compute/disks'
+
+
+def backups_per_day(props):
+    """Backups a day of a Backup vault policy's backup rules (the most frequent ``repeatingTimeIntervals``), or None."""
+    found = []
+    rules = props.get('policyRules') if isinstance(props, dict) else None
+    for rule in rules if isinstance(rules, list) else []:
+        trigger = rule.get('trigger') if isinstance(rule, dict) else None
+        schedule = trigger.get('schedule') if isinstance(trigger, dict) else None
+        intervals = schedule.get('repeatingTimeIntervals') if isinstance(schedule, dict) else None
+        for interval in intervals if isinstance(intervals, list) else []:
+            match = _INTERVAL.fullmatch(interval.strip()) if isinstance(interval, str) else None
+            if match and match.group(1) and int(match.group(1)) in DISK_HOURLY:
+                found.append(24 // int(match.group(1)))
+            elif match and match.group(2) and int(match.group(2)) >= 1:
+                found.append(1 / int(match.group(2)))
+    return max(found) if found else None
+
+
+def disk_snapshot_ceiling(per_day):
+    """The days a disk policy's operational tier keeps at most for ``per_day`` backups a day (None: hourly, the most)."""
+    return Duration.of(int(DISK_SNAPSHOTS // (per_day or 24)), 'days')
+
+
+def dp_ceiling(workload, tier, datastore, per_day=None):
     """The longest retention Azure keeps for a tier of a Backup vault policy (a Duration), or None when no datastore of
-    the table is named. ``workload`` is the record's ``datasourceTypes`` joined by ``, ``; of several, the shortest."""
+    the table is named. ``workload`` is the record's ``datasourceTypes`` joined by ``, ``; of several, the shortest.
+    ``per_day``: the policy's backups a day (``backups_per_day``), which bound a disk's operational tier."""
     store = _canonical(datastore, tuple(_DP_STORE_CEILINGS))
     if store not in _DP_STORE_CEILINGS:
         return None
     table = _DP_STORE_CEILINGS[store]
     types = [item.strip().lower() for item in str(workload or '').split(',') if item.strip()] or [None]
     limits = [_dp_limit(table.get(item, table[None]), tier) for item in types]
+    if store == 'OperationalStore' and _DISKS in types:
+        limits.append(disk_snapshot_ceiling(per_day))
     return min(limits, key=lambda limit: limit.min_days)
+
+
+# The datastores Azure Backup keeps each datasource type's backups in: az dataprotection's manifests
+# (Azure/azure-cli-extensions, src/dataprotection/azext_dataprotection/manual/Manifests/*.py,
+# policySettings.supportedDatastoreTypes): disks the OperationalStore only (Learn's disk-backup-support-matrix.md: "The
+# backups aren't copied to the backup vault"), blobs OperationalStore and VaultStore, ADLS VaultStore, PostgreSQL (single
+# and flexible) and MySQL flexible VaultStore and ArchiveStore; AKS OperationalStore and VaultStore (Learn's AKS vaulted
+# backup). A tier on another datastore is reported not fixable: Azure would refuse the PUT that raised it.
+DP_DATASTORES = {
+    'microsoft.compute/disks': ('OperationalStore',),
+    'microsoft.storage/storageaccounts/blobservices': ('OperationalStore', 'VaultStore'),
+    'microsoft.storage/storageaccounts/adlsblobservices': ('VaultStore',),
+    'microsoft.dbforpostgresql/servers/databases': ('VaultStore', 'ArchiveStore'),
+    'microsoft.dbforpostgresql/flexibleservers': ('VaultStore', 'ArchiveStore'),
+    'microsoft.dbformysql/flexibleservers': ('VaultStore', 'ArchiveStore'),
+    'microsoft.containerservice/managedclusters': ('OperationalStore', 'VaultStore'),
+}
+
+
+def _frequency(per_day):
+    if per_day is None:
+        return 'a backup frequency that cannot be read, taken as hourly'
+    if per_day >= 1:
+        return '%d backups a day' % per_day
+    return 'one backup every %d days' % round(1 / per_day)
+
+
+def unsupported_datastore(workload, datastore):
+    """``(datasource type, its datastores)`` when a Backup vault policy of ``workload`` cannot keep backups in
+    ``datastore`` (DP_DATASTORES), else None."""
+    for item in str(workload or '').split(','):
+        supported = DP_DATASTORES.get(item.strip().lower())
+        if supported is not None and datastore not in supported:
+            return item.strip(), supported
+    return None
 
 
 def dp_store_ceiling(tier, datastore):
@@ -857,13 +932,23 @@ def _plan(record, minimum):
         if meets(have, need):
             continue
         label = _label(tier['tier'], tier['sub_policy'], tier['datastore'])
+        odd_store = unsupported_datastore(record.get('workload'), tier['datastore']) if vault_type == 'backup' else None
+        if odd_store:
+            store = tier['datastore'] or 'unnamed datastore'
+            reason = ('%s keeps %s, less than minimum.%s %s, but Azure Backup keeps no %s backups of %s (only %s), so Azure would '
+                      'refuse the policy; it is not raised' % (label, have.short, key, need.short, store, odd_store[0], ', '.join(odd_store[1])))
+            plan.append((_violation(record, tier['tier'], tier['sub_policy'], tier['datastore'], have.iso, need.iso, False, reason), index, None))
+            continue
         raised = raised_duration(have, need, vault_type, tier['tier'])
         ceiling = ceiling_for(kind, tier['tier'], record.get('policy_type'), tier['datastore'])
         if vault_type == 'backup':
-            ceiling = dp_ceiling(record.get('workload'), tier['tier'], tier['datastore']) or ceiling
+            ceiling = dp_ceiling(record.get('workload'), tier['tier'], tier['datastore'], record.get('backups_per_day')) or ceiling
         if not meets(ceiling, raised):
             reason = '%s keeps %s, less than minimum.%s %s, and Azure allows at most %s here' % (
                 label, have.short, key, need.short, _spelled(ceiling))
+            if vault_type == 'backup' and ceiling == dp_ceiling(_DISKS, tier['tier'], tier['datastore'], record.get('backups_per_day')) \
+                    and _DISKS in str(record.get('workload') or '').lower() and tier['datastore'] == 'OperationalStore':
+                reason += ' (a disk keeps at most %d snapshots: %s at %s)' % (DISK_SNAPSHOTS, _spelled(ceiling), _frequency(record.get('backups_per_day')))
             plan.append((_violation(record, tier['tier'], tier['sub_policy'], tier['datastore'], have.iso, need.iso, False, reason), index, None))
             continue
         reason = '%s keeps %s, less than minimum.%s %s' % (label, have.short, key, need.short)

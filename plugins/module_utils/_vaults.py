@@ -19,7 +19,7 @@ import re
 import time
 from urllib.parse import quote
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._azure.arm_ids import split_resource_id
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.arm_ids import GUID, RG_NAME, split_resource_id
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     AzureOperationError,
     InputError,
@@ -47,12 +47,10 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._azure.transport i
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.pacing import retry_after_seconds
 
 # Every pattern below is used with fullmatch(): Python's `$` also matches before a final newline, so a name such as
-# 'rsv-01\n' would pass a match() against '...$' and reach a request URL.
-GUID = re.compile(r'[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}')
+# 'rsv-01\n' would pass a match() against '...$' and reach a request URL. GUID and RG_NAME are arm_ids' (the rules read
+# ids with them too).
 # Vault names: 2 to 50 characters, letters, digits and hyphens, starting with a letter (Azure's naming rules).
 _VAULT_NAME = re.compile(r'[A-Za-z][A-Za-z0-9-]{0,48}[A-Za-z0-9]')
-# Resource group names: 1 to 90 characters, word characters, hyphens, periods, parentheses; not ending in a period.
-RG_NAME = re.compile(r'[-\w.()]{0,89}[-\w()]', re.UNICODE)
 
 
 def validate_subscription(sub, option='subscription_id'):

@@ -109,11 +109,15 @@ notes:
   - A O(minimum) above the longest retention Azure keeps for that tier in any policy kind is refused before any request
     (daily and default 9999 days, weekly 5163 weeks, monthly 1188 months, yearly 99 years; the limits Microsoft's clients
     enforce, see C(docs/reliability.md)); Azure Files snapshot tiers keep at most 200 days, 200 weeks, 120 months or 10 years.
-  - Backup vault policies keep less (Microsoft Learn, see C(docs/reliability.md)) - Azure Disks' operational tier at most 1 year;
+  - Backup vault policies keep less (Microsoft Learn, see C(docs/reliability.md)) - Azure Disks' operational tier at most 1 year
+    and at most 450 snapshots at the policy's backup frequency (a 4-hourly policy 75 days, an hourly one 18 days; a policy
+    whose frequency cannot be read is held to the hourly 18 days);
     vaulted tiers (VaultStore, ArchiveStore) daily and default 3650 days, weekly 521 weeks, monthly 120 months, yearly 10 years;
     every other operational tier (blobs, AKS) 360 days. A Backup vault tier that would have to exceed its limit is reported as a
     violation that is not fixable, and a per-datastore O(minimum) above the longest any Backup vault policy keeps on that
     datastore is refused before any request.
+  - A Backup vault tier on a datastore its datasource type keeps no backups in (a disk's C(VaultStore), a PostgreSQL
+    server's C(OperationalStore)) is a violation that is not fixable, since Azure would refuse the policy.
   - These limits are taken from Azure Backup's support matrices and are conservative.
   - O(compare_to) sends nothing to Azure; the module only reads the vault and its policies.
 author: vaultlock.azure maintainers (@vaultlock)

@@ -76,6 +76,10 @@ options:
       - An id that is empty or only spaces (a variable that came out empty, say), or that is not the ARM id of a Resource Guard
         (C(/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.DataProtection/resourceGuards/<name>)), is refused
         before any request. Leave the option out to leave multi-user authorization as it is.
+      - The provider and type may be in any casing (ARM compares them case-insensitively). A space anywhere (around the id
+        too), C(?), C(#), C(%), a control character, or an invisible or format character (a variation selector, a zero-width
+        space, a direction mark) is refused, the message naming each such character by its code point. The guard's name is
+        held to letters A-Z, digits, C(-), C(_) and C(.), not ending with C(.).
       - The identity needs rights on the Resource Guard too; Azure's refusal (403, C(LinkedAuthorizationFailed)) says so.
     type: str
     version_added: 0.2.0

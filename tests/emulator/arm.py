@@ -65,6 +65,22 @@ def _soft_delete_of(body):
     return (((body or {}).get("properties") or {}).get("securitySettings") or {}).get("softDeleteSettings")
 
 
+def check_vault_put(kind, body):
+    """Refuse a vault PUT whose ``properties`` the spec's model cannot take.
+
+    The REST spec (as the SDK models give it, shared reference sdk-models/): a Backup vault's ``BackupVaultResource``
+    requires ``properties`` (``BackupVault``, not optional), a Recovery Services ``Vault`` does not (``VaultProperties``
+    optional): such a PUT is taken and the vault gets the service's defaults, as a create with ``properties: {}``. A
+    ``properties`` that is present but not an object fits neither model. The answer, 400 ``InvalidRequestContent`` (the
+    code this emulator gives every body that does not deserialise, and a Backup vault policy PUT without ``properties``),
+    is **assumed**: no recording or Microsoft page shows Azure's."""
+    props = body.get("properties")
+    if kind == "dp" and props is None:
+        raise bad_request("InvalidRequestContent", "The request content was invalid and could not be deserialized: 'properties' is required.")
+    if props is not None and not isinstance(props, dict):
+        raise bad_request("InvalidRequestContent", "The request content was invalid and could not be deserialized: 'properties' must be an object.")
+
+
 def _dp_patch(body):
     """The part of a Backup vault PATCH body its contract holds (DP_PATCH_TOP, DP_PATCH_PROPS); the rest is dropped."""
     kept = {k: copy.deepcopy(v) for k, v in body.items() if k in DP_PATCH_TOP}
@@ -395,6 +411,7 @@ class Arm:
                     # ARM resource-provider contract: tags in a PATCH replace the whole tag set (assumed from ARM RPC).
                     desired["tags"] = copy.deepcopy(req.body["tags"] or {})
             else:
+                check_vault_put(kind, req.body)
                 desired = copy.deepcopy(req.body)
             creating = record is None
             sd_sent = kind == "rs" and _sends_soft_delete(req.body)

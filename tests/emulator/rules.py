@@ -352,7 +352,42 @@ DP_FLOORS = {"archivestore": Span(days=180)}
 DP_FLOOR = Span(days=1)
 
 
-def dp_ceiling(datasource_types, store: str, rule_name: str):
+# Azure Disks' operational tier also keeps at most 450 snapshots (50 more are kept aside for on-demand backups), so its
+# longest retention depends on the backup frequency: a daily policy 450 days, an hourly one (every hour) 18 days
+# (Learn, MicrosoftDocs/azure-docs articles/backup/disk-backup-overview.md; hourly frequencies 1, 2, 4, 6, 8 or 12 hours).
+# The limit here is whole days of 450 / backups per day, and the one year of DP_DISK_MAX when that is shorter. Learn gives
+# the rule for the retention of the backups, the Default rule; that a Daily or Weekly tag of a disk policy is held to
+# the same days is **assumed** (the refusing side: tagged snapshots only add to the count). A policy whose frequency
+# cannot be read (no backup rule, an interval Learn does not list) is held to the year alone (**assumed**; the collection
+# takes the hourly 18 days for it, so it never sends what this could refuse).
+DP_DISK_SNAPSHOTS = 450
+DP_DISK_HOURLY = (1, 2, 4, 6, 8, 12)
+_INTERVAL = re.compile(r"^R/[^/]+/P(?:T(\d+)H|(\d+)D)$", re.IGNORECASE)
+
+
+def dp_backups_per_day(props) -> float | None:
+    """Backups a day of a Backup vault policy's backup rule (the most frequent interval), or None when none can be read."""
+    found = []
+    for rule in (props or {}).get("policyRules") or []:
+        schedule = ((rule.get("trigger") or {}).get("schedule") or {}) if isinstance(rule, dict) else {}
+        for interval in schedule.get("repeatingTimeIntervals") or [] if isinstance(schedule, dict) else []:
+            match = _INTERVAL.match(str(interval).strip())
+            if match and match.group(1) and int(match.group(1)) in DP_DISK_HOURLY:
+                found.append(24 / int(match.group(1)))
+            elif match and match.group(2) and int(match.group(2)) >= 1:
+                found.append(1 / int(match.group(2)))
+    return max(found) if found else None
+
+
+def dp_disk_limit(props) -> Span:
+    """The longest retention of a disk policy's operational tier: DP_DISK_SNAPSHOTS at its frequency, at most a year."""
+    per_day = dp_backups_per_day(props)
+    if per_day is None:
+        return DP_DISK_MAX
+    return min(DP_DISK_MAX, Span(days=float(int(DP_DISK_SNAPSHOTS // per_day))), key=lambda span: span.lo)
+
+
+def dp_ceiling(datasource_types, store: str, rule_name: str, props=None):
     """The longest retention (a Span) a lifecycle of this datastore may keep, or None when no limit is known."""
     store = store.lower()
     limits = []
@@ -360,9 +395,64 @@ def dp_ceiling(datasource_types, store: str, rule_name: str):
         limit = DP_RANGES.get(str(datasource or "").lower(), {}).get(store, DP_STORE_MAX.get(store))
         if isinstance(limit, dict):
             limit = limit.get(str(rule_name or "default").lower(), limit["daily"])
+        if limit is DP_DISK_MAX:
+            limit = dp_disk_limit(props)
         if limit is not None:
             limits.append(limit)
     return min(limits, key=lambda span: span.lo) if limits else None
+
+
+# The datastores Azure Backup keeps each datasource type's backups in: az dataprotection's manifests
+# (Azure/azure-cli-extensions, src/dataprotection/azext_dataprotection/manual/Manifests/*.py,
+# policySettings.supportedDatastoreTypes): disks OperationalStore (Learn's disk-backup-support-matrix.md too: "The backups
+# aren't copied to the backup vault"); blobs OperationalStore and VaultStore; ADLS VaultStore; PostgreSQL (single and
+# flexible) and MySQL flexible VaultStore and ArchiveStore. AKS: OperationalStore, and VaultStore from Learn's AKS vaulted
+# backup (the manifest read lists the operational tier only). A policy whose backup rule, lifecycle or copy names another
+# datastore for one of these types is refused with DP_POLICY_INPUT_CODE, status 400 (**assumed**: no source gives Azure's
+# answer); other datasource types are not checked.
+DP_DATASTORES = {
+    "microsoft.compute/disks": ("operationalstore",),
+    "microsoft.storage/storageaccounts/blobservices": ("operationalstore", "vaultstore"),
+    "microsoft.storage/storageaccounts/adlsblobservices": ("vaultstore",),
+    "microsoft.dbforpostgresql/servers/databases": ("vaultstore", "archivestore"),
+    "microsoft.dbforpostgresql/flexibleservers": ("vaultstore", "archivestore"),
+    "microsoft.dbformysql/flexibleservers": ("vaultstore", "archivestore"),
+    "microsoft.containerservice/managedclusters": ("operationalstore", "vaultstore"),
+}
+
+
+def _named_datastores(props):
+    """(where, datastore) of every datastore a Backup vault policy names: backup rules, lifecycles' sources, copies."""
+    for index, rule in enumerate((props or {}).get("policyRules") or []):
+        if not isinstance(rule, dict):
+            continue
+        store = (rule.get("dataStore") or {}).get("dataStoreType") if isinstance(rule.get("dataStore"), dict) else None
+        if store is not None:
+            yield "policyRules[%d].dataStore" % index, store
+        for number, life in enumerate(rule.get("lifecycles") or []):
+            if not isinstance(life, dict):
+                continue
+            source = life.get("sourceDataStore")
+            if isinstance(source, dict) and source.get("dataStoreType") is not None:
+                yield "policyRules[%d].lifecycles[%d].sourceDataStore" % (index, number), source["dataStoreType"]
+            for copy_at, copy in enumerate(life.get("targetDataStoreCopySettings") or []):
+                target = copy.get("dataStore") if isinstance(copy, dict) else None
+                if isinstance(target, dict) and target.get("dataStoreType") is not None:
+                    yield ("policyRules[%d].lifecycles[%d].targetDataStoreCopySettings[%d].dataStore" % (index, number, copy_at),
+                           target["dataStoreType"])
+
+
+def check_dp_datastores(props):
+    """Refuse a Backup vault policy that names a datastore its datasource type does not support (DP_DATASTORES)."""
+    types = (props or {}).get("datasourceTypes")
+    for datasource in types if isinstance(types, list) else []:
+        supported = DP_DATASTORES.get(str(datasource).lower())
+        if supported is None:
+            continue
+        for where, store in _named_datastores(props):
+            if str(store).lower() not in supported:
+                raise ArmError(400, DP_POLICY_INPUT_CODE, "Input provided for the call is invalid. Datastore type '%s' is not "
+                               "supported for datasource type '%s'." % (store, datasource), target=where)
 
 
 def _rs_durations(value, path, out):
@@ -467,6 +557,7 @@ def check_policy_ceilings(props, kind: str):
                 _refuse(path + ".count")
         _rs_kind_ranges(props if isinstance(props, dict) else {})
         return
+    check_dp_datastores(props)
     types = (props or {}).get("datasourceTypes")
     types = types if isinstance(types, list) else []
     for rule in (props or {}).get("policyRules") or []:
@@ -476,7 +567,7 @@ def check_policy_ceilings(props, kind: str):
                 continue
             store = str(((life.get("sourceDataStore") or {}).get("dataStoreType")) or "")
             days = iso_days(duration)
-            ceiling = dp_ceiling(types, store, rule.get("name"))
+            ceiling = dp_ceiling(types, store, rule.get("name"), props)
             floor = DP_FLOORS.get(store.lower(), DP_FLOOR)
             if days is None or is_shorter(floor, days) or (ceiling is not None and is_shorter(days, ceiling)):
                 raise ArmError(400, DP_POLICY_INPUT_CODE, "Input provided for the call is invalid. The retention duration '%s' of rule "

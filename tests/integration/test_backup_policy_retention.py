@@ -457,6 +457,9 @@ def shared_tasks():
                                                         minimum={'daily': '30d'}, policies=['v2-daily-sample', 'testPolicy1']), check=True))]
     tasks += [named('bad_%d' % index, case) for index, (case, _expected) in enumerate(ERROR_CASES)]
     tasks += [named('dp_ceilings', by_name('bv-open', 'backup', minimum={'default': '2y'}, policies=['DiskPolicy1', 'blob-ops-30d'], mode='enforce'))]
+    # The az CLI's disk policy backs up every 4 hours: 450 snapshots last 75 days, so 90 days cannot be kept (76 days was
+    # planned and sent before: within the year).
+    tasks += [named('dp_snapshots', by_name('bv-open', 'backup', minimum={'default': '90d'}, policies=['DiskPolicy1'], mode='enforce'))]
     # The ones that write, last: the locked Backup vault's part (test_enforce_on_locked_backup_vault), then two on rsv-immutable.
     tasks += part('locked_bv', locked_backup_vault_tasks())
     tasks += [named('day_count', by_name('rsv-immutable', minimum={'snapshot': '10d', 'instant': '35d'},
@@ -566,9 +569,10 @@ def test_enforce_day_count_tiers_and_azure_maximum(shared):
 
 
 def test_enforce_on_a_backup_vault_never_raises_past_the_datasources_limit(shared):
-    """Disks keep operational backups at most one year (Learn), blobs' operational tier 360 days (assumed): a minimum of two
-    years is not fixable there, reported with the limit, and nothing is written. Before, both raises were planned as
-    fixable with the Recovery Services ceilings and sent: Azure refuses such a policy."""
+    """Disks keep operational backups at most one year and 450 snapshots (Learn), which a 4-hourly policy reaches at 75
+    days; blobs' operational tier 360 days (assumed): a minimum of two years is not fixable there, reported with the limit,
+    and nothing is written. Before, both raises were planned as fixable with the Recovery Services ceilings and sent: Azure
+    refuses such a policy."""
     run = shared
     result = run['dp_ceilings']
     assert result.get('failed') is not True, result.get('msg')
@@ -578,9 +582,20 @@ def test_enforce_on_a_backup_vault_never_raises_past_the_datasources_limit(share
         ('blob-ops-30d', 'default', None, 'OperationalStore', 'P30D', 'P2Y', False),
     }
     reasons = {v['policy']: v['reason'] for v in result['violations']}
-    assert 'Azure allows at most 1 year here' in reasons['DiskPolicy1']
+    assert 'Azure allows at most 75 days here (a disk keeps at most 450 snapshots: 75 days at 6 backups a day)' in reasons['DiskPolicy1']
     assert 'Azure allows at most 360 days here' in reasons['blob-ops-30d']
     assert run.writes('dp_ceilings') == []
+
+
+def test_enforce_on_a_disk_policy_never_raises_past_450_snapshots_at_its_frequency(shared):
+    """90 days of a 4-hourly disk policy are 540 snapshots: within the year, past Azure's 450 (Learn,
+    disk-backup-overview.md). Before, the raise was planned as fixable and the PUT sent."""
+    result = shared['dp_snapshots']
+    assert result.get('failed') is not True, result.get('msg')
+    assert result['changed'] is False and changes(result) == []
+    assert violations(result) == {('DiskPolicy1', 'default', None, 'OperationalStore', 'P7D', 'P90D', False)}
+    assert 'at most 75 days here (a disk keeps at most 450 snapshots' in result['violations'][0]['reason']
+    assert shared.writes('dp_snapshots') == []
 
 
 def test_enforce_with_fail_on_violation_raises_then_fails_on_missing_tiers(shared):

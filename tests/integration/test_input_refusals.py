@@ -24,7 +24,7 @@ def daily(resource):
     return resource['properties']['retentionPolicy']['dailySchedule']['retentionDuration']
 
 
-def test_empty_filters_and_a_blank_resource_guard_id_are_refused_before_any_request(runner, emulator):
+def test_empty_filters_and_a_blank_or_malformed_resource_guard_id_are_refused_before_any_request(runner, emulator):
     emulator.load_fleet({'subscriptions': [{'id': SUB1, 'display_name': 'refusals', 'resource_groups': [
         {'name': RG, 'location': 'westeurope', 'vaults': [
             vault('rsv-a', 'recovery_services', 'enabled', policies=[{'name': 'VMDaily', 'properties': templates.iaas_v1(True)}])]}]}]})
@@ -48,8 +48,14 @@ def test_empty_filters_and_a_blank_resource_guard_id_are_refused_before_any_requ
         {'name': 'raise every policy', RET: raise_all},
         # r8: a concurrency of 0 read with the default of 32.
         {'name': 'read with no reader', IMM_INFO: {'discovery': 'arm', 'max_concurrency': '{{ readers }}'}},
+        # r9, r10: a Resource Guard id with a variation selector after its name (check mode), and one with a query (for real):
+        # both passed the check before and went into the guard association.
+        {'name': 'protect with an invisible guard (check)', SEC: {'id': vault_id('rsv-a'), 'resource_guard_id': '{{ guard }}\ufe0f'},
+         'check_mode': True},
+        {'name': 'protect with a guard and a query', SEC: {'id': vault_id('rsv-a'), 'resource_guard_id': '{{ guard }}?x=1'}},
     ]
-    play_vars = {'wanted_policies': [], 'wanted_subscriptions': [], 'wanted_tags': {}, 'blank': '', 'readers': 0}
+    guard = '/subscriptions/%s/resourceGroups/rg-guard/providers/Microsoft.DataProtection/resourceGuards/guard-01' % SUB1
+    play_vars = {'wanted_policies': [], 'wanted_subscriptions': [], 'wanted_tags': {}, 'blank': '', 'readers': 0, 'guard': guard}
     run = runner.play(tasks, marks=[POLICY], play_extra={'vars': play_vars})
     expected = {
         'r0': 'policies is empty (from a variable that came out empty?), which would mean every policy of the vault: leave '
@@ -63,6 +69,10 @@ def test_empty_filters_and_a_blank_resource_guard_id_are_refused_before_any_requ
               "Microsoft.DataProtection/resourceGuards/<name>), or leave resource_guard_id out",
         'r6': "resource_guard_id is '   ': give the ARM id of a Resource Guard",
         'r8': 'max_concurrency must be at least 1; got 0',
+        'r9': "resource_guard_id must be the ARM id of a Resource Guard (/subscriptions/<id>/resourceGroups/<rg>/providers/"
+              "Microsoft.DataProtection/resourceGuards/<name>) or null, got '%s\\ufe0f': it holds '\\ufe0f' (U+FE0F VARIATION "
+              "SELECTOR-16)" % guard,
+        'r10': "got '%s?x=1': it holds '?' (U+003F QUESTION MARK), '=' (U+003D EQUALS SIGN)" % guard,
     }
     for key, words in expected.items():
         assert run[key]['failed'] is True and run[key]['changed'] is False, (key, run[key])

@@ -98,8 +98,8 @@ def lifecycle(store, duration, copy_to=None):
     return item
 
 
-def dp_policy(name='dp', rules=None, tags=('Default',), vault=None):
-    """A Backup vault (disk) policy; rules: {rule name: [lifecycle, ...]}."""
+def dp_policy(name='dp', rules=None, tags=('Default',), vault=None, datasource='Microsoft.Compute/disks'):
+    """A Backup vault policy (of a disk unless ``datasource`` says otherwise); rules: {rule name: [lifecycle, ...]}."""
     criteria = [{'isDefault': tag == 'Default', 'taggingPriority': 99 if tag == 'Default' else 20, 'tagInfo': {'tagName': tag}} for tag in tags]
     policy_rules = [{'name': 'BackupDaily', 'objectType': 'AzureBackupRule',
                      'backupParameters': {'backupType': 'Discrete', 'objectType': 'AzureBackupParams'},
@@ -109,7 +109,7 @@ def dp_policy(name='dp', rules=None, tags=('Default',), vault=None):
     for rule_name, lifecycles in (rules or {}).items():
         policy_rules.append({'name': rule_name, 'objectType': 'AzureRetentionRule', 'isDefault': rule_name == 'Default', 'lifecycles': lifecycles})
     return {'name': name, 'id': (vault or '/subscriptions/s/resourceGroups/rg/providers/Microsoft.DataProtection/backupVaults/b') + '/backupPolicies/' + name,
-            'properties': {'datasourceTypes': ['Microsoft.Compute/disks'], 'objectType': 'BackupPolicy', 'policyRules': policy_rules}}
+            'properties': {'datasourceTypes': [datasource], 'objectType': 'BackupPolicy', 'policyRules': policy_rules}}
 
 
 # The security settings of issue 27: null in a baseline that does not check them, no action in a drift entry, and no

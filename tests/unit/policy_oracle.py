@@ -9,6 +9,13 @@ notIn, exists, contains, less, and [parameters('x')]. Strings compare case-insen
 its value (Microsoft Learn, "Azure Policy definition structure: policy rule"; see _same); an absent property selects null
 ("Author policies for array properties"), which equals nothing, and a property present as null is taken as absent (no
 Microsoft source says otherwise; assumed, the safe side: the negated conditions the definitions use then flag the vault).
+
+Empty values: Learn's "Azure Policy definition structure policy rule" (Conditions) lists ``"exists": "bool"`` and says
+nothing of a property present as "", [] or {}, nor whether an absent one equals "" (read again for this: the page at
+MicrosoftDocs/azure-docs 03e5750af10b, articles/governance/policy/concepts/definition-structure-policy-rule.md). So the
+oracle reads every rule both ways, as the collection does (its _policy._evaluator.EMPTY_READING): as written ("", [] and
+{} exist, an absent property equals nothing) and with every empty value (absent, null, "", [], {}) taken as not existing
+and equal to "" (``Oracle(..., empty=True)``); a vault is non-compliant when either reading says so (``verdict``).
 """
 
 from __future__ import annotations
@@ -97,8 +104,20 @@ def _same(a, b):
     return a == b
 
 
-def _test(op, value, target):
+# The operators the empty reading changes: exists, and those that compare a value with "".
+EMPTY_OPERATORS = ('exists', 'equals', 'notequals', 'in', 'notin')
+
+
+def _is_empty(value):
+    return value is _ABSENT or (not isinstance(value, bool) and value in ('', [], {}))
+
+
+def _test(op, value, target, empty=False):
     op = op.lower()
+    if empty and op in EMPTY_OPERATORS and _is_empty(value):
+        if op == 'exists':
+            return str(target).lower() != 'true'
+        value = ''
     if op == 'equals':
         return _same(value, target)
     if op == 'notequals':
@@ -122,8 +141,10 @@ def _param(text, params):
 
 
 class Oracle:
-    def __init__(self, body, params, member=None):
-        self.body, self.params, self.member = body, params, member
+    """One reading of a rule: ``empty`` takes every empty value as absent and equal to "" (module docstring)."""
+
+    def __init__(self, body, params, member=None, empty=False):
+        self.body, self.params, self.member, self.empty = body, params, member, empty
 
     def path(self, field):
         if field.lower() == 'type':
@@ -160,10 +181,10 @@ class Oracle:
             members = array if isinstance(array, list) else []
             if 'where' not in count:
                 return _test(ops[0], len(members), target)
-            hits = sum(1 for m in members if Oracle(self.body, self.params, (array_path, m)).holds(count['where']))
+            hits = sum(1 for m in members if Oracle(self.body, self.params, (array_path, m), self.empty).holds(count['where']))
             return _test(ops[0], hits, target)
         if 'field' in keys:
-            return _test(ops[0], self.field(cond[keys['field']]), target)
+            return _test(ops[0], self.field(cond[keys['field']]), target, self.empty)
         return _test(ops[0], _param(cond[keys['value']], self.params), target)
 
 
@@ -184,12 +205,12 @@ def parameters(definition, given):
 
 
 def verdict(definition, body, given=None):
-    """None when the effect is Disabled, else whether the vault is non-compliant."""
+    """None when the effect is Disabled, else whether the vault is non-compliant under either reading of empty values."""
     rule = definition['properties']['policyRule']
     params = parameters(definition, given)
     if str(_param(rule['then']['effect'], params)).lower() == 'disabled':
         return None
-    return Oracle(body, params).holds(rule['if'])
+    return Oracle(body, params).holds(rule['if']) or Oracle(body, params, empty=True).holds(rule['if'])
 
 
 def random_parameters(definition, rng):
@@ -213,8 +234,26 @@ def _maybe(rng, value, absent=0.25):
     return None if rng.random() < absent else value
 
 
-def random_properties(kind, rng):
-    """Random security settings of a vault of ``kind`` (what the emulator stores as a fleet ``body``'s properties)."""
+def _empty_some(kind, props, rng):
+    """Now and then a property the definitions read present but empty: "" for a string, {} for an object."""
+    security = props['securitySettings']
+    if kind == 'recovery_services':
+        spots = [(security, 'multiUserAuthorization', ''), (props, 'publicNetworkAccess', ''), (security, 'immutabilitySettings', {}),
+                 (props, 'encryption', {}), (props, 'restoreSettings', {'crossSubscriptionRestoreSettings': {'crossSubscriptionRestoreState': ''}})]
+        if isinstance(props.get('encryption'), dict) and rng.random() < 0.5:
+            spots.append((props['encryption'], 'keyVaultProperties', {'keyUri': ''}))
+    else:
+        spots = [(security, 'immutabilitySettings', {'state': ''}), (security, 'encryptionSettings', {}),
+                 (props, 'featureSettings', {'crossSubscriptionRestoreSettings': {'state': ''}})]
+    for node, key, value in spots:
+        if rng.random() < 0.3:
+            node[key] = value
+    return props
+
+
+def random_properties(kind, rng, empties=False):
+    """Random security settings of a vault of ``kind`` (what the emulator stores as a fleet ``body``'s properties);
+    ``empties``: some of them present but empty ("", {}), which the two readings of empty values judge apart."""
     security = {}
     immutability = rng.choice([None, 'Disabled', 'Unlocked', 'Locked'])
     if immutability:
@@ -264,12 +303,12 @@ def random_properties(kind, rng):
         if cross_sub:
             props['featureSettings'] = {'crossSubscriptionRestoreSettings': {'state': _case(rng, cross_sub)}}
         props['storageSettings'] = [{'datastoreType': 'VaultStore', 'type': 'LocallyRedundant'}]
-    return props
+    return _empty_some(kind, props, rng) if empties else props
 
 
-def random_body(kind, name, vault_id, rng, location='westeurope'):
+def random_body(kind, name, vault_id, rng, location='westeurope', empties=False):
     return {'id': vault_id, 'name': name, 'type': KIND_TYPE[kind], 'location': location, 'tags': {},
-            'properties': random_properties(kind, rng)}
+            'properties': random_properties(kind, rng, empties)}
 
 
 def random_rng(seed):

@@ -10,8 +10,14 @@ from vault bodies (_rules.mua)."""
 from __future__ import annotations
 
 import functools
+import re
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import import_package
+
+# Used with fullmatch() only: Python's `$` also matches before a final newline.
+GUID = re.compile(r'[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}')
+# Resource group names: 1 to 90 characters, word characters, hyphens, periods, parentheses; not ending in a period.
+RG_NAME = re.compile(r'[-\w.()]{0,89}[-\w()]', re.UNICODE)
 
 
 def arm_tools():

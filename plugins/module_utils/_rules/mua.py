@@ -22,9 +22,11 @@ finding that cannot be fixed here (removing or changing a guard is a critical op
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Mapping
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._azure.arm_ids import arm_tools, split_resource_id
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.arm_ids import GUID, RG_NAME, arm_tools, split_resource_id
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import has_control, shown
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import (
     DriftError,
@@ -116,16 +118,67 @@ class GuardError(VaultlockError, ValueError):
 GUARD_ID_FORM = '/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.DataProtection/resourceGuards/<name>'
 
 
+# What may stand in a Resource Guard id: the characters of a resource group name (Learn, "Naming rules and restrictions for
+# Azure resources": Unicode letters and digits, '_', '-', '.', '(' and ')') and '/'. Learn: "Don't use # in a resource name";
+# '?' starts a query and '%' an escape, and whitespace, control and format characters and variation selectors show
+# nothing or change how the id reads, so none of them can be part of the id of a guard a person chose.
+_ID_CHARACTER = re.compile(r'[-\w.()/]')
+# A Resource Guard's name. Learn's naming rules list no Resource Guard and the DataProtection spec gives its name no
+# pattern: assumed letters A-Z, digits, '-', '_' and '.', not ending with '.', the characters every guard name in the
+# REST spec examples, Microsoft's clients' examples and recordings uses (Azure's own rule may be narrower; a name outside
+# it is refused before any request, never sent).
+GUARD_NAME = re.compile(r'[A-Za-z0-9_-]|[A-Za-z0-9_][A-Za-z0-9_.-]*[A-Za-z0-9_-]')
+_ID_SHAPE = ('subscriptions', None, 'resourcegroups', None, 'providers', 'microsoft.dataprotection', 'resourceguards', None)
+
+
+def _odd_characters(text):
+    """'' or ": it holds '?' (U+003F QUESTION MARK), '\\ufe0f' (U+FE0F VARIATION SELECTOR-16)": the characters of ``text``
+    no Resource Guard id holds, each escaped as shown() writes it, with its code point and name."""
+    odd = []
+    for char in text:
+        if not _ID_CHARACTER.fullmatch(char):
+            name = unicodedata.name(char, '')
+            label = '%s (U+%04X%s)' % (shown(char), ord(char), ' ' + name if name else '')
+            if label not in odd:
+                odd.append(label)
+    return (': it holds %s' % ', '.join(odd)) if odd else ''
+
+
 def guard_id(value, where):
-    """The ARM id of a Resource Guard (any casing), or None for null / ''; raises DriftError naming ``where``."""
-    if value is None or (isinstance(value, str) and value.strip() == ''):
+    """The ARM id of a Resource Guard (provider and type in any casing, as ARM compares them), or None for null / '';
+    raises DriftError naming ``where`` for anything else.
+
+    Well formed: ``/subscriptions/<GUID>/resourceGroups/<resource group>/providers/Microsoft.DataProtection/resourceGuards/
+    <name>`` with at most one trailing '/', no space anywhere (surrounding ones included), no character a resource group
+    name or a guard name cannot hold (``_odd_characters`` names them) and no child resource. azure-mgmt-core's parser,
+    which this took before, accepts '?', '#', spaces and invisible characters in every part."""
+    if value is None or (isinstance(value, str) and value == ''):
         return None
-    parts = split_resource_id(value.strip()) if isinstance(value, str) and not has_control(value) else {}
-    provider = (str(parts.get('namespace')).lower(), str(parts.get('type')).lower())
-    if not parts.get('resource_group') or provider != _GUARD_PROVIDER or parts.get('last_child_num'):
-        raise DriftError("%s must be the ARM id of a Resource Guard (%s) or null, got %s" % (where, GUARD_ID_FORM, shown(value)))
-    return arm_tools().resource_id(subscription=parts['subscription'], resource_group=parts['resource_group'],
-                                   namespace=parts['namespace'], type=parts['type'], name=parts['name'])
+    refusal = "%s must be the ARM id of a Resource Guard (%s) or null, got %s" % (where, GUARD_ID_FORM, shown(value))
+    if not isinstance(value, str):
+        raise DriftError(refusal)
+    odd = _odd_characters(value)
+    if odd:
+        raise DriftError(refusal + odd)
+    text = value[:-1] if value.endswith('/') else value
+    parts = text.split('/')
+    if parts[0] != '' or len(parts) != len(_ID_SHAPE) + 1:
+        raise DriftError(refusal)
+    segments = parts[1:]
+    for got, fixed in zip(segments, _ID_SHAPE):
+        if fixed is not None and got.lower() != fixed:
+            raise DriftError(refusal)
+    subscription, group, name = segments[1], segments[3], segments[7]
+    if not GUID.fullmatch(subscription):
+        raise DriftError('%s: %s is not a subscription id (a GUID)' % (refusal, shown(subscription)))
+    if not RG_NAME.fullmatch(group):
+        raise DriftError("%s: %s is not a resource group name (1 to 90 letters, digits, '_', '-', '.', '(' or ')', not ending "
+                         "with '.')" % (refusal, shown(group)))
+    if not GUARD_NAME.fullmatch(name):
+        raise DriftError("%s: %s is not a Resource Guard name (letters A-Z, digits, '-', '_' and '.', not ending with '.')"
+                         % (refusal, shown(name)))
+    return arm_tools().resource_id(subscription=subscription, resource_group=group, namespace=segments[5], type=segments[6],
+                                   name=name)
 
 
 def same_guard(one, two):

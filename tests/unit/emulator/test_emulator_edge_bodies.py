@@ -5,6 +5,8 @@
 and a policy that keeps longer than Azure allows is refused as Azure refuses it."""
 from __future__ import annotations
 
+import copy
+
 import pytest
 import requests
 
@@ -160,6 +162,65 @@ def test_backup_vault_policy_beyond_its_datasources_limits_is_refused_through_th
     assert call(emulator, "GET", DP % "bv-ok" + "/backupPolicies/" + name, DP_API).status_code == 404
 
 
+def _with_backup_rule(props, interval, store=None):
+    """``props`` with a backup rule taking backups every ``interval`` (PT4H, P1D) on ``store`` (the first lifecycle's)."""
+    props = copy.deepcopy(props)
+    store = store or props["policyRules"][0]["lifecycles"][0]["sourceDataStore"]["dataStoreType"]
+    props["policyRules"].insert(0, {
+        "name": "Backup", "objectType": "AzureBackupRule", "backupParameters": {"backupType": "Incremental", "objectType": "AzureBackupParams"},
+        "dataStore": {"dataStoreType": store, "objectType": "DataStoreInfoBase"},
+        "trigger": {"objectType": "ScheduleBasedTriggerContext", "schedule": {"repeatingTimeIntervals": ["R/2024-01-15T02:00:00+00:00/" + interval]},
+                    "taggingCriteria": [{"isDefault": True, "taggingPriority": 99, "tagInfo": {"id": "Default_", "tagName": "Default"}}]}})
+    return props
+
+
+def _copy_to(props, store):
+    props = copy.deepcopy(props)
+    props["policyRules"][-1]["lifecycles"][0]["targetDataStoreCopySettings"] = [
+        {"copyAfter": {"objectType": "CopyOnExpiryOption"}, "dataStore": {"dataStoreType": store, "objectType": "DataStoreInfoBase"}}]
+    return props
+
+
+# (id, policy, accepted): datastores per datasource type (az dataprotection's manifests, supportedDatastoreTypes: rules.
+# DP_DATASTORES) and disks' 450 snapshots by backup frequency (Learn, disk-backup-overview.md: daily 450 days, hourly
+# 18 days; the year of DP_DISK_MAX when shorter).
+DP_DATASTORE_CASES = [
+    ("disk-vault-tier", _with_backup_rule(_dp_rules(DISKS, ("Default", "VaultStore", "P30D")), "P1D"), False),
+    ("disk-vault-backup-rule", _with_backup_rule(_dp_rules(DISKS, ("Default", "OperationalStore", "P7D")), "P1D", "VaultStore"), False),
+    ("disk-copy-to-archive", _copy_to(_with_backup_rule(_dp_rules(DISKS, ("Default", "OperationalStore", "P7D")), "P1D"), "ArchiveStore"), False),
+    ("pg-operational", _with_backup_rule(_dp_rules(PG_FLEX, ("Default", "OperationalStore", "P7D")), "P1W"), False),
+    ("adls-operational", _dp_rules(ADLS, ("Default", "OperationalStore", "P7D")), False),
+    ("blob-archive", _dp_rules(BLOBS, ("Default", "VaultStore", "P30D"), ("Monthly", "ArchiveStore", "P1Y")), False),
+    ("pg-copy-to-archive", _copy_to(_with_backup_rule(_dp_rules(PG_FLEX, ("Default", "VaultStore", "P3M")), "P1W"), "ArchiveStore"), True),
+    ("blob-both", _dp_rules(BLOBS, ("Default_OperationalStore", "OperationalStore", "P30D"), ("Default", "VaultStore", "P30D")), True),
+    ("disk-4h-75d", _with_backup_rule(_dp_rules(DISKS, ("Default", "OperationalStore", "P75D")), "PT4H"), True),
+    ("disk-4h-76d", _with_backup_rule(_dp_rules(DISKS, ("Default", "OperationalStore", "P76D")), "PT4H"), False),
+    ("disk-1h-18d", _with_backup_rule(_dp_rules(DISKS, ("Default", "OperationalStore", "P18D")), "PT1H"), True),
+    ("disk-1h-19d", _with_backup_rule(_dp_rules(DISKS, ("Default", "OperationalStore", "P19D")), "PT1H"), False),
+    ("disk-12h-weekly-33w",
+     _with_backup_rule(_dp_rules(DISKS, ("Default", "OperationalStore", "P7D"), ("Weekly", "OperationalStore", "P33W")), "PT12H"), False),
+    ("disk-daily-1y", _with_backup_rule(_dp_rules(DISKS, ("Default", "OperationalStore", "P1Y")), "P1D"), True),
+    ("disk-daily-366d", _with_backup_rule(_dp_rules(DISKS, ("Default", "OperationalStore", "P366D")), "P1D"), False),
+]
+
+
+@pytest.mark.parametrize("name, props, accepted", DP_DATASTORE_CASES, ids=[case[0] for case in DP_DATASTORE_CASES])
+def test_backup_vault_policy_on_a_datastore_or_past_the_snapshots_its_datasource_has_is_refused(emulator, name, props, accepted):
+    """Before, a policy keeping a disk's backups in the VaultStore, a PostgreSQL server's in the OperationalStore, or an
+    hourly disk policy's snapshots a year (8,760 snapshots) was stored."""
+    from azure.core.exceptions import HttpResponseError
+    emulator.load_fleet(fleet())
+    client = emulator.dp_client(SUB)
+    if accepted:
+        client.backup_policies.create_or_update(RG, "bv-ok", name, {"properties": props})
+        assert client.backup_policies.get(RG, "bv-ok", name).name == name
+        return
+    with pytest.raises(HttpResponseError) as err:
+        client.backup_policies.create_or_update(RG, "bv-ok", name, {"properties": props})
+    assert err.value.status_code == 400 and err.value.error.code == "BMSUserErrorInvalidInput"
+    assert call(emulator, "GET", DP % "bv-ok" + "/backupPolicies/" + name, DP_API).status_code == 404
+
+
 def _kind_policies():
     from tests.emulator import generator
     files = generator.azure_files(False)
@@ -240,3 +301,27 @@ def test_azure_files_hourly_schedule_outside_what_azure_powershell_allows_is_ref
     23 hours and not shorter than the interval, start 00:00 to 19:30 on a half hour, last backup by 23:30): the emulator
     accepted any hourly schedule, a missing one included."""
     _rs_policy_put_answers(emulator, name, props, target)
+
+
+def test_a_vault_put_without_properties_is_answered_as_the_specs_models_say(emulator):
+    """The spec's models (shared reference sdk-models/, copied in the docstring of arm.check_vault_put): a Backup vault
+    PUT needs ``properties`` (BackupVaultResource.properties is not optional); a Recovery Services vault PUT does not
+    (Vault.properties is optional), and the vault gets the service's defaults. Before, a Backup vault PUT without
+    ``properties`` was taken (a new vault created, an existing one answered 201), and ``properties`` that was no object was
+    taken by both kinds."""
+    emulator.load_fleet(fleet())
+    for name, body in (("bv-new", {"location": "westeurope"}), ("bv-new", {"location": "westeurope", "properties": None}),
+                       ("bv-ok", {"location": "westeurope"}), ("bv-new", {"location": "westeurope", "properties": "Standard"})):
+        response = call(emulator, "PUT", DP % name, DP_API, body)
+        assert response.status_code == 400 and response.json()["error"]["code"] == "InvalidRequestContent", (name, body, response.text)
+    assert call(emulator, "GET", DP % "bv-new", DP_API).status_code == 404
+    kept = call(emulator, "GET", DP % "bv-ok", DP_API).json()["properties"]["securitySettings"]["immutabilitySettings"]
+    assert kept == {"state": "Unlocked"}
+    response = call(emulator, "PUT", RS % "rsv-new", RS_API, {"location": "westeurope", "properties": ["Enabled"]})
+    assert response.status_code == 400 and response.json()["error"]["code"] == "InvalidRequestContent", response.text
+    # Recovery Services, through the SDK: no properties sent, the vault created with the defaults.
+    client = emulator.rs_client(SUB)
+    vault = client.vaults.begin_create_or_update(RG, "rsv-new", {"location": "westeurope", "sku": {"name": "Standard"}}).result()
+    assert vault.properties.provisioning_state == "Succeeded"
+    soft_delete = client.vaults.get(RG, "rsv-new").properties.security_settings.soft_delete_settings
+    assert (soft_delete.soft_delete_state, soft_delete.soft_delete_retention_period_in_days) == ("Enabled", 14)

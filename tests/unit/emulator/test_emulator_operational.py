@@ -40,8 +40,12 @@ def test_backup_vault_operational_store_shortens_vault_store_does_not(emulator, 
             life["deleteAfter"]["duration"] = "P1D"
     got = client.backup_policies.create_or_update(RG, "v", "disk", {"properties": shorter})
     assert [life.delete_after.duration for rule in got.properties.policy_rules for life in getattr(rule, "lifecycles", None) or []] == ["P1D"]
+    # Disks keep no vaulted tier (the emulator refuses it, rules.DP_DATASTORES): the same policy for blobs, vaulted.
     vaulted = copy.deepcopy(props)
+    vaulted["datasourceTypes"] = ["Microsoft.Storage/storageAccounts/blobServices"]
     for rule in vaulted["policyRules"]:
+        if rule.get("dataStore"):
+            rule["dataStore"]["dataStoreType"] = "VaultStore"
         for life in rule.get("lifecycles") or []:
             life["sourceDataStore"]["dataStoreType"] = "VaultStore"
             life["deleteAfter"]["duration"] = "P30D"

@@ -245,7 +245,10 @@ def test_rs_policy_reduction_allowed_when_not_immutable(emulator):
 
 
 def _vault_store(props):
+    """The disk policy made a vaulted blob policy: disks keep no vaulted tier (rules.DP_DATASTORES)."""
     vaulted = copy.deepcopy(props)
+    vaulted["datasourceTypes"] = ["Microsoft.Storage/storageAccounts/blobServices"]
+    vaulted["policyRules"][0]["dataStore"]["dataStoreType"] = "VaultStore"
     vaulted["policyRules"][1]["lifecycles"][0]["sourceDataStore"]["dataStoreType"] = "VaultStore"
     return vaulted
 

@@ -108,11 +108,18 @@ def test_azure_files_snapshot_tiers_have_their_own_ceiling():
 
 # --------------------------------------------------------------------------- Backup vault policies
 
-def _dp(datasource, *lifecycles):
-    """A Backup vault policy: (rule name, datastore, duration) per retention rule."""
+def _dp(datasource, *lifecycles, interval=None):
+    """A Backup vault policy: (rule name, datastore, duration) per retention rule; ``interval`` (``PT4H``, ``P1D``) adds
+    a backup rule on the first rule's datastore with that frequency."""
     rules = [{'name': name, 'objectType': 'AzureRetentionRule', 'isDefault': name.startswith('Default'), 'lifecycles': [
         {'deleteAfter': {'objectType': 'AbsoluteDeleteOption', 'duration': duration},
          'sourceDataStore': {'dataStoreType': store, 'objectType': 'DataStoreInfoBase'}}]} for name, store, duration in lifecycles]
+    if interval:
+        rules.insert(0, {'name': 'Backup', 'objectType': 'AzureBackupRule',
+                         'backupParameters': {'backupType': 'Incremental', 'objectType': 'AzureBackupParams'},
+                         'dataStore': {'dataStoreType': lifecycles[0][1], 'objectType': 'DataStoreInfoBase'},
+                         'trigger': {'objectType': 'ScheduleBasedTriggerContext',
+                                     'schedule': {'repeatingTimeIntervals': ['R/2024-01-15T02:00:00+00:00/' + interval]}}})
     return {'name': 'p', 'properties': {'objectType': 'BackupPolicy', 'datasourceTypes': [datasource], 'policyRules': rules}}
 
 
@@ -123,9 +130,9 @@ PG_FLEX, AKS = 'Microsoft.DBforPostgreSQL/flexibleServers', 'Microsoft.Container
 # (policy, minimum, fixable, limit named in the reason): before, every Backup vault tier was held to the Recovery
 # Services ceilings (9999 days...), so each raise below was planned as fixable and its PUT refused by Azure.
 DP_CASES = [
-    (_dp(DISKS, ('Default', 'OperationalStore', 'P7D')), {'default': '2y'}, False, 'at most 1 year'),
-    (_dp(DISKS, ('Default', 'OperationalStore', 'P7D')), {'default': '400d'}, False, 'at most 1 year'),
-    (_dp(DISKS, ('Default', 'OperationalStore', 'P7D')), {'default': '1y'}, True, None),
+    (_dp(DISKS, ('Default', 'OperationalStore', 'P7D'), interval='P1D'), {'default': '2y'}, False, 'at most 1 year'),
+    (_dp(DISKS, ('Default', 'OperationalStore', 'P7D'), interval='P1D'), {'default': '400d'}, False, 'at most 1 year'),
+    (_dp(DISKS, ('Default', 'OperationalStore', 'P7D'), interval='P1D'), {'default': '1y'}, True, None),
     (_dp(BLOBS, ('Default_OperationalStore', 'OperationalStore', 'P30D')), {'default': '1y'}, False, 'at most 360 days'),
     (_dp(BLOBS, ('Default_OperationalStore', 'OperationalStore', 'P30D')), {'default': '360d'}, True, None),
     (_dp(BLOBS, ('Default', 'VaultStore', 'P30D')), {'default': '3651d'}, False, 'at most 3650 days'),
@@ -138,7 +145,29 @@ DP_CASES = [
 ]
 
 
-@pytest.mark.parametrize('policy, minimum, fixable, limit', DP_CASES)
+# Azure Disks' 450 snapshots by backup frequency (Learn, disk-backup-overview.md: daily 450 days, hourly 18 days), and
+# a tier on a datastore the datasource type has no backups in (az dataprotection's manifests, supportedDatastoreTypes).
+# Before, each raise below was planned as fixable and its PUT sent.
+DP_SNAPSHOT_AND_DATASTORE_CASES = [
+    (_dp(DISKS, ('Default', 'OperationalStore', 'P7D'), interval='PT4H'), {'default': '76d'}, False,
+     'at most 75 days here (a disk keeps at most 450 snapshots: 75 days at 6 backups a day)'),
+    (_dp(DISKS, ('Default', 'OperationalStore', 'P7D'), interval='PT4H'), {'default': '75d'}, True, None),
+    (_dp(DISKS, ('Default', 'OperationalStore', 'P7D'), interval='PT1H'), {'default': '19d'}, False,
+     'at most 18 days here (a disk keeps at most 450 snapshots: 18 days at 24 backups a day)'),
+    (_dp(DISKS, ('Default', 'OperationalStore', 'P7D'), interval='PT1H'), {'default': '18d'}, True, None),
+    (_dp(DISKS, ('Default', 'OperationalStore', 'P7D'), interval='PT12H'), {'default': '226d'}, False, 'at most 225 days'),
+    (_dp(DISKS, ('Default', 'OperationalStore', 'P7D'), ('Weekly', 'OperationalStore', 'P4W'), interval='PT8H'), {'weekly': '151d'},
+     False, 'at most 150 days'),
+    (_dp(DISKS, ('Default', 'OperationalStore', 'P7D')), {'default': '19d'}, False, 'taken as hourly'),
+    (_dp(DISKS, ('Default', 'VaultStore', 'P7D'), interval='P1D'), {'default': '30d'}, False,
+     'Azure Backup keeps no VaultStore backups of Microsoft.Compute/disks (only OperationalStore)'),
+    (_dp(PG_FLEX, ('Default', 'OperationalStore', 'P7D'), interval='P1W'), {'default': '30d'}, False,
+     'keeps no OperationalStore backups of Microsoft.DBforPostgreSQL/flexibleServers (only VaultStore, ArchiveStore)'),
+    (_dp(BLOBS, ('Default', 'ArchiveStore', 'P180D'), interval='P1D'), {'default': '1y'}, False, 'keeps no ArchiveStore backups'),
+]
+
+
+@pytest.mark.parametrize('policy, minimum, fixable, limit', DP_CASES + DP_SNAPSHOT_AND_DATASTORE_CASES)
 def test_a_backup_vault_tier_is_held_to_its_datasources_limit(policy, minimum, fixable, limit):
     [violation] = check_minimum(normalise_policy(policy, 'backup'), minimum)
     assert violation['fixable'] is fixable, violation['reason']

@@ -234,13 +234,13 @@ def test_a_disabled_definition_is_not_evaluated():
 
 # --------------------------------------------------------------------------- parity with the tests' own evaluator
 
-def _fleet(seed, count=60):
+def _fleet(seed, count=60, empties=False):
     rng = oracle.random_rng(seed)
     bodies = []
     for index in range(count):
         kind = rng.choice(['recovery_services', 'backup'])
         name = '%s-%03d' % ('rsv' if kind == 'recovery_services' else 'bv', index)
-        bodies.append((kind, oracle.random_body(kind, name, vid(name, kind), rng)))
+        bodies.append((kind, oracle.random_body(kind, name, vid(name, kind), rng, empties=empties)))
     return bodies
 
 
@@ -279,6 +279,45 @@ def test_verdicts_equal_the_oracles_through_arm_bodies_and_graph_rows(seed):
     # The random fleet has both verdicts for most definitions.
     mixed = [name for name, (_e, ids) in _expected(bodies, defaults).items() if 0 < len(ids)]
     assert len(mixed) >= 10
+
+
+@pytest.mark.parametrize('seed', [21, 22, 23, 24])
+def test_verdicts_equal_the_oracles_when_properties_are_present_but_empty(seed):
+    """Learn lists ``"exists": "bool"`` and says nothing of "", [] or {}: the collection reads a rule both ways
+    (_evaluator.EMPTY_READING) and so does the oracle; a vault is non-compliant when either reading says so. Before, the
+    oracle read "" as existing only, and its verdicts differed from the collection's wherever a definition asks whether
+    a property exists (the customer-managed key built-ins' keyUri, say)."""
+    bodies = _fleet(seed, empties=True)
+    empties = [body['id'] for _kind, body in bodies if "''" in repr(body['properties']) or '{}' in repr(body['properties'])]
+    assert len(empties) >= 20
+    defaults = dict((d['name'], {}) for _f, d in oracle.load_definitions())
+    records = [vault_record(body, kind) for kind, body in bodies]
+    assert _collection(records, defaults) == _expected(bodies, defaults)
+
+
+def test_the_oracle_reads_an_empty_key_uri_both_ways_as_the_collection_does():
+    """The customer-managed key built-in for Recovery Services vaults (keyUri exists false, with encryption configured):
+    a keyUri of "" exists under the reading as written and does not under the empty reading, so the vault is
+    non-compliant; an absent keyUri is non-compliant under both, a real one under neither."""
+    definition = dict((d['name'], d) for _f, d in oracle.load_definitions())
+    keyed = [d for name, d in definition.items() if 'keyUri' in json.dumps(d['properties']['policyRule']['if'])
+             and oracle.RS_TYPE.lower() in json.dumps(d['properties']['policyRule']['if']).lower()]
+    assert keyed, 'no Recovery Services definition reads keyUri'
+    for rule in keyed:
+        verdicts = {}
+        for label, key_uri in (('empty', ''), ('absent', None), ('set', 'https://kv.vault.azure.net/keys/k/1')):
+            encryption = {'kekIdentity': {'useSystemAssignedIdentity': True}, 'infrastructureEncryption': 'Enabled'}
+            if key_uri is not None:
+                encryption['keyVaultProperties'] = {'keyUri': key_uri}
+            body = {'id': vid('rsv-k'), 'name': 'rsv-k', 'type': oracle.RS_TYPE, 'location': 'westeurope', 'tags': {},
+                    'properties': {'provisioningState': 'Succeeded', 'securitySettings': {}, 'encryption': encryption}}
+            verdicts[label] = oracle.verdict(rule, body)
+            literal = oracle.Oracle(body, oracle.parameters(rule, None)).holds(rule['properties']['policyRule']['if'])
+            if label == 'empty':
+                assert literal is False, 'as written, a keyUri of "" exists'
+            assert _collection([vault_record(body, 'recovery_services')], {rule['name']: {}})[rule['name']][1] == (
+                [body['id']] if verdicts[label] else [])
+        assert verdicts == {'empty': True, 'absent': True, 'set': False}, (rule['name'], verdicts)
 
 
 def test_vaults_configured_alike_are_judged_once_with_the_same_verdicts(monkeypatch):

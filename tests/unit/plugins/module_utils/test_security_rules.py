@@ -219,6 +219,59 @@ def test_resource_guard_association(kind):
     assert stuck['changes'] == []
 
 
+# Each: (what is wrong with it, the id, what the refusal must say). azure-mgmt-core's parser, which the check used, took
+# every one of them as a Resource Guard id.
+BAD_GUARDS = [
+    ('a query', GUARD + '?api-version=1', "it holds '?' (U+003F QUESTION MARK), '=' (U+003D EQUALS SIGN)"),
+    ('a fragment', GUARD + '#x', "it holds '#' (U+0023 NUMBER SIGN)"),
+    ('a variation selector', GUARD + '\ufe0f', "it holds '\\ufe0f' (U+FE0F VARIATION SELECTOR-16)"),
+    ('a supplementary variation selector', GUARD.replace('guard-01', 'guard\U000e0100-01'),
+     "it holds '\\U000e0100' (U+E0100 VARIATION SELECTOR-17)"),
+    ('a zero-width space', GUARD.replace('rg-guard', 'rg\u200b-guard'), "it holds '\\u200b' (U+200B ZERO WIDTH SPACE)"),
+    ('a right-to-left override', GUARD + '\u202e', "it holds '\\u202e' (U+202E RIGHT-TO-LEFT OVERRIDE)"),
+    ('a word joiner', GUARD.replace('guard-01', 'guard\u2060-01'), "it holds '\\u2060' (U+2060 WORD JOINER)"),
+    ('a space inside', GUARD.replace('rg-guard', 'rg guard'), "it holds ' ' (U+0020 SPACE)"),
+    ('a no-break space', GUARD.replace('guard-01', 'guard\u00a001'), "it holds '\\xa0' (U+00A0 NO-BREAK SPACE)"),
+    ('a leading space', ' ' + GUARD, "it holds ' ' (U+0020 SPACE)"),
+    ('a trailing newline', GUARD + '\n', "it holds '\\n' (U+000A)"),
+    ('a tab', GUARD.replace('/providers', '\t/providers'), "it holds '\\t' (U+0009)"),
+    ('a percent escape', GUARD.replace('guard-01', 'guard%2F01'), "it holds '%' (U+0025 PERCENT SIGN)"),
+    ('a subscription that is no GUID', GUARD.replace(SUB, 'sub-1'), "'sub-1' is not a subscription id (a GUID)"),
+    ('a guard name ending with a period', GUARD.replace('guard-01', 'guard-01.'), "'guard-01.' is not a Resource Guard name"),
+    ('a guard name of another script', GUARD.replace('guard-01', 'gu\u0430rd-01'), "'gu\u0430rd-01' is not a Resource Guard name"),
+    ('a child resource', GUARD + '/operations/x', ''),
+    ('another resource type', GUARD.replace('resourceGuards', 'backupVaults'), ''),
+    ('another provider', GUARD.replace('DataProtection', 'RecoveryServices'), ''),
+    ('no resource group', GUARD.replace('/resourceGroups/rg-guard', ''), ''),
+    ('two slashes', GUARD.replace('/providers', '//providers'), ''),
+]
+
+
+@pytest.mark.parametrize('what, value, words', BAD_GUARDS, ids=[case[0] for case in BAD_GUARDS])
+def test_a_resource_guard_id_that_is_not_well_formed_is_refused_with_its_characters_escaped(what, value, words):
+    """The baseline key (the role's harden_backup_vaults_resource_guard_id) and vault_security_settings' option both read the
+    id with mua.guard_id: before, any id azure-mgmt-core's parser could split passed, '?', '#', spaces and invisible
+    characters included, and reached the guard association's PUT body."""
+    del what
+    with pytest.raises(DriftError) as raised:
+        validate_baseline({'resource_guard_id': value})
+    message = str(raised.value)
+    assert message.startswith('baseline.resource_guard_id must be the ARM id of a Resource Guard'), message
+    assert words in message, message
+    # The value is shown escaped: no invisible or control character of it reaches the message.
+    assert all(char.isprintable() and char not in '\u00a0\u200b\u2060\u202e\ufe0f\U000e0100' for char in message), message
+
+
+@pytest.mark.parametrize('value', [
+    GUARD, GUARD + '/', GUARD.lower(), GUARD.upper().replace('SUBSCRIPTIONS', 'subscriptions'),
+    GUARD.replace('rg-guard', 'rg.(prod)_1'), GUARD.replace('guard-01', 'VaultGuardTestNew'), GUARD.replace('guard-01', 'g.1_x'),
+    GUARD.replace('guard-01', 'ResourceGuard38-1')])
+def test_a_well_formed_resource_guard_id_in_any_casing_is_taken(value):
+    """ARM compares provider namespaces and types case-insensitively: any casing of Microsoft.DataProtection/resourceGuards."""
+    got = validate_baseline({'resource_guard_id': value})['resource_guard_id']
+    assert got.lower() == value.rstrip('/').lower()
+
+
 def test_every_rule_reports_its_state_of_every_vault_for_the_posture():
     """Issue 26: drift.json lists every vault with its state for every rule the registry holds, the security ones too."""
     from ansible_collections.vaultlock.azure.plugins.module_utils import _rules

@@ -131,7 +131,10 @@ def test_a_blank_or_malformed_resource_guard_id_is_refused_before_any_request(ru
                              (GUARD.replace('resourceGuards', 'backupVaults'), 'resource_guard_id must be the ARM id of a Resource Guard')):
             result = run_module(vault_security_settings, {'id': vault_ref, 'resource_guard_id': value}, check_mode=value == '')
             assert result['failed'] is True and words in result['msg'] and 'nothing was sent to Azure' in result['msg'], result['msg']
-    assert azure.writes == []
-    # A valid id (with spaces around it) still associates the guard.
+    # Spaces around a valid id are refused too (they were stripped before): a Resource Guard id is written to Azure as given.
     result = run_module(vault_security_settings, {'id': vault['id'], 'resource_guard_id': ' %s ' % GUARD}, check_mode=True)
+    assert result['failed'] is True and "it holds ' ' (U+0020 SPACE)" in result['msg'] and 'nothing was sent to Azure' in result['msg']
+    assert azure.writes == []
+    # A valid id, in another casing, associates the guard.
+    result = run_module(vault_security_settings, {'id': vault['id'], 'resource_guard_id': GUARD.lower()}, check_mode=True)
     assert result['changed'] is True and result['changes'][0]['after'].lower() == GUARD.lower()

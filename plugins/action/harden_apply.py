@@ -22,6 +22,7 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal imp
     ApplyJournal,
     refuse_while_applying,
     report_dir_locked,
+    run_owner,
 )
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._consent_action import task_own_keys
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._controller_action import ControllerActionBase, without_cyclic_gc
@@ -85,10 +86,13 @@ class ActionModule(ControllerActionBase):
                 report_dir = planned_report_dir(plan)
                 # One hold of the directory: another run's apply there is refused before anything is removed, and no
                 # other run checks or starts one between this check and this apply's journal.
+                # The journal names this run's ansible-playbook (this process's parent): another run finds the directory
+                # taken until this run's harden_report has run or this ansible-playbook is gone (_apply_journal.live_owner).
+                owner = run_owner()
                 with report_dir_locked(report_dir):
-                    refuse_while_applying(report_dir, 'harden_apply')
+                    refuse_while_applying(report_dir, 'harden_apply', owner)
                     retire_reports(report_dir, locked=True)
-                    journal, kept = start_journal(report_dir, args['plan'], sum(1 for entry in drift if entry.get('changes')))
+                    journal, kept = start_journal(report_dir, args['plan'], sum(1 for entry in drift if entry.get('changes')), owner)
                 if kept:
                     warnings.append('an earlier apply journal was found in the report directory (no harden_plan into it since '
                                     'that apply): it is kept as %s' % kept)
@@ -121,11 +125,11 @@ class ActionModule(ControllerActionBase):
         return result
 
 
-def start_journal(report_dir, plan_id, vaults):
+def start_journal(report_dir, plan_id, vaults, owner):
     """(the apply's journal, the name an earlier journal was kept aside as or None); InputError before any write when it
-    cannot be made."""
+    cannot be made. ``owner``: the run's run_owner(), kept in the journal's header."""
     try:
-        return ApplyJournal.start(report_dir, plan_id, vaults)
+        return ApplyJournal.start(report_dir, plan_id, vaults, owner)
     except OSError as exc:
         raise InputError('cannot write the apply journal %s in the report directory %s: %s; nothing was sent to Azure'
                          % (JOURNAL, report_dir, exc.strerror or exc)) from exc

@@ -116,9 +116,12 @@ options:
         C(apply-journal.<UTC time>.jsonl), so the evidence stays (in check mode it stays where it is, and the real run's plan
         says it again). The directory keeps the 10 newest of these copies; keeping one more aside removes older ones (only
         regular files named so). The plan itself reads the vaults as Azure holds them now.
-      - When another run's M(vaultlock.azure.harden_apply) is still applying into the directory (its journal locked), this
-        task fails before any request, in check mode too, naming the directory; that journal is neither moved nor called
-        interrupted.
+      - When another run's M(vaultlock.azure.harden_apply) is still applying into the directory (its journal locked), or has
+        ended but its run has not written its reports yet (the C(ansible-playbook) process the journal names is still alive
+        on this host, between its apply and report tasks), this task fails before any request, in check mode too, naming
+        the directory; that journal is neither moved nor called interrupted. Once that process is gone (killed, crashed, or
+        its play ended without the report task), its journal is an earlier apply's, said and kept aside as above. A journal
+        written on another host, whose process this host cannot look at, is said and kept aside too, and the warning says so.
       - Within one C(ansible-playbook) run, the first inventory host that plans into the directory holds it for the rest of
         the run; a plan of another host into it fails before any request, in check mode too, naming the first host (the role
         on several hosts would plan and apply the same fleet once per host, and each host's reports would replace the other's).

@@ -20,8 +20,9 @@ description:
     over the old ones only when all five were written), in check mode too (a drift report is what check mode is for). For
     a large fleet a forked process writes about half of them meanwhile. It sends no request to Azure.
   - While another run's M(vaultlock.azure.harden_apply) is applying into the report directory (its C(apply-journal.jsonl)
-    locked), this task fails and writes no report, as reports beside an apply that has not ended would describe vaults it is
-    changing.
+    locked), or has ended but that run (its C(ansible-playbook), alive on this host) has not written its reports yet, this
+    task fails and writes no report, as reports beside another run's apply would describe vaults it changed. The run's own
+    journal never stops it.
 extends_documentation_fragment:
   - vaultlock.azure.attributes.controller
 attributes:

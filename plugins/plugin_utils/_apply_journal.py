@@ -31,6 +31,15 @@ run is applying into, before any request (refuse_while_applying), instead of cal
 journal aside or writing reports beside it. The checks and the journal's creation hold report_dir_locked, so two runs
 cannot both find the directory free.
 
+An apply that ended has dropped its lock, but its run has not written its reports until its harden_report task runs: a
+second run's plan in between called the first run interrupted, kept its journal aside and said so in its own reports. So
+the journal's header names the ansible-playbook process that owns the run (``owner``: host name, pid, the kernel's boot id
+and the process's start time from /proc, so that a pid used again by another process is not taken for it), and the three
+actions of another run refuse the directory while that process is alive on this host (refuse_while_applying). Once it is
+gone (killed, crashed, or its play ended without the report task), the journal is an earlier apply's, said and kept aside as
+before. A journal written on another host, or without an owner (an earlier version), cannot be checked: it is treated as
+before.
+
 Nothing here imports an Azure SDK.
 """
 
@@ -43,6 +52,7 @@ import fcntl
 import json
 import os
 import re
+import socket
 import stat
 import threading
 
@@ -66,6 +76,67 @@ def _now():
     return datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%fZ')
 
 
+def _boot_id():
+    """This boot of the kernel (Linux: /proc/sys/kernel/random/boot_id), or None where it cannot be read."""
+    try:
+        with open('/proc/sys/kernel/random/boot_id', 'r', encoding='ascii') as stream:
+            return stream.read().strip() or None
+    except (OSError, ValueError):
+        return None
+
+
+def process_start(pid):
+    """When process ``pid`` started, in clock ticks since boot (field 22 of /proc/<pid>/stat), or None where that cannot
+    be read (no /proc, the process is gone). The command name (field 2) may hold spaces and parentheses: the fields are
+    counted after its last ')'."""
+    try:
+        with open('/proc/%d/stat' % pid, 'rb') as stream:
+            text = stream.read()
+    except (OSError, ValueError, OverflowError):
+        return None
+    fields = text[text.rfind(b')') + 1:].split()
+    try:
+        return int(fields[19])     # fields[0] is field 3 (state): field 22 is fields[19]
+    except (IndexError, ValueError):
+        return None
+
+
+def run_owner(pid=None):
+    """Who owns a run, as the journal's header keeps it: {host, pid, boot, started} of ansible-playbook. ``pid`` defaults
+    to this process's parent: an action plugin runs in a worker process that ansible-playbook forked (harden_apply's
+    watch of the controller, _azure/stop.py, takes the same pid)."""
+    pid = os.getppid() if pid is None else pid
+    return {'host': socket.gethostname(), 'pid': pid, 'boot': _boot_id(), 'started': process_start(pid)}
+
+
+def _same_host(owner):
+    return owner.get('host') == socket.gethostname() and (owner.get('boot') is None or owner.get('boot') == _boot_id())
+
+
+def owner_alive(owner):
+    """Whether the process ``owner`` (run_owner()) is alive on this host now. Its start time must match where it was
+    recorded: a pid the kernel gave to another process since is not it. False for another host (which this host cannot
+    look at), another boot, a gone process and a header without a usable owner."""
+    if not isinstance(owner, dict) or not isinstance(owner.get('pid'), int) or isinstance(owner.get('pid'), bool):
+        return False
+    if owner['pid'] <= 0 or not _same_host(owner):
+        return False
+    if owner.get('started') is not None:
+        return process_start(owner['pid']) == owner.get('started')
+    # Recorded where /proc could not be read (no start time): the pid alone says it.
+    try:
+        os.kill(owner['pid'], 0)
+    except (ProcessLookupError, PermissionError, OverflowError):
+        return False
+    return True
+
+
+def same_owner(owner, other):
+    """Whether two run_owner() records name the same process."""
+    keys = ('host', 'pid', 'boot', 'started')
+    return isinstance(owner, dict) and isinstance(other, dict) and all(owner.get(key) == other.get(key) for key in keys)
+
+
 class ApplyJournal:
     """The journal file of one apply, open for appending; ``record`` may be called from any thread of any process that
     inherited it (each line one write)."""
@@ -77,12 +148,13 @@ class ApplyJournal:
         self.error = None   # the first OSError a write met (the apply goes on; harden_apply warns)
 
     @classmethod
-    def start(cls, report_dir, plan_id, vaults):
+    def start(cls, report_dir, plan_id, vaults, owner=None):
         """A new journal in ``report_dir`` with its header line, locked for as long as this apply runs. An earlier one there
         is kept aside first (returned as its new name, else None): its evidence is never overwritten. InputError when another
-        run's apply holds the journal there (nothing moved); OSError when the file cannot be made. harden_apply holds
-        report_dir_locked around it and the earlier reports' removal, so that no other run checks or starts in between."""
-        refuse_while_applying(report_dir, 'harden_apply')
+        run's apply holds the journal there, or another run that is still alive wrote it (nothing moved); OSError when the
+        file cannot be made. harden_apply holds report_dir_locked around it and the earlier reports' removal, so that no other
+        run checks or starts in between. ``owner``: run_owner() of the run (harden_apply's), kept in the header."""
+        refuse_while_applying(report_dir, 'harden_apply', owner)
         kept = set_aside(report_dir)
         path = os.path.join(report_dir, JOURNAL)
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_CLOEXEC', 0)
@@ -94,8 +166,11 @@ class ApplyJournal:
         except OSError:
             pass    # a file system without flock: the apply runs as before, unmarked
         journal = cls(fd, path)
-        journal.record({'journal': 'vaultlock.azure harden_apply', 'format': JOURNAL_FORMAT, 'plan': plan_id,
-                        'started_at': _now(), 'vaults': vaults})
+        header = {'journal': 'vaultlock.azure harden_apply', 'format': JOURNAL_FORMAT, 'plan': plan_id, 'started_at': _now(),
+                  'vaults': vaults}
+        if owner is not None:
+            header['owner'] = owner
+        journal.record(header)
         if journal.error is not None:
             journal.close()
             raise journal.error
@@ -295,42 +370,86 @@ def applying(report_dir):
             return None
         else:
             return None
-        with os.fdopen(os.dup(fd), 'rb') as stream:
-            first = next(_lines(stream), None)
-        try:
-            header = json.loads(first.decode('utf-8')) if first else None
-        except (ValueError, RecursionError):
-            header = None
-        return _shown(header.get('started_at')) if isinstance(header, dict) and header.get('started_at') else 'at an unknown time'
+        return _started(_header(fd))
     finally:
         os.close(fd)
 
 
-def refuse_while_applying(report_dir, task):
-    """InputError, before any request, when another run's harden_apply is applying into ``report_dir`` right now: a plan
-    would call it interrupted and move its journal aside, an apply would change the same vaults beside it, reports would
-    stand beside an apply that has not ended. ``task``: the refused task's name."""
+def _header(fd):
+    """The header line of the journal open as ``fd`` (a dictionary), else None."""
+    with os.fdopen(os.dup(fd), 'rb') as stream:
+        stream.seek(0)
+        first = next(_lines(stream), None)
+    try:
+        header = json.loads(first.decode('utf-8')) if first else None
+    except (ValueError, RecursionError):
+        header = None
+    return header if isinstance(header, dict) and 'journal' in header else None
+
+
+def _started(header):
+    return _shown(header.get('started_at')) if isinstance(header, dict) and header.get('started_at') else 'at an unknown time'
+
+
+def live_owner(report_dir, me=None):
+    """When the journal in ``report_dir`` was written by another run whose ansible-playbook is still alive on this host
+    (its apply ended, its harden_report has not run yet): (that owner, the time its apply started, shown), else None.
+    ``me``: this run's run_owner() (None: this process's parent's)."""
+    path = os.path.join(report_dir, JOURNAL)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_NONBLOCK', 0) | getattr(os, 'O_CLOEXEC', 0))
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        header = _header(fd)
+    finally:
+        os.close(fd)
+    owner = (header or {}).get('owner')
+    if not owner_alive(owner) or same_owner(owner, run_owner() if me is None else me):
+        return None
+    return owner, _started(header)
+
+
+def refuse_while_applying(report_dir, task, me=None):
+    """InputError, before any request, when another run's harden_apply is applying into ``report_dir`` right now, or when
+    another run applied into it and has not written its reports yet (its ansible-playbook is still alive: live_owner): a
+    plan would call it interrupted and move its journal aside, an apply would change the same vaults beside it, reports would
+    stand beside an apply whose own reports are still to come. ``task``: the refused task's name; ``me``: this run's
+    run_owner() (None: this process's parent's)."""
+    outcome = 'no report was written' if task == 'harden_report' else 'nothing was sent to Azure'
     started = applying(report_dir)
-    if started is None:
+    if started is not None:
+        raise InputError('%s refused: another run\'s harden_apply is applying into the report directory %s right now (it holds '
+                         'its %s there, started %s); two runs at once in one report directory would mix their journals and '
+                         'reports. Wait for that run to end, or give this run a report directory of its own; %s'
+                         % (task, shown(report_dir), JOURNAL, started, outcome))
+    owned = live_owner(report_dir, me)
+    if owned is None:
         return
-    raise InputError('%s refused: another run\'s harden_apply is applying into the report directory %s right now (it holds its '
-                     '%s there, started %s); two runs at once in one report directory would mix their journals and reports. '
-                     'Wait for that run to end, or give this run a report directory of its own; %s'
-                     % (task, shown(report_dir), JOURNAL, started,
-                        'no report was written' if task == 'harden_report' else 'nothing was sent to Azure'))
+    owner, started = owned
+    raise InputError('%s refused: a run of the report directory %s has not written its reports yet: its harden_apply (started '
+                     '%s) has ended, but its ansible-playbook (pid %d on this host) is still running and has not run its '
+                     'harden_report, which writes its reports and removes its %s there. Two runs at once in one report directory '
+                     'would mix their journals and reports. Wait for that run to end, or give this run a report directory of '
+                     'its own; %s' % (task, shown(report_dir), started, owner['pid'], JOURNAL, outcome))
 
 
-def earlier_apply_warning(report_dir, now=None, check_mode=False):
+def earlier_apply_warning(report_dir, now=None, check_mode=False, me=None):
     """The warning of a harden_plan that finds an earlier apply's journal in ``report_dir`` (None when there is none); the
     journal is kept aside under a timestamped name first, except in check mode, which moves nothing (the real run's plan
-    finds it and says so again). InputError, in check mode too, when that apply is still running (another run's): its
-    journal is neither moved nor called interrupted. Otherwise never raises: a journal that cannot be read or moved is said."""
+    finds it and says so again). InputError, in check mode too, when that apply is still running, or its run (another
+    ansible-playbook, alive) has not written its reports yet: its journal is neither moved nor called interrupted. Otherwise
+    never raises: a journal that cannot be read or moved is said. ``me``: this run's run_owner() (None: this process's
+    parent's)."""
     with report_dir_locked(report_dir):
-        refuse_while_applying(report_dir, 'harden_plan')
-        return _earlier_apply_warning(report_dir, now, check_mode)
+        me = run_owner() if me is None else me
+        refuse_while_applying(report_dir, 'harden_plan', me)
+        return _earlier_apply_warning(report_dir, now, check_mode, me)
 
 
-def _earlier_apply_warning(report_dir, now, check_mode):
+def _earlier_apply_warning(report_dir, now, check_mode, me):
     path = os.path.join(report_dir, JOURNAL)
     if not os.path.lexists(path):
         return None
@@ -355,8 +474,8 @@ def _earlier_apply_warning(report_dir, now, check_mode):
     failed = [state for state in states if state['outcome'] == 'failed']
     how = ('finished its writes but its reports were not written' if ended
            else 'was interrupted (it did not finish: Ctrl-C, a cancelled job or a killed process)')
-    parts = ['an earlier harden_apply into this report directory (started %s) %s: it changed %d vault(s)%s'
-             % (started_at, how, len(changed), (': ' + _names(changed)) if changed else '')]
+    parts = ['an earlier harden_apply into this report directory (started %s%s) %s: it changed %d vault(s)%s'
+             % (started_at, _whose((header or {}).get('owner'), me), how, len(changed), (': ' + _names(changed)) if changed else '')]
     if unknown:
         parts.append('%d vault(s) were being changed when it stopped, whether they changed is unknown: %s' % (len(unknown), _names(unknown)))
     if failed:
@@ -365,6 +484,18 @@ def _earlier_apply_warning(report_dir, now, check_mode):
         parts.append('%d line(s) of its journal could not be read' % bad)
     parts.append('its journal (%s) %s; this plan reads the vaults as Azure holds them now' % (JOURNAL, kept))
     return '; '.join(parts)
+
+
+def _whose(owner, me):
+    """The run that wrote a journal, as the warning of a plan that keeps it aside says it ('' when the header names none)."""
+    if not isinstance(owner, dict) or not isinstance(owner.get('pid'), int):
+        return ''
+    if same_owner(owner, me):
+        return ', by this ansible-playbook run'
+    if _same_host(owner):
+        return ', by ansible-playbook pid %d, which has ended' % owner['pid']
+    return (', by ansible-playbook pid %d on host %s, which this host cannot look at: if that run is still going, this plan '
+            'called it unfinished too early' % (owner['pid'], _shown(owner.get('host'))))
 
 
 def remove_journal(report_dir, plan_id):

@@ -411,7 +411,9 @@ def _read_private(path, what, plan_id):
     except FileNotFoundError:
         raise
     except OSError as exc:
-        raise InputError('%s %s on this controller cannot be read (damaged?): %s' % (what, plan_id, exc)) from exc
+        # The system's words without the file name: the file is in Ansible's local temporary directory of the run, whose
+        # path is no business of the play's output (ansible-core 2.19 prints a failed task's message under no_log too).
+        raise InputError('%s %s on this controller cannot be read (damaged?): %s' % (what, plan_id, exc.strerror or type(exc).__name__)) from exc
 
 
 def remove_stale_plans(directory, max_age=STALE_PLAN_SECONDS, now=None):

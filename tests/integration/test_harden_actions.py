@@ -406,6 +406,73 @@ def test_a_run_beside_a_live_apply_in_one_report_dir_is_refused_and_the_apply_ke
     assert [entry for entry in second.requests('r0') if entry['client_id'] == reader['AZURE_CLIENT_ID']]
 
 
+def test_a_run_between_another_run_s_apply_and_its_report_is_refused_and_that_run_s_reports_are_its_own(runner, emulator, tmp_path):
+    """Two ansible-playbook runs on one report directory: the first run's harden_apply has ended (its journal no longer
+    locked) and its play waits before its harden_report. The second run's plan in check mode and for real, its apply of a
+    plan it made before, and its report are each refused, naming the directory and saying a run of it has not written its
+    reports yet; nothing is called interrupted and no journal is kept aside. The first run then writes its own reports and
+    removes its journal. Before, the second run's plan warned that the first apply "did not end with its reports", kept its
+    journal aside as apply-journal.<time>.jsonl (never removed by the first run's report), and said so in its reports."""
+    emulator.load_fleet(fleet())
+    emulator.clear_journal()
+    reports, link = tmp_path / 'reports', tmp_path / 'reports-link'
+    reports.mkdir()
+    link.symlink_to(reports, target_is_directory=True)
+    planned, resume, journal = tmp_path / 'second-planned', tmp_path / 'resume', reports / 'apply-journal.jsonl'
+    endpoint = emulator.endpoint
+    reader = {'AZURE_CLIENT_ID': endpoint['readonly_client_id'], 'AZURE_SECRET': endpoint['readonly_client_secret'],
+              'AZURE_CLIENT_SECRET': endpoint['readonly_client_secret']}
+    first = Runner(emulator, tmp_path / 'first')
+    (tmp_path / 'first').mkdir()
+    ran = {}
+    thread = threading.Thread(target=lambda: ran.update(run=first.play([
+        {'name': 'wait for the second run to plan', 'ansible.builtin.wait_for': {'path': str(planned), 'timeout': 120}},
+        {'name': 'plan', PLAN: {'baseline': BASELINE, 'report_dir': str(reports)}},
+        {'name': 'apply', APPLY: {'plan': '{{ r1.plan }}'}},
+        # The pause between the role's apply and report tasks, held until the second run's tasks are done.
+        {'name': 'wait before the report', 'ansible.builtin.wait_for': {'path': str(resume), 'timeout': 180}},
+        {'name': 'report', REPORT: {'plan': '{{ r1.plan }}'}},
+    ])))
+    thread.start()
+    try:
+        second = runner.play(marks=[], extra_env=reader, tasks=[
+            {'name': 'plan before the other run applies', PLAN: {'baseline': BASELINE, 'report_dir': str(reports)}},
+            {'name': 'say so', 'ansible.builtin.file': {'path': str(planned), 'state': 'touch'}},
+            {'name': 'wait for the other run\'s apply to end',
+             'ansible.builtin.wait_for': {'path': str(journal), 'search_regex': '"event":"ended"', 'timeout': 120}},
+            step({'name': 'plan in check mode through the symlink', PLAN: {'baseline': BASELINE, 'report_dir': str(link)}}, check=True),
+            {'name': 'plan for real', PLAN: {'baseline': BASELINE, 'report_dir': str(reports)}},
+            {'name': 'apply the earlier plan', APPLY: {'plan': '{{ r0.plan }}'}},
+            {'name': 'report the earlier plan', REPORT: {'plan': '{{ r0.plan }}'}},
+        ])
+    finally:
+        resume.touch()
+        thread.join(timeout=240)
+    run = ran['run']
+    assert not second['r0'].get('failed') and second['r0']['with_actions'] == 3, second['r0']
+    assert not second['r2'].get('failed'), second['r2']
+    real = os.path.realpath(str(reports))
+    for key, task in (('r3', 'harden_plan'), ('r4', 'harden_plan'), ('r5', 'harden_apply'), ('r6', 'harden_report')):
+        result = second[key]
+        assert result.get('failed'), (key, result)
+        no_traceback(second, result)
+        assert result['msg'].startswith("%s refused: a run of the report directory '%s' has not written its reports yet: its "
+                                        "harden_apply (started 20" % (task, real)), (key, result['msg'])
+        assert ('nothing was sent to Azure' if task != 'harden_report' else 'no report was written') in result['msg'], result['msg']
+        assert 'interrupted' not in result['msg'] and not any('earlier harden_apply' in w for w in result.get('warnings') or []), result
+    # The first run applied, reported, and removed its own journal: nothing was kept aside, no warning of an earlier apply.
+    for key in ('r0', 'r1', 'r2', 'r3', 'r4'):
+        assert not run[key].get('failed'), (key, run[key])
+    assert run['r2']['changed'] is True and run['r4']['summary']['changed'] == 3, (run['r2'], run['r4'])
+    assert sorted(os.listdir(reports)) == FILES
+    document = json.loads((reports / 'drift.json').read_text())
+    assert document['summary']['changed'] == 3 and not any('earlier harden_apply' in w for w in document.get('warnings') or []), document
+    # The second run (its own identity, a Reader) sent nothing from its refused tasks on.
+    for key in ('r3', 'r4', 'r5', 'r6'):
+        assert [entry for entry in second.requests(key) if entry['client_id'] == reader['AZURE_CLIENT_ID']] == [], key
+    assert [entry for entry in second.requests('r0') if entry['client_id'] == reader['AZURE_CLIENT_ID']]
+
+
 @pytest.mark.usefixtures('actions_fleet')
 def test_the_reports_and_the_journal_follow_the_umask_of_ansible_playbook(runner, tmp_path):
     """Under a umask of 007 (a team that shares its reports with its group and no one else), the report directory the plan

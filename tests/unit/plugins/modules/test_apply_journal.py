@@ -10,6 +10,9 @@ import json
 import os
 import re
 import signal
+import socket
+import subprocess
+import sys
 import time
 
 import pytest
@@ -19,9 +22,13 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal imp
     ApplyJournal,
     applying,
     earlier_apply_warning,
+    live_owner,
+    owner_alive,
     read_journal,
     refuse_while_applying,
     remove_journal,
+    run_owner,
+    same_owner,
     set_aside,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError
@@ -280,3 +287,91 @@ def test_a_journal_held_by_a_live_apply_is_refused_and_never_moved_and_its_end_f
     warning = earlier_apply_warning(str(tmp_path), NOW)
     assert 'was interrupted' in warning and 'is kept as apply-journal.20261206T235001Z.jsonl' in warning, warning
     assert os.listdir(tmp_path) == ['apply-journal.20261206T235001Z.jsonl']
+
+
+@pytest.fixture(name='other_run')
+def other_run_fixture():
+    """A live process standing for another run's ansible-playbook; killed at the end of the test."""
+    process = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'])  # pylint: disable=consider-using-with
+    try:
+        yield process
+    finally:
+        process.kill()
+        process.wait()
+
+
+def ended_journal(report_dir, owner):
+    """The journal of an apply that ended (its lock dropped) and whose run has not written its reports."""
+    journal, _kept = ApplyJournal.start(report_dir, PLAN, 1, owner)
+    journal.started({'id': '/v/1', 'name': 'rsv-1'})
+    journal.settled({'id': '/v/1', 'name': 'rsv-1'}, [('soft_delete', {'changed': True})])
+    journal.ended({'vaults_changed': 1, 'vaults_failed': 0})
+    journal.close()
+
+
+def test_a_run_owner_is_alive_while_its_process_is_and_a_reused_pid_is_not_it(other_run):
+    owner = run_owner(other_run.pid)
+    assert owner['pid'] == other_run.pid and owner['host'] == socket.gethostname() and isinstance(owner['started'], int)
+    assert owner_alive(owner) and same_owner(owner, run_owner(other_run.pid))
+    # The same pid started at another time (the kernel gave the pid to another process), on another host, another boot.
+    for changed in ({'started': owner['started'] + 1}, {'host': owner['host'] + '-other'}, {'boot': 'another-boot'}):
+        assert not owner_alive(dict(owner, **changed)), changed
+    for bad in (None, {}, 'text', dict(owner, pid=True), dict(owner, pid=0), dict(owner, pid='1')):
+        assert not owner_alive(bad), bad
+    # This process's parent by default, as an action plugin's worker process sees ansible-playbook.
+    assert run_owner()['pid'] == os.getppid()
+    other_run.kill()
+    other_run.wait()
+    assert not owner_alive(owner)
+
+
+def test_a_journal_whose_run_has_not_written_its_reports_is_refused_by_another_run_while_that_run_lives(tmp_path, other_run):
+    """The apply ended (no lock), its run's ansible-playbook is alive and has not run its harden_report: another run's plan
+    in check mode and for real, apply and report are refused naming the directory; the journal stays where it is. The same
+    run is not refused. Once that process is gone, the next plan says what the apply did and keeps the journal aside."""
+    owner = run_owner(other_run.pid)
+    ended_journal(str(tmp_path), owner)
+    assert applying(str(tmp_path)) is None
+    me = run_owner(os.getpid())
+    calls = (('harden_plan', lambda: earlier_apply_warning(str(tmp_path), NOW, check_mode=True, me=me)),
+             ('harden_plan', lambda: earlier_apply_warning(str(tmp_path), NOW, me=me)),
+             ('harden_apply', lambda: ApplyJournal.start(str(tmp_path), 'b' * 32, 1, me)),
+             ('harden_report', lambda: refuse_while_applying(str(tmp_path), 'harden_report', me)))
+    for task, call in calls:
+        with pytest.raises(InputError) as raised:
+            call()
+        assert str(raised.value).startswith("%s refused: a run of the report directory '%s' has not written its reports yet: its "
+                                            "harden_apply (started 20" % (task, tmp_path)), str(raised.value)
+        assert ('ansible-playbook (pid %d on this host) is still running' % other_run.pid) in str(raised.value)
+        assert str(raised.value).endswith('no report was written' if task == 'harden_report' else 'nothing was sent to Azure')
+        assert os.listdir(tmp_path) == [JOURNAL]
+    # The run that wrote it: its own report is not refused.
+    refuse_while_applying(str(tmp_path), 'harden_report', owner)
+    assert live_owner(str(tmp_path), owner) is None and live_owner(str(tmp_path), me)[0] == owner
+    other_run.kill()
+    other_run.wait()
+    warning = earlier_apply_warning(str(tmp_path), NOW, me=me)
+    assert ('(started 20' in warning and ', by ansible-playbook pid %d, which has ended) finished its writes but its reports were '
+            'not written: it changed 1 vault(s): rsv-1;' % other_run.pid) in warning, warning
+    assert os.listdir(tmp_path) == ['apply-journal.20261206T235001Z.jsonl']
+
+
+def test_a_journal_of_a_reused_pid_another_host_or_no_owner_is_an_earlier_apply_s(tmp_path, other_run):
+    """Only a live owner on this host refuses: the same pid started at another time, a journal written on another host (this
+    host cannot look at its process: said in the warning) and one without an owner (an earlier version) are kept aside."""
+    owner = run_owner(other_run.pid)
+    me = run_owner(os.getpid())
+    for number, (written, said) in enumerate(((dict(owner, started=owner['started'] + 1), 'which has ended'),
+                                              (dict(owner, host='ci-runner-7'), 'on host ci-runner-7, which this host cannot look at'),
+                                              (None, 'started 20'))):
+        report_dir = tmp_path / str(number)
+        report_dir.mkdir()
+        ended_journal(str(report_dir), written)
+        assert (written is None) == ('owner' not in read_journal(str(report_dir / JOURNAL))[0])
+        warning = earlier_apply_warning(str(report_dir), NOW, me=me)
+        assert said in warning and 'is kept as apply-journal.20261206T235001Z.jsonl' in warning, warning
+    # The same run's own journal (its report did not run, the role imported again): said as this run's.
+    report_dir = tmp_path / 'same'
+    report_dir.mkdir()
+    ended_journal(str(report_dir), me)
+    assert ', by this ansible-playbook run) finished its writes' in earlier_apply_warning(str(report_dir), NOW, me=me)

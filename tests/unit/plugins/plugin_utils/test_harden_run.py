@@ -32,6 +32,7 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import
     build_run_report,
     check_diffs,
     check_inputs,
+    load_applied,
     load_plan,
     plan_path,
     plan_summary,
@@ -450,6 +451,22 @@ def test_a_damaged_plan_file_is_an_input_error(tmp_path, text):
         path.write_text(text)
     with pytest.raises(InputError, match='cannot be read'):
         load_plan(str(tmp_path), plan_id)
+
+
+def test_a_kept_file_that_cannot_be_read_is_named_without_the_controller_s_temporary_directory(tmp_path):
+    """The plan and the apply results live in Ansible's local temporary directory of the run: an error reading them says
+    why (the system's words) and names the plan, never that directory's path. ansible-core 2.19 prints a failed task's
+    message even under no_log ('[ERROR]: Task failed: ...'), and before, the OSError's text carried the file's full path."""
+    plan_id = save_plan(str(tmp_path), a_run(), 'reports/x', False)
+    for path, call in ((tmp_path / ('vaultlock-harden-plan-%s.json' % plan_id), load_plan),
+                       (tmp_path / ('vaultlock-harden-plan-%s.applied.json' % plan_id), load_applied)):
+        if path.exists():
+            path.unlink()
+        path.mkdir()      # open() then fails with EISDIR, an OSError that is not FileNotFoundError
+        with pytest.raises(InputError) as raised:
+            call(str(tmp_path), plan_id)
+        assert str(raised.value).endswith('%s on this controller cannot be read (damaged?): Is a directory' % plan_id), str(raised.value)
+        assert str(tmp_path) not in str(raised.value) and 'vaultlock-harden-plan' not in str(raised.value)
 
 
 def test_a_plan_id_with_a_trailing_newline_is_refused(tmp_path):

@@ -63,7 +63,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._state import immu
 from ansible_collections.vaultlock.azure.plugins.module_utils._state import retention as _state_retention
 from ansible_collections.vaultlock.azure.plugins.module_utils._state import security as _state_security
 from ansible_collections.vaultlock.azure.plugins.module_utils._state import soft_delete as _state_soft_delete
-from ansible_collections.vaultlock.azure.plugins.module_utils._azure.stop import STOP, STOP_POLL_S
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.stop import STOP, STOP_POLL_S, process_alive
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import PartialChangeError, VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.fleet import attach_policies, interleaved
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.items import attach_items
@@ -606,15 +606,6 @@ class _WhileParent:
             self.skipped += 1
             return None
         return self._entries[index]
-
-
-def process_alive(pid):
-    """Whether process ``pid`` still exists (a process of another user with that pid means it was reused: gone)."""
-    try:
-        os.kill(pid, 0)
-    except (ProcessLookupError, PermissionError):
-        return False
-    return True
 
 
 def _read_lines(read_end, lines):

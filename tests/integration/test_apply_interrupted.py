@@ -5,9 +5,10 @@
 ansible-playbook forwards SIGINT and SIGTERM to the task's process group, so the task process and its worker processes
 end with it; a SIGKILL of ansible-playbook (a CI runner's last resort) did not reach them, and they went on changing and
 locking vaults that nobody watched any more. Here a stand-in for ansible-playbook (a ``sleep`` process: its pid is the
-apply's ``controller``, as the action plugin passes os.getppid()) is killed while the writes are in flight (the
-emulator's latency), with the vaults applied by the task's own threads and by two worker processes. After the kill no
-write arrives; the next run plans from ARM and finishes, sending no step twice."""
+apply's ``controller``, as the action plugin passes os.getppid()) is killed while every thread of the apply waits for a
+read of a vault that the emulator holds (before the first write, or between the lock's two steps), with the vaults
+applied by the task's own threads and by two worker processes. No write is journaled after the kill (the journal's
+length when it was killed, not a time window); the next run plans from ARM and finishes, sending no step twice."""
 
 from __future__ import annotations
 
@@ -80,39 +81,61 @@ def immutability_patches(journal):
     return dict(sent)
 
 
-@pytest.mark.parametrize('processes', [1, 2])
-def test_no_write_after_ansible_playbook_is_killed_and_the_next_run_finishes(emulator, monkeypatch, processes):
+# When ansible-playbook is killed: once every thread of the apply waits for its first read of a vault (each has decided to
+# start its vault: the next request is the read its first step makes right before that step's write), or once the first
+# Unlocked PATCH arrived (soft delete done, the lock's first step in flight: the read between the lock's two steps).
+MOMENTS = {'before the first write': None, 'between the lock steps': 'Unlocked'}
+
+
+@pytest.mark.parametrize('processes, moment', [(1, 'before the first write'), (1, 'between the lock steps'), (2, 'between the lock steps')])
+def test_no_write_after_ansible_playbook_is_killed_and_the_next_run_finishes(emulator, monkeypatch, processes, moment):
     for key, value in emulator.env.items():
         monkeypatch.setenv(key, value)
     emulator.load_fleet(fleet())
     drift = plan()
     assert len([entry for entry in drift if entry.get('changes')]) == 6
     emulator.clear_journal()
-    emulator.latency(LATENCY_MS)
+    if MOMENTS[moment]:
+        emulator.latency(LATENCY_MS)   # the apply's threads slow enough for the watcher to hold them soon after that PATCH
+    else:
+        emulator.hold(True, 'GET', VAULT_PATH)
     controller = subprocess.Popen(['sleep', '120'])
     killed = {}
 
-    def kill_after_first_lock_step():
-        # Killed once the first Unlocked PATCH arrived: soft delete done, the lock's first step in flight.
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            if any(immutability_patches(emulator.journal()).values()):
-                break
-            time.sleep(0.05)
-        controller.kill()
-        controller.wait()   # reaped, as the shell or the CI runner reaps a killed ansible-playbook
-        killed['at'] = time.time()
+    def kill_while_every_thread_waits():
+        # From the moment on, every read of a vault waits unanswered (the read a step makes right before its write, and the
+        # read between the lock's two steps). Once each of the apply's threads waits for one, none is between deciding to
+        # send a write and sending it: the controller is killed and reaped there, and the journal's length at that moment
+        # marks the kill. A write journaled after that mark was sent after the kill, however long the machine took to run
+        # anything; and each thread, answered, would send a write next unless it sees that ansible-playbook is gone.
+        try:
+            deadline = time.time() + 60
+            while MOMENTS[moment] and time.time() < deadline and not any(immutability_patches(emulator.journal()).values()):
+                time.sleep(0.02)
+            emulator.hold(True, 'GET', VAULT_PATH)
+            while time.time() < deadline and emulator.held() < APPLY_THREADS:
+                time.sleep(0.02)
+            killed['held'] = emulator.held()
+        finally:
+            controller.kill()
+            controller.wait()   # reaped, as the shell or the CI runner reaps a killed ansible-playbook
+            killed['mark'] = len(emulator.journal())
+            emulator.hold(False)
 
-    watcher = threading.Thread(target=kill_after_first_lock_step)
+    watcher = threading.Thread(target=kill_while_every_thread_waits)
     watcher.start()
     applier = PlanApplier(new_session(), BASELINE, REQUIREMENTS, True, max_concurrency=2, processes=processes,
                           session_factory=new_session, controller=controller.pid)
-    done = applier.apply(drift)
-    watcher.join()
-    time.sleep(2 * LATENCY_MS / 1000.0)   # anything still running would have sent its next write by now
+    try:
+        done = applier.apply(drift)
+    finally:
+        watcher.join()
+        emulator.hold(False)
+    # apply() returns once its threads have ended and its worker processes have been reaped: nothing of it is left to send.
+    assert killed['held'] == APPLY_THREADS, killed
     journal = emulator.journal()
-    late = [entry for entry in journal if is_write(entry) and entry['time'] > killed['at'] + 0.25]
-    assert late == [], late
+    late = [entry for entry in journal[killed['mark']:] if is_write(entry)]
+    assert late == [], ['%s %s' % (entry['method'], entry['path']) for entry in late]
     first = immutability_patches(journal)
     assert sum(states.count('Locked') for states in first.values()) < 6, first
     results = [result for rows in done['results'].values() for result in rows]

@@ -30,6 +30,7 @@ nothing, as before. Reads are never refused: a stopped apply still reads what it
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 
@@ -66,6 +67,15 @@ def _status_masks(pid):
 def _signals(mask):
     """The watched signals set in a /proc signal mask (bit n-1 is signal n)."""
     return frozenset(sig for sig in WATCHED if mask >> (int(sig) - 1) & 1)
+
+
+def process_alive(pid):
+    """Whether process ``pid`` still exists (a process of another user with that pid means it was reused: gone)."""
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
 
 
 class RunStop:
@@ -105,14 +115,17 @@ class RunStop:
         self._halted.set()
 
     def signalled(self):
-        """Whether a watched signal is pending for this process, or reached the controller (ansible-playbook)."""
+        """Whether a watched signal is pending for this process, or reached the controller (ansible-playbook), or the
+        controller is gone."""
         if self._signals and not self._signals.isdisjoint(signal.sigpending()):
             return True
         if self._controller is None:
             return False
         masks = _status_masks(self._controller)
         if masks is None:
-            return False   # gone: PlanApplier.stopped says so on its own (process_alive)
+            # Unreadable, or gone: a controller that is gone (ansible-playbook killed with SIGKILL) is a stop too, here at the
+            # transport's last check before a write leaves, not only before each vault and step (PlanApplier.stopped).
+            return not process_alive(self._controller)
         return bool(masks['pending']) or bool(self._caught - masks['caught'])
 
     def requested(self):
@@ -129,7 +142,8 @@ class RunStop:
             return
         if self.requested():
             raise AzureOperationError('send %s %s' % (method, str(url).split('?', maxsplit=1)[0]), None, None, STOPPED_CODE,
-                                      'the run was stopped (Ctrl-C or a signal) before this write: it was not sent')
+                                      'the run was stopped (Ctrl-C, a signal, or ansible-playbook is gone) before this write: it was '
+                                      'not sent')
 
 
 # The process's one stop: every session's transport of this process checks it.

@@ -139,6 +139,29 @@ def test_a_controller_whose_handler_ran_is_a_stop():
         controller.wait()
 
 
+def test_a_controller_that_is_gone_is_a_stop_for_writes_only():
+    # ansible-playbook killed with SIGKILL (a CI runner's last resort): no signal reaches the apply, its controller is gone.
+    # A write whose step was decided while it was there is refused at the transport's last check, as after a Ctrl-C.
+    controller = subprocess.Popen(['sleep', '60'])
+    gate = _stop.RunStop()
+    previous = gate.arm(controller.pid)
+    try:
+        assert not gate.requested()
+        gate.refuse('PATCH', URL)
+        controller.kill()
+        controller.wait()   # reaped: the pid names no process any more
+        assert gate.requested()
+        with pytest.raises(AzureOperationError) as caught:
+            gate.refuse('PATCH', URL)
+        assert caught.value.code == 'RunStopped' and 'ansible-playbook is gone' in str(caught.value)
+        gate.refuse('GET', URL)   # reads still go
+    finally:
+        gate.disarm(previous)
+        if controller.poll() is None:
+            controller.kill()
+            controller.wait()
+
+
 def test_the_transport_refuses_a_write_after_the_stop_whatever_the_pacer_says(emulator, monkeypatch):
     for key, value in emulator.env.items():
         monkeypatch.setenv(key, value)

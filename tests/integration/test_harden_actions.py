@@ -345,7 +345,7 @@ def test_module_defaults_of_the_action_group_give_harden_plan_its_auth(runner, e
 
 def test_a_run_beside_a_live_apply_in_one_report_dir_is_refused_and_the_apply_keeps_its_journal(runner, emulator, tmp_path):
     """Two ansible-playbook runs on one report directory (the second through a symlink to it): while the first run's
-    harden_apply is applying (its first PATCH held by the emulator), the second run's plan in check mode and for real, its
+    harden_apply is applying (its PATCHes held by the emulator), the second run's plan in check mode and for real, its
     apply of a plan it made before, and its report are each refused, naming the directory and the other run's apply; the
     live apply's journal is never moved nor called interrupted, and the first run ends with its own reports."""
     emulator.load_fleet(fleet())
@@ -354,8 +354,9 @@ def test_a_run_beside_a_live_apply_in_one_report_dir_is_refused_and_the_apply_ke
     reports.mkdir()
     link.symlink_to(reports, target_is_directory=True)
     planned, journal = tmp_path / 'second-planned', reports / 'apply-journal.jsonl'
-    # The first PATCH (the first run's apply: the second run sends none) waits long enough for the second run's tasks.
-    emulator.fault(method='PATCH', delay_ms=15000, times=1)
+    # Every PATCH (the first run's apply: the second run sends none) waits unanswered until the second run has ended, so the
+    # first run's apply is live for all of the second run's tasks however long they take (a fixed 15 s delay before).
+    emulator.hold(True, 'PATCH')
     endpoint = emulator.endpoint
     reader = {'AZURE_CLIENT_ID': endpoint['readonly_client_id'], 'AZURE_SECRET': endpoint['readonly_client_secret'],
               'AZURE_CLIENT_SECRET': endpoint['readonly_client_secret']}
@@ -381,6 +382,7 @@ def test_a_run_beside_a_live_apply_in_one_report_dir_is_refused_and_the_apply_ke
             {'name': 'report the earlier plan', REPORT: {'plan': '{{ r0.plan }}'}},
         ])
     finally:
+        emulator.hold(False)
         thread.join(timeout=240)
     run = ran['run']
     assert not second['r0'].get('failed') and second['r0']['with_actions'] == 3, second['r0']

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import shlex
 import subprocess
 import time
 
@@ -124,3 +125,24 @@ def test_the_tarball_of_galaxy_import_goes_to_later_steps_only(tmp_path):
     tarball = str(tmp_path / 'collection.tar.gz')
     assert 'start sanity tarball=' in trace
     assert 'start integration tarball=%s' % tarball in trace
+
+
+def make_test_steps():
+    """The steps the Makefile's test target (make test, what CI runs) hands to stages.sh."""
+    text = (REPO / 'Makefile').read_text(encoding='utf-8').replace('\\\n', ' ')
+    recipe = next(line for line in text.split('\ntest:', 1)[1].splitlines() if 'stages.sh' in line)
+    words = shlex.split(recipe)
+    return words[words.index('tests/release/stages.sh') + 1:]
+
+
+def test_make_test_starts_the_tools_virtualenv_beside_sanity_and_the_units(tmp_path):
+    # On a fresh clone, creating .venv-tools (pip, about 40 s) waited for the units before: now its lane starts at once.
+    steps = make_test_steps()
+    assert steps[0] == 'venv' and steps[-1] == 'integration', steps
+    proc, trace = run_stages(tmp_path, steps, plans={'units': 'wait-for tools-venv', 'sanity': 'wait-for tools-venv',
+                                                     'tools-venv': 'wait-for units'})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for before, after in (('tools-venv', 'docs-lint'), ('docs-lint', 'galaxy-import'), ('lint', 'units')):
+        assert trace.index('end %s' % before) < trace.index('start %s tarball=' % after), trace
+    # The tarball galaxy-import built goes to the integration tests.
+    assert 'start integration tarball=%s' % (tmp_path / 'collection.tar.gz') in trace

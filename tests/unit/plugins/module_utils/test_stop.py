@@ -126,10 +126,9 @@ def test_a_signal_waiting_in_the_controller_is_a_stop():
 
 def test_a_controller_whose_handler_ran_is_a_stop():
     # ansible-core 2.19's handler sets the signal back to its default action, then sends it on to the task process.
-    script = (CONTROLLER +
-              'signal.signal(signal.SIGUSR1, lambda signum, frame: signal.signal(signal.SIGINT, signal.SIG_DFL))\n'
-              'print("ready", flush=True)\n'
-              'time.sleep(60)\n')
+    script = CONTROLLER + ('signal.signal(signal.SIGUSR1, lambda signum, frame: signal.signal(signal.SIGINT, signal.SIG_DFL))\n'
+                           'print("ready", flush=True)\n'
+                           'time.sleep(60)\n')
     controller = subprocess.Popen([sys.executable, '-c', script], stdout=subprocess.PIPE, text=True)
     try:
         assert controller.stdout.readline().strip() == 'ready'

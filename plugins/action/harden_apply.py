@@ -80,7 +80,7 @@ class ActionModule(ControllerActionBase):
                                   controller=os.getppid())
             drift = plan.pop('drift')
             journal = None
-            if not check_mode and any(entry.get('changes') for entry in drift):
+            if not check_mode:
                 # Before the first write: a run cut off from here on leaves no report of an earlier run behind, and the
                 # journal says vault by vault what it did (_apply_journal).
                 report_dir = planned_report_dir(plan)
@@ -88,11 +88,16 @@ class ActionModule(ControllerActionBase):
                 # other run checks or starts one between this check and this apply's journal.
                 # The journal names this run's ansible-playbook (this process's parent): another run finds the directory
                 # taken until this run's harden_report has run or this ansible-playbook is gone (_apply_journal.live_owner).
+                # An apply with nothing to change keeps one too: without it a second run between this apply and this
+                # run's report went unseen, and this run's reports (the fleet before that run's writes) replaced that run's.
+                # It removes no earlier report: it changes nothing those reports describe.
                 owner = run_owner()
+                changing = sum(1 for entry in drift if entry.get('changes'))
                 with report_dir_locked(report_dir):
                     refuse_while_applying(report_dir, 'harden_apply', owner)
-                    retire_reports(report_dir, locked=True)
-                    journal, kept = start_journal(report_dir, args['plan'], sum(1 for entry in drift if entry.get('changes')), owner)
+                    if changing:
+                        retire_reports(report_dir, locked=True)
+                    journal, kept = start_journal(report_dir, args['plan'], changing, owner)
                 if kept:
                     warnings.append('an earlier apply journal was found in the report directory (no harden_plan into it since '
                                     'that apply): it is kept as %s' % kept)

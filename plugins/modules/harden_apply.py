@@ -46,8 +46,8 @@ description:
     values, never a credential. M(vaultlock.azure.harden_report) removes it once this run's reports are written; the next
     M(vaultlock.azure.harden_plan) into that directory that finds one warns and keeps it aside. A journal that cannot be
     created fails the task before any write.
-  - A real apply keeps the journal even when its plan changes no vault (a header and an C(ended) line, no earlier report
-    removed), so that another run into the directory is refused until this run's reports are written, as below.
+  - A real apply keeps the journal even when its plan changes no vault or is blocked (a header and an C(ended) line, no
+    earlier report removed), so that another run into the directory is refused until this run's reports are written, as below.
   - The journal is locked (C(flock)) for as long as the apply runs, its worker processes included, and its first line names
     the C(ansible-playbook) process of the run (host name, pid, and the process's start time, so a pid used again is not
     taken for it). While another run's apply holds it, or that run's C(ansible-playbook) is still alive on this host and has

@@ -60,6 +60,14 @@ class ActionModule(ControllerActionBase):
                                  % (args['plan'], 'in check mode' if plan['check_mode'] else 'for real',
                                     'in check mode' if check_mode else 'for real'))
             if plan['blocked']:
+                if not check_mode:
+                    # The run still writes its reports (the block, nothing changed): its journal names it until then, so
+                    # that another run between now and that report is refused (start_run_journal).
+                    journal, kept = start_run_journal(plan, args['plan'], 0)
+                    journal.ended({'vaults_changed': 0, 'vaults_failed': 0})
+                    journal.close()
+                    if kept:
+                        result['warnings'] = list(result.get('warnings') or []) + [kept_warning(kept)]
                 result.update(changed=False, skipped=True, msg='nothing applied: %s' % plan['blocked'])
                 return result
             if applied_before(C.DEFAULT_LOCAL_TMP, args['plan']):
@@ -80,22 +88,10 @@ class ActionModule(ControllerActionBase):
                                   controller=os.getppid())
             drift = plan.pop('drift')
             journal = None
-            if not check_mode and any(entry.get('changes') for entry in drift):
-                # Before the first write: a run cut off from here on leaves no report of an earlier run behind, and the
-                # journal says vault by vault what it did (_apply_journal).
-                report_dir = planned_report_dir(plan)
-                # One hold of the directory: another run's apply there is refused before anything is removed, and no
-                # other run checks or starts one between this check and this apply's journal.
-                # The journal names this run's ansible-playbook (this process's parent): another run finds the directory
-                # taken until this run's harden_report has run or this ansible-playbook is gone (_apply_journal.live_owner).
-                owner = run_owner()
-                with report_dir_locked(report_dir):
-                    refuse_while_applying(report_dir, 'harden_apply', owner)
-                    retire_reports(report_dir, locked=True)
-                    journal, kept = start_journal(report_dir, args['plan'], sum(1 for entry in drift if entry.get('changes')), owner)
+            if not check_mode:
+                journal, kept = start_run_journal(plan, args['plan'], sum(1 for entry in drift if entry.get('changes')))
                 if kept:
-                    warnings.append('an earlier apply journal was found in the report directory (no harden_plan into it since '
-                                    'that apply): it is kept as %s' % kept)
+                    warnings.append(kept_warning(kept))
             applier.journal = journal
             try:
                 done = applier.apply(drift)
@@ -123,6 +119,30 @@ class ActionModule(ControllerActionBase):
         if warnings:
             result['warnings'] = list(result.get('warnings') or []) + warnings
         return result
+
+
+def start_run_journal(plan, plan_id, changing):
+    """(the journal of this real apply, the name an earlier journal was kept aside as or None), started in the plan's
+    report directory before the first write: a run cut off from then on leaves no report of an earlier run behind, and the
+    journal says vault by vault what it did (_apply_journal). ``changing``: how many vaults the plan changes.
+
+    One hold of the directory: another run's apply there is refused before anything is removed, and no other run checks or
+    starts one between this check and this apply's journal. The journal names this run's ansible-playbook (this process's
+    parent): another run finds the directory taken until this run's harden_report has run or this ansible-playbook is gone
+    (_apply_journal.live_owner). An apply with nothing to change (or a blocked plan) keeps one too: without it a second run
+    between this apply and this run's report went unseen, and this run's reports (the fleet before that run's writes)
+    replaced that run's. It removes no earlier report then: it changes nothing those reports describe."""
+    report_dir = planned_report_dir(plan)
+    owner = run_owner()
+    with report_dir_locked(report_dir):
+        refuse_while_applying(report_dir, 'harden_apply', owner)
+        if changing:
+            retire_reports(report_dir, locked=True)
+        return start_journal(report_dir, plan_id, changing, owner)
+
+
+def kept_warning(kept):
+    return 'an earlier apply journal was found in the report directory (no harden_plan into it since that apply): it is kept as %s' % kept
 
 
 def start_journal(report_dir, plan_id, vaults, owner):

@@ -46,13 +46,16 @@ description:
     values, never a credential. M(vaultlock.azure.harden_report) removes it once this run's reports are written; the next
     M(vaultlock.azure.harden_plan) into that directory that finds one warns and keeps it aside. A journal that cannot be
     created fails the task before any write.
+  - A real apply keeps the journal even when its plan changes no vault or is blocked (a header and an C(ended) line, no
+    earlier report removed), so that another run into the directory is refused until this run's reports are written, as below.
   - The journal is locked (C(flock)) for as long as the apply runs, its worker processes included, and its first line names
     the C(ansible-playbook) process of the run (host name, pid, and the process's start time, so a pid used again is not
     taken for it). While another run's apply holds it, or that run's C(ansible-playbook) is still alive on this host and has
     not written its reports yet, this task (and M(vaultlock.azure.harden_plan), in check mode too, and
     M(vaultlock.azure.harden_report)) fails before any request, naming the directory; two runs at once in one report
     directory, or in two that are one through a symlink, would mix their journals and reports. Give each run its own report
-    directory.
+    directory. The message shows the command line of the process the journal names and the journal's path. When that
+    process is no run into the directory (a journal left or written by something else), remove the journal and run again.
   - A stop (Ctrl-C, SIGINT, or SIGTERM) lets no further write leave from the moment it is sent, to this task's processes
     (ansible-core 2.17, 2.18) or to C(ansible-playbook), which sends it on (2.19). No further vault or step starts, a
     request already sent is not called back, reads still go out, and a vault in flight settles failed with the changes it

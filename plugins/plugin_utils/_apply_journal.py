@@ -429,11 +429,28 @@ def refuse_while_applying(report_dir, task, me=None):
     if owned is None:
         return
     owner, started = owned
+    # The header is a file anyone who may write the report directory can write: it may name a live process that is no run
+    # of it (pid 1), for as long as that process lives. The refusal shows that process's command line and says how to clear it.
     raise InputError('%s refused: a run of the report directory %s has not written its reports yet: its harden_apply (started '
-                     '%s) has ended, but its ansible-playbook (pid %d on this host) is still running and has not run its '
+                     '%s) has ended, but its ansible-playbook (pid %d on this host: %s) is still running and has not run its '
                      'harden_report, which writes its reports and removes its %s there. Two runs at once in one report directory '
                      'would mix their journals and reports. Wait for that run to end, or give this run a report directory of '
-                     'its own; %s' % (task, shown(report_dir), started, owner['pid'], JOURNAL, outcome))
+                     'its own. If pid %d is no ansible-playbook run into this report directory, the journal was left or written '
+                     'by something else: remove %s and run again; %s'
+                     % (task, shown(report_dir), started, owner['pid'], command_line(owner['pid']), JOURNAL, owner['pid'],
+                        shown(os.path.join(report_dir, JOURNAL)), outcome))
+
+
+def command_line(pid):
+    """The command line of process ``pid`` as a message shows it (/proc/<pid>/cmdline, its arguments joined by spaces,
+    escaped, at most SHOWN characters), or 'a command this host does not show' where it cannot be read."""
+    try:
+        with open('/proc/%d/cmdline' % pid, 'rb') as stream:
+            raw = stream.read(4 * SHOWN)
+    except (OSError, ValueError, OverflowError):
+        raw = b''
+    text = raw.rstrip(b'\0').replace(b'\0', b' ').decode('utf-8', 'replace')
+    return _shown(text) if text else 'a command this host does not show'
 
 
 def earlier_apply_warning(report_dir, now=None, check_mode=False, me=None):

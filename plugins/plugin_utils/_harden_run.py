@@ -112,9 +112,10 @@ _VAULT_KEYS = ('id', 'name', 'resource_group', 'vault_type', 'subscription_id')
 
 
 # The whole text of a value that YAML or JSON reads as no text: what a dictionary, a list, a boolean or null became on its
-# way through a template or -e (ansible-core 2.17 renders a lone None as the text None).
-_NOT_TEXT_WORDS = {'true': 'a boolean', 'false': 'a boolean', 'yes': 'a boolean', 'no': 'a boolean', 'null': 'null',
-                   'none': 'null', '~': 'null'}
+# way through a template or -e (ansible-core 2.17 renders a lone None as the text None). PyYAML, which reads Ansible's
+# YAML, takes on and off (YAML 1.1) as booleans too; y and n it reads as text, so they are not here.
+_NOT_TEXT_WORDS = {'true': 'a boolean', 'false': 'a boolean', 'yes': 'a boolean', 'no': 'a boolean', 'on': 'a boolean',
+                   'off': 'a boolean', 'null': 'null', 'none': 'null', '~': 'null'}
 
 
 def not_a_path(text):
@@ -142,7 +143,8 @@ def check_inputs(args):
     if reads_as:
         raise InputError('report_dir %s reads as %s, not as a directory (a value meant for another variable, or the text of an '
                          'unset one?): give the directory the reports belong in, for example reports/harden_backup_vaults (the '
-                         'default of harden_backup_vaults_report_dir); nothing was sent to Azure' % (shown(report_dir), reads_as))
+                         'default of harden_backup_vaults_report_dir); a directory really named so is given with its path, %s; '
+                         'nothing was sent to Azure' % (shown(report_dir), reads_as, escaped('./' + report_dir.strip())))
     discover = args.get('discover')
     vaults = args.get('vaults') or []
     if discover is None:

@@ -368,9 +368,13 @@ _INTERVAL = re.compile(r"^R/[^/]+/P(?:T(\d+)H|(\d+)D)$", re.IGNORECASE)
 def dp_backups_per_day(props) -> float | None:
     """Backups a day of a Backup vault policy's backup rule (the most frequent interval), or None when none can be read."""
     found = []
-    for rule in (props or {}).get("policyRules") or []:
-        schedule = ((rule.get("trigger") or {}).get("schedule") or {}) if isinstance(rule, dict) else {}
-        for interval in schedule.get("repeatingTimeIntervals") or [] if isinstance(schedule, dict) else []:
+    rules = props.get("policyRules") if isinstance(props, dict) else None
+    for rule in rules if isinstance(rules, list) else []:
+        # A trigger, schedule or interval list of another JSON type is no frequency (never a crash of the handler).
+        trigger = rule.get("trigger") if isinstance(rule, dict) else None
+        schedule = trigger.get("schedule") if isinstance(trigger, dict) else None
+        intervals = schedule.get("repeatingTimeIntervals") if isinstance(schedule, dict) else None
+        for interval in intervals if isinstance(intervals, list) else []:
             match = _INTERVAL.match(str(interval).strip())
             if match and match.group(1) and int(match.group(1)) in DP_DISK_HOURLY:
                 found.append(24 / int(match.group(1)))

@@ -498,3 +498,59 @@ def test_the_reports_and_the_journal_follow_the_umask_of_ansible_playbook(runner
     modes['apply-journal.jsonl'] = oct(os.stat(applied / 'apply-journal.jsonl').st_mode & 0o777)
     assert modes == dict.fromkeys(FILES + ['apply-journal.jsonl'], '0o660')
     assert [oct(os.stat(path).st_mode & 0o777) for path in (applied, checked, checked.parent)] == ['0o770'] * 3
+
+
+@pytest.mark.parametrize('first_plan', [
+    # Nothing to change: no setting checked.
+    {'baseline': {'immutability': None, 'soft_delete': {}}},
+    # Blocked: an exclusion that matches no vault beside a planned lock.
+    {'baseline': {'immutability': 'locked', 'allow_irreversible': True}, 'exclude': [vault_id('rsv-no-such-vault', 'recovery_services')]},
+], ids=['nothing-to-change', 'blocked'])
+def test_a_run_between_another_run_s_apply_without_changes_and_its_report_is_refused(runner, emulator, tmp_path, first_plan):
+    """The first run's plan changes nothing (no setting checked, or a blocked plan), so its harden_apply sends no write; its
+    play then waits before its harden_report. A second run's plan is refused there, as it is after an apply that changed
+    vaults, and the first run's reports are its own. Before, such an apply wrote no journal, so nothing named the first run:
+    the second run planned, enabled immutability and turned soft delete on (three writes), and wrote its reports, and the
+    first run's report then replaced them with reports of the fleet before those writes, saying nothing had changed: the
+    second run's writes were in no report."""
+    emulator.load_fleet(fleet())
+    emulator.clear_journal()
+    reports = tmp_path / 'reports'
+    reports.mkdir()
+    applied, resume = tmp_path / 'first-applied', tmp_path / 'resume'
+    first = Runner(emulator, tmp_path / 'first')
+    (tmp_path / 'first').mkdir()
+    ran = {}
+    thread = threading.Thread(target=lambda: ran.update(run=first.play([
+        {'name': 'plan', PLAN: dict(first_plan, report_dir=str(reports))},
+        {'name': 'apply', APPLY: {'plan': '{{ r0.plan }}'}},
+        {'name': 'say so', 'ansible.builtin.file': {'path': str(applied), 'state': 'touch'}},
+        # The pause between the role's apply and report tasks, held until the second run's tasks are done.
+        {'name': 'wait before the report', 'ansible.builtin.wait_for': {'path': str(resume), 'timeout': 180}},
+        {'name': 'report', REPORT: {'plan': '{{ r0.plan }}'}},
+    ])))
+    thread.start()
+    try:
+        second = runner.play([
+            {'name': 'wait for the other run\'s apply to end', 'ansible.builtin.wait_for': {'path': str(applied), 'timeout': 120}},
+            {'name': 'plan', PLAN: {'baseline': BASELINE, 'report_dir': str(reports)}},
+            {'name': 'apply', APPLY: {'plan': '{{ r1.plan }}'}},
+            {'name': 'report', REPORT: {'plan': '{{ r1.plan }}'}},
+        ])
+    finally:
+        resume.touch()
+        thread.join(timeout=240)
+    run = ran['run']
+    for key in ('r0', 'r1', 'r4'):
+        assert not run[key].get('failed'), (key, run[key])
+    assert run['r1']['changed'] is False and bool(run['r0']['blocked']) == ('exclude' in first_plan), (run['r0'], run['r1'])
+    assert run['r0']['with_actions'] == 0 or run['r1'].get('skipped'), (run['r0'], run['r1'])
+    result = second['r1']
+    assert result.get('failed'), result
+    no_traceback(second, result)
+    assert result['msg'].startswith("harden_plan refused: a run of the report directory '%s' has not written its reports yet"
+                                    % os.path.realpath(str(reports))), result['msg']
+    assert emulator.writes() == [], emulator.writes()
+    # The first run reported and removed its own journal.
+    assert sorted(os.listdir(reports)) == FILES
+    assert json.loads((reports / 'drift.json').read_text())['summary']['changed'] == 0

@@ -320,3 +320,32 @@ def test_a_vault_put_without_properties_is_answered_as_the_specs_models_say(emul
     assert vault.properties.provisioning_state == "Succeeded"
     soft_delete = client.vaults.get(RG, "rsv-new").properties.security_settings.soft_delete_settings
     assert (soft_delete.soft_delete_state, soft_delete.soft_delete_retention_period_in_days) == ("Enabled", 14)
+
+
+def _odd_schedule(how):
+    """A disk policy (operational tier kept 7 days, or a year and a day) whose backup rule's schedule is malformed ``how``."""
+    props = _with_backup_rule(_dp_rules(DISKS, ("Default", "OperationalStore", "P7D")), "PT4H")
+    trigger = props["policyRules"][0]["trigger"]
+    if how == "trigger-list":
+        props["policyRules"][0]["trigger"] = ["R/2024-01-15T02:00:00+00:00/PT4H"]
+    elif how == "intervals-number":
+        trigger["schedule"]["repeatingTimeIntervals"] = 4
+    elif how == "intervals-dict":
+        trigger["schedule"]["repeatingTimeIntervals"] = {"R/2024-01-15T02:00:00+00:00/PT1H": 1}
+    elif how == "schedule-text":
+        trigger["schedule"] = "R/2024-01-15T02:00:00+00:00/PT1H"
+    return props
+
+
+@pytest.mark.parametrize("how", ["trigger-list", "intervals-number", "intervals-dict", "schedule-text"])
+def test_a_disk_policy_whose_schedule_is_malformed_is_answered_never_dropped(emulator, how):
+    """A backup rule whose trigger is a list, or whose repeatingTimeIntervals is a number: the emulator's handler raised
+    (AttributeError, TypeError) while counting the backups a day, and the client saw the connection dropped. Now it reads
+    no frequency from it (rules.dp_backups_per_day), so the disk's operational tier is held to the year as for any
+    frequency it cannot read: 7 days stored, a year and a day refused with Azure's 400."""
+    emulator.load_fleet(fleet())
+    props = _odd_schedule(how)
+    assert call(emulator, "PUT", DP % "bv-ok" + "/backupPolicies/odd-7d", DP_API, {"properties": props}).status_code == 200
+    props["policyRules"][1]["lifecycles"][0]["deleteAfter"]["duration"] = "P366D"
+    answer = call(emulator, "PUT", DP % "bv-ok" + "/backupPolicies/odd-366d", DP_API, {"properties": props})
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == "BMSUserErrorInvalidInput", answer.text

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import text_option_refusal
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, text_option_refusal
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import TargetError, check_written_choices, plan_run
-from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import PLAN_ARGSPEC, not_a_path
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import PLAN_ARGSPEC, check_inputs, not_a_path
 
 REFUSED = [
     ({'retention': {'minimum': {'daily': '30d'}, 'mode': 'ENFORCE'}}, "baseline.retention.mode must be one of report, enforce, written so"),
@@ -69,3 +69,21 @@ def test_a_secret_given_as_a_dictionary_is_refused_without_its_value():
                                             ('reports/{a}', None), ('nonesuch', None)])
 def test_a_report_dir_that_reads_as_no_text_is_named(text, reads_as):
     assert not_a_path(text) == reads_as
+
+
+@pytest.mark.parametrize('text', ['on', 'Off', ' ON ', 'NULL', 'Yes'])
+def test_the_other_yaml_booleans_and_nulls_read_as_no_directory(text):
+    """PyYAML, which reads Ansible's YAML, takes on and off (YAML 1.1) as booleans as it takes yes and no; their text as
+    report_dir (quoted, or from -e report_dir=off) is a value meant for another variable. y and n are text to PyYAML."""
+    assert not_a_path(text) in ('a boolean', 'null')
+    assert not_a_path('y') is None and not_a_path('n') is None and not_a_path('./on') is None
+
+
+def test_a_directory_really_named_like_a_boolean_or_null_can_still_be_given():
+    """The refusal says how to give a directory that is really named none, yes or on: with its path (./none), which is
+    taken as written."""
+    with pytest.raises(InputError) as raised:
+        check_inputs({'report_dir': 'none', 'vaults': [], 'discover': True})
+    assert "report_dir 'none' reads as null, not as a directory" in str(raised.value)
+    assert "a directory really named so is given with its path, ./none" in str(raised.value), str(raised.value)
+    assert not_a_path('./none') is None

@@ -342,7 +342,8 @@ def test_a_journal_whose_run_has_not_written_its_reports_is_refused_by_another_r
             call()
         assert str(raised.value).startswith("%s refused: a run of the report directory '%s' has not written its reports yet: its "
                                             "harden_apply (started 20" % (task, tmp_path)), str(raised.value)
-        assert ('ansible-playbook (pid %d on this host) is still running' % other_run.pid) in str(raised.value)
+        assert ('ansible-playbook (pid %d on this host: %s -c ' % (other_run.pid, sys.executable)) in str(raised.value)
+        assert ') is still running and has not run its harden_report' in str(raised.value)
         assert str(raised.value).endswith('no report was written' if task == 'harden_report' else 'nothing was sent to Azure')
         assert os.listdir(tmp_path) == [JOURNAL]
     # The run that wrote it: its own report is not refused.
@@ -375,3 +376,27 @@ def test_a_journal_of_a_reused_pid_another_host_or_no_owner_is_an_earlier_apply_
     report_dir.mkdir()
     ended_journal(str(report_dir), me)
     assert ', by this ansible-playbook run) finished its writes' in earlier_apply_warning(str(report_dir), NOW, me=me)
+
+
+def test_a_hand_made_owner_of_a_live_unrelated_process_is_refused_with_how_to_clear_it(tmp_path, other_run):
+    """A header written by whoever can write the report directory, naming a live process that is no run of it (pid 1, or
+    any process whose start time can be read from /proc): another run is refused while that process lives, which may be
+    for good. The refusal names the process's command line, so the operator sees it is no ansible-playbook, and says how
+    to clear it: remove the journal (its path given) and run again. Before, it said only to wait or use another directory."""
+    owner = run_owner(other_run.pid)
+    journal = tmp_path / JOURNAL
+    journal.write_text(json.dumps({'journal': 'vaultlock.azure harden_apply', 'plan': PLAN, 'started_at': '2026-12-07',
+                                   'owner': owner}) + '\n', encoding='utf-8')
+    me = run_owner(os.getpid())
+    for call in (lambda: earlier_apply_warning(str(tmp_path), NOW, me=me), lambda: ApplyJournal.start(str(tmp_path), 'b' * 32, 1, me),
+                 lambda: refuse_while_applying(str(tmp_path), 'harden_report', me)):
+        with pytest.raises(InputError) as raised:
+            call()
+        message = str(raised.value)
+        assert "(pid %d on this host: %s" % (other_run.pid, sys.executable) in message, message
+        assert ("If pid %d is no ansible-playbook run into this report directory, the journal was left or written by something "
+                "else: remove '%s' and run again;" % (other_run.pid, journal)) in message, message
+        assert os.listdir(tmp_path) == [JOURNAL]
+    # Cleared as the message says: the next plan finds no journal.
+    journal.unlink()
+    assert earlier_apply_warning(str(tmp_path), NOW, me=me) is None

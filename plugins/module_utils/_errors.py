@@ -224,6 +224,13 @@ def type_name(value):
     return type(value).__name__
 
 
+def unquoted_hint(value):
+    """What to say after a refused choice that YAML read as a boolean: an unquoted off, on, yes or no is one."""
+    if isinstance(value, bool):
+        return " (YAML reads an unquoted off, on, yes or no as a boolean: quote the value, as 'off')"
+    return ''
+
+
 def shown(value):
     """A value as an error message shows it: what the user wrote. Text quoted, its control and invisible characters
     escaped (a trailing newline shows as \\n; escaped()); true, false and null as YAML and JSON write them (Python's

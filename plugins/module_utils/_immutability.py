@@ -13,7 +13,7 @@ This is the one place where the two vocabularies are mapped.
 
 from __future__ import annotations
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError, shown
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError, shown, unquoted_hint
 
 STATES = ('disabled', 'enabled', 'locked')
 
@@ -41,7 +41,7 @@ def normalise_choice(value, where='immutability'):
         return 'enabled'
     if key not in STATES:
         raise ImmutabilityError(
-            "%s must be one of disabled, enabled (alias unlocked), locked or null; got %s" % (where, shown(value)))
+            "%s must be one of disabled, enabled (alias unlocked), locked or null; got %s%s" % (where, shown(value), unquoted_hint(value)))
     return key
 
 

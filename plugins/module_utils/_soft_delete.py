@@ -18,7 +18,7 @@ This is the one place where the vocabularies are mapped.
 
 from __future__ import annotations
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import BOOLEAN_HINT, InputError, shown
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import BOOLEAN_HINT, InputError, shown, unquoted_hint
 
 STATES = ('off', 'on', 'always_on')
 # Strength order: a baseline is a minimum, always_on is stronger than on.
@@ -74,7 +74,7 @@ def normalise_choice(value, where='soft_delete'):
     if key == 'alwayson':
         key = 'always_on'
     if key not in STATES:
-        raise SoftDeleteError("%s must be one of off, on, always_on or null; got %s" % (where, shown(value)))
+        raise SoftDeleteError("%s must be one of off, on, always_on or null; got %s%s" % (where, shown(value), unquoted_hint(value)))
     return key
 
 

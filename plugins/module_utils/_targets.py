@@ -474,7 +474,8 @@ def check_written_choices(baseline):
     `` on`` and '' fail its check of the role's variables. harden_plan checks them so whatever skipped that check
     (``--skip-tags always``, ``rolespec_validate: false``, a play that calls harden_plan itself): the rules' normalisers,
     which read any casing (vault records, the filters), took ``ENFORCE`` as enforce, and the run raised policies. A boolean
-    is left to the rule (``on`` unquoted in YAML), as ansible-core maps it back to a choice."""
+    (``off`` unquoted in YAML) is not checked here: ansible-core's check maps it back to the one choice it can spell
+    (``off`` for soft delete), and where that check did not run the rule's own check refuses it, saying to quote it."""
     if not isinstance(baseline, Mapping):
         return
     parts = [('baseline', baseline)]

@@ -87,3 +87,19 @@ def test_a_directory_really_named_like_a_boolean_or_null_can_still_be_given():
     assert "report_dir 'none' reads as null, not as a directory" in str(raised.value)
     assert "a directory really named so is given with its path, ./none" in str(raised.value), str(raised.value)
     assert not_a_path('./none') is None
+
+
+@pytest.mark.parametrize('baseline, where', [({'soft_delete': {'state': False}}, 'baseline.soft_delete.state'),
+                                             ({'immutability': True}, 'baseline.immutability')])
+def test_a_choice_yaml_read_as_a_boolean_is_refused_saying_to_quote_it(baseline, where):
+    """Where ansible-core's check of the role's variables did not run (it maps an unquoted off back to the choice), an
+    unquoted off or on reaches the plan as a boolean: refused, before any request, saying why and how to write it."""
+    from ansible_collections.vaultlock.azure.plugins.module_utils._drift import DriftError, validate_baseline
+    with pytest.raises(DriftError) as raised:
+        validate_baseline(baseline)
+    message = str(raised.value)
+    assert message.startswith(where + ' must be one of ')
+    assert "YAML reads an unquoted off, on, yes or no as a boolean: quote the value, as 'off'" in message
+    with pytest.raises(DriftError) as raised:
+        validate_baseline({'immutability': 'lockd'})
+    assert 'boolean' not in str(raised.value)

@@ -11,10 +11,19 @@ import os
 import subprocess
 import sys
 
+from ansible.release import __version__ as core_version
+
 from tests.integration.fleets import RG, SUB1, vault, vault_id
 
 FILES = ['drift.html', 'drift.json', 'drift.junit.xml', 'drift.md', 'drift.sarif']
+CORE = tuple(int(part) for part in core_version.split('.')[:2])
 CENSORED = "the output has been hidden due to the fact that 'no_log: true' was specified for this result"
+
+
+def squeezed(text):
+    """``text`` without white space: ansible-core 2.17 wraps a warning at hyphens too (a path's "pytest-of-" ends a line),
+    so a message is found in the output whatever the wrapping."""
+    return ''.join(text.split())
 
 
 def fleet():
@@ -88,8 +97,9 @@ def test_no_log_on_the_import_and_ansible_no_log_hide_secrets_and_paths_and_keep
     reading what the role registered), both with -vvv and the service principal's secret given in
     harden_backup_vaults_auth: the role's results are censored, and the output holds no client secret, no token (the
     emulator's are JWTs, 'eyJ...') and no path of Ansible's local temporary directory, where the plan is kept. The gate's
-    message (ansible-core 2.19 prints a failed task's message under no_log) names the report; the warnings still show; the
-    reports and the registered summary are those of a run without no_log: two vaults changed, rsv-denied an error."""
+    message names the report and the warnings show, on ansible-core 2.19 (2.17 and 2.18 hide a no_log task's message and
+    warnings: the reports hold them); the reports and the registered summary are those of a run without no_log: two vaults
+    changed, rsv-denied an error."""
     endpoint = emulator.endpoint
     auth = {'client_id': endpoint['client_id'], 'secret': endpoint['client_secret'], 'tenant': endpoint['tenant_id']}
     local_tmp = str(runner.tmp_path / 'ansible-home' / 'tmp')
@@ -103,17 +113,18 @@ def test_no_log_on_the_import_and_ansible_no_log_hide_secrets_and_paths_and_keep
                      'harden_backup_vaults_exclude': ['nothing-*'],
                      'harden_backup_vaults_fail_on_error': name == 'import'}
         rc, output = role_play(runner, tmp_path, name, [dict(extra, vars=variables)], env=env, args=['-vvv'])
-        flat = ' '.join(output.split())
         assert rc == (2 if name == 'import' else 0), output[-3000:]
         assert CENSORED in output, output[-3000:]
         assert endpoint['client_secret'] not in output and 'eyJ' not in output, name
         # The role's part of the output (the copy task after it is Ansible's own: at -vvv it names its files' paths).
         role_output = output.split('TASK [After the role]')[0]
         assert local_tmp not in role_output and 'ansible-local-' not in role_output, name
-        assert "exclusion 'nothing-*' matched no vault, so it protected nothing" in flat, name
-        if name == 'import':
-            assert ('1 error: a vault or a scope could not be read or changed; see %s/drift.md' % reports) in flat, output[-3000:]
-        else:
+        if CORE >= (2, 19):
+            assert squeezed("exclusion 'nothing-*' matched no vault, so it protected nothing") in squeezed(output), name
+        if name == 'import' and CORE >= (2, 19):
+            assert squeezed('1 error: a vault or a scope could not be read or changed; see %s/drift.md' % reports) in squeezed(output), \
+                output[-3000:]
+        if name == 'environment':
             assert json.loads((tmp_path / 'environment-registered.json').read_text()) == {'changed': 2, 'errors': 1}
         assert sorted(os.listdir(reports)) == FILES
         document = drift(reports)
@@ -140,7 +151,8 @@ def test_the_role_twice_in_one_real_run_into_one_report_dir_is_not_refused_by_it
     assert rc == 0, output[-3000:]
     warning = ("an earlier run of harden_plan in this ansible-playbook run (the role imported twice in one play?) planned into "
                "the report directory '%s': this run's reports replace that run's there" % os.path.realpath(str(reports)))
-    assert flat.count(warning) == 1 and 'refused' not in flat and 'earlier harden_apply' not in flat, output[-3000:]
+    assert squeezed(output).count(squeezed(warning)) == 1, output[-3000:]
+    assert 'refused' not in flat and 'earlier harden_apply' not in flat, output[-3000:]
     assert json.loads((tmp_path / 'twice-registered.json').read_text()) == {'changed': 1, 'errors': 0}
     assert sorted(os.listdir(reports)) == FILES
     assert drift(reports)['summary']['changed'] == 1 and warning in ' '.join(drift(reports)['warnings'])

@@ -59,6 +59,9 @@ class ActionModule(ControllerActionBase):
                 raise InputError('plan %s was made %s and this task runs %s: plan and apply in the same mode'
                                  % (args['plan'], 'in check mode' if plan['check_mode'] else 'for real',
                                     'in check mode' if check_mode else 'for real'))
+            # Another run that claimed the report directory since this run's plan (this run's claim was cleared by hand, or
+            # its report ran already) is not applied beside, in check mode either: refused before any request.
+            refuse_while_applying(planned_report_dir(plan), 'harden_apply', run_owner())
             if plan['blocked']:
                 if not check_mode:
                     # The run still writes its reports (the block, nothing changed): its journal names it until then, so

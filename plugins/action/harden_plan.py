@@ -20,7 +20,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._module import fai
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy import check_assignments, evaluate, related_assignments
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy._preset import apply_preset
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import TLS_WARNING, check_written_choices, plan_run
-from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal import earlier_apply_warning
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal import claim_run, earlier_apply_warning, release_claim, run_owner
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._consent_action import task_own_keys
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._controller_action import ControllerActionBase, without_cyclic_gc
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import (
@@ -63,6 +63,8 @@ class ActionModule(ControllerActionBase):
                 return self._failed(result, '; '.join(refusals))
         interrupted = None
         claimed = None
+        run_claimed = None
+        owner = run_owner()
         host = (task_vars or {}).get('inventory_hostname')
         try:
             # The connection options before anything else (the report directory, an earlier apply's journal set aside).
@@ -84,9 +86,17 @@ class ActionModule(ControllerActionBase):
             # hosts is refused here for the second, before any request and before an earlier journal is set aside.
             again = claim_report_dir(C.DEFAULT_LOCAL_TMP, report_dir, host)
             claimed = report_dir if not again else None
+            # This run claims the directory until its harden_report has written its reports (check mode too): another run's
+            # plan, apply and report there are refused until then, so that neither run removes or replaces the other's
+            # reports. Refused here, before any request, while another run's claim or journal names a live ansible-playbook.
+            made, taken_over = claim_run(report_dir, check_mode, owner)
+            run_claimed = report_dir if made else None
             # An earlier apply into it that did not end with its reports (interrupted) left its journal: said, and kept aside
             # (left in place in check mode).
-            interrupted = earlier_apply_warning(report_dir, check_mode=check_mode)
+            interrupted = earlier_apply_warning(report_dir, check_mode=check_mode, me=owner)
+            if taken_over and not interrupted:
+                # (The journal's warning says it already: the run it names is the one that did not write its reports.)
+                interrupted = taken_over
             remove_stale_plans(C.DEFAULT_LOCAL_TMP)
             flags = {'include_policies': bool(checked['include_policies'] or checked['include_items']),
                      'include_items': bool(checked['include_items'])}
@@ -139,6 +149,8 @@ class ActionModule(ControllerActionBase):
         except VaultlockError as exc:
             if claimed:
                 release_report_dir(C.DEFAULT_LOCAL_TMP, claimed, host)
+            if run_claimed:
+                release_claim(run_claimed, owner)
             if interrupted:
                 result['warnings'] = list(result.get('warnings') or []) + [interrupted]
             return self._failed(result, failure(exc)[0])

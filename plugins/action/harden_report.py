@@ -8,7 +8,7 @@ from __future__ import annotations
 from ansible import constants as C
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
-from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal import remove_journal
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal import release_claim, remove_journal
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._controller_action import ControllerActionBase, without_cyclic_gc
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import (
     REPORT_ARGSPEC,
@@ -34,6 +34,8 @@ class ActionModule(ControllerActionBase):
                 path, written = write_reports(report, report_dir)
                 # The run ended and its reports say what it did: its apply's journal is no longer needed (another plan's stays).
                 remove_journal(path, args['plan'])
+                # ... and its claim of the directory (harden_plan's) ends: another run may plan into it now.
+                release_claim(path)
         except VaultlockError as exc:
             return self._failed(result, str(exc))
         except OSError as exc:

@@ -56,6 +56,9 @@ description:
     directory, or in two that are one through a symlink, would mix their journals and reports. Give each run its own report
     directory. The message shows the command line of the process the journal names and the journal's path. When that
     process is no run into the directory (a journal left or written by something else), remove the journal and run again.
+  - While another run holds the report directory's claim (C(run-claim.json), which its M(vaultlock.azure.harden_plan) wrote
+    and its M(vaultlock.azure.harden_report) removes) and its C(ansible-playbook) is alive on this host, this task fails
+    before any request, in check mode too, naming the directory, that process and the claim's path.
   - A stop (Ctrl-C, SIGINT, or SIGTERM) lets no further write leave from the moment it is sent, to this task's processes
     (ansible-core 2.17, 2.18) or to C(ansible-playbook), which sends it on (2.19). No further vault or step starts, a
     request already sent is not called back, reads still go out, and a vault in flight settles failed with the changes it

@@ -122,6 +122,15 @@ options:
         the directory; that journal is neither moved nor called interrupted. Once that process is gone (killed, crashed, or
         its play ended without the report task), its journal is an earlier apply's, said and kept aside as above. A journal
         written on another host, whose process this host cannot look at, is said and kept aside too, and the warning says so.
+      - This task claims the directory for its run, in check mode too, until the run's M(vaultlock.azure.harden_report) has
+        written its reports. It writes C(run-claim.json) there, naming the C(ansible-playbook) process of the run as the apply
+        journal does, and that report task removes it (a run that ends normally leaves no such file). While that process is
+        alive on this host, another run's plan, apply and report tasks on the directory (or a symlink to it) fail before any
+        request, naming the directory, that process's pid and command line, and the claim's path; remove the claim and run
+        again when that process is no run into the directory. The same C(ansible-playbook) run planning into it again keeps
+        its claim. A claim whose process is gone, written on another host, or that cannot be read (hand-made, a symlink, a
+        FIFO) is taken over, and this task warns, in its result and in the reports. A directory named C(run-claim.json) there
+        fails this task, saying to remove it.
       - Within one C(ansible-playbook) run, the first inventory host that plans into the directory holds it for the rest of
         the run; a plan of another host into it fails before any request, in check mode too, naming the first host (the role
         on several hosts would plan and apply the same fleet once per host, and each host's reports would replace the other's).

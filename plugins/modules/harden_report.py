@@ -23,6 +23,9 @@ description:
     locked), or has ended but that run (its C(ansible-playbook), alive on this host) has not written its reports yet, this
     task fails and writes no report, as reports beside another run's apply would describe vaults it changed. The run's own
     journal never stops it.
+  - So does another run's claim of the directory (C(run-claim.json), written by that run's M(vaultlock.azure.harden_plan),
+    check mode too) while that run's C(ansible-playbook) is alive on this host. Once this run's reports are written, this
+    task removes this run's claim (another run's, or one it cannot read, stays), so another run may plan into the directory.
 extends_documentation_fragment:
   - vaultlock.azure.attributes.controller
 attributes:

@@ -40,6 +40,15 @@ gone (killed, crashed, or its play ended without the report task), the journal i
 before. A journal written on another host, or without an owner (an earlier version), cannot be checked: it is treated as
 before.
 
+The journal protects a run from its apply on. A check-mode run writes none, so a real run between its apply and its report
+had its reports replaced by the check-mode run's (the fleet before the real run's writes); and a run that completed between
+another run's plan and apply had its reports removed by that apply. So harden_plan claims the report directory for its run
+(claim_run, check mode too): ``run-claim.json`` there names the run's ansible-playbook with the same run_owner() record,
+and harden_report removes it once the run's reports are written (release_claim). While that process lives on this host,
+another run's harden_plan, harden_apply and harden_report there are refused (refuse_while_applying, live_claim). A claim
+whose owner is gone, written on another host, or that cannot be read (hand-made, a symlink, a FIFO) is taken over by the
+next plan, which says so.
+
 Nothing here imports an Azure SDK.
 """
 
@@ -69,6 +78,11 @@ SHOWN = 200
 # How many journals of earlier applies a report directory keeps aside (the newest; older ones are removed as one more is
 # kept aside). Each is the record of an apply that did not end with its reports, until someone has read it.
 KEEP_ASIDE = 10
+# The claim of a run on its report directory, from its harden_plan to its harden_report (claim_run).
+CLAIM = 'run-claim.json'
+CLAIM_KIND = 'vaultlock.azure harden run'
+# The longest claim read (one is about 200 bytes); a longer one, hand-made, cannot be read.
+CLAIM_LIMIT = 64 * 1024
 _ASIDE = re.compile(r'^apply-journal\.(\d{8}T\d{6}Z)(?:-(\d{1,3}))?\.jsonl$')
 
 
@@ -414,9 +428,10 @@ def live_owner(report_dir, me=None):
 
 def refuse_while_applying(report_dir, task, me=None):
     """InputError, before any request, when another run's harden_apply is applying into ``report_dir`` right now, or when
-    another run applied into it and has not written its reports yet (its ansible-playbook is still alive: live_owner): a
-    plan would call it interrupted and move its journal aside, an apply would change the same vaults beside it, reports would
-    stand beside an apply whose own reports are still to come. ``task``: the refused task's name; ``me``: this run's
+    another run applied into it and has not written its reports yet (its ansible-playbook is still alive: live_owner), or
+    another run claimed it at its plan and has not written its reports yet (live_claim): a plan would call it interrupted
+    and move its journal aside, an apply would change the same vaults beside it or remove that run's reports, reports would
+    stand beside an apply whose own reports are still to come or be replaced by them. ``task``: the refused task's name; ``me``: this run's
     run_owner() (None: this process's parent's)."""
     outcome = 'no report was written' if task == 'harden_report' else 'nothing was sent to Azure'
     started = applying(report_dir)
@@ -427,6 +442,9 @@ def refuse_while_applying(report_dir, task, me=None):
                          % (task, shown(report_dir), JOURNAL, started, outcome))
     owned = live_owner(report_dir, me)
     if owned is None:
+        claimed = live_claim(report_dir, me)
+        if claimed is not None:
+            _refuse_claimed(report_dir, task, claimed, outcome)
         return
     owner, started = owned
     # The header is a file anyone who may write the report directory can write: it may name a live process that is no run
@@ -439,6 +457,151 @@ def refuse_while_applying(report_dir, task, me=None):
                      'by something else: remove %s and run again; %s'
                      % (task, shown(report_dir), started, owner['pid'], command_line(owner['pid']), JOURNAL, owner['pid'],
                         shown(os.path.join(report_dir, JOURNAL)), outcome))
+
+
+# ------------------------------------------------------------------------------------------- the run's claim
+
+def _claim_doc(fd):
+    """The claim open as ``fd`` (a dictionary with an owner), else the reason it cannot be read (text)."""
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        return 'it is not a regular file'
+    with os.fdopen(os.dup(fd), 'rb') as stream:
+        raw = stream.read(CLAIM_LIMIT + 1)
+    if len(raw) > CLAIM_LIMIT:
+        return 'it is longer than any claim (%d bytes at most)' % CLAIM_LIMIT
+    try:
+        doc = json.loads(raw.decode('utf-8'))
+    except (ValueError, RecursionError):
+        return 'it is not JSON'
+    if not isinstance(doc, dict) or doc.get('claim') != CLAIM_KIND or not isinstance(doc.get('owner'), dict):
+        return 'it is no claim of a vaultlock.azure run'
+    return doc
+
+
+def read_claim(report_dir):
+    """The claim in ``report_dir``: None when there is none, its document (a dictionary: owner, claimed_at, check_mode) when
+    it can be read, else the reason it cannot (text: a symlink, a FIFO, a directory, text that is no claim). Never blocks:
+    a FIFO opens at once and is not read."""
+    path = os.path.join(report_dir, CLAIM)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_NONBLOCK', 0) | getattr(os, 'O_CLOEXEC', 0))
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP or os.path.islink(path):
+            return 'it is a symlink'
+        return 'it could not be opened (%s)' % (exc.strerror or exc)
+    try:
+        return _claim_doc(fd)
+    except OSError as exc:
+        return 'it could not be read (%s)' % (exc.strerror or exc)
+    finally:
+        os.close(fd)
+
+
+def live_claim(report_dir, me=None):
+    """The claim of another run in ``report_dir`` whose ansible-playbook is still alive on this host (its document), else
+    None. ``me``: this run's run_owner() (None: this process's parent's)."""
+    doc = read_claim(report_dir)
+    if not isinstance(doc, dict) or not owner_alive(doc['owner']) or same_owner(doc['owner'], run_owner() if me is None else me):
+        return None
+    return doc
+
+
+def _refuse_claimed(report_dir, task, doc, outcome):
+    owner = doc['owner']
+    claimed_at = _shown(doc.get('claimed_at')) if doc.get('claimed_at') else 'at an unknown time'
+    # As for a journal's header: a file anyone who may write the report directory can write, which may name a live process
+    # that is no run (pid 1). The refusal shows that process's command line and says how to clear it.
+    raise InputError('%s refused: another run has claimed the report directory %s: its harden_plan planned into it %s%s and '
+                     'its harden_report has not written its reports yet, and its ansible-playbook (pid %d on this host: %s) is '
+                     'still running. Two runs at once in one report directory would remove or replace each other\'s reports '
+                     'with ones that describe the vaults before the other run\'s writes. Wait for that run to end, or give this '
+                     'run a report directory of its own. If pid %d is no ansible-playbook run into this report directory, the '
+                     'claim was left or written by something else: remove %s and run again; %s'
+                     % (task, shown(report_dir), claimed_at, ' (in check mode)' if doc.get('check_mode') is True else '',
+                        owner['pid'], command_line(owner['pid']), owner['pid'], shown(os.path.join(report_dir, CLAIM)), outcome))
+
+
+def claim_run(report_dir, check_mode=False, me=None):
+    """Claim ``report_dir`` for this run from its harden_plan (check mode too) until its harden_report has written its
+    reports (release_claim): ``run-claim.json`` there names this run's ansible-playbook as the apply journal's header does
+    (run_owner). Returns (whether this call made the claim, a warning or None). InputError, before any request, when another
+    run's apply is applying into the directory, another run's journal or claim names a live ansible-playbook on this host
+    (refuse_while_applying), or the claim cannot be written. The same run planning into it again keeps its claim. A claim
+    whose owner is gone (killed, or its play ended without its report task), written on another host (which this host
+    cannot look at), or that cannot be read (hand-made, a symlink, a FIFO) is taken over, and said. ``me``: this run's
+    run_owner() (None: this process's parent's)."""
+    me = run_owner() if me is None else me
+    with report_dir_locked(report_dir):
+        refuse_while_applying(report_dir, 'harden_plan', me)
+        found = read_claim(report_dir)
+        if isinstance(found, dict) and same_owner(found['owner'], me):
+            return False, None
+        _write_claim(report_dir, {'claim': CLAIM_KIND, 'format': JOURNAL_FORMAT, 'owner': me, 'claimed_at': _now(),
+                                  'check_mode': bool(check_mode)})
+    return True, _taken_over(found)
+
+
+def _taken_over(found):
+    """What a plan says of the claim it replaced (None when there was none)."""
+    if found is None:
+        return None
+    if not isinstance(found, dict):
+        return ('the report directory held a claim (%s) that could not be read: %s; this run replaced it with its own' % (CLAIM, found))
+    owner = found['owner']
+    pid = owner.get('pid') if isinstance(owner.get('pid'), int) and not isinstance(owner.get('pid'), bool) else None
+    if pid is None:
+        whose = 'a run that names no process'
+    elif _same_host(owner):
+        whose = 'ansible-playbook pid %d, which has ended' % pid
+    else:
+        whose = ('ansible-playbook pid %d on host %s, which this host cannot look at: if that run is still going, its reports '
+                 'and this run\'s replace each other' % (pid, _shown(owner.get('host'))))
+    return ('the report directory was claimed (%s) by %s, whose run did not write its reports; this run took it over'
+            % (CLAIM, whose))
+
+
+def _write_claim(report_dir, doc):
+    """Write the claim whole: a new file beside it, renamed over it (over a symlink or a FIFO in its place, never through
+    it). InputError when it cannot be written (nothing else changed)."""
+    data = (json.dumps(doc, separators=(',', ':'), sort_keys=True, default=str) + '\n').encode('utf-8')
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_CLOEXEC', 0)
+    tmp = os.path.join(report_dir, '.%s.%d' % (CLAIM, os.getpid()))
+    try:
+        try:
+            os.unlink(tmp)      # a temporary file of a process of this pid that was killed
+        except FileNotFoundError:
+            pass
+        # 0666 less the umask, as the journal: a host name, a pid, the boot id and a start time.
+        fd = os.open(tmp, flags, 0o666)
+        try:
+            while data:
+                data = data[os.write(fd, data):]
+        finally:
+            os.close(fd)
+        os.replace(tmp, os.path.join(report_dir, CLAIM))
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise InputError('harden_plan cannot claim the report directory %s for this run: %s cannot be written there (%s); '
+                         'if it is a directory, remove it and run again; nothing was sent to Azure'
+                         % (shown(report_dir), CLAIM, exc.strerror or exc)) from exc
+
+
+def release_claim(report_dir, me=None):
+    """Remove this run's claim of ``report_dir`` (its reports are written, or the plan that made it failed); another run's
+    claim, or one that cannot be read, stays. True when removed."""
+    me = run_owner() if me is None else me
+    with report_dir_locked(report_dir):
+        found = read_claim(report_dir)
+        if not isinstance(found, dict) or not same_owner(found['owner'], me):
+            return False
+        try:
+            os.unlink(os.path.join(report_dir, CLAIM))
+        except OSError:
+            return False
+    return True
 
 
 def command_line(pid):

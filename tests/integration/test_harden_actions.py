@@ -195,7 +195,8 @@ def test_plan_change_and_report_in_one_play(plans):
     assert result['report_dir'] == os.path.realpath(str(reports))
     assert result['files'] == ['drift.json', 'drift.md', 'drift.junit.xml', 'drift.html', 'drift.sarif']
     # The interrupted apply's journal, found by the plan, kept aside under the time it was found.
-    kept = [name for name in os.listdir(reports) if name not in FILES]
+    # (run-claim.json: the claim of the plan after it, run_r3, whose run wrote no report after it.)
+    kept = [name for name in os.listdir(reports) if name not in FILES + ['run-claim.json']]
     assert len(kept) == 1 and re.fullmatch(r'apply-journal\.\d{8}T\d{6}Z\.jsonl', kept[0]), kept
     interrupted = [warning for warning in plan.get('warnings') or [] if 'earlier harden_apply' in warning]
     assert interrupted == ['an earlier harden_apply into this report directory (started %s) was interrupted (it did not finish: '
@@ -225,8 +226,9 @@ def test_plan_change_and_report_in_one_play(plans):
     applied = run['r5']
     assert not applied.get('failed') and applied['changed'] is True, applied
     assert {entry['path'].lower().split('/vaults/')[1].split('/')[0] for entry in run.writes('r5')} == {'rsv-soft-off'}
-    # ... and kept its journal there: no harden_report into that directory ran, so the journal stays for the next plan.
-    assert sorted(os.listdir(plans.tmp_path / 'reports-earlier')) == ['apply-journal.jsonl', 'notes.txt']
+    # ... and kept its journal there: no harden_report into that directory ran, so the journal (and the run's claim of the
+    # directory, run-claim.json) stays for the next plan.
+    assert sorted(os.listdir(plans.tmp_path / 'reports-earlier')) == ['apply-journal.jsonl', 'notes.txt', 'run-claim.json']
     lines = [json.loads(line) for line in (plans.tmp_path / 'reports-earlier' / 'apply-journal.jsonl').read_text().splitlines()]
     assert lines[0]['plan'] == run['r4']['plan'] and lines[-1]['event'] == 'ended', lines
     settled = {line['name']: line for line in lines if line.get('event') == 'settled'}
@@ -373,6 +375,9 @@ def test_a_run_beside_a_live_apply_in_one_report_dir_is_refused_and_the_apply_ke
     try:
         second = runner.play(marks=[], extra_env=reader, tasks=[
             {'name': 'plan before the other run applies', PLAN: {'baseline': BASELINE, 'report_dir': str(reports)}},
+            # Its report ends this run's claim of the directory: the other run may plan into it, and this run's apply of that
+            # plan comes after the other run's plan.
+            {'name': 'report it', REPORT: {'plan': '{{ r0.plan }}'}},
             {'name': 'say so', 'ansible.builtin.file': {'path': str(planned), 'state': 'touch'}},
             {'name': 'wait for the other run to apply',
              'ansible.builtin.wait_for': {'path': str(journal), 'search_regex': '"event":"started"', 'timeout': 120}},
@@ -386,9 +391,9 @@ def test_a_run_beside_a_live_apply_in_one_report_dir_is_refused_and_the_apply_ke
         thread.join(timeout=240)
     run = ran['run']
     assert not second['r0'].get('failed') and second['r0']['with_actions'] == 3, second['r0']
-    assert not second['r2'].get('failed'), second['r2']
+    assert not second['r1'].get('failed') and not second['r3'].get('failed'), (second['r1'], second['r3'])
     real = os.path.realpath(str(reports))
-    for key, task in (('r3', 'harden_plan'), ('r4', 'harden_plan'), ('r5', 'harden_apply'), ('r6', 'harden_report')):
+    for key, task in (('r4', 'harden_plan'), ('r5', 'harden_plan'), ('r6', 'harden_apply'), ('r7', 'harden_report')):
         result = second[key]
         assert result.get('failed'), (key, result)
         no_traceback(second, result)
@@ -403,7 +408,7 @@ def test_a_run_beside_a_live_apply_in_one_report_dir_is_refused_and_the_apply_ke
     assert sorted(os.listdir(reports)) == FILES
     assert json.loads((reports / 'drift.json').read_text())['summary']['changed'] == 3
     # The second run (its own identity, a Reader) sent nothing from its refused tasks on.
-    for key in ('r3', 'r4', 'r5', 'r6'):
+    for key in ('r4', 'r5', 'r6', 'r7'):
         assert [entry for entry in second.requests(key) if entry['client_id'] == reader['AZURE_CLIENT_ID']] == [], key
     assert [entry for entry in second.requests('r0') if entry['client_id'] == reader['AZURE_CLIENT_ID']]
 
@@ -439,6 +444,8 @@ def test_a_run_between_another_run_s_apply_and_its_report_is_refused_and_that_ru
     try:
         second = runner.play(marks=[], extra_env=reader, tasks=[
             {'name': 'plan before the other run applies', PLAN: {'baseline': BASELINE, 'report_dir': str(reports)}},
+            # Its report ends this run's claim of the directory (as above).
+            {'name': 'report it', REPORT: {'plan': '{{ r0.plan }}'}},
             {'name': 'say so', 'ansible.builtin.file': {'path': str(planned), 'state': 'touch'}},
             {'name': 'wait for the other run\'s apply to end',
              'ansible.builtin.wait_for': {'path': str(journal), 'search_regex': '"event":"ended"', 'timeout': 120}},
@@ -452,9 +459,9 @@ def test_a_run_between_another_run_s_apply_and_its_report_is_refused_and_that_ru
         thread.join(timeout=240)
     run = ran['run']
     assert not second['r0'].get('failed') and second['r0']['with_actions'] == 3, second['r0']
-    assert not second['r2'].get('failed'), second['r2']
+    assert not second['r1'].get('failed') and not second['r3'].get('failed'), (second['r1'], second['r3'])
     real = os.path.realpath(str(reports))
-    for key, task in (('r3', 'harden_plan'), ('r4', 'harden_plan'), ('r5', 'harden_apply'), ('r6', 'harden_report')):
+    for key, task in (('r4', 'harden_plan'), ('r5', 'harden_plan'), ('r6', 'harden_apply'), ('r7', 'harden_report')):
         result = second[key]
         assert result.get('failed'), (key, result)
         no_traceback(second, result)
@@ -470,7 +477,7 @@ def test_a_run_between_another_run_s_apply_and_its_report_is_refused_and_that_ru
     document = json.loads((reports / 'drift.json').read_text())
     assert document['summary']['changed'] == 3 and not any('earlier harden_apply' in w for w in document.get('warnings') or []), document
     # The second run (its own identity, a Reader) sent nothing from its refused tasks on.
-    for key in ('r3', 'r4', 'r5', 'r6'):
+    for key in ('r4', 'r5', 'r6', 'r7'):
         assert [entry for entry in second.requests(key) if entry['client_id'] == reader['AZURE_CLIENT_ID']] == [], key
     assert [entry for entry in second.requests('r0') if entry['client_id'] == reader['AZURE_CLIENT_ID']]
 
@@ -554,3 +561,114 @@ def test_a_run_between_another_run_s_apply_without_changes_and_its_report_is_ref
     # The first run reported and removed its own journal.
     assert sorted(os.listdir(reports)) == FILES
     assert json.loads((reports / 'drift.json').read_text())['summary']['changed'] == 0
+
+
+def claim_refused(result, task, report_dir, check_mode=False):
+    """The refusal of a task of another run while a run's claim of the report directory holds (no journal there yet)."""
+    assert result.get('failed'), result
+    assert 'Traceback' not in json.dumps(result), result
+    assert result['msg'].startswith("%s refused: another run has claimed the report directory '%s': its harden_plan planned "
+                                    "into it 20" % (task, os.path.realpath(str(report_dir)))), result['msg']
+    assert ('(in check mode) and its harden_report' in result['msg']) == check_mode, result['msg']
+    assert ' is still running. ' in result['msg'] and 'ansible-playbook' in result['msg'].split('(pid ', 1)[1], result['msg']
+    assert "remove '%s' and run again;" % os.path.join(os.path.realpath(str(report_dir)), 'run-claim.json') in result['msg'], result['msg']
+    assert result['msg'].endswith('no report was written' if task == 'harden_report' else 'nothing was sent to Azure'), result['msg']
+
+
+def test_a_real_run_between_a_check_mode_run_s_apply_and_its_report_is_refused(runner, emulator, tmp_path):
+    """A check-mode run (which writes no journal) waits between its apply and its report; a real run into the same report
+    directory is refused at its plan, before any request, naming the check-mode run's claim. Before, the real run planned,
+    applied (three writes) and wrote its reports, and the check-mode run's report then replaced them with reports of the
+    fleet before those writes: the real run's changes were in no report."""
+    emulator.load_fleet(fleet())
+    emulator.clear_journal()
+    reports = tmp_path / 'reports'
+    applied, resume = tmp_path / 'first-applied', tmp_path / 'resume'
+    first = Runner(emulator, tmp_path / 'first')
+    (tmp_path / 'first').mkdir()
+    ran = {}
+    thread = threading.Thread(target=lambda: ran.update(run=first.play([
+        step({'name': 'plan', PLAN: {'baseline': BASELINE, 'report_dir': str(reports)}}, check=True),
+        step({'name': 'apply', APPLY: {'plan': '{{ r0.plan }}'}}, check=True),
+        {'name': 'say so', 'ansible.builtin.file': {'path': str(applied), 'state': 'touch'}},
+        # The pause between the role's apply and report tasks, held until the second run's tasks are done.
+        {'name': 'wait before the report', 'ansible.builtin.wait_for': {'path': str(resume), 'timeout': 180}},
+        step({'name': 'report', REPORT: {'plan': '{{ r0.plan }}'}}, check=True),
+    ])))
+    thread.start()
+    try:
+        second = runner.play(marks=[], tasks=[
+            {'name': 'wait for the other run\'s apply to end', 'ansible.builtin.wait_for': {'path': str(applied), 'timeout': 120}},
+            {'name': 'plan', PLAN: {'baseline': BASELINE, 'report_dir': str(reports)}},
+            {'name': 'apply', APPLY: {'plan': '{{ r1.plan }}'}},
+            {'name': 'report', REPORT: {'plan': '{{ r1.plan }}'}},
+        ])
+    finally:
+        resume.touch()
+        thread.join(timeout=240)
+    run = ran['run']
+    for key in ('r0', 'r1', 'r4'):
+        assert not run[key].get('failed'), (key, run[key])
+    claim_refused(second['r1'], 'harden_plan', reports, check_mode=True)
+    assert second.requests('r1') == []
+    assert emulator.writes() == [], emulator.writes()
+    # The check-mode run's reports, and no claim left behind.
+    assert sorted(os.listdir(reports)) == FILES
+    document = json.loads((reports / 'drift.json').read_text())
+    assert document['check_mode'] is True and document['summary']['changed'] == 3, document['summary']
+
+
+def test_a_run_between_another_run_s_plan_and_apply_is_refused_and_that_run_s_reports_are_its_own(runner, emulator, tmp_path):
+    """The first run has planned (and not applied yet) when a second run, through a symlink to the same report directory,
+    plans in check mode and for real, and applies and reports a plan it made (and reported) before the first run's plan:
+    each is refused before any request, naming the first run's claim. The first run then applies and writes its own
+    reports. Before, the second run planned, and its apply and report went ahead; the first run's apply then removed the
+    second run's reports and applied from a plan made before the second run's writes."""
+    emulator.load_fleet(fleet())
+    emulator.clear_journal()
+    reports, link = tmp_path / 'reports', tmp_path / 'reports-link'
+    reports.mkdir()
+    link.symlink_to(reports, target_is_directory=True)
+    ready, planned, resume = tmp_path / 'second-ready', tmp_path / 'first-planned', tmp_path / 'resume'
+    endpoint = emulator.endpoint
+    reader = {'AZURE_CLIENT_ID': endpoint['readonly_client_id'], 'AZURE_SECRET': endpoint['readonly_client_secret'],
+              'AZURE_CLIENT_SECRET': endpoint['readonly_client_secret']}
+    first = Runner(emulator, tmp_path / 'first')
+    (tmp_path / 'first').mkdir()
+    ran = {}
+    thread = threading.Thread(target=lambda: ran.update(run=first.play([
+        {'name': 'wait for the second run', 'ansible.builtin.wait_for': {'path': str(ready), 'timeout': 120}},
+        {'name': 'plan', PLAN: {'baseline': BASELINE, 'report_dir': str(reports)}},
+        {'name': 'say so', 'ansible.builtin.file': {'path': str(planned), 'state': 'touch'}},
+        # A pause between the plan and the apply (a slow task, an approval), held until the second run's tasks are done.
+        {'name': 'wait before the apply', 'ansible.builtin.wait_for': {'path': str(resume), 'timeout': 180}},
+        {'name': 'apply', APPLY: {'plan': '{{ r1.plan }}'}},
+        {'name': 'report', REPORT: {'plan': '{{ r1.plan }}'}},
+    ])))
+    thread.start()
+    try:
+        second = runner.play(marks=[], extra_env=reader, tasks=[
+            {'name': 'plan before the other run plans', PLAN: {'baseline': BASELINE, 'report_dir': str(link)}},
+            # Its report ends this run's claim: the other run may plan into the directory.
+            {'name': 'report it', REPORT: {'plan': '{{ r0.plan }}'}},
+            {'name': 'say so', 'ansible.builtin.file': {'path': str(ready), 'state': 'touch'}},
+            {'name': 'wait for the other run to plan', 'ansible.builtin.wait_for': {'path': str(planned), 'timeout': 120}},
+            step({'name': 'plan in check mode through the symlink', PLAN: {'baseline': BASELINE, 'report_dir': str(link)}}, check=True),
+            {'name': 'plan for real', PLAN: {'baseline': BASELINE, 'report_dir': str(link)}},
+            {'name': 'apply the earlier plan', APPLY: {'plan': '{{ r0.plan }}'}},
+            {'name': 'report the earlier plan', REPORT: {'plan': '{{ r0.plan }}'}},
+        ])
+    finally:
+        resume.touch()
+        thread.join(timeout=240)
+    run = ran['run']
+    assert not second['r0'].get('failed') and not second['r1'].get('failed'), (second['r0'], second['r1'])
+    for key, task in (('r4', 'harden_plan'), ('r5', 'harden_plan'), ('r6', 'harden_apply'), ('r7', 'harden_report')):
+        claim_refused(second[key], task, reports)
+        assert [entry for entry in second.requests(key) if entry['client_id'] == reader['AZURE_CLIENT_ID']] == [], key
+    for key in ('r1', 'r4', 'r5'):
+        assert not run[key].get('failed'), (key, run[key])
+    assert run['r4']['changed'] is True and run['r5']['summary']['changed'] == 3, (run['r4'], run['r5'])
+    # The first run's reports alone, no journal and no claim left.
+    assert sorted(os.listdir(reports)) == FILES
+    assert json.loads((reports / 'drift.json').read_text())['summary']['changed'] == 3

@@ -18,14 +18,18 @@ import time
 import pytest
 
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal import (
+    CLAIM,
     JOURNAL,
     ApplyJournal,
     applying,
+    claim_run,
     earlier_apply_warning,
     live_owner,
     owner_alive,
+    read_claim,
     read_journal,
     refuse_while_applying,
+    release_claim,
     remove_journal,
     run_owner,
     same_owner,
@@ -400,3 +404,96 @@ def test_a_hand_made_owner_of_a_live_unrelated_process_is_refused_with_how_to_cl
     # Cleared as the message says: the next plan finds no journal.
     journal.unlink()
     assert earlier_apply_warning(str(tmp_path), NOW, me=me) is None
+
+
+def test_a_run_s_claim_refuses_another_run_s_plan_apply_and_report_while_its_owner_lives(tmp_path, other_run):
+    """A run's harden_plan claims the report directory (check mode too) naming its ansible-playbook as the journal's header
+    does; until its harden_report releases it, another run's plan (check mode or not), apply and report are refused, naming
+    the directory, the owner's pid and command line, and how to clear the claim; nothing is written or moved. The same run
+    planning again keeps it. Once the owner is gone the next plan takes it over, and says so."""
+    owner = run_owner(other_run.pid)
+    me = run_owner(os.getpid())
+    assert claim_run(str(tmp_path), True, owner) == (True, None)
+    doc = read_claim(str(tmp_path))
+    assert doc['owner'] == owner and doc['check_mode'] is True and os.listdir(tmp_path) == [CLAIM]
+    # The same run again: no new claim, no warning.
+    assert claim_run(str(tmp_path), False, owner) == (False, None)
+    before = (tmp_path / CLAIM).read_bytes()
+    calls = (('harden_plan', lambda: claim_run(str(tmp_path), True, me)),
+             ('harden_plan', lambda: earlier_apply_warning(str(tmp_path), NOW, me=me)),
+             ('harden_apply', lambda: ApplyJournal.start(str(tmp_path), 'b' * 32, 1, me)),
+             ('harden_report', lambda: refuse_while_applying(str(tmp_path), 'harden_report', me)))
+    for task, call in calls:
+        with pytest.raises(InputError) as raised:
+            call()
+        message = str(raised.value)
+        assert message.startswith("%s refused: another run has claimed the report directory '%s': its harden_plan planned into "
+                                  "it 20" % (task, tmp_path)), message
+        assert ' (in check mode) and its harden_report has not written its reports yet' in message, message
+        assert '(pid %d on this host: %s -c import time; time.sleep(120)) is still running' % (other_run.pid, sys.executable) in message, message
+        assert ("If pid %d is no ansible-playbook run into this report directory, the claim was left or written by something else: "
+                "remove '%s' and run again;" % (other_run.pid, tmp_path / CLAIM)) in message, message
+        assert message.endswith('no report was written' if task == 'harden_report' else 'nothing was sent to Azure'), message
+        assert os.listdir(tmp_path) == [CLAIM] and (tmp_path / CLAIM).read_bytes() == before
+    # Another run cannot release it; its owner can.
+    assert release_claim(str(tmp_path), me) is False and os.listdir(tmp_path) == [CLAIM]
+    other_run.kill()
+    other_run.wait()
+    made, warning = claim_run(str(tmp_path), False, me)
+    assert made and warning == ('the report directory was claimed (run-claim.json) by ansible-playbook pid %d, which has ended, '
+                                'whose run did not write its reports; this run took it over' % other_run.pid), warning
+    assert read_claim(str(tmp_path))['owner'] == me
+    assert release_claim(str(tmp_path), me) is True and os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize('how', ['garbage', 'huge', 'deep', 'list', 'no-owner', 'symlink', 'fifo', 'other-host', 'empty'])
+def test_a_hand_made_or_corrupt_claim_is_taken_over_without_a_traceback_or_a_hang(tmp_path, how):
+    """A claim that is no claim (text, a huge file, JSON nested thousands deep, a list, no owner), a symlink (to a file
+    elsewhere, which stays as it was), a FIFO (never opened for reading blocked) or one of another host is neither a
+    refusal nor a traceback: the plan says it and replaces it with its own; the report removes that."""
+    path, outside = tmp_path / CLAIM, tmp_path.parent / ('outside-%s' % how)
+    outside.write_text('keep me')
+    if how == 'garbage':
+        path.write_bytes(b'\xff\x00not json')
+    elif how == 'huge':
+        path.write_bytes(b' ' * (2 * 1024 * 1024))
+    elif how == 'deep':
+        path.write_text('[' * 100000)
+    elif how == 'list':
+        path.write_text('[1, 2]')
+    elif how == 'no-owner':
+        path.write_text(json.dumps({'claim': 'vaultlock.azure harden run', 'owner': 'pid 1'}))
+    elif how == 'symlink':
+        path.symlink_to(outside)
+    elif how == 'fifo':
+        os.mkfifo(path)
+    elif how == 'empty':
+        path.write_bytes(b'')
+    elif how == 'other-host':
+        path.write_text(json.dumps({'claim': 'vaultlock.azure harden run', 'owner': dict(run_owner(1), host='ci-runner-7')}))
+    me = run_owner(os.getpid())
+    refuse_while_applying(str(tmp_path), 'harden_report', me)
+    made, warning = claim_run(str(tmp_path), False, me)
+    assert made and warning and 'this run' in warning, warning
+    if how == 'other-host':
+        assert 'by ansible-playbook pid 1 on host ci-runner-7, which this host cannot look at' in warning, warning
+    elif how == 'empty':
+        assert 'could not be read: it is not JSON' in warning, warning
+    else:
+        assert warning.startswith('the report directory held a claim (run-claim.json) that could not be read: '), warning
+    assert os.path.isfile(path) and not os.path.islink(path) and read_claim(str(tmp_path))['owner'] == me
+    assert outside.read_text() == 'keep me'
+    assert release_claim(str(tmp_path), me) is True and os.listdir(tmp_path) == []
+
+
+def test_a_directory_in_place_of_the_claim_is_a_clear_error_the_operator_can_clear(tmp_path):
+    (tmp_path / CLAIM).mkdir()
+    me = run_owner(os.getpid())
+    with pytest.raises(InputError) as raised:
+        claim_run(str(tmp_path), False, me)
+    assert str(raised.value).startswith("harden_plan cannot claim the report directory '%s' for this run: run-claim.json cannot be "
+                                        "written there (" % tmp_path), str(raised.value)
+    assert str(raised.value).endswith('if it is a directory, remove it and run again; nothing was sent to Azure')
+    assert os.listdir(tmp_path) == [CLAIM]
+    (tmp_path / CLAIM).rmdir()
+    assert claim_run(str(tmp_path), False, me) == (True, None)

@@ -32,6 +32,7 @@ import sys
 
 import yaml
 
+from tests.emulator.client import is_write
 from tests.integration.conftest import PlaybookRun, results_task
 from tests.integration.role_steps import role_step_tasks, step_runs, steps_end_task
 
@@ -57,14 +58,18 @@ class BatchRun(PlaybookRun):
 
 class PartState:
     """What a part of a shared run (tasks registered ``first`` to ``last``) left, read like an EmulatorClient after a run
-    of its own: ``journal()`` is the part's span of the journal (from ``first``'s start to ``last``'s end), ``resource(id)``
-    a marked document right after ``last``. Helpers written for the emulator (``state(emulator, name)``) read it as is."""
+    of its own: ``journal()`` is the part's span of the journal (from ``first``'s start to ``last``'s end), ``writes()`` its
+    writes, ``resource(id)`` a marked document right after ``last``. Helpers written for the emulator
+    (``state(emulator, name)``) read it as is."""
 
     def __init__(self, run, first, last):
         self.run, self.first, self.last = run, first, last
 
     def journal(self):
         return self.run.journal[self.run.marks[self.first]['start']:self.run.marks[self.last]['end']]
+
+    def writes(self):
+        return [e for e in self.journal() if is_write(e)]
 
     def resource(self, arm_id):
         return self.run.after(self.last).resource(arm_id)

@@ -44,8 +44,9 @@ def imm_state(emulator, name):
 
 
 def writes_to(emulator, name):
-    return [j for j in emulator.writes() if j['path'].lower().rstrip('/').split('/vaults/')[-1].split('/')[0] == name.lower()
-            or j['path'].lower().rstrip('/').split('/backupvaults/')[-1].split('/')[0] == name.lower()]
+    def vault_of(path, kind):
+        return path.lower().rstrip('/').split(kind)[-1].split('/')[0]
+    return [j for j in emulator.writes() if name.lower() in (vault_of(j['path'], '/vaults/'), vault_of(j['path'], '/backupvaults/'))]
 
 
 LOCK_DEFAULTS = {IMM: {'allow_irreversible': True, 'immutability': 'locked'}}
@@ -177,8 +178,8 @@ def gate_fleet():
 
 LOOSE = {'require_soft_delete': None}
 # The documents the tests read as their part left them (PartState.resource).
-MARKED = ([vault_id(name) for name in ('rsv-a', 'rsv-b', 'rsv-e', 'rsv-f', 'rsv-g', 'rsv-h', 'rsv-off-a', 'rsv-off-b', 'rsv-off-c', 'rsv-on-d')]
-          + [vault_id('rsv-locked') + '/backupPolicies/VMDaily'])
+MARKED = [vault_id(name) for name in ('rsv-a', 'rsv-b', 'rsv-e', 'rsv-f', 'rsv-g', 'rsv-h', 'rsv-off-a', 'rsv-off-b', 'rsv-off-c', 'rsv-on-d')]
+MARKED.append(vault_id('rsv-locked') + '/backupPolicies/VMDaily')
 
 
 def gate_tasks(reports):

@@ -37,8 +37,8 @@ def enable(name='rsv-unset', kind='recovery_services', **extra):
 # on the vault as the emulator stored it right after its task (``run.after``).
 SERVER_ERRORS = [{'status': 500, 'times': 2}, {'status': 503, 'times': 2}, {'drop': True, 'times': 1}]
 UNKNOWN_OUTCOMES = [{'status': 500}, {'drop': True}]
-CASES = (['throttled', 'persistent_throttling', 'irreversible'] + ['server_error_%d' % i for i in range(len(SERVER_ERRORS))]
-         + ['unknown_outcome_%d' % i for i in range(len(UNKNOWN_OUTCOMES))] + ['lro_timeout', 'lro_failed'])
+CASES = ['throttled', 'persistent_throttling', 'irreversible'] + ['server_error_%d' % i for i in range(len(SERVER_ERRORS))]
+CASES += ['unknown_outcome_%d' % i for i in range(len(UNKNOWN_OUTCOMES))] + ['lro_timeout', 'lro_failed']
 # The operation's failure of lro_failed (the emulator's lro_fail setting, on that vault's PATCH only).
 LRO_FAIL = {'code': 'UserErrorVaultUpdateFailed', 'message': 'The vault update could not be completed.', 'times': 1}
 

@@ -10,7 +10,9 @@ play, say) is still what runs.
 
 - ``batch.tasks(tasks, **play_keywords)``: a play of tasks, each with a register of its own (``conftest.part``); like
   ``Runner.play``, every task ignores errors unless it says otherwise, and ``run[register]``, ``run.writes(register)`` and
-  ``run.after(register)`` read it.
+  ``run.after(register)`` read it. An ``import_role`` registers nothing: it goes without a register, and ignores errors
+  only when it says so (registered tasks before and after it mark its span: ``PartState``). ``name=`` names the play, whose
+  output ``play_output(run, name)`` reads.
 - ``batch.role_steps(steps, **play_keywords)``: a play of the role's steps (``role_steps.step``), each read back as
   ``run.steps[name]``, a ``role_steps.StepRun`` as ``play_role_steps`` gives it (a step that fails is rescued and kept).
 - ``batch.emulator(reset=..., load_fleet=..., clear_faults=..., faults=..., settings=..., clock=...)``: a play of one task that
@@ -24,13 +26,26 @@ Register names and step names must be unique across the whole batch.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
 import yaml
 
+from tests.emulator.client import is_write
 from tests.integration.conftest import PlaybookRun, results_task
 from tests.integration.role_steps import role_step_tasks, step_runs, steps_end_task
+
+
+IMPORTS = {'ansible.builtin.import_role', 'import_role'}
+
+
+def play_output(run, name):
+    """The output of the play named ``name`` (``batch.tasks(..., name=name)``): its stdout, from its PLAY line to the next
+    play's, and the whole run's stderr (Ansible's warnings and errors, which name no play)."""
+    header = 'PLAY [%s]' % name
+    assert run.stdout.count(header) == 1, (header, run.stdout[-4000:])
+    return re.split(r'^PLAY \[', run.stdout.split(header, 1)[1], flags=re.M)[0] + run.stderr
 
 
 class BatchRun(PlaybookRun):
@@ -43,14 +58,18 @@ class BatchRun(PlaybookRun):
 
 class PartState:
     """What a part of a shared run (tasks registered ``first`` to ``last``) left, read like an EmulatorClient after a run
-    of its own: ``journal()`` is the part's span of the journal (from ``first``'s start to ``last``'s end), ``resource(id)``
-    a marked document right after ``last``. Helpers written for the emulator (``state(emulator, name)``) read it as is."""
+    of its own: ``journal()`` is the part's span of the journal (from ``first``'s start to ``last``'s end), ``writes()`` its
+    writes, ``resource(id)`` a marked document right after ``last``. Helpers written for the emulator
+    (``state(emulator, name)``) read it as is."""
 
     def __init__(self, run, first, last):
         self.run, self.first, self.last = run, first, last
 
     def journal(self):
         return self.run.journal[self.run.marks[self.first]['start']:self.run.marks[self.last]['end']]
+
+    def writes(self):
+        return [e for e in self.journal() if is_write(e)]
 
     def resource(self, arm_id):
         return self.run.after(self.last).resource(arm_id)
@@ -69,9 +88,12 @@ class Batch:
         body = []
         for task in tasks:
             task = dict(task)
-            assert 'register' in task, task
-            task.setdefault('ignore_errors', True)
-            self.names.append(task['register'])
+            if IMPORTS & set(task):
+                assert 'register' not in task, task
+            else:
+                assert 'register' in task, task
+                task.setdefault('ignore_errors', True)
+                self.names.append(task['register'])
             body.append(task)
         self._add(body, play_keywords)
         return self

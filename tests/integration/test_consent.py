@@ -4,6 +4,12 @@
 
 One playbook run holds every case as its own task (task-level module_defaults), so the refusals and the normal paths
 are proven by real ansible-playbook runs against the emulator, and the request journal shows what reached Azure.
+
+The file's three tests are the three parts of that run (``consent_run``, a batching.Batch): each part a play of its own
+(the first with diff on, what its own run's --diff did) on the fleet its own run had, loaded before it in the run
+(vaultlock_test_emulator, the journal kept). Each test reads its tasks (registered PART_r0...: PlaybookPart), and reads
+the emulator as its part left it: the part's span of the journal and the marked documents right after its last task
+(batching.PartState, which the helpers below take in place of the emulator).
 """
 
 from __future__ import annotations
@@ -11,6 +17,8 @@ from __future__ import annotations
 import pytest
 
 from tests.emulator import generator as templates
+from tests.integration.batching import Batch, PartState, play_output
+from tests.integration.conftest import PlaybookPart, fresh_fleet, part
 from tests.integration.fleets import RG, SUB1, vault, vault_id
 
 IMM = 'vaultlock.azure.vault_immutability'
@@ -36,22 +44,16 @@ def imm_state(emulator, name):
 
 
 def writes_to(emulator, name):
-    return [j for j in emulator.writes() if j['path'].lower().rstrip('/').split('/vaults/')[-1].split('/')[0] == name.lower()
-            or j['path'].lower().rstrip('/').split('/backupvaults/')[-1].split('/')[0] == name.lower()]
-
-
-@pytest.fixture
-def consent_fleet(emulator):
-    emulator.load_fleet(fleet())
-    emulator.clear_journal()
+    def vault_of(path, kind):
+        return path.lower().rstrip('/').split(kind)[-1].split('/')[0]
+    return [j for j in emulator.writes() if name.lower() in (vault_of(j['path'], '/vaults/'), vault_of(j['path'], '/backupvaults/'))]
 
 
 LOCK_DEFAULTS = {IMM: {'allow_irreversible': True, 'immutability': 'locked'}}
 
 
-@pytest.mark.usefixtures('consent_fleet')
-def test_consent_and_irreversible_targets_come_from_the_task_never_from_module_defaults(runner, emulator):
-    tasks = [
+def consent_tasks():
+    return [
         # r0: the issue's case: a task that only names a vault, module_defaults would lock it.
         {'name': 'defaults lock', IMM: {'id': vault_id('rsv-a')}, 'module_defaults': LOCK_DEFAULTS},
         # r1: consent only from module_defaults: ignored, the module refuses the lock.
@@ -96,7 +98,11 @@ def test_consent_and_irreversible_targets_come_from_the_task_never_from_module_d
         {'name': 'borrowed days, consent 1.0', IMM: {'id': vault_id('rsv-i'), 'immutability': 'locked', 'allow_irreversible': 1.0},
          'module_defaults': {IMM: {'immutability_retention_days': 36135}}},
     ]
-    run = runner.play(tasks, ['--diff'])
+
+
+def test_consent_and_irreversible_targets_come_from_the_task_never_from_module_defaults(consent_run):
+    run = PlaybookPart(consent_run, 'consent')
+    emulator = PartState(consent_run, 'consent_r0', 'consent_r14')
     refused = {'r0': 'immutability: locked comes from module_defaults', 'r1': 'was ignored', 'r2': 'was ignored',
                'r3': 'immutability_retention_days comes from module_defaults', 'r4': 'allow_irreversible=true to consent',
                'r5': 'soft_delete: always_on comes from module_defaults', 'r6': 'allow_irreversible=true to consent',
@@ -135,29 +141,31 @@ LOCK_BASELINE = {'immutability': 'locked', 'allow_irreversible': True}
 READY = {'require_soft_delete': None, 'no_unfixable_findings': False}
 
 
-@pytest.mark.usefixtures('consent_fleet')
-def test_a_harden_plan_baseline_that_consents_comes_from_the_task_never_from_module_defaults(runner, emulator, tmp_path):
-    """harden_plan's baseline holds the consent with the targets: from module_defaults it planned locks that a harden_apply
-    task (consenting to apply its plan) then applied to every vault of the subscription."""
-    reports = str(tmp_path / 'reports')
-    tasks = [
+def baseline_tasks(reports):
+    return [
         # r0, r1: the baseline (a lock, and its consent) from module_defaults: refused before any request; nothing to apply.
         {'name': 'plan from defaults', PLAN: {'vaults': [{'id': vault_id('rsv-a')}], 'report_dir': reports, 'lock_requirements': READY},
          'module_defaults': {PLAN: {'baseline': LOCK_BASELINE}}},
-        {'name': 'apply', APPLY: {'plan': '{{ r0.plan }}', 'allow_irreversible': True}, 'when': 'r0.plan is defined'},
+        {'name': 'apply', APPLY: {'plan': '{{ baseline_r0.plan }}', 'allow_irreversible': True}, 'when': 'baseline_r0.plan is defined'},
         # r2, r3: the same baseline written in the task: planned and locked.
         {'name': 'plan in the task',
          PLAN: {'vaults': [{'id': vault_id('rsv-b')}], 'report_dir': reports, 'lock_requirements': READY, 'baseline': LOCK_BASELINE}},
-        {'name': 'apply', APPLY: {'plan': '{{ r2.plan }}', 'allow_irreversible': True}},
+        {'name': 'apply', APPLY: {'plan': '{{ baseline_r2.plan }}', 'allow_irreversible': True}},
     ]
-    run = runner.play(tasks)
+
+
+def test_a_harden_plan_baseline_that_consents_comes_from_the_task_never_from_module_defaults(consent_run):
+    """harden_plan's baseline holds the consent with the targets: from module_defaults it planned locks that a harden_apply
+    task (consenting to apply its plan) then applied to every vault of the subscription."""
+    run = PlaybookPart(consent_run, 'baseline')
+    emulator = PartState(consent_run, 'baseline_r0', 'baseline_r3')
     assert run['r0']['failed'] is True and run['r0']['changed'] is False
     assert 'baseline comes from module_defaults, but it consents to irreversible changes' in run['r0']['msg'], run['r0']['msg']
     assert run['r1'].get('skipped') is True
     assert not [j for j in emulator.journal() if j['path'].lower().rstrip('/').endswith('/rsv-a')]
     assert imm_state(emulator, 'rsv-a')['state'] == 'Unlocked'
     assert run['r3']['changed'] is True and imm_state(emulator, 'rsv-b')['state'] == 'Locked'
-    assert 'Traceback' not in run.output
+    assert 'Traceback' not in play_output(consent_run, 'baseline')
 
 
 def gate_fleet():
@@ -169,34 +177,52 @@ def gate_fleet():
 
 
 LOOSE = {'require_soft_delete': None}
+# The documents the tests read as their part left them (PartState.resource).
+MARKED = [vault_id(name) for name in ('rsv-a', 'rsv-b', 'rsv-e', 'rsv-f', 'rsv-g', 'rsv-h', 'rsv-off-a', 'rsv-off-b', 'rsv-off-c', 'rsv-on-d')]
+MARKED.append(vault_id('rsv-locked') + '/backupPolicies/VMDaily')
 
 
-def test_harden_plan_lock_requirements_looser_than_the_defaults_come_from_the_task_never_from_module_defaults(runner, emulator, tmp_path):
-    """The lock gate: lock_requirements from module_defaults that are looser than the defaults let a harden_apply task lock
-    vaults that no task agreed to lock unready. Refused before any request; stricter ones from module_defaults count; the
-    same loose requirements written in the task lock."""
-    emulator.load_fleet(gate_fleet())
-    emulator.clear_journal()
-    reports = str(tmp_path / 'reports')
-
+def gate_tasks(reports):
     def plan(name, **extra):
         return dict({'vaults': [{'id': vault_id(name)}], 'report_dir': reports, 'baseline': LOCK_BASELINE}, **extra)
-    tasks = [
+    return [
         # r0, r1: loose requirements from module_defaults for the module: refused, nothing to apply.
         {'name': 'loose from defaults', PLAN: plan('rsv-off-a'), 'module_defaults': {PLAN: {'lock_requirements': LOOSE}}},
-        {'name': 'apply', APPLY: {'plan': '{{ r0.plan }}', 'allow_irreversible': True}, 'when': 'r0.plan is defined'},
+        {'name': 'apply', APPLY: {'plan': '{{ gate_r0.plan }}', 'allow_irreversible': True}, 'when': 'gate_r0.plan is defined'},
         # r2: the same through the action group.
         {'name': 'loose from the group', PLAN: plan('rsv-off-b'),
          'module_defaults': {'group/vaultlock.azure.all': {'lock_requirements': {'no_unfixable_findings': False, 'require_soft_delete': False}}}},
         # r3, r4: stricter from module_defaults counts: rsv-on-d (soft delete on, ready by the defaults) is not ready.
         {'name': 'strict from defaults', PLAN: plan('rsv-on-d'),
          'module_defaults': {PLAN: {'lock_requirements': {'require_soft_delete': 'always_on'}}}},
-        {'name': 'apply', APPLY: {'plan': '{{ r3.plan }}', 'allow_irreversible': True}},
+        {'name': 'apply', APPLY: {'plan': '{{ gate_r3.plan }}', 'allow_irreversible': True}},
         # r5, r6: the loose requirements written in the task: rsv-off-c is planned to lock, and locked.
         {'name': 'loose in the task', PLAN: plan('rsv-off-c', lock_requirements=LOOSE)},
-        {'name': 'apply', APPLY: {'plan': '{{ r5.plan }}', 'allow_irreversible': True}},
+        {'name': 'apply', APPLY: {'plan': '{{ gate_r5.plan }}', 'allow_irreversible': True}},
     ]
-    run = runner.play(tasks, marks=[])
+
+
+@pytest.fixture(scope='module')
+def consent_run(module_runner):
+    """The three parts in one run: consent (diff on), baseline, then gate; each on its own fleet, each writing its reports
+    to a directory of its own."""
+    fresh_fleet(module_runner, fleet())
+    tmp_path = module_runner.tmp_path
+    batch = Batch(module_runner)
+    batch.tasks(part('consent', consent_tasks()), name='consent', diff=True)
+    batch.emulator(reset=True, load_fleet=fleet())
+    batch.tasks(part('baseline', baseline_tasks(str(tmp_path / 'reports-baseline'))), name='baseline')
+    batch.emulator(reset=True, load_fleet=gate_fleet())
+    batch.tasks(part('gate', gate_tasks(str(tmp_path / 'reports-gate'))), name='gate')
+    return batch.play(marks=MARKED)
+
+
+def test_harden_plan_lock_requirements_looser_than_the_defaults_come_from_the_task_never_from_module_defaults(consent_run):
+    """The lock gate: lock_requirements from module_defaults that are looser than the defaults let a harden_apply task lock
+    vaults that no task agreed to lock unready. Refused before any request; stricter ones from module_defaults count; the
+    same loose requirements written in the task lock."""
+    run = PlaybookPart(consent_run, 'gate')
+    emulator = PartState(consent_run, 'gate_r0', 'gate_r6')
     for key, loosened in (('r0', 'require_soft_delete: null where the default is on'),
                           ('r2', 'require_soft_delete: null where the default is on; no_unfixable_findings: false where the '
                                  'default is true')):
@@ -211,4 +237,4 @@ def test_harden_plan_lock_requirements_looser_than_the_defaults_come_from_the_ta
     assert run['r3'].get('failed') is not True and (run['r3']['drifting'], run['r3']['with_actions']) == (1, 0), run['r3']
     assert run['r4'].get('failed') is not True and run.writes('r4') == [] and imm_state(emulator, 'rsv-on-d')['state'] == 'Unlocked'
     assert run['r5']['with_actions'] == 1 and run['r6']['changed'] is True and imm_state(emulator, 'rsv-off-c')['state'] == 'Locked'
-    assert 'Traceback' not in run.output
+    assert 'Traceback' not in play_output(consent_run, 'gate')

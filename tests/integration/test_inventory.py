@@ -16,7 +16,8 @@ import pytest
 import yaml
 
 from tests.emulator.generator import generate_fleet
-from tests.integration.conftest import REPO
+from tests.emulator.client import is_write
+from tests.integration.conftest import REPO, fresh_fleet
 from tests.integration.fleets import RG, SUB1, SUB2, states_fleet, vault, vault_id
 
 BIN = os.path.dirname(sys.executable)
@@ -96,7 +97,7 @@ def inventory(runner, tmp_path, emulator):
     return Inventory(runner, tmp_path)
 
 
-def test_every_vault_is_a_host_with_its_record_and_groups(inventory, emulator, runner):
+def test_every_vault_is_a_host_with_its_record_and_groups(inventory, emulator, vault_hosts_run):
     """Through Resource Graph: every vault a host with its record, groups and the discovery variable; through ARM the same
     records. Both sources in one ansible-inventory run (list_each), ARM first: it adds no group of its own (default_groups
     false) and keeps its records as ``record_arm`` (compose), so what the listing holds besides is the Resource Graph source's."""
@@ -129,9 +130,9 @@ def test_every_vault_is_a_host_with_its_record_and_groups(inventory, emulator, r
     assert hosts['arm'] == set(hostvars) and {h: v['record_arm'] for h, v in hostvars.items()} == {h: v['vaultlock_vault'] for h, v in hostvars.items()}
     # The group variable of all (ansible-inventory --list shows it in every host's variables).
     assert hostvars['rsv-enabled']['vaultlock_discovery']['source_by_subscription'] == {SUB1: 'resource_graph', SUB2: 'resource_graph'}
-    # The host variable is the record vault_immutability_info returns.
-    run = runner.play([{'name': 'info', 'vaultlock.azure.vault_immutability_info': {'id': vault_id('rsv-enabled')}}])
-    assert run['r0']['vaults'][0] == record
+    # The host variable is the record vault_immutability_info returns (its task is a play of vault_hosts_run, on the same
+    # fleet, not in check mode: what its own run on localhost did).
+    assert json.loads((vault_hosts_run.tmp / 'info.json').read_text())['vaults'][0] == record
 
 
 def test_filters(inventory):
@@ -279,25 +280,49 @@ def test_a_failing_subscription_warns_and_all_failing_fails(inventory, emulator)
     assert 'SubscriptionNotFound' in proc.stderr or '404' in proc.stderr
 
 
-def test_playbook_over_vault_hosts_with_forks(inventory, emulator, runner, tmp_path):
-    path = inventory.write(subscription_ids=['all'])
-    play = tmp_path / 'per-host.yml'
+class VaultHostsRun:
+    """A finished ansible-playbook run over vault hosts: rc, output, the emulator's journal after it, its directory."""
+
+    def __init__(self, proc, journal, tmp):
+        self.rc, self.output, self.journal, self.tmp = proc.returncode, proc.stdout + proc.stderr, journal, tmp
+
+
+@pytest.fixture(scope='module')
+def vault_hosts_run(module_runner):
+    """One ansible-playbook run, in check mode, over the hosts of an inventory source on the states fleet (--forks 4): the
+    per-host play of test_playbook_over_vault_hosts_with_forks, then a play on localhost with the vault_immutability_info
+    task of test_every_vault_is_a_host_with_its_record_and_groups (check_mode off, as its own run had it), whose result
+    goes to info.json."""
+    emulator = fresh_fleet(module_runner, states_fleet())
+    tmp = module_runner.tmp_path / 'vault-hosts'
+    tmp.mkdir()
+    path = Inventory(module_runner, tmp).write(subscription_ids=['all'])
+    play = tmp / 'per-host.yml'
     play.write_text(yaml.safe_dump([{'hosts': 'immutability_disabled', 'gather_facts': False, 'tasks': [
         {'name': 'per vault', 'vaultlock.azure.vault_immutability': {'id': '{{ vaultlock_vault.id }}', 'immutability': 'enabled'},
          'register': 'result'},
         # vaultlock_test_results (tests/integration/action_plugins, on the runner's ANSIBLE_ACTION_PLUGINS) writes the file
         # in the task worker, where ansible.builtin.copy started a Python process per host.
-        {'name': 'keep', 'vaultlock_test_results': {'content': '{{ result | to_json }}', 'dest': str(tmp_path) + '/{{ inventory_hostname }}.json'},
-         'check_mode': False}]}]))
-    emulator.clear_journal()
+        {'name': 'keep', 'vaultlock_test_results': {'content': '{{ result | to_json }}', 'dest': str(tmp) + '/{{ inventory_hostname }}.json'},
+         'check_mode': False}]},
+        {'hosts': 'localhost', 'connection': 'local', 'gather_facts': False, 'tasks': [
+            {'name': 'info', 'vaultlock.azure.vault_immutability_info': {'id': vault_id('rsv-enabled')}, 'check_mode': False,
+             'register': 'info'},
+            {'name': 'keep info', 'vaultlock_test_results': {'content': '{{ info | to_json }}', 'dest': str(tmp / 'info.json')},
+             'check_mode': False}]}]))
     proc = subprocess.run([os.path.join(BIN, 'ansible-playbook'), '-i', str(path), '--forks', '4', '--check', str(play)],
-                          env=runner.env({'ANSIBLE_INVENTORY_ENABLED': 'vaultlock.azure.backup_vaults'}), capture_output=True, text=True,
+                          env=module_runner.env({'ANSIBLE_INVENTORY_ENABLED': 'vaultlock.azure.backup_vaults'}), capture_output=True, text=True,
                           timeout=300, check=False)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return VaultHostsRun(proc, emulator.journal(), tmp)
+
+
+def test_playbook_over_vault_hosts_with_forks(vault_hosts_run):
+    run = vault_hosts_run
+    assert run.rc == 0, run.output
     for host in ('rsv-unset', 'bv-disabled', 'rsv-other', 'bv-two'):
-        result = json.loads((tmp_path / ('%s.json' % host)).read_text())
+        result = json.loads((run.tmp / ('%s.json' % host)).read_text())
         assert result['changed'] is True and result['vault']['immutability'] == 'enabled'
-    assert emulator.writes() == []
+    assert [e for e in run.journal if is_write(e)] == []
 
 
 def test_bench_quick_runs(tmp_path):

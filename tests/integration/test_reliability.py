@@ -9,7 +9,7 @@ import re
 import pytest
 
 from tests.emulator.client import is_write
-from tests.integration.conftest import fresh_fleet
+from tests.integration.conftest import PlaybookPart, fresh_fleet, part
 from tests.integration.fleets import RG, SUB1, states_fleet, vault, vault_id
 
 MOD = 'vaultlock.azure.vault_immutability'
@@ -37,8 +37,8 @@ def enable(name='rsv-unset', kind='recovery_services', **extra):
 # on the vault as the emulator stored it right after its task (``run.after``).
 SERVER_ERRORS = [{'status': 500, 'times': 2}, {'status': 503, 'times': 2}, {'drop': True, 'times': 1}]
 UNKNOWN_OUTCOMES = [{'status': 500}, {'drop': True}]
-CASES = (['throttled', 'persistent_throttling', 'irreversible'] + ['server_error_%d' % i for i in range(len(SERVER_ERRORS))]
-         + ['unknown_outcome_%d' % i for i in range(len(UNKNOWN_OUTCOMES))] + ['lro_timeout', 'lro_failed'])
+CASES = ['throttled', 'persistent_throttling', 'irreversible'] + ['server_error_%d' % i for i in range(len(SERVER_ERRORS))]
+CASES += ['unknown_outcome_%d' % i for i in range(len(UNKNOWN_OUTCOMES))] + ['lro_timeout', 'lro_failed']
 # The operation's failure of lro_failed (the emulator's lro_fail setting, on that vault's PATCH only).
 LRO_FAIL = {'code': 'UserErrorVaultUpdateFailed', 'message': 'The vault update could not be completed.', 'times': 1}
 
@@ -243,10 +243,14 @@ BAD_INPUT = [
 ]
 
 
-# One playbook (``-v``) for the refusals of the two tests below (the ``refusals`` fixture): the control characters, empty
-# subscription and ceilings first (each with AZURE_SUBSCRIPTION_ID in its task's environment, what the environment of a
-# run of their own gave), then the bad input. Each test asserts on its own tasks (``run.requests``, ``run.writes``).
+# One playbook for the refusals of the two tests below and the secrets test (the ``refusals`` fixture): the control
+# characters, empty subscription and ceilings first (each with AZURE_SUBSCRIPTION_ID in its task's environment, what the
+# environment of a run of their own gave), then the bad input, then the secrets test's tasks (``secret_r0`` to
+# ``secret_r4``), which write. The run has the secrets test's ``-vvv --diff`` (the refusals' run of their own had ``-v``: at
+# -vvv a task that failed with an exception would show its traceback, so their "no Traceback" holds at least as much).
+# Each test asserts on its own tasks (``run.requests``, ``run.writes``) and its own part of the output (``refusal_output``).
 SNAPSHOT_IDS = [vault_id(n) for n in ('rsv-unset', 'rsv-enabled', 'rsv-locked')] + [vault_id(n, 'backup') for n in ('bv-disabled', 'bv-enabled')]
+SECRETS_FIRST_TASK = 'TASK [secrets: enable]'
 
 
 def bad_input_tasks(emulator):
@@ -266,13 +270,34 @@ def before_any_request_tasks():
             for index, (module, args, _text) in enumerate(BEFORE_ANY_REQUEST)]
 
 
+def secret_tasks(ep):
+    """The secrets test's tasks (the emulator's endpoint ``ep``): r3 and r4 fail."""
+    return [
+        dict(enable(), name='secrets: enable'),
+        {'name': 'info', 'vaultlock.azure.vault_immutability_info': {'include_policies': True}},
+        {'name': 'explicit secret', MOD: {'id': vault_id('bv-disabled', 'backup'), 'immutability': 'enabled',
+                                          'client_id': ep['client_id'], 'secret': ep['client_secret'], 'tenant': ep['tenant_id']}},
+        {'name': 'wrong secret', MOD: {'id': vault_id('bv-disabled', 'backup'), 'secret': ep['client_secret'] + 'x'}},
+        {'name': 'reader', MOD: {'id': vault_id('bv-enabled', 'backup'), 'immutability': 'disabled',
+                                 'client_id': ep['readonly_client_id'], 'secret': ep['readonly_client_secret']}},
+    ]
+
+
 @pytest.fixture(scope='module')
 def refusals(module_runner):
-    """(the run, the stored documents of SNAPSHOT_IDS before it, and after it)."""
+    """(the run, the stored documents of SNAPSHOT_IDS before it, and right after its last refusal, bad_ca)."""
     emulator = fresh_fleet(module_runner, states_fleet())
     snapshot = {i: emulator.resource(i) for i in SNAPSHOT_IDS}
-    run = module_runner.play(before_any_request_tasks() + bad_input_tasks(emulator), ['-v'], marks=[])
-    return run, snapshot, {i: emulator.resource(i) for i in SNAPSHOT_IDS}
+    tasks = before_any_request_tasks() + bad_input_tasks(emulator) + part('secret', secret_tasks(emulator.endpoint))
+    run = module_runner.play(tasks, ['-vvv', '--diff'], marks=SNAPSHOT_IDS)
+    run.results_file = module_runner.tmp_path / ('results-%d.json' % module_runner.count)   # the file the run's results went to
+    return run, snapshot, {i: run.after('bad_ca').resource(i) for i in SNAPSHOT_IDS}
+
+
+def refusal_output(run):
+    """The output of the refusals' tasks: up to the secrets test's first task."""
+    assert SECRETS_FIRST_TASK in run.output, run.output[-3000:]
+    return run.output.split(SECRETS_FIRST_TASK, 1)[0]
 
 
 def test_bad_input_fails_clearly_before_any_write(refusals):
@@ -286,24 +311,19 @@ def test_bad_input_fails_clearly_before_any_write(refusals):
     bad_ca = run['bad_ca']
     assert bad_ca['failed'] is True
     assert run.writes('bad_ca') == []
-    assert 'Traceback' not in run.output
-    assert [e for e in run.journal if is_write(e)] == []          # no write in the whole run
+    assert 'Traceback' not in refusal_output(run)
+    # No write in the refusals' part of the run (every refusal up to bad_ca; the secrets test's tasks come after it).
+    assert [e for e in run.journal[:run.marks['bad_ca']['end']] if is_write(e)] == []
     assert after == snapshot
 
 
-def test_secrets_and_tokens_never_appear_in_output(runner, emulator, tmp_path):
+def test_secrets_and_tokens_never_appear_in_output(refusals, emulator):
+    """Its tasks are the secret part of the refusals run (-vvv --diff); every line of that run's output and results is
+    searched, the refusals' too."""
+    shared = refusals[0]
     ep = emulator.endpoint
-    tasks = [
-        enable(),
-        {'name': 'info', 'vaultlock.azure.vault_immutability_info': {'include_policies': True}},
-        {'name': 'explicit secret', MOD: {'id': vault_id('bv-disabled', 'backup'), 'immutability': 'enabled',
-                                          'client_id': ep['client_id'], 'secret': ep['client_secret'], 'tenant': ep['tenant_id']}},
-        {'name': 'wrong secret', MOD: {'id': vault_id('bv-disabled', 'backup'), 'secret': ep['client_secret'] + 'x'}},
-        {'name': 'reader', MOD: {'id': vault_id('bv-enabled', 'backup'), 'immutability': 'disabled',
-                                 'client_id': ep['readonly_client_id'], 'secret': ep['readonly_client_secret']}},
-    ]
-    run = runner.play(tasks, ['-vvv', '--diff'])
-    text = run.output + ''.join(p.read_text() for p in tmp_path.glob('results-*.json'))
+    run = PlaybookPart(shared, 'secret')
+    text = run.output + shared.results_file.read_text()
     for secret in (ep['client_secret'], ep['readonly_client_secret']):
         assert secret not in text
     # Access tokens are JWTs: base64url of '{"' starts with 'eyJ'.
@@ -403,6 +423,6 @@ def test_control_characters_empty_subscription_and_ceilings_are_refused_before_a
         assert result.get('failed') is True, (index, module, result)
         assert text in result['msg'], (index, text, result['msg'])
         assert run.requests('refused_%d' % index) == [], (index, module)
-    assert 'Traceback' not in run.output
+    assert 'Traceback' not in refusal_output(run)
     # Nothing at all reached the emulator before the bad input's first task (these tasks come first in the run).
     assert run.journal[:run.marks['bad_0']['start']] == []

@@ -3,11 +3,13 @@
 """The role's dictionary variables given on the command line (issue 26): `-e name=value` is a string, and is refused
 naming the variable and showing its JSON form, before any request; the JSON form the message shows works.
 
-The refusals run as steps of one ansible-playbook run (issue 24; role_steps.play_role_steps, in check mode as each
-case's own ``--check`` run was): each step imports the role with what ``-e`` gives the play for that case's arguments,
-read by Ansible's own parser of ``-e`` (parse_kv for key=value, as ``load_extra_vars`` does; JSON for JSON). Two real
-command lines stay: a key=value refused by ``-e`` itself, whose message must be the one its step gives, and the JSON
-form of that message, which must work."""
+The refusals run as steps of one ansible-playbook run (issue 24; the role steps of a batching.Batch, in check mode as each
+case's own ``--check`` run was; the role-twice test's play is the last play of that run): each step imports the role with
+what ``-e`` gives the play for that case's arguments, read by Ansible's own parser of ``-e`` (parse_kv for key=value, as
+``load_extra_vars`` does; JSON for JSON). Two real command lines stay: a key=value refused by ``-e`` itself, whose message
+must be the one its step gives, and the JSON form of that message, which must work. The other runs of their own stay
+too, each for what only a whole run shows: --start-at-task and --skip-tags (command-line options), two inventory hosts
+with --forks 1 or serial, and ignore_errors on the import (the exit code of the run)."""
 
 from __future__ import annotations
 
@@ -21,9 +23,11 @@ import pytest
 from ansible.parsing.splitter import parse_kv
 
 from tests.emulator import generator as templates
+from tests.emulator.client import is_write
+from tests.integration.batching import Batch, PartState
 from tests.integration.conftest import fresh_fleet
 from tests.integration.fleets import RG, SUB1, vault
-from tests.integration.role_steps import play_role_steps, step
+from tests.integration.role_steps import step
 
 PLAYBOOK = 'vaultlock.azure.harden_backup_vaults'
 DICT_VARIABLES = ['harden_backup_vaults_retention_minimum', 'harden_backup_vaults_soft_delete',
@@ -70,15 +74,53 @@ def command_line(*arguments):
     return variables
 
 
+def twice_fleet():
+    return {'subscriptions': [{'id': SUB1, 'display_name': 'vaultlock-test-1', 'resource_groups': [
+        {'name': RG, 'location': 'westeurope', 'vaults': [vault('rsv-off', 'recovery_services', 'disabled'),
+                                                          vault('bv-off', 'backup', 'disabled')]}]}]}
+
+
+def twice_tasks(tmp_path):
+    """The play of test_the_role_twice_in_one_play_into_one_report_dir_says_the_second_replaces_the_first: the role imported
+    three times (two scopes into one report directory, then the first scope into one of its own), between two registered
+    tasks that mark its span of the journal (twice__start, twice__end)."""
+    reports, own = tmp_path / 'twice-reports', tmp_path / 'twice-own'
+
+    def scope(name, kind, directory):
+        return {'name': 'Harden %s' % name, 'ansible.builtin.import_role': {'name': 'vaultlock.azure.harden_backup_vaults'},
+                'vars': {'harden_backup_vaults_report_dir': str(directory),
+                         'harden_backup_vaults_vaults': [{'name': name, 'resource_group': RG, 'vault_type': kind}]},
+                'ignore_errors': False}
+    return [{'name': 'twice start', 'ansible.builtin.debug': {'msg': 'twice'}, 'register': 'twice__start'},
+            scope('rsv-off', 'recovery_services', reports), scope('bv-off', 'backup', reports), scope('rsv-off', 'recovery_services', own),
+            {'name': 'twice end', 'ansible.builtin.debug': {'msg': 'twice'}, 'register': 'twice__end'}], reports, own
+
+
+class Steps(dict):
+    """{step name: StepRun}, with the whole run (``run``) and the role-twice test's report directories (``twice``)."""
+
+    run = None
+    twice = None
+
+
 @pytest.fixture(scope='module')
 def refused(module_runner):
-    """Every refusal of this file as a step of one check-mode run: {step name: StepRun}."""
+    """Every refusal of this file as a step of one check-mode run ({step name: StepRun}); the same run then loads the fleet
+    of the role-twice test (vaultlock_test_emulator) and plays its play, in check mode as its own --check run was: the run
+    (a batching.BatchRun) is ``refused.run``, the report directories ``refused.twice``."""
     fresh_fleet(module_runner, fleet())
     steps = [step('kv%d' % index, check=True, **command_line('%s=%s' % case)) for index, case in enumerate(KEY_VALUE)]
     steps += [step('null%d' % index, check=True, **command_line(json.dumps({name: None}))) for index, name in enumerate(DICT_VARIABLES)]
     steps.append(step('every_wrong', check=True, **command_line(*EVERY_WRONG)))
     steps += [step('misspelt%d' % index, check=True, **command_line(*case)) for index, (case, _msg) in enumerate(MISSPELT)]
-    _run, results = play_role_steps(module_runner, steps)
+    tasks, reports, own = twice_tasks(module_runner.tmp_path)
+    batch = Batch(module_runner).role_steps(steps)
+    batch.emulator(reset=True, load_fleet=twice_fleet())
+    batch.tasks(tasks, name='the role twice in one play', check_mode=True,
+                vars={'ansible_python_interpreter': '{{ ansible_playbook_python }}'})
+    run = batch.play()
+    results = Steps(run.steps)
+    results.run, results.twice = run, (reports, own)
     return results
 
 
@@ -279,33 +321,19 @@ def test_ignore_errors_on_the_import_never_runs_the_role_past_its_own_checks(run
     assert emulator.journal() == []
 
 
-def test_the_role_twice_in_one_play_into_one_report_dir_says_the_second_replaces_the_first(runner, emulator, tmp_path):
+def test_the_role_twice_in_one_play_into_one_report_dir_says_the_second_replaces_the_first(refused):
     """The role imported twice in one play (two scopes) with one report directory: the second run's reports replaced the
     first's without a word, so drift.json told of one scope only. The second plan warns, in the play and in the reports;
-    a second import with a report directory of its own says nothing."""
-    emulator.load_fleet({'subscriptions': [{'id': SUB1, 'display_name': 'vaultlock-test-1', 'resource_groups': [
-        {'name': RG, 'location': 'westeurope', 'vaults': [vault('rsv-off', 'recovery_services', 'disabled'),
-                                                          vault('bv-off', 'backup', 'disabled')]}]}]})
-    emulator.clear_journal()
-    reports, own = tmp_path / 'reports', tmp_path / 'own'
+    a second import with a report directory of its own says nothing.
 
-    def scope(name, kind, directory):
-        return {'name': 'Harden %s' % name, 'ansible.builtin.import_role': {'name': 'vaultlock.azure.harden_backup_vaults'},
-                'vars': {'harden_backup_vaults_report_dir': str(directory),
-                         'harden_backup_vaults_vaults': [{'name': name, 'resource_group': RG, 'vault_type': kind}]}}
-    play = tmp_path / 'twice.yml'
-    play.write_text(json.dumps([{'hosts': 'localhost', 'connection': 'local', 'gather_facts': False,
-                                 'vars': {'ansible_python_interpreter': '{{ ansible_playbook_python }}'},
-                                 'tasks': [scope('rsv-off', 'recovery_services', reports), scope('bv-off', 'backup', reports),
-                                           scope('rsv-off', 'recovery_services', own)]}]))
-    cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,', '--check', str(play)]
-    proc = subprocess.run(cmd, env=runner.env({'ANSIBLE_INVENTORY_ENABLED': 'host_list'}), capture_output=True, text=True,
-                          timeout=300, check=False)
-    output = ' '.join((proc.stdout + proc.stderr).split())
-    assert proc.returncode == 0, output[-3000:]
+    Its play is the last part of the refused run (no refusal step plans, so none warns); it failing fails that run."""
+    run = refused.run
+    reports, own = refused.twice
+    assert run['twice__end'] is not None, run.output[-3000:]     # the play ran to its end
+    output = ' '.join(run.output.split())
     warning = ("an earlier run of harden_plan in this ansible-playbook run (the role imported twice in one play?) planned into "
                "the report directory '%s': this run's reports replace that run's there" % os.path.realpath(str(reports)))
     assert output.count(warning) == 1, output[-3000:]
     assert warning in ' '.join(json.loads((reports / 'drift.json').read_text())['warnings'])
     assert not any('an earlier run of harden_plan' in item for item in json.loads((own / 'drift.json').read_text())['warnings'])
-    assert emulator.writes() == []
+    assert [e for e in PartState(run, 'twice__start', 'twice__end').journal() if is_write(e)] == []

@@ -16,8 +16,8 @@
 # as it runs; the stages of a step with lanes print one line when they start and one when they end (their outputs would
 # interleave), and a failing one's log is printed then.
 #
-# VAULTLOCK_STAGES_TARBALL: the tarball that `make build` writes. Once a step with a stage that builds it (build,
-# galaxy-import) has passed, later steps get it as VAULTLOCK_COLLECTION_TARBALL: the integration tests install that
+# VAULTLOCK_STAGES_TARBALL: the tarball that `make build` writes. Once a stage that builds it (build, galaxy-import) has
+# passed, the later stages of its lane and the later steps get it as VAULTLOCK_COLLECTION_TARBALL: the integration tests install that
 # tarball instead of building their own, so one make test builds the collection once (make install's own test aside).
 set -u
 cd "$(dirname "$0")/../.."
@@ -27,6 +27,16 @@ LOGS=${VAULTLOCK_STAGES_LOGS:-tests/output/stages}
 TAIL_LINES=${VAULTLOCK_STAGES_TAIL:-200}
 
 now() { date +%s.%N; }
+# After a stage passed: the tarball it built, for what runs after it (see VAULTLOCK_STAGES_TARBALL above).
+pass_tarball() {
+    case $1 in
+        build|galaxy-import)
+            if [ -n "${VAULTLOCK_STAGES_TARBALL:-}" ] && [ -f "$VAULTLOCK_STAGES_TARBALL" ]; then
+                export VAULTLOCK_COLLECTION_TARBALL=$VAULTLOCK_STAGES_TARBALL
+            fi
+            ;;
+    esac
+}
 since() { echo "$(now) $1" | awk '{printf "%.1f", $1 - $2}'; }
 
 # One lane of a step: `stages.sh --lane DIR STAGE...`, started by the step in a process group of its own. Writes each
@@ -48,6 +58,7 @@ if [ "${1:-}" = --lane ]; then
             exit "$status"
         fi
         echo "=== make $stage: ok ($took s)"
+        pass_tarball "$stage"
     done
     exit 0
 fi
@@ -181,13 +192,7 @@ for step in "$@"; do
     steps+=("$(since "$begin")")
     if [ -z "$failed" ]; then
         for stage in ${step//|/ }; do
-            case $stage in
-                build|galaxy-import)
-                    if [ -n "${VAULTLOCK_STAGES_TARBALL:-}" ] && [ -f "$VAULTLOCK_STAGES_TARBALL" ]; then
-                        export VAULTLOCK_COLLECTION_TARBALL=$VAULTLOCK_STAGES_TARBALL
-                    fi
-                    ;;
-            esac
+            pass_tarball "$stage"
         done
     fi
 done

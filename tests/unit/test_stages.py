@@ -137,12 +137,38 @@ def make_test_steps():
 
 def test_make_test_starts_the_tools_virtualenv_beside_sanity_and_the_units(tmp_path):
     # On a fresh clone, creating .venv-tools (pip, about 40 s) waited for the units before: now its lane starts at once.
+    # The integration tests follow galaxy-import in that lane, while sanity still runs (they started after sanity ended
+    # before, one core idle meanwhile), with the tarball galaxy-import built.
     steps = make_test_steps()
-    assert steps[0] == 'venv' and steps[-1] == 'integration', steps
-    proc, trace = run_stages(tmp_path, steps, plans={'units': 'wait-for tools-venv', 'sanity': 'wait-for tools-venv',
-                                                     'tools-venv': 'wait-for units'})
+    assert steps[0] == 'venv' and len(steps) == 2, steps
+    proc, trace = run_stages(tmp_path, steps, plans={'units': 'wait-for tools-venv', 'tools-venv': 'wait-for units',
+                                                     'sanity': 'wait-for integration'})
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    for before, after in (('tools-venv', 'docs-lint'), ('docs-lint', 'galaxy-import'), ('lint', 'units')):
-        assert trace.index('end %s' % before) < trace.index('start %s tarball=' % after), trace
-    # The tarball galaxy-import built goes to the integration tests.
+    starts = dict((line.split()[1], index) for index, line in enumerate(trace) if line.startswith('start '))
+    for before, after in (('tools-venv', 'docs-lint'), ('docs-lint', 'galaxy-import'), ('galaxy-import', 'integration'),
+                          ('lint', 'units')):
+        assert trace.index('end %s' % before) < starts[after], trace
+    # The tarball galaxy-import built goes to the integration tests, in its lane; sanity, in another, never sees it.
     assert 'start integration tarball=%s' % (tmp_path / 'collection.tar.gz') in trace
+    assert 'start sanity tarball=' in trace
+
+
+def test_the_tarball_goes_to_the_later_stages_of_its_lane(tmp_path):
+    proc, trace = run_stages(tmp_path, ['venv', 'sanity | lint galaxy-import integration'])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    tarball = str(tmp_path / 'collection.tar.gz')
+    assert 'start lint tarball=' in trace and 'start galaxy-import tarball=' in trace
+    assert 'start integration tarball=%s' % tarball in trace
+
+
+def test_a_failing_sanity_stops_the_integration_tests_in_the_other_lane(tmp_path):
+    proc, trace = run_stages(tmp_path, ['venv', 'sanity | galaxy-import integration'],
+                             plans={'sanity': 'fail-after integration 5', 'integration': 'hang'})
+    assert proc.returncode == 5, proc.stdout + proc.stderr
+    assert 'end integration' not in trace
+    pid = int((tmp_path / 'integration.pid').read_text())
+    for _attempt in range(100):
+        if not alive(pid):
+            break
+        time.sleep(0.05)
+    assert not alive(pid)

@@ -17,6 +17,10 @@ from tests.emulator.client import EmulatorClient, is_write
 from tests.integration import scheduling
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
+# Every Python process the tests start loads fork_freeze/sitecustomize.py (gc.freeze before each fork of ansible-playbook;
+# its docstring says why and what it saves).
+os.environ['PYTHONPATH'] = os.pathsep.join(path for path in (str(REPO / 'tests' / 'integration' / 'fork_freeze'),
+                                                             os.environ.get('PYTHONPATH')) if path)
 COLLECTIONS = REPO / '.cache' / 'collections'
 ACTION_PLUGINS = pathlib.Path(__file__).resolve().parent / 'action_plugins'
 

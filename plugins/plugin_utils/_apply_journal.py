@@ -365,17 +365,27 @@ def report_dir_locked(path):
             os.close(fd)
 
 
+def _open_journal(report_dir):
+    """The journal of ``report_dir`` open for reading (never through a symlink, never blocking on a FIFO), else None: no
+    journal, or something else than a regular file in its place."""
+    try:
+        fd = os.open(os.path.join(report_dir, JOURNAL),
+                     os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_NONBLOCK', 0) | getattr(os, 'O_CLOEXEC', 0))
+    except OSError:
+        return None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        return None
+    return fd
+
+
 def applying(report_dir):
     """When an apply is running in ``report_dir`` right now (its journal locked by a live process): the time it started as
     its journal says (shown, escaped), else None: no journal, an apply that ended, or a file system without flock."""
-    path = os.path.join(report_dir, JOURNAL)
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_NONBLOCK', 0) | getattr(os, 'O_CLOEXEC', 0))
-    except OSError:
+    fd = _open_journal(report_dir)
+    if fd is None:
         return None
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -409,14 +419,10 @@ def live_owner(report_dir, me=None):
     """When the journal in ``report_dir`` was written by another run whose ansible-playbook is still alive on this host
     (its apply ended, its harden_report has not run yet): (that owner, the time its apply started, shown), else None.
     ``me``: this run's run_owner() (None: this process's parent's)."""
-    path = os.path.join(report_dir, JOURNAL)
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_NONBLOCK', 0) | getattr(os, 'O_CLOEXEC', 0))
-    except OSError:
+    fd = _open_journal(report_dir)
+    if fd is None:
         return None
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
         header = _header(fd)
     finally:
         os.close(fd)

@@ -329,6 +329,15 @@ def test_a_run_owner_is_alive_while_its_process_is_and_a_reused_pid_is_not_it(ot
     assert not owner_alive(owner)
 
 
+def other_runs_tasks(tmp_path, me, first_plan):
+    """(task, call) of another run's harden_plan (``first_plan``, then its check for an earlier apply), harden_apply and
+    harden_report on the report directory ``tmp_path``, as the run ``me``."""
+    return (('harden_plan', first_plan),
+            ('harden_plan', lambda: earlier_apply_warning(str(tmp_path), NOW, me=me)),
+            ('harden_apply', lambda: ApplyJournal.start(str(tmp_path), 'b' * 32, 1, me)),
+            ('harden_report', lambda: refuse_while_applying(str(tmp_path), 'harden_report', me)))
+
+
 def test_a_journal_whose_run_has_not_written_its_reports_is_refused_by_another_run_while_that_run_lives(tmp_path, other_run):
     """The apply ended (no lock), its run's ansible-playbook is alive and has not run its harden_report: another run's plan
     in check mode and for real, apply and report are refused naming the directory; the journal stays where it is. The same
@@ -337,10 +346,7 @@ def test_a_journal_whose_run_has_not_written_its_reports_is_refused_by_another_r
     ended_journal(str(tmp_path), owner)
     assert applying(str(tmp_path)) is None
     me = run_owner(os.getpid())
-    calls = (('harden_plan', lambda: earlier_apply_warning(str(tmp_path), NOW, check_mode=True, me=me)),
-             ('harden_plan', lambda: earlier_apply_warning(str(tmp_path), NOW, me=me)),
-             ('harden_apply', lambda: ApplyJournal.start(str(tmp_path), 'b' * 32, 1, me)),
-             ('harden_report', lambda: refuse_while_applying(str(tmp_path), 'harden_report', me)))
+    calls = other_runs_tasks(tmp_path, me, lambda: earlier_apply_warning(str(tmp_path), NOW, check_mode=True, me=me))
     for task, call in calls:
         with pytest.raises(InputError) as raised:
             call()
@@ -419,10 +425,7 @@ def test_a_run_s_claim_refuses_another_run_s_plan_apply_and_report_while_its_own
     # The same run again: no new claim, no warning.
     assert claim_run(str(tmp_path), False, owner) == (False, None)
     before = (tmp_path / CLAIM).read_bytes()
-    calls = (('harden_plan', lambda: claim_run(str(tmp_path), True, me)),
-             ('harden_plan', lambda: earlier_apply_warning(str(tmp_path), NOW, me=me)),
-             ('harden_apply', lambda: ApplyJournal.start(str(tmp_path), 'b' * 32, 1, me)),
-             ('harden_report', lambda: refuse_while_applying(str(tmp_path), 'harden_report', me)))
+    calls = other_runs_tasks(tmp_path, me, lambda: claim_run(str(tmp_path), True, me))
     for task, call in calls:
         with pytest.raises(InputError) as raised:
             call()

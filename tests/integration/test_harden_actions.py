@@ -9,6 +9,7 @@ Few playbook runs: each test is one or two runs, and the cases of one kind share
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -345,6 +346,71 @@ def test_module_defaults_of_the_action_group_give_harden_plan_its_auth(runner, e
     assert emulator.writes() == []
 
 
+def reader_env(emulator):
+    """The environment of a run as the emulator's read-only identity."""
+    endpoint = emulator.endpoint
+    return {'AZURE_CLIENT_ID': endpoint['readonly_client_id'], 'AZURE_SECRET': endpoint['readonly_client_secret'],
+            'AZURE_CLIENT_SECRET': endpoint['readonly_client_secret']}
+
+
+def report_dir_and_link(tmp_path):
+    """A report directory and a symlink to it."""
+    reports, link = tmp_path / 'reports', tmp_path / 'reports-link'
+    reports.mkdir()
+    link.symlink_to(reports, target_is_directory=True)
+    return reports, link
+
+
+def second_run_tasks(reports, link, planned, journal, event):
+    """The second run of two on one report directory: it plans and reports (which ends its claim of the directory), says
+    so (``planned``), waits for the first run's journal to say ``event``, then plans in check mode (through ``link``) and
+    for real, applies its earlier plan and reports it: r0 to r7, the last four to be refused."""
+    return [
+        {'name': 'plan before the other run applies', PLAN: {'baseline': BASELINE, 'report_dir': str(reports)}},
+        # Its report ends this run's claim of the directory: the other run may plan into it, and this run's apply of that
+        # plan comes after the other run's plan.
+        {'name': 'report it', REPORT: {'plan': '{{ r0.plan }}'}},
+        {'name': 'say so', 'ansible.builtin.file': {'path': str(planned), 'state': 'touch'}},
+        {'name': 'wait for the other run\'s journal to say %s' % event,
+         'ansible.builtin.wait_for': {'path': str(journal), 'search_regex': '"event":"%s"' % event, 'timeout': 120}},
+        step({'name': 'plan in check mode through the symlink', PLAN: {'baseline': BASELINE, 'report_dir': str(link)}}, check=True),
+        {'name': 'plan for real', PLAN: {'baseline': BASELINE, 'report_dir': str(reports)}},
+        {'name': 'apply the earlier plan', APPLY: {'plan': '{{ r0.plan }}'}},
+        {'name': 'report the earlier plan', REPORT: {'plan': '{{ r0.plan }}'}},
+    ]
+
+
+def second_run_refused(second, refusal):
+    """The second run's first plan and report passed, and its last four tasks were refused, each with ``refusal`` (a
+    format of the task's name), before any request or report, nothing called interrupted."""
+    assert not second['r0'].get('failed') and second['r0']['with_actions'] == 3, second['r0']
+    assert not second['r1'].get('failed') and not second['r3'].get('failed'), (second['r1'], second['r3'])
+    for key, task in (('r4', 'harden_plan'), ('r5', 'harden_plan'), ('r6', 'harden_apply'), ('r7', 'harden_report')):
+        result = second[key]
+        assert result.get('failed'), (key, result)
+        no_traceback(second, result)
+        assert result['msg'].startswith(refusal % task), (key, result['msg'])
+        assert ('nothing was sent to Azure' if task != 'harden_report' else 'no report was written') in result['msg'], result['msg']
+        assert 'interrupted' not in result['msg'] and not any('earlier harden_apply' in w for w in result.get('warnings') or []), result
+
+
+@contextlib.contextmanager
+def first_run_beside(emulator, tmp_path, tasks, release):
+    """The first of two ansible-playbook runs on one report directory: its ``tasks`` run in a thread while the with block
+    runs the second; ``release`` lets it go on (its held writes answered, or its pause ended) when the block ends, however
+    it ends. Yields {'run': its PlaybookRun}, set once it has ended."""
+    first = Runner(emulator, tmp_path / 'first')
+    (tmp_path / 'first').mkdir()
+    ran = {}
+    thread = threading.Thread(target=lambda: ran.update(run=first.play(tasks)))
+    thread.start()
+    try:
+        yield ran
+    finally:
+        release()
+        thread.join(timeout=240)
+
+
 def test_a_run_beside_a_live_apply_in_one_report_dir_is_refused_and_the_apply_keeps_its_journal(runner, emulator, tmp_path):
     """Two ansible-playbook runs on one report directory (the second through a symlink to it): while the first run's
     harden_apply is applying (its PATCHes held by the emulator), the second run's plan in check mode and for real, its
@@ -352,55 +418,22 @@ def test_a_run_beside_a_live_apply_in_one_report_dir_is_refused_and_the_apply_ke
     live apply's journal is never moved nor called interrupted, and the first run ends with its own reports."""
     emulator.load_fleet(fleet())
     emulator.clear_journal()
-    reports, link = tmp_path / 'reports', tmp_path / 'reports-link'
-    reports.mkdir()
-    link.symlink_to(reports, target_is_directory=True)
+    reports, link = report_dir_and_link(tmp_path)
     planned, journal = tmp_path / 'second-planned', reports / 'apply-journal.jsonl'
     # Every PATCH (the first run's apply: the second run sends none) waits unanswered until the second run has ended, so the
     # first run's apply is live for all of the second run's tasks however long they take (a fixed 15 s delay before).
     emulator.hold(True, 'PATCH')
-    endpoint = emulator.endpoint
-    reader = {'AZURE_CLIENT_ID': endpoint['readonly_client_id'], 'AZURE_SECRET': endpoint['readonly_client_secret'],
-              'AZURE_CLIENT_SECRET': endpoint['readonly_client_secret']}
-    first = Runner(emulator, tmp_path / 'first')
-    (tmp_path / 'first').mkdir()
-    ran = {}
-    thread = threading.Thread(target=lambda: ran.update(run=first.play([
+    reader = reader_env(emulator)
+    with first_run_beside(emulator, tmp_path, [
         {'name': 'wait for the second run to plan', 'ansible.builtin.wait_for': {'path': str(planned), 'timeout': 120}},
         {'name': 'plan', PLAN: {'baseline': BASELINE, 'report_dir': str(reports)}},
         {'name': 'apply', APPLY: {'plan': '{{ r1.plan }}'}},
         {'name': 'report', REPORT: {'plan': '{{ r1.plan }}'}},
-    ])))
-    thread.start()
-    try:
-        second = runner.play(marks=[], extra_env=reader, tasks=[
-            {'name': 'plan before the other run applies', PLAN: {'baseline': BASELINE, 'report_dir': str(reports)}},
-            # Its report ends this run's claim of the directory: the other run may plan into it, and this run's apply of that
-            # plan comes after the other run's plan.
-            {'name': 'report it', REPORT: {'plan': '{{ r0.plan }}'}},
-            {'name': 'say so', 'ansible.builtin.file': {'path': str(planned), 'state': 'touch'}},
-            {'name': 'wait for the other run to apply',
-             'ansible.builtin.wait_for': {'path': str(journal), 'search_regex': '"event":"started"', 'timeout': 120}},
-            step({'name': 'plan in check mode through the symlink', PLAN: {'baseline': BASELINE, 'report_dir': str(link)}}, check=True),
-            {'name': 'plan for real', PLAN: {'baseline': BASELINE, 'report_dir': str(reports)}},
-            {'name': 'apply the earlier plan', APPLY: {'plan': '{{ r0.plan }}'}},
-            {'name': 'report the earlier plan', REPORT: {'plan': '{{ r0.plan }}'}},
-        ])
-    finally:
-        emulator.hold(False)
-        thread.join(timeout=240)
+    ], release=lambda: emulator.hold(False)) as ran:
+        second = runner.play(marks=[], extra_env=reader, tasks=second_run_tasks(reports, link, planned, journal, 'started'))
     run = ran['run']
-    assert not second['r0'].get('failed') and second['r0']['with_actions'] == 3, second['r0']
-    assert not second['r1'].get('failed') and not second['r3'].get('failed'), (second['r1'], second['r3'])
     real = os.path.realpath(str(reports))
-    for key, task in (('r4', 'harden_plan'), ('r5', 'harden_plan'), ('r6', 'harden_apply'), ('r7', 'harden_report')):
-        result = second[key]
-        assert result.get('failed'), (key, result)
-        no_traceback(second, result)
-        assert result['msg'].startswith("%s refused: another run's harden_apply is applying into the report directory '%s' right now"
-                                        % (task, real)), (key, result['msg'])
-        assert ('nothing was sent to Azure' if task != 'harden_report' else 'no report was written') in result['msg'], result['msg']
-        assert 'interrupted' not in result['msg'] and not any('earlier harden_apply' in w for w in result.get('warnings') or []), result
+    second_run_refused(second, "%s refused: another run's harden_apply is applying into the report directory '" + real.replace('%', '%%') + "' right now")
     # The first run applied, reported, and removed its own journal: it was never moved aside.
     for key in ('r0', 'r1', 'r2', 'r3'):
         assert not run[key].get('failed'), (key, run[key])
@@ -422,53 +455,22 @@ def test_a_run_between_another_run_s_apply_and_its_report_is_refused_and_that_ru
     journal aside as apply-journal.<time>.jsonl (never removed by the first run's report), and said so in its reports."""
     emulator.load_fleet(fleet())
     emulator.clear_journal()
-    reports, link = tmp_path / 'reports', tmp_path / 'reports-link'
-    reports.mkdir()
-    link.symlink_to(reports, target_is_directory=True)
+    reports, link = report_dir_and_link(tmp_path)
     planned, resume, journal = tmp_path / 'second-planned', tmp_path / 'resume', reports / 'apply-journal.jsonl'
-    endpoint = emulator.endpoint
-    reader = {'AZURE_CLIENT_ID': endpoint['readonly_client_id'], 'AZURE_SECRET': endpoint['readonly_client_secret'],
-              'AZURE_CLIENT_SECRET': endpoint['readonly_client_secret']}
-    first = Runner(emulator, tmp_path / 'first')
-    (tmp_path / 'first').mkdir()
-    ran = {}
-    thread = threading.Thread(target=lambda: ran.update(run=first.play([
+    reader = reader_env(emulator)
+    with first_run_beside(emulator, tmp_path, [
         {'name': 'wait for the second run to plan', 'ansible.builtin.wait_for': {'path': str(planned), 'timeout': 120}},
         {'name': 'plan', PLAN: {'baseline': BASELINE, 'report_dir': str(reports)}},
         {'name': 'apply', APPLY: {'plan': '{{ r1.plan }}'}},
         # The pause between the role's apply and report tasks, held until the second run's tasks are done.
         {'name': 'wait before the report', 'ansible.builtin.wait_for': {'path': str(resume), 'timeout': 180}},
         {'name': 'report', REPORT: {'plan': '{{ r1.plan }}'}},
-    ])))
-    thread.start()
-    try:
-        second = runner.play(marks=[], extra_env=reader, tasks=[
-            {'name': 'plan before the other run applies', PLAN: {'baseline': BASELINE, 'report_dir': str(reports)}},
-            # Its report ends this run's claim of the directory (as above).
-            {'name': 'report it', REPORT: {'plan': '{{ r0.plan }}'}},
-            {'name': 'say so', 'ansible.builtin.file': {'path': str(planned), 'state': 'touch'}},
-            {'name': 'wait for the other run\'s apply to end',
-             'ansible.builtin.wait_for': {'path': str(journal), 'search_regex': '"event":"ended"', 'timeout': 120}},
-            step({'name': 'plan in check mode through the symlink', PLAN: {'baseline': BASELINE, 'report_dir': str(link)}}, check=True),
-            {'name': 'plan for real', PLAN: {'baseline': BASELINE, 'report_dir': str(reports)}},
-            {'name': 'apply the earlier plan', APPLY: {'plan': '{{ r0.plan }}'}},
-            {'name': 'report the earlier plan', REPORT: {'plan': '{{ r0.plan }}'}},
-        ])
-    finally:
-        resume.touch()
-        thread.join(timeout=240)
+    ], release=resume.touch) as ran:
+        second = runner.play(marks=[], extra_env=reader, tasks=second_run_tasks(reports, link, planned, journal, 'ended'))
     run = ran['run']
-    assert not second['r0'].get('failed') and second['r0']['with_actions'] == 3, second['r0']
-    assert not second['r1'].get('failed') and not second['r3'].get('failed'), (second['r1'], second['r3'])
     real = os.path.realpath(str(reports))
-    for key, task in (('r4', 'harden_plan'), ('r5', 'harden_plan'), ('r6', 'harden_apply'), ('r7', 'harden_report')):
-        result = second[key]
-        assert result.get('failed'), (key, result)
-        no_traceback(second, result)
-        assert result['msg'].startswith("%s refused: a run of the report directory '%s' has not written its reports yet: its "
-                                        "harden_apply (started 20" % (task, real)), (key, result['msg'])
-        assert ('nothing was sent to Azure' if task != 'harden_report' else 'no report was written') in result['msg'], result['msg']
-        assert 'interrupted' not in result['msg'] and not any('earlier harden_apply' in w for w in result.get('warnings') or []), result
+    second_run_refused(second, "%s refused: a run of the report directory '" + real.replace('%', '%%') + "' has not written its reports yet: its harden_apply "
+                               "(started 20")
     # The first run applied, reported, and removed its own journal: nothing was kept aside, no warning of an earlier apply.
     for key in ('r0', 'r1', 'r2', 'r3', 'r4'):
         assert not run[key].get('failed'), (key, run[key])
@@ -525,28 +527,20 @@ def test_a_run_between_another_run_s_apply_without_changes_and_its_report_is_ref
     reports = tmp_path / 'reports'
     reports.mkdir()
     applied, resume = tmp_path / 'first-applied', tmp_path / 'resume'
-    first = Runner(emulator, tmp_path / 'first')
-    (tmp_path / 'first').mkdir()
-    ran = {}
-    thread = threading.Thread(target=lambda: ran.update(run=first.play([
+    with first_run_beside(emulator, tmp_path, [
         {'name': 'plan', PLAN: dict(first_plan, report_dir=str(reports))},
         {'name': 'apply', APPLY: {'plan': '{{ r0.plan }}'}},
         {'name': 'say so', 'ansible.builtin.file': {'path': str(applied), 'state': 'touch'}},
         # The pause between the role's apply and report tasks, held until the second run's tasks are done.
         {'name': 'wait before the report', 'ansible.builtin.wait_for': {'path': str(resume), 'timeout': 180}},
         {'name': 'report', REPORT: {'plan': '{{ r0.plan }}'}},
-    ])))
-    thread.start()
-    try:
+    ], release=resume.touch) as ran:
         second = runner.play([
             {'name': 'wait for the other run\'s apply to end', 'ansible.builtin.wait_for': {'path': str(applied), 'timeout': 120}},
             {'name': 'plan', PLAN: {'baseline': BASELINE, 'report_dir': str(reports)}},
             {'name': 'apply', APPLY: {'plan': '{{ r1.plan }}'}},
             {'name': 'report', REPORT: {'plan': '{{ r1.plan }}'}},
         ])
-    finally:
-        resume.touch()
-        thread.join(timeout=240)
     run = ran['run']
     for key in ('r0', 'r1', 'r4'):
         assert not run[key].get('failed'), (key, run[key])
@@ -584,28 +578,20 @@ def test_a_real_run_between_a_check_mode_run_s_apply_and_its_report_is_refused(r
     emulator.clear_journal()
     reports = tmp_path / 'reports'
     applied, resume = tmp_path / 'first-applied', tmp_path / 'resume'
-    first = Runner(emulator, tmp_path / 'first')
-    (tmp_path / 'first').mkdir()
-    ran = {}
-    thread = threading.Thread(target=lambda: ran.update(run=first.play([
+    with first_run_beside(emulator, tmp_path, [
         step({'name': 'plan', PLAN: {'baseline': BASELINE, 'report_dir': str(reports)}}, check=True),
         step({'name': 'apply', APPLY: {'plan': '{{ r0.plan }}'}}, check=True),
         {'name': 'say so', 'ansible.builtin.file': {'path': str(applied), 'state': 'touch'}},
         # The pause between the role's apply and report tasks, held until the second run's tasks are done.
         {'name': 'wait before the report', 'ansible.builtin.wait_for': {'path': str(resume), 'timeout': 180}},
         step({'name': 'report', REPORT: {'plan': '{{ r0.plan }}'}}, check=True),
-    ])))
-    thread.start()
-    try:
+    ], release=resume.touch) as ran:
         second = runner.play(marks=[], tasks=[
             {'name': 'wait for the other run\'s apply to end', 'ansible.builtin.wait_for': {'path': str(applied), 'timeout': 120}},
             {'name': 'plan', PLAN: {'baseline': BASELINE, 'report_dir': str(reports)}},
             {'name': 'apply', APPLY: {'plan': '{{ r1.plan }}'}},
             {'name': 'report', REPORT: {'plan': '{{ r1.plan }}'}},
         ])
-    finally:
-        resume.touch()
-        thread.join(timeout=240)
     run = ran['run']
     for key in ('r0', 'r1', 'r4'):
         assert not run[key].get('failed'), (key, run[key])
@@ -626,17 +612,10 @@ def test_a_run_between_another_run_s_plan_and_apply_is_refused_and_that_run_s_re
     second run's reports and applied from a plan made before the second run's writes."""
     emulator.load_fleet(fleet())
     emulator.clear_journal()
-    reports, link = tmp_path / 'reports', tmp_path / 'reports-link'
-    reports.mkdir()
-    link.symlink_to(reports, target_is_directory=True)
+    reports, link = report_dir_and_link(tmp_path)
     ready, planned, resume = tmp_path / 'second-ready', tmp_path / 'first-planned', tmp_path / 'resume'
-    endpoint = emulator.endpoint
-    reader = {'AZURE_CLIENT_ID': endpoint['readonly_client_id'], 'AZURE_SECRET': endpoint['readonly_client_secret'],
-              'AZURE_CLIENT_SECRET': endpoint['readonly_client_secret']}
-    first = Runner(emulator, tmp_path / 'first')
-    (tmp_path / 'first').mkdir()
-    ran = {}
-    thread = threading.Thread(target=lambda: ran.update(run=first.play([
+    reader = reader_env(emulator)
+    with first_run_beside(emulator, tmp_path, [
         {'name': 'wait for the second run', 'ansible.builtin.wait_for': {'path': str(ready), 'timeout': 120}},
         {'name': 'plan', PLAN: {'baseline': BASELINE, 'report_dir': str(reports)}},
         {'name': 'say so', 'ansible.builtin.file': {'path': str(planned), 'state': 'touch'}},
@@ -644,9 +623,7 @@ def test_a_run_between_another_run_s_plan_and_apply_is_refused_and_that_run_s_re
         {'name': 'wait before the apply', 'ansible.builtin.wait_for': {'path': str(resume), 'timeout': 180}},
         {'name': 'apply', APPLY: {'plan': '{{ r1.plan }}'}},
         {'name': 'report', REPORT: {'plan': '{{ r1.plan }}'}},
-    ])))
-    thread.start()
-    try:
+    ], release=resume.touch) as ran:
         second = runner.play(marks=[], extra_env=reader, tasks=[
             {'name': 'plan before the other run plans', PLAN: {'baseline': BASELINE, 'report_dir': str(link)}},
             # Its report ends this run's claim: the other run may plan into the directory.
@@ -658,9 +635,6 @@ def test_a_run_between_another_run_s_plan_and_apply_is_refused_and_that_run_s_re
             {'name': 'apply the earlier plan', APPLY: {'plan': '{{ r0.plan }}'}},
             {'name': 'report the earlier plan', REPORT: {'plan': '{{ r0.plan }}'}},
         ])
-    finally:
-        resume.touch()
-        thread.join(timeout=240)
     run = ran['run']
     assert not second['r0'].get('failed') and not second['r1'].get('failed'), (second['r0'], second['r1'])
     for key, task in (('r4', 'harden_plan'), ('r5', 'harden_plan'), ('r6', 'harden_apply'), ('r7', 'harden_report')):

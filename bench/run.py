@@ -22,6 +22,8 @@ Phases (--only to pick some):
   scale       issue 15: the complete drift report under Azure's throttling (--throttle azure) and latency, through Resource
               Graph (discovery auto) for 1,000 / 5,000 (one subscription) / 20,000 (20 subscriptions) vaults, and through
               ARM only (discovery arm) beside it for the 5,000-vault subscription; calls beside their minimum, peak memory
+  html        drift.html at 20,000 vaults in headless Chromium: each filter and sort, ms to the next frame beside the 300 ms
+              target (the scenario of tests/integration/test_html_report_scale.py; not in --quick runs)
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ COLLECTIONS = os.path.join(REPO, '.cache', 'collections')
 BIN = os.path.dirname(sys.executable)
 ROLE_PLAYBOOK = os.path.join(REPO, 'playbooks', 'harden_backup_vaults.yml')
 ROLE_TASKS = os.path.join(REPO, 'roles', 'harden_backup_vaults', 'tasks', 'main.yml')
-PHASES = ('imports', 'overhead', 'emulator', 'audit', 'naive', 'inventory', 'scale', 'apply')
+PHASES = ('imports', 'overhead', 'emulator', 'audit', 'naive', 'inventory', 'scale', 'apply', 'html')
 SDK_PACKAGES = ('ansible-core', 'azure-core', 'azure-mgmt-core', 'azure-identity', 'msal', 'azure-mgmt-recoveryservices',
                 'azure-mgmt-recoveryservicesbackup', 'azure-mgmt-dataprotection', 'requests')
 BASELINE = {'immutability': 'enabled', 'soft_delete': {'state': 'on', 'retention_days': 14},

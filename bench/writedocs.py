@@ -73,6 +73,14 @@ def tables(bench):
                     ['info / ping = %.2f (target <= 2); module peak %s (target <= 80 MB)' % (o['ratio'] or 0, fmt_mib(o['info_mib'])),
                      'over a local connection vault_immutability_info runs in the task worker, in the Python of ansible-playbook: no '
                      'module process (its columns show -); the largest task worker peaked at %s' % fmt_mib(o.get('worker_mib'))]))
+    if res.get('html', {}).get('ms_to_next_frame'):
+        h = res['html']
+        frames, handlers = h['ms_to_next_frame'], h['ms_in_handler_with_layout']
+        out.append(('drift.html in headless Chromium: %d vaults, %d findings, %s MB' % (h['vaults'], h['findings'], h['html_mb']),
+                    ['operation', 'ms to the next frame', 'ms in the handler, layout included'],
+                    [[name, '%.0f' % frames[name], '%.0f' % handlers[name]] for name in frames],
+                    ['target: every filter and sort under %d ms (best of 3 each); %s; rendered in %.1f s, loaded in %.1f s'
+                     % (h['target_ms'], 'met' if max(frames.values()) < h['target_ms'] else 'NOT met', h['render_s'], h['load_s'])]))
     if 'emulator' in res:
         e = res['emulator']
         out.append(('Emulator throughput (latency 0, %d keep-alive client threads)' % e['threads'], ['requests served', 'seconds', 'requests/s'],

@@ -170,6 +170,31 @@ def process_state(pid):
         return stream.read().rsplit(')', 1)[1].split()[0]
 
 
+def group_members(pgid):
+    """The live processes of process group ``pgid`` (zombies left out: they send nothing more)."""
+    members = []
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open('/proc/%s/stat' % entry, encoding='ascii', errors='replace') as stream:
+                fields = stream.read().rsplit(')', 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != 'Z':
+            members.append(int(entry))
+    return members
+
+
+def settled_or_gone(journal, pgid, controller):
+    """Whether the apply can send nothing more: every vault its journal says started has settled, or no process of the
+    run is left but the (stopped) controller."""
+    lines = [json.loads(text) for text in journal.read_text(encoding='utf-8').splitlines() if text.strip()]
+    started = {line['name'] for line in lines if line.get('event') == 'started'}
+    settled = {line['name'] for line in lines if line.get('event') == 'settled'}
+    return started <= settled or set(group_members(pgid)) <= {controller}
+
+
 def test_ctrl_c_during_the_apply_leaves_a_journal_of_what_it_did(runner, emulator, tmp_path):
     """ansible-playbook, its harden_apply forking two worker processes, gets SIGINT as Ctrl-C sends it (to its process
     group) once the first vault is settled: no write after it, and apply-journal.jsonl in the report directory lists every
@@ -219,7 +244,12 @@ def test_ctrl_c_during_the_apply_leaves_a_journal_of_what_it_did(runner, emulato
         signalled = time.time()
         # The answers go back at once: each thread would send its next request (a write, for most) right after the signal.
         emulator.hold(False)
-        time.sleep(1)   # what the apply's threads would send, they have sent by now
+        # What the apply's threads would send, they send before this ends: each vault in flight settles (2.19: the apply
+        # ends on its own while ansible-playbook is stopped) or the run's processes end (2.17 and 2.18: the signal ends
+        # them). Before, a fixed second.
+        while time.time() < deadline and not settled_or_gone(journal, proc.pid, proc.pid):
+            time.sleep(0.02)
+        assert settled_or_gone(journal, proc.pid, proc.pid), 'the apply neither settled its vaults nor ended'
         os.kill(proc.pid, signal.SIGCONT)
         out = proc.communicate(timeout=60)[0]
     finally:
@@ -228,7 +258,10 @@ def test_ctrl_c_during_the_apply_leaves_a_journal_of_what_it_did(runner, emulato
             os.kill(proc.pid, signal.SIGCONT)
             proc.kill()
             proc.wait()
-    time.sleep(1)   # a process still applying would have sent its next write by now
+    # A process of the run still applying could still send: wait until none is left (before, a fixed second).
+    while time.time() < deadline and group_members(proc.pid):
+        time.sleep(0.02)
+    assert group_members(proc.pid) == [], 'processes of the run left: %s' % group_members(proc.pid)
     assert proc.returncode != 0 and 'Traceback' not in out, out[-3000:]
     writes = [entry for entry in emulator.journal() if is_write(entry)]
     late = [entry for entry in writes if entry['time'] > signalled]

@@ -65,6 +65,7 @@ import socket
 import stat
 import threading
 
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.stop import process_alive
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, escaped, first_named, shown
 
 JOURNAL = 'apply-journal.jsonl'
@@ -138,11 +139,7 @@ def owner_alive(owner):
     if owner.get('started') is not None:
         return process_start(owner['pid']) == owner.get('started')
     # Recorded where /proc could not be read (no start time): the pid alone says it.
-    try:
-        os.kill(owner['pid'], 0)
-    except (ProcessLookupError, PermissionError, OverflowError):
-        return False
-    return True
+    return process_alive(owner['pid'])
 
 
 def same_owner(owner, other):

@@ -63,7 +63,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._state import immu
 from ansible_collections.vaultlock.azure.plugins.module_utils._state import retention as _state_retention
 from ansible_collections.vaultlock.azure.plugins.module_utils._state import security as _state_security
 from ansible_collections.vaultlock.azure.plugins.module_utils._state import soft_delete as _state_soft_delete
-from ansible_collections.vaultlock.azure.plugins.module_utils._azure.stop import STOP, STOP_POLL_S, process_alive
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.stop import STOP, STOP_POLL_S
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import PartialChangeError, VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.fleet import attach_policies, interleaved
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.items import attach_items
@@ -405,8 +405,9 @@ class PlanApplier:
 
     def stopped(self):
         """True once the run was stopped (a Ctrl-C reached this process) or the controller process (ansible-playbook) is
-        gone: nothing more is sent."""
-        return STOP.requested() or (self.controller is not None and not process_alive(self.controller))
+        gone: nothing more is sent. ``apply`` arms stop.STOP with the controller, which sees both (its worker processes
+        inherit it)."""
+        return STOP.requested()
 
     def not_sent(self, entry, task, outcome):
         """``outcome`` with the result of the step ``task`` (None: the vault's first) that was not sent because the run was

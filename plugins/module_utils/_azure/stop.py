@@ -70,10 +70,11 @@ def _signals(mask):
 
 
 def process_alive(pid):
-    """Whether process ``pid`` still exists (a process of another user with that pid means it was reused: gone)."""
+    """Whether process ``pid`` still exists (a process of another user with that pid means it was reused: gone; a pid
+    no process can have, one past the kernel's range, is gone too)."""
     try:
         os.kill(pid, 0)
-    except (ProcessLookupError, PermissionError):
+    except (ProcessLookupError, PermissionError, OverflowError):
         return False
     return True
 

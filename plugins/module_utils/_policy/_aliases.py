@@ -28,42 +28,39 @@ from __future__ import annotations
 
 _RS = 'microsoft.recoveryservices/vaults/'
 _BV = 'microsoft.dataprotection/backupvaults/'
+_DS = 'microsoft.insights/diagnosticsettings/'
 _PEC = 'properties.privateEndpointConnections[*]'
 
+
+def _default_paths(resource_type, names):
+    """{alias (lower-cased): path} for aliases whose path is ``properties.`` and the alias' own name, as written in the
+    alias list (the rule the module docstring states)."""
+    return dict((resource_type + name.lower(), 'properties.' + name) for name in names)
+
+
 # alias (lower-cased) -> property path in the resource's ARM body; '[*]' is every member of an array.
-ALIASES = {
-    _RS + 'encryption.keyvaultproperties.keyuri': 'properties.encryption.keyVaultProperties.keyUri',
-    _RS + 'encryption.infrastructureencryption': 'properties.encryption.infrastructureEncryption',
-    _RS + 'securitysettings.multiuserauthorization': 'properties.securitySettings.multiUserAuthorization',
-    _RS + 'securitysettings.softdeletesettings.softdeletestate': 'properties.securitySettings.softDeleteSettings.softDeleteState',
-    _RS + 'securitysettings.immutabilitysettings.state': 'properties.securitySettings.immutabilitySettings.state',
-    _RS + 'redundancysettings.standardtierstorageredundancy': 'properties.redundancySettings.standardTierStorageRedundancy',
-    _RS + 'restoresettings.crosssubscriptionrestoresettings.crosssubscriptionrestorestate':
-        'properties.restoreSettings.crossSubscriptionRestoreSettings.crossSubscriptionRestoreState',
-    _RS + 'publicnetworkaccess': 'properties.publicNetworkAccess',
-    _RS + 'privateendpointconnections[*]': _PEC,
+ALIASES = _default_paths(_RS, (
+    'encryption.keyVaultProperties.keyUri', 'encryption.infrastructureEncryption',
+    'securitySettings.multiUserAuthorization', 'securitySettings.softDeleteSettings.softDeleteState',
+    'securitySettings.immutabilitySettings.state', 'redundancySettings.standardTierStorageRedundancy',
+    'restoreSettings.crossSubscriptionRestoreSettings.crossSubscriptionRestoreState', 'publicNetworkAccess',
+    'privateEndpointConnections[*]'))
+# The private endpoint connection's own aliases skip its 'properties' level but read there (and its id is the
+# connection's own).
+ALIASES.update({
     _RS + 'privateendpointconnections[*].id': _PEC + '.id',
     _RS + 'privateendpointconnections[*].provisioningstate': _PEC + '.properties.provisioningState',
     _RS + 'privateendpointconnections[*].privatelinkserviceconnectionstate.status':
         _PEC + '.properties.privateLinkServiceConnectionState.status',
-    _BV + 'securitysettings.encryptionsettings.state': 'properties.securitySettings.encryptionSettings.state',
-    _BV + 'securitysettings.encryptionsettings.infrastructureencryption':
-        'properties.securitySettings.encryptionSettings.infrastructureEncryption',
-    _BV + 'isvaultprotectedbyresourceguard': 'properties.isVaultProtectedByResourceGuard',
-    _BV + 'featuresettings.crosssubscriptionrestoresettings.state': 'properties.featureSettings.crossSubscriptionRestoreSettings.state',
-    _BV + 'securitysettings.immutabilitysettings.state': 'properties.securitySettings.immutabilitySettings.state',
-    _BV + 'securitysettings.softdeletesettings.state': 'properties.securitySettings.softDeleteSettings.state',
-}
+})
+ALIASES.update(_default_paths(_BV, (
+    'securitySettings.encryptionSettings.state', 'securitySettings.encryptionSettings.infrastructureEncryption',
+    'isVaultProtectedByResourceGuard', 'featureSettings.crossSubscriptionRestoreSettings.state',
+    'securitySettings.immutabilitySettings.state', 'securitySettings.softDeleteSettings.state')))
 
-# The aliases of related resources (lower-cased) -> property path in the related resource's ARM body, by resource type.
-_DS = 'microsoft.insights/diagnosticsettings/'
-RELATED_ALIASES = {
-    _DS + 'logs[*]': 'properties.logs[*]',
-    _DS + 'logs[*].category': 'properties.logs[*].category',
-    _DS + 'logs[*].enabled': 'properties.logs[*].enabled',
-    _DS + 'workspaceid': 'properties.workspaceId',
-    _DS + 'loganalyticsdestinationtype': 'properties.logAnalyticsDestinationType',
-}
+# The aliases of related resources (lower-cased) -> property path in the related resource's ARM body.
+RELATED_ALIASES = _default_paths(_DS, ('logs[*]', 'logs[*].category', 'logs[*].enabled', 'workspaceId',
+                                       'logAnalyticsDestinationType'))
 
 # Fields that are not aliases (Microsoft Learn, "Azure Policy definition structure", policy rule: fields).
 TOP_LEVEL = ('name', 'fullName', 'kind', 'type', 'location', 'id', 'identity.type', 'tags')

@@ -755,20 +755,25 @@ def dp_ceiling(workload, tier, datastore, per_day=None):
     return min(limits, key=lambda limit: limit.min_days)
 
 
-# The datastores Azure Backup keeps each datasource type's backups in: az dataprotection's manifests
-# (Azure/azure-cli-extensions, src/dataprotection/azext_dataprotection/manual/Manifests/*.py,
-# policySettings.supportedDatastoreTypes): disks the OperationalStore only (Learn's disk-backup-support-matrix.md: "The
-# backups aren't copied to the backup vault"), blobs OperationalStore and VaultStore, ADLS VaultStore, PostgreSQL (single
-# and flexible) and MySQL flexible VaultStore and ArchiveStore; AKS OperationalStore and VaultStore (Learn's AKS vaulted
-# backup). A tier on another datastore is reported not fixable: Azure would refuse the PUT that raised it.
+# The datastores Azure Backup keeps each datasource type's backups in: the manifests of Microsoft's two clients,
+# policySettings.supportedDatastoreTypes (az dataprotection: Azure/azure-cli-extensions,
+# src/dataprotection/azext_dataprotection/manual/Manifests/*.py; Az.DataProtection: Azure/azure-powershell,
+# src/DataProtection/DataProtection.Autorest/custom/manifests/*.json). Disks the OperationalStore only (Learn's
+# disk-backup-support-matrix.md: "The backups aren't copied to the backup vault"), blobs OperationalStore and VaultStore,
+# ADLS VaultStore, PostgreSQL single server VaultStore and ArchiveStore, Cosmos DB VaultStore, Elastic SAN volume groups
+# OperationalStore; AKS OperationalStore and VaultStore (Learn's AKS vaulted backup). PostgreSQL and MySQL flexible
+# servers: VaultStore (Az.DataProtection; az dataprotection lists an ArchiveStore too, so the shorter list is **assumed**,
+# the safe side). A tier on another datastore is reported not fixable: Azure would refuse the PUT that raised it.
 DP_DATASTORES = {
     'microsoft.compute/disks': ('OperationalStore',),
     'microsoft.storage/storageaccounts/blobservices': ('OperationalStore', 'VaultStore'),
     'microsoft.storage/storageaccounts/adlsblobservices': ('VaultStore',),
     'microsoft.dbforpostgresql/servers/databases': ('VaultStore', 'ArchiveStore'),
-    'microsoft.dbforpostgresql/flexibleservers': ('VaultStore', 'ArchiveStore'),
-    'microsoft.dbformysql/flexibleservers': ('VaultStore', 'ArchiveStore'),
+    'microsoft.dbforpostgresql/flexibleservers': ('VaultStore',),
+    'microsoft.dbformysql/flexibleservers': ('VaultStore',),
     'microsoft.containerservice/managedclusters': ('OperationalStore', 'VaultStore'),
+    'microsoft.documentdb/databaseaccounts': ('VaultStore',),
+    'microsoft.elasticsan/elasticsans/volumegroups': ('OperationalStore',),
 }
 
 

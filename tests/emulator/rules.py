@@ -406,22 +406,32 @@ def dp_ceiling(datasource_types, store: str, rule_name: str, props=None):
     return min(limits, key=lambda span: span.lo) if limits else None
 
 
-# The datastores Azure Backup keeps each datasource type's backups in: az dataprotection's manifests
-# (Azure/azure-cli-extensions, src/dataprotection/azext_dataprotection/manual/Manifests/*.py,
-# policySettings.supportedDatastoreTypes): disks OperationalStore (Learn's disk-backup-support-matrix.md too: "The backups
-# aren't copied to the backup vault"); blobs OperationalStore and VaultStore; ADLS VaultStore; PostgreSQL (single and
-# flexible) and MySQL flexible VaultStore and ArchiveStore. AKS: OperationalStore, and VaultStore from Learn's AKS vaulted
-# backup (the manifest read lists the operational tier only). A policy whose backup rule, lifecycle or copy names another
-# datastore for one of these types is refused with DP_POLICY_INPUT_CODE, status 400 (**assumed**: no source gives Azure's
-# answer); other datasource types are not checked.
+# The datastores Azure Backup keeps each datasource type's backups in: the manifests of Microsoft's two clients,
+# policySettings.supportedDatastoreTypes (az dataprotection: Azure/azure-cli-extensions,
+# src/dataprotection/azext_dataprotection/manual/Manifests/*.py; Az.DataProtection: Azure/azure-powershell,
+# src/DataProtection/DataProtection.Autorest/custom/manifests/*.json):
+# * disks OperationalStore (Learn's disk-backup-support-matrix.md too: "The backups aren't copied to the backup vault");
+# * blobs OperationalStore and VaultStore; ADLS VaultStore; PostgreSQL single server VaultStore and ArchiveStore (both);
+# * Cosmos DB (Microsoft.DocumentDB/databaseAccounts) VaultStore; Elastic SAN (Microsoft.ElasticSan/elasticSans/
+#   volumeGroups) OperationalStore (both clients; Learn's Elastic SAN support matrix: "vault-tier isn't currently
+#   supported");
+# * PostgreSQL and MySQL flexible servers: VaultStore. The two clients disagree here: az dataprotection lists VaultStore
+#   and ArchiveStore (its manifests for them repeat the single server's), Az.DataProtection VaultStore only; Microsoft's
+#   Azure MCP server refuses an archive tier for every Backup vault datasource type (microsoft/mcp#2504, 2026). The
+#   ArchiveStore is left out (**assumed**, the refusing side: the collection reports such a tier not fixable).
+# * AKS: OperationalStore, and VaultStore from Learn's AKS vaulted backup (both manifests list the operational tier only).
+# A policy whose backup rule, lifecycle or copy names another datastore for one of these types is refused with
+# DP_POLICY_INPUT_CODE, status 400 (**assumed**: no source gives Azure's answer); other datasource types are not checked.
 DP_DATASTORES = {
     "microsoft.compute/disks": ("operationalstore",),
     "microsoft.storage/storageaccounts/blobservices": ("operationalstore", "vaultstore"),
     "microsoft.storage/storageaccounts/adlsblobservices": ("vaultstore",),
     "microsoft.dbforpostgresql/servers/databases": ("vaultstore", "archivestore"),
-    "microsoft.dbforpostgresql/flexibleservers": ("vaultstore", "archivestore"),
-    "microsoft.dbformysql/flexibleservers": ("vaultstore", "archivestore"),
+    "microsoft.dbforpostgresql/flexibleservers": ("vaultstore",),
+    "microsoft.dbformysql/flexibleservers": ("vaultstore",),
     "microsoft.containerservice/managedclusters": ("operationalstore", "vaultstore"),
+    "microsoft.documentdb/databaseaccounts": ("vaultstore",),
+    "microsoft.elasticsan/elasticsans/volumegroups": ("operationalstore",),
 }
 
 

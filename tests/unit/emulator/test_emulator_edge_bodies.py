@@ -107,6 +107,7 @@ def test_backup_vault_policy_above_azures_ceiling_is_refused(emulator, duration,
 DISKS, BLOBS, ADLS = "Microsoft.Compute/disks", "Microsoft.Storage/storageAccounts/blobServices", "Microsoft.Storage/storageAccounts/adlsBlobServices"
 PG, PG_FLEX, MYSQL, AKS = ("Microsoft.DBforPostgreSQL/servers/databases", "Microsoft.DBforPostgreSQL/flexibleServers",
                            "Microsoft.DBforMySQL/flexibleServers", "Microsoft.ContainerService/managedClusters")
+COSMOS, ESAN = "Microsoft.DocumentDB/databaseAccounts", "Microsoft.ElasticSan/elasticSans/volumeGroups"
 
 
 def _dp_rules(datasource, *lifecycles):
@@ -186,9 +187,10 @@ def _copy_to(props, store):
     return props
 
 
-# (id, policy, accepted): datastores per datasource type (az dataprotection's manifests, supportedDatastoreTypes: rules.
-# DP_DATASTORES) and disks' 450 snapshots by backup frequency (Learn, disk-backup-overview.md: daily 450 days, hourly
-# 18 days; the year of DP_DISK_MAX when shorter).
+# (id, policy, accepted): datastores per datasource type (az dataprotection's and Az.DataProtection's manifests,
+# supportedDatastoreTypes: rules.DP_DATASTORES; PostgreSQL and MySQL flexible servers keep no ArchiveStore tier, Cosmos DB
+# the VaultStore only, Elastic SAN the OperationalStore only) and disks' 450 snapshots by backup frequency (Learn,
+# disk-backup-overview.md: daily 450 days, hourly 18 days; the year of DP_DISK_MAX when shorter).
 DP_DATASTORE_CASES = [
     ("disk-vault-tier", _with_backup_rule(_dp_rules(DISKS, ("Default", "VaultStore", "P30D")), "P1D"), False),
     ("disk-vault-backup-rule", _with_backup_rule(_dp_rules(DISKS, ("Default", "OperationalStore", "P7D")), "P1D", "VaultStore"), False),
@@ -196,7 +198,14 @@ DP_DATASTORE_CASES = [
     ("pg-operational", _with_backup_rule(_dp_rules(PG_FLEX, ("Default", "OperationalStore", "P7D")), "P1W"), False),
     ("adls-operational", _dp_rules(ADLS, ("Default", "OperationalStore", "P7D")), False),
     ("blob-archive", _dp_rules(BLOBS, ("Default", "VaultStore", "P30D"), ("Monthly", "ArchiveStore", "P1Y")), False),
-    ("pg-copy-to-archive", _copy_to(_with_backup_rule(_dp_rules(PG_FLEX, ("Default", "VaultStore", "P3M")), "P1W"), "ArchiveStore"), True),
+    ("pg-flex-copy-to-archive", _copy_to(_with_backup_rule(_dp_rules(PG_FLEX, ("Default", "VaultStore", "P3M")), "P1W"), "ArchiveStore"), False),
+    ("pg-copy-to-archive", _copy_to(_with_backup_rule(_dp_rules(PG, ("Default", "VaultStore", "P3M")), "P1W"), "ArchiveStore"), True),
+    ("mysql-archive-tier", _with_backup_rule(_dp_rules(MYSQL, ("Default", "VaultStore", "P3M"), ("Monthly", "ArchiveStore", "P1Y")), "P1W"), False),
+    ("cosmos-vault", _with_backup_rule(_dp_rules(COSMOS, ("Default", "VaultStore", "P3M")), "P1W"), True),
+    ("cosmos-operational", _with_backup_rule(_dp_rules(COSMOS, ("Default", "OperationalStore", "P7D")), "P1W"), False),
+    ("esan-operational", _with_backup_rule(_dp_rules(ESAN, ("Default", "OperationalStore", "P30D")), "P1D"), True),
+    ("esan-vault", _with_backup_rule(_dp_rules(ESAN, ("Default", "VaultStore", "P30D")), "P1D"), False),
+    ("esan-copy-to-vault", _copy_to(_with_backup_rule(_dp_rules(ESAN, ("Default", "OperationalStore", "P7D")), "P1D"), "VaultStore"), False),
     ("blob-both", _dp_rules(BLOBS, ("Default_OperationalStore", "OperationalStore", "P30D"), ("Default", "VaultStore", "P30D")), True),
     ("disk-4h-75d", _with_backup_rule(_dp_rules(DISKS, ("Default", "OperationalStore", "P75D")), "PT4H"), True),
     ("disk-4h-76d", _with_backup_rule(_dp_rules(DISKS, ("Default", "OperationalStore", "P76D")), "PT4H"), False),
@@ -214,6 +223,7 @@ def test_backup_vault_policy_on_a_datastore_or_past_the_snapshots_its_datasource
     """Before, a policy keeping a disk's backups in the VaultStore, a PostgreSQL server's in the OperationalStore, or an
     hourly disk policy's snapshots a year (8,760 snapshots) was stored."""
     _stored_or_refused(emulator, name, props, accepted)
+
 
 
 def _kind_policies():

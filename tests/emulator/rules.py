@@ -342,10 +342,19 @@ DP_POLICY_INPUT_CODE = "BMSUserErrorInvalidInput"
 # The answer, for a ceiling and a floor alike, is DP_POLICY_INPUT_CODE with status 400 (**assumed**: no source gives it).
 DP_VAULTED_MAX = {"default": Span(days=3650), "daily": Span(days=3650), "weekly": Span(days=521 * 7),
                   "monthly": Span(months=120), "yearly": Span(years=10)}
+# The Default rule of the policy Microsoft's own clients create keeps vaulted backups P10Y for Cosmos DB (az
+# dataprotection's manual/Manifests/AzureCosmosDB.py and Az.DataProtection's custom/manifests/AzureCosmosDB.json) and for
+# PostgreSQL and MySQL flexible servers (Az.DataProtection's AzureDatabaseForPGFlexServer.json, AzureDatabaseForMySQL.json,
+# defaultPolicy): Azure takes what its clients send by default, so the Default rule of these types is held to ten years
+# (P10Y, P120M, P3650D; a count of days past 3,650 is refused, as Span compares across units on the refusing side).
+DP_TEN_YEAR_DEFAULT = dict(DP_VAULTED_MAX, default=Span(years=10))
 DP_OPERATIONAL_MAX = Span(days=360)
 DP_DISK_MAX = Span(years=1)
 DP_RANGES = {
     "microsoft.compute/disks": {"operationalstore": DP_DISK_MAX},
+    "microsoft.documentdb/databaseaccounts": {"vaultstore": DP_TEN_YEAR_DEFAULT},
+    "microsoft.dbforpostgresql/flexibleservers": {"vaultstore": DP_TEN_YEAR_DEFAULT},
+    "microsoft.dbformysql/flexibleservers": {"vaultstore": DP_TEN_YEAR_DEFAULT},
 }
 DP_STORE_MAX = {"operationalstore": DP_OPERATIONAL_MAX, "vaultstore": DP_VAULTED_MAX, "archivestore": DP_VAULTED_MAX}
 DP_FLOORS = {"archivestore": Span(days=180)}

@@ -225,6 +225,38 @@ def test_backup_vault_policy_on_a_datastore_or_past_the_snapshots_its_datasource
     _stored_or_refused(emulator, name, props, accepted)
 
 
+def _microsofts_default(datasource, weekly_start):
+    """The default policy Microsoft's clients send for ``datasource`` (written after the ``defaultPolicy`` of
+    Az.DataProtection's manifests: a weekly full backup to the VaultStore, the Default rule keeping it ``P10Y``)."""
+    props = _with_backup_rule(_dp_rules(datasource, ("Default", "VaultStore", "P10Y")), "P1W")
+    props["policyRules"][0]["backupParameters"]["backupType"] = "Full"
+    props["policyRules"][0]["trigger"]["schedule"] = {"repeatingTimeIntervals": ["R/%s+00:00/P1W" % weekly_start], "timeZone": "UTC"}
+    return props
+
+
+# (id, policy, accepted): the Default rule of the policies Microsoft's own clients create keeps vaulted backups P10Y (Cosmos
+# DB: az dataprotection's manual/Manifests/AzureCosmosDB.py and Az.DataProtection's custom/manifests/AzureCosmosDB.json;
+# PostgreSQL and MySQL flexible servers: Az.DataProtection's AzureDatabaseForPGFlexServer.json, AzureDatabaseForMySQL.json).
+# Azure takes what its clients send by default; ten years is at most 3,653 days, so the Default rule of these types is
+# held to ten years (P3650D, P120M, P10Y), no longer to 3,650 days alone (rules.DP_TEN_YEAR_DEFAULT).
+DP_DEFAULT_POLICY_CASES = [
+    ("cosmos-default", _microsofts_default(COSMOS, "2026-02-08T10:00:00"), True),
+    ("pg-flex-default", _microsofts_default(PG_FLEX, "2024-01-07T23:00:00"), True),
+    ("mysql-default", _microsofts_default(MYSQL, "2024-01-07T23:00:00"), True),
+    ("cosmos-default-120m", _with_backup_rule(_dp_rules(COSMOS, ("Default", "VaultStore", "P120M")), "P1W"), True),
+    ("cosmos-default-3650d", _with_backup_rule(_dp_rules(COSMOS, ("Default", "VaultStore", "P3650D")), "P1W"), True),
+    ("cosmos-default-3651d", _with_backup_rule(_dp_rules(COSMOS, ("Default", "VaultStore", "P3651D")), "P1W"), False),
+    ("cosmos-default-11y", _with_backup_rule(_dp_rules(COSMOS, ("Default", "VaultStore", "P11Y")), "P1W"), False),
+    ("pg-flex-default-121m", _with_backup_rule(_dp_rules(PG_FLEX, ("Default", "VaultStore", "P121M")), "P1W"), False),
+]
+
+
+@pytest.mark.parametrize("name, props, accepted", DP_DEFAULT_POLICY_CASES, ids=[case[0] for case in DP_DEFAULT_POLICY_CASES])
+def test_the_default_policies_microsofts_clients_create_are_accepted(emulator, name, props, accepted):
+    """Before, the emulator refused the default policy of Cosmos DB (both clients) and of PostgreSQL and MySQL flexible
+    servers (Az.DataProtection): their Default rule keeps P10Y, which it held to 3,650 days."""
+    _stored_or_refused(emulator, name, props, accepted)
+
 
 def _kind_policies():
     from tests.emulator import generator

@@ -363,7 +363,9 @@ DP_FLOOR = Span(days=1)
 
 # Azure Disks' operational tier also keeps at most 450 snapshots (50 more are kept aside for on-demand backups), so its
 # longest retention depends on the backup frequency: a daily policy 450 days, an hourly one (every hour) 18 days
-# (Learn, MicrosoftDocs/azure-docs articles/backup/disk-backup-overview.md; hourly frequencies 1, 2, 4, 6, 8 or 12 hours).
+# (Learn, MicrosoftDocs/azure-docs articles/backup/disk-backup-overview.md; hourly frequencies 1, 2, 4, 6, 8 or 12 hours;
+# backup-managed-disks.md of 2024-05-09: 500 incremental snapshots a disk, 450 for the policy, 12-hourly 225 days. The
+# 2021 disk-backup-support-matrix.md said 200 and 180, the Compute limit of the time; today's says 500 and 450).
 # The limit here is whole days of 450 / backups per day, and the one year of DP_DISK_MAX when that is shorter. Learn gives
 # the rule for the retention of the backups, the Default rule; that a Daily or Weekly tag of a disk policy is held to
 # the same days is **assumed** (the refusing side: tagged snapshots only add to the count). A policy whose frequency

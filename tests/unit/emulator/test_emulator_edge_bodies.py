@@ -209,6 +209,9 @@ DP_DATASTORE_CASES = [
     ("blob-both", _dp_rules(BLOBS, ("Default_OperationalStore", "OperationalStore", "P30D"), ("Default", "VaultStore", "P30D")), True),
     ("disk-4h-75d", _with_backup_rule(_dp_rules(DISKS, ("Default", "OperationalStore", "P75D")), "PT4H"), True),
     ("disk-4h-76d", _with_backup_rule(_dp_rules(DISKS, ("Default", "OperationalStore", "P76D")), "PT4H"), False),
+    # backup-managed-disks.md's own example: 12-hourly backups kept at most 225 days.
+    ("disk-12h-225d", _with_backup_rule(_dp_rules(DISKS, ("Default", "OperationalStore", "P225D")), "PT12H"), True),
+    ("disk-12h-226d", _with_backup_rule(_dp_rules(DISKS, ("Default", "OperationalStore", "P226D")), "PT12H"), False),
     ("disk-1h-18d", _with_backup_rule(_dp_rules(DISKS, ("Default", "OperationalStore", "P18D")), "PT1H"), True),
     ("disk-1h-19d", _with_backup_rule(_dp_rules(DISKS, ("Default", "OperationalStore", "P19D")), "PT1H"), False),
     ("disk-12h-weekly-33w",

@@ -708,10 +708,15 @@ def _dp_limit(limit, tier):
 
 # Azure Disks' operational tier keeps at most 450 snapshots (50 more kept aside for on-demand backups): a daily policy
 # 450 days, an hourly one (every hour) 18 days (Learn, MicrosoftDocs/azure-docs articles/backup/disk-backup-overview.md;
-# hourly frequencies 1, 2, 4, 6, 8 or 12 hours). The limit is whole days of 450 / backups per day, and the year above when
-# shorter. Learn states it for the backups' retention (the Default rule); a Daily or Weekly tag of a disk policy is held
-# to the same days, and a policy whose frequency cannot be read to the hourly 18 days (both **assumed**, the safe side:
-# a raise past them is reported not fixable, never sent).
+# hourly frequencies 1, 2, 4, 6, 8 or 12 hours). backup-managed-disks.md (2024-05-09) gives the same: 500 incremental
+# snapshots a disk, 450 of them for the policy's backups, "1 year or 450 disk snapshots, whichever reaches first" (12-hourly:
+# 225 days); the 200 and 180 of the 2021 disk-backup-support-matrix.md date from the Compute limit of 200 incremental
+# snapshots a disk, since raised to 500 (today's support matrix: 500 and 450). The limit is whole days of 450 / backups
+# per day, and the year above when shorter. Learn states it for the backups' retention (the Default rule); a Daily or
+# Weekly tag of a disk policy is held to the same days, and a policy whose frequency cannot be read to the hourly 18 days
+# (both **assumed**, the safe side: a raise past them is reported not fixable, never sent). A tag taken at most as often
+# as the backups and kept no longer than those days keeps the count across all rules within 450, the way Learn counts
+# Elastic SAN's 450 recovery points "across your retention rules" (azure-elastic-san-backup-configure.md).
 DISK_SNAPSHOTS = 450
 DISK_HOURLY = (1, 2, 4, 6, 8, 12)
 _INTERVAL = re.compile(r'R/[^/]+/P(?:T(\d+)H|(\d+)D)', re.IGNORECASE)
@@ -755,20 +760,25 @@ def dp_ceiling(workload, tier, datastore, per_day=None):
     return min(limits, key=lambda limit: limit.min_days)
 
 
-# The datastores Azure Backup keeps each datasource type's backups in: az dataprotection's manifests
-# (Azure/azure-cli-extensions, src/dataprotection/azext_dataprotection/manual/Manifests/*.py,
-# policySettings.supportedDatastoreTypes): disks the OperationalStore only (Learn's disk-backup-support-matrix.md: "The
-# backups aren't copied to the backup vault"), blobs OperationalStore and VaultStore, ADLS VaultStore, PostgreSQL (single
-# and flexible) and MySQL flexible VaultStore and ArchiveStore; AKS OperationalStore and VaultStore (Learn's AKS vaulted
-# backup). A tier on another datastore is reported not fixable: Azure would refuse the PUT that raised it.
+# The datastores Azure Backup keeps each datasource type's backups in: the manifests of Microsoft's two clients,
+# policySettings.supportedDatastoreTypes (az dataprotection: Azure/azure-cli-extensions,
+# src/dataprotection/azext_dataprotection/manual/Manifests/*.py; Az.DataProtection: Azure/azure-powershell,
+# src/DataProtection/DataProtection.Autorest/custom/manifests/*.json). Disks the OperationalStore only (Learn's
+# disk-backup-support-matrix.md: "The backups aren't copied to the backup vault"), blobs OperationalStore and VaultStore,
+# ADLS VaultStore, PostgreSQL single server VaultStore and ArchiveStore, Cosmos DB VaultStore, Elastic SAN volume groups
+# OperationalStore; AKS OperationalStore and VaultStore (Learn's AKS vaulted backup). PostgreSQL and MySQL flexible
+# servers: VaultStore (Az.DataProtection; az dataprotection lists an ArchiveStore too, so the shorter list is **assumed**,
+# the safe side). A tier on another datastore is reported not fixable: Azure would refuse the PUT that raised it.
 DP_DATASTORES = {
     'microsoft.compute/disks': ('OperationalStore',),
     'microsoft.storage/storageaccounts/blobservices': ('OperationalStore', 'VaultStore'),
     'microsoft.storage/storageaccounts/adlsblobservices': ('VaultStore',),
     'microsoft.dbforpostgresql/servers/databases': ('VaultStore', 'ArchiveStore'),
-    'microsoft.dbforpostgresql/flexibleservers': ('VaultStore', 'ArchiveStore'),
-    'microsoft.dbformysql/flexibleservers': ('VaultStore', 'ArchiveStore'),
+    'microsoft.dbforpostgresql/flexibleservers': ('VaultStore',),
+    'microsoft.dbformysql/flexibleservers': ('VaultStore',),
     'microsoft.containerservice/managedclusters': ('OperationalStore', 'VaultStore'),
+    'microsoft.documentdb/databaseaccounts': ('VaultStore',),
+    'microsoft.elasticsan/elasticsans/volumegroups': ('OperationalStore',),
 }
 
 

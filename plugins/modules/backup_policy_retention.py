@@ -116,8 +116,9 @@ notes:
     every other operational tier (blobs, AKS) 360 days. A Backup vault tier that would have to exceed its limit is reported as a
     violation that is not fixable, and a per-datastore O(minimum) above the longest any Backup vault policy keeps on that
     datastore is refused before any request.
-  - A Backup vault tier on a datastore its datasource type keeps no backups in (a disk's C(VaultStore), a PostgreSQL
-    server's C(OperationalStore)) is a violation that is not fixable, since Azure would refuse the policy.
+  - A Backup vault tier on a datastore its datasource type keeps no backups in (a disk's or an Elastic SAN volume group's
+    C(VaultStore), a PostgreSQL server's or a Cosmos DB account's C(OperationalStore), a PostgreSQL or MySQL flexible
+    server's C(ArchiveStore)) is a violation that is not fixable, since Azure would refuse the policy.
   - These limits are taken from Azure Backup's support matrices and are conservative.
   - O(compare_to) sends nothing to Azure; the module only reads the vault and its policies.
 author: vaultlock.azure maintainers (@vaultlock)

@@ -342,10 +342,19 @@ DP_POLICY_INPUT_CODE = "BMSUserErrorInvalidInput"
 # The answer, for a ceiling and a floor alike, is DP_POLICY_INPUT_CODE with status 400 (**assumed**: no source gives it).
 DP_VAULTED_MAX = {"default": Span(days=3650), "daily": Span(days=3650), "weekly": Span(days=521 * 7),
                   "monthly": Span(months=120), "yearly": Span(years=10)}
+# The Default rule of the policy Microsoft's own clients create keeps vaulted backups P10Y for Cosmos DB (az
+# dataprotection's manual/Manifests/AzureCosmosDB.py and Az.DataProtection's custom/manifests/AzureCosmosDB.json) and for
+# PostgreSQL and MySQL flexible servers (Az.DataProtection's AzureDatabaseForPGFlexServer.json, AzureDatabaseForMySQL.json,
+# defaultPolicy): Azure takes what its clients send by default, so the Default rule of these types is held to ten years
+# (P10Y, P120M, P3650D; a count of days past 3,650 is refused, as Span compares across units on the refusing side).
+DP_TEN_YEAR_DEFAULT = dict(DP_VAULTED_MAX, default=Span(years=10))
 DP_OPERATIONAL_MAX = Span(days=360)
 DP_DISK_MAX = Span(years=1)
 DP_RANGES = {
     "microsoft.compute/disks": {"operationalstore": DP_DISK_MAX},
+    "microsoft.documentdb/databaseaccounts": {"vaultstore": DP_TEN_YEAR_DEFAULT},
+    "microsoft.dbforpostgresql/flexibleservers": {"vaultstore": DP_TEN_YEAR_DEFAULT},
+    "microsoft.dbformysql/flexibleservers": {"vaultstore": DP_TEN_YEAR_DEFAULT},
 }
 DP_STORE_MAX = {"operationalstore": DP_OPERATIONAL_MAX, "vaultstore": DP_VAULTED_MAX, "archivestore": DP_VAULTED_MAX}
 DP_FLOORS = {"archivestore": Span(days=180)}
@@ -354,7 +363,9 @@ DP_FLOOR = Span(days=1)
 
 # Azure Disks' operational tier also keeps at most 450 snapshots (50 more are kept aside for on-demand backups), so its
 # longest retention depends on the backup frequency: a daily policy 450 days, an hourly one (every hour) 18 days
-# (Learn, MicrosoftDocs/azure-docs articles/backup/disk-backup-overview.md; hourly frequencies 1, 2, 4, 6, 8 or 12 hours).
+# (Learn, MicrosoftDocs/azure-docs articles/backup/disk-backup-overview.md; hourly frequencies 1, 2, 4, 6, 8 or 12 hours;
+# backup-managed-disks.md of 2024-05-09: 500 incremental snapshots a disk, 450 for the policy, 12-hourly 225 days. The
+# 2021 disk-backup-support-matrix.md said 200 and 180, the Compute limit of the time; today's says 500 and 450).
 # The limit here is whole days of 450 / backups per day, and the one year of DP_DISK_MAX when that is shorter. Learn gives
 # the rule for the retention of the backups, the Default rule; that a Daily or Weekly tag of a disk policy is held to
 # the same days is **assumed** (the refusing side: tagged snapshots only add to the count). A policy whose frequency
@@ -406,22 +417,32 @@ def dp_ceiling(datasource_types, store: str, rule_name: str, props=None):
     return min(limits, key=lambda span: span.lo) if limits else None
 
 
-# The datastores Azure Backup keeps each datasource type's backups in: az dataprotection's manifests
-# (Azure/azure-cli-extensions, src/dataprotection/azext_dataprotection/manual/Manifests/*.py,
-# policySettings.supportedDatastoreTypes): disks OperationalStore (Learn's disk-backup-support-matrix.md too: "The backups
-# aren't copied to the backup vault"); blobs OperationalStore and VaultStore; ADLS VaultStore; PostgreSQL (single and
-# flexible) and MySQL flexible VaultStore and ArchiveStore. AKS: OperationalStore, and VaultStore from Learn's AKS vaulted
-# backup (the manifest read lists the operational tier only). A policy whose backup rule, lifecycle or copy names another
-# datastore for one of these types is refused with DP_POLICY_INPUT_CODE, status 400 (**assumed**: no source gives Azure's
-# answer); other datasource types are not checked.
+# The datastores Azure Backup keeps each datasource type's backups in: the manifests of Microsoft's two clients,
+# policySettings.supportedDatastoreTypes (az dataprotection: Azure/azure-cli-extensions,
+# src/dataprotection/azext_dataprotection/manual/Manifests/*.py; Az.DataProtection: Azure/azure-powershell,
+# src/DataProtection/DataProtection.Autorest/custom/manifests/*.json):
+# * disks OperationalStore (Learn's disk-backup-support-matrix.md too: "The backups aren't copied to the backup vault");
+# * blobs OperationalStore and VaultStore; ADLS VaultStore; PostgreSQL single server VaultStore and ArchiveStore (both);
+# * Cosmos DB (Microsoft.DocumentDB/databaseAccounts) VaultStore; Elastic SAN (Microsoft.ElasticSan/elasticSans/
+#   volumeGroups) OperationalStore (both clients; Learn's Elastic SAN support matrix: "vault-tier isn't currently
+#   supported");
+# * PostgreSQL and MySQL flexible servers: VaultStore. The two clients disagree here: az dataprotection lists VaultStore
+#   and ArchiveStore (its manifests for them repeat the single server's), Az.DataProtection VaultStore only; Microsoft's
+#   Azure MCP server refuses an archive tier for every Backup vault datasource type (microsoft/mcp#2504, 2026). The
+#   ArchiveStore is left out (**assumed**, the refusing side: the collection reports such a tier not fixable).
+# * AKS: OperationalStore, and VaultStore from Learn's AKS vaulted backup (both manifests list the operational tier only).
+# A policy whose backup rule, lifecycle or copy names another datastore for one of these types is refused with
+# DP_POLICY_INPUT_CODE, status 400 (**assumed**: no source gives Azure's answer); other datasource types are not checked.
 DP_DATASTORES = {
     "microsoft.compute/disks": ("operationalstore",),
     "microsoft.storage/storageaccounts/blobservices": ("operationalstore", "vaultstore"),
     "microsoft.storage/storageaccounts/adlsblobservices": ("vaultstore",),
     "microsoft.dbforpostgresql/servers/databases": ("vaultstore", "archivestore"),
-    "microsoft.dbforpostgresql/flexibleservers": ("vaultstore", "archivestore"),
-    "microsoft.dbformysql/flexibleservers": ("vaultstore", "archivestore"),
+    "microsoft.dbforpostgresql/flexibleservers": ("vaultstore",),
+    "microsoft.dbformysql/flexibleservers": ("vaultstore",),
     "microsoft.containerservice/managedclusters": ("operationalstore", "vaultstore"),
+    "microsoft.documentdb/databaseaccounts": ("vaultstore",),
+    "microsoft.elasticsan/elasticsans/volumegroups": ("operationalstore",),
 }
 
 

@@ -107,6 +107,7 @@ def test_backup_vault_policy_above_azures_ceiling_is_refused(emulator, duration,
 DISKS, BLOBS, ADLS = "Microsoft.Compute/disks", "Microsoft.Storage/storageAccounts/blobServices", "Microsoft.Storage/storageAccounts/adlsBlobServices"
 PG, PG_FLEX, MYSQL, AKS = ("Microsoft.DBforPostgreSQL/servers/databases", "Microsoft.DBforPostgreSQL/flexibleServers",
                            "Microsoft.DBforMySQL/flexibleServers", "Microsoft.ContainerService/managedClusters")
+COSMOS, ESAN = "Microsoft.DocumentDB/databaseAccounts", "Microsoft.ElasticSan/elasticSans/volumeGroups"
 
 
 def _dp_rules(datasource, *lifecycles):
@@ -186,9 +187,10 @@ def _copy_to(props, store):
     return props
 
 
-# (id, policy, accepted): datastores per datasource type (az dataprotection's manifests, supportedDatastoreTypes: rules.
-# DP_DATASTORES) and disks' 450 snapshots by backup frequency (Learn, disk-backup-overview.md: daily 450 days, hourly
-# 18 days; the year of DP_DISK_MAX when shorter).
+# (id, policy, accepted): datastores per datasource type (az dataprotection's and Az.DataProtection's manifests,
+# supportedDatastoreTypes: rules.DP_DATASTORES; PostgreSQL and MySQL flexible servers keep no ArchiveStore tier, Cosmos DB
+# the VaultStore only, Elastic SAN the OperationalStore only) and disks' 450 snapshots by backup frequency (Learn,
+# disk-backup-overview.md: daily 450 days, hourly 18 days; the year of DP_DISK_MAX when shorter).
 DP_DATASTORE_CASES = [
     ("disk-vault-tier", _with_backup_rule(_dp_rules(DISKS, ("Default", "VaultStore", "P30D")), "P1D"), False),
     ("disk-vault-backup-rule", _with_backup_rule(_dp_rules(DISKS, ("Default", "OperationalStore", "P7D")), "P1D", "VaultStore"), False),
@@ -196,10 +198,20 @@ DP_DATASTORE_CASES = [
     ("pg-operational", _with_backup_rule(_dp_rules(PG_FLEX, ("Default", "OperationalStore", "P7D")), "P1W"), False),
     ("adls-operational", _dp_rules(ADLS, ("Default", "OperationalStore", "P7D")), False),
     ("blob-archive", _dp_rules(BLOBS, ("Default", "VaultStore", "P30D"), ("Monthly", "ArchiveStore", "P1Y")), False),
-    ("pg-copy-to-archive", _copy_to(_with_backup_rule(_dp_rules(PG_FLEX, ("Default", "VaultStore", "P3M")), "P1W"), "ArchiveStore"), True),
+    ("pg-flex-copy-to-archive", _copy_to(_with_backup_rule(_dp_rules(PG_FLEX, ("Default", "VaultStore", "P3M")), "P1W"), "ArchiveStore"), False),
+    ("pg-copy-to-archive", _copy_to(_with_backup_rule(_dp_rules(PG, ("Default", "VaultStore", "P3M")), "P1W"), "ArchiveStore"), True),
+    ("mysql-archive-tier", _with_backup_rule(_dp_rules(MYSQL, ("Default", "VaultStore", "P3M"), ("Monthly", "ArchiveStore", "P1Y")), "P1W"), False),
+    ("cosmos-vault", _with_backup_rule(_dp_rules(COSMOS, ("Default", "VaultStore", "P3M")), "P1W"), True),
+    ("cosmos-operational", _with_backup_rule(_dp_rules(COSMOS, ("Default", "OperationalStore", "P7D")), "P1W"), False),
+    ("esan-operational", _with_backup_rule(_dp_rules(ESAN, ("Default", "OperationalStore", "P30D")), "P1D"), True),
+    ("esan-vault", _with_backup_rule(_dp_rules(ESAN, ("Default", "VaultStore", "P30D")), "P1D"), False),
+    ("esan-copy-to-vault", _copy_to(_with_backup_rule(_dp_rules(ESAN, ("Default", "OperationalStore", "P7D")), "P1D"), "VaultStore"), False),
     ("blob-both", _dp_rules(BLOBS, ("Default_OperationalStore", "OperationalStore", "P30D"), ("Default", "VaultStore", "P30D")), True),
     ("disk-4h-75d", _with_backup_rule(_dp_rules(DISKS, ("Default", "OperationalStore", "P75D")), "PT4H"), True),
     ("disk-4h-76d", _with_backup_rule(_dp_rules(DISKS, ("Default", "OperationalStore", "P76D")), "PT4H"), False),
+    # backup-managed-disks.md's own example: 12-hourly backups kept at most 225 days.
+    ("disk-12h-225d", _with_backup_rule(_dp_rules(DISKS, ("Default", "OperationalStore", "P225D")), "PT12H"), True),
+    ("disk-12h-226d", _with_backup_rule(_dp_rules(DISKS, ("Default", "OperationalStore", "P226D")), "PT12H"), False),
     ("disk-1h-18d", _with_backup_rule(_dp_rules(DISKS, ("Default", "OperationalStore", "P18D")), "PT1H"), True),
     ("disk-1h-19d", _with_backup_rule(_dp_rules(DISKS, ("Default", "OperationalStore", "P19D")), "PT1H"), False),
     ("disk-12h-weekly-33w",
@@ -213,6 +225,39 @@ DP_DATASTORE_CASES = [
 def test_backup_vault_policy_on_a_datastore_or_past_the_snapshots_its_datasource_has_is_refused(emulator, name, props, accepted):
     """Before, a policy keeping a disk's backups in the VaultStore, a PostgreSQL server's in the OperationalStore, or an
     hourly disk policy's snapshots a year (8,760 snapshots) was stored."""
+    _stored_or_refused(emulator, name, props, accepted)
+
+
+def _microsofts_default(datasource, weekly_start):
+    """The default policy Microsoft's clients send for ``datasource`` (written after the ``defaultPolicy`` of
+    Az.DataProtection's manifests: a weekly full backup to the VaultStore, the Default rule keeping it ``P10Y``)."""
+    props = _with_backup_rule(_dp_rules(datasource, ("Default", "VaultStore", "P10Y")), "P1W")
+    props["policyRules"][0]["backupParameters"]["backupType"] = "Full"
+    props["policyRules"][0]["trigger"]["schedule"] = {"repeatingTimeIntervals": ["R/%s+00:00/P1W" % weekly_start], "timeZone": "UTC"}
+    return props
+
+
+# (id, policy, accepted): the Default rule of the policies Microsoft's own clients create keeps vaulted backups P10Y (Cosmos
+# DB: az dataprotection's manual/Manifests/AzureCosmosDB.py and Az.DataProtection's custom/manifests/AzureCosmosDB.json;
+# PostgreSQL and MySQL flexible servers: Az.DataProtection's AzureDatabaseForPGFlexServer.json, AzureDatabaseForMySQL.json).
+# Azure takes what its clients send by default; ten years is at most 3,653 days, so the Default rule of these types is
+# held to ten years (P3650D, P120M, P10Y), no longer to 3,650 days alone (rules.DP_TEN_YEAR_DEFAULT).
+DP_DEFAULT_POLICY_CASES = [
+    ("cosmos-default", _microsofts_default(COSMOS, "2026-02-08T10:00:00"), True),
+    ("pg-flex-default", _microsofts_default(PG_FLEX, "2024-01-07T23:00:00"), True),
+    ("mysql-default", _microsofts_default(MYSQL, "2024-01-07T23:00:00"), True),
+    ("cosmos-default-120m", _with_backup_rule(_dp_rules(COSMOS, ("Default", "VaultStore", "P120M")), "P1W"), True),
+    ("cosmos-default-3650d", _with_backup_rule(_dp_rules(COSMOS, ("Default", "VaultStore", "P3650D")), "P1W"), True),
+    ("cosmos-default-3651d", _with_backup_rule(_dp_rules(COSMOS, ("Default", "VaultStore", "P3651D")), "P1W"), False),
+    ("cosmos-default-11y", _with_backup_rule(_dp_rules(COSMOS, ("Default", "VaultStore", "P11Y")), "P1W"), False),
+    ("pg-flex-default-121m", _with_backup_rule(_dp_rules(PG_FLEX, ("Default", "VaultStore", "P121M")), "P1W"), False),
+]
+
+
+@pytest.mark.parametrize("name, props, accepted", DP_DEFAULT_POLICY_CASES, ids=[case[0] for case in DP_DEFAULT_POLICY_CASES])
+def test_the_default_policies_microsofts_clients_create_are_accepted(emulator, name, props, accepted):
+    """Before, the emulator refused the default policy of Cosmos DB (both clients) and of PostgreSQL and MySQL flexible
+    servers (Az.DataProtection): their Default rule keeps P10Y, which it held to 3,650 days."""
     _stored_or_refused(emulator, name, props, accepted)
 
 

@@ -125,6 +125,8 @@ def _dp(datasource, *lifecycles, interval=None):
 
 DISKS, BLOBS = 'Microsoft.Compute/disks', 'Microsoft.Storage/storageAccounts/blobServices'
 PG_FLEX, AKS = 'Microsoft.DBforPostgreSQL/flexibleServers', 'Microsoft.ContainerService/managedClusters'
+PG, MYSQL = 'Microsoft.DBforPostgreSQL/servers/databases', 'Microsoft.DBforMySQL/flexibleServers'
+COSMOS, ESAN = 'Microsoft.DocumentDB/databaseAccounts', 'Microsoft.ElasticSan/elasticSans/volumeGroups'
 
 
 # (policy, minimum, fixable, limit named in the reason): before, every Backup vault tier was held to the Recovery
@@ -139,7 +141,8 @@ DP_CASES = [
     (_dp(BLOBS, ('Default', 'VaultStore', 'P30D'), ('Yearly', 'VaultStore', 'P1Y')), {'yearly': '11y'}, False, 'at most 10 years'),
     (_dp(BLOBS, ('Default', 'VaultStore', 'P30D'), ('Yearly', 'VaultStore', 'P1Y')), {'yearly': '10y'}, True, None),
     (_dp(PG_FLEX, ('Default', 'VaultStore', 'P3M'), ('Weekly', 'VaultStore', 'P12W')), {'weekly': '600w'}, False, 'at most 521 weeks'),
-    (_dp(PG_FLEX, ('Default', 'VaultStore', 'P3M'), ('Monthly', 'ArchiveStore', 'P12M')), {'monthly': '121m'}, False, 'at most 120 months'),
+    (_dp(PG, ('Default', 'VaultStore', 'P3M'), ('Monthly', 'ArchiveStore', 'P12M')), {'monthly': '121m'}, False, 'at most 120 months'),
+    (_dp(PG, ('Default', 'VaultStore', 'P3M'), ('Monthly', 'ArchiveStore', 'P12M')), {'monthly': '120m'}, True, None),
     (_dp(AKS, ('Default', 'OperationalStore', 'P7D')), {'default': '361d'}, False, 'at most 360 days'),
     (_dp('Microsoft.Example/unknown', ('Default', 'OperationalStore', 'P7D')), {'default': '361d'}, False, 'at most 360 days'),
 ]
@@ -162,7 +165,19 @@ DP_SNAPSHOT_AND_DATASTORE_CASES = [
     (_dp(DISKS, ('Default', 'VaultStore', 'P7D'), interval='P1D'), {'default': '30d'}, False,
      'Azure Backup keeps no VaultStore backups of Microsoft.Compute/disks (only OperationalStore)'),
     (_dp(PG_FLEX, ('Default', 'OperationalStore', 'P7D'), interval='P1W'), {'default': '30d'}, False,
-     'keeps no OperationalStore backups of Microsoft.DBforPostgreSQL/flexibleServers (only VaultStore, ArchiveStore)'),
+     'keeps no OperationalStore backups of Microsoft.DBforPostgreSQL/flexibleServers (only VaultStore)'),
+    # Flexible servers keep no ArchiveStore tier (Az.DataProtection's manifests; az dataprotection's list one: assumed).
+    (_dp(PG_FLEX, ('Default', 'VaultStore', 'P3M'), ('Monthly', 'ArchiveStore', 'P6M'), interval='P1W'), {'monthly': '1y'}, False,
+     'keeps no ArchiveStore backups of Microsoft.DBforPostgreSQL/flexibleServers (only VaultStore)'),
+    (_dp(MYSQL, ('Default', 'VaultStore', 'P3M'), ('Monthly', 'ArchiveStore', 'P6M'), interval='P1W'), {'monthly': '1y'}, False,
+     'keeps no ArchiveStore backups of Microsoft.DBforMySQL/flexibleServers (only VaultStore)'),
+    # Cosmos DB keeps vaulted backups only, Elastic SAN operational ones only (both clients' manifests).
+    (_dp(COSMOS, ('Default', 'OperationalStore', 'P7D'), interval='P1W'), {'default': '30d'}, False,
+     'keeps no OperationalStore backups of Microsoft.DocumentDB/databaseAccounts (only VaultStore)'),
+    (_dp(COSMOS, ('Default', 'VaultStore', 'P3M'), interval='P1W'), {'default': '1y'}, True, None),
+    (_dp(ESAN, ('Default', 'VaultStore', 'P7D'), interval='P1D'), {'default': '30d'}, False,
+     'keeps no VaultStore backups of Microsoft.ElasticSan/elasticSans/volumeGroups (only OperationalStore)'),
+    (_dp(ESAN, ('Default', 'OperationalStore', 'P7D'), interval='P1D'), {'default': '30d'}, True, None),
     (_dp(BLOBS, ('Default', 'ArchiveStore', 'P180D'), interval='P1D'), {'default': '1y'}, False, 'keeps no ArchiveStore backups'),
 ]
 

@@ -285,11 +285,12 @@ def test_raise_leaves_unfixable_alone():
 
 
 def test_raise_backup_vault_writes_iso():
-    # PostgreSQL: a vaulted and an archive tier (a disk keeps neither, _retention.DP_DATASTORES).
+    # PostgreSQL single server: a vaulted and an archive tier (a disk keeps neither, nor a flexible server an archive
+    # tier: _retention.DP_DATASTORES).
     policy = dp_policy(name='oss', tags=('Default', 'Weekly'), rules={
         'Default': [lifecycle('VaultStore', 'P1W', copy_to='ArchiveStore'), lifecycle('ArchiveStore', 'P6M')],
         'Weekly': [lifecycle('VaultStore', 'P12W')],
-    }, datasource='Microsoft.DBforPostgreSQL/flexibleServers')
+    }, datasource='Microsoft.DBforPostgreSQL/servers/databases')
     record = normalise_policy(policy, BV)
     assert [(t['tier'], t['datastore'], t['duration']) for t in record['tiers']] == [
         ('default', 'VaultStore', 'P1W'), ('default', 'ArchiveStore', 'P6M'), ('weekly', 'VaultStore', 'P12W')]

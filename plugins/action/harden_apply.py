@@ -20,6 +20,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._module import fai
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal import (
     JOURNAL,
     ApplyJournal,
+    claim_applied,
     refuse_while_applying,
     report_dir_locked,
     run_owner,
@@ -141,6 +142,9 @@ def start_run_journal(plan, plan_id, changing):
         refuse_while_applying(report_dir, 'harden_apply', owner)
         if changing:
             retire_reports(report_dir, locked=True)
+            # This plan's reports are now the ones to describe the vaults last: another plan of this run into the directory,
+            # made before this apply, does not count as later than this one (_apply_journal.later_reports).
+            claim_applied(report_dir, plan_id, owner)
         return start_journal(report_dir, plan_id, changing, owner)
 
 

@@ -128,7 +128,9 @@ options:
         alive on this host, another run's plan, apply and report tasks on the directory (or a symlink to it) fail before any
         request, naming the directory, that process's pid and command line, and the claim's path; remove the claim and run
         again when that process is no run into the directory. The same C(ansible-playbook) run planning into it again keeps
-        its claim. A claim whose process is gone, written on another host, or that cannot be read (hand-made, a symlink, a
+        its claim, which lists the run's plans into the directory; it lasts until the last of them is reported (a plan that
+        fails leaves it), and a plan reported after a later plan of the run writes no report (see
+        M(vaultlock.azure.harden_report)). A claim whose process is gone, written on another host, or that cannot be read (hand-made, a symlink, a
         FIFO) is taken over, and this task warns, in its result and in the reports. A directory named C(run-claim.json) there
         fails this task, saying to remove it.
       - Within one C(ansible-playbook) run, the first inventory host that plans into the directory holds it for the rest of

@@ -29,7 +29,7 @@ class ActionModule(ControllerActionBase):
         try:
             with without_cyclic_gc():
                 plan = load_plan(C.DEFAULT_LOCAL_TMP, args['plan'])
-                report_dir = planned_report_dir(plan)
+                report_dir = planned_report_dir(plan, 'harden_report')
                 report = build_run_report(plan, args['results'], load_applied(C.DEFAULT_LOCAL_TMP, args['plan']))
                 del plan
                 superseded = None

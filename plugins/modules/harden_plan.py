@@ -108,7 +108,8 @@ options:
       - Resolved once, by this task; the plan keeps its real path, and M(vaultlock.azure.harden_apply) (which removes an
         earlier run's reports before its first change) and M(vaultlock.azure.harden_report) use that path, so a symlink on
         the way to it that changes during the run does not move the reports. A directory on the resolved path that was
-        replaced by a symlink after this task fails those tasks.
+        replaced by a symlink after this task fails those tasks, before any request; M(vaultlock.azure.harden_apply) in
+        check mode too, as a real apply would fail.
       - When the directory holds the journal of an earlier M(vaultlock.azure.harden_apply) that did not end with its
         reports (C(apply-journal.jsonl), left when the run was interrupted or no report was written after it), this task warns, in
         its result and in the reports, how many vaults that apply changed and which (the first 20), which it was changing

@@ -735,19 +735,30 @@ def _taken_report_names(path):
     return [name for name in REPORT_FILES if os.path.isdir(os.path.join(path, name)) and not os.path.islink(os.path.join(path, name))]
 
 
-def planned_report_dir(plan):
+def planned_report_dir(plan, task=None, check_mode=False):
     """The report directory harden_plan resolved once (its real path, kept in the sealed plan), for the later tasks of the
     run: used as it is, never resolved again, so a symlink on the way to it that is changed during the run does not move
     the later reports. InputError when that path itself now goes through a symlink (a directory on it was replaced by one
-    after the plan): neither written nor emptied."""
+    after the plan): neither written nor emptied. ``task``: the task that asks (harden_apply, harden_report), named in the
+    refusal.
+
+    A check-mode harden_apply is refused the same way, though it would touch nothing there: a real apply of the plan is
+    refused (it removes the earlier reports and writes its journal in that directory), and check mode says what a real
+    apply would do; its refusal says so."""
     path = plan.get('report_dir')
     if not isinstance(path, str) or not os.path.isabs(path):
         raise InputError('the plan holds no resolved report directory (made by another version of vaultlock.azure?): plan again')
     now = os.path.realpath(path)
     if now != path:
-        raise InputError('the report directory %s that harden_plan resolved now leads to %s (a directory on its path was '
-                         'replaced by a symlink during the run): no report was written or removed there; plan again'
-                         % (shown(path), shown(now)))
+        outcome = 'no report was written or removed there'
+        if task == 'harden_apply':
+            outcome = 'nothing was sent to Azure and %s' % outcome
+            if check_mode:
+                outcome += (' (check mode: a real apply refuses it the same way, as it would remove the earlier reports and write '
+                            'its journal there)')
+        raise InputError('%sthe report directory %s that harden_plan resolved now leads to %s (a directory on its path was '
+                         'replaced by a symlink during the run): %s; plan again'
+                         % ('%s refused: ' % task if task else '', shown(path), shown(now), outcome))
     return path
 
 

@@ -752,3 +752,47 @@ def test_a_plan_reported_after_a_later_plan_of_the_run_into_its_report_dir_write
     assert json.loads(journal.read_text().splitlines()[0])['plan'] == run['r13']['plan']
     assert len(emulator.writes()) == 3 + run['r14']['vaults_changed']
 
+
+@pytest.mark.usefixtures('actions_fleet')
+def test_a_report_dir_replaced_by_a_symlink_after_the_plan_refuses_the_apply_in_check_mode_as_a_real_apply_does(runner, emulator, tmp_path):
+    """The directory holding report_dir is replaced by a symlink (to the same directory, moved) between the plan and the
+    apply. A real apply refuses it before any request (it would remove the earlier reports and write its journal in a
+    directory the plan did not resolve), and so does a check-mode apply: check mode says what a real apply would do, and
+    its message says so. The reports tasks refuse it too; nothing is sent to Azure, and the earlier reports stay."""
+    parents = {mode: tmp_path / mode for mode in ('check', 'real')}
+    for parent in parents.values():
+        (parent / 'reports').mkdir(parents=True)
+        (parent / 'reports' / 'drift.json').write_text('an earlier run')
+    swap = ' && '.join('mv {0} {0}-moved && ln -s {0}-moved {0}'.format(parent) for parent in parents.values())
+    run = runner.play(marks=[], tasks=[
+        step({'name': 'plan in check mode', PLAN: {'baseline': BASELINE, 'report_dir': str(parents['check'] / 'reports')}}, check=True),
+        {'name': 'plan', PLAN: {'baseline': BASELINE, 'report_dir': str(parents['real'] / 'reports')}},
+        {'name': 'replace the directories by symlinks', 'ansible.builtin.shell': swap},
+        step({'name': 'apply in check mode', APPLY: {'plan': '{{ r0.plan }}'}}, check=True),
+        {'name': 'apply', APPLY: {'plan': '{{ r1.plan }}'}},
+        step({'name': 'report in check mode', REPORT: {'plan': '{{ r0.plan }}'}}, check=True),
+        {'name': 'report', REPORT: {'plan': '{{ r1.plan }}'}},
+    ])
+    for key in ('r0', 'r1', 'r2'):
+        assert not run[key].get('failed'), (key, run[key])
+    for key, mode, task in (('r3', 'check', 'harden_apply'), ('r4', 'real', 'harden_apply'), ('r5', 'check', 'harden_report'),
+                            ('r6', 'real', 'harden_report')):
+        result = run[key]
+        assert result.get('failed'), (key, result)
+        no_traceback(run, result)
+        resolved = str(parents[mode] / 'reports')
+        assert result['msg'].startswith("%s refused: the report directory '%s' that harden_plan resolved now leads to '%s' (a directory "
+                                        "on its path was replaced by a symlink during the run): "
+                                        % (task, resolved, os.path.realpath(resolved))), (key, result['msg'])
+        if task == 'harden_apply':
+            assert 'nothing was sent to Azure and no report was written or removed there' in result['msg'], result['msg']
+        else:
+            assert 'no report was written or removed there' in result['msg'], result['msg']
+        assert ('(check mode: a real apply refuses it the same way, as it would remove the earlier reports and write its journal '
+                'there)' in result['msg']) == (key == 'r3'), (key, result['msg'])
+        assert result['msg'].endswith('; plan again'), result['msg']
+        assert run.requests(key) == [], key
+    assert emulator.writes() == []
+    for parent in parents.values():
+        assert sorted(os.listdir(parent / 'reports')) == ['drift.json', 'run-claim.json']
+        assert (parent / 'reports' / 'drift.json').read_text() == 'an earlier run'

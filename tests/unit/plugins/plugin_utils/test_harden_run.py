@@ -1101,6 +1101,17 @@ def test_the_planned_report_dir_is_used_as_resolved_and_refused_once_it_leads_el
     with pytest.raises(InputError, match=r"the report directory '%s' that harden_plan resolved now leads to '%s'"
                        % (re.escape(resolved), re.escape(str(elsewhere)))):
         _harden_run.planned_report_dir({'report_dir': resolved})
+    # Each task names itself; an apply says nothing was sent, and in check mode that a real apply refuses it the same way.
+    for task, check_mode, outcome in (
+            ('harden_report', False, 'no report was written or removed there; plan again'),
+            ('harden_apply', False, 'nothing was sent to Azure and no report was written or removed there; plan again'),
+            ('harden_apply', True, 'nothing was sent to Azure and no report was written or removed there (check mode: a real apply '
+                                   'refuses it the same way, as it would remove the earlier reports and write its journal there); '
+                                   'plan again')):
+        with pytest.raises(InputError) as raised:
+            _harden_run.planned_report_dir({'report_dir': resolved}, task, check_mode)
+        assert str(raised.value).startswith('%s refused: the report directory ' % task), str(raised.value)
+        assert str(raised.value).endswith('during the run): ' + outcome), str(raised.value)
     for given in ('reports/harden', None):
         with pytest.raises(InputError, match='the plan holds no resolved report directory'):
             _harden_run.planned_report_dir({'report_dir': given})

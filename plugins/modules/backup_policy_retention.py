@@ -120,6 +120,9 @@ notes:
   - A Backup vault tier on a datastore its datasource type keeps no backups in (a disk's C(VaultStore), a PostgreSQL
     server's C(OperationalStore)) is a violation that is not fixable, since Azure would refuse the policy.
   - These limits are taken from Azure Backup's support matrices and are conservative.
+  - On an immutable Recovery Services vault, Azure does not apply a retention increase while a protected item has its backups
+    suspended (Microsoft Learn, Immutable vault). This module does not read the vault's items, so such a raise fails with
+    Azure's answer; the C(vaultlock.azure.harden_backup_vaults) role, which reads them, reports it as not fixable and sends nothing.
   - O(compare_to) sends nothing to Azure; the module only reads the vault and its policies.
 author: vaultlock.azure maintainers (@vaultlock)
 '''

@@ -591,6 +591,28 @@ def policy_reductions(old_props, new_props, kind: str) -> list:
     return retention_reductions(tiers(old_props), tiers(new_props))
 
 
+# A retention raise on an immutable Recovery Services vault while a protected item has its backups suspended: Microsoft
+# Learn (MicrosoftDocs/azure-docs articles/backup/backup-azure-immutable-vault-concept.md at b7a53cae1a5e, Restricted
+# operations, Recovery Services vault, "Modify backup policy to reduce retention"): "Note that the increase in retention
+# can't be applied if any item has its backups suspended (stop backup)." Assumed: which items count (those on the policy
+# the PUT changes, the ones a raise would apply to), that a tier added counts as an increase, and the answer's status,
+# code and message (Learn gives none; the malformed-policy answer's status, an immutable-vault code of the service's own
+# naming style). Backup vaults: Learn's Backup vault tab has no such note.
+SUSPENDED_RAISE_CODE = "UserErrorRetentionIncreaseNotAllowedWithSuspendedItems"
+SUSPENDED_RAISE_MSG = ("The increase in retention can't be applied since the vault is immutable and the following protected "
+                       "items of the policy have their backups suspended: %s.")
+
+
+def check_raise_with_suspended_items(old_props, new_props, immutable: bool, kind: str, suspended) -> None:
+    """Refuse an RS policy PUT that raises (or adds) a tier on an immutable vault while ``suspended`` (the names of the
+    policy's items whose backups are suspended) is not empty."""
+    if kind != "rs" or not immutable or old_props is None or not suspended:
+        return
+    raised = retention_reductions(rs_policy_tiers(new_props), rs_policy_tiers(old_props))
+    if raised:
+        raise ArmError(400, SUSPENDED_RAISE_CODE, SUSPENDED_RAISE_MSG % ", ".join(sorted(suspended)), user_facing=True)
+
+
 def check_policy_retention(old_props, new_props, immutable: bool, kind: str):
     if not immutable or old_props is None:
         return

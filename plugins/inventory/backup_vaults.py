@@ -53,6 +53,9 @@ description:
     lists them.
   - A Resource Graph row that is not an object is left out and is a warning of its own (the other rows are read) with
     O(discovery=resource_graph); with O(discovery=auto) such an answer makes the subscriptions read from ARM instead.
+  - What Azure returned (tags, names, the discovery block) is text, never a template, on every ansible-core release. Anyone who
+    may tag a vault writes its tags, and on ansible-core 2.17 and 2.18 a template in a tag value (a lookup, a pipe) ran on the
+    controller wherever O(compose), O(keyed_groups), O(groups) or a task read it.
   - Authentication works as for the modules (the same options and E(AZURE_*) environment variables). C(module_defaults) does not
     reach inventory plugins; set the options in the inventory file or, better for secrets, in the environment.
 author:
@@ -160,6 +163,7 @@ import sys
 from ansible import constants as C
 from ansible.errors import AnsibleOptionsError, AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.auth import auth_params
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.client import AzureSession
@@ -405,6 +409,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         return taken
 
     def _populate(self, fleet):
+        """Hosts, groups and variables of the fleet (read from Azure or from the cache).
+
+        What Azure returned is set as text, never a template (``wrap_var``): anyone who may tag a vault writes its tags, and
+        on ansible-core 2.17 and 2.18 a template in a variable an inventory plugin sets runs wherever it is read (compose,
+        keyed_groups, a task), with the controller's credentials in reach. ansible-core 2.19 trusts no plugin's text as
+        a template anyway; there ``wrap_var`` changes nothing.
+        """
         records = fleet.get('vaults') or []
         unreadable = [error['vault'] for error in fleet.get('errors') or []
                       if isinstance(error.get('vault'), dict) and error['vault'].get('id') and error['vault'].get('name')]
@@ -420,13 +431,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         default_groups = self.get_option('default_groups')
         local = self.get_option('local_connection')
         if fleet.get('discovery'):
-            self.inventory.set_variable('all', DISCOVERY_VAR, fleet['discovery'])
+            self.inventory.set_variable('all', DISCOVERY_VAR, wrap_var(fleet['discovery']))
         if default_groups:
             self.inventory.add_group('backup_vaults')
         for record in records:
             host = names[str(record['id']).lower()]
             self.inventory.add_host(host)
-            self.inventory.set_variable(host, HOST_VAR, record)
+            self.inventory.set_variable(host, HOST_VAR, wrap_var(record))
             if local:
                 self.inventory.set_variable(host, 'ansible_connection', 'local')
                 self.inventory.set_variable(host, 'ansible_python_interpreter', sys.executable)
@@ -453,7 +464,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         for record in unreadable:
             host = names[str(record['id']).lower()]
             self.inventory.add_host(host, group=UNREADABLE_GROUP)
-            self.inventory.set_variable(host, HOST_VAR, record)
+            self.inventory.set_variable(host, HOST_VAR, wrap_var(record))
             if local:
                 self.inventory.set_variable(host, 'ansible_connection', 'local')
                 self.inventory.set_variable(host, 'ansible_python_interpreter', sys.executable)

@@ -356,3 +356,38 @@ def test_bench_quick_runs(tmp_path):
     assert results['inventory']['inventory_hosts'] == 4 and results['inventory']['cached_calls'] == 0
     assert 'Fleet audit' in (tmp_path / 'performance.md').read_text()
     assert "Tenant scale under Azure's throttling" in (tmp_path / 'performance.md').read_text()
+
+
+# A tag value that is a template: whoever may tag a vault (Azure's Tag Contributor role, no right on the vault itself)
+# writes it. It reads an environment variable of the controller, standing for what a template there can do (a pipe
+# lookup runs a command, with the controller's Azure credentials in reach).
+CANARY = 'canary-from-the-controller-environment'
+TEMPLATED_TAG = "{{ lookup('ansible.builtin.env', 'VAULTLOCK_CANARY') }}"
+
+
+def test_a_vault_tag_holding_a_template_is_never_templated(runner, tmp_path, emulator):
+    """Azure's data in the host variables is text, never a template, on every ansible-core release: on 2.17 and 2.18
+    (no data tagging) the plugin set it as plain text, so a template in a vault's tag ran on the controller wherever the
+    inventory's compose or keyed_groups or a task read it (seen on 2.17.14: the tag's lookup returned the controller's
+    environment, and a pipe lookup in a tag ran a command). Read from Azure, then from the inventory cache."""
+    emulator.load_fleet({'subscriptions': [{'id': SUB1, 'resource_groups': [{'name': RG, 'location': 'westeurope', 'vaults': [
+        vault('rsv-tagged', 'recovery_services', 'disabled', tags={'owner': TEMPLATED_TAG})]}]}]})
+    path = Inventory(runner, tmp_path).write(subscription_ids=['all'], compose={'owner': 'vaultlock_vault.tags.owner'},
+                                             keyed_groups=[{'key': 'vaultlock_vault.tags.owner', 'prefix': 'owner'}],
+                                             cache=True, cache_plugin='ansible.builtin.jsonfile',
+                                             cache_connection=str(tmp_path / 'cache'), cache_timeout=3600)
+    play = tmp_path / 'tagged.yml'
+    play.write_text(yaml.safe_dump([{'hosts': 'backup_vaults', 'gather_facts': False, 'tasks': [
+        {'name': 'keep', 'vaultlock_test_results': {
+            'content': '{{ {"owner": owner, "tags": vaultlock_vault.tags, "groups": group_names} | to_json }}',
+            'dest': str(tmp_path) + '/{{ inventory_hostname }}-{{ run }}.json'}}]}]))
+    env = runner.env({'ANSIBLE_INVENTORY_ENABLED': 'vaultlock.azure.backup_vaults', 'VAULTLOCK_CANARY': CANARY})
+    for run in ('azure', 'cache'):
+        proc = subprocess.run([os.path.join(BIN, 'ansible-playbook'), '-i', str(path), '-e', 'run=%s' % run, str(play)], env=env,
+                              capture_output=True, text=True, timeout=300, check=False)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        kept = json.loads((tmp_path / ('rsv-tagged-%s.json' % run)).read_text())
+        assert kept['owner'] == TEMPLATED_TAG and kept['tags'] == {'owner': TEMPLATED_TAG}, (run, kept)
+        assert not [group for group in kept['groups'] if 'canary' in group], (run, kept['groups'])
+        assert CANARY not in proc.stdout + proc.stderr
+    assert len([e for e in emulator.journal() if e['path'] != '/subscriptions']) == 1      # the second run read the cache

@@ -20,7 +20,10 @@ description:
   - "Default groups: C(backup_vaults) (every vault), C(subscription_<id>), C(resource_group_<name>), C(vault_type_<recovery_services|backup>),
     C(immutability_<disabled|enabled|locked>) and C(location_<region>). Group names are lowercased and every character other
     than a letter, a digit or C(_) becomes C(_). A resource group name appears in every subscription that has it: use
-    O(keyed_groups) with C(vaultlock_vault.subscription_id) for per-subscription resource group groups."
+    O(keyed_groups) with C(vaultlock_vault.subscription_id) for per-subscription resource group groups. A default group that
+    values Azure keeps apart would share (the resource groups C(rg-prod), C(rg_prod) and C(rg.prod) all make
+    C(resource_group_rg_prod)) is not made, with a warning naming them, so that a play on it never reaches the vaults of
+    another resource group; the same name in another letter case is one resource group, as ARM compares names."
   - Host names are vault names. Vault names are unique only per resource group and vault kind, so when two vaults of the
     inventory share a name, each of them is named C(<name>.<rsv|bv>.<resource group>.<subscription id>) instead (lowercase), and a
     warning says so. O(hostname=qualified) names every vault that way, so a host name never changes as the fleet grows.
@@ -199,6 +202,25 @@ def unreadable_policies(record):
 def group_name(prefix, value):
     """A group name Ansible accepts without warnings: lowercase letters, digits and underscores."""
     return _UNSAFE.sub('_', ('%s_%s' % (prefix, value)).lower())
+
+
+def default_group_values(record):
+    """(prefix, value) of each default group of a vault record (a group per value that is not empty)."""
+    return [(prefix, record.get(key)) for prefix, key in (('subscription', 'subscription_id'), ('resource_group', 'resource_group'),
+                                                          ('vault_type', 'vault_type'), ('immutability', 'immutability'),
+                                                          ('location', 'location')) if record.get(key)]
+
+
+def shared_group_names(records):
+    """{group name: [the values, lowercase]} of the default groups that values Azure keeps apart would share: group_name
+    turns every character but a letter, a digit or _ into _, so the resource groups rg-prod, rg_prod and rg.prod (or
+    rg-bäck and rg-böck) were one group, and a play on it meant for one of them wrote to the vaults of the others. The
+    same name in another letter case is one value, as ARM compares names."""
+    values = {}
+    for record in records:
+        for prefix, value in default_group_values(record):
+            values.setdefault(group_name(prefix, value), set()).add(str(value).lower())
+    return dict((name, sorted(found)) for name, found in values.items() if len(found) > 1)
 
 
 def qualified_name(record):
@@ -432,6 +454,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         local = self.get_option('local_connection')
         if fleet.get('discovery'):
             self.inventory.set_variable('all', DISCOVERY_VAR, wrap_var(fleet['discovery']))
+        shared_groups = shared_group_names(records) if default_groups else {}
+        if shared_groups:
+            self.display.warning('vaultlock.azure.backup_vaults: these default groups are not made, since values Azure keeps apart '
+                                 'would share their names (a play on one would reach the vaults of the others): %s; use '
+                                 'keyed_groups, groups or compose to group these vaults'
+                                 % '; '.join('%s (%s)' % (name, ' and '.join("'%s'" % escaped(value) for value in values))
+                                             for name, values in sorted(shared_groups.items())))
         if default_groups:
             self.inventory.add_group('backup_vaults')
         for record in records:
@@ -443,10 +472,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 self.inventory.set_variable(host, 'ansible_python_interpreter', sys.executable)
             if default_groups:
                 self.inventory.add_child('backup_vaults', host)
-                for prefix, value in (('subscription', record.get('subscription_id')), ('resource_group', record.get('resource_group')),
-                                      ('vault_type', record.get('vault_type')), ('immutability', record.get('immutability')),
-                                      ('location', record.get('location'))):
-                    if value:
+                for prefix, value in default_group_values(record):
+                    if group_name(prefix, value) not in shared_groups:
                         group = self.inventory.add_group(group_name(prefix, value))
                         self.inventory.add_child(group, host)
             if unreadable_policies(record):

@@ -391,3 +391,29 @@ def test_a_vault_tag_holding_a_template_is_never_templated(runner, tmp_path, emu
         assert not [group for group in kept['groups'] if 'canary' in group], (run, kept['groups'])
         assert CANARY not in proc.stdout + proc.stderr
     assert len([e for e in emulator.journal() if e['path'] != '/subscriptions']) == 1      # the second run read the cache
+
+
+def test_resource_groups_whose_names_share_a_group_name_get_no_group(runner, tmp_path, emulator):
+    """rg-prod and rg_prod (or rg.prod) are two resource groups, and their vaults were one default group,
+    resource_group_rg_prod, since a group name turns every character but a letter, a digit or _ into _: a play on it that
+    meant rg-prod wrote to rg_prod's vaults too. The group is not made (a warning names both resource groups), so such a
+    play reaches no vault; the groups of one resource group written in another letter case stay one (ARM's names)."""
+    emulator.load_fleet({'subscriptions': [
+        {'id': SUB1, 'resource_groups': [{'name': 'rg-prod', 'location': 'westeurope', 'vaults': [vault('rsv-prod', 'recovery_services', 'disabled')]},
+                                         {'name': 'rg_prod', 'location': 'westeurope', 'vaults': [vault('rsv-sandbox', 'recovery_services', 'disabled')]},
+                                         {'name': 'rg-dev', 'location': 'westeurope', 'vaults': [vault('rsv-dev-one', 'recovery_services', 'disabled')]}]},
+        {'id': SUB2, 'resource_groups': [{'name': 'RG-Prod', 'location': 'westeurope', 'vaults': [vault('rsv-two', 'recovery_services', 'disabled')]},
+                                         {'name': 'RG-Dev', 'location': 'westeurope', 'vaults': [vault('rsv-dev', 'recovery_services', 'disabled')]}]}]})
+    emulator.clear_journal()
+    path = Inventory(runner, tmp_path).write(subscription_ids=['all'])
+    play = tmp_path / 'per-group.yml'
+    play.write_text(yaml.safe_dump([{'hosts': 'resource_group_rg_prod,resource_group_rg_dev', 'gather_facts': False, 'tasks': [
+        {'name': 'enable', 'vaultlock.azure.vault_immutability': {'id': '{{ vaultlock_vault.id }}', 'immutability': 'enabled'}}]}]))
+    proc = subprocess.run([os.path.join(BIN, 'ansible-playbook'), '-i', str(path), str(play)],
+                          env=runner.env({'ANSIBLE_INVENTORY_ENABLED': 'vaultlock.azure.backup_vaults'}), capture_output=True, text=True,
+                          timeout=300, check=False)
+    output = ' '.join((proc.stdout + proc.stderr).split())
+    assert proc.returncode == 0, output
+    written = sorted(e['path'].rsplit('/', 1)[1] for e in emulator.journal() if is_write(e))
+    assert written == ['rsv-dev', 'rsv-dev-one'], written
+    assert "'rg-prod' and 'rg_prod'" in output and 'resource_group_rg_prod' in output, output[-3000:]

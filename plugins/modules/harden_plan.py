@@ -161,8 +161,9 @@ options:
   allow_empty_scope:
     description:
       - Whether a run that did not read its scope passes. Without it, a plan that read no vault (the scope matched
-        nothing), could not read a whole subscription or scope, or could not authenticate says the cause first in RV(msg)
-        and RV(scope_failure) (the role then fails after writing the reports).
+        nothing), whose O(exclude) entries left none of the vaults it read, could not read a whole subscription or scope,
+        or could not authenticate says the cause first in RV(msg) and RV(scope_failure) (the role then fails after writing
+        the reports).
     type: bool
     default: false
   azure_policy:
@@ -333,7 +334,7 @@ include_items:
 scope_failure:
   description:
     - Why the run did not read its scope (credentials, a whole subscription or scope that could not be read, a scope that
-      matched no vault), or an empty string when it did.
+      matched no vault, exclusions that left none of the vaults read), or an empty string when it did.
   returned: success
   type: str
   sample: "could not read subscription 00000000-0000-0000-0000-000000000000: SubscriptionNotFound"

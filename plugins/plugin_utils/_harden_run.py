@@ -254,12 +254,17 @@ def scope_errors(reads):
 
 def scope_failure(reads, run, args, discover):
     """Why a run read no vault at all, in words ('' when it read one): the scopes it could not read (credentials, a
-    subscription that does not exist or is not visible), or a scope that matched no vault. Such a run must never pass as a
-    compliant fleet."""
-    if run['drift'] or run['excluded'] or any(error.get('vault') for error in run['report_errors']):
+    subscription that does not exist or is not visible), a scope that matched no vault, or exclusions that left none of
+    the vaults it read. Such a run must never pass as a compliant fleet: before (eleventh hostile pass), a run whose every
+    vault was excluded (an entry '*', or the subscriptions' own ids) passed its drift gate saying "0 vaults checked, all
+    meet the baseline"."""
+    if run['drift'] or any(error.get('vault') for error in run['report_errors']):
         return ''
     causes = scope_errors(reads)
-    if not causes and discover:
+    if run['excluded']:
+        causes.append('every vault the scope read (%d) was excluded by harden_backup_vaults_exclude, so no vault was checked'
+                      % len(run['excluded']))
+    elif not causes and discover:
         parts = ['subscriptions %s' % ', '.join(args.get('subscription_ids') or ['of the authentication options'])]
         if args.get('resource_groups'):
             parts.append('resource groups %s' % ', '.join(args['resource_groups']))

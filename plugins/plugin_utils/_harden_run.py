@@ -257,8 +257,8 @@ def read_keys(reads):
 
 
 def scope_of_run(reads, args):
-    """What _scope_loss.compare needs of this run's scope: the subscriptions the discovery resolved (None when a discovery
-    read failed whole), whether that was every subscription the identity can see, the filters."""
+    """What _scope_loss.compare needs of this run's scope: the subscriptions the discovery resolved (None, and ``unread``,
+    when a discovery read failed whole), whether that was every subscription the identity can see, the filters."""
     subscriptions = set()
     for read in reads:
         if isinstance(read.get('item'), dict):
@@ -267,7 +267,8 @@ def scope_of_run(reads, args):
             subscriptions = None
             break
         subscriptions.update(str(sub).lower() for sub in read.get('subscriptions') or [])
-    return {'subscriptions': subscriptions, 'every_subscription': every_subscription(args.get('subscription_ids')),
+    return {'subscriptions': subscriptions, 'unread': subscriptions is None,
+            'every_subscription': every_subscription(args.get('subscription_ids')),
             'resource_groups': args.get('resource_groups'), 'vault_types': args.get('vault_types'), 'tags': args.get('tags')}
 
 

@@ -87,11 +87,16 @@ def parse_record(doc):
         record['subscriptions'].add(key.split('/')[2])
     # The vaults an earlier run found it could no longer read, when that run did not accept the smaller scope: they stay
     # in the record until a run accepts it (allow_scope_loss) or reads them again, so that running twice does not clear it.
+    # So do those a run could not compare because it could not read its scope at all (not_compared), accepted or not.
     changes = doc.get('scope_changes')
-    if isinstance(changes, dict) and changes.get('accepted') is not True and isinstance(changes.get('left'), list):
-        for vault in changes['left']:
-            if not isinstance(vault, dict) or vault.get('reason') != 'unreadable':
-                continue
+    carried = []
+    if isinstance(changes, dict):
+        if changes.get('accepted') is not True and isinstance(changes.get('left'), list):
+            carried += [vault for vault in changes['left'] if isinstance(vault, dict) and vault.get('reason') == 'unreadable']
+        if isinstance(changes.get('not_compared'), list):
+            carried += [vault for vault in changes['not_compared'] if isinstance(vault, dict)]
+    if carried:
+        for vault in carried:
             key = vault_key(vault.get('id'))
             if key is None:
                 record['skipped'] += 1
@@ -156,12 +161,18 @@ def compare(record, extra_reads, read_keys, exclude, scope, read_one, concurrenc
     ``extra_reads``, to be judged with the others. At most ``concurrency`` reads at once (each paced by its session).
     """
     result = {'previous': {'generated_at': record['generated_at'], 'vaults': len(record['vaults'])},
-              'gone': [], 'unreadable': [], 'untagged': [], 'recovered': [], 'subscriptions_left': [],
+              'gone': [], 'unreadable': [], 'untagged': [], 'recovered': [], 'subscriptions_left': [], 'not_compared': [],
               'skipped': record['skipped']}
     subscriptions = scope.get('subscriptions')
     if scope.get('every_subscription') and subscriptions is not None:
         result['subscriptions_left'] = sorted(sub for sub in record['subscriptions'] if sub not in subscriptions)
     wanted = missing(record, read_keys, exclude, scope, None if scope.get('every_subscription') else subscriptions)
+    if scope.get('unread'):
+        # The discovery itself failed (credentials, the subscription list): a scope error of the run already. Its vaults are
+        # not asked for one by one (each GET would fail the same way), but kept in the record for the next run.
+        result['not_compared'] = [dict(vault, reason='not_compared', code=None, why='this run could not read its scope')
+                                  for vault in wanted]
+        return result
 
     def ask(vault):
         try:
@@ -219,6 +230,9 @@ def warnings(loss):
     if loss['recovered']:
         said.append('read from ARM and judged, as the discovery did not list them (Resource Graph lags ARM): %s'
                     % named(loss['recovered'], 'vault(s) the previous report judged'))
+    if loss.get('not_compared'):
+        said.append('not compared with the previous report, as this run could not read its scope (kept for the next run): %s'
+                    % named(loss['not_compared'], 'vault(s) it judged'))
     if loss['skipped']:
         said.append('the previous %s has %d vault entr%s without a vault id: not compared' % (
             RECORD, loss['skipped'], 'y' if loss['skipped'] == 1 else 'ies'))
@@ -246,6 +260,7 @@ def section(loss, accepted=False):
                  for vault in loss[reason]],
         'read_again': [dict((key, vault.get(key)) for key in keys) for vault in loss['recovered']],
         'subscriptions_left': list(loss['subscriptions_left']),
+        'not_compared': [dict((key, vault.get(key)) for key in keys) for vault in loss.get('not_compared') or []],
         'skipped_entries': loss['skipped'],
         'accepted': bool(accepted),
     }

@@ -920,18 +920,20 @@ def render_markdown(report):
 
 
 SCOPE_REASON = {'unreadable': 'no longer readable by this identity', 'gone': 'gone from Azure',
-                'untagged': 'its tags no longer match', 'read_again': 'missed by the discovery; read from ARM and judged'}
+                'untagged': 'its tags no longer match', 'read_again': 'missed by the discovery; read from ARM and judged',
+                'not_compared': 'not compared: this run could not read its scope'}
 
 
 def _markdown_scope_changes(changes):
     """The vaults that left the scope since the previous report (and those read again), with why."""
-    if not isinstance(changes, Mapping) or not (changes.get('left') or changes.get('read_again') or changes.get('subscriptions_left')):
+    if not isinstance(changes, Mapping) or not any(changes.get(key) for key in ('left', 'read_again', 'subscriptions_left', 'not_compared')):
         return []
     previous = changes.get('previous_report') or {}
     lines = ['', '## Left the scope', '', 'Compared with the previous report in this directory (%s, %s judged).' % (
         md_escape(previous.get('generated_at') or 'time unknown'), plural(int(previous.get('vaults') or 0), 'vault')), '']
     rows = [[md_escape(vault.get('name')), md_escape(vault.get('id')), md_escape(SCOPE_REASON.get(vault.get('reason'), vault.get('reason'))),
-             md_escape(vault.get('why'))] for vault in list(changes.get('left') or []) + list(changes.get('read_again') or [])]
+             md_escape(vault.get('why'))]
+            for vault in list(changes.get('left') or []) + list(changes.get('read_again') or []) + list(changes.get('not_compared') or [])]
     if rows:
         lines.extend(_table(['Vault', 'Id', 'Why', 'Azure answered'], rows[:MD_MAX_VAULTS]))
         more = _more(MD_MAX_VAULTS, len(rows), 'vaults')

@@ -172,3 +172,14 @@ def test_the_section_is_in_drift_json_and_drift_md():
     assert '## Left the scope' in text and 'no longer readable by this identity' in text and 'gone from Azure' in text
     assert 'scope_changes' not in build_report([], {})
     assert _scope_loss.section(None) is None and _scope_loss.warnings(None) == [] and _scope_loss.failure(None) == ''
+
+
+def test_a_run_that_could_not_read_its_scope_asks_for_nothing_and_keeps_the_vaults_for_the_next_run():
+    loss, asked, extra = _compare([vid('rsv-a'), vid('rsv-b', SUB2)], scope=dict(SCOPE, subscriptions=None, unread=True))
+    assert asked == [] and extra == []
+    assert [v['name'] for v in loss['not_compared']] == ['rsv-a', 'rsv-b'] and _scope_loss.failure(loss) == ''
+    assert any(w.startswith('not compared with the previous report') for w in _scope_loss.warnings(loss))
+    section = _scope_loss.section(loss, accepted=True)
+    # The failed run's drift.json judged no vault: the next run's record still holds both (accepted or not).
+    record, _note = _scope_loss.parse_record(dict(doc(), scope_changes=section))
+    assert sorted(record['vaults']) == sorted([vid('rsv-a').lower(), vid('rsv-b', SUB2).lower()])

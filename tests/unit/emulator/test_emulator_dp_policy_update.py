@@ -17,8 +17,8 @@ from tests.emulator.client import is_write
 
 SUB = "11111111-1111-1111-1111-111111111111"
 RG = "rg-dp-update"
-RECORDED = json.loads((pathlib.Path(__file__).resolve().parents[2] / "fixtures" / "azure_errors"
-                       / "dp_policy_update_not_supported.json").read_text(encoding="utf-8"))
+ERRORS = pathlib.Path(__file__).resolve().parents[2] / "fixtures" / "azure_errors"
+RECORDED = json.loads((ERRORS / "dp_policy_update_not_supported.json").read_text(encoding="utf-8"))
 BLOBS = "Microsoft.Storage/storageAccounts/blobServices"
 
 

@@ -182,3 +182,21 @@ def test_an_empty_policies_list_or_a_blank_name_is_refused_before_any_request(ru
         result = run_module(backup_policy_retention, {'id': vault_ref, 'minimum': {'daily': '30d'}, 'mode': 'enforce', 'policies': policies})
         assert result['failed'] is True and words in result['msg'] and 'nothing was sent to Azure' in result['msg'], result['msg']
     assert azure.writes == []
+
+
+@pytest.mark.parametrize('duration, reductions', [('P30D', []), ('P7D', ['P14D'])])
+def test_a_proposed_backup_vault_policy_body_is_always_rejected(run_module, azure, duration, reductions):
+    """Azure updates no Backup vault policy, whatever the body: compare_to.proposed says Azure will reject it, also when it
+    keeps no less, on a vault that is not immutable. Before, a body that only raised (or any body on a vault that is not
+    immutable) was said to be accepted."""
+    vault = arm_vault('bv-1', BV)
+    azure.add(vault, [dp_policy('disks', {'Default': [lifecycle('OperationalStore', 'P14D')]}, vault=vault['id']),
+                      dp_policy('other', {'Default': [lifecycle('OperationalStore', 'P30D')]}, vault=vault['id'])])
+    proposed = dp_policy('disks', {'Default': [lifecycle('OperationalStore', duration)]})
+    result = run_module(backup_policy_retention, {'id': vault['id'], 'policy': 'disks', 'compare_to': {'proposed': {'properties': proposed['properties']}}})
+    assert result['rejected_by_azure'] is True and azure.writes == []
+    assert result['msg'].startswith("Azure will reject changing policy 'disks' as proposed: Azure does not update an existing Backup vault policy")
+    assert [r['before'] for r in result['reductions']] == reductions
+    # Moving backup instances to another policy is not an update: judged by the reductions as before.
+    moved = run_module(backup_policy_retention, {'id': vault['id'], 'policy': 'disks', 'compare_to': {'policy': 'other'}})
+    assert moved['rejected_by_azure'] is False and moved['reductions'] == []

@@ -20,6 +20,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._module import fai
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal import (
     JOURNAL,
     ApplyJournal,
+    claim_applied,
     refuse_while_applying,
     report_dir_locked,
     run_owner,
@@ -61,7 +62,9 @@ class ActionModule(ControllerActionBase):
                                     'in check mode' if check_mode else 'for real'))
             # Another run that claimed the report directory since this run's plan (this run's claim was cleared by hand, or
             # its report ran already) is not applied beside, in check mode either: refused before any request.
-            refuse_while_applying(planned_report_dir(plan), 'harden_apply', run_owner())
+            # The report directory as the plan resolved it, in check mode too: a real apply would refuse a path that now goes
+            # through a symlink, and check mode says what a real apply would do.
+            refuse_while_applying(planned_report_dir(plan, 'harden_apply', check_mode), 'harden_apply', run_owner())
             if plan['blocked']:
                 if not check_mode:
                     # The run still writes its reports (the block, nothing changed): its journal names it until then, so
@@ -135,12 +138,15 @@ def start_run_journal(plan, plan_id, changing):
     (_apply_journal.live_owner). An apply with nothing to change (or a blocked plan) keeps one too: without it a second run
     between this apply and this run's report went unseen, and this run's reports (the fleet before that run's writes)
     replaced that run's. It removes no earlier report then: it changes nothing those reports describe."""
-    report_dir = planned_report_dir(plan)
+    report_dir = planned_report_dir(plan, 'harden_apply')
     owner = run_owner()
     with report_dir_locked(report_dir):
         refuse_while_applying(report_dir, 'harden_apply', owner)
         if changing:
             retire_reports(report_dir, locked=True)
+            # This plan's reports are now the ones to describe the vaults last: another plan of this run into the directory,
+            # made before this apply, does not count as later than this one (_apply_journal.later_reports).
+            claim_applied(report_dir, plan_id, owner)
         return start_journal(report_dir, plan_id, changing, owner)
 
 

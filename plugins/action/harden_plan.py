@@ -28,6 +28,7 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import
     check_diffs,
     check_inputs,
     claim_report_dir,
+    new_plan_id,
     plan_summary,
     prepare_report_dir,
     read_targets,
@@ -65,6 +66,8 @@ class ActionModule(ControllerActionBase):
         claimed = None
         run_claimed = None
         owner = run_owner()
+        # The plan's id before the claim, which lists the run's plans into the report directory.
+        plan_id = new_plan_id()
         host = (task_vars or {}).get('inventory_hostname')
         try:
             # The connection options before anything else (the report directory, an earlier apply's journal set aside).
@@ -86,11 +89,12 @@ class ActionModule(ControllerActionBase):
             # hosts is refused here for the second, before any request and before an earlier journal is set aside.
             again = claim_report_dir(C.DEFAULT_LOCAL_TMP, report_dir, host)
             claimed = report_dir if not again else None
-            # This run claims the directory until its harden_report has written its reports (check mode too): another run's
-            # plan, apply and report there are refused until then, so that neither run removes or replaces the other's
-            # reports. Refused here, before any request, while another run's claim or journal names a live ansible-playbook.
-            made, taken_over = claim_run(report_dir, check_mode, owner)
-            run_claimed = report_dir if made else None
+            # This run claims the directory until its harden_report has written its reports (check mode too), and until the
+            # last of its plans into it is reported: another run's plan, apply and report there are refused until then, so
+            # that neither run removes or replaces the other's reports. Refused here, before any request, while another run's
+            # claim or journal names a live ansible-playbook.
+            _made, taken_over = claim_run(report_dir, plan_id, check_mode, owner)
+            run_claimed = report_dir
             # An earlier apply into it that did not end with its reports (interrupted) left its journal: said, and kept aside
             # (left in place in check mode).
             interrupted = earlier_apply_warning(report_dir, check_mode=check_mode, me=owner)
@@ -135,8 +139,8 @@ class ActionModule(ControllerActionBase):
                 # The vault records are not part of the plan (its drift entries are): freed before the plan is written.
                 del reads
                 run.pop('vaults', None)
-                plan_id = save_plan(C.DEFAULT_LOCAL_TMP, run, report_dir, check_mode,
-                                    {'baseline': args['baseline'], 'lock_requirements': args['lock_requirements']})
+                save_plan(C.DEFAULT_LOCAL_TMP, run, report_dir, check_mode,
+                          {'baseline': args['baseline'], 'lock_requirements': args['lock_requirements']}, plan_id)
                 summary = plan_summary(run, args['return_actions'])
                 warnings.extend(run['warnings'])
                 if TLS_WARNING in run['report_warnings']:
@@ -150,7 +154,8 @@ class ActionModule(ControllerActionBase):
             if claimed:
                 release_report_dir(C.DEFAULT_LOCAL_TMP, claimed, host)
             if run_claimed:
-                release_claim(run_claimed, owner)
+                # This plan leaves the claim (the run's other plans into the directory, if any, keep it).
+                release_claim(run_claimed, plan_id, owner, reported=False)
             if interrupted:
                 result['warnings'] = list(result.get('warnings') or []) + [interrupted]
             return self._failed(result, failure(exc)[0])

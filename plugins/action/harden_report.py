@@ -12,10 +12,12 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal imp
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._controller_action import ControllerActionBase, without_cyclic_gc
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import (
     REPORT_ARGSPEC,
+    Superseded,
     build_run_report,
     load_applied,
     load_plan,
     planned_report_dir,
+    superseded_warning,
     write_reports,
 )
 
@@ -27,15 +29,23 @@ class ActionModule(ControllerActionBase):
         try:
             with without_cyclic_gc():
                 plan = load_plan(C.DEFAULT_LOCAL_TMP, args['plan'])
-                report_dir = planned_report_dir(plan)
+                report_dir = planned_report_dir(plan, 'harden_report')
                 report = build_run_report(plan, args['results'], load_applied(C.DEFAULT_LOCAL_TMP, args['plan']))
                 del plan
-                # The reports are local files: they are written in check mode too (that is what check mode is for).
-                path, written = write_reports(report, report_dir)
-                # The run ended and its reports say what it did: its apply's journal is no longer needed (another plan's stays).
-                remove_journal(path, args['plan'])
-                # ... and its claim of the directory (harden_plan's) ends: another run may plan into it now.
-                release_claim(path)
+                superseded = None
+                try:
+                    # The reports are local files: they are written in check mode too (that is what check mode is for).
+                    path, written = write_reports(report, report_dir, plan=args['plan'])
+                except Superseded as exc:
+                    # A later plan of this run wrote its reports there: they stay, and this plan's are not written.
+                    superseded, path, written = exc, exc.path, []
+                # The run ended and its reports say what it did: its apply's journal is no longer needed (another plan's
+                # stays). A plan whose reports were not written keeps the journal of an apply that had vaults to change, for
+                # the next plan to say what it did (a later plan, or its apply, usually kept it aside and said so already).
+                remove_journal(path, args['plan'], unchanging_only=superseded is not None)
+                # ... and this plan's part of the run's claim ends: once every plan of the run into the directory is reported,
+                # another run may plan into it.
+                release_claim(path, args['plan'])
         except VaultlockError as exc:
             return self._failed(result, str(exc))
         except OSError as exc:
@@ -43,4 +53,7 @@ class ActionModule(ControllerActionBase):
         summary = report['summary']
         result.update(changed=False, report_dir=path, files=written, summary=summary, check_mode=report['check_mode'],
                       generated_at=report.get('generated_at'))
+        if superseded is not None:
+            result['superseded_by'] = superseded.later.get('plan')
+            result['warnings'] = list(result.get('warnings') or []) + [superseded_warning(args['plan'], superseded)]
         return result

@@ -20,7 +20,10 @@ description:
   - "Default groups: C(backup_vaults) (every vault), C(subscription_<id>), C(resource_group_<name>), C(vault_type_<recovery_services|backup>),
     C(immutability_<disabled|enabled|locked>) and C(location_<region>). Group names are lowercased and every character other
     than a letter, a digit or C(_) becomes C(_). A resource group name appears in every subscription that has it: use
-    O(keyed_groups) with C(vaultlock_vault.subscription_id) for per-subscription resource group groups."
+    O(keyed_groups) with C(vaultlock_vault.subscription_id) for per-subscription resource group groups. A default group that
+    values Azure keeps apart would share (the resource groups C(rg-prod), C(rg_prod) and C(rg.prod) all make
+    C(resource_group_rg_prod)) is not made, with a warning naming them, so that a play on it never reaches the vaults of
+    another resource group; the same name in another letter case is one resource group, as ARM compares names."
   - Host names are vault names. Vault names are unique only per resource group and vault kind, so when two vaults of the
     inventory share a name, each of them is named C(<name>.<rsv|bv>.<resource group>.<subscription id>) instead (lowercase), and a
     warning says so. O(hostname=qualified) names every vault that way, so a host name never changes as the fleet grows.
@@ -53,6 +56,9 @@ description:
     lists them.
   - A Resource Graph row that is not an object is left out and is a warning of its own (the other rows are read) with
     O(discovery=resource_graph); with O(discovery=auto) such an answer makes the subscriptions read from ARM instead.
+  - What Azure returned (tags, names, the discovery block) is text, never a template, on every ansible-core release. Anyone who
+    may tag a vault writes its tags, and on ansible-core 2.17 and 2.18 a template in a tag value (a lookup, a pipe) ran on the
+    controller wherever O(compose), O(keyed_groups), O(groups) or a task read it.
   - Authentication works as for the modules (the same options and E(AZURE_*) environment variables). C(module_defaults) does not
     reach inventory plugins; set the options in the inventory file or, better for secrets, in the environment.
 author:
@@ -160,6 +166,7 @@ import sys
 from ansible import constants as C
 from ansible.errors import AnsibleOptionsError, AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.auth import auth_params
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.client import AzureSession
@@ -195,6 +202,25 @@ def unreadable_policies(record):
 def group_name(prefix, value):
     """A group name Ansible accepts without warnings: lowercase letters, digits and underscores."""
     return _UNSAFE.sub('_', ('%s_%s' % (prefix, value)).lower())
+
+
+def default_group_values(record):
+    """(prefix, value) of each default group of a vault record (a group per value that is not empty)."""
+    return [(prefix, record.get(key)) for prefix, key in (('subscription', 'subscription_id'), ('resource_group', 'resource_group'),
+                                                          ('vault_type', 'vault_type'), ('immutability', 'immutability'),
+                                                          ('location', 'location')) if record.get(key)]
+
+
+def shared_group_names(records):
+    """{group name: [the values, lowercase]} of the default groups that values Azure keeps apart would share: group_name
+    turns every character but a letter, a digit or _ into _, so the resource groups rg-prod, rg_prod and rg.prod (or
+    rg-bäck and rg-böck) were one group, and a play on it meant for one of them wrote to the vaults of the others. The
+    same name in another letter case is one value, as ARM compares names."""
+    values = {}
+    for record in records:
+        for prefix, value in default_group_values(record):
+            values.setdefault(group_name(prefix, value), set()).add(str(value).lower())
+    return dict((name, sorted(found)) for name, found in values.items() if len(found) > 1)
 
 
 def qualified_name(record):
@@ -405,6 +431,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         return taken
 
     def _populate(self, fleet):
+        """Hosts, groups and variables of the fleet (read from Azure or from the cache).
+
+        What Azure returned is set as text, never a template (``wrap_var``): anyone who may tag a vault writes its tags, and
+        on ansible-core 2.17 and 2.18 a template in a variable an inventory plugin sets runs wherever it is read (compose,
+        keyed_groups, a task), with the controller's credentials in reach. ansible-core 2.19 trusts no plugin's text as
+        a template anyway; there ``wrap_var`` changes nothing.
+        """
         records = fleet.get('vaults') or []
         unreadable = [error['vault'] for error in fleet.get('errors') or []
                       if isinstance(error.get('vault'), dict) and error['vault'].get('id') and error['vault'].get('name')]
@@ -420,22 +453,27 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         default_groups = self.get_option('default_groups')
         local = self.get_option('local_connection')
         if fleet.get('discovery'):
-            self.inventory.set_variable('all', DISCOVERY_VAR, fleet['discovery'])
+            self.inventory.set_variable('all', DISCOVERY_VAR, wrap_var(fleet['discovery']))
+        shared_groups = shared_group_names(records) if default_groups else {}
+        if shared_groups:
+            self.display.warning('vaultlock.azure.backup_vaults: these default groups are not made, since values Azure keeps apart '
+                                 'would share their names (a play on one would reach the vaults of the others): %s; use '
+                                 'keyed_groups, groups or compose to group these vaults'
+                                 % '; '.join('%s (%s)' % (name, ' and '.join("'%s'" % escaped(value) for value in values))
+                                             for name, values in sorted(shared_groups.items())))
         if default_groups:
             self.inventory.add_group('backup_vaults')
         for record in records:
             host = names[str(record['id']).lower()]
             self.inventory.add_host(host)
-            self.inventory.set_variable(host, HOST_VAR, record)
+            self.inventory.set_variable(host, HOST_VAR, wrap_var(record))
             if local:
                 self.inventory.set_variable(host, 'ansible_connection', 'local')
                 self.inventory.set_variable(host, 'ansible_python_interpreter', sys.executable)
             if default_groups:
                 self.inventory.add_child('backup_vaults', host)
-                for prefix, value in (('subscription', record.get('subscription_id')), ('resource_group', record.get('resource_group')),
-                                      ('vault_type', record.get('vault_type')), ('immutability', record.get('immutability')),
-                                      ('location', record.get('location'))):
-                    if value:
+                for prefix, value in default_group_values(record):
+                    if group_name(prefix, value) not in shared_groups:
                         group = self.inventory.add_group(group_name(prefix, value))
                         self.inventory.add_child(group, host)
             if unreadable_policies(record):
@@ -453,7 +491,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         for record in unreadable:
             host = names[str(record['id']).lower()]
             self.inventory.add_host(host, group=UNREADABLE_GROUP)
-            self.inventory.set_variable(host, HOST_VAR, record)
+            self.inventory.set_variable(host, HOST_VAR, wrap_var(record))
             if local:
                 self.inventory.set_variable(host, 'ansible_connection', 'local')
                 self.inventory.set_variable(host, 'ansible_python_interpreter', sys.executable)

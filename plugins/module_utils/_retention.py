@@ -623,12 +623,15 @@ def normalise_policy(resource, vault_type):
 # Baselines
 
 # Smallest value Azure accepts for each tier in ANY policy kind it can apply to. A minimum is
-# checked across kinds, so a floor only refuses values no policy could be held to. Values are
-# from Azure Backup's documented ranges (assumed: these support matrices are not in the shared
-# reference): IaaS VM daily 7-9999 days, but Azure Files daily 1-200 days and Backup vault
-# operational store from 1 day; weekly >= 1 week, monthly >= 1 month, yearly >= 1 year;
-# IaaS instant restore 1-5 days (V1) or 1-30 (V2); Azure Files snapshot 1-30 days;
-# SQL / SAP HANA log backups 7-35 days.
+# checked across kinds, so a floor only refuses values no policy could be held to: one unit of
+# each tier (Azure Files keeps daily, weekly, monthly and yearly points from 1 of each: Azure
+# PowerShell PolicyConstants Afs*RetentionMin, src/RecoveryServices/RecoveryServices.Backup.Models/
+# CommonModels/Utils.cs at 070e222f80b0; its share snapshots from 1 day, PolicyRetentionObjects.cs
+# VaultRetentionPolicy.Validate at 0ff9167d5517), VM instant restore from 1 day (Microsoft Learn,
+# MicrosoftDocs/azure-docs articles/backup/backup-instant-restore-capability.md at 02d00dc8728a: "a
+# minimum of 1"), and SQL / SAP HANA logs from 7 days (Learn, backup-sql-server-database-azure-vms.md
+# at 025127781aa6 and backup-azure-sap-hana-database.md at 002c8cf3203e: "Minimum retention period
+# for any type of backup (full, differential, and log) is seven days").
 FLOORS = {
     'daily': Duration.of(1, 'days'),
     'weekly': Duration.of(1, 'weeks'),
@@ -663,15 +666,22 @@ TIER_CEILINGS = {
 }
 
 # Longest retention Azure accepts for a tier of one policy kind, where it is shorter than TIER_CEILINGS. A too-short
-# tier that would have to exceed its ceiling is reported as not fixable. Sources: Azure VM instant restore 1-5 days
-# (V1) or 1-30 (Enhanced) and SQL / SAP HANA log backups up to 35 days (Azure Backup support matrices, assumed:
-# these matrices are not in the shared reference); Azure Files (AzureStorage) daily 200 days, weekly 200 weeks,
-# monthly 120 months, yearly 10 years for the snapshot tiers (PolicyConstants Afs*RetentionMax in the Azure
-# PowerShell file above; the vault-standard tiers of Azure Files are held to TIER_CEILINGS).
+# tier that would have to exceed its ceiling is reported as not fixable. The third element of a key is the policy type
+# (V1, V2), the datastore or the sub-policy. Sources (Microsoft Learn, MicrosoftDocs/azure-docs articles/backup/):
+# Azure VM instant restore 1-5 days for a standard (V1) policy (backup-instant-restore-capability.md at 02d00dc8728a:
+# "a minimum of 1 and a maximum of five days") and 1-30 for an enhanced one (backup-azure-vms-enhanced-policy.md at
+# 00819bb82dd1: "from 1 to 30 days"); SQL log backups "retained for up to 35 days" (backup-sql-server-database-azure-
+# vms.md at 025127781aa6), held for SAP HANA logs too; SQL and SAP HANA differential, and SAP HANA incremental, backups
+# "retained for a maximum of 180 days" (the same SQL page; backup-azure-sap-hana-database.md at 002c8cf3203e);
+# Azure Files (AzureStorage) daily 200 days, weekly 200 weeks, monthly 120 months, yearly 10 years for the snapshot
+# tiers (PolicyConstants Afs*RetentionMax in the Azure PowerShell file above; the vault-standard tiers of Azure Files
+# are held to TIER_CEILINGS).
 _CEILINGS = {
     ('AzureIaasVM', 'instant', 'V1'): Duration.of(5, 'days'),
     ('AzureIaasVM', 'instant', 'V2'): Duration.of(30, 'days'),
     ('AzureWorkload', 'log', None): Duration.of(35, 'days'),
+    ('AzureWorkload', 'default', 'Differential'): Duration.of(180, 'days'),
+    ('AzureWorkload', 'default', 'Incremental'): Duration.of(180, 'days'),
     ('AzureStorage', 'daily', 'Snapshot'): Duration.of(200, 'days'),
     ('AzureStorage', 'weekly', 'Snapshot'): Duration.of(200, 'weeks'),
     ('AzureStorage', 'monthly', 'Snapshot'): Duration.of(120, 'months'),
@@ -807,9 +817,9 @@ def dp_store_ceiling(tier, datastore):
     return max((_dp_limit(limit, tier) for limit in _DP_STORE_CEILINGS[datastore].values()), key=lambda limit: limit.max_days)
 
 
-def ceiling_for(kind, tier, policy_type=None, datastore=None):
+def ceiling_for(kind, tier, policy_type=None, datastore=None, sub_policy=None):
     """The longest retention Azure keeps for a tier of a policy kind (a Duration)."""
-    for key in ((kind, tier, policy_type), (kind, tier, datastore), (kind, tier, None)):
+    for key in ((kind, tier, policy_type), (kind, tier, datastore), (kind, tier, sub_policy), (kind, tier, None)):
         if key[2] is not None or key == (kind, tier, None):
             if key in _CEILINGS:
                 return _CEILINGS[key]
@@ -962,7 +972,7 @@ def _plan(record, minimum):
             plan.append((_violation(record, tier['tier'], tier['sub_policy'], tier['datastore'], have.iso, need.iso, False, reason), index, None))
             continue
         raised = raised_duration(have, need, vault_type, tier['tier'])
-        ceiling = ceiling_for(kind, tier['tier'], record.get('policy_type'), tier['datastore'])
+        ceiling = ceiling_for(kind, tier['tier'], record.get('policy_type'), tier['datastore'], tier['sub_policy'])
         if vault_type == 'backup':
             ceiling = dp_ceiling(record.get('workload'), tier['tier'], tier['datastore'], record.get('backups_per_day')) or ceiling
         if not meets(ceiling, raised):

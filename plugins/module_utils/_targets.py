@@ -268,12 +268,15 @@ def select_vaults(reads, exclude=None):
     used = set()
     kept = []
     excluded = []
+    # (vault id, the entries that excluded it), for the reports: an exclusion is never silent there.
+    excluded_by_entries = []
     for key in sorted(seen):
         vault = seen[key]
         hits = [index for index, exclusion in enumerate(exclusions) if excluded_by(exclusion, vault)]
         if hits:
             used.update(hits)
             excluded.append(vault.get('id'))
+            excluded_by_entries.append((vault.get('id'), [exclusions[index]['entry'] for index in hits]))
         else:
             kept.append(vault)
     errors = []
@@ -285,6 +288,7 @@ def select_vaults(reads, exclude=None):
             if hits:
                 used.update(hits)
                 excluded.append(vault.get('id'))
+                excluded_by_entries.append((vault.get('id'), [exclusions[index]['entry'] for index in hits]))
                 continue
             key = vault_key(vault) or error['scope'].lower()
             if key in reported:
@@ -297,7 +301,7 @@ def select_vaults(reads, exclude=None):
         errors.append(error)
     unmatched = [exclusion['entry'] for index, exclusion in enumerate(exclusions) if index not in used]
     return {'vaults': kept, 'errors': errors, 'excluded': excluded, 'unmatched': unmatched, 'warnings': unmatched_warnings(unmatched),
-            'unreadable_vaults': sorted(unreadable, key=vault_key)}
+            'unreadable_vaults': sorted(unreadable, key=vault_key), 'excluded_warning': excluded_warning(excluded_by_entries)}
 
 
 # How many unmatched exclusion entries the warnings and a refusal name one by one; the rest are counted (vault_targets
@@ -311,6 +315,20 @@ def unmatched_warnings(unmatched):
     if len(unmatched) > LISTED_UNMATCHED:
         warnings.append('%d more exclusions matched no vault, so they protected nothing' % (len(unmatched) - LISTED_UNMATCHED))
     return warnings
+
+
+def excluded_warning(excluded_by_entries):
+    """The reports' sentence naming the vaults the exclusions left out (the first LISTED_UNMATCHED, each with the entries
+    that excluded it), or None when none was. The reports list only the vaults they judge, so without it an exclusion,
+    from any variable source, took a drifting vault out of the drift report and its gate without a trace there."""
+    if not excluded_by_entries:
+        return None
+    named = ['%s (by %s)' % (vault_id, ', '.join(shown(entry) for entry in entries))
+             for vault_id, entries in excluded_by_entries[:LISTED_UNMATCHED]]
+    rest = len(excluded_by_entries) - LISTED_UNMATCHED
+    return ('harden_backup_vaults_exclude left %d %s out of this report, not checked: %s%s'
+            % (len(excluded_by_entries), 'vault' if len(excluded_by_entries) == 1 else 'vaults', ', '.join(named),
+               (' and %d more' % rest) if rest > 0 else ''))
 
 
 TLS_WARNING = ('TLS certificate validation was off (cert_validation_mode or AZURE_CERT_VALIDATION_MODE is ignore): the identity of '
@@ -526,9 +544,10 @@ def plan_run(reads, exclude=None, baseline=None, lock_requirements=None, today=N
         blocked = ('harden_backup_vaults_exclude: %s matched no vault, and this run would make %d irreversible change(s): nothing '
                    'was changed. Fix the exclusion (or remove it) and run again.' % (first_named(selected['unmatched'], LISTED_UNMATCHED), len(irreversible)))
     insecure = any(isinstance(read, dict) and 'cert_validation_mode' in read for read in _reads(reads))
+    excluded_note = [selected['excluded_warning']] if selected['excluded_warning'] else []
     return dict(selected, baseline=normalised, lock_requirements=requirements, drift=drift, blocked=blocked,
                 include_policies=reads_policies(normalised, normalised.get('tiers')),
                 include_items=reads_items(normalised, normalised.get('tiers')),
                 report_errors=selected['errors'] + ([{'scope': 'harden_backup_vaults_exclude', 'message': blocked}] if blocked else []),
-                report_warnings=selected['warnings'] + ([TLS_WARNING] if insecure else []),
+                report_warnings=selected['warnings'] + excluded_note + ([TLS_WARNING] if insecure else []),
                 discovery=merge_discovery(reads))

@@ -112,8 +112,9 @@ options:
 notes:
   - A O(minimum) below the shortest retention Azure accepts for that tier in any policy kind is refused before any request
     (daily, default, instant and snapshot 1 day; weekly 1 week; monthly 1 month; yearly 1 year; log 7 days).
-  - Azure VM instant restore keeps at most 5 days (V1) or 30 days (Enhanced), and SQL / SAP HANA log backups at most 35 days;
-    a minimum above these is reported as a violation that is not fixable.
+  - Azure VM instant restore keeps at most 5 days (V1) or 30 days (Enhanced), SQL / SAP HANA log backups at most 35 days, and
+    their differential and incremental backups at most 180 days (Microsoft Learn); a minimum above these is reported as a
+    violation that is not fixable.
   - A O(minimum) above the longest retention Azure keeps for that tier in any policy kind is refused before any request
     (daily and default 9999 days, weekly 5163 weeks, monthly 1188 months, yearly 99 years; the limits Microsoft's clients
     enforce, see C(docs/reliability.md)); Azure Files snapshot tiers keep at most 200 days, 200 weeks, 120 months or 10 years.
@@ -128,6 +129,9 @@ notes:
     C(VaultStore), a PostgreSQL server's or a Cosmos DB account's C(OperationalStore), a PostgreSQL or MySQL flexible
     server's C(ArchiveStore)) is a violation that is not fixable, since Azure would refuse such a policy.
   - These limits are taken from Azure Backup's support matrices and are conservative.
+  - On an immutable Recovery Services vault, Azure does not apply a retention increase while a protected item has its backups
+    suspended (Microsoft Learn, Immutable vault). This module does not read the vault's items, so such a raise fails with
+    Azure's answer; the C(vaultlock.azure.harden_backup_vaults) role, which reads them, reports it as not fixable and sends nothing.
   - O(compare_to) sends nothing to Azure; the module only reads the vault and its policies.
 author: vaultlock.azure maintainers (@vaultlock)
 '''

@@ -108,7 +108,8 @@ options:
       - Resolved once, by this task; the plan keeps its real path, and M(vaultlock.azure.harden_apply) (which removes an
         earlier run's reports before its first change) and M(vaultlock.azure.harden_report) use that path, so a symlink on
         the way to it that changes during the run does not move the reports. A directory on the resolved path that was
-        replaced by a symlink after this task fails those tasks.
+        replaced by a symlink after this task fails those tasks, before any request; M(vaultlock.azure.harden_apply) in
+        check mode too, as a real apply would fail.
       - When the directory holds the journal of an earlier M(vaultlock.azure.harden_apply) that did not end with its
         reports (C(apply-journal.jsonl), left when the run was interrupted or no report was written after it), this task warns, in
         its result and in the reports, how many vaults that apply changed and which (the first 20), which it was changing
@@ -128,7 +129,9 @@ options:
         alive on this host, another run's plan, apply and report tasks on the directory (or a symlink to it) fail before any
         request, naming the directory, that process's pid and command line, and the claim's path; remove the claim and run
         again when that process is no run into the directory. The same C(ansible-playbook) run planning into it again keeps
-        its claim. A claim whose process is gone, written on another host, or that cannot be read (hand-made, a symlink, a
+        its claim, which lists the run's plans into the directory; it lasts until the last of them is reported (a plan that
+        fails leaves it), and a plan reported after a later plan of the run writes no report (see
+        M(vaultlock.azure.harden_report)). A claim whose process is gone, written on another host, or that cannot be read (hand-made, a symlink, a
         FIFO) is taken over, and this task warns, in its result and in the reports. A directory named C(run-claim.json) there
         fails this task, saying to remove it.
       - Within one C(ansible-playbook) run, the first inventory host that plans into the directory holds it for the rest of
@@ -158,8 +161,9 @@ options:
   allow_empty_scope:
     description:
       - Whether a run that did not read its scope passes. Without it, a plan that read no vault (the scope matched
-        nothing), could not read a whole subscription or scope, or could not authenticate says the cause first in RV(msg)
-        and RV(scope_failure) (the role then fails after writing the reports).
+        nothing), whose O(exclude) entries left none of the vaults it read, could not read a whole subscription or scope,
+        or could not authenticate says the cause first in RV(msg) and RV(scope_failure) (the role then fails after writing
+        the reports).
     type: bool
     default: false
   azure_policy:
@@ -332,7 +336,7 @@ include_items:
 scope_failure:
   description:
     - Why the run did not read its scope (credentials, a whole subscription or scope that could not be read, a scope that
-      matched no vault), or an empty string when it did.
+      matched no vault, exclusions that left none of the vaults read), or an empty string when it did.
   returned: success
   type: str
   sample: "could not read subscription 00000000-0000-0000-0000-000000000000: SubscriptionNotFound"

@@ -25,7 +25,15 @@ description:
     journal never stops it.
   - So does another run's claim of the directory (C(run-claim.json), written by that run's M(vaultlock.azure.harden_plan),
     check mode too) while that run's C(ansible-playbook) is alive on this host. Once this run's reports are written, this
-    task removes this run's claim (another run's, or one it cannot read, stays), so another run may plan into the directory.
+    task marks its plan reported in this run's claim (another run's, or one it cannot read, stays), and removes the claim
+    when every plan of the run into the directory is reported, so another run may plan into the directory. A play that
+    plans twice into one directory before either report keeps it until its last report.
+  - When a later plan of the same run into the directory (one made, or applied for real, after this task's plan) has
+    written its reports there already, this task writes none (they would replace a later reading of the vaults with an
+    older one), warns which plan's reports are there, returns its plan's summary with RV(superseded_by) and an empty
+    RV(files). The journal of its apply, if that apply had vaults to change, stays for the next plan to report (the later
+    plan or its apply has usually kept it aside and said so already). Give each plan a report directory of its own to
+    keep the reports of both.
 extends_documentation_fragment:
   - vaultlock.azure.attributes.controller
 attributes:
@@ -106,11 +114,17 @@ report_dir:
   type: str
   sample: /srv/ansible/reports/backup-vaults
 files:
-  description: The files written, in that directory.
+  description: The files written, in that directory (none when RV(superseded_by) is returned).
   returned: success
   type: list
   elements: str
   sample: [drift.json, drift.md, drift.junit.xml, drift.html, drift.sarif]
+superseded_by:
+  description: The plan of this run whose reports are in the directory instead of this plan's (a later plan of the run into
+    the same directory that reported first); no report was written by this task.
+  returned: when this task wrote no report for that reason
+  type: str
+  sample: 7d0c6b1f2a9e4c3d8b5a6e7f9c0d1e2f
 check_mode:
   description: Whether the planning task ran in check mode (the reports say what would change rather than what changed).
   returned: success

@@ -49,6 +49,14 @@ another run's harden_plan, harden_apply and harden_report there are refused (ref
 whose owner is gone, written on another host, or that cannot be read (hand-made, a symlink, a FIFO) is taken over by the
 next plan, which says so.
 
+A user's play may plan twice into one report directory before either report. The claim lists the run's plans into the
+directory (claim_plans), each harden_report marks its own reported, and the file goes with the last: before, the first
+report removed it, and another run planned, applied and reported there before this run's second report replaced those
+reports with an older reading. The plans are numbered in the order they were made, and a real apply that starts changing
+vaults numbers its plan again (claim_applied: its reports will say what it wrote after any plan made before); the claim
+keeps whose reports are in the directory (claim_reported), and a plan's report does not replace those of a later plan
+(later_reports, _harden_run.Superseded): it writes none and says so.
+
 Nothing here imports an Azure SDK.
 """
 
@@ -82,6 +90,8 @@ KEEP_ASIDE = 10
 # The claim of a run on its report directory, from its harden_plan to its harden_report (claim_run).
 CLAIM = 'run-claim.json'
 CLAIM_KIND = 'vaultlock.azure harden run'
+# 2: the claim lists the run's plans into the directory (claim_plans); 1 (earlier versions) named none.
+CLAIM_FORMAT = 2
 # The longest claim read (one is about 200 bytes); a longer one, hand-made, cannot be read.
 CLAIM_LIMIT = 64 * 1024
 _ASIDE = re.compile(r'^apply-journal\.(\d{8}T\d{6}Z)(?:-(\d{1,3}))?\.jsonl$')
@@ -526,24 +536,69 @@ def _refuse_claimed(report_dir, task, doc, outcome):
                         owner['pid'], command_line(owner['pid']), owner['pid'], shown(os.path.join(report_dir, CLAIM)), outcome))
 
 
-def claim_run(report_dir, check_mode=False, me=None):
-    """Claim ``report_dir`` for this run from its harden_plan (check mode too) until its harden_report has written its
-    reports (release_claim): ``run-claim.json`` there names this run's ansible-playbook as the apply journal's header does
-    (run_owner). Returns (whether this call made the claim, a warning or None). InputError, before any request, when another
-    run's apply is applying into the directory, another run's journal or claim names a live ansible-playbook on this host
-    (refuse_while_applying), or the claim cannot be written. The same run planning into it again keeps its claim. A claim
-    whose owner is gone (killed, or its play ended without its report task), written on another host (which this host
-    cannot look at), or that cannot be read (hand-made, a symlink, a FIFO) is taken over, and said. ``me``: this run's
-    run_owner() (None: this process's parent's)."""
+def claim_run(report_dir, plan_id, check_mode=False, me=None):
+    """Claim ``report_dir`` for this run's plan ``plan_id`` from its harden_plan (check mode too) until the run's reports
+    are written (release_claim): ``run-claim.json`` there names this run's ansible-playbook as the apply journal's header
+    does (run_owner), and lists the run's plans into the directory in the order they were made (claim_plans). The claim
+    lasts until every plan it lists is reported: a play that plans twice into one directory before either report holds it
+    until its last report. Returns (whether this call made a new claim, a warning or None). InputError, before any request,
+    when another run's apply is applying into the directory, another run's journal or claim names a live ansible-playbook
+    on this host (refuse_while_applying), or the claim cannot be written. A claim whose owner is gone (killed, or its play
+    ended without its report task), written on another host (which this host cannot look at), or that cannot be read
+    (hand-made, a symlink, a FIFO) is taken over, and said. ``me``: this run's run_owner() (None: this process's parent's).
+
+    A claim of this run written by an earlier version of the collection (format 1: no plans listed) is kept and lists the
+    plans from this one on; its own plan, unnamed, was reported when its file went (release_claim), as before."""
     me = run_owner() if me is None else me
     with report_dir_locked(report_dir):
         refuse_while_applying(report_dir, 'harden_plan', me)
         found = read_claim(report_dir)
-        if isinstance(found, dict) and same_owner(found['owner'], me):
-            return False, None
-        _write_claim(report_dir, {'claim': CLAIM_KIND, 'format': JOURNAL_FORMAT, 'owner': me, 'claimed_at': _now(),
-                                  'check_mode': bool(check_mode)})
-    return True, _taken_over(found)
+        mine = isinstance(found, dict) and same_owner(found['owner'], me)
+        doc = dict(found) if mine else {'claim': CLAIM_KIND, 'owner': me, 'claimed_at': _now()}
+        plans = [entry for entry in claim_plans(doc) or [] if entry['plan'] != plan_id]
+        order = _last_order(doc, plans) + 1
+        plans.append({'plan': plan_id, 'order': order, 'check_mode': bool(check_mode), 'planned_at': _now(), 'reported': False})
+        doc.update(format=CLAIM_FORMAT, plans=plans, last=order)
+        _write_claim(report_dir, _summed(doc))
+    return not mine, (None if mine else _taken_over(found))
+
+
+def claim_plans(doc):
+    """The plans a claim document lists, in the order they were made ([{plan, order, check_mode, planned_at, reported}]:
+    ``order`` counts up within the claim as the run plans, or a real apply of a plan starts changing vaults, claim_applied;
+    ``reported``: its harden_report has run), else None: a claim of an earlier version (format 1, which names no plan) or
+    a list that is not one (hand-edited)."""
+    plans = doc.get('plans') if isinstance(doc, dict) else None
+    if not isinstance(plans, list):
+        return None
+    for entry in plans:
+        if not isinstance(entry, dict) or not isinstance(entry.get('plan'), str) or not _is_order(entry.get('order')):
+            return None
+    return [dict(entry) for entry in plans]
+
+
+def _is_order(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _last_order(doc, plans):
+    orders = [entry['order'] for entry in plans] + ([doc['last']] if _is_order(doc.get('last')) else [])
+    return max(orders) if orders else 0
+
+
+def _summed(doc):
+    """``doc`` with what a refusal says of the claim brought up to date: check_mode when every plan still to be reported
+    is of check mode."""
+    waiting = [entry for entry in doc['plans'] if not entry.get('reported')]
+    return dict(doc, check_mode=bool(waiting) and all(entry.get('check_mode') is True for entry in waiting))
+
+
+def _my_claim(report_dir, me):
+    """(this run's claim document, its plans or None for format 1), else None: no claim, another run's, or unreadable."""
+    found = read_claim(report_dir)
+    if not isinstance(found, dict) or not same_owner(found['owner'], me):
+        return None
+    return found, claim_plans(found)
 
 
 def _taken_over(found):
@@ -565,9 +620,9 @@ def _taken_over(found):
             % (CLAIM, whose))
 
 
-def _write_claim(report_dir, doc):
+def _write_claim(report_dir, doc, task='harden_plan'):
     """Write the claim whole: a new file beside it, renamed over it (over a symlink or a FIFO in its place, never through
-    it). InputError when it cannot be written (nothing else changed)."""
+    it). InputError when it cannot be written (nothing else changed). ``task``: the task that writes it, for the message."""
     data = (json.dumps(doc, separators=(',', ':'), sort_keys=True, default=str) + '\n').encode('utf-8')
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_CLOEXEC', 0)
     tmp = os.path.join(report_dir, '.%s.%d' % (CLAIM, os.getpid()))
@@ -587,24 +642,97 @@ def _write_claim(report_dir, doc):
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        raise InputError('harden_plan cannot claim the report directory %s for this run: %s cannot be written there (%s); '
+        raise InputError('%s cannot claim the report directory %s for this run: %s cannot be written there (%s); '
                          'if it is a directory, remove it and run again; nothing was sent to Azure'
-                         % (shown(report_dir), CLAIM, exc.strerror or exc)) from exc
+                         % (task, shown(report_dir), CLAIM, exc.strerror or exc)) from exc
 
 
-def release_claim(report_dir, me=None):
-    """Remove this run's claim of ``report_dir`` (its reports are written, or the plan that made it failed); another run's
-    claim, or one that cannot be read, stays. True when removed."""
+def release_claim(report_dir, plan_id, me=None, reported=True, locked=False):
+    """Mark this run's plan ``plan_id`` reported in its claim of ``report_dir`` (``reported`` False: the plan failed, and is
+    taken out of the claim), and remove the claim once every plan it lists is reported: until then the run's other plans
+    into the directory are still to be reported, and another run stays refused. Another run's claim, one that cannot be
+    read and a plan the claim does not list change nothing. A claim of an earlier version (format 1, no plans listed) is
+    removed, as that version did. True when the claim was removed. ``locked``: the caller holds report_dir_locked."""
     me = run_owner() if me is None else me
-    with report_dir_locked(report_dir):
-        found = read_claim(report_dir)
-        if not isinstance(found, dict) or not same_owner(found['owner'], me):
+    with (contextlib.nullcontext() if locked else report_dir_locked(report_dir)):
+        mine = _my_claim(report_dir, me)
+        if mine is None:
             return False
+        doc, plans = mine
+        if plans is not None:
+            entry = next((entry for entry in plans if entry['plan'] == plan_id), None)
+            if entry is None:
+                return False
+            if reported:
+                entry['reported'] = True
+            else:
+                plans.remove(entry)
+            if not all(entry.get('reported') for entry in plans):
+                with contextlib.suppress(InputError):
+                    # Not written (a full disk): the claim stays as it was, the plan still to be reported, and the run keeps
+                    # the directory until it ends (the safe side).
+                    _write_claim(report_dir, _summed(dict(doc, plans=plans)), 'harden_report')
+                return False
         try:
             os.unlink(os.path.join(report_dir, CLAIM))
         except OSError:
             return False
     return True
+
+
+def claim_applied(report_dir, plan_id, me=None):
+    """A real apply of this run's plan ``plan_id`` starts changing vaults (it has just removed the reports in
+    ``report_dir``, harden_apply's start_run_journal, which holds report_dir_locked): the plan is now the run's latest
+    into the directory (its reports will say what was written after any plan made before), and no reports of this run are
+    there any more. Nothing happens without this run's claim listing the plan."""
+    me = run_owner() if me is None else me
+    mine = _my_claim(report_dir, me)
+    if mine is None or mine[1] is None:
+        return
+    doc, plans = mine
+    entry = next((entry for entry in plans if entry['plan'] == plan_id), None)
+    if entry is None:
+        return
+    entry['order'] = _last_order(doc, plans) + 1
+    doc.update(plans=plans, last=entry['order'])
+    doc.pop('reports', None)
+    with contextlib.suppress(InputError):
+        # Not written: this plan's report may then find a later plan's reports newer than it and write none (said, and its
+        # journal stays for the next plan to say what this apply did).
+        _write_claim(report_dir, _summed(doc), 'harden_apply')
+
+
+def later_reports(report_dir, plan_id, me=None):
+    """The entry of a later plan of this run (made, or applied for real, after plan ``plan_id`` was made or applied) whose
+    reports are in ``report_dir`` now (claim_reported), else None. Plan ``plan_id``'s reports would replace them with an
+    older reading of the fleet. The caller holds report_dir_locked."""
+    me = run_owner() if me is None else me
+    mine = _my_claim(report_dir, me)
+    if mine is None or mine[1] is None:
+        return None
+    doc, plans = mine
+    entry = next((entry for entry in plans if entry['plan'] == plan_id), None)
+    there = doc.get('reports')
+    if entry is None or not isinstance(there, dict) or not _is_order(there.get('order')) or there['order'] <= entry['order']:
+        return None
+    return next((other for other in plans if other['plan'] == there.get('plan')), {'plan': there.get('plan'), 'order': there['order']})
+
+
+def claim_reported(report_dir, plan_id, me=None):
+    """Record in this run's claim of ``report_dir`` that the reports there now are plan ``plan_id``'s (written by its
+    harden_report, which holds report_dir_locked), at the plan's order: a report of an earlier plan of the run does not
+    replace them (later_reports)."""
+    me = run_owner() if me is None else me
+    mine = _my_claim(report_dir, me)
+    if mine is None or mine[1] is None:
+        return
+    doc, plans = mine
+    entry = next((entry for entry in plans if entry['plan'] == plan_id), None)
+    if entry is None:
+        return
+    doc['reports'] = {'plan': plan_id, 'order': entry['order']}
+    with contextlib.suppress(InputError):
+        _write_claim(report_dir, _summed(doc), 'harden_report')
 
 
 def command_line(pid):
@@ -681,15 +809,19 @@ def _whose(owner, me):
             'called it unfinished too early' % (owner['pid'], _shown(owner.get('host'))))
 
 
-def remove_journal(report_dir, plan_id):
+def remove_journal(report_dir, plan_id, unchanging_only=False):
     """Remove ``report_dir``'s journal once the run of ``plan_id`` wrote its reports (a journal of another plan stays);
-    True when removed."""
+    True when removed. ``unchanging_only``: only the journal of an apply that had no vault to change (its header's
+    ``vaults`` 0: a report that wrote no report, _harden_run.Superseded, leaves the record of an apply that changed vaults
+    for the next plan to say)."""
     path = os.path.join(report_dir, JOURNAL)
     try:
         header, _vaults, _ended, _bad = read_journal(path)
     except OSError:
         return False
     if not header or header.get('plan') != plan_id:
+        return False
+    if unchanging_only and header.get('vaults') != 0:
         return False
     try:
         os.unlink(path)

@@ -49,7 +49,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document 
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import SETTINGS, TASKS
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import APPLY_CONCURRENCY
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import check_resource_group, validate_subscription
-from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal import refuse_while_applying, report_dir_locked
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal import claim_reported, later_reports, refuse_while_applying, report_dir_locked
 
 PLAN_FORMAT = 2
 _PLAN_ID = re.compile(r'[0-9a-f]{32}')
@@ -254,12 +254,17 @@ def scope_errors(reads):
 
 def scope_failure(reads, run, args, discover):
     """Why a run read no vault at all, in words ('' when it read one): the scopes it could not read (credentials, a
-    subscription that does not exist or is not visible), or a scope that matched no vault. Such a run must never pass as a
-    compliant fleet."""
-    if run['drift'] or run['excluded'] or any(error.get('vault') for error in run['report_errors']):
+    subscription that does not exist or is not visible), a scope that matched no vault, or exclusions that left none of
+    the vaults it read. Such a run must never pass as a compliant fleet: before (eleventh hostile pass), a run whose every
+    vault was excluded (an entry '*', or the subscriptions' own ids) passed its drift gate saying "0 vaults checked, all
+    meet the baseline"."""
+    if run['drift'] or any(error.get('vault') for error in run['report_errors']):
         return ''
     causes = scope_errors(reads)
-    if not causes and discover:
+    if run['excluded']:
+        causes.append('every vault the scope read (%d) was excluded by harden_backup_vaults_exclude, so no vault was checked'
+                      % len(run['excluded']))
+    elif not causes and discover:
         parts = ['subscriptions %s' % ', '.join(args.get('subscription_ids') or ['of the authentication options'])]
         if args.get('resource_groups'):
             parts.append('resource groups %s' % ', '.join(args['resource_groups']))
@@ -326,13 +331,19 @@ def plan_path(directory, plan_id):
     return os.path.join(directory, _PLAN_PREFIX + plan_id + '.json')
 
 
-def save_plan(directory, run, report_dir, check_mode, inputs=None):
-    """Write what the reports and the apply need (never the vault records) to a new private file; returns its id.
+def new_plan_id():
+    """A new plan's id: harden_plan takes it before it claims the report directory (the claim lists the run's plans)."""
+    return secrets.token_hex(16)
+
+
+def save_plan(directory, run, report_dir, check_mode, inputs=None, plan_id=None):
+    """Write what the reports and the apply need (never the vault records) to a new private file; returns its id
+    (``plan_id``, else a new one).
 
     ``inputs``: the baseline and the lock requirements as the harden_plan task took them; the apply checks them again and
     plans a vault again from them right before an irreversible write.
     """
-    plan_id = secrets.token_hex(16)
+    plan_id = new_plan_id() if plan_id is None else plan_id
     doc = {
         # What the file is and its plan id, under the seal: another sealed file of this run put in its place (another plan,
         # or a plan's apply results) is refused by load_plan, never read as this plan.
@@ -729,19 +740,30 @@ def _taken_report_names(path):
     return [name for name in REPORT_FILES if os.path.isdir(os.path.join(path, name)) and not os.path.islink(os.path.join(path, name))]
 
 
-def planned_report_dir(plan):
+def planned_report_dir(plan, task=None, check_mode=False):
     """The report directory harden_plan resolved once (its real path, kept in the sealed plan), for the later tasks of the
     run: used as it is, never resolved again, so a symlink on the way to it that is changed during the run does not move
     the later reports. InputError when that path itself now goes through a symlink (a directory on it was replaced by one
-    after the plan): neither written nor emptied."""
+    after the plan): neither written nor emptied. ``task``: the task that asks (harden_apply, harden_report), named in the
+    refusal.
+
+    A check-mode harden_apply is refused the same way, though it would touch nothing there: a real apply of the plan is
+    refused (it removes the earlier reports and writes its journal in that directory), and check mode says what a real
+    apply would do; its refusal says so."""
     path = plan.get('report_dir')
     if not isinstance(path, str) or not os.path.isabs(path):
         raise InputError('the plan holds no resolved report directory (made by another version of vaultlock.azure?): plan again')
     now = os.path.realpath(path)
     if now != path:
-        raise InputError('the report directory %s that harden_plan resolved now leads to %s (a directory on its path was '
-                         'replaced by a symlink during the run): no report was written or removed there; plan again'
-                         % (shown(path), shown(now)))
+        outcome = 'no report was written or removed there'
+        if task == 'harden_apply':
+            outcome = 'nothing was sent to Azure and %s' % outcome
+            if check_mode:
+                outcome += (' (check mode: a real apply refuses it the same way, as it would remove the earlier reports and write '
+                            'its journal there)')
+        raise InputError('%sthe report directory %s that harden_plan resolved now leads to %s (a directory on its path was '
+                         'replaced by a symlink during the run): %s; plan again'
+                         % ('%s refused: ' % task if task else '', shown(path), shown(now), outcome))
     return path
 
 
@@ -774,9 +796,32 @@ _WRITER_COST = {'drift.json': 0.84, 'drift.md': 0.12, 'drift.junit.xml': 0.69, '
 FORK_WRITERS_FROM = 2000
 
 
-def write_reports(report, report_dir, processes=2):
+class Superseded(Exception):
+    """The reports of a plan are not written: those in its report directory are a later plan's of the same run
+    (_apply_journal.later_reports). ``path``: the report directory; ``later``: that plan's entry in the run's claim."""
+
+    def __init__(self, path, later):
+        super().__init__(path)
+        self.path = path
+        self.later = later
+
+
+def superseded_warning(plan_id, superseded):
+    """What the report task of plan ``plan_id`` says when it wrote no report (Superseded)."""
+    return ('the reports of plan %s were not written: the report directory %s holds the reports of plan %s, which this '
+            'ansible-playbook run made, or applied for real, after this plan, so they read the vaults later than this plan '
+            'did; this plan\'s reports would have replaced them with an older reading. This task\'s summary is this plan\'s. '
+            'Give each harden_plan task a report directory of its own to keep the reports of both'
+            % (plan_id, shown(superseded.path), escaped(str(superseded.later.get('plan')))))
+
+
+def write_reports(report, report_dir, processes=2, plan=None):
     """Write the five reports into report_dir: all five whole, or none of them changed (each is written to a temporary file
     first; the five are renamed over the old ones only when every one was written).
+
+    ``plan``: the id of the plan the reports are of (harden_report): its run's claim of the directory then records that
+    its reports are there (claim_reported), and Superseded is raised, nothing replaced, when the reports there are of a
+    later plan of the same run (later_reports: a play that planned twice into the directory reports its plans out of order).
 
     With ``processes`` 2 and a large report, a forked process writes about half of them while this one writes the rest
     (the report is shared by the fork, not copied); an error of either is raised here as OSError."""
@@ -801,9 +846,14 @@ def write_reports(report, report_dir, processes=2):
             taken = _taken_report_names(path)
             if taken:
                 raise IsADirectoryError('%s in %s %s a directory: no report was replaced' % (', '.join(taken), path, 'is' if len(taken) == 1 else 'are'))
+            later = later_reports(path, plan) if plan else None
+            if later is not None:
+                raise Superseded(path, later)
             for name in renderers:
                 os.replace(temps[name], os.path.join(path, name))
                 del temps[name]
+            if plan:
+                claim_reported(path, plan)
     finally:
         for tmp in temps.values():
             if os.path.exists(tmp):

@@ -829,6 +829,9 @@ class Arm:
                 # before the immutable vault's own refusal (the order is assumed).
                 mua.check(self.aux_tenants, req, vault, [mua.REDUCE_RETENTION], "update backup policy")
             rules.check_policy_retention(old_props, props, imm_state in ("Unlocked", "Locked"), kind)
+            suspended = [item["properties"].get("friendlyName") or item["name"] for item in (vault.get("items") or {}).values()
+                         if items_model.suspended_on(item, pname)]
+            rules.check_raise_with_suspended_items(old_props, props, imm_state in ("Unlocked", "Locked"), kind, suspended)
             name = existing["name"] if existing else pname
             if kind == "rs":
                 props["protectedItemsCount"] = (old_props or {}).get("protectedItemsCount", props.get("protectedItemsCount", 0))

@@ -102,6 +102,9 @@ def rs_item_body(vault_body: dict, policy: dict, spec: dict) -> dict:
         # A backup item in the soft deleted state (stop protection with delete data under soft delete): the ProtectedItem
         # model's isScheduledForDeferredDelete / deferredDeleteTimeInUTC (azure-mgmt-recoveryservicesbackup).
         props.update(protectionState="ProtectionStopped", isScheduledForDeferredDelete=True, deferredDeleteTimeInUTC=LAST_BACKUP)
+    elif spec.get("backups_suspended"):
+        # Stop backup, keeping the recovery points: the spec's ProtectionState value BackupsSuspended.
+        props["protectionState"] = "BackupsSuspended"
     if kind == "vm":
         props["virtualMachineId"] = source
         props["policyType"] = (policy.get("properties") or {}).get("policyType") or "V1"
@@ -223,6 +226,14 @@ DELETE_SOFT_MSG = ("Recovery Services vault cannot be deleted as there are backu
                    "deleted items are permanently deleted after 14 days of delete operation. Please try vault deletion after the backup "
                    "items are permanently deleted and there is no item in soft deleted state left in the vault.")
 DP_DELETE_MSG = "Backup vault cannot be deleted as there are backup instances in the vault: %s. Delete them (and let soft deleted ones expire) first."
+
+
+def suspended_on(body: dict, policy_name: str) -> bool:
+    """True when a Recovery Services item on ``policy_name`` has its backups suspended (stop backup, data kept)."""
+    props = body.get("properties") or {}
+    if str(props.get("protectionState") or "").lower() != "backupssuspended":
+        return False
+    return str(props.get("policyName") or "").lower() == str(policy_name).lower()
 
 
 def soft_deleted(body: dict) -> bool:

@@ -518,13 +518,18 @@ def _rs_durations(value, path, out):
 #   ``vaultRetentionPolicy`` keep RS_COUNT_MAX): 200 days, 200 weeks, 120 months, 10 years (Azure PowerShell
 #   PolicyConstants Afs*RetentionMax, the file cited above, which Microsoft's client enforces "as per backup service").
 # * Azure VM instant restore (``instantRpRetentionRangeInDays``): 1..5 days for a V1 (standard) policy, 1..30 for V2
-#   (enhanced); SQL / SAP HANA log backups (a ``Log`` sub-policy's simple retention): 7..35 days. These are Azure Backup's
-#   support matrices (Learn), which the shared reference does not hold (**assumed**, as the collection's
-#   _retention._CEILINGS and FLOORS assume them: the emulator refuses what the collection refuses).
-# The answer is the malformed-policy one above (assumed, as for RS_COUNT_MAX).
+#   (enhanced) (Microsoft Learn, MicrosoftDocs/azure-docs articles/backup/backup-instant-restore-capability.md at
+#   02d00dc8728a, backup-azure-vms-enhanced-policy.md at 00819bb82dd1); SQL / SAP HANA log backups (a ``Log``
+#   sub-policy's simple retention): 7..35 days, and differential and incremental backups (a ``Differential`` or
+#   ``Incremental`` sub-policy's): 7..180 days (Learn, backup-sql-server-database-azure-vms.md at 025127781aa6: at least
+#   seven days for any type of backup, logs "up to 35 days", differential backups "a maximum of 180 days";
+#   backup-azure-sap-hana-database.md at 002c8cf3203e: the same for differential and incremental backups). The
+#   collection's _retention._CEILINGS and FLOORS cite the same pages: the emulator refuses what the collection refuses.
+# The answer is the malformed-policy one above (assumed, as for RS_COUNT_MAX: no source gives the code).
 AFS_SNAPSHOT_MAX = {"days": 200, "weeks": 200, "months": 120, "years": 10}
 INSTANT_RP_DAYS = {"v1": (1, 5), "v2": (1, 30)}
 LOG_DAYS = (7, 35)
+PARTIAL_DAYS = (7, 180)
 
 
 def _refuse(path):
@@ -571,7 +576,7 @@ def _afs_hourly(schedule, path):
 
 
 def _rs_kind_ranges(props):
-    """The ranges of one policy kind (AFS_SNAPSHOT_MAX, INSTANT_RP_DAYS, LOG_DAYS); raises ArmError."""
+    """The ranges of one policy kind (AFS_SNAPSHOT_MAX, INSTANT_RP_DAYS, LOG_DAYS, PARTIAL_DAYS); raises ArmError."""
     management = str(props.get("backupManagementType") or "").lower()
     if management == "azurestorage":
         for path, duration in _rs_durations(props.get("retentionPolicy"), "retentionPolicy", []):
@@ -584,11 +589,13 @@ def _rs_kind_ranges(props):
         low, high = INSTANT_RP_DAYS.get(str(props.get("policyType") or "V1").lower(), INSTANT_RP_DAYS["v1"])
         if isinstance(days, bool) or not isinstance(days, int) or not low <= days <= high:
             _refuse("instantRpRetentionRangeInDays")
+    ranges = {"log": LOG_DAYS, "differential": PARTIAL_DAYS, "incremental": PARTIAL_DAYS}
     for index, sub in enumerate(props.get("subProtectionPolicy") or []):
-        if not isinstance(sub, dict) or str(sub.get("policyType") or "").lower() != "log":
+        limits = ranges.get(str(sub.get("policyType") or "").lower()) if isinstance(sub, dict) else None
+        if limits is None:
             continue
         days = duration_days((sub.get("retentionPolicy") or {}).get("retentionDuration"))
-        if days is not None and not (LOG_DAYS[0] <= days.lo and days.hi <= LOG_DAYS[1]):
+        if days is not None and not (limits[0] <= days.lo and days.hi <= limits[1]):
             _refuse("subProtectionPolicy[%d].retentionPolicy.retentionDuration.count" % index)
 
 
@@ -623,6 +630,28 @@ def policy_reductions(old_props, new_props, kind: str) -> list:
     """Every tier a policy PUT lowers or drops, operational ones included (multi-user authorization, mua.py)."""
     tiers = rs_policy_tiers if kind == "rs" else dp_policy_tiers
     return retention_reductions(tiers(old_props), tiers(new_props))
+
+
+# A retention raise on an immutable Recovery Services vault while a protected item has its backups suspended: Microsoft
+# Learn (MicrosoftDocs/azure-docs articles/backup/backup-azure-immutable-vault-concept.md at b7a53cae1a5e, Restricted
+# operations, Recovery Services vault, "Modify backup policy to reduce retention"): "Note that the increase in retention
+# can't be applied if any item has its backups suspended (stop backup)." Assumed: which items count (those on the policy
+# the PUT changes, the ones a raise would apply to), that a tier added counts as an increase, and the answer's status,
+# code and message (Learn gives none; the malformed-policy answer's status, an immutable-vault code of the service's own
+# naming style). Backup vaults: Learn's Backup vault tab has no such note.
+SUSPENDED_RAISE_CODE = "UserErrorRetentionIncreaseNotAllowedWithSuspendedItems"
+SUSPENDED_RAISE_MSG = ("The increase in retention can't be applied since the vault is immutable and the following protected "
+                       "items of the policy have their backups suspended: %s.")
+
+
+def check_raise_with_suspended_items(old_props, new_props, immutable: bool, kind: str, suspended) -> None:
+    """Refuse an RS policy PUT that raises (or adds) a tier on an immutable vault while ``suspended`` (the names of the
+    policy's items whose backups are suspended) is not empty."""
+    if kind != "rs" or not immutable or old_props is None or not suspended:
+        return
+    raised = retention_reductions(rs_policy_tiers(new_props), rs_policy_tiers(old_props))
+    if raised:
+        raise ArmError(400, SUSPENDED_RAISE_CODE, SUSPENDED_RAISE_MSG % ", ".join(sorted(suspended)), user_facing=True)
 
 
 def check_policy_retention(old_props, new_props, immutable: bool, kind: str):

@@ -57,6 +57,13 @@ def test_equivalent_forms_and_scope_ids_protect_what_they_name(steps):
     assert state('rsv-protected') == 'Disabled' and state('bv-sandbox') == 'Disabled'
     assert state('rsv-two') == 'Disabled'
     assert all('/rsv-target' in w['path'] for w in result.writes)
+    # The excluded vaults are named in the reports, each with the entry that excluded it: the reports judge only the vaults
+    # left, so before (eleventh hostile pass) an exclusion took a drifting vault out of the report and its gate without a trace.
+    excluded = [w for w in report['warnings'] if w.startswith('harden_backup_vaults_exclude left 3 vaults out of this report')]
+    assert len(excluded) == 1, report['warnings']
+    for name, entry in (('rsv-protected', FORMS_EXCLUDE[0]), ('bv-sandbox', FORMS_EXCLUDE[1]), ('rsv-two', FORMS_EXCLUDE[2])):
+        assert '%s (by %r)' % (FORMS_VAULTS[name], entry) in excluded[0], (name, excluded[0])
+    assert 'harden\\_backup\\_vaults\\_exclude left 3 vaults out of this report' in result.markdown
     # TLS certificate validation was off: the modules and the report say so (the warning: the run's output, where no
     # other step turns validation off).
     assert any('TLS certificate validation was off' in w for w in report['warnings'])
@@ -78,6 +85,13 @@ def steps(module_runner):
         step('typo_check', check=True, **dict(LOCK, harden_backup_vaults_exclude=[TYPO])),
         step('typo_apply', **dict(LOCK, harden_backup_vaults_exclude=[TYPO])),
         step('reversible', **reversible),
+        # Every vault the scope read excluded (a pattern '*', the subscriptions' own ids), the drift gate on: no vault is judged.
+        step('everything', check=True, harden_backup_vaults_subscription_ids=['all'], harden_backup_vaults_fail_on_drift=True,
+             harden_backup_vaults_exclude=['*']),
+        step('subscriptions', check=True, harden_backup_vaults_subscription_ids=['all'], harden_backup_vaults_fail_on_drift=True,
+             harden_backup_vaults_exclude=['/subscriptions/%s' % SUB1, '/subscriptions/%s' % SUB2]),
+        step('everything_allowed', check=True, harden_backup_vaults_subscription_ids=['all'], harden_backup_vaults_fail_on_drift=True,
+             harden_backup_vaults_exclude=['*'], harden_backup_vaults_allow_empty_scope=True),
     ])
     # The equivalent forms test, on the fleet loaded again in the run.
     batch.emulator(reset=True, load_fleet=fleet())
@@ -114,3 +128,24 @@ def test_an_entry_that_matches_nothing_warns_and_blocks_irreversible_changes(ste
     assert report['errors'] == [] and any('matched no vault' in w for w in report['warnings'])
     body = result.after.resource(vault_id('rsv-protected'))
     assert body['properties']['securitySettings']['immutabilitySettings']['state'] == 'Unlocked'
+
+
+def test_a_run_whose_every_vault_is_excluded_fails_as_an_empty_scope(steps):
+    """Exclusions that leave no vault of the scope (an entry '*', the subscriptions' own ids) judged nothing: the run passed
+    its drift gate (fail_on_drift, rc 0) and drift.md said "No drift. 0 vaults checked, all meet the baseline" of a fleet
+    whose four vaults all drift, so one exclusion entry hid the whole fleet. It is a run that did not read its scope: it
+    fails at the end unless allow_empty_scope says an empty scope is expected, and the reports say why."""
+    _run, results = steps
+    for name in ('everything', 'subscriptions'):
+        result = results[name]
+        assert result.failed is not None, (name, result.output[-2000:])
+        message = ' '.join(result.failed['msg'].split())
+        assert 'The run did not read its scope' in message and 'every vault the scope read (4) was excluded' in message, message
+        report = result.report
+        assert report['vaults'] == [] and [e['scope'] for e in report['errors']] == ['the scope of the run']
+        assert 'No drift' not in result.markdown and 'No vault checked' in result.markdown
+        assert 'all meet the baseline' not in (result.report_dir / 'drift.html').read_text()
+        assert result.writes == []
+    result = results['everything_allowed']
+    assert result.failed is None, result.output[-2000:]
+    assert result.report['vaults'] == [] and result.report['errors'] == []

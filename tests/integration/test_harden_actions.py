@@ -29,6 +29,8 @@ APPLY = 'vaultlock.azure.harden_apply'
 IMM = 'vaultlock.azure.vault_immutability'
 FILES = ['drift.html', 'drift.json', 'drift.junit.xml', 'drift.md', 'drift.sarif']
 BASELINE = {'immutability': 'enabled', 'soft_delete': {'state': 'on', 'retention_days': 14}}
+# Soft delete kept longer: a change for every vault whose soft delete is on for 14 days.
+LONGER = {'soft_delete': {'state': 'on', 'retention_days': 30}}
 
 
 def fleet():
@@ -646,3 +648,151 @@ def test_a_run_between_another_run_s_plan_and_apply_is_refused_and_that_run_s_re
     # The first run's reports alone, no journal and no claim left.
     assert sorted(os.listdir(reports)) == FILES
     assert json.loads((reports / 'drift.json').read_text())['summary']['changed'] == 3
+
+
+def test_two_plans_of_one_run_into_one_report_dir_hold_it_until_the_last_is_reported(runner, emulator, tmp_path):
+    """One ansible-playbook run (a user's own play, not the role) plans twice into one report directory before either
+    report. Its first report does not end its claim: the second plan is still to be reported, so another run's plan,
+    apply and report there are refused before any request until then, and the first run's second report writes its own
+    reports. Before, the first report removed the claim: the other run planned, applied (three writes) and reported, and
+    the first run's second report then replaced those reports with ones of the fleet before the other run's writes."""
+    emulator.load_fleet(fleet())
+    emulator.clear_journal()
+    reports = tmp_path / 'reports'
+    reported, resume = tmp_path / 'first-reported-once', tmp_path / 'resume'
+    with first_run_beside(emulator, tmp_path, [
+        {'name': 'plan', PLAN: {'baseline': BASELINE, 'report_dir': str(reports)}},
+        {'name': 'plan again into the same directory', PLAN: {'baseline': BASELINE, 'report_dir': str(reports)}},
+        {'name': 'report the first plan', REPORT: {'plan': '{{ r0.plan }}'}},
+        {'name': 'say so', 'ansible.builtin.file': {'path': str(reported), 'state': 'touch'}},
+        # A pause before the second plan's report (another task, an approval), held until the other run's tasks are done.
+        {'name': 'wait before the second report', 'ansible.builtin.wait_for': {'path': str(resume), 'timeout': 180}},
+        {'name': 'report the second plan', REPORT: {'plan': '{{ r1.plan }}'}},
+    ], release=resume.touch) as ran:
+        second = runner.play(marks=[], tasks=[
+            {'name': 'wait for the other run\'s first report', 'ansible.builtin.wait_for': {'path': str(reported), 'timeout': 120}},
+            step({'name': 'plan in check mode', PLAN: {'baseline': BASELINE, 'report_dir': str(reports)}}, check=True),
+            {'name': 'plan', PLAN: {'baseline': BASELINE, 'report_dir': str(reports)}},
+            {'name': 'apply', APPLY: {'plan': '{{ r2.plan }}'}},
+            {'name': 'report', REPORT: {'plan': '{{ r2.plan }}'}},
+        ])
+    run = ran['run']
+    for key in ('r0', 'r1', 'r2', 'r5'):
+        assert not run[key].get('failed'), (key, run[key])
+    # The other run's plans were refused before any request, naming this run's claim; its apply and report had no plan.
+    claim_refused(second['r1'], 'harden_plan', reports)
+    claim_refused(second['r2'], 'harden_plan', reports)
+    for key in ('r1', 'r2', 'r3', 'r4'):
+        assert second.requests(key) == [], key
+    assert emulator.writes() == [], emulator.writes()
+    # The second plan's reports, and no claim left once both plans were reported.
+    assert sorted(os.listdir(reports)) == FILES
+    assert run['r5']['files'] == run['r2']['files'] and run['r5']['summary']['changed'] == 0
+    document = json.loads((reports / 'drift.json').read_text())
+    assert document['summary']['drifting'] == 3 and document['summary']['changed'] == 0, document['summary']
+
+
+@pytest.mark.usefixtures('actions_fleet')
+def test_a_plan_reported_after_a_later_plan_of_the_run_into_its_report_dir_writes_no_report_and_says_so(runner, emulator, tmp_path):
+    """One run plans twice into a report directory (all six vaults, then rsv-open alone) and reports the plans out of order:
+    the later plan's reports stay, and the earlier plan's report writes none, warns which plan's reports are there, and
+    returns its summary (superseded_by names the later plan). Reported in order, each plan's report is written, the later
+    last. A real apply of the earlier plan after the later plan's report makes it the latest: its report is written. No
+    claim is left once every plan is reported. Before, the last report written won, whatever its plan read: the reports of
+    the fleet as read first replaced those of the fleet read after."""
+    one = {'baseline': BASELINE, 'vaults': [{'id': vault_id('rsv-open')}]}
+    dirs = {name: str(tmp_path / name) for name in ('out-of-order', 'in-order', 'applied-after', 'applied-then-superseded')}
+    run = runner.play([
+        {'name': 'plan all', PLAN: {'baseline': BASELINE, 'report_dir': dirs['out-of-order']}},
+        {'name': 'plan one', PLAN: dict(one, report_dir=dirs['out-of-order'])},
+        {'name': 'report the later plan', REPORT: {'plan': '{{ r1.plan }}'}},
+        {'name': 'report the earlier plan', REPORT: {'plan': '{{ r0.plan }}'}},
+        {'name': 'plan all', PLAN: {'baseline': BASELINE, 'report_dir': dirs['in-order']}},
+        {'name': 'plan one', PLAN: dict(one, report_dir=dirs['in-order'])},
+        {'name': 'report the earlier plan', REPORT: {'plan': '{{ r4.plan }}'}},
+        {'name': 'report the later plan', REPORT: {'plan': '{{ r5.plan }}'}},
+        {'name': 'plan all', PLAN: {'baseline': BASELINE, 'report_dir': dirs['applied-after']}},
+        {'name': 'plan one', PLAN: dict(one, report_dir=dirs['applied-after'])},
+        {'name': 'report the later plan', REPORT: {'plan': '{{ r9.plan }}'}},
+        {'name': 'apply the earlier plan', APPLY: {'plan': '{{ r8.plan }}'}},
+        {'name': 'report the earlier plan', REPORT: {'plan': '{{ r8.plan }}'}},
+        # Applied, then a later plan reported first: the earlier plan's report writes none and leaves its apply's journal.
+        {'name': 'plan all', PLAN: {'baseline': LONGER, 'report_dir': dirs['applied-then-superseded']}},
+        {'name': 'apply it', APPLY: {'plan': '{{ r13.plan }}'}},
+        {'name': 'plan one', PLAN: {'baseline': LONGER, 'vaults': [{'id': vault_id('rsv-open')}], 'report_dir': dirs['applied-then-superseded']}},
+        {'name': 'report the later plan', REPORT: {'plan': '{{ r15.plan }}'}},
+        {'name': 'report the earlier plan', REPORT: {'plan': '{{ r13.plan }}'}},
+    ])
+    for key in range(18):
+        result = run['r%d' % key]
+        assert not result.get('failed'), (key, result)
+    skipped = run['r3']
+    no_traceback(run, skipped)
+    assert skipped['files'] == [] and skipped['superseded_by'] == run['r1']['plan'] and skipped['summary']['vaults'] == 6, skipped
+    said = ('the reports of plan %s were not written: the report directory %r holds the reports of plan %s'
+            % (run['r0']['plan'], dirs['out-of-order'], run['r1']['plan']))
+    assert [warning for warning in skipped['warnings'] if warning.startswith(said)], skipped
+    for key in ('r2', 'r6', 'r7', 'r10', 'r12'):
+        assert sorted(run[key]['files']) == FILES and 'superseded_by' not in run[key], (key, run[key])
+    summaries = {name: json.loads((tmp_path / name / 'drift.json').read_text())['summary'] for name in dirs}
+    assert (summaries['out-of-order']['vaults'], summaries['in-order']['vaults']) == (1, 1), summaries
+    assert (summaries['applied-after']['vaults'], summaries['applied-after']['changed']) == (6, 3), summaries
+    for name in ('out-of-order', 'in-order', 'applied-after'):
+        assert sorted(os.listdir(tmp_path / name)) == FILES, name
+    # The later plan's reports (read after the apply), which say what the earlier plan's apply changed (the later plan kept
+    # its journal aside), and that journal: the earlier plan's report wrote nothing and removed nothing.
+    superseded = run['r17']
+    assert run['r14']['vaults_changed'] >= 1 and superseded['files'] == [] and superseded['superseded_by'] == run['r15']['plan'], superseded
+    document = json.loads((tmp_path / 'applied-then-superseded' / 'drift.json').read_text())
+    assert document['summary']['vaults'] == 1
+    assert [warning for warning in document['warnings'] if ', by this ansible-playbook run) finished its writes' in warning], document['warnings']
+    kept = [name for name in os.listdir(tmp_path / 'applied-then-superseded') if name not in FILES]
+    assert len(kept) == 1 and re.fullmatch(r'apply-journal\.\d{8}T\d{6}Z\.jsonl', kept[0]), kept
+    journal = tmp_path / 'applied-then-superseded' / kept[0]
+    assert json.loads(journal.read_text().splitlines()[0])['plan'] == run['r13']['plan']
+    assert len(emulator.writes()) == 3 + run['r14']['vaults_changed']
+
+
+@pytest.mark.usefixtures('actions_fleet')
+def test_a_report_dir_replaced_by_a_symlink_after_the_plan_refuses_the_apply_in_check_mode_as_a_real_apply_does(runner, emulator, tmp_path):
+    """The directory holding report_dir is replaced by a symlink (to the same directory, moved) between the plan and the
+    apply. A real apply refuses it before any request (it would remove the earlier reports and write its journal in a
+    directory the plan did not resolve), and so does a check-mode apply: check mode says what a real apply would do, and
+    its message says so. The reports tasks refuse it too; nothing is sent to Azure, and the earlier reports stay."""
+    parents = {mode: tmp_path / mode for mode in ('check', 'real')}
+    for parent in parents.values():
+        (parent / 'reports').mkdir(parents=True)
+        (parent / 'reports' / 'drift.json').write_text('an earlier run')
+    swap = ' && '.join('mv {0} {0}-moved && ln -s {0}-moved {0}'.format(parent) for parent in parents.values())
+    run = runner.play(marks=[], tasks=[
+        step({'name': 'plan in check mode', PLAN: {'baseline': BASELINE, 'report_dir': str(parents['check'] / 'reports')}}, check=True),
+        {'name': 'plan', PLAN: {'baseline': BASELINE, 'report_dir': str(parents['real'] / 'reports')}},
+        {'name': 'replace the directories by symlinks', 'ansible.builtin.shell': swap},
+        step({'name': 'apply in check mode', APPLY: {'plan': '{{ r0.plan }}'}}, check=True),
+        {'name': 'apply', APPLY: {'plan': '{{ r1.plan }}'}},
+        step({'name': 'report in check mode', REPORT: {'plan': '{{ r0.plan }}'}}, check=True),
+        {'name': 'report', REPORT: {'plan': '{{ r1.plan }}'}},
+    ])
+    for key in ('r0', 'r1', 'r2'):
+        assert not run[key].get('failed'), (key, run[key])
+    for key, mode, task in (('r3', 'check', 'harden_apply'), ('r4', 'real', 'harden_apply'), ('r5', 'check', 'harden_report'),
+                            ('r6', 'real', 'harden_report')):
+        result = run[key]
+        assert result.get('failed'), (key, result)
+        no_traceback(run, result)
+        resolved = str(parents[mode] / 'reports')
+        assert result['msg'].startswith("%s refused: the report directory '%s' that harden_plan resolved now leads to '%s' (a directory "
+                                        "on its path was replaced by a symlink during the run): "
+                                        % (task, resolved, os.path.realpath(resolved))), (key, result['msg'])
+        if task == 'harden_apply':
+            assert 'nothing was sent to Azure and no report was written or removed there' in result['msg'], result['msg']
+        else:
+            assert 'no report was written or removed there' in result['msg'], result['msg']
+        assert ('(check mode: a real apply refuses it the same way, as it would remove the earlier reports and write its journal '
+                'there)' in result['msg']) == (key == 'r3'), (key, result['msg'])
+        assert result['msg'].endswith('; plan again'), result['msg']
+        assert run.requests(key) == [], key
+    assert emulator.writes() == []
+    for parent in parents.values():
+        assert sorted(os.listdir(parent / 'reports')) == ['drift.json', 'run-claim.json']
+        assert (parent / 'reports' / 'drift.json').read_text() == 'an earlier run'

@@ -356,3 +356,64 @@ def test_bench_quick_runs(tmp_path):
     assert results['inventory']['inventory_hosts'] == 4 and results['inventory']['cached_calls'] == 0
     assert 'Fleet audit' in (tmp_path / 'performance.md').read_text()
     assert "Tenant scale under Azure's throttling" in (tmp_path / 'performance.md').read_text()
+
+
+# A tag value that is a template: whoever may tag a vault (Azure's Tag Contributor role, no right on the vault itself)
+# writes it. It reads an environment variable of the controller, standing for what a template there can do (a pipe
+# lookup runs a command, with the controller's Azure credentials in reach).
+CANARY = 'canary-from-the-controller-environment'
+TEMPLATED_TAG = "{{ lookup('ansible.builtin.env', 'VAULTLOCK_CANARY') }}"
+
+
+def test_a_vault_tag_holding_a_template_is_never_templated(runner, tmp_path, emulator):
+    """Azure's data in the host variables is text, never a template, on every ansible-core release: on 2.17 and 2.18
+    (no data tagging) the plugin set it as plain text, so a template in a vault's tag ran on the controller wherever the
+    inventory's compose or keyed_groups or a task read it (seen on 2.17.14: the tag's lookup returned the controller's
+    environment, and a pipe lookup in a tag ran a command). Read from Azure, then from the inventory cache."""
+    emulator.load_fleet({'subscriptions': [{'id': SUB1, 'resource_groups': [{'name': RG, 'location': 'westeurope', 'vaults': [
+        vault('rsv-tagged', 'recovery_services', 'disabled', tags={'owner': TEMPLATED_TAG})]}]}]})
+    path = Inventory(runner, tmp_path).write(subscription_ids=['all'], compose={'owner': 'vaultlock_vault.tags.owner'},
+                                             keyed_groups=[{'key': 'vaultlock_vault.tags.owner', 'prefix': 'owner'}],
+                                             cache=True, cache_plugin='ansible.builtin.jsonfile',
+                                             cache_connection=str(tmp_path / 'cache'), cache_timeout=3600)
+    play = tmp_path / 'tagged.yml'
+    play.write_text(yaml.safe_dump([{'hosts': 'backup_vaults', 'gather_facts': False, 'tasks': [
+        {'name': 'keep', 'vaultlock_test_results': {
+            'content': '{{ {"owner": owner, "tags": vaultlock_vault.tags, "groups": group_names} | to_json }}',
+            'dest': str(tmp_path) + '/{{ inventory_hostname }}-{{ run }}.json'}}]}]))
+    env = runner.env({'ANSIBLE_INVENTORY_ENABLED': 'vaultlock.azure.backup_vaults', 'VAULTLOCK_CANARY': CANARY})
+    for run in ('azure', 'cache'):
+        proc = subprocess.run([os.path.join(BIN, 'ansible-playbook'), '-i', str(path), '-e', 'run=%s' % run, str(play)], env=env,
+                              capture_output=True, text=True, timeout=300, check=False)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        kept = json.loads((tmp_path / ('rsv-tagged-%s.json' % run)).read_text())
+        assert kept['owner'] == TEMPLATED_TAG and kept['tags'] == {'owner': TEMPLATED_TAG}, (run, kept)
+        assert not [group for group in kept['groups'] if 'canary' in group], (run, kept['groups'])
+        assert CANARY not in proc.stdout + proc.stderr
+    assert len([e for e in emulator.journal() if e['path'] != '/subscriptions']) == 1      # the second run read the cache
+
+
+def test_resource_groups_whose_names_share_a_group_name_get_no_group(runner, tmp_path, emulator):
+    """rg-prod and rg_prod (or rg.prod) are two resource groups, and their vaults were one default group,
+    resource_group_rg_prod, since a group name turns every character but a letter, a digit or _ into _: a play on it that
+    meant rg-prod wrote to rg_prod's vaults too. The group is not made (a warning names both resource groups), so such a
+    play reaches no vault; the groups of one resource group written in another letter case stay one (ARM's names)."""
+    emulator.load_fleet({'subscriptions': [
+        {'id': SUB1, 'resource_groups': [{'name': 'rg-prod', 'location': 'westeurope', 'vaults': [vault('rsv-prod', 'recovery_services', 'disabled')]},
+                                         {'name': 'rg_prod', 'location': 'westeurope', 'vaults': [vault('rsv-sandbox', 'recovery_services', 'disabled')]},
+                                         {'name': 'rg-dev', 'location': 'westeurope', 'vaults': [vault('rsv-dev-one', 'recovery_services', 'disabled')]}]},
+        {'id': SUB2, 'resource_groups': [{'name': 'RG-Prod', 'location': 'westeurope', 'vaults': [vault('rsv-two', 'recovery_services', 'disabled')]},
+                                         {'name': 'RG-Dev', 'location': 'westeurope', 'vaults': [vault('rsv-dev', 'recovery_services', 'disabled')]}]}]})
+    emulator.clear_journal()
+    path = Inventory(runner, tmp_path).write(subscription_ids=['all'])
+    play = tmp_path / 'per-group.yml'
+    play.write_text(yaml.safe_dump([{'hosts': 'resource_group_rg_prod,resource_group_rg_dev', 'gather_facts': False, 'tasks': [
+        {'name': 'enable', 'vaultlock.azure.vault_immutability': {'id': '{{ vaultlock_vault.id }}', 'immutability': 'enabled'}}]}]))
+    proc = subprocess.run([os.path.join(BIN, 'ansible-playbook'), '-i', str(path), str(play)],
+                          env=runner.env({'ANSIBLE_INVENTORY_ENABLED': 'vaultlock.azure.backup_vaults'}), capture_output=True, text=True,
+                          timeout=300, check=False)
+    output = ' '.join((proc.stdout + proc.stderr).split())
+    assert proc.returncode == 0, output
+    written = sorted(e['path'].rsplit('/', 1)[1] for e in emulator.journal() if is_write(e))
+    assert written == ['rsv-dev', 'rsv-dev-one'], written
+    assert "'rg-prod' and 'rg_prod'" in output and 'resource_group_rg_prod' in output, output[-3000:]

@@ -774,6 +774,9 @@ def render_markdown(report):
         lines.append('**Drift:** %d of %s drift from the baseline: %s, %d fixable, %d not fixable.' % (
             summary['drifting'], plural(summary['vaults'], 'vault'), plural(summary['findings'], 'finding'),
             summary['fixable'], summary['unfixable']))
+    elif not summary['vaults']:
+        # Not "no drift": a run that judged no vault (a scope that matched nothing, every vault excluded) says nothing of a fleet.
+        lines.append('**No vault checked.** This report judges no vault, so it says nothing about drift.')
     else:
         lines.append('**No drift.** %s checked, all meet the baseline.' % plural(summary['vaults'], 'vault'))
     if summary['findings'] or (summary.get('by_fix') or {}).get('fixed'):

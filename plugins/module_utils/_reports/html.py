@@ -634,6 +634,8 @@ def render_html(report):
         verdict = '%d of %s drift from the baseline: %s, %d fixable, %d not fixable.' % (
             summary['drifting'], plural(summary['vaults'], 'vault'), plural(summary['findings'], 'finding'),
             summary['fixable'], summary['unfixable'])
+    elif not summary.get('vaults'):
+        verdict = 'No vault checked: this report judges no vault, so it says nothing about drift.'
     else:
         verdict = 'No drift: %s checked, all meet the baseline.' % plural(summary.get('vaults', 0), 'vault')
     if errors:

@@ -47,6 +47,29 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base impor
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules.immutability import RULE as IMMUTABILITY
 
 _KEYS = ('minimum', 'mode')
+
+# Microsoft Learn (MicrosoftDocs/azure-docs articles/backup/backup-azure-immutable-vault-concept.md at b7a53cae1a5e,
+# Restricted operations, Recovery Services vault): on an immutable vault "the increase in retention can't be applied if
+# any item has its backups suspended (stop backup)". A raise of a policy one of whose items has its backups suspended is
+# not planned on such a vault (a finding no run fixes). Assumed: the items that count are the policy's own (those the raise
+# applies to); Learn's Backup vault tab has no such note.
+SUSPENDED = 'backupssuspended'
+IMMUTABLE_STATES = ('enabled', 'locked')
+
+
+def suspended_items(vault, policy_name):
+    """Names of the vault's protected items on ``policy_name`` whose backups are suspended (a Recovery Services vault)."""
+    if vault.get('vault_type') != 'recovery_services':
+        return []
+    names = []
+    for item in vault.get('protected_items') or []:
+        if not isinstance(item, Mapping):
+            continue
+        if lower(item.get('protection_state')) == SUSPENDED and lower(item.get('policy')) == lower(policy_name):
+            names.append(str(item.get('friendly_name') or item.get('name')))
+    return sorted(names)
+
+
 # Azure keeps no recovery point longer than 99 years (_retention.TIER_CEILINGS): a longer max_retention can never block.
 MAX_RETENTION_CEILING = Duration.of(100, 'years')
 
@@ -200,18 +223,26 @@ class RetentionRule(Rule):
         enforce = want['mode'] == 'enforce'
         # On a Locked vault a raised retention can never be lowered again (Azure refuses any reduction there).
         locked = lower(vault.get(IMMUTABILITY.key)) in IMMUTABILITY.irreversible
+        # Immutable now, or made so by this run's immutability step (which comes before the raises).
+        immutable = lower(vault.get(IMMUTABILITY.key)) in IMMUTABLE_STATES or lower(baseline.get(IMMUTABILITY.key)) in IMMUTABLE_STATES
         findings = []
         raise_policies = []
         changes = []
         for policy in policies:
+            suspended = suspended_items(vault, policy.get('name')) if immutable else []
             for violation, raised in plan_raises(policy, want['minimum']):
-                fixable = bool(violation.get('fixable')) and enforce
+                # A raise Azure does not apply (SUSPENDED): no option of a run makes it, a person acts first.
+                raisable = bool(violation.get('fixable')) and not suspended
+                fixable = raisable and enforce
                 reason = violation.get('reason')
+                if violation.get('fixable') and suspended:
+                    reason = ("%s; Azure does not apply a retention increase on an immutable vault while an item has its backups "
+                              "suspended (%s): resume their backups, or move them to another policy, first" % (reason, ', '.join(suspended)))
                 # The options that would let a run raise it: enforce mode, and the consent where the raise is irreversible.
                 options = []
                 # Immutability does not hold operational tiers: raising one can be undone, even on a Locked vault.
                 operational = bool(violation.get('tier')) and is_operational(policy, violation)
-                if violation.get('fixable') and not enforce:
+                if raisable and not enforce:
                     reason = 'retention mode is report: weak policies are reported, not raised'
                     options.append(OPTION_ENFORCE)
                     if locked and not operational and not baseline['allow_irreversible']:
@@ -230,7 +261,7 @@ class RetentionRule(Rule):
                 findings.append(finding('retention', violation.get('have'), violation.get('need'), fixable, reason,
                                         policy=name, tier=violation.get('tier'),
                                         sub_policy=violation.get('sub_policy'), datastore=violation.get('datastore'),
-                                        irreversible=locked and not operational and bool(violation.get('fixable')),
+                                        irreversible=locked and not operational and raisable,
                                         option=' and '.join(options) or None))
                 if fixable:
                     if name not in raise_policies:

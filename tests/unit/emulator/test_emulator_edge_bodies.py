@@ -277,12 +277,32 @@ def _kind_policies():
     sql["subProtectionPolicy"][1]["retentionPolicy"]["retentionDuration"]["count"] = 35
     sql_long["subProtectionPolicy"][1]["retentionPolicy"]["retentionDuration"]["count"] = 36
     sql_short["subProtectionPolicy"][1]["retentionPolicy"]["retentionDuration"]["count"] = 6
+    # The SQL policy Azure PowerShell's tests recorded (full, differential kept 31 days, log), its differential kept 180 and
+    # 181 days, and as an SAP HANA policy with an incremental sub-policy instead (Learn: both kept at most 180 days).
+    diff = [_recorded_sql(180), _recorded_sql(181), _recorded_sql(6), _recorded_sql(180, "Incremental"), _recorded_sql(181, "Incremental")]
+    diff_target = "subProtectionPolicy[1].retentionPolicy.retentionDuration.count"
     return [("files", files, None), ("files-201d", files_over, "retentionPolicy.dailySchedule.retentionDuration.count"),
             ("files-11y", files_years, "retentionPolicy.yearlySchedule.retentionDuration.count"), ("files-vault-9999d", hardened, None),
             ("vm-v1-5", v1, None), ("vm-v1-6", v1_over, "instantRpRetentionRangeInDays"), ("vm-v2-30", v2, None),
             ("vm-v2-10000", v2_over, "instantRpRetentionRangeInDays"), ("sql-log-35", sql, None),
             ("sql-log-36", sql_long, "subProtectionPolicy[1].retentionPolicy.retentionDuration.count"),
-            ("sql-log-6", sql_short, "subProtectionPolicy[1].retentionPolicy.retentionDuration.count")]
+            ("sql-log-6", sql_short, "subProtectionPolicy[1].retentionPolicy.retentionDuration.count"),
+            ("sql-recorded-diff-180", diff[0], None), ("sql-recorded-diff-181", diff[1], diff_target), ("sql-recorded-diff-6", diff[2], diff_target),
+            ("hana-incremental-180", diff[3], None), ("hana-incremental-181", diff[4], diff_target)]
+
+
+def _recorded_sql(days, partial="Differential"):
+    """The recorded SQL policy's properties (tests/fixtures/azure-real/ps-rs-workloadpolicy), its differential sub-policy
+    kept ``days`` days; with ``partial`` Incremental, an SAP HANA policy whose second sub-policy is an incremental one."""
+    from tests.fixtures import load_real
+    props = copy.deepcopy(load_real("ps-rs-workloadpolicy/get-testSqlPolicy-weekly-full-diff-log.json")["properties"])
+    props.pop("protectedItemsCount", None)
+    assert props["subProtectionPolicy"][1]["policyType"] == "Differential"
+    props["subProtectionPolicy"][1]["retentionPolicy"]["retentionDuration"]["count"] = days
+    if partial != "Differential":
+        props["workLoadType"] = "SAPHanaDatabase"
+        props["subProtectionPolicy"][1]["policyType"] = partial
+    return props
 
 
 def _rs_policy_put_answers(emulator, name, props, target):
@@ -304,8 +324,10 @@ def _rs_policy_put_answers(emulator, name, props, target):
 
 @pytest.mark.parametrize("name, props, target", _kind_policies(), ids=[case[0] for case in _kind_policies()])
 def test_recovery_services_policy_beyond_its_kinds_range_is_refused_through_the_sdk(emulator, name, props, target):
-    """Azure Files snapshot tiers (PowerShell PolicyConstants Afs*), VM instant restore and workload log ranges (support
-    matrices, assumed): the emulator accepted all of them up to 9999 days (instant restore without any bound)."""
+    """Azure Files snapshot tiers (PowerShell PolicyConstants Afs*), VM instant restore and workload log ranges (Learn):
+    the emulator accepted all of them up to 9999 days (instant restore without any bound). Workload differential and
+    incremental backups kept 7..180 days (Learn, backup-sql-server-database-azure-vms and backup-azure-sap-hana-database):
+    until the fourth sources pass the emulator stored a recorded SQL policy whose differential tier was raised to 181 days."""
     _rs_policy_put_answers(emulator, name, props, target)
 
 

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.client import AzureSession
@@ -16,6 +18,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._retention import 
     validate_minimum,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef
+from tests.fixtures import load_real
 from tests.unit.builders import SUB
 
 RS_ID = '/subscriptions/%s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/rsv-1' % SUB
@@ -104,6 +107,32 @@ def test_azure_files_snapshot_tiers_have_their_own_ceiling():
     [violation] = check_minimum(normalise_policy(files, 'recovery_services'), {'daily': '365d'})
     assert violation['fixable'] is False and 'at most 200 days' in violation['reason']
     assert check_minimum(normalise_policy(files, 'recovery_services'), {'daily': '200d'})[0]['fixable'] is True
+
+
+def _recorded_sql(partial='Differential'):
+    """The SQL policy Azure PowerShell's tests recorded (differential kept 31 days); with ``partial`` Incremental, the same
+    as an SAP HANA policy with an incremental sub-policy."""
+    body = copy.deepcopy(load_real('ps-rs-workloadpolicy/get-testSqlPolicy-weekly-full-diff-log.json'))
+    if partial != 'Differential':
+        body['properties']['workLoadType'] = 'SAPHanaDatabase'
+        body['properties']['subProtectionPolicy'][1]['policyType'] = partial
+    return body
+
+
+@pytest.mark.parametrize('partial', ['Differential', 'Incremental'])
+def test_workload_differential_and_incremental_tiers_are_held_to_180_days(partial):
+    """Learn (backup-sql-server-database-azure-vms, backup-azure-sap-hana-database): differential and incremental backups
+    are kept at most 180 days. Before (fourth sources pass), a minimum of 181 days raised the recorded policy's differential
+    tier to 181 days, a PUT Azure refuses."""
+    policy = _recorded_sql(partial)
+    [violation] = check_minimum(normalise_policy(policy, 'recovery_services'), {'default': '181d'})
+    assert (violation['sub_policy'], violation['fixable']) == (partial, False)
+    assert 'at most 180 days' in violation['reason']
+    new, changes, unfixable = raise_policy(policy, 'recovery_services', {'default': '181d'})
+    assert (new, changes, len(unfixable)) == (None, [], 1)
+    new, changes, unfixable = raise_policy(policy, 'recovery_services', {'default': '180d'})
+    assert [(c['sub_policy'], c['after']) for c in changes] == [(partial, 'P180D')] and unfixable == []
+    assert new['properties']['subProtectionPolicy'][1]['retentionPolicy']['retentionDuration'] == {'count': 180, 'durationType': 'Days'}
 
 
 # --------------------------------------------------------------------------- Backup vault policies

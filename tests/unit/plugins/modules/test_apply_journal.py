@@ -22,8 +22,13 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal imp
     JOURNAL,
     ApplyJournal,
     applying,
+    claim_applied,
+    claim_plans,
+    claim_reported,
     claim_run,
     earlier_apply_warning,
+    later_reports,
+    live_claim,
     live_owner,
     owner_alive,
     read_claim,
@@ -419,13 +424,13 @@ def test_a_run_s_claim_refuses_another_run_s_plan_apply_and_report_while_its_own
     planning again keeps it. Once the owner is gone the next plan takes it over, and says so."""
     owner = run_owner(other_run.pid)
     me = run_owner(os.getpid())
-    assert claim_run(str(tmp_path), True, owner) == (True, None)
+    assert claim_run(str(tmp_path), PLAN, True, owner) == (True, None)
     doc = read_claim(str(tmp_path))
     assert doc['owner'] == owner and doc['check_mode'] is True and os.listdir(tmp_path) == [CLAIM]
-    # The same run again: no new claim, no warning.
-    assert claim_run(str(tmp_path), False, owner) == (False, None)
+    # The same run again (another plan): no new claim, no warning.
+    assert claim_run(str(tmp_path), 'c' * 32, True, owner) == (False, None)
     before = (tmp_path / CLAIM).read_bytes()
-    calls = other_runs_tasks(tmp_path, me, lambda: claim_run(str(tmp_path), True, me))
+    calls = other_runs_tasks(tmp_path, me, lambda: claim_run(str(tmp_path), 'b' * 32, True, me))
     for task, call in calls:
         with pytest.raises(InputError) as raised:
             call()
@@ -439,14 +444,14 @@ def test_a_run_s_claim_refuses_another_run_s_plan_apply_and_report_while_its_own
         assert message.endswith('no report was written' if task == 'harden_report' else 'nothing was sent to Azure'), message
         assert os.listdir(tmp_path) == [CLAIM] and (tmp_path / CLAIM).read_bytes() == before
     # Another run cannot release it; its owner can.
-    assert release_claim(str(tmp_path), me) is False and os.listdir(tmp_path) == [CLAIM]
+    assert release_claim(str(tmp_path), PLAN, me) is False and os.listdir(tmp_path) == [CLAIM]
     other_run.kill()
     other_run.wait()
-    made, warning = claim_run(str(tmp_path), False, me)
+    made, warning = claim_run(str(tmp_path), PLAN, False, me)
     assert made and warning == ('the report directory was claimed (run-claim.json) by ansible-playbook pid %d, which has ended, '
                                 'whose run did not write its reports; this run took it over' % other_run.pid), warning
     assert read_claim(str(tmp_path))['owner'] == me
-    assert release_claim(str(tmp_path), me) is True and os.listdir(tmp_path) == []
+    assert release_claim(str(tmp_path), PLAN, me) is True and os.listdir(tmp_path) == []
 
 
 @pytest.mark.parametrize('how', ['garbage', 'huge', 'deep', 'list', 'no-owner', 'symlink', 'fifo', 'other-host', 'empty'])
@@ -476,7 +481,7 @@ def test_a_hand_made_or_corrupt_claim_is_taken_over_without_a_traceback_or_a_han
         path.write_text(json.dumps({'claim': 'vaultlock.azure harden run', 'owner': dict(run_owner(1), host='ci-runner-7')}))
     me = run_owner(os.getpid())
     refuse_while_applying(str(tmp_path), 'harden_report', me)
-    made, warning = claim_run(str(tmp_path), False, me)
+    made, warning = claim_run(str(tmp_path), PLAN, False, me)
     assert made and warning and 'this run' in warning, warning
     if how == 'other-host':
         assert 'by ansible-playbook pid 1 on host ci-runner-7, which this host cannot look at' in warning, warning
@@ -486,17 +491,155 @@ def test_a_hand_made_or_corrupt_claim_is_taken_over_without_a_traceback_or_a_han
         assert warning.startswith('the report directory held a claim (run-claim.json) that could not be read: '), warning
     assert os.path.isfile(path) and not os.path.islink(path) and read_claim(str(tmp_path))['owner'] == me
     assert outside.read_text() == 'keep me'
-    assert release_claim(str(tmp_path), me) is True and os.listdir(tmp_path) == []
+    assert release_claim(str(tmp_path), PLAN, me) is True and os.listdir(tmp_path) == []
 
 
 def test_a_directory_in_place_of_the_claim_is_a_clear_error_the_operator_can_clear(tmp_path):
     (tmp_path / CLAIM).mkdir()
     me = run_owner(os.getpid())
     with pytest.raises(InputError) as raised:
-        claim_run(str(tmp_path), False, me)
+        claim_run(str(tmp_path), PLAN, False, me)
     assert str(raised.value).startswith("harden_plan cannot claim the report directory '%s' for this run: run-claim.json cannot be "
                                         "written there (" % tmp_path), str(raised.value)
     assert str(raised.value).endswith('if it is a directory, remove it and run again; nothing was sent to Azure')
     assert os.listdir(tmp_path) == [CLAIM]
     (tmp_path / CLAIM).rmdir()
-    assert claim_run(str(tmp_path), False, me) == (True, None)
+    assert claim_run(str(tmp_path), PLAN, False, me) == (True, None)
+
+
+def refused_by_claim(tmp_path, me, owner_pid):
+    """Each task of the run ``me`` on ``tmp_path`` is refused, naming the claim of the run of pid ``owner_pid``."""
+    for task, call in other_runs_tasks(tmp_path, me, lambda: claim_run(str(tmp_path), 'd' * 32, False, me)):
+        with pytest.raises(InputError) as raised:
+            call()
+        assert str(raised.value).startswith('%s refused: another run has claimed the report directory' % task), str(raised.value)
+        assert '(pid %d on this host' % owner_pid in str(raised.value), str(raised.value)
+
+
+def test_a_claim_lasts_until_the_last_plan_of_the_run_into_the_directory_is_reported(tmp_path, other_run):
+    """A run that plans twice into one report directory before either report (a play of its own, not the role) holds the
+    directory until both are reported: its first report marks its plan reported and keeps the claim, so another run's plan,
+    apply and report are still refused; the second removes it. Before, the first report removed the claim and another run
+    could plan, apply and report there while this run's second report was still to come (and replaced those reports)."""
+    first, second = 'a' * 32, 'b' * 32
+    owner, me = run_owner(other_run.pid), run_owner(os.getpid())
+    assert claim_run(str(tmp_path), first, True, owner) == (True, None)
+    assert claim_run(str(tmp_path), second, False, owner) == (False, None)
+    doc = read_claim(str(tmp_path))
+    assert doc['format'] == 2 and doc['owner'] == owner and doc['last'] == 2
+    assert [(entry['plan'], entry['order'], entry['check_mode'], entry['reported']) for entry in claim_plans(doc)] == [
+        (first, 1, True, False), (second, 2, False, False)]
+    # One plan of two is for real: the refusal does not say check mode.
+    assert doc['check_mode'] is False
+    # The first plan's report: the claim stays, naming the second plan still to be reported.
+    assert release_claim(str(tmp_path), first, owner) is False
+    doc = read_claim(str(tmp_path))
+    assert [(entry['plan'], entry['reported']) for entry in claim_plans(doc)] == [(first, True), (second, False)]
+    assert live_claim(str(tmp_path), me) == doc
+    refused_by_claim(tmp_path, me, other_run.pid)
+    assert os.listdir(tmp_path) == [CLAIM]
+    # Another run's report of a plan of the same id, and a plan the claim does not list, change nothing.
+    assert release_claim(str(tmp_path), second, me) is False and release_claim(str(tmp_path), 'e' * 32, owner) is False
+    assert read_claim(str(tmp_path)) == doc
+    # The last plan's report ends it: another run may plan now.
+    assert release_claim(str(tmp_path), second, owner) is True and os.listdir(tmp_path) == []
+    assert claim_run(str(tmp_path), 'd' * 32, False, me) == (True, None)
+
+
+def test_a_plan_that_fails_leaves_the_claim_and_the_run_s_other_plans_keep_it(tmp_path, other_run):
+    """A plan that fails after its claim (an error before any request, a read that failed) is taken out of the claim: the
+    run's other plans into the directory keep it until they are reported, and a claim left with no plan goes."""
+    owner, me = run_owner(other_run.pid), run_owner(os.getpid())
+    claim_run(str(tmp_path), 'a' * 32, False, owner)
+    claim_run(str(tmp_path), 'b' * 32, True, owner)
+    assert release_claim(str(tmp_path), 'b' * 32, owner, reported=False) is False
+    doc = read_claim(str(tmp_path))
+    assert [entry['plan'] for entry in claim_plans(doc)] == ['a' * 32] and doc['check_mode'] is False
+    refused_by_claim(tmp_path, me, other_run.pid)
+    assert release_claim(str(tmp_path), 'a' * 32, owner, reported=False) is True and os.listdir(tmp_path) == []
+
+
+def test_a_report_of_an_earlier_plan_does_not_replace_the_reports_of_a_later_plan_of_the_run(tmp_path):
+    """later_reports: the reports in the directory are those of a later plan of the run (made after the plan being
+    reported, or applied for real after it), so that plan's reports would replace them with an older reading. In planning
+    order each report is the latest so far; out of order the earlier plan's is not. A real apply that starts changing vaults
+    (having removed the reports there) makes its plan the latest, and no reports of the run are there any more."""
+    me = run_owner(os.getpid())
+    first, second = 'a' * 32, 'b' * 32
+
+    def fresh(name):
+        path = tmp_path / name
+        path.mkdir()
+        claim_run(str(path), first, False, me)
+        claim_run(str(path), second, False, me)
+        return str(path)
+
+    in_order = fresh('in-order')
+    assert later_reports(in_order, first, me) is None
+    claim_reported(in_order, first, me)
+    assert later_reports(in_order, second, me) is None
+    out_of_order = fresh('out-of-order')
+    claim_reported(out_of_order, second, me)
+    release_claim(out_of_order, second, me)
+    assert later_reports(out_of_order, first, me)['plan'] == second
+    applied = fresh('applied-after')
+    claim_reported(applied, second, me)
+    claim_applied(applied, first, me)
+    assert later_reports(applied, first, me) is None
+    assert [(entry['plan'], entry['order']) for entry in claim_plans(read_claim(applied))] == [(first, 3), (second, 2)]
+    assert 'reports' not in read_claim(applied)
+    claim_reported(applied, first, me)
+    assert later_reports(applied, second, me)['plan'] == first
+    # No claim, another run's, or a plan it does not list: nothing to say, nothing written.
+    assert later_reports(str(tmp_path / 'in-order'), 'e' * 32, me) is None
+    assert later_reports(str(tmp_path), first, me) is None
+    claim_applied(str(tmp_path), first, me)
+    claim_reported(str(tmp_path), first, me)
+    assert sorted(os.listdir(tmp_path)) == ['applied-after', 'in-order', 'out-of-order']
+
+
+@pytest.mark.parametrize('plans', [None, 'not a list', [{'plan': 'a' * 32}], [{'plan': 'a' * 32, 'order': True}], ['a' * 32]],
+                         ids=['format-1', 'text', 'no-order', 'bool-order', 'names'])
+def test_a_claim_of_an_earlier_version_or_with_a_hand_edited_plan_list_is_read_as_one_that_names_no_plan(tmp_path, other_run, plans):
+    """A claim of the earlier format (1: owner, claimed_at, check_mode, no plans) or whose plan list was edited into
+    something else: another run's is refused while its owner lives, as before; this run's own is kept by its next plan,
+    which lists itself from then on, and is removed by a report, as that version did; later_reports says nothing of it and
+    claim_applied and claim_reported leave it as it is. Nothing raises."""
+    def written(owner):
+        doc = {'claim': 'vaultlock.azure harden run', 'format': 1, 'owner': owner, 'claimed_at': '2026-12-07T06:00:00Z',
+               'check_mode': True}
+        if plans is not None:
+            doc['plans'] = plans
+        (tmp_path / CLAIM).write_text(json.dumps(doc))
+        return (tmp_path / CLAIM).read_bytes()
+
+    owner, me = run_owner(other_run.pid), run_owner(os.getpid())
+    before = written(owner)
+    refused_by_claim(tmp_path, me, other_run.pid)
+    assert release_claim(str(tmp_path), PLAN, me) is False and (tmp_path / CLAIM).read_bytes() == before
+    # This run's own: reports and applies change nothing in it, a report removes it.
+    before = written(me)
+    assert later_reports(str(tmp_path), PLAN, me) is None
+    claim_applied(str(tmp_path), PLAN, me)
+    claim_reported(str(tmp_path), PLAN, me)
+    assert (tmp_path / CLAIM).read_bytes() == before
+    assert release_claim(str(tmp_path), PLAN, me) is True and os.listdir(tmp_path) == []
+    # ... and its next plan keeps it (no warning: it is this run's), listing that plan.
+    written(me)
+    assert claim_run(str(tmp_path), 'b' * 32, False, me) == (False, None)
+    doc = read_claim(str(tmp_path))
+    assert doc['format'] == 2 and doc['claimed_at'] == '2026-12-07T06:00:00Z' and doc['check_mode'] is False
+    assert [(entry['plan'], entry['order']) for entry in claim_plans(doc)] == [('b' * 32, 1)]
+    assert release_claim(str(tmp_path), 'b' * 32, me) is True and os.listdir(tmp_path) == []
+
+
+def test_a_report_that_wrote_no_report_removes_its_journal_only_when_its_apply_had_nothing_to_change(tmp_path):
+    """remove_journal(unchanging_only=True), for a plan whose reports were not written (a later plan's are there): the
+    journal of an apply with vaults to change stays, for the next plan to say what it did; one with none goes."""
+    for vaults, left in ((2, [JOURNAL]), (0, [])):
+        report_dir = tmp_path / str(vaults)
+        report_dir.mkdir()
+        journal, _kept = ApplyJournal.start(str(report_dir), PLAN, vaults)
+        journal.close()
+        assert remove_journal(str(report_dir), PLAN, unchanging_only=True) is (not left)
+        assert os.listdir(report_dir) == left

@@ -24,11 +24,12 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._reports.sarif imp
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document import build_report, render_junit, render_markdown
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import TLS_WARNING, plan_run
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import vault_record
-from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal import ApplyJournal
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal import CLAIM, ApplyJournal, claim_run, read_claim, release_claim
 from ansible_collections.vaultlock.azure.plugins.plugin_utils import _harden_run
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import (
     PLAN_FORMAT,
     REPORT_FILES,
+    Superseded,
     build_run_report,
     check_diffs,
     check_inputs,
@@ -40,6 +41,7 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import
     read_targets,
     read_warnings,
     save_plan,
+    superseded_warning,
     write_reports,
 )
 from tests.unit.builders import BV, RS, SUB, SUB2, arm_vault, vault_id
@@ -666,6 +668,43 @@ def test_write_reports_writes_five_files_into_a_new_directory(tmp_path):
     assert '| bv-soft-off | default | Backup vault |' in (target / 'drift.md').read_text(encoding='utf-8')
 
 
+def test_the_reports_of_an_earlier_plan_of_the_run_never_replace_those_of_a_later_one(tmp_path):
+    """Two plans of one run into one report directory, reported out of order: the later plan's reports are written, and
+    the earlier plan's report replaces none of them (Superseded, nothing renamed, no temporary file left), and says which
+    plan's reports are there. Reported in order, each is written (the later one last). The claim records whose reports are
+    there; without a claim (a run of an earlier version, one cleared by hand) the reports are written as before."""
+    report = a_report(tmp_path)
+    first, second = 'a' * 32, 'b' * 32
+    target = tmp_path / 'reports'
+    target.mkdir()
+    claim_run(str(target), first)
+    claim_run(str(target), second)
+    path, written = write_reports(report, str(target), plan=second)
+    assert written == list(REPORT_FILES) and read_claim(path)['reports'] == {'plan': second, 'order': 2}
+    release_claim(path, second)
+    before = {name: (target / name).read_bytes() for name in REPORT_FILES}
+    older = build_run_report(loaded_plan(tmp_path, a_run()), {})
+    with pytest.raises(Superseded) as raised:
+        write_reports(older, str(target), plan=first)
+    assert raised.value.path == path and raised.value.later['plan'] == second
+    assert {name: (target / name).read_bytes() for name in REPORT_FILES} == before
+    assert sorted(os.listdir(target)) == sorted(list(REPORT_FILES) + [CLAIM])
+    warning = superseded_warning(first, raised.value)
+    assert warning.startswith("the reports of plan %s were not written: the report directory '%s' holds the reports of plan %s, "
+                              "which this ansible-playbook run made, or applied for real, after this plan" % (first, path, second)), warning
+    assert release_claim(path, first) is True and sorted(os.listdir(target)) == sorted(REPORT_FILES)
+    # In order: both written, the later one last.
+    claim_run(str(target), first)
+    claim_run(str(target), second)
+    assert write_reports(older, str(target), plan=first)[1] == list(REPORT_FILES)
+    release_claim(path, first)
+    assert write_reports(report, str(target), plan=second)[1] == list(REPORT_FILES)
+    assert release_claim(path, second) is True
+    assert {name: (target / name).read_bytes() for name in REPORT_FILES} == before
+    # No claim: written as before.
+    assert write_reports(older, str(target), plan=first)[1] == list(REPORT_FILES)
+
+
 def test_write_reports_replaces_the_old_reports(tmp_path):
     target = tmp_path / 'reports'
     target.mkdir()
@@ -1062,6 +1101,17 @@ def test_the_planned_report_dir_is_used_as_resolved_and_refused_once_it_leads_el
     with pytest.raises(InputError, match=r"the report directory '%s' that harden_plan resolved now leads to '%s'"
                        % (re.escape(resolved), re.escape(str(elsewhere)))):
         _harden_run.planned_report_dir({'report_dir': resolved})
+    # Each task names itself; an apply says nothing was sent, and in check mode that a real apply refuses it the same way.
+    for task, check_mode, outcome in (
+            ('harden_report', False, 'no report was written or removed there; plan again'),
+            ('harden_apply', False, 'nothing was sent to Azure and no report was written or removed there; plan again'),
+            ('harden_apply', True, 'nothing was sent to Azure and no report was written or removed there (check mode: a real apply '
+                                   'refuses it the same way, as it would remove the earlier reports and write its journal there); '
+                                   'plan again')):
+        with pytest.raises(InputError) as raised:
+            _harden_run.planned_report_dir({'report_dir': resolved}, task, check_mode)
+        assert str(raised.value).startswith('%s refused: the report directory ' % task), str(raised.value)
+        assert str(raised.value).endswith('during the run): ' + outcome), str(raised.value)
     for given in ('reports/harden', None):
         with pytest.raises(InputError, match='the plan holds no resolved report directory'):
             _harden_run.planned_report_dir({'report_dir': given})

@@ -17,12 +17,22 @@ from tests.emulator.client import EmulatorClient, is_write
 from tests.integration import scheduling
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-# Every Python process the tests start loads fork_freeze/sitecustomize.py (gc.freeze before each fork of ansible-playbook;
-# its docstring says why and what it saves).
-os.environ['PYTHONPATH'] = os.pathsep.join(path for path in (str(REPO / 'tests' / 'integration' / 'fork_freeze'),
-                                                             os.environ.get('PYTHONPATH')) if path)
 COLLECTIONS = REPO / '.cache' / 'collections'
 ACTION_PLUGINS = pathlib.Path(__file__).resolve().parent / 'action_plugins'
+
+
+@pytest.fixture(scope='session', autouse=True)
+def fork_freeze():
+    """Every Python process the tests start loads fork_freeze/sitecustomize.py (gc.freeze before each fork of
+    ansible-playbook; its docstring says why and what it saves), but no pytest process does.
+
+    Set when the first integration test starts, in the process that runs it, not when this file is imported: pytest
+    imports it in the process that starts the pytest-xdist workers too (a run of tests/unit and tests/integration at
+    once), whose workers would then inherit it, and a unit test that forks (test_apply_journal, test_harden_run) would
+    leave its worker's objects frozen for the tests after it (test_controller_action counts on nothing frozen).
+    """
+    os.environ['PYTHONPATH'] = os.pathsep.join(path for path in (str(REPO / 'tests' / 'integration' / 'fork_freeze'),
+                                                                 os.environ.get('PYTHONPATH')) if path)
 
 
 def pytest_configure(config):

@@ -248,8 +248,8 @@ class Runner:
         play.update(play_extra or {})
         path = self.tmp_path / ('play-%d.yml' % self.count)
         path.write_text(yaml.safe_dump([play], sort_keys=False))
-        proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,', str(path)]
-                              + list(args), env=self.env(extra_env), capture_output=True, text=True, timeout=300, check=False)
+        command = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,', str(path), *args]
+        proc = subprocess.run(command, env=self.env(extra_env), capture_output=True, text=True, timeout=300, check=False)
         return self.finished(proc, out, marks_out)
 
     def with_marks(self, tag, marks, extra_env=None):

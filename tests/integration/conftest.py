@@ -105,7 +105,7 @@ class Snapshot:
 
 
 class PlaybookRun:
-    def __init__(self, proc, results, report_dir, marks=None, journal=None):
+    def __init__(self, proc, results, report_dir, marks=None, journal=None, tokens=None):
         self.rc = proc.returncode
         self.stdout = proc.stdout
         self.stderr = proc.stderr
@@ -113,6 +113,7 @@ class PlaybookRun:
         self.report_dir = report_dir
         self.marks = marks          # register -> the journal_marks record of that task (play(..., marks=...))
         self.journal = journal      # the emulator's journal after the run (play(..., marks=...))
+        self.tokens = tokens        # its token journal after the run (play(..., marks=...))
 
     def __getitem__(self, key):
         return self.results[key]
@@ -133,6 +134,11 @@ class PlaybookRun:
     def writes(self, key):
         """Like EmulatorClient.writes, for the task registered as ``key`` only."""
         return [e for e in self.requests(key) if is_write(e)]
+
+    def token_requests(self, first, last=None):
+        """The token requests sent from the start of the task registered as ``first`` to the end of ``last`` (default
+        ``first``): their span of the emulator's token journal."""
+        return self.tokens[self._mark(first)['token_start']:self._mark(last or first)['token_end']]
 
     def after(self, key):
         """The marked resources as the emulator stored them right after the task registered as ``key``."""
@@ -279,7 +285,7 @@ class Runner:
             return run_class(proc, results, None)
         records = [json.loads(line) for line in marks_out.read_text().splitlines()] if marks_out.exists() else []
         return run_class(proc, results, None, marks={r['register']: r for r in records if r['register']},
-                         journal=self.emulator.journal())
+                         journal=self.emulator.journal(), tokens=self.emulator.token_journal())
 
 
 @pytest.fixture

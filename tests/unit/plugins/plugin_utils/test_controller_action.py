@@ -113,7 +113,7 @@ def test_objects_someone_else_froze_stay_frozen_while_another_thread_frees_what_
         held_objects.clear()
         gone.set()
 
-    def in_the_collection(phase, info):
+    def in_the_collection(phase, _info):
         if phase == 'start' and not let_go.is_set():
             let_go.set()
             gone.wait(30)

@@ -287,7 +287,8 @@ MD_TAIL = '''
 
 What the "Apply from the controller" table measures: the role for real (`harden_backup_vaults_retention_mode: enforce`, so
 every fixable finding is applied) against the emulator with `--throttle azure` and 100 ms added to every call, on fleets
-as generated (`PERCENT` 100: every fixable finding, retention raises included) or settled to a share of them (the
+as generated (`PERCENT` 100: every fixable finding, Recovery Services retention raises included; a weak Backup vault policy is
+a finding no run fixes, since Azure updates no Backup vault policy, so it sends nothing) or settled to a share of them (the
 role's defaults: weak retention stays a finding in `report` mode, so that share of the vaults changes). The floor beside each
 wall time is what ARM's documented buckets allow for the requests the run actually sent, per subscription (subscriptions
 in parallel): writes `max(0, writes - 200) / 10` s, reads `max(0, reads - 250) / 25` s, long-running operation polls

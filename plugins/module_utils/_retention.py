@@ -889,6 +889,18 @@ def _checked(label, tier, value, datastore=None):
     return duration
 
 
+# Azure updates no Backup vault (DataProtection) policy: a PUT naming one that exists is answered 400
+# UserErrorBMSUpdatePolicyNotSupported "Update of existing policy is not supported.", recommended action "Please create a
+# new policy." (a user's recording, MicrosoftDocs/azure-docs#78532; Learn, "Create Azure Disk backup policies using REST
+# API": "updating or modifying an existing policy isn't supported", create a new policy and assign it to the backup
+# instance; the AKS and disk support matrices: a backup policy can't be modified; users report the same code for an
+# unchanged template's re-deployment, Azure/bicep#4834, #5063). So a Backup vault tier that keeps less than the minimum
+# is a violation no run fixes in place: it is reported with these words and no write is planned. Recovery Services
+# policies are updated (and raised) as before.
+DP_NO_UPDATE = ('Azure does not update an existing Backup vault policy (UserErrorBMSUpdatePolicyNotSupported): create a '
+                'policy that keeps at least %(need)s and move the backup instances to it')
+
+
 def _requirement(minimum, tier, sub_policy, datastore):
     """(key, Duration) that a tier is held to, or (None, None).
 
@@ -972,6 +984,11 @@ def _plan(record, minimum):
             plan.append((_violation(record, tier['tier'], tier['sub_policy'], tier['datastore'], have.iso, need.iso, False, reason), index, None))
             continue
         reason = '%s keeps %s, less than minimum.%s %s' % (label, have.short, key, need.short)
+        if vault_type == 'backup':
+            # Azure updates no Backup vault policy (DP_NO_UPDATE): the tier is reported, never raised in place.
+            reason = '%s; %s' % (reason, DP_NO_UPDATE % {'need': need.short})
+            plan.append((_violation(record, tier['tier'], tier['sub_policy'], tier['datastore'], have.iso, need.iso, False, reason), index, None))
+            continue
         plan.append((_violation(record, tier['tier'], tier['sub_policy'], tier['datastore'], have.iso, need.iso, True, reason), index, raised))
     for entry in record.get('unreadable') or []:
         key, need = _requirement(minimum, entry['tier'], entry['sub_policy'], entry['datastore'])
@@ -1013,7 +1030,8 @@ def check_minimum(record, minimum):
     Violation: ``{policy, tier, sub_policy, datastore, have, need, fixable, reason}``; ``have`` and
     ``need`` are ISO-8601 strings (``have`` None when missing or unreadable; ``need`` None for a
     missing tier whose minimum is per datastore). ``fixable`` is False when the tier is missing,
-    unreadable, of an unknown kind, or would have to exceed Azure's maximum for it.
+    unreadable, of an unknown kind, would have to exceed Azure's maximum for it, or is a Backup vault's (Azure
+    updates no Backup vault policy: ``DP_NO_UPDATE``).
     """
     minimum = validate_minimum(minimum)
     return [item[0] for item in _plan(record, minimum)]
@@ -1033,7 +1051,8 @@ def raise_policy(resource, vault_type, minimum):
     ``raised_duration`` for the unit written); nothing is lowered and no tier is added. It is None
     when nothing changes: callers must not PUT an unchanged policy. ``changes`` is a list of
     ``{tier, sub_policy, datastore, before, after}`` (ISO-8601); ``unfixable`` the violations
-    (``check_minimum`` shape) that raising cannot resolve. ``resource`` is not modified.
+    (``check_minimum`` shape) that raising cannot resolve. ``resource`` is not modified. A Backup vault policy is never
+    raised (``DP_NO_UPDATE``): its ``new_resource`` is always None and every violation is in ``unfixable``.
     """
     minimum = validate_minimum(minimum)
     new = copy.deepcopy(resource)

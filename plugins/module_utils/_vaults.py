@@ -621,8 +621,10 @@ class BackupVaultBackend(_Backend):
                                    'DppResourceGuardProxy', body))
 
     def _put_policy(self, ref, name, body, label):  # pylint: disable=unused-argument
-        # Backup vault policy PUT is synchronous (200 only).
-        return self.client(ref.subscription_id).backup_policies.create_or_update(ref.resource_group, ref.name, name, body)
+        # Azure updates no Backup vault policy (_retention.DP_NO_UPDATE: 400 UserErrorBMSUpdatePolicyNotSupported), and the
+        # collection plans no such write (a weak tier is a violation no run fixes); should one reach here, it is not sent.
+        raise VaultlockError("%s was not sent: Azure does not update an existing Backup vault policy (it answers "
+                             "UserErrorBMSUpdatePolicyNotSupported); create a policy and move the backup instances to it" % label)
 
 
 BACKENDS = {'recovery_services': RecoveryServicesBackend, 'backup': BackupVaultBackend}

@@ -7,17 +7,23 @@ from __future__ import annotations
 
 DOCUMENTATION = r'''
 module: backup_policy_retention
-short_description: Hold Azure Backup policies to a minimum retention, detect reductions, raise weak policies
+short_description: Hold Azure Backup policies to a minimum retention, detect reductions, raise weak Recovery Services policies
 version_added: 0.1.0
 description:
   - An immutable vault is only as strong as its policies. This module checks every policy of a vault (or the named ones)
-    against a minimum retention per tier, and with O(mode=enforce) raises each too-short tier to the minimum.
+    against a minimum retention per tier, and with O(mode=enforce) raises each too-short tier of a Recovery Services vault
+    policy to the minimum.
+  - Azure does not update an existing Backup vault policy (Microsoft.DataProtection/backupVaults/backupPolicies). It answers
+    any update, even an unchanged body, with C(UserErrorBMSUpdatePolicyNotSupported) and recommends creating a new policy.
+    So a Backup vault policy tier that keeps less than the minimum is a violation that is not fixable, in both modes; its
+    C(reason) says to create a policy that keeps at least the minimum and move the backup instances to it. The module
+    never sends a Backup vault policy, and asks no consent for one on a locked vault.
   - It never lowers a value and never adds a tier the policy's schedule cannot produce; such gaps stay violations,
     reported as not fixable. A policy that needs no change is never sent back to Azure (re-sending an unchanged policy
     is known to fail on immutable vaults).
-  - Raising retention is allowed on immutable vaults, locked ones included; on a locked vault it is irreversible (the policy can
-    never keep less again) and needs O(allow_irreversible=true). Operational tiers (Azure Files share snapshots, a
-    Backup vault's operational store) are not held by immutability, so raising them is never irreversible.
+  - Raising retention is allowed on immutable Recovery Services vaults, locked ones included; on a locked vault it is
+    irreversible (the policy can never keep less again) and needs O(allow_irreversible=true). Operational tiers (Azure
+    Files share snapshots) are not held by immutability, so raising them is never irreversible.
     VM instant restore and workload snapshot tiers are treated as held (see below), so raising them there needs consent too.
   - A policy update whose outcome is unknown (a server error, a broken connection, a timeout) is settled by reading the policy
     again; it is sent a second time only when it did not take effect, the policy is unchanged and the raise is not irreversible.
@@ -37,7 +43,6 @@ extends_documentation_fragment:
   - vaultlock.azure.vault_ref
 requirements:
   - azure-mgmt-recoveryservicesbackup >= 11.2.0 (writes to Recovery Services policies)
-  - azure-mgmt-dataprotection >= 2.2.0 (writes to Backup vault policies)
 options:
   policies:
     description:
@@ -60,7 +65,8 @@ options:
   mode:
     description:
       - What to do with a policy that keeps less than O(minimum). V(report) reports the violations only. V(enforce) also
-        raises each fixable too-short tier to the minimum.
+        raises each fixable too-short tier to the minimum (Recovery Services policies only; Azure updates no Backup vault
+        policy, so V(enforce) reports a Backup vault's weak tiers as not fixable and changes nothing).
       - The same words as the C(vaultlock.azure.harden_backup_vaults) role's C(harden_backup_vaults_retention_mode).
       - This option decides whether weak tiers are raised; Ansible's check mode decides whether anything is sent. In check mode
         V(enforce) shows what it would raise and sends nothing.
@@ -76,7 +82,8 @@ options:
     description:
       - Detect retention reductions of the policy named by O(policy).
       - "With C(proposed), a policy body as it would be PUT (C({properties: {...}})); the reductions of tiers that are not
-        operational are what Azure rejects on an immutable vault (or may reject, for the unsourced tiers)."
+        operational are what Azure rejects on an immutable vault (or may reject, for the unsourced tiers). On a Backup vault
+        Azure rejects any proposed body, since it updates no existing Backup vault policy."
       - With C(policy), another policy of the vault; the reductions are why Azure blocks moving protected items from
         O(policy) to that policy on an immutable vault.
     type: dict
@@ -94,9 +101,10 @@ options:
     type: str
   allow_irreversible:
     description:
-      - Consent to raise retention of a vault whose immutability is V(locked). On a locked vault a raised retention can never
-        be lowered again, so without this consent O(mode=enforce) fails before any write, in check mode too, when a policy
-        would be raised. Raising retention of any other vault, or an operational tier, needs no consent.
+      - Consent to raise retention of a Recovery Services vault whose immutability is V(locked). On a locked vault a raised
+        retention can never be lowered again, so without this consent O(mode=enforce) fails before any write, in check mode
+        too, when a policy would be raised. Raising retention of any other vault, or an operational tier, needs no consent;
+        a Backup vault's policies are never raised, so they never need it.
       - Consent counts only when it is written in the task itself; a value from C(module_defaults) is ignored (see the
         collection's C(docs/reliability.md)).
     type: bool
@@ -114,12 +122,12 @@ notes:
     and at most 450 snapshots at the policy's backup frequency (a 4-hourly policy 75 days, an hourly one 18 days; a policy
     whose frequency cannot be read is held to the hourly 18 days);
     vaulted tiers (VaultStore, ArchiveStore) daily and default 3650 days, weekly 521 weeks, monthly 120 months, yearly 10 years;
-    every other operational tier (blobs, AKS) 360 days. A Backup vault tier that would have to exceed its limit is reported as a
-    violation that is not fixable, and a per-datastore O(minimum) above the longest any Backup vault policy keeps on that
-    datastore is refused before any request.
+    every other operational tier (blobs, AKS) 360 days. A Backup vault tier whose minimum exceeds its limit is reported with
+    that limit (a new policy could not keep it either), and a per-datastore O(minimum) above the longest any Backup vault
+    policy keeps on that datastore is refused before any request.
   - A Backup vault tier on a datastore its datasource type keeps no backups in (a disk's or an Elastic SAN volume group's
     C(VaultStore), a PostgreSQL server's or a Cosmos DB account's C(OperationalStore), a PostgreSQL or MySQL flexible
-    server's C(ArchiveStore)) is a violation that is not fixable, since Azure would refuse the policy.
+    server's C(ArchiveStore)) is a violation that is not fixable, since Azure would refuse such a policy.
   - These limits are taken from Azure Backup's support matrices and are conservative.
   - On an immutable Recovery Services vault, Azure does not apply a retention increase while a protected item has its backups
     suspended (Microsoft Learn, Immutable vault). This module does not read the vault's items, so such a raise fails with
@@ -137,11 +145,19 @@ EXAMPLES = r'''
     minimum: {daily: 30d, weekly: 12w, monthly: 12m, yearly: 1y}
   register: retention
 
-- name: Raise weak policies of a Backup vault, vault store 30 days, operational store 7 days
+- name: Report the weak policies of a Backup vault, vault store 30 days, operational store 7 days (Azure updates no Backup vault policy)
   vaultlock.azure.backup_policy_retention:
     id: /subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-backup/providers/Microsoft.DataProtection/backupVaults/bv-prod
     minimum:
       default: {OperationalStore: 7d, VaultStore: 30d}
+  register: backup_vault_retention
+
+- name: Raise weak policies of a Recovery Services vault
+  vaultlock.azure.backup_policy_retention:
+    name: rsv-prod-01
+    resource_group: rg-backup-prod
+    vault_type: recovery_services
+    minimum: {daily: 30d, weekly: 12w}
     mode: enforce
 
 - name: Raise the policies of a locked vault (a raised retention can never be lowered there again)
@@ -193,7 +209,8 @@ violations:
   description:
     - Violations that remain (in check mode, that would remain), each with the policy, tier, sub-policy, datastore, what it
       keeps and what is needed (ISO-8601; C(have) null when the policy has no such tier), C(fixable) (whether O(mode=enforce)
-      can raise it; a missing tier, an unreadable value or a value above Azure's maximum is not) and a C(reason) sentence.
+      can raise it; a missing tier, an unreadable value, a value above Azure's maximum or any tier of a Backup vault policy
+      is not) and a C(reason) sentence.
     - With O(mode=enforce) only the violations that raising cannot fix remain.
   returned: when minimum is given
   type: list
@@ -202,7 +219,8 @@ violations:
             "fixable": true, "reason": "daily retention keeps 7d, less than minimum.daily 30d"}]
 changes:
   description:
-    - Tiers raised (or that would be raised in check mode), each with its policy. Empty with O(mode=check).
+    - Tiers raised (or that would be raised in check mode), each with its policy. Empty with O(mode=report), and always
+      for a Backup vault (Azure updates no Backup vault policy).
     - C(irreversible) is true when the vault is locked and the tier is not operational (such a raise can never be undone);
       VM instant restore and workload snapshot tiers count as held (an unsourced, safe-side assumption).
     - When the task fails after some policies were raised, the ones that were are listed (and C(changed) is true).
@@ -235,6 +253,8 @@ rejected_by_azure:
       refuse the change or the move (or may refuse it, when only unsourced tiers are reduced; the message then starts with
       C(Azure may refuse) and says the prediction is unsourced).
     - Reductions of operational tiers alone never make it true; the message says they are not protected by immutability.
+    - Always true for a C(proposed) body on a Backup vault, since Azure does not update an existing Backup vault policy,
+      whatever the body (RV(reductions) still lists what it would keep for less time).
   returned: when compare_to is given
   type: bool
   sample: true

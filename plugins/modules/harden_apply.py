@@ -15,7 +15,8 @@ description:
     principal (writes, and reads with the polls of long-running operations), learnt from ARM's
     C(x-ms-ratelimit-remaining-subscription-*) answers, so a fleet is changed as fast as ARM allows and no request is
     throttled.
-  - Each vault's changes run in the order retention raises, soft delete, then immutability, with the code of
+  - Each vault's changes run in the order retention raises (Recovery Services policies only, since Azure updates no Backup
+    vault policy and the plan holds none), soft delete, then immutability, with the code of
     M(vaultlock.azure.backup_policy_retention), M(vaultlock.azure.vault_soft_delete) and
     M(vaultlock.azure.vault_immutability) (each re-reads what it changes from ARM, never sends a write whose outcome is
     unknown a second time without reading again, and reports truthfully what changed).
@@ -87,7 +88,7 @@ options:
   allow_irreversible:
     description:
       - Consent to the irreversible steps of the plan (locking immutability, soft delete always on, raising retention of a
-        locked vault). Without it, a planned lock is not made (the vault is reported failed) and other irreversible steps
+        locked Recovery Services vault). Without it, a planned lock is not made (the vault is reported failed) and other irreversible steps
         are refused.
       - Counts only when written in the task itself, never from C(module_defaults).
     type: bool

@@ -300,6 +300,8 @@ actions:
   description:
     - The drift entries (as P(vaultlock.azure.vault_drift#filter) returns them) of the vaults a run changes, with
       C(actions) (C(raise_policies), C(soft_delete), C(immutability)) and C(retention_minimum) of the vault's own tier.
+    - C(raise_policies) names Recovery Services policies only. Azure updates no existing Backup vault policy, so a Backup
+      vault's weak tier is a finding that is not fixable (C(fixable=false), no option) and is never planned.
     - Empty with O(return_actions=false).
   returned: success
   type: list

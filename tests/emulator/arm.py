@@ -816,6 +816,9 @@ class Arm:
             if not isinstance(body, dict) or not isinstance(body.get("properties"), dict):
                 raise bad_request("InvalidRequestContent" if kind == "dp" else "BMSUserErrorInvalidInput",
                                   "The request content was invalid: 'properties' is required.")
+            if kind == "dp" and existing is not None:
+                # Azure updates no Backup vault policy: a new policy is the only way (rules.DP_POLICY_UPDATE_CODE).
+                raise rules.dp_policy_update_refused()
             props = copy.deepcopy(body["properties"])
             if kind == "rs":
                 bodies.rs_policy_normalise(props)

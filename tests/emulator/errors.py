@@ -9,7 +9,8 @@ class ArmError(Exception):
     """An error answered in ARM's shape."""
 
     def __init__(self, status: int, code: str, message: str, target=None, details=None, additional_info=None,
-                 headers: dict | None = None, user_facing: bool = False, gateway: bool = False):
+                 headers: dict | None = None, user_facing: bool = False, gateway: bool = False, details_key: bool = True,
+                 recommended_action: str | None = None):
         super().__init__(message)
         self.status = status
         self.code = code
@@ -20,6 +21,9 @@ class ArmError(Exception):
         self.headers = dict(headers or {})
         self.user_facing = user_facing
         self.gateway = gateway
+        # False: the body has no ``details`` key (an answer recorded without one, rules.dp_policy_update_refused).
+        self.details_key = details_key
+        self.recommended_action = recommended_action
 
     def body(self, activity_id: str = "") -> dict:
         info = self.additional_info
@@ -27,14 +31,16 @@ class ArmError(Exception):
             # Shape recorded from the live Backup service (errors.md, DataProtection recording).
             info = [{"type": "UserFacingError", "info": {
                 "message": self.message,
-                "recommendedAction": ["Please contact Microsoft Support if this is not expected."],
+                "recommendedAction": [self.recommended_action or "Please contact Microsoft Support if this is not expected."],
                 "details": None, "code": self.code, "target": "", "innerError": None,
                 "isRetryable": False, "isUserError": False, "properties": {"ActivityId": activity_id}}}]
         if self.gateway:
             # ARM's own answer (x-ms-failure-cause: gateway), not the resource provider's: code and message only, no
             # target or details (recordings/recoveryservices_vault_create_softdelete.excerpt.json, the 404 of a GET).
             return {"error": {"code": self.code, "message": self.message}}
-        err = {"code": self.code, "message": self.message, "target": self.target, "details": self.details}
+        err = {"code": self.code, "message": self.message, "target": self.target}
+        if self.details_key:
+            err["details"] = self.details
         if info is not None:
             err["additionalInfo"] = info
         return {"error": err}

@@ -102,6 +102,26 @@ def norm_state(value) -> str:
     return {"disabled": "Disabled", "unlocked": "Unlocked", "locked": "Locked"}.get(str(value).lower(), str(value))
 
 
+# A PUT naming a Backup vault policy that exists: Azure does not update a Backup vault policy, whatever the body.
+# Recorded: the status, code, message, recommended action and the body's shape (no "details" key, "target": null, one
+# UserFacingError in additionalInfo) are the live service's answer to a changed blob policy that a user reported in
+# MicrosoftDocs/azure-docs#78532 (2021-07-19), copied in tests/fixtures/azure_errors/ with its SOURCE.txt. Learn's
+# "Create Azure Disk backup policies using REST API" says updating an existing policy isn't supported, and the AKS and
+# disk support matrices that a policy can't be modified. An identical body refused the same way rests on users' reports
+# only (Azure/bicep#4834 and #5063, Azure/azure-quickstart-templates#11884: an unchanged template's re-deployment fails
+# with this code), so refusing it is **assumed** (the refusing side). That the refusal comes after the body's own
+# content check and before the ceilings and the Resource Guard check is **assumed** too.
+DP_POLICY_UPDATE_CODE = "UserErrorBMSUpdatePolicyNotSupported"
+DP_POLICY_UPDATE_MSG = "Update of existing policy is not supported."
+DP_POLICY_UPDATE_ACTION = "Please create a new policy."
+
+
+def dp_policy_update_refused() -> ArmError:
+    """The answer to a PUT of a Backup vault policy name that exists (see DP_POLICY_UPDATE_CODE)."""
+    return ArmError(400, DP_POLICY_UPDATE_CODE, DP_POLICY_UPDATE_MSG, user_facing=True, details_key=False,
+                    recommended_action=DP_POLICY_UPDATE_ACTION)
+
+
 def _dp_error(status, code, message, recommended):
     err = ArmError(status, code, message, user_facing=True)
     err.additional_info = [{"type": "UserFacingError", "info": {

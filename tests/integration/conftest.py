@@ -17,12 +17,22 @@ from tests.emulator.client import EmulatorClient, is_write
 from tests.integration import scheduling
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-# Every Python process the tests start loads fork_freeze/sitecustomize.py (gc.freeze before each fork of ansible-playbook;
-# its docstring says why and what it saves).
-os.environ['PYTHONPATH'] = os.pathsep.join(path for path in (str(REPO / 'tests' / 'integration' / 'fork_freeze'),
-                                                             os.environ.get('PYTHONPATH')) if path)
 COLLECTIONS = REPO / '.cache' / 'collections'
 ACTION_PLUGINS = pathlib.Path(__file__).resolve().parent / 'action_plugins'
+
+
+@pytest.fixture(scope='session', autouse=True)
+def fork_freeze():
+    """Every Python process the tests start loads fork_freeze/sitecustomize.py (gc.freeze before each fork of
+    ansible-playbook; its docstring says why and what it saves), but no pytest process does.
+
+    Set when the first integration test starts, in the process that runs it, not when this file is imported: pytest
+    imports it in the process that starts the pytest-xdist workers too (a run of tests/unit and tests/integration at
+    once), whose workers would then inherit it, and a unit test that forks (test_apply_journal, test_harden_run) would
+    leave its worker's objects frozen for the tests after it (test_controller_action counts on nothing frozen).
+    """
+    os.environ['PYTHONPATH'] = os.pathsep.join(path for path in (str(REPO / 'tests' / 'integration' / 'fork_freeze'),
+                                                                 os.environ.get('PYTHONPATH')) if path)
 
 
 def pytest_configure(config):
@@ -95,7 +105,7 @@ class Snapshot:
 
 
 class PlaybookRun:
-    def __init__(self, proc, results, report_dir, marks=None, journal=None):
+    def __init__(self, proc, results, report_dir, marks=None, journal=None, tokens=None):
         self.rc = proc.returncode
         self.stdout = proc.stdout
         self.stderr = proc.stderr
@@ -103,6 +113,7 @@ class PlaybookRun:
         self.report_dir = report_dir
         self.marks = marks          # register -> the journal_marks record of that task (play(..., marks=...))
         self.journal = journal      # the emulator's journal after the run (play(..., marks=...))
+        self.tokens = tokens        # its token journal after the run (play(..., marks=...))
 
     def __getitem__(self, key):
         return self.results[key]
@@ -123,6 +134,11 @@ class PlaybookRun:
     def writes(self, key):
         """Like EmulatorClient.writes, for the task registered as ``key`` only."""
         return [e for e in self.requests(key) if is_write(e)]
+
+    def token_requests(self, first, last=None):
+        """The token requests sent from the start of the task registered as ``first`` to the end of ``last`` (default
+        ``first``): their span of the emulator's token journal."""
+        return self.tokens[self._mark(first)['token_start']:self._mark(last or first)['token_end']]
 
     def after(self, key):
         """The marked resources as the emulator stored them right after the task registered as ``key``."""
@@ -238,8 +254,8 @@ class Runner:
         play.update(play_extra or {})
         path = self.tmp_path / ('play-%d.yml' % self.count)
         path.write_text(yaml.safe_dump([play], sort_keys=False))
-        proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,', str(path)]
-                              + list(args), env=self.env(extra_env), capture_output=True, text=True, timeout=300, check=False)
+        command = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,', str(path), *args]
+        proc = subprocess.run(command, env=self.env(extra_env), capture_output=True, text=True, timeout=300, check=False)
         return self.finished(proc, out, marks_out)
 
     def with_marks(self, tag, marks, extra_env=None):
@@ -269,7 +285,7 @@ class Runner:
             return run_class(proc, results, None)
         records = [json.loads(line) for line in marks_out.read_text().splitlines()] if marks_out.exists() else []
         return run_class(proc, results, None, marks={r['register']: r for r in records if r['register']},
-                         journal=self.emulator.journal())
+                         journal=self.emulator.journal(), tokens=self.emulator.token_journal())
 
 
 @pytest.fixture

@@ -86,8 +86,8 @@ def with_diagnostic_settings(fleet):
         (dine.SHAPES['several settings, only the last satisfies'][0], False),
         (dine.SHAPES['categoryGroup allLogs and audit, category null, to a Dedicated workspace'][0], True),
         (dine.SHAPES['logAnalyticsDestinationType null'][0], True),
-        (dine.SHAPES['the Get example: storage and event hub only, categoryGroup allLogs'][0] +
-         dine.SHAPES['logAnalyticsDestinationType AzureDiagnostics'][0], True),
+        ([*dine.SHAPES['the Get example: storage and event hub only, categoryGroup allLogs'][0],
+          *dine.SHAPES['logAnalyticsDestinationType AzureDiagnostics'][0]], True),
         ([dine.changed(lambda p: p.update(workspaceId=0))], True),
         ([dine.recased(dine.as_deployed(), str.lower)], False),
     ]

@@ -234,49 +234,47 @@ LOCKED_BV_POLICIES = ['DiskPolicy1', 'BlobPolicy1', 'OSSDBPolicy']
 
 
 def locked_backup_vault_tasks():
-    """Without consent a raise of a Locked vault is refused before any write, in check mode too (r0, r1); with it, it is
-    made (r2). Then again without consent (r3): nothing left to raise. A part of the shared run, after every other task on
-    bv-locked."""
+    """Enforce on a Locked Backup vault without consent (r0), in check mode (r1), with consent (r2), and again (r3). Azure
+    updates no Backup vault policy, so each reports the weak tiers as not fixable, asks no consent and sends nothing.
+    Before, r0 and r1 were refused for want of consent and r2 PUT BlobPolicy1 and OSSDBPolicy, which Azure refuses."""
     enforce = by_name('bv-locked', 'backup', minimum=LOCKED_BV_MINIMUM, policies=LOCKED_BV_POLICIES, mode='enforce')
     return [enforce, dict(enforce, check_mode=True),
             by_name('bv-locked', 'backup', minimum=LOCKED_BV_MINIMUM, policies=LOCKED_BV_POLICIES, mode='enforce', allow_irreversible=True),
             enforce]
 
 
+# What LOCKED_BV_MINIMUM finds in the locked Backup vault's three policies: none of it fixable.
+LOCKED_BV_VIOLATIONS = {
+    ('DiskPolicy1', 'weekly', None, None, None, 'P26W', False),
+    ('BlobPolicy1', 'weekly', None, None, None, 'P26W', False),
+    ('BlobPolicy1', 'default', None, 'VaultStore', 'P7D', 'P30D', False),
+    ('OSSDBPolicy', 'default', None, 'VaultStore', 'P1W', 'P30D', False),
+    ('OSSDBPolicy', 'weekly', None, 'VaultStore', 'P12W', 'P26W', False),
+}
+
+
 def test_enforce_on_locked_backup_vault(shared):
-    # Tasks of the shared run (its part locked_bv). r3 sends no write (asserted below), so what the emulator stores after it
-    # is what r2 left.
+    # Tasks of the shared run (its part locked_bv).
     run = PlaybookPart(shared, 'locked_bv')
-    for refused in (run['r0'], run['r1']):
-        assert refused['failed'] is True and 'allow_irreversible=true to consent' in refused['msg'], refused
-        assert "'BlobPolicy1', 'OSSDBPolicy'" in refused['msg']
-    result = run['r2']
-    assert result.get('failed') is not True, result
-    assert result['immutability'] == 'locked'
-    assert changes(result) == [
-        ('BlobPolicy1', 'default', None, 'VaultStore', 'P7D', 'P30D'),
-        ('OSSDBPolicy', 'default', None, 'VaultStore', 'P1W', 'P30D'),
-        ('OSSDBPolicy', 'weekly', None, 'VaultStore', 'P12W', 'P26W'),
-    ]
-    assert violations(result) == {('DiskPolicy1', 'weekly', None, None, None, 'P26W', False),
-                                  ('BlobPolicy1', 'weekly', None, None, None, 'P26W', False)}
-    assert run.writes('r3') == []
-    assert puts(None, [w for index in range(4) for w in run.writes('r%d' % index)]) == ['BlobPolicy1', 'OSSDBPolicy']   # r0 to r2
-
-    blob = dp_original('BlobPolicy1')
-    blob['policyRules'][0]['lifecycles'][0]['deleteAfter']['duration'] = 'P30D'
+    assert run.rc == 0, run.output
+    for index in range(4):
+        result = run['r%d' % index]
+        assert result.get('failed') is not True, result
+        assert result['immutability'] == 'locked'
+        assert result['changed'] is False and result['changes'] == [] and 'diff' not in result
+        assert violations(result) == LOCKED_BV_VIOLATIONS
+        assert result['compliant'] is False
+        reasons = {(v['policy'], v['tier'], v['datastore']): v['reason'] for v in result['violations']}
+        for weak, need in ((('BlobPolicy1', 'default', 'VaultStore'), '30d'), (('OSSDBPolicy', 'default', 'VaultStore'), '30d'),
+                           (('OSSDBPolicy', 'weekly', 'VaultStore'), '26w')):
+            assert 'Azure does not update an existing Backup vault policy' in reasons[weak], reasons[weak]
+            assert 'create a policy that keeps at least %s and move the backup instances to it' % need in reasons[weak]
+        assert 'allow_irreversible' not in result['msg']
+        assert '5 retention violation(s) remain in 3 policy(ies) that raising cannot fix' in result['msg']
+        assert run.writes('r%d' % index) == []
     after = run.after('r3')
-    assert stored(after, 'bv-locked', 'BlobPolicy1', 'backup') == blob
-    oss = dp_original('OSSDBPolicy')
-    assert [r['name'] for r in oss['policyRules']] == ['BackupWeekly', 'Default', 'Weekly']
-    oss['policyRules'][1]['lifecycles'][0]['deleteAfter']['duration'] = 'P30D'
-    oss['policyRules'][2]['lifecycles'][0]['deleteAfter']['duration'] = 'P26W'
-    assert stored(after, 'bv-locked', 'OSSDBPolicy', 'backup') == oss
-    assert stored(after, 'bv-locked', 'DiskPolicy1', 'backup') == dp_original('DiskPolicy1')
-
-    # Nothing left to raise: no consent needed.
-    assert run.rc == 0 and not run['r3'].get('failed') and run['r3']['changed'] is False
-    assert run.writes('r3') == []
+    for name in LOCKED_BV_POLICIES:
+        assert stored(after, 'bv-locked', name, 'backup') == dp_original(name), name
 
 
 def test_recovery_services_put_through_202_and_operation_status(retention_run):
@@ -323,7 +321,8 @@ V2_REDUCTIONS = [
 
 READER_CASES = [
     ('rsv-immutable', 'recovery_services', 'testPolicy1', {'daily': '30d'}, 'Microsoft.RecoveryServices/vaults/backupPolicies/write'),
-    ('bv-immutable', 'backup', 'BlobPolicy1', {'default': '30d'}, 'Microsoft.DataProtection/backupVaults/backupPolicies/write'),
+    # Azure updates no Backup vault policy: enforce sends nothing there, so the reader's run reports and never fails.
+    ('bv-immutable', 'backup', 'BlobPolicy1', {'default': '30d'}, None),
 ]
 
 
@@ -355,6 +354,15 @@ def test_reader_identity_gets_a_clear_permission_error(reader_run, vault, kind, 
     # Reading is allowed: the check runs.
     assert run['r0'].get('failed') is not True and run['r0']['compliant'] is False
     result = run['r1']
+    if action is None:
+        # A Backup vault: the weak tier is not fixable, nothing is sent (not even a write refused for permission).
+        assert result.get('failed') is not True, result
+        assert result['changed'] is False and result['changes'] == [] and result['compliant'] is False
+        assert [v['fixable'] for v in result['violations']] == [False]
+        assert 'Azure does not update an existing Backup vault policy' in result['violations'][0]['reason']
+        assert [e for index in (0, 1) for e in run.requests('r%d' % index) if e['method'] != 'GET'] == []
+        assert stored(run.after('r1'), vault, policy, kind) == before
+        return
     assert result['failed'] is True
     assert 'AuthorizationFailed' in result['msg']
     assert "policy '%s'" % policy in result['msg'] and "'%s'" % vault in result['msg']
@@ -503,12 +511,14 @@ def test_mode_check_backup_vault_per_datastore(shared):
         # Disk: OperationalStore P7D meets 7d; no weekly rule.
         ('DiskPolicy1', 'weekly', None, None, None, 'P26W', False),
         # Blob: VaultStore P7D < 30d; no weekly rule.
-        ('BlobPolicy1', 'default', None, 'VaultStore', 'P7D', 'P30D', True),
+        ('BlobPolicy1', 'default', None, 'VaultStore', 'P7D', 'P30D', False),
         ('BlobPolicy1', 'weekly', None, None, None, 'P26W', False),
         # OSS DB: Default VaultStore P1W < 30d, Weekly VaultStore P12W < 26w.
-        ('OSSDBPolicy', 'default', None, 'VaultStore', 'P1W', 'P30D', True),
-        ('OSSDBPolicy', 'weekly', None, 'VaultStore', 'P12W', 'P26W', True),
+        ('OSSDBPolicy', 'default', None, 'VaultStore', 'P1W', 'P30D', False),
+        ('OSSDBPolicy', 'weekly', None, 'VaultStore', 'P12W', 'P26W', False),
     }
+    # Azure updates no Backup vault policy: not fixable in either mode, so report mode counts none as fixable by enforce.
+    assert '5 retention violation(s) in 3 policy(ies), 0 fixable by mode=enforce' in result['msg']
     assert run.writes('per_datastore') == []
 
 
@@ -694,11 +704,17 @@ def test_operational_tiers_are_not_protected_by_immutability(shared, emulator, v
     assert result['rejected_by_azure'] is False
     assert 'Azure will reject' not in result['msg']
     assert '%s P30D -> P7D) not protected by immutability' % tier in result['msg']
-    # The prediction agrees with what Azure (the emulator, this test's fresh fleet) does: the shorter operational tier is accepted.
+    # What Azure (the emulator, this test's fresh fleet) does: a new policy that keeps the operational tier 7 days is created on
+    # the immutable vault; the existing policy is not updated, shorter or not (Azure updates no Backup vault policy).
     client = emulator.dp_client()
-    client.backup_policies.create_or_update(RG, vault, policy, {'properties': blob_policy(policy, 'P7D', 'OperationalStore')['properties']})
-    got = stored(emulator, vault, policy, 'backup')
+    client.backup_policies.create_or_update(RG, vault, 'blob-ops-7d-new', {'properties': blob_policy(policy, 'P7D', 'OperationalStore')['properties']})
+    got = stored(emulator, vault, 'blob-ops-7d-new', 'backup')
     assert [life['deleteAfter']['duration'] for rule in got['policyRules'] for life in rule.get('lifecycles') or []] == ['P7D']
+    with pytest.raises(Exception) as refused:
+        client.backup_policies.create_or_update(RG, vault, policy, {'properties': blob_policy(policy, 'P7D', 'OperationalStore')['properties']})
+    assert getattr(getattr(refused.value, 'error', None), 'code', None) == 'UserErrorBMSUpdatePolicyNotSupported'
+    got = stored(emulator, vault, policy, 'backup')
+    assert [life['deleteAfter']['duration'] for rule in got['policyRules'] for life in rule.get('lifecycles') or []] == ['P30D']
 
 
 def test_compare_and_minimum_together(shared):

@@ -21,7 +21,7 @@ import sys
 import jsonschema
 import pytest
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import BackupVaultBackend, RecoveryServicesBackend
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import RecoveryServicesBackend
 
 from tests.emulator import generator as templates
 from tests.integration.fleets import RG, SUB1, SUB2, vault, vault_id
@@ -160,26 +160,29 @@ def _immutability(state):
 def test_a_vault_changed_in_arm_after_the_resource_graph_read_is_changed_from_arms_state(runner, emulator, tmp_path):
     """Resource Graph saw three vaults as they were; right after the discovery task someone locked one, enabled another
     and raised a policy. The run acts on what ARM says when it changes each: no write to the vault locked meanwhile, one
-    PATCH (not two) to lock the vault enabled meanwhile, no PUT of the policy raised meanwhile."""
-    weak = templates.dp_disk(True)
+    PATCH (not two) to lock the vault enabled meanwhile, no PUT of the policy raised meanwhile. A Backup vault's weak policy
+    is never planned (Azure updates no Backup vault policy): no PUT of it either. Before, the policy raised meanwhile was a
+    Backup vault's, a write Azure refuses whatever its body."""
+    weak = templates.iaas_v1(True)
     fleet = {'subscriptions': [{'id': SUB1, 'display_name': 'race', 'resource_groups': [{'name': RG, 'location': 'westeurope', 'vaults': [
         vault('rsv-locked-meanwhile', 'recovery_services', 'disabled'),
         vault('rsv-enabled-meanwhile', 'recovery_services', 'disabled'),
-        vault('bv-raised-meanwhile', 'backup', 'enabled', policies=[{'name': 'DiskWeak', 'properties': weak}]),
+        vault('rsv-raised-meanwhile', 'recovery_services', 'enabled', policies=[{'name': 'VMWeak', 'properties': weak}]),
+        vault('bv-weak', 'backup', 'enabled', policies=[{'name': 'DiskWeak', 'properties': templates.dp_disk(True)}]),
     ]}]}]}
     emulator.load_fleet(fleet)
     locked_meanwhile = vault_id('rsv-locked-meanwhile')
     enabled_meanwhile = vault_id('rsv-enabled-meanwhile')
-    policy_id = vault_id('bv-raised-meanwhile', 'backup') + '/backupPolicies/DiskWeak'
+    policy_id = vault_id('rsv-raised-meanwhile') + '/backupPolicies/VMWeak'
+    bv_policy_id = vault_id('bv-weak', 'backup') + '/backupPolicies/DiskWeak'
     raised = emulator.resource(policy_id)
-    for rule in raised['properties']['policyRules']:
-        for lifecycle in rule.get('lifecycles') or []:
-            lifecycle['deleteAfter']['duration'] = 'P30D'
+    raised['properties'].pop('protectedItemsCount', None)
+    raised['properties']['retentionPolicy']['dailySchedule']['retentionDuration'] = {'count': 30, 'durationType': 'Days'}
     changes = [
         _change('PATCH', locked_meanwhile, RecoveryServicesBackend.api_version, _immutability('Unlocked')),
         _change('PATCH', locked_meanwhile, RecoveryServicesBackend.api_version, _immutability('Locked')),
         _change('PATCH', enabled_meanwhile, RecoveryServicesBackend.api_version, _immutability('Unlocked')),
-        _change('PUT', policy_id, BackupVaultBackend.policy_api_version, {'properties': raised['properties']}),
+        _change('PUT', policy_id, RecoveryServicesBackend.policy_api_version, {'properties': raised['properties']}),
     ]
     endpoint_file = tmp_path / 'endpoint.json'
     endpoint_file.write_text(json.dumps(emulator.endpoint))
@@ -196,7 +199,8 @@ def test_a_vault_changed_in_arm_after_the_resource_graph_read_is_changed_from_ar
     # The plan came from Resource Graph's (older) view: both RS vaults disabled, the policy weak.
     planned = {v['name']: v['actions'] for v in report['vaults']}
     assert planned['rsv-locked-meanwhile']['immutability'] == 'locked' and planned['rsv-enabled-meanwhile']['immutability'] == 'locked'
-    assert planned['bv-raised-meanwhile']['raise_policies'] == ['DiskWeak']
+    assert planned['rsv-raised-meanwhile']['raise_policies'] == ['VMWeak']
+    assert 'bv-weak' not in planned or planned['bv-weak']['raise_policies'] == []
     assert report['discovery']['source_by_subscription'] == {SUB1: 'resource_graph'}
     journal = emulator.journal()
 
@@ -211,7 +215,9 @@ def test_a_vault_changed_in_arm_after_the_resource_graph_read_is_changed_from_ar
         ['Unlocked', 'Locked']
     # Raised meanwhile: the other actor's PUT only.
     assert [m for m, _body in writes(policy_id)] == ['PUT']
-    assert emulator.resource(policy_id)['properties']['policyRules'] == raised['properties']['policyRules']
+    assert emulator.resource(policy_id)['properties']['retentionPolicy'] == raised['properties']['retentionPolicy']
+    # The Backup vault's weak policy: no write at all.
+    assert writes(bv_policy_id) == []
     changed = {v['name'] for v in report['changed']}
     assert 'rsv-enabled-meanwhile' in changed and 'rsv-locked-meanwhile' not in changed
     assert report['errors'] == []

@@ -18,7 +18,7 @@ import threading
 import pytest
 
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal import ApplyJournal
-from tests.integration.batching import Batch
+from tests.integration.batching import Batch, PartState
 from tests.integration.conftest import PlaybookPart, Runner, fresh_fleet, part, step
 from tests.integration.fleets import RG, SUB1, vault, vault_id
 from tests.unit.builders import SECURITY_ACTIONS_NULL
@@ -71,9 +71,10 @@ def plan_files(tmp_path):
 
 @pytest.fixture(scope='module', name='plans')
 def plans_fixture(module_runner):
-    """The check-mode test's tasks (check_r0, check_r1: what --check --diff did for a run of their own, as each task's
-    check_mode and diff), then the real run's (run_r0 to run_r3), in one ansible-playbook run (batching.Batch) on a fresh
-    actions fleet: the check part writes nothing, so the real part finds the fleet as a run of its own did."""
+    """The bad input test's tasks (bad_r0 to bad_r10), the check-mode test's (check_r0, check_r1: what --check --diff did
+    for a run of their own, as each task's check_mode and diff), then the real run's (run_r0 to run_r3), in one
+    ansible-playbook run (batching.Batch) on a fresh actions fleet: neither the bad part nor the check part writes, so the
+    real part finds the fleet as a run of its own did."""
     fresh_fleet(module_runner, fleet())
     tmp_path = module_runner.tmp_path
     check = [
@@ -129,7 +130,8 @@ def plans_fixture(module_runner):
         {'name': 'apply through the repointed symlink', APPLY: {'plan': '{{ run_r6.plan }}'}},
         {'name': 'report through the repointed symlink', REPORT: {'plan': '{{ run_r6.plan }}'}},
     ]
-    return Batch(module_runner).tasks(part('check', check) + part('run', real)).play(marks=[vault_id('rsv-open'), vault_id('bv-unset', 'backup')])
+    return Batch(module_runner).tasks(part('bad', bad_input_tasks(tmp_path)) + part('check', check) + part('run', real)).play(
+        marks=[vault_id('rsv-open'), vault_id('bv-unset', 'backup')])
 
 
 def test_check_mode_plans_without_writing_and_returns_only_vaults_with_actions(plans):
@@ -261,15 +263,16 @@ def test_a_report_dir_symlink_repointed_during_the_run_moves_no_report(plans):
     assert sorted(os.listdir(second)) == FILES and {(second / name).read_text() for name in FILES} == {'an earlier run'}
 
 
-@pytest.mark.usefixtures('actions_fleet')
-def test_bad_input_fails_cleanly_before_any_request(runner, emulator, tmp_path):
+def bad_input_tasks(tmp_path):
+    """The tasks of test_bad_input_fails_cleanly_before_any_request (r0 to r10), each refused before any request: the first
+    part of the plans run."""
     blocker = tmp_path / 'a-file'
     blocker.write_text('not a directory')
     reports = str(tmp_path / 'reports-bad')
     taken = tmp_path / 'reports-taken'
     (taken / 'drift.md').mkdir(parents=True)
     (taken / 'drift.json').write_text('an earlier run')
-    run = runner.play([
+    return [
         # r0: an empty report_dir (an unset variable given with -e).
         {'name': 'empty report dir', PLAN: {'baseline': BASELINE, 'report_dir': ''}},
         # r1: an irreversible state without consent.
@@ -292,7 +295,14 @@ def test_bad_input_fails_cleanly_before_any_request(runner, emulator, tmp_path):
         # r10: a directory where drift.md goes: the renames stopped at it after this run's drift.json, beside an earlier
         # run's other reports (check mode retires none), and a temporary file was left.
         {'name': 'a directory named drift.md', PLAN: {'baseline': BASELINE, 'report_dir': str(taken)}},
-    ])
+    ]
+
+
+def test_bad_input_fails_cleanly_before_any_request(plans):
+    """The first part of the plans run (bad_r0 to bad_r10), on the actions fleet, before any other task of the run."""
+    run = PlaybookPart(plans, 'bad')
+    tmp_path = plans.tmp_path
+    blocker, reports, taken = tmp_path / 'a-file', str(tmp_path / 'reports-bad'), tmp_path / 'reports-taken'
     expected = [
         'report_dir is empty',
         'locked is irreversible',
@@ -313,8 +323,9 @@ def test_bad_input_fails_cleanly_before_any_request(runner, emulator, tmp_path):
         assert result.get('changed') is False, (index, result)
         assert 'plan' not in result and 'actions' not in result, (index, result)
         no_traceback(run, result)
-    # Nothing reached Azure, not even a token request; no report directory was made.
-    assert emulator.journal() == [] and emulator.token_journal() == []
+    # Nothing reached Azure, not even a token request (the run's journals from the first task's start to the last's end);
+    # no report directory was made.
+    assert PartState(plans, 'bad_r0', 'bad_r10').journal() == [] and plans.token_requests('bad_r0', 'bad_r10') == []
     assert not os.path.exists(reports) and blocker.read_text() == 'not a directory'
     assert sorted(os.listdir(taken)) == ['drift.json', 'drift.md'] and (taken / 'drift.json').read_text() == 'an earlier run'
 
@@ -511,39 +522,76 @@ def test_the_reports_and_the_journal_follow_the_umask_of_ansible_playbook(runner
     assert [oct(os.stat(path).st_mode & 0o777) for path in (applied, checked, checked.parent)] == ['0o770'] * 3
 
 
-@pytest.mark.parametrize('first_plan', [
-    # Nothing to change: no setting checked.
-    {'baseline': {'immutability': None, 'soft_delete': {}}},
-    # Blocked: an exclusion that matches no vault beside a planned lock.
-    {'baseline': {'immutability': 'locked', 'allow_irreversible': True}, 'exclude': [vault_id('rsv-no-such-vault', 'recovery_services')]},
-], ids=['nothing-to-change', 'blocked'])
-def test_a_run_between_another_run_s_apply_without_changes_and_its_report_is_refused(runner, emulator, tmp_path, first_plan):
+# The first plans of test_a_run_between_another_run_s_apply_without_changes_and_its_report_is_refused: nothing to change (no
+# setting checked), and blocked (an exclusion that matches no vault beside a planned lock).
+FIRST_PLANS = {
+    'nothing-to-change': {'baseline': {'immutability': None, 'soft_delete': {}}},
+    'blocked': {'baseline': {'immutability': 'locked', 'allow_irreversible': True}, 'exclude': [vault_id('rsv-no-such-vault', 'recovery_services')]},
+}
+
+
+class WithoutChanges:
+    """The two runs of that test for both first plans at once: ``first`` and ``second`` (PlaybookRuns), each case's
+    report directory (``reports[case]``) and the emulator's writes once both runs had ended (``writes``)."""
+
+    first = second = reports = writes = None
+
+
+@pytest.fixture(scope='module')
+def without_changes(module_runner):
+    """The two ansible-playbook runs of the test below, both first plans in each (two runs, where a run of each case for each
+    first plan made four): neither first plan writes (nothing to change, a blocked plan) and every task of the second run is
+    refused or follows a refused one, so each case finds the actions fleet as a pair of runs of its own did. Each case has
+    a report directory of its own; its tasks are registered CASE_rN (``part``) under the numbers a run of their own gave
+    them. The first run plans and applies both cases, says so, waits before its reports, then reports both; the second
+    waits for that, then plans, applies and reports into each case's directory."""
+    emulator = fresh_fleet(module_runner, fleet())
+    tmp_path = module_runner.tmp_path / 'without-changes'
+    tmp_path.mkdir()
+    applied, resume = tmp_path / 'first-applied', tmp_path / 'resume'
+    found = WithoutChanges()
+    found.reports = {case: tmp_path / ('reports-%s' % case) for case in FIRST_PLANS}
+    first, second, reports_first = [], [], []
+    for case, first_plan in FIRST_PLANS.items():
+        reports = found.reports[case]
+        reports.mkdir()
+        key = case.replace('-', '_')
+        # Registered as a run of the case's own registered them: r0 plan, r1 apply, r2 say so, r3 wait, r4 report.
+        first += [
+            {'name': '%s: plan' % case, PLAN: dict(first_plan, report_dir=str(reports)), 'register': '%s_r0' % key},
+            {'name': '%s: apply' % case, APPLY: {'plan': '{{ %s_r0.plan }}' % key}, 'register': '%s_r1' % key},
+        ]
+        reports_first.append({'name': '%s: report' % case, REPORT: {'plan': '{{ %s_r0.plan }}' % key}, 'register': '%s_r4' % key})
+        second += part(key, [
+            {'name': 'wait for the other run\'s apply to end', 'ansible.builtin.wait_for': {'path': str(applied), 'timeout': 120}},
+            {'name': '%s: plan' % case, PLAN: {'baseline': BASELINE, 'report_dir': str(reports)}},
+            {'name': '%s: apply' % case, APPLY: {'plan': '{{ %s_r1.plan }}' % key}},
+            {'name': '%s: report' % case, REPORT: {'plan': '{{ %s_r1.plan }}' % key}},
+        ])
+    first += [
+        {'name': 'say so', 'ansible.builtin.file': {'path': str(applied), 'state': 'touch'}, 'register': 'said'},
+        # The pause between the role's apply and report tasks, held until the second run's tasks are done.
+        {'name': 'wait before the report', 'ansible.builtin.wait_for': {'path': str(resume), 'timeout': 180}, 'register': 'waited'},
+    ] + reports_first
+    with first_run_beside(emulator, tmp_path, first, release=resume.touch) as ran:
+        found.second = Runner(emulator, tmp_path).play(second)
+    found.first = ran['run']
+    found.writes = emulator.writes()
+    return found
+
+
+@pytest.mark.parametrize('case', list(FIRST_PLANS))
+def test_a_run_between_another_run_s_apply_without_changes_and_its_report_is_refused(without_changes, case):
     """The first run's plan changes nothing (no setting checked, or a blocked plan), so its harden_apply sends no write; its
     play then waits before its harden_report. A second run's plan is refused there, as it is after an apply that changed
     vaults, and the first run's reports are its own. Before, such an apply wrote no journal, so nothing named the first run:
     the second run planned, enabled immutability and turned soft delete on (three writes), and wrote its reports, and the
     first run's report then replaced them with reports of the fleet before those writes, saying nothing had changed: the
-    second run's writes were in no report."""
-    emulator.load_fleet(fleet())
-    emulator.clear_journal()
-    reports = tmp_path / 'reports'
-    reports.mkdir()
-    applied, resume = tmp_path / 'first-applied', tmp_path / 'resume'
-    with first_run_beside(emulator, tmp_path, [
-        {'name': 'plan', PLAN: dict(first_plan, report_dir=str(reports))},
-        {'name': 'apply', APPLY: {'plan': '{{ r0.plan }}'}},
-        {'name': 'say so', 'ansible.builtin.file': {'path': str(applied), 'state': 'touch'}},
-        # The pause between the role's apply and report tasks, held until the second run's tasks are done.
-        {'name': 'wait before the report', 'ansible.builtin.wait_for': {'path': str(resume), 'timeout': 180}},
-        {'name': 'report', REPORT: {'plan': '{{ r0.plan }}'}},
-    ], release=resume.touch) as ran:
-        second = runner.play([
-            {'name': 'wait for the other run\'s apply to end', 'ansible.builtin.wait_for': {'path': str(applied), 'timeout': 120}},
-            {'name': 'plan', PLAN: {'baseline': BASELINE, 'report_dir': str(reports)}},
-            {'name': 'apply', APPLY: {'plan': '{{ r1.plan }}'}},
-            {'name': 'report', REPORT: {'plan': '{{ r1.plan }}'}},
-        ])
-    run = ran['run']
+    second run's writes were in no report.
+
+    Both cases are parts of the same two runs (``without_changes``)."""
+    first_plan, reports = FIRST_PLANS[case], without_changes.reports[case]
+    run, second = PlaybookPart(without_changes.first, case.replace('-', '_')), PlaybookPart(without_changes.second, case.replace('-', '_'))
     for key in ('r0', 'r1', 'r4'):
         assert not run[key].get('failed'), (key, run[key])
     assert run['r1']['changed'] is False and bool(run['r0']['blocked']) == ('exclude' in first_plan), (run['r0'], run['r1'])
@@ -553,7 +601,7 @@ def test_a_run_between_another_run_s_apply_without_changes_and_its_report_is_ref
     no_traceback(second, result)
     assert result['msg'].startswith("harden_plan refused: a run of the report directory '%s' has not written its reports yet"
                                     % os.path.realpath(str(reports))), result['msg']
-    assert emulator.writes() == [], emulator.writes()
+    assert without_changes.writes == [], without_changes.writes
     # The first run reported and removed its own journal.
     assert sorted(os.listdir(reports)) == FILES
     assert json.loads((reports / 'drift.json').read_text())['summary']['changed'] == 0

@@ -143,9 +143,10 @@ def drift(emulator):
 
 
 FIXABLE = {('rsv-unset', 'immutability'), ('rsv-guarded', 'immutability'), ('bv-disabled', 'immutability'),
-           ('bv-two', 'immutability'), ('rsv-weak', 'retention'), ('bv-disabled', 'retention'), ('bv-two', 'retention'),
+           ('bv-two', 'immutability'), ('rsv-weak', 'retention'),
            ('rsv-softoff', 'soft_delete'), ('bv-short', 'soft_delete_retention_days')}
-UNFIXABLE = {('rsv-weekly', 'retention')}
+# Azure updates no Backup vault policy: bv-disabled's and bv-two's weak policies are not fixable (before, both were raised).
+UNFIXABLE = {('rsv-weekly', 'retention'), ('bv-disabled', 'retention'), ('bv-two', 'retention')}
 
 
 def findings(report, **match):
@@ -222,8 +223,8 @@ def test_check_mode_sends_no_write_and_reports_the_drift(checks):
     assert re.search(r'\+retention \S+/daily/Full: P30D', run.output)
     assert 'rsv-locked' not in run.markdown.split('## Drift', 1)[1].split('##', 1)[0]
     assert (run.after.resource(vault_id('rsv-unset'))['properties'].get('securitySettings') or {}).get('immutabilitySettings') is None
-    assert not [j for j in run.requests if '/vaults/' in j['path'].lower() and j['method'] == 'GET'
-                and not j['path'].lower().endswith('/backuppolicies')]
+    vault_reads = [j for j in run.requests if '/vaults/' in j['path'].lower() and j['method'] == 'GET']
+    assert not [j for j in vault_reads if not j['path'].lower().endswith('/backuppolicies')]
 
 
 def test_check_mode_with_modules_predicts_through_the_state_modules(checks):
@@ -237,6 +238,55 @@ def test_check_mode_with_modules_predicts_through_the_state_modules(checks):
 
 
 # Apply, then check again: tests/integration/test_harden_role_steps.py (one ansible-playbook run).
+
+
+BV_WEAK = {('bv-disabled', 'DiskWeak', 'OperationalStore', 'P7D'), ('bv-two', 'PostgresWeak', 'VaultStore', 'P7D')}
+
+
+def test_a_weak_backup_vault_policy_is_reported_not_fixable_and_never_sent(role_run, emulator):
+    """The collection playbook with retention mode enforce, in check mode and for real: each Backup vault's weak policy is
+    a finding no run fixes, with what to do instead, no raise is planned or predicted, and no policy PUT reaches a Backup
+    vault; the Recovery Services vault's weak policy is raised as before. Azure (the emulator) refuses the update the run
+    does not send, through azure-mgmt-dataprotection. Before, both Backup vault policies were raised: two PUTs Azure
+    refuses."""
+    from azure.core.exceptions import HttpResponseError  # the SDK's error, imported where the SDK is used
+    for name in ('check', 'tolerant'):
+        run = role_run.steps[name]
+        assert run.failed is None, run.output
+        report = check_reports(run)
+        weak = {(v['name'], f['policy'], f['datastore'], f['have']) for v in report['vaults'] for f in v['findings']
+                if f['setting'] == 'retention' and v['vault_type'] == 'backup'}
+        assert weak == BV_WEAK, (name, weak)
+        for vault_name in ('bv-disabled', 'bv-two'):
+            entry = run.vault(vault_name)
+            [retention] = [f for f in entry['findings'] if f['setting'] == 'retention']
+            assert retention['fixable'] is False and retention['option'] is None and retention['irreversible'] is False
+            assert 'Azure does not update an existing Backup vault policy' in retention['reason']
+            assert 'create a policy that keeps at least 30d and move the backup instances to it' in retention['reason']
+            assert entry['actions']['raise_policies'] == []
+            assert not [c for c in entry.get('changes') or [] if c['setting'] == 'retention'], entry
+        by_setting = report['summary']['by_setting']['retention']
+        # The Recovery Services weak policy is fixable in check mode and resolved (out of the counts) after the real run.
+        assert (by_setting['fixable'], by_setting['unfixable'], by_setting['option']) == ((1 if name == 'check' else 0), 3, 0), by_setting
+        # The Markdown and JUnit renderings follow the finding: not fixable there too.
+        assert 'Azure does not update an existing Backup vault policy' in run.markdown
+        policy_writes = [(e['method'], e['path']) for e in run.writes if '/backuppolicies/' in e['path'].lower()]
+        assert not [w for w in policy_writes if '/backupvaults/' in w[1].lower()], policy_writes
+        if name == 'tolerant':
+            # The first real run of the fleet (the step before, whose one failure is rsv-unset's PATCH) raised rsv-weak's
+            # policy; neither sent a policy PUT to a Backup vault.
+            first = [(e['method'], e['path'].lower()) for e in role_run.steps['failing'].writes if '/backuppolicies/' in e['path'].lower()]
+            assert [m for m, path in first if path.endswith('/vaults/rsv-weak/backuppolicies/sqlweak')] == ['PUT'], first
+            assert not [w for w in first if '/backupvaults/' in w[1]], first
+        else:
+            assert run.vault('rsv-weak')['actions']['raise_policies'] == ['SQLWeak']
+            assert run.writes == []
+    emulator.load_fleet(drift_fleet())
+    client = emulator.dp_client(SUB1)
+    current = client.backup_policies.get(RG, 'bv-disabled', 'DiskWeak').as_dict()
+    with pytest.raises(HttpResponseError) as refused:
+        client.backup_policies.create_or_update(RG, 'bv-disabled', 'DiskWeak', {'properties': current['properties']})
+    assert refused.value.status_code == 400 and refused.value.error.code == 'UserErrorBMSUpdatePolicyNotSupported'
 
 
 def test_fail_on_drift_fails_after_writing_the_reports(checks):

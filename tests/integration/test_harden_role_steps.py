@@ -34,8 +34,10 @@ def test_apply_fixes_what_may_be_fixed_and_a_second_check_finds_only_unfixable_d
     sql = policy_retention(emulator, 'rsv-weak', 'SQLWeak')
     full = [p for p in sql['subProtectionPolicy'] if p['policyType'] == 'Full'][0]
     assert full['retentionPolicy']['dailySchedule']['retentionDuration'] == {'count': 30, 'durationType': 'Days'}
+    # Azure updates no Backup vault policy: the weak disk policy keeps its 7 days, and no policy PUT went to a Backup vault.
     disk = policy_retention(emulator, 'bv-disabled', 'DiskWeak', 'backup')
-    assert [r for r in disk['policyRules'] if r['name'] == 'Default'][0]['lifecycles'][0]['deleteAfter']['duration'] == 'P30D'
+    assert [r for r in disk['policyRules'] if r['name'] == 'Default'][0]['lifecycles'][0]['deleteAfter']['duration'] == 'P7D'
+    assert not [e for e in run.writes if '/backupvaults/' in e['path'].lower() and '/backuppolicies/' in e['path'].lower()]
     assert emulator.resource(vault_id('bv-short', 'backup'))['properties']['securitySettings']['softDeleteSettings'] == {
         'state': 'On', 'retentionDurationInDays': 30.0}
 

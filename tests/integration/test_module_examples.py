@@ -188,11 +188,14 @@ def test_examples_run_as_written(examples, module, examples_run):
         bv = run.state(module, BV_PROD)['softDeleteSettings']
         assert bv['state'] == 'AlwaysOn' and bv['retentionDurationInDays'] == 60
     elif module == 'backup_policy_retention':
+        # Azure updates no Backup vault policy: the Backup vault example reports, and nothing is sent to a Backup vault.
         policy = run.resource(module, BLOB_DAILY)
-        assert 'P30D' in json.dumps(policy['properties'])
-        # The locked vault's weak policy was raised with the task's own consent.
-        assert any(w['method'] == 'PUT' and w['path'].lower().endswith('/vaults/rsv-locked-01/backuppolicies/sqlweak')
-                   for w in run.writes(module))
+        assert 'P30D' not in json.dumps(policy['properties'])
+        assert not any('/backupvaults/' in w['path'].lower() for w in run.writes(module)), run.writes(module)
+        # The Recovery Services vaults' weak policies were raised, the locked vault's with the task's own consent.
+        for name in ('rsv-prod-01', 'rsv-locked-01'):
+            assert any(w['method'] == 'PUT' and w['path'].lower().endswith('/vaults/%s/backuppolicies/sqlweak' % name)
+                       for w in run.writes(module)), name
     else:
         assert module == 'vault_security_settings', module
         rsv = run.resource(module, RSV_PROD)['properties']

@@ -16,9 +16,10 @@ import os
 import pytest
 
 from tests.emulator import generator as templates
-from tests.integration.conftest import fresh_fleet
+from tests.integration.batching import Batch, PartState
+from tests.integration.conftest import PlaybookPart, fresh_fleet, part
 from tests.integration.fleets import RG, SUB1, vault
-from tests.integration.role_steps import play_role_steps, step
+from tests.integration.role_steps import step
 
 PLAN = 'vaultlock.azure.harden_plan'
 BASELINE = {'immutability': 'enabled', 'soft_delete': {'state': 'on', 'retention_days': 14}}
@@ -60,19 +61,35 @@ def fleet():
         ]}]}]}
 
 
+def own_play_tasks(reports):
+    """The tasks of test_harden_plan_in_a_play_of_ones_own_refuses_the_same (own_r0 to own_r4), in check mode as the
+    --check run of their own was."""
+    return part('own', [dict(task, check_mode=True) for task in [
+        {'name': 'mode', PLAN: {'baseline': dict(BASELINE, retention={'minimum': {'daily': '30d'}, 'mode': 'ENFORCE'}),
+                                'report_dir': reports}},
+        {'name': 'dict report dir', PLAN: {'baseline': BASELINE, 'report_dir': {'path': reports}}},
+        {'name': 'list report dir', PLAN: {'baseline': BASELINE, 'report_dir': [reports]}},
+        {'name': 'boolean plan', 'vaultlock.azure.harden_report': {'plan': True}},
+        {'name': 'dictionary plan', 'vaultlock.azure.harden_apply': {'plan': {'id': 'x'}}},
+    ]])
+
+
 @pytest.fixture(scope='module')
 def skipped(module_runner):
-    """Every case as a step of one check-mode run with --skip-tags always: {step name: StepRun}."""
+    """Every case as a step of one check-mode run with --skip-tags always ({step name: StepRun}), then, in a play of its
+    own in the same run (batching.Batch), the tasks of test_harden_plan_in_a_play_of_ones_own_refuses_the_same: returns
+    (the steps, the cwd's names before the run, the run)."""
     fresh_fleet(module_runner, fleet())
     before = set(os.listdir(os.getcwd()))
-    _run, results = play_role_steps(module_runner, [step(name, check=True, **variables) for name, variables, _msg in CASES],
-                                    args=['--skip-tags', 'always'])
-    return results, before
+    batch = Batch(module_runner).role_steps([step(name, check=True, **variables) for name, variables, _msg in CASES])
+    batch.tasks(own_play_tasks(str(module_runner.tmp_path / 'reports')), name='a play of its own')
+    run = batch.play(args=['--skip-tags', 'always'])
+    return run.steps, before, run
 
 
 @pytest.mark.parametrize('index', range(len(CASES)), ids=[case[0] for case in CASES])
 def test_with_the_argument_check_skipped_the_plan_refuses_what_the_check_would(skipped, index):
-    results, _before = skipped
+    results, _before, _run = skipped
     name, _variables, message = CASES[index]
     result = results[name]
     assert result.failed, result.output[-3000:]
@@ -85,24 +102,16 @@ def test_with_the_argument_check_skipped_the_plan_refuses_what_the_check_would(s
 
 
 def test_no_refused_report_dir_became_a_directory(skipped):
-    _results, before = skipped
+    _results, before, _run = skipped
     made = set(os.listdir(os.getcwd())) - before
     assert not made & set(NOT_MADE), made
 
 
-def test_harden_plan_in_a_play_of_ones_own_refuses_the_same(runner, emulator, tmp_path):
-    """A play that calls harden_plan itself has no role argument check at all."""
-    emulator.load_fleet(fleet())
-    emulator.clear_journal()
-    reports = str(tmp_path / 'reports')
-    run = runner.play([
-        {'name': 'mode', PLAN: {'baseline': dict(BASELINE, retention={'minimum': {'daily': '30d'}, 'mode': 'ENFORCE'}),
-                                'report_dir': reports}},
-        {'name': 'dict report dir', PLAN: {'baseline': BASELINE, 'report_dir': {'path': reports}}},
-        {'name': 'list report dir', PLAN: {'baseline': BASELINE, 'report_dir': [reports]}},
-        {'name': 'boolean plan', 'vaultlock.azure.harden_report': {'plan': True}},
-        {'name': 'dictionary plan', 'vaultlock.azure.harden_apply': {'plan': {'id': 'x'}}},
-    ], args=['--check'])
+def test_harden_plan_in_a_play_of_ones_own_refuses_the_same(skipped):
+    """A play that calls harden_plan itself has no role argument check at all (the last play of the skipped run)."""
+    _results, _before, whole = skipped
+    run = PlaybookPart(whole, 'own')
+    reports = str(whole.tmp_path / 'reports')
     expected = ["baseline.retention.mode must be one of report, enforce, written so", 'report_dir must be text, got dict',
                 'report_dir must be text, got list', 'plan must be text, got bool true', 'plan must be text, got dict']
     for index, fragment in enumerate(expected):
@@ -110,5 +119,7 @@ def test_harden_plan_in_a_play_of_ones_own_refuses_the_same(runner, emulator, tm
         assert result.get('failed') is True, (index, result)
         assert result['msg'].startswith(fragment), (index, result['msg'])
         assert 'Traceback' not in run.output
-    assert emulator.journal() == [] and emulator.token_journal() == []
+    # Nothing reached Azure, not even a token request (the play's span of both journals; the whole run sends none either).
+    assert PartState(whole, 'own_r0', 'own_r4').journal() == [] and whole.token_requests('own_r0', 'own_r4') == []
+    assert whole.journal == [] and whole.tokens == []
     assert not os.path.exists(reports)

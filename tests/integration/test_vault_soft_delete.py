@@ -97,8 +97,8 @@ def always_on_tasks(name):
 def bounds_tasks(name):
     kind = kind_of(name)
     # 13, 181 and 0 days, each for real and in check mode (r0-r5), then 14 (r6) and 180 (r7) days.
-    return ([step(by_name(name, kind, retention_days=days), check=check) for days in (13, 181, 0) for check in (False, True)]
-            + [by_name(name, kind, retention_days=days) for days in (14, 180)])
+    refused = [step(by_name(name, kind, retention_days=days), check=check) for days in (13, 181, 0) for check in (False, True)]
+    return refused + [by_name(name, kind, retention_days=days) for days in (14, 180)]
 
 
 def reader_tasks(name):
@@ -117,8 +117,8 @@ def parts_marks(parts):
     return [arm_id for _prefix, name, _made in parts for arm_id in settings_ids(name)]
 
 
-CONSENT_PARTS = ([('idempotent_%s' % name.replace('-', '_'), name, idempotent_tasks(name)) for name in ('rsv-off', 'bv-off')]
-                 + [('always_on_%s' % name.replace('-', '_'), name, always_on_tasks(name)) for name in ('rsv-on', 'bv-on')])
+CONSENT_PARTS = [*[('idempotent_%s' % name.replace('-', '_'), name, idempotent_tasks(name)) for name in ('rsv-off', 'bv-off')],
+                 *[('always_on_%s' % name.replace('-', '_'), name, always_on_tasks(name)) for name in ('rsv-on', 'bv-on')]]
 # test_config_update_with_unknown_outcome...: the config PATCH answered 500 once, on a fresh fleet.
 UNKNOWN_FAULT = {'method': 'PATCH', 'path_regex': 'backupconfig/vaultconfig$', 'status': 500, 'times': 1}
 

@@ -52,7 +52,8 @@ def test_every_module_has_examples_and_documented_returns(collection_docs):
 WRITE_SDKS = {
     'vaultlock.azure.vault_immutability': {'azure-mgmt-recoveryservices', 'azure-mgmt-dataprotection'},
     'vaultlock.azure.vault_soft_delete': {'azure-mgmt-recoveryservices', 'azure-mgmt-recoveryservicesbackup', 'azure-mgmt-dataprotection'},
-    'vaultlock.azure.backup_policy_retention': {'azure-mgmt-recoveryservicesbackup', 'azure-mgmt-dataprotection'},
+    # Recovery Services policies only: Azure updates no Backup vault policy, so none is written.
+    'vaultlock.azure.backup_policy_retention': {'azure-mgmt-recoveryservicesbackup'},
 }
 # What every module and the inventory plugin import to authenticate and read (module_utils/_azure/client.py).
 READ_PACKAGES = {'azure-identity', 'azure-core', 'azure-mgmt-core', 'requests'}

@@ -110,6 +110,13 @@ def compare(params, ref, resources, immutability):
         raise InputError('compare_to: the %s policy kind is not understood (%s), so retention reductions cannot be detected'
                          % ('proposed' if spec.get('proposed') is not None else "'%s'" % spec['policy'], after['workload'] or 'no kind given'))
     reductions = find_reductions(before, after)
+    if ref.vault_type == 'backup' and spec.get('proposed') is not None:
+        # Azure updates no Backup vault policy, whatever the body (_retention.DP_NO_UPDATE).
+        msg = ('Azure will reject %s: Azure does not update an existing Backup vault policy (UserErrorBMSUpdatePolicyNotSupported); '
+               'create a new policy and move the backup instances to it' % what)
+        if reductions:
+            msg += '; the proposed body also keeps less in %d tier(s): %s' % (len(reductions), _listed(reductions))
+        return {'reductions': reductions, 'rejected_by_azure': True, 'msg': msg}
     immutable = immutability in ('enabled', 'locked')
     protected = [r for r in reductions if not r['operational']]
     # Tiers no Microsoft source names as operational (VM instant restore, workload snapshots) are predicted as held by

@@ -10,8 +10,8 @@ state of the emulator after each task, as it did between separate ansible-playbo
 
 Environment: VAULTLOCK_REPO (the checkout, for tests.emulator.client), VAULTLOCK_EMULATOR_ENDPOINT (the emulator's
 endpoint file), VAULTLOCK_MARKS_OUT (a file; one JSON line per task that has a register: register, name, status, start
-and end positions in the journal, resources), VAULTLOCK_MARK_RESOURCES (a JSON list of ARM ids whose stored documents are read after each
-task; empty or unset: none).
+and end positions in the journal, token_start and token_end in the token journal, resources), VAULTLOCK_MARK_RESOURCES
+(a JSON list of ARM ids whose stored documents are read after each task; empty or unset: none).
 """
 
 from __future__ import annotations
@@ -56,7 +56,9 @@ class CallbackModule(CallbackBase):
         return self._client
 
     def _position(self):
-        return self._emulator().stats()['journal_entries']
+        """(the ARM journal's length, the token journal's length): one request for both."""
+        stats = self._emulator().stats()
+        return stats['journal_entries'], stats['token_requests']
 
     def v2_playbook_on_task_start(self, task, is_conditional):
         # Only a task with a register is marked (the Runner keys the marks by register): a role's other tasks, most of
@@ -68,8 +70,9 @@ class CallbackModule(CallbackBase):
             return
         client = self._emulator()
         ids = json.loads(os.environ.get('VAULTLOCK_MARK_RESOURCES') or '[]')
+        end = self._position()
         record = {'register': result._task.register, 'name': result._task.get_name(), 'status': status,
-                  'start': self._start, 'end': self._position(),
+                  'start': self._start[0], 'end': end[0], 'token_start': self._start[1], 'token_end': end[1],
                   'resources': client.resources(ids) if ids else {}}     # one request for all of them
         with open(os.environ['VAULTLOCK_MARKS_OUT'], 'a', encoding='utf-8') as handle:
             handle.write(json.dumps(record) + '\n')

@@ -262,9 +262,9 @@ def _rs_policy_fleet(bodies, params):
         {"name": params["vaultName"], "policies": [{"name": b["name"], "properties": b["properties"]} for b in bodies]}])
 
 
-@pytest.mark.parametrize("rel", examples("recoveryservicesbackup/*/examples/**/*Get*Policy*.json")
-                         + examples("recoveryservicesbackup/*/examples/**/ProtectionPolicies_Get.json")
-                         + examples("recoveryservicesbackup/*/examples/**/BackupPolicies_List.json"))
+@pytest.mark.parametrize("rel", [*examples("recoveryservicesbackup/*/examples/**/*Get*Policy*.json"),
+                                 *examples("recoveryservicesbackup/*/examples/**/ProtectionPolicies_Get.json"),
+                                 *examples("recoveryservicesbackup/*/examples/**/BackupPolicies_List.json")])
 def test_rs_policy_get_and_list_examples_round_trip(emulator, rel):
     ex = load(rel)
     params = ex["parameters"]

@@ -27,7 +27,10 @@ def _code(err):
 
 
 @pytest.mark.parametrize("immutability", ["enabled", "locked"])
-def test_backup_vault_operational_store_shortens_vault_store_does_not(emulator, immutability):
+def test_backup_vault_policies_are_not_updated_operational_store_or_vault_store(emulator, immutability):
+    """Immutability does not hold a Backup vault's operational store, but Azure updates no Backup vault policy at all
+    (rules.DP_POLICY_UPDATE_CODE): shortening either store of an existing policy is refused with that code. Before,
+    the emulator took the operational cut and refused the vaulted one as an immutable vault's reduction."""
     # The az CLI's default disk policy: operational store, 7 days.
     disk = load_reference("dataprotection/cli-default-policy-templates/AzureDisk.defaultPolicy.json")
     props = {k: v for k, v in disk.items() if k != "name"}
@@ -38,8 +41,9 @@ def test_backup_vault_operational_store_shortens_vault_store_does_not(emulator, 
         for life in rule.get("lifecycles") or []:
             assert life["sourceDataStore"]["dataStoreType"] == "OperationalStore"
             life["deleteAfter"]["duration"] = "P1D"
-    got = client.backup_policies.create_or_update(RG, "v", "disk", {"properties": shorter})
-    assert [life.delete_after.duration for rule in got.properties.policy_rules for life in getattr(rule, "lifecycles", None) or []] == ["P1D"]
+    with pytest.raises(HttpResponseError) as err:
+        client.backup_policies.create_or_update(RG, "v", "disk", {"properties": shorter})
+    assert _code(err) == rules.DP_POLICY_UPDATE_CODE
     # Disks keep no vaulted tier (the emulator refuses it, rules.DP_DATASTORES): the same policy for blobs, vaulted.
     vaulted = copy.deepcopy(props)
     vaulted["datasourceTypes"] = ["Microsoft.Storage/storageAccounts/blobServices"]
@@ -56,7 +60,10 @@ def test_backup_vault_operational_store_shortens_vault_store_does_not(emulator, 
             life["deleteAfter"]["duration"] = "P7D"
     with pytest.raises(HttpResponseError) as err:
         client.backup_policies.create_or_update(RG, "v", "vaulted", {"properties": less})
-    assert _code(err) == rules.RETENTION_CODE
+    assert _code(err) == rules.DP_POLICY_UPDATE_CODE
+    # A new policy may keep less on the operational store of an immutable vault: immutability does not hold it.
+    got = client.backup_policies.create_or_update(RG, "v", "disk-short", {"properties": shorter})
+    assert [life.delete_after.duration for rule in got.properties.policy_rules for life in getattr(rule, "lifecycles", None) or []] == ["P1D"]
 
 
 def test_azure_files_snapshot_tier_shortens_vaulted_tier_does_not(emulator):

@@ -18,8 +18,8 @@ import pytest
 SUB = "00000000-0000-0000-0000-000000000000"
 RG = "rg-recorded"
 NAME = "cli-test-backup-vault"
-ANSWERS = json.loads((pathlib.Path(__file__).resolve().parents[2] / "fixtures" / "azure-real" / "cliext-dp-vault-refusals"
-                      / "answers.json").read_text(encoding="utf-8"))
+RECORDED = pathlib.Path(__file__).resolve().parents[2] / "fixtures" / "azure-real" / "cliext-dp-vault-refusals"
+ANSWERS = json.loads((RECORDED / "answers.json").read_text(encoding="utf-8"))
 PATH = "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.DataProtection/backupVaults/%s" % (SUB, RG, NAME)
 
 

@@ -260,12 +260,18 @@ def test_dp_policy_retention_rule(emulator):
     client = emulator.dp_client()
     lowered = copy.deepcopy(vaulted)
     lowered["policyRules"][1]["lifecycles"][0]["deleteAfter"]["duration"] = "P5D"
-    with pytest.raises(HttpResponseError) as err:
-        client.backup_policies.create_or_update(RG, "bv", "disk", {"properties": lowered})
-    assert err.value.status_code == 400 and _err(err).code == rules.RETENTION_CODE
     raised = copy.deepcopy(vaulted)
     raised["policyRules"][1]["lifecycles"][0]["deleteAfter"]["duration"] = "P2W"
-    result = client.backup_policies.create_or_update(RG, "bv", "disk", {"properties": raised})
+    # Azure updates no Backup vault policy (rules.DP_POLICY_UPDATE_CODE): a cut and a raise are both refused, before the
+    # immutable vault's retention rule is reached, and the policy keeps what it had.
+    for body in (lowered, raised):
+        with pytest.raises(HttpResponseError) as err:
+            client.backup_policies.create_or_update(RG, "bv", "disk", {"properties": body})
+        assert err.value.status_code == 400 and _err(err).code == rules.DP_POLICY_UPDATE_CODE
+    assert client.backup_policies.get(RG, "bv", "disk").properties.policy_rules[1].lifecycles[0].delete_after.duration == \
+        vaulted["policyRules"][1]["lifecycles"][0]["deleteAfter"]["duration"]
+    # A new policy that keeps longer is created: the way to raise a Backup vault's retention.
+    result = client.backup_policies.create_or_update(RG, "bv", "disk-longer", {"properties": raised})
     assert result.properties.policy_rules[1].lifecycles[0].delete_after.duration == "P2W"
 
 

@@ -330,8 +330,8 @@ def _pem_certificate(tmp_path):
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
     path = tmp_path / 'sp.pem'
-    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-                     + cert.public_bytes(serialization.Encoding.PEM))
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    path.write_bytes(private + cert.public_bytes(serialization.Encoding.PEM))
     return str(path), cert.fingerprint(hashes.SHA1()).hex().upper()
 
 

@@ -290,10 +290,15 @@ def test_retention_backup_vault_datastore():
     policies = [normalise_policy(BACKUP_POLICY, 'backup')]
     entry = one(vault(name='b1', vault_type='backup', policies=policies),
                 {'retention': {'minimum': {'daily': '30d', 'weekly': '12w'}, 'mode': 'enforce'}})
+    # Azure updates no Backup vault policy: the weak tier is a finding no run fixes, and nothing is planned for it.
     assert [(f['policy'], f['tier'], f['datastore'], f['have'], f['want'], f['fixable']) for f in entry['findings']] == [
-        ('OSSDBPolicy', 'default', 'VaultStore', 'P1W', 'P30D', True),
+        ('OSSDBPolicy', 'default', 'VaultStore', 'P1W', 'P30D', False),
     ]
-    assert entry['actions']['raise_policies'] == ['OSSDBPolicy']
+    assert 'Azure does not update an existing Backup vault policy' in entry['findings'][0]['reason']
+    assert 'create a policy that keeps at least 30d' in entry['findings'][0]['reason']
+    assert entry['findings'][0]['option'] is None and entry['findings'][0]['irreversible'] is False
+    assert entry['actions']['raise_policies'] == []
+    assert [c for c in entry['changes'] if c['setting'] == 'retention'] == []
 
 
 def test_retention_operational_tier_says_not_protected_by_immutability():
@@ -395,21 +400,22 @@ def test_summary_counts():
         vault(name='clean', immutability='locked', policies=[]),
         # immutability (fixable), weak-vm daily 7d (fixable), no monthly tier in weak-vm nor strong-vm (unfixable)
         vault(name='weak', immutability='disabled', policies=rs_policies()),
-        # soft delete off (fixable), 7 days (fixable), default tier P1W (fixable), no monthly tier (unfixable)
+        # soft delete off (fixable), 7 days (fixable), default tier P1W (unfixable: Azure updates no Backup vault policy),
+        # no monthly tier (unfixable)
         vault(name='b1', vault_type='backup', immutability='enabled', soft_delete={'state': 'off', 'retention_days': 7},
               policies=[normalise_policy(BACKUP_POLICY, 'backup')], mua={'protected': True, 'resource_guard_id': None}),
     ]
     drift = compute_drift(fleet, baseline)
     summary = summarize(drift)
     assert summary == {
-        'vaults': 3, 'drifting': 2, 'clean': 1, 'findings': 8, 'fixable': 5, 'unfixable': 3, 'resolved': 0,
+        'vaults': 3, 'drifting': 2, 'clean': 1, 'findings': 8, 'fixable': 4, 'unfixable': 4, 'resolved': 0,
         'vaults_with_actions': 2, 'vaults_with_unfixable': 2, 'mua_protected': 1,
         'by_setting': {
             'immutability': {'vaults': 1, 'findings': 1, 'fixable': 1, 'unfixable': 0, 'option': 0, 'person': 0},
             'soft_delete': {'vaults': 1, 'findings': 1, 'fixable': 1, 'unfixable': 0, 'option': 0, 'person': 0},
             'soft_delete_retention_days': {'vaults': 1, 'findings': 1, 'fixable': 1, 'unfixable': 0, 'option': 0, 'person': 0},
-            # A tier the schedule does not produce: no option fixes it.
-            'retention': {'vaults': 2, 'findings': 5, 'fixable': 2, 'unfixable': 3, 'option': 0, 'person': 3},
+            # A tier the schedule does not produce, and a Backup vault policy's weak tier: no option fixes them.
+            'retention': {'vaults': 2, 'findings': 5, 'fixable': 1, 'unfixable': 4, 'option': 0, 'person': 4},
             **SECURITY_COUNTS_ZERO,
         },
         'by_vault_type': {

@@ -300,8 +300,8 @@ def test_the_oracle_reads_an_empty_key_uri_both_ways_as_the_collection_does():
     a keyUri of "" exists under the reading as written and does not under the empty reading, so the vault is
     non-compliant; an absent keyUri is non-compliant under both, a real one under neither."""
     definition = dict((d['name'], d) for _f, d in oracle.load_definitions())
-    keyed = [d for name, d in definition.items() if 'keyUri' in json.dumps(d['properties']['policyRule']['if'])
-             and oracle.RS_TYPE.lower() in json.dumps(d['properties']['policyRule']['if']).lower()]
+    reading_key = [d for d in definition.values() if 'keyUri' in json.dumps(d['properties']['policyRule']['if'])]
+    keyed = [d for d in reading_key if oracle.RS_TYPE.lower() in json.dumps(d['properties']['policyRule']['if']).lower()]
     assert keyed, 'no Recovery Services definition reads keyUri'
     for rule in keyed:
         verdicts = {}

@@ -396,6 +396,33 @@ def test_the_plan_locks_ready_vaults_and_withholds_the_lock_from_the_others():
     assert plan_run(reads, ['rsv-typo'], LOCK, {'max_retention': '20y'}, today=TODAY)['blocked'] != ''
 
 
+def test_a_backup_vault_whose_weak_policy_cannot_be_raised_is_not_ready_and_no_raise_is_counted():
+    """Azure updates no Backup vault policy: with retention mode enforce the plan raises the Recovery Services vault's weak
+    policy before its lock (readiness counts the raised 30 days), but not the Backup vault's. Its weak tier is a finding
+    the run cannot fix, so it is not ready (no_unfixable_findings) and readiness shows the 7 days it keeps, never a raise
+    that cannot happen, and no consent is asked for it. Before, the Backup vault's raise was planned, counted and its lock
+    made after a PUT that Azure refuses."""
+    rsv = rs_vault('rsv-weak', policies=[vm_policy('VMWeak', 7)], items=[item('vm-a', 'VMWeak')], immutability='disabled')
+    bv = bv_vault('bv-weak', policies=[dp_policy('DiskWeak', {'Default': [lifecycle('OperationalStore', 'P7D')]})],
+                  items=[item('disk-1', 'DiskWeak', 'Microsoft.Compute/disks')])
+    baseline = dict(LOCK, retention={'minimum': {'daily': '30d'}, 'mode': 'enforce'})
+    entries = {e['name']: e for e in plan_run([{'vaults': [rsv, bv], 'errors': []}], None, baseline, None, today=TODAY)['drift']}
+    ready = entries['rsv-weak']
+    assert ready['lock_readiness']['ready'] is True and ready['actions']['raise_policies'] == ['VMWeak']
+    assert ready['lock_readiness']['policies'][0]['tiers'][0]['duration'] == 'P30D'
+    weak = entries['bv-weak']
+    assert weak['actions']['raise_policies'] == [] and weak['actions']['immutability'] == 'enabled'
+    assert [(c['setting'], c['after']) for c in weak['changes']] == [('immutability', 'enabled')]
+    readiness_of = weak['lock_readiness']
+    assert readiness_of['ready'] is False
+    assert [b['requirement'] for b in readiness_of['blockers']] == ['no_unfixable_findings']
+    assert 'retention DiskWeak/default/OperationalStore' in readiness_of['blockers'][0]['message']
+    assert readiness_of['policies'][0]['tiers'][0]['duration'] == 'P7D'
+    [retention] = [f for f in weak['findings'] if f['setting'] == 'retention']
+    assert retention['fixable'] is False and retention['irreversible'] is False and retention['option'] is None
+    assert 'Azure does not update an existing Backup vault policy' in retention['reason']
+
+
 def test_the_plan_refuses_bad_lock_requirements_before_anything_else():
     with pytest.raises(ReadinessError, match=r"harden_backup_vaults_lock_requirements has unknown key\(s\) max_age"):
         plan_run([], None, LOCK, {'max_age': '1y'})
@@ -464,8 +491,8 @@ def test_every_report_format_has_the_lock_readiness_section():
     assert '<section id="lock-readiness">' in html and 'require_soft_delete on: soft delete is off' in html
     sarif = build_sarif(check)['runs'][0]
     assert sarif['properties']['lock_readiness'] == {'vaults': 2, 'ready': 1, 'not_ready': 1}
-    (blocked,) = [r for r in sarif['results'] if r['properties'].get('lock_readiness')
-                  and r['properties']['vault_id'].endswith('/rsv-soft-off')]
+    readiness = [r for r in sarif['results'] if r['properties'].get('lock_readiness')]
+    (blocked,) = [r for r in readiness if r['properties']['vault_id'].endswith('/rsv-soft-off')]
     assert blocked['level'] == 'error' and blocked['properties']['lock_readiness']['blockers'][0]['requirement'] == 'require_soft_delete'
 
     # After a real run: the ready vault was locked, unless its change failed.

@@ -286,7 +286,7 @@ POLICY_SHAPES = [
      (None, [('log', 'P15D', True)], None, False)),
     ('rs files vaulted', RS, _policy(FILES), {'daily': '30d'}, (None, [], None, False)),
     ('dp blob vault store', DP, _policy(DP_BLOB), {'default': '30d'},
-     ([('default', 'P7D')], [('default', 'P7D', True)], '2026-12-08', False)),
+     ([('default', 'P7D')], [('default', 'P7D', False)], '2026-12-08', False)),   # Azure updates no Backup vault policy
     ('dp P1Y6M', DP, _policy(DP_BLOB, change=_dp_duration('P1Y6M')), {'default': '30d'},
      ([('default', 'P1Y6M')], [], '2028-06-01', False)),
     ('dp lower case p30d', DP, _policy(DP_BLOB, change=_dp_duration('p30d')), {'default': '30d'},
@@ -298,7 +298,7 @@ POLICY_SHAPES = [
     ('dp P7DT12H', DP, _policy(DP_BLOB, change=_dp_duration('P7DT12H')), {'default': '30d'},
      ([], [('default', None, False)], None, True)),
     ('dp operational disk', DP, _policy(DP_DISK), {'default': '30d'},
-     ([('default', 'P7D')], [('default', 'P7D', True)], None, False)),
+     ([('default', 'P7D')], [('default', 'P7D', False)], None, False)),   # Azure updates no Backup vault policy
 ]
 
 

@@ -18,6 +18,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._retention import 
     is_operational,
     is_unsourced,
     normalise_policy,
+    plan_raises,
     raise_policy,
     validate_minimum,
 )
@@ -144,12 +145,14 @@ def test_instant_restore_ceilings():
 def test_backup_vault_default_rule_and_datastores():
     disk = normalise_policy(dp_policy(name='disk', rules={'Default': [lifecycle('OperationalStore', 'P7D')]}), BV)
     # daily stands in for default when default is not given
-    assert strip(check_minimum(disk, {'daily': '30d'})) == [v('disk', 'default', 'P7D', 'P30D', True, datastore='OperationalStore')]
+    # Not fixable: Azure updates no Backup vault policy (_retention.DP_NO_UPDATE)
+    assert strip(check_minimum(disk, {'daily': '30d'})) == [v('disk', 'default', 'P7D', 'P30D', False, datastore='OperationalStore')]
+    assert 'create a policy that keeps at least 30d and move the backup instances to it' in check_minimum(disk, {'daily': '30d'})[0]['reason']
     assert check_minimum(disk, {'daily': '7d'}) == []
     # per-datastore: only datastores the policy uses
     assert check_minimum(disk, {'default': {'VaultStore': '30d'}}) == []
     assert strip(check_minimum(disk, {'default': {'OperationalStore': '14d', 'VaultStore': '30d'}})) == [
-        v('disk', 'default', 'P7D', 'P14D', True, datastore='OperationalStore')]
+        v('disk', 'default', 'P7D', 'P14D', False, datastore='OperationalStore')]
     # with an explicit default, daily asks for a Daily tag the policy does not have
     assert strip(check_minimum(disk, {'default': '7d', 'daily': '30d', 'weekly': '12w'})) == [
         v('disk', 'daily', None, 'P30D', False), v('disk', 'weekly', None, 'P12W', False)]
@@ -284,7 +287,10 @@ def test_raise_leaves_unfixable_alone():
     assert new['properties']['instantRpRetentionRangeInDays'] == 2
 
 
-def test_raise_backup_vault_writes_iso():
+def test_a_backup_vault_policy_is_never_raised():
+    """Azure updates no Backup vault policy (400 UserErrorBMSUpdatePolicyNotSupported): raise_policy plans no write for one,
+    and every weak tier is a violation it cannot fix, saying what to do instead. Before, the three tiers below were raised
+    (P30D, P12M, P6M) and the PUT that Azure refuses was sent."""
     # PostgreSQL single server: a vaulted and an archive tier (a disk keeps neither, nor a flexible server an archive
     # tier: _retention.DP_DATASTORES).
     policy = dp_policy(name='oss', tags=('Default', 'Weekly'), rules={
@@ -295,24 +301,26 @@ def test_raise_backup_vault_writes_iso():
     assert [(t['tier'], t['datastore'], t['duration']) for t in record['tiers']] == [
         ('default', 'VaultStore', 'P1W'), ('default', 'ArchiveStore', 'P6M'), ('weekly', 'VaultStore', 'P12W')]
     minimum = {'default': {'VaultStore': '30d', 'ArchiveStore': '1y'}, 'weekly': '6m'}
+    before = copy.deepcopy(policy)
     new, changes, unfixable = raise_policy(policy, BV, minimum)
-    assert changes == [
-        {'tier': 'default', 'sub_policy': None, 'datastore': 'VaultStore', 'before': 'P1W', 'after': 'P30D'},
-        {'tier': 'default', 'sub_policy': None, 'datastore': 'ArchiveStore', 'before': 'P6M', 'after': 'P12M'},
-        {'tier': 'weekly', 'sub_policy': None, 'datastore': 'VaultStore', 'before': 'P12W', 'after': 'P6M'},
+    assert (new, changes) == (None, [])
+    assert strip(unfixable) == [
+        v('oss', 'default', 'P1W', 'P30D', False, datastore='VaultStore'),
+        v('oss', 'default', 'P6M', 'P1Y', False, datastore='ArchiveStore'),
+        v('oss', 'weekly', 'P12W', 'P6M', False, datastore='VaultStore'),
     ]
-    assert unfixable == []
-    default_rule = new['properties']['policyRules'][1]
-    assert default_rule['lifecycles'][0]['deleteAfter'] == {'duration': 'P30D', 'objectType': 'AbsoluteDeleteOption'}
-    copy_settings = policy['properties']['policyRules'][1]['lifecycles'][0]['targetDataStoreCopySettings']
-    assert default_rule['lifecycles'][0]['targetDataStoreCopySettings'] == copy_settings
-    assert raise_policy(new, BV, minimum) == (None, [], [])
-    # raising a policy that already keeps 4 weeks to 28 days changes nothing
-    assert raise_policy(dp_policy(rules={'Default': [lifecycle('OperationalStore', 'P4W')]}), BV, {'daily': '28d'})[0] is None
-    new, changes, dummy = raise_policy(dp_policy(rules={'Default': [lifecycle('OperationalStore', 'P1W')]}), BV, {'daily': '4w'})
-    assert changes[0]['after'] == 'P4W'
-    new, changes, dummy = raise_policy(dp_policy(rules={'Default': [lifecycle('OperationalStore', 'P7D')]}), BV, {'daily': '4w'})
-    assert changes[0]['after'] == 'P28D'
+    assert [u['reason'].split('; ', 1)[1] for u in unfixable] == [
+        'Azure does not update an existing Backup vault policy (UserErrorBMSUpdatePolicyNotSupported): create a policy that '
+        'keeps at least %s and move the backup instances to it' % need for need in ('30d', '1y', '6m')]
+    assert policy == before
+    assert [entry[1] for entry in plan_raises(record, minimum)] == [None, None, None]
+    for rules in ({'Default': [lifecycle('OperationalStore', 'P1W')]}, {'Default': [lifecycle('OperationalStore', 'P7D')]}):
+        assert raise_policy(dp_policy(rules=rules), BV, {'daily': '4w'})[:2] == (None, [])
+    # A policy that already keeps 4 weeks meets 28 days: no violation at all.
+    assert raise_policy(dp_policy(rules={'Default': [lifecycle('OperationalStore', 'P4W')]}), BV, {'daily': '28d'}) == (None, [], [])
+    # The same weak tier of a Recovery Services policy is raised as before.
+    new, changes, unfixable = raise_policy(iaas(name='vm', daily=(7, 'Days')), RS, {'daily': '30d'})
+    assert new is not None and [(c['tier'], c['before'], c['after']) for c in changes] == [('daily', 'P7D', 'P30D')] and unfixable == []
 
 
 def test_raise_refuses_bad_minimum():

@@ -1,17 +1,16 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) vaultlock.azure contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The bodies the collection writes carry no read-only property, except the one Microsoft's own client sends too.
+"""The bodies the collection writes carry no read-only property.
 
 Read-only fields, from the SDK model dumps of the shared Azure reference (sdk-models/, `vis=['read']`: azure-mgmt-
 recoveryservices 4.3.0, azure-mgmt-dataprotection 2.2.0, azure-mgmt-recoveryservicesbackup 11.2.0), copied here:
 the vault properties and ``securitySettings.multiUserAuthorization``; a resource's ``id``, ``name``, ``type``,
 ``systemData``; a Backup vault policy's ``RetentionTag.id`` and ``RetentionTag.eTag`` (``tagInfo``).
 
-A Backup vault policy PUT of the collection is the policy as read with its retention raised, so it carries ``tagInfo.id``
-back (the emulator, like the examples, stores it). The az CLI dataprotection extension sends the same field in every
-default policy it creates (its manifests: ``"tagInfo": {"id": "Default_", "tagName": "Default"}``, shared reference
-cli-default-policy-templates), so Azure takes it in a PUT; the emulator stores it as sent and answers 200.
+The collection writes no Backup vault policy: Azure updates none (400 UserErrorBMSUpdatePolicyNotSupported,
+``_retention.DP_NO_UPDATE``). Until it knew that, its PUT of one was the policy as read with its retention raised,
+``tagInfo.id`` included (as the az CLI dataprotection extension's default policies send it).
 """
 from __future__ import annotations
 
@@ -56,7 +55,7 @@ def test_vault_writes_carry_no_read_only_property():
                 assert set(props) <= set(DP_PATCH_PROPS), body
 
 
-def test_policy_puts_carry_no_read_only_property_but_the_retention_tag_id_microsofts_client_sends_too(emulator):
+def test_policy_puts_carry_no_read_only_property_and_a_backup_vault_policy_is_never_put(emulator):
     sub = '11111111-1111-1111-1111-111111111111'
     emulator.load_fleet({'subscriptions': [{'id': sub, 'resource_groups': [{'name': 'rg-ro', 'location': 'westeurope', 'vaults': [
         {'name': 'rsv', 'type': 'recovery_services', 'policies': [{'name': 'VMDaily', 'properties': generator.iaas_v2(False)}]},
@@ -64,13 +63,12 @@ def test_policy_puts_carry_no_read_only_property_but_the_retention_tag_id_micros
     base = '/subscriptions/%s/resourceGroups/rg-ro/providers/' % sub
     rs = emulator.arm_request('GET', base + 'Microsoft.RecoveryServices/vaults/rsv/backupPolicies/VMDaily', '2026-10-01').json()
     dp = emulator.arm_request('GET', base + 'Microsoft.DataProtection/backupVaults/bv/backupPolicies/DiskHourly', '2026-06-01').json()
-    rs_body, dp_body = _put_body(copy.deepcopy(rs)), _put_body(copy.deepcopy(dp))
-    for body in (rs_body, dp_body):
-        assert not set(body) & set(RESOURCE_READ_ONLY)
+    rs_body = _put_body(copy.deepcopy(rs))
+    assert not set(rs_body) & set(RESOURCE_READ_ONLY)
     assert 'protectedItemsCount' not in rs_body['properties']
-    tags = [c['tagInfo'] for rule in dp_body['properties']['policyRules'] for c in (rule.get('trigger') or {}).get('taggingCriteria') or []]
-    assert tags and all(set(tag) <= {'id', 'tagName'} for tag in tags)
-    assert any('id' in tag for tag in tags)   # RetentionTag.id (read-only) goes back, as az CLI's default policies send it
-    answer = emulator.arm_request('PUT', base + 'Microsoft.DataProtection/backupVaults/bv/backupPolicies/DiskHourly', '2026-06-01',
-                                  body=dp_body)
+    answer = emulator.arm_request('PUT', base + 'Microsoft.RecoveryServices/vaults/rsv/backupPolicies/VMDaily', '2026-10-01', body=rs_body)
     assert answer.status_code == 200, answer.text
+    # Azure updates no Backup vault policy, even the body it gave back unchanged: the collection never sends one.
+    answer = emulator.arm_request('PUT', base + 'Microsoft.DataProtection/backupVaults/bv/backupPolicies/DiskHourly', '2026-06-01',
+                                  body=_put_body(copy.deepcopy(dp)))
+    assert answer.status_code == 400 and answer.json()['error']['code'] == 'UserErrorBMSUpdatePolicyNotSupported', answer.text

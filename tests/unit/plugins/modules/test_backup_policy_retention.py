@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, VaultlockError
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend
 from ansible_collections.vaultlock.azure.plugins.modules import backup_policy_retention
 
-from tests.unit.builders import BV, RG, RS, arm_vault, dp_policy, iaas, lifecycle
+from tests.unit.builders import BV, RG, RS, SUB, arm_vault, dp_policy, emulator_session, iaas, lifecycle
 
 
 def rsv(azure, name='rsv-1', immutability=None, daily=7):
@@ -60,12 +61,55 @@ def test_a_locked_vault_needs_consent_to_raise(run_module, azure):
     assert 'IRREVERSIBLE' in result['diff']['after_header']
 
 
-def test_operational_tiers_of_a_locked_vault_need_no_consent(run_module, azure):
-    vault = arm_vault('bv-1', BV, immutability='locked')
-    azure.add(vault, [dp_policy('disks', {'Default': [lifecycle('OperationalStore', 'P7D')]}, vault=vault['id'])])
-    result = run_module(backup_policy_retention, {'id': vault['id'], 'mode': 'enforce',
-                                                  'minimum': {'default': {'OperationalStore': '30d'}}})
-    assert result['changed'] is True and result['changes'][0]['irreversible'] is False
+@pytest.mark.parametrize('immutability', [None, 'enabled', 'locked'])
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_enforce_never_raises_a_backup_vault_policy(run_module, azure, immutability, check_mode):
+    """Azure updates no Backup vault policy (400 UserErrorBMSUpdatePolicyNotSupported): enforce reports each weak tier as a
+    violation raising cannot fix, as it reports the other tiers it cannot raise: changed false, no write, no consent asked
+    (a Locked vault's raise that cannot happen needs none), fail_on_violation fails the task. Before, the operational tier
+    was raised (changed true, a PUT that Azure refuses), and on a Locked vault the vaulted one needed consent."""
+    vault = arm_vault('bv-1', BV, immutability=immutability)
+    azure.add(vault, [dp_policy('disks', {'Default': [lifecycle('OperationalStore', 'P7D')]}, vault=vault['id']),
+                      dp_policy('blobs', {'Default': [lifecycle('VaultStore', 'P7D')]}, vault=vault['id'],
+                                datasource='Microsoft.Storage/storageAccounts/blobServices')])
+    args = {'id': vault['id'], 'mode': 'enforce', 'minimum': {'default': '30d'}}
+    for extra in ({}, {'allow_irreversible': True}):
+        result = run_module(backup_policy_retention, dict(args, **extra), check_mode=check_mode, diff=True)
+        assert 'failed' not in result, result['msg']
+        assert result['changed'] is False and result['changes'] == [] and 'diff' not in result and azure.writes == []
+        assert result['compliant'] is False
+        assert [(v['policy'], v['datastore'], v['have'], v['need'], v['fixable']) for v in result['violations']] == [
+            ('blobs', 'VaultStore', 'P7D', 'P30D', False), ('disks', 'OperationalStore', 'P7D', 'P30D', False)]
+        for violation in result['violations']:
+            assert 'Azure does not update an existing Backup vault policy' in violation['reason']
+            assert 'create a policy that keeps at least 30d and move the backup instances to it' in violation['reason']
+        assert '2 retention violation(s) remain in 2 policy(ies) that raising cannot fix' in result['msg']
+        assert 'raise' not in result['msg'].split(';')[0]
+    result = run_module(backup_policy_retention, dict(args, fail_on_violation=True), check_mode=check_mode)
+    assert result['failed'] is True and 'Azure does not update an existing Backup vault policy' in result['msg'] and azure.writes == []
+    report = run_module(backup_policy_retention, dict(args, mode='report'), check_mode=check_mode)
+    assert [v['fixable'] for v in report['violations']] == [False, False] and '0 fixable by mode=enforce' in report['msg']
+
+
+def test_the_backup_vault_backend_never_sends_a_policy_put(emulator, monkeypatch):
+    """Should a Backup vault policy PUT ever be asked of the backend, it is refused before it leaves (no request); a
+    Recovery Services policy PUT goes out as before."""
+    sub = SUB
+    fleet = {'subscriptions': [{'id': sub, 'resource_groups': [{'name': RG, 'location': 'westeurope', 'vaults': [
+        {'name': 'bv-put', 'type': 'backup', 'policies': [{'name': 'p', 'properties': dp_policy('p', {'Default': [
+            lifecycle('OperationalStore', 'P7D')]})['properties']}]},
+        {'name': 'rsv-put', 'type': 'recovery_services', 'policies': [{'name': 'p', 'properties': iaas('p', daily=(7, 'Days'))['properties']}]},
+    ]}]}]}
+    session = emulator_session(emulator, monkeypatch, fleet)
+    emulator.clear_journal()
+    with pytest.raises(VaultlockError) as err:
+        backend(session, BV).put_policy(VaultRef(sub, RG, 'bv-put', BV), 'p', {'properties': {}})
+    assert 'was not sent' in str(err.value) and 'UserErrorBMSUpdatePolicyNotSupported' in str(err.value)
+    assert [e for e in emulator.journal() if e['method'] != 'GET'] == []
+    body = iaas('p', daily=(30, 'Days'))
+    kept = backend(session, RS).put_policy(VaultRef(sub, RG, 'rsv-put', RS), 'p', {'properties': body['properties']})
+    assert kept['properties']['retentionPolicy']['dailySchedule']['retentionDuration']['count'] == 30
+    assert [e['method'] for e in emulator.journal() if e['method'] != 'GET'] == ['PUT']
 
 
 def test_fail_on_violation_fails_with_the_whole_result(run_module, azure):
@@ -138,3 +182,21 @@ def test_an_empty_policies_list_or_a_blank_name_is_refused_before_any_request(ru
         result = run_module(backup_policy_retention, {'id': vault_ref, 'minimum': {'daily': '30d'}, 'mode': 'enforce', 'policies': policies})
         assert result['failed'] is True and words in result['msg'] and 'nothing was sent to Azure' in result['msg'], result['msg']
     assert azure.writes == []
+
+
+@pytest.mark.parametrize('duration, reductions', [('P30D', []), ('P7D', ['P14D'])])
+def test_a_proposed_backup_vault_policy_body_is_always_rejected(run_module, azure, duration, reductions):
+    """Azure updates no Backup vault policy, whatever the body: compare_to.proposed says Azure will reject it, also when it
+    keeps no less, on a vault that is not immutable. Before, a body that only raised (or any body on a vault that is not
+    immutable) was said to be accepted."""
+    vault = arm_vault('bv-1', BV)
+    azure.add(vault, [dp_policy('disks', {'Default': [lifecycle('OperationalStore', 'P14D')]}, vault=vault['id']),
+                      dp_policy('other', {'Default': [lifecycle('OperationalStore', 'P30D')]}, vault=vault['id'])])
+    proposed = dp_policy('disks', {'Default': [lifecycle('OperationalStore', duration)]})
+    result = run_module(backup_policy_retention, {'id': vault['id'], 'policy': 'disks', 'compare_to': {'proposed': {'properties': proposed['properties']}}})
+    assert result['rejected_by_azure'] is True and azure.writes == []
+    assert result['msg'].startswith("Azure will reject changing policy 'disks' as proposed: Azure does not update an existing Backup vault policy")
+    assert [r['before'] for r in result['reductions']] == reductions
+    # Moving backup instances to another policy is not an update: judged by the reductions as before.
+    moved = run_module(backup_policy_retention, {'id': vault['id'], 'policy': 'disks', 'compare_to': {'policy': 'other'}})
+    assert moved['rejected_by_azure'] is False and moved['reductions'] == []

@@ -945,8 +945,8 @@ def rewrite(path, edit_doc=None, edit_head=None):
         edit_doc(doc)
     if edit_head:
         edit_head(seal)
-    path.write_text('{"format":%d,"seal":{"run":"%s","mac":"%s"},"doc":' % (seal['format'], seal['run'], seal['mac'])
-                    + json.dumps(doc, separators=(',', ':')) + '}')
+    head = '{"format":%d,"seal":{"run":"%s","mac":"%s"},"doc":' % (seal['format'], seal['run'], seal['mac'])
+    path.write_text(head + json.dumps(doc, separators=(',', ':')) + '}')
 
 
 @pytest.mark.parametrize('edit_doc,edit_head', [

@@ -31,6 +31,8 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import
     new_plan_id,
     plan_summary,
     prepare_report_dir,
+    read_again,
+    read_keys,
     read_targets,
     read_warnings,
     release_report_dir,
@@ -39,9 +41,11 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import
     save_plan,
     scope_errors,
     scope_failure,
+    scope_of_run,
 )
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._preload import CORE
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._run_scoped import VariableLayers, run_scoped_refusals
+from ansible_collections.vaultlock.azure.plugins.plugin_utils import _scope_loss
 
 
 class ActionModule(ControllerActionBase):
@@ -106,11 +110,28 @@ class ActionModule(ControllerActionBase):
                      'include_items': bool(checked['include_items'])}
             # Tens of thousands of records and drift entries: no cycle collector while they are built (freed by reference
             # counting; without_cyclic_gc collects once at its end).
+            # The previous report in report_dir, read before the discovery: a report of 20,000 vaults is about 60 MB of
+            # JSON, whose objects are freed before the discovery's are made (only each vault's id and name are kept).
+            record, record_note = _scope_loss.read_record(report_dir) if discover else (None, '')
             with without_cyclic_gc():
                 session_for = self._session_for(args)
                 reads = read_targets(session_for, args, discover, flags)
                 warnings = read_warnings(reads)
+                # What left the scope since the previous report in report_dir: its vaults this run did not read are asked for
+                # by id (gone, no longer readable, or missed by the discovery and judged now).
+                loss, loss_notes = self._scope_loss(reads, args, record, record_note, session_for, flags)
                 run = plan_run(reads, args['exclude'], checked['baseline'], args['lock_requirements'])
+                loss_notes += _scope_loss.warnings(loss)
+                run['report_warnings'].extend(loss_notes)
+                warnings.extend(loss_notes)
+                run['scope_changes'] = _scope_loss.section(loss, args['allow_scope_loss'])
+                run['scope_loss'] = '' if args['allow_scope_loss'] else _scope_loss.failure(loss)
+                if run['scope_loss']:
+                    # A scope error of the run, in every report; and nothing is changed (zero writes) on a scope that shrank.
+                    run['report_errors'].append({'scope': 'the scope of the run', 'message': run['scope_loss']})
+                    if not run['blocked']:
+                        run['blocked'] = ('vaults the previous report judged can no longer be read by this identity (see the '
+                                          'errors): nothing was changed')
                 if interrupted:
                     run['report_warnings'].insert(0, interrupted)
                     warnings.insert(0, interrupted)
@@ -170,10 +191,24 @@ class ActionModule(ControllerActionBase):
         )
         if warnings:
             result['warnings'] = list(result.get('warnings') or []) + warnings
+        if summary['scope_loss']:
+            result['msg'] = 'the scope of the run shrank: %s. %s' % (summary['scope_loss'], result['msg'])
         if summary['scope_failure'] and not args['allow_empty_scope']:
             # The cause first: a run that did not read its scope is not a compliant fleet (the reports are still written).
             result['msg'] = 'the run did not read its scope: %s. %s' % (summary['scope_failure'], result['msg'])
         return result
+
+    @staticmethod
+    def _scope_loss(reads, args, record, note, session_for, flags):
+        """(the comparison with the previous report ``record``, or None; the notes said when it could not be made: ``note``,
+        read_record's)."""
+        if record is None:
+            return None, [note] if note else []
+        extra = []
+        loss = _scope_loss.compare(record, extra, read_keys(reads), args['exclude'], scope_of_run(reads, args),
+                                   read_again(session_for, args, flags), args['max_concurrency'])
+        reads.extend(extra)
+        return loss, []
 
     @staticmethod
     def _session_for(args):

@@ -118,7 +118,7 @@ def _plain(value):
 # the play's vars, role parameters, the vars of the role's invocation, task and blocks: the trusted layer) and from the
 # ambient layer (inventory, vars plugins, facts), and run_scoped_refusal decides.
 
-RUN_SCOPED_PARTS = ('allow_irreversible', 'lock_requirements', 'tiers', 'baseline')
+RUN_SCOPED_PARTS = ('allow_irreversible', 'lock_requirements', 'tiers', 'baseline', 'allow_scope_loss')
 
 # Where a refused value came from, in general terms (the action plugin tells facts from the inventory).
 FROM_INVENTORY = 'the inventory (group_vars, host_vars, inventory file variables or a vars plugin)'
@@ -155,6 +155,8 @@ def run_scoped_effective(part, args):
         return baseline.get('tiers') or []
     if part == 'baseline':
         return args.get('baseline')
+    if part == 'allow_scope_loss':
+        return args.get('allow_scope_loss') is True
     raise ValueError('unknown part %r' % (part,))
 
 
@@ -201,6 +203,9 @@ def run_scoped_matters(part, effective):
         if looser:
             why.append('gives lock requirements looser than the defaults (%s)' % looser)
         return ' and '.join(why)
+    if part == 'allow_scope_loss':
+        # Whoever can edit the inventory must not be able to let vaults this identity can no longer read leave the drift gate.
+        return ('lets the vaults this identity can no longer read leave the scope and the drift gate' if effective is True else '')
     raise ValueError('unknown part %r' % (part,))
 
 
@@ -241,7 +246,7 @@ def run_scoped_refusal(part, name, effective, trusted, ambient, origin=FROM_INVE
     wanted = _normalised(part, effective)
     if trusted is not MISSING and _normalised(part, trusted) == wanted:
         return None
-    subject = ('%s: %s' % (name, _plain(effective))) if part == 'allow_irreversible' else name
+    subject = ('%s: %s' % (name, _plain(effective))) if part in ('allow_irreversible', 'allow_scope_loss') else name
     if templated is not MISSING and _normalised(part, templated) == wanted:
         return ('%s is given for the run as a template that %s, and %s; a template counts only when every variable it '
                 'reads is itself written for the run, and never with a lookup (the inventory, facts, another host\'s variables, '

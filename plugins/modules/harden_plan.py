@@ -166,6 +166,21 @@ options:
         the reports).
     type: bool
     default: false
+  allow_scope_loss:
+    description:
+      - Whether a run may pass when vaults left its scope because this identity can no longer read them. Without it, a plan
+        that discovers its vaults compares them with the previous C(drift.json) in O(report_dir). A vault that report judged,
+        that this run did not read, that its scope still covers and that no O(exclude) entry names is asked for by id from
+        ARM. One that ARM answers with 403 (C(AuthorizationFailed), as when read access to its subscription or resource group
+        was taken away), or with anything that does not say it is gone, is a scope error. RV(scope_loss) names it, the plan
+        changes nothing (RV(blocked)) and the role fails after writing the reports.
+      - With V(true) the run goes on; the reports still name each vault that left the scope and why. A vault ARM answers
+        with 404 is gone (deleted), a warning either way; one ARM still returns that the discovery missed (Resource Graph
+        lag) is read from ARM and judged with the others.
+      - Like the consent to irreversible changes, the role takes it only from a source written for the run (O(run_scoped_variables)).
+    type: bool
+    default: false
+    version_added: 0.2.0
   azure_policy:
     description:
       - The Azure Policy built-in definitions to evaluate on the vaults read, for the C(azure_policy) section of the reports,
@@ -226,6 +241,9 @@ options:
         type: str
       baseline:
         description: The variable O(baseline) itself comes from; checked when it consents or a tier loosens the lock gate.
+        type: str
+      allow_scope_loss:
+        description: The variable whose value (converted with the C(bool) filter) is O(allow_scope_loss); checked when true.
         type: str
 seealso:
   - module: vaultlock.azure.harden_report
@@ -340,6 +358,13 @@ scope_failure:
   returned: success
   type: str
   sample: "could not read subscription 00000000-0000-0000-0000-000000000000: SubscriptionNotFound"
+scope_loss:
+  description:
+    - The vaults the previous report in O(report_dir) judged that this identity can no longer read, in words (a scope error
+      of the run), or an empty string when there are none or O(allow_scope_loss) is true.
+  returned: success
+  type: str
+  sample: "1 vault(s) the previous report judged: /subscriptions/.../vaults/rsv-1 (HTTP 403 AuthorizationFailed) can no longer be read by this identity (...)"
 scope_errors:
   description:
     - The subscriptions, resource groups and listings the run could not read (credentials, a subscription that does not

@@ -32,7 +32,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._consent import RU
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.scope import error_warnings, fallback_warnings, read_scope
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import drift_diffs
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError, at_least_one, escaped, has_control, shown, type_name
-from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.fleet import check_subscription_ids, check_tags
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.fleet import check_subscription_ids, check_tags, every_subscription
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import SCOPE_ARGSPEC, failure
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy._preset import PRESETS
@@ -48,6 +48,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document 
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document import write_json as write_report_json
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import SETTINGS, TASKS
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import APPLY_CONCURRENCY
+from ansible_collections.vaultlock.azure.plugins.module_utils._targets import vault_key
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import check_resource_group, validate_subscription
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal import claim_reported, later_reports, refuse_while_applying, report_dir_locked
 
@@ -86,6 +87,9 @@ PLAN_ARGSPEC = {
     'check_diff': {'type': 'bool', 'default': True},
     'return_actions': {'type': 'bool', 'default': True},
     'allow_empty_scope': {'type': 'bool', 'default': False},
+    # A vault the previous report in report_dir judged that this identity can no longer read fails the run unless this is
+    # true (plugin_utils/_scope_loss.py).
+    'allow_scope_loss': {'type': 'bool', 'default': False},
     # None: every vault-level Azure Backup built-in definition with its defaults; {}: no azure_policy section.
     'azure_policy': {'type': 'raw'},
     # azure_policy: the baseline raised to what the Azure Policy section's definitions need (_policy/_preset.py).
@@ -236,6 +240,50 @@ def read_warnings(reads):
     return warnings
 
 
+def read_keys(reads):
+    """The canonical keys of every vault the reads read: judged, excluded or unreadable alike."""
+    keys = set()
+    for read in reads:
+        if read.get('failed'):
+            continue
+        for record in read.get('vaults') or []:
+            keys.add(vault_key(record.get('id')) if isinstance(record, dict) else None)
+        for error in read.get('errors') or []:
+            vault = error.get('vault') if isinstance(error, dict) else None
+            if isinstance(vault, dict):
+                keys.add(vault_key(vault.get('id')))
+    keys.discard(None)
+    return keys
+
+
+def scope_of_run(reads, args):
+    """What _scope_loss.compare needs of this run's scope: the subscriptions the discovery resolved (None, and ``unread``,
+    when a discovery read failed whole), whether that was every subscription the identity can see, the filters."""
+    subscriptions = set()
+    for read in reads:
+        if isinstance(read.get('item'), dict):
+            continue
+        if read.get('failed'):
+            subscriptions = None
+            break
+        subscriptions.update(str(sub).lower() for sub in read.get('subscriptions') or [])
+    return {'subscriptions': subscriptions, 'unread': subscriptions is None,
+            'every_subscription': every_subscription(args.get('subscription_ids')),
+            'resource_groups': args.get('resource_groups'), 'vault_types': args.get('vault_types'), 'tags': args.get('tags')}
+
+
+def read_again(session_for, args, flags):
+    """read_one for _scope_loss.compare: one vault by id, from ARM (its policies and items as the run reads them), shaped
+    as the run's other reads; raises VaultlockError (an AzureOperationError with ARM's status and code) when it cannot."""
+    def read_one(vault):
+        params = dict(flags, id=vault['id'], max_concurrency=1, vault_types=list(VAULT_TYPES), discovery='arm')
+        session = session_for(vault['id'].split('/')[2])
+        records, errors, subscriptions, discovery = read_scope(session, params)
+        return {'vaults': records, 'errors': errors, 'subscriptions': subscriptions, 'discovery': discovery,
+                'item': {'id': vault['id']}}
+    return read_one
+
+
 def scope_errors(reads):
     """The scopes a run could not read, in words: a read that failed whole (credentials, a listed vault), or a subscription,
     resource group or listing that could not be read. Errors of single vaults are not scope errors."""
@@ -293,6 +341,7 @@ def plan_summary(run, with_actions=True):
         'discovery': run['discovery'],
         'scope_failure': run.get('scope_failure') or '',
         'scope_errors': run.get('scope_errors') or '',
+        'scope_loss': run.get('scope_loss') or '',
     }
 
 
@@ -352,6 +401,7 @@ def save_plan(directory, run, report_dir, check_mode, inputs=None, plan_id=None)
         'baseline': run['baseline'], 'blocked': run['blocked'], 'errors': run['report_errors'],
         'warnings': run['report_warnings'], 'discovery': run['discovery'], 'inputs': inputs or {},
         'scope_failure': run.get('scope_failure') or '', 'azure_policy': run.get('azure_policy'),
+        'scope_changes': run.get('scope_changes'),
     }
     _write_private(plan_path(directory, plan_id), doc, 'the plan')
     return plan_id
@@ -615,7 +665,7 @@ def build_run_report(plan, results, applied=None):
     return build_report(drift, {
         'check_mode': plan['check_mode'], 'predict': not plan['blocked'], 'baseline': plan['baseline'],
         'errors': plan['errors'], 'warnings': warnings, 'discovery': plan['discovery'], 'results': normalised,
-        'azure_policy': plan.get('azure_policy'),
+        'azure_policy': plan.get('azure_policy'), 'scope_changes': plan.get('scope_changes'),
     })
 
 

@@ -309,7 +309,7 @@ def _converted(part, raw, templar):
         return MISSING
     try:
         value = templar.template(raw)
-        if part == 'allow_irreversible':
+        if part in ('allow_irreversible', 'allow_scope_loss'):
             return bool(to_bool(value))
         if part == 'tiers':
             return value or []

@@ -14,7 +14,7 @@ import re
 import uuid
 from urllib.parse import quote
 
-from . import bodies, diagnostics, lro, mua, routes, rules, secure_default, security, versions
+from . import access, bodies, diagnostics, lro, mua, routes, rules, secure_default, security, versions
 from . import items as items_model
 from .errors import ArmError, bad_request, not_found, rg_not_found, sub_not_found
 from .throttle import VirtualClock
@@ -250,13 +250,15 @@ class Arm:
                 ver = self.check_version(req, versions.RS_VAULT_VERSIONS, "vaults")
                 self._only(req, "GET")
                 with self.store.lock:
-                    items = [self._view("rs", v, ver) for v in self.store.vaults_in_sub(sid, "rs")]
+                    items = [self._view("rs", v, ver) for v in self.store.vaults_in_sub(sid, "rs")
+                             if access.readable_id(self.settings, v["id"])]
                 return self.page(req, items, req.path, ver)
             if ns == "microsoft.dataprotection/backupvaults":
                 ver = self.check_version(req, versions.DP_VERSIONS, "backupVaults")
                 self._only(req, "GET")
                 with self.store.lock:
-                    items = [self._view("dp", v, ver) for v in self.store.vaults_in_sub(sid, "dp")]
+                    items = [self._view("dp", v, ver) for v in self.store.vaults_in_sub(sid, "dp")
+                             if access.readable_id(self.settings, v["id"])]
                 return self.page(req, items, req.path, ver)
         if len(parts) >= 4 and low[2] == "providers":
             raise versions.unknown_type(req, *versions.resource_type_of(parts[3:]))
@@ -286,7 +288,9 @@ class Arm:
     def list_subscriptions(self, req):
         self._only(req, "GET")
         with self.store.lock:
-            items = [self.store.find("/subscriptions/" + s["id"]) for s in self.store.subs.values()]
+            # A subscription whose read access was taken away is not listed (access.py).
+            items = [self.store.find("/subscriptions/" + s["id"]) for s in self.store.subs.values()
+                     if not access.subscription_revoked(self.settings, s["id"])]
         for item in items:
             item["subscriptionPolicies"] = {"locationPlacementId": "Public_2014-09-01", "quotaId": "PayAsYouGo_2014-09-01",
                                             "spendingLimit": "Off"}

@@ -24,7 +24,7 @@ import threading
 import uuid
 
 from . import items as item_bodies
-from . import kql, lro, versions
+from . import access, kql, lro, versions
 from .errors import ArmError
 from .store import rs_vault_body
 from .throttle import VirtualClock, to_ns
@@ -97,10 +97,11 @@ def _row(sub, rg_name, tenant, rid, name, rtype, props, location="", tags=None, 
             "extendedLocation": None}
 
 
-def table_rows(store, table: str, subs: list, view=None) -> list:
+def table_rows(store, table: str, subs: list, view=None, settings=None) -> list:
     """Shallow rows of a table over the given subscription entries (the caller holds the store lock). ``view(kind,
     vault)``: the vault record as the index holds it (Graph.indexed: a record of graph_lag_s ago, or None when the index
-    does not hold the vault yet); without it, the store's."""
+    does not hold the vault yet); without it, the store's. ``settings``: the emulator's (a resource group whose read access
+    was revoked is left out, access.py)."""
     tenant = store.tenant_id
     rows = []
     for sub in subs:
@@ -109,6 +110,8 @@ def table_rows(store, table: str, subs: list, view=None) -> list:
                              {"state": "Enabled"}))
         for rg_entry in sub["rgs"].values():
             rg = rg_entry["name"]
+            if settings is not None and not access.readable(settings, sub["id"], rg):
+                continue
             if table == "resourcecontainers":
                 rows.append(_row(sub, rg, tenant, "/subscriptions/%s/resourceGroups/%s" % (sub["id"], rg), rg,
                                  "microsoft.resources/subscriptions/resourcegroups", {"provisioningState": "Succeeded"},
@@ -319,7 +322,7 @@ class Graph:
             subs = self._scope(body, partial, headers)
 
             def tables(name, subs=subs):
-                return table_rows(self.store, name, subs, self._indexed_locked)   # a join's right side: the same scope
+                return table_rows(self.store, name, subs, self._indexed_locked, self.settings)   # a join's right side: the same scope
             key = hashlib.sha256(json.dumps([body["query"], sorted(s["id"].lower() for s in subs)]).encode()).hexdigest()[:16]
             start = skip if skip is not None else 0
             result = None
@@ -332,11 +335,11 @@ class Graph:
                     moving = snap_id in self._moving
                 if result is not None and moving:
                     # A query whose index moved while it was paged: later pages are cut from the index as it is now.
-                    result = query.run(table_rows(self.store, query.table, subs, self._indexed_locked), tables)
+                    result = query.run(table_rows(self.store, query.table, subs, self._indexed_locked, self.settings), tables)
                     if moving and self._moving.get(snap_id) == "reorder":
                         result = list(reversed(result))
             if result is None:
-                result = query.run(table_rows(self.store, query.table, subs, self._indexed_locked), tables)
+                result = query.run(table_rows(self.store, query.table, subs, self._indexed_locked, self.settings), tables)
                 snap_id = uuid.uuid4().hex[:12]
                 with self._lock:
                     self._snapshots[snap_id] = result
@@ -399,7 +402,8 @@ class Graph:
 
     def _scope(self, body, partial, headers):
         """Subscription entries the query runs over (caller holds the store lock)."""
-        visible = [s for s in self.store.subs.values() if not s.get("graph_denied")]
+        # Resource Graph leaves out what the principal cannot read (graph_denied; read access revoked: access.py).
+        visible = [s for s in self.store.subs.values() if not s.get("graph_denied") and access.readable(self.settings, s["id"])]
         given = body.get("subscriptions")
         if given is None:
             # Tenant scope: every subscription the principal can read.

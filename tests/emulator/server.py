@@ -16,7 +16,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from . import graph, lro, throttle, tokens
+from . import access, graph, lro, throttle, tokens
 from .arm import Arm, Request
 from .errors import ArmError
 from .mua import GUARD_TENANT_ID
@@ -35,15 +35,15 @@ THROTTLE_MODES = ("off", "azure")
 # not leave its client waiting for ever.
 HOLD_MAX_S = 60.0
 SETTINGS = ("page_size", "policy_put_async", "lro_fail", "lro_retry_after", "throttle",
-            "arg_tenant_subscription_limit", "graph_page_size", "graph_live", "graph_unserved", "graph_lag_s")
+            "arg_tenant_subscription_limit", "graph_page_size", "graph_live", "graph_unserved", "graph_lag_s", "revoked")
 
 WRITE_ACTIONS = {"PUT": "write", "PATCH": "write", "POST": "action", "DELETE": "delete"}
 
 
 def _action(path: str, method: str) -> str:
-    """ARM RBAC action of a write, e.g. Microsoft.RecoveryServices/vaults/backupPolicies/write."""
+    """ARM RBAC action of a request, e.g. Microsoft.RecoveryServices/vaults/backupPolicies/write (a GET: .../read)."""
     parts = [p for p in path.split("/") if p]
-    verb = WRITE_ACTIONS.get(method, "write")
+    verb = access.READ_VERB if method == "GET" else WRITE_ACTIONS.get(method, "write")
     low = [p.lower() for p in parts]
     if "providers" in low:
         i = len(low) - 1 - low[::-1].index("providers")
@@ -88,7 +88,7 @@ class Emulator:
                                  "lro_retry_after": lro.DEFAULT_RETRY_AFTER,
                                  "throttle": throttle_mode, "arg_tenant_subscription_limit": graph.TENANT_SUBSCRIPTION_LIMIT,
                                  "graph_page_size": None, "graph_live": None, "graph_unserved": None,
-                                 "graph_lag_s": graph.DEFAULT_LAG_S}
+                                 "graph_lag_s": graph.DEFAULT_LAG_S, "revoked": None}
         self.settings = dict(self.default_settings)
         # Throttling (settings throttle: azure) and long-running operations (lro.py) run on a clock that tests can
         # freeze and advance (control clock).
@@ -492,6 +492,9 @@ class Handler(BaseHTTPRequestHandler):
                                "The client '%s' with object id '%s' does not have authorization to perform action '%s' over scope "
                                "'%s' or the scope is invalid. If access was recently granted, please refresh your credentials."
                                % (oid, oid, _action(path, self.command), path.rstrip("/")))
+            if sid and not is_graph:
+                # Read access taken away from the identities at a subscription or resource group (setting revoked).
+                access.check(emu.settings, path, _action(path, self.command), claims.get("oid"))
             if sid and not emu.throttling:
                 # The headers Learn documents (request-limits-and-throttling, "Remaining requests"): the principal's and the
                 # global count of the request's operation type (a DELETE reports deletes), on every answer; the counts are

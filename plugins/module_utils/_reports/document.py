@@ -39,7 +39,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._drift import (
     validate_baseline,
 )
 
-SCHEMA_VERSION = '2.2'
+SCHEMA_VERSION = '2.3'
 ACTIONS = TASKS
 # The rules' columns of the table of baseline tiers.
 TIER_HEADINGS = tuple(rule.tier_heading for rule in RULES if rule.tier_heading)
@@ -498,13 +498,14 @@ def lock_readiness_rows(entries, check_mode, predict, done):
 
 
 def build_report(drift, meta=None):
-    """The drift.json document (schema_version 2.2) from vault_drift entries and run metadata.
+    """The drift.json document (schema_version 2.3) from vault_drift entries and run metadata.
 
     meta: ``check_mode`` (true | false, default true: whether the play ran in Ansible's check mode), ``timestamp``
     (default now, UTC), ``baseline``, ``errors`` (discovery errors ``{scope, message}``), ``results`` (module results,
     see _normalise_results), ``predict`` (check mode without module results: list in ``changed`` the ``changes`` of the
     drift entries), ``discovery`` (where the vaults were read from and when, _targets.merge_discovery: the document then
-    has ``discovery``). After a real run a fixable finding is ``resolved`` when the action that fixes it ran for that vault
+    has ``discovery``), ``scope_changes`` (what left the scope since the previous report, _scope_loss.section: the
+    document then has ``scope_changes``). After a real run a fixable finding is ``resolved`` when the action that fixes it ran for that vault
     without failing; ``vaults[].drift`` and the summary count what is left. ``lock_readiness`` lists the vaults the
     baseline would lock, ready or not (lock_readiness_rows).
     """
@@ -548,6 +549,8 @@ def build_report(drift, meta=None):
         report['tiers'] = tiers
     if meta.get('discovery') is not None:
         report['discovery'] = _normalise_discovery(meta['discovery'])
+    if meta.get('scope_changes') is not None:
+        report['scope_changes'] = _plain(meta['scope_changes'])
     # What Azure Policy would say (_policy.evaluate), and the definitions each finding answers to.
     policy = section(meta.get('azure_policy'))
     if policy is not None:
@@ -895,6 +898,8 @@ def render_markdown(report):
     lines.extend(_markdown_lock_readiness(report.get('lock_readiness') or []))
     lines.extend(markdown_lines(report, md_escape, _table))
 
+    lines.extend(_markdown_scope_changes(report.get('scope_changes')))
+
     warnings = report.get('warnings') or []
     if warnings:
         lines.extend(['', '## Warnings', ''])
@@ -912,6 +917,32 @@ def render_markdown(report):
             lines.extend(['', more])
     lines.append('')
     return '\n'.join(lines)
+
+
+SCOPE_REASON = {'unreadable': 'no longer readable by this identity', 'gone': 'gone from Azure',
+                'untagged': 'its tags no longer match', 'read_again': 'missed by the discovery; read from ARM and judged',
+                'not_compared': 'not compared: this run could not read its scope'}
+
+
+def _markdown_scope_changes(changes):
+    """The vaults that left the scope since the previous report (and those read again), with why."""
+    if not isinstance(changes, Mapping) or not any(changes.get(key) for key in ('left', 'read_again', 'subscriptions_left', 'not_compared')):
+        return []
+    previous = changes.get('previous_report') or {}
+    lines = ['', '## Left the scope', '', 'Compared with the previous report in this directory (%s, %s judged).' % (
+        md_escape(previous.get('generated_at') or 'time unknown'), plural(int(previous.get('vaults') or 0), 'vault')), '']
+    rows = [[md_escape(vault.get('name')), md_escape(vault.get('id')), md_escape(SCOPE_REASON.get(vault.get('reason'), vault.get('reason'))),
+             md_escape(vault.get('why'))]
+            for vault in list(changes.get('left') or []) + list(changes.get('read_again') or []) + list(changes.get('not_compared') or [])]
+    if rows:
+        lines.extend(_table(['Vault', 'Id', 'Why', 'Azure answered'], rows[:MD_MAX_VAULTS]))
+        more = _more(MD_MAX_VAULTS, len(rows), 'vaults')
+        if more:
+            lines.extend(['', more])
+    subs = changes.get('subscriptions_left') or []
+    if subs:
+        lines.extend(['', 'Subscriptions no longer listed for this identity: %s.' % ', '.join(md_escape(sub) for sub in subs[:MD_MAX_LINES])])
+    return lines
 
 
 def fix_cell(finding):

@@ -1,0 +1,266 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This file is for internal use by the vaultlock.azure collection only.
+# Its API may change without notice.
+"""What left the scope since the previous run: harden_plan compares what it read with the previous drift.json.
+
+A run that discovers its vaults (every subscription the identity can see, or Resource Graph) reads only what the identity
+may read: read access taken from the pipeline identity on one subscription or resource group (an insider with User Access
+Administrator there can do it) took that scope's vaults out of every report and out of the drift gate, and the run passed.
+So harden_plan reads the previous run's record in the same report directory (its drift.json: the vaults it judged and the
+subscriptions it covered), and asks ARM, one GET each through the SDK's pipeline and the session's pacing, for each vault
+that report judged, this run did not read, that this run's scope still covers and that no exclusion of this run names:
+
+- 404 (ResourceNotFound, ResourceGroupNotFound, SubscriptionNotFound): the vault is gone; a warning in every report.
+- any other failure (403 AuthorizationFailed, the identity can no longer read it; or an answer that says nothing): the
+  vault can no longer be read by this identity, a scope error of the run. The run changes nothing and fails unless
+  ``allow_scope_loss`` says a smaller scope is expected; either way the reports name the vaults.
+- a vault that left the scope unreadable stays in the record (drift.json ``scope_changes``) until a run accepts the
+  smaller scope: a second run does not forget it because the first one failed.
+- the vault read: the discovery missed a vault that is still there (Resource Graph lags ARM): it is read as a named vault
+  (its policies and items too) and judged with the others, so that the gate sees it; a warning names it. A vault whose
+  tags no longer match the run's tag filter left the scope by its tags: named, not judged.
+
+The record is read defensively: no drift.json (a first run, or an apply that was interrupted removed it), one that is not
+JSON, of another schema, or hand-edited: no comparison, and a warning says why, except for a missing file. Entries that
+are not vaults are skipped and counted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, VaultlockError, shown
+from ansible_collections.vaultlock.azure.plugins.module_utils._targets import excluded_by, parse_exclusions, vault_key
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import parse_resource_id
+
+RECORD = 'drift.json'
+# The vaults named in a warning, then how many more.
+NAMED = 20
+# A drift.json larger than this is not read as a record (a hand-made file, say): 20,000 vaults are about 60 MB.
+MAX_RECORD_BYTES = 512 * 1024 * 1024
+GONE_CODES = ('ResourceNotFound', 'ResourceGroupNotFound', 'SubscriptionNotFound', 'NotFound')
+
+
+def read_record(report_dir):
+    """``(record, note)``: the previous run's record in ``report_dir`` (``{generated_at, vaults: {key: vault}, subscriptions,
+    skipped}``), or None with a sentence saying why it could not be used ('' when there is no drift.json)."""
+    path = os.path.join(report_dir, RECORD)
+    try:
+        if os.path.getsize(path) > MAX_RECORD_BYTES:
+            return None, 'the previous %s is larger than %d MB: not compared' % (RECORD, MAX_RECORD_BYTES // (1024 * 1024))
+        with open(path, 'rb') as handle:
+            doc = json.loads(handle.read().decode('utf-8'))
+    except FileNotFoundError:
+        return None, ''
+    except (OSError, ValueError, RecursionError) as exc:
+        return None, 'the previous %s could not be read (%s): this run could not tell whether vaults left its scope' % (
+            RECORD, type(exc).__name__)
+    return parse_record(doc)
+
+
+def parse_record(doc):
+    """read_record for a parsed document."""
+    cannot = 'the previous %s %%s: this run could not tell whether vaults left its scope' % RECORD
+    if not isinstance(doc, dict):
+        return None, cannot % 'is not a report (not a JSON object)'
+    version = doc.get('schema_version')
+    if version is None:
+        return None, cannot % 'has no schema_version'
+    if not isinstance(version, str) or version.split('.')[0] not in ('1', '2'):
+        return None, cannot % ('has schema_version %s, which this version of vaultlock.azure does not know' % shown(version))
+    vaults = doc.get('vaults')
+    if not isinstance(vaults, list):
+        return None, cannot % 'has no list of vaults'
+    record = {'generated_at': doc.get('generated_at') if isinstance(doc.get('generated_at'), str) else None,
+              'vaults': {}, 'subscriptions': set(), 'skipped': 0}
+    for vault in vaults:
+        key = vault_key(vault.get('id')) if isinstance(vault, dict) else None
+        if key is None:
+            record['skipped'] += 1
+            continue
+        record['vaults'][key] = {'id': vault['id'].strip(), 'name': parse_resource_id(vault['id'].strip()).get('name')}
+        record['subscriptions'].add(key.split('/')[2])
+    # The vaults an earlier run found it could no longer read, when that run did not accept the smaller scope: they stay
+    # in the record until a run accepts it (allow_scope_loss) or reads them again, so that running twice does not clear it.
+    # So do those a run could not compare because it could not read its scope at all (not_compared), accepted or not.
+    changes = doc.get('scope_changes')
+    carried = []
+    if isinstance(changes, dict):
+        if changes.get('accepted') is not True and isinstance(changes.get('left'), list):
+            carried += [vault for vault in changes['left'] if isinstance(vault, dict) and vault.get('reason') == 'unreadable']
+        if isinstance(changes.get('not_compared'), list):
+            carried += [vault for vault in changes['not_compared'] if isinstance(vault, dict)]
+    if carried:
+        for vault in carried:
+            key = vault_key(vault.get('id'))
+            if key is None:
+                record['skipped'] += 1
+                continue
+            record['vaults'].setdefault(key, {'id': vault['id'].strip(), 'name': parse_resource_id(vault['id'].strip()).get('name')})
+            record['subscriptions'].add(key.split('/')[2])
+    discovery = doc.get('discovery')
+    by_sub = discovery.get('source_by_subscription') if isinstance(discovery, dict) else None
+    if isinstance(by_sub, dict):
+        record['subscriptions'].update(str(sub).strip().lower() for sub in by_sub if isinstance(sub, str) and sub.strip())
+    return record, ''
+
+
+def in_scope(key, args, subscriptions):
+    """Whether this run's scope as configured covers the vault ``key`` (its tags aside): ``subscriptions`` is what the run
+    resolved (None: every subscription the identity can see), then resource groups and vault types."""
+    parts = key.split('/')
+    sub, group, kind = parts[2], parts[4], parts[6] + '/' + parts[7]
+    if subscriptions is not None and sub not in subscriptions:
+        return False
+    groups = [str(name).lower() for name in args.get('resource_groups') or []]
+    if groups and group not in groups:
+        return False
+    kinds = {'recovery_services': 'microsoft.recoveryservices/vaults', 'backup': 'microsoft.dataprotection/backupvaults'}
+    return kind in [kinds.get(name) for name in args.get('vault_types') or kinds]
+
+
+def missing(record, read_keys, exclude, args, subscriptions):
+    """The previous record's vaults this run must ask ARM about: judged then, not read now, in this run's scope, excluded
+    by none of this run's entries. ``read_keys``: the keys of every vault this run read (judged, unreadable, excluded)."""
+    exclusions = parse_exclusions(exclude)
+    wanted = []
+    for key, vault in sorted(record['vaults'].items()):
+        if key in read_keys or not in_scope(key, args, subscriptions):
+            continue
+        if any(excluded_by(exclusion, {'id': vault['id'], 'name': vault['name']}) for exclusion in exclusions):
+            continue
+        wanted.append(vault)
+    return wanted
+
+
+def classify(error):
+    """``gone`` or ``unreadable`` for the AzureOperationError (or VaultlockError) of a GET of a vault."""
+    if isinstance(error, AzureOperationError) and error.status == 404:
+        return 'gone'
+    return 'unreadable'
+
+
+def named(vaults, what):
+    """'<count> <what>: id (why), ... and N more' for a warning."""
+    shown_ones = ['%s (%s)' % (vault['id'], vault['why']) if vault.get('why') else vault['id'] for vault in vaults[:NAMED]]
+    more = len(vaults) - NAMED
+    return '%d %s: %s%s' % (len(vaults), what, ', '.join(shown_ones), (' and %d more' % more) if more > 0 else '')
+
+
+def compare(record, extra_reads, read_keys, exclude, scope, read_one, concurrency=1):
+    """The scope comparison: ``{previous, gone, unreadable, untagged, recovered, subscriptions_left, skipped}``.
+
+    ``scope``: this run's ``resource_groups``, ``vault_types``, ``tags``, ``subscriptions`` (what it resolved, lower-cased)
+    and ``every_subscription`` (subscription_ids [all]). ``read_one(vault)`` reads one vault by id (the read of a named
+    vault: a dict with ``vaults``), or raises VaultlockError; the reads of the vaults read again are appended to
+    ``extra_reads``, to be judged with the others. At most ``concurrency`` reads at once (each paced by its session).
+    """
+    result = {'previous': {'generated_at': record['generated_at'], 'vaults': len(record['vaults'])},
+              'gone': [], 'unreadable': [], 'untagged': [], 'recovered': [], 'subscriptions_left': [], 'not_compared': [],
+              'skipped': record['skipped']}
+    subscriptions = scope.get('subscriptions')
+    if scope.get('every_subscription') and subscriptions is not None:
+        result['subscriptions_left'] = sorted(sub for sub in record['subscriptions'] if sub not in subscriptions)
+    wanted = missing(record, read_keys, exclude, scope, None if scope.get('every_subscription') else subscriptions)
+    if scope.get('unread'):
+        # The discovery itself failed (credentials, the subscription list): a scope error of the run already. Its vaults are
+        # not asked for one by one (each GET would fail the same way), but kept in the record for the next run.
+        result['not_compared'] = [dict(vault, reason='not_compared', code=None, why='this run could not read its scope')
+                                  for vault in wanted]
+        return result
+
+    def ask(vault):
+        try:
+            return vault, read_one(vault), None
+        except VaultlockError as exc:
+            return vault, None, exc
+
+    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(wanted) or 1))) as pool:
+        answers = list(pool.map(ask, wanted))
+    tags = scope.get('tags') or {}
+    for vault, read, exc in answers:
+        if exc is not None:
+            reason = classify(exc)
+            result[reason].append(dict(vault, reason=reason, code=getattr(exc, 'code', None), why=_why(exc)))
+        elif tags and not all(_tags_match(record_, tags) for record_ in read.get('vaults') or []):
+            result['untagged'].append(dict(vault, reason='untagged', code=None, why="its tags no longer match the run's tags"))
+        else:
+            result['recovered'].append(dict(vault, reason='read_again', code=None, why='still in Azure; the discovery did not list it'))
+            extra_reads.append(read)
+    return result
+
+
+def _tags_match(record, wanted):
+    tags = {str(key).lower(): value for key, value in (record.get('tags') or {}).items()}
+    for key, value in wanted.items():
+        key = str(key).lower()
+        if key not in tags or (value is not None and str(tags[key]) != str(value)):
+            return False
+    return True
+
+
+def _why(exc):
+    if isinstance(exc, AzureOperationError):
+        return '%s%s' % ('HTTP %s ' % exc.status if exc.status else '', exc.code or 'error')
+    return str(exc)
+
+
+def warnings(loss):
+    """The sentences every report carries for a comparison (its warnings)."""
+    if not loss:
+        return []
+    said = []
+    since = ' since the previous report%s' % ((' (%s)' % loss['previous']['generated_at']) if loss['previous'].get('generated_at') else '')
+    if loss['unreadable']:
+        said.append('left the scope%s, no longer readable by this identity (read access taken away?): %s'
+                    % (since, named(loss['unreadable'], 'vault(s) it judged')))
+    if loss['gone']:
+        said.append('left the scope%s, gone from Azure (deleted): %s' % (since, named(loss['gone'], 'vault(s) it judged')))
+    if loss['untagged']:
+        said.append('left the scope%s by their tags: %s' % (since, named(loss['untagged'], 'vault(s) it judged')))
+    if loss['subscriptions_left']:
+        subs = loss['subscriptions_left']
+        said.append('%d subscription(s) the previous report covered are no longer listed for this identity: %s%s' % (
+            len(subs), ', '.join(subs[:NAMED]), (' and %d more' % (len(subs) - NAMED)) if len(subs) > NAMED else ''))
+    if loss['recovered']:
+        said.append('read from ARM and judged, as the discovery did not list them (Resource Graph lags ARM): %s'
+                    % named(loss['recovered'], 'vault(s) the previous report judged'))
+    if loss.get('not_compared'):
+        said.append('not compared with the previous report, as this run could not read its scope (kept for the next run): %s'
+                    % named(loss['not_compared'], 'vault(s) it judged'))
+    if loss['skipped']:
+        said.append('the previous %s has %d vault entr%s without a vault id: not compared' % (
+            RECORD, loss['skipped'], 'y' if loss['skipped'] == 1 else 'ies'))
+    return said
+
+
+def failure(loss):
+    """The scope error of a comparison ('' when no vault became unreadable)."""
+    if not loss or not loss['unreadable']:
+        return ''
+    return ('%s can no longer be read by this identity (a scope error: read access taken away from a subscription or '
+            'resource group shrinks the scope without a word; set harden_backup_vaults_allow_scope_loss: true, written for '
+            'the run, if a smaller scope is expected)' % named(loss['unreadable'], 'vault(s) the previous report judged'))
+
+
+def section(loss, accepted=False):
+    """The report's ``scope_changes`` (drift.json): what left the scope since the previous report, and why; ``accepted``:
+    allow_scope_loss was true (a later run then takes the smaller scope as its record)."""
+    if not loss:
+        return None
+    keys = ('id', 'name', 'reason', 'code', 'why')
+    return {
+        'previous_report': dict(loss['previous']),
+        'left': [dict((key, vault.get(key)) for key in keys) for reason in ('unreadable', 'gone', 'untagged')
+                 for vault in loss[reason]],
+        'read_again': [dict((key, vault.get(key)) for key in keys) for vault in loss['recovered']],
+        'subscriptions_left': list(loss['subscriptions_left']),
+        'not_compared': [dict((key, vault.get(key)) for key in keys) for vault in loss.get('not_compared') or []],
+        'skipped_entries': loss['skipped'],
+        'accepted': bool(accepted),
+    }

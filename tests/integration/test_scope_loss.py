@@ -1,0 +1,147 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Losing read access does not shrink the scope quietly: runs of the collection playbook on one report directory, with
+read access to a subscription taken from the identity between them (the emulator's ``revoked`` setting), and a vault
+deleted. Before (a hostile-operator pass), the second run read one subscription fewer, its reports and drift gate left
+that subscription's vaults out, and it ended green."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.fleets import RG, SUB1, SUB2, vault, vault_id
+from tests.integration.test_harden_role import Harden, check_reports
+
+GONE = vault_id('rsv-gone')
+LOST = sorted([vault_id('rsv-two', sub=SUB2, rg='rg-two'), vault_id('bv-two', 'backup', sub=SUB2, rg='rg-two')])
+VARIABLES = {'harden_backup_vaults_subscription_ids': ['all'], 'harden_backup_vaults_immutability': 'enabled',
+             'harden_backup_vaults_retention_minimum': {}, 'harden_backup_vaults_soft_delete': {}}
+
+
+def fleet(with_gone=True):
+    first = [vault('rsv-a', 'recovery_services', 'disabled')] + ([vault('rsv-gone', 'recovery_services', 'disabled')] if with_gone else [])
+    return {'subscriptions': [
+        {'id': SUB1, 'display_name': 'one', 'resource_groups': [{'name': RG, 'location': 'westeurope', 'vaults': first}]},
+        {'id': SUB2, 'display_name': 'two', 'resource_groups': [
+            {'name': 'rg-two', 'location': 'westeurope',
+             'vaults': [vault('rsv-two', 'recovery_services', 'disabled'), vault('bv-two', 'backup', 'disabled')]}]}]}
+
+
+@pytest.fixture
+def harden(runner, tmp_path):
+    return Harden(runner, tmp_path)
+
+
+def _state(emulator, arm_id):
+    body = emulator.resource(arm_id)
+    return ((body['properties'].get('securitySettings') or {}).get('immutabilitySettings') or {}).get('state')
+
+
+def test_read_access_taken_from_a_subscription_fails_the_next_run_naming_its_vaults_with_zero_writes(emulator, harden, tmp_path):
+    emulator.load_fleet(fleet())
+    report_dir = str(tmp_path / 'reports')
+    first = harden('--check', harden_backup_vaults_report_dir=report_dir, **VARIABLES)
+    assert first.rc == 0, first.output[-3000:]
+    assert len(first.report['vaults']) == 4
+    assert 'scope_changes' not in first.report          # no previous report: nothing to compare
+
+    # Between the runs: an insider takes the identity's read access to the second subscription; a vault is deleted.
+    emulator.load_fleet(fleet(with_gone=False))
+    emulator.settings(revoked=['/subscriptions/%s' % SUB2])
+    emulator.clear_journal()
+    second = harden(harden_backup_vaults_report_dir=report_dir, **VARIABLES)
+    assert second.rc != 0
+    assert 'The scope of the run shrank' in second.output
+    for arm_id in LOST:
+        assert arm_id in second.output
+    assert emulator.writes() == []
+    assert _state(emulator, vault_id('rsv-a')) == 'Disabled'
+    # Each lost vault was asked for by id, and ARM refused: 403 AuthorizationFailed.
+    asked = [entry for entry in emulator.journal() if entry['method'] == 'GET' and entry['path'].lower() in [i.lower() for i in LOST]]
+    assert sorted(entry['status'] for entry in asked) == [403, 403]
+    report = check_reports(second)
+    changes = report['scope_changes']
+    assert changes['accepted'] is False and changes['previous_report']['vaults'] == 4
+    assert sorted(v['id'] for v in changes['left'] if v['reason'] == 'unreadable') == LOST
+    assert [v['id'] for v in changes['left'] if v['reason'] == 'gone'] == [GONE]
+    assert changes['subscriptions_left'] == [SUB2]
+    assert any('can no longer be read by this identity' in e['message'] for e in report['errors'])
+    assert any('gone from Azure' in w and GONE in w for w in report['warnings'])
+    # The deleted vault is a warning, never an error.
+    assert not any(GONE in e['message'] and 'can no longer be read' not in e['message'] for e in report['errors'])
+    assert all(GONE not in e['message'] for e in report['errors'])
+    assert '## Left the scope' in second.markdown and 'no longer readable by this identity' in second.markdown
+    for name in ('drift.html', 'drift.sarif', 'drift.junit.xml'):
+        text = (second.report_dir / name).read_text()
+        assert 'rsv-two' in text and 'rsv-gone' in text, name
+
+    # Run again without the option: the lost vaults are still in the record (the failed run did not accept them).
+    third = harden('--check', harden_backup_vaults_report_dir=report_dir, **VARIABLES)
+    assert third.rc != 0 and all(arm_id in third.output for arm_id in LOST)
+
+    # With the option, written for the run: the run passes and changes the vaults it can read; the reports name the others.
+    emulator.clear_journal()
+    fourth = harden(harden_backup_vaults_report_dir=report_dir, harden_backup_vaults_allow_scope_loss=True, **VARIABLES)
+    assert fourth.rc == 0, fourth.output[-3000:]
+    assert _state(emulator, vault_id('rsv-a')) == 'Unlocked'
+    assert all('/rsv-a' in write['path'] for write in emulator.writes())
+    report = check_reports(fourth)
+    assert report['scope_changes']['accepted'] is True
+    assert sorted(v['id'] for v in report['scope_changes']['left']) == LOST
+    assert any('no longer readable by this identity' in w and all(i in w for i in LOST) for w in report['warnings'])
+    assert not any('can no longer be read' in e['message'] for e in report['errors'])
+
+    # The smaller scope accepted, the next run compares with it: nothing left, nothing failed.
+    fifth = harden('--check', harden_backup_vaults_report_dir=report_dir, **VARIABLES)
+    assert fifth.rc == 0, fifth.output[-3000:]
+    assert fifth.report['scope_changes']['left'] == []
+
+
+def test_the_option_from_the_inventory_is_refused_before_any_request(emulator, harden, tmp_path):
+    emulator.load_fleet(fleet())
+    inventory = tmp_path / 'inventory'
+    (inventory / 'group_vars').mkdir(parents=True)
+    (inventory / 'hosts.yml').write_text('all:\n  hosts:\n    localhost:\n      ansible_connection: local\n')
+    (inventory / 'group_vars' / 'all.yml').write_text('harden_backup_vaults_allow_scope_loss: true\n')
+    emulator.clear_journal()
+    run = harden('--check', '-i', str(inventory / 'hosts.yml'), harden_backup_vaults_report_dir=str(tmp_path / 'r'), **VARIABLES)
+    assert run.rc != 0
+    assert 'harden_backup_vaults_allow_scope_loss: true comes from the inventory' in run.output, run.output[-3000:]
+    assert emulator.journal() == []
+
+
+def test_a_resource_group_taken_away_under_resource_graph_is_a_scope_error_too(emulator, harden, tmp_path):
+    emulator.load_fleet(fleet())
+    report_dir = str(tmp_path / 'reports')
+    variables = dict(VARIABLES, harden_backup_vaults_subscription_ids=[SUB1, SUB2], harden_backup_vaults_discovery='resource_graph')
+    first = harden('--check', harden_backup_vaults_report_dir=report_dir, **variables)
+    assert first.rc == 0, first.output[-3000:]
+    emulator.settings(revoked=['/subscriptions/%s/resourceGroups/rg-two' % SUB2])
+    second = harden('--check', harden_backup_vaults_report_dir=report_dir, **variables)
+    assert second.rc != 0
+    assert sorted(v['id'] for v in second.report['scope_changes']['left']) == LOST
+    assert emulator.writes() == []
+
+
+def test_a_vault_resource_graph_does_not_list_yet_is_read_from_arm_and_judged(emulator, harden, tmp_path):
+    emulator.load_fleet(fleet())
+    report_dir = str(tmp_path / 'reports')
+    first = harden('--check', harden_backup_vaults_report_dir=report_dir, **VARIABLES)
+    assert first.rc == 0, first.output[-3000:]
+    # rsv-a is in ARM, but Resource Graph's index does not hold it yet (it came back after a move, say): a lag of an hour.
+    without = fleet()
+    without['subscriptions'][0]['resource_groups'][0]['vaults'] = [vault('rsv-gone', 'recovery_services', 'disabled')]
+    emulator.load_fleet(without)
+    emulator.settings(graph_lag_s=3600)
+    emulator.load_fleet(fleet(), lagged=True)
+    rows = emulator.graph_query("resources | where type =~ 'microsoft.recoveryservices/vaults' | project id").json()['data']
+    assert vault_id('rsv-a').lower() not in [row['id'].lower() for row in rows]
+    second = harden('--check', harden_backup_vaults_report_dir=report_dir, harden_backup_vaults_fail_on_drift=True, **VARIABLES)
+    # Judged: it drifts (immutability disabled), so the gate fails for it, as it did in the first run.
+    assert second.rc != 0 and 'vaults drift from the baseline' in second.output, second.output[-3000:]
+    report = check_reports(second)
+    assert vault_id('rsv-a') in [v['id'] for v in report['vaults'] if v['drift']]
+    assert [v['id'] for v in report['scope_changes']['read_again']] == [vault_id('rsv-a')]
+    assert report['scope_changes']['left'] == []
+    assert any('read from ARM and judged' in w and vault_id('rsv-a') in w for w in report['warnings'])
+    assert emulator.writes() == []

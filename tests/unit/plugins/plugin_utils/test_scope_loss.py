@@ -1,0 +1,185 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The comparison of a run with the previous drift.json (plugin_utils/_scope_loss.py): the record read defensively
+(missing, not JSON, other versions, hand-edited), which vaults are asked for, and how ARM's answers are classed."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document import build_report, render_markdown
+from ansible_collections.vaultlock.azure.plugins.plugin_utils import _scope_loss
+
+SUB1 = '11111111-1111-1111-1111-111111111111'
+SUB2 = '22222222-2222-2222-2222-222222222222'
+
+
+def vid(name, sub=SUB1, rg='rg-a', kind='rs'):
+    provider = 'Microsoft.RecoveryServices/vaults' if kind == 'rs' else 'Microsoft.DataProtection/backupVaults'
+    return '/subscriptions/%s/resourceGroups/%s/providers/%s/%s' % (sub, rg, provider, name)
+
+
+def doc(*ids, version='2.2', **extra):
+    return dict({'schema_version': version, 'generated_at': '2026-12-06T10:00:00+00:00',
+                 'vaults': [{'id': arm_id, 'name': arm_id.rsplit('/', 1)[1]} for arm_id in ids]}, **extra)
+
+
+def write(tmp_path, content):
+    (tmp_path / 'drift.json').write_text(content if isinstance(content, str) else json.dumps(content))
+    return str(tmp_path)
+
+
+def test_no_previous_report_is_no_comparison_and_no_warning(tmp_path):
+    assert _scope_loss.read_record(str(tmp_path)) == (None, '')
+
+
+@pytest.mark.parametrize('content, said', [
+    ('{"schema_version": "2.2", "vaults": [', 'could not be read (JSONDecodeError)'),
+    ('', 'could not be read'),
+    ('\xff', 'could not be read'),
+    ('[]', 'is not a report'),
+    ('null', 'is not a report'),
+    ({'vaults': []}, 'has no schema_version'),
+    (doc(version='9.0'), "has schema_version '9.0'"),
+    (doc(version=2.2), 'has schema_version 2.2'),
+    ({'schema_version': '2.2', 'vaults': {'a': 1}}, 'has no list of vaults'),
+    ({'schema_version': '2.2'}, 'has no list of vaults'),
+])
+def test_a_report_that_cannot_be_used_says_so_and_compares_nothing(tmp_path, content, said):
+    record, note = _scope_loss.read_record(write(tmp_path, content))
+    assert record is None
+    assert said in note and 'could not tell whether vaults left its scope' in note
+
+
+def test_a_report_of_an_older_schema_is_compared(tmp_path):
+    for version in ('1.0', '2.0', '2.1', '2.2', '2.3'):
+        record, note = _scope_loss.read_record(write(tmp_path, doc(vid('rsv-a'), version=version)))
+        assert note == '' and list(record['vaults']) == [vid('rsv-a').lower()], version
+
+
+def test_hand_edited_entries_are_skipped_and_counted_the_others_kept(tmp_path):
+    content = doc(vid('rsv-a'))
+    content['vaults'] += [None, 'text', {}, {'id': None}, {'id': 42}, {'id': '/subscriptions/x/resourceGroups/r'},
+                          {'id': '  ' + vid('RSV-B').upper() + '/ '}, {'id': vid('bv-c', kind='dp')}]
+    content['generated_at'] = {'not': 'a date'}
+    record, note = _scope_loss.read_record(write(tmp_path, content))
+    assert note == ''
+    assert sorted(record['vaults']) == sorted([vid('rsv-a').lower(), vid('rsv-b').lower(), vid('bv-c', kind='dp').lower()])
+    assert record['skipped'] == 6 and record['generated_at'] is None
+    assert record['subscriptions'] == {SUB1}
+
+
+def test_the_subscriptions_of_the_previous_discovery_are_in_the_record(tmp_path):
+    content = doc(vid('rsv-a'), discovery={'source_by_subscription': {SUB2.upper(): 'arm', '': 'arm', 5: 'x'}})
+    record, _note = _scope_loss.parse_record(content)
+    assert record['subscriptions'] == {SUB1, SUB2}
+    record, _note = _scope_loss.parse_record(doc(vid('rsv-a'), discovery=['not', 'a', 'dict']))
+    assert record['subscriptions'] == {SUB1}
+
+
+def test_vaults_an_earlier_run_could_not_read_stay_in_the_record_until_a_run_accepts_the_loss():
+    left = [{'id': vid('rsv-lost', SUB2), 'reason': 'unreadable'}, {'id': vid('rsv-gone'), 'reason': 'gone'},
+            {'id': 'nonsense', 'reason': 'unreadable'}, 'x']
+    record, _note = _scope_loss.parse_record(doc(vid('rsv-a'), scope_changes={'left': left, 'accepted': False}))
+    assert sorted(record['vaults']) == sorted([vid('rsv-a').lower(), vid('rsv-lost', SUB2).lower()])
+    assert record['skipped'] == 1
+    record, _note = _scope_loss.parse_record(doc(vid('rsv-a'), scope_changes={'left': left, 'accepted': True}))
+    assert list(record['vaults']) == [vid('rsv-a').lower()]
+
+
+def _error(status, code):
+    return AzureOperationError('read vault', 'a vault', status, code, 'Azure said no')
+
+
+SCOPE = {'subscriptions': {SUB1}, 'every_subscription': True, 'resource_groups': [], 'vault_types': ['recovery_services', 'backup'],
+         'tags': {}}
+
+
+def _compare(ids, read_keys=(), exclude=(), scope=None, answers=None, previous_subs=()):
+    record, _note = _scope_loss.parse_record(doc(*ids, discovery={'source_by_subscription': dict.fromkeys(previous_subs, 'arm')}))
+    asked = []
+    extra = []
+
+    def read_one(vault):
+        asked.append(vault['id'])
+        answer = (answers or {}).get(vault['id'].rsplit('/', 1)[1])
+        if isinstance(answer, Exception):
+            raise answer
+        return {'vaults': [answer or {'id': vault['id'], 'tags': {}}], 'errors': [], 'item': {'id': vault['id']}}
+
+    loss = _scope_loss.compare(record, extra, {vid(key).lower() for key in read_keys}, list(exclude), scope or SCOPE, read_one, 4)
+    return loss, sorted(asked), extra
+
+
+def test_arms_answers_class_each_vault_the_run_did_not_read():
+    ids = [vid('rsv-read'), vid('rsv-gone'), vid('rsv-rg-gone'), vid('rsv-sub-gone', SUB2), vid('rsv-denied', SUB2),
+           vid('rsv-broken'), vid('rsv-lagged')]
+    answers = {'rsv-gone': _error(404, 'ResourceNotFound'), 'rsv-rg-gone': _error(404, 'ResourceGroupNotFound'),
+               'rsv-sub-gone': _error(404, 'SubscriptionNotFound'), 'rsv-denied': _error(403, 'AuthorizationFailed'),
+               'rsv-broken': _error(500, 'InternalServerError')}
+    loss, asked, extra = _compare(ids, read_keys=['rsv-read'], answers=answers, previous_subs=[SUB1, SUB2])
+    assert asked == sorted(ids[1:])                       # the vault this run read is not asked for
+    assert [v['name'] for v in loss['gone']] == ['rsv-gone', 'rsv-rg-gone', 'rsv-sub-gone']
+    assert sorted(v['name'] for v in loss['unreadable']) == ['rsv-broken', 'rsv-denied']
+    assert [v['why'] for v in loss['unreadable'] if v['name'] == 'rsv-denied'] == ['HTTP 403 AuthorizationFailed']
+    assert [v['name'] for v in loss['recovered']] == ['rsv-lagged'] and [r['item']['id'] for r in extra] == [vid('rsv-lagged')]
+    assert loss['subscriptions_left'] == [SUB2]
+    failure = _scope_loss.failure(loss)
+    assert 'can no longer be read by this identity' in failure and vid('rsv-denied', SUB2) in failure and 'rsv-gone' not in failure
+    said = _scope_loss.warnings(loss)
+    assert any(w.startswith('left the scope since the previous report (2026-12-06T10:00:00+00:00), gone from Azure') for w in said)
+    assert any('no longer listed for this identity: %s' % SUB2 in w for w in said)
+    assert any('read from ARM and judged' in w and 'rsv-lagged' in w for w in said)
+
+
+def test_excluded_vaults_and_vaults_outside_the_configured_scope_are_not_asked_for():
+    ids = [vid('rsv-x'), vid('rsv-y', rg='rg-b'), vid('bv-z', kind='dp'), vid('rsv-w', SUB2), vid('rsv-v')]
+    scope = dict(SCOPE, every_subscription=False, subscriptions={SUB1}, resource_groups=['RG-A'], vault_types=['recovery_services'])
+    loss, asked, _extra = _compare(ids, exclude=['rsv-v', '/subscriptions/%s/resourceGroups/other' % SUB1], scope=scope)
+    assert asked == [vid('rsv-x')]
+    assert loss['subscriptions_left'] == []               # an explicit list of subscriptions: nothing is "no longer listed"
+    _loss, asked, _extra = _compare(ids, exclude=['/SUBSCRIPTIONS/%s/' % SUB1.upper()])
+    assert asked == [vid('rsv-w', SUB2)]
+
+
+def test_a_vault_whose_tags_no_longer_match_left_by_its_tags_and_is_not_judged():
+    scope = dict(SCOPE, tags={'Env': 'prod'})
+    answers = {'rsv-a': {'id': vid('rsv-a'), 'tags': {'env': 'dev'}}, 'rsv-b': {'id': vid('rsv-b'), 'tags': {'ENV': 'prod'}}}
+    loss, _asked, extra = _compare([vid('rsv-a'), vid('rsv-b')], scope=scope, answers=answers)
+    assert [v['name'] for v in loss['untagged']] == ['rsv-a'] and [v['name'] for v in loss['recovered']] == ['rsv-b']
+    assert len(extra) == 1 and _scope_loss.failure(loss) == ''
+
+
+def test_a_warning_names_the_first_twenty_and_counts_the_rest():
+    ids = [vid('rsv-%02d' % index, SUB2) for index in range(25)]
+    loss, _asked, _extra = _compare(ids, answers={'rsv-%02d' % index: _error(403, 'AuthorizationFailed') for index in range(25)})
+    warning = [w for w in _scope_loss.warnings(loss) if 'no longer readable' in w][0]
+    assert '25 vault(s) it judged' in warning and vid('rsv-19', SUB2) in warning and vid('rsv-20', SUB2) not in warning
+    assert warning.endswith('and 5 more')
+
+
+def test_the_section_is_in_drift_json_and_drift_md():
+    answers = {'rsv-a': _error(403, 'AuthorizationFailed'), 'rsv-b': _error(404, 'ResourceNotFound')}
+    loss, _asked, _extra = _compare([vid('rsv-a', SUB2), vid('rsv-b')], answers=answers)
+    section = _scope_loss.section(loss, accepted=False)
+    assert [(v['name'], v['reason']) for v in section['left']] == [('rsv-a', 'unreadable'), ('rsv-b', 'gone')]
+    report = build_report([], {'scope_changes': section, 'warnings': _scope_loss.warnings(loss)})
+    assert report['scope_changes']['accepted'] is False and report['schema_version'] == '2.3'
+    text = render_markdown(report)
+    assert '## Left the scope' in text and 'no longer readable by this identity' in text and 'gone from Azure' in text
+    assert 'scope_changes' not in build_report([], {})
+    assert _scope_loss.section(None) is None and _scope_loss.warnings(None) == [] and _scope_loss.failure(None) == ''
+
+
+def test_a_run_that_could_not_read_its_scope_asks_for_nothing_and_keeps_the_vaults_for_the_next_run():
+    loss, asked, extra = _compare([vid('rsv-a'), vid('rsv-b', SUB2)], scope=dict(SCOPE, subscriptions=None, unread=True))
+    assert asked == [] and extra == []
+    assert [v['name'] for v in loss['not_compared']] == ['rsv-a', 'rsv-b'] and _scope_loss.failure(loss) == ''
+    assert any(w.startswith('not compared with the previous report') for w in _scope_loss.warnings(loss))
+    section = _scope_loss.section(loss, accepted=True)
+    # The failed run's drift.json judged no vault: the next run's record still holds both (accepted or not).
+    record, _note = _scope_loss.parse_record(dict(doc(), scope_changes=section))
+    assert sorted(record['vaults']) == sorted([vid('rsv-a').lower(), vid('rsv-b', SUB2).lower()])

@@ -374,16 +374,19 @@ class Bench(Runner):
 
     # ------------------------------------------------------------------------------------------ issue 15: scale
 
-    def role_run(self, label, fleet, variables, args=()):
-        """The role playbook against the emulator with Azure's throttling and latency: (result, journal, report dir, drift.json)."""
+    def role_run(self, label, fleet, variables, args=(), reports_of=None):
+        """The role playbook against the emulator with Azure's throttling and latency: (result, journal, report dir, drift.json).
+        ``reports_of``: the label of an earlier run whose report directory this run uses as it is (the previous drift.json
+        in place, as in a pipeline's second run); else a report directory of this run's own, empty."""
         subs = [s['id'] for s in fleet['subscriptions']]
         self.log('  %s: starting the emulator (%d vaults, throttling azure, %d ms per call)' % (label, len(vault_ids(fleet)), self.args.latency_ms))
         proc, emu = self.emulator(fleet, self.args.latency_ms, throttle='azure')
         try:
             page_size = emu._call('GET', 'settings').json().get('page_size', 200)  # pylint: disable=protected-access
             emu.clear_journal()
-            report_dir = self.path('reports-%s' % label)
-            shutil.rmtree(report_dir, ignore_errors=True)
+            report_dir = self.path('reports-%s' % (reports_of or label))
+            if not reports_of:
+                shutil.rmtree(report_dir, ignore_errors=True)
             varfile = self.write_json('vars-%s.json' % label, dict({
                 'harden_backup_vaults_subscription_ids': subs, 'harden_backup_vaults_report_dir': report_dir,
                 'ansible_python_interpreter': self.wrapper}, **variables))
@@ -399,10 +402,12 @@ class Bench(Runner):
         result['page_size'] = page_size
         return result, journal, report_dir, doc
 
-    def scale_run(self, label, fleet, discovery, drifting):
-        """The role in check mode (a complete drift report) with Azure's throttling on and latency on every call."""
+    def scale_run(self, label, fleet, discovery, drifting, reports_of=None):
+        """The role in check mode (a complete drift report) with Azure's throttling on and latency on every call;
+        ``reports_of``: see role_run (the row's discovery then says it is a second run)."""
         subs = [s['id'] for s in fleet['subscriptions']]
-        result, journal, report_dir, doc = self.role_run(label, fleet, {'harden_backup_vaults_discovery': discovery}, ['--check'])
+        result, journal, report_dir, doc = self.role_run(label, fleet, {'harden_backup_vaults_discovery': discovery}, ['--check'],
+                                                         reports_of=reports_of)
         page_size = result['page_size']
         sizes = {name: os.path.getsize(os.path.join(report_dir, name)) for name in ('drift.json', 'drift.md', 'drift.junit.xml', 'drift.html', 'drift.sarif')
                  if os.path.exists(os.path.join(report_dir, name))}
@@ -416,7 +421,7 @@ class Bench(Runner):
         calls = count_calls(journal)
         vaults = len(vault_ids(fleet))
         return {
-            'label': label, 'discovery': discovery, 'vaults': vaults, 'subscriptions': len(subs), 'policies': policy_count(fleet),
+            'label': label, 'discovery': discovery + (', again' if reports_of else ''), 'vaults': vaults, 'subscriptions': len(subs), 'policies': policy_count(fleet),
             'drifting': drifting, 'rc': result['rc'], 'wall': wall[0] if wall else result['wall'], 'tasks': tasks,
             'calls': calls, 'minimum_graph': minimum_graph_calls(fleet) if discovery != 'arm' else 0,
             'minimum_arm': minimum_calls(fleet, page_size) if discovery == 'arm' else 0,
@@ -439,8 +444,15 @@ class Bench(Runner):
             drifting = settle(fleet, self.args.drift_percent)
             self.log('scale: %d vaults over %d subscriptions (%d policies), %d with an action' % (size, subs, policy_count(fleet), drifting))
             sources = ['auto'] + (['arm'] if (size, subs) in self.args.scale_arm else [])
-            for discovery in sources:
-                row = self.scale_run('scale-%d-%d-%s' % (size, subs, discovery), fleet, discovery, drifting)
+            # The largest fleet once more into the same report directory: a pipeline's every run after its first finds the
+            # previous drift.json there, which harden_plan reads to see which vaults left the scope (plugin_utils/_scope_loss.py).
+            again = (size, subs) == self.args.scale_fleets[-1]
+            for discovery in sources + (['auto, again'] if again else []):
+                first = 'scale-%d-%d-auto' % (size, subs)
+                if discovery == 'auto, again':
+                    row = self.scale_run(first + '-again', fleet, 'auto', drifting, reports_of=first)
+                else:
+                    row = self.scale_run('scale-%d-%d-%s' % (size, subs, discovery), fleet, discovery, drifting)
                 rows.append(row)
                 self.log('  discovery %s: %.1f s, %d Resource Graph queries (minimum %d), %d ARM requests (minimum %d), %d answers 429, '
                          'module peak %s MiB, ansible-playbook peak %s MiB (its children %s MiB)'

@@ -345,10 +345,13 @@ def test_bench_quick_runs(tmp_path):
     # One fleet of two subscriptions read both ways (a fleet of one subscription read through Resource Graph too added a
     # run and no check: the two-subscription fleet is read through Resource Graph the same way).
     scale = {(r['vaults'], r['subscriptions'], r['discovery']): r for r in results['scale']}
-    assert sorted(scale) == [(30, 2, 'arm'), (30, 2, 'auto')]
+    assert sorted(scale) == [(30, 2, 'arm'), (30, 2, 'auto'), (30, 2, 'auto, again')]
     assert all(r['rc'] == 0 and r['calls']['throttled'] == 0 for r in scale.values())
     # Through Resource Graph: its queries and no ARM read; through ARM: no query.
     assert scale[(30, 2, 'auto')]['calls']['graph'] >= scale[(30, 2, 'auto')]['minimum_graph'] and scale[(30, 2, 'auto')]['calls']['arm'] == 0
+    # The second run into the same report directory compares with the previous drift.json: no vault left, so no ARM read.
+    again = scale[(30, 2, 'auto, again')]
+    assert again['calls']['graph'] >= again['minimum_graph'] and again['calls']['arm'] == 0 and again['summary'] == scale[(30, 2, 'auto')]['summary']
     assert scale[(30, 2, 'arm')]['calls']['graph'] == 0 and scale[(30, 2, 'arm')]['calls']['arm'] >= scale[(30, 2, 'arm')]['minimum_arm']
     # --quick imports once (--import-samples) each set no other set contains; a full run takes the median of 3 of every set.
     assert results['imports'] and all(r['samples'] == 1 for r in results['imports'])

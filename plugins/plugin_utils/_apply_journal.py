@@ -680,19 +680,26 @@ def release_claim(report_dir, plan_id, me=None, reported=True, locked=False):
     return True
 
 
+def _my_plan(report_dir, plan_id, me):
+    """(this run's claim document, its plans, the entry of plan ``plan_id``), else None: no claim of this run, one of an
+    earlier version (no plans listed), or a claim that does not list the plan. ``me``: run_owner() (None: this run's)."""
+    mine = _my_claim(report_dir, run_owner() if me is None else me)
+    if mine is None or mine[1] is None:
+        return None
+    doc, plans = mine
+    entry = next((entry for entry in plans if entry['plan'] == plan_id), None)
+    return None if entry is None else (doc, plans, entry)
+
+
 def claim_applied(report_dir, plan_id, me=None):
     """A real apply of this run's plan ``plan_id`` starts changing vaults (it has just removed the reports in
     ``report_dir``, harden_apply's start_run_journal, which holds report_dir_locked): the plan is now the run's latest
     into the directory (its reports will say what was written after any plan made before), and no reports of this run are
     there any more. Nothing happens without this run's claim listing the plan."""
-    me = run_owner() if me is None else me
-    mine = _my_claim(report_dir, me)
-    if mine is None or mine[1] is None:
+    found = _my_plan(report_dir, plan_id, me)
+    if found is None:
         return
-    doc, plans = mine
-    entry = next((entry for entry in plans if entry['plan'] == plan_id), None)
-    if entry is None:
-        return
+    doc, plans, entry = found
     entry['order'] = _last_order(doc, plans) + 1
     doc.update(plans=plans, last=entry['order'])
     doc.pop('reports', None)
@@ -706,14 +713,12 @@ def later_reports(report_dir, plan_id, me=None):
     """The entry of a later plan of this run (made, or applied for real, after plan ``plan_id`` was made or applied) whose
     reports are in ``report_dir`` now (claim_reported), else None. Plan ``plan_id``'s reports would replace them with an
     older reading of the fleet. The caller holds report_dir_locked."""
-    me = run_owner() if me is None else me
-    mine = _my_claim(report_dir, me)
-    if mine is None or mine[1] is None:
+    found = _my_plan(report_dir, plan_id, me)
+    if found is None:
         return None
-    doc, plans = mine
-    entry = next((entry for entry in plans if entry['plan'] == plan_id), None)
+    doc, plans, entry = found
     there = doc.get('reports')
-    if entry is None or not isinstance(there, dict) or not _is_order(there.get('order')) or there['order'] <= entry['order']:
+    if not isinstance(there, dict) or not _is_order(there.get('order')) or there['order'] <= entry['order']:
         return None
     return next((other for other in plans if other['plan'] == there.get('plan')), {'plan': there.get('plan'), 'order': there['order']})
 
@@ -722,14 +727,10 @@ def claim_reported(report_dir, plan_id, me=None):
     """Record in this run's claim of ``report_dir`` that the reports there now are plan ``plan_id``'s (written by its
     harden_report, which holds report_dir_locked), at the plan's order: a report of an earlier plan of the run does not
     replace them (later_reports)."""
-    me = run_owner() if me is None else me
-    mine = _my_claim(report_dir, me)
-    if mine is None or mine[1] is None:
+    found = _my_plan(report_dir, plan_id, me)
+    if found is None:
         return
-    doc, plans = mine
-    entry = next((entry for entry in plans if entry['plan'] == plan_id), None)
-    if entry is None:
-        return
+    doc, plans, entry = found
     doc['reports'] = {'plan': plan_id, 'order': entry['order']}
     with contextlib.suppress(InputError):
         _write_claim(report_dir, _summed(doc), 'harden_report')

@@ -421,7 +421,8 @@ class Bench(Runner):
         calls = count_calls(journal)
         vaults = len(vault_ids(fleet))
         return {
-            'label': label, 'discovery': discovery + (', again' if reports_of else ''), 'vaults': vaults, 'subscriptions': len(subs), 'policies': policy_count(fleet),
+            'label': label, 'discovery': discovery + (', again' if reports_of else ''), 'vaults': vaults, 'subscriptions': len(subs),
+            'policies': policy_count(fleet),
             'drifting': drifting, 'rc': result['rc'], 'wall': wall[0] if wall else result['wall'], 'tasks': tasks,
             'calls': calls, 'minimum_graph': minimum_graph_calls(fleet) if discovery != 'arm' else 0,
             'minimum_arm': minimum_calls(fleet, page_size) if discovery == 'arm' else 0,

@@ -15,6 +15,7 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils import _scope_loss
 
 SUB1 = '11111111-1111-1111-1111-111111111111'
 SUB2 = '22222222-2222-2222-2222-222222222222'
+SUB3 = '3333333a-3333-3333-3333-33333333333b'
 
 
 def vid(name, sub=SUB1, rg='rg-a', kind='rs'):
@@ -183,3 +184,25 @@ def test_a_run_that_could_not_read_its_scope_asks_for_nothing_and_keeps_the_vaul
     # The failed run's drift.json judged no vault: the next run's record still holds both (accepted or not).
     record, _note = _scope_loss.parse_record(dict(doc(), scope_changes=section))
     assert sorted(record['vaults']) == sorted([vid('rsv-a').lower(), vid('rsv-b', SUB2).lower()])
+
+
+def test_the_record_read_from_a_report_file_is_the_one_of_the_whole_document(tmp_path):
+    """read_record keeps only what parse_record reads of each object as json makes it (_kept): the same record as
+    parse_record of the whole document, from a report as harden_report writes it, with findings, discovery and carried
+    vaults, keyed ids in another letter case and a subscription id with spaces."""
+    loss, _asked, _extra = _compare([vid('rsv-gone', SUB2), vid('rsv-lost', SUB2)],
+                                    answers={'rsv-gone': _error(404, 'ResourceNotFound'), 'rsv-lost': _error(403, 'AuthorizationFailed')})
+    vaults = [{'id': vid('rsv-a').upper(), 'name': 'rsv-a', 'drift': True,
+               'findings': [{'setting': 'immutability', 'have': 'disabled', 'want': 'enabled', 'id': 'f1', 'reason': 'x'}],
+               'policies': [{'id': vid('rsv-a') + '/backupPolicies/p', 'name': 'p', 'tiers': {'daily': 'P7D'}}]},
+              {'id': ' ' + vid('bv-b', kind='dp') + ' ', 'name': 'bv-b', 'drift': False, 'findings': []},
+              {'name': 'no id', 'drift': False, 'findings': []}]
+    whole = build_report(vaults, {'scope_changes': _scope_loss.section(loss, accepted=False),
+                                  'discovery': {'source_by_subscription': {' %s ' % SUB3.upper(): 'resource_graph', SUB2: 'arm'}}})
+    path = write(tmp_path, whole)
+    record, note = _scope_loss.read_record(path)
+    expected = _scope_loss.parse_record(json.loads((tmp_path / 'drift.json').read_text()))
+    assert (record, note) == expected
+    assert sorted(record['vaults']) == sorted([vid('rsv-a').lower(), vid('bv-b', kind='dp').lower(), vid('rsv-lost', SUB2).lower()])
+    # SUB3 only keys the previous discovery's sources (no vault of it was judged).
+    assert record['subscriptions'] == {SUB1, SUB2, SUB3} and record['skipped'] >= 1

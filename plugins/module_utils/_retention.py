@@ -42,7 +42,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError, first_named
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES
 
 UNITS = ('years', 'months', 'weeks', 'days')
@@ -1009,6 +1009,40 @@ def _plan(record, minimum):
             reason += ' (needed: %s)' % ', '.join('%s %s' % (store, dur.short) for store, dur in value.items())
         plan.append((_violation(record, key, None, None, None, need.iso if need else None, False, reason), None, None))
     return plan
+
+
+def unchecked_by_datastore(record, minimum):
+    """Whether ``minimum`` (validated: ``validate_minimum``) checks no tier of a normalised policy record only because
+    every value of it is per datastore and the tiers it names have no datastore (Recovery Services VM and workload
+    policies: ``normalise_policy``). Such a policy passes with no tier checked: no violation, no raise. A policy with a
+    tier on a named datastore (Azure Files, a Backup vault policy), one of an unknown kind, or one the minimum names no
+    tier of is not counted."""
+    if not minimum or record.get('unknown') or not all(isinstance(value, dict) for value in minimum.values()):
+        return False
+    missed = False
+    for entry in list(record.get('tiers') or []) + list(record.get('unreadable') or []):
+        if _requirement(minimum, entry['tier'], entry['sub_policy'], entry['datastore'])[1] is not None:
+            return False
+        if entry['datastore'] is None and any(_covers(minimum, key, entry) for key in minimum):
+            missed = True
+    return missed
+
+
+DATASTORE_ONLY_HINT = ('every value of it is given per datastore, and the tiers of these policies have no datastore (Recovery '
+                       'Services VM, SQL and SAP HANA policies), so none of their tiers is checked; a plain duration (daily: 30d) '
+                       'applies to every datastore and to tiers without one')
+
+
+DATASTORE_ONLY_LISTED = 20
+
+
+def datastore_only_warning(what, names, where=''):
+    """The warning that ``what`` (the minimum, named as the user wrote it) checks no tier of the policies ``names``
+    (``unchecked_by_datastore``): the first DATASTORE_ONLY_LISTED names, then how many more; ``where`` (`` in 3 vaults``)
+    says where they are."""
+    return '%s checks no retention tier of %d %s%s (%s): %s' % (
+        what, len(names), 'policy' if len(names) == 1 else 'policies', where, first_named(names, DATASTORE_ONLY_LISTED),
+        DATASTORE_ONLY_HINT)
 
 
 def check_minimum(record, minimum):

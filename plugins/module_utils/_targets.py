@@ -38,7 +38,13 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import reso
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy._preset import PRESET_DEFERRED
 from ansible_collections.vaultlock.azure.plugins.module_utils._readiness import readiness, validate_requirements
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import LOCK_RULES, RULES
-from ansible_collections.vaultlock.azure.plugins.module_utils._tiers import drift_entries, reads_items, reads_policies, resolve_tiers
+from ansible_collections.vaultlock.azure.plugins.module_utils._tiers import (
+    datastore_only_warnings,
+    drift_entries,
+    reads_items,
+    reads_policies,
+    resolve_tiers,
+)
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import GUID as _GUID
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import RG_NAME as _RG
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import _VAULT_NAME
@@ -545,6 +551,10 @@ def plan_run(reads, exclude=None, baseline=None, lock_requirements=None, today=N
                    'was changed. Fix the exclusion (or remove it) and run again.' % (first_named(selected['unmatched'], LISTED_UNMATCHED), len(irreversible)))
     insecure = any(isinstance(read, dict) and 'cert_validation_mode' in read for read in _reads(reads))
     excluded_note = [selected['excluded_warning']] if selected['excluded_warning'] else []
+    # A minimum given only per datastore that checks no tier of some policies (Recovery Services VM and workload tiers have
+    # no datastore): a warning of the run, in its result and in every report.
+    unchecked = datastore_only_warnings(selected['vaults'], drift)
+    selected = dict(selected, warnings=selected['warnings'] + unchecked)
     return dict(selected, baseline=normalised, lock_requirements=requirements, drift=drift, blocked=blocked,
                 include_policies=reads_policies(normalised, normalised.get('tiers')),
                 include_items=reads_items(normalised, normalised.get('tiers')),

@@ -42,6 +42,7 @@ from collections.abc import Mapping
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import DriftError, sort_key, validate_baseline, vault_drift
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError, escaped, tag_names, type_name
 from ansible_collections.vaultlock.azure.plugins.module_utils._readiness import ReadinessError, validate_requirements
+from ansible_collections.vaultlock.azure.plugins.module_utils._retention import datastore_only_warning, unchecked_by_datastore, validate_minimum
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import RULES
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import CONSENT
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import GUID, RG_NAME, has_control, parse_resource_id, shown
@@ -359,3 +360,37 @@ def drift_entries(vaults, normalised, tiers=None, errors=None):
         entry['retention_minimum'] = dict(chosen['retention_minimum'])
         entries.append(entry)
     return sorted(entries, key=sort_key)
+
+
+def datastore_only_warnings(vaults, drift):
+    """Warnings of a run whose retention minimum (the role's, or a tier's) checks no tier of some policies of the vaults
+    in scope because every value of it is per datastore and those policies' tiers have no datastore
+    (_retention.unchecked_by_datastore): one warning a minimum, naming it, counting the policies and vaults, and naming
+    the first of them. ``drift`` is drift_entries' result (each vault's tier and minimum)."""
+    records = dict((vault.get('id'), vault) for vault in vaults if isinstance(vault, Mapping))
+    minimums = {}
+    found = {}
+    for entry in drift:
+        raw = entry.get('retention_minimum')
+        if not raw:
+            continue
+        name = entry.get('tier') or DEFAULT_TIER
+        if name not in minimums:
+            minimum = validate_minimum(raw)
+            # Only a minimum every value of which is per datastore can miss every tier of a policy this way.
+            minimums[name] = minimum if minimum and all(isinstance(value, dict) for value in minimum.values()) else None
+        minimum = minimums[name]
+        vault = records.get(entry.get('id'))
+        if minimum is None or vault is None or not isinstance(vault.get('policies'), list):
+            continue
+        missed = [policy for policy in vault['policies'] if isinstance(policy, Mapping) and unchecked_by_datastore(policy, minimum)]
+        if missed:
+            found.setdefault(name, []).append((vault.get('name'), missed))
+    warnings = []
+    for name in sorted(found, key=lambda tier: (tier != DEFAULT_TIER, tier)):
+        what = ('harden_backup_vaults_retention_minimum' if name == DEFAULT_TIER
+                else 'the retention_minimum of tier %s (harden_backup_vaults_tiers)' % shown(name))
+        names = ['%s/%s' % (vault_name, policy.get('name')) for vault_name, policies in found[name] for policy in policies]
+        vaults_count = len(found[name])
+        warnings.append(datastore_only_warning(what, names, ' in %d %s' % (vaults_count, 'vault' if vaults_count == 1 else 'vaults')))
+    return warnings

@@ -25,10 +25,12 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._retention import 
     UNSOURCED_NOTE,
     RetentionError,
     check_minimum,
+    datastore_only_warning,
     find_reductions,
     is_operational,
     normalise_policy,
     raise_policy,
+    unchecked_by_datastore,
     validate_minimum,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules.immutability import IRREVERSIBLE as IMMUTABILITY_IRREVERSIBLE
@@ -228,6 +230,11 @@ def run(mod):
 
     locked = immutability in IMMUTABILITY_IRREVERSIBLE
     plans, violations = _plan(params, ref, _select(resources, params['policies'], ref), locked)
+    # A minimum given only per datastore checks no tier of a Recovery Services VM or workload policy (no datastore): such a
+    # policy meets it with nothing checked, which is said rather than left to read as compliant.
+    unchecked = [record['name'] for _resource, record, _new, _changes in plans if unchecked_by_datastore(record, minimum)]
+    if unchecked:
+        mod.warn(datastore_only_warning('minimum', unchecked, ' of %s' % ref.label))
     _check_consent(params, ref, plans, locked)
     if any(changes for _resource, _record, _new, changes in plans):
         # A raise only on a vault that reads settled (_vaults.SETTLED_STATE): whether it can be undone is judged from the

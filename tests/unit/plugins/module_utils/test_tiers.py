@@ -313,3 +313,34 @@ def test_the_vault_targets_filter_judges_by_tier_and_refuses_a_bad_tier():
         vault_targets(reads, [], baseline=baseline([dict(PROD, immutability='locked')]))
     with pytest.raises(AnsibleFilterError, match=r'match\.names is an empty list'):
         vault_targets([], [], baseline=baseline([dict(PROD, match={'names': []})]))
+
+
+def test_a_minimum_only_per_datastore_that_checks_no_tier_of_some_policies_is_a_warning_of_the_run():
+    """harden_backup_vaults_retention_minimum {daily: {VaultStore: 30d}} (or a tier's retention_minimum so written) checks
+    no tier of a Recovery Services VM or workload policy (their tiers have no datastore): the run says so, naming the
+    minimum, counting policies and vaults and naming the first twenty; the plan is otherwise the same (no finding, no change)."""
+    def vm_vault(name, count=1, **kw):
+        vault = record(name, 'Unlocked', **kw)
+        vault['policies'] = [normalise_policy(iaas(name='vm-%02d' % index, vault=vault['id'], daily=(7, 'Days')), 'recovery_services')
+                             for index in range(count)]
+        return vault
+
+    per_store = {'retention': {'minimum': {'daily': {'VaultStore': '30d'}}, 'mode': 'report'}}
+    vaults = [vm_vault('rsv-a', 15), vm_vault('rsv-b', 8), vm_vault('rsv-c', 0)]
+    run = plan_run([{'vaults': vaults, 'errors': []}], None, dict(TOP, **per_store))
+    expected = ("harden_backup_vaults_retention_minimum checks no retention tier of 23 policies in 2 vaults ('rsv-a/vm-00', ")
+    assert len(run['warnings']) == 1 and run['warnings'][0].startswith(expected)
+    assert "'rsv-b/vm-04' and 3 more): every value of it is given per datastore" in run['warnings'][0]
+    assert 'a plain duration (daily: 30d) applies to every datastore and to tiers without one' in run['warnings'][0]
+    assert run['report_warnings'] == run['warnings']
+    assert [f for entry in run['drift'] for f in entry['findings'] if f['setting'] == 'retention'] == []
+    # A plain duration checks them: findings, and no such warning.
+    plain = plan_run([{'vaults': vaults, 'errors': []}], None, dict(TOP, retention={'minimum': {'daily': '30d'}, 'mode': 'report'}))
+    assert plain['warnings'] == [] and len([f for entry in plain['drift'] for f in entry['findings'] if f['setting'] == 'retention']) == 23
+    # A tier's minimum is named by the tier; vaults of a tier that writes it plainly are not counted.
+    tiers = [{'name': 'gold', 'match': {'names': ['rsv-a']}, 'retention_minimum': {'daily': {'VaultStore': '30d'}}},
+             {'name': 'silver', 'match': {'names': ['rsv-b']}, 'retention_minimum': {'daily': '30d'}}]
+    run = plan_run([{'vaults': vaults, 'errors': []}], None, baseline(tiers))
+    assert len(run['warnings']) == 1
+    assert run['warnings'][0].startswith("the retention_minimum of tier 'gold' (harden_backup_vaults_tiers) checks no retention tier "
+                                         "of 15 policies in 1 vault ('rsv-a/vm-00'")

@@ -28,6 +28,21 @@ def test_report_is_the_default_and_writes_nothing(run_module, azure):
     assert 'fixable by mode=enforce' in result['msg']
 
 
+def test_a_minimum_only_per_datastore_that_checks_no_tier_is_a_warning(run_module, azure):
+    """daily: {VaultStore: 30d} checks no tier of a Recovery Services VM policy (its tiers have no datastore): the policies
+    read compliant, and the result's warnings say why and how to write it; nothing else changes."""
+    vault = rsv(azure)
+    result = run_module(backup_policy_retention, {'id': vault['id'], 'minimum': {'daily': {'VaultStore': '30d'}}, 'mode': 'enforce'})
+    assert result['changed'] is False and azure.writes == [] and result['compliant'] is True
+    assert result['warnings'] == ["minimum checks no retention tier of 2 policies of Recovery Services vault 'rsv-1' (resource group "
+                                  "'%s', subscription %s) ('strong', 'weak'): every value of it is given per datastore, and the tiers "
+                                  "of these policies have no datastore (Recovery Services VM, SQL and SAP HANA policies), so none of "
+                                  "their tiers is checked; a plain duration (daily: 30d) applies to every datastore and to tiers "
+                                  "without one" % (RG, SUB)]
+    plain = run_module(backup_policy_retention, {'id': vault['id'], 'minimum': {'daily': '30d'}})
+    assert plain['warnings'] == [] and plain['compliant'] is False
+
+
 def test_mode_check_is_gone(run_module, azure):
     vault = rsv(azure)
     result = run_module(backup_policy_retention, {'id': vault['id'], 'minimum': {'daily': '30d'}, 'mode': 'check'})

@@ -60,10 +60,9 @@ class ActionModule(ControllerActionBase):
                 raise InputError('plan %s was made %s and this task runs %s: plan and apply in the same mode'
                                  % (args['plan'], 'in check mode' if plan['check_mode'] else 'for real',
                                     'in check mode' if check_mode else 'for real'))
-            # Another run that claimed the report directory since this run's plan (this run's claim was cleared by hand, or
-            # its report ran already) is not applied beside, in check mode either: refused before any request.
-            # The report directory as the plan resolved it, in check mode too: a real apply would refuse a path that now goes
-            # through a symlink, and check mode says what a real apply would do.
+            # Refused before any request, in check mode too (check mode says what a real apply would do): another run that
+            # claimed the report directory since this run's plan (this run's claim cleared by hand, or its report already
+            # run), and a report directory that no longer resolves as the plan resolved it (a symlink put in its place).
             refuse_while_applying(planned_report_dir(plan, 'harden_apply', check_mode), 'harden_apply', run_owner())
             if plan['blocked']:
                 if not check_mode:

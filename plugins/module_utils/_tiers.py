@@ -376,12 +376,10 @@ def datastore_only_warnings(vaults, drift):
             continue
         name = entry.get('tier') or DEFAULT_TIER
         if name not in minimums:
-            minimum = validate_minimum(raw)
-            # Only a minimum every value of which is per datastore can miss every tier of a policy this way.
-            minimums[name] = minimum if minimum and all(isinstance(value, dict) for value in minimum.values()) else None
+            minimums[name] = validate_minimum(raw)
         minimum = minimums[name]
         vault = records.get(entry.get('id'))
-        if minimum is None or vault is None or not isinstance(vault.get('policies'), list):
+        if vault is None or not isinstance(vault.get('policies'), list):
             continue
         missed = [policy for policy in vault['policies'] if isinstance(policy, Mapping) and unchecked_by_datastore(policy, minimum)]
         if missed:

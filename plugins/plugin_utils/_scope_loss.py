@@ -35,7 +35,8 @@ import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, VaultlockError, shown
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.fleet import tags_match
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, VaultlockError, first_named, shown
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import excluded_by, parse_exclusions, vault_key
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import parse_resource_id
 
@@ -164,9 +165,11 @@ def classify(error):
 
 def named(vaults, what):
     """'<count> <what>: id (why), ... and N more' for a warning."""
-    shown_ones = ['%s (%s)' % (vault['id'], vault['why']) if vault.get('why') else vault['id'] for vault in vaults[:NAMED]]
-    more = len(vaults) - NAMED
-    return '%d %s: %s%s' % (len(vaults), what, ', '.join(shown_ones), (' and %d more' % more) if more > 0 else '')
+    return '%d %s: %s' % (len(vaults), what, first_named(vaults, NAMED, _vault_why))
+
+
+def _vault_why(vault):
+    return '%s (%s)' % (vault['id'], vault['why']) if vault.get('why') else vault['id']
 
 
 def compare(record, extra_reads, read_keys, exclude, scope, read_one, concurrency=1):
@@ -204,21 +207,12 @@ def compare(record, extra_reads, read_keys, exclude, scope, read_one, concurrenc
         if exc is not None:
             reason = classify(exc)
             result[reason].append(dict(vault, reason=reason, code=getattr(exc, 'code', None), why=_why(exc)))
-        elif tags and not all(_tags_match(record_, tags) for record_ in read.get('vaults') or []):
+        elif tags and not all(tags_match(record_, tags) for record_ in read.get('vaults') or []):
             result['untagged'].append(dict(vault, reason='untagged', code=None, why="its tags no longer match the run's tags"))
         else:
             result['recovered'].append(dict(vault, reason='read_again', code=None, why='still in Azure; the discovery did not list it'))
             extra_reads.append(read)
     return result
-
-
-def _tags_match(record, wanted):
-    tags = {str(key).lower(): value for key, value in (record.get('tags') or {}).items()}
-    for key, value in wanted.items():
-        key = str(key).lower()
-        if key not in tags or (value is not None and str(tags[key]) != str(value)):
-            return False
-    return True
 
 
 def _why(exc):
@@ -242,8 +236,8 @@ def warnings(loss):
         said.append('left the scope%s by their tags: %s' % (since, named(loss['untagged'], 'vault(s) it judged')))
     if loss['subscriptions_left']:
         subs = loss['subscriptions_left']
-        said.append('%d subscription(s) the previous report covered are no longer listed for this identity: %s%s' % (
-            len(subs), ', '.join(subs[:NAMED]), (' and %d more' % (len(subs) - NAMED)) if len(subs) > NAMED else ''))
+        said.append('%d subscription(s) the previous report covered are no longer listed for this identity: %s'
+                    % (len(subs), first_named(subs, NAMED, str)))
     if loss['recovered']:
         said.append('read from ARM and judged, as the discovery did not list them (Resource Graph lags ARM): %s'
                     % named(loss['recovered'], 'vault(s) the previous report judged'))

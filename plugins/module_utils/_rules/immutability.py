@@ -51,6 +51,8 @@ def _read(vault_type, security, resource):
 
 # The one-way target: Azure never unlocks or disables a Locked vault.
 IRREVERSIBLE = ('locked',)
+# The immutable states (Enabled and Locked): Azure holds recovery points and policy retention in both.
+IMMUTABLE = ('enabled', 'locked')
 
 
 def immutability_patch(vault_type, state, retention_days=None):

@@ -44,6 +44,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base impor
     plain_dict,
     role_dict_hint,
 )
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules.immutability import IMMUTABLE
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules.immutability import RULE as IMMUTABILITY
 
 _KEYS = ('minimum', 'mode')
@@ -54,7 +55,6 @@ _KEYS = ('minimum', 'mode')
 # not planned on such a vault (a finding no run fixes). Assumed: the items that count are the policy's own (those the raise
 # applies to); Learn's Backup vault tab has no such note.
 SUSPENDED = 'backupssuspended'
-IMMUTABLE_STATES = ('enabled', 'locked')
 
 
 def suspended_items(vault, policy_name):
@@ -224,7 +224,7 @@ class RetentionRule(Rule):
         # On a Locked vault a raised retention can never be lowered again (Azure refuses any reduction there).
         locked = lower(vault.get(IMMUTABILITY.key)) in IMMUTABILITY.irreversible
         # Immutable now, or made so by this run's immutability step (which comes before the raises).
-        immutable = lower(vault.get(IMMUTABILITY.key)) in IMMUTABLE_STATES or lower(baseline.get(IMMUTABILITY.key)) in IMMUTABLE_STATES
+        immutable = lower(vault.get(IMMUTABILITY.key)) in IMMUTABLE or lower(baseline.get(IMMUTABILITY.key)) in IMMUTABLE
         findings = []
         raise_policies = []
         changes = []

@@ -33,6 +33,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._retention import 
     unchecked_by_datastore,
     validate_minimum,
 )
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules.immutability import IMMUTABLE
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules.immutability import IRREVERSIBLE as IMMUTABILITY_IRREVERSIBLE
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend, check_settled, vault_record
 
@@ -119,7 +120,7 @@ def compare(params, ref, resources, immutability):
         if reductions:
             msg += '; the proposed body also keeps less in %d tier(s): %s' % (len(reductions), _listed(reductions))
         return {'reductions': reductions, 'rejected_by_azure': True, 'msg': msg}
-    immutable = immutability in ('enabled', 'locked')
+    immutable = immutability in IMMUTABLE
     protected = [r for r in reductions if not r['operational']]
     # Tiers no Microsoft source names as operational (VM instant restore, workload snapshots) are predicted as held by
     # immutability, the refusing side, and said to be unsourced (_retention.UNSOURCED_TIERS).

@@ -142,10 +142,11 @@ def start_run_journal(plan, plan_id, changing):
     with report_dir_locked(report_dir):
         refuse_while_applying(report_dir, 'harden_apply', owner)
         if changing:
-            retire_reports(report_dir, locked=True)
             # This plan's reports are now the ones to describe the vaults last: another plan of this run into the directory,
-            # made before this apply, does not count as later than this one (_apply_journal.later_reports).
+            # made before this apply, does not count as later than this one (_apply_journal.later_reports). Recorded before
+            # the earlier reports are removed: a claim that cannot be written fails the apply with nothing changed.
             claim_applied(report_dir, plan_id, owner)
+            retire_reports(report_dir, locked=True)
         return start_journal(report_dir, plan_id, changing, owner)
 
 

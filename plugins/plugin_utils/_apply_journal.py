@@ -57,6 +57,10 @@ vaults numbers its plan again (claim_applied: its reports will say what it wrote
 keeps whose reports are in the directory (claim_reported), and a plan's report does not replace those of a later plan
 (later_reports, _harden_run.Superseded): it writes none and says so.
 
+Each write of the claim that comes before a write to Azure fails its task when it fails (claim_run, claim_applied:
+InputError, nothing sent, no report removed); those made once the reports are written (claim_reported, release_claim)
+raise ClaimNotWritten, which harden_report says in its result instead of failing: the reports stand.
+
 Nothing here imports an Azure SDK.
 """
 
@@ -620,9 +624,15 @@ def _taken_over(found):
             % (CLAIM, whose))
 
 
-def _write_claim(report_dir, doc, task='harden_plan'):
+class ClaimNotWritten(InputError):
+    """The run's claim could not be rewritten or removed once its reports were written (harden_report: claim_reported,
+    release_claim): the reports stand, and the task says what became of the claim instead of failing."""
+
+
+def _write_claim(report_dir, doc, task='harden_plan', error=InputError):
     """Write the claim whole: a new file beside it, renamed over it (over a symlink or a FIFO in its place, never through
-    it). InputError when it cannot be written (nothing else changed). ``task``: the task that writes it, for the message."""
+    it). ``error`` (InputError) when it cannot be written (nothing else changed). ``task``: the task that writes it, for
+    the message."""
     data = (json.dumps(doc, separators=(',', ':'), sort_keys=True, default=str) + '\n').encode('utf-8')
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_CLOEXEC', 0)
     tmp = os.path.join(report_dir, '.%s.%d' % (CLAIM, os.getpid()))
@@ -642,6 +652,8 @@ def _write_claim(report_dir, doc, task='harden_plan'):
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if error is not InputError:
+            raise error('%s could not be written in the report directory %s (%s)' % (CLAIM, shown(report_dir), exc.strerror or exc)) from exc
         raise InputError('%s cannot claim the report directory %s for this run: %s cannot be written there (%s); '
                          'if it is a directory, remove it and run again; nothing was sent to Azure'
                          % (task, shown(report_dir), CLAIM, exc.strerror or exc)) from exc
@@ -652,7 +664,9 @@ def release_claim(report_dir, plan_id, me=None, reported=True, locked=False):
     taken out of the claim), and remove the claim once every plan it lists is reported: until then the run's other plans
     into the directory are still to be reported, and another run stays refused. Another run's claim, one that cannot be
     read and a plan the claim does not list change nothing. A claim of an earlier version (format 1, no plans listed) is
-    removed, as that version did. True when the claim was removed. ``locked``: the caller holds report_dir_locked."""
+    removed, as that version did. True when the claim was removed. ``locked``: the caller holds report_dir_locked.
+    ClaimNotWritten when the claim cannot be rewritten or removed (it stays as it was: the run keeps the directory until
+    its ansible-playbook ends); the caller says so."""
     me = run_owner() if me is None else me
     with (contextlib.nullcontext() if locked else report_dir_locked(report_dir)):
         mine = _my_claim(report_dir, me)
@@ -668,16 +682,28 @@ def release_claim(report_dir, plan_id, me=None, reported=True, locked=False):
             else:
                 plans.remove(entry)
             if not all(entry.get('reported') for entry in plans):
-                with contextlib.suppress(InputError):
-                    # Not written (a full disk): the claim stays as it was, the plan still to be reported, and the run keeps
-                    # the directory until it ends (the safe side).
-                    _write_claim(report_dir, _summed(dict(doc, plans=plans)), 'harden_report')
+                # Not written (a full disk): ClaimNotWritten. The claim stays as it was, the plan still to be reported, and the
+                # run keeps the directory until it ends (the safe side); the caller says so.
+                _write_claim(report_dir, _summed(dict(doc, plans=plans)), 'harden_report', ClaimNotWritten)
                 return False
         try:
             os.unlink(os.path.join(report_dir, CLAIM))
-        except OSError:
+        except FileNotFoundError:
             return False
+        except OSError as exc:
+            raise ClaimNotWritten('%s could not be removed from the report directory %s (%s)'
+                                  % (CLAIM, shown(report_dir), exc.strerror or exc)) from exc
     return True
+
+
+def claim_unreadable_warning(report_dir):
+    """What harden_report says (in its result and its reports) when the claim in ``report_dir`` can no longer be read (made a
+    directory, a symlink or other text since the plan): the report can record nothing in it. None otherwise."""
+    found = read_claim(report_dir)
+    if not isinstance(found, str):
+        return None
+    return ('the run\'s claim on the report directory (%s) can no longer be read: %s. This report could not record itself in '
+            'it, and another run may take the directory over; remove %s' % (CLAIM, found, shown(os.path.join(report_dir, CLAIM))))
 
 
 def _my_plan(report_dir, plan_id, me):
@@ -695,7 +721,8 @@ def claim_applied(report_dir, plan_id, me=None):
     """A real apply of this run's plan ``plan_id`` starts changing vaults (it has just removed the reports in
     ``report_dir``, harden_apply's start_run_journal, which holds report_dir_locked): the plan is now the run's latest
     into the directory (its reports will say what was written after any plan made before), and no reports of this run are
-    there any more. Nothing happens without this run's claim listing the plan."""
+    there any more. Nothing happens without this run's claim listing the plan. InputError when the claim cannot be
+    written: the caller sends nothing and removes no report."""
     found = _my_plan(report_dir, plan_id, me)
     if found is None:
         return
@@ -703,10 +730,11 @@ def claim_applied(report_dir, plan_id, me=None):
     entry['order'] = _last_order(doc, plans) + 1
     doc.update(plans=plans, last=entry['order'])
     doc.pop('reports', None)
-    with contextlib.suppress(InputError):
-        # Not written: this plan's report may then find a later plan's reports newer than it and write none (said, and its
-        # journal stays for the next plan to say what this apply did).
-        _write_claim(report_dir, _summed(doc), 'harden_apply')
+    # Not written (a full disk, the directory no longer writable): InputError, and the apply fails before its first write
+    # and before it removes any report (harden_apply's start_run_journal). Before, the failure was passed over and the apply
+    # wrote with a claim that did not say so.
+    _write_claim(report_dir, _summed(doc), 'harden_apply')
+
 
 
 def later_reports(report_dir, plan_id, me=None):
@@ -732,8 +760,8 @@ def claim_reported(report_dir, plan_id, me=None):
         return
     doc, plans, entry = found
     doc['reports'] = {'plan': plan_id, 'order': entry['order']}
-    with contextlib.suppress(InputError):
-        _write_claim(report_dir, _summed(doc), 'harden_report')
+    # Not written: ClaimNotWritten (the reports are written already; harden_report says what it means).
+    _write_claim(report_dir, _summed(doc), 'harden_report', ClaimNotWritten)
 
 
 def command_line(pid):

@@ -6,6 +6,7 @@ processes), what the next harden_plan says of it and where it keeps it, and hard
 from __future__ import annotations
 
 import datetime
+import errno
 import json
 import os
 import re
@@ -17,10 +18,12 @@ import time
 
 import pytest
 
+from ansible_collections.vaultlock.azure.plugins.action.harden_apply import start_run_journal
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal import (
     CLAIM,
     JOURNAL,
     ApplyJournal,
+    ClaimNotWritten,
     applying,
     claim_applied,
     claim_plans,
@@ -643,3 +646,67 @@ def test_a_report_that_wrote_no_report_removes_its_journal_only_when_its_apply_h
         journal.close()
         assert remove_journal(str(report_dir), PLAN, unchanging_only=True) is (not left)
         assert os.listdir(report_dir) == left
+
+
+def failing_claim_writes(monkeypatch, how='replace'):
+    """os.replace (the claim's rename into place) or os.unlink (its removal) fail with ENOSPC / EROFS for the claim only,
+    as on a full disk or a file system remounted read-only; every other file is written as before."""
+    real = {'replace': os.replace, 'unlink': os.unlink}[how]
+
+    def failing(*args, **kwargs):
+        target = args[-1] if how == 'replace' else args[0]
+        if os.path.basename(str(target)) == CLAIM:
+            raise OSError(errno.ENOSPC if how == 'replace' else errno.EROFS, os.strerror(errno.ENOSPC if how == 'replace' else errno.EROFS))
+        return real(*args, **kwargs)
+    monkeypatch.setattr(os, how, failing)
+
+
+def test_a_claim_that_cannot_be_written_fails_the_plan_and_the_apply_before_any_change(tmp_path, monkeypatch):
+    """A full disk when the claim is written or rewritten before any write to Azure: harden_plan's claim_run and a real
+    harden_apply's start_run_journal (claim_applied, which records the apply before it removes the earlier reports and
+    writes) fail with a clear message; the earlier reports, the claim and the directory stay as they were, and no journal
+    is started. Before, claim_applied passed the failure over and the apply went on (its reports then could be taken for
+    older than another plan's)."""
+    report_dir = os.path.realpath(str(tmp_path))
+    claim_run(report_dir, PLAN)
+    (tmp_path / 'drift.json').write_text('an earlier run')
+    before = (tmp_path / CLAIM).read_bytes()
+    failing_claim_writes(monkeypatch)
+    with pytest.raises(InputError) as raised:
+        claim_run(report_dir, 'b' * 32)
+    assert str(raised.value).startswith("harden_plan cannot claim the report directory '%s' for this run: run-claim.json cannot be "
+                                        'written there (No space left on device)' % report_dir), str(raised.value)
+    with pytest.raises(InputError) as raised:
+        start_run_journal({'report_dir': report_dir}, PLAN, 2)
+    assert str(raised.value).startswith("harden_apply cannot claim the report directory '%s' for this run: run-claim.json cannot be "
+                                        'written there (No space left on device)' % report_dir), str(raised.value)
+    assert str(raised.value).endswith('nothing was sent to Azure')
+    assert (tmp_path / CLAIM).read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ['drift.json', CLAIM]
+    assert (tmp_path / 'drift.json').read_text() == 'an earlier run'
+
+
+@pytest.mark.parametrize('how', ['replace', 'unlink'])
+def test_a_claim_that_cannot_be_rewritten_at_report_time_is_said_not_hidden(tmp_path, monkeypatch, how):
+    """release_claim, at harden_report once the reports are written (and on a failed plan): a claim that cannot be
+    rewritten (the run's other plan still to be reported) or removed (the last plan) raises ClaimNotWritten, for the
+    report to say what it means; the claim stays as it was (the safe side: the run keeps the directory until it ends).
+    Before, both failures were passed over in silence."""
+    me = run_owner(os.getpid())
+    report_dir = str(tmp_path)
+    claim_run(report_dir, PLAN, False, me)
+    if how == 'replace':
+        claim_run(report_dir, 'b' * 32, False, me)
+    before = (tmp_path / CLAIM).read_bytes()
+    failing_claim_writes(monkeypatch, how)
+    for reported in (True, False):
+        with pytest.raises(ClaimNotWritten) as raised:
+            release_claim(report_dir, PLAN, me, reported=reported)
+        said = ('No space left on device' if how == 'replace' else 'Read-only file system')
+        assert str(raised.value) == "run-claim.json could not be %s the report directory '%s' (%s)" % (
+            'written in' if how == 'replace' else 'removed from', report_dir, said), str(raised.value)
+        assert (tmp_path / CLAIM).read_bytes() == before
+    if how == 'replace':
+        with pytest.raises(ClaimNotWritten):
+            claim_reported(report_dir, PLAN, me)
+

@@ -800,6 +800,8 @@ def _earlier_apply_warning(report_dir, now, check_mode, me):
         unread = 'it could not be read (%s)' % (exc.strerror or exc)
     else:
         unread = None
+    if check_mode and not unread and _report_to_come(report_dir, header, me):
+        return _pending_warning(header, vaults, ended, bad)
     try:
         kept = 'stays where it is (check mode)' if check_mode else 'is kept as %s' % set_aside(report_dir, now)
     except OSError as exc:
@@ -823,6 +825,38 @@ def _earlier_apply_warning(report_dir, now, check_mode, me):
     if bad:
         parts.append('%d line(s) of its journal could not be read' % bad)
     parts.append('its journal (%s) %s; this plan reads the vaults as Azure holds them now' % (JOURNAL, kept))
+    return '; '.join(parts)
+
+
+def _report_to_come(report_dir, header, me):
+    """Whether the journal whose header is ``header`` is of a real apply of this run (its owner is ``me``) whose plan this
+    run's claim of ``report_dir`` still lists as not reported: its harden_report is still to come, and removes it."""
+    if not isinstance(header, dict) or not same_owner(header.get('owner'), me) or not isinstance(header.get('plan'), str):
+        return False
+    found = _my_plan(report_dir, header['plan'], me)
+    return found is not None and not found[2].get('reported')
+
+
+def _pending_warning(header, vaults, ended, bad):
+    """What a check-mode plan says of the journal of this run's real apply whose report is still to come (_report_to_come):
+    the journal is that report's (it removes it once the reports are written, or leaves it for the next plan when a later
+    plan's reports replace them): left where it is, never called interrupted or unreported, never taken as this plan's."""
+    states = list(vaults.values())
+    changed = [state for state in states if state['outcome'] == 'changed']
+    unknown = [state for state in states if state['outcome'] in (None, 'unknown')]
+    failed = [state for state in states if state['outcome'] == 'failed']
+    parts = ['this ansible-playbook run\'s harden_apply of plan %s into this report directory (started %s) %s: it changed %d '
+             'vault(s)%s' % (_shown(header.get('plan')), _shown(header.get('started_at') or 'at an unknown time'),
+                             'finished its writes' if ended else 'did not finish', len(changed), (': ' + _names(changed)) if changed else '')]
+    if unknown:
+        parts.append('%d vault(s) were being changed when it stopped, whether they changed is unknown: %s' % (len(unknown), _names(unknown)))
+    if failed:
+        parts.append('%d vault(s) failed: %s' % (len(failed), _names(failed)))
+    if bad:
+        parts.append('%d line(s) of its journal could not be read' % bad)
+    parts.append('its report was still to come when this check-mode plan read the vaults: its journal (%s) is that report\'s and '
+                 'stays where it is (this plan writes none and takes none as its own); this plan reads the vaults as Azure holds '
+                 'them now' % JOURNAL)
     return '; '.join(parts)
 
 

@@ -710,3 +710,41 @@ def test_a_claim_that_cannot_be_rewritten_at_report_time_is_said_not_hidden(tmp_
         with pytest.raises(ClaimNotWritten):
             claim_reported(report_dir, PLAN, me)
 
+
+def test_a_check_mode_plan_after_a_real_apply_of_the_run_leaves_that_apply_s_journal_to_its_report(tmp_path, other_run):
+    """One run applies plan A for real, then plans again in check mode before A's report: the journal is A's report's (it
+    removes it once the reports are written, or leaves it for the next plan when a later plan's reports replace them). The
+    check-mode plan leaves it where it is and says it is this run's apply whose report is still to come, never that its
+    reports were not written; the journal stays A's (its header), and A's report removes it. A journal whose plan was
+    reported already, or another run's, is an earlier apply's as before. Before, the check-mode plan called this run's own
+    pending apply one that "finished its writes but its reports were not written"."""
+    report_dir = str(tmp_path)
+    me = run_owner(os.getpid())
+    claim_run(report_dir, PLAN, False, me)
+    ended_journal(report_dir, me)
+    claim_run(report_dir, 'c' * 32, True, me)
+    warning = earlier_apply_warning(report_dir, NOW, check_mode=True, me=me)
+    assert warning.startswith("this ansible-playbook run's harden_apply of plan %s into this report directory (started " % PLAN), warning
+    assert 'finished its writes: it changed 1 vault(s): rsv-1;' in warning, warning
+    assert warning.endswith("its report was still to come when this check-mode plan read the vaults: its journal (apply-journal.jsonl) "
+                            "is that report's and stays where it is (this plan writes none and takes none as its own); this plan "
+                            'reads the vaults as Azure holds them now'), warning
+    assert 'reports were not written' not in warning
+    assert sorted(os.listdir(tmp_path)) == [JOURNAL, CLAIM]
+    assert read_journal(os.path.join(report_dir, JOURNAL))[0]['plan'] == PLAN
+    # The check-mode plan's report takes nothing; A's report removes its journal.
+    assert remove_journal(report_dir, 'c' * 32) is False
+    # A's plan reported, its journal left (a later plan's reports replaced them): an earlier apply's, as before.
+    release_claim(report_dir, PLAN, me)
+    warning = earlier_apply_warning(report_dir, NOW, check_mode=True, me=me)
+    assert 'by this ansible-playbook run) finished its writes but its reports were not written' in warning, warning
+    assert 'stays where it is (check mode)' in warning
+    # Another run's journal (its process alive: refused; the claim of this run says nothing of it).
+    os.unlink(os.path.join(report_dir, JOURNAL))
+    os.unlink(os.path.join(report_dir, CLAIM))
+    ended_journal(report_dir, run_owner(other_run.pid))
+    other_run.kill()
+    other_run.wait()
+    warning = earlier_apply_warning(report_dir, NOW, check_mode=True, me=me)
+    assert 'which has ended) finished its writes but its reports were not written' in warning, warning
+    assert remove_journal(report_dir, PLAN) is True

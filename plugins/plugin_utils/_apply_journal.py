@@ -55,7 +55,8 @@ report removed it, and another run planned, applied and reported there before th
 reports with an older reading. The plans are numbered in the order they were made, and a real apply that starts changing
 vaults numbers its plan again (claim_applied: its reports will say what it wrote after any plan made before); the claim
 keeps whose reports are in the directory (claim_reported), and a plan's report does not replace those of a later plan
-(later_reports, _harden_run.Superseded): it writes none and says so.
+(later_reports, _harden_run.Superseded): it writes none and says so. An apply of such a plan is refused before any
+request (refuse_stale_plan): it would change Azure from the older reading while its report wrote nothing.
 
 Each write of the claim that comes before a write to Azure fails its task when it fails (claim_run, claim_applied:
 InputError, nothing sent, no report removed); those made once the reports are written (claim_reported, release_claim)
@@ -735,6 +736,52 @@ def claim_applied(report_dir, plan_id, me=None):
     # wrote with a claim that did not say so.
     _write_claim(report_dir, _summed(doc), 'harden_apply')
 
+
+class PlanSuperseded(InputError):
+    """harden_apply of a plan that a later plan of the same run into the same report directory superseded (refuse_stale_plan).
+    ``later``: that plan's entry in the run's claim."""
+
+    def __init__(self, message, later):
+        super().__init__(message)
+        self.later = later
+
+
+def refuse_stale_plan(report_dir, plan_id, me=None, check_mode=False):
+    """Refuse harden_apply of plan ``plan_id`` into ``report_dir`` before any request (check mode too: a real apply is
+    refused the same way) when:
+
+    - this run's claim lists a plan made after it, or applied for real after it (a higher order: claim_plans): that plan
+      read the vaults later, its report replaces this plan's and this plan's report writes none (later_reports), so
+      applying this plan would change Azure from the older reading while no report of it is written (PlanSuperseded);
+    - the claim in the directory can no longer be read (made a directory, a symlink or other text since the plan): the run
+      could neither record its apply in it nor keep the directory from another run (InputError).
+
+    No claim (removed by hand), another run's claim (refuse_while_applying has refused a live one) and a claim that does
+    not list the plan (an earlier version's) refuse nothing. ``me``: this run's run_owner() (None: this process's parent's)."""
+    found = read_claim(report_dir)
+    when = ' (check mode: a real apply of it is refused the same way)' if check_mode else ''
+    if isinstance(found, str):
+        raise InputError('harden_apply refused: this run\'s claim on the report directory %s (%s) can no longer be read: %s. The '
+                         'apply could not record itself in it, and another run could take the directory over in the middle of '
+                         'this one. Remove %s and plan again; nothing was sent to Azure%s'
+                         % (shown(report_dir), CLAIM, found, shown(os.path.join(report_dir, CLAIM)), when))
+    mine = _my_plan(report_dir, plan_id, me)
+    if mine is None:
+        return
+    _doc, plans, entry = mine
+    later = [other for other in plans if other['plan'] != plan_id and other['order'] > entry['order']]
+    if not later:
+        return
+    latest = max(later, key=lambda other: other['order'])
+    raise PlanSuperseded(
+        'harden_apply refused: plan %s is superseded: plan %s%s of this ansible-playbook run into the same report directory %s '
+        'was made, or applied for real, after it and read the vaults later. Applying plan %s would change the vaults from the '
+        'older reading, and its report would write no report (the later plan\'s reports describe the vaults). %s; nothing '
+        'was sent to Azure%s'
+        % (plan_id, escaped(str(latest['plan'])), ' (in check mode)' if latest.get('check_mode') is True else '',
+           shown(report_dir), plan_id,
+           ('Apply plan %s, or plan again' % escaped(str(latest['plan'])) if latest.get('check_mode') == entry.get('check_mode')
+            else 'Plan again'), when), latest)
 
 
 def later_reports(report_dir, plan_id, me=None):

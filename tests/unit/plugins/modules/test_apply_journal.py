@@ -24,6 +24,7 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal imp
     JOURNAL,
     ApplyJournal,
     ClaimNotWritten,
+    PlanSuperseded,
     applying,
     claim_applied,
     claim_plans,
@@ -36,6 +37,7 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal imp
     owner_alive,
     read_claim,
     read_journal,
+    refuse_stale_plan,
     refuse_while_applying,
     release_claim,
     remove_journal,
@@ -646,6 +648,50 @@ def test_a_report_that_wrote_no_report_removes_its_journal_only_when_its_apply_h
         journal.close()
         assert remove_journal(str(report_dir), PLAN, unchanging_only=True) is (not left)
         assert os.listdir(report_dir) == left
+
+
+def test_an_apply_of_a_plan_that_a_later_plan_of_the_run_superseded_is_refused(tmp_path):
+    """refuse_stale_plan, harden_apply's check before any request: a plan of the run made, or applied for real, after the
+    plan being applied (a higher order in the run's claim) supersedes it, in check mode too. A later plan that failed (taken
+    out of the claim) supersedes nothing; no claim refuses nothing; a claim made unreadable since the plan is refused."""
+    me = run_owner(os.getpid())
+    first, second, third = 'a' * 32, 'b' * 32, 'c' * 32
+    report_dir = str(tmp_path)
+    claim_run(report_dir, first, False, me)
+    claim_run(report_dir, second, False, me)
+    for check_mode in (False, True):
+        with pytest.raises(PlanSuperseded) as raised:
+            refuse_stale_plan(report_dir, first, me, check_mode)
+        assert raised.value.later['plan'] == second
+        message = str(raised.value)
+        assert message.startswith('harden_apply refused: plan %s is superseded: plan %s of this ansible-playbook run into the same '
+                                  "report directory '%s' was made, or applied for real, after it" % (first, second, report_dir)), message
+        assert 'Apply plan %s, or plan again; nothing was sent to Azure' % second in message, message
+        assert message.endswith('(check mode: a real apply of it is refused the same way)') == check_mode, message
+    refuse_stale_plan(report_dir, second, me)
+    # The later plan applied for real is still the later one; a check-mode plan made after both supersedes both.
+    claim_applied(report_dir, second, me)
+    with pytest.raises(PlanSuperseded):
+        refuse_stale_plan(report_dir, first, me)
+    claim_run(report_dir, third, True, me)
+    with pytest.raises(PlanSuperseded) as raised:
+        refuse_stale_plan(report_dir, second, me)
+    assert raised.value.later['plan'] == third and '(in check mode)' in str(raised.value) and 'Plan again; nothing' in str(raised.value)
+    # A later plan that failed is taken out of the claim: it supersedes nothing.
+    release_claim(report_dir, third, me, reported=False)
+    refuse_stale_plan(report_dir, second, me)
+    # Another run's claim and no claim refuse nothing here (refuse_while_applying refuses a live one).
+    refuse_stale_plan(report_dir, first, run_owner(1))
+    os.unlink(os.path.join(report_dir, CLAIM))
+    refuse_stale_plan(report_dir, first, me)
+    # A claim made a directory since the plan cannot record the apply: refused, in check mode too.
+    os.mkdir(os.path.join(report_dir, CLAIM))
+    for check_mode in (False, True):
+        with pytest.raises(InputError) as raised:
+            refuse_stale_plan(report_dir, second, me, check_mode)
+        assert str(raised.value).startswith("harden_apply refused: this run's claim on the report directory '%s' (run-claim.json) can no "
+                                            'longer be read: it is not a regular file.' % report_dir), str(raised.value)
+        assert 'nothing was sent to Azure' in str(raised.value)
 
 
 def failing_claim_writes(monkeypatch, how='replace'):

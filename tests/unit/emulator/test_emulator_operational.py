@@ -44,12 +44,14 @@ def test_backup_vault_policies_are_not_updated_operational_store_or_vault_store(
     with pytest.raises(HttpResponseError) as err:
         client.backup_policies.create_or_update(RG, "v", "disk", {"properties": shorter})
     assert _code(err) == rules.DP_POLICY_UPDATE_CODE
-    # Disks keep no vaulted tier (the emulator refuses it, rules.DP_DATASTORES): the same policy for blobs, vaulted.
+    # Disks keep no vaulted tier (the emulator refuses it, rules.DP_DATASTORES): the same policy for blobs, vaulted, backed
+    # up daily (blobs are never backed up hourly: rules.DP_BACKUP_FREQUENCIES).
     vaulted = copy.deepcopy(props)
     vaulted["datasourceTypes"] = ["Microsoft.Storage/storageAccounts/blobServices"]
     for rule in vaulted["policyRules"]:
         if rule.get("dataStore"):
             rule["dataStore"]["dataStoreType"] = "VaultStore"
+            rule["trigger"]["schedule"]["repeatingTimeIntervals"] = ["R/2020-04-05T13:00:00+00:00/P1D"]
         for life in rule.get("lifecycles") or []:
             life["sourceDataStore"]["dataStoreType"] = "VaultStore"
             life["deleteAfter"]["duration"] = "P30D"

@@ -245,10 +245,12 @@ def test_rs_policy_reduction_allowed_when_not_immutable(emulator):
 
 
 def _vault_store(props):
-    """The disk policy made a vaulted blob policy: disks keep no vaulted tier (rules.DP_DATASTORES)."""
+    """The disk policy made a vaulted blob policy: disks keep no vaulted tier (rules.DP_DATASTORES), and blobs back up
+    daily or weekly, never hourly (rules.DP_BACKUP_FREQUENCIES)."""
     vaulted = copy.deepcopy(props)
     vaulted["datasourceTypes"] = ["Microsoft.Storage/storageAccounts/blobServices"]
     vaulted["policyRules"][0]["dataStore"]["dataStoreType"] = "VaultStore"
+    vaulted["policyRules"][0]["trigger"]["schedule"]["repeatingTimeIntervals"] = ["R/2021-05-20T22:00:00+00:00/P1D"]
     vaulted["policyRules"][1]["lifecycles"][0]["sourceDataStore"]["dataStoreType"] = "VaultStore"
     return vaulted
 

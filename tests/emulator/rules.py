@@ -299,24 +299,6 @@ def rs_policy_tiers(props) -> dict:
     return out
 
 
-def dp_policy_tiers(props) -> dict:
-    """DataProtection BackupPolicy properties -> {(rule, sourceDataStore): days}."""
-    out: dict = {}
-    if not isinstance(props, dict):
-        return out
-    for rule in props.get("policyRules") or []:
-        if not isinstance(rule, dict) or str(rule.get("objectType")) != "AzureRetentionRule":
-            continue
-        for life in rule.get("lifecycles") or []:
-            if not isinstance(life, dict):
-                continue
-            store = ((life.get("sourceDataStore") or {}).get("dataStoreType")) or "?"
-            days = iso_days((life.get("deleteAfter") or {}).get("duration"))
-            if days is not None:
-                out["%s/%s" % (rule.get("name"), store)] = days
-    return out
-
-
 def retention_reductions(old: dict, new: dict) -> list:
     """Tiers whose retention is lowered or dropped (old -> new)."""
     lowered = []
@@ -742,10 +724,10 @@ def check_policy_ceilings(props, kind: str):
     check_dp_schedules(props)
 
 
-def policy_reductions(old_props, new_props, kind: str) -> list:
-    """Every tier a policy PUT lowers or drops, operational ones included (multi-user authorization, mua.py)."""
-    tiers = rs_policy_tiers if kind == "rs" else dp_policy_tiers
-    return retention_reductions(tiers(old_props), tiers(new_props))
+def policy_reductions(old_props, new_props) -> list:
+    """Every tier a Recovery Services policy PUT lowers or drops, operational ones included (multi-user authorization,
+    mua.py). A Backup vault policy is never updated (dp_policy_update_refused), so it has no reductions to find."""
+    return retention_reductions(rs_policy_tiers(old_props), rs_policy_tiers(new_props))
 
 
 # A retention raise on an immutable Recovery Services vault while a protected item has its backups suspended: Microsoft
@@ -760,23 +742,24 @@ SUSPENDED_RAISE_MSG = ("The increase in retention can't be applied since the vau
                        "items of the policy have their backups suspended: %s.")
 
 
-def check_raise_with_suspended_items(old_props, new_props, immutable: bool, kind: str, suspended) -> None:
+def check_raise_with_suspended_items(old_props, new_props, immutable: bool, suspended) -> None:
     """Refuse an RS policy PUT that raises (or adds) a tier on an immutable vault while ``suspended`` (the names of the
     policy's items whose backups are suspended) is not empty."""
-    if kind != "rs" or not immutable or old_props is None or not suspended:
+    if not immutable or old_props is None or not suspended:
         return
     raised = retention_reductions(rs_policy_tiers(new_props), rs_policy_tiers(old_props))
     if raised:
         raise ArmError(400, SUSPENDED_RAISE_CODE, SUSPENDED_RAISE_MSG % ", ".join(sorted(suspended)), user_facing=True)
 
 
-def check_policy_retention(old_props, new_props, immutable: bool, kind: str):
+def check_policy_retention(old_props, new_props, immutable: bool):
+    """Refuse a Recovery Services policy PUT that lowers or drops a tier the immutable vault holds. A Backup vault policy
+    that exists is refused before (dp_policy_update_refused), whatever its body: it never reaches this rule."""
     if not immutable or old_props is None:
         return
-    tiers = rs_policy_tiers if kind == "rs" else dp_policy_tiers
-    old_tiers = tiers(old_props)
-    for key in operational_keys(kind, old_props, old_tiers):
+    old_tiers = rs_policy_tiers(old_props)
+    for key in operational_keys(old_props, old_tiers):
         old_tiers.pop(key)  # immutability does not apply to operational backups (operational.py)
-    lowered = retention_reductions(old_tiers, tiers(new_props))
+    lowered = retention_reductions(old_tiers, rs_policy_tiers(new_props))
     if lowered:
         raise ArmError(400, RETENTION_CODE, RETENTION_MSG + " Lowered: " + "; ".join(lowered), user_facing=True)

@@ -100,10 +100,9 @@ def test_operational_keys_rule():
 
     vm = {"backupManagementType": "AzureIaasVM"}
     tiers = {"retentionPolicy.dailySchedule": 30.0, "instantRpRetentionRangeInDays": 2.0}
-    assert operational_keys("rs", vm, tiers) == set()  # VM instant restore snapshots: not operational (the refusing side)
+    assert operational_keys(vm, tiers) == set()  # VM instant restore snapshots: not operational (the refusing side)
     files = {"backupManagementType": "AzureStorage"}
     tiers = {"retentionPolicy.dailySchedule": 30.0, "vaultRetentionPolicy.snapshotRetentionInDays": 5.0,
              "vaultRetentionPolicy.vaultRetention.dailySchedule": 30.0}
-    assert operational_keys("rs", files, tiers) == {"retentionPolicy.dailySchedule", "vaultRetentionPolicy.snapshotRetentionInDays"}
-    assert operational_keys("rs", {"backupManagementType": "AzureWorkload"}, {"subProtectionPolicy[Full].dailySchedule": 30.0}) == set()
-    assert operational_keys("dp", {}, {"Default/OperationalStore": 7.0, "Default/VaultStore": 30.0}) == {"Default/OperationalStore"}
+    assert operational_keys(files, tiers) == {"retentionPolicy.dailySchedule", "vaultRetentionPolicy.snapshotRetentionInDays"}
+    assert operational_keys({"backupManagementType": "AzureWorkload"}, {"subProtectionPolicy[Full].dailySchedule": 30.0}) == set()

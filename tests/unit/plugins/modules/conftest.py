@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Modules run in process: ``main()`` with arguments patched in (ansible.module_utils.testing.patch_module_args,
-ansible-core 2.19) and a fake Azure behind the collection's own backends (amazon.aws's patch_ansible_module is the
+"""Modules run in process: ``main()`` with arguments patched in (ansible.module_utils.testing.patch_module_args from
+ansible-core 2.19; before it, the same patch of ``basic._ANSIBLE_ARGS`` that ansible-core's own unit tests made) and a fake Azure behind the collection's own backends (amazon.aws's patch_ansible_module is the
 pattern). Every rule of a module is a millisecond test here; tests/integration proves the same paths through the real
 SDKs against the emulator.
 
@@ -11,12 +11,23 @@ update, policy list/get/put) and the session; planning, reconciliation, error ha
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
+from unittest import mock
 
 import pytest
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
+
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:   # ansible-core 2.17 and 2.18 (meta/runtime.yml declares them): no ansible.module_utils.testing yet
+    @contextlib.contextmanager
+    def patch_module_args(args=None):
+        """What 2.19's patch_module_args does, as ansible-core's own unit tests did it before (AnsibleModule reads its
+        arguments from ``basic._ANSIBLE_ARGS`` when that is set)."""
+        with mock.patch.object(basic, '_ANSIBLE_ARGS', json.dumps({'ANSIBLE_MODULE_ARGS': args or {}}).encode()):
+            yield
 
 from ansible_collections.vaultlock.azure.plugins.module_utils import _module, _vaults
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import resource_graph as _resource_graph

@@ -1,9 +1,9 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Modules run in process: ``main()`` with arguments patched in (ansible.module_utils.testing.patch_module_args from
-ansible-core 2.19; before it, the same patch of ``basic._ANSIBLE_ARGS`` that ansible-core's own unit tests made) and a fake Azure behind the collection's own backends (amazon.aws's patch_ansible_module is the
-pattern). Every rule of a module is a millisecond test here; tests/integration proves the same paths through the real
-SDKs against the emulator.
+ansible-core 2.19; before it, the same patch of ``basic._ANSIBLE_ARGS`` that ansible-core's own unit tests made) and a
+fake Azure behind the collection's own backends (amazon.aws's patch_ansible_module is the pattern). Every rule of a
+module is a millisecond test here; tests/integration proves the same paths through the real SDKs against the emulator.
 
 The fake replaces only the I/O primitives of module_utils/_vaults.py's backends (get, list, patch, the vault config
 update, policy list/get/put) and the session; planning, reconciliation, error handling and results are the real code.

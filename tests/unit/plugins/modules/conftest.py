@@ -65,6 +65,7 @@ class FakeAzure:
         self.fail_after = {}    # (operation, vault name) -> AzureOperationError raised once after the write was applied
         self.items = {}         # vault id (lowercase) -> protected items / backup instances (ARM JSON)
         self.unreadable_items = {}   # vault name -> AzureOperationError for its item list
+        self.item_reads = []        # vault ids whose item list was read (ARM)
         self.graph_denied = set()   # subscriptions (lowercase) Resource Graph leaves out
         self.graph_error = None     # an AzureOperationError every Resource Graph query raises
         self.graph_queries = []     # (query, subscriptions) sent to Resource Graph
@@ -78,14 +79,15 @@ class FakeAzure:
     def vault(self, vault_id):
         return self.vaults[vault_id.lower()]
 
-    def protect(self, vault, policy, name, datasource_type=None):
+    def protect(self, vault, policy, name, datasource_type=None, suspended=False):
         """Add a protected item (Recovery Services) or backup instance (Backup vault) on one of the vault's policies, with
-        the body the emulator serves (tests/emulator/items.py, after the REST spec examples)."""
+        the body the emulator serves (tests/emulator/items.py, after the REST spec examples); ``suspended``: its backups
+        stopped with the data kept (Recovery Services protectionState BackupsSuspended)."""
         from tests.emulator import items  # pylint: disable=import-outside-toplevel
         body = self.vault(vault['id'])
         stored = dict(self.policies[vault['id'].lower()][policy.lower()])
         stored.setdefault('id', vault['id'] + '/backupPolicies/' + stored['name'])
-        spec = {'name': name, 'policy': policy, 'datasource_type': datasource_type}
+        spec = {'name': name, 'policy': policy, 'datasource_type': datasource_type, 'backups_suspended': suspended}
         make = items.rs_item_body if 'RecoveryServices' in body['type'] else items.dp_instance_body
         self.items.setdefault(vault['id'].lower(), []).append(make(body, stored, spec))
 
@@ -247,6 +249,7 @@ class FakeSession:
         for segment in ('/backupProtectedItems', '/backupInstances'):
             if self.azure is not None and path.endswith(segment):
                 vault_id = path[:-len(segment)]
+                self.azure.item_reads.append(vault_id)
                 error = self.azure.unreadable_items.get(vault_id.rsplit('/', 1)[-1])
                 if error is not None:
                     raise error

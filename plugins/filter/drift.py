@@ -65,7 +65,7 @@ def vault_drift(vaults, baseline=None):
     return _wrap('vault_drift', compute_drift, vaults, baseline)
 
 
-def _from_entries(name, func, *args):
+def _from_entries(name, what, func, *args):
     """``func`` on vault_drift entries (checked by check_entries): an entry edited deeper than that check reads (a count
     of its lock readiness a list) is still the filter's error naming the exception, never a Python error of its own."""
     try:
@@ -73,18 +73,18 @@ def _from_entries(name, func, *args):
     except AnsibleFilterError:
         raise
     except Exception as exc:  # pylint: disable=broad-exception-caught
-        raise AnsibleFilterError('vaultlock.azure.%s: the drift entries are not as the vaultlock.azure.vault_drift filter returns them '
-                                 '(were they edited or cut?): %s: %s' % (name, type(exc).__name__, exc)) from exc
+        raise AnsibleFilterError('vaultlock.azure.%s: %s not as the vaultlock.azure.vault_drift filter returns them (were they edited '
+                                 'or cut?): %s: %s' % (name, what, type(exc).__name__, exc)) from exc
 
 
 def drift_summary(drift):
     """Counts over vault_drift entries."""
-    return _from_entries('drift_summary', lambda entries: summarize(check_entries(entries)), drift)
+    return _from_entries('drift_summary', 'the drift entries are', lambda entries: summarize(check_entries(entries)), drift)
 
 
 def drift_report_json(drift, meta=None):
     """The drift.json document (a dict)."""
-    return _from_entries('drift_report_json', build_report, drift, meta)
+    return _from_entries('drift_report_json', 'the drift entries (or meta) are', build_report, drift, meta)
 
 
 def drift_report_markdown(report):

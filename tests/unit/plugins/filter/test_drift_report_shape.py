@@ -293,6 +293,6 @@ def test_drift_entries_edited_are_refused_naming_the_place(name, path, value, wo
 
 def test_an_entry_edited_deeper_than_the_check_is_still_the_filters_error():
     with _edited(ENTRIES, (1, 'lock_readiness', 'protected_items', 'count'), ['x']) as edited:
-        with pytest.raises(AnsibleFilterError, match=r'^vaultlock\.azure\.drift_report_json: the drift entries are not as the '
+        with pytest.raises(AnsibleFilterError, match=r'^vaultlock\.azure\.drift_report_json: the drift entries \(or meta\) are not as the '
                            r'vaultlock\.azure\.vault_drift filter returns them \(were they edited or cut\?\): TypeError: int\(\) argument'):
             FilterModule().filters()['drift_report_json'](edited, {'check_mode': True})

@@ -164,7 +164,7 @@ import re
 import sys
 
 from ansible import constants as C
-from ansible.errors import AnsibleOptionsError, AnsibleParserError
+from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.utils.unsafe_proxy import wrap_var
 
@@ -316,9 +316,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         super().parse(inventory, loader, path, cache)
         try:
             config = self._read_config_data(path)
-        except (OverflowError, ValueError, AnsibleOptionsError):
+        except (OverflowError, ValueError, AnsibleError):
             # ansible-core's conversion of YAML's .inf or .nan to a whole number ("cannot convert Infinity to integer") names
-            # no option: the file's numbers are checked first, naming it.
+            # no option: the file's numbers are checked first, naming it. ansible-core 2.19 raises AnsibleOptionsError for
+            # both; 2.17 and 2.18 raise it for .nan (a ValueError) but wrap .inf's OverflowError in a plain AnsibleError
+            # ("Unhandled exception when retrieving max_concurrency"), so any AnsibleError is checked the same way.
             self._check_numbers(loader.load_from_file(path, cache='none'), path)
             raise
         self._check_keys(config, path)

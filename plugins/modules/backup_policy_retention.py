@@ -133,9 +133,11 @@ notes:
     C(VaultStore), a PostgreSQL server's or a Cosmos DB account's C(OperationalStore), a PostgreSQL or MySQL flexible
     server's C(ArchiveStore)) is a violation that is not fixable, since Azure would refuse such a policy.
   - These limits are taken from Azure Backup's support matrices and are conservative.
-  - On an immutable Recovery Services vault, Azure does not apply a retention increase while a protected item has its backups
-    suspended (Microsoft Learn, Immutable vault). This module does not read the vault's items, so such a raise fails with
-    Azure's answer; the C(vaultlock.azure.harden_backup_vaults) role, which reads them, reports it as not fixable and sends nothing.
+  - On an immutable Recovery Services vault, Azure does not apply a retention increase while a protected item of the policy has
+    its backups suspended (stop backup; Microsoft Learn, Immutable vault). When O(mode=enforce) would raise a policy of such a
+    vault, the module reads the vault's protected items (one list, only then) and raises no policy that has such an item; its
+    weak tiers are violations that are not fixable, naming the items, and nothing is sent for it, in check mode too (as the
+    C(vaultlock.azure.harden_backup_vaults) role judges it). Resume their backups, or move them to another policy, first.
   - O(compare_to) sends nothing to Azure; the module only reads the vault and its policies.
 author: vaultlock.azure maintainers (@vaultlock)
 '''

@@ -559,12 +559,13 @@ def build_report(drift, meta=None):
     return report
 
 
-def _check_report(report):
+def check_report(report):
+    """The drift_report_json document at all (summary and vaults) and of this schema_version, or ReportError."""
     if not isinstance(report, Mapping) or 'vaults' not in report or 'summary' not in report:
         raise ReportError("expected the document that drift_report_json returns (with summary and vaults)")
     if report.get('schema_version') != SCHEMA_VERSION:
-        raise ReportError("unsupported drift report schema_version '%s' (this collection writes %s)"
-                          % (report.get('schema_version'), SCHEMA_VERSION))
+        raise ReportError("unsupported drift report schema_version %s (this collection writes %s)"
+                          % (shown(report.get('schema_version')), SCHEMA_VERSION))
 
 
 # ---------------------------------------------------------------- Markdown
@@ -761,7 +762,7 @@ def render_markdown(report):
     most MD_MAX_VAULTS vaults (MD_MAX_ERRORS errors), the worst first when there are more, and say how many were left out
     (drift.json has them all).
     """
-    _check_report(report)
+    check_report(report)
     summary = report['summary']
     check_mode = report.get('check_mode', True)
     errors = report.get('errors') or []
@@ -1082,7 +1083,7 @@ def _with_reason(line, finding):
 
 def render_junit(report):
     """JUnit XML: one testcase per vault, a failure per drifting vault, an error testcase per error."""
-    _check_report(report)
+    check_report(report)
     vaults = report['vaults']
     errors = report.get('errors') or []
     failures = sum(1 for v in vaults if v.get('drift'))

@@ -28,7 +28,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import kind
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports.policy import finding_verdicts, html_section
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import FLAGS, SETTING_LABEL
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document import (
-    _check_report,
+    check_report,
     _value,
     finding_label,
     fix_cell,
@@ -622,7 +622,7 @@ def _simple_table(table_id, header, rows):
 
 def render_html(report):
     """drift.html text from a drift_report_json document."""
-    _check_report(report)
+    check_report(report)
     summary = report['summary']
     vaults = report['vaults']
     check_mode = report.get('check_mode', True)

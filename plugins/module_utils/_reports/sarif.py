@@ -24,7 +24,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import kind
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports.policy import finding_verdicts, sarif_rules
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import FLAGS, LOCK_SETTINGS, SETTING_LABEL, SETTINGS
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document import (
-    _check_report,
+    check_report,
     _value,
     finding_label,
     fix_kind,
@@ -177,7 +177,7 @@ def _readiness_properties(row):
 
 def build_sarif(report, tool_version=COLLECTION_VERSION):
     """The SARIF log (a dict) for a drift.json document."""
-    _check_report(report)
+    check_report(report)
     lock_rows = dict((str(row.get('id') or '').lower(), row) for row in report.get('lock_readiness') or [])
     results = []
     for vault in report['vaults']:

@@ -57,6 +57,12 @@ _KEYS = ('minimum', 'mode')
 SUSPENDED = 'backupssuspended'
 
 
+def suspended_reason(reason, suspended):
+    """A finding's (or violation's) reason when Azure does not apply its raise: ``suspended`` names the items."""
+    return ("%s; Azure does not apply a retention increase on an immutable vault while an item has its backups suspended (%s): resume "
+            "their backups, or move them to another policy, first" % (reason, ', '.join(suspended)))
+
+
 def suspended_items(vault, policy_name):
     """Names of the vault's protected items on ``policy_name`` whose backups are suspended (a Recovery Services vault)."""
     if vault.get('vault_type') != 'recovery_services':
@@ -236,8 +242,7 @@ class RetentionRule(Rule):
                 fixable = raisable and enforce
                 reason = violation.get('reason')
                 if violation.get('fixable') and suspended:
-                    reason = ("%s; Azure does not apply a retention increase on an immutable vault while an item has its backups "
-                              "suspended (%s): resume their backups, or move them to another policy, first" % (reason, ', '.join(suspended)))
+                    reason = suspended_reason(reason, suspended)
                 # The options that would let a run raise it: enforce mode, and the consent where the raise is irreversible.
                 options = []
                 # Immutability does not hold operational tiers: raising one can be undone, even on a Locked vault.

@@ -231,11 +231,15 @@ def run(mod):
 
     locked = immutability in IMMUTABILITY_IRREVERSIBLE
     plans, violations = _plan(params, ref, _select(resources, params['policies'], ref), locked)
-    # A minimum given only per datastore checks no tier of a Recovery Services VM or workload policy (no datastore): such a
-    # policy meets it with nothing checked, which is said rather than left to read as compliant.
-    unchecked = [record['name'] for _resource, record, _new, _changes in plans if unchecked_by_datastore(record, minimum)]
-    if unchecked:
-        mod.warn(datastore_only_warning('minimum', unchecked, ' of %s' % ref.label))
+    # A key of the minimum given only per datastore checks no tier of a Recovery Services VM or workload policy (no datastore),
+    # whatever the other keys are: such a tier meets it with nothing checked, which is said (one warning a key) rather than
+    # left to read as compliant.
+    unchecked = {}
+    for _resource, record, _new, _changes in plans:
+        for key in unchecked_by_datastore(record, minimum):
+            unchecked.setdefault(key, []).append(record['name'])
+    for key in sorted(unchecked):
+        mod.warn(datastore_only_warning('minimum', key, minimum[key], unchecked[key], ' of %s' % ref.label))
     _check_consent(params, ref, plans, locked)
     if any(changes for _resource, _record, _new, changes in plans):
         # A raise only on a vault that reads settled (_vaults.SETTLED_STATE): whether it can be undone is judged from the

@@ -401,7 +401,7 @@ def save_plan(directory, run, report_dir, check_mode, inputs=None, plan_id=None)
         'baseline': run['baseline'], 'blocked': run['blocked'], 'errors': run['report_errors'],
         'warnings': run['report_warnings'], 'discovery': run['discovery'], 'inputs': inputs or {},
         'scope_failure': run.get('scope_failure') or '', 'azure_policy': run.get('azure_policy'),
-        'scope_changes': run.get('scope_changes'),
+        'scope_changes': run.get('scope_changes'), 'weakened_baseline': run.get('weakened_baseline') or [],
     }
     _write_private(plan_path(directory, plan_id), doc, 'the plan')
     return plan_id
@@ -666,6 +666,7 @@ def build_run_report(plan, results, applied=None):
         'check_mode': plan['check_mode'], 'predict': not plan['blocked'], 'baseline': plan['baseline'],
         'errors': plan['errors'], 'warnings': warnings, 'discovery': plan['discovery'], 'results': normalised,
         'azure_policy': plan.get('azure_policy'), 'scope_changes': plan.get('scope_changes'),
+        'weakened_baseline': plan.get('weakened_baseline') or [],
     })
 
 

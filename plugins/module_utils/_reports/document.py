@@ -497,6 +497,10 @@ def lock_readiness_rows(entries, check_mode, predict, done):
     return rows
 
 
+# What drift.json's weakened_baseline says of each weaker key of the baseline.
+WEAKENED_KEYS = ('variable', 'key', 'tier', 'value', 'default', 'why', 'lowers', 'source', 'for_run')
+
+
 def build_report(drift, meta=None):
     """The drift.json document (schema_version 2.3) from vault_drift entries and run metadata.
 
@@ -551,6 +555,12 @@ def build_report(drift, meta=None):
         report['discovery'] = _normalise_discovery(meta['discovery'])
     if meta.get('scope_changes') is not None:
         report['scope_changes'] = _plain(meta['scope_changes'])
+    # The keys of the baseline weaker than the role's defaults, each with its value and where it came from (its warning is
+    # in ``warnings`` too): a weaker baseline is never a silent pass (_targets.weakened_baseline).
+    weakened = _as_list(meta.get('weakened_baseline'), 'meta.weakened_baseline')
+    if weakened:
+        report['weakened_baseline'] = [_plain(dict((key, entry.get(key)) for key in WEAKENED_KEYS)) for entry in weakened
+                                       if isinstance(entry, Mapping)]
     # What Azure Policy would say (_policy.evaluate), and the definitions each finding answers to.
     policy = section(meta.get('azure_policy'))
     if policy is not None:

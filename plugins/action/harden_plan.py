@@ -22,6 +22,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._policy._preset im
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import (
     TLS_WARNING,
     check_written_choices,
+    parse_exclusions,
     plan_run,
     weakened_baseline,
     weakened_warning,
@@ -51,7 +52,7 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import
 )
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._preload import CORE
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._run_scoped import VariableLayers, run_scoped_refusals, weakened_sources
-from ansible_collections.vaultlock.azure.plugins.plugin_utils import _scope_loss
+from ansible_collections.vaultlock.azure.plugins.plugin_utils import _excluded, _scope_loss
 
 
 class ActionModule(ControllerActionBase):
@@ -132,6 +133,10 @@ class ActionModule(ControllerActionBase):
             # The previous report in report_dir, read before the discovery: a report of 20,000 vaults is about 60 MB of
             # JSON, whose objects are freed before the discovery's are made (only each vault's id and name are kept).
             record, record_note = _scope_loss.read_record(report_dir) if discover else (None, '')
+            # The open findings of the vaults this run excludes, as the previous report had them: drift.sarif keeps them,
+            # suppressed, so that excluding a vault never reads as fixing it (plugin_utils/_excluded.py).
+            exclusions = parse_exclusions(args['exclude'])
+            previous, previous_note = _excluded.read_previous(report_dir, exclusions)
             with without_cyclic_gc():
                 session_for = self._session_for(args)
                 reads = read_targets(session_for, args, discover, flags)
@@ -144,6 +149,10 @@ class ActionModule(ControllerActionBase):
                 run['report_warnings'][0:0] = weakened_notes
                 warnings[0:0] = weakened_notes
                 run['weakened_baseline'] = weakened
+                run['excluded_vaults'] = _excluded.section(run['excluded'], exclusions, previous)
+                if previous_note and run['excluded_vaults']:
+                    run['report_warnings'].append(previous_note)
+                    warnings.append(previous_note)
                 loss_notes += _scope_loss.warnings(loss)
                 run['report_warnings'].extend(loss_notes)
                 warnings.extend(loss_notes)

@@ -159,6 +159,37 @@ def _result(vault, finding, report):
     return result
 
 
+# An excluded vault is not checked, so it has no results of this run. GitHub code scanning matches results across analyses
+# by rule, location and partialFingerprints, and closes an alert whose result the latest analysis of the same configuration
+# (tool and runAutomationDetails category) no longer has: "a new alert will be created, and the old one will be closed"
+# (GitHub Docs, "SARIF support for code scanning", Data for preventing duplicated alerts,
+# https://docs.github.com/en/code-security/reference/code-scanning/sarif-files/sarif-support-for-code-scanning; and "About
+# code scanning alerts", About alerts from multiple configurations,
+# https://docs.github.com/en/code-security/concepts/code-scanning/about-code-scanning-alerts). Leaving an excluded vault's
+# results out would close its open alerts as fixed. So its open findings, as the last report that checked it wrote them
+# (drift.json excluded_vaults), stay results with the same rule, location and fingerprint, each with a suppression of kind
+# external, status accepted, whose justification names the exclusion. GitHub documented suppressions[].state accepted as
+# closing the alert as dismissed, not fixed (the same page as published in 2020, enterprise-server 2.22); the page today
+# lists no suppressions among the properties code scanning uses, and then the result keeps the alert open with its last
+# known drift. Either way it is never "fixed" by an exclusion; a SARIF viewer shows it as suppressed (SARIF 2.1.0 3.27.23,
+# 3.35).
+EXCLUDED_STATUS = 'accepted'
+
+
+def _excluded_result(vault, finding, report):
+    """The result of an open finding of an excluded vault (drift.json excluded_vaults), suppressed: not checked by this run."""
+    result = _result(vault, finding, report)
+    entries = ', '.join(str(entry) for entry in vault.get('excluded_by') or []) or 'an exclusion'
+    checked = vault.get('checked_at') or 'an earlier run'
+    justification = ('not checked by this run: harden_backup_vaults_exclude (%s) excluded the vault; the finding is the one the '
+                     'report of %s had' % (entries, checked))
+    result['message']['text'] = visible('Not checked by this run (excluded by %s); as last checked (%s): %s'
+                                        % (entries, checked, result['message']['text']))
+    result['suppressions'] = [{'kind': 'external', 'status': EXCLUDED_STATUS, 'justification': visible(justification)}]
+    result['properties'].update(excluded=True, excluded_by=list(vault.get('excluded_by') or []), checked_at=vault.get('checked_at'))
+    return result
+
+
 def _notification(error):
     scope = str(error.get('scope') or 'unknown')
     text = '%s: %s' % (error.get('action') or 'discovery', error.get('message') or 'unknown error')
@@ -188,6 +219,9 @@ def build_sarif(report, tool_version=COLLECTION_VERSION):
                 if row is not None and finding.get('setting') in LOCK_SETTINGS:
                     result['properties']['lock_readiness'] = _readiness_properties(row)
                 results.append(result)
+    for vault in report.get('excluded_vaults') or []:
+        for finding in vault.get('findings') or []:
+            results.append(_excluded_result(vault, finding, report))
     errors = report.get('errors') or []
     driver = {'name': TOOL_NAME, 'informationUri': INFORMATION_URI,
               'rules': [_rule(*rule) for rule in RULES] + sarif_rules(report)}

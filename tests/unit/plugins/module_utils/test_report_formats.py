@@ -25,7 +25,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._reports.sarif imp
     finding_level,
     render_sarif,
 )
-from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document import ReportError, build_report
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document import ReportError, build_report, render_markdown
 from tests.unit.plugins.module_utils.test_reports import BASELINE, STAMP, SUB, drift, vault
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
@@ -318,3 +318,33 @@ def test_warnings_reach_html_and_sarif(sarif_validator):
     assert invocation['executionSuccessful'] is True
     assert [(n['level'], n['message']['text']) for n in invocation['toolExecutionNotifications']] == [('warning', warning)]
     assert '<section id="warnings">' not in render_html(check_report())
+
+
+def test_an_excluded_vault_keeps_its_open_findings_as_suppressed_results(sarif_validator):
+    """drift.json excluded_vaults (plugin_utils/_excluded.py): each carried open finding is a result with the rule, location
+    and fingerprint it had when the vault was checked, suppressed (external, accepted) with a justification naming the
+    exclusion, so a code scanning service never closes it as fixed; drift.md and drift.html list the vault as not checked."""
+    checked = build_report(drift(), {'check_mode': True, 'timestamp': STAMP, 'baseline': BASELINE})
+    vault_row, finding = open_findings(checked)[0]
+    before = [r for r in sarif_of(checked, sarif_validator)['runs'][0]['results'] if r['properties']['vault_id'] == vault_row['id']]
+    carried = {'id': vault_row['id'], 'name': vault_row['name'], 'vault_type': vault_row['vault_type'],
+               'subscription_id': vault_row['subscription_id'], 'resource_group': vault_row['resource_group'], 'tier': None,
+               'excluded_by': ['rsv-*'], 'checked_at': STAMP, 'findings': [f for f in vault_row['findings'] if not f['resolved']]}
+    rest = [entry for entry in drift() if entry['id'] != vault_row['id']]
+    report = build_report(rest, {'check_mode': True, 'timestamp': STAMP, 'baseline': BASELINE, 'excluded_vaults': [carried]})
+    assert report['excluded_vaults'] == [carried]
+    after = [r for r in sarif_of(report, sarif_validator)['runs'][0]['results'] if r['properties']['vault_id'] == vault_row['id']]
+    assert [(r['ruleId'], r['locations'], r['partialFingerprints']) for r in after] == \
+        [(r['ruleId'], r['locations'], r['partialFingerprints']) for r in before]
+    assert after[0]['suppressions'] == [{'kind': 'external', 'status': 'accepted', 'justification': (
+        'not checked by this run: harden_backup_vaults_exclude (rsv-*) excluded the vault; the finding is the one the report of '
+        '%s had' % STAMP)}]
+    assert after[0]['message']['text'].startswith('Not checked by this run (excluded by rsv-*); as last checked (%s): ' % STAMP)
+    assert finding['setting'] in [r['ruleId'] for r in after]
+    markdown = render_markdown(report).replace('\\', '')
+    assert '## Not checked (excluded)' in markdown and '| %s |' % vault_row['name'] in markdown and '| rsv-* |' in markdown
+    page = render_html(report)
+    assert '<section id="excluded">' in page and 'Not checked (excluded)' in page
+    # Without excluded vaults: no section, no suppressed result.
+    assert '## Not checked (excluded)' not in render_markdown(checked) and '<section id="excluded">' not in render_html(checked)
+    assert not [r for r in sarif_of(checked, sarif_validator)['runs'][0]['results'] if 'suppressions' in r]

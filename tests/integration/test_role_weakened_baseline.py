@@ -157,6 +157,13 @@ def test_a_weaker_baseline_from_the_inventory_is_named_in_every_report_with_its_
     jsonschema.Draft4Validator(SARIF_SCHEMA, format_checker=jsonschema.FormatChecker()).validate(sarif)
     notes = [n['message']['text'] for n in sarif['runs'][0]['invocations'][0]['toolExecutionNotifications']]
     assert sorted(n for n in notes if 'weaker than the role' in n) == expected
+    # ... and a result each (an alert of code scanning), located at the variable, its text the warning's.
+    results = [r for r in sarif['runs'][0]['results'] if r['ruleId'] == 'baseline_weakened']
+    assert sorted(r['message']['text'] for r in results) == [text + '.' for text in expected]
+    assert sorted(r['locations'][0]['physicalLocation']['artifactLocation']['uri'] for r in results) == [
+        'harden_backup_vaults/baseline/' + name for name in (IMMUTABILITY, MINIMUM, SOFT_DELETE)]
+    assert {r['level'] for r in results} == {'warning'}
+    assert 'baseline_weakened' in [rule['id'] for rule in sarif['runs'][0]['tool']['driver']['rules']]
 
 
 def test_a_baseline_from_the_inventory_that_lowers_vaults_is_refused_before_any_request(shared):
@@ -186,4 +193,8 @@ def test_a_weaker_baseline_written_for_the_run_is_kept_and_named(shared):
     assert by_variable[IMMUTABILITY]['for_run'] is True
     assert by_variable[MINIMUM]['source'] == 'role parameters' and by_variable[MINIMUM]['value'] == {'daily': '7d'}
     assert [c['name'] for c in report['changed']] == ['rsv-enabled']
+    sarif = json.loads((shared['tmp'] / 'reports-localhost-run' / 'drift.sarif').read_text())
+    jsonschema.Draft4Validator(SARIF_SCHEMA, format_checker=jsonschema.FormatChecker()).validate(sarif)
+    levels = dict((r['properties']['variable'], r['level']) for r in sarif['runs'][0]['results'] if r['ruleId'] == 'baseline_weakened')
+    assert levels == {IMMUTABILITY: 'error', MINIMUM: 'warning'}
     assert [entry for entry in shared['journal'] if is_write(entry)] == []

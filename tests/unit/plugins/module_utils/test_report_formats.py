@@ -348,3 +348,30 @@ def test_an_excluded_vault_keeps_its_open_findings_as_suppressed_results(sarif_v
     # Without excluded vaults: no section, no suppressed result.
     assert '## Not checked (excluded)' not in render_markdown(checked) and '<section id="excluded">' not in render_html(checked)
     assert not [r for r in sarif_of(checked, sarif_validator)['runs'][0]['results'] if 'suppressions' in r]
+
+
+def test_a_weaker_baseline_is_a_result_of_its_own(sarif_validator):
+    """drift.json weakened_baseline: one result a weaker key (rule baseline_weakened, added only then), located at the role
+    variable, an error when the value lowers vaults; a stable fingerprint per variable, key and tier."""
+    entries = [{'variable': 'harden_backup_vaults_immutability', 'key': 'immutability', 'tier': None, 'value': 'disabled',
+                'default': 'enabled', 'why': 'asks for immutability disabled', 'lowers': True, 'source': "the play's vars", 'for_run': True},
+               {'variable': 'harden_backup_vaults_baselines[0]', 'key': 'retention', 'tier': 'dev', 'value': {'daily': '7d'},
+                'default': {'daily': '30d'}, 'why': 'holds daily tiers to 7d', 'lowers': False,
+                'source': "the inventory: group_vars of group 'dev' (beside the inventory)", 'for_run': False}]
+    report = build_report(drift(), {'check_mode': True, 'timestamp': STAMP, 'baseline': BASELINE, 'weakened_baseline': entries})
+    assert report['weakened_baseline'] == entries
+    log = sarif_of(report, sarif_validator)
+    results = [r for r in log['runs'][0]['results'] if r['ruleId'] == 'baseline_weakened']
+    assert [(r['level'], r['locations'][0]['physicalLocation']['artifactLocation']['uri']) for r in results] == [
+        ('error', 'harden_backup_vaults/baseline/harden_backup_vaults_immutability'),
+        ('warning', 'harden_backup_vaults/baseline/harden_backup_vaults_baselines[0].retention')]
+    assert results[1]['message']['text'] == (
+        'harden_backup_vaults_baselines[0] (tier \'dev\') retention is {"daily": "7d"}, weaker than the role\'s default {"daily": '
+        '"30d"}: it holds daily tiers to 7d; from the inventory: group_vars of group \'dev\' (beside the inventory).')
+    again = sarif_of(build_report(drift(), {'check_mode': True, 'timestamp': STAMP, 'baseline': BASELINE,
+                                            'weakened_baseline': [dict(entries[0], value=None, why='checks no immutability')]}),
+                     sarif_validator)
+    assert [r['partialFingerprints'] for r in again['runs'][0]['results'] if r['ruleId'] == 'baseline_weakened'] == \
+        [results[0]['partialFingerprints']]
+    plain = sarif_of(build_report(drift(), {'check_mode': True, 'timestamp': STAMP, 'baseline': BASELINE}), sarif_validator)
+    assert 'baseline_weakened' not in [rule['id'] for rule in plain['runs'][0]['tool']['driver']['rules']]

@@ -13,13 +13,20 @@ from ansible import constants as C
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.auth import AUTH_ARGSPEC, check_settings
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.client import AzureSession
-from ansible_collections.vaultlock.azure.plugins.module_utils._consent import ConsentError, scope_plan_arguments
+from ansible_collections.vaultlock.azure.plugins.module_utils._consent import ConsentError, scope_plan_arguments, weakening_refusal
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.diagnostics import attach_related, related_read_errors
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import failure
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy import check_assignments, evaluate, related_assignments
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy._preset import apply_preset
-from ansible_collections.vaultlock.azure.plugins.module_utils._targets import TLS_WARNING, check_written_choices, plan_run
+from ansible_collections.vaultlock.azure.plugins.module_utils._targets import (
+    TLS_WARNING,
+    check_written_choices,
+    parse_exclusions,
+    plan_run,
+    weakened_baseline,
+    weakened_warning,
+)
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal import (
     ClaimNotWritten,
     claim_run,
@@ -50,8 +57,8 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import
     scope_of_run,
 )
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._preload import CORE
-from ansible_collections.vaultlock.azure.plugins.plugin_utils._run_scoped import VariableLayers, run_scoped_refusals
-from ansible_collections.vaultlock.azure.plugins.plugin_utils import _scope_loss
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._run_scoped import VariableLayers, run_scoped_refusals, weakened_sources
+from ansible_collections.vaultlock.azure.plugins.plugin_utils import _excluded, _scope_loss
 
 
 class ActionModule(ControllerActionBase):
@@ -61,15 +68,17 @@ class ActionModule(ControllerActionBase):
     def work(self, tmp=None, task_vars=None):
         result, args = self._start(tmp, task_vars, dict(AUTH_ARGSPEC, **PLAN_ARGSPEC))
         check_mode = self._check_mode
+        own_keys = task_own_keys(self._task, self._templar)
         try:
             # Consent is task-scoped: a baseline that consents to irreversible changes is written in this task.
-            scope_plan_arguments(args, task_own_keys(self._task, self._templar))
+            scope_plan_arguments(args, own_keys)
         except ConsentError as exc:
             return self._failed(result, str(exc))
+        layers = None
         if args.get('run_scoped_variables'):
             # ... and so is the role's: consent and a looser lock gate from the inventory or facts are refused.
-            refusals = run_scoped_refusals(args['run_scoped_variables'], args, self._templar,
-                                           VariableLayers.of(self._task, task_vars))
+            layers = VariableLayers.of(self._task, task_vars)
+            refusals = run_scoped_refusals(args['run_scoped_variables'], args, self._templar, layers)
             if refusals:
                 return self._failed(result, '; '.join(refusals))
         interrupted = None
@@ -92,6 +101,17 @@ class ActionModule(ControllerActionBase):
                 args['baseline'] = apply_preset(args['baseline'], assignments or check_assignments(None))
             # The baseline, the lock requirements and the exclusions are checked before any request.
             checked = plan_run([], args['exclude'], args['baseline'], args['lock_requirements'])
+            # A baseline weaker than the role's defaults never passes without a word: each weaker key, its value and where it
+            # came from is a warning of the run and of every report (drift.json weakened_baseline). A value that asks a run to
+            # lower vaults (immutability disabled, soft delete off, ...) counts only when written for the run, as consent does:
+            # from the inventory or facts it is refused here, before any request (docs/role.md, "A weaker baseline").
+            weakened = weakened_sources(
+                weakened_baseline(checked['baseline'], args['baseline'].get('tiers') if isinstance(args['baseline'], dict) else None),
+                layers, self._templar, from_role=bool(args.get('run_scoped_variables')),
+                task_wrote_baseline=own_keys is not None and 'baseline' in own_keys)
+            refused = [entry for entry in weakened if entry['lowers'] and not entry['for_run']]
+            if refused:
+                raise InputError(weakening_refusal(refused))
             # Resolved once, here: the later tasks of the run write (and retire) the reports in this directory, whatever a
             # symlink on the way to it says by then (_harden_run.planned_report_dir).
             report_dir = prepare_report_dir(args['report_dir'])
@@ -119,6 +139,10 @@ class ActionModule(ControllerActionBase):
             # The previous report in report_dir, read before the discovery: a report of 20,000 vaults is about 60 MB of
             # JSON, whose objects are freed before the discovery's are made (only each vault's id and name are kept).
             record, record_note = _scope_loss.read_record(report_dir) if discover else (None, '')
+            # The open findings of the vaults this run excludes, as the previous report had them: drift.sarif keeps them,
+            # suppressed, so that excluding a vault never reads as fixing it (plugin_utils/_excluded.py).
+            exclusions = parse_exclusions(args['exclude'])
+            previous, previous_note = _excluded.read_previous(report_dir, exclusions)
             with without_cyclic_gc():
                 session_for = self._session_for(args)
                 reads = read_targets(session_for, args, discover, flags)
@@ -127,6 +151,14 @@ class ActionModule(ControllerActionBase):
                 # by id (gone, no longer readable, or missed by the discovery and judged now).
                 loss, loss_notes = self._scope_loss(reads, args, record, record_note, session_for, flags)
                 run = plan_run(reads, args['exclude'], checked['baseline'], args['lock_requirements'])
+                weakened_notes = [weakened_warning(entry) for entry in weakened]
+                run['report_warnings'][0:0] = weakened_notes
+                warnings[0:0] = weakened_notes
+                run['weakened_baseline'] = weakened
+                run['excluded_vaults'] = _excluded.section(run['excluded'], exclusions, previous)
+                if previous_note and run['excluded_vaults']:
+                    run['report_warnings'].append(previous_note)
+                    warnings.append(previous_note)
                 loss_notes += _scope_loss.warnings(loss)
                 run['report_warnings'].extend(loss_notes)
                 warnings.extend(loss_notes)

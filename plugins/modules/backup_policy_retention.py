@@ -58,9 +58,10 @@ options:
         a dict such as C({OperationalStore: 7d, VaultStore: 30d}) (datastores C(OperationalStore), C(VaultStore),
         C(ArchiveStore), and C(Snapshot) / C(VaultStandard) for Azure Files)."
       - "A per-datastore value applies only to tiers on those datastores. Recovery Services VM, SQL and SAP HANA policy tiers have
-        no datastore, so a minimum whose every value is per datastore checks none of their tiers; when it leaves a policy with
-        no tier checked the module says so in its C(warnings) (the policy still counts as compliant). A plain duration
-        (C(daily: 30d)) applies to every datastore and to tiers without one."
+        no datastore, so a key given only per datastore checks none of their tiers of that key, whatever the other keys are
+        (in C({daily: {VaultStore: 30d}, weekly: 4w}) their daily tiers stay unchecked); the module says so in its
+        C(warnings), one warning a key naming the policies (they still count as compliant). A plain duration (C(daily: 30d))
+        applies to every datastore and to tiers without one."
       - C(daily) also applies to simple (default) retention when no C(default) minimum is given, except to Differential and
         Incremental sub-policies.
       - Across units the check is conservative. What a policy keeps counts at its shortest (a month 28 days, a year 365)

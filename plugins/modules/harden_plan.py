@@ -226,6 +226,14 @@ options:
         C(hostvars), C(groups)), a lookup or such a test is refused the same way, naming what it reads.
       - Values that neither consent nor loosen the lock gate (no consent, lock requirements as strict as the defaults or
         stricter) may come from anywhere.
+      - With it set, each key of O(baseline) weaker than the role's defaults (immutability null or disabled, soft delete null,
+        off or without retention days, a daily retention minimum below 30d, missing or given only per datastore, a security
+        setting asked for its weak value) is a warning of the task and of every report, naming the role variable, its value,
+        the default and where the value came from (extra vars, the play's vars, role parameters, facts, or the inventory
+        with its group or host); a value that asks a run to lower vaults (immutability disabled, soft delete off, public
+        network access or cross subscription restore enabled, alerts disabled) is refused before any request unless a
+        source written for the run gives it. Without it, the same warnings name O(baseline) as the source, and such a value
+        is refused when O(baseline) comes from C(module_defaults).
     type: dict
     version_added: 0.2.0
     suboptions:

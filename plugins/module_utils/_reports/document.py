@@ -497,6 +497,12 @@ def lock_readiness_rows(entries, check_mode, predict, done):
     return rows
 
 
+# What drift.json's weakened_baseline says of each weaker key of the baseline.
+WEAKENED_KEYS = ('variable', 'key', 'tier', 'value', 'default', 'why', 'lowers', 'source', 'for_run')
+# What drift.json's excluded_vaults says of each excluded vault (plugin_utils/_excluded.py).
+EXCLUDED_KEYS = ('id', 'name', 'vault_type', 'subscription_id', 'resource_group', 'tier', 'excluded_by', 'checked_at', 'findings')
+
+
 def build_report(drift, meta=None):
     """The drift.json document (schema_version 2.3) from vault_drift entries and run metadata.
 
@@ -551,6 +557,18 @@ def build_report(drift, meta=None):
         report['discovery'] = _normalise_discovery(meta['discovery'])
     if meta.get('scope_changes') is not None:
         report['scope_changes'] = _plain(meta['scope_changes'])
+    # The vaults the exclusions left out, not checked, with the open findings the last report that checked them had (drift.sarif
+    # keeps them as suppressed results: a code scanning service would otherwise close their alerts as fixed).
+    excluded = _as_list(meta.get('excluded_vaults'), 'meta.excluded_vaults')
+    if excluded:
+        report['excluded_vaults'] = [_plain(dict((key, entry.get(key)) for key in EXCLUDED_KEYS)) for entry in excluded
+                                     if isinstance(entry, Mapping)]
+    # The keys of the baseline weaker than the role's defaults, each with its value and where it came from (its warning is
+    # in ``warnings`` too): a weaker baseline is never a silent pass (_targets.weakened_baseline).
+    weakened = _as_list(meta.get('weakened_baseline'), 'meta.weakened_baseline')
+    if weakened:
+        report['weakened_baseline'] = [_plain(dict((key, entry.get(key)) for key in WEAKENED_KEYS)) for entry in weakened
+                                       if isinstance(entry, Mapping)]
     # What Azure Policy would say (_policy.evaluate), and the definitions each finding answers to.
     policy = section(meta.get('azure_policy'))
     if policy is not None:
@@ -900,6 +918,7 @@ def render_markdown(report):
     lines.extend(markdown_lines(report, md_escape, _table))
 
     lines.extend(_markdown_scope_changes(report.get('scope_changes')))
+    lines.extend(_markdown_excluded(report.get('excluded_vaults')))
 
     warnings = report.get('warnings') or []
     if warnings:
@@ -943,6 +962,36 @@ def _markdown_scope_changes(changes):
     subs = changes.get('subscriptions_left') or []
     if subs:
         lines.extend(['', 'Subscriptions no longer listed for this identity: %s.' % ', '.join(md_escape(sub) for sub in subs[:MD_MAX_LINES])])
+    return lines
+
+
+EXCLUDED_NOTE = ('harden_backup_vaults_exclude left these vaults out of this run: they were not checked, and are in no count of this '
+                 'report. Their open findings are those of the last report in this directory that checked them (drift.sarif keeps '
+                 'them as suppressed results, so a code scanning service does not close them as fixed).')
+
+
+def excluded_row(vault):
+    """A row of the reports' table of excluded vaults (drift.json excluded_vaults): name, kind, subscription, resource group,
+    the entries that excluded it, when it was last checked, and its open findings then (their settings)."""
+    findings = vault.get('findings') or []
+    settings = sorted(set(str(finding.get('setting')) for finding in findings if isinstance(finding, Mapping)))
+    return [vault.get('name') or vault.get('id'), kind_label(vault.get('vault_type')), vault.get('subscription_id'),
+            vault.get('resource_group'), ', '.join(str(entry) for entry in vault.get('excluded_by') or []) or '-',
+            vault.get('checked_at') or 'never in this directory',
+            ('%d (%s)' % (len(findings), ', '.join(settings))) if findings else 'none']
+
+
+def _markdown_excluded(vaults):
+    """The vaults the exclusions left out (drift.json excluded_vaults): not checked."""
+    if not vaults:
+        return []
+    lines = ['', '## Not checked (excluded)', '', md_escape(EXCLUDED_NOTE), '']
+    rows = [[md_escape(cell) for cell in excluded_row(vault)] for vault in vaults]
+    lines.extend(_table(['Vault', 'Kind', 'Subscription', 'Resource group', 'Excluded by', 'Last checked', 'Open findings then'],
+                        rows[:MD_MAX_VAULTS]))
+    more = _more(MD_MAX_VAULTS, len(rows), 'vaults')
+    if more:
+        lines.extend(['', more])
     return lines
 
 

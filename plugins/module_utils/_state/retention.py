@@ -252,11 +252,15 @@ def run(mod):
 
     locked = immutability in IMMUTABILITY_IRREVERSIBLE
     plans, violations = _plan(params, ref, _select(resources, params['policies'], ref), locked)
-    # A minimum given only per datastore checks no tier of a Recovery Services VM or workload policy (no datastore): such a
-    # policy meets it with nothing checked, which is said rather than left to read as compliant.
-    unchecked = [record['name'] for _resource, record, _new, _changes in plans if unchecked_by_datastore(record, minimum)]
-    if unchecked:
-        mod.warn(datastore_only_warning('minimum', unchecked, ' of %s' % ref.label))
+    # A key of the minimum given only per datastore checks no tier of a Recovery Services VM or workload policy (no datastore),
+    # whatever the other keys are: such a tier meets it with nothing checked, which is said (one warning a key) rather than
+    # left to read as compliant.
+    unchecked = {}
+    for _resource, record, _new, _changes in plans:
+        for key in unchecked_by_datastore(record, minimum):
+            unchecked.setdefault(key, []).append(record['name'])
+    for key in sorted(unchecked):
+        mod.warn(datastore_only_warning('minimum', key, minimum[key], unchecked[key], ' of %s' % ref.label))
     if immutability in IMMUTABLE and ref.vault_type == 'recovery_services' and any(changes for _resource, _record, _new, changes in plans):
         # Before the consent: a raise Azure would not apply asks no consent (check mode reads and predicts the same).
         plans, violations = _hold_suspended(session, vault, plans, violations, params['minimum'])

@@ -34,11 +34,17 @@ def test_a_minimum_only_per_datastore_that_checks_no_tier_is_a_warning(run_modul
     vault = rsv(azure)
     result = run_module(backup_policy_retention, {'id': vault['id'], 'minimum': {'daily': {'VaultStore': '30d'}}, 'mode': 'enforce'})
     assert result['changed'] is False and azure.writes == [] and result['compliant'] is True
-    assert result['warnings'] == ["minimum checks no retention tier of 2 policies of Recovery Services vault 'rsv-1' (resource group "
-                                  "'%s', subscription %s) ('strong', 'weak'): every value of it is given per datastore, and the tiers "
-                                  "of these policies have no datastore (Recovery Services VM, SQL and SAP HANA policies), so none of "
-                                  "their tiers is checked; a plain duration (daily: 30d) applies to every datastore and to tiers "
-                                  "without one" % (RG, SUB)]
+    assert result['warnings'] == ["minimum.daily is given only per datastore (VaultStore), so it checks no daily tier of 2 policies "
+                                  "of Recovery Services vault 'rsv-1' (resource group '%s', subscription %s) ('strong', 'weak'): the "
+                                  "retention tiers of Recovery Services VM, SQL and SAP HANA policies have no datastore, and a value "
+                                  "given per datastore applies to none of them; a plain duration (daily: 30d) applies to every "
+                                  "datastore and to tiers without one" % (RG, SUB)]
+    # A plain key beside it does not hide it: the daily tiers are still unchecked (before, no warning), the weekly one is
+    # checked (the VM policies have none: findings of their own).
+    mixed = run_module(backup_policy_retention, {'id': vault['id'], 'minimum': {'daily': {'VaultStore': '30d'}, 'weekly': '4w'}})
+    assert [w.split(',')[0] for w in mixed['warnings']] == ['minimum.daily is given only per datastore (VaultStore)']
+    assert "so it checks no daily tier of 2 policies of Recovery Services vault 'rsv-1'" in mixed['warnings'][0]
+    assert {v['tier'] for v in mixed['violations']} == {'weekly'} and azure.writes == []
     plain = run_module(backup_policy_retention, {'id': vault['id'], 'minimum': {'daily': '30d'}})
     assert plain['warnings'] == [] and plain['compliant'] is False
 

@@ -15,43 +15,38 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import os
 
 import jsonschema
 import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.vaultlock.azure.plugins.filter.drift import FilterModule
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import shown as _shown
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports import shape
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document import SCHEMA_VERSION
 
-from tests.unit.plugins.filter.drift_documents import check_document, entries, schema
+from tests.unit.plugins.filter.drift_documents import SCHEMA_PATH, check_document, entries, schema
 
 RENDERERS = ('drift_report_markdown', 'drift_report_junit', 'drift_report_html', 'drift_report_sarif')
 NOT_WHOLE = ('vaultlock.azure.%%s: the report is not a whole drift.json document as drift_report_json writes it (schema %s: '
              'docs/drift-report-schema.json); was it edited or cut? %%s' % SCHEMA_VERSION)
 
 
-def _first_difference(have, want, path='SCHEMA'):
-    if isinstance(have, dict) and isinstance(want, dict):
-        for key in list(want) + [k for k in have if k not in want]:
-            if key not in have or key not in want:
-                return '%s[%r] only in %s' % (path, key, 'the schema file' if key in want else 'SCHEMA')
-            found = _first_difference(have[key], want[key], '%s[%r]' % (path, key))
-            if found:
-                return found
-        return None
-    if isinstance(have, list) and isinstance(want, list) and len(have) == len(want):
-        return next(filter(None, (_first_difference(h, w, '%s[%d]' % (path, i)) for i, (h, w) in enumerate(zip(have, want)))), None)
-    return None if have == want else '%s is %r, the schema file says %r' % (path, have, want)
+def test_the_check_reads_the_schema_file_the_collection_ships():
+    """The check's schema is structural() of docs/drift-report-schema.json, the file the collection ships (no copy of it
+    to keep in step), and a valid JSON Schema."""
+    assert os.path.samefile(shape.SCHEMA_FILE, SCHEMA_PATH)
+    assert shape.schema() == shape.structural(schema())
+    jsonschema.Draft202012Validator.check_schema(shape.schema())
 
 
-def test_the_table_is_the_schema_files_structure():
-    """SCHEMA in _reports/shape.py is kept in step with docs/drift-report-schema.json: a key, type or enum changed in the
-    schema file and not in SCHEMA (or the other way round) fails here, naming the first difference."""
-    want = shape.structural(schema())
-    assert shape.SCHEMA == want, 'update SCHEMA in plugins/module_utils/_reports/shape.py: %s' % _first_difference(shape.SCHEMA, want)
-    jsonschema.Draft202012Validator.check_schema(shape.SCHEMA)
+def test_a_schema_file_that_cannot_be_read_is_named(monkeypatch, tmp_path):
+    monkeypatch.setattr(shape, 'SCHEMA_FILE', str(tmp_path / 'missing.json'))
+    monkeypatch.setattr(shape, '_LOADED', [])
+    with pytest.raises(VaultlockError, match=r'drift report schema \(docs/drift-report-schema.json\) cannot be read .*reinstall'):
+        shape.first_problem(check_document())
 
 
 def test_the_documents_the_collection_writes_pass():

@@ -13,6 +13,7 @@ from ansible import constants as C
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.auth import AUTH_ARGSPEC, check_settings
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.client import AzureSession
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.pacing import SubscriptionPacer
 from ansible_collections.vaultlock.azure.plugins.module_utils._consent import ConsentError, scope_plan_arguments
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.diagnostics import attach_related, related_read_errors
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
@@ -157,6 +158,10 @@ class ActionModule(ControllerActionBase):
                     # not succeed (executionSuccessful false, with the cause), and never closes open alerts with 0 results.
                     run['report_errors'].append({'scope': 'the scope of the run',
                                                  'message': 'the run did not read its scope: %s' % run['scope_failure']})
+                if run.get('discovery'):
+                    # The run's ARM reads, each counted once: the discovery's, the GETs of the vaults that left the scope (no
+                    # read of their own holds them) and the related resources', all through the run's one pacer.
+                    run['discovery']['arm'] = session_for.pacer.summary()
                 # The vault records are not part of the plan (its drift entries are): freed before the plan is written.
                 del reads
                 run.pop('vaults', None)
@@ -212,13 +217,21 @@ class ActionModule(ControllerActionBase):
 
     @staticmethod
     def _session_for(args):
-        """One AzureSession per subscription a named vault gives (None: the authentication's own), built on first use."""
+        """One AzureSession per subscription a named vault gives (None: the authentication's own), built on first use.
+
+        Every session paces through one pacer (``session_for.pacer``): they are one principal, whose ARM buckets are per
+        subscription, so the discovery's reads of a subscription and the GETs of its vaults that left the scope (read
+        through the session of their own subscription) draw on one mirror of one bucket, and the run counts them once.
+        Before, each session had a pacer of its own: a scope loss was paced apart from the discovery, and the run's read
+        figures (drift.json ``discovery.arm``) left its GETs out."""
         auth = {name: args.get(name) for name in AUTH_ARGSPEC}
         sessions = {}
+        pacer = SubscriptionPacer()
 
         def session_for(subscription_id):
             key = (subscription_id or '').lower()
             if key not in sessions:
-                sessions[key] = AzureSession(dict(auth, subscription_id=subscription_id) if subscription_id else auth)
+                sessions[key] = AzureSession(dict(auth, subscription_id=subscription_id) if subscription_id else auth, pacer=pacer)
             return sessions[key]
+        session_for.pacer = pacer
         return session_for

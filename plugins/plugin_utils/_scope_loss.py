@@ -10,7 +10,8 @@ A run that discovers its vaults (every subscription the identity can see, or Res
 may read: read access taken from the pipeline identity on one subscription or resource group (an insider with User Access
 Administrator there can do it) took that scope's vaults out of every report and out of the drift gate, and the run passed.
 So harden_plan reads the previous run's record in the same report directory (its drift.json: the vaults it judged and the
-subscriptions it covered), and asks ARM, one GET each through the SDK's pipeline and the session's pacing, for each vault
+subscriptions it covered), and asks ARM, one GET each through the ARM read pipeline and the run's one pacer (the
+discovery's: harden_plan's sessions share it, as ARM's buckets are per subscription and principal), for each vault
 that report judged, this run did not read, that this run's scope still covers and that no exclusion of this run names:
 
 - 404 (ResourceNotFound, ResourceGroupNotFound, SubscriptionNotFound): the vault is gone; a warning in every report.

@@ -145,3 +145,41 @@ def test_a_vault_resource_graph_does_not_list_yet_is_read_from_arm_and_judged(em
     assert report['scope_changes']['left'] == []
     assert any('read from ARM and judged' in w and vault_id('rsv-a') in w for w in report['warnings'])
     assert emulator.writes() == []
+
+
+# More vaults than a principal's read bucket holds (ARM: 250, refilled at 25 a second).
+MANY = 300
+
+
+def wide_fleet():
+    """fleet() with MANY more Recovery Services vaults in the second subscription."""
+    doc = fleet(with_gone=False)
+    doc['subscriptions'][1]['resource_groups'][0]['vaults'] += [vault('rsv-many-%03d' % index, 'recovery_services', 'disabled')
+                                                                for index in range(MANY)]
+    return doc
+
+
+def test_a_scope_loss_larger_than_the_read_bucket_is_paced_with_the_discovery_and_counted(emulator, harden, tmp_path):
+    """The GETs of the vaults that left go through the run's one pacer (ARM's buckets per subscription and principal):
+    under Azure's throttling, more lost vaults than the burst draw no 429, and the run's read figures count them. Before,
+    each subscription's GETs had a session and a pacer of their own, and the figures left them out."""
+    emulator.load_fleet(wide_fleet())
+    report_dir = str(tmp_path / 'reports')
+    first = harden('--check', harden_backup_vaults_report_dir=report_dir, **VARIABLES)
+    assert first.rc == 0, first.output[-3000:]
+    assert len(first.report['vaults']) == MANY + 3
+    emulator.settings(revoked=['/subscriptions/%s' % SUB2], throttle='azure')
+    emulator.clear_journal()
+    second = harden('--check', harden_backup_vaults_report_dir=report_dir, **VARIABLES)
+    assert second.rc != 0 and 'The scope of the run shrank' in second.output, second.output[-3000:]
+    journal = emulator.journal()
+    assert [entry['path'] for entry in journal if entry['status'] == 429] == []
+    asked = [entry for entry in journal if entry['method'] == 'GET' and '/subscriptions/%s/' % SUB2 in entry['path']]
+    assert len(asked) == MANY + 2 and {entry['status'] for entry in asked} == {403}
+    report = check_reports(second)
+    assert len([vault for vault in report['scope_changes']['left'] if vault['reason'] == 'unreadable']) == MANY + 2
+    arm = report['discovery']['arm']
+    # Every ARM read of the run (the subscription list, SUB1's reads and the lost vaults' GETs), each once; no 429.
+    arm_reads = [entry for entry in journal if entry['method'] == 'GET' and entry['path'].startswith('/subscriptions/')]
+    assert arm['throttled'] == 0 and arm['requests'] == len(arm_reads), (arm, len(arm_reads))
+    assert arm['waited_s'] > 0

@@ -29,6 +29,7 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import
     check_diffs,
     check_inputs,
     claim_report_dir,
+    listed_vaults,
     new_plan_id,
     plan_summary,
     prepare_report_dir,
@@ -113,14 +114,14 @@ class ActionModule(ControllerActionBase):
             # counting; without_cyclic_gc collects once at its end).
             # The previous report in report_dir, read before the discovery: a report of 20,000 vaults is about 60 MB of
             # JSON, whose objects are freed before the discovery's are made (only each vault's id and name are kept).
-            record, record_note = _scope_loss.read_record(report_dir) if discover else (None, '')
+            record, record_note = _scope_loss.read_record(report_dir)
             with without_cyclic_gc():
                 session_for = self._session_for(args)
                 reads = read_targets(session_for, args, discover, flags)
                 warnings = read_warnings(reads)
                 # What left the scope since the previous report in report_dir: its vaults this run did not read are asked for
                 # by id (gone, no longer readable, or missed by the discovery and judged now).
-                loss, loss_notes = self._scope_loss(reads, args, record, record_note, session_for, flags)
+                loss, loss_notes = self._scope_loss(reads, args, record, record_note, session_for, flags, discover)
                 run = plan_run(reads, args['exclude'], checked['baseline'], args['lock_requirements'])
                 loss_notes += _scope_loss.warnings(loss)
                 run['report_warnings'].extend(loss_notes)
@@ -204,13 +205,14 @@ class ActionModule(ControllerActionBase):
         return result
 
     @staticmethod
-    def _scope_loss(reads, args, record, note, session_for, flags):
+    def _scope_loss(reads, args, record, note, session_for, flags, discover):
         """(the comparison with the previous report ``record``, or None; the notes said when it could not be made: ``note``,
-        read_record's)."""
+        read_record's). Without discovery the previous scope is the previous report's vaults that this run lists again."""
         if record is None:
             return None, [note] if note else []
         extra = []
-        loss = _scope_loss.compare(record, extra, read_keys(reads), args['exclude'], scope_of_run(reads, args),
+        scope = scope_of_run(reads, args, discover, listed_vaults(reads, session_for))
+        loss = _scope_loss.compare(record, extra, read_keys(reads), args['exclude'], scope,
                                    read_again(session_for, args, flags), args['max_concurrency'])
         reads.extend(extra)
         return loss, []

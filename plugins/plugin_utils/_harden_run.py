@@ -49,7 +49,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document 
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import SETTINGS, TASKS
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import APPLY_CONCURRENCY
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import vault_key
-from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import check_resource_group, validate_subscription
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, check_resource_group, validate_subscription
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal import claim_reported, later_reports, refuse_while_applying, report_dir_locked
 
 PLAN_FORMAT = 2
@@ -177,9 +177,10 @@ def check_inputs(args):
 
 
 def _failed_read(exc, item):
-    """What a failed vault_immutability_info loop item looks like to _targets.select_vaults."""
+    """What a failed vault_immutability_info loop item looks like to _targets.select_vaults; ``error``: the exception, which
+    _scope_loss classes (a listed vault that ARM says is gone, or that this identity can no longer read)."""
     msg, _extra = failure(exc)
-    return {'failed': True, 'msg': msg, 'item': item}
+    return {'failed': True, 'msg': msg, 'item': item, 'error': exc}
 
 
 def read_targets(session_for, args, discover, flags):
@@ -256,9 +257,32 @@ def read_keys(reads):
     return keys
 
 
-def scope_of_run(reads, args):
+def listed_vaults(reads, session_for):
+    """The vaults the run lists (harden_backup_vaults_vaults) by canonical key, each with the exception of its read when it
+    failed (else None). A vault named by name and resource group takes its subscription from ``subscription_id`` or the
+    authentication's; one whose subscription cannot be told is left out (its read failed for that reason already)."""
+    listed = {}
+    for read in reads:
+        item = read.get('item')
+        if not isinstance(item, dict):
+            continue
+        key = vault_key(item.get('id')) if item.get('id') else None
+        if key is None and not item.get('id') and item.get('vault_type') in VAULT_TYPES:
+            try:
+                subscription = item.get('subscription_id') or session_for(None).default_subscription(required=False)
+            except VaultlockError:
+                subscription = None
+            if subscription:
+                key = vault_key(VaultRef(subscription, item.get('resource_group'), item.get('name'), item['vault_type']).id)
+        if key is not None:
+            listed[key] = read.get('error') if read.get('failed') else None
+    return listed
+
+
+def scope_of_run(reads, args, discovered=True, listed=None):
     """What _scope_loss.compare needs of this run's scope: the subscriptions the discovery resolved (None, and ``unread``,
-    when a discovery read failed whole), whether that was every subscription the identity can see, the filters."""
+    when a discovery read failed whole), whether that was every subscription the identity can see, the filters; whether
+    the run ``discovered`` its vaults, and the vaults it ``listed`` (listed_vaults)."""
     subscriptions = set()
     for read in reads:
         if isinstance(read.get('item'), dict):
@@ -267,9 +291,10 @@ def scope_of_run(reads, args):
             subscriptions = None
             break
         subscriptions.update(str(sub).lower() for sub in read.get('subscriptions') or [])
-    return {'subscriptions': subscriptions, 'unread': subscriptions is None,
-            'every_subscription': every_subscription(args.get('subscription_ids')),
-            'resource_groups': args.get('resource_groups'), 'vault_types': args.get('vault_types'), 'tags': args.get('tags')}
+    return {'subscriptions': subscriptions, 'unread': subscriptions is None, 'discovered': discovered,
+            'every_subscription': discovered and every_subscription(args.get('subscription_ids')),
+            'resource_groups': args.get('resource_groups'), 'vault_types': args.get('vault_types'), 'tags': args.get('tags'),
+            'listed': dict(listed or {})}
 
 
 def read_again(session_for, args, flags):

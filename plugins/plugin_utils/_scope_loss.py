@@ -20,6 +20,9 @@ that report judged, this run did not read, that this run's scope still covers an
   ``allow_scope_loss`` says a smaller scope is expected; either way the reports name the vaults.
 - a vault that left the scope unreadable stays in the record (drift.json ``scope_changes``) until a run accepts the
   smaller scope: a second run does not forget it because the first one failed.
+- a run of listed vaults (discover false) has no discovered scope: the previous report's vaults it still lists are
+  compared, classed by their own read's answer (no second GET); a vault taken off the list was taken off on purpose and
+  is not asked for. A run that discovers and lists compares both.
 - the vault read: the discovery missed a vault that is still there (Resource Graph lags ARM): it is read as a named vault
   (its policies and items too) and judged with the others, so that the gate sees it; a warning names it. A vault whose
   tags no longer match the run's tag filter left the scope by its tags: named, not judged.
@@ -142,13 +145,15 @@ def in_scope(key, args, subscriptions):
     return kind in [kinds.get(name) for name in args.get('vault_types') or kinds]
 
 
-def missing(record, read_keys, exclude, args, subscriptions):
-    """The previous record's vaults this run must ask ARM about: judged then, not read now, in this run's scope, excluded
-    by none of this run's entries. ``read_keys``: the keys of every vault this run read (judged, unreadable, excluded)."""
+def missing(record, read_keys, exclude, args, subscriptions, discovered=True, listed=()):
+    """The previous record's vaults this run must ask ARM about: judged then, not read now, in this run's scope (the scope
+    its discovery covers, when it ``discovered`` its vaults, or its ``listed`` vaults' keys), excluded by none of this
+    run's entries. ``read_keys``: the keys of every vault this run read (judged, unreadable, excluded). A vault of the
+    record that the run neither discovers nor lists (taken off harden_backup_vaults_vaults) is not asked for."""
     exclusions = parse_exclusions(exclude)
     wanted = []
     for key, arm_id in sorted(record['vaults'].items()):
-        if key in read_keys or not in_scope(key, args, subscriptions):
+        if key in read_keys or not (key in listed or (discovered and in_scope(key, args, subscriptions))):
             continue
         vault = {'id': arm_id, 'name': parse_resource_id(arm_id).get('name')}
         if any(excluded_by(exclusion, {'id': vault['id'], 'name': vault['name']}) for exclusion in exclusions):
@@ -177,23 +182,31 @@ def compare(record, extra_reads, read_keys, exclude, scope, read_one, concurrenc
     """The scope comparison: ``{previous, gone, unreadable, untagged, recovered, subscriptions_left, skipped}``.
 
     ``scope``: this run's ``resource_groups``, ``vault_types``, ``tags``, ``subscriptions`` (what it resolved, lower-cased)
-    and ``every_subscription`` (subscription_ids [all]). ``read_one(vault)`` reads one vault by id (the read of a named
-    vault: a dict with ``vaults``), or raises VaultlockError; the reads of the vaults read again are appended to
-    ``extra_reads``, to be judged with the others. At most ``concurrency`` reads at once (each paced by its session).
+    and ``every_subscription`` (subscription_ids [all]); ``discovered`` (false: the run only lists vaults) and ``listed``
+    (the keys of the vaults the run lists, each with the exception its read raised, or None). ``read_one(vault)`` reads
+    one vault by id (the read of a named vault: a dict with ``vaults``), or raises VaultlockError; the reads of the vaults
+    read again are appended to ``extra_reads``, to be judged with the others. A listed vault whose read failed is not
+    asked for again: its exception is ARM's answer. At most ``concurrency`` reads at once (all through the run's one pacer).
     """
     result = {'previous': {'generated_at': record['generated_at'], 'vaults': len(record['vaults'])},
               'gone': [], 'unreadable': [], 'untagged': [], 'recovered': [], 'subscriptions_left': [], 'not_compared': [],
               'skipped': record['skipped']}
     subscriptions = scope.get('subscriptions')
-    if scope.get('every_subscription') and subscriptions is not None:
+    discovered = scope.get('discovered', True)
+    listed = scope.get('listed') or {}
+    if discovered and scope.get('every_subscription') and subscriptions is not None:
         result['subscriptions_left'] = sorted(sub for sub in record['subscriptions'] if sub not in subscriptions)
-    wanted = missing(record, read_keys, exclude, scope, None if scope.get('every_subscription') else subscriptions)
+    wanted = missing(record, read_keys, exclude, scope, None if scope.get('every_subscription') else subscriptions,
+                     discovered, listed)
+    # A listed vault whose read failed: ARM answered already (one GET each, not two).
+    answered = [(vault, None, listed[vault_key(vault['id'])]) for vault in wanted if listed.get(vault_key(vault['id'])) is not None]
+    wanted = [vault for vault in wanted if listed.get(vault_key(vault['id'])) is None]
     if scope.get('unread'):
         # The discovery itself failed (credentials, the subscription list): a scope error of the run already. Its vaults are
         # not asked for one by one (each GET would fail the same way), but kept in the record for the next run.
         result['not_compared'] = [dict(vault, reason='not_compared', code=None, why='this run could not read its scope')
                                   for vault in wanted]
-        return result
+        wanted = []
 
     def ask(vault):
         try:
@@ -201,8 +214,10 @@ def compare(record, extra_reads, read_keys, exclude, scope, read_one, concurrenc
         except VaultlockError as exc:
             return vault, None, exc
 
-    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(wanted) or 1))) as pool:
-        answers = list(pool.map(ask, wanted))
+    answers = answered
+    if wanted:
+        with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(wanted)))) as pool:
+            answers += list(pool.map(ask, wanted))
     tags = scope.get('tags') or {}
     for vault, read, exc in answers:
         if exc is not None:

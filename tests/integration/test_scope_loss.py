@@ -183,3 +183,48 @@ def test_a_scope_loss_larger_than_the_read_bucket_is_paced_with_the_discovery_an
     arm_reads = [entry for entry in journal if entry['method'] == 'GET' and entry['path'].startswith('/subscriptions/')]
     assert arm['throttled'] == 0 and arm['requests'] == len(arm_reads), (arm, len(arm_reads))
     assert arm['waited_s'] > 0
+
+
+def listed(*arm_ids):
+    """harden_backup_vaults_vaults naming these vaults, without discovery."""
+    return {'harden_backup_vaults_discover': False, 'harden_backup_vaults_vaults': [{'id': arm_id} for arm_id in arm_ids]}
+
+
+def test_listed_vaults_compare_with_the_previous_report_a_vault_taken_off_the_list_is_no_loss(emulator, harden, tmp_path):
+    """discover false: the previous scope is the previous report's vaults that this run lists again. A listed vault this
+    identity can no longer read is a scope error (zero writes); one taken off the list is not asked for, whatever ARM would
+    answer. Before, a run without discovery was not compared: the unreadable vault was an error of its own and the run
+    changed the others."""
+    emulator.load_fleet(fleet())
+    report_dir = str(tmp_path / 'reports')
+    variables = dict(VARIABLES, harden_backup_vaults_fail_on_error=False)
+    rsv_two, bv_two = vault_id('rsv-two', sub=SUB2, rg='rg-two'), vault_id('bv-two', 'backup', sub=SUB2, rg='rg-two')
+    first = harden('--check', harden_backup_vaults_report_dir=report_dir, **dict(variables, **listed(vault_id('rsv-a'), GONE, rsv_two, bv_two)))
+    assert first.rc == 0, first.output[-3000:]
+    assert len(first.report['vaults']) == 4 and 'scope_changes' not in first.report
+
+    # bv-two is taken off the list on purpose; rsv-two's subscription is revoked; rsv-gone is deleted.
+    emulator.load_fleet(fleet(with_gone=False))
+    emulator.settings(revoked=['/subscriptions/%s' % SUB2])
+    emulator.clear_journal()
+    second = harden(harden_backup_vaults_report_dir=report_dir, **dict(variables, **listed(vault_id('rsv-a'), GONE, rsv_two)))
+    assert second.rc != 0 and 'The scope of the run shrank' in second.output, second.output[-3000:]
+    assert emulator.writes() == []
+    assert _state(emulator, vault_id('rsv-a')) == 'Disabled'
+    assert not any(entry['path'].lower() == bv_two.lower() for entry in emulator.journal())
+    report = check_reports(second)
+    changes = report['scope_changes']
+    assert changes['accepted'] is False and changes['previous_report']['vaults'] == 4
+    assert [(v['id'], v['reason']) for v in changes['left']] == [(rsv_two, 'unreadable'), (GONE, 'gone')]
+    assert changes['subscriptions_left'] == [] and changes['read_again'] == []
+    # Each listed vault was asked for once (the listed read), not again for the comparison.
+    asked = [entry['path'].lower() for entry in emulator.journal() if entry['method'] == 'GET' and entry['path'].lower() in (rsv_two.lower(), GONE.lower())]
+    assert sorted(asked) == sorted([rsv_two.lower(), GONE.lower()])
+    assert any('can no longer be read by this identity' in e['message'] and rsv_two in e['message'] for e in report['errors'])
+    assert not any(bv_two in text for text in [e['message'] for e in report['errors']] + report['warnings'])
+
+    # Taken off the list too, the unreadable vault is no loss: the run changes what it lists.
+    third = harden(harden_backup_vaults_report_dir=report_dir, **dict(variables, **listed(vault_id('rsv-a'))))
+    assert third.rc == 0, third.output[-3000:]
+    assert third.report['scope_changes']['left'] == []
+    assert _state(emulator, vault_id('rsv-a')) == 'Unlocked'

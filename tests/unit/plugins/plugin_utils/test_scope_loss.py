@@ -136,6 +136,24 @@ def test_arms_answers_class_each_vault_the_run_did_not_read():
     assert any('read from ARM and judged' in w and 'rsv-lagged' in w for w in said)
 
 
+def test_without_discovery_the_listed_vaults_are_compared_and_a_vault_taken_off_the_list_is_not():
+    """discover false: the previous scope is what the run lists again. A listed vault whose read failed is classed by that
+    read's answer (no second GET); one the previous report judged that the run no longer lists is no loss, whatever its
+    subscription; with [all] no subscription is said to have left."""
+    ids = [vid('rsv-read'), vid('rsv-denied', SUB2), vid('rsv-gone'), vid('rsv-dropped', SUB2), vid('rsv-lagged')]
+    listed = {vid('rsv-read').lower(): None, vid('rsv-denied', SUB2).lower(): _error(403, 'AuthorizationFailed'),
+              vid('rsv-gone').lower(): _error(404, 'ResourceNotFound'), vid('rsv-lagged').lower(): None}
+    scope = dict(SCOPE, subscriptions=set(), discovered=False, listed=listed)
+    loss, asked, _extra = _compare(ids, read_keys=['rsv-read'], scope=scope, previous_subs=[SUB1, SUB2])
+    assert asked == [vid('rsv-lagged')]            # listed, read without an error yet not among the reads: asked
+    assert [v['name'] for v in loss['unreadable']] == ['rsv-denied'] and [v['name'] for v in loss['gone']] == ['rsv-gone']
+    assert loss['subscriptions_left'] == [] and 'rsv-dropped' not in str(loss)
+    assert vid('rsv-denied', SUB2) in _scope_loss.failure(loss)
+    # The same record with discovery: the vault taken off no list is asked for, as the scope still covers it.
+    _loss, asked, _extra = _compare(ids, read_keys=['rsv-read'], scope=dict(SCOPE, subscriptions=None, every_subscription=True))
+    assert vid('rsv-dropped', SUB2) in asked
+
+
 def test_excluded_vaults_and_vaults_outside_the_configured_scope_are_not_asked_for():
     ids = [vid('rsv-x'), vid('rsv-y', rg='rg-b'), vid('bv-z', kind='dp'), vid('rsv-w', SUB2), vid('rsv-v')]
     scope = dict(SCOPE, every_subscription=False, subscriptions={SUB1}, resource_groups=['RG-A'], vault_types=['recovery_services'])

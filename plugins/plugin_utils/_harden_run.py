@@ -50,6 +50,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._rules import SETT
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import APPLY_CONCURRENCY
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import vault_key
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, check_resource_group, validate_subscription
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._scope_loss import SCOPE_RECORD, write_scope_record
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal import claim_reported, later_reports, refuse_while_applying, report_dir_locked
 
 PLAN_FORMAT = 2
@@ -66,7 +67,9 @@ _RUN_ID = '%d-%s' % (os.getpid(), secrets.token_hex(4))
 # Plans of runs that were killed (their temporary directory was never removed) are removed after a day.
 STALE_PLAN_SECONDS = 86400
 
-REPORT_FILES = ('drift.json', 'drift.md', 'drift.junit.xml', 'drift.html', 'drift.sarif')
+# The five reports, and the scope record the next run compares with (_scope_loss.SCOPE_RECORD): written, replaced and
+# retired together.
+REPORT_FILES = ('drift.json', 'drift.md', 'drift.junit.xml', 'drift.html', 'drift.sarif', SCOPE_RECORD)
 
 # The options of the harden_plan action besides the authentication options (plugins/modules/harden_plan.py documents
 # them; ansible-test validate-modules checks that the two agree).
@@ -891,8 +894,10 @@ def superseded_warning(plan_id, superseded):
 
 
 def write_reports(report, report_dir, processes=2, plan=None):
-    """Write the five reports into report_dir: all five whole, or none of them changed (each is written to a temporary file
-    first; the five are renamed over the old ones only when every one was written).
+    """Write the five reports into report_dir, and the scope record beside them (_scope_loss.SCOPE_RECORD: what the next
+    run compares with, tied to this drift.json by its size and SHA-256): all six whole, or none of them changed (each is
+    written to a temporary file first; they are renamed over the old ones only when every one was written, the record
+    last).
 
     ``plan``: the id of the plan the reports are of (harden_report): its run's claim of the directory then records that
     its reports are there (claim_reported), and Superseded is raised, nothing replaced, when the reports there are of a
@@ -905,13 +910,16 @@ def write_reports(report, report_dir, processes=2, plan=None):
     renderers = _renderers()
     temps = {}
     try:
-        for name in renderers:
+        for name in list(renderers) + [SCOPE_RECORD]:
             temps[name] = _new_file(path, name)
         forked = processes > 1 and hasattr(os, 'fork') and len(report.get('vaults') or ()) >= FORK_WRITERS_FROM
         if forked:
             _write_in_two(report, renderers, temps)
         else:
             _write_each(report, renderers, temps, list(renderers))
+        # From the drift.json just written (its size and SHA-256 tie the two).
+        with open(temps[SCOPE_RECORD], 'w', encoding='utf-8') as handle:
+            write_scope_record(report, temps['drift.json'], handle)
         # Another run's five renames into the same directory wait for these, and these for them.
         with report_dir_locked(path):
             # Reports written while another run's apply changes the vaults they describe would be read as that run's state.
@@ -924,7 +932,8 @@ def write_reports(report, report_dir, processes=2, plan=None):
             later = later_reports(path, plan) if plan else None
             if later is not None:
                 raise Superseded(path, later)
-            for name in renderers:
+            # The record last: a run cut off between the renames leaves a record that does not match drift.json (not trusted).
+            for name in list(renderers) + [SCOPE_RECORD]:
                 os.replace(temps[name], os.path.join(path, name))
                 del temps[name]
             if plan:
@@ -933,7 +942,7 @@ def write_reports(report, report_dir, processes=2, plan=None):
         for tmp in temps.values():
             if os.path.exists(tmp):
                 os.unlink(tmp)
-    return path, list(renderers)
+    return path, list(renderers) + [SCOPE_RECORD]
 
 
 def _new_file(path, name):

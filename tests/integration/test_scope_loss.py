@@ -7,6 +7,8 @@ that subscription's vaults out, and it ended green."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.integration.fleets import RG, SUB1, SUB2, vault, vault_id
@@ -228,3 +230,28 @@ def test_listed_vaults_compare_with_the_previous_report_a_vault_taken_off_the_li
     assert third.rc == 0, third.output[-3000:]
     assert third.report['scope_changes']['left'] == []
     assert _state(emulator, vault_id('rsv-a')) == 'Unlocked'
+
+
+def test_the_next_run_compares_with_the_scope_record_and_a_hand_edited_one_stops_it_before_any_request(emulator, harden, tmp_path):
+    """harden_report writes drift.scope.json beside drift.json; the next run compares with it. A record edited by hand (a
+    lost vault taken out of it, say) fails the run naming the file, with no request and no traceback."""
+    emulator.load_fleet(fleet())
+    report_dir = tmp_path / 'reports'
+    first = harden('--check', harden_backup_vaults_report_dir=str(report_dir), **VARIABLES)
+    assert first.rc == 0, first.output[-3000:]
+    record = json.loads((report_dir / 'drift.scope.json').read_text())
+    assert record['record'] == 'vaultlock.azure scope record' and len(record['vaults']) == 4
+    assert record['report']['bytes'] == (report_dir / 'drift.json').stat().st_size
+    record['vaults'] = [arm_id for arm_id in record['vaults'] if arm_id not in LOST]
+    (report_dir / 'drift.scope.json').write_text(json.dumps(record))
+    emulator.settings(revoked=['/subscriptions/%s' % SUB2])
+    emulator.clear_journal()
+    second = harden(harden_backup_vaults_report_dir=str(report_dir), **VARIABLES)
+    assert second.rc != 0 and emulator.journal() == []
+    output = ' '.join(second.output.split())
+    assert "the scope record '%s' cannot be used: its digest does not match its content" % (report_dir / 'drift.scope.json') in output, output[-3000:]
+    assert 'Traceback' not in second.output
+    # Removed, the run compares with drift.json instead, and finds the lost vaults.
+    (report_dir / 'drift.scope.json').unlink()
+    third = harden('--check', harden_backup_vaults_report_dir=str(report_dir), **VARIABLES)
+    assert third.rc != 0 and sorted(v['id'] for v in third.report['scope_changes']['left']) == LOST

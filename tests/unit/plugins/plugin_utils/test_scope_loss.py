@@ -351,3 +351,15 @@ def test_a_directory_where_the_record_goes_is_an_error_naming_it(tmp_path):
     (tmp_path / _scope_loss.SCOPE_RECORD).mkdir()
     with pytest.raises(InputError, match="drift.scope.json' cannot be used: it cannot be read"):
         _scope_loss.read_record(str(tmp_path))
+
+
+def test_drift_md_names_the_first_twenty_subscriptions_no_longer_listed_then_how_many_more():
+    subs = ['%08x-0000-0000-0000-000000000000' % index for index in range(23)]
+    section = {'previous_report': {'generated_at': 'then', 'vaults': 3}, 'left': [], 'read_again': [], 'not_compared': [],
+               'subscriptions_left': subs, 'skipped_entries': 0, 'accepted': False}
+    line = [text for text in render_markdown(build_report([], {'scope_changes': section})).splitlines()
+            if text.startswith('Subscriptions no longer listed')]
+    assert line == ['Subscriptions no longer listed for this identity: %s and 3 more.' % ', '.join(subs[:20])]
+    section['subscriptions_left'] = subs[:2]
+    text = render_markdown(build_report([], {'scope_changes': section}))
+    assert 'Subscriptions no longer listed for this identity: %s.' % ', '.join(subs[:2]) in text and 'more.' not in text

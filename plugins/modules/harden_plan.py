@@ -177,8 +177,8 @@ options:
         was taken away), or with anything that does not say it is gone, is a scope error. RV(scope_loss) names it, the plan
         changes nothing (RV(blocked)) and the role fails after writing the reports.
       - A plan of listed vaults (O(vaults), O(discover) false) compares the vaults that report judged and that O(vaults)
-        still lists: one whose read now fails with 403 is the same scope error (its read is ARM's answer: no second
-        request). A vault taken off O(vaults) is not a loss and is not asked for.
+        still lists. One whose read now fails with 403 is the same scope error (its read is ARM's answer, and no second
+        request is sent). A vault taken off O(vaults) is not a loss and is not asked for.
       - With V(true) the run goes on; the reports still name each vault that left the scope and why. A vault ARM answers
         with 404 is gone (deleted), a warning either way; one ARM still returns that the discovery missed (Resource Graph
         lag) is read from ARM and judged with the others.

@@ -20,7 +20,9 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._module import fai
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal import (
     JOURNAL,
     ApplyJournal,
+    PlanSuperseded,
     claim_applied,
+    refuse_stale_plan,
     refuse_while_applying,
     report_dir_locked,
     run_owner,
@@ -63,7 +65,11 @@ class ActionModule(ControllerActionBase):
             # Refused before any request, in check mode too (check mode says what a real apply would do): another run that
             # claimed the report directory since this run's plan (this run's claim cleared by hand, or its report already
             # run), and a report directory that no longer resolves as the plan resolved it (a symlink put in its place).
-            refuse_while_applying(planned_report_dir(plan, 'harden_apply', check_mode), 'harden_apply', run_owner())
+            report_dir = planned_report_dir(plan, 'harden_apply', check_mode)
+            refuse_while_applying(report_dir, 'harden_apply', run_owner())
+            # ... and a plan of this run that a later plan into the same directory superseded (its report would write none,
+            # while this apply changed Azure from the older reading), or a claim that can no longer be read.
+            refuse_stale_plan(report_dir, args['plan'], run_owner(), check_mode)
             if plan['blocked']:
                 if not check_mode:
                     # The run still writes its reports (the block, nothing changed): its journal names it until then, so
@@ -108,6 +114,9 @@ class ActionModule(ControllerActionBase):
             finally:
                 if journal is not None:
                     journal.close()
+        except PlanSuperseded as exc:
+            result['superseded_by'] = exc.later.get('plan')
+            return self._failed(result, str(exc))
         except VaultlockError as exc:
             return self._failed(result, failure(exc, controller=True)[0])
         if journal is not None and journal.error is not None:
@@ -142,10 +151,11 @@ def start_run_journal(plan, plan_id, changing):
     with report_dir_locked(report_dir):
         refuse_while_applying(report_dir, 'harden_apply', owner)
         if changing:
-            retire_reports(report_dir, locked=True)
             # This plan's reports are now the ones to describe the vaults last: another plan of this run into the directory,
-            # made before this apply, does not count as later than this one (_apply_journal.later_reports).
+            # made before this apply, does not count as later than this one (_apply_journal.later_reports). Recorded before
+            # the earlier reports are removed: a claim that cannot be written fails the apply with nothing changed.
             claim_applied(report_dir, plan_id, owner)
+            retire_reports(report_dir, locked=True)
         return start_journal(report_dir, plan_id, changing, owner)
 
 

@@ -21,7 +21,13 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._module import fai
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy import check_assignments, evaluate, related_assignments
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy._preset import apply_preset
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import TLS_WARNING, check_written_choices, plan_run
-from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal import claim_run, earlier_apply_warning, release_claim, run_owner
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal import (
+    ClaimNotWritten,
+    claim_run,
+    earlier_apply_warning,
+    release_claim,
+    run_owner,
+)
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._consent_action import task_own_keys
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._controller_action import ControllerActionBase, without_cyclic_gc
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import (
@@ -183,11 +189,19 @@ class ActionModule(ControllerActionBase):
         except VaultlockError as exc:
             if claimed:
                 release_report_dir(C.DEFAULT_LOCAL_TMP, claimed, host)
+            left = None
             if run_claimed:
                 # This plan leaves the claim (the run's other plans into the directory, if any, keep it).
-                release_claim(run_claimed, plan_id, owner, reported=False)
+                try:
+                    release_claim(run_claimed, plan_id, owner, reported=False)
+                except ClaimNotWritten as unwritten:
+                    # The claim still lists this plan: the run keeps the directory until its ansible-playbook ends. Said.
+                    left = ('this plan could not be taken out of the run\'s claim on the report directory: %s; the directory '
+                            'stays claimed by this ansible-playbook run until it ends' % unwritten)
             if interrupted:
                 result['warnings'] = list(result.get('warnings') or []) + [interrupted]
+            if left:
+                result['warnings'] = list(result.get('warnings') or []) + [left]
             return self._failed(result, failure(exc)[0])
         result.update(summary)
         result.update(

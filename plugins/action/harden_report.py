@@ -8,7 +8,12 @@ from __future__ import annotations
 from ansible import constants as C
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
-from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal import release_claim, remove_journal
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal import (
+    ClaimNotWritten,
+    claim_unreadable_warning,
+    release_claim,
+    remove_journal,
+)
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._controller_action import ControllerActionBase, without_cyclic_gc
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import (
     REPORT_ARGSPEC,
@@ -30,12 +35,15 @@ class ActionModule(ControllerActionBase):
             with without_cyclic_gc():
                 plan = load_plan(C.DEFAULT_LOCAL_TMP, args['plan'])
                 report_dir = planned_report_dir(plan, 'harden_report')
+                # The run's claim, made a directory or other text since the plan, can record nothing: said in the reports too.
+                said = [warning for warning in [claim_unreadable_warning(report_dir)] if warning]
+                plan['warnings'] = list(plan.get('warnings') or []) + said
                 report = build_run_report(plan, args['results'], load_applied(C.DEFAULT_LOCAL_TMP, args['plan']))
                 del plan
                 superseded = None
                 try:
                     # The reports are local files: they are written in check mode too (that is what check mode is for).
-                    path, written = write_reports(report, report_dir, plan=args['plan'])
+                    path, written = write_reports(report, report_dir, plan=args['plan'], said=said)
                 except Superseded as exc:
                     # A later plan of this run wrote its reports there: they stay, and this plan's are not written.
                     superseded, path, written = exc, exc.path, []
@@ -45,7 +53,14 @@ class ActionModule(ControllerActionBase):
                 remove_journal(path, args['plan'], unchanging_only=superseded is not None)
                 # ... and this plan's part of the run's claim ends: once every plan of the run into the directory is reported,
                 # another run may plan into it.
-                release_claim(path, args['plan'])
+                try:
+                    release_claim(path, args['plan'])
+                except ClaimNotWritten as exc:
+                    # The reports stand (written, or a later plan's kept): said, not hidden, and the run keeps the directory
+                    # until its ansible-playbook ends (the next run's plan then takes the claim over, and says so).
+                    said.append('this plan could not be marked reported in the run\'s claim on the report directory: %s. The '
+                                'reports were %s; the directory stays claimed by this ansible-playbook run until it ends, and '
+                                'another run\'s tasks there are refused until then' % (exc, 'written' if written else 'not written'))
         except VaultlockError as exc:
             return self._failed(result, str(exc))
         except OSError as exc:
@@ -56,4 +71,6 @@ class ActionModule(ControllerActionBase):
         if superseded is not None:
             result['superseded_by'] = superseded.later.get('plan')
             result['warnings'] = list(result.get('warnings') or []) + [superseded_warning(args['plan'], superseded)]
+        if said:
+            result['warnings'] = list(result.get('warnings') or []) + said
         return result

@@ -336,28 +336,18 @@ def _smallest_in_unit(unit, need, keeps=False):
     return low
 
 
-def raised_duration(have, need, vault_type, tier):
-    """The value ``raise_policy`` writes for a tier keeping ``have`` when ``need`` is required.
-
-    Recovery Services: the tier's own unit, smallest count that meets ``need`` (each long-term
-    schedule has its own unit: a monthly schedule counts Months; day-count fields count days), so
-    ``7 Days`` needing ``30d`` becomes ``30 Days`` and a monthly tier needing ``30d`` becomes
-    2 Months (conservative). Backup vaults (ISO ``deleteAfter``): the tier's unit when it expresses
-    ``need`` exactly (``P7D`` needing ``4w`` -> ``P28D``), else the minimum as written (``P30D``).
+def raised_duration(have, need, tier):
+    """The value ``raise_policy`` writes for a Recovery Services tier keeping ``have`` when ``need`` is required: the
+    tier's own unit, smallest count that meets ``need`` and keeps no less than before (each long-term schedule has its own
+    unit: a monthly schedule counts Months; day-count fields count days), so ``7 Days`` needing ``30d`` becomes
+    ``30 Days`` and a monthly tier needing ``30d`` becomes 2 Months (conservative). A Backup vault policy is never
+    raised (``DP_NO_UPDATE``), so no ISO ``deleteAfter`` is ever written.
     """
     have = parse_duration(have)
     need = parse_duration(need)
-    if vault_type == 'recovery_services' and tier in ('instant', 'snapshot'):
+    if tier in ('instant', 'snapshot'):
         return _covering('days', need, have)
-    if have.single:
-        candidate = _covering(have.unit, need, have)
-        if vault_type == 'recovery_services' or candidate.calendar == need.calendar:
-            return candidate
-    if not is_reduction(have, need):
-        return need
-    # The conservative comparison can rank the minimum below what the tier keeps (P1Y vs P365D):
-    # never write a value that could keep less than before.
-    return _covering('days', need, have)
+    return _covering(have.unit, need, have)
 
 
 def _covering(unit, need, have):
@@ -404,13 +394,13 @@ class _Slot:
             self.duration = None
 
     def write(self, duration):
+        """Write a raised Recovery Services value (``rs`` or ``days``: the encodings of _rs_slots; a Backup vault's ISO
+        slots are read, never written, as raise_policy writes no Backup vault policy)."""
         if self.encoding == 'rs':
             value = dict(self.raw) if isinstance(self.raw, dict) else {}
             value.update(duration.to_rs())
-        elif self.encoding == 'days':
-            value = duration.count
         else:
-            value = duration.iso
+            value = duration.count
         self.container[self.key] = value
         self.raw = value
         self.duration = duration
@@ -971,7 +961,8 @@ def _plan(record, minimum):
                       'refuse the policy; it is not raised' % (label, have.short, key, need.short, store, odd_store[0], ', '.join(odd_store[1])))
             plan.append((_violation(record, tier['tier'], tier['sub_policy'], tier['datastore'], have.iso, need.iso, False, reason), index, None))
             continue
-        raised = raised_duration(have, need, vault_type, tier['tier'])
+        # A Backup vault tier is never raised in place (DP_NO_UPDATE): whether a new policy could keep ``need`` is the question.
+        raised = need if vault_type == 'backup' else raised_duration(have, need, tier['tier'])
         ceiling = ceiling_for(kind, tier['tier'], record.get('policy_type'), tier['datastore'], tier['sub_policy'])
         if vault_type == 'backup':
             ceiling = dp_ceiling(record.get('workload'), tier['tier'], tier['datastore'], record.get('backups_per_day')) or ceiling
@@ -1089,6 +1080,9 @@ def raise_policy(resource, vault_type, minimum):
     raised (``DP_NO_UPDATE``): its ``new_resource`` is always None and every violation is in ``unfixable``.
     """
     minimum = validate_minimum(minimum)
+    if vault_type == 'backup':
+        # Azure updates no Backup vault policy (DP_NO_UPDATE): nothing to write, every violation is one no run fixes.
+        return None, [], [item[0] for item in _plan(_analyse(resource, vault_type)[0], minimum)]
     new = copy.deepcopy(resource)
     record, slots = _analyse(new, vault_type)
     readable = [slot for slot in slots or [] if slot.duration is not None]

@@ -60,6 +60,15 @@ description:
   - While another run holds the report directory's claim (C(run-claim.json), which its M(vaultlock.azure.harden_plan) wrote
     and its M(vaultlock.azure.harden_report) removes) and its C(ansible-playbook) is alive on this host, this task fails
     before any request, in check mode too, naming the directory, that process and the claim's path.
+  - A plan of this run that a later plan of the same run into the same report directory superseded (one made, or applied
+    for real, after it, in either mode) is refused before any request, in check mode too, as that plan read the vaults
+    later, and this plan's report would write no report (M(vaultlock.azure.harden_report) returns RV(superseded_by) then).
+    The task fails, naming both plans, with RV(superseded_by); apply the later plan, or plan again. A plan that failed is
+    no longer in the run's claim and supersedes nothing.
+  - A real apply with vaults to change records itself in the run's claim before it removes the earlier reports and
+    before its first write; when the claim cannot be written (a full disk, a directory no longer writable) the task fails
+    with nothing removed and nothing sent. A claim that can no longer be read (a directory or other text put in its place
+    since the plan) fails the task before any request, in check mode too, saying to remove it and plan again.
   - A stop (Ctrl-C, SIGINT, or SIGTERM) lets no further write leave from the moment it is sent, to this task's processes
     (ansible-core 2.17, 2.18) or to C(ansible-playbook), which sends it on (2.19). No further vault or step starts, a
     request already sent is not called back, reads still go out, and a vault in flight settles failed with the changes it
@@ -183,6 +192,12 @@ msg:
   returned: always
   type: str
   sample: 400 of 400 vaults changed, 0 failed
+superseded_by:
+  description: The later plan of this run into the same report directory that superseded this task's plan; the task failed
+    and sent nothing to Azure.
+  returned: when this task refused its plan for that reason
+  type: str
+  sample: 7d0c6b1f2a9e4c3d8b5a6e7f9c0d1e2f
 diff:
   description: With C(--diff), one entry per vault changed, each changed setting before and after.
   returned: when diff mode is on

@@ -37,6 +37,10 @@ description:
     RV(files). The journal of its apply, if that apply had vaults to change, stays for the next plan to report (the later
     plan or its apply has usually kept it aside and said so already). Give each plan a report directory of its own to
     keep the reports of both.
+  - When the run's claim cannot be rewritten or removed once the reports are written (a full disk, a file system made
+    read-only), the reports stand and the task warns what that means (the run keeps the directory until its
+    C(ansible-playbook) ends; a report of an earlier plan still to come may replace these reports). A claim that can no
+    longer be read (a directory or other text put in its place) is said in the warnings of the task and of the reports.
 extends_documentation_fragment:
   - vaultlock.azure.attributes.controller
 attributes:

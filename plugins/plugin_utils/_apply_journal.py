@@ -55,7 +55,12 @@ report removed it, and another run planned, applied and reported there before th
 reports with an older reading. The plans are numbered in the order they were made, and a real apply that starts changing
 vaults numbers its plan again (claim_applied: its reports will say what it wrote after any plan made before); the claim
 keeps whose reports are in the directory (claim_reported), and a plan's report does not replace those of a later plan
-(later_reports, _harden_run.Superseded): it writes none and says so.
+(later_reports, _harden_run.Superseded): it writes none and says so. An apply of such a plan is refused before any
+request (refuse_stale_plan): it would change Azure from the older reading while its report wrote nothing.
+
+Each write of the claim that comes before a write to Azure fails its task when it fails (claim_run, claim_applied:
+InputError, nothing sent, no report removed); those made once the reports are written (claim_reported, release_claim)
+raise ClaimNotWritten, which harden_report says in its result instead of failing: the reports stand.
 
 Nothing here imports an Azure SDK.
 """
@@ -620,9 +625,15 @@ def _taken_over(found):
             % (CLAIM, whose))
 
 
-def _write_claim(report_dir, doc, task='harden_plan'):
+class ClaimNotWritten(InputError):
+    """The run's claim could not be rewritten or removed once its reports were written (harden_report: claim_reported,
+    release_claim): the reports stand, and the task says what became of the claim instead of failing."""
+
+
+def _write_claim(report_dir, doc, task='harden_plan', error=InputError):
     """Write the claim whole: a new file beside it, renamed over it (over a symlink or a FIFO in its place, never through
-    it). InputError when it cannot be written (nothing else changed). ``task``: the task that writes it, for the message."""
+    it). ``error`` (InputError) when it cannot be written (nothing else changed). ``task``: the task that writes it, for
+    the message."""
     data = (json.dumps(doc, separators=(',', ':'), sort_keys=True, default=str) + '\n').encode('utf-8')
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_CLOEXEC', 0)
     tmp = os.path.join(report_dir, '.%s.%d' % (CLAIM, os.getpid()))
@@ -642,6 +653,8 @@ def _write_claim(report_dir, doc, task='harden_plan'):
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if error is not InputError:
+            raise error('%s could not be written in the report directory %s (%s)' % (CLAIM, shown(report_dir), exc.strerror or exc)) from exc
         raise InputError('%s cannot claim the report directory %s for this run: %s cannot be written there (%s); '
                          'if it is a directory, remove it and run again; nothing was sent to Azure'
                          % (task, shown(report_dir), CLAIM, exc.strerror or exc)) from exc
@@ -652,7 +665,9 @@ def release_claim(report_dir, plan_id, me=None, reported=True, locked=False):
     taken out of the claim), and remove the claim once every plan it lists is reported: until then the run's other plans
     into the directory are still to be reported, and another run stays refused. Another run's claim, one that cannot be
     read and a plan the claim does not list change nothing. A claim of an earlier version (format 1, no plans listed) is
-    removed, as that version did. True when the claim was removed. ``locked``: the caller holds report_dir_locked."""
+    removed, as that version did. True when the claim was removed. ``locked``: the caller holds report_dir_locked.
+    ClaimNotWritten when the claim cannot be rewritten or removed (it stays as it was: the run keeps the directory until
+    its ansible-playbook ends); the caller says so."""
     me = run_owner() if me is None else me
     with (contextlib.nullcontext() if locked else report_dir_locked(report_dir)):
         mine = _my_claim(report_dir, me)
@@ -668,16 +683,28 @@ def release_claim(report_dir, plan_id, me=None, reported=True, locked=False):
             else:
                 plans.remove(entry)
             if not all(entry.get('reported') for entry in plans):
-                with contextlib.suppress(InputError):
-                    # Not written (a full disk): the claim stays as it was, the plan still to be reported, and the run keeps
-                    # the directory until it ends (the safe side).
-                    _write_claim(report_dir, _summed(dict(doc, plans=plans)), 'harden_report')
+                # Not written (a full disk): ClaimNotWritten. The claim stays as it was, the plan still to be reported, and the
+                # run keeps the directory until it ends (the safe side); the caller says so.
+                _write_claim(report_dir, _summed(dict(doc, plans=plans)), 'harden_report', ClaimNotWritten)
                 return False
         try:
             os.unlink(os.path.join(report_dir, CLAIM))
-        except OSError:
+        except FileNotFoundError:
             return False
+        except OSError as exc:
+            raise ClaimNotWritten('%s could not be removed from the report directory %s (%s)'
+                                  % (CLAIM, shown(report_dir), exc.strerror or exc)) from exc
     return True
+
+
+def claim_unreadable_warning(report_dir):
+    """What harden_report says (in its result and its reports) when the claim in ``report_dir`` can no longer be read (made a
+    directory, a symlink or other text since the plan): the report can record nothing in it. None otherwise."""
+    found = read_claim(report_dir)
+    if not isinstance(found, str):
+        return None
+    return ('the run\'s claim on the report directory (%s) can no longer be read: %s. This report could not record itself in '
+            'it, and another run may take the directory over; remove %s' % (CLAIM, found, shown(os.path.join(report_dir, CLAIM))))
 
 
 def _my_plan(report_dir, plan_id, me):
@@ -695,7 +722,8 @@ def claim_applied(report_dir, plan_id, me=None):
     """A real apply of this run's plan ``plan_id`` starts changing vaults (it has just removed the reports in
     ``report_dir``, harden_apply's start_run_journal, which holds report_dir_locked): the plan is now the run's latest
     into the directory (its reports will say what was written after any plan made before), and no reports of this run are
-    there any more. Nothing happens without this run's claim listing the plan."""
+    there any more. Nothing happens without this run's claim listing the plan. InputError when the claim cannot be
+    written: the caller sends nothing and removes no report."""
     found = _my_plan(report_dir, plan_id, me)
     if found is None:
         return
@@ -703,10 +731,57 @@ def claim_applied(report_dir, plan_id, me=None):
     entry['order'] = _last_order(doc, plans) + 1
     doc.update(plans=plans, last=entry['order'])
     doc.pop('reports', None)
-    with contextlib.suppress(InputError):
-        # Not written: this plan's report may then find a later plan's reports newer than it and write none (said, and its
-        # journal stays for the next plan to say what this apply did).
-        _write_claim(report_dir, _summed(doc), 'harden_apply')
+    # Not written (a full disk, the directory no longer writable): InputError, and the apply fails before its first write
+    # and before it removes any report (harden_apply's start_run_journal). Before, the failure was passed over and the apply
+    # wrote with a claim that did not say so.
+    _write_claim(report_dir, _summed(doc), 'harden_apply')
+
+
+class PlanSuperseded(InputError):
+    """harden_apply of a plan that a later plan of the same run into the same report directory superseded (refuse_stale_plan).
+    ``later``: that plan's entry in the run's claim."""
+
+    def __init__(self, message, later):
+        super().__init__(message)
+        self.later = later
+
+
+def refuse_stale_plan(report_dir, plan_id, me=None, check_mode=False):
+    """Refuse harden_apply of plan ``plan_id`` into ``report_dir`` before any request (check mode too: a real apply is
+    refused the same way) when:
+
+    - this run's claim lists a plan made after it, or applied for real after it (a higher order: claim_plans): that plan
+      read the vaults later, its report replaces this plan's and this plan's report writes none (later_reports), so
+      applying this plan would change Azure from the older reading while no report of it is written (PlanSuperseded);
+    - the claim in the directory can no longer be read (made a directory, a symlink or other text since the plan): the run
+      could neither record its apply in it nor keep the directory from another run (InputError).
+
+    No claim (removed by hand), another run's claim (refuse_while_applying has refused a live one) and a claim that does
+    not list the plan (an earlier version's) refuse nothing. ``me``: this run's run_owner() (None: this process's parent's)."""
+    found = read_claim(report_dir)
+    when = ' (check mode: a real apply of it is refused the same way)' if check_mode else ''
+    if isinstance(found, str):
+        raise InputError('harden_apply refused: this run\'s claim on the report directory %s (%s) can no longer be read: %s. The '
+                         'apply could not record itself in it, and another run could take the directory over in the middle of '
+                         'this one. Remove %s and plan again; nothing was sent to Azure%s'
+                         % (shown(report_dir), CLAIM, found, shown(os.path.join(report_dir, CLAIM)), when))
+    mine = _my_plan(report_dir, plan_id, me)
+    if mine is None:
+        return
+    _doc, plans, entry = mine
+    later = [other for other in plans if other['plan'] != plan_id and other['order'] > entry['order']]
+    if not later:
+        return
+    latest = max(later, key=lambda other: other['order'])
+    raise PlanSuperseded(
+        'harden_apply refused: plan %s is superseded: plan %s%s of this ansible-playbook run into the same report directory %s '
+        'was made, or applied for real, after it and read the vaults later. Applying plan %s would change the vaults from the '
+        'older reading, and its report would write no report (the later plan\'s reports describe the vaults). %s; nothing '
+        'was sent to Azure%s'
+        % (plan_id, escaped(str(latest['plan'])), ' (in check mode)' if latest.get('check_mode') is True else '',
+           shown(report_dir), plan_id,
+           ('Apply plan %s, or plan again' % escaped(str(latest['plan'])) if latest.get('check_mode') == entry.get('check_mode')
+            else 'Plan again'), when), latest)
 
 
 def later_reports(report_dir, plan_id, me=None):
@@ -732,8 +807,8 @@ def claim_reported(report_dir, plan_id, me=None):
         return
     doc, plans, entry = found
     doc['reports'] = {'plan': plan_id, 'order': entry['order']}
-    with contextlib.suppress(InputError):
-        _write_claim(report_dir, _summed(doc), 'harden_report')
+    # Not written: ClaimNotWritten (the reports are written already; harden_report says what it means).
+    _write_claim(report_dir, _summed(doc), 'harden_report', ClaimNotWritten)
 
 
 def command_line(pid):
@@ -772,6 +847,8 @@ def _earlier_apply_warning(report_dir, now, check_mode, me):
         unread = 'it could not be read (%s)' % (exc.strerror or exc)
     else:
         unread = None
+    if check_mode and not unread and _report_to_come(report_dir, header, me):
+        return _pending_warning(header, vaults, ended, bad)
     try:
         kept = 'stays where it is (check mode)' if check_mode else 'is kept as %s' % set_aside(report_dir, now)
     except OSError as exc:
@@ -795,6 +872,38 @@ def _earlier_apply_warning(report_dir, now, check_mode, me):
     if bad:
         parts.append('%d line(s) of its journal could not be read' % bad)
     parts.append('its journal (%s) %s; this plan reads the vaults as Azure holds them now' % (JOURNAL, kept))
+    return '; '.join(parts)
+
+
+def _report_to_come(report_dir, header, me):
+    """Whether the journal whose header is ``header`` is of a real apply of this run (its owner is ``me``) whose plan this
+    run's claim of ``report_dir`` still lists as not reported: its harden_report is still to come, and removes it."""
+    if not isinstance(header, dict) or not same_owner(header.get('owner'), me) or not isinstance(header.get('plan'), str):
+        return False
+    found = _my_plan(report_dir, header['plan'], me)
+    return found is not None and not found[2].get('reported')
+
+
+def _pending_warning(header, vaults, ended, bad):
+    """What a check-mode plan says of the journal of this run's real apply whose report is still to come (_report_to_come):
+    the journal is that report's (it removes it once the reports are written, or leaves it for the next plan when a later
+    plan's reports replace them): left where it is, never called interrupted or unreported, never taken as this plan's."""
+    states = list(vaults.values())
+    changed = [state for state in states if state['outcome'] == 'changed']
+    unknown = [state for state in states if state['outcome'] in (None, 'unknown')]
+    failed = [state for state in states if state['outcome'] == 'failed']
+    parts = ['this ansible-playbook run\'s harden_apply of plan %s into this report directory (started %s) %s: it changed %d '
+             'vault(s)%s' % (_shown(header.get('plan')), _shown(header.get('started_at') or 'at an unknown time'),
+                             'finished its writes' if ended else 'did not finish', len(changed), (': ' + _names(changed)) if changed else '')]
+    if unknown:
+        parts.append('%d vault(s) were being changed when it stopped, whether they changed is unknown: %s' % (len(unknown), _names(unknown)))
+    if failed:
+        parts.append('%d vault(s) failed: %s' % (len(failed), _names(failed)))
+    if bad:
+        parts.append('%d line(s) of its journal could not be read' % bad)
+    parts.append('its report was still to come when this check-mode plan read the vaults: its journal (%s) is that report\'s and '
+                 'stays where it is (this plan writes none and takes none as its own); this plan reads the vaults as Azure holds '
+                 'them now' % JOURNAL)
     return '; '.join(parts)
 
 

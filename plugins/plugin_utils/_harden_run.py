@@ -51,7 +51,13 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._settings import A
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import vault_key
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, check_resource_group, validate_subscription
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._scope_loss import SCOPE_RECORD, write_scope_record
-from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal import claim_reported, later_reports, refuse_while_applying, report_dir_locked
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal import (
+    ClaimNotWritten,
+    claim_reported,
+    later_reports,
+    refuse_while_applying,
+    report_dir_locked,
+)
 
 PLAN_FORMAT = 2
 _PLAN_ID = re.compile(r'[0-9a-f]{32}')
@@ -893,7 +899,14 @@ def superseded_warning(plan_id, superseded):
             % (plan_id, shown(superseded.path), escaped(str(superseded.later.get('plan')))))
 
 
-def write_reports(report, report_dir, processes=2, plan=None):
+def claim_not_reported_warning(plan_id, exc):
+    """What harden_report says when the run's claim could not record that the reports now there are plan ``plan_id``'s."""
+    return ('the reports of plan %s were written, but the run\'s claim could not record that they are this plan\'s: %s. A report '
+            'of an earlier plan of this run into the same directory, if one is still to come, may replace them with an older '
+            'reading' % (plan_id, exc))
+
+
+def write_reports(report, report_dir, processes=2, plan=None, said=None):
     """Write the five reports into report_dir, and the scope record beside them (_scope_loss.SCOPE_RECORD: what the next
     run compares with, tied to this drift.json by its size and SHA-256): all six whole, or none of them changed (each is
     written to a temporary file first; they are renamed over the old ones only when every one was written, the record
@@ -902,6 +915,8 @@ def write_reports(report, report_dir, processes=2, plan=None):
     ``plan``: the id of the plan the reports are of (harden_report): its run's claim of the directory then records that
     its reports are there (claim_reported), and Superseded is raised, nothing replaced, when the reports there are of a
     later plan of the same run (later_reports: a play that planned twice into the directory reports its plans out of order).
+    When the claim cannot record it once the reports are written (a full disk), what that means is appended to ``said`` (a
+    list, harden_report's warnings) instead of failing: the reports stand (ClaimNotWritten is raised without ``said``).
 
     With ``processes`` 2 and a large report, a forked process writes about half of them while this one writes the rest
     (the report is shared by the fork, not copied); an error of either is raised here as OSError."""
@@ -937,7 +952,12 @@ def write_reports(report, report_dir, processes=2, plan=None):
                 os.replace(temps[name], os.path.join(path, name))
                 del temps[name]
             if plan:
-                claim_reported(path, plan)
+                try:
+                    claim_reported(path, plan)
+                except ClaimNotWritten as exc:
+                    if said is None:
+                        raise
+                    said.append(claim_not_reported_warning(plan, exc))
     finally:
         for tmp in temps.values():
             if os.path.exists(tmp):

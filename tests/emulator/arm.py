@@ -828,14 +828,16 @@ class Arm:
                                           .get("immutabilitySettings") or {}).get("state"))
             old_props = existing["properties"] if existing else None
             rules.check_policy_ceilings(props, kind)
-            if old_props is not None and rules.policy_reductions(old_props, props, kind):
-                # Modify backup policy (reduced retention): a critical operation of the vault's guard (mua.py), checked
-                # before the immutable vault's own refusal (the order is assumed).
-                mua.check(self.aux_tenants, req, vault, [mua.REDUCE_RETENTION], "update backup policy")
-            rules.check_policy_retention(old_props, props, imm_state in ("Unlocked", "Locked"), kind)
-            suspended = [item["properties"].get("friendlyName") or item["name"] for item in (vault.get("items") or {}).values()
-                         if items_model.suspended_on(item, pname)]
-            rules.check_raise_with_suspended_items(old_props, props, imm_state in ("Unlocked", "Locked"), kind, suspended)
+            if old_props is not None:
+                # An update, so a Recovery Services policy (a Backup vault policy that exists was refused above).
+                if rules.policy_reductions(old_props, props):
+                    # Modify backup policy (reduced retention): a critical operation of the vault's guard (mua.py), checked
+                    # before the immutable vault's own refusal (the order is assumed).
+                    mua.check(self.aux_tenants, req, vault, [mua.REDUCE_RETENTION], "update backup policy")
+                rules.check_policy_retention(old_props, props, imm_state in ("Unlocked", "Locked"))
+                suspended = [item["properties"].get("friendlyName") or item["name"] for item in (vault.get("items") or {}).values()
+                             if items_model.suspended_on(item, pname)]
+                rules.check_raise_with_suspended_items(old_props, props, imm_state in ("Unlocked", "Locked"), suspended)
             name = existing["name"] if existing else pname
             if kind == "rs":
                 props["protectedItemsCount"] = (old_props or {}).get("protectedItemsCount", props.get("protectedItemsCount", 0))

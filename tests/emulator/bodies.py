@@ -212,3 +212,22 @@ def rs_policy_normalise(props: dict) -> dict:
                 entry["duration"] = 0
                 entry.setdefault("durationType", "Invalid")
     return props
+
+
+def dp_policy_normalise(props: dict) -> dict:
+    """Add what the service adds to a Backup vault policy it creates (in place): ``tagInfo.id`` on each tagging criterion
+    of a backup rule, the tag name followed by ``_``. The spec example BackupPolicies_CreateOrUpdate (dataprotection
+    2026-06-01, PolicyCRUD/CreateOrUpdateBackupPolicy.json, tests/fixtures/azure-reference/) sends ``tagInfo`` with
+    ``tagName`` only and answers ``{"id": "Default_", "tagName": "Default"}`` and ``{"id": "Weekly_", ...}``; Microsoft's
+    clients send that id themselves (the ``defaultPolicy`` of az dataprotection's manifests). Nothing else differs between
+    the example's request and its answer but the resource's ``id``, ``name`` and ``type``. An id sent in the request is
+    kept as sent (assumed: no example sends another id)."""
+    rules = props.get("policyRules")
+    for rule in rules if isinstance(rules, list) else []:
+        trigger = rule.get("trigger") if isinstance(rule, dict) else None
+        criteria = trigger.get("taggingCriteria") if isinstance(trigger, dict) else None
+        for criterion in criteria if isinstance(criteria, list) else []:
+            info = criterion.get("tagInfo") if isinstance(criterion, dict) else None
+            if isinstance(info, dict) and isinstance(info.get("tagName"), str) and "id" not in info:
+                info["id"] = info["tagName"] + "_"
+    return props

@@ -6,9 +6,8 @@
 Microsoft Learn, backup-azure-immutable-vault-concept: "Immutability doesn't apply to operational backups, such as
 operational backup of blobs, files, and disks." Operational backups are kept with the data source, outside the
 vault, so shortening them is not a reduction the immutable vault refuses. Written for the emulator on its own
-(it shares no code with the collection), over the emulator's tier keys (rules.rs_policy_tiers / dp_policy_tiers):
+(it shares no code with the collection), over the emulator's tier keys of a Recovery Services policy (rules.rs_policy_tiers):
 
-* Backup vault: every lifecycle whose source data store is OperationalStore (key ``<rule>/OperationalStore``).
 * Azure Files (``backupManagementType`` AzureStorage): the share snapshots, i.e. the ``retentionPolicy`` of the
   policy (snapshot retention) and ``vaultRetentionPolicy.snapshotRetentionInDays``.
 
@@ -23,15 +22,13 @@ the collection predicts the same, marked unsourced.
 from __future__ import annotations
 
 
-def operational_keys(kind: str, props, tiers: dict) -> set:
-    """The keys of ``tiers`` (a tier map of ``props``) that are operational backups."""
+def operational_keys(props, tiers: dict) -> set:
+    """The keys of ``tiers`` (the tier map of the Recovery Services policy ``props``) that are operational backups. A Backup
+    vault's operational store (its OperationalStore lifecycles) needs no such rule here: Azure updates no Backup vault
+    policy (rules.dp_policy_update_refused), so the immutable vault's retention rule never compares one."""
     props = props if isinstance(props, dict) else {}
     out = set()
     for key in tiers:
-        if kind == "dp":
-            if key.lower().endswith("/operationalstore"):
-                out.add(key)
-            continue
         workload = str(props.get("backupManagementType") or "").lower()
         if workload == "azurestorage" and (key.startswith("retentionPolicy.") or key == "vaultRetentionPolicy.snapshotRetentionInDays"):
             out.add(key)

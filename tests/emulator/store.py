@@ -16,7 +16,7 @@ import uuid
 from . import items as item_bodies
 from . import diagnostics, mua, secure_default
 from . import security
-from .bodies import DP_CSR_DEFAULT, rs_defaults, tagged
+from .bodies import DP_CSR_DEFAULT, dp_policy_normalise, rs_defaults, tagged
 
 RS_TYPE = "Microsoft.RecoveryServices/vaults"
 DP_TYPE = "Microsoft.DataProtection/backupVaults"
@@ -214,8 +214,10 @@ def rs_vault_config_body(vault_body: dict) -> dict:
 
 def policy_body(vault_body: dict, kind: str, name: str, props: dict) -> dict:
     ptype = RS_POLICY_TYPE if kind == "rs" else DP_POLICY_TYPE
-    return {"id": vault_body["id"] + "/backupPolicies/" + name, "name": name, "type": ptype,
-            "properties": copy.deepcopy(props)}
+    props = copy.deepcopy(props)
+    if kind != "rs":
+        dp_policy_normalise(props)  # what the service adds to a Backup vault policy it creates (tagInfo.id)
+    return {"id": vault_body["id"] + "/backupPolicies/" + name, "name": name, "type": ptype, "properties": props}
 
 
 class Store:

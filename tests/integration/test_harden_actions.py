@@ -33,6 +33,8 @@ FILES = REPORTS + ['drift.scope.json']
 BASELINE = {'immutability': 'enabled', 'soft_delete': {'state': 'on', 'retention_days': 14}}
 # Soft delete kept longer: a change for every vault whose soft delete is on for 14 days.
 LONGER = {'soft_delete': {'state': 'on', 'retention_days': 30}}
+# Longer again: changes after LONGER was applied.
+LONGER_STILL = {'soft_delete': {'state': 'on', 'retention_days': 45}}
 
 
 def fleet():
@@ -748,12 +750,21 @@ def test_a_plan_reported_after_a_later_plan_of_the_run_into_its_report_dir_write
     """One run plans twice into a report directory (all six vaults, then rsv-open alone) and reports the plans out of order:
     the later plan's reports stay, and the earlier plan's report writes none, warns which plan's reports are there, and
     returns its summary (superseded_by names the later plan). Reported in order, each plan's report is written, the later
-    last. A real apply of the earlier plan after the later plan's report makes it the latest: its report is written. No
-    claim is left once every plan is reported. Before, the last report written won, whatever its plan read: the reports of
-    the fleet as read first replaced those of the fleet read after."""
+    last. An apply of the earlier plan once the later plan is made is refused before any request, for real and in check
+    mode (superseded_by; before, it wrote three changes from the older reading, and its report then replaced the later
+    plan's). No claim is left once every plan is reported. Before, the last report written won, whatever its plan read: the
+    reports of the fleet as read first replaced those of the fleet read after.
+
+    In the same run: a check-mode plan after a real apply of the run, before that apply's report, leaves the apply's journal
+    for its report (which removes it) and says the report is still to come (before, it said the apply's reports were not
+    written); and a run whose claim was made a directory between its plan and its apply (a directory in place of
+    run-claim.json: the rename of a file over it fails, whoever runs the play, root included) has its apply refused before
+    any request (before, it wrote), and its report writes the reports and says the claim could not be read."""
     one = {'baseline': BASELINE, 'vaults': [{'id': vault_id('rsv-open')}]}
-    dirs = {name: str(tmp_path / name) for name in ('out-of-order', 'in-order', 'applied-after', 'applied-then-superseded')}
-    run = runner.play([
+    names = ('out-of-order', 'in-order', 'superseded-apply', 'applied-then-superseded', 'check-superseded', 'check-after-apply', 'claim-gone')
+    dirs = {name: str(tmp_path / name) for name in names}
+    gone = os.path.join(dirs['claim-gone'], 'run-claim.json')
+    run = runner.play(marks=[], tasks=[
         {'name': 'plan all', PLAN: {'baseline': BASELINE, 'report_dir': dirs['out-of-order']}},
         {'name': 'plan one', PLAN: dict(one, report_dir=dirs['out-of-order'])},
         {'name': 'report the later plan', REPORT: {'plan': '{{ r1.plan }}'}},
@@ -762,8 +773,9 @@ def test_a_plan_reported_after_a_later_plan_of_the_run_into_its_report_dir_write
         {'name': 'plan one', PLAN: dict(one, report_dir=dirs['in-order'])},
         {'name': 'report the earlier plan', REPORT: {'plan': '{{ r4.plan }}'}},
         {'name': 'report the later plan', REPORT: {'plan': '{{ r5.plan }}'}},
-        {'name': 'plan all', PLAN: {'baseline': BASELINE, 'report_dir': dirs['applied-after']}},
-        {'name': 'plan one', PLAN: dict(one, report_dir=dirs['applied-after'])},
+        # r8 to r12: the earlier plan applied after the later plan was made (and reported): refused, and its report writes none.
+        {'name': 'plan all', PLAN: {'baseline': BASELINE, 'report_dir': dirs['superseded-apply']}},
+        {'name': 'plan one', PLAN: dict(one, report_dir=dirs['superseded-apply'])},
         {'name': 'report the later plan', REPORT: {'plan': '{{ r9.plan }}'}},
         {'name': 'apply the earlier plan', APPLY: {'plan': '{{ r8.plan }}'}},
         {'name': 'report the earlier plan', REPORT: {'plan': '{{ r8.plan }}'}},
@@ -773,8 +785,26 @@ def test_a_plan_reported_after_a_later_plan_of_the_run_into_its_report_dir_write
         {'name': 'plan one', PLAN: {'baseline': LONGER, 'vaults': [{'id': vault_id('rsv-open')}], 'report_dir': dirs['applied-then-superseded']}},
         {'name': 'report the later plan', REPORT: {'plan': '{{ r15.plan }}'}},
         {'name': 'report the earlier plan', REPORT: {'plan': '{{ r13.plan }}'}},
+        # r18 to r22: the same in check mode: the check-mode apply of the earlier plan predicts the refusal.
+        step({'name': 'plan all in check mode', PLAN: {'baseline': BASELINE, 'report_dir': dirs['check-superseded']}}, check=True),
+        step({'name': 'plan one in check mode', PLAN: dict(one, report_dir=dirs['check-superseded'])}, check=True),
+        step({'name': 'apply the earlier plan in check mode', APPLY: {'plan': '{{ r18.plan }}'}}, check=True),
+        step({'name': 'report the later plan', REPORT: {'plan': '{{ r19.plan }}'}}, check=True),
+        step({'name': 'report the earlier plan', REPORT: {'plan': '{{ r18.plan }}'}}, check=True),
+        # r23 to r28: a real apply, then a check-mode plan before the apply's report.
+        {'name': 'plan', PLAN: {'baseline': LONGER_STILL, 'report_dir': dirs['check-after-apply']}},
+        {'name': 'apply', APPLY: {'plan': '{{ r23.plan }}'}},
+        step({'name': 'plan in check mode', PLAN: {'baseline': LONGER_STILL, 'report_dir': dirs['check-after-apply']}}, check=True),
+        {'name': 'the apply journal', 'ansible.builtin.stat': {'path': os.path.join(dirs['check-after-apply'], 'apply-journal.jsonl')}},
+        {'name': 'report the apply', REPORT: {'plan': '{{ r23.plan }}'}},
+        step({'name': 'report the check-mode plan', REPORT: {'plan': '{{ r25.plan }}'}}, check=True),
+        # r29 to r32: the claim made a directory between the plan and the apply.
+        {'name': 'plan', PLAN: {'baseline': {'soft_delete': {'state': 'on', 'retention_days': 60}}, 'report_dir': dirs['claim-gone']}},
+        {'name': 'make the claim a directory', 'ansible.builtin.shell': 'rm {0} && mkdir {0} && touch {0}/kept'.format(gone)},
+        {'name': 'apply', APPLY: {'plan': '{{ r29.plan }}'}},
+        {'name': 'report', REPORT: {'plan': '{{ r29.plan }}'}},
     ])
-    for key in range(18):
+    for key in set(range(33)) - {11, 20, 31}:
         result = run['r%d' % key]
         assert not result.get('failed'), (key, result)
     skipped = run['r3']
@@ -783,13 +813,29 @@ def test_a_plan_reported_after_a_later_plan_of_the_run_into_its_report_dir_write
     said = ('the reports of plan %s were not written: the report directory %r holds the reports of plan %s'
             % (run['r0']['plan'], dirs['out-of-order'], run['r1']['plan']))
     assert [warning for warning in skipped['warnings'] if warning.startswith(said)], skipped
-    for key in ('r2', 'r6', 'r7', 'r10', 'r12'):
+    for key in ('r2', 'r6', 'r7', 'r10', 'r16', 'r21', 'r27', 'r28'):
         assert sorted(run[key]['files']) == FILES and 'superseded_by' not in run[key], (key, run[key])
     summaries = {name: json.loads((tmp_path / name / 'drift.json').read_text())['summary'] for name in dirs}
     assert (summaries['out-of-order']['vaults'], summaries['in-order']['vaults']) == (1, 1), summaries
-    assert (summaries['applied-after']['vaults'], summaries['applied-after']['changed']) == (6, 3), summaries
-    for name in ('out-of-order', 'in-order', 'applied-after'):
+    for name in ('out-of-order', 'in-order', 'superseded-apply', 'check-superseded', 'check-after-apply'):
         assert sorted(os.listdir(tmp_path / name)) == FILES, name
+    # The earlier plan's apply, superseded by the later plan: refused before any request (no token either), for real and in
+    # check mode, naming both plans; its report wrote none, and the later plan's reports stay.
+    for key, later, check_mode in (('r11', 'r9', False), ('r20', 'r19', True)):
+        refused = run[key]
+        no_traceback(run, refused)
+        earlier = run['r%d' % (int(later[1:]) - 1)]['plan']
+        assert refused['failed'] and not refused.get('skipped') and refused['superseded_by'] == run[later]['plan'], (key, refused)
+        assert refused['msg'].startswith('harden_apply refused: plan %s is superseded: plan %s%s of this ansible-playbook run into the '
+                                         'same report directory %r was made, or applied for real, after it'
+                                         % (earlier, run[later]['plan'], ' (in check mode)' if check_mode else '',
+                                            dirs['check-superseded' if check_mode else 'superseded-apply'])), refused['msg']
+        assert 'nothing was sent to Azure' in refused['msg'], refused['msg']
+        assert refused['msg'].endswith('(check mode: a real apply of it is refused the same way)') == check_mode, refused['msg']
+        assert run.requests(key) == [] and run.token_requests(key) == [], key
+    for key, later in (('r12', 'r9'), ('r22', 'r19')):
+        assert run[key]['files'] == [] and run[key]['superseded_by'] == run[later]['plan'], (key, run[key])
+    assert summaries['superseded-apply']['vaults'] == 1 and summaries['superseded-apply']['changed'] == 0, summaries
     # The later plan's reports (read after the apply), which say what the earlier plan's apply changed (the later plan kept
     # its journal aside), and that journal: the earlier plan's report wrote nothing and removed nothing.
     superseded = run['r17']
@@ -801,7 +847,30 @@ def test_a_plan_reported_after_a_later_plan_of_the_run_into_its_report_dir_write
     assert len(kept) == 1 and re.fullmatch(r'apply-journal\.\d{8}T\d{6}Z\.jsonl', kept[0]), kept
     journal = tmp_path / 'applied-then-superseded' / kept[0]
     assert json.loads(journal.read_text().splitlines()[0])['plan'] == run['r13']['plan']
-    assert len(emulator.writes()) == 3 + run['r14']['vaults_changed']
+    # The check-mode plan after the real apply: the journal stayed for the apply's report, which wrote its reports and
+    # removed it; the check-mode plan said the report was still to come (in its result and its reports), and wrote nothing.
+    assert run['r24']['vaults_changed'] >= 1 and run['r28']['check_mode'] is True, (run['r24'], run['r28'])
+    assert run['r26']['stat']['exists'], run['r26']
+    pending = ("this ansible-playbook run's harden_apply of plan %s into this report directory (started " % run['r23']['plan'])
+    assert [warning for warning in run['r25']['warnings'] if warning.startswith(pending) and 'its report was still to come' in warning], run['r25']
+    assert not [warning for warning in run['r25']['warnings'] if 'reports were not written' in warning], run['r25']
+    assert run.writes('r25') == [] and run.writes('r28') == []
+    document = json.loads((tmp_path / 'check-after-apply' / 'drift.json').read_text())
+    assert document['check_mode'] is True and [warning for warning in document['warnings'] if warning.startswith(pending)], document['warnings']
+    # The claim made a directory: the apply of a plan with changes is refused before any request; the report writes the
+    # reports and says the claim could not be read (its result and its reports).
+    assert run['r29']['with_actions'] >= 1, run['r29']
+    refused = run['r31']
+    no_traceback(run, refused)
+    assert refused['failed'] and refused['msg'].startswith("harden_apply refused: this run's claim on the report directory %r "
+                                                           '(run-claim.json) can no longer be read: it is not a regular file.'
+                                                           % dirs['claim-gone']), refused
+    assert run.requests('r31') == []
+    unreadable = "the run's claim on the report directory (run-claim.json) can no longer be read: it is not a regular file."
+    assert sorted(run['r32']['files']) == FILES and [warning for warning in run['r32']['warnings'] if warning.startswith(unreadable)], run['r32']
+    document = json.loads((tmp_path / 'claim-gone' / 'drift.json').read_text())
+    assert [warning for warning in document['warnings'] if warning.startswith(unreadable)], document['warnings']
+    assert len(emulator.writes()) == len(run.writes('r14')) + len(run.writes('r24')), emulator.writes()
 
 
 @pytest.mark.usefixtures('actions_fleet')

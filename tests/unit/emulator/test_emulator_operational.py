@@ -44,12 +44,14 @@ def test_backup_vault_policies_are_not_updated_operational_store_or_vault_store(
     with pytest.raises(HttpResponseError) as err:
         client.backup_policies.create_or_update(RG, "v", "disk", {"properties": shorter})
     assert _code(err) == rules.DP_POLICY_UPDATE_CODE
-    # Disks keep no vaulted tier (the emulator refuses it, rules.DP_DATASTORES): the same policy for blobs, vaulted.
+    # Disks keep no vaulted tier (the emulator refuses it, rules.DP_DATASTORES): the same policy for blobs, vaulted, backed
+    # up daily (blobs are never backed up hourly: rules.DP_BACKUP_FREQUENCIES).
     vaulted = copy.deepcopy(props)
     vaulted["datasourceTypes"] = ["Microsoft.Storage/storageAccounts/blobServices"]
     for rule in vaulted["policyRules"]:
         if rule.get("dataStore"):
             rule["dataStore"]["dataStoreType"] = "VaultStore"
+            rule["trigger"]["schedule"]["repeatingTimeIntervals"] = ["R/2020-04-05T13:00:00+00:00/P1D"]
         for life in rule.get("lifecycles") or []:
             life["sourceDataStore"]["dataStoreType"] = "VaultStore"
             life["deleteAfter"]["duration"] = "P30D"
@@ -98,10 +100,9 @@ def test_operational_keys_rule():
 
     vm = {"backupManagementType": "AzureIaasVM"}
     tiers = {"retentionPolicy.dailySchedule": 30.0, "instantRpRetentionRangeInDays": 2.0}
-    assert operational_keys("rs", vm, tiers) == set()  # VM instant restore snapshots: not operational (the refusing side)
+    assert operational_keys(vm, tiers) == set()  # VM instant restore snapshots: not operational (the refusing side)
     files = {"backupManagementType": "AzureStorage"}
     tiers = {"retentionPolicy.dailySchedule": 30.0, "vaultRetentionPolicy.snapshotRetentionInDays": 5.0,
              "vaultRetentionPolicy.vaultRetention.dailySchedule": 30.0}
-    assert operational_keys("rs", files, tiers) == {"retentionPolicy.dailySchedule", "vaultRetentionPolicy.snapshotRetentionInDays"}
-    assert operational_keys("rs", {"backupManagementType": "AzureWorkload"}, {"subProtectionPolicy[Full].dailySchedule": 30.0}) == set()
-    assert operational_keys("dp", {}, {"Default/OperationalStore": 7.0, "Default/VaultStore": 30.0}) == {"Default/OperationalStore"}
+    assert operational_keys(files, tiers) == {"retentionPolicy.dailySchedule", "vaultRetentionPolicy.snapshotRetentionInDays"}
+    assert operational_keys({"backupManagementType": "AzureWorkload"}, {"subProtectionPolicy[Full].dailySchedule": 30.0}) == set()

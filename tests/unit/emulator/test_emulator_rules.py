@@ -245,10 +245,12 @@ def test_rs_policy_reduction_allowed_when_not_immutable(emulator):
 
 
 def _vault_store(props):
-    """The disk policy made a vaulted blob policy: disks keep no vaulted tier (rules.DP_DATASTORES)."""
+    """The disk policy made a vaulted blob policy: disks keep no vaulted tier (rules.DP_DATASTORES), and blobs back up
+    daily or weekly, never hourly (rules.DP_BACKUP_FREQUENCIES)."""
     vaulted = copy.deepcopy(props)
     vaulted["datasourceTypes"] = ["Microsoft.Storage/storageAccounts/blobServices"]
     vaulted["policyRules"][0]["dataStore"]["dataStoreType"] = "VaultStore"
+    vaulted["policyRules"][0]["trigger"]["schedule"]["repeatingTimeIntervals"] = ["R/2021-05-20T22:00:00+00:00/P1D"]
     vaulted["policyRules"][1]["lifecycles"][0]["sourceDataStore"]["dataStoreType"] = "VaultStore"
     return vaulted
 
@@ -349,7 +351,7 @@ def test_retention_property_raise_ok_lower_rejected(tiers, bump, data):
 
     old = policy(tiers)
     raised = policy({k: (c + bump, u) for k, (c, u) in tiers.items()})
-    rules.check_policy_retention(old, raised, True, "rs")
+    rules.check_policy_retention(old, raised, True)
     victim = data.draw(st.sampled_from(sorted(tiers)))
     count, unit = tiers[victim]
     lowered = dict(tiers)
@@ -358,9 +360,9 @@ def test_retention_property_raise_ok_lower_rejected(tiers, bump, data):
     else:
         del lowered[victim]
     with pytest.raises(ArmError) as err:
-        rules.check_policy_retention(old, policy(lowered), True, "rs")
+        rules.check_policy_retention(old, policy(lowered), True)
     assert err.value.code == rules.RETENTION_CODE
-    rules.check_policy_retention(old, policy(lowered), False, "rs")
+    rules.check_policy_retention(old, policy(lowered), False)
 
 
 def test_twelve_months_equal_a_year_in_the_reduction_rule():
@@ -403,8 +405,8 @@ def test_workload_snapshot_tiers_are_compared():
              "retentionPolicy": {"retentionPolicyType": "LongTermRetentionPolicy",
                                  "dailySchedule": {"retentionDuration": {"count": days, "durationType": "Days"}}}}]}
     with pytest.raises(rules.ArmError) as err:
-        rules.check_policy_retention(hana(30, 5), hana(30, 1), True, "rs")
+        rules.check_policy_retention(hana(30, 5), hana(30, 1), True)
     assert "snapshotBackupAdditionalDetails.instantRpRetentionRangeInDays" in err.value.body("x")["error"]["message"]
     with pytest.raises(rules.ArmError):
-        rules.check_policy_retention(hana(30, 5), hana(7, 5), True, "rs")
-    rules.check_policy_retention(hana(30, 5), hana(30, 1), False, "rs")  # not immutable: anything goes
+        rules.check_policy_retention(hana(30, 5), hana(7, 5), True)
+    rules.check_policy_retention(hana(30, 5), hana(30, 1), False)  # not immutable: anything goes

@@ -6,6 +6,7 @@ processes), what the next harden_plan says of it and where it keeps it, and hard
 from __future__ import annotations
 
 import datetime
+import errno
 import json
 import os
 import re
@@ -17,10 +18,13 @@ import time
 
 import pytest
 
+from ansible_collections.vaultlock.azure.plugins.action.harden_apply import start_run_journal
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal import (
     CLAIM,
     JOURNAL,
     ApplyJournal,
+    ClaimNotWritten,
+    PlanSuperseded,
     applying,
     claim_applied,
     claim_plans,
@@ -33,6 +37,7 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal imp
     owner_alive,
     read_claim,
     read_journal,
+    refuse_stale_plan,
     refuse_while_applying,
     release_claim,
     remove_journal,
@@ -643,3 +648,149 @@ def test_a_report_that_wrote_no_report_removes_its_journal_only_when_its_apply_h
         journal.close()
         assert remove_journal(str(report_dir), PLAN, unchanging_only=True) is (not left)
         assert os.listdir(report_dir) == left
+
+
+def test_an_apply_of_a_plan_that_a_later_plan_of_the_run_superseded_is_refused(tmp_path):
+    """refuse_stale_plan, harden_apply's check before any request: a plan of the run made, or applied for real, after the
+    plan being applied (a higher order in the run's claim) supersedes it, in check mode too. A later plan that failed (taken
+    out of the claim) supersedes nothing; no claim refuses nothing; a claim made unreadable since the plan is refused."""
+    me = run_owner(os.getpid())
+    first, second, third = 'a' * 32, 'b' * 32, 'c' * 32
+    report_dir = str(tmp_path)
+    claim_run(report_dir, first, False, me)
+    claim_run(report_dir, second, False, me)
+    for check_mode in (False, True):
+        with pytest.raises(PlanSuperseded) as raised:
+            refuse_stale_plan(report_dir, first, me, check_mode)
+        assert raised.value.later['plan'] == second
+        message = str(raised.value)
+        assert message.startswith('harden_apply refused: plan %s is superseded: plan %s of this ansible-playbook run into the same '
+                                  "report directory '%s' was made, or applied for real, after it" % (first, second, report_dir)), message
+        assert 'Apply plan %s, or plan again; nothing was sent to Azure' % second in message, message
+        assert message.endswith('(check mode: a real apply of it is refused the same way)') == check_mode, message
+    refuse_stale_plan(report_dir, second, me)
+    # The later plan applied for real is still the later one; a check-mode plan made after both supersedes both.
+    claim_applied(report_dir, second, me)
+    with pytest.raises(PlanSuperseded):
+        refuse_stale_plan(report_dir, first, me)
+    claim_run(report_dir, third, True, me)
+    with pytest.raises(PlanSuperseded) as raised:
+        refuse_stale_plan(report_dir, second, me)
+    assert raised.value.later['plan'] == third and '(in check mode)' in str(raised.value) and 'Plan again; nothing' in str(raised.value)
+    # A later plan that failed is taken out of the claim: it supersedes nothing.
+    release_claim(report_dir, third, me, reported=False)
+    refuse_stale_plan(report_dir, second, me)
+    # Another run's claim and no claim refuse nothing here (refuse_while_applying refuses a live one).
+    refuse_stale_plan(report_dir, first, run_owner(1))
+    os.unlink(os.path.join(report_dir, CLAIM))
+    refuse_stale_plan(report_dir, first, me)
+    # A claim made a directory since the plan cannot record the apply: refused, in check mode too.
+    os.mkdir(os.path.join(report_dir, CLAIM))
+    for check_mode in (False, True):
+        with pytest.raises(InputError) as raised:
+            refuse_stale_plan(report_dir, second, me, check_mode)
+        assert str(raised.value).startswith("harden_apply refused: this run's claim on the report directory '%s' (run-claim.json) can no "
+                                            'longer be read: it is not a regular file.' % report_dir), str(raised.value)
+        assert 'nothing was sent to Azure' in str(raised.value)
+
+
+def failing_claim_writes(monkeypatch, how='replace'):
+    """os.replace (the claim's rename into place) or os.unlink (its removal) fail with ENOSPC / EROFS for the claim only,
+    as on a full disk or a file system remounted read-only; every other file is written as before."""
+    real = {'replace': os.replace, 'unlink': os.unlink}[how]
+
+    def failing(*args, **kwargs):
+        target = args[-1] if how == 'replace' else args[0]
+        if os.path.basename(str(target)) == CLAIM:
+            raise OSError(errno.ENOSPC if how == 'replace' else errno.EROFS, os.strerror(errno.ENOSPC if how == 'replace' else errno.EROFS))
+        return real(*args, **kwargs)
+    monkeypatch.setattr(os, how, failing)
+
+
+def test_a_claim_that_cannot_be_written_fails_the_plan_and_the_apply_before_any_change(tmp_path, monkeypatch):
+    """A full disk when the claim is written or rewritten before any write to Azure: harden_plan's claim_run and a real
+    harden_apply's start_run_journal (claim_applied, which records the apply before it removes the earlier reports and
+    writes) fail with a clear message; the earlier reports, the claim and the directory stay as they were, and no journal
+    is started. Before, claim_applied passed the failure over and the apply went on (its reports then could be taken for
+    older than another plan's)."""
+    report_dir = os.path.realpath(str(tmp_path))
+    claim_run(report_dir, PLAN)
+    (tmp_path / 'drift.json').write_text('an earlier run')
+    before = (tmp_path / CLAIM).read_bytes()
+    failing_claim_writes(monkeypatch)
+    with pytest.raises(InputError) as raised:
+        claim_run(report_dir, 'b' * 32)
+    assert str(raised.value).startswith("harden_plan cannot claim the report directory '%s' for this run: run-claim.json cannot be "
+                                        'written there (No space left on device)' % report_dir), str(raised.value)
+    with pytest.raises(InputError) as raised:
+        start_run_journal({'report_dir': report_dir}, PLAN, 2)
+    assert str(raised.value).startswith("harden_apply cannot claim the report directory '%s' for this run: run-claim.json cannot be "
+                                        'written there (No space left on device)' % report_dir), str(raised.value)
+    assert str(raised.value).endswith('nothing was sent to Azure')
+    assert (tmp_path / CLAIM).read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ['drift.json', CLAIM]
+    assert (tmp_path / 'drift.json').read_text() == 'an earlier run'
+
+
+@pytest.mark.parametrize('how', ['replace', 'unlink'])
+def test_a_claim_that_cannot_be_rewritten_at_report_time_is_said_not_hidden(tmp_path, monkeypatch, how):
+    """release_claim, at harden_report once the reports are written (and on a failed plan): a claim that cannot be
+    rewritten (the run's other plan still to be reported) or removed (the last plan) raises ClaimNotWritten, for the
+    report to say what it means; the claim stays as it was (the safe side: the run keeps the directory until it ends).
+    Before, both failures were passed over in silence."""
+    me = run_owner(os.getpid())
+    report_dir = str(tmp_path)
+    claim_run(report_dir, PLAN, False, me)
+    if how == 'replace':
+        claim_run(report_dir, 'b' * 32, False, me)
+    before = (tmp_path / CLAIM).read_bytes()
+    failing_claim_writes(monkeypatch, how)
+    for reported in (True, False):
+        with pytest.raises(ClaimNotWritten) as raised:
+            release_claim(report_dir, PLAN, me, reported=reported)
+        said = ('No space left on device' if how == 'replace' else 'Read-only file system')
+        assert str(raised.value) == "run-claim.json could not be %s the report directory '%s' (%s)" % (
+            'written in' if how == 'replace' else 'removed from', report_dir, said), str(raised.value)
+        assert (tmp_path / CLAIM).read_bytes() == before
+    if how == 'replace':
+        with pytest.raises(ClaimNotWritten):
+            claim_reported(report_dir, PLAN, me)
+
+
+def test_a_check_mode_plan_after_a_real_apply_of_the_run_leaves_that_apply_s_journal_to_its_report(tmp_path, other_run):
+    """One run applies plan A for real, then plans again in check mode before A's report: the journal is A's report's (it
+    removes it once the reports are written, or leaves it for the next plan when a later plan's reports replace them). The
+    check-mode plan leaves it where it is and says it is this run's apply whose report is still to come, never that its
+    reports were not written; the journal stays A's (its header), and A's report removes it. A journal whose plan was
+    reported already, or another run's, is an earlier apply's as before. Before, the check-mode plan called this run's own
+    pending apply one that "finished its writes but its reports were not written"."""
+    report_dir = str(tmp_path)
+    me = run_owner(os.getpid())
+    claim_run(report_dir, PLAN, False, me)
+    ended_journal(report_dir, me)
+    claim_run(report_dir, 'c' * 32, True, me)
+    warning = earlier_apply_warning(report_dir, NOW, check_mode=True, me=me)
+    assert warning.startswith("this ansible-playbook run's harden_apply of plan %s into this report directory (started " % PLAN), warning
+    assert 'finished its writes: it changed 1 vault(s): rsv-1;' in warning, warning
+    assert warning.endswith("its report was still to come when this check-mode plan read the vaults: its journal (apply-journal.jsonl) "
+                            "is that report's and stays where it is (this plan writes none and takes none as its own); this plan "
+                            'reads the vaults as Azure holds them now'), warning
+    assert 'reports were not written' not in warning
+    assert sorted(os.listdir(tmp_path)) == [JOURNAL, CLAIM]
+    assert read_journal(os.path.join(report_dir, JOURNAL))[0]['plan'] == PLAN
+    # The check-mode plan's report takes nothing; A's report removes its journal.
+    assert remove_journal(report_dir, 'c' * 32) is False
+    # A's plan reported, its journal left (a later plan's reports replaced them): an earlier apply's, as before.
+    release_claim(report_dir, PLAN, me)
+    warning = earlier_apply_warning(report_dir, NOW, check_mode=True, me=me)
+    assert 'by this ansible-playbook run) finished its writes but its reports were not written' in warning, warning
+    assert 'stays where it is (check mode)' in warning
+    # Another run's journal (its process alive: refused; the claim of this run says nothing of it).
+    os.unlink(os.path.join(report_dir, JOURNAL))
+    os.unlink(os.path.join(report_dir, CLAIM))
+    ended_journal(report_dir, run_owner(other_run.pid))
+    other_run.kill()
+    other_run.wait()
+    warning = earlier_apply_warning(report_dir, NOW, check_mode=True, me=me)
+    assert 'which has ended) finished its writes but its reports were not written' in warning, warning
+    assert remove_journal(report_dir, PLAN) is True

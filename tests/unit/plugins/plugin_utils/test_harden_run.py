@@ -9,6 +9,7 @@ document built from the plan and the state tasks' results, and the five reports 
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -24,7 +25,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._reports.sarif imp
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document import build_report, render_junit, render_markdown
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import TLS_WARNING, plan_run
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import vault_record
-from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal import CLAIM, ApplyJournal, claim_run, read_claim, release_claim
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal import CLAIM, ApplyJournal, ClaimNotWritten, claim_run, read_claim, release_claim
 from ansible_collections.vaultlock.azure.plugins.plugin_utils import _harden_run
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import (
     PLAN_FORMAT,
@@ -706,6 +707,34 @@ def test_the_reports_of_an_earlier_plan_of_the_run_never_replace_those_of_a_late
     assert {name: (target / name).read_bytes() for name in REPORT_FILES} == before
     # No claim: written as before.
     assert write_reports(older, str(target), plan=first)[1] == list(REPORT_FILES)
+
+
+def test_reports_whose_claim_cannot_record_them_are_written_and_say_so(tmp_path, monkeypatch):
+    """The claim cannot be rewritten once the reports are renamed into place (a full disk: os.replace of the claim fails with
+    ENOSPC): the five reports stand, and what that means is given to harden_report (``said``) instead of passed over; the
+    claim stays as it was. Without ``said`` the failure is raised. Before, claim_reported passed it over in silence."""
+    report = a_report(tmp_path)
+    target = tmp_path / 'reports'
+    target.mkdir()
+    claim_run(str(target), 'a' * 32)
+    before = (target / CLAIM).read_bytes()
+    real = os.replace
+
+    def full_disk(source, destination):
+        if os.path.basename(destination) == CLAIM:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(source, destination)
+    monkeypatch.setattr(os, 'replace', full_disk)
+    said = []
+    path, written = write_reports(report, str(target), plan='a' * 32, said=said)
+    assert written == list(REPORT_FILES) and sorted(os.listdir(target)) == sorted(list(REPORT_FILES) + [CLAIM])
+    assert said == ["the reports of plan %s were written, but the run's claim could not record that they are this plan's: "
+                    "run-claim.json could not be written in the report directory '%s' (No space left on device). A report of an "
+                    'earlier plan of this run into the same directory, if one is still to come, may replace them with an older '
+                    'reading' % ('a' * 32, path)], said
+    assert (target / CLAIM).read_bytes() == before
+    with pytest.raises(ClaimNotWritten):
+        write_reports(report, str(target), plan='a' * 32)
 
 
 def test_write_reports_replaces_the_old_reports(tmp_path):

@@ -169,11 +169,16 @@ options:
   allow_scope_loss:
     description:
       - Whether a run may pass when vaults left its scope because this identity can no longer read them. Without it, a plan
-        that discovers its vaults compares them with the previous C(drift.json) in O(report_dir). A vault that report judged,
+        that discovers its vaults compares them with the previous run's record in O(report_dir) (the scope record
+        C(drift.scope.json) that M(vaultlock.azure.harden_report) writes beside C(drift.json), else C(drift.json) itself; a
+        broken or hand-edited scope record fails the task before any request). A vault that report judged,
         that this run did not read, that its scope still covers and that no O(exclude) entry names is asked for by id from
         ARM. One that ARM answers with 403 (C(AuthorizationFailed), as when read access to its subscription or resource group
         was taken away), or with anything that does not say it is gone, is a scope error. RV(scope_loss) names it, the plan
         changes nothing (RV(blocked)) and the role fails after writing the reports.
+      - A plan of listed vaults (O(vaults), O(discover) false) compares the vaults that report judged and that O(vaults)
+        still lists. One whose read now fails with 403 is the same scope error (its read is ARM's answer, and no second
+        request is sent). A vault taken off O(vaults) is not a loss and is not asked for.
       - With V(true) the run goes on; the reports still name each vault that left the scope and why. A vault ARM answers
         with 404 is gone (deleted), a warning either way; one ARM still returns that the discovery missed (Resource Graph
         lag) is read from ARM and judged with the others.

@@ -18,7 +18,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import escaped, shown, type_name, visible
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import escaped, first_named, shown, type_name, visible
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import kind_label
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports.policy import annotate_findings, finding_verdicts, markdown_lines, section
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import (
@@ -961,7 +961,8 @@ def _markdown_scope_changes(changes):
             lines.extend(['', more])
     subs = changes.get('subscriptions_left') or []
     if subs:
-        lines.extend(['', 'Subscriptions no longer listed for this identity: %s.' % ', '.join(md_escape(sub) for sub in subs[:MD_MAX_LINES])])
+        # The first MD_MAX_LINES, then how many more (before, the list stopped there without saying so).
+        lines.extend(['', 'Subscriptions no longer listed for this identity: %s.' % first_named(subs, MD_MAX_LINES, md_escape)])
     return lines
 
 

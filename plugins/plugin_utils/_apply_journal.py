@@ -857,22 +857,34 @@ def _earlier_apply_warning(report_dir, now, check_mode, me):
     if unread:
         return ('a journal of an earlier harden_apply (%s) was found in the report directory, but %s; %s. This plan reads the '
                 'vaults as Azure holds them now' % (JOURNAL, unread, 'it ' + kept))
-    states = list(vaults.values())
-    changed = [state for state in states if state['outcome'] == 'changed']
-    unknown = [state for state in states if state['outcome'] in (None, 'unknown')]
-    failed = [state for state in states if state['outcome'] == 'failed']
+    changed = _outcome(vaults, ('changed',))
     how = ('finished its writes but its reports were not written' if ended
            else 'was interrupted (it did not finish: Ctrl-C, a cancelled job or a killed process)')
     parts = ['an earlier harden_apply into this report directory (started %s%s) %s: it changed %d vault(s)%s'
              % (started_at, _whose((header or {}).get('owner'), me), how, len(changed), (': ' + _names(changed)) if changed else '')]
+    parts += _unfinished_parts(vaults, bad)
+    parts.append('its journal (%s) %s; this plan reads the vaults as Azure holds them now' % (JOURNAL, kept))
+    return '; '.join(parts)
+
+
+def _outcome(vaults, outcomes):
+    """The journal's vault states whose outcome is one of ``outcomes``."""
+    return [state for state in vaults.values() if state['outcome'] in outcomes]
+
+
+def _unfinished_parts(vaults, bad):
+    """What a journal says beyond the vaults it changed: the vaults whose outcome is unknown, those that failed, and its
+    lines that could not be read (each part only when there is one)."""
+    parts = []
+    unknown = _outcome(vaults, (None, 'unknown'))
     if unknown:
         parts.append('%d vault(s) were being changed when it stopped, whether they changed is unknown: %s' % (len(unknown), _names(unknown)))
+    failed = _outcome(vaults, ('failed',))
     if failed:
         parts.append('%d vault(s) failed: %s' % (len(failed), _names(failed)))
     if bad:
         parts.append('%d line(s) of its journal could not be read' % bad)
-    parts.append('its journal (%s) %s; this plan reads the vaults as Azure holds them now' % (JOURNAL, kept))
-    return '; '.join(parts)
+    return parts
 
 
 def _report_to_come(report_dir, header, me):
@@ -888,19 +900,11 @@ def _pending_warning(header, vaults, ended, bad):
     """What a check-mode plan says of the journal of this run's real apply whose report is still to come (_report_to_come):
     the journal is that report's (it removes it once the reports are written, or leaves it for the next plan when a later
     plan's reports replace them): left where it is, never called interrupted or unreported, never taken as this plan's."""
-    states = list(vaults.values())
-    changed = [state for state in states if state['outcome'] == 'changed']
-    unknown = [state for state in states if state['outcome'] in (None, 'unknown')]
-    failed = [state for state in states if state['outcome'] == 'failed']
+    changed = _outcome(vaults, ('changed',))
     parts = ['this ansible-playbook run\'s harden_apply of plan %s into this report directory (started %s) %s: it changed %d '
              'vault(s)%s' % (_shown(header.get('plan')), _shown(header.get('started_at') or 'at an unknown time'),
                              'finished its writes' if ended else 'did not finish', len(changed), (': ' + _names(changed)) if changed else '')]
-    if unknown:
-        parts.append('%d vault(s) were being changed when it stopped, whether they changed is unknown: %s' % (len(unknown), _names(unknown)))
-    if failed:
-        parts.append('%d vault(s) failed: %s' % (len(failed), _names(failed)))
-    if bad:
-        parts.append('%d line(s) of its journal could not be read' % bad)
+    parts += _unfinished_parts(vaults, bad)
     parts.append('its report was still to come when this check-mode plan read the vaults: its journal (%s) is that report\'s and '
                  'stays where it is (this plan writes none and takes none as its own); this plan reads the vaults as Azure holds '
                  'them now' % JOURNAL)

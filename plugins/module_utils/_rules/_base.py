@@ -121,12 +121,16 @@ class Rule:
         """The role variable of the rule's baseline key, or None for a rule that has none."""
         return self.role_variable or ('harden_backup_vaults_%s' % self.key if self.key else None)
 
+    # Baseline values that ask a run to lower a vault's setting, each with why (the base weakens() reads it).
+    lowering_values = {}
+
     def weakens(self, value):
         """How the rule's checked baseline value ``value`` (validate_baseline's) is weaker than the role's default:
         ``(why, lowers)``; ``why`` is '' when it is not weaker. ``lowers``: the value asks a run to lower the setting of a
-        vault (a write that weakens it), not only to check less. The base: nothing is weaker (a rule whose default checks
-        nothing, and whose values only check more)."""
-        del value
+        vault (a write that weakens it), not only to check less. The base: a value of ``lowering_values`` lowers vaults;
+        nothing else is weaker (a rule whose default checks nothing, and whose values only check more)."""
+        if isinstance(value, str) and value in self.lowering_values:
+            return self.lowering_values[value], True
         return '', False
 
     def shown_baseline(self, value):

@@ -81,11 +81,8 @@ class CrossSubscriptionRestoreRule(_security.SecurityPosture, Rule):
     option = 'cross_subscription_restore'
     module_targets = ('cross_subscription_restore', 'public_network_access', 'alerts', 'resource_guard_id')
 
-    def weakens(self, value):
-        if value == 'enabled':
-            return ('asks for cross subscription restore enabled: a run enables it on every vault that has it disabled (not '
-                    'permanently)'), True
-        return '', False
+    lowering_values = {'enabled': 'asks for cross subscription restore enabled: a run enables it on every vault that has it '
+                                  'disabled (not permanently)'}
 
     settings = (Setting('cross_subscription_restore', 'cross subscription restore', 'cross_subscription_restore', (
         'CrossSubscriptionRestoreNotRestricted', 'Backups of the vault can be restored into another subscription',

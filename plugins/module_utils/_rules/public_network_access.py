@@ -50,11 +50,8 @@ class PublicNetworkAccessRule(_security.SecurityPosture, Rule):
     choices = {('public_network_access',): CHOICES}
     apply_rank = 2.6
 
-    def weakens(self, value):
-        if value == 'enabled':
-            return ('asks for public network access enabled: a run enables it on every Recovery Services vault that has it '
-                    'disabled'), True
-        return '', False
+    lowering_values = {'enabled': 'asks for public network access enabled: a run enables it on every Recovery Services vault '
+                                  'that has it disabled'}
 
     settings = (Setting('public_network_access', 'public network access', 'public_network_access', (
         'VaultPublicNetworkAccessEnabled', 'The vault accepts backup traffic from public networks',

@@ -19,7 +19,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._errors import Vau
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import failure
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy import check_assignments, evaluate, related_assignments
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy._preset import apply_preset
-from ansible_collections.vaultlock.azure.plugins.module_utils._targets import TLS_WARNING, check_written_choices, plan_run
+from ansible_collections.vaultlock.azure.plugins.module_utils._targets import TLS_WARNING, check_written_choices, plan_run, role_variable_names
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal import (
     ClaimNotWritten,
     claim_run,
@@ -193,7 +193,11 @@ class ActionModule(ControllerActionBase):
                 result['warnings'] = list(result.get('warnings') or []) + [interrupted]
             if left:
                 result['warnings'] = list(result.get('warnings') or []) + [left]
-            return self._failed(result, failure(exc)[0])
+            message = failure(exc)[0]
+            if (args.get('run_scoped_variables') or {}).get('baseline'):
+                # The role built the baseline from its variables: the message names the variable the user set.
+                message = role_variable_names(message)
+            return self._failed(result, message)
         result.update(summary)
         result.update(
             changed=bool(check_mode and summary['with_actions'] and not summary['blocked']),

@@ -341,6 +341,29 @@ TLS_WARNING = ('TLS certificate validation was off (cert_validation_mode or AZUR
                'the Azure endpoint was not verified')
 
 
+# The role's variables behind the keys of the baseline it builds (roles/harden_backup_vaults/vars/main.yml): a message about
+# baseline.<key> names the variable the user set instead (role_variable_names).
+_ROLE_BASELINE_PATH = re.compile(r'\bbaseline\.(retention\.minimum(?:: minimum(?=\.))?|retention\.mode|[a-z_]+)')
+_ROLE_BASELINE_SPECIAL = {'retention.minimum': 'harden_backup_vaults_retention_minimum',
+                          'retention.mode': 'harden_backup_vaults_retention_mode', 'tiers': 'harden_backup_vaults_baselines'}
+
+
+def role_variable_names(message):
+    """``message`` with each ``baseline.<key>`` path it names written as the role variable behind it, for the errors of a
+    harden_plan task the role built its baseline for: ``baseline.retention.minimum: minimum.daily is 20000d`` becomes
+    ``harden_backup_vaults_retention_minimum.daily is 20000d``, ``baseline.soft_delete.retention_days`` becomes
+    ``harden_backup_vaults_soft_delete.retention_days``. Keys no role variable gives stay as they are."""
+    keys = set(_ROLE_BASELINE_SPECIAL) | {'allow_irreversible', 'retention_mode'} | {rule.key for rule in RULES if rule.key}
+
+    def named(match):
+        key = match.group(1).split(':')[0]
+        if key not in keys or key == 'retention':
+            return match.group(0)
+        return _ROLE_BASELINE_SPECIAL.get(key, 'harden_backup_vaults_' + key)
+
+    return _ROLE_BASELINE_PATH.sub(named, message)
+
+
 def check_baseline(baseline):
     """The baseline normalised (_drift.validate_baseline), and the role's consent rule: a baseline that asks for an
     irreversible state (a value a hardening rule names irreversible) must consent with allow_irreversible.

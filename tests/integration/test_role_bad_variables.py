@@ -55,7 +55,17 @@ CASES = [
     ({'harden_backup_vaults_apply_processes': False}, 'harden_backup_vaults_apply_processes must be at least 1 (null: one per CPU core '
                                                       'of the controller); got false'),
     ({'harden_backup_vaults_soft_delete': {'state': 'on', 'retention_days': True}},
-     'baseline.soft_delete.retention_days must be a whole number of days from 14 to 180, got true'),
+     'harden_backup_vaults_soft_delete.retention_days must be a whole number of days from 14 to 180, got true'),
+    # A baseline value out of range named baseline.<key>, a name the role's user never wrote: the message names the variable.
+    ({'harden_backup_vaults_soft_delete': {'state': 'on', 'retention_days': 500}},
+     'harden_backup_vaults_soft_delete.retention_days must be a whole number of days from 14 to 180, got 500'),
+    ({'harden_backup_vaults_retention_minimum': {'daily': '20000d'}},
+     'harden_backup_vaults_retention_minimum.daily is 20000d, above the longest daily retention Azure accepts for any policy'),
+    ({'harden_backup_vaults_retention_minimum': {'default': {'OperationalStore': '2y'}}},
+     'harden_backup_vaults_retention_minimum.default.OperationalStore is 2y, above the longest default retention'),
+    ({'harden_backup_vaults_alerts': {'job_failure_alerts': 'on'}}, "harden_backup_vaults_alerts.job_failure_alerts must be enabled, disabled"),
+    ({'harden_backup_vaults_storage_redundancy': ['Geo']}, "harden_backup_vaults_storage_redundancy must list only"),
+    ({'harden_backup_vaults_resource_guard_id': 'notanid'}, "harden_backup_vaults_resource_guard_id must be the ARM id of a Resource Guard"),
     ({'harden_backup_vaults_discovery_concurrency': True}, 'harden_backup_vaults_discovery_concurrency must be at least 1; got true'),
     # YAML's .inf, -.inf and .nan for a count or a number of days: ansible-core's role argument check failed with its own
     # exception ("cannot convert Infinity to integer"), naming no variable.

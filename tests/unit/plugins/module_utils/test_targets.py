@@ -12,6 +12,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._targets import (
     check_baseline,
     parse_exclusion,
     plan_run,
+    role_variable_names,
     select_vaults,
     vault_key,
 )
@@ -281,3 +282,20 @@ def test_one_vault_that_cannot_be_judged_is_an_error_of_that_vault_not_of_the_pl
     assert [(f['setting'], f['policy'], f['fixable']) for f in found] == [('retention', 'p', False)]
     assert '1234567' in found[0]['reason'] and 'cannot be read' in found[0]['reason']
     assert not run.get('report_errors')
+
+
+@pytest.mark.parametrize('message, expected', [
+    ('baseline.retention.minimum: minimum.daily is 20000d, above', 'harden_backup_vaults_retention_minimum.daily is 20000d, above'),
+    ("baseline.retention.minimum: unknown tier 'dayly' in minimum", "harden_backup_vaults_retention_minimum: unknown tier 'dayly' in minimum"),
+    ('baseline.soft_delete.retention_days cannot be set when baseline.soft_delete.state is off',
+     'harden_backup_vaults_soft_delete.retention_days cannot be set when harden_backup_vaults_soft_delete.state is off'),
+    ('baseline.retention.mode must be one of', 'harden_backup_vaults_retention_mode must be one of'),
+    ('baseline.retention_mode must be one of', 'harden_backup_vaults_retention_mode must be one of'),
+    ('baseline.alerts.job_failure_alerts must be', 'harden_backup_vaults_alerts.job_failure_alerts must be'),
+    # No role variable is baseline.retention itself (the role builds it), nor a key the role never sets.
+    ('baseline.retention must be a dictionary', 'baseline.retention must be a dictionary'),
+    ('baseline.nonsense is unknown', 'baseline.nonsense is unknown'),
+    ('the baseline must be a dictionary', 'the baseline must be a dictionary'),
+])
+def test_role_variable_names(message, expected):
+    assert role_variable_names(message) == expected

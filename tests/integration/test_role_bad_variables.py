@@ -84,6 +84,9 @@ CASES = [
     ({'harden_backup_vaults_exclude': [vault_id('rsv-pr\u043ed')]}, 'it holds U+043E CYRILLIC SMALL LETTER O, so it would exclude nothing'),
     # An unquoted yes is a boolean, matched as the text 'True': vaults tagged backup=yes were left out without a word.
     ({'harden_backup_vaults_tags': {'backup': True}}, "tags.backup: true is not text (bool), and Azure tag values are text"),
+    # A report directory that cannot be made said the system's 'File exists' or 'Not a directory', not which path was wrong.
+    ({'harden_backup_vaults_report_dir': '/dev/null'}, "cannot create the report directory '/dev/null': it exists and is not a directory"),
+    ({'harden_backup_vaults_report_dir': '/dev/null/reports'}, "'/dev/null', on its way, is not a directory"),
     # A lock requirement that came out empty was no requirement: vaults with soft delete off were locked.
     ({'harden_backup_vaults_lock_requirements': {'require_soft_delete': ''}},
      "harden_backup_vaults_lock_requirements.require_soft_delete is '' (from a variable that came out empty?)"),
@@ -197,7 +200,7 @@ def shared(module_runner):
     tasks = []
     for index, (variables, _message) in enumerate(CASES):
         name = 'case%d' % index
-        role_vars = dict(variables, harden_backup_vaults_report_dir=str(tmp / ('reports-%d' % index)))
+        role_vars = dict({'harden_backup_vaults_report_dir': str(tmp / ('reports-%d' % index))}, **variables)
         tasks.append({
             'name': name,
             'block': [

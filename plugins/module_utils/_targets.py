@@ -364,6 +364,19 @@ def role_variable_names(message):
     return _ROLE_BASELINE_PATH.sub(named, message)
 
 
+# harden_plan's options the role sets from a variable of its own (roles/harden_backup_vaults/tasks/main.yml), for a message
+# that starts with the option's name (role_option_names).
+_ROLE_OPTIONS = {'max_concurrency': 'harden_backup_vaults_discovery_concurrency'}
+_ROLE_OPTION_AT_START = re.compile(r'^(report_dir|vaults|subscription_ids|resource_groups|tags|vault_types|discovery|max_concurrency|'
+                                   r'azure_policy|baseline_preset)(?=[\[.: ]|$)')
+
+
+def role_option_names(message):
+    """``message`` with the harden_plan option it starts with (``subscription_ids[0]: 'prod' is not a subscription id``)
+    written as the role variable the role sets it from (``harden_backup_vaults_subscription_ids[0]: ...``)."""
+    return _ROLE_OPTION_AT_START.sub(lambda match: _ROLE_OPTIONS.get(match.group(1), 'harden_backup_vaults_' + match.group(1)), message)
+
+
 def check_baseline(baseline):
     """The baseline normalised (_drift.validate_baseline), and the role's consent rule: a baseline that asks for an
     irreversible state (a value a hardening rule names irreversible) must consent with allow_irreversible.

@@ -226,8 +226,9 @@ options:
         C(hostvars), C(groups)), a lookup or such a test is refused the same way, naming what it reads.
       - Values that neither consent nor loosen the lock gate (no consent, lock requirements as strict as the defaults or
         stricter) may come from anywhere.
-      - With C(baseline) set here (the role's), O(baseline) was built from the role's variables, so an error about it names
-        the role variable the user set (C(harden_backup_vaults_retention_minimum.daily), not C(baseline.retention.minimum)).
+      - With C(baseline) set here (the role's), O(baseline) and the other options were set from the role's variables, so an
+        error names the role variable the user set (C(harden_backup_vaults_retention_minimum.daily), not
+        C(baseline.retention.minimum); C(harden_backup_vaults_subscription_ids[0]), not C(subscription_ids[0])).
     type: dict
     version_added: 0.2.0
     suboptions:

@@ -43,8 +43,8 @@ CASES = [
     ({'harden_backup_vaults_retention_minimum': {'daily': 'thirty days'}}, 'minimum.daily'),
     ({'harden_backup_vaults_discover': False}, 'no vaults to check'),
     # An empty resource group (a variable that is not set) read the whole subscription instead of refusing.
-    ({'harden_backup_vaults_resource_groups': [RG, '']}, "resource_groups[1]: resource group name '' is not valid"),
-    ({'harden_backup_vaults_resource_groups': ''}, "resource_groups[0]: resource group name '' is not valid"),
+    ({'harden_backup_vaults_resource_groups': [RG, '']}, "harden_backup_vaults_resource_groups[1]: resource group name '' is not valid"),
+    ({'harden_backup_vaults_resource_groups': ''}, "harden_backup_vaults_resource_groups[0]: resource group name '' is not valid"),
     # Counts below 1 were taken as 1 (apply and discovery concurrency) or refused only by a real run (apply processes).
     ({'harden_backup_vaults_apply_processes': 0}, 'harden_backup_vaults_apply_processes must be at least 1'),
     ({'harden_backup_vaults_apply_concurrency': -3}, 'harden_backup_vaults_apply_concurrency must be at least 1; got -3'),
@@ -83,7 +83,9 @@ CASES = [
     # An exclusion id with a look-alike letter (Cyrillic o) excluded nothing, and the vault it shows was changed.
     ({'harden_backup_vaults_exclude': [vault_id('rsv-pr\u043ed')]}, 'it holds U+043E CYRILLIC SMALL LETTER O, so it would exclude nothing'),
     # An unquoted yes is a boolean, matched as the text 'True': vaults tagged backup=yes were left out without a word.
-    ({'harden_backup_vaults_tags': {'backup': True}}, "tags.backup: true is not text (bool), and Azure tag values are text"),
+    ({'harden_backup_vaults_tags': {'backup': True}}, "harden_backup_vaults_tags.backup: true is not text (bool), and Azure tag values are text"),
+    # The plan's refusals of the role's other variables named the planning task's options (subscription_ids[0]) instead.
+    ({'harden_backup_vaults_subscription_ids': ['prod-sub']}, "harden_backup_vaults_subscription_ids[0]: 'prod-sub' is not a subscription id"),
     # A report directory that cannot be made said the system's 'File exists' or 'Not a directory', not which path was wrong.
     ({'harden_backup_vaults_report_dir': '/dev/null'}, "cannot create the report directory '/dev/null': it exists and is not a directory"),
     ({'harden_backup_vaults_report_dir': '/dev/null/reports'}, "'/dev/null', on its way, is not a directory"),

@@ -43,12 +43,12 @@ CASES = [
     # ansible-core before 2.19 turns a rendered '{"a":1}' or '[1]' into a dictionary or a list (its templates' literal_eval):
     # then the value reaches the plan as one and is refused as such.
     ('report_dir_dict_text', {'harden_backup_vaults_report_dir': '{"a":1}'},
-     ("report_dir '{\"a\":1}' reads as a dictionary, not as a directory", 'report_dir must be text, got dict')),
-    ('report_dir_none_text', {'harden_backup_vaults_report_dir': 'None'}, "report_dir 'None' reads as null, not as a directory"),
+     ("harden_backup_vaults_report_dir '{\"a\":1}' reads as a dictionary, not as a directory", 'harden_backup_vaults_report_dir must be text, got dict')),
+    ('report_dir_none_text', {'harden_backup_vaults_report_dir': 'None'}, "harden_backup_vaults_report_dir 'None' reads as null, not as a directory"),
     ('report_dir_list_text', {'harden_backup_vaults_report_dir': '[1]'},
-     ("report_dir '[1]' reads as a list, not as a directory", 'report_dir must be text, got list')),
-    ('report_dir_dict', {'harden_backup_vaults_report_dir': {'a': 1}}, 'report_dir must be text, got dict'),
-    ('report_dir_bool', {'harden_backup_vaults_report_dir': True}, 'report_dir must be text, got bool true'),
+     ("harden_backup_vaults_report_dir '[1]' reads as a list, not as a directory", 'harden_backup_vaults_report_dir must be text, got list')),
+    ('report_dir_dict', {'harden_backup_vaults_report_dir': {'a': 1}}, 'harden_backup_vaults_report_dir must be text, got dict'),
+    ('report_dir_bool', {'harden_backup_vaults_report_dir': True}, 'harden_backup_vaults_report_dir must be text, got bool true'),
 ]
 # Directories the refused report_dir values would have been (relative to the directory ansible-playbook runs in).
 NOT_MADE = ['{"a":1}', 'None', '[1]', "{'a': 1}", 'True']

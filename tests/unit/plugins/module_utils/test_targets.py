@@ -12,6 +12,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._targets import (
     check_baseline,
     parse_exclusion,
     plan_run,
+    role_option_names,
     role_variable_names,
     select_vaults,
     vault_key,
@@ -299,3 +300,16 @@ def test_one_vault_that_cannot_be_judged_is_an_error_of_that_vault_not_of_the_pl
 ])
 def test_role_variable_names(message, expected):
     assert role_variable_names(message) == expected
+
+
+@pytest.mark.parametrize('message, expected', [
+    ("subscription_ids[0]: 'prod' is not a subscription id", "harden_backup_vaults_subscription_ids[0]: 'prod' is not a subscription id"),
+    ('report_dir is empty (was it given with -e ...)', 'harden_backup_vaults_report_dir is empty (was it given with -e ...)'),
+    ('tags.backup: true is not text', 'harden_backup_vaults_tags.backup: true is not text'),
+    ('max_concurrency must be at least 1', 'harden_backup_vaults_discovery_concurrency must be at least 1'),
+    # Only an option the message starts with: the same words further on, or as part of a longer word, stay.
+    ('no vaults to check: discover is false and vaults is empty', 'no vaults to check: discover is false and vaults is empty'),
+    ('vaults_seen is odd', 'vaults_seen is odd'),
+])
+def test_role_option_names(message, expected):
+    assert role_option_names(message) == expected

@@ -420,3 +420,20 @@ def test_resource_groups_whose_names_share_a_group_name_get_no_group(runner, tmp
     written = sorted(e['path'].rsplit('/', 1)[1] for e in emulator.journal() if is_write(e))
     assert written == ['rsv-dev', 'rsv-dev-one'], written
     assert "'rg-prod' and 'rg_prod'" in output and 'resource_group_rg_prod' in output, output[-3000:]
+
+
+def test_a_file_not_named_backup_vaults_yml_says_how_to_name_it(inventory, emulator):
+    """A user's vaults.yml with plugin: vaultlock.azure.backup_vaults got only Ansible's 'could not be verified by
+    inventory plugin'; the plugin reads only *backup_vaults.yml (docs/scale-out.md), and now says so."""
+    path = inventory.tmp_path / 'vaults.yml'
+    path.write_text(yaml.safe_dump({'plugin': 'vaultlock.azure.backup_vaults', 'subscription_ids': [SUB1]}))
+    proc = inventory.run(path, extra_env={'ANSIBLE_INVENTORY_ENABLED': 'auto'})
+    assert proc.returncode != 0
+    assert ('%s names the inventory plugin vaultlock.azure.backup_vaults, which reads only files whose name ends in '
+            'backup_vaults.yml or backup_vaults.yaml' % path) in ' '.join(proc.stderr.split()), proc.stderr
+    # Another YAML inventory (the yaml plugin's) is not the plugin's business: no such warning for it.
+    other = inventory.tmp_path / 'hosts.yml'
+    other.write_text(yaml.safe_dump({'all': {'hosts': {'localhost': None}}}))
+    proc = inventory.run(other, extra_env={'ANSIBLE_INVENTORY_ENABLED': 'vaultlock.azure.backup_vaults,yaml'})
+    assert proc.returncode == 0 and 'names the inventory plugin' not in proc.stderr, proc.stderr
+    assert emulator.journal() == []

@@ -139,19 +139,21 @@ coverage: venv link browser
 	@awk -F'\t' '$$1 == "ansible-playbook" { split($$2, part, "/"); n[part[2] == "" ? "outside a test" : "tests/" part[2]]++ } \
 	  END { for (k in n) print "ansible-playbook runs started by " k ": " n[k] }' $(COVERAGE_DIR)/processes.txt
 
-# The integration suite on the oldest ansible-core declared in meta/runtime.yml (not part of make test).
-# The compat virtualenv gets what make venv installs (requirements-dev.txt), with ansible-core at COMPAT_CORE and the
+# The unit and integration suites on the oldest ansible-core declared in meta/runtime.yml (not part of make test): the
+# units first (about a minute), since a unit failure there (ansible-core's own error coming first, an API added later)
+# is not caught by the integration tests. The compat virtualenv gets what make venv installs (requirements-dev.txt), with ansible-core at COMPAT_CORE and the
 # packages pinned to ansible-core's release left to pip, and then make venv's stamp: the docs' shell blocks
 # (tests/integration/test_doc_shell_blocks.py) run make venv with .venv linked to the virtualenv the tests run in, and
 # need it to be what make venv makes.
 COMPAT_CORE ?= 2.17
-COMPAT_VENV := .venv-$(COMPAT_CORE)
+COMPAT_VENV ?= .venv-$(COMPAT_CORE)
 integration-compat: venv link
 	$(PYTHON) -m venv $(COMPAT_VENV)
 	grep -v -E '^(ansible-core|ansible-lint|ansible-compat|resolvelib)==' constraints.txt > $(COMPAT_VENV)/constraints.txt
 	$(COMPAT_VENV)/bin/pip install --quiet --disable-pip-version-check -c $(COMPAT_VENV)/constraints.txt \
 	  "ansible-core==$(COMPAT_CORE).*" -r requirements-dev.txt
 	touch $(COMPAT_VENV)/.installed
+	$(COMPAT_VENV)/bin/python -m pytest -p no:cacheprovider -n $(UNIT_WORKERS) tests/unit
 	$(COMPAT_VENV)/bin/python -m pytest -p no:cacheprovider $(XDIST) tests/integration
 
 # Microsoft's az CLI against the ARM emulator (not part of make test; docs/development.md). azure-cli goes into its

@@ -446,7 +446,8 @@ class Bench(Runner):
             self.log('scale: %d vaults over %d subscriptions (%d policies), %d with an action' % (size, subs, policy_count(fleet), drifting))
             sources = ['auto'] + (['arm'] if (size, subs) in self.args.scale_arm else [])
             # The largest fleet once more into the same report directory: a pipeline's every run after its first finds the
-            # previous drift.json there, which harden_plan reads to see which vaults left the scope (plugin_utils/_scope_loss.py).
+            # previous scope record (drift.scope.json, beside drift.json) there, which harden_plan reads to see which vaults left
+            # the scope (plugin_utils/_scope_loss.py).
             again = (size, subs) == self.args.scale_fleets[-1]
             for discovery in sources + (['auto, again'] if again else []):
                 first = 'scale-%d-%d-auto' % (size, subs)

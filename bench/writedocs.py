@@ -142,7 +142,8 @@ def tables(bench):
                  "and keeps the plan, in a task worker on the controller); plan worker peak = that worker, the largest process "
                  "ansible-playbook forked (RUSAGE_CHILDREN: in check mode no module runs); ansible-playbook = its main process (RUSAGE_SELF)",
                  "discovery `auto, again`: the largest fleet run once more into the same report directory, as every pipeline run "
-                 "after the first: harden_plan reads the previous drift.json there to see which vaults left the scope"]
+                 "after the first: harden_plan reads the previous scope record there (drift.scope.json, beside drift.json) to see which "
+                 "vaults left the scope"]
         for r in res['scale']:
             floor = r['graph_floor_s'] if r['discovery'] != 'arm' else r['arm_floor_s']
             what = ("Resource Graph's quota alone allows no less than %.0f s for %d queries" % (floor, r['minimum_graph'])
@@ -183,7 +184,7 @@ def targets(bench):
             fmt_s(r['wall']), r['calls']['throttled'], fmt_mib(r['module_mib']), fmt_mib(r['controller_mib']))
         if arm:
             text += '; ARM only: %s, %d answers 429' % (fmt_s(arm[0]['wall']), arm[0]['calls']['throttled'])
-        again = ' (again, the previous drift.json in the report directory)' if r['discovery'].endswith('again') else ''
+        again = ' (again, the previous reports and scope record in the report directory)' if r['discovery'].endswith('again') else ''
         out.append(('%d vaults in %d subscription(s)%s, throttled, 100 ms a call: %s' % (r['vaults'], r['subscriptions'], again, goal), text))
     for r in bench.results.get('apply') or []:
         goal = {(400, 4): '30 s, 0 answers 429', (2000, 1): '1.1 x the floor, 0 answers 429',

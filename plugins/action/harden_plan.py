@@ -14,14 +14,23 @@ from ansible.errors import AnsibleActionFail
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.auth import AUTH_ARGSPEC, check_settings
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.client import AzureSession
-from ansible_collections.vaultlock.azure.plugins.module_utils._consent import ConsentError, scope_plan_arguments
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.pacing import SubscriptionPacer
+from ansible_collections.vaultlock.azure.plugins.module_utils._consent import ConsentError, scope_plan_arguments, weakening_refusal
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.diagnostics import attach_related, related_read_errors
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import failure
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy import check_assignments, evaluate, related_assignments
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy._preset import apply_preset
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import (
-    TLS_WARNING, check_written_choices, plan_run, role_option_names, role_variable_names)
+    TLS_WARNING,
+    check_written_choices,
+    parse_exclusions,
+    plan_run,
+    role_option_names,
+    role_variable_names,
+    weakened_baseline,
+    weakened_warning,
+)
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal import (
     ClaimNotWritten,
     claim_run,
@@ -36,6 +45,7 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import
     check_diffs,
     check_inputs,
     claim_report_dir,
+    listed_vaults,
     new_plan_id,
     plan_summary,
     prepare_report_dir,
@@ -52,8 +62,8 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import
     scope_of_run,
 )
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._preload import CORE
-from ansible_collections.vaultlock.azure.plugins.plugin_utils._run_scoped import VariableLayers, run_scoped_refusals
-from ansible_collections.vaultlock.azure.plugins.plugin_utils import _scope_loss
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._run_scoped import VariableLayers, run_scoped_refusals, weakened_sources
+from ansible_collections.vaultlock.azure.plugins.plugin_utils import _excluded, _scope_loss
 
 
 class ActionModule(ControllerActionBase):
@@ -69,15 +79,17 @@ class ActionModule(ControllerActionBase):
                 raise AnsibleActionFail(role_option_names(exc.message)) from exc
             raise
         check_mode = self._check_mode
+        own_keys = task_own_keys(self._task, self._templar)
         try:
             # Consent is task-scoped: a baseline that consents to irreversible changes is written in this task.
-            scope_plan_arguments(args, task_own_keys(self._task, self._templar))
+            scope_plan_arguments(args, own_keys)
         except ConsentError as exc:
             return self._failed(result, str(exc))
+        layers = None
         if args.get('run_scoped_variables'):
             # ... and so is the role's: consent and a looser lock gate from the inventory or facts are refused.
-            refusals = run_scoped_refusals(args['run_scoped_variables'], args, self._templar,
-                                           VariableLayers.of(self._task, task_vars))
+            layers = VariableLayers.of(self._task, task_vars)
+            refusals = run_scoped_refusals(args['run_scoped_variables'], args, self._templar, layers)
             if refusals:
                 return self._failed(result, '; '.join(refusals))
         interrupted = None
@@ -100,6 +112,17 @@ class ActionModule(ControllerActionBase):
                 args['baseline'] = apply_preset(args['baseline'], assignments or check_assignments(None))
             # The baseline, the lock requirements and the exclusions are checked before any request.
             checked = plan_run([], args['exclude'], args['baseline'], args['lock_requirements'])
+            # A baseline weaker than the role's defaults never passes without a word: each weaker key, its value and where it
+            # came from is a warning of the run and of every report (drift.json weakened_baseline). A value that asks a run to
+            # lower vaults (immutability disabled, soft delete off, ...) counts only when written for the run, as consent does:
+            # from the inventory or facts it is refused here, before any request (docs/role.md, "A weaker baseline").
+            weakened = weakened_sources(
+                weakened_baseline(checked['baseline'], args['baseline'].get('tiers') if isinstance(args['baseline'], dict) else None),
+                layers, self._templar, from_role=bool(args.get('run_scoped_variables')),
+                task_wrote_baseline=own_keys is not None and 'baseline' in own_keys)
+            refused = [entry for entry in weakened if entry['lowers'] and not entry['for_run']]
+            if refused:
+                raise InputError(weakening_refusal(refused))
             # Resolved once, here: the later tasks of the run write (and retire) the reports in this directory, whatever a
             # symlink on the way to it says by then (_harden_run.planned_report_dir).
             report_dir = prepare_report_dir(args['report_dir'])
@@ -124,17 +147,32 @@ class ActionModule(ControllerActionBase):
                      'include_items': bool(checked['include_items'])}
             # Tens of thousands of records and drift entries: no cycle collector while they are built (freed by reference
             # counting; without_cyclic_gc collects once at its end).
-            # The previous report in report_dir, read before the discovery: a report of 20,000 vaults is about 60 MB of
-            # JSON, whose objects are freed before the discovery's are made (only each vault's id and name are kept).
-            record, record_note = _scope_loss.read_record(report_dir) if discover else (None, '')
+            # The previous run's record in report_dir, read before the discovery: its scope record (drift.scope.json, about
+            # 3 MB at 20,000 vaults), else its drift.json (about 60 MB, whose objects are freed as they are made). A broken
+            # or hand-edited scope record fails the task here, before any request.
+            record, record_note = _scope_loss.read_record(report_dir)
+            # The open findings of the vaults this run excludes, as the previous report had them: drift.sarif keeps them,
+            # suppressed, so that excluding a vault never reads as fixing it (plugin_utils/_excluded.py).
+            exclusions = parse_exclusions(args['exclude'])
+            previous, previous_note = _excluded.read_previous(report_dir, exclusions)
             with without_cyclic_gc():
                 session_for = self._session_for(args)
                 reads = read_targets(session_for, args, discover, flags)
                 warnings = read_warnings(reads)
                 # What left the scope since the previous report in report_dir: its vaults this run did not read are asked for
                 # by id (gone, no longer readable, or missed by the discovery and judged now).
-                loss, loss_notes = self._scope_loss(reads, args, record, record_note, session_for, flags)
+                loss, loss_notes = self._scope_loss(reads, args, record, record_note, session_for, flags, discover)
+                # The previous run's record (20,000 ids and keys: about 8 MiB) is not kept while the run is planned.
+                del record
                 run = plan_run(reads, args['exclude'], checked['baseline'], args['lock_requirements'])
+                weakened_notes = [weakened_warning(entry) for entry in weakened]
+                run['report_warnings'][0:0] = weakened_notes
+                warnings[0:0] = weakened_notes
+                run['weakened_baseline'] = weakened
+                run['excluded_vaults'] = _excluded.section(run['excluded'], exclusions, previous)
+                if previous_note and run['excluded_vaults']:
+                    run['report_warnings'].append(previous_note)
+                    warnings.append(previous_note)
                 loss_notes += _scope_loss.warnings(loss)
                 run['report_warnings'].extend(loss_notes)
                 warnings.extend(loss_notes)
@@ -171,6 +209,10 @@ class ActionModule(ControllerActionBase):
                     # not succeed (executionSuccessful false, with the cause), and never closes open alerts with 0 results.
                     run['report_errors'].append({'scope': 'the scope of the run',
                                                  'message': 'the run did not read its scope: %s' % run['scope_failure']})
+                if run.get('discovery'):
+                    # The run's ARM reads, each counted once: the discovery's, the GETs of the vaults that left the scope (no
+                    # read of their own holds them) and the related resources', all through the run's one pacer.
+                    run['discovery']['arm'] = session_for.pacer.summary()
                 # The vault records are not part of the plan (its drift entries are): freed before the plan is written.
                 del reads
                 run.pop('vaults', None)
@@ -231,26 +273,36 @@ class ActionModule(ControllerActionBase):
         return isinstance(scoped, dict) and bool(scoped.get('baseline'))
 
     @staticmethod
-    def _scope_loss(reads, args, record, note, session_for, flags):
+    def _scope_loss(reads, args, record, note, session_for, flags, discover):
         """(the comparison with the previous report ``record``, or None; the notes said when it could not be made: ``note``,
-        read_record's)."""
+        read_record's). Without discovery the previous scope is the previous report's vaults that this run lists again."""
+        notes = [note] if note else []
         if record is None:
-            return None, [note] if note else []
+            return None, notes
         extra = []
-        loss = _scope_loss.compare(record, extra, read_keys(reads), args['exclude'], scope_of_run(reads, args),
+        scope = scope_of_run(reads, args, discover, listed_vaults(reads, session_for))
+        loss = _scope_loss.compare(record, extra, read_keys(reads), args['exclude'], scope,
                                    read_again(session_for, args, flags), args['max_concurrency'])
         reads.extend(extra)
-        return loss, []
+        return loss, notes
 
     @staticmethod
     def _session_for(args):
-        """One AzureSession per subscription a named vault gives (None: the authentication's own), built on first use."""
+        """One AzureSession per subscription a named vault gives (None: the authentication's own), built on first use.
+
+        Every session paces through one pacer (``session_for.pacer``): they are one principal, whose ARM buckets are per
+        subscription, so the discovery's reads of a subscription and the GETs of its vaults that left the scope (read
+        through the session of their own subscription) draw on one mirror of one bucket, and the run counts them once.
+        Before, each session had a pacer of its own: a scope loss was paced apart from the discovery, and the run's read
+        figures (drift.json ``discovery.arm``) left its GETs out."""
         auth = {name: args.get(name) for name in AUTH_ARGSPEC}
         sessions = {}
+        pacer = SubscriptionPacer()
 
         def session_for(subscription_id):
             key = (subscription_id or '').lower()
             if key not in sessions:
-                sessions[key] = AzureSession(dict(auth, subscription_id=subscription_id) if subscription_id else auth)
+                sessions[key] = AzureSession(dict(auth, subscription_id=subscription_id) if subscription_id else auth, pacer=pacer)
             return sessions[key]
+        session_for.pacer = pacer
         return session_for

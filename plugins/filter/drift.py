@@ -9,15 +9,19 @@ Documentation: the sidecar YAML files next to this one (vault_drift.yml, drift_s
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import check_entries, compute_drift, summarize
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports.html import render_html
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports.sarif import render_sarif
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports.shape import first_problem
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document import (
     SCHEMA_VERSION,
     build_report,
+    check_report,
     render_junit,
     render_markdown,
 )
@@ -30,20 +34,30 @@ def _wrap(name, func, *args):
         raise AnsibleFilterError('vaultlock.azure.%s: %s' % (name, exc)) from exc
 
 
-# What a renderer raises on a document that is not whole: a drift.json read back and edited or cut by hand (a vault or a
-# finding null, a count removed). Each such place failed inside the renderer with Python's words (about 60 of them when
-# every value of a document was removed or nulled in turn), shown by ansible-core as the filter failing, with a traceback
-# at -vvv. The documents the collection writes render (the report tests), so this names the input, not a renderer's bug.
-_NOT_WHOLE = (AttributeError, IndexError, KeyError, TypeError, ValueError)
+def _not_whole(name, what):
+    return AnsibleFilterError('vaultlock.azure.%s: the report is not a whole drift.json document as drift_report_json writes it (schema %s: '
+                              'docs/drift-report-schema.json); was it edited or cut? %s' % (name, SCHEMA_VERSION, what))
 
 
 def _render(name, func, report):
+    """``func`` (a renderer) on ``report`` once its shape is checked: a drift.json read back and edited or cut by hand (a
+    vault or a finding null, a count removed, fixable 'yes') is refused naming the first wrong place (_reports/shape.py),
+    instead of failing inside the renderer with Python's words (about 60 places did when every value of a document was
+    removed or nulled in turn), shown by ansible-core as the filter failing, with a traceback at -vvv."""
+    if isinstance(report, Mapping) and report.get('schema_version', SCHEMA_VERSION) != SCHEMA_VERSION:
+        _wrap(name, check_report, report)   # a document of another schema version is said to be one, not to be edited
+    problem = first_problem(report)
+    if problem:
+        raise _not_whole(name, problem)
     try:
         return _wrap(name, func, report)
-    except _NOT_WHOLE as exc:
-        raise AnsibleFilterError('vaultlock.azure.%s: the report is not a whole drift.json document as drift_report_json writes it '
-                                 '(schema %s: docs/drift-report-schema.json); was it edited or cut? (%s: %s)'
-                                 % (name, SCHEMA_VERSION, type(exc).__name__, exc)) from exc
+    except AnsibleFilterError:
+        raise
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        # A renderer's own error on a document of the schema's shape (values that contradict each other, a renderer's bug):
+        # still the filter's error naming it, never a Python error of its own.
+        raise _not_whole(name, 'Its shape is as the schema says, but rendering it failed (%s: %s): if the document was not edited, '
+                               'this is a bug of the collection' % (type(exc).__name__, exc)) from exc
 
 
 def vault_drift(vaults, baseline=None):
@@ -51,14 +65,26 @@ def vault_drift(vaults, baseline=None):
     return _wrap('vault_drift', compute_drift, vaults, baseline)
 
 
+def _from_entries(name, what, func, *args):
+    """``func`` on vault_drift entries (checked by check_entries): an entry edited deeper than that check reads (a count
+    of its lock readiness a list) is still the filter's error naming the exception, never a Python error of its own."""
+    try:
+        return _wrap(name, func, *args)
+    except AnsibleFilterError:
+        raise
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        raise AnsibleFilterError('vaultlock.azure.%s: %s not as the vaultlock.azure.vault_drift filter returns them (were they edited '
+                                 'or cut?): %s: %s' % (name, what, type(exc).__name__, exc)) from exc
+
+
 def drift_summary(drift):
     """Counts over vault_drift entries."""
-    return _wrap('drift_summary', lambda entries: summarize(check_entries(entries)), drift)
+    return _from_entries('drift_summary', 'the drift entries are', lambda entries: summarize(check_entries(entries)), drift)
 
 
 def drift_report_json(drift, meta=None):
     """The drift.json document (a dict)."""
-    return _wrap('drift_report_json', build_report, drift, meta)
+    return _from_entries('drift_report_json', 'the drift entries (or meta) are', build_report, drift, meta)
 
 
 def drift_report_markdown(report):

@@ -59,6 +59,12 @@ description:
   - What Azure returned (tags, names, the discovery block) is text, never a template, on every ansible-core release. Anyone who
     may tag a vault writes its tags, and on ansible-core 2.17 and 2.18 a template in a tag value (a lookup, a pipe) ran on the
     controller wherever O(compose), O(keyed_groups), O(groups) or a task read it.
+  - Read access taken from the identity hides vaults without an error when it is taken from a subscription's resource groups
+    (ARM's and Resource Graph's lists leave their vaults out), so a subscription O(subscription_ids) lists that returns no vault
+    is a warning naming it (one whose read fails is a warning with Azure's error, as before). With O(subscription_ids=[all]) a
+    subscription the identity no longer sees is not listed at all, and this plugin keeps no record of earlier answers to compare
+    with; list the subscriptions, or gate on the vaultlock.azure.harden_backup_vaults role's check runs, which compare each run
+    with the previous one (its C(harden_backup_vaults_allow_scope_loss)).
   - Authentication works as for the modules (the same options and E(AZURE_*) environment variables). C(module_defaults) does not
     reach inventory plugins; set the options in the inventory file or, better for secrets, in the environment.
 author:
@@ -164,13 +170,13 @@ import re
 import sys
 
 from ansible import constants as C
-from ansible.errors import AnsibleOptionsError, AnsibleParserError
+from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.auth import auth_params
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.client import AzureSession
-from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.fleet import check_subscription_ids
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.fleet import check_subscription_ids, every_subscription
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.scope import read_fleet as _read_fleet
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     AzureOperationError,
@@ -334,9 +340,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         super().parse(inventory, loader, path, cache)
         try:
             config = self._read_config_data(path)
-        except (OverflowError, ValueError, AnsibleOptionsError):
+        except (OverflowError, ValueError, AnsibleError):
             # ansible-core's conversion of YAML's .inf or .nan to a whole number ("cannot convert Infinity to integer") names
-            # no option: the file's numbers are checked first, naming it.
+            # no option: the file's numbers are checked first, naming it. ansible-core 2.19 raises AnsibleOptionsError for
+            # both; 2.17 and 2.18 raise it for .nan (a ValueError) but wrap .inf's OverflowError in a plain AnsibleError
+            # ("Unhandled exception when retrieving max_concurrency"), so any AnsibleError is checked the same way.
             self._check_numbers(loader.load_from_file(path, cache='none'), path)
             raise
         self._check_keys(config, path)
@@ -430,12 +438,34 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                                  % (fallback['subscription_id'], fallback['reason']))
         for error in fleet['errors']:
             self.display.warning('vaultlock.azure.backup_vaults could not read %s: %s (%s)' % (error['scope'], error['message'], error['code']))
+        for sub in self._listed_without_vaults(fleet):
+            self.display.warning('vaultlock.azure.backup_vaults: subscription %s, which subscription_ids lists, returned no vault%s: '
+                                 'if it holds vaults, this identity may no longer be allowed to read them (read access taken away '
+                                 'from a subscription\'s resource groups hides their vaults from ARM\'s and Resource Graph\'s lists '
+                                 'without an error), and they are not hosts of this inventory'
+                                 % (sub, ' with the resource_groups, tags and vault_types of this source'
+                                    if self.get_option('resource_groups') or self.get_option('tags') else ''))
         for record in fleet['vaults']:
             for name, values in unreadable_policies(record):
                 self.display.warning("vaultlock.azure.backup_vaults: vault %s, policy '%s': Azure returned retention the collection "
                                      "cannot read (%s); the vault is a host of group %s, and vaultlock_vault.policies[].unreadable "
                                      "lists the values" % (record['id'], name, '; '.join(values), UNREADABLE_POLICIES_GROUP))
         return fleet
+
+    def _listed_without_vaults(self, fleet):
+        """The subscriptions subscription_ids names (not [all]: there the identity's own list is the scope, and a subscription
+        it no longer sees is not listed at all) that returned no vault, readable or not, and no error of their own (an error
+        is a warning already)."""
+        wanted = self.get_option('subscription_ids') or []
+        if not wanted or every_subscription(wanted):
+            return []
+        found = set()
+        for record in list(fleet.get('vaults') or []) + [error.get('vault') for error in fleet.get('errors') or []]:
+            parts = str(record.get('id') or '').split('/') if isinstance(record, dict) else []
+            if len(parts) > 2:
+                found.add(parts[2].lower())
+        failed = ' '.join(str(error.get('scope') or '') for error in fleet.get('errors') or []).lower()
+        return [sub for sub in fleet.get('subscriptions') or [] if str(sub).lower() not in found and str(sub).lower() not in failed]
 
     def _taken_names(self):
         """{lowercase name: vault id or None} of the names already in the inventory (groups; hosts, with the vault a host of

@@ -270,3 +270,16 @@ def run_scoped_unknown(part, name, effective):
         return None
     return ('%s %s, but where its value came from cannot be told here, so it is refused; %s; nothing was sent to Azure'
             % (name, why, WHERE_INSTEAD))
+
+
+def weakening_refusal(entries):
+    """The message refusing a baseline whose values that make a run weaken vaults (weakened_baseline entries with
+    ``lowers``: immutability disabled, soft delete off, public network access enabled, ...) came from a source not written
+    for the run (``source``, ``for_run``: plugin_utils/_run_scoped.py weakened_sources). A weaker value that only checks
+    less is kept and warned of; one that lowers vaults is a decision of the run, as consent is."""
+    named = '; '.join('%s is %s (it %s), from %s' % (
+        entry['variable'] if entry.get('tier') is None else '%s (tier %s) %s' % (entry['variable'], shown(entry['tier']), entry['key']),
+        _plain(entry.get('value')), entry['why'], entry.get('source')) for entry in entries)
+    return ('the baseline asks a run to weaken vaults, and the value that asks it is not written for this run: %s. A value '
+            'that lowers a vault\'s setting counts only when it is written for the run (the inventory and facts are lasting, '
+            'shared configuration): %s; nothing was sent to Azure' % (named, WHERE_INSTEAD))

@@ -201,8 +201,16 @@ def check_entries(drift, where='drift'):
             if value is not None and (not isinstance(value, list) or not all(isinstance(item, Mapping) for item in value)):
                 raise DriftError('%s[%d].%s must be a list of dictionaries (as vault_drift makes it), got %s'
                                  % (where, index, key, type_name(value) if not isinstance(value, list) else 'a list with other values'))
-        if entry.get('actions') is not None and not isinstance(entry['actions'], Mapping):
-            raise DriftError('%s[%d].actions must be a dictionary (as vault_drift makes it), got %s' % (where, index, type_name(entry['actions'])))
+        for key in ('actions', 'mua', 'lock_readiness'):
+            if entry.get(key) is not None and not isinstance(entry[key], Mapping):
+                raise DriftError('%s[%d].%s must be a dictionary (as vault_drift makes it), got %s' % (where, index, key, type_name(entry[key])))
+        # Counted by (summarize): text, never a list or a dictionary (which failed with Python's "unhashable type").
+        if entry.get('vault_type') is not None and not isinstance(entry['vault_type'], str):
+            raise DriftError('%s[%d].vault_type must be text (as vault_drift makes it), got %s' % (where, index, type_name(entry['vault_type'])))
+        for number, item in enumerate(entry.get('findings') or []):
+            if item.get('setting') is not None and not isinstance(item['setting'], str):
+                raise DriftError('%s[%d].findings[%d].setting must be text (as vault_drift makes it), got %s'
+                                 % (where, index, number, type_name(item['setting'])))
         if entry['drift'] and not entry.get('findings'):
             # vault_drift says drift true only with findings: an entry whose findings were cut off (a truncated or edited
             # list) was counted clean, and the report called the fleet compliant.

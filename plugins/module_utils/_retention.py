@@ -1003,37 +1003,39 @@ def _plan(record, minimum):
 
 
 def unchecked_by_datastore(record, minimum):
-    """Whether ``minimum`` (validated: ``validate_minimum``) checks no tier of a normalised policy record only because
-    every value of it is per datastore and the tiers it names have no datastore (Recovery Services VM and workload
-    policies: ``normalise_policy``). Such a policy passes with no tier checked: no violation, no raise. A policy with a
-    tier on a named datastore (Azure Files, a Backup vault policy), one of an unknown kind, or one the minimum names no
-    tier of is not counted."""
-    if not minimum or record.get('unknown') or not all(isinstance(value, dict) for value in minimum.values()):
-        return False
-    missed = False
+    """The keys of ``minimum`` (validated: ``validate_minimum``) given only per datastore that leave tiers of a normalised
+    policy record unchecked, sorted: tiers the key names that have no datastore (Recovery Services VM and workload policies:
+    ``normalise_policy``), which a per-datastore value never applies to. Such a tier passes with nothing checked: no
+    violation, no raise, whether the other keys of the minimum are plain durations or not (``{daily: {VaultStore: 30d},
+    weekly: 4w}`` checks the weekly tiers of a VM policy, never its daily one). A tier on a named datastore (Azure Files, a
+    Backup vault policy), a policy of an unknown kind, or a key that names no tier the policy has is not counted. Empty when
+    none is."""
+    if not minimum or record.get('unknown'):
+        return []
+    keys = set()
     for entry in list(record.get('tiers') or []) + list(record.get('unreadable') or []):
-        if _requirement(minimum, entry['tier'], entry['sub_policy'], entry['datastore'])[1] is not None:
-            return False
-        if entry['datastore'] is None and any(_covers(minimum, key, entry) for key in minimum):
-            missed = True
-    return missed
+        if entry['datastore'] is not None or _requirement(minimum, entry['tier'], entry['sub_policy'], entry['datastore'])[1] is not None:
+            continue
+        keys.update(key for key, value in minimum.items() if isinstance(value, dict) and _covers(minimum, key, entry))
+    return sorted(keys)
 
 
-DATASTORE_ONLY_HINT = ('every value of it is given per datastore, and the tiers of these policies have no datastore (Recovery '
-                       'Services VM, SQL and SAP HANA policies), so none of their tiers is checked; a plain duration (daily: 30d) '
-                       'applies to every datastore and to tiers without one')
+DATASTORE_ONLY_HINT = ('the retention tiers of Recovery Services VM, SQL and SAP HANA policies have no datastore, and a value given '
+                       'per datastore applies to none of them; a plain duration (%(key)s: 30d) applies to every datastore and to '
+                       'tiers without one')
 
 
 DATASTORE_ONLY_LISTED = 20
 
 
-def datastore_only_warning(what, names, where=''):
-    """The warning that ``what`` (the minimum, named as the user wrote it) checks no tier of the policies ``names``
-    (``unchecked_by_datastore``): the first DATASTORE_ONLY_LISTED names, then how many more; ``where`` (`` in 3 vaults``)
-    says where they are."""
-    return '%s checks no retention tier of %d %s%s (%s): %s' % (
-        what, len(names), 'policy' if len(names) == 1 else 'policies', where, first_named(names, DATASTORE_ONLY_LISTED),
-        DATASTORE_ONLY_HINT)
+def datastore_only_warning(what, key, stores, names, where=''):
+    """The warning that the key ``key`` of ``what`` (the minimum, named as the user wrote it), given only for the datastores
+    ``stores``, checks no ``key`` tier of the policies ``names`` (``unchecked_by_datastore``): the first
+    DATASTORE_ONLY_LISTED names, then how many more; ``where`` (`` in 3 vaults``) says where they are."""
+    return '%s.%s is given only per datastore (%s), so it checks no %s tier of %d %s%s (%s): %s' % (
+        what, key, ', '.join(sorted(str(store) for store in stores)) or 'no datastore', key, len(names),
+        'policy' if len(names) == 1 else 'policies', where, first_named(names, DATASTORE_ONLY_LISTED),
+        DATASTORE_ONLY_HINT % {'key': key})
 
 
 def check_minimum(record, minimum):

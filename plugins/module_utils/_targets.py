@@ -28,6 +28,7 @@ blocks this run's irreversible changes.
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -44,6 +45,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._tiers import (
     reads_items,
     reads_policies,
     resolve_tiers,
+    tier_baseline,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import GUID as _GUID
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import RG_NAME as _RG
@@ -375,6 +377,53 @@ def role_option_names(message):
     """``message`` with the harden_plan option it starts with (``subscription_ids[0]: 'prod' is not a subscription id``)
     written as the role variable the role sets it from (``harden_backup_vaults_subscription_ids[0]: ...``)."""
     return _ROLE_OPTION_AT_START.sub(lambda match: _ROLE_OPTIONS.get(match.group(1), 'harden_backup_vaults_' + match.group(1)), message)
+
+
+def _json_text(value):
+    """A value as the role's variables write it, in one line (JSON: null, true, {"daily": "7d"})."""
+    return json.dumps(value, sort_keys=True, default=str) if not isinstance(value, str) else value
+
+
+def weakened_baseline(normalised, given_tiers=None):
+    """The keys of a checked baseline (check_baseline's, after any preset) weaker than the role's defaults, each
+    ``{variable, key, tier, value, default, why, lowers}`` (Rule.weakens): the top level's, then each tier's for the keys
+    the tier itself gives (``given_tiers``: harden_backup_vaults_baselines as given; a key a tier inherits is the top
+    level's). ``lowers``: the value asks a run to lower a vault's setting, not only to check less. Pure: where each value
+    came from is the action plugin's to say (plugin_utils/_run_scoped.py)."""
+    found = []
+
+    def add(rule, value, variable, tier):
+        why, lowers = rule.weakens(value)
+        if why:
+            found.append({'variable': variable, 'key': rule.key, 'tier': tier, 'value': rule.shown_baseline(value),
+                          'default': rule.role_default, 'why': why, 'lowers': bool(lowers)})
+    for rule in RULES:
+        if rule.key:
+            add(rule, normalised.get(rule.key), rule.variable, None)
+    resolved = normalised.get('tiers') or []
+    given = given_tiers if isinstance(given_tiers, list) else []
+    for index, tier in enumerate(resolved):
+        raw = given[index] if index < len(given) and isinstance(given[index], Mapping) else {}
+        checked = tier_baseline(tier, normalised.get('allow_irreversible'))
+        for rule in RULES:
+            if rule.key and any(key in raw for key in rule.tier_keys):
+                add(rule, checked.get(rule.key), 'harden_backup_vaults_baselines[%d]' % index, tier.get('name'))
+    return found
+
+
+def weakened_subject(entry):
+    """'harden_backup_vaults_immutability' or "harden_backup_vaults_baselines[0] (tier 'dev') immutability": what a
+    weakened_baseline entry names."""
+    if entry.get('tier') is None:
+        return entry['variable']
+    return '%s (tier %s) %s' % (entry['variable'], shown(entry['tier']), entry['key'])
+
+
+def weakened_warning(entry):
+    """The warning of a weakened_baseline entry with its ``source`` (where its value came from)."""
+    return ('%s is %s, weaker than the role\'s default %s: it %s; from %s' % (
+        weakened_subject(entry), _json_text(entry.get('value')), _json_text(entry.get('default')), entry['why'],
+        entry.get('source') or 'an unknown source'))
 
 
 def check_baseline(baseline):

@@ -363,10 +363,11 @@ def drift_entries(vaults, normalised, tiers=None, errors=None):
 
 
 def datastore_only_warnings(vaults, drift):
-    """Warnings of a run whose retention minimum (the role's, or a tier's) checks no tier of some policies of the vaults
-    in scope because every value of it is per datastore and those policies' tiers have no datastore
-    (_retention.unchecked_by_datastore): one warning a minimum, naming it, counting the policies and vaults, and naming
-    the first of them. ``drift`` is drift_entries' result (each vault's tier and minimum)."""
+    """Warnings of a run whose retention minimum (the role's, or a tier's) has keys given only per datastore that check no
+    tier of some policies of the vaults in scope, as those policies' tiers have no datastore
+    (_retention.unchecked_by_datastore), whether the minimum's other keys are plain durations or not: one warning a key of a
+    minimum, naming the minimum and the key, counting the policies and vaults, and naming the first of them. ``drift`` is
+    drift_entries' result (each vault's tier and minimum)."""
     records = dict((vault.get('id'), vault) for vault in vaults if isinstance(vault, Mapping))
     minimums = {}
     found = {}
@@ -381,14 +382,17 @@ def datastore_only_warnings(vaults, drift):
         vault = records.get(entry.get('id'))
         if vault is None or not isinstance(vault.get('policies'), list):
             continue
-        missed = [policy for policy in vault['policies'] if isinstance(policy, Mapping) and unchecked_by_datastore(policy, minimum)]
-        if missed:
-            found.setdefault(name, []).append((vault.get('name'), missed))
+        for policy in vault['policies']:
+            if not isinstance(policy, Mapping):
+                continue
+            for key in unchecked_by_datastore(policy, minimum):
+                found.setdefault((name, key), {}).setdefault(vault.get('name'), []).append(policy)
     warnings = []
-    for name in sorted(found, key=lambda tier: (tier != DEFAULT_TIER, tier)):
+    for name, key in sorted(found, key=lambda pair: (pair[0] != DEFAULT_TIER, pair[0], pair[1])):
         what = ('harden_backup_vaults_retention_minimum' if name == DEFAULT_TIER
-                else 'the retention_minimum of tier %s (harden_backup_vaults_tiers)' % shown(name))
-        names = ['%s/%s' % (vault_name, policy.get('name')) for vault_name, policies in found[name] for policy in policies]
-        vaults_count = len(found[name])
-        warnings.append(datastore_only_warning(what, names, ' in %d %s' % (vaults_count, 'vault' if vaults_count == 1 else 'vaults')))
+                else 'the retention_minimum of tier %s (harden_backup_vaults_baselines)' % shown(name))
+        by_vault = found[(name, key)]
+        names = ['%s/%s' % (vault_name, policy.get('name')) for vault_name in by_vault for policy in by_vault[vault_name]]
+        where = ' in %d %s' % (len(by_vault), 'vault' if len(by_vault) == 1 else 'vaults')
+        warnings.append(datastore_only_warning(what, key, minimums[name][key], names, where))
     return warnings

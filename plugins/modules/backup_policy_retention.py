@@ -58,9 +58,10 @@ options:
         a dict such as C({OperationalStore: 7d, VaultStore: 30d}) (datastores C(OperationalStore), C(VaultStore),
         C(ArchiveStore), and C(Snapshot) / C(VaultStandard) for Azure Files)."
       - "A per-datastore value applies only to tiers on those datastores. Recovery Services VM, SQL and SAP HANA policy tiers have
-        no datastore, so a minimum whose every value is per datastore checks none of their tiers; when it leaves a policy with
-        no tier checked the module says so in its C(warnings) (the policy still counts as compliant). A plain duration
-        (C(daily: 30d)) applies to every datastore and to tiers without one."
+        no datastore, so a key given only per datastore checks none of their tiers of that key, whatever the other keys are
+        (in C({daily: {VaultStore: 30d}, weekly: 4w}) their daily tiers stay unchecked); the module says so in its
+        C(warnings), one warning a key naming the policies (they still count as compliant). A plain duration (C(daily: 30d))
+        applies to every datastore and to tiers without one."
       - C(daily) also applies to simple (default) retention when no C(default) minimum is given, except to Differential and
         Incremental sub-policies.
       - Across units the check is conservative. What a policy keeps counts at its shortest (a month 28 days, a year 365)
@@ -133,9 +134,11 @@ notes:
     C(VaultStore), a PostgreSQL server's or a Cosmos DB account's C(OperationalStore), a PostgreSQL or MySQL flexible
     server's C(ArchiveStore)) is a violation that is not fixable, since Azure would refuse such a policy.
   - These limits are taken from Azure Backup's support matrices and are conservative.
-  - On an immutable Recovery Services vault, Azure does not apply a retention increase while a protected item has its backups
-    suspended (Microsoft Learn, Immutable vault). This module does not read the vault's items, so such a raise fails with
-    Azure's answer; the C(vaultlock.azure.harden_backup_vaults) role, which reads them, reports it as not fixable and sends nothing.
+  - On an immutable Recovery Services vault, Azure does not apply a retention increase while a protected item of the policy has
+    its backups suspended (stop backup; Microsoft Learn, Immutable vault). When O(mode=enforce) would raise a policy of such a
+    vault, the module reads the vault's protected items (one list, only then) and raises no policy that has such an item; its
+    weak tiers are violations that are not fixable, naming the items, and nothing is sent for it, in check mode too (as the
+    C(vaultlock.azure.harden_backup_vaults) role judges it). Resume their backups, or move them to another policy, first.
   - O(compare_to) sends nothing to Azure; the module only reads the vault and its policies.
 author: vaultlock.azure maintainers (@vaultlock)
 '''

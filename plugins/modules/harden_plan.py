@@ -169,11 +169,16 @@ options:
   allow_scope_loss:
     description:
       - Whether a run may pass when vaults left its scope because this identity can no longer read them. Without it, a plan
-        that discovers its vaults compares them with the previous C(drift.json) in O(report_dir). A vault that report judged,
+        that discovers its vaults compares them with the previous run's record in O(report_dir) (the scope record
+        C(drift.scope.json) that M(vaultlock.azure.harden_report) writes beside C(drift.json), else C(drift.json) itself; a
+        broken or hand-edited scope record fails the task before any request). A vault that report judged,
         that this run did not read, that its scope still covers and that no O(exclude) entry names is asked for by id from
         ARM. One that ARM answers with 403 (C(AuthorizationFailed), as when read access to its subscription or resource group
         was taken away), or with anything that does not say it is gone, is a scope error. RV(scope_loss) names it, the plan
         changes nothing (RV(blocked)) and the role fails after writing the reports.
+      - A plan of listed vaults (O(vaults), O(discover) false) compares the vaults that report judged and that O(vaults)
+        still lists. One whose read now fails with 403 is the same scope error (its read is ARM's answer, and no second
+        request is sent). A vault taken off O(vaults) is not a loss and is not asked for.
       - With V(true) the run goes on; the reports still name each vault that left the scope and why. A vault ARM answers
         with 404 is gone (deleted), a warning either way; one ARM still returns that the discovery missed (Resource Graph
         lag) is read from ARM and judged with the others.
@@ -226,6 +231,14 @@ options:
         C(hostvars), C(groups)), a lookup or such a test is refused the same way, naming what it reads.
       - Values that neither consent nor loosen the lock gate (no consent, lock requirements as strict as the defaults or
         stricter) may come from anywhere.
+      - With it set, each key of O(baseline) weaker than the role's defaults (immutability null or disabled, soft delete null,
+        off or without retention days, a daily retention minimum below 30d, missing or given only per datastore, a security
+        setting asked for its weak value) is a warning of the task and of every report, naming the role variable, its value,
+        the default and where the value came from (extra vars, the play's vars, role parameters, facts, or the inventory
+        with its group or host); a value that asks a run to lower vaults (immutability disabled, soft delete off, public
+        network access or cross subscription restore enabled, alerts disabled) is refused before any request unless a
+        source written for the run gives it. Without it, the same warnings name O(baseline) as the source, and such a value
+        is refused when O(baseline) comes from C(module_defaults).
       - With C(baseline) set here (the role's), O(baseline) and the other options were set from the role's variables, so an
         error names the role variable the user set (C(harden_backup_vaults_retention_minimum.daily), not
         C(baseline.retention.minimum); C(harden_backup_vaults_subscription_ids[0]), not C(subscription_ids[0])).

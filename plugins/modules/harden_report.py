@@ -16,8 +16,11 @@ description:
   - After a real run a fixable finding counts as resolved when the task that fixes it ran for that vault without failing;
     in check mode without state tasks the reports list what a run would change.
   - The files are made with the mode the umask of C(ansible-playbook) gives a new file (0644 with umask 022, 0600 with 077).
-  - The five files are replaced together or not at all (each is written to a new file first, and the new files are renamed
-    over the old ones only when all five were written), in check mode too (a drift report is what check mode is for). For
+  - Beside them it writes C(drift.scope.json), the scope record the next M(vaultlock.azure.harden_plan) into the
+    same directory compares its scope with (the vaults judged, those kept from an earlier run that could not read them, the
+    subscriptions covered, and the size and SHA-256 of the C(drift.json) it belongs to); docs/drift-report.md describes it.
+  - The five files and the record are replaced together or not at all (each is written to a new file first, and the new files are renamed
+    over the old ones only when all six were written, the record last), in check mode too (a drift report is what check mode is for). For
     a large fleet a forked process writes about half of them meanwhile. It sends no request to Azure.
   - While another run's M(vaultlock.azure.harden_apply) is applying into the report directory (its C(apply-journal.jsonl)
     locked), or has ended but that run (its C(ansible-playbook), alive on this host) has not written its reports yet, this
@@ -122,7 +125,7 @@ files:
   returned: success
   type: list
   elements: str
-  sample: [drift.json, drift.md, drift.junit.xml, drift.html, drift.sarif]
+  sample: [drift.json, drift.md, drift.junit.xml, drift.html, drift.sarif, drift.scope.json]
 superseded_by:
   description: The plan of this run whose reports are in the directory instead of this plan's (a later plan of the run into
     the same directory that reported first); no report was written by this task.

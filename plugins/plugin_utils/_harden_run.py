@@ -49,7 +49,8 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document 
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import SETTINGS, TASKS
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import APPLY_CONCURRENCY
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import vault_key
-from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import check_resource_group, validate_subscription
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, check_resource_group, validate_subscription
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._scope_loss import SCOPE_RECORD, write_scope_record
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal import (
     ClaimNotWritten,
     claim_reported,
@@ -72,7 +73,9 @@ _RUN_ID = '%d-%s' % (os.getpid(), secrets.token_hex(4))
 # Plans of runs that were killed (their temporary directory was never removed) are removed after a day.
 STALE_PLAN_SECONDS = 86400
 
-REPORT_FILES = ('drift.json', 'drift.md', 'drift.junit.xml', 'drift.html', 'drift.sarif')
+# The five reports, and the scope record the next run compares with (_scope_loss.SCOPE_RECORD): written, replaced and
+# retired together.
+REPORT_FILES = ('drift.json', 'drift.md', 'drift.junit.xml', 'drift.html', 'drift.sarif', SCOPE_RECORD)
 
 # The options of the harden_plan action besides the authentication options (plugins/modules/harden_plan.py documents
 # them; ansible-test validate-modules checks that the two agree).
@@ -183,9 +186,10 @@ def check_inputs(args):
 
 
 def _failed_read(exc, item):
-    """What a failed vault_immutability_info loop item looks like to _targets.select_vaults."""
+    """What a failed vault_immutability_info loop item looks like to _targets.select_vaults; ``error``: the exception, which
+    _scope_loss classes (a listed vault that ARM says is gone, or that this identity can no longer read)."""
     msg, _extra = failure(exc)
-    return {'failed': True, 'msg': msg, 'item': item}
+    return {'failed': True, 'msg': msg, 'item': item, 'error': exc}
 
 
 def read_targets(session_for, args, discover, flags):
@@ -262,9 +266,32 @@ def read_keys(reads):
     return keys
 
 
-def scope_of_run(reads, args):
+def listed_vaults(reads, session_for):
+    """The vaults the run lists (harden_backup_vaults_vaults) by canonical key, each with the exception of its read when it
+    failed (else None). A vault named by name and resource group takes its subscription from ``subscription_id`` or the
+    authentication's; one whose subscription cannot be told is left out (its read failed for that reason already)."""
+    listed = {}
+    for read in reads:
+        item = read.get('item')
+        if not isinstance(item, dict):
+            continue
+        key = vault_key(item.get('id')) if item.get('id') else None
+        if key is None and not item.get('id') and item.get('vault_type') in VAULT_TYPES:
+            try:
+                subscription = item.get('subscription_id') or session_for(None).default_subscription(required=False)
+            except VaultlockError:
+                subscription = None
+            if subscription:
+                key = vault_key(VaultRef(subscription, item.get('resource_group'), item.get('name'), item['vault_type']).id)
+        if key is not None:
+            listed[key] = read.get('error') if read.get('failed') else None
+    return listed
+
+
+def scope_of_run(reads, args, discovered=True, listed=None):
     """What _scope_loss.compare needs of this run's scope: the subscriptions the discovery resolved (None, and ``unread``,
-    when a discovery read failed whole), whether that was every subscription the identity can see, the filters."""
+    when a discovery read failed whole), whether that was every subscription the identity can see, the filters; whether
+    the run ``discovered`` its vaults, and the vaults it ``listed`` (listed_vaults)."""
     subscriptions = set()
     for read in reads:
         if isinstance(read.get('item'), dict):
@@ -273,9 +300,10 @@ def scope_of_run(reads, args):
             subscriptions = None
             break
         subscriptions.update(str(sub).lower() for sub in read.get('subscriptions') or [])
-    return {'subscriptions': subscriptions, 'unread': subscriptions is None,
-            'every_subscription': every_subscription(args.get('subscription_ids')),
-            'resource_groups': args.get('resource_groups'), 'vault_types': args.get('vault_types'), 'tags': args.get('tags')}
+    return {'subscriptions': subscriptions, 'unread': subscriptions is None, 'discovered': discovered,
+            'every_subscription': discovered and every_subscription(args.get('subscription_ids')),
+            'resource_groups': args.get('resource_groups'), 'vault_types': args.get('vault_types'), 'tags': args.get('tags'),
+            'listed': dict(listed or {})}
 
 
 def read_again(session_for, args, flags):
@@ -407,7 +435,8 @@ def save_plan(directory, run, report_dir, check_mode, inputs=None, plan_id=None)
         'baseline': run['baseline'], 'blocked': run['blocked'], 'errors': run['report_errors'],
         'warnings': run['report_warnings'], 'discovery': run['discovery'], 'inputs': inputs or {},
         'scope_failure': run.get('scope_failure') or '', 'azure_policy': run.get('azure_policy'),
-        'scope_changes': run.get('scope_changes'),
+        'scope_changes': run.get('scope_changes'), 'weakened_baseline': run.get('weakened_baseline') or [],
+        'excluded_vaults': run.get('excluded_vaults') or [],
     }
     _write_private(plan_path(directory, plan_id), doc, 'the plan')
     return plan_id
@@ -672,6 +701,8 @@ def build_run_report(plan, results, applied=None):
         'check_mode': plan['check_mode'], 'predict': not plan['blocked'], 'baseline': plan['baseline'],
         'errors': plan['errors'], 'warnings': warnings, 'discovery': plan['discovery'], 'results': normalised,
         'azure_policy': plan.get('azure_policy'), 'scope_changes': plan.get('scope_changes'),
+        'weakened_baseline': plan.get('weakened_baseline') or [],
+        'excluded_vaults': plan.get('excluded_vaults') or [],
     })
 
 
@@ -903,8 +934,10 @@ def claim_not_reported_warning(plan_id, exc):
 
 
 def write_reports(report, report_dir, processes=2, plan=None, said=None):
-    """Write the five reports into report_dir: all five whole, or none of them changed (each is written to a temporary file
-    first; the five are renamed over the old ones only when every one was written).
+    """Write the five reports into report_dir, and the scope record beside them (_scope_loss.SCOPE_RECORD: what the next
+    run compares with, tied to this drift.json by its size and SHA-256): all six whole, or none of them changed (each is
+    written to a temporary file first; they are renamed over the old ones only when every one was written, the record
+    last).
 
     ``plan``: the id of the plan the reports are of (harden_report): its run's claim of the directory then records that
     its reports are there (claim_reported), and Superseded is raised, nothing replaced, when the reports there are of a
@@ -919,13 +952,16 @@ def write_reports(report, report_dir, processes=2, plan=None, said=None):
     renderers = _renderers()
     temps = {}
     try:
-        for name in renderers:
+        for name in list(renderers) + [SCOPE_RECORD]:
             temps[name] = _new_file(path, name)
         forked = processes > 1 and hasattr(os, 'fork') and len(report.get('vaults') or ()) >= FORK_WRITERS_FROM
         if forked:
             _write_in_two(report, renderers, temps)
         else:
             _write_each(report, renderers, temps, list(renderers))
+        # From the drift.json just written (its size and SHA-256 tie the two).
+        with open(temps[SCOPE_RECORD], 'w', encoding='utf-8') as handle:
+            write_scope_record(report, temps['drift.json'], handle)
         # Another run's five renames into the same directory wait for these, and these for them.
         with report_dir_locked(path):
             # Reports written while another run's apply changes the vaults they describe would be read as that run's state.
@@ -938,7 +974,8 @@ def write_reports(report, report_dir, processes=2, plan=None, said=None):
             later = later_reports(path, plan) if plan else None
             if later is not None:
                 raise Superseded(path, later)
-            for name in renderers:
+            # The record last: a run cut off between the renames leaves a record that does not match drift.json (not trusted).
+            for name in list(renderers) + [SCOPE_RECORD]:
                 os.replace(temps[name], os.path.join(path, name))
                 del temps[name]
             if plan:
@@ -952,7 +989,7 @@ def write_reports(report, report_dir, processes=2, plan=None, said=None):
         for tmp in temps.values():
             if os.path.exists(tmp):
                 os.unlink(tmp)
-    return path, list(renderers)
+    return path, list(renderers) + [SCOPE_RECORD]
 
 
 def _new_file(path, name):

@@ -49,10 +49,12 @@ from collections.abc import Mapping, MutableMapping
 
 from ansible import constants as C
 from ansible.errors import AnsibleError
+from ansible.inventory.helpers import sort_groups
 from ansible.plugins.filter.core import to_bool
 from ansible.plugins.loader import filter_loader, test_loader
 from ansible.template import Templar
 from ansible.utils.vars import combine_vars
+from ansible.vars.plugins import get_vars_from_inventory_sources, get_vars_from_path
 from jinja2 import BaseLoader, Environment, nodes
 from jinja2.exceptions import TemplateError
 
@@ -63,6 +65,7 @@ except ImportError:                                     # 2.17: every string is 
         return value
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._consent import (
+    FROM_ELSEWHERE,
     FROM_FACTS,
     FROM_INVENTORY,
     MISSING,
@@ -221,12 +224,17 @@ def _loop_variables(task):
 class VariableLayers(object):
     """The trusted and ambient layers of a task's variables on its host (see the module's docstring)."""
 
-    def __init__(self, trusted, ambient, facts, command_line=None, loader=None):
+    def __init__(self, trusted, ambient, facts, command_line=None, loader=None, named=None, host=None, inventory=None):
         self.trusted = trusted      # {name: raw value} from the sources written for the run
         self.ambient = ambient      # {name: raw value} from the inventory, vars plugins and facts (and the extra vars)
         self.facts = facts          # [{name: value}] the fact, include_vars and set_fact caches of the host
         self.command_line = dict(command_line or {})  # what Ansible sets from the command line (ansible_check_mode, ...)
         self.loader = loader
+        # [(label, {name: raw value}, written for the run)]: each source apart, in Ansible's precedence (highest first), the
+        # trusted layer's and the facts' (source_of); the inventory's are read on demand (inventory_source).
+        self.named = list(named or [])
+        self.host = host
+        self.inventory = inventory
 
     def scoped_variables(self):
         """The variables written for the run: the trusted layer and the command line's (which Ansible ranks above every
@@ -269,19 +277,22 @@ class VariableLayers(object):
             return None
         trusted = {}
         play = _play_of(task)
-        if play is not None:
-            trusted = combine_vars(trusted, play.get_vars())
+        play_vars = dict(play.get_vars()) if play is not None else {}
+        trusted = combine_vars(trusted, play_vars)
         role = task._role
         dep_chain = task.get_dep_chain()
-        if role is not None:
-            # The vars: of the role's invocation (roles: entry, import_role, include_role); not the role's vars/ files.
-            trusted = combine_vars(trusted, dict(role.vars or {}))
-        trusted = combine_vars(trusted, task.get_vars())
-        if role is not None:
-            trusted = combine_vars(trusted, role.get_role_params(dep_chain))
-        trusted = combine_vars(trusted, task.get_include_params())
+        # The vars: of the role's invocation (roles: entry, import_role, include_role); not the role's vars/ files.
+        role_vars = dict(role.vars or {}) if role is not None else {}
+        trusted = combine_vars(trusted, role_vars)
+        task_vars_own = dict(task.get_vars())
+        trusted = combine_vars(trusted, task_vars_own)
+        role_params = dict(role.get_role_params(dep_chain)) if role is not None else {}
+        trusted = combine_vars(trusted, role_params)
+        include_params = dict(task.get_include_params())
+        trusted = combine_vars(trusted, include_params)
         # A looping include's item is no value written for the run: its list may come from the inventory.
-        for name in _loop_variables(task):
+        loop_names = _loop_variables(task)
+        for name in loop_names:
             trusted.pop(name, None)
         trusted = combine_vars(trusted, manager.extra_vars)
         try:
@@ -289,16 +300,86 @@ class VariableLayers(object):
         except AnsibleError:
             return None     # then every value that needs the check is refused, with the reason
         facts = []
+        caches = {}
         for cache in ('_fact_cache', '_vars_cache', '_nonpersistent_fact_cache'):
             try:
-                facts.append(dict(getattr(manager, cache).get(host.name) or {}))
+                caches[cache] = dict(getattr(manager, cache).get(host.name) or {})
             except (AttributeError, KeyError, TypeError):
                 continue
-        return cls(trusted, ambient, facts, getattr(manager, '_options_vars', None), getattr(manager, '_loader', None))
+            facts.append(caches[cache])
+
+        def run(layer):
+            return dict((name, value) for name, value in layer.items() if name not in loop_names)
+        # Each source apart, in Ansible's order of precedence (highest first): what source_of names.
+        named = [('extra vars (-e)', dict(manager.extra_vars or {}), True),
+                 ('the include parameters of the task that includes the role', run(include_params), True),
+                 ('role parameters', run(role_params), True),
+                 ('facts (set_fact)', caches.get('_nonpersistent_fact_cache') or {}, False),
+                 ('facts (include_vars)', caches.get('_vars_cache') or {}, False),
+                 ('the vars of the task that imports the role or of a block around it', run(task_vars_own), True),
+                 ("the vars of the role's invocation", run(role_vars), True),
+                 ("the play's vars", run(play_vars), True),
+                 ('facts (gathered or cached)', caches.get('_fact_cache') or {}, False)]
+        return cls(trusted, ambient, facts, getattr(manager, '_options_vars', None), getattr(manager, '_loader', None),
+                   named, host, inventory)
 
     def origin(self, name):
         """Where the ambient layer's value of ``name`` came from, in general terms."""
         return FROM_FACTS if any(name in layer for layer in self.facts) else FROM_INVENTORY
+
+    def inventory_source(self, name):
+        """Which inventory source gives the host its value of ``name``, in Ansible's default order of precedence (the
+        host's own before its groups', the deepest group before its parents, ``all`` last; vars plugins beside the playbook,
+        then beside the inventory, then the inventory file itself): "group_vars of group 'prod' (beside the inventory)", or
+        FROM_INVENTORY when none of them can be told (a vars plugin that is not run per host, say)."""
+        host, loader = self.host, self.loader
+        inventory = self.inventory
+        if host is None or loader is None or inventory is None:
+            return FROM_INVENTORY
+        try:
+            basedir = loader.get_basedir()
+            sources = list(getattr(inventory, '_sources', None) or [])
+            groups = list(reversed(sort_groups([group for group in host.get_groups() if group.name != 'all'])))
+            everyone = inventory.groups.get('all')
+        except (AnsibleError, AttributeError, TypeError):
+            return FROM_INVENTORY
+
+        def beside_playbook(entity):
+            return get_vars_from_path(loader, basedir, [entity], 'task')
+
+        def beside_inventory(entity):
+            return get_vars_from_inventory_sources(loader, sources, [entity], 'task')
+        checks = [(beside_playbook, host, "host_vars of host '%s' (beside the playbook)"),
+                  (beside_inventory, host, "host_vars of host '%s' (beside the inventory)"),
+                  (lambda entity: entity.vars, host, "the inventory file's variables of host '%s'")]
+        checks += [(beside_playbook, group, "group_vars of group '%s' (beside the playbook)") for group in groups]
+        checks += [(beside_inventory, group, "group_vars of group '%s' (beside the inventory)") for group in groups]
+        if everyone is not None:
+            checks += [(beside_playbook, everyone, "group_vars of group '%s' (beside the playbook)"),
+                       (beside_inventory, everyone, "group_vars of group '%s' (beside the inventory)")]
+        checks += [(lambda entity: entity.vars, group, "the inventory file's variables of group '%s'") for group in groups]
+        if everyone is not None:
+            checks.append((lambda entity: entity.vars, everyone, "the inventory file's variables of group '%s'"))
+        for read, entity, label in checks:
+            try:
+                found = name in (read(entity) or {})
+            except Exception:   # pylint: disable=broad-exception-caught
+                # A vars plugin that fails here failed for Ansible too (or is not run per entity): not this source.
+                found = False
+            if found:
+                return 'the inventory: %s' % (label % entity.name)
+        return FROM_INVENTORY
+
+    def source_of(self, name):
+        """``(where, written_for_run)``: the source that gives the task its value of ``name`` (the highest in Ansible's
+        precedence among those that give it), and whether that source is written for the run (source_of does not judge a
+        template: weakened_sources does)."""
+        for label, layer, for_run in self.named:
+            if name in layer:
+                return label, for_run
+        if name in self.ambient:
+            return self.inventory_source(name), False
+        return FROM_ELSEWHERE, False
 
 
 def _converted(part, raw, templar):
@@ -466,3 +547,45 @@ def run_scoped_refusals(variables, args, templar, layers):
         if message:
             refusals.append(message)
     return refusals
+
+
+# The variable every tier's keys come from (a weakened_baseline entry names harden_backup_vaults_baselines[<index>]).
+TIERS_VARIABLE = 'harden_backup_vaults_baselines'
+
+
+def weakened_sources(entries, layers, templar, from_role=True, task_wrote_baseline=True):
+    """The weakened_baseline ``entries`` (module_utils/_targets.py), each with ``source`` (where its value came from:
+    extra vars, the play's vars, role parameters, "the inventory: group_vars of group 'prod' (beside the inventory)",
+    facts, ...) and ``for_run`` (whether that source is written for the run, and gives the value by itself: a template of
+    the run that reads the inventory, facts or a lookup is not). ``from_role``: harden_plan ran from the role (its
+    run_scoped_variables given), so each entry's variable is the role's; else the baseline is the task's own option
+    (``task_wrote_baseline``: written in the task, not supplied by module_defaults). ``layers``: VariableLayers.of the task,
+    or None when it cannot be read (then no source can be told, and none counts as written for the run)."""
+    done = []
+    for entry in entries:
+        entry = dict(entry)
+        if not from_role:
+            entry['source'] = ('the baseline option of the harden_plan task' if task_wrote_baseline
+                               else 'the module_defaults of harden_plan')
+            entry['for_run'] = bool(task_wrote_baseline)
+        elif layers is None:
+            entry['source'] = 'a source that cannot be told here (the task holds no variable manager)'
+            entry['for_run'] = False
+        else:
+            name = TIERS_VARIABLE if entry.get('tier') is not None else entry['variable']
+            where, for_run = layers.source_of(name)
+            if for_run:
+                raw = layers.trusted.get(name, MISSING)
+                scoped, used = layers.scoped()
+                trusted = _converted('baseline', raw, scoped)
+                controller = _reads(raw, layers.scoped_variables(), templar)
+                if trusted is not MISSING and (controller['tests'] or controller['filters'] or controller['files']):
+                    trusted = MISSING
+                templated = _converted('baseline', raw, templar)
+                if trusted is MISSING or trusted != templated:
+                    where = '%s, through a template that %s' % (where, _what_it_reads(raw, layers, scoped, used, templar))
+                    for_run = False
+            entry['source'] = where
+            entry['for_run'] = for_run
+        done.append(entry)
+    return done

@@ -10,7 +10,8 @@ A run that discovers its vaults (every subscription the identity can see, or Res
 may read: read access taken from the pipeline identity on one subscription or resource group (an insider with User Access
 Administrator there can do it) took that scope's vaults out of every report and out of the drift gate, and the run passed.
 So harden_plan reads the previous run's record in the same report directory (its drift.json: the vaults it judged and the
-subscriptions it covered), and asks ARM, one GET each through the SDK's pipeline and the session's pacing, for each vault
+subscriptions it covered), and asks ARM, one GET each through the ARM read pipeline and the run's one pacer (the
+discovery's: harden_plan's sessions share it, as ARM's buckets are per subscription and principal), for each vault
 that report judged, this run did not read, that this run's scope still covers and that no exclusion of this run names:
 
 - 404 (ResourceNotFound, ResourceGroupNotFound, SubscriptionNotFound): the vault is gone; a warning in every report.
@@ -19,24 +20,31 @@ that report judged, this run did not read, that this run's scope still covers an
   ``allow_scope_loss`` says a smaller scope is expected; either way the reports name the vaults.
 - a vault that left the scope unreadable stays in the record (drift.json ``scope_changes``) until a run accepts the
   smaller scope: a second run does not forget it because the first one failed.
+- a run of listed vaults (discover false) has no discovered scope: the previous report's vaults it still lists are
+  compared, classed by their own read's answer (no second GET); a vault taken off the list was taken off on purpose and
+  is not asked for. A run that discovers and lists compares both.
 - the vault read: the discovery missed a vault that is still there (Resource Graph lags ARM): it is read as a named vault
   (its policies and items too) and judged with the others, so that the gate sees it; a warning names it. A vault whose
   tags no longer match the run's tag filter left the scope by its tags: named, not judged.
 
-The record is read defensively: no drift.json (a first run, or an apply that was interrupted removed it), one that is not
-JSON, of another schema, or hand-edited: no comparison, and a warning says why, except for a missing file. Entries that
-are not vaults are skipped and counted.
+The record is the scope record harden_report writes beside drift.json (SCOPE_RECORD, scope_record: only what the
+comparison reads, tied to that drift.json by its size and SHA-256), else drift.json itself (a report directory of an
+earlier version). A scope record that is broken or hand-edited is an error naming it, before any request; one of another
+run than the drift.json beside it is not trusted (drift.json is read instead). drift.json is read defensively: none (a
+first run, or an apply that was interrupted removed it), one that is not JSON, of another schema, or hand-edited: no
+comparison, and a warning says why, except for a missing file. Entries that are not vaults are skipped and counted.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.fleet import tags_match
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, VaultlockError, first_named, shown
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError, VaultlockError, first_named, shown
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import excluded_by, parse_exclusions, vault_key
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import parse_resource_id
 
@@ -48,9 +56,177 @@ MAX_RECORD_BYTES = 512 * 1024 * 1024
 GONE_CODES = ('ResourceNotFound', 'ResourceGroupNotFound', 'SubscriptionNotFound', 'NotFound')
 
 
+# The compact record harden_report writes beside drift.json: only what the next comparison reads (scope_record). Read
+# first: a drift.json of 20,000 vaults is about 60 MB, its record about 3 MB.
+SCOPE_RECORD = 'drift.scope.json'
+SCOPE_RECORD_KIND = 'vaultlock.azure scope record'
+SCOPE_RECORD_VERSION = 1
+# A record larger than this is not one harden_report wrote (20,000 vaults make about 3 MB).
+MAX_SCOPE_RECORD_BYTES = 64 * 1024 * 1024
+_SHA256 = re.compile(r'^[0-9a-f]{64}$')
+_CHUNK = 1024 * 1024
+
+
 def read_record(report_dir):
     """``(record, note)``: the previous run's record in ``report_dir`` (``{generated_at, vaults: {key: ARM id}, subscriptions,
-    skipped}``), or None with a sentence saying why it could not be used ('' when there is no drift.json)."""
+    skipped}``), or None, and a sentence for the reports when something could not be used as it is ('' when all was well,
+    or there is neither file: a first run).
+
+    The scope record (SCOPE_RECORD) first, trusted only when the drift.json beside it is the one it was written with (its
+    size and SHA-256): one of another run is not used (drift.json is then read instead), and without drift.json beside it
+    nothing is compared. No record (a report directory of an earlier version): drift.json. A record that is broken or
+    hand-edited raises InputError naming it (nothing is sent to Azure): it is what this protection reads, and a run must not
+    pass with it silently set aside. A record of a newer version of the collection is set aside for drift.json, said."""
+    path = os.path.join(report_dir, SCOPE_RECORD)
+    try:
+        size = os.path.getsize(path)
+    except FileNotFoundError:
+        return _read_report(report_dir)
+    except OSError as exc:
+        raise _broken(path, 'it cannot be read (%s)' % (exc.strerror or type(exc).__name__)) from exc
+    if size > MAX_SCOPE_RECORD_BYTES:
+        raise _broken(path, 'it is larger than %d MB, which no report directory\'s record is' % (MAX_SCOPE_RECORD_BYTES // (1024 * 1024)))
+    try:
+        with open(path, 'rb') as handle:
+            text = handle.read()
+    except OSError as exc:
+        raise _broken(path, 'it cannot be read (%s)' % (exc.strerror or type(exc).__name__)) from exc
+    try:
+        doc = json.loads(text.decode('utf-8'))
+    except (ValueError, RecursionError) as exc:
+        raise _broken(path, 'it is not JSON (%s)' % type(exc).__name__) from exc
+    record, newer = _parse_scope_record(doc, path)
+    if newer:
+        record, note = _read_report(report_dir)
+        return record, '; '.join(part for part in (newer, note) if part)
+    agrees = _agrees(report_dir, doc['report'])
+    if agrees is None:
+        return None, ('the scope record %s has no %s beside it (restored without it?): it is not trusted, and this run could '
+                      'not tell whether vaults left its scope' % (SCOPE_RECORD, RECORD))
+    if not agrees:
+        record, note = _read_report(report_dir)
+        return record, '; '.join(part for part in (
+            'the scope record %s is not of the run that wrote the %s beside it (a different size or SHA-256): it is not '
+            'trusted; compared with %s instead' % (SCOPE_RECORD, RECORD, RECORD), note) if part)
+    return record, ''
+
+
+def _broken(path, why):
+    return InputError('the scope record %s cannot be used: %s (hand-edited, or broken?). It is what this run compares its '
+                      'scope with: restore it from the same run as the %s beside it, or remove it to compare with %s; nothing '
+                      'was sent to Azure' % (shown(path), why, RECORD, RECORD))
+
+
+def _digest(doc):
+    """The SHA-256 of a record's content (every key but ``digest``), as canonical JSON."""
+    body = json.dumps(dict((key, value) for key, value in doc.items() if key != 'digest'), sort_keys=True, separators=(',', ':'),
+                      ensure_ascii=True)
+    return hashlib.sha256(body.encode('ascii')).hexdigest()
+
+
+def _file_digest(path):
+    """(size, SHA-256) of a file, read in chunks (a drift.json of 60 MB is never held whole)."""
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, 'rb') as handle:
+        while True:
+            chunk = handle.read(_CHUNK)
+            if not chunk:
+                break
+            size += len(chunk)
+            digest.update(chunk)
+    return size, digest.hexdigest()
+
+
+def _agrees(report_dir, report):
+    """Whether drift.json in ``report_dir`` is the one the record was written with (None: there is no drift.json)."""
+    path = os.path.join(report_dir, RECORD)
+    try:
+        if os.path.getsize(path) != report['bytes']:
+            return False
+        return _file_digest(path) == (report['bytes'], report['sha256'])
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return False
+
+
+def _parse_scope_record(doc, path):
+    """``(record, '')`` for a scope record harden_report wrote, ``(None, sentence)`` for one of a newer version; raises
+    InputError (_broken) for anything else."""
+    if not isinstance(doc, dict) or doc.get('record') != SCOPE_RECORD_KIND:
+        raise _broken(path, 'it is not a %s' % SCOPE_RECORD_KIND)
+    version = doc.get('version')
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise _broken(path, 'its version is %s, not a number this collection writes' % shown(version))
+    if version > SCOPE_RECORD_VERSION:
+        return None, ('the scope record %s is of version %d, which this version of vaultlock.azure does not know: compared with '
+                      '%s instead' % (SCOPE_RECORD, version, RECORD))
+    if doc.get('digest') != _digest(doc):
+        raise _broken(path, 'its digest does not match its content')
+    report = doc.get('report')
+    said = isinstance(report, dict) and isinstance(report.get('bytes'), int) and not isinstance(report.get('bytes'), bool)
+    if not said or not isinstance(report.get('sha256'), str) or not _SHA256.match(report['sha256']):
+        raise _broken(path, 'it does not say which %s it was written with' % RECORD)
+    record = {'generated_at': doc.get('generated_at') if isinstance(doc.get('generated_at'), str) else None,
+              'vaults': {}, 'subscriptions': set(), 'skipped': doc.get('skipped')}
+    if not isinstance(record['skipped'], int) or isinstance(record['skipped'], bool) or record['skipped'] < 0:
+        raise _broken(path, 'its count of skipped entries is %s' % shown(record['skipped']))
+    for field in ('vaults', 'kept'):
+        entries = doc.get(field)
+        if not isinstance(entries, list):
+            raise _broken(path, 'its %s is not a list' % field)
+        for index, arm_id in enumerate(entries):
+            key = vault_key(arm_id) if isinstance(arm_id, str) else None
+            if key is None:
+                raise _broken(path, '%s[%d] is %s, not the ARM id of a vault' % (field, index, shown(arm_id)))
+            record['vaults'].setdefault(key, arm_id.strip())
+            record['subscriptions'].add(key.split('/')[2])
+    subscriptions = doc.get('subscriptions')
+    if not isinstance(subscriptions, list):
+        raise _broken(path, 'its subscriptions is not a list')
+    for index, sub in enumerate(subscriptions):
+        if not isinstance(sub, str) or not _SUBSCRIPTION.match(sub):
+            raise _broken(path, 'subscriptions[%d] is %s, not a subscription id' % (index, shown(sub)))
+        record['subscriptions'].add(sub.strip().lower())
+    return record, ''
+
+
+def scope_record(report, report_path):
+    """The scope record of ``report`` (a drift.json document), for the file ``report_path`` it was written to: what the
+    next run's comparison reads of it (the vaults it judged, those kept from an earlier run that could not read them, the
+    subscriptions it covered, the entries it skipped), which drift.json it belongs to (its size and SHA-256), and a digest
+    of its own content."""
+    record, _note = parse_record(report)
+    record = record or {'generated_at': None, 'vaults': {}, 'subscriptions': set(), 'skipped': 0}
+    judged = set()
+    for vault in report.get('vaults') or []:
+        key = vault_key(vault.get('id')) if isinstance(vault, dict) else None
+        if key is not None:
+            judged.add(key)
+    size, sha256 = _file_digest(report_path)
+    doc = {
+        'record': SCOPE_RECORD_KIND,
+        'version': SCOPE_RECORD_VERSION,
+        'generated_at': record['generated_at'],
+        'report': {'file': RECORD, 'bytes': size, 'sha256': sha256},
+        'vaults': [arm_id for key, arm_id in sorted(record['vaults'].items()) if key in judged],
+        'kept': [arm_id for key, arm_id in sorted(record['vaults'].items()) if key not in judged],
+        'subscriptions': sorted(record['subscriptions']),
+        'skipped': record['skipped'],
+    }
+    doc['digest'] = _digest(doc)
+    return doc
+
+
+def write_scope_record(report, report_path, handle):
+    """Write scope_record(report, report_path) as JSON to ``handle`` (a text file)."""
+    json.dump(scope_record(report, report_path), handle, indent=1, sort_keys=True)
+    handle.write('\n')
+
+
+def _read_report(report_dir):
+    """read_record from drift.json itself (a report directory without a scope record)."""
     path = os.path.join(report_dir, RECORD)
     try:
         if os.path.getsize(path) > MAX_RECORD_BYTES:
@@ -141,13 +317,15 @@ def in_scope(key, args, subscriptions):
     return kind in [kinds.get(name) for name in args.get('vault_types') or kinds]
 
 
-def missing(record, read_keys, exclude, args, subscriptions):
-    """The previous record's vaults this run must ask ARM about: judged then, not read now, in this run's scope, excluded
-    by none of this run's entries. ``read_keys``: the keys of every vault this run read (judged, unreadable, excluded)."""
+def missing(record, read_keys, exclude, args, subscriptions, discovered=True, listed=()):
+    """The previous record's vaults this run must ask ARM about: judged then, not read now, in this run's scope (the scope
+    its discovery covers, when it ``discovered`` its vaults, or its ``listed`` vaults' keys), excluded by none of this
+    run's entries. ``read_keys``: the keys of every vault this run read (judged, unreadable, excluded). A vault of the
+    record that the run neither discovers nor lists (taken off harden_backup_vaults_vaults) is not asked for."""
     exclusions = parse_exclusions(exclude)
     wanted = []
     for key, arm_id in sorted(record['vaults'].items()):
-        if key in read_keys or not in_scope(key, args, subscriptions):
+        if key in read_keys or not (key in listed or (discovered and in_scope(key, args, subscriptions))):
             continue
         vault = {'id': arm_id, 'name': parse_resource_id(arm_id).get('name')}
         if any(excluded_by(exclusion, {'id': vault['id'], 'name': vault['name']}) for exclusion in exclusions):
@@ -176,23 +354,31 @@ def compare(record, extra_reads, read_keys, exclude, scope, read_one, concurrenc
     """The scope comparison: ``{previous, gone, unreadable, untagged, recovered, subscriptions_left, skipped}``.
 
     ``scope``: this run's ``resource_groups``, ``vault_types``, ``tags``, ``subscriptions`` (what it resolved, lower-cased)
-    and ``every_subscription`` (subscription_ids [all]). ``read_one(vault)`` reads one vault by id (the read of a named
-    vault: a dict with ``vaults``), or raises VaultlockError; the reads of the vaults read again are appended to
-    ``extra_reads``, to be judged with the others. At most ``concurrency`` reads at once (each paced by its session).
+    and ``every_subscription`` (subscription_ids [all]); ``discovered`` (false: the run only lists vaults) and ``listed``
+    (the keys of the vaults the run lists, each with the exception its read raised, or None). ``read_one(vault)`` reads
+    one vault by id (the read of a named vault: a dict with ``vaults``), or raises VaultlockError; the reads of the vaults
+    read again are appended to ``extra_reads``, to be judged with the others. A listed vault whose read failed is not
+    asked for again: its exception is ARM's answer. At most ``concurrency`` reads at once (all through the run's one pacer).
     """
     result = {'previous': {'generated_at': record['generated_at'], 'vaults': len(record['vaults'])},
               'gone': [], 'unreadable': [], 'untagged': [], 'recovered': [], 'subscriptions_left': [], 'not_compared': [],
               'skipped': record['skipped']}
     subscriptions = scope.get('subscriptions')
-    if scope.get('every_subscription') and subscriptions is not None:
+    discovered = scope.get('discovered', True)
+    listed = scope.get('listed') or {}
+    if discovered and scope.get('every_subscription') and subscriptions is not None:
         result['subscriptions_left'] = sorted(sub for sub in record['subscriptions'] if sub not in subscriptions)
-    wanted = missing(record, read_keys, exclude, scope, None if scope.get('every_subscription') else subscriptions)
+    wanted = missing(record, read_keys, exclude, scope, None if scope.get('every_subscription') else subscriptions,
+                     discovered, listed)
+    # A listed vault whose read failed: ARM answered already (one GET each, not two).
+    answered = [(vault, None, listed[vault_key(vault['id'])]) for vault in wanted if listed.get(vault_key(vault['id'])) is not None]
+    wanted = [vault for vault in wanted if listed.get(vault_key(vault['id'])) is None]
     if scope.get('unread'):
         # The discovery itself failed (credentials, the subscription list): a scope error of the run already. Its vaults are
         # not asked for one by one (each GET would fail the same way), but kept in the record for the next run.
         result['not_compared'] = [dict(vault, reason='not_compared', code=None, why='this run could not read its scope')
                                   for vault in wanted]
-        return result
+        wanted = []
 
     def ask(vault):
         try:
@@ -200,8 +386,10 @@ def compare(record, extra_reads, read_keys, exclude, scope, read_one, concurrenc
         except VaultlockError as exc:
             return vault, None, exc
 
-    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(wanted) or 1))) as pool:
-        answers = list(pool.map(ask, wanted))
+    answers = answered
+    if wanted:
+        with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(wanted)))) as pool:
+            answers += list(pool.map(ask, wanted))
     tags = scope.get('tags') or {}
     for vault, read, exc in answers:
         if exc is not None:

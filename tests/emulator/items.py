@@ -211,20 +211,27 @@ def rs_graph_properties(body: dict) -> dict:
 
 # Deleting a vault that still holds backup items. Microsoft Learn, backup-azure-delete-vault ("Before you start"): a
 # Recovery Services vault cannot be deleted while it contains protected data sources, backup data, backup data in the
-# soft deleted state or registered containers, with the two messages below (verbatim from that page). The code of the
-# first is the live service's answer recorded in Azure/azure-cli#7619 (ServiceResourceNotEmptyWithContainerDetails, with
-# the containers named after the message); the code of the soft deleted case is not published (**assumed**: the same).
-# The refusal comes back at once, 400 (**assumed**: the issue shows only the SDK raising it on the DELETE). A Backup vault
-# with backup instances (soft deleted ones too): Learn's Q&A answers say a vault holding backup data cannot be deleted,
-# but no page gives the Backup service's code or message (**assumed**: refused the same way, with the Backup service's
-# user-facing error shape). The emulator has no registered container without an item, so the items decide.
+# soft deleted state or registered containers. The answer while protected items are left: Learn's first message (verbatim
+# from that page) with the code of the live service's answer recorded in Azure/azure-cli#7619
+# (ServiceResourceNotEmptyWithContainerDetails, with the containers named after the message); that it comes back at once,
+# 400, is **assumed** (the issue shows only the SDK raising it on the DELETE). A Backup vault with backup instances (soft
+# deleted ones too): Learn's Q&A answers say a vault holding backup data cannot be deleted, but no page gives the Backup
+# service's code or message (**assumed**: refused the same way, with the Backup service's user-facing error shape). The
+# emulator has no registered container without an item, so the items decide.
 DELETE_CODE = "ServiceResourceNotEmptyWithContainerDetails"
 DELETE_MSG = ("Vault cannot be deleted as there are existing resources within the vault. Please ensure there are no backup items, "
               "protected servers, or backup management servers associated with this vault. Unregister the following containers "
               "associated with this vault before proceeding for deletion.")
-DELETE_SOFT_MSG = ("Recovery Services vault cannot be deleted as there are backup items in soft deleted state in the vault. The soft "
-                   "deleted items are permanently deleted after 14 days of delete operation. Please try vault deletion after the backup "
-                   "items are permanently deleted and there is no item in soft deleted state left in the vault.")
+# Only soft deleted items left: the live service's answer as a user quoted it (Terraform's rendering, "unexpected status
+# 400 (400 Bad Request) with error: <code>: <message>"), copied with its source in
+# tests/fixtures/azure_errors/rs_vault_delete_soft_deleted_items.json (SOURCE.txt there). Learn's page gives an older
+# wording ("... as there are backup items in soft deleted state in the vault. The soft deleted items are permanently
+# deleted after 14 days ..."); a second user's report (KPkm25/Azure-training, backup_delete.md) quotes the live one's first
+# words, "Vault cannot be deleted as there are backup items still present in soft delete state". The live answer wins.
+DELETE_SOFT_STATUS = 400
+DELETE_SOFT_CODE = "ServiceResourceNotEmptyWithBackendMessage"
+DELETE_SOFT_MSG = ("Recovery Services vault cannot be deleted as there are backup items still present in soft delete state. Visit the "
+                   "following link for the steps to permanently delete soft deleted items: https://aka.ms/undeletesoftdeleteditems.")
 DP_DELETE_MSG = "Backup vault cannot be deleted as there are backup instances in the vault: %s. Delete them (and let soft deleted ones expire) first."
 
 
@@ -252,6 +259,6 @@ def check_delete(kind: str, record: dict) -> None:
         raise ArmError(400, DELETE_CODE, message, user_facing=True)
     active = [i for i in found if not soft_deleted(i)]
     if not active:
-        raise ArmError(400, DELETE_CODE, DELETE_SOFT_MSG)
+        raise ArmError(DELETE_SOFT_STATUS, DELETE_SOFT_CODE, DELETE_SOFT_MSG)
     containers = sorted({i["id"].split("/protectionContainers/", 1)[1].split("/", 1)[0] for i in active})
     raise ArmError(400, DELETE_CODE, DELETE_MSG + " : " + ", ".join(containers))

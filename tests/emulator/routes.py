@@ -20,14 +20,35 @@ from .errors import ArmError, bad_request
 RS_TYPE = "Microsoft.RecoveryServices/vaults"
 DP_TYPE = "Microsoft.DataProtection/backupVaults"
 PROXY_TYPE = "Microsoft.RecoveryServices/vaults/backupResourceGuardProxies"
-DP_PROXY_TYPE = "Microsoft.DataProtection/backupVaults/backupResourceGuardProxies"
+# A Backup vault's proxy type as the live service and the DataProtection spec example (GetResourceGuardProxy.json) give it:
+# "vaults", not "backupVaults" (tests/fixtures/azure-real/cliext-dp-guard-proxy).
+DP_PROXY_TYPE = "Microsoft.DataProtection/vaults/backupResourceGuardProxies"
 STORAGE_CONFIG_TYPE = "Microsoft.RecoveryServices/vaults/backupstorageconfig"
-# The operations a resource guard protects, as the spec example's resourceGuardOperationDetails name them.
+# The operations a resource guard protects, as the Recovery Services spec example's resourceGuardOperationDetails name
+# them.
 GUARDED_OPERATIONS = ("deleteResourceGuardProxyRequests", "disableSoftDeleteRequests")
+# A Backup vault's proxy, as the live service listed its operation details to the az CLI at api-version 2023-11-01
+# (tests/fixtures/azure-real/cliext-dp-guard-proxy/get-proxy.json): (vault critical operation, the guard's request
+# type or None when the detail carries no defaultResourceRequest), in the recorded order.
+DP_GUARDED_OPERATIONS = (
+    ("Microsoft.DataProtection/backupVaults/backupInstances/delete", "deleteBackupInstanceRequests"),
+    ("Microsoft.DataProtection/backupVaults/backupInstances/restore/action", "dppTriggerRestoreRequests"),
+    ("Microsoft.DataProtection/backupVaults/backupInstances/stopProtection/action", "dppDisableStopProtectionRequests"),
+    ("Microsoft.DataProtection/backupVaults/backupInstances/suspendBackups/action", "dppDisableSuspendBackupsRequests"),
+    ("Microsoft.DataProtection/backupVaults/backupInstances/write", "dppModifyPolicy"),
+    ("Microsoft.DataProtection/backupVaults/backupResourceGuardProxies/delete", "deleteResourceGuardProxyRequests"),
+    ("Microsoft.DataProtection/backupVaults/delete", None),
+    ("Microsoft.DataProtection/backupVaults/read", None),
+    ("Microsoft.DataProtection/backupVaults/write", None),
+    ("Microsoft.DataProtection/backupVaults/write#reduceImmutabilityState", "dppReduceImmutabilityStateRequests"),
+    ("Microsoft.DataProtection/backupVaults/write#reduceSoftDeleteSecurity", "dppReduceSoftDeleteSecurityRequests"),
+)
 # The spec example's description of a proxy (PutResourceGuardProxy / GetResourceGuardProxy 200).
 PROXY_DESCRIPTION = "Please take JIT access before performing any of the critical operation"
-# How long an unlockDelete lasts: the spec example gives only an expiry time; the duration is assumed.
-UNLOCK_DELETE_MINUTES = 10
+# How long an unlockDelete lasts: 30 minutes, the live service's answer to the az CLI for a Backup vault (request at
+# 06:07:28, expiry 06:37:28.30; tests/fixtures/azure-real/cliext-dp-guard-proxy/unlock-delete.json); the spec examples
+# give only an expiry time. That a Recovery Services proxy's unlockDelete lasts as long is assumed (no recording).
+UNLOCK_DELETE_MINUTES = 30
 _GUARD_ID = re.compile(r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.DataProtection/resourceGuards/[^/]+$",
                        re.IGNORECASE)
 
@@ -42,11 +63,22 @@ def _iso(moment: datetime.datetime) -> str:
 
 # ---------------------------------------------------------------------------------------- resource guard proxies
 def proxy_body(vault_body: dict, name: str, proxy: dict, kind: str = "rs") -> dict:
-    """A proxy as ResourceGuardProxy_Get answers it (spec example shape; the id is the ARM id of the proxy). A Backup
-    vault's proxy (DppResourceGuardProxy_Get, SDK model ResourceGuardProxyBaseResource) has the same properties."""
+    """A proxy as ResourceGuardProxy_Get answers it (the Recovery Services spec example's shape; the id is the ARM id of
+    the proxy). A Backup vault's proxy (DppResourceGuardProxy_Get) as the live service answered it
+    (tests/fixtures/azure-real/cliext-dp-guard-proxy/get-proxy.json): the guard, DP_GUARDED_OPERATIONS and the time,
+    in that order, no description."""
     guard = proxy["resourceGuardResourceId"]
-    return {"id": vault_body["id"] + "/backupResourceGuardProxies/" + name, "name": name,
-            "type": PROXY_TYPE if kind == "rs" else DP_PROXY_TYPE,
+    if kind != "rs":
+        details = []
+        for operation, request in DP_GUARDED_OPERATIONS:
+            detail = {"vaultCriticalOperation": operation}
+            if request is not None:
+                detail["defaultResourceRequest"] = "%s/%s/default" % (guard, request)
+            details.append(detail)
+        return {"properties": {"resourceGuardResourceId": guard, "resourceGuardOperationDetails": details,
+                               "lastUpdatedTime": proxy["lastUpdatedTime"]},
+                "id": vault_body["id"] + "/backupResourceGuardProxies/" + name, "name": name, "type": DP_PROXY_TYPE}
+    return {"id": vault_body["id"] + "/backupResourceGuardProxies/" + name, "name": name, "type": PROXY_TYPE,
             "properties": {"description": PROXY_DESCRIPTION, "lastUpdatedTime": proxy["lastUpdatedTime"],
                            "resourceGuardOperationDetails": [
                                {"defaultResourceRequest": "%s/%s/default" % (guard, op),

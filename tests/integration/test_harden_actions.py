@@ -27,7 +27,9 @@ PLAN = 'vaultlock.azure.harden_plan'
 REPORT = 'vaultlock.azure.harden_report'
 APPLY = 'vaultlock.azure.harden_apply'
 IMM = 'vaultlock.azure.vault_immutability'
-FILES = ['drift.html', 'drift.json', 'drift.junit.xml', 'drift.md', 'drift.sarif']
+REPORTS = ['drift.html', 'drift.json', 'drift.junit.xml', 'drift.md', 'drift.sarif']
+# The reports and the scope record the next run compares with (plugin_utils/_scope_loss.py).
+FILES = REPORTS + ['drift.scope.json']
 BASELINE = {'immutability': 'enabled', 'soft_delete': {'state': 'on', 'retention_days': 14}}
 # Soft delete kept longer: a change for every vault whose soft delete is on for 14 days.
 LONGER = {'soft_delete': {'state': 'on', 'retention_days': 30}}
@@ -100,13 +102,14 @@ def plans_fixture(module_runner):
     # cut off during its writes leaves no report describing vaults as they were (harden_report is not run here).
     earlier = tmp_path / 'reports-earlier'
     earlier.mkdir(exist_ok=True)
-    for name in FILES + ['notes.txt']:
+    # (Reports only: a scope record that says 'an earlier run' is a broken one, which harden_plan refuses.)
+    for name in REPORTS + ['notes.txt']:
         (earlier / name).write_text('an earlier run')
     # Two report directories holding an earlier run's reports, and a symlink to the first.
     link, first, second = tmp_path / 'reports-link', tmp_path / 'reports-first', tmp_path / 'reports-second'
     for directory in (first, second):
         directory.mkdir(exist_ok=True)
-        for name in FILES:
+        for name in REPORTS:
             (directory / name).write_text('an earlier run')
     if link.is_symlink():
         link.unlink()
@@ -200,7 +203,7 @@ def test_plan_change_and_report_in_one_play(plans):
     no_traceback(run, result)
     assert result['changed'] is False and result['check_mode'] is False
     assert result['report_dir'] == os.path.realpath(str(reports))
-    assert result['files'] == ['drift.json', 'drift.md', 'drift.junit.xml', 'drift.html', 'drift.sarif']
+    assert result['files'] == ['drift.json', 'drift.md', 'drift.junit.xml', 'drift.html', 'drift.sarif', 'drift.scope.json']
     # The interrupted apply's journal, found by the plan, kept aside under the time it was found.
     # (run-claim.json: the claim of the plan after it, run_r3, whose run wrote no report after it.)
     kept = [name for name in os.listdir(reports) if name not in FILES + ['run-claim.json']]
@@ -262,7 +265,7 @@ def test_a_report_dir_symlink_repointed_during_the_run_moves_no_report(plans):
     # The run ended with its reports: harden_report removed its apply's journal.
     assert sorted(os.listdir(first)) == FILES
     # The directory the symlink points at now was neither emptied nor written.
-    assert sorted(os.listdir(second)) == FILES and {(second / name).read_text() for name in FILES} == {'an earlier run'}
+    assert sorted(os.listdir(second)) == REPORTS and {(second / name).read_text() for name in REPORTS} == {'an earlier run'}
 
 
 def bad_input_tasks(tmp_path):

@@ -185,7 +185,7 @@ def role_run(module_runner):
              harden_backup_vaults_soft_delete={}, harden_backup_vaults_retention_minimum={}),
         step('null_dict', check=True, harden_backup_vaults_soft_delete=None),
         step('per_datastore', check=True, harden_backup_vaults_subscription_ids=['all'],
-             harden_backup_vaults_retention_minimum={'daily': {'VaultStore': '30d'}}),
+             harden_backup_vaults_retention_minimum={'daily': {'VaultStore': '30d'}, 'log': '7d'}),
     ])
     batch.emulator(reset=True, load_fleet=drift_fleet(), faults=[FAILING_PATCH])
     batch.role_steps([step('failing', harden_backup_vaults_auth={'api_retries': 0}, **ENFORCE_ALL)])
@@ -390,22 +390,33 @@ def test_play_module_defaults_reach_the_role_and_auth_overrides_them(clean):
 
 
 def test_a_minimum_only_per_datastore_that_checks_no_vm_or_workload_tier_is_a_warning(role_run, checks):
-    """harden_backup_vaults_retention_minimum {daily: {VaultStore: 30d}} checks no tier of the Recovery Services VM, SQL and
-    SAP HANA policies (their tiers have no datastore): the run warns, in its output and in drift.json's warnings, naming the
-    minimum, the policies and how to write it; it writes nothing and finds nothing more. The weekly-only VM policy (no daily
-    tier: a finding of its own) and the Backup vault policies (their tiers have a datastore) are not named."""
+    """harden_backup_vaults_retention_minimum {daily: {VaultStore: 30d}, log: 7d}: its daily key, given only per datastore,
+    checks no daily tier of the Recovery Services VM, SQL and SAP HANA policies (their tiers have no datastore), though its
+    log key is a plain duration (before, only a minimum whose every value was per datastore was warned of): the run warns,
+    in its output and in every report, naming the minimum's key, the policies and how to write it; it writes nothing and
+    finds nothing more. The weekly-only VM policy (no daily tier: a finding of its own) and the Backup vault policies
+    (their tiers have a datastore) are not named."""
     run = checks['per_datastore']
     assert run.failed is None, run.output[-3000:]
     assert run.writes == []
     report = check_reports(run)
-    warned = [w for w in report['warnings'] if w.startswith('harden_backup_vaults_retention_minimum checks no retention tier')]
+    warned = [w for w in report['warnings'] if w.startswith('harden_backup_vaults_retention_minimum.')]
     assert warned == [
-        "harden_backup_vaults_retention_minimum checks no retention tier of 5 policies in 5 vaults ('rsv-guarded/VMDaily', "
-        "'rsv-locked/HanaDaily', 'rsv-softoff/VMDaily', 'rsv-unset/VMDaily', 'rsv-weak/SQLWeak'): every value of it is given per "
-        "datastore, and the tiers of these policies have no datastore (Recovery Services VM, SQL and SAP HANA policies), so none "
-        "of their tiers is checked; a plain duration (daily: 30d) applies to every datastore and to tiers without one"], report['warnings']
+        "harden_backup_vaults_retention_minimum.daily is given only per datastore (VaultStore), so it checks no daily tier of 5 "
+        "policies in 5 vaults ('rsv-guarded/VMDaily', 'rsv-locked/HanaDaily', 'rsv-softoff/VMDaily', 'rsv-unset/VMDaily', "
+        "'rsv-weak/SQLWeak'): the retention tiers of Recovery Services VM, SQL and SAP HANA policies have no datastore, and a "
+        "value given per datastore applies to none of them; a plain duration (daily: 30d) applies to every datastore and to "
+        "tiers without one"], report['warnings']
     # harden_plan's result warnings: Ansible writes them to the run's stderr (no other step of the run has this minimum).
-    assert 'harden_backup_vaults_retention_minimum checks no retention tier of 5 policies in 5 vaults' in ' '.join(role_run.stderr.split())
+    assert 'harden_backup_vaults_retention_minimum.daily is given only per datastore (VaultStore), so it checks no daily tier of 5' \
+        in ' '.join(role_run.stderr.split())
+    # Every report says it: drift.md, drift.html, drift.sarif (a notification), drift.junit.xml.
+    needle = 'harden_backup_vaults_retention_minimum.daily is given only per datastore'
+    assert needle in run.markdown.replace('\\', '')
+    assert needle in (run.report_dir / 'drift.html').read_text()
+    assert needle in (run.report_dir / 'drift.junit.xml').read_text()
+    sarif = json.loads((run.report_dir / 'drift.sarif').read_text())
+    assert [n for n in sarif['runs'][0]['invocations'][0]['toolExecutionNotifications'] if n['message']['text'].startswith(needle)]
     retention = {(v['name'], f['policy']) for v in report['vaults'] for f in v['findings'] if f['setting'] == 'retention'}
     assert not [name for name, _policy in retention if name in ('rsv-guarded', 'rsv-locked', 'rsv-softoff', 'rsv-unset', 'rsv-weak')]
 

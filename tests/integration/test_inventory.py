@@ -422,6 +422,24 @@ def test_resource_groups_whose_names_share_a_group_name_get_no_group(runner, tmp
     assert "'rg-prod' and 'rg_prod'" in output and 'resource_group_rg_prod' in output, output[-3000:]
 
 
+def test_a_listed_subscription_that_returns_no_vault_warns_as_lost_read_access_would_hide_its_vaults(inventory, emulator):
+    """Read access taken from the identity on a subscription's resource groups hides their vaults without an error (ARM's
+    and Resource Graph's lists leave them out): a subscription that subscription_ids lists and that returned no vault is a
+    warning naming it, in every discovery mode. Before, the inventory lost its hosts without a word. A subscription whose
+    read failed is warned about by that error (once), and one with vaults not at all."""
+    emulator.settings(revoked=['/subscriptions/%s/resourceGroups/rg-two' % SUB2])
+    for discovery in ('auto', 'resource_graph', 'arm'):
+        doc = inventory.list_of(subscription_ids=[SUB1, SUB2], discovery=discovery)
+        warning = ' '.join(doc['_stderr'].split())
+        assert 'rsv-two' not in doc['_meta']['hostvars'] and 'rsv-enabled' in doc['_meta']['hostvars'], discovery
+        assert ('subscription %s, which subscription_ids lists, returned no vault' % SUB2) in warning, (discovery, warning)
+        assert 'may no longer be allowed to read them' in warning and SUB1 not in warning, (discovery, warning)
+    emulator.settings(revoked=['/subscriptions/%s' % SUB2])
+    doc = inventory.list_of(subscription_ids=[SUB1, SUB2], discovery='arm')
+    warning = ' '.join(doc['_stderr'].split())
+    assert 'AuthorizationFailed' in warning and 'returned no vault' not in warning, warning
+
+
 def test_a_file_not_named_backup_vaults_yml_says_how_to_name_it(inventory, emulator):
     """A user's vaults.yml with plugin: vaultlock.azure.backup_vaults got only Ansible's 'could not be verified by
     inventory plugin'; the plugin reads only *backup_vaults.yml (docs/scale-out.md), and now says so."""

@@ -290,7 +290,7 @@ def test_the_role_on_two_inventory_hosts_plans_and_applies_once(runner, emulator
         assert 'Traceback' not in output
         assert ("harden_plan refused: host 'host-a' of this play already planned a run into the report directory '%s' in this "
                 "ansible-playbook run" % os.path.realpath(str(reports))) in output, (way, output[-3000:])
-        assert sorted(os.listdir(reports)) == ['drift.html', 'drift.json', 'drift.junit.xml', 'drift.md', 'drift.sarif']
+        assert sorted(os.listdir(reports)) == ['drift.html', 'drift.json', 'drift.junit.xml', 'drift.md', 'drift.sarif', 'drift.scope.json']
         assert json.loads((reports / 'drift.json').read_text())['summary']['changed'] == 1
     # Each vault enabled once, by host-a.
     assert sorted(entry['path'].rsplit('/', 1)[1] for entry in emulator.writes()) == ['bv-off', 'rsv-off']

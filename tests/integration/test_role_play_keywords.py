@@ -15,7 +15,7 @@ from ansible.release import __version__ as core_version
 
 from tests.integration.fleets import RG, SUB1, vault, vault_id
 
-FILES = ['drift.html', 'drift.json', 'drift.junit.xml', 'drift.md', 'drift.sarif']
+FILES = ['drift.html', 'drift.json', 'drift.junit.xml', 'drift.md', 'drift.sarif', 'drift.scope.json']
 CORE = tuple(int(part) for part in core_version.split('.')[:2])
 CENSORED = "the output has been hidden due to the fact that 'no_log: true' was specified for this result"
 

@@ -53,7 +53,8 @@ def check_run(emulator_server, tmp_path_factory):
 
 def test_the_role_writes_five_reports_from_one_document(check_run):
     names = sorted(p.name for p in check_run.report_dir.iterdir())
-    assert names == ['drift.html', 'drift.json', 'drift.junit.xml', 'drift.md', 'drift.sarif']
+    # And the scope record the next run compares with (plugin_utils/_scope_loss.py).
+    assert names == ['drift.html', 'drift.json', 'drift.junit.xml', 'drift.md', 'drift.sarif', 'drift.scope.json']
     assert 'drift.{json,md,junit.xml,html,sarif}' in check_run.output
 
 

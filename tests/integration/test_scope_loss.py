@@ -7,6 +7,8 @@ that subscription's vaults out, and it ended green."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.integration.fleets import RG, SUB1, SUB2, vault, vault_id
@@ -145,3 +147,111 @@ def test_a_vault_resource_graph_does_not_list_yet_is_read_from_arm_and_judged(em
     assert report['scope_changes']['left'] == []
     assert any('read from ARM and judged' in w and vault_id('rsv-a') in w for w in report['warnings'])
     assert emulator.writes() == []
+
+
+# More vaults than a principal's read bucket holds (ARM: 250, refilled at 25 a second).
+MANY = 300
+
+
+def wide_fleet():
+    """fleet() with MANY more Recovery Services vaults in the second subscription."""
+    doc = fleet(with_gone=False)
+    doc['subscriptions'][1]['resource_groups'][0]['vaults'] += [vault('rsv-many-%03d' % index, 'recovery_services', 'disabled')
+                                                                for index in range(MANY)]
+    return doc
+
+
+def test_a_scope_loss_larger_than_the_read_bucket_is_paced_with_the_discovery_and_counted(emulator, harden, tmp_path):
+    """The GETs of the vaults that left go through the run's one pacer (ARM's buckets per subscription and principal):
+    under Azure's throttling, more lost vaults than the burst draw no 429, and the run's read figures count them. Before,
+    each subscription's GETs had a session and a pacer of their own, and the figures left them out."""
+    emulator.load_fleet(wide_fleet())
+    report_dir = str(tmp_path / 'reports')
+    first = harden('--check', harden_backup_vaults_report_dir=report_dir, **VARIABLES)
+    assert first.rc == 0, first.output[-3000:]
+    assert len(first.report['vaults']) == MANY + 3
+    emulator.settings(revoked=['/subscriptions/%s' % SUB2], throttle='azure')
+    emulator.clear_journal()
+    second = harden('--check', harden_backup_vaults_report_dir=report_dir, **VARIABLES)
+    assert second.rc != 0 and 'The scope of the run shrank' in second.output, second.output[-3000:]
+    journal = emulator.journal()
+    assert [entry['path'] for entry in journal if entry['status'] == 429] == []
+    asked = [entry for entry in journal if entry['method'] == 'GET' and '/subscriptions/%s/' % SUB2 in entry['path']]
+    assert len(asked) == MANY + 2 and {entry['status'] for entry in asked} == {403}
+    report = check_reports(second)
+    assert len([vault for vault in report['scope_changes']['left'] if vault['reason'] == 'unreadable']) == MANY + 2
+    arm = report['discovery']['arm']
+    # Every ARM read of the run (the subscription list, SUB1's reads and the lost vaults' GETs), each once; no 429.
+    arm_reads = [entry for entry in journal if entry['method'] == 'GET' and entry['path'].startswith('/subscriptions/')]
+    assert arm['throttled'] == 0 and arm['requests'] == len(arm_reads), (arm, len(arm_reads))
+    assert arm['waited_s'] > 0
+
+
+def listed(*arm_ids):
+    """harden_backup_vaults_vaults naming these vaults, without discovery."""
+    return {'harden_backup_vaults_discover': False, 'harden_backup_vaults_vaults': [{'id': arm_id} for arm_id in arm_ids]}
+
+
+def test_listed_vaults_compare_with_the_previous_report_a_vault_taken_off_the_list_is_no_loss(emulator, harden, tmp_path):
+    """discover false: the previous scope is the previous report's vaults that this run lists again. A listed vault this
+    identity can no longer read is a scope error (zero writes); one taken off the list is not asked for, whatever ARM would
+    answer. Before, a run without discovery was not compared: the unreadable vault was an error of its own and the run
+    changed the others."""
+    emulator.load_fleet(fleet())
+    report_dir = str(tmp_path / 'reports')
+    variables = dict(VARIABLES, harden_backup_vaults_fail_on_error=False)
+    rsv_two, bv_two = vault_id('rsv-two', sub=SUB2, rg='rg-two'), vault_id('bv-two', 'backup', sub=SUB2, rg='rg-two')
+    first = harden('--check', harden_backup_vaults_report_dir=report_dir, **dict(variables, **listed(vault_id('rsv-a'), GONE, rsv_two, bv_two)))
+    assert first.rc == 0, first.output[-3000:]
+    assert len(first.report['vaults']) == 4 and 'scope_changes' not in first.report
+
+    # bv-two is taken off the list on purpose; rsv-two's subscription is revoked; rsv-gone is deleted.
+    emulator.load_fleet(fleet(with_gone=False))
+    emulator.settings(revoked=['/subscriptions/%s' % SUB2])
+    emulator.clear_journal()
+    second = harden(harden_backup_vaults_report_dir=report_dir, **dict(variables, **listed(vault_id('rsv-a'), GONE, rsv_two)))
+    assert second.rc != 0 and 'The scope of the run shrank' in second.output, second.output[-3000:]
+    assert emulator.writes() == []
+    assert _state(emulator, vault_id('rsv-a')) == 'Disabled'
+    assert not any(entry['path'].lower() == bv_two.lower() for entry in emulator.journal())
+    report = check_reports(second)
+    changes = report['scope_changes']
+    assert changes['accepted'] is False and changes['previous_report']['vaults'] == 4
+    assert [(v['id'], v['reason']) for v in changes['left']] == [(rsv_two, 'unreadable'), (GONE, 'gone')]
+    assert changes['subscriptions_left'] == [] and changes['read_again'] == []
+    # Each listed vault was asked for once (the listed read), not again for the comparison.
+    asked = [entry['path'].lower() for entry in emulator.journal() if entry['method'] == 'GET' and entry['path'].lower() in (rsv_two.lower(), GONE.lower())]
+    assert sorted(asked) == sorted([rsv_two.lower(), GONE.lower()])
+    assert any('can no longer be read by this identity' in e['message'] and rsv_two in e['message'] for e in report['errors'])
+    assert not any(bv_two in text for text in [e['message'] for e in report['errors']] + report['warnings'])
+
+    # Taken off the list too, the unreadable vault is no loss: the run changes what it lists.
+    third = harden(harden_backup_vaults_report_dir=report_dir, **dict(variables, **listed(vault_id('rsv-a'))))
+    assert third.rc == 0, third.output[-3000:]
+    assert third.report['scope_changes']['left'] == []
+    assert _state(emulator, vault_id('rsv-a')) == 'Unlocked'
+
+
+def test_the_next_run_compares_with_the_scope_record_and_a_hand_edited_one_stops_it_before_any_request(emulator, harden, tmp_path):
+    """harden_report writes drift.scope.json beside drift.json; the next run compares with it. A record edited by hand (a
+    lost vault taken out of it, say) fails the run naming the file, with no request and no traceback."""
+    emulator.load_fleet(fleet())
+    report_dir = tmp_path / 'reports'
+    first = harden('--check', harden_backup_vaults_report_dir=str(report_dir), **VARIABLES)
+    assert first.rc == 0, first.output[-3000:]
+    record = json.loads((report_dir / 'drift.scope.json').read_text())
+    assert record['record'] == 'vaultlock.azure scope record' and len(record['vaults']) == 4
+    assert record['report']['bytes'] == (report_dir / 'drift.json').stat().st_size
+    record['vaults'] = [arm_id for arm_id in record['vaults'] if arm_id not in LOST]
+    (report_dir / 'drift.scope.json').write_text(json.dumps(record))
+    emulator.settings(revoked=['/subscriptions/%s' % SUB2])
+    emulator.clear_journal()
+    second = harden(harden_backup_vaults_report_dir=str(report_dir), **VARIABLES)
+    assert second.rc != 0 and emulator.journal() == []
+    output = ' '.join(second.output.split())
+    assert "the scope record '%s' cannot be used: its digest does not match its content" % (report_dir / 'drift.scope.json') in output, output[-3000:]
+    assert 'Traceback' not in second.output
+    # Removed, the run compares with drift.json instead, and finds the lost vaults.
+    (report_dir / 'drift.scope.json').unlink()
+    third = harden('--check', harden_backup_vaults_report_dir=str(report_dir), **VARIABLES)
+    assert third.rc != 0 and sorted(v['id'] for v in third.report['scope_changes']['left']) == LOST

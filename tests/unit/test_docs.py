@@ -4,10 +4,15 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import pathlib
+import re
 
 import pytest
+import yaml
+from ansible.parsing.plugin_docs import read_docstring
+from ansible.release import __version__ as ANSIBLE_CORE
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
@@ -26,9 +31,73 @@ def collection_docs(generate):
     return generate.collection_docs()
 
 
+# The ansible-core that make docs generates the pages with (constraints.txt).
+PINNED_CORE = re.search(r'^ansible-core==(\S+)$', (REPO / 'constraints.txt').read_text(), re.M).group(1)
+
+
+def _own_docs():
+    """{page name: the plugin's own DOCUMENTATION (fragments not merged)} of every plugin (sidecar YAML for filters)."""
+    docs = {}
+    for kind, folder in (('module', 'modules'), ('filter', 'filter'), ('inventory', 'inventory')):
+        for path in sorted((REPO / 'plugins' / folder).iterdir()):
+            if path.suffix == '.py' and path.name != '__init__.py':
+                doc = read_docstring(str(path))['doc']
+            elif path.suffix == '.yml':
+                doc = yaml.safe_load(path.read_text())['DOCUMENTATION']
+            else:
+                continue
+            if doc:
+                docs['%s_%s.md' % (kind, path.stem)] = doc
+    return docs
+
+
+def _core_fragment_options(names):
+    """The top-level option names the installed ansible-core's doc fragments ``names`` (ansible.builtin.*) define."""
+    options = set()
+    for name in names:
+        module = importlib.import_module('ansible.plugins.doc_fragments.' + name.split('.')[-1])
+        options.update((yaml.safe_load(module.ModuleDocFragment.DOCUMENTATION) or {}).get('options') or {})
+    return options
+
+
+def _without_core_text(generate, text, core_options, own_notes):
+    """A page's lines less the options-table rows of ansible-core's fragment options and the notes the plugin does not
+    write itself (its fragments' notes): the text each ansible-core release words its own way."""
+    notes = {'- ' + generate.markup(note) for note in own_notes}
+    kept, section = [], None
+    for line in text.split('\n'):
+        if line.startswith('## '):
+            section = line
+        row = re.match(r'^\| `([^`.]+)[^`]*` \|', line)
+        if section == '## Options' and row and row.group(1) in core_options:
+            continue
+        if section == '## Notes' and line.startswith('- ') and line not in notes:
+            continue
+        kept.append(line)
+    return kept
+
+
 def test_plugin_pages_are_in_sync(generate, collection_docs):
-    names = generate.out_of_date(generate.render(collection_docs))
-    assert not names, 'docs/plugins is out of date (%s); run: make docs' % ', '.join(names)
+    pages = generate.render(collection_docs)
+    names = generate.out_of_date(pages)
+    if ANSIBLE_CORE == PINNED_CORE:
+        assert not names, 'docs/plugins is out of date (%s); run: make docs' % ', '.join(names)
+        return
+    # Another ansible-core (make integration-compat's virtualenvs, 2.17 and 2.18): the pages were generated with the pinned
+    # one, whose doc fragments (ansible.builtin.constructed, ...) word some options and notes otherwise. Every page of a
+    # plugin that extends none of them must be the same; the others the same but for that text.
+    own = _own_docs()
+    for name in names:
+        doc = own.get(name) or {}
+        core = [f for f in doc.get('extends_documentation_fragment') or [] if f.startswith('ansible.builtin.')]
+        assert core, 'docs/plugins is out of date (%s, which takes no text from ansible-core); run: make docs' % name
+        path = generate.OUT / name
+        assert path.exists(), 'docs/plugins/%s is missing; run: make docs' % name
+        options = _core_fragment_options(core)
+        ours = _without_core_text(generate, pages[name], options, doc.get('notes') or [])
+        committed = _without_core_text(generate, path.read_text(), options, doc.get('notes') or [])
+        assert ours == committed, 'docs/plugins/%s is out of date beyond the text of ansible-core %s\'s fragments; run: make docs' % (
+            name, ANSIBLE_CORE)
 
 
 def test_every_module_has_examples_and_documented_returns(collection_docs):

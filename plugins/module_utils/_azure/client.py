@@ -134,7 +134,7 @@ class AzureSession:
     The credential and every client are built on first use and cached.
     """
 
-    def __init__(self, params, env=None):
+    def __init__(self, params, env=None, pacer=None):
         # Refused before the session exists, so before any request (a timeout of 0 failed in the HTTP library).
         check_settings(params)
         self.params = params
@@ -149,8 +149,9 @@ class AzureSession:
         self._clients = {}
         self._lock = threading.RLock()
         self._seen = threading.local()
-        # ARM's token buckets as this task sees them, one mirror for every pipeline of the session.
-        self.pacer = SubscriptionPacer()
+        # ARM's token buckets as this task sees them, one mirror for every pipeline of the session; ``pacer``: one that other
+        # sessions of the same principal share (harden_plan's session per subscription), so that each bucket has one mirror.
+        self.pacer = SubscriptionPacer() if pacer is None else pacer
 
     def last_status(self):
         """The HTTP status of the last answer an SDK client received on this thread, or None."""

@@ -18,7 +18,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import escaped, shown, type_name, visible
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import escaped, first_named, shown, type_name, visible
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import kind_label
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports.policy import annotate_findings, finding_verdicts, markdown_lines, section
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import (
@@ -497,6 +497,12 @@ def lock_readiness_rows(entries, check_mode, predict, done):
     return rows
 
 
+# What drift.json's weakened_baseline says of each weaker key of the baseline.
+WEAKENED_KEYS = ('variable', 'key', 'tier', 'value', 'default', 'why', 'lowers', 'source', 'for_run')
+# What drift.json's excluded_vaults says of each excluded vault (plugin_utils/_excluded.py).
+EXCLUDED_KEYS = ('id', 'name', 'vault_type', 'subscription_id', 'resource_group', 'tier', 'excluded_by', 'checked_at', 'findings')
+
+
 def build_report(drift, meta=None):
     """The drift.json document (schema_version 2.3) from vault_drift entries and run metadata.
 
@@ -551,6 +557,18 @@ def build_report(drift, meta=None):
         report['discovery'] = _normalise_discovery(meta['discovery'])
     if meta.get('scope_changes') is not None:
         report['scope_changes'] = _plain(meta['scope_changes'])
+    # The vaults the exclusions left out, not checked, with the open findings the last report that checked them had (drift.sarif
+    # keeps them as suppressed results: a code scanning service would otherwise close their alerts as fixed).
+    excluded = _as_list(meta.get('excluded_vaults'), 'meta.excluded_vaults')
+    if excluded:
+        report['excluded_vaults'] = [_plain(dict((key, entry.get(key)) for key in EXCLUDED_KEYS)) for entry in excluded
+                                     if isinstance(entry, Mapping)]
+    # The keys of the baseline weaker than the role's defaults, each with its value and where it came from (its warning is
+    # in ``warnings`` too): a weaker baseline is never a silent pass (_targets.weakened_baseline).
+    weakened = _as_list(meta.get('weakened_baseline'), 'meta.weakened_baseline')
+    if weakened:
+        report['weakened_baseline'] = [_plain(dict((key, entry.get(key)) for key in WEAKENED_KEYS)) for entry in weakened
+                                       if isinstance(entry, Mapping)]
     # What Azure Policy would say (_policy.evaluate), and the definitions each finding answers to.
     policy = section(meta.get('azure_policy'))
     if policy is not None:
@@ -559,12 +577,13 @@ def build_report(drift, meta=None):
     return report
 
 
-def _check_report(report):
+def check_report(report):
+    """The drift_report_json document at all (summary and vaults) and of this schema_version, or ReportError."""
     if not isinstance(report, Mapping) or 'vaults' not in report or 'summary' not in report:
         raise ReportError("expected the document that drift_report_json returns (with summary and vaults)")
     if report.get('schema_version') != SCHEMA_VERSION:
-        raise ReportError("unsupported drift report schema_version '%s' (this collection writes %s)"
-                          % (report.get('schema_version'), SCHEMA_VERSION))
+        raise ReportError("unsupported drift report schema_version %s (this collection writes %s)"
+                          % (shown(report.get('schema_version')), SCHEMA_VERSION))
 
 
 # ---------------------------------------------------------------- Markdown
@@ -761,7 +780,7 @@ def render_markdown(report):
     most MD_MAX_VAULTS vaults (MD_MAX_ERRORS errors), the worst first when there are more, and say how many were left out
     (drift.json has them all).
     """
-    _check_report(report)
+    check_report(report)
     summary = report['summary']
     check_mode = report.get('check_mode', True)
     errors = report.get('errors') or []
@@ -899,6 +918,7 @@ def render_markdown(report):
     lines.extend(markdown_lines(report, md_escape, _table))
 
     lines.extend(_markdown_scope_changes(report.get('scope_changes')))
+    lines.extend(_markdown_excluded(report.get('excluded_vaults')))
 
     warnings = report.get('warnings') or []
     if warnings:
@@ -941,7 +961,38 @@ def _markdown_scope_changes(changes):
             lines.extend(['', more])
     subs = changes.get('subscriptions_left') or []
     if subs:
-        lines.extend(['', 'Subscriptions no longer listed for this identity: %s.' % ', '.join(md_escape(sub) for sub in subs[:MD_MAX_LINES])])
+        # The first MD_MAX_LINES, then how many more (before, the list stopped there without saying so).
+        lines.extend(['', 'Subscriptions no longer listed for this identity: %s.' % first_named(subs, MD_MAX_LINES, md_escape)])
+    return lines
+
+
+EXCLUDED_NOTE = ('harden_backup_vaults_exclude left these vaults out of this run: they were not checked, and are in no count of this '
+                 'report. Their open findings are those of the last report in this directory that checked them (drift.sarif keeps '
+                 'them as suppressed results, so a code scanning service does not close them as fixed).')
+
+
+def excluded_row(vault):
+    """A row of the reports' table of excluded vaults (drift.json excluded_vaults): name, kind, subscription, resource group,
+    the entries that excluded it, when it was last checked, and its open findings then (their settings)."""
+    findings = vault.get('findings') or []
+    settings = sorted(set(str(finding.get('setting')) for finding in findings if isinstance(finding, Mapping)))
+    return [vault.get('name') or vault.get('id'), kind_label(vault.get('vault_type')), vault.get('subscription_id'),
+            vault.get('resource_group'), ', '.join(str(entry) for entry in vault.get('excluded_by') or []) or '-',
+            vault.get('checked_at') or 'never in this directory',
+            ('%d (%s)' % (len(findings), ', '.join(settings))) if findings else 'none']
+
+
+def _markdown_excluded(vaults):
+    """The vaults the exclusions left out (drift.json excluded_vaults): not checked."""
+    if not vaults:
+        return []
+    lines = ['', '## Not checked (excluded)', '', md_escape(EXCLUDED_NOTE), '']
+    rows = [[md_escape(cell) for cell in excluded_row(vault)] for vault in vaults]
+    lines.extend(_table(['Vault', 'Kind', 'Subscription', 'Resource group', 'Excluded by', 'Last checked', 'Open findings then'],
+                        rows[:MD_MAX_VAULTS]))
+    more = _more(MD_MAX_VAULTS, len(rows), 'vaults')
+    if more:
+        lines.extend(['', more])
     return lines
 
 
@@ -1082,7 +1133,7 @@ def _with_reason(line, finding):
 
 def render_junit(report):
     """JUnit XML: one testcase per vault, a failure per drifting vault, an error testcase per error."""
-    _check_report(report)
+    check_report(report)
     vaults = report['vaults']
     errors = report.get('errors') or []
     failures = sum(1 for v in vaults if v.get('drift'))

@@ -28,8 +28,10 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import kind
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports.policy import finding_verdicts, html_section
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import FLAGS, SETTING_LABEL
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document import (
-    _check_report,
+    EXCLUDED_NOTE,
+    check_report,
     _value,
+    excluded_row,
     finding_label,
     fix_cell,
     fix_kind,
@@ -622,7 +624,7 @@ def _simple_table(table_id, header, rows):
 
 def render_html(report):
     """drift.html text from a drift_report_json document."""
-    _check_report(report)
+    check_report(report)
     summary = report['summary']
     vaults = report['vaults']
     check_mode = report.get('check_mode', True)
@@ -707,6 +709,12 @@ def render_html(report):
         sections.append(('errors', 'Errors', _simple_table(
             'errors-table', ['Scope', 'Action', 'Message'],
             [[e.get('scope'), e.get('action') or 'discovery', e.get('message')] for e in errors])))
+    excluded = report.get('excluded_vaults') or []
+    if excluded:
+        sections.append(('excluded', 'Not checked (excluded)', '<p>%s</p>%s' % (
+            esc(EXCLUDED_NOTE), _simple_table('excluded-table', ['Vault', 'Kind', 'Subscription', 'Resource group', 'Excluded by',
+                                                                 'Last checked', 'Open findings then'],
+                                              [excluded_row(vault) for vault in excluded]))))
     policy_html = html_section(report, esc)
     if policy_html:
         sections.append(('azure-policy', 'Azure Policy', policy_html))

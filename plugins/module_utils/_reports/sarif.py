@@ -23,8 +23,9 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._errors import vis
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import kind_label
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports.policy import finding_verdicts, sarif_rules
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import FLAGS, LOCK_SETTINGS, SETTING_LABEL, SETTINGS
+from ansible_collections.vaultlock.azure.plugins.module_utils._targets import weakened_warning
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document import (
-    _check_report,
+    check_report,
     _value,
     finding_label,
     fix_kind,
@@ -159,6 +160,65 @@ def _result(vault, finding, report):
     return result
 
 
+# A baseline weaker than the role's defaults (drift.json weakened_baseline: module_utils/_targets.weakened_baseline): one
+# result a weaker key, so that a code scanning service raises an alert for it (a notification alone is seldom read) and
+# closes it when the baseline is the default again. Its location is the role variable (a logical location, and the same
+# name under harden_backup_vaults/baseline/ as the artifact a code scanning service needs).
+WEAKENED_RULE = ('baseline_weakened', 'BaselineWeakerThanRoleDefault', 'A baseline variable is weaker than the role\'s default',
+                 'A baseline value weaker than the default of the harden_backup_vaults role checks less than the role would (or asks '
+                 'a run to lower vaults): the reports then pass vaults the default baseline would find drifting. The result names '
+                 'the variable, its value, the default and where the value came from (extra vars, the play\'s vars, role '
+                 'parameters, facts, or the inventory with its group or host).', '6.5')
+
+
+def _weakened_result(entry):
+    """The result of one weaker key of the baseline (drift.json weakened_baseline)."""
+    variable = str(entry.get('variable'))
+    text = weakened_warning(entry) + '.'
+    where = '%s.%s' % (variable, entry.get('key')) if entry.get('tier') is not None else variable
+    return {
+        'ruleId': WEAKENED_RULE[0], 'kind': 'fail', 'level': 'error' if entry.get('lowers') else 'warning',
+        'message': {'text': visible(text)},
+        'locations': [{'physicalLocation': {'artifactLocation': {'uri': 'harden_backup_vaults/baseline/' + quote(where, safe='[]._-')}},
+                       'logicalLocations': [{'name': where, 'fullyQualifiedName': where, 'kind': 'variable'}]}],
+        'partialFingerprints': {FINGERPRINT_KEY: hashlib.sha256('\x1f'.join(
+            ('baseline_weakened', variable.lower(), str(entry.get('key') or ''), str(entry.get('tier') or ''))).encode('utf-8')).hexdigest()},
+        'properties': dict((key, entry.get(key)) for key in ('variable', 'key', 'tier', 'value', 'default', 'why', 'lowers', 'source',
+                                                             'for_run')),
+    }
+
+
+# An excluded vault is not checked, so it has no results of this run. GitHub code scanning matches results across analyses
+# by rule, location and partialFingerprints, and closes an alert whose result the latest analysis of the same configuration
+# (tool and runAutomationDetails category) no longer has: "a new alert will be created, and the old one will be closed"
+# (GitHub Docs, "SARIF support for code scanning", Data for preventing duplicated alerts,
+# https://docs.github.com/en/code-security/reference/code-scanning/sarif-files/sarif-support-for-code-scanning; and "About
+# code scanning alerts", About alerts from multiple configurations,
+# https://docs.github.com/en/code-security/concepts/code-scanning/about-code-scanning-alerts). Leaving an excluded vault's
+# results out would close its open alerts as fixed. So its open findings, as the last report that checked it wrote them
+# (drift.json excluded_vaults), stay results with the same rule, location and fingerprint, each with a suppression of kind
+# external, status accepted, whose justification names the exclusion. GitHub documented suppressions[].state accepted as
+# closing the alert as dismissed, not fixed (the same page as published in 2020, enterprise-server 2.22); the page today
+# lists no suppressions among the properties code scanning uses, and then the result keeps the alert open with its last
+# known drift. Either way it is never "fixed" by an exclusion; a SARIF viewer shows it as suppressed (SARIF 2.1.0 3.27.23,
+# 3.35).
+EXCLUDED_STATUS = 'accepted'
+
+
+def _excluded_result(vault, finding, report):
+    """The result of an open finding of an excluded vault (drift.json excluded_vaults), suppressed: not checked by this run."""
+    result = _result(vault, finding, report)
+    entries = ', '.join(str(entry) for entry in vault.get('excluded_by') or []) or 'an exclusion'
+    checked = vault.get('checked_at') or 'an earlier run'
+    justification = ('not checked by this run: harden_backup_vaults_exclude (%s) excluded the vault; the finding is the one the '
+                     'report of %s had' % (entries, checked))
+    result['message']['text'] = visible('Not checked by this run (excluded by %s); as last checked (%s): %s'
+                                        % (entries, checked, result['message']['text']))
+    result['suppressions'] = [{'kind': 'external', 'status': EXCLUDED_STATUS, 'justification': visible(justification)}]
+    result['properties'].update(excluded=True, excluded_by=list(vault.get('excluded_by') or []), checked_at=vault.get('checked_at'))
+    return result
+
+
 def _notification(error):
     scope = str(error.get('scope') or 'unknown')
     text = '%s: %s' % (error.get('action') or 'discovery', error.get('message') or 'unknown error')
@@ -177,7 +237,7 @@ def _readiness_properties(row):
 
 def build_sarif(report, tool_version=COLLECTION_VERSION):
     """The SARIF log (a dict) for a drift.json document."""
-    _check_report(report)
+    check_report(report)
     lock_rows = dict((str(row.get('id') or '').lower(), row) for row in report.get('lock_readiness') or [])
     results = []
     for vault in report['vaults']:
@@ -188,9 +248,14 @@ def build_sarif(report, tool_version=COLLECTION_VERSION):
                 if row is not None and finding.get('setting') in LOCK_SETTINGS:
                     result['properties']['lock_readiness'] = _readiness_properties(row)
                 results.append(result)
+    for vault in report.get('excluded_vaults') or []:
+        for finding in vault.get('findings') or []:
+            results.append(_excluded_result(vault, finding, report))
+    weakened = [entry for entry in report.get('weakened_baseline') or [] if isinstance(entry, dict)]
+    results.extend(_weakened_result(entry) for entry in weakened)
     errors = report.get('errors') or []
     driver = {'name': TOOL_NAME, 'informationUri': INFORMATION_URI,
-              'rules': [_rule(*rule) for rule in RULES] + sarif_rules(report)}
+              'rules': [_rule(*rule) for rule in RULES] + ([_rule(*WEAKENED_RULE)] if weakened else []) + sarif_rules(report)}
     # The azure_policy section: one rule per definition, its verdicts counted in the rule's properties (_reports.policy).
     if tool_version:
         driver['semanticVersion'] = str(tool_version)

@@ -110,6 +110,29 @@ class Rule:
     flags = ()
     posture_key = None           # the rule's key in a vault's ``posture`` (None: the rule reports no state)
 
+    # The role variable that gives the rule's baseline key (harden_backup_vaults_<key> unless a rule names another), and the
+    # role's default of that key as roles/harden_backup_vaults/defaults/main.yml writes it (None: not checked by default):
+    # what ``weakens`` compares with (tests/unit/plugins/module_utils/test_weakened_baseline.py keeps the two the same).
+    role_variable = None
+    role_default = None
+
+    @property
+    def variable(self):
+        """The role variable of the rule's baseline key, or None for a rule that has none."""
+        return self.role_variable or ('harden_backup_vaults_%s' % self.key if self.key else None)
+
+    def weakens(self, value):
+        """How the rule's checked baseline value ``value`` (validate_baseline's) is weaker than the role's default:
+        ``(why, lowers)``; ``why`` is '' when it is not weaker. ``lowers``: the value asks a run to lower the setting of a
+        vault (a write that weakens it), not only to check less. The base: nothing is weaker (a rule whose default checks
+        nothing, and whose values only check more)."""
+        del value
+        return '', False
+
+    def shown_baseline(self, value):
+        """The rule's checked baseline value as the reports show it (the role variable's form)."""
+        return value
+
     @property
     def posture_label(self):
         """The rule's name in the reports' posture tables: its first setting's label, else its posture key."""

@@ -80,6 +80,13 @@ class CrossSubscriptionRestoreRule(_security.SecurityPosture, Rule):
     module = 'vault_security_settings'
     option = 'cross_subscription_restore'
     module_targets = ('cross_subscription_restore', 'public_network_access', 'alerts', 'resource_guard_id')
+
+    def weakens(self, value):
+        if value == 'enabled':
+            return ('asks for cross subscription restore enabled: a run enables it on every vault that has it disabled (not '
+                    'permanently)'), True
+        return '', False
+
     settings = (Setting('cross_subscription_restore', 'cross subscription restore', 'cross_subscription_restore', (
         'CrossSubscriptionRestoreNotRestricted', 'Backups of the vault can be restored into another subscription',
         'With cross subscription restore enabled, anyone with restore rights can restore the vault\'s backups into a '

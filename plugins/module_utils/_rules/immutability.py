@@ -125,6 +125,16 @@ class ImmutabilityRule(Rule):
     def validate_baseline(self, baseline):
         return self.state_of(baseline.get('immutability'), 'baseline.immutability')
 
+    role_default = 'enabled'
+
+    def weakens(self, value):
+        if value is None:
+            return 'checks no immutability (the default checks that every vault is at least enabled)', False
+        if value == 'disabled':
+            return ('asks for immutability disabled: a run turns immutability off on every vault that has it enabled (not locked, '
+                    'and without a Resource Guard)'), True
+        return '', False
+
     tier_heading = 'Immutability'
 
     def tier_cell(self, tier, text):

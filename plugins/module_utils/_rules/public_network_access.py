@@ -49,6 +49,13 @@ class PublicNetworkAccessRule(_security.SecurityPosture, Rule):
     key = 'public_network_access'
     choices = {('public_network_access',): CHOICES}
     apply_rank = 2.6
+
+    def weakens(self, value):
+        if value == 'enabled':
+            return ('asks for public network access enabled: a run enables it on every Recovery Services vault that has it '
+                    'disabled'), True
+        return '', False
+
     settings = (Setting('public_network_access', 'public network access', 'public_network_access', (
         'VaultPublicNetworkAccessEnabled', 'The vault accepts backup traffic from public networks',
         'With public network access disabled, the vault is reached only through private endpoints: backups and restores '

@@ -57,6 +57,12 @@ _KEYS = ('minimum', 'mode')
 SUSPENDED = 'backupssuspended'
 
 
+def suspended_reason(reason, suspended):
+    """A finding's (or violation's) reason when Azure does not apply its raise: ``suspended`` names the items."""
+    return ("%s; Azure does not apply a retention increase on an immutable vault while an item has its backups suspended (%s): resume "
+            "their backups, or move them to another policy, first" % (reason, ', '.join(suspended)))
+
+
 def suspended_items(vault, policy_name):
     """Names of the vault's protected items on ``policy_name`` whose backups are suspended (a Recovery Services vault)."""
     if vault.get('vault_type') != 'recovery_services':
@@ -108,6 +114,36 @@ class RetentionRule(Rule):
         except ValueError as exc:
             raise DriftError("baseline.retention.minimum: %s" % exc) from exc
         return {'minimum': minimum, 'mode': mode}
+
+    role_variable = 'harden_backup_vaults_retention_minimum'
+    role_default = {'daily': '30d'}
+
+    def shown_baseline(self, value):
+        return dict(value['minimum']) if value else None
+
+    def weakens(self, value):
+        """The default minimum holds every daily tier (and simple retention, which daily covers) to 30 days: a minimum that
+        checks no daily tier, holds it to less, gives it only per datastore (which no Recovery Services VM, SQL or SAP HANA
+        tier has), or holds simple retention (``default``) to less is weaker. Retention is never lowered by a run."""
+        if not value or not value.get('minimum'):
+            return 'checks no retention (the default holds every daily tier to at least 30d)', False
+        minimum = validate_minimum(value['minimum'])
+        floor = parse_duration(self.role_default['daily'])
+        why = []
+        for key in ('daily', 'default'):
+            have = minimum.get(key)
+            if key == 'default' and have is None:
+                continue
+            if have is None:
+                why.append('checks no daily tier (the default holds it to at least %s)' % floor.short)
+            elif isinstance(have, Mapping):
+                why.append('gives %s only per datastore (%s): the tiers without a datastore (Recovery Services VM, SQL and SAP HANA '
+                           'policies) are not held to it (the default holds them to at least %s)'
+                           % (key, ', '.join(sorted(have)), floor.short))
+            elif not meets(have, floor):
+                what = 'daily tiers' if key == 'daily' else 'simple retention (default)'
+                why.append('holds %s to %s, less than the default %s' % (what, have.short, floor.short))
+        return '; '.join(why), False
 
     tier_keys = ('retention_minimum', 'retention_mode')
     # harden_backup_vaults_retention_mode: the mode of tiers that give none when the top level checks no retention.
@@ -236,8 +272,7 @@ class RetentionRule(Rule):
                 fixable = raisable and enforce
                 reason = violation.get('reason')
                 if violation.get('fixable') and suspended:
-                    reason = ("%s; Azure does not apply a retention increase on an immutable vault while an item has its backups "
-                              "suspended (%s): resume their backups, or move them to another policy, first" % (reason, ', '.join(suspended)))
+                    reason = suspended_reason(reason, suspended)
                 # The options that would let a run raise it: enforce mode, and the consent where the raise is irreversible.
                 options = []
                 # Immutability does not hold operational tiers: raising one can be undone, even on a Locked vault.

@@ -220,6 +220,21 @@ class SoftDeleteRule(Rule):
             return {'state': state, 'retention_days': days}
         return None
 
+    role_default = {'state': 'on', 'retention_days': _soft_delete.MIN_DAYS}
+
+    def weakens(self, value):
+        if value is None:
+            return 'checks no soft delete (the default checks that it is on, keeping deleted backup data at least 14 days)', False
+        if value.get('state') == 'off':
+            return ('asks for soft delete off: a run turns soft delete off on every vault that has it on (not always_on, and '
+                    'without a Resource Guard), and deleted backup data is then gone at once'), True
+        why = []
+        if value.get('state') is None:
+            why.append('checks no soft delete state (the default checks that it is on)')
+        if value.get('retention_days') is None:
+            why.append('checks no soft delete retention days (the default checks at least %d)' % _soft_delete.MIN_DAYS)
+        return '; '.join(why), False
+
     # Lock readiness: soft delete must be at least on (or always_on) before a vault is locked.
     requirement = Requirement('require_soft_delete', 'on', True, 2)
 

@@ -9,6 +9,7 @@ vault and its policies, compare (compare_to), plan the raises (_retention, pure)
 changed policies, and say truthfully what changed."""
 
 from __future__ import annotations
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.items import list_items
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     AzureOperationError,
     InputError,
@@ -29,12 +30,14 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._retention import 
     find_reductions,
     is_operational,
     normalise_policy,
+    plan_raises,
     raise_policy,
     unchecked_by_datastore,
     validate_minimum,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules.immutability import IMMUTABLE
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules.immutability import IRREVERSIBLE as IMMUTABILITY_IRREVERSIBLE
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules.retention import suspended_items, suspended_reason
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend, check_settled, vault_record
 
 # Read-only values that GET returns and a PUT must not carry back.
@@ -171,6 +174,24 @@ def _plan(params, ref, selected, locked=False):
     return plans, violations
 
 
+def _hold_suspended(session, vault, plans, violations, minimum):
+    """(plans, violations) with no raise of a policy one of whose protected items has its backups suspended: on an immutable
+    Recovery Services vault Azure does not apply a retention increase then (_rules.retention.SUSPENDED, as harden_plan
+    judges it). Each tier such a policy would have raised is a violation no run fixes, naming the items. Reads the vault's
+    protected items once (ARM, every page); called only on an immutable Recovery Services vault with a raise planned."""
+    view = {'vault_type': vault['vault_type'], 'protected_items': list_items(session, vault)}
+    kept = []
+    for resource, record, new, changes in plans:
+        suspended = suspended_items(view, record['name']) if changes else []
+        if not suspended:
+            kept.append((resource, record, new, changes))
+            continue
+        violations = violations + [dict(violation, fixable=False, reason=suspended_reason(violation['reason'], suspended))
+                                   for violation, raised in plan_raises(record, minimum) if raised is not None]
+        kept.append((resource, record, None, []))
+    return kept, violations
+
+
 def _check_consent(params, ref, plans, locked):
     """On a Locked vault a raised retention can never be lowered again: refuse before any write without consent."""
     raised = [change for _resource, _record, _new, changes in plans for change in changes if change['irreversible']]
@@ -231,11 +252,18 @@ def run(mod):
 
     locked = immutability in IMMUTABILITY_IRREVERSIBLE
     plans, violations = _plan(params, ref, _select(resources, params['policies'], ref), locked)
-    # A minimum given only per datastore checks no tier of a Recovery Services VM or workload policy (no datastore): such a
-    # policy meets it with nothing checked, which is said rather than left to read as compliant.
-    unchecked = [record['name'] for _resource, record, _new, _changes in plans if unchecked_by_datastore(record, minimum)]
-    if unchecked:
-        mod.warn(datastore_only_warning('minimum', unchecked, ' of %s' % ref.label))
+    # A key of the minimum given only per datastore checks no tier of a Recovery Services VM or workload policy (no datastore),
+    # whatever the other keys are: such a tier meets it with nothing checked, which is said (one warning a key) rather than
+    # left to read as compliant.
+    unchecked = {}
+    for _resource, record, _new, _changes in plans:
+        for key in unchecked_by_datastore(record, minimum):
+            unchecked.setdefault(key, []).append(record['name'])
+    for key in sorted(unchecked):
+        mod.warn(datastore_only_warning('minimum', key, minimum[key], unchecked[key], ' of %s' % ref.label))
+    if immutability in IMMUTABLE and ref.vault_type == 'recovery_services' and any(changes for _resource, _record, _new, changes in plans):
+        # Before the consent: a raise Azure would not apply asks no consent (check mode reads and predicts the same).
+        plans, violations = _hold_suspended(session, vault, plans, violations, params['minimum'])
     _check_consent(params, ref, plans, locked)
     if any(changes for _resource, _record, _new, changes in plans):
         # A raise only on a vault that reads settled (_vaults.SETTLED_STATE): whether it can be undone is judged from the

@@ -116,8 +116,9 @@ TAG_CASES = [
     ("disk-lower-case-weekly", _policy(DISKS, "P1D", tags=["weekly"]), None),
     ("unknown-type-monthly", _policy("OssDB", "P1W", tags=["Monthly"]), None),   # the spec example's type: not checked
 ]
-# Backup schedules: disks and AKS hourly or daily (AKS also weekly: Terraform acceptance tests against Azure), blobs, ADLS and Elastic SAN daily or weekly, PostgreSQL, MySQL and Cosmos
-# DB weekly (supportedBackupFrequency); disks' hourly intervals 1, 2, 4, 6, 8, 12 hours, AKS's 4, 8, 12 (Learn).
+# Backup schedules: disks and AKS hourly or daily (AKS also weekly: Terraform acceptance tests against Azure), blobs, ADLS
+# and Elastic SAN daily or weekly, PostgreSQL, MySQL and Cosmos DB weekly (supportedBackupFrequency); disks' hourly
+# intervals 1, 2, 4, 6, 8, 12 hours, AKS's 4, 8, 12 (Learn).
 SCHEDULE = "policyRules[0].trigger.schedule.repeatingTimeIntervals[0]"
 SCHEDULE_CASES = [
     ("esan-hourly", _policy(ESAN, "PT4H"), SCHEDULE), ("esan-daily", _policy(ESAN, "P1D"), None), ("esan-weekly", _policy(ESAN, "P1W"), None),

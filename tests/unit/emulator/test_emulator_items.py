@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import pathlib
 
 import pytest
 import yaml
@@ -16,6 +17,8 @@ from azure.core.exceptions import HttpResponseError
 from tests.emulator import cli, generator
 from tests.emulator.store import FleetError, Store
 from tests.fixtures import load_reference
+
+ERRORS = pathlib.Path(__file__).resolve().parents[2] / "fixtures" / "azure_errors"
 
 SUB = "44444444-aaaa-4000-8000-000000000004"
 RG = "rg-items"
@@ -172,7 +175,9 @@ def test_generate_command_writes_yaml_json_and_presets():
 
 def test_a_vault_with_protected_items_cannot_be_deleted(emulator):
     """Learn, backup-azure-delete-vault: a Recovery Services vault holding backup items (soft deleted ones too) cannot be
-    deleted; the code is the live service's (Azure/azure-cli#7619). Until this test the emulator deleted it."""
+    deleted; the code is the live service's (Azure/azure-cli#7619), and with only soft deleted items left the answer is
+    the live one a user quoted (status, code and message). Until this test the emulator deleted it; until the fifth
+    sources pass it answered the soft deleted case with the other case's code and Learn's older wording."""
     emulator.load_fleet(_fleet())
     client = emulator.rs_client(SUB)
     with pytest.raises(HttpResponseError) as err:
@@ -181,13 +186,14 @@ def test_a_vault_with_protected_items_cannot_be_deleted(emulator):
     assert "existing resources within the vault" in err.value.error.message
     assert "iaasvmcontainerv2;%s;vm-app-1" % RG.lower() in err.value.error.message
     assert client.vaults.get(RG, "rsv-items").name == "rsv-items"
-    # Only soft deleted items left: refused with Learn's other message.
+    # Only soft deleted items left: refused as the live service answered a user (tests/fixtures/azure_errors/SOURCE.txt).
     emulator.load_fleet(_fleet(rs_items=[{"name": "vm-old", "policy": "VMDaily", "datasource_type": "VM", "soft_deleted": True}]))
     item = list(emulator.backup_client(SUB).backup_protected_items.list("rsv-items", RG))[0]
     assert item.properties.is_scheduled_for_deferred_delete is True
     with pytest.raises(HttpResponseError) as err:
         client.vaults.begin_delete(RG, "rsv-items").result()
-    assert err.value.status_code == 400 and "backup items in soft deleted state" in err.value.error.message
+    quoted = json.loads((ERRORS / "rs_vault_delete_soft_deleted_items.json").read_text(encoding="utf-8"))
+    assert (err.value.status_code, err.value.error.code, err.value.error.message) == (quoted["status"], quoted["code"], quoted["message"])
     assert client.vaults.get(RG, "rsv-items").name == "rsv-items"
     # An empty vault goes.
     emulator.load_fleet(_fleet(rs_items=[]))

@@ -5,6 +5,10 @@
 proxies, the vault storage config, provider metadata, the generic resource lists, Resource Graph 2024-04-01."""
 from __future__ import annotations
 
+import datetime
+import json
+import pathlib
+
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
@@ -17,6 +21,8 @@ RG = "SampleResourceGroup"
 VAULT = "sampleVault"
 PROXIES = "subscriptions/%s/resourceGroups/%s/providers/Microsoft.RecoveryServices/vaults/%s/backupResourceGuardProxies" % (SUB, RG, VAULT)
 EXAMPLES = "routes/recoveryservicesbackup/2026-10-01/examples/ResourceGuardProxyCRUD/"
+# A Backup vault's guard proxy and its unlockDelete as the live service answered the az CLI (SOURCE.txt there).
+DP_GUARD_PROXY = pathlib.Path(__file__).resolve().parents[2] / "fixtures" / "azure-real" / "cliext-dp-guard-proxy"
 
 
 def fleet():
@@ -68,6 +74,49 @@ def test_resource_guard_proxy_put_get_list_unlock_delete_through_the_sdk(emulato
     backup.resource_guard_proxy.delete(VAULT, RG, "swaggerExample", headers={"x-ms-authorization-auxiliary": aux})
     assert list(backup.resource_guard_proxies.get(VAULT, RG)) == []
     assert emulator.rs_client(SUB).vaults.get(RG, VAULT).properties.security_settings.multi_user_authorization == "Disabled"
+
+
+def _recorded(name):
+    return json.loads((DP_GUARD_PROXY / name).read_text(encoding="utf-8"))
+
+
+def _utc(text):
+    """An ISO 8601 time with up to 7 fractional digits (.NET's), as an aware datetime."""
+    head, _dot, frac = text.rstrip("Z").partition(".")
+    moment = datetime.datetime.strptime(head, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=datetime.timezone.utc)
+    return moment + datetime.timedelta(microseconds=int((frac + "000000")[:6]))
+
+
+def test_a_backup_vaults_guard_proxy_and_its_unlock_delete_answer_as_recorded(emulator):
+    """The live answers the az CLI recorded (tests/fixtures/azure-real/cliext-dp-guard-proxy, 2024-02-12): a Backup
+    vault's proxy reads as type ``Microsoft.DataProtection/vaults/backupResourceGuardProxies`` (the DataProtection spec
+    example's too) with the guard, the operation details the live service listed and ``lastUpdatedTime``; its
+    unlockDelete answers an expiry 30 minutes after the answer. Until the fifth sources pass the emulator served the
+    Recovery Services example's shape (two operations, a description, type ``.../backupVaults/...``) and an expiry 10
+    minutes on (assumed)."""
+    recorded = _recorded("get-proxy.json")
+    unlock = _recorded("unlock-delete.json")
+    guard = recorded["properties"]["resourceGuardResourceId"]
+    emulator.load_fleet(fleet())
+    dp = emulator.dp_client(SUB)
+    dp.dpp_resource_guard_proxy.create_or_update(RG, "bv", "DppResourceGuardProxy", {"properties": {"resourceGuardResourceId": guard}})
+    path = "subscriptions/%s/resourceGroups/%s/providers/Microsoft.DataProtection/backupVaults/bv/backupResourceGuardProxies/" \
+           "DppResourceGuardProxy" % (SUB, RG)
+    served = emulator.arm_request("GET", path, api_version="2023-11-01").json()
+    assert served["type"] == recorded["type"] and served["name"] == recorded["name"]
+    assert list(served["properties"]) == list(recorded["properties"])
+    assert served["properties"]["resourceGuardOperationDetails"] == recorded["properties"]["resourceGuardOperationDetails"]
+    assert dp.dpp_resource_guard_proxy.get(RG, "bv", "DppResourceGuardProxy").properties.resource_guard_resource_id == guard
+    # unlockDelete: the recorded request through the SDK; the expiry as far after the answer as the recording's.
+    recorded_after = _utc(unlock["response"]["body"]["unlockDeleteExpiryTime"]) - datetime.datetime.strptime(
+        unlock["response"]["date"], "%a, %d %b %Y %H:%M:%S GMT").replace(tzinfo=datetime.timezone.utc)
+    assert datetime.timedelta(minutes=30) <= recorded_after < datetime.timedelta(minutes=30, seconds=1)
+    before = datetime.datetime.now(datetime.timezone.utc)
+    answer = dp.dpp_resource_guard_proxy.unlock_delete(RG, "bv", "DppResourceGuardProxy", unlock["request"]["body"])
+    after = datetime.datetime.now(datetime.timezone.utc)
+    expiry = answer.unlock_delete_expiry_time
+    expiry = _utc(expiry) if isinstance(expiry, str) else expiry
+    assert before + datetime.timedelta(minutes=30) - datetime.timedelta(seconds=1) <= expiry <= after + datetime.timedelta(minutes=30)
 
 
 def test_resource_guard_proxy_errors(emulator):

@@ -208,7 +208,8 @@ def test_backup_vault_resource_guard_proxy_through_the_sdk(emulator):
     made = dp.dpp_resource_guard_proxy.create_or_update(RG, "bv", "DppResourceGuardProxy",
                                                         {"properties": {"resourceGuardResourceId": GUARD}})
     assert made.properties.resource_guard_resource_id == GUARD
-    assert made.type == "Microsoft.DataProtection/backupVaults/backupResourceGuardProxies"
+    # The type as the live service and the spec example give it (tests/fixtures/azure-real/cliext-dp-guard-proxy).
+    assert made.type == "Microsoft.DataProtection/vaults/backupResourceGuardProxies"
     assert dp.backup_vaults.get(RG, "bv").properties.is_vault_protected_by_resource_guard is True
     assert [p.name for p in dp.dpp_resource_guard_proxy.list(RG, "bv")] == ["DppResourceGuardProxy"]
     # Removing the protection is a critical operation the guard itself protects (multi-user authorization): refused

@@ -96,3 +96,21 @@ def test_multi_user_authorization_is_read_from_what_the_vault_reports(emulator, 
     assert ('require_mua' in blockers) is (expected != 'protected')
     if expected == 'unknown':
         assert 'unknown' in blockers['require_mua']['message']
+
+
+def test_a_recorded_vault_a_guard_protects_reads_as_protected_without_a_guard_id(emulator, session):
+    """A live GET of a Recovery Services vault a Resource Guard protects (tests/fixtures/azure-real/ps-rs-mua, Azure
+    PowerShell's session record of 2025-05-23): ``multiUserAuthorization`` ``Enabled`` and no
+    ``resourceGuardOperationRequests``, so the vault says that a guard protects it, not which. Read as protected, the
+    guard unknown: a baseline guard is a finding no run fixes (nothing sent, the guard not visible), never an
+    association planned over a guard the vault already has."""
+    body = load_real('ps-rs-mua/get-mua-enabled.json')
+    assert 'resourceGuardOperationRequests' not in body['properties']
+    record = read_vault(emulator, session, body, RS)
+    assert record['mua'] == {'protected': True, 'resource_guard_id': None, 'protected_operations': []}
+    entry = vault_drift(record, validate_baseline({'resource_guard_id': GUARD}))
+    assert entry['posture']['mua']['state'] == 'protected'
+    assert not [c for c in entry['changes'] if c['setting'] == 'mua']
+    findings = [f for f in entry['findings'] if f['setting'] == 'mua']
+    assert findings and not any(f['fixable'] for f in findings)
+    assert 'not visible to this identity' in findings[0]['reason'] and 'nothing was sent' in findings[0]['reason']

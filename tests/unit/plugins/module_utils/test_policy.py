@@ -529,7 +529,8 @@ def test_the_plan_file_carries_the_section_into_every_report(tmp_path, schema):
     assert reported_ids(report) == dict((name, ids) for name, (_e, ids) in _expected([(None, b) for b in bodies], dict(
         (d['name'], {}) for d in DEFINITIONS)).items())
     _path, written = write_reports(report, str(tmp_path / 'reports'))
-    assert len(written) == 5
+    # The five reports, and the scope record beside them.
+    assert len(written) == 6 and written[-1] == 'drift.scope.json'
     sarif = json.loads((tmp_path / 'reports' / 'drift.sarif').read_text())
     assert len([r for r in sarif['runs'][0]['tool']['driver']['rules'] if r['id'].startswith('azure-policy/')]) == 14
 

@@ -13,7 +13,7 @@ import pytest
 from ansible_collections.vaultlock.azure.plugins.module_utils._retention import find_reductions, normalise_policy
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import vault_record
 from tests.fixtures import REAL, load_real
-from tests.fixtures.real_expected import NO_MUA, POLICIES, RS, VAULTS
+from tests.fixtures.real_expected import MUA, NO_MUA, POLICIES, RS, VAULTS
 
 
 @pytest.mark.parametrize('path', sorted(VAULTS))
@@ -26,7 +26,7 @@ def test_real_vault_bodies(path):
     assert record['immutability'] == immutability
     assert record['immutability_retention_days'] is None
     assert record['soft_delete'] == soft_delete
-    assert record['mua'] == NO_MUA
+    assert record['mua'] == MUA.get(path, NO_MUA)
     assert record['provisioning_state'] == state
 
 

@@ -25,7 +25,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._reports.sarif imp
     finding_level,
     render_sarif,
 )
-from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document import ReportError, build_report
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document import ReportError, build_report, render_markdown
 from tests.unit.plugins.module_utils.test_reports import BASELINE, STAMP, SUB, drift, vault
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
@@ -318,3 +318,60 @@ def test_warnings_reach_html_and_sarif(sarif_validator):
     assert invocation['executionSuccessful'] is True
     assert [(n['level'], n['message']['text']) for n in invocation['toolExecutionNotifications']] == [('warning', warning)]
     assert '<section id="warnings">' not in render_html(check_report())
+
+
+def test_an_excluded_vault_keeps_its_open_findings_as_suppressed_results(sarif_validator):
+    """drift.json excluded_vaults (plugin_utils/_excluded.py): each carried open finding is a result with the rule, location
+    and fingerprint it had when the vault was checked, suppressed (external, accepted) with a justification naming the
+    exclusion, so a code scanning service never closes it as fixed; drift.md and drift.html list the vault as not checked."""
+    checked = build_report(drift(), {'check_mode': True, 'timestamp': STAMP, 'baseline': BASELINE})
+    vault_row, finding = open_findings(checked)[0]
+    before = [r for r in sarif_of(checked, sarif_validator)['runs'][0]['results'] if r['properties']['vault_id'] == vault_row['id']]
+    carried = {'id': vault_row['id'], 'name': vault_row['name'], 'vault_type': vault_row['vault_type'],
+               'subscription_id': vault_row['subscription_id'], 'resource_group': vault_row['resource_group'], 'tier': None,
+               'excluded_by': ['rsv-*'], 'checked_at': STAMP, 'findings': [f for f in vault_row['findings'] if not f['resolved']]}
+    rest = [entry for entry in drift() if entry['id'] != vault_row['id']]
+    report = build_report(rest, {'check_mode': True, 'timestamp': STAMP, 'baseline': BASELINE, 'excluded_vaults': [carried]})
+    assert report['excluded_vaults'] == [carried]
+    after = [r for r in sarif_of(report, sarif_validator)['runs'][0]['results'] if r['properties']['vault_id'] == vault_row['id']]
+    assert [(r['ruleId'], r['locations'], r['partialFingerprints']) for r in after] == \
+        [(r['ruleId'], r['locations'], r['partialFingerprints']) for r in before]
+    assert after[0]['suppressions'] == [{'kind': 'external', 'status': 'accepted', 'justification': (
+        'not checked by this run: harden_backup_vaults_exclude (rsv-*) excluded the vault; the finding is the one the report of '
+        '%s had' % STAMP)}]
+    assert after[0]['message']['text'].startswith('Not checked by this run (excluded by rsv-*); as last checked (%s): ' % STAMP)
+    assert finding['setting'] in [r['ruleId'] for r in after]
+    markdown = render_markdown(report).replace('\\', '')
+    assert '## Not checked (excluded)' in markdown and '| %s |' % vault_row['name'] in markdown and '| rsv-* |' in markdown
+    page = render_html(report)
+    assert '<section id="excluded">' in page and 'Not checked (excluded)' in page
+    # Without excluded vaults: no section, no suppressed result.
+    assert '## Not checked (excluded)' not in render_markdown(checked) and '<section id="excluded">' not in render_html(checked)
+    assert not [r for r in sarif_of(checked, sarif_validator)['runs'][0]['results'] if 'suppressions' in r]
+
+
+def test_a_weaker_baseline_is_a_result_of_its_own(sarif_validator):
+    """drift.json weakened_baseline: one result a weaker key (rule baseline_weakened, added only then), located at the role
+    variable, an error when the value lowers vaults; a stable fingerprint per variable, key and tier."""
+    entries = [{'variable': 'harden_backup_vaults_immutability', 'key': 'immutability', 'tier': None, 'value': 'disabled',
+                'default': 'enabled', 'why': 'asks for immutability disabled', 'lowers': True, 'source': "the play's vars", 'for_run': True},
+               {'variable': 'harden_backup_vaults_baselines[0]', 'key': 'retention', 'tier': 'dev', 'value': {'daily': '7d'},
+                'default': {'daily': '30d'}, 'why': 'holds daily tiers to 7d', 'lowers': False,
+                'source': "the inventory: group_vars of group 'dev' (beside the inventory)", 'for_run': False}]
+    report = build_report(drift(), {'check_mode': True, 'timestamp': STAMP, 'baseline': BASELINE, 'weakened_baseline': entries})
+    assert report['weakened_baseline'] == entries
+    log = sarif_of(report, sarif_validator)
+    results = [r for r in log['runs'][0]['results'] if r['ruleId'] == 'baseline_weakened']
+    assert [(r['level'], r['locations'][0]['physicalLocation']['artifactLocation']['uri']) for r in results] == [
+        ('error', 'harden_backup_vaults/baseline/harden_backup_vaults_immutability'),
+        ('warning', 'harden_backup_vaults/baseline/harden_backup_vaults_baselines[0].retention')]
+    assert results[1]['message']['text'] == (
+        'harden_backup_vaults_baselines[0] (tier \'dev\') retention is {"daily": "7d"}, weaker than the role\'s default {"daily": '
+        '"30d"}: it holds daily tiers to 7d; from the inventory: group_vars of group \'dev\' (beside the inventory).')
+    again = sarif_of(build_report(drift(), {'check_mode': True, 'timestamp': STAMP, 'baseline': BASELINE,
+                                            'weakened_baseline': [dict(entries[0], value=None, why='checks no immutability')]}),
+                     sarif_validator)
+    assert [r['partialFingerprints'] for r in again['runs'][0]['results'] if r['ruleId'] == 'baseline_weakened'] == \
+        [results[0]['partialFingerprints']]
+    plain = sarif_of(build_report(drift(), {'check_mode': True, 'timestamp': STAMP, 'baseline': BASELINE}), sarif_validator)
+    assert 'baseline_weakened' not in [rule['id'] for rule in plain['runs'][0]['tool']['driver']['rules']]

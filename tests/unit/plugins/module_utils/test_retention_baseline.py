@@ -428,25 +428,30 @@ def test_fuzz_never_crashes(resource, vault_type):
 
 
 def test_a_minimum_only_per_datastore_checks_no_recovery_services_vm_or_workload_tier():
-    """Recovery Services VM and workload tiers have no datastore: a minimum every value of which is per datastore checks
-    none of them, and unchecked_by_datastore says so (the runs' warning); it changes no check."""
+    """Recovery Services VM and workload tiers have no datastore: a key of the minimum given only per datastore checks none
+    of them, and unchecked_by_datastore names it (the runs' warning), whatever the other keys are; it changes no check."""
     per_store = validate_minimum({'daily': {'VaultStore': '30d'}})
     vm = normalise_policy(iaas(name='vm7', daily=(7, 'Days')), RS)
     assert check_minimum(vm, per_store) == []
-    assert unchecked_by_datastore(vm, per_store)
+    assert unchecked_by_datastore(vm, per_store) == ['daily']
     sql = normalise_policy(workload(full={'daily': (7, 'Days')}, log=(7, 'Days')), RS)
     assert check_minimum(sql, per_store) == []
-    assert unchecked_by_datastore(sql, per_store)
-    assert unchecked_by_datastore(sql, validate_minimum({'log': {'VaultStore': '30d'}}))
-    # A plain duration checks them: no warning.
-    assert not unchecked_by_datastore(vm, validate_minimum({'daily': '30d'}))
+    assert unchecked_by_datastore(sql, per_store) == ['daily']
+    assert unchecked_by_datastore(sql, validate_minimum({'log': {'VaultStore': '30d'}})) == ['log']
+    assert unchecked_by_datastore(sql, validate_minimum({'log': {'VaultStore': '30d'}, 'daily': {'VaultStore': '30d'}})) == ['daily', 'log']
+    # A plain duration checks them: nothing named.
+    assert unchecked_by_datastore(vm, validate_minimum({'daily': '30d'})) == []
     assert strip(check_minimum(vm, {'daily': '30d'})) == [v('vm7', 'daily', 'P7D', 'P30D', True)]
-    # One plain value among per-datastore ones, or a minimum naming no tier the policy has: not this warning (the missing
-    # weekly tier is a violation of its own).
-    assert not unchecked_by_datastore(vm, validate_minimum({'daily': {'VaultStore': '30d'}, 'weekly': '4w'}))
-    assert not unchecked_by_datastore(vm, validate_minimum({'weekly': {'VaultStore': '4w'}}))
-    assert not unchecked_by_datastore(vm, {})
-    assert not unchecked_by_datastore({'name': 'odd', 'unknown': True, 'tiers': []}, per_store)
+    # A plain key beside a per-datastore one checks its own tiers, never those the per-datastore key names: the daily tier of
+    # the VM policy is still unchecked (before, one plain value among per-datastore ones hid it).
+    mixed = validate_minimum({'daily': {'VaultStore': '30d'}, 'weekly': '4w'})
+    assert unchecked_by_datastore(vm, mixed) == ['daily']
+    assert unchecked_by_datastore(sql, validate_minimum({'daily': {'VaultStore': '30d'}, 'log': '7d'})) == ['daily']
+    assert unchecked_by_datastore(sql, validate_minimum({'daily': '30d', 'log': {'VaultStore': '30d'}})) == ['log']
+    # A minimum naming no tier the policy has: nothing (the missing weekly tier is a violation of its own).
+    assert unchecked_by_datastore(vm, validate_minimum({'weekly': {'VaultStore': '4w'}})) == []
+    assert unchecked_by_datastore(vm, {}) == []
+    assert unchecked_by_datastore({'name': 'odd', 'unknown': True, 'tiers': []}, per_store) == []
 
 
 def test_a_minimum_per_datastore_checks_azure_files_and_backup_vault_tiers():
@@ -465,8 +470,10 @@ def test_a_minimum_per_datastore_checks_azure_files_and_backup_vault_tiers():
 
 
 def test_datastore_only_warning_names_the_first_twenty():
-    text = datastore_only_warning('minimum', ['p%02d' % index for index in range(23)], ' of vault x')
-    assert text.startswith("minimum checks no retention tier of 23 policies of vault x ('p00', 'p01'")
+    text = datastore_only_warning('minimum', 'daily', {'VaultStore': '30d'}, ['p%02d' % index for index in range(23)], ' of vault x')
+    assert text.startswith("minimum.daily is given only per datastore (VaultStore), so it checks no daily tier of 23 policies of "
+                           "vault x ('p00', 'p01'")
     assert "'p19' and 3 more)" in text and "'p20'" not in text
     assert 'a plain duration (daily: 30d) applies to every datastore and to tiers without one' in text
-    assert datastore_only_warning('minimum', ['one'])[:47] == "minimum checks no retention tier of 1 policy ('"
+    assert datastore_only_warning('minimum', 'log', {'VaultStore': '30d'}, ['one']).startswith(
+        "minimum.log is given only per datastore (VaultStore), so it checks no log tier of 1 policy ('one'): ")

@@ -328,9 +328,10 @@ def test_a_minimum_only_per_datastore_that_checks_no_tier_of_some_policies_is_a_
     per_store = {'retention': {'minimum': {'daily': {'VaultStore': '30d'}}, 'mode': 'report'}}
     vaults = [vm_vault('rsv-a', 15), vm_vault('rsv-b', 8), vm_vault('rsv-c', 0)]
     run = plan_run([{'vaults': vaults, 'errors': []}], None, dict(TOP, **per_store))
-    expected = ("harden_backup_vaults_retention_minimum checks no retention tier of 23 policies in 2 vaults ('rsv-a/vm-00', ")
+    expected = ("harden_backup_vaults_retention_minimum.daily is given only per datastore (VaultStore), so it checks no daily tier "
+                "of 23 policies in 2 vaults ('rsv-a/vm-00', ")
     assert len(run['warnings']) == 1 and run['warnings'][0].startswith(expected)
-    assert "'rsv-b/vm-04' and 3 more): every value of it is given per datastore" in run['warnings'][0]
+    assert "'rsv-b/vm-04' and 3 more): the retention tiers of Recovery Services VM, SQL and SAP HANA policies have no" in run['warnings'][0]
     assert 'a plain duration (daily: 30d) applies to every datastore and to tiers without one' in run['warnings'][0]
     assert run['report_warnings'] == run['warnings']
     assert [f for entry in run['drift'] for f in entry['findings'] if f['setting'] == 'retention'] == []
@@ -342,5 +343,11 @@ def test_a_minimum_only_per_datastore_that_checks_no_tier_of_some_policies_is_a_
              {'name': 'silver', 'match': {'names': ['rsv-b']}, 'retention_minimum': {'daily': '30d'}}]
     run = plan_run([{'vaults': vaults, 'errors': []}], None, baseline(tiers))
     assert len(run['warnings']) == 1
-    assert run['warnings'][0].startswith("the retention_minimum of tier 'gold' (harden_backup_vaults_tiers) checks no retention tier "
-                                         "of 15 policies in 1 vault ('rsv-a/vm-00'")
+    assert run['warnings'][0].startswith("the retention_minimum of tier 'gold' (harden_backup_vaults_baselines).daily is given only per "
+                                         "datastore (VaultStore), so it checks no daily tier of 15 policies in 1 vault ('rsv-a/vm-00'")
+    # A plain key beside the per-datastore one (weekly: 4w) does not hide the daily tiers it leaves unchecked: warned all the
+    # same (before, only a minimum whose every value was per datastore was).
+    mixed = {'retention': {'minimum': {'daily': {'VaultStore': '30d'}, 'weekly': '4w'}, 'mode': 'report'}}
+    run = plan_run([{'vaults': vaults, 'errors': []}], None, dict(TOP, **mixed))
+    assert [w[:120] for w in run['warnings']] == [expected[:120]]
+    assert run['report_warnings'] == run['warnings']

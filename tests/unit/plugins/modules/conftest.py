@@ -1,9 +1,9 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Modules run in process: ``main()`` with arguments patched in (ansible.module_utils.testing.patch_module_args,
-ansible-core 2.19) and a fake Azure behind the collection's own backends (amazon.aws's patch_ansible_module is the
-pattern). Every rule of a module is a millisecond test here; tests/integration proves the same paths through the real
-SDKs against the emulator.
+"""Modules run in process: ``main()`` with arguments patched in (ansible.module_utils.testing.patch_module_args from
+ansible-core 2.19; before it, the same patch of ``basic._ANSIBLE_ARGS`` that ansible-core's own unit tests made) and a
+fake Azure behind the collection's own backends (amazon.aws's patch_ansible_module is the pattern). Every rule of a
+module is a millisecond test here; tests/integration proves the same paths through the real SDKs against the emulator.
 
 The fake replaces only the I/O primitives of module_utils/_vaults.py's backends (get, list, patch, the vault config
 update, policy list/get/put) and the session; planning, reconciliation, error handling and results are the real code.
@@ -11,12 +11,23 @@ update, policy list/get/put) and the session; planning, reconciliation, error ha
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
+from unittest import mock
 
 import pytest
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
+
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:   # ansible-core 2.17 and 2.18 (meta/runtime.yml declares them): no ansible.module_utils.testing yet
+    @contextlib.contextmanager
+    def patch_module_args(args=None):
+        """What 2.19's patch_module_args does, as ansible-core's own unit tests did it before (AnsibleModule reads its
+        arguments from ``basic._ANSIBLE_ARGS`` when that is set)."""
+        with mock.patch.object(basic, '_ANSIBLE_ARGS', json.dumps({'ANSIBLE_MODULE_ARGS': args or {}}).encode()):
+            yield
 
 from ansible_collections.vaultlock.azure.plugins.module_utils import _module, _vaults
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import resource_graph as _resource_graph
@@ -54,6 +65,7 @@ class FakeAzure:
         self.fail_after = {}    # (operation, vault name) -> AzureOperationError raised once after the write was applied
         self.items = {}         # vault id (lowercase) -> protected items / backup instances (ARM JSON)
         self.unreadable_items = {}   # vault name -> AzureOperationError for its item list
+        self.item_reads = []        # vault ids whose item list was read (ARM)
         self.graph_denied = set()   # subscriptions (lowercase) Resource Graph leaves out
         self.graph_error = None     # an AzureOperationError every Resource Graph query raises
         self.graph_queries = []     # (query, subscriptions) sent to Resource Graph
@@ -67,14 +79,15 @@ class FakeAzure:
     def vault(self, vault_id):
         return self.vaults[vault_id.lower()]
 
-    def protect(self, vault, policy, name, datasource_type=None):
+    def protect(self, vault, policy, name, datasource_type=None, suspended=False):
         """Add a protected item (Recovery Services) or backup instance (Backup vault) on one of the vault's policies, with
-        the body the emulator serves (tests/emulator/items.py, after the REST spec examples)."""
+        the body the emulator serves (tests/emulator/items.py, after the REST spec examples); ``suspended``: its backups
+        stopped with the data kept (Recovery Services protectionState BackupsSuspended)."""
         from tests.emulator import items  # pylint: disable=import-outside-toplevel
         body = self.vault(vault['id'])
         stored = dict(self.policies[vault['id'].lower()][policy.lower()])
         stored.setdefault('id', vault['id'] + '/backupPolicies/' + stored['name'])
-        spec = {'name': name, 'policy': policy, 'datasource_type': datasource_type}
+        spec = {'name': name, 'policy': policy, 'datasource_type': datasource_type, 'backups_suspended': suspended}
         make = items.rs_item_body if 'RecoveryServices' in body['type'] else items.dp_instance_body
         self.items.setdefault(vault['id'].lower(), []).append(make(body, stored, spec))
 
@@ -236,6 +249,7 @@ class FakeSession:
         for segment in ('/backupProtectedItems', '/backupInstances'):
             if self.azure is not None and path.endswith(segment):
                 vault_id = path[:-len(segment)]
+                self.azure.item_reads.append(vault_id)
                 error = self.azure.unreadable_items.get(vault_id.rsplit('/', 1)[-1])
                 if error is not None:
                     raise error

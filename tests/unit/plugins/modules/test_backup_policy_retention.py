@@ -34,11 +34,17 @@ def test_a_minimum_only_per_datastore_that_checks_no_tier_is_a_warning(run_modul
     vault = rsv(azure)
     result = run_module(backup_policy_retention, {'id': vault['id'], 'minimum': {'daily': {'VaultStore': '30d'}}, 'mode': 'enforce'})
     assert result['changed'] is False and azure.writes == [] and result['compliant'] is True
-    assert result['warnings'] == ["minimum checks no retention tier of 2 policies of Recovery Services vault 'rsv-1' (resource group "
-                                  "'%s', subscription %s) ('strong', 'weak'): every value of it is given per datastore, and the tiers "
-                                  "of these policies have no datastore (Recovery Services VM, SQL and SAP HANA policies), so none of "
-                                  "their tiers is checked; a plain duration (daily: 30d) applies to every datastore and to tiers "
-                                  "without one" % (RG, SUB)]
+    assert result['warnings'] == ["minimum.daily is given only per datastore (VaultStore), so it checks no daily tier of 2 policies "
+                                  "of Recovery Services vault 'rsv-1' (resource group '%s', subscription %s) ('strong', 'weak'): the "
+                                  "retention tiers of Recovery Services VM, SQL and SAP HANA policies have no datastore, and a value "
+                                  "given per datastore applies to none of them; a plain duration (daily: 30d) applies to every "
+                                  "datastore and to tiers without one" % (RG, SUB)]
+    # A plain key beside it does not hide it: the daily tiers are still unchecked (before, no warning), the weekly one is
+    # checked (the VM policies have none: findings of their own).
+    mixed = run_module(backup_policy_retention, {'id': vault['id'], 'minimum': {'daily': {'VaultStore': '30d'}, 'weekly': '4w'}})
+    assert [w.split(',')[0] for w in mixed['warnings']] == ['minimum.daily is given only per datastore (VaultStore)']
+    assert "so it checks no daily tier of 2 policies of Recovery Services vault 'rsv-1'" in mixed['warnings'][0]
+    assert {v['tier'] for v in mixed['violations']} == {'weekly'} and azure.writes == []
     plain = run_module(backup_policy_retention, {'id': vault['id'], 'minimum': {'daily': '30d'}})
     assert plain['warnings'] == [] and plain['compliant'] is False
 
@@ -215,3 +221,69 @@ def test_a_proposed_backup_vault_policy_body_is_always_rejected(run_module, azur
     # Moving backup instances to another policy is not an update: judged by the reductions as before.
     moved = run_module(backup_policy_retention, {'id': vault['id'], 'policy': 'disks', 'compare_to': {'policy': 'other'}})
     assert moved['rejected_by_azure'] is False and moved['reductions'] == []
+
+
+def suspended_vault(azure, immutability, name='rsv-s'):
+    """A vault whose policy 'held' has an item with its backups suspended (stop backup, data kept) and one protected item,
+    and whose policy 'free' has a protected item only; both keep 7 days."""
+    vault = arm_vault(name, immutability=immutability)
+    azure.add(vault, [iaas('held', vault=vault['id'], daily=(7, 'Days')), iaas('free', vault=vault['id'], daily=(7, 'Days'))])
+    azure.protect(vault, 'held', 'vm-stopped', 'VM', suspended=True)
+    azure.protect(vault, 'held', 'vm-running', 'VM')
+    azure.protect(vault, 'free', 'vm-other', 'VM')
+    return vault
+
+
+@pytest.mark.parametrize('immutability', ['enabled', 'locked'])
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_no_raise_of_a_policy_with_suspended_items_on_an_immutable_vault(run_module, azure, immutability, check_mode):
+    """Azure does not apply a retention increase on an immutable Recovery Services vault while an item of the policy has
+    its backups suspended (Microsoft Learn, Immutable vault; the emulator refuses the PUT). The module read no item and
+    sent the raise; now it reads the vault's items once, raises only the other policy, and says why 'held' is not fixable,
+    naming the item, in check mode too."""
+    vault = suspended_vault(azure, immutability)
+    args = {'id': vault['id'], 'minimum': {'daily': '30d'}, 'mode': 'enforce', 'allow_irreversible': True}
+    result = run_module(backup_policy_retention, args, check_mode=check_mode)
+    assert not result.get('failed'), result
+    assert [w[1] for w in azure.writes] == ([] if check_mode else ['rsv-s/free'])
+    assert result['changed'] is True and {c['policy'] for c in result['changes']} == {'free'}
+    [held] = [v for v in result['violations'] if v['policy'] == 'held']
+    assert (held['tier'], held['have'], held['need'], held['fixable']) == ('daily', 'P7D', 'P30D', False)
+    assert held['reason'].endswith('; Azure does not apply a retention increase on an immutable vault while an item has its backups '
+                                   'suspended (vm-stopped): resume their backups, or move them to another policy, first'), held
+    assert result['compliant'] is False and '1 retention violation(s) remain in 1 policy(ies) that raising cannot fix' in result['msg']
+    assert azure.item_reads == [vault['id']]
+
+
+def test_a_locked_vault_whose_only_raise_is_held_asks_no_consent(run_module, azure):
+    """The raise Azure would not apply is not planned, so it needs no consent: before, the task failed asking for
+    allow_irreversible, and with it sent a PUT Azure refuses."""
+    vault = suspended_vault(azure, 'locked')
+    result = run_module(backup_policy_retention, {'id': vault['id'], 'minimum': {'daily': '30d'}, 'mode': 'enforce', 'policies': ['held']})
+    assert not result.get('failed'), result
+    assert result['changed'] is False and result['changes'] == [] and azure.writes == []
+    assert [(v['policy'], v['fixable']) for v in result['violations']] == [('held', False)] and 'vm-stopped' in result['violations'][0]['reason']
+
+
+@pytest.mark.parametrize('immutability,args', [
+    (None, {'mode': 'enforce'}),              # not immutable: Azure applies the raise
+    ('disabled', {'mode': 'enforce'}),
+    ('enabled', {'mode': 'report'}),          # no raise planned
+    ('enabled', {'mode': 'enforce', 'minimum': {'daily': '7d'}}),
+])
+def test_the_items_are_read_only_when_an_immutable_vault_would_be_raised(run_module, azure, immutability, args):
+    vault = suspended_vault(azure, immutability)
+    result = run_module(backup_policy_retention, dict({'id': vault['id'], 'minimum': {'daily': '30d'}}, **args))
+    assert not result.get('failed'), result
+    assert azure.item_reads == []
+    raised = sorted(w[1] for w in azure.writes)
+    assert raised == (['rsv-s/free', 'rsv-s/held'] if immutability in (None, 'disabled') else [])
+
+
+def test_an_unreadable_item_list_fails_before_any_write(run_module, azure):
+    vault = suspended_vault(azure, 'enabled')
+    azure.unreadable_items['rsv-s'] = AzureOperationError('list protected items', "Recovery Services vault 'rsv-s'", 403, 'AuthorizationFailed',
+                                                          'no read access')
+    result = run_module(backup_policy_retention, {'id': vault['id'], 'minimum': {'daily': '30d'}, 'mode': 'enforce'})
+    assert result['failed'] is True and 'AuthorizationFailed' in result['msg'] and 'list protected items' in result['msg'], result
+    assert azure.writes == []

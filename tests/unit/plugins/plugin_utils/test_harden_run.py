@@ -303,6 +303,8 @@ def test_a_read_that_fails_becomes_a_failed_item_and_the_others_still_run(scope_
     reads = read_targets(Sessions(), plan_args(resource_groups=['rg-bad', 'rg-good'], vaults=[named]), True,
                          {'include_policies': False, 'include_items': False})
     assert len(calls) == 3
+    # The exception itself is kept (_scope_loss classes a listed vault's failed read by it).
+    assert reads[0].pop('error') is failures['rg-bad']
     assert reads[0] == {'failed': True, 'item': 'rg-bad',
                         'msg': 'list vaults failed for resource group rg-bad (HTTP 403, AuthorizationFailed): no access'}
     assert len(reads[1]['vaults']) == 1 and reads[1]['item'] == 'rg-good'
@@ -317,6 +319,7 @@ def test_a_missing_session_is_a_failed_read(scope_reads):
     calls, _failures = scope_reads
     reads = read_targets(lambda subscription_id: None, plan_args(), True, {'include_policies': False, 'include_items': False})
     assert calls == []
+    assert str(reads[0].pop('error')) == 'no Azure session'
     assert reads == [{'failed': True, 'msg': 'no Azure session', 'item': ''}]
 
 

@@ -6,12 +6,14 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document import build_report, render_markdown
 from ansible_collections.vaultlock.azure.plugins.plugin_utils import _scope_loss
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import write_reports
 
 SUB1 = '11111111-1111-1111-1111-111111111111'
 SUB2 = '22222222-2222-2222-2222-222222222222'
@@ -136,6 +138,24 @@ def test_arms_answers_class_each_vault_the_run_did_not_read():
     assert any('read from ARM and judged' in w and 'rsv-lagged' in w for w in said)
 
 
+def test_without_discovery_the_listed_vaults_are_compared_and_a_vault_taken_off_the_list_is_not():
+    """discover false: the previous scope is what the run lists again. A listed vault whose read failed is classed by that
+    read's answer (no second GET); one the previous report judged that the run no longer lists is no loss, whatever its
+    subscription; with [all] no subscription is said to have left."""
+    ids = [vid('rsv-read'), vid('rsv-denied', SUB2), vid('rsv-gone'), vid('rsv-dropped', SUB2), vid('rsv-lagged')]
+    listed = {vid('rsv-read').lower(): None, vid('rsv-denied', SUB2).lower(): _error(403, 'AuthorizationFailed'),
+              vid('rsv-gone').lower(): _error(404, 'ResourceNotFound'), vid('rsv-lagged').lower(): None}
+    scope = dict(SCOPE, subscriptions=set(), discovered=False, listed=listed)
+    loss, asked, _extra = _compare(ids, read_keys=['rsv-read'], scope=scope, previous_subs=[SUB1, SUB2])
+    assert asked == [vid('rsv-lagged')]            # listed, read without an error yet not among the reads: asked
+    assert [v['name'] for v in loss['unreadable']] == ['rsv-denied'] and [v['name'] for v in loss['gone']] == ['rsv-gone']
+    assert loss['subscriptions_left'] == [] and 'rsv-dropped' not in str(loss)
+    assert vid('rsv-denied', SUB2) in _scope_loss.failure(loss)
+    # The same record with discovery: the vault taken off no list is asked for, as the scope still covers it.
+    _loss, asked, _extra = _compare(ids, read_keys=['rsv-read'], scope=dict(SCOPE, subscriptions=None, every_subscription=True))
+    assert vid('rsv-dropped', SUB2) in asked
+
+
 def test_excluded_vaults_and_vaults_outside_the_configured_scope_are_not_asked_for():
     ids = [vid('rsv-x'), vid('rsv-y', rg='rg-b'), vid('bv-z', kind='dp'), vid('rsv-w', SUB2), vid('rsv-v')]
     scope = dict(SCOPE, every_subscription=False, subscriptions={SUB1}, resource_groups=['RG-A'], vault_types=['recovery_services'])
@@ -206,3 +226,140 @@ def test_the_record_read_from_a_report_file_is_the_one_of_the_whole_document(tmp
     assert sorted(record['vaults']) == sorted([vid('rsv-a').lower(), vid('bv-b', kind='dp').lower(), vid('rsv-lost', SUB2).lower()])
     # SUB3 only keys the previous discovery's sources (no vault of it was judged).
     assert record['subscriptions'] == {SUB1, SUB2, SUB3} and record['skipped'] >= 1
+
+
+# ------------------------------------------------------------------------------------------------ the scope record
+
+def _report_with_changes():
+    """A report as harden_report writes it: judged vaults (one without an id), a vault kept from an earlier run that could
+    not read it, and the previous discovery's subscriptions."""
+    loss, _asked, _extra = _compare([vid('rsv-gone', SUB2), vid('rsv-lost', SUB2)],
+                                    answers={'rsv-gone': _error(404, 'ResourceNotFound'), 'rsv-lost': _error(403, 'AuthorizationFailed')})
+    vaults = [{'id': vid('rsv-a'), 'name': 'rsv-a', 'drift': False, 'findings': []},
+              {'id': vid('bv-b', kind='dp'), 'name': 'bv-b', 'drift': False, 'findings': []},
+              {'name': 'no id', 'drift': False, 'findings': []}]
+    return build_report(vaults, {'scope_changes': _scope_loss.section(loss, accepted=False),
+                                 'discovery': {'source_by_subscription': {SUB3: 'resource_graph', SUB2: 'arm'}}})
+
+
+@pytest.fixture
+def reported(tmp_path):
+    """A report directory as harden_report leaves it: the five reports and the scope record beside drift.json."""
+    report = _report_with_changes()
+    _path, written = write_reports(report, str(tmp_path))
+    assert _scope_loss.SCOPE_RECORD in written and written[-1] == _scope_loss.SCOPE_RECORD
+    return tmp_path, report
+
+
+def _edit_record(tmp_path, change, digest=True):
+    path = tmp_path / _scope_loss.SCOPE_RECORD
+    record = json.loads(path.read_text())
+    change(record)
+    if digest:
+        record['digest'] = _scope_loss._digest(record)  # pylint: disable=protected-access
+    path.write_text(json.dumps(record))
+
+
+def test_harden_report_writes_a_compact_record_the_next_run_reads_instead_of_drift_json(reported, monkeypatch):
+    tmp_path, report = reported
+    record_file = json.loads((tmp_path / _scope_loss.SCOPE_RECORD).read_text())
+    assert record_file['record'] == 'vaultlock.azure scope record' and record_file['version'] == 1
+    assert record_file['vaults'] == sorted([vid('rsv-a'), vid('bv-b', kind='dp')], key=str.lower)
+    assert record_file['kept'] == [vid('rsv-lost', SUB2)] and record_file['skipped'] == 1
+    assert record_file['report']['bytes'] == (tmp_path / 'drift.json').stat().st_size
+    # Only what the comparison needs: a small part of drift.json.
+    assert (tmp_path / _scope_loss.SCOPE_RECORD).stat().st_size < (tmp_path / 'drift.json').stat().st_size
+    # Read first: drift.json is not parsed (its hash is checked in chunks).
+    monkeypatch.setattr(_scope_loss, '_read_report', lambda report_dir: pytest.fail('drift.json was parsed'))
+    record, note = _scope_loss.read_record(str(tmp_path))
+    assert note == ''
+    assert record == _scope_loss.parse_record(report)[0]
+    assert record['subscriptions'] == {SUB1, SUB2, SUB3}
+
+
+def test_without_a_record_drift_json_is_read_and_without_either_nothing_is_compared(reported):
+    tmp_path, report = reported
+    (tmp_path / _scope_loss.SCOPE_RECORD).unlink()          # a report directory of an earlier version
+    record, note = _scope_loss.read_record(str(tmp_path))
+    assert note == '' and record == _scope_loss.parse_record(report)[0]
+    (tmp_path / 'drift.json').unlink()
+    assert _scope_loss.read_record(str(tmp_path)) == (None, '')
+
+
+def test_a_record_of_another_run_than_drift_json_is_not_trusted(reported):
+    tmp_path, report = reported
+    # drift.json of another run (another vault judged), the record of the first one.
+    other = build_report([{'id': vid('rsv-other'), 'name': 'rsv-other', 'drift': False, 'findings': []}], {})
+    (tmp_path / 'drift.json').write_text(json.dumps(other))
+    record, note = _scope_loss.read_record(str(tmp_path))
+    assert 'is not of the run that wrote the drift.json beside it' in note and 'compared with drift.json instead' in note
+    assert list(record['vaults']) == [vid('rsv-other').lower()]
+    # The same size, another content.
+    first = json.dumps(report)
+    (tmp_path / 'drift.json').write_text(first.replace('rsv-a', 'rsv-z'))
+    record, note = _scope_loss.read_record(str(tmp_path))
+    assert 'not trusted' in note and vid('rsv-z').lower() in record['vaults']
+    # No drift.json beside it (a workspace that restored only the record): nothing compared, said.
+    (tmp_path / 'drift.json').unlink()
+    record, note = _scope_loss.read_record(str(tmp_path))
+    assert record is None and 'has no drift.json beside it' in note
+
+
+def test_a_record_of_a_newer_version_is_set_aside_for_drift_json(reported):
+    tmp_path, report = reported
+    _edit_record(tmp_path, lambda record: record.update(version=2))
+    record, note = _scope_loss.read_record(str(tmp_path))
+    assert 'is of version 2, which this version of vaultlock.azure does not know' in note
+    assert record == _scope_loss.parse_record(report)[0]
+
+
+@pytest.mark.parametrize('change, digest, said', [
+    (lambda record: record['vaults'].append(vid('rsv-new')), False, 'its digest does not match its content'),
+    (lambda record: record.pop('digest'), False, 'its digest does not match its content'),
+    (lambda record: record.update(record='something else'), True, 'it is not a vaultlock.azure scope record'),
+    (lambda record: record.update(version='1'), True, "its version is '1'"),
+    (lambda record: record.update(version=True), True, 'its version is true'),
+    (lambda record: record.update(version=0), True, 'its version is 0'),
+    (lambda record: record['vaults'].append('/subscriptions/x'), True, "vaults[2] is '/subscriptions/x', not the ARM id of a vault"),
+    (lambda record: record['kept'].append(None), True, 'kept[1] is null'),
+    (lambda record: record.update(vaults={}), True, 'its vaults is not a list'),
+    (lambda record: record.update(subscriptions=['not-a-guid']), True, "subscriptions[0] is 'not-a-guid'"),
+    (lambda record: record.update(subscriptions=None), True, 'its subscriptions is not a list'),
+    (lambda record: record.update(skipped=-1), True, 'its count of skipped entries is -1'),
+    (lambda record: record.update(report={'bytes': 1}), True, 'it does not say which drift.json it was written with'),
+    (lambda record: record['report'].update(sha256='ABC'), True, 'it does not say which drift.json'),
+])
+def test_a_hand_edited_or_broken_record_is_an_error_naming_the_file(reported, change, digest, said):
+    tmp_path, _report = reported
+    _edit_record(tmp_path, change, digest)
+    with pytest.raises(InputError) as caught:
+        _scope_loss.read_record(str(tmp_path))
+    message = str(caught.value)
+    assert str(tmp_path / _scope_loss.SCOPE_RECORD) in message and said in message and 'nothing was sent to Azure' in message
+
+
+@pytest.mark.parametrize('content, said', [('{"record": ', 'it is not JSON (JSONDecodeError)'), ('\xff', 'it is not JSON'),
+                                           ('[]', 'it is not a vaultlock.azure scope record'), ('null', 'it is not a vaultlock.azure')])
+def test_a_record_that_is_not_json_is_an_error_naming_the_file(reported, content, said):
+    tmp_path, _report = reported
+    (tmp_path / _scope_loss.SCOPE_RECORD).write_bytes(content.encode('latin-1'))
+    with pytest.raises(InputError, match="the scope record '.*drift.scope.json' cannot be used: %s" % re.escape(said)):
+        _scope_loss.read_record(str(tmp_path))
+
+
+def test_a_directory_where_the_record_goes_is_an_error_naming_it(tmp_path):
+    (tmp_path / _scope_loss.SCOPE_RECORD).mkdir()
+    with pytest.raises(InputError, match="drift.scope.json' cannot be used: it cannot be read"):
+        _scope_loss.read_record(str(tmp_path))
+
+
+def test_drift_md_names_the_first_twenty_subscriptions_no_longer_listed_then_how_many_more():
+    subs = ['%08x-0000-0000-0000-000000000000' % index for index in range(23)]
+    section = {'previous_report': {'generated_at': 'then', 'vaults': 3}, 'left': [], 'read_again': [], 'not_compared': [],
+               'subscriptions_left': subs, 'skipped_entries': 0, 'accepted': False}
+    line = [text for text in render_markdown(build_report([], {'scope_changes': section})).splitlines()
+            if text.startswith('Subscriptions no longer listed')]
+    assert line == ['Subscriptions no longer listed for this identity: %s and 3 more.' % ', '.join(subs[:20])]
+    section['subscriptions_left'] = subs[:2]
+    text = render_markdown(build_report([], {'scope_changes': section}))
+    assert 'Subscriptions no longer listed for this identity: %s.' % ', '.join(subs[:2]) in text and 'more.' not in text

@@ -1,0 +1,110 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vaultlock.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This file is for internal use by the vaultlock.azure collection only.
+# Its API may change without notice.
+"""The vaults a run's exclusions left out, with what the last report that checked them found (drift.json
+``excluded_vaults``).
+
+An excluded vault is not checked, so it has no findings in this run's report. drift.sarif had results for it while it was
+checked, and a code scanning service closes an alert whose result is absent from the next analysis of the same category
+as fixed (module_utils/_reports/sarif.py cites GitHub's documentation): excluding a drifting vault would read as fixing
+it. So harden_plan carries each excluded vault's open findings from the previous drift.json in the report directory (its
+``vaults`` when the vault was checked then, its ``excluded_vaults`` when it was excluded already), with the time of the
+report that checked it; drift.sarif writes them as suppressed results, and drift.md and drift.html list the vault as not
+checked. Only the vaults this run read and excluded are carried: a vault gone from Azure is not.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import vault_type_from_provider
+from ansible_collections.vaultlock.azure.plugins.module_utils._targets import excluded_by, vault_key
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import parse_resource_id
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._scope_loss import MAX_RECORD_BYTES, RECORD
+
+# What an excluded vault's entry keeps of the vault, and what the reader keeps of every other object of the report.
+_VAULT_KEYS = ('id', 'name', 'vault_type', 'subscription_id', 'resource_group', 'tier')
+_KEPT = frozenset(('schema_version', 'generated_at', 'vaults', 'excluded_vaults', 'excluded_by', 'checked_at', 'findings') + _VAULT_KEYS)
+
+
+def _vault_type(key):
+    """The vault kind of a canonical vault key (vault_key), or None."""
+    parts = key.split('/') if key else []
+    return vault_type_from_provider(parts[6], parts[7]) if len(parts) > 8 else None
+
+
+def read_previous(report_dir, exclusions):
+    """``(previous, note)``: ``{vault key: {checked_at, vault, findings}}`` of the vaults ``exclusions`` (parse_exclusions)
+    name in the previous drift.json of ``report_dir``, with their open findings; ``note`` says why it could not be read
+    ('' when there is no drift.json, or no exclusion). A report of 20,000 vaults is read keeping only the excluded vaults'
+    findings: each other vault is dropped as soon as it is parsed."""
+    if not exclusions:
+        return {}, ''
+    path = os.path.join(report_dir, RECORD)
+
+    def kept(pairs):
+        doc = dict(pairs)
+        if 'setting' in doc:
+            return doc      # a finding: its vault decides
+        if 'id' in doc and 'findings' in doc:
+            vault_id = doc.get('id')
+            if not isinstance(vault_id, str) or not any(excluded_by(exclusion, {'id': vault_id, 'name': doc.get('name')})
+                                                        for exclusion in exclusions):
+                return {}
+            return dict((key, doc.get(key)) for key in _VAULT_KEYS + ('findings', 'checked_at'))
+        return dict((key, value) for key, value in doc.items() if key in _KEPT)
+    try:
+        if os.path.getsize(path) > MAX_RECORD_BYTES:
+            return {}, ('the previous %s is larger than %d MB: the findings of the excluded vaults were not carried'
+                        % (RECORD, MAX_RECORD_BYTES // (1024 * 1024)))
+        with open(path, 'rb') as handle:
+            doc = json.loads(handle.read().decode('utf-8'), object_pairs_hook=kept)
+    except FileNotFoundError:
+        return {}, ''
+    except (OSError, ValueError, RecursionError) as exc:
+        return {}, ('the previous %s could not be read (%s): the findings of the excluded vaults were not carried'
+                    % (RECORD, type(exc).__name__))
+    if not isinstance(doc, dict):
+        return {}, ''
+    generated = doc.get('generated_at') if isinstance(doc.get('generated_at'), str) else None
+    previous = {}
+    for vault in doc.get('vaults') if isinstance(doc.get('vaults'), list) else []:
+        key = vault_key(vault.get('id')) if isinstance(vault, dict) and vault.get('id') else None
+        if key:
+            findings = [finding for finding in vault.get('findings') or [] if isinstance(finding, dict) and not finding.get('resolved')]
+            previous[key] = {'checked_at': generated, 'vault': vault, 'findings': findings}
+    for vault in doc.get('excluded_vaults') if isinstance(doc.get('excluded_vaults'), list) else []:
+        key = vault_key(vault.get('id')) if isinstance(vault, dict) and vault.get('id') else None
+        if key and key not in previous:
+            findings = [finding for finding in vault.get('findings') or [] if isinstance(finding, dict)]
+            checked = vault.get('checked_at') if isinstance(vault.get('checked_at'), str) else None
+            previous[key] = {'checked_at': checked, 'vault': vault, 'findings': findings}
+    return previous, ''
+
+
+def section(excluded_ids, exclusions, previous):
+    """drift.json ``excluded_vaults``: one entry a vault this run excluded (``excluded_ids``: plan_run's ``excluded``), with
+    the entries that excluded it and what ``previous`` (read_previous) carried for it (no findings, ``checked_at`` null,
+    when no report in the directory checked it)."""
+    rows = []
+    seen = set()
+    for vault_id in excluded_ids or []:
+        key = vault_key(vault_id) if isinstance(vault_id, str) else None
+        if key is None or key in seen:
+            continue
+        seen.add(key)
+        ids = parse_resource_id(vault_id)
+        before = previous.get(key) or {}
+        old = before.get('vault') or {}
+        rows.append({
+            'id': vault_id.strip(), 'name': ids.get('name'), 'vault_type': old.get('vault_type') or _vault_type(key),
+            'subscription_id': ids.get('subscription_id'), 'resource_group': ids.get('resource_group'), 'tier': old.get('tier'),
+            'excluded_by': [exclusion['entry'] for exclusion in exclusions
+                            if excluded_by(exclusion, {'id': vault_id, 'name': ids.get('name')})],
+            'checked_at': before.get('checked_at'), 'findings': list(before.get('findings') or []),
+        })
+    return sorted(rows, key=lambda row: row['id'].lower())

@@ -161,6 +161,26 @@ def print_findings(report, only_open=True, indent='    '):
         say(indent + '  '.join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + '  ' + row[3])
 
 
+def unfixable_causes(report):
+    """One line per kind of open finding the playbook cannot fix, with how many there are and what a person does about
+    them (each finding's own reason is in the table above it)."""
+    causes = {}
+    for vault in report['vaults']:
+        for finding in vault['findings']:
+            if finding['resolved'] or finding['fixable']:
+                continue
+            if finding['setting'] == 'retention' and finding['have'] is None:
+                cause = ('a policy tier the policy\'s schedule does not produce: the playbook never invents one (add the '
+                         'schedule, or change the baseline)')
+            elif finding['setting'] == 'retention' and vault['vault_type'] == 'backup':
+                cause = ('a weak Backup vault policy: Azure updates no existing Backup vault policy (create one that keeps '
+                         'enough and move the backup instances to it)')
+            else:
+                cause = 'other findings: see each one\'s reason above'
+            causes[cause] = causes.get(cause, 0) + 1
+    return ['%d x %s' % (count, cause) for cause, count in causes.items()]
+
+
 def print_changes(report, indent='    '):
     rows = []
     for vault in report['changed']:
@@ -255,8 +275,8 @@ def main(argv=None):
         say('4. Apply: ansible-playbook -i localhost, %s (%.1f s, %d write requests)' % (PLAYBOOK, seconds, len(applied_writes)))
         say('   Changed:')
         print_changes(apply)
-        say('   %d findings resolved, %d vaults fixed, %d errors' % (
-            apply['summary']['resolved'], apply['summary']['fixed'], apply['summary']['errors']))
+        say('   %d findings resolved; %d vaults changed, %d of them with no finding left; %d errors' % (
+            apply['summary']['resolved'], apply['summary']['changed'], apply['summary']['fixed'], apply['summary']['errors']))
         say()
 
         client.clear_journal()
@@ -266,9 +286,10 @@ def main(argv=None):
         say('5. Check mode again (%.1f s, %d write requests sent, %d vaults would change)' % (seconds, len(rewrites), summary['changed']))
         say('   ' + summary_line(again))
         print_findings(again)
-        say('   Fixable drift left: %d. The playbook cannot fix the %s left: it never invents a policy tier'
+        say('   Fixable drift left: %d. The playbook cannot fix the %s left; a person decides:'
             % (summary['fixable'], '1 finding' if summary['unfixable'] == 1 else '%d findings' % summary['unfixable']))
-        say('   that the policy\'s schedule does not produce (a person decides: add a daily schedule, or change the baseline).')
+        for line in unfixable_causes(again):
+            say('    ' + line)
         say()
 
         client.clear_journal()

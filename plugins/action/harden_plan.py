@@ -10,6 +10,7 @@ The vault records stay in this process; the play gets the vaults with actions, t
 from __future__ import annotations
 
 from ansible import constants as C
+from ansible.errors import AnsibleActionFail
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.auth import AUTH_ARGSPEC, check_settings
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.client import AzureSession
@@ -25,6 +26,8 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._targets import (
     check_written_choices,
     parse_exclusions,
     plan_run,
+    role_option_names,
+    role_variable_names,
     weakened_baseline,
     weakened_warning,
 )
@@ -68,7 +71,13 @@ class ActionModule(ControllerActionBase):
     PRELOAD = CORE    # the SDK's core, imported once per play (_preload)
 
     def work(self, tmp=None, task_vars=None):
-        result, args = self._start(tmp, task_vars, dict(AUTH_ARGSPEC, **PLAN_ARGSPEC))
+        try:
+            result, args = self._start(tmp, task_vars, dict(AUTH_ARGSPEC, **PLAN_ARGSPEC))
+        except AnsibleActionFail as exc:
+            if self._role_task():
+                # A report_dir that is no text, say: named as the role variable the user set.
+                raise AnsibleActionFail(role_option_names(exc.message)) from exc
+            raise
         check_mode = self._check_mode
         own_keys = task_own_keys(self._task, self._templar)
         try:
@@ -234,7 +243,11 @@ class ActionModule(ControllerActionBase):
                 result['warnings'] = list(result.get('warnings') or []) + [interrupted]
             if left:
                 result['warnings'] = list(result.get('warnings') or []) + [left]
-            return self._failed(result, failure(exc)[0])
+            message = failure(exc)[0]
+            if self._role_task():
+                # The role built the baseline and set the options from its variables: the message names the variable the user set.
+                message = role_option_names(role_variable_names(message))
+            return self._failed(result, message)
         result.update(summary)
         result.update(
             changed=bool(check_mode and summary['with_actions'] and not summary['blocked']),
@@ -252,6 +265,12 @@ class ActionModule(ControllerActionBase):
             # The cause first: a run that did not read its scope is not a compliant fleet (the reports are still written).
             result['msg'] = 'the run did not read its scope: %s. %s' % (summary['scope_failure'], result['msg'])
         return result
+
+    def _role_task(self):
+        """Whether the task is the harden_backup_vaults role's: its run_scoped_variables name the variable the baseline was
+        built from, so its errors name the role's variables instead of this module's options (role_variable_names)."""
+        scoped = self._task.args.get('run_scoped_variables')
+        return isinstance(scoped, dict) and bool(scoped.get('baseline'))
 
     @staticmethod
     def _scope_loss(reads, args, record, note, session_for, flags, discover):

@@ -308,6 +308,18 @@ def read_fleet(session, subscription_ids, vault_types, resource_groups, tags, in
                        discovery)
 
 
+_PLUGIN_LINE = re.compile(r'^plugin:\s*[\'"]?(vaultlock\.azure\.)?backup_vaults[\'"]?\s*(#.*)?$', re.M)
+
+
+def _names_this_plugin(path):
+    """Whether the YAML file at ``path`` says ``plugin: vaultlock.azure.backup_vaults`` (its first 64 KiB, read as text)."""
+    try:
+        with open(path, encoding='utf-8', errors='replace') as handle:
+            return bool(_PLUGIN_LINE.search(handle.read(65536)))
+    except OSError:
+        return False
+
+
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     """Azure Backup vaults (Recovery Services vaults and Backup vaults) as hosts."""
 
@@ -315,7 +327,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def verify_file(self, path):
         if super().verify_file(path):
-            return path.endswith(('backup_vaults.yml', 'backup_vaults.yaml'))
+            if path.endswith(('backup_vaults.yml', 'backup_vaults.yaml')):
+                return True
+            if path.endswith(('.yml', '.yaml')) and _names_this_plugin(path):
+                # Ansible says only that the source 'could not be verified': say which rule the file breaks.
+                self.display.warning('%s names the inventory plugin vaultlock.azure.backup_vaults, which reads only files whose '
+                                     'name ends in backup_vaults.yml or backup_vaults.yaml (vaults.backup_vaults.yml, say): '
+                                     'rename it' % path)
         return False
 
     def parse(self, inventory, loader, path, cache=True):

@@ -343,6 +343,42 @@ TLS_WARNING = ('TLS certificate validation was off (cert_validation_mode or AZUR
                'the Azure endpoint was not verified')
 
 
+# The role's variables behind the keys of the baseline it builds (roles/harden_backup_vaults/vars/main.yml): a message about
+# baseline.<key> names the variable the user set instead (role_variable_names).
+_ROLE_BASELINE_PATH = re.compile(r'\bbaseline\.(retention\.minimum(?:: minimum(?=\.))?|retention\.mode|[a-z_]+)')
+_ROLE_BASELINE_SPECIAL = {'retention.minimum': 'harden_backup_vaults_retention_minimum',
+                          'retention.mode': 'harden_backup_vaults_retention_mode', 'tiers': 'harden_backup_vaults_baselines'}
+
+
+def role_variable_names(message):
+    """``message`` with each ``baseline.<key>`` path it names written as the role variable behind it, for the errors of a
+    harden_plan task the role built its baseline for: ``baseline.retention.minimum: minimum.daily is 20000d`` becomes
+    ``harden_backup_vaults_retention_minimum.daily is 20000d``, ``baseline.soft_delete.retention_days`` becomes
+    ``harden_backup_vaults_soft_delete.retention_days``. Keys no role variable gives stay as they are."""
+    keys = set(_ROLE_BASELINE_SPECIAL) | {'allow_irreversible', 'retention_mode'} | {rule.key for rule in RULES if rule.key}
+
+    def named(match):
+        key = match.group(1).split(':')[0]
+        if key not in keys or key == 'retention':
+            return match.group(0)
+        return _ROLE_BASELINE_SPECIAL.get(key, 'harden_backup_vaults_' + key)
+
+    return _ROLE_BASELINE_PATH.sub(named, message)
+
+
+# harden_plan's options the role sets from a variable of its own (roles/harden_backup_vaults/tasks/main.yml), for a message
+# that starts with the option's name (role_option_names).
+_ROLE_OPTIONS = {'max_concurrency': 'harden_backup_vaults_discovery_concurrency'}
+_ROLE_OPTION_AT_START = re.compile(r'^(report_dir|vaults|subscription_ids|resource_groups|tags|vault_types|discovery|max_concurrency|'
+                                   r'azure_policy|baseline_preset)(?=[\[.: ]|$)')
+
+
+def role_option_names(message):
+    """``message`` with the harden_plan option it starts with (``subscription_ids[0]: 'prod' is not a subscription id``)
+    written as the role variable the role sets it from (``harden_backup_vaults_subscription_ids[0]: ...``)."""
+    return _ROLE_OPTION_AT_START.sub(lambda match: _ROLE_OPTIONS.get(match.group(1), 'harden_backup_vaults_' + match.group(1)), message)
+
+
 def _json_text(value):
     """A value as the role's variables write it, in one line (JSON: null, true, {"daily": "7d"})."""
     return json.dumps(value, sort_keys=True, default=str) if not isinstance(value, str) else value

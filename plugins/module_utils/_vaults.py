@@ -67,6 +67,19 @@ def check_resource_group(name, option):
                          "not ending with '.'" % (option, shown(name)))
 
 
+def not_found_reason(ref, code):
+    """Why a read of the vault ``ref`` answered 404, from Azure's error code: the resource group or the subscription that is
+    not there, or no vault of that kind and name (where a vault of the other kind may be: vault_type picks the kind)."""
+    if code == 'ResourceGroupNotFound':
+        return ("the resource group '%s' does not exist in subscription %s (or the identity cannot see it): check resource_group"
+                % (ref.resource_group, ref.subscription_id))
+    if code == 'SubscriptionNotFound':
+        return 'the subscription %s was not found (or the identity cannot see it): check subscription_id' % ref.subscription_id
+    other = kind_label('backup' if ref.vault_type == 'recovery_services' else 'recovery_services')
+    return ('the vault does not exist (or the identity cannot see it): there is no %s of this name in the resource group; check '
+            'the name and vault_type (a %s of the same name is another resource)' % (kind_label(ref.vault_type), other))
+
+
 class VaultRef:
     """One vault: subscription, resource group, name and kind."""
 
@@ -470,8 +483,8 @@ class _Backend:
             raw = self.get(ref)
         except AzureOperationError as exc:
             if exc.not_found:
-                raise AzureOperationError('read vault', ref.label, 404, exc.code or 'ResourceNotFound',
-                                          'the vault does not exist (or the identity cannot see it)', exc.request_id)
+                raise AzureOperationError('read vault', ref.label, 404, exc.code or 'ResourceNotFound', not_found_reason(ref, exc.code),
+                                          exc.request_id)
             raise
         return raw, vault_record(raw, ref.vault_type)
 

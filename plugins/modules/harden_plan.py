@@ -239,6 +239,9 @@ options:
         network access or cross subscription restore enabled, alerts disabled) is refused before any request unless a
         source written for the run gives it. Without it, the same warnings name O(baseline) as the source, and such a value
         is refused when O(baseline) comes from C(module_defaults).
+      - With C(baseline) set here (the role's), O(baseline) and the other options were set from the role's variables, so an
+        error names the role variable the user set (C(harden_backup_vaults_retention_minimum.daily), not
+        C(baseline.retention.minimum); C(harden_backup_vaults_subscription_ids[0]), not C(subscription_ids[0])).
     type: dict
     version_added: 0.2.0
     suboptions:

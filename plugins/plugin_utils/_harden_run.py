@@ -798,6 +798,29 @@ def _renderers():
             'drift.html': text(render_html), 'drift.sarif': text(render_sarif)}
 
 
+def _mkdir_reason(path, exc):
+    """Why os.makedirs could not make ``path``, in words: a file where the directory (or one on its way) should be says so,
+    where the system's own text ("File exists", "Not a directory") left the reader to guess which path it meant."""
+    if os.path.lexists(path) and not os.path.isdir(path):
+        return 'it exists and is not a directory (a file is in the way); give a directory, or a path where none exists yet'
+    parent = os.path.dirname(path)
+    while parent and parent != os.path.dirname(parent) and not os.path.lexists(parent):
+        parent = os.path.dirname(parent)
+    if parent and os.path.lexists(parent) and not os.path.isdir(parent):
+        return '%s, on its way, is not a directory (a file is in the way)' % shown(parent)
+    return exc.strerror or str(exc)
+
+
+def _unwritable_reason(path):
+    """Why ``path``, a directory, cannot be written into: a read-only file system, or the permissions of this user."""
+    try:
+        if os.statvfs(path).f_flag & os.ST_RDONLY:
+            return 'it is on a read-only file system'
+    except OSError:
+        pass
+    return 'the user running ansible-playbook (uid %d) may not write into it' % os.geteuid()
+
+
 def prepare_report_dir(report_dir):
     """The report directory as an absolute path, created if missing (0777 less the umask, each directory made, as mkdir -p
     makes them); InputError when it cannot be written."""
@@ -805,13 +828,14 @@ def prepare_report_dir(report_dir):
     try:
         os.makedirs(path, mode=0o777, exist_ok=True)
     except OSError as exc:
-        raise InputError('cannot create the report directory %s: %s' % (shown(report_dir), exc.strerror or exc)) from exc
+        raise InputError('cannot create the report directory %s: %s' % (shown(report_dir), _mkdir_reason(path, exc))) from exc
     except RecursionError as exc:
         # os.makedirs recurses once per missing directory: a path of about a thousand of them ended in a traceback.
         raise InputError('cannot create the report directory %s: it has too many directories that do not exist yet'
                          % shown(report_dir)) from exc
     if not os.access(path, os.W_OK | os.X_OK):
-        raise InputError('cannot write into the report directory %s' % shown(report_dir))
+        raise InputError('cannot write into the report directory %s: %s; give a report directory this user can write'
+                         % (shown(report_dir), _unwritable_reason(path)))
     taken = _taken_report_names(path)
     if taken:
         one = len(taken) == 1

@@ -41,6 +41,25 @@ def test_cli_without_the_azure_cli_says_what_is_missing(runner, emulator, tmp_pa
     assert emulator.journal() == [] and emulator.token_journal() == []
 
 
+def test_a_client_id_without_its_secret_says_it_was_taken_as_a_managed_identity(runner, emulator, tmp_path):
+    """A service principal's AZURE_CLIENT_ID and AZURE_TENANT with the secret left out (a pipeline variable that was not
+    set): auto asks the Azure CLI, then the managed identity of that client id, and failed naming neither the client id
+    nor the missing secret."""
+    emulator.clear_journal()
+    no_secret = {'AZURE_SECRET': '', 'AZURE_CLIENT_SECRET': '', 'PATH': path_without_az(tmp_path)}
+    run = runner.play([{'name': 'no secret', MOD: {}}], extra_env=no_secret)
+    result = run['r0']
+    assert result['failed'], run.output
+    assert 'No credential could be obtained' in result['msg'], result['msg']
+    assert ('client_id is given (the task option or AZURE_CLIENT_ID) without a secret or certificate_path, so it was taken as the '
+            'client id of a user-assigned managed identity: for a service principal give its secret (AZURE_SECRET or '
+            'AZURE_CLIENT_SECRET) or certificate_path as well.') in result['msg'], result['msg']
+    assert emulator.journal() == []
+    # Without a client id there is nothing to say about one.
+    run = runner.play([{'name': 'nothing', MOD: {}}], extra_env=dict(NO_AZURE_ENV, PATH=path_without_az(tmp_path)))
+    assert run['r0']['failed'] and 'user-assigned managed identity' not in run['r0']['msg'], run['r0']['msg']
+
+
 def test_ansible_azure_auth_source_is_the_default(runner, tmp_path):
     # The emulator's service principal is in the environment, so auto would work: the variable must win.
     run = runner.play([{'name': 'default source', MOD: {}}, {'name': 'option beats variable', MOD: {'auth_source': 'env'}}],

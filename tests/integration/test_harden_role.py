@@ -333,6 +333,12 @@ def test_one_failing_vault_does_not_stop_the_others(role_run):
     assert run.failed is not None
     assert '1 error: a vault or a scope could not be read or changed; see ' in run.output
     report = check_reports(run)
+    # The summary line counts in words that agree with the numbers ('1 errors' before).
+    summary = re.search(r'"(Apply: \d+ of 10 vaults drift \(.*?)"', run.output)
+    assert summary, run.output
+    changed, resolved = len(report['changed']), report['summary']['resolved']
+    assert summary.group(1).endswith('; %d vault%s changed, %d finding%s resolved, 1 error.' % (
+        changed, '' if changed == 1 else 's', resolved, '' if resolved == 1 else 's')), summary.group(1)
     assert [(e['vault'], e['action']) for e in report['errors']] == [('rsv-unset', 'immutability')]
     assert run.vault('rsv-unset')['status'] == 'drift'
     assert immutability(run.after, 'bv-two', 'backup', SUB2, 'rg-two') == 'Unlocked'

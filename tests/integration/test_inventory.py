@@ -438,3 +438,20 @@ def test_a_listed_subscription_that_returns_no_vault_warns_as_lost_read_access_w
     doc = inventory.list_of(subscription_ids=[SUB1, SUB2], discovery='arm')
     warning = ' '.join(doc['_stderr'].split())
     assert 'AuthorizationFailed' in warning and 'returned no vault' not in warning, warning
+
+
+def test_a_file_not_named_backup_vaults_yml_says_how_to_name_it(inventory, emulator):
+    """A user's vaults.yml with plugin: vaultlock.azure.backup_vaults got only Ansible's 'could not be verified by
+    inventory plugin'; the plugin reads only *backup_vaults.yml (docs/scale-out.md), and now says so."""
+    path = inventory.tmp_path / 'vaults.yml'
+    path.write_text(yaml.safe_dump({'plugin': 'vaultlock.azure.backup_vaults', 'subscription_ids': [SUB1]}))
+    proc = inventory.run(path, extra_env={'ANSIBLE_INVENTORY_ENABLED': 'auto'})
+    assert proc.returncode != 0
+    assert ('%s names the inventory plugin vaultlock.azure.backup_vaults, which reads only files whose name ends in '
+            'backup_vaults.yml or backup_vaults.yaml' % path) in ' '.join(proc.stderr.split()), proc.stderr
+    # Another YAML inventory (the yaml plugin's) is not the plugin's business: no such warning for it.
+    other = inventory.tmp_path / 'hosts.yml'
+    other.write_text(yaml.safe_dump({'all': {'hosts': {'localhost': None}}}))
+    proc = inventory.run(other, extra_env={'ANSIBLE_INVENTORY_ENABLED': 'vaultlock.azure.backup_vaults,yaml'})
+    assert proc.returncode == 0 and 'names the inventory plugin' not in proc.stderr, proc.stderr
+    assert emulator.journal() == []

@@ -43,8 +43,8 @@ CASES = [
     ({'harden_backup_vaults_retention_minimum': {'daily': 'thirty days'}}, 'minimum.daily'),
     ({'harden_backup_vaults_discover': False}, 'no vaults to check'),
     # An empty resource group (a variable that is not set) read the whole subscription instead of refusing.
-    ({'harden_backup_vaults_resource_groups': [RG, '']}, "resource_groups[1]: resource group name '' is not valid"),
-    ({'harden_backup_vaults_resource_groups': ''}, "resource_groups[0]: resource group name '' is not valid"),
+    ({'harden_backup_vaults_resource_groups': [RG, '']}, "harden_backup_vaults_resource_groups[1]: resource group name '' is not valid"),
+    ({'harden_backup_vaults_resource_groups': ''}, "harden_backup_vaults_resource_groups[0]: resource group name '' is not valid"),
     # Counts below 1 were taken as 1 (apply and discovery concurrency) or refused only by a real run (apply processes).
     ({'harden_backup_vaults_apply_processes': 0}, 'harden_backup_vaults_apply_processes must be at least 1'),
     ({'harden_backup_vaults_apply_concurrency': -3}, 'harden_backup_vaults_apply_concurrency must be at least 1; got -3'),
@@ -55,7 +55,17 @@ CASES = [
     ({'harden_backup_vaults_apply_processes': False}, 'harden_backup_vaults_apply_processes must be at least 1 (null: one per CPU core '
                                                       'of the controller); got false'),
     ({'harden_backup_vaults_soft_delete': {'state': 'on', 'retention_days': True}},
-     'baseline.soft_delete.retention_days must be a whole number of days from 14 to 180, got true'),
+     'harden_backup_vaults_soft_delete.retention_days must be a whole number of days from 14 to 180, got true'),
+    # A baseline value out of range named baseline.<key>, a name the role's user never wrote: the message names the variable.
+    ({'harden_backup_vaults_soft_delete': {'state': 'on', 'retention_days': 500}},
+     'harden_backup_vaults_soft_delete.retention_days must be a whole number of days from 14 to 180, got 500'),
+    ({'harden_backup_vaults_retention_minimum': {'daily': '20000d'}},
+     'harden_backup_vaults_retention_minimum.daily is 20000d, above the longest daily retention Azure accepts for any policy'),
+    ({'harden_backup_vaults_retention_minimum': {'default': {'OperationalStore': '2y'}}},
+     'harden_backup_vaults_retention_minimum.default.OperationalStore is 2y, above the longest default retention'),
+    ({'harden_backup_vaults_alerts': {'job_failure_alerts': 'on'}}, "harden_backup_vaults_alerts.job_failure_alerts must be enabled, disabled"),
+    ({'harden_backup_vaults_storage_redundancy': ['Geo']}, "harden_backup_vaults_storage_redundancy must list only"),
+    ({'harden_backup_vaults_resource_guard_id': 'notanid'}, "harden_backup_vaults_resource_guard_id must be the ARM id of a Resource Guard"),
     ({'harden_backup_vaults_discovery_concurrency': True}, 'harden_backup_vaults_discovery_concurrency must be at least 1; got true'),
     # YAML's .inf, -.inf and .nan for a count or a number of days: ansible-core's role argument check failed with its own
     # exception ("cannot convert Infinity to integer"), naming no variable.
@@ -73,7 +83,12 @@ CASES = [
     # An exclusion id with a look-alike letter (Cyrillic o) excluded nothing, and the vault it shows was changed.
     ({'harden_backup_vaults_exclude': [vault_id('rsv-pr\u043ed')]}, 'it holds U+043E CYRILLIC SMALL LETTER O, so it would exclude nothing'),
     # An unquoted yes is a boolean, matched as the text 'True': vaults tagged backup=yes were left out without a word.
-    ({'harden_backup_vaults_tags': {'backup': True}}, "tags.backup: true is not text (bool), and Azure tag values are text"),
+    ({'harden_backup_vaults_tags': {'backup': True}}, "harden_backup_vaults_tags.backup: true is not text (bool), and Azure tag values are text"),
+    # The plan's refusals of the role's other variables named the planning task's options (subscription_ids[0]) instead.
+    ({'harden_backup_vaults_subscription_ids': ['prod-sub']}, "harden_backup_vaults_subscription_ids[0]: 'prod-sub' is not a subscription id"),
+    # A report directory that cannot be made said the system's 'File exists' or 'Not a directory', not which path was wrong.
+    ({'harden_backup_vaults_report_dir': '/dev/null'}, "cannot create the report directory '/dev/null': it exists and is not a directory"),
+    ({'harden_backup_vaults_report_dir': '/dev/null/reports'}, "'/dev/null', on its way, is not a directory"),
     # A lock requirement that came out empty was no requirement: vaults with soft delete off were locked.
     ({'harden_backup_vaults_lock_requirements': {'require_soft_delete': ''}},
      "harden_backup_vaults_lock_requirements.require_soft_delete is '' (from a variable that came out empty?)"),
@@ -187,7 +202,7 @@ def shared(module_runner):
     tasks = []
     for index, (variables, _message) in enumerate(CASES):
         name = 'case%d' % index
-        role_vars = dict(variables, harden_backup_vaults_report_dir=str(tmp / ('reports-%d' % index)))
+        role_vars = dict({'harden_backup_vaults_report_dir': str(tmp / ('reports-%d' % index))}, **variables)
         tasks.append({
             'name': name,
             'block': [

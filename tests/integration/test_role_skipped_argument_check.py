@@ -27,28 +27,28 @@ BASELINE = {'immutability': 'enabled', 'soft_delete': {'state': 'on', 'retention
 # (step name, role variables, the start of the message)
 CASES = [
     ('mode_upper', {'harden_backup_vaults_retention_mode': 'ENFORCE'},
-     "baseline.retention.mode must be one of report, enforce, written so (choices are compared exactly, as the role's "
+     "harden_backup_vaults_retention_mode must be one of report, enforce, written so (choices are compared exactly, as the role's "
      "argument spec compares them), got 'ENFORCE'"),
     ('tier_mode', {'harden_backup_vaults_baselines': [{'name': 'prod', 'match': {'names': ['rsv-*']}, 'retention_mode': 'Enforce'}]},
      "harden_backup_vaults_baselines[0].retention_mode must be one of report, enforce, written so"),
     ('immutability_upper', {'harden_backup_vaults_immutability': 'ENABLED'},
-     "baseline.immutability must be one of disabled, enabled, locked, written so"),
+     "harden_backup_vaults_immutability must be one of disabled, enabled, locked, written so"),
     ('immutability_empty', {'harden_backup_vaults_immutability': ''},
-     "baseline.immutability is '' (from a variable that came out empty?): write one of disabled, enabled, locked"),
+     "harden_backup_vaults_immutability is '' (from a variable that came out empty?): write one of disabled, enabled, locked"),
     ('soft_delete_upper', {'harden_backup_vaults_soft_delete': {'state': 'ON', 'retention_days': 14}},
-     "baseline.soft_delete.state must be one of off, on, always_on, written so"),
+     "harden_backup_vaults_soft_delete.state must be one of off, on, always_on, written so"),
     ('access_upper', {'harden_backup_vaults_public_network_access': 'Disabled'},
-     "baseline.public_network_access must be one of disabled, enabled, written so"),
+     "harden_backup_vaults_public_network_access must be one of disabled, enabled, written so"),
     ('preset_empty', {'harden_backup_vaults_baseline_preset': ''}, 'value of baseline_preset must be one of: azure_policy, got:'),
     # ansible-core before 2.19 turns a rendered '{"a":1}' or '[1]' into a dictionary or a list (its templates' literal_eval):
     # then the value reaches the plan as one and is refused as such.
     ('report_dir_dict_text', {'harden_backup_vaults_report_dir': '{"a":1}'},
-     ("report_dir '{\"a\":1}' reads as a dictionary, not as a directory", 'report_dir must be text, got dict')),
-    ('report_dir_none_text', {'harden_backup_vaults_report_dir': 'None'}, "report_dir 'None' reads as null, not as a directory"),
+     ("harden_backup_vaults_report_dir '{\"a\":1}' reads as a dictionary, not as a directory", 'harden_backup_vaults_report_dir must be text, got dict')),
+    ('report_dir_none_text', {'harden_backup_vaults_report_dir': 'None'}, "harden_backup_vaults_report_dir 'None' reads as null, not as a directory"),
     ('report_dir_list_text', {'harden_backup_vaults_report_dir': '[1]'},
-     ("report_dir '[1]' reads as a list, not as a directory", 'report_dir must be text, got list')),
-    ('report_dir_dict', {'harden_backup_vaults_report_dir': {'a': 1}}, 'report_dir must be text, got dict'),
-    ('report_dir_bool', {'harden_backup_vaults_report_dir': True}, 'report_dir must be text, got bool true'),
+     ("harden_backup_vaults_report_dir '[1]' reads as a list, not as a directory", 'harden_backup_vaults_report_dir must be text, got list')),
+    ('report_dir_dict', {'harden_backup_vaults_report_dir': {'a': 1}}, 'harden_backup_vaults_report_dir must be text, got dict'),
+    ('report_dir_bool', {'harden_backup_vaults_report_dir': True}, 'harden_backup_vaults_report_dir must be text, got bool true'),
 ]
 # Directories the refused report_dir values would have been (relative to the directory ansible-playbook runs in).
 NOT_MADE = ['{"a":1}', 'None', '[1]', "{'a': 1}", 'True']

@@ -105,6 +105,10 @@ BAD_INPUT = [
     by_name('bv-disabled', 'backup', immutability='enabled', immutability_retention_days=90),
     by_name('rsv-unset', immutability='enabled', immutability_retention_days=10),
     by_name('rsv-unset', immutability='sealed'),
+    # A Recovery Services vault asked for as a Backup vault, and a resource group that does not exist: both said only
+    # 'the vault does not exist'.
+    by_name('rsv-unset', 'backup', immutability='enabled'),
+    task(name='rsv-unset', resource_group='rg-absent', vault_type='recovery_services', immutability='enabled'),
 ]
 MIXED_CASE_ID = vault_id('RSV-ENABLED').replace('/resourceGroups/', '/RESOURCEGROUPS/').replace(
     'Microsoft.RecoveryServices', 'microsoft.recoveryservices')
@@ -268,6 +272,11 @@ def test_not_found_and_bad_input(shared):
     assert 'Recovery Services vaults only' in msgs[4]
     assert 'between 30 and 36135' in msgs[5]
     assert 'sealed' in msgs[6]
+    assert msgs[7].endswith("the vault does not exist (or the identity cannot see it): there is no Backup vault of this name in "
+                            "the resource group; check the name and vault_type (a Recovery Services vault of the same name is "
+                            "another resource)"), msgs[7]
+    assert msgs[8].endswith("(HTTP 404, ResourceGroupNotFound): the resource group 'rg-absent' does not exist in subscription %s "
+                            "(or the identity cannot see it): check resource_group" % SUB1), msgs[8]
     assert 'Traceback' not in run.output
     assert [w for key in keys for w in run.writes(key)] == []
 

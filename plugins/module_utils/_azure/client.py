@@ -243,8 +243,12 @@ class AzureSession:
 
     def explain(self, exc):
         """``exc`` (an AzureOperationError) with, for an HTTP 401 from Azure Resource Manager, a hint naming the credential
-        in use (auth.refused_token_hint) instead of the generic one; anything else as it is."""
-        if getattr(exc, 'status', None) != 401 or getattr(exc, 'code', None) == 'CredentialUnavailable':
+        in use (auth.refused_token_hint) instead of the generic one; when no credential could be obtained with a client id
+        and no secret or certificate, that the client id was taken as a user-assigned managed identity's; anything else as
+        it is."""
+        if getattr(exc, 'code', None) == 'CredentialUnavailable':
+            return self._explain_unavailable(exc)
+        if getattr(exc, 'status', None) != 401:
             return exc
         try:
             kind = self.plan.kind
@@ -252,6 +256,21 @@ class AzureSession:
             return exc
         renewable = self._renewable
         exc.hint = refused_token_hint(kind, renewed=renewable.renewals > 0, same_token=renewable.same_token_again > 0)
+        exc.args = (exc.describe(),)
+        return exc
+
+    def _explain_unavailable(self, exc):
+        try:
+            plan = self.plan
+        except VaultlockError:
+            return exc
+        if plan.kind not in ('msi', 'chained_cli_msi') or not plan.kwargs.get('client_id'):
+            return exc
+        # A service principal's client id and tenant without its secret: auto and msi ask for a managed identity of that
+        # client id (docs/authentication.md), which a machine without one cannot give; the user meant the service principal.
+        exc.hint = ('%s client_id is given (the task option or AZURE_CLIENT_ID) without a secret or certificate_path, so it was '
+                    'taken as the client id of a user-assigned managed identity: for a service principal give its secret '
+                    '(AZURE_SECRET or AZURE_CLIENT_SECRET) or certificate_path as well.' % (exc.hint or '')).strip()
         exc.args = (exc.describe(),)
         return exc
 

@@ -12,6 +12,8 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._targets import (
     check_baseline,
     parse_exclusion,
     plan_run,
+    role_option_names,
+    role_variable_names,
     select_vaults,
     vault_key,
 )
@@ -281,3 +283,33 @@ def test_one_vault_that_cannot_be_judged_is_an_error_of_that_vault_not_of_the_pl
     assert [(f['setting'], f['policy'], f['fixable']) for f in found] == [('retention', 'p', False)]
     assert '1234567' in found[0]['reason'] and 'cannot be read' in found[0]['reason']
     assert not run.get('report_errors')
+
+
+@pytest.mark.parametrize('message, expected', [
+    ('baseline.retention.minimum: minimum.daily is 20000d, above', 'harden_backup_vaults_retention_minimum.daily is 20000d, above'),
+    ("baseline.retention.minimum: unknown tier 'dayly' in minimum", "harden_backup_vaults_retention_minimum: unknown tier 'dayly' in minimum"),
+    ('baseline.soft_delete.retention_days cannot be set when baseline.soft_delete.state is off',
+     'harden_backup_vaults_soft_delete.retention_days cannot be set when harden_backup_vaults_soft_delete.state is off'),
+    ('baseline.retention.mode must be one of', 'harden_backup_vaults_retention_mode must be one of'),
+    ('baseline.retention_mode must be one of', 'harden_backup_vaults_retention_mode must be one of'),
+    ('baseline.alerts.job_failure_alerts must be', 'harden_backup_vaults_alerts.job_failure_alerts must be'),
+    # No role variable is baseline.retention itself (the role builds it), nor a key the role never sets.
+    ('baseline.retention must be a dictionary', 'baseline.retention must be a dictionary'),
+    ('baseline.nonsense is unknown', 'baseline.nonsense is unknown'),
+    ('the baseline must be a dictionary', 'the baseline must be a dictionary'),
+])
+def test_role_variable_names(message, expected):
+    assert role_variable_names(message) == expected
+
+
+@pytest.mark.parametrize('message, expected', [
+    ("subscription_ids[0]: 'prod' is not a subscription id", "harden_backup_vaults_subscription_ids[0]: 'prod' is not a subscription id"),
+    ('report_dir is empty (was it given with -e ...)', 'harden_backup_vaults_report_dir is empty (was it given with -e ...)'),
+    ('tags.backup: true is not text', 'harden_backup_vaults_tags.backup: true is not text'),
+    ('max_concurrency must be at least 1', 'harden_backup_vaults_discovery_concurrency must be at least 1'),
+    # Only an option the message starts with: the same words further on, or as part of a longer word, stay.
+    ('no vaults to check: discover is false and vaults is empty', 'no vaults to check: discover is false and vaults is empty'),
+    ('vaults_seen is odd', 'vaults_seen is odd'),
+])
+def test_role_option_names(message, expected):
+    assert role_option_names(message) == expected

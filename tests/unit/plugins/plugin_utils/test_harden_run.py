@@ -925,6 +925,42 @@ def test_a_report_dir_that_cannot_be_created_is_an_input_error(tmp_path):
     assert blocker.read_text() == 'not a directory'
 
 
+def test_a_file_in_the_way_of_the_report_dir_is_named(tmp_path):
+    """'cannot create the report directory ...: File exists' (or 'Not a directory') left the user to guess which path."""
+    blocker = tmp_path / 'a-file'
+    blocker.write_text('not a directory')
+    with pytest.raises(InputError, match="report directory '%s': it exists and is not a directory" % re.escape(str(blocker))):
+        prepare_report_dir(str(blocker))
+    with pytest.raises(InputError, match="'%s', on its way, is not a directory" % re.escape(str(blocker))):
+        prepare_report_dir(str(blocker / 'reports' / 'nightly'))
+    assert blocker.read_text() == 'not a directory'
+
+
+def test_a_report_dir_on_a_read_only_file_system_says_so(tmp_path, monkeypatch):
+    target = tmp_path / 'mounted-read-only'
+    target.mkdir()
+    real_access, real_statvfs = os.access, os.statvfs
+
+    class ReadOnly:
+        f_flag = os.ST_RDONLY
+
+    monkeypatch.setattr(_harden_run.os, 'access', lambda path, mode: False if path == str(target) else real_access(path, mode))
+    monkeypatch.setattr(_harden_run.os, 'statvfs', lambda path: ReadOnly() if path == str(target) else real_statvfs(path))
+    with pytest.raises(InputError, match="cannot write into the report directory '%s': it is on a read-only file system"
+                       % re.escape(str(target))):
+        prepare_report_dir(str(target))
+
+
+def test_a_report_dir_without_permission_names_the_user(tmp_path, monkeypatch):
+    target = tmp_path / 'denied'
+    target.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(_harden_run.os, 'access', lambda path, mode: False if path == str(target) else real_access(path, mode))
+    with pytest.raises(InputError, match=r'the user running ansible-playbook \(uid %d\) may not write into it; give a report directory'
+                       % os.geteuid()):
+        prepare_report_dir(str(target))
+
+
 def test_a_report_dir_of_too_many_missing_directories_is_an_input_error(tmp_path):
     """os.makedirs recurses once per missing directory: a report_dir of 1,200 of them was a RecursionError traceback."""
     deep = str(tmp_path / '/'.join(['d'] * 1200))

@@ -14,7 +14,7 @@ import pathlib
 import pytest
 
 from tests.fixtures import load_real
-from tests.fixtures.real_expected import POLICIES, VAULTS
+from tests.fixtures.real_expected import MUA, NO_MUA, POLICIES, VAULTS
 from tests.integration.fleets import SUB1, vault_id
 
 POLICY_VAULT = 'rsv-real-policies'
@@ -63,7 +63,7 @@ def test_info_modules_read_every_real_body(runner, emulator):
         assert (record['name'], record['vault_type'], record['location']) == (name, vault_type, location), path
         assert record['immutability'] == immutability, path
         assert record['soft_delete'] == soft_delete, path
-        assert record['mua'] == {'protected': False, 'resource_guard_id': None, 'protected_operations': []}, path
+        assert record['mua'] == MUA.get(path, NO_MUA), path
         assert record['provisioning_state'] == state, path
     policies = {p['name']: p for p in run['r1']['policies']}
     assert set(policies) == {_policy_name(path) for path in POLICIES}

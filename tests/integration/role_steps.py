@@ -30,6 +30,19 @@ def step(name, check=False, diff=False, **variables):
     return {'name': name, 'check': check, 'diff': diff, 'variables': variables}
 
 
+def role_case(name, report_dir, role_vars=None):
+    """A block that imports the role (its vars: role_vars and report_dir) and sets the fact ``name`` on the host: passed, or
+    what failed (the failed task's name and result), so that one run tries several cases."""
+    variables = dict(role_vars or {}, harden_backup_vaults_report_dir=report_dir)
+    return {'name': name, 'block': [
+        {'name': '%s: the role' % name, 'ansible.builtin.import_role': {'name': ROLE}, 'vars': variables},
+        {'name': '%s: passed' % name, 'ansible.builtin.set_fact': {name: {'failed': False}}},
+    ], 'rescue': [
+        {'name': '%s: failed' % name, 'ansible.builtin.set_fact': {
+            name: {'failed': True, 'task': '{{ ansible_failed_task.name }}', 'result': '{{ ansible_failed_result }}'}}},
+    ]}
+
+
 class ReportFiles:
     """The five reports of a role run (``report_dir``), read when asked."""
 

@@ -29,8 +29,8 @@ import yaml
 from tests.emulator.client import is_write
 from tests.integration.conftest import collect_results
 from tests.integration.fleets import RG, vault_id
+from tests.integration.role_steps import ROLE, role_case
 
-ROLE = 'vaultlock.azure.harden_backup_vaults'
 
 CASES = [
     ({'harden_backup_vaults_immutability': 'sealed'}, 'harden_backup_vaults_immutability'),
@@ -156,18 +156,6 @@ def write_inventory(tmp):
     return path
 
 
-def _case(name, report_dir, role_vars=None):
-    """A block that imports the role (its vars: role_vars) and sets ``name`` on the host: passed, or what failed."""
-    variables = dict(role_vars or {}, harden_backup_vaults_report_dir=report_dir)
-    return {'name': name, 'block': [
-        {'name': '%s: the role' % name, 'ansible.builtin.import_role': {'name': ROLE}, 'vars': variables},
-        {'name': '%s: passed' % name, 'ansible.builtin.set_fact': {name: {'failed': False}}},
-    ], 'rescue': [
-        {'name': '%s: failed' % name, 'ansible.builtin.set_fact': {
-            name: {'failed': True, 'task': '{{ ansible_failed_task.name }}', 'result': '{{ ansible_failed_result }}'}}},
-    ]}
-
-
 def inventory_plays(tmp):
     """The plays of the inventory hosts: the role with the inventory's values only (refused), with the same values in the
     import's vars, in the play's vars, and as role parameters (each kept)."""
@@ -176,9 +164,9 @@ def inventory_plays(tmp):
     common = {'gather_facts': False, 'vars': {'ansible_python_interpreter': '{{ ansible_playbook_python }}'}}
     return [
         dict(common, name='Inventory values', hosts='%s,%s' % (CONSENTING, LOOSENED), tasks=[
-            _case('inventory_only', report_dir + 'inventory', empty),
-            _case('import_vars', report_dir + 'import', dict(empty, **{CONSENT: True, REQUIREMENTS: LOOSE})),
-        ] + [_case(name, report_dir + name, dict(empty, **role_vars)) for name, role_vars in TEMPLATE_CASES.items()]),
+            role_case('inventory_only', report_dir + 'inventory', empty),
+            role_case('import_vars', report_dir + 'import', dict(empty, **{CONSENT: True, REQUIREMENTS: LOOSE})),
+        ] + [role_case(name, report_dir + name, dict(empty, **role_vars)) for name, role_vars in TEMPLATE_CASES.items()]),
         dict(common, name='Consent in the play\'s vars', hosts=CONSENTING,
              vars=dict(common['vars'], **empty, **{CONSENT: 'yes', 'harden_backup_vaults_report_dir': report_dir + 'play'}),
              tasks=[{'name': 'play_vars: passed', 'ansible.builtin.set_fact': {'play_vars': {'failed': False}}}],
@@ -187,9 +175,9 @@ def inventory_plays(tmp):
              roles=[dict(empty, role=ROLE, harden_backup_vaults_report_dir=report_dir + 'params', **{CONSENT: True})],
              tasks=[{'name': 'role_params: passed', 'ansible.builtin.set_fact': {'role_params': {'failed': False}}}]),
         dict(common, name='Consent from a vars file', hosts='localhost', connection='local', vars_files=[str(tmp / 'site-vars.yml')],
-             tasks=[_case('vars_files_only', report_dir + 'vars-files', empty)]),
+             tasks=[role_case('vars_files_only', report_dir + 'vars-files', empty)]),
         dict(common, name='Consent from another role', hosts='localhost', connection='local', roles=[str(tmp / 'sidecar')],
-             tasks=[_case('other_role', report_dir + 'other-role', empty)]),
+             tasks=[role_case('other_role', report_dir + 'other-role', empty)]),
     ]
 
 

@@ -32,11 +32,11 @@ import yaml
 from tests.emulator.client import is_write
 from tests.integration.conftest import collect_results
 from tests.integration.fleets import RG, SUB1, vault
+from tests.integration.role_steps import ROLE, role_case
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((REPO / 'docs' / 'drift-report-schema.json').read_text())
 SARIF_SCHEMA = json.loads((REPO / 'tests' / 'fixtures' / 'sarif' / 'sarif-schema-2.1.0.json').read_text())
-ROLE = 'vaultlock.azure.harden_backup_vaults'
 WEAK = 'weak-inventory'
 LOWERING = 'lowering-inventory'
 IMMUTABILITY = 'harden_backup_vaults_immutability'
@@ -70,18 +70,6 @@ def write_inventory(tmp):
     return path
 
 
-def _case(name, report_dir, role_vars=None):
-    """A block that imports the role and sets ``name`` on the host: passed, or what failed."""
-    variables = dict(role_vars or {}, harden_backup_vaults_report_dir=report_dir)
-    return {'name': name, 'block': [
-        {'name': '%s: the role' % name, 'ansible.builtin.import_role': {'name': ROLE}, 'vars': variables},
-        {'name': '%s: passed' % name, 'ansible.builtin.set_fact': {name: {'failed': False}}},
-    ], 'rescue': [
-        {'name': '%s: failed' % name, 'ansible.builtin.set_fact': {
-            name: {'failed': True, 'task': '{{ ansible_failed_task.name }}', 'result': '{{ ansible_failed_result }}'}}},
-    ]}
-
-
 @pytest.fixture(scope='module')
 def shared(module_runner):
     emulator = module_runner.emulator
@@ -92,7 +80,7 @@ def shared(module_runner):
     reports = str(tmp) + '/reports-{{ inventory_hostname }}'
     common = {'gather_facts': False, 'vars': {'ansible_python_interpreter': '{{ ansible_playbook_python }}'}}
     plays = [
-        dict(common, name='Inventory values', hosts='%s,%s' % (WEAK, LOWERING), tasks=[_case('inventory', reports)]),
+        dict(common, name='Inventory values', hosts='%s,%s' % (WEAK, LOWERING), tasks=[role_case('inventory', reports)]),
         dict(common, name='Values of the run', hosts='localhost', connection='local',
              vars=dict(common['vars'], **{IMMUTABILITY: 'disabled', 'harden_backup_vaults_report_dir': reports + '-run'}),
              roles=[{'role': ROLE, MINIMUM: {'daily': '7d'}}],

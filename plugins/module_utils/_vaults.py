@@ -504,6 +504,13 @@ class _Backend:
                                     'read resource guard proxy', ref.label)
         return body.get('value') or []
 
+    def with_guard(self, ref, record):
+        """``record`` with its Resource Guard read from the vault's proxy when the vault reports that a guard protects it
+        and its body names none (mua_rule.needs_proxy: a live vault GET never names it); one GET, none otherwise."""
+        if mua_rule.needs_proxy(record):
+            record = dict(record, mua=mua_rule.with_proxy(record, self.guard_proxies(ref)))
+        return record
+
     def guard_requests(self, ref, record, operations):
         """The Resource Guard operation request ids a write of ``operations`` (vault critical operations, mua_rule) carries,
         as Microsoft's clients send them (mua_rule.RS_SOFT_DELETE): read from the vault's proxy only when the vault record

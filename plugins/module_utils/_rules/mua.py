@@ -164,6 +164,30 @@ def operation_requests(details, operations):
     return found
 
 
+def needs_proxy(record):
+    """Whether a vault record's guard is only to be known from its proxy: the vault reports that a guard protects it
+    (``mua.protected``) and names none (a live GET names none: tests/fixtures/azure-real/ps-rs-mua)."""
+    found = state(record or {})
+    return bool(found.get('protected')) and not found.get('resource_guard_id')
+
+
+def with_proxy(record, proxies):
+    """The vault record's ``mua`` completed from its proxies (the GET of ``backupResourceGuardProxies``: proxy_guard):
+    the guard's id, and the operations it protects as their request ids name them (``<guard>/<operation>/default``), in
+    the proxy's order. Unchanged when no proxy names a guard."""
+    guard, details = proxy_guard(proxies)
+    mua = dict(record.get('mua') or {}) if isinstance(record.get('mua'), Mapping) else {}
+    if not guard:
+        return mua
+    operations = []
+    for detail in details:
+        operation = _operation_of(detail.get('defaultResourceRequest') or '')
+        if operation and operation not in operations:
+            operations.append(operation)
+    mua.update(protected=True, resource_guard_id=guard, protected_operations=operations)
+    return mua
+
+
 class GuardError(VaultlockError, ValueError):
     """A Resource Guard association this collection refuses before any request."""
 
@@ -293,6 +317,11 @@ class MuaRule(Rule):
 
     def validate_baseline(self, baseline):
         return guard_id(baseline.get(self.key), 'baseline.' + self.key)
+
+    def vault_reads(self, vault, value):
+        # Whether the vault is associated with the guard the baseline names is only known from its proxy when the vault
+        # reports a guard without naming it (needs_proxy: every live GET): one read, for such vaults only.
+        return ('resource_guard',) if value and needs_proxy(vault) else ()
 
     def evaluate(self, vault, baseline, context):
         want = baseline.get(self.key)

@@ -17,20 +17,24 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._azure.client impo
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.pacing import SubscriptionPacer
 from ansible_collections.vaultlock.azure.plugins.module_utils._consent import ConsentError, scope_plan_arguments, weakening_refusal
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.diagnostics import attach_related, related_read_errors
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.guards import attach_guards
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import failure
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy import check_assignments, evaluate, related_assignments
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy._preset import apply_preset
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import (
     TLS_WARNING,
+    check_baseline,
     check_written_choices,
     parse_exclusions,
     plan_run,
     role_option_names,
     role_variable_names,
+    select_vaults,
     weakened_baseline,
     weakened_warning,
 )
+from ansible_collections.vaultlock.azure.plugins.module_utils._tiers import vault_reads
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal import (
     ClaimNotWritten,
     claim_run,
@@ -164,6 +168,14 @@ class ActionModule(ControllerActionBase):
                 loss, loss_notes = self._scope_loss(reads, args, record, record_note, session_for, flags, discover)
                 # The previous run's record (20,000 ids and keys: about 8 MiB) is not kept while the run is planned.
                 del record
+                # A vault a Resource Guard protects names no guard in its GET (a live one never does): where its tier's
+                # baseline names a guard, the vault's proxy says which. One ARM read a vault, for those vaults only (none
+                # for a baseline without resource_guard_id, none for a vault that reports no guard or names it).
+                guard_notes = []
+                if checked['baseline'] is not None:
+                    wanted = vault_reads(select_vaults(reads, args['exclude'])['vaults'], check_baseline(checked['baseline']),
+                                         'resource_guard')
+                    guard_notes = attach_guards(session_for(None), wanted, args['max_concurrency'])
                 run = plan_run(reads, args['exclude'], checked['baseline'], args['lock_requirements'])
                 weakened_notes = [weakened_warning(entry) for entry in weakened]
                 run['report_warnings'][0:0] = weakened_notes
@@ -173,6 +185,9 @@ class ActionModule(ControllerActionBase):
                 if previous_note and run['excluded_vaults']:
                     run['report_warnings'].append(previous_note)
                     warnings.append(previous_note)
+                if guard_notes:
+                    run['report_warnings'].extend(guard_notes)
+                    warnings.extend(guard_notes)
                 loss_notes += _scope_loss.warnings(loss)
                 run['report_warnings'].extend(loss_notes)
                 warnings.extend(loss_notes)

@@ -331,6 +331,23 @@ def reads_items(normalised, tiers):
     return _reads(normalised, tiers, 'items')
 
 
+def vault_reads(vaults, normalised, what):
+    """The vault records for which ``what`` must be read before they are judged (Rule.vault_reads, each vault against
+    its own tier's baseline: ``resource_guard``, the vault's Resource Guard proxy, _discovery.guards); none when no rule
+    of the vault's tier asks, so a baseline that needs no such read costs no request."""
+    tiers = normalised.get('tiers') or []
+    baselines = dict((tier['name'], tier_baseline(tier, normalised.get('allow_irreversible'))) for tier in tiers)
+    wanted = []
+    for vault in vaults:
+        if not isinstance(vault, Mapping):
+            continue
+        tier = match_tier(vault, tiers)
+        baseline = baselines[tier['name']] if tier else normalised
+        if any(what in rule.vault_reads(vault, baseline.get(rule.key) if rule.key else None) for rule in RULES):
+            wanted.append(vault)
+    return wanted
+
+
 def drift_entries(vaults, normalised, tiers=None, errors=None):
     """_drift entries, each vault against its own tier's baseline, in a stable order.
 

@@ -40,7 +40,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import (
     vault_type_from_provider,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy import policy_fields
-from ansible_collections.vaultlock.azure.plugins.module_utils._rules import RULES
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules import RULES, mua as mua_rule
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import mapping
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import RETRY_AFTER_MAX
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.transport import endpoint_authority
@@ -494,6 +494,32 @@ class _Backend:
         raw, record = self.read_existing(ref)
         check_settled(ref.label, record.get('provisioning_state'))
         return raw, record
+
+    def guard_proxies(self, ref):
+        """ARM JSON of the vault's Resource Guard proxies: GET .../vaults/{v}/backupResourceGuardProxies
+        (ResourceGuardProxies_Get, recoveryservicesbackup) or .../backupVaults/{v}/backupResourceGuardProxies
+        (DppResourceGuardProxies_List); a vault a guard protects has one, which names the guard and the request id of each
+        operation it protects. A vault GET names neither (tests/fixtures/azure-real/ps-rs-mua)."""
+        body = self.session.arm_get(self.vault_path(ref) + '/backupResourceGuardProxies', self.policy_api_version,
+                                    'read resource guard proxy', ref.label)
+        return body.get('value') or []
+
+    def with_guard(self, ref, record):
+        """``record`` with its Resource Guard read from the vault's proxy when the vault reports that a guard protects it
+        and its body names none (mua_rule.needs_proxy: a live vault GET never names it); one GET, none otherwise."""
+        if mua_rule.needs_proxy(record):
+            record = dict(record, mua=mua_rule.with_proxy(record, self.guard_proxies(ref)))
+        return record
+
+    def guard_requests(self, ref, record, operations):
+        """The Resource Guard operation request ids a write of ``operations`` (vault critical operations, mua_rule) carries,
+        as Microsoft's clients send them (mua_rule.RS_SOFT_DELETE): read from the vault's proxy only when the vault record
+        says a guard protects it or may (``mua`` protected or unknown), so an unguarded vault costs no read; [] otherwise."""
+        state = mua_rule.state(record or {})
+        if not operations or not (state.get('protected') or state.get('state') == 'unknown'):
+            return []
+        details = mua_rule.proxy_guard(self.guard_proxies(ref))[1]
+        return mua_rule.operation_requests(details, operations)
 
     def list_policies(self, ref):
         """ARM JSON of every backup policy of the vault (all pages)."""

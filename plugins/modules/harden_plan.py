@@ -57,6 +57,11 @@ options:
         C(retention.mode), C(retention_mode), the security settings, and the same keys of each tier), as ansible-core
         compares choices exactly. Another letter case (C(ENFORCE), C(Enabled)), spaces around a value or empty text is
         refused before any request, naming it, also when the role's own argument check was skipped.
+      - With C(resource_guard_id) (in the baseline or a tier), each vault of that tier that reports a Resource Guard
+        without naming it (Azure's vault reads never name it) has its Resource Guard proxy read (one more ARM read for each such
+        vault, paced like the other reads; none for a vault without a guard, and none at all without C(resource_guard_id)),
+        so that a vault already associated with that guard meets the baseline. A proxy that cannot be read is a warning
+        of the run, and the vault's guard counts as not visible.
     type: dict
     required: true
   exclude:

@@ -54,6 +54,10 @@ options:
 notes:
   - Turning immutability off on a vault protected by multi-user authorization is a critical operation that the
     Resource Guard may deny; the module reports Azure's answer.
+  - Such a request carries the Resource Guard's operation request id for it, read from the vault's Resource Guard proxy
+    (C(backupResourceGuardProxies)) as Azure CLI and Azure PowerShell read it (one more read, in check mode too, and only
+    for a vault that reports a guard); Azure refuses the request without it. The guard's tenant still has to authorize it
+    (O(auxiliary_tenant_ids)).
 seealso:
   - module: vaultlock.azure.vault_immutability_info
   - name: Immutable vault for Azure Backup

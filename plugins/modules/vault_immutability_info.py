@@ -95,6 +95,9 @@ vaults:
       (C(resource_guard_id)) and which operations of the vault it protects (C(protected_operations), as the vault's
       C(resourceGuardOperationRequests) name them, such as C(disableSoftDeleteRequests) or C(reduceRetentionRequests));
       such an operation needs O(auxiliary_tenant_ids) set to the Resource Guard's tenant.
+    - Azure's vault reads do not name the guard or its operations (only that a guard protects the vault), so for a vault read
+      from Azure C(resource_guard_id) is then null and C(protected_operations) empty. The guard is its Resource Guard
+      proxy's, which M(vaultlock.azure.vault_security_settings) and M(vaultlock.azure.harden_plan) read where they need it.
     - A vault that names a Resource Guard but does not report multi-user authorization as enabled (Recovery Services
       C(multiUserAuthorization) absent, V(Disabled) or V(Invalid); Backup vaults C(isVaultProtectedByResourceGuard) absent or
       false), or reports a value outside the API's, has C(mua.state=unknown) and C(protected=false), so it is not counted as

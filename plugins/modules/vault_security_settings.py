@@ -73,6 +73,8 @@ options:
         (Recovery Services C(backupResourceGuardProxies/VaultProxy), Backup vaults
         C(backupResourceGuardProxies/DppResourceGuardProxy)).
       - A vault already protected by another guard is refused before any request (changing a guard needs the guard's approval).
+      - Azure's vault reads say only that a guard protects the vault, not which; for such a vault the module reads its Resource
+        Guard proxy (C(backupResourceGuardProxies), one read) to tell, and again after associating a guard to confirm it.
       - An id that is empty or only spaces (a variable that came out empty, say), or that is not the ARM id of a Resource Guard
         (C(/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.DataProtection/resourceGuards/<name>)), is refused
         before any request. Leave the option out to leave multi-user authorization as it is.

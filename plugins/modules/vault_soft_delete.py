@@ -62,6 +62,10 @@ options:
 notes:
   - Turning soft delete off (or down) on a vault protected by multi-user authorization is a critical operation that the
     Resource Guard may deny; the module reports Azure's answer. RV(vault.mua) shows whether a vault is protected.
+  - Such a request carries the Resource Guard's operation request id for it, read from the vault's Resource Guard proxy
+    (C(backupResourceGuardProxies)) as Azure CLI and Azure PowerShell read it (one more read, in check mode too, and only
+    for a vault that reports a guard); Azure refuses the request without it. The guard's tenant still has to authorize it
+    (O(auxiliary_tenant_ids)).
   - Secure by default. Azure enforces soft delete in some regions and refuses to turn it off (Microsoft Learn,
     secure-by-default). For Backup vaults in Australia East, West Central US and East Asia (general availability there)
     C(enforced_by_azure) in RV(vault.soft_delete) is true and V(off) is refused before any request. Recovery Services vaults
@@ -134,7 +138,8 @@ vault:
     mua:
       description:
         - Multi-user authorization. C(protected) is true when a Resource Guard must approve weakening soft delete, and
-          C(resource_guard_id) names the guard when the identity can see it.
+          C(resource_guard_id) names the guard when the vault's body does (Azure's vault reads do not name it, so it is then
+          null).
       type: dict
       returned: always
       sample:

@@ -575,11 +575,13 @@ class Arm:
         rules.check_soft_delete_days(old_sd.get("softDeleteRetentionPeriodInDays"), merged_sd.get("softDeleteRetentionPeriodInDays"),
                                      "softDeleteRetentionPeriodInDays")
         sec["softDeleteSettings"] = merged_sd
-        guarded = bool(props.get("resourceGuardOperationRequests") or old_props.get("resourceGuardOperationRequests"))
-        sec["multiUserAuthorization"] = "Enabled" if guarded else old_sec.get("multiUserAuthorization", "Disabled")
+        # The operation request ids a write carries authorize it (mua.check); the vault does not keep them (the spec example
+        # PUTVault_ResourceGuardEnabled.json sends one and answers without it).
+        props.pop("resourceGuardOperationRequests", None)
+        sec["multiUserAuthorization"] = old_sec.get("multiUserAuthorization", "Disabled")
         sec.setdefault("sourceScanConfiguration", old_sec.get("sourceScanConfiguration") or {"state": "Disabled"})
         props["securitySettings"] = sec
-        if "resourceGuardOperationRequests" not in props and old_props.get("resourceGuardOperationRequests"):
+        if old_props.get("resourceGuardOperationRequests"):
             props["resourceGuardOperationRequests"] = old_props["resourceGuardOperationRequests"]
         props["provisioningState"] = "Succeeded"
         props["privateEndpointStateForBackup"] = old_props.get("privateEndpointStateForBackup", "None")
@@ -639,10 +641,11 @@ class Arm:
         props["securitySettings"] = sec
         if not props.get("storageSettings"):
             props["storageSettings"] = old_props.get("storageSettings") or [{"datastoreType": "VaultStore", "type": "LocallyRedundant"}]
-        if "resourceGuardOperationRequests" not in props and old_props.get("resourceGuardOperationRequests"):
+        props.pop("resourceGuardOperationRequests", None)   # authorizes the write (mua.check), not kept (as above)
+        if old_props.get("resourceGuardOperationRequests"):
             props["resourceGuardOperationRequests"] = old_props["resourceGuardOperationRequests"]
         props["provisioningState"] = "Succeeded"
-        props["isVaultProtectedByResourceGuard"] = bool(props.get("resourceGuardOperationRequests"))
+        props["isVaultProtectedByResourceGuard"] = old_props.get("isVaultProtectedByResourceGuard") is True
         # Cross subscription restore as written, else as it was, else none (bodies.dp_defaults: three recorded vaults
         # created without it report none); a PUT without featureSettings keeps a PermanentlyDisabled state.
         bodies.dp_defaults(props, old_props)
@@ -833,7 +836,9 @@ class Arm:
                 if rules.policy_reductions(old_props, props):
                     # Modify backup policy (reduced retention): a critical operation of the vault's guard (mua.py), checked
                     # before the immutable vault's own refusal (the order is assumed).
-                    mua.check(self.aux_tenants, req, vault, [mua.REDUCE_RETENTION], "update backup policy")
+                    # The policy's own operation request id (az CLI: ``updatePolicy``) is not demanded: no recording or client
+                    # source read shows where a policy write carries it, and the collection never reduces a policy.
+                    mua.check(self.aux_tenants, req, vault, [mua.REDUCE_RETENTION], "update backup policy", requests=False)
                 rules.check_policy_retention(old_props, props, imm_state in ("Unlocked", "Locked"))
                 suspended = [item["properties"].get("friendlyName") or item["name"] for item in (vault.get("items") or {}).values()
                              if items_model.suspended_on(item, pname)]

@@ -21,11 +21,14 @@ Sources (tests/emulator/README.md, "Service rules"):
   tier's count, or drops a tier or a workload sub-policy (Azure/azure-powershell
   ``src/RecoveryServices/RecoveryServices.Backup.Providers/AzureWorkloadProviderHelper.cs`` at 8b76ababec92,
   ``checkMUAForRetentionPolicy``).
+* The guard protects a vault through its proxy (``backupResourceGuardProxies``), whose ``resourceGuardOperationDetails``
+  give each protected operation's request id; a write the guard protects carries that id in its body's
+  ``resourceGuardOperationRequests`` (Microsoft's clients, VAULT_OPERATIONS) and is refused without it
+  (REQUEST_ID_MESSAGE). A vault GET names neither the guard nor the ids (tests/fixtures/azure-real/ps-rs-mua).
 
-**Assumed**: the operation names the emulator writes into ``resourceGuardOperationRequests`` (one
-``<guard id>/<operation>/default`` per protected operation, mandatory ones always, optional ones unless the fleet
-excludes them), the guard's tenant (``resource_guard_tenant``, default GUARD_TENANT_ID), that a valid token of that tenant
-is authorization enough, and the refusal's status, code and message (Learn only says the request "fails with an error
+**Assumed**: the Recovery Services request types the sources do not name (VAULT_OPERATIONS), the guard's tenant
+(``resource_guard_tenant``, default GUARD_TENANT_ID), that a valid token of that tenant is authorization enough, the
+missing request id's status and code (REQUEST_ID_STATUS), and the refusal's status, code and message (Learn only says the request "fails with an error
 informing them about not having sufficient permissions on the Resource Guard"). Operations the emulator does not model
 (stop protection with delete data, MARS PIN, deleting a backup instance) are listed, never enforced.
 """
@@ -56,12 +59,51 @@ OPERATIONS = {
 CODE = "UserErrorResourceGuardAuthorizationRequired"
 STATUS = 403
 
+# Each operation's vault critical operation, as a vault's Resource Guard proxy names it, and the guard's request type
+# (``<guard>/<request type>/default`` is the proxy's ``defaultResourceRequest``, the id a write the guard protects
+# carries in ``resourceGuardOperationRequests``). Backup vaults: as the live proxy lists them
+# (tests/fixtures/azure-real/cliext-dp-guard-proxy/get-proxy.json, routes.DP_GUARDED_OPERATIONS). Recovery Services: the
+# vault critical operations Microsoft's clients look up in the proxy (az CLI backup custom_help.py ``operation_name_map``;
+# Azure PowerShell ``SetVaultProperty``: backupconfig/write, Update-AzRecoveryServicesVault: write#reduceImmutabilityState);
+# the request types of backupconfig/write and of the proxy's delete are the spec example's (GetResourceGuardProxy.json) and
+# the DataProtection SDK's guard example's; the others' request types are **assumed** (the emulator's own names).
+VAULT_OPERATIONS = {
+    "rs": {DISABLE_SOFT_DELETE: ("Microsoft.RecoveryServices/vaults/backupconfig/write", DISABLE_SOFT_DELETE),
+           DELETE_PROXY: ("Microsoft.RecoveryServices/vaults/backupResourceGuardProxies/delete", DELETE_PROXY),
+           DISABLE_IMMUTABILITY: ("Microsoft.RecoveryServices/vaults/write#reduceImmutabilityState", DISABLE_IMMUTABILITY),
+           REDUCE_RETENTION: ("Microsoft.RecoveryServices/vaults/backupPolicies/write", REDUCE_RETENTION),
+           STOP_PROTECTION: ("Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems/delete",
+                             STOP_PROTECTION),
+           MARS_PIN: ("Microsoft.RecoveryServices/vaults/backupSecurityPIN/action", MARS_PIN)},
+    "dp": {DISABLE_SOFT_DELETE: ("Microsoft.DataProtection/backupVaults/write#reduceSoftDeleteSecurity",
+                                 "dppReduceSoftDeleteSecurityRequests"),
+           DELETE_PROXY: ("Microsoft.DataProtection/backupVaults/backupResourceGuardProxies/delete", DELETE_PROXY),
+           DISABLE_IMMUTABILITY: ("Microsoft.DataProtection/backupVaults/write#reduceImmutabilityState",
+                                  "dppReduceImmutabilityStateRequests"),
+           REDUCE_RETENTION: ("Microsoft.DataProtection/backupVaults/backupInstances/write", "dppModifyPolicy"),
+           DELETE_INSTANCE: ("Microsoft.DataProtection/backupVaults/backupInstances/delete", "deleteBackupInstanceRequests")},
+}
 
-def operation_requests(kind: str, guard: str, excluded=()) -> list:
-    """``<guard>/<operation>/default`` for each operation the guard protects (optional ones unless excluded)."""
-    excluded = {str(e).lower() for e in excluded or ()}
-    ops = [op for op, mandatory in OPERATIONS[kind] if mandatory or op.lower() not in excluded]
-    return ["%s/%s/default" % (guard.rstrip("/"), op) for op in ops]
+# Azure's refusal of a write a guard protects that carries no operation request id: the message as Azure answered
+# azurerm (hashicorp/terraform-provider-azurerm#31887, "ResourceGuard Operation requestid is either null or empty");
+# its status and code are **assumed** (the issue's title quotes the message only): 400, the Backup service's code for
+# input it refuses.
+REQUEST_ID_STATUS = 400
+REQUEST_ID_CODE = "BMSUserErrorInvalidInput"
+REQUEST_ID_MESSAGE = "ResourceGuard Operation requestid is either null or empty"
+
+
+def request_id(guard: str, kind: str, op: str) -> str:
+    """The id of the guard's request for ``op``: ``<guard>/<request type>/default``."""
+    return "%s/%s/default" % (guard.rstrip("/"), VAULT_OPERATIONS[kind][op][1])
+
+
+def sent_requests(req) -> list:
+    """The operation request ids a write carries: its body's ``properties.resourceGuardOperationRequests``."""
+    body = req.body if isinstance(getattr(req, "body", None), dict) else {}
+    props = body.get("properties") if isinstance(body.get("properties"), dict) else {}
+    sent = props.get("resourceGuardOperationRequests")
+    return [str(s) for s in sent if isinstance(s, str)] if isinstance(sent, list) else []
 
 
 def check_exclusions(kind: str, excluded) -> None:
@@ -73,16 +115,19 @@ def check_exclusions(kind: str, excluded) -> None:
                              % (op, ", ".join(o for o, m in OPERATIONS[kind] if not m)))
 
 
-def protected(body: dict) -> tuple:
-    """(guard id, {operation names, lower-cased}) of a vault body, from its resourceGuardOperationRequests."""
-    requests = ((body or {}).get("properties") or {}).get("resourceGuardOperationRequests") or []
-    guard, ops = None, set()
-    for request in requests if isinstance(requests, list) else []:
-        parts = str(request).rstrip("/").split("/")
-        if len(parts) >= 3 and "resourceguards" in [p.lower() for p in parts]:
-            guard = "/".join(parts[:-2])
-            ops.add(parts[-2].lower())
-    return guard, ops
+def kind_of(record: dict) -> str:
+    return "dp" if "backupvaults" in str(((record or {}).get("body") or {}).get("type") or "").lower() else "rs"
+
+
+def protected(record: dict) -> tuple:
+    """(guard id, {operation names, lower-cased}) of a vault: its Resource Guard proxy's guard (a fleet
+    ``resource_guard_id`` or a PUT of the proxy) with the operations it protects (mandatory ones, optional ones unless
+    the fleet excludes them); (None, set()) without a proxy. The vault's body names neither (ps-rs-mua)."""
+    for proxy in ((record or {}).get("guard_proxies") or {}).values():
+        excluded = {str(e).lower() for e in record.get("guard_excluded") or ()}
+        return proxy["resourceGuardResourceId"], {op.lower() for op, mandatory in OPERATIONS[kind_of(record)]
+                                                  if mandatory or op.lower() not in excluded}
+    return None, set()
 
 
 def _sd(body, kind):
@@ -119,15 +164,22 @@ def vault_operations(kind: str, old: dict, new: dict) -> list:
     return ops
 
 
-def check(aux_tenants, req, record: dict, ops: list, what: str) -> None:
-    """Refuse ``ops`` on the vault ``record`` unless its guard's tenant authorized them (raises ArmError)."""
-    guard, guarded = protected(record.get("body"))
+def check(aux_tenants, req, record: dict, ops: list, what: str, requests: bool = True) -> None:
+    """Refuse ``ops`` on the vault ``record`` unless its guard's tenant authorized them and (``requests``) the write's
+    body carries the guard's operation request id of each (request_id; raises ArmError). Which comes first when both are
+    missing is **assumed** (the token's, so a write without either is refused for want of authorization)."""
+    guard, guarded = protected(record)
     needed = [op for op in ops if op.lower() in guarded]
     if guard is None or not needed:
         return
     tenant = str(record.get("guard_tenant") or GUARD_TENANT_ID).lower()
     header = req.headers.get("x-ms-authorization-auxiliary") if req.headers is not None else None
     if tenant in aux_tenants(header):
+        if requests:
+            kind = kind_of(record)
+            sent = {s.lower() for s in sent_requests(req)}
+            if any(request_id(guard, kind, op).lower() not in sent for op in needed if op in VAULT_OPERATIONS[kind]):
+                raise ArmError(REQUEST_ID_STATUS, REQUEST_ID_CODE, REQUEST_ID_MESSAGE)
         return
     raise ArmError(STATUS, CODE,
                    "The operation '%s' (%s) is protected by the Resource Guard '%s' of this vault (multi-user authorization). "

@@ -24,9 +24,6 @@ PROXY_TYPE = "Microsoft.RecoveryServices/vaults/backupResourceGuardProxies"
 # "vaults", not "backupVaults" (tests/fixtures/azure-real/cliext-dp-guard-proxy).
 DP_PROXY_TYPE = "Microsoft.DataProtection/vaults/backupResourceGuardProxies"
 STORAGE_CONFIG_TYPE = "Microsoft.RecoveryServices/vaults/backupstorageconfig"
-# The operations a resource guard protects, as the Recovery Services spec example's resourceGuardOperationDetails name
-# them.
-GUARDED_OPERATIONS = ("deleteResourceGuardProxyRequests", "disableSoftDeleteRequests")
 # A Backup vault's proxy, as the live service listed its operation details to the az CLI at api-version 2023-11-01
 # (tests/fixtures/azure-real/cliext-dp-guard-proxy/get-proxy.json): (vault critical operation, the guard's request
 # type or None when the detail carries no defaultResourceRequest), in the recorded order.
@@ -62,7 +59,7 @@ def _iso(moment: datetime.datetime) -> str:
 
 
 # ---------------------------------------------------------------------------------------- resource guard proxies
-def proxy_body(vault_body: dict, name: str, proxy: dict, kind: str = "rs") -> dict:
+def proxy_body(vault_body: dict, name: str, proxy: dict, kind: str = "rs", excluded=()) -> dict:
     """A proxy as ResourceGuardProxy_Get answers it (the Recovery Services spec example's shape; the id is the ARM id of
     the proxy). A Backup vault's proxy (DppResourceGuardProxy_Get) as the live service answered it
     (tests/fixtures/azure-real/cliext-dp-guard-proxy/get-proxy.json): the guard, DP_GUARDED_OPERATIONS and the time,
@@ -78,12 +75,16 @@ def proxy_body(vault_body: dict, name: str, proxy: dict, kind: str = "rs") -> di
         return {"properties": {"resourceGuardResourceId": guard, "resourceGuardOperationDetails": details,
                                "lastUpdatedTime": proxy["lastUpdatedTime"]},
                 "id": vault_body["id"] + "/backupResourceGuardProxies/" + name, "name": name, "type": DP_PROXY_TYPE}
+    # A Recovery Services proxy: the spec example's shape, with one detail per operation the guard protects named as the
+    # clients look it up (mua.VAULT_OPERATIONS: the spec example's ``Microsoft.DataProtection/resourceGuards/<request type>``
+    # names match no client's lookup, and the live Backup vault proxy names vault operations too).
+    excluded = {str(e).lower() for e in excluded or ()}
     return {"id": vault_body["id"] + "/backupResourceGuardProxies/" + name, "name": name, "type": PROXY_TYPE,
             "properties": {"description": PROXY_DESCRIPTION, "lastUpdatedTime": proxy["lastUpdatedTime"],
                            "resourceGuardOperationDetails": [
-                               {"defaultResourceRequest": "%s/%s/default" % (guard, op),
-                                "vaultCriticalOperation": "Microsoft.DataProtection/resourceGuards/" + op}
-                               for op in GUARDED_OPERATIONS],
+                               {"defaultResourceRequest": mua.request_id(guard, "rs", op),
+                                "vaultCriticalOperation": mua.VAULT_OPERATIONS["rs"][op][0]}
+                               for op, mandatory in mua.OPERATIONS["rs"] if mandatory or op.lower() not in excluded],
                            "resourceGuardResourceId": guard}}
 
 
@@ -94,7 +95,7 @@ def guard_proxies(req, vault, name=None, action=None, aux_tenants=None, kind="rs
     if name is None:
         if req.method != "GET":
             raise ArmError(405, "MethodNotAllowed", "The requested resource does not support http method '%s'." % req.method)
-        return 200, {}, {"value": [proxy_body(body, p["name"], p, kind) for p in proxies.values()]}
+        return 200, {}, {"value": [proxy_body(body, p["name"], p, kind, vault.get("guard_excluded")) for p in proxies.values()]}
     key = name.lower()
     if action is not None:
         if req.method != "POST":
@@ -106,7 +107,7 @@ def guard_proxies(req, vault, name=None, action=None, aux_tenants=None, kind="rs
     if req.method == "GET":
         if key not in proxies:
             raise _proxy_missing(name)
-        return 200, {}, proxy_body(body, proxies[key]["name"], proxies[key], kind)
+        return 200, {}, proxy_body(body, proxies[key]["name"], proxies[key], kind, vault.get("guard_excluded"))
     if req.method == "PUT":
         props = (req.body or {}).get("properties") if isinstance(req.body, dict) else None
         guard = (props or {}).get("resourceGuardResourceId") if isinstance(props, dict) else None
@@ -115,13 +116,14 @@ def guard_proxies(req, vault, name=None, action=None, aux_tenants=None, kind="rs
                               "Input provided for the call is invalid: 'properties.resourceGuardResourceId' must be the id of a "
                               "Microsoft.DataProtection/resourceGuards resource.")
         proxies[key] = {"name": name, "resourceGuardResourceId": guard, "lastUpdatedTime": _iso(_now())}
-        _show_guard(body, guard, kind, vault.get("guard_excluded"))
-        return 200, {}, proxy_body(body, name, proxies[key], kind)
+        _show_guard(body, guard, kind)
+        return 200, {}, proxy_body(body, name, proxies[key], kind, vault.get("guard_excluded"))
     if req.method == "DELETE":
         # Spec: 200 or 204; deleting a proxy that is not there succeeds (ARM delete idempotence).
         if key in proxies and aux_tenants is not None:
             # Removing MUA protection is a mandatory critical operation of the guard (mua.py).
-            mua.check(aux_tenants, req, vault, [mua.DELETE_PROXY], "delete resource guard proxy")
+            # Its operation request id travels with the unlockDelete before it (recorded: cliext-dp-guard-proxy/unlock-delete.json).
+            mua.check(aux_tenants, req, vault, [mua.DELETE_PROXY], "delete resource guard proxy", requests=False)
         gone = proxies.pop(key, None)
         if gone and not proxies:
             _show_guard(body, None, kind)
@@ -129,7 +131,7 @@ def guard_proxies(req, vault, name=None, action=None, aux_tenants=None, kind="rs
     raise ArmError(405, "MethodNotAllowed", "The requested resource does not support http method '%s'." % req.method)
 
 
-def _show_guard(body: dict, guard, kind="rs", excluded=()):
+def _show_guard(body: dict, guard, kind="rs"):
     """The vault shows its Resource Guard as a fleet ``resource_guard_id`` does (store.py): MUA is enabled by associating
     a Resource Guard with the vault (Learn, multi-user-authorization), which is what a proxy is."""
     props = body.get("properties")
@@ -139,20 +141,12 @@ def _show_guard(body: dict, guard, kind="rs", excluded=()):
         # A Backup vault shows a guard as isVaultProtectedByResourceGuard (SDK BackupVault, read-only), as a fleet
         # resource_guard_id does (store.dp_vault_body).
         props["isVaultProtectedByResourceGuard"] = bool(guard)
-        if guard:
-            props["resourceGuardOperationRequests"] = mua.operation_requests("dp", guard, excluded)
-        else:
-            props.pop("resourceGuardOperationRequests", None)
         return
     sec = props.get("securitySettings")
     if not isinstance(sec, dict):
         sec = props["securitySettings"] = {}
-    if guard:
-        sec["multiUserAuthorization"] = "Enabled"
-        props["resourceGuardOperationRequests"] = mua.operation_requests("rs", guard, excluded)
-    else:
-        sec["multiUserAuthorization"] = "Disabled"
-        props.pop("resourceGuardOperationRequests", None)
+    # Enabled and nothing more: a live GET names neither the guard nor its operations (tests/fixtures/azure-real/ps-rs-mua).
+    sec["multiUserAuthorization"] = "Enabled" if guard else "Disabled"
 
 
 def _proxy_missing(name):

@@ -124,9 +124,8 @@ def rs_vault_body(sub: str, rg: str, spec: dict, rg_location: str) -> dict:
         "type": RS_TYPE,
         "sku": {"name": "Standard"},
     }
-    if spec.get("resource_guard_id"):
-        body["properties"]["resourceGuardOperationRequests"] = mua.operation_requests("rs", spec["resource_guard_id"],
-                                                                                      spec.get("resource_guard_excluded"))
+    # A guard shows as multiUserAuthorization only: a live GET names neither the guard nor its operations
+    # (tests/fixtures/azure-real/ps-rs-mua); they are the vault's proxy's (record["guard_proxies"]).
     # The stored defaults every write gives a vault (bodies.rs_defaults: restoreSettings Enabled as on every recorded
     # vault from 2023-02-01, ps-rs-immutability and ps-rs-enhancedpolicy GETs, cli-rs-softdelete-basic 201;
     # backupStorageVersion Unassigned, ps-rs-immutability GET after create; regionOfChoiceSettings Disabled,
@@ -170,9 +169,7 @@ def dp_vault_body(sub: str, rg: str, spec: dict, rg_location: str, tenant_id: st
         "name": name,
         "type": DP_TYPE,
     }
-    if spec.get("resource_guard_id"):
-        body["properties"]["resourceGuardOperationRequests"] = mua.operation_requests("dp", spec["resource_guard_id"],
-                                                                                      spec.get("resource_guard_excluded"))
+    # As for a Recovery Services vault: isVaultProtectedByResourceGuard only, the guard is the proxy's.
     # A seeded Backup vault is an existing vault: cross subscription restore Enabled (bodies.DP_CSR_DEFAULT: rec
     # ps-dp-getvault at 2023-05-01 and Learn create-manage-backup-vault, "enabled for existing vaults by default"); the
     # fleet's cross_subscription_restore key comes after and overrides (``not_reported``: none, as recorded for vaults
@@ -206,6 +203,9 @@ def rs_vault_config_body(vault_body: dict) -> dict:
         "softDeleteRetentionPeriodInDays": sds.get("softDeleteRetentionPeriodInDays", 14),
         "isSoftDeleteFeatureStateEditable": str(state).lower() != "alwayson",
     }
+    # resourceGuardOperationRequests authorizes a config write (Azure PowerShell SetVaultProperty sends it); a GET is
+    # **assumed** not to name it, as a vault GET does not (tests/fixtures/azure-real/ps-rs-mua; the recorded config GET,
+    # cli-rs-csr, is of a vault without a guard).
     if props.get("resourceGuardOperationRequests"):
         config["resourceGuardOperationRequests"] = list(props["resourceGuardOperationRequests"])
     return {"id": vault_body["id"] + "/backupconfig/vaultconfig", "name": "vaultconfig", "type": RS_CONFIG_TYPE,
@@ -301,6 +301,12 @@ class Store:
                     record = {"body": body, "policies": policies, "sd_api": sd_api, "sbd": sbd,
                               "items": items, "guard_tenant": vault.get("resource_guard_tenant"),
                               "guard_excluded": list(vault.get("resource_guard_excluded") or [])}
+                    if vault.get("resource_guard_id"):
+                        # The guard's association is the vault's proxy (VaultProxy, DppResourceGuardProxy: the names
+                        # Microsoft's clients give it), which names the guard and its operation requests.
+                        proxy = "VaultProxy" if kind == "rs" else "DppResourceGuardProxy"
+                        record["guard_proxies"] = {proxy.lower(): {"name": proxy, "resourceGuardResourceId": vault["resource_guard_id"],
+                                                                   "lastUpdatedTime": "2026-01-01T00:00:00.0000000Z"}}
                     if vault.get("diagnostic_settings"):
                         if kind != "rs" or not isinstance(vault["diagnostic_settings"], dict):
                             raise FleetError("vault %s: diagnostic_settings is a dictionary {name: properties}, on a Recovery "

@@ -17,11 +17,22 @@ SUB = '88888888-aaaa-4000-8000-000000000008'
 RG = 'rg-mua'
 GUARD = '/subscriptions/%s/resourceGroups/rg-security/providers/Microsoft.DataProtection/resourceGuards/guard-1' % SUB
 RSV = '/subscriptions/%s/resourceGroups/%s/providers/Microsoft.RecoveryServices/vaults/' % (SUB, RG)
+BV = '/subscriptions/%s/resourceGroups/%s/providers/Microsoft.DataProtection/backupVaults/' % (SUB, RG)
 FLEET = {'subscriptions': [{'id': SUB, 'resource_groups': [{'name': RG, 'location': 'westeurope', 'vaults': [
     {'name': 'rsv-guarded', 'type': 'recovery_services', 'immutability': 'enabled', 'resource_guard_id': GUARD,
      'soft_delete': {'state': 'on', 'retention_days': 14}, 'resource_guard_excluded': ['changeMarsSecurityPinRequests'],
      'policies': [{'name': 'vm', 'properties': generator.iaas_v1(False)}]},
+    {'name': 'bv-guarded', 'type': 'backup', 'immutability': 'enabled', 'resource_guard_id': GUARD,
+     'soft_delete': {'state': 'on', 'retention_days': 14}},
 ]}]}]}
+AUX = {'auxiliary_tenant_ids': [mua.GUARD_TENANT_ID]}
+# The Resource Guard operation request id each guarded write carries, as the vault's proxy lists it (Microsoft's clients:
+# az CLI get_resource_guard_operation_request, Azure PowerShell SetVaultProperty, Az.DataProtection
+# -ResourceGuardOperationRequest), and without which Azure refuses the write (terraform-provider-azurerm#31887).
+REQUEST = {'rs_soft_delete': GUARD + '/disableSoftDeleteRequests/default',
+           'rs_immutability': GUARD + '/disableImmutabilityRequests/default',
+           'dp_soft_delete': GUARD + '/dppReduceSoftDeleteSecurityRequests/default',
+           'dp_immutability': GUARD + '/dppReduceImmutabilityStateRequests/default'}
 
 
 def soft_delete_state(emulator):
@@ -30,6 +41,9 @@ def soft_delete_state(emulator):
 
 
 OFF = {'id': RSV + 'rsv-guarded', 'soft_delete': 'off'}
+RS_DISABLE = {'id': RSV + 'rsv-guarded', 'immutability': 'disabled'}
+BV_OFF = {'id': BV + 'bv-guarded', 'soft_delete': 'off'}
+BV_DISABLE = {'id': BV + 'bv-guarded', 'immutability': 'disabled'}
 
 
 @pytest.fixture(scope='module')
@@ -46,17 +60,33 @@ def run(module_runner):
         {'vaultlock.azure.vault_soft_delete': OFF, 'register': 'r1'},
         {'vaultlock.azure.vault_soft_delete': dict(OFF, auxiliary_tenant_ids=[mua.GUARD_TENANT_ID]), 'register': 'r2'},
         {'vaultlock.azure.vault_soft_delete': dict(OFF, auxiliary_tenant_ids=['not-a-tenant']), 'register': 'r3'},
-    ], marks=[RSV + 'rsv-guarded'])
+        # Disabling immutability, and a Backup vault's soft delete and immutability: check mode first, then for real.
+        step({'vaultlock.azure.vault_immutability': dict(RS_DISABLE, **AUX), 'register': 'rs_imm_check'}, check=True),
+        {'vaultlock.azure.vault_immutability': dict(RS_DISABLE, **AUX), 'register': 'rs_imm'},
+        step({'vaultlock.azure.vault_soft_delete': dict(BV_OFF, **AUX), 'register': 'bv_off_check'}, check=True),
+        {'vaultlock.azure.vault_soft_delete': dict(BV_OFF, **AUX), 'register': 'bv_off'},
+        step({'vaultlock.azure.vault_immutability': dict(BV_DISABLE, **AUX), 'register': 'bv_imm_check'}, check=True),
+        {'vaultlock.azure.vault_immutability': dict(BV_DISABLE, **AUX), 'register': 'bv_imm'},
+    ], marks=[RSV + 'rsv-guarded', BV + 'bv-guarded'])
+
+
+def guarded_writes(run, key):
+    """(method, the path's last segment, status, the body's resourceGuardOperationRequests) of each write of a task."""
+    return [(w['method'], w['path'].rsplit('/', 1)[-1], w['status'], ((w.get('body') or {}).get('properties') or {}).get(
+        'resourceGuardOperationRequests')) for w in run.writes(key)]
+
+
+def proxy_reads(run, key):
+    return [r['path'].rsplit('/', 2)[-2] for r in run.requests(key)
+            if r['method'] == 'GET' and r['path'].lower().endswith('/backupresourceguardproxies')]
 
 
 def test_a_guarded_vault_refuses_without_the_guards_tenant_and_accepts_with_auxiliary_tenant_ids(run):
     assert run.rc == 0, run.output
-    # The record names the operations the guard protects (the MARS PIN change is excluded by the guard).
-    record = run['r0']['vaults'][0]
-    assert record['mua']['protected'] is True and record['mua']['resource_guard_id'].lower() == GUARD.lower()
-    assert record['mua']['protected_operations'] == [
-        'disableSoftDeleteRequests', 'deleteResourceGuardProxyRequests', 'disableImmutabilityRequests', 'reduceRetentionRequests',
-        'stopProtectionWithDeleteDataRequests']
+    # The record says that a guard protects the vault; a vault GET names neither the guard nor its operations (a live one
+    # does not: tests/fixtures/azure-real/ps-rs-mua), so the record does not either.
+    record = next(v for v in run['r0']['vaults'] if v['name'] == 'rsv-guarded')
+    assert record['mua'] == {'protected': True, 'resource_guard_id': None, 'protected_operations': []}
     # Without the option: refused by Azure (the emulator), and the message says why and what to set.
     refused = run['r1']
     assert refused['failed'] is True
@@ -65,6 +95,9 @@ def test_a_guarded_vault_refuses_without_the_guards_tenant_and_accepts_with_auxi
     done = run['r2']
     assert done.get('failed') is not True, done
     assert done['changed'] is True and soft_delete_state(run.after('r2')) == 'Disabled'
+    # It read the vault's proxy once, and its config write carried the guard's request id for disabling soft delete.
+    assert proxy_reads(run, 'r2') == ['rsv-guarded']
+    assert guarded_writes(run, 'r2') == [('PATCH', 'vaultconfig', 200, [REQUEST['rs_soft_delete']])]
     # A value that is not a tenant id is refused by name before any request.
     assert run['r3']['failed'] is True and "auxiliary_tenant_ids: 'not-a-tenant' is not a tenant id" in run['r3']['msg']
 
@@ -72,3 +105,24 @@ def test_a_guarded_vault_refuses_without_the_guards_tenant_and_accepts_with_auxi
 def test_check_mode_with_the_option_sends_nothing(run):
     assert run.rc == 0, run.output
     assert run['check']['changed'] is True and run.writes('check') == [] and soft_delete_state(run.after('check')) == 'Enabled'
+
+
+@pytest.mark.parametrize('key,vault,write,operation', [
+    ('rs_imm', 'rsv-guarded', ('PATCH', 'rsv-guarded', 202), 'rs_immutability'),
+    ('bv_off', 'bv-guarded', ('PATCH', 'bv-guarded', 202), 'dp_soft_delete'),
+    ('bv_imm', 'bv-guarded', ('PATCH', 'bv-guarded', 202), 'dp_immutability'),
+])
+def test_each_guarded_write_carries_the_guards_operation_request_id_and_check_mode_predicts_it(run, key, vault, write, operation):
+    assert run.rc == 0, run.output
+    done, check = run[key], run[key + '_check']
+    assert done.get('failed') is not True, done
+    assert done['changed'] is True and check['changed'] is True and check['changes'] == done['changes']
+    # One read of the vault's proxy in both; the write (none in check mode) carries the request id.
+    assert proxy_reads(run, key) == proxy_reads(run, key + '_check') == [vault]
+    assert run.writes(key + '_check') == []
+    assert guarded_writes(run, key) == [write + ([REQUEST[operation]],)]
+
+
+def test_a_write_the_guard_does_not_protect_reads_no_proxy(run):
+    # Turning soft delete off needs the guard; nothing else in this run did, and the info read no proxy.
+    assert proxy_reads(run, 'r0') == [] and proxy_reads(run, 'r3') == []

@@ -187,6 +187,12 @@ GUARD_REFUSAL = {'method': 'PUT', 'path_regex': 'backupResourceGuardProxies', 's
                  'message': 'The client has permission to perform action on the vault but not on the linked resource guard.'}
 
 
+def proxy_reads(requests):
+    """The vaults whose Resource Guard proxies were read (GET .../backupResourceGuardProxies), in order."""
+    return [r['path'].rsplit('/', 2)[-2] for r in requests
+            if r['method'] == 'GET' and r['path'].lower().endswith('/backupresourceguardproxies')]
+
+
 @pytest.mark.parametrize('name,kind,proxy', [('rsv-open', 'recovery_services', 'VaultProxy'),
                                              ('bv-open', 'backup', 'DppResourceGuardProxy')])
 def test_module_associates_a_resource_guard(guard_run, name, kind, proxy):
@@ -201,8 +207,14 @@ def test_module_associates_a_resource_guard(guard_run, name, kind, proxy):
     assert [(w['method'], w['path'].rsplit('/', 2)[-2:]) for w in writes] == [('PUT', ['backupResourceGuardProxies', proxy])]
     assert writes[0]['body'] == {'properties': {'resourceGuardResourceId': GUARD}}
     mua = run['r1']['vault']['mua']                                                            # re-read
-    assert (mua['protected'], mua['resource_guard_id']) == (True, GUARD) and 'disableSoftDeleteRequests' in mua['protected_operations']
+    # The vault's GET says only that a guard protects it; its proxy (read after the PUT) names the guard and, by their
+    # request ids, the operations it protects (a Backup vault's as the live proxy lists them: cliext-dp-guard-proxy).
+    disable_soft_delete = 'disableSoftDeleteRequests' if kind == 'recovery_services' else 'dppReduceSoftDeleteSecurityRequests'
+    assert (mua['protected'], mua['resource_guard_id']) == (True, GUARD) and disable_soft_delete in mua['protected_operations']
+    # Again: the vault's GET names no guard, its proxy does (one read): nothing to change, nothing sent. Before the guard was
+    # associated no proxy was read (the vault reported none).
     assert run['r2']['changed'] is False and run.writes('r2') == []
+    assert proxy_reads(run.requests('r2')) == [name] and proxy_reads(run.requests('r0')) == []
 
 
 def test_a_refusal_on_the_guard_says_the_caller_needs_rights_on_it(security_run):
@@ -231,3 +243,8 @@ def test_the_role_associates_the_guard_check_predicts_apply(security_run):
     again = steps['again']
     assert again.failed is None, again.output
     assert findings(check_reports(again)) == set() and again.writes == []
+    # A vault's GET says only that a guard protects it (as a live one: tests/fixtures/azure-real/ps-rs-mua): the plan reads
+    # the proxy of each vault that reports a guard its tier's baseline names (one GET a vault), and of no other.
+    # The apply reads each proxy once: the read back after its association, which confirms it.
+    assert proxy_reads(check.requests) == [] and sorted(proxy_reads(apply.requests)) == ['bv-open', 'rsv-closed', 'rsv-open']
+    assert sorted(proxy_reads(again.requests)) == ['bv-open', 'rsv-closed', 'rsv-open']

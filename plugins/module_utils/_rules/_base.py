@@ -251,6 +251,11 @@ class Rule:
         """What discovery must read besides the vault records for the rule's baseline value: ``policies`` and/or ``items``."""
         return ()
 
+    def vault_reads(self, vault, value):
+        """What must be read for one vault record before it is judged against the rule's baseline value, beyond what
+        ``reads`` has discovery read for every vault (multi-user authorization: ``resource_guard``, the vault's proxy)."""
+        return ()
+
     def evaluate(self, vault, baseline, context):
         """``(findings, action or None, changes)`` of a vault record against a normalised baseline. ``context`` holds
         what rules share about the vault (``mua``)."""

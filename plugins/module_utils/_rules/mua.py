@@ -110,6 +110,84 @@ def _operation_of(request):
     return parts[at + 2]
 
 
+# The vault critical operations of a write this collection can send that a Resource Guard protects, as the guard proxy
+# of the vault names them (``resourceGuardOperationDetails[].vaultCriticalOperation``), and the guard's request type of
+# each (the segment before ``/default`` of its ``defaultResourceRequest``). Microsoft's clients look the operation up in
+# the vault's proxy and send its ``defaultResourceRequest`` in the write's ``resourceGuardOperationRequests``: Azure
+# PowerShell (Set-AzRecoveryServicesVaultProperty: ``Microsoft.RecoveryServices/vaults/backupconfig/write`` in the
+# backup config; Update-AzRecoveryServicesVault: ``Microsoft.RecoveryServices/vaults/write#reduceImmutabilityState``),
+# az CLI (command_modules/backup/custom_help.py ``operation_name_map``, ``get_resource_guard_operation_request``; custom.py
+# ``update_vault``), Az.DataProtection (Update-AzDataProtectionBackupVault -ResourceGuardOperationRequest
+# ``<guard>/dppReduceSoftDeleteSecurityRequests/default`` and ``dppReduceImmutabilityStateRequests``); a live Backup vault
+# proxy lists both (tests/fixtures/azure-real/cliext-dp-guard-proxy). Azure refuses a guarded write without it
+# ("ResourceGuard Operation requestid is either null or empty", hashicorp/terraform-provider-azurerm#31887).
+RS_SOFT_DELETE = 'Microsoft.RecoveryServices/vaults/backupconfig/write'
+RS_IMMUTABILITY = 'Microsoft.RecoveryServices/vaults/write#reduceImmutabilityState'
+DP_SOFT_DELETE = 'Microsoft.DataProtection/backupVaults/write#reduceSoftDeleteSecurity'
+DP_IMMUTABILITY = 'Microsoft.DataProtection/backupVaults/write#reduceImmutabilityState'
+# The request type of an operation where a proxy names the operation by it instead (the Recovery Services spec example
+# GetResourceGuardProxy.json: ``Microsoft.DataProtection/resourceGuards/disableSoftDeleteRequests``).
+REQUEST_TYPES = {RS_SOFT_DELETE: 'disableSoftDeleteRequests', DP_SOFT_DELETE: 'dppReduceSoftDeleteSecurityRequests',
+                 DP_IMMUTABILITY: 'dppReduceImmutabilityStateRequests'}
+SOFT_DELETE_OPERATION = {'recovery_services': RS_SOFT_DELETE, 'backup': DP_SOFT_DELETE}
+IMMUTABILITY_OPERATION = {'recovery_services': RS_IMMUTABILITY, 'backup': DP_IMMUTABILITY}
+
+
+def proxy_guard(proxies):
+    """(guard id, operation details) of a vault's Resource Guard proxies (the ``value`` of a GET of
+    ``backupResourceGuardProxies``: a vault has one), or (None, []) when no guard is associated."""
+    for proxy in proxies if isinstance(proxies, list) else []:
+        props = proxy.get('properties') if isinstance(proxy, Mapping) else None
+        if not isinstance(props, Mapping):
+            continue
+        guard = props.get('resourceGuardResourceId')
+        details = props.get('resourceGuardOperationDetails')
+        if isinstance(guard, str) and guard and not has_control(guard):
+            return guard, [d for d in details if isinstance(d, Mapping)] if isinstance(details, list) else []
+    return None, []
+
+
+def operation_requests(details, operations):
+    """The ``defaultResourceRequest`` of each of ``operations`` (vault critical operations) that the proxy's operation
+    details name, in order, without repeats; an operation the guard does not protect (excluded) has none."""
+    found = []
+    for operation in operations:
+        wanted = {operation.lower()}
+        if REQUEST_TYPES.get(operation):
+            wanted.add(('Microsoft.DataProtection/resourceGuards/' + REQUEST_TYPES[operation]).lower())
+        for detail in details:
+            request = detail.get('defaultResourceRequest')
+            if str(detail.get('vaultCriticalOperation') or '').lower() in wanted and isinstance(request, str) and request:
+                if request not in found:
+                    found.append(request)
+                break
+    return found
+
+
+def needs_proxy(record):
+    """Whether a vault record's guard is only to be known from its proxy: the vault reports that a guard protects it
+    (``mua.protected``) and names none (a live GET names none: tests/fixtures/azure-real/ps-rs-mua)."""
+    found = state(record or {})
+    return bool(found.get('protected')) and not found.get('resource_guard_id')
+
+
+def with_proxy(record, proxies):
+    """The vault record's ``mua`` completed from its proxies (the GET of ``backupResourceGuardProxies``: proxy_guard):
+    the guard's id, and the operations it protects as their request ids name them (``<guard>/<operation>/default``), in
+    the proxy's order. Unchanged when no proxy names a guard."""
+    guard, details = proxy_guard(proxies)
+    mua = dict(record.get('mua') or {}) if isinstance(record.get('mua'), Mapping) else {}
+    if not guard:
+        return mua
+    operations = []
+    for detail in details:
+        operation = _operation_of(detail.get('defaultResourceRequest') or '')
+        if operation and operation not in operations:
+            operations.append(operation)
+    mua.update(protected=True, resource_guard_id=guard, protected_operations=operations)
+    return mua
+
+
 class GuardError(VaultlockError, ValueError):
     """A Resource Guard association this collection refuses before any request."""
 
@@ -239,6 +317,11 @@ class MuaRule(Rule):
 
     def validate_baseline(self, baseline):
         return guard_id(baseline.get(self.key), 'baseline.' + self.key)
+
+    def vault_reads(self, vault, value):
+        # Whether the vault is associated with the guard the baseline names is only known from its proxy when the vault
+        # reports a guard without naming it (needs_proxy: every live GET): one read, for such vaults only.
+        return ('resource_guard',) if value and needs_proxy(vault) else ()
 
     def evaluate(self, vault, baseline, context):
         want = baseline.get(self.key)

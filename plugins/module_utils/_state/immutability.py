@@ -26,6 +26,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._immutability impo
     normalise_choice,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import VAULT_REF_CONSTRAINTS, state_argument_spec
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules import mua
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules.immutability import IRREVERSIBLE, immutability_patch, plan_transition
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import (
     VaultBusyError,
@@ -137,6 +138,22 @@ def _applied(ref, body):
     return check
 
 
+def guard_requests(store, ref, record, changes):
+    """The Resource Guard operation request ids a step carries: for disabling immutability (enabled -> disabled, the
+    guard's ``reduceImmutabilityState``, mua.IMMUTABILITY_OPERATION) of a vault a guard protects (or may), read from the
+    vault's proxy; [] otherwise (no read)."""
+    if not any(c['setting'] == 'immutability' and c['before'] == 'enabled' and c['after'] == 'disabled' for c in changes):
+        return []
+    return store.guard_requests(ref, record, [mua.IMMUTABILITY_OPERATION[ref.vault_type]])
+
+
+def _with_requests(body, requests):
+    if requests:
+        body = copy.deepcopy(body)
+        body['properties']['resourceGuardOperationRequests'] = list(requests)
+    return body
+
+
 def _happened(changes, record):
     """The changes a fresh read of the vault confirms (each setting now at its 'after' value)."""
     return [change for change in changes if record.get(change['setting']) == change['after']]
@@ -186,8 +203,9 @@ def apply(store, ref, params, before):
                                      % (', '.join(c['after'] for c in confirmed) or 'the first step', ', '.join(c['after'] for c in steps[0][1])))
                 raise PartialChangeError(why, {'changed': bool(confirmed), 'changes': confirmed, 'vault': current})
             body, changes = steps[0]
+            requests = guard_requests(store, ref, current, changes)
             sent.extend(changes)
-            store.reconcile_patch(ref, body, OPERATION, _applied(ref, body),
+            store.reconcile_patch(ref, _with_requests(body, requests), OPERATION, _applied(ref, body),
                                   irreversible=any(change['irreversible'] for change in changes))
             confirmed.extend(changes)
             current = reread(lambda: read_current(store, ref), OPERATION, ref.label)
@@ -221,6 +239,9 @@ def run(mod):
         return {'changed': False, 'vault': before, 'changes': []}
     bodies, changes = plan(ref, before, params)
     after = predict(before, changes)
+    if bodies and mod.check_mode:
+        # The read a real run makes before disabling immutability of a guarded vault, so that check mode fails as it would.
+        guard_requests(store, ref, before, changes)
     if bodies and not mod.check_mode:
         after, changes = apply(store, ref, params, before)
     result = {'changed': bool(changes), 'vault': after, 'changes': changes}

@@ -119,6 +119,11 @@ def run(mod):
     before = store.read_settled(ref)[1]
     if all(params.get(option) is None for option in OPTIONS):
         return {'changed': False, 'vault': before, 'changes': []}
+
+    def guarded(record):
+        # A vault a guard protects names no guard in its body: with resource_guard_id, its proxy says which (one read).
+        return store.with_guard(ref, record) if params.get('resource_guard_id') is not None else record
+    before = guarded(before)
     changes, body, after = plan(ref.vault_type, before, params, ref.name)
     if changes and not mod.check_mode:
         irreversible = any(item['irreversible'] for item in changes)
@@ -126,7 +131,7 @@ def run(mod):
 
         def read_back():
             # After an accepted write: read again (as the other state modules do, _vaults.reread) before saying anything.
-            return reread(lambda: store.read_existing(ref)[1], OPERATION, ref.label)
+            return reread(lambda: guarded(store.read_existing(ref)[1]), OPERATION, ref.label)
         try:
             patched = [item for item in changes if item['setting'] != 'mua']
             if patched:

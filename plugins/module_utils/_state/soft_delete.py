@@ -14,6 +14,7 @@ import time
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, PartialChangeError, VaultlockError
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import VAULT_REF_CONSTRAINTS, state_argument_spec
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules import mua
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules.soft_delete import config_body, plan, vault_patch
 from ansible_collections.vaultlock.azure.plugins.module_utils._soft_delete import (
     ENFORCED_CODES,
@@ -56,22 +57,53 @@ def _applied(ref, target):
     return check
 
 
-def _update_config(store, ref, target, irreversible=False):
+def weakens(settings, target):
+    """Whether going from ``settings`` to ``target`` turns soft delete off or shortens its retention: what a Resource Guard
+    protects (Learn, multi-user-authorization-concept: "Disable soft delete"; Learn training: "Shorten soft delete
+    retention window")."""
+    if target['state'] == 'off' and settings.get('state') != 'off':
+        return True
+    if (target.get('enhanced_security') == 'off') and settings.get('enhanced_security') not in (None, 'off'):
+        return True
+    before, after = settings.get('retention_days'), target.get('retention_days')
+    return isinstance(before, (int, float)) and isinstance(after, (int, float)) and after < before
+
+
+def guard_requests(store, ref, record, settings, target):
+    """The Resource Guard operation request ids the write carries (mua.SOFT_DELETE_OPERATION): read from the vault's
+    proxy only for a weakening of a vault a guard protects (or may), [] otherwise."""
+    if not weakens(settings, target):
+        return []
+    return store.guard_requests(ref, record, [mua.SOFT_DELETE_OPERATION[ref.vault_type]])
+
+
+def _with_requests(body, requests):
+    """``body`` with ``properties.resourceGuardOperationRequests`` when there are any (as Microsoft's clients send them)."""
+    if requests:
+        body['properties']['resourceGuardOperationRequests'] = list(requests)
+    return body
+
+
+def _update_config(store, ref, target, irreversible=False, requests=()):
     """The config update is synchronous; an unknown outcome is settled by a re-read, as for the vault PATCHes."""
-    store.reconcile(ref, lambda: store.update_vault_config(ref, config_body(target), OPERATION), OPERATION, _applied(ref, target),
+    body = _with_requests(config_body(target), requests)
+    store.reconcile(ref, lambda: store.update_vault_config(ref, body, OPERATION), OPERATION, _applied(ref, target),
                     irreversible)
 
 
-def write(store, ref, target, irreversible=False):
-    """Send the change through the API that applies it; return which API that was.
+def write(store, ref, target, irreversible=False, requests=()):
+    """Send the change through the API that applies it; return which API that was. ``requests``: the Resource Guard
+    operation request ids the write carries (guard_requests). Through a Recovery Services vault's PATCH they are the
+    backup config's (**assumed**: no Microsoft client disables soft delete through the vault API under a guard).
 
     An irreversible change (AlwaysOn) whose outcome is unknown is never sent a second time (see reconcile).
     """
     if ref.vault_type != 'recovery_services':
-        store.reconcile_patch(ref, vault_patch(ref.vault_type, target), OPERATION, _applied(ref, target), irreversible)
+        store.reconcile_patch(ref, _with_requests(vault_patch(ref.vault_type, target), requests), OPERATION, _applied(ref, target),
+                              irreversible)
         return 'vault'
     try:
-        _update_config(store, ref, target, irreversible)
+        _update_config(store, ref, target, irreversible, requests)
         return 'vault_config'
     except AzureOperationError as exc:
         if str(exc.code or '').lower() in ENFORCED_CODES:
@@ -80,7 +112,8 @@ def write(store, ref, target, irreversible=False):
                                       hint='The %s.' % enforced_message(ref.label))
         if str(exc.code or '').lower() != USE_VAULT_API:
             raise
-    store.reconcile_patch(ref, vault_patch(ref.vault_type, target), OPERATION, _applied(ref, target), irreversible)
+    store.reconcile_patch(ref, _with_requests(vault_patch(ref.vault_type, target), requests), OPERATION, _applied(ref, target),
+                          irreversible)
     return 'vault'
 
 
@@ -118,9 +151,11 @@ def run(mod):
                            params['allow_irreversible'], ref.name, enforced=before['soft_delete']['enforced_by_azure'])
     after, after_settings = (predict(before, target), target) if changes else (before, settings)
     api = None
+    # Read in check mode too, so that it fails as a real run would when the proxy cannot be read.
+    requests = guard_requests(store, ref, before, settings, target) if changes else []
     if changes and not mod.check_mode:
         try:
-            api = write(store, ref, target, any(change['irreversible'] for change in changes))
+            api = write(store, ref, target, any(change['irreversible'] for change in changes), requests)
             after, after_settings = confirm(mod, store, ref, target)
         except VaultlockError as exc:
             # Say truthfully what did change: a fresh read decides, whatever the error was (read twice: the first re-read

@@ -49,16 +49,44 @@ def refused(resp):
     return error["message"]
 
 
-def patch_rs(emulator, name, security, headers=None):
-    return emulator.arm_request("PATCH", RSV + name, RS_VER, body={"properties": {"securitySettings": security}}, headers=headers)
+def patch_rs(emulator, name, security, headers=None, requests=None):
+    props = {"securitySettings": security}
+    if requests:
+        props["resourceGuardOperationRequests"] = requests
+    return emulator.arm_request("PATCH", RSV + name, RS_VER, body={"properties": props}, headers=headers)
 
 
-def test_the_vault_lists_the_operations_its_guard_protects(guarded):
+def ids(*request_types):
+    """The guard's operation request ids, as the vault's proxy lists them (``<guard>/<request type>/default``)."""
+    return ["%s/%s/default" % (GUARD, name) for name in request_types]
+
+
+def missing_id(resp):
+    """Azure's refusal of a guarded write without its operation request id (terraform-provider-azurerm#31887)."""
+    assert resp.status_code == mua.REQUEST_ID_STATUS, resp.text
+    assert resp.json()["error"]["message"] == "ResourceGuard Operation requestid is either null or empty"
+
+
+def proxy_requests(emulator, vault, base=RSV, ver=POLICY_VER):
+    """{vault critical operation: defaultResourceRequest} of the vault's Resource Guard proxy (its only one)."""
+    proxies = emulator.arm_request("GET", base + vault + "/backupResourceGuardProxies", ver).json()["value"]
+    assert len(proxies) == 1
+    return {d["vaultCriticalOperation"]: d.get("defaultResourceRequest") for d in proxies[0]["properties"]["resourceGuardOperationDetails"]}
+
+
+def test_the_vaults_proxy_lists_the_operations_its_guard_protects(guarded):
+    # The vault itself says only that a guard protects it (a live GET: tests/fixtures/azure-real/ps-rs-mua).
     body = guarded.arm_request("GET", RSV + "rsv-guarded", RS_VER).json()
-    assert body["properties"]["resourceGuardOperationRequests"] == [
-        "%s/%s/default" % (GUARD, op) for op, _mandatory in mua.OPERATIONS["rs"]]
-    excluded = guarded.arm_request("GET", RSV + "rsv-excluded", RS_VER).json()["properties"]["resourceGuardOperationRequests"]
-    assert "%s/reduceRetentionRequests/default" % GUARD not in excluded and len(excluded) == len(mua.OPERATIONS["rs"]) - 1
+    assert "resourceGuardOperationRequests" not in body["properties"]
+    assert body["properties"]["securitySettings"]["multiUserAuthorization"] == "Enabled"
+    assert proxy_requests(guarded, "rsv-guarded") == {
+        mua.VAULT_OPERATIONS["rs"][op][0]: "%s/%s/default" % (GUARD, op) for op, _mandatory in mua.OPERATIONS["rs"]}
+    # The operations Microsoft's clients look up (az CLI operation_name_map, Azure PowerShell SetVaultProperty).
+    assert proxy_requests(guarded, "rsv-guarded")["Microsoft.RecoveryServices/vaults/backupconfig/write"] == ids("disableSoftDeleteRequests")[0]
+    excluded = proxy_requests(guarded, "rsv-excluded")
+    assert "%s/reduceRetentionRequests/default" % GUARD not in excluded.values() and len(excluded) == len(mua.OPERATIONS["rs"]) - 1
+    assert proxy_requests(guarded, "bv-guarded", BV, DP_VER)["Microsoft.DataProtection/backupVaults/write#reduceSoftDeleteSecurity"] == \
+        ids("dppReduceSoftDeleteSecurityRequests")[0]
     with pytest.raises(Exception, match="not an optional operation"):
         bad = copy.deepcopy(fleet())
         bad["subscriptions"][0]["resource_groups"][0]["vaults"][0]["resource_guard_excluded"] = ["disableSoftDeleteRequests"]
@@ -73,7 +101,10 @@ def test_disabling_soft_delete_needs_the_guards_tenant(guarded):
     refused(patch_rs(guarded, "rsv-guarded", off, aux(guarded, tenant=guarded.endpoint["tenant_id"])))   # the vault's own tenant
     refused(patch_rs(guarded, "rsv-guarded", off, {"x-ms-authorization-auxiliary": "Bearer not-a-token"}))
     assert guarded.writes() == [] or all(w["status"] == 403 for w in guarded.writes())
-    assert patch_rs(guarded, "rsv-guarded", off, aux(guarded)).status_code == 202
+    # With the token but without the guard's operation request id in the body: refused as Azure refuses it.
+    missing_id(patch_rs(guarded, "rsv-guarded", off, aux(guarded)))
+    missing_id(patch_rs(guarded, "rsv-guarded", off, aux(guarded), ids("deleteResourceGuardProxyRequests")))   # another's id
+    assert patch_rs(guarded, "rsv-guarded", off, aux(guarded), ids("disableSoftDeleteRequests")).status_code == 202
     state = guarded.resource("/" + RSV + "rsv-guarded")["properties"]["securitySettings"]["softDeleteSettings"]["softDeleteState"]
     assert state == "Disabled"
     # A vault without a guard: no header needed.
@@ -93,12 +124,19 @@ def test_shortening_soft_delete_retention_and_disabling_immutability_are_protect
 def test_the_config_api_and_the_backup_vault_are_guarded_too(guarded):
     config = {"properties": {"softDeleteFeatureState": "Disabled", "enhancedSecurityState": "Disabled"}}
     refused(guarded.arm_request("PATCH", RSV + "rsv-guarded/backupconfig/vaultconfig", POLICY_VER, body=config))
+    missing_id(guarded.arm_request("PATCH", RSV + "rsv-guarded/backupconfig/vaultconfig", POLICY_VER, body=config,
+                                   headers=aux(guarded)))
+    config["properties"]["resourceGuardOperationRequests"] = ids("disableSoftDeleteRequests")
     assert guarded.arm_request("PATCH", RSV + "rsv-guarded/backupconfig/vaultconfig", POLICY_VER, body=config,
                                headers=aux(guarded)).status_code == 200
     vault = guarded.arm_request("GET", BV + "bv-guarded", DP_VER).json()
     vault["properties"]["securitySettings"]["softDeleteSettings"]["state"] = "Off"
     refused(guarded.arm_request("PUT", BV + "bv-guarded", DP_VER, body=vault))
+    missing_id(guarded.arm_request("PUT", BV + "bv-guarded", DP_VER, body=vault, headers=aux(guarded)))
+    # A Backup vault's request type is the live proxy's (dppReduceSoftDeleteSecurityRequests), and the vault keeps no id.
+    vault["properties"]["resourceGuardOperationRequests"] = ids("dppReduceSoftDeleteSecurityRequests")
     assert guarded.arm_request("PUT", BV + "bv-guarded", DP_VER, body=vault, headers=aux(guarded)).status_code == 201
+    assert "resourceGuardOperationRequests" not in guarded.arm_request("GET", BV + "bv-guarded", DP_VER).json()["properties"]
 
 
 def test_a_policy_change_that_reduces_retention_is_guarded_unless_excluded(guarded):
@@ -141,4 +179,5 @@ def test_the_identity_endpoint_issues_tokens_of_the_guards_tenant(guarded):
                                         additionally_allowed_tenants=[mua.GUARD_TENANT_ID])
     token = credential.get_token(ep["audience"] + ".default", tenant_id=mua.GUARD_TENANT_ID).token
     off = {"softDeleteSettings": {"softDeleteState": "Disabled", "enhancedSecurityState": "Disabled"}}
-    assert patch_rs(guarded, "rsv-guarded", off, {"x-ms-authorization-auxiliary": "Bearer " + token}).status_code == 202
+    assert patch_rs(guarded, "rsv-guarded", off, {"x-ms-authorization-auxiliary": "Bearer " + token},
+                    ids("disableSoftDeleteRequests")).status_code == 202

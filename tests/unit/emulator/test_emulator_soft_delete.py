@@ -171,15 +171,18 @@ def test_mua_fields_from_the_fleet(emulator):
         body = emulator.resource(vid(name))["properties"]
         assert body["securitySettings"]["multiUserAuthorization"] == ("Enabled" if guarded else "Disabled")
         config = emulator.backup_client().backup_resource_vault_configs.get(name, RG).properties
-        if guarded:
-            assert body["resourceGuardOperationRequests"][0].startswith(GUARD + "/")
-            assert config.resource_guard_operation_requests == body["resourceGuardOperationRequests"]
-        else:
-            assert "resourceGuardOperationRequests" not in body and config.resource_guard_operation_requests is None
+        # Neither the vault nor its config names the guard (a live GET does not: tests/fixtures/azure-real/ps-rs-mua);
+        # the vault's proxy does.
+        assert "resourceGuardOperationRequests" not in body and config.resource_guard_operation_requests is None
+        proxies = list(emulator.backup_client().resource_guard_proxies.get(name, RG))
+        assert [(p.name, p.properties.resource_guard_resource_id) for p in proxies] == ([("VaultProxy", GUARD)] if guarded else [])
     for name, guarded in (("bv", True), ("bv-plain", False)):
         vault = emulator.dp_client().backup_vaults.get(RG, name)
         assert vault.properties.is_vault_protected_by_resource_guard is guarded
-        assert bool(vault.properties.resource_guard_operation_requests) is guarded
+        assert vault.properties.resource_guard_operation_requests is None
+        proxies = list(emulator.dp_client().dpp_resource_guard_proxy.list(RG, name))
+        assert [(p.name, p.properties.resource_guard_resource_id) for p in proxies] == (
+            [("DppResourceGuardProxy", GUARD)] if guarded else [])
 
 
 def test_config_api_versions_rbac_and_not_found(emulator):

@@ -12,7 +12,7 @@ import pytest
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import validate_baseline, vault_drift
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import UnreadableResourceError
-from ansible_collections.vaultlock.azure.plugins.module_utils._rules import alerts, cross_subscription_restore, public_network_access
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules import alerts, cross_subscription_restore, mua, public_network_access
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import DriftError
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import TargetError, check_baseline
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import vault_record
@@ -210,9 +210,22 @@ def test_resource_guard_association(kind):
     assert [(f['setting'], f['fixable']) for f in entry['findings']] == [('mua', True)]
     assert entry['actions']['resource_guard'] == GUARD
     assert [(c['action'], c['setting'], c['after']) for c in entry['changes']] == [('resource_guard', 'mua', GUARD)]
-    # Protected by that guard: nothing to do; by another: a finding that cannot be fixed here.
+    # Protected by that guard: nothing to do; by another: a finding that cannot be fixed here. The vault's body says only
+    # that a guard protects it (as a live GET: tests/fixtures/azure-real/ps-rs-mua); its proxy says which (with_proxy, what
+    # harden_plan and vault_security_settings read for such a vault: mua.needs_proxy).
     arm, rg = records(kind, resource_guard_id=GUARD)
+    assert arm['mua'] == {'protected': True, 'resource_guard_id': None, 'protected_operations': []} and mua.needs_proxy(arm)
+    assert mua.RULE.vault_reads(arm, GUARD) == ('resource_guard',) and mua.RULE.vault_reads(arm, None) == ()
+    unseen = drift(arm, resource_guard_id=GUARD)['findings']
+    assert [(f['setting'], f['fixable']) for f in unseen] == [('mua', False)] and 'not visible' in unseen[0]['reason']
+    proxy = {'properties': {'resourceGuardResourceId': GUARD, 'resourceGuardOperationDetails': [
+        {'vaultCriticalOperation': 'Microsoft.RecoveryServices/vaults/backupconfig/write',
+         'defaultResourceRequest': GUARD + '/disableSoftDeleteRequests/default'}]}}
+    arm = dict(arm, mua=mua.with_proxy(arm, [proxy]))
+    assert arm['mua'] == {'protected': True, 'resource_guard_id': GUARD, 'protected_operations': ['disableSoftDeleteRequests']}
+    assert not mua.needs_proxy(arm) and mua.RULE.vault_reads(arm, GUARD) == ()
     assert drift(arm, resource_guard_id=GUARD.lower())['findings'] == []
+    rg = dict(rg, mua=mua.with_proxy(rg, [proxy]))
     other = GUARD.replace('guard-01', 'guard-02')
     stuck = drift(rg, resource_guard_id=other)
     assert stuck['findings'][0]['fixable'] is False and 'already protected' in stuck['findings'][0]['reason']

@@ -16,6 +16,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._tiers import (
     match_tier,
     reads_policies,
     resolve_tiers,
+    vault_reads,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._retention import normalise_policy
 from tests.unit.builders import SUB, SUB2, iaas
@@ -313,6 +314,28 @@ def test_the_vault_targets_filter_judges_by_tier_and_refuses_a_bad_tier():
         vault_targets(reads, [], baseline=baseline([dict(PROD, immutability='locked')]))
     with pytest.raises(AnsibleFilterError, match=r'match\.names is an empty list'):
         vault_targets([], [], baseline=baseline([dict(PROD, match={'names': []})]))
+
+
+GUARD = '/subscriptions/%s/resourceGroups/rg-sec/providers/Microsoft.DataProtection/resourceGuards/guard-1' % SUB
+
+
+def test_the_resource_guard_proxy_is_read_only_for_protected_vaults_whose_tier_names_a_guard():
+    """A live vault GET says that a guard protects the vault, not which (tests/fixtures/azure-real/ps-rs-mua): harden_plan
+    reads the proxy of a vault (one GET) only where its tier's baseline names a guard and the vault reports one it does
+    not name; a baseline without resource_guard_id reads none, whatever the fleet."""
+    guarded = dict(record('rsv-prod-1', tags={'env': 'prod'}), mua={'protected': True, 'resource_guard_id': None})
+    named = dict(record('rsv-prod-2', tags={'env': 'prod'}), mua={'protected': True, 'resource_guard_id': GUARD})
+    open_vault = record('rsv-prod-3', tags={'env': 'prod'})
+    dev = dict(record('rsv-dev-1'), mua={'protected': True, 'resource_guard_id': None})
+    vaults = [guarded, named, open_vault, dev]
+    prod = dict(PROD, resource_guard_id=GUARD)
+    assert [v['name'] for v in vault_reads(vaults, check_baseline(baseline([prod, DEV])), 'resource_guard')] == ['rsv-prod-1']
+    # A tier that leaves resource_guard_id out takes the top level's, as it is judged by it.
+    assert [v['name'] for v in vault_reads(vaults, check_baseline(baseline([prod, DEV], resource_guard_id=GUARD)),
+                                           'resource_guard')] == ['rsv-prod-1', 'rsv-dev-1']
+    assert [v['name'] for v in vault_reads(vaults, check_baseline(baseline([], resource_guard_id=GUARD)),
+                                           'resource_guard')] == ['rsv-prod-1', 'rsv-dev-1']
+    assert vault_reads(vaults * 5000, check_baseline(baseline([PROD, DEV])), 'resource_guard') == []
 
 
 def test_a_minimum_only_per_datastore_that_checks_no_tier_of_some_policies_is_a_warning_of_the_run():

@@ -308,10 +308,23 @@ def other_run_fixture():
     """A live process standing for another run's ansible-playbook; killed at the end of the test."""
     process = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'])  # pylint: disable=consider-using-with
     try:
+        # The messages name its command line: wait until /proc shows it (right after the fork it can still read empty under
+        # load, and the message then rightly says 'a command this host does not show').
+        deadline = time.monotonic() + 10
+        while b'time.sleep(120)' not in _cmdline(process.pid) and time.monotonic() < deadline:
+            time.sleep(0.01)
         yield process
     finally:
         process.kill()
         process.wait()
+
+
+def _cmdline(pid):
+    try:
+        with open('/proc/%d/cmdline' % pid, 'rb') as handle:
+            return handle.read()
+    except OSError:
+        return b''
 
 
 def ended_journal(report_dir, owner):

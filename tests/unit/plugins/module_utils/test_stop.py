@@ -82,6 +82,12 @@ def test_a_signal_ignored_when_the_apply_starts_stops_nothing():
     assert out == ['stopped', 'False']
 
 
+def _state(pid):
+    """The process state letter /proc/<pid>/stat gives (T: stopped)."""
+    with open('/proc/%d/stat' % pid, encoding='utf-8') as handle:
+        return handle.read().rpartition(')')[2].split()[0]
+
+
 def _wait_until(condition, seconds=30):
     """Poll ``condition`` until it holds or ``seconds`` pass (the caller asserts what it needs afterwards)."""
     deadline = time.time() + seconds
@@ -118,6 +124,10 @@ def test_a_signal_waiting_in_the_controller_is_a_stop():
     try:
         assert controller.stdout.readline().strip() == 'ready'
         os.kill(controller.pid, signal.SIGSTOP)
+        # Stopped before the SIGINT is sent: a SIGINT that arrived first would be taken by its handler (lower signal
+        # numbers are delivered first), and the test would then no longer be of a signal waiting, pending.
+        _wait_until(lambda: _state(controller.pid) == 'T')
+        assert _state(controller.pid) == 'T'
         _assert_stop_seen(controller.pid, signal.SIGINT)
     finally:
         os.kill(controller.pid, signal.SIGCONT)

@@ -454,10 +454,20 @@ MUA_HINT = ("The vault's Resource Guard protects this operation (multi-user auth
             "Resource Guard's tenant (the task's identity must be allowed to sign in there and have permission on the Resource "
             "Guard), or have the Resource Guard's owner approve the operation.")
 
+# Azure's words when a guarded write carries no request id of the guard (hashicorp/terraform-provider-azurerm#31887; its
+# code is not published): the write named none of the operations the vault's backupResourceGuardProxies entry lists.
+MUA_REQUEST_MISSING = 'resourceguard operation requestid is either null or empty'
+MUA_REQUEST_HINT = ("The vault's Resource Guard protects this operation and the write carried no request of the guard: the "
+                    "collection takes it from the vault's Resource Guard proxy (backupResourceGuardProxies), so check that the "
+                    "proxy lists this operation and that the identity can read it, and set auxiliary_tenant_ids to the "
+                    "Resource Guard's tenant.")
 
-def _hint(status, code):
+
+def _hint(status, code, message=None):
     if code in MUA_CODES or 'resourceguard' in str(code or '').lower():
         return MUA_HINT
+    if MUA_REQUEST_MISSING in str(message or '').lower():
+        return MUA_REQUEST_HINT
     if status == 403 or code == 'AuthorizationFailed':
         return ('The identity in use lacks permission for this action: grant it a role such as '
                 '"Backup Contributor" on the vault (reads need "Backup Reader" or "Reader").')
@@ -529,7 +539,7 @@ def from_exception(exc, operation, resource=None):
                                    'The long-running operation ended Failed.')
     if 'HttpResponseError' in names:
         code, message = _error_from_response(exc)
-        return AzureOperationError(operation, resource, status, code, message, request_id, _hint(status, code))
+        return AzureOperationError(operation, resource, status, code, message, request_id, _hint(status, code, message))
     if 'SSLError' in names:
         return AzureOperationError(operation, resource, None, 'TLSError', first_line(exc), None,
                                    'The server certificate could not be verified: set REQUESTS_CA_BUNDLE or cert_validation_mode.')

@@ -45,6 +45,17 @@ class FakeResponse:
         return json.loads(self._body)
 
 
+def test_a_guarded_write_without_the_guard_s_request_says_where_the_request_comes_from():
+    """Azure's words for a guarded write that carries no request id of the guard (terraform-provider-azurerm#31887) get a
+    hint naming the proxy the request comes from and the auxiliary tenant; its code is not published, so the words decide."""
+    body = {'error': {'code': 'BMSUserErrorInvalidInput', 'message': 'ResourceGuard Operation requestid is either null or empty'}}
+    err = from_exception(HttpResponseError(response=FakeResponse(400, body)), 'update soft delete', "vault 'v1'")
+    text = err.describe()
+    assert 'backupResourceGuardProxies' in text and 'auxiliary_tenant_ids' in text, text
+    other = {'error': {'code': 'BMSUserErrorInvalidInput', 'message': 'Input provided for the call is invalid.'}}
+    assert 'backupResourceGuardProxies' not in from_exception(HttpResponseError(response=FakeResponse(400, other)), 'x', 'y').describe()
+
+
 def test_arm_error_body_is_read():
     body = {'error': {'code': 'AuthorizationFailed', 'message': "The client 'x' does not have authorization to perform action "
                                                                 "'Microsoft.RecoveryServices/vaults/write'"}}

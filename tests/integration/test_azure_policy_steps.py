@@ -129,7 +129,10 @@ def policy_run(module_runner):
         "'Microsoft.Insights/diagnosticSettings/read' over scope '%s/providers/Microsoft.Insights'." % denied}])
     batch.role_steps([
         step('dine', check=True, harden_backup_vaults_azure_policy={DINE: {}}, **EVERYWHERE),
-        step('apply', harden_backup_vaults_discovery='arm', harden_backup_vaults_fail_on_error=False, **EVERYWHERE),
+        # Soft delete AlwaysOn (with consent): a change the definitions' default parameters judge (checkAlwaysOnSoftDeleteOnly),
+        # so the vaults the apply leaves get other verdicts than the vaults as read.
+        step('apply', harden_backup_vaults_discovery='arm', harden_backup_vaults_fail_on_error=False,
+             harden_backup_vaults_soft_delete={'state': 'always_on'}, harden_backup_vaults_allow_irreversible=True, **EVERYWHERE),
         step('off', check=True, harden_backup_vaults_azure_policy={}, **EVERYWHERE),
         step('bad', check=True, harden_backup_vaults_azure_policy=BAD, **EVERYWHERE)])
     run = batch.play()
@@ -244,7 +247,9 @@ def test_apply_judges_the_vaults_as_read_and_empty_turns_it_off(policy_run):
     assert run.writes
     report = check_files(files_of(run), 14)
     assert reported(report) == expected(before, DEFAULTS)
-    # After the apply the emulator holds other bodies: the section said what Azure Policy said of the vaults as read.
+    # After the apply the emulator holds other bodies, with other verdicts (soft delete AlwaysOn): the section said what
+    # Azure Policy said of the vaults as read. (Before, the only verdict the apply changed came from an emulator fault: a
+    # PATCH of a guarded Backup vault dropped isVaultProtectedByResourceGuard.)
     # (The two check steps after it wrote nothing, and they end the run, so the emulator still holds what the apply left.)
     assert steps['off'].writes == [] and steps['bad'].writes == []
     after = policy_run['after']

@@ -142,7 +142,7 @@ def test_a_subscription_resource_graph_cannot_see(sources_run):
     jsonschema.validate(auto, SCHEMA)
     # resource_graph: no fallback; the subscription is an error of the run (and fails it, after the reports).
     strict = steps['strict']
-    assert strict.failed is not None and '1 errors' in strict.output, strict.output
+    assert strict.failed is not None and '1 error:' in strict.output, strict.output
     assert [e['scope'] for e in strict.report['errors']] == ['subscription %s' % SUB2]
     assert 'NotVisibleInResourceGraph' in strict.report['errors'][0]['message']
     assert {v['subscription_id'] for v in strict.report['vaults']} == {SUB1}

@@ -139,6 +139,8 @@ notes:
     vault, the module reads the vault's protected items (one list, only then) and raises no policy that has such an item; its
     weak tiers are violations that are not fixable, naming the items, and nothing is sent for it, in check mode too (as the
     C(vaultlock.azure.harden_backup_vaults) role judges it). Resume their backups, or move them to another policy, first.
+    O(mode=report) says the same of such a policy (not fixable by O(mode=enforce)), and reads the items once when an immutable
+    Recovery Services vault has a violation O(mode=enforce) would otherwise fix.
   - O(compare_to) sends nothing to Azure; the module only reads the vault and its policies.
 author: vaultlock.azure maintainers (@vaultlock)
 '''

@@ -192,6 +192,24 @@ def _hold_suspended(session, vault, plans, violations, minimum):
     return kept, violations
 
 
+def _held_in_report(session, vault, violations):
+    """The violations of report mode, where a fixable one of a policy that has a protected item with suspended backups is
+    not fixable (mode=enforce would not raise it: _hold_suspended). Reads the vault's protected items once; called only on
+    an immutable Recovery Services vault with a fixable violation."""
+    view = {'vault_type': vault['vault_type'], 'protected_items': list_items(session, vault)}
+    held = {}
+    out = []
+    for violation in violations:
+        if violation.get('fixable'):
+            name = violation['policy']
+            if name not in held:
+                held[name] = suspended_items(view, name)
+            if held[name]:
+                violation = dict(violation, fixable=False, reason=suspended_reason(violation['reason'], held[name]))
+        out.append(violation)
+    return out
+
+
 def _check_consent(params, ref, plans, locked):
     """On a Locked vault a raised retention can never be lowered again: refuse before any write without consent."""
     raised = [change for _resource, _record, _new, changes in plans for change in changes if change['irreversible']]
@@ -261,9 +279,13 @@ def run(mod):
             unchecked.setdefault(key, []).append(record['name'])
     for key in sorted(unchecked):
         mod.warn(datastore_only_warning('minimum', key, minimum[key], unchecked[key], ' of %s' % ref.label))
-    if immutability in IMMUTABLE and ref.vault_type == 'recovery_services' and any(changes for _resource, _record, _new, changes in plans):
+    immutable_rs = immutability in IMMUTABLE and ref.vault_type == 'recovery_services'
+    if immutable_rs and any(changes for _resource, _record, _new, changes in plans):
         # Before the consent: a raise Azure would not apply asks no consent (check mode reads and predicts the same).
         plans, violations = _hold_suspended(session, vault, plans, violations, params['minimum'])
+    elif immutable_rs and params['mode'] != 'enforce' and any(violation.get('fixable') for violation in violations):
+        # Report mode says what mode=enforce would fix: not a policy it would hold for a suspended item.
+        violations = _held_in_report(session, vault, violations)
     _check_consent(params, ref, plans, locked)
     if any(changes for _resource, _record, _new, changes in plans):
         # A raise only on a vault that reads settled (_vaults.SETTLED_STATE): whether it can be undone is judged from the

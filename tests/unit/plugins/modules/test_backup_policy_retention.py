@@ -268,7 +268,6 @@ def test_a_locked_vault_whose_only_raise_is_held_asks_no_consent(run_module, azu
 @pytest.mark.parametrize('immutability,args', [
     (None, {'mode': 'enforce'}),              # not immutable: Azure applies the raise
     ('disabled', {'mode': 'enforce'}),
-    ('enabled', {'mode': 'report'}),          # no raise planned
     ('enabled', {'mode': 'enforce', 'minimum': {'daily': '7d'}}),
 ])
 def test_the_items_are_read_only_when_an_immutable_vault_would_be_raised(run_module, azure, immutability, args):
@@ -278,6 +277,20 @@ def test_the_items_are_read_only_when_an_immutable_vault_would_be_raised(run_mod
     assert azure.item_reads == []
     raised = sorted(w[1] for w in azure.writes)
     assert raised == (['rsv-s/free', 'rsv-s/held'] if immutability in (None, 'disabled') else [])
+
+
+@pytest.mark.parametrize('immutability', ['enabled', 'locked'])
+def test_report_mode_says_a_policy_held_for_suspended_items_is_not_fixable(run_module, azure, immutability):
+    """Report mode says what mode=enforce would fix: before, 'held' counted as fixable by mode=enforce, which then does not
+    raise it. The items are read once, only because a fixable violation of an immutable vault was found."""
+    vault = suspended_vault(azure, immutability)
+    result = run_module(backup_policy_retention, {'id': vault['id'], 'minimum': {'daily': '30d'}, 'mode': 'report'})
+    assert not result.get('failed'), result
+    assert azure.writes == [] and azure.item_reads == [vault['id']]
+    assert sorted((v['policy'], v['fixable']) for v in result['violations']) == [('free', True), ('held', False)]
+    [held] = [v for v in result['violations'] if v['policy'] == 'held']
+    assert 'suspended (vm-stopped)' in held['reason'], held
+    assert '2 retention violation(s) in 2 policy(ies), 1 fixable by mode=enforce' in result['msg'], result['msg']
 
 
 def test_an_unreadable_item_list_fails_before_any_write(run_module, azure):

@@ -51,6 +51,10 @@ options:
     type: bool
     default: false
     version_added: 0.2.0
+notes:
+  - Each vault that reports multi-user authorization (Recovery Services C(securitySettings.multiUserAuthorization=Enabled),
+    Backup vaults C(isVaultProtectedByResourceGuard=true)) costs one more ARM read, its Resource Guard proxy, paced and run in
+    parallel like the other reads and counted in RV(discovery.arm); a vault that reports no guard costs none.
 author: vaultlock.azure maintainers (@vaultlock)
 '''
 
@@ -95,9 +99,13 @@ vaults:
       (C(resource_guard_id)) and which operations of the vault it protects (C(protected_operations), as the vault's
       C(resourceGuardOperationRequests) name them, such as C(disableSoftDeleteRequests) or C(reduceRetentionRequests));
       such an operation needs O(auxiliary_tenant_ids) set to the Resource Guard's tenant.
-    - Azure's vault reads do not name the guard or its operations (only that a guard protects the vault), so for a vault read
-      from Azure C(resource_guard_id) is then null and C(protected_operations) empty. The guard is its Resource Guard
-      proxy's, which M(vaultlock.azure.vault_security_settings) and M(vaultlock.azure.harden_plan) read where they need it.
+    - Azure's vault reads do not name the guard or its operations (only that a guard protects the vault), so for each vault that
+      reports a guard the module reads the vault's Resource Guard proxy (C(backupResourceGuardProxies)) and takes
+      C(resource_guard_id) from its C(resourceGuardResourceId) and C(protected_operations) from its
+      C(resourceGuardOperationDetails) (the request type of each C(defaultResourceRequest), in the proxy's order).
+    - When that proxy could not be read (403, 404), the vault keeps C(resource_guard_id=null) and C(protected_operations=[])
+      (still C(protected=true)), and a warning of the task names the vaults (the first 20, then a count) and Azure's answer;
+      it is not in RV(errors).
     - A vault that names a Resource Guard but does not report multi-user authorization as enabled (Recovery Services
       C(multiUserAuthorization) absent, V(Disabled) or V(Invalid); Backup vaults C(isVaultProtectedByResourceGuard) absent or
       false), or reports a value outside the API's, has C(mua.state=unknown) and C(protected=false), so it is not counted as

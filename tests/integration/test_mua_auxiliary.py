@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.emulator import generator, mua
+from tests.emulator import generator, mua, routes
 from tests.integration.conftest import step
 
 SUB = '88888888-aaaa-4000-8000-000000000008'
@@ -24,7 +24,17 @@ FLEET = {'subscriptions': [{'id': SUB, 'resource_groups': [{'name': RG, 'locatio
      'policies': [{'name': 'vm', 'properties': generator.iaas_v1(False)}]},
     {'name': 'bv-guarded', 'type': 'backup', 'immutability': 'enabled', 'resource_guard_id': GUARD,
      'soft_delete': {'state': 'on', 'retention_days': 14}},
+    # Read by the info task only: a guarded vault whose proxy the identity may not read (REFUSED_PROXY), and a vault of
+    # each kind no guard protects.
+    {'name': 'rsv-refused', 'type': 'recovery_services', 'immutability': 'enabled', 'resource_guard_id': GUARD},
+    {'name': 'rsv-plain', 'type': 'recovery_services', 'immutability': 'enabled'},
+    {'name': 'bv-plain', 'type': 'backup', 'immutability': 'enabled'},
 ]}]}]}
+# ARM's 403 AuthorizationFailed (its shape as test_vault_immutability_info's denied subscription has it) for the proxy read
+# of rsv-refused: an identity that may read the vault and not its proxy.
+REFUSED_PROXY = {'method': 'GET', 'path_regex': '(?i)/vaults/rsv-refused/backupResourceGuardProxies', 'status': 403,
+                 'code': 'AuthorizationFailed', 'times': 20,
+                 'message': "The client 'x' does not have authorization to perform this action"}
 AUX = {'auxiliary_tenant_ids': [mua.GUARD_TENANT_ID]}
 # The Resource Guard operation request id each guarded write carries, as the vault's proxy lists it (Microsoft's clients:
 # az CLI get_resource_guard_operation_request, Azure PowerShell SetVaultProperty, Az.DataProtection
@@ -53,6 +63,7 @@ def run(module_runner):
     emulator = module_runner.emulator
     emulator.reset()
     emulator.load_fleet(FLEET)
+    emulator.fault(**REFUSED_PROXY)
     emulator.clear_journal()
     return module_runner.play([
         step({'vaultlock.azure.vault_soft_delete': dict(OFF, auxiliary_tenant_ids=[mua.GUARD_TENANT_ID]), 'register': 'check'}, check=True),
@@ -83,10 +94,10 @@ def proxy_reads(run, key):
 
 def test_a_guarded_vault_refuses_without_the_guards_tenant_and_accepts_with_auxiliary_tenant_ids(run):
     assert run.rc == 0, run.output
-    # The record says that a guard protects the vault; a vault GET names neither the guard nor its operations (a live one
-    # does not: tests/fixtures/azure-real/ps-rs-mua), so the record does not either.
+    # The record names the guard that protects the vault and the operations it protects: a vault GET names neither (a live
+    # one does not: tests/fixtures/azure-real/ps-rs-mua), so the info read the vault's proxy (test_info_reads_the_guard_...).
     record = next(v for v in run['r0']['vaults'] if v['name'] == 'rsv-guarded')
-    assert record['mua'] == {'protected': True, 'resource_guard_id': None, 'protected_operations': []}
+    assert record['mua']['protected'] is True and record['mua']['resource_guard_id'] == GUARD
     # Without the option: refused by Azure (the emulator), and the message says why and what to set.
     refused = run['r1']
     assert refused['failed'] is True
@@ -124,5 +135,30 @@ def test_each_guarded_write_carries_the_guards_operation_request_id_and_check_mo
 
 
 def test_a_write_the_guard_does_not_protect_reads_no_proxy(run):
-    # Turning soft delete off needs the guard; nothing else in this run did, and the info read no proxy.
-    assert proxy_reads(run, 'r0') == [] and proxy_reads(run, 'r3') == []
+    # Turning soft delete off needs the guard; the task refused before any request read none.
+    assert proxy_reads(run, 'r3') == []
+
+
+def test_info_reads_the_guard_of_each_guarded_vault_from_its_proxy(run):
+    assert run.rc == 0, run.output
+    info = run['r0']
+    by = {v['name']: v for v in info['vaults']}
+    # The guard, and the operations it protects as the proxy's request ids name them (<guard>/<request type>/default), in the
+    # proxy's order: rsv-guarded's excludes the MARS PIN change; a Backup vault's lists what the live one recorded lists
+    # (routes.DP_GUARDED_OPERATIONS, its details without a request id left out).
+    rs_operations = [mua.VAULT_OPERATIONS['rs'][op][1] for op, _mandatory in mua.OPERATIONS['rs'] if op != mua.MARS_PIN]
+    dp_operations = [request for _operation, request in routes.DP_GUARDED_OPERATIONS if request]
+    assert by['rsv-guarded']['mua'] == {'protected': True, 'resource_guard_id': GUARD, 'protected_operations': rs_operations}
+    assert by['bv-guarded']['mua'] == {'protected': True, 'resource_guard_id': GUARD, 'protected_operations': dp_operations}
+    # One proxy read a guarded vault (the refused one too), none for a vault no guard protects.
+    assert sorted(proxy_reads(run, 'r0')) == ['bv-guarded', 'rsv-guarded', 'rsv-refused']
+    assert by['rsv-plain']['mua']['protected'] is False and by['bv-plain']['mua']['protected'] is False
+    assert by['rsv-plain']['mua']['resource_guard_id'] is None and by['bv-plain']['mua']['protected_operations'] == []
+    # The refused read is no error of the task: the vault keeps no guard id, and one warning names it and why.
+    assert info['errors'] == [] and info.get('failed') is not True
+    assert by['rsv-refused']['mua'] == {'protected': True, 'resource_guard_id': None, 'protected_operations': []}
+    warnings = [w for w in info.get('warnings') or [] if 'Resource Guard proxy' in w]
+    assert len(warnings) == 1, info.get('warnings')
+    assert "1 vault " in warnings[0] and "'rsv-refused'" in warnings[0] and 'HTTP 403 AuthorizationFailed' in warnings[0]
+    # The proxy reads are counted with the task's other ARM reads.
+    assert info['discovery']['arm']['requests'] == len([r for r in run.requests('r0') if not r['path'].startswith('/providers/')])

@@ -13,34 +13,36 @@ Enabled, Backup vaults ``isVaultProtectedByResourceGuard``) and names no guard (
 read it. Without it, a baseline ``resource_guard_id`` on a vault already associated with that guard would be a finding no
 run fixes.
 
-One read a vault, and only for the vaults the caller picks (_tiers.guard_reads: a protected vault naming no guard whose
-tier's baseline names one), through the session's ARM read pipeline (paced per subscription, retried like every read)
+One read a vault, and only for the vaults the caller picks (harden_plan, _tiers.guard_reads: a protected vault naming no
+guard whose tier's baseline names one; vault_immutability_info: every vault it returns that reports a guard and names
+none, mua.needs_proxy), through the session's ARM read pipeline (paced per subscription, retried like every read)
 and ``fleet.for_each_vault``'s concurrency, interleaved across subscriptions. A read that fails leaves the vault as it was
-(its guard not visible: the finding says so) and is said in a warning of the run.
+(its guard not visible: the finding says so) and is said in a warning of the run (harden_plan: one a vault;
+vault_immutability_info: one for all, guard_warning).
 """
 
 from __future__ import annotations
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.diagnostics import reason
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.fleet import for_each_vault
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, escaped, first_named
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import mua
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import MAX_CONCURRENCY
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend
 
 
-def attach_guards(session, records, max_concurrency=MAX_CONCURRENCY):
-    """Complete each record's ``mua`` from its vault's proxy (mua.with_proxy), in place; returns the warnings of the reads
-    that failed. ``records``: the vault records to read for (none: no read)."""
-    warnings = []
+def read_guards(session, records, max_concurrency=MAX_CONCURRENCY):
+    """Complete each record's ``mua`` from its vault's proxy (mua.with_proxy), in place; returns ``(vault label, why)`` of
+    each read that failed, in the records' order (that vault's ``mua`` stays as it was). ``records``: the vault records to
+    read for (none: no read)."""
+    failed = {}
 
     def load(record):
         ref = VaultRef(record['subscription_id'], record['resource_group'], record['name'], record['vault_type'])
         try:
             proxies = backend(session, record['vault_type']).guard_proxies(ref)
         except AzureOperationError as exc:
-            warnings.append("%s: its Resource Guard could not be read from its proxy (%s); the guard that protects it is "
-                            "reported as not visible" % (ref.label, reason(exc)))
+            failed[id(record)] = (ref.label, reason(exc))
             return None, None
         found = mua.with_proxy(record, proxies)
         if isinstance(record.get('mua'), dict):
@@ -52,4 +54,21 @@ def attach_guards(session, records, max_concurrency=MAX_CONCURRENCY):
     for_each_vault(records, load, '_guard_read', max_concurrency)
     for record in records:
         record.pop('_guard_read', None)
-    return warnings
+    return [failed[id(record)] for record in records if id(record) in failed]
+
+
+def attach_guards(session, records, max_concurrency=MAX_CONCURRENCY):
+    """read_guards, with a warning for each read that failed (harden_plan's report lists them one by one)."""
+    return ["%s: its Resource Guard could not be read from its proxy (%s); the guard that protects it is reported as not "
+            "visible" % failure for failure in read_guards(session, records, max_concurrency)]
+
+
+def guard_warning(failures, limit=20):
+    """One warning for the proxy reads read_guards could not do (``(vault label, why)`` each), the first ``limit`` named
+    and then a count; '' when there are none."""
+    if not failures:
+        return ''
+    return ('a Resource Guard protects %d %s whose Resource Guard proxy (backupResourceGuardProxies) could not be read, so '
+            'mua.resource_guard_id is null and mua.protected_operations empty for %s: %s'
+            % (len(failures), 'vault' if len(failures) == 1 else 'vaults', 'it' if len(failures) == 1 else 'each',
+               first_named(failures, limit, show=lambda failure: '%s (%s)' % (escaped(failure[0]), escaped(failure[1])))))

@@ -56,7 +56,8 @@ def check_discovery(discovery):
     return value
 
 
-def _pacing(session):
+def pacing(session):
+    """The session pacer's summary (``requests``, ``waited_s``, ``throttled``), or nulls without a pacer."""
     pacer = getattr(session, 'pacer', None)
     if pacer is None or not hasattr(pacer, 'summary'):
         return {'requests': None, 'waited_s': None, 'throttled': None}
@@ -73,7 +74,7 @@ def describe(requested, sources, fallbacks, data_time, started, session, graph=N
         'resource_graph': ({'calls': graph['calls'], 'throttled': graph['throttled'], 'waited_s': graph['waited_s'],
                             'requeried': list(graph.get('requeried') or [])}
                            if graph else {'calls': 0, 'throttled': 0, 'waited_s': 0.0, 'requeried': []}),
-        'arm': _pacing(session),
+        'arm': pacing(session),
         'elapsed_s': round(time.monotonic() - started, 3),
     }
 

@@ -139,7 +139,7 @@ vault:
       description:
         - Multi-user authorization. C(protected) is true when a Resource Guard must approve weakening soft delete, and
           C(resource_guard_id) names the guard when the vault's body does (Azure's vault reads do not name it, so it is then
-          null).
+          null; M(vaultlock.azure.vault_immutability_info) names it, read from the vault's Resource Guard proxy).
       type: dict
       returned: always
       sample:

@@ -408,8 +408,10 @@ def test_info_module_shows_soft_delete_and_mua_for_both_kinds(shared):
     assert by['bv-on']['soft_delete'] == {'state': 'on', 'retention_days': 30, 'enforced_by_azure': False}
     assert by['bv-always']['soft_delete'] == {'state': 'always_on', 'retention_days': 14, 'enforced_by_azure': False}
     for name in ('rsv-mua', 'bv-mua'):
-        # Protected, the guard not named: what a live vault GET says (tests/fixtures/azure-real/ps-rs-mua).
-        assert by[name]['mua'] == {'protected': True, 'resource_guard_id': None, 'protected_operations': []}
+        # Protected: a live vault GET does not name the guard (tests/fixtures/azure-real/ps-rs-mua); the info module reads it,
+        # and the operations it protects, from the vault's Resource Guard proxy.
+        assert by[name]['mua']['protected'] is True and by[name]['mua']['resource_guard_id'] == GUARD, by[name]['mua']
+        assert by[name]['mua']['protected_operations'], by[name]['mua']
     for name in ('rsv-on', 'bv-on'):
         assert by[name]['mua'] == {'protected': False, 'resource_guard_id': None, 'protected_operations': []}
 
@@ -417,7 +419,13 @@ def test_info_module_shows_soft_delete_and_mua_for_both_kinds(shared):
 def test_same_record_as_the_info_module(shared):
     run = shared
     assert run.rc == 0, run.output
-    assert run['record_info']['vaults'] == [run['record']['vault']]
+    # The same record, but for the guard: the state module returns the vault as its reads say (a live GET names no guard,
+    # so null, as its documentation says), the info module names it from the vault's proxy.
+    [info] = run['record_info']['vaults']
+    record = run['record']['vault']
+    assert record['mua'] == {'protected': True, 'resource_guard_id': None, 'protected_operations': []}
+    assert info['mua']['resource_guard_id'] == GUARD
+    assert dict(info, mua=None) == dict(record, mua=None)
 
 
 def test_soft_delete_enforced_in_preview_is_reported_from_azures_refusal(shared):

@@ -331,12 +331,10 @@ def excluded_warning(excluded_by_entries):
     from any variable source, took a drifting vault out of the drift report and its gate without a trace there."""
     if not excluded_by_entries:
         return None
-    named = ['%s (by %s)' % (vault_id, ', '.join(shown(entry) for entry in entries))
-             for vault_id, entries in excluded_by_entries[:LISTED_UNMATCHED]]
-    rest = len(excluded_by_entries) - LISTED_UNMATCHED
-    return ('harden_backup_vaults_exclude left %d %s out of this report, not checked: %s%s'
-            % (len(excluded_by_entries), 'vault' if len(excluded_by_entries) == 1 else 'vaults', ', '.join(named),
-               (' and %d more' % rest) if rest > 0 else ''))
+    return ('harden_backup_vaults_exclude left %d %s out of this report, not checked: %s'
+            % (len(excluded_by_entries), 'vault' if len(excluded_by_entries) == 1 else 'vaults',
+               first_named(excluded_by_entries, LISTED_UNMATCHED,
+                           lambda pair: '%s (by %s)' % (pair[0], ', '.join(shown(entry) for entry in pair[1])))))
 
 
 TLS_WARNING = ('TLS certificate validation was off (cert_validation_mode or AZURE_CERT_VALIDATION_MODE is ignore): the identity of '

@@ -40,6 +40,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._policy._preset im
 from ansible_collections.vaultlock.azure.plugins.module_utils._readiness import readiness, validate_requirements
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import LOCK_RULES, RULES
 from ansible_collections.vaultlock.azure.plugins.module_utils._tiers import (
+    WHERE as TIERS_WHERE,
     datastore_only_warnings,
     drift_entries,
     reads_items,
@@ -345,7 +346,7 @@ TLS_WARNING = ('TLS certificate validation was off (cert_validation_mode or AZUR
 # baseline.<key> names the variable the user set instead (role_variable_names).
 _ROLE_BASELINE_PATH = re.compile(r'\bbaseline\.(retention\.minimum(?:: minimum(?=\.))?|retention\.mode|[a-z_]+)')
 _ROLE_BASELINE_SPECIAL = {'retention.minimum': 'harden_backup_vaults_retention_minimum',
-                          'retention.mode': 'harden_backup_vaults_retention_mode', 'tiers': 'harden_backup_vaults_baselines'}
+                          'retention.mode': 'harden_backup_vaults_retention_mode', 'tiers': TIERS_WHERE}
 
 
 def role_variable_names(message):
@@ -405,7 +406,7 @@ def weakened_baseline(normalised, given_tiers=None):
         checked = tier_baseline(tier, normalised.get('allow_irreversible'))
         for rule in RULES:
             if rule.key and any(key in raw for key in rule.tier_keys):
-                add(rule, checked.get(rule.key), 'harden_backup_vaults_baselines[%d]' % index, tier.get('name'))
+                add(rule, checked.get(rule.key), '%s[%d]' % (TIERS_WHERE, index), tier.get('name'))
     return found
 
 
@@ -459,7 +460,7 @@ def check_baseline(baseline):
         return normalised
     resolved = resolve_tiers(tiers, normalised, given)
     for index, tier in enumerate(resolved):
-        where = 'harden_backup_vaults_baselines[%d] (%s)' % (index, tier['name'])
+        where = '%s[%d] (%s)' % (TIERS_WHERE, index, tier['name'])
         for rule in RULES:
             for path, value in rule.irreversible_targets(tier):
                 # A tier that inherits a target the preset raised is deferred as the default tier is.
@@ -588,7 +589,7 @@ def check_written_choices(baseline):
     parts = [('baseline', baseline)]
     tiers = baseline.get('tiers')
     if isinstance(tiers, (list, tuple)):
-        parts += [('harden_backup_vaults_baselines[%d]' % index, tier) for index, tier in enumerate(tiers)]
+        parts += [('%s[%d]' % (TIERS_WHERE, index), tier) for index, tier in enumerate(tiers)]
     for where, part in parts:
         for rule in RULES:
             for path, allowed in rule.choices.items():

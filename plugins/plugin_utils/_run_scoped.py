@@ -74,6 +74,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._consent import (
     run_scoped_refusal,
     run_scoped_unknown,
 )
+from ansible_collections.vaultlock.azure.plugins.module_utils._tiers import WHERE as TIERS_WHERE
 
 # The names a template calls a lookup by: refused in the Templar of the trusted layer.
 LOOKUPS = ('lookup', 'query', 'q')
@@ -549,10 +550,6 @@ def run_scoped_refusals(variables, args, templar, layers):
     return refusals
 
 
-# The variable every tier's keys come from (a weakened_baseline entry names harden_backup_vaults_baselines[<index>]).
-TIERS_VARIABLE = 'harden_backup_vaults_baselines'
-
-
 def weakened_sources(entries, layers, templar, from_role=True, task_wrote_baseline=True):
     """The weakened_baseline ``entries`` (module_utils/_targets.py), each with ``source`` (where its value came from:
     extra vars, the play's vars, role parameters, "the inventory: group_vars of group 'prod' (beside the inventory)",
@@ -572,7 +569,8 @@ def weakened_sources(entries, layers, templar, from_role=True, task_wrote_baseli
             entry['source'] = 'a source that cannot be told here (the task holds no variable manager)'
             entry['for_run'] = False
         else:
-            name = TIERS_VARIABLE if entry.get('tier') is not None else entry['variable']
+            # Every tier's keys come from one variable (a weakened_baseline entry names harden_backup_vaults_baselines[<index>]).
+            name = TIERS_WHERE if entry.get('tier') is not None else entry['variable']
             where, for_run = layers.source_of(name)
             if for_run:
                 raw = layers.trusted.get(name, MISSING)

@@ -40,6 +40,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._policy._preset im
 from ansible_collections.vaultlock.azure.plugins.module_utils._readiness import readiness, validate_requirements
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import LOCK_RULES, RULES
 from ansible_collections.vaultlock.azure.plugins.module_utils._tiers import (
+    WHERE as TIERS_WHERE,
     datastore_only_warnings,
     drift_entries,
     reads_items,
@@ -331,12 +332,10 @@ def excluded_warning(excluded_by_entries):
     from any variable source, took a drifting vault out of the drift report and its gate without a trace there."""
     if not excluded_by_entries:
         return None
-    named = ['%s (by %s)' % (vault_id, ', '.join(shown(entry) for entry in entries))
-             for vault_id, entries in excluded_by_entries[:LISTED_UNMATCHED]]
-    rest = len(excluded_by_entries) - LISTED_UNMATCHED
-    return ('harden_backup_vaults_exclude left %d %s out of this report, not checked: %s%s'
-            % (len(excluded_by_entries), 'vault' if len(excluded_by_entries) == 1 else 'vaults', ', '.join(named),
-               (' and %d more' % rest) if rest > 0 else ''))
+    return ('harden_backup_vaults_exclude left %d %s out of this report, not checked: %s'
+            % (len(excluded_by_entries), 'vault' if len(excluded_by_entries) == 1 else 'vaults',
+               first_named(excluded_by_entries, LISTED_UNMATCHED,
+                           lambda pair: '%s (by %s)' % (pair[0], ', '.join(shown(entry) for entry in pair[1])))))
 
 
 TLS_WARNING = ('TLS certificate validation was off (cert_validation_mode or AZURE_CERT_VALIDATION_MODE is ignore): the identity of '
@@ -347,7 +346,7 @@ TLS_WARNING = ('TLS certificate validation was off (cert_validation_mode or AZUR
 # baseline.<key> names the variable the user set instead (role_variable_names).
 _ROLE_BASELINE_PATH = re.compile(r'\bbaseline\.(retention\.minimum(?:: minimum(?=\.))?|retention\.mode|[a-z_]+)')
 _ROLE_BASELINE_SPECIAL = {'retention.minimum': 'harden_backup_vaults_retention_minimum',
-                          'retention.mode': 'harden_backup_vaults_retention_mode', 'tiers': 'harden_backup_vaults_baselines'}
+                          'retention.mode': 'harden_backup_vaults_retention_mode', 'tiers': TIERS_WHERE}
 
 
 def role_variable_names(message):
@@ -407,7 +406,7 @@ def weakened_baseline(normalised, given_tiers=None):
         checked = tier_baseline(tier, normalised.get('allow_irreversible'))
         for rule in RULES:
             if rule.key and any(key in raw for key in rule.tier_keys):
-                add(rule, checked.get(rule.key), 'harden_backup_vaults_baselines[%d]' % index, tier.get('name'))
+                add(rule, checked.get(rule.key), '%s[%d]' % (TIERS_WHERE, index), tier.get('name'))
     return found
 
 
@@ -461,7 +460,7 @@ def check_baseline(baseline):
         return normalised
     resolved = resolve_tiers(tiers, normalised, given)
     for index, tier in enumerate(resolved):
-        where = 'harden_backup_vaults_baselines[%d] (%s)' % (index, tier['name'])
+        where = '%s[%d] (%s)' % (TIERS_WHERE, index, tier['name'])
         for rule in RULES:
             for path, value in rule.irreversible_targets(tier):
                 # A tier that inherits a target the preset raised is deferred as the default tier is.
@@ -590,7 +589,7 @@ def check_written_choices(baseline):
     parts = [('baseline', baseline)]
     tiers = baseline.get('tiers')
     if isinstance(tiers, (list, tuple)):
-        parts += [('harden_backup_vaults_baselines[%d]' % index, tier) for index, tier in enumerate(tiers)]
+        parts += [('%s[%d]' % (TIERS_WHERE, index), tier) for index, tier in enumerate(tiers)]
     for where, part in parts:
         for rule in RULES:
             for path, allowed in rule.choices.items():

@@ -407,7 +407,7 @@ def datastore_only_warnings(vaults, drift):
     warnings = []
     for name, key in sorted(found, key=lambda pair: (pair[0] != DEFAULT_TIER, pair[0], pair[1])):
         what = ('harden_backup_vaults_retention_minimum' if name == DEFAULT_TIER
-                else 'the retention_minimum of tier %s (harden_backup_vaults_baselines)' % shown(name))
+                else 'the retention_minimum of tier %s (%s)' % (shown(name), WHERE))
         by_vault = found[(name, key)]
         names = ['%s/%s' % (vault_name, policy.get('name')) for vault_name in by_vault for policy in by_vault[vault_name]]
         where = ' in %d %s' % (len(by_vault), 'vault' if len(by_vault) == 1 else 'vaults')

@@ -74,6 +74,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._consent import (
     run_scoped_refusal,
     run_scoped_unknown,
 )
+from ansible_collections.vaultlock.azure.plugins.module_utils._tiers import WHERE as TIERS_WHERE
 
 # The names a template calls a lookup by: refused in the Templar of the trusted layer.
 LOOKUPS = ('lookup', 'query', 'q')
@@ -516,6 +517,21 @@ def _what_it_reads(raw, layers, scoped, used, templar):
     return ' and '.join(what) or 'reads values no source written for the run gives'
 
 
+def _trusted_and_templated(part, name, layers, templar):
+    """``(trusted, templated, what_it_reads)`` of the trusted layer's value of ``name`` as ``part`` is converted: what the
+    run's sources give by themselves (MISSING when they do not, or when the template tests or filters the controller's
+    files or environment: that reads what a lookup would), the same text templated with every variable of the task, and
+    a function that says what the template reads (_what_it_reads) when the two differ."""
+    raw = layers.trusted.get(name, MISSING)
+    scoped, used = layers.scoped()
+    trusted = _converted(part, raw, scoped)
+    controller = _reads(raw, layers.scoped_variables(), templar)
+    if trusted is not MISSING and (controller['tests'] or controller['filters'] or controller['files']):
+        trusted = MISSING
+    templated = _converted(part, raw, templar)
+    return trusted, templated, lambda: _what_it_reads(raw, layers, scoped, used, templar)
+
+
 def run_scoped_refusals(variables, args, templar, layers):
     """The refusals (messages) of harden_plan's ``args`` whose ``variables`` (part -> variable name, its
     ``run_scoped_variables``) came from the inventory or facts rather than from a source written for the run.
@@ -530,27 +546,13 @@ def run_scoped_refusals(variables, args, templar, layers):
         if layers is None:
             message = run_scoped_unknown(part, name, effective)
         else:
-            raw = layers.trusted.get(name, MISSING)
-            scoped, used = layers.scoped()
-            # What the run's sources give by themselves, and the same text templated with every variable of the task. A
-            # test of the controller's files reads what a lookup would: what the run's sources give with one is refused.
-            trusted = _converted(part, raw, scoped)
-            controller = _reads(raw, layers.scoped_variables(), templar)
-            if trusted is not MISSING and (controller['tests'] or controller['filters'] or controller['files']):
-                trusted = MISSING
-            templated = _converted(part, raw, templar)
-            reads = ''
-            if templated is not MISSING and trusted != templated:
-                reads = _what_it_reads(raw, layers, scoped, used, templar)
+            trusted, templated, what_it_reads = _trusted_and_templated(part, name, layers, templar)
+            reads = what_it_reads() if templated is not MISSING and trusted != templated else ''
             ambient = _converted(part, layers.ambient.get(name, MISSING), templar)
             message = run_scoped_refusal(part, name, effective, trusted, ambient, layers.origin(name), templated, reads)
         if message:
             refusals.append(message)
     return refusals
-
-
-# The variable every tier's keys come from (a weakened_baseline entry names harden_backup_vaults_baselines[<index>]).
-TIERS_VARIABLE = 'harden_backup_vaults_baselines'
 
 
 def weakened_sources(entries, layers, templar, from_role=True, task_wrote_baseline=True):
@@ -572,18 +574,13 @@ def weakened_sources(entries, layers, templar, from_role=True, task_wrote_baseli
             entry['source'] = 'a source that cannot be told here (the task holds no variable manager)'
             entry['for_run'] = False
         else:
-            name = TIERS_VARIABLE if entry.get('tier') is not None else entry['variable']
+            # Every tier's keys come from one variable (a weakened_baseline entry names harden_backup_vaults_baselines[<index>]).
+            name = TIERS_WHERE if entry.get('tier') is not None else entry['variable']
             where, for_run = layers.source_of(name)
             if for_run:
-                raw = layers.trusted.get(name, MISSING)
-                scoped, used = layers.scoped()
-                trusted = _converted('baseline', raw, scoped)
-                controller = _reads(raw, layers.scoped_variables(), templar)
-                if trusted is not MISSING and (controller['tests'] or controller['filters'] or controller['files']):
-                    trusted = MISSING
-                templated = _converted('baseline', raw, templar)
+                trusted, templated, what_it_reads = _trusted_and_templated('baseline', name, layers, templar)
                 if trusted is MISSING or trusted != templated:
-                    where = '%s, through a template that %s' % (where, _what_it_reads(raw, layers, scoped, used, templar))
+                    where = '%s, through a template that %s' % (where, what_it_reads())
                     for_run = False
             entry['source'] = where
             entry['for_run'] = for_run

@@ -7,9 +7,11 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import (
+    LISTED_UNMATCHED,
     TLS_WARNING,
     TargetError,
     check_baseline,
+    excluded_warning,
     parse_exclusion,
     plan_run,
     role_option_names,
@@ -313,3 +315,14 @@ def test_role_variable_names(message, expected):
 ])
 def test_role_option_names(message, expected):
     assert role_option_names(message) == expected
+
+
+def test_excluded_warning_names_the_first_vaults_with_their_entries_and_counts_the_rest():
+    pairs = [('/v/%02d' % number, ['name:v%02d' % number, 'tag:env=dev']) for number in range(LISTED_UNMATCHED + 2)]
+    text = excluded_warning(pairs)
+    assert text.startswith('harden_backup_vaults_exclude left %d vaults out of this report, not checked: ' % (LISTED_UNMATCHED + 2))
+    assert "/v/00 (by 'name:v00', 'tag:env=dev'), /v/01 (by" in text
+    assert '/v/%02d' % (LISTED_UNMATCHED - 1) in text and '/v/%02d' % LISTED_UNMATCHED not in text
+    assert text.endswith(' and 2 more')
+    assert excluded_warning([('/v/a', ['name:a'])]) == "harden_backup_vaults_exclude left 1 vault out of this report, not checked: /v/a (by 'name:a')"
+    assert excluded_warning([]) is None

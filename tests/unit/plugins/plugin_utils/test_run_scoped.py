@@ -19,7 +19,7 @@ from ansible.utils.vars import load_extra_vars, load_options_vars
 from ansible.vars.hostvars import HostVars
 from ansible.vars.manager import VariableManager
 
-from ansible_collections.vaultlock.azure.plugins.plugin_utils._run_scoped import VariableLayers, run_scoped_refusals
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._run_scoped import VariableLayers, run_scoped_refusals, weakened_sources
 
 try:
     from ansible.template import trust_as_template     # 2.19: only text from a trusted source is a template
@@ -385,3 +385,18 @@ def test_a_template_of_the_run_with_pure_tests_and_filters_is_kept(build, templa
     _task, task_vars, layers = build(play_vars='run_ok: true\n%s: "%s"\n' % (CONSENT, template.replace('"', '\\"')),
                                      group_vars='run_ok: false\n')
     assert refusals(task_vars, layers) == []
+
+
+IMMUTABILITY = 'harden_backup_vaults_immutability'
+
+
+def test_weakened_value_from_the_play_is_written_for_the_run_unless_its_template_reads_the_inventory(build):
+    entry = {'variable': IMMUTABILITY, 'key': 'immutability', 'tier': None, 'value': 'disabled'}
+    _task, task_vars, layers = build(play_vars={IMMUTABILITY: 'disabled'})
+    [found] = weakened_sources([entry], layers, Templar(loader=DataLoader(), variables=task_vars))
+    assert (found['source'], found['for_run']) == ("the play's vars", True)
+    _task, task_vars, layers = build(play_vars='%s: "{{ weak }}"\n' % IMMUTABILITY, group_vars='weak: disabled\n')
+    [found] = weakened_sources([entry], layers, Templar(loader=DataLoader(), variables=task_vars))
+    assert found['for_run'] is False
+    assert found['source'].startswith("the play's vars, through a template that ")
+    assert 'weak' in found['source']

@@ -53,7 +53,6 @@ RECORD = 'drift.json'
 NAMED = 20
 # A drift.json larger than this is not read as a record (a hand-made file, say): 20,000 vaults are about 60 MB.
 MAX_RECORD_BYTES = 512 * 1024 * 1024
-GONE_CODES = ('ResourceNotFound', 'ResourceGroupNotFound', 'SubscriptionNotFound', 'NotFound')
 
 
 # The compact record harden_report writes beside drift.json: only what the next comparison reads (scope_record). Read

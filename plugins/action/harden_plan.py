@@ -70,6 +70,15 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils._run_scoped import
 from ansible_collections.vaultlock.azure.plugins.plugin_utils import _excluded, _scope_loss
 
 
+def _say(run, warnings, notes, first=False):
+    """Each of ``notes`` a warning of the task (``warnings``) and of every report (the plan's ``report_warnings``), in
+    order: before the others (``first``), else after them."""
+    at = 0 if first else len(warnings)
+    warnings[at:at] = notes
+    at = 0 if first else len(run['report_warnings'])
+    run['report_warnings'][at:at] = notes
+
+
 class ActionModule(ControllerActionBase):
 
     PRELOAD = CORE    # the SDK's core, imported once per play (_preload)
@@ -177,20 +186,12 @@ class ActionModule(ControllerActionBase):
                                          'resource_guard')
                     guard_notes = attach_guards(session_for(None), wanted, args['max_concurrency'])
                 run = plan_run(reads, args['exclude'], checked['baseline'], args['lock_requirements'])
-                weakened_notes = [weakened_warning(entry) for entry in weakened]
-                run['report_warnings'][0:0] = weakened_notes
-                warnings[0:0] = weakened_notes
+                _say(run, warnings, [weakened_warning(entry) for entry in weakened], first=True)
                 run['weakened_baseline'] = weakened
                 run['excluded_vaults'] = _excluded.section(run['excluded'], exclusions, previous)
                 if previous_note and run['excluded_vaults']:
-                    run['report_warnings'].append(previous_note)
-                    warnings.append(previous_note)
-                if guard_notes:
-                    run['report_warnings'].extend(guard_notes)
-                    warnings.extend(guard_notes)
-                loss_notes += _scope_loss.warnings(loss)
-                run['report_warnings'].extend(loss_notes)
-                warnings.extend(loss_notes)
+                    _say(run, warnings, [previous_note])
+                _say(run, warnings, guard_notes + loss_notes + _scope_loss.warnings(loss))
                 run['scope_changes'] = _scope_loss.section(loss, args['allow_scope_loss'])
                 run['scope_loss'] = '' if args['allow_scope_loss'] else _scope_loss.failure(loss)
                 if run['scope_loss']:
@@ -200,11 +201,9 @@ class ActionModule(ControllerActionBase):
                         run['blocked'] = ('vaults the previous report judged can no longer be read by this identity (see the '
                                           'errors): nothing was changed')
                 if interrupted:
-                    run['report_warnings'].insert(0, interrupted)
-                    warnings.insert(0, interrupted)
+                    _say(run, warnings, [interrupted], first=True)
                 if again:
-                    run['report_warnings'].insert(0, replaced_reports_warning(report_dir))
-                    warnings.insert(0, replaced_reports_warning(report_dir))
+                    _say(run, warnings, [replaced_reports_warning(report_dir)], first=True)
                 # A listed deployIfNotExists definition (diagnostic settings, opt-in) judges each selected Recovery Services
                 # vault by its related resources: one ARM read a vault (none when no such definition is listed).
                 # A vault whose related resources could not be read (a 403, say) is not evaluated, and an error of the run (as

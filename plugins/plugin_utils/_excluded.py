@@ -18,13 +18,10 @@ checked. Only the vaults this run read and excluded are carried: a vault gone fr
 
 from __future__ import annotations
 
-import json
-import os
-
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import vault_type_from_provider
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import excluded_by, vault_key
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import parse_resource_id
-from ansible_collections.vaultlock.azure.plugins.plugin_utils._scope_loss import MAX_RECORD_BYTES, RECORD
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._scope_loss import load_report
 
 # What an excluded vault's entry keeps of the vault, and what the reader keeps of every other object of the report.
 _VAULT_KEYS = ('id', 'name', 'vault_type', 'subscription_id', 'resource_group', 'tier')
@@ -44,7 +41,6 @@ def read_previous(report_dir, exclusions):
     findings: each other vault is dropped as soon as it is parsed."""
     if not exclusions:
         return {}, ''
-    path = os.path.join(report_dir, RECORD)
 
     def kept(pairs):
         doc = dict(pairs)
@@ -57,19 +53,10 @@ def read_previous(report_dir, exclusions):
                 return {}
             return dict((key, doc.get(key)) for key in _VAULT_KEYS + ('findings', 'checked_at'))
         return dict((key, value) for key, value in doc.items() if key in _KEPT)
-    try:
-        if os.path.getsize(path) > MAX_RECORD_BYTES:
-            return {}, ('the previous %s is larger than %d MB: the findings of the excluded vaults were not carried'
-                        % (RECORD, MAX_RECORD_BYTES // (1024 * 1024)))
-        with open(path, 'rb') as handle:
-            doc = json.loads(handle.read().decode('utf-8'), object_pairs_hook=kept)
-    except FileNotFoundError:
-        return {}, ''
-    except (OSError, ValueError, RecursionError) as exc:
-        return {}, ('the previous %s could not be read (%s): the findings of the excluded vaults were not carried'
-                    % (RECORD, type(exc).__name__))
+    not_carried = 'the findings of the excluded vaults were not carried'
+    doc, note = load_report(report_dir, kept, not_carried, not_carried)
     if not isinstance(doc, dict):
-        return {}, ''
+        return {}, note or ''
     generated = doc.get('generated_at') if isinstance(doc.get('generated_at'), str) else None
     previous = {}
     for vault in doc.get('vaults') if isinstance(doc.get('vaults'), list) else []:

@@ -53,7 +53,6 @@ RECORD = 'drift.json'
 NAMED = 20
 # A drift.json larger than this is not read as a record (a hand-made file, say): 20,000 vaults are about 60 MB.
 MAX_RECORD_BYTES = 512 * 1024 * 1024
-GONE_CODES = ('ResourceNotFound', 'ResourceGroupNotFound', 'SubscriptionNotFound', 'NotFound')
 
 
 # The compact record harden_report writes beside drift.json: only what the next comparison reads (scope_record). Read
@@ -225,19 +224,30 @@ def write_scope_record(report, report_path, handle):
     handle.write('\n')
 
 
-def _read_report(report_dir):
-    """read_record from drift.json itself (a report directory without a scope record)."""
+def load_report(report_dir, hook, too_large, unreadable):
+    """``(doc, note)``: the previous drift.json of ``report_dir`` parsed with ``hook`` as json's object_pairs_hook (each
+    object keeps only what its reader needs, note ''), or doc None and why not: note None when there is none, else 'the
+    previous drift.json <is larger than ...|could not be read (...)>: ' followed by ``too_large`` or ``unreadable``, what
+    that means to its reader. The one reader of the previous drift.json, for read_record and _excluded.read_previous."""
     path = os.path.join(report_dir, RECORD)
     try:
         if os.path.getsize(path) > MAX_RECORD_BYTES:
-            return None, 'the previous %s is larger than %d MB: not compared' % (RECORD, MAX_RECORD_BYTES // (1024 * 1024))
+            return None, 'the previous %s is larger than %d MB: %s' % (RECORD, MAX_RECORD_BYTES // (1024 * 1024), too_large)
         with open(path, 'rb') as handle:
-            doc = json.loads(handle.read().decode('utf-8'), object_pairs_hook=_kept)
+            return json.loads(handle.read().decode('utf-8'), object_pairs_hook=hook), ''
     except FileNotFoundError:
-        return None, ''
+        return None, None
     except (OSError, ValueError, RecursionError) as exc:
-        return None, 'the previous %s could not be read (%s): this run could not tell whether vaults left its scope' % (
-            RECORD, type(exc).__name__)
+        return None, 'the previous %s could not be read (%s): %s' % (RECORD, type(exc).__name__, unreadable)
+
+
+def _read_report(report_dir):
+    """read_record from drift.json itself (a report directory without a scope record)."""
+    doc, note = load_report(report_dir, _kept, 'not compared', 'this run could not tell whether vaults left its scope')
+    if note is None:
+        return None, ''
+    if note:
+        return None, note
     return parse_record(doc)
 
 

@@ -164,6 +164,14 @@ def operation_requests(details, operations):
     return found
 
 
+def with_requests(body, requests):
+    """A write's ``body`` carrying ``requests`` (operation_requests) as ``properties.resourceGuardOperationRequests``, as
+    Microsoft's clients send them; ``body`` itself when there are none. ``body`` is not modified (a retry resends it)."""
+    if not requests:
+        return body
+    return dict(body, properties=dict(body.get('properties') or {}, resourceGuardOperationRequests=list(requests)))
+
+
 def needs_proxy(record):
     """Whether a vault record's guard is only to be known from its proxy: the vault reports that a guard protects it
     (``mua.protected``) and names none (a live GET names none: tests/fixtures/azure-real/ps-rs-mua)."""

@@ -147,13 +147,6 @@ def guard_requests(store, ref, record, changes):
     return store.guard_requests(ref, record, [mua.IMMUTABILITY_OPERATION[ref.vault_type]])
 
 
-def _with_requests(body, requests):
-    if requests:
-        body = copy.deepcopy(body)
-        body['properties']['resourceGuardOperationRequests'] = list(requests)
-    return body
-
-
 def _happened(changes, record):
     """The changes a fresh read of the vault confirms (each setting now at its 'after' value)."""
     return [change for change in changes if record.get(change['setting']) == change['after']]
@@ -205,7 +198,7 @@ def apply(store, ref, params, before):
             body, changes = steps[0]
             requests = guard_requests(store, ref, current, changes)
             sent.extend(changes)
-            store.reconcile_patch(ref, _with_requests(body, requests), OPERATION, _applied(ref, body),
+            store.reconcile_patch(ref, mua.with_requests(body, requests), OPERATION, _applied(ref, body),
                                   irreversible=any(change['irreversible'] for change in changes))
             confirmed.extend(changes)
             current = reread(lambda: read_current(store, ref), OPERATION, ref.label)

@@ -174,40 +174,48 @@ def _plan(params, ref, selected, locked=False):
     return plans, violations
 
 
-def _hold_suspended(session, vault, plans, violations, minimum):
-    """(plans, violations) with no raise of a policy one of whose protected items has its backups suspended: on an immutable
-    Recovery Services vault Azure does not apply a retention increase then (_rules.retention.SUSPENDED, as harden_plan
-    judges it). Each tier such a policy would have raised is a violation no run fixes, naming the items. Reads the vault's
-    protected items once (ARM, every page); called only on an immutable Recovery Services vault with a raise planned."""
+def _suspended_lookup(session, vault):
+    """The items with suspended backups of each policy name (_rules.retention.suspended_items), from one read of the vault's
+    protected items (ARM, every page): on an immutable Recovery Services vault Azure does not apply a retention increase to a
+    policy with such an item (_rules.retention.SUSPENDED, as harden_plan judges it)."""
     view = {'vault_type': vault['vault_type'], 'protected_items': list_items(session, vault)}
+    found = {}
+
+    def of(name):
+        if name not in found:
+            found[name] = suspended_items(view, name)
+        return found[name]
+    return of
+
+
+def _held(violation, items):
+    """``violation`` as one no run fixes, naming the items with suspended backups."""
+    return dict(violation, fixable=False, reason=suspended_reason(violation['reason'], items))
+
+
+def _hold_suspended(session, vault, plans, violations, minimum):
+    """(plans, violations) with no raise of a policy one of whose protected items has its backups suspended (_suspended_lookup):
+    each tier such a policy would have raised is a violation no run fixes. Called only on an immutable Recovery Services vault
+    with a raise planned."""
+    suspended_of = _suspended_lookup(session, vault)
     kept = []
     for resource, record, new, changes in plans:
-        suspended = suspended_items(view, record['name']) if changes else []
+        suspended = suspended_of(record['name']) if changes else []
         if not suspended:
             kept.append((resource, record, new, changes))
             continue
-        violations = violations + [dict(violation, fixable=False, reason=suspended_reason(violation['reason'], suspended))
-                                   for violation, raised in plan_raises(record, minimum) if raised is not None]
+        violations = violations + [_held(violation, suspended) for violation, raised in plan_raises(record, minimum) if raised is not None]
         kept.append((resource, record, None, []))
     return kept, violations
 
 
 def _held_in_report(session, vault, violations):
     """The violations of report mode, where a fixable one of a policy that has a protected item with suspended backups is
-    not fixable (mode=enforce would not raise it: _hold_suspended). Reads the vault's protected items once; called only on
-    an immutable Recovery Services vault with a fixable violation."""
-    view = {'vault_type': vault['vault_type'], 'protected_items': list_items(session, vault)}
-    held = {}
-    out = []
-    for violation in violations:
-        if violation.get('fixable'):
-            name = violation['policy']
-            if name not in held:
-                held[name] = suspended_items(view, name)
-            if held[name]:
-                violation = dict(violation, fixable=False, reason=suspended_reason(violation['reason'], held[name]))
-        out.append(violation)
-    return out
+    not fixable (mode=enforce would not raise it: _hold_suspended). Called only on an immutable Recovery Services vault with
+    a fixable violation."""
+    suspended_of = _suspended_lookup(session, vault)
+    return [_held(violation, suspended_of(violation['policy'])) if violation.get('fixable') and suspended_of(violation['policy'])
+            else violation for violation in violations]
 
 
 def _check_consent(params, ref, plans, locked):

@@ -77,16 +77,9 @@ def guard_requests(store, ref, record, settings, target):
     return store.guard_requests(ref, record, [mua.SOFT_DELETE_OPERATION[ref.vault_type]])
 
 
-def _with_requests(body, requests):
-    """``body`` with ``properties.resourceGuardOperationRequests`` when there are any (as Microsoft's clients send them)."""
-    if requests:
-        body['properties']['resourceGuardOperationRequests'] = list(requests)
-    return body
-
-
 def _update_config(store, ref, target, irreversible=False, requests=()):
     """The config update is synchronous; an unknown outcome is settled by a re-read, as for the vault PATCHes."""
-    body = _with_requests(config_body(target), requests)
+    body = mua.with_requests(config_body(target), requests)
     store.reconcile(ref, lambda: store.update_vault_config(ref, body, OPERATION), OPERATION, _applied(ref, target),
                     irreversible)
 
@@ -99,7 +92,7 @@ def write(store, ref, target, irreversible=False, requests=()):
     An irreversible change (AlwaysOn) whose outcome is unknown is never sent a second time (see reconcile).
     """
     if ref.vault_type != 'recovery_services':
-        store.reconcile_patch(ref, _with_requests(vault_patch(ref.vault_type, target), requests), OPERATION, _applied(ref, target),
+        store.reconcile_patch(ref, mua.with_requests(vault_patch(ref.vault_type, target), requests), OPERATION, _applied(ref, target),
                               irreversible)
         return 'vault'
     try:
@@ -112,7 +105,7 @@ def write(store, ref, target, irreversible=False, requests=()):
                                       hint='The %s.' % enforced_message(ref.label))
         if str(exc.code or '').lower() != USE_VAULT_API:
             raise
-    store.reconcile_patch(ref, _with_requests(vault_patch(ref.vault_type, target), requests), OPERATION, _applied(ref, target),
+    store.reconcile_patch(ref, mua.with_requests(vault_patch(ref.vault_type, target), requests), OPERATION, _applied(ref, target),
                           irreversible)
     return 'vault'
 

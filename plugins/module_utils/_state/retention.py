@@ -9,6 +9,7 @@ vault and its policies, compare (compare_to), plan the raises (_retention, pure)
 changed policies, and say truthfully what changed."""
 
 from __future__ import annotations
+
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.items import list_items
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     AzureOperationError,
@@ -35,8 +36,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._retention import 
     unchecked_by_datastore,
     validate_minimum,
 )
-from ansible_collections.vaultlock.azure.plugins.module_utils._rules.immutability import IMMUTABLE
-from ansible_collections.vaultlock.azure.plugins.module_utils._rules.immutability import IRREVERSIBLE as IMMUTABILITY_IRREVERSIBLE
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules.immutability import IMMUTABLE, IRREVERSIBLE as IMMUTABILITY_IRREVERSIBLE
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules.retention import suspended_items, suspended_reason
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend, check_settled, vault_record
 

@@ -121,16 +121,36 @@ class Rule:
         """The role variable of the rule's baseline key, or None for a rule that has none."""
         return self.role_variable or ('harden_backup_vaults_%s' % self.key if self.key else None)
 
-    # Baseline values that ask a run to lower a vault's setting, each with why (the base weakens() reads it).
+    # Why a baseline value that checks nothing (``checks_value`` false: null) is weaker than the role's default; None for a
+    # rule whose default checks nothing (role_default None).
+    unchecked_why = None
+    # Baseline values that ask a run to lower a vault's setting, each with why (keyed by ``lowering_key`` of the value).
     lowering_values = {}
+
+    def checks_value(self, value):
+        """Whether the rule's checked baseline value (validate_baseline's) checks anything: not null."""
+        return value is not None
+
+    def lowering_key(self, value):
+        """The part of the rule's checked baseline value that ``lowering_values`` is keyed by: the value itself."""
+        return value
 
     def weakens(self, value):
         """How the rule's checked baseline value ``value`` (validate_baseline's) is weaker than the role's default:
         ``(why, lowers)``; ``why`` is '' when it is not weaker. ``lowers``: the value asks a run to lower the setting of a
-        vault (a write that weakens it), not only to check less. The base: a value of ``lowering_values`` lowers vaults;
-        nothing else is weaker (a rule whose default checks nothing, and whose values only check more)."""
-        if isinstance(value, str) and value in self.lowering_values:
-            return self.lowering_values[value], True
+        vault (a write that weakens it), not only to check less. A value that checks nothing is weaker by ``unchecked_why``
+        (none for a rule whose default checks nothing); a value of ``lowering_values`` lowers vaults; any other value is as
+        ``weaker`` says."""
+        if not self.checks_value(value):
+            return self.unchecked_why or '', False
+        key = self.lowering_key(value)
+        if isinstance(key, str) and key in self.lowering_values:
+            return self.lowering_values[key], True
+        return self.weaker(value)
+
+    def weaker(self, value):
+        """``(why, lowers)`` of a checked value that checks something and is none of ``lowering_values`` (see ``weakens``):
+        the base says it is not weaker (its values only check more)."""
         return '', False
 
     def shown_baseline(self, value):

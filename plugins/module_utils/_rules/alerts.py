@@ -104,8 +104,8 @@ class AlertsRule(_security.SecurityPosture, Rule):
     def posture_details(self, vault):
         return {'classic_alerts': (vault.get('alerts') or {}).get('classic_alerts')}
 
-    def weakens(self, value):
-        off = sorted(key for key, state in (value or {}).items() if state == 'disabled')
+    def weaker(self, value):
+        off = sorted(key for key, state in value.items() if state == 'disabled')
         if off:
             return 'asks for %s disabled: a run turns them off on every vault that has them on' % ', '.join(off), True
         return '', False

@@ -121,12 +121,16 @@ class RetentionRule(Rule):
     def shown_baseline(self, value):
         return dict(value['minimum']) if value else None
 
-    def weakens(self, value):
+    unchecked_why = 'checks no retention (the default holds every daily tier to at least 30d)'
+
+    def checks_value(self, value):
+        # An empty minimum checks no retention either.
+        return bool(value and value.get('minimum'))
+
+    def weaker(self, value):
         """The default minimum holds every daily tier (and simple retention, which daily covers) to 30 days: a minimum that
         checks no daily tier, holds it to less, gives it only per datastore (which no Recovery Services VM, SQL or SAP HANA
         tier has), or holds simple retention (``default``) to less is weaker. Retention is never lowered by a run."""
-        if not value or not value.get('minimum'):
-            return 'checks no retention (the default holds every daily tier to at least 30d)', False
         minimum = validate_minimum(value['minimum'])
         floor = parse_duration(self.role_default['daily'])
         why = []

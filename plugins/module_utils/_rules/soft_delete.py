@@ -222,12 +222,14 @@ class SoftDeleteRule(Rule):
 
     role_default = {'state': 'on', 'retention_days': _soft_delete.MIN_DAYS}
 
-    def weakens(self, value):
-        if value is None:
-            return 'checks no soft delete (the default checks that it is on, keeping deleted backup data at least 14 days)', False
-        if value.get('state') == 'off':
-            return ('asks for soft delete off: a run turns soft delete off on every vault that has it on (not always_on, and '
-                    'without a Resource Guard), and deleted backup data is then gone at once'), True
+    unchecked_why = 'checks no soft delete (the default checks that it is on, keeping deleted backup data at least 14 days)'
+    lowering_values = {'off': 'asks for soft delete off: a run turns soft delete off on every vault that has it on (not always_on, '
+                              'and without a Resource Guard), and deleted backup data is then gone at once'}
+
+    def lowering_key(self, value):
+        return value.get('state')
+
+    def weaker(self, value):
         why = []
         if value.get('state') is None:
             why.append('checks no soft delete state (the default checks that it is on)')

@@ -331,25 +331,31 @@ def reads_items(normalised, tiers):
     return _reads(normalised, tiers, 'items')
 
 
+def judged(vaults, normalised, tiers):
+    """Each of ``vaults`` as ``(vault, tier, baseline)``: the first resolved tier whose match holds for it (None: the default
+    tier, and for anything that is not a vault record) and the baseline it is judged against (that tier's, tier_baseline,
+    built once a tier; else ``normalised``). The one place a vault is matched to its tier's baseline."""
+    baselines = dict((tier['name'], tier_baseline(tier, normalised.get('allow_irreversible'))) for tier in tiers or [])
+    for vault in vaults:
+        tier = match_tier(vault, tiers) if isinstance(vault, Mapping) else None
+        yield vault, tier, baselines[tier['name']] if tier else normalised
+
+
 def vault_reads(vaults, normalised, what):
     """The vault records for which ``what`` must be read before they are judged (Rule.vault_reads, each vault against
     its own tier's baseline: ``resource_guard``, the vault's Resource Guard proxy, _discovery.guards); none when no rule
     of the vault's tier asks, so a baseline that needs no such read costs no request."""
-    tiers = normalised.get('tiers') or []
-    baselines = dict((tier['name'], tier_baseline(tier, normalised.get('allow_irreversible'))) for tier in tiers)
     wanted = []
-    for vault in vaults:
+    for vault, _tier, baseline in judged(vaults, normalised, normalised.get('tiers') or []):
         if not isinstance(vault, Mapping):
             continue
-        tier = match_tier(vault, tiers)
-        baseline = baselines[tier['name']] if tier else normalised
         if any(what in rule.vault_reads(vault, baseline.get(rule.key) if rule.key else None) for rule in RULES):
             wanted.append(vault)
     return wanted
 
 
 def drift_entries(vaults, normalised, tiers=None, errors=None):
-    """_drift entries, each vault against its own tier's baseline, in a stable order.
+    """_drift entries, each vault against its own tier's baseline (``judged``), in a stable order.
 
     Each entry gains ``tier`` (the name of the tier that matched, or ``default``), ``lock_requirements`` (that tier's
     raw ``lock_requirements``, or None for the role default) and ``retention_minimum`` (the minimum its policies are
@@ -357,14 +363,11 @@ def drift_entries(vaults, normalised, tiers=None, errors=None):
     policy no rule can read, say) becomes an error of that vault there, ``{scope, message, vault}``, instead of stopping
     every other vault's plan; without it the error is raised.
     """
-    tiers = tiers or []
-    baselines = dict((tier['name'], tier_baseline(tier, normalised.get('allow_irreversible'))) for tier in tiers)
     default = default_tier(normalised)
     entries = []
-    for vault in vaults:
-        tier = match_tier(vault, tiers) if isinstance(vault, Mapping) else None
+    for vault, tier, baseline in judged(vaults, normalised, tiers or []):
         try:
-            entry = vault_drift(vault, baselines[tier['name']] if tier else normalised)
+            entry = vault_drift(vault, baseline)
         except VaultlockError as exc:
             if errors is None or not isinstance(vault, Mapping):
                 raise

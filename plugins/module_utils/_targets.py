@@ -637,7 +637,7 @@ def plan_run(reads, exclude=None, baseline=None, lock_requirements=None, today=N
     excluded_note = [selected['excluded_warning']] if selected['excluded_warning'] else []
     # A minimum given only per datastore that checks no tier of some policies (Recovery Services VM and workload tiers have
     # no datastore): a warning of the run, in its result and in every report.
-    unchecked = datastore_only_warnings(selected['vaults'], drift)
+    unchecked = datastore_only_warnings(selected['vaults'], drift, normalised)
     selected = dict(selected, warnings=selected['warnings'] + unchecked)
     return dict(selected, baseline=normalised, lock_requirements=requirements, drift=drift, blocked=blocked,
                 include_policies=reads_policies(normalised, normalised.get('tiers')),

@@ -42,7 +42,7 @@ from collections.abc import Mapping
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import DriftError, sort_key, validate_baseline, vault_drift
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError, escaped, tag_names, type_name
 from ansible_collections.vaultlock.azure.plugins.module_utils._readiness import ReadinessError, validate_requirements
-from ansible_collections.vaultlock.azure.plugins.module_utils._retention import datastore_only_warning, unchecked_by_datastore, validate_minimum
+from ansible_collections.vaultlock.azure.plugins.module_utils._retention import checked_minimum, datastore_only_warning, unchecked_by_datastore
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import RULES
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import CONSENT
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import GUID, RG_NAME, has_control, parse_resource_id, shown
@@ -382,23 +382,22 @@ def drift_entries(vaults, normalised, tiers=None, errors=None):
     return sorted(entries, key=sort_key)
 
 
-def datastore_only_warnings(vaults, drift):
+def datastore_only_warnings(vaults, drift, normalised):
     """Warnings of a run whose retention minimum (the role's, or a tier's) has keys given only per datastore that check no
     tier of some policies of the vaults in scope, as those policies' tiers have no datastore
     (_retention.unchecked_by_datastore), whether the minimum's other keys are plain durations or not: one warning a key of a
     minimum, naming the minimum and the key, counting the policies and vaults, and naming the first of them. ``drift`` is
-    drift_entries' result (each vault's tier and minimum)."""
+    drift_entries' result (each vault's tier), ``normalised`` the checked baseline it was judged against (check_baseline:
+    each tier's minimum, parsed when it was checked)."""
     records = dict((vault.get('id'), vault) for vault in vaults if isinstance(vault, Mapping))
-    minimums = {}
+    minimums = dict((tier['name'], checked_minimum(tier['retention_minimum']).parsed)
+                    for tier in [default_tier(normalised)] + list(normalised.get('tiers') or []) if tier['retention_minimum'])
     found = {}
     for entry in drift:
-        raw = entry.get('retention_minimum')
-        if not raw:
-            continue
         name = entry.get('tier') or DEFAULT_TIER
-        if name not in minimums:
-            minimums[name] = validate_minimum(raw)
-        minimum = minimums[name]
+        minimum = minimums.get(name)
+        if not minimum:
+            continue
         vault = records.get(entry.get('id'))
         if vault is None or not isinstance(vault.get('policies'), list):
             continue

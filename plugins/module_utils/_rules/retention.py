@@ -22,13 +22,14 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._retention import 
     RETENTION_MODES,
     UNSOURCED_NOTE,
     Duration,
+    Minimum,
     RetentionError,
+    checked_minimum,
     is_operational,
     is_unsourced,
     meets,
     parse_duration,
     plan_raises,
-    validate_minimum,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import (
     OPTION_CONSENT,
@@ -108,9 +109,10 @@ class RetentionRule(Rule):
             minimum = {}
         if not isinstance(minimum, Mapping):
             raise DriftError("baseline.retention.minimum must be a dictionary of tier: duration%s" % role_dict_hint('retention.minimum'))
-        minimum = plain_dict(minimum)
         try:
-            validate_minimum(minimum)
+            # Parsed here, once (a minimum checked before is taken as it is): the checked value carries the parsed form
+            # (Minimum.parsed) to weaker(), evaluate()'s raises and the tiers (_tiers.datastore_only_warnings).
+            minimum = checked_minimum(minimum if isinstance(minimum, Minimum) else plain_dict(minimum))
         except ValueError as exc:
             raise DriftError("baseline.retention.minimum: %s" % exc) from exc
         return {'minimum': minimum, 'mode': mode}
@@ -131,7 +133,7 @@ class RetentionRule(Rule):
         """The default minimum holds every daily tier (and simple retention, which daily covers) to 30 days: a minimum that
         checks no daily tier, holds it to less, gives it only per datastore (which no Recovery Services VM, SQL or SAP HANA
         tier has), or holds simple retention (``default``) to less is weaker. Retention is never lowered by a run."""
-        minimum = validate_minimum(value['minimum'])
+        minimum = checked_minimum(value['minimum']).parsed
         floor = parse_duration(self.role_default['daily'])
         why = []
         for key in ('daily', 'default'):
@@ -215,11 +217,11 @@ class RetentionRule(Rule):
         return ('%s (%s)' % (text(minimum), tier.get('retention_mode') or 'report')) if minimum else 'not checked'
 
     def to_tier(self, value):
-        return {'retention_minimum': dict(value['minimum']) if value else {}, 'retention_mode': value['mode'] if value else None}
+        return {'retention_minimum': value['minimum'].copy() if value else {}, 'retention_mode': value['mode'] if value else None}
 
     def from_tier(self, tier):
         minimum = tier.get('retention_minimum')
-        return {'minimum': dict(minimum), 'mode': tier.get('retention_mode') or 'report'} if minimum else None
+        return {'minimum': minimum.copy(), 'mode': tier.get('retention_mode') or 'report'} if minimum else None
 
     def resolved_tier(self, value):
         # The mode was resolved by tier_value (the tier's, else the role's default, else report).

@@ -45,6 +45,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._readiness import 
 from ansible_collections.vaultlock.azure.plugins.module_utils._retention import checked_minimum, datastore_only_warning, unchecked_by_datastore
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import RULES
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import CONSENT
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules.retention import RULE as RETENTION
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import GUID, RG_NAME, has_control, parse_resource_id, shown
 
 DEFAULT_TIER = 'default'
@@ -182,8 +183,12 @@ def tier_baseline(tier, allow_irreversible):
 
 
 def _message(exc):
-    # validate_baseline names its keys baseline.<key>; a tier's keys are the role's.
-    return str(exc).replace('baseline.retention.minimum', 'retention_minimum').replace('baseline.', '')
+    # validate_baseline names its keys baseline.<path>; a tier's keys are the role's (Rule.tier_paths).
+    text = str(exc)
+    for rule in RULES:
+        for path, key in rule.tier_paths.items():
+            text = text.replace('baseline.' + path, key)
+    return text.replace('baseline.', '')
 
 
 def resolve_tier(tier, index, default, allow_irreversible, defaults):
@@ -408,8 +413,8 @@ def datastore_only_warnings(vaults, drift, normalised):
                 found.setdefault((name, key), {}).setdefault(vault.get('name'), []).append(policy)
     warnings = []
     for name, key in sorted(found, key=lambda pair: (pair[0] != DEFAULT_TIER, pair[0], pair[1])):
-        what = ('harden_backup_vaults_retention_minimum' if name == DEFAULT_TIER
-                else 'the retention_minimum of tier %s (%s)' % (shown(name), WHERE))
+        what = (RETENTION.variable if name == DEFAULT_TIER
+                else 'the %s of tier %s (%s)' % (RETENTION.tier_paths[RETENTION.role_path], shown(name), WHERE))
         by_vault = found[(name, key)]
         names = ['%s/%s' % (vault_name, policy.get('name')) for vault_name in by_vault for policy in by_vault[vault_name]]
         where = ' in %d %s' % (len(by_vault), 'vault' if len(by_vault) == 1 else 'vaults')

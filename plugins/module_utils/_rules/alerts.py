@@ -24,7 +24,6 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base impor
     DriftError,
     Rule,
     Setting,
-    baseline_mapping,
     change,
     check_keys,
     finding,
@@ -111,7 +110,7 @@ class AlertsRule(_security.SecurityPosture, Rule):
         return '', False
 
     def validate_baseline(self, baseline):
-        value = baseline_mapping(baseline, self.key, KEYS)
+        value = self.baseline_mapping(baseline, KEYS)
         return normalise(value, 'baseline.' + self.key) if value is not None else None
 
     def evaluate(self, vault, baseline, context):

@@ -38,12 +38,10 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base impor
     Requirement,
     Rule,
     Setting,
-    baseline_mapping,
     change,
     finding,
     lower,
     plain_dict,
-    role_dict_hint,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules.immutability import IMMUTABLE
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules.immutability import RULE as IMMUTABILITY
@@ -98,7 +96,7 @@ class RetentionRule(Rule):
     )
 
     def validate_baseline(self, baseline):
-        retention = baseline_mapping(baseline, 'retention', _KEYS)
+        retention = self.baseline_mapping(baseline, _KEYS)
         if retention is None:
             return None
         mode = lower(retention.get('mode')) or 'report'
@@ -108,7 +106,7 @@ class RetentionRule(Rule):
         if minimum is None:
             minimum = {}
         if not isinstance(minimum, Mapping):
-            raise DriftError("baseline.retention.minimum must be a dictionary of tier: duration%s" % role_dict_hint('retention.minimum'))
+            raise DriftError("baseline.retention.minimum must be a dictionary of tier: duration%s" % self.dict_hint('retention.minimum'))
         try:
             # Parsed here, once (a minimum checked before is taken as it is): the checked value carries the parsed form
             # (Minimum.parsed) to weaker(), evaluate()'s raises and the tiers (_tiers.datastore_only_warnings).
@@ -117,7 +115,8 @@ class RetentionRule(Rule):
             raise DriftError("baseline.retention.minimum: %s" % exc) from exc
         return {'minimum': minimum, 'mode': mode}
 
-    role_variable = 'harden_backup_vaults_retention_minimum'
+    # The tier form (and the role's variables): retention_minimum and retention_mode.
+    tier_paths = {'retention.minimum': 'retention_minimum', 'retention.mode': 'retention_mode'}
     role_default = {'daily': '30d'}
 
     def shown_baseline(self, value):
@@ -151,7 +150,6 @@ class RetentionRule(Rule):
                 why.append('holds %s to %s, less than the default %s' % (what, have.short, floor.short))
         return '; '.join(why), False
 
-    tier_keys = ('retention_minimum', 'retention_mode')
     # harden_backup_vaults_retention_mode: the mode of tiers that give none when the top level checks no retention.
     tier_default_keys = ('retention_mode',)
     # Lock readiness: no policy in use keeps recovery points longer on a protected tier (locking commits their storage).

@@ -25,7 +25,6 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base impor
     Rule,
     Setting,
     UnreadableResourceError,
-    baseline_mapping,
     change,
     finding,
     guarded,
@@ -205,7 +204,7 @@ class SoftDeleteRule(Rule):
                 'enhanced_security': _enhanced_security(vault_type, security, resource)}
 
     def validate_baseline(self, baseline):
-        soft_delete = baseline_mapping(baseline, 'soft_delete', _KEYS)
+        soft_delete = self.baseline_mapping(baseline, _KEYS)
         if soft_delete is None:
             return None
         state = self.state_of(soft_delete.get('state'), 'baseline.soft_delete.state')

@@ -823,8 +823,29 @@ def _spelled(duration):
     return duration.short
 
 
+class Minimum(dict):
+    """A checked minimum (``checked_minimum``): the mapping as given, which baselines, tiers, reports and the plan show and
+    JSON writes as any dictionary, with ``parsed``, its ``validate_minimum`` form, so that nothing that reads it parses it
+    again (``validate_minimum`` of a Minimum is its ``parsed``). ``copy()`` keeps it a Minimum."""
+
+    def __init__(self, given, parsed):
+        super().__init__(given)
+        self.parsed = parsed
+
+    def copy(self):
+        return Minimum(self, self.parsed)
+
+
+def checked_minimum(minimum):
+    """``minimum`` checked and parsed once (``validate_minimum``) as a Minimum; raises RetentionError."""
+    if isinstance(minimum, Minimum):
+        return minimum
+    return Minimum(minimum or {}, validate_minimum(minimum))
+
+
 def validate_minimum(minimum):
-    """Check and parse a minimum; returns ``{tier: Duration | {datastore: Duration}}``.
+    """Check and parse a minimum; returns ``{tier: Duration | {datastore: Duration}}`` (a Minimum's ``parsed``, as it was
+    checked).
 
     Schema: keys from ``TIERS`` (``daily``, ``weekly``, ``monthly``, ``yearly``, ``default``,
     ``instant``, ``snapshot``, ``log``); each value a duration (``30d``, ``P30D``, a ``Duration``)
@@ -835,6 +856,8 @@ def validate_minimum(minimum):
     """
     if minimum is None:
         return {}
+    if isinstance(minimum, Minimum):
+        return minimum.parsed
     if not isinstance(minimum, dict):
         raise RetentionError('minimum must be a dict of tier: duration, got %r' % (minimum,))
     result = {}

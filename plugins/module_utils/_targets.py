@@ -39,6 +39,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import reso
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy._preset import PRESET_DEFERRED
 from ansible_collections.vaultlock.azure.plugins.module_utils._readiness import readiness, validate_requirements
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import LOCK_RULES, RULES
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import CONSENT, ROLE_PREFIX
 from ansible_collections.vaultlock.azure.plugins.module_utils._tiers import (
     WHERE as TIERS_WHERE,
     datastore_only_warnings,
@@ -342,11 +343,22 @@ TLS_WARNING = ('TLS certificate validation was off (cert_validation_mode or AZUR
                'the Azure endpoint was not verified')
 
 
-# The role's variables behind the keys of the baseline it builds (roles/harden_backup_vaults/vars/main.yml): a message about
-# baseline.<key> names the variable the user set instead (role_variable_names).
-_ROLE_BASELINE_PATH = re.compile(r'\bbaseline\.(retention\.minimum(?:: minimum(?=\.))?|retention\.mode|[a-z_]+)')
-_ROLE_BASELINE_SPECIAL = {'retention.minimum': 'harden_backup_vaults_retention_minimum',
-                          'retention.mode': 'harden_backup_vaults_retention_mode', 'tiers': TIERS_WHERE}
+def _role_paths():
+    """{path under the baseline: the role variable behind it} of the baseline the role builds (roles/harden_backup_vaults/
+    vars/main.yml): each rule's (Rule.role_variables) and its tier defaults' (``retention_mode``), the consent and the tiers."""
+    paths = {CONSENT: ROLE_PREFIX + CONSENT, 'tiers': TIERS_WHERE}
+    for rule in RULES:
+        paths.update(rule.role_variables)
+        paths.update((key, ROLE_PREFIX + key) for key in rule.tier_default_keys)
+    return paths
+
+
+# A message about baseline.<path> names the variable the user set instead (role_variable_names). A dotted path may be
+# followed by the name of its last part (validate_minimum's ``baseline.retention.minimum: minimum.daily is 20000d``).
+_ROLE_PATHS = _role_paths()
+_ROLE_BASELINE_PATH = re.compile(r'\bbaseline\.(%s[a-z_]+)' % ''.join(
+    r'%s(?:: %s(?=\.))?|' % (re.escape(path), re.escape(path.rsplit('.', 1)[1]))
+    for path in sorted((path for path in _ROLE_PATHS if '.' in path), key=len, reverse=True)))
 
 
 def role_variable_names(message):
@@ -354,15 +366,7 @@ def role_variable_names(message):
     harden_plan task the role built its baseline for: ``baseline.retention.minimum: minimum.daily is 20000d`` becomes
     ``harden_backup_vaults_retention_minimum.daily is 20000d``, ``baseline.soft_delete.retention_days`` becomes
     ``harden_backup_vaults_soft_delete.retention_days``. Keys no role variable gives stay as they are."""
-    keys = set(_ROLE_BASELINE_SPECIAL) | {'allow_irreversible', 'retention_mode'} | {rule.key for rule in RULES if rule.key}
-
-    def named(match):
-        key = match.group(1).split(':')[0]
-        if key not in keys or key == 'retention':
-            return match.group(0)
-        return _ROLE_BASELINE_SPECIAL.get(key, 'harden_backup_vaults_' + key)
-
-    return _ROLE_BASELINE_PATH.sub(named, message)
+    return _ROLE_BASELINE_PATH.sub(lambda match: _ROLE_PATHS.get(match.group(1).split(':')[0], match.group(0)), message)
 
 
 # harden_plan's options the role sets from a variable of its own (roles/harden_backup_vaults/tasks/main.yml), for a message
@@ -637,7 +641,7 @@ def plan_run(reads, exclude=None, baseline=None, lock_requirements=None, today=N
     excluded_note = [selected['excluded_warning']] if selected['excluded_warning'] else []
     # A minimum given only per datastore that checks no tier of some policies (Recovery Services VM and workload tiers have
     # no datastore): a warning of the run, in its result and in every report.
-    unchecked = datastore_only_warnings(selected['vaults'], drift)
+    unchecked = datastore_only_warnings(selected['vaults'], drift, normalised)
     selected = dict(selected, warnings=selected['warnings'] + unchecked)
     return dict(selected, baseline=normalised, lock_requirements=requirements, drift=drift, blocked=blocked,
                 include_policies=reads_policies(normalised, normalised.get('tiers')),

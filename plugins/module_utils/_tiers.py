@@ -42,9 +42,10 @@ from collections.abc import Mapping
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import DriftError, sort_key, validate_baseline, vault_drift
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError, escaped, tag_names, type_name
 from ansible_collections.vaultlock.azure.plugins.module_utils._readiness import ReadinessError, validate_requirements
-from ansible_collections.vaultlock.azure.plugins.module_utils._retention import datastore_only_warning, unchecked_by_datastore, validate_minimum
+from ansible_collections.vaultlock.azure.plugins.module_utils._retention import checked_minimum, datastore_only_warning, unchecked_by_datastore
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import RULES
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import CONSENT
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules.retention import RULE as RETENTION
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import GUID, RG_NAME, has_control, parse_resource_id, shown
 
 DEFAULT_TIER = 'default'
@@ -182,8 +183,12 @@ def tier_baseline(tier, allow_irreversible):
 
 
 def _message(exc):
-    # validate_baseline names its keys baseline.<key>; a tier's keys are the role's.
-    return str(exc).replace('baseline.retention.minimum', 'retention_minimum').replace('baseline.', '')
+    # validate_baseline names its keys baseline.<path>; a tier's keys are the role's (Rule.tier_paths).
+    text = str(exc)
+    for rule in RULES:
+        for path, key in rule.tier_paths.items():
+            text = text.replace('baseline.' + path, key)
+    return text.replace('baseline.', '')
 
 
 def resolve_tier(tier, index, default, allow_irreversible, defaults):
@@ -331,25 +336,31 @@ def reads_items(normalised, tiers):
     return _reads(normalised, tiers, 'items')
 
 
+def judged(vaults, normalised, tiers):
+    """Each of ``vaults`` as ``(vault, tier, baseline)``: the first resolved tier whose match holds for it (None: the default
+    tier, and for anything that is not a vault record) and the baseline it is judged against (that tier's, tier_baseline,
+    built once a tier; else ``normalised``). The one place a vault is matched to its tier's baseline."""
+    baselines = dict((tier['name'], tier_baseline(tier, normalised.get('allow_irreversible'))) for tier in tiers or [])
+    for vault in vaults:
+        tier = match_tier(vault, tiers) if isinstance(vault, Mapping) else None
+        yield vault, tier, baselines[tier['name']] if tier else normalised
+
+
 def vault_reads(vaults, normalised, what):
     """The vault records for which ``what`` must be read before they are judged (Rule.vault_reads, each vault against
     its own tier's baseline: ``resource_guard``, the vault's Resource Guard proxy, _discovery.guards); none when no rule
     of the vault's tier asks, so a baseline that needs no such read costs no request."""
-    tiers = normalised.get('tiers') or []
-    baselines = dict((tier['name'], tier_baseline(tier, normalised.get('allow_irreversible'))) for tier in tiers)
     wanted = []
-    for vault in vaults:
+    for vault, _tier, baseline in judged(vaults, normalised, normalised.get('tiers') or []):
         if not isinstance(vault, Mapping):
             continue
-        tier = match_tier(vault, tiers)
-        baseline = baselines[tier['name']] if tier else normalised
         if any(what in rule.vault_reads(vault, baseline.get(rule.key) if rule.key else None) for rule in RULES):
             wanted.append(vault)
     return wanted
 
 
 def drift_entries(vaults, normalised, tiers=None, errors=None):
-    """_drift entries, each vault against its own tier's baseline, in a stable order.
+    """_drift entries, each vault against its own tier's baseline (``judged``), in a stable order.
 
     Each entry gains ``tier`` (the name of the tier that matched, or ``default``), ``lock_requirements`` (that tier's
     raw ``lock_requirements``, or None for the role default) and ``retention_minimum`` (the minimum its policies are
@@ -357,14 +368,11 @@ def drift_entries(vaults, normalised, tiers=None, errors=None):
     policy no rule can read, say) becomes an error of that vault there, ``{scope, message, vault}``, instead of stopping
     every other vault's plan; without it the error is raised.
     """
-    tiers = tiers or []
-    baselines = dict((tier['name'], tier_baseline(tier, normalised.get('allow_irreversible'))) for tier in tiers)
     default = default_tier(normalised)
     entries = []
-    for vault in vaults:
-        tier = match_tier(vault, tiers) if isinstance(vault, Mapping) else None
+    for vault, tier, baseline in judged(vaults, normalised, tiers or []):
         try:
-            entry = vault_drift(vault, baselines[tier['name']] if tier else normalised)
+            entry = vault_drift(vault, baseline)
         except VaultlockError as exc:
             if errors is None or not isinstance(vault, Mapping):
                 raise
@@ -379,23 +387,22 @@ def drift_entries(vaults, normalised, tiers=None, errors=None):
     return sorted(entries, key=sort_key)
 
 
-def datastore_only_warnings(vaults, drift):
+def datastore_only_warnings(vaults, drift, normalised):
     """Warnings of a run whose retention minimum (the role's, or a tier's) has keys given only per datastore that check no
     tier of some policies of the vaults in scope, as those policies' tiers have no datastore
     (_retention.unchecked_by_datastore), whether the minimum's other keys are plain durations or not: one warning a key of a
     minimum, naming the minimum and the key, counting the policies and vaults, and naming the first of them. ``drift`` is
-    drift_entries' result (each vault's tier and minimum)."""
+    drift_entries' result (each vault's tier), ``normalised`` the checked baseline it was judged against (check_baseline:
+    each tier's minimum, parsed when it was checked)."""
     records = dict((vault.get('id'), vault) for vault in vaults if isinstance(vault, Mapping))
-    minimums = {}
+    minimums = dict((tier['name'], checked_minimum(tier['retention_minimum']).parsed)
+                    for tier in [default_tier(normalised)] + list(normalised.get('tiers') or []) if tier['retention_minimum'])
     found = {}
     for entry in drift:
-        raw = entry.get('retention_minimum')
-        if not raw:
-            continue
         name = entry.get('tier') or DEFAULT_TIER
-        if name not in minimums:
-            minimums[name] = validate_minimum(raw)
-        minimum = minimums[name]
+        minimum = minimums.get(name)
+        if not minimum:
+            continue
         vault = records.get(entry.get('id'))
         if vault is None or not isinstance(vault.get('policies'), list):
             continue
@@ -406,8 +413,8 @@ def datastore_only_warnings(vaults, drift):
                 found.setdefault((name, key), {}).setdefault(vault.get('name'), []).append(policy)
     warnings = []
     for name, key in sorted(found, key=lambda pair: (pair[0] != DEFAULT_TIER, pair[0], pair[1])):
-        what = ('harden_backup_vaults_retention_minimum' if name == DEFAULT_TIER
-                else 'the retention_minimum of tier %s (%s)' % (shown(name), WHERE))
+        what = (RETENTION.variable if name == DEFAULT_TIER
+                else 'the %s of tier %s (%s)' % (RETENTION.tier_paths[RETENTION.role_path], shown(name), WHERE))
         by_vault = found[(name, key)]
         names = ['%s/%s' % (vault_name, policy.get('name')) for vault_name in by_vault for policy in by_vault[vault_name]]
         where = ' in %d %s' % (len(by_vault), 'vault' if len(by_vault) == 1 else 'vaults')

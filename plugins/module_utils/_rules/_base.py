@@ -9,9 +9,10 @@
 A rule (one file per setting in this package, listed in order in ``RULES``) says in one place:
 
 - ``key``: its key in a baseline (None: the rule only reads and reports), ``validate_baseline`` its check and default;
-  ``tier_keys`` its keys in a baseline tier (harden_backup_vaults_baselines, _tiers), ``tier_value`` / ``to_tier`` /
-  ``from_tier`` / ``resolved_tier`` the conversions between the two forms, ``tier_default_keys`` / ``tier_defaults``
-  the role's defaults for every tier (``retention_mode``);
+  ``tier_paths`` its keys in a baseline tier (harden_backup_vaults_baselines, _tiers) and so its role variables
+  (``role_variables``, ``variable``), ``tier_value`` / ``to_tier`` / ``from_tier`` / ``resolved_tier`` the conversions
+  between the two forms, ``tier_default_keys`` / ``tier_defaults`` the role's defaults for every tier (``retention_mode``);
+  ``role_default`` the role's default of its variable, ``weakens`` how a value is weaker than it;
 - ``action``: its key in a drift entry's ``actions``, ``apply_rank`` its turn in a run, ``task`` the state task that
   applies it (the key of its results in a report's ``meta.results``);
 - ``evaluate``: its findings (have, want, fixable, why), the action and the changes a run makes;
@@ -41,6 +42,8 @@ from typing import Any
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import UnreadableResourceError, VaultlockError, escaped, shown
 
 CONSENT = 'allow_irreversible'
+# The prefix of the role's variables: harden_backup_vaults_<tier key> gives a rule's baseline value (Rule.tier_paths).
+ROLE_PREFIX = 'harden_backup_vaults_'
 
 
 class DriftError(VaultlockError, ValueError):
@@ -110,27 +113,86 @@ class Rule:
     flags = ()
     posture_key = None           # the rule's key in a vault's ``posture`` (None: the rule reports no state)
 
-    # The role variable that gives the rule's baseline key (harden_backup_vaults_<key> unless a rule names another), and the
-    # role's default of that key as roles/harden_backup_vaults/defaults/main.yml writes it (None: not checked by default):
-    # what ``weakens`` compares with (tests/unit/plugins/module_utils/test_weakened_baseline.py keeps the two the same).
-    role_variable = None
+    # The role's default of the rule's variable (``variable``) as roles/harden_backup_vaults/defaults/main.yml writes it (None:
+    # not checked by default): what ``weakens`` compares with, and the example of a message saying a dictionary variable is
+    # none (``dict_hint``); tests/unit/plugins/module_utils/test_weakened_baseline.py keeps the two the same.
     role_default = None
 
     @property
-    def variable(self):
-        """The role variable of the rule's baseline key, or None for a rule that has none."""
-        return self.role_variable or ('harden_backup_vaults_%s' % self.key if self.key else None)
+    def tier_paths(self):
+        """``{path under the baseline: tier key}``: the rule's baseline values that a baseline tier (and the role, as the
+        variable ROLE_PREFIX + tier key) gives, the rule's own first; its key itself unless the tier form differs (retention:
+        ``retention.minimum`` is ``retention_minimum``). The one place a rule's tier keys and role variables are named."""
+        return {self.key: self.key} if self.key else {}
 
-    # Baseline values that ask a run to lower a vault's setting, each with why (the base weakens() reads it).
+    @property
+    def tier_keys(self):
+        return tuple(self.tier_paths.values())
+
+    @property
+    def role_variables(self):
+        """``{path under the baseline: the role variable that gives it}`` (harden_backup_vaults__baseline in the role's
+        vars/main.yml builds the baseline from them), from ``tier_paths``."""
+        return dict((path, ROLE_PREFIX + tier_key) for path, tier_key in self.tier_paths.items())
+
+    @property
+    def role_path(self):
+        """The path under the baseline of the rule's own variable (``variable``), or None for a rule that has none."""
+        return next(iter(self.tier_paths), None)
+
+    @property
+    def variable(self):
+        """The role variable of the rule's own baseline value (``role_path``), or None for a rule that has none."""
+        return self.role_variables.get(self.role_path)
+
+    def dict_hint(self, path):
+        """'' or the role variable behind ``baseline.<path>`` and its JSON form for -e (the role's default as the example),
+        for a message saying it is no dictionary: for the rule's own variable when its default is a dictionary."""
+        if path != self.role_path or not isinstance(self.role_default, Mapping):
+            return ''
+        return "; in the role that is %s, which on the command line is given as JSON: -e '%s'" % (
+            self.variable, json.dumps({self.variable: self.role_default}))
+
+    def baseline_mapping(self, baseline, allowed):
+        """The baseline's value of a rule whose value is a dictionary of ``allowed`` keys, or None when it is null."""
+        value = baseline.get(self.key)
+        if value is None:
+            return None
+        if not isinstance(value, Mapping):
+            raise DriftError("baseline.%s must be a dictionary {%s} or null%s" % (self.key, ', '.join(allowed), self.dict_hint(self.key)))
+        check_keys(value, allowed, 'baseline.' + self.key)
+        return value
+
+    # Why a baseline value that checks nothing (``checks_value`` false: null) is weaker than the role's default; None for a
+    # rule whose default checks nothing (role_default None).
+    unchecked_why = None
+    # Baseline values that ask a run to lower a vault's setting, each with why (keyed by ``lowering_key`` of the value).
     lowering_values = {}
+
+    def checks_value(self, value):
+        """Whether the rule's checked baseline value (validate_baseline's) checks anything: not null."""
+        return value is not None
+
+    def lowering_key(self, value):
+        """The part of the rule's checked baseline value that ``lowering_values`` is keyed by: the value itself."""
+        return value
 
     def weakens(self, value):
         """How the rule's checked baseline value ``value`` (validate_baseline's) is weaker than the role's default:
         ``(why, lowers)``; ``why`` is '' when it is not weaker. ``lowers``: the value asks a run to lower the setting of a
-        vault (a write that weakens it), not only to check less. The base: a value of ``lowering_values`` lowers vaults;
-        nothing else is weaker (a rule whose default checks nothing, and whose values only check more)."""
-        if isinstance(value, str) and value in self.lowering_values:
-            return self.lowering_values[value], True
+        vault (a write that weakens it), not only to check less. A value that checks nothing is weaker by ``unchecked_why``
+        (none for a rule whose default checks nothing); a value of ``lowering_values`` lowers vaults; any other value is as
+        ``weaker`` says."""
+        if not self.checks_value(value):
+            return self.unchecked_why or '', False
+        key = self.lowering_key(value)
+        if isinstance(key, str) and key in self.lowering_values:
+            return self.lowering_values[key], True
+        return self.weaker(value)
+
+    def weaker(self, value):
+        """``(why, lowers)`` of a checked value that checks something and is none of ``lowering_values`` (see ``weakens``):
+        the base says it is not weaker (its values only check more)."""
         return '', False
 
     def shown_baseline(self, value):
@@ -193,10 +255,6 @@ class Rule:
         """The rule's defaults for every tier (``{key: value}`` of ``tier_default_keys``) from what the role gives
         (``given``) and the default tier (``default``: the top-level baseline in the tier form); raises DriftError."""
         return {}
-
-    @property
-    def tier_keys(self):
-        return (self.key,) if self.key else ()
 
     def tier_value(self, resolved, defaults):
         """The rule's part of a tier (``resolved``: the tier with what it inherits), in the baseline form that
@@ -369,33 +427,6 @@ def check_keys(mapping, allowed, where):
     unknown = sorted(str(k) for k in mapping if k not in allowed)
     if unknown:
         raise DriftError("%s has unknown key(s) %s; allowed: %s" % (where, ', '.join(escaped(key) for key in unknown), ', '.join(allowed)))
-
-
-# The role variables behind the baseline's dictionaries, with an example value: a message about one of them names the
-# variable and its JSON form, the only way to give a dictionary with -e on the command line (-e name=value is a string).
-ROLE_DICT_VARIABLES = {
-    'soft_delete': ('harden_backup_vaults_soft_delete', {'state': 'on', 'retention_days': 14}),
-    'retention.minimum': ('harden_backup_vaults_retention_minimum', {'daily': '30d'}),
-}
-
-
-def role_dict_hint(key):
-    """'' or the role variable behind baseline.<key> and its JSON form for -e, for a message saying it is no dictionary."""
-    if key not in ROLE_DICT_VARIABLES:
-        return ''
-    name, example = ROLE_DICT_VARIABLES[key]
-    return "; in the role that is %s, which on the command line is given as JSON: -e '%s'" % (name, json.dumps({name: example}))
-
-
-def baseline_mapping(baseline, key, allowed):
-    """The baseline's value of a rule whose value is a dictionary of ``allowed`` keys, or None when it is null."""
-    value = baseline.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        raise DriftError("baseline.%s must be a dictionary {%s} or null%s" % (key, ', '.join(allowed), role_dict_hint(key)))
-    check_keys(value, allowed, 'baseline.' + key)
-    return value
 
 
 def finding(setting, have, want, fixable, reason, policy=None, tier=None, sub_policy=None, datastore=None, irreversible=False,

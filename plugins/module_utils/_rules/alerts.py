@@ -24,7 +24,6 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base impor
     DriftError,
     Rule,
     Setting,
-    baseline_mapping,
     change,
     check_keys,
     finding,
@@ -104,14 +103,14 @@ class AlertsRule(_security.SecurityPosture, Rule):
     def posture_details(self, vault):
         return {'classic_alerts': (vault.get('alerts') or {}).get('classic_alerts')}
 
-    def weakens(self, value):
-        off = sorted(key for key, state in (value or {}).items() if state == 'disabled')
+    def weaker(self, value):
+        off = sorted(key for key, state in value.items() if state == 'disabled')
         if off:
             return 'asks for %s disabled: a run turns them off on every vault that has them on' % ', '.join(off), True
         return '', False
 
     def validate_baseline(self, baseline):
-        value = baseline_mapping(baseline, self.key, KEYS)
+        value = self.baseline_mapping(baseline, KEYS)
         return normalise(value, 'baseline.' + self.key) if value is not None else None
 
     def evaluate(self, vault, baseline, context):

@@ -126,14 +126,9 @@ class ImmutabilityRule(Rule):
         return self.state_of(baseline.get('immutability'), 'baseline.immutability')
 
     role_default = 'enabled'
-
-    def weakens(self, value):
-        if value is None:
-            return 'checks no immutability (the default checks that every vault is at least enabled)', False
-        if value == 'disabled':
-            return ('asks for immutability disabled: a run turns immutability off on every vault that has it enabled (not locked, '
-                    'and without a Resource Guard)'), True
-        return '', False
+    unchecked_why = 'checks no immutability (the default checks that every vault is at least enabled)'
+    lowering_values = {'disabled': 'asks for immutability disabled: a run turns immutability off on every vault that has it enabled '
+                                   '(not locked, and without a Resource Guard)'}
 
     tier_heading = 'Immutability'
 

@@ -22,13 +22,14 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._retention import 
     RETENTION_MODES,
     UNSOURCED_NOTE,
     Duration,
+    Minimum,
     RetentionError,
+    checked_minimum,
     is_operational,
     is_unsourced,
     meets,
     parse_duration,
     plan_raises,
-    validate_minimum,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base import (
     OPTION_CONSENT,
@@ -37,12 +38,10 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base impor
     Requirement,
     Rule,
     Setting,
-    baseline_mapping,
     change,
     finding,
     lower,
     plain_dict,
-    role_dict_hint,
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules.immutability import IMMUTABLE
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules.immutability import RULE as IMMUTABILITY
@@ -97,7 +96,7 @@ class RetentionRule(Rule):
     )
 
     def validate_baseline(self, baseline):
-        retention = baseline_mapping(baseline, 'retention', _KEYS)
+        retention = self.baseline_mapping(baseline, _KEYS)
         if retention is None:
             return None
         mode = lower(retention.get('mode')) or 'report'
@@ -107,27 +106,33 @@ class RetentionRule(Rule):
         if minimum is None:
             minimum = {}
         if not isinstance(minimum, Mapping):
-            raise DriftError("baseline.retention.minimum must be a dictionary of tier: duration%s" % role_dict_hint('retention.minimum'))
-        minimum = plain_dict(minimum)
+            raise DriftError("baseline.retention.minimum must be a dictionary of tier: duration%s" % self.dict_hint('retention.minimum'))
         try:
-            validate_minimum(minimum)
+            # Parsed here, once (a minimum checked before is taken as it is): the checked value carries the parsed form
+            # (Minimum.parsed) to weaker(), evaluate()'s raises and the tiers (_tiers.datastore_only_warnings).
+            minimum = checked_minimum(minimum if isinstance(minimum, Minimum) else plain_dict(minimum))
         except ValueError as exc:
             raise DriftError("baseline.retention.minimum: %s" % exc) from exc
         return {'minimum': minimum, 'mode': mode}
 
-    role_variable = 'harden_backup_vaults_retention_minimum'
+    # The tier form (and the role's variables): retention_minimum and retention_mode.
+    tier_paths = {'retention.minimum': 'retention_minimum', 'retention.mode': 'retention_mode'}
     role_default = {'daily': '30d'}
 
     def shown_baseline(self, value):
         return dict(value['minimum']) if value else None
 
-    def weakens(self, value):
+    unchecked_why = 'checks no retention (the default holds every daily tier to at least 30d)'
+
+    def checks_value(self, value):
+        # An empty minimum checks no retention either.
+        return bool(value and value.get('minimum'))
+
+    def weaker(self, value):
         """The default minimum holds every daily tier (and simple retention, which daily covers) to 30 days: a minimum that
         checks no daily tier, holds it to less, gives it only per datastore (which no Recovery Services VM, SQL or SAP HANA
         tier has), or holds simple retention (``default``) to less is weaker. Retention is never lowered by a run."""
-        if not value or not value.get('minimum'):
-            return 'checks no retention (the default holds every daily tier to at least 30d)', False
-        minimum = validate_minimum(value['minimum'])
+        minimum = checked_minimum(value['minimum']).parsed
         floor = parse_duration(self.role_default['daily'])
         why = []
         for key in ('daily', 'default'):
@@ -145,7 +150,6 @@ class RetentionRule(Rule):
                 why.append('holds %s to %s, less than the default %s' % (what, have.short, floor.short))
         return '; '.join(why), False
 
-    tier_keys = ('retention_minimum', 'retention_mode')
     # harden_backup_vaults_retention_mode: the mode of tiers that give none when the top level checks no retention.
     tier_default_keys = ('retention_mode',)
     # Lock readiness: no policy in use keeps recovery points longer on a protected tier (locking commits their storage).
@@ -211,11 +215,11 @@ class RetentionRule(Rule):
         return ('%s (%s)' % (text(minimum), tier.get('retention_mode') or 'report')) if minimum else 'not checked'
 
     def to_tier(self, value):
-        return {'retention_minimum': dict(value['minimum']) if value else {}, 'retention_mode': value['mode'] if value else None}
+        return {'retention_minimum': value['minimum'].copy() if value else {}, 'retention_mode': value['mode'] if value else None}
 
     def from_tier(self, tier):
         minimum = tier.get('retention_minimum')
-        return {'minimum': dict(minimum), 'mode': tier.get('retention_mode') or 'report'} if minimum else None
+        return {'minimum': minimum.copy(), 'mode': tier.get('retention_mode') or 'report'} if minimum else None
 
     def resolved_tier(self, value):
         # The mode was resolved by tier_value (the tier's, else the role's default, else report).

@@ -25,7 +25,6 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._rules._base impor
     Rule,
     Setting,
     UnreadableResourceError,
-    baseline_mapping,
     change,
     finding,
     guarded,
@@ -205,7 +204,7 @@ class SoftDeleteRule(Rule):
                 'enhanced_security': _enhanced_security(vault_type, security, resource)}
 
     def validate_baseline(self, baseline):
-        soft_delete = baseline_mapping(baseline, 'soft_delete', _KEYS)
+        soft_delete = self.baseline_mapping(baseline, _KEYS)
         if soft_delete is None:
             return None
         state = self.state_of(soft_delete.get('state'), 'baseline.soft_delete.state')
@@ -222,12 +221,14 @@ class SoftDeleteRule(Rule):
 
     role_default = {'state': 'on', 'retention_days': _soft_delete.MIN_DAYS}
 
-    def weakens(self, value):
-        if value is None:
-            return 'checks no soft delete (the default checks that it is on, keeping deleted backup data at least 14 days)', False
-        if value.get('state') == 'off':
-            return ('asks for soft delete off: a run turns soft delete off on every vault that has it on (not always_on, and '
-                    'without a Resource Guard), and deleted backup data is then gone at once'), True
+    unchecked_why = 'checks no soft delete (the default checks that it is on, keeping deleted backup data at least 14 days)'
+    lowering_values = {'off': 'asks for soft delete off: a run turns soft delete off on every vault that has it on (not always_on, '
+                              'and without a Resource Guard), and deleted backup data is then gone at once'}
+
+    def lowering_key(self, value):
+        return value.get('state')
+
+    def weaker(self, value):
         why = []
         if value.get('state') is None:
             why.append('checks no soft delete state (the default checks that it is on)')

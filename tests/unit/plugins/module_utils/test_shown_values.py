@@ -11,7 +11,7 @@ import pytest
 from ansible_collections.vaultlock.azure.plugins.module_utils import _immutability, _readiness, _soft_delete, _tiers
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.auth import select_auth
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import VaultlockError
-from ansible_collections.vaultlock.azure.plugins.module_utils._rules import _base, _security, mua, storage_redundancy
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules import _security, mua, soft_delete, storage_redundancy
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import check_baseline
 from ansible_collections.vaultlock.azure.plugins.plugin_utils import _harden_run
 
@@ -32,7 +32,7 @@ CASES = {
     'harden_plan vaults[] vault_type': lambda: _harden_run.check_inputs(
         plan_args(vaults=[{'name': 'a', 'resource_group': 'rg', 'vault_type': RLO}])),
     'harden_report results unknown key': lambda: _harden_run.build_run_report({}, {RLO: []}),
-    'baseline unknown key': lambda: _base.baseline_mapping({'soft_delete': {RLO: 1}}, 'soft_delete', ('state',)),
+    'baseline unknown key': lambda: soft_delete.RULE.baseline_mapping({'soft_delete': {RLO: 1}}, ('state',)),
     'baseline flag': lambda: check_baseline({'soft_delete': {'state': RLO}}),
     'immutability choice': lambda: _immutability.normalise_choice(RLO),
     'soft delete choice': lambda: _soft_delete.normalise_choice(RLO),

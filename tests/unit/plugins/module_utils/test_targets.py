@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules import RULES
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import (
     LISTED_UNMATCHED,
     TLS_WARNING,
@@ -302,6 +303,14 @@ def test_one_vault_that_cannot_be_judged_is_an_error_of_that_vault_not_of_the_pl
 ])
 def test_role_variable_names(message, expected):
     assert role_variable_names(message) == expected
+
+
+def test_role_variable_names_name_every_rules_variables():
+    """The paths come from the rules (Rule.role_variables): each path of each rule is named as its variable."""
+    named = [(path, variable) for rule in RULES for path, variable in rule.role_variables.items()]
+    assert ('retention.minimum', 'harden_backup_vaults_retention_minimum') in named and len(named) > len(RULES) - 1
+    for path, variable in named:
+        assert role_variable_names('baseline.%s.x is wrong' % path) == '%s.x is wrong' % variable
 
 
 @pytest.mark.parametrize('message, expected', [

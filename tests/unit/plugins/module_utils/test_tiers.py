@@ -9,7 +9,8 @@ import copy
 
 import pytest
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._targets import TargetError, check_baseline, plan_run
+from ansible_collections.vaultlock.azure.plugins.module_utils import _retention
+from ansible_collections.vaultlock.azure.plugins.module_utils._targets import TargetError, check_baseline, plan_run, weakened_baseline
 from ansible_collections.vaultlock.azure.plugins.module_utils._tiers import (
     TierError,
     drift_entries,
@@ -374,3 +375,38 @@ def test_a_minimum_only_per_datastore_that_checks_no_tier_of_some_policies_is_a_
     run = plan_run([{'vaults': vaults, 'errors': []}], None, dict(TOP, **mixed))
     assert [w[:120] for w in run['warnings']] == [expected[:120]]
     assert run['report_warnings'] == run['warnings']
+
+
+def test_a_retention_minimum_is_parsed_once_however_many_rules_tiers_and_policies_read_it(monkeypatch):
+    """A minimum is checked and parsed where the baseline is checked (_retention.checked_minimum); what reads it after
+    (Rule.weakens, the raises planned for each policy, the datastore-only warnings, a second check of the checked baseline)
+    takes the parsed form it carries. Before, each of them parsed the minimum again (the raises once a policy)."""
+    parsed = []
+    real = _retention._checked
+
+    def counted(label, tier, value, datastore=None):
+        parsed.append(label)
+        return real(label, tier, value, datastore)
+    monkeypatch.setattr(_retention, '_checked', counted)
+
+    def vm_vault(name, count):
+        vault = record(name, 'Unlocked')
+        vault['policies'] = [normalise_policy(iaas(name='vm-%02d' % index, vault=vault['id'], daily=(7, 'Days')), 'recovery_services')
+                             for index in range(count)]
+        return vault
+
+    tiers = [{'name': 'gold', 'match': {'names': ['rsv-a']}, 'retention_minimum': {'daily': {'VaultStore': '30d'}, 'weekly': '4w'}}]
+    given = baseline(tiers, retention={'minimum': {'daily': '10d'}, 'mode': 'report'})
+    run = plan_run([{'vaults': [vm_vault('rsv-a', 3), vm_vault('rsv-b', 4)], 'errors': []}], None, given)
+    weakened = weakened_baseline(run['baseline'], given['tiers'])
+    again = check_baseline(run['baseline'])
+    # The top level's daily, the tier's daily.VaultStore and weekly: each once.
+    assert sorted(parsed) == ['daily', 'daily.VaultStore', 'weekly']
+    # What read them saw them: the 4 weak daily tiers of rsv-b and the 3 weekly tiers rsv-a's policies lack (gold), the gold
+    # tier's warning, both minimums weaker than the default.
+    findings = [(entry['name'], f['tier']) for entry in run['drift'] for f in entry['findings'] if f['setting'] == 'retention']
+    assert sorted(findings) == [('rsv-a', 'weekly')] * 3 + [('rsv-b', 'daily')] * 4
+    assert len(run['warnings']) == 1 and "the retention_minimum of tier 'gold'" in run['warnings'][0]
+    assert [(entry['variable'], entry['tier']) for entry in weakened] == [
+        ('harden_backup_vaults_retention_minimum', None), ('harden_backup_vaults_baselines[0]', 'gold')]
+    assert again == run['baseline']

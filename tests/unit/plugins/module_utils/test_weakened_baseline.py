@@ -55,6 +55,16 @@ def test_each_rule_compares_with_the_role_default_of_its_variable():
     assert weakened() == []
 
 
+def test_a_value_that_checks_nothing_is_weaker_exactly_when_the_role_default_checks_something():
+    """Rule.weakens' null branch is the base's: a rule with a role default says why null is weaker (unchecked_why), and
+    null never lowers a vault."""
+    for rule in RULES:
+        if rule.key:
+            why, lowers = rule.weakens(None)
+            assert bool(why) == (rule.role_default is not None), rule.key
+            assert lowers is False, rule.key
+
+
 def test_values_that_check_less_are_weaker_and_do_not_lower_vaults():
     found = weakened(harden_backup_vaults_immutability=None, harden_backup_vaults_soft_delete={'state': 'on'},
                      harden_backup_vaults_retention_minimum={'daily': '7d', 'weekly': '12w'})

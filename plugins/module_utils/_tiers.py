@@ -6,7 +6,7 @@
 # Its API may change without notice.
 """Baselines per tier: which baseline each vault is judged against (pure, no I/O).
 
-A tier is ``{name, match, immutability, soft_delete, retention_minimum, retention_mode, lock_requirements}``. Tiers are
+A tier is ``{name, match, <the tier keys of each rule of _rules.RULES>, lock_requirements}`` (``TIER_KEYS``). Tiers are
 tried in order and the first whose ``match`` holds wins; a vault no tier matches gets the default tier (the baseline
 given at the top level, named ``default``).
 
@@ -195,8 +195,7 @@ def resolve_tier(tier, index, default, allow_irreversible, defaults):
     """One tier with every key (inherited from the default tier when left out), normalised; raises TierError."""
     where = _label(index, tier)
     if not isinstance(tier, Mapping):
-        raise TierError('%s must be a dict {name, match, immutability, soft_delete, retention_minimum, lock_requirements}, got %s'
-                        % (where, type_name(tier)))
+        raise TierError('%s must be a dict {%s}, got %s' % (where, ', '.join(TIER_KEYS), type_name(tier)))
     for key, reason in _REFUSED.items():
         if key in tier:
             raise TierError('%s: %s is not a tier key: %s' % (where, key, reason))

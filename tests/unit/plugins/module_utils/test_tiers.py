@@ -12,6 +12,7 @@ import pytest
 from ansible_collections.vaultlock.azure.plugins.module_utils import _retention
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import TargetError, check_baseline, plan_run, weakened_baseline
 from ansible_collections.vaultlock.azure.plugins.module_utils._tiers import (
+    TIER_KEYS,
     TierError,
     drift_entries,
     match_tier,
@@ -235,6 +236,15 @@ def test_bad_tiers_fail_before_any_request(tiers, message):
     # The role's filter checks the baseline once, before discovery: the same error.
     with pytest.raises(TierError):
         plan_run([], None, baseline(tiers))
+
+
+def test_a_tier_that_is_not_a_dict_is_told_every_tier_key():
+    # The keys come from the rules: the message once named six of them, none of the security settings'.
+    with pytest.raises(TierError) as caught:
+        check_baseline(baseline(['prod']))
+    named = str(caught.value).split('{', 1)[1].split('}', 1)[0].split(', ')
+    assert named == list(TIER_KEYS)
+    assert {'public_network_access', 'cross_subscription_restore', 'retention_mode'} <= set(named)
 
 
 def test_consent_stays_the_runs_one_variable():

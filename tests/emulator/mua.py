@@ -20,7 +20,8 @@ Sources (tests/emulator/README.md, "Service rules"):
   sends the guard's token with a policy change that lowers a VM policy's ``instantRpRetentionRangeInDays``, lowers a
   tier's count, or drops a tier or a workload sub-policy (Azure/azure-powershell
   ``src/RecoveryServices/RecoveryServices.Backup.Providers/AzureWorkloadProviderHelper.cs`` at 8b76ababec92,
-  ``checkMUAForRetentionPolicy``).
+  ``checkMUAForRetentionPolicy``); the az CLI also sends it when the change makes the schedule sparser (a longer RPO:
+  ``command_modules/backup/custom_help.py`` ``is_rpo_increased``, rules.rpo_hours).
 * The guard protects a vault through its proxy (``backupResourceGuardProxies``), whose ``resourceGuardOperationDetails``
   give each protected operation's request id; a write the guard protects carries that id in its body's
   ``resourceGuardOperationRequests`` (Microsoft's clients, VAULT_OPERATIONS) and is refused without it

@@ -12,7 +12,7 @@ import pathlib
 import pytest
 from azure.identity import ClientSecretCredential
 
-from tests.emulator import generator, mua, routes
+from tests.emulator import generator, mua, routes, rules
 
 SUB = "77777777-aaaa-4000-8000-000000000007"
 RG = "rg-mua"
@@ -37,7 +37,8 @@ def fleet():
          "policies": [policy]},
         {"name": "rsv-excluded", "type": "recovery_services", "resource_guard_id": GUARD, "policies": [policy],
          "resource_guard_excluded": ["updateProtectionPolicyRequests"]},
-        {"name": "rsv-mutable", "type": "recovery_services", "resource_guard_id": GUARD},
+        {"name": "rsv-mutable", "type": "recovery_services", "resource_guard_id": GUARD,
+         "policies": [{"name": "sql", "properties": generator.sql(False)}]},
         {"name": "rsv-open", "type": "recovery_services", "immutability": "enabled", "policies": [policy]},
         {"name": "bv-guarded", "type": "backup", "immutability": "enabled", "resource_guard_id": GUARD},
     ]}]}]}
@@ -252,3 +253,43 @@ def test_the_recorded_guarded_writes_pass_the_emulators_check(guarded):
     assert answer.status_code == 200, answer.text
     assert "resourceGuardOperationRequests" not in answer.json()["properties"]
     assert answer.json()["properties"]["retentionPolicy"]["dailySchedule"]["retentionDuration"]["count"] == 9
+
+
+def test_a_sparser_backup_schedule_is_guarded_as_the_az_cli_guards_it(guarded):
+    """The az CLI sends the guard's token with a policy change whose recovery point objective grows, before it compares
+    any retention (Azure/azure-cli command_modules/backup/custom_help.py, is_retention_duration_decreased calls
+    is_rpo_increased, calculate_rpo). The emulator guards that change too: a SQL policy whose log backups go from hourly to
+    every four hours, its retention unchanged, is refused without the token. Before, it went through."""
+    policy = RSV + "rsv-mutable/backupPolicies/sql"
+    body = guarded.arm_request("GET", policy, POLICY_VER).json()
+    log = next(sub for sub in body["properties"]["subProtectionPolicy"] if sub["policyType"] == "Log")
+    assert log["schedulePolicy"]["scheduleFrequencyInMins"] == 60
+    log["schedulePolicy"]["scheduleFrequencyInMins"] = 240
+    assert "updateProtectionPolicyRequests" in refused(guarded.arm_request("PUT", policy, POLICY_VER, body=body))
+    body["properties"]["resourceGuardOperationRequests"] = ids("updateProtectionPolicyRequests")
+    assert guarded.arm_request("PUT", policy, POLICY_VER, body=body, headers=aux(guarded)).status_code == 200
+    denser = guarded.arm_request("GET", policy, POLICY_VER).json()
+    next(sub for sub in denser["properties"]["subProtectionPolicy"] if sub["policyType"] == "Log")["schedulePolicy"][
+        "scheduleFrequencyInMins"] = 30
+    assert guarded.arm_request("PUT", policy, POLICY_VER, body=denser).status_code == 200   # a shorter RPO needs nothing
+
+
+@pytest.mark.parametrize("props, hours", [
+    ({"backupManagementType": "AzureIaasVM", "schedulePolicy": {"scheduleRunFrequency": "Daily"}}, 24),
+    ({"backupManagementType": "AzureIaasVM", "schedulePolicy": {"scheduleRunFrequency": "Hourly",
+                                                                "hourlySchedule": {"interval": 4, "scheduleWindowDuration": 24}}}, 4),
+    ({"backupManagementType": "AzureIaasVM", "schedulePolicy": {"scheduleRunFrequency": "Hourly",
+                                                                "hourlySchedule": {"interval": 4, "scheduleWindowDuration": 12}}}, 12),
+    ({"backupManagementType": "AzureIaasVM", "schedulePolicy": {"scheduleRunFrequency": "Weekly",
+                                                                "weeklySchedule": {"scheduleRunDays": ["Sunday"]}}}, 168),
+    ({"backupManagementType": "AzureIaasVM", "schedulePolicy": {"scheduleRunFrequency": "Weekly",
+                                                                "scheduleRunDays": ["Monday", "Thursday"]}}, 96),
+    ({"backupManagementType": "AzureStorage", "schedulePolicy": {"scheduleRunFrequency": "Hourly",
+                                                                 "hourlySchedule": {"interval": 4, "scheduleWindowDuration": 12}}}, 12),
+    ({"backupManagementType": "AzureStorage", "schedulePolicy": {"scheduleRunFrequency": "Hourly",
+                                                                 "hourlySchedule": {"interval": 4, "scheduleWindowDuration": 4}}}, 24),
+    (generator.sql(False), 1),
+    ({"backupManagementType": "MAB"}, 0),
+])
+def test_a_policys_rpo_as_the_az_cli_computes_it(props, hours):
+    assert rules.rpo_hours(props) == hours

@@ -97,7 +97,7 @@ vaults:
     - One record per vault, sorted by id. Same shape as the C(vault) result of M(vaultlock.azure.vault_immutability).
     - C(mua) says whether a Resource Guard protects the vault (multi-user authorization, C(protected)), which one
       (C(resource_guard_id)) and which operations of the vault it protects (C(protected_operations), as the vault's
-      C(resourceGuardOperationRequests) name them, such as C(disableSoftDeleteRequests) or C(reduceRetentionRequests));
+      C(resourceGuardOperationRequests) name them, such as C(disableSoftDeleteRequests) or C(updateProtectionPolicyRequests));
       such an operation needs O(auxiliary_tenant_ids) set to the Resource Guard's tenant.
     - Azure's vault reads do not name the guard or its operations (only that a guard protects the vault), so for each vault that
       reports a guard the module reads the vault's Resource Guard proxy (C(backupResourceGuardProxies)) and takes

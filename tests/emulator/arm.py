@@ -823,6 +823,9 @@ class Arm:
                 # Azure updates no Backup vault policy: a new policy is the only way (rules.DP_POLICY_UPDATE_CODE).
                 raise rules.dp_policy_update_refused()
             props = copy.deepcopy(body["properties"])
+            # The guard's operation request id authorizes the write (mua.check below) and is not kept: the live answer to a
+            # policy PUT that carried one does not echo it (tests/fixtures/azure-real/ps-rs-mua/put-policy-reduced.request.json).
+            props.pop("resourceGuardOperationRequests", None)
             if kind == "rs":
                 bodies.rs_policy_normalise(props)
             if kind == "rs" and not props.get("backupManagementType"):
@@ -835,10 +838,10 @@ class Arm:
                 # An update, so a Recovery Services policy (a Backup vault policy that exists was refused above).
                 if rules.policy_reductions(old_props, props):
                     # Modify backup policy (reduced retention): a critical operation of the vault's guard (mua.py), checked
-                    # before the immutable vault's own refusal (the order is assumed).
-                    # The policy's own operation request id (az CLI: ``updatePolicy``) is not demanded: no recording or client
-                    # source read shows where a policy write carries it, and the collection never reduces a policy.
-                    mua.check(self.aux_tenants, req, vault, [mua.REDUCE_RETENTION], "update backup policy", requests=False)
+                    # before the immutable vault's own refusal (the order is assumed). The write carries the guard's
+                    # updateProtectionPolicyRequests id in the policy's properties.resourceGuardOperationRequests, as Azure
+                    # PowerShell sent it and Azure accepted it (tests/fixtures/azure-real/ps-rs-mua/put-policy-reduced.request.json).
+                    mua.check(self.aux_tenants, req, vault, [mua.REDUCE_RETENTION], "update backup policy")
                 rules.check_policy_retention(old_props, props, imm_state in ("Unlocked", "Locked"))
                 suspended = [item["properties"].get("friendlyName") or item["name"] for item in (vault.get("items") or {}).values()
                              if items_model.suspended_on(item, pname)]

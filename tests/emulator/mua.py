@@ -20,17 +20,22 @@ Sources (tests/emulator/README.md, "Service rules"):
   sends the guard's token with a policy change that lowers a VM policy's ``instantRpRetentionRangeInDays``, lowers a
   tier's count, or drops a tier or a workload sub-policy (Azure/azure-powershell
   ``src/RecoveryServices/RecoveryServices.Backup.Providers/AzureWorkloadProviderHelper.cs`` at 8b76ababec92,
-  ``checkMUAForRetentionPolicy``).
+  ``checkMUAForRetentionPolicy``); the az CLI also sends it when the change makes the schedule sparser (a longer RPO:
+  ``command_modules/backup/custom_help.py`` ``is_rpo_increased``, rules.rpo_hours).
 * The guard protects a vault through its proxy (``backupResourceGuardProxies``), whose ``resourceGuardOperationDetails``
   give each protected operation's request id; a write the guard protects carries that id in its body's
   ``resourceGuardOperationRequests`` (Microsoft's clients, VAULT_OPERATIONS) and is refused without it
   (REQUEST_ID_MESSAGE). A vault GET names neither the guard nor the ids (tests/fixtures/azure-real/ps-rs-mua).
+* A Recovery Services vault's operations and request types are the live service's: Azure PowerShell's session record
+  TestAzureVMMUA (tests/fixtures/azure-real/ps-rs-mua: the proxy as listed, and the immutability PATCH, backup config
+  PATCH and policy PUT it sent with their request ids, each accepted; a policy write carries its id in the policy's
+  ``properties.resourceGuardOperationRequests`` like the others).
 
-**Assumed**: the Recovery Services request types the sources do not name (VAULT_OPERATIONS), the guard's tenant
-(``resource_guard_tenant``, default GUARD_TENANT_ID), that a valid token of that tenant is authorization enough, the
-missing request id's status and code (REQUEST_ID_STATUS), and the refusal's status, code and message (Learn only says the request "fails with an error
-informing them about not having sufficient permissions on the Resource Guard"). Operations the emulator does not model
-(stop protection with delete data, MARS PIN, deleting a backup instance) are listed, never enforced.
+**Assumed**: the guard's tenant (``resource_guard_tenant``, default GUARD_TENANT_ID), that a valid token of that tenant is
+authorization enough, the missing request id's status and code (REQUEST_ID_STATUS), and the refusal's status, code and
+message (Learn only says the request "fails with an error informing them about not having sufficient permissions on the
+Resource Guard"). Operations the emulator does not model (stop protection with delete data, MARS PIN, deleting a backup
+instance) are listed, never enforced.
 """
 from __future__ import annotations
 
@@ -40,13 +45,15 @@ from .errors import ArmError
 # endpoint issues tokens for it to the emulator's identities (guests there, as Learn requires).
 GUARD_TENANT_ID = "9a9a9a9a-0000-4000-8000-00000000a001"
 
+# The critical operations the emulator knows, named by a Recovery Services vault's request types as the live proxy lists
+# them (tests/fixtures/azure-real/ps-rs-mua/get-proxy.json); a Backup vault's request types are VAULT_OPERATIONS["dp"].
 DISABLE_SOFT_DELETE = "disableSoftDeleteRequests"
-DISABLE_IMMUTABILITY = "disableImmutabilityRequests"
+DISABLE_IMMUTABILITY = "reduceImmutabilityStateRequests"
 DELETE_PROXY = "deleteResourceGuardProxyRequests"
-REDUCE_RETENTION = "reduceRetentionRequests"
-STOP_PROTECTION = "stopProtectionWithDeleteDataRequests"
+REDUCE_RETENTION = "updateProtectionPolicyRequests"
+STOP_PROTECTION = "deleteProtectedItemRequests"
 DELETE_INSTANCE = "deleteBackupInstanceRequests"
-MARS_PIN = "changeMarsSecurityPinRequests"
+MARS_PIN = "getBackupSecurityPINRequests"
 
 # (operation, mandatory) per vault kind, in the order Learn lists them.
 OPERATIONS = {
@@ -61,12 +68,11 @@ STATUS = 403
 
 # Each operation's vault critical operation, as a vault's Resource Guard proxy names it, and the guard's request type
 # (``<guard>/<request type>/default`` is the proxy's ``defaultResourceRequest``, the id a write the guard protects
-# carries in ``resourceGuardOperationRequests``). Backup vaults: as the live proxy lists them
-# (tests/fixtures/azure-real/cliext-dp-guard-proxy/get-proxy.json, routes.DP_GUARDED_OPERATIONS). Recovery Services: the
-# vault critical operations Microsoft's clients look up in the proxy (az CLI backup custom_help.py ``operation_name_map``;
-# Azure PowerShell ``SetVaultProperty``: backupconfig/write, Update-AzRecoveryServicesVault: write#reduceImmutabilityState);
-# the request types of backupconfig/write and of the proxy's delete are the spec example's (GetResourceGuardProxy.json) and
-# the DataProtection SDK's guard example's; the others' request types are **assumed** (the emulator's own names).
+# carries in ``resourceGuardOperationRequests``), as the live service lists them: Backup vaults
+# tests/fixtures/azure-real/cliext-dp-guard-proxy/get-proxy.json (routes.DP_GUARDED_OPERATIONS), Recovery Services
+# tests/fixtures/azure-real/ps-rs-mua/get-proxy.json (routes.RS_GUARDED_OPERATIONS). Until the fourth MUA pass the
+# Recovery Services request types of immutability, policies, stop protection and the MARS PIN were the emulator's own
+# names (disableImmutabilityRequests, reduceRetentionRequests, ...), which no Azure proxy lists.
 VAULT_OPERATIONS = {
     "rs": {DISABLE_SOFT_DELETE: ("Microsoft.RecoveryServices/vaults/backupconfig/write", DISABLE_SOFT_DELETE),
            DELETE_PROXY: ("Microsoft.RecoveryServices/vaults/backupResourceGuardProxies/delete", DELETE_PROXY),

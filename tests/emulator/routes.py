@@ -40,8 +40,22 @@ DP_GUARDED_OPERATIONS = (
     ("Microsoft.DataProtection/backupVaults/write#reduceImmutabilityState", "dppReduceImmutabilityStateRequests"),
     ("Microsoft.DataProtection/backupVaults/write#reduceSoftDeleteSecurity", "dppReduceSoftDeleteSecurityRequests"),
 )
-# The spec example's description of a proxy (PutResourceGuardProxy / GetResourceGuardProxy 200).
-PROXY_DESCRIPTION = "Please take JIT access before performing any of the critical operation"
+# A Recovery Services vault's proxy, as the live service listed it to Azure PowerShell at api-version 2025-02-01
+# (tests/fixtures/azure-real/ps-rs-mua/get-proxy.json): (vault critical operation, the guard's request type), in the
+# recorded order. Three of them (modify protection, stop protection retaining data, deleting a MARS identity) the
+# emulator lists and does not model.
+RS_GUARDED_OPERATIONS = (
+    ("Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems/delete", mua.STOP_PROTECTION),
+    ("Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems/write", "updateProtectedItemRequests"),
+    ("Microsoft.RecoveryServices/vaults/backupPolicies/write", mua.REDUCE_RETENTION),
+    ("Microsoft.RecoveryServices/vaults/backupResourceGuardProxies/delete", mua.DELETE_PROXY),
+    ("Microsoft.RecoveryServices/vaults/backupSecurityPIN/action", mua.MARS_PIN),
+    ("Microsoft.RecoveryServices/vaults/backupconfig/write", mua.DISABLE_SOFT_DELETE),
+    ("Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems/write#stopProtectionWithRetainData",
+     "stopProtectionWithRetainDataRequests"),
+    ("Microsoft.RecoveryServices/vaults/write#reduceImmutabilityState", mua.DISABLE_IMMUTABILITY),
+    ("Microsoft.RecoveryServices/vaults/registeredIdentities/delete", "deleteMABIdentityRequests"),
+)
 # How long an unlockDelete lasts: 30 minutes, the live service's answer to the az CLI for a Backup vault (request at
 # 06:07:28, expiry 06:37:28.30; tests/fixtures/azure-real/cliext-dp-guard-proxy/unlock-delete.json); the spec examples
 # give only an expiry time. That a Recovery Services proxy's unlockDelete lasts as long is assumed (no recording).
@@ -60,8 +74,9 @@ def _iso(moment: datetime.datetime) -> str:
 
 # ---------------------------------------------------------------------------------------- resource guard proxies
 def proxy_body(vault_body: dict, name: str, proxy: dict, kind: str = "rs", excluded=()) -> dict:
-    """A proxy as ResourceGuardProxy_Get answers it (the Recovery Services spec example's shape; the id is the ARM id of
-    the proxy). A Backup vault's proxy (DppResourceGuardProxy_Get) as the live service answered it
+    """A proxy as ResourceGuardProxy_Get answers it: a Recovery Services vault's as the live service answered Azure
+    PowerShell (tests/fixtures/azure-real/ps-rs-mua/get-proxy.json: id, name, type, then the guard, RS_GUARDED_OPERATIONS
+    and the time; the spec example's description is not in it). A Backup vault's proxy (DppResourceGuardProxy_Get) as the live service answered it
     (tests/fixtures/azure-real/cliext-dp-guard-proxy/get-proxy.json): the guard, DP_GUARDED_OPERATIONS and the time,
     in that order, no description."""
     guard = proxy["resourceGuardResourceId"]
@@ -75,17 +90,15 @@ def proxy_body(vault_body: dict, name: str, proxy: dict, kind: str = "rs", exclu
         return {"properties": {"resourceGuardResourceId": guard, "resourceGuardOperationDetails": details,
                                "lastUpdatedTime": proxy["lastUpdatedTime"]},
                 "id": vault_body["id"] + "/backupResourceGuardProxies/" + name, "name": name, "type": DP_PROXY_TYPE}
-    # A Recovery Services proxy: the spec example's shape, with one detail per operation the guard protects named as the
-    # clients look it up (mua.VAULT_OPERATIONS: the spec example's ``Microsoft.DataProtection/resourceGuards/<request type>``
-    # names match no client's lookup, and the live Backup vault proxy names vault operations too).
+    # A Recovery Services proxy as the live service listed it: RS_GUARDED_OPERATIONS, no description. An operation a fleet
+    # excludes is left out (**assumed**: the recording has no exclusion; the live Backup vault proxy lists operations a
+    # guard does not protect without a defaultResourceRequest, tests/fixtures/azure-real/cliext-dp-guard-proxy).
     excluded = {str(e).lower() for e in excluded or ()}
+    details = [{"vaultCriticalOperation": operation, "defaultResourceRequest": "%s/%s/default" % (guard, request)}
+               for operation, request in RS_GUARDED_OPERATIONS if request.lower() not in excluded]
     return {"id": vault_body["id"] + "/backupResourceGuardProxies/" + name, "name": name, "type": PROXY_TYPE,
-            "properties": {"description": PROXY_DESCRIPTION, "lastUpdatedTime": proxy["lastUpdatedTime"],
-                           "resourceGuardOperationDetails": [
-                               {"defaultResourceRequest": mua.request_id(guard, "rs", op),
-                                "vaultCriticalOperation": mua.VAULT_OPERATIONS["rs"][op][0]}
-                               for op, mandatory in mua.OPERATIONS["rs"] if mandatory or op.lower() not in excluded],
-                           "resourceGuardResourceId": guard}}
+            "properties": {"resourceGuardResourceId": guard, "resourceGuardOperationDetails": details,
+                           "lastUpdatedTime": proxy["lastUpdatedTime"]}}
 
 
 def guard_proxies(req, vault, name=None, action=None, aux_tenants=None, kind="rs"):

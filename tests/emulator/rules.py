@@ -730,10 +730,80 @@ def check_policy_ceilings(props, kind: str):
     check_dp_schedules(props)
 
 
+_WEEK = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
+
+
+def _weekly_gap_hours(days) -> float:
+    """The longest wait, in hours, between two backups on the given week days (a single day: a week)."""
+    on = sorted({_WEEK.index(str(d).lower()) for d in days or () if str(d).lower() in _WEEK})
+    if not on:
+        return 0.0
+    gaps = [(on[(i + 1) % len(on)] - day) % 7 or 7 for i, day in enumerate(on)]
+    return 24.0 * max(gaps)
+
+
+def _sub_policy(props, kind):
+    for sub in props.get("subProtectionPolicy") or []:
+        if isinstance(sub, dict) and str(sub.get("policyType") or "").lower() == kind.lower():
+            return sub
+    return None
+
+
+def rpo_hours(props) -> float:
+    """The recovery point objective of a Recovery Services policy, in hours: the longest a protected item can go between
+    two backups, as the az CLI computes it to decide that a policy change weakens protection (Azure/azure-cli
+    src/azure-cli/azure/cli/command_modules/backup/custom_help.py, ``calculate_rpo``): a VM policy's hourly window (its
+    interval when the window is the whole day, the hours outside the window otherwise), 24 for a daily backup, the widest
+    gap between backup days for a weekly one; Azure Files' hourly window (24 when it holds one backup, else the hours after
+    its last one); a workload policy's log frequency, else 24 for a daily full backup, else the widest gap between the
+    days of its weekly full, differential and incremental backups. 0 for what it does not cover."""
+    if not isinstance(props, dict):
+        return 0.0
+    kind = str(props.get("backupManagementType") or "").lower()
+    if kind in ("azureiaasvm", "azurestorage"):
+        schedule = props.get("schedulePolicy") or {}
+        frequency = str(schedule.get("scheduleRunFrequency") or "").lower()
+        hourly = schedule.get("hourlySchedule") or {}
+        if frequency == "hourly":
+            interval, window = hourly.get("interval") or 0, hourly.get("scheduleWindowDuration") or 0
+            if kind == "azureiaasvm":
+                return float(interval if window == 24 else 24 - window)
+            if not interval or window <= interval:
+                return 24.0
+            return float(24 - interval * (window // interval))
+        if frequency == "daily":
+            return 24.0
+        if frequency == "weekly" and kind == "azureiaasvm":
+            days = (schedule.get("weeklySchedule") or {}).get("scheduleRunDays")
+            return _weekly_gap_hours(days if days else schedule.get("scheduleRunDays"))
+        return 0.0
+    if kind == "azureworkload":
+        log, full = _sub_policy(props, "Log"), _sub_policy(props, "Full")
+        if log is not None:
+            return float((log.get("schedulePolicy") or {}).get("scheduleFrequencyInMins") or 0) / 60.0
+        if full is None:
+            return 0.0
+        if str((full.get("schedulePolicy") or {}).get("scheduleRunFrequency") or "").lower() == "daily":
+            return 24.0
+        days = list(((full.get("retentionPolicy") or {}).get("weeklySchedule") or {}).get("daysOfTheWeek") or [])
+        for other in ("Differential", "Incremental"):
+            sub = _sub_policy(props, other)
+            if sub is not None:
+                days += list((sub.get("schedulePolicy") or {}).get("scheduleRunDays") or [])
+        return _weekly_gap_hours(days)
+    return 0.0
+
+
 def policy_reductions(old_props, new_props) -> list:
-    """Every tier a Recovery Services policy PUT lowers or drops, operational ones included (multi-user authorization,
-    mua.py). A Backup vault policy is never updated (dp_policy_update_refused), so it has no reductions to find."""
-    return retention_reductions(rs_policy_tiers(old_props), rs_policy_tiers(new_props))
+    """Every tier a Recovery Services policy PUT lowers or drops, operational ones included, and a backup schedule it
+    makes sparser (a longer RPO: the az CLI sends the guard's token for it, custom_help.py ``is_retention_duration_decreased``
+    calls ``is_rpo_increased`` first) (multi-user authorization, mua.py). A Backup vault policy is never updated
+    (dp_policy_update_refused), so it has no reductions to find."""
+    found = retention_reductions(rs_policy_tiers(old_props), rs_policy_tiers(new_props))
+    before, after = rpo_hours(old_props), rpo_hours(new_props)
+    if after > before:
+        found.append("backup schedule (RPO %g -> %g hours)" % (before, after))
+    return found
 
 
 # A retention raise on an immutable Recovery Services vault while a protected item has its backups suspended: Microsoft

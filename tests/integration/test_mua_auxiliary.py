@@ -20,7 +20,7 @@ RSV = '/subscriptions/%s/resourceGroups/%s/providers/Microsoft.RecoveryServices/
 BV = '/subscriptions/%s/resourceGroups/%s/providers/Microsoft.DataProtection/backupVaults/' % (SUB, RG)
 FLEET = {'subscriptions': [{'id': SUB, 'resource_groups': [{'name': RG, 'location': 'westeurope', 'vaults': [
     {'name': 'rsv-guarded', 'type': 'recovery_services', 'immutability': 'enabled', 'resource_guard_id': GUARD,
-     'soft_delete': {'state': 'on', 'retention_days': 14}, 'resource_guard_excluded': ['changeMarsSecurityPinRequests'],
+     'soft_delete': {'state': 'on', 'retention_days': 14}, 'resource_guard_excluded': ['getBackupSecurityPINRequests'],
      'policies': [{'name': 'vm', 'properties': generator.iaas_v1(False)}]},
     {'name': 'bv-guarded', 'type': 'backup', 'immutability': 'enabled', 'resource_guard_id': GUARD,
      'soft_delete': {'state': 'on', 'retention_days': 14}},
@@ -38,9 +38,10 @@ REFUSED_PROXY = {'method': 'GET', 'path_regex': '(?i)/vaults/rsv-refused/backupR
 AUX = {'auxiliary_tenant_ids': [mua.GUARD_TENANT_ID]}
 # The Resource Guard operation request id each guarded write carries, as the vault's proxy lists it (Microsoft's clients:
 # az CLI get_resource_guard_operation_request, Azure PowerShell SetVaultProperty, Az.DataProtection
-# -ResourceGuardOperationRequest), and without which Azure refuses the write (terraform-provider-azurerm#31887).
+# -ResourceGuardOperationRequest; the Recovery Services ones as Azure PowerShell sent them and Azure accepted them,
+# tests/fixtures/azure-real/ps-rs-mua), and without which Azure refuses the write (terraform-provider-azurerm#31887).
 REQUEST = {'rs_soft_delete': GUARD + '/disableSoftDeleteRequests/default',
-           'rs_immutability': GUARD + '/disableImmutabilityRequests/default',
+           'rs_immutability': GUARD + '/reduceImmutabilityStateRequests/default',
            'dp_soft_delete': GUARD + '/dppReduceSoftDeleteSecurityRequests/default',
            'dp_immutability': GUARD + '/dppReduceImmutabilityStateRequests/default'}
 
@@ -144,9 +145,10 @@ def test_info_reads_the_guard_of_each_guarded_vault_from_its_proxy(run):
     info = run['r0']
     by = {v['name']: v for v in info['vaults']}
     # The guard, and the operations it protects as the proxy's request ids name them (<guard>/<request type>/default), in the
-    # proxy's order: rsv-guarded's excludes the MARS PIN change; a Backup vault's lists what the live one recorded lists
-    # (routes.DP_GUARDED_OPERATIONS, its details without a request id left out).
-    rs_operations = [mua.VAULT_OPERATIONS['rs'][op][1] for op, _mandatory in mua.OPERATIONS['rs'] if op != mua.MARS_PIN]
+    # proxy's order: rsv-guarded's lists what the live one recorded lists (routes.RS_GUARDED_OPERATIONS) but the MARS PIN,
+    # which it excludes; a Backup vault's lists what the live one recorded lists (routes.DP_GUARDED_OPERATIONS, its details
+    # without a request id left out).
+    rs_operations = [request for _operation, request in routes.RS_GUARDED_OPERATIONS if request != mua.MARS_PIN]
     dp_operations = [request for _operation, request in routes.DP_GUARDED_OPERATIONS if request]
     assert by['rsv-guarded']['mua'] == {'protected': True, 'resource_guard_id': GUARD, 'protected_operations': rs_operations}
     assert by['bv-guarded']['mua'] == {'protected': True, 'resource_guard_id': GUARD, 'protected_operations': dp_operations}

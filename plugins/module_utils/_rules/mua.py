@@ -49,7 +49,7 @@ def read_mua(vault_type, props):
     """``{protected, resource_guard_id, protected_operations}`` (and ``state: unknown`` when it cannot be told, see
     ``mua_state``): ``protected_operations`` names the operations of the vault that its Resource Guard protects, as the
     vault's ``resourceGuardOperationRequests`` list them (``<guard id>/<operation>/default``: ``disableSoftDeleteRequests``,
-    ``reduceRetentionRequests``, ...), in their order."""
+    ``updateProtectionPolicyRequests``, ...), in their order."""
     security = props.get('securitySettings') or {}
     guard = None
     operations = []
@@ -111,24 +111,28 @@ def _operation_of(request):
 
 
 # The vault critical operations of a write this collection can send that a Resource Guard protects, as the guard proxy
-# of the vault names them (``resourceGuardOperationDetails[].vaultCriticalOperation``), and the guard's request type of
-# each (the segment before ``/default`` of its ``defaultResourceRequest``). Microsoft's clients look the operation up in
+# of the vault names them (``resourceGuardOperationDetails[].vaultCriticalOperation``), and the guard's request type
+# of each (the segment before ``/default`` of its ``defaultResourceRequest``). Microsoft's clients look the operation up in
 # the vault's proxy and send its ``defaultResourceRequest`` in the write's ``resourceGuardOperationRequests``: Azure
 # PowerShell (Set-AzRecoveryServicesVaultProperty: ``Microsoft.RecoveryServices/vaults/backupconfig/write`` in the
 # backup config; Update-AzRecoveryServicesVault: ``Microsoft.RecoveryServices/vaults/write#reduceImmutabilityState``),
 # az CLI (command_modules/backup/custom_help.py ``operation_name_map``, ``get_resource_guard_operation_request``; custom.py
 # ``update_vault``), Az.DataProtection (Update-AzDataProtectionBackupVault -ResourceGuardOperationRequest
-# ``<guard>/dppReduceSoftDeleteSecurityRequests/default`` and ``dppReduceImmutabilityStateRequests``); a live Backup vault
-# proxy lists both (tests/fixtures/azure-real/cliext-dp-guard-proxy). Azure refuses a guarded write without it
-# ("ResourceGuard Operation requestid is either null or empty", hashicorp/terraform-provider-azurerm#31887).
+# ``<guard>/dppReduceSoftDeleteSecurityRequests/default`` and ``dppReduceImmutabilityStateRequests``). Live proxies list
+# these names: a Backup vault's (tests/fixtures/azure-real/cliext-dp-guard-proxy) and a Recovery Services vault's, which
+# Azure PowerShell then sent as ``<guard>/disableSoftDeleteRequests/default`` in a backup config PATCH and
+# ``<guard>/reduceImmutabilityStateRequests/default`` in a vault PATCH, both accepted (tests/fixtures/azure-real/ps-rs-mua).
+# Azure refuses a guarded write without it ("ResourceGuard Operation requestid is either null or empty",
+# hashicorp/terraform-provider-azurerm#31887).
 RS_SOFT_DELETE = 'Microsoft.RecoveryServices/vaults/backupconfig/write'
 RS_IMMUTABILITY = 'Microsoft.RecoveryServices/vaults/write#reduceImmutabilityState'
 DP_SOFT_DELETE = 'Microsoft.DataProtection/backupVaults/write#reduceSoftDeleteSecurity'
 DP_IMMUTABILITY = 'Microsoft.DataProtection/backupVaults/write#reduceImmutabilityState'
-# The request type of an operation where a proxy names the operation by it instead (the Recovery Services spec example
-# GetResourceGuardProxy.json: ``Microsoft.DataProtection/resourceGuards/disableSoftDeleteRequests``).
-REQUEST_TYPES = {RS_SOFT_DELETE: 'disableSoftDeleteRequests', DP_SOFT_DELETE: 'dppReduceSoftDeleteSecurityRequests',
-                 DP_IMMUTABILITY: 'dppReduceImmutabilityStateRequests'}
+# The request type of an operation, for a proxy that names the operation by it instead (the Recovery Services spec example
+# GetResourceGuardProxy.json: ``Microsoft.DataProtection/resourceGuards/disableSoftDeleteRequests``); the live proxies'
+# request types (above).
+REQUEST_TYPES = {RS_SOFT_DELETE: 'disableSoftDeleteRequests', RS_IMMUTABILITY: 'reduceImmutabilityStateRequests',
+                 DP_SOFT_DELETE: 'dppReduceSoftDeleteSecurityRequests', DP_IMMUTABILITY: 'dppReduceImmutabilityStateRequests'}
 SOFT_DELETE_OPERATION = {'recovery_services': RS_SOFT_DELETE, 'backup': DP_SOFT_DELETE}
 IMMUTABILITY_OPERATION = {'recovery_services': RS_IMMUTABILITY, 'backup': DP_IMMUTABILITY}
 

@@ -48,7 +48,8 @@ def test_resource_guard_proxy_put_get_list_unlock_delete_through_the_sdk(emulato
     assert (made.name, made.type) == (want["name"], want["type"])
     assert made.id.endswith("/vaults/%s/backupResourceGuardProxies/%s" % (VAULT, want["name"]))
     mine = made.as_dict()["properties"]
-    assert set(mine) == set(want["properties"]) and mine["description"] == want["properties"]["description"]
+    # The live answer's keys (tests/fixtures/azure-real/ps-rs-mua/get-proxy.json): the example's without its description.
+    assert set(mine) == set(want["properties"]) - {"description"}
     assert mine["resourceGuardResourceId"] == want["properties"]["resourceGuardResourceId"]
     # The example's request ids, each under the vault critical operation Microsoft's clients look it up by (az CLI
     # operation_name_map, Azure PowerShell SetVaultProperty: the example's "Microsoft.DataProtection/resourceGuards/..."

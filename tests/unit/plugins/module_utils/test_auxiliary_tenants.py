@@ -4,11 +4,15 @@
 
 from __future__ import annotations
 
+import json
+import pathlib
+
 import pytest
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure import auth as _auth
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.client import AzureSession, TenantCredential
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import MUA_HINT, AzureOperationError, InputError, _hint
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules import mua as _mua
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules.mua import read_mua
 
 T1 = '9a9a9a9a-0000-4000-8000-00000000a001'
@@ -74,8 +78,36 @@ def test_a_refused_protected_operation_names_the_option():
 
 def test_the_record_names_the_operations_its_guard_protects():
     props = {'securitySettings': {'multiUserAuthorization': 'Enabled'}, 'resourceGuardOperationRequests': [
-        GUARD + '/disableSoftDeleteRequests/default', GUARD + '/reduceRetentionRequests/default',
+        GUARD + '/disableSoftDeleteRequests/default', GUARD + '/updateProtectionPolicyRequests/default',
         GUARD + '/disableSoftDeleteRequests/default']}
     assert read_mua('recovery_services', props) == {'protected': True, 'resource_guard_id': GUARD,
-                                                    'protected_operations': ['disableSoftDeleteRequests', 'reduceRetentionRequests']}
+                                                    'protected_operations': ['disableSoftDeleteRequests', 'updateProtectionPolicyRequests']}
     assert read_mua('backup', {}) == {'protected': False, 'resource_guard_id': None, 'protected_operations': []}
+
+
+PS_RS_MUA = pathlib.Path(__file__).resolve().parents[3] / 'fixtures' / 'azure-real' / 'ps-rs-mua'
+
+
+def test_the_collection_finds_the_recorded_request_ids_in_the_recorded_proxy():
+    """A Recovery Services vault's proxy as Azure listed it (tests/fixtures/azure-real/ps-rs-mua/get-proxy.json): the
+    collection takes from it the request ids Azure PowerShell sent in the writes Azure accepted, the backup config's
+    disableSoftDeleteRequests and the vault's reduceImmutabilityStateRequests, and the guard and the operations it
+    protects, in the proxy's order."""
+    proxies = json.loads((PS_RS_MUA / 'get-proxy.json').read_text(encoding='utf-8'))['value']
+    sent_config = json.loads((PS_RS_MUA / 'patch-vaultconfig-soft-delete-disabled.request.json').read_text(encoding='utf-8'))
+    sent_vault = json.loads((PS_RS_MUA / 'patch-vault-immutability-disabled.request.json').read_text(encoding='utf-8'))
+    guard, details = _mua.proxy_guard(proxies)
+    assert guard.endswith('/providers/Microsoft.DataProtection/resourceGuards/test1-rGuard') and len(details) == 9
+    assert _mua.operation_requests(details, [_mua.SOFT_DELETE_OPERATION['recovery_services']]) == \
+        sent_config['properties']['resourceGuardOperationRequests']
+    assert _mua.operation_requests(details, [_mua.IMMUTABILITY_OPERATION['recovery_services']]) == \
+        sent_vault['properties']['resourceGuardOperationRequests']
+    record = _mua.with_proxy({'mua': {'protected': True, 'resource_guard_id': None, 'protected_operations': []}}, proxies)
+    assert record['resource_guard_id'] == guard and record['protected_operations'][:3] == [
+        'deleteProtectedItemRequests', 'updateProtectedItemRequests', 'updateProtectionPolicyRequests']
+    assert 'reduceImmutabilityStateRequests' in record['protected_operations']
+    # A proxy that names an operation by its request type (the spec example's form) gives the same id.
+    by_type = [{'vaultCriticalOperation': 'Microsoft.DataProtection/resourceGuards/' + d['defaultResourceRequest'].split('/')[-2],
+                'defaultResourceRequest': d['defaultResourceRequest']} for d in details]
+    assert _mua.operation_requests(by_type, [_mua.IMMUTABILITY_OPERATION['recovery_services']]) == \
+        sent_vault['properties']['resourceGuardOperationRequests']

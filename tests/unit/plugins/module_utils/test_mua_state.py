@@ -37,7 +37,7 @@ def _body(kind, reported, guard=True):
     body = copy.deepcopy(load_real(RS_VAULT if kind == RS else DP_VAULT))
     props = body['properties']
     if guard:
-        props['resourceGuardOperationRequests'] = [GUARD + '/disableSoftDeleteRequests/default', GUARD + '/reduceRetentionRequests/default']
+        props['resourceGuardOperationRequests'] = [GUARD + '/disableSoftDeleteRequests/default', GUARD + '/updateProtectionPolicyRequests/default']
     if kind == RS:
         props['securitySettings'].pop('multiUserAuthorization', None)
         if reported is not ABSENT:

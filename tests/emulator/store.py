@@ -192,12 +192,11 @@ def rs_vault_config_body(vault_body: dict) -> dict:
     """
     props = vault_body.get("properties") or {}
     sds = (props.get("securitySettings") or {}).get("softDeleteSettings") or {}
-    redundancy = (props.get("redundancySettings") or {}).get("standardTierStorageRedundancy") or "GeoRedundant"
     state = sds.get("softDeleteState") or "Enabled"
+    # No storageModelType, storageType or storageTypeState: the spec's model has them, but no recorded config answer
+    # does (tests/fixtures/azure-real/cli-rs-csr/get-vaultconfig.json, ps-rs-mua/patch-vaultconfig-*.response.json);
+    # the storage type is the storage config's (backupstorageconfig/vaultstorageconfig, routes._storage_view).
     config = {
-        "storageModelType": redundancy,
-        "storageType": redundancy,
-        "storageTypeState": "Unlocked",
         "enhancedSecurityState": sds.get("enhancedSecurityState") or state,
         "softDeleteFeatureState": state,
         "softDeleteRetentionPeriodInDays": sds.get("softDeleteRetentionPeriodInDays", 14),

@@ -155,9 +155,24 @@ def test_vault_storage_config_get_and_patch_through_the_sdk(emulator):
     # The vault and its vault config show the same redundancy.
     vault = emulator.rs_client(SUB).vaults.get(RG, VAULT)
     assert vault.properties.redundancy_settings.standard_tier_storage_redundancy == "LocallyRedundant"
-    assert backup.backup_resource_vault_configs.get(VAULT, RG).properties.storage_type == "LocallyRedundant"
+    # The vault config names no storage type, as no recorded answer does (the storage config is where it is).
+    vault_config = backup.backup_resource_vault_configs.get(VAULT, RG).properties
+    assert (vault_config.storage_type, vault_config.storage_model_type, vault_config.storage_type_state) == (None, None, None)
     path = "subscriptions/%s/resourceGroups/%s/providers/Microsoft.RecoveryServices/vaults/%s/backupstorageconfig/vaultstorageconfig" % (SUB, RG, VAULT)
     assert emulator.arm_request("PATCH", path, "2026-10-01", {}).status_code == 400
+
+
+def test_a_vault_config_answers_the_recorded_properties(emulator):
+    # Live answers of backupconfig/vaultconfig (az CLI, api-version 2022-02-01; Azure PowerShell, 2025-02-01): the
+    # emulator's answer at the SDK's version has the newer recording's properties and no other.
+    real = pathlib.Path(__file__).resolve().parents[2] / "fixtures" / "azure-real"
+    recorded = json.loads((real / "ps-rs-mua" / "patch-vaultconfig-soft-delete-disabled.response.json").read_text())
+    older = json.loads((real / "cli-rs-csr" / "get-vaultconfig.json").read_text())
+    emulator.load_fleet(fleet())
+    answered = emulator.backup_client(SUB).backup_resource_vault_configs.get(VAULT, RG).as_dict()
+    assert set(answered) == {"id", "name", "type", "properties"}
+    assert sorted(k for k, v in answered["properties"].items() if v is not None) == sorted(recorded["properties"])
+    assert set(older["properties"]) <= set(recorded["properties"])
 
 
 # ---------------------------------------------------------------------------------------- provider metadata

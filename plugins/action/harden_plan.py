@@ -147,7 +147,7 @@ class ActionModule(ControllerActionBase):
             # last of its plans into it is reported: another run's plan, apply and report there are refused until then, so
             # that neither run removes or replaces the other's reports. Refused here, before any request, while another run's
             # claim or journal names a live ansible-playbook.
-            _made, taken_over = claim_run(report_dir, plan_id, check_mode, owner)
+            taken_over = claim_run(report_dir, plan_id, check_mode, owner)
             run_claimed = report_dir
             # An earlier apply into it that did not end with its reports (interrupted) left its journal: said, and kept aside
             # (left in place in check mode).

@@ -149,8 +149,9 @@ def _digest(doc):
     return hashlib.sha256(body.encode('ascii')).hexdigest()
 
 
-def _file_digest(path):
-    """(size, SHA-256) of a file, read in chunks (a drift.json of 60 MB is never held whole)."""
+def _file_digest(path, chunks=None):
+    """(size, SHA-256) of a file, read in chunks (a drift.json of 60 MB is never held whole), each appended to ``chunks``
+    when it is a list (a reader that parses the file too keeps the bytes of this one read)."""
     digest = hashlib.sha256()
     size = 0
     with open(path, 'rb') as handle:
@@ -160,6 +161,8 @@ def _file_digest(path):
                 break
             size += len(chunk)
             digest.update(chunk)
+            if chunks is not None:
+                chunks.append(chunk)
     return size, digest.hexdigest()
 
 
@@ -175,24 +178,13 @@ def _matches(report_dir, report, keep=False):
         keep = keep and size <= MAX_RECORD_BYTES
         if size != report['bytes'] and not keep:
             return False, None
-        digest = hashlib.sha256()
-        size = 0
-        chunks = []
-        with open(path, 'rb') as handle:
-            while True:
-                chunk = handle.read(_CHUNK)
-                if not chunk:
-                    break
-                size += len(chunk)
-                digest.update(chunk)
-                if keep:
-                    chunks.append(chunk)
+        chunks = [] if keep else None
+        found = _file_digest(path, chunks)
     except FileNotFoundError:
         return None, None
     except OSError:
         return False, None
-    data = b''.join(chunks) if keep else None
-    return (size == report['bytes'] and digest.hexdigest() == report['sha256']), data
+    return found == (report['bytes'], report['sha256']), (b''.join(chunks) if keep else None)
 
 
 def _parse_scope_record(doc, path):

@@ -147,7 +147,7 @@ class ActionModule(ControllerActionBase):
             # last of its plans into it is reported: another run's plan, apply and report there are refused until then, so
             # that neither run removes or replaces the other's reports. Refused here, before any request, while another run's
             # claim or journal names a live ansible-playbook.
-            _made, taken_over = claim_run(report_dir, plan_id, check_mode, owner)
+            taken_over = claim_run(report_dir, plan_id, check_mode, owner)
             run_claimed = report_dir
             # An earlier apply into it that did not end with its reports (interrupted) left its journal: said, and kept aside
             # (left in place in check mode).
@@ -162,12 +162,13 @@ class ActionModule(ControllerActionBase):
             # counting; without_cyclic_gc collects once at its end).
             # The previous run's record in report_dir, read before the discovery: its scope record (drift.scope.json, about
             # 3 MB at 20,000 vaults), else its drift.json (about 60 MB, whose objects are freed as they are made). A broken
-            # or hand-edited scope record fails the task here, before any request.
-            record, record_note = _scope_loss.read_record(report_dir)
-            # The open findings of the vaults this run excludes, as the previous report had them: drift.sarif keeps them,
-            # suppressed, so that excluding a vault never reads as fixing it (plugin_utils/_excluded.py).
+            # or hand-edited scope record fails the task here, before any request. With exclusions, the same one parse of
+            # drift.json keeps the open findings of the vaults this run excludes, as the previous report had them:
+            # drift.sarif keeps them, suppressed, so that excluding a vault never reads as fixing it (plugin_utils/_excluded.py).
             exclusions = parse_exclusions(args['exclude'])
-            previous, previous_note = _excluded.read_previous(report_dir, exclusions)
+            record, record_note, carried = _scope_loss.read_record(report_dir, _excluded.keeper(exclusions))
+            previous, previous_note = _excluded.carried_findings(*carried)
+            del carried
             with without_cyclic_gc():
                 session_for = self._session_for(args)
                 reads = read_targets(session_for, args, discover, flags)

@@ -546,11 +546,12 @@ def claim_run(report_dir, plan_id, check_mode=False, me=None):
     are written (release_claim): ``run-claim.json`` there names this run's ansible-playbook as the apply journal's header
     does (run_owner), and lists the run's plans into the directory in the order they were made (claim_plans). The claim
     lasts until every plan it lists is reported: a play that plans twice into one directory before either report holds it
-    until its last report. Returns (whether this call made a new claim, a warning or None). InputError, before any request,
-    when another run's apply is applying into the directory, another run's journal or claim names a live ansible-playbook
-    on this host (refuse_while_applying), or the claim cannot be written. A claim whose owner is gone (killed, or its play
-    ended without its report task), written on another host (which this host cannot look at), or that cannot be read
-    (hand-made, a symlink, a FIFO) is taken over, and said. ``me``: this run's run_owner() (None: this process's parent's).
+    until its last report. Returns the warning when it took over another run's claim or one it could not read (below),
+    else None. InputError, before any request, when another run's apply is applying into the directory, another run's
+    journal or claim names a live ansible-playbook on this host (refuse_while_applying), or the claim cannot be written. A
+    claim whose owner is gone (killed, or its play ended without its report task), written on another host (which this
+    host cannot look at), or that cannot be read (hand-made, a symlink, a FIFO) is taken over, and said. ``me``: this
+    run's run_owner() (None: this process's parent's).
 
     A claim of this run written by an earlier version of the collection (format 1: no plans listed) is kept and lists the
     plans from this one on; its own plan, unnamed, was reported when its file went (release_claim), as before."""
@@ -565,7 +566,7 @@ def claim_run(report_dir, plan_id, check_mode=False, me=None):
         plans.append({'plan': plan_id, 'order': order, 'check_mode': bool(check_mode), 'planned_at': _now(), 'reported': False})
         doc.update(format=CLAIM_FORMAT, plans=plans, last=order)
         _write_claim(report_dir, _summed(doc))
-    return not mine, (None if mine else _taken_over(found))
+    return None if mine else _taken_over(found)
 
 
 def claim_plans(doc):

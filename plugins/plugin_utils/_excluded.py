@@ -21,7 +21,6 @@ from __future__ import annotations
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import vault_type_from_provider
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import excluded_by, vault_key
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import parse_resource_id
-from ansible_collections.vaultlock.azure.plugins.plugin_utils._scope_loss import load_report
 
 # What an excluded vault's entry keeps of the vault, and what the reader keeps of every other object of the report.
 _VAULT_KEYS = ('id', 'name', 'vault_type', 'subscription_id', 'resource_group', 'tier')
@@ -34,13 +33,13 @@ def _vault_type(key):
     return vault_type_from_provider(parts[6], parts[7]) if len(parts) > 8 else None
 
 
-def read_previous(report_dir, exclusions):
-    """``(previous, note)``: ``{vault key: {checked_at, vault, findings}}`` of the vaults ``exclusions`` (parse_exclusions)
-    name in the previous drift.json of ``report_dir``, with their open findings; ``note`` says why it could not be read
-    ('' when there is no drift.json, or no exclusion). A report of 20,000 vaults is read keeping only the excluded vaults'
-    findings: each other vault is dropped as soon as it is parsed."""
+def keeper(exclusions):
+    """The object_pairs_hook with which _scope_loss.read_record's one parse of the previous drift.json keeps what
+    carried_findings reads (its ``carry``), or None without exclusions (nothing is carried). Of the vaults, only those
+    ``exclusions`` (parse_exclusions) name keep their findings: each other vault's are dropped as soon as it is parsed,
+    so a report of 20,000 vaults is read without holding them."""
     if not exclusions:
-        return {}, ''
+        return None
 
     def kept(pairs):
         doc = dict(pairs)
@@ -53,19 +52,25 @@ def read_previous(report_dir, exclusions):
                 return {}
             return dict((key, doc.get(key)) for key in _VAULT_KEYS + ('findings', 'checked_at'))
         return dict((key, value) for key, value in doc.items() if key in _KEPT)
-    not_carried = 'the findings of the excluded vaults were not carried'
-    doc, note = load_report(report_dir, kept, not_carried, not_carried)
+    return kept
+
+
+def carried_findings(doc, why):
+    """``(previous, note)``: ``{vault key: {checked_at, vault, findings}}`` of the excluded vaults in the previous drift.json
+    as keeper kept it (``doc``, read_record's ``carried`` with _load_report's ``why``), with their open findings; ``note``
+    says why it could not be read ('' when there is no drift.json, or no exclusion). A vault keeper did not keep (the
+    parse serves the scope comparison too, which keeps every vault's id) has no findings and is not carried."""
     if not isinstance(doc, dict):
-        return {}, note or ''
+        return {}, ('%s: the findings of the excluded vaults were not carried' % why) if why else ''
     generated = doc.get('generated_at') if isinstance(doc.get('generated_at'), str) else None
     previous = {}
     for vault in doc.get('vaults') if isinstance(doc.get('vaults'), list) else []:
-        key = vault_key(vault.get('id')) if isinstance(vault, dict) and vault.get('id') else None
+        key = vault_key(vault.get('id')) if isinstance(vault, dict) and 'findings' in vault and vault.get('id') else None
         if key:
             findings = [finding for finding in vault.get('findings') or [] if isinstance(finding, dict) and not finding.get('resolved')]
             previous[key] = {'checked_at': generated, 'vault': vault, 'findings': findings}
     for vault in doc.get('excluded_vaults') if isinstance(doc.get('excluded_vaults'), list) else []:
-        key = vault_key(vault.get('id')) if isinstance(vault, dict) and vault.get('id') else None
+        key = vault_key(vault.get('id')) if isinstance(vault, dict) and 'findings' in vault and vault.get('id') else None
         if key and key not in previous:
             findings = [finding for finding in vault.get('findings') or [] if isinstance(finding, dict)]
             checked = vault.get('checked_at') if isinstance(vault.get('checked_at'), str) else None
@@ -75,7 +80,7 @@ def read_previous(report_dir, exclusions):
 
 def section(excluded_ids, exclusions, previous):
     """drift.json ``excluded_vaults``: one entry a vault this run excluded (``excluded_ids``: plan_run's ``excluded``), with
-    the entries that excluded it and what ``previous`` (read_previous) carried for it (no findings, ``checked_at`` null,
+    the entries that excluded it and what ``previous`` (carried_findings) carried for it (no findings, ``checked_at`` null,
     when no report in the directory checked it)."""
     rows = []
     seen = set()

@@ -217,10 +217,10 @@ def _read(read_scope, session, params, item):
     try:
         if session is None:
             raise InputError('no Azure session')
-        records, errors, subscriptions, discovery = read_scope(session, params)
+        found = read_scope(session, params)
     except VaultlockError as exc:
         return _failed_read(exc, item)
-    read = {'vaults': records, 'errors': errors, 'subscriptions': subscriptions, 'discovery': discovery, 'item': item}
+    read = _shaped(found, item)
     if not session.verify:
         read['cert_validation_mode'] = 'ignore'
     return read
@@ -312,10 +312,15 @@ def read_again(session_for, args, flags):
     def read_one(vault):
         params = dict(flags, id=vault['id'], max_concurrency=1, vault_types=list(VAULT_TYPES), discovery='arm')
         session = session_for(vault['id'].split('/')[2])
-        records, errors, subscriptions, discovery = read_scope(session, params)
-        return {'vaults': records, 'errors': errors, 'subscriptions': subscriptions, 'discovery': discovery,
-                'item': {'id': vault['id']}}
+        return _shaped(read_scope(session, params), {'id': vault['id']})
     return read_one
+
+
+def _shaped(found, item):
+    """A read_scope answer as a registered vault_immutability_info result of the run's reads (harden_plan reads no guard
+    here: _discovery.guards.attach_guards reads those its baseline needs)."""
+    return {'vaults': found['vaults'], 'errors': found['errors'], 'subscriptions': found['subscriptions'],
+            'discovery': found['discovery'], 'item': item}
 
 
 def scope_errors(reads):

@@ -30,7 +30,8 @@ that report judged, this run did not read, that this run's scope still covers an
 The record is the scope record harden_report writes beside drift.json (SCOPE_RECORD, scope_record: only what the
 comparison reads, tied to that drift.json by its size and SHA-256), else drift.json itself (a report directory of an
 earlier version). A scope record that is broken or hand-edited is an error naming it, before any request; one of another
-run than the drift.json beside it is not trusted (drift.json is read instead). drift.json is read defensively: none (a
+run than the drift.json beside it is not trusted (drift.json is read instead). drift.json is read at most once a run and
+parsed at most once, for this comparison and for _excluded alike (read_record's ``carry``). It is read defensively: none (a
 first run, or an apply that was interrupted removed it), one that is not JSON, of another schema, or hand-edited: no
 comparison, and a warning says why, except for a missing file. Entries that are not vaults are skipped and counted.
 """
@@ -66,21 +67,27 @@ _SHA256 = re.compile(r'^[0-9a-f]{64}$')
 _CHUNK = 1024 * 1024
 
 
-def read_record(report_dir):
-    """``(record, note)``: the previous run's record in ``report_dir`` (``{generated_at, vaults: {key: ARM id}, subscriptions,
-    skipped}``), or None, and a sentence for the reports when something could not be used as it is ('' when all was well,
-    or there is neither file: a first run).
+def read_record(report_dir, carry=None):
+    """``(record, note, carried)``: the previous run's record in ``report_dir`` (``{generated_at, vaults: {key: ARM id},
+    subscriptions, skipped}``), or None, and a sentence for the reports when something could not be used as it is ('' when
+    all was well, or there is neither file: a first run).
 
     The scope record (SCOPE_RECORD) first, trusted only when the drift.json beside it is the one it was written with (its
     size and SHA-256): one of another run is not used (drift.json is then read instead), and without drift.json beside it
     nothing is compared. No record (a report directory of an earlier version): drift.json. A record that is broken or
-    hand-edited raises InputError naming it (nothing is sent to Azure): it is what this protection reads, and a run must not
-    pass with it silently set aside. A record of a newer version of the collection is set aside for drift.json, said."""
+    hand-edited raises InputError naming it (nothing is sent to Azure, and drift.json is not read): it is what this
+    protection reads, and a run must not pass with it silently set aside. A record of a newer version of the collection is
+    set aside for drift.json, said.
+
+    ``carry``: the object_pairs_hook of the other reader of the previous drift.json (_excluded.keeper: the excluded vaults'
+    open findings), or None when it needs nothing. drift.json is then read once and parsed once for both (its SHA-256 taken
+    from the chunks of that one read), and ``carried`` is _load_report's ``(doc, why)`` with the document as ``carry`` kept
+    it; without ``carry`` drift.json is parsed only when the record comes from it, and ``carried`` is ``(None, None)``."""
     path = os.path.join(report_dir, SCOPE_RECORD)
     try:
         size = os.path.getsize(path)
     except FileNotFoundError:
-        return _read_report(report_dir)
+        return _from_report(report_dir, carry)
     except OSError as exc:
         raise _broken(path, 'it cannot be read (%s)' % (exc.strerror or type(exc).__name__)) from exc
     if size > MAX_SCOPE_RECORD_BYTES:
@@ -96,18 +103,37 @@ def read_record(report_dir):
         raise _broken(path, 'it is not JSON (%s)' % type(exc).__name__) from exc
     record, newer = _parse_scope_record(doc, path)
     if newer:
-        record, note = _read_report(report_dir)
-        return record, '; '.join(part for part in (newer, note) if part)
-    agrees = _agrees(report_dir, doc['report'])
+        return _from_report(report_dir, carry, said=newer)
+    agrees, data = _matches(report_dir, doc['report'], keep=carry is not None)
     if agrees is None:
         return None, ('the scope record %s has no %s beside it (restored without it?): it is not trusted, and this run could '
-                      'not tell whether vaults left its scope' % (SCOPE_RECORD, RECORD))
+                      'not tell whether vaults left its scope' % (SCOPE_RECORD, RECORD)), (None, None)
     if not agrees:
-        record, note = _read_report(report_dir)
-        return record, '; '.join(part for part in (
-            'the scope record %s is not of the run that wrote the %s beside it (a different size or SHA-256): it is not '
-            'trusted; compared with %s instead' % (SCOPE_RECORD, RECORD, RECORD), note) if part)
-    return record, ''
+        return _from_report(report_dir, carry, data, 'the scope record %s is not of the run that wrote the %s beside it (a '
+                            'different size or SHA-256): it is not trusted; compared with %s instead' % (SCOPE_RECORD, RECORD, RECORD))
+    return record, '', (_load_report(report_dir, carry, data) if carry is not None else (None, None))
+
+
+def _from_report(report_dir, carry, data=None, said=''):
+    """read_record from drift.json itself (no scope record, one of a newer version, or one not trusted: ``said``), parsed
+    once for both readers: each object keeps what parse_record reads and what ``carry`` keeps. ``data``: drift.json's bytes
+    when the scope record's check read them already."""
+    doc, why = _load_report(report_dir, _kept if carry is None else _both(carry), data)
+    record, note = None, ''
+    if why:
+        note = '%s: this run could not tell whether vaults left its scope' % why
+    elif why is not None:
+        record, note = parse_record(doc)
+    return record, '; '.join(part for part in (said, note) if part), ((doc, why) if carry is not None else (None, None))
+
+
+def _both(carry):
+    """The object_pairs_hook of one parse for two readers: what _kept keeps of an object, and what ``carry`` keeps."""
+    def hook(pairs):
+        kept = _kept(pairs)
+        kept.update(carry(pairs))
+        return kept
+    return hook
 
 
 def _broken(path, why):
@@ -123,8 +149,9 @@ def _digest(doc):
     return hashlib.sha256(body.encode('ascii')).hexdigest()
 
 
-def _file_digest(path):
-    """(size, SHA-256) of a file, read in chunks (a drift.json of 60 MB is never held whole)."""
+def _file_digest(path, chunks=None):
+    """(size, SHA-256) of a file, read in chunks (a drift.json of 60 MB is never held whole), each appended to ``chunks``
+    when it is a list (a reader that parses the file too keeps the bytes of this one read)."""
     digest = hashlib.sha256()
     size = 0
     with open(path, 'rb') as handle:
@@ -134,20 +161,30 @@ def _file_digest(path):
                 break
             size += len(chunk)
             digest.update(chunk)
+            if chunks is not None:
+                chunks.append(chunk)
     return size, digest.hexdigest()
 
 
-def _agrees(report_dir, report):
-    """Whether drift.json in ``report_dir`` is the one the record was written with (None: there is no drift.json)."""
+def _matches(report_dir, report, keep=False):
+    """``(agrees, data)``: whether drift.json in ``report_dir`` is the one the record was written with (``report``: its
+    bytes and SHA-256; None: there is no drift.json), read in chunks and hashed as they are read. ``keep``: another reader
+    parses drift.json too, so the chunks of this one read are kept and ``data`` is their bytes (None when it was not read
+    whole: larger than MAX_RECORD_BYTES, or unreadable); else nothing is held (a drift.json of 60 MB is only hashed) and a
+    file of another size is not read at all."""
     path = os.path.join(report_dir, RECORD)
     try:
-        if os.path.getsize(path) != report['bytes']:
-            return False
-        return _file_digest(path) == (report['bytes'], report['sha256'])
+        size = os.path.getsize(path)
+        keep = keep and size <= MAX_RECORD_BYTES
+        if size != report['bytes'] and not keep:
+            return False, None
+        chunks = [] if keep else None
+        found = _file_digest(path, chunks)
     except FileNotFoundError:
-        return None
+        return None, None
     except OSError:
-        return False
+        return False, None
+    return found == (report['bytes'], report['sha256']), (b''.join(chunks) if keep else None)
 
 
 def _parse_scope_record(doc, path):
@@ -224,31 +261,24 @@ def write_scope_record(report, report_path, handle):
     handle.write('\n')
 
 
-def load_report(report_dir, hook, too_large, unreadable):
-    """``(doc, note)``: the previous drift.json of ``report_dir`` parsed with ``hook`` as json's object_pairs_hook (each
-    object keeps only what its reader needs, note ''), or doc None and why not: note None when there is none, else 'the
-    previous drift.json <is larger than ...|could not be read (...)>: ' followed by ``too_large`` or ``unreadable``, what
-    that means to its reader. The one reader of the previous drift.json, for read_record and _excluded.read_previous."""
+def _load_report(report_dir, hook, data=None):
+    """``(doc, why)``: the previous drift.json of ``report_dir`` parsed with ``hook`` as json's object_pairs_hook (each
+    object keeps only what its readers need; why ''), or doc None and why not: why None when there is none, else 'the
+    previous drift.json is larger than ... | could not be read (...)', to which each reader adds what that means to it.
+    ``data``: its bytes, when read_record's check of the scope record read them already (the file is not read again).
+    The one reader of the previous drift.json (read_record; its ``carry`` for _excluded)."""
     path = os.path.join(report_dir, RECORD)
     try:
-        if os.path.getsize(path) > MAX_RECORD_BYTES:
-            return None, 'the previous %s is larger than %d MB: %s' % (RECORD, MAX_RECORD_BYTES // (1024 * 1024), too_large)
-        with open(path, 'rb') as handle:
-            return json.loads(handle.read().decode('utf-8'), object_pairs_hook=hook), ''
+        if data is None:
+            if os.path.getsize(path) > MAX_RECORD_BYTES:
+                return None, 'the previous %s is larger than %d MB' % (RECORD, MAX_RECORD_BYTES // (1024 * 1024))
+            with open(path, 'rb') as handle:
+                data = handle.read()
+        return json.loads(data.decode('utf-8'), object_pairs_hook=hook), ''
     except FileNotFoundError:
         return None, None
     except (OSError, ValueError, RecursionError) as exc:
-        return None, 'the previous %s could not be read (%s): %s' % (RECORD, type(exc).__name__, unreadable)
-
-
-def _read_report(report_dir):
-    """read_record from drift.json itself (a report directory without a scope record)."""
-    doc, note = load_report(report_dir, _kept, 'not compared', 'this run could not tell whether vaults left its scope')
-    if note is None:
-        return None, ''
-    if note:
-        return None, note
-    return parse_record(doc)
+        return None, 'the previous %s could not be read (%s)' % (RECORD, type(exc).__name__)
 
 
 # What parse_record reads of a report, at any depth (the top level, a vault, scope_changes and its entries, discovery); and

@@ -8,7 +8,7 @@ directory, on a fleet of two drifting vaults and a third: the first checks them 
 rsv-drifting (an insider's one-line change) and rsv-new (compliant when checked). drift.sarif of the second and
 third keeps rsv-drifting's results (same rule, location and partial fingerprint as the first's), each suppressed (external,
 accepted) with a justification naming the exclusion and the report that last checked it; drift.json excluded_vaults carries
-them, and drift.md and drift.html list both vaults as not checked.
+them, drift.md and drift.html list both vaults as not checked, and drift.junit.xml has each as a skipped testcase.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import json
 import pathlib
+import xml.etree.ElementTree as ET
 
 import jsonschema
 import pytest
@@ -52,7 +53,8 @@ def runs(module_runner, tmp_path_factory):
         run = harden('--check', harden_backup_vaults_exclude=exclude, **common)
         assert run.rc == 0, run.output[-3000:]
         done.append({'report': run.report, 'sarif': json.loads((run.report_dir / 'drift.sarif').read_text()),
-                     'markdown': run.markdown, 'html': (run.report_dir / 'drift.html').read_text()})
+                     'markdown': run.markdown, 'html': (run.report_dir / 'drift.html').read_text(),
+                     'junit': ET.fromstring((run.report_dir / 'drift.junit.xml').read_bytes())})
     return done, module_runner.emulator.journal()
 
 
@@ -98,4 +100,13 @@ def test_an_excluded_vault_keeps_its_results_suppressed_never_absent(runs):
         assert '1 (immutability)' in markdown and '| none |' in markdown
         page = html.unescape(later['html'])
         assert 'Not checked (excluded)' in page and 'rsv-drifting' in page and '1 (immutability)' in page
+        # drift.junit.xml: each excluded vault a skipped testcase, counted in tests and skipped, not in failures.
+        suite = later['junit'].find('testsuite')
+        assert (suite.get('tests'), suite.get('failures'), suite.get('skipped')) == ('3', '1', '2')
+        skipped = dict((case.get('name'), case.find('skipped').get('message')) for case in suite.findall('testcase')
+                       if case.find('skipped') is not None)
+        assert skipped == {
+            'rsv-drifting': 'Not checked: excluded by rsv-drifting; last checked %s: 1 open finding (immutability)'
+                            % first['report']['generated_at'],
+            'rsv-new': 'Not checked: excluded by %s; last checked %s: 0 open findings' % (vault_id('rsv-new'), first['report']['generated_at'])}
     assert [entry for entry in journal if is_write(entry)] == []

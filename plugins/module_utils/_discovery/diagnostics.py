@@ -12,7 +12,7 @@ harden_backup_vaults_azure_policy lists it).
 (DiagnosticSettings_List, Azure/azure-rest-api-specs specification/monitor/resource-manager/Microsoft.Insights/preview/
 2021-05-01-preview/diagnosticsSettings_API.json; 2021-05-01-preview is the version every recent package tag of
 specification/monitor/resource-manager/readme.md takes diagnostic settings from). One read per vault, through the
-session's ARM read pipeline (paced per subscription, retried like every read) and ``fleet.for_each_vault``'s concurrency,
+session's ARM read pipeline (paced per subscription, retried like every read) and ``fleet.each_vault``'s concurrency,
 interleaved across subscriptions, as each vault's policies are read.
 
 Azure Resource Graph does not hold diagnostic settings (they are not among the resource types of Microsoft Learn's
@@ -28,7 +28,7 @@ vault whose backup policies could not be read is one.
 
 from __future__ import annotations
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.fleet import for_each_vault
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.fleet import each_vault
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError
 from ansible_collections.vaultlock.azure.plugins.module_utils._policy import related_assignments, selects
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import MAX_CONCURRENCY
@@ -69,17 +69,14 @@ def attach_related(session, records, assignments, max_concurrency=MAX_CONCURRENC
                 body = session.arm_get(str(record['id']).rstrip('/') + path, api_version, operation, ref.label)
             except AzureOperationError as exc:
                 record.setdefault('related_errors', {})[key] = reason(exc)
-                return None, None
+                return
             found = body.get('value') if isinstance(body, dict) else None
             if not isinstance(found, list):
                 record.setdefault('related_errors', {})[key] = 'Azure answered with no list of %s' % related
-                return None, None
+                return
             record.setdefault('related', {})[key] = found
-            return found, None
 
-        for_each_vault(wanted, load, '_related_read', max_concurrency)
-        for record in wanted:
-            record.pop('_related_read', None)
+        each_vault(wanted, load, max_concurrency)
 
 
 def related_read_errors(records):

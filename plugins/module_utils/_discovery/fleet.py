@@ -218,17 +218,24 @@ def interleaved(records):
     return [group[i] for i in range(longest) for group in by_sub.values() if i < len(group)]
 
 
+def each_vault(records, work, max_concurrency=MAX_CONCURRENCY, interleave=True):
+    """``[(record, work(record))]`` for every vault record, ``max_concurrency`` calls at once, in the order they are
+    started: the subscriptions taking turns (interleaved), or the records' own order when ``interleave`` is false."""
+    order = interleaved(records) if interleave else list(records)
+    with ThreadPoolExecutor(max_workers=max(1, max_concurrency)) as pool:
+        return list(zip(order, pool.map(work, order)))
+
+
 def for_each_vault(records, load, key, max_concurrency=MAX_CONCURRENCY, interleave=True):
-    """Run ``load(record) -> (value, error)`` for every vault record in parallel and set ``record[key]``; returns the errors.
+    """Run ``load(record) -> (value, error)`` for every vault record in parallel (each_vault) and set ``record[key]``;
+    returns the errors.
 
     A vault whose load failed gets ``key: []`` and ``<key>_error: true``.
     """
-    order = interleaved(records) if interleave else list(records)
     errors = []
-    with ThreadPoolExecutor(max_workers=max(1, max_concurrency)) as pool:
-        for record, (value, error) in zip(order, pool.map(load, order)):
-            record[key] = value if value is not None else []
-            if error:
-                record[key + '_error'] = True
-                errors.append(error)
+    for record, (value, error) in each_vault(records, load, max_concurrency, interleave):
+        record[key] = value if value is not None else []
+        if error:
+            record[key + '_error'] = True
+            errors.append(error)
     return errors

@@ -14,17 +14,17 @@ read it. Without it, a baseline ``resource_guard_id`` on a vault already associa
 run fixes.
 
 One read a vault, and only for the vaults the caller picks (harden_plan, _tiers.guard_reads: a protected vault naming no
-guard whose tier's baseline names one; vault_immutability_info: every vault it returns that reports a guard and names
-none, mua.needs_proxy), through the session's ARM read pipeline (paced per subscription, retried like every read)
-and ``fleet.for_each_vault``'s concurrency, interleaved across subscriptions. A read that fails leaves the vault as it was
-(its guard not visible: the finding says so) and is said in a warning of the run (harden_plan: one a vault;
-vault_immutability_info: one for all, guard_warning).
+guard whose tier's baseline names one; vault_immutability_info, in its scope read (scope.read_scope ``include_guards``):
+every vault it returns that reports a guard and names none, mua.needs_proxy), through the session's ARM read pipeline
+(paced per subscription, retried like every read), ``fleet.each_vault``'s concurrency, interleaved across subscriptions.
+A read that fails leaves the vault as it was (its guard not visible: the finding says so) and is said in a warning of the
+run (harden_plan: one a vault; vault_immutability_info: one for all, guard_warning).
 """
 
 from __future__ import annotations
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.diagnostics import reason
-from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.fleet import for_each_vault
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.fleet import each_vault
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, escaped, first_named
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import mua
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import MAX_CONCURRENCY
@@ -35,26 +35,27 @@ def read_guards(session, records, max_concurrency=MAX_CONCURRENCY):
     """Complete each record's ``mua`` from its vault's proxy (mua.with_proxy), in place; returns ``(vault label, why)`` of
     each read that failed, in the records' order (that vault's ``mua`` stays as it was). ``records``: the vault records to
     read for (none: no read)."""
-    failed = {}
-
-    def load(record):
+    def read(record):
+        """``(label, proxies, why)``: the vault's proxies, or why they could not be read."""
         ref = VaultRef(record['subscription_id'], record['resource_group'], record['name'], record['vault_type'])
         try:
-            proxies = backend(session, record['vault_type']).guard_proxies(ref)
+            return ref.label, backend(session, record['vault_type']).guard_proxies(ref), None
         except AzureOperationError as exc:
-            failed[id(record)] = (ref.label, reason(exc))
-            return None, None
+            return ref.label, None, reason(exc)
+
+    answers = dict((id(record), answer) for record, answer in each_vault(records, read, max_concurrency))
+    failures = []
+    for record in records:
+        label, proxies, why = answers[id(record)]
+        if why is not None:
+            failures.append((label, why))
+            continue
         found = mua.with_proxy(record, proxies)
         if isinstance(record.get('mua'), dict):
             record['mua'].update(found)    # the record's own mapping: a shallow copy of the record shares it
         else:
             record['mua'] = found
-        return None, None
-
-    for_each_vault(records, load, '_guard_read', max_concurrency)
-    for record in records:
-        record.pop('_guard_read', None)
-    return [failed[id(record)] for record in records if id(record) in failed]
+    return failures
 
 
 def attach_guards(session, records, max_concurrency=MAX_CONCURRENCY):

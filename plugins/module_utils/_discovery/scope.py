@@ -37,7 +37,9 @@ import time
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import fleet as _fleet
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import resource_graph as _resource_graph
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError, at_least_one, check_filter
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.guards import guard_warning, read_guards
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.items import attach_items
+from ansible_collections.vaultlock.azure.plugins.module_utils._rules import mua as _mua
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import DEFAULT_DISCOVERY, DISCOVERY_CHOICES, MAX_CONCURRENCY
 from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend, check_resource_group, vault_record
 
@@ -90,17 +92,28 @@ def _every_subscription_failed(subs, errors):
     return bool(scopes) and all(any(str(sub).lower() in scope for scope in scopes) for sub in subs)
 
 
+def _guards(session, records, wanted, max_concurrency):
+    """With ``wanted``, each record that reports a Resource Guard and names none (every vault Azure returns so: mua.needs_proxy)
+    gets its guard from the vault's proxy (_guards.read_guards: one ARM read a vault, paced by the session like the others,
+    none for the other vaults); returns ``(vault label, why)`` of each proxy read that failed."""
+    if not wanted:
+        return []
+    return read_guards(session, [record for record in records if _mua.needs_proxy(record)], max_concurrency)
+
+
 def read_fleet(session, subscription_ids, vault_types, resource_groups=None, tags=None, include_policies=False,
-               max_concurrency=MAX_CONCURRENCY, discovery=DEFAULT_DISCOVERY, select=None, include_items=False):
+               max_concurrency=MAX_CONCURRENCY, discovery=DEFAULT_DISCOVERY, select=None, include_items=False, include_guards=False):
     """The vaults of the given subscriptions (``all``: every visible one; none: the auth subscription).
 
     ``select``: a predicate over vault records (a name filter, say), applied before ARM reads any vault's policies.
     ``include_items``: each vault also gets ``protected_items`` (Recovery Services protected items, Backup vault backup
-    instances; _items.item_record), from the same source as the vault.
+    instances; _items.item_record), from the same source as the vault. ``include_guards``: each vault that reports a
+    guard gets it from its proxy (_guards), before the ``discovery`` block is made, so its reads and time count there.
 
-    Returns ``{vaults, errors, subscriptions, discovery}``: vault records sorted by lower-cased id (each with
-    ``policies`` when asked), per-scope errors (as ``_fleet.list_vaults`` gives them), the subscriptions read, and the
-    ``discovery`` block. Raises AzureOperationError when every scope failed (nothing could be read at all).
+    Returns ``{vaults, errors, subscriptions, discovery, guard_failures}``: vault records sorted by lower-cased id (each
+    with ``policies`` when asked), per-scope errors (as ``_fleet.list_vaults`` gives them), the subscriptions read, the
+    ``discovery`` block and the proxy reads that failed (``(vault label, why)``; those vaults' guard stays not visible).
+    Raises AzureOperationError when every scope failed (nothing could be read at all).
     """
     requested = check_discovery(discovery)
     at_least_one(max_concurrency, 'max_concurrency')
@@ -122,8 +135,9 @@ def read_fleet(session, subscription_ids, vault_types, resource_groups=None, tag
             errors.extend(_fleet.attach_policies(session, records, max_concurrency))
         if include_items:
             errors.extend(attach_items(session, records, max_concurrency))
+        failures = _guards(session, records, include_guards, max_concurrency)
         block = describe(requested, {s: 'arm' for s in subs}, [], data_time, started, session)
-        return {'vaults': records, 'errors': errors, 'subscriptions': subs, 'discovery': block}
+        return {'vaults': records, 'errors': errors, 'subscriptions': subs, 'discovery': block, 'guard_failures': failures}
 
     found = _resource_graph.discover(session, subs, kinds, resource_groups, tags, policies=include_policies, items=include_items,
                                      fallback='arm' if requested == 'auto' else None, max_concurrency=max_concurrency)
@@ -132,11 +146,12 @@ def read_fleet(session, subscription_ids, vault_types, resource_groups=None, tag
         first = [e for e in errors if e.get('code') != 'UnreadableVault' and not e.get('vault_type')][0]
         raise AzureOperationError(first['operation'], first['scope'], first['status'], first['code'], first['message'])
     vaults = [r for r in found['vaults'] if select is None or select(r)]
+    failures = _guards(session, vaults, include_guards, max_concurrency)
     block = describe(requested, found['sources'], found['fallbacks'], data_time, started, session, found['resource_graph'])
     if found.get('dropped'):
         # Resource Graph rows outside the scope asked for, or whose name is not their id's: left out (warnings).
         block['dropped'] = list(found['dropped'])
-    return {'vaults': vaults, 'errors': errors, 'subscriptions': subs, 'discovery': block}
+    return {'vaults': vaults, 'errors': errors, 'subscriptions': subs, 'discovery': block, 'guard_failures': failures}
 
 
 _GLOB = set('*?[')
@@ -161,14 +176,16 @@ def error_warnings(errors):
 
 
 def read_scope(session, params):
-    """The vaults a read-only module's scope options select: ``(records, errors, subscriptions, discovery)``.
+    """The vaults a read-only module's scope options select: read_fleet's ``{vaults, errors, subscriptions, discovery,
+    guard_failures}``.
 
     ``params``: ``id``, or ``name`` + ``resource_group`` + ``vault_type`` (one vault, read from ARM with one GET, whatever
     ``discovery`` says); otherwise ``subscription_ids`` (default: the session's subscription; ``[all]``: every one
     visible), ``resource_group``, ``vault_types``, ``name`` (a pattern), ``tags``, ``discovery`` (auto, resource_graph,
-    arm: read_fleet) and ``max_concurrency``. ``include_policies`` / ``include_items`` add each vault's
-    policies / protected items. The options of vault_immutability_info and vault_lock_readiness_info
-    (_module.SCOPE_ARGSPEC); ``discovery`` is the block of ``describe`` (source per subscription, fallbacks, data time).
+    arm: read_fleet) and ``max_concurrency``. ``include_policies`` / ``include_items`` / ``include_guards`` add each
+    vault's policies / protected items / Resource Guard (from its proxy, _guards). The options of vault_immutability_info
+    and vault_lock_readiness_info (_module.SCOPE_ARGSPEC); ``discovery`` is the block of ``describe`` (source per
+    subscription, fallbacks, data time, and what every read of the scope cost).
     """
     concurrency = MAX_CONCURRENCY if params.get('max_concurrency') is None else at_least_one(params['max_concurrency'], 'max_concurrency')
     named = params.get('name') and params.get('resource_group') and params.get('vault_type')
@@ -181,23 +198,24 @@ def read_scope(session, params):
             errors.extend(_fleet.attach_policies(session, records, concurrency))
         if params.get('include_items'):
             errors.extend(attach_items(session, records, concurrency))
-        return records, errors, [ref.subscription_id], single_vault_discovery(session, ref.subscription_id, 'arm', data_time, started)
+        failures = _guards(session, records, params.get('include_guards'), concurrency)
+        return {'vaults': records, 'errors': errors, 'subscriptions': [ref.subscription_id], 'guard_failures': failures,
+                'discovery': single_vault_discovery(session, ref.subscription_id, 'arm', data_time, started)}
     if params.get('vault_type') and not params.get('name'):
         raise InputError('vault_type selects one vault together with name and resource_group; use vault_types to filter')
     if params.get('resource_group') is not None:
         check_resource_group(params['resource_group'], 'resource_group')
-    fleet = read_fleet(session, params.get('subscription_ids'), params['vault_types'],
-                       [params['resource_group']] if params.get('resource_group') is not None else None, params.get('tags'),
-                       bool(params.get('include_policies')), concurrency, params.get('discovery'),
-                       select=lambda record: name_match(record, params.get('name')),
-                       include_items=bool(params.get('include_items')))
-    return fleet['vaults'], fleet['errors'], fleet['subscriptions'], fleet['discovery']
+    return read_fleet(session, params.get('subscription_ids'), params['vault_types'],
+                      [params['resource_group']] if params.get('resource_group') is not None else None, params.get('tags'),
+                      bool(params.get('include_policies')), concurrency, params.get('discovery'),
+                      select=lambda record: name_match(record, params.get('name')),
+                      include_items=bool(params.get('include_items')), include_guards=bool(params.get('include_guards')))
 
 
 def scope_result(mod, params):
     """A read-only module's result for its scope (read_scope with ``params``): ``changed`` false, ``vaults``, ``errors``,
     ``subscriptions`` and ``discovery``; each ARM fallback and each read that failed is also a warning of the task
-    (``mod.warn``)."""
+    (``mod.warn``), and the Resource Guard proxies that could not be read one more (guard_warning)."""
     # Checked before any request: an empty filter would widen the scope (harden_plan and the inventory plugin document
     # empty defaults of their own, and call read_scope directly).
     check_filter(params.get('subscription_ids'), 'subscription_ids',
@@ -205,7 +223,9 @@ def scope_result(mod, params):
                  'subscription id')
     _fleet.check_subscription_ids(params.get('subscription_ids'))
     check_filter(params.get('tags'), 'tags', 'every vault, whatever its tags')
-    records, errors, subs, discovery = read_scope(mod.session, params)
-    for warning in fallback_warnings(discovery) + error_warnings(errors):
-        mod.warn(warning)
-    return {'changed': False, 'vaults': records, 'errors': errors, 'subscriptions': subs, 'discovery': discovery}
+    found = read_scope(mod.session, params)
+    for warning in fallback_warnings(found['discovery']) + error_warnings(found['errors']) + [guard_warning(found['guard_failures'])]:
+        if warning:
+            mod.warn(warning)
+    return {'changed': False, 'vaults': found['vaults'], 'errors': found['errors'], 'subscriptions': found['subscriptions'],
+            'discovery': found['discovery']}

@@ -10,30 +10,15 @@ a guard protects it from the vault's proxy (_discovery.guards: a vault read neve
 
 from __future__ import annotations
 
-import time
-
-from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.guards import guard_warning, read_guards
-from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.scope import pacing, scope_result
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.scope import scope_result
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import SCOPE_ARGSPEC, SCOPE_CONSTRAINTS
-from ansible_collections.vaultlock.azure.plugins.module_utils._rules import mua as mua_rule
-from ansible_collections.vaultlock.azure.plugins.module_utils._settings import MAX_CONCURRENCY
 
 
 def run(mod):
-    result = scope_result(mod, mod.params)
-    # One proxy read a vault that reports a guard and names none (every vault Azure returns so), none for the others;
-    # paced and retried like the module's other ARM reads (the session's), max_concurrency at once.
-    guarded = [record for record in result['vaults'] if mua_rule.needs_proxy(record)]
-    if guarded:
-        concurrency = mod.params.get('max_concurrency') or MAX_CONCURRENCY
-        started = time.monotonic()
-        warning = guard_warning(read_guards(mod.session, guarded, concurrency))
-        if warning:
-            mod.warn(warning)
-        discovery = result['discovery']
-        discovery['arm'] = pacing(mod.session)
-        discovery['elapsed_s'] = round(discovery['elapsed_s'] + time.monotonic() - started, 3)
-    return result
+    # The Resource Guard of each vault that reports one and names none (every vault Azure returns so): one proxy read such
+    # a vault, none for the others, read in the scope read (paced and retried like its other ARM reads, max_concurrency at
+    # once), so the discovery block counts them and their time.
+    return scope_result(mod, dict(mod.params, include_guards=True))
 
 
 ARGUMENT_SPEC = dict(SCOPE_ARGSPEC, **{

@@ -1131,16 +1131,48 @@ def _with_reason(line, finding):
     return line
 
 
+def _junit_case(suite, vault, seen):
+    """A vault's testcase: classname subscription/resource group, name the vault's (with its kind when another vault of the
+    same resource group has that name), and its baseline tier as a property."""
+    classname = '%s/%s' % (vault.get('subscription_id') or '-', vault.get('resource_group') or '-')
+    name = vault.get('name') or vault.get('id') or '-'
+    if (classname.lower(), name.lower()) in seen:
+        name = '%s (%s)' % (name, vault.get('vault_type'))
+    seen.add((classname.lower(), name.lower()))
+    case = ET.SubElement(suite, 'testcase', classname=xml_text(classname), name=xml_text(name), time='0')
+    if vault.get('tier'):
+        # The baseline tier the vault was judged against, as a testcase property (as pytest's record_property writes).
+        ET.SubElement(ET.SubElement(case, 'properties'), 'property', name='baseline_tier', value=xml_text(vault['tier']))
+    return case
+
+
+def _junit_skipped(case, vault):
+    """An excluded vault (drift.json excluded_vaults) is a skipped testcase: not checked by this run, with the open findings
+    of the last report in the directory that checked it."""
+    entries = ', '.join(str(entry) for entry in vault.get('excluded_by') or []) or 'an exclusion'
+    findings = [finding for finding in vault.get('findings') or [] if isinstance(finding, Mapping)]
+    if vault.get('checked_at'):
+        then = 'last checked %s: %s' % (vault['checked_at'], plural(len(findings), 'open finding'))
+        if findings:
+            then += ' (%s)' % ', '.join(sorted(set(SETTING_LABEL.get(f.get('setting'), str(f.get('setting'))) for f in findings)))
+    else:
+        then = 'never checked in this report directory'
+    skipped = ET.SubElement(case, 'skipped', message=xml_text('Not checked: excluded by %s; %s' % (entries, then)))
+    skipped.text = xml_text('\n'.join([str(vault.get('id'))] + [_finding_line(f) for f in findings]))
+
+
 def render_junit(report):
-    """JUnit XML: one testcase per vault, a failure per drifting vault, an error testcase per error."""
+    """JUnit XML: one testcase per vault, a failure per drifting vault, a skipped testcase per excluded vault, an error
+    testcase per error."""
     check_report(report)
     vaults = report['vaults']
     errors = report.get('errors') or []
+    excluded = [vault for vault in report.get('excluded_vaults') or [] if isinstance(vault, Mapping)]
     failures = sum(1 for v in vaults if v.get('drift'))
-    counts = {'tests': str(len(vaults) + len(errors)), 'failures': str(failures), 'errors': str(len(errors))}
+    counts = {'tests': str(len(vaults) + len(excluded) + len(errors)), 'failures': str(failures), 'errors': str(len(errors))}
 
     root = ET.Element('testsuites', dict(name=JUNIT_SUITE, time='0', **counts))
-    suite = ET.SubElement(root, 'testsuite', dict(name=JUNIT_SUITE, skipped='0', time='0',
+    suite = ET.SubElement(root, 'testsuite', dict(name=JUNIT_SUITE, skipped=str(len(excluded)), time='0',
                                                   timestamp=xml_text(report.get('generated_at')), **counts))
     props = ET.SubElement(suite, 'properties')
     ET.SubElement(props, 'property', name='schema_version', value=xml_text(report.get('schema_version')))
@@ -1151,15 +1183,7 @@ def render_junit(report):
     lock_rows = dict((_lower(row.get('id')), row) for row in report.get('lock_readiness') or [])
     seen = set()
     for vault in vaults:
-        classname = '%s/%s' % (vault.get('subscription_id') or '-', vault.get('resource_group') or '-')
-        name = vault.get('name') or vault.get('id') or '-'
-        if (classname.lower(), name.lower()) in seen:
-            name = '%s (%s)' % (name, vault.get('vault_type'))
-        seen.add((classname.lower(), name.lower()))
-        case = ET.SubElement(suite, 'testcase', classname=xml_text(classname), name=xml_text(name), time='0')
-        if vault.get('tier'):
-            # The baseline tier the vault was judged against, as a testcase property (as pytest's record_property writes).
-            ET.SubElement(ET.SubElement(case, 'properties'), 'property', name='baseline_tier', value=xml_text(vault['tier']))
+        case = _junit_case(suite, vault, seen)
         if vault.get('drift'):
             open_findings = [f for f in vault.get('findings') or [] if not f.get('resolved')]
             fixable = sum(1 for f in open_findings if f.get('fixable'))
@@ -1179,6 +1203,8 @@ def render_junit(report):
                 'lock readiness: %s (%s)' % (blockers_text(readiness), readiness.get('status')),
                 'protected items: %s; held until: %s' % (items_text(readiness), readiness.get('held_until') or 'nothing held'),
             ] + ['commits to: %s' % c for c in readiness.get('commitments') or []]))
+    for vault in excluded:
+        _junit_skipped(_junit_case(suite, vault, seen), vault)
     for error in errors:
         kind = error.get('action') or 'discovery'
         case = ET.SubElement(suite, 'testcase', classname=xml_text('errors/%s' % kind), name=xml_text(error.get('scope')), time='0')

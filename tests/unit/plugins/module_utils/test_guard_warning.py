@@ -61,3 +61,22 @@ def test_read_guards_fills_the_read_ones_and_returns_the_refused_in_order(monkey
     # harden_plan's words, one warning a vault, as before the split.
     warnings = guards.attach_guards(None, [_record('refused-c')])
     assert len(warnings) == 1 and "'refused-c'" in warnings[0] and 'could not be read from its proxy (HTTP 403' in warnings[0]
+
+
+def test_read_guards_paces_as_the_other_vault_reads_do(monkeypatch):
+    """The proxy reads take turns across subscriptions (ARM throttles per subscription) and run max_concurrency at once,
+    as each vault's policies are read (fleet.each_vault); the results keep the records' order."""
+    started = []
+
+    class Recording(_Backend):
+        def guard_proxies(self, ref):
+            started.append(ref.name)
+            return super().guard_proxies(ref)
+
+    monkeypatch.setattr(guards, 'backend', lambda session, vault_type: Recording())
+    records = [dict(_record(name), subscription_id=sub) for sub, name in (('s1', 'a1'), ('s1', 'refused-a2'), ('s1', 'a3'),
+                                                                          ('s2', 'b1'), ('s2', 'refused-b2'))]
+    failures = guards.read_guards(None, records, max_concurrency=1)
+    assert started == ['a1', 'b1', 'refused-a2', 'refused-b2', 'a3']
+    assert [label.split("'")[1] for label, _why in failures] == ['refused-a2', 'refused-b2']
+    assert [record['mua']['resource_guard_id'] for record in records] == [GUARD, None, GUARD, GUARD, None]

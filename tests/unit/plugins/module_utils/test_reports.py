@@ -286,6 +286,39 @@ def test_junit_apply_counts_what_is_left():
     assert (root.get('tests'), root.get('failures'), root.get('errors')) == ('3', '1', '0')
 
 
+def test_junit_lists_excluded_vaults_as_skipped_cases(schema):
+    """drift.json excluded_vaults: each excluded vault is a skipped testcase (not checked by this run), named and classed as
+    a checked vault is, its message naming the exclusion entries and the open findings of the last report that checked it;
+    the suite counts it in tests and skipped, never in failures."""
+    checked = build_report(drift(), {'check_mode': True, 'timestamp': STAMP, 'baseline': BASELINE})
+    row = [v for v in checked['vaults'] if v['name'] == 'open-rsv'][0]
+    carried = {'id': row['id'], 'name': row['name'], 'vault_type': row['vault_type'], 'subscription_id': SUB,
+               'resource_group': 'rg-a', 'tier': None, 'excluded_by': ['open-*'], 'checked_at': STAMP,
+               'findings': [f for f in row['findings'] if not f['resolved']]}
+    never = dict(vault('new-bv', vault_type='backup', rg='rg-b'), tier='prod', excluded_by=['rg-b', 'new-bv'], checked_at=None, findings=[])
+    rest = [entry for entry in drift() if entry['name'] != 'open-rsv']
+    report = build_report(rest, {'check_mode': True, 'timestamp': STAMP, 'baseline': BASELINE, 'excluded_vaults': [carried, never]})
+    validate(schema, report)
+    root = junit(report)
+    [suite] = root.findall('testsuite')
+    assert (suite.get('tests'), suite.get('failures'), suite.get('errors'), suite.get('skipped')) == ('4', '1', '0', '2')
+    assert (root.get('tests'), root.get('failures'), root.get('errors')) == ('4', '1', '0')
+    skipped = [(case.get('classname'), case.get('name'), case.find('skipped')) for case in suite.findall('testcase')
+               if case.find('skipped') is not None]
+    assert [(classname, name) for classname, name, element in skipped] == [('%s/rg-a' % SUB, 'open-rsv'), ('%s/rg-b' % SUB, 'new-bv')]
+    first, second = [element for classname, name, element in skipped]
+    assert first.get('message') == ('Not checked: excluded by open-*; last checked %s: 2 open findings (immutability, '
+                                    'soft delete retention days)' % STAMP)
+    assert first.text.splitlines()[0] == row['id']
+    assert 'immutability: have disabled, want enabled; fixable (set immutability disabled -> enabled)' in first.text
+    assert second.get('message') == 'Not checked: excluded by rg-b, new-bv; never checked in this report directory'
+    case = [c for c in suite.findall('testcase') if c.get('name') == 'new-bv'][0]
+    assert case.find("properties/property[@name='baseline_tier']").get('value') == 'prod'
+    assert case.find('failure') is None
+    # Without excluded vaults: nothing skipped.
+    assert junit(checked).find('testsuite').get('skipped') == '0' and junit(checked).find('.//skipped') is None
+
+
 def test_renderers_refuse_other_documents():
     with pytest.raises(ReportError):
         render_markdown({'vaults': []})

@@ -70,6 +70,8 @@ class FakeAzure:
         self.graph_error = None     # an AzureOperationError every Resource Graph query raises
         self.graph_queries = []     # (query, subscriptions) sent to Resource Graph
         self.listed = []            # (subscription, vault_type) of each ARM vault listing
+        self.guard_proxies = {}     # vault id (lowercase) -> its Resource Guard proxies (ARM JSON), or the error reading them raises
+        self.arm_reads = []         # the paths of the session's ARM reads (arm_get: subscriptions, items, guard proxies)
 
     def add(self, vault, policies=()):
         self.vaults[vault['id'].lower()] = copy.deepcopy(vault)
@@ -234,7 +236,8 @@ class FakeSession:
         self.settings['wait_timeout'] = 1
         self.verify = params.get('cert_validation_mode') != 'ignore'
         self.subscriptions = list(subscriptions)
-        # Nothing here goes through a pipeline, so it takes no token: the summary says 0 requests.
+        # The backends' reads and writes are faked above the pipeline and take no token; arm_get (the session's ARM read
+        # pipeline) takes one a read, as the real pipeline's pacing policy does, so the summary counts those.
         self.pacer = SubscriptionPacer()
 
     def default_subscription(self, required=True):
@@ -244,6 +247,15 @@ class FakeSession:
         return None
 
     def arm_get(self, path, api_version, operation, resource=None):
+        self.pacer.before_request('GET', path)
+        try:
+            return self._arm_get(path)
+        finally:
+            self.pacer.after_response('GET', path, 200, {})
+
+    def _arm_get(self, path):
+        if self.azure is not None:
+            self.azure.arm_reads.append(path)
         if path == '/subscriptions':
             return {'value': [{'subscriptionId': sub, 'state': 'Enabled'} for sub in self.subscriptions]}
         for segment in ('/backupProtectedItems', '/backupInstances'):
@@ -254,6 +266,11 @@ class FakeSession:
                 if error is not None:
                     raise error
                 return {'value': copy.deepcopy(self.azure.items.get(vault_id.lower(), []))}
+        if self.azure is not None and path.endswith('/backupResourceGuardProxies'):
+            proxies = self.azure.guard_proxies.get(path[:-len('/backupResourceGuardProxies')].lower(), [])
+            if isinstance(proxies, AzureOperationError):
+                raise proxies
+            return {'value': copy.deepcopy(proxies)}
         raise AssertionError('unexpected ARM read %s' % path)
 
 

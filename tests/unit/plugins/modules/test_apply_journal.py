@@ -442,11 +442,13 @@ def test_a_run_s_claim_refuses_another_run_s_plan_apply_and_report_while_its_own
     planning again keeps it. Once the owner is gone the next plan takes it over, and says so."""
     owner = run_owner(other_run.pid)
     me = run_owner(os.getpid())
-    assert claim_run(str(tmp_path), PLAN, True, owner) == (True, None)
+    assert claim_run(str(tmp_path), PLAN, True, owner) is None
     doc = read_claim(str(tmp_path))
     assert doc['owner'] == owner and doc['check_mode'] is True and os.listdir(tmp_path) == [CLAIM]
-    # The same run again (another plan): no new claim, no warning.
-    assert claim_run(str(tmp_path), 'c' * 32, True, owner) == (False, None)
+    # The same run again (another plan): no warning, the same claim, listing both plans.
+    assert claim_run(str(tmp_path), 'c' * 32, True, owner) is None
+    again = read_claim(str(tmp_path))
+    assert again['claimed_at'] == doc['claimed_at'] and [entry['plan'] for entry in claim_plans(again)] == [PLAN, 'c' * 32]
     before = (tmp_path / CLAIM).read_bytes()
     calls = other_runs_tasks(tmp_path, me, lambda: claim_run(str(tmp_path), 'b' * 32, True, me))
     for task, call in calls:
@@ -465,10 +467,12 @@ def test_a_run_s_claim_refuses_another_run_s_plan_apply_and_report_while_its_own
     assert release_claim(str(tmp_path), PLAN, me) is False and os.listdir(tmp_path) == [CLAIM]
     other_run.kill()
     other_run.wait()
-    made, warning = claim_run(str(tmp_path), PLAN, False, me)
-    assert made and warning == ('the report directory was claimed (run-claim.json) by ansible-playbook pid %d, which has ended, '
-                                'whose run did not write its reports; this run took it over' % other_run.pid), warning
-    assert read_claim(str(tmp_path))['owner'] == me
+    warning = claim_run(str(tmp_path), PLAN, False, me)
+    assert warning == ('the report directory was claimed (run-claim.json) by ansible-playbook pid %d, which has ended, '
+                       'whose run did not write its reports; this run took it over' % other_run.pid), warning
+    # A claim of this run's own, listing only its plan.
+    taken = read_claim(str(tmp_path))
+    assert taken['owner'] == me and [entry['plan'] for entry in claim_plans(taken)] == [PLAN]
     assert release_claim(str(tmp_path), PLAN, me) is True and os.listdir(tmp_path) == []
 
 
@@ -499,8 +503,8 @@ def test_a_hand_made_or_corrupt_claim_is_taken_over_without_a_traceback_or_a_han
         path.write_text(json.dumps({'claim': 'vaultlock.azure harden run', 'owner': dict(run_owner(1), host='ci-runner-7')}))
     me = run_owner(os.getpid())
     refuse_while_applying(str(tmp_path), 'harden_report', me)
-    made, warning = claim_run(str(tmp_path), PLAN, False, me)
-    assert made and warning and 'this run' in warning, warning
+    warning = claim_run(str(tmp_path), PLAN, False, me)
+    assert warning and 'this run' in warning, warning
     if how == 'other-host':
         assert 'by ansible-playbook pid 1 on host ci-runner-7, which this host cannot look at' in warning, warning
     elif how == 'empty':
@@ -508,6 +512,7 @@ def test_a_hand_made_or_corrupt_claim_is_taken_over_without_a_traceback_or_a_han
     else:
         assert warning.startswith('the report directory held a claim (run-claim.json) that could not be read: '), warning
     assert os.path.isfile(path) and not os.path.islink(path) and read_claim(str(tmp_path))['owner'] == me
+    assert [entry['plan'] for entry in claim_plans(read_claim(str(tmp_path)))] == [PLAN]
     assert outside.read_text() == 'keep me'
     assert release_claim(str(tmp_path), PLAN, me) is True and os.listdir(tmp_path) == []
 
@@ -522,7 +527,7 @@ def test_a_directory_in_place_of_the_claim_is_a_clear_error_the_operator_can_cle
     assert str(raised.value).endswith('if it is a directory, remove it and run again; nothing was sent to Azure')
     assert os.listdir(tmp_path) == [CLAIM]
     (tmp_path / CLAIM).rmdir()
-    assert claim_run(str(tmp_path), PLAN, False, me) == (True, None)
+    assert claim_run(str(tmp_path), PLAN, False, me) is None and read_claim(str(tmp_path))['owner'] == me
 
 
 def refused_by_claim(tmp_path, me, owner_pid):
@@ -541,8 +546,8 @@ def test_a_claim_lasts_until_the_last_plan_of_the_run_into_the_directory_is_repo
     could plan, apply and report there while this run's second report was still to come (and replaced those reports)."""
     first, second = 'a' * 32, 'b' * 32
     owner, me = run_owner(other_run.pid), run_owner(os.getpid())
-    assert claim_run(str(tmp_path), first, True, owner) == (True, None)
-    assert claim_run(str(tmp_path), second, False, owner) == (False, None)
+    assert claim_run(str(tmp_path), first, True, owner) is None
+    assert claim_run(str(tmp_path), second, False, owner) is None
     doc = read_claim(str(tmp_path))
     assert doc['format'] == 2 and doc['owner'] == owner and doc['last'] == 2
     assert [(entry['plan'], entry['order'], entry['check_mode'], entry['reported']) for entry in claim_plans(doc)] == [
@@ -561,7 +566,8 @@ def test_a_claim_lasts_until_the_last_plan_of_the_run_into_the_directory_is_repo
     assert read_claim(str(tmp_path)) == doc
     # The last plan's report ends it: another run may plan now.
     assert release_claim(str(tmp_path), second, owner) is True and os.listdir(tmp_path) == []
-    assert claim_run(str(tmp_path), 'd' * 32, False, me) == (True, None)
+    assert claim_run(str(tmp_path), 'd' * 32, False, me) is None
+    assert [entry['plan'] for entry in claim_plans(read_claim(str(tmp_path)))] == ['d' * 32]
 
 
 def test_a_plan_that_fails_leaves_the_claim_and_the_run_s_other_plans_keep_it(tmp_path, other_run):
@@ -644,7 +650,7 @@ def test_a_claim_of_an_earlier_version_or_with_a_hand_edited_plan_list_is_read_a
     assert release_claim(str(tmp_path), PLAN, me) is True and os.listdir(tmp_path) == []
     # ... and its next plan keeps it (no warning: it is this run's), listing that plan.
     written(me)
-    assert claim_run(str(tmp_path), 'b' * 32, False, me) == (False, None)
+    assert claim_run(str(tmp_path), 'b' * 32, False, me) is None
     doc = read_claim(str(tmp_path))
     assert doc['format'] == 2 and doc['claimed_at'] == '2026-12-07T06:00:00Z' and doc['check_mode'] is False
     assert [(entry['plan'], entry['order']) for entry in claim_plans(doc)] == [('b' * 32, 1)]

@@ -6,10 +6,12 @@ with the emulator's KQL reader)."""
 
 from __future__ import annotations
 
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery import scope
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError
 from ansible_collections.vaultlock.azure.plugins.modules import vault_immutability_info
 
 from tests.unit.builders import BV, RG, RS, SUB, SUB2, arm_vault, iaas, vault_id
+from tests.unit.plugins.modules.conftest import FakeSession
 
 
 def fleet(azure):
@@ -208,3 +210,56 @@ def test_subscription_ids_that_are_no_guid_are_refused_naming_the_entry_before_a
     # all in any case, and ids with spaces around them (discovery drops them), still read.
     assert len(run_module(vault_immutability_info, {'subscription_ids': [' ALL '], 'discovery': 'arm'})['vaults']) == 3
     assert len(run_module(vault_immutability_info, {'subscription_ids': [' %s ' % SUB], 'discovery': 'arm'})['vaults']) == 3
+
+
+# ---------------------------------------------------------------- Resource Guards, read in the scope read
+
+GUARD = '/subscriptions/%s/resourceGroups/rg-sec/providers/Microsoft.DataProtection/resourceGuards/guard' % SUB
+
+
+def guarded_fleet(azure):
+    """rsv-guarded and bv-guarded report a guard and name none (as every live GET: tests/fixtures/azure-real/ps-rs-mua);
+    rsv-refused too, and its proxy read is refused; rsv-plain reports none."""
+    for name, kind in (('rsv-guarded', RS), ('bv-guarded', BV), ('rsv-refused', RS)):
+        azure.add(arm_vault(name, kind, mua=True))
+    azure.add(arm_vault('rsv-plain'))
+    azure.guard_proxies[vault_id('rsv-guarded').lower()] = azure.guard_proxies[vault_id('bv-guarded', BV).lower()] = [
+        {'properties': {'resourceGuardResourceId': GUARD, 'resourceGuardOperationDetails': [
+            {'vaultCriticalOperation': 'Microsoft.RecoveryServices/vaults/backupconfig/write',
+             'defaultResourceRequest': GUARD + '/disableSoftDeleteRequests/default'}]}}]
+    azure.guard_proxies[vault_id('rsv-refused').lower()] = AzureOperationError(
+        'read resource guard proxy', 'rsv-refused', 403, 'AuthorizationFailed', 'no access')
+
+
+def test_the_guard_reads_are_part_of_the_scope_read_and_its_counts(run_module, azure):
+    """One proxy read a vault that reports a guard (none for rsv-plain), in the scope read: discovery.arm counts them with
+    the task's other ARM reads, and a refused one is one warning, not an error."""
+    guarded_fleet(azure)
+    result = run_module(vault_immutability_info, {'discovery': 'arm'})
+    by = dict((vault['name'], vault['mua']) for vault in result['vaults'])
+    assert by['rsv-guarded']['resource_guard_id'] == GUARD and by['bv-guarded']['resource_guard_id'] == GUARD
+    assert by['rsv-refused']['resource_guard_id'] is None and by['rsv-plain']['protected'] is False
+    proxies = sorted(path.split('/')[-2] for path in azure.arm_reads if path.endswith('/backupResourceGuardProxies'))
+    assert proxies == ['bv-guarded', 'rsv-guarded', 'rsv-refused']
+    assert result['discovery']['arm']['requests'] == len(azure.arm_reads) == 3
+    warnings = [warning for warning in result['warnings'] if 'Resource Guard proxy' in warning]
+    assert result['errors'] == [] and len(warnings) == 1 and "'rsv-refused'" in warnings[0] and 'HTTP 403 AuthorizationFailed' in warnings[0]
+    # One named vault: its one proxy read is counted too.
+    del azure.arm_reads[:]
+    single = run_module(vault_immutability_info, {'name': 'rsv-guarded', 'resource_group': RG, 'vault_type': RS})
+    assert single['vaults'][0]['mua']['resource_guard_id'] == GUARD
+    assert single['discovery']['arm']['requests'] == len(azure.arm_reads) == 1
+
+
+def test_read_scope_reads_the_guards_when_asked_and_only_then(azure):
+    """_discovery.scope.read_scope with include_guards: the records complete, the discovery block made after the proxy
+    reads (its counts include them), the refused read returned; without it no proxy is read (harden_plan and
+    vault_lock_readiness_info)."""
+    guarded_fleet(azure)
+    found = scope.read_scope(FakeSession({}, azure=azure), {'vault_types': [RS, BV], 'discovery': 'arm', 'include_guards': True})
+    assert [vault['mua']['resource_guard_id'] for vault in found['vaults'] if vault['name'].endswith('-guarded')] == [GUARD, GUARD]
+    assert found['discovery']['arm']['requests'] == 3
+    assert [label.split("'")[1] for label, _why in found['guard_failures']] == ['rsv-refused']
+    del azure.arm_reads[:]
+    found = scope.read_scope(FakeSession({}, azure=azure), {'vault_types': [RS, BV], 'discovery': 'arm'})
+    assert azure.arm_reads == [] and found['guard_failures'] == [] and found['discovery']['arm']['requests'] == 0

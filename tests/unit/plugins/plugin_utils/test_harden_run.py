@@ -224,7 +224,7 @@ def scope_reads_fixture(monkeypatch):
         sub = session.default_subscription
         record = vault_record(arm_vault('v-%d' % len(calls), sub=sub, immutability='disabled', soft_delete='on'), RS)
         discovery = {'requested': params['discovery'], 'source_by_subscription': {sub: 'arm'}, 'fallbacks': []}
-        return [record], [], [sub], discovery
+        return {'vaults': [record], 'errors': [], 'subscriptions': [sub], 'discovery': discovery, 'guard_failures': []}
 
     monkeypatch.setattr(_harden_run, 'read_scope', fake_read_scope)
     return calls, failures

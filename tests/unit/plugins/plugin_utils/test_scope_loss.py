@@ -12,7 +12,9 @@ import pytest
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import AzureOperationError, InputError
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document import build_report, render_markdown
+from ansible_collections.vaultlock.azure.plugins.module_utils._targets import parse_exclusions
 from ansible_collections.vaultlock.azure.plugins.plugin_utils import _scope_loss
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._excluded import keeper
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import write_reports
 
 SUB1 = '11111111-1111-1111-1111-111111111111'
@@ -36,7 +38,7 @@ def write(tmp_path, content):
 
 
 def test_no_previous_report_is_no_comparison_and_no_warning(tmp_path):
-    assert _scope_loss.read_record(str(tmp_path)) == (None, '')
+    assert _scope_loss.read_record(str(tmp_path)) == (None, '', (None, None))
 
 
 @pytest.mark.parametrize('content, said', [
@@ -52,14 +54,14 @@ def test_no_previous_report_is_no_comparison_and_no_warning(tmp_path):
     ({'schema_version': '2.2'}, 'has no list of vaults'),
 ])
 def test_a_report_that_cannot_be_used_says_so_and_compares_nothing(tmp_path, content, said):
-    record, note = _scope_loss.read_record(write(tmp_path, content))
+    record, note, _carried = _scope_loss.read_record(write(tmp_path, content))
     assert record is None
     assert said in note and 'could not tell whether vaults left its scope' in note
 
 
 def test_a_report_of_an_older_schema_is_compared(tmp_path):
     for version in ('1.0', '2.0', '2.1', '2.2', '2.3'):
-        record, note = _scope_loss.read_record(write(tmp_path, doc(vid('rsv-a'), version=version)))
+        record, note, _carried = _scope_loss.read_record(write(tmp_path, doc(vid('rsv-a'), version=version)))
         assert note == '' and list(record['vaults']) == [vid('rsv-a').lower()], version
 
 
@@ -68,7 +70,7 @@ def test_hand_edited_entries_are_skipped_and_counted_the_others_kept(tmp_path):
     content['vaults'] += [None, 'text', {}, {'id': None}, {'id': 42}, {'id': '/subscriptions/x/resourceGroups/r'},
                           {'id': '  ' + vid('RSV-B').upper() + '/ '}, {'id': vid('bv-c', kind='dp')}]
     content['generated_at'] = {'not': 'a date'}
-    record, note = _scope_loss.read_record(write(tmp_path, content))
+    record, note, _carried = _scope_loss.read_record(write(tmp_path, content))
     assert note == ''
     assert sorted(record['vaults']) == sorted([vid('rsv-a').lower(), vid('rsv-b').lower(), vid('bv-c', kind='dp').lower()])
     assert record['skipped'] == 6 and record['generated_at'] is None
@@ -220,8 +222,13 @@ def test_the_record_read_from_a_report_file_is_the_one_of_the_whole_document(tmp
     whole = build_report(vaults, {'scope_changes': _scope_loss.section(loss, accepted=False),
                                   'discovery': {'source_by_subscription': {' %s ' % SUB3.upper(): 'resource_graph', SUB2: 'arm'}}})
     path = write(tmp_path, whole)
-    record, note = _scope_loss.read_record(path)
     expected = _scope_loss.parse_record(json.loads((tmp_path / 'drift.json').read_text()))
+    # The same record when the one parse also keeps an excluded vault's findings for _excluded (its ``carry``).
+    record, note, carried = _scope_loss.read_record(path, keeper(parse_exclusions(['rsv-a'])))
+    assert (record, note) == expected
+    assert [vault['findings'] for vault in carried[0]['vaults'] if 'findings' in vault] == [
+        [vault for vault in whole['vaults'] if vault['name'] == 'rsv-a'][0]['findings']]
+    record, note, _carried = _scope_loss.read_record(path)
     assert (record, note) == expected
     assert sorted(record['vaults']) == sorted([vid('rsv-a').lower(), vid('bv-b', kind='dp').lower(), vid('rsv-lost', SUB2).lower()])
     # SUB3 only keys the previous discovery's sources (no vault of it was judged).
@@ -270,8 +277,8 @@ def test_harden_report_writes_a_compact_record_the_next_run_reads_instead_of_dri
     # Only what the comparison needs: a small part of drift.json.
     assert (tmp_path / _scope_loss.SCOPE_RECORD).stat().st_size < (tmp_path / 'drift.json').stat().st_size
     # Read first: drift.json is not parsed (its hash is checked in chunks).
-    monkeypatch.setattr(_scope_loss, '_read_report', lambda report_dir: pytest.fail('drift.json was parsed'))
-    record, note = _scope_loss.read_record(str(tmp_path))
+    monkeypatch.setattr(_scope_loss, '_from_report', lambda *args, **kwargs: pytest.fail('drift.json was parsed'))
+    record, note, _carried = _scope_loss.read_record(str(tmp_path))
     assert note == ''
     assert record == _scope_loss.parse_record(report)[0]
     assert record['subscriptions'] == {SUB1, SUB2, SUB3}
@@ -280,10 +287,10 @@ def test_harden_report_writes_a_compact_record_the_next_run_reads_instead_of_dri
 def test_without_a_record_drift_json_is_read_and_without_either_nothing_is_compared(reported):
     tmp_path, report = reported
     (tmp_path / _scope_loss.SCOPE_RECORD).unlink()          # a report directory of an earlier version
-    record, note = _scope_loss.read_record(str(tmp_path))
+    record, note, _carried = _scope_loss.read_record(str(tmp_path))
     assert note == '' and record == _scope_loss.parse_record(report)[0]
     (tmp_path / 'drift.json').unlink()
-    assert _scope_loss.read_record(str(tmp_path)) == (None, '')
+    assert _scope_loss.read_record(str(tmp_path)) == (None, '', (None, None))
 
 
 def test_a_record_of_another_run_than_drift_json_is_not_trusted(reported):
@@ -291,24 +298,24 @@ def test_a_record_of_another_run_than_drift_json_is_not_trusted(reported):
     # drift.json of another run (another vault judged), the record of the first one.
     other = build_report([{'id': vid('rsv-other'), 'name': 'rsv-other', 'drift': False, 'findings': []}], {})
     (tmp_path / 'drift.json').write_text(json.dumps(other))
-    record, note = _scope_loss.read_record(str(tmp_path))
+    record, note, _carried = _scope_loss.read_record(str(tmp_path))
     assert 'is not of the run that wrote the drift.json beside it' in note and 'compared with drift.json instead' in note
     assert list(record['vaults']) == [vid('rsv-other').lower()]
     # The same size, another content.
     first = json.dumps(report)
     (tmp_path / 'drift.json').write_text(first.replace('rsv-a', 'rsv-z'))
-    record, note = _scope_loss.read_record(str(tmp_path))
+    record, note, _carried = _scope_loss.read_record(str(tmp_path))
     assert 'not trusted' in note and vid('rsv-z').lower() in record['vaults']
     # No drift.json beside it (a workspace that restored only the record): nothing compared, said.
     (tmp_path / 'drift.json').unlink()
-    record, note = _scope_loss.read_record(str(tmp_path))
+    record, note, _carried = _scope_loss.read_record(str(tmp_path))
     assert record is None and 'has no drift.json beside it' in note
 
 
 def test_a_record_of_a_newer_version_is_set_aside_for_drift_json(reported):
     tmp_path, report = reported
     _edit_record(tmp_path, lambda record: record.update(version=2))
-    record, note = _scope_loss.read_record(str(tmp_path))
+    record, note, _carried = _scope_loss.read_record(str(tmp_path))
     assert 'is of version 2, which this version of vaultlock.azure does not know' in note
     assert record == _scope_loss.parse_record(report)[0]
 
@@ -332,10 +339,12 @@ def test_a_record_of_a_newer_version_is_set_aside_for_drift_json(reported):
 def test_a_hand_edited_or_broken_record_is_an_error_naming_the_file(reported, change, digest, said):
     tmp_path, _report = reported
     _edit_record(tmp_path, change, digest)
-    with pytest.raises(InputError) as caught:
-        _scope_loss.read_record(str(tmp_path))
-    message = str(caught.value)
-    assert str(tmp_path / _scope_loss.SCOPE_RECORD) in message and said in message and 'nothing was sent to Azure' in message
+    # With exclusions too (drift.json then also serves the excluded vaults' findings): the record is refused first.
+    for carry in (None, keeper(parse_exclusions(['rsv-a']))):
+        with pytest.raises(InputError) as caught:
+            _scope_loss.read_record(str(tmp_path), carry)
+        message = str(caught.value)
+        assert str(tmp_path / _scope_loss.SCOPE_RECORD) in message and said in message and 'nothing was sent to Azure' in message
 
 
 @pytest.mark.parametrize('content, said', [('{"record": ', 'it is not JSON (JSONDecodeError)'), ('\xff', 'it is not JSON'),

@@ -19,6 +19,7 @@ Nothing here imports an Azure SDK: the session does, lazily, when it first needs
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import glob
 import hashlib
 import hmac
@@ -31,7 +32,8 @@ import time
 from ansible_collections.vaultlock.azure.plugins.module_utils._consent import RUN_SCOPED_PARTS
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.scope import error_warnings, fallback_warnings, read_scope
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import drift_diffs
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError, at_least_one, escaped, has_control, shown, type_name
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
+    InputError, VaultlockError, at_least_one, escaped, first_named, has_control, shown, type_name)
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.fleet import check_subscription_ids, check_tags, every_subscription
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import SCOPE_ARGSPEC, failure
@@ -564,7 +566,7 @@ def claim_report_dir(directory, report_dir, host):
         raise InputError('harden_plan refused: host %s of this play already planned a run into the report directory %s in '
                          'this ansible-playbook run: the role on several hosts plans and applies the same fleet once per host, '
                          'and each host\'s reports replace the other\'s. Run it on one host (hosts: localhost, or run_once: true '
-                         'on its import), or give each host a report directory of its own; nothing was sent to Azure'
+                         'on its import), or give each host a report directory and a scope of its own; nothing was sent to Azure'
                          % (shown(holder), shown(report_dir)))
     except OSError as exc:
         raise InputError('cannot keep the plan on the controller (in ansible\'s local temporary directory): %s'
@@ -572,6 +574,58 @@ def claim_report_dir(directory, report_dir, host):
     with os.fdopen(fd, 'w', encoding='utf-8') as handle:
         handle.write(host)
     return False
+
+
+_VAULT_CLAIMS = 'vaultlock-harden-vaults'
+
+
+def claim_vaults(directory, host, entries):
+    """Record, in this run's temporary directory, that ``host`` planned the vaults of ``entries`` (drift entries: ``id``,
+    ``name``) for the rest of this ansible-playbook run. InputError, before anything is recorded, when another host of the
+    run planned any of them: the role on several inventory hosts, each with a report directory of its own, planned and
+    applied the same fleet once per host (at once with the default forks), each vault was written once per host and each
+    host's reports said it changed them. The same host may plan its vaults again (the role twice in one play). One lock
+    around the check and the record, so that of two hosts planning at once exactly one is refused."""
+    host = str(host)
+    mine = {}
+    for entry in entries:
+        key = vault_key(entry) if isinstance(entry, dict) else None
+        if key:
+            mine[key] = str(entry.get('name') or key.rsplit('/', 1)[-1])
+    base = os.path.join(directory, _VAULT_CLAIMS)
+    path = '%s-%s.json' % (base, hashlib.sha256(host.encode('utf-8', 'surrogateescape')).hexdigest())
+    try:
+        with open(base + '.lock', 'a', encoding='utf-8') as lock:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+            held = {}
+            for other in sorted(glob.glob(glob.escape(base) + '-*.json')):
+                try:
+                    with open(other, encoding='utf-8') as handle:
+                        doc = json.load(handle)
+                except (OSError, ValueError):
+                    continue
+                if not isinstance(doc, dict) or not isinstance(doc.get('vaults'), dict):
+                    continue
+                if other == path:
+                    mine = dict(doc['vaults'], **mine)
+                    continue
+                for key in set(doc['vaults']) & set(mine):
+                    held.setdefault(str(doc.get('host')), []).append(mine[key])
+            if held:
+                holder = sorted(held)[0]
+                raise InputError('harden_plan refused: host %s of this ansible-playbook run already planned the vaults %s: two hosts '
+                                 'planning the same vault in one run would change it once per host, each host\'s reports '
+                                 'saying it changed it. Run the role on one host (hosts: localhost, or run_once: true on its '
+                                 'import), or give each host a scope of its own (subscriptions, resource groups, tags or '
+                                 'listed vaults that no other host of the run has); nothing was sent to Azure'
+                                 % (shown(holder), first_named(sorted(held[holder]), 5)))
+            tmp = path + '.part'
+            with open(tmp, 'w', encoding='utf-8') as handle:
+                json.dump({'host': host, 'vaults': mine}, handle)
+            os.replace(tmp, path)
+    except OSError as exc:
+        raise InputError('cannot keep the plan on the controller (in ansible\'s local temporary directory): %s'
+                         % (exc.strerror or exc)) from exc
 
 
 def replaced_reports_warning(report_dir):

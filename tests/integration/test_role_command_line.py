@@ -296,6 +296,58 @@ def test_the_role_on_two_inventory_hosts_plans_and_applies_once(runner, emulator
     assert sorted(entry['path'].rsplit('/', 1)[1] for entry in emulator.writes()) == ['bv-off', 'rsv-off']
 
 
+def test_two_inventory_hosts_with_report_directories_of_their_own_never_change_the_same_vault(runner, emulator, tmp_path):
+    """The role on two inventory hosts, each with a report directory of its own (what the refusal of one shared directory
+    advised): both hosts planned and applied the same fleet at once, each vault was written twice, and each host's reports
+    said it had changed every vault (rc 0). The second host's plan of a vault the first host planned is now refused before
+    any request, naming that host and the vault, in check mode too; hosts whose scopes do not overlap still run side by side."""
+    emulator.load_fleet({'subscriptions': [{'id': SUB1, 'display_name': 'vaultlock-test-1', 'resource_groups': [
+        {'name': RG, 'location': 'westeurope', 'vaults': [vault('rsv-off', 'recovery_services', 'disabled'),
+                                                          vault('bv-off', 'backup', 'disabled')]}]}]})
+    emulator.clear_journal()
+    listed = {'host-a': [{'name': 'rsv-off', 'resource_group': RG, 'vault_type': 'recovery_services'}],
+              'host-b': [{'name': 'bv-off', 'resource_group': RG, 'vault_type': 'backup'}]}
+
+    def play(name, scopes, check):
+        variables = {'ansible_python_interpreter': '{{ ansible_playbook_python }}',
+                     'harden_backup_vaults_report_dir': '%s/{{ inventory_hostname }}' % (tmp_path / name)}
+        if scopes:
+            variables['harden_backup_vaults_vaults'] = '{{ %s[inventory_hostname] }}' % json.dumps(scopes)
+        path = tmp_path / ('%s.yml' % name)
+        path.write_text(json.dumps([{'hosts': 'all', 'connection': 'local', 'gather_facts': False, 'vars': variables,
+                                     'roles': [{'role': 'vaultlock.azure.harden_backup_vaults'}]}]))
+        # --forks 1: host-a plans first (with more forks either host may be the first; the other is refused all the same).
+        cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'host-a,host-b,', '--forks', '1', str(path)]
+        proc = subprocess.run(cmd + (['--check'] if check else []), env=runner.env({'ANSIBLE_INVENTORY_ENABLED': 'host_list'}),
+                              capture_output=True, text=True, timeout=300, check=False)
+        return proc.returncode, ' '.join((proc.stdout + proc.stderr).split())
+
+    refusal = ("harden_plan refused: host 'host-a' of this ansible-playbook run already planned the vaults %s: two hosts "
+               "planning the same vault in one run would change it once per host")
+    for check in (True, False):
+        name = 'check' if check else 'apply'
+        returncode, output = play(name, None, check)
+        assert returncode != 0, output[-3000:]
+        assert 'Traceback' not in output
+        assert refusal % "'bv-off', 'rsv-off'" in output, output[-3000:]
+        # host-b read the fleet and stopped: it wrote no report; host-a's run went on and reports what it did.
+        assert not (tmp_path / name / 'host-b' / 'drift.json').exists()
+        summary = json.loads((tmp_path / name / 'host-a' / 'drift.json').read_text())['summary']
+        assert summary['changed'] == 2, summary         # would change (check mode), changed
+    # Each vault enabled once, by host-a.
+    assert sorted(entry['path'].rsplit('/', 1)[1] for entry in emulator.writes()) == ['bv-off', 'rsv-off']
+    # Scopes that do not overlap: each host plans and reports its own vault.
+    emulator.load_fleet({'subscriptions': [{'id': SUB1, 'display_name': 'vaultlock-test-1', 'resource_groups': [
+        {'name': RG, 'location': 'westeurope', 'vaults': [vault('rsv-off', 'recovery_services', 'disabled'),
+                                                          vault('bv-off', 'backup', 'disabled')]}]}]})
+    returncode, output = play('disjoint', listed, False)
+    assert returncode == 0, output[-3000:]
+    for host, name in (('host-a', 'rsv-off'), ('host-b', 'bv-off')):
+        report = json.loads((tmp_path / 'disjoint' / host / 'drift.json').read_text())
+        assert [v['name'] for v in report['vaults']] == [name] and report['summary']['changed'] == 1
+    assert sorted(entry['path'].rsplit('/', 1)[1] for entry in emulator.writes()) == ['bv-off', 'rsv-off']
+
+
 def test_ignore_errors_on_the_import_never_runs_the_role_past_its_own_checks(runner, emulator, tmp_path):
     """ignore_errors: true on the role's import (so that a drift or error gate does not stop the rest of the play) also
     ignored the role's checks of its own variables: with a misspelt exclusion (harden_backup_vaults_exlude) the check

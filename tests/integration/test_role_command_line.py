@@ -348,6 +348,42 @@ def test_two_inventory_hosts_with_report_directories_of_their_own_never_change_t
     assert sorted(entry['path'].rsplit('/', 1)[1] for entry in emulator.writes()) == ['bv-off', 'rsv-off']
 
 
+def test_options_module_defaults_give_the_role_s_steps_are_refused_naming_where_they_came_from(runner, emulator, tmp_path):
+    """A play's group/vaultlock.azure.all default meant for the state modules (allow_irreversible: false), and a key of
+    harden_backup_vaults_auth that is no authentication option (subscription for subscription_id), reach the role's
+    harden_plan as module_defaults. ansible-core refused them as "Unsupported parameters for
+    (ansible_collections.vaultlock.azure.plugins.action.harden_plan) module", naming a module the user never wrote and
+    neither module_defaults nor the role variable. Now the message says where the option came from and what the group or
+    the variable takes; nothing is sent, in check mode as for real."""
+    emulator.load_fleet({'subscriptions': [{'id': SUB1, 'display_name': 'vaultlock-test-1', 'resource_groups': [
+        {'name': RG, 'location': 'westeurope', 'vaults': [vault('rsv-off', 'recovery_services', 'disabled')]}]}]})
+    emulator.clear_journal()
+    cases = {
+        'group': ({'module_defaults': {'group/vaultlock.azure.all': {'allow_irreversible': False}}}, {},
+                  "vaultlock.azure.harden_plan does not take 'allow_irreversible', which module_defaults gave it: a "
+                  "group/vaultlock.azure.all default reaches every module of the collection"),
+        'auth': ({}, {'harden_backup_vaults_auth': {'subscription': SUB1}},
+                 "harden_backup_vaults_auth has 'subscription', which is no authentication option: its keys are the "
+                 "authentication options of the collection's modules (api_retries, "),
+    }
+    for name, (keywords, variables, message) in cases.items():
+        play = dict({'hosts': 'localhost', 'connection': 'local', 'gather_facts': False,
+                     'vars': dict(variables, ansible_python_interpreter='{{ ansible_playbook_python }}',
+                                  harden_backup_vaults_report_dir=str(tmp_path / name)),
+                     'roles': [{'role': 'vaultlock.azure.harden_backup_vaults'}]}, **keywords)
+        path = tmp_path / ('%s.yml' % name)
+        path.write_text(json.dumps([play]))
+        for check in ([], ['--check']):
+            cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,', str(path)] + check
+            proc = subprocess.run(cmd, env=runner.env({'ANSIBLE_INVENTORY_ENABLED': 'host_list'}), capture_output=True, text=True,
+                                  timeout=300, check=False)
+            output = ' '.join((proc.stdout + proc.stderr).split())
+            assert proc.returncode != 0, output[-3000:]
+            assert message in output and 'nothing was sent to Azure' in output, output[-3000:]
+            assert 'Unsupported parameters' not in output and 'Traceback' not in output
+    assert emulator.journal() == []
+
+
 def test_ignore_errors_on_the_import_never_runs_the_role_past_its_own_checks(runner, emulator, tmp_path):
     """ignore_errors: true on the role's import (so that a drift or error gate does not stop the rest of the play) also
     ignored the role's checks of its own variables: with a misspelt exclusion (harden_backup_vaults_exlude) the check

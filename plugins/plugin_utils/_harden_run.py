@@ -30,7 +30,7 @@ import secrets
 import time
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._consent import RUN_SCOPED_PARTS
-from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.scope import error_warnings, fallback_warnings, read_scope
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.scope import GLOB_CHARACTERS, error_warnings, fallback_warnings, read_scope
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import drift_diffs
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
     InputError, VaultlockError, at_least_one, escaped, first_named, has_control, shown, type_name)
@@ -51,7 +51,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document 
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import SETTINGS, TASKS
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import APPLY_CONCURRENCY
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import vault_key
-from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, check_resource_group, validate_subscription
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, check_resource_group, check_vault_name, validate_subscription
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._scope_loss import SCOPE_RECORD, write_scope_record
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal import (
     ClaimNotWritten,
@@ -184,6 +184,15 @@ def check_inputs(args):
             validate_subscription(vault['subscription_id'], 'vaults[%d].subscription_id' % index)
         if vault.get('vault_type') and vault['vault_type'] not in VAULT_TYPES:
             raise InputError('vaults[%d]: vault_type must be one of %s; got %s' % (index, ', '.join(VAULT_TYPES), shown(vault['vault_type'])))
+        # An id or name that names no vault failed only that entry's read: the run changed the other listed vaults, then
+        # failed for the typo. Checked here with the rules the read applies, before any request (a name with * or ? is a
+        # pattern the resource group's vaults are matched with).
+        if vault.get('id'):
+            VaultRef.parse_id(vault['id'], vault.get('vault_type'), option='vaults[%d].id' % index)
+        else:
+            check_resource_group(vault['resource_group'], 'vaults[%d].resource_group' % index)
+            if not isinstance(vault['name'], str) or not GLOB_CHARACTERS.intersection(vault['name']):
+                check_vault_name(vault['name'], 'vaults[%d].name' % index)
     return discover
 
 

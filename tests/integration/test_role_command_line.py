@@ -26,7 +26,7 @@ from tests.emulator import generator as templates
 from tests.emulator.client import is_write
 from tests.integration.batching import Batch, PartState
 from tests.integration.conftest import fresh_fleet
-from tests.integration.fleets import RG, SUB1, vault
+from tests.integration.fleets import RG, SUB1, vault, vault_id
 from tests.integration.role_steps import step
 
 PLAYBOOK = 'vaultlock.azure.harden_backup_vaults'
@@ -382,6 +382,35 @@ def test_options_module_defaults_give_the_role_s_steps_are_refused_naming_where_
             assert message in output and 'nothing was sent to Azure' in output, output[-3000:]
             assert 'Unsupported parameters' not in output and 'Traceback' not in output
     assert emulator.journal() == []
+
+
+def test_a_listed_vault_that_is_no_vault_name_or_id_fails_the_run_before_any_request(runner, emulator, tmp_path):
+    """harden_backup_vaults_vaults with a typo in one entry (an underscore in a vault name, a name with a space, an id with
+    a double slash): the run read and changed the other listed vaults, then failed with errors for the bad entries, a
+    half-applied run on bad input. Each listed entry is now checked as an ARM id or name before any request: the run fails
+    naming the entry, and no vault is read or changed."""
+    emulator.load_fleet({'subscriptions': [{'id': SUB1, 'display_name': 'vaultlock-test-1', 'resource_groups': [
+        {'name': RG, 'location': 'westeurope', 'vaults': [vault('rsv-off', 'recovery_services', 'disabled')]}]}]})
+    emulator.clear_journal()
+    good = {'name': 'rsv-off', 'resource_group': RG, 'vault_type': 'recovery_services'}
+    cases = [
+        ({'id': vault_id('rsv_off')}, "harden_backup_vaults_vaults[1].id: vault name 'rsv_off' is not valid"),
+        (dict(good, name='rsv off'), "harden_backup_vaults_vaults[1].name: vault name 'rsv off' is not valid"),
+        ({'id': vault_id('rsv-off').replace('/resourceGroups', '//resourceGroups')},
+         "harden_backup_vaults_vaults[1].id: '%s' is not an ARM id of a vault" % vault_id('rsv-off').replace('/resourceGroups', '//resourceGroups')),
+        ({'id': vault_id('rsv-off')[:-len('vaults/rsv-off')] + 'backupPolicies/x'}, "harden_backup_vaults_vaults[1].id: '"),
+        (dict(good, resource_group='rg/x'), "harden_backup_vaults_vaults[1].resource_group: resource group name 'rg/x' is not valid"),
+    ]
+    for index, (entry, message) in enumerate(cases):
+        variables = {'harden_backup_vaults_vaults': [good, entry], 'harden_backup_vaults_report_dir': str(tmp_path / str(index))}
+        cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,', PLAYBOOK, '-e', json.dumps(variables)]
+        proc = subprocess.run(cmd, env=runner.env({'ANSIBLE_INVENTORY_ENABLED': 'host_list'}), capture_output=True, text=True,
+                              timeout=300, check=False)
+        output = ' '.join((proc.stdout + proc.stderr).split())
+        assert proc.returncode != 0, output[-3000:]
+        assert message in output, (entry, output[-3000:])
+        assert 'Traceback' not in output
+        assert emulator.journal() == [], entry
 
 
 def test_ignore_errors_on_the_import_never_runs_the_role_past_its_own_checks(runner, emulator, tmp_path):

@@ -230,7 +230,7 @@ class ActionModule(ControllerActionBase):
                     run['discovery']['arm'] = session_for.pacer.summary()
                 # One host of the run plans a vault: another host's plan of any vault this one planned was refused here, after
                 # the reads and before any write (the role on several inventory hosts, each with a report directory of its own).
-                claim_vaults(C.DEFAULT_LOCAL_TMP, host, run['drift'])
+                claim_vaults(C.DEFAULT_LOCAL_TMP, host, run['drift'], (task_vars or {}).get('ansible_play_hosts_all'))
                 # The vault records are not part of the plan (its drift entries are): freed before the plan is written.
                 del reads
                 run.pop('vaults', None)

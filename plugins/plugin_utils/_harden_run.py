@@ -19,7 +19,6 @@ Nothing here imports an Azure SDK: the session does, lazily, when it first needs
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import glob
 import hashlib
 import hmac
@@ -588,13 +587,20 @@ def claim_report_dir(directory, report_dir, host):
 _VAULT_CLAIMS = 'vaultlock-harden-vaults'
 
 
-def claim_vaults(directory, host, entries):
+def claim_vaults(directory, host, entries, play_hosts=None):
     """Record, in this run's temporary directory, that ``host`` planned the vaults of ``entries`` (drift entries: ``id``,
-    ``name``) for the rest of this ansible-playbook run. InputError, before anything is recorded, when another host of the
-    run planned any of them: the role on several inventory hosts, each with a report directory of its own, planned and
-    applied the same fleet once per host (at once with the default forks), each vault was written once per host and each
-    host's reports said it changed them. The same host may plan its vaults again (the role twice in one play). One lock
-    around the check and the record, so that of two hosts planning at once exactly one is refused."""
+    ``name``) for the rest of this ansible-playbook run. InputError, with nothing recorded, when another host of the run
+    planned any of them: the role on several inventory hosts, each with a report directory of its own, planned and applied
+    the same fleet once per host (at once with the default forks), each vault was written once per host and each host's
+    reports said it changed them. The same host may plan its vaults again (the role twice in one play).
+
+    One file a vault, made whole and linked into place (``os.link`` fails on an existing name), in the vaults' sorted
+    order: of two hosts planning one vault at once exactly one gets it, and a refused host takes back what it took. A play
+    of one host (``play_hosts``) records nothing: no other host of it plans at the same time, and a later play plans from
+    fresh reads (a fleet of 20,000 vaults on localhost costs no file).
+    """
+    if play_hosts is not None and len(play_hosts) <= 1:
+        return
     host = str(host)
     mine = {}
     for entry in entries:
@@ -602,39 +608,44 @@ def claim_vaults(directory, host, entries):
         if key:
             mine[key] = str(entry.get('name') or key.rsplit('/', 1)[-1])
     base = os.path.join(directory, _VAULT_CLAIMS)
-    path = '%s-%s.json' % (base, hashlib.sha256(host.encode('utf-8', 'surrogateescape')).hexdigest())
+    taken, held = [], {}
     try:
-        with open(base + '.lock', 'a', encoding='utf-8') as lock:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-            held = {}
-            for other in sorted(glob.glob(glob.escape(base) + '-*.json')):
+        os.makedirs(base, mode=0o700, exist_ok=True)
+        tmp = os.path.join(base, '%s.part' % secrets.token_hex(8))
+        with open(tmp, 'w', encoding='utf-8') as handle:
+            handle.write(host)
+        try:
+            for key in sorted(mine):
+                path = os.path.join(base, hashlib.sha256(key.encode('utf-8', 'surrogateescape')).hexdigest())
+                if not held:
+                    try:
+                        os.link(tmp, path)
+                        taken.append(path)
+                        continue
+                    except FileExistsError:
+                        pass
                 try:
-                    with open(other, encoding='utf-8') as handle:
-                        doc = json.load(handle)
-                except (OSError, ValueError):
+                    with open(path, encoding='utf-8') as handle:
+                        holder = handle.read()
+                except FileNotFoundError:
                     continue
-                if not isinstance(doc, dict) or not isinstance(doc.get('vaults'), dict):
-                    continue
-                if other == path:
-                    mine = dict(doc['vaults'], **mine)
-                    continue
-                for key in set(doc['vaults']) & set(mine):
-                    held.setdefault(str(doc.get('host')), []).append(mine[key])
-            if held:
-                holder = sorted(held)[0]
-                raise InputError('harden_plan refused: host %s of this ansible-playbook run already planned the vaults %s: two hosts '
-                                 'planning the same vault in one run would change it once per host, each host\'s reports '
-                                 'saying it changed it. Run the role on one host (hosts: localhost, or run_once: true on its '
-                                 'import), or give each host a scope of its own (subscriptions, resource groups, tags or '
-                                 'listed vaults that no other host of the run has); nothing was sent to Azure'
-                                 % (shown(holder), first_named(sorted(held[holder]), 5)))
-            tmp = path + '.part'
-            with open(tmp, 'w', encoding='utf-8') as handle:
-                json.dump({'host': host, 'vaults': mine}, handle)
-            os.replace(tmp, path)
+                if holder != host:
+                    held.setdefault(holder, []).append(mine[key])
+        finally:
+            os.unlink(tmp)
+        if held:
+            for path in taken:
+                os.unlink(path)
     except OSError as exc:
         raise InputError('cannot keep the plan on the controller (in ansible\'s local temporary directory): %s'
                          % (exc.strerror or exc)) from exc
+    if held:
+        holder = sorted(held)[0]
+        raise InputError('harden_plan refused: host %s of this ansible-playbook run already planned the vaults %s: two hosts '
+                         'planning the same vault in one run would change it once per host, each host\'s reports saying it '
+                         'changed it. Run the role on one host (hosts: localhost, or run_once: true on its import), or give '
+                         'each host a scope of its own (subscriptions, resource groups, tags or listed vaults that no other '
+                         'host of the run has); nothing was sent to Azure' % (shown(holder), first_named(sorted(held[holder]), 5)))
 
 
 def replaced_reports_warning(report_dir):

@@ -1227,6 +1227,13 @@ def test_a_vault_is_planned_by_one_host_of_the_run(tmp_path):
         _harden_run.claim_vaults(run_tmp, 'host-d', [entry('rsv-2'), entry('rsv-1')])
     with pytest.raises(InputError, match="host 'host-c' .* the vaults 'rsv-3'"):
         _harden_run.claim_vaults(run_tmp, 'host-a', [entry('rsv-3')])
+    # A refused plan takes back what it took: host-e's rsv-0 is free for host-f.
+    with pytest.raises(InputError, match="host 'host-a' of this ansible-playbook run already planned the vaults 'rsv-1': "):
+        _harden_run.claim_vaults(run_tmp, 'host-e', [entry('rsv-0'), entry('rsv-1')])
+    _harden_run.claim_vaults(run_tmp, 'host-f', [entry('rsv-0')])
+    # A play of one host records nothing (localhost's 20,000 vaults cost no file): another host may plan them later.
+    _harden_run.claim_vaults(run_tmp, 'localhost', [entry('rsv-9')], play_hosts=['localhost'])
+    _harden_run.claim_vaults(run_tmp, 'host-g', [entry('rsv-9')], play_hosts=['host-g', 'host-h'])
 
 
 def test_a_report_dir_is_held_by_the_first_host_of_the_run_that_plans_into_it(tmp_path):

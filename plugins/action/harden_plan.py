@@ -49,6 +49,7 @@ from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import
     check_diffs,
     check_inputs,
     claim_report_dir,
+    claim_vaults,
     listed_vaults,
     new_plan_id,
     plan_summary,
@@ -228,6 +229,9 @@ class ActionModule(ControllerActionBase):
                     # The run's ARM reads, each counted once: the discovery's, the GETs of the vaults that left the scope (no
                     # read of their own holds them) and the related resources', all through the run's one pacer.
                     run['discovery']['arm'] = session_for.pacer.summary()
+                # One host of the run plans a vault: another host's plan of any vault this one planned was refused here, after
+                # the reads and before any write (the role on several inventory hosts, each with a report directory of its own).
+                claim_vaults(C.DEFAULT_LOCAL_TMP, host, run['drift'], (task_vars or {}).get('ansible_play_hosts_all'))
                 # The vault records are not part of the plan (its drift entries are): freed before the plan is written.
                 del reads
                 run.pop('vaults', None)

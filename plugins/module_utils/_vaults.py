@@ -127,9 +127,7 @@ class VaultRef:
             raise InputError("vault_type must be one of %s; got %s" % (', '.join(VAULT_TYPES), shown(vault_type)))
         validate_subscription(subscription_id, options[0])
         check_resource_group(resource_group, options[1])
-        if not isinstance(name, str) or not _VAULT_NAME.fullmatch(name):
-            raise InputError("%s: vault name %s is not valid: 2 to 50 letters, digits or hyphens, starting with a letter "
-                             "and ending with a letter or digit" % (options[2], shown(name)))
+        check_vault_name(name, options[2])
         return cls(subscription_id, resource_group, name, vault_type)
 
     @classmethod
@@ -143,6 +141,13 @@ class VaultRef:
         if missing:
             raise InputError('identify the vault by id, or by name, resource_group and vault_type (missing: %s)' % ', '.join(missing))
         return cls.build(default_subscription(), params['resource_group'], params['name'], params['vault_type'])
+
+
+def check_vault_name(name, option='name'):
+    """InputError unless ``name`` is a vault name Azure accepts (option: the option it came from, for the message)."""
+    if not isinstance(name, str) or not _VAULT_NAME.fullmatch(name):
+        raise InputError("%s: vault name %s is not valid: 2 to 50 letters, digits or hyphens, starting with a letter "
+                         "and ending with a letter or digit" % (option, shown(name)))
 
 
 def parse_resource_id(arm_id):

@@ -89,6 +89,7 @@ options:
     description:
       - Vaults to read by name, each from ARM, whatever O(discovery) says. Each is C(id), or C(name), C(resource_group)
         and C(vault_type) (and C(subscription_id) when it is not the subscription of the authentication options).
+      - Each entry is checked before any request; an id or a name that names no vault fails the task naming the entry.
     type: list
     elements: dict
     default: []

@@ -29,9 +29,10 @@ import secrets
 import time
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._consent import RUN_SCOPED_PARTS
-from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.scope import error_warnings, fallback_warnings, read_scope
+from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.scope import GLOB_CHARACTERS, error_warnings, fallback_warnings, read_scope
 from ansible_collections.vaultlock.azure.plugins.module_utils._drift import drift_diffs
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import InputError, VaultlockError, at_least_one, escaped, has_control, shown, type_name
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
+    InputError, VaultlockError, at_least_one, escaped, first_named, has_control, shown, type_name)
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.fleet import check_subscription_ids, check_tags, every_subscription
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import VAULT_TYPES
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import SCOPE_ARGSPEC, failure
@@ -49,7 +50,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document 
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import SETTINGS, TASKS
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import APPLY_CONCURRENCY
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import vault_key
-from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, check_resource_group, validate_subscription
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, check_resource_group, check_vault_name, validate_subscription
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._scope_loss import SCOPE_RECORD, write_scope_record
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._apply_journal import (
     ClaimNotWritten,
@@ -182,6 +183,15 @@ def check_inputs(args):
             validate_subscription(vault['subscription_id'], 'vaults[%d].subscription_id' % index)
         if vault.get('vault_type') and vault['vault_type'] not in VAULT_TYPES:
             raise InputError('vaults[%d]: vault_type must be one of %s; got %s' % (index, ', '.join(VAULT_TYPES), shown(vault['vault_type'])))
+        # An id or name that names no vault failed only that entry's read: the run changed the other listed vaults, then
+        # failed for the typo. Checked here with the rules the read applies, before any request (a name with * or ? is a
+        # pattern the resource group's vaults are matched with).
+        if vault.get('id'):
+            VaultRef.parse_id(vault['id'], vault.get('vault_type'), option='vaults[%d].id' % index)
+        else:
+            check_resource_group(vault['resource_group'], 'vaults[%d].resource_group' % index)
+            if not isinstance(vault['name'], str) or not GLOB_CHARACTERS.intersection(vault['name']):
+                check_vault_name(vault['name'], 'vaults[%d].name' % index)
     return discover
 
 
@@ -569,7 +579,7 @@ def claim_report_dir(directory, report_dir, host):
         raise InputError('harden_plan refused: host %s of this play already planned a run into the report directory %s in '
                          'this ansible-playbook run: the role on several hosts plans and applies the same fleet once per host, '
                          'and each host\'s reports replace the other\'s. Run it on one host (hosts: localhost, or run_once: true '
-                         'on its import), or give each host a report directory of its own; nothing was sent to Azure'
+                         'on its import), or give each host a report directory and a scope of its own; nothing was sent to Azure'
                          % (shown(holder), shown(report_dir)))
     except OSError as exc:
         raise InputError('cannot keep the plan on the controller (in ansible\'s local temporary directory): %s'
@@ -577,6 +587,70 @@ def claim_report_dir(directory, report_dir, host):
     with os.fdopen(fd, 'w', encoding='utf-8') as handle:
         handle.write(host)
     return False
+
+
+_VAULT_CLAIMS = 'vaultlock-harden-vaults'
+
+
+def claim_vaults(directory, host, entries, play_hosts=None):
+    """Record, in this run's temporary directory, that ``host`` planned the vaults of ``entries`` (drift entries: ``id``,
+    ``name``) for the rest of this ansible-playbook run. InputError, with nothing recorded, when another host of the run
+    planned any of them: the role on several inventory hosts, each with a report directory of its own, planned and applied
+    the same fleet once per host (at once with the default forks), each vault was written once per host and each host's
+    reports said it changed them. The same host may plan its vaults again (the role twice in one play).
+
+    One file a vault, made whole and linked into place (``os.link`` fails on an existing name), in the vaults' sorted
+    order: of two hosts planning one vault at once exactly one gets it, and a refused host takes back what it took. A play
+    of one host (``play_hosts``) records nothing: no other host of it plans at the same time, and a later play plans from
+    fresh reads (a fleet of 20,000 vaults on localhost costs no file).
+    """
+    if play_hosts is not None and len(play_hosts) <= 1:
+        return
+    host = str(host)
+    mine = {}
+    for entry in entries:
+        key = vault_key(entry) if isinstance(entry, dict) else None
+        if key:
+            mine[key] = str(entry.get('name') or key.rsplit('/', 1)[-1])
+    base = os.path.join(directory, _VAULT_CLAIMS)
+    taken, held = [], {}
+    try:
+        os.makedirs(base, mode=0o700, exist_ok=True)
+        tmp = os.path.join(base, '%s.part' % secrets.token_hex(8))
+        with open(tmp, 'w', encoding='utf-8') as handle:
+            handle.write(host)
+        try:
+            for key in sorted(mine):
+                path = os.path.join(base, hashlib.sha256(key.encode('utf-8', 'surrogateescape')).hexdigest())
+                if not held:
+                    try:
+                        os.link(tmp, path)
+                        taken.append(path)
+                        continue
+                    except FileExistsError:
+                        pass
+                try:
+                    with open(path, encoding='utf-8') as handle:
+                        holder = handle.read()
+                except FileNotFoundError:
+                    continue
+                if holder != host:
+                    held.setdefault(holder, []).append(mine[key])
+        finally:
+            os.unlink(tmp)
+        if held:
+            for path in taken:
+                os.unlink(path)
+    except OSError as exc:
+        raise InputError('cannot keep the plan on the controller (in ansible\'s local temporary directory): %s'
+                         % (exc.strerror or exc)) from exc
+    if held:
+        holder = sorted(held)[0]
+        raise InputError('harden_plan refused: host %s of this ansible-playbook run already planned the vaults %s: two hosts '
+                         'planning the same vault in one run would change it once per host, each host\'s reports saying it '
+                         'changed it. Run the role on one host (hosts: localhost, or run_once: true on its import), or give '
+                         'each host a scope of its own (subscriptions, resource groups, tags or listed vaults that no other '
+                         'host of the run has); nothing was sent to Azure' % (shown(holder), first_named(sorted(held[holder]), 5)))
 
 
 def replaced_reports_warning(report_dir):

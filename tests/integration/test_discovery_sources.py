@@ -265,3 +265,33 @@ def test_the_inventory_plugin_reads_through_the_source_asked_for(runner, emulato
         assert 'read subscription %s from ARM instead of Resource Graph' % SUB2 in ' '.join(proc.stderr.split())  # 2.17 wraps warnings
     else:
         assert block['source_by_subscription'] == {SUB1: 'arm', SUB2: 'arm'} and graph_posts(journal) == []
+
+
+def test_findings_the_vault_already_met_when_the_apply_read_it_are_not_said_fixed_by_the_run(runner, emulator, tmp_path):
+    """Right after an apply, Resource Graph still shows the vaults as they were (Learn: it lags ARM by seconds to minutes),
+    so the next apply plans the same findings; each action reads ARM first and sends nothing. That run's drift.md said
+    "4 fixed by this run" and "Changed 0 vaults; 4 findings fixed". The findings are still resolved (the vaults meet the
+    baseline, as ARM said right before the write), and the reports say this run changed none of them: the vault already
+    met them when the run read it again. A change the run did make is still counted as fixed by it."""
+    def fleet(off):
+        return {'subscriptions': [{'id': SUB1, 'display_name': 'lag', 'resource_groups': [{'name': RG, 'location': 'westeurope', 'vaults': [
+            vault('rsv-fixed-earlier', 'recovery_services', 'disabled' if off else 'enabled', soft_delete='off' if off else 'on'),
+            vault('bv-fixed-earlier', 'backup', 'disabled' if off else 'enabled'),
+            vault('rsv-still-off', 'recovery_services', 'disabled'),
+        ]}]}]}
+    emulator.load_fleet(fleet(True))
+    emulator.settings(graph_lag_s=600)
+    # An earlier run's changes through ARM, a moment ago: Resource Graph's rows still say disabled and off.
+    emulator.load_fleet(fleet(False), lagged=True)
+    rc, out, report, markdown = harden(runner, tmp_path, 'lagged', harden_backup_vaults_discovery='resource_graph')
+    assert rc == 0, out
+    # Planned from the stale rows: four findings; one vault changed (rsv-still-off), three findings met already.
+    assert sorted(v['name'] for v in report['changed']) == ['rsv-still-off']
+    assert [(e['path'].rsplit('/', 1)[1], e['method']) for e in emulator.writes()] == [('rsv-still-off', 'PATCH')]
+    assert report['summary']['resolved'] == 4 and report['summary']['by_fix']['fixed'] == 4
+    assert '**Findings by who fixes them:** 1 fixed by this run, 3 already met when this run read the vault again (nothing ' \
+           'sent), 0 not fixed (their change failed)' in markdown, markdown
+    assert 'Changed 1 vault; 1 finding fixed by this run, 3 already met.' in markdown
+    assert '4 fixed by this run' not in markdown
+    html = (tmp_path / 'reports-lagged' / 'drift.html').read_text()
+    assert '1 fixed by this run, 3 already met when this run read the vault again (nothing sent)' in html

@@ -92,6 +92,13 @@ CASES = [
     # A lock requirement that came out empty was no requirement: vaults with soft delete off were locked.
     ({'harden_backup_vaults_lock_requirements': {'require_soft_delete': ''}},
      "harden_backup_vaults_lock_requirements.require_soft_delete is '' (from a variable that came out empty?)"),
+    # default(omit), the idiom that leaves out a module option, leaves no role variable out: immutability became null (not
+    # checked, the run passed), fail_on_error failed in ansible-core ("_OmitType is not JSON serializable"), a dictionary
+    # was refused as "_OmitType".
+    ({'harden_backup_vaults_immutability': '{{ site_immutability | default(omit) }}'},
+     "harden_backup_vaults_immutability is omit (default(omit) or omit): omit leaves out a module option, not a role variable"),
+    ({'harden_backup_vaults_fail_on_error': '{{ omit }}', 'harden_backup_vaults_soft_delete': '{{ omit }}'},
+     "harden_backup_vaults_soft_delete, harden_backup_vaults_fail_on_error are omit"),
 ]
 
 

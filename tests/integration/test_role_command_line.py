@@ -26,7 +26,7 @@ from tests.emulator import generator as templates
 from tests.emulator.client import is_write
 from tests.integration.batching import Batch, PartState
 from tests.integration.conftest import fresh_fleet
-from tests.integration.fleets import RG, SUB1, vault
+from tests.integration.fleets import RG, SUB1, vault, vault_id
 from tests.integration.role_steps import step
 
 PLAYBOOK = 'vaultlock.azure.harden_backup_vaults'
@@ -294,6 +294,123 @@ def test_the_role_on_two_inventory_hosts_plans_and_applies_once(runner, emulator
         assert json.loads((reports / 'drift.json').read_text())['summary']['changed'] == 1
     # Each vault enabled once, by host-a.
     assert sorted(entry['path'].rsplit('/', 1)[1] for entry in emulator.writes()) == ['bv-off', 'rsv-off']
+
+
+def test_two_inventory_hosts_with_report_directories_of_their_own_never_change_the_same_vault(runner, emulator, tmp_path):
+    """The role on two inventory hosts, each with a report directory of its own (what the refusal of one shared directory
+    advised): both hosts planned and applied the same fleet at once, each vault was written twice, and each host's reports
+    said it had changed every vault (rc 0). The second host's plan of a vault the first host planned is now refused before
+    any request, naming that host and the vault, in check mode too; hosts whose scopes do not overlap still run side by side."""
+    emulator.load_fleet({'subscriptions': [{'id': SUB1, 'display_name': 'vaultlock-test-1', 'resource_groups': [
+        {'name': RG, 'location': 'westeurope', 'vaults': [vault('rsv-off', 'recovery_services', 'disabled'),
+                                                          vault('bv-off', 'backup', 'disabled')]}]}]})
+    emulator.clear_journal()
+    listed = {'host-a': [{'name': 'rsv-off', 'resource_group': RG, 'vault_type': 'recovery_services'}],
+              'host-b': [{'name': 'bv-off', 'resource_group': RG, 'vault_type': 'backup'}]}
+
+    def play(name, scopes, check):
+        variables = {'ansible_python_interpreter': '{{ ansible_playbook_python }}',
+                     'harden_backup_vaults_report_dir': '%s/{{ inventory_hostname }}' % (tmp_path / name)}
+        if scopes:
+            variables['harden_backup_vaults_vaults'] = '{{ %s[inventory_hostname] }}' % json.dumps(scopes)
+        path = tmp_path / ('%s.yml' % name)
+        path.write_text(json.dumps([{'hosts': 'all', 'connection': 'local', 'gather_facts': False, 'vars': variables,
+                                     'roles': [{'role': 'vaultlock.azure.harden_backup_vaults'}]}]))
+        # --forks 1: host-a plans first (with more forks either host may be the first; the other is refused all the same).
+        cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'host-a,host-b,', '--forks', '1', str(path)]
+        proc = subprocess.run(cmd + (['--check'] if check else []), env=runner.env({'ANSIBLE_INVENTORY_ENABLED': 'host_list'}),
+                              capture_output=True, text=True, timeout=300, check=False)
+        return proc.returncode, ' '.join((proc.stdout + proc.stderr).split())
+
+    refusal = ("harden_plan refused: host 'host-a' of this ansible-playbook run already planned the vaults %s: two hosts "
+               "planning the same vault in one run would change it once per host")
+    for check in (True, False):
+        name = 'check' if check else 'apply'
+        returncode, output = play(name, None, check)
+        assert returncode != 0, output[-3000:]
+        assert 'Traceback' not in output
+        assert refusal % "'bv-off', 'rsv-off'" in output, output[-3000:]
+        # host-b read the fleet and stopped: it wrote no report; host-a's run went on and reports what it did.
+        assert not (tmp_path / name / 'host-b' / 'drift.json').exists()
+        summary = json.loads((tmp_path / name / 'host-a' / 'drift.json').read_text())['summary']
+        assert summary['changed'] == 2, summary         # would change (check mode), changed
+    # Each vault enabled once, by host-a.
+    assert sorted(entry['path'].rsplit('/', 1)[1] for entry in emulator.writes()) == ['bv-off', 'rsv-off']
+    # Scopes that do not overlap: each host plans and reports its own vault.
+    emulator.load_fleet({'subscriptions': [{'id': SUB1, 'display_name': 'vaultlock-test-1', 'resource_groups': [
+        {'name': RG, 'location': 'westeurope', 'vaults': [vault('rsv-off', 'recovery_services', 'disabled'),
+                                                          vault('bv-off', 'backup', 'disabled')]}]}]})
+    returncode, output = play('disjoint', listed, False)
+    assert returncode == 0, output[-3000:]
+    for host, name in (('host-a', 'rsv-off'), ('host-b', 'bv-off')):
+        report = json.loads((tmp_path / 'disjoint' / host / 'drift.json').read_text())
+        assert [v['name'] for v in report['vaults']] == [name] and report['summary']['changed'] == 1
+    assert sorted(entry['path'].rsplit('/', 1)[1] for entry in emulator.writes()) == ['bv-off', 'rsv-off']
+
+
+def test_options_module_defaults_give_the_role_s_steps_are_refused_naming_where_they_came_from(runner, emulator, tmp_path):
+    """A play's group/vaultlock.azure.all default meant for the state modules (allow_irreversible: false), and a key of
+    harden_backup_vaults_auth that is no authentication option (subscription for subscription_id), reach the role's
+    harden_plan as module_defaults. ansible-core refused them as "Unsupported parameters for
+    (ansible_collections.vaultlock.azure.plugins.action.harden_plan) module", naming a module the user never wrote and
+    neither module_defaults nor the role variable. Now the message says where the option came from and what the group or
+    the variable takes; nothing is sent, in check mode as for real."""
+    emulator.load_fleet({'subscriptions': [{'id': SUB1, 'display_name': 'vaultlock-test-1', 'resource_groups': [
+        {'name': RG, 'location': 'westeurope', 'vaults': [vault('rsv-off', 'recovery_services', 'disabled')]}]}]})
+    emulator.clear_journal()
+    cases = {
+        'group': ({'module_defaults': {'group/vaultlock.azure.all': {'allow_irreversible': False}}}, {},
+                  "vaultlock.azure.harden_plan does not take 'allow_irreversible', which module_defaults gave it: a "
+                  "group/vaultlock.azure.all default reaches every module of the collection"),
+        'auth': ({}, {'harden_backup_vaults_auth': {'subscription': SUB1}},
+                 "harden_backup_vaults_auth has 'subscription', which is no authentication option: its keys are the "
+                 "authentication options of the collection's modules (api_retries, "),
+    }
+    for name, (keywords, variables, message) in cases.items():
+        play = dict({'hosts': 'localhost', 'connection': 'local', 'gather_facts': False,
+                     'vars': dict(variables, ansible_python_interpreter='{{ ansible_playbook_python }}',
+                                  harden_backup_vaults_report_dir=str(tmp_path / name)),
+                     'roles': [{'role': 'vaultlock.azure.harden_backup_vaults'}]}, **keywords)
+        path = tmp_path / ('%s.yml' % name)
+        path.write_text(json.dumps([play]))
+        for check in ([], ['--check']):
+            cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,', str(path)] + check
+            proc = subprocess.run(cmd, env=runner.env({'ANSIBLE_INVENTORY_ENABLED': 'host_list'}), capture_output=True, text=True,
+                                  timeout=300, check=False)
+            output = ' '.join((proc.stdout + proc.stderr).split())
+            assert proc.returncode != 0, output[-3000:]
+            assert message in output and 'nothing was sent to Azure' in output, output[-3000:]
+            assert 'Unsupported parameters' not in output and 'Traceback' not in output
+    assert emulator.journal() == []
+
+
+def test_a_listed_vault_that_is_no_vault_name_or_id_fails_the_run_before_any_request(runner, emulator, tmp_path):
+    """harden_backup_vaults_vaults with a typo in one entry (an underscore in a vault name, a name with a space, an id with
+    a double slash): the run read and changed the other listed vaults, then failed with errors for the bad entries, a
+    half-applied run on bad input. Each listed entry is now checked as an ARM id or name before any request: the run fails
+    naming the entry, and no vault is read or changed."""
+    emulator.load_fleet({'subscriptions': [{'id': SUB1, 'display_name': 'vaultlock-test-1', 'resource_groups': [
+        {'name': RG, 'location': 'westeurope', 'vaults': [vault('rsv-off', 'recovery_services', 'disabled')]}]}]})
+    emulator.clear_journal()
+    good = {'name': 'rsv-off', 'resource_group': RG, 'vault_type': 'recovery_services'}
+    cases = [
+        ({'id': vault_id('rsv_off')}, "harden_backup_vaults_vaults[1].id: vault name 'rsv_off' is not valid"),
+        (dict(good, name='rsv off'), "harden_backup_vaults_vaults[1].name: vault name 'rsv off' is not valid"),
+        ({'id': vault_id('rsv-off').replace('/resourceGroups', '//resourceGroups')},
+         "harden_backup_vaults_vaults[1].id: '%s' is not an ARM id of a vault" % vault_id('rsv-off').replace('/resourceGroups', '//resourceGroups')),
+        ({'id': vault_id('rsv-off')[:-len('vaults/rsv-off')] + 'backupPolicies/x'}, "harden_backup_vaults_vaults[1].id: '"),
+        (dict(good, resource_group='rg/x'), "harden_backup_vaults_vaults[1].resource_group: resource group name 'rg/x' is not valid"),
+    ]
+    for index, (entry, message) in enumerate(cases):
+        variables = {'harden_backup_vaults_vaults': [good, entry], 'harden_backup_vaults_report_dir': str(tmp_path / str(index))}
+        cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,', PLAYBOOK, '-e', json.dumps(variables)]
+        proc = subprocess.run(cmd, env=runner.env({'ANSIBLE_INVENTORY_ENABLED': 'host_list'}), capture_output=True, text=True,
+                              timeout=300, check=False)
+        output = ' '.join((proc.stdout + proc.stderr).split())
+        assert proc.returncode != 0, output[-3000:]
+        assert message in output, (entry, output[-3000:])
+        assert 'Traceback' not in output
+        assert emulator.journal() == [], entry
 
 
 def test_ignore_errors_on_the_import_never_runs_the_role_past_its_own_checks(runner, emulator, tmp_path):

@@ -154,7 +154,8 @@ def read_fleet(session, subscription_ids, vault_types, resource_groups=None, tag
     return {'vaults': vaults, 'errors': errors, 'subscriptions': subs, 'discovery': block, 'guard_failures': failures}
 
 
-_GLOB = set('*?[')
+# The characters that make a vault name a pattern (fnmatch) rather than one vault's name.
+GLOB_CHARACTERS = _GLOB = frozenset('*?[')
 
 
 def name_match(record, pattern):

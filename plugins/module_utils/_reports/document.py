@@ -25,6 +25,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._rules import (
     FLAGS,
     LOCK_RULES,
     LOCK_TASKS,
+    PER_POLICY,
     POSTURE_RULES,
     RULES,
     SETTING_ACTION,
@@ -784,6 +785,7 @@ def render_markdown(report):
     summary = report['summary']
     check_mode = report.get('check_mode', True)
     errors = report.get('errors') or []
+    already = already_met(report)
     lines = ['# Backup vault drift report', '']
     lines.append('%s, generated %s, report schema %s.' % (
         'Check mode' if check_mode else 'Real run', md_escape(report.get('generated_at')), md_escape(report.get('schema_version'))))
@@ -803,10 +805,10 @@ def render_markdown(report):
         lines.append('**No drift.** %s checked, all meet the baseline.' % plural(summary['vaults'], 'vault'))
     if summary['findings'] or (summary.get('by_fix') or {}).get('fixed'):
         lines.append('')
-        lines.append('**Findings by who fixes them:** %s.' % md_escape(fix_text(summary, check_mode)))
+        lines.append('**Findings by who fixes them:** %s.' % md_escape(fix_text(summary, check_mode, already)))
     if not check_mode:
         lines.append('')
-        lines.append('Changed %s; %s fixed.' % (plural(summary.get('changed', 0), 'vault'), plural(summary.get('resolved', 0), 'finding')))
+        lines.append('Changed %s; %s.' % (plural(summary.get('changed', 0), 'vault'), fixed_text(summary, already)))
     if errors:
         lines.append('')
         lines.append('**%s:** some vaults may not have been checked or changed; see Errors.' % plural(len(errors), 'error'))
@@ -1006,14 +1008,50 @@ def fix_cell(finding):
     return 'no, needs a person'
 
 
-def fix_text(summary, check_mode=True):
+def already_met(report):
+    """How many findings a real run resolved with no change of its own: its action read the vault again from ARM right before
+    writing and found the setting met (Resource Graph still showing an earlier run's vault, or someone else's change since the
+    plan), so it sent nothing. Such a finding is ``resolved`` (the vault meets it) and drift.json's ``changed`` has no change
+    of its setting (of its policy, for retention) on that vault."""
+    if report.get('check_mode', True):
+        return 0
+    made = {}
+    for vault in report.get('changed') or []:
+        if isinstance(vault, Mapping):
+            made.setdefault(_lower(vault.get('id')), set()).update(
+                _made_key(change) for change in vault.get('changes') or [] if isinstance(change, Mapping))
+    count = 0
+    for vault in report.get('vaults') or []:
+        done = made.get(_lower(vault.get('id')), set())
+        count += sum(1 for finding in vault.get('findings') or [] if finding.get('resolved') and _made_key(finding) not in done)
+    return count
+
+
+def _made_key(item):
+    """(setting, policy): what a change set, matched with the finding it fixes (a policy's tiers are raised together)."""
+    setting = item.get('setting')
+    return setting, (item.get('policy') if setting in PER_POLICY else None)
+
+
+def fixed_text(summary, already):
+    """'1 finding fixed by this run, 3 already met': the resolved findings of a real run, those it changed first."""
+    resolved = summary.get('resolved', 0)
+    text = '%s fixed by this run' % plural(resolved - already, 'finding')
+    return text + (', %d already met' % already if already else '')
+
+
+def fix_text(summary, check_mode=True, already=0):
     """'3 fixable by this run, 2 fixable with an option, 1 needs a person' (check mode) or '3 fixed by this run, 0 not
-    fixed (their change failed), ...' (real run) from a report's summary."""
+    fixed (their change failed), ...' (real run) from a report's summary; ``already``: of the fixed ones, those the vault
+    already met when the run read it again (already_met), said apart."""
     counts = summary.get('by_fix') or {}
     if check_mode:
         parts = ['%d fixable by this run' % counts.get('run', 0)]
     else:
-        parts = ['%d fixed by this run' % counts.get('fixed', 0), '%d not fixed (their change failed)' % counts.get('run', 0)]
+        parts = ['%d fixed by this run' % (counts.get('fixed', 0) - already)]
+        if already:
+            parts.append('%d already met when this run read the vault again (nothing sent)' % already)
+        parts.append('%d not fixed (their change failed)' % counts.get('run', 0))
     parts.extend('%d %s' % (counts.get(kind, 0), FIX_LABEL[kind]) for kind in FIX_KINDS[1:])
     return ', '.join(parts)
 

@@ -29,6 +29,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._reports.policy im
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import FLAGS, SETTING_LABEL
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document import (
     EXCLUDED_NOTE,
+    already_met,
     check_report,
     _value,
     excluded_row,
@@ -665,7 +666,7 @@ def render_html(report):
     sections = [
         ('posture', 'Posture', _posture_section(report)),
         ('summary', 'Summary', '<p class="verdict">%s</p><p id="fix-kinds">%s</p><div class="figures">%s</div>' % (
-            esc(verdict), esc('Findings by who fixes them: %s.' % fix_text(summary, check_mode)), ''.join(figures))),
+            esc(verdict), esc('Findings by who fixes them: %s.' % fix_text(summary, check_mode, already_met(report))), ''.join(figures))),
         ('charts', 'Where the drift is', '<div class="charts"><figure><figcaption>Vaults per subscription</figcaption>%s%s</figure>'
          '<figure><figcaption>Findings per setting</figcaption>%s%s</figure></div>' % (
              sub_chart, _legend([('drifting', 'drifting'), ('clean', 'clean')]), setting_chart, _legend(KIND_SERIES))),

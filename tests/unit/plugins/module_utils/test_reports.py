@@ -195,7 +195,7 @@ def test_markdown_apply_sections():
     results = {'immutability': [{'item': target, 'changed': True, 'changes': [{'setting': 'immutability', 'before': 'disabled', 'after': 'enabled'}]}]}
     text = render_markdown(build_report(entries, {'check_mode': False, 'timestamp': STAMP, 'results': results}))
     lines = text.splitlines()
-    assert 'Changed 1 vault; 1 finding fixed.' in lines
+    assert 'Changed 1 vault; 1 finding fixed by this run.' in lines
     assert '## Changed' in lines
     assert '| open-rsv | Recovery Services vault | %s | rg-a | immutability | disabled → enabled |' % SUB in lines
     # the resolved finding is no longer a drift row

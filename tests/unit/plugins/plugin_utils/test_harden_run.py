@@ -1207,6 +1207,35 @@ def test_the_reports_their_directory_and_the_journal_follow_the_umask_and_the_pl
     assert stat.S_IMODE(os.stat(plan_path(str(tmp_path), plan_id)).st_mode) == 0o600
 
 
+def test_a_vault_is_planned_by_one_host_of_the_run(tmp_path):
+    """claim_vaults: another host's plan of a vault a host of the run planned is refused naming that host and the vaults,
+    whatever the case of the id; the same host may plan again; a host refused records nothing; disjoint scopes pass."""
+    run_tmp = str(tmp_path)
+    sub = '11111111-1111-1111-1111-111111111111'
+
+    def entry(name):
+        return {'id': '/subscriptions/%s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/%s' % (sub, name), 'name': name}
+
+    _harden_run.claim_vaults(run_tmp, 'host-a', [entry('rsv-1'), entry('rsv-2')])
+    _harden_run.claim_vaults(run_tmp, 'host-a', [entry('rsv-1')])               # the role twice on one host
+    upper = dict(entry('rsv-2'), id=entry('rsv-2')['id'].upper())
+    with pytest.raises(InputError, match="^harden_plan refused: host 'host-a' of this ansible-playbook run already planned the "
+                                         "vaults 'RSV-2': two hosts planning the same vault"):
+        _harden_run.claim_vaults(run_tmp, 'host-b', [entry('rsv-3'), dict(upper, name='RSV-2')])
+    _harden_run.claim_vaults(run_tmp, 'host-c', [entry('rsv-3')])             # host-b's refused plan recorded nothing
+    with pytest.raises(InputError, match="host 'host-a' .* the vaults 'rsv-1', 'rsv-2'"):
+        _harden_run.claim_vaults(run_tmp, 'host-d', [entry('rsv-2'), entry('rsv-1')])
+    with pytest.raises(InputError, match="host 'host-c' .* the vaults 'rsv-3'"):
+        _harden_run.claim_vaults(run_tmp, 'host-a', [entry('rsv-3')])
+    # A refused plan takes back what it took: host-e's rsv-0 is free for host-f.
+    with pytest.raises(InputError, match="host 'host-a' of this ansible-playbook run already planned the vaults 'rsv-1': "):
+        _harden_run.claim_vaults(run_tmp, 'host-e', [entry('rsv-0'), entry('rsv-1')])
+    _harden_run.claim_vaults(run_tmp, 'host-f', [entry('rsv-0')])
+    # A play of one host records nothing (localhost's 20,000 vaults cost no file): another host may plan them later.
+    _harden_run.claim_vaults(run_tmp, 'localhost', [entry('rsv-9')], play_hosts=['localhost'])
+    _harden_run.claim_vaults(run_tmp, 'host-g', [entry('rsv-9')], play_hosts=['host-g', 'host-h'])
+
+
 def test_a_report_dir_is_held_by_the_first_host_of_the_run_that_plans_into_it(tmp_path):
     """claim_report_dir: another host's plan into a held report directory is refused naming the holder; the holder may plan
     again; a release by another host keeps the claim, the holder's release (its plan failed) frees it."""

@@ -67,15 +67,27 @@ def carried_findings(doc, why):
     for vault in doc.get('vaults') if isinstance(doc.get('vaults'), list) else []:
         key = vault_key(vault.get('id')) if isinstance(vault, dict) and 'findings' in vault and vault.get('id') else None
         if key:
-            findings = [finding for finding in vault.get('findings') or [] if isinstance(finding, dict) and not finding.get('resolved')]
+            findings = [finding for finding in _findings(vault) if not finding.get('resolved')]
             previous[key] = {'checked_at': generated, 'vault': vault, 'findings': findings}
     for vault in doc.get('excluded_vaults') if isinstance(doc.get('excluded_vaults'), list) else []:
         key = vault_key(vault.get('id')) if isinstance(vault, dict) and 'findings' in vault and vault.get('id') else None
         if key and key not in previous:
-            findings = [finding for finding in vault.get('findings') or [] if isinstance(finding, dict)]
+            findings = _findings(vault)
             checked = vault.get('checked_at') if isinstance(vault.get('checked_at'), str) else None
             previous[key] = {'checked_at': checked, 'vault': vault, 'findings': findings}
     return previous, ''
+
+
+def _findings(vault):
+    """The findings of a vault of the previous drift.json that the reports can show: objects whose ``setting`` is a text (a
+    finding edited by hand into something else is not carried; every report keys it by its setting)."""
+    found = vault.get('findings')
+    return [finding for finding in found if isinstance(finding, dict) and isinstance(finding.get('setting'), str)] if isinstance(found, list) else []
+
+
+def _text(value):
+    """A vault's ``vault_type`` or ``tier`` from the previous drift.json when it is a text, else None (edited by hand)."""
+    return value if isinstance(value, str) else None
 
 
 def section(excluded_ids, exclusions, previous):
@@ -93,8 +105,8 @@ def section(excluded_ids, exclusions, previous):
         before = previous.get(key) or {}
         old = before.get('vault') or {}
         rows.append({
-            'id': vault_id.strip(), 'name': ids.get('name'), 'vault_type': old.get('vault_type') or _vault_type(key),
-            'subscription_id': ids.get('subscription_id'), 'resource_group': ids.get('resource_group'), 'tier': old.get('tier'),
+            'id': vault_id.strip(), 'name': ids.get('name'), 'vault_type': _text(old.get('vault_type')) or _vault_type(key),
+            'subscription_id': ids.get('subscription_id'), 'resource_group': ids.get('resource_group'), 'tier': _text(old.get('tier')),
             'excluded_by': [exclusion['entry'] for exclusion in exclusions
                             if excluded_by(exclusion, {'id': vault_id, 'name': ids.get('name')})],
             'checked_at': before.get('checked_at'), 'findings': list(before.get('findings') or []),

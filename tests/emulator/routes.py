@@ -175,8 +175,8 @@ _EXTRA_DEFAULTS = {"storageTypeState": "Unlocked", "dedupState": "Disabled", "xc
 
 
 def _storage_view(vault) -> dict:
-    """The config is a view of the vault's redundancySettings (as backupconfig/vaultconfig shows storageType), so a
-    vault GET, the vault config and the storage config agree; a vault without a valid redundancy is GeoRedundant (Learn,
+    """The config is a view of the vault's redundancySettings, so a vault GET and the storage config agree (the vault
+    config, backupconfig/vaultconfig, names no storage type: store.rs_vault_config_body); a vault without a valid redundancy is GeoRedundant (Learn,
     backup-create-recovery-services-vault: geo-redundant storage is the default)."""
     props = vault["body"].get("properties") or {}
     redundancy = props.get("redundancySettings") or {}

@@ -8,11 +8,12 @@ from __future__ import annotations
 import datetime
 import json
 import pathlib
+import re
 
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
-from tests.emulator import versions
+from tests.emulator import store, versions
 from tests.emulator.mua import GUARD_TENANT_ID
 from tests.fixtures import load_reference
 
@@ -173,6 +174,18 @@ def test_a_vault_config_answers_the_recorded_properties(emulator):
     assert set(answered) == {"id", "name", "type", "properties"}
     assert sorted(k for k, v in answered["properties"].items() if v is not None) == sorted(recorded["properties"])
     assert set(older["properties"]) <= set(recorded["properties"])
+
+
+def test_the_readme_names_the_properties_a_vault_config_answers():
+    # tests/emulator/README.md's row of the vault config lists the properties of its answer (between "`properties`:" and
+    # "; never"): the same ones store.rs_vault_config_body answers, no more (it named the storage type after the answer
+    # had dropped it).
+    readme = (pathlib.Path(__file__).resolve().parents[2] / "emulator" / "README.md").read_text()
+    [row] = [line for line in readme.splitlines() if line.startswith("| RS backup resource vault config |")]
+    listed = row.split("`properties`:", 1)[1].split("; never", 1)[0]
+    named = set(re.findall(r"`([a-z][A-Za-z]+)`", listed))
+    answered = store.rs_vault_config_body({"id": "/x", "properties": {}})["properties"]
+    assert named == set(answered)
 
 
 # ---------------------------------------------------------------------------------------- provider metadata

@@ -124,3 +124,21 @@ def test_without_exclusions_a_trusted_scope_record_leaves_drift_json_unparsed(co
     record, note, carried = read_record(str(tmp_path), keeper(parse_exclusions([])))
     assert counts == {'opened': 1, 'parsed': 0} and note == '' and carried == (None, None)
     assert carried_findings(*carried) == ({}, '') and len(record['vaults']) == 2
+
+
+def test_a_hand_edited_previous_report_carries_only_what_the_reports_can_show(tmp_path):
+    """A finding or vault of the previous drift.json edited by hand (a setting, vault type or tier that is a list or an
+    object) is not carried as it is: before, harden_report failed on it after the run (drift.junit.xml and drift.sarif on
+    the setting, drift.md, drift.html and drift.sarif on the vault type) and wrote none of the five reports."""
+    write(tmp_path, {'schema_version': '2.3', 'generated_at': 'T1', 'vaults': [
+        {'id': vault_id('rsv-a'), 'name': 'rsv-a', 'vault_type': ['recovery_services'], 'tier': {'odd': 1},
+         'findings': [finding(['immutability']), finding({'odd': 1}), finding(None), finding('soft_delete')]},
+    ]})
+    exclusions = parse_exclusions(['rsv-a'])
+    rows = section([vault_id('rsv-a')], exclusions, read_previous(str(tmp_path), exclusions)[0])
+    assert [(r['vault_type'], r['tier'], r['checked_at'], [f['setting'] for f in r['findings']]) for r in rows] == [
+        ('recovery_services', None, 'T1', ['soft_delete'])]
+    reports = tmp_path / 'reports'
+    write_reports(build_report([], {'timestamp': 'T2', 'excluded_vaults': rows}), str(reports))
+    junit = (reports / 'drift.junit.xml').read_text()
+    assert 'skipped="1"' in junit and 'last checked T1: 1 open finding (soft delete)' in junit

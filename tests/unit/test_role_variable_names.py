@@ -7,6 +7,7 @@ new variable would be refused and a removed one accepted."""
 from __future__ import annotations
 
 import os
+import re
 
 import yaml
 
@@ -47,7 +48,8 @@ def test_every_role_variable_a_rule_names_is_the_roles():
         for variable in variables:
             assert variable in defaults, (rule.key, variable)
             assert variable in options, (rule.key, variable)
-            assert variable in built, (rule.key, variable)
+            # A whole name in the template (a prefix of a longer variable's name is not a use of it).
+            assert re.search(r'(?<![A-Za-z0-9_])%s(?![A-Za-z0-9_])' % re.escape(variable), built), (rule.key, variable)
             named += 1
         for key in rule.tier_keys:
             assert key in tier_options, (rule.key, key)

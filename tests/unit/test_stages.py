@@ -147,7 +147,8 @@ def test_make_test_makes_both_virtualenvs_at_once_and_starts_the_integration_tes
     starts = dict((line.split()[1], index) for index, line in enumerate(trace) if line.startswith('start '))
     assert set(starts) == {'venv', 'tools-venv', 'sanity', 'lint', 'units', 'docs-lint', 'galaxy-import', 'integration'}, trace
     for before, after in (('venv', 'sanity'), ('venv', 'lint'), ('venv', 'galaxy-import'), ('tools-venv', 'sanity'),
-                          ('tools-venv', 'galaxy-import'), ('galaxy-import', 'integration'), ('lint', 'units'), ('units', 'docs-lint')):
+                          ('tools-venv', 'galaxy-import'), ('tools-venv', 'docs-lint'), ('galaxy-import', 'integration'),
+                          ('lint', 'units'), ('units', 'docs-lint')):
         assert trace.index('end %s' % before) < starts[after], trace
     # The tarball galaxy-import built goes to the integration tests, in its lane; sanity, in another, never sees it.
     assert 'start integration tarball=%s' % (tmp_path / 'collection.tar.gz') in trace

@@ -135,18 +135,20 @@ def make_test_steps():
     return words[words.index('tests/release/stages.sh') + 1:]
 
 
-def test_make_test_starts_the_tools_virtualenv_beside_sanity_and_the_units(tmp_path):
-    # On a fresh clone, creating .venv-tools (pip, about 40 s) waited for the units before: now its lane starts at once.
-    # The integration tests follow galaxy-import in that lane, while sanity still runs (they started after sanity ended
-    # before, one core idle meanwhile), with the tarball galaxy-import built.
+def test_make_test_makes_both_virtualenvs_at_once_and_starts_the_integration_tests_after_galaxy_import(tmp_path):
+    # On a fresh clone the venv (pip, one core) left the other core idle: the tools virtualenv is made beside it now.
+    # Then the integration tests follow galaxy-import in their lane, while sanity and the units still run, with the
+    # tarball galaxy-import built; docs-lint follows the units (it waited in front of the integration tests before).
     steps = make_test_steps()
-    assert steps[0] == 'venv' and len(steps) == 2, steps
-    proc, trace = run_stages(tmp_path, steps, plans={'units': 'wait-for tools-venv', 'tools-venv': 'wait-for units',
-                                                     'sanity': 'wait-for integration'})
+    assert len(steps) == 2, steps
+    proc, trace = run_stages(tmp_path, steps, plans={'venv': 'wait-for tools-venv', 'tools-venv': 'wait-for venv',
+                                                     'units': 'wait-for galaxy-import', 'sanity': 'wait-for integration'})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     starts = dict((line.split()[1], index) for index, line in enumerate(trace) if line.startswith('start '))
-    for before, after in (('tools-venv', 'docs-lint'), ('docs-lint', 'galaxy-import'), ('galaxy-import', 'integration'),
-                          ('lint', 'units')):
+    assert set(starts) == {'venv', 'tools-venv', 'sanity', 'lint', 'units', 'docs-lint', 'galaxy-import', 'integration'}, trace
+    for before, after in (('venv', 'sanity'), ('venv', 'lint'), ('venv', 'galaxy-import'), ('tools-venv', 'sanity'),
+                          ('tools-venv', 'galaxy-import'), ('tools-venv', 'docs-lint'), ('galaxy-import', 'integration'),
+                          ('lint', 'units'), ('units', 'docs-lint')):
         assert trace.index('end %s' % before) < starts[after], trace
     # The tarball galaxy-import built goes to the integration tests, in its lane; sanity, in another, never sees it.
     assert 'start integration tarball=%s' % (tmp_path / 'collection.tar.gz') in trace

@@ -53,6 +53,17 @@ def without_cyclic_gc():
             gc.unfreeze()
 
 
+def refused(exc):
+    """The task result of a refusal (an AnsibleActionFail raised by the action): failed, with its message, as ansible-core
+    2.19 makes it. ansible-core 2.17 and 2.18 also put ``traceback.format_exc()`` in the exception's result as
+    ``exception``, taken when the exception is made: for a refusal made while another is handled (a message reworded in an
+    ``except`` block) that is the handled exception's traceback, which the play then showed. A refusal is the user's
+    input, never a traceback."""
+    result = {key: value for key, value in (getattr(exc, 'result', None) or {}).items() if key != 'exception'}
+    result.update(failed=True, msg=exc.message)
+    return result
+
+
 class ControllerActionBase(Preloading, ActionBase):
     """An action plugin that does its work in the task worker on the controller (``PRELOAD``: what it imports once per
     play, _preload)."""
@@ -66,7 +77,10 @@ class ControllerActionBase(Preloading, ActionBase):
         """``work``'s result; what was written to the worker's stdout or stderr while it ran is a warning of the task
         (``_stdio.worker_stdio``: on ansible-core before 2.19 a thread writing there would hang the worker)."""
         with worker_stdio() as written:
-            result = self.work(tmp, task_vars)
+            try:
+                result = self.work(tmp, task_vars)
+            except AnsibleActionFail as exc:
+                result = refused(exc)
         return add_warnings(result, written)
 
     def work(self, tmp=None, task_vars=None):

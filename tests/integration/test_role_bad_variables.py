@@ -25,6 +25,7 @@ import sys
 
 import pytest
 import yaml
+from ansible.release import __version__ as core_version
 
 from tests.emulator.client import is_write
 from tests.integration.conftest import collect_results
@@ -234,7 +235,15 @@ def test_bad_variables_fail_with_clear_messages(shared, index):
     # The role failed (the block's rescue ran), in a task of the role, with the message.
     assert case['failed'] is True, shared['output'][-3000:]
     assert case['task'] and not case['task'].startswith('case%d:' % index), case
-    assert any(message in text for text in strings(case['result'])), case['result']
+    omitted = [name for name, value in _variables.items() if 'omit' in str(value)]
+    if omitted and tuple(int(part) for part in core_version.split('.')[:2]) < (2, 19):
+        # ansible-core 2.17 and 2.18 give the role's argument check omit's placeholder text, which it refuses first,
+        # naming a variable whose type the placeholder does not meet (2.19 leaves the variable out, and the role's own check
+        # names each as omit).
+        assert any(any(name in text for name in omitted) and '__omit_place_holder__' in text
+                   for text in strings(case['result'])), case['result']
+    else:
+        assert any(message in text for text in strings(case['result'])), case['result']
     # No case wrote anything (the run's whole journal).
     assert [e for e in shared['journal'] if is_write(e)] == []
 

@@ -17,8 +17,9 @@ import threading
 import weakref
 
 import pytest
+from ansible.errors import AnsibleActionFail
 
-from ansible_collections.vaultlock.azure.plugins.plugin_utils._controller_action import without_cyclic_gc
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._controller_action import ControllerActionBase, refused, without_cyclic_gc
 
 
 class Node:
@@ -147,3 +148,32 @@ def test_objects_someone_else_froze_stay_frozen_while_another_thread_frees_what_
         thread.join(30)
     gc.collect()
     assert held() is None
+
+
+class _Action(ControllerActionBase):
+    """run() of the base with work() raising a refusal reworded while another exception is handled, as harden_plan
+    rewords one for the role; the action's construction is left out (run() needs none of it)."""
+
+    def __init__(self):  # pylint: disable=super-init-not-called
+        pass
+
+    def work(self, tmp=None, task_vars=None):
+        try:
+            raise AnsibleActionFail('report_dir is no text')
+        except AnsibleActionFail as exc:
+            raise AnsibleActionFail('harden_backup_vaults_report_dir is no text') from exc
+
+
+def test_a_refusal_is_a_failed_result_with_its_message_and_no_traceback():
+    result = _Action().run(None, {})
+    assert result['failed'] is True and result['msg'] == 'harden_backup_vaults_report_dir is no text'
+    assert 'exception' not in result and 'Traceback' not in repr(result)
+
+
+def test_whatever_an_older_ansible_core_put_in_the_refusal_stays_but_its_traceback():
+    # ansible-core 2.17 and 2.18: AnsibleActionFail's result holds traceback.format_exc() as 'exception'.
+    class OlderFail:
+        message = 'no'
+        result = {'exception': 'Traceback (most recent call last): ...', 'failed': True, 'msg': 'no', 'kept': 1}
+
+    assert refused(OlderFail()) == {'failed': True, 'msg': 'no', 'kept': 1}

@@ -67,6 +67,11 @@ def filters_tasks():
         {'name': 'protect with an invisible guard (check)', SEC: {'id': vault_id('rsv-a'), 'resource_guard_id': '{{ guard }}\ufe0f'},
          'check_mode': True},
         {'name': 'protect with a guard and a query', SEC: {'id': vault_id('rsv-a'), 'resource_guard_id': '{{ guard }}?x=1'}},
+        # r11, r12: a tier, and a datastore, named twice in other cases: the last one written was taken, without a word (a
+        # weekly minimum of 4w and WEEKLY of 520w enforced whichever the dictionary held last).
+        {'name': 'raise with a tier given twice', RET: dict(raise_all, minimum={'daily': '30d', 'DAILY': '60d'})},
+        {'name': 'raise with a datastore given twice', RET: dict(raise_all, minimum={'daily': {'VaultStore': '30d', 'vaultstore': '60d'}}),
+         'check_mode': True},
     ]
 
 
@@ -172,6 +177,11 @@ def test_empty_filters_and_a_blank_or_malformed_resource_guard_id_are_refused_be
     assert daily(run.after('r1').resource(POLICY)) == weak == {'count': 7, 'durationType': 'Days'}
     # Left out, policies means every policy: the weak one is raised (as stored after the part's last task).
     assert run['r7']['changed'] is True and daily(run.after('r10').resource(POLICY)) == {'count': 30, 'durationType': 'Days'}
+    for key, words in (('r11', "minimum names the daily tier twice ('daily' and 'DAILY')"),
+                       ('r12', "minimum.daily names the datastore VaultStore twice ('VaultStore' and 'vaultstore')")):
+        assert run[key]['failed'] is True and run[key]['changed'] is False, (key, run[key])
+        assert words in run[key]['msg'], (key, run[key]['msg'])
+        assert run.requests(key) == [], (key, run.requests(key))
     assert 'Traceback' not in play_output(shared, 'filters')
 
 

@@ -26,6 +26,7 @@ RET = 'vaultlock.azure.backup_policy_retention'
 RET_INFO = 'vaultlock.azure.backup_policy_retention_info'
 IMM_INFO = 'vaultlock.azure.vault_immutability_info'
 SEC = 'vaultlock.azure.vault_security_settings'
+READINESS = 'vaultlock.azure.vault_lock_readiness_info'
 POLICY = vault_id('rsv-a') + '/backupPolicies/VMDaily'
 
 
@@ -72,6 +73,10 @@ def filters_tasks():
         {'name': 'raise with a tier given twice', RET: dict(raise_all, minimum={'daily': '30d', 'DAILY': '60d'})},
         {'name': 'raise with a datastore given twice', RET: dict(raise_all, minimum={'daily': {'VaultStore': '30d', 'vaultstore': '60d'}}),
          'check_mode': True},
+        # r13, r14: the info modules given a vault's name with the other vault_type: Azure's bare 404, where the state modules
+        # say that vault_type picks the kind and a vault of the other kind may have that name.
+        {'name': 'read with the wrong vault_type', IMM_INFO: {'name': 'rsv-a', 'resource_group': RG, 'vault_type': 'backup'}},
+        {'name': 'readiness with the wrong vault_type', READINESS: {'name': 'rsv-a', 'resource_group': RG, 'vault_type': 'backup'}},
     ]
 
 
@@ -182,6 +187,11 @@ def test_empty_filters_and_a_blank_or_malformed_resource_guard_id_are_refused_be
         assert run[key]['failed'] is True and run[key]['changed'] is False, (key, run[key])
         assert words in run[key]['msg'], (key, run[key]['msg'])
         assert run.requests(key) == [], (key, run.requests(key))
+    for key in ('r13', 'r14'):
+        assert run[key]['failed'] is True and run[key]['changed'] is False, (key, run[key])
+        assert ("there is no Backup vault of this name in the resource group; check the name and vault_type (a Recovery Services "
+                "vault of the same name is another resource)") in run[key]['msg'], (key, run[key]['msg'])
+        assert run.writes(key) == [], (key, run.writes(key))
     assert 'Traceback' not in play_output(shared, 'filters')
 
 

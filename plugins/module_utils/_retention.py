@@ -852,7 +852,8 @@ def validate_minimum(minimum):
     applying to every datastore, or a dict ``{datastore: duration}`` with datastores from
     ``DATASTORES`` (case-insensitive), e.g. ``{'default': {'OperationalStore': '7d', 'VaultStore': '30d'}}``.
     Keys whose value is None are dropped (unset module options). Raises ``RetentionError`` for a
-    non-dict, an unknown tier or datastore, an unparsable duration, or a value below ``FLOORS``.
+    non-dict, an unknown tier or datastore, a tier or datastore given twice (in two spellings), an unparsable duration, or
+    a value below ``FLOORS``.
     """
     if minimum is None:
         return {}
@@ -861,20 +862,30 @@ def validate_minimum(minimum):
     if not isinstance(minimum, dict):
         raise RetentionError('minimum must be a dict of tier: duration, got %r' % (minimum,))
     result = {}
+    # Keys are case-insensitive, so two spellings of one tier or datastore (daily and DAILY) are two minimums for it: the
+    # one written last was taken without a word. Refused, naming both.
+    given = {}
     for key, value in minimum.items():
         if value is None:
             continue
         tier = key.lower() if isinstance(key, str) else key
         if tier not in TIERS:
             raise RetentionError('unknown tier %r in minimum: expected one of %s' % (key, ', '.join(TIERS)))
+        if tier in given:
+            raise RetentionError('minimum names the %s tier twice (%r and %r): keep one' % (tier, given[tier], key))
+        given[tier] = key
         if isinstance(value, dict):
             per_store = {}
+            stores = {}
             for store, store_value in value.items():
                 if store_value is None:
                     continue
                 name = _canonical(store, DATASTORES)
                 if name not in DATASTORES:
                     raise RetentionError('unknown datastore %r in minimum.%s: expected one of %s' % (store, tier, ', '.join(DATASTORES)))
+                if name in stores:
+                    raise RetentionError('minimum.%s names the datastore %s twice (%r and %r): keep one' % (tier, name, stores[name], store))
+                stores[name] = store
                 per_store[name] = _checked(tier + '.' + name, tier, store_value, name)
             if per_store:
                 result[tier] = per_store

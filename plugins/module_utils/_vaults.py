@@ -158,6 +158,21 @@ def parse_resource_id(arm_id):
     return {'subscription_id': parts['subscription'], 'resource_group': parts['resource_group'], 'name': parts['name']}
 
 
+def patched_policy_fields(record, bodies, vault_type):
+    """The record's policy_fields as a read after the vault PATCH ``bodies`` (ARM-shaped, sent in order) will report
+    them: check mode's predicted record, whose option fields the module sets itself, must not keep the fields Azure
+    Policy judges as they were read before (a lock predicted, and the record still saying Unlocked). A record without
+    policy_fields is left without."""
+    if not isinstance(record.get('policy_fields'), dict):
+        return record.get('policy_fields')
+    fields = dict(record['policy_fields'])
+    for body in bodies:
+        patched = policy_fields(body, vault_type)
+        patched.pop('type', None)
+        fields.update(patched)
+    return fields
+
+
 def vault_record(raw, vault_type):
     """ARM JSON of a vault -> the collection's vault record (same shape in every module).
 

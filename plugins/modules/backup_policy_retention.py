@@ -53,7 +53,8 @@ options:
     elements: str
   minimum:
     description:
-      - Minimum retention per tier. Keys C(daily), C(weekly), C(monthly), C(yearly), C(default), C(instant), C(snapshot), C(log).
+      - Minimum retention per tier. Keys C(daily), C(weekly), C(monthly), C(yearly), C(default), C(instant), C(snapshot), C(log),
+        in any case; a tier (or a datastore of one) given twice in two spellings (C(daily) and C(DAILY)) is refused before any request.
       - "Each value is a duration written C(30d), C(12w), C(12m), C(7y), or ISO-8601 (C(P30D), C(P1Y6M)); or, per datastore,
         a dict such as C({OperationalStore: 7d, VaultStore: 30d}) (datastores C(OperationalStore), C(VaultStore),
         C(ArchiveStore), and C(Snapshot) / C(VaultStandard) for Azure Files)."

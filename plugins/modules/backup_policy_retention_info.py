@@ -26,6 +26,7 @@ options:
     description:
       - ARM ids of several vaults to read, instead of O(id) or O(name).
       - An empty list, or an empty entry, is refused before any request.
+      - A vault listed twice (ARM ids compare case-insensitively) is read once, under its first spelling.
     type: list
     elements: str
   policies:

@@ -68,6 +68,8 @@ class ConsentActionBase(ModuleActionBase):
         result = merge_hash(result, self.run_module(args, task_vars))
         if warnings:
             result['warnings'] = list(result.get('warnings') or []) + warnings
-            if result.get('failed') and result.get('msg'):
+            # Only a refusal that asks for consent gets the hint: one no consent lifts (a Locked vault asked to unlock, an
+            # Azure error) would read as if writing allow_irreversible in the task made it pass.
+            if result.get('failed') and CONSENT in str(result.get('msg') or ''):
                 result['msg'] = '%s (%s from module_defaults was ignored: write it in the task to consent)' % (result['msg'], CONSENT)
         return result

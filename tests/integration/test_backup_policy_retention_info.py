@@ -168,7 +168,9 @@ def shared_tasks():
             named('error_1', by_name('rsv-gone')),
             named('error_2', task()),
             named('error_3', task(id=vault_id('rsv-open'), vaults=[vault_id('rsv-open')])),
-            named('error_4', by_name('rsv-empty'))]
+            named('error_4', by_name('rsv-empty')),
+            # One vault listed twice, in two spellings of its id (ARM ids are case-insensitive).
+            named('twice', task(vaults=[vault_id('rsv-open'), vault_id('rsv-open').upper().replace('/SUBSCRIPTIONS/', '/subscriptions/')]))]
 
 
 @pytest.fixture(scope='module')
@@ -257,6 +259,16 @@ def test_several_vaults_go_on_past_a_missing_vault_or_policy(shared):
     assert errors['ResourceNotFound']['status'] == 404 and "'rsv-gone'" in errors['ResourceNotFound']['scope']
     assert "'bv-open'" in errors['PolicyNotFound']['message'] and "'testPolicy1'" in errors['PolicyNotFound']['message']
     assert any('rsv-gone' in w for w in result.get('warnings', []))
+
+
+def test_a_vault_listed_twice_is_read_once(shared):
+    """vaults with one vault twice (another case of its id, from two inventory sources, say) listed each of its policies
+    twice: a report counting them counted the vault's weak policies twice."""
+    result = shared['twice']
+    assert result['errors'] == [], result
+    names = [r['name'] for r in result['policies']]
+    assert {r['vault'] for r in result['policies']} == {vault_id('rsv-open')}
+    assert 'testPolicy1' in names and len(names) == len(set(names)), names
 
 
 def test_unknown_policy_name_and_vault_are_clear_errors(shared):

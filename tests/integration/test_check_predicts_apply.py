@@ -27,7 +27,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._targets import Ta
 from ansible_collections.vaultlock.azure.plugins.modules import backup_policy_retention, vault_immutability, vault_soft_delete
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_apply import PlanApplier
 from tests.emulator import generator as templates
-from tests.integration.fleets import SUB1, SUB2, vault_id
+from tests.integration.fleets import SUB1, SUB2, vault as fleet_vault, vault_id
 from tests.integration.role_steps import play_role_steps, step
 
 GUARD = '/subscriptions/%s/resourceGroups/rg-security/providers/Microsoft.DataProtection/resourceGuards/guard' % SUB1
@@ -282,3 +282,38 @@ def test_the_role_check_report_matches_its_apply(runner, emulator):
     assert predicted_changes(reports['check']) == made
     assert predicted_changes(reports['apply']) == made
     assert len(made) >= 5
+
+
+def test_a_state_module_check_mode_vault_is_the_vault_its_real_run_reads_back(runner, emulator):
+    """Each state module's check-mode ``vault`` (the predicted record) against the ``vault`` of the same task run for real
+    right after it, through ansible-playbook. The prediction set the option's own field but kept the vault's policy_fields
+    (what the Azure Policy evaluation of drift reports judges) as read before, and vault_soft_delete kept enhanced_security
+    where its own changes said it goes off: 'Unlocked' after a predicted lock, 'On' after a predicted soft delete off."""
+    emulator.load_fleet({'subscriptions': [{'id': SUB1, 'display_name': 'predict', 'resource_groups': [
+        {'name': 'rg-predict', 'location': 'westeurope', 'vaults': [
+            fleet_vault('rsv-lock', 'recovery_services', 'enabled'), fleet_vault('rsv-soft', 'recovery_services', 'enabled'),
+            fleet_vault('bv-soft', 'backup', 'enabled'), fleet_vault('bv-csr', 'backup', 'enabled'),
+            fleet_vault('rsv-pna', 'recovery_services', 'enabled')]}]}]})
+
+    def ref(name, kind):
+        return {'name': name, 'resource_group': 'rg-predict', 'vault_type': kind}
+    cases = [
+        ('vaultlock.azure.vault_immutability', dict(ref('rsv-lock', 'recovery_services'), immutability='locked', allow_irreversible=True)),
+        ('vaultlock.azure.vault_soft_delete', dict(ref('rsv-soft', 'recovery_services'), soft_delete='off')),
+        ('vaultlock.azure.vault_soft_delete', dict(ref('bv-soft', 'backup'), soft_delete='off')),
+        ('vaultlock.azure.vault_security_settings', dict(ref('bv-csr', 'backup'), cross_subscription_restore='disabled')),
+        ('vaultlock.azure.vault_security_settings', dict(ref('rsv-pna', 'recovery_services'), public_network_access='disabled',
+                                                         alerts={'job_failure_alerts': 'enabled'})),
+    ]
+    tasks = []
+    for module, args in cases:
+        tasks += [{module: args, 'check_mode': True}, {module: args}]
+    run = runner.play(tasks)
+    assert run.rc == 0, run.output
+    for index in range(0, len(tasks), 2):
+        check, real = run['r%d' % index], run['r%d' % (index + 1)]
+        assert check['changed'] is True and real['changed'] is True, (index, check, real)
+        assert check['changes'] == real['changes'], index
+        assert check['vault'] == real['vault'], (index, {key: (check['vault'].get(key), real['vault'].get(key))
+                                                         for key in set(check['vault']) | set(real['vault'])
+                                                         if check['vault'].get(key) != real['vault'].get(key)})

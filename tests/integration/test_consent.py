@@ -97,6 +97,10 @@ def consent_tasks():
         # the lock unchecked (36135 days on a Locked vault, never to be shortened).
         {'name': 'borrowed days, consent 1.0', IMM: {'id': vault_id('rsv-i'), 'immutability': 'locked', 'allow_irreversible': 1.0},
          'module_defaults': {IMM: {'immutability_retention_days': 36135}}},
+        # r15: a Locked vault asked to be disabled, with consent only from module_defaults: refused because Locked is for
+        # ever, which no consent changes; the message said to write allow_irreversible in the task, as if that would help.
+        {'name': 'unlock locked, defaults consent', IMM: {'id': vault_id('rsv-e'), 'immutability': 'disabled'},
+         'module_defaults': {IMM: {'allow_irreversible': True}}},
     ]
 
 
@@ -114,6 +118,12 @@ def test_consent_and_irreversible_targets_come_from_the_task_never_from_module_d
         assert result['changed'] is False, key
         assert text in result['msg'], (key, result['msg'])
     assert any('from module_defaults is ignored' in w for w in run['r1'].get('warnings') or []), run['r1']
+    # A refusal no consent could lift does not tell the user to consent in the task.
+    assert run['r15']['failed'] is True and run['r15']['changed'] is False, run['r15']
+    assert 'Locked is irreversible' in run['r15']['msg'], run['r15']['msg']
+    assert 'allow_irreversible' not in run['r15']['msg'], run['r15']['msg']
+    assert any('from module_defaults is ignored' in w for w in run['r15'].get('warnings') or []), run['r15']
+    assert writes_to(PartState(consent_run, 'consent_r15', 'consent_r15'), 'rsv-e') == []
     for name in ('rsv-a', 'rsv-b', 'rsv-c', 'rsv-d', 'rsv-e', 'rsv-i', 'bv-a'):
         assert writes_to(emulator, name) == [], name
     assert [j for j in emulator.writes() if '/backuppolicies/' in j['path'].lower()] == [emulator.writes()[-1]]

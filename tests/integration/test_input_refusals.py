@@ -26,6 +26,7 @@ RET = 'vaultlock.azure.backup_policy_retention'
 RET_INFO = 'vaultlock.azure.backup_policy_retention_info'
 IMM_INFO = 'vaultlock.azure.vault_immutability_info'
 SEC = 'vaultlock.azure.vault_security_settings'
+READINESS = 'vaultlock.azure.vault_lock_readiness_info'
 POLICY = vault_id('rsv-a') + '/backupPolicies/VMDaily'
 
 
@@ -67,6 +68,15 @@ def filters_tasks():
         {'name': 'protect with an invisible guard (check)', SEC: {'id': vault_id('rsv-a'), 'resource_guard_id': '{{ guard }}\ufe0f'},
          'check_mode': True},
         {'name': 'protect with a guard and a query', SEC: {'id': vault_id('rsv-a'), 'resource_guard_id': '{{ guard }}?x=1'}},
+        # r11, r12: a tier, and a datastore, named twice in other cases: the last one written was taken, without a word (a
+        # weekly minimum of 4w and WEEKLY of 520w enforced whichever the dictionary held last).
+        {'name': 'raise with a tier given twice', RET: dict(raise_all, minimum={'daily': '30d', 'DAILY': '60d'})},
+        {'name': 'raise with a datastore given twice', RET: dict(raise_all, minimum={'daily': {'VaultStore': '30d', 'vaultstore': '60d'}}),
+         'check_mode': True},
+        # r13, r14: the info modules given a vault's name with the other vault_type: Azure's bare 404, where the state modules
+        # say that vault_type picks the kind and a vault of the other kind may have that name.
+        {'name': 'read with the wrong vault_type', IMM_INFO: {'name': 'rsv-a', 'resource_group': RG, 'vault_type': 'backup'}},
+        {'name': 'readiness with the wrong vault_type', READINESS: {'name': 'rsv-a', 'resource_group': RG, 'vault_type': 'backup'}},
     ]
 
 
@@ -172,6 +182,16 @@ def test_empty_filters_and_a_blank_or_malformed_resource_guard_id_are_refused_be
     assert daily(run.after('r1').resource(POLICY)) == weak == {'count': 7, 'durationType': 'Days'}
     # Left out, policies means every policy: the weak one is raised (as stored after the part's last task).
     assert run['r7']['changed'] is True and daily(run.after('r10').resource(POLICY)) == {'count': 30, 'durationType': 'Days'}
+    for key, words in (('r11', "minimum names the daily tier twice ('daily' and 'DAILY')"),
+                       ('r12', "minimum.daily names the datastore VaultStore twice ('VaultStore' and 'vaultstore')")):
+        assert run[key]['failed'] is True and run[key]['changed'] is False, (key, run[key])
+        assert words in run[key]['msg'], (key, run[key]['msg'])
+        assert run.requests(key) == [], (key, run.requests(key))
+    for key in ('r13', 'r14'):
+        assert run[key]['failed'] is True and run[key]['changed'] is False, (key, run[key])
+        assert ("there is no Backup vault of this name in the resource group; check the name and vault_type (a Recovery Services "
+                "vault of the same name is another resource)") in run[key]['msg'], (key, run[key]['msg'])
+        assert run.writes(key) == [], (key, run.writes(key))
     assert 'Traceback' not in play_output(shared, 'filters')
 
 

@@ -41,7 +41,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.guards 
 from ansible_collections.vaultlock.azure.plugins.module_utils._discovery.items import attach_items
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import mua as _mua
 from ansible_collections.vaultlock.azure.plugins.module_utils._settings import DEFAULT_DISCOVERY, DISCOVERY_CHOICES, MAX_CONCURRENCY
-from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend, check_resource_group, vault_record
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend, check_resource_group
 
 SOURCES = ('resource_graph', 'arm')
 
@@ -193,7 +193,9 @@ def read_scope(session, params):
     if params.get('id') or (named and not _GLOB.intersection(params['name'])):
         started, data_time = time.monotonic(), now_iso()
         ref = VaultRef.from_params(params, session.default_subscription)
-        records = [vault_record(backend(session, ref.vault_type).get(ref), ref.vault_type)]
+        # read_existing: a 404 says what is missing (the vault of this kind, its resource group or subscription), as the
+        # state modules say it, rather than Azure's bare "was not found".
+        records = [backend(session, ref.vault_type).read_existing(ref)[1]]
         errors = []
         if params.get('include_policies'):
             errors.extend(_fleet.attach_policies(session, records, concurrency))

@@ -42,7 +42,15 @@ def run(mod):
     check_filter(params['vaults'], 'vaults', 'the one vault that id, or name with resource_group and vault_type, names', 'vault ARM id')
     check_filter(params['policies'], 'policies', 'every policy of each vault', 'backup policy')
     if params['vaults']:
-        refs = [VaultRef.parse_id(v) for v in params['vaults']]
+        # ARM ids are case-insensitive: one vault listed twice (two spellings, two sources merged) is read once, in its first
+        # spelling, as a policy named twice in policies is; its policies were listed twice.
+        refs = []
+        seen = set()
+        for value in params['vaults']:
+            ref = VaultRef.parse_id(value)
+            if ref.id.lower() not in seen:
+                seen.add(ref.id.lower())
+                refs.append(ref)
     elif not (params['id'] or params['name']):
         raise InputError('identify the vaults: vaults (a list of ARM ids), id, or name with resource_group and vault_type')
     else:

@@ -33,6 +33,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import (
     VaultRef,
     backend,
     check_settled,
+    patched_policy_fields,
     reread,
     vault_record,
 )
@@ -232,6 +233,7 @@ def run(mod):
         return {'changed': False, 'vault': before, 'changes': []}
     bodies, changes = plan(ref, before, params)
     after = predict(before, changes)
+    after['policy_fields'] = patched_policy_fields(before, bodies, ref.vault_type)
     if bodies and mod.check_mode:
         # The read a real run makes before disabling immutability of a guarded vault, so that check mode fails as it would.
         guard_requests(store, ref, before, changes)

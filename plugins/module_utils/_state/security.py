@@ -22,7 +22,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._errors import (
 )
 from ansible_collections.vaultlock.azure.plugins.module_utils._module import VAULT_REF_CONSTRAINTS, state_argument_spec
 from ansible_collections.vaultlock.azure.plugins.module_utils._rules import alerts, cross_subscription_restore, mua, public_network_access
-from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend, reread, vault_record
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend, patched_policy_fields, reread, vault_record
 
 OPERATION = 'update vault security settings'
 OPTIONS = ('cross_subscription_restore', 'public_network_access', 'alerts', 'resource_guard_id')
@@ -67,6 +67,8 @@ def plan(vault_type, record, params, vault_name):
         predicted['alerts'] = dict(record.get('alerts') or {}, **target)
     if guard and any(item['setting'] == 'mua' for item in changes):
         predicted['mua'] = {'protected': True, 'resource_guard_id': guard}
+    if body['properties']:
+        predicted['policy_fields'] = patched_policy_fields(record, [body], vault_type)
     return changes, body, predicted
 
 

@@ -22,7 +22,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._soft_delete impor
     enforced_message,
     settings_of,
 )
-from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend, vault_record
+from ansible_collections.vaultlock.azure.plugins.module_utils._vaults import VaultRef, backend, patched_policy_fields, vault_record
 
 # Azure's answer when soft delete of a Recovery Services vault was set through the vault API: only the vault API
 # may change it from then on (Azure/bicep-registry-modules#7292).
@@ -45,9 +45,14 @@ def read_vault(store, ref, settled=True):
     return record, settings_of(record)
 
 
-def predict(record, target):
+def predict(record, target, vault_type):
+    """The record a read after writing ``target`` will give: soft delete, the Recovery Services enhanced security that
+    goes with it (``differences`` plans it as a change too), and the fields Azure Policy judges."""
     predicted = copy.deepcopy(record)
     predicted['soft_delete'] = dict(record['soft_delete'], state=target['state'], retention_days=target['retention_days'])
+    if vault_type == 'recovery_services' and target.get('enhanced_security') is not None:
+        predicted['enhanced_security'] = target['enhanced_security']
+    predicted['policy_fields'] = patched_policy_fields(record, [vault_patch(vault_type, target)], vault_type)
     return predicted
 
 
@@ -142,7 +147,7 @@ def run(mod):
         return {'changed': False, 'vault': before, 'changes': [], 'api': None}
     changes, target = plan(ref.vault_type, settings, params['soft_delete'], params['retention_days'],
                            params['allow_irreversible'], ref.name, enforced=before['soft_delete']['enforced_by_azure'])
-    after, after_settings = (predict(before, target), target) if changes else (before, settings)
+    after, after_settings = (predict(before, target, ref.vault_type), target) if changes else (before, settings)
     api = None
     # Read in check mode too, so that it fails as a real run would when the proxy cannot be read.
     requests = guard_requests(store, ref, before, settings, target) if changes else []

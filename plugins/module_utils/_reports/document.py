@@ -920,7 +920,7 @@ def render_markdown(report):
     lines.extend(markdown_lines(report, md_escape, _table))
 
     lines.extend(_markdown_scope_changes(report.get('scope_changes')))
-    lines.extend(_markdown_excluded(report.get('excluded_vaults')))
+    lines.extend(_markdown_excluded(report))
 
     warnings = report.get('warnings') or []
     if warnings:
@@ -973,25 +973,35 @@ EXCLUDED_NOTE = ('harden_backup_vaults_exclude left these vaults out of this run
                  'them as suppressed results, so a code scanning service does not close them as fixed).')
 
 
-def excluded_row(vault):
-    """A row of the reports' table of excluded vaults (drift.json excluded_vaults): name, kind, subscription, resource group,
-    the entries that excluded it, when it was last checked, and its open findings then (their settings)."""
+EXCLUDED_HEADER = ['Vault', 'Kind', 'Subscription', 'Resource group', 'Excluded by', 'Last checked', 'Open findings then']
+
+
+def excluded_tiered(report):
+    """Whether the table of excluded vaults has a baseline tier column: the report has tiers, or an excluded vault names one
+    (drift.json, drift.junit.xml and drift.sarif give each excluded vault's tier; the tables said none before)."""
+    return has_tiers(report) or any(isinstance(vault, Mapping) and vault.get('tier') for vault in report.get('excluded_vaults') or [])
+
+
+def excluded_row(vault, tiered=False):
+    """A row of the reports' table of excluded vaults (drift.json excluded_vaults): name, (baseline tier,) kind, subscription,
+    resource group, the entries that excluded it, when it was last checked, and its open findings then (their settings)."""
     findings = vault.get('findings') or []
     settings = sorted(set(str(finding.get('setting')) for finding in findings if isinstance(finding, Mapping)))
-    return [vault.get('name') or vault.get('id'), kind_label(vault.get('vault_type')), vault.get('subscription_id'),
-            vault.get('resource_group'), ', '.join(str(entry) for entry in vault.get('excluded_by') or []) or '-',
-            vault.get('checked_at') or 'never in this directory',
-            ('%d (%s)' % (len(findings), ', '.join(settings))) if findings else 'none']
+    return with_tier([vault.get('name') or vault.get('id'), kind_label(vault.get('vault_type')), vault.get('subscription_id'),
+                      vault.get('resource_group'), ', '.join(str(entry) for entry in vault.get('excluded_by') or []) or '-',
+                      vault.get('checked_at') or 'never in this directory',
+                      ('%d (%s)' % (len(findings), ', '.join(settings))) if findings else 'none'], vault.get('tier'), tiered)
 
 
-def _markdown_excluded(vaults):
+def _markdown_excluded(report):
     """The vaults the exclusions left out (drift.json excluded_vaults): not checked."""
+    vaults = report.get('excluded_vaults')
     if not vaults:
         return []
+    tiered = excluded_tiered(report)
     lines = ['', '## Not checked (excluded)', '', md_escape(EXCLUDED_NOTE), '']
-    rows = [[md_escape(cell) for cell in excluded_row(vault)] for vault in vaults]
-    lines.extend(_table(['Vault', 'Kind', 'Subscription', 'Resource group', 'Excluded by', 'Last checked', 'Open findings then'],
-                        rows[:MD_MAX_VAULTS]))
+    rows = [[md_escape(cell) for cell in excluded_row(vault, tiered)] for vault in vaults]
+    lines.extend(_table(with_tier(EXCLUDED_HEADER, 'Baseline tier', tiered), rows[:MD_MAX_VAULTS]))
     more = _more(MD_MAX_VAULTS, len(rows), 'vaults')
     if more:
         lines.extend(['', more])

@@ -32,7 +32,9 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document 
     already_met,
     check_report,
     _value,
+    EXCLUDED_HEADER,
     excluded_row,
+    excluded_tiered,
     finding_label,
     fix_cell,
     fix_kind,
@@ -713,9 +715,8 @@ def render_html(report):
     excluded = report.get('excluded_vaults') or []
     if excluded:
         sections.append(('excluded', 'Not checked (excluded)', '<p>%s</p>%s' % (
-            esc(EXCLUDED_NOTE), _simple_table('excluded-table', ['Vault', 'Kind', 'Subscription', 'Resource group', 'Excluded by',
-                                                                 'Last checked', 'Open findings then'],
-                                              [excluded_row(vault) for vault in excluded]))))
+            esc(EXCLUDED_NOTE), _simple_table('excluded-table', with_tier(EXCLUDED_HEADER, 'Baseline tier', excluded_tiered(report)),
+                                              [excluded_row(vault, excluded_tiered(report)) for vault in excluded]))))
     policy_html = html_section(report, esc)
     if policy_html:
         sections.append(('azure-policy', 'Azure Policy', policy_html))

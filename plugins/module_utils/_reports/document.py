@@ -876,7 +876,7 @@ def render_markdown(report):
         for finding in vault.get('findings') or []:
             if finding.get('resolved'):
                 continue
-            fixable = md_escape(fix_cell(finding))
+            fixable = md_escape(fix_cell(finding, check_mode))
             if finding.get('reason'):
                 fixable += ': ' + md_escape(finding['reason'])
             rows.append(with_tier([md_escape(vault.get('name')), md_escape(kind_label(vault.get('vault_type'))),
@@ -1008,11 +1008,18 @@ def _markdown_excluded(report):
     return lines
 
 
-def fix_cell(finding):
-    """A finding's kind in a table cell: 'yes' (this run fixes it), 'with <option>', or 'no, needs a person'."""
+# An open finding of a real run that the run fixes (fix "run"): its change failed or was not made (drift.json's summary counts
+# it in by_fix.run, "not fixed (their change failed)"). The reports said "yes" / "fixable" of it, as of a check run.
+NOT_FIXED_CELL = "not fixed: this run's change failed or was not made (see Errors)"
+NOT_FIXED_LINE = 'not fixed by this run (its change failed or was not made)'
+
+
+def fix_cell(finding, check_mode=True):
+    """A finding's kind in a table cell: 'yes' (this run fixes it; after a real run NOT_FIXED_CELL: it did not), 'with
+    <option>', or 'no, needs a person'."""
     kind = finding.get('fix') or fix_kind(finding)
     if kind == 'run':
-        return 'yes'
+        return 'yes' if check_mode else NOT_FIXED_CELL
     if kind == 'option':
         return 'with %s' % finding.get('option')
     return 'no, needs a person'
@@ -1165,9 +1172,11 @@ def xml_text(value):
     return _XML_INVALID.sub('\ufffd', str(value))
 
 
-def _finding_line(finding):
+def _finding_line(finding, check_mode=True):
+    """A finding as a line of text; ``check_mode`` false: an open finding of a real run (a fixable one was not fixed)."""
+    fixable = 'fixable' if check_mode else NOT_FIXED_LINE
     line = '%s: have %s, want %s; %s' % (finding_label(finding), _value(finding.get('have')), _value(finding.get('want')),
-                                         'fixable' if finding.get('fixable') else 'not fixable')
+                                         fixable if finding.get('fixable') else 'not fixable')
     if finding.get('irreversible'):
         line += '; IRREVERSIBLE'
     return _with_reason(line, finding)
@@ -1243,7 +1252,7 @@ def render_junit(report):
                 message += ' (%d irreversible)' % irreversible
             failure = ET.SubElement(case, 'failure', message=xml_text(message), type='drift')
             first = str(vault.get('id')) + (' (%s)' % tier_label(vault) if vault.get('tier') else '')
-            failure.text = xml_text('\n'.join([first] + [_finding_line(f) for f in open_findings]))
+            failure.text = xml_text('\n'.join([first] + [_finding_line(f, report.get('check_mode', True)) for f in open_findings]))
         readiness = lock_rows.get(_lower(vault.get('id')))
         if readiness is not None:
             out = ET.SubElement(case, 'system-out')

@@ -180,7 +180,7 @@ SCRIPT = """
   function rowText(row) {
     if (row.text === null) {
       var f = row.f;
-      var kind = f[5] === 'person' ? 'needs a person' : (f[5] === 'run' ? 'fixable by this run' : 'with');
+      var kind = f[5] === 'person' ? 'needs a person' : (f[5] === 'run' ? data.run_text : 'with');
       row.text = [f[1], f[2], f[3], f[7], f[8] || '', kind].join(' ').toLowerCase();
     }
     return row.text;
@@ -265,7 +265,7 @@ SCRIPT = """
       cell(tr, f[2]);
       cell(tr, f[3]);
       var fix = cell(tr, '');
-      tag(fix, KIND_CSS[f[5]], f[5] === 'run' ? 'fixable by this run' : (f[5] === 'option' ? 'with ' + f[8] : 'needs a person'));
+      tag(fix, KIND_CSS[f[5]], f[5] === 'run' ? data.run_text : (f[5] === 'option' ? 'with ' + f[8] : 'needs a person'));
       if (f[6]) { fix.appendChild(document.createTextNode(' ')); tag(fix, 'irreversible', 'irreversible', 'the fix can never be undone'); }
       cell(tr, f[7]);
       v[V.flags].forEach(function (flag) { cell(tr, flag); });
@@ -524,14 +524,20 @@ def _findings_data(vaults, tiered, report=None):
         rows.append([vault.get('id'), vault.get('name'), kind_label(vault.get('vault_type')), vault.get('subscription_id'),
                      vault.get('resource_group'), vault.get('tier') if tiered else None, 1 if is_locked(vault) else 0,
                      _head_line(vault, open_findings), ['yes' if flag.of(vault) else 'no' for flag in FLAGS], findings])
-    data = {'page_size': PAGE_SIZE, 'tiered': bool(tiered), 'flags': [flag.key for flag in FLAGS], 'vaults': rows}
+    data = {'page_size': PAGE_SIZE, 'tiered': bool(tiered), 'flags': [flag.key for flag in FLAGS], 'vaults': rows,
+            'run_text': run_text((report or {}).get('check_mode', True))}
     return '<script type="application/json" id="findings-data">%s</script>' % script_json(data)
 
 
-def _fix_tag(finding):
+def run_text(check_mode):
+    """The tag of an open finding this run fixes: after a real run its change failed or was not made."""
+    return 'fixable by this run' if check_mode else 'not fixed by this run'
+
+
+def _fix_tag(finding, check_mode=True):
     kind = finding.get('fix') or fix_kind(finding)
-    text = {'run': 'fixable by this run', 'option': 'with %s' % finding.get('option'), 'person': 'needs a person'}[kind]
-    return '<span class="tag %s" title="%s">%s</span>' % (KIND_CSS[kind], esc(fix_cell(finding)), esc(text))
+    text = {'run': run_text(check_mode), 'option': 'with %s' % finding.get('option'), 'person': 'needs a person'}[kind]
+    return '<span class="tag %s" title="%s">%s</span>' % (KIND_CSS[kind], esc(fix_cell(finding, check_mode)), esc(text))
 
 
 # The findings table's columns: (key, heading, scope); scope 'vault' sorts the vault groups by the vault's own value.
@@ -568,7 +574,7 @@ def _findings_table(vaults, tiered=False, report=None):
             fixable = bool(finding.get('fixable'))
             irreversible = bool(finding.get('irreversible'))
             kind = finding.get('fix') or fix_kind(finding)
-            fix_cell_html = _fix_tag(finding)
+            fix_cell_html = _fix_tag(finding, (report or {}).get('check_mode', True))
             if irreversible:
                 fix_cell_html += ' <span class="tag irreversible" title="the fix can never be undone">irreversible</span>'
             why = _why(finding, report)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 import xml.etree.ElementTree as ET
 
@@ -149,6 +148,20 @@ def tell_one_story(report):
             assert row[5] == tier
     assert len(drift_rows) == summary['findings'] == len(results)
 
+    # After a real run a finding still open that this run fixes ("run") is one whose change failed or was not made: no
+    # report may call it fixable by this run (the summary counts it as not fixed).
+    if not check_mode:
+        failed_fix = [(v, f) for v in vaults for f in open_findings(v) if f['fix'] == 'run']
+        assert sum(1 for row in drift_rows if '| yes' in row) == 0
+        assert sum(1 for row in drift_rows if '| not fixed: ' in row) == len(failed_fix)
+        failures = '\n'.join(case.find('failure').text for case in cases if case.find('failure') is not None)
+        assert failures.count('; fixable') == 0 and failures.count('; not fixed by this run') == len(failed_fix)
+        texts = [r['message']['text'] for r in results]
+        assert sum('Fixable by the playbook.' in t or 'Fixable by the playbook (irreversible).' in t for t in texts) == 0
+        assert sum('this run did not fix it' in t for t in texts) == len(failed_fix)
+        assert html_data(page)['run_text'] == 'not fixed by this run'
+        assert 'fixable by this run</span>' not in html_section(page, 'drift')
+
     # Per setting: the document's counts are the open findings.
     for setting, counts in summary['by_setting'].items():
         assert counts['findings'] == sum(1 for r in results if r['ruleId'] == setting)
@@ -168,8 +181,8 @@ def tell_one_story(report):
                    for c in suite.findall('testcase'))
 
     # Errors (not checked or not changed).
-    assert int(suite.get('errors')) == len(errors) == len([n for n in sarif['invocations'][0]['toolExecutionNotifications']
-                                                            if n['level'] == 'error'])
+    notified = [n for n in sarif['invocations'][0]['toolExecutionNotifications'] if n['level'] == 'error']
+    assert int(suite.get('errors')) == len(errors) == len(notified)
     assert len(md_rows(md_section(md, 'Errors'))) == len(errors)
     assert html_section(page, 'errors').count('<tr>') == (len(errors) + 1 if errors else 0)
 
@@ -208,6 +221,7 @@ def test_the_five_reports_tell_one_story(report):
 
 # --------------------------------------------------------------------------- the examples Hypothesis found, kept
 
+BASELINE_ENABLED = {'immutability': 'enabled', 'soft_delete': {'state': 'on', 'retention_days': 14}}
 EXCLUDED_PROD = {'id': '/subscriptions/s/resourceGroups/rg-x/providers/Microsoft.RecoveryServices/vaults/x-a', 'name': 'x-a',
                  'vault_type': 'recovery_services', 'subscription_id': 's', 'resource_group': 'rg-x', 'tier': 'prod',
                  'excluded_by': ['x-a'], 'checked_at': None, 'findings': []}
@@ -222,3 +236,23 @@ def test_an_excluded_vaults_tier_is_in_every_report():
     tell_one_story(report)
     assert '| Vault | Baseline tier | Kind |' in md_section(render_markdown(report), 'Not checked (excluded)')
     assert '<td>x-a</td><td>prod</td><td>Recovery Services vault</td>' in html_section(render_html(report), 'excluded')
+
+
+def test_a_fix_that_failed_is_not_called_fixable_after_a_real_run():
+    """The role's real run against the emulator, its immutability PATCH of rsv-unset answered 500: drift.json counted the
+    finding as not fixed (by_fix.run, "1 not fixed (their change failed)"), while drift.md's row said "yes", drift.junit.xml
+    "fixable", drift.sarif "Fixable by the playbook" and drift.html "fixable by this run", as in check mode."""
+    entries = compute_drift([vault('rsv-unset', immutability='disabled')], BASELINE_ENABLED)
+    report = json.loads(json.dumps(build_report(entries, {
+        'check_mode': False, 'timestamp': '2026-01-01T00:04:05+00:00', 'baseline': BASELINE_ENABLED,
+        'results': [{'action': 'immutability', 'id': entries[0]['id'], 'failed': True, 'msg': 'InternalServerError'}]})))
+    VALIDATOR.validate(report)
+    tell_one_story(report)
+    row = md_rows(md_section(render_markdown(report), 'Drift'))[0]
+    assert "| not fixed: this run's change failed or was not made (see Errors): set immutability disabled -> enabled |" in row
+    failure = ET.fromstring(render_junit(report).encode('utf-8')).find('testsuite/testcase/failure').text
+    assert 'immutability: have disabled, want enabled; not fixed by this run (its change failed or was not made)' in failure
+    text = build_sarif(report)['runs'][0]['results'][0]['message']['text']
+    assert 'Fixable by the playbook, but this run did not fix it: its change failed or was not made' in text
+    page = render_html(report)
+    assert '>not fixed by this run</span>' in html_section(page, 'drift') and html_data(page)['run_text'] == 'not fixed by this run'

@@ -715,21 +715,27 @@ def _top_drifting(vaults, limit):
     return [vault for _index, vault in ranked[:limit]], len(drifting)
 
 
-def discovery_lines(discovery):
-    """Markdown lines: where the data came from and when (report['discovery'])."""
-    if not isinstance(discovery, Mapping):
-        return []
+def discovery_text(discovery, escape=str):
+    """'read from Azure Resource Graph for 2 subscriptions, as of <time> (UTC). Resource Graph can lag...': where the data
+    came from and when (report['discovery']), its values written by ``escape``."""
     sources = discovery.get('sources') or {}
-    parts = ['%s for %s' % (SOURCE_LABEL.get(source, md_escape(source)), plural(count, 'subscription'))
+    parts = ['%s for %s' % (SOURCE_LABEL.get(source, escape(source)), plural(count, 'subscription'))
              for source, count in sorted(sources.items(), key=lambda kv: (kv[0] != 'resource_graph', kv[0]))]
-    line = '**Data:** read from %s' % (', '.join(parts) if parts else 'no subscription')
+    line = 'read from %s' % (', '.join(parts) if parts else 'no subscription')
     if discovery.get('data_time'):
-        line += ', as of %s (UTC)' % md_escape(discovery['data_time'])
+        line += ', as of %s (UTC)' % escape(discovery['data_time'])
     line += '.'
     if sources.get('resource_graph') or sources.get('mixed'):
         line += (' Resource Graph can lag Azure Resource Manager by minutes; every change is planned from a fresh Azure '
                  'Resource Manager read of the vault or policy it changes.')
-    lines = [line]
+    return line
+
+
+def discovery_lines(discovery):
+    """Markdown lines: where the data came from and when (report['discovery'])."""
+    if not isinstance(discovery, Mapping):
+        return []
+    lines = ['**Data:** ' + discovery_text(discovery, md_escape)]
     fallbacks = discovery.get('fallbacks') or []
     if fallbacks:
         lines.append('')
@@ -946,18 +952,36 @@ SCOPE_REASON = {'unreadable': 'no longer readable by this identity', 'gone': 'go
                 'not_compared': 'not compared: this run could not read its scope'}
 
 
+SCOPE_HEADER = ['Vault', 'Id', 'Why', 'Azure answered']
+
+
+def scope_changed(changes):
+    """Whether drift.json's scope_changes has anything to show: a vault or subscription that left the scope, or was read again."""
+    return isinstance(changes, Mapping) and any(changes.get(key) for key in ('left', 'read_again', 'subscriptions_left', 'not_compared'))
+
+
+def scope_intro(changes):
+    """'Compared with the previous report in this directory (<when>, N vaults judged).'"""
+    previous = changes.get('previous_report') or {}
+    return 'Compared with the previous report in this directory (%s, %s judged).' % (
+        previous.get('generated_at') or 'time unknown', plural(int(previous.get('vaults') or 0), 'vault'))
+
+
+def scope_rows(changes):
+    """The table rows (SCOPE_HEADER) of the vaults that left the scope, were read again or not compared, as text."""
+    return [[vault.get('name'), vault.get('id'), SCOPE_REASON.get(vault.get('reason'), vault.get('reason')), vault.get('why')]
+            for vault in list(changes.get('left') or []) + list(changes.get('read_again') or []) + list(changes.get('not_compared') or [])
+            if isinstance(vault, Mapping)]
+
+
 def _markdown_scope_changes(changes):
     """The vaults that left the scope since the previous report (and those read again), with why."""
-    if not isinstance(changes, Mapping) or not any(changes.get(key) for key in ('left', 'read_again', 'subscriptions_left', 'not_compared')):
+    if not scope_changed(changes):
         return []
-    previous = changes.get('previous_report') or {}
-    lines = ['', '## Left the scope', '', 'Compared with the previous report in this directory (%s, %s judged).' % (
-        md_escape(previous.get('generated_at') or 'time unknown'), plural(int(previous.get('vaults') or 0), 'vault')), '']
-    rows = [[md_escape(vault.get('name')), md_escape(vault.get('id')), md_escape(SCOPE_REASON.get(vault.get('reason'), vault.get('reason'))),
-             md_escape(vault.get('why'))]
-            for vault in list(changes.get('left') or []) + list(changes.get('read_again') or []) + list(changes.get('not_compared') or [])]
+    lines = ['', '## Left the scope', '', md_escape(scope_intro(changes)), '']
+    rows = [[md_escape(cell) for cell in row] for row in scope_rows(changes)]
     if rows:
-        lines.extend(_table(['Vault', 'Id', 'Why', 'Azure answered'], rows[:MD_MAX_VAULTS]))
+        lines.extend(_table(SCOPE_HEADER, rows[:MD_MAX_VAULTS]))
         more = _more(MD_MAX_VAULTS, len(rows), 'vaults')
         if more:
             lines.extend(['', more])

@@ -22,6 +22,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Mapping
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import visible
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import kind_label
@@ -31,6 +32,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document 
     EXCLUDED_NOTE,
     already_met,
     check_report,
+    discovery_text,
     _value,
     EXCLUDED_HEADER,
     excluded_row,
@@ -46,6 +48,10 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document 
     POSTURE_LABEL,
     posture_headline,
     posture_rows,
+    SCOPE_HEADER,
+    scope_changed,
+    scope_intro,
+    scope_rows,
     TIER_HEADINGS,
     tier_rows,
     with_tier,
@@ -463,6 +469,19 @@ def _posture_section(report):
             '<div class="charts">%s</div>' % (esc(posture_headline(posture)), ''.join(figures), table, charts))
 
 
+def _data_section(discovery):
+    """Where the vaults were read from and when (drift.json discovery; drift.md's "Data" line), or '' without it."""
+    if not isinstance(discovery, Mapping):
+        return ''
+    fallbacks = [f for f in discovery.get('fallbacks') or [] if isinstance(f, Mapping)]
+    body = '<p id="data-source">%s</p>' % esc('Read ' + discovery_text(discovery)[len('read '):])
+    if fallbacks:
+        body += '<p>%s</p>%s' % (esc('Read from Azure Resource Manager instead of Resource Graph (%s):' % plural(len(fallbacks), 'subscription')),
+                                 _simple_table('fallbacks-table', ['Subscription', 'Why'],
+                                               [[f.get('subscription_id'), f.get('reason')] for f in fallbacks]))
+    return body
+
+
 def _tag(flag, yes='yes', no='no'):
     return '<span class="tag %s">%s</span>' % ('yes' if flag else 'no', esc(yes if flag else no))
 
@@ -672,6 +691,7 @@ def render_html(report):
 
     # The page's sections in order, (id, title, body html); the navigation bar links each. A new section is one more entry.
     sections = [
+        ('data', 'Data', _data_section(report.get('discovery'))),
         ('posture', 'Posture', _posture_section(report)),
         ('summary', 'Summary', '<p class="verdict">%s</p><p id="fix-kinds">%s</p><div class="figures">%s</div>' % (
             esc(verdict), esc('Findings by who fixes them: %s.' % fix_text(summary, check_mode, already_met(report))), ''.join(figures))),
@@ -718,6 +738,13 @@ def render_html(report):
         sections.append(('errors', 'Errors', _simple_table(
             'errors-table', ['Scope', 'Action', 'Message'],
             [[e.get('scope'), e.get('action') or 'discovery', e.get('message')] for e in errors])))
+    changes = report.get('scope_changes')
+    if scope_changed(changes):
+        # What left the scope since the previous report (drift.md "Left the scope"): vaults this run could not check.
+        subs = changes.get('subscriptions_left') or []
+        sections.append(('scope', 'Left the scope', '<p>%s</p>%s%s' % (
+            esc(scope_intro(changes)), _simple_table('scope-table', SCOPE_HEADER, scope_rows(changes)) if scope_rows(changes) else '',
+            ('<p>%s</p>' % esc('Subscriptions no longer listed for this identity: %s.' % ', '.join(str(sub) for sub in subs))) if subs else '')))
     excluded = report.get('excluded_vaults') or []
     if excluded:
         sections.append(('excluded', 'Not checked (excluded)', '<p>%s</p>%s' % (

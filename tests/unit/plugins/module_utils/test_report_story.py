@@ -25,6 +25,8 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document 
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports.html import render_html
 from ansible_collections.vaultlock.azure.plugins.module_utils._reports.sarif import build_sarif
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import weakened_warning
+from tests.unit.builders import SUB2, vault_id
+from tests.unit.plugins.filter.drift_documents import check_document
 from tests.unit.plugins.module_utils.test_reports import SCHEMA_PATH, vault
 
 with open(SCHEMA_PATH, encoding='utf-8') as _handle:
@@ -70,9 +72,19 @@ def documents(draw):
                 for key in draw(st.lists(st.sampled_from(['immutability', 'soft_delete']), max_size=2, unique=True))]
     errors = [{'scope': '/subscriptions/%s' % scope, 'message': 'AuthorizationFailed: no access'}
               for scope in draw(st.lists(NAMES, max_size=2))]
+    discovery = draw(st.one_of(st.none(), st.builds(lambda stamp, fallback: {
+        'requested': 'auto', 'source_by_subscription': {'s1': 'resource_graph', 's2': 'arm' if fallback else 'resource_graph'},
+        'fallbacks': [{'subscription_id': 's2', 'reason': 'not visible'}] if fallback else [], 'data_time': stamp}, STAMPS, st.booleans())))
+    left = [{'id': '/subscriptions/s/resourceGroups/rg-l/providers/Microsoft.RecoveryServices/vaults/l-%s' % name, 'name': 'l-' + name,
+             'reason': draw(st.sampled_from(['unreadable', 'gone', 'untagged'])), 'code': 'AuthorizationFailed', 'why': 'ARM answered 403'}
+            for name in draw(st.lists(NAMES, max_size=2, unique=True))]
+    scope_changes = draw(st.one_of(st.none(), st.just({
+        'previous_report': {'generated_at': '2026-01-01T00:00:00+00:00', 'vaults': 4}, 'left': left, 'read_again': [],
+        'subscriptions_left': [], 'not_compared': [], 'skipped_entries': 0, 'accepted': False})))
     report = build_report(entries, {'check_mode': check_mode, 'timestamp': draw(STAMPS), 'baseline': baseline, 'results': results,
                                     'errors': errors, 'excluded_vaults': excluded, 'weakened_baseline': weakened,
-                                    'warnings': [weakened_warning(entry) for entry in weakened], 'predict': check_mode})
+                                    'warnings': [weakened_warning(entry) for entry in weakened], 'predict': check_mode,
+                                    'discovery': discovery, 'scope_changes': scope_changes})
     report = json.loads(json.dumps(report))
     VALIDATOR.validate(report)
     return report
@@ -124,6 +136,19 @@ def tell_one_story(report):
     assert {p.get('name'): p.get('value') for p in suite.find('properties')}['check_mode'] == ('true' if check_mode else 'false')
     assert sarif['invocations'][0]['endTimeUtc'] == stamp and sarif['properties']['check_mode'] is check_mode
     assert sarif['automationDetails']['id'].endswith('/check/' if check_mode else '/run/')
+
+    # Where and when the vaults were read.
+    discovery = report.get('discovery')
+    if discovery is not None:
+        assert discovery['data_time'] in md.split('## ', 1)[0] and html.escape(discovery['data_time']) in html_section(page, 'data')
+        for fallback in discovery['fallbacks']:
+            assert fallback['subscription_id'] in md.split('## ', 1)[0] and fallback['subscription_id'] in html_section(page, 'data')
+    else:
+        assert html_section(page, 'data') == ''
+
+    # The vaults that left the scope since the previous report: not checked by this run.
+    for change in (report.get('scope_changes') or {}).get('left') or []:
+        assert change['id'] in md_section(md, 'Left the scope') and html.escape(change['id']) in html_section(page, 'scope')
 
     # The vaults checked, their tiers and open findings.
     cases = [case for case in suite.findall('testcase') if case.find('error') is None and case.find('skipped') is None]
@@ -256,3 +281,20 @@ def test_a_fix_that_failed_is_not_called_fixable_after_a_real_run():
     assert 'Fixable by the playbook, but this run did not fix it: its change failed or was not made' in text
     page = render_html(report)
     assert '>not fixed by this run</span>' in html_section(page, 'drift') and html_data(page)['run_text'] == 'not fixed by this run'
+
+
+def test_drift_html_says_where_and_when_the_vaults_were_read_and_what_left_the_scope():
+    """drift.md said where the vaults were read from and as of when (discovery) and which vaults left the scope since the
+    previous report (scope_changes: not checked by this run); drift.html said neither."""
+    report = check_document()
+    report['scope_changes']['subscriptions_left'] = ['33333333-3333-3333-3333-333333333333']
+    tell_one_story(report)
+    page = render_html(report)
+    data = html_section(page, 'data')
+    assert 'Read from Azure Resource Graph for 1 subscription, Azure Resource Manager for 1 subscription, as of 2026-03-01T23:00:00Z (UTC).' in data
+    assert '<td>%s</td><td>not visible</td>' % SUB2 in data
+    scope = html_section(page, 'scope')
+    assert 'Compared with the previous report in this directory (2026-03-01T00:00:00+00:00, 5 vaults judged).' in scope
+    assert '<td>rsv-gone</td><td>%s</td><td>gone from Azure</td><td>ARM answered 404</td>' % html.escape(vault_id('rsv-gone')) in scope
+    assert 'Subscriptions no longer listed for this identity: 33333333-3333-3333-3333-333333333333.' in scope
+    assert '<a href="#data">Data</a>' in page and '<a href="#scope">Left the scope</a>' in page

@@ -1277,13 +1277,17 @@ def render_junit(report):
             failure = ET.SubElement(case, 'failure', message=xml_text(message), type='drift')
             first = str(vault.get('id')) + (' (%s)' % tier_label(vault) if vault.get('tier') else '')
             failure.text = xml_text('\n'.join([first] + [_finding_line(f, report.get('check_mode', True)) for f in open_findings]))
+        # What this run fixed (a real run's resolved findings): the testcase of a vault the run fixed is no plain pass.
+        out_lines = ['fixed by this run: %s: was %s, wanted %s' % (finding_label(f), _value(f.get('have')), _value(f.get('want')))
+                     for f in vault.get('findings') or [] if f.get('resolved')]
         readiness = lock_rows.get(_lower(vault.get('id')))
         if readiness is not None:
-            out = ET.SubElement(case, 'system-out')
-            out.text = xml_text('\n'.join([
+            out_lines += [
                 'lock readiness: %s (%s)' % (blockers_text(readiness), readiness.get('status')),
                 'protected items: %s; held until: %s' % (items_text(readiness), readiness.get('held_until') or 'nothing held'),
-            ] + ['commits to: %s' % c for c in readiness.get('commitments') or []]))
+            ] + ['commits to: %s' % c for c in readiness.get('commitments') or []]
+        if out_lines:
+            ET.SubElement(case, 'system-out').text = xml_text('\n'.join(out_lines))
     for vault in excluded:
         _junit_skipped(_junit_case(suite, vault, seen), vault)
     for error in errors:

@@ -200,6 +200,11 @@ def tell_one_story(report):
         assert 'Changed %s; %s fixed by this run' % (plural(len(report['changed']), 'vault'), plural(resolved - already, 'finding')) in md
         assert '<span class="value">%d</span><span class="label">Resolved</span>' % resolved in page
         assert sarif['properties']['summary']['resolved'] == resolved
+        # drift.junit.xml: a vault this run fixed is not a plain pass, its testcase says what was fixed.
+        for vault_doc, case in zip(vaults, cases):
+            fixed = [f for f in vault_doc['findings'] if f['resolved']]
+            out = '\n'.join(element.text or '' for element in case.findall('system-out'))
+            assert out.count('fixed by this run: ') == len(fixed), (vault_doc['name'], out)
     failed = [e for e in errors if e.get('action')]
     for error in failed:
         assert any(c.find('error') is not None and c.get('name') == error['scope'] and c.find('error').get('type') == error['action']
@@ -298,3 +303,22 @@ def test_drift_html_says_where_and_when_the_vaults_were_read_and_what_left_the_s
     assert '<td>rsv-gone</td><td>%s</td><td>gone from Azure</td><td>ARM answered 404</td>' % html.escape(vault_id('rsv-gone')) in scope
     assert 'Subscriptions no longer listed for this identity: 33333333-3333-3333-3333-333333333333.' in scope
     assert '<a href="#data">Data</a>' in page and '<a href="#scope">Left the scope</a>' in page
+
+
+def test_drift_junit_xml_says_what_a_real_run_fixed():
+    """A vault a real run fixed was a passing testcase like a vault that met the baseline: drift.junit.xml said nothing of the
+    fix that drift.json (resolved), drift.md and drift.html (Changed) recorded."""
+    entries = compute_drift([vault('rsv-open', immutability='disabled', soft_delete=('off', 14))], BASELINE_ENABLED)
+    report = json.loads(json.dumps(build_report(entries, {
+        'check_mode': False, 'timestamp': '2026-01-01T00:04:05+00:00', 'baseline': BASELINE_ENABLED,
+        'results': [{'action': 'immutability', 'id': entries[0]['id'], 'changed': True,
+                     'changes': [{'setting': 'immutability', 'before': 'disabled', 'after': 'enabled'}]},
+                    {'action': 'soft_delete', 'id': entries[0]['id'], 'changed': True,
+                     'changes': [{'setting': 'soft_delete', 'before': 'off', 'after': 'on'}]}]})))
+    VALIDATOR.validate(report)
+    tell_one_story(report)
+    case = ET.fromstring(render_junit(report).encode('utf-8')).find('testsuite/testcase')
+    assert case.find('failure') is None
+    assert case.find('system-out').text.splitlines() == [
+        'fixed by this run: immutability: was disabled, wanted enabled',
+        'fixed by this run: soft delete: was off, wanted on']

@@ -17,6 +17,7 @@ import re
 import xml.etree.ElementTree as ET
 
 import jsonschema
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -322,3 +323,16 @@ def test_drift_junit_xml_says_what_a_real_run_fixed():
     assert case.find('system-out').text.splitlines() == [
         'fixed by this run: immutability: was disabled, wanted enabled',
         'fixed by this run: soft delete: was off, wanted on']
+
+
+@pytest.mark.parametrize('check_mode', [True, False])
+def test_the_azure_policy_section_says_a_real_runs_verdicts_are_from_before_its_changes(check_mode):
+    """The role's real run against the emulator: bv-disabled's immutability was fixed (Changed, resolved, posture enabled),
+    and the Azure Policy section listed it non-compliant "as this run read them", which after a real run is before its
+    changes: drift.md and drift.html now say so."""
+    report = check_document()
+    report['check_mode'] = check_mode
+    before = 'as this run read them, before its changes: a vault this run changed may comply now (see Changed)'
+    assert (before in md_section(render_markdown(report), 'Azure Policy')) is not check_mode
+    assert (before in html_section(render_html(report), 'azure-policy')) is not check_mode
+    assert 'as this run read them' in md_section(render_markdown(report), 'Azure Policy')

@@ -715,21 +715,27 @@ def _top_drifting(vaults, limit):
     return [vault for _index, vault in ranked[:limit]], len(drifting)
 
 
-def discovery_lines(discovery):
-    """Markdown lines: where the data came from and when (report['discovery'])."""
-    if not isinstance(discovery, Mapping):
-        return []
+def discovery_text(discovery, escape=str):
+    """'read from Azure Resource Graph for 2 subscriptions, as of <time> (UTC). Resource Graph can lag...': where the data
+    came from and when (report['discovery']), its values written by ``escape``."""
     sources = discovery.get('sources') or {}
-    parts = ['%s for %s' % (SOURCE_LABEL.get(source, md_escape(source)), plural(count, 'subscription'))
+    parts = ['%s for %s' % (SOURCE_LABEL.get(source, escape(source)), plural(count, 'subscription'))
              for source, count in sorted(sources.items(), key=lambda kv: (kv[0] != 'resource_graph', kv[0]))]
-    line = '**Data:** read from %s' % (', '.join(parts) if parts else 'no subscription')
+    line = 'read from %s' % (', '.join(parts) if parts else 'no subscription')
     if discovery.get('data_time'):
-        line += ', as of %s (UTC)' % md_escape(discovery['data_time'])
+        line += ', as of %s (UTC)' % escape(discovery['data_time'])
     line += '.'
     if sources.get('resource_graph') or sources.get('mixed'):
         line += (' Resource Graph can lag Azure Resource Manager by minutes; every change is planned from a fresh Azure '
                  'Resource Manager read of the vault or policy it changes.')
-    lines = [line]
+    return line
+
+
+def discovery_lines(discovery):
+    """Markdown lines: where the data came from and when (report['discovery'])."""
+    if not isinstance(discovery, Mapping):
+        return []
+    lines = ['**Data:** ' + discovery_text(discovery, md_escape)]
     fallbacks = discovery.get('fallbacks') or []
     if fallbacks:
         lines.append('')
@@ -876,7 +882,7 @@ def render_markdown(report):
         for finding in vault.get('findings') or []:
             if finding.get('resolved'):
                 continue
-            fixable = md_escape(fix_cell(finding))
+            fixable = md_escape(fix_cell(finding, check_mode))
             if finding.get('reason'):
                 fixable += ': ' + md_escape(finding['reason'])
             rows.append(with_tier([md_escape(vault.get('name')), md_escape(kind_label(vault.get('vault_type'))),
@@ -920,7 +926,7 @@ def render_markdown(report):
     lines.extend(markdown_lines(report, md_escape, _table))
 
     lines.extend(_markdown_scope_changes(report.get('scope_changes')))
-    lines.extend(_markdown_excluded(report.get('excluded_vaults')))
+    lines.extend(_markdown_excluded(report))
 
     warnings = report.get('warnings') or []
     if warnings:
@@ -946,18 +952,36 @@ SCOPE_REASON = {'unreadable': 'no longer readable by this identity', 'gone': 'go
                 'not_compared': 'not compared: this run could not read its scope'}
 
 
+SCOPE_HEADER = ['Vault', 'Id', 'Why', 'Azure answered']
+
+
+def scope_changed(changes):
+    """Whether drift.json's scope_changes has anything to show: a vault or subscription that left the scope, or was read again."""
+    return isinstance(changes, Mapping) and any(changes.get(key) for key in ('left', 'read_again', 'subscriptions_left', 'not_compared'))
+
+
+def scope_intro(changes):
+    """'Compared with the previous report in this directory (<when>, N vaults judged).'"""
+    previous = changes.get('previous_report') or {}
+    return 'Compared with the previous report in this directory (%s, %s judged).' % (
+        previous.get('generated_at') or 'time unknown', plural(int(previous.get('vaults') or 0), 'vault'))
+
+
+def scope_rows(changes):
+    """The table rows (SCOPE_HEADER) of the vaults that left the scope, were read again or not compared, as text."""
+    return [[vault.get('name'), vault.get('id'), SCOPE_REASON.get(vault.get('reason'), vault.get('reason')), vault.get('why')]
+            for vault in list(changes.get('left') or []) + list(changes.get('read_again') or []) + list(changes.get('not_compared') or [])
+            if isinstance(vault, Mapping)]
+
+
 def _markdown_scope_changes(changes):
     """The vaults that left the scope since the previous report (and those read again), with why."""
-    if not isinstance(changes, Mapping) or not any(changes.get(key) for key in ('left', 'read_again', 'subscriptions_left', 'not_compared')):
+    if not scope_changed(changes):
         return []
-    previous = changes.get('previous_report') or {}
-    lines = ['', '## Left the scope', '', 'Compared with the previous report in this directory (%s, %s judged).' % (
-        md_escape(previous.get('generated_at') or 'time unknown'), plural(int(previous.get('vaults') or 0), 'vault')), '']
-    rows = [[md_escape(vault.get('name')), md_escape(vault.get('id')), md_escape(SCOPE_REASON.get(vault.get('reason'), vault.get('reason'))),
-             md_escape(vault.get('why'))]
-            for vault in list(changes.get('left') or []) + list(changes.get('read_again') or []) + list(changes.get('not_compared') or [])]
+    lines = ['', '## Left the scope', '', md_escape(scope_intro(changes)), '']
+    rows = [[md_escape(cell) for cell in row] for row in scope_rows(changes)]
     if rows:
-        lines.extend(_table(['Vault', 'Id', 'Why', 'Azure answered'], rows[:MD_MAX_VAULTS]))
+        lines.extend(_table(SCOPE_HEADER, rows[:MD_MAX_VAULTS]))
         more = _more(MD_MAX_VAULTS, len(rows), 'vaults')
         if more:
             lines.extend(['', more])
@@ -973,36 +997,53 @@ EXCLUDED_NOTE = ('harden_backup_vaults_exclude left these vaults out of this run
                  'them as suppressed results, so a code scanning service does not close them as fixed).')
 
 
-def excluded_row(vault):
-    """A row of the reports' table of excluded vaults (drift.json excluded_vaults): name, kind, subscription, resource group,
-    the entries that excluded it, when it was last checked, and its open findings then (their settings)."""
+EXCLUDED_HEADER = ['Vault', 'Kind', 'Subscription', 'Resource group', 'Excluded by', 'Last checked', 'Open findings then']
+
+
+def excluded_tiered(report):
+    """Whether the table of excluded vaults has a baseline tier column: the report has tiers, or an excluded vault names one
+    (drift.json, drift.junit.xml and drift.sarif give each excluded vault's tier; the tables said none before)."""
+    return has_tiers(report) or any(isinstance(vault, Mapping) and vault.get('tier') for vault in report.get('excluded_vaults') or [])
+
+
+def excluded_row(vault, tiered=False):
+    """A row of the reports' table of excluded vaults (drift.json excluded_vaults): name, (baseline tier,) kind, subscription,
+    resource group, the entries that excluded it, when it was last checked, and its open findings then (their settings)."""
     findings = vault.get('findings') or []
     settings = sorted(set(str(finding.get('setting')) for finding in findings if isinstance(finding, Mapping)))
-    return [vault.get('name') or vault.get('id'), kind_label(vault.get('vault_type')), vault.get('subscription_id'),
-            vault.get('resource_group'), ', '.join(str(entry) for entry in vault.get('excluded_by') or []) or '-',
-            vault.get('checked_at') or 'never in this directory',
-            ('%d (%s)' % (len(findings), ', '.join(settings))) if findings else 'none']
+    return with_tier([vault.get('name') or vault.get('id'), kind_label(vault.get('vault_type')), vault.get('subscription_id'),
+                      vault.get('resource_group'), ', '.join(str(entry) for entry in vault.get('excluded_by') or []) or '-',
+                      vault.get('checked_at') or 'never in this directory',
+                      ('%d (%s)' % (len(findings), ', '.join(settings))) if findings else 'none'], vault.get('tier'), tiered)
 
 
-def _markdown_excluded(vaults):
+def _markdown_excluded(report):
     """The vaults the exclusions left out (drift.json excluded_vaults): not checked."""
+    vaults = report.get('excluded_vaults')
     if not vaults:
         return []
+    tiered = excluded_tiered(report)
     lines = ['', '## Not checked (excluded)', '', md_escape(EXCLUDED_NOTE), '']
-    rows = [[md_escape(cell) for cell in excluded_row(vault)] for vault in vaults]
-    lines.extend(_table(['Vault', 'Kind', 'Subscription', 'Resource group', 'Excluded by', 'Last checked', 'Open findings then'],
-                        rows[:MD_MAX_VAULTS]))
+    rows = [[md_escape(cell) for cell in excluded_row(vault, tiered)] for vault in vaults]
+    lines.extend(_table(with_tier(EXCLUDED_HEADER, 'Baseline tier', tiered), rows[:MD_MAX_VAULTS]))
     more = _more(MD_MAX_VAULTS, len(rows), 'vaults')
     if more:
         lines.extend(['', more])
     return lines
 
 
-def fix_cell(finding):
-    """A finding's kind in a table cell: 'yes' (this run fixes it), 'with <option>', or 'no, needs a person'."""
+# An open finding of a real run that the run fixes (fix "run"): its change failed or was not made (drift.json's summary counts
+# it in by_fix.run, "not fixed (their change failed)"). The reports said "yes" / "fixable" of it, as of a check run.
+NOT_FIXED_CELL = "not fixed: this run's change failed or was not made (see Errors)"
+NOT_FIXED_LINE = 'not fixed by this run (its change failed or was not made)'
+
+
+def fix_cell(finding, check_mode=True):
+    """A finding's kind in a table cell: 'yes' (this run fixes it; after a real run NOT_FIXED_CELL: it did not), 'with
+    <option>', or 'no, needs a person'."""
     kind = finding.get('fix') or fix_kind(finding)
     if kind == 'run':
-        return 'yes'
+        return 'yes' if check_mode else NOT_FIXED_CELL
     if kind == 'option':
         return 'with %s' % finding.get('option')
     return 'no, needs a person'
@@ -1155,9 +1196,11 @@ def xml_text(value):
     return _XML_INVALID.sub('\ufffd', str(value))
 
 
-def _finding_line(finding):
+def _finding_line(finding, check_mode=True):
+    """A finding as a line of text; ``check_mode`` false: an open finding of a real run (a fixable one was not fixed)."""
+    fixable = 'fixable' if check_mode else NOT_FIXED_LINE
     line = '%s: have %s, want %s; %s' % (finding_label(finding), _value(finding.get('have')), _value(finding.get('want')),
-                                         'fixable' if finding.get('fixable') else 'not fixable')
+                                         fixable if finding.get('fixable') else 'not fixable')
     if finding.get('irreversible'):
         line += '; IRREVERSIBLE'
     return _with_reason(line, finding)
@@ -1233,14 +1276,18 @@ def render_junit(report):
                 message += ' (%d irreversible)' % irreversible
             failure = ET.SubElement(case, 'failure', message=xml_text(message), type='drift')
             first = str(vault.get('id')) + (' (%s)' % tier_label(vault) if vault.get('tier') else '')
-            failure.text = xml_text('\n'.join([first] + [_finding_line(f) for f in open_findings]))
+            failure.text = xml_text('\n'.join([first] + [_finding_line(f, report.get('check_mode', True)) for f in open_findings]))
+        # What this run fixed (a real run's resolved findings): the testcase of a vault the run fixed is no plain pass.
+        out_lines = ['fixed by this run: %s: was %s, wanted %s' % (finding_label(f), _value(f.get('have')), _value(f.get('want')))
+                     for f in vault.get('findings') or [] if f.get('resolved')]
         readiness = lock_rows.get(_lower(vault.get('id')))
         if readiness is not None:
-            out = ET.SubElement(case, 'system-out')
-            out.text = xml_text('\n'.join([
+            out_lines += [
                 'lock readiness: %s (%s)' % (blockers_text(readiness), readiness.get('status')),
                 'protected items: %s; held until: %s' % (items_text(readiness), readiness.get('held_until') or 'nothing held'),
-            ] + ['commits to: %s' % c for c in readiness.get('commitments') or []]))
+            ] + ['commits to: %s' % c for c in readiness.get('commitments') or []]
+        if out_lines:
+            ET.SubElement(case, 'system-out').text = xml_text('\n'.join(out_lines))
     for vault in excluded:
         _junit_skipped(_junit_case(suite, vault, seen), vault)
     for error in errors:

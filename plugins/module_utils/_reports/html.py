@@ -22,6 +22,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Mapping
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import visible
 from ansible_collections.vaultlock.azure.plugins.module_utils._kinds import kind_label
@@ -31,8 +32,11 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document 
     EXCLUDED_NOTE,
     already_met,
     check_report,
+    discovery_text,
     _value,
+    EXCLUDED_HEADER,
     excluded_row,
+    excluded_tiered,
     finding_label,
     fix_cell,
     fix_kind,
@@ -44,6 +48,10 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document 
     POSTURE_LABEL,
     posture_headline,
     posture_rows,
+    SCOPE_HEADER,
+    scope_changed,
+    scope_intro,
+    scope_rows,
     TIER_HEADINGS,
     tier_rows,
     with_tier,
@@ -178,7 +186,7 @@ SCRIPT = """
   function rowText(row) {
     if (row.text === null) {
       var f = row.f;
-      var kind = f[5] === 'person' ? 'needs a person' : (f[5] === 'run' ? 'fixable by this run' : 'with');
+      var kind = f[5] === 'person' ? 'needs a person' : (f[5] === 'run' ? data.run_text : 'with');
       row.text = [f[1], f[2], f[3], f[7], f[8] || '', kind].join(' ').toLowerCase();
     }
     return row.text;
@@ -263,7 +271,7 @@ SCRIPT = """
       cell(tr, f[2]);
       cell(tr, f[3]);
       var fix = cell(tr, '');
-      tag(fix, KIND_CSS[f[5]], f[5] === 'run' ? 'fixable by this run' : (f[5] === 'option' ? 'with ' + f[8] : 'needs a person'));
+      tag(fix, KIND_CSS[f[5]], f[5] === 'run' ? data.run_text : (f[5] === 'option' ? 'with ' + f[8] : 'needs a person'));
       if (f[6]) { fix.appendChild(document.createTextNode(' ')); tag(fix, 'irreversible', 'irreversible', 'the fix can never be undone'); }
       cell(tr, f[7]);
       v[V.flags].forEach(function (flag) { cell(tr, flag); });
@@ -461,6 +469,19 @@ def _posture_section(report):
             '<div class="charts">%s</div>' % (esc(posture_headline(posture)), ''.join(figures), table, charts))
 
 
+def _data_section(discovery):
+    """Where the vaults were read from and when (drift.json discovery; drift.md's "Data" line), or '' without it."""
+    if not isinstance(discovery, Mapping):
+        return ''
+    fallbacks = [f for f in discovery.get('fallbacks') or [] if isinstance(f, Mapping)]
+    body = '<p id="data-source">%s</p>' % esc('Read ' + discovery_text(discovery)[len('read '):])
+    if fallbacks:
+        body += '<p>%s</p>%s' % (esc('Read from Azure Resource Manager instead of Resource Graph (%s):' % plural(len(fallbacks), 'subscription')),
+                                 _simple_table('fallbacks-table', ['Subscription', 'Why'],
+                                               [[f.get('subscription_id'), f.get('reason')] for f in fallbacks]))
+    return body
+
+
 def _tag(flag, yes='yes', no='no'):
     return '<span class="tag %s">%s</span>' % ('yes' if flag else 'no', esc(yes if flag else no))
 
@@ -522,14 +543,20 @@ def _findings_data(vaults, tiered, report=None):
         rows.append([vault.get('id'), vault.get('name'), kind_label(vault.get('vault_type')), vault.get('subscription_id'),
                      vault.get('resource_group'), vault.get('tier') if tiered else None, 1 if is_locked(vault) else 0,
                      _head_line(vault, open_findings), ['yes' if flag.of(vault) else 'no' for flag in FLAGS], findings])
-    data = {'page_size': PAGE_SIZE, 'tiered': bool(tiered), 'flags': [flag.key for flag in FLAGS], 'vaults': rows}
+    data = {'page_size': PAGE_SIZE, 'tiered': bool(tiered), 'flags': [flag.key for flag in FLAGS], 'vaults': rows,
+            'run_text': run_text((report or {}).get('check_mode', True))}
     return '<script type="application/json" id="findings-data">%s</script>' % script_json(data)
 
 
-def _fix_tag(finding):
+def run_text(check_mode):
+    """The tag of an open finding this run fixes: after a real run its change failed or was not made."""
+    return 'fixable by this run' if check_mode else 'not fixed by this run'
+
+
+def _fix_tag(finding, check_mode=True):
     kind = finding.get('fix') or fix_kind(finding)
-    text = {'run': 'fixable by this run', 'option': 'with %s' % finding.get('option'), 'person': 'needs a person'}[kind]
-    return '<span class="tag %s" title="%s">%s</span>' % (KIND_CSS[kind], esc(fix_cell(finding)), esc(text))
+    text = {'run': run_text(check_mode), 'option': 'with %s' % finding.get('option'), 'person': 'needs a person'}[kind]
+    return '<span class="tag %s" title="%s">%s</span>' % (KIND_CSS[kind], esc(fix_cell(finding, check_mode)), esc(text))
 
 
 # The findings table's columns: (key, heading, scope); scope 'vault' sorts the vault groups by the vault's own value.
@@ -566,7 +593,7 @@ def _findings_table(vaults, tiered=False, report=None):
             fixable = bool(finding.get('fixable'))
             irreversible = bool(finding.get('irreversible'))
             kind = finding.get('fix') or fix_kind(finding)
-            fix_cell_html = _fix_tag(finding)
+            fix_cell_html = _fix_tag(finding, (report or {}).get('check_mode', True))
             if irreversible:
                 fix_cell_html += ' <span class="tag irreversible" title="the fix can never be undone">irreversible</span>'
             why = _why(finding, report)
@@ -664,6 +691,7 @@ def render_html(report):
 
     # The page's sections in order, (id, title, body html); the navigation bar links each. A new section is one more entry.
     sections = [
+        ('data', 'Data', _data_section(report.get('discovery'))),
         ('posture', 'Posture', _posture_section(report)),
         ('summary', 'Summary', '<p class="verdict">%s</p><p id="fix-kinds">%s</p><div class="figures">%s</div>' % (
             esc(verdict), esc('Findings by who fixes them: %s.' % fix_text(summary, check_mode, already_met(report))), ''.join(figures))),
@@ -710,12 +738,18 @@ def render_html(report):
         sections.append(('errors', 'Errors', _simple_table(
             'errors-table', ['Scope', 'Action', 'Message'],
             [[e.get('scope'), e.get('action') or 'discovery', e.get('message')] for e in errors])))
+    changes = report.get('scope_changes')
+    if scope_changed(changes):
+        # What left the scope since the previous report (drift.md "Left the scope"): vaults this run could not check.
+        subs = changes.get('subscriptions_left') or []
+        sections.append(('scope', 'Left the scope', '<p>%s</p>%s%s' % (
+            esc(scope_intro(changes)), _simple_table('scope-table', SCOPE_HEADER, scope_rows(changes)) if scope_rows(changes) else '',
+            ('<p>%s</p>' % esc('Subscriptions no longer listed for this identity: %s.' % ', '.join(str(sub) for sub in subs))) if subs else '')))
     excluded = report.get('excluded_vaults') or []
     if excluded:
         sections.append(('excluded', 'Not checked (excluded)', '<p>%s</p>%s' % (
-            esc(EXCLUDED_NOTE), _simple_table('excluded-table', ['Vault', 'Kind', 'Subscription', 'Resource group', 'Excluded by',
-                                                                 'Last checked', 'Open findings then'],
-                                              [excluded_row(vault) for vault in excluded]))))
+            esc(EXCLUDED_NOTE), _simple_table('excluded-table', with_tier(EXCLUDED_HEADER, 'Baseline tier', excluded_tiered(report)),
+                                              [excluded_row(vault, excluded_tiered(report)) for vault in excluded]))))
     policy_html = html_section(report, esc)
     if policy_html:
         sections.append(('azure-policy', 'Azure Policy', policy_html))

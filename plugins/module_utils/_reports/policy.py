@@ -107,14 +107,24 @@ def _vault_name(vault_id):
     return str(vault_id).rstrip('/').rsplit('/', 1)[-1]
 
 
+# After a real run the definitions judged the vaults as the run read them, before its changes (docs/drift-report.md): the
+# reports said "as this run read them" only, and a vault the run fixed stood non-compliant next to a posture that had it fixed.
+BEFORE_CHANGES = ', before its changes: a vault this run changed may comply now (see Changed)'
+
+
+def read_when(report):
+    """'' in check mode, BEFORE_CHANGES after a real run."""
+    return '' if report.get('check_mode', True) else BEFORE_CHANGES
+
+
 def markdown_lines(report, escape, table):
     """drift.md's Azure Policy section: one table row per definition, then each definition's non-compliant vaults."""
     policy = report.get('azure_policy')
     if policy is None:
         return []
     lines = ['', '## Azure Policy', '',
-             'What the vault-level Azure Backup built-in policy definitions would say of the vaults as this run read them '
-             '(independent of the baseline; see %s).' % LEARN_URI, '']
+             'What the vault-level Azure Backup built-in policy definitions would say of the vaults as this run read them%s '
+             '(independent of the baseline; see %s).' % (read_when(report), LEARN_URI), '']
     rows = policy['definitions']
     if not rows:
         return lines + ['No definition evaluated (harden_backup_vaults_azure_policy is empty).']
@@ -147,8 +157,8 @@ def html_section(report, esc):
     policy = report.get('azure_policy')
     if policy is None:
         return ''
-    out = ['<p>What the vault-level Azure Backup built-in policy definitions would say of the vaults as this run read them '
-           '(independent of the baseline).</p>']
+    out = ['<p>What the vault-level Azure Backup built-in policy definitions would say of the vaults as this run read them%s '
+           '(independent of the baseline).</p>' % esc(read_when(report))]
     rows = policy['definitions']
     if not rows:
         out.append('<p>No definition evaluated (harden_backup_vaults_azure_policy is empty).</p>')

@@ -91,7 +91,8 @@ def _rule(setting, name, short, full, severity):
     }
 
 
-def _message(vault, finding):
+def _message(vault, finding, not_fixed=False):
+    """The result's text; ``not_fixed``: an open finding of a real run, whose fix this run did not make."""
     text = '%s %s%s: have %s, want %s; %s' % (
         kind_label(vault.get('vault_type')), vault.get('name') or vault.get('id'),
         ' (baseline tier %s)' % vault['tier'] if vault.get('tier') else '',
@@ -100,6 +101,8 @@ def _message(vault, finding):
         text += '. Fixable by the playbook'
         if finding.get('irreversible'):
             text += ' (irreversible)'
+        if not_fixed:
+            text += ', but this run did not fix it: its change failed or was not made (see the notifications)'
     elif finding.get('option'):
         text += '. Fixable by the playbook with %s' % finding['option']
     else:
@@ -119,13 +122,14 @@ def _logical_locations(vault, finding):
     return locations
 
 
-def _result(vault, finding, report):
+def _result(vault, finding, report, this_run=True):
+    """The result of an open finding; ``this_run`` false: a finding an earlier report had (an excluded vault)."""
     setting = str(finding.get('setting'))
     result = {
         'ruleId': setting,
         'kind': 'fail',
         'level': finding_level(finding),
-        'message': {'text': _message(vault, finding)},
+        'message': {'text': _message(vault, finding, not_fixed=this_run and not report.get('check_mode', True))},
         'locations': [{
             'physicalLocation': {'artifactLocation': {'uri': artifact_uri(vault.get('id'))}},
             'logicalLocations': _logical_locations(vault, finding),
@@ -207,7 +211,7 @@ EXCLUDED_STATUS = 'accepted'
 
 def _excluded_result(vault, finding, report):
     """The result of an open finding of an excluded vault (drift.json excluded_vaults), suppressed: not checked by this run."""
-    result = _result(vault, finding, report)
+    result = _result(vault, finding, report, this_run=False)
     entries = ', '.join(str(entry) for entry in vault.get('excluded_by') or []) or 'an exclusion'
     checked = vault.get('checked_at') or 'an earlier run'
     justification = ('not checked by this run: harden_backup_vaults_exclude (%s) excluded the vault; the finding is the one the '

@@ -73,7 +73,11 @@ attributes:
   action_group:
     support: full
     membership: [vaultlock.azure.all]
-    description: Use C(group/vaultlock.azure.all) in C(module_defaults) to set the authentication options once.
+    description:
+      - Use C(group/vaultlock.azure.all) in C(module_defaults) to set the authentication options once.
+      - The group reaches every module of the collection, so it takes the authentication options only. Another option there
+        (a state module's C(allow_irreversible), say) fails a module that does not take it, before any request, with a
+        message saying that C(module_defaults) gave it; set such options per module (C(module_defaults) keyed by the module's name).
   action:
     support: full
     description:

@@ -48,11 +48,24 @@ VAULT_REF_CONSTRAINTS = {
 }
 
 
+class StateSpec(dict):
+    """The argument spec of a state module (state_argument_spec): the modules built on it return ``check_mode``
+    (with_check_mode)."""
+
+
 def state_argument_spec(options):
     """A state module's options besides the authentication ones: the vault it names (VAULT_REF_ARGSPEC), its own
     ``options``, and allow_irreversible, the consent to an irreversible change (counted only when the task itself
     writes it: _consent.py)."""
-    return dict(VAULT_REF_ARGSPEC, **options, allow_irreversible={'type': 'bool', 'default': False})
+    return StateSpec(VAULT_REF_ARGSPEC, **options, allow_irreversible={'type': 'bool', 'default': False})
+
+
+def with_check_mode(result, check_mode):
+    """``result`` saying whether the task ran in check mode (a state module's ``check_mode``, documented as returned always:
+    harden_report refuses a result of another check mode than its plan's). The one place that sets it: outcome() for every
+    result of a state module's work, through AnsiballZ (async, become, a remote host) and in process alike; the state
+    modules' action plugin only for a result no module work made (its refusals before the module runs)."""
+    return dict(result, check_mode=bool(check_mode))
 
 
 # Which vaults a read-only module reads (_fleet.read_scope): one vault, or a scope of resource groups, subscriptions, all.
@@ -119,9 +132,14 @@ def outcome(mod, work, controller=False):
     except VaultlockError as exc:
         msg, extra = failure(exc, controller)
         if 'exception' in extra:
-            return dict(extra, msg=msg), True
-        return transport_notes(mod, dict(extra, msg=msg)), True
-    return transport_notes(mod, result), False
+            return _noted(mod, dict(extra, msg=msg)), True
+        return _noted(mod, transport_notes(mod, dict(extra, msg=msg))), True
+    return _noted(mod, transport_notes(mod, result)), False
+
+
+def _noted(mod, result):
+    """A state module's result with its check_mode (with_check_mode); another module's as it is."""
+    return with_check_mode(result, mod.check_mode) if getattr(mod, 'state_module', False) else result
 
 
 class VaultlockModule:
@@ -135,6 +153,7 @@ class VaultlockModule:
         self.params = self.module.params
         self.check_mode = self.module.check_mode
         self.diff_mode = self.module._diff
+        self.state_module = isinstance(argument_spec, StateSpec)
         self._session = None
 
     @property

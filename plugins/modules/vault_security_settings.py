@@ -169,8 +169,25 @@ changes:
   elements: dict
   sample: [{"setting": "cross_subscription_restore", "before": "enabled", "after": "disabled", "irreversible": false},
            {"setting": "alerts", "before": {"job_failure_alerts": null}, "after": {"job_failure_alerts": "enabled"}, "irreversible": false}]
+unpredicted:
+  description:
+    - In check mode, the fields of RV(vault) that check mode cannot predict and gives as null; a real run reads them back.
+    - V(vault.mua.protected_operations) when the task would associate the vault with a Resource Guard; the operations the
+      guard protects are listed by the vault's Resource Guard proxy, which exists only once the association is written
+      (Azure decides the list; a real run reads nothing of the guard before it writes, and check mode reads no more).
+      The rest of the predicted record is what the real run reads back, C(mua.protected) and the vault's
+      C(multiUserAuthorization) (Recovery Services) or C(isVaultProtectedByResourceGuard) (Backup vaults) included.
+  returned: in check mode, when the task would associate a Resource Guard
+  type: list
+  elements: str
+  sample: ["vault.mua.protected_operations"]
+  version_added: 0.2.0
 check_mode:
-  description: Whether the task ran in check mode (M(vaultlock.azure.harden_report) refuses a result of another check mode than its plan's).
+  description:
+    - Whether the task ran in check mode (M(vaultlock.azure.harden_report) refuses a result of another check mode than its plan's).
+    - The module returns it itself, on success and on failure, in process as through C(async), C(become) or a remote host;
+      only a task whose arguments ansible-core's own checks refuse there (an unknown option, a wrong type) fails before the
+      module runs, without it.
   returned: always
   type: bool
   sample: false

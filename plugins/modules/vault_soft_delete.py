@@ -164,7 +164,11 @@ api:
   type: str
   sample: vault_config
 check_mode:
-  description: Whether the task ran in check mode (M(vaultlock.azure.harden_report) refuses a result of another check mode than its plan's).
+  description:
+    - Whether the task ran in check mode (M(vaultlock.azure.harden_report) refuses a result of another check mode than its plan's).
+    - The module returns it itself, on success and on failure, in process as through C(async), C(become) or a remote host;
+      only a task whose arguments ansible-core's own checks refuse there (an unknown option, a wrong type) fails before the
+      module runs, without it.
   returned: always
   type: bool
   sample: false

@@ -10,42 +10,12 @@ plugin_utils/_module_action.py says (in process over a local connection, on the 
 
 from __future__ import annotations
 
-from ansible.errors import AnsibleError
-from ansible.parsing.mod_args import ModuleArgsParser
 from ansible.plugins.action import ActionBase
 from ansible.utils.vars import merge_hash
 
 from ansible_collections.vaultlock.azure.plugins.module_utils._consent import CONSENT, ConsentError, scope_arguments
-from ansible_collections.vaultlock.azure.plugins.plugin_utils._module_action import ModuleActionBase
-
-
-def task_own_keys(task, templar):
-    """The argument names written in the task itself (not merged from module_defaults), or None if unknown.
-
-    ansible-core merges module_defaults into task.args before an action plugin runs (2.17: in the task executor; 2.19:
-    when the task's args are finalized); the task's own data structure still holds what it wrote.
-    """
-    ds = task.get_ds()
-    if not isinstance(ds, dict):
-        return None
-    try:
-        parsed_args = ModuleArgsParser(task_ds=ds, collection_list=task.collections).parse(skip_action_validation=True)[1]
-    except AnsibleError:
-        return None
-    keys = {key for key in parsed_args if not str(key).startswith('_')}
-    for special in ('_variable_params', '_raw_params'):
-        # "module: '{{ some_dict }}'" or "args: '{{ some_dict }}'": the task's own arguments, from a variable.
-        value = parsed_args.get(special)
-        if value is None:
-            continue
-        try:
-            resolved = templar.template(value)
-        except AnsibleError:
-            return None
-        if not isinstance(resolved, dict):
-            return None
-        keys.update(resolved)
-    return keys
+from ansible_collections.vaultlock.azure.plugins.module_utils._module import with_check_mode
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._module_action import ModuleActionBase, task_own_keys
 
 
 class ConsentActionBase(ModuleActionBase):
@@ -58,14 +28,16 @@ class ConsentActionBase(ModuleActionBase):
     def run(self, tmp=None, task_vars=None):
         result = ActionBase.run(self, tmp, task_vars)  # ModuleActionBase.run would run the module with the merged arguments
         del tmp  # no longer has any effect
-        # Whether the task ran in check mode: harden_report refuses results of another check mode than its plan's.
-        result['check_mode'] = bool(self._task.check_mode)
         try:
             args, warnings = scope_arguments(self.MODULE, self._task.args, self.own_keys())
         except ConsentError as exc:
             result.update(failed=True, changed=False, msg=str(exc))
-            return result
+            return with_check_mode(result, self._task.check_mode)
         result = merge_hash(result, self.run_module(args, task_vars))
+        if 'check_mode' not in result:
+            # No module work made this result (the task's arguments refused before it, an async task's start): the module
+            # sets check_mode on every result of its work (_module.outcome), this says it for the others.
+            result = with_check_mode(result, self._task.check_mode)
         if warnings:
             result['warnings'] = list(result.get('warnings') or []) + warnings
             # Only a refusal that asks for consent gets the hint: one no consent lifts (a Locked vault asked to unlock, an

@@ -15,9 +15,8 @@ import gc
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._azure.auth import AUTH_ARGSPEC
-from ansible_collections.vaultlock.azure.plugins.module_utils._errors import non_finite_refusal, shown, text_option_refusal
-from ansible_collections.vaultlock.azure.plugins.plugin_utils._consent_action import task_own_keys
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import non_finite_refusal, text_option_refusal
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._module_action import defaults_refusal
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._preload import Preloading
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._stdio import add_warnings, worker_stdio
 
@@ -107,28 +106,8 @@ class ControllerActionBase(Preloading, ActionBase):
         return result, args
 
     def _defaults_refusal(self, argument_spec, task_vars):
-        """The message for options this action does not take that module_defaults gave it, or ''.
-
-        ansible-core's own ("Unsupported parameters for (ansible_collections.vaultlock.azure.plugins.action.harden_plan)
-        module: allow_irreversible") named a module the user never wrote: the harden_backup_vaults role's step, reached by a
-        play's group/vaultlock.azure.all default meant for the state modules, or by a key of harden_backup_vaults_auth, which
-        the role passes as this module's module_defaults. An option the task writes itself keeps ansible-core's message."""
-        unknown = sorted(str(key) for key in self._task.args if key not in argument_spec and not str(key).startswith('_'))
-        own = task_own_keys(self._task, self._templar) if unknown else None
-        defaulted = [key for key in unknown if own is not None and key not in own]
-        if not defaulted:
-            return ''
-        auth = (task_vars or {}).get('harden_backup_vaults_auth')
-        from_auth = [key for key in defaulted if isinstance(auth, dict) and key in auth]
-        if from_auth:
-            return ('harden_backup_vaults_auth has %s, which %s no authentication option: its keys are the authentication options '
-                    'of the collection\'s modules (%s); nothing was sent to Azure'
-                    % (', '.join(shown(key) for key in from_auth), 'is' if len(from_auth) == 1 else 'are', ', '.join(sorted(AUTH_ARGSPEC))))
-        name = self._task.resolved_action or self._task.action
-        return ('%s does not take %s, which module_defaults gave it: a group/vaultlock.azure.all default reaches every module of '
-                'the collection (the harden_backup_vaults role\'s harden_plan and harden_apply too), so give the group only the '
-                'authentication options (%s) and other options per module (module_defaults: vaultlock.azure.vault_immutability: '
-                '...); nothing was sent to Azure' % (name, ', '.join(shown(key) for key in defaulted), ', '.join(sorted(AUTH_ARGSPEC))))
+        """The message for options this action does not take that module_defaults gave it, or '' (defaults_refusal)."""
+        return defaults_refusal(self._task, self._templar, task_vars, argument_spec)
 
     @property
     def _check_mode(self):

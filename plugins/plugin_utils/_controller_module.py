@@ -25,7 +25,7 @@ from ansible.module_utils.errors import UnsupportedError
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.auth import AUTH_ARGSPEC
 from ansible_collections.vaultlock.azure.plugins.module_utils._azure.client import AzureSession
 from ansible_collections.vaultlock.azure.plugins.module_utils._errors import finite, non_finite_refusal
-from ansible_collections.vaultlock.azure.plugins.module_utils._module import outcome
+from ansible_collections.vaultlock.azure.plugins.module_utils._module import StateSpec, outcome
 
 
 class ControllerModule:
@@ -48,6 +48,8 @@ class ControllerModule:
         self.no_log_values = set(self._validation._no_log_values)  # pylint: disable=protected-access
         self.check_mode = bool(check_mode)
         self.diff_mode = bool(diff_mode)
+        # A state module's results say whether the task ran in check mode (_module.outcome).
+        self.state_module = isinstance(argument_spec, StateSpec)
         self.env = env
         self.warnings = []
         self._session = None

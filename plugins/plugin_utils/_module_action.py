@@ -25,14 +25,82 @@ import contextlib
 import os
 
 from ansible.errors import AnsibleError
+from ansible.parsing.mod_args import ModuleArgsParser
 from ansible.plugins.action import ActionBase
 from ansible.utils.vars import merge_hash
 
+from ansible_collections.vaultlock.azure.plugins.module_utils._azure.auth import AUTH_ARGSPEC
+from ansible_collections.vaultlock.azure.plugins.module_utils._errors import shown
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._controller_module import ControllerModule
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._preload import CORE, Preloading
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._stdio import add_warnings, worker_stdio
 
 LOCAL_TRANSPORTS = ('local', 'ansible.builtin.local')
+
+
+def task_own_keys(task, templar):
+    """The argument names written in the task itself (not merged from module_defaults), or None if unknown.
+
+    ansible-core merges module_defaults into task.args before an action plugin runs (2.17: in the task executor; 2.19:
+    when the task's args are finalized); the task's own data structure still holds what it wrote.
+    """
+    ds = task.get_ds()
+    if not isinstance(ds, dict):
+        return None
+    try:
+        parsed_args = ModuleArgsParser(task_ds=ds, collection_list=task.collections).parse(skip_action_validation=True)[1]
+    except AnsibleError:
+        return None
+    keys = {key for key in parsed_args if not str(key).startswith('_')}
+    for special in ('_variable_params', '_raw_params'):
+        # "module: '{{ some_dict }}'" or "args: '{{ some_dict }}'": the task's own arguments, from a variable.
+        value = parsed_args.get(special)
+        if value is None:
+            continue
+        try:
+            resolved = templar.template(value)
+        except AnsibleError:
+            return None
+        if not isinstance(resolved, dict):
+            return None
+        keys.update(resolved)
+    return keys
+
+
+def accepted_options(argument_spec):
+    """The option names an argument spec takes: each option and its aliases."""
+    names = set(argument_spec)
+    for option in argument_spec.values():
+        names.update((option or {}).get('aliases') or ())
+    return names
+
+
+def defaults_refusal(task, templar, task_vars, argument_spec):
+    """The message for options of ``task`` that its ``argument_spec`` does not take and that module_defaults gave it, or ''.
+
+    ansible-core's own ("Unsupported parameters for (vault_immutability_info) module: allow_irreversible") names neither
+    module_defaults nor the group: a play's group/vaultlock.azure.all default meant for a state module reaches every module
+    of the collection (the read-only modules, the harden_backup_vaults role's harden_plan and harden_apply too), and a key
+    of harden_backup_vaults_auth reaches the role's steps as their module_defaults. The group is for the authentication
+    options (doc_fragments/attributes.py LOCAL, docs/authentication.md). An option the task writes itself keeps
+    ansible-core's message."""
+    accepted = accepted_options(argument_spec)
+    unknown = sorted(str(key) for key in task.args if key not in accepted and not str(key).startswith('_'))
+    own = task_own_keys(task, templar) if unknown else None
+    defaulted = [key for key in unknown if own is not None and key not in own]
+    if not defaulted:
+        return ''
+    auth = (task_vars or {}).get('harden_backup_vaults_auth')
+    from_auth = [key for key in defaulted if isinstance(auth, dict) and key in auth]
+    if from_auth:
+        return ('harden_backup_vaults_auth has %s, which %s no authentication option: its keys are the authentication options '
+                'of the collection\'s modules (%s); nothing was sent to Azure'
+                % (', '.join(shown(key) for key in from_auth), 'is' if len(from_auth) == 1 else 'are', ', '.join(sorted(AUTH_ARGSPEC))))
+    name = task.resolved_action or task.action
+    return ('%s does not take %s, which module_defaults gave it: a group/vaultlock.azure.all default reaches every module of '
+            'the collection (the harden_backup_vaults role\'s harden_plan and harden_apply too), so give the group only the '
+            'authentication options (%s) and other options per module (module_defaults: vaultlock.azure.vault_immutability: '
+            '...); nothing was sent to Azure' % (name, ', '.join(shown(key) for key in defaulted), ', '.join(sorted(AUTH_ARGSPEC))))
 
 
 @contextlib.contextmanager
@@ -93,7 +161,11 @@ class ModuleActionBase(Preloading, ActionBase):
         return env
 
     def run_module(self, args, task_vars):
-        """The module's result for these arguments, from this process or from the target."""
+        """The module's result for these arguments, from this process or from the target; a failed result without running
+        it when module_defaults gave the task options the module does not take (defaults_refusal)."""
+        refusal = defaults_refusal(self._task, self._templar, task_vars, dict(AUTH_ARGSPEC, **self.IMPLEMENTATION.ARGUMENT_SPEC))
+        if refusal:
+            return {'failed': True, 'changed': False, 'msg': refusal}
         if self.runs_in_process():
             # The info modules read several subscriptions in threads: what they write to stdout or stderr is a warning
             # of the task (_stdio: on ansible-core before 2.19 a thread writing there would hang the worker).

@@ -288,12 +288,15 @@ def test_a_state_module_check_mode_vault_is_the_vault_its_real_run_reads_back(ru
     """Each state module's check-mode ``vault`` (the predicted record) against the ``vault`` of the same task run for real
     right after it, through ansible-playbook. The prediction set the option's own field but kept the vault's policy_fields
     (what the Azure Policy evaluation of drift reports judges) as read before, and vault_soft_delete kept enhanced_security
-    where its own changes said it goes off: 'Unlocked' after a predicted lock, 'On' after a predicted soft delete off."""
+    where its own changes said it goes off: 'Unlocked' after a predicted lock, 'On' after a predicted soft delete off.
+    A Resource Guard association kept multiUserAuthorization Disabled and predicted no protected operation (the real run
+    reads them from the proxy it wrote)."""
     emulator.load_fleet({'subscriptions': [{'id': SUB1, 'display_name': 'predict', 'resource_groups': [
         {'name': 'rg-predict', 'location': 'westeurope', 'vaults': [
             fleet_vault('rsv-lock', 'recovery_services', 'enabled'), fleet_vault('rsv-soft', 'recovery_services', 'enabled'),
             fleet_vault('bv-soft', 'backup', 'enabled'), fleet_vault('bv-csr', 'backup', 'enabled'),
-            fleet_vault('rsv-pna', 'recovery_services', 'enabled')]}]}]})
+            fleet_vault('rsv-pna', 'recovery_services', 'enabled'), fleet_vault('rsv-guard', 'recovery_services', 'enabled'),
+            fleet_vault('bv-guard', 'backup', 'enabled')]}]}]})
 
     def ref(name, kind):
         return {'name': name, 'resource_group': 'rg-predict', 'vault_type': kind}
@@ -304,6 +307,8 @@ def test_a_state_module_check_mode_vault_is_the_vault_its_real_run_reads_back(ru
         ('vaultlock.azure.vault_security_settings', dict(ref('bv-csr', 'backup'), cross_subscription_restore='disabled')),
         ('vaultlock.azure.vault_security_settings', dict(ref('rsv-pna', 'recovery_services'), public_network_access='disabled',
                                                          alerts={'job_failure_alerts': 'enabled'})),
+        ('vaultlock.azure.vault_security_settings', dict(ref('rsv-guard', 'recovery_services'), resource_guard_id=GUARD)),
+        ('vaultlock.azure.vault_security_settings', dict(ref('bv-guard', 'backup'), resource_guard_id=GUARD)),
     ]
     tasks = []
     for module, args in cases:
@@ -314,6 +319,16 @@ def test_a_state_module_check_mode_vault_is_the_vault_its_real_run_reads_back(ru
         check, real = run['r%d' % index], run['r%d' % (index + 1)]
         assert check['changed'] is True and real['changed'] is True, (index, check, real)
         assert check['changes'] == real['changes'], index
+        if cases[index // 2][1].get('resource_guard_id'):
+            # The operations a guard protects are the proxy's, which exists only once the association is written and which
+            # a real run reads back: check mode says it cannot know them (null, named in `unpredicted`), never [].
+            assert check['unpredicted'] == ['vault.mua.protected_operations'], check
+            assert check['vault']['mua'] == {'protected': True, 'resource_guard_id': GUARD, 'protected_operations': None}, check
+            assert real['vault']['mua']['protected_operations'], real
+            check['vault']['mua']['protected_operations'] = real['vault']['mua']['protected_operations']
+        else:
+            assert 'unpredicted' not in check, check
+        assert 'unpredicted' not in real, real
         assert check['vault'] == real['vault'], (index, {key: (check['vault'].get(key), real['vault'].get(key))
                                                          for key in set(check['vault']) | set(real['vault'])
                                                          if check['vault'].get(key) != real['vault'].get(key)})

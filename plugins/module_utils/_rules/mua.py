@@ -296,6 +296,17 @@ def plan(vault_type, mua, want, vault_name='?'):
     return [{'setting': 'mua', 'before': None, 'after': want, 'irreversible': False}]
 
 
+def protected_body(vault_type):
+    """The part of a vault body (ARM-shaped) that says a Resource Guard protects the vault, as a vault GET reports it once a
+    proxy associates a guard (mua_state reads it): a Recovery Services vault's ``securitySettings.multiUserAuthorization``
+    ``Enabled`` (recorded: tests/fixtures/azure-real/ps-rs-mua/get-mua-enabled.json), a Backup vault's
+    ``isVaultProtectedByResourceGuard`` true (REST spec: read-only, whether a Resource Guard protects the vault). Check mode
+    predicts the vault's policy_fields after an association from it."""
+    if vault_type == 'recovery_services':
+        return {'properties': {'securitySettings': {'multiUserAuthorization': 'Enabled'}}}
+    return {'properties': {'isVaultProtectedByResourceGuard': True}}
+
+
 def state(vault):
     """``{protected, resource_guard_id}`` of a vault record (``mua``, _vaults.vault_record), with ``state: unknown`` when
     read_mua could not tell; not protected when absent."""

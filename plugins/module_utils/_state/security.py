@@ -30,6 +30,11 @@ GUARD_OPERATION = 'associate the vault with a Resource Guard'
 GUARD_RIGHTS = ('Associating a vault with a Resource Guard needs rights on the guard as well as on the vault: the identity '
                 'in use needs a role that allows Microsoft.DataProtection/resourceGuards/write on the Resource Guard (its '
                 'owner grants it, for example "Backup MUA Admin" or Contributor on the guard) (Learn, multi-user-authorization).')
+# What check mode cannot predict of an association: the operations the guard protects are listed by the vault's Resource
+# Guard proxy, which exists only once the association is written (a real run reads them back from it). Azure decides the
+# list (the guard's operations less its exclusions, by vault kind), and a real run reads nothing of the guard before it
+# writes, so check mode reads nothing more either: the predicted record says null and the result names the field.
+UNPREDICTED_GUARD = 'vault.mua.protected_operations'
 
 
 def view(record):
@@ -65,10 +70,14 @@ def plan(vault_type, record, params, vault_name):
         target = dict(item for c in alert_changes for item in c['after'].items())
         body['properties'].update(alerts.patch(vault_type, target)['properties'])
         predicted['alerts'] = dict(record.get('alerts') or {}, **target)
+    reported = [body] if body['properties'] else []
     if guard and any(item['setting'] == 'mua' for item in changes):
-        predicted['mua'] = {'protected': True, 'resource_guard_id': guard}
-    if body['properties']:
-        predicted['policy_fields'] = patched_policy_fields(record, [body], vault_type)
+        # What the vault reads once its proxy names the guard: protected, by that guard, with the operations the proxy will
+        # list (unknown until it exists: UNPREDICTED_GUARD), and the body's flag that Azure Policy reads (mua.protected_body).
+        predicted['mua'] = {'protected': True, 'resource_guard_id': guard, 'protected_operations': None}
+        reported.append(mua.protected_body(vault_type))
+    if reported:
+        predicted['policy_fields'] = patched_policy_fields(record, reported, vault_type)
     return changes, body, predicted
 
 
@@ -166,6 +175,8 @@ def run(mod):
                                  % (ref.label, ', '.join('%s=%s (wanted %s)' % (item['setting'], _now(after, item), item['after'])
                                                          for item in missing)))
     result = {'changed': bool(changes), 'vault': after, 'changes': changes}
+    if mod.check_mode and any(item['setting'] == 'mua' for item in changes):
+        result['unpredicted'] = [UNPREDICTED_GUARD]
     if mod.diff_mode:
         header = '%s (%s)' % (ref.name, ref.vault_type)
         irreversible = sorted({item['setting'] for item in changes if item.get('irreversible')})

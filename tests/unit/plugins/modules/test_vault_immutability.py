@@ -115,7 +115,7 @@ def test_days_of_a_locked_vault_need_consent_and_never_shrink(run_module, azure)
 def test_read_only_without_a_wanted_state(run_module, azure):
     vault = azure.add(arm_vault('rsv-1', immutability='enabled', soft_delete='on'))
     result = run_module(vault_immutability, {'id': vault['id']})
-    assert result == {'changed': False, 'vault': result['vault'], 'changes': [], 'warnings': []}
+    assert result == {'changed': False, 'vault': result['vault'], 'changes': [], 'warnings': [], 'check_mode': False}
     assert result['vault']['soft_delete'] == {'state': 'on', 'retention_days': 14, 'enforced_by_azure': False}
 
 

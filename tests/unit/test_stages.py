@@ -165,9 +165,12 @@ def test_make_galaxy_import_checks_the_tarball_it_is_handed_without_building(tmp
     tarball = tmp_path / 'handed.tar.gz'
     tarball.write_bytes(b'')
 
+    # Not the environment of the run these tests are in: make test hands its tarball to this make -n too.
+    env = {key: value for key, value in os.environ.items() if key not in ('VAULTLOCK_COLLECTION_TARBALL', 'MAKEFLAGS', 'MAKELEVEL', 'MFLAGS')}
+
     def commands(*variables):
         proc = subprocess.run(['make', '--no-print-directory', '-n', '-B', 'galaxy-import'] + list(variables), cwd=str(REPO),
-                              capture_output=True, text=True, timeout=60, check=False)
+                              env=env, capture_output=True, text=True, timeout=60, check=False)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         return proc.stdout
 

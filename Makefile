@@ -40,7 +40,7 @@ VERSION := $(shell sed -n "s/^COLLECTION_VERSION = '\(.*\)'$$/\1/p" plugins/modu
 # Release tools (galaxy-importer, antsibull-docs) need other versions of packages than .venv pins: own virtualenv.
 TOOLS_VENV ?= .venv-tools
 TOOLS_STAMP := $(TOOLS_VENV)/.installed
-# make build writes the tarball here (make install and galaxy-import take it from there).
+# make build writes the tarball here (make install and galaxy-import take it from there, unless galaxy-import is handed one).
 BUILD_DIR ?= build
 TARBALL := $(BUILD_DIR)/vaultlock-azure-$(VERSION).tar.gz
 
@@ -64,13 +64,15 @@ check:
 
 # Everything, stopping at the first stage that fails, with each stage's wall time at the end (tests/release/stages.sh).
 # First the two virtualenvs at once (each is one pip, single-core: on a fresh clone the venv alone left the other core
-# idle for its 17 s). Then three lanes: sanity; lint, the units and docs-lint; galaxy-import and then the integration
-# tests, which install the tarball galaxy-import built. The first two lanes are single-core and about as long; the third
-# starts the integration tests (CPU-bound, the longest stage) as early as the tarball allows, while sanity and the units
-# still run, instead of after the slowest of them. A lane that fails stops the others.
+# idle for its 17 s), and the tarball (make build, a few seconds) once the venv is there, while the tools virtualenv
+# is still made. Then three lanes: sanity; lint, the units, docs-lint and galaxy-import; the integration tests. The
+# tarball is built before any of them and never again in the run: galaxy-import checks, and the integration tests
+# install, that one file (VAULTLOCK_COLLECTION_TARBALL, which stages.sh hands to the steps after the build). The
+# integration tests (CPU-bound, the longest stage) start with the other lanes instead of after galaxy-import. A lane
+# that fails stops the others.
 test:
 	@MAKE="$(MAKE)" UNIT_WORKERS=$(GATE_UNIT_WORKERS) VAULTLOCK_STAGES_TARBALL="$(abspath $(TARBALL))" bash tests/release/stages.sh \
-	  "venv | tools-venv" "sanity | lint units docs-lint | galaxy-import integration"
+	  "venv build | tools-venv" "sanity | lint units docs-lint galaxy-import | integration"
 
 $(TOOLS_STAMP): constraints-tools.txt
 	$(PYTHON) -m venv $(TOOLS_VENV)
@@ -85,9 +87,13 @@ docs-lint: tools-venv
 	$(TOOLS_VENV)/bin/antsibull-changelog lint
 
 # What Galaxy runs on an uploaded tarball (without ansible-test, which needs containers), then ansible-builder's view
-# of the dependencies (tests/release/galaxy_import.py says which importer warnings are accepted, and why).
-galaxy-import: tools-venv build
-	PATH="$(CURDIR)/$(TOOLS_VENV)/bin:$$PATH" $(TOOLS_VENV)/bin/python tests/release/galaxy_import.py $(TARBALL)
+# of the dependencies (tests/release/galaxy_import.py says which importer warnings are accepted, and why). It builds
+# the tarball first, unless it is handed one in VAULTLOCK_COLLECTION_TARBALL: make test builds once, before its lanes,
+# and galaxy-import then checks that very file, without rewriting it while the integration tests install it.
+GALAXY_IMPORT_TARBALL = $(or $(VAULTLOCK_COLLECTION_TARBALL),$(TARBALL))
+galaxy-import: tools-venv $(if $(VAULTLOCK_COLLECTION_TARBALL),,build)
+	@test -f "$(GALAXY_IMPORT_TARBALL)" || { echo "make galaxy-import: no tarball at $(GALAXY_IMPORT_TARBALL)"; exit 2; }
+	PATH="$(CURDIR)/$(TOOLS_VENV)/bin:$$PATH" $(TOOLS_VENV)/bin/python tests/release/galaxy_import.py "$(GALAXY_IMPORT_TARBALL)"
 
 # Debian's chromium and chromedriver for the HTML report test (tests/integration/test_role_reports.py). Installing
 # them needs root or sudo: without either, this fails and prints the command that installs them.

@@ -24,7 +24,7 @@ def test_built_collection_installs_and_runs_by_fqcn(emulator, tmp_path):
     env.update({'ANSIBLE_HOME': str(tmp_path / 'home'), 'ANSIBLE_PYTHON_INTERPRETER': sys.executable, 'ANSIBLE_NOCOLOR': '1'})
     built = os.environ.get('VAULTLOCK_COLLECTION_TARBALL')
     if built and os.path.isfile(built):
-        # `make test` builds once (make build, for galaxy-import) and hands that tarball to the tests.
+        # `make test` builds once (make build, before its lanes) and hands that tarball to galaxy-import and the tests.
         tarballs = [pathlib.Path(built)]
     else:
         out = tmp_path / 'dist'

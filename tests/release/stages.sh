@@ -16,9 +16,12 @@
 # as it runs; the stages of a step with lanes print one line when they start and one when they end (their outputs would
 # interleave), and a failing one's log is printed then.
 #
-# VAULTLOCK_STAGES_TARBALL: the tarball that `make build` writes. Once a stage that builds it (build, galaxy-import) has
-# passed, the later stages of its lane and the later steps get it as VAULTLOCK_COLLECTION_TARBALL: the integration tests install that
-# tarball instead of building their own, so one make test builds the collection once (make install's own test aside).
+# VAULTLOCK_STAGES_TARBALL: the tarball that `make build` writes. Once a stage that builds it (build, or galaxy-import
+# when it is handed none) has passed, the later stages of its lane and the later steps get it as
+# VAULTLOCK_COLLECTION_TARBALL: galaxy-import then checks that file without building, and the integration tests install
+# it instead of building their own, so one make test builds the collection once (make install's own test aside). The
+# runner notes the tarball's checksum when it hands it on and fails the run if the file changed before the end (a stage
+# that built it again while another read it).
 set -u
 cd "$(dirname "$0")/../.."
 MAKE=${MAKE:-make}
@@ -27,12 +30,14 @@ LOGS=${VAULTLOCK_STAGES_LOGS:-tests/output/stages}
 TAIL_LINES=${VAULTLOCK_STAGES_TAIL:-200}
 
 now() { date +%s.%N; }
+tarball_sum=    # the handed tarball's checksum when it was handed on (see VAULTLOCK_STAGES_TARBALL above)
 # After a stage passed: the tarball it built, for what runs after it (see VAULTLOCK_STAGES_TARBALL above).
 pass_tarball() {
     case $1 in
         build|galaxy-import)
             if [ -n "${VAULTLOCK_STAGES_TARBALL:-}" ] && [ -f "$VAULTLOCK_STAGES_TARBALL" ]; then
                 export VAULTLOCK_COLLECTION_TARBALL=$VAULTLOCK_STAGES_TARBALL
+                [ -z "$tarball_sum" ] && tarball_sum=$(cksum < "$VAULTLOCK_COLLECTION_TARBALL")
             fi
             ;;
     esac
@@ -217,5 +222,10 @@ printf '  %8s s  total\n' "$total"
 if [ -n "$failed" ]; then
     echo "make $name: FAILED at stage $failed (exit $status; its output is in $LOGS/$failed.log); $skipped stage(s) not run"
     exit "$status"
+fi
+# Every stage passed, but what they checked and what they installed must be one tarball.
+if [ -n "$tarball_sum" ] && [ "$(cksum < "$VAULTLOCK_COLLECTION_TARBALL" 2> /dev/null)" != "$tarball_sum" ]; then
+    echo "make $name: FAILED: $VAULTLOCK_COLLECTION_TARBALL changed during the run, after it was handed on (a stage built it again)"
+    exit 1
 fi
 echo "make $name: all ${#order[@]} stages passed"

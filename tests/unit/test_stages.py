@@ -5,7 +5,8 @@
 
 The stand-in (FAKE_MAKE below) plays each stage from a file of the test: `ok`, `fail N`, `wait-for STAGE` (waits until
 that stage has started, so it passes only when the two run at the same time), `fail-after STAGE N` (fails once that
-stage has started) or `hang` (sleeps until it is stopped).
+stage has started), `hang` (sleeps until it is stopped) or `rewrite-tarball` (writes to the tarball it was handed, as a
+stage that built it again would).
 Every stage records its start, its end and the VAULTLOCK_COLLECTION_TARBALL it saw.
 """
 from __future__ import annotations
@@ -36,6 +37,7 @@ case $what in
         grep -q "^start $arg " "$FAKE_DIR/trace" || { echo "$arg never started beside $stage"; exit 9; }
         [ "$what" = fail-after ] && exit "$code" ;;
     hang) sleep 60 ;;
+    rewrite-tarball) echo again >> "$VAULTLOCK_COLLECTION_TARBALL" ;;
 esac
 echo "end $stage" >> "$FAKE_DIR/trace"
 '''
@@ -135,24 +137,61 @@ def make_test_steps():
     return words[words.index('tests/release/stages.sh') + 1:]
 
 
-def test_make_test_makes_both_virtualenvs_at_once_and_starts_the_integration_tests_after_galaxy_import(tmp_path):
-    # On a fresh clone the venv (pip, one core) left the other core idle: the tools virtualenv is made beside it now.
-    # Then the integration tests follow galaxy-import in their lane, while sanity and the units still run, with the
-    # tarball galaxy-import built; docs-lint follows the units (it waited in front of the integration tests before).
+def test_make_test_builds_the_tarball_first_and_starts_the_integration_tests_beside_galaxy_import(tmp_path):
+    # The virtualenvs are made at once (each one pip, one core), and the tarball is built once the venv is there. Then
+    # the integration tests, the longest stage, start at once in a lane of their own: galaxy-import, which used to build
+    # the tarball in front of them, checks the same tarball in the units' lane, after docs-lint (both need .venv-tools).
     steps = make_test_steps()
     assert len(steps) == 2, steps
     proc, trace = run_stages(tmp_path, steps, plans={'venv': 'wait-for tools-venv', 'tools-venv': 'wait-for venv',
-                                                     'units': 'wait-for galaxy-import', 'sanity': 'wait-for integration'})
+                                                     'galaxy-import': 'wait-for integration', 'sanity': 'wait-for integration'})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     starts = dict((line.split()[1], index) for index, line in enumerate(trace) if line.startswith('start '))
-    assert set(starts) == {'venv', 'tools-venv', 'sanity', 'lint', 'units', 'docs-lint', 'galaxy-import', 'integration'}, trace
-    for before, after in (('venv', 'sanity'), ('venv', 'lint'), ('venv', 'galaxy-import'), ('tools-venv', 'sanity'),
-                          ('tools-venv', 'galaxy-import'), ('tools-venv', 'docs-lint'), ('galaxy-import', 'integration'),
-                          ('lint', 'units'), ('units', 'docs-lint')):
+    assert set(starts) == {'venv', 'build', 'tools-venv', 'sanity', 'lint', 'units', 'docs-lint', 'galaxy-import', 'integration'}, trace
+    for before, after in (('venv', 'build'), ('build', 'sanity'), ('build', 'lint'), ('build', 'integration'), ('build', 'galaxy-import'),
+                          ('tools-venv', 'sanity'), ('tools-venv', 'docs-lint'), ('tools-venv', 'galaxy-import'),
+                          ('lint', 'units'), ('units', 'docs-lint'), ('docs-lint', 'galaxy-import')):
         assert trace.index('end %s' % before) < starts[after], trace
-    # The tarball galaxy-import built goes to the integration tests, in its lane; sanity, in another, never sees it.
-    assert 'start integration tarball=%s' % (tmp_path / 'collection.tar.gz') in trace
-    assert 'start sanity tarball=' in trace
+    # galaxy-import checks the very tarball the integration tests install, the one build wrote.
+    tarball = tmp_path / 'collection.tar.gz'
+    assert 'start galaxy-import tarball=%s' % tarball in trace
+    assert 'start integration tarball=%s' % tarball in trace
+    assert 'start build tarball=' in trace
+
+
+def test_make_galaxy_import_checks_the_tarball_it_is_handed_without_building(tmp_path):
+    # make test hands galaxy-import the tarball the integration tests install at the same time: building it again there
+    # would rewrite it under them. On its own, make galaxy-import builds first.
+    tarball = tmp_path / 'handed.tar.gz'
+    tarball.write_bytes(b'')
+
+    # Not the environment of the run these tests are in: make test hands its tarball to this make -n too.
+    env = {key: value for key, value in os.environ.items() if key not in ('VAULTLOCK_COLLECTION_TARBALL', 'MAKEFLAGS', 'MAKELEVEL', 'MFLAGS')}
+
+    def commands(*variables):
+        proc = subprocess.run(['make', '--no-print-directory', '-n', '-B', 'galaxy-import'] + list(variables), cwd=str(REPO),
+                              env=env, capture_output=True, text=True, timeout=60, check=False)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        return proc.stdout
+
+    handed = commands('VAULTLOCK_COLLECTION_TARBALL=%s' % tarball)
+    assert 'collection build' not in handed
+    assert 'tests/release/galaxy_import.py "%s"' % tarball in handed
+    alone = commands()
+    assert 'ansible-galaxy collection build' in alone
+    assert alone.index('collection build') < alone.index('tests/release/galaxy_import.py "build/vaultlock-azure-')
+
+
+def test_a_tarball_rewritten_after_it_was_handed_on_fails_the_run(tmp_path):
+    proc, trace = run_stages(tmp_path, ['build', 'sanity | galaxy-import | integration'], plans={'galaxy-import': 'rewrite-tarball'})
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert 'end integration' in trace
+    assert 'make test: FAILED: %s changed during the run, after it was handed on' % (tmp_path / 'collection.tar.gz') in proc.stdout
+    assert 'all 4 stages passed' not in proc.stdout
+    tmp_path.joinpath('trace').unlink()
+    proc, trace = run_stages(tmp_path, ['build', 'sanity | galaxy-import | integration'], plans={'galaxy-import': 'ok'})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert 'make test: all 4 stages passed' in proc.stdout
 
 
 def test_the_tarball_goes_to_the_later_stages_of_its_lane(tmp_path):

@@ -72,7 +72,7 @@ def test_check_report_shape_and_schema(schema):
     report = build_report(drift(), {'check_mode': True, 'timestamp': STAMP, 'baseline': BASELINE,
                                     'errors': [{'scope': 'subscription 2222', 'message': 'AuthorizationFailed: no access'}]})
     validate(schema, report)
-    assert report['schema_version'] == '2.3'
+    assert report['schema_version'] == '2.4'
     assert report['generated_at'] == STAMP
     assert report['check_mode'] is True and 'mode' not in report
     assert report['baseline'] == {'immutability': 'enabled', 'allow_irreversible': False, 'retention': None,
@@ -162,7 +162,7 @@ def test_markdown_rows():
     text = render_markdown(report)
     lines = text.splitlines()
     assert lines[0] == '# Backup vault drift report'
-    assert 'Check mode, generated 2026-01-02T03:04:05+00:00, report schema 2.3.' in lines
+    assert 'Check mode, generated 2026-01-02T03:04:05+00:00, report schema 2.4.' in lines
     assert '**Drift:** 2 of 3 vaults drift from the baseline: 3 findings, 3 fixable, 0 not fixable.' in lines
     assert '| Drifting | 2 |' in lines
     assert '| immutability | 1 | 1 | 1 | 0 | 0 | 0 |' in lines

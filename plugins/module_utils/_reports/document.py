@@ -1289,8 +1289,12 @@ def render_junit(report):
         if vault.get('drift'):
             open_findings = [f for f in vault.get('findings') or [] if not f.get('resolved')]
             fixable = sum(1 for f in open_findings if f.get('fixable'))
-            message = '%d findings, %d fixable, %d not fixable: %s' % (
-                len(open_findings), fixable, len(open_findings) - fixable,
+            # After a real run a fixable finding still open was not fixed: its change failed or was not made (_finding_line).
+            message = '%s, %s, %d not fixable: %s' % (
+                plural(len(open_findings), 'finding'),
+                '%d fixable' % fixable if report.get('check_mode', True) else
+                '%d not fixed by this run (%s change failed or was not made)' % (fixable, 'its' if fixable == 1 else 'their'),
+                len(open_findings) - fixable,
                 ', '.join(sorted(set(SETTING_LABEL.get(f.get('setting'), str(f.get('setting'))) for f in open_findings))))
             irreversible = sum(1 for f in open_findings if f.get('irreversible'))
             if irreversible:

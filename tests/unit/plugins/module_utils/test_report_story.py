@@ -165,7 +165,7 @@ def tell_one_story(report):
         findings = open_findings(vault_doc)
         assert (case.find('failure') is not None) is bool(findings) is vault_doc['drift']
         if findings:
-            assert case.find('failure').get('message').startswith('%d findings, ' % len(findings))
+            assert case.find('failure').get('message').startswith('%d finding%s, ' % (len(findings), '' if len(findings) == 1 else 's'))
         assert sorted(f[0] for f in row[9]) == sorted(f['setting'] for f in findings)
         mine = [r for r in results if r['properties']['vault_id'] == vault_doc['id']]
         assert sorted(r['ruleId'] for r in mine) == sorted(f['setting'] for f in findings)

@@ -284,6 +284,16 @@ def test_junit_apply_counts_what_is_left():
     report = build_report(entries, {'check_mode': False, 'results': {'soft_delete': [{'item': fixed, 'changed': True}]}})
     root = junit(report)
     assert (root.get('tests'), root.get('failures'), root.get('errors')) == ('3', '1', '0')
+    # After a real run a fixable finding still open was not fixed: its change failed or was not made (as _finding_line says).
+    [failure] = root.iter('failure')
+    assert failure.get('message') == ('2 findings, 2 not fixed by this run (their change failed or was not made), 0 not fixable: '
+                                      'immutability, soft delete retention days')
+
+
+def test_junit_failure_message_counts_one_finding_in_the_singular():
+    entries = compute_drift([vault('one-rsv', immutability='disabled')], BASELINE)
+    [failure] = junit(build_report(entries, {'timestamp': STAMP})).iter('failure')
+    assert failure.get('message') == '1 finding, 1 fixable, 0 not fixable: immutability'
 
 
 def test_junit_lists_excluded_vaults_as_skipped_cases(schema):

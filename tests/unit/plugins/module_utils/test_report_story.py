@@ -187,6 +187,10 @@ def tell_one_story(report):
         assert sum('this run did not fix it' in t for t in texts) == len(failed_fix)
         assert html_data(page)['run_text'] == 'not fixed by this run'
         assert 'fixable by this run</span>' not in html_section(page, 'drift')
+    # drift.html's Fix filter offers the states the page shows: after a real run an open finding the run fixes was not fixed.
+    fix_filter = re.findall(r'<option value="([^"]*)">([^<]*)</option>', re.search(r'<select id="filter-fixable">(.*?)</select>', page).group(1))
+    assert fix_filter == [('', 'all'), ('yes', 'fixable by this run' if check_mode else 'not fixed by this run')] + (
+        [('no', 'not fixable by this run')] if check_mode else []) + [('option', 'fixable with an option'), ('person', 'needs a person')]
 
     # Per setting: the document's counts are the open findings.
     for setting, counts in summary['by_setting'].items():

@@ -31,6 +31,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._targets import (
     role_option_names,
     role_variable_names,
     select_vaults,
+    vault_key,
     weakened_baseline,
     weakened_warning,
 )
@@ -193,6 +194,15 @@ class ActionModule(ControllerActionBase):
                 run['excluded_vaults'] = _excluded.section(run['excluded'], exclusions, previous)
                 if previous_note and run['excluded_vaults']:
                     _say(run, warnings, [previous_note])
+                # The vaults the previous report judged that this run could not read keep their open findings as that report
+                # had them: drift.sarif keeps them as open results, so that losing read access never reads as fixing them.
+                unread = _excluded.unread_keys(loss, run['report_errors'], set(vault_key(entry.get('id')) for entry in run['drift']),
+                                               set(vault_key(vault_id) for vault_id in run['excluded']))
+                run['unread_vaults'] = []
+                if unread:
+                    doc, why = _scope_loss.read_again(report_dir, _excluded.keeper(None, set(unread)))
+                    run['unread_vaults'] = _excluded.unread_section(unread, _excluded.carried_findings(doc, why)[0])
+                    del doc
                 _say(run, warnings, guard_notes + loss_notes + _scope_loss.warnings(loss))
                 run['scope_changes'] = _scope_loss.section(loss, args['allow_scope_loss'])
                 run['scope_loss'] = '' if args['allow_scope_loss'] else _scope_loss.failure(loss)

@@ -451,7 +451,7 @@ def save_plan(directory, run, report_dir, check_mode, inputs=None, plan_id=None)
         'warnings': run['report_warnings'], 'discovery': run['discovery'], 'inputs': inputs or {},
         'scope_failure': run.get('scope_failure') or '', 'azure_policy': run.get('azure_policy'),
         'scope_changes': run.get('scope_changes'), 'weakened_baseline': run.get('weakened_baseline') or [],
-        'excluded_vaults': run.get('excluded_vaults') or [],
+        'excluded_vaults': run.get('excluded_vaults') or [], 'unread_vaults': run.get('unread_vaults') or [],
     }
     _write_private(plan_path(directory, plan_id), doc, 'the plan')
     return plan_id
@@ -781,7 +781,7 @@ def build_run_report(plan, results, applied=None):
         'errors': plan['errors'], 'warnings': warnings, 'discovery': plan['discovery'], 'results': normalised,
         'azure_policy': plan.get('azure_policy'), 'scope_changes': plan.get('scope_changes'),
         'weakened_baseline': plan.get('weakened_baseline') or [],
-        'excluded_vaults': plan.get('excluded_vaults') or [],
+        'excluded_vaults': plan.get('excluded_vaults') or [], 'unread_vaults': plan.get('unread_vaults') or [],
     })
 
 

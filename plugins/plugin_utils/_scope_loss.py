@@ -31,7 +31,8 @@ The record is the scope record harden_report writes beside drift.json (SCOPE_REC
 comparison reads, tied to that drift.json by its size and SHA-256), else drift.json itself (a report directory of an
 earlier version). A scope record that is broken or hand-edited is an error naming it, before any request; one of another
 run than the drift.json beside it is not trusted (drift.json is read instead). drift.json is read at most once a run and
-parsed at most once, for this comparison and for _excluded alike (read_record's ``carry``). It is read defensively: none (a
+parsed at most once, for this comparison and for _excluded alike (read_record's ``carry``); a run that could not read
+some of the vaults it judged parses it once more for their findings (read_again). It is read defensively: none (a
 first run, or an apply that was interrupted removed it), one that is not JSON, of another schema, or hand-edited: no
 comparison, and a warning says why, except for a missing file. Entries that are not vaults are skipped and counted.
 """
@@ -279,6 +280,13 @@ def _load_report(report_dir, hook, data=None):
         return None, None
     except (OSError, ValueError, RecursionError) as exc:
         return None, 'the previous %s could not be read (%s)' % (RECORD, type(exc).__name__)
+
+
+def read_again(report_dir, carry):
+    """``(doc, why)``: the previous drift.json parsed once more with ``carry`` (_excluded.keeper for the vaults this run could
+    not read), as _load_report. Only a run that found vaults it could not read asks, after its reads: which vaults those
+    are is known only then (the report directory is this run's, claimed: the file has not changed since read_record)."""
+    return _load_report(report_dir, carry)
 
 
 # What parse_record reads of a report, at any depth (the top level, a vault, scope_changes and its entries, discovery); and

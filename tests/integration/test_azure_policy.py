@@ -85,7 +85,7 @@ def stored(emulator, vaults):
 def check_files(files, count):
     report = json.loads(files['drift.json'])
     jsonschema.validate(report, SCHEMA)
-    assert report['schema_version'] == '2.3'
+    assert report['schema_version'] == '2.4'
     assert '## Azure Policy' in files['drift.md'] and 'id="azure-policy"' in files['drift.html']
     rules = json.loads(files['drift.sarif'])['runs'][0]['tool']['driver']['rules']
     assert len([r for r in rules if r['id'].startswith('azure-policy/') and r['helpUri'].startswith('https://')]) == count

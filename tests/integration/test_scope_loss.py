@@ -8,6 +8,7 @@ that subscription's vaults out, and it ended green."""
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -255,3 +256,51 @@ def test_the_next_run_compares_with_the_scope_record_and_a_hand_edited_one_stops
     (report_dir / 'drift.scope.json').unlink()
     third = harden('--check', harden_backup_vaults_report_dir=str(report_dir), **VARIABLES)
     assert third.rc != 0 and sorted(v['id'] for v in third.report['scope_changes']['left']) == LOST
+
+
+def _sarif(run):
+    results = json.loads((run.report_dir / 'drift.sarif').read_text())['runs'][0]['results']
+    return [result for result in results if result['properties'].get('vault_id')]     # (a weaker baseline has results too)
+
+
+def test_the_alerts_of_a_vault_this_run_could_not_read_stay_open_and_a_deleted_vaults_close(emulator, harden, tmp_path):
+    """GitHub code scanning closes an alert missing from the next analysis of its category: a vault the run could not read
+    (read access taken away) keeps its open results, not suppressed, with the previous report's fingerprint; a deleted
+    vault's results may go."""
+    emulator.load_fleet(fleet())
+    report_dir = str(tmp_path / 'reports')
+    first = harden('--check', harden_backup_vaults_report_dir=report_dir, **VARIABLES)
+    assert first.rc == 0, first.output[-3000:]
+    before = dict((result['properties']['vault_id'], result) for result in _sarif(first))
+    checked_at = first.report['generated_at']      # (a run's files are read when asked: the next run replaces them)
+    assert sorted(before) == sorted(LOST + [GONE, vault_id('rsv-a')])
+
+    emulator.load_fleet(fleet(with_gone=False))
+    emulator.settings(revoked=['/subscriptions/%s' % SUB2])
+    second = harden('--check', harden_backup_vaults_report_dir=report_dir, **VARIABLES)
+    assert second.rc != 0
+    report = check_reports(second)
+    after = dict((result['properties']['vault_id'], result) for result in _sarif(second))
+    assert GONE not in after
+    for arm_id in LOST:
+        kept = after[arm_id]
+        assert (kept['ruleId'], kept['partialFingerprints']) == (before[arm_id]['ruleId'], before[arm_id]['partialFingerprints'])
+        assert 'suppressions' not in kept
+        assert kept['message']['text'].startswith('Not checked by this run, which could not read the vault (HTTP 403 AuthorizationFailed); '
+                                                  'as the previous report (%s) had it: ' % checked_at)
+    rows = dict((row['id'], row) for row in report['unread_vaults'])
+    assert sorted(rows) == LOST
+    assert all(row['checked_at'] == checked_at and [f['setting'] for f in row['findings']] == ['immutability']
+               for row in rows.values())
+    suite = ET.fromstring((second.report_dir / 'drift.junit.xml').read_bytes()).find('testsuite')
+    cases = dict((case.get('name'), case) for case in suite.findall('testcase'))
+    for name in ('rsv-two', 'bv-two'):
+        assert cases[name].find('error') is not None, name
+        assert cases[name].find('error').get('message').startswith('Not checked: this run could not read the vault (HTTP 403')
+    assert 'rsv-gone' not in cases
+
+    # A third run still cannot read them: the findings are carried again, dated by the report that checked them.
+    third = harden('--check', harden_backup_vaults_report_dir=report_dir, **VARIABLES)
+    again = dict((result['properties']['vault_id'], result) for result in _sarif(third))
+    assert all(again[arm_id]['partialFingerprints'] == before[arm_id]['partialFingerprints'] for arm_id in LOST)
+    assert all(row['checked_at'] == checked_at for row in third.report['unread_vaults'])

@@ -40,7 +40,7 @@ from ansible_collections.vaultlock.azure.plugins.module_utils._drift import (
     validate_baseline,
 )
 
-SCHEMA_VERSION = '2.3'
+SCHEMA_VERSION = '2.4'
 ACTIONS = TASKS
 # The rules' columns of the table of baseline tiers.
 TIER_HEADINGS = tuple(rule.tier_heading for rule in RULES if rule.tier_heading)
@@ -502,10 +502,12 @@ def lock_readiness_rows(entries, check_mode, predict, done):
 WEAKENED_KEYS = ('variable', 'key', 'tier', 'value', 'default', 'why', 'lowers', 'source', 'for_run')
 # What drift.json's excluded_vaults says of each excluded vault (plugin_utils/_excluded.py).
 EXCLUDED_KEYS = ('id', 'name', 'vault_type', 'subscription_id', 'resource_group', 'tier', 'excluded_by', 'checked_at', 'findings')
+# What drift.json's unread_vaults says of each vault the previous report judged that this run could not read (plugin_utils/_excluded.py).
+UNREAD_KEYS = ('id', 'name', 'vault_type', 'subscription_id', 'resource_group', 'tier', 'why', 'checked_at', 'findings')
 
 
 def build_report(drift, meta=None):
-    """The drift.json document (schema_version 2.3) from vault_drift entries and run metadata.
+    """The drift.json document (schema_version 2.4) from vault_drift entries and run metadata.
 
     meta: ``check_mode`` (true | false, default true: whether the play ran in Ansible's check mode), ``timestamp``
     (default now, UTC), ``baseline``, ``errors`` (discovery errors ``{scope, message}``), ``results`` (module results,
@@ -564,6 +566,11 @@ def build_report(drift, meta=None):
     if excluded:
         report['excluded_vaults'] = [_plain(dict((key, entry.get(key)) for key in EXCLUDED_KEYS)) for entry in excluded
                                      if isinstance(entry, Mapping)]
+    # The vaults the previous report judged that this run could not read, with the open findings it had (drift.sarif keeps
+    # them as open results: losing read access is not fixing a vault).
+    unread = _as_list(meta.get('unread_vaults'), 'meta.unread_vaults')
+    if unread:
+        report['unread_vaults'] = [_plain(dict((key, entry.get(key)) for key in UNREAD_KEYS)) for entry in unread if isinstance(entry, Mapping)]
     # The keys of the baseline weaker than the role's defaults, each with its value and where it came from (its warning is
     # in ``warnings`` too): a weaker baseline is never a silent pass (_targets.weakened_baseline).
     weakened = _as_list(meta.get('weakened_baseline'), 'meta.weakened_baseline')
@@ -1242,6 +1249,18 @@ def _junit_skipped(case, vault):
     skipped.text = xml_text('\n'.join([str(vault.get('id'))] + [_finding_line(f) for f in findings]))
 
 
+def _junit_unread(case, vault):
+    """A vault the previous report judged that this run could not read (drift.json unread_vaults) is a testcase with an
+    error: it could not be checked, with the open findings that report had."""
+    findings = [finding for finding in vault.get('findings') or [] if isinstance(finding, Mapping)]
+    then = 'last checked %s: %s' % (vault.get('checked_at') or 'by an earlier run', plural(len(findings), 'open finding'))
+    if findings:
+        then += ' (%s)' % ', '.join(sorted(set(SETTING_LABEL.get(f.get('setting'), str(f.get('setting'))) for f in findings)))
+    error = ET.SubElement(case, 'error', message=xml_text('Not checked: this run could not read the vault (%s); %s'
+                                                          % (vault.get('why') or 'it could not be read', then)), type='unread')
+    error.text = xml_text('\n'.join([str(vault.get('id'))] + [_finding_line(f) for f in findings]))
+
+
 def render_junit(report):
     """JUnit XML: one testcase per vault, a failure per drifting vault, a skipped testcase per excluded vault, an error
     testcase per error."""
@@ -1249,8 +1268,10 @@ def render_junit(report):
     vaults = report['vaults']
     errors = report.get('errors') or []
     excluded = [vault for vault in report.get('excluded_vaults') or [] if isinstance(vault, Mapping)]
+    unread = [vault for vault in report.get('unread_vaults') or [] if isinstance(vault, Mapping)]
     failures = sum(1 for v in vaults if v.get('drift'))
-    counts = {'tests': str(len(vaults) + len(excluded) + len(errors)), 'failures': str(failures), 'errors': str(len(errors))}
+    counts = {'tests': str(len(vaults) + len(excluded) + len(unread) + len(errors)), 'failures': str(failures),
+              'errors': str(len(errors) + len(unread))}
 
     root = ET.Element('testsuites', dict(name=JUNIT_SUITE, time='0', **counts))
     suite = ET.SubElement(root, 'testsuite', dict(name=JUNIT_SUITE, skipped=str(len(excluded)), time='0',
@@ -1268,8 +1289,12 @@ def render_junit(report):
         if vault.get('drift'):
             open_findings = [f for f in vault.get('findings') or [] if not f.get('resolved')]
             fixable = sum(1 for f in open_findings if f.get('fixable'))
-            message = '%d findings, %d fixable, %d not fixable: %s' % (
-                len(open_findings), fixable, len(open_findings) - fixable,
+            # After a real run a fixable finding still open was not fixed: its change failed or was not made (_finding_line).
+            message = '%s, %s, %d not fixable: %s' % (
+                plural(len(open_findings), 'finding'),
+                '%d fixable' % fixable if report.get('check_mode', True) else
+                '%d not fixed by this run (%s change failed or was not made)' % (fixable, 'its' if fixable == 1 else 'their'),
+                len(open_findings) - fixable,
                 ', '.join(sorted(set(SETTING_LABEL.get(f.get('setting'), str(f.get('setting'))) for f in open_findings))))
             irreversible = sum(1 for f in open_findings if f.get('irreversible'))
             if irreversible:
@@ -1290,6 +1315,8 @@ def render_junit(report):
             ET.SubElement(case, 'system-out').text = xml_text('\n'.join(out_lines))
     for vault in excluded:
         _junit_skipped(_junit_case(suite, vault, seen), vault)
+    for vault in unread:
+        _junit_unread(_junit_case(suite, vault, seen), vault)
     for error in errors:
         kind = error.get('action') or 'discovery'
         case = ET.SubElement(suite, 'testcase', classname=xml_text('errors/%s' % kind), name=xml_text(error.get('scope')), time='0')

@@ -553,6 +553,14 @@ def run_text(check_mode):
     return 'fixable by this run' if check_mode else 'not fixed by this run'
 
 
+def _fix_options(check_mode):
+    """The Fix filter's choices: the states the page's findings can have. After a real run an open finding this run fixes
+    is one whose change failed or was not made (run_text); "not fixable by this run" is a check run's choice only."""
+    choices = [('', 'all'), ('yes', run_text(check_mode))] + ([('no', 'not fixable by this run')] if check_mode else []) + [
+        ('option', 'fixable with an option'), ('person', 'needs a person')]
+    return ''.join('<option value="%s">%s</option>' % (esc(value), esc(label)) for value, label in choices)
+
+
 def _fix_tag(finding, check_mode=True):
     kind = finding.get('fix') or fix_kind(finding)
     text = {'run': run_text(check_mode), 'option': 'with %s' % finding.get('option'), 'person': 'needs a person'}[kind]
@@ -628,13 +636,11 @@ def _findings_table(vaults, tiered=False, report=None):
         '<option value="all">all in scope</option><option value="not-locked">not locked</option>'
         '<option value="locked">locked</option></select></label>'
         '<label>Setting <select id="filter-setting"><option value="">all</option>%s</select></label>'
-        '<label>Fix <select id="filter-fixable"><option value="">all</option><option value="yes">fixable by this run</option>'
-        '<option value="no">not fixable by this run</option><option value="option">fixable with an option</option>'
-        '<option value="person">needs a person</option></select></label>'
+        '<label>Fix <select id="filter-fixable">%s</select></label>'
         '<span id="shown" aria-live="polite">%s</span></div>'
         '<div class="pager"><button type="button" id="page-prev">previous</button><button type="button" id="page-next">next'
         '</button><span id="page-info">%s</span></div>' % (
-            options, esc(plural(count, 'finding')),
+            options, _fix_options((report or {}).get('check_mode', True)), esc(plural(count, 'finding')),
             esc('vaults 1-%d of %d: the rest are in drift.json (or turn JavaScript on)' % (min(PAGE_SIZE, len(vaults)), len(vaults))
                 if len(vaults) > PAGE_SIZE else plural(len(vaults), 'vault'))))
     head = ''.join('<th scope="col" data-key="%s" data-scope="%s"><button type="button">%s</button></th>' % (esc(k), esc(scope), esc(label))

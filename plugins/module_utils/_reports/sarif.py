@@ -223,6 +223,21 @@ def _excluded_result(vault, finding, report):
     return result
 
 
+# A vault the previous report judged that this run could not read (drift.json unread_vaults: read access taken away, a scope
+# the run could not read, a vault named by an error of the run) would lose its results the same way, and its alerts would
+# close as fixed. Its open findings, as that report had them, stay results with the same rule, location and fingerprint,
+# NOT suppressed: nobody chose to stop checking the vault, and its drift is not known to be gone. A deleted vault (404) is
+# not carried: its alerts may close.
+def _unread_result(vault, finding, report):
+    """The result of an open finding the previous report had for a vault this run could not read (drift.json unread_vaults)."""
+    result = _result(vault, finding, report, this_run=False)
+    checked = vault.get('checked_at') or 'an earlier run'
+    result['message']['text'] = visible('Not checked by this run, which could not read the vault (%s); as the previous report (%s) had it: %s'
+                                        % (vault.get('why') or 'it could not be read', checked, result['message']['text']))
+    result['properties'].update(unread=True, why=vault.get('why'), checked_at=vault.get('checked_at'))
+    return result
+
+
 def _notification(error):
     scope = str(error.get('scope') or 'unknown')
     text = '%s: %s' % (error.get('action') or 'discovery', error.get('message') or 'unknown error')
@@ -255,6 +270,9 @@ def build_sarif(report, tool_version=COLLECTION_VERSION):
     for vault in report.get('excluded_vaults') or []:
         for finding in vault.get('findings') or []:
             results.append(_excluded_result(vault, finding, report))
+    for vault in report.get('unread_vaults') or []:
+        for finding in vault.get('findings') or []:
+            results.append(_unread_result(vault, finding, report))
     weakened = [entry for entry in report.get('weakened_baseline') or [] if isinstance(entry, dict)]
     results.extend(_weakened_result(entry) for entry in weakened)
     errors = report.get('errors') or []

@@ -123,7 +123,7 @@ def test_filters_load_by_fqcn_in_a_playbook(collections_path, tmp_path):
     assert (summary['vaults'], summary['drifting'], summary['fixable']) == (2, 1, 1)
     assert json.loads((out / 'actions.json').read_text(encoding='utf-8')) == ['rsv-1']
     report = json.loads((out / 'drift.json').read_text(encoding='utf-8'))
-    assert report['schema_version'] == '2.3' and report['summary']['drifting'] == 1
+    assert report['schema_version'] == '2.4' and report['summary']['drifting'] == 1
     assert '**Drift:** 1 of 2 vaults drift from the baseline: 1 finding, 1 fixable, 0 not fixable.' in (out / 'drift.md').read_text(encoding='utf-8')
     assert ET.parse(str(out / 'drift.junit.xml')).getroot().get('tests') == '2'
     assert '<tr class="finding" data-setting="immutability" data-fixable="yes" data-fix="run"' in (out / 'drift.html').read_text(encoding='utf-8')

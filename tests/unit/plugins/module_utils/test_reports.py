@@ -72,7 +72,7 @@ def test_check_report_shape_and_schema(schema):
     report = build_report(drift(), {'check_mode': True, 'timestamp': STAMP, 'baseline': BASELINE,
                                     'errors': [{'scope': 'subscription 2222', 'message': 'AuthorizationFailed: no access'}]})
     validate(schema, report)
-    assert report['schema_version'] == '2.3'
+    assert report['schema_version'] == '2.4'
     assert report['generated_at'] == STAMP
     assert report['check_mode'] is True and 'mode' not in report
     assert report['baseline'] == {'immutability': 'enabled', 'allow_irreversible': False, 'retention': None,
@@ -162,7 +162,7 @@ def test_markdown_rows():
     text = render_markdown(report)
     lines = text.splitlines()
     assert lines[0] == '# Backup vault drift report'
-    assert 'Check mode, generated 2026-01-02T03:04:05+00:00, report schema 2.3.' in lines
+    assert 'Check mode, generated 2026-01-02T03:04:05+00:00, report schema 2.4.' in lines
     assert '**Drift:** 2 of 3 vaults drift from the baseline: 3 findings, 3 fixable, 0 not fixable.' in lines
     assert '| Drifting | 2 |' in lines
     assert '| immutability | 1 | 1 | 1 | 0 | 0 | 0 |' in lines
@@ -284,6 +284,16 @@ def test_junit_apply_counts_what_is_left():
     report = build_report(entries, {'check_mode': False, 'results': {'soft_delete': [{'item': fixed, 'changed': True}]}})
     root = junit(report)
     assert (root.get('tests'), root.get('failures'), root.get('errors')) == ('3', '1', '0')
+    # After a real run a fixable finding still open was not fixed: its change failed or was not made (as _finding_line says).
+    [failure] = root.iter('failure')
+    assert failure.get('message') == ('2 findings, 2 not fixed by this run (their change failed or was not made), 0 not fixable: '
+                                      'immutability, soft delete retention days')
+
+
+def test_junit_failure_message_counts_one_finding_in_the_singular():
+    entries = compute_drift([vault('one-rsv', immutability='disabled')], BASELINE)
+    [failure] = junit(build_report(entries, {'timestamp': STAMP})).iter('failure')
+    assert failure.get('message') == '1 finding, 1 fixable, 0 not fixable: immutability'
 
 
 def test_junit_lists_excluded_vaults_as_skipped_cases(schema):

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import json
 import os
+import xml.etree.ElementTree as ET
 
 import pytest
 
-from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document import build_report
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports.document import build_report, render_junit
+from ansible_collections.vaultlock.azure.plugins.module_utils._reports.sarif import FINGERPRINT_KEY, build_sarif, fingerprint
 from ansible_collections.vaultlock.azure.plugins.module_utils._targets import parse_exclusions
 from ansible_collections.vaultlock.azure.plugins.plugin_utils import _scope_loss
-from ansible_collections.vaultlock.azure.plugins.plugin_utils._excluded import carried_findings, keeper, section
+from ansible_collections.vaultlock.azure.plugins.plugin_utils._excluded import carried_findings, keeper, section, unread_keys, unread_section
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._harden_run import write_reports
 from ansible_collections.vaultlock.azure.plugins.plugin_utils._scope_loss import read_record
 
@@ -142,3 +144,56 @@ def test_a_hand_edited_previous_report_carries_only_what_the_reports_can_show(tm
     write_reports(build_report([], {'timestamp': 'T2', 'excluded_vaults': rows}), str(reports))
     junit = (reports / 'drift.junit.xml').read_text()
     assert 'skipped="1"' in junit and 'last checked T1: 1 open finding (soft delete)' in junit
+
+
+# ---------------------------------------------------------------- the vaults this run could not read
+
+def test_the_vaults_this_run_could_not_read_keep_their_open_findings_as_open_results_a_deleted_one_does_not(tmp_path):
+    """drift.sarif without the results of a vault the run could not read would have a code scanning service close its alerts
+    as fixed: they stay, with the previous report's fingerprint, open (not suppressed), dated by the report that checked it.
+    A vault deleted from Azure is not carried."""
+    write(tmp_path, {'schema_version': '2.4', 'generated_at': 'T1', 'vaults': [
+        {'id': vault_id('rsv-a'), 'name': 'rsv-a', 'vault_type': 'recovery_services', 'findings': [finding('immutability')]},
+        {'id': vault_id('rsv-b'), 'name': 'rsv-b', 'vault_type': 'recovery_services', 'findings': [finding('soft_delete')]},
+        {'id': vault_id('rsv-gone'), 'name': 'rsv-gone', 'vault_type': 'recovery_services', 'findings': [finding('immutability')]},
+        {'id': vault_id('rsv-judged'), 'name': 'rsv-judged', 'vault_type': 'recovery_services', 'findings': [finding('immutability')]},
+    ], 'unread_vaults': [
+        {'id': vault_id('rsv-c'), 'name': 'rsv-c', 'why': 'HTTP 403 AuthorizationFailed', 'checked_at': 'T0', 'findings': [finding('retention')]},
+    ]})
+    loss = {'unreadable': [{'id': vault_id('rsv-a'), 'why': 'HTTP 403 AuthorizationFailed'},
+                           {'id': vault_id('rsv-judged'), 'why': 'HTTP 403 AuthorizationFailed'}],
+            'not_compared': [{'id': vault_id('rsv-c'), 'why': 'this run could not read its scope'}],
+            'gone': [{'id': vault_id('rsv-gone'), 'why': 'HTTP 404 ResourceNotFound'}]}
+    errors = [{'scope': vault_id('rsv-b'), 'message': 'AuthorizationFailed: no read'}, {'scope': 'discovery', 'message': 'x'}]
+    unread = unread_keys(loss, errors, {vault_id('rsv-judged').lower()}, set())
+    assert unread == {vault_id('rsv-a').lower(): 'HTTP 403 AuthorizationFailed', vault_id('rsv-b').lower(): 'AuthorizationFailed: no read',
+                      vault_id('rsv-c').lower(): 'this run could not read its scope'}
+    doc, why = _scope_loss.read_again(str(tmp_path), keeper(None, set(unread)))
+    rows = unread_section(unread, carried_findings(doc, why)[0])
+    assert [(r['name'], r['why'], r['checked_at'], [f['setting'] for f in r['findings']]) for r in rows] == [
+        ('rsv-a', 'HTTP 403 AuthorizationFailed', 'T1', ['immutability']),
+        ('rsv-b', 'AuthorizationFailed: no read', 'T1', ['soft_delete']),
+        ('rsv-c', 'this run could not read its scope', 'T0', ['retention']),      # carried again, dated by the report that checked it
+    ]
+    # The results of the previous report's vaults, as its drift.sarif had them (fingerprints depend on the vault and setting).
+    before = dict((vault['id'], dict(fingerprint=fingerprint(vault['id'], vault['findings'][0])))
+                  for vault in json.loads((tmp_path / 'drift.json').read_text())['vaults'])
+    report = build_report([], {'timestamp': 'T2', 'unread_vaults': rows,
+                               'errors': [{'scope': 'the scope of the run', 'message': 'vaults can no longer be read'}]})
+    sarif = build_sarif(report)['runs'][0]
+    results = dict((r['properties']['vault_id'], r) for r in sarif['results'])
+    assert sorted(results) == [vault_id('rsv-a'), vault_id('rsv-b'), vault_id('rsv-c')]
+    for name in ('rsv-a', 'rsv-b'):
+        kept = results[vault_id(name)]
+        assert kept['partialFingerprints'] == {FINGERPRINT_KEY: before[vault_id(name)]['fingerprint']}
+        assert 'suppressions' not in kept and kept['properties']['unread'] is True
+        assert kept['message']['text'].startswith('Not checked by this run, which could not read the vault (%s); as the previous '
+                                                  'report (T1) had it: ' % unread[vault_id(name).lower()])
+    suite = ET.fromstring(render_junit(report).encode('utf-8')).find('testsuite')
+    assert (suite.get('tests'), suite.get('errors'), suite.get('failures')) == ('4', '4', '0')
+    cases = dict((case.get('name'), case.find('error').get('message')) for case in suite.findall('testcase')
+                 if case.get('name').startswith('rsv'))
+    assert cases == {'rsv-a': 'Not checked: this run could not read the vault (HTTP 403 AuthorizationFailed); last checked T1: 1 open finding (immutability)',
+                     'rsv-b': 'Not checked: this run could not read the vault (AuthorizationFailed: no read); last checked T1: 1 open finding (soft delete)',
+                     'rsv-c': 'Not checked: this run could not read the vault (this run could not read its scope); last checked T0: 1 open finding '
+                              '(retention)'}

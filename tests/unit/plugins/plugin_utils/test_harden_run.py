@@ -744,7 +744,7 @@ def test_write_reports_replaces_the_old_reports(tmp_path):
     os.chmod(target / 'drift.json', 0o600)
     (target / 'notes.txt').write_text('mine')
     write_reports(a_report(tmp_path), str(target))
-    assert json.loads((target / 'drift.json').read_text())['schema_version'] == '2.3'
+    assert json.loads((target / 'drift.json').read_text())['schema_version'] == '2.4'
     assert stat.S_IMODE(os.stat(target / 'drift.json').st_mode) == 0o644
     assert (target / 'notes.txt').read_text() == 'mine'
 

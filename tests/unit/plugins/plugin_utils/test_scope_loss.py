@@ -60,7 +60,7 @@ def test_a_report_that_cannot_be_used_says_so_and_compares_nothing(tmp_path, con
 
 
 def test_a_report_of_an_older_schema_is_compared(tmp_path):
-    for version in ('1.0', '2.0', '2.1', '2.2', '2.3'):
+    for version in ('1.0', '2.0', '2.1', '2.2', '2.3', '2.4'):
         record, note, _carried = _scope_loss.read_record(write(tmp_path, doc(vid('rsv-a'), version=version)))
         assert note == '' and list(record['vaults']) == [vid('rsv-a').lower()], version
 
@@ -190,7 +190,7 @@ def test_the_section_is_in_drift_json_and_drift_md():
     section = _scope_loss.section(loss, accepted=False)
     assert [(v['name'], v['reason']) for v in section['left']] == [('rsv-a', 'unreadable'), ('rsv-b', 'gone')]
     report = build_report([], {'scope_changes': section, 'warnings': _scope_loss.warnings(loss)})
-    assert report['scope_changes']['accepted'] is False and report['schema_version'] == '2.3'
+    assert report['scope_changes']['accepted'] is False and report['schema_version'] == '2.4'
     text = render_markdown(report)
     assert '## Left the scope' in text and 'no longer readable by this identity' in text and 'gone from Azure' in text
     assert 'scope_changes' not in build_report([], {})

@@ -106,6 +106,19 @@ class Harden:
         return Run(proc, pathlib.Path(variables['harden_backup_vaults_report_dir']))
 
 
+def drift_harden(emulator_server, tmp_path_factory, name):
+    """For a module fixture: the session's emulator reset to the drift fleet with an empty journal, and a Harden of a
+    temporary directory of its own (``name``). Returns (emulator, harden, directory)."""
+    from tests.emulator.client import EmulatorClient  # pylint: disable=import-outside-toplevel
+    from tests.integration.conftest import Runner  # pylint: disable=import-outside-toplevel
+    emulator = EmulatorClient(emulator_server.endpoint)
+    emulator.reset()
+    emulator.load_fleet(drift_fleet())
+    emulator.clear_journal()
+    tmp = tmp_path_factory.mktemp(name)
+    return emulator, Harden(Runner(emulator, tmp), tmp), tmp
+
+
 class Run(ReportFiles):
     def __init__(self, proc, report_dir):
         self.rc = proc.returncode

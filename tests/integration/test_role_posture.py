@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 
 from tests.integration.fleets import SUB1, SUB2
-from tests.integration.test_harden_role import Harden, drift_fleet
+from tests.integration.test_harden_role import drift_fleet, drift_harden
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 SCHEMA = REPO / 'docs' / 'drift-report-schema.json'
@@ -43,14 +43,7 @@ def fleet_vaults():
 @pytest.fixture(scope='module')
 def runs(emulator_server, tmp_path_factory):
     """Two check runs of the role over the same fleet, nothing changed between them."""
-    from tests.emulator.client import EmulatorClient  # pylint: disable=import-outside-toplevel
-    from tests.integration.conftest import Runner  # pylint: disable=import-outside-toplevel
-    emulator = EmulatorClient(emulator_server.endpoint)
-    emulator.reset()
-    emulator.load_fleet(drift_fleet())
-    emulator.clear_journal()
-    tmp = tmp_path_factory.mktemp('role-posture')
-    harden = Harden(Runner(emulator, tmp), tmp)
+    emulator, harden, _tmp = drift_harden(emulator_server, tmp_path_factory, 'role-posture')
     first = harden('--check', **VARIABLES)
     assert first.rc == 0, first.output
     second = harden('--check', **VARIABLES)

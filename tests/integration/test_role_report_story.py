@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from tests.integration.fleets import SUB1, SUB2
-from tests.integration.test_harden_role import ENFORCE_ALL, FAILING_PATCH, Harden, check_reports, drift_fleet
+from tests.integration.test_harden_role import ENFORCE_ALL, FAILING_PATCH, check_reports, drift_fleet, drift_harden
 from tests.unit.plugins.module_utils.test_report_story import html_section, md_rows, md_section, tell_one_story
 
 VARIABLES = dict(ENFORCE_ALL, harden_backup_vaults_subscription_ids=[SUB1, SUB2, '99999999-9999-4999-8999-999999999999'],
@@ -25,14 +25,7 @@ VARIABLES = dict(ENFORCE_ALL, harden_backup_vaults_subscription_ids=[SUB1, SUB2,
 
 @pytest.fixture(name='runs', scope='module')
 def runs_fixture(emulator_server, tmp_path_factory):
-    from tests.emulator.client import EmulatorClient  # pylint: disable=import-outside-toplevel
-    from tests.integration.conftest import Runner  # pylint: disable=import-outside-toplevel
-    emulator = EmulatorClient(emulator_server.endpoint)
-    emulator.reset()
-    emulator.load_fleet(drift_fleet())
-    emulator.clear_journal()
-    tmp = tmp_path_factory.mktemp('report-story')
-    harden = Harden(Runner(emulator, tmp), tmp)
+    emulator, harden, tmp = drift_harden(emulator_server, tmp_path_factory, 'report-story')
     variables = dict(VARIABLES, harden_backup_vaults_report_dir=str(tmp / 'reports'))
     check = harden('--check', '--diff', **variables)
     assert check.rc == 0, check.output

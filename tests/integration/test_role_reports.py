@@ -19,7 +19,7 @@ import pytest
 from tests.integration import chromium
 from tests.integration.png import count_color, read_png
 from tests.integration.fleets import SUB1, SUB2
-from tests.integration.test_harden_role import ENFORCE_ALL, PLAYBOOK, Harden, drift_fleet
+from tests.integration.test_harden_role import ENFORCE_ALL, PLAYBOOK, Harden, drift_fleet, drift_harden
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 SARIF_SCHEMA = REPO / 'tests' / 'fixtures' / 'sarif' / 'sarif-schema-2.1.0.json'
@@ -36,16 +36,10 @@ def harden(runner, tmp_path):
 @pytest.fixture(scope='module')
 def check_run(emulator_server, tmp_path_factory):
     """One check run of the role over a fleet with every kind of drift and an unreadable subscription."""
-    from tests.emulator.client import EmulatorClient  # pylint: disable=import-outside-toplevel
-    from tests.integration.conftest import Runner  # pylint: disable=import-outside-toplevel
-    emulator = EmulatorClient(emulator_server.endpoint)
-    emulator.reset()
-    emulator.load_fleet(drift_fleet())
-    emulator.clear_journal()
-    tmp = tmp_path_factory.mktemp('role-reports')
+    emulator, run_role, _tmp = drift_harden(emulator_server, tmp_path_factory, 'role-reports')
     variables = dict(ENFORCE_ALL, harden_backup_vaults_subscription_ids=[SUB1, SUB2, '99999999-9999-4999-8999-999999999999'],
                      harden_backup_vaults_fail_on_error=False)
-    run = Harden(Runner(emulator, tmp), tmp)('--check', '--diff', **variables)
+    run = run_role('--check', '--diff', **variables)
     assert run.rc == 0, run.output
     assert emulator.writes() == []
     return run

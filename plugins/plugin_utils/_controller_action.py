@@ -99,15 +99,11 @@ class ControllerActionBase(Preloading, ActionBase):
         refusal = non_finite_refusal(dict(self._task.args)) or text_option_refusal(dict(self._task.args), argument_spec)
         if refusal:
             raise AnsibleActionFail(refusal)
-        refusal = self._defaults_refusal(argument_spec, task_vars)
+        refusal = defaults_refusal(self._task, self._templar, task_vars, argument_spec)
         if refusal:
             raise AnsibleActionFail(refusal)
         _validation, args = self.validate_argument_spec(argument_spec)
         return result, args
-
-    def _defaults_refusal(self, argument_spec, task_vars):
-        """The message for options this action does not take that module_defaults gave it, or '' (defaults_refusal)."""
-        return defaults_refusal(self._task, self._templar, task_vars, argument_spec)
 
     @property
     def _check_mode(self):
